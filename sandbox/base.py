@@ -1,0 +1,131 @@
+"""The `Sandbox` interface every backend implements.
+
+A backend only has to implement `_execute(job, limits)`. Argument checking, limit merging and the
+concurrent `run_many` live here, so every backend behaves the same from the caller's side.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from rlvr.sandbox.limits import Limits, language_command
+from rlvr.sandbox.result import ExecResult
+
+
+class SandboxUnavailable(RuntimeError):
+    """A backend cannot run on this machine; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One program to run: its source, its stdin, extra files for the work dir, and its language."""
+
+    code: str
+    stdin: str = ""
+    files: Mapping[str, str | bytes] = field(default_factory=dict)
+    language: str = "python"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, str):
+            raise TypeError(f"code must be a str, got {type(self.code).__name__}")
+        if not isinstance(self.stdin, str):
+            raise TypeError(f"stdin must be a str, got {type(self.stdin).__name__}")
+        language_command(self.language)  # raises for an unknown language
+        for name in self.files:
+            check_file_name(name)
+
+
+def check_file_name(name: str) -> None:
+    """Reject file names that would escape the work dir or collide with the program file."""
+    if not isinstance(name, str) or not name or name.startswith("/") or "\0" in name:
+        raise ValueError(f"bad file name {name!r}: must be a non-empty relative path")
+    parts = name.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"bad file name {name!r}: no '.', '..' or empty path parts")
+
+
+class Sandbox(ABC):
+    """Runs untrusted programs with limits on time, memory, processes, output and files.
+
+    Create one with `rlvr.sandbox.make_sandbox(...)`. A sandbox may keep warm workers; call
+    `close()` (or use it as a context manager) to release them.
+    """
+
+    name: str = "base"
+    #: True when the backend isolates runs from the host (filesystem, network, processes).
+    isolated: bool = True
+
+    def __init__(self, **limits: Any) -> None:
+        self.limits = Limits().with_overrides(**limits)
+
+    def run(
+        self,
+        code: str,
+        *,
+        stdin: str = "",
+        files: Mapping[str, str | bytes] | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+        language: str = "python",
+        **limits: Any,
+    ) -> ExecResult:
+        """Run one program and return how it ended. Never raises for anything the program does.
+
+        `files` are written into the program's work dir (its current directory) before it starts.
+        Limits given here override the sandbox's defaults for this run only.
+        """
+        job = Job(code=code, stdin=stdin, files=dict(files or {}), language=language)
+        run_limits = self.limits.with_overrides(timeout=timeout, memory_mb=memory_mb, **limits)
+        started = time.monotonic()
+        try:
+            return self._execute(job, run_limits)
+        except SandboxUnavailable as exc:
+            return ExecResult.sandbox_error(str(exc), self.name, time.monotonic() - started)
+        except Exception as exc:  # an internal failure is the sandbox's, never the program's
+            return ExecResult.sandbox_error(
+                f"{type(exc).__name__}: {exc}", self.name, time.monotonic() - started
+            )
+
+    def run_many(
+        self, jobs: Sequence[str | Mapping[str, Any]], concurrency: int | None = None
+    ) -> list[ExecResult]:
+        """Run many jobs concurrently (default: one per core); results come back in job order.
+
+        A job is a plain string of code or a dict of `run`'s keyword arguments. One job's failure
+        (even a bad argument) becomes that job's `sandbox_error` result and never affects others.
+        """
+        workers = max(1, concurrency or os.cpu_count() or 1)
+
+        def run_one(job: str | Mapping[str, Any]) -> ExecResult:
+            try:
+                if isinstance(job, str):
+                    return self.run(job)
+                return self.run(**job)
+            except Exception as exc:  # bad job arguments
+                return ExecResult.sandbox_error(f"bad job: {type(exc).__name__}: {exc}", self.name)
+
+        if workers == 1 or len(jobs) <= 1:
+            return [run_one(job) for job in jobs]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"rlvr-{self.name}") as pool:
+            return list(pool.map(run_one, jobs))
+
+    @abstractmethod
+    def _execute(self, job: Job, limits: Limits) -> ExecResult:
+        """Run `job` under `limits`. Raise SandboxUnavailable when the backend cannot run at all."""
+
+    def close(self) -> None:
+        """Release warm workers and temporary files. The sandbox must not be used afterwards."""
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(limits={self.limits})"

@@ -1,0 +1,68 @@
+"""Resource limits for one sandboxed run, and the languages a sandbox can run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits. Every backend enforces all of them (the subprocess backend without isolation).
+
+    Attributes:
+        timeout: wall-clock seconds before the run is killed (status "timeout").
+        cpu_time: CPU seconds (RLIMIT_CPU); defaults to `timeout` rounded up.
+        memory_mb: address-space limit in MiB (status "memory" when exceeded).
+        max_processes: processes and threads the run may have at once (fork bombs stop here).
+        max_output_bytes: cap on each of stdout and stderr; more is cut and reported ("output_limit").
+        max_file_mb: largest file the run may write (RLIMIT_FSIZE), and the size of its work dir.
+    """
+
+    timeout: float = 10.0
+    cpu_time: float | None = None
+    memory_mb: int = 512
+    max_processes: int = 32
+    max_output_bytes: int = 1_000_000
+    max_file_mb: int = 16
+
+    def __post_init__(self) -> None:
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {self.timeout!r}")
+        if self.memory_mb < 16:
+            raise ValueError(f"memory_mb must be at least 16, got {self.memory_mb!r}")
+        if self.max_processes < 1:
+            raise ValueError(f"max_processes must be at least 1, got {self.max_processes!r}")
+        if self.max_output_bytes < 1 or self.max_file_mb < 1:
+            raise ValueError("max_output_bytes and max_file_mb must be positive")
+
+    @property
+    def cpu_seconds(self) -> int:
+        return int(self.cpu_time if self.cpu_time is not None else self.timeout) + 1
+
+    def with_overrides(self, **overrides: Any) -> "Limits":
+        """A copy with the given fields changed; None values are ignored, unknown names rejected."""
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown sandbox limit(s) {sorted(unknown)}; known limits: {sorted(known)}")
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# language -> (file name in the work dir, interpreter argv before the file)
+LANGUAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "python": ("main.py", ("python3", "-I", "-B")),
+    "bash": ("main.sh", ("bash",)),
+    "sh": ("main.sh", ("sh",)),
+}
+
+
+def language_command(language: str) -> tuple[str, tuple[str, ...]]:
+    """The file name and interpreter argv for `language`, or a ValueError naming the known ones."""
+    try:
+        return LANGUAGES[language]
+    except KeyError:
+        raise ValueError(f"unsupported language {language!r}; supported: {sorted(LANGUAGES)}") from None
