@@ -54,7 +54,7 @@ class Limits:
 
 # language -> (file name in the work dir, interpreter argv before the file)
 LANGUAGES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "python": ("main.py", ("python3", "-I", "-B")),
+    "python": ("main.py", ("python3", "-B", "-E", "-s")),
     "bash": ("main.sh", ("bash",)),
     "sh": ("main.sh", ("sh",)),
 }

@@ -1,0 +1,119 @@
+"""Building the Docker sandbox image: from the Dockerfile, or from scratch without any registry.
+
+The image only needs a `python3` (and `sh`, `bash`). Where the engine can pull `debian:bookworm-slim`
+the Dockerfile beside this module builds it. Where no registry is reachable, debootstrap makes a
+minimal Debian root filesystem from the Debian package mirror and `docker import` turns it into
+the same image.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+DEFAULT_IMAGE = "rlvr-sandbox:latest"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+DOCKERFILE_DIR = Path(__file__).parent
+# Removed from the debootstrapped tree: not needed to run programs, and they make the image larger.
+PRUNE = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
+         "var/cache/apt/archives", "var/lib/apt/lists")
+
+
+class ImageBuildError(RuntimeError):
+    """The sandbox image could not be built; the message says what failed and what to do."""
+
+
+def docker_client():
+    """A Docker SDK client, or ImageBuildError naming how to reach a daemon."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+        return client
+    except Exception as exc:
+        raise ImageBuildError(
+            f"cannot reach the Docker daemon ({exc}); start it (`dockerd` or `systemctl start docker`) "
+            "or point DOCKER_HOST at it"
+        ) from None
+
+
+def build_from_dockerfile(tag: str = DEFAULT_IMAGE, log: Callable[[str], None] = print) -> str:
+    client = docker_client()
+    try:
+        _, lines = client.images.build(path=str(DOCKERFILE_DIR), tag=tag, rm=True, pull=False)
+        for line in lines:
+            if "stream" in line:
+                log(line["stream"].rstrip())
+    except Exception as exc:
+        raise ImageBuildError(f"docker build failed ({exc}); without a registry use --method debootstrap") from None
+    return tag
+
+
+def build_with_debootstrap(
+    tag: str = DEFAULT_IMAGE,
+    *,
+    suite: str = "bookworm",
+    mirror: str = DEFAULT_MIRROR,
+    log: Callable[[str], None] = print,
+) -> str:
+    """debootstrap a minimal Debian with python3 and import it as `tag` (needs root)."""
+    if shutil.which("debootstrap") is None:
+        raise ImageBuildError("debootstrap is not installed: `apt-get install debootstrap`")
+    if os.geteuid() != 0:
+        raise ImageBuildError("debootstrap needs root: run `sudo rlvr sandbox build-image`")
+    client = docker_client()
+    with tempfile.TemporaryDirectory(prefix="rlvr-rootfs-") as scratch:
+        root = Path(scratch) / "rootfs"
+        log(f"debootstrap {suite} from {mirror} into {root} (about a minute)...")
+        proc = subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=python3", suite, str(root), mirror],
+            capture_output=True, text=True,
+        )
+        if proc.returncode != 0:
+            raise ImageBuildError(f"debootstrap failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        for relative in PRUNE:
+            shutil.rmtree(root / relative, ignore_errors=True)
+        archive = Path(scratch) / "rootfs.tar"
+        log("packing the root filesystem...")
+        with tarfile.open(archive, "w") as tar:
+            for entry in sorted(os.listdir(root)):
+                tar.add(root / entry, arcname=entry)
+        log(f"docker import as {tag}...")
+        repository, _, version = tag.partition(":")
+        client.api.import_image(src=str(archive), repository=repository, tag=version or "latest",
+                                changes=["WORKDIR /work", 'CMD ["python3"]'])
+    check_image(tag)
+    return tag
+
+
+def check_image(tag: str = DEFAULT_IMAGE) -> str:
+    """Run python3 in the image once; returns its version or raises ImageBuildError."""
+    client = docker_client()
+    try:
+        output = client.containers.run(tag, ["python3", "-c", "import sys; print(sys.version.split()[0])"],
+                                       remove=True, network_mode="none")
+    except Exception as exc:
+        raise ImageBuildError(f"image {tag} does not run python3: {exc}") from None
+    return output.decode().strip()
+
+
+def build_image(method: str = "auto", tag: str = DEFAULT_IMAGE, log: Callable[[str], None] = print,
+                **debootstrap_options) -> str:
+    """Build the sandbox image. "auto" tries the Dockerfile and falls back to debootstrap."""
+    if method == "dockerfile":
+        return build_from_dockerfile(tag, log)
+    if method == "debootstrap":
+        return build_with_debootstrap(tag, log=log, **debootstrap_options)
+    if method != "auto":
+        raise ValueError(f"unknown image build method {method!r}; use auto, dockerfile or debootstrap")
+    try:
+        return build_from_dockerfile(tag, log)
+    except ImageBuildError as exc:
+        log(f"Dockerfile build did not work ({exc}); building with debootstrap instead")
+        return build_with_debootstrap(tag, log=log, **debootstrap_options)

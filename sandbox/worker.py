@@ -1,0 +1,391 @@
+"""The warm worker: a long-lived interpreter that runs each job in a freshly forked child.
+
+Starting a Python interpreter costs tens of milliseconds, far more than a typical unit-test job.
+This script starts once (inside bubblewrap, inside a container, or directly on the host), imports
+the common standard-library modules, and then serves jobs read from its stdin. For each job it
+cleans the work dir, writes the job's files, forks a child that applies the run's resource limits
+and executes the program, collects the child's output under a cap, enforces the wall-clock limit,
+kills every process the job left behind, and answers with the result.
+
+It runs under the *sandbox's* interpreter, so it imports nothing outside the standard library and
+nothing of rlvr. The protocol with the host is one message per line of JSON in each direction:
+the host sends a job, the worker sends back the result. The control pipes are closed in the job's
+child, so a program can never write a forged result.
+
+Modes (the first argument):
+  pidns       the worker is pid 1 of its own pid namespace (bubblewrap `--as-pid-1`, or a container
+              without an init): it is immune to signals from the jobs, and after each job it kills
+              every other process in the namespace with kill(-1).
+  host        no namespace (the subprocess backend): leftovers are found through the child
+              subreaper and killed; when started as root, jobs drop to the `nobody` user so that the
+              process limit applies and they cannot signal the worker.
+"""
+
+from __future__ import annotations
+
+import base64
+import ctypes
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import stat
+import sys
+import time
+import traceback
+
+# Modules a job is likely to import, loaded once here so that the forked child finds them ready.
+PRELOAD = (
+    "abc", "array", "bisect", "collections", "copy", "dataclasses", "decimal", "enum",
+    "fractions", "functools", "hashlib", "heapq", "io", "itertools", "json", "math", "operator",
+    "random", "re", "statistics", "string", "struct", "textwrap", "typing", "unicodedata",
+)
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+NOBODY = 65534
+READ_CHUNK = 65536
+POLL_SECONDS = 0.02
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _clean_dir(path: str) -> None:
+    """Remove everything inside `path` without following symlinks out of it."""
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                os.chmod(entry.path, 0o700)  # a job may have made its dirs unwritable
+                shutil.rmtree(entry.path, onerror=_force_remove)
+            else:
+                os.unlink(entry.path)
+        except FileNotFoundError:
+            pass
+
+
+def _force_remove(func, path, _exc_info) -> None:
+    parent = os.path.dirname(path)
+    try:
+        os.chmod(parent, 0o700)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+        func(path)
+    except OSError:
+        pass
+
+
+def _write_files(workdir: str, files: dict, uid: int | None) -> None:
+    for name, payload in files.items():
+        path = os.path.join(workdir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        data = base64.b64decode(payload["b64"]) if isinstance(payload, dict) else payload.encode()
+        with open(path, "wb") as handle:
+            handle.write(data)
+    if uid is not None:  # the job runs as nobody: give it its work dir
+        for root, dirs, names in os.walk(workdir):
+            for name in dirs + names:
+                os.lchown(os.path.join(root, name), uid, uid)
+        os.chown(workdir, uid, uid)
+
+
+class Worker:
+    def __init__(self, mode: str, workdir: str, tmpdir: str, shmdir: str | None) -> None:
+        self.mode = mode
+        self.workdir = workdir
+        self.tmpdir = tmpdir
+        self.shmdir = shmdir
+        self.job_uid = NOBODY if (mode == "host" and os.geteuid() == 0) else None
+        self.ctl_in = os.fdopen(os.dup(0), "rb")
+        self.ctl_out = os.fdopen(os.dup(1), "wb")
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(2, 1)  # stray prints from the worker go to its stderr, never into the protocol
+        os.close(null)
+        _prctl(PR_SET_DUMPABLE, 0)  # jobs may not ptrace us or read our memory
+        if mode == "host":
+            _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a job come back to us to be killed
+        for name in PRELOAD:
+            try:
+                __import__(name)
+            except ImportError:
+                pass
+
+    # -- protocol -------------------------------------------------------------------------------
+    def send(self, message: dict) -> None:
+        self.ctl_out.write(json.dumps(message).encode() + b"\n")
+        self.ctl_out.flush()
+
+    def serve(self) -> None:
+        self.send({"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
+        for line in self.ctl_in:
+            job = json.loads(line)
+            try:
+                result = self.run_job(job)
+            except Exception as exc:  # the worker's own fault: report it as such
+                result = {"status": "sandbox_error", "message": f"worker: {type(exc).__name__}: {exc}",
+                          "exit_code": None, "stdout": "", "stderr": traceback.format_exc(),
+                          "wall_time": 0.0}
+            self.send(result)
+
+    # -- one job --------------------------------------------------------------------------------
+    def run_job(self, job: dict) -> dict:
+        workdir = job.get("workdir") or self.workdir
+        self.clean(workdir)
+        os.makedirs(workdir, exist_ok=True)
+        program = os.path.join(workdir, job["filename"])
+        files = dict(job.get("files") or {})
+        files[job["filename"]] = job["code"]
+        _write_files(workdir, files, self.job_uid)
+        stdin_fd = self._stdin_fd(job.get("stdin", ""))
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # the job's child: never returns
+            os.close(out_r)
+            os.close(err_r)
+            self._child(job, workdir, program, stdin_fd, out_w, err_w)
+        os.close(out_w)
+        os.close(err_w)
+        os.close(stdin_fd)
+        try:
+            result = self._supervise(job, pid, out_r, err_r, started)
+        finally:
+            os.close(out_r)
+            os.close(err_r)
+            self.kill_leftovers(pid)
+            self.clean(workdir)
+        return result
+
+    def clean(self, workdir: str) -> None:
+        for path in (workdir, self.tmpdir, self.shmdir):
+            if path:
+                _clean_dir(path)
+                if self.job_uid is not None and path != self.shmdir:
+                    os.chown(path, self.job_uid, self.job_uid)
+
+    def _stdin_fd(self, text: str) -> int:
+        """An unlinked temp file holding the job's stdin (no writer thread, no pipe deadlock)."""
+        fd = os.open(self.tmpdir, os.O_RDWR | os.O_TMPFILE, 0o600)
+        data = text.encode()
+        while data:
+            data = data[os.write(fd, data):]
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
+
+    def _child(self, job, workdir, program, stdin_fd, out_w, err_w) -> None:
+        try:
+            os.setsid()
+            os.dup2(stdin_fd, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            os.closerange(3, 65536)  # the control pipes among them: no forged results
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(sig, signal.SIG_DFL)
+            if self.job_uid is not None:
+                os.setgroups([])
+                os.setgid(self.job_uid)
+                os.setuid(self.job_uid)
+            limits = job["limits"]
+            memory = limits["memory_mb"] * 1024 * 1024
+            file_size = limits["max_file_mb"] * 1024 * 1024
+            cpu = limits["cpu_seconds"]
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"], limits["max_processes"]))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+            os.chdir(workdir)
+            env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": self.tmpdir,
+                   "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "0"}
+            if job["warm"]:
+                self._exec_python_here(program, workdir, env)
+            argv = list(job["argv"]) + [program]
+            os.execvpe(argv[0], argv, env)
+        except BaseException:  # noqa: BLE001 - report anything, then die
+            try:
+                os.write(2, traceback.format_exc().encode())
+            finally:
+                os._exit(126)
+
+    @staticmethod
+    def _exec_python_here(program: str, workdir: str, env: dict) -> None:
+        """Run the program in this (forked) interpreter as `python3 -I program` would."""
+        os.environ.clear()
+        os.environ.update(env)
+        sys.stdin = open(0, "r", closefd=False, encoding="utf-8", errors="surrogateescape")
+        sys.stdout = open(1, "w", closefd=False, encoding="utf-8", errors="backslashreplace")
+        sys.stderr = open(2, "w", closefd=False, encoding="utf-8", errors="backslashreplace")
+        sys.argv = [program]
+        sys.path[0:0] = [workdir]
+        code = 0
+        try:
+            with open(program, "rb") as handle:
+                source = handle.read()
+            namespace = {"__name__": "__main__", "__file__": program, "__builtins__": __builtins__}
+            exec(compile(source, program, "exec"), namespace)
+        except SystemExit as exc:
+            code = exc.code
+            if code is None:
+                code = 0
+            elif not isinstance(code, int):
+                print(code, file=sys.stderr)
+                code = 1
+        except BaseException as exc:  # noqa: BLE001 - print like the interpreter does
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_frame.f_code.co_filename != program:
+                tb = tb.tb_next  # hide the worker's own frames
+            traceback.print_exception(type(exc), exc, tb)
+            code = 1
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # noqa: BLE001 - a closed or broken stream is the program's business
+            pass
+        os._exit(code & 0xFF)
+
+    def _supervise(self, job, pid, out_r, err_r, started) -> dict:
+        limits = job["limits"]
+        cap = limits["max_output_bytes"]
+        deadline = started + limits["timeout"]
+        chunks = {out_r: bytearray(), err_r: bytearray()}
+        open_fds = [out_r, err_r]
+        status, message, wait_status, rusage = None, "", None, None
+        while True:
+            if wait_status is None:
+                done, raw, rusage = os.wait4(pid, os.WNOHANG)
+                if done:
+                    wait_status = raw
+            if wait_status is not None and not open_fds:
+                break
+            now = time.monotonic()
+            if now >= deadline:
+                status, message = "timeout", f"wall-clock limit of {limits['timeout']:g}s exceeded"
+                break
+            wait = min(POLL_SECONDS, deadline - now) if wait_status is None else 0.05
+            ready, _, _ = select.select(open_fds, [], [], wait) if open_fds else ([], [], [])
+            if not ready and wait_status is not None:
+                break  # the program is gone; only processes it left behind hold the pipes
+            for fd in ready:
+                data = os.read(fd, READ_CHUNK)
+                if not data:
+                    open_fds.remove(fd)
+                    continue
+                buffer = chunks[fd]
+                buffer.extend(data)
+                if len(buffer) > cap:
+                    del buffer[cap:]
+                    name = "stdout" if fd == out_r else "stderr"
+                    status, message = "output_limit", f"{name} exceeded {cap} bytes and was cut"
+            if status == "output_limit":
+                break
+        if wait_status is None:  # stopped early: kill it and collect its status
+            _kill_group(pid)
+            _, wait_status, rusage = os.wait4(pid, 0)
+        wall = time.monotonic() - started
+        exit_code = os.waitstatus_to_exitcode(wait_status)
+        stdout = chunks[out_r].decode("utf-8", "replace")
+        stderr = chunks[err_r].decode("utf-8", "replace")
+        cpu_used = rusage.ru_utime + rusage.ru_stime if rusage else 0.0
+        if status is None:
+            status, message = _classify(exit_code, stderr, cpu_used, limits)
+        return {"status": status, "exit_code": exit_code, "stdout": stdout, "stderr": stderr,
+                "wall_time": wall, "message": message,
+                "details": {"cpu_time": round(cpu_used, 4), "max_rss_kb": rusage.ru_maxrss if rusage else 0}}
+
+    # -- cleanup --------------------------------------------------------------------------------
+    def kill_leftovers(self, pid: int) -> None:
+        """Kill every process the job started, however it hid, and reap them."""
+        _kill_group(pid)
+        for _ in range(100):
+            if self.mode == "pidns":
+                try:
+                    os.kill(-1, signal.SIGKILL)  # everything in our namespace but us
+                except ProcessLookupError:
+                    pass
+            else:
+                for child in _children_of(os.getpid()):
+                    _kill_group(child)
+                    try:
+                        os.kill(child, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            if not self._reap_all():
+                return
+            time.sleep(0.005)
+
+    @staticmethod
+    def _reap_all() -> bool:
+        """Reap exited children; True while some child still exists."""
+        while True:
+            try:
+                done, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return False
+            if done == 0:
+                return True
+
+
+def _kill_group(pid: int) -> None:
+    for target in (-pid, pid):
+        try:
+            os.kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _children_of(parent: int) -> list[int]:
+    children = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(name))
+    return children
+
+
+def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict) -> tuple[str, str]:
+    tail = stderr[-2000:]
+    if exit_code == -signal.SIGXCPU or (exit_code == -signal.SIGKILL and cpu_used >= limits["cpu_seconds"] - 0.5):
+        return "timeout", f"CPU-time limit of {limits['cpu_seconds']}s exceeded"
+    if exit_code == -signal.SIGXFSZ or "File too large" in tail:
+        return "output_limit", f"file-size limit of {limits['max_file_mb']} MiB exceeded"
+    if exit_code != 0 and ("MemoryError" in tail or "Cannot allocate memory" in tail
+                           or "std::bad_alloc" in tail):
+        return "memory", f"memory limit of {limits['memory_mb']} MiB exceeded"
+    if exit_code == 0:
+        return "ok", ""
+    if exit_code < 0:
+        return "error", f"killed by signal {signal.Signals(-exit_code).name}"
+    return "error", f"exited with code {exit_code}"
+
+
+def main(argv: list[str]) -> None:
+    mode, workdir, tmpdir = argv[1], argv[2], argv[3]
+    shmdir = argv[4] if len(argv) > 4 and argv[4] != "-" else None
+    if mode not in ("pidns", "host"):
+        raise SystemExit(f"unknown worker mode {mode!r}")
+    if mode == "pidns" and os.getpid() != 1:
+        raise SystemExit("pidns mode needs the worker to be pid 1 of its own pid namespace")
+    Worker(mode, workdir, tmpdir, shmdir).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
