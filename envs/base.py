@@ -1,0 +1,363 @@
+"""Base classes of rlvr's text environments: `TextEnv` (multi-turn) and `SingleTurnEnv`.
+
+An rlvr environment is a `gymnasium.Env` whose observations and actions are text. An episode is
+a conversation about one `Task`: `reset()` returns the prompt, each `step(action)` takes one model
+turn and returns what the environment says next (a tool result, feedback, or "" once the episode
+is over), the reward of that turn, and an `info` dict with the conversation so far as
+OpenAI-style messages, the reward's parts and the `Verdict`.
+
+Subclasses implement `respond()` (what one model turn leads to) and usually `make_prompt()`;
+everything else — seeding, task selection, message bookkeeping, reward weighting, over-long
+answers, turn limits, infrastructure failures and the version fingerprint — lives here so that
+every environment behaves the same from the trainer's side.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import gymnasium as gym
+import numpy as np
+
+from rlvr.envs.rewards import RewardWeights, add_parts, combine, zero_parts
+from rlvr.envs.spaces import TextSpace
+from rlvr.envs.tasks import Task, TaskSource
+from rlvr.verifiers.verdict import Verdict
+
+#: Default cap on one model turn, in characters. Longer actions are scored wrong ("over-long").
+DEFAULT_MAX_ACTION_CHARS = 16384
+#: Cap on what the environment may say (prompts, tool results), in characters.
+DEFAULT_MAX_OBS_CHARS = 1 << 20
+
+
+class InfrastructureError(RuntimeError):
+    """Verification itself failed (sandbox down, verifier crashed) and `on_infra_error="raise"`."""
+
+
+@dataclass
+class Turn:
+    """What the environment makes of one model turn (returned by `TextEnv.respond`).
+
+    Attributes:
+        observation: what the environment says next; "" when the episode ends.
+        done: True when the episode is over (a final answer was given).
+        verdict: the outcome `Verdict` when `done`, else None.
+        parts: this turn's reward parts (`outcome`, `format`, `process`).
+        messages: OpenAI-style messages the environment adds to the conversation (tool results,
+            feedback); the assistant's own message is added by `TextEnv.step`.
+        details: extra facts about this turn, copied into `info["turn_details"]`.
+    """
+
+    observation: str = ""
+    done: bool = False
+    verdict: Verdict | None = None
+    parts: dict[str, float] = field(default_factory=zero_parts)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
+    """Split an action into its text and its OpenAI-style `tool_calls` (None when absent).
+
+    An action is the model's text, or an assistant message dict `{"content": ..., "tool_calls":
+    [...]}` as an OpenAI-compatible engine returns it.
+    """
+    if isinstance(action, str):
+        return str(action), None
+    if isinstance(action, Mapping):
+        content = action.get("content") or ""
+        if not isinstance(content, str):
+            content = json.dumps(content, default=str)
+        calls = action.get("tool_calls")
+        return content, list(calls) if calls else None
+    raise TypeError(
+        f"an action must be the model's text (str) or an assistant message dict with 'content' and "
+        f"optional 'tool_calls'; got {type(action).__name__}"
+    )
+
+
+class TextEnv(gym.Env[str, str]):
+    """A conversation with a language model about one task, scored by a verifier.
+
+    The main API methods that users of this class need to know are:
+
+    - :meth:`reset` - Starts an episode on a new task and returns the prompt and ``info``.
+      ``options={"index": i}`` selects the i-th task of the env's source (for evaluation and
+      tests); ``options={"task": Task(...)}`` runs a given task; otherwise the task is drawn with
+      the env's seeded generator (:attr:`np_random`), so ``reset(seed=s)`` is reproducible.
+    - :meth:`step` - Takes one model turn (its text, or an assistant message dict with OpenAI-style
+      ``tool_calls``) and returns ``(observation, reward, terminated, truncated, info)``:
+
+      - ``observation`` (str): what the environment says next — a tool result or feedback in a
+        multi-turn env, ``""`` once the episode is over.
+      - ``reward`` (float): this turn's reward, the weighted sum of ``info["reward_parts"]``
+        (see :class:`~rlvr.envs.rewards.RewardWeights`).
+      - ``terminated`` (bool): the model gave a final answer (right or wrong), or an over-long turn.
+      - ``truncated`` (bool): ``max_turns`` turns were used without a final answer.
+      - ``info`` (dict): ``task_id``; ``turn``; ``messages`` (the conversation so far as
+        OpenAI-style messages, system prompt included); ``reward_parts`` (this turn's parts:
+        ``outcome``, ``format``, ``process``); ``return_parts`` (their sum over the episode);
+        ``reward_weights``; ``verdict`` (the outcome :class:`~rlvr.verifiers.verdict.Verdict`
+        once the episode ends, else None); ``valid`` (False when verification itself failed —
+        such a sample must be dropped, never trained on as a zero reward; ``error`` says why);
+        ``fingerprint`` (env id and version, verifier and its settings, dataset revision or file
+        hash, generator settings); ``turn_details`` (env-specific facts about the turn).
+    - :meth:`render` - With ``render_mode="ansi"``, the conversation as text.
+    - :meth:`close` - Releases resources (sandboxes).
+
+    The main attributes are:
+
+    - :attr:`action_space` - a :class:`~rlvr.envs.spaces.TextSpace` of up to ``max_action_chars``
+      characters. A longer action is not an error: it is scored wrong as "over-long".
+    - :attr:`observation_space` - a :class:`~rlvr.envs.spaces.TextSpace`.
+    - :attr:`source` - the :class:`~rlvr.envs.tasks.TaskSource` the tasks come from.
+    - :attr:`task` - the current task.
+
+    Model output is never an error: any text gets a verdict. Stepping before ``reset`` or after the
+    episode ended raises ``gymnasium.error.ResetNeeded``.
+
+    Args:
+        source: where the tasks come from.
+        max_turns: model turns allowed per episode; reaching it without a final answer truncates.
+        reward_weights: weights of the reward parts, e.g. ``{"outcome": 1.0, "format": 0.1}``.
+        system_prompt: optional system message put at the start of ``info["messages"]``.
+        max_action_chars: longest model turn scored normally.
+        on_infra_error: ``"flag"`` (default: ``info["valid"] = False``, reward 0) or ``"raise"``
+            (raise :class:`InfrastructureError`) when verification itself fails.
+        render_mode: None or ``"ansi"``.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
+    #: Short name used in task ids and fingerprints.
+    env_name: str = "Text"
+
+    def __init__(
+        self,
+        source: TaskSource,
+        *,
+        max_turns: int = 1,
+        reward_weights: RewardWeights | Mapping[str, float] | None = None,
+        system_prompt: str | None = None,
+        max_action_chars: int = DEFAULT_MAX_ACTION_CHARS,
+        max_obs_chars: int = DEFAULT_MAX_OBS_CHARS,
+        on_infra_error: str = "flag",
+        render_mode: str | None = None,
+    ) -> None:
+        if not isinstance(source, TaskSource):
+            raise TypeError(f"source must be a TaskSource, got {type(source).__name__}")
+        if not isinstance(max_turns, int) or max_turns < 1:
+            raise ValueError(f"max_turns must be a positive int, got {max_turns!r}")
+        if on_infra_error not in ("flag", "raise"):
+            raise ValueError(f"on_infra_error must be 'flag' or 'raise', got {on_infra_error!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        if system_prompt is not None and not isinstance(system_prompt, str):
+            raise TypeError(f"system_prompt must be a str or None, got {type(system_prompt).__name__}")
+        self.source = source
+        self.max_turns = max_turns
+        self.reward_weights = RewardWeights.coerce(reward_weights)
+        self.system_prompt = system_prompt
+        self.max_action_chars = int(max_action_chars)
+        self.on_infra_error = on_infra_error
+        self.render_mode = render_mode
+        self.action_space = TextSpace(self.max_action_chars)
+        self.observation_space = TextSpace(int(max_obs_chars))
+        self.task: Task | None = None
+        self._messages: list[dict[str, Any]] = []
+        self._turn = 0
+        self._done = True
+        self._return_parts = zero_parts()
+        self._verdict: Verdict | None = None
+        self._fingerprint_cache: tuple[Any, dict[str, Any]] | None = None
+
+    # ------------------------------------------------------------------ hooks for subclasses
+
+    def make_prompt(self, task: Task) -> str:
+        """The user message that opens the episode. Default: the question as is."""
+        return task.question
+
+    def respond(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None) -> Turn:
+        """What one model turn (`content`, and `tool_calls` when the engine gave them) leads to."""
+        raise NotImplementedError
+
+    def verifier_fingerprint(self) -> dict[str, Any]:
+        """The verifier and its settings, for `info["fingerprint"]`."""
+        return {"name": type(self).__name__}
+
+    def settings(self) -> dict[str, Any]:
+        """Env settings that change what is asked or how it is scored (for the fingerprint)."""
+        return {}
+
+    def reset_details(self) -> dict[str, Any]:
+        """Extra `info` entries at reset (e.g. tool schemas). Must return new objects each call."""
+        return {}
+
+    # ------------------------------------------------------------------ Gymnasium API
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        super().reset(seed=seed)
+        options = options or {}
+        if "task" in options:
+            task = options["task"]
+            if isinstance(task, Mapping):
+                task = Task(str(task.get("id", "custom")), str(task["question"]), task.get("answer"),
+                            {k: v for k, v in task.items() if k not in ("id", "question", "answer")})
+            if not isinstance(task, Task):
+                raise TypeError(f"options['task'] must be a Task or a dict with 'question'/'answer', got {type(task).__name__}")
+        elif options.get("index") is not None:
+            task = self.source.get(options["index"])
+        else:
+            task = self.source.sample(self.np_random)
+        self.task = task
+        self._turn = 0
+        self._done = False
+        self._return_parts = zero_parts()
+        self._verdict = None
+        prompt = self.make_prompt(task)
+        self._messages = []
+        if self.system_prompt:
+            self._messages.append({"role": "system", "content": self.system_prompt})
+        self._messages.append({"role": "user", "content": prompt})
+        info = self._info(zero_parts(), None, {})
+        info.update(self.reset_details())
+        return prompt, info
+
+    def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        if self.task is None or self._done:
+            raise gym.error.ResetNeeded(
+                "the episode is over (or never started): call env.reset() before env.step()"
+            )
+        content, tool_calls = split_action(action)
+        self._turn += 1
+        assistant: dict[str, Any] = {"role": "assistant", "content": content}
+        if tool_calls:
+            assistant["tool_calls"] = copy.deepcopy(tool_calls)
+        self._messages.append(assistant)
+
+        if len(content) > self.max_action_chars:
+            turn = Turn(
+                done=True,
+                verdict=Verdict.wrong(
+                    f"over-long: the turn has {len(content)} characters, more than max_action_chars={self.max_action_chars}",
+                    details={"kind": "overlong"},
+                ),
+                details={"overlong": True},
+            )
+        else:
+            try:
+                turn = self.respond(self.task, content, tool_calls)
+            except InfrastructureError:
+                raise
+            except Exception as exc:  # a crashing verifier is an infrastructure failure
+                turn = Turn(done=True, verdict=Verdict.failed(f"{type(self).__name__}.respond raised {type(exc).__name__}: {exc}"))
+
+        truncated = False
+        verdict = turn.verdict
+        if not turn.done and self._turn >= self.max_turns:
+            truncated = True
+            verdict = Verdict.wrong(
+                f"no final answer within max_turns={self.max_turns}", details={"kind": "max_turns"}
+            )
+        if verdict is not None and verdict.error is not None and self.on_infra_error == "raise":
+            raise InfrastructureError(f"verification failed on task {self.task.id}: {verdict.error}")
+        parts = dict(turn.parts)
+        if turn.done and verdict is not None and verdict.error is None:
+            parts["outcome"] = float(verdict.score)
+        if verdict is not None and verdict.error is not None:
+            parts = zero_parts()
+        self._messages.extend(turn.messages)
+        self._return_parts = add_parts(self._return_parts, parts)
+        self._verdict = verdict
+        terminated = bool(turn.done)
+        self._done = terminated or truncated
+        observation = "" if terminated else turn.observation
+        reward = combine(parts, self.reward_weights)
+        return observation, reward, terminated, truncated, self._info(parts, verdict, turn.details)
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        lines = []
+        for message in self._messages:
+            text = message.get("content") or ""
+            if message.get("tool_calls"):
+                text += "\n" + json.dumps(message["tool_calls"], default=str)
+            lines.append(f"[{message['role']}] {text}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ info
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """A copy of the conversation so far (OpenAI-style messages)."""
+        return copy.deepcopy(self._messages)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What produced this env's results: env id and version, verifier, data, settings."""
+        spec = self.spec
+        key = (spec.id if spec is not None else None)
+        if self._fingerprint_cache is None or self._fingerprint_cache[0] != key:
+            from rlvr.envs.version import rlvr_version
+
+            value = {
+                "env_id": spec.id if spec is not None else type(self).__name__,
+                "env_version": spec.version if spec is not None else None,
+                "env_class": f"{type(self).__module__}.{type(self).__qualname__}",
+                "rlvr_version": rlvr_version(),
+                "verifier": self.verifier_fingerprint(),
+                "data": self.source.fingerprint(),
+                "settings": {
+                    **self.settings(),
+                    "max_turns": self.max_turns,
+                    "max_action_chars": self.max_action_chars,
+                    "reward_weights": self.reward_weights.to_dict(),
+                    "system_prompt": self.system_prompt,
+                },
+            }
+            self._fingerprint_cache = (key, json.loads(json.dumps(value, default=repr)))
+        return copy.deepcopy(self._fingerprint_cache[1])
+
+    def _info(self, parts: dict[str, float], verdict: Verdict | None, details: dict[str, Any]) -> dict[str, Any]:
+        assert self.task is not None
+        info: dict[str, Any] = {
+            "task_id": self.task.id,
+            "turn": self._turn,
+            "messages": copy.deepcopy(self._messages),
+            "reward_parts": dict(parts),
+            "return_parts": dict(self._return_parts),
+            "reward_weights": self.reward_weights.to_dict(),
+            "verdict": verdict,
+            "valid": verdict is None or verdict.error is None,
+            "fingerprint": self.fingerprint(),
+            "turn_details": copy.deepcopy(details),
+        }
+        if verdict is not None and verdict.error is not None:
+            info["error"] = verdict.error
+        return info
+
+
+class SingleTurnEnv(TextEnv):
+    """One prompt, one answer, one verdict: the episode ends after the first step.
+
+    Subclasses implement :meth:`verify` and may implement :meth:`format_score` (credit for
+    following the requested answer format, reported as the ``format`` reward part).
+    """
+
+    def verify(self, task: Task, content: str) -> Verdict:
+        """Score the model's answer to `task`."""
+        raise NotImplementedError
+
+    def format_score(self, task: Task, content: str) -> float:
+        """1.0 when the answer follows the requested format, else 0.0 (default: always 0)."""
+        return 0.0
+
+    def respond(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None) -> Turn:
+        verdict = self.verify(task, content)
+        if not isinstance(verdict, Verdict):
+            raise TypeError(f"{type(self).__name__}.verify must return a Verdict, got {type(verdict).__name__}")
+        parts = zero_parts()
+        parts["format"] = float(self.format_score(task, content))
+        return Turn(done=True, verdict=verdict, parts=parts)

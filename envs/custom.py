@@ -1,0 +1,163 @@
+"""Environments built by `rlvr.register(...)` from a user's dataset or generator.
+
+`DatasetEnv` reads any question/answer table (hub id or local json/jsonl/parquet/csv file) and
+`GeneratorEnv` wraps a procedural `fn(rng, **settings)`; both are single-turn, format the question
+with a prompt template and score with the chosen verifier.
+"""
+
+from __future__ import annotations
+
+from string import Formatter
+from typing import Any, Callable
+
+from rlvr.envs.answers import follows_tag_format, last_boxed
+from rlvr.envs.base import SingleTurnEnv
+from rlvr.envs.scoring import Scorer, resolve_verifier
+from rlvr.envs.tasks import GeneratorSource, ListSource, Task, TaskSource, build_tasks, load_table, require_column
+
+MATH_PROMPT = "{question}\n\nPut your final answer within \\boxed{{}}."
+PLAIN_PROMPT = "{question}"
+
+Prompt = str | Callable[[Task], str] | None
+
+
+def default_prompt(scorer_name: str) -> str:
+    return MATH_PROMPT if scorer_name == "math" else PLAIN_PROMPT
+
+
+def render_prompt(prompt: str | Callable[[Task], str], task: Task) -> str:
+    """Apply a template ("{question}" and any column/meta name) or a callable(task) -> str."""
+    if callable(prompt):
+        text = prompt(task)
+        if not isinstance(text, str):
+            raise TypeError(f"prompt callable must return a str, got {type(text).__name__}")
+        return text
+    return prompt.format(question=task.question, answer=task.answer, **{k: v for k, v in task.meta.items() if k not in ("question", "answer")})
+
+
+def check_prompt(prompt: Any, sample: Task) -> None:
+    """Fail early on a template naming a field the tasks do not have."""
+    if prompt is None or callable(prompt):
+        return
+    if not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a template string like '{{question}}' or a callable(task) -> str, got {type(prompt).__name__}")
+    fields = {name for _, name, _, _ in Formatter().parse(prompt) if name}
+    known = {"question", "answer", *sample.meta}
+    unknown = sorted(fields - known)
+    if unknown:
+        raise ValueError(
+            f"prompt template refers to {unknown}, which the tasks do not have (fields: {sorted(known)}); "
+            f"fix prompt= (write literal braces as '{{{{' and '}}}}')"
+        )
+
+
+class VerifiedEnv(SingleTurnEnv):
+    """A single-turn env over any TaskSource, with a prompt template and a Scorer."""
+
+    env_name = "Custom"
+
+    def __init__(self, source: TaskSource, scorer: Scorer, *, prompt: Prompt = None, format_reward: str | None = None, **kwargs: Any) -> None:
+        self.scorer = scorer
+        self.prompt = prompt if prompt is not None else default_prompt(scorer.name)
+        if format_reward not in (None, "boxed", "answer_tags"):
+            raise ValueError(f"format_reward must be None, 'boxed' or 'answer_tags', got {format_reward!r}")
+        self.format_reward = format_reward
+        super().__init__(source, **kwargs)
+
+    def make_prompt(self, task: Task) -> str:
+        return render_prompt(self.prompt, task)
+
+    def verify(self, task: Task, content: str) -> Any:
+        return self.scorer.score(task, content)
+
+    def format_score(self, task: Task, content: str) -> float:
+        if self.format_reward == "boxed":
+            return 1.0 if last_boxed(content) else 0.0
+        if self.format_reward == "answer_tags":
+            return 1.0 if follows_tag_format(content) else 0.0
+        return 0.0
+
+    def verifier_fingerprint(self) -> dict[str, Any]:
+        return self.scorer.fingerprint()
+
+    def settings(self) -> dict[str, Any]:
+        prompt = self.prompt if isinstance(self.prompt, str) else f"callable:{getattr(self.prompt, '__qualname__', '?')}"
+        return {"prompt": prompt, "format_reward": self.format_reward}
+
+
+class DatasetEnv(VerifiedEnv):
+    """A registered dataset task: one row -> one question, scored against its gold answer.
+
+    Args:
+        dataset: hub id, local json/jsonl/parquet/csv path, `datasets.Dataset` or list of dicts.
+        question_key / answer_key: the columns holding the question and the gold answer.
+        verifier: "math", "code", "exact" or a callable fn(gold, completion).
+        prompt: template ("{question}", other columns by name) or callable(task) -> str.
+        split / config / revision: which part and version of a hub dataset.
+        id_key: column with task ids (default: the row index).
+        verifier_settings: keyword arguments of the verifier (e.g. {"timeout": 5}).
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        *,
+        question_key: str = "question",
+        answer_key: str = "answer",
+        verifier: Any = "math",
+        prompt: Prompt = None,
+        split: str | None = None,
+        config: str | None = None,
+        revision: str | None = None,
+        id_key: str | None = None,
+        verifier_settings: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        scorer = resolve_verifier(verifier, **(verifier_settings or {}))
+        table = load_table(dataset, split=split, config=config, revision=revision)
+        qk = require_column(table, question_key, "question_key")
+        ak = require_column(table, answer_key, "answer_key")
+        if id_key is not None:
+            require_column(table, id_key, "id_key")
+        tasks = build_tasks(
+            table,
+            question_key=qk,
+            answer_key=ak,
+            convert_answer=scorer.convert_gold,
+            validate_answer=scorer.validate_gold,
+            meta_keys=[c for c in table.columns if c not in (qk, ak)],
+            id_key=id_key,
+        )
+        fingerprint = dict(table.fingerprint, question_key=qk, answer_key=ak)
+        source = ListSource(tasks, fingerprint)
+        check_prompt(prompt, tasks[0])
+        super().__init__(source, scorer, prompt=prompt, **kwargs)
+
+
+class GeneratorEnv(VerifiedEnv):
+    """A registered procedural task: `generator(rng, **generator_settings)` makes each question.
+
+    Args:
+        generator: fn(rng: numpy.random.Generator, **settings) -> dict(question=..., answer=..., ...)
+            or a `Task`.
+        verifier: "math", "code", "exact" or a callable fn(gold, completion).
+        prompt: template or callable; default: the question as is (plus the \\boxed{} instruction
+            for the math verifier).
+        generator_settings: keyword arguments passed to the generator (difficulty).
+    """
+
+    def __init__(
+        self,
+        generator: Callable[..., Any],
+        *,
+        verifier: Any = "exact",
+        prompt: Prompt = None,
+        generator_settings: dict[str, Any] | None = None,
+        verifier_settings: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        scorer = resolve_verifier(verifier, **(verifier_settings or {}))
+        source = GeneratorSource(generator, generator_settings)
+        sample = source.get(0)
+        check_prompt(prompt, sample)
+        super().__init__(source, scorer, prompt=prompt, **kwargs)

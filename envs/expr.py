@@ -1,0 +1,71 @@
+"""Safe parsing and exact evaluation of small arithmetic expressions (never `eval`).
+
+Used by Countdown's verifier: the model's expression is parsed with `ast` and walked; only
+non-negative integer literals, parentheses and the four operators are allowed, and evaluation is
+exact (`Fraction`), so `7/2*2` is exactly 7 and no float rounding can make a wrong answer right.
+"""
+
+from __future__ import annotations
+
+import ast
+from fractions import Fraction
+
+#: Longest expression accepted (keeps parsing and evaluation bounded).
+MAX_EXPRESSION_CHARS = 256
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+class ExprError(ValueError):
+    """The expression is not a valid answer; the message says why (shown to the model/logs)."""
+
+
+def evaluate(text: str, allowed_ops: str = "+-*/") -> tuple[Fraction, list[int]]:
+    """Parse and evaluate `text`; return (exact value, integer literals used, in order).
+
+    Raises ExprError for anything that is not an arithmetic expression over non-negative integer
+    literals with the allowed operators, and for division by zero.
+    """
+    text = text.strip().replace("×", "*").replace("÷", "/").replace("−", "-")
+    if not text:
+        raise ExprError("empty expression")
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ExprError(f"expression longer than {MAX_EXPRESSION_CHARS} characters")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise ExprError(f"not a valid expression ({type(exc).__name__})") from None
+    numbers: list[int] = []
+
+    def walk(node: ast.AST, depth: int) -> Fraction:
+        if depth > 100:
+            raise ExprError("expression nested too deeply")
+        if isinstance(node, ast.Constant):
+            if type(node.value) is not int:
+                raise ExprError(f"only whole numbers are allowed, found {node.value!r}")
+            numbers.append(node.value)
+            return Fraction(node.value)
+        if isinstance(node, ast.BinOp):
+            symbol = _OPS.get(type(node.op))
+            if symbol is None or symbol not in allowed_ops:
+                raise ExprError(f"operator {type(node.op).__name__} is not allowed (allowed: {' '.join(allowed_ops)})")
+            left = walk(node.left, depth + 1)
+            right = walk(node.right, depth + 1)
+            if symbol == "+":
+                return left + right
+            if symbol == "-":
+                return left - right
+            if symbol == "*":
+                return left * right
+            if right == 0:
+                raise ExprError("division by zero")
+            return left / right
+        if isinstance(node, ast.UnaryOp):
+            raise ExprError("unary signs are not allowed (use the given numbers as they are)")
+        raise ExprError(f"{type(node).__name__} is not allowed in an arithmetic expression")
+
+    try:
+        value = walk(tree.body, 0)
+    except RecursionError:
+        raise ExprError("expression nested too deeply") from None
+    return value, numbers

@@ -1,0 +1,157 @@
+"""The registry: rlvr's built-in environments and `register()` for a user's own tasks.
+
+Everything is registered with Gymnasium under the `rlvr/` namespace, so `gymnasium.make` and
+`rlvr.make` build the same environments. `rlvr.make` also accepts ids without the namespace
+("Math-v0") and, for an unknown id, says which ids exist and how to register a new one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, Callable
+
+import gymnasium as gym
+
+from rlvr.envs.scoring import resolve_verifier
+
+NAMESPACE = "rlvr"
+
+#: Built-in environments: id -> entry point (imported lazily, at make time).
+BUILTIN_ENVS: dict[str, str] = {
+    "rlvr/Arithmetic-v0": "rlvr.envs.procedural:ArithmeticEnv",
+    "rlvr/Countdown-v0": "rlvr.envs.procedural:CountdownEnv",
+    "rlvr/LinearEquation-v0": "rlvr.envs.procedural:LinearEquationEnv",
+    "rlvr/Sort-v0": "rlvr.envs.procedural:SortEnv",
+    "rlvr/ModArith-v0": "rlvr.envs.procedural:ModArithEnv",
+    "rlvr/Math-v0": "rlvr.envs.math_env:MathEnv",
+    "rlvr/Code-v0": "rlvr.envs.code_env:CodeEnv",
+    "rlvr/ToolMath-v0": "rlvr.envs.tool_env:ToolMathEnv",
+}
+
+_ID = re.compile(r"^(?:[\w:.-]+/)?[\w:.-]+-v\d+$")
+
+
+class UnknownEnvError(gym.error.UnregisteredEnv):
+    """No environment is registered under that id; the message lists the ids that exist."""
+
+
+def register_builtin() -> None:
+    """Register the built-in environments with Gymnasium (idempotent)."""
+    for env_id, entry_point in BUILTIN_ENVS.items():
+        if env_id not in gym.registry:
+            gym.register(env_id, entry_point=entry_point)
+
+
+def registered_ids() -> list[str]:
+    """Every environment id in the rlvr namespace."""
+    return sorted(env_id for env_id in gym.registry if env_id.startswith(NAMESPACE + "/"))
+
+
+def _full_id(env_id: str) -> str:
+    if not isinstance(env_id, str) or not env_id:
+        raise TypeError(f"an env id must be a string like 'rlvr/Math-v0', got {env_id!r}")
+    return env_id if "/" in env_id else f"{NAMESPACE}/{env_id}"
+
+
+def make(env_id: str, **kwargs: Any) -> gym.Env:
+    """Build a registered environment: `gymnasium.make` with rlvr's conventions.
+
+    `env_id` may omit the namespace ("Countdown-v0"). Keyword arguments go to the environment
+    (difficulty settings, `dataset=`, `reward_weights=`...) or to `gymnasium.make`
+    (`max_episode_steps`, `disable_env_checker`...).
+    """
+    register_builtin()
+    full = _full_id(env_id)
+    if full not in gym.registry:
+        known = registered_ids()
+        close = difflib.get_close_matches(full, known, n=3)
+        hint = f" Did you mean {close}?" if close else ""
+        raise UnknownEnvError(
+            f"no environment registered as {full!r}.{hint} Registered: {known}. "
+            f"Register your own with rlvr.register({full!r}, dataset=..., question_key=..., "
+            f"answer_key=..., verifier=...) or rlvr.register({full!r}, generator=fn)."
+        )
+    return gym.make(full, **kwargs)
+
+
+def register(
+    env_id: str,
+    *,
+    dataset: Any = None,
+    generator: Callable[..., Any] | None = None,
+    question_key: str | None = None,
+    answer_key: str | None = None,
+    verifier: Any = None,
+    prompt: Any = None,
+    force: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Register a task as a Gymnasium environment in a few lines.
+
+    From a dataset (hub id, local json/jsonl/parquet/csv path, `datasets.Dataset` or list of dicts)::
+
+        rlvr.register("rlvr/MyTask-v0", dataset="data/train.jsonl",
+                      question_key="q", answer_key="a", verifier="math")
+
+    From a generator `fn(rng, **settings) -> {"question": ..., "answer": ...}`::
+
+        rlvr.register("rlvr/Add-v0", generator=make_addition, verifier="exact")
+
+    or as a decorator on the generator: ``@rlvr.register("rlvr/Add-v0", verifier="exact")``.
+
+    Args:
+        env_id: "namespace/Name-vN" (the namespace defaults to "rlvr").
+        dataset / generator: where the tasks come from (exactly one).
+        question_key / answer_key: dataset columns (default "question" / "answer").
+        verifier: "math" (default for datasets), "code", "exact" (default for generators) or a
+            callable fn(gold, completion) -> Verdict | bool | float.
+        prompt: template string ("{question}", other columns by name) or callable(task) -> str.
+        force: replace an existing registration of the same id.
+        **kwargs: further env arguments stored as defaults (`split`, `config`, `revision`,
+            `generator_settings`, `verifier_settings`, `reward_weights`, `system_prompt`,
+            `format_reward`, ...).
+
+    Returns:
+        The full env id (or, used as a decorator, the generator unchanged).
+    """
+    full = _full_id(env_id)
+    if not _ID.match(full):
+        raise ValueError(f"env id {env_id!r} is malformed; use the form 'rlvr/MyTask-v0' (name, '-v', version number)")
+    if dataset is not None and generator is not None:
+        raise ValueError("give either dataset= or generator=, not both")
+    if dataset is None and generator is None:
+        if question_key or answer_key:
+            raise ValueError("question_key/answer_key need dataset=; give dataset=... (or generator=fn)")
+
+        def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+            register(full, generator=fn, verifier=verifier, prompt=prompt, force=force, **kwargs)
+            return fn
+
+        return decorator
+    if full in gym.registry and not force:
+        raise ValueError(f"{full!r} is already registered; pick another id or version, or pass force=True to replace it")
+    settings = kwargs.get("verifier_settings") or {}
+    if dataset is not None:
+        verifier = "math" if verifier is None else verifier
+        resolve_verifier(verifier, **settings)  # fail now on an unknown verifier name
+        env_kwargs = dict(
+            kwargs,
+            dataset=dataset,
+            question_key=question_key or "question",
+            answer_key=answer_key or "answer",
+            verifier=verifier,
+            prompt=prompt,
+        )
+        entry_point = "rlvr.envs.custom:DatasetEnv"
+    else:
+        if not callable(generator):
+            raise TypeError(f"generator must be a callable fn(rng, **settings), got {type(generator).__name__}")
+        verifier = "exact" if verifier is None else verifier
+        resolve_verifier(verifier, **settings)
+        env_kwargs = dict(kwargs, generator=generator, verifier=verifier, prompt=prompt)
+        entry_point = "rlvr.envs.custom:GeneratorEnv"
+    if full in gym.registry:
+        del gym.registry[full]
+    gym.register(full, entry_point=entry_point, kwargs=env_kwargs)
+    return full

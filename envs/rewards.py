@@ -1,0 +1,64 @@
+"""How an environment's reward parts combine into one scalar.
+
+Every step reports its reward as named parts — `outcome` (was the final answer right), `format`
+(did the answer follow the requested form) and `process` (per-turn credit, e.g. a tool call that
+parsed and ran) — and the scalar reward is their weighted sum. Keeping the parts separate lets a
+trainer log them, re-weight them, or use only the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Mapping
+
+PARTS = ("outcome", "format", "process")
+
+
+@dataclass(frozen=True)
+class RewardWeights:
+    """Weights of the reward parts. The default rewards the outcome alone."""
+
+    outcome: float = 1.0
+    format: float = 0.0
+    process: float = 0.0
+
+    @classmethod
+    def coerce(cls, value: "RewardWeights | Mapping[str, float] | None") -> "RewardWeights":
+        """Build weights from None (defaults), a mapping of part -> weight, or RewardWeights."""
+        if value is None:
+            return cls()
+        if isinstance(value, RewardWeights):
+            return value
+        if not isinstance(value, Mapping):
+            raise TypeError(
+                f"reward_weights must be a dict like {{'outcome': 1.0, 'format': 0.1}}, "
+                f"got {type(value).__name__}"
+            )
+        unknown = sorted(set(value) - set(PARTS))
+        if unknown:
+            raise ValueError(
+                f"unknown reward part(s) {unknown} in reward_weights; the parts are {list(PARTS)}"
+            )
+        return cls(**{k: float(v) for k, v in value.items()})
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def zero_parts() -> dict[str, float]:
+    """A fresh parts dict with every part at 0."""
+    return {part: 0.0 for part in PARTS}
+
+
+def combine(parts: Mapping[str, float], weights: RewardWeights) -> float:
+    """Weighted sum of the reward parts (missing parts count as 0)."""
+    return float(
+        weights.outcome * parts.get("outcome", 0.0)
+        + weights.format * parts.get("format", 0.0)
+        + weights.process * parts.get("process", 0.0)
+    )
+
+
+def add_parts(total: Mapping[str, float], step: Mapping[str, float]) -> dict[str, float]:
+    """Part-wise sum of two parts dicts (a new dict)."""
+    return {part: float(total.get(part, 0.0)) + float(step.get(part, 0.0)) for part in PARTS}

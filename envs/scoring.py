@@ -1,0 +1,153 @@
+"""Verifiers as environments use them: by name ("math", "code", "exact") or as a user callable.
+
+`resolve_verifier` turns what a user passes to `rlvr.register(..., verifier=...)` into a
+`Scorer`: a function `(task, completion) -> Verdict`, a gold-answer check run at load time, and a
+description for the fingerprint. A user callable `fn(gold, completion)` may return a `Verdict`,
+a bool or a score in [0, 1].
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from rlvr.envs.tasks import Task
+from rlvr.verifiers.verdict import Verdict
+
+VERIFIER_NAMES = ("math", "code", "exact")
+
+_CODE_BLOCK = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+_GSM8K_MARK = "####"
+
+
+@dataclass
+class Scorer:
+    """How a single-turn env scores an answer."""
+
+    name: str
+    score: Callable[[Task, str], Verdict]
+    validate_gold: Callable[[Any], str | None] | None = None
+    convert_gold: Callable[[Any], Any] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"name": self.name, "settings": dict(self.settings)}
+
+
+def as_verdict(result: Any, source: str) -> Verdict:
+    """Coerce a user verifier's result (Verdict, bool, or score in [0, 1]) to a Verdict."""
+    if isinstance(result, Verdict):
+        return result
+    if isinstance(result, bool):
+        return Verdict.right(f"{source}: accepted") if result else Verdict.wrong(f"{source}: rejected")
+    if isinstance(result, (int, float)):
+        score = float(result)
+        if not 0.0 <= score <= 1.0:
+            raise ValueError(f"{source} returned score {score}; a score must be in [0, 1]")
+        return Verdict(score=score, correct=score >= 1.0, reason=f"{source}: score {score:g}")
+    raise TypeError(f"{source} must return a Verdict, a bool or a float in [0, 1], got {type(result).__name__}")
+
+
+# ------------------------------------------------------------------ gold answers
+
+
+def math_gold(value: Any) -> Any:
+    """Normalise a math gold answer: GSM8K's "... #### 42" -> "42"; MATH's \\boxed{...} -> its content."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        return value
+    if _GSM8K_MARK in value:
+        return value.rsplit(_GSM8K_MARK, 1)[1].strip().replace(",", "")
+    if "\\boxed" in value:
+        from rlvr.envs.answers import last_boxed
+
+        boxed = last_boxed(value)
+        if boxed is not None:
+            return boxed
+    return value.strip()
+
+
+def check_math_gold(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "a math gold answer must be a non-empty string (or number)"
+    return None
+
+
+def extract_code(text: str) -> str:
+    """The program in a model's answer: the last fenced code block, else the whole text."""
+    blocks = _CODE_BLOCK.findall(text)
+    if blocks:
+        return blocks[-1]
+    if "```" in text:  # an unterminated or unlabelled fence: drop the fence lines
+        return "\n".join(line for line in text.splitlines() if not line.strip().startswith("```"))
+    return text
+
+
+# ------------------------------------------------------------------ the named verifiers
+
+
+def _math_scorer(timeout: float = 5.0) -> Scorer:
+    def score(task: Task, completion: str) -> Verdict:
+        from rlvr.verifiers.math import verify
+
+        return verify(task.answer, completion, timeout=timeout)
+
+    return Scorer("math", score, check_math_gold, math_gold, {"timeout": timeout})
+
+
+def _exact_scorer(case_sensitive: bool = True) -> Scorer:
+    def score(task: Task, completion: str) -> Verdict:
+        from rlvr.envs.answers import final_answer
+
+        got = final_answer(completion, compact=False) or ""
+        want = str(task.answer).strip()
+        if (got == want) if case_sensitive else (got.lower() == want.lower()):
+            return Verdict.right("exact match")
+        return Verdict.wrong(f"{got[:60]!r} != {want[:60]!r}")
+
+    def check(value: Any) -> str | None:
+        return None if value is not None and str(value).strip() else "the gold answer is empty"
+
+    return Scorer("exact", score, check, None, {"case_sensitive": case_sensitive})
+
+
+def _code_scorer(sandbox: Any = None) -> Scorer:
+    def score(task: Task, completion: str) -> Verdict:
+        from rlvr.verifiers.code import check_function
+
+        return check_function(extract_code(completion), task.answer, task.meta.get("entry_point"), sandbox=sandbox)
+
+    def check(value: Any) -> str | None:
+        return None if isinstance(value, str) and value.strip() else "the tests (answer column) must be non-empty Python code"
+
+    return Scorer("code", score, check, None, {})
+
+
+def resolve_verifier(verifier: Any, **settings: Any) -> Scorer:
+    """A Scorer for a verifier name ("math", "code", "exact"), a callable fn(gold, completion), or a Scorer."""
+    if isinstance(verifier, Scorer):
+        return verifier
+    if isinstance(verifier, str):
+        if verifier == "math":
+            return _math_scorer(**settings)
+        if verifier == "exact":
+            return _exact_scorer(**settings)
+        if verifier == "code":
+            return _code_scorer(**settings)
+        raise ValueError(
+            f"unknown verifier {verifier!r}; use one of {list(VERIFIER_NAMES)} or pass a callable "
+            f"fn(gold, completion) -> Verdict | bool | float"
+        )
+    if callable(verifier):
+        name = getattr(verifier, "__qualname__", type(verifier).__name__)
+        module = getattr(verifier, "__module__", "?")
+
+        def score(task: Task, completion: str) -> Verdict:
+            return as_verdict(verifier(task.answer, completion, **settings), f"verifier {name}")
+
+        return Scorer(f"{module}.{name}", score, None, None, dict(settings))
+    raise TypeError(
+        f"verifier must be one of {list(VERIFIER_NAMES)} or a callable fn(gold, completion); got {type(verifier).__name__}"
+    )

@@ -1,0 +1,298 @@
+"""Tasks and where they come from: a `datasets` source or a procedural generator.
+
+A `Task` is one problem: an id, the question text, the gold answer, and whatever else the
+environment needs (unit tests, the numbers of a Countdown puzzle...). A `TaskSource` hands tasks
+to an environment, either by index (`get(i)`, for evaluation) or drawn from the environment's
+seeded generator (`sample(rng)`, for training), and describes itself in `fingerprint()` so results
+can say exactly what data produced them.
+
+Datasets are loaded with `datasets.load_dataset` from a hub id or a local json/jsonl/parquet/csv
+file; columns are checked and gold answers validated when the source is built, so a bad dataset
+fails at construction with a message naming the column or row and the argument that fixes it —
+never halfway through a training run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+_FILE_FORMATS = {".json": "json", ".jsonl": "json", ".parquet": "parquet", ".csv": "csv"}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One problem.
+
+    Attributes:
+        id: stable identifier (dataset row or generator seed), reported as `info["task_id"]`.
+        question: the problem text, before the environment's prompt template is applied.
+        answer: the gold answer (a string for math; anything the env's verifier understands).
+        meta: everything else the environment needs (tests, entry point, puzzle numbers...).
+    """
+
+    id: str
+    question: str
+    answer: Any = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+class DatasetError(ValueError):
+    """A dataset cannot serve as a task source; the message names the problem and the fix."""
+
+
+class TaskSource(ABC):
+    """Where an environment's tasks come from."""
+
+    #: Number of tasks, or None for an endless procedural source.
+    size: int | None = None
+
+    @abstractmethod
+    def get(self, index: int) -> Task:
+        """The task with this index (deterministic)."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator) -> Task:
+        """A task drawn with `rng` (the environment's seeded generator)."""
+
+    @abstractmethod
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies this data exactly (dataset revision or file hash, generator settings)."""
+
+
+class ListSource(TaskSource):
+    """A finite list of tasks, held in memory."""
+
+    def __init__(self, tasks: Sequence[Task], fingerprint: Mapping[str, Any]) -> None:
+        if not tasks:
+            raise DatasetError("the dataset has no rows; give a dataset (or split) with at least one task")
+        self.tasks = list(tasks)
+        self.size = len(self.tasks)
+        self._fingerprint = dict(fingerprint)
+
+    def get(self, index: int) -> Task:
+        if not isinstance(index, (int, np.integer)) or not -self.size <= index < self.size:
+            raise IndexError(f"task index {index!r} out of range: this source has {self.size} tasks (0..{self.size - 1})")
+        return self.tasks[int(index)]
+
+    def sample(self, rng: np.random.Generator) -> Task:
+        return self.tasks[int(rng.integers(self.size))]
+
+    def fingerprint(self) -> dict[str, Any]:
+        return dict(self._fingerprint, num_tasks=self.size)
+
+
+class GeneratorSource(TaskSource):
+    """An endless procedural source: `fn(rng, **settings)` makes one task.
+
+    `fn` gets a fresh `numpy.random.Generator` and returns a `Task` or a dict with at least
+    `question` and `answer` (other keys go to `Task.meta`). Task `i` (`get(i)`) is made with a
+    generator seeded by `i`, so evaluation sets are reproducible; `sample(rng)` draws a seed from
+    the environment's generator.
+    """
+
+    def __init__(self, fn: Callable[..., Any], settings: Mapping[str, Any] | None = None, name: str | None = None) -> None:
+        if not callable(fn):
+            raise TypeError(f"generator must be a callable fn(rng, **settings), got {type(fn).__name__}")
+        self.fn = fn
+        self.settings = dict(settings or {})
+        self.name = name or getattr(fn, "__qualname__", type(fn).__name__)
+
+    def _make(self, seed: int, task_id: str) -> Task:
+        made = self.fn(np.random.default_rng(seed), **self.settings)
+        if isinstance(made, Task):
+            return made if made.id else Task(task_id, made.question, made.answer, made.meta)
+        if not isinstance(made, Mapping) or "question" not in made or "answer" not in made:
+            raise TypeError(
+                f"generator {self.name} must return a Task or a dict with 'question' and 'answer' keys, "
+                f"got {made!r:.200}"
+            )
+        meta = {k: v for k, v in made.items() if k not in ("question", "answer", "id")}
+        return Task(str(made.get("id", task_id)), str(made["question"]), made["answer"], meta)
+
+    def get(self, index: int) -> Task:
+        if not isinstance(index, (int, np.integer)) or index < 0:
+            raise IndexError(f"task index must be a non-negative int, got {index!r}")
+        return self._make(int(index), f"{self.name}/{int(index)}")
+
+    def sample(self, rng: np.random.Generator) -> Task:
+        seed = int(rng.integers(2**62))
+        return self._make(seed, f"{self.name}/s{seed}")
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {
+            "generator": f"{getattr(self.fn, '__module__', '?')}.{self.name}",
+            "settings": json.loads(json.dumps(self.settings, default=repr)),
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# Loading a dataset
+
+
+@dataclass
+class LoadedDataset:
+    """A loaded table: column names, column access and what identifies it."""
+
+    columns: list[str]
+    num_rows: int
+    column: Callable[[str], list[Any]]
+    fingerprint: dict[str, Any]
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _from_hf(ds: Any, fingerprint: dict[str, Any]) -> LoadedDataset:
+    columns = list(ds.column_names)
+    return LoadedDataset(columns, len(ds), lambda name: list(ds[name]), fingerprint)
+
+
+def _pick_split(dsdict: Any, split: str | None, source: str) -> Any:
+    splits = list(dsdict.keys())
+    if split is None:
+        if len(splits) == 1:
+            return dsdict[splits[0]], splits[0]
+        raise DatasetError(f"dataset {source!r} has splits {splits}; choose one with split=")
+    if split not in dsdict:
+        raise DatasetError(f"dataset {source!r} has no split {split!r}; available splits: {splits} (set split=)")
+    return dsdict[split], split
+
+
+def load_table(
+    dataset: Any,
+    *,
+    split: str | None = None,
+    config: str | None = None,
+    revision: str | None = None,
+) -> LoadedDataset:
+    """Load a dataset given as a hub id, a local file path, a `datasets.Dataset`, or a list of dicts.
+
+    Local files are read with `datasets.load_dataset("json" | "parquet" | "csv", data_files=...)`
+    and fingerprinted by their SHA-256; hub datasets by id, config, split and revision.
+    """
+    if isinstance(dataset, (list, tuple)):
+        rows = list(dataset)
+        if not all(isinstance(row, Mapping) for row in rows):
+            raise DatasetError("a dataset given as a list must be a list of dicts (one per row)")
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        blob = json.dumps(rows, sort_keys=True, default=repr).encode()
+        return LoadedDataset(
+            columns,
+            len(rows),
+            lambda name: [row.get(name) for row in rows],
+            {"source": "in-memory", "sha256": hashlib.sha256(blob).hexdigest()},
+        )
+    if isinstance(dataset, (str, os.PathLike)):
+        import datasets  # slow import; only when a dataset is actually loaded
+
+        path = os.fspath(dataset)
+        if os.path.exists(path):
+            ext = os.path.splitext(path)[1].lower()
+            if ext not in _FILE_FORMATS:
+                raise DatasetError(
+                    f"cannot read {path!r}: unknown file type {ext!r}; use a .json, .jsonl, .parquet or .csv file"
+                )
+            dsdict = datasets.load_dataset(_FILE_FORMATS[ext], data_files=path)
+            ds, used = _pick_split(dsdict, split if split in dsdict else None, path)
+            return _from_hf(ds, {"source": os.path.abspath(path), "sha256": file_sha256(path)})
+        if path.endswith(tuple(_FILE_FORMATS)) or path.startswith(("/", "./", "../", "~")):
+            raise DatasetError(f"dataset file {path!r} does not exist; give an existing path or a hub id like 'openai/gsm8k'")
+        try:
+            dsdict = datasets.load_dataset(path, config, revision=revision)
+        except Exception as exc:  # offline, unknown id, bad config: say what was tried
+            raise DatasetError(
+                f"could not load dataset {path!r} (config={config!r}, revision={revision!r}): "
+                f"{type(exc).__name__}: {exc}. Give a hub id that exists and is reachable, or a local file path"
+            ) from exc
+        ds, used = _pick_split(dsdict, split, path)
+        return _from_hf(
+            ds,
+            {
+                "source": path,
+                "config": config,
+                "split": used,
+                "revision": revision or "unpinned",
+                "content_fingerprint": getattr(ds, "_fingerprint", None),
+            },
+        )
+    # A datasets.Dataset / DatasetDict passed in directly.
+    if hasattr(dataset, "column_names") and hasattr(dataset, "__getitem__"):
+        if isinstance(dataset.column_names, dict):  # DatasetDict
+            dataset, _ = _pick_split(dataset, split, "the given DatasetDict")
+        return _from_hf(dataset, {"source": "datasets.Dataset", "content_fingerprint": getattr(dataset, "_fingerprint", None)})
+    raise DatasetError(
+        f"dataset must be a hub id, a path to a json/jsonl/parquet/csv file, a datasets.Dataset or a "
+        f"list of dicts; got {type(dataset).__name__}"
+    )
+
+
+def require_column(table: LoadedDataset, name: str | None, argument: str, candidates: Iterable[str] = ()) -> str:
+    """Return the column to use for `argument`, or raise naming the column and the argument to set.
+
+    `name` is what the user asked for; when None the first of `candidates` present is used.
+    """
+    if name is not None:
+        if name in table.columns:
+            return name
+        raise DatasetError(
+            f"dataset has no column {name!r} (its columns: {table.columns}); set {argument}= to the column that holds it"
+        )
+    for candidate in candidates:
+        if candidate in table.columns:
+            return candidate
+    wanted = " or ".join(repr(c) for c in candidates) or "the needed column"
+    raise DatasetError(
+        f"dataset has no column {wanted} (its columns: {table.columns}); set {argument}= to the column that holds it"
+    )
+
+
+def build_tasks(
+    table: LoadedDataset,
+    *,
+    question_key: str,
+    answer_key: str | None,
+    convert_answer: Callable[[Any], Any] | None = None,
+    validate_answer: Callable[[Any], str | None] | None = None,
+    meta_keys: Sequence[str] = (),
+    id_key: str | None = None,
+    id_prefix: str = "",
+) -> list[Task]:
+    """Turn table rows into Tasks, converting and validating each gold answer.
+
+    `validate_answer(gold)` returns None for a usable answer or a description of what is wrong; a
+    bad gold answer raises `DatasetError` naming the row, so bad data fails at load time.
+    """
+    questions = table.column(question_key)
+    answers = table.column(answer_key) if answer_key else [None] * table.num_rows
+    ids = table.column(id_key) if id_key else None
+    metas = {key: table.column(key) for key in meta_keys if key in table.columns}
+    tasks = []
+    for i in range(table.num_rows):
+        question = questions[i]
+        if not isinstance(question, str) or not question.strip():
+            raise DatasetError(f"row {i}: column {question_key!r} is empty or not text ({question!r:.80}); fix the row or set question_key=")
+        gold = answers[i]
+        if convert_answer is not None:
+            gold = convert_answer(gold)
+        if validate_answer is not None:
+            problem = validate_answer(gold)
+            if problem:
+                raise DatasetError(
+                    f"row {i}: bad gold answer in column {answer_key!r} ({answers[i]!r:.80}): {problem}; "
+                    f"fix the row or set answer_key= to the right column"
+                )
+        task_id = f"{id_prefix}{ids[i]}" if ids is not None else f"{id_prefix}{i}"
+        tasks.append(Task(task_id, question, gold, {key: values[i] for key, values in metas.items()}))
+    return tasks
