@@ -1,0 +1,110 @@
+"""The interface every generation engine implements (``hf``, ``vllm``, ``openai``).
+
+An engine turns prompt token ids into ``n`` sampled continuations per prompt and hands back, for each,
+the *exact* token ids it sampled with their sampling log-probabilities, so the trainer never has to
+re-tokenise text to learn what the model did. It also receives new weights after each update.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, Sequence
+
+__all__ = ["SamplingParams", "Sample", "Engine", "FinishReason"]
+
+FinishReason = Literal["stop", "length"]
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How to sample.
+
+    ``temperature``: 0 means greedy (argmax); otherwise logits are divided by it. ``top_p``: nucleus
+    sampling, keep the smallest set of most likely tokens whose probability reaches ``top_p`` (1.0 =
+    off). ``max_new_tokens``: generation limit per sample (reaching it gives finish reason
+    ``"length"``). ``stop``: strings that end a sample when they appear in its text (the text is cut
+    before the stop string; the token ids keep the token that completed it). ``stop_token_ids``: token
+    ids that end a sample (in addition to the tokenizer's EOS); the stop token is kept in the ids but
+    not in the text. ``seed``: makes sampling reproducible (None: use the global RNG).
+    """
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 256
+    stop: tuple[str, ...] = ()
+    stop_token_ids: tuple[int, ...] = ()
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.temperature >= 0:
+            raise ValueError(f"temperature must be >= 0 (0 = greedy), got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if int(self.max_new_tokens) < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        # accept lists / a single string from configs, store tuples (hashable, immutable)
+        stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
+        if any(not isinstance(s, str) or not s for s in stop):
+            raise ValueError(f"stop must be non-empty strings, got {stop!r}")
+        object.__setattr__(self, "stop", stop)
+        object.__setattr__(self, "stop_token_ids", tuple(int(t) for t in self.stop_token_ids))
+        object.__setattr__(self, "max_new_tokens", int(self.max_new_tokens))
+
+
+@dataclass
+class Sample:
+    """One sampled continuation.
+
+    ``token_ids``: the exact ids sampled (including a final EOS / stop token, if any).
+    ``logprobs``: one float per token id, the log-probability of that id under the distribution it was
+    sampled from (see the engine for what that distribution is). ``finish_reason``: ``"stop"`` (EOS,
+    stop token or stop string) or ``"length"`` (hit ``max_new_tokens``). ``text``: decoded text, without
+    special tokens and cut before a matched stop string.
+    """
+
+    token_ids: list[int]
+    logprobs: list[float]
+    finish_reason: FinishReason
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
+
+
+class Engine(abc.ABC):
+    """Generates samples and receives new weights. Implementations: ``hf`` (:mod:`.hf_engine`)."""
+
+    @abc.abstractmethod
+    def generate(
+        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams
+    ) -> list[list[Sample]]:
+        """Sample ``n`` continuations of every prompt; result ``[prompt][sample]``, prompts in order."""
+
+    @abc.abstractmethod
+    def load_weights(self, weights: Any) -> None:
+        """Take new policy weights: a ``state_dict`` mapping or a model (``torch.nn.Module``)."""
+
+    def close(self) -> None:  # pragma: no cover - engines with resources override it
+        """Release resources (GPU memory, servers). Idempotent."""
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def state_dict_of(weights: Any) -> Mapping[str, Any]:
+    """A ``state_dict`` from a mapping or a module; a clear error otherwise."""
+    if isinstance(weights, Mapping):
+        return weights
+    sd = getattr(weights, "state_dict", None)
+    if callable(sd):
+        return sd()
+    raise TypeError(
+        f"load_weights expects a state_dict (mapping of tensors) or a torch.nn.Module, got "
+        f"{type(weights).__name__}"
+    )

@@ -1,0 +1,228 @@
+"""The ``hf`` engine: batched sampling from a transformers causal LM with a KV cache, on CPU or CUDA.
+
+Prompts (already token ids) are repeated ``n`` times, sorted by length, left-padded into batches and
+decoded token by token with the model's KV cache. Each step applies temperature and top-p, samples,
+and records the sampled id with its log-probability under *that sampling distribution*:
+``log_softmax(top_p_filter(logits / temperature))``. So at temperature 1 without top-p the recorded
+log-probs equal a plain forward pass's log-probs of the same sequence, which is what the trainer
+recomputes; with ``temperature != 1`` the trainer must score with the same temperature, and with
+``top_p < 1`` the recorded value is the renormalised nucleus probability. Greedy decoding
+(``temperature == 0``) samples from a point mass, whose log-prob (0) says nothing; it records the
+model's temperature-1 log-probs instead.
+
+A sample ends at EOS (the tokenizer's and the model generation config's), at one of
+``SamplingParams.stop_token_ids`` or when its text contains one of ``SamplingParams.stop`` (finish
+reason ``"stop"``), or after ``max_new_tokens`` (``"length"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from rlvr.trainers.engine import Engine, Sample, SamplingParams, state_dict_of
+
+__all__ = ["HFEngine", "top_p_filter"]
+
+
+def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Set to ``-inf`` every logit outside the nucleus: the smallest set of most likely tokens whose
+    total probability reaches ``top_p``. The most likely token is always kept. ``[..., vocab]``."""
+    if top_p >= 1.0:
+        return logits
+    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+    probs = torch.softmax(sorted_logits, dim=-1)
+    mass_before = probs.cumsum(-1) - probs
+    remove_sorted = mass_before >= top_p
+    remove = torch.zeros_like(remove_sorted).scatter(-1, order, remove_sorted)
+    return logits.masked_fill(remove, float("-inf"))
+
+
+class HFEngine(Engine):
+    """Engine over a ``transformers`` causal LM (``AutoModelForCausalLM``-like) and its tokenizer.
+
+    ``model`` may be the trainer's own model (colocated: then :meth:`load_weights` with that model is a
+    no-op) or a separate copy. ``max_batch_size`` bounds the number of sequences decoded together.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, *, device: str | torch.device | None = None, max_batch_size: int = 64):
+        if max_batch_size < 1:
+            raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        if device is not None:
+            self.model.to(self.device)
+        self.max_batch_size = max_batch_size
+        self.vocab_size = int(model.get_input_embeddings().weight.shape[0])
+        eos: set[int] = set()
+        for source in (getattr(tokenizer, "eos_token_id", None), getattr(getattr(model, "generation_config", None), "eos_token_id", None)):
+            if source is None:
+                continue
+            eos.update([source] if isinstance(source, int) else [int(s) for s in source])
+        self.eos_token_ids = frozenset(eos)
+        pad = getattr(tokenizer, "pad_token_id", None)
+        self.pad_token_id = int(pad) if pad is not None else (min(eos) if eos else 0)
+        self._added_vocab: dict[str, int] = dict(tokenizer.get_added_vocab()) if hasattr(tokenizer, "get_added_vocab") else {}
+
+    # ------------------------------------------------------------------ Engine API
+
+    def load_weights(self, weights: Any) -> None:
+        """Copy new weights into the engine's model (a no-op when given the engine's own model)."""
+        if weights is self.model:
+            return
+        sd = state_dict_of(weights)
+        missing, unexpected = self.model.load_state_dict(sd, strict=False)
+        # tied output embeddings may legitimately be absent from a state_dict
+        missing = [k for k in missing if not k.endswith("lm_head.weight")]
+        if missing or unexpected:
+            raise ValueError(
+                f"weights do not fit the engine's model: missing {missing[:5]}, unexpected {unexpected[:5]}; "
+                "pass the state_dict of the same architecture (unwrap DDP/compiled models first)"
+            )
+
+    def generate(
+        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams
+    ) -> list[list[Sample]]:
+        if n < 1:
+            raise ValueError(f"n (samples per prompt) must be >= 1, got {n}")
+        if not isinstance(sampling, SamplingParams):
+            raise TypeError(f"sampling must be a SamplingParams, got {type(sampling).__name__}")
+        prompts = [self._check_prompt(i, p) for i, p in enumerate(prompts_token_ids)]
+        stop_ids = set(self.eos_token_ids) | set(sampling.stop_token_ids)
+        stop_strings = []
+        for s in sampling.stop:
+            if s in self._added_vocab:  # a special token given as a string: stop on its id
+                stop_ids.add(self._added_vocab[s])
+            else:
+                stop_strings.append(s)
+
+        rows = [(pi, prompts[pi]) for pi in range(len(prompts)) for _ in range(n)]
+        order = sorted(range(len(rows)), key=lambda r: len(rows[r][1]))
+        generator = None
+        if sampling.seed is not None:
+            generator = torch.Generator(device=self.device)
+            generator.manual_seed(int(sampling.seed))
+
+        results: list[Sample | None] = [None] * len(rows)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            for start in range(0, len(order), self.max_batch_size):
+                chunk = order[start : start + self.max_batch_size]
+                samples = self._generate_batch([rows[r][1] for r in chunk], sampling, stop_ids, stop_strings, generator)
+                for r, s in zip(chunk, samples):
+                    results[r] = s
+        finally:
+            self.model.train(was_training)
+        out: list[list[Sample]] = [[] for _ in prompts]
+        for r, (pi, _) in enumerate(rows):
+            out[pi].append(results[r])  # type: ignore[arg-type]
+        return out
+
+    # ------------------------------------------------------------------ internals
+
+    def _check_prompt(self, index: int, prompt: Sequence[int]) -> list[int]:
+        ids = [int(t) for t in prompt]
+        if not ids:
+            raise ValueError(f"prompt {index} has no tokens; every prompt needs at least one token id (e.g. BOS)")
+        bad = [t for t in ids if not 0 <= t < self.vocab_size]
+        if bad:
+            raise ValueError(
+                f"prompt {index} has token ids outside the vocabulary (size {self.vocab_size}): {bad[:5]}; "
+                "tokenize prompts with the engine's tokenizer"
+            )
+        return ids
+
+    def _sample(self, logits: torch.Tensor, sampling: SamplingParams, generator) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = logits.float()
+        if sampling.temperature == 0:
+            tokens = logits.argmax(-1)
+            logp = torch.log_softmax(logits, -1)
+        else:
+            z = logits / sampling.temperature if sampling.temperature != 1.0 else logits
+            z = top_p_filter(z, sampling.top_p)
+            logp = torch.log_softmax(z, -1)
+            tokens = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1)
+        return tokens, logp.gather(-1, tokens[:, None]).squeeze(-1)
+
+    @torch.inference_mode()
+    def _generate_batch(
+        self,
+        prompts: list[list[int]],
+        sampling: SamplingParams,
+        stop_ids: set[int],
+        stop_strings: list[str],
+        generator,
+    ) -> list[Sample]:
+        dev = self.device
+        B = len(prompts)
+        L = max(len(p) for p in prompts)
+        input_ids = torch.full((B, L), self.pad_token_id, dtype=torch.long)
+        attention = torch.zeros((B, L), dtype=torch.long)
+        for i, p in enumerate(prompts):
+            input_ids[i, L - len(p) :] = torch.tensor(p, dtype=torch.long)
+            attention[i, L - len(p) :] = 1
+        input_ids, attention = input_ids.to(dev), attention.to(dev)
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+
+        out = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
+        cache = out.past_key_values
+        logits = out.logits[:, -1, :]
+        del out
+
+        tokens: list[list[int]] = [[] for _ in range(B)]
+        logps: list[list[float]] = [[] for _ in range(B)]
+        reason: list[str | None] = [None] * B
+        alive = torch.ones(B, dtype=torch.bool, device=dev)
+        window = max((len(s) for s in stop_strings), default=0) * 4 + 8
+        stop_tensor = torch.tensor(sorted(stop_ids), dtype=torch.long, device=dev) if stop_ids else None
+        pos = positions[:, -1:]
+
+        for step in range(sampling.max_new_tokens):
+            next_tok, next_lp = self._sample(logits, sampling, generator)
+            next_tok = torch.where(alive, next_tok, torch.full_like(next_tok, self.pad_token_id))
+            hit_stop = torch.isin(next_tok, stop_tensor) & alive if stop_tensor is not None else torch.zeros_like(alive)
+            tok_list, lp_list = next_tok.tolist(), next_lp.tolist()
+            alive_list, stop_list = alive.tolist(), hit_stop.tolist()
+            newly_done = []
+            for i in range(B):
+                if not alive_list[i]:
+                    continue
+                tokens[i].append(tok_list[i])
+                logps[i].append(lp_list[i])
+                if stop_list[i]:
+                    reason[i] = "stop_token"
+                elif stop_strings:
+                    tail = self.tokenizer.decode(tokens[i][-window:], skip_special_tokens=True)
+                    if any(s in tail for s in stop_strings):
+                        reason[i] = "stop_string"
+                if reason[i] is not None:
+                    newly_done.append(i)
+            if newly_done:
+                alive[newly_done] = False
+            if not bool(alive.any()) or step == sampling.max_new_tokens - 1:
+                break
+            attention = torch.cat([attention, torch.ones((B, 1), dtype=attention.dtype, device=dev)], dim=1)
+            pos = pos + 1
+            out = self.model(
+                input_ids=next_tok[:, None], attention_mask=attention, position_ids=pos, past_key_values=cache, use_cache=True
+            )
+            cache = out.past_key_values
+            logits = out.logits[:, -1, :]
+            del out
+
+        samples = []
+        for i in range(B):
+            ids = tokens[i]
+            if reason[i] == "stop_token":
+                text = self.tokenizer.decode(ids[:-1], skip_special_tokens=True)
+            else:
+                text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            cut = [text.find(s) for s in stop_strings if s in text]
+            if cut:
+                text = text[: min(cut)]
+            finish = "length" if reason[i] is None else "stop"
+            samples.append(Sample(token_ids=ids, logprobs=logps[i], finish_reason=finish, text=text))
+        return samples
