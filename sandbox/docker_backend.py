@@ -3,7 +3,8 @@
 Containers have no network, a read-only root filesystem, tmpfs work dir and /tmp, memory, pids and
 CPU limits, no capabilities, no-new-privileges, and run as the unprivileged user 65534. The worker
 is the container's pid 1, so runs cannot signal it, and after each run it kills whatever the run
-left. Build the image with `rlvr sandbox build-image`.
+left. The process limit is the container's pids cgroup (RLIMIT_NPROC would count every process of
+uid 65534 on the host, not just the container's). Build the image with `rlvr sandbox build-image`.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ class DockerSandbox(Sandbox):
                 "the docker backend fixes memory_mb and max_processes when its containers start: "
                 "create the sandbox with the larger limits instead of raising them per run"
             )
-        return self._pool.execute(job_message(job, limits, warm_python=True), limits)
+        return self._pool.execute(job_message(job, limits, warm_python=True, rlimit_nproc=False), limits)
 
     def close(self) -> None:
         self._pool.close()

@@ -125,7 +125,7 @@ def become_nobody() -> None:
     os.setuid(NOBODY)
 
 
-def job_message(job: Job, limits: Limits, warm_python: bool) -> dict:
+def job_message(job: Job, limits: Limits, warm_python: bool, rlimit_nproc: bool = True) -> dict:
     """The worker protocol's form of a job."""
     filename, argv = language_command(job.language)
     files = {
@@ -139,6 +139,7 @@ def job_message(job: Job, limits: Limits, warm_python: bool) -> dict:
         "stdin": job.stdin,
         "argv": list(argv),
         "warm": warm_python and job.language == "python",
+        "rlimit_nproc": rlimit_nproc,
         "limits": {**limits.to_dict(), "cpu_seconds": limits.cpu_seconds},
     }
 
@@ -194,8 +195,10 @@ class WarmPool:
             except (OSError, ValueError):
                 reply = None
             if reply is not None:
+                retire = reply.pop("retire", False)
                 with self._lock:
-                    if self._closed:
+                    if self._closed or retire:
+                        self._all.discard(channel)
                         channel.kill()
                     else:
                         self._idle.append(channel)

@@ -17,8 +17,9 @@ Modes (the first argument):
               without an init): it is immune to signals from the jobs, and after each job it kills
               every other process in the namespace with kill(-1).
   host        no namespace (the subprocess backend): leftovers are found through the child
-              subreaper and killed; when started as root, jobs drop to the `nobody` user so that the
-              process limit applies and they cannot signal the worker.
+              subreaper and killed; when started as root, jobs drop to the uid given as the fifth
+              argument (one per worker), so that the process limit applies to them alone and they
+              cannot signal the worker or any other process.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import stat
 import sys
@@ -44,7 +44,7 @@ PRELOAD = (
 )
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
-NOBODY = 65534
+CLEANUP_SECONDS = 5.0
 READ_CHUNK = 65536
 POLL_SECONDS = 0.02
 
@@ -57,32 +57,25 @@ def _prctl(option: int, value: int) -> None:
 
 
 def _clean_dir(path: str) -> None:
-    """Remove everything inside `path` without following symlinks out of it."""
+    """Remove everything inside `path`, never following symlinks out of it, whatever the modes."""
     try:
         entries = list(os.scandir(path))
     except FileNotFoundError:
         os.makedirs(path, exist_ok=True)
         return
+    except PermissionError:  # a job made the directory unreadable
+        os.chmod(path, 0o700)
+        entries = list(os.scandir(path))
     for entry in entries:
         try:
             if entry.is_dir(follow_symlinks=False):
-                os.chmod(entry.path, 0o700)  # a job may have made its dirs unwritable
-                shutil.rmtree(entry.path, onerror=_force_remove)
+                os.chmod(entry.path, 0o700)
+                _clean_dir(entry.path)
+                os.rmdir(entry.path)
             else:
                 os.unlink(entry.path)
         except FileNotFoundError:
             pass
-
-
-def _force_remove(func, path, _exc_info) -> None:
-    parent = os.path.dirname(path)
-    try:
-        os.chmod(parent, 0o700)
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, 0o700)
-        func(path)
-    except OSError:
-        pass
 
 
 def _write_files(workdir: str, files: dict, uid: int | None) -> None:
@@ -100,12 +93,12 @@ def _write_files(workdir: str, files: dict, uid: int | None) -> None:
 
 
 class Worker:
-    def __init__(self, mode: str, workdir: str, tmpdir: str, shmdir: str | None) -> None:
+    def __init__(self, mode: str, workdir: str, tmpdir: str, shmdir: str | None, job_uid: int | None) -> None:
         self.mode = mode
         self.workdir = workdir
         self.tmpdir = tmpdir
         self.shmdir = shmdir
-        self.job_uid = NOBODY if (mode == "host" and os.geteuid() == 0) else None
+        self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
         self.ctl_in = os.fdopen(os.dup(0), "rb")
         self.ctl_out = os.fdopen(os.dup(1), "wb")
         null = os.open(os.devnull, os.O_RDWR)
@@ -137,6 +130,8 @@ class Worker:
                           "exit_code": None, "stdout": "", "stderr": traceback.format_exc(),
                           "wall_time": 0.0}
             self.send(result)
+            if result.get("retire"):
+                return  # could not clean up after the job: let the host start a fresh worker
 
     # -- one job --------------------------------------------------------------------------------
     def run_job(self, job: dict) -> dict:
@@ -164,8 +159,10 @@ class Worker:
         finally:
             os.close(out_r)
             os.close(err_r)
-            self.kill_leftovers(pid)
+            clean = self.kill_leftovers(pid)
             self.clean(workdir)
+        if not clean:
+            result["retire"] = True
         return result
 
     def clean(self, workdir: str) -> None:
@@ -205,7 +202,8 @@ class Worker:
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"], limits["max_processes"]))
+            if job.get("rlimit_nproc", True):  # containers count processes with their pids cgroup
+                resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"], limits["max_processes"]))
             resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
             os.chdir(workdir)
             env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": self.tmpdir,
@@ -306,10 +304,11 @@ class Worker:
                 "details": {"cpu_time": round(cpu_used, 4), "max_rss_kb": rusage.ru_maxrss if rusage else 0}}
 
     # -- cleanup --------------------------------------------------------------------------------
-    def kill_leftovers(self, pid: int) -> None:
-        """Kill every process the job started, however it hid, and reap them."""
+    def kill_leftovers(self, pid: int) -> bool:
+        """Kill every process the job started, however it hid, and reap them; False if some survive."""
         _kill_group(pid)
-        for _ in range(100):
+        deadline = time.monotonic() + CLEANUP_SECONDS
+        while time.monotonic() < deadline:
             if self.mode == "pidns":
                 try:
                     os.kill(-1, signal.SIGKILL)  # everything in our namespace but us
@@ -323,8 +322,9 @@ class Worker:
                     except ProcessLookupError:
                         pass
             if not self._reap_all():
-                return
+                return True
             time.sleep(0.005)
+        return False
 
     @staticmethod
     def _reap_all() -> bool:
@@ -380,11 +380,12 @@ def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict) -> tup
 def main(argv: list[str]) -> None:
     mode, workdir, tmpdir = argv[1], argv[2], argv[3]
     shmdir = argv[4] if len(argv) > 4 and argv[4] != "-" else None
+    job_uid = int(argv[5]) if len(argv) > 5 else None
     if mode not in ("pidns", "host"):
         raise SystemExit(f"unknown worker mode {mode!r}")
     if mode == "pidns" and os.getpid() != 1:
         raise SystemExit("pidns mode needs the worker to be pid 1 of its own pid namespace")
-    Worker(mode, workdir, tmpdir, shmdir).serve()
+    Worker(mode, workdir, tmpdir, shmdir, job_uid).serve()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""`rlvr sandbox check | build-image | run`: see which sandbox backends work, build the image, try one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("sandbox", help="check, build and try the code sandbox")
+    commands = parser.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+
+    check = commands.add_parser("check", help="which backends work here, and how to fix the others")
+    check.set_defaults(func=check_backends)
+
+    build = commands.add_parser("build-image", help="build the Docker sandbox image")
+    build.add_argument("--method", choices=("auto", "dockerfile", "debootstrap"), default="auto",
+                       help="auto: the Dockerfile if a registry is reachable, else debootstrap")
+    build.add_argument("--tag", default=None, help="image tag (default rlvr-sandbox:latest)")
+    build.add_argument("--mirror", default=None, help="Debian mirror for debootstrap")
+    build.set_defaults(func=build_image)
+
+    run = commands.add_parser("run", help="run a program file (or - for stdin) in a sandbox")
+    run.add_argument("file", help="program file, or - to read it from stdin")
+    run.add_argument("--backend", default="auto", choices=("auto", "bwrap", "docker", "subprocess"))
+    run.add_argument("--language", default="python")
+    run.add_argument("--timeout", type=float, default=None)
+    run.add_argument("--memory-mb", type=int, default=None)
+    run.set_defaults(func=run_program)
+
+
+def check_backends(args: argparse.Namespace) -> int:
+    from rlvr.sandbox import available_backends
+
+    results = available_backends()
+    width = max(len(name) for name in results)
+    for name, (works, why) in results.items():
+        mark = "ok " if works else "NO "
+        print(f"{mark} {name:<{width}}  {why}")
+    strongest = next((name for name in ("bwrap", "docker") if results[name][0]), None)
+    if strongest:
+        print(f"\nmake_sandbox('auto') uses: {strongest}")
+        return 0
+    print("\nno isolating backend works here: make_sandbox('auto') falls back to 'subprocess' "
+          "(NOT a security boundary) with a warning")
+    return 1
+
+
+def build_image(args: argparse.Namespace) -> int:
+    from rlvr.sandbox.image import DEFAULT_IMAGE, DEFAULT_MIRROR, ImageBuildError, build_image as build
+
+    try:
+        tag = build(args.method, args.tag or DEFAULT_IMAGE, log=lambda line: print(line, flush=True),
+                    **({"mirror": args.mirror or DEFAULT_MIRROR} if args.method != "dockerfile" else {}))
+    except ImageBuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"built {tag}")
+    return 0
+
+
+def run_program(args: argparse.Namespace) -> int:
+    from rlvr.sandbox import make_sandbox
+
+    code = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+    with make_sandbox(args.backend) as sandbox:
+        result = sandbox.run(code, language=args.language, timeout=args.timeout, memory_mb=args.memory_mb)
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    print(json.dumps({k: v for k, v in result.to_dict().items() if k not in ("stdout", "stderr")}),
+          file=sys.stderr)
+    return 0 if result.ok else 1

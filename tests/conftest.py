@@ -1,0 +1,45 @@
+"""Shared fixtures: one sandbox per backend per test process.
+
+Backends that cannot run here are skipped with the reason, unless RLVR_REQUIRE_BACKENDS names them
+(CI sets it to "bwrap,docker"), in which case their absence fails the tests loudly.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from rlvr.sandbox import BACKENDS, SandboxUnavailable, make_sandbox
+
+REQUIRED_BACKENDS = {b for b in os.environ.get("RLVR_REQUIRE_BACKENDS", "").split(",") if b}
+_sandboxes: dict = {}
+
+
+def get_sandbox(backend: str, **limits):
+    """A shared sandbox of `backend` (created once per process), or skip/fail if unavailable."""
+    key = (backend, tuple(sorted(limits.items())))
+    if key not in _sandboxes:
+        try:
+            _sandboxes[key] = make_sandbox(backend, **limits)
+        except SandboxUnavailable as exc:
+            _sandboxes[key] = exc
+    sandbox = _sandboxes[key]
+    if isinstance(sandbox, SandboxUnavailable):
+        if backend in REQUIRED_BACKENDS:
+            pytest.fail(f"required sandbox backend {backend!r} is unavailable: {sandbox}")
+        pytest.skip(f"sandbox backend {backend!r} unavailable here: {sandbox}")
+    return sandbox
+
+
+@pytest.fixture(params=BACKENDS)
+def sandbox(request):
+    """Each test using this fixture runs once per backend."""
+    return get_sandbox(request.param, timeout=5, memory_mb=256, max_processes=32,
+                       max_output_bytes=100_000, max_file_mb=8)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for sandbox in _sandboxes.values():
+        if not isinstance(sandbox, Exception):
+            sandbox.close()
