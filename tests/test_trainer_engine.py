@@ -234,3 +234,20 @@ def test_engine_on_cuda_logprobs_equal_full_forward(tok, prompts):
     g1 = eng.generate(prompts, 1, SamplingParams(temperature=0, max_new_tokens=12))
     g2 = eng.generate(prompts, 1, SamplingParams(temperature=0, max_new_tokens=12))
     assert [g[0].token_ids for g in g1] == [g[0].token_ids for g in g2]
+
+
+def test_rows_finishing_at_different_steps_keep_exact_logprobs(model, tok, prompts):
+    # many stop ids (all digits and letters) make rows stop at different steps, so finished rows are
+    # dropped from the batch and the KV cache mid-generation; the survivors must be unaffected
+    stop_ids = tok.convert_tokens_to_ids(list("0123456789abcdefghijklmnopqrstuvwxyz"))
+    eng = HFEngine(model, tok)
+    out = eng.generate(prompts, 6, SamplingParams(temperature=1.0, max_new_tokens=12, stop_token_ids=stop_ids, seed=7))
+    lengths = {len(s.token_ids) for g in out for s in g}
+    assert len(lengths) > 2, lengths  # rows did finish at different steps
+    for prompt, group in zip(prompts, out):
+        for s in group:
+            if s.finish_reason == "stop":
+                assert s.token_ids[-1] in stop_ids
+                assert not set(s.token_ids[:-1]) & set(stop_ids)
+            ref = full_forward_logprobs(model, prompt, s.token_ids)
+            assert torch.allclose(ref, torch.tensor(s.logprobs), atol=1e-4)

@@ -1,7 +1,9 @@
 """The ``hf`` engine: batched sampling from a transformers causal LM with a KV cache, on CPU or CUDA.
 
 Prompts (already token ids) are repeated ``n`` times, sorted by length, left-padded into batches and
-decoded token by token with the model's KV cache. Each step applies temperature and top-p, samples,
+decoded token by token with the model's KV cache. Each distinct prompt is prefilled once and its
+cache copied to its ``n`` rows; rows that finish are dropped from the batch (and the cache) so the
+remaining steps only pay for live rows. Each step applies temperature and top-p, samples,
 and records the sampled id with its log-probability under *that sampling distribution*:
 ``log_softmax(top_p_filter(logits / temperature))``. So at temperature 1 without top-p the recorded
 log-probs equal a plain forward pass's log-probs of the same sequence, which is what the trainer
@@ -155,13 +157,22 @@ class HFEngine(Engine):
         stop_ids: set[int],
         stop_strings: list[str],
         generator,
+        share_prefill: bool = True,
     ) -> list[Sample]:
         dev = self.device
         B = len(prompts)
-        L = max(len(p) for p in prompts)
-        input_ids = torch.full((B, L), self.pad_token_id, dtype=torch.long)
-        attention = torch.zeros((B, L), dtype=torch.long)
-        for i, p in enumerate(prompts):
+        # prefill each distinct prompt once; the n copies of a prompt are adjacent, so expand the KV
+        # cache afterwards instead of recomputing the same prompt n times
+        uniq: list[list[int]] = []
+        expand: list[int] = []
+        for p in prompts:
+            if not share_prefill or not uniq or uniq[-1] != p:
+                uniq.append(p)
+            expand.append(len(uniq) - 1)
+        L = max(len(p) for p in uniq)
+        input_ids = torch.full((len(uniq), L), self.pad_token_id, dtype=torch.long)
+        attention = torch.zeros((len(uniq), L), dtype=torch.long)
+        for i, p in enumerate(uniq):
             input_ids[i, L - len(p) :] = torch.tensor(p, dtype=torch.long)
             attention[i, L - len(p) :] = 1
         input_ids, attention = input_ids.to(dev), attention.to(dev)
@@ -171,40 +182,53 @@ class HFEngine(Engine):
         cache = out.past_key_values
         logits = out.logits[:, -1, :]
         del out
+        if len(uniq) < B:
+            if hasattr(cache, "batch_select_indices"):
+                idx = torch.tensor(expand, dtype=torch.long, device=dev)
+                cache.batch_select_indices(idx)
+                logits, attention, positions = logits[idx], attention[idx], positions[idx]
+            else:  # a cache type that cannot be expanded: prefill every row
+                return self._generate_batch(prompts, sampling, stop_ids, stop_strings, generator, share_prefill=False)
 
         tokens: list[list[int]] = [[] for _ in range(B)]
         logps: list[list[float]] = [[] for _ in range(B)]
         reason: list[str | None] = [None] * B
-        alive = torch.ones(B, dtype=torch.bool, device=dev)
+        active = list(range(B))  # batch position -> row; finished rows are dropped from the batch
         window = max((len(s) for s in stop_strings), default=0) * 4 + 8
         stop_tensor = torch.tensor(sorted(stop_ids), dtype=torch.long, device=dev) if stop_ids else None
         pos = positions[:, -1:]
+        can_compact = hasattr(cache, "batch_select_indices")
 
         for step in range(sampling.max_new_tokens):
             next_tok, next_lp = self._sample(logits, sampling, generator)
-            next_tok = torch.where(alive, next_tok, torch.full_like(next_tok, self.pad_token_id))
-            hit_stop = torch.isin(next_tok, stop_tensor) & alive if stop_tensor is not None else torch.zeros_like(alive)
+            if stop_tensor is not None:
+                hit_stop = torch.isin(next_tok, stop_tensor).tolist()
+            else:
+                hit_stop = [False] * len(active)
             tok_list, lp_list = next_tok.tolist(), next_lp.tolist()
-            alive_list, stop_list = alive.tolist(), hit_stop.tolist()
-            newly_done = []
-            for i in range(B):
-                if not alive_list[i]:
+            keep = []
+            for b, i in enumerate(active):
+                if reason[i] is not None:  # finished earlier but not compacted away
                     continue
-                tokens[i].append(tok_list[i])
-                logps[i].append(lp_list[i])
-                if stop_list[i]:
+                tokens[i].append(tok_list[b])
+                logps[i].append(lp_list[b])
+                if hit_stop[b]:
                     reason[i] = "stop_token"
                 elif stop_strings:
                     tail = self.tokenizer.decode(tokens[i][-window:], skip_special_tokens=True)
                     if any(s in tail for s in stop_strings):
                         reason[i] = "stop_string"
-                if reason[i] is not None:
-                    newly_done.append(i)
-            if newly_done:
-                alive[newly_done] = False
-            if not bool(alive.any()) or step == sampling.max_new_tokens - 1:
+                if reason[i] is None:
+                    keep.append(b)
+            if not keep or step == sampling.max_new_tokens - 1:
                 break
-            attention = torch.cat([attention, torch.ones((B, 1), dtype=attention.dtype, device=dev)], dim=1)
+            if can_compact and len(keep) < len(active):
+                # drop finished rows from the batch and the KV cache: later steps only pay for live rows
+                idx = torch.tensor(keep, dtype=torch.long, device=dev)
+                cache.batch_select_indices(idx)
+                attention, pos, next_tok = attention[idx], pos[idx], next_tok[idx]
+                active = [active[b] for b in keep]
+            attention = torch.cat([attention, torch.ones((len(active), 1), dtype=attention.dtype, device=dev)], dim=1)
             pos = pos + 1
             out = self.model(
                 input_ids=next_tok[:, None], attention_mask=attention, position_ids=pos, past_key_values=cache, use_cache=True
