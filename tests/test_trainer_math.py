@@ -379,3 +379,31 @@ def test_logprobs_from_logits_hand_and_reference():
     assert close(xg.grad, expect)
     with pytest.raises(ValueError, match="disagree"):
         logprobs_from_logits(x, i[:, :4])
+
+
+def test_gradients_of_aggregation_modes():
+    # ratio 1, A = 1 on every token: per-token loss -r, d loss_t / d logp_t = -1 before aggregation.
+    # seq0 has 2 valid tokens, seq1 has 1.
+    mask = T([[1, 1], [1, 0]])
+    adv = torch.ones(2, 2)
+    grads = {}
+    for mode in ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"):
+        lp = torch.zeros(2, 2, requires_grad=True)
+        loss, _ = policy_loss(lp, torch.zeros(2, 2), adv, mask, agg=mode, max_len=4)
+        loss.backward()
+        grads[mode] = lp.grad
+    # token-mean: -1/3 on each of the 3 tokens
+    assert close(grads["token-mean"], [[-1 / 3, -1 / 3], [-1 / 3, 0.0]])
+    # seq-mean-token-mean: seq0 tokens -1/(2*2) = -0.25, seq1 token -1/(1*2) = -0.5 (short seqs weigh more)
+    assert close(grads["seq-mean-token-mean"], [[-0.25, -0.25], [-0.5, 0.0]])
+    # Dr. GRPO: every token -1/(max_len 4 * 2 seqs) = -0.125, independent of sequence length
+    assert close(grads["seq-mean-token-sum-norm"], [[-0.125, -0.125], [-0.125, 0.0]])
+
+
+def test_kl_gradients():
+    # d = log 2 at one token. d k1/d lp = 1 ; d k2/d lp = d = 0.6931472 ; d k3/d lp = 1 - exp(-d) = 0.5
+    ref = T([[math.log(0.25)]])
+    for kind, g in (("k1", 1.0), ("k2", 0.6931472), ("k3", 0.5)):
+        lp = T([[math.log(0.5)]]).requires_grad_(True)
+        kl_estimate(lp, ref, kind).sum().backward()
+        assert close(lp.grad, [[g]]), kind
