@@ -98,12 +98,16 @@ class DatasetEnv(VerifiedEnv):
         verifier_settings: keyword arguments of the verifier (e.g. {"timeout": 5}).
     """
 
+    #: Columns tried, in order, when question_key / answer_key are not given.
+    question_candidates: tuple[str, ...] = ("question",)
+    answer_candidates: tuple[str, ...] = ("answer",)
+
     def __init__(
         self,
         dataset: Any,
         *,
-        question_key: str = "question",
-        answer_key: str = "answer",
+        question_key: str | None = None,
+        answer_key: str | None = None,
         verifier: Any = "math",
         prompt: Prompt = None,
         split: str | None = None,
@@ -115,8 +119,8 @@ class DatasetEnv(VerifiedEnv):
     ) -> None:
         scorer = resolve_verifier(verifier, **(verifier_settings or {}))
         table = load_table(dataset, split=split, config=config, revision=revision)
-        qk = require_column(table, question_key, "question_key")
-        ak = require_column(table, answer_key, "answer_key")
+        qk = require_column(table, question_key, "question_key", self.question_candidates)
+        ak = require_column(table, answer_key, "answer_key", self.answer_candidates)
         if id_key is not None:
             require_column(table, id_key, "id_key")
         tasks = build_tasks(

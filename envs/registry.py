@@ -138,8 +138,8 @@ def register(
         env_kwargs = dict(
             kwargs,
             dataset=dataset,
-            question_key=question_key or "question",
-            answer_key=answer_key or "answer",
+            question_key=question_key,
+            answer_key=answer_key,
             verifier=verifier,
             prompt=prompt,
         )

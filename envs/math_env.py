@@ -1,0 +1,46 @@
+"""`rlvr/Math-v0`: question/answer maths, scored by `rlvr.verifiers.math.verify`.
+
+Any question/answer dataset works through `dataset=` (hub id or local file) with `split=`,
+`question_key=` and `answer_key=`. Without keys the common layouts are recognised: GSM8K
+(`question`, and `answer` ending in "#### n") and MATH (`problem`, and `answer` or a `solution`
+whose last `\\boxed{}` is the answer). Without `dataset=` a small built-in set is used.
+
+Reward parts: `outcome` (the verifier's score) and `format` (1 when the answer is in `\\boxed{}`;
+weighted 0 unless `reward_weights={"format": w}`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rlvr.envs.custom import DatasetEnv
+from rlvr.envs.samples import MATH_SAMPLES
+
+
+class MathEnv(DatasetEnv):
+    """Single-turn maths: prompt = question + "put the answer in \\boxed{}", verdict by sympy.
+
+    Args:
+        dataset: hub id, local json/jsonl/parquet/csv path, `datasets.Dataset` or list of dicts
+            (default: the built-in sample set).
+        split / config / revision: which part and version of a hub dataset.
+        question_key / answer_key: columns (default: recognised from the layout).
+        prompt: template ("{question}") or callable(task) -> str.
+        timeout: seconds the math verifier may spend per answer.
+        **kwargs: `TextEnv` arguments (`reward_weights`, `system_prompt`, `max_action_chars`...).
+    """
+
+    env_name = "Math"
+    question_candidates = ("question", "problem", "prompt", "input")
+    answer_candidates = ("answer", "final_answer", "solution", "target", "output")
+
+    def __init__(self, dataset: Any = None, *, timeout: float = 5.0, **kwargs: Any) -> None:
+        if "verifier" in kwargs:
+            raise TypeError(f"{type(self).__name__} always uses the math verifier; register another task with rlvr.register(..., verifier=...) instead")
+        kwargs.setdefault("format_reward", "boxed")
+        super().__init__(
+            MATH_SAMPLES if dataset is None else dataset,
+            verifier="math",
+            verifier_settings={"timeout": timeout},
+            **kwargs,
+        )

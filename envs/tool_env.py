@@ -1,0 +1,160 @@
+"""`rlvr/ToolMath-v0`: multi-turn maths where the model may call tools before answering.
+
+Each turn the model either calls tools — `<tool_call>{"name": ..., "arguments": {...}}</tool_call>`
+in its text (Hermes/Qwen format), or OpenAI-style `tool_calls` in an assistant message dict — or
+gives its final answer (a turn without tool calls), which is verified like Math-v0. Tool results
+come back as the observation (`<tool_response>...</tool_response>` blocks) and as `role: "tool"`
+messages. Reaching `max_turns` without a final answer truncates the episode.
+
+Reward parts: `process` per tool turn (1 when every call parsed and ran, 0 when any was
+malformed — bad JSON, unknown tool, wrong arguments — or failed), `outcome` at the end, `format`
+for a `\\boxed{}` final answer. A malformed call is never an exception: the model reads an error
+message and may try again. A sandbox failure ends the episode as invalid (`info["valid"]` False).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Sequence
+
+from rlvr.envs.base import Turn
+from rlvr.envs.math_env import MathEnv
+from rlvr.envs.rewards import zero_parts
+from rlvr.envs.tasks import Task
+from rlvr.envs.toolcalls import parse_tool_calls
+from rlvr.envs.tools import Tool, ToolError, ToolInfraError, make_calculator, make_python, shared_sandbox, tool
+from rlvr.verifiers.verdict import Verdict
+
+BUILTIN_TOOLS = ("python", "calculator")
+
+SYSTEM_TEMPLATE = (
+    "You can call tools to help you. To call one, write\n"
+    '<tool_call>{{"name": <tool name>, "arguments": <JSON object>}}</tool_call>\n'
+    "and wait for the <tool_response>. Available tools:\n{tools}\n"
+    "When you are done, answer without a tool call and put the final answer within \\boxed{{}}."
+)
+
+
+class ToolMathEnv(MathEnv):
+    """Multi-turn maths with tools (python in the sandbox, a sympy calculator, your own).
+
+    Args:
+        dataset: as for Math-v0 (default: the built-in sample set).
+        tools: extra tools (`Tool` objects or functions, decorated with `@tool` or not).
+        builtin_tools: which built-in tools to offer (default both: "python", "calculator").
+        max_turns: model turns per episode (default 4).
+        sandbox: a `Sandbox` for the python tool (default: one shared sandbox per process).
+        sandbox_backend: backend of the shared sandbox ("auto").
+        tool_timeout: seconds per python run / calculator evaluation.
+        max_calls_per_turn: tool calls executed per turn (more are refused with an error).
+        max_tool_output_chars: tool output shown to the model is cut to this length.
+        system_prompt: default: instructions with the tool schemas; "" for none.
+        **kwargs: as for Math-v0 (`question_key`, `reward_weights` (default process 0.1)...).
+    """
+
+    env_name = "ToolMath"
+
+    def __init__(
+        self,
+        dataset: Any = None,
+        *,
+        tools: Sequence[Tool | Callable[..., Any]] = (),
+        builtin_tools: Sequence[str] = BUILTIN_TOOLS,
+        max_turns: int = 4,
+        sandbox: Any = None,
+        sandbox_backend: str = "auto",
+        tool_timeout: float = 10.0,
+        max_calls_per_turn: int = 4,
+        max_tool_output_chars: int = 4000,
+        system_prompt: str | None = None,
+        reward_weights: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        unknown = sorted(set(builtin_tools) - set(BUILTIN_TOOLS))
+        if unknown:
+            raise ValueError(f"unknown built-in tool(s) {unknown}; the built-in tools are {list(BUILTIN_TOOLS)}")
+        self._sandbox = sandbox
+        self._sandbox_backend = sandbox_backend
+        self.tool_timeout = float(tool_timeout)
+        self.max_calls_per_turn = int(max_calls_per_turn)
+        found: dict[str, Tool] = {}
+        if "python" in builtin_tools:
+            found["python"] = make_python(self._get_sandbox, timeout=self.tool_timeout, max_output_chars=max_tool_output_chars)
+        if "calculator" in builtin_tools:
+            found["calculator"] = make_calculator(timeout=self.tool_timeout)
+        for item in tools:
+            extra = item if isinstance(item, Tool) else tool(item)
+            found[extra.name] = extra
+        if not found:
+            raise ValueError("ToolMath-v0 needs at least one tool: keep a built-in tool or pass tools=[...]")
+        self.tools = found
+        if system_prompt is None:
+            listing = "\n".join(json.dumps(t.schema()["function"]) for t in found.values())
+            system_prompt = SYSTEM_TEMPLATE.format(tools=listing)
+        if reward_weights is None:
+            reward_weights = {"outcome": 1.0, "format": 0.0, "process": 0.1}
+        super().__init__(dataset, max_turns=max_turns, system_prompt=system_prompt or None, reward_weights=reward_weights, **kwargs)
+
+    def _get_sandbox(self) -> Any:
+        if self._sandbox is None:
+            self._sandbox = shared_sandbox(self._sandbox_backend)
+        return self._sandbox
+
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        """The tools in OpenAI function format (pass to a chat template as `tools=`)."""
+        return [t.schema() for t in self.tools.values()]
+
+    def reset_details(self) -> dict[str, Any]:
+        return {"tools": self.tool_schemas()}
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            **super().settings(),
+            "tools": sorted(self.tools),
+            "tool_timeout": self.tool_timeout,
+            "max_calls_per_turn": self.max_calls_per_turn,
+        }
+
+    def run_call(self, name: str | None, arguments: dict[str, Any], error: str | None) -> tuple[str, bool]:
+        """Run one call; (text for the model, whether it parsed and ran). Raises ToolInfraError."""
+        if error is not None:
+            return f"error: {error}", False
+        chosen = self.tools.get(name or "")
+        if chosen is None:
+            return f"error: unknown tool {name!r}; available tools: {sorted(self.tools)}", False
+        problem = chosen.check_arguments(arguments)
+        if problem:
+            return f"error: {problem}", False
+        try:
+            return chosen(**arguments), True
+        except ToolInfraError:
+            raise
+        except ToolError as exc:
+            return f"error: {exc}", False
+        except Exception as exc:  # a user tool that crashes: the model reads why
+            return f"error: tool {name!r} raised {type(exc).__name__}: {exc}", False
+
+    def respond(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None) -> Turn:
+        calls = parse_tool_calls(content, tool_calls, turn=self._turn)
+        if not calls:  # a final answer
+            verdict = self.verify(task, content)
+            parts = zero_parts()
+            parts["format"] = float(self.format_score(task, content))
+            return Turn(done=True, verdict=verdict, parts=parts)
+        messages, responses, report = [], [], []
+        all_ok = True
+        for k, call in enumerate(calls):
+            if k >= self.max_calls_per_turn:
+                text, ok = f"error: at most {self.max_calls_per_turn} tool calls per turn; this one was not run", False
+            else:
+                try:
+                    text, ok = self.run_call(call.name, call.arguments, call.error)
+                except ToolInfraError as exc:
+                    return Turn(done=True, verdict=Verdict.failed(str(exc)), details={"tool_calls": report})
+            all_ok = all_ok and ok
+            messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name or "", "content": text})
+            responses.append(f"<tool_response>\n{text}\n</tool_response>")
+            report.append({"id": call.id, "name": call.name, "ok": ok})
+        parts = zero_parts()
+        parts["process"] = 1.0 if all_ok else 0.0
+        return Turn(observation="\n".join(responses), parts=parts, messages=messages, details={"tool_calls": report})
