@@ -251,3 +251,18 @@ def test_rows_finishing_at_different_steps_keep_exact_logprobs(model, tok, promp
                 assert not set(s.token_ids[:-1]) & set(stop_ids)
             ref = full_forward_logprobs(model, prompt, s.token_ids)
             assert torch.allclose(ref, torch.tensor(s.logprobs), atol=1e-4)
+
+
+def test_tiny_model_and_tokenizer_survive_save_pretrained(tmp_path, tok, model):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok.save_pretrained(tmp_path)
+    model.save_pretrained(tmp_path)
+    tok2 = AutoTokenizer.from_pretrained(tmp_path)
+    model2 = AutoModelForCausalLM.from_pretrained(tmp_path)
+    text = "<|im_start|>user\nAnswer: 3+4=7<|im_end|>"
+    assert tok2.encode(text) == tok.encode(text) and tok2.decode(tok2.encode(text)) == text
+    assert tok2.chat_template == tok.chat_template
+    ids = torch.tensor([tok.encode(text)])
+    with torch.no_grad():
+        assert torch.allclose(model(ids).logits, model2(ids).logits, atol=1e-6)
