@@ -1,0 +1,302 @@
+"""Text-env base, procedural tasks, registry, dataset loading and check_env for offline envs."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import rlvr
+from rlvr.envs.expr import ExprError, evaluate
+from rlvr.envs.procedural import CountdownEnv
+from rlvr.envs.rewards import RewardWeights, combine
+from rlvr.envs.tasks import DatasetError, Task
+from rlvr.verifiers.verdict import Verdict
+
+PROCEDURAL = ["Arithmetic-v0", "Countdown-v0", "LinearEquation-v0", "Sort-v0", "ModArith-v0"]
+
+
+def episode(env, action, **reset_kwargs):
+    obs, info = env.reset(**reset_kwargs)
+    return obs, info, env.step(action)
+
+
+# ------------------------------------------------------------------ pure pieces
+
+
+def test_combine_weights_hand_computed():
+    w = RewardWeights(outcome=1.0, format=0.5, process=0.25)
+    assert combine({"outcome": 1.0, "format": 1.0, "process": 2.0}, w) == 2.0
+    assert combine({"format": 1.0}, w) == 0.5
+    with pytest.raises(ValueError, match="unknown reward part"):
+        RewardWeights.coerce({"outcom": 1.0})
+
+
+def test_expression_evaluation_is_exact_and_safe():
+    assert evaluate("(8 - 5) * 8")[0] == 24
+    value, used = evaluate("7/2*2")
+    assert value == 7 and used == [7, 2, 2]
+    for bad, reason in [("__import__('os')", "not allowed"), ("2**3", "not allowed"), ("-3+5", "unary"),
+                        ("1/0", "division by zero"), ("1.5+1", "whole numbers"), ("(" * 300 + "1" + ")" * 300, "longer")]:
+        with pytest.raises(ExprError, match=reason):
+            evaluate(bad)
+
+
+# ------------------------------------------------------------------ procedural envs
+
+
+@pytest.mark.parametrize("name", PROCEDURAL)
+@pytest.mark.parametrize("fmt", ["chat", "compact"])
+def test_procedural_right_wrong_malformed(name, fmt):
+    env = rlvr.make(name, format=fmt).unwrapped
+    obs, info = env.reset(seed=3)
+    gold = env.task.answer
+    assert info["messages"] == [{"role": "user", "content": obs}]
+    right = f"Let me think.\n<answer>{gold}</answer>" if fmt == "chat" else f"{gold}\n"
+    _, reward, terminated, truncated, info = env.step(right)
+    assert (reward, terminated, truncated) == (1.0, True, False)
+    assert info["verdict"].correct and info["valid"] and info["reward_parts"]["outcome"] == 1.0
+    assert info["messages"][-1] == {"role": "assistant", "content": right}
+    for wrong in ["<answer>banana</answer>", "", "\x00\x01 garbage ü", "<answer>99999</answer>"]:
+        env.reset(seed=3)
+        obs, reward, terminated, truncated, info = env.step(wrong)
+        assert obs == "" and reward == 0.0 and terminated and not truncated
+        assert not info["verdict"].correct and info["valid"]
+
+
+def test_compact_prompts_are_short():
+    for name in PROCEDURAL:
+        env = rlvr.make(name, format="compact").unwrapped
+        obs, _ = env.reset(seed=0)
+        assert len(obs) <= 16 and len(str(env.task.answer)) <= 12, (name, obs, env.task.answer)
+    env = rlvr.make("Arithmetic-v0", format="compact").unwrapped
+    obs, _ = env.reset(seed=1)
+    a, b = obs[:-1].split("+")
+    assert obs.endswith("=") and int(env.task.answer) == int(a) + int(b)
+
+
+def test_countdown_rejects_other_numbers_and_reuse():
+    env = CountdownEnv(format="chat")
+    task = Task("t", "q", "8*3", {"numbers": [3, 5, 7, 8], "target": 24})
+    env.reset(options={"task": task})
+    assert env.step("<answer>(8 - 5) * 8</answer>")[4]["verdict"].details["kind"] == "bad_numbers"  # 8 twice
+    env.reset(options={"task": task})
+    assert env.step("<answer>6*4</answer>")[4]["verdict"].details["kind"] == "bad_numbers"  # not given
+    env.reset(options={"task": task})
+    assert env.step("<answer>8*3</answer>")[1] == 1.0
+    env.reset(options={"task": task})
+    assert env.step("<answer>(7-5+1)*8 = 24</answer>")[4]["verdict"].details["kind"] == "bad_numbers"  # 1 not given
+    env.reset(options={"task": task})
+    assert env.step("<answer>(7 + 5) * (8 / 3)</answer>")[1] == 0.0  # 32, wrong value
+
+
+def test_countdown_generated_solutions_verify():
+    env = rlvr.make("Countdown-v0", count=4, max_number=20).unwrapped
+    for i in range(30):
+        env.reset(options={"index": i})
+        assert env.step(f"<answer>{env.task.answer}</answer>")[1] == 1.0, env.task
+
+
+def test_difficulty_settings_validated_and_used():
+    with pytest.raises(ValueError, match="digits"):
+        rlvr.make("Arithmetic-v0", digits=0)
+    with pytest.raises(ValueError, match="ops"):
+        rlvr.make("Arithmetic-v0", ops="/")
+    with pytest.raises(ValueError, match="format"):
+        rlvr.make("Sort-v0", format="tiny")
+    env = rlvr.make("Arithmetic-v0", digits=3, terms=3, ops="+-*", format="compact").unwrapped
+    for i in range(20):
+        obs, _ = env.reset(options={"index": i})
+        assert obs.count("+") + obs.count("-") + obs.count("*") == 2
+        assert int(env.task.answer) >= 0
+
+
+def test_format_reward_part_and_weights():
+    env = rlvr.make("ModArith-v0", reward_weights={"outcome": 1.0, "format": 0.5}).unwrapped
+    env.reset(seed=0)
+    gold = env.task.answer
+    _, reward, *_, info = env.step(f"<answer>{gold}</answer>")
+    assert reward == 1.5 and info["reward_parts"] == {"outcome": 1.0, "format": 1.0, "process": 0.0}
+    env.reset(seed=0)
+    _, reward, *_, info = env.step(f"the answer is\n{gold}")  # right, but not in the tags
+    assert reward == 1.0 and info["reward_parts"]["format"] == 0.0
+
+
+def test_overlong_answer_is_wrong_not_an_error():
+    env = rlvr.make("Arithmetic-v0", max_action_chars=50).unwrapped
+    env.reset(seed=0)
+    _, reward, terminated, truncated, info = env.step("<answer>" + "1" * 100 + "</answer>")
+    assert reward == 0.0 and terminated and not truncated
+    assert info["verdict"].details["kind"] == "overlong" and info["valid"]
+
+
+def test_reset_determinism_index_and_task_ids():
+    env = rlvr.make("Sort-v0").unwrapped
+    a, ia = env.reset(seed=7)
+    b, ib = env.reset(seed=7)
+    assert a == b and ia["task_id"] == ib["task_id"]
+    c, ic = env.reset(options={"index": 5})
+    d, id_ = env.reset(seed=99, options={"index": 5})
+    assert c == d and ic["task_id"] == "Sort/5"
+
+
+def test_step_before_reset_and_after_end_raise_clearly():
+    env = rlvr.make("Sort-v0").unwrapped
+    with pytest.raises(gym.error.ResetNeeded, match="reset"):
+        env.step("1")
+    env.reset(seed=0)
+    env.step("1")
+    with pytest.raises(gym.error.ResetNeeded, match="reset"):
+        env.step("1")
+
+
+def test_fingerprint_names_env_verifier_and_generator():
+    env = gym.make("rlvr/Countdown-v0", count=4)
+    _, info = env.reset(seed=0)
+    fp = info["fingerprint"]
+    assert fp["env_id"] == "rlvr/Countdown-v0" and fp["env_version"] == 0
+    assert fp["verifier"]["name"] == "countdown-exact"
+    assert fp["data"]["settings"]["count"] == 4 and fp["settings"]["format"] == "chat"
+    json.dumps(fp)
+
+
+def test_verification_crash_is_flagged_not_scored():
+    def broken(gold, completion):
+        raise RuntimeError("backend down")
+
+    rlvr.register("rlvr/BrokenTest-v0", generator=lambda rng: {"question": "1+1?", "answer": "2"}, verifier=broken, force=True)
+    env = rlvr.make("rlvr/BrokenTest-v0").unwrapped
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step("2")
+    assert terminated and reward == 0.0 and info["valid"] is False and "backend down" in info["error"]
+    env = rlvr.make("rlvr/BrokenTest-v0", on_infra_error="raise").unwrapped
+    env.reset(seed=0)
+    with pytest.raises(Exception, match="backend down"):
+        env.step("2")
+
+
+def test_render_ansi():
+    env = rlvr.make("Sort-v0", render_mode="ansi").unwrapped
+    env.reset(seed=0)
+    env.step("<answer>1</answer>")
+    text = env.render()
+    assert "[user]" in text and "[assistant] <answer>1</answer>" in text
+
+
+@pytest.mark.parametrize("name", PROCEDURAL)
+def test_check_env_procedural(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # check_env's warnings count as failures too
+        check_env(gym.make(f"rlvr/{name}").unwrapped)
+
+
+# ------------------------------------------------------------------ registry and datasets
+
+
+def test_unknown_env_id_names_the_fix():
+    with pytest.raises(gym.error.Error, match=r"Did you mean.*rlvr/Countdown-v0.*rlvr.register"):
+        rlvr.make("Countdwn-v0")
+
+
+def test_unknown_verifier_names_the_fix():
+    with pytest.raises(ValueError, match=r"unknown verifier 'maths'.*'math'.*callable"):
+        rlvr.register("rlvr/BadVerifier-v0", dataset=[{"question": "q", "answer": "1"}], verifier="maths")
+    assert "rlvr/BadVerifier-v0" not in gym.registry
+
+
+def test_register_generator_with_callable_verifier_and_decorator():
+    def parity(rng, high=9):
+        n = int(rng.integers(0, high + 1))
+        return {"question": f"Is {n} even? Answer yes or no.", "answer": "yes" if n % 2 == 0 else "no"}
+
+    env_id = rlvr.register("rlvr/ParityTest-v0", generator=parity, verifier=lambda gold, out: out.strip().lower() == gold,
+                           generator_settings={"high": 99}, force=True)
+    env = gym.make(env_id).unwrapped
+    _, info = env.reset(seed=1)
+    assert env.step(env.task.answer)[1] == 1.0
+    env.reset(seed=1)
+    assert env.step("maybe")[1] == 0.0
+    assert info["fingerprint"]["data"]["settings"] == {"high": 99}
+
+    @rlvr.register("rlvr/DoubleTest-v0", force=True)
+    def double(rng):
+        n = int(rng.integers(10))
+        return {"question": f"2*{n}=", "answer": str(2 * n)}
+
+    env = rlvr.make("DoubleTest-v0").unwrapped
+    env.reset(seed=0)
+    assert env.step(env.task.answer)[1] == 1.0  # exact verifier by default
+    with pytest.raises(ValueError, match="already registered"):
+        rlvr.register("rlvr/DoubleTest-v0", generator=double)
+
+
+def test_register_local_jsonl_dataset_with_keys_and_template(tmp_path):
+    path = tmp_path / "capitals.jsonl"
+    rows = [{"q": "Capital of France?", "a": "Paris", "hint": "Europe"}, {"q": "Capital of Japan?", "a": "Tokyo", "hint": "Asia"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    rlvr.register("rlvr/CapitalsTest-v0", dataset=str(path), question_key="q", answer_key="a", verifier="exact",
+                  prompt="{question} (region: {hint})", force=True)
+    env = rlvr.make("CapitalsTest-v0").unwrapped
+    obs, info = env.reset(options={"index": 1})
+    assert obs == "Capital of Japan? (region: Asia)" and info["task_id"] == "1"
+    assert env.step("Tokyo")[1] == 1.0
+    fp = info["fingerprint"]["data"]
+    assert len(fp["sha256"]) == 64 and fp["question_key"] == "q" and fp["num_tasks"] == 2
+
+
+def test_dataset_missing_column_names_column_and_argument(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"prompt": "1+1", "target": "2"}) + "\n")
+    rlvr.register("rlvr/MissingColTest-v0", dataset=str(path), question_key="question", answer_key="target", verifier="exact", force=True)
+    with pytest.raises(DatasetError, match=r"no column 'question'.*'prompt'.*set question_key="):
+        rlvr.make("MissingColTest-v0")
+    rlvr.register("rlvr/MissingColTest-v0", dataset=str(path), question_key="prompt", verifier="exact", force=True)
+    with pytest.raises(DatasetError, match=r"no column 'answer'.*set answer_key="):
+        rlvr.make("MissingColTest-v0")
+
+
+def test_bad_gold_answer_fails_at_load_time():
+    rlvr.register("rlvr/BadGoldTest-v0", dataset=[{"question": "q1", "answer": "1"}, {"question": "q2", "answer": ""}],
+                  verifier="exact", force=True)
+    with pytest.raises(DatasetError, match=r"row 1: bad gold answer"):
+        rlvr.make("BadGoldTest-v0")
+
+
+def test_bad_prompt_template_and_missing_file():
+    rlvr.register("rlvr/BadPromptTest-v0", dataset=[{"question": "q", "answer": "a"}], verifier="exact",
+                  prompt="{question} {nope}", force=True)
+    with pytest.raises(ValueError, match=r"\['nope'\].*fix prompt="):
+        rlvr.make("BadPromptTest-v0")
+    rlvr.register("rlvr/NoFileTest-v0", dataset="./missing/file.jsonl", verifier="exact", force=True)
+    with pytest.raises(DatasetError, match="does not exist"):
+        rlvr.make("NoFileTest-v0")
+
+
+def test_parquet_dataset(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    path = tmp_path / "d.parquet"
+    datasets.Dataset.from_list([{"question": "Say hi", "answer": "hi"}]).to_parquet(str(path))
+    rlvr.register("rlvr/ParquetTest-v0", dataset=str(path), verifier="exact", force=True)
+    env = rlvr.make("ParquetTest-v0").unwrapped
+    env.reset(seed=0)
+    assert env.step("hi")[1] == 1.0
+
+
+def test_custom_envs_pass_check_env():
+    rlvr.register("rlvr/CheckCustom-v0", dataset=[{"question": f"q{i}", "answer": str(i)} for i in range(3)],
+                  verifier="exact", force=True)
+    check_env(gym.make("rlvr/CheckCustom-v0").unwrapped)
+    check_env(gym.make("rlvr/ParityTest-v0").unwrapped) if "rlvr/ParityTest-v0" in gym.registry else None
+
+
+def test_verdict_coercion_from_user_verifiers():
+    rlvr.register("rlvr/HalfTest-v0", generator=lambda rng: {"question": "q", "answer": "a"},
+                  verifier=lambda gold, out: 0.5, force=True)
+    env = rlvr.make("HalfTest-v0").unwrapped
+    env.reset(seed=0)
+    _, reward, *_, info = env.step("x")
+    assert reward == 0.5 and isinstance(info["verdict"], Verdict) and not info["verdict"].correct
