@@ -73,7 +73,7 @@ class TextVectorEnv(VectorEnv):
         every sub-env, except `options["index"]` which may be a list with one task index per
         sub-env.
         """
-        super().reset(seed=seed)
+        super().reset(seed=int(seed) if isinstance(seed, (int, np.integer)) else None)
         if seed is None:
             seeds: list[int | None] = [None] * self.num_envs
         elif isinstance(seed, (int, np.integer)):

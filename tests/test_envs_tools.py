@@ -1,0 +1,178 @@
+"""ToolMath-v0 tool use: tool-call parsing, the tools, process rewards, malformed calls, turn limits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import rlvr
+from rlvr.envs.toolcalls import parse_tool_calls
+from rlvr.envs.tools import Tool, ToolError, check_calculator_expression, make_calculator, tool
+from rlvr.sandbox import make_sandbox
+
+
+def call(name, **arguments):
+    return f"<tool_call>{json.dumps({'name': name, 'arguments': arguments})}</tool_call>"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with make_sandbox(backend="subprocess") as sb:
+        yield sb
+
+
+@pytest.fixture
+def env(sandbox):
+    env = rlvr.make("ToolMath-v0", sandbox=sandbox, max_turns=3).unwrapped
+    yield env
+    env.close()
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def test_parse_hermes_and_openai_calls():
+    calls = parse_tool_calls("think " + call("calculator", expression="1+1") + " then " + call("python", code="print(1)"))
+    assert [(c.name, c.arguments, c.error) for c in calls] == [
+        ("calculator", {"expression": "1+1"}, None), ("python", {"code": "print(1)"}, None)]
+    openai = [{"id": "abc", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "2"}'}}]
+    (c,) = parse_tool_calls("", openai)
+    assert (c.id, c.name, c.arguments) == ("abc", "calculator", {"expression": "2"})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("<tool_call>{not json}</tool_call>", "not valid JSON"),
+    ('<tool_call>["calculator"]</tool_call>', "JSON object"),
+    ('<tool_call>{"arguments": {}}</tool_call>', "no 'name'"),
+    ('<tool_call>{"name": "calculator", "arguments": 3}</tool_call>', "must be a JSON object"),
+    ('<tool_call>{"name": "calculator", "arguments": {"expression": "1"}}', "not closed"),
+])
+def test_malformed_calls_become_errors_not_exceptions(text, message):
+    (c,) = parse_tool_calls(text)
+    assert c.error and message in c.error
+
+
+def test_tool_decorator_builds_openai_schema():
+    @tool
+    def lookup(word: str, limit: int = 3) -> str:
+        """Look a word up.
+
+        Args:
+            word: the word to look up.
+            limit: how many senses to return.
+        """
+        return word * limit
+
+    assert isinstance(lookup, Tool)
+    assert lookup.schema() == {"type": "function", "function": {
+        "name": "lookup", "description": "Look a word up.",
+        "parameters": {"type": "object", "properties": {
+            "word": {"type": "string", "description": "the word to look up."},
+            "limit": {"type": "integer", "description": "how many senses to return."}}, "required": ["word"]}}}
+    assert lookup.check_arguments({"word": 1}) == "argument 'word' of tool 'lookup' must be a string, got int"
+    assert "missing required" in lookup.check_arguments({})
+    assert "unknown argument" in lookup.check_arguments({"word": "a", "x": 1})
+    with pytest.raises(TypeError, match="type hint"):
+        tool(lambda x: x)
+
+
+def test_calculator_is_exact_and_refuses_code():
+    calc = make_calculator(timeout=5)
+    assert calc(expression="2^10 / 3") == "1024/3"
+    assert calc(expression="sqrt(16) + factorial(4)") == "28"
+    for bad in ["__import__('os').system('true')", "open('x')", "(1).__class__", "'a'*3", "lambda: 1"]:
+        with pytest.raises(ToolError):
+            check_calculator_expression(bad)
+    with pytest.raises(ToolError, match="division by zero"):
+        calc(expression="1/0")
+
+
+def test_calculator_time_limit():
+    calc = make_calculator(timeout=1)
+    with pytest.raises(ToolError, match="longer than"):
+        calc(expression="factorial(factorial(20))")
+
+
+# ------------------------------------------------------------------ episodes
+
+
+def test_reset_exposes_tools_and_system_prompt(env):
+    obs, info = env.reset(options={"index": 0})
+    names = [t["function"]["name"] for t in info["tools"]]
+    assert names == ["python", "calculator"]
+    assert info["messages"][0]["role"] == "system" and "<tool_call>" in info["messages"][0]["content"]
+    assert info["messages"][1] == {"role": "user", "content": obs}
+
+
+def test_tool_turns_then_truncation_at_max_turns(env):
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step(call("python", code="print(12*5)"))
+    assert obs == "<tool_response>\n60\n\n</tool_response>" and reward == pytest.approx(0.1) and not term and not trunc
+    assert info["reward_parts"]["process"] == 1.0 and info["messages"][-1] == {
+        "role": "tool", "tool_call_id": "call_1_0", "name": "python", "content": "60\n"}
+    obs, reward, term, trunc, info = env.step(call("calculator", expression="12*5"))
+    assert "60" in obs and reward == pytest.approx(0.1)
+    obs, reward, term, trunc, info = env.step(call("calculator", expression="1+1"))  # third turn: limit
+    assert trunc and not term and info["verdict"].details["kind"] == "max_turns"
+    assert info["return_parts"]["process"] == 3.0 and info["return_parts"]["outcome"] == 0.0
+    assert [m["role"] for m in info["messages"]] == ["system", "user"] + ["assistant", "tool"] * 3
+
+
+@pytest.mark.parametrize("action, message", [
+    ("<tool_call>{oops</tool_call>", "not valid JSON"),
+    (call("search", query="x"), "unknown tool 'search'"),
+    (call("calculator", expr="1"), "missing required"),
+    (call("calculator", expression=5), "must be a string"),
+    (call("python", code="raise ValueError('boom')"), "ValueError: boom"),
+    (call("calculator", expression="import os"), "cannot parse"),
+])
+def test_malformed_or_failing_call_gets_error_and_zero_process(env, action, message):
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step(action)
+    assert not term and not trunc and reward == 0.0 and info["reward_parts"]["process"] == 0.0
+    assert message in obs and obs.startswith("<tool_response>\nerror: ") and message in info["messages"][-1]["content"]
+    assert info["valid"]
+
+
+def test_openai_style_tool_calls_and_user_tool(sandbox):
+    @tool
+    def double(n: int) -> str:
+        """Double a number."""
+        return str(2 * n)
+
+    env = rlvr.make("ToolMath-v0", sandbox=sandbox, tools=[double], builtin_tools=("calculator",)).unwrapped
+    _, info = env.reset(options={"index": 0})
+    assert [t["function"]["name"] for t in info["tools"]] == ["calculator", "double"]
+    message = {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "double", "arguments": '{"n": 30}'}}]}
+    obs, reward, term, trunc, info = env.step(message)
+    assert obs == "<tool_response>\n60\n</tool_response>" and reward == pytest.approx(0.1)
+    assert info["messages"][-2]["tool_calls"][0]["id"] == "c1"
+    assert info["messages"][-1]["tool_call_id"] == "c1"
+
+
+def test_too_many_calls_in_one_turn(env):
+    env.reset(options={"index": 0})
+    obs, reward, *_ = env.step(call("calculator", expression="1") * 5)
+    assert obs.count("<tool_response>") == 5 and "at most 4 tool calls" in obs and reward == 0.0
+
+
+def test_sandbox_failure_invalidates_episode():
+    class DownSandbox:
+        name = "down"
+
+        def run(self, code, **kw):
+            from rlvr.sandbox import ExecResult
+
+            return ExecResult.sandbox_error("daemon unreachable", "down")
+
+    env = rlvr.make("ToolMath-v0", sandbox=DownSandbox()).unwrapped
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step(call("python", code="print(1)"))
+    assert term and reward == 0.0 and info["valid"] is False and "daemon unreachable" in info["error"]
+
+
+def test_unknown_builtin_tool_named():
+    with pytest.raises(ValueError, match=r"unknown built-in tool\(s\) \['shell'\]"):
+        rlvr.make("ToolMath-v0", builtin_tools=("shell",))

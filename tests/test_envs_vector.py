@@ -1,0 +1,94 @@
+"""TextVectorEnv: batched, concurrent stepping with Gymnasium's autoreset modes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.vector import AutoresetMode
+from gymnasium.wrappers.vector import DictInfoToList
+
+import rlvr
+from rlvr.envs.vector import TextVectorEnv, make_vec
+
+
+def right_answers(vec):
+    return [str(env.unwrapped.task.answer) for env in vec.envs]
+
+
+def test_next_step_autoreset_follows_gymnasium():
+    vec = make_vec("Arithmetic-v0", 3, format="compact")
+    obs, info = vec.reset(seed=0)
+    assert len(obs) == 3 and all(o.endswith("=") for o in obs) and info["_task_id"].all()
+    first_ids = list(info["task_id"])
+    actions = right_answers(vec)
+    actions[1] = "nope"
+    obs, rewards, term, trunc, info = vec.step(actions)
+    assert obs == ("", "", "") and list(rewards) == [1.0, 0.0, 1.0] and term.all() and not trunc.any()
+    assert info["verdict"][0].correct and not info["verdict"][1].correct
+    # next step: actions ignored, sub-envs reset, reward 0, flags false
+    obs, rewards, term, trunc, info = vec.step(["ignored"] * 3)
+    assert all(o.endswith("=") for o in obs) and not rewards.any() and not term.any() and not trunc.any()
+    assert list(info["task_id"]) != first_ids and (info["turn"] == 0).all()
+    vec.close()
+
+
+def test_same_step_autoreset_reports_final_obs_and_info():
+    vec = make_vec("Sort-v0", 2, autoreset_mode="SameStep")
+    assert vec.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+    vec.reset(seed=1)
+    answers = right_answers(vec)
+    obs, rewards, term, trunc, info = vec.step([f"<answer>{a}</answer>" for a in answers])
+    assert term.all() and list(rewards) == [1.0, 1.0]
+    assert all(o.startswith("Sort these numbers") for o in obs)  # already the next prompt
+    assert list(info["final_obs"]) == ["", ""] and info["final_info"]["verdict"][0].correct
+    vec.close()
+
+
+def test_disabled_autoreset_and_reset_mask():
+    vec = make_vec("ModArith-v0", 2, autoreset_mode="Disabled")
+    vec.reset(seed=2, options={"index": [4, 5]})
+    assert list(vec.reset(options={"index": 4})[1]["task_id"]) == ["ModArith/4", "ModArith/4"]
+    vec.step(["1", "2"])
+    with pytest.raises(gym.error.ResetNeeded, match="reset_mask"):
+        vec.step(["1", "2"])
+    obs, info = vec.reset(options={"reset_mask": np.array([True, False])})
+    assert list(info["_task_id"]) == [True, False]
+    vec.close()
+
+
+def test_steps_run_concurrently():
+    barrier = threading.Barrier(4, timeout=5)
+
+    def slow(gold, completion):
+        barrier.wait()  # all four verifications must be in flight at once, or this times out
+        return completion == gold
+
+    rlvr.register("rlvr/SlowVerifierTest-v0", generator=lambda rng: {"question": "q", "answer": "a"}, verifier=slow, force=True)
+    vec = make_vec("SlowVerifierTest-v0", 4)
+    vec.reset(seed=0)
+    _, rewards, term, _, info = vec.step(["a", "a", "b", "a"])
+    assert list(rewards) == [1.0, 1.0, 0.0, 1.0] and info["valid"].all()
+    vec.close()
+
+
+def test_dict_info_to_list_and_mismatched_actions():
+    vec = DictInfoToList(make_vec("Countdown-v0", 2, format="compact"))
+    _, infos = vec.reset(seed=0)
+    assert isinstance(infos, list) and infos[0]["messages"][0]["role"] == "user"
+    with pytest.raises(ValueError, match="one action per sub-env"):
+        vec.step(["1"])
+    vec.close()
+
+
+def test_vector_from_env_instances():
+    envs = [rlvr.make("Arithmetic-v0") for _ in range(2)]
+    vec = TextVectorEnv(envs, max_workers=1)
+    obs, _ = vec.reset(seed=[1, 2])
+    assert len(obs) == 2 and vec.num_envs == 2
+    with pytest.raises(ValueError, match="one seed per sub-env"):
+        vec.reset(seed=[1])
+    vec.close()
