@@ -1,0 +1,336 @@
+"""Math answer verification: is the model's final answer equivalent to the gold answer?
+
+    >>> from rlvr.verifiers.math import verify
+    >>> verify("\\\\frac{1}{2}", "... so the answer is $\\\\boxed{0.5}$").reason
+    'equal as rationals'
+
+Pipeline for one pair (gold, prediction):
+1. Extract the final answer from each side (`extract_answer`; a short bare answer is used as is).
+   Several `\\boxed{}` with different contents are "hedged" unless every one of them is right.
+2. Normalise (`math_normalize`) and parse (`math_parse`) both into trees. This runs in the caller's
+   process: it is linear-time with hard size caps, so it needs no time limit.
+3. Compare with exact rational arithmetic (`math_compare.exact_eq`). Integers, decimals, fractions,
+   mixed numbers, percentages and scientific notation are decided here, in microseconds.
+4. Only when that cannot decide (symbols, roots, π, functions, equations) the comparison is re-run
+   with sympy (`math_sympy`) in a worker process under a hard time limit (`timelimit`): on timeout
+   the worker is killed and the verdict says "timed out after 5s".
+5. Verdicts are memoised by (normalised gold, normalised answer), so the many identical final
+   answers of a GRPO group cost one comparison.
+
+Every Verdict carries `details["kind"]`, one of:
+    "equal"       right answer;
+    "wrong"       a different answer;
+    "hedged"      several different final answers where one was asked (never rewarded);
+    "unparsable"  no final answer found, or not a math expression we can read;
+    "timeout"     the comparison ran past its time (or memory) limit — not a judgement;
+    "error"       verification itself failed (unparsable gold, a crashed worker): `Verdict.error`
+                  is set and the pair must not be trained on as a zero reward.
+Model output never raises: any text gets a Verdict. A bad *gold* answer raises `GoldAnswerError`
+in `validate_gold` (call it when loading a dataset) and gives a kind "error" Verdict at reward time.
+
+Conventions (percent, decimals, hedging, intervals, ...) are listed in `math_compare`,
+`math_normalize` and docs/verifiers.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import threading
+from collections import OrderedDict
+from typing import Any, Iterable, Sequence
+
+from rlvr.verifiers.math_compare import NeedSympy, Outcome, compare, exact_eq, prepare
+from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer
+from rlvr.verifiers.math_normalize import MAX_ANSWER_CHARS, choice_letter, normalize
+from rlvr.verifiers.math_parse import ParseError, parse
+from rlvr.verifiers.timelimit import (TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
+                                      get_pool)
+from rlvr.verifiers.verdict import Verdict
+
+__all__ = [
+    "DEFAULT_TIMEOUT", "GoldAnswerError", "averify", "clear_cache", "extract_answer", "validate_gold",
+    "validate_golds", "verify", "verify_batch",
+]
+
+DEFAULT_TIMEOUT = 5.0
+_WORKER_TARGET = "rlvr.verifiers.math_sympy:compare_normalized"
+_PRELOAD = ("rlvr.verifiers.math_sympy",)
+_CHOICE_GOLD_RE = re.compile(r"^\s*(?:\\text\{\s*)?\(?\s*[A-E]\s*\)?(?:\s*\})?\s*$")
+_CACHE_SIZE = 200_000
+
+
+class GoldAnswerError(ValueError):
+    """A gold answer in a dataset cannot be read as a math answer."""
+
+
+class _Cache:
+    """A thread-safe bounded LRU of verdicts keyed by normalised (gold, answer)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[tuple, Verdict] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = 0
+
+    def get(self, key: tuple) -> Verdict | None:
+        with self.lock:
+            v = self.data.get(key)
+            if v is not None:
+                self.data.move_to_end(key)
+                self.hits += 1
+            return v
+
+    def put(self, key: tuple, verdict: Verdict) -> None:
+        with self.lock:
+            self.data[key] = verdict
+            if len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+_cache = _Cache(_CACHE_SIZE)
+
+
+def clear_cache() -> None:
+    """Forget memoised verdicts (used by benchmarks to measure cold throughput)."""
+    with _cache.lock:
+        _cache.data.clear()
+        _cache.hits = 0
+
+
+def _pool() -> WorkerPool:
+    return get_pool(preload=_PRELOAD)
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+def _answer_of(text: str, fallback: str | None) -> str | None:
+    """The answer string inside `text`: extracted, or the text itself when it is a bare answer."""
+    got = extract_answer(text, fallback=None)
+    if got is not None:
+        return got
+    if looks_like_bare_answer(text):
+        return text
+    return extract_answer(text, fallback=fallback) if fallback else None
+
+
+def _gold_text(gold: str) -> str:
+    got = extract_answer(gold)
+    return got if got is not None else gold
+
+
+def validate_gold(gold: Any) -> str:
+    """Check that a gold answer can be graded; return its normalised form.
+
+    Raises:
+        GoldAnswerError: naming the gold answer, when it is not text or cannot be parsed.
+    """
+    if not isinstance(gold, (str, int, float)) or isinstance(gold, bool):
+        raise GoldAnswerError(f"gold answer {gold!r} is a {type(gold).__name__}; expected text or a number")
+    text = _gold_text(str(gold))
+    norm = normalize(text)
+    if _CHOICE_GOLD_RE.match(norm):
+        return norm
+    try:
+        parse(norm)
+    except ParseError as exc:
+        raise GoldAnswerError(
+            f"gold answer {str(gold)[:200]!r} cannot be parsed as a math answer ({exc}); "
+            "fix or drop this row, or grade it with a different verifier") from None
+    return norm
+
+
+def validate_golds(golds: Iterable[Any], *, where: str = "dataset") -> list[str]:
+    """`validate_gold` over a dataset column; the error names the row index."""
+    out = []
+    for i, g in enumerate(golds):
+        try:
+            out.append(validate_gold(g))
+        except GoldAnswerError as exc:
+            raise GoldAnswerError(f"{where}, row {i}: {exc}") from None
+    return out
+
+
+# -- verification ----------------------------------------------------------------------------
+
+def _from_outcome(out: tuple, **extra: Any) -> Verdict:
+    equal, kind, reason = out
+    if equal:
+        return Verdict.right(reason, details={"kind": "equal", **extra})
+    return Verdict.wrong(reason, details={"kind": kind, **extra})
+
+
+class _Plan:
+    """What the cheap in-process stage decided: a verdict, or a job for a sympy worker."""
+
+    __slots__ = ("verdict", "job", "key")
+
+    def __init__(self, verdict: Verdict | None = None, job: tuple[str, str] | None = None,
+                 key: tuple | None = None) -> None:
+        self.verdict, self.job, self.key = verdict, job, key
+
+
+def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
+    key = (g_norm, p_norm)
+    hit = _cache.get(key)
+    if hit is not None:
+        return _Plan(verdict=hit)
+    if _CHOICE_GOLD_RE.match(g_norm):
+        letter = choice_letter(p_norm)
+        g_letter = choice_letter(g_norm)
+        if letter is None:
+            v = Verdict.wrong("unparsable prediction: no choice letter", details={"kind": "unparsable"})
+        elif letter == g_letter:
+            v = Verdict.right(f"same choice ({letter})", details={"kind": "equal"})
+        else:
+            v = Verdict.wrong(f"different choice: {letter} vs {g_letter}", details={"kind": "wrong"})
+        _cache.put(key, v)
+        return _Plan(verdict=v)
+    if g_norm == p_norm:
+        v = Verdict.right("identical after normalisation", details={"kind": "equal"})
+        _cache.put(key, v)
+        return _Plan(verdict=v)
+    try:
+        g_tree = prepare(parse(g_norm))
+    except ParseError as exc:
+        return _Plan(verdict=Verdict.failed(f"unparsable gold answer {g_norm[:200]!r}: {exc}",
+                                            details={"kind": "error"}))
+    try:
+        p_tree = prepare(parse(p_norm))
+    except ParseError as exc:
+        v = Verdict.wrong(f"unparsable prediction: {exc}", details={"kind": "unparsable"})
+        _cache.put(key, v)
+        return _Plan(verdict=v)
+    try:
+        out = compare(g_tree, p_tree, exact_eq)
+    except NeedSympy:
+        return _Plan(job=key, key=key)
+    except (RecursionError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        return _Plan(job=key, key=key) if not isinstance(exc, RecursionError) else _Plan(
+            verdict=Verdict.wrong("unparsable prediction: nested too deeply", details={"kind": "unparsable"}))
+    v = _from_outcome(out)
+    _cache.put(key, v)
+    return _Plan(verdict=v)
+
+
+def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Plan]:
+    """Stage 1-3 for one pair. A list means several boxed answers, each to be checked."""
+    if not isinstance(gold, str):
+        gold = str(gold)
+    if not isinstance(prediction, str):
+        return _Plan(verdict=Verdict.wrong(f"unparsable prediction: not text ({type(prediction).__name__})",
+                                           details={"kind": "unparsable"}))
+    g_norm = normalize(_gold_text(gold))
+    if len(prediction) > 200_000:
+        prediction = prediction[-200_000:]
+    boxed = all_boxed(prediction)
+    answers = [b.strip() for b in boxed] if boxed else None
+    if answers is None:
+        ans = _answer_of(prediction, fallback)
+        if ans is None:
+            return _Plan(verdict=Verdict.wrong("unparsable prediction: no final answer found",
+                                               details={"kind": "unparsable"}))
+        answers = [ans]
+    norms = list(dict.fromkeys(normalize(a) for a in answers))
+    norms = [n for n in norms if n] or [""]
+    for n in norms:
+        if len(n) > MAX_ANSWER_CHARS:
+            return _Plan(verdict=Verdict.wrong(
+                f"unparsable prediction: answer longer than {MAX_ANSWER_CHARS} characters",
+                details={"kind": "unparsable"}))
+    if norms == [""]:
+        return _Plan(verdict=Verdict.wrong("unparsable prediction: empty answer", details={"kind": "unparsable"}))
+    if len(norms) == 1:
+        return _plan_normalized(g_norm, norms[0])
+    return [_plan_normalized(g_norm, n) for n in norms[-8:]]
+
+
+def _run_job(plan: _Plan, timeout: float, pool: WorkerPool) -> Verdict:
+    g_norm, p_norm = plan.job
+    try:
+        out = pool.call(_WORKER_TARGET, (g_norm, p_norm), timeout=timeout)
+    except TimeLimitExceeded:
+        return Verdict.wrong(f"timed out after {timeout:g}s", details={"kind": "timeout"})
+    except WorkerMemoryError:
+        return Verdict.wrong("too large to evaluate (worker memory limit)", details={"kind": "timeout"})
+    except WorkerCrashed as exc:
+        msg = str(exc)
+        if msg.startswith("RecursionError") or msg.startswith("ValueError") or msg.startswith("ZeroDivision") \
+                or msg.startswith("TypeError") or msg.startswith("OverflowError") or msg.startswith("ParseError"):
+            # sympy could not evaluate something the model wrote: the answer's fault, not ours
+            v = Verdict.wrong(f"unparsable prediction: {msg[:200]}", details={"kind": "unparsable"})
+            _cache.put(plan.key, v)
+            return v
+        return Verdict.failed(f"math worker failed: {msg[:300]}", details={"kind": "error"})
+    v = _from_outcome(out)
+    _cache.put(plan.key, v)
+    return v
+
+
+def _combine(verdicts: list[Verdict]) -> Verdict:
+    """Several boxed answers: right only if all are right; otherwise hedged (or wrong/failed)."""
+    for v in verdicts:
+        if v.error is not None or v.details.get("kind") == "timeout":
+            return v
+    if all(v.correct for v in verdicts):
+        return Verdict.right(verdicts[-1].reason + " (every boxed answer)", details={"kind": "equal"})
+    if any(v.correct for v in verdicts):
+        return Verdict.wrong(f"hedged: several different final answers ({len(verdicts)} boxed)",
+                             details={"kind": "hedged"})
+    return Verdict.wrong(f"hedged: several different final answers ({len(verdicts)} boxed), none right",
+                         details={"kind": "hedged"})
+
+
+def verify(gold: Any, prediction: Any, *, timeout: float = DEFAULT_TIMEOUT,
+           fallback: str | None = None) -> Verdict:
+    """Grade `prediction` (a bare answer or a whole model output) against `gold`.
+
+    Args:
+        gold: the reference answer (bare, LaTeX, or a worked solution with a final answer).
+        prediction: the model's output; any text gets a Verdict, never an exception.
+        timeout: seconds allowed for the sympy stage (the fast stage is bounded by construction).
+        fallback: None (strict) or "last_number" — see `extract_answer`.
+    """
+    plan = _plan(gold, prediction, fallback)
+    plans = plan if isinstance(plan, list) else [plan]
+    verdicts = [p.verdict if p.verdict is not None else _run_job(p, timeout, _pool()) for p in plans]
+    return verdicts[0] if len(verdicts) == 1 else _combine(verdicts)
+
+
+async def averify(gold: Any, prediction: Any, *, timeout: float = DEFAULT_TIMEOUT,
+                  fallback: str | None = None) -> Verdict:
+    """`verify` for asyncio code: the blocking wait runs in the default executor."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, functools.partial(verify, gold, prediction, timeout=timeout,
+                                                              fallback=fallback))
+
+
+def verify_batch(pairs: Sequence[tuple[Any, Any]], *, timeout: float = DEFAULT_TIMEOUT,
+                 fallback: str | None = None, workers: int | None = None) -> list[Verdict]:
+    """Grade many (gold, prediction) pairs, using every core for the sympy stage.
+
+    The cheap stage runs here; distinct sympy jobs are spread over a pool of `workers` processes
+    (default: all CPUs), each under its own time limit. Repeated pairs are decided once.
+    Results are in the order of `pairs`.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = _pool() if workers is None else get_pool(workers, preload=_PRELOAD)
+    plans = [_plan(g, p, fallback) for g, p in pairs]
+    jobs: dict[tuple, _Plan] = {}
+    for plan in plans:
+        for p in (plan if isinstance(plan, list) else [plan]):
+            if p.verdict is None:
+                jobs.setdefault(p.job, p)
+    results: dict[tuple, Verdict] = {}
+    if jobs:
+        with ThreadPoolExecutor(max_workers=min(pool.size, len(jobs))) as ex:
+            for key, v in zip(jobs, ex.map(lambda p: _run_job(p, timeout, pool), jobs.values())):
+                results[key] = v
+    out = []
+    for plan in plans:
+        parts = [p.verdict if p.verdict is not None else results[p.job]
+                 for p in (plan if isinstance(plan, list) else [plan])]
+        out.append(parts[0] if len(parts) == 1 else _combine(parts))
+    return out

@@ -1,0 +1,357 @@
+"""Decide whether two parsed answers are equal: structure here, scalars by a pluggable comparer.
+
+`compare(gold, pred, scalar_eq)` walks the answer structure — assignments, collections, intervals,
+matrices, percentages, `\\pm` — and calls `scalar_eq(a, b)` for each pair of plain values. Two
+comparers exist: `exact_eq` (this module; exact rational arithmetic with hard size bounds, cheap
+enough to run in the caller's process with no time limit) and the sympy one in `math_sympy` (runs
+only inside a time-limited worker). `exact_eq` raises `NeedSympy` when a value is beyond it
+(symbols, roots, π, functions, huge powers); the caller then re-runs the whole comparison in a worker.
+
+Conventions (see docs/verifiers.md for the full list):
+- `x = 3` equals `3` (an assignment to a single variable is its value); `x = 3` vs `y = 3` differ.
+  A chain `3 \\cdot 4 = 12` compared with a value uses its last member.
+- Percentages: `p\\%` equals `p` and equals `p/100` (so `50\\%` = `50` = `0.5`).
+- Decimals: exact comparison, except that a decimal with d places and at least 3 significant digits
+  equals an exact value that has no d-place expansion when it is that value correctly rounded
+  (`0.333` = `1/3`, `3.14` = `\\pi`, but `0.33` != `1/3` and `2.5` != `2.54`).
+- `\\pm a` is the set {a, -a}; `a \\pm b` is {a+b, a-b}.
+- Hedging: when a single value is asked, a prediction with several different values (a list,
+  a set, "2 or 3", `\\pm`) is "hedged" and wrong even if one of them is right; a one-element set or
+  a list of equal values counts as that value.
+- Bare lists ("1, 2"), sets, "or"/"and" lists and unions are unordered; tuples/intervals in
+  brackets are ordered, and for two elements the bracket kinds must match (`(1, 2]` != `(1, 2)`),
+  a bare list of the same length may stand for a tuple.
+- Single-variable inequalities are intervals: `x > 3` = `(3, \\infty)`, `1 \\le x < 2` = `[1, 2)`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable
+
+__all__ = ["NeedSympy", "Outcome", "compare", "exact_eq", "exact_value", "decimal_places",
+           "prepare", "has_symbols"]
+
+MAX_BITS = 4096  # exact fast path gives up (to sympy) beyond numbers this large
+MAX_FACTORIAL = 200
+
+
+class NeedSympy(Exception):
+    """The fast comparer cannot decide; the comparison must run with sympy in a worker."""
+
+
+class Outcome(tuple):
+    """(equal, kind, reason): kind is one of "equal", "wrong", "hedged"."""
+
+    __slots__ = ()
+
+    def __new__(cls, equal: bool, kind: str, reason: str) -> "Outcome":
+        return tuple.__new__(cls, (equal, kind, reason))
+
+    equal = property(lambda self: self[0])
+    kind = property(lambda self: self[1])
+    reason = property(lambda self: self[2])
+
+
+ScalarEq = Callable[[tuple, tuple], "tuple[bool, str]"]
+
+
+def has_symbols(node: object) -> bool:
+    if isinstance(node, tuple):
+        if node and node[0] == "sym":
+            return True
+        return any(has_symbols(x) for x in node[1:])
+    return False
+
+
+# -- exact rational evaluation ---------------------------------------------------------------
+
+def _num(literal: str) -> Fraction:
+    if "e" in literal or "E" in literal:
+        mant, _, exp = literal.lower().partition("e")
+        if abs(int(exp)) > 400:
+            raise NeedSympy
+        return Fraction(mant) * Fraction(10) ** int(exp)
+    return Fraction(literal)
+
+
+def exact_value(node: tuple) -> Fraction:
+    """The exact rational value of a numeric tree, or raise NeedSympy (never slow: sizes capped)."""
+    kind = node[0]
+    if kind == "num":
+        return _num(node[1])
+    if kind == "neg":
+        return -exact_value(node[1])
+    if kind in ("add", "sub", "mul", "div"):
+        a, b = exact_value(node[1]), exact_value(node[2])
+        if kind == "add":
+            r = a + b
+        elif kind == "sub":
+            r = a - b
+        elif kind == "mul":
+            r = a * b
+        else:
+            if b == 0:
+                raise NeedSympy
+            r = a / b
+        if r.numerator.bit_length() > MAX_BITS or r.denominator.bit_length() > MAX_BITS:
+            raise NeedSympy
+        return r
+    if kind == "pow":
+        a, b = exact_value(node[1]), exact_value(node[2])
+        if b.denominator != 1 or (a == 0 and b < 0):
+            raise NeedSympy
+        e = abs(b.numerator)
+        bits = max(a.numerator.bit_length(), a.denominator.bit_length())
+        if bits * e > MAX_BITS:
+            raise NeedSympy
+        r = a ** e
+        return 1 / r if b < 0 else r
+    if kind == "mixed":
+        whole, n, d = _num(node[1][1]), _num(node[2][1]), _num(node[3][1])
+        if d == 0:
+            raise NeedSympy
+        return whole + n / d
+    if kind == "pct":
+        return exact_value(node[1]) / 100
+    if kind == "fact":
+        n = exact_value(node[1])
+        if n.denominator != 1 or n < 0 or n > MAX_FACTORIAL:
+            raise NeedSympy
+        r = 1
+        for k in range(2, int(n) + 1):
+            r *= k
+        return Fraction(r)
+    if kind == "root":
+        a, n = exact_value(node[1]), exact_value(node[2])
+        if n == 2 and a >= 0:
+            rn, rd = _isqrt_exact(a.numerator), _isqrt_exact(a.denominator)
+            if rn is not None and rd is not None:
+                return Fraction(rn, rd)
+        raise NeedSympy
+    raise NeedSympy
+
+
+def _isqrt_exact(n: int) -> int | None:
+    import math
+
+    r = math.isqrt(n)
+    return r if r * r == n else None
+
+
+def decimal_places(node: tuple) -> tuple[int, int] | None:
+    """(places, significant digits) when the node is a decimal literal (possibly negated), else None."""
+    while node[0] == "neg":
+        node = node[1]
+    if node[0] != "num" or ("." not in node[1] and "e" not in node[1].lower()):
+        return None
+    lit = node[1].lower()
+    mant, _, exp = lit.partition("e")
+    int_part, _, frac = mant.partition(".")
+    places = len(frac) - (int(exp) if exp else 0)
+    sig = len((int_part + frac).lstrip("0")) or 1
+    return places, sig
+
+
+def rounds_to(dec: Fraction, places: int, sig: int, exact: Fraction) -> bool:
+    """True when `dec` (written with `places` places, `sig` significant digits) is `exact` rounded."""
+    if sig < 3 or places < 0 or places > 60:
+        return False
+    scale = Fraction(10) ** places
+    scaled = exact * scale
+    if scaled.denominator == 1:  # exact has a d-place expansion: it must match exactly
+        return False
+    return (scaled + Fraction(1, 2)).__floor__() == dec * scale
+
+
+def exact_eq(a: tuple, b: tuple) -> tuple[bool, str]:
+    """Compare two numeric trees exactly (fast path); raise NeedSympy if either is not rational."""
+    va, vb = exact_value(a), exact_value(b)
+    if va == vb:
+        both_int = va.denominator == 1
+        return True, "equal as integers" if both_int else "equal as rationals"
+    da, db = decimal_places(a), decimal_places(b)
+    if da and not db and rounds_to(va, da[0], da[1], vb):
+        return True, f"equal after rounding to {da[0]} decimal places"
+    if db and not da and rounds_to(vb, db[0], db[1], va):
+        return True, f"equal after rounding to {db[0]} decimal places"
+    return False, f"different values: {_fmt(va)} vs {_fmt(vb)}"
+
+
+def _fmt(v: Fraction) -> str:
+    s = str(v)
+    return s if len(s) < 60 else s[:57] + "..."
+
+
+# -- answer structure ------------------------------------------------------------------------
+
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def _interval(lo: tuple, lo_closed: bool, hi: tuple, hi_closed: bool) -> tuple:
+    return ("seq", "[" if lo_closed else "(", "]" if hi_closed else ")", (lo, hi))
+
+
+def prepare(node: tuple) -> tuple:
+    """Rewrite a parsed answer into the forms `compare` understands (see module docstring)."""
+    kind = node[0]
+    if kind == "pm":
+        a, b = node[1], node[2]
+        if a is None:
+            return ("set", (b, ("neg", b)), "pm")
+        return ("set", (("add", a, b), ("sub", a, b)), "pm")
+    if kind == "list":
+        return ("list", tuple(prepare(x) for x in node[1]))
+    if kind == "set":
+        return ("set", tuple(prepare(x) for x in node[1]))
+    if kind == "union":
+        return ("union", tuple(prepare(x) for x in node[1]))
+    if kind == "rel":
+        ops, exprs = node[1], node[2]
+        if ops == ("=",) and exprs[0][0] == "sym":
+            return ("assign", exprs[0][1], prepare(exprs[1]), node)
+        if len(ops) == 1 and ops[0] in _FLIP:
+            (op,), (l, r) = ops, exprs
+            if l[0] == "sym" and not has_symbols(r):
+                sym_side, val, op = l, r, op
+            elif r[0] == "sym" and not has_symbols(l):
+                sym_side, val, op = r, l, _FLIP[op]
+            else:
+                return node
+            oo = ("const", "oo")
+            if op in (">", ">="):
+                return _interval(val, op == ">=", oo, False)
+            return _interval(("neg", oo), False, val, op == "<=")
+        if len(ops) == 2 and exprs[1][0] == "sym" and not has_symbols(exprs[0]) \
+                and not has_symbols(exprs[2]):
+            if all(o in ("<", "<=") for o in ops):
+                return _interval(exprs[0], ops[0] == "<=", exprs[2], ops[1] == "<=")
+            if all(o in (">", ">=") for o in ops):
+                return _interval(exprs[2], ops[1] == ">=", exprs[0], ops[0] == ">=")
+        return node
+    if kind == "seq":
+        return ("seq", node[1], node[2], tuple(prepare(x) for x in node[3]))
+    return node
+
+
+def _is_collection(node: tuple) -> str | None:
+    kind = node[0]
+    if kind in ("list", "set", "union"):
+        return "unordered"
+    if kind in ("seq", "matrix"):
+        return "ordered"
+    return None
+
+
+def _elements(node: tuple) -> tuple:
+    return node[1]
+
+
+def _scalar(node: tuple) -> tuple:
+    """A single value out of an assignment or an '=' chain (used when a value is asked)."""
+    if node[0] == "assign":
+        return node[2]
+    if node[0] == "rel" and set(node[1]) == {"="}:
+        return node[2][-1]
+    return node
+
+
+def compare(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | None = None) -> Outcome:
+    """Compare prepared answers. `eq` compares two scalars; `rel_eq` two relations (may raise NeedSympy)."""
+    if gold == pred:
+        return Outcome(True, "equal", "identical answers")
+    # assignments
+    if gold[0] == "assign" and pred[0] == "assign":
+        if gold[1] != pred[1]:
+            return Outcome(False, "wrong", f"assigns {pred[1]} where {gold[1]} was asked")
+        return compare(gold[2], pred[2], eq, rel_eq)
+    if gold[0] == "assign" and pred[0] == "rel" and pred[1] == ("=",):
+        gold = gold[3]
+    elif pred[0] == "assign" and gold[0] == "rel" and gold[1] == ("=",):
+        pred = pred[3]
+    gk, pk = _is_collection(gold), _is_collection(pred)
+    if gold[0] == "rel" and pred[0] == "rel":
+        if rel_eq is None:
+            raise NeedSympy
+        ok, why = rel_eq(gold, pred)
+        return Outcome(ok, "equal" if ok else "wrong", why)
+    if gk is None and pk is None:
+        g, p = _scalar(gold), _scalar(pred)
+        if g[0] == "rel" or p[0] == "rel":
+            return Outcome(False, "wrong", "a relation compared with a value")
+        return _compare_values(g, p, eq)
+    if gk is None:  # one value asked, several given?
+        if pred[0] in ("seq", "matrix"):
+            return Outcome(False, "wrong", f"expected a single value, got a {'tuple' if pred[0] == 'seq' else 'matrix'}")
+        items = _elements(pred)
+        results = [compare(gold, it, eq, rel_eq) for it in items]
+        if all(r.equal for r in results):
+            return Outcome(True, "equal", results[0].reason + (" (every listed value)" if len(items) > 1 else ""))
+        if len(items) == 1:
+            return results[0]
+        return Outcome(False, "hedged", f"hedged: several different final answers ({len(items)} values given)")
+    if pk is None:
+        if gk == "unordered" and len(_elements(gold)) == 1:
+            return compare(_elements(gold)[0], pred, eq, rel_eq)
+        n = len(gold[1]) if gold[0] != "matrix" else "a matrix of"
+        return Outcome(False, "wrong", f"expected {n} values, got one")
+    return _compare_collections(gold, pred, gk, pk, eq, rel_eq)
+
+
+def _compare_values(g: tuple, p: tuple, eq: ScalarEq) -> Outcome:
+    if g[0] == "pct" and p[0] == "pct":
+        g, p = g[1], p[1]
+    elif p[0] == "pct" or g[0] == "pct":
+        pct, other = (p, g) if p[0] == "pct" else (g, p)
+        ok, why = eq(other, pct[1])
+        if ok:
+            return Outcome(True, "equal", why + " (percent sign ignored)")
+        ok, why2 = eq(other, ("div", pct[1], ("num", "100")))
+        if ok:
+            return Outcome(True, "equal", why2 + " (percent read as a fraction of 100)")
+        return Outcome(False, "wrong", why)
+    ok, why = eq(g, p)
+    return Outcome(ok, "equal" if ok else "wrong", why)
+
+
+def _compare_collections(gold, pred, gk, pk, eq, rel_eq) -> Outcome:
+    if gold[0] == "matrix" or pred[0] == "matrix":
+        if gold[0] != pred[0]:
+            return Outcome(False, "wrong", "a matrix compared with a non-matrix")
+        g_rows, p_rows = gold[1], pred[1]
+        if len(g_rows) != len(p_rows) or len(g_rows[0]) != len(p_rows[0]):
+            return Outcome(False, "wrong", "matrices of different shapes")
+        for gr, pr in zip(g_rows, p_rows):
+            for a, b in zip(gr, pr):
+                r = compare(a, b, eq, rel_eq)
+                if not r.equal:
+                    return Outcome(False, "wrong", f"matrix entries differ: {r.reason}")
+        return Outcome(True, "equal", "equal matrices")
+    g_items, p_items = gold[-1] if gold[0] == "seq" else gold[1], pred[-1] if pred[0] == "seq" else pred[1]
+    ordered = gold[0] == "seq" and pred[0] in ("seq", "list") or pred[0] == "seq" and gold[0] == "list"
+    if ordered:
+        if len(g_items) != len(p_items):
+            return Outcome(False, "wrong", f"expected {len(g_items)} components, got {len(p_items)}")
+        if gold[0] == "seq" and pred[0] == "seq" and len(g_items) == 2 and gold[1:3] != pred[1:3]:
+            return Outcome(False, "wrong", f"different brackets: {''.join(gold[1:3])} vs {''.join(pred[1:3])}")
+        for i, (a, b) in enumerate(zip(g_items, p_items)):
+            r = compare(a, b, eq, rel_eq)
+            if not r.equal:
+                return Outcome(False, "wrong", f"component {i + 1} differs: {r.reason}")
+        return Outcome(True, "equal", "equal component by component")
+    if gold[0] == "seq" or pred[0] == "seq":
+        if len(g_items) == 1 or len(p_items) == 1:
+            pass
+        else:
+            return Outcome(False, "wrong", "an ordered tuple compared with an unordered collection")
+    matched_p = [False] * len(p_items)
+    for a in g_items:
+        hit = False
+        for j, b in enumerate(p_items):
+            if compare(a, b, eq, rel_eq).equal:
+                matched_p[j] = hit = True
+        if not hit:
+            return Outcome(False, "wrong", "a gold value is missing from the prediction")
+    if not all(matched_p):
+        return Outcome(False, "wrong", "the prediction lists values that are not in the gold answer")
+    return Outcome(True, "equal", "equal as unordered collections")

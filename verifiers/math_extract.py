@@ -1,0 +1,100 @@
+"""Find the final answer in a model's output.
+
+Order of preference (the first rule that finds something wins):
+1. `\\boxed{…}` / `\\fbox{…}` (nested braces; also `\\boxed 5`): the LAST one is the answer, and all
+   of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}` or `\\boxed{3}`).
+2. `<answer>…</answer>` (the last one).
+3. "the (final) answer is …" up to the end of the sentence or line (the last one).
+4. GSM8K's `#### n`.
+5. Only with `fallback="last_number"`: the last number in the text. Off by default, because a
+   strict grader must not invent an answer the model never committed to.
+
+Everything is linear-time: braces are matched by a counting scan and the regular expressions have
+no nested quantifiers.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["extract_answer", "all_boxed", "looks_like_bare_answer"]
+
+_BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*")
+_ANSWER_TAG_RE = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL | re.IGNORECASE)
+_ANSWER_IS_RE = re.compile(
+    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(.+?)(?:\.(?:\s|$)|\n|$)",
+    re.IGNORECASE,
+)
+_GSM_RE = re.compile(r"####\s*([^\n]+)")
+_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+
+
+def _brace_content(text: str, start: int) -> tuple[str, int] | None:
+    """Content of the {...} group opening at text[start] and the index after it, or None."""
+    depth = 0
+    for j in range(start, len(text)):
+        c = text[j]
+        if c == "{" and (j == 0 or text[j - 1] != "\\"):
+            depth += 1
+        elif c == "}" and (j == 0 or text[j - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return text[start + 1:j], j + 1
+    return None
+
+
+def all_boxed(text: str) -> list[str]:
+    """Contents of every \\boxed{} / \\fbox{} in order (unterminated ones are skipped)."""
+    found = []
+    for m in _BOX_RE.finditer(text):
+        j = m.end()
+        if j < len(text) and text[j] == "{":
+            got = _brace_content(text, j)
+            if got is not None:
+                found.append(got[0])
+        elif j < len(text):
+            tail = re.match(r"[^\s$]+", text[j:])  # "\boxed 5"
+            if tail:
+                found.append(tail.group(0))
+    return found
+
+
+def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
+    """The final answer in `text` as a string, or None when the model committed to none.
+
+    Args:
+        text: a model output (or a bare answer).
+        fallback: None (strict, default) or "last_number" to fall back to the last number.
+    """
+    if not isinstance(text, str) or not text:
+        return None
+    boxed = all_boxed(text)
+    if boxed:
+        return boxed[-1].strip()
+    tags = _ANSWER_TAG_RE.findall(text)
+    if tags and tags[-1].strip():
+        inner = tags[-1].strip()
+        inner_boxed = all_boxed(inner)
+        return inner_boxed[-1].strip() if inner_boxed else inner
+    said = _ANSWER_IS_RE.findall(text)
+    if said:
+        return said[-1].strip().rstrip(".").strip()
+    gsm = _GSM_RE.findall(text)
+    if gsm:
+        return gsm[-1].strip()
+    if fallback == "last_number":
+        nums = _NUMBER_RE.findall(text)
+        if nums:
+            return nums[-1]
+    elif fallback is not None:
+        raise ValueError(f"unknown fallback {fallback!r}; use None or 'last_number'")
+    return None
+
+
+def looks_like_bare_answer(text: str) -> bool:
+    """True when `text` is short and has no sentence structure, so it is the answer itself."""
+    s = text.strip()
+    if len(s) > 200 or "\n" in s:
+        return False
+    words = re.findall(r"[A-Za-z]{3,}", re.sub(r"\\[A-Za-z]+", " ", s))
+    return len(words) <= 3

@@ -1,0 +1,97 @@
+"""Clean an extracted answer string before parsing: delimiters, spacing, text, units, separators.
+
+Conventions applied here (documented again in docs/verifiers.md):
+- Math delimiters `$…$`, `\\(…\\)`, `\\[…\\]`, `\\displaystyle`, `\\left`/`\\right`, spacing commands are
+  dropped; `\\dfrac`/`\\tfrac` are `\\frac`.
+- `\\text{…}`, `\\mathrm{…}`, `\\textbf{…}`, `\\mbox{…}` keep their content; unit words after a number
+  ("5 cm", "12 \\text{ dollars}", "3 square feet") are dropped, as is a leading currency sign.
+- Degrees are dropped: `30^\\circ` equals `30` (no conversion to radians).
+- Thousands separators: `1{,}000` always, and `1,000` / `12,345,678` when the whole answer is one
+  number so grouped (so `(1,000)` stays a pair and `1, 000` stays a list).
+- `2 1/2` (a whole number, a space, a fraction) is the mixed number 5/2.
+- A trailing full stop is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["normalize", "choice_letter", "MAX_ANSWER_CHARS"]
+
+MAX_ANSWER_CHARS = 1500
+
+_DELIMS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
+_DROP_RE = re.compile(
+    r"\\(?:displaystyle|textstyle|scriptstyle|left(?=[^a-zA-Z])|right(?=[^a-zA-Z])|big[lr]?|Big[lr]?|"
+    r"bigg[lr]?|Bigg[lr]?|limits|nolimits|quad|qquad|hfill|mathrm(?=\{(?:d)\}))"
+)
+_LEFT_DOT_RE = re.compile(r"\\(?:left|right)\.")
+_SPACING_RE = re.compile(r"\\[,;:! ]|~")
+_TEXT_RE = re.compile(r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathbf|mathit|mathsf|"
+                      r"emph|textup|mathtt|texttt|hbox)\s*\{([^{}]*)\}")
+_DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\circ\b|\\degree\b|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
+_UNIT_WORDS = (
+    "cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|miles?|mph|feet|foot|ft|inch(?:es)?|in|yards?|"
+    "sq|square|cubic|units?|dollars?|cents?|euros?|pounds?|lbs?|kg|g|grams?|kilograms?|ounces?|oz|"
+    "liters?|litres?|l|ml|gallons?|hours?|hrs?|h|minutes?|mins?|seconds?|secs?|s|days?|weeks?|months?|"
+    "years?|degrees?|deg|radians?|rad|percent|points?|people|persons?|students?|apples?|items?|times|"
+    "ways|marbles|books|pages|boxes|cookies|candies|balls|cars|pieces|steps|games|tickets|eggs|bags|"
+    "customers|children|kids|friends|pens|pencils|cups|slices|trees|flowers|birds|dogs|cats|animals|"
+    "sheep|cows|chickens|toys|stickers|cards|packs|bottles|boys|girls|men|women|workers|problems|"
+    "questions|hats|shirts|each|total|only|exactly|approximately|about"
+)
+_UNIT_TAIL_RE = re.compile(
+    rf"(?<=[\d}}).])\s+(?:(?:{_UNIT_WORDS})(?:\^?\{{?[23]\}}?)?\.?\s*)+$", re.IGNORECASE)
+_CURRENCY_RE = re.compile(r"^(-?)\s*(?:\\\$|\$|£|€|¥|USD|Rs\.?)\s*(?=[\d.])")
+_THOUSANDS_RE = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\\?%)?$")
+_MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
+_CHOICE_RE = re.compile(r"^\s*(?:\\text\{\s*)?\(?\s*([A-Ea-e])\s*\)?(?:\s*\})?(?:\s*[.:)]|\s|$)")
+
+
+def _strip_delims(s: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        s = s.strip()
+        for a, b in _DELIMS:
+            if len(s) >= len(a) + len(b) and s.startswith(a) and s.endswith(b):
+                s = s[len(a):len(s) - len(b)]
+                changed = True
+                break
+    return s
+
+
+def normalize(text: str) -> str:
+    """Return the cleaned answer string (see module docstring). Never raises on any text."""
+    s = text.strip()[:MAX_ANSWER_CHARS * 2]
+    s = _strip_delims(s)
+    s = s.replace("\\$", "$") if s.startswith("\\$") else s
+    s = s.replace("$", " ") if "$" in s.strip("$") else s.strip("$")
+    s = _LEFT_DOT_RE.sub("", s)
+    s = _DROP_RE.sub("", s)
+    s = _SPACING_RE.sub(" ", s)
+    s = s.replace("{,}", "").replace("\\%", "%").replace("\\!", "")
+    s = _DEGREE_RE.sub("", s)
+    for _ in range(3):  # nested \text{\textbf{..}}
+        new = _TEXT_RE.sub(lambda m: f" {m.group(1)} ", s)
+        if new == s:
+            break
+        s = new
+    s = s.strip()
+    s = _CURRENCY_RE.sub(r"\1", s)
+    while s.endswith(".") or s.endswith(",") or s.endswith(";"):
+        s = s[:-1].rstrip()
+    s = _UNIT_TAIL_RE.sub("", s).strip()
+    s = s.strip()
+    if _THOUSANDS_RE.match(s):
+        s = s.replace(",", "")
+    m = _MIXED_RE.match(s)
+    if m:
+        s = f"{m.group(1)}{m.group(2)}\\frac{{{m.group(3)}}}{{{m.group(4)}}}"
+    return s.strip()
+
+
+def choice_letter(text: str) -> str | None:
+    """The multiple-choice letter an answer names ("B", "(B)", "\\text{(B)}", "B) 12"), else None."""
+    m = _CHOICE_RE.match(text.strip().strip("$"))
+    return m.group(1).upper() if m else None

@@ -1,0 +1,502 @@
+"""Parse a (normalised) math answer — LaTeX or plain text — into a small tree of tuples.
+
+Why our own parser instead of sympy's `parse_latex`: it needs no ANTLR runtime, it is an order of
+magnitude faster, it never evaluates anything (so it is safe to run in the caller's process, where
+no time limit can stop sympy), and it knows the conventions of final answers (mixed numbers,
+percentages, `\\pm`, intervals, bare comma lists) that a general LaTeX parser does not.
+
+The tree (all nodes are tuples whose first item names the kind):
+
+    ("num", literal)            a number as written: "12", "0.50", "1.5e3"
+    ("sym", name)               a variable: "x", "x_1", "alpha"
+    ("const", name)             "pi", "E" (Euler), "I" (imaginary unit), "oo" (infinity)
+    ("add", a, b) ("sub", a, b) ("mul", a, b) ("div", a, b) ("pow", a, b)
+    ("neg", a) ("pct", a) ("fact", a) ("abs", a) ("root", a, n) ("binom", n, k)
+    ("mixed", whole, num, den)  2\\frac{1}{2} = 5/2
+    ("func", name, a) / ("log", a, base)
+    ("pm", a, b)                a ± b (a is None for a leading ±)
+    ("rel", (ops...), (exprs...))  a = b, a < b <= c, x != 3
+    ("seq", open, close, (items...))  (1, 2), [0, 1), (1, 2, 3)
+    ("set", (items...))         \\{1, 2\\}
+    ("list", (items...))        a bare "1, 2" or "1 or 2" (unordered, see math_compare)
+    ("union", (items...))       A \\cup B
+    ("matrix", ((row...), ...))
+    ("choice", letter)          handled before parsing (see math_normalize)
+
+Limits keep the parser linear and bounded on hostile input: at most `MAX_TOKENS` tokens and
+`MAX_DEPTH` levels of nesting; beyond them `ParseError` is raised (the answer is "unparsable").
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["ParseError", "parse", "tokenize", "MAX_DEPTH", "MAX_TOKENS"]
+
+MAX_TOKENS = 600
+MAX_DEPTH = 60
+
+
+class ParseError(ValueError):
+    """The text is not a math answer this parser understands."""
+
+
+_FUNCS = {
+    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+    "exp", "ln", "log", "lg", "det", "gcd", "lcm", "max", "min", "floor", "ceil",
+}
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
+    "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi",
+    "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega",
+}
+_REL = {"=", "<", ">", "<=", ">=", "!="}
+_CMD_OPS = {
+    "cdot": "*", "times": "*", "ast": "*", "div": "/", "le": "<=", "leq": "<=", "leqslant": "<=",
+    "ge": ">=", "geq": ">=", "geqslant": ">=", "lt": "<", "gt": ">", "ne": "!=", "neq": "!=",
+    "pm": "±", "mp": "∓", "cup": "cup", "infty": "oo", "infin": "oo", "pi": "pi", "wedge": "and",
+    "lor": "or", "vee": "or", "land": "and", "approx": "=", "equiv": "=", "colon": ":",
+    "lbrace": "\\{", "rbrace": "\\}", "langle": "(", "rangle": ")", "lbrack": "[", "rbrack": "]",
+    "lvert": "|", "rvert": "|", "vert": "|", "mid": "|", "lfloor": "lfloor", "rfloor": "rfloor",
+    "lceil": "lceil", "rceil": "rceil", "in": "in",
+}
+_UNICODE = {"≤": "<=", "≥": ">=", "≠": "!=", "±": "±", "∓": "∓", "×": "*", "·": "*", "÷": "/",
+            "−": "-", "–": "-", "π": "pi", "∞": "oo", "√": "sqrt", "∪": "cup", "⋅": "*"}
+
+_TOKEN_RE = re.compile(
+    r"""\s*(?:
+      (?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+(?![\w.]))?|\.\d+(?:[eE][-+]?\d+(?![\w.]))?)
+    | \\(?P<cmd>[A-Za-z]+|[{}|,;:!\ %])
+    | (?P<word>[A-Za-z]+)
+    | (?P<op><=|>=|!=|==|\*\*|[-+*/^_=<>!(),;\[\]{}|&%'.:?]|\\\\)
+    | (?P<uni>[≤≥≠±∓×·÷−–π∞√∪⋅])
+    )""",
+    re.VERBOSE,
+)
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    """Split text into (kind, value) tokens; kinds: num, sym, word, cmd, op, begin, end."""
+    tokens: list[tuple[str, str]] = []
+    pos, n = 0, len(text)
+    while pos < n:
+        m = _TOKEN_RE.match(text, pos)
+        if not m or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise ParseError(f"unexpected character {text[pos]!r}")
+        pos = m.end()
+        if m.group("num") is not None:
+            tokens.append(("num", m.group("num")))
+        elif m.group("cmd") is not None:
+            cmd = m.group("cmd")
+            if cmd in ("begin", "end"):
+                em = re.match(r"\s*\{([A-Za-z*]+)\}", text[pos:])
+                if not em:
+                    raise ParseError(f"\\{cmd} without an environment name")
+                pos += em.end()
+                tokens.append((cmd, em.group(1).rstrip("*")))
+            elif cmd in "{}":
+                tokens.append(("op", "\\" + cmd))
+            elif cmd == "|":
+                tokens.append(("op", "|"))
+            elif cmd in (",", ";", ":", "!", " ", "%"):
+                if cmd == "%":
+                    tokens.append(("op", "%"))
+                continue  # spacing
+            elif cmd in _CMD_OPS:
+                tokens.append(("op", _CMD_OPS[cmd]))
+            elif cmd in _GREEK:
+                tokens.append(("sym", cmd))
+            else:
+                tokens.append(("cmd", cmd))
+        elif m.group("word") is not None:
+            word = m.group("word")
+            low = word.lower()
+            if low in ("or", "and"):
+                tokens.append(("op", low))
+            elif low in ("pi", "oo", "inf", "infty", "infinity"):
+                tokens.append(("op", "pi" if low == "pi" else "oo"))
+            elif low in _FUNCS or low == "sqrt":
+                tokens.append(("cmd", low))
+            elif word in _GREEK:
+                tokens.append(("sym", word))
+            else:  # "xy" is x*y: single-letter variables, as in written maths
+                tokens.extend(("sym", ch) for ch in word)
+        elif m.group("op") is not None:
+            op = m.group("op")
+            tokens.append(("op", {"**": "^", "==": "="}.get(op, op)))
+        else:
+            tokens.append(("op", _UNICODE[m.group("uni")]))
+        if len(tokens) > MAX_TOKENS:
+            raise ParseError(f"answer too long (more than {MAX_TOKENS} tokens)")
+    return tokens
+
+
+_ATOM_START_OPS = {"(", "[", "\\{", "pi", "oo", "{", "lfloor", "lceil"}
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.t = tokens
+        self.i = 0
+        self.depth = 0
+
+    # -- helpers ------------------------------------------------------------------------
+    def peek(self, k: int = 0) -> tuple[str, str] | None:
+        j = self.i + k
+        return self.t[j] if j < len(self.t) else None
+
+    def at(self, value: str, kind: str = "op") -> bool:
+        tok = self.peek()
+        return tok is not None and tok[0] == kind and tok[1] == value
+
+    def take(self) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None:
+            raise ParseError("unexpected end of answer")
+        self.i += 1
+        return tok
+
+    def expect(self, value: str) -> None:
+        tok = self.take()
+        if tok != ("op", value):
+            raise ParseError(f"expected {value!r}, found {tok[1]!r}")
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ParseError(f"nested more than {MAX_DEPTH} levels deep")
+
+    # -- grammar ------------------------------------------------------------------------
+    def parse_top(self) -> tuple:
+        node = self.parse_list(closers=())
+        if self.peek() is not None:
+            raise ParseError(f"unexpected {self.peek()[1]!r}")
+        return node
+
+    def parse_list(self, closers: tuple[str, ...]) -> tuple:
+        items = [self.parse_union()]
+        seps = set()
+        while True:
+            tok = self.peek()
+            if tok is None or (tok[0] == "op" and tok[1] in closers):
+                break
+            if tok[0] == "op" and tok[1] in (",", ";", "or", "and"):
+                self.take()
+                seps.add(tok[1])
+                items.append(self.parse_union())
+                continue
+            break
+        if len(items) == 1:
+            return items[0]
+        return ("list", tuple(items), tuple(sorted(seps)))
+
+    def parse_union(self) -> tuple:
+        items = [self.parse_rel()]
+        while self.at("cup"):
+            self.take()
+            items.append(self.parse_rel())
+        return items[0] if len(items) == 1 else ("union", tuple(items))
+
+    def parse_rel(self) -> tuple:
+        if self.peek() and self.peek()[0] == "sym" and self.peek(1) == ("op", "in"):
+            self.i += 2  # "x \in [1, 2]" is the set [1, 2]
+        exprs = [self.parse_sum()]
+        ops = []
+        while self.peek() and self.peek()[0] == "op" and self.peek()[1] in _REL:
+            ops.append(self.take()[1])
+            exprs.append(self.parse_sum())
+        return exprs[0] if not ops else ("rel", tuple(ops), tuple(exprs))
+
+    def parse_sum(self) -> tuple:
+        self.enter()
+        tok = self.peek()
+        if tok in (("op", "±"), ("op", "∓")):
+            self.take()
+            left = ("pm", None, self.parse_term())
+        else:
+            left = self.parse_term()
+        while True:
+            tok = self.peek()
+            if tok == ("op", "+"):
+                self.take()
+                left = ("add", left, self.parse_term())
+            elif tok == ("op", "-"):
+                self.take()
+                left = ("sub", left, self.parse_term())
+            elif tok in (("op", "±"), ("op", "∓")):
+                self.take()
+                left = ("pm", left, self.parse_term())
+            else:
+                break
+        self.depth -= 1
+        return left
+
+    def starts_atom(self) -> bool:
+        tok = self.peek()
+        if tok is None:
+            return False
+        kind, val = tok
+        if kind in ("num", "sym", "begin"):
+            return True
+        if kind == "cmd":
+            return True
+        return kind == "op" and val in _ATOM_START_OPS
+
+    def parse_term(self) -> tuple:
+        left = self.parse_unary()
+        while True:
+            tok = self.peek()
+            if tok in (("op", "*"), ("op", "/"), ("op", ":")):
+                self.take()
+                right = self.parse_unary()
+                left = ("mul" if tok[1] == "*" else "div", left, right)
+            elif self.starts_atom():
+                if left[0] == "num" and left[1].isdigit() and self.at("frac", "cmd"):
+                    save = self.i
+                    frac = self.parse_unary()
+                    if frac[0] == "div" and frac[1][0] == "num" and frac[2][0] == "num" \
+                            and frac[1][1].isdigit() and frac[2][1].isdigit():
+                        left = ("mixed", left, frac[1], frac[2])
+                        continue
+                    self.i = save
+                left = ("mul", left, self.parse_unary())
+            else:
+                break
+        return left
+
+    def parse_unary(self) -> tuple:
+        tok = self.peek()
+        if tok == ("op", "-"):
+            self.take()
+            return ("neg", self.parse_unary())
+        if tok == ("op", "+"):
+            self.take()
+            return self.parse_unary()
+        return self.parse_power()
+
+    def parse_power(self) -> tuple:
+        base = self.parse_postfix()
+        if self.at("^"):
+            self.take()
+            self.enter()
+            exp = self.parse_unary() if not self.at("{") else self.parse_group()
+            self.depth -= 1
+            base = ("pow", base, exp)
+            while self.at("!") or self.at("%") or self.at("'"):
+                base = self.postfix(base)
+        return base
+
+    def postfix(self, node: tuple) -> tuple:
+        tok = self.take()[1]
+        if tok == "!":
+            return ("fact", node)
+        if tok == "%":
+            return ("pct", node)
+        return ("sym", node[1] + "'") if node[0] == "sym" else node
+
+    def parse_postfix(self) -> tuple:
+        node = self.parse_atom()
+        while self.at("!") or self.at("%") or self.at("_") or self.at("'"):
+            if self.at("_"):
+                self.take()
+                sub = self.take() if not self.at("{") else None
+                if sub is None:
+                    g = self.parse_group()
+                    label = _flat_label(g)
+                else:
+                    label = sub[1]
+                if node[0] != "sym":
+                    raise ParseError("subscript on something that is not a variable")
+                node = ("sym", f"{node[1]}_{label}")
+            else:
+                node = self.postfix(node)
+        return node
+
+    def parse_group(self) -> tuple:
+        self.expect("{")
+        self.enter()
+        node = self.parse_list(closers=("}",))
+        self.expect("}")
+        self.depth -= 1
+        return node
+
+    def read_arg(self) -> tuple:
+        """One argument of \\frac/\\sqrt: a {group}, or a single digit/letter (\\frac12)."""
+        tok = self.peek()
+        if tok == ("op", "{"):
+            return self.parse_group()
+        if tok is not None and tok[0] == "num" and tok[1].isdigit() and len(tok[1]) > 1:
+            self.t[self.i] = ("num", tok[1][1:])
+            return ("num", tok[1][0])
+        return self.parse_postfix()
+
+    def parse_atom(self) -> tuple:
+        tok = self.take()
+        kind, val = tok
+        if kind == "num":
+            return ("num", val)
+        if kind == "sym":
+            if val in ("e",):
+                return ("const", "E")
+            if val == "i":
+                return ("const", "I")
+            return ("sym", val)
+        if kind == "begin":
+            return self.parse_env(val)
+        if kind == "cmd":
+            return self.parse_cmd(val)
+        if kind == "op":
+            if val == "pi":
+                return ("const", "pi")
+            if val == "oo":
+                return ("const", "oo")
+            if val == "{":
+                self.i -= 1
+                return self.parse_group()
+            if val in ("(", "["):
+                return self.parse_bracket(val)
+            if val == "\\{":
+                self.enter()
+                if self.at("\\}"):
+                    self.take()
+                    self.depth -= 1
+                    return ("set", ())
+                node = self.parse_list(closers=("\\}",))
+                self.expect("\\}")
+                self.depth -= 1
+                return ("set", node[1] if node[0] == "list" else (node,))
+            if val == "|":
+                self.enter()
+                inner = self.parse_sum()
+                self.expect("|")
+                self.depth -= 1
+                return ("abs", inner)
+            if val in ("lfloor", "lceil"):
+                self.enter()
+                inner = self.parse_sum()
+                self.expect("rfloor" if val == "lfloor" else "rceil")
+                self.depth -= 1
+                return ("func", "floor" if val == "lfloor" else "ceiling", inner)
+        raise ParseError(f"unexpected {val!r}")
+
+    def parse_bracket(self, opener: str) -> tuple:
+        self.enter()
+        node = self.parse_list(closers=(")", "]"))
+        close = self.take()
+        if close not in (("op", ")"), ("op", "]")):
+            raise ParseError(f"expected a closing bracket, found {close[1]!r}")
+        self.depth -= 1
+        if node[0] == "list":
+            return ("seq", opener, close[1], node[1])
+        if opener == "(" and close[1] == ")" or node[0] == "matrix":
+            return node
+        raise ParseError("a one-element bracket that is not a group")
+
+    def parse_env(self, env: str) -> tuple:
+        if env not in ("pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix", "smallmatrix", "array",
+                       "cases", "aligned", "align", "gathered"):
+            raise ParseError(f"unsupported environment {env!r}")
+        if env == "array" and self.at("{"):
+            self.parse_group_raw()
+        rows: list[list[tuple]] = [[]]
+        self.enter()
+        while True:
+            tok = self.peek()
+            if tok is None:
+                raise ParseError(f"\\begin{{{env}}} without \\end")
+            if tok == ("end", env):
+                self.take()
+                break
+            if tok == ("op", "&"):
+                self.take()
+                continue
+            if tok == ("op", "\\\\"):
+                self.take()
+                rows.append([])
+                continue
+            rows[-1].append(self.parse_rel())
+        self.depth -= 1
+        rows = [r for r in rows if r]
+        if env in ("cases", "aligned", "align", "gathered"):
+            return ("list", tuple(c for r in rows for c in r), (",",))
+        if not rows or len({len(r) for r in rows}) != 1:
+            raise ParseError("matrix rows of different lengths")
+        matrix = ("matrix", tuple(tuple(r) for r in rows))
+        return ("func", "det", matrix) if env == "vmatrix" else matrix
+
+    def parse_group_raw(self) -> None:
+        self.expect("{")
+        level = 1
+        while level:
+            tok = self.take()
+            if tok == ("op", "{"):
+                level += 1
+            elif tok == ("op", "}"):
+                level -= 1
+
+    def parse_cmd(self, name: str) -> tuple:
+        self.enter()
+        try:
+            if name in ("frac", "dfrac", "tfrac", "cfrac"):
+                num = self.read_arg()
+                return ("div", num, self.read_arg())
+            if name == "sqrt":
+                index = None
+                if self.at("["):
+                    self.take()
+                    index = self.parse_sum()
+                    self.expect("]")
+                if self.at("("):
+                    return ("root", self.parse_atom(), index or ("num", "2"))
+                return ("root", self.read_arg(), index or ("num", "2"))
+            if name in ("binom", "dbinom", "tbinom", "choose"):
+                n = self.read_arg()
+                return ("binom", n, self.read_arg())
+            if name in ("boxed", "fbox", "mathbf", "mathrm", "text", "textbf", "mathit", "bm",
+                        "operatorname", "mathbb", "overline", "hat", "vec", "mathsf", "displaystyle"):
+                return self.read_arg()
+            if name in _FUNCS:
+                power = None
+                if self.at("^"):  # \sin^2 x
+                    self.take()
+                    power = self.read_arg()
+                base = None
+                if name in ("log", "lg") and self.at("_"):
+                    self.take()
+                    base = self.read_arg()
+                if self.at("("):
+                    arg = self.parse_atom()
+                else:
+                    arg = self.parse_power()
+                if isinstance(arg, tuple) and arg[0] == "seq" and name in ("gcd", "lcm", "max", "min"):
+                    node = ("func", name, arg[3])
+                elif name in ("log", "lg", "ln"):
+                    node = ("log", arg, base if base is not None else
+                            (("const", "E") if name == "ln" else ("num", "10") if name == "lg" else None))
+                else:
+                    node = ("func", name, arg)
+                return ("pow", node, power) if power is not None else node
+            raise ParseError(f"unknown command \\{name}")
+        finally:
+            self.depth -= 1
+
+
+def _flat_label(node: tuple) -> str:
+    if node[0] in ("num", "sym"):
+        return node[1]
+    if node[0] == "mul":
+        return _flat_label(node[1]) + _flat_label(node[2])
+    raise ParseError("subscript too complex")
+
+
+def parse(text: str) -> tuple:
+    """Parse normalised answer text into a tree (see the module docstring). Raises ParseError."""
+    tokens = tokenize(text)
+    if not tokens:
+        raise ParseError("empty answer")
+    try:
+        return _Parser(tokens).parse_top()
+    except RecursionError:
+        raise ParseError("nested too deeply") from None

@@ -1,0 +1,244 @@
+"""The sympy side of math comparison; runs only inside a time-limited worker (see timelimit).
+
+Nothing here is bounded by itself — `10**10**10` makes sympy compute forever — which is why
+`rlvr.verifiers.math` calls `compare_normalized` through `timelimit.WorkerPool` and kills the worker
+when the time is up.
+
+Scalar equivalence, cheapest test first:
+1. identical sympy expressions after construction (sympy's automatic evaluation);
+2. both rational: exact, with the decimal rounding rule of `math_compare`;
+3. no free symbols: numerical values to 30 digits agree to 1e-20 relative ("equal numerically"),
+   or the decimal rounding rule holds;
+4. free symbols: `expand(a - b) == 0`; otherwise evaluate a - b at several fixed pseudo-random
+   points — any clear difference means "different", agreement everywhere means equal
+   ("equal at N random points"); when points cannot be evaluated, fall back to `simplify`.
+Equations compare as proportional (a = b and c = d are the same when (a-b)/(c-d) is a non-zero
+constant); inequalities likewise with a positive constant and the same strictness.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy
+
+from rlvr.verifiers.math_compare import (NeedSympy, Outcome, compare, decimal_places, exact_eq,
+                                         exact_value, prepare, rounds_to)
+from rlvr.verifiers.math_parse import parse
+
+__all__ = ["compare_normalized", "to_sympy", "sympy_eq"]
+
+_FUNCS = {
+    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec,
+    "csc": sympy.csc, "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
+    "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh, "exp": sympy.exp,
+    "floor": sympy.floor, "ceiling": sympy.ceiling, "ceil": sympy.ceiling,
+}
+_CONST = {"pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo}
+_POINTS = [0.5772156649, 1.3247179572, 0.8414709848, 2.2360679775, 1.6180339887, 0.3183098862]
+_symbols: dict[str, sympy.Symbol] = {}
+
+
+def to_sympy(node: tuple) -> sympy.Expr:
+    """Build a sympy expression from a parse tree (scalars only)."""
+    kind = node[0]
+    if kind == "num":
+        lit = node[1]
+        return sympy.Rational(Fraction(lit)) if "e" not in lit.lower() else sympy.Rational(
+            Fraction(lit.lower().partition("e")[0])) * sympy.Integer(10) ** int(lit.lower().partition("e")[2])
+    if kind == "sym":
+        s = _symbols.get(node[1])
+        if s is None:
+            s = _symbols[node[1]] = sympy.Symbol(node[1])
+        return s
+    if kind == "const":
+        return _CONST[node[1]]
+    if kind == "neg":
+        return -to_sympy(node[1])
+    if kind == "add":
+        return to_sympy(node[1]) + to_sympy(node[2])
+    if kind == "sub":
+        return to_sympy(node[1]) - to_sympy(node[2])
+    if kind == "mul":
+        return to_sympy(node[1]) * to_sympy(node[2])
+    if kind == "div":
+        return to_sympy(node[1]) / to_sympy(node[2])
+    if kind == "pow":
+        return sympy.Pow(to_sympy(node[1]), to_sympy(node[2]))
+    if kind == "mixed":
+        return sympy.Rational(int(node[1][1])) + sympy.Rational(int(node[2][1]), int(node[3][1]))
+    if kind == "pct":
+        return to_sympy(node[1]) / 100
+    if kind == "fact":
+        return sympy.factorial(to_sympy(node[1]))
+    if kind == "abs":
+        return sympy.Abs(to_sympy(node[1]))
+    if kind == "binom":
+        return sympy.binomial(to_sympy(node[1]), to_sympy(node[2]))
+    if kind == "root":
+        a, n = to_sympy(node[1]), to_sympy(node[2])
+        if n == 2:
+            return sympy.sqrt(a)
+        if n.is_Integer and n % 2 == 1 and a.is_number and a.is_negative:
+            return sympy.real_root(a, n)
+        return sympy.root(a, n)
+    if kind == "log":
+        arg = to_sympy(node[1])
+        return sympy.log(arg) if node[2] is None else sympy.log(arg, to_sympy(node[2]))
+    if kind == "func":
+        name, arg = node[1], node[2]
+        if name in ("gcd", "lcm", "max", "min"):
+            args = [to_sympy(a) for a in (arg if isinstance(arg, tuple) and arg and isinstance(arg[0], tuple) else (arg,))]
+            f = {"gcd": sympy.gcd, "lcm": sympy.lcm, "max": sympy.Max, "min": sympy.Min}[name]
+            out = args[0]
+            for a in args[1:]:
+                out = f(out, a)
+            return out
+        if name == "det" and arg[0] == "matrix":
+            return sympy.Matrix([[to_sympy(c) for c in row] for row in arg[1]]).det()
+        if name in _FUNCS:
+            return _FUNCS[name](to_sympy(arg))
+        if name == "ln":
+            return sympy.log(to_sympy(arg))
+    raise ValueError(f"cannot evaluate a {kind!r} here")
+
+
+def _finite_number(v: sympy.Expr) -> complex | None:
+    try:
+        c = complex(v)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if c != c or abs(c) == float("inf"):
+        return None
+    return c
+
+
+def _points(symbols: list[sympy.Symbol]) -> list[dict]:
+    pts = []
+    for k in range(4):
+        pts.append({s: sympy.Float(_POINTS[(k + 2 * i) % len(_POINTS)] + 0.37 * k, 30)
+                    for i, s in enumerate(symbols)})
+    return pts
+
+
+def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
+    """Scalar equivalence with sympy (see module docstring)."""
+    try:
+        return exact_eq(a, b)
+    except NeedSympy:
+        pass
+    A, B = to_sympy(a), to_sympy(b)
+    if A == B:
+        return True, "identical expressions"
+    if A.is_Rational and B.is_Rational:
+        return _rational_eq(a, b, A, B)
+    free = sorted(A.free_symbols | B.free_symbols, key=lambda s: s.name)
+    if not free:
+        return _numeric_eq(a, b, A, B)
+    diff = A - B
+    if diff == 0 or sympy.expand(diff) == 0:
+        return True, "difference simplifies to 0"
+    agree, tried = 0, 0
+    for pt in _points(free):
+        tried += 1
+        da = _finite_number(diff.evalf(30, subs=pt))
+        va = _finite_number(A.evalf(30, subs=pt))
+        if da is None or va is None:
+            continue
+        if abs(da) > 1e-12 * max(1.0, abs(va)):
+            where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
+            return False, f"different expressions (differ at {where})"
+        agree += 1
+    if agree >= 3:
+        return True, f"equal at {agree} random points"
+    if sympy.simplify(diff) == 0:
+        return True, "difference simplifies to 0"
+    return False, "different expressions"
+
+
+def _rational_eq(a: tuple, b: tuple, A: sympy.Rational, B: sympy.Rational) -> tuple[bool, str]:
+    fa, fb = Fraction(int(A.p), int(A.q)), Fraction(int(B.p), int(B.q))
+    if fa == fb:
+        return True, "equal as rationals"
+    da, db = decimal_places(a), decimal_places(b)
+    if da and not db and rounds_to(fa, da[0], da[1], fb):
+        return True, f"equal after rounding to {da[0]} decimal places"
+    if db and not da and rounds_to(fb, db[0], db[1], fa):
+        return True, f"equal after rounding to {db[0]} decimal places"
+    return False, "different values"
+
+
+def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool, str]:
+    if A.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or B.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+        return False, "different values (infinite or undefined)"
+    va, vb = A.evalf(30), B.evalf(30)
+    ca, cb = _finite_number(va), _finite_number(vb)
+    if ca is None or cb is None:
+        return False, "a value could not be evaluated to a finite number"
+    diff = (va - vb).evalf(30)
+    cd = _finite_number(diff)
+    if cd is not None and abs(cd) <= 1e-20 * max(1.0, abs(ca)):
+        return True, "equal numerically (to 20 digits)"
+    for lit_node, other_node, other in ((a, b, vb), (b, a, va)):
+        dp = decimal_places(lit_node)
+        if dp and not decimal_places(other_node) and dp[1] >= 3 and other.is_real:
+            scale = sympy.Integer(10) ** dp[0]
+            rounded = sympy.floor(other * scale + sympy.Rational(1, 2))
+            lit = exact_value(lit_node)
+            if rounded == sympy.Rational(lit.numerator, lit.denominator) * scale:
+                return True, f"equal after rounding to {dp[0]} decimal places"
+    return False, f"different values: {_short(va)} vs {_short(vb)}"
+
+
+def _short(v: sympy.Expr) -> str:
+    try:
+        return f"{complex(v).real:.10g}" if complex(v).imag == 0 else str(complex(v))
+    except (TypeError, ValueError):
+        return str(v)[:40]
+
+
+def _relation(node: tuple) -> tuple[str, sympy.Expr]:
+    """A single relation as (op, f) meaning `f op 0`, with op in =, !=, >, >=."""
+    ops, exprs = node[1], node[2]
+    if len(ops) != 1:
+        raise ValueError("chained relation")
+    (op,), (l, r) = ops, exprs
+    L, R = to_sympy(l), to_sympy(r)
+    if op in ("<", "<="):
+        return {"<": ">", "<=": ">="}[op], R - L
+    return op, L - R
+
+
+def rel_eq(g: tuple, p: tuple) -> tuple[bool, str]:
+    """Two relations: same kind and proportional sides (positive factor for inequalities)."""
+    try:
+        og, fg = _relation(g)
+        op, fp = _relation(p)
+    except ValueError:
+        return False, "relations of different shapes"
+    if og != op:
+        return False, f"different relations ({og} vs {op})"
+    if sympy.expand(fg - fp) == 0:
+        return True, "equivalent relations"
+    if og in ("=", "!=") and sympy.expand(fg + fp) == 0:
+        return True, "equivalent relations"
+    free = sorted(fg.free_symbols | fp.free_symbols, key=lambda s: s.name)
+    ratios = []
+    for pt in _points(free):
+        a, b = _finite_number(fg.evalf(30, subs=pt)), _finite_number(fp.evalf(30, subs=pt))
+        if a is None or b is None or abs(b) < 1e-12:
+            continue
+        ratios.append(a / b)
+    if len(ratios) >= 3 and all(abs(r - ratios[0]) <= 1e-9 * max(1, abs(ratios[0])) for r in ratios) \
+            and abs(ratios[0]) > 1e-12 and (og in ("=", "!=") or ratios[0].real > 0):
+        return True, "equivalent relations (proportional)"
+    return False, "different relations"
+
+
+def compare_normalized(gold: str, pred: str) -> tuple[bool, str, str]:
+    """Worker entry point: parse both normalised answers and compare them with sympy.
+
+    Returns (equal, kind, reason), plain values so they cross the process boundary cheaply.
+    """
+    out: Outcome = compare(prepare(parse(gold)), prepare(parse(pred)), sympy_eq, rel_eq)
+    return bool(out.equal), out.kind, out.reason

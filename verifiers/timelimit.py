@@ -1,0 +1,381 @@
+"""Time limits that really stop the work: a pool of worker processes killed and replaced on timeout.
+
+Why not `signal.alarm` or a thread with a join timeout? An alarm only works in the main thread of
+the main interpreter, and a timed-out thread keeps running (and keeps the GIL busy) after the caller
+has given up; sympy evaluating `10**10**10` never checks for cancellation. The only way to stop such
+work for sure is to run it in another process and kill that process.
+
+`WorkerPool.call(target, args, timeout=...)` sends the job to an idle worker, waits at most `timeout`
+seconds for the answer, and on timeout kills the worker (SIGKILL) and lets a fresh one be started
+for the next job. It is safe to call from many threads at once (each caller holds one worker for the
+length of its call; callers beyond the pool size wait for a free worker, and the wait is bounded
+because every holder gives its worker back within its own timeout), from asyncio (via
+`loop.run_in_executor`, see `rlvr.verifiers.math.averify`) and from several processes: a pool
+belongs to the process that created it, and a forked child transparently builds its own.
+
+Workers are forked by a small helper process (the "zygote") that is started once with `subprocess`,
+imports the modules named in `preload` and then forks a warm worker on each request: a replacement
+worker is ready in milliseconds rather than re-importing sympy, forking never happens in the
+caller's (possibly multi-threaded) process, and the caller's `__main__` is never re-executed (no
+`if __name__ == "__main__"` guard needed, unlike multiprocessing's spawn and forkserver methods).
+Unix only (it passes sockets with SCM_RIGHTS).
+Each worker also caps its own address space (`memory_mb`) so a memory bomb fails fast instead of
+swapping the machine.
+
+A target is named by a string "package.module:function" so that nothing unpicklable crosses the
+process boundary; it must return something picklable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import queue
+import socket
+import threading
+import time
+from typing import Any, Callable, Sequence
+
+__all__ = ["TimeLimitExceeded", "WorkerCrashed", "WorkerPool", "get_pool", "run_with_time_limit"]
+
+
+class TimeLimitExceeded(Exception):
+    """The job did not finish within its time limit; the worker running it was killed."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"timed out after {timeout:g}s")
+        self.timeout = timeout
+
+
+class WorkerCrashed(RuntimeError):
+    """The worker process died while running the job (an infrastructure failure, not a verdict)."""
+
+
+def _resolve(target: str) -> Callable[..., Any]:
+    module_name, _, func_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+def _worker_main(conn: Any, memory_mb: int | None) -> None:  # pragma: no cover - runs in a child
+    """Loop in the worker: receive (target, args), run it, send ("ok", value) or ("err", message)."""
+    if memory_mb:
+        try:
+            import resource
+
+            limit = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ImportError, ValueError, OSError):
+            pass
+    cache: dict[str, Callable[..., Any]] = {}
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if message is None:
+            return
+        target, args = message
+        try:
+            func = cache.get(target) or cache.setdefault(target, _resolve(target))
+            reply = ("ok", func(*args))
+        except MemoryError:
+            reply = ("memory", "exceeded the worker memory limit")
+        except RecursionError:
+            reply = ("err", "RecursionError: expression nested too deeply")
+        except BaseException as exc:  # noqa: BLE001 - report anything to the parent, keep serving
+            reply = ("err", f"{type(exc).__name__}: {exc}"[:500])
+        try:
+            conn.send(reply)
+        except (OSError, ValueError, TypeError) as exc:
+            try:
+                conn.send(("err", f"result could not be sent back: {exc}"[:500]))
+            except OSError:
+                return
+
+
+class WorkerMemoryError(MemoryError):
+    """The job exceeded the worker's memory cap."""
+
+
+class _Zygote:
+    """A clean single-threaded helper process that forks workers on request.
+
+    It is started with `subprocess` (so it never re-runs the caller's `__main__` and never inherits
+    the caller's threads or locks), imports the preload modules once, then forks a warm worker for
+    each request and passes the worker's end of a socket back over SCM_RIGHTS.
+    """
+
+    def __init__(self, preload: Sequence[str], memory_mb: int | None) -> None:
+        import subprocess
+        import sys
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = dict(os.environ)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from rlvr.verifiers.timelimit import _zygote_main; _zygote_main()",
+             str(theirs.fileno()), ",".join(preload), str(memory_mb or 0)],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            env=env,
+            close_fds=True,
+        )
+        theirs.close()
+        self.sock = ours
+        self.lock = threading.Lock()
+
+    def fork_worker(self) -> tuple[int, Any]:
+        from multiprocessing.connection import Connection
+
+        with self.lock:
+            try:
+                self.sock.sendall(b"F")
+                msg, fds, _flags, _addr = socket.recv_fds(self.sock, 64, 1)
+            except OSError as exc:
+                raise WorkerCrashed(f"worker starter process is gone: {exc}") from None
+            if not fds:
+                raise WorkerCrashed("worker starter process is gone (exit code "
+                                    f"{self.process.poll()})")
+        return int(msg.decode()), Connection(fds[0])
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=2)
+        except Exception:  # noqa: BLE001
+            self.process.kill()
+
+
+def _zygote_main() -> None:  # pragma: no cover - runs in a child process
+    import signal
+    import sys
+    from multiprocessing.connection import Connection
+
+    fd, preload, memory_mb = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    for name in filter(None, preload.split(",")):
+        importlib.import_module(name)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    control = socket.socket(fileno=fd)
+    while True:
+        try:
+            request = control.recv(1)
+        except (OSError, KeyboardInterrupt):
+            request = b""
+        if not request:
+            os._exit(0)
+        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                control.close()
+                a.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _worker_main(Connection(b.detach()), memory_mb or None)
+            except BaseException:  # noqa: BLE001
+                code = 1
+            finally:
+                os._exit(code)
+        b.close()
+        try:
+            socket.send_fds(control, [str(pid).encode()], [a.fileno()])
+        except OSError:
+            os._exit(0)
+        a.close()
+
+
+class _Worker:
+    __slots__ = ("pid", "conn")
+
+    def __init__(self, zygote: _Zygote) -> None:
+        self.pid, self.conn = zygote.fork_worker()
+
+    def kill(self) -> None:
+        import signal
+
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+
+
+class WorkerPool:
+    """A bounded set of worker processes that run jobs under a hard time limit.
+
+    Args:
+        size: most workers alive at once (default: number of CPUs). Workers start lazily.
+        preload: modules the forkserver imports once so new workers start warm.
+        memory_mb: address-space cap per worker (None for no cap).
+    """
+
+    def __init__(
+        self,
+        size: int | None = None,
+        *,
+        preload: Sequence[str] = (),
+        memory_mb: int | None = 2048,
+    ) -> None:
+        self.size = max(1, size or os.cpu_count() or 1)
+        self.memory_mb = memory_mb
+        self._preload = tuple(preload)
+        self._zygote: _Zygote | None = None
+        self._idle: "queue.LifoQueue[_Worker]" = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._alive = 0
+        self._slots = threading.BoundedSemaphore(self.size)
+        self._pid = os.getpid()
+        self._closed = False
+        self.kills = 0  # workers killed on timeout (for tests and metrics)
+
+    # -- worker bookkeeping -------------------------------------------------------------
+    def _acquire(self) -> _Worker:
+        self._slots.acquire()
+        try:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                if self._zygote is None or self._zygote.process.poll() is not None:
+                    self._zygote = _Zygote(self._preload, self.memory_mb)
+                zygote = self._zygote
+            worker = _Worker(zygote)
+            with self._lock:
+                self._alive += 1
+            return worker
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _release(self, worker: _Worker, *, broken: bool = False) -> None:
+        try:
+            if broken or self._closed:
+                worker.kill()
+                with self._lock:
+                    self._alive -= 1
+            else:
+                self._idle.put(worker)
+        finally:
+            self._slots.release()
+
+    # -- public -------------------------------------------------------------------------
+    def call(self, target: str, args: tuple = (), *, timeout: float) -> Any:
+        """Run `target(*args)` in a worker; return its value within `timeout` seconds or raise.
+
+        Raises:
+            TimeLimitExceeded: the job ran past `timeout`; its worker was killed.
+            WorkerMemoryError: the job exceeded the worker memory cap.
+            WorkerCrashed: the worker died or the job raised (message included).
+        """
+        if self._closed:
+            raise RuntimeError("this WorkerPool is closed; create a new one")
+        if os.getpid() != self._pid:
+            raise RuntimeError("a WorkerPool cannot be used from a forked child; use get_pool()")
+        worker = self._acquire()
+        try:
+            worker.conn.send((target, tuple(args)))
+            finished = worker.conn.poll(timeout)
+            if finished:
+                status, value = worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            if worker is not None:
+                self._release(worker, broken=True)
+            raise WorkerCrashed(f"worker process died: {type(exc).__name__}: {exc}") from None
+        except BaseException:
+            if worker is not None:  # e.g. KeyboardInterrupt while waiting: the worker is busy
+                self._release(worker, broken=True)
+            raise
+        if not finished:
+            self.kills += 1
+            self._release(worker, broken=True)
+            raise TimeLimitExceeded(timeout)
+        self._release(worker, broken=status == "memory")
+        if status == "ok":
+            return value
+        if status == "memory":
+            raise WorkerMemoryError(value)
+        raise WorkerCrashed(value)
+
+    def map(self, target: str, arg_tuples: Sequence[tuple], *, timeout: float) -> list[Any]:
+        """Run many jobs at once over all workers; each result is a value or the exception raised."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(args: tuple) -> Any:
+            try:
+                return self.call(target, args, timeout=timeout)
+            except Exception as exc:  # noqa: BLE001 - returned to the caller per job
+                return exc
+
+        with ThreadPoolExecutor(max_workers=self.size) as ex:
+            return list(ex.map(one, arg_tuples))
+
+    @property
+    def alive(self) -> int:
+        return self._alive
+
+    def close(self) -> None:
+        """Stop every idle worker (busy ones stop when their call returns)."""
+        self._closed = True
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+            worker.kill()
+            with self._lock:
+                self._alive -= 1
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+_pools: dict[tuple, WorkerPool] = {}
+_pools_lock = threading.Lock()
+
+
+def get_pool(size: int | None = None, *, preload: Sequence[str] = (), memory_mb: int | None = 2048) -> WorkerPool:
+    """The process-wide shared pool for these settings (a forked child gets its own)."""
+    key = (os.getpid(), size, tuple(preload), memory_mb)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            for stale in [k for k in _pools if k[0] != os.getpid()]:
+                del _pools[stale]  # inherited from a parent: its workers are not ours
+            pool = _pools[key] = WorkerPool(size, preload=preload, memory_mb=memory_mb)
+        return pool
+
+
+def run_with_time_limit(target: str, args: tuple = (), *, timeout: float, pool: WorkerPool | None = None) -> Any:
+    """Convenience: `get_pool().call(target, args, timeout=timeout)`."""
+    return (pool or get_pool()).call(target, args, timeout=timeout)
+
+
+def _sleep_then_return(seconds: float, value: Any) -> Any:
+    """Test helper: a job that takes `seconds` (used by the thread-safety tests)."""
+    time.sleep(seconds)
+    return value
+
+
+def _busy_loop(seconds: float) -> int:
+    """Test helper: CPU-bound work that never yields to signals or checks for cancellation."""
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        n += 1
+    return n
