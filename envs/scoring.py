@@ -70,8 +70,15 @@ def math_gold(value: Any) -> Any:
 
 
 def check_math_gold(value: Any) -> str | None:
+    """None when the math verifier can grade against `value`, else why not."""
     if not isinstance(value, str) or not value.strip():
         return "a math gold answer must be a non-empty string (or number)"
+    from rlvr.verifiers.math import validate_gold
+
+    try:
+        validate_gold(value)
+    except Exception as exc:  # GoldAnswerError (or a crash on odd input): the row is unusable
+        return str(exc)
     return None
 
 
