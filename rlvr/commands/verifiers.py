@@ -1,0 +1,117 @@
+"""`rlvr verifiers audit FILE.jsonl`: run the math verifier over saved (gold, prediction) rows.
+
+Each JSONL row has `gold` and `prediction` (aliases: `answer`/`solution` and `completion`/`response`)
+and optionally `expected` (true/false: what a person judged). The report counts verdict kinds
+(equal, wrong, hedged, unparsable, timeout, error), agreement with `expected` where given, lists
+disagreements, and — when the `math-verify` package is installed — where it disagrees with ours.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+
+_GOLD_KEYS = ("gold", "answer", "solution", "target")
+_PRED_KEYS = ("prediction", "completion", "response", "output")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("verifiers", help="tools to inspect verifiers")
+    sub = p.add_subparsers(dest="verifiers_command", metavar="ACTION")
+    a = sub.add_parser("audit", help="grade a JSONL of (gold, prediction[, expected]) rows and report")
+    a.add_argument("file", help="JSONL file; each row has gold, prediction and optionally expected")
+    a.add_argument("--timeout", type=float, default=5.0, help="seconds per sympy comparison (default 5)")
+    a.add_argument("--no-math-verify", action="store_true", help="skip the comparison with math-verify")
+    a.add_argument("--show", type=int, default=20, help="how many disagreements to print (default 20)")
+    a.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
+    a.set_defaults(func=audit)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _field(row: dict, keys: tuple[str, ...], what: str, lineno: int) -> str:
+    for k in keys:
+        if k in row:
+            return row[k]
+    raise SystemExit(f"line {lineno}: no {what} column (looked for {', '.join(keys)}); "
+                     f"rows must be JSON objects with those keys")
+
+
+def _math_verify_grader():
+    try:
+        from math_verify import parse, verify  # type: ignore
+    except ImportError:
+        return None
+
+    def grade(gold: str, pred: str) -> bool | None:
+        try:
+            return bool(verify(parse(gold), parse(pred)))
+        except Exception:  # noqa: BLE001 - the other grader's failures are reported as None
+            return None
+
+    return grade
+
+
+def audit(args) -> int:
+    from rlvr.verifiers.math import verify_batch
+
+    rows = []
+    try:
+        with open(args.file, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    print(f"{args.file}:{lineno}: not valid JSON ({exc}); each line must be one JSON object",
+                          file=sys.stderr)
+                    return 2
+                if not isinstance(row, dict):
+                    print(f"{args.file}:{lineno}: expected a JSON object", file=sys.stderr)
+                    return 2
+                gold = _field(row, _GOLD_KEYS, "gold", lineno)
+                pred = _field(row, _PRED_KEYS, "prediction", lineno)
+                rows.append((lineno, str(gold), pred if isinstance(pred, str) else str(pred), row.get("expected")))
+    except FileNotFoundError:
+        print(f"{args.file}: no such file", file=sys.stderr)
+        return 2
+    except SystemExit as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 2
+    verdicts = verify_batch([(g, p) for _, g, p, _ in rows], timeout=args.timeout)
+    kinds = Counter(v.details.get("kind", "?") for v in verdicts)
+    n = len(rows)
+    print(f"{n} rows: " + ", ".join(f"{k} {c}" for k, c in sorted(kinds.items())))
+    with_expected = [(r, v) for r, v in zip(rows, verdicts) if r[3] is not None]
+    disagree = [(r, v) for r, v in with_expected if bool(r[3]) != v.correct]
+    if with_expected:
+        agree = len(with_expected) - len(disagree)
+        print(f"agreement with expected: {agree}/{len(with_expected)} ({agree / len(with_expected):.1%})")
+        for (lineno, g, p, exp), v in disagree[:args.show]:
+            print(f"  line {lineno}: expected {bool(exp)}, got {v.correct} ({v.reason}); gold={g[:60]!r} "
+                  f"prediction={p[-80:]!r}")
+    for kind in ("unparsable", "timeout", "error"):
+        bad = [(r, v) for r, v in zip(rows, verdicts) if v.details.get("kind") == kind]
+        if bad:
+            print(f"{kind} rows: " + ", ".join(str(r[0]) for r, _ in bad[:50]))
+    figures = {"rows": n, "kinds": dict(kinds), "disagree_expected": len(disagree),
+               "with_expected": len(with_expected)}
+    grade = None if args.no_math_verify else _math_verify_grader()
+    if grade is None:
+        print("math-verify: not installed (pip install 'rlvr[bench]' to compare)" if not args.no_math_verify
+              else "math-verify: skipped")
+    else:
+        diffs = []
+        for (lineno, g, p, _), v in zip(rows, verdicts):
+            theirs = grade(g, p)
+            if theirs is not None and theirs != v.correct:
+                diffs.append((lineno, g, p, v, theirs))
+        print(f"math-verify disagrees on {len(diffs)}/{n} rows")
+        for lineno, g, p, v, theirs in diffs[:args.show]:
+            print(f"  line {lineno}: ours {v.correct} ({v.reason}), math-verify {theirs}; gold={g[:60]!r} "
+                  f"prediction={p[-80:]!r}")
+        figures["math_verify_disagree"] = len(diffs)
+    if args.json:
+        print(json.dumps(figures))
+    return 0

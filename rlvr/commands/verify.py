@@ -1,0 +1,31 @@
+"""`rlvr verify GOLD PREDICTION`: grade one answer and print the verdict with its reason."""
+
+from __future__ import annotations
+
+import json
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("verify", help="grade one math answer against a gold answer",
+                              description="Grade PREDICTION (a bare answer or a whole model output) "
+                                          "against GOLD with the math verifier and print why.")
+    p.add_argument("gold", help="the reference answer, e.g. '\\frac{1}{2}'")
+    p.add_argument("prediction", help="the answer or model output to grade")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds for the sympy stage (default 5)")
+    p.add_argument("--fallback", choices=["none", "last_number"], default="none",
+                   help="answer extraction fallback when no boxed/'answer is' is found")
+    p.add_argument("--json", action="store_true", help="print the whole verdict as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from rlvr.verifiers.math import verify
+
+    v = verify(args.gold, args.prediction, timeout=args.timeout,
+               fallback=None if args.fallback == "none" else args.fallback)
+    if args.json:
+        print(json.dumps(v.to_dict()))
+    else:
+        status = "error" if v.error else ("correct" if v.correct else "wrong")
+        print(f"{status} ({v.details.get('kind')}): {v.reason}")
+    return 2 if v.error else 0

@@ -1,0 +1,100 @@
+"""Reward shaping: format rewards, length penalties and DAPO's soft overlong punishment.
+
+All functions are pure and cheap; they take the completion text (or its length in tokens) and
+return a float (or a Verdict for `format_verdict`). They never raise on model text.
+
+- `think_format_reward(text)`: 1.0 when the text is `<think>…</think>` (non-empty reasoning, once,
+  at the start) followed by a non-empty answer; else 0.0.
+- `boxed_reward(text)`: 1.0 when a `\\boxed{…}` with balanced braces and non-empty content exists.
+- `answer_tag_reward(text)`: 1.0 when a non-empty `<answer>…</answer>` exists.
+- `format_verdict(text, think=True, boxed=True)`: the chosen checks as a Verdict; `score` is the
+  fraction passed, `correct` when all pass, `reason` names the first failure.
+- `length_penalty(length, target, coef)`: `-coef * max(0, length - target)` — linear cost per token
+  beyond a target length (0 at or below it).
+- `overlong_penalty(length, max_length, buffer)`: DAPO's soft overlong punishment,
+      0                                   if length <= max_length - buffer
+      (max_length - buffer - length)/buffer   if max_length - buffer < length <= max_length
+      -1                                  if length > max_length
+  i.e. a linear ramp from 0 down to -1 inside the last `buffer` tokens.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rlvr.verifiers.math_extract import all_boxed
+from rlvr.verifiers.verdict import Verdict
+
+__all__ = ["think_format_reward", "boxed_reward", "answer_tag_reward", "format_verdict",
+           "length_penalty", "overlong_penalty"]
+
+_THINK_RE = re.compile(r"\A\s*<think>(.*?)</think>(.*)\Z", re.DOTALL)
+_ANSWER_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
+
+
+def think_format_reward(text: str) -> float:
+    """1.0 for `<think>reasoning</think> answer` (one think block, first, both parts non-empty)."""
+    if not isinstance(text, str):
+        return 0.0
+    m = _THINK_RE.match(text)
+    if not m:
+        return 0.0
+    thought, rest = m.group(1), m.group(2)
+    if not thought.strip() or not rest.strip():
+        return 0.0
+    if "<think>" in thought or "<think>" in rest or "</think>" in rest:
+        return 0.0
+    return 1.0
+
+
+def boxed_reward(text: str) -> float:
+    """1.0 when the text has a `\\boxed{...}` with balanced braces and something inside."""
+    if not isinstance(text, str):
+        return 0.0
+    return 1.0 if any(b.strip() for b in all_boxed(text)) else 0.0
+
+
+def answer_tag_reward(text: str) -> float:
+    """1.0 when the text has a non-empty `<answer>...</answer>`."""
+    if not isinstance(text, str):
+        return 0.0
+    return 1.0 if any(a.strip() for a in _ANSWER_RE.findall(text)) else 0.0
+
+
+def format_verdict(text: str, *, think: bool = True, boxed: bool = True, answer_tag: bool = False) -> Verdict:
+    """Run the chosen format checks; score = fraction passed, correct = all passed."""
+    checks = []
+    if think:
+        checks.append(("<think>…</think> followed by an answer", think_format_reward(text)))
+    if boxed:
+        checks.append(("a \\boxed{} answer", boxed_reward(text)))
+    if answer_tag:
+        checks.append(("an <answer>…</answer> tag", answer_tag_reward(text)))
+    if not checks:
+        raise ValueError("format_verdict needs at least one check: set think, boxed or answer_tag")
+    passed = sum(score for _, score in checks)
+    score = passed / len(checks)
+    missing = [name for name, s in checks if s < 1.0]
+    if not missing:
+        return Verdict.right("format ok", details={"kind": "equal"})
+    return Verdict.wrong(f"format: missing {missing[0]}", score=score, details={"kind": "format"})
+
+
+def length_penalty(length: int, target: int, coef: float = 1e-3) -> float:
+    """Linear penalty `-coef * (length - target)` for tokens beyond `target`; 0 otherwise."""
+    if target < 0 or coef < 0:
+        raise ValueError(f"length_penalty needs target >= 0 and coef >= 0, got target={target}, coef={coef}")
+    return -coef * max(0, length - target)
+
+
+def overlong_penalty(length: int, max_length: int, buffer: int) -> float:
+    """DAPO soft overlong punishment (see module docstring). `buffer` is DAPO's L_cache."""
+    if buffer <= 0 or buffer > max_length:
+        raise ValueError(f"overlong_penalty needs 0 < buffer <= max_length, got buffer={buffer}, "
+                         f"max_length={max_length}")
+    start = max_length - buffer
+    if length <= start:
+        return 0.0
+    if length <= max_length:
+        return (start - length) / buffer
+    return -1.0

@@ -1,0 +1,136 @@
+"""Rule-based process reward: check every arithmetic claim a worked solution states.
+
+`verify_steps(solution_text)` splits the solution into steps (non-empty lines; a single long line
+is split into sentences), finds the equalities each step states — `3 \\cdot 4 = 12`,
+`\\frac{6}{8} = \\frac{3}{4}`, chains `a = b = c`, GSM8K's `<<48/2=24>>` — and checks each link of
+each chain with the same comparer as `rlvr.verifiers.math.verify` (exact rationals in-process, sympy
+in a time-limited worker otherwise).
+
+Conventions:
+- Only claims without variables are checked. `x = 3` or `2x + 1 = 7` are conditions on an unknown,
+  not claims that can be true or false on their own; identities in variables are not checked either.
+- `\\approx` / `≈` claims are not checked (they are approximate by design).
+- A step scores 1.0 when all its claims hold, 0.0 when any fails, None when it has nothing
+  checkable (or a check timed out). `Verdict.steps` lists these per step; `score` is the mean over
+  checked steps (1.0 when nothing was checkable), `correct` is True when no claim failed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rlvr.verifiers.math import DEFAULT_TIMEOUT, _pool, _plan_normalized, _run_job
+from rlvr.verifiers.math_compare import has_symbols
+from rlvr.verifiers.math_normalize import normalize
+from rlvr.verifiers.math_parse import ParseError, parse
+from rlvr.verifiers.verdict import Verdict
+
+__all__ = ["split_steps", "find_claims", "verify_steps"]
+
+_MATH_SEG_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_CALC_RE = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
+_APPROX_RE = re.compile(r"\\approx|≈|~=")
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_MAX_STEPS = 200
+_MAX_CLAIMS = 400
+
+
+def split_steps(text: str) -> list[str]:
+    """Steps of a solution: its non-empty lines, or its sentences when it is one line."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if len(lines) <= 1:
+        lines = [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\\$])", text.strip()) if s.strip()]
+    return lines[:_MAX_STEPS]
+
+
+def _parses(s: str) -> bool:
+    s = s.strip()
+    if not s or not re.search(r"\d", s):
+        return False
+    try:
+        tree = parse(normalize(s))
+    except ParseError:
+        return False
+    return not has_symbols(tree) and tree[0] not in ("list", "rel", "set", "seq", "union")
+
+
+def _trim(side: str, *, keep_end: bool) -> str | None:
+    """The longest math-looking piece of `side` adjacent to the '=' sign."""
+    words = side.split()
+    if not words:
+        return None
+    rng = range(len(words)) if keep_end else range(len(words), 0, -1)
+    for k in rng:
+        piece = " ".join(words[k:]) if keep_end else " ".join(words[:k])
+        piece = piece.strip(" ,;:")
+        if keep_end is False:
+            piece = piece.rstrip(".")
+        if _parses(piece):
+            return piece
+    return None
+
+
+def find_claims(step: str) -> list[tuple[str, str]]:
+    """The (left, right) equalities stated in one step, consecutive links of chains included."""
+    claims: list[tuple[str, str]] = []
+    for m in _CALC_RE.finditer(step):
+        claims.append((m.group(1).strip(), m.group(2).strip()))
+    step = _CALC_RE.sub(" ", step)
+    step = _THOUSANDS_RE.sub("", step)
+    segments = [next(g for g in m.groups() if g is not None) for m in _MATH_SEG_RE.finditer(step)]
+    if not segments:
+        segments = [step]
+    for seg in segments:
+        for chain in re.split(r"[,;]\s+(?=[A-Za-z\\])|\band\b|\bso\b|\bthen\b", seg):
+            if "=" not in chain or _APPROX_RE.search(chain):
+                continue
+            parts = re.split(r"(?<![<>!])=(?!=)", chain)
+            if len(parts) < 2:
+                continue
+            sides = []
+            for i, part in enumerate(parts):
+                if i == 0:
+                    sides.append(_trim(part, keep_end=True))
+                elif i == len(parts) - 1:
+                    sides.append(_trim(part, keep_end=False))
+                else:
+                    sides.append(part.strip() if _parses(part) else None)
+            for a, b in zip(sides, sides[1:]):
+                if a is not None and b is not None:
+                    claims.append((a, b))
+    return list(dict.fromkeys(claims))[:_MAX_CLAIMS]
+
+
+def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
+    """Check the arithmetic claims of each step; see the module docstring for the scoring."""
+    if not isinstance(solution_text, str) or not solution_text.strip():
+        return Verdict.wrong("no steps to check", steps=[], details={"kind": "unparsable"})
+    scores: list[float | None] = []
+    first_bad = None
+    n_checked = n_claims = 0
+    for idx, step in enumerate(split_steps(solution_text)):
+        claims = find_claims(step)
+        results = []
+        for left, right in claims:
+            plan = _plan_normalized(normalize(left), normalize(right))
+            v = plan.verdict if plan.verdict is not None else _run_job(plan, timeout, _pool())
+            kind = v.details.get("kind")
+            if kind in ("equal", "wrong"):
+                results.append(v.correct)
+                n_claims += 1
+                if not v.correct and first_bad is None:
+                    first_bad = f"step {idx + 1}: {left} = {right} is false ({v.reason})"
+        if not results:
+            scores.append(None)
+        else:
+            n_checked += 1
+            scores.append(1.0 if all(results) else 0.0)
+    checked = [s for s in scores if s is not None]
+    score = sum(checked) / len(checked) if checked else 1.0
+    if first_bad:
+        return Verdict.wrong(first_bad, score=score, steps=scores,
+                             details={"kind": "wrong", "checked_steps": n_checked, "claims": n_claims})
+    reason = f"all {n_claims} claims in {n_checked} steps hold" if n_claims else "nothing checkable"
+    return Verdict.right(reason, steps=scores, details={"kind": "equal", "checked_steps": n_checked,
+                                                        "claims": n_claims}) if n_claims else \
+        Verdict(score=1.0, correct=True, reason=reason, steps=scores, details={"kind": "unchecked"})
