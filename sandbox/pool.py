@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -71,12 +73,45 @@ class Channel(ABC):
         return None if line is None else json.loads(line)
 
 
+class _Spawner:
+    """Starts worker processes from one thread that lives as long as the program.
+
+    bubblewrap's --die-with-parent relies on PR_SET_PDEATHSIG, which fires when the *thread* that
+    started the process exits, not the process. `run_many`'s pool threads come and go, so a worker
+    started from one of them would be killed with it; workers are started from here instead.
+    """
+
+    _instance: "_Spawner | None" = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._requests: queue.Queue = queue.Queue()
+        threading.Thread(target=self._serve, name="rlvr-sandbox-spawner", daemon=True).start()
+
+    @classmethod
+    def call(cls, function: Callable):
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+        future: Future = Future()
+        cls._instance._requests.put((function, future))
+        return future.result()
+
+    def _serve(self) -> None:
+        while True:
+            function, future = self._requests.get()
+            try:
+                future.set_result(function())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                future.set_exception(exc)
+
+
 class ProcessChannel(Channel):
     """A worker started as a local process (directly or under bubblewrap)."""
 
     def __init__(self, argv: Sequence[str], *, run_as_nobody: bool = False, env: dict | None = None) -> None:
         self._stderr = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
+        self.process = _Spawner.call(lambda: subprocess.Popen(
             list(argv),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -84,7 +119,7 @@ class ProcessChannel(Channel):
             start_new_session=True,
             preexec_fn=become_nobody if run_as_nobody else None,
             env=env if env is not None else {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
-        )
+        ))
 
     def send_line(self, data: bytes) -> None:
         self.process.stdin.write(data)
@@ -204,9 +239,10 @@ class WarmPool:
                         self._idle.append(channel)
                 return ExecResult(**reply, backend=self.name)
             elapsed = time.monotonic() - started
+            diagnostics = channel.diagnostics()
             self._discard(channel)
         return ExecResult(
-            "error", None, "", "", elapsed, backend=self.name,
+            "error", None, "", diagnostics, elapsed, backend=self.name,
             message="the program killed or froze its sandbox supervisor (twice, on fresh workers)",
         )
 

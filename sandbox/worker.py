@@ -46,7 +46,6 @@ PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 CLEANUP_SECONDS = 5.0
 READ_CHUNK = 65536
-POLL_SECONDS = 0.02
 
 
 def _prctl(option: int, value: int) -> None:
@@ -105,6 +104,7 @@ class Worker:
         os.dup2(null, 0)
         os.dup2(2, 1)  # stray prints from the worker go to its stderr, never into the protocol
         os.close(null)
+        os.environ.clear()  # once here, so that each child only sets its few variables
         _prctl(PR_SET_DUMPABLE, 0)  # jobs may not ptrace us or read our memory
         if mode == "host":
             _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a job come back to us to be killed
@@ -220,9 +220,8 @@ class Worker:
 
     @staticmethod
     def _exec_python_here(program: str, workdir: str, env: dict) -> None:
-        """Run the program in this (forked) interpreter as `python3 -I program` would."""
-        os.environ.clear()
-        os.environ.update(env)
+        """Run the program in this (forked) interpreter as `python3 program` would."""
+        os.environ.update(env)  # the worker cleared its environment when it started
         sys.stdin = open(0, "r", closefd=False, encoding="utf-8", errors="surrogateescape")
         sys.stdout = open(1, "w", closefd=False, encoding="utf-8", errors="backslashreplace")
         sys.stderr = open(2, "w", closefd=False, encoding="utf-8", errors="backslashreplace")
@@ -255,40 +254,44 @@ class Worker:
         os._exit(code & 0xFF)
 
     def _supervise(self, job, pid, out_r, err_r, started) -> dict:
+        """Collect the child's output under the cap until it exits or its time is up."""
         limits = job["limits"]
         cap = limits["max_output_bytes"]
         deadline = started + limits["timeout"]
         chunks = {out_r: bytearray(), err_r: bytearray()}
         open_fds = [out_r, err_r]
+        exit_fd = os.pidfd_open(pid)  # readable once the child has exited: no polling
         status, message, wait_status, rusage = None, "", None, None
-        while True:
-            if wait_status is None:
-                done, raw, rusage = os.wait4(pid, os.WNOHANG)
-                if done:
-                    wait_status = raw
-            if wait_status is not None and not open_fds:
-                break
-            now = time.monotonic()
-            if now >= deadline:
-                status, message = "timeout", f"wall-clock limit of {limits['timeout']:g}s exceeded"
-                break
-            wait = min(POLL_SECONDS, deadline - now) if wait_status is None else 0.05
-            ready, _, _ = select.select(open_fds, [], [], wait) if open_fds else ([], [], [])
-            if not ready and wait_status is not None:
-                break  # the program is gone; only processes it left behind hold the pipes
-            for fd in ready:
-                data = os.read(fd, READ_CHUNK)
-                if not data:
-                    open_fds.remove(fd)
-                    continue
-                buffer = chunks[fd]
-                buffer.extend(data)
-                if len(buffer) > cap:
-                    del buffer[cap:]
-                    name = "stdout" if fd == out_r else "stderr"
-                    status, message = "output_limit", f"{name} exceeded {cap} bytes and was cut"
-            if status == "output_limit":
-                break
+        try:
+            while open_fds or wait_status is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    status, message = "timeout", f"wall-clock limit of {limits['timeout']:g}s exceeded"
+                    break
+                watched = open_fds + ([exit_fd] if wait_status is None else [])
+                # Once the child is gone, only processes it left behind can hold the pipes open:
+                # take what is already there and stop.
+                ready, _, _ = select.select(watched, [], [], remaining if wait_status is None else 0)
+                if not ready and wait_status is not None:
+                    break
+                for fd in ready:
+                    if fd == exit_fd:
+                        _, wait_status, rusage = os.wait4(pid, 0)
+                        continue
+                    data = os.read(fd, READ_CHUNK)
+                    if not data:
+                        open_fds.remove(fd)
+                        continue
+                    buffer = chunks[fd]
+                    buffer.extend(data)
+                    if len(buffer) > cap:
+                        del buffer[cap:]
+                        name = "stdout" if fd == out_r else "stderr"
+                        status, message = "output_limit", f"{name} exceeded {cap} bytes and was cut"
+                if status == "output_limit":
+                    break
+        finally:
+            os.close(exit_fd)
         if wait_status is None:  # stopped early: kill it and collect its status
             _kill_group(pid)
             _, wait_status, rusage = os.wait4(pid, 0)
@@ -315,6 +318,8 @@ class Worker:
                 except ProcessLookupError:
                     pass
             else:
+                if not self._reap_all():
+                    return True  # no children left: nothing can have escaped (we are the subreaper)
                 for child in _children_of(os.getpid()):
                     _kill_group(child)
                     try:

@@ -1,0 +1,188 @@
+"""The sandbox API on every available backend: results, limits, files, languages, concurrency, faults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rlvr.sandbox import ExecResult, Limits, SandboxUnavailable, make_sandbox
+from rlvr.sandbox.bwrap import BwrapSandbox
+
+
+def test_stdout_stdin_exit_code(sandbox):
+    result = sandbox.run("import sys\nname = input()\nprint('hi', name)\nsys.exit(0)", stdin="ada\n")
+    assert result.status == "ok" and result.exit_code == 0
+    assert result.stdout == "hi ada\n" and result.stderr == ""
+    assert result.backend == sandbox.name
+    assert 0 < result.wall_time < 5
+
+
+def test_error_reports_traceback_without_worker_frames(sandbox):
+    result = sandbox.run("def f():\n    raise ValueError('boom')\nf()")
+    assert result.status == "error" and result.exit_code == 1
+    assert "ValueError: boom" in result.stderr
+    assert "worker" not in result.stderr  # the traceback starts at the program
+
+
+def test_systemexit_with_message_and_code(sandbox):
+    assert sandbox.run("raise SystemExit('bye')").exit_code == 1
+    assert sandbox.run("raise SystemExit(4)").exit_code == 4
+    assert sandbox.run("import os\nos._exit(9)").exit_code == 9
+
+
+def test_files_are_placed_in_the_work_dir(sandbox):
+    files = {"data/input.txt": "1 2 3", "blob.bin": bytes(range(256)), "helper.py": "VALUE = 41\n"}
+    code = ("import helper\nprint(helper.VALUE + 1)\nprint(open('data/input.txt').read())\n"
+            "print(len(open('blob.bin', 'rb').read()))")
+    result = sandbox.run(code, files=files)
+    assert result.status == "ok", result
+    assert result.stdout.split("\n")[:3] == ["42", "1 2 3", "256"]
+
+
+def test_bash_language(sandbox):
+    result = sandbox.run("read x; echo \"got $x\"; exit 3", stdin="7\n", language="bash")
+    assert result.status == "error" and result.exit_code == 3 and result.stdout == "got 7\n"
+
+
+def test_per_run_limit_overrides(sandbox):
+    assert sandbox.run("import time\ntime.sleep(0.5)", timeout=0.2).status == "timeout"
+    assert sandbox.run("import time\ntime.sleep(0.2)", timeout=2).status == "ok"
+    result = sandbox.run("print('x' * 5000)", max_output_bytes=1000)
+    assert result.status == "output_limit" and len(result.stdout) == 1000
+    assert sandbox.run("x = bytearray(100 * 1024 * 1024)", memory_mb=64).status == "memory"
+
+
+def test_cpu_time_limit_is_reported_as_timeout(sandbox):
+    result = sandbox.run("while True: pass", timeout=5, cpu_time=0.5)
+    assert result.status == "timeout", result
+    assert "CPU" in result.message
+
+
+def test_unicode_and_binary_output(sandbox):
+    result = sandbox.run("import sys\nprint('héllo ✓')\nsys.stdout.flush()\nsys.stdout.buffer.write(b'\\xff\\n')")
+    assert result.status == "ok"
+    assert result.stdout.startswith("héllo ✓\n")
+
+
+def test_run_many_keeps_order_and_isolates_failures(sandbox):
+    jobs = [f"print({i})" for i in range(6)]
+    jobs[2] = {"code": "while True: pass", "timeout": 0.5}
+    jobs[4] = {"code": "print(1)", "language": "cobol"}  # a bad job: its own error only
+    results = sandbox.run_many(jobs, concurrency=3)
+    assert [r.stdout.strip() for i, r in enumerate(results) if i not in (2, 4)] == ["0", "1", "3", "5"]
+    assert results[2].status == "timeout"
+    assert results[4].status == "sandbox_error" and "cobol" in results[4].message
+
+
+def test_workers_outlive_the_threads_of_run_many(sandbox):
+    # bwrap's --die-with-parent is tied to the starting *thread*: workers started inside one
+    # run_many's thread pool used to die with it and fail the next call.
+    for _ in range(3):
+        results = sandbox.run_many(["print(1)"] * 4, concurrency=2)
+        assert [r.status for r in results] == ["ok"] * 4, results
+
+
+def test_bad_arguments_raise_clear_errors(sandbox):
+    with pytest.raises(ValueError, match="unsupported language"):
+        sandbox.run("print(1)", language="cobol")
+    with pytest.raises(ValueError, match="bad file name"):
+        sandbox.run("print(1)", files={"../escape": "x"})
+    with pytest.raises(TypeError, match="unknown sandbox limit"):
+        sandbox.run("print(1)", walltime=3)
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        sandbox.run("print(1)", timeout=0)
+
+
+def test_exec_result_rejects_unknown_status():
+    with pytest.raises(ValueError, match="unknown ExecResult status"):
+        ExecResult("fine", 0, "", "", 0.0)
+
+
+def test_limits_defaults_and_overrides():
+    limits = Limits().with_overrides(timeout=3, memory_mb=None)
+    assert limits.timeout == 3 and limits.memory_mb == Limits().memory_mb
+    assert limits.cpu_seconds == 4
+
+
+def test_unknown_backend_names_the_choices():
+    with pytest.raises(ValueError, match="bwrap"):
+        make_sandbox("firecracker")
+
+
+def test_docker_missing_image_names_the_fix():
+    pytest.importorskip("docker")
+    from rlvr.sandbox.docker_backend import DockerSandbox
+
+    available, why = DockerSandbox.check()
+    if not available and "image" not in why:
+        pytest.skip(f"no Docker daemon here: {why}")
+    with pytest.raises(SandboxUnavailable, match="rlvr sandbox build-image"):
+        make_sandbox("docker", image="rlvr-no-such-image:never")
+
+
+def test_docker_daemon_down_names_the_fix(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with pytest.raises(SandboxUnavailable, match="Docker daemon"):
+        make_sandbox("docker")
+
+
+def test_bwrap_missing_names_the_fix(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    available, why = BwrapSandbox.check()
+    assert not available and "apt-get install bubblewrap" in why
+    with pytest.raises(SandboxUnavailable, match="bubblewrap"):
+        make_sandbox("bwrap")
+
+
+def test_worker_that_cannot_start_is_a_sandbox_error_not_a_program_failure():
+    if not BwrapSandbox.check()[0]:
+        pytest.skip("bwrap unavailable here")
+    with make_sandbox("bwrap", python="/usr/bin/no-such-python3") as sandbox:
+        result = sandbox.run("print(1)")
+    assert result.status == "sandbox_error" and result.infrastructure_failed
+    assert "did not start" in result.message
+
+
+def test_auto_picks_an_isolating_backend_and_says_which():
+    sandbox = make_sandbox("auto")
+    try:
+        assert sandbox.isolated or not (BwrapSandbox.check()[0])
+    finally:
+        sandbox.close()
+
+
+def test_cli_sandbox_check_lists_every_backend():
+    proc = subprocess.run([sys.executable, "-m", "rlvr.cli", "sandbox", "check"],
+                          capture_output=True, text=True, timeout=120)
+    for backend in ("bwrap", "docker", "subprocess"):
+        assert backend in proc.stdout
+    assert "make_sandbox('auto')" in proc.stdout
+
+
+def test_cli_sandbox_run(tmp_path):
+    program = tmp_path / "p.py"
+    program.write_text("print(6 * 7)")
+    proc = subprocess.run([sys.executable, "-m", "rlvr.cli", "sandbox", "run", str(program),
+                           "--backend", "subprocess"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "42\n"
+    assert '"status": "ok"' in proc.stderr
+
+
+def test_subprocess_backend_says_it_is_not_isolated():
+    from rlvr.sandbox.subprocess_backend import SubprocessSandbox
+
+    assert SubprocessSandbox.isolated is False
+    assert "no security boundary" in (SubprocessSandbox.__doc__ or "") + (
+        sys.modules[SubprocessSandbox.__module__].__doc__ or ""
+    ).lower()
+
+
+def test_closed_sandbox_reports_sandbox_error():
+    sandbox = make_sandbox("subprocess")
+    assert sandbox.run("print(1)").ok
+    sandbox.close()
+    assert sandbox.run("print(1)").status == "sandbox_error"
+    assert not os.path.exists(sandbox._root)
