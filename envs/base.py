@@ -22,6 +22,7 @@ from typing import Any, Mapping, Sequence
 import gymnasium as gym
 import numpy as np
 
+from rlvr.envs.fingerprint import Fingerprint
 from rlvr.envs.rewards import RewardWeights, add_parts, combine, zero_parts
 from rlvr.envs.spaces import TextSpace
 from rlvr.envs.tasks import Task, TaskSource
@@ -79,6 +80,17 @@ def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
     )
 
 
+def _copy_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy the caller may modify: new dicts (message values are strings, except tool_calls)."""
+    out = []
+    for message in messages:
+        copied = dict(message)
+        if "tool_calls" in copied:
+            copied["tool_calls"] = copy.deepcopy(copied["tool_calls"])
+        out.append(copied)
+    return out
+
+
 class TextEnv(gym.Env[str, str]):
     """A conversation with a language model about one task, scored by a verifier.
 
@@ -103,8 +115,9 @@ class TextEnv(gym.Env[str, str]):
         ``reward_weights``; ``verdict`` (the outcome :class:`~rlvr.verifiers.verdict.Verdict`
         once the episode ends, else None); ``valid`` (False when verification itself failed —
         such a sample must be dropped, never trained on as a zero reward; ``error`` says why);
-        ``fingerprint`` (env id and version, verifier and its settings, dataset revision or file
-        hash, generator settings); ``turn_details`` (env-specific facts about the turn).
+        ``fingerprint`` (an immutable :class:`~rlvr.envs.fingerprint.Fingerprint`: env id and
+        version, verifier and its settings, dataset revision or file hash, generator settings;
+        ``.digest`` labels results, ``.to_dict()`` serialises it); ``turn_details`` (env-specific facts about the turn).
     - :meth:`render` - With ``render_mode="ansi"``, the conversation as text.
     - :meth:`close` - Releases resources (sandboxes).
 
@@ -171,7 +184,8 @@ class TextEnv(gym.Env[str, str]):
         self._done = True
         self._return_parts = zero_parts()
         self._verdict: Verdict | None = None
-        self._fingerprint_cache: tuple[Any, dict[str, Any]] | None = None
+        self._fingerprint_cache: tuple[Any, Fingerprint] | None = None
+        self._weights_src, self._weights_dict = self.reward_weights, self.reward_weights.to_dict()
 
     # ------------------------------------------------------------------ hooks for subclasses
 
@@ -293,9 +307,9 @@ class TextEnv(gym.Env[str, str]):
     @property
     def messages(self) -> list[dict[str, Any]]:
         """A copy of the conversation so far (OpenAI-style messages)."""
-        return copy.deepcopy(self._messages)
+        return _copy_messages(self._messages)
 
-    def fingerprint(self) -> dict[str, Any]:
+    def fingerprint(self) -> Fingerprint:
         """What produced this env's results: env id and version, verifier, data, settings."""
         spec = self.spec
         key = (spec.id if spec is not None else None)
@@ -313,26 +327,31 @@ class TextEnv(gym.Env[str, str]):
                     **self.settings(),
                     "max_turns": self.max_turns,
                     "max_action_chars": self.max_action_chars,
-                    "reward_weights": self.reward_weights.to_dict(),
+                    "reward_weights": dict(self._weights_dict),
                     "system_prompt": self.system_prompt,
                 },
             }
-            self._fingerprint_cache = (key, json.loads(json.dumps(value, default=repr)))
-        return copy.deepcopy(self._fingerprint_cache[1])
+            self._fingerprint_cache = (key, Fingerprint(value))
+        return self._fingerprint_cache[1]
+
+    def _weights(self) -> dict[str, float]:
+        if self._weights_src is not self.reward_weights:  # reward_weights was reassigned
+            self._weights_src, self._weights_dict = self.reward_weights, self.reward_weights.to_dict()
+        return dict(self._weights_dict)
 
     def _info(self, parts: dict[str, float], verdict: Verdict | None, details: dict[str, Any]) -> dict[str, Any]:
         assert self.task is not None
         info: dict[str, Any] = {
             "task_id": self.task.id,
             "turn": self._turn,
-            "messages": copy.deepcopy(self._messages),
+            "messages": _copy_messages(self._messages),
             "reward_parts": dict(parts),
             "return_parts": dict(self._return_parts),
-            "reward_weights": self.reward_weights.to_dict(),
+            "reward_weights": self._weights(),
             "verdict": verdict,
             "valid": verdict is None or verdict.error is None,
             "fingerprint": self.fingerprint(),
-            "turn_details": copy.deepcopy(details),
+            "turn_details": copy.deepcopy(details) if details else {},
         }
         if verdict is not None and verdict.error is not None:
             info["error"] = verdict.error

@@ -28,6 +28,40 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 
+def batch_infos(pairs: Sequence[tuple[int, dict[str, Any]]], num_envs: int) -> dict[str, Any]:
+    """Batch per-env infos into Gymnasium's vector-info layout, in one pass per key.
+
+    Same result as folding `VectorEnv._add_info` over `pairs` (arrays of length `num_envs`, a
+    `"_key"` mask per key, nested dicts batched recursively, numbers in typed arrays, anything
+    else in object arrays), but it builds each array once instead of touching NumPy per env and
+    key — the batching was the largest cost of the env layer in `benchmarks/perf/env_bench.py`.
+    """
+    by_key: dict[str, list[tuple[int, Any]]] = {}
+    for index, info in pairs:
+        for key, value in info.items():
+            by_key.setdefault(key, []).append((index, value))
+    out: dict[str, Any] = {}
+    for key, entries in by_key.items():
+        first = entries[0][1]
+        mask = np.zeros(num_envs, dtype=np.bool_)
+        indices = [i for i, _ in entries]
+        mask[indices] = True
+        if key != "final_obs" and isinstance(first, dict) and all(isinstance(v, dict) for _, v in entries):
+            out[key] = batch_infos(entries, num_envs)
+        else:
+            kind = type(first)
+            if key != "final_obs" and (kind in (int, float, bool) or issubclass(kind, np.number)) and all(type(v) is kind for _, v in entries):
+                array = np.zeros(num_envs, dtype=kind)
+                array[indices] = [v for _, v in entries]
+            else:
+                array = np.full(num_envs, None, dtype=object)
+                for i, v in entries:
+                    array[i] = v
+            out[key] = array
+        out[f"_{key}"] = mask
+    return out
+
+
 class TextVectorEnv(VectorEnv):
     """Several text environments stepped together; steps run concurrently in threads.
 
@@ -101,12 +135,12 @@ class TextVectorEnv(VectorEnv):
             return self.envs[i].reset(seed=seeds[i], options=env_options)
 
         chosen = [i for i in range(self.num_envs) if mask[i]]
-        infos: dict[str, Any] = {}
+        pairs = []
         for i, (obs, info) in zip(chosen, self._pool.map(reset_one, chosen)):
             self._obs[i] = obs
             self._terminations[i] = self._truncations[i] = self._autoreset[i] = False
-            infos = self._add_info(infos, info, i)
-        return tuple(self._obs), infos
+            pairs.append((i, info))
+        return tuple(self._obs), batch_infos(pairs, self.num_envs)
 
     def step(self, actions: Sequence[Any]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env with its action (text or assistant message dict), concurrently."""
@@ -131,15 +165,14 @@ class TextVectorEnv(VectorEnv):
                 obs, info = env.reset()
             return obs, reward, terminated, truncated, info, final
 
-        infos: dict[str, Any] = {}
+        pairs = []
         for i, (obs, reward, terminated, truncated, info, final) in enumerate(self._pool.map(step_one, range(self.num_envs))):
             self._obs[i] = obs
             self._rewards[i] = reward
             self._terminations[i] = terminated
             self._truncations[i] = truncated
-            if final is not None:
-                infos = self._add_info(infos, final, i)
-            infos = self._add_info(infos, info, i)
+            pairs.append((i, {**final, **info} if final is not None else info))
+        infos = batch_infos(pairs, self.num_envs)
         self._autoreset = np.logical_or(self._terminations, self._truncations)
         return tuple(self._obs), self._rewards.copy(), self._terminations.copy(), self._truncations.copy(), infos
 

@@ -161,7 +161,8 @@ def test_fingerprint_names_env_verifier_and_generator():
     assert fp["env_id"] == "rlvr/Countdown-v0" and fp["env_version"] == 0
     assert fp["verifier"]["name"] == "countdown-exact"
     assert fp["data"]["settings"]["count"] == 4 and fp["settings"]["format"] == "chat"
-    json.dumps(fp)
+    json.dumps(fp.to_dict())
+    assert len(fp.digest) == 16 and fp == gym.make("rlvr/Countdown-v0", count=4).unwrapped.fingerprint()
 
 
 def test_verification_crash_is_flagged_not_scored():

@@ -92,3 +92,28 @@ def test_vector_from_env_instances():
     with pytest.raises(ValueError, match="one seed per sub-env"):
         vec.reset(seed=[1])
     vec.close()
+
+
+def test_batch_infos_matches_gymnasium_add_info():
+    from rlvr.envs.vector import batch_infos
+
+    vec = make_vec("Sort-v0", 3)
+    infos = [
+        (0, {"a": 1, "b": {"c": 0.5, "d": "x"}, "e": [1], "final_obs": "done"}),
+        (2, {"a": 2, "b": {"c": 1.5, "d": None}, "f": True}),
+    ]
+    want: dict = {}
+    for i, info in infos:
+        want = vec._add_info(want, info, i)
+    got = batch_infos(infos, 3)
+    from gymnasium.utils.env_checker import data_equivalence
+
+    assert set(got) == set(want)
+    for key in want:
+        if isinstance(want[key], dict):
+            assert set(got[key]) == set(want[key])
+            for sub in want[key]:
+                assert data_equivalence(got[key][sub], want[key][sub], exact=True), (key, sub)
+        else:
+            assert data_equivalence(got[key], want[key], exact=True), key
+    vec.close()
