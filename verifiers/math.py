@@ -110,7 +110,7 @@ def _answer_of(text: str, fallback: str | None) -> str | None:
     got = extract_answer(text, fallback=None)
     if got is not None:
         return got
-    if looks_like_bare_answer(text):
+    if looks_like_bare_answer(normalize(text)):
         return text
     return extract_answer(text, fallback=fallback) if fallback else None
 

@@ -91,10 +91,15 @@ def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     return None
 
 
+_MATH_WORDS = {"and", "sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "arcsin", "arccos",
+               "arctan", "sinh", "cosh", "tanh", "inf", "infty", "infinity", "gcd", "lcm", "max", "min",
+               "det", "floor", "ceil"}
+
+
 def looks_like_bare_answer(text: str) -> bool:
-    """True when `text` is short and has no sentence structure, so it is the answer itself."""
+    """True when `text` (already normalised) is short and has no words, so it is the answer itself."""
     s = text.strip()
     if len(s) > 200 or "\n" in s:
         return False
-    words = re.findall(r"[A-Za-z]{3,}", re.sub(r"\\[A-Za-z]+", " ", s))
-    return len(words) <= 3
+    words = re.findall(r"[A-Za-z]{3,}", re.sub(r"\\(?:begin|end)\{[^}]*\}|\\[A-Za-z]+", " ", s))
+    return all(w.lower() in _MATH_WORDS for w in words)

@@ -1,0 +1,207 @@
+"""Math verifier: equivalence table, hedging, hostile inputs, extraction, gold validation."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from rlvr.verifiers.math import GoldAnswerError, extract_answer, validate_gold, validate_golds, verify, verify_batch
+
+EQUAL = [
+    # integers, separators, currency, units
+    ("1000", "1,000"), ("1000", "1{,}000"), ("1234567", "1,234,567"), ("18", "$18"), ("18", "\\$18"),
+    ("5", "5 \\text{ cm}"), ("12", "12 apples"), ("7", "7 dollars"), ("3", "3.0"), ("-4", "-4"),
+    ("10", "\\text{10}"), ("42", "\\mathbf{42}"),
+    # decimals, fractions, mixed numbers
+    ("0.5", "\\frac{1}{2}"), ("0.5", "1/2"), ("\\frac12", "\\dfrac{1}{2}"), ("\\tfrac{3}{4}", "0.75"),
+    ("5/2", "2\\frac{1}{2}"), ("5/2", "2 1/2"), ("-\\frac{1}{2}", "\\frac{-1}{2}"), ("\\frac{6}{8}", "\\frac34"),
+    # percentages (convention: p% == p and p% == p/100)
+    ("50", "50\\%"), ("0.5", "50\\%"), ("50\\%", "50"), ("12.5\\%", "12.5%"),
+    # scientific notation
+    ("1500", "1.5e3"), ("1500", "1.5 \\times 10^3"), ("0.001", "10^{-3}"), ("2\\cdot 10^{5}", "200000"),
+    # roots, pi, infinity, trig
+    ("2", "\\sqrt{4}"), ("2", "\\sqrt[3]{8}"), ("2\\sqrt{2}", "\\sqrt{8}"), ("\\frac{\\sqrt{3}}{2}", "\\sin(\\pi/3)"),
+    ("\\pi", "\\pi"), ("2\\pi", "\\pi \\cdot 2"), ("\\infty", "\\infty"), ("\\frac{1}{\\sqrt2}", "\\frac{\\sqrt{2}}{2}"),
+    # delimiters and spacing
+    ("3", "$3$"), ("3", "\\(3\\)"), ("3", "\\[3\\]"), ("\\left(1,2\\right)", "(1, 2)"), ("4", "\\displaystyle 4"),
+    # degrees
+    ("30", "30^\\circ"), ("30", "30^{\\circ}"), ("30", "30°"),
+    # symbolic
+    ("x^2+2x+1", "(x+1)^2"), ("\\frac{x^2-1}{x-1}", "x+1"), ("2x", "x+x"), ("\\sin^2 x + \\cos^2 x", "1"),
+    ("a b", "ba"), ("\\log_2 8", "3"),
+    # equations and assignments
+    ("3", "x = 3"), ("x = 3", "3"), ("x=3", "x = 3"), ("y = 2x + 1", "2x - y + 1 = 0"),
+    # tuples, sets, unordered lists, intervals
+    ("(1, 2)", "(1,2)"), ("\\{1, 2\\}", "\\{2, 1\\}"), ("1, 2, 3", "3, 2, 1"), ("\\{1,2\\}", "1 or 2"),
+    ("[0, 1)", "[0,1)"), ("(3, \\infty)", "x > 3"), ("[1, 2)", "1 \\le x < 2"), ("(-\\infty, 2]", "x \\leq 2"),
+    ("(-\\infty, 0) \\cup (1, \\infty)", "(1,\\infty) \\cup (-\\infty, 0)"), ("\\pm 2", "2, -2"), ("(1, 2)", "1, 2"),
+    # matrices
+    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{bmatrix}1&2\\\\3&4\\end{bmatrix}"),
+    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix}\\frac{2}{2}\\\\2\\end{pmatrix}"),
+    # multiple choice
+    ("B", "(B)"), ("B", "\\text{(B)}"), ("C", "C) 12"),
+    # floats with rounding (>= 3 significant digits, correctly rounded)
+    ("1/3", "0.333"), ("\\pi", "3.14"), ("\\sqrt{2}", "1.414"),
+    # one-element collections are that value
+    ("2", "\\{2\\}"), ("2", "2, 2"),
+]
+
+DIFFERENT = [
+    ("1000", "100"), ("0.5", "0.6"), ("1/3", "0.33"), ("2.5", "2.54"), ("(1,2]", "(1,2)"), ("x=3", "y=3"),
+    ("x^2", "x^3"), ("\\{1,2\\}", "\\{1,3\\}"), ("1, 2", "1, 2, 3"), ("(1, 2)", "(2, 1)"), ("B", "C"),
+    ("\\pi", "3"), ("\\sqrt{2}", "1.4"), ("\\sqrt{2}", "1.42"), ("5/2", "2\\cdot\\frac12"), ("\\infty", "-\\infty"),
+    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&2\\\\3&5\\end{pmatrix}"), ("3", "(3, 4)"),
+    ("x > 3", "x \\ge 3"), ("(1,2)", "\\{1, 2\\}"),
+]
+
+HEDGED = [
+    ("2", "The answer is \\boxed{2} or \\boxed{3}."),
+    ("2", "2 or 3"),
+    ("2", "\\{2, 3\\}"),
+    ("2021", "\\pm 2021"),
+    ("2", "2, 3"),
+    ("3", "x = 3 \\text{ or } x = -3"),
+]
+
+
+@pytest.mark.parametrize("gold,pred", EQUAL)
+def test_equal(gold, pred):
+    v = verify(gold, pred)
+    assert v.correct, (gold, pred, v)
+    assert v.details["kind"] == "equal" and v.score == 1.0
+
+
+@pytest.mark.parametrize("gold,pred", DIFFERENT)
+def test_different(gold, pred):
+    v = verify(gold, pred)
+    assert not v.correct, (gold, pred, v)
+    assert v.details["kind"] == "wrong" and v.error is None and v.score == 0.0
+
+
+@pytest.mark.parametrize("gold,pred", HEDGED)
+def test_hedged_answers_never_rewarded(gold, pred):
+    v = verify(gold, pred)
+    assert not v.correct and v.score == 0.0
+    assert v.details["kind"] == "hedged" and v.reason.startswith("hedged")
+
+
+def test_several_equal_boxes_are_not_hedging():
+    assert verify("1/2", "first \\boxed{0.5}, i.e. \\boxed{\\frac{1}{2}}").correct
+
+
+def test_whole_outputs_on_both_sides():
+    gold = "We compute 2+2. The answer is \\boxed{4}."
+    pred = "<think>2 plus 2</think> So the final answer is $\\boxed{\\dfrac{8}{2}}$."
+    assert verify(gold, pred).correct
+    assert verify("72", "Natalia sold 24 clips. 48+24 = 72.\n#### 72").correct
+
+
+def test_specific_reasons():
+    assert verify("0.5", "\\frac12").reason == "equal as rationals"
+    assert verify("7", "7.0").reason == "equal as integers"
+    assert verify("2", "I don't know").details["kind"] == "unparsable"
+    assert "no final answer" in verify("2", "Let me think about this problem for a while. Hmm.").reason
+
+
+HOSTILE = ["10^{10^{10}}", "10**10**10", "1000000!", "(10^{10})!", "9^{9^{9^{9}}}",
+           "2^{2^{2^{2^{2^{2^{2}}}}}}", "\\sqrt{10^{10^{10}}} - 1"]
+
+
+@pytest.mark.parametrize("pred", HOSTILE)
+def test_hostile_inputs_time_out_quickly(pred):
+    start = time.monotonic()
+    v = verify("2", f"\\boxed{{{pred}}}", timeout=1.0)
+    elapsed = time.monotonic() - start
+    assert not v.correct and v.error is None
+    assert v.details["kind"] in ("timeout", "wrong", "unparsable")
+    assert elapsed < 4.0
+
+
+def test_hostile_timeout_is_reported_as_timeout():
+    v = verify("2", "\\boxed{10^{10^{10}}}", timeout=0.5)
+    assert v.details["kind"] == "timeout" and v.reason == "timed out after 0.5s"
+
+
+@pytest.mark.parametrize("text", [
+    "\\boxed{" + "(" * 5000 + "1" + ")" * 5000 + "}",
+    "\\boxed{" + "{" * 3000 + "1" + "}" * 3000 + "}",
+    "\\boxed{" + "\\frac{" * 500 + "1" + "}{2}" * 500 + "}",
+    "\\boxed{" + "1+" * 10000 + "1}",
+    "\\boxed{" + "x" * 100000 + "}",
+    "}" * 1000 + "\\boxed{" * 1000,
+    "\x00\x01\ufffd\\boxed{\\begin{pmatrix}}",
+    "",
+])
+def test_deep_or_huge_inputs_are_unparsable_fast(text):
+    start = time.monotonic()
+    v = verify("2", text, timeout=1.0)
+    assert not v.correct and v.error is None
+    assert time.monotonic() - start < 3.0
+
+
+@pytest.mark.parametrize("pred", [None, 12, b"bytes", ["a"]])
+def test_non_text_predictions_get_a_verdict(pred):
+    v = verify("12", pred)
+    assert not v.correct and v.details["kind"] == "unparsable"
+
+
+EXTRACT = [
+    ("so \\boxed{5}.", "5"),
+    ("\\boxed{1} then \\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),
+    ("\\boxed{\\frac{a}{\\sqrt{b}}}", "\\frac{a}{\\sqrt{b}}"),
+    ("\\fbox{7}", "7"),
+    ("\\boxed 5 is it", "5"),
+    ("<answer>42</answer>", "42"),
+    ("<think>x</think><answer> \\boxed{3} </answer>", "3"),
+    ("The answer is 17.", "17"),
+    ("Thus the final answer is $\\frac{3}{4}$. Done", "$\\frac{3}{4}$"),
+    ("blah\n#### 1,234", "1,234"),
+    ("no answer here 12 and 13", None),
+    ("unterminated \\boxed{12", None),
+]
+
+
+@pytest.mark.parametrize("text,expected", EXTRACT)
+def test_extract_answer(text, expected):
+    assert extract_answer(text) == expected
+
+
+def test_extract_fallback_is_opt_in():
+    text = "we get 12 and then 13"
+    assert extract_answer(text) is None
+    assert extract_answer(text, fallback="last_number") == "13"
+    with pytest.raises(ValueError, match="unknown fallback"):
+        extract_answer(text, fallback="first_number")
+
+
+def test_validate_gold_names_the_bad_answer():
+    assert validate_gold("\\frac{1}{2}") == "\\frac{1}{2}"
+    assert validate_gold(12) == "12"
+    with pytest.raises(GoldAnswerError, match=r"\\\\frac\{1"):
+        validate_gold("\\frac{1")
+    with pytest.raises(GoldAnswerError, match="row 1"):
+        validate_golds(["3", "@@@", "4"])
+    with pytest.raises(GoldAnswerError, match="NoneType"):
+        validate_gold(None)
+
+
+def test_unparsable_gold_at_reward_time_is_an_error_not_a_zero():
+    v = verify("\\frac{1", "1/2")
+    assert v.error is not None and v.details["kind"] == "error"
+
+
+def test_verify_batch_matches_verify_and_keeps_order():
+    pairs = [(g, p) for g, p in EQUAL[:20] + DIFFERENT[:10] + HEDGED[:3]] * 2
+    got = verify_batch(pairs)
+    want = [verify(g, p) for g, p in pairs]
+    assert [v.correct for v in got] == [v.correct for v in want]
+    assert [v.details["kind"] for v in got] == [v.details["kind"] for v in want]
+
+
+def test_verify_batch_bounds_hostile_pairs():
+    pairs = [("2", "\\boxed{10^{10^{10}}}"), ("2", "\\boxed{2}"), ("x", "\\boxed{9^{9^{9^9}}}")]
+    start = time.monotonic()
+    got = verify_batch(pairs, timeout=0.5)
+    assert time.monotonic() - start < 4
+    assert got[1].correct and got[0].details["kind"] == "timeout"

@@ -1,0 +1,100 @@
+"""Process reward (verify_steps) and shaping rewards against hand-computed values."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlvr.verifiers.shaping import (answer_tag_reward, boxed_reward, format_verdict, length_penalty,
+                                    overlong_penalty, think_format_reward)
+from rlvr.verifiers.steps import find_claims, split_steps, verify_steps
+
+SOLUTION = """Natalia sold 48/2 = <<48/2=24>>24 clips in May.
+We have $3 \\cdot 4 = 12$ and $\\frac{6}{8} = \\frac{3}{4}$.
+Then $2 + 2 = 5$.
+Let x = 3, so 2x = 6.
+So $1 = 1.0 = \\frac{2}{2} = 1$.
+"""
+
+
+def test_claims_found_per_step():
+    steps = split_steps(SOLUTION)
+    assert len(steps) == 5
+    assert find_claims(steps[0]) == [("48/2", "24")]
+    assert find_claims(steps[1]) == [("3 \\cdot 4", "12"), ("\\frac{6}{8}", "\\frac{3}{4}")]
+    assert find_claims(steps[3]) == []  # equations in an unknown are not claims
+    assert find_claims(steps[4]) == [("1", "1.0"), ("1.0", "\\frac{2}{2}"), ("\\frac{2}{2}", "1")]
+
+
+def test_verify_steps_scores_by_hand():
+    v = verify_steps(SOLUTION)
+    # steps: ok, ok, wrong (2+2=5), nothing checkable, ok  -> mean over 4 checked = 3/4
+    assert v.steps == [1.0, 1.0, 0.0, None, 1.0]
+    assert v.score == pytest.approx(0.75)
+    assert not v.correct and "step 3" in v.reason and "2 + 2 = 5" in v.reason
+    assert v.details["claims"] == 7
+
+
+def test_all_true_chain_and_sympy_claims():
+    v = verify_steps("First $\\sqrt{8} = 2\\sqrt{2}$.\nThen $(2\\sqrt2)^2 = 8$.")
+    assert v.steps == [1.0, 1.0] and v.correct and v.score == 1.0
+
+
+def test_nothing_checkable():
+    v = verify_steps("I think the answer is probably big.\nYes.")
+    assert v.steps == [None, None] and v.correct and v.details["kind"] == "unchecked"
+    assert verify_steps("").details["kind"] == "unparsable"
+
+
+def test_approximations_are_not_checked():
+    assert verify_steps("$\\pi \\approx 3.1$").steps == [None]
+
+
+def test_think_format_reward():
+    assert think_format_reward("<think>reason</think> The answer is \\boxed{2}") == 1.0
+    assert think_format_reward("  <think>\nreason\n</think>\n42") == 1.0
+    assert think_format_reward("<think></think> 42") == 0.0          # empty reasoning
+    assert think_format_reward("<think>reason</think>   ") == 0.0    # no answer
+    assert think_format_reward("answer first <think>r</think> 4") == 0.0
+    assert think_format_reward("<think>a</think> b <think>c</think> d") == 0.0
+    assert think_format_reward("<think>never closed") == 0.0
+    assert think_format_reward(None) == 0.0
+
+
+def test_boxed_and_answer_tags():
+    assert boxed_reward("so \\boxed{3}") == 1.0
+    assert boxed_reward("so \\boxed{}") == 0.0
+    assert boxed_reward("so \\boxed{3") == 0.0
+    assert answer_tag_reward("<answer>3</answer>") == 1.0
+    assert answer_tag_reward("<answer> </answer>") == 0.0
+
+
+def test_format_verdict():
+    ok = format_verdict("<think>r</think> \\boxed{1}")
+    assert ok.correct and ok.score == 1.0
+    half = format_verdict("<think>r</think> 1")
+    assert not half.correct and half.score == 0.5 and "boxed" in half.reason
+    with pytest.raises(ValueError, match="at least one check"):
+        format_verdict("x", think=False, boxed=False)
+
+
+def test_length_penalty_by_hand():
+    assert length_penalty(100, target=200) == 0.0
+    assert length_penalty(250, target=200, coef=0.01) == pytest.approx(-0.5)
+    with pytest.raises(ValueError):
+        length_penalty(1, target=-1)
+
+
+@pytest.mark.parametrize("length,expected", [
+    (0, 0.0), (12, 0.0),       # well below max - buffer (16 - 4 = 12)
+    (13, -0.25), (14, -0.5), (16, -1.0),   # linear ramp inside the buffer
+    (17, -1.0), (1000, -1.0),  # past the maximum
+])
+def test_overlong_penalty_dapo(length, expected):
+    assert overlong_penalty(length, max_length=16, buffer=4) == pytest.approx(expected)
+
+
+def test_overlong_penalty_rejects_bad_buffer():
+    with pytest.raises(ValueError, match="buffer"):
+        overlong_penalty(1, max_length=10, buffer=0)
+    with pytest.raises(ValueError, match="buffer"):
+        overlong_penalty(1, max_length=10, buffer=11)

@@ -1,0 +1,123 @@
+"""The time limit really stops work: from threads, asyncio and forked processes, each call bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from rlvr.verifiers.math import averify, verify
+from rlvr.verifiers.timelimit import TimeLimitExceeded, WorkerCrashed, WorkerPool
+
+SLEEP = "rlvr.verifiers.timelimit:_sleep_then_return"
+BUSY = "rlvr.verifiers.timelimit:_busy_loop"
+
+
+@pytest.fixture(scope="module")
+def pool():
+    p = WorkerPool(2, memory_mb=512)
+    yield p
+    p.close()
+
+
+def test_result_comes_back(pool):
+    assert pool.call(SLEEP, (0.0, {"a": [1, 2]}), timeout=5) == {"a": [1, 2]}
+
+
+def test_cpu_bound_work_is_killed_and_the_worker_replaced(pool):
+    start = time.monotonic()
+    with pytest.raises(TimeLimitExceeded, match="timed out after 0.3s"):
+        pool.call(BUSY, (30.0,), timeout=0.3)
+    assert time.monotonic() - start < 2.0
+    kills = pool.kills
+    assert kills >= 1
+    assert pool.call(SLEEP, (0.0, 7), timeout=5) == 7  # a fresh worker serves the next job
+
+
+def test_errors_in_the_job_are_reported_not_hidden(pool):
+    with pytest.raises(WorkerCrashed, match="ModuleNotFoundError"):
+        pool.call("no.such.module:f", (), timeout=5)
+
+
+def test_memory_bomb_fails_fast(pool):
+    from rlvr.verifiers.timelimit import WorkerMemoryError
+
+    with pytest.raises((WorkerMemoryError, TimeLimitExceeded)):
+        pool.call("builtins:bytearray", (4 * 1024 ** 3,), timeout=5)
+
+
+def test_many_threads_each_bounded(pool):
+    """16 threads, half of them hostile: every call returns within its bound, results stay paired."""
+    def one(i):
+        start = time.monotonic()
+        try:
+            if i % 2:
+                pool.call(BUSY, (30.0,), timeout=0.2)
+                return i, "finished", time.monotonic() - start
+            return i, pool.call(SLEEP, (0.01, i), timeout=5), time.monotonic() - start
+        except TimeLimitExceeded:
+            return i, "timeout", time.monotonic() - start
+
+    with ThreadPoolExecutor(16) as ex:
+        results = list(ex.map(one, range(16)))
+    for i, value, _ in results:
+        assert value == ("timeout" if i % 2 else i)
+    # 8 hostile jobs of 0.2s over 2 workers: the whole batch is bounded, not 8 x 30s
+    assert max(elapsed for *_, elapsed in results) < 10
+
+
+def test_verify_from_many_threads_at_once():
+    pairs = [("2", "\\boxed{10^{10^{10}}}"), ("x^2+2x+1", "(x+1)^2"), ("1/2", "0.5"), ("3", "\\boxed{\\sqrt{9}}")] * 4
+    out: dict[int, object] = {}
+
+    def run(i):
+        g, p = pairs[i]
+        out[i] = verify(g, p + " " * i, timeout=0.5)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(pairs))]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert time.monotonic() - start < 30
+    for i, (g, p) in enumerate(pairs):
+        kind = out[i].details["kind"]
+        assert kind == ("timeout" if "10^" in p else "equal"), (i, out[i])
+
+
+def test_asyncio_callers_are_bounded():
+    async def main():
+        return await asyncio.gather(averify("2", "\\boxed{9^{9^{9^9}}}", timeout=0.5),
+                                    averify("\\pi", "\\boxed{\\pi}"), averify("1", "\\boxed{\\sin^2 x+\\cos^2 x}"))
+
+    start = time.monotonic()
+    slow, fast, trig = asyncio.run(main())
+    assert time.monotonic() - start < 10
+    assert slow.details["kind"] == "timeout" and fast.correct and trig.correct
+
+
+def _child(q):
+    v = verify("2", "\\boxed{10^{10^{10}}}", timeout=0.5)
+    w = verify("\\sqrt{2}", "\\boxed{\\frac{2}{\\sqrt2}}", timeout=5)
+    q.put((v.details["kind"], w.correct, os.getpid()))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="fork start method")
+def test_forked_processes_build_their_own_pool():
+    verify("\\sqrt{3}", "\\sqrt{3}+0", timeout=5)  # parent pool exists before the fork
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_child, args=(q,)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [q.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert all(r[:2] == ("timeout", True) for r in results)
+    assert verify("\\sqrt{3}", "\\boxed{3^{1/2}}").correct  # the parent's pool still works
