@@ -1,0 +1,393 @@
+"""Unit-test rewards for code that cannot be gamed: `check_function` and `check_io`.
+
+    from rlvr.verifiers.code import check_function, check_io
+    check_function(model_text, "def check(candidate):\\n    assert candidate(2) == 4", "square")
+    check_function(model_text, ["assert square(2) == 4", "assert square(3) == 9"])   # MBPP
+    check_io(model_text, [("1 2\\n", "3\\n"), ("5 5\\n", "10\\n")])                 # stdin/stdout
+
+score is the fraction of tests passed, correct means all passed, and reason names the first failing
+test and its error. Everything runs in `rlvr.sandbox` (a shared `make_sandbox("auto")` unless one is
+given). A sandbox failure gives `Verdict.failed` (error set): never a silent zero.
+
+Why a solution cannot fake a pass (see `code_harness` for the details): for `check_function` the
+tests run in a trusted harness process that never executes solution code; the solution runs in a
+separate, freshly exec'd process and only plain data crosses between them; the result is read from
+the harness's stdout, which the solution cannot reach, behind a nonce it never sees. Exiting early,
+patching builtins or `check`, printing "passed", killing the harness: each leaves no result or a
+failed test, and both score 0. For `check_io` the host compares the program's output itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import atexit
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from rlvr.sandbox import ExecResult, Sandbox, make_sandbox
+from rlvr.verifiers.code_extract import extract_code
+from rlvr.verifiers.code_plan import TestPlan, plan_tests, solution_functions
+from rlvr.verifiers.verdict import Verdict
+
+__all__ = ["check_function", "check_functions", "check_io", "extract_code", "compare_output",
+           "default_sandbox", "HARNESS_SOURCE"]
+
+HARNESS_SOURCE = (Path(__file__).with_name("code_harness.py")).read_text(encoding="utf-8")
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_CASE_TIMEOUT = 5.0
+#: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).
+HARNESS_GRACE = 3.0
+MAX_SOURCE_CHARS = 1_000_000
+
+_shared: Sandbox | None = None
+_shared_lock = threading.Lock()
+
+
+def default_sandbox() -> Sandbox:
+    """The module's shared sandbox, made on first use with make_sandbox("auto")."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = make_sandbox("auto")
+            atexit.register(_shared.close)
+        return _shared
+
+
+def _sandbox_or_verdict(sandbox: Sandbox | None) -> Sandbox | Verdict:
+    if sandbox is not None:
+        return sandbox
+    try:
+        return default_sandbox()
+    except Exception as exc:  # no backend works: that is the infrastructure's failure
+        return Verdict.failed(f"no sandbox: {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
+
+
+def _solution_text(solution: Any, extract: bool | str, language: str) -> str | None:
+    if not isinstance(solution, str):
+        return None
+    mode = extract if isinstance(extract, str) else ("last" if extract else "raw")
+    return extract_code(solution, language=language, mode=mode)
+
+
+def _syntax_problem(code: str) -> tuple[str | None, ast.Module | None]:
+    """(reason, tree): why the host's parser rejects the solution, or its syntax tree."""
+    if len(code) > MAX_SOURCE_CHARS:
+        return f"the solution is longer than {MAX_SOURCE_CHARS} characters", None
+    try:
+        return None, ast.parse(code)
+    except SyntaxError as exc:
+        return f"the solution does not parse: {exc.msg} (line {exc.lineno})", None
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        return f"the solution does not parse: {type(exc).__name__}", None
+
+
+# -- check_function -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _FunctionJob:
+    """One prepared `check_function`: the sandbox job, and how to read its result."""
+
+    plan: TestPlan
+    nonce: str
+    run_kwargs: dict
+
+    def interpret(self, result: ExecResult) -> Verdict:
+        n = len(self.plan.units)
+        details: dict[str, Any] = {"tests": n, "backend": result.backend,
+                                   "wall_time": round(result.wall_time, 4)}
+        if result.infrastructure_failed:
+            return Verdict.failed(f"sandbox error: {result.message}", details={**details, "kind": "sandbox_error"})
+        outcome = _harness_outcome(result.stdout, self.nonce)
+        if outcome is None:
+            if result.status == "timeout":
+                why = f"the tests did not finish within the time limit ({result.message})"
+            else:
+                ended = result.message or f"status {result.status}"
+                why = f"the test harness was killed before it reported ({ended}); the solution attacked it"
+            return Verdict.wrong(why, details={**details, "kind": "no_result", "passed": 0})
+        kind = outcome.get("kind")
+        if kind in ("harness_error", "setup_error"):
+            error = f"{kind.replace('_', ' ')}: {outcome.get('error')}"
+            return Verdict.failed(error, details={**details, "kind": kind})
+        results = outcome.get("results")
+        if kind != "results" or not isinstance(results, list) or len(results) != n:
+            return Verdict.failed("the test harness reported something malformed",
+                                  details={**details, "kind": "harness_error"})
+        passed = sum(1 for r in results if isinstance(r, dict) and r.get("ok") is True)
+        details.update(passed=passed, results=results, solution_starts=outcome.get("starts"))
+        if passed == n:
+            return Verdict.right(f"all {n} tests passed", details={**details, "kind": "passed"})
+        index = next(i for i, r in enumerate(results) if not (isinstance(r, dict) and r.get("ok") is True))
+        error = results[index].get("error") if isinstance(results[index], dict) else "malformed"
+        reason = f"test {index + 1} of {n} failed ({self.plan.units[index].label}): {error}"
+        if passed:
+            reason += f"; {passed} of {n} passed"
+        return Verdict.wrong(reason, score=passed / n, details={**details, "kind": "failed"})
+
+
+def _harness_outcome(stdout: str, nonce: str) -> dict | None:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(nonce + " "):
+            try:
+                outcome = json.loads(line[len(nonce) + 1:])
+            except ValueError:
+                return None
+            return outcome if isinstance(outcome, dict) else None
+    return None
+
+
+def _prepare_function(solution, tests, entry_point, *, timeout, call_timeout, setup_code, extract,
+                      memory_mb) -> _FunctionJob | Verdict:
+    """Check the arguments (bad ones raise), then the solution (bad ones are a wrong Verdict)."""
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if call_timeout is not None and not (isinstance(call_timeout, (int, float)) and call_timeout > 0):
+        raise ValueError(f"call_timeout must be None or a positive number of seconds, got {call_timeout!r}")
+    plan = plan_tests(tests, entry_point, setup_code=setup_code)  # raises for bad tests
+    code = _solution_text(solution, extract, "python")
+    if code is None:
+        return Verdict.wrong(f"no solution: expected text, got {type(solution).__name__}",
+                             details={"kind": "no_code", "tests": len(plan.units)})
+    problem, tree = _syntax_problem(code)
+    if problem is not None:
+        return Verdict.wrong(f"test 1 of {len(plan.units)} failed: {problem}",
+                             details={"kind": "syntax", "tests": len(plan.units), "passed": 0})
+    if entry_point is None and plan.entry_point is None:
+        plan = plan_tests(tests, None, setup_code=setup_code, solution_defines=solution_functions(tree))
+    nonce = secrets.token_hex(16)
+    payload = {"nonce": nonce, "solution": code, "timeout": float(timeout), "call_timeout": call_timeout,
+               **plan.payload()}
+    run_kwargs = {"code": HARNESS_SOURCE, "stdin": json.dumps(payload),
+                  "timeout": float(timeout) + HARNESS_GRACE, "memory_mb": memory_mb}
+    return _FunctionJob(plan, nonce, run_kwargs)
+
+
+def check_function(
+    solution: str,
+    tests: str | Sequence[str],
+    entry_point: str | None = None,
+    *,
+    sandbox: Sandbox | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    call_timeout: float | None = None,
+    setup_code: str = "",
+    extract: bool | str = True,
+    memory_mb: int | None = None,
+) -> Verdict:
+    """Run HumanEval/MBPP-style tests against a solution, in the sandbox; never fooled by it.
+
+    Args:
+        solution: the model's answer: code, or text with fenced code (see `extract`).
+        tests: Python source defining `check(candidate)` (HumanEval) or holding top-level asserts,
+            or a list of assert strings (MBPP's test_list). Each assert is scored separately.
+        entry_point: the solution's function that `candidate` stands for (HumanEval's
+            entry_point). Names the tests call without defining them are the solution's functions.
+        sandbox: where to run; default a shared make_sandbox("auto").
+        timeout: seconds for loading the solution and running all tests.
+        call_timeout: seconds for one call of the solution (default: what is left of `timeout`).
+            A call that runs over fails its test; the next test gets a fresh solution process.
+        setup_code: extra test-side setup (MBPP's test_setup_code).
+        extract: True (the last fenced block, else the raw text), a mode of `extract_code`, or
+            False for code as given.
+        memory_mb: memory limit per process (default: the sandbox's).
+
+    Returns a Verdict: score = passed / tests, correct = all passed, reason = the first failure.
+    Arguments and return values cross into the solution's process as plain data (numbers, strings,
+    bytes, None, containers of them), so tests that inspect how a solution mutated its arguments
+    in place see the arguments unchanged. Bad tests or options raise ValueError.
+    """
+    prepared = _prepare_function(solution, tests, entry_point, timeout=timeout, call_timeout=call_timeout,
+                                 setup_code=setup_code, extract=extract, memory_mb=memory_mb)
+    if isinstance(prepared, Verdict):
+        return prepared
+    box = _sandbox_or_verdict(sandbox)
+    if isinstance(box, Verdict):
+        return box
+    try:
+        result = box.run(**prepared.run_kwargs)
+    except Exception as exc:  # a sandbox that raises is still the infrastructure's failure
+        return Verdict.failed(f"sandbox raised {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
+    return prepared.interpret(result)
+
+
+def check_functions(
+    problems: Sequence[Mapping[str, Any]],
+    *,
+    sandbox: Sandbox | None = None,
+    concurrency: int | None = None,
+    **options: Any,
+) -> list[Verdict]:
+    """`check_function` for many problems at once, run concurrently; verdicts in input order.
+
+    Each problem is a dict with "solution", "tests" and optionally "entry_point", "setup_code",
+    "timeout", "call_timeout"; `options` are defaults for all of them.
+    """
+    prepared: list[_FunctionJob | Verdict] = []
+    for problem in problems:
+        merged = {"timeout": DEFAULT_TIMEOUT, "call_timeout": None, "setup_code": "", "extract": True,
+                  "memory_mb": None, **options, **problem}
+        prepared.append(_prepare_function(
+            merged.pop("solution"), merged.pop("tests"), merged.pop("entry_point", None), **merged))
+    return _run_prepared(prepared, sandbox, concurrency, lambda job, result: job.interpret(result))
+
+
+def _run_prepared(prepared: list, sandbox: Sandbox | None, concurrency: int | None,
+                  interpret: Callable[[Any, ExecResult], Verdict]) -> list[Verdict]:
+    pending = [job for job in prepared if not isinstance(job, Verdict)]
+    if not pending:
+        return list(prepared)
+    box = _sandbox_or_verdict(sandbox)
+    if isinstance(box, Verdict):
+        return [job if isinstance(job, Verdict) else box for job in prepared]
+    try:
+        results = iter(box.run_many([job.run_kwargs for job in pending], concurrency=concurrency))
+    except Exception as exc:
+        failed = Verdict.failed(f"sandbox raised {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
+        return [job if isinstance(job, Verdict) else failed for job in prepared]
+    return [job if isinstance(job, Verdict) else interpret(job, next(results)) for job in prepared]
+
+
+# -- check_io -------------------------------------------------------------------------------------
+def _normalise_cases(cases: Any) -> list[tuple[str, str]]:
+    """Cases as (stdin, expected stdout) pairs; raises ValueError naming what is wrong."""
+    if isinstance(cases, Mapping) and "inputs" in cases and "outputs" in cases:  # APPS layout
+        cases = list(zip(cases["inputs"], cases["outputs"], strict=True))
+    if isinstance(cases, (str, bytes)) or not isinstance(cases, Sequence) or not cases:
+        raise ValueError("cases must be a non-empty list of (input, expected_output) pairs or dicts "
+                         "with 'input' and 'output'")
+    pairs = []
+    for number, case in enumerate(cases, 1):
+        if isinstance(case, Mapping):
+            stdin = case.get("input", case.get("stdin"))
+            expected = case.get("output", case.get("expected", case.get("stdout")))
+        elif isinstance(case, Sequence) and not isinstance(case, str) and len(case) == 2:
+            stdin, expected = case
+        else:
+            stdin = expected = None
+        if not isinstance(stdin, str) or not isinstance(expected, str):
+            raise ValueError(f"case {number} must give 'input' and 'output' as strings, got {case!r:.120}")
+        pairs.append((stdin, expected))
+    return pairs
+
+
+def _number(token: str) -> float | None:
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
+def compare_output(actual: str, expected: str, *, exact: bool = False,
+                   float_tolerance: float | None = None) -> bool:
+    """Whether a program's output matches the expected one.
+
+    exact: byte-for-byte (after decoding). Otherwise whitespace-tolerant: lines are compared as
+    lists of whitespace-separated tokens (so spacing and trailing spaces do not matter), and blank
+    lines at the start and end are ignored. With `float_tolerance`, tokens that both read as numbers
+    may differ by that much, relatively (or absolutely, below 1).
+    """
+    if exact:
+        return actual == expected
+    a_lines, e_lines = _token_lines(actual), _token_lines(expected)
+    if len(a_lines) != len(e_lines):
+        return False
+    for a_tokens, e_tokens in zip(a_lines, e_lines):
+        if len(a_tokens) != len(e_tokens):
+            return False
+        for a, e in zip(a_tokens, e_tokens):
+            if a == e:
+                continue
+            if float_tolerance is None:
+                return False
+            x, y = _number(a), _number(e)
+            if x is None or y is None or not abs(x - y) <= float_tolerance * max(1.0, abs(y)):
+                return False
+    return True
+
+
+def _token_lines(text: str) -> list[list[str]]:
+    lines = [line.split() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return lines
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    text = repr(text)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def check_io(
+    solution: str,
+    cases: Sequence[tuple[str, str]] | Sequence[Mapping[str, str]] | Mapping[str, Sequence[str]],
+    *,
+    sandbox: Sandbox | None = None,
+    exact: bool = False,
+    float_tolerance: float | None = None,
+    timeout: float = DEFAULT_CASE_TIMEOUT,
+    language: str = "python",
+    extract: bool | str = True,
+    memory_mb: int | None = None,
+    concurrency: int | None = None,
+) -> Verdict:
+    """Run a program on each case's stdin and compare its stdout; score = fraction of cases passed.
+
+    `cases` is a list of (input, expected_output) pairs or of dicts with "input" and "output" (or
+    APPS's {"inputs": [...], "outputs": [...]}). A case passes when the program exits with status 0
+    within `timeout` seconds and its output matches (see `compare_output` for `exact` and
+    `float_tolerance`). Cases run concurrently in the sandbox. Bad cases or options raise ValueError.
+    """
+    pairs = _normalise_cases(cases)
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    n = len(pairs)
+    code = _solution_text(solution, extract, language)
+    if code is None:
+        return Verdict.wrong(f"no solution: expected text, got {type(solution).__name__}",
+                             details={"kind": "no_code", "tests": n})
+    if language == "python":
+        problem, _ = _syntax_problem(code)
+        if problem is not None:
+            return Verdict.wrong(f"case 1 of {n} failed: {problem}", details={"kind": "syntax", "tests": n, "passed": 0})
+    box = _sandbox_or_verdict(sandbox)
+    if isinstance(box, Verdict):
+        return box
+    jobs = [{"code": code, "stdin": stdin, "timeout": timeout, "memory_mb": memory_mb, "language": language}
+            for stdin, _ in pairs]
+    try:
+        results = box.run_many(jobs, concurrency=concurrency)
+    except Exception as exc:
+        return Verdict.failed(f"sandbox raised {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
+    outcomes = []
+    for (stdin, expected), result in zip(pairs, results):
+        if result.infrastructure_failed:
+            return Verdict.failed(f"sandbox error: {result.message}", details={"kind": "sandbox_error", "tests": n})
+        outcomes.append(_case_error(result, expected, exact, float_tolerance))
+    passed = sum(error is None for error in outcomes)
+    details = {"tests": n, "passed": passed, "results": [{"ok": e is None, "error": e} for e in outcomes],
+               "backend": results[0].backend if results else ""}
+    if passed == n:
+        return Verdict.right(f"all {n} cases passed", details={**details, "kind": "passed"})
+    index = next(i for i, error in enumerate(outcomes) if error is not None)
+    reason = f"case {index + 1} of {n} failed (input {_shorten(pairs[index][0])}): {outcomes[index]}"
+    if passed:
+        reason += f"; {passed} of {n} passed"
+    return Verdict.wrong(reason, score=passed / n, details={**details, "kind": "failed"})
+
+
+def _case_error(result: ExecResult, expected: str, exact: bool, float_tolerance: float | None) -> str | None:
+    if result.status == "timeout":
+        return f"timed out ({result.message})"
+    if result.status in ("memory", "output_limit"):
+        return f"{result.status.replace('_', ' ')}: {result.message}"
+    if result.status != "ok":
+        last = [line for line in result.stderr.strip().splitlines() if line.strip()][-1:]
+        return f"runtime error ({result.message})" + (f": {last[0][:300]}" if last else "")
+    if compare_output(result.stdout, expected, exact=exact, float_tolerance=float_tolerance):
+        return None
+    return f"wrong output: expected {_shorten(expected)}, got {_shorten(result.stdout)}"

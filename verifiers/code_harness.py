@@ -1,0 +1,690 @@
+"""The trusted side of `check_function`: the program that runs a problem's tests in the sandbox.
+
+A reward for code is only worth something if the solution cannot produce the evidence of passing
+by itself. This harness is built so that it cannot, by construction rather than by vigilance:
+
+* Two processes. The harness runs the TEST code and never executes a line of the solution. The
+  solution runs in a child interpreter started with fork + exec, so its memory holds nothing of the
+  harness's (the tests, the expected values, the nonce); the child serves calls of the solution's
+  functions over a pair of pipes. `candidate` in the tests is a proxy that sends the call.
+* Plain data only. Arguments and return values cross the pipes as tagged JSON that the harness
+  decodes into builtin values (None, bool, int, float, complex, str, bytes, bytearray, list, tuple,
+  set, frozenset, dict, range, Fraction, Decimal, deque, and an iterator over a list). No pickle and
+  no object of the solution's making ever reaches the tests, so no `__eq__` can lie.
+* One result channel. Results are read only from the harness's stdout, as a line that starts with
+  a nonce the host sent on stdin. The child gets /dev/null for stdin, stdout and stderr and keeps
+  no other descriptor than its two pipes; the harness is non-dumpable, so the child can neither
+  ptrace it nor open /proc/<harness>/fd, /mem or /environ. The test code's own prints go to
+  /dev/null, so returned strings cannot reach the result channel either.
+* Nothing to read. The tests arrive on stdin, which the child never holds, and are never written
+  to disk. The harness imports only from directories the solution cannot write.
+* Failing closed. Killing, stopping or starving the harness only ever yields *no* result, which
+  the host scores 0. A call that hangs, dies, or answers with garbage fails its test with an
+  exception tests cannot catch (a BaseException); a fresh child serves the next test, a few times
+  at most. Exceptions the solution raises reach the tests as builtin exception types only.
+
+It runs under the sandbox's interpreter: standard library only, nothing of rlvr. The host
+(`rlvr.verifiers.code`) sends this file as the program and one JSON object on stdin:
+    {"nonce", "solution", "setup", "units": [{"source", "label"}], "bindings": {name: function},
+     "modules": [...], "timeout", "call_timeout"}
+and reads back one line: "<nonce> <json>" with {"kind": "results", "results": [...]} (or
+"setup_error" / "harness_error" when verification itself could not be done).
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import collections
+import decimal
+import fractions
+import json
+import math
+import os
+import select
+import signal
+import struct
+import sys
+import time
+import traceback
+
+PR_SET_DUMPABLE = 4
+#: Largest message either side accepts (a return value of more is a failed call, not a crash).
+MAX_MESSAGE = 16 << 20
+#: Deepest nesting of plain data that crosses the pipes.
+MAX_DEPTH = 300
+#: Most items taken from a returned iterator or generator.
+MAX_ITEMS = 1_000_000
+#: Ints wider than this many bits travel as hex text (JSON readers cap decimal digits).
+WIDE_INT_BITS = 12_000
+#: Fresh solution processes the harness may start after the first one died or hung.
+MAX_RESTARTS = 3
+#: Standard modules the tests may use by name without importing them (MBPP tests lean on the
+#: solution's `import math`); the harness imports them itself, before any solution code runs.
+MODULES = (
+    "array", "bisect", "cmath", "collections", "copy", "datetime", "decimal", "fractions",
+    "functools", "hashlib", "heapq", "itertools", "json", "math", "operator", "random", "re",
+    "statistics", "string", "sys", "typing",
+)
+#: Exceptions from the solution that must not be re-raised in the tests as themselves: they steer
+#: control flow (a StopIteration ends a `for x in map(candidate, ...)` loop early, silently).
+UNSAFE_EXCEPTIONS = frozenset({"StopIteration", "StopAsyncIteration", "GeneratorExit"})
+_LEN = struct.Struct(">I")
+
+
+# -- plain-data codec ---------------------------------------------------------------------------
+def encode(value, depth=0):
+    """`value` as JSON-ready plain data; TypeError for anything that is not plain data."""
+    if depth > MAX_DEPTH:
+        raise ValueError("data nested too deeply")
+    kind = type(value)
+    if value is None or kind is bool or kind is str:
+        return value
+    if kind is int:
+        return value if value.bit_length() <= WIDE_INT_BITS else {"$int": hex(value)}
+    if kind is float:
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    depth += 1
+    if kind is list:
+        return [encode(item, depth) for item in value]
+    if kind is tuple:
+        return {"$tuple": [encode(item, depth) for item in value]}
+    if kind is dict:
+        return {"$dict": [[encode(k, depth), encode(v, depth)] for k, v in value.items()]}
+    if kind is set or kind is frozenset:
+        return {"$" + kind.__name__: [encode(item, depth) for item in value]}
+    if kind is bytes or kind is bytearray:
+        return {"$" + kind.__name__: base64.b64encode(value).decode("ascii")}
+    if kind is complex:
+        return {"$complex": [encode(value.real, depth), encode(value.imag, depth)]}
+    if kind is range:
+        return {"$range": [value.start, value.stop, value.step]}
+    if kind is fractions.Fraction:
+        return {"$fraction": [encode(value.numerator, depth), encode(value.denominator, depth)]}
+    if kind is decimal.Decimal:
+        return {"$decimal": str(value)}
+    if kind is collections.deque:
+        return {"$deque": [encode(item, depth) for item in value]}
+    return _encode_lenient(value, depth)
+
+
+def _encode_lenient(value, depth):
+    """Subclasses of plain types and iterators, as the plain value they stand for."""
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return encode(int.__int__(value), depth)
+    if isinstance(value, float):
+        return encode(float.__float__(value), depth)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, tuple):  # namedtuples among them
+        return encode(tuple(tuple.__iter__(value)), depth)
+    if isinstance(value, list):
+        return encode(list(list.__iter__(value)), depth)
+    if isinstance(value, dict):  # OrderedDict, defaultdict, Counter
+        return encode(dict(dict.items(value)), depth)
+    if isinstance(value, (set, frozenset)):
+        return encode(set(value), depth)
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return encode(value.tolist(), depth)
+    if hasattr(type(value), "__next__") and hasattr(type(value), "__iter__"):
+        items = []
+        for item in value:
+            if len(items) >= MAX_ITEMS:
+                raise ValueError(f"an iterator of more than {MAX_ITEMS} items")
+            items.append(encode(item, depth))
+        return {"$iter": items}
+    raise TypeError(f"a {type(value).__name__} object")
+
+
+def decode(data, depth=0):
+    """Plain data back from JSON. Accepts any JSON; anything malformed raises ValueError."""
+    if depth > MAX_DEPTH:
+        raise ValueError("data nested too deeply")
+    kind = type(data)
+    if data is None or kind is bool or kind is int or kind is float or kind is str:
+        return data
+    depth += 1
+    if kind is list:
+        return [decode(item, depth) for item in data]
+    if kind is not dict or len(data) != 1:
+        raise ValueError("malformed value")
+    ((tag, body),) = data.items()
+    if tag in ("$int", "$float", "$decimal", "$bytes", "$bytearray"):
+        if type(body) is not str:
+            raise ValueError(f"malformed {tag}")
+        if tag == "$int":
+            return int(body, 16)
+        if tag == "$float":
+            if body not in ("nan", "inf", "-inf"):
+                raise ValueError("malformed $float")
+            return float(body)
+        if tag == "$decimal":
+            return decimal.Decimal(body)
+        raw = base64.b64decode(body.encode("ascii"), validate=True)
+        return raw if tag == "$bytes" else bytearray(raw)
+    if type(body) is not list:
+        raise ValueError(f"malformed {tag}")
+    items = [decode(item, depth) for item in body]
+    if tag == "$tuple":
+        return tuple(items)
+    if tag == "$set":
+        return set(items)
+    if tag == "$frozenset":
+        return frozenset(items)
+    if tag == "$deque":
+        return collections.deque(items)
+    if tag == "$iter":
+        return iter(items)
+    if tag == "$dict":
+        if not all(type(pair) is list and len(pair) == 2 for pair in items):
+            raise ValueError("malformed $dict")
+        return {key: value for key, value in items}
+    if len(items) != {"$complex": 2, "$fraction": 2, "$range": 3}.get(tag, -1):
+        raise ValueError(f"unknown or malformed tag {tag!r}")
+    if tag == "$complex":
+        if not all(type(part) in (int, float) for part in items):
+            raise ValueError("malformed $complex")
+        return complex(items[0], items[1])
+    if not all(type(part) is int for part in items):
+        raise ValueError(f"malformed {tag}")
+    if tag == "$fraction":
+        return fractions.Fraction(items[0], items[1])
+    return range(*items)
+
+
+# -- framing ------------------------------------------------------------------------------------
+class ChannelTimeout(Exception):
+    """The other side did not answer in time."""
+
+
+class ChannelClosed(Exception):
+    """The other side closed its end (it died, or dropped the pipe)."""
+
+
+def send_message(fd, message, deadline=None):
+    data = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
+    if len(data) > MAX_MESSAGE:
+        raise ValueError(f"a message of {len(data)} bytes (more than {MAX_MESSAGE})")
+    view = memoryview(_LEN.pack(len(data)) + data)
+    while view:
+        if deadline is not None:
+            _wait(fd, deadline, write=True)
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            continue
+        except (BrokenPipeError, ConnectionResetError):
+            raise ChannelClosed("the other side closed its pipe") from None
+        view = view[written:]
+
+
+def recv_message(fd, deadline=None):
+    size = _LEN.unpack(_read_exact(fd, _LEN.size, deadline))[0]
+    if size > MAX_MESSAGE:
+        raise ValueError(f"a message of {size} bytes (more than {MAX_MESSAGE})")
+    return json.loads(_read_exact(fd, size, deadline))
+
+
+def _wait(fd, deadline, write=False):
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise ChannelTimeout()
+    ready = select.select([], [fd], [], remaining)[1] if write else select.select([fd], [], [], remaining)[0]
+    if not ready:
+        raise ChannelTimeout()
+
+
+def _read_exact(fd, size, deadline):
+    buffer = bytearray()
+    while len(buffer) < size:
+        if deadline is not None:
+            _wait(fd, deadline)
+        try:
+            chunk = os.read(fd, min(size - len(buffer), 1 << 20))
+        except BlockingIOError:
+            continue
+        if not chunk:
+            raise ChannelClosed("the other side closed its pipe")
+        buffer += chunk
+    return bytes(buffer)
+
+
+# -- small helpers ------------------------------------------------------------------------------
+def _prctl(option, value):
+    try:
+        import ctypes  # only the harness needs it; the child is spared the import
+
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def safe_repr(value, limit=200):
+    try:
+        text = repr(value)
+    except BaseException:  # noqa: BLE001 - e.g. an int too wide to print
+        text = f"<unprintable {type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(exc):
+    """'TypeError: message' for an exception, on one line and short."""
+    try:
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    except BaseException:  # noqa: BLE001
+        text = type(exc).__name__
+    text = " | ".join(line.strip() for line in text.splitlines() if line.strip())
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _lock_down_fds(keep):
+    """stdin/stdout/stderr to /dev/null; every descriptor but `keep` closed."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        if null != fd:
+            os.dup2(null, fd)
+    start = 3
+    for fd in sorted(set(keep)):
+        if fd >= start:
+            os.closerange(start, fd)
+            start = fd + 1
+    os.closerange(start, 1 << 16)
+    for fd in keep:
+        os.set_inheritable(fd, True)
+
+
+# -- the untrusted side: serves calls of the solution -------------------------------------------
+def child_main(request_fd, reply_fd):
+    """Load the solution when asked, then answer calls. Everything here is in the solution's reach."""
+    namespace = {"__name__": "solution", "__builtins__": builtins}
+    while True:
+        try:
+            message = recv_message(request_fd)
+        except (ChannelClosed, ValueError):
+            os._exit(0)
+        op = message.get("op")
+        if op == "load":
+            try:
+                exec(compile(message["source"], "<solution>", "exec"), namespace)
+                reply = {"op": "loaded"}
+            except BaseException as exc:  # noqa: BLE001 - SystemExit too: a solution may not leave
+                reply = {"op": "load_error", "error": describe(exc)}
+        elif op == "call":
+            reply = _serve_call(namespace, message)
+        else:
+            reply = {"op": "error", "error": f"unknown op {op!r}"}
+        try:
+            send_message(reply_fd, reply)
+        except ValueError as exc:
+            send_message(reply_fd, {"op": "reply", "id": message.get("id"), "unsupported": str(exc)})
+
+
+def _serve_call(namespace, message):
+    name = message["name"]
+    function = namespace.get(name) if name else None
+    if not callable(function):
+        what = f"no function {name!r}" if name else "no function to test (pass entry_point)"
+        return {"op": "reply", "id": message["id"], "raised": ["NameError", f"the solution defines {what}"]}
+    try:
+        args = [decode(arg) for arg in message["args"]]
+        kwargs = {key: decode(value) for key, value in message["kwargs"].items()}
+        result = function(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001
+        return {"op": "reply", "id": message["id"], "raised": [type(exc).__name__, describe(exc)]}
+    try:
+        return {"op": "reply", "id": message["id"], "value": encode(result)}
+    except BaseException as exc:  # noqa: BLE001
+        return {"op": "reply", "id": message["id"],
+                "unsupported": exc.args[0] if isinstance(exc, TypeError) and exc.args else describe(exc)}
+
+
+# -- the trusted side ---------------------------------------------------------------------------
+class SolutionFault(BaseException):
+    """A call of the solution failed as a process (died, hung, garbled); tests cannot catch it."""
+
+
+class SolutionError(Exception):
+    """The solution raised an exception that is not re-raised as itself (not a builtin one)."""
+
+
+class SolutionFunction:
+    """Stands for one function of the solution in the tests: calling it calls the child."""
+
+    def __init__(self, harness, name):
+        self._harness = harness
+        self.__name__ = name or "candidate"
+
+    def __call__(self, *args, **kwargs):
+        return self._harness.call(self.__name__, args, kwargs)
+
+    def __repr__(self):
+        return f"<solution function {self.__name__}>"
+
+
+def _solution_exception(name, message):
+    """The exception the tests see when the solution raised `name: message`."""
+    cls = getattr(builtins, name, None) if type(name) is str else None
+    text = message if type(message) is str else ""
+    prefix = f"{name}: "
+    text = text[len(prefix):] if text.startswith(prefix) else text
+    if (isinstance(cls, type) and issubclass(cls, Exception) and name not in UNSAFE_EXCEPTIONS):
+        try:
+            return cls(text)
+        except Exception:  # noqa: BLE001 - e.g. UnicodeDecodeError wants five arguments
+            pass
+    return SolutionError(f"{safe_repr(name, 80)}: {text}")
+
+
+class Child:
+    """One solution process: started with fork + exec, so that it inherits no memory of ours."""
+
+    def __init__(self, program):
+        self.program = program
+        request_r, self.request_w = os.pipe()
+        self.reply_r, reply_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _lock_down_fds((request_r, reply_w))
+                os.setpgid(0, 0)
+                for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, signal.SIG_DFL)
+                argv = [sys.executable, "-I", "-c", program, "--child", str(request_r), str(reply_w)]
+                os.execv(sys.executable, argv)
+            finally:
+                os._exit(127)
+        self.pid = pid
+        os.close(request_r)
+        os.close(reply_w)
+        os.set_blocking(self.request_w, False)
+        self.exit_status = None
+
+    def send(self, message, deadline):
+        send_message(self.request_w, message, deadline)
+
+    def recv(self, deadline):
+        return recv_message(self.reply_r, deadline)
+
+    def ended(self):
+        """How the process ended, after its pipe closed (it is killed if it lingers)."""
+        status = None
+        for _ in range(20):
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return "ended"
+            if done:
+                break
+            time.sleep(0.005)
+        else:
+            self.kill()
+            return "closed its channel"
+        self.pid = None
+        code = os.waitstatus_to_exitcode(status)
+        if code < 0:
+            try:
+                return f"killed by signal {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exited with code {code}"
+
+    def kill(self):
+        if self.pid is not None:
+            for target in (-self.pid, self.pid):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.pid = None
+        for fd in (self.request_w, self.reply_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.request_w = self.reply_r = -1
+
+
+class Harness:
+    """Runs the test units in order against a solution served by a `Child`."""
+
+    def __init__(self, payload, program):
+        self.program = program
+        self.solution = payload["solution"]
+        self.timeout = float(payload["timeout"])
+        self.call_timeout = payload.get("call_timeout")
+        self.deadline = time.monotonic() + self.timeout
+        self.child = None
+        self.loaded = False
+        self.starts = 0
+        self.fatal = None  # set once the solution cannot serve calls any more
+        self.fault = None  # set when a call failed as a process during the current unit
+        self.calls = 0
+        self.last_call = None
+        self.namespace = {"__name__": "__tests__", "__builtins__": builtins}
+        for name in payload.get("modules", ()):
+            if name in MODULES and name in sys.modules:
+                self.namespace[name] = sys.modules[name]
+        for name, target in payload.get("bindings", {}).items():
+            self.namespace[name] = SolutionFunction(self, target)
+
+    # -- the solution process ---------------------------------------------------------------
+    def _start_child(self):
+        if self.starts > MAX_RESTARTS:
+            self.fatal = f"the solution process failed {self.starts} times; no more restarts"
+            return
+        self.starts += 1
+        self.loaded = False
+        self.child = Child(self.program)
+        try:
+            self.child.send({"op": "load", "source": self.solution}, self.deadline)
+        except (ChannelClosed, ChannelTimeout):
+            pass  # found out when the reply is awaited
+
+    def _await_load(self):
+        try:
+            reply = self.child.recv(self.deadline)
+        except ChannelTimeout:
+            self._drop_child()
+            self.fatal = f"loading the solution did not finish within the time limit ({self.timeout:g}s)"
+            return
+        except ChannelClosed:
+            how = self.child.ended()
+            self._drop_child()
+            self.fatal = f"the solution process {how} while loading the solution"
+            return
+        except ValueError as exc:
+            self._drop_child()
+            self.fatal = f"the solution process sent a malformed message while loading ({exc})"
+            return
+        if type(reply) is dict and reply.get("op") == "loaded":
+            self.loaded = True
+            return
+        error = reply.get("error") if type(reply) is dict else None
+        self._drop_child()
+        self.fatal = f"the solution failed to load: {safe_repr(error, 500) if type(error) is not str else error[:500]}"
+
+    def _drop_child(self):
+        if self.child is not None:
+            self.child.kill()
+            self.child = None
+
+    def _fail(self, message):
+        self.fault = message
+        raise SolutionFault(message)
+
+    # -- one call -----------------------------------------------------------------------------
+    def call(self, name, args, kwargs):
+        text = f"{name}({', '.join([safe_repr(a, 80) for a in args] + [f'{k}={safe_repr(v, 80)}' for k, v in kwargs.items()])})"
+        if len(text) > 200:
+            text = text[:197] + "..."
+        self.last_call = (text, None)
+        try:
+            message = {"op": "call", "id": self.calls + 1, "name": name,
+                       "args": [encode(arg) for arg in args],
+                       "kwargs": {str(key): encode(value) for key, value in kwargs.items()}}
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise TypeError(f"cannot pass {exc} to the solution: only plain data crosses into it") from None
+        self.calls += 1
+        if self.fatal is None and self.child is None:
+            self._start_child()
+        if self.fatal is None and not self.loaded:
+            self._await_load()
+        if self.fatal is not None:
+            self._fail(self.fatal)
+        deadline = self.deadline
+        if self.call_timeout is not None:
+            deadline = min(deadline, time.monotonic() + float(self.call_timeout))
+        try:
+            self.child.send(message, deadline)
+            while True:
+                reply = self.child.recv(deadline)
+                if type(reply) is dict and type(reply.get("id")) is int and reply["id"] < message["id"]:
+                    continue  # a late answer to a call that already failed
+                break
+        except ChannelTimeout:
+            self._drop_child()
+            limit = self.call_timeout if self.call_timeout is not None else self.timeout
+            self._fail(f"{text} did not return within the time limit ({float(limit):g}s)")
+        except ChannelClosed:
+            how = self.child.ended()
+            self._drop_child()
+            self._fail(f"the solution process {how} during {text}")
+        except (ValueError, RecursionError, MemoryError) as exc:
+            self._drop_child()
+            self._fail(f"the solution process sent a malformed reply to {text} ({describe(exc)})")
+        return self._result(reply, message["id"], text)
+
+    def _result(self, reply, call_id, text):
+        if type(reply) is not dict or reply.get("id") != call_id:
+            self._drop_child()
+            self._fail(f"the solution process sent a malformed reply to {text}")
+        if "value" in reply:
+            try:
+                value = decode(reply["value"])
+            except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+                self._drop_child()
+                self._fail(f"the solution process sent a malformed value for {text} ({describe(exc)})")
+            self.last_call = (text, safe_repr(value))
+            return value
+        if "raised" in reply and type(reply["raised"]) is list and len(reply["raised"]) == 2:
+            name, detail = reply["raised"]
+            raise _solution_exception(name, detail)
+        if "unsupported" in reply:
+            what = reply["unsupported"]
+            what = what[:200] if type(what) is str else "an unsupported object"
+            self._fail(f"{text} returned {what}, which cannot leave the sandbox: only plain data "
+                       "(numbers, strings, bytes, None, and lists, tuples, sets, dicts of them) is checked")
+        self._drop_child()
+        self._fail(f"the solution process sent a malformed reply to {text}")
+
+    # -- the tests ------------------------------------------------------------------------------
+    def run_setup(self, source):
+        """Run the tests' module-level setup; returns an error text when it failed."""
+        if not source.strip():
+            return None
+        calls_before = self.calls
+        try:
+            exec(compile(source, "<test setup>", "exec"), self.namespace)
+        except BaseException as exc:  # noqa: BLE001
+            return ("solution" if self.calls > calls_before else "tests", describe(exc))
+        return None
+
+    def run_units(self, units):
+        results = []
+        for unit in units:
+            self.fault = None
+            self.last_call = None
+            if time.monotonic() >= self.deadline:
+                results.append({"ok": False, "error": f"not run: the time limit ({self.timeout:g}s) was used up"})
+                continue
+            error = None
+            try:
+                exec(compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec"), self.namespace)
+            except SolutionFault as exc:
+                error = str(exc)
+            except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised
+                error = describe(exc)
+                if isinstance(exc, AssertionError) and self.last_call and self.last_call[1] is not None:
+                    error += f" ({self.last_call[0]} returned {self.last_call[1]})"
+            if error is None and self.fault is not None:
+                error = self.fault  # the test swallowed a failed call: still a failure
+            results.append({"ok": error is None, "error": error})
+        return results
+
+    def close(self):
+        self._drop_child()
+
+
+def _import_paths_cleaned():
+    """Drop import paths the solution could write (the work dir, /tmp): we import only trusted code."""
+    keep = []
+    for path in sys.path:
+        if path and os.path.isabs(path) and os.path.exists(path) and not os.access(path, os.W_OK):
+            keep.append(path)
+    sys.path[:] = keep
+    sys.path_importer_cache.clear()
+
+
+def harness_main(program_path):
+    _prctl(PR_SET_DUMPABLE, 0)  # the child may not ptrace us or read our /proc files
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
+                signal.SIGALRM):
+        signal.signal(sig, signal.SIG_DFL)  # a signal from the child kills us: no result, score 0
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a closed pipe is an error we handle
+    with open(program_path, encoding="utf-8") as handle:
+        program = handle.read()
+    for name in MODULES:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    _import_paths_cleaned()
+    chunks = []
+    while True:
+        chunk = os.read(0, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    payload = json.loads(b"".join(chunks))
+    null = os.open(os.devnull, os.O_RDWR)
+    result_fd = os.dup(1)
+    os.dup2(null, 0)
+    os.dup2(null, 1)  # prints of the tests (which may show returned values) go nowhere
+    os.close(null)
+    os.chdir("/")
+    nonce = payload.pop("nonce")
+    harness = None
+    try:
+        harness = Harness(payload, program)
+        harness._start_child()  # loads while the setup runs
+        problem = harness.run_setup(payload.get("setup", ""))
+        if problem is not None and problem[0] == "tests":
+            outcome = {"kind": "setup_error", "error": problem[1]}
+        elif problem is not None:
+            error = f"the test setup failed calling the solution: {problem[1]}"
+            outcome = {"kind": "results", "results": [{"ok": False, "error": error}] * len(payload["units"])}
+        else:
+            outcome = {"kind": "results", "results": harness.run_units(payload["units"])}
+        outcome["starts"] = harness.starts
+    except BaseException:  # noqa: BLE001 - a fault of ours: say so, never a score
+        outcome = {"kind": "harness_error", "error": traceback.format_exc()[-2000:]}
+    finally:
+        if harness is not None:
+            harness.close()
+    line = f"{nonce} {json.dumps(outcome, separators=(',', ':'))}\n".encode()
+    while line:
+        line = line[os.write(result_fd, line):]
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 4 and sys.argv[1] == "--child":
+        child_main(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        harness_main(globals().get("__file__") or sys.argv[0])
