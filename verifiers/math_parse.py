@@ -468,8 +468,10 @@ class _Parser:
                     base = self.read_arg()
                 if self.at("("):
                     arg = self.parse_atom()
-                else:
+                else:  # \sin 2x is sin(2x): the argument runs over a product of numbers and letters
                     arg = self.parse_power()
+                    while self.peek() is not None and self.peek()[0] in ("num", "sym"):
+                        arg = ("mul", arg, self.parse_power())
                 if isinstance(arg, tuple) and arg[0] == "seq" and name in ("gcd", "lcm", "max", "min"):
                     node = ("func", name, arg[3])
                 elif name in ("log", "lg", "ln"):
