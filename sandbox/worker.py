@@ -104,7 +104,10 @@ class Worker:
         os.dup2(null, 0)
         os.dup2(2, 1)  # stray prints from the worker go to its stderr, never into the protocol
         os.close(null)
-        os.environ.clear()  # once here, so that each child only sets its few variables
+        # The environment every job sees, set once: a forked child inherits it at no cost.
+        os.environ.clear()
+        os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": tmpdir,
+                           "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"})
         _prctl(PR_SET_DUMPABLE, 0)  # jobs may not ptrace us or read our memory
         if mode == "host":
             _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a job come back to us to be killed
@@ -135,7 +138,7 @@ class Worker:
 
     # -- one job --------------------------------------------------------------------------------
     def run_job(self, job: dict) -> dict:
-        workdir = job.get("workdir") or self.workdir
+        workdir = self.workdir
         self.clean(workdir)
         os.makedirs(workdir, exist_ok=True)
         program = os.path.join(workdir, job["filename"])
@@ -182,14 +185,13 @@ class Worker:
         return fd
 
     def _child(self, job, workdir, program, stdin_fd, out_w, err_w) -> None:
+        """In the forked child: become the job's process, with its limits, then run it."""
         try:
             os.setsid()
             os.dup2(stdin_fd, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
             os.closerange(3, 65536)  # the control pipes among them: no forged results
-            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-                signal.signal(sig, signal.SIG_DFL)
             if self.job_uid is not None:
                 os.setgroups([])
                 os.setgid(self.job_uid)
@@ -206,12 +208,13 @@ class Worker:
                 resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"], limits["max_processes"]))
             resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
             os.chdir(workdir)
-            env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": self.tmpdir,
-                   "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "0"}
             if job["warm"]:
-                self._exec_python_here(program, workdir, env)
+                self._exec_python_here(job["code"], program, workdir)
+            # Python ignores SIGPIPE and SIGXFSZ; an exec'd program expects the defaults.
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(sig, signal.SIG_DFL)
             argv = list(job["argv"]) + [program]
-            os.execvpe(argv[0], argv, env)
+            os.execvpe(argv[0], argv, dict(os.environ))
         except BaseException:  # noqa: BLE001 - report anything, then die
             try:
                 os.write(2, traceback.format_exc().encode())
@@ -219,18 +222,17 @@ class Worker:
                 os._exit(126)
 
     @staticmethod
-    def _exec_python_here(program: str, workdir: str, env: dict) -> None:
-        """Run the program in this (forked) interpreter as `python3 program` would."""
-        os.environ.update(env)  # the worker cleared its environment when it started
-        sys.stdin = open(0, "r", closefd=False, encoding="utf-8", errors="surrogateescape")
-        sys.stdout = open(1, "w", closefd=False, encoding="utf-8", errors="backslashreplace")
-        sys.stderr = open(2, "w", closefd=False, encoding="utf-8", errors="backslashreplace")
+    def _exec_python_here(source: str, program: str, workdir: str) -> None:
+        """Run the program in this (forked) interpreter as `python3 program` would.
+
+        The worker's environment, signal dispositions and sys.std* objects are already what a
+        fresh interpreter would have (their buffers are empty: the worker never used them), and
+        fds 0-2 now point at the job's streams, so nothing needs rebuilding here.
+        """
         sys.argv = [program]
         sys.path[0:0] = [workdir]
         code = 0
         try:
-            with open(program, "rb") as handle:
-                source = handle.read()
             namespace = {"__name__": "__main__", "__file__": program, "__builtins__": __builtins__}
             exec(compile(source, program, "exec"), namespace)
         except SystemExit as exc:
