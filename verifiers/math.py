@@ -28,8 +28,13 @@ Every Verdict carries `details["kind"]`, one of:
 Model output never raises: any text gets a Verdict. A bad *gold* answer raises `GoldAnswerError`
 in `validate_gold` (call it when loading a dataset) and gives a kind "error" Verdict at reward time.
 
-Conventions (percent, decimals, hedging, intervals, ...) are listed in `math_compare`,
-`math_normalize` and docs/verifiers.md.
+Conventions in brief (details in `math_compare`, `math_normalize` and docs/verifiers.md):
+`1,000` = `1{,}000` = 1000; `50\\%` = `50` = `0.5`; a decimal with >= 3 significant digits equals an
+exact value it correctly rounds (`0.333` = `1/3`, `3.14` = `\\pi`; `0.33` != `1/3`); `2\\frac12` = 5/2;
+`30^\\circ` = 30; unit words and currency are dropped; `x = 3` = `3`; equations equal when
+proportional; `x > 3` = `(3, \\infty)`; `(1,2]` != `(1,2)`; bare lists, sets and "or" lists are
+unordered, tuples ordered; `\\pm a` is {a, -a}; several different values where one is asked is
+"hedged" (wrong); `e` and `i` are Euler's number and the imaginary unit; A-E golds are choices.
 """
 
 from __future__ import annotations
