@@ -1,0 +1,358 @@
+"""The code verifier: extraction, test planning, output comparison, the plain-data codec, and
+check_function / check_io end to end on every sandbox backend (HumanEval- and MBPP-like problems
+written for these tests)."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from conftest import get_sandbox
+from rlvr.sandbox import BACKENDS, Sandbox, SandboxUnavailable
+from rlvr.verifiers.code import check_function, check_functions, check_io, compare_output, extract_code
+from rlvr.verifiers.code_harness import decode, encode
+from rlvr.verifiers.code_plan import plan_tests
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def box(request):
+    """One sandbox per backend, shared by this module's tests."""
+    return get_sandbox(request.param, timeout=5, memory_mb=256, max_processes=32,
+                       max_output_bytes=100_000, max_file_mb=8)
+
+
+# -- extract_code ---------------------------------------------------------------------------------
+ANSWER = """Let me think.
+```python
+def f(x):
+    return 1
+```
+Better:
+```py
+def f(x):
+    return 2
+```
+And a shell aside:
+```bash
+echo hi
+```
+"""
+
+
+def test_extract_last_python_block_by_default():
+    assert extract_code(ANSWER) == "def f(x):\n    return 2"
+
+
+def test_extract_first_all_and_raw():
+    assert extract_code(ANSWER, mode="first") == "def f(x):\n    return 1"
+    assert extract_code(ANSWER, mode="all") == "def f(x):\n    return 1\n\ndef f(x):\n    return 2"
+    assert extract_code(ANSWER, mode="raw") == ANSWER
+    assert extract_code(ANSWER, language="bash") == "echo hi"
+
+
+def test_extract_without_fence_gives_raw_text_or_nothing():
+    assert extract_code("def f(): pass") == "def f(): pass"
+    assert extract_code("no code here", fallback_raw=False) == ""
+
+
+def test_extract_untagged_and_unclosed_fences():
+    assert extract_code("```\nx = 1\n```") == "x = 1"
+    assert extract_code("text\n```python\ndef g():\n    return 3\n") == "def g():\n    return 3"
+    assert extract_code("````python\nprint('```')\n````") == "print('```')"
+
+
+def test_extract_rejects_bad_mode():
+    with pytest.raises(ValueError, match="extraction mode"):
+        extract_code("x", mode="middle")
+
+
+# -- plan_tests -----------------------------------------------------------------------------------
+HUMANEVAL_TESTS = '''
+METADATA = {"author": "test"}
+
+
+def check(candidate):
+    assert candidate(2) == 4
+    x = candidate(3)
+    assert x == 9, "three"
+    for n in range(5):
+        assert candidate(n) == n * n
+'''
+
+
+def test_plan_splits_check_body_into_units():
+    plan = plan_tests(HUMANEVAL_TESTS, "square")
+    assert len(plan.units) == 3
+    assert "x = candidate(3)" in plan.units[1].source and "assert x == 9" in plan.units[1].source
+    assert plan.units[0].label.startswith("line 6: assert candidate(2) == 4")
+    assert plan.bindings == {"candidate": "square"}
+    assert "METADATA" in plan.setup and "def check" not in plan.setup
+
+
+def test_plan_mbpp_list_and_free_names():
+    plan = plan_tests(["assert math.isclose(area(1), 3.14159, rel_tol=1e-3)",
+                       "assert set(common([1, 2], [2])) == {2}"])
+    assert len(plan.units) == 2
+    assert plan.bindings == {"area": "area", "common": "common"}  # never `set`, a builtin
+    assert plan.modules == ("math",)
+
+
+def test_plan_falls_back_to_one_unit_when_body_cannot_be_split():
+    tests = "def check(candidate):\n    if candidate(1) != 1:\n        return\n    assert candidate(2) == 2\n"
+    plan = plan_tests(tests, "f")
+    assert [u.source for u in plan.units] == ["check(candidate)"]
+    assert "def check" in plan.setup
+
+
+def test_plan_entry_point_from_check_call_or_solution():
+    assert plan_tests(HUMANEVAL_TESTS + "\ncheck(square)\n").entry_point == "square"
+    plan = plan_tests(HUMANEVAL_TESTS, solution_defines=["helper", "square"])
+    assert plan.bindings["candidate"] == "square"
+
+
+def test_plan_rejects_bad_tests():
+    with pytest.raises(ValueError, match="do not parse"):
+        plan_tests("assert (")
+    with pytest.raises(ValueError, match="no assert"):
+        plan_tests("x = 1")
+    with pytest.raises(ValueError, match="list of assert strings"):
+        plan_tests(42)
+
+
+# -- compare_output -------------------------------------------------------------------------------
+def test_compare_output_whitespace_tolerant_by_default():
+    assert compare_output("1  2 \n3\n\n", "1 2\n3")
+    assert compare_output("\n1 2\r\n", "1 2\n")
+    assert not compare_output("1 2 3\n", "1 2\n3\n")
+    assert not compare_output("12\n", "1 2\n")
+
+
+def test_compare_output_exact_and_float_tolerance():
+    assert not compare_output("3\n", "3", exact=True)
+    assert compare_output("3\n", "3\n", exact=True)
+    assert not compare_output("0.3333\n", "0.333333\n")
+    assert compare_output("0.3333\n", "0.333333\n", float_tolerance=1e-3)
+    assert not compare_output("abc\n", "0.3\n", float_tolerance=1.0)
+
+
+# -- codec ----------------------------------------------------------------------------------------
+ROUND_TRIP = [
+    None, True, False, 0, -7, 10**5000, -(10**5000), 1.5, -0.0, float("inf"), float("-inf"), "héllo",
+    b"\x00\xff", bytearray(b"ab"), 3 + 4j, [1, [2, [3]]], (1, "a", (2.5,)), {1, 2}, frozenset({"x"}),
+    {"a": 1, (1, 2): [3]}, range(1, 10, 2), Fraction(3, 7), Decimal("1.10"), deque([1, 2]),
+]
+
+
+@pytest.mark.parametrize("value", ROUND_TRIP, ids=lambda v: type(v).__name__)
+def test_codec_round_trips_plain_data(value):
+    import json
+
+    back = decode(json.loads(json.dumps(encode(value))))
+    assert type(back) is type(value) and back == value
+
+
+def test_codec_nan_and_iterators_and_subclasses():
+    import json
+    from collections import Counter, namedtuple
+
+    assert math.isnan(decode(json.loads(json.dumps(encode(float("nan"))))))
+    assert list(decode(encode(x for x in range(3)))) == [0, 1, 2]
+    point = namedtuple("Point", "x y")(1, 2)
+    assert type(decode(encode(point))) is tuple
+    assert decode(encode(Counter("aab"))) == {"a": 2, "b": 1}
+    with pytest.raises(TypeError):
+        encode(object())
+
+
+@pytest.mark.parametrize("bad", [{"$tuple": 1}, {"a": 1, "b": 2}, {"$float": "1e999x"},
+                                 {"$dict": [[[1], 2]]}, {"$eval": "os.system('x')"}, {"$range": [1]},
+                                 {"$set": [[1]]}])
+def test_codec_rejects_malformed_data(bad):
+    with pytest.raises((ValueError, TypeError)):
+        decode(bad)
+
+
+# -- check_function end to end --------------------------------------------------------------------
+SQUARE = "def square(x):\n    return x * x\n"
+
+
+def test_humaneval_style_correct_and_wrong(box):
+    verdict = check_function(SQUARE, HUMANEVAL_TESTS, "square", sandbox=box)
+    assert verdict.correct and verdict.score == 1.0 and verdict.error is None, verdict.reason
+    wrong = check_function("def square(x):\n    return x + x\n", HUMANEVAL_TESTS, "square", sandbox=box)
+    # 2+2 == 4 passes; 3+3 != 9 fails; the loop fails at n=1
+    assert not wrong.correct and wrong.score == pytest.approx(1 / 3)
+    assert wrong.reason.startswith("test 2 of 3 failed (line 8: assert x == 9, 'three')")
+    assert "AssertionError: three" in wrong.reason and "square(3) returned 6" in wrong.reason
+
+
+def test_model_text_with_fences_is_extracted(box):
+    text = "Here you go:\n```python\n" + SQUARE + "```\nDone."
+    assert check_function(text, HUMANEVAL_TESTS, "square", sandbox=box).correct
+
+
+MBPP_TESTS = [
+    "assert similar_elements((3, 4, 5, 6), (5, 7, 4, 10)) == (4, 5)",
+    "assert similar_elements((1, 2, 3, 4), (5, 4, 3, 7)) == (3, 4)",
+    "assert similar_elements((11, 12, 14, 13), (17, 15, 14, 13)) == (13, 14)",
+]
+
+
+def test_mbpp_style_fractional_scores(box):
+    right = "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b)))\n"
+    assert check_function(right, MBPP_TESTS, sandbox=box).correct
+    # Unsorted tuples: (4, 5) happens to come out sorted, the others do not in general; make it certain
+    half = "def similar_elements(a, b):\n    r = sorted(set(a) & set(b))\n    return tuple(r) if r[0] < 5 else tuple(r[::-1])\n"
+    verdict = check_function(half, MBPP_TESTS, sandbox=box)
+    assert verdict.score == pytest.approx(2 / 3) and not verdict.correct
+    assert verdict.reason.startswith("test 3 of 3 failed") and "returned (14, 13)" in verdict.reason
+
+
+RETURN_TYPES = """
+def check(candidate):
+    assert candidate("float") == 0.5
+    assert math.isclose(candidate("sqrt"), 2 ** 0.5)
+    assert candidate("tuple") == (1, "a")
+    assert candidate("grid") == [[1, 2], [3, 4]]
+    assert candidate("none") is None
+    assert candidate("str") == "abc"
+    assert candidate("dict") == {"k": [1, 2]}
+    assert candidate("set") == {1, 2}
+    assert candidate("bool") is True
+    assert list(candidate("gen")) == [0, 1, 2]
+    assert candidate("nan") != candidate("nan")
+"""
+RETURN_TYPES_SOLUTION = """
+import math
+def pick(kind):
+    return {"float": 0.5, "sqrt": math.sqrt(2), "tuple": (1, "a"), "grid": [[1, 2], [3, 4]],
+            "none": None, "str": "abc", "dict": {"k": [1, 2]}, "set": {1, 2}, "bool": True,
+            "gen": (i for i in range(3)), "nan": float("nan")}[kind]
+"""
+
+
+def test_plain_data_return_types(box):
+    verdict = check_function(RETURN_TYPES_SOLUTION, RETURN_TYPES, "pick", sandbox=box)
+    assert verdict.correct, verdict.reason
+    assert verdict.details["tests"] == 11
+
+
+def test_solution_exceptions_reach_tests_as_builtin_types(box):
+    tests = """
+def check(candidate):
+    try:
+        candidate(-1)
+        raise AssertionError("no error for -1")
+    except ValueError as exc:
+        assert "negative" in str(exc)
+    assert candidate(4) == 2
+"""
+    solution = "def root(n):\n    if n < 0:\n        raise ValueError('negative input')\n    return int(n ** 0.5)\n"
+    assert check_function(solution, tests, "root", sandbox=box).correct
+    crash = check_function("def root(n):\n    return 1 // 0\n", tests, "root", sandbox=box)
+    assert crash.score == 0 and "ZeroDivisionError" in crash.reason
+
+
+def test_failures_have_reasons(box):
+    tests = ["assert f(1) == 1", "assert f(2) == 2"]
+    syntax = check_function("def f(x) return x", tests, sandbox=box)
+    assert syntax.score == 0 and "does not parse" in syntax.reason and syntax.error is None
+    missing = check_function("def g(x):\n    return x\n", tests, sandbox=box)
+    assert missing.score == 0 and "defines no function 'f'" in missing.reason
+    load = check_function("import no_such_module_xyz\ndef f(x):\n    return x\n", tests, sandbox=box)
+    assert load.score == 0 and "failed to load" in load.reason and "no_such_module_xyz" in load.reason
+    odd = check_function("def f(x):\n    return object()\n", tests, sandbox=box)
+    assert odd.score == 0 and "cannot leave the sandbox" in odd.reason
+    assert check_function(None, tests, sandbox=box).reason.startswith("no solution")
+
+
+def test_slow_call_fails_only_its_test_and_a_fresh_process_serves_the_rest(box):
+    tests = ["assert f(1) == 1", "assert f(2) == 2", "assert f(3) == 3"]
+    solution = "import time\ndef f(x):\n    if x == 2:\n        time.sleep(30)\n    return x\n"
+    verdict = check_function(solution, tests, sandbox=box, timeout=4, call_timeout=0.5)
+    assert verdict.score == pytest.approx(2 / 3), verdict.reason
+    assert "did not return within the time limit (0.5s)" in verdict.reason
+    assert verdict.details["solution_starts"] == 2
+
+
+def test_state_persists_between_calls_within_one_process(box):
+    tests = ["assert counter() == 1", "assert counter() == 2"]
+    solution = "n = 0\ndef counter():\n    global n\n    n += 1\n    return n\n"
+    assert check_function(solution, tests, sandbox=box).correct
+
+
+def test_setup_code_and_test_side_imports(box):
+    tests = "import math\n\ndef check(candidate):\n    assert math.isclose(candidate(R), math.pi * R * R)\n"
+    solution = "from math import pi\ndef area(r):\n    return pi * r * r\n"
+    assert check_function(solution, tests, "area", sandbox=box, setup_code="R = 2").correct
+
+
+def test_broken_test_setup_is_a_verification_failure(box):
+    tests = "import no_such_test_dependency\n\ndef check(candidate):\n    assert candidate(1) == 1\n"
+    verdict = check_function("def f(x):\n    return x\n", tests, "f", sandbox=box)
+    assert verdict.error is not None and "setup error" in verdict.error
+
+
+def test_check_functions_batch_keeps_order(box):
+    problems = [{"solution": SQUARE, "tests": HUMANEVAL_TESTS, "entry_point": "square"},
+                {"solution": "def square(x):\n    return 0\n", "tests": HUMANEVAL_TESTS, "entry_point": "square"},
+                {"solution": "def square(x) return", "tests": HUMANEVAL_TESTS, "entry_point": "square"}]
+    verdicts = check_functions(problems, sandbox=box)
+    assert [v.correct for v in verdicts] == [True, False, False]
+    assert "does not parse" in verdicts[2].reason
+
+
+# -- check_io -------------------------------------------------------------------------------------
+ADD = "a, b = map(int, input().split())\nprint(a + b)\n"
+
+
+def test_check_io_cases_and_formats(box):
+    assert check_io(ADD, [("1 2\n", "3\n"), ("5 5", "10")], sandbox=box).correct
+    dicts = check_io(ADD, [{"input": "1 2", "output": "3"}, {"input": "2 2", "output": "5"}], sandbox=box)
+    assert dicts.score == 0.5 and dicts.reason.startswith("case 2 of 2 failed (input '2 2'): wrong output")
+    apps = check_io(ADD, {"inputs": ["1 1"], "outputs": ["2  \n\n"]}, sandbox=box)
+    assert apps.correct
+    assert not check_io(ADD, [("1 1", "2")], sandbox=box, exact=True).correct
+    assert check_io(ADD, [("1 1", "2\n")], sandbox=box, exact=True).correct
+
+
+def test_check_io_runtime_errors_timeouts_and_early_exit(box):
+    crash = check_io("print(1 // 0)", [("", "1")], sandbox=box)
+    assert crash.score == 0 and "ZeroDivisionError" in crash.reason
+    slow = check_io("while True:\n    pass\n", [("", "1")], sandbox=box, timeout=0.5)
+    assert slow.score == 0 and "timed out" in slow.reason
+    quits = check_io("import sys\nsys.exit(0)\n", [("1 2", "3")], sandbox=box)
+    assert quits.score == 0 and "wrong output" in quits.reason
+    assert check_io("echo 3", [("", "3")], sandbox=box, language="bash").correct
+
+
+def test_check_io_rejects_bad_cases():
+    with pytest.raises(ValueError, match="non-empty list"):
+        check_io(ADD, [])
+    with pytest.raises(ValueError, match="case 1"):
+        check_io(ADD, [(1, 2)])
+
+
+# -- infrastructure failures are never a silent zero ----------------------------------------------
+class BrokenSandbox(Sandbox):
+    """A sandbox whose backend cannot run: every run is a sandbox_error."""
+
+    name = "broken"
+
+    def _execute(self, job, limits):
+        raise SandboxUnavailable("the worker could not start")
+
+
+def test_sandbox_failure_gives_failed_verdict():
+    broken = BrokenSandbox()
+    verdict = check_function(SQUARE, HUMANEVAL_TESTS, "square", sandbox=broken)
+    assert verdict.error and "the worker could not start" in verdict.error and not verdict.correct
+    io_verdict = check_io(ADD, [("1 2", "3")], sandbox=broken)
+    assert io_verdict.error and "could not start" in io_verdict.error
+    batch = check_functions([{"solution": SQUARE, "tests": HUMANEVAL_TESTS, "entry_point": "square"}],
+                            sandbox=broken)
+    assert batch[0].error
