@@ -164,6 +164,8 @@ class Worker:
             os.close(err_r)
             clean = self.kill_leftovers(pid)
             self.clean(workdir)
+            if self.mode == "pidns":
+                _remove_sysv_ipc()
         if not clean:
             result["retire"] = True
         return result
@@ -343,6 +345,28 @@ class Worker:
                 return False
             if done == 0:
                 return True
+
+
+IPC_RMID = 0
+
+
+def _remove_sysv_ipc() -> None:
+    """Delete every SysV shared-memory segment, semaphore set and message queue in our IPC namespace.
+
+    They outlive the processes that made them, so one run could otherwise leave data for the next.
+    Only called in pidns mode, where the worker has an IPC namespace of its own.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    for table, remove in (("shm", lambda i: libc.shmctl(i, IPC_RMID, None)),
+                          ("sem", lambda i: libc.semctl(i, 0, IPC_RMID)),
+                          ("msg", lambda i: libc.msgctl(i, IPC_RMID, None))):
+        try:
+            with open(f"/proc/sysvipc/{table}") as handle:
+                rows = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            remove(int(row.split()[1]))
 
 
 def _kill_group(pid: int) -> None:

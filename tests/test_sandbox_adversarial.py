@@ -130,6 +130,24 @@ def test_run_cannot_forge_result_through_control_pipe(sandbox):
     assert "FORGED" not in result.stdout
 
 
+SYSV_SHM = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+IPC_CREAT = 0o1000
+shmid = libc.shmget(0x5EC12E7, 4096, {flags})
+print("shmid", shmid)
+"""
+
+
+def test_sysv_shared_memory_does_not_outlive_the_run(sandbox):
+    if not sandbox.isolated:
+        pytest.skip("the subprocess backend shares the host's IPC namespace")
+    created = sandbox.run(SYSV_SHM.format(flags="IPC_CREAT | 0o600"))
+    assert created.status == "ok" and int(created.stdout.split()[1]) >= 0, created
+    found = sandbox.run(SYSV_SHM.format(flags="0o600"))  # look it up by key, without creating
+    assert found.status == "ok" and int(found.stdout.split()[1]) == -1, found
+
+
 ISOLATION_ATTACKS = [
     ("network_outside", "import socket\ns = socket.socket()\ns.settimeout(2)\n"
      "try:\n    s.connect(('1.1.1.1', 80)); print('CONNECTED')\nexcept OSError as e: print('blocked', e)"),
