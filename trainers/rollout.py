@@ -1,0 +1,495 @@
+"""Rollouts: drive text environments turn by turn with an engine, token in and token out.
+
+:func:`collect_rollouts` runs ``n`` episodes (a *group*) for each of a list of tasks and returns one
+:class:`Trajectory` per episode, grouped by task. The trainer turns groups into advantages; an
+evaluation (``rlvr eval``) is the same rollout without the update.
+
+How the token sequence of an episode is built (the trainer's contract)
+---------------------------------------------------------------------
+* The opening prompt is rendered once: with the tokenizer's chat template over the env's first
+  messages (system + user, ``add_generation_prompt=True``), or as raw text for terse procedural
+  prompts (``format="compact"`` envs, or ``chat_template=False``).
+* Each model turn appends the *exact* ids the engine sampled (loss mask 1) with their sampling
+  log-probs. What the model sampled is never re-tokenised from text.
+* Each environment reply is appended as the chat template renders it (loss mask 0): the template is
+  applied to the conversation before and after the env's messages and the rendered difference is
+  tokenised. The end-of-turn text the template puts after an assistant message (``<|im_end|>`` +
+  ``"\\n"`` for ChatML) is matched against what the model sampled, so only the part the model did not
+  produce (the ``"\\n"``, or the whole end-of-turn marker of a truncated turn) is added, with mask 0.
+  So the sequence equals the template's rendering of the same conversation (tests check ChatML and
+  Llama-3 templates), and what the model sees at turn ``t + 1`` is exactly what it produced at ``t``.
+
+Engines that only work at the chat level (an OpenAI-compatible server) expose
+``generate_chat(conversations, n, sampling, tools=None) -> list[list[Sample]]``; pass ``tokenizer=None``
+(or such an engine without ``generate``) and trajectories carry texts, messages and rewards only.
+
+Trajectories whose verification failed for infrastructure reasons (sandbox down, verifier crash)
+have ``valid=False``: they must never be trained on as a zero reward. ``infra_retries`` re-runs the
+groups holding such episodes and raises :class:`RolloutInfrastructureError` when retries run out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from rlvr.trainers.engine import Sample, SamplingParams
+
+__all__ = [
+    "Trajectory",
+    "RolloutInfrastructureError",
+    "RolloutCollector",
+    "collect_rollouts",
+    "task_options",
+]
+
+
+class RolloutInfrastructureError(RuntimeError):
+    """Episodes kept failing verification for infrastructure reasons after every retry."""
+
+
+@dataclass
+class Trajectory:
+    """One episode: what was asked, the exact tokens of every turn, and how it was scored.
+
+    Token-level fields (empty for chat-level engines that return no ids):
+
+    * ``token_ids``: the whole episode, prompt first (``prompt_len`` tokens), then model turns and
+      environment replies.
+    * ``loss_mask``: 1 on tokens the model sampled, 0 on prompt and environment tokens.
+    * ``logprobs``: the engine's sampling log-prob of each token (0.0 where the mask is 0).
+    * ``turn_ends``: for each model turn, the index in ``token_ids`` of its last sampled token
+      (``-1`` for a turn that produced no tokens); ``turn_rewards[k]`` is the env's reward for turn
+      ``k``.
+
+    Rewards: ``outcome_reward`` is the ``outcome`` part summed over the episode (the verdict's score),
+    ``total_reward`` the sum of the env's weighted per-turn rewards (what a trainer optimises).
+    ``truncated`` is True when the last model turn hit the generation limit (``max_new_tokens``);
+    ``episode_truncated`` when the env ran out of turns. ``valid`` is False when verification itself
+    failed (``error`` says why): never train on such an episode as a zero reward.
+    """
+
+    task_id: str
+    group: int
+    index: int
+    token_ids: list[int] = field(default_factory=list)
+    loss_mask: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    prompt_len: int = 0
+    turn_ends: list[int] = field(default_factory=list)
+    turn_rewards: list[float] = field(default_factory=list)
+    turn_texts: list[str] = field(default_factory=list)
+    finish_reasons: list[str] = field(default_factory=list)
+    outcome_reward: float = 0.0
+    total_reward: float = 0.0
+    reward_parts: dict[str, float] = field(default_factory=dict)
+    truncated: bool = False
+    episode_truncated: bool = False
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    prompt: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+    verdict: Any = None
+    valid: bool = True
+    error: str | None = None
+    task_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def correct(self) -> bool:
+        """Whether the final verdict says the answer is right."""
+        return bool(self.verdict is not None and getattr(self.verdict, "correct", False))
+
+    @property
+    def completion(self) -> str:
+        """The model's text of every turn, joined (the whole answer of a single-turn episode)."""
+        return "".join(self.turn_texts)
+
+    @property
+    def num_turns(self) -> int:
+        return len(self.turn_texts)
+
+    @property
+    def response_length(self) -> int:
+        """Number of tokens the model sampled in the episode (all turns)."""
+        return int(sum(self.loss_mask))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly summary (no token arrays, verdict as a dict)."""
+        verdict = self.verdict
+        if verdict is not None and hasattr(verdict, "to_dict"):
+            verdict = verdict.to_dict()
+        elif verdict is not None and dataclasses.is_dataclass(verdict):
+            verdict = dataclasses.asdict(verdict)
+        return {
+            "task_id": self.task_id,
+            "group": self.group,
+            "index": self.index,
+            "prompt": self.prompt,
+            "completion": self.completion,
+            "turn_texts": list(self.turn_texts),
+            "turn_rewards": list(self.turn_rewards),
+            "finish_reasons": list(self.finish_reasons),
+            "outcome_reward": self.outcome_reward,
+            "total_reward": self.total_reward,
+            "reward_parts": dict(self.reward_parts),
+            "correct": self.correct,
+            "truncated": self.truncated,
+            "episode_truncated": self.episode_truncated,
+            "response_length": self.response_length,
+            "valid": self.valid,
+            "error": self.error,
+            "verdict": verdict,
+            "messages": self.messages,
+        }
+
+
+def task_options(indices: Sequence[int]) -> list[dict[str, Any]]:
+    """``[{"index": i}, ...]``: reset options selecting task ``i`` of an env's source."""
+    return [{"index": int(i)} for i in indices]
+
+
+# ------------------------------------------------------------------------------------ rendering
+
+
+def _render(tokenizer: Any, messages: list[dict[str, Any]], *, generation_prompt: bool, tools: Any = None) -> str:
+    kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": generation_prompt}
+    if tools:
+        kwargs["tools"] = tools
+    return tokenizer.apply_chat_template(messages, **kwargs)
+
+
+def _encode(tokenizer: Any, text: str) -> list[int]:
+    if not text:
+        return []
+    return list(tokenizer.encode(text, add_special_tokens=False))
+
+
+def _template_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages as a chat template expects them (content always a string)."""
+    out = []
+    for m in messages:
+        m = dict(m)
+        if m.get("content") is None:
+            m["content"] = ""
+        out.append(m)
+    return out
+
+
+class _Episode:
+    """Book-keeping of one running episode."""
+
+    __slots__ = ("traj", "env", "messages", "tools", "done", "context_text")
+
+    def __init__(self, traj: Trajectory, env: Any) -> None:
+        self.traj = traj
+        self.env = env
+        self.messages: list[dict[str, Any]] = []
+        self.tools: Any = None
+        self.done = False
+        self.context_text = ""  # the rendered text the token ids stand for (chat-template mode)
+
+
+# ------------------------------------------------------------------------------------ collector
+
+
+class RolloutCollector:
+    """Runs groups of episodes with one engine over a pool of environments (reused across calls).
+
+    Args:
+        engine: an :class:`~rlvr.trainers.engine.Engine` (token level: ``generate``) or a chat-level
+            engine with ``generate_chat``.
+        env: an env id (built with ``rlvr.make(env, **env_kwargs)``) or a factory returning an env.
+        tokenizer: the engine's tokenizer; None drives a chat-level engine (no token ids).
+        env_kwargs: keyword arguments for ``rlvr.make``.
+        chat_template: True renders prompts with the tokenizer's chat template, False as raw text,
+            None (default) decides: raw text for ``format="compact"`` envs or tokenizers without a
+            chat template, the template otherwise.
+        max_turns: model turns per episode at most (None: the env's own limit).
+        add_bos: in raw-text mode, start the prompt with the tokenizer's BOS token when it has one.
+    """
+
+    def __init__(
+        self,
+        engine: Any,
+        env: str | Callable[[], Any],
+        tokenizer: Any = None,
+        *,
+        env_kwargs: Mapping[str, Any] | None = None,
+        chat_template: bool | None = None,
+        max_turns: int | None = None,
+        add_bos: bool = True,
+    ) -> None:
+        if isinstance(env, str):
+            import rlvr
+
+            env_id, kwargs = env, dict(env_kwargs or {})
+            self._factory: Callable[[], Any] = lambda: rlvr.make(env_id, **kwargs)
+            self.env_name = env_id
+        elif callable(env):
+            if env_kwargs:
+                raise ValueError("env_kwargs are for env ids; bind them into the factory instead")
+            self._factory = env
+            self.env_name = getattr(env, "__name__", type(env).__name__)
+        else:
+            raise TypeError(f"env must be an env id like 'rlvr/Arithmetic-v0' or a factory, got {type(env).__name__}")
+        if max_turns is not None and max_turns < 1:
+            raise ValueError(f"max_turns must be >= 1, got {max_turns}")
+        self.engine = engine
+        self.tokenizer = tokenizer
+        self.max_turns = max_turns
+        self.add_bos = add_bos
+        self.token_level = tokenizer is not None and callable(getattr(engine, "generate", None)) and not getattr(engine, "chat_only", False)
+        if not self.token_level and not callable(getattr(engine, "generate_chat", None)):
+            raise TypeError(
+                f"{type(engine).__name__} has no usable generate(): pass the engine's tokenizer for a "
+                "token-level engine, or use an engine with generate_chat(conversations, n, sampling)"
+            )
+        self._pool: list[Any] = []
+        self._chat_template = chat_template
+
+    # -------------------------------------------------------------- pool
+
+    def _envs(self, count: int) -> list[Any]:
+        while len(self._pool) < count:
+            self._pool.append(self._factory())
+        return self._pool[:count]
+
+    def close(self) -> None:
+        for env in self._pool:
+            try:
+                env.close()
+            except Exception:  # pragma: no cover - closing is best effort
+                pass
+        self._pool.clear()
+
+    def uses_chat_template(self, env: Any) -> bool:
+        if self._chat_template is not None:
+            return bool(self._chat_template)
+        if self.tokenizer is None or not getattr(self.tokenizer, "chat_template", None):
+            return False
+        return not bool(getattr(getattr(env, "unwrapped", env), "compact", False))
+
+    # -------------------------------------------------------------- public
+
+    def collect(
+        self,
+        tasks: Sequence[Mapping[str, Any] | int],
+        n: int,
+        sampling: SamplingParams,
+        *,
+        infra_retries: int | None = None,
+        start_group: int = 0,
+    ) -> list[list[Trajectory]]:
+        """Run ``n`` episodes per task; ``[task][sample]``.
+
+        ``tasks``: reset options per task (``{"index": i}``, ``{"task": Task(...)}``) or plain ints
+        (indices). ``infra_retries``: None returns invalid episodes as they are (``valid=False``);
+        an int re-runs groups holding invalid episodes up to that many times, then raises
+        :class:`RolloutInfrastructureError`.
+        """
+        if n < 1:
+            raise ValueError(f"n (episodes per task) must be >= 1, got {n}")
+        options = [{"index": int(t)} if isinstance(t, int) else dict(t) for t in tasks]
+        groups = self._run(options, n, sampling, start_group)
+        if infra_retries is None:
+            return groups
+        for attempt in range(infra_retries + 1):
+            bad = [g for g, group in enumerate(groups) if any(not t.valid for t in group)]
+            if not bad:
+                return groups
+            if attempt == infra_retries:
+                errors = sorted({t.error or "unknown" for g in bad for t in groups[g] if not t.valid})
+                raise RolloutInfrastructureError(
+                    f"verification failed for infrastructure reasons in {len(bad)} group(s) after "
+                    f"{infra_retries} retries (e.g. {errors[:3]}); these episodes are not trained on as "
+                    "zero reward. Check the sandbox (`rlvr sandbox check`) or the verifier and resume."
+                )
+            redo = self._run([options[g] for g in bad], n, sampling, 0)
+            for g, group in zip(bad, redo):
+                for t in group:
+                    t.group = groups[g][0].group
+                groups[g] = group
+        return groups
+
+    # -------------------------------------------------------------- the loop
+
+    def _run(self, options: list[dict[str, Any]], n: int, sampling: SamplingParams, start_group: int) -> list[list[Trajectory]]:
+        envs = self._envs(len(options) * n)
+        episodes: list[_Episode] = []
+        for g, opts in enumerate(options):
+            for j in range(n):
+                env = envs[g * n + j]
+                prompt, info = env.reset(options=opts)
+                traj = Trajectory(task_id=str(info.get("task_id", "")), group=start_group + g, index=j,
+                                  prompt=prompt, task_options=dict(opts))
+                ep = _Episode(traj, env)
+                ep.messages = list(info.get("messages") or [{"role": "user", "content": prompt}])
+                ep.tools = info.get("tools")
+                episodes.append(ep)
+        if self.token_level:
+            self._start_tokens(episodes)
+        limit = self.max_turns
+        turn = 0
+        while True:
+            live = [ep for ep in episodes if not ep.done]
+            if not live:
+                break
+            if limit is not None and turn >= limit:
+                for ep in live:  # out of turns: the env never saw a final answer
+                    ep.done = True
+                    ep.traj.episode_truncated = True
+                break
+            turn_sampling = sampling
+            if sampling.seed is not None and turn:
+                turn_sampling = dataclasses.replace(sampling, seed=sampling.seed + turn)
+            samples = self._generate(live, n if turn == 0 else 1, turn_sampling, first=turn == 0)
+            for ep, sample in zip(live, samples):
+                self._step(ep, sample)
+            turn += 1
+        return [[episodes[g * n + j].traj for j in range(n)] for g in range(len(options))]
+
+    def _start_tokens(self, episodes: list[_Episode]) -> None:
+        for ep in episodes:
+            tr = ep.traj
+            if self.uses_chat_template(ep.env):
+                text = _render(self.tokenizer, _template_messages(ep.messages), generation_prompt=True, tools=ep.tools)
+                ep.context_text = text
+                ids = _encode(self.tokenizer, text)
+            else:
+                ep.context_text = None  # raw-text mode
+                ids = _encode(self.tokenizer, tr.prompt)
+                bos = getattr(self.tokenizer, "bos_token_id", None)
+                if self.add_bos and bos is not None and (not ids or ids[0] != bos):
+                    ids = [int(bos)] + ids
+            if not ids:
+                raise ValueError(f"task {tr.task_id} rendered to an empty prompt; check the env's prompt")
+            tr.token_ids = ids
+            tr.loss_mask = [0] * len(ids)
+            tr.logprobs = [0.0] * len(ids)
+            tr.prompt_len = len(ids)
+
+    def _generate(self, live: list[_Episode], n: int, sampling: SamplingParams, first: bool) -> list[Sample]:
+        """One sample per live episode. On the first turn the ``n`` episodes of a group share a prompt."""
+        if first and n > 1:
+            heads = live[::n]
+            if self.token_level:
+                out = self.engine.generate([ep.traj.token_ids for ep in heads], n, sampling)
+            else:
+                out = self.engine.generate_chat([_template_messages(ep.messages) for ep in heads], n, sampling, tools=heads[0].tools)
+            flat = [s for group in out for s in group]
+        else:
+            if self.token_level:
+                out = self.engine.generate([ep.traj.token_ids for ep in live], 1, sampling)
+            else:
+                out = self.engine.generate_chat([_template_messages(ep.messages) for ep in live], 1, sampling, tools=live[0].tools)
+            flat = [group[0] for group in out]
+        if len(flat) != len(live):
+            raise RuntimeError(f"engine returned {len(flat)} samples for {len(live)} episodes")
+        return flat
+
+    def _step(self, ep: _Episode, sample: Sample) -> None:
+        tr = ep.traj
+        if self.token_level:
+            tr.token_ids.extend(int(t) for t in sample.token_ids)
+            tr.loss_mask.extend([1] * len(sample.token_ids))
+            lps = list(sample.logprobs)
+            if len(lps) != len(sample.token_ids):
+                raise RuntimeError(
+                    f"engine returned {len(lps)} log-probs for {len(sample.token_ids)} tokens; an engine must "
+                    "give one sampling log-prob per sampled token"
+                )
+            tr.logprobs.extend(float(x) for x in lps)
+        tr.turn_ends.append(len(tr.token_ids) - 1 if sample.token_ids else -1)
+        tr.turn_texts.append(sample.text)
+        tr.finish_reasons.append(sample.finish_reason)
+        tr.truncated = sample.finish_reason == "length"
+        tool_calls = (sample.meta or {}).get("tool_calls")
+        action: Any = {"content": sample.text, "tool_calls": tool_calls} if tool_calls else sample.text
+        obs, reward, terminated, truncated, info = ep.env.step(action)
+        tr.turn_rewards.append(float(reward))
+        tr.total_reward += float(reward)
+        parts = info.get("reward_parts") or {}
+        tr.outcome_reward += float(parts.get("outcome", 0.0))
+        tr.reward_parts = dict(info.get("return_parts") or parts)
+        tr.info = info
+        tr.verdict = info.get("verdict")
+        tr.valid = bool(info.get("valid", True))
+        tr.error = info.get("error")
+        before = ep.messages
+        ep.messages = list(info.get("messages") or before)
+        tr.messages = ep.messages
+        if terminated or truncated or not tr.valid:
+            ep.done = True
+            tr.episode_truncated = bool(truncated)
+            return
+        if self.token_level:
+            self._append_env_turn(ep, sample, obs, len(before))
+
+    def _append_env_turn(self, ep: _Episode, sample: Sample, obs: str, n_before: int) -> None:
+        """Append what the environment said (mask 0), as the chat template renders it."""
+        tr = ep.traj
+        tok = self.tokenizer
+        if ep.context_text is None:  # raw-text mode: the observation as is
+            ids = _encode(tok, obs)
+        else:
+            msgs = _template_messages(ep.messages)
+            # messages[n_before] is the assistant turn the env recorded; the rest are the env's replies
+            upto_assistant = _render(tok, msgs[: n_before + 1], generation_prompt=False, tools=ep.tools)
+            full = _render(tok, msgs, generation_prompt=True, tools=ep.tools)
+            base = ep.context_text
+            sampled = tok.decode(sample.token_ids, skip_special_tokens=False)
+            rendered_turn = upto_assistant[len(base):] if upto_assistant.startswith(base) else None
+            if rendered_turn is not None and rendered_turn.startswith(sampled):
+                # the template's end of the assistant turn beyond what the model produced
+                tail = rendered_turn[len(sampled):]
+            else:
+                # the model's tokens differ from the template's rendering of its message (e.g. a stop
+                # string was cut from the text): close the turn as the template would after the content
+                content = str(msgs[n_before].get("content") or "")
+                start = len(base) + len(content) if upto_assistant.startswith(base) else len(upto_assistant)
+                tail = upto_assistant[start:]
+                tr.info = dict(tr.info, template_mismatch=True)
+            if not full.startswith(upto_assistant):
+                raise RuntimeError(
+                    "the chat template does not render a conversation as a prefix of its continuation; "
+                    "multi-turn token-in/token-out needs a prefix-stable template (or chat_template=False)"
+                )
+            delta = tail + full[len(upto_assistant):]
+            ids = _encode(tok, delta)
+            ep.context_text = full
+        tr.token_ids.extend(ids)
+        tr.loss_mask.extend([0] * len(ids))
+        tr.logprobs.extend([0.0] * len(ids))
+
+
+def collect_rollouts(
+    engine: Any,
+    env: str | Callable[[], Any],
+    tokenizer: Any,
+    sampling: SamplingParams,
+    *,
+    tasks: Sequence[Mapping[str, Any] | int] | None = None,
+    num_tasks: int | None = None,
+    start_index: int = 0,
+    n: int = 1,
+    max_turns: int | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+    chat_template: bool | None = None,
+    infra_retries: int | None = None,
+) -> list[list[Trajectory]]:
+    """Run ``n`` episodes for each task and return the trajectories grouped by task.
+
+    Give either ``tasks`` (reset options per task, e.g. ``[{"index": 3}]``, or plain indices) or
+    ``num_tasks`` (tasks ``start_index .. start_index + num_tasks - 1``). See :class:`RolloutCollector`
+    for the other arguments. For repeated calls (a training loop) keep a :class:`RolloutCollector`,
+    which reuses its environments.
+    """
+    if tasks is None:
+        if num_tasks is None:
+            raise ValueError("give tasks=[{'index': i}, ...] or num_tasks=N")
+        tasks = task_options(range(start_index, start_index + num_tasks))
+    collector = RolloutCollector(engine, env, tokenizer, env_kwargs=env_kwargs, chat_template=chat_template, max_turns=max_turns)
+    try:
+        return collector.collect(tasks, n, sampling, infra_retries=infra_retries)
+    finally:
+        collector.close()
