@@ -1,0 +1,271 @@
+"""The ``vllm`` engine: a thin adapter over a colocated ``vllm.LLM`` (GPU only).
+
+What it does, in vLLM's own terms (checked against the source of vLLM 0.33, the version on PyPI when
+this was written — not against a running vLLM, which cannot be installed on the machines this
+project is developed on; see ``docs/engines.md``):
+
+- builds ``vllm.LLM(model=..., enable_sleep_mode=True, logprobs_mode="processed_logprobs", ...)``;
+- turns our :class:`~rlvr.trainers.engine.SamplingParams` into ``vllm.SamplingParams(n=...,
+  temperature=..., top_p=..., max_tokens=..., stop=..., stop_token_ids=..., seed=..., logprobs=0)``
+  (:func:`to_vllm_kwargs`) and calls ``llm.generate([TokensPrompt(prompt_token_ids=...)], params)``;
+- reads each ``RequestOutput.outputs[j]`` (``token_ids``, ``logprobs`` as a list of
+  ``{token_id: Logprob(logprob=...)}`` dicts, ``finish_reason``, ``text``) into our
+  :class:`~rlvr.trainers.engine.Sample` (:func:`samples_from_request_outputs`);
+- loads new weights with ``llm.apply_model(lambda model: model.load_weights(weights=...))`` (vLLM
+  models take ``(name, tensor)`` pairs with Hugging Face parameter names) and then resets the prefix
+  cache, whose KV blocks were computed with the old weights;
+- shares the GPU with training through ``llm.sleep(level=1)`` / ``llm.wake_up()``.
+
+``logprobs_mode="processed_logprobs"`` makes vLLM report log-probs after temperature and top-p, the
+same convention as the ``hf`` engine (see :mod:`.hf_engine`). vLLM's numerics still differ from the
+trainer's, which is what truncated importance sampling in the loss is for.
+
+vLLM is imported lazily: importing this module never needs vLLM; building the engine without it
+raises :class:`VLLMUnavailableError` saying how to install it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Sequence
+
+from rlvr.trainers.engine import Engine, Sample, SamplingParams, state_dict_of
+
+__all__ = [
+    "VLLMEngine",
+    "VLLMUnavailableError",
+    "import_vllm",
+    "to_vllm_kwargs",
+    "sampled_logprobs",
+    "samples_from_request_outputs",
+]
+
+INSTALL_HINT = (
+    'install it with `pip install "rlvr[vllm]"` on a Linux machine with a CUDA GPU (vLLM does not run '
+    'on CPU-only machines); without a GPU use the "hf" engine'
+)
+
+
+class VLLMUnavailableError(ImportError):
+    """vLLM is not installed (or failed to import) where the ``vllm`` engine was asked for."""
+
+
+def import_vllm() -> Any:
+    """Import and return the ``vllm`` module, or raise :class:`VLLMUnavailableError` with the fix."""
+    try:
+        import vllm  # noqa: PLC0415 - lazy on purpose: vLLM is an optional GPU-only extra
+    except ImportError as exc:
+        raise VLLMUnavailableError(f"the vllm engine needs vLLM, which could not be imported ({exc}); {INSTALL_HINT}") from exc
+    return vllm
+
+
+# ---------------------------------------------------------------------------------------------- pure conversions
+
+
+def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0) -> dict[str, Any]:
+    """Keyword arguments for ``vllm.SamplingParams`` equivalent to ``sampling`` with ``n`` samples.
+
+    ``logprobs=0`` asks vLLM for the log-prob of the sampled token only. A seed is offset by
+    ``prompt_index`` because vLLM seeds each request separately: the same seed on every prompt would
+    make identical prompts (or prompts sharing a prefix) draw identical random numbers.
+    """
+    if n < 1:
+        raise ValueError(f"n (samples per prompt) must be >= 1, got {n}")
+    kwargs: dict[str, Any] = {
+        "n": int(n),
+        "temperature": float(sampling.temperature),
+        "top_p": float(sampling.top_p),
+        "max_tokens": int(sampling.max_new_tokens),
+        "logprobs": 0,
+        "skip_special_tokens": True,
+        "include_stop_str_in_output": False,
+    }
+    if sampling.stop:
+        kwargs["stop"] = list(sampling.stop)
+    if sampling.stop_token_ids:
+        kwargs["stop_token_ids"] = list(sampling.stop_token_ids)
+    if sampling.seed is not None:
+        kwargs["seed"] = int(sampling.seed) + int(prompt_index)
+    return kwargs
+
+
+def sampled_logprobs(token_ids: Sequence[int], logprobs: Sequence[Mapping[int, Any] | None] | None) -> list[float]:
+    """The log-prob of each sampled token from vLLM's per-position ``{token_id: Logprob}`` dicts.
+
+    vLLM returns, per generated position, a dict holding the sampled token (always) and the top-k
+    alternatives (when ``logprobs=k > 0``); each value has a ``.logprob`` float. A missing position or
+    a dict without the sampled id means logprobs were not requested: that is an error here, because
+    the trainer needs them.
+    """
+    if logprobs is None:
+        raise ValueError("vLLM returned no logprobs; request them with SamplingParams(logprobs=0)")
+    if len(logprobs) != len(token_ids):
+        raise ValueError(f"vLLM returned {len(logprobs)} logprob positions for {len(token_ids)} tokens")
+    out = []
+    for pos, (tok, entry) in enumerate(zip(token_ids, logprobs)):
+        if not entry or tok not in entry:
+            raise ValueError(f"vLLM's logprobs at position {pos} do not contain the sampled token {tok}")
+        value = entry[tok]
+        out.append(float(getattr(value, "logprob", value)))
+    return out
+
+
+def _finish_reason(reason: str | None, where: str) -> str:
+    if reason == "length":
+        return "length"
+    if reason in ("stop", "repetition"):
+        return "stop"
+    # "abort", "error" or unfinished: the engine failed, this is not a model output to score
+    raise RuntimeError(f"vLLM did not finish {where} (finish_reason={reason!r}); the engine failed or was aborted")
+
+
+def samples_from_request_outputs(request_outputs: Sequence[Any], n: int) -> list[list[Sample]]:
+    """Our ``[prompt][sample]`` lists from vLLM ``RequestOutput`` objects (one per prompt, in order).
+
+    Uses, per ``RequestOutput``, ``.outputs`` (``CompletionOutput``: ``index``, ``text``,
+    ``token_ids``, ``logprobs``, ``finish_reason``, ``stop_reason``), sorted by ``index``.
+    """
+    groups: list[list[Sample]] = []
+    for pi, ro in enumerate(request_outputs):
+        outs = sorted(ro.outputs, key=lambda o: getattr(o, "index", 0))
+        if len(outs) != n:
+            raise RuntimeError(f"vLLM returned {len(outs)} samples for prompt {pi}, expected n={n}")
+        group = []
+        for o in outs:
+            ids = [int(t) for t in o.token_ids]
+            meta = {}
+            if getattr(o, "stop_reason", None) is not None:
+                meta["stop_reason"] = o.stop_reason
+            group.append(
+                Sample(
+                    token_ids=ids,
+                    logprobs=sampled_logprobs(ids, o.logprobs),
+                    finish_reason=_finish_reason(o.finish_reason, f"sample {getattr(o, 'index', '?')} of prompt {pi}"),  # type: ignore[arg-type]
+                    text=o.text or "",
+                    meta=meta,
+                )
+            )
+        groups.append(group)
+    return groups
+
+
+def named_tensors(weights: Any) -> list[tuple[str, Any]]:
+    """``(name, tensor)`` pairs (Hugging Face names) from a ``state_dict`` or a module, for
+    ``model.load_weights``; DDP's ``module.`` and ``torch.compile``'s ``_orig_mod.`` prefixes are
+    stripped so that names match the checkpoint the engine was built from."""
+    pairs = []
+    for name, tensor in state_dict_of(weights).items():
+        for prefix in ("module.", "_orig_mod."):
+            while name.startswith(prefix):
+                name = name[len(prefix) :]
+        pairs.append((name, tensor.detach() if hasattr(tensor, "detach") else tensor))
+    return pairs
+
+
+# ---------------------------------------------------------------------------------------------- the engine
+
+
+class VLLMEngine(Engine):
+    """Engine over a colocated ``vllm.LLM``.
+
+    ``model``: a Hugging Face model id or a local folder (``save_pretrained`` output). Other keyword
+    arguments go to ``vllm.LLM`` unchanged (e.g. ``max_model_len``, ``tensor_parallel_size``).
+    ``gpu_memory_utilization`` defaults to 0.4 to leave room for training on the same GPU.
+    ``llm`` lets a caller pass an already built ``vllm.LLM``.
+
+    The engine runs vLLM in-process (``VLLM_ENABLE_V1_MULTIPROCESSING=0`` unless already set), so that
+    :meth:`load_weights` hands tensors to the model directly instead of serialising them to a worker.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        dtype: str = "auto",
+        gpu_memory_utilization: float = 0.4,
+        enable_sleep_mode: bool = True,
+        seed: int = 0,
+        logprobs_mode: str = "processed_logprobs",
+        llm: Any = None,
+        **llm_kwargs: Any,
+    ):
+        self._vllm = import_vllm()
+        if llm is None:
+            if not model:
+                raise ValueError("the vllm engine needs model=<hub id or local folder> (or an existing llm=vllm.LLM(...))")
+            os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+            llm = self._vllm.LLM(
+                model=model,
+                dtype=dtype,
+                gpu_memory_utilization=gpu_memory_utilization,
+                enable_sleep_mode=enable_sleep_mode,
+                seed=seed,
+                logprobs_mode=logprobs_mode,
+                **llm_kwargs,
+            )
+        self.llm = llm
+        self.sleep_enabled = enable_sleep_mode
+        self._asleep = False
+        self._closed = False
+
+    def generate(self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams) -> list[list[Sample]]:
+        if not isinstance(sampling, SamplingParams):
+            raise TypeError(f"sampling must be a SamplingParams, got {type(sampling).__name__}")
+        prompts = [[int(t) for t in p] for p in prompts_token_ids]
+        for i, p in enumerate(prompts):
+            if not p:
+                raise ValueError(f"prompt {i} has no tokens; every prompt needs at least one token id (e.g. BOS)")
+        self.wake_up()
+        from vllm.inputs import TokensPrompt  # noqa: PLC0415
+
+        params = [self._vllm.SamplingParams(**to_vllm_kwargs(sampling, n, prompt_index=i)) for i in range(len(prompts))]
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompts], params, use_tqdm=False)
+        return samples_from_request_outputs(outputs, n)
+
+    def load_weights(self, weights: Any) -> None:
+        """Copy new weights (a ``state_dict`` or a module) into vLLM's model, then drop the prefix
+        cache (its KV blocks belong to the old weights)."""
+        pairs = named_tensors(weights)
+        if self._asleep:  # weights back on the GPU; the KV cache stays released until generate()
+            self.llm.wake_up(tags=["weights"])
+        apply_model = getattr(self.llm, "apply_model", None)
+        if callable(apply_model):
+            apply_model(lambda model: model.load_weights(weights=pairs))
+        else:  # older vLLM without apply_model: reach the in-process model directly
+            runner = self.llm.llm_engine.model_executor.driver_worker.model_runner
+            runner.model.load_weights(weights=pairs)
+        self.llm.reset_prefix_cache()
+
+    def sleep(self, level: int = 1) -> None:
+        """Release GPU memory for training: level 1 offloads weights to CPU and drops the KV cache;
+        level 2 drops the weights too (only when new weights are loaded before the next generation)."""
+        if not self.sleep_enabled:
+            raise RuntimeError("this vllm engine was built with enable_sleep_mode=False; rebuild it with enable_sleep_mode=True to use sleep()")
+        if not self._asleep:
+            self.llm.sleep(level=level)
+            self._asleep = True
+
+    def wake_up(self) -> None:
+        """Reallocate what :meth:`sleep` released (a no-op when awake). ``wake_up()`` without tags
+        reallocates every tag still asleep, also after :meth:`load_weights` woke the weights alone."""
+        if self._asleep:
+            self.llm.wake_up()
+            self._asleep = False
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        llm, self.llm = self.llm, None
+        del llm
+        try:  # free the GPU memory now rather than at interpreter exit
+            import gc
+
+            import torch
+
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except Exception:  # pragma: no cover - best effort
+            pass
+
