@@ -356,3 +356,16 @@ def test_sandbox_failure_gives_failed_verdict():
     batch = check_functions([{"solution": SQUARE, "tests": HUMANEVAL_TESTS, "entry_point": "square"}],
                             sandbox=broken)
     assert batch[0].error
+
+
+def test_solution_mutating_its_arguments_cannot_touch_the_tests_data(box):
+    tests = """
+def check(candidate):
+    data = [3, 1, 2]
+    assert candidate(data) == 3
+    assert data == [3, 1, 2]
+    assert candidate(data) == 3
+"""
+    solution = "def biggest(xs):\n    xs.sort()\n    top = xs[-1]\n    xs.clear()\n    return top\n"
+    verdict = check_function(solution, tests, "biggest", sandbox=box)
+    assert verdict.correct, verdict.reason

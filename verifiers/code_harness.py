@@ -332,7 +332,11 @@ def _serve_call(namespace, message):
         kwargs = {key: decode(value) for key, value in message["kwargs"].items()}
         result = function(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001
-        return {"op": "reply", "id": message["id"], "raised": [type(exc).__name__, describe(exc)]}
+        try:
+            text = str(exc)[:500]
+        except BaseException:  # noqa: BLE001
+            text = ""
+        return {"op": "reply", "id": message["id"], "raised": [type(exc).__name__, text]}
     try:
         return {"op": "reply", "id": message["id"], "value": encode(result)}
     except BaseException as exc:  # noqa: BLE001
@@ -364,17 +368,16 @@ class SolutionFunction:
 
 
 def _solution_exception(name, message):
-    """The exception the tests see when the solution raised `name: message`."""
-    cls = getattr(builtins, name, None) if type(name) is str else None
-    text = message if type(message) is str else ""
-    prefix = f"{name}: "
-    text = text[len(prefix):] if text.startswith(prefix) else text
-    if (isinstance(cls, type) and issubclass(cls, Exception) and name not in UNSAFE_EXCEPTIONS):
+    """The exception the tests see when the solution raised `name(message)`."""
+    name = name if type(name) is str and name.isidentifier() else "an exception"
+    text = message[:500] if type(message) is str else ""
+    cls = getattr(builtins, name, None)
+    if isinstance(cls, type) and issubclass(cls, Exception) and name not in UNSAFE_EXCEPTIONS:
         try:
             return cls(text)
         except Exception:  # noqa: BLE001 - e.g. UnicodeDecodeError wants five arguments
             pass
-    return SolutionError(f"{safe_repr(name, 80)}: {text}")
+    return SolutionError(f"the solution raised {name}" + (f": {text}" if text else ""))
 
 
 class Child:
@@ -480,7 +483,14 @@ class Harness:
             return
         self.starts += 1
         self.loaded = False
-        self.child = Child(self.program)
+        if self.starts == 1:
+            self.child = Child(self.program)  # failing to start the first one is our fault
+        else:
+            try:
+                self.child = Child(self.program)
+            except OSError as exc:  # e.g. the last one left a fork bomb behind
+                self.fatal = f"could not restart the solution process ({describe(exc)})"
+                return
         try:
             self.child.send({"op": "load", "source": self.solution}, self.deadline)
         except (ChannelClosed, ChannelTimeout):
