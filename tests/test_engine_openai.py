@@ -1,0 +1,187 @@
+"""The ``openai`` engine's request/response conversion and its HTTP behaviour (retries, errors).
+
+HTTP behaviour is checked against real HTTP servers on 127.0.0.1 started by the tests: small scripted
+servers that fail on purpose (5xx, 4xx, ignoring ``n``). Runs against ``rlvr serve`` and a real model
+are in ``test_serve.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from rlvr.trainers.engine import SamplingParams
+from rlvr.trainers.openai_engine import (
+    OpenAIEngine,
+    RequestRejectedError,
+    ServerUnreachableError,
+    chat_request_body,
+    samples_from_response,
+)
+
+CONV = [{"role": "user", "content": "What is 2+2?"}]
+
+
+def test_request_body_sends_only_what_is_set():
+    body = chat_request_body(CONV, 3, SamplingParams(temperature=0.5, top_p=0.9, max_new_tokens=32), "m")
+    assert body == {"model": "m", "messages": CONV, "n": 3, "temperature": 0.5, "top_p": 0.9, "max_tokens": 32}
+    tools = [{"type": "function", "function": {"name": "calc", "parameters": {"type": "object"}}}]
+    full = chat_request_body(CONV, 1, SamplingParams(stop=["\n"], stop_token_ids=[2], seed=7), "m", tools=tools, logprobs=True)
+    assert full["stop"] == ["\n"] and full["stop_token_ids"] == [2] and full["seed"] == 7
+    assert full["logprobs"] is True and full["tools"] == tools
+    json.dumps(full)  # serialisable as is
+
+
+def test_samples_from_response_reads_choices_tool_calls_and_logprobs():
+    call = {"id": "call_1", "type": "function", "function": {"name": "calc", "arguments": "{\"expr\": \"2+2\"}"}}
+    resp = {
+        "choices": [
+            {"index": 1, "message": {"role": "assistant", "content": None, "tool_calls": [call]}, "finish_reason": "tool_calls"},
+            {"index": 0, "message": {"role": "assistant", "content": "4"}, "finish_reason": "length",
+             "logprobs": {"content": [{"token": "4", "logprob": -0.25, "bytes": [52], "top_logprobs": []}]}},
+        ],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12},
+    }
+    first, second = samples_from_response(resp)
+    assert first.text == "4" and first.truncated and first.meta["token_logprobs"] == [-0.25] and first.meta["tokens"] == ["4"]
+    assert first.token_ids == [] and first.logprobs == []  # text level: the server does not say which ids it sampled
+    assert second.text == "" and second.finish_reason == "stop" and second.meta["tool_calls"] == [call]
+    assert second.meta["finish_reason"] == "tool_calls" and second.meta["usage"]["total_tokens"] == 12
+    with pytest.raises(RuntimeError, match="no 'choices'"):
+        samples_from_response({"error": "x"})
+
+
+def test_token_level_calls_refuse_with_the_reason():
+    eng = OpenAIEngine("http://127.0.0.1:9/v1", "m")
+    with pytest.raises(NotImplementedError, match="chat level.*evaluation only"):
+        eng.generate([[1, 2]], 1, SamplingParams())
+    with pytest.raises(NotImplementedError, match="evaluation only"):
+        eng.load_weights({})
+    with pytest.raises(ValueError, match="http"):
+        OpenAIEngine("127.0.0.1:8000")
+
+
+class Scripted:
+    """A real HTTP server on 127.0.0.1 whose /v1/chat/completions answers follow a script: a list of
+    (status, body) consumed in order, the last one repeated; it records the request bodies."""
+
+    def __init__(self, script):
+        self.script, self.requests = list(script), []
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _answer(self, status, payload):
+                data = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._answer(200, {"object": "list", "data": [{"id": "scripted-model", "object": "model"}]})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append(body)
+                status, payload = outer.script.pop(0) if len(outer.script) > 1 else outer.script[0]
+                if callable(payload):
+                    payload = payload(body)
+                self._answer(status, payload)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def ok(texts):
+    return {"choices": [{"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": "stop"} for i, t in enumerate(texts)]}
+
+
+def test_retries_5xx_then_succeeds_and_discovers_the_model():
+    with Scripted([(503, {"error": {"message": "warming up"}}), (502, b"bad gateway"), (200, ok(["a", "b"]))]) as srv:
+        eng = OpenAIEngine(srv.url, max_retries=3, backoff=0.01)
+        out = eng.generate_chat([CONV], 2, SamplingParams(max_new_tokens=4))
+        assert [s.text for s in out[0]] == ["a", "b"]
+        assert eng.model == "scripted-model" and len(srv.requests) == 3
+        assert srv.requests[-1]["model"] == "scripted-model" and srv.requests[-1]["n"] == 2
+
+
+def test_persistent_5xx_is_an_unreachable_error_not_a_sample():
+    with Scripted([(500, {"error": {"message": "CUDA out of memory"}})]) as srv:
+        eng = OpenAIEngine(srv.url, "m", max_retries=2, backoff=0.01)
+        with pytest.raises(ServerUnreachableError, match="3 attempt.*CUDA out of memory"):
+            eng.generate_chat([CONV], 1, SamplingParams())
+        assert len(srv.requests) == 3
+
+
+def test_4xx_is_not_retried_and_carries_the_servers_message():
+    body = {"error": {"message": "'temperature' must be in [0.0, 2.0], got 5", "type": "invalid_request_error", "param": "temperature"}}
+    with Scripted([(400, body)]) as srv:
+        eng = OpenAIEngine(srv.url, "m", max_retries=3, backoff=0.01)
+        with pytest.raises(RequestRejectedError, match=r"HTTP 400: 'temperature' must be in") as info:
+            eng.generate_chat([CONV], 1, SamplingParams())
+        assert info.value.status == 400 and json.loads(info.value.body) == body and len(srv.requests) == 1
+
+
+def test_server_ignoring_n_is_asked_again_with_new_seeds():
+    # llama.cpp-style: one choice per request whatever n says
+    with Scripted([(200, lambda body: ok([f"seed={body.get('seed')}"]))]) as srv:
+        eng = OpenAIEngine(srv.url, "m", backoff=0.01)
+        out = eng.generate_chat([CONV], 3, SamplingParams(seed=10))
+        assert [s.text for s in out[0]] == ["seed=10", "seed=11", "seed=12"]
+        assert [r["n"] for r in srv.requests] == [3, 2, 1]
+
+
+def test_conversations_run_concurrently_and_keep_their_order():
+    lock, state = threading.Lock(), {"now": 0, "peak": 0}
+
+    def slow(body):
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.2)
+        with lock:
+            state["now"] -= 1
+        return ok([body["messages"][0]["content"]])
+
+    with Scripted([(200, slow)]) as srv:
+        eng = OpenAIEngine(srv.url, "m", concurrency=4)
+        convs = [[{"role": "user", "content": f"q{i}"}] for i in range(8)]
+        out = eng.generate_chat(convs, 1, SamplingParams())
+        assert [g[0].text for g in out] == [f"q{i}" for i in range(8)]
+        assert state["peak"] > 1
+
+
+def test_unreachable_server_fails_quickly_with_a_clear_error():
+    with socket.socket() as s:  # a port with nothing listening on it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    eng = OpenAIEngine(f"http://127.0.0.1:{port}/v1", "m", max_retries=2, backoff=0.01, timeout=2)
+    start = time.monotonic()
+    with pytest.raises(ServerUnreachableError, match=rf"127.0.0.1:{port}.*3 attempt.*rlvr serve"):
+        eng.generate_chat([CONV], 1, SamplingParams())
+    assert time.monotonic() - start < 5
+    with pytest.raises(ValueError, match="conversation 1"):
+        eng.generate_chat([CONV, []], 1, SamplingParams())
