@@ -1,0 +1,118 @@
+"""Loading a benchmark's rows: from the hub by id, or from a local file or folder (`--data PATH`).
+
+Hub loading goes through `datasets.load_dataset`; when it fails (no network, offline mode, a
+missing dataset) the error says how to point `--data` at a local copy instead. Local data is a
+json/jsonl/parquet/csv file, a folder of such files (the ones whose name contains the split are
+preferred), or a folder written by `Dataset.save_to_disk`. Every load is fingerprinted (file
+SHA-256, or hub id + config + split + revision) so results name the exact data they came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+from rlvr.envs.tasks import DatasetError, file_sha256, load_table
+
+_EXTS = (".jsonl", ".json", ".parquet", ".csv")
+
+
+class BenchmarkDataError(DatasetError):
+    """A benchmark's data cannot be loaded or lacks a column; the message says how to fix it."""
+
+
+def _table_rows(table: Any) -> list[dict[str, Any]]:
+    columns = {name: table.column(name) for name in table.columns}
+    return [{name: values[i] for name, values in columns.items()} for i in range(table.num_rows)]
+
+
+def _dataset_rows(ds: Any) -> list[dict[str, Any]]:
+    return [dict(row) for row in ds]
+
+
+def _folder_files(path: str, split: str | None) -> list[str]:
+    files = sorted(
+        os.path.join(root, name)
+        for root, _, names in os.walk(path)
+        for name in names
+        if name.lower().endswith(_EXTS) and not name.startswith(".") and name not in ("dataset_info.json", "state.json", "dataset_dict.json")
+    )
+    if not files:
+        raise BenchmarkDataError(f"folder {path!r} holds no .jsonl/.json/.parquet/.csv file; point --data at the data file itself")
+    if split:
+        preferred = [f for f in files if split in os.path.basename(f)]
+        if preferred:
+            files = preferred
+    exts = {os.path.splitext(f)[1].lower() for f in files}
+    if len(exts) > 1:
+        raise BenchmarkDataError(f"folder {path!r} mixes file types {sorted(exts)}; point --data at one file")
+    return files
+
+
+class _quiet_datasets:
+    """Silence `datasets`' per-file progress bars while loading (the run has its own bar)."""
+
+    def __enter__(self) -> None:
+        from datasets.utils import logging as ds_logging
+
+        self._was = ds_logging.is_progress_bar_enabled()
+        ds_logging.disable_progress_bar()
+
+    def __exit__(self, *exc: object) -> None:
+        from datasets.utils import logging as ds_logging
+
+        if self._was:
+            ds_logging.enable_progress_bar()
+
+
+def load_local(path: str, split: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows and fingerprint of a local file or folder."""
+    with _quiet_datasets():
+        return _load_local(path, split)
+
+
+def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    if os.path.isfile(path):
+        table = load_table(path, split=split)
+        return _table_rows(table), dict(table.fingerprint)
+    if not os.path.isdir(path):
+        raise BenchmarkDataError(f"--data {path!r} does not exist; give a .jsonl/.json/.parquet/.csv file or a folder of them")
+    import datasets
+
+    if os.path.exists(os.path.join(path, "dataset_dict.json")) or os.path.exists(os.path.join(path, "state.json")):
+        loaded = datasets.load_from_disk(path)
+        if isinstance(loaded, datasets.DatasetDict):
+            names = list(loaded.keys())
+            pick = split if split in loaded else names[0] if len(names) == 1 else None
+            if pick is None:
+                raise BenchmarkDataError(f"{path!r} has splits {names} and none is {split!r}; point --data at one split")
+            loaded = loaded[pick]
+        return _dataset_rows(loaded), {"source": os.path.abspath(path), "format": "save_to_disk",
+                                       "content_fingerprint": getattr(loaded, "_fingerprint", None)}
+    files = _folder_files(path, split)
+    if len(files) == 1:
+        table = load_table(files[0])
+        return _table_rows(table), dict(table.fingerprint)
+    fmt = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}[os.path.splitext(files[0])[1].lower()]
+    ds = datasets.load_dataset(fmt, data_files=files, split="train")
+    digest = hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()
+    return _dataset_rows(ds), {"source": os.path.abspath(path), "files": [os.path.relpath(f, path) for f in files], "sha256": digest}
+
+
+def load_hub(name: str, hub_id: str, config: str | None, split: str | None, revision: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows and fingerprint of a hub dataset; a failure names `--data` as the way out."""
+    import datasets
+
+    try:
+        ds = datasets.load_dataset(hub_id, config, split=split, revision=revision)
+    except Exception as exc:
+        where = hub_id + (f" (config {config!r})" if config else "") + (f", split {split!r}" if split else "")
+        raise BenchmarkDataError(
+            f"cannot load benchmark {name!r} from the hub {where}: {type(exc).__name__}: {str(exc)[:300]}. "
+            f"Without network access, download it elsewhere (e.g. datasets.load_dataset({hub_id!r}"
+            f"{', ' + repr(config) if config else ''}, split={split!r}).to_json('{name}.jsonl')) and pass "
+            f"--data PATH (a .jsonl/.json/.parquet/.csv file or a folder of them)"
+        ) from exc
+    return _dataset_rows(ds), {"source": hub_id, "config": config, "split": split, "revision": revision or "unpinned",
+                               "content_fingerprint": getattr(ds, "_fingerprint", None)}

@@ -1,0 +1,125 @@
+"""From per-sample results to the numbers of a run: metrics with CIs, a table and a plot.
+
+Per problem, only samples whose verification succeeded count (a sample with `error` set was not
+judged and is excluded, and counted). pass@k / pass^k / maj@k for a given k use the problems with
+at least k judged samples; every metric is the mean over problems with a confidence interval from
+`estimators.aggregate`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, Mapping, Sequence
+
+from rlvr.benchmarks.estimators import aggregate, maj_at_k, pass_at_k, pass_hat_k
+
+
+def compute_metrics(
+    rows: Iterable[Mapping[str, Any]],
+    ks: Sequence[int],
+    *,
+    majority: bool = False,
+    task_order: Sequence[str] | None = None,
+    confidence: float = 0.95,
+    ci_method: str = "normal",
+) -> dict[str, Any]:
+    """Metrics of scored samples (dicts with task_id, correct, score, error, completion).
+
+    Returns {"metrics": {name: aggregate-dict}, "counts": {...}, "warnings": [...]}; metric names
+    are "pass@k", "pass^k", "maj@k" (when `majority`), "mean_accuracy", "mean_score".
+    """
+    by_task: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    excluded: dict[str, int] = defaultdict(int)
+    total = 0
+    for row in rows:
+        total += 1
+        if row.get("error"):
+            excluded[str(row.get("error"))[:120]] += 1
+            continue
+        by_task[str(row["task_id"])].append(row)
+    order = [t for t in (task_order or sorted(by_task)) if t in by_task]
+    warnings: list[str] = []
+    metrics: dict[str, Any] = {}
+
+    def put(name: str, values: list[float]) -> None:
+        if values:
+            metrics[name] = aggregate(values, confidence=confidence, method=ci_method)
+
+    put("mean_accuracy", [sum(bool(r["correct"]) for r in by_task[t]) / len(by_task[t]) for t in order])
+    put("mean_score", [sum(float(r["score"]) for r in by_task[t]) / len(by_task[t]) for t in order])
+    classes: dict[str, list[Any]] = {}
+    if majority:
+        from rlvr.benchmarks.majority import answer_classes
+
+        for t in order:
+            samples = by_task[t]
+            classes[t] = answer_classes([str(r.get("completion", "")) for r in samples], [bool(r["correct"]) for r in samples])
+    for k in ks:
+        usable = [t for t in order if len(by_task[t]) >= k]
+        if len(usable) < len(order):
+            warnings.append(f"k={k}: {len(order) - len(usable)} of {len(order)} problems have fewer than {k} judged samples and are left out of pass@{k}")
+        if not usable:
+            continue
+        counts = [(len(by_task[t]), sum(bool(r["correct"]) for r in by_task[t])) for t in usable]
+        put(f"pass@{k}", [pass_at_k(n, c, k) for n, c in counts])
+        put(f"pass^{k}", [pass_hat_k(n, c, k) for n, c in counts])
+        if majority:
+            put(f"maj@{k}", [maj_at_k(classes[t], [bool(r["correct"]) for r in by_task[t]], k) for t in usable])
+    judged = sum(len(v) for v in by_task.values())
+    counts_out = {
+        "samples": total,
+        "judged": judged,
+        "excluded": total - judged,
+        "excluded_reasons": dict(sorted(excluded.items(), key=lambda kv: -kv[1])[:5]),
+        "problems": len(order),
+        "samples_per_problem": {"min": min((len(v) for v in by_task.values()), default=0),
+                                "max": max((len(v) for v in by_task.values()), default=0)},
+    }
+    return {"metrics": metrics, "counts": counts_out, "warnings": warnings}
+
+
+def format_table(metrics: Mapping[str, Mapping[str, Any]], title: str = "") -> str:
+    """A plain-text table: metric, value, CI, number of problems."""
+    lines = []
+    if title:
+        lines.append(title)
+    header = f"{'metric':<14} {'value':>8}   {'95% CI':<19} {'problems':>8}"
+    lines += [header, "-" * len(header)]
+    for name, m in metrics.items():
+        conf = int(round(float(m.get("confidence", 0.95)) * 100))
+        ci = f"[{m['ci_low']:.4f}, {m['ci_high']:.4f}]"
+        lines.append(f"{name:<14} {m['mean']:>8.4f}   {ci:<19} {m['problems']:>8}" + ("" if conf == 95 else f"  ({conf}% CI)"))
+    return "\n".join(lines)
+
+
+def plot_pass_at_k(metrics: Mapping[str, Mapping[str, Any]], path: str, title: str = "") -> str:
+    """PNG of pass@k (and pass^k, maj@k when present) against k, with CI bars; returns the path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    for prefix, style in (("pass@", "o-"), ("maj@", "s--"), ("pass^", "^:")):
+        points = sorted((int(name[len(prefix):]), m) for name, m in metrics.items() if name.startswith(prefix))
+        if not points:
+            continue
+        ks = [k for k, _ in points]
+        means = [m["mean"] for _, m in points]
+        err = [[m["mean"] - m["ci_low"] for _, m in points], [m["ci_high"] - m["mean"] for _, m in points]]
+        ax.errorbar(ks, means, yerr=err, fmt=style, capsize=3, label=prefix + "k")
+        if len(ks) > 1 and max(ks) / min(ks) >= 4:
+            ax.set_xscale("log", base=2)
+        ax.set_xticks(ks)
+        ax.set_xticklabels([str(k) for k in ks])
+    ax.set_xlabel("k")
+    ax.set_ylabel("score")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
