@@ -1,0 +1,310 @@
+"""`rlvr serve`: serve a local model (the ``hf`` engine) over the OpenAI chat-completions API.
+
+Endpoints: ``POST /v1/chat/completions`` (``model``, ``messages``, ``n``, ``temperature``, ``top_p``,
+``max_tokens`` / ``max_completion_tokens``, ``stop``, ``seed``, ``logprobs``, ``tools``; other fields
+are ignored, as OpenAI clients send many) and ``GET /v1/models``. A bad request gets HTTP 400 with an
+OpenAI-style error body naming the field (``{"error": {"message", "type", "param"}}``). It is
+useful on its own (try a checkpoint with any OpenAI client) and lets the ``openai`` engine be tested
+against a real HTTP server. Requests are handled in threads; generation itself runs one request at a
+time on the model. ``--model tiny`` serves the randomly initialised tiny model (no download).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["BadRequest", "ChatCompletionServer", "parse_chat_request", "load_hf_chat_engine", "register", "run"]
+
+MAX_N = 128
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+class BadRequest(ValueError):
+    """A request the server refuses (HTTP 400 unless ``status`` says otherwise); ``param`` names the field."""
+
+    def __init__(self, message: str, param: str | None = None, status: int = 400, kind: str = "invalid_request_error"):
+        super().__init__(message)
+        self.param, self.status, self.kind = param, status, kind
+
+
+def _number(body: dict, key: str, default: float, lo: float, hi: float, lo_open: bool = False) -> float:
+    value = body.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadRequest(f"'{key}' must be a number, got {json.dumps(value)}", key)
+    if value < lo or value > hi or (lo_open and value == lo):
+        interval = f"{'(' if lo_open else '['}{lo}, {hi}]"
+        raise BadRequest(f"'{key}' must be in {interval}, got {value}", key)
+    return float(value)
+
+
+def _integer(body: dict, key: str, default: int | None, lo: int, hi: int) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"'{key}' must be an integer, got {json.dumps(value)}", key)
+    if not lo <= value <= hi:
+        raise BadRequest(f"'{key}' must be between {lo} and {hi}, got {value}", key)
+    return value
+
+
+def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int = 512) -> dict[str, Any]:
+    """Validate a chat-completions request body; return ``messages``, ``n``, ``sampling``
+    (our :class:`~rlvr.trainers.engine.SamplingParams`), ``logprobs`` and ``tools``. Raises
+    :class:`BadRequest` naming the first bad field."""
+    from rlvr.trainers.engine import SamplingParams
+    from rlvr.trainers.hf_chat import check_conversation
+
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object", None)
+    model = body.get("model")
+    if model is not None and model != served_model:
+        raise BadRequest(f"model {model!r} is not served here; this server serves {served_model!r} (see GET /v1/models)",
+                         "model", status=404, kind="model_not_found")
+    if "messages" not in body:
+        raise BadRequest("'messages' is required: a non-empty list of {\"role\": ..., \"content\": ...}", "messages")
+    try:
+        messages = check_conversation(body["messages"])
+    except ValueError as exc:
+        raise BadRequest(f"'messages' is invalid: {str(exc).replace('conversation 0, ', '')}", "messages") from None
+    n = _integer(body, "n", 1, 1, MAX_N)
+    temperature = _number(body, "temperature", 1.0, 0.0, 2.0)
+    top_p = _number(body, "top_p", 1.0, 0.0, 1.0, lo_open=True)
+    key = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
+    max_tokens = _integer(body, key, max_tokens_default, 1, 1_000_000)
+    stop = body.get("stop")
+    if stop is None:
+        stop = []
+    elif isinstance(stop, str):
+        stop = [stop]
+    if not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop):
+        raise BadRequest(f"'stop' must be a non-empty string or a list of them, got {json.dumps(body.get('stop'))}", "stop")
+    seed = _integer(body, "seed", None, -(2**63), 2**63 - 1)
+    logprobs = body.get("logprobs", False)
+    if logprobs is None:
+        logprobs = False
+    if not isinstance(logprobs, bool):
+        raise BadRequest(f"'logprobs' must be true or false, got {json.dumps(logprobs)}", "logprobs")
+    tools = body.get("tools")
+    if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools)):
+        raise BadRequest("'tools' must be a list of tool objects ({\"type\": \"function\", \"function\": {...}})", "tools")
+    sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, stop=tuple(stop), seed=seed)
+    return {"messages": messages, "n": n, "sampling": sampling, "logprobs": logprobs, "tools": tools or None}
+
+
+class ChatCompletionServer:
+    """An OpenAI-compatible HTTP server over an :class:`~rlvr.trainers.hf_chat.HFChatEngine`.
+
+    ``port=0`` picks a free port; :attr:`url` is the API root (``http://HOST:PORT/v1``). Use
+    :meth:`serve_forever` in the foreground, or :meth:`start` / :meth:`close` (a background thread).
+    """
+
+    def __init__(self, engine: Any, model_name: str, host: str = "127.0.0.1", port: int = 8000):
+        self.engine = engine
+        self.model_name = model_name
+        self.created = int(time.time())
+        self._lock = threading.Lock()
+        cfg = getattr(engine.model, "config", None)
+        self.context_length = int(getattr(cfg, "max_position_embeddings", 0) or 0) or None
+        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever(poll_interval=0.2)
+
+    def start(self) -> "ChatCompletionServer":
+        self._thread = threading.Thread(target=self.serve_forever, name="rlvr-serve", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self.httpd.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.httpd.server_close()
+
+    def __enter__(self) -> "ChatCompletionServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ request handling
+
+    def models(self) -> dict[str, Any]:
+        return {"object": "list", "data": [{"id": self.model_name, "object": "model", "created": self.created, "owned_by": "rlvr"}]}
+
+    def chat_completion(self, body: Any) -> dict[str, Any]:
+        from rlvr.trainers.hf_chat import render_chat, tool_calls_from_text
+
+        req = parse_chat_request(body, self.model_name)
+        tok = self.engine.tokenizer
+        try:
+            prompt = render_chat(tok, req["messages"], req["tools"])
+        except Exception as exc:  # a template that cannot render these messages (e.g. a role it refuses)
+            raise BadRequest(f"the chat template cannot render 'messages': {exc}", "messages") from None
+        sampling = req["sampling"]
+        if self.context_length and len(prompt) + sampling.max_new_tokens > self.context_length:
+            raise BadRequest(
+                f"the prompt ({len(prompt)} tokens) plus max_tokens ({sampling.max_new_tokens}) exceeds the model's "
+                f"context of {self.context_length} tokens; shorten 'messages' or lower 'max_tokens'", "max_tokens")
+        with self._lock:
+            samples = self.engine.generate([prompt], req["n"], sampling)[0]
+        choices = []
+        for i, s in enumerate(samples):
+            message: dict[str, Any] = {"role": "assistant", "content": s.text}
+            calls = tool_calls_from_text(s.text) if req["tools"] else []
+            if calls:
+                message["tool_calls"] = calls
+            choice: dict[str, Any] = {
+                "index": i,
+                "message": message,
+                "finish_reason": "tool_calls" if calls else s.finish_reason,
+                "logprobs": None,
+            }
+            if req["logprobs"]:
+                choice["logprobs"] = {"content": [
+                    {"token": tok.decode([t]), "logprob": lp, "bytes": list(tok.decode([t]).encode()), "top_logprobs": []}
+                    for t, lp in zip(s.token_ids, s.logprobs)
+                ]}
+            choices.append(choice)
+        completion_tokens = sum(len(s.token_ids) for s in samples)
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": self.model_name,
+            "choices": choices,
+            "usage": {"prompt_tokens": len(prompt), "completion_tokens": completion_tokens,
+                      "total_tokens": len(prompt) + completion_tokens},
+        }
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "rlvr-serve"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: one line per request is noise
+                pass
+
+            def _send(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _error(self, status: int, message: str, param: str | None = None, kind: str = "invalid_request_error") -> None:
+                self._send(status, {"error": {"message": message, "type": kind, "param": param, "code": None}})
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/") in ("/v1/models", "/models"):
+                    self._send(200, server.models())
+                elif self.path.rstrip("/") in ("/health", "/v1/health", ""):
+                    self._send(200, {"status": "ok"})
+                else:
+                    self._error(404, f"no route GET {self.path}; try GET /v1/models or POST /v1/chat/completions", kind="not_found")
+
+            def do_POST(self) -> None:
+                if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
+                    self._error(404, f"no route POST {self.path}; this server offers POST /v1/chat/completions", kind="not_found")
+                    return
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
+                if length <= 0 or length > MAX_BODY_BYTES:
+                    self._error(400, f"the request needs a JSON body with a Content-Length between 1 and {MAX_BODY_BYTES} bytes")
+                    return
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    self._error(400, f"the request body is not valid JSON: {exc}")
+                    return
+                if isinstance(body, dict) and body.get("stream"):
+                    self._error(400, "'stream' is not supported by rlvr serve; send stream=false", "stream")
+                    return
+                try:
+                    self._send(200, server.chat_completion(body))
+                except BadRequest as exc:
+                    self._error(exc.status, str(exc), exc.param, exc.kind)
+                except Exception as exc:  # an engine failure is the server's fault, never the client's
+                    self._error(500, f"generation failed: {type(exc).__name__}: {exc}", kind="server_error")
+
+        return Handler
+
+
+def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "auto"):
+    """An :class:`~rlvr.trainers.hf_chat.HFChatEngine` for ``model``: ``"tiny"`` (the locally built
+    tiny model) or a Hugging Face model folder / hub id. Returns ``(engine, name)``."""
+    import torch
+
+    from rlvr.trainers.hf_chat import HFChatEngine
+
+    if model == "tiny":
+        from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
+
+        tok = build_tiny_tokenizer()
+        return HFChatEngine(build_tiny_model(tok), tok, device=device), "tiny"
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+    try:
+        tok = AutoTokenizer.from_pretrained(model)
+        lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"rlvr serve: cannot load model {model!r}: {exc}\n"
+                         "pass a folder written by save_pretrained, a hub id available offline, or 'tiny'") from None
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return HFChatEngine(lm, tok, device=device), model
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "serve", help="serve a local model over the OpenAI chat-completions API",
+        description="Serve a model with the hf engine at http://HOST:PORT/v1 (POST /v1/chat/completions, "
+                    "GET /v1/models), so any OpenAI-compatible client or `rlvr eval --engine openai` can use it.")
+    p.add_argument("--model", required=True, help="a save_pretrained folder, a hub id, or 'tiny' (local random tiny model)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"], help="weights dtype")
+    p.add_argument("--served-model-name", default=None, help="the name clients send as 'model' (default: --model)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
+    try:
+        server = ChatCompletionServer(engine, args.served_model_name or name, args.host, args.port)
+    except OSError as exc:
+        print(f"rlvr serve: cannot listen on {args.host}:{args.port}: {exc}; pick another --port (0 = any free one)")
+        return 1
+    print(f"rlvr serve: model {server.model_name!r} on {engine.device} at {server.url} "
+          f"(POST {server.url}/chat/completions, GET {server.url}/models); Ctrl-C stops", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+    return 0

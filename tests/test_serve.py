@@ -1,0 +1,173 @@
+"""`rlvr serve` driven by the `openai` engine over real HTTP on 127.0.0.1, and the chat-level hf engine.
+
+The server runs the tiny locally built model, saved to a temporary folder and loaded back the way a
+user's checkpoint would be (`--model PATH`); one test starts the real command line (`--model tiny`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+
+from rlvr.commands.serve import BadRequest, ChatCompletionServer, load_hf_chat_engine, parse_chat_request
+from rlvr.trainers.engine import SamplingParams
+from rlvr.trainers.hf_chat import HFChatEngine, render_chat, tool_calls_from_text
+from rlvr.trainers.openai_engine import OpenAIEngine, RequestRejectedError
+from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
+
+CONV = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 12+30?"}]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny")
+    tok = build_tiny_tokenizer()
+    build_tiny_model(tok, seed=1).save_pretrained(path)
+    tok.save_pretrained(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def server(checkpoint):
+    engine, name = load_hf_chat_engine(checkpoint, device="cpu")
+    with ChatCompletionServer(engine, name, "127.0.0.1", 0) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return OpenAIEngine(server.url, max_retries=0, timeout=60)
+
+
+def post(server, body, raw: bytes | None = None):
+    req = urllib.request.Request(server.url + "/chat/completions", data=raw if raw is not None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_models_endpoint_and_model_discovery(server, client, checkpoint):
+    with urllib.request.urlopen(server.url + "/models", timeout=10) as resp:
+        listing = json.loads(resp.read())
+    assert listing["data"][0]["id"] == checkpoint
+    assert client.model == checkpoint  # asked from the server
+
+
+def test_n_samples_with_usage_and_logprobs(server, checkpoint):
+    status, resp = post(server, {"model": checkpoint, "messages": CONV, "n": 3, "max_tokens": 12, "seed": 0, "logprobs": True})
+    assert status == 200 and resp["object"] == "chat.completion" and len(resp["choices"]) == 3
+    tok = server.engine.tokenizer
+    prompt_len = len(render_chat(tok, CONV))
+    completion = 0
+    for i, choice in enumerate(resp["choices"]):
+        assert choice["index"] == i and choice["message"]["role"] == "assistant"
+        assert choice["finish_reason"] in ("stop", "length")
+        content = choice["logprobs"]["content"]
+        assert 1 <= len(content) <= 12 and all(t["logprob"] <= 0 for t in content)
+        completion += len(content)
+    assert resp["usage"] == {"prompt_tokens": prompt_len, "completion_tokens": completion, "total_tokens": prompt_len + completion}
+
+
+def test_greedy_is_deterministic_and_matches_the_local_engine(server, client):
+    greedy = SamplingParams(temperature=0.0, max_new_tokens=16)
+    a = client.generate_chat([CONV, CONV], 2, greedy)
+    b = client.generate_chat([CONV], 1, greedy)
+    texts = {s.text for g in a + b for s in g}
+    assert len(texts) == 1
+    local = server.engine.generate_chat([CONV], 1, greedy)[0][0]
+    assert local.text == texts.pop() and len(local.token_ids) == len(local.logprobs) > 0
+    # seeded sampling is reproducible across requests, unseeded sampling varies
+    seeded = SamplingParams(temperature=1.0, max_new_tokens=16, seed=5)
+    assert [s.text for s in client.generate_chat([CONV], 3, seeded)[0]] == [s.text for s in client.generate_chat([CONV], 3, seeded)[0]]
+
+
+def test_stop_strings_cut_the_text(server, client):
+    full = client.generate_chat([CONV], 1, SamplingParams(temperature=0.0, max_new_tokens=24))[0][0].text
+    assert len(full) >= 6, full
+    stop = full[3:5]
+    cut = client.generate_chat([CONV], 1, SamplingParams(temperature=0.0, max_new_tokens=24, stop=[stop]))[0][0]
+    assert cut.text == full[: full.find(stop)] and cut.finish_reason == "stop"
+    assert stop not in cut.text
+
+
+def test_bad_requests_get_400_naming_the_field(server, client, checkpoint):
+    cases = [
+        ({"messages": CONV, "n": 0}, "n", "'n' must be between 1"),
+        ({"messages": CONV, "temperature": "hot"}, "temperature", "'temperature' must be a number"),
+        ({"messages": CONV, "top_p": 0}, "top_p", "'top_p' must be in (0.0, 1.0]"),
+        ({"messages": CONV, "stop": [""]}, "stop", "'stop' must be"),
+        ({"messages": CONV, "logprobs": "yes"}, "logprobs", "'logprobs' must be true or false"),
+        ({"n": 1}, "messages", "'messages' is required"),
+        ({"messages": [{"content": "hi"}]}, "messages", "'role'"),
+        ({"messages": CONV, "max_tokens": 10**6}, "max_tokens", "exceeds the model's context of 1024 tokens"),
+    ]
+    for body, param, message in cases:
+        status, resp = post(server, {"model": checkpoint, **body})
+        assert status == 400, (body, resp)
+        assert resp["error"]["param"] == param and message in resp["error"]["message"], resp
+    status, resp = post(server, None, raw=b"{not json")
+    assert status == 400 and "not valid JSON" in resp["error"]["message"]
+    status, resp = post(server, {"model": "gpt-4", "messages": CONV})
+    assert status == 404 and checkpoint in resp["error"]["message"]
+    # the openai engine surfaces the server's message
+    bad = OpenAIEngine(server.url, "gpt-4", max_retries=0)
+    with pytest.raises(RequestRejectedError, match="HTTP 404: model 'gpt-4' is not served here"):
+        bad.generate_chat([CONV], 1, SamplingParams(max_new_tokens=2))
+
+
+def test_parse_chat_request_defaults_and_aliases():
+    req = parse_chat_request({"messages": CONV, "stop": "###", "max_completion_tokens": 7, "tools": None}, "m")
+    sp = req["sampling"]
+    assert (req["n"], sp.temperature, sp.top_p, sp.max_new_tokens, sp.stop, sp.seed) == (1, 1.0, 1.0, 7, ("###",), None)
+    with pytest.raises(BadRequest, match="'seed' must be an integer"):
+        parse_chat_request({"messages": CONV, "seed": 1.5}, "m")
+    with pytest.raises(BadRequest, match="'tools' must be a list"):
+        parse_chat_request({"messages": CONV, "tools": "calc"}, "m")
+
+
+def test_chat_engine_renders_tools_and_reads_tool_calls():
+    tok = build_tiny_tokenizer()
+    tok.chat_template = (
+        "{% if tools %}{{ '<|im_start|>system\nTools: ' }}{% for t in tools %}{{ t['function']['name'] + ' ' }}{% endfor %}"
+        "{{ '<|im_end|>\n' }}{% endif %}" + tok.chat_template
+    )
+    tools = [{"type": "function", "function": {"name": "calc", "parameters": {"type": "object"}}}]
+    with_tools = tok.decode(render_chat(tok, CONV, tools))
+    assert with_tools.startswith("<|im_start|>system\nTools: calc") and with_tools.endswith("<|im_start|>assistant\n")
+    assert "Tools" not in tok.decode(render_chat(tok, CONV))
+    calls = tool_calls_from_text('ok <tool_call>{"name": "calc", "arguments": {"expr": "2+2"}}</tool_call> <tool_call>{bad</tool_call>')
+    assert calls == [{"id": "call_0", "type": "function", "function": {"name": "calc", "arguments": "{\"expr\": \"2+2\"}"}}]
+    assert tool_calls_from_text("no calls") == []
+    engine = HFChatEngine(build_tiny_model(tok), tok)
+    out = engine.generate_chat([CONV, CONV[1:]], 2, SamplingParams(max_new_tokens=5, seed=0), tools=tools)
+    assert [len(g) for g in out] == [2, 2]
+    assert out[0][0].meta["prompt_tokens"] == len(render_chat(tok, CONV, tools))
+    with pytest.raises(ValueError, match="conversation 1, message 0: 'role'"):
+        engine.generate_chat([CONV, [{"content": "x"}]], 1, SamplingParams())
+    tok.chat_template = None
+    with pytest.raises(ValueError, match="no chat template"):
+        engine.generate_chat([CONV], 1, SamplingParams())
+
+
+def test_cli_prints_the_url_and_serves(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "rlvr.cli", "serve", "--model", "tiny", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line, line + (proc.stdout.read() if proc.poll() is not None else "")
+        url = line.split(" at ", 1)[1].split()[0]
+        out = OpenAIEngine(url, max_retries=0).generate_chat([CONV], 2, SamplingParams(max_new_tokens=4, seed=0))
+        assert len(out[0]) == 2 and all(isinstance(s.text, str) for s in out[0])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
