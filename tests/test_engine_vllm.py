@@ -204,3 +204,5 @@ def test_engine_wiring_against_standins(standin_vllm):
         eng.generate([[]], 1, SamplingParams())
     eng.close()
     eng.close()  # idempotent
+    with pytest.raises(RuntimeError, match="closed"):
+        eng.generate([[1]], 1, SamplingParams())

@@ -13,6 +13,7 @@ only (:meth:`OpenAIEngine.generate_chat`): it serves evaluation, never training,
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import json
 import os
 import socket
@@ -94,7 +95,7 @@ def samples_from_response(response: dict[str, Any]) -> list[Sample]:
     sampled). ``meta`` holds ``tool_calls`` (when the server returned some), ``token_logprobs`` (when
     requested and returned), ``finish_reason`` as the server said it, and the response's ``usage``.
     """
-    choices = response.get("choices")
+    choices = response.get("choices") if isinstance(response, dict) else None
     if not isinstance(choices, list):
         raise OpenAIEngineError(f"the server's answer has no 'choices' list: {json.dumps(response)[:300]}")
     samples = []
@@ -248,7 +249,7 @@ class OpenAIEngine(Engine):
                 raise RequestRejectedError(
                     f"{method} {url} was rejected with HTTP {exc.code}: {_error_message(text)}", exc.code, text
                 ) from None
-            except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError) as exc:
+            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout, TimeoutError) as exc:
                 reason = getattr(exc, "reason", exc)
                 last = f"{type(reason).__name__}: {reason}"
                 continue

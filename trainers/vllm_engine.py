@@ -211,6 +211,7 @@ class VLLMEngine(Engine):
     def generate(self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams) -> list[list[Sample]]:
         if not isinstance(sampling, SamplingParams):
             raise TypeError(f"sampling must be a SamplingParams, got {type(sampling).__name__}")
+        self._check_open()
         prompts = [[int(t) for t in p] for p in prompts_token_ids]
         for i, p in enumerate(prompts):
             if not p:
@@ -225,6 +226,7 @@ class VLLMEngine(Engine):
     def load_weights(self, weights: Any) -> None:
         """Copy new weights (a ``state_dict`` or a module) into vLLM's model, then drop the prefix
         cache (its KV blocks belong to the old weights)."""
+        self._check_open()
         pairs = named_tensors(weights)
         if self._asleep:  # weights back on the GPU; the KV cache stays released until generate()
             self.llm.wake_up(tags=["weights"])
@@ -251,6 +253,10 @@ class VLLMEngine(Engine):
         if self._asleep:
             self.llm.wake_up()
             self._asleep = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this vllm engine is closed; build a new VLLMEngine")
 
     def close(self) -> None:
         if self._closed:
