@@ -4,6 +4,8 @@ written for these tests)."""
 
 from __future__ import annotations
 
+import json
+import marshal
 import math
 from collections import deque
 from decimal import Decimal
@@ -14,6 +16,7 @@ import pytest
 from conftest import get_sandbox
 from rlvr.sandbox import BACKENDS, Sandbox, SandboxUnavailable
 from rlvr.verifiers.code import check_function, check_functions, check_io, compare_output, extract_code
+from rlvr.verifiers.code_child import _untag, to_json
 from rlvr.verifiers.code_harness import decode, encode
 from rlvr.verifiers.code_plan import plan_tests
 
@@ -147,25 +150,47 @@ ROUND_TRIP = [
 ]
 
 
-@pytest.mark.parametrize("value", ROUND_TRIP, ids=lambda v: type(v).__name__)
-def test_codec_round_trips_plain_data(value):
-    import json
+def child_to_harness(value):
+    """A return value as it travels: the child's JSON writer, then the harness's decoder."""
+    return decode(json.loads(to_json(value)))
 
-    back = decode(json.loads(json.dumps(encode(value))))
-    assert type(back) is type(value) and back == value
+
+def harness_to_child(value):
+    """An argument as it travels: the harness's encoder and marshal, then the child's reader."""
+    return _untag(marshal.loads(marshal.dumps(encode(value))))
+
+
+@pytest.mark.parametrize("value", ROUND_TRIP, ids=lambda v: type(v).__name__)
+def test_codec_round_trips_plain_data_both_ways(value):
+    for travel in (child_to_harness, harness_to_child):
+        back = travel(value)
+        assert type(back) is type(value) and back == value
 
 
 def test_codec_nan_and_iterators_and_subclasses():
-    import json
-    from collections import Counter, namedtuple
+    from collections import Counter, OrderedDict, namedtuple
 
-    assert math.isnan(decode(json.loads(json.dumps(encode(float("nan"))))))
-    assert list(decode(encode(x for x in range(3)))) == [0, 1, 2]
+    assert math.isnan(child_to_harness(float("nan")))
+    assert list(child_to_harness(x for x in range(3))) == [0, 1, 2]
+    assert list(child_to_harness(map(str, [1, 2]))) == ["1", "2"]
     point = namedtuple("Point", "x y")(1, 2)
-    assert type(decode(encode(point))) is tuple
-    assert decode(encode(Counter("aab"))) == {"a": 2, "b": 1}
+    assert type(child_to_harness(point)) is tuple and child_to_harness(point) == (1, 2)
+    assert child_to_harness(Counter("aab")) == {"a": 2, "b": 1}
+    assert type(child_to_harness(OrderedDict(a=1))) is dict
+    assert child_to_harness([Fraction(1, 3), deque([Decimal("2.5")])]) == [Fraction(1, 3), deque([Decimal("2.5")])]
+
+    class Liar(int):
+        def __eq__(self, other):
+            return True
+
+    assert type(child_to_harness(Liar(3))) is int and child_to_harness(Liar(3)) == 3
     with pytest.raises(TypeError):
-        encode(object())
+        to_json(object())
+    with pytest.raises(ValueError):
+        deep = []
+        for _ in range(1000):
+            deep = [deep]
+        to_json(deep)
 
 
 @pytest.mark.parametrize("bad", [{"$tuple": 1}, {"a": 1, "b": 2}, {"$float": "1e999x"},

@@ -136,11 +136,11 @@ ATTACKS: dict[str, str] = {
         "def check(candidate):\n    return True\ncandidate = lambda n: None\n"
         "import builtins\nbuiltins.check = check\nbuiltins.candidate = candidate\n"
         "def solve(n):\n    return check(solve)\n"),
-    "patch_the_harness_copy_in_the_child": (
+    "patch_the_child_side_machinery": (
         "import __main__\n"
-        "__main__._serve_call = lambda ns, m: {'op': 'reply', 'id': m['id'], 'value': True}\n"
-        "__main__.describe = lambda exc: 'ok'\n__main__.SolutionFault = Exception\n"
-        "def solve(n):\n    return True\n"),
+        "__main__.to_json = lambda value: '{\"$tuple\":[true,\"passed\"]}'\n"
+        "__main__._describe = lambda exc: 'ok'\n__main__.MAX_MESSAGE = 1 << 40\n"
+        "def solve(n):\n    return None\n"),
     # -- forging the output ---------------------------------------------------------------------
     "print_fake_success_everywhere": (
         f"import os, sys\nFAKE = {FAKE!r}\n"

@@ -37,6 +37,7 @@ __all__ = ["check_function", "check_functions", "check_io", "extract_code", "com
            "default_sandbox", "HARNESS_SOURCE"]
 
 HARNESS_SOURCE = (Path(__file__).with_name("code_harness.py")).read_text(encoding="utf-8")
+CHILD_SOURCE = (Path(__file__).with_name("code_child.py")).read_text(encoding="utf-8")
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).
@@ -159,7 +160,7 @@ def _prepare_function(solution, tests, entry_point, *, timeout, call_timeout, se
         plan = plan_tests(tests, None, setup_code=setup_code, solution_defines=solution_functions(tree))
     nonce = secrets.token_hex(16)
     payload = {"nonce": nonce, "solution": code, "timeout": float(timeout), "call_timeout": call_timeout,
-               **plan.payload()}
+               "child_source": CHILD_SOURCE, **plan.payload()}
     run_kwargs = {"code": HARNESS_SOURCE, "stdin": json.dumps(payload),
                   "timeout": float(timeout) + HARNESS_GRACE, "memory_mb": memory_mb}
     return _FunctionJob(plan, nonce, run_kwargs)

@@ -25,10 +25,12 @@ by itself. This harness is built so that it cannot, by construction rather than 
 
 It runs under the sandbox's interpreter: standard library only, nothing of rlvr. The host
 (`rlvr.verifiers.code`) sends this file as the program and one JSON object on stdin:
-    {"nonce", "solution", "setup", "units": [{"source", "label"}], "bindings": {name: function},
-     "modules": [...], "timeout", "call_timeout"}
+    {"nonce", "solution", "child_source", "setup", "units": [{"source", "label"}],
+     "bindings": {name in the tests: solution function}, "modules": [...], "timeout", "call_timeout"}
 and reads back one line: "<nonce> <json>" with {"kind": "results", "results": [...]} (or
-"setup_error" / "harness_error" when verification itself could not be done).
+"setup_error" / "harness_error" when verification itself could not be done). The child runs
+`child_source` (`code_child.py`): requests go to it as marshal (trusted data), replies come back as
+JSON (untrusted data, parsed by `decode` into plain values only).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import collections
 import decimal
 import fractions
 import json
+import marshal
 import math
 import os
 import select
@@ -204,7 +207,8 @@ class ChannelClosed(Exception):
 
 
 def send_message(fd, message, deadline=None):
-    data = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
+    """Frame and send a request to the child: marshal, because it is trusted data going out."""
+    data = marshal.dumps(message)
     if len(data) > MAX_MESSAGE:
         raise ValueError(f"a message of {len(data)} bytes (more than {MAX_MESSAGE})")
     view = memoryview(_LEN.pack(len(data)) + data)
@@ -221,6 +225,7 @@ def send_message(fd, message, deadline=None):
 
 
 def recv_message(fd, deadline=None):
+    """A framed reply from the child, parsed as JSON: untrusted data coming in, never unmarshalled."""
     size = _LEN.unpack(_read_exact(fd, _LEN.size, deadline))[0]
     if size > MAX_MESSAGE:
         raise ValueError(f"a message of {size} bytes (more than {MAX_MESSAGE})")
@@ -295,55 +300,6 @@ def _lock_down_fds(keep):
         os.set_inheritable(fd, True)
 
 
-# -- the untrusted side: serves calls of the solution -------------------------------------------
-def child_main(request_fd, reply_fd):
-    """Load the solution when asked, then answer calls. Everything here is in the solution's reach."""
-    namespace = {"__name__": "solution", "__builtins__": builtins}
-    while True:
-        try:
-            message = recv_message(request_fd)
-        except (ChannelClosed, ValueError):
-            os._exit(0)
-        op = message.get("op")
-        if op == "load":
-            try:
-                exec(compile(message["source"], "<solution>", "exec"), namespace)
-                reply = {"op": "loaded"}
-            except BaseException as exc:  # noqa: BLE001 - SystemExit too: a solution may not leave
-                reply = {"op": "load_error", "error": describe(exc)}
-        elif op == "call":
-            reply = _serve_call(namespace, message)
-        else:
-            reply = {"op": "error", "error": f"unknown op {op!r}"}
-        try:
-            send_message(reply_fd, reply)
-        except ValueError as exc:
-            send_message(reply_fd, {"op": "reply", "id": message.get("id"), "unsupported": str(exc)})
-
-
-def _serve_call(namespace, message):
-    name = message["name"]
-    function = namespace.get(name) if name else None
-    if not callable(function):
-        what = f"no function {name!r}" if name else "no function to test (pass entry_point)"
-        return {"op": "reply", "id": message["id"], "raised": ["NameError", f"the solution defines {what}"]}
-    try:
-        args = [decode(arg) for arg in message["args"]]
-        kwargs = {key: decode(value) for key, value in message["kwargs"].items()}
-        result = function(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        try:
-            text = str(exc)[:500]
-        except BaseException:  # noqa: BLE001
-            text = ""
-        return {"op": "reply", "id": message["id"], "raised": [type(exc).__name__, text]}
-    try:
-        return {"op": "reply", "id": message["id"], "value": encode(result)}
-    except BaseException as exc:  # noqa: BLE001
-        return {"op": "reply", "id": message["id"],
-                "unsupported": exc.args[0] if isinstance(exc, TypeError) and exc.args else describe(exc)}
-
-
 # -- the trusted side ---------------------------------------------------------------------------
 class SolutionFault(BaseException):
     """A call of the solution failed as a process (died, hung, garbled); tests cannot catch it."""
@@ -383,8 +339,7 @@ def _solution_exception(name, message):
 class Child:
     """One solution process: started with fork + exec, so that it inherits no memory of ours."""
 
-    def __init__(self, program):
-        self.program = program
+    def __init__(self, program, import_path):
         request_r, self.request_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
         pid = os.fork()
@@ -394,7 +349,7 @@ class Child:
                 os.setpgid(0, 0)
                 for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
                     signal.signal(sig, signal.SIG_DFL)
-                argv = [sys.executable, "-I", "-c", program, "--child", str(request_r), str(reply_w)]
+                argv = [sys.executable, "-I", "-S", "-c", program, str(request_r), str(reply_w), import_path]
                 os.execv(sys.executable, argv)
             finally:
                 os._exit(127)
@@ -456,8 +411,9 @@ class Child:
 class Harness:
     """Runs the test units in order against a solution served by a `Child`."""
 
-    def __init__(self, payload, program):
-        self.program = program
+    def __init__(self, payload):
+        self.program = payload["child_source"]
+        self.import_path = "\n".join(sys.path)
         self.solution = payload["solution"]
         self.timeout = float(payload["timeout"])
         self.call_timeout = payload.get("call_timeout")
@@ -484,10 +440,10 @@ class Harness:
         self.starts += 1
         self.loaded = False
         if self.starts == 1:
-            self.child = Child(self.program)  # failing to start the first one is our fault
+            self.child = Child(self.program, self.import_path)  # failing to start the first one is our fault
         else:
             try:
-                self.child = Child(self.program)
+                self.child = Child(self.program, self.import_path)
             except OSError as exc:  # e.g. the last one left a fork bomb behind
                 self.fatal = f"could not restart the solution process ({describe(exc)})"
                 return
@@ -641,20 +597,12 @@ def _import_paths_cleaned():
     sys.path_importer_cache.clear()
 
 
-def harness_main(program_path):
+def harness_main():
     _prctl(PR_SET_DUMPABLE, 0)  # the child may not ptrace us or read our /proc files
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
                 signal.SIGALRM):
         signal.signal(sig, signal.SIG_DFL)  # a signal from the child kills us: no result, score 0
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a closed pipe is an error we handle
-    with open(program_path, encoding="utf-8") as handle:
-        program = handle.read()
-    for name in MODULES:
-        try:
-            __import__(name)
-        except ImportError:
-            pass
-    _import_paths_cleaned()
     chunks = []
     while True:
         chunk = os.read(0, 1 << 20)
@@ -662,6 +610,13 @@ def harness_main(program_path):
             break
         chunks.append(chunk)
     payload = json.loads(b"".join(chunks))
+    for name in payload.get("modules", ()):
+        if name in MODULES:
+            try:
+                __import__(name)
+            except ImportError:
+                pass
+    _import_paths_cleaned()
     null = os.open(os.devnull, os.O_RDWR)
     result_fd = os.dup(1)
     os.dup2(null, 0)
@@ -671,7 +626,7 @@ def harness_main(program_path):
     nonce = payload.pop("nonce")
     harness = None
     try:
-        harness = Harness(payload, program)
+        harness = Harness(payload)
         harness._start_child()  # loads while the setup runs
         problem = harness.run_setup(payload.get("setup", ""))
         if problem is not None and problem[0] == "tests":
@@ -694,7 +649,4 @@ def harness_main(program_path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 4 and sys.argv[1] == "--child":
-        child_main(int(sys.argv[2]), int(sys.argv[3]))
-    else:
-        harness_main(globals().get("__file__") or sys.argv[0])
+    harness_main()

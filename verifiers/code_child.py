@@ -1,0 +1,264 @@
+"""The untrusted side of `check_function`: the process that loads the solution and serves its calls.
+
+The harness (`code_harness`) starts this with `python3 -I -S -c <this source> <request fd> <reply fd>
+<import path>` after fork + exec, so the process inherits no memory of the harness. Everything here
+is within the solution's reach, and nothing here is trusted: the harness reads only plain data from
+it, in JSON, and checks every message.
+
+It is kept small and imports almost nothing (no json, no re), because a fresh interpreter per
+verdict is the price of isolation and its start-up is most of a verdict's cost.
+Protocol: requests are 4-byte big-endian length + marshal of a dict (trusted data, from the
+harness): {"op": "load", "source"} or {"op": "call", "id", "name", "args", "kwargs"}, with values in
+the tagged form of `code_harness.encode`. Replies are 4-byte length + UTF-8 JSON:
+{"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", "value" | "raised" | "unsupported"}.
+"""
+
+import builtins
+import marshal
+import posix
+import sys
+
+from _json import encode_basestring_ascii as _quote
+
+MAX_MESSAGE = 16 << 20
+MAX_DEPTH = 300
+MAX_ITEMS = 1_000_000
+WIDE_INT_BITS = 12_000
+_INF = float("inf")
+
+
+# -- values: tagged plain data ------------------------------------------------------------------
+def _untag(data):
+    """A trusted argument back from its tagged form."""
+    kind = type(data)
+    if kind is list:
+        return [_untag(item) for item in data]
+    if kind is not dict:
+        return data
+    ((tag, body),) = data.items()
+    if tag == "$int":
+        return int(body, 16)
+    if tag == "$float":
+        return float(body)
+    if tag == "$bytes":
+        return __import__("binascii").a2b_base64(body)
+    if tag == "$bytearray":
+        return bytearray(__import__("binascii").a2b_base64(body))
+    if tag == "$decimal":
+        return __import__("decimal").Decimal(body)
+    items = [_untag(item) for item in body]
+    if tag == "$tuple":
+        return tuple(items)
+    if tag == "$set":
+        return set(items)
+    if tag == "$frozenset":
+        return frozenset(items)
+    if tag == "$dict":
+        return {key: value for key, value in items}
+    if tag == "$complex":
+        return complex(items[0], items[1])
+    if tag == "$range":
+        return range(*items)
+    if tag == "$fraction":
+        return __import__("fractions").Fraction(items[0], items[1])
+    if tag == "$deque":
+        return __import__("collections").deque(items)
+    if tag == "$iter":
+        return iter(items)
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def _json(value, out, depth=0):
+    """Append the JSON text of `value`'s tagged plain-data form to `out`; TypeError if not plain."""
+    if depth > MAX_DEPTH:
+        raise ValueError("data nested too deeply")
+    kind = type(value)
+    if value is None:
+        out.append("null")
+    elif kind is bool:
+        out.append("true" if value else "false")
+    elif kind is str:
+        out.append(_quote(value))
+    elif kind is int:
+        if value.bit_length() <= WIDE_INT_BITS:
+            out.append(int.__repr__(value))
+        else:
+            out.append('{"$int":"%s"}' % hex(value))
+    elif kind is float:
+        if value != value or value == _INF or value == -_INF:
+            out.append('{"$float":"%s"}' % float.__repr__(value))
+        else:
+            out.append(float.__repr__(value))
+    elif kind is list:
+        _sequence(value, out, depth, "[", "]")
+    elif kind is tuple:
+        _sequence(value, out, depth, '{"$tuple":[', "]}")
+    elif kind is dict:
+        out.append('{"$dict":[')
+        first = True
+        for key, item in value.items():
+            if not first:
+                out.append(",")
+            first = False
+            out.append("[")
+            _json(key, out, depth + 1)
+            out.append(",")
+            _json(item, out, depth + 1)
+            out.append("]")
+        out.append("]}")
+    elif kind is set or kind is frozenset:
+        _sequence(value, out, depth, '{"$%s":[' % kind.__name__, "]}")
+    elif kind is bytes or kind is bytearray:
+        text = __import__("binascii").b2a_base64(bytes(value), newline=False).decode("ascii")
+        out.append('{"$%s":"%s"}' % (kind.__name__, text))
+    elif kind is complex:
+        _sequence((value.real, value.imag), out, depth, '{"$complex":[', "]}")
+    elif kind is range:
+        _sequence((value.start, value.stop, value.step), out, depth, '{"$range":[', "]}")
+    elif kind is _TagRef:
+        out.append('{"%s":' % value.tag)
+        _json(value.body, out, depth + 1)
+        out.append("}")
+    else:
+        _json(_plain(value), out, depth)
+
+
+def _sequence(items, out, depth, opening, closing):
+    out.append(opening)
+    first = True
+    for item in items:
+        if not first:
+            out.append(",")
+        first = False
+        _json(item, out, depth + 1)
+    out.append(closing)
+
+
+class _TagRef:
+    """A value already in tagged form (Fraction, Decimal, deque, iterator) for `_json` to write."""
+
+    __slots__ = ("tag", "body")
+
+    def __init__(self, tag, body):
+        self.tag, self.body = tag, body
+
+
+def _plain(value):
+    """What a non-plain value stands for: subclasses of plain types, and a few stdlib values."""
+    kind = type(value)
+    where = (getattr(kind, "__module__", ""), kind.__name__)
+    if where == ("fractions", "Fraction"):
+        return _TagRef("$fraction", [value.numerator, value.denominator])
+    if where == ("decimal", "Decimal"):
+        return _TagRef("$decimal", str(value))
+    if where == ("collections", "deque"):
+        return _TagRef("$deque", list(value))
+    for base, convert in ((bool, bool), (int, int.__int__), (float, float.__float__), (str, str.__str__)):
+        if isinstance(value, base):
+            return convert(value)
+    if isinstance(value, tuple):  # namedtuples among them
+        return tuple(tuple.__iter__(value))
+    if isinstance(value, list):
+        return list(list.__iter__(value))
+    if isinstance(value, dict):  # OrderedDict, defaultdict, Counter
+        return dict(dict.items(value))
+    if isinstance(value, (set, frozenset)):
+        return set(value)
+    if where[0] == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(kind, "__next__") and hasattr(kind, "__iter__"):
+        items = []
+        for item in value:
+            if len(items) >= MAX_ITEMS:
+                raise ValueError(f"an iterator of more than {MAX_ITEMS} items")
+            items.append(item)
+        return _TagRef("$iter", items)
+    raise TypeError(f"a {kind.__name__} object")
+
+
+def to_json(value):
+    """The JSON text of a return value, or TypeError/ValueError when it is not plain data."""
+    out = []
+    _json(value, out)
+    return "".join(out)
+
+
+# -- framing ------------------------------------------------------------------------------------
+def _read_exact(fd, size):
+    chunks = []
+    while size:
+        chunk = posix.read(fd, min(size, 1 << 20))
+        if not chunk:
+            posix._exit(0)  # the harness is gone
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _send(fd, text):
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) > MAX_MESSAGE:
+        raise ValueError(f"a message of {len(data)} bytes (more than {MAX_MESSAGE})")
+    view = memoryview(len(data).to_bytes(4, "big") + data)
+    while view:
+        view = view[posix.write(fd, view):]
+
+
+def _describe(exc):
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001
+        text = ""
+    name = type(exc).__name__
+    if isinstance(exc, SyntaxError):
+        text = f"{exc.msg} (line {exc.lineno})"
+    return (f"{name}: {text}" if text else name)[:500]
+
+
+def _reply(fd, parts):
+    _send(fd, "{" + ",".join(_quote(k) + ":" + v for k, v in parts) + "}")
+
+
+def serve(request_fd, reply_fd):
+    namespace = {"__name__": "solution", "__builtins__": builtins}
+    while True:
+        size = int.from_bytes(_read_exact(request_fd, 4), "big")
+        message = marshal.loads(_read_exact(request_fd, size))
+        op = message["op"]
+        if op == "load":
+            try:
+                exec(compile(message["source"], "<solution>", "exec"), namespace)
+                _reply(reply_fd, [("op", '"loaded"')])
+            except BaseException as exc:  # noqa: BLE001 - SystemExit too: a solution may not leave
+                _reply(reply_fd, [("op", '"load_error"'), ("error", _quote(_describe(exc)))])
+            continue
+        head = [("op", '"reply"'), ("id", int.__repr__(message["id"]))]
+        name = message["name"]
+        function = namespace.get(name) if name else None
+        if not callable(function):
+            what = f"no function {name!r}" if name else "no function to test (pass entry_point)"
+            raised = "[" + _quote("NameError") + "," + _quote(f"the solution defines {what}") + "]"
+            _reply(reply_fd, head + [("raised", raised)])
+            continue
+        try:
+            args = [_untag(arg) for arg in message["args"]]
+            kwargs = {key: _untag(value) for key, value in message["kwargs"].items()}
+            result = function(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001
+            try:
+                text = str(exc)[:500]
+            except BaseException:  # noqa: BLE001
+                text = ""
+            _reply(reply_fd, head + [("raised", "[" + _quote(type(exc).__name__) + "," + _quote(text) + "]")])
+            continue
+        try:
+            body = to_json(result)
+            _reply(reply_fd, head + [("value", body)])
+        except BaseException as exc:  # noqa: BLE001
+            what = exc.args[0] if isinstance(exc, TypeError) and exc.args and isinstance(exc.args[0], str) else _describe(exc)
+            _reply(reply_fd, head + [("unsupported", _quote(what[:200]))])
+
+
+if __name__ == "__main__":
+    sys.path[:] = [path for path in sys.argv[3].split("\n") if path] if len(sys.argv) > 3 else sys.path
+    serve(int(sys.argv[1]), int(sys.argv[2]))
