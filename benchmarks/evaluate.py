@@ -107,6 +107,7 @@ def _ends_with_newline(path: str) -> bool:
 
 
 def _check_run(out_dir: str, identity: dict[str, Any]) -> None:
+    os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, RUN)
     if os.path.exists(path):
         try:

@@ -62,9 +62,13 @@ def compute_metrics(
             continue
         counts = [(len(by_task[t]), sum(bool(r["correct"]) for r in by_task[t])) for t in usable]
         put(f"pass@{k}", [pass_at_k(n, c, k) for n, c in counts])
-        put(f"pass^{k}", [pass_hat_k(n, c, k) for n, c in counts])
+        if k > 1:  # pass^1 is pass@1
+            put(f"pass^{k}", [pass_hat_k(n, c, k) for n, c in counts])
         if majority:
             put(f"maj@{k}", [maj_at_k(classes[t], [bool(r["correct"]) for r in by_task[t]], k) for t in usable])
+    order_key = {"mean_accuracy": (0, 0), "mean_score": (0, 1)}
+    metrics = dict(sorted(metrics.items(), key=lambda kv: order_key.get(kv[0]) or (
+        {"pass@": 1, "maj@": 2, "pass^": 3}[kv[0][:5] if kv[0].startswith("pass") else "maj@"], int(kv[0].split("@")[-1].split("^")[-1]))))
     judged = sum(len(v) for v in by_task.values())
     counts_out = {
         "samples": total,
@@ -100,18 +104,22 @@ def plot_pass_at_k(metrics: Mapping[str, Mapping[str, Any]], path: str, title: s
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    all_ks: set[int] = set()
     for prefix, style in (("pass@", "o-"), ("maj@", "s--"), ("pass^", "^:")):
         points = sorted((int(name[len(prefix):]), m) for name, m in metrics.items() if name.startswith(prefix))
         if not points:
             continue
         ks = [k for k, _ in points]
+        all_ks.update(ks)
         means = [m["mean"] for _, m in points]
         err = [[m["mean"] - m["ci_low"] for _, m in points], [m["ci_high"] - m["mean"] for _, m in points]]
         ax.errorbar(ks, means, yerr=err, fmt=style, capsize=3, label=prefix + "k")
-        if len(ks) > 1 and max(ks) / min(ks) >= 4:
-            ax.set_xscale("log", base=2)
-        ax.set_xticks(ks)
-        ax.set_xticklabels([str(k) for k in ks])
+    ticks = sorted(all_ks)
+    if len(ticks) > 1 and max(ticks) / min(ticks) >= 4:
+        ax.set_xscale("log", base=2)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(k) for k in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("k")
     ax.set_ylabel("score")
     ax.set_ylim(-0.02, 1.02)

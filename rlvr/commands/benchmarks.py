@@ -1,0 +1,65 @@
+"""`rlvr benchmarks list` and `rlvr benchmarks check`: what can be evaluated, and a self-test.
+
+`list` shows every benchmark (built in and registered with `register_benchmark`) with its size,
+source and environment. `check NAME --data PATH` scores the benchmark's own reference solutions,
+which must all be right: a quick test that the data, the mapping and the verifier agree.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("benchmarks", help="list the benchmarks `rlvr eval` knows; check one against its references",
+                              description="List benchmarks, or check that a benchmark's reference solutions all score right.")
+    sub = p.add_subparsers(dest="benchmarks_command", metavar="ACTION")
+    lst = sub.add_parser("list", help="name, size, source and environment of every benchmark")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+    lst.set_defaults(func=run_list)
+    chk = sub.add_parser("check", help="score the benchmark's own reference solutions (all must be right)")
+    chk.add_argument("name", help="benchmark name")
+    chk.add_argument("--data", default=None, help="local copy of the benchmark (file or folder); default: the hub")
+    chk.add_argument("--limit", type=int, default=None, help="only the first N problems")
+    chk.set_defaults(func=run_check)
+    p.set_defaults(func=run_list)
+
+
+def run_list(args) -> int:
+    import json
+
+    from rlvr.benchmarks.registry import all_benchmarks
+
+    rows = [{"name": b.name, "size": b.size, "source": b.source, "env": b.env_id, "kind": b.kind,
+             "description": b.description} for b in all_benchmarks().values()]
+    if getattr(args, "json", False):
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'name':<12} {'size':>6}  {'env':<14} {'source':<52} description")
+    for r in rows:
+        size = "?" if r["size"] is None else str(r["size"])
+        print(f"{r['name']:<12} {size:>6}  {r['env']:<14} {r['source']:<52} {r['description']}")
+    print("\nLoad a local copy with `rlvr eval --benchmark NAME --data PATH`; add your own with "
+          "rlvr.benchmarks.register_benchmark(name, env_id, size=...).")
+    return 0
+
+
+def run_check(args) -> int:
+    from rlvr.benchmarks.evaluate import score_references
+    from rlvr.envs.tasks import DatasetError
+
+    try:
+        verdicts = score_references(args.name, data=args.data, limit=args.limit)
+    except (DatasetError, KeyError, ValueError) as exc:
+        print(f"rlvr benchmarks check: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    errors = [v for v in verdicts if v.error]
+    wrong = [(i, v) for i, v in enumerate(verdicts) if not v.correct and not v.error]
+    right = sum(v.correct for v in verdicts)
+    print(f"{args.name}: {right}/{len(verdicts)} reference solutions right, {len(wrong)} wrong, {len(errors)} unverified")
+    for i, v in wrong[:10]:
+        print(f"  problem #{i}: {v.reason}")
+    if errors:
+        print(f"  unverified (infrastructure): {errors[0].error}", file=sys.stderr)
+        return 3
+    return 0 if not wrong else 1

@@ -1,0 +1,171 @@
+"""`rlvr eval`: pass@k of a benchmark, from saved completions or by sampling with an engine.
+
+    rlvr eval --benchmark humaneval --completions samples.jsonl --k 1,2 --out runs/he [--data he.jsonl]
+    rlvr eval --benchmark gsm8k --engine hf --model ./ckpt --n 16 --k 1,4,16 --out runs/gsm8k
+    rlvr eval --benchmark math500 --engine openai --base-url http://127.0.0.1:8000/v1 --n 4 --out runs/m
+
+Exit status: 0 done; 2 bad input (the message says what to fix); 3 done but some samples could not
+be verified (sandbox outage: excluded from the metrics, rerun to score them).
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "eval", help="pass@k of a benchmark: score saved completions or sample them with an engine",
+        description="Evaluate a benchmark (see `rlvr benchmarks list`). Either score completions generated "
+                    "elsewhere (--completions FILE.jsonl, one {\"task_id\", \"completion\"} per line) or sample "
+                    "--n completions per problem with an engine (--engine hf|vllm|openai). Writes samples.jsonl, "
+                    "summary.json and pass_at_k.png to --out; rerunning with the same --out resumes.")
+    p.add_argument("--benchmark", required=True, help="benchmark name (rlvr benchmarks list)")
+    p.add_argument("--out", required=True, help="output folder (created; reused to resume)")
+    p.add_argument("--k", default=None, help="comma-separated k for pass@k (default: 1 and powers of 2 up to --n)")
+    p.add_argument("--data", default=None, help="local copy of the benchmark: a .jsonl/.json/.parquet/.csv file or a folder "
+                                                "(default: download from the hub)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N problems")
+    p.add_argument("--completions", default=None, help="JSONL of completions to score (no engine needed)")
+    p.add_argument("--engine", choices=["hf", "vllm", "openai"], default=None, help="engine to sample with")
+    p.add_argument("--model", default=None, help="hf/vllm: a save_pretrained folder or hub id ('tiny' = local tiny model for "
+                                                 "tests); openai: the served model name (default: the server's first)")
+    p.add_argument("--base-url", default="http://127.0.0.1:8000/v1", help="openai engine: API root (default %(default)s)")
+    p.add_argument("--api-key", default=None, help="openai engine: bearer token (default $OPENAI_API_KEY)")
+    p.add_argument("--concurrency", type=int, default=8, help="openai engine: requests in flight (default 8)")
+    p.add_argument("--n", type=int, default=1, help="samples per problem (default 1)")
+    p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0.6 when n > 1, else 0)")
+    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0)")
+    p.add_argument("--max-tokens", type=int, default=1024, help="generation limit per turn (default 1024)")
+    p.add_argument("--seed", type=int, default=None, help="sampling seed")
+    p.add_argument("--system-prompt", default=None, help="system message put before every prompt")
+    p.add_argument("--max-turns", type=int, default=None, help="model turns per episode at most (multi-turn envs)")
+    p.add_argument("--device", default=None, help="hf engine: cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"], help="hf/vllm weights dtype")
+    p.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "docker", "subprocess"],
+                   help="sandbox backend for code benchmarks (default auto)")
+    p.add_argument("--ci", choices=["normal", "bootstrap"], default="normal",
+                   help="confidence interval over problems (default: normal approximation)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _fail(message: str) -> int:
+    print(f"rlvr eval: {message}", file=sys.stderr)
+    return 2
+
+
+def _default_ks(n: int) -> list[int]:
+    ks, k = [], 1
+    while k <= n:
+        ks.append(k)
+        k *= 2
+    return ks
+
+
+def _sandbox(backend: str):
+    """The sandbox for code benchmarks; None when it cannot start (samples are then reported unverified)."""
+    if backend == "auto":
+        return None
+    from rlvr.sandbox import make_sandbox
+
+    try:
+        return make_sandbox(backend)
+    except Exception as exc:
+        print(f"rlvr eval: WARNING: the {backend!r} sandbox cannot start ({type(exc).__name__}: {exc}); code samples "
+              f"will be reported as unverified, not scored", file=sys.stderr)
+        return _DownSandbox(f"{backend} sandbox unavailable: {exc}")
+
+
+class _DownSandbox:
+    """Stands in for a sandbox that could not start: every run is a sandbox_error (never a wrong answer)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.name = "unavailable"
+
+    def run(self, code, **kwargs):
+        from rlvr.sandbox import ExecResult
+
+        return ExecResult.sandbox_error(self.message, "unavailable")
+
+    def run_many(self, jobs, concurrency=None):
+        return [self.run(job) for job in jobs]
+
+    def close(self) -> None:
+        pass
+
+
+def _engine(args):
+    """(engine, tokenizer, model name) for --engine."""
+    if args.engine == "openai":
+        from rlvr.trainers.openai_engine import OpenAIEngine
+
+        from rlvr.trainers.openai_engine import OpenAIEngineError
+
+        engine = OpenAIEngine(args.base_url, args.model, api_key=args.api_key, concurrency=args.concurrency)
+        try:
+            return engine, None, engine.model
+        except OpenAIEngineError as exc:
+            raise _EngineError(f"cannot use the server at {args.base_url}: {exc}; start one (e.g. `rlvr serve --model ...`) "
+                               f"or fix --base-url") from None
+    if not args.model:
+        raise ValueError(f"--engine {args.engine} needs --model (a save_pretrained folder or hub id)")
+    if args.engine == "hf":
+        from rlvr.commands.serve import load_hf_chat_engine
+
+        engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
+        return engine, engine.tokenizer, name
+    from transformers import AutoTokenizer
+
+    from rlvr.trainers.vllm_engine import VLLMEngine
+
+    engine = VLLMEngine(args.model, dtype=args.dtype, enable_sleep_mode=False, gpu_memory_utilization=0.85,
+                        seed=args.seed or 0)
+    return engine, AutoTokenizer.from_pretrained(args.model), args.model
+
+
+class _EngineError(RuntimeError):
+    """The engine could not be built or reached (message says why)."""
+
+
+def run(args) -> int:
+    from rlvr.benchmarks.completions import CompletionsError
+    from rlvr.benchmarks.estimators import parse_ks
+    from rlvr.benchmarks.evaluate import RunMismatchError, evaluate_completions, evaluate_engine
+    from rlvr.envs.tasks import DatasetError
+
+    if (args.completions is None) == (args.engine is None):
+        return _fail("give either --completions FILE.jsonl (score saved completions) or --engine hf|vllm|openai (sample them)")
+    if args.limit is not None and args.limit < 1:
+        return _fail(f"--limit must be >= 1, got {args.limit}")
+    try:
+        ks = parse_ks(args.k) if args.k else _default_ks(args.n if args.engine else 1)
+    except ValueError as exc:
+        return _fail(str(exc))
+    sandbox = _sandbox(args.sandbox)
+    common = dict(ks=ks, data=args.data, limit=args.limit, sandbox=sandbox, ci_method=args.ci, progress=not args.no_progress)
+    try:
+        if args.completions is not None:
+            result = evaluate_completions(args.benchmark, args.completions, args.out, **common)
+        else:
+            if args.max_tokens < 1:
+                return _fail(f"--max-tokens must be >= 1, got {args.max_tokens}")
+            temperature = args.temperature if args.temperature is not None else (0.6 if args.n > 1 else 0.0)
+            if max(ks) > args.n:
+                return _fail(f"--k {max(ks)} is more than --n {args.n}: pass@k needs at least k samples per problem")
+            engine, tokenizer, model_name = _engine(args)
+            try:
+                result = evaluate_engine(args.benchmark, engine, args.out, tokenizer=tokenizer, n=args.n,
+                                         temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens,
+                                         seed=args.seed, system_prompt=args.system_prompt, max_turns=args.max_turns,
+                                         engine_name=args.engine, model_name=model_name, **common)
+            finally:
+                engine.close()
+    except (CompletionsError, RunMismatchError, DatasetError, KeyError, ValueError, _EngineError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        return _fail(message)
+    finally:
+        if sandbox is not None:
+            sandbox.close()
+    return result.exit_code
