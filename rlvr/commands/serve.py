@@ -264,8 +264,12 @@ def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "aut
 
         tok = build_tiny_tokenizer()
         return HFChatEngine(build_tiny_model(tok), tok, device=device), "tiny"
+    import os
+
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if model.startswith((".", "~", os.sep)) and not os.path.isdir(os.path.expanduser(model)):
+        raise SystemExit(f"rlvr serve: no model folder at {model!r}; pass a folder written by save_pretrained, a hub id, or 'tiny'")
     torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
     try:
         tok = AutoTokenizer.from_pretrained(model)
