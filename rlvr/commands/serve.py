@@ -270,6 +270,7 @@ def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "aut
 
     if model.startswith((".", "~", os.sep)) and not os.path.isdir(os.path.expanduser(model)):
         raise SystemExit(f"rlvr serve: no model folder at {model!r}; pass a folder written by save_pretrained, a hub id, or 'tiny'")
+    model = os.path.expanduser(model)
     torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
     try:
         tok = AutoTokenizer.from_pretrained(model)
