@@ -31,6 +31,7 @@ groups holding such episodes and raises :class:`RolloutInfrastructureError` when
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -246,6 +247,8 @@ class RolloutCollector:
             )
         self._pool: list[Any] = []
         self._chat_template = chat_template
+        #: seconds spent in the engine and in the envs (verification) since creation
+        self.timings: dict[str, float] = {"generate": 0.0, "env": 0.0}
 
     # -------------------------------------------------------------- pool
 
@@ -342,9 +345,13 @@ class RolloutCollector:
             turn_sampling = sampling
             if sampling.seed is not None and turn:
                 turn_sampling = dataclasses.replace(sampling, seed=sampling.seed + turn)
+            t0 = time.perf_counter()
             samples = self._generate(live, n if turn == 0 else 1, turn_sampling, first=turn == 0)
+            t1 = time.perf_counter()
             for ep, sample in zip(live, samples):
                 self._step(ep, sample)
+            self.timings["generate"] += t1 - t0
+            self.timings["env"] += time.perf_counter() - t1
             turn += 1
         return [[episodes[g * n + j].traj for j in range(n)] for g in range(len(options))]
 

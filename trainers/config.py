@@ -1,0 +1,364 @@
+"""The training configuration: a tree of dataclasses, loaded from YAML with ``--set key=value`` overrides.
+
+Every key is checked: an unknown key, a value of the wrong type or out of range raises
+:class:`ConfigError` naming the dotted key (``train.lr``) and what would be accepted, with close
+matches for typos. ``load_config("configs/demo.yaml", ["train.lr=1e-4", "algorithm.kl_coef=0"])``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
+
+import yaml
+
+__all__ = [
+    "ConfigError",
+    "ModelConfig",
+    "EnvConfig",
+    "EngineConfig",
+    "SamplingConfig",
+    "AlgorithmConfig",
+    "TrainConfig",
+    "EvalConfig",
+    "LogConfig",
+    "Config",
+    "load_config",
+    "config_from_dict",
+    "config_to_dict",
+    "apply_overrides",
+]
+
+
+class ConfigError(ValueError):
+    """A configuration key or value is invalid; the message names the key and the fix."""
+
+
+@dataclass
+class ModelConfig:
+    """The policy. ``name_or_path``: a Hugging Face id or local directory, or ``"tiny"`` for the
+    locally built tiny Llama-style model and character tokenizer (tests, the CPU demo)."""
+
+    name_or_path: str = "tiny"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # auto: bf16 on CUDA, fp32 on CPU
+    device: str = "auto"  # auto: cuda if available, else cpu
+    gradient_checkpointing: bool = False
+    trust_remote_code: bool = False
+    # the tiny model (name_or_path == "tiny")
+    tiny_chat_template: Literal["chatml", "llama3"] = "chatml"
+    tiny_hidden_size: int = 64
+    tiny_layers: int = 2
+    tiny_heads: int = 4
+    tiny_kv_heads: int = 2
+    tiny_seed: int = 0
+
+
+@dataclass
+class EnvConfig:
+    """The environment: a registered id and its keyword arguments."""
+
+    id: str = "rlvr/Arithmetic-v0"
+    kwargs: dict = field(default_factory=dict)
+    max_turns: int | None = None  # model turns per episode (None: the env's own limit)
+    chat_template: bool | None = None  # None: raw text for compact prompts, the template otherwise
+    train_offset: int = 0  # training tasks are indices train_offset, train_offset + 1, ...
+    shuffle: bool = True  # finite datasets: shuffle the order every pass (seeded)
+
+
+@dataclass
+class EngineConfig:
+    """The generation engine: ``hf`` (transformers, CPU or GPU) or ``vllm`` (GPU)."""
+
+    name: Literal["hf", "vllm"] = "hf"
+    max_batch_size: int = 256
+    kwargs: dict = field(default_factory=dict)  # extra engine arguments (vLLM: gpu_memory_utilization...)
+
+
+@dataclass
+class SamplingConfig:
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 256
+    stop: list = field(default_factory=list)
+
+
+@dataclass
+class AlgorithmConfig:
+    """The RL objective: advantages, clipping, loss aggregation, KL, entropy, filters, overlong."""
+
+    estimator: Literal["grpo", "dr_grpo", "rloo", "reinforce++", "reinforce++-baseline", "process_grpo"] = "grpo"
+    scale_std: bool = True  # grpo / process_grpo: divide by the group std
+    eps_low: float = 0.2
+    eps_high: float = 0.28  # clip-higher (DAPO); equal to eps_low for symmetric PPO clipping
+    dual_clip: float | None = None  # e.g. 3.0
+    loss_agg: Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"] = "token-mean"
+    kl_coef: float = 0.0  # 0: no reference model is loaded at all
+    kl_estimator: Literal["k1", "k2", "k3"] = "k3"
+    kl_in: Literal["loss", "reward"] = "loss"
+    entropy_coef: float = 0.0
+    tis_cap: float | None = None  # truncated importance sampling cap (engine vs trainer log-probs)
+    old_logprobs: Literal["auto", "engine", "recompute"] = "auto"  # auto: engine's when one pass per batch
+    dynamic_sampling: bool = True
+    ds_tol: float = 1e-6
+    ds_max_extra_rounds: int = 2
+    overlong_cache_len: int = 0  # > 0: DAPO soft overlong punishment over the last N tokens
+    overlong_coef: float = 1.0
+    mask_truncated: bool = False  # drop samples cut by max_new_tokens from the loss
+
+
+@dataclass
+class TrainConfig:
+    total_steps: int = 100
+    batch_groups: int = 16  # prompts per step
+    group_size: int = 8  # samples per prompt
+    mini_batches: int = 1  # optimizer steps per pass over the batch
+    epochs: int = 1  # passes over each batch
+    micro_batch_size: int = 0  # sequences per forward/backward (0: the whole mini-batch)
+    lr: float = 1e-5
+    weight_decay: float = 0.0
+    beta1: float = 0.9
+    beta2: float = 0.999
+    max_grad_norm: float = 1.0
+    lr_scheduler: Literal["constant", "linear", "cosine"] = "constant"
+    warmup_steps: int = 0
+    seed: int = 0
+    infra_retries: int = 2
+
+
+@dataclass
+class EvalConfig:
+    """Held-out evaluation (pass@1) during and around training."""
+
+    every: int = 0  # steps between evaluations (0: only before and after)
+    num_tasks: int = 0  # 0: no evaluation
+    offset: int = 1_000_000  # held-out task indices start here (disjoint from training tasks)
+    temperature: float = 0.0  # 0: greedy pass@1
+    samples: int = 1
+    before: bool = True
+
+
+@dataclass
+class LogConfig:
+    output_dir: str = "runs/rlvr"
+    progress: bool = True
+    jsonl: bool = True
+    tensorboard: bool = True
+    plot: bool = True
+    save_every: int = 0  # steps between checkpoints (0: only at the end)
+    keep_last: int = 2
+    save_final: bool = True
+    overwrite: bool = False  # start afresh in an output_dir that holds checkpoints
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    env: EnvConfig = field(default_factory=EnvConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    algorithm: AlgorithmConfig = field(default_factory=AlgorithmConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+    def validate(self) -> "Config":
+        """Cross-field checks; raises ConfigError naming the key."""
+        t, a, s = self.train, self.algorithm, self.sampling
+        positive = {
+            "train.total_steps": t.total_steps, "train.batch_groups": t.batch_groups,
+            "train.group_size": t.group_size, "train.mini_batches": t.mini_batches,
+            "train.epochs": t.epochs, "sampling.max_new_tokens": s.max_new_tokens,
+            "engine.max_batch_size": self.engine.max_batch_size,
+        }
+        for key, value in positive.items():
+            if value < 1:
+                raise ConfigError(f"{key} must be >= 1, got {value}")
+        nonneg = {
+            "train.lr": t.lr, "train.weight_decay": t.weight_decay, "train.warmup_steps": t.warmup_steps,
+            "train.micro_batch_size": t.micro_batch_size, "train.infra_retries": t.infra_retries,
+            "algorithm.eps_low": a.eps_low, "algorithm.eps_high": a.eps_high, "algorithm.kl_coef": a.kl_coef,
+            "algorithm.entropy_coef": a.entropy_coef, "algorithm.ds_tol": a.ds_tol,
+            "algorithm.ds_max_extra_rounds": a.ds_max_extra_rounds, "algorithm.overlong_cache_len": a.overlong_cache_len,
+            "sampling.temperature": s.temperature, "eval.every": self.eval.every, "eval.num_tasks": self.eval.num_tasks,
+            "eval.temperature": self.eval.temperature, "log.save_every": self.log.save_every,
+        }
+        for key, value in nonneg.items():
+            if value < 0:
+                raise ConfigError(f"{key} must be >= 0, got {value}")
+        if not 0 < s.top_p <= 1:
+            raise ConfigError(f"sampling.top_p must be in (0, 1], got {s.top_p}")
+        if s.temperature == 0:
+            raise ConfigError("sampling.temperature must be > 0 for training (greedy samples carry no exploration); use e.g. 1.0")
+        if t.max_grad_norm <= 0:
+            raise ConfigError(f"train.max_grad_norm must be > 0, got {t.max_grad_norm}")
+        if t.batch_groups % t.mini_batches:
+            raise ConfigError(
+                f"train.batch_groups ({t.batch_groups}) must be divisible by train.mini_batches ({t.mini_batches})"
+            )
+        if a.estimator == "rloo" and t.group_size < 2:
+            raise ConfigError("algorithm.estimator=rloo needs train.group_size >= 2")
+        if a.dual_clip is not None and a.dual_clip <= 1:
+            raise ConfigError(f"algorithm.dual_clip must be > 1 (e.g. 3.0) or null, got {a.dual_clip}")
+        if a.tis_cap is not None and a.tis_cap <= 0:
+            raise ConfigError(f"algorithm.tis_cap must be > 0 or null, got {a.tis_cap}")
+        if a.overlong_cache_len > s.max_new_tokens:
+            raise ConfigError(
+                f"algorithm.overlong_cache_len ({a.overlong_cache_len}) must be <= sampling.max_new_tokens ({s.max_new_tokens})"
+            )
+        if self.eval.samples < 1:
+            raise ConfigError(f"eval.samples must be >= 1, got {self.eval.samples}")
+        if self.log.keep_last < 1:
+            raise ConfigError(f"log.keep_last must be >= 1, got {self.log.keep_last}")
+        return self
+
+
+# ------------------------------------------------------------------------------------ coercion
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "null"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(key: str, value: Any, tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{key}: {value!r} is not {_type_name(tp)}{hint}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None:
+            if type(None) in args:
+                return None
+            raise ConfigError(f"{key} must not be null; expected {_type_name(tp)}")
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(key, value, arg)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(f"{key}: {value!r} is not {_type_name(tp)}")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key} must be a mapping of settings, got {value!r}")
+        return _build(tp, value, key + ".")
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    if tp is int:
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+            raise ConfigError(f"{key} must be an integer, got {value!r}")
+        return int(value)
+    if tp is float:
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ConfigError(f"{key} must be a number, got {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string, got {value!r}")
+        return value
+    if tp is dict or origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key} must be a mapping, got {value!r}")
+        return dict(value)
+    if tp is list or origin is list:
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} must be a list, got {value!r}")
+        return list(value)
+    return value
+
+
+def _build(cls: Any, data: Mapping[str, Any], prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = [k for k in data if k not in names]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(str(key), names, n=1)
+        hint = f"; did you mean {prefix}{close[0]}?" if close else ""
+        raise ConfigError(f"unknown config key {prefix}{key}{hint} (known under {prefix or 'the top level'}: {', '.join(names)})")
+    kwargs = {k: _coerce(prefix + k, v, hints[k]) for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def config_from_dict(data: Mapping[str, Any] | None) -> Config:
+    """A validated :class:`Config` from a nested mapping (missing keys take their defaults)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"a config must be a mapping of sections (model, env, train...), got {type(data).__name__}")
+    return _build(Config, data).validate()
+
+
+def config_to_dict(config: Config) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``key.sub=value`` overrides (values parsed as YAML) to a nested dict, in place."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like key=value, e.g. train.lr=1e-5")
+        key, raw = item.split("=", 1)
+        key = key.strip()
+        parts = key.split(".")
+        if not key or any(not p for p in parts):
+            raise ConfigError(f"override {item!r} has an empty key; use e.g. train.lr=1e-5")
+        node = data
+        for p in parts[:-1]:
+            nxt = node.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"cannot set {key}: {p} is a value, not a section")
+            node = nxt
+        node[parts[-1]] = _parse_value(raw)
+    return data
+
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
+    """Read a YAML config (or start from defaults when ``path`` is None), apply overrides, validate."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {str(p)!r} not found; pass --config configs/NAME.yaml")
+        try:
+            loaded = yaml.safe_load(p.read_text())
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{p} is not valid YAML: {exc}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{p} must hold a mapping of sections (model, env, train...)")
+        data = loaded or {}
+    apply_overrides(data, overrides)
+    return config_from_dict(data)

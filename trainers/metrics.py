@@ -1,0 +1,159 @@
+"""Where training metrics go: a terminal progress bar, a JSONL file, TensorBoard and a PNG plot.
+
+:class:`MetricsLogger` takes one flat dict of numbers per step. Each sink is optional and a missing
+optional package (tensorboard) is reported once, never fatal. :func:`plot_curves` draws reward and
+accuracy curves from the JSONL file with matplotlib's Agg backend (no display needed).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = ["MetricsLogger", "read_jsonl", "plot_curves"]
+
+#: Metrics shown next to the progress bar.
+BAR_KEYS = ("reward_mean", "accuracy", "response_length", "kl", "entropy", "eval/pass@1")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value if math.isfinite(value) else str(value)
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+class MetricsLogger:
+    """Writes each step's metrics to the sinks that are switched on.
+
+    ``start_step`` > 0 resumes: JSONL lines of later steps (written after the last checkpoint) are
+    dropped so a resumed run's log has exactly one line per step.
+    """
+
+    def __init__(
+        self,
+        output_dir: str | Path,
+        total_steps: int,
+        *,
+        progress: bool = True,
+        jsonl: bool = True,
+        tensorboard: bool = True,
+        start_step: int = 0,
+    ) -> None:
+        self.dir = Path(output_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.jsonl_path = self.dir / "metrics.jsonl" if jsonl else None
+        if self.jsonl_path is not None:
+            keep = [r for r in read_jsonl(self.jsonl_path) if r.get("step", 0) <= start_step] if start_step else []
+            with open(self.jsonl_path, "w") as f:
+                for row in keep:
+                    f.write(json.dumps(row) + "\n")
+        self.tb = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self.tb = SummaryWriter(str(self.dir / "tensorboard"), purge_step=start_step + 1 if start_step else None)
+            except Exception as exc:  # tensorboard not installed: say so once, keep training
+                warnings.warn(f"TensorBoard logging is off ({exc}); pip install tensorboard to enable it")
+        self.bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total_steps, initial=start_step, desc="train", unit="step", dynamic_ncols=True, file=sys.stderr)
+
+    def log(self, step: int, metrics: Mapping[str, Any]) -> None:
+        row = {"step": int(step), **{k: _clean(v) for k, v in metrics.items()}}
+        if self.jsonl_path is not None:
+            with open(self.jsonl_path, "a") as f:
+                f.write(json.dumps(row) + "\n")
+        if self.tb is not None:
+            for k, v in row.items():
+                if k != "step" and isinstance(v, (int, float)) and not isinstance(v, bool):
+                    self.tb.add_scalar(k, v, step)
+        if self.bar is not None:
+            shown = {k.replace("eval/", ""): f"{row[k]:.3g}" for k in BAR_KEYS if isinstance(row.get(k), (int, float))}
+            self.bar.set_postfix(shown, refresh=False)
+            self.bar.update(max(0, step - self.bar.n))
+
+    def write(self, message: str) -> None:
+        """Print a line without breaking the progress bar."""
+        if self.bar is not None:
+            self.bar.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr)
+
+    def close(self) -> None:
+        if self.tb is not None:
+            self.tb.flush()
+            self.tb.close()
+            self.tb = None
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a JSONL metrics file (a missing file is empty; a torn last line is skipped)."""
+    p = Path(path)
+    if not p.exists():
+        return []
+    rows = []
+    for line in p.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def plot_curves(jsonl_path: str | Path, png_path: str | Path, *, title: str = "rlvr training") -> Path | None:
+    """Plot reward and accuracy per step (and held-out pass@1 when logged) to ``png_path``."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    rows = read_jsonl(jsonl_path)
+    if not rows:
+        return None
+
+    def series(key: str) -> tuple[list[int], list[float]]:
+        pts = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool)]
+        return [p[0] for p in pts], [p[1] for p in pts]
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for key, label in (("reward_mean", "reward (mean)"), ("accuracy", "train accuracy")):
+        xs, ys = series(key)
+        if xs:
+            axes[0].plot(xs, ys, label=label, alpha=0.8)
+    xs, ys = series("eval/pass@1")
+    if xs:
+        axes[0].plot(xs, ys, "o-", label="held-out pass@1", color="black")
+    axes[0].set_xlabel("step")
+    axes[0].set_title("reward / accuracy")
+    axes[0].set_ylim(-0.05, 1.05)
+    axes[0].legend(loc="lower right")
+    axes[0].grid(alpha=0.3)
+    for key, label in (("response_length", "response length"), ("filtered_fraction", "groups filtered")):
+        xs, ys = series(key)
+        if xs:
+            axes[1].plot(xs, ys, label=label)
+    axes[1].set_xlabel("step")
+    axes[1].set_title("length / filtering")
+    axes[1].legend(loc="upper right")
+    axes[1].grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    out = Path(png_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
