@@ -204,7 +204,9 @@ def _finish(
     if any(name.startswith("pass@") for name in metrics):
         plot_pass_at_k(metrics, os.path.join(store.out_dir, PLOT), title=f"{bench.name} ({settings.get('model') or settings.get('mode')})")
     if verbose:
-        title = f"{bench.name}: {counts['problems']} problems, {counts['judged']} judged samples ({scored_now} scored now, {summary['timing']['reused']} reused)"
+        title = (f"{bench.name}: {counts['problems']} problems, {counts['judged']} judged samples "
+                 f"({scored_now} new, {summary['timing']['reused']} reused"
+                 + (f", {counts['excluded']} UNVERIFIED" if counts["excluded"] else "") + ")")
         print(format_table(metrics, title) if metrics else f"{title}\nno metric could be computed")
         for warning in result["warnings"]:
             print(f"warning: {warning}", file=sys.stderr)

@@ -1,0 +1,359 @@
+"""Benchmarks end to end on small local files in each benchmark's real column layout.
+
+Reference solutions must score 100%, broken ones 0%, a mix the pass@k worked out by hand; bad
+completions files, missing columns and an offline hub fail with errors that say what to do; runs
+resume; a sandbox outage is reported and excluded, never scored as wrong.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import rlvr
+from rlvr.benchmarks import register_benchmark
+from rlvr.benchmarks.completions import CompletionsError
+from rlvr.benchmarks.data import BenchmarkDataError
+from rlvr.benchmarks.evaluate import RunMismatchError, evaluate_completions, score_references
+from rlvr.benchmarks.registry import BUILTIN, load_benchmark
+from rlvr.benchmarks.samples import SAMPLE_ROWS, write_sample
+from rlvr.benchmarks.scoring import score_completions
+from rlvr.cli import main
+from rlvr.sandbox import ExecResult, make_sandbox
+
+PY = sys.executable
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench_data")
+    return {name: write_sample(name, str(folder / f"{name}.jsonl")) for name in SAMPLE_ROWS}
+
+
+@pytest.fixture(scope="module")
+def box():
+    sandbox = make_sandbox("subprocess")
+    yield sandbox
+    sandbox.close()
+
+
+def write_jsonl(path, rows):
+    with open(path, "w") as handle:
+        for row in rows:
+            handle.write((row if isinstance(row, str) else json.dumps(row)) + "\n")
+    return str(path)
+
+
+def broken(name, loaded):
+    """Deliberately wrong completions, one per task."""
+    if loaded.benchmark.kind == "math":
+        return ["The final answer is $\\boxed{987654}$." for _ in loaded.tasks]
+    if name == "humaneval":
+        return ["    return None\n" for _ in loaded.tasks]
+    if name == "apps":
+        return ["```python\nprint('no idea')\n```" for _ in loaded.tasks]
+    names = [re.search(r"def (\w+)", row["code"]).group(1) for row in loaded.rows]
+    return [f"```python\ndef {name}(*args):\n    return None\n```" for name in names]
+
+
+# ------------------------------------------------------------------ listing and loading
+
+
+def test_list_shows_every_builtin_with_size_and_source(capsys):
+    assert main(["benchmarks", "list"]) == 0
+    out = capsys.readouterr().out
+    for name, size, source in [("gsm8k", 1319, "openai/gsm8k"), ("math500", 500, "HuggingFaceH4/MATH-500"),
+                               ("aime2024", 30, "HuggingFaceH4/aime_2024"), ("aime2025", 30, "yentinglin/aime_2025"),
+                               ("humaneval", 164, "openai/openai_humaneval"), ("mbpp", 257, "google-research-datasets/mbpp"),
+                               ("apps", 5000, "codeparrot/apps")]:
+        line = next(line for line in out.splitlines() if line.startswith(name + " "))
+        assert str(size) in line and source in line
+    assert main(["benchmarks", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in listed} >= set(BUILTIN)
+
+
+def test_hub_loading_offline_fails_naming_data(tmp_path):
+    env = dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "0", "completion": "1"}])
+    proc = subprocess.run([PY, "-m", "rlvr.cli", "eval", "--benchmark", "gsm8k", "--completions", comps, "--out",
+                           str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 2, proc.stderr
+    assert "--data" in proc.stderr and "openai/gsm8k" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_local_folder_prefers_the_split_and_missing_columns_are_named(tmp_path):
+    folder = tmp_path / "gsm"
+    folder.mkdir()
+    write_sample("gsm8k", str(folder / "test-00000-of-00001.jsonl"))
+    write_jsonl(folder / "train.jsonl", [{"question": "q", "answer": "#### 1"}])
+    loaded = load_benchmark("gsm8k", data=str(folder))
+    assert len(loaded.tasks) == len(SAMPLE_ROWS["gsm8k"])
+    assert loaded.data_fingerprint["sha256"]
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"question": "2+2?", "solution": "4"}])
+    with pytest.raises(BenchmarkDataError, match=r"lacks column\(s\) \['answer'\]"):
+        load_benchmark("gsm8k", data=bad)
+    with pytest.raises(BenchmarkDataError, match="does not exist"):
+        load_benchmark("gsm8k", data=str(tmp_path / "nope"))
+    with pytest.raises(KeyError, match="unknown benchmark"):
+        load_benchmark("gsm9k")
+
+
+def test_apps_skips_call_based_problems(data):
+    loaded = load_benchmark("apps", data=data["apps"])
+    assert [t.id for t in loaded.tasks] == ["4001", "4002", "4003"]
+    assert loaded.data_fingerprint["rows_read"] == 4 and loaded.data_fingerprint["rows_used"] == 3
+
+
+def test_mbpp_sanitized_test_imports_reach_the_tests(data, box):
+    loaded = load_benchmark("mbpp", data=data["mbpp"], sandbox=box)
+    circle = next(t for t in loaded.tasks if t.id == "3")
+    assert "import math" in circle.answer  # the asserts use math.isclose
+    assert "circle_area" in loaded.rows[1]["code"]
+
+
+# ------------------------------------------------------------------ references 100%, broken 0%
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLE_ROWS))
+def test_references_score_100_and_broken_score_0(name, data, box):
+    verdicts = score_references(name, data=data[name], sandbox=box)
+    assert verdicts and all(v.correct and v.error is None for v in verdicts), [v.reason for v in verdicts]
+    loaded = load_benchmark(name, data=data[name], sandbox=box)
+    wrong = score_completions(loaded.env, loaded.benchmark.kind, loaded.tasks, broken(name, loaded))
+    assert all(not v.correct and v.error is None for v in wrong), [v.reason for v in wrong]
+
+
+def test_batched_scoring_agrees_with_stepping_the_env(data, box):
+    for name in ("math500", "humaneval", "apps"):
+        loaded = load_benchmark(name, data=data[name], sandbox=box)
+        refs = loaded.references()
+        texts = [t for pair in zip(refs, broken(name, loaded)) for t in pair]
+        tasks = [t for t in loaded.tasks for _ in range(2)]
+        fast = score_completions(loaded.env, loaded.benchmark.kind, tasks, texts)
+        slow = score_completions(loaded.env, loaded.benchmark.kind, tasks, texts, batched=False)
+        assert [(v.correct, v.score) for v in fast] == [(v.correct, v.score) for v in slow]
+
+
+# ------------------------------------------------------------------ a mix: pass@1 and pass@2 by hand
+
+
+def test_math_mix_gives_hand_computed_pass_at_k_and_maj(tmp_path, data):
+    right = {"0": "\\boxed{14}", "1": "So the total is 19 dollars, the answer is \\boxed{19}", "2": "\\boxed{3600}"}
+    rows = [
+        {"task_id": "0", "completion": right["0"]}, {"task_id": "0", "completion": "It is \\boxed{14}."},  # 2/2
+        {"task_id": "1", "completion": right["1"]}, {"task_id": "1", "completion": "\\boxed{20}"},         # 1/2
+        {"task_id": "2", "completion": "\\boxed{3601}"}, {"task_id": "2", "completion": "no idea"},        # 0/2
+        {"task_id": 3, "completion": "\\boxed{8}"}, {"task_id": 3, "completion": "\\boxed{8.0}"},         # 2/2
+    ]
+    comps = write_jsonl(tmp_path / "c.jsonl", rows)
+    out = tmp_path / "out"
+    result = evaluate_completions("gsm8k", comps, str(out), ks=[1, 2], data=data["gsm8k"], progress=False)
+    # per problem pass@1: 1, 1/2, 0, 1 -> 5/8; pass@2: 1, 1, 0, 1 -> 3/4; pass^2: 1, 0, 0, 1 -> 1/2
+    assert result["pass@1"] == pytest.approx(5 / 8)
+    assert result["pass@2"] == pytest.approx(3 / 4)
+    assert result["pass^2"] == pytest.approx(1 / 2)
+    # maj@2: 1, tie 1/2, 0, 1 -> 5/8; maj@1 is the mean accuracy
+    assert result["maj@2"] == pytest.approx(5 / 8)
+    assert result["maj@1"] == pytest.approx(5 / 8) == result["mean_accuracy"]
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("pass@1", "pass@2", "pass^2", "maj@2", "mean_accuracy", "ci", "ci_method", "fingerprint", "settings", "counts"):
+        assert key in summary
+    lo, hi = summary["ci"]["pass@1"]
+    assert 0 <= lo <= summary["pass@1"] <= hi <= 1
+    fp = summary["fingerprint"]
+    assert fp["benchmark"] == "gsm8k" and fp["verifier"]["name"] == "math" and fp["data"]["sha256"]
+    assert summary["settings"]["k"] == [1, 2] and summary["counts"]["judged"] == 8
+    assert (out / "pass_at_k.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == 8
+    assert set(samples[0]) >= {"task_id", "sample_index", "completion", "score", "correct", "reason", "error"}
+    assert [(s["task_id"], s["sample_index"]) for s in samples[:2]] == [("0", 0), ("0", 1)]
+
+
+def test_maj_merges_equivalent_wrong_answers(tmp_path, data):
+    # problem 0 (gold 14): one right, two wrong that are the same number written two ways -> the wrong vote wins
+    rows = [{"task_id": "0", "completion": c} for c in ("\\boxed{14}", "\\boxed{0.5}", "\\boxed{\\frac{1}{2}}")]
+    comps = write_jsonl(tmp_path / "c.jsonl", rows)
+    result = evaluate_completions("gsm8k", comps, str(tmp_path / "o"), ks=[3], data=data["gsm8k"], progress=False, verbose=False)
+    assert result["maj@3"] == 0.0 and result["pass@3"] == 1.0
+
+
+def test_code_mix_continuations_and_whole_programs(tmp_path, data, box, capsys):
+    rows = [
+        {"task_id": "HumanEval/0", "completion": "    return a + b\n"},                                   # continuation
+        {"task_id": "HumanEval/0", "completion": "```python\ndef add(a, b):\n    return a + b\n```"},   # whole program
+        {"task_id": "HumanEval/1", "completion": "    return [x for x in xs if x % 2 == 0]\n"},
+        {"task_id": "HumanEval/1", "completion": "    return xs\n"},
+        {"task_id": "HumanEval/2", "completion": "    return False\n"},
+        {"task_id": "HumanEval/2", "sample_index": 5, "completion": "def is_palindrome(text):\n    return None\n"},
+    ]
+    comps = write_jsonl(tmp_path / "c.jsonl", rows)
+    code = main(["eval", "--benchmark", "humaneval", "--data", data["humaneval"], "--completions", comps, "--k", "1,2",
+                 "--out", str(tmp_path / "out"), "--sandbox", "subprocess", "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "pass@1" in printed and "pass@2" in printed
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["pass@1"] == pytest.approx(0.5)      # 1, 1/2, 0
+    assert summary["pass@2"] == pytest.approx(2 / 3)    # 1, 1, 0
+    assert "maj@1" not in summary                       # majority voting is for math answers
+    assert summary["fingerprint"]["verifier"]["name"] == "code"
+
+
+# ------------------------------------------------------------------ resuming
+
+
+def test_resume_does_not_redo_scored_samples(tmp_path, data):
+    out = tmp_path / "out"
+    first = write_jsonl(tmp_path / "a.jsonl", [{"task_id": "0", "completion": "\\boxed{14}"},
+                                               {"task_id": "1", "completion": "\\boxed{1}"}])
+    r1 = evaluate_completions("gsm8k", first, str(out), data=data["gsm8k"], progress=False, verbose=False)
+    assert r1["timing"]["scored_now"] == 2 and r1["pass@1"] == 0.5
+    # tamper with a stored verdict: if the sample were re-scored, the tampering would vanish
+    lines = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    lines[1]["correct"], lines[1]["score"], lines[1]["reason"] = True, 1.0, "kept from the first run"
+    write_jsonl(out / "samples.jsonl", lines)
+    more = write_jsonl(tmp_path / "b.jsonl", [{"task_id": "0", "completion": "\\boxed{14}"},
+                                              {"task_id": "1", "completion": "\\boxed{1}"},
+                                              {"task_id": "2", "completion": "\\boxed{3600}"}])
+    r2 = evaluate_completions("gsm8k", more, str(out), data=data["gsm8k"], progress=False, verbose=False)
+    assert r2["timing"]["scored_now"] == 1 and r2["timing"]["reused"] == 2
+    assert r2["pass@1"] == 1.0  # the tampered verdict was reused, not recomputed
+    # a changed completion for the same sample is scored again
+    changed = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "1", "completion": "\\boxed{2}"}])
+    r3 = evaluate_completions("gsm8k", changed, str(out), data=data["gsm8k"], progress=False, verbose=False)
+    assert r3["timing"]["scored_now"] == 1 and r3["pass@1"] == 0.0
+    # a half-written last line (an interrupted run) is ignored and that sample redone
+    with open(out / "samples.jsonl", "a") as handle:
+        handle.write('{"task_id": "0", "sample_in')
+    r4 = evaluate_completions("gsm8k", more, str(out), data=data["gsm8k"], progress=False, verbose=False)
+    assert r4["counts"]["judged"] == 3
+
+
+def test_a_folder_with_another_run_is_refused(tmp_path, data):
+    comps = write_jsonl(tmp_path / "a.jsonl", [{"task_id": "0", "completion": "\\boxed{14}"}])
+    evaluate_completions("gsm8k", comps, str(tmp_path / "out"), data=data["gsm8k"], progress=False, verbose=False)
+    other = write_jsonl(tmp_path / "b.jsonl", [{"task_id": "HumanEval/0", "completion": "    return a + b\n"}])
+    with pytest.raises(RunMismatchError, match="another --out folder"):
+        evaluate_completions("humaneval", other, str(tmp_path / "out"), data=data["humaneval"], progress=False, verbose=False)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_bad_completions_file_lists_offending_lines(tmp_path, data, capsys):
+    comps = write_jsonl(tmp_path / "bad.jsonl", [
+        {"task_id": "0", "completion": "\\boxed{14}"},
+        "{not json",
+        {"task_id": "0"},
+        {"task_id": "999", "completion": "1"},
+        "[1, 2]",
+        {"task_id": "1", "completion": 5},
+    ])
+    with pytest.raises(CompletionsError) as info:
+        evaluate_completions("gsm8k", comps, str(tmp_path / "out"), data=data["gsm8k"], progress=False, verbose=False)
+    message = str(info.value)
+    assert "5 bad line(s)" in message
+    for expected in ("line 2: bad JSON", "line 3: missing field(s) ['completion']", "line 4: unknown task_id '999'",
+                     "line 5: expected a JSON object", "line 6: completion must be a string"):
+        assert expected in message
+    assert "line 1" not in message
+    assert main(["eval", "--benchmark", "gsm8k", "--data", data["gsm8k"], "--completions", comps,
+                 "--out", str(tmp_path / "out2")]) == 2
+    assert "line 4: unknown task_id" in capsys.readouterr().err
+    assert main(["eval", "--benchmark", "gsm8k", "--data", data["gsm8k"], "--completions", str(tmp_path / "missing.jsonl"),
+                 "--out", str(tmp_path / "out3")]) == 2
+    assert main(["eval", "--benchmark", "gsm8k", "--out", str(tmp_path / "o")]) == 2  # neither --completions nor --engine
+    assert "--completions" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ sandbox outage
+
+
+class DownSandbox:
+    """A sandbox whose backend is gone: every run is a sandbox_error."""
+
+    name = "down"
+
+    def run(self, code="", **kwargs):
+        return ExecResult.sandbox_error("daemon unreachable", "down")
+
+    def run_many(self, jobs, concurrency=None):
+        return [self.run() for _ in jobs]
+
+    def close(self):
+        pass
+
+
+def test_sandbox_outage_is_reported_and_excluded_not_scored_wrong(tmp_path, data, box, capsys):
+    comps = write_jsonl(tmp_path / "c.jsonl", [
+        {"task_id": "4001", "completion": "```python\na, b = map(int, input().split())\nprint(a + b)\n```"},
+        {"task_id": "4002", "completion": "```python\nprint(input())\n```"},
+    ])
+    out = tmp_path / "out"
+    result = evaluate_completions("apps", comps, str(out), data=data["apps"], sandbox=DownSandbox(), progress=False)
+    assert result.exit_code == 3
+    assert result["counts"]["excluded"] == 2 and result["counts"]["judged"] == 0
+    assert "pass@1" not in result  # nothing was judged: no number rather than a false 0
+    assert "INCOMPLETE" in capsys.readouterr().err
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert all(r["error"] and not r["correct"] for r in rows)
+    # the sandbox is back: the same command scores exactly those samples
+    again = evaluate_completions("apps", comps, str(out), data=data["apps"], sandbox=box, progress=False, verbose=False)
+    assert again.exit_code == 0 and again["timing"]["scored_now"] == 2
+    assert again["pass@1"] == 0.5
+
+
+def test_cli_sandbox_that_cannot_start(tmp_path, data, monkeypatch, capsys):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/rlvr-test-docker.sock")
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "HumanEval/0", "completion": "    return a + b\n"},
+                                               {"task_id": "HumanEval/1", "completion": "    return xs\n"}])
+    code = main(["eval", "--benchmark", "humaneval", "--data", data["humaneval"], "--completions", comps,
+                 "--out", str(tmp_path / "out"), "--sandbox", "docker", "--no-progress"])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "cannot start" in err and "INCOMPLETE: 2 of 2 samples could NOT be verified" in err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["excluded"] == 2 and summary["complete"] is False and "pass@1" not in summary
+
+
+# ------------------------------------------------------------------ your own benchmark
+
+
+def test_register_benchmark_from_any_env(tmp_path):
+    register_benchmark("arith-test", "rlvr/Arithmetic-v0", size=6, env_kwargs={"digits": 1}, force=True)
+    loaded = load_benchmark("arith-test")
+    assert len(loaded.tasks) == 6 and loaded.benchmark.kind == "env"
+    again = load_benchmark("arith-test")
+    assert [t.question for t in again.tasks] == [t.question for t in loaded.tasks]  # a fixed set
+    rows = []
+    for t in loaded.tasks:
+        rows.append({"task_id": t.id, "completion": f"<answer>{t.answer}</answer>"})
+        rows.append({"task_id": t.id, "completion": "<answer>-1000</answer>"})
+    comps = write_jsonl(tmp_path / "c.jsonl", rows)
+    result = evaluate_completions("arith-test", comps, str(tmp_path / "out"), ks=[1, 2], progress=False, verbose=False)
+    assert result["pass@1"] == 0.5 and result["pass@2"] == 1.0
+    assert result["fingerprint"]["env"]["env_id"] == "rlvr/Arithmetic-v0"
+    with pytest.raises(ValueError, match="already exists"):
+        register_benchmark("arith-test", "rlvr/Arithmetic-v0", size=6)
+    with pytest.raises(ValueError, match="size="):
+        register_benchmark("arith-endless", "rlvr/Arithmetic-v0")
+    with pytest.raises(Exception, match="Registered"):
+        register_benchmark("nope", "rlvr/NoSuchEnv-v0", size=3)
+
+
+def test_register_benchmark_from_a_registered_dataset_is_math_kind(tmp_path):
+    path = write_jsonl(tmp_path / "qa.jsonl", [{"q": "1+1?", "a": "2"}, {"q": "2*3?", "a": "6"}])
+    rlvr.register("rlvr/BenchQA-v0", dataset=path, question_key="q", answer_key="a", verifier="math", force=True)
+    bench = register_benchmark("qa-test", "rlvr/BenchQA-v0", force=True)
+    assert bench.kind == "math" and bench.size == 2
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "0", "completion": "\\boxed{2}"},
+                                               {"task_id": "1", "completion": "\\boxed{5}"}])
+    result = evaluate_completions("qa-test", comps, str(tmp_path / "out"), progress=False, verbose=False)
+    assert result["pass@1"] == 0.5 and result["maj@1"] == 0.5
