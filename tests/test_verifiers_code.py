@@ -394,3 +394,16 @@ def check(candidate):
     solution = "def biggest(xs):\n    xs.sort()\n    top = xs[-1]\n    xs.clear()\n    return top\n"
     verdict = check_function(solution, tests, "biggest", sandbox=box)
     assert verdict.correct, verdict.reason
+
+
+def test_harness_runs_from_source_when_the_sandbox_python_has_other_bytecode(box):
+    # The host ships compiled code for speed; another interpreter version must fall back to source.
+    from rlvr.verifiers import code as code_module
+
+    job = code_module._prepare_function(SQUARE, HUMANEVAL_TESTS, "square", timeout=5.0, call_timeout=None,
+                                        setup_code="", extract=True, memory_mb=None)
+    stale = {name: (b"\0\0\0\0" + data[4:] if isinstance(data, bytes) else data)
+             for name, data in code_module.HARNESS_FILES.items()}
+    result = box.run(**{**job.run_kwargs, "files": stale})
+    verdict = job.interpret(result)
+    assert verdict.correct, (verdict.reason, result.stderr[-500:])

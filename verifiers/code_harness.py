@@ -62,6 +62,8 @@ MAX_ITEMS = 1_000_000
 WIDE_INT_BITS = 12_000
 #: Fresh solution processes the harness may start after the first one died or hung.
 MAX_RESTARTS = 3
+#: The solution process's program compiled by the host (magic number + marshal), in the work dir.
+CHILD_CODE_FILE = "rlvr_child.bin"
 #: Standard modules the tests may use by name without importing them (MBPP tests lean on the
 #: solution's `import math`); the harness imports them itself, before any solution code runs.
 MODULES = (
@@ -73,6 +75,24 @@ MODULES = (
 #: control flow (a StopIteration ends a `for x in map(candidate, ...)` loop early, silently).
 UNSAFE_EXCEPTIONS = frozenset({"StopIteration", "StopAsyncIteration", "GeneratorExit"})
 _LEN = struct.Struct(">I")
+#: What the solution's process runs first (python -I -S -c): it reads its program from the request
+#: pipe, as a marshalled code object compiled on the host or as source, and runs it.
+CHILD_BOOTSTRAP = """
+import marshal, posix, sys
+def _read(fd, size):
+    data = b""
+    while len(data) < size:
+        chunk = posix.read(fd, size - len(data))
+        if not chunk:
+            posix._exit(0)
+        data += chunk
+    return data
+_fd = int(sys.argv[1])
+_kind, _body = marshal.loads(_read(_fd, int.from_bytes(_read(_fd, 4), "big")))
+_code = marshal.loads(_body) if _kind == "code" else compile(_body, "<rlvr child>", "exec")
+del _read, _fd, _kind, _body
+exec(_code, {"__name__": "__main__", "__builtins__": __builtins__})
+"""
 
 
 # -- plain-data codec ---------------------------------------------------------------------------
@@ -340,6 +360,7 @@ class Child:
     """One solution process: started with fork + exec, so that it inherits no memory of ours."""
 
     def __init__(self, program, import_path):
+        """Start `program` (("code", marshalled code object) or ("source", text)) in a fresh python."""
         request_r, self.request_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
         pid = os.fork()
@@ -349,7 +370,7 @@ class Child:
                 os.setpgid(0, 0)
                 for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
                     signal.signal(sig, signal.SIG_DFL)
-                argv = [sys.executable, "-I", "-S", "-c", program, str(request_r), str(reply_w), import_path]
+                argv = [sys.executable, "-I", "-S", "-c", CHILD_BOOTSTRAP, str(request_r), str(reply_w), import_path]
                 os.execv(sys.executable, argv)
             finally:
                 os._exit(127)
@@ -357,7 +378,7 @@ class Child:
         os.close(request_r)
         os.close(reply_w)
         os.set_blocking(self.request_w, False)
-        self.exit_status = None
+        self.send(program, time.monotonic() + 5.0)  # fits the pipe's buffer: does not wait on the child
 
     def send(self, message, deadline):
         send_message(self.request_w, message, deadline)
@@ -411,8 +432,8 @@ class Child:
 class Harness:
     """Runs the test units in order against a solution served by a `Child`."""
 
-    def __init__(self, payload):
-        self.program = payload["child_source"]
+    def __init__(self, payload, child_program=None):
+        self.program = child_program if child_program is not None else ("source", payload["child_source"])
         self.import_path = "\n".join(sys.path)
         self.solution = payload["solution"]
         self.timeout = float(payload["timeout"])
@@ -597,8 +618,23 @@ def _import_paths_cleaned():
     sys.path_importer_cache.clear()
 
 
+def compiled_program(path):
+    """("code", bytes) from a host-compiled file `path` when it suits this interpreter, else None."""
+    from _frozen_importlib_external import MAGIC_NUMBER
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    if data[: len(MAGIC_NUMBER)] != MAGIC_NUMBER:
+        return None
+    return ("code", data[len(MAGIC_NUMBER):])
+
+
 def harness_main():
     _prctl(PR_SET_DUMPABLE, 0)  # the child may not ptrace us or read our /proc files
+    child_program = compiled_program(CHILD_CODE_FILE)  # read before any solution code exists
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
                 signal.SIGALRM):
         signal.signal(sig, signal.SIG_DFL)  # a signal from the child kills us: no result, score 0
@@ -626,7 +662,7 @@ def harness_main():
     nonce = payload.pop("nonce")
     harness = None
     try:
-        harness = Harness(payload)
+        harness = Harness(payload, child_program)
         harness._start_child()  # loads while the setup runs
         problem = harness.run_setup(payload.get("setup", ""))
         if problem is not None and problem[0] == "tests":
