@@ -88,7 +88,7 @@ def load_policy(cfg: Config) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(m.name_or_path, trust_remote_code=m.trust_remote_code)
-    model = AutoModelForCausalLM.from_pretrained(m.name_or_path, trust_remote_code=m.trust_remote_code, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(m.name_or_path, trust_remote_code=m.trust_remote_code, dtype=torch.float32)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     return model, tok
@@ -449,17 +449,18 @@ class Trainer:
                 for rows in self._micro_batches(mb):
                     lp, logits, T = self._forward(self.model, batch, rows, want_logits=True)
                     m = mask[rows, :T]
-                    kw = dict(agg=a.loss_agg, max_len=max_len, num_tokens=n_tok, num_seqs=n_seq)
+                    agg_kw = dict(max_len=max_len, num_tokens=n_tok, num_seqs=n_seq)
+                    kw = dict(agg=a.loss_agg, **agg_kw)
                     loss, ps = policy_loss(
                         lp, old_lp[rows, :T], adv[rows, :T], m, eps_low=a.eps_low, eps_high=a.eps_high,
                         dual_clip=a.dual_clip, is_weights=is_w[rows, :T] if is_w is not None else None, **kw,
                     )
                     if ref_lp is not None and a.kl_in == "loss":
                         kl_t = kl_estimate(lp, ref_lp[rows, :T], a.kl_estimator)
-                        loss = loss + a.kl_coef * aggregate(kl_t, m, **kw)
+                        loss = loss + a.kl_coef * aggregate(kl_t, m, a.loss_agg, **agg_kw)
                     if a.entropy_coef > 0:
                         ent_t = token_entropy(logits)
-                        loss = loss - a.entropy_coef * aggregate(ent_t, m, **kw)
+                        loss = loss - a.entropy_coef * aggregate(ent_t, m, a.loss_agg, **agg_kw)
                         ent = float((ent_t.detach() * m).sum() / m.sum().clamp(min=1))
                     else:
                         with torch.no_grad():
@@ -548,7 +549,7 @@ class Trainer:
 
         ckpt = latest_checkpoint(self.out)
         state = load_trainer_state(ckpt)
-        saved = AutoModelForCausalLM.from_pretrained(ckpt / "model", torch_dtype=self.dtype)
+        saved = AutoModelForCausalLM.from_pretrained(ckpt / "model", dtype=self.dtype)
         self.model.load_state_dict(saved.state_dict())
         del saved
         self.optimizer.load_state_dict(state["optimizer"])
