@@ -121,7 +121,7 @@ def test_plan_rejects_bad_tests():
     with pytest.raises(ValueError, match="do not parse"):
         plan_tests("assert (")
     with pytest.raises(ValueError, match="no assert"):
-        plan_tests("x = 1")
+        plan_tests("x = f(1)")
     with pytest.raises(ValueError, match="list of assert strings"):
         plan_tests(42)
 
@@ -407,3 +407,46 @@ def test_harness_runs_from_source_when_the_sandbox_python_has_other_bytecode(box
     result = box.run(**{**job.run_kwargs, "files": stale})
     verdict = job.interpret(result)
     assert verdict.correct, (verdict.reason, result.stderr[-500:])
+
+
+REAL_HUMANEVAL_SHAPE = '''
+METADATA = {"author": "jt", "dataset": "test"}
+
+
+def check(candidate):
+
+    # Check some simple cases
+    assert True, "This prints if this assert fails 1 (good for debugging!)"
+    assert candidate(5) == 10
+    assert candidate(0) == 0
+
+    # Check some edge cases that are easy to work out by hand.
+    assert True, "This prints if this assert fails 2 (also good for debugging!)"
+'''
+
+
+def test_asserts_that_never_touch_the_solution_are_not_tests():
+    plan = plan_tests(REAL_HUMANEVAL_SHAPE, "double")
+    assert len(plan.units) == 2
+    assert all("candidate" in unit.source for unit in plan.units)
+    assert plan.units[0].label.startswith("line 9: assert candidate(5) == 10")
+    with pytest.raises(ValueError, match="never use the solution"):
+        plan_tests("def check(candidate):\n    assert True\n")
+    with pytest.raises(ValueError, match="never use the solution"):
+        plan_tests(["assert 1 + 1 == 2"])
+
+
+def test_helper_calls_count_as_tests():
+    tests = ("def check(candidate):\n    def same(a, b):\n        assert sorted(a) == sorted(b)\n"
+             "    same(candidate(1), [1])\n    same(candidate(2), [1, 2])\n")
+    plan = plan_tests(tests, "f")
+    assert len(plan.units) == 2 and plan.units[1].label.startswith("line 5: same(candidate(2), [1, 2])")
+
+
+def test_real_humaneval_shape_scores_zero_for_an_early_exit(box):
+    verdict = check_function("import sys\nsys.exit(0)\n", REAL_HUMANEVAL_SHAPE, "double", sandbox=box)
+    assert verdict.score == 0.0 and "SystemExit" in verdict.reason
+    quiet = check_function("raise SystemExit", "def check(candidate):\n    assert callable(candidate)\n",
+                           "f", sandbox=box)
+    assert quiet.score == 0.0  # a solution that does not load passes nothing
+    assert check_function("def double(x):\n    return 2 * x\n", REAL_HUMANEVAL_SHAPE, "double", sandbox=box).correct

@@ -583,6 +583,10 @@ class Harness:
         return None
 
     def run_units(self, units):
+        if self.fatal is None and self.child is not None and not self.loaded:
+            self._await_load()
+        if self.fatal is not None:  # a solution that does not load passes nothing, whatever the tests
+            return [{"ok": False, "error": self.fatal} for _ in units]
         results = []
         for unit in units:
             self.fault = None

@@ -83,25 +83,30 @@ def plan_tests(
         raise ValueError(f"entry_point must be a Python identifier, got {entry_point!r}")
     check = _find_check(tree)
     setup_nodes = list(setup_tree.body)
-    if check is None:
-        units = _group_units(tree.body)
-        param = None
-    else:
-        param = check.args.args[0].arg
+    param = check.args.args[0].arg if check is not None else None
+    if check is not None:
         called = _check_call_arguments(tree)
-        setup_nodes += [node for node in tree.body if node is not check and not _is_check_call(node)]
-        units = _group_units(check.body)
         if entry_point is None and called:
             entry_point = called[0]
-        if not units or not _units_compile(units, param):
-            setup_nodes.append(check)
-            units = [TestUnit(f"{check.name}({param})", f"line {check.lineno}: {check.name}({param})")]
     if entry_point is None and solution_defines and (param is not None or _uses(tree, "candidate")):
         entry_point = list(solution_defines)[-1]
-    if not units:
-        raise ValueError("the tests hold no assert statement and no check(candidate) function, so "
-                         "nothing would be checked: give asserts (MBPP) or a check function (HumanEval)")
     bindings, modules = _free_names(tree, setup_tree, param, entry_point)
+    solution_names = set(bindings)
+    if not _uses_any(check if check is not None else tree, solution_names):
+        raise ValueError("the tests never use the solution (no call of `candidate` or of a function "
+                         "they do not define), so every answer would pass: fix the dataset's tests")
+    if check is None:
+        units = _group_units(tree.body, solution_names)
+    else:
+        setup_nodes += [node for node in tree.body if node is not check and not _is_check_call(node)]
+        units = _group_units(check.body, solution_names)
+        if not units or not _units_compile(units):
+            setup_nodes.append(check)
+            units = [TestUnit(f"{check.name}({param})", f"line {check.lineno}: {check.name}({param})")]
+    if not units:
+        raise ValueError("the tests hold no assert statement that uses the solution and no "
+                         "check(candidate) function, so nothing would be checked: give asserts (MBPP) "
+                         "or a check function (HumanEval)")
     setup = ast.unparse(ast.Module(body=setup_nodes, type_ignores=[])) if setup_nodes else ""
     return TestPlan(setup=setup, units=tuple(units), bindings=bindings, modules=modules,
                     entry_point=entry_point)
@@ -136,29 +141,50 @@ def _has_assert(node: ast.AST) -> bool:
     return any(isinstance(child, ast.Assert) for child in ast.walk(node))
 
 
-def _group_units(statements: list[ast.stmt]) -> list[TestUnit]:
-    """Each assert-holding statement with the plain statements before it; the tail joins the last."""
-    units: list[list[ast.stmt]] = []
+def _uses_any(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(child, ast.Name) and child.id in names for child in ast.walk(node))
+
+
+def _group_units(statements: list[ast.stmt], solution_names: set[str]) -> list[TestUnit]:
+    """Scored units: each checking statement with the plain statements before it.
+
+    A checking statement holds an assert, or is a bare call that involves the solution (a test
+    helper that asserts inside). Groups that never touch the solution (`assert True, "..."` as in
+    HumanEval) are not tests of it: they join the next group (the last one joins the previous), so
+    they can never earn a score by themselves.
+    """
+    groups: list[list[ast.stmt]] = []
     pending: list[ast.stmt] = []
     for statement in statements:
         pending.append(statement)
-        if _has_assert(statement):
-            units.append(pending)
+        if _has_assert(statement) or (isinstance(statement, ast.Expr) and _uses_any(statement, solution_names)):
+            groups.append(pending)
             pending = []
-    if pending and units:
-        units[-1].extend(pending)
+    if pending and groups:
+        groups[-1].extend(pending)
+    merged: list[list[ast.stmt]] = []
+    carry: list[ast.stmt] = []
+    for group in groups:
+        if any(_uses_any(statement, solution_names) for statement in group):
+            merged.append(carry + group)
+            carry = []
+        else:
+            carry += group
+    if carry and merged:
+        merged[-1].extend(carry)
     result = []
-    for group in units:
-        last = next(s for s in reversed(group) if _has_assert(s))
-        text = ast.unparse(last).splitlines()[0] if ast.unparse(last) else "assert"
+    for group in merged:
+        checking = [s for s in group if _uses_any(s, solution_names)
+                    and (_has_assert(s) or isinstance(s, ast.Expr))] or group
+        text = ast.unparse(checking[-1]).splitlines()[0]
         if len(text) > LABEL_LENGTH:
             text = text[: LABEL_LENGTH - 3] + "..."
         result.append(TestUnit(ast.unparse(ast.Module(body=group, type_ignores=[])),
-                               f"line {last.lineno}: {text}"))
+                               f"line {checking[-1].lineno}: {text}"))
     return result
 
 
-def _units_compile(units: list[TestUnit], param: str) -> bool:
+def _units_compile(units: list[TestUnit]) -> bool:
     for unit in units:
         try:
             compile(unit.source, "<unit>", "exec")
