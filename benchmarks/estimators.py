@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections import Counter
-from itertools import combinations
+from collections import Counter, defaultdict
+from fractions import Fraction
 from statistics import NormalDist
 from typing import Hashable, Sequence
 
@@ -75,36 +75,17 @@ def mean_accuracy(n: int, c: int) -> float:
     return c / n
 
 
-def _vote(answers: Sequence[Hashable | None], correct_class: Hashable | None) -> float:
-    """Credit of one majority vote: 1 if the winning class is correct, 1/t on a t-way tie with it."""
-    counts = Counter(a for a in answers if a is not None)
-    if not counts or correct_class is None or correct_class not in counts:
-        return 0.0
-    top = max(counts.values())
-    if counts[correct_class] < top:
-        return 0.0
-    tied = sum(1 for v in counts.values() if v == top)
-    return 1.0 / tied
-
-
-def maj_at_k(
-    answers: Sequence[Hashable | None],
-    correct: Sequence[bool],
-    k: int,
-    *,
-    max_exact: int = 2000,
-    draws: int = 1000,
-    seed: int = 0,
-) -> float:
-    """Expected correctness of a majority vote over k of a problem's n samples.
+def maj_at_k(answers: Sequence[Hashable | None], correct: Sequence[bool], k: int) -> float:
+    """Expected correctness of a majority vote over k of a problem's n samples (exact).
 
     `answers[i]` is sample i's answer class (equal classes = equivalent answers; None = no answer,
     which does not vote) and `correct[i]` whether it is right; all correct samples must share one
-    class. A vote scores 1 when the most frequent class is the correct one, 1/t when the correct
-    class ties with t-1 others, 0 otherwise. With k = n this is the plain majority vote over all
-    samples. With k < n it is the average over all C(n, k) subsets when there are at most
-    `max_exact` of them, else over `draws` random subsets drawn with a fixed `seed`
-    (deterministic; an estimate of the same expectation).
+    class. A vote scores 1 when the correct class is strictly the most frequent, 1/t when it ties
+    with t-1 other classes, 0 otherwise. The result is the average over all C(n, k) subsets of
+    the samples, computed without enumerating them: for each count x of correct samples in the
+    subset, a small dynamic programme over the other classes counts the ways to draw the rest with
+    no class above x, split by how many classes reach exactly x. With k = n it is the plain
+    majority vote over all samples; with k = 1 it is the mean accuracy.
     """
     n = len(answers)
     if len(correct) != n:
@@ -115,17 +96,29 @@ def maj_at_k(
         raise ValueError(f"all correct samples must share one answer class, got {sorted(map(repr, classes))}")
     if None in classes:
         raise ValueError("a correct sample must have an answer class (not None)")
-    correct_class = next(iter(classes)) if classes else None
-    if correct_class is None:
+    if not classes:
         return 0.0
-    if k == n:
-        return _vote(answers, correct_class)
-    if math.comb(n, k) <= max_exact:
-        subsets = list(combinations(range(n), k))
-    else:
-        rng = random.Random(seed)
-        subsets = [rng.sample(range(n), k) for _ in range(draws)]
-    return sum(_vote([answers[i] for i in s], correct_class) for s in subsets) / len(subsets)
+    right = next(iter(classes))
+    counts = Counter(a for a in answers if a is not None)
+    m_right = counts.pop(right)
+    m_none = n - m_right - sum(counts.values())
+    others = list(counts.values())
+    credit = Fraction(0)
+    for x in range(1, min(k, m_right) + 1):
+        # ways[(j, t)]: draws of j samples from the other classes, none above x, t of them exactly x
+        ways: dict[tuple[int, int], int] = {(0, 0): 1}
+        budget = k - x
+        for m in others:
+            grown: dict[tuple[int, int], int] = defaultdict(int)
+            for (j, t), w in ways.items():
+                for y in range(0, min(m, x, budget - j) + 1):
+                    grown[(j + y, t + (y == x))] += w * math.comb(m, y)
+            ways = grown
+        for (j, t), w in ways.items():
+            rest = budget - j
+            if 0 <= rest <= m_none:
+                credit += Fraction(math.comb(m_right, x) * w * math.comb(m_none, rest), t + 1)
+    return float(credit / math.comb(n, k))
 
 
 def aggregate(

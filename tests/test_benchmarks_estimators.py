@@ -1,6 +1,9 @@
 """The estimators against exact combinatorial values (fractions and math.comb, worked by hand)."""
 
+import random
+from collections import Counter
 from fractions import Fraction
+from itertools import combinations
 from math import comb
 
 import pytest
@@ -98,12 +101,37 @@ def test_maj_at_k_subsets_match_hand_enumeration():
     assert maj_at_k(["R", "a", "b"], [True, False, False], 2) == pytest.approx(1 / 3)
 
 
-def test_maj_at_k_sampled_subsets_are_deterministic():
-    answers = ["R"] * 20 + ["W"] * 20
-    correct = [True] * 20 + [False] * 20
-    a = maj_at_k(answers, correct, 15, max_exact=10, draws=300, seed=1)
-    b = maj_at_k(answers, correct, 15, max_exact=10, draws=300, seed=1)
-    assert a == b and 0.3 < a < 0.7
+def brute_force_maj(answers, correct, k):
+    right = next((a for a, c in zip(answers, correct) if c), None)
+    total = Fraction(0)
+    subsets = list(combinations(range(len(answers)), k))
+    for s in subsets:
+        votes = Counter(answers[i] for i in s if answers[i] is not None)
+        if right is None or votes.get(right, 0) == 0:
+            continue
+        top = max(votes.values())
+        if votes[right] == top:
+            total += Fraction(1, sum(1 for v in votes.values() if v == top))
+    return total / len(subsets)
+
+
+def test_maj_at_k_equals_enumerating_every_subset():
+    rng = random.Random(7)
+    for _ in range(150):
+        n = rng.randint(1, 9)
+        pool = ["R", "a", "b", "c", None]
+        answers = [rng.choice(pool) for _ in range(n)]
+        correct = [a == "R" for a in answers]
+        for k in range(1, n + 1):
+            assert maj_at_k(answers, correct, k) == pytest.approx(float(brute_force_maj(answers, correct, k)), abs=1e-12)
+
+
+def test_maj_at_k_large_n_is_exact_and_fast():
+    answers = ["R"] * 300 + ["W"] * 290 + ["V"] * 10 + [None] * 400
+    correct = [a == "R" for a in answers]
+    got = maj_at_k(answers, correct, 1000)
+    assert got == 1.0
+    assert 0.5 < maj_at_k(answers, correct, 64) < 1.0
 
 
 def test_maj_at_k_rejects_inconsistent_classes():
