@@ -15,7 +15,10 @@ from rlvr.sandbox import BACKENDS
 from rlvr.verifiers.code import check_function, check_functions
 
 SECRETS = {1: "zq1x", 2: "kv9p", 3: "mm3t", 4: "ab7c"}
-SECRET_CHECK = "def check(candidate):\n" + "".join(f"    assert candidate({k}) == {v!r}\n" for k, v in SECRETS.items())
+# Shaped like HumanEval's checks, `assert True` lines included (they must not score by themselves).
+SECRET_CHECK = ("def check(candidate):\n    assert True, 'This prints if this assert fails 1'\n"
+                + "".join(f"    assert candidate({k}) == {v!r}\n" for k, v in SECRETS.items())
+                + "    assert True, 'This prints if this assert fails 2'\n")
 SECRET_MBPP = [f"assert solve({k}) == {v!r}" for k, v in SECRETS.items()]
 CONTROL = f"def solve(n):\n    return {SECRETS!r}[n]\n"
 

@@ -129,7 +129,8 @@ class _FunctionJob:
                 why = f"the tests did not finish within the time limit ({result.message})"
             else:
                 ended = result.message or f"status {result.status}"
-                why = f"the test harness was killed before it reported ({ended}); the solution attacked it"
+                why = (f"the test harness was killed before it reported ({ended}): the solution "
+                       "killed it or starved it")
             return Verdict.wrong(why, details={**details, "kind": "no_result", "passed": 0})
         kind = outcome.get("kind")
         if kind in ("harness_error", "setup_error"):

@@ -2,9 +2,10 @@
 
 `check_function` scores the fraction of tests passed, so the tests have to be split into units:
 
-* MBPP style (top-level asserts, or a list of assert strings): each assert statement is a unit,
-  together with the plain statements just before it (the setup it needs); trailing statements join
-  the last unit.
+* MBPP style (top-level asserts, or a list of assert strings): each assert statement (or bare call
+  of a helper that involves the solution) is a unit, together with the plain statements just before
+  it (the setup it needs); trailing statements join the last unit. Units that never touch the
+  solution (HumanEval's `assert True, "..."`) join a neighbour: they must not score on their own.
 * HumanEval style (`def check(candidate): ...`): the same split applied to the body of `check`,
   run at module level with `candidate` bound. A body that cannot run that way (it uses `return`,
   `nonlocal`, `yield` ...) or holds no assert is one unit, `check(candidate)`.
