@@ -124,3 +124,22 @@ def test_openai_engine_unreachable_server_is_a_clear_error(tmp_path, gsm8k, caps
                  "--out", str(tmp_path / "o")])
     assert code == 2
     assert "rlvr serve" in capsys.readouterr().err
+
+
+def test_multi_turn_tool_env_benchmark_with_the_hf_engine(tmp_path, tiny_engine):
+    from rlvr.benchmarks import register_benchmark
+
+    bench = register_benchmark("toolmath-engine-test", "rlvr/ToolMath-v0", env_kwargs={"max_turns": 2}, force=True)
+    assert bench.kind == "math"  # ToolMath answers are graded by the math verifier
+    result = evaluate_engine("toolmath-engine-test", tiny_engine, str(tmp_path / "o"), tokenizer=tiny_engine.tokenizer,
+                             n=2, ks=[1, 2], max_tokens=6, seed=0, limit=2, progress=False, verbose=False)
+    samples = read_samples(tmp_path / "o" / "samples.jsonl")
+    assert len(samples) == 4 and all(1 <= s["num_turns"] <= 2 and s["reason"] for s in samples)
+    assert result["counts"]["judged"] + result["counts"]["excluded"] == 4
+    assert result["fingerprint"]["env"]["env_id"] == "rlvr/ToolMath-v0"
+
+
+def test_unknown_benchmark_is_a_clear_error(tmp_path, capsys):
+    assert main(["eval", "--benchmark", "gsm9k", "--completions", "x.jsonl", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown benchmark 'gsm9k'" in err and "gsm8k" in err
