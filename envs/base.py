@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -36,6 +36,21 @@ DEFAULT_MAX_OBS_CHARS = 1 << 20
 
 class InfrastructureError(RuntimeError):
     """Verification itself failed (sandbox down, verifier crashed) and `on_infra_error="raise"`."""
+
+
+@dataclass(frozen=True)
+class BatchVerify:
+    """A verification that can run in one call together with other envs' requests.
+
+    Attributes:
+        key: requests with equal keys are answered by one `run` call (e.g. ("math", timeout)).
+        run: verifies a list of payloads and returns one Verdict per payload, in order.
+        payload: what `run` needs for this env's turn (e.g. (gold, completion)).
+    """
+
+    key: Hashable
+    run: Callable[[list[Any]], list[Verdict]]
+    payload: Any
 
 
 @dataclass
@@ -240,6 +255,17 @@ class TextEnv(gym.Env[str, str]):
         return prompt, info
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        content, tool_calls, turn = self.begin_turn(action)
+        if turn is None:
+            turn = self._respond_safely(content, tool_calls)
+        return self.end_turn(turn)
+
+    # ------------------------------------------------------------------ the phases of a step
+    # `step` = begin_turn -> respond -> end_turn. `TextVectorEnv` calls the phases itself so that
+    # the verification of many envs can run as one batch (see `batch_verify`).
+
+    def begin_turn(self, action: Any) -> tuple[str, list[dict[str, Any]] | None, Turn | None]:
+        """Record the model's turn; returns (content, tool_calls, Turn when already decided)."""
         if self.task is None or self._done:
             raise gym.error.ResetNeeded(
                 "the episode is over (or never started): call env.reset() before env.step()"
@@ -250,9 +276,8 @@ class TextEnv(gym.Env[str, str]):
         if tool_calls:
             assistant["tool_calls"] = copy.deepcopy(tool_calls)
         self._messages.append(assistant)
-
         if len(content) > self.max_action_chars:
-            turn = Turn(
+            return content, tool_calls, Turn(
                 done=True,
                 verdict=Verdict.wrong(
                     f"over-long: the turn has {len(content)} characters, more than max_action_chars={self.max_action_chars}",
@@ -260,14 +285,31 @@ class TextEnv(gym.Env[str, str]):
                 ),
                 details={"overlong": True},
             )
-        else:
-            try:
-                turn = self.respond(self.task, content, tool_calls)
-            except InfrastructureError:
-                raise
-            except Exception as exc:  # a crashing verifier is an infrastructure failure
-                turn = Turn(done=True, verdict=Verdict.failed(f"{type(self).__name__}.respond raised {type(exc).__name__}: {exc}"))
+        return content, tool_calls, None
 
+    def _respond_safely(self, content: str, tool_calls: list[dict[str, Any]] | None) -> Turn:
+        try:
+            return self.respond(self.task, content, tool_calls)
+        except InfrastructureError:
+            raise
+        except Exception as exc:  # a crashing verifier is an infrastructure failure
+            return Turn(done=True, verdict=Verdict.failed(f"{type(self).__name__}.respond raised {type(exc).__name__}: {exc}"))
+
+    def batch_verify(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None) -> "BatchVerify | None":
+        """A verification this turn needs that may run in one batch with other envs' (or None).
+
+        When it returns a :class:`BatchVerify`, a vector env gathers the requests of all its
+        sub-envs with equal ``key``, calls ``run`` once on their payloads, and hands each verdict
+        to :meth:`complete_turn` instead of calling :meth:`respond`. Default: None (respond).
+        """
+        return None
+
+    def complete_turn(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None, verdict: Verdict) -> Turn:
+        """The Turn for a turn whose :meth:`batch_verify` request was answered with `verdict`."""
+        raise NotImplementedError(f"{type(self).__name__} returned a BatchVerify but does not implement complete_turn")
+
+    def end_turn(self, turn: Turn) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Score the decided turn, update the episode and build `step`'s return value."""
         truncated = False
         verdict = turn.verdict
         if not turn.done and self._turn >= self.max_turns:
@@ -275,14 +317,16 @@ class TextEnv(gym.Env[str, str]):
             verdict = Verdict.wrong(
                 f"no final answer within max_turns={self.max_turns}", details={"kind": "max_turns"}
             )
-        if verdict is not None and verdict.error is not None and self.on_infra_error == "raise":
-            raise InfrastructureError(f"verification failed on task {self.task.id}: {verdict.error}")
-        parts = dict(turn.parts)
-        if turn.done and verdict is not None and verdict.error is None:
-            parts["outcome"] = float(verdict.score)
         if verdict is not None and verdict.error is not None:
+            if self.on_infra_error == "raise":
+                raise InfrastructureError(f"verification failed on task {self.task.id}: {verdict.error}")
             parts = zero_parts()
-        self._messages.extend(turn.messages)
+        else:
+            parts = dict(turn.parts)
+            if turn.done and verdict is not None:
+                parts["outcome"] = float(verdict.score)
+        if turn.messages:
+            self._messages.extend(turn.messages)
         self._return_parts = add_parts(self._return_parts, parts)
         self._verdict = verdict
         terminated = bool(turn.done)
@@ -358,12 +402,32 @@ class TextEnv(gym.Env[str, str]):
         return info
 
 
+def _verify_inline(payloads: list[tuple["SingleTurnEnv", Task, str]]) -> list[Verdict]:
+    """`BatchVerify.run` for cheap in-process verifiers: one after the other, no threads."""
+    out = []
+    for env, task, content in payloads:
+        try:
+            verdict = env.verify(task, content)
+            if not isinstance(verdict, Verdict):
+                raise TypeError(f"{type(env).__name__}.verify must return a Verdict, got {type(verdict).__name__}")
+        except Exception as exc:  # a crashing verifier is an infrastructure failure
+            verdict = Verdict.failed(f"{type(env).__name__}.verify raised {type(exc).__name__}: {exc}")
+        out.append(verdict)
+    return out
+
+
 class SingleTurnEnv(TextEnv):
     """One prompt, one answer, one verdict: the episode ends after the first step.
 
     Subclasses implement :meth:`verify` and may implement :meth:`format_score` (credit for
-    following the requested answer format, reported as the ``format`` reward part).
+    following the requested answer format, reported as the ``format`` reward part). A subclass
+    whose ``verify`` is cheap, pure-Python work sets ``inline_verify = True``: a vector env then
+    verifies its sub-envs one after the other instead of in threads (threads only add switching
+    costs to work that holds the GIL).
     """
+
+    #: True when `verify` is quick in-process work (no sandbox, no worker process, no I/O).
+    inline_verify: bool = False
 
     def verify(self, task: Task, content: str) -> Verdict:
         """Score the model's answer to `task`."""
@@ -374,7 +438,14 @@ class SingleTurnEnv(TextEnv):
         return 0.0
 
     def respond(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None) -> Turn:
-        verdict = self.verify(task, content)
+        return self.complete_turn(task, content, tool_calls, self.verify(task, content))
+
+    def batch_verify(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None) -> BatchVerify | None:
+        if self.inline_verify:
+            return BatchVerify(("inline",), _verify_inline, (self, task, content))
+        return None
+
+    def complete_turn(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None, verdict: Verdict) -> Turn:
         if not isinstance(verdict, Verdict):
             raise TypeError(f"{type(self).__name__}.verify must return a Verdict, got {type(verdict).__name__}")
         parts = zero_parts()

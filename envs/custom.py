@@ -11,7 +11,7 @@ from string import Formatter
 from typing import Any, Callable
 
 from rlvr.envs.answers import follows_tag_format, last_boxed
-from rlvr.envs.base import SingleTurnEnv
+from rlvr.envs.base import BatchVerify, SingleTurnEnv
 from rlvr.envs.scoring import Scorer, resolve_verifier
 from rlvr.envs.tasks import GeneratorSource, ListSource, Task, TaskSource, build_tasks, load_table, require_column
 
@@ -69,6 +69,12 @@ class VerifiedEnv(SingleTurnEnv):
 
     def verify(self, task: Task, content: str) -> Any:
         return self.scorer.score(task, content)
+
+    def batch_verify(self, task: Task, content: str, tool_calls: Any) -> BatchVerify | None:
+        scorer = self.scorer
+        if scorer.score_batch is None:
+            return None
+        return BatchVerify(scorer.batch_key, scorer.score_batch, (task, content))
 
     def format_score(self, task: Task, content: str) -> float:
         if self.format_reward == "boxed":

@@ -179,6 +179,7 @@ class ProceduralEnv(SingleTurnEnv):
     """
 
     env_name = "Procedural"
+    inline_verify = True  # exact checks in pure Python: a vector env runs them without threads
     #: The generator function and the names of its difficulty settings.
     generator = staticmethod(arithmetic_task)
     difficulty_keys: tuple[str, ...] = ()

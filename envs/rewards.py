@@ -61,4 +61,5 @@ def combine(parts: Mapping[str, float], weights: RewardWeights) -> float:
 
 def add_parts(total: Mapping[str, float], step: Mapping[str, float]) -> dict[str, float]:
     """Part-wise sum of two parts dicts (a new dict)."""
-    return {part: float(total.get(part, 0.0)) + float(step.get(part, 0.0)) for part in PARTS}
+    get_total, get_step = total.get, step.get
+    return {part: float(get_total(part, 0.0) + get_step(part, 0.0)) for part in PARTS}

@@ -30,6 +30,10 @@ class Scorer:
     validate_gold: Callable[[Any], str | None] | None = None
     convert_gold: Callable[[Any], Any] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    #: Scores many (task, completion) pairs in one call (e.g. `verify_batch`); None: one by one.
+    score_batch: Callable[[list[tuple[Task, str]]], list[Verdict]] | None = None
+    #: Scorers with equal keys may share one `score_batch` call (same verifier, same settings).
+    batch_key: Any = None
 
     def fingerprint(self) -> dict[str, Any]:
         return {"name": self.name, "settings": dict(self.settings)}
@@ -101,7 +105,13 @@ def _math_scorer(timeout: float = 5.0) -> Scorer:
 
         return verify(task.answer, completion, timeout=timeout)
 
-    return Scorer("math", score, check_math_gold, math_gold, {"timeout": timeout})
+    def score_batch(items: list[tuple[Task, str]]) -> list[Verdict]:
+        # the cheap stage runs in this thread; only answers that need sympy go to worker processes
+        from rlvr.verifiers.math import verify_batch
+
+        return verify_batch([(task.answer, completion) for task, completion in items], timeout=timeout)
+
+    return Scorer("math", score, check_math_gold, math_gold, {"timeout": timeout}, score_batch, ("math", timeout))
 
 
 def _exact_scorer(case_sensitive: bool = True) -> Scorer:
@@ -117,7 +127,11 @@ def _exact_scorer(case_sensitive: bool = True) -> Scorer:
     def check(value: Any) -> str | None:
         return None if value is not None and str(value).strip() else "the gold answer is empty"
 
-    return Scorer("exact", score, check, None, {"case_sensitive": case_sensitive})
+    def score_batch(items: list[tuple[Task, str]]) -> list[Verdict]:
+        return [score(task, completion) for task, completion in items]
+
+    return Scorer("exact", score, check, None, {"case_sensitive": case_sensitive}, score_batch,
+                  ("exact", case_sensitive))
 
 
 def _code_scorer(sandbox: Any = None) -> Scorer:

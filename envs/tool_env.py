@@ -134,6 +134,9 @@ class ToolMathEnv(MathEnv):
         except Exception as exc:  # a user tool that crashes: the model reads why
             return f"error: tool {name!r} raised {type(exc).__name__}: {exc}", False
 
+    def batch_verify(self, task: Task, content: str, tool_calls: Any) -> None:
+        return None  # a turn may call tools: always go through respond
+
     def respond(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None) -> Turn:
         calls = parse_tool_calls(content, tool_calls, turn=self._turn)
         if not calls:  # a final answer

@@ -1,8 +1,11 @@
 """A batch of text environments stepped concurrently, with Gymnasium's vector-env semantics.
 
-A rollout loop steps many episodes at once. Most of a text env's step time is spent waiting —
-on a sandboxed program or a verifier's worker process — so `TextVectorEnv` steps its
-sub-environments in a thread pool: while one waits on its sandbox, the others run.
+A rollout loop steps many episodes at once. Steps that wait — on a sandboxed program, a tool, a
+user's verifier — run in a thread pool, so while one waits the others run. Steps that are only a
+verification (`TextEnv.batch_verify`: Math-v0, the procedural envs, `exact` tasks) are verified in
+one batch per verifier instead: their work is in-process Python that holds the GIL, where threads
+only add switching costs, and the math verifier's `verify_batch` spreads the slow sympy cases over
+its worker processes itself.
 
 It follows `gymnasium.vector.VectorEnv`: observations are a tuple of strings, rewards /
 terminations / truncations are NumPy arrays of shape `(num_envs,)`, and `info` is a dict whose
@@ -26,39 +29,109 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
+from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker
+
+from rlvr.envs.base import BatchVerify, TextEnv, Turn
+from rlvr.verifiers.verdict import Verdict
+
+
+def _transparent_core(env: gym.Env) -> TextEnv | None:
+    """The TextEnv under `env` when no wrapper in between changes a step, else None.
+
+    `gymnasium.make` adds `OrderEnforcing` and `PassiveEnvChecker`; once the env has been reset
+    and the checker has seen its first reset and steps, they pass steps through unchanged, so the
+    vector env may drive the `TextEnv` phases directly. Any other wrapper is stepped as a whole.
+    """
+    while not isinstance(env, TextEnv):
+        kind = type(env)
+        if kind is OrderEnforcing:
+            if not env.has_reset:
+                return None
+        elif kind is PassiveEnvChecker:
+            if not (env.checked_reset and env.checked_step and env.checked_data_reuse):
+                return None
+        else:
+            return None
+        env = env.env
+    return env
+
+
+def _failed_turn(env: TextEnv, exc: Exception) -> Turn:
+    return Turn(done=True, verdict=Verdict.failed(f"{type(env).__name__} verification raised {type(exc).__name__}: {exc}"))
 
 
 def batch_infos(pairs: Sequence[tuple[int, dict[str, Any]]], num_envs: int) -> dict[str, Any]:
-    """Batch per-env infos into Gymnasium's vector-info layout, in one pass per key.
+    """Batch per-env infos into Gymnasium's vector-info layout.
 
     Same result as folding `VectorEnv._add_info` over `pairs` (arrays of length `num_envs`, a
     `"_key"` mask per key, nested dicts batched recursively, numbers in typed arrays, anything
-    else in object arrays), but it builds each array once instead of touching NumPy per env and
-    key — the batching was the largest cost of the env layer in `benchmarks/perf/env_bench.py`.
+    else in object arrays), but built column by column: when every info has the same keys (the
+    usual case) each key's values are gathered with one list comprehension and turned into one
+    array, instead of touching NumPy per env and key — the batching was the largest cost of the
+    env layer in `benchmarks/perf/env_bench.py`.
     """
-    by_key: dict[str, list[tuple[int, Any]]] = {}
-    for index, info in pairs:
-        for key, value in info.items():
-            by_key.setdefault(key, []).append((index, value))
+    indices = [i for i, _ in pairs]
+    infos = [info for _, info in pairs]
+    return _batch_columns(indices, infos, num_envs, indices == list(range(num_envs)))
+
+
+_ALL_TRUE: dict[int, np.ndarray] = {}
+
+
+def _all_true(n: int) -> np.ndarray:
+    """A new all-True mask of length n (copying a template is cheaper than np.ones)."""
+    template = _ALL_TRUE.get(n)
+    if template is None:
+        template = _ALL_TRUE[n] = np.ones(n, dtype=np.bool_)
+    return template.copy()
+
+
+def _batch_columns(indices: list[int], infos: list[dict[str, Any]], n: int, full: bool) -> dict[str, Any]:
+    if not infos:
+        return {}
+    keys = infos[0].keys()
+    columns: dict[str, tuple[list[int], list[Any], bool]] = {}
+    try:
+        if set(map(len, infos)) != {len(keys)}:
+            raise KeyError  # different sizes: different keys
+        for key in keys:  # same size and every key of the first: the same keys everywhere
+            columns[key] = (indices, [info[key] for info in infos], full)
+    except KeyError:  # keys differ between envs: gather each key's (index, value) pairs
+        columns = {}
+        gathered: dict[str, tuple[list[int], list[Any]]] = {}
+        for index, info in zip(indices, infos):
+            for key, value in info.items():
+                idx, values = gathered.setdefault(key, ([], []))
+                idx.append(index)
+                values.append(value)
+        for key, (idx, values) in gathered.items():
+            columns[key] = (idx, values, len(idx) == n and idx == list(range(n)))
     out: dict[str, Any] = {}
-    for key, entries in by_key.items():
-        first = entries[0][1]
-        mask = np.zeros(num_envs, dtype=np.bool_)
-        indices = [i for i, _ in entries]
-        mask[indices] = True
-        if key != "final_obs" and isinstance(first, dict) and all(isinstance(v, dict) for _, v in entries):
-            out[key] = batch_infos(entries, num_envs)
-        else:
-            kind = type(first)
-            if key != "final_obs" and (kind in (int, float, bool) or issubclass(kind, np.number)) and all(type(v) is kind for _, v in entries):
-                array = np.zeros(num_envs, dtype=kind)
-                array[indices] = [v for _, v in entries]
+    for key, (idx, values, complete) in columns.items():
+        kinds = set(map(type, values))
+        kind = next(iter(kinds)) if len(kinds) == 1 else None
+        if key != "final_obs" and all(issubclass(k, dict) for k in kinds):
+            out[key] = _batch_columns(idx, values, n, complete)
+        elif key != "final_obs" and kind is not None and (kind in (int, float, bool) or issubclass(kind, np.number)):
+            if complete:
+                out[key] = np.array(values, dtype=kind)
             else:
-                array = np.full(num_envs, None, dtype=object)
-                for i, v in entries:
-                    array[i] = v
+                array = np.zeros(n, dtype=kind)
+                array[idx] = values
+                out[key] = array
+        elif complete:
+            out[key] = np.fromiter(values, dtype=object, count=n)
+        else:
+            array = np.full(n, None, dtype=object)
+            for i, value in zip(idx, values):
+                array[i] = value
             out[key] = array
-        out[f"_{key}"] = mask
+        if complete:
+            out[f"_{key}"] = _all_true(n)
+        else:
+            mask = np.zeros(n, dtype=np.bool_)
+            mask[idx] = True
+            out[f"_{key}"] = mask
     return out
 
 
@@ -143,38 +216,93 @@ class TextVectorEnv(VectorEnv):
         return tuple(self._obs), batch_infos(pairs, self.num_envs)
 
     def step(self, actions: Sequence[Any]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Step every sub-env with its action (text or assistant message dict), concurrently."""
-        actions = list(actions)
-        if len(actions) != self.num_envs:
-            raise ValueError(f"give one action per sub-env: got {len(actions)} actions for num_envs={self.num_envs}")
-        mode = self.autoreset_mode
+        """Step every sub-env with its action (text or assistant message dict).
 
-        def step_one(i: int) -> tuple[str, float, bool, bool, dict[str, Any], dict[str, Any] | None]:
+        Sub-envs whose turn is a plain verification (`TextEnv.batch_verify`) are verified in one
+        batch per verifier (e.g. `verify_batch` for maths: the cheap stage in this thread, sympy
+        jobs in worker processes); the other steps (tool calls, sandboxed code, user verifiers)
+        run concurrently in the thread pool meanwhile.
+        """
+        actions = list(actions)
+        n = self.num_envs
+        if len(actions) != n:
+            raise ValueError(f"give one action per sub-env: got {len(actions)} actions for num_envs={n}")
+        mode = self.autoreset_mode
+        same_step = mode == AutoresetMode.SAME_STEP
+        results: list[Any] = [None] * n
+        threaded: list[tuple[int, Any]] = []
+        groups: dict[Any, list[tuple[int, TextEnv, str, Any, BatchVerify]]] = {}
+        for i in range(n):
             env = self.envs[i]
-            if mode == AutoresetMode.NEXT_STEP and self._autoreset[i]:
-                obs, info = env.reset()
-                return obs, 0.0, False, False, info, None
-            if mode == AutoresetMode.DISABLED and self._autoreset[i]:
-                raise gym.error.ResetNeeded(
-                    f"sub-env {i} ended; with autoreset_mode='Disabled' reset it with reset(options={{'reset_mask': mask}})"
-                )
-            obs, reward, terminated, truncated, info = env.step(actions[i])
-            final = None
-            if mode == AutoresetMode.SAME_STEP and (terminated or truncated):
-                final = {"final_obs": obs, "final_info": info}
-                obs, info = env.reset()
-            return obs, reward, terminated, truncated, info, final
+            if self._autoreset[i]:
+                if mode == AutoresetMode.NEXT_STEP:
+                    core = _transparent_core(env)
+                    obs, info = (core if core is not None else env).reset()
+                    results[i] = (obs, 0.0, False, False, info)
+                    continue
+                if mode == AutoresetMode.DISABLED:
+                    raise gym.error.ResetNeeded(
+                        f"sub-env {i} ended; with autoreset_mode='Disabled' reset it with reset(options={{'reset_mask': mask}})"
+                    )
+            core = _transparent_core(env)
+            if core is None:  # unknown wrappers: step through them, in a thread
+                threaded.append((i, None))
+                continue
+            content, tool_calls, turn = core.begin_turn(actions[i])
+            if turn is not None:
+                results[i] = core.end_turn(turn)
+                continue
+            try:
+                request = core.batch_verify(core.task, content, tool_calls)
+            except Exception as exc:
+                results[i] = core.end_turn(_failed_turn(core, exc))
+                continue
+            if request is None:
+                threaded.append((i, (core, content, tool_calls)))
+            else:
+                groups.setdefault(request.key, []).append((i, core, content, tool_calls, request))
+
+        def step_threaded(item: tuple[int, Any]) -> tuple[str, float, bool, bool, dict[str, Any]]:
+            i, begun = item
+            if begun is None:
+                return self.envs[i].step(actions[i])
+            core, content, tool_calls = begun
+            return core.end_turn(core._respond_safely(content, tool_calls))
+
+        futures = [(i, self._pool.submit(step_threaded, (i, begun))) for i, begun in threaded]
+        for members in groups.values():
+            try:
+                verdicts = list(members[0][4].run([m[4].payload for m in members]))
+                if len(verdicts) != len(members):
+                    raise RuntimeError(f"a batch verifier returned {len(verdicts)} verdicts for {len(members)} answers")
+            except Exception as exc:  # the batch failed as a whole: infrastructure, not wrong answers
+                verdicts = [Verdict.failed(f"batch verification raised {type(exc).__name__}: {exc}")] * len(members)
+            for (i, core, content, tool_calls, _), verdict in zip(members, verdicts):
+                try:
+                    turn = core.complete_turn(core.task, content, tool_calls, verdict)
+                except Exception as exc:
+                    turn = _failed_turn(core, exc)
+                results[i] = core.end_turn(turn)
+        for i, future in futures:
+            results[i] = future.result()
 
         pairs = []
-        for i, (obs, reward, terminated, truncated, info, final) in enumerate(self._pool.map(step_one, range(self.num_envs))):
+        rewards, terms, truncs = self._rewards, self._terminations, self._truncations
+        for i in range(n):
+            obs, reward, terminated, truncated, info = results[i]
+            rewards[i] = reward
+            terms[i] = terminated
+            truncs[i] = truncated
+            if same_step and (terminated or truncated):
+                final_obs, final_info = obs, info
+                core = _transparent_core(self.envs[i])  # past the first reset: wrappers pass through
+                obs, info = (core if core is not None else self.envs[i]).reset()
+                info = {"final_obs": final_obs, "final_info": final_info, **info}
             self._obs[i] = obs
-            self._rewards[i] = reward
-            self._terminations[i] = terminated
-            self._truncations[i] = truncated
-            pairs.append((i, {**final, **info} if final is not None else info))
-        infos = batch_infos(pairs, self.num_envs)
-        self._autoreset = np.logical_or(self._terminations, self._truncations)
-        return tuple(self._obs), self._rewards.copy(), self._terminations.copy(), self._truncations.copy(), infos
+            pairs.append((i, info))
+        infos = batch_infos(pairs, n)
+        self._autoreset = np.logical_or(terms, truncs)
+        return tuple(self._obs), rewards.copy(), terms.copy(), truncs.copy(), infos
 
     def render(self) -> tuple[Any, ...]:
         return tuple(env.render() for env in self.envs)

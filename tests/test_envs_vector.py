@@ -117,3 +117,76 @@ def test_batch_infos_matches_gymnasium_add_info():
         else:
             assert data_equivalence(got[key], want[key], exact=True), key
     vec.close()
+
+
+def _assert_infos_equal(got, want):
+    from gymnasium.utils.env_checker import data_equivalence
+
+    assert set(got) == set(want)
+    for key in want:
+        if isinstance(want[key], dict):
+            _assert_infos_equal(got[key], want[key])
+        else:
+            assert data_equivalence(got[key], want[key], exact=True), key
+
+
+def test_batch_infos_full_batch_same_keys_matches_gymnasium():
+    from rlvr.envs.vector import batch_infos
+
+    vec = make_vec("Sort-v0", 3)
+    infos = [(i, {"a": i, "b": {"c": 0.5 * i, "d": f"x{i}"}, "e": [i], "m": {}, "n": i > 0})
+             for i in range(3)]
+    want: dict = {}
+    for i, info in infos:
+        want = vec._add_info(want, info, i)
+    _assert_infos_equal(batch_infos(infos, 3), want)
+    vec.close()
+
+
+def test_batched_math_verification_matches_one_by_one():
+    """Math-v0 in a vector env goes through verify_batch; results equal plain env.step's."""
+    answers = ["\\boxed{60}", "\\boxed{61}", "so \\boxed{\\frac{3}{4}}", "no idea", "x" * 20000]
+    vec = make_vec("Math-v0", len(answers), autoreset_mode="SameStep", reward_weights={"outcome": 1.0, "format": 0.5})
+    vec.reset(options={"index": [0, 0, 3, 3, 3]})
+    vec.step(["warm-up"] * len(answers))  # past the first step the wrappers pass through
+    vec.reset(options={"index": [0, 0, 3, 3, 3]})
+    _, rewards, term, trunc, info = vec.step(answers)
+    single = rlvr.make("Math-v0", reward_weights={"outcome": 1.0, "format": 0.5})
+    for i, (index, answer) in enumerate(zip([0, 0, 3, 3, 3], answers)):
+        single.reset(options={"index": index})
+        _, reward, t, tr, one = single.step(answer)
+        assert rewards[i] == reward and term[i] == t and trunc[i] == tr
+        final = info["final_info"]
+        assert final["verdict"][i].correct == one["verdict"].correct
+        assert final["reward_parts"]["format"][i] == one["reward_parts"]["format"]
+        assert final["messages"][i] == one["messages"]
+    assert list(rewards) == [1.5, 0.5, 1.5, 0.0, 0.0]
+    vec.close()
+
+
+def test_failing_batch_verifier_flags_invalid_not_wrong():
+    from rlvr.envs.base import BatchVerify
+
+    def broken(payloads):
+        raise RuntimeError("verifier pool died")
+
+    vec = make_vec("Arithmetic-v0", 2, format="compact")
+    vec.reset(seed=0)
+    vec.step(["1", "2"])  # the first step goes through gymnasium's checker wrapper
+    vec.reset(seed=0)
+    for env in vec.envs:
+        env.unwrapped.batch_verify = lambda task, content, calls: BatchVerify("broken", broken, None)
+    _, rewards, term, _, info = vec.step(["1", "2"])
+    assert not info["valid"].any() and term.all() and not rewards.any()
+    assert "verifier pool died" in info["error"][0]
+    vec.close()
+
+
+def test_unknown_wrappers_are_stepped_whole():
+    """A wrapper the vector env does not know (here TimeLimit) is stepped through, not bypassed."""
+    vec = TextVectorEnv([lambda: gym.wrappers.TimeLimit(rlvr.make("Arithmetic-v0").unwrapped, 1) for _ in range(2)])
+    vec.reset(seed=0)
+    answers = right_answers(vec)
+    _, rewards, term, trunc, _ = vec.step([answers[0], "wrong"])
+    assert list(rewards) == [1.0, 0.0] and term.all()
+    vec.close()
