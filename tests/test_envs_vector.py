@@ -148,8 +148,9 @@ def test_batched_math_verification_matches_one_by_one():
     answers = ["\\boxed{60}", "\\boxed{61}", "so \\boxed{\\frac{3}{4}}", "no idea", "x" * 20000]
     vec = make_vec("Math-v0", len(answers), autoreset_mode="SameStep", reward_weights={"outcome": 1.0, "format": 0.5})
     vec.reset(options={"index": [0, 0, 3, 3, 3]})
-    vec.step(["warm-up"] * len(answers))  # past the first step the wrappers pass through
-    vec.reset(options={"index": [0, 0, 3, 3, 3]})
+    for _ in range(2):  # past the checker's first two steps the wrappers pass through
+        vec.step(["warm-up"] * len(answers))
+        vec.reset(options={"index": [0, 0, 3, 3, 3]})
     _, rewards, term, trunc, info = vec.step(answers)
     single = rlvr.make("Math-v0", reward_weights={"outcome": 1.0, "format": 0.5})
     for i, (index, answer) in enumerate(zip([0, 0, 3, 3, 3], answers)):
@@ -172,8 +173,9 @@ def test_failing_batch_verifier_flags_invalid_not_wrong():
 
     vec = make_vec("Arithmetic-v0", 2, format="compact")
     vec.reset(seed=0)
-    vec.step(["1", "2"])  # the first step goes through gymnasium's checker wrapper
-    vec.reset(seed=0)
+    for _ in range(2):  # the first two steps go through gymnasium's checker wrapper
+        vec.step(["1", "2"])
+        vec.reset(seed=0)
     for env in vec.envs:
         env.unwrapped.batch_verify = lambda task, content, calls: BatchVerify("broken", broken, None)
     _, rewards, term, _, info = vec.step(["1", "2"])
