@@ -3,10 +3,12 @@
 Recognised layouts (no keys needed):
 
 - HumanEval: `prompt` (signature + docstring), `test` (defines `check(candidate)`), `entry_point`.
-- MBPP: `text` or `prompt` (the description), `test_list` (assert lines), optional
-  `test_setup_code`; the entry point is read from the first assert.
+- MBPP: `text` or `prompt` (the description), `test_list` (assert lines, each scored as one
+  test), optional `test_setup_code` and `test_imports`; the entry point is read from the first
+  assert.
 - stdin/stdout: a description (`question`, `problem`, `description` or `prompt`) and either
-  `inputs`/`outputs` lists or an `input_output` JSON string holding them (APPS layout).
+  `inputs`/`outputs` lists or an `input_output` JSON string holding them (APPS layout); the
+  program's output is compared token by token (whitespace-tolerant), see `check_io`.
 
 The model's program is the last fenced code block of its answer (or the whole answer). For
 HumanEval tasks a completion that only writes the function body is appended to the prompt.
@@ -21,8 +23,8 @@ from typing import Any
 
 from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.samples import CODE_SAMPLES
-from rlvr.envs.scoring import extract_code
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column
+from rlvr.verifiers.code_extract import extract_code
 from rlvr.verifiers.verdict import Verdict
 
 _ASSERT_CALL = re.compile(r"assert\s+(?:not\s+)?\(?\s*([A-Za-z_]\w*)\s*\(")
@@ -30,6 +32,15 @@ _ASSERT_CALL = re.compile(r"assert\s+(?:not\s+)?\(?\s*([A-Za-z_]\w*)\s*\(")
 HUMANEVAL_PROMPT = "Complete the following Python function. Write the whole function in a ```python code block.\n\n```python\n{question}```"
 MBPP_PROMPT = "{question}\nYour code should pass tests like this one:\n{example}\nWrite the function in a ```python code block."
 IO_PROMPT = "{question}\n\nWrite a Python program that reads from standard input and prints the answer. Put it in a ```python code block."
+
+
+def _as_text(value: Any) -> str:
+    """A stdin/stdout case as text: strings as they are, lists of lines joined, others str()."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return "\n".join(map(str, value)) + "\n"
+    return str(value)
 
 
 def _mbpp_entry_point(tests: list[str]) -> str | None:
@@ -58,13 +69,17 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         qk = require_column(table, question_key, "question_key", ("text", "prompt", "question"))
         texts, test_lists = table.column(qk), table.column("test_list")
         setups = table.column("test_setup_code") if "test_setup_code" in cols else [""] * n
+        imports = table.column("test_imports") if "test_imports" in cols else [[]] * n
         for i in range(n):
-            tests = list(test_lists[i] or [])
+            tests = [t for t in (test_lists[i] or []) if isinstance(t, str) and t.strip()]
             if not tests:
                 raise DatasetError(f"row {i}: column 'test_list' is empty; every MBPP-layout task needs its asserts")
-            entry = _mbpp_entry_point(tests)
-            code = "\n".join(([setups[i]] if setups[i] else []) + tests) + "\n"
-            tasks.append(Task(str(ids[i]), texts[i], code, {"kind": "function", "entry_point": entry, "example": tests[0]}))
+            row_imports = imports[i] or []
+            if isinstance(row_imports, str):
+                row_imports = [row_imports]
+            setup = "\n".join([*row_imports, *([setups[i]] if setups[i] else [])])
+            meta = {"kind": "function", "entry_point": _mbpp_entry_point(tests), "example": tests[0], "setup_code": setup}
+            tasks.append(Task(str(ids[i]), texts[i], tests, meta))
         return tasks
     if {"inputs", "outputs"} <= cols or "input_output" in cols:
         qk = require_column(table, question_key, "question_key", ("question", "problem", "description", "prompt"))
@@ -82,7 +97,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         for i, (ins, outs) in enumerate(pairs):
             if not ins or len(ins) != len(outs):
                 raise DatasetError(f"row {i}: inputs and outputs must be non-empty lists of the same length")
-            cases = [{"input": str(a), "output": str(b)} for a, b in zip(ins, outs)]
+            cases = [(_as_text(a), _as_text(b)) for a, b in zip(ins, outs)]
             tasks.append(Task(str(ids[i]), texts[i], cases, {"kind": "io"}))
         return tasks
     raise DatasetError(
@@ -100,6 +115,8 @@ class CodeEnv(SingleTurnEnv):
         split / config / revision: which part and version of a hub dataset.
         question_key / id_key: override the detected description / id columns.
         sandbox: a `Sandbox` (default: one shared sandbox per process, `sandbox_backend`).
+        timeout: seconds for loading a function-completion solution and running all its tests.
+        case_timeout: seconds per stdin/stdout case.
         **kwargs: `TextEnv` arguments.
 
     Reward parts: `outcome` = fraction of tests passed (the verifier's score); `format` = 1 when
@@ -119,8 +136,13 @@ class CodeEnv(SingleTurnEnv):
         id_key: str | None = None,
         sandbox: Any = None,
         sandbox_backend: str = "auto",
+        timeout: float = 10.0,
+        case_timeout: float = 5.0,
         **kwargs: Any,
     ) -> None:
+        if not (isinstance(timeout, (int, float)) and timeout > 0 and isinstance(case_timeout, (int, float)) and case_timeout > 0):
+            raise ValueError(f"timeout and case_timeout must be positive numbers of seconds, got {timeout!r} and {case_timeout!r}")
+        self.timeout, self.case_timeout = float(timeout), float(case_timeout)
         table = load_table(CODE_SAMPLES if dataset is None else dataset, split=split, config=config, revision=revision)
         if id_key is not None:
             require_column(table, id_key, "id_key")
@@ -144,6 +166,11 @@ class CodeEnv(SingleTurnEnv):
         return HUMANEVAL_PROMPT.format(question=task.question)
 
     def solution_of(self, task: Task, completion: str) -> str:
+        """The program to test: the last fenced block (else the raw text), after the prompt for HumanEval.
+
+        A HumanEval completion may continue the prompt (only the body) or be a whole program
+        that redefines the function; either way the prompt's imports and helpers come first.
+        """
         code = extract_code(completion)
         prompt = task.meta.get("prompt")
         if prompt and task.meta.get("kind") == "function":
@@ -159,12 +186,15 @@ class CodeEnv(SingleTurnEnv):
         solution = self.solution_of(task, content)
         if not solution.strip():
             return Verdict.wrong("no code found", details={"kind": "no_code"})
+        sandbox = self._get_sandbox()
         if task.meta.get("kind") == "io":
-            return check_io(solution, task.answer, sandbox=self._get_sandbox())
-        return check_function(solution, task.answer, task.meta.get("entry_point"), sandbox=self._get_sandbox())
+            return check_io(solution, task.answer, sandbox=sandbox, timeout=self.case_timeout, extract=False)
+        return check_function(solution, task.answer, task.meta.get("entry_point"), sandbox=sandbox,
+                              timeout=self.timeout, setup_code=task.meta.get("setup_code", ""), extract=False)
 
     def format_score(self, task: Task, content: str) -> float:
-        return 1.0 if "```" in content and extract_code(content).strip() else 0.0
+        return 1.0 if extract_code(content, fallback_raw=False).strip() else 0.0
 
     def verifier_fingerprint(self) -> dict[str, Any]:
-        return {"name": "code", "settings": {"sandbox_backend": getattr(self._sandbox, "name", self._sandbox_backend)}}
+        return {"name": "code", "settings": {"sandbox_backend": getattr(self._sandbox, "name", self._sandbox_backend),
+                                             "timeout": self.timeout, "case_timeout": self.case_timeout}}

@@ -12,9 +12,6 @@ from gymnasium.utils.env_checker import check_env
 import rlvr
 from rlvr.envs.tasks import DatasetError
 
-pytest.importorskip("rlvr.verifiers.math")
-
-
 @pytest.fixture(scope="module")
 def sandbox():
     from rlvr.sandbox import make_sandbox
@@ -85,46 +82,112 @@ def test_check_env_math(name):
         check_env(gym.make(f"rlvr/{name}").unwrapped)
 
 
-# ------------------------------------------------------------------ Code-v0 (needs rlvr.verifiers.code)
+# ------------------------------------------------------------------ Code-v0
 
 
-def test_code_episodes(sandbox):
-    pytest.importorskip("rlvr.verifiers.code")
-    env = rlvr.make("Code-v0", sandbox=sandbox).unwrapped
-    obs, info = env.reset(options={"index": 0})  # add(a, b)
-    assert "def add(a, b):" in obs
-    _, reward, term, _, info = env.step("```python\ndef add(a, b):\n    return a + b\n```")
-    assert term and reward == 1.0 and info["verdict"].correct
-    env.reset(options={"index": 0})
-    _, reward, *_, info = env.step("    return a + b\n")  # body only: appended to the prompt
-    assert reward == 1.0, info["verdict"]
-    env.reset(options={"index": 0})
-    _, reward, *_, info = env.step("```python\ndef add(a, b):\n    return a - b\n```")
-    assert reward < 1.0 and not info["verdict"].correct and info["valid"]
-    env.reset(options={"index": 0})
-    _, reward, *_, info = env.step("no code here, sorry")
-    assert reward == 0.0 and info["valid"]
+def _episode(env, index, answer):
+    env.reset(options={"index": index})
+    _, reward, term, trunc, info = env.step(answer)
+    assert term and not trunc and info["turn"] == 1
+    assert [m["role"] for m in info["messages"]] == ["user", "assistant"] and info["messages"][1]["content"] == answer
+    return reward, info
 
 
-def test_code_mbpp_and_io_layouts(sandbox):
-    pytest.importorskip("rlvr.verifiers.code")
-    mbpp = [{"text": "Write a function to square a number.", "test_list": ["assert square(3) == 9", "assert square(0) == 0"]}]
+def test_code_humaneval_episodes(sandbox):
+    env = rlvr.make("Code-v0", sandbox=sandbox, reward_weights={"outcome": 1.0, "format": 0.5}, max_action_chars=2000).unwrapped
+    obs, info = env.reset(options={"index": 0})  # add(a, b), 3 asserts in check()
+    assert "def add(a, b):" in obs and info["task_id"] == "sample/add"
+    # a whole program in a fenced block (after some prose and a first draft)
+    reward, info = _episode(env, 0, "Draft:\n```python\ndef add(a, b): pass\n```\nFinal:\n```python\ndef add(a, b):\n    return a + b\n```")
+    assert reward == 1.5 and info["verdict"].correct and info["reward_parts"] == {"outcome": 1.0, "format": 1.0, "process": 0.0}
+    # a continuation of the prompt (only the body), no fence: right, but no format credit
+    reward, info = _episode(env, 0, "    return a + b\n")
+    assert reward == 1.0 and info["reward_parts"]["format"] == 0.0, info["verdict"]
+    # wrong: a - b passes none of the 3 asserts (format credit still counts)
+    reward, info = _episode(env, 0, "```python\ndef add(a, b):\n    return a - b\n```")
+    assert reward == 0.5 and not info["verdict"].correct and info["valid"] and info["reward_parts"]["outcome"] == 0.0
+    # partly right: 1 of 3 asserts of the (one-assert-per-unit) check passes
+    reward, info = _episode(env, 0, "```python\ndef add(a, b):\n    return 0 if a == -b else 1\n```")
+    assert info["reward_parts"]["outcome"] == pytest.approx(1 / 3) and reward == pytest.approx(1 / 3 + 0.5)
+    # malformed: prose, a syntax error, an exception at import
+    for answer in ["no code here, sorry", "```python\ndef add(a, b) return a+b\n```", "```python\nraise SystemExit(0)\n```"]:
+        reward, info = _episode(env, 0, answer)
+        assert info["reward_parts"]["outcome"] == 0.0 and not info["verdict"].correct and info["valid"], (answer, info["verdict"])
+    # over-long: scored wrong without running anything
+    reward, info = _episode(env, 0, "```python\n" + "#" * 3000 + "\n```")
+    assert reward == 0.0 and info["verdict"].details["kind"] == "overlong" and info["valid"]
+
+
+def test_code_mbpp_episodes(sandbox):
+    mbpp = [{"task_id": 7, "text": "Write a function that returns the square root of a number, rounded to 2 places.",
+             "test_list": ["assert root(4) == 2.0", "assert root(2) == 1.41", "assert root(0) == 0.0"],
+             "test_imports": ["import math"], "test_setup_code": ""}]
     env = rlvr.make("Code-v0", dataset=mbpp, sandbox=sandbox).unwrapped
+    obs, info = env.reset(options={"index": 0})
+    assert "assert root(4) == 2.0" in obs and env.task.meta["entry_point"] == "root" and info["task_id"] == "7"
+    reward, info = _episode(env, 0, "```python\nimport math\ndef root(x):\n    return round(math.sqrt(x), 2)\n```")
+    assert reward == 1.0 and info["verdict"].details["tests"] == 3
+    reward, info = _episode(env, 0, "```python\ndef root(x):\n    return x / 2\n```")  # right for 4 and 0 only
+    assert reward == pytest.approx(2 / 3) and not info["verdict"].correct
+    reward, info = _episode(env, 0, "```python\ndef square_root(x):\n    return x ** 0.5\n```")  # wrong name
+    assert reward == 0.0 and info["valid"]
+    mbpp_prompt_layout = [{"prompt": "Square a number.", "test_list": ["assert square(3) == 9", "assert square(0) == 0"]}]
+    env = rlvr.make("Code-v0", dataset=mbpp_prompt_layout, sandbox=sandbox).unwrapped
+    assert _episode(env, 0, "```python\ndef square(x):\n    return x * x\n```")[0] == 1.0
+    with pytest.raises(DatasetError, match="test_list' is empty"):
+        rlvr.make("Code-v0", dataset=[{"text": "x", "test_list": []}])
+
+
+def test_code_stdin_stdout_episodes(sandbox):
+    io = [{"question": "Print the sum of two integers.", "inputs": ["1 2\n", "5 5\n", "-3 3\n"], "outputs": ["3\n", "10\n", "0\n"]}]
+    env = rlvr.make("Code-v0", dataset=io, sandbox=sandbox, case_timeout=2.0).unwrapped
     obs, _ = env.reset(options={"index": 0})
-    assert "assert square(3) == 9" in obs and env.task.meta["entry_point"] == "square"
-    assert env.step("```python\ndef square(x):\n    return x * x\n```")[1] == 1.0
-    io = [{"question": "Print the sum of two integers.", "inputs": ["1 2\n", "5 5\n"], "outputs": ["3\n", "10\n"]}]
-    env = rlvr.make("Code-v0", dataset=io, sandbox=sandbox).unwrapped
-    env.reset(options={"index": 0})
-    assert env.step("```python\nprint(sum(map(int, input().split())))\n```")[1] == 1.0
-    env.reset(options={"index": 0})
-    assert env.step("```python\nprint(3)\n```")[1] < 1.0
+    assert "standard input" in obs
+    assert _episode(env, 0, "```python\nprint(sum(map(int, input().split())))\n```")[0] == 1.0
+    reward, info = _episode(env, 0, "```python\nprint(10)\n```")  # right for the second case only
+    assert reward == pytest.approx(1 / 3) and "case 1 of 3 failed" in info["verdict"].reason
+    reward, info = _episode(env, 0, "```python\nwhile True: pass\n```")  # every case times out
+    assert reward == 0.0 and info["valid"] and "timed out" in info["verdict"].reason
+    apps = [{"problem": "Echo the line.", "input_output": json.dumps({"inputs": ["hi\n"], "outputs": ["hi\n"]})}]
+    env = rlvr.make("Code-v0", dataset=apps, sandbox=sandbox).unwrapped
+    assert _episode(env, 0, "```python\nprint(input())\n```")[0] == 1.0
     with pytest.raises(DatasetError, match="cannot tell the layout"):
         rlvr.make("Code-v0", dataset=[{"x": 1}])
+    with pytest.raises(DatasetError, match="same length"):
+        rlvr.make("Code-v0", dataset=[{"question": "q", "inputs": ["1"], "outputs": []}])
+
+
+def test_code_sandbox_failure_is_invalid_not_wrong():
+    from rlvr.sandbox import make_sandbox
+
+    broken = make_sandbox("subprocess", python="/nonexistent")  # cannot start any program
+    for dataset, answer in [(None, "```python\ndef add(a, b):\n    return a + b\n```"),
+                            ([{"question": "Echo.", "inputs": ["x\n"], "outputs": ["x\n"]}], "```python\nprint(input())\n```")]:
+        env = rlvr.make("Code-v0", dataset=dataset, sandbox=broken).unwrapped
+        env.reset(options={"index": 0})
+        _, reward, term, _, info = env.step(answer)
+        assert term and reward == 0.0 and info["valid"] is False and info["reward_parts"]["outcome"] == 0.0
+        assert info["verdict"].error and "sandbox" in info["error"]
+        env.reset(options={"index": 0})
+        with pytest.raises(Exception, match="verification failed"):
+            env.on_infra_error = "raise"
+            env.step(answer)
+    broken.close()
+
+
+def test_code_in_a_vector_env(sandbox):
+    from rlvr.envs.vector import make_vec
+
+    vec = make_vec("Code-v0", 3, sandbox=sandbox)
+    vec.reset(options={"index": [0, 0, 1]})
+    answers = ["```python\ndef add(a, b):\n    return a + b\n```", "    return None\n",
+               "```python\ndef reverse_words(s):\n    return ' '.join(reversed(s.split()))\n```"]
+    _, rewards, term, _, info = vec.step(answers)
+    assert list(rewards) == [1.0, 0.0, 1.0] and term.all() and info["valid"].all()
+    vec.close()
 
 
 def test_check_env_code():
-    pytest.importorskip("rlvr.verifiers.code")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(gym.make("rlvr/Code-v0", sandbox_backend="subprocess").unwrapped)
