@@ -5,16 +5,22 @@ Any question/answer dataset works through `dataset=` (hub id or local file) with
 (`question`, and `answer` ending in "#### n") and MATH (`problem`, and `answer` or a `solution`
 whose last `\\boxed{}` is the answer). Without `dataset=` a small built-in set is used.
 
-Reward parts: `outcome` (the verifier's score) and `format` (1 when the answer is in `\\boxed{}`;
-weighted 0 unless `reward_weights={"format": w}`).
+Reward parts: `outcome` (the verifier's score), `format` (1 when the answer is in `\\boxed{}`;
+weighted 0 unless `reward_weights={"format": w}`) and, with `process_reward="steps"`, `process`
+(the fraction of the reasoning's checked steps whose arithmetic holds; weighted 0 unless
+`reward_weights={"process": w}`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from rlvr.envs.base import Turn
 from rlvr.envs.custom import DatasetEnv
+from rlvr.envs.process import check_process_reward, steps_reward
 from rlvr.envs.samples import MATH_SAMPLES
+from rlvr.envs.tasks import Task
+from rlvr.verifiers.verdict import Verdict
 
 
 class MathEnv(DatasetEnv):
@@ -27,6 +33,8 @@ class MathEnv(DatasetEnv):
         question_key / answer_key: columns (default: recognised from the layout).
         prompt: template ("{question}") or callable(task) -> str.
         timeout: seconds the math verifier may spend per answer.
+        process_reward: None, or "steps" to check the arithmetic claims of the reasoning with
+            `verify_steps` (the `process` part; see `rlvr.envs.process`).
         **kwargs: `TextEnv` arguments (`reward_weights`, `system_prompt`, `max_action_chars`...).
     """
 
@@ -34,7 +42,9 @@ class MathEnv(DatasetEnv):
     question_candidates = ("question", "problem", "prompt", "input")
     answer_candidates = ("answer", "final_answer", "solution", "target", "output")
 
-    def __init__(self, dataset: Any = None, *, timeout: float = 5.0, **kwargs: Any) -> None:
+    def __init__(self, dataset: Any = None, *, timeout: float = 5.0, process_reward: str | None = None, **kwargs: Any) -> None:
+        self.process_reward = check_process_reward(process_reward)
+        self.steps_timeout = float(timeout)
         if "verifier" in kwargs:
             raise TypeError(f"{type(self).__name__} always uses the math verifier; register another task with rlvr.register(..., verifier=...) instead")
         kwargs.setdefault("format_reward", "boxed")
@@ -44,3 +54,14 @@ class MathEnv(DatasetEnv):
             verifier_settings={"timeout": timeout},
             **kwargs,
         )
+
+    def complete_turn(self, task: Task, content: str, tool_calls: Any, verdict: Verdict) -> Turn:
+        turn = super().complete_turn(task, content, tool_calls, verdict)
+        if self.process_reward == "steps":
+            score, details = steps_reward(content, timeout=self.steps_timeout)
+            turn.parts["process"] = score or 0.0
+            turn.details["process"] = {"steps": details}
+        return turn
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "process_reward": self.process_reward}

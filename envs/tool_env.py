@@ -8,7 +8,10 @@ messages. Reaching `max_turns` without a final answer truncates the episode.
 
 Reward parts: `process` per tool turn (1 when every call parsed and ran, 0 when any was
 malformed — bad JSON, unknown tool, wrong arguments — or failed), `outcome` at the end, `format`
-for a `\\boxed{}` final answer. A malformed call is never an exception: the model reads an error
+for a `\\boxed{}` final answer. With `process_reward="steps"` the reasoning of every turn (its
+text outside the tool calls) is checked with `verify_steps` too: a tool turn's `process` is then
+the mean of the tool-call credit and the steps score (when anything was checkable), and the final
+turn's `process` is its steps score. A malformed call is never an exception: the model reads an error
 message and may try again. A sandbox failure ends the episode as invalid (`info["valid"]` False).
 """
 
@@ -19,6 +22,7 @@ from typing import Any, Callable, Sequence
 
 from rlvr.envs.base import Turn
 from rlvr.envs.math_env import MathEnv
+from rlvr.envs.process import reasoning_of, steps_reward
 from rlvr.envs.rewards import zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import parse_tool_calls
@@ -139,11 +143,8 @@ class ToolMathEnv(MathEnv):
 
     def respond(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None) -> Turn:
         calls = parse_tool_calls(content, tool_calls, turn=self._turn)
-        if not calls:  # a final answer
-            verdict = self.verify(task, content)
-            parts = zero_parts()
-            parts["format"] = float(self.format_score(task, content))
-            return Turn(done=True, verdict=verdict, parts=parts)
+        if not calls:  # a final answer (process credit for its steps, when enabled)
+            return self.complete_turn(task, content, tool_calls, self.verify(task, content))
         messages, responses, report = [], [], []
         all_ok = True
         for k, call in enumerate(calls):
@@ -159,5 +160,12 @@ class ToolMathEnv(MathEnv):
             responses.append(f"<tool_response>\n{text}\n</tool_response>")
             report.append({"id": call.id, "name": call.name, "ok": ok})
         parts = zero_parts()
-        parts["process"] = 1.0 if all_ok else 0.0
-        return Turn(observation="\n".join(responses), parts=parts, messages=messages, details={"tool_calls": report})
+        signals = [1.0 if all_ok else 0.0]
+        details: dict[str, Any] = {"tool_calls": report}
+        if self.process_reward == "steps":  # the turn's reasoning, beside its calls
+            score, steps = steps_reward(reasoning_of(content), timeout=self.steps_timeout)
+            if score is not None:
+                signals.append(score)
+            details["process"] = {"tool_calls": signals[0], "steps": steps}
+        parts["process"] = sum(signals) / len(signals)
+        return Turn(observation="\n".join(responses), parts=parts, messages=messages, details=details)

@@ -191,3 +191,63 @@ def test_check_env_code():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(gym.make("rlvr/Code-v0", sandbox_backend="subprocess").unwrapped)
+
+
+# ------------------------------------------------------------------ process reward (verify_steps)
+
+STEPS_ANSWER = "2 + 3 = 5\n5 * 4 = 21\nSo the answer is \\boxed{20}."  # steps [1, 0, None] -> 0.5
+
+
+def test_math_process_reward_steps_hand_computed():
+    weights = {"outcome": 1.0, "format": 0.1, "process": 0.5}
+    env = rlvr.make("Math-v0", process_reward="steps", reward_weights=weights).unwrapped
+    task = {"id": "t", "question": "(2 + 3) * 4?", "answer": "20"}
+    env.reset(options={"task": task})
+    _, reward, *_, info = env.step(STEPS_ANSWER)
+    # outcome 1 (right), format 1 (boxed), process 1/2 checked steps hold: 1 + 0.1 + 0.25
+    assert info["reward_parts"] == {"outcome": 1.0, "format": 1.0, "process": 0.5}
+    assert reward == pytest.approx(1.35)
+    assert info["turn_details"]["process"]["steps"]["steps"] == [1.0, 0.0, None]
+    env.reset(options={"task": task})
+    _, reward, *_, info = env.step("2 + 3 = 5, and 5 * 4 = 20. \\boxed{20}")  # every claim holds
+    assert info["reward_parts"]["process"] == 1.0 and reward == pytest.approx(1.6)
+    env.reset(options={"task": task})
+    _, reward, *_, info = env.step("\\boxed{20}")  # nothing checkable earns no process credit
+    assert info["reward_parts"]["process"] == 0.0 and reward == pytest.approx(1.1)
+    off = rlvr.make("Math-v0", reward_weights=weights).unwrapped  # default: no process reward
+    off.reset(options={"task": task})
+    assert off.step(STEPS_ANSWER)[4]["reward_parts"]["process"] == 0.0
+    assert env.fingerprint()["settings"]["process_reward"] == "steps" and env.fingerprint() != off.fingerprint()
+    with pytest.raises(ValueError, match="process_reward must be one of"):
+        rlvr.make("Math-v0", process_reward="tools")
+
+
+def test_math_process_reward_through_the_vector_env():
+    from rlvr.envs.vector import make_vec
+
+    vec = make_vec("Math-v0", 2, process_reward="steps", reward_weights={"outcome": 1.0, "process": 0.5})
+    task = {"id": "t", "question": "(2 + 3) * 4?", "answer": "20"}
+    for _ in range(3):  # the third step takes the batched path
+        vec.reset(options={"task": task})
+        _, rewards, _, _, info = vec.step([STEPS_ANSWER, "2 + 3 = 5 so \\boxed{25}"])
+        assert list(info["reward_parts"]["process"]) == [0.5, 1.0] and list(rewards) == [1.25, 0.5]
+    vec.close()
+
+
+def test_toolmath_process_reward_steps_hand_computed(sandbox):
+    env = rlvr.make("ToolMath-v0", sandbox=sandbox, process_reward="steps",
+                    reward_weights={"outcome": 1.0, "process": 0.5}).unwrapped
+    env.reset(options={"task": {"id": "t", "question": "(2 + 3) * 4?", "answer": "20"}})
+    # a tool turn that ran (1.0) whose reasoning has one false step of two (0.5): mean 0.75
+    call = '<tool_call>{"name": "calculator", "arguments": {"expression": "5*4"}}</tool_call>'
+    _, reward, term, _, info = env.step(f"2 + 3 = 5\n5 * 4 = 21\n{call}")
+    assert not term and info["reward_parts"]["process"] == 0.75 and reward == pytest.approx(0.375)
+    # a malformed call whose arguments hold a false "=": not a claim of the reasoning, which has
+    # nothing checkable, so the process part is the tool credit alone (0: unknown tool)
+    _, reward, *_, info = env.step('<tool_call>{"name": "abacus", "arguments": {"expression": "2+3=6"}}</tool_call>')
+    assert info["reward_parts"]["process"] == 0.0 and reward == 0.0 and info["valid"]
+    assert info["turn_details"]["process"] == {"tool_calls": 0.0, "steps": {"steps": [], "checked_steps": 0, "reason": "no steps to check"}}
+    # the final answer: outcome 1, process = its steps score 1.0
+    _, reward, term, _, info = env.step("5 * 4 = 20, so \\boxed{20}")
+    assert term and info["reward_parts"] == {"outcome": 1.0, "format": 1.0, "process": 1.0}
+    assert reward == pytest.approx(1.5)

@@ -1,0 +1,40 @@
+"""Process rewards: per-turn credit for the reasoning itself, not only the final answer.
+
+`process_reward="steps"` (Math-v0, ToolMath-v0) checks every arithmetic claim the turn states
+with `rlvr.verifiers.steps.verify_steps`; the turn's credit is the fraction of checked steps whose
+claims all hold. A turn with nothing checkable earns 0: otherwise saying nothing would pay as
+well as reasoning correctly. The `process` reward part is weighted like the others
+(`reward_weights={"process": w}`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+PROCESS_REWARDS = (None, "steps")
+
+_TOOL_CALL = re.compile(r"<tool_call>.*?(?:</tool_call>|$)", re.DOTALL)
+
+
+def check_process_reward(value: Any) -> str | None:
+    if value not in PROCESS_REWARDS:
+        raise ValueError(f"process_reward must be one of {list(PROCESS_REWARDS)}, got {value!r}")
+    return value
+
+
+def reasoning_of(content: str) -> str:
+    """The turn's own text, without its `<tool_call>` blocks (their code is not a claim)."""
+    return _TOOL_CALL.sub(" ", content)
+
+
+def steps_reward(text: str, *, timeout: float) -> tuple[float | None, dict[str, Any]]:
+    """(score, details): the fraction of checked steps that hold, or None when nothing is checkable."""
+    from rlvr.verifiers.steps import verify_steps
+
+    verdict = verify_steps(text, timeout=timeout)
+    checked = int(verdict.details.get("checked_steps", 0))
+    details = {"steps": list(verdict.steps or []), "checked_steps": checked, "reason": verdict.reason}
+    if not checked:
+        return None, details
+    return float(verdict.score), {**details, "score": float(verdict.score)}
