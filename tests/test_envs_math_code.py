@@ -251,3 +251,15 @@ def test_toolmath_process_reward_steps_hand_computed(sandbox):
     _, reward, term, _, info = env.step("5 * 4 = 20, so \\boxed{20}")
     assert term and info["reward_parts"] == {"outcome": 1.0, "format": 1.0, "process": 1.0}
     assert reward == pytest.approx(1.5)
+
+
+def test_check_env_passes_for_every_builtin_env():
+    """Every id `import rlvr` registers (Code-v0 and ToolMath-v0 on the subprocess sandbox)."""
+    from rlvr.envs.registry import BUILTIN_ENVS
+
+    assert {"rlvr/Math-v0", "rlvr/Code-v0", "rlvr/ToolMath-v0", "rlvr/Countdown-v0"} <= set(BUILTIN_ENVS)
+    for env_id in BUILTIN_ENVS:
+        kwargs = {"sandbox_backend": "subprocess"} if env_id in ("rlvr/Code-v0", "rlvr/ToolMath-v0") else {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            check_env(gym.make(env_id, **kwargs).unwrapped)
