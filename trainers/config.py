@@ -26,6 +26,7 @@ __all__ = [
     "AlgorithmConfig",
     "TrainConfig",
     "EvalConfig",
+    "WarmupConfig",
     "LogConfig",
     "Config",
     "load_config",
@@ -143,6 +144,18 @@ class EvalConfig:
 
 
 @dataclass
+class WarmupConfig:
+    """Optional supervised warm-up on the env's gold answers before RL (for tiny models that start
+    at zero reward; see :mod:`rlvr.trainers.warmup`). 0 steps: none."""
+
+    steps: int = 0
+    batch_size: int = 64
+    lr: float = 3e-3
+    mistake: str | None = None  # a "noisy teacher": see rlvr.trainers.warmup.MISTAKES
+    mistake_rate: float = 0.0
+
+
+@dataclass
 class LogConfig:
     output_dir: str = "runs/rlvr"
     progress: bool = True
@@ -164,6 +177,7 @@ class Config:
     algorithm: AlgorithmConfig = field(default_factory=AlgorithmConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    warmup: WarmupConfig = field(default_factory=WarmupConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     def validate(self) -> "Config":
@@ -186,6 +200,7 @@ class Config:
             "algorithm.ds_max_extra_rounds": a.ds_max_extra_rounds, "algorithm.overlong_cache_len": a.overlong_cache_len,
             "sampling.temperature": s.temperature, "eval.every": self.eval.every, "eval.num_tasks": self.eval.num_tasks,
             "eval.temperature": self.eval.temperature, "log.save_every": self.log.save_every,
+            "warmup.steps": self.warmup.steps, "warmup.lr": self.warmup.lr,
         }
         for key, value in nonneg.items():
             if value < 0:

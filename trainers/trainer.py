@@ -559,6 +559,9 @@ class Trainer:
         self.eval_results = dict(state.get("eval_results") or {})
         set_rng_state(state["rng"])
         self.engine.load_weights(self.model)
+        if self.ref_model is not None and (self.out / "warmup_model").is_dir():  # the reference is the warmed-up model
+            ref = AutoModelForCausalLM.from_pretrained(self.out / "warmup_model", dtype=self.dtype)
+            self.ref_model.load_state_dict(ref.state_dict())
         self.resumed_from = ckpt
 
     # -------------------------------------------------------------- the loop
@@ -572,6 +575,8 @@ class Trainer:
                                tensorboard=cfg.log.tensorboard, start_step=self.step_count)
         t0 = time.perf_counter()
         try:
+            if self.step_count == 0 and cfg.warmup.steps:
+                self.run_warmup(logger)
             if self.step_count == 0 and cfg.eval.before and cfg.eval.num_tasks:
                 self.eval_results[0] = self.evaluate()
                 logger.write(f"step 0: held-out pass@1 {self.eval_results[0]['eval/pass@1']:.3f}")
@@ -596,9 +601,28 @@ class Trainer:
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
         return summary
 
+    def run_warmup(self, logger: MetricsLogger | None = None) -> dict[str, float]:
+        """Supervised warm-up on gold answers (``warmup.steps``); the warmed-up model becomes the KL
+        reference and is saved to ``<output_dir>/warmup_model`` so that a resumed run finds it."""
+        from rlvr.trainers.warmup import supervised_warmup
+
+        w, env = self.cfg.warmup, self.cfg.env
+        stats = supervised_warmup(self.model, self.tokenizer, env.id, env_kwargs=env.kwargs, chat_template=env.chat_template,
+                                  steps=w.steps, batch_size=w.batch_size, lr=w.lr, mistake=w.mistake,
+                                  mistake_rate=w.mistake_rate, seed=self.cfg.train.seed)
+        self.engine.load_weights(self.model)
+        if self.ref_model is not None:
+            self.ref_model.load_state_dict(self.model.state_dict())
+            self.model.save_pretrained(self.out / "warmup_model")
+        self.warmup_stats = stats
+        if logger is not None:
+            logger.write(f"warm-up: {stats['warmup_steps']} supervised steps in {stats['warmup_seconds']:.1f}s, loss {stats['warmup_loss']:.3f}")
+        return stats
+
     def summary(self, wall: float) -> dict[str, Any]:
         evals = {int(k): v for k, v in self.eval_results.items()}
-        out: dict[str, Any] = {"steps": self.step_count, "train_seconds": wall, "output_dir": str(self.out)}
+        out: dict[str, Any] = {"steps": self.step_count, "train_seconds": wall, "output_dir": str(self.out),
+                               **getattr(self, "warmup_stats", {})}
         if evals:
             first, last = evals[min(evals)], evals[max(evals)]
             out.update({"pass@1_before": first.get("eval/pass@1"), "pass@1_after": last.get("eval/pass@1"),

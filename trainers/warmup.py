@@ -9,8 +9,10 @@ modest accuracy, and leaves the rest to RL.
 
 from __future__ import annotations
 
+import random
+import re
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 
@@ -20,14 +22,38 @@ from rlvr.trainers.rollout import RolloutCollector
 __all__ = ["supervised_warmup"]
 
 
-def _examples(env: Any, collector: RolloutCollector, tokenizer: Any, indices: range) -> list[tuple[list[int], list[int]]]:
+def drop_carry(prompt: str, answer: str) -> str:
+    """The classic beginner's mistake on ``a+b=``: add digit by digit and forget every carry
+    (``57+68`` -> ``15``). Other prompts keep their answer."""
+    m = re.fullmatch(r"\s*(\d+)\+(\d+)=\s*", prompt)
+    if not m:
+        return answer
+    a, b = m.group(1)[::-1], m.group(2)[::-1]
+    digits = [(int(a[i]) if i < len(a) else 0) + (int(b[i]) if i < len(b) else 0) for i in range(max(len(a), len(b)))]
+    text = "".join(str(d % 10) for d in digits)[::-1].lstrip("0")
+    return text or "0"
+
+
+#: Systematic mistakes a "noisy teacher" can make in the warm-up data (``warmup.mistake``).
+MISTAKES: dict[str, Callable[[str, str], str]] = {"drop_carry": drop_carry}
+
+
+def _examples(env: Any, collector: RolloutCollector, tokenizer: Any, indices: range, mistake: str | None = None,
+              mistake_rate: float = 0.0, seed: int = 0) -> list[tuple[list[int], list[int]]]:
     """(prompt ids, answer ids + EOS) for tasks ``indices``, rendered as the rollouts render them."""
     out = []
+    rng = random.Random(seed)
     for i in indices:
-        prompt, info = env.reset(options={"index": i})
-        answer = str(env.unwrapped.task.answer)
+        base = env.unwrapped
+        task = base.source.get(i)  # straight from the source: no episode bookkeeping needed
+        prompt = base.make_prompt(task)
+        answer = str(task.answer)
+        if mistake and rng.random() < mistake_rate:
+            answer = MISTAKES[mistake](prompt, answer)
         if collector.uses_chat_template(env):
-            text = tokenizer.apply_chat_template(info["messages"], tokenize=False, add_generation_prompt=True)
+            messages = ([{"role": "system", "content": base.system_prompt}] if base.system_prompt else [])
+            messages.append({"role": "user", "content": prompt})
+            text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
             p = tokenizer.encode(text, add_special_tokens=False)
         else:
             p = tokenizer.encode(prompt, add_special_tokens=False)
@@ -49,13 +75,22 @@ def supervised_warmup(
     batch_size: int = 64,
     lr: float = 3e-3,
     offset: int = 5_000_000,
+    mistake: str | None = None,
+    mistake_rate: float = 0.0,
+    seed: int = 0,
+    pool_size: int = 8192,
     log_every: int = 0,
 ) -> dict[str, float]:
     """Train ``model`` on gold answers of tasks ``offset, offset + 1, ...`` for ``steps`` steps.
 
     Uses tasks disjoint from RL training (indices from 0) and held-out evaluation (``eval.offset``).
-    Returns ``{"warmup_steps", "warmup_loss", "warmup_seconds"}``.
+    ``mistake``/``mistake_rate``: a "noisy teacher" — that share of the targets carries a systematic
+    mistake from :data:`MISTAKES` (as imitation data made by people or weaker models does); RL with an
+    exact verifier then has something real to fix. Returns ``{"warmup_steps", "warmup_loss",
+    "warmup_seconds"}``.
     """
+    if mistake is not None and mistake not in MISTAKES:
+        raise ValueError(f"unknown warm-up mistake {mistake!r}; choose one of {sorted(MISTAKES)} or none")
     if steps <= 0:
         return {"warmup_steps": 0}
     import rlvr
@@ -67,7 +102,10 @@ def supervised_warmup(
             raise AssertionError
 
     collector = RolloutCollector(_Probe(), lambda: env, tokenizer, chat_template=chat_template)
-    data = _examples(env, collector, tokenizer, range(offset, offset + steps * batch_size))
+    # a pool of examples, cycled: making tasks costs more than a tiny model's training step
+    pool = min(steps * batch_size, max(pool_size, batch_size))
+    data = _examples(env, collector, tokenizer, range(offset, offset + pool), mistake, mistake_rate, seed)
+    data = [data[k % pool] for k in range(steps * batch_size)]
     device = next(model.parameters()).device
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 10) * max(0.0, 1 - s / steps) + 0.1 * (s / steps))
