@@ -77,9 +77,11 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             row_imports = imports[i] or []
             if isinstance(row_imports, str):
                 row_imports = [row_imports]
-            setup = "\n".join([*row_imports, *([setups[i]] if setups[i] else [])])
-            meta = {"kind": "function", "entry_point": _mbpp_entry_point(tests), "example": tests[0], "setup_code": setup}
-            tasks.append(Task(str(ids[i]), texts[i], tests, meta))
+            # imports and setup first, then the asserts: check_function scores each top-level
+            # assert as one test (the answer stays one string: rlvr eval's scorer reads it too)
+            code = "\n".join([*row_imports, *([setups[i]] if setups[i] else []), *tests]) + "\n"
+            meta = {"kind": "function", "entry_point": _mbpp_entry_point(tests), "example": tests[0]}
+            tasks.append(Task(str(ids[i]), texts[i], code, meta))
         return tasks
     if {"inputs", "outputs"} <= cols or "input_output" in cols:
         qk = require_column(table, question_key, "question_key", ("question", "problem", "description", "prompt"))
@@ -190,7 +192,7 @@ class CodeEnv(SingleTurnEnv):
         if task.meta.get("kind") == "io":
             return check_io(solution, task.answer, sandbox=sandbox, timeout=self.case_timeout, extract=False)
         return check_function(solution, task.answer, task.meta.get("entry_point"), sandbox=sandbox,
-                              timeout=self.timeout, setup_code=task.meta.get("setup_code", ""), extract=False)
+                              timeout=self.timeout, extract=False)
 
     def format_score(self, task: Task, content: str) -> float:
         return 1.0 if extract_code(content, fallback_raw=False).strip() else 0.0
