@@ -35,9 +35,16 @@ class Job:
             raise TypeError(f"code must be a str, got {type(self.code).__name__}")
         if not isinstance(self.stdin, str):
             raise TypeError(f"stdin must be a str, got {type(self.stdin).__name__}")
-        language_command(self.language)  # raises for an unknown language
+        program, _ = language_command(self.language)  # raises for an unknown language
         for name in self.files:
             check_file_name(name)
+            if name == program:
+                raise ValueError(f"file name {name!r} is taken by the program itself; rename the file")
+            parent = name.rsplit("/", 1)[0] if "/" in name else None
+            while parent:
+                if parent in self.files:
+                    raise ValueError(f"files {parent!r} and {name!r} clash: {parent!r} would be a directory")
+                parent = parent.rsplit("/", 1)[0] if "/" in parent else None
 
 
 def check_file_name(name: str) -> None:
@@ -81,6 +88,7 @@ class Sandbox(ABC):
         """
         job = Job(code=code, stdin=stdin, files=dict(files or {}), language=language)
         run_limits = self.limits.with_overrides(timeout=timeout, memory_mb=memory_mb, **limits)
+        self._check_limits(run_limits)  # bad arguments raise here, never as a sandbox_error
         started = time.monotonic()
         try:
             return self._execute(job, run_limits)
@@ -113,6 +121,9 @@ class Sandbox(ABC):
             return [run_one(job) for job in jobs]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"rlvr-{self.name}") as pool:
             return list(pool.map(run_one, jobs))
+
+    def _check_limits(self, limits: Limits) -> None:
+        """Raise ValueError for limits this backend cannot apply to a single run."""
 
     @abstractmethod
     def _execute(self, job: Job, limits: Limits) -> ExecResult:

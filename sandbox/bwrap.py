@@ -1,8 +1,8 @@
 """The bubblewrap backend: Linux namespaces around a warm worker.
 
 Each worker runs as pid 1 of its own pid namespace, with no network, its own IPC and UTS
-namespaces, read-only system directories, and private size-limited tmpfs mounts for the work dir,
-/tmp and /dev/shm. It dies with its parent. Started as root, the whole sandbox runs as `nobody`.
+namespaces (and so its own POSIX message queues), a read-only root with read-only system
+directories, and private size-limited tmpfs mounts for the work dir, /tmp and /dev/shm. It dies with its parent. Started as root, the whole sandbox runs as `nobody`.
 The per-run limits (time, CPU, memory, processes, file size, output) are applied by the worker
 to the child it forks for each run.
 """
@@ -52,12 +52,15 @@ def bwrap_argv(python: str, tmpfs_bytes: int) -> list[str]:
     if not any(prefix == d or prefix.startswith(d + "/") for d in SYSTEM_DIRS):
         argv += ["--ro-bind", prefix, prefix]  # an interpreter outside the system dirs
     size = str(tmpfs_bytes)
-    argv += ["--proc", "/proc", "--dev", "/dev",
+    argv += ["--proc", "/proc", "--dev", "/dev", "--mqueue", "/dev/mqueue",
              "--size", size, "--tmpfs", "/dev/shm",
              "--size", size, "--tmpfs", "/work",
              "--size", size, "--tmpfs", "/tmp",
+             # Everything else read-only: bwrap's root and /dev are tmpfs mounts that a job could
+             # otherwise fill or use to leave files for the next run.
+             "--remount-ro", "/dev", "--remount-ro", "/",
              "--chdir", "/work", "--",
-             python, "-I", "-c", WORKER_SOURCE, "pidns", "/work", "/tmp", "/dev/shm"]
+             python, "-I", "-c", WORKER_SOURCE, "pidns", "/work", "/tmp", "/dev/shm,/dev/mqueue"]
     return argv
 
 
@@ -70,6 +73,9 @@ class BwrapSandbox(Sandbox):
     def __init__(self, *, python: str | None = None, **limits) -> None:
         super().__init__(**limits)
         self.python = python or default_python()
+        if not os.access(self.python, os.X_OK):
+            raise SandboxUnavailable(f"the sandbox's python interpreter {self.python!r} does not exist or "
+                                     "is not executable: pass python= an interpreter path")
         available, reason = self.check(self.python)
         if not available:
             raise SandboxUnavailable(reason)

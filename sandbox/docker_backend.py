@@ -46,7 +46,7 @@ class DockerChannel(Channel):
         tmpfs_size = f"size={4 * limits.max_file_mb}m,uid=65534,gid=65534,mode=0700"
         self.container = client.containers.create(
             image,
-            ["python3", "-I", "-c", WORKER_SOURCE, "pidns", "/work", "/tmp", "/dev/shm"],
+            ["python3", "-I", "-c", WORKER_SOURCE, "pidns", "/work", "/tmp", "/dev/shm,/dev/mqueue"],
             stdin_open=True,
             network_mode="none",
             read_only=True,
@@ -128,12 +128,14 @@ class DockerSandbox(Sandbox):
             return False, str(exc)
         return True, f"Docker daemon reachable and image {image} present"
 
-    def _execute(self, job: Job, limits: Limits) -> ExecResult:
+    def _check_limits(self, limits: Limits) -> None:
         if limits.memory_mb > self.limits.memory_mb or limits.max_processes > self.limits.max_processes:
             raise ValueError(
                 "the docker backend fixes memory_mb and max_processes when its containers start: "
                 "create the sandbox with the larger limits instead of raising them per run"
             )
+
+    def _execute(self, job: Job, limits: Limits) -> ExecResult:
         return self._pool.execute(job_message(job, limits, warm_python=True, rlimit_nproc=False), limits)
 
     def close(self) -> None:

@@ -132,6 +132,10 @@ class ProcessChannel(Channel):
             return None
         return os.read(fd, 1 << 20)
 
+    def on_kill(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the worker is gone (to release what was claimed for it)."""
+        self._on_kill = callback
+
     def kill(self) -> None:
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -147,6 +151,9 @@ class ProcessChannel(Channel):
                 stream.close()
             except OSError:
                 pass
+        callback, self._on_kill = getattr(self, "_on_kill", None), None
+        if callback:
+            callback()
 
     def diagnostics(self) -> str:
         self._stderr.seek(0)

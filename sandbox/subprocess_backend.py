@@ -8,8 +8,9 @@ isolating backend works; `make_sandbox("auto")` warns when it falls back to it.
 
 from __future__ import annotations
 
-import itertools
+import fcntl
 import os
+import random
 import shutil
 import tempfile
 
@@ -21,8 +22,24 @@ from rlvr.sandbox.result import ExecResult
 
 
 # When rlvr runs as root, each worker's jobs run as a uid of their own, so that their process
-# limit counts only their own processes and they cannot signal anything else on the host.
-_job_uids = (40000 + (os.getpid() * 64 + i) % 20000 for i in itertools.count())
+# limit counts only their own processes and they cannot signal anything else on the host. A uid is
+# claimed with a lock file held for the worker's life, so no two workers on the machine share one.
+JOB_UID_RANGE = range(1_000_000, 1_100_000)
+UID_LOCK_DIR = "/tmp/rlvr-sandbox-uids"
+
+
+def claim_job_uid() -> tuple[int, int]:
+    """(uid, lock fd): an unused uid for one worker's jobs, locked until the fd is closed."""
+    os.makedirs(UID_LOCK_DIR, mode=0o700, exist_ok=True)
+    for _ in range(1000):
+        uid = random.choice(JOB_UID_RANGE)
+        fd = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return uid, fd
+        except BlockingIOError:
+            os.close(fd)
+    raise RuntimeError("no free uid for sandbox jobs")
 
 
 class SubprocessSandbox(Sandbox):
@@ -48,8 +65,10 @@ class SubprocessSandbox(Sandbox):
         work, tmp = os.path.join(home, "work"), os.path.join(home, "tmp")
         os.mkdir(work)
         os.mkdir(tmp)
-        job_uid = next(_job_uids)
-        return ProcessChannel([self.python, "-I", "-c", WORKER_SOURCE, "host", work, tmp, "-", str(job_uid)])
+        job_uid, lock = claim_job_uid()
+        channel = ProcessChannel([self.python, "-I", "-c", WORKER_SOURCE, "host", work, tmp, "-", str(job_uid)])
+        channel.on_kill(lambda: os.close(lock))
+        return channel
 
     def _execute(self, job: Job, limits: Limits) -> ExecResult:
         return self._pool.execute(job_message(job, limits, warm_python=True), limits)

@@ -12,26 +12,31 @@ nothing of rlvr. The protocol with the host is one message per line of JSON in e
 the host sends a job, the worker sends back the result. The control pipes are closed in the job's
 child, so a program can never write a forged result.
 
-Modes (the first argument):
+Arguments: MODE WORKDIR TMPDIR SCRATCH [JOB_UID]. SCRATCH is a comma-separated list of other
+directories a job can write (e.g. /dev/shm,/dev/mqueue), wiped after each job like WORKDIR and
+TMPDIR, or "-".
+
+Modes:
   pidns       the worker is pid 1 of its own pid namespace (bubblewrap `--as-pid-1`, or a container
-              without an init): it is immune to signals from the jobs, and after each job it kills
-              every other process in the namespace with kill(-1).
+              without an init): signals from the jobs cannot reach it (pid 1 only receives signals
+              it handles, and it handles none), and after each job it kills every other process in
+              the namespace with kill(-1).
   host        no namespace (the subprocess backend): leftovers are found through the child
-              subreaper and killed; when started as root, jobs drop to the uid given as the fifth
-              argument (one per worker), so that the process limit applies to them alone and they
-              cannot signal the worker or any other process.
+              subreaper and killed; when started as root, jobs drop to JOB_UID (one per worker), so
+              that the process limit applies to them alone and they cannot signal the worker or any
+              other process.
 """
 
 from __future__ import annotations
 
 import base64
 import ctypes
+import errno
 import json
 import os
 import resource
 import select
 import signal
-import stat
 import sys
 import time
 import traceback
@@ -42,6 +47,7 @@ PRELOAD = (
     "fractions", "functools", "hashlib", "heapq", "io", "itertools", "json", "math", "operator",
     "random", "re", "statistics", "string", "struct", "textwrap", "typing", "unicodedata",
 )
+PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 CLEANUP_SECONDS = 5.0
@@ -56,25 +62,50 @@ def _prctl(option: int, value: int) -> None:
 
 
 def _clean_dir(path: str) -> None:
-    """Remove everything inside `path`, never following symlinks out of it, whatever the modes."""
+    """Remove everything inside `path`, whatever its depth, modes or symlinks.
+
+    Never recursive and never by long paths (a job may nest directories thousands deep): each
+    subdirectory's own subdirectories are moved up into `path` before it is removed, so at most two
+    directories are open at any time. Symlinks are removed, never followed.
+    """
+    os.makedirs(path, exist_ok=True)
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        os.chmod(path, 0o700)  # the job made it unusable (it owns it: shared dirs like /dev/shm are 1777)
+    root = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    moved = 0
     try:
-        entries = list(os.scandir(path))
-    except FileNotFoundError:
-        os.makedirs(path, exist_ok=True)
-        return
-    except PermissionError:  # a job made the directory unreadable
-        os.chmod(path, 0o700)
-        entries = list(os.scandir(path))
-    for entry in entries:
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                os.chmod(entry.path, 0o700)
-                _clean_dir(entry.path)
-                os.rmdir(entry.path)
-            else:
-                os.unlink(entry.path)
-        except FileNotFoundError:
-            pass
+        while True:
+            subdirs = []
+            for entry in os.scandir(root):
+                if entry.is_dir(follow_symlinks=False):
+                    subdirs.append(entry.name)
+                else:
+                    os.unlink(entry.name, dir_fd=root)
+            if not subdirs:
+                return
+            for name in subdirs:
+                os.chmod(name, 0o700, dir_fd=root)
+                sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=root)
+                try:
+                    for entry in os.scandir(sub):
+                        if not entry.is_dir(follow_symlinks=False):
+                            os.unlink(entry.name, dir_fd=sub)
+                            continue
+                        while True:  # move it up under a name nothing else uses
+                            moved += 1
+                            try:
+                                os.rename(entry.name, f".rlvr-clean-{moved}", src_dir_fd=sub, dst_dir_fd=root)
+                                break
+                            except FileExistsError:
+                                continue
+                            except OSError as exc:
+                                if exc.errno != errno.ENOTEMPTY:
+                                    raise
+                finally:
+                    os.close(sub)
+                os.rmdir(name, dir_fd=root)
+    finally:
+        os.close(root)
 
 
 def _write_files(workdir: str, files: dict, uid: int | None) -> None:
@@ -92,11 +123,11 @@ def _write_files(workdir: str, files: dict, uid: int | None) -> None:
 
 
 class Worker:
-    def __init__(self, mode: str, workdir: str, tmpdir: str, shmdir: str | None, job_uid: int | None) -> None:
+    def __init__(self, mode: str, workdir: str, tmpdir: str, scratch: list[str], job_uid: int | None) -> None:
         self.mode = mode
         self.workdir = workdir
         self.tmpdir = tmpdir
-        self.shmdir = shmdir
+        self.scratch = scratch  # more dirs a job can write (e.g. /dev/shm, /dev/mqueue): wiped too
         self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
         self.ctl_in = os.fdopen(os.dup(0), "rb")
         self.ctl_out = os.fdopen(os.dup(1), "wb")
@@ -109,6 +140,8 @@ class Worker:
         os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": tmpdir,
                            "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"})
         _prctl(PR_SET_DUMPABLE, 0)  # jobs may not ptrace us or read our memory
+        # As pid 1 of a namespace we receive only signals we handle; Python handles SIGINT.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if mode == "host":
             _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a job come back to us to be killed
         for name in PRELOAD:
@@ -163,19 +196,23 @@ class Worker:
             os.close(out_r)
             os.close(err_r)
             clean = self.kill_leftovers(pid)
-            self.clean(workdir)
-            if self.mode == "pidns":
-                _remove_sysv_ipc()
+            try:
+                self.clean(workdir)
+                if self.mode == "pidns":
+                    _remove_sysv_ipc()
+            except Exception:  # the job's result stands; this worker must not serve another
+                clean = False
         if not clean:
             result["retire"] = True
         return result
 
     def clean(self, workdir: str) -> None:
-        for path in (workdir, self.tmpdir, self.shmdir):
-            if path:
-                _clean_dir(path)
-                if self.job_uid is not None and path != self.shmdir:
-                    os.chown(path, self.job_uid, self.job_uid)
+        for path in (workdir, self.tmpdir):
+            _clean_dir(path)
+            if self.job_uid is not None:
+                os.chown(path, self.job_uid, self.job_uid)
+        for path in self.scratch:
+            _clean_dir(path)
 
     def _stdin_fd(self, text: str) -> int:
         """An unlinked temp file holding the job's stdin (no writer thread, no pipe deadlock)."""
@@ -190,6 +227,8 @@ class Worker:
         """In the forked child: become the job's process, with its limits, then run it."""
         try:
             os.setsid()
+            if self.mode == "host":  # if the worker dies, the job dies with it
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             os.dup2(stdin_fd, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
@@ -211,9 +250,10 @@ class Worker:
             resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
             os.chdir(workdir)
             if job["warm"]:
+                signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh python3
                 self._exec_python_here(job["code"], program, workdir)
-            # Python ignores SIGPIPE and SIGXFSZ; an exec'd program expects the defaults.
-            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+            # Python ignores SIGPIPE and SIGXFSZ, the worker SIGINT; an exec'd program expects defaults.
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
             argv = list(job["argv"]) + [program]
             os.execvpe(argv[0], argv, dict(os.environ))
@@ -410,13 +450,13 @@ def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict) -> tup
 
 def main(argv: list[str]) -> None:
     mode, workdir, tmpdir = argv[1], argv[2], argv[3]
-    shmdir = argv[4] if len(argv) > 4 and argv[4] != "-" else None
+    scratch = [path for path in argv[4].split(",") if path != "-"] if len(argv) > 4 else []
     job_uid = int(argv[5]) if len(argv) > 5 else None
     if mode not in ("pidns", "host"):
         raise SystemExit(f"unknown worker mode {mode!r}")
     if mode == "pidns" and os.getpid() != 1:
         raise SystemExit("pidns mode needs the worker to be pid 1 of its own pid namespace")
-    Worker(mode, workdir, tmpdir, shmdir, job_uid).serve()
+    Worker(mode, workdir, tmpdir, scratch, job_uid).serve()
 
 
 if __name__ == "__main__":

@@ -63,7 +63,11 @@ def build_image(args: argparse.Namespace) -> int:
 def run_program(args: argparse.Namespace) -> int:
     from rlvr.sandbox import make_sandbox
 
-    code = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+    try:
+        code = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+    except OSError as exc:
+        print(f"error: cannot read program {args.file!r}: {exc.strerror}", file=sys.stderr)
+        return 2
     with make_sandbox(args.backend) as sandbox:
         result = sandbox.run(code, language=args.language, timeout=args.timeout, memory_mb=args.memory_mb)
     sys.stdout.write(result.stdout)
