@@ -205,3 +205,22 @@ def test_verify_batch_bounds_hostile_pairs():
     got = verify_batch(pairs, timeout=0.5)
     assert time.monotonic() - start < 4
     assert got[1].correct and got[0].details["kind"] == "timeout"
+
+
+# -- multiple choice: several letters are a hedge ----------------------------------------------
+
+@pytest.mark.parametrize("pred", [
+    "A B C D", "(A), (B), (C), (D)", "A or B", "\\boxed{A \\text{ and } B}", "\\boxed{A, B}",
+    "\\boxed{ABCD}", "\\boxed{A/B}", "The answer is A or B", "a or b",
+])
+def test_several_choice_letters_are_hedged(pred):
+    v = verify("A", pred)
+    assert not v.correct and v.details["kind"] == "hedged", (pred, v)
+
+
+@pytest.mark.parametrize("gold,pred", [
+    ("A", "A."), ("C", "C. 45 degrees"), ("A", "(A) 5 apples"), ("C", "\\boxed{\\textbf{(C) } 12}"),
+    ("D", "\\textbf{(D)}"), ("C", "The answer is (C)"),
+])
+def test_one_choice_letter_with_its_option_text(gold, pred):
+    assert verify(gold, pred).correct

@@ -48,7 +48,7 @@ from typing import Any, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, Outcome, compare, exact_eq, prepare
 from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer
-from rlvr.verifiers.math_normalize import MAX_ANSWER_CHARS, choice_letter, normalize
+from rlvr.verifiers.math_normalize import MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.timelimit import (TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
                                       get_pool)
@@ -182,10 +182,13 @@ def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
     if hit is not None:
         return _Plan(verdict=hit)
     if _CHOICE_GOLD_RE.match(g_norm):
-        letter = choice_letter(p_norm)
+        letters = choice_letters(p_norm)
+        letter = letters[0] if len(letters) == 1 else None
         g_letter = choice_letter(g_norm)
-        if letter is None:
+        if not letters:
             v = Verdict.wrong("unparsable prediction: no choice letter", details={"kind": "unparsable"})
+        elif len(letters) > 1:
+            v = Verdict.wrong(f"hedged: several choices ({', '.join(letters)})", details={"kind": "hedged"})
         elif letter == g_letter:
             v = Verdict.right(f"same choice ({letter})", details={"kind": "equal"})
         else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["normalize", "choice_letter", "MAX_ANSWER_CHARS"]
+__all__ = ["normalize", "choice_letter", "choice_letters", "MAX_ANSWER_CHARS"]
 
 MAX_ANSWER_CHARS = 1500
 
@@ -45,7 +45,14 @@ _UNIT_TAIL_RE = re.compile(
 _CURRENCY_RE = re.compile(r"^(-?)\s*(?:\\\$|\$|£|€|¥|USD|Rs\.?)\s*(?=[\d.])")
 _THOUSANDS_RE = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\\?%)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
-_CHOICE_RE = re.compile(r"^\s*(?:\\text\{\s*)?\(?\s*([A-Ea-e])\s*\)?(?:\s*\})?(?:\s*[.:)]|\s|$)")
+# A choice answer: an optional "(", the letter, an optional ")", then the end, punctuation, or the
+# option's own text ("(C) 12"). Never followed directly by another letter ("Carrots" names no choice).
+_CHOICE_HEAD_RE = re.compile(r"^\s*\(?\s*([A-Ea-e])\s*\)?(?![A-Za-z])")
+# Another choice letter standing alone later in the answer ("A or B", "(A), (B)", "A/B").
+_OTHER_UPPER_RE = re.compile(r"(?<![A-Za-z\\])([A-E])(?![A-Za-z])")
+_OTHER_ANY_RE = re.compile(r"(?<![A-Za-z\\])([A-Ea-e])(?![A-Za-z])")
+# An answer that is nothing but letters and separators ("a or b", "A, B, C"): lower case counts too.
+_ONLY_LETTERS_RE = re.compile(r"^(?:[\s(),;/&.:+-]|\b(?:or|and)\b|(?<![A-Za-z])[A-Ea-e](?![A-Za-z]))*$")
 
 
 def _strip_delims(s: str) -> str:
@@ -91,7 +98,30 @@ def normalize(text: str) -> str:
     return s.strip()
 
 
+def choice_letters(text: str) -> list[str]:
+    """The distinct multiple-choice letters an answer names, in order (upper case).
+
+    `[]` when it names none ("12", "Carrots"); one letter for "B", "(B)", "\\text{(B)}", "B) 12",
+    "(C) 12 apples"; several for hedges such as "A or B", "(A), (B), (C), (D)", "A B C D", "A, B",
+    "ABCD". After the letter only punctuation or the option's own text may follow, and that text
+    must not name another choice letter (a lone capital A-E, or any lone letter in a bare list).
+    """
+    s = normalize(text) if "\\" in text or "$" in text else text
+    s = s.strip().strip("$").strip()
+    if re.fullmatch(r"[A-E]{2,5}", s):  # "ABCD": every letter at once
+        return list(dict.fromkeys(s))
+    m = _CHOICE_HEAD_RE.match(s)
+    if not m:
+        return []
+    letters = [m.group(1).upper()]
+    rest = s[m.end():]
+    other = _OTHER_ANY_RE if _ONLY_LETTERS_RE.match(s) else _OTHER_UPPER_RE
+    for o in other.finditer(rest):
+        letters.append(o.group(1).upper())
+    return list(dict.fromkeys(letters))
+
+
 def choice_letter(text: str) -> str | None:
-    """The multiple-choice letter an answer names ("B", "(B)", "\\text{(B)}", "B) 12"), else None."""
-    m = _CHOICE_RE.match(text.strip().strip("$"))
-    return m.group(1).upper() if m else None
+    """The one multiple-choice letter an answer names, else None (none, or several: see `choice_letters`)."""
+    letters = choice_letters(text)
+    return letters[0] if len(letters) == 1 else None
