@@ -224,3 +224,25 @@ def test_several_choice_letters_are_hedged(pred):
 ])
 def test_one_choice_letter_with_its_option_text(gold, pred):
     assert verify(gold, pred).correct
+
+
+# -- extraction: nested "the answer is", markdown emphasis ------------------------------------
+
+@pytest.mark.parametrize("gold,pred", [
+    ("42", "Final Answer: The final answer is $42$. I hope it is correct."),
+    ("\\frac{1}{2}", "Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct."),
+    ("42", "<answer>The answer is 42</answer>"),
+    ("42", "**Answer:** 42"), ("42", "**Answer: 42**"), ("18", "The answer is **18**."), ("18", "**18**"),
+    ("7", "*7*"), ("-3", "**Final answer:** $\\boxed{-3}$"),
+    # Python powers and products are not markdown
+    ("x^2+y^2", "x**2 + y**2"), ("24", "2*3*4"),
+])
+def test_minerva_format_and_markdown(gold, pred):
+    v = verify(gold, pred)
+    assert v.correct, (gold, pred, v)
+
+
+def test_extract_answer_reapplies_the_answer_is_rule():
+    assert extract_answer("Final Answer: The final answer is $42$. I hope it is correct.") == "$42$"
+    assert extract_answer("<answer>The answer is 42</answer>") == "42"
+    assert extract_answer("**Answer:** 42") == "42"

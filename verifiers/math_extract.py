@@ -4,7 +4,11 @@ Order of preference (the first rule that finds something wins):
 1. `\\boxed{…}` / `\\fbox{…}` (nested braces; also `\\boxed 5`): the LAST one is the answer, and all
    of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}` or `\\boxed{3}`).
 2. `<answer>…</answer>` (the last one).
-3. "the (final) answer is …" up to the end of the sentence or line (the last one).
+3. "the (final) answer is …" up to the end of the sentence or line (the last one). The rule is
+   applied again inside what it found and inside an `<answer>` tag, so the MATH/Minerva format
+   "Final Answer: The final answer is $42$. I hope it is correct." gives `$42$`.
+
+Markdown bold/italic marks are removed first (`**Answer:** 42`, `The answer is **18**.`).
 4. GSM8K's `#### n`.
 5. Only with `fallback="last_number"`: the last number in the text. Off by default, because a
    strict grader must not invent an answer the model never committed to.
@@ -16,6 +20,8 @@ no nested quantifiers.
 from __future__ import annotations
 
 import re
+
+from rlvr.verifiers.math_normalize import strip_markdown
 
 __all__ = ["extract_answer", "all_boxed", "looks_like_bare_answer"]
 
@@ -59,6 +65,20 @@ def all_boxed(text: str) -> list[str]:
     return found
 
 
+def _said_answer(text: str) -> str | None:
+    """What the last "the answer is …" in `text` says, re-read while it says it again."""
+    found = None
+    for _ in range(4):  # "Final Answer: The final answer is $42$." nests the phrase once
+        said = _ANSWER_IS_RE.findall(text)
+        if not said:
+            break
+        got = said[-1].strip().rstrip(".").strip()
+        if not got:
+            break
+        found = text = got
+    return found
+
+
 def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     """The final answer in `text` as a string, or None when the model committed to none.
 
@@ -68,6 +88,7 @@ def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     """
     if not isinstance(text, str) or not text:
         return None
+    text = strip_markdown(text)
     boxed = all_boxed(text)
     if boxed:
         return boxed[-1].strip()
@@ -75,10 +96,10 @@ def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     if tags and tags[-1].strip():
         inner = tags[-1].strip()
         inner_boxed = all_boxed(inner)
-        return inner_boxed[-1].strip() if inner_boxed else inner
-    said = _ANSWER_IS_RE.findall(text)
+        return inner_boxed[-1].strip() if inner_boxed else _said_answer(inner) or inner
+    said = _said_answer(text)
     if said:
-        return said[-1].strip().rstrip(".").strip()
+        return said
     gsm = _GSM_RE.findall(text)
     if gsm:
         return gsm[-1].strip()

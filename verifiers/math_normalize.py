@@ -9,14 +9,14 @@ Conventions applied here (documented again in docs/verifiers.md):
 - Thousands separators: `1{,}000` always, and `1,000` / `12,345,678` when the whole answer is one
   number so grouped (so `(1,000)` stays a pair and `1, 000` stays a list).
 - `2 1/2` (a whole number, a space, a fraction) is the mixed number 5/2.
-- A trailing full stop is dropped.
+- A trailing full stop is dropped, as are markdown bold/italic marks (`**18**`).
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["normalize", "choice_letter", "choice_letters", "MAX_ANSWER_CHARS"]
+__all__ = ["normalize", "choice_letter", "choice_letters", "strip_markdown", "MAX_ANSWER_CHARS"]
 
 MAX_ANSWER_CHARS = 1500
 
@@ -55,6 +55,20 @@ _OTHER_ANY_RE = re.compile(r"(?<![A-Za-z\\])([A-Ea-e])(?![A-Za-z])")
 _ONLY_LETTERS_RE = re.compile(r"^(?:[\s(),;/&.:+-]|\b(?:or|and)\b|(?<![A-Za-z])[A-Ea-e](?![A-Za-z]))*$")
 
 
+# Markdown emphasis around text: "**Answer:** 42", "The answer is **18**.", "*7*". The opening mark may
+# not follow a letter, digit or closing bracket and the closing one may not precede one, so the
+# Python power `x**2 + y**2` and products `2*3*4` are left alone.
+_BOLD_RE = re.compile(r"(?<![\w)\]}*])\*\*(?=[^\s*])([^\n]*?[^\s*])\*\*(?![\w(*])")
+_ITALIC_RE = re.compile(r"(?<![\w)\]}*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w(*])")
+
+
+def strip_markdown(text: str) -> str:
+    """`text` without markdown bold/italic marks (`**18**` is 18, not a power)."""
+    if "*" not in text:
+        return text
+    return _ITALIC_RE.sub(r"\1", _BOLD_RE.sub(r"\1", text))
+
+
 def _strip_delims(s: str) -> str:
     changed = True
     while changed:
@@ -70,7 +84,7 @@ def _strip_delims(s: str) -> str:
 
 def normalize(text: str) -> str:
     """Return the cleaned answer string (see module docstring). Never raises on any text."""
-    s = text.strip()[:MAX_ANSWER_CHARS * 2]
+    s = strip_markdown(text.strip()[:MAX_ANSWER_CHARS * 2])
     s = _strip_delims(s)
     s = s.replace("\\$", "$") if s.startswith("\\$") else s
     s = s.replace("$", " ") if "$" in s.strip("$") else s.strip("$")
