@@ -29,7 +29,7 @@ EQUAL = [
     ("30", "30^\\circ"), ("30", "30^{\\circ}"), ("30", "30°"),
     # symbolic
     ("x^2+2x+1", "(x+1)^2"), ("\\frac{x^2-1}{x-1}", "x+1"), ("2x", "x+x"), ("\\sin^2 x + \\cos^2 x", "1"),
-    ("a b", "ba"), ("\\log_2 8", "3"),
+    ("a b", "b a"), ("x+1", "1+x"), ("\\log_2 8", "3"),
     # equations and assignments
     ("3", "x = 3"), ("x = 3", "3"), ("x=3", "x = 3"), ("y = 2x + 1", "2x - y + 1 = 0"),
     # tuples, sets, unordered lists, intervals
@@ -246,3 +246,23 @@ def test_extract_answer_reapplies_the_answer_is_rule():
     assert extract_answer("Final Answer: The final answer is $42$. I hope it is correct.") == "$42$"
     assert extract_answer("<answer>The answer is 42</answer>") == "42"
     assert extract_answer("**Answer:** 42") == "42"
+
+
+# -- word answers are text, not products of letters --------------------------------------------
+
+@pytest.mark.parametrize("gold,pred,equal", [
+    ("\\text{east}", "\\boxed{\\text{seat}}", False), ("no", "on", False), ("\\text{no}", "\\boxed{on}", False),
+    ("yes", "The answer is no", False),
+    ("\\text{Yes}", "\\boxed{\\text{yes}}", True), ("\\text{yes}", "yes", True), ("yes", "Yes.", True),
+    ("\\text{Monday}", "Monday", True), ("\\text{Monday}", "monday", True), ("\\text{no solution}", "No solution.", True),
+    ("\\theta", "theta", True), ("\\pi r^2", "r^2\\pi", True),
+])
+def test_word_answers_compare_as_text(gold, pred, equal):
+    v = verify(gold, pred)
+    assert v.correct is equal, (gold, pred, v)
+    assert v.details["kind"] == ("equal" if equal else "wrong")
+
+
+def test_a_word_for_a_number_is_not_a_number():
+    v = verify("5", "five")
+    assert not v.correct and v.details["kind"] == "unparsable"

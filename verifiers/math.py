@@ -33,7 +33,8 @@ Conventions in brief (details in `math_compare`, `math_normalize` and docs/verif
 exact value it correctly rounds (`0.333` = `1/3`, `3.14` = `\\pi`; `0.33` != `1/3`); `2\\frac12` = 5/2;
 `30^\\circ` = 30; unit words and currency are dropped; `x = 3` = `3`; equations equal when
 proportional; `x > 3` = `(3, \\infty)`; `(1,2]` != `(1,2)`; bare lists, sets and "or" lists are
-unordered, tuples ordered; `\\pm a` is {a, -a}; several different values where one is asked is
+unordered, tuples ordered; `\\pm a` is {a, -a}; word answers (`\\text{Yes}`) compare as
+case-folded text; several different values where one is asked is
 "hedged" (wrong); `e` and `i` are Euler's number and the imaginary unit; A-E golds are choices.
 """
 
@@ -48,7 +49,8 @@ from typing import Any, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, Outcome, compare, exact_eq, prepare
 from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer
-from rlvr.verifiers.math_normalize import MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize
+from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
+                                           word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.timelimit import (TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
                                       get_pool)
@@ -197,6 +199,19 @@ def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
         return _Plan(verdict=v)
     if g_norm == p_norm:
         v = Verdict.right("identical after normalisation", details={"kind": "equal"})
+        _cache.put(key, v)
+        return _Plan(verdict=v)
+    g_word, p_word = word_answer(g_norm), word_answer(p_norm)
+    if g_word is not None:  # words compare as text, never as products of letters
+        if g_word == p_word:
+            v = Verdict.right("same words (ignoring case)", details={"kind": "equal"})
+        else:
+            v = Verdict.wrong(f"different answers: {p_norm[:60]!r} vs {g_norm[:60]!r}", details={"kind": "wrong"})
+        _cache.put(key, v)
+        return _Plan(verdict=v)
+    if p_word is not None:
+        v = Verdict.wrong(f"unparsable prediction: words ({p_norm[:60]!r}) where a math answer was expected",
+                          details={"kind": "unparsable"})
         _cache.put(key, v)
         return _Plan(verdict=v)
     try:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from rlvr.verifiers.math_normalize import strip_markdown
+from rlvr.verifiers.math_normalize import _MATH_NAMES, strip_markdown, word_answer
 
 __all__ = ["extract_answer", "all_boxed", "looks_like_bare_answer"]
 
@@ -114,13 +114,19 @@ def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
 
 _MATH_WORDS = {"and", "sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "arcsin", "arccos",
                "arctan", "sinh", "cosh", "tanh", "inf", "infty", "infinity", "gcd", "lcm", "max", "min",
-               "det", "floor", "ceil"}
+               "det", "floor", "ceil"} | _MATH_NAMES
 
 
 def looks_like_bare_answer(text: str) -> bool:
-    """True when `text` (already normalised) is short and has no words, so it is the answer itself."""
+    """True when `text` (already normalised) is the answer itself: short and without words, or a
+    word answer of at most three words ("yes", "Monday", "no solution"), or a choice label with its
+    option's text ("(E) none of these")."""
     s = text.strip()
     if len(s) > 200 or "\n" in s:
         return False
+    if word_answer(s) is not None and len(s.split()) <= 3:
+        return True
+    if re.match(r"\(?[A-E]\)\s", s) and len(s) <= 80:
+        return True
     words = re.findall(r"[A-Za-z]{3,}", re.sub(r"\\(?:begin|end)\{[^}]*\}|\\[A-Za-z]+", " ", s))
     return all(w.lower() in _MATH_WORDS for w in words)

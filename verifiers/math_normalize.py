@@ -9,6 +9,8 @@ Conventions applied here (documented again in docs/verifiers.md):
 - Thousands separators: `1{,}000` always, and `1,000` / `12,345,678` when the whole answer is one
   number so grouped (so `(1,000)` stays a pair and `1, 000` stays a list).
 - `2 1/2` (a whole number, a space, a fraction) is the mixed number 5/2.
+- Word answers (`\\text{Yes}`, `Monday`) are compared as case-folded text, never as products of
+  letters (see `word_answer`).
 - A trailing full stop is dropped, as are markdown bold/italic marks (`**18**`).
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["normalize", "choice_letter", "choice_letters", "strip_markdown", "MAX_ANSWER_CHARS"]
+__all__ = ["normalize", "choice_letter", "choice_letters", "strip_markdown", "word_answer", "MAX_ANSWER_CHARS"]
 
 MAX_ANSWER_CHARS = 1500
 
@@ -67,6 +69,34 @@ def strip_markdown(text: str) -> str:
     if "*" not in text:
         return text
     return _ITALIC_RE.sub(r"\1", _BOLD_RE.sub(r"\1", text))
+
+
+# Names that are maths, not words: a letters-only answer made of these (and single letters) is algebra.
+_MATH_NAMES = {
+    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "exp",
+    "ln", "log", "lg", "det", "gcd", "lcm", "max", "min", "floor", "ceil", "sqrt", "pi", "oo", "inf",
+    "infty", "infinity", "or", "and", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta",
+    "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau",
+    "upsilon", "phi", "varphi", "chi", "psi", "omega",
+}
+_WORDS_RE = re.compile(r"[A-Za-z][A-Za-z' -]*")
+
+
+def word_answer(text: str) -> str | None:
+    """The case-folded text of a word answer ("Yes", "Monday", "no solution"), else None.
+
+    A word answer is letters, spaces, apostrophes and hyphens only, with at least one run of two or
+    more letters that is not a function, constant or Greek name (so `x`, `x y`, `\\sin x`, `\\pi r`
+    stay algebra). Why: read as maths, `east` is e*a*s*t and equals `seat`, and `no` equals `on`.
+    The price: a bare product of variables written without a space or operator (`ab`) is a word.
+    Expects normalised text (`\\text{…}` already unwrapped).
+    """
+    s = text.strip().rstrip(".!").strip()
+    if not s or len(s) > 200 or not _WORDS_RE.fullmatch(s):
+        return None
+    if not any(run.lower() not in _MATH_NAMES for run in re.findall(r"[A-Za-z]{2,}", s)):
+        return None
+    return " ".join(s.casefold().split())
 
 
 def _strip_delims(s: str) -> str:
