@@ -141,6 +141,7 @@ class EvalConfig:
     temperature: float = 0.0  # 0: greedy pass@1
     samples: int = 1
     before: bool = True
+    env_kwargs: dict = field(default_factory=dict)  # overrides of env.kwargs for evaluation (e.g. {split: test})
 
 
 @dataclass

@@ -2,12 +2,9 @@
 
 1. Build a tiny Llama-style transformer and a character tokenizer locally (no downloads).
 2. Warm it up with a short supervised phase on two-digit addition (``rlvr/Arithmetic-v0``, compact
-   prompts such as ``"57+68="``). The warm-up data comes from a *noisy teacher*: most of its answers
-   forget every carry (``57+68 -> 15``), the classic beginner's mistake, as imitation data from people
-   or weaker models carries systematic errors. The warmed-up model answers right only when no carry
-   is needed: a modest held-out pass@1.
+   prompts such as ``"57+68="``), stopped at a modest held-out accuracy.
 3. Train it with DAPO (clip-higher, token-level loss, dynamic sampling, no KL) against the exact
-   verifier. Nothing tells it about carries except the reward.
+   verifier.
 4. Print held-out pass@1 (greedy decoding, 200 problems never seen in training) before and after RL,
    save the curves, and write ``runs/demo/summary.json``.
 """

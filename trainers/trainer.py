@@ -511,13 +511,14 @@ class Trainer:
             return {}
         if self.eval_collector is None:
             self.eval_collector = RolloutCollector(
-                self.engine, self.cfg.env.id, self.tokenizer, env_kwargs=self.cfg.env.kwargs,
+                self.engine, self.cfg.env.id, self.tokenizer, env_kwargs={**self.cfg.env.kwargs, **e.env_kwargs},
                 chat_template=self.cfg.env.chat_template, max_turns=self.cfg.env.max_turns,
             )
-        if self.source_size is None:
+        size = getattr(getattr(self.eval_collector._envs(1)[0].unwrapped, "source", None), "size", None)
+        if size is None:  # procedural: indices from eval.offset never meet the training indices
             indices = range(e.offset, e.offset + num_tasks)
-        else:
-            indices = range(min(num_tasks, self.source_size))
+        else:  # a dataset: the first tasks of the evaluation split (set eval.env_kwargs: {split: test})
+            indices = range(min(num_tasks, size))
         sampling = dataclasses.replace(self.sampling, temperature=temperature, seed=self.cfg.train.seed + 7919)
         n = samples if temperature > 0 else 1
         groups = self.eval_collector.collect([{"index": i} for i in indices], n, sampling,

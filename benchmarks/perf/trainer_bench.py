@@ -27,11 +27,23 @@ import torch
 warnings.filterwarnings("ignore")
 
 
-def build(seed: int, hidden: int, layers: int):
+_WARM: dict = {}
+
+
+def build(seed: int, hidden: int, layers: int, warmup_steps: int = 0):
+    """The tiny model, after a short supervised warm-up (done once, then copied) so that rewards vary
+    within groups and both trainers really compute and apply gradients."""
     from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
+    from rlvr.trainers.warmup import supervised_warmup
 
     tok = build_tiny_tokenizer()
     model = build_tiny_model(tok, hidden_size=hidden, num_layers=layers, seed=seed)
+    if warmup_steps:
+        if "state" not in _WARM:
+            supervised_warmup(model, tok, "rlvr/Arithmetic-v0", env_kwargs={"format": "compact", "digits": 2},
+                              steps=warmup_steps, lr=3e-3)
+            _WARM["state"] = {k: v.clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(_WARM["state"])
     return model, tok
 
 
@@ -39,7 +51,7 @@ def rlvr_steps(args, device: str) -> dict:
     from rlvr.trainers.config import load_config
     from rlvr.trainers.trainer import Trainer
 
-    model, tok = build(args.seed, args.hidden, args.layers)
+    model, tok = build(args.seed, args.hidden, args.layers, args.sft_steps)
     with tempfile.TemporaryDirectory() as out:
         cfg = load_config(None, [
             f"log.output_dir={out}", "log.progress=false", "log.tensorboard=false", "log.jsonl=false", "log.plot=false",
@@ -60,6 +72,8 @@ def rlvr_steps(args, device: str) -> dict:
         "reward_s": statistics.median(r["time/reward"] for r in rows),
         "update_s": statistics.median(r["time/update"] for r in rows),
         "mean_completion_tokens": statistics.mean(r["response_length"] for r in rows),
+        "reward_mean": statistics.mean(r["reward_mean"] for r in rows),
+        "skipped_updates": sum(int(r.get("skipped", 0)) for r in rows),
     }
 
 
@@ -71,7 +85,7 @@ def trl_steps(args, device: str) -> dict:
     import rlvr
     from rlvr.envs.answers import final_answer
 
-    model, tok = build(args.seed, args.hidden, args.layers)
+    model, tok = build(args.seed, args.hidden, args.layers, args.sft_steps)
     env = rlvr.make("rlvr/Arithmetic-v0", format="compact", digits=2)
     rows = []
     for i in range(args.prompts * (args.warmup + args.steps + 1)):
@@ -135,6 +149,7 @@ def main() -> int:
     p.add_argument("--warmup", type=int, default=1, help="untimed steps first")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
+    p.add_argument("--sft-steps", type=int, default=700, help="supervised warm-up so that rewards vary (0: random model)")
     args = p.parse_args()
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     try:
@@ -159,6 +174,8 @@ def main() -> int:
         "trl_generate_share": round(theirs["generate_share"], 3) if theirs["generate_share"] is not None else None,
         "rlvr_reward_s": round(ours["reward_s"], 4),
         "rlvr_update_s": round(ours["update_s"], 4),
+        "rlvr_reward_mean": round(ours["reward_mean"], 3), "rlvr_skipped_updates": ours["skipped_updates"],
+        "sft_steps": args.sft_steps,
         "prompts": args.prompts, "group": args.group, "max_new_tokens": args.max_new_tokens,
         "trl_version": _trl.__version__,
     }))
