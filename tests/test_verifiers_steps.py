@@ -98,3 +98,21 @@ def test_overlong_penalty_rejects_bad_buffer():
         overlong_penalty(1, max_length=10, buffer=0)
     with pytest.raises(ValueError, match="buffer"):
         overlong_penalty(1, max_length=10, buffer=11)
+
+
+@pytest.mark.parametrize("step,claims", [
+    ("Step 1: 2^{10} = 1024", [("2^{10}", "1024")]),          # not 1 : 2^{10}
+    ("**Step 3:** 5 \\cdot 6 = 30", [("5 \\cdot 6", "30")]),
+    ("2. 3 + 4 = 7", [("3 + 4", "7")]),                         # a list marker, not 2.3 + 4
+    ("Then x + 1 = 4.", []),                                    # the x belongs to the left side
+    ("THEN 2+2=4", [("2+2", "4")]),
+    ("2 + 1 = 3 + x", []),
+    ("The total is 3 + 4 = 7 apples", [("3 + 4", "7 apples")]),
+])
+def test_step_labels_and_variables_next_to_equations(step, claims):
+    assert find_claims(step) == claims
+
+
+def test_labelled_true_steps_are_true():
+    v = verify_steps("Step 1: 2^{10} = 1024\nStep 2: Then x + 1 = 4.\nStep 3: So 3 \\cdot 4 = 12.")
+    assert v.correct and v.steps == [1.0, None, 1.0]

@@ -10,6 +10,10 @@ Conventions:
 - Only claims without variables are checked. `x = 3` or `2x + 1 = 7` are conditions on an unknown,
   not claims that can be true or false on their own; identities in variables are not checked either.
 - `\\approx` / `≈` claims are not checked (they are approximate by design).
+- Labels and list markers at the start of a step ("Step 1:", "**Step 2.**", "3.", "-") are not
+  maths (`Step 1: 2^{10} = 1024` is not `1 : 2^{10}`), and the words that chain claims ("then",
+  "so", "and") split them in any case. A side of an equation that ends (or starts) in a variable
+  is not cut down to its numeric part: `Then x + 1 = 4` claims nothing.
 - A step scores 1.0 when all its claims hold, 0.0 when any fails, None when it has nothing
   checkable (or a check timed out). `Verdict.steps` lists these per step; `score` is the mean over
   checked steps (1.0 when nothing was checkable), `correct` is True when no claim failed.
@@ -21,7 +25,7 @@ import re
 
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _pool, _plan_normalized, _run_job
 from rlvr.verifiers.math_compare import has_symbols
-from rlvr.verifiers.math_normalize import normalize
+from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.verdict import Verdict
 
@@ -31,6 +35,11 @@ _MATH_SEG_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]"
 _CALC_RE = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
 _APPROX_RE = re.compile(r"\\approx|≈|~=")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_LABEL_RE = re.compile(
+    r"^\s*(?:[*_]{1,2})?(?:(?:step|stage|part)\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*[:.)-]|\d{1,3}[.)](?=\s)|[-*•](?=\s))"
+    r"\s*(?:[*_]{1,2}(?=\s))?", re.IGNORECASE)
+_SPLIT_RE = re.compile(r"[,;]\s+(?=[A-Za-z\\])|\band\b|\bso\b|\bthen\b|\bthus\b|\bhence\b", re.IGNORECASE)
+_ENGLISH_RE = re.compile(r"[A-Za-z]{2,}[.,:;!?]*")
 _MAX_STEPS = 200
 _MAX_CLAIMS = 400
 
@@ -43,15 +52,29 @@ def split_steps(text: str) -> list[str]:
     return lines[:_MAX_STEPS]
 
 
-def _parses(s: str) -> bool:
+def _reading(s: str) -> str | None:
+    """"number" when `s` is a checkable numeric expression, "symbolic" when it is one with variables."""
     s = s.strip()
-    if not s or not re.search(r"\d", s):
-        return False
+    if not s:
+        return None
     try:
         tree = parse(normalize(s))
     except ParseError:
-        return False
-    return not has_symbols(tree) and tree[0] not in ("list", "rel", "set", "seq", "union")
+        return None
+    if tree[0] in ("list", "rel", "set", "seq", "union"):
+        return None
+    if has_symbols(tree):
+        return "symbolic"
+    return "number" if re.search(r"\d", s) else None
+
+
+def _parses(s: str) -> bool:
+    return _reading(s) == "number"
+
+
+def _is_word(token: str) -> bool:
+    """An English word next to an equation ("The total is 3 + 4"), as opposed to a variable."""
+    return bool(_ENGLISH_RE.fullmatch(token)) and token.strip(".,:;!?").lower() not in _MATH_NAMES
 
 
 def _trim(side: str, *, keep_end: bool) -> str | None:
@@ -65,8 +88,12 @@ def _trim(side: str, *, keep_end: bool) -> str | None:
         piece = piece.strip(" ,;:")
         if keep_end is False:
             piece = piece.rstrip(".")
-        if _parses(piece):
+        reading = _reading(piece)
+        if reading == "number":
             return piece
+        edge = words[k] if keep_end else words[k - 1]
+        if reading == "symbolic" and not _is_word(edge):
+            return None  # "x + 1 = 4": the side involves a variable, so there is no numeric claim
     return None
 
 
@@ -75,13 +102,13 @@ def find_claims(step: str) -> list[tuple[str, str]]:
     claims: list[tuple[str, str]] = []
     for m in _CALC_RE.finditer(step):
         claims.append((m.group(1).strip(), m.group(2).strip()))
-    step = _CALC_RE.sub(" ", step)
+    step = _LABEL_RE.sub("", _CALC_RE.sub(" ", step), count=1)
     step = _THOUSANDS_RE.sub("", step)
     segments = [next(g for g in m.groups() if g is not None) for m in _MATH_SEG_RE.finditer(step)]
     if not segments:
         segments = [step]
     for seg in segments:
-        for chain in re.split(r"[,;]\s+(?=[A-Za-z\\])|\band\b|\bso\b|\bthen\b", seg):
+        for chain in _SPLIT_RE.split(seg):
             if "=" not in chain or _APPROX_RE.search(chain):
                 continue
             parts = re.split(r"(?<![<>!])=(?!=)", chain)
