@@ -3,17 +3,31 @@
 For each env, the same work is done two ways in this process, interleaved round by round:
 
 - direct: what a rollout loop would do without environments — `rlvr.verifiers.math.verify_batch`
-  on the 64 (gold, answer) pairs of a round (Math-v0; the naive way, `verify` in a thread pool of
-  64, is timed too and shown for reference), or `Sandbox.run` of the tool call's code in a
-  thread pool of the same size as the vector env's (ToolMath-v0);
-- env: `TextVectorEnv.step` on 64 envs with the same answers (Math-v0: one answer per episode,
-  autoreset in the same step, so each step also pays for the reset; ToolMath-v0: one python tool
-  call per step).
+  on the 64 (gold, completion) pairs of a round, the golds taken from the env's own tasks so both
+  sides verify exactly the same pairs through the same path (Math-v0; the naive way, `verify` in a
+  thread pool of 64, is timed too and shown for reference), or `Sandbox.run` of the tool call's
+  code in a thread pool of the same size as the vector env's (ToolMath-v0);
+- env: `TextVectorEnv.step` on 64 envs with the same completions (Math-v0: one answer per
+  episode, autoreset in the same step, so each step also pays for the reset; ToolMath-v0: one
+  python tool call per step).
 
-Overhead = env time / direct time - 1 over all rounds (target <= 10%); for Math-v0 the median
-of the per-round ratios is shown too (robust to load spikes from other processes), and the env
-and direct runs alternate which goes first. Answers vary (distinct numbers per round)
-so the math verifier's memo cache does not turn the baseline into a no-op.
+Math-v0 is measured on three mixes of completions, each reported on its own:
+
+- `short`: one-line answers ("..., the answer is \\boxed{60}"), half right: the verifier's
+  cheapest case, where the env layer's fixed cost per step weighs most;
+- `gsm8k`: whole worked solutions of a few hundred characters in GSM8K style (reasoning with
+  `<<a*b=c>>` annotations, ending in "#### 60" or "The answer is 60."), half right;
+- `latex`: MATH-style solutions (LaTeX reasoning with fractions and roots, ending in
+  `\\boxed{...}`) on MATH-style tasks, answers in equivalent or wrong forms; about one in five
+  needs the sympy stage (worker processes), as model outputs in other forms than the gold's do.
+
+Every completion is distinct across rounds, and the math verifier's memo cache is cleared before
+each timed call (env and direct alike), since right answers normalise to the same (gold, answer)
+key whatever the reasoning around them.
+
+Overhead = env time / direct time - 1 over all rounds (target <= 10%); the median of the
+per-round ratios is shown too (robust to load spikes from other processes), and the env and
+direct runs alternate which goes first.
 
     python benchmarks/perf/env_bench.py [--rounds 20] [--batch 64] [--backend auto]
 
@@ -27,18 +41,38 @@ import json
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import rlvr  # noqa: F401  (registers the envs)
 from rlvr.envs.samples import MATH_SAMPLES
-from rlvr.envs.scoring import math_gold
 from rlvr.envs.vector import make_vec
 
+#: MATH-style tasks (LaTeX answers) and, per task, answers a model may give: right in the gold's
+#: form, right in another form, wrong. The last right form of some needs sympy (roots, polynomials).
+LATEX_TASKS: list[dict] = [
+    {"problem": "Simplify $\\sqrt{12}$.", "answer": "2\\sqrt{3}",
+     "forms": ["2\\sqrt{3}", "2 \\sqrt{3}", "\\sqrt{3} \\cdot 2", "3\\sqrt{2}", "\\sqrt{12}"]},
+    {"problem": "What is $\\frac{1}{2} + \\frac{1}{4}$?", "answer": "\\frac{3}{4}",
+     "forms": ["\\frac{3}{4}", "\\dfrac{3}{4}", "0.75", "\\frac{2}{6}", "\\frac{6}{8}"]},
+    {"problem": "Solve $2x - 3 = 6$ for $x$.", "answer": "\\frac{9}{2}",
+     "forms": ["\\frac{9}{2}", "4.5", "x = \\frac{9}{2}", "\\frac{3}{2}", "4\\frac{1}{2}"]},
+    {"problem": "Expand $(x+1)^2$.", "answer": "x^2+2x+1",
+     "forms": ["x^2+2x+1", "x^{2} + 2x + 1", "x^2 + 2x + 1", "x^2+1", "1 + 2x + x^2"]},
+    {"problem": "Find the midpoint of $(0,0)$ and $(2,4)$.", "answer": "(1,2)",
+     "forms": ["(1,2)", "(1, 2)", "\\left(1, 2\\right)", "(2,1)", "(1,2)"]},
+    {"problem": "What is the area of a circle of radius $3$?", "answer": "9\\pi",
+     "forms": ["9\\pi", "9 \\pi", "\\pi \\cdot 9", "6\\pi", "9\\pi"]},
+    {"problem": "Rationalise $\\frac{1}{\\sqrt{2}}$.", "answer": "\\frac{\\sqrt{2}}{2}",
+     "forms": ["\\frac{\\sqrt{2}}{2}", "\\dfrac{\\sqrt{2}}{2}", "\\frac{\\sqrt 2}{2}", "\\sqrt{2}", "\\frac{\\sqrt{2}}{2}"]},
+    {"problem": "Solve $x^2 = 16$ for $x > 0$.", "answer": "4",
+     "forms": ["4", "x = 4", "4", "-4", "+4"]},
+]
 
-def math_answers(round_no: int, batch: int, golds: list[str]) -> list[str]:
-    """Half right, half wrong-but-close, all distinct across rounds (bypasses the memo cache)."""
+
+def short_completions(round_no: int, golds: list[str]) -> list[str]:
+    """One-line answers, half right, half wrong-but-close, all distinct across rounds."""
     out = []
-    for i in range(batch):
-        gold = golds[i % len(golds)]
+    for i, gold in enumerate(golds):
         if i % 2 == 0:
             out.append(f"Working it out step by step ({round_no}.{i}), the answer is \\boxed{{{gold}}}.")
         else:
@@ -46,19 +80,68 @@ def math_answers(round_no: int, batch: int, golds: list[str]) -> list[str]:
     return out
 
 
-def bench_math(rounds: int, batch: int) -> dict:
+def gsm8k_completions(round_no: int, golds: list[str]) -> list[str]:
+    """Worked solutions (~350-450 characters) in GSM8K style, half right; distinct across rounds."""
+    out = []
+    for i, gold in enumerate(golds):
+        a, b = 3 + (round_no * 7 + i) % 41, 2 + (round_no * 13 + i * 5) % 29
+        answer = gold if i % 2 == 0 else str(round_no * 100 + i + 1)
+        end = f"#### {answer}" if i % 4 < 2 else f"The answer is {answer}."
+        out.append(
+            "Let's read the problem carefully and set up the quantities first.\n"
+            f"There are {a} items in the first group and {b} in the second, so together there are "
+            f"{a} + {b} = <<{a}+{b}={a + b}>>{a + b} items.\n"
+            f"Each of them counts {b} times, which gives {a + b} * {b} = <<{a + b}*{b}={(a + b) * b}>>{(a + b) * b}.\n"
+            f"Checking against the question (case {round_no}.{i}): we only need the quantity it asks for, "
+            "not the intermediate totals, so we go back to the numbers in the statement and combine them.\n"
+            f"Putting it together gives the result below.\n{end}"
+        )
+    return out
+
+
+def latex_completions(round_no: int, golds: list[str], forms: list[list[str]]) -> list[str]:
+    """MATH-style LaTeX solutions ending in \\boxed{}; the answer's form cycles over the task's forms."""
+    out = []
+    for i, task_forms in enumerate(forms):
+        form = task_forms[(round_no + i) % len(task_forms)]
+        k = round_no * len(golds) + i + 2
+        out.append(
+            "We start by writing the expression in a form that is easier to handle.\n"
+            f"Note that $\\frac{{{k}}}{{{2 * k}}} = \\frac{{1}}{{2}}$ and $\\sqrt{{{k * k}}} = {k}$, "
+            "so the terms can be grouped as\n"
+            f"$$\\left(\\frac{{{k}}}{{{k + 1}}}\\right) \\cdot \\frac{{{k + 1}}}{{{k}}} = 1,$$\n"
+            "which leaves only the part that depends on the question. Simplifying the remaining "
+            "fraction and collecting like terms, then checking the result against the conditions of "
+            f"the problem, we obtain\n$$\\text{{answer}} = {form}.$$\nTherefore the answer is $\\boxed{{{form}}}$."
+        )
+    return out
+
+
+def bench_math(mix: str, rounds: int, batch: int) -> dict:
+    """Math-v0 env steps vs `verify_batch` on the same pairs, for one mix of completions."""
     from rlvr.verifiers.math import clear_cache, verify, verify_batch
 
-    golds = [math_gold(row["answer"]) for row in MATH_SAMPLES]
-    vec = make_vec("Math-v0", batch, autoreset_mode="SameStep")
+    if mix == "latex":
+        data = [{"problem": t["problem"], "answer": t["answer"]} for t in LATEX_TASKS]
+        vec = make_vec("Math-v0", batch, autoreset_mode="SameStep", dataset=data)
+    else:
+        vec = make_vec("Math-v0", batch, autoreset_mode="SameStep")
+    size = len(LATEX_TASKS) if mix == "latex" else len(MATH_SAMPLES)
+    indices = [i % size for i in range(batch)]
     pool = ThreadPoolExecutor(max_workers=batch)
     t_env = t_direct = t_threads = 0.0
     ratios = []
-    ok_env = ok_direct = 0
+    ok_env = ok_direct = chars = 0
     for r in range(rounds + 1):  # round 0 warms up workers and imports
-        vec.reset(options={"index": [i % len(golds) for i in range(batch)]})
-        answers = math_answers(2 * r, batch, golds)
-        pairs = [(golds[i % len(golds)], a) for i, a in enumerate(answers)]
+        vec.reset(options={"index": indices})
+        golds = [env.unwrapped.task.answer for env in vec.envs]  # exactly what the env verifies against
+        if mix == "short":
+            completions = short_completions(2 * r, golds)
+        elif mix == "gsm8k":
+            completions = gsm8k_completions(2 * r, golds)
+        else:
+            completions = latex_completions(2 * r, golds, [LATEX_TASKS[j]["forms"] for j in indices])
+        pairs = list(zip(golds, completions))
 
         def direct_batch():
             clear_cache()
@@ -69,7 +152,7 @@ def bench_math(rounds: int, batch: int) -> dict:
         def env_step():
             clear_cache()
             start = time.perf_counter()
-            _, rewards, *_ = vec.step(answers)
+            _, rewards, *_ = vec.step(completions)
             return time.perf_counter() - start, rewards
 
         # alternate which goes first, so drifting load on the machine hits both alike
@@ -88,12 +171,15 @@ def bench_math(rounds: int, batch: int) -> dict:
             ratios.append(env / direct)
             ok_direct += sum(v.correct for v in verdicts)
             ok_env += int(rewards.sum())
+            chars += sum(map(len, completions))
     vec.close()
     pool.shutdown()
-    assert ok_env == ok_direct, (ok_env, ok_direct)
+    assert ok_env == ok_direct, (mix, ok_env, ok_direct)
     steps = rounds * batch
     return {"steps_per_s": steps / t_env, "direct_per_s": steps / t_direct, "threads_per_s": steps / t_threads,
-            "overhead": t_env / t_direct - 1, "median_overhead": statistics.median(ratios) - 1, "correct": ok_env}
+            "overhead": t_env / t_direct - 1, "median_overhead": statistics.median(ratios) - 1,
+            "env_us": t_env / steps * 1e6, "direct_us": t_direct / steps * 1e6,
+            "correct": ok_env / steps, "mean_chars": chars / steps}
 
 
 def bench_toolmath(rounds: int, batch: int, backend: str) -> dict:
@@ -124,31 +210,49 @@ def bench_toolmath(rounds: int, batch: int, backend: str) -> dict:
     return {"steps_per_s": steps / t_env, "direct_per_s": steps / t_direct, "overhead": t_env / t_direct - 1, "backend": sandbox.name}
 
 
+MATH_MIXES = ("short", "gsm8k", "latex")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--backend", default="auto", help="sandbox backend for ToolMath-v0")
+    parser.add_argument("--mixes", default=",".join(MATH_MIXES), help="Math-v0 mixes to run (comma-separated)")
+    parser.add_argument("--skip-toolmath", action="store_true", help="measure Math-v0 only")
     args = parser.parse_args()
-    math = bench_math(args.rounds, args.batch)
-    print(f"Math-v0     batch {args.batch}: env {math['steps_per_s']:8.1f} steps/s | direct verify_batch {math['direct_per_s']:8.1f}/s "
-          f"(verify in 64 threads {math['threads_per_s']:8.1f}/s) | overhead {math['overhead']:+.1%} (median round {math['median_overhead']:+.1%})")
-    tool = bench_toolmath(args.rounds, args.batch, args.backend)
-    print(f"ToolMath-v0 batch {args.batch}: env {tool['steps_per_s']:8.1f} steps/s | direct sandbox {tool['direct_per_s']:8.1f}/s | overhead {tool['overhead']:+.1%} ({tool['backend']})")
-    print(json.dumps({
-        "batch": args.batch,
-        "rounds": args.rounds,
-        "math_env_steps_per_s": round(math["steps_per_s"], 1),
-        "math_direct_per_s": round(math["direct_per_s"], 1),
-        "math_threads_per_s": round(math["threads_per_s"], 1),
-        "math_overhead": round(math["overhead"], 4),
-        "math_median_overhead": round(math["median_overhead"], 4),
-        "toolmath_env_steps_per_s": round(tool["steps_per_s"], 1),
-        "toolmath_direct_per_s": round(tool["direct_per_s"], 1),
-        "toolmath_overhead": round(tool["overhead"], 4),
-        "sandbox_backend": tool["backend"],
-        "target_overhead": 0.10,
-    }))
+    mixes = [m for m in args.mixes.split(",") if m]
+    unknown = sorted(set(mixes) - set(MATH_MIXES))
+    if unknown:
+        parser.error(f"unknown mix(es) {unknown}; choose from {list(MATH_MIXES)}")
+    figures: dict = {"batch": args.batch, "rounds": args.rounds}
+    for mix in mixes:
+        m = bench_math(mix, args.rounds, args.batch)
+        print(f"Math-v0 {mix:5s} batch {args.batch} (mean {m['mean_chars']:4.0f} chars, {m['correct']:.0%} right): "
+              f"env {m['steps_per_s']:8.1f} steps/s ({m['env_us']:6.1f} us) | direct verify_batch {m['direct_per_s']:8.1f}/s "
+              f"({m['direct_us']:6.1f} us; verify in 64 threads {m['threads_per_s']:8.1f}/s) | "
+              f"overhead {m['overhead']:+.1%} (median round {m['median_overhead']:+.1%}, {m['env_us'] - m['direct_us']:+.1f} us/step)")
+        prefix = "math" if mix == "short" else f"math_{mix}"
+        figures.update({
+            f"{prefix}_env_steps_per_s": round(m["steps_per_s"], 1),
+            f"{prefix}_direct_per_s": round(m["direct_per_s"], 1),
+            f"{prefix}_threads_per_s": round(m["threads_per_s"], 1),
+            f"{prefix}_overhead": round(m["overhead"], 4),
+            f"{prefix}_median_overhead": round(m["median_overhead"], 4),
+            f"{prefix}_layer_us_per_step": round(m["env_us"] - m["direct_us"], 1),
+        })
+    if not args.skip_toolmath:
+        tool = bench_toolmath(args.rounds, args.batch, args.backend)
+        print(f"ToolMath-v0 batch {args.batch}: env {tool['steps_per_s']:8.1f} steps/s | direct sandbox {tool['direct_per_s']:8.1f}/s | "
+              f"overhead {tool['overhead']:+.1%} ({tool['backend']})")
+        figures.update({
+            "toolmath_env_steps_per_s": round(tool["steps_per_s"], 1),
+            "toolmath_direct_per_s": round(tool["direct_per_s"], 1),
+            "toolmath_overhead": round(tool["overhead"], 4),
+            "sandbox_backend": tool["backend"],
+        })
+    figures["target_overhead"] = 0.10
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
