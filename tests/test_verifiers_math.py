@@ -266,3 +266,17 @@ def test_word_answers_compare_as_text(gold, pred, equal):
 def test_a_word_for_a_number_is_not_a_number():
     v = verify("5", "five")
     assert not v.correct and v.details["kind"] == "unparsable"
+
+
+# -- a worker exception is a verification failure, not an unparsable prediction ---------------
+
+def test_worker_exception_from_the_gold_is_an_error_and_not_cached():
+    from rlvr.verifiers.math import _cache
+    from rlvr.verifiers.math_normalize import normalize
+
+    gold, pred = "2 \\cdot (1,2)", "5"  # parses, but sympy cannot evaluate a tuple times a number
+    for _ in range(2):  # the second call must not be answered from the cache either
+        v = verify(gold, pred)
+        assert not v.correct and v.error is not None and v.details["kind"] == "error", v
+        assert "unparsable prediction" not in v.reason
+    assert (normalize(gold), normalize(pred)) not in _cache.data

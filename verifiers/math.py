@@ -22,9 +22,10 @@ Every Verdict carries `details["kind"]`, one of:
     "wrong"       a different answer;
     "hedged"      several different final answers where one was asked (never rewarded);
     "unparsable"  no final answer found, or not a math expression we can read;
-    "timeout"     the comparison ran past its time (or memory) limit — not a judgement;
-    "error"       verification itself failed (unparsable gold, a crashed worker): `Verdict.error`
-                  is set and the pair must not be trained on as a zero reward.
+    "timeout"     the comparison ran past its time (memory, recursion) limit — not a judgement;
+    "error"       verification itself failed (unparsable gold, a crashed worker, any exception the
+                  sympy stage raised): `Verdict.error` is set, the verdict is not memoised, and the
+                  pair must not be trained on as a zero reward.
 Model output never raises: any text gets a Verdict. A bad *gold* answer raises `GoldAnswerError`
 in `validate_gold` (call it when loading a dataset) and gives a kind "error" Verdict at reward time.
 
@@ -278,14 +279,13 @@ def _run_job(plan: _Plan, timeout: float, pool: WorkerPool) -> Verdict:
     except WorkerMemoryError:
         return Verdict.wrong("too large to evaluate (worker memory limit)", details={"kind": "timeout"})
     except WorkerCrashed as exc:
-        msg = str(exc)
-        if msg.startswith("RecursionError") or msg.startswith("ValueError") or msg.startswith("ZeroDivision") \
-                or msg.startswith("TypeError") or msg.startswith("OverflowError") or msg.startswith("ParseError"):
-            # sympy could not evaluate something the model wrote: the answer's fault, not ours
-            v = Verdict.wrong(f"unparsable prediction: {msg[:200]}", details={"kind": "unparsable"})
-            _cache.put(plan.key, v)
-            return v
-        return Verdict.failed(f"math worker failed: {msg[:300]}", details={"kind": "error"})
+        if str(exc).startswith(("RecursionError", "OverflowError")):
+            # sympy ran out of stack or float range on a huge value: like the memory limit, a size limit
+            return Verdict.wrong("too large to evaluate (recursion or overflow)", details={"kind": "timeout"})
+        # The worker reports an unreadable prediction as an outcome (kind "unparsable"); anything it
+        # raises comes from the gold, sympy or our own code, so it is not the answer's fault: the
+        # verdict is an error (never a zero reward) and it is not memoised as a judgement.
+        return Verdict.failed(f"math worker failed: {str(exc)[:300]}", details={"kind": "error"})
     v = _from_outcome(out)
     _cache.put(plan.key, v)
     return v

@@ -24,7 +24,7 @@ import sympy
 
 from rlvr.verifiers.math_compare import (NeedSympy, Outcome, compare, decimal_places, exact_eq,
                                          exact_value, prepare, rounds_to)
-from rlvr.verifiers.math_parse import parse
+from rlvr.verifiers.math_parse import ParseError, parse
 
 __all__ = ["compare_normalized", "to_sympy", "sympy_eq"]
 
@@ -238,7 +238,14 @@ def rel_eq(g: tuple, p: tuple) -> tuple[bool, str]:
 def compare_normalized(gold: str, pred: str) -> tuple[bool, str, str]:
     """Worker entry point: parse both normalised answers and compare them with sympy.
 
-    Returns (equal, kind, reason), plain values so they cross the process boundary cheaply.
+    Returns (equal, kind, reason), plain values so they cross the process boundary cheaply. Only a
+    prediction that cannot be parsed is the answer's fault (kind "unparsable"); every other exception
+    propagates, and the caller reports it as a failure of verification, not as a wrong answer.
     """
-    out: Outcome = compare(prepare(parse(gold)), prepare(parse(pred)), sympy_eq, rel_eq)
+    g_tree = prepare(parse(gold))
+    try:
+        p_tree = prepare(parse(pred))
+    except (ParseError, RecursionError) as exc:
+        return False, "unparsable", f"unparsable prediction: {str(exc)[:200]}"
+    out: Outcome = compare(g_tree, p_tree, sympy_eq, rel_eq)
     return bool(out.equal), out.kind, out.reason
