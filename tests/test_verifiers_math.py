@@ -8,6 +8,8 @@ import pytest
 
 from rlvr.verifiers.math import GoldAnswerError, extract_answer, validate_gold, validate_golds, verify, verify_batch
 
+HANG_GUARD = 60.0  # seconds: a loose guard against hangs only; the checks themselves are behavioural
+
 EQUAL = [
     # integers, separators, currency, units
     ("1000", "1,000"), ("1000", "1{,}000"), ("1234567", "1,234,567"), ("18", "$18"), ("18", "\\$18"),
@@ -112,10 +114,12 @@ HOSTILE = ["10^{10^{10}}", "10**10**10", "1000000!", "(10^{10})!", "9^{9^{9^{9}}
 def test_hostile_inputs_time_out_quickly(pred):
     start = time.monotonic()
     v = verify("2", f"\\boxed{{{pred}}}", timeout=1.0)
-    elapsed = time.monotonic() - start
     assert not v.correct and v.error is None
     assert v.details["kind"] in ("timeout", "wrong", "unparsable")
-    assert elapsed < 4.0
+    if v.details["kind"] == "timeout":
+        assert v.reason in ("timed out after 1s", "too large to evaluate (worker memory limit)",
+                            "too large to evaluate (recursion or overflow)")
+    assert time.monotonic() - start < HANG_GUARD
 
 
 def test_hostile_timeout_is_reported_as_timeout():
@@ -137,7 +141,8 @@ def test_deep_or_huge_inputs_are_unparsable_fast(text):
     start = time.monotonic()
     v = verify("2", text, timeout=1.0)
     assert not v.correct and v.error is None
-    assert time.monotonic() - start < 3.0
+    assert v.details["kind"] == "unparsable"  # decided by the bounded parser, not by a timed-out worker
+    assert time.monotonic() - start < HANG_GUARD
 
 
 @pytest.mark.parametrize("pred", [None, 12, b"bytes", ["a"]])
@@ -203,8 +208,9 @@ def test_verify_batch_bounds_hostile_pairs():
     pairs = [("2", "\\boxed{10^{10^{10}}}"), ("2", "\\boxed{2}"), ("x", "\\boxed{9^{9^{9^9}}}")]
     start = time.monotonic()
     got = verify_batch(pairs, timeout=0.5)
-    assert time.monotonic() - start < 4
-    assert got[1].correct and got[0].details["kind"] == "timeout"
+    assert time.monotonic() - start < HANG_GUARD
+    assert got[1].correct and got[0].details["kind"] == "timeout" and got[0].reason == "timed out after 0.5s"
+    assert got[2].details["kind"] == "timeout"
 
 
 # -- multiple choice: several letters are a hedge ----------------------------------------------

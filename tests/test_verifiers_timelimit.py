@@ -1,4 +1,9 @@
-"""The time limit really stops work: from threads, asyncio and forked processes, each call bounded."""
+"""The time limit really stops work: from threads, asyncio and forked processes, each call bounded.
+
+The checks are behavioural (the call raised TimeLimitExceeded, the verdict's kind is "timeout", the
+worker was killed and replaced). Wall-clock bounds are only a loose hang guard (HANG_GUARD seconds,
+far above any real run), so a loaded 2-core machine cannot make them flake.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from rlvr.verifiers.timelimit import TimeLimitExceeded, WorkerCrashed, WorkerPoo
 
 SLEEP = "rlvr.verifiers.timelimit:_sleep_then_return"
 BUSY = "rlvr.verifiers.timelimit:_busy_loop"
+HANG_GUARD = 60.0  # seconds; the hostile jobs below would run for 30 s each, or forever, if not killed
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +36,10 @@ def test_result_comes_back(pool):
 
 
 def test_cpu_bound_work_is_killed_and_the_worker_replaced(pool):
-    start = time.monotonic()
+    before = pool.kills
     with pytest.raises(TimeLimitExceeded, match="timed out after 0.3s"):
         pool.call(BUSY, (30.0,), timeout=0.3)
-    assert time.monotonic() - start < 2.0
-    kills = pool.kills
-    assert kills >= 1
+    assert pool.kills == before + 1  # the busy worker was killed, not left running
     assert pool.call(SLEEP, (0.0, 7), timeout=5) == 7  # a fresh worker serves the next job
 
 
@@ -63,12 +67,14 @@ def test_many_threads_each_bounded(pool):
         except TimeLimitExceeded:
             return i, "timeout", time.monotonic() - start
 
+    before = pool.kills
     with ThreadPoolExecutor(16) as ex:
         results = list(ex.map(one, range(16)))
     for i, value, _ in results:
         assert value == ("timeout" if i % 2 else i)
-    # 8 hostile jobs of 0.2s over 2 workers: the whole batch is bounded, not 8 x 30s
-    assert max(elapsed for *_, elapsed in results) < 10
+    assert pool.kills == before + 8  # every hostile job's worker was killed
+    # 8 hostile jobs of 30 s each: none of them ran to the end
+    assert max(elapsed for *_, elapsed in results) < HANG_GUARD
 
 
 def test_verify_from_many_threads_at_once():
@@ -80,12 +86,11 @@ def test_verify_from_many_threads_at_once():
         out[i] = verify(g, p + " " * i, timeout=0.5)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(pairs))]
-    start = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
-    assert time.monotonic() - start < 30
+        t.join(HANG_GUARD)
+    assert not any(t.is_alive() for t in threads)
     for i, (g, p) in enumerate(pairs):
         kind = out[i].details["kind"]
         assert kind == ("timeout" if "10^" in p else "equal"), (i, out[i])
@@ -98,7 +103,7 @@ def test_asyncio_callers_are_bounded():
 
     start = time.monotonic()
     slow, fast, trig = asyncio.run(main())
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < HANG_GUARD
     assert slow.details["kind"] == "timeout" and fast.correct and trig.correct
 
 
