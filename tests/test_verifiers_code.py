@@ -14,7 +14,7 @@ from fractions import Fraction
 import pytest
 
 from conftest import get_sandbox
-from rlvr.sandbox import BACKENDS, Sandbox, SandboxUnavailable
+from rlvr.sandbox import BACKENDS, make_sandbox
 from rlvr.verifiers.code import check_function, check_functions, check_io, compare_output, extract_code
 from rlvr.verifiers.code_child import _untag, to_json
 from rlvr.verifiers.code_harness import decode, encode
@@ -363,24 +363,25 @@ def test_check_io_rejects_bad_cases():
 
 
 # -- infrastructure failures are never a silent zero ----------------------------------------------
-class BrokenSandbox(Sandbox):
-    """A sandbox whose backend cannot run: every run is a sandbox_error."""
+@pytest.fixture()
+def broken():
+    """A real sandbox that cannot run anything: a subprocess sandbox already closed (every run is a
+    sandbox_error saying so), not a fake standing in for one."""
+    sb = make_sandbox("subprocess")
+    sb.close()
+    probe = sb.run("print(1)")
+    assert probe.status == "sandbox_error" and probe.infrastructure_failed, probe
+    return sb
 
-    name = "broken"
 
-    def _execute(self, job, limits):
-        raise SandboxUnavailable("the worker could not start")
-
-
-def test_sandbox_failure_gives_failed_verdict():
-    broken = BrokenSandbox()
+def test_sandbox_failure_gives_failed_verdict(broken):
     verdict = check_function(SQUARE, HUMANEVAL_TESTS, "square", sandbox=broken)
-    assert verdict.error and "the worker could not start" in verdict.error and not verdict.correct
+    assert verdict.error and "closed" in verdict.error and not verdict.correct
     io_verdict = check_io(ADD, [("1 2", "3")], sandbox=broken)
-    assert io_verdict.error and "could not start" in io_verdict.error
+    assert io_verdict.error and "closed" in io_verdict.error and not io_verdict.correct
     batch = check_functions([{"solution": SQUARE, "tests": HUMANEVAL_TESTS, "entry_point": "square"}],
                             sandbox=broken)
-    assert batch[0].error
+    assert batch[0].error and not batch[0].correct
 
 
 def test_solution_mutating_its_arguments_cannot_touch_the_tests_data(box):
