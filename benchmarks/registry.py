@@ -11,7 +11,7 @@ same column layout):
 | aime2025   | yentinglin/aime_2025 (train)                         | Math-v0 | 30   |
 | humaneval  | openai/openai_humaneval (test)                       | Code-v0 | 164  |
 | mbpp       | google-research-datasets/mbpp (sanitized, test)      | Code-v0 | 257  |
-| apps       | codeparrot/apps (all, test), stdin/stdout problems   | Code-v0 | 5000 (call-based ones skipped) |
+| apps       | codeparrot/apps (all, test), stdin/stdout problems   | Code-v0 | 5000 rows, stdin/stdout subset used |
 
 A benchmark is data + an environment: `prepare` turns the raw rows into the env's layout (and
 gives every task a stable `task_id`), `reference` gives a completion that must score right (the
@@ -41,7 +41,8 @@ class Benchmark:
         kind: "math" (maj@k is reported, answers batch-verified), "code" (batched in the sandbox)
             or "env" (any other env: each sample is stepped through the env).
         hub_id / config / split / revision: where `datasets` finds it (None: no hub copy).
-        size: the known number of problems (for `rlvr benchmarks list`).
+        size: the number of rows in the source split (for `rlvr benchmarks list`).
+        size_note: what of those rows is used, when not all of them ("stdin/stdout subset used").
         columns: raw columns that must be present (checked with a clear error).
         prepare: raw rows -> rows in the env's layout, each with a "task_id".
         reference: prepared row -> a completion that is right (None: no reference solutions).
@@ -58,12 +59,20 @@ class Benchmark:
     split: str | None = None
     revision: str | None = None
     size: int | None = None
+    size_note: str = ""
     columns: tuple[str, ...] = ()
     prepare: Callable[[list[Row]], list[Row]] | None = None
     reference: Callable[[Row], str] | None = None
     env_kwargs: Mapping[str, Any] = field(default_factory=dict)
     version: str = "1"
     description: str = ""
+
+    @property
+    def size_label(self) -> str:
+        """The size as `rlvr benchmarks list` shows it: "1319", or "5000 rows, stdin/stdout subset used"."""
+        if self.size is None:
+            return "?"
+        return f"{self.size} rows, {self.size_note}" if self.size_note else str(self.size)
 
     @property
     def source(self) -> str:
@@ -211,6 +220,7 @@ _add(Benchmark("mbpp", "rlvr/Code-v0", "code", "google-research-datasets/mbpp", 
                columns=("task_id", "test_list"), prepare=_mbpp, reference=lambda r: _fenced(r["code"]),
                description="MBPP sanitized: short Python functions checked by asserts"))
 _add(Benchmark("apps", "rlvr/Code-v0", "code", "codeparrot/apps", "all", "test", size=5000,
+               size_note="stdin/stdout subset used",
                columns=("question", "input_output"), prepare=_apps, reference=lambda r: _fenced(r["solution"]),
                description="APPS test, stdin/stdout problems (call-based ones skipped)"))
 

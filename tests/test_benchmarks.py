@@ -72,6 +72,8 @@ def test_list_shows_every_builtin_with_size_and_source(capsys):
                                ("apps", 5000, "codeparrot/apps")]:
         line = next(line for line in out.splitlines() if line.startswith(name + " "))
         assert str(size) in line and source in line
+    apps = next(line for line in out.splitlines() if line.startswith("apps "))
+    assert "5000 rows, stdin/stdout subset used" in apps  # call-based rows are skipped: say so
     assert main(["benchmarks", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in listed} >= set(BUILTIN)

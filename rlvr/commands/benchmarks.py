@@ -30,15 +30,15 @@ def run_list(args) -> int:
 
     from rlvr.benchmarks.registry import all_benchmarks
 
-    rows = [{"name": b.name, "size": b.size, "source": b.source, "env": b.env_id, "kind": b.kind,
+    rows = [{"name": b.name, "size": b.size, "size_note": b.size_note, "size_label": b.size_label, "source": b.source, "env": b.env_id, "kind": b.kind,
              "description": b.description} for b in all_benchmarks().values()]
     if getattr(args, "json", False):
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{'name':<12} {'size':>6}  {'env':<14} {'source':<52} description")
+    width = max([4] + [len(r["size_label"]) for r in rows])
+    print(f"{'name':<12} {'size':<{width}}  {'env':<14} {'source':<52} description")
     for r in rows:
-        size = "?" if r["size"] is None else str(r["size"])
-        print(f"{r['name']:<12} {size:>6}  {r['env']:<14} {r['source']:<52} {r['description']}")
+        print(f"{r['name']:<12} {r['size_label']:<{width}}  {r['env']:<14} {r['source']:<52} {r['description']}")
     print("\nLoad a local copy with `rlvr eval --benchmark NAME --data PATH`; add your own with "
           "rlvr.benchmarks.register_benchmark(name, env_id, size=...).")
     return 0
