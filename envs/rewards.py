@@ -45,9 +45,12 @@ class RewardWeights:
         return asdict(self)
 
 
+_ZERO_PARTS = dict.fromkeys(PARTS, 0.0)
+
+
 def zero_parts() -> dict[str, float]:
-    """A fresh parts dict with every part at 0."""
-    return {part: 0.0 for part in PARTS}
+    """A fresh parts dict with every part at 0 (a copy of a template: called several times per step)."""
+    return _ZERO_PARTS.copy()
 
 
 def combine(parts: Mapping[str, float], weights: RewardWeights) -> float:

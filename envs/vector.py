@@ -170,6 +170,10 @@ class TextVectorEnv(VectorEnv):
         self._terminations = np.zeros(self.num_envs, dtype=np.bool_)
         self._truncations = np.zeros(self.num_envs, dtype=np.bool_)
         self._autoreset = np.zeros(self.num_envs, dtype=np.bool_)
+        #: per sub-env, (env, its TextEnv) once its wrappers were seen to pass steps through; they
+        #: stay so (OrderEnforcing.has_reset and the checker's flags are never cleared), so the
+        #: wrapper chain is walked until then only, not twice per step
+        self._cores: list[tuple[gym.Env, TextEnv] | None] = [None] * self.num_envs
 
     # ------------------------------------------------------------------ API
 
@@ -215,6 +219,17 @@ class TextVectorEnv(VectorEnv):
             pairs.append((i, info))
         return tuple(self._obs), batch_infos(pairs, self.num_envs)
 
+    def _core(self, i: int) -> TextEnv | None:
+        """`_transparent_core(self.envs[i])`, remembered once it is not None."""
+        env = self.envs[i]
+        known = self._cores[i]
+        if known is not None and known[0] is env:
+            return known[1]
+        core = _transparent_core(env)
+        if core is not None:
+            self._cores[i] = (env, core)
+        return core
+
     def step(self, actions: Sequence[Any]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env with its action (text or assistant message dict).
 
@@ -236,7 +251,7 @@ class TextVectorEnv(VectorEnv):
             env = self.envs[i]
             if self._autoreset[i]:
                 if mode == AutoresetMode.NEXT_STEP:
-                    core = _transparent_core(env)
+                    core = self._core(i)
                     obs, info = (core if core is not None else env).reset()
                     results[i] = (obs, 0.0, False, False, info)
                     continue
@@ -244,7 +259,7 @@ class TextVectorEnv(VectorEnv):
                     raise gym.error.ResetNeeded(
                         f"sub-env {i} ended; with autoreset_mode='Disabled' reset it with reset(options={{'reset_mask': mask}})"
                     )
-            core = _transparent_core(env)
+            core = self._core(i)
             if core is None:  # unknown wrappers: step through them, in a thread
                 threaded.append((i, None))
                 continue
@@ -295,7 +310,7 @@ class TextVectorEnv(VectorEnv):
             truncs[i] = truncated
             if same_step and (terminated or truncated):
                 final_obs, final_info = obs, info
-                core = _transparent_core(self.envs[i])  # past the first reset: wrappers pass through
+                core = self._core(i)  # past the first reset: wrappers pass through
                 obs, info = (core if core is not None else self.envs[i]).reset()
                 info = {"final_obs": final_obs, "final_info": final_info, **info}
             self._obs[i] = obs

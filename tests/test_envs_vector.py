@@ -192,3 +192,20 @@ def test_unknown_wrappers_are_stepped_whole():
     _, rewards, term, trunc, _ = vec.step([answers[0], "wrong"])
     assert list(rewards) == [1.0, 0.0] and term.all()
     vec.close()
+
+
+def test_replaced_sub_env_is_the_one_stepped():
+    """The vector env remembers each sub-env's unwrapped core; a sub-env swapped in later is used, not the old core."""
+    vec = make_vec("Arithmetic-v0", 2, format="compact")
+    vec.reset(seed=0)
+    for _ in range(4):  # past the checker's first steps, so the remembered cores are in use
+        vec.step(right_answers(vec))
+    old = vec.envs[1]
+    new = rlvr.make("Arithmetic-v0", format="compact", digits=3)
+    new.reset(seed=5)
+    vec.envs[1] = new
+    vec._autoreset[:] = False
+    _, rewards, term, _, info = vec.step(["0", str(new.unwrapped.task.answer)])
+    assert rewards[1] == 1.0 and term[1]
+    assert info["task_id"][1] == new.unwrapped.task.id and old.unwrapped._turn == 0
+    vec.close()
