@@ -14,6 +14,25 @@ from typing import Any, Iterable, Mapping, Sequence
 from rlvr.benchmarks.estimators import aggregate, maj_at_k, pass_at_k, pass_hat_k
 
 
+_FAMILY_RANK = {"pass@": 1, "maj@": 2, "pass^": 3}
+
+
+def metric_order(name: str) -> tuple[int, int]:
+    """Sort key of a metric name: the means first, then pass@k, maj@k, pass^k, each by k.
+
+    >>> sorted(["pass^4", "maj@4", "pass@4", "pass@1", "mean_score", "mean_accuracy"], key=metric_order)
+    ['mean_accuracy', 'mean_score', 'pass@1', 'pass@4', 'maj@4', 'pass^4']
+    """
+    if name == "mean_accuracy":
+        return (0, 0)
+    if name == "mean_score":
+        return (0, 1)
+    for family in ("pass@", "maj@", "pass^"):
+        if name.startswith(family):
+            return (_FAMILY_RANK[family], int(name[len(family):]))
+    raise ValueError(f"unknown metric name {name!r}")
+
+
 def compute_metrics(
     rows: Iterable[Mapping[str, Any]],
     ks: Sequence[int],
@@ -66,9 +85,7 @@ def compute_metrics(
             put(f"pass^{k}", [pass_hat_k(n, c, k) for n, c in counts])
         if majority:
             put(f"maj@{k}", [maj_at_k(classes[t], [bool(r["correct"]) for r in by_task[t]], k) for t in usable])
-    order_key = {"mean_accuracy": (0, 0), "mean_score": (0, 1)}
-    metrics = dict(sorted(metrics.items(), key=lambda kv: order_key.get(kv[0]) or (
-        {"pass@": 1, "maj@": 2, "pass^": 3}[kv[0][:5] if kv[0].startswith("pass") else "maj@"], int(kv[0].split("@")[-1].split("^")[-1]))))
+    metrics = {name: metrics[name] for name in sorted(metrics, key=metric_order)}
     judged = sum(len(v) for v in by_task.values())
     counts_out = {
         "samples": total,

@@ -171,3 +171,17 @@ def test_parse_ks():
         parse_ks("1,x")
     with pytest.raises(ValueError):
         parse_ks("0")
+
+
+def test_metrics_are_listed_means_first_then_by_family_and_k():
+    from rlvr.benchmarks.summary import compute_metrics, metric_order
+
+    names = ["pass^4", "maj@16", "pass@16", "maj@4", "pass@4", "pass@1", "mean_score", "mean_accuracy", "pass^2"]
+    assert sorted(names, key=metric_order) == [
+        "mean_accuracy", "mean_score", "pass@1", "pass@4", "pass@16", "maj@4", "maj@16", "pass^2", "pass^4"]
+    with pytest.raises(ValueError, match="unknown metric"):
+        metric_order("accuracy")
+    rows = [{"task_id": "t", "correct": i % 2 == 0, "score": float(i % 2 == 0), "completion": str(i)} for i in range(16)]
+    got = list(compute_metrics(rows, [1, 4, 16], majority=True)["metrics"])
+    assert got == ["mean_accuracy", "mean_score", "pass@1", "pass@4", "pass@16", "maj@1", "maj@4", "maj@16",
+                   "pass^4", "pass^16"]
