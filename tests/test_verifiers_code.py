@@ -193,6 +193,21 @@ def test_codec_nan_and_iterators_and_subclasses():
         to_json(deep)
 
 
+def test_child_and_harness_codecs_agree():
+    """The child's copy of the codec (it must stand alone in the sandbox) and the harness's encode
+    and decode write the same tagged form and read it back to the same values, under the same limits."""
+    from rlvr.verifiers import code_child, code_harness
+
+    for name in ("MAX_DEPTH", "MAX_ITEMS", "WIDE_INT_BITS", "MAX_MESSAGE"):
+        assert getattr(code_child, name) == getattr(code_harness, name), name
+    for value in ROUND_TRIP + [float("nan"), [float("nan"), 2**20000], {"k": (b"", frozenset())}]:
+        child_form, harness_form = json.loads(to_json(value)), encode(value)
+        assert json.dumps(child_form, sort_keys=True) == json.dumps(harness_form, sort_keys=True), value
+        by_child, by_harness = _untag(harness_form), decode(harness_form)
+        assert type(by_child) is type(by_harness)
+        assert json.dumps(encode(by_child)) == json.dumps(encode(by_harness)), value  # nan-safe equality
+
+
 @pytest.mark.parametrize("bad", [{"$tuple": 1}, {"a": 1, "b": 2}, {"$float": "1e999x"},
                                  {"$dict": [[[1], 2]]}, {"$eval": "os.system('x')"}, {"$range": [1]},
                                  {"$set": [[1]]}])

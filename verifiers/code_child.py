@@ -28,6 +28,11 @@ _INF = float("inf")
 
 
 # -- values: tagged plain data ------------------------------------------------------------------
+# KEEP IN STEP with the codec in code_harness.py (encode/decode and the limits MAX_DEPTH, MAX_ITEMS,
+# WIDE_INT_BITS, MAX_MESSAGE). The two copies are on purpose: this file must stand alone (it runs as
+# `python -c <source>` in the sandbox and cannot import rlvr), so it cannot share the harness's code.
+# A tag or limit changed on one side must change on the other;
+# tests/test_verifiers_code.py::test_child_and_harness_codecs_agree checks that they still agree.
 def _untag(data):
     """A trusted argument back from its tagged form."""
     kind = type(data)

@@ -96,6 +96,10 @@ exec(_code, {"__name__": "__main__", "__builtins__": __builtins__})
 
 
 # -- plain-data codec ---------------------------------------------------------------------------
+# KEEP IN STEP with the copy in code_child.py (`_untag`, `to_json` and the same limits). The copy is on
+# purpose: the child runs as `python -c <source>` in the sandbox and must stand alone, so it cannot
+# import this module. A tag or limit changed here must change there;
+# tests/test_verifiers_code.py::test_child_and_harness_codecs_agree checks that they still agree.
 def encode(value, depth=0):
     """`value` as JSON-ready plain data; TypeError for anything that is not plain data."""
     if depth > MAX_DEPTH:
