@@ -286,3 +286,18 @@ def test_worker_exception_from_the_gold_is_an_error_and_not_cached():
         assert not v.correct and v.error is not None and v.details["kind"] == "error", v
         assert "unparsable prediction" not in v.reason
     assert (normalize(gold), normalize(pred)) not in _cache.data
+
+
+# -- LaTeX spacing in numbers, units with a power ---------------------------------------------
+
+@pytest.mark.parametrize("gold,pred", [
+    ("1,\\!000", "1000"), ("10\\,000", "10000"), ("10\\;000", "\\boxed{10{,}000}"), ("12\\,345\\,678", "12345678"),
+    ("x\\!+\\!1", "x+1"), ("12", "\\boxed{12\\text{ cm}^2}"), ("12", "\\boxed{12 \\mathrm{~cm}^2}"), ("12", "12 cm^2"),
+])
+def test_latex_spacing_and_squared_units(gold, pred):
+    v = verify(gold, pred)
+    assert v.correct, (gold, pred, v)
+
+
+def test_spacing_between_digits_that_are_not_groups_is_not_a_separator():
+    assert not verify("12", "1\\,2").correct

@@ -6,7 +6,8 @@ Conventions applied here (documented again in docs/verifiers.md):
 - `\\text{…}`, `\\mathrm{…}`, `\\textbf{…}`, `\\mbox{…}` keep their content; unit words after a number
   ("5 cm", "12 \\text{ dollars}", "3 square feet") are dropped, as is a leading currency sign.
 - Degrees are dropped: `30^\\circ` equals `30` (no conversion to radians).
-- Thousands separators: `1{,}000` always, and `1,000` / `12,345,678` when the whole answer is one
+- Thousands separators: `1{,}000`, `1,\\!000` and LaTeX spaces between digit groups (`10\\,000`)
+  always, and `1,000` / `12,345,678` when the whole answer is one
   number so grouped (so `(1,000)` stays a pair and `1, 000` stays a list).
 - `2 1/2` (a whole number, a space, a fraction) is the mixed number 5/2.
 - Word answers (`\\text{Yes}`, `Monday`) are compared as case-folded text, never as products of
@@ -28,7 +29,9 @@ _DROP_RE = re.compile(
     r"bigg[lr]?|Bigg[lr]?|limits|nolimits|quad|qquad|hfill|mathrm(?=\{(?:d)\}))"
 )
 _LEFT_DOT_RE = re.compile(r"\\(?:left|right)\.")
-_SPACING_RE = re.compile(r"\\[,;:! ]|~")
+_SPACING_RE = re.compile(r"\\[,;: ]|~")
+# LaTeX spacing between digit groups is a thousands separator: `10\,000`, `10\;000`, `1\ 000`.
+_DIGIT_GROUP_SPACE_RE = re.compile(r"(?<=\d)(?:\\[,;: ]|~)(?=\d{3}(?!\d))")
 _TEXT_RE = re.compile(r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathbf|mathit|mathsf|"
                       r"emph|textup|mathtt|texttt|hbox)\s*\{([^{}]*)\}")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\circ\b|\\degree\b|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
@@ -43,7 +46,7 @@ _UNIT_WORDS = (
     "questions|hats|shirts|each|total|only|exactly|approximately|about"
 )
 _UNIT_TAIL_RE = re.compile(
-    rf"(?<=[\d}}).])\s+(?:(?:{_UNIT_WORDS})(?:\^?\{{?[23]\}}?)?\.?\s*)+$", re.IGNORECASE)
+    rf"(?<=[\d}}).])\s+(?:(?:{_UNIT_WORDS})(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?\s*)+$", re.IGNORECASE)
 _CURRENCY_RE = re.compile(r"^(-?)\s*(?:\\\$|\$|£|€|¥|USD|Rs\.?)\s*(?=[\d.])")
 _THOUSANDS_RE = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\\?%)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
@@ -120,8 +123,10 @@ def normalize(text: str) -> str:
     s = s.replace("$", " ") if "$" in s.strip("$") else s.strip("$")
     s = _LEFT_DOT_RE.sub("", s)
     s = _DROP_RE.sub("", s)
+    s = s.replace("\\!", "")  # a negative thin space, as in `1,\!000`
+    s = _DIGIT_GROUP_SPACE_RE.sub("", s)
     s = _SPACING_RE.sub(" ", s)
-    s = s.replace("{,}", "").replace("\\%", "%").replace("\\!", "")
+    s = s.replace("{,}", "").replace("\\%", "%")
     s = _DEGREE_RE.sub("", s)
     for _ in range(3):  # nested \text{\textbf{..}}
         new = _TEXT_RE.sub(lambda m: f" {m.group(1)} ", s)
