@@ -301,3 +301,14 @@ def test_latex_spacing_and_squared_units(gold, pred):
 
 def test_spacing_between_digits_that_are_not_groups_is_not_a_separator():
     assert not verify("12", "1\\,2").correct
+
+
+@pytest.mark.parametrize("gold,pred,equal", [
+    ("42", "The answer is 42 because 6*7 = 43.", True),   # the reason is not part of the answer
+    ("42", "The answer is 42, since 6*7=43.", True),
+    ("\\{1,-1\\}", "\\boxed{x = \\pm 1}", True),           # an assignment of a set is that set
+    ("x=\\pm 1", "\\{1,-1\\}", True),
+    ("1", "\\boxed{x = \\pm 1}", False),
+])
+def test_answer_is_stops_at_a_reason_and_assigned_sets(gold, pred, equal):
+    assert verify(gold, pred).correct is equal

@@ -269,6 +269,10 @@ def compare(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | None = No
         gold = gold[3]
     elif pred[0] == "assign" and gold[0] == "rel" and gold[1] == ("=",):
         pred = pred[3]
+    if pred[0] == "assign" and gold[0] != "assign" and _is_collection(pred[2]):
+        pred = pred[2]  # "x = \\pm 1" is the set {1, -1}
+    if gold[0] == "assign" and pred[0] != "assign" and _is_collection(gold[2]):
+        gold = gold[2]
     gk, pk = _is_collection(gold), _is_collection(pred)
     if gold[0] == "rel" and pred[0] == "rel":
         if rel_eq is None:

@@ -4,7 +4,8 @@ Order of preference (the first rule that finds something wins):
 1. `\\boxed{…}` / `\\fbox{…}` (nested braces; also `\\boxed 5`): the LAST one is the answer, and all
    of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}` or `\\boxed{3}`).
 2. `<answer>…</answer>` (the last one).
-3. "the (final) answer is …" up to the end of the sentence or line (the last one). The rule is
+3. "the (final) answer is …" up to the end of the sentence or line, or up to a reason
+   ("because", "since", …) (the last one). The rule is
    applied again inside what it found and inside an `<answer>` tag, so the MATH/Minerva format
    "Final Answer: The final answer is $42$. I hope it is correct." gives `$42$`.
 
@@ -28,7 +29,8 @@ __all__ = ["extract_answer", "all_boxed", "looks_like_bare_answer"]
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*")
 _ANSWER_TAG_RE = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL | re.IGNORECASE)
 _ANSWER_IS_RE = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(.+?)(?:\.(?:\s|$)|\n|$)",
+    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(.+?)"
+    r"(?:\.(?:\s|$)|\n|$|,?\s+(?:because|since|as|which|given|for)\s)",
     re.IGNORECASE,
 )
 _GSM_RE = re.compile(r"####\s*([^\n]+)")
