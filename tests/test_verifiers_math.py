@@ -288,6 +288,14 @@ def test_worker_exception_from_the_gold_is_an_error_and_not_cached():
     assert (normalize(gold), normalize(pred)) not in _cache.data
 
 
+def test_prediction_that_cannot_be_evaluated_is_wrong_not_an_error():
+    # Model output is never an infrastructure failure: an error verdict would drop the sample from
+    # training and let nonsense escape its zero reward.
+    v = verify("2", "\\boxed{2 \\cdot (1,2)}")
+    assert not v.correct and v.error is None and v.details["kind"] == "unparsable", v
+    assert "cannot be evaluated" in v.reason
+
+
 # -- LaTeX spacing in numbers, units with a power ---------------------------------------------
 
 @pytest.mark.parametrize("gold,pred", [

@@ -235,17 +235,45 @@ def rel_eq(g: tuple, p: tuple) -> tuple[bool, str]:
     return False, "different relations"
 
 
+def _check_evaluable(node: tuple) -> None:
+    """Raise if some value inside `node` cannot be turned into a sympy expression.
+
+    Collections, assignments, relations and percentages are walked; every other node is a value.
+    """
+    kind = node[0]
+    if kind in ("list", "set", "union", "seq", "matrix"):
+        for element in node[1]:
+            _check_evaluable(element)
+    elif kind == "assign":
+        _check_evaluable(node[2])
+    elif kind == "rel":
+        for side in node[2]:
+            _check_evaluable(side)
+    elif kind == "pct":
+        _check_evaluable(node[1])
+    else:
+        to_sympy(node)
+
+
 def compare_normalized(gold: str, pred: str) -> tuple[bool, str, str]:
     """Worker entry point: parse both normalised answers and compare them with sympy.
 
-    Returns (equal, kind, reason), plain values so they cross the process boundary cheaply. Only a
-    prediction that cannot be parsed is the answer's fault (kind "unparsable"); every other exception
-    propagates, and the caller reports it as a failure of verification, not as a wrong answer.
+    Returns (equal, kind, reason), plain values so they cross the process boundary cheaply. A
+    prediction that cannot be parsed, or whose comparison fails although the gold compares with
+    itself, is the answer's fault (kind "unparsable": model output is never an infrastructure
+    failure). Any other exception propagates, and the caller reports it as a failure of
+    verification, not as a wrong answer.
     """
     g_tree = prepare(parse(gold))
     try:
         p_tree = prepare(parse(pred))
     except (ParseError, RecursionError) as exc:
         return False, "unparsable", f"unparsable prediction: {str(exc)[:200]}"
-    out: Outcome = compare(g_tree, p_tree, sympy_eq, rel_eq)
+    try:
+        out: Outcome = compare(g_tree, p_tree, sympy_eq, rel_eq)
+    except (RecursionError, OverflowError, MemoryError):
+        raise  # size limits: the caller reports them as such
+    except Exception as exc:
+        _check_evaluable(g_tree)  # raises if the gold (or our code) is at fault
+        return False, "unparsable", f"prediction cannot be evaluated ({type(exc).__name__}: {str(exc)[:160]})"
     return bool(out.equal), out.kind, out.reason
