@@ -19,8 +19,9 @@ def test_quick_demo_runs_and_reports(tmp_path):
         assert key in saved
     assert saved["pass@1_before"] == summary["pass@1_before"]
     assert 0.0 <= saved["pass@1_before"] <= 1.0 and 0.0 <= saved["pass@1_after"] <= 1.0
-    # the warm-up leaves a modest model: room for RL to improve
-    assert saved["pass@1_before"] < 0.9
+    # the warm-up leaves a modest model, and RL alone clearly improves it on held-out problems
+    assert saved["pass@1_before"] < 0.5
+    assert saved["pass@1_after"] - saved["pass@1_before"] >= 0.15, saved
     assert (out / "curves.png").stat().st_size > 1000
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert len(rows) == saved["steps"]
@@ -46,3 +47,12 @@ def test_cli_train_runs_and_resume_refuses_when_done(tmp_path, capsys):
     assert summary["steps"] == 1 and "pass@1_after" in summary
     assert main([*args, "--resume"]) == 2
     assert "nothing left to do" in capsys.readouterr().err
+
+
+def test_noisy_teacher_mistakes_by_hand():
+    from rlvr.trainers.warmup import MISTAKES
+
+    assert MISTAKES["off_by_one"]("57+68=", "125") == "126"
+    assert MISTAKES["off_by_one"]("x=", "not a number") == "not a number"
+    assert MISTAKES["drop_carry"]("57+68=", "125") == "15"  # 7+8 -> 5, 5+6 -> 1: carries forgotten
+    assert MISTAKES["drop_carry"]("12+34=", "46") == "46"  # nothing to carry: the right answer

@@ -34,8 +34,16 @@ def drop_carry(prompt: str, answer: str) -> str:
     return text or "0"
 
 
+def off_by_one(prompt: str, answer: str) -> str:
+    """The fencepost error: one more than the right integer answer (``57+68`` -> ``126``)."""
+    try:
+        return str(int(answer) + 1)
+    except ValueError:
+        return answer
+
+
 #: Systematic mistakes a "noisy teacher" can make in the warm-up data (``warmup.mistake``).
-MISTAKES: dict[str, Callable[[str, str], str]] = {"drop_carry": drop_carry}
+MISTAKES: dict[str, Callable[[str, str], str]] = {"drop_carry": drop_carry, "off_by_one": off_by_one}
 
 
 def _examples(env: Any, collector: RolloutCollector, tokenizer: Any, indices: range, mistake: str | None = None,
