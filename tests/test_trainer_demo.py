@@ -11,6 +11,7 @@ from rlvr.trainers.demo import run_demo
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # ~100 s alone on 2 cores; several times that beside the rest of the suite
 def test_quick_demo_runs_and_reports(tmp_path):
     out = tmp_path / "demo"
     summary = run_demo(output_dir=out, quick=True)
