@@ -176,6 +176,24 @@ def _template_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _shared_task_options(env: Any, opts: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Reset options that give the other episodes of a group the task ``env`` has just drawn.
+
+    The ``n`` episodes of a group ask the same task; building it (a procedural generator, a dataset
+    row) once instead of ``n`` times saves real time per step. Only for rlvr's own text envs, whose
+    ``reset`` takes ``{"task": Task}`` and draws nothing else from the options, and only for
+    ``{"index": i}`` options (a task given directly is already built; a reset without options draws
+    from each env's own generator and stays as it is)."""
+    if set(opts) != {"index"}:
+        return None
+    from rlvr.envs.base import TextEnv
+
+    core = getattr(env, "unwrapped", env)
+    if not isinstance(core, TextEnv) or type(core).reset is not TextEnv.reset or getattr(core, "task", None) is None:
+        return None
+    return {"task": core.task}
+
+
 class _Episode:
     """Book-keeping of one running episode."""
 
@@ -320,9 +338,12 @@ class RolloutCollector:
         envs = self._envs(len(options) * n)
         episodes: list[_Episode] = []
         for g, opts in enumerate(options):
+            shared = None  # reset options for the group's other episodes: the first one's task
             for j in range(n):
                 env = envs[g * n + j]
-                prompt, info = env.reset(options=opts)
+                prompt, info = env.reset(options=shared or opts)
+                if j == 0 and n > 1:
+                    shared = _shared_task_options(env, opts)
                 traj = Trajectory(task_id=str(info.get("task_id", "")), group=start_group + g, index=j,
                                   prompt=prompt, task_options=dict(opts))
                 ep = _Episode(traj, env)
@@ -356,9 +377,16 @@ class RolloutCollector:
         return [[episodes[g * n + j].traj for j in range(n)] for g in range(len(options))]
 
     def _start_tokens(self, episodes: list[_Episode]) -> None:
+        """Tokenise each episode's opening prompt. The episodes of a group are adjacent and usually
+        ask the same thing, so an episode whose prompt equals the previous one's reuses its ids
+        (rendering and encoding are the same pure functions of the same input)."""
+        prev: tuple[Any, ...] | None = None  # (chat mode, messages, tools, prompt, ids, context_text)
         for ep in episodes:
             tr = ep.traj
-            if self.uses_chat_template(ep.env):
+            chat = self.uses_chat_template(ep.env)
+            if prev is not None and prev[0] == chat and prev[3] == tr.prompt and prev[1] == ep.messages and prev[2] == ep.tools:
+                ids, ep.context_text = prev[4], prev[5]
+            elif chat:
                 text = _render(self.tokenizer, _template_messages(ep.messages), generation_prompt=True, tools=ep.tools)
                 ep.context_text = text
                 ids = _encode(self.tokenizer, text)
@@ -370,7 +398,8 @@ class RolloutCollector:
                     ids = [int(bos)] + ids
             if not ids:
                 raise ValueError(f"task {tr.task_id} rendered to an empty prompt; check the env's prompt")
-            tr.token_ids = ids
+            prev = (chat, ep.messages, ep.tools, tr.prompt, ids, ep.context_text)
+            tr.token_ids = list(ids)
             tr.loss_mask = [0] * len(ids)
             tr.logprobs = [0.0] * len(ids)
             tr.prompt_len = len(ids)

@@ -297,21 +297,24 @@ class Trainer:
     # -------------------------------------------------------------- tensors and forward passes
 
     def _batch(self, trajs: list[Trajectory]) -> dict[str, torch.Tensor]:
-        """Right-padded ``input_ids [B, L]``; next-token ``targets``, ``mask`` and ``sampling_lp [B, L-1]``."""
-        L = max(len(t.token_ids) for t in trajs)
+        """Right-padded ``input_ids [B, L]``; next-token ``targets``, ``mask`` and ``sampling_lp [B, L-1]``.
+
+        Built as one flat list per field and scattered into the padded arrays in a single numpy
+        assignment (a tensor per trajectory and field costs more than the rest of the batch)."""
+        lens = np.fromiter((len(t.token_ids) for t in trajs), dtype=np.int64, count=len(trajs))
+        B, L = len(trajs), int(lens.max())
         pad = self.tokenizer.pad_token_id or 0
-        ids = torch.full((len(trajs), L), pad, dtype=torch.long)
-        mask = torch.zeros((len(trajs), L), dtype=torch.float32)
-        lps = torch.zeros((len(trajs), L), dtype=torch.float32)
-        lengths = torch.zeros(len(trajs), dtype=torch.long)
-        for i, t in enumerate(trajs):
-            k = len(t.token_ids)
-            ids[i, :k] = torch.tensor(t.token_ids)
-            mask[i, :k] = torch.tensor(t.loss_mask, dtype=torch.float32)
-            lps[i, :k] = torch.tensor(t.logprobs, dtype=torch.float32)
-            lengths[i] = k
+        filled = np.arange(L)[None, :] < lens[:, None]  # row-major order matches the concatenation
+        ids_np = np.full((B, L), pad, dtype=np.int64)
+        mask_np = np.zeros((B, L), dtype=np.float32)
+        lps_np = np.zeros((B, L), dtype=np.float32)
+        ids_np[filled] = [x for t in trajs for x in t.token_ids]
+        mask_np[filled] = [x for t in trajs for x in t.loss_mask]
+        lps_np[filled] = [x for t in trajs for x in t.logprobs]
         if self.cfg.algorithm.mask_truncated:
-            mask *= torch.tensor([0.0 if t.truncated else 1.0 for t in trajs])[:, None]
+            mask_np *= np.array([0.0 if t.truncated else 1.0 for t in trajs], dtype=np.float32)[:, None]
+        ids, mask, lps = torch.from_numpy(ids_np), torch.from_numpy(mask_np), torch.from_numpy(lps_np)
+        lengths = torch.from_numpy(lens)
         dev = self.device
         return {
             "input_ids": ids.to(dev), "targets": ids[:, 1:].to(dev), "mask": mask[:, 1:].to(dev),
