@@ -319,11 +319,12 @@ class Trainer:
         return {
             "input_ids": ids.to(dev), "targets": ids[:, 1:].to(dev), "mask": mask[:, 1:].to(dev),
             "sampling_lp": lps[:, 1:].to(dev), "lengths": lengths.to(dev),
+            "lengths_cpu": lengths,  # sizes read on the host, without a device sync per micro-batch
         }
 
     def _forward(self, model: Any, batch: dict[str, torch.Tensor], rows: torch.Tensor, want_logits: bool = False):
         """Log-probs (and logits) of the targets of ``rows``, trimmed to their longest sequence."""
-        L = int(batch["lengths"][rows].max())
+        L = int(batch["lengths_cpu"][rows.cpu()].max())
         ids = batch["input_ids"][rows, :L]
         logits = model(input_ids=ids, use_cache=False).logits[:, :-1]
         lp = logprobs_from_logits(logits, batch["targets"][rows, : L - 1], temperature=self.sampling.temperature)
@@ -334,7 +335,7 @@ class Trainer:
         out = torch.zeros_like(batch["sampling_lp"])
         was = model.training
         model.eval()
-        for rows in self._micro_batches(torch.arange(batch["input_ids"].shape[0], device=self.device)):
+        for rows in self._micro_batches(torch.arange(batch["input_ids"].shape[0])):
             lp, T = self._forward(model, batch, rows)
             out[rows, :T] = lp
         model.train(was)
@@ -441,7 +442,7 @@ class Trainer:
         first_diff = None
         self.model.train()
         for epoch in range(t.epochs):
-            order = torch.randperm(B).to(self.device)
+            order = torch.randperm(B)  # host indices (a device tensor may be indexed with them): no sync to size micro-batches
             for mb in torch.tensor_split(order, t.mini_batches):
                 if len(mb) == 0:
                     continue
