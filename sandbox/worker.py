@@ -54,10 +54,13 @@ CLEANUP_SECONDS = 5.0
 READ_CHUNK = 65536
 
 
+LIBC = ctypes.CDLL(None, use_errno=True)  # loaded once: a dlopen per job would cost more than the job
+
+
 def _prctl(option: int, value: int) -> None:
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
+        LIBC.prctl(option, value, 0, 0, 0)
+    except AttributeError:
         pass
 
 
@@ -156,6 +159,7 @@ class Worker:
         self.ctl_out.flush()
 
     def serve(self) -> None:
+        self.clean(self.workdir)  # once, in case the dirs were not empty when we started
         self.send({"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
         for line in self.ctl_in:
             job = json.loads(line)
@@ -171,8 +175,9 @@ class Worker:
 
     # -- one job --------------------------------------------------------------------------------
     def run_job(self, job: dict) -> dict:
+        # The dirs are clean: they start empty, and after every job they are wiped (or the worker
+        # retires), so there is nothing to wipe before a job.
         workdir = self.workdir
-        self.clean(workdir)
         os.makedirs(workdir, exist_ok=True)
         program = os.path.join(workdir, job["filename"])
         files = dict(job.get("files") or {})
@@ -396,7 +401,7 @@ def _remove_sysv_ipc() -> None:
     They outlive the processes that made them, so one run could otherwise leave data for the next.
     Only called in pidns mode, where the worker has an IPC namespace of its own.
     """
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = LIBC
     for table, remove in (("shm", lambda i: libc.shmctl(i, IPC_RMID, None)),
                           ("sem", lambda i: libc.semctl(i, 0, IPC_RMID)),
                           ("msg", lambda i: libc.msgctl(i, IPC_RMID, None))):
