@@ -114,8 +114,13 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def plot_curves(jsonl_path: str | Path, png_path: str | Path, *, title: str = "rlvr training") -> Path | None:
-    """Plot reward and accuracy per step (and held-out pass@1 when logged) to ``png_path``."""
+def plot_curves(jsonl_path: str | Path, png_path: str | Path, *, title: str = "rlvr training",
+                evals: dict[int, dict[str, float]] | None = None) -> Path | None:
+    """Plot reward and accuracy per step, and held-out pass@1, to ``png_path``.
+
+    Held-out pass@1 comes from ``evals`` ({step: {"eval/pass@1": ...}}, which includes the
+    evaluation before training, step 0) when given, else from the logged rows.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -134,7 +139,11 @@ def plot_curves(jsonl_path: str | Path, png_path: str | Path, *, title: str = "r
         xs, ys = series(key)
         if xs:
             axes[0].plot(xs, ys, label=label, alpha=0.8)
-    xs, ys = series("eval/pass@1")
+    if evals:
+        points = sorted((int(k), v["eval/pass@1"]) for k, v in evals.items() if "eval/pass@1" in v)
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+    else:
+        xs, ys = series("eval/pass@1")
     if xs:
         axes[0].plot(xs, ys, "o-", label="held-out pass@1", color="black")
     axes[0].set_xlabel("step")

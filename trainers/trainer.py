@@ -602,7 +602,8 @@ class Trainer:
             logger.close()
         summary = self.summary(time.perf_counter() - t0)
         if cfg.log.plot and cfg.log.jsonl:
-            plot_curves(self.out / "metrics.jsonl", self.out / "curves.png", title=f"{cfg.env.id} ({cfg.algorithm.estimator})")
+            plot_curves(self.out / "metrics.jsonl", self.out / "curves.png", title=f"{cfg.env.id} ({cfg.algorithm.estimator})",
+                        evals=self.eval_results)
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
         return summary
 
