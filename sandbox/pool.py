@@ -36,6 +36,8 @@ NOBODY = 65534
 class Channel(ABC):
     """A line-oriented, bidirectional connection to one worker process."""
 
+    _buffer: bytes = b""  # bytes read past the last complete line
+
     @abstractmethod
     def send_line(self, data: bytes) -> None: ...
 
@@ -52,7 +54,7 @@ class Channel(ABC):
 
     def read_line(self, timeout: float) -> bytes | None:
         """One line, or None when the worker died or stayed silent for `timeout` seconds."""
-        buffer = getattr(self, "_buffer", b"")
+        buffer = self._buffer
         deadline = time.monotonic() + timeout
         while b"\n" not in buffer:
             remaining = deadline - time.monotonic()
@@ -111,6 +113,7 @@ class ProcessChannel(Channel):
 
     def __init__(self, argv: Sequence[str], *, run_as_nobody: bool = False, env: dict | None = None) -> None:
         self._stderr = tempfile.TemporaryFile()
+        self._on_kill: Callable[[], None] | None = None
         self.process = _Spawner.call(lambda: subprocess.Popen(
             list(argv),
             stdin=subprocess.PIPE,
@@ -151,7 +154,7 @@ class ProcessChannel(Channel):
                 stream.close()
             except OSError:
                 pass
-        callback, self._on_kill = getattr(self, "_on_kill", None), None
+        callback, self._on_kill = self._on_kill, None
         if callback:
             callback()
 

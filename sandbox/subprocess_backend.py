@@ -65,8 +65,11 @@ class SubprocessSandbox(Sandbox):
         work, tmp = os.path.join(home, "work"), os.path.join(home, "tmp")
         os.mkdir(work)
         os.mkdir(tmp)
+        argv = [self.python, "-I", "-c", WORKER_SOURCE, "host", work, tmp, "-"]
+        if os.geteuid() != 0:  # jobs run as the user running rlvr: no uid to claim
+            return ProcessChannel(argv)
         job_uid, lock = claim_job_uid()
-        channel = ProcessChannel([self.python, "-I", "-c", WORKER_SOURCE, "host", work, tmp, "-", str(job_uid)])
+        channel = ProcessChannel(argv + [str(job_uid)])
         channel.on_kill(lambda: os.close(lock))
         return channel
 
