@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rlvr.trainers.engine import Engine, Sample, SamplingParams
-from rlvr.trainers.hf_engine import HFEngine, top_p_filter
+from rlvr.trainers.hf_engine import HFEngine, sample_categorical, top_p_filter
 from rlvr.trainers.losses import logprobs_from_logits
 from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
 
@@ -88,6 +88,21 @@ def test_top_p_filter_hand_values():
     # top_p 0.5 keeps only the top token (mass before 0.3 is 0.5 >= 0.5)
     assert torch.isfinite(top_p_filter(logits, 0.5)).tolist() == [[False, True, False]]
     assert torch.equal(top_p_filter(logits, 1.0), logits)
+
+
+def test_sample_categorical_draws_the_distribution():
+    """Frequencies over 200k draws match the probabilities; tokens of probability 0 never come up."""
+    probs = torch.tensor([0.1, 0.0, 0.25, 0.65, 0.0])
+    logp = probs.log().expand(200_000, -1)
+    g = torch.Generator().manual_seed(0)
+    tokens = sample_categorical(logp, g)
+    freq = torch.bincount(tokens, minlength=5).double() / len(tokens)
+    assert torch.allclose(freq, probs.double(), atol=0.004), freq
+    assert freq[1] == 0 and freq[4] == 0
+    again = sample_categorical(logp[:1000], torch.Generator().manual_seed(0))
+    assert torch.equal(again, tokens[:1000])  # seeded: reproducible
+    one_hot = torch.tensor([[-float("inf"), 0.0, -float("inf")]]).expand(1000, -1)
+    assert (sample_categorical(one_hot) == 1).all()
 
 
 def test_greedy_is_deterministic_and_matches_argmax(model, tok, prompts):

@@ -158,3 +158,18 @@ def test_config_errors_name_the_key(tmp_path):
     bad.write_text("train:\n  lr: 1e-5\nmodle:\n  name_or_path: x\n")
     with pytest.raises(ConfigError, match="unknown config key modle; did you mean model"):
         load_config(bad)
+
+
+def test_skipping_zero_advantage_rows_gives_the_same_update(tmp_path):
+    """Rows whose advantages are all 0 are not forwarded; the weights come out the same as with them."""
+    common = ["algorithm.dynamic_sampling=false", "train.total_steps=3", "train.batch_groups=6", "train.group_size=3"]
+    skip = Trainer(make_config(tmp_path / "skip", *common))  # each seeds the RNGs: build, then run
+    rows_skip = [skip.step() for _ in range(3)]
+    full = Trainer(make_config(tmp_path / "full", *common, "train.skip_zero_advantage=false"))
+    rows_full = [full.step() for _ in range(3)]
+    assert any(0 < r["rows_trained_frac"] < 1 for r in rows_skip), [r["rows_trained_frac"] for r in rows_skip]
+    for a, b in zip(rows_skip, rows_full):
+        assert a["reward_mean"] == b["reward_mean"] and a["optimizer_steps"] == b["optimizer_steps"]
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-6)
+    wa, wb = weights(skip.model), weights(full.model)
+    assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)

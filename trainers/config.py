@@ -120,6 +120,7 @@ class TrainConfig:
     mini_batches: int = 1  # optimizer steps per pass over the batch
     epochs: int = 1  # passes over each batch
     micro_batch_size: int = 0  # sequences per forward/backward (0: the whole mini-batch)
+    skip_zero_advantage: bool = True  # don't forward rows whose loss terms are all exactly 0 (same update)
     lr: float = 1e-5
     weight_decay: float = 0.0
     beta1: float = 0.9

@@ -41,6 +41,23 @@ def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
     return logits.masked_fill(remove, float("-inf"))
 
 
+def sample_categorical(logp: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One token per row of ``logp [rows, vocab]`` (log-probabilities), by inverting the CDF.
+
+    One uniform number per row is placed on the row's cumulative distribution (in float64, so the
+    tail of a large vocabulary keeps its mass): an exact categorical sample, as
+    ``torch.multinomial`` draws, for about a fifth of its cost on CPU (0.13 vs 0.62 ms for 128 rows
+    of 115 tokens, where it is paid once per generated token). A token
+    of probability 0 (outside the top-p nucleus) is never drawn: ``right=True`` skips the flat
+    steps of the CDF, and ``u`` stays strictly below the total.
+    """
+    cdf = logp.double().exp().cumsum(-1)
+    total = cdf[:, -1:]
+    u = torch.rand(total.shape, dtype=torch.float64, device=logp.device, generator=generator) * total
+    u = torch.minimum(u, torch.nextafter(total, torch.zeros_like(total)))
+    return torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp_(max=logp.shape[-1] - 1)
+
+
 class HFEngine(Engine):
     """Engine over a ``transformers`` causal LM (``AutoModelForCausalLM``-like) and its tokenizer.
 
@@ -146,7 +163,7 @@ class HFEngine(Engine):
             z = logits / sampling.temperature if sampling.temperature != 1.0 else logits
             z = top_p_filter(z, sampling.top_p)
             logp = torch.log_softmax(z, -1)
-            tokens = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1)
+            tokens = sample_categorical(logp, generator)
         return tokens, logp.gather(-1, tokens[:, None]).squeeze(-1)
 
     @torch.inference_mode()
@@ -238,12 +255,12 @@ class HFEngine(Engine):
             del out
 
         samples = []
-        for i in range(B):
+        # the text leaves out a stop token; one batched call decodes every row
+        texts = self.tokenizer.batch_decode(
+            [ids[:-1] if why == "stop_token" else ids for ids, why in zip(tokens, reason)], skip_special_tokens=True
+        )
+        for i, text in enumerate(texts):
             ids = tokens[i]
-            if reason[i] == "stop_token":
-                text = self.tokenizer.decode(ids[:-1], skip_special_tokens=True)
-            else:
-                text = self.tokenizer.decode(ids, skip_special_tokens=True)
             cut = [text.find(s) for s in stop_strings if s in text]
             if cut:
                 text = text[: min(cut)]

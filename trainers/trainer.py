@@ -157,7 +157,9 @@ class Trainer:
             self.ref_model = copy.deepcopy(self.model).eval().requires_grad_(False)
         params = [p for p in self.model.parameters() if p.requires_grad]
         t = cfg.train
-        self.optimizer = torch.optim.AdamW(params, lr=t.lr, betas=(t.beta1, t.beta2), weight_decay=t.weight_decay)
+        # the fused kernel (CPU and CUDA) updates every tensor in one call: a tiny model's step is 4x cheaper
+        fused = bool(params) and all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
+        self.optimizer = torch.optim.AdamW(params, lr=t.lr, betas=(t.beta1, t.beta2), weight_decay=t.weight_decay, fused=fused or None)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(t.lr_scheduler, t.warmup_steps, t.total_steps))
 
         # engine and rollouts
@@ -435,6 +437,12 @@ class Trainer:
 
         B = len(trajs)
         max_len = self.sampling.max_new_tokens * (cfg.env.max_turns or 1)
+        # Rows whose every advantage is 0 add exactly 0 to the loss and its gradient when no other
+        # term (KL in the loss, entropy bonus) touches them: they are not forwarded. The loss
+        # normalisers below still count every row, so the update is the same as with them.
+        zero_terms_only = a.entropy_coef == 0 and not (ref_lp is not None and a.kl_in == "loss")
+        carries_signal = ((adv != 0) & (mask > 0)).any(-1).cpu()
+        stats["rows_trained_frac"] = float(carries_signal.float().mean())
         acc: dict[str, float] = {}
         weight_sum = 0.0
         steps_done = skipped_nonfinite = 0
@@ -450,6 +458,8 @@ class Trainer:
                 n_tok = float(m_mb.sum())
                 n_seq = float((m_mb.sum(-1) > 0).sum()) if a.loss_agg == "seq-mean-token-mean" else float(len(mb))
                 nonfinite = False
+                if t.skip_zero_advantage and zero_terms_only and bool(carries_signal[mb].any()):
+                    mb = mb[carries_signal[mb]]
                 for rows in self._micro_batches(mb):
                     lp, logits, T = self._forward(self.model, batch, rows, want_logits=True)
                     m = mask[rows, :T]
@@ -466,9 +476,9 @@ class Trainer:
                         ent_t = token_entropy(logits)
                         loss = loss - a.entropy_coef * aggregate(ent_t, m, a.loss_agg, **agg_kw)
                         ent = float((ent_t.detach() * m).sum() / m.sum().clamp(min=1))
-                    else:
+                    else:  # a metric only: computed on the loss tokens alone
                         with torch.no_grad():
-                            ent = float((token_entropy(logits.detach()) * m).sum() / m.sum().clamp(min=1))
+                            ent = float(token_entropy(logits.detach()[m > 0]).mean()) if bool((m > 0).any()) else 0.0
                     if first_diff is None:  # on-policy check: the trainer's log-probs vs the engine's
                         d = ((lp.detach() - batch["sampling_lp"][rows, :T]).abs() * m)
                         first_diff = float(d.max())
