@@ -7,7 +7,11 @@ process on the same device. Each trainer runs ``--warmup`` steps, then ``--steps
 median step time is reported. Dynamic sampling is off on both sides so both do the same work.
 
 The last line printed is one JSON object with ``step_time_ratio_vs_trl`` (rlvr / TRL; lower is
-better, target <= 0.5) and each side's share of step time spent generating.
+better, target <= 0.5) and each side's share of step time spent generating. rlvr does not forward
+rows whose advantages are all 0 (groups without reward variance: their loss terms are exactly 0,
+the update is the same); TRL forwards them. So that this saving is visible rather than hidden, rlvr
+also runs with ``train.skip_zero_advantage=false`` and ``step_time_ratio_vs_trl_every_row`` reports
+that ratio, with ``rlvr_rows_trained_frac`` the share of rows that carried signal.
 
     .venv/bin/python benchmarks/perf/trainer_bench.py            # needs `pip install -e ".[bench]"` (trl)
 """
@@ -47,7 +51,7 @@ def build(seed: int, hidden: int, layers: int, warmup_steps: int = 0):
     return model, tok
 
 
-def rlvr_steps(args, device: str) -> dict:
+def rlvr_steps(args, device: str, *extra: str) -> dict:
     from rlvr.trainers.config import load_config
     from rlvr.trainers.trainer import Trainer
 
@@ -60,7 +64,7 @@ def rlvr_steps(args, device: str) -> dict:
             f"train.batch_groups={args.prompts}", f"train.group_size={args.group}", "train.lr=1e-5",
             "algorithm.dynamic_sampling=false", "algorithm.eps_low=0.2", "algorithm.eps_high=0.28",
             "algorithm.loss_agg=token-mean", "algorithm.kl_coef=0", f"train.total_steps={args.warmup + args.steps}",
-            f"train.seed={args.seed}",
+            f"train.seed={args.seed}", *extra,
         ])
         trainer = Trainer(cfg, model=model, tokenizer=tok)
         rows = [trainer.step() for _ in range(args.warmup + args.steps)][args.warmup:]
@@ -74,6 +78,7 @@ def rlvr_steps(args, device: str) -> dict:
         "mean_completion_tokens": statistics.mean(r["response_length"] for r in rows),
         "reward_mean": statistics.mean(r["reward_mean"] for r in rows),
         "skipped_updates": sum(int(r.get("skipped", 0)) for r in rows),
+        "rows_trained_frac": statistics.mean(r.get("rows_trained_frac", 0.0) for r in rows),
     }
 
 
@@ -161,6 +166,10 @@ def main() -> int:
           f"{args.max_new_tokens} new tokens, tiny model hidden {args.hidden} x {args.layers} layers", file=sys.stderr)
     ours = rlvr_steps(args, device)
     print(f"rlvr: {ours}", file=sys.stderr)
+    # the same run forwarding every row, rows of groups without reward variance (all advantages 0,
+    # nothing to learn) included, as TRL does: what the step costs when every group carries signal
+    all_rows = rlvr_steps(args, device, "train.skip_zero_advantage=false")
+    print(f"rlvr, every row forwarded: {all_rows}", file=sys.stderr)
     theirs = trl_steps(args, device)
     print(f"trl:  {theirs}", file=sys.stderr)
     import trl as _trl
@@ -174,6 +183,9 @@ def main() -> int:
         "trl_generate_share": round(theirs["generate_share"], 3) if theirs["generate_share"] is not None else None,
         "rlvr_reward_s": round(ours["reward_s"], 4),
         "rlvr_update_s": round(ours["update_s"], 4),
+        "rlvr_rows_trained_frac": round(ours["rows_trained_frac"], 3),
+        "rlvr_step_s_every_row": round(all_rows["step_s"], 4),
+        "step_time_ratio_vs_trl_every_row": round(all_rows["step_s"] / theirs["step_s"], 3),
         "rlvr_reward_mean": round(ours["reward_mean"], 3), "rlvr_skipped_updates": ours["skipped_updates"],
         "sft_steps": args.sft_steps,
         "prompts": args.prompts, "group": args.group, "max_new_tokens": args.max_new_tokens,
