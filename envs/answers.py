@@ -21,19 +21,25 @@ def tagged_answers(text: str) -> list[str]:
 
 
 def last_boxed(text: str) -> str | None:
-    """Contents of the last `\\boxed{...}` (braces matched), or None."""
+    """Contents of the last `\\boxed{...}` (braces matched), or None.
+
+    Walks from closing brace to closing brace with `str.find`/`str.count` rather than character by
+    character: the depth can only fall to 0 at a "}", and the "{" between two of them say how far
+    it rose (a format reward checks this once per step).
+    """
     start = text.rfind("\\boxed{")
     if start < 0:
         return None
-    depth = 0
-    for i in range(start + len("\\boxed{") - 1, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + len("\\boxed{"): i].strip()
-    return None
+    begin = pos = start + len("\\boxed{")
+    depth = 1
+    while True:
+        close = text.find("}", pos)
+        if close < 0:
+            return None
+        depth += text.count("{", pos, close) - 1
+        if depth == 0:
+            return text[begin:close].strip()
+        pos = close + 1
 
 
 def final_answer(text: str, *, compact: bool) -> str | None:

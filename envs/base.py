@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, NamedTuple, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -38,14 +38,16 @@ class InfrastructureError(RuntimeError):
     """Verification itself failed (sandbox down, verifier crashed) and `on_infra_error="raise"`."""
 
 
-@dataclass(frozen=True)
-class BatchVerify:
+class BatchVerify(NamedTuple):
     """A verification that can run in one call together with other envs' requests.
 
     Attributes:
         key: requests with equal keys are answered by one `run` call (e.g. ("math", timeout)).
         run: verifies a list of payloads and returns one Verdict per payload, in order.
         payload: what `run` needs for this env's turn (e.g. (gold, completion)).
+
+    A named tuple (immutable, like the frozen dataclass it was) because one is built per env and
+    step: a frozen dataclass's `__init__` costs ~1.5 us, a named tuple's ~0.3 us.
     """
 
     key: Hashable
@@ -95,15 +97,84 @@ def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
     )
 
 
-def _copy_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _copy_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """A copy the caller may modify: new dicts (message values are strings, except tool_calls)."""
-    out = []
-    for message in messages:
-        copied = dict(message)
-        if "tool_calls" in copied:
-            copied["tool_calls"] = copy.deepcopy(copied["tool_calls"])
-        out.append(copied)
-    return out
+    return [_copy_message(m) if "tool_calls" in m else dict(m) for m in messages]
+
+
+def _copy_message(message: dict[str, Any]) -> dict[str, Any]:
+    copied = dict(message)
+    copied["tool_calls"] = copy.deepcopy(copied["tool_calls"])
+    return copied
+
+
+#: The reward parts of a reset (all zero). Shared by every reset's `InfoFacts`, so it must never be
+#: modified: `InfoFacts.to_info` and the vector env's columns only read it.
+_RESET_PARTS: dict[str, float] = zero_parts()
+
+
+class InfoFacts:
+    """The facts behind one `info` dict of `TextEnv.step` or `TextEnv.reset`, not yet copied out.
+
+    `step` and `reset` return `to_info()`, the documented dict, which copies everything a caller
+    may modify (messages, reward parts, turn details). `TextVectorEnv` instead gathers the facts of
+    all its sub-envs straight into Gymnasium's dict-of-arrays layout (`rlvr.envs.vector`), without
+    first building one dict per sub-env and then batching the dicts: both read the same facts, so a
+    vector info holds exactly what the sub-envs' own infos would.
+
+    Nothing here is ever modified once built (on the next turn the env replaces its messages list,
+    parts and return parts with new objects), which is why no copy is taken until the facts are
+    read out.
+
+    Attributes:
+        task_id, turn: `info["task_id"]`, `info["turn"]`.
+        messages: the conversation so far: the env's own list of message dicts, which the env
+            replaces instead of modifying (and never modifies a message once added); read out as
+            new dicts.
+        parts, return_parts, weights: `reward_parts`, `return_parts`, `reward_weights`.
+        verdict: the outcome `Verdict` or None; `valid` and `error` derive from it.
+        fingerprint: the env's immutable `Fingerprint`.
+        details: `turn_details` (deep-copied when read out), or None for {}.
+        extra: more keys added to the info (`TextEnv.reset_details` at reset), or None.
+    """
+
+    __slots__ = ("task_id", "turn", "messages", "parts", "return_parts", "weights", "verdict", "fingerprint", "details", "extra")
+
+    def __init__(self, task_id: Any, turn: int, messages: list[dict[str, Any]], parts: dict[str, float],
+                 return_parts: dict[str, float], weights: dict[str, float], verdict: Verdict | None,
+                 fingerprint: Fingerprint, details: dict[str, Any] | None, extra: dict[str, Any] | None) -> None:
+        self.task_id = task_id
+        self.turn = turn
+        self.messages = messages
+        self.parts = parts
+        self.return_parts = return_parts
+        self.weights = weights
+        self.verdict = verdict
+        self.fingerprint = fingerprint
+        self.details = details
+        self.extra = extra
+
+    def to_info(self) -> dict[str, Any]:
+        """The `info` dict (see `TextEnv`), with copies of everything the caller may modify."""
+        verdict = self.verdict
+        error = verdict.error if verdict is not None else None
+        info: dict[str, Any] = {
+            "task_id": self.task_id,
+            "turn": self.turn,
+            "messages": _copy_messages(self.messages),
+            "reward_parts": dict(self.parts),
+            "return_parts": dict(self.return_parts),
+            "reward_weights": dict(self.weights),
+            "verdict": verdict,
+            "valid": error is None,
+            "fingerprint": self.fingerprint,
+            "turn_details": copy.deepcopy(self.details) if self.details else {},
+        }
+        if error is not None:
+            info["error"] = error
+        if self.extra:
+            info.update(self.extra)
+        return info
 
 
 class TextEnv(gym.Env[str, str]):
@@ -194,13 +265,15 @@ class TextEnv(gym.Env[str, str]):
         self.action_space = TextSpace(self.max_action_chars)
         self.observation_space = TextSpace(int(max_obs_chars))
         self.task: Task | None = None
+        #: The conversation so far. Replaced, never modified in place (see `InfoFacts`): infos'
+        #: facts hold the list of their moment without copying it.
         self._messages: list[dict[str, Any]] = []
         self._turn = 0
         self._done = True
         self._return_parts = zero_parts()
         self._verdict: Verdict | None = None
         self._fingerprint_cache: tuple[Any, Fingerprint] | None = None
-        self._weights_src, self._weights_dict = self.reward_weights, self.reward_weights.to_dict()
+        self._weights_src, self._weights_dict = self.reward_weights, _shared_weights(self.reward_weights)
 
     # ------------------------------------------------------------------ hooks for subclasses
 
@@ -227,32 +300,37 @@ class TextEnv(gym.Env[str, str]):
     # ------------------------------------------------------------------ Gymnasium API
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        prompt, facts = self.reset_facts(seed=seed, options=options)
+        return prompt, facts.to_info()
+
+    def reset_facts(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, InfoFacts]:
+        """`reset`, with the info's facts instead of the dict (for `TextVectorEnv`; see `InfoFacts`)."""
         super().reset(seed=seed)
-        options = options or {}
-        if "task" in options:
+        if options and "task" in options:
             task = options["task"]
             if isinstance(task, Mapping):
                 task = Task(str(task.get("id", "custom")), str(task["question"]), task.get("answer"),
                             {k: v for k, v in task.items() if k not in ("id", "question", "answer")})
             if not isinstance(task, Task):
                 raise TypeError(f"options['task'] must be a Task or a dict with 'question'/'answer', got {type(task).__name__}")
-        elif options.get("index") is not None:
+        elif options and options.get("index") is not None:
             task = self.source.get(options["index"])
         else:
             task = self.source.sample(self.np_random)
         self.task = task
         self._turn = 0
         self._done = False
-        self._return_parts = zero_parts()
+        self._return_parts = _RESET_PARTS  # replaced, never modified, by end_turn
         self._verdict = None
         prompt = self.make_prompt(task)
-        self._messages = []
+        user = {"role": "user", "content": prompt}
         if self.system_prompt:
-            self._messages.append({"role": "system", "content": self.system_prompt})
-        self._messages.append({"role": "user", "content": prompt})
-        info = self._info(zero_parts(), None, {})
-        info.update(self.reset_details())
-        return prompt, info
+            self._messages = [{"role": "system", "content": self.system_prompt}, user]
+        else:
+            self._messages = [user]
+        facts = InfoFacts(task.id, 0, self._messages, _RESET_PARTS, _RESET_PARTS, self._weights(),
+                          None, self.fingerprint(), None, self.reset_details() or None)
+        return prompt, facts
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
         content, tool_calls, turn = self.begin_turn(action)
@@ -275,7 +353,7 @@ class TextEnv(gym.Env[str, str]):
         assistant: dict[str, Any] = {"role": "assistant", "content": content}
         if tool_calls:
             assistant["tool_calls"] = copy.deepcopy(tool_calls)
-        self._messages.append(assistant)
+        self._messages = [*self._messages, assistant]  # a new list: the last info's facts hold the old one
         if len(content) > self.max_action_chars:
             return content, tool_calls, Turn(
                 done=True,
@@ -310,9 +388,15 @@ class TextEnv(gym.Env[str, str]):
 
     def end_turn(self, turn: Turn) -> tuple[str, float, bool, bool, dict[str, Any]]:
         """Score the decided turn, update the episode and build `step`'s return value."""
+        observation, reward, terminated, truncated, facts = self.end_turn_facts(turn)
+        return observation, reward, terminated, truncated, facts.to_info()
+
+    def end_turn_facts(self, turn: Turn) -> tuple[str, float, bool, bool, InfoFacts]:
+        """`end_turn`, with the info's facts instead of the dict (for `TextVectorEnv`; see `InfoFacts`)."""
         truncated = False
         verdict = turn.verdict
-        if not turn.done and self._turn >= self.max_turns:
+        done = bool(turn.done)
+        if not done and self._turn >= self.max_turns:
             truncated = True
             verdict = Verdict.wrong(
                 f"no final answer within max_turns={self.max_turns}", details={"kind": "max_turns"}
@@ -323,17 +407,16 @@ class TextEnv(gym.Env[str, str]):
             parts = zero_parts()
         else:
             parts = dict(turn.parts)
-            if turn.done and verdict is not None:
+            if done and verdict is not None:
                 parts["outcome"] = float(verdict.score)
         if turn.messages:
-            self._messages.extend(turn.messages)
+            self._messages = [*self._messages, *turn.messages]  # a new list, as in begin_turn
         self._return_parts = add_parts(self._return_parts, parts)
         self._verdict = verdict
-        terminated = bool(turn.done)
-        self._done = terminated or truncated
-        observation = "" if terminated else turn.observation
-        reward = combine(parts, self.reward_weights)
-        return observation, reward, terminated, truncated, self._info(parts, verdict, turn.details)
+        self._done = done or truncated
+        facts = InfoFacts(self.task.id, self._turn, self._messages, parts, self._return_parts, self._weights(),
+                          verdict, self.fingerprint(), turn.details or None, None)
+        return "" if done else turn.observation, combine(parts, self.reward_weights), done, truncated, facts
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -379,27 +462,30 @@ class TextEnv(gym.Env[str, str]):
         return self._fingerprint_cache[1]
 
     def _weights(self) -> dict[str, float]:
-        if self._weights_src is not self.reward_weights:  # reward_weights was reassigned
-            self._weights_src, self._weights_dict = self.reward_weights, self.reward_weights.to_dict()
-        return dict(self._weights_dict)
+        """`reward_weights` as a dict, rebuilt only when the attribute was reassigned.
 
-    def _info(self, parts: dict[str, float], verdict: Verdict | None, details: dict[str, Any]) -> dict[str, Any]:
-        assert self.task is not None
-        info: dict[str, Any] = {
-            "task_id": self.task.id,
-            "turn": self._turn,
-            "messages": _copy_messages(self._messages),
-            "reward_parts": dict(parts),
-            "return_parts": dict(self._return_parts),
-            "reward_weights": self._weights(),
-            "verdict": verdict,
-            "valid": verdict is None or verdict.error is None,
-            "fingerprint": self.fingerprint(),
-            "turn_details": copy.deepcopy(details) if details else {},
-        }
-        if verdict is not None and verdict.error is not None:
-            info["error"] = verdict.error
-        return info
+        Never modified (infos copy it), so envs with the same weights share one dict
+        (`_shared_weights`): a vector env then builds its `reward_weights` columns from one value.
+        """
+        if self._weights_src is not self.reward_weights:
+            self._weights_src, self._weights_dict = self.reward_weights, _shared_weights(self.reward_weights)
+        return self._weights_dict
+
+
+#: One weights dict per distinct setting (see `TextEnv._weights`); keyed by the repr, which tells
+#: apart what == does not (1 from 1.0, -0.0 from 0.0), so a shared dict holds exactly the values an
+#: env's own `to_dict()` would.
+_WEIGHT_DICTS: dict[str, dict[str, float]] = {}
+
+
+def _shared_weights(weights: RewardWeights) -> dict[str, float]:
+    key = repr(weights)
+    shared = _WEIGHT_DICTS.get(key)
+    if shared is None:
+        shared = weights.to_dict()
+        if len(_WEIGHT_DICTS) < 1024:  # a bound, in case a caller sweeps weights endlessly
+            _WEIGHT_DICTS[key] = shared
+    return shared
 
 
 def _verify_inline(payloads: list[tuple["SingleTurnEnv", Task, str]]) -> list[Verdict]:
@@ -448,6 +534,4 @@ class SingleTurnEnv(TextEnv):
     def complete_turn(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None, verdict: Verdict) -> Turn:
         if not isinstance(verdict, Verdict):
             raise TypeError(f"{type(self).__name__}.verify must return a Verdict, got {type(verdict).__name__}")
-        parts = zero_parts()
-        parts["format"] = float(self.format_score(task, content))
-        return Turn(done=True, verdict=verdict, parts=parts)
+        return Turn(done=True, verdict=verdict, parts={"outcome": 0.0, "format": float(self.format_score(task, content)), "process": 0.0})

@@ -7,6 +7,8 @@ with a prompt template and score with the chosen verifier.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from string import Formatter
 from typing import Any, Callable
 
@@ -32,7 +34,38 @@ def render_prompt(prompt: str | Callable[[Task], str], task: Task) -> str:
         if not isinstance(text, str):
             raise TypeError(f"prompt callable must return a str, got {type(text).__name__}")
         return text
-    return prompt.format(question=task.question, answer=task.answer, **{k: v for k, v in task.meta.items() if k not in ("question", "answer")})
+    names = _template_names(prompt)
+    if names is None:  # positional or nested fields: hand over every field, as str.format may need any
+        return prompt.format(question=task.question, answer=task.answer, **{k: v for k, v in task.meta.items() if k not in ("question", "answer")})
+    fields = {}
+    for name in names:  # only the fields the template names (a name the task lacks: format's KeyError)
+        if name == "question":
+            fields[name] = task.question
+        elif name == "answer":
+            fields[name] = task.answer
+        elif name in task.meta:
+            fields[name] = task.meta[name]
+    return prompt.format(**fields)
+
+
+@lru_cache(maxsize=256)
+def _template_names(template: str) -> tuple[str, ...] | None:
+    """The keyword fields `template` uses ("{a.b}" and "{a[0]}" use "a"), or None when it has
+    positional fields, fields inside format specs, or does not parse (then `render_prompt` passes
+    every field, as before). Cached: a prompt is rendered at every reset, and copying all of a
+    task's meta into the keyword arguments was most of that cost."""
+    names: dict[str, None] = {}
+    try:
+        for _, field_name, spec, _ in Formatter().parse(template):
+            if field_name is None:
+                continue
+            name = re.split(r"[.\[]", field_name, maxsplit=1)[0]
+            if not name or name.isdigit() or (spec and "{" in spec):
+                return None
+            names[name] = None
+    except ValueError:
+        return None
+    return tuple(names)
 
 
 def check_prompt(prompt: Any, sample: Task) -> None:

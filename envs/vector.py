@@ -22,7 +22,10 @@ dicts). Autoreset follows `metadata["autoreset_mode"]`:
 
 from __future__ import annotations
 
+import copy
 from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
+from operator import is_
 from typing import Any, Callable, Sequence
 
 import gymnasium as gym
@@ -31,7 +34,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker
 
-from rlvr.envs.base import BatchVerify, TextEnv, Turn
+from rlvr.envs.base import BatchVerify, InfoFacts, TextEnv, Turn, _copy_messages
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -40,7 +43,8 @@ def _transparent_core(env: gym.Env) -> TextEnv | None:
 
     `gymnasium.make` adds `OrderEnforcing` and `PassiveEnvChecker`; once the env has been reset
     and the checker has seen its first reset and steps, they pass steps through unchanged, so the
-    vector env may drive the `TextEnv` phases directly. Any other wrapper is stepped as a whole.
+    vector env may drive the `TextEnv` phases directly. Any other wrapper is stepped as a whole,
+    and so is a TextEnv whose class overrides `step` itself (driving its phases would skip that).
     """
     while not isinstance(env, TextEnv):
         kind = type(env)
@@ -53,7 +57,20 @@ def _transparent_core(env: gym.Env) -> TextEnv | None:
         else:
             return None
         env = env.env
+    if getattr(env.step, "__func__", None) is not TextEnv.step:
+        return None
     return env
+
+
+def _end_turn(core: TextEnv, turn: Turn) -> tuple[str, float, bool, bool, InfoFacts | dict[str, Any]]:
+    """`core.end_turn(turn)`, with the info's facts instead of its dict unless `end_turn` is overridden."""
+    if getattr(core.end_turn, "__func__", None) is TextEnv.end_turn:
+        return core.end_turn_facts(turn)
+    return core.end_turn(turn)
+
+
+def _as_dict(info: InfoFacts | dict[str, Any]) -> dict[str, Any]:
+    return info.to_info() if type(info) is InfoFacts else info
 
 
 def _failed_turn(env: TextEnv, exc: Exception) -> Turn:
@@ -87,6 +104,7 @@ def _all_true(n: int) -> np.ndarray:
 
 
 def _batch_columns(indices: list[int], infos: list[dict[str, Any]], n: int, full: bool) -> dict[str, Any]:
+    """`batch_infos` of the dicts `infos` of the envs `indices` (`full`: indices are 0..n-1)."""
     if not infos:
         return {}
     keys = infos[0].keys()
@@ -108,30 +126,129 @@ def _batch_columns(indices: list[int], infos: list[dict[str, Any]], n: int, full
             columns[key] = (idx, values, len(idx) == n and idx == list(range(n)))
     out: dict[str, Any] = {}
     for key, (idx, values, complete) in columns.items():
-        kinds = set(map(type, values))
-        kind = next(iter(kinds)) if len(kinds) == 1 else None
-        if key != "final_obs" and all(issubclass(k, dict) for k in kinds):
-            out[key] = _batch_columns(idx, values, n, complete)
-        elif key != "final_obs" and kind is not None and (kind in (int, float, bool) or issubclass(kind, np.number)):
-            if complete:
-                out[key] = np.array(values, dtype=kind)
-            else:
-                array = np.zeros(n, dtype=kind)
-                array[idx] = values
-                out[key] = array
-        elif complete:
-            out[key] = np.fromiter(values, dtype=object, count=n)
-        else:
-            array = np.full(n, None, dtype=object)
-            for i, value in zip(idx, values):
-                array[i] = value
-            out[key] = array
+        _put_column(out, key, idx, values, n, complete)
+    return out
+
+
+def _put_column(out: dict[str, Any], key: str, idx: list[int], values: list[Any], n: int, complete: bool, objects: bool = False) -> None:
+    """Set `out[key]` and its mask `out["_" + key]` from the values of the envs `idx`.
+
+    The typing rules of Gymnasium's `VectorEnv._add_info`: dicts are batched recursively, numbers
+    of one type go in an array of that type (0 where an env did not report the key), anything else
+    in an object array (None where missing); `final_obs` is always an object array. `complete`:
+    `idx` is 0..n-1. `objects`: the caller knows the values are neither numbers nor dicts.
+    """
+    first = values[0]
+    if all(map(is_, values, repeat(first))):  # one object everywhere: 0, True, None, a shared dict
+        _put_constant(out, key, idx, first, n, complete)
+        return
+    kinds = {object} if objects else set(map(type, values))
+    kind = next(iter(kinds)) if len(kinds) == 1 else None
+    if key != "final_obs" and all(issubclass(k, dict) for k in kinds):
+        out[key] = _batch_columns(idx, values, n, complete)
+    elif key != "final_obs" and kind is not None and (kind in (int, float, bool) or issubclass(kind, np.number)):
         if complete:
-            out[f"_{key}"] = _all_true(n)
+            out[key] = np.array(values, dtype=kind)
         else:
-            mask = np.zeros(n, dtype=np.bool_)
-            mask[idx] = True
-            out[f"_{key}"] = mask
+            array = np.zeros(n, dtype=kind)
+            array[idx] = values
+            out[key] = array
+    elif complete:
+        out[key] = np.fromiter(values, dtype=object, count=n)
+    else:
+        array = np.full(n, None, dtype=object)
+        for i, value in zip(idx, values):
+            array[i] = value
+        out[key] = array
+    out[f"_{key}"] = _mask(idx, n, complete)
+
+
+def _put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: int, complete: bool) -> None:
+    """`_put_column` for a column that holds the same object for every env in `idx`.
+
+    Same typing rules, but each array is filled from the one value instead of converting a list
+    (a reset's turn 0, valid True, verdict None and zero reward parts are such columns).
+    """
+    kind = type(value)
+    if key != "final_obs" and issubclass(kind, dict):
+        nested: dict[str, Any] = {}
+        for sub, sub_value in value.items():
+            _put_constant(nested, sub, idx, sub_value, n, complete)
+        out[key] = nested
+    elif key != "final_obs" and (kind in (int, float, bool) or issubclass(kind, np.number)):
+        if complete:
+            array = np.empty(n, dtype=kind)
+            array.fill(value)  # (np.full does the same, at twice the cost)
+        else:
+            array = np.zeros(n, dtype=kind)
+            array[idx] = value
+        out[key] = array
+    elif complete:
+        array = np.empty(n, dtype=object)
+        array.fill(value)  # stores the object itself in every cell, even a list or tuple
+        out[key] = array
+    else:
+        array = np.full(n, None, dtype=object)
+        for i in idx:
+            array[i] = value
+        out[key] = array
+    out[f"_{key}"] = _mask(idx, n, complete)
+
+
+def _mask(idx: list[int], n: int, complete: bool) -> np.ndarray:
+    """The `"_key"` mask of a key reported by the envs `idx` (`complete`: all n of them)."""
+    if complete:
+        return _all_true(n)
+    mask = np.zeros(n, dtype=np.bool_)
+    mask[idx] = True
+    return mask
+
+
+#: `turn_details` of a turn without details. Shared, and safe to share: a column never holds a dict
+#: itself (nested dicts are batched into new dicts of arrays).
+_NO_DETAILS: dict[str, Any] = {}
+
+#: The keys `InfoFacts.to_info` may write itself (and the vector env's own "final_*" keys): an
+#: `InfoFacts.extra` naming one of them overrides it, a case `facts_columns` leaves to `batch_infos`.
+_FACT_KEYS = frozenset(("task_id", "turn", "messages", "reward_parts", "return_parts", "reward_weights", "verdict",
+                        "valid", "fingerprint", "turn_details", "error", "final_obs", "final_info"))
+
+
+def facts_columns(indices: list[int], facts: list[InfoFacts], n: int) -> dict[str, Any] | None:
+    """`batch_infos` of `[f.to_info() for f in facts]` (envs `indices`, ascending), without the dicts.
+
+    Each info key's values are read from the facts in one pass and typed by `_put_column`, the
+    rule `batch_infos` applies, so the result is the same as batching the sub-envs' own infos
+    (`tests/test_envs_vector.py` checks it) at a fraction of the cost: no dict per env to build,
+    copy and scan for its keys. None when an `extra` key would override one of the info's own keys
+    (let `batch_infos` apply `to_info`'s order of overrides then).
+    """
+    if not facts:
+        return {}
+    complete = len(indices) == n  # ascending, distinct: then they are exactly 0..n-1
+    extras = [(i, f.extra) for i, f in zip(indices, facts) if f.extra]
+    if any(not _FACT_KEYS.isdisjoint(extra) for _, extra in extras):
+        return None
+    out: dict[str, Any] = {}
+    verdicts = [f.verdict for f in facts]
+    errors = [v.error if v is not None else None for v in verdicts]
+    _put_column(out, "task_id", indices, [f.task_id for f in facts], n, complete)
+    _put_column(out, "turn", indices, [f.turn for f in facts], n, complete)
+    _put_column(out, "messages", indices, [_copy_messages(f.messages) for f in facts], n, complete, objects=True)
+    _put_column(out, "reward_parts", indices, [f.parts for f in facts], n, complete)
+    _put_column(out, "return_parts", indices, [f.return_parts for f in facts], n, complete)
+    _put_column(out, "reward_weights", indices, [f.weights for f in facts], n, complete)
+    _put_column(out, "verdict", indices, verdicts, n, complete, objects=True)
+    _put_column(out, "valid", indices, [e is None for e in errors], n, complete)
+    _put_column(out, "fingerprint", indices, [f.fingerprint for f in facts], n, complete)
+    _put_column(out, "turn_details", indices, [copy.deepcopy(f.details) if f.details else _NO_DETAILS for f in facts], n, complete)
+    failed = [(i, e) for i, e in zip(indices, errors) if e is not None]
+    if failed:
+        idx = [i for i, _ in failed]
+        _put_column(out, "error", idx, [e for _, e in failed], n, len(idx) == n)
+    if extras:
+        idx = [i for i, _ in extras]
+        out.update(_batch_columns(idx, [extra for _, extra in extras], n, len(idx) == n))
     return out
 
 
@@ -166,7 +283,6 @@ class TextVectorEnv(VectorEnv):
         workers = max_workers if max_workers is not None else min(self.num_envs, 64)
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rlvr-env")
         self._obs: list[str] = [""] * self.num_envs
-        self._rewards = np.zeros(self.num_envs, dtype=np.float64)
         self._terminations = np.zeros(self.num_envs, dtype=np.bool_)
         self._truncations = np.zeros(self.num_envs, dtype=np.bool_)
         self._autoreset = np.zeros(self.num_envs, dtype=np.bool_)
@@ -205,19 +321,19 @@ class TextVectorEnv(VectorEnv):
             if len(indices) != self.num_envs:
                 raise ValueError(f"options['index'] must be one int or one index per sub-env ({self.num_envs})")
 
-        def reset_one(i: int) -> tuple[str, dict[str, Any]]:
+        def reset_one(i: int) -> tuple[str, InfoFacts | dict[str, Any]]:
             env_options = dict(options)
             if indices is not None:
                 env_options["index"] = indices if isinstance(indices, (int, np.integer)) else indices[i]
-            return self.envs[i].reset(seed=seeds[i], options=env_options)
+            return self._reset_one(i, seed=seeds[i], options=env_options)
 
         chosen = [i for i in range(self.num_envs) if mask[i]]
-        pairs = []
+        infos = []
         for i, (obs, info) in zip(chosen, self._pool.map(reset_one, chosen)):
             self._obs[i] = obs
             self._terminations[i] = self._truncations[i] = self._autoreset[i] = False
-            pairs.append((i, info))
-        return tuple(self._obs), batch_infos(pairs, self.num_envs)
+            infos.append(info)
+        return tuple(self._obs), self._batch(chosen, infos, [], [], [])
 
     def _core(self, i: int) -> TextEnv | None:
         """`_transparent_core(self.envs[i])`, remembered once it is not None."""
@@ -229,6 +345,15 @@ class TextVectorEnv(VectorEnv):
         if core is not None:
             self._cores[i] = (env, core)
         return core
+
+    def _reset_one(self, i: int, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, InfoFacts | dict[str, Any]]:
+        """Reset sub-env i: its core's `reset_facts` when it may be driven directly, else `reset`."""
+        core = self._core(i)
+        if core is None:
+            return self.envs[i].reset(seed=seed, options=options)
+        if getattr(core.reset, "__func__", None) is TextEnv.reset:
+            return core.reset_facts(seed=seed, options=options)
+        return core.reset(seed=seed, options=options)
 
     def step(self, actions: Sequence[Any]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env with its action (text or assistant message dict).
@@ -244,48 +369,50 @@ class TextVectorEnv(VectorEnv):
             raise ValueError(f"give one action per sub-env: got {len(actions)} actions for num_envs={n}")
         mode = self.autoreset_mode
         same_step = mode == AutoresetMode.SAME_STEP
+        autoreset = self._autoreset.tolist()  # plain bools: reading a NumPy array per env costs more
+        if mode == AutoresetMode.DISABLED and True in autoreset:  # before any sub-env records a turn
+            raise gym.error.ResetNeeded(
+                f"sub-env {autoreset.index(True)} ended; with autoreset_mode='Disabled' reset it with reset(options={{'reset_mask': mask}})"
+            )
         results: list[Any] = [None] * n
         threaded: list[tuple[int, Any]] = []
         groups: dict[Any, list[tuple[int, TextEnv, str, Any, BatchVerify]]] = {}
         for i in range(n):
-            env = self.envs[i]
-            if self._autoreset[i]:
-                if mode == AutoresetMode.NEXT_STEP:
-                    core = self._core(i)
-                    obs, info = (core if core is not None else env).reset()
+            if autoreset[i]:  # NextStep: this step resets the sub-env (SameStep reset it already)
+                if not same_step:
+                    obs, info = self._reset_one(i)
                     results[i] = (obs, 0.0, False, False, info)
                     continue
-                if mode == AutoresetMode.DISABLED:
-                    raise gym.error.ResetNeeded(
-                        f"sub-env {i} ended; with autoreset_mode='Disabled' reset it with reset(options={{'reset_mask': mask}})"
-                    )
             core = self._core(i)
             if core is None:  # unknown wrappers: step through them, in a thread
                 threaded.append((i, None))
                 continue
             content, tool_calls, turn = core.begin_turn(actions[i])
             if turn is not None:
-                results[i] = core.end_turn(turn)
+                results[i] = _end_turn(core, turn)
                 continue
             try:
                 request = core.batch_verify(core.task, content, tool_calls)
             except Exception as exc:
-                results[i] = core.end_turn(_failed_turn(core, exc))
+                results[i] = _end_turn(core, _failed_turn(core, exc))
                 continue
             if request is None:
                 threaded.append((i, (core, content, tool_calls)))
             else:
                 groups.setdefault(request.key, []).append((i, core, content, tool_calls, request))
 
-        def step_threaded(item: tuple[int, Any]) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        def step_threaded(item: tuple[int, Any]) -> tuple[str, float, bool, bool, InfoFacts | dict[str, Any]]:
             i, begun = item
             if begun is None:
                 return self.envs[i].step(actions[i])
             core, content, tool_calls = begun
-            return core.end_turn(core._respond_safely(content, tool_calls))
+            return _end_turn(core, core._respond_safely(content, tool_calls))
 
         futures = [(i, self._pool.submit(step_threaded, (i, begun))) for i, begun in threaded]
-        for members in groups.values():
+        for key in list(groups):
+            # popped, so that its requests are freed once answered: fewer objects alive at once
+            # means fewer garbage-collector passes, a measurable part of a step's cost
+            members = groups.pop(key)
             try:
                 verdicts = list(members[0][4].run([m[4].payload for m in members]))
                 if len(verdicts) != len(members):
@@ -297,27 +424,68 @@ class TextVectorEnv(VectorEnv):
                     turn = core.complete_turn(core.task, content, tool_calls, verdict)
                 except Exception as exc:
                     turn = _failed_turn(core, exc)
-                results[i] = core.end_turn(turn)
+                results[i] = _end_turn(core, turn)
+            del members, verdicts
         for i, future in futures:
             results[i] = future.result()
 
-        pairs = []
-        rewards, terms, truncs = self._rewards, self._terminations, self._truncations
+        infos: list[Any] = []
+        final_idx: list[int] = []  # SameStep: the sub-envs whose episode ended, their last obs and info
+        final_obs: list[str] = []
+        final_infos: list[Any] = []
+        observations = self._obs
         for i in range(n):
-            obs, reward, terminated, truncated, info = results[i]
-            rewards[i] = reward
-            terms[i] = terminated
-            truncs[i] = truncated
+            obs, _, terminated, truncated, info = results[i]
             if same_step and (terminated or truncated):
-                final_obs, final_info = obs, info
-                core = self._core(i)  # past the first reset: wrappers pass through
-                obs, info = (core if core is not None else self.envs[i]).reset()
-                info = {"final_obs": final_obs, "final_info": final_info, **info}
-            self._obs[i] = obs
+                final_idx.append(i)
+                final_obs.append(obs)
+                final_infos.append(info)
+                obs, info = self._reset_one(i)  # past the first reset: wrappers pass through
+            observations[i] = obs
+            infos.append(info)
+        # one conversion per array (assigning NumPy elements one by one costs more)
+        rewards = np.array([r[1] for r in results], dtype=np.float64)
+        terms = np.array([r[2] for r in results], dtype=np.bool_)
+        truncs = np.array([r[3] for r in results], dtype=np.bool_)
+        del results
+        self._terminations, self._truncations = terms, truncs
+        self._autoreset = terms | truncs
+        info = self._batch(list(range(n)), infos, final_idx, final_obs, final_infos)
+        return tuple(observations), rewards, terms.copy(), truncs.copy(), info
+
+    def _batch(self, indices: list[int], infos: list[InfoFacts | dict[str, Any]], final_idx: list[int],
+               final_obs: list[str], final_infos: list[InfoFacts | dict[str, Any]]) -> dict[str, Any]:
+        """The vector info of the sub-envs `indices` (ascending) and, for `SameStep`, their ended episodes.
+
+        `infos` hold each sub-env's info (its `InfoFacts`, or a dict from an env stepped or reset
+        as a whole); `final_idx` / `final_obs` / `final_infos` the episodes that ended in this step
+        (ascending), reported as `info["final_obs"]` / `info["final_info"]`. When everything is
+        facts (the usual case) the columns are read from them directly (`facts_columns`);
+        otherwise each sub-env's dict is built and batched (`batch_infos`), with the same result.
+        """
+        n = self.num_envs
+        if all(type(f) is InfoFacts for f in infos) and all(type(f) is InfoFacts for f in final_infos):
+            top = facts_columns(indices, infos, n)
+            if not final_idx and top is not None:
+                return top
+            final_info = facts_columns(final_idx, final_infos, n)
+            if top is not None and final_info is not None:
+                complete = len(final_idx) == n
+                out: dict[str, Any] = {}
+                _put_column(out, "final_obs", final_idx, final_obs, n, complete)
+                out["final_info"] = final_info
+                out["_final_info"] = _mask(final_idx, n, complete)
+                out.update(top)
+                return out
+        ended = {i: (obs, info) for i, obs, info in zip(final_idx, final_obs, final_infos)}
+        pairs = []
+        for i, info in zip(indices, infos):
+            info = _as_dict(info)
+            if i in ended:
+                obs, final_info = ended[i]
+                info = {"final_obs": obs, "final_info": _as_dict(final_info), **info}
             pairs.append((i, info))
-        infos = batch_infos(pairs, n)
-        self._autoreset = np.logical_or(terms, truncs)
-        return tuple(self._obs), rewards.copy(), terms.copy(), truncs.copy(), infos
+        return batch_infos(pairs, n)
 
     def render(self) -> tuple[Any, ...]:
         return tuple(env.render() for env in self.envs)
