@@ -83,6 +83,8 @@ def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
     An action is the model's text, or an assistant message dict `{"content": ..., "tool_calls":
     [...]}` as an OpenAI-compatible engine returns it.
     """
+    if type(action) is str:
+        return action, None
     if isinstance(action, str):
         return str(action), None
     if isinstance(action, Mapping):
@@ -129,20 +131,25 @@ class InfoFacts:
     Attributes:
         task_id, turn: `info["task_id"]`, `info["turn"]`.
         messages: the conversation so far: the env's own list of message dicts, which the env
-            replaces instead of modifying (and never modifies a message once added); read out as
-            new dicts.
+            replaces instead of modifying. The env never modifies a message once added and holds
+            only messages it made (or copied), so once it has been reset, no one else can see
+            these dicts: `TextVectorEnv` then hands them out as they are (`final_info`);
+            otherwise they are read out as new dicts.
         parts, return_parts, weights: `reward_parts`, `return_parts`, `reward_weights`.
         verdict: the outcome `Verdict` or None; `valid` and `error` derive from it.
         fingerprint: the env's immutable `Fingerprint`.
         details: `turn_details` (deep-copied when read out), or None for {}.
         extra: more keys added to the info (`TextEnv.reset_details` at reset), or None.
+        fresh: True for the facts of `TextEnv.reset_facts`, which are known without looking:
+            turn 0, the shared all-zero parts as reward and return parts, no verdict, no details.
     """
 
-    __slots__ = ("task_id", "turn", "messages", "parts", "return_parts", "weights", "verdict", "fingerprint", "details", "extra")
+    __slots__ = ("task_id", "turn", "messages", "parts", "return_parts", "weights", "verdict", "fingerprint", "details", "extra", "fresh")
 
     def __init__(self, task_id: Any, turn: int, messages: list[dict[str, Any]], parts: dict[str, float],
                  return_parts: dict[str, float], weights: dict[str, float], verdict: Verdict | None,
-                 fingerprint: Fingerprint, details: dict[str, Any] | None, extra: dict[str, Any] | None) -> None:
+                 fingerprint: Fingerprint, details: dict[str, Any] | None, extra: dict[str, Any] | None,
+                 fresh: bool = False) -> None:
         self.task_id = task_id
         self.turn = turn
         self.messages = messages
@@ -153,6 +160,7 @@ class InfoFacts:
         self.fingerprint = fingerprint
         self.details = details
         self.extra = extra
+        self.fresh = fresh
 
     def to_info(self) -> dict[str, Any]:
         """The `info` dict (see `TextEnv`), with copies of everything the caller may modify."""
@@ -329,7 +337,7 @@ class TextEnv(gym.Env[str, str]):
         else:
             self._messages = [user]
         facts = InfoFacts(task.id, 0, self._messages, _RESET_PARTS, _RESET_PARTS, self._weights(),
-                          None, self.fingerprint(), None, self.reset_details() or None)
+                          None, self.fingerprint(), None, self.reset_details() or None, True)
         return prompt, facts
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
@@ -409,8 +417,8 @@ class TextEnv(gym.Env[str, str]):
             parts = dict(turn.parts)
             if done and verdict is not None:
                 parts["outcome"] = float(verdict.score)
-        if turn.messages:
-            self._messages = [*self._messages, *turn.messages]  # a new list, as in begin_turn
+        if turn.messages:  # copies: the env owns every message it holds (see `InfoFacts`)
+            self._messages = [*self._messages, *_copy_messages(turn.messages)]
         self._return_parts = add_parts(self._return_parts, parts)
         self._verdict = verdict
         self._done = done or truncated

@@ -34,13 +34,16 @@ def render_prompt(prompt: str | Callable[[Task], str], task: Task) -> str:
         if not isinstance(text, str):
             raise TypeError(f"prompt callable must return a str, got {type(text).__name__}")
         return text
-    names = _template_names(prompt)
+    names, around_question = _template_plan(prompt)
+    question = task.question
+    if around_question is not None and type(question) is str:  # "...{question}...": what format gives
+        return around_question[0] + question + around_question[1]
     if names is None:  # positional or nested fields: hand over every field, as str.format may need any
-        return prompt.format(question=task.question, answer=task.answer, **{k: v for k, v in task.meta.items() if k not in ("question", "answer")})
+        return prompt.format(question=question, answer=task.answer, **{k: v for k, v in task.meta.items() if k not in ("question", "answer")})
     fields = {}
     for name in names:  # only the fields the template names (a name the task lacks: format's KeyError)
         if name == "question":
-            fields[name] = task.question
+            fields[name] = question
         elif name == "answer":
             fields[name] = task.answer
         elif name in task.meta:
@@ -49,23 +52,38 @@ def render_prompt(prompt: str | Callable[[Task], str], task: Task) -> str:
 
 
 @lru_cache(maxsize=256)
-def _template_names(template: str) -> tuple[str, ...] | None:
-    """The keyword fields `template` uses ("{a.b}" and "{a[0]}" use "a"), or None when it has
-    positional fields, fields inside format specs, or does not parse (then `render_prompt` passes
-    every field, as before). Cached: a prompt is rendered at every reset, and copying all of a
-    task's meta into the keyword arguments was most of that cost."""
+def _template_plan(template: str) -> tuple[tuple[str, ...] | None, tuple[str, str] | None]:
+    """How `render_prompt` fills `template`, worked out once per template (a prompt is rendered at
+    every reset, and copying all of a task's meta into `str.format`'s arguments was most of that).
+
+    Returns the keyword fields the template uses ("{a.b}" and "{a[0]}" use "a"; None when it has
+    positional fields or fields inside format specs, or does not parse: then every field is passed,
+    as before), and, for a template whose only field is a plain "{question}", the text before and
+    after it (braces unescaped), so the prompt is two concatenations.
+    """
     names: dict[str, None] = {}
+    literals: list[str | None] = []
+    plain_question = 0
     try:
-        for _, field_name, spec, _ in Formatter().parse(template):
+        for literal, field_name, spec, conversion in Formatter().parse(template):
+            literals.append(literal)
             if field_name is None:
                 continue
             name = re.split(r"[.\[]", field_name, maxsplit=1)[0]
             if not name or name.isdigit() or (spec and "{" in spec):
-                return None
+                return None, None
             names[name] = None
+            if field_name == "question" and not spec and conversion is None:
+                plain_question += 1
+                literals.append(None)  # marks where the question goes
+            else:
+                plain_question = 2  # some other field: no shortcut
     except ValueError:
-        return None
-    return tuple(names)
+        return None, None
+    if plain_question == 1 and len(names) == 1:
+        marker = literals.index(None)
+        return tuple(names), ("".join(literals[:marker]), "".join(literals[marker + 1:]))  # type: ignore[arg-type]
+    return tuple(names), None
 
 
 def check_prompt(prompt: Any, sample: Task) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
-from operator import is_
+from operator import attrgetter, is_
 from typing import Any, Callable, Sequence
 
 import gymnasium as gym
@@ -34,7 +34,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker
 
-from rlvr.envs.base import BatchVerify, InfoFacts, TextEnv, Turn, _copy_messages
+from rlvr.envs.base import _RESET_PARTS, BatchVerify, InfoFacts, TextEnv, Turn, _copy_messages
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -60,13 +60,6 @@ def _transparent_core(env: gym.Env) -> TextEnv | None:
     if getattr(env.step, "__func__", None) is not TextEnv.step:
         return None
     return env
-
-
-def _end_turn(core: TextEnv, turn: Turn) -> tuple[str, float, bool, bool, InfoFacts | dict[str, Any]]:
-    """`core.end_turn(turn)`, with the info's facts instead of its dict unless `end_turn` is overridden."""
-    if getattr(core.end_turn, "__func__", None) is TextEnv.end_turn:
-        return core.end_turn_facts(turn)
-    return core.end_turn(turn)
 
 
 def _as_dict(info: InfoFacts | dict[str, Any]) -> dict[str, Any]:
@@ -214,14 +207,19 @@ _FACT_KEYS = frozenset(("task_id", "turn", "messages", "reward_parts", "return_p
                         "valid", "fingerprint", "turn_details", "error", "final_obs", "final_info"))
 
 
-def facts_columns(indices: list[int], facts: list[InfoFacts], n: int) -> dict[str, Any] | None:
+def facts_columns(indices: list[int], facts: list[InfoFacts], n: int, *, moved_on: bool = False) -> dict[str, Any] | None:
     """`batch_infos` of `[f.to_info() for f in facts]` (envs `indices`, ascending), without the dicts.
 
     Each info key's values are read from the facts in one pass and typed by `_put_column`, the
     rule `batch_infos` applies, so the result is the same as batching the sub-envs' own infos
     (`tests/test_envs_vector.py` checks it) at a fraction of the cost: no dict per env to build,
-    copy and scan for its keys. None when an `extra` key would override one of the info's own keys
-    (let `batch_infos` apply `to_info`'s order of overrides then).
+    copy and scan for its keys. When every facts object is `fresh` (a reset), the columns that a
+    reset fixes (turn, reward parts, verdict, valid, turn details) are filled without reading
+    them. `moved_on`: the envs were reset since these facts were built, so their message dicts are
+    seen by no one else and are handed out without copies (see `InfoFacts.messages`).
+
+    None when an `extra` key would override one of the info's own keys (let `batch_infos` apply
+    `to_info`'s order of overrides then).
     """
     if not facts:
         return {}
@@ -229,27 +227,55 @@ def facts_columns(indices: list[int], facts: list[InfoFacts], n: int) -> dict[st
     extras = [(i, f.extra) for i, f in zip(indices, facts) if f.extra]
     if any(not _FACT_KEYS.isdisjoint(extra) for _, extra in extras):
         return None
+    fresh = all(map(_FRESH, facts))
     out: dict[str, Any] = {}
-    verdicts = [f.verdict for f in facts]
-    errors = [v.error if v is not None else None for v in verdicts]
     _put_column(out, "task_id", indices, [f.task_id for f in facts], n, complete)
-    _put_column(out, "turn", indices, [f.turn for f in facts], n, complete)
-    _put_column(out, "messages", indices, [_copy_messages(f.messages) for f in facts], n, complete, objects=True)
-    _put_column(out, "reward_parts", indices, [f.parts for f in facts], n, complete)
-    _put_column(out, "return_parts", indices, [f.return_parts for f in facts], n, complete)
-    _put_column(out, "reward_weights", indices, [f.weights for f in facts], n, complete)
-    _put_column(out, "verdict", indices, verdicts, n, complete, objects=True)
-    _put_column(out, "valid", indices, [e is None for e in errors], n, complete)
-    _put_column(out, "fingerprint", indices, [f.fingerprint for f in facts], n, complete)
-    _put_column(out, "turn_details", indices, [copy.deepcopy(f.details) if f.details else _NO_DETAILS for f in facts], n, complete)
-    failed = [(i, e) for i, e in zip(indices, errors) if e is not None]
-    if failed:
-        idx = [i for i, _ in failed]
-        _put_column(out, "error", idx, [e for _, e in failed], n, len(idx) == n)
+    if moved_on:
+        messages = [list(f.messages) for f in facts]
+    else:
+        messages = [_copy_messages(f.messages) for f in facts]
+    if fresh:
+        _put_constant(out, "turn", indices, 0, n, complete)
+        out["messages"] = np.fromiter(messages, dtype=object, count=n) if complete else _objects(indices, messages, n)
+        out["_messages"] = _mask(indices, n, complete)
+        _put_constant(out, "reward_parts", indices, _RESET_PARTS, n, complete)
+        _put_constant(out, "return_parts", indices, _RESET_PARTS, n, complete)
+        _put_column(out, "reward_weights", indices, [f.weights for f in facts], n, complete)
+        _put_constant(out, "verdict", indices, None, n, complete)
+        _put_constant(out, "valid", indices, True, n, complete)
+        _put_column(out, "fingerprint", indices, [f.fingerprint for f in facts], n, complete)
+        _put_constant(out, "turn_details", indices, _NO_DETAILS, n, complete)
+    else:
+        verdicts = [f.verdict for f in facts]
+        errors = [v.error if v is not None else None for v in verdicts]
+        _put_column(out, "turn", indices, [f.turn for f in facts], n, complete)
+        _put_column(out, "messages", indices, messages, n, complete, objects=True)
+        _put_column(out, "reward_parts", indices, [f.parts for f in facts], n, complete)
+        _put_column(out, "return_parts", indices, [f.return_parts for f in facts], n, complete)
+        _put_column(out, "reward_weights", indices, [f.weights for f in facts], n, complete)
+        _put_column(out, "verdict", indices, verdicts, n, complete, objects=True)
+        _put_column(out, "valid", indices, [e is None for e in errors], n, complete)
+        _put_column(out, "fingerprint", indices, [f.fingerprint for f in facts], n, complete)
+        _put_column(out, "turn_details", indices, [copy.deepcopy(f.details) if f.details else _NO_DETAILS for f in facts], n, complete)
+        failed = [(i, e) for i, e in zip(indices, errors) if e is not None]
+        if failed:
+            idx = [i for i, _ in failed]
+            _put_column(out, "error", idx, [e for _, e in failed], n, len(idx) == n)
     if extras:
         idx = [i for i, _ in extras]
         out.update(_batch_columns(idx, [extra for _, extra in extras], n, len(idx) == n))
     return out
+
+
+_FRESH = attrgetter("fresh")
+
+
+def _objects(idx: list[int], values: list[Any], n: int) -> np.ndarray:
+    """An object array of length n with `values` at `idx`, None elsewhere."""
+    array = np.full(n, None, dtype=object)
+    for i, value in zip(idx, values):
+        array[i] = value
+    return array
 
 
 class TextVectorEnv(VectorEnv):
@@ -289,7 +315,7 @@ class TextVectorEnv(VectorEnv):
         #: per sub-env, (env, its TextEnv) once its wrappers were seen to pass steps through; they
         #: stay so (OrderEnforcing.has_reset and the checker's flags are never cleared), so the
         #: wrapper chain is walked until then only, not twice per step
-        self._cores: list[tuple[gym.Env, TextEnv] | None] = [None] * self.num_envs
+        self._cores: list[tuple[gym.Env, tuple[TextEnv, Callable[..., Any], Callable[[Turn], Any]]] | None] = [None] * self.num_envs
 
     # ------------------------------------------------------------------ API
 
@@ -337,23 +363,36 @@ class TextVectorEnv(VectorEnv):
 
     def _core(self, i: int) -> TextEnv | None:
         """`_transparent_core(self.envs[i])`, remembered once it is not None."""
+        driver = self._driver(i)
+        return driver[0] if driver is not None else None
+
+    def _driver(self, i: int) -> tuple[TextEnv, Callable[..., Any], Callable[[Turn], Any]] | None:
+        """(core, reset, end_turn) of sub-env i when its core may be driven directly, else None.
+
+        `reset` / `end_turn` are the core's `reset_facts` / `end_turn_facts` when its class keeps
+        `TextEnv.reset` / `TextEnv.end_turn` (then they give the same infos, as facts), else its own
+        `reset` / `end_turn`. Worked out once per sub-env (the wrappers stay transparent; replacing
+        `self.envs[i]` is noticed) rather than at every step.
+        """
         env = self.envs[i]
         known = self._cores[i]
         if known is not None and known[0] is env:
             return known[1]
         core = _transparent_core(env)
-        if core is not None:
-            self._cores[i] = (env, core)
-        return core
+        if core is None:
+            return None
+        reset = core.reset_facts if getattr(core.reset, "__func__", None) is TextEnv.reset else core.reset
+        end = core.end_turn_facts if getattr(core.end_turn, "__func__", None) is TextEnv.end_turn else core.end_turn
+        driver = (core, reset, end)
+        self._cores[i] = (env, driver)
+        return driver
 
     def _reset_one(self, i: int, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, InfoFacts | dict[str, Any]]:
         """Reset sub-env i: its core's `reset_facts` when it may be driven directly, else `reset`."""
-        core = self._core(i)
-        if core is None:
+        driver = self._driver(i)
+        if driver is None:
             return self.envs[i].reset(seed=seed, options=options)
-        if getattr(core.reset, "__func__", None) is TextEnv.reset:
-            return core.reset_facts(seed=seed, options=options)
-        return core.reset(seed=seed, options=options)
+        return driver[1](seed=seed, options=options)
 
     def step(self, actions: Sequence[Any]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env with its action (text or assistant message dict).
@@ -376,37 +415,41 @@ class TextVectorEnv(VectorEnv):
             )
         results: list[Any] = [None] * n
         threaded: list[tuple[int, Any]] = []
-        groups: dict[Any, list[tuple[int, TextEnv, str, Any, BatchVerify]]] = {}
+        groups: dict[Any, list[tuple[int, TextEnv, Callable[[Turn], Any], str, Any, BatchVerify]]] = {}
         for i in range(n):
             if autoreset[i]:  # NextStep: this step resets the sub-env (SameStep reset it already)
                 if not same_step:
                     obs, info = self._reset_one(i)
                     results[i] = (obs, 0.0, False, False, info)
                     continue
-            core = self._core(i)
-            if core is None:  # unknown wrappers: step through them, in a thread
+            driver = self._driver(i)
+            if driver is None:  # unknown wrappers: step through them, in a thread
                 threaded.append((i, None))
                 continue
+            core, _, end = driver
             content, tool_calls, turn = core.begin_turn(actions[i])
             if turn is not None:
-                results[i] = _end_turn(core, turn)
+                results[i] = end(turn)
                 continue
             try:
                 request = core.batch_verify(core.task, content, tool_calls)
             except Exception as exc:
-                results[i] = _end_turn(core, _failed_turn(core, exc))
+                results[i] = end(_failed_turn(core, exc))
                 continue
             if request is None:
-                threaded.append((i, (core, content, tool_calls)))
+                threaded.append((i, (core, end, content, tool_calls)))
             else:
-                groups.setdefault(request.key, []).append((i, core, content, tool_calls, request))
+                group = groups.get(request.key)
+                if group is None:
+                    group = groups[request.key] = []
+                group.append((i, core, end, content, tool_calls, request))
 
         def step_threaded(item: tuple[int, Any]) -> tuple[str, float, bool, bool, InfoFacts | dict[str, Any]]:
             i, begun = item
             if begun is None:
                 return self.envs[i].step(actions[i])
-            core, content, tool_calls = begun
-            return _end_turn(core, core._respond_safely(content, tool_calls))
+            core, end, content, tool_calls = begun
+            return end(core._respond_safely(content, tool_calls))
 
         futures = [(i, self._pool.submit(step_threaded, (i, begun))) for i, begun in threaded]
         for key in list(groups):
@@ -414,17 +457,17 @@ class TextVectorEnv(VectorEnv):
             # means fewer garbage-collector passes, a measurable part of a step's cost
             members = groups.pop(key)
             try:
-                verdicts = list(members[0][4].run([m[4].payload for m in members]))
+                verdicts = list(members[0][5].run([m[5].payload for m in members]))
                 if len(verdicts) != len(members):
                     raise RuntimeError(f"a batch verifier returned {len(verdicts)} verdicts for {len(members)} answers")
             except Exception as exc:  # the batch failed as a whole: infrastructure, not wrong answers
                 verdicts = [Verdict.failed(f"batch verification raised {type(exc).__name__}: {exc}")] * len(members)
-            for (i, core, content, tool_calls, _), verdict in zip(members, verdicts):
+            for (i, core, end, content, tool_calls, _), verdict in zip(members, verdicts):
                 try:
                     turn = core.complete_turn(core.task, content, tool_calls, verdict)
                 except Exception as exc:
                     turn = _failed_turn(core, exc)
-                results[i] = _end_turn(core, turn)
+                results[i] = end(turn)
             del members, verdicts
         for i, future in futures:
             results[i] = future.result()
@@ -468,7 +511,7 @@ class TextVectorEnv(VectorEnv):
             top = facts_columns(indices, infos, n)
             if not final_idx and top is not None:
                 return top
-            final_info = facts_columns(final_idx, final_infos, n)
+            final_info = facts_columns(final_idx, final_infos, n, moved_on=True)
             if top is not None and final_info is not None:
                 complete = len(final_idx) == n
                 out: dict[str, Any] = {}
