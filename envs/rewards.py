@@ -55,22 +55,29 @@ def zero_parts() -> dict[str, float]:
 
 def combine(parts: Mapping[str, float], weights: RewardWeights) -> float:
     """Weighted sum of the reward parts (missing parts count as 0)."""
-    return float(
-        weights.outcome * parts.get("outcome", 0.0)
-        + weights.format * parts.get("format", 0.0)
-        + weights.process * parts.get("process", 0.0)
-    )
+    try:  # every part present, the usual case: plain lookups (this runs at every step)
+        outcome, format_, process = parts["outcome"], parts["format"], parts["process"]
+    except KeyError:
+        outcome, format_, process = parts.get("outcome", 0.0), parts.get("format", 0.0), parts.get("process", 0.0)
+    return float(weights.outcome * outcome + weights.format * format_ + weights.process * process)
 
 
 def add_parts(total: Mapping[str, float], step: Mapping[str, float]) -> dict[str, float]:
-    """Part-wise sum of two parts dicts (a new dict with the parts of `PARTS`).
+    """Part-wise sum of two parts dicts (a new dict with the parts of `PARTS`; missing parts count as 0).
 
-    Spelled out part by part rather than as a comprehension over `PARTS`: it runs on every step,
-    and this is twice as fast.
+    Spelled out part by part, with plain lookups when every part is present, rather than as a
+    comprehension over `PARTS` with `get`: it runs at every step, and this is twice as fast.
     """
-    get_total, get_step = total.get, step.get
-    return {
-        "outcome": float(get_total("outcome", 0.0) + get_step("outcome", 0.0)),
-        "format": float(get_total("format", 0.0) + get_step("format", 0.0)),
-        "process": float(get_total("process", 0.0) + get_step("process", 0.0)),
-    }
+    try:
+        return {
+            "outcome": float(total["outcome"] + step["outcome"]),
+            "format": float(total["format"] + step["format"]),
+            "process": float(total["process"] + step["process"]),
+        }
+    except KeyError:
+        get_total, get_step = total.get, step.get
+        return {
+            "outcome": float(get_total("outcome", 0.0) + get_step("outcome", 0.0)),
+            "format": float(get_total("format", 0.0) + get_step("format", 0.0)),
+            "process": float(get_total("process", 0.0) + get_step("process", 0.0)),
+        }

@@ -123,19 +123,20 @@ def _batch_columns(indices: list[int], infos: list[dict[str, Any]], n: int, full
     return out
 
 
-def _put_column(out: dict[str, Any], key: str, idx: list[int], values: list[Any], n: int, complete: bool, objects: bool = False) -> None:
+def _put_column(out: dict[str, Any], key: str, idx: list[int], values: list[Any], n: int, complete: bool, kind: type | None = None) -> None:
     """Set `out[key]` and its mask `out["_" + key]` from the values of the envs `idx`.
 
     The typing rules of Gymnasium's `VectorEnv._add_info`: dicts are batched recursively, numbers
     of one type go in an array of that type (0 where an env did not report the key), anything else
     in an object array (None where missing); `final_obs` is always an object array. `complete`:
-    `idx` is 0..n-1. `objects`: the caller knows the values are neither numbers nor dicts.
+    `idx` is 0..n-1. `kind`: the caller knows every value is a dict (`dict`), or neither a number
+    nor a dict (`object`), so the values' types need not be looked at.
     """
     first = values[0]
     if all(map(is_, values, repeat(first))):  # one object everywhere: 0, True, None, a shared dict
         _put_constant(out, key, idx, first, n, complete)
         return
-    kinds = {object} if objects else set(map(type, values))
+    kinds = {kind} if kind is not None else set(map(type, values))
     kind = next(iter(kinds)) if len(kinds) == 1 else None
     if key != "final_obs" and all(issubclass(k, dict) for k in kinds):
         out[key] = _batch_columns(idx, values, n, complete)
@@ -249,12 +250,16 @@ def facts_columns(indices: list[int], facts: list[InfoFacts], n: int, *, moved_o
         verdicts = [f.verdict for f in facts]
         errors = [v.error if v is not None else None for v in verdicts]
         _put_column(out, "turn", indices, [f.turn for f in facts], n, complete)
-        _put_column(out, "messages", indices, messages, n, complete, objects=True)
-        _put_column(out, "reward_parts", indices, [f.parts for f in facts], n, complete)
-        _put_column(out, "return_parts", indices, [f.return_parts for f in facts], n, complete)
+        _put_column(out, "messages", indices, messages, n, complete, kind=object)
+        # reward and return parts are dicts `TextEnv.end_turn_facts` made (their values are typed below)
+        _put_column(out, "reward_parts", indices, [f.parts for f in facts], n, complete, kind=dict)
+        _put_column(out, "return_parts", indices, [f.return_parts for f in facts], n, complete, kind=dict)
         _put_column(out, "reward_weights", indices, [f.weights for f in facts], n, complete)
-        _put_column(out, "verdict", indices, verdicts, n, complete, objects=True)
-        _put_column(out, "valid", indices, [e is None for e in errors], n, complete)
+        _put_column(out, "verdict", indices, verdicts, n, complete, kind=object)
+        if errors.count(None) == len(errors):  # the usual case: every verification worked
+            _put_constant(out, "valid", indices, True, n, complete)
+        else:
+            _put_column(out, "valid", indices, [e is None for e in errors], n, complete)
         _put_column(out, "fingerprint", indices, [f.fingerprint for f in facts], n, complete)
         _put_column(out, "turn_details", indices, [copy.deepcopy(f.details) if f.details else _NO_DETAILS for f in facts], n, complete)
         failed = [(i, e) for i, e in zip(indices, errors) if e is not None]
@@ -354,8 +359,14 @@ class TextVectorEnv(VectorEnv):
             return self._reset_one(i, seed=seeds[i], options=env_options)
 
         chosen = [i for i in range(self.num_envs) if mask[i]]
+        # TextEnv's own reset (a task draw and a prompt) is quick in-process work, done here; other
+        # resets (unknown wrappers, overridden `reset`, the first reset) may wait, so run in threads
+        inline = [self._resets_inline(i) for i in chosen]
+        threaded = [i for i, here in zip(chosen, inline) if not here]
+        results = dict(zip(threaded, self._pool.map(reset_one, threaded)))
         infos = []
-        for i, (obs, info) in zip(chosen, self._pool.map(reset_one, chosen)):
+        for i, here in zip(chosen, inline):
+            obs, info = reset_one(i) if here else results[i]
             self._obs[i] = obs
             self._terminations[i] = self._truncations[i] = self._autoreset[i] = False
             infos.append(info)
@@ -387,6 +398,11 @@ class TextVectorEnv(VectorEnv):
         self._cores[i] = (env, driver)
         return driver
 
+    def _resets_inline(self, i: int) -> bool:
+        """True when sub-env i resets through `TextEnv.reset_facts` (quick in-process work)."""
+        driver = self._driver(i)
+        return driver is not None and getattr(driver[1], "__func__", None) is TextEnv.reset_facts
+
     def _reset_one(self, i: int, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, InfoFacts | dict[str, Any]]:
         """Reset sub-env i: its core's `reset_facts` when it may be driven directly, else `reset`."""
         driver = self._driver(i)
@@ -413,28 +429,45 @@ class TextVectorEnv(VectorEnv):
             raise gym.error.ResetNeeded(
                 f"sub-env {autoreset.index(True)} ended; with autoreset_mode='Disabled' reset it with reset(options={{'reset_mask': mask}})"
             )
-        results: list[Any] = [None] * n
+        observations = self._obs
+        rewards = [0.0] * n
+        terms = [False] * n
+        truncs = [False] * n
+        infos: list[Any] = [None] * n
+        ended: list[tuple[str, Any] | None] = [None] * n  # SameStep: final obs and info of an episode that ended
+
+        def settle(i: int, result: tuple[str, float, bool, bool, Any], reset: Callable[..., Any] | None) -> None:
+            """Record sub-env i's step; with SameStep, reset it at once if its episode ended."""
+            obs, rewards[i], terminated, truncated, info = result
+            terms[i] = terminated
+            truncs[i] = truncated
+            if same_step and (terminated or truncated):
+                ended[i] = (obs, info)
+                obs, info = reset() if reset is not None else self._reset_one(i)
+            observations[i] = obs
+            infos[i] = info
+
         threaded: list[tuple[int, Any]] = []
-        groups: dict[Any, list[tuple[int, TextEnv, Callable[[Turn], Any], str, Any, BatchVerify]]] = {}
+        groups: dict[Any, list[tuple[int, TextEnv, Callable[[Turn], Any], Callable[..., Any], str, Any, BatchVerify]]] = {}
         for i in range(n):
             if autoreset[i]:  # NextStep: this step resets the sub-env (SameStep reset it already)
                 if not same_step:
                     obs, info = self._reset_one(i)
-                    results[i] = (obs, 0.0, False, False, info)
+                    settle(i, (obs, 0.0, False, False, info), None)
                     continue
             driver = self._driver(i)
             if driver is None:  # unknown wrappers: step through them, in a thread
                 threaded.append((i, None))
                 continue
-            core, _, end = driver
+            core, reset, end = driver
             content, tool_calls, turn = core.begin_turn(actions[i])
             if turn is not None:
-                results[i] = end(turn)
+                settle(i, end(turn), reset)
                 continue
             try:
                 request = core.batch_verify(core.task, content, tool_calls)
             except Exception as exc:
-                results[i] = end(_failed_turn(core, exc))
+                settle(i, end(_failed_turn(core, exc)), reset)
                 continue
             if request is None:
                 threaded.append((i, (core, end, content, tool_calls)))
@@ -442,7 +475,7 @@ class TextVectorEnv(VectorEnv):
                 group = groups.get(request.key)
                 if group is None:
                     group = groups[request.key] = []
-                group.append((i, core, end, content, tool_calls, request))
+                group.append((i, core, end, reset, content, tool_calls, request))
 
         def step_threaded(item: tuple[int, Any]) -> tuple[str, float, bool, bool, InfoFacts | dict[str, Any]]:
             i, begun = item
@@ -457,44 +490,28 @@ class TextVectorEnv(VectorEnv):
             # means fewer garbage-collector passes, a measurable part of a step's cost
             members = groups.pop(key)
             try:
-                verdicts = list(members[0][5].run([m[5].payload for m in members]))
+                verdicts = list(members[0][6].run([m[6].payload for m in members]))
                 if len(verdicts) != len(members):
                     raise RuntimeError(f"a batch verifier returned {len(verdicts)} verdicts for {len(members)} answers")
             except Exception as exc:  # the batch failed as a whole: infrastructure, not wrong answers
                 verdicts = [Verdict.failed(f"batch verification raised {type(exc).__name__}: {exc}")] * len(members)
-            for (i, core, end, content, tool_calls, _), verdict in zip(members, verdicts):
+            for (i, core, end, reset, content, tool_calls, _), verdict in zip(members, verdicts):
                 try:
                     turn = core.complete_turn(core.task, content, tool_calls, verdict)
                 except Exception as exc:
                     turn = _failed_turn(core, exc)
-                results[i] = end(turn)
+                settle(i, end(turn), reset)
             del members, verdicts
         for i, future in futures:
-            results[i] = future.result()
+            settle(i, future.result(), None)  # reset here, in this thread (past the first reset: wrappers pass through)
 
-        infos: list[Any] = []
-        final_idx: list[int] = []  # SameStep: the sub-envs whose episode ended, their last obs and info
-        final_obs: list[str] = []
-        final_infos: list[Any] = []
-        observations = self._obs
-        for i in range(n):
-            obs, _, terminated, truncated, info = results[i]
-            if same_step and (terminated or truncated):
-                final_idx.append(i)
-                final_obs.append(obs)
-                final_infos.append(info)
-                obs, info = self._reset_one(i)  # past the first reset: wrappers pass through
-            observations[i] = obs
-            infos.append(info)
-        # one conversion per array (assigning NumPy elements one by one costs more)
-        rewards = np.array([r[1] for r in results], dtype=np.float64)
-        terms = np.array([r[2] for r in results], dtype=np.bool_)
-        truncs = np.array([r[3] for r in results], dtype=np.bool_)
-        del results
-        self._terminations, self._truncations = terms, truncs
-        self._autoreset = terms | truncs
-        info = self._batch(list(range(n)), infos, final_idx, final_obs, final_infos)
-        return tuple(observations), rewards, terms.copy(), truncs.copy(), info
+        self._terminations = np.array(terms, dtype=np.bool_)  # one conversion per array
+        self._truncations = np.array(truncs, dtype=np.bool_)
+        self._autoreset = self._terminations | self._truncations
+        final_idx = [i for i in range(n) if ended[i] is not None]
+        info = self._batch(list(range(n)), infos, final_idx, [ended[i][0] for i in final_idx], [ended[i][1] for i in final_idx])
+        return (tuple(observations), np.array(rewards, dtype=np.float64), self._terminations.copy(),
+                self._truncations.copy(), info)
 
     def _batch(self, indices: list[int], infos: list[InfoFacts | dict[str, Any]], final_idx: list[int],
                final_obs: list[str], final_infos: list[InfoFacts | dict[str, Any]]) -> dict[str, Any]:
