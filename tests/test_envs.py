@@ -36,6 +36,50 @@ def test_combine_weights_hand_computed():
         RewardWeights.coerce({"outcom": 1.0})
 
 
+def test_add_parts_hand_computed_and_missing_parts_count_as_zero():
+    from rlvr.envs.rewards import add_parts
+
+    assert add_parts({"outcome": 1.0, "format": 0.5, "process": 0.25}, {"outcome": 0.0, "format": 1.0, "process": 2}) == {
+        "outcome": 1.0, "format": 1.5, "process": 2.25}
+    summed = add_parts({"outcome": 1}, {"format": 2.0})
+    assert summed == {"outcome": 1.0, "format": 2.0, "process": 0.0} and all(type(v) is float for v in summed.values())
+
+
+def test_last_boxed_matches_braces():
+    from rlvr.envs.answers import last_boxed
+
+    assert last_boxed("so \\boxed{60}.") == "60"
+    assert last_boxed("\\boxed{1} then \\boxed{\\frac{3}{4}} ") == "\\frac{3}{4}"
+    assert last_boxed("\\boxed{ {a}{b{c}} }") == "{a}{b{c}}"
+    assert last_boxed("\\boxed{x") is None and last_boxed("\\boxed{{x}") is None and last_boxed("no box") is None
+    assert last_boxed("\\boxed{}") == "" and last_boxed("}\\boxed{7}}") == "7"
+
+
+def test_prompt_templates_render_like_str_format():
+    from rlvr.envs.custom import MATH_PROMPT, render_prompt
+
+    task = Task("1", "What is {x}?", "42", {"region": "Asia", "question": "shadowed", "xs": [1, 2]})
+    for template in [MATH_PROMPT, "{question}", "a{{b}}c {question} d}}", "{question}{question}", "{question!r}",
+                     "{question:>14}", "{question} ({region})", "{xs[1]} {answer}", "no fields", "\x00{question}"]:
+        want = template.format(question=task.question, answer=task.answer, region="Asia", xs=[1, 2])
+        assert render_prompt(template, task) == want, template
+    with pytest.raises(KeyError, match="missing"):
+        render_prompt("{missing}", task)
+    with pytest.raises(IndexError):
+        render_prompt("{0}", task)
+
+
+def test_task_draws_are_uniform_and_reproducible():
+    from rlvr.envs.tasks import draw_index
+
+    for make in (np.random.default_rng, lambda s: np.random.Generator(np.random.MT19937(s))):  # MT19937: 32-bit raw draws
+        draws = [draw_index(make(5), 7) for _ in range(3)]
+        assert len(set(draws)) == 1  # same seed, same index
+        rng = make(0)
+        counts = np.bincount([draw_index(rng, 7) for _ in range(7000)], minlength=7)
+        assert counts.min() > 850 and counts.max() < 1150, counts  # ~1000 each (5 sigma ~ 150)
+
+
 def test_expression_evaluation_is_exact_and_safe():
     assert evaluate("(8 - 5) * 8")[0] == 24
     value, used = evaluate("7/2*2")

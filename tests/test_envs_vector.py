@@ -209,3 +209,108 @@ def test_replaced_sub_env_is_the_one_stepped():
     assert rewards[1] == 1.0 and term[1]
     assert info["task_id"][1] == new.unwrapped.task.id and old.unwrapped._turn == 0
     vec.close()
+
+
+# ------------------------------------------------------------------ the vector info equals the sub-envs' own infos
+
+
+class _PassThrough(gym.Wrapper):
+    """A wrapper the vector env does not know: its sub-env is stepped and reset whole, so the
+    vector info is batched from the sub-env's own info dicts (`batch_infos`), the reference for
+    the columns the vector env otherwise builds straight from `InfoFacts`."""
+
+
+def _flaky(gold, completion):
+    if completion == "crash":
+        raise RuntimeError("verifier backend down")
+    return completion == gold
+
+
+def _run_both(env_id, n, mode, steps, **kwargs):
+    """Step a vector env of plain sub-envs and one of wrapped sub-envs alike; assert equal results."""
+    fast = make_vec(env_id, n, autoreset_mode=mode, **kwargs)
+    slow = TextVectorEnv([lambda: _PassThrough(rlvr.make(env_id, **kwargs)) for _ in range(n)], autoreset_mode=mode)
+    try:
+        got, want = fast.reset(seed=3), slow.reset(seed=3)
+        assert got[0] == want[0]
+        _assert_infos_equal(got[1], want[1])
+        for actions in steps:
+            actions = actions(fast) if callable(actions) else actions
+            got, want = fast.step(actions), slow.step(actions)
+            assert got[0] == want[0]
+            for a, b in zip(got[1:4], want[1:4]):
+                assert a.dtype == b.dtype and (a == b).all()
+            _assert_infos_equal(got[4], want[4])
+        assert all(fast._driver(i) is not None for i in range(n))  # the fast path was taken
+        return got[4]
+    finally:
+        fast.close()
+        slow.close()
+
+
+def test_vector_infos_equal_sub_env_infos_math_same_step():
+    answers = lambda vec: [f"so \\boxed{{{e.unwrapped.task.answer}}}" if i % 3 else "I think 7" for i, e in enumerate(vec.envs)]
+    info = _run_both("Math-v0", 4, "SameStep", [answers, ["\\boxed{1}", "x" * 20000, "", "no idea"], answers, answers],
+                     reward_weights={"outcome": 1.0, "format": 0.5}, process_reward="steps")
+    assert info["final_info"]["_verdict"].all() and (info["turn"] == 0).all()
+
+
+def test_vector_infos_equal_sub_env_infos_next_step_and_errors():
+    rlvr.register("rlvr/FlakyVerifierTest-v0", generator=lambda rng: {"question": "q", "answer": "a"}, verifier=_flaky, force=True)
+    info = _run_both("FlakyVerifierTest-v0", 3, "NextStep", [["a", "crash", "b"], ["x"] * 3, ["crash", "a", "a"], ["x"] * 3, ["a", "b", "crash"]])
+    assert list(info["valid"]) == [True, True, False] and list(info["_error"]) == [False, False, True]
+    _run_both("Arithmetic-v0", 3, "NextStep", [["1", "2", "3"]] * 6, format="compact")
+
+
+def test_vector_infos_equal_sub_env_infos_multi_turn_tools():
+    """ToolMath: some episodes go on (a tool call), some end: partial final_info, reset-only 'tools'."""
+    def calls(vec):
+        out = []
+        for i, env in enumerate(vec.envs):
+            if i % 2:
+                out.append(f"\\boxed{{{env.unwrapped.task.answer}}}")
+            else:
+                out.append('<tool_call>{"name": "calculator", "arguments": {"expression": "6*7"}}</tool_call>')
+        return out
+    info = _run_both("ToolMath-v0", 4, "SameStep", [calls] * 5, builtin_tools=("calculator",), max_turns=2)
+    assert "tools" in info and info["_final_info"].any() and not info["_final_info"].all()
+
+
+def test_changing_vector_infos_leaves_the_envs_alone():
+    """Final infos hand over the ended episode's messages; changing any info never reaches an env."""
+    vec = make_vec("Arithmetic-v0", 2, autoreset_mode="SameStep", format="compact")
+    vec.reset(seed=0)
+    for _ in range(3):  # past the checker's first steps: the facts path
+        _, _, _, _, info = vec.step(["1", "2"])
+    prompts = [env.unwrapped.render() for env in vec.envs]
+    info["messages"][0][0]["content"] = "changed"
+    info["messages"][1].append({"role": "user", "content": "more"})
+    info["final_info"]["messages"][0][0]["content"] = "changed too"
+    assert [env.unwrapped.render() for env in vec.envs] == prompts
+    _, _, _, _, info = vec.step(["1", "2"])
+    assert info["final_info"]["messages"][0][0]["content"] != "changed" and len(info["final_info"]["messages"][1]) == 2
+    vec.close()
+
+
+def test_sub_env_overriding_step_or_reset_is_run_through_them():
+    from rlvr.envs.procedural import ArithmeticEnv
+
+    class Counting(ArithmeticEnv):
+        steps = resets = 0
+
+        def step(self, action):
+            Counting.steps += 1
+            return super().step(action)
+
+        def reset(self, *, seed=None, options=None):
+            Counting.resets += 1
+            obs, info = super().reset(seed=seed, options=options)
+            info["extra"] = "mine"
+            return obs, info
+
+    vec = TextVectorEnv([lambda: Counting(format="compact") for _ in range(2)], autoreset_mode="SameStep")
+    vec.reset(seed=0)
+    for _ in range(3):
+        _, _, _, _, info = vec.step(["1", "2"])
+    assert Counting.steps == 6 and Counting.resets == 2 + 6 and list(info["extra"]) == ["mine", "mine"]
+    vec.close()
