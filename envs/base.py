@@ -25,7 +25,7 @@ import numpy as np
 from rlvr.envs.fingerprint import Fingerprint
 from rlvr.envs.rewards import RewardWeights, add_parts, combine, zero_parts
 from rlvr.envs.spaces import TextSpace
-from rlvr.envs.tasks import Task, TaskSource
+from rlvr.envs.tasks import IndexDraws, Task, TaskSource
 from rlvr.verifiers.verdict import Verdict
 
 #: Default cap on one model turn, in characters. Longer actions are scored wrong ("over-long").
@@ -281,6 +281,7 @@ class TextEnv(gym.Env[str, str]):
         self._return_parts = zero_parts()
         self._verdict: Verdict | None = None
         self._fingerprint_cache: tuple[Any, Fingerprint] | None = None
+        self._task_draws = IndexDraws()
         self._weights_src, self._weights_dict = self.reward_weights, _shared_weights(self.reward_weights)
 
     # ------------------------------------------------------------------ hooks for subclasses
@@ -324,7 +325,11 @@ class TextEnv(gym.Env[str, str]):
         elif options and options.get("index") is not None:
             task = self.source.get(options["index"])
         else:
-            task = self.source.sample(self.np_random)
+            tasks = self.source.uniform_tasks
+            if tasks is not None:  # a uniform draw from a list: the index from this env's own draws
+                task = tasks[self._task_draws.draw(self.np_random, len(tasks))]
+            else:
+                task = self.source.sample(self.np_random)
         self.task = task
         self._turn = 0
         self._done = False
@@ -447,8 +452,8 @@ class TextEnv(gym.Env[str, str]):
     def fingerprint(self) -> Fingerprint:
         """What produced this env's results: env id and version, verifier, data, settings."""
         spec = self.spec
-        key = (spec.id if spec is not None else None)
-        if self._fingerprint_cache is None or self._fingerprint_cache[0] != key:
+        cached = self._fingerprint_cache
+        if cached is None or cached[0] is not spec:  # (gym.make sets the spec after __init__)
             from rlvr.envs.version import rlvr_version
 
             value = {
@@ -466,8 +471,8 @@ class TextEnv(gym.Env[str, str]):
                     "system_prompt": self.system_prompt,
                 },
             }
-            self._fingerprint_cache = (key, Fingerprint(value))
-        return self._fingerprint_cache[1]
+            cached = self._fingerprint_cache = (spec, _shared_fingerprint(Fingerprint(value)))
+        return cached[1]
 
     def _weights(self) -> dict[str, float]:
         """`reward_weights` as a dict, rebuilt only when the attribute was reassigned.
@@ -478,6 +483,21 @@ class TextEnv(gym.Env[str, str]):
         if self._weights_src is not self.reward_weights:
             self._weights_src, self._weights_dict = self.reward_weights, _shared_weights(self.reward_weights)
         return self._weights_dict
+
+
+#: One `Fingerprint` object per distinct setup (equal digests are equal fingerprints, and a
+#: Fingerprint is immutable): the envs of a vector env share theirs, so its `fingerprint` column is
+#: built from one value and reads one object instead of one per env.
+_FINGERPRINTS: dict[str, Fingerprint] = {}
+
+
+def _shared_fingerprint(fingerprint: Fingerprint) -> Fingerprint:
+    shared = _FINGERPRINTS.get(fingerprint.digest)
+    if shared is None:
+        shared = fingerprint
+        if len(_FINGERPRINTS) < 1024:  # a bound, in case a caller builds envs endlessly
+            _FINGERPRINTS[fingerprint.digest] = fingerprint
+    return shared
 
 
 #: One weights dict per distinct setting (see `TextEnv._weights`); keyed by the repr, which tells

@@ -7,7 +7,9 @@ with a prompt template and score with the chosen verifier.
 
 from __future__ import annotations
 
+import json
 import re
+import weakref
 from functools import lru_cache
 from string import Formatter
 from typing import Any, Callable
@@ -180,19 +182,58 @@ class DatasetEnv(VerifiedEnv):
         ak = require_column(table, answer_key, "answer_key", self.answer_candidates)
         if id_key is not None:
             require_column(table, id_key, "id_key")
-        tasks = build_tasks(
-            table,
-            question_key=qk,
-            answer_key=ak,
-            convert_answer=scorer.convert_gold,
-            validate_answer=scorer.validate_gold,
-            meta_keys=[c for c in table.columns if c not in (qk, ak)],
-            id_key=id_key,
-        )
+        #: keeps the shared tasks alive (and so in the cache) while this env lives
+        self._tasks = _shared_tasks(table, qk, ak, id_key, scorer)
+        tasks = self._tasks.tasks
         fingerprint = dict(table.fingerprint, question_key=qk, answer_key=ak)
         source = ListSource(tasks, fingerprint)
         check_prompt(prompt, tasks[0])
         super().__init__(source, scorer, prompt=prompt, **kwargs)
+
+
+class _Tasks:
+    """A built task list, shared (weakly cached) by the envs built from the same data."""
+
+    __slots__ = ("tasks", "__weakref__")
+
+    def __init__(self, tasks: list[Task]) -> None:
+        self.tasks = tasks
+
+
+_TASKS: "weakref.WeakValueDictionary[Any, _Tasks]" = weakref.WeakValueDictionary()
+
+
+def _shared_tasks(table: Any, question_key: str, answer_key: str, id_key: str | None, scorer: Scorer) -> _Tasks:
+    """`build_tasks` of the table, shared by every env built from the same data and columns.
+
+    `make_vec("rlvr/Math-v0", 64, dataset=...)` builds 64 envs from one dataset: they share one set
+    of (immutable) `Task` objects instead of 64 copies: less memory, faster construction, and a
+    vector env's resets read one set of tasks. The data is identified by its fingerprint (file
+    hash, in-memory data hash, or hub id, revision and content fingerprint); a table without a
+    content identity is not shared.
+    """
+    fingerprint = table.fingerprint
+    identified = fingerprint.get("sha256") or fingerprint.get("content_fingerprint")
+    key = None
+    if identified:
+        key = (json.dumps(fingerprint, sort_keys=True, default=repr), question_key, answer_key, id_key,
+               scorer.convert_gold, scorer.validate_gold)
+        shared = _TASKS.get(key)
+        if shared is not None:
+            return shared
+    tasks = build_tasks(
+        table,
+        question_key=question_key,
+        answer_key=answer_key,
+        convert_answer=scorer.convert_gold,
+        validate_answer=scorer.validate_gold,
+        meta_keys=[c for c in table.columns if c not in (question_key, answer_key)],
+        id_key=id_key,
+    )
+    holder = _Tasks(tasks)
+    if key is not None:
+        _TASKS[key] = holder
+    return holder
 
 
 class GeneratorEnv(VerifiedEnv):
