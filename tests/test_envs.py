@@ -188,6 +188,45 @@ def test_reset_determinism_index_and_task_ids():
     assert c == d and ic["task_id"] == "Sort/5"
 
 
+def test_dataset_task_draws_are_seeded_per_env():
+    """Math-v0 draws task indices from the env's own generator in blocks: same seed, same tasks."""
+    env = rlvr.make("Math-v0").unwrapped
+
+    def tasks(seed, k=100):
+        ids = [env.reset(seed=seed)[1]["task_id"]]
+        return ids + [env.reset()[1]["task_id"] for _ in range(k - 1)]  # past one block of 64 draws
+
+    first = tasks(3)
+    assert tasks(3) == first and tasks(4) != first and len(set(first)) == env.source.size
+    env.np_random = np.random.Generator(np.random.MT19937(0))  # 32-bit raw draws: drawn one by one
+    mt = [env.reset()[1]["task_id"] for _ in range(50)]
+    env.np_random = np.random.Generator(np.random.MT19937(0))
+    assert [env.reset()[1]["task_id"] for _ in range(50)] == mt
+
+
+def test_a_source_that_samples_its_own_way_is_asked():
+    from rlvr.envs.custom import VerifiedEnv
+    from rlvr.envs.scoring import resolve_verifier
+    from rlvr.envs.tasks import ListSource
+
+    class FirstOnly(ListSource):
+        def sample(self, rng):
+            return self.tasks[0]
+
+    source = FirstOnly([Task("a", "q1", "1"), Task("b", "q2", "2")], {"name": "two"})
+    assert source.uniform_tasks is None and ListSource(source.tasks, {}).uniform_tasks == source.tasks
+    env = VerifiedEnv(source, resolve_verifier("exact"))
+    assert {env.reset(seed=s)[1]["task_id"] for s in range(20)} == {"a"}
+
+
+def test_envs_built_alike_share_tasks_and_fingerprint():
+    one, two = rlvr.make("Math-v0").unwrapped, rlvr.make("Math-v0").unwrapped
+    other = rlvr.make("Math-v0", dataset=[{"question": "1+1?", "answer": "2"}]).unwrapped
+    assert one.source.tasks[0] is two.source.tasks[0] and one.source.tasks is not two.source.tasks
+    assert one.fingerprint() is two.fingerprint() and other.fingerprint() != one.fingerprint()
+    assert other.source.tasks[0].answer == "2"
+
+
 def test_step_before_reset_and_after_end_raise_clearly():
     env = rlvr.make("Sort-v0").unwrapped
     with pytest.raises(gym.error.ResetNeeded, match="reset"):
