@@ -146,15 +146,35 @@ def _code_scorer(sandbox: Any = None) -> Scorer:
     return Scorer("code", score, check, None, {})
 
 
+#: The "math" and "exact" scorers already built, per settings (see `_shared_scorer`).
+_SCORERS: dict[Any, Scorer] = {}
+
+
+def _shared_scorer(factory: Callable[..., Scorer], settings: dict[str, Any]) -> Scorer:
+    """`factory(**settings)`, one per distinct settings, shared by every env that asks for it.
+
+    These scorers hold no state (functions and their settings), so the 64 envs of a vector env can
+    share one instead of each holding its own copy: fewer objects to read at every step. Settings
+    are told apart by their repr (5 from 5.0), so a shared scorer reports exactly the settings asked.
+    """
+    key = (factory, tuple(sorted((name, repr(value)) for name, value in settings.items())))
+    scorer = _SCORERS.get(key)
+    if scorer is None:
+        scorer = factory(**settings)  # bad settings raise here, naming the argument
+        if len(_SCORERS) < 256:
+            _SCORERS[key] = scorer
+    return scorer
+
+
 def resolve_verifier(verifier: Any, **settings: Any) -> Scorer:
     """A Scorer for a verifier name ("math", "code", "exact"), a callable fn(gold, completion), or a Scorer."""
     if isinstance(verifier, Scorer):
         return verifier
     if isinstance(verifier, str):
         if verifier == "math":
-            return _math_scorer(**settings)
+            return _shared_scorer(_math_scorer, settings)
         if verifier == "exact":
-            return _exact_scorer(**settings)
+            return _shared_scorer(_exact_scorer, settings)
         if verifier == "code":
             return _code_scorer(**settings)
         raise ValueError(
