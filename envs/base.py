@@ -265,7 +265,9 @@ class TextEnv(gym.Env[str, str]):
             raise TypeError(f"system_prompt must be a str or None, got {type(system_prompt).__name__}")
         self.source = source
         self.max_turns = max_turns
-        self.reward_weights = RewardWeights.coerce(reward_weights)
+        # envs with equal weights share one (frozen) RewardWeights and one dict of them: fewer objects
+        # for a vector env to read at every step
+        self.reward_weights, self._weights_dict = _shared_weights(RewardWeights.coerce(reward_weights))
         self.system_prompt = system_prompt
         self.max_action_chars = int(max_action_chars)
         self.on_infra_error = on_infra_error
@@ -280,9 +282,10 @@ class TextEnv(gym.Env[str, str]):
         self._done = True
         self._return_parts = zero_parts()
         self._verdict: Verdict | None = None
-        self._fingerprint_cache: tuple[Any, Fingerprint] | None = None
+        self._fingerprint: Fingerprint | None = None  # and the spec it was made for:
+        self._fingerprint_spec: Any = None
         self._task_draws = IndexDraws()
-        self._weights_src, self._weights_dict = self.reward_weights, _shared_weights(self.reward_weights)
+        self._weights_src = self.reward_weights
 
     # ------------------------------------------------------------------ hooks for subclasses
 
@@ -452,8 +455,7 @@ class TextEnv(gym.Env[str, str]):
     def fingerprint(self) -> Fingerprint:
         """What produced this env's results: env id and version, verifier, data, settings."""
         spec = self.spec
-        cached = self._fingerprint_cache
-        if cached is None or cached[0] is not spec:  # (gym.make sets the spec after __init__)
+        if self._fingerprint is None or self._fingerprint_spec is not spec:  # (gym.make sets the spec after __init__)
             from rlvr.envs.version import rlvr_version
 
             value = {
@@ -471,8 +473,8 @@ class TextEnv(gym.Env[str, str]):
                     "system_prompt": self.system_prompt,
                 },
             }
-            cached = self._fingerprint_cache = (spec, _shared_fingerprint(Fingerprint(value)))
-        return cached[1]
+            self._fingerprint, self._fingerprint_spec = _shared_fingerprint(Fingerprint(value)), spec
+        return self._fingerprint
 
     def _weights(self) -> dict[str, float]:
         """`reward_weights` as a dict, rebuilt only when the attribute was reassigned.
@@ -481,7 +483,7 @@ class TextEnv(gym.Env[str, str]):
         (`_shared_weights`): a vector env then builds its `reward_weights` columns from one value.
         """
         if self._weights_src is not self.reward_weights:
-            self._weights_src, self._weights_dict = self.reward_weights, _shared_weights(self.reward_weights)
+            self._weights_src, self._weights_dict = self.reward_weights, _shared_weights(self.reward_weights)[1]
         return self._weights_dict
 
 
@@ -500,17 +502,17 @@ def _shared_fingerprint(fingerprint: Fingerprint) -> Fingerprint:
     return shared
 
 
-#: One weights dict per distinct setting (see `TextEnv._weights`); keyed by the repr, which tells
-#: apart what == does not (1 from 1.0, -0.0 from 0.0), so a shared dict holds exactly the values an
-#: env's own `to_dict()` would.
-_WEIGHT_DICTS: dict[str, dict[str, float]] = {}
+#: One (RewardWeights, dict) pair per distinct setting (see `TextEnv._weights`); keyed by the repr,
+#: which tells apart what == does not (1 from 1.0, -0.0 from 0.0), so a shared dict holds exactly
+#: the values an env's own `to_dict()` would.
+_WEIGHT_DICTS: dict[str, tuple[RewardWeights, dict[str, float]]] = {}
 
 
-def _shared_weights(weights: RewardWeights) -> dict[str, float]:
+def _shared_weights(weights: RewardWeights) -> tuple[RewardWeights, dict[str, float]]:
     key = repr(weights)
     shared = _WEIGHT_DICTS.get(key)
     if shared is None:
-        shared = weights.to_dict()
+        shared = (weights, weights.to_dict())
         if len(_WEIGHT_DICTS) < 1024:  # a bound, in case a caller sweeps weights endlessly
             _WEIGHT_DICTS[key] = shared
     return shared
