@@ -317,9 +317,9 @@ class TextVectorEnv(VectorEnv):
         self._terminations = np.zeros(self.num_envs, dtype=np.bool_)
         self._truncations = np.zeros(self.num_envs, dtype=np.bool_)
         self._autoreset = np.zeros(self.num_envs, dtype=np.bool_)
-        #: per sub-env, (env, its TextEnv) once its wrappers were seen to pass steps through; they
-        #: stay so (OrderEnforcing.has_reset and the checker's flags are never cleared), so the
-        #: wrapper chain is walked until then only, not twice per step
+        #: per sub-env, (env, (its TextEnv, reset, end_turn)) once its wrappers were seen to pass
+        #: steps through (see `_driver`); they stay so (OrderEnforcing.has_reset and the checker's
+        #: flags are never cleared), so the wrapper chain is walked until then only
         self._cores: list[tuple[gym.Env, tuple[TextEnv, Callable[..., Any], Callable[[Turn], Any]]] | None] = [None] * self.num_envs
 
     # ------------------------------------------------------------------ API
