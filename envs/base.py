@@ -133,8 +133,8 @@ class InfoFacts:
         messages: the conversation so far: the env's own list of message dicts, which the env
             replaces instead of modifying. The env never modifies a message once added and holds
             only messages it made (or copied), so once it has been reset, no one else can see
-            these dicts: `TextVectorEnv` then hands them out as they are (`final_info`);
-            otherwise they are read out as new dicts.
+            this list or its dicts: `TextVectorEnv` then hands them out as they are
+            (`final_info`); otherwise they are read out as a new list of new dicts.
         parts, return_parts, weights: `reward_parts`, `return_parts`, `reward_weights`.
         verdict: the outcome `Verdict` or None; `valid` and `error` derive from it.
         fingerprint: the env's immutable `Fingerprint`.

@@ -216,8 +216,9 @@ def facts_columns(indices: list[int], facts: list[InfoFacts], n: int, *, moved_o
     (`tests/test_envs_vector.py` checks it) at a fraction of the cost: no dict per env to build,
     copy and scan for its keys. When every facts object is `fresh` (a reset), the columns that a
     reset fixes (turn, reward parts, verdict, valid, turn details) are filled without reading
-    them. `moved_on`: the envs were reset since these facts were built, so their message dicts are
-    seen by no one else and are handed out without copies (see `InfoFacts.messages`).
+    them. `moved_on`: the envs were reset since these facts were built, so their messages (the
+    list and its dicts) are seen by no one else and are handed out without copies (see
+    `InfoFacts.messages`).
 
     None when an `extra` key would override one of the info's own keys (let `batch_infos` apply
     `to_info`'s order of overrides then).
@@ -231,8 +232,8 @@ def facts_columns(indices: list[int], facts: list[InfoFacts], n: int, *, moved_o
     fresh = all(map(_FRESH, facts))
     out: dict[str, Any] = {}
     _put_column(out, "task_id", indices, [f.task_id for f in facts], n, complete)
-    if moved_on:
-        messages = [list(f.messages) for f in facts]
+    if moved_on:  # the lists themselves: the env replaced its list when it was reset
+        messages = [f.messages for f in facts]
     else:
         messages = [_copy_messages(f.messages) for f in facts]
     if fresh:
@@ -434,7 +435,10 @@ class TextVectorEnv(VectorEnv):
         terms = [False] * n
         truncs = [False] * n
         infos: list[Any] = [None] * n
-        ended: list[tuple[str, Any] | None] = [None] * n  # SameStep: final obs and info of an episode that ended
+        # SameStep: the last obs and info of an episode that ended (two lists rather than a tuple per
+        # env: fewer objects alive at once, fewer garbage-collector passes)
+        ended_obs: list[str] = [""] * n
+        ended_infos: list[Any] = [None] * n
 
         def settle(i: int, result: tuple[str, float, bool, bool, Any], reset: Callable[..., Any] | None) -> None:
             """Record sub-env i's step; with SameStep, reset it at once if its episode ended."""
@@ -442,7 +446,8 @@ class TextVectorEnv(VectorEnv):
             terms[i] = terminated
             truncs[i] = truncated
             if same_step and (terminated or truncated):
-                ended[i] = (obs, info)
+                ended_obs[i] = obs
+                ended_infos[i] = info
                 obs, info = reset() if reset is not None else self._reset_one(i)
             observations[i] = obs
             infos[i] = info
@@ -508,8 +513,8 @@ class TextVectorEnv(VectorEnv):
         self._terminations = np.array(terms, dtype=np.bool_)  # one conversion per array
         self._truncations = np.array(truncs, dtype=np.bool_)
         self._autoreset = self._terminations | self._truncations
-        final_idx = [i for i in range(n) if ended[i] is not None]
-        info = self._batch(list(range(n)), infos, final_idx, [ended[i][0] for i in final_idx], [ended[i][1] for i in final_idx])
+        final_idx = [i for i in range(n) if ended_infos[i] is not None]
+        info = self._batch(list(range(n)), infos, final_idx, [ended_obs[i] for i in final_idx], [ended_infos[i] for i in final_idx])
         return (tuple(observations), np.array(rewards, dtype=np.float64), self._terminations.copy(),
                 self._truncations.copy(), info)
 

@@ -286,6 +286,7 @@ def test_changing_vector_infos_leaves_the_envs_alone():
     info["messages"][0][0]["content"] = "changed"
     info["messages"][1].append({"role": "user", "content": "more"})
     info["final_info"]["messages"][0][0]["content"] = "changed too"
+    info["final_info"]["messages"][1].append({"role": "user", "content": "more"})
     assert [env.unwrapped.render() for env in vec.envs] == prompts
     _, _, _, _, info = vec.step(["1", "2"])
     assert info["final_info"]["messages"][0][0]["content"] != "changed" and len(info["final_info"]["messages"][1]) == 2
