@@ -45,11 +45,10 @@ def sample_categorical(logp: torch.Tensor, generator: torch.Generator | None = N
     """One token per row of ``logp [rows, vocab]`` (log-probabilities), by inverting the CDF.
 
     One uniform number per row is placed on the row's cumulative distribution (in float64, so the
-    tail of a large vocabulary keeps its mass): an exact categorical sample, as
-    ``torch.multinomial`` draws, for about a fifth of its cost on CPU (0.13 vs 0.62 ms for 128 rows
-    of 115 tokens, where it is paid once per generated token). A token
-    of probability 0 (outside the top-p nucleus) is never drawn: ``right=True`` skips the flat
-    steps of the CDF, and ``u`` stays strictly below the total.
+    tail of a large vocabulary keeps its mass): an exact categorical sample, as ``torch.multinomial``
+    draws, for about a fifth of its cost on CPU (0.13 vs 0.62 ms for 128 rows of 115 tokens, paid
+    once per generated token). A token of probability 0 (outside the top-p nucleus) is never drawn:
+    ``right=True`` skips the flat steps of the CDF, and ``u`` stays strictly below the total.
     """
     cdf = logp.double().exp().cumsum(-1)
     total = cdf[:, -1:]
