@@ -21,9 +21,13 @@ _CODE_BLOCK = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.
 _GSM8K_MARK = "####"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Scorer:
-    """How a single-turn env scores an answer."""
+    """How a single-turn env scores an answer.
+
+    Frozen: the built-in scorers are shared by every env built with the same settings (see
+    `_shared_scorer`), so no env may change one under the others.
+    """
 
     name: str
     score: Callable[[Task, str], Verdict]
