@@ -140,16 +140,13 @@ class InfoFacts:
         fingerprint: the env's immutable `Fingerprint`.
         details: `turn_details` (deep-copied when read out), or None for {}.
         extra: more keys added to the info (`TextEnv.reset_details` at reset), or None.
-        fresh: True for the facts of `TextEnv.reset_facts`, which are known without looking:
-            turn 0, the shared all-zero parts as reward and return parts, no verdict, no details.
     """
 
-    __slots__ = ("task_id", "turn", "messages", "parts", "return_parts", "weights", "verdict", "fingerprint", "details", "extra", "fresh")
+    __slots__ = ("task_id", "turn", "messages", "parts", "return_parts", "weights", "verdict", "fingerprint", "details", "extra")
 
     def __init__(self, task_id: Any, turn: int, messages: list[dict[str, Any]], parts: dict[str, float],
                  return_parts: dict[str, float], weights: dict[str, float], verdict: Verdict | None,
-                 fingerprint: Fingerprint, details: dict[str, Any] | None, extra: dict[str, Any] | None,
-                 fresh: bool = False) -> None:
+                 fingerprint: Fingerprint, details: dict[str, Any] | None, extra: dict[str, Any] | None) -> None:
         self.task_id = task_id
         self.turn = turn
         self.messages = messages
@@ -160,7 +157,6 @@ class InfoFacts:
         self.fingerprint = fingerprint
         self.details = details
         self.extra = extra
-        self.fresh = fresh
 
     def to_info(self) -> dict[str, Any]:
         """The `info` dict (see `TextEnv`), with copies of everything the caller may modify."""
@@ -345,7 +341,7 @@ class TextEnv(gym.Env[str, str]):
         else:
             self._messages = [user]
         facts = InfoFacts(task.id, 0, self._messages, _RESET_PARTS, _RESET_PARTS, self._weights(),
-                          None, self.fingerprint(), None, self.reset_details() or None, True)
+                          None, self.fingerprint(), None, self.reset_details() or None)
         return prompt, facts
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
-from operator import attrgetter, is_
+from operator import is_
 from typing import Any, Callable, Sequence
 
 import gymnasium as gym
@@ -34,7 +34,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker
 
-from rlvr.envs.base import _RESET_PARTS, BatchVerify, InfoFacts, TextEnv, Turn, _copy_messages
+from rlvr.envs.base import BatchVerify, InfoFacts, TextEnv, Turn, _copy_messages
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -150,10 +150,7 @@ def _put_column(out: dict[str, Any], key: str, idx: list[int], values: list[Any]
     elif complete:
         out[key] = np.fromiter(values, dtype=object, count=n)
     else:
-        array = np.full(n, None, dtype=object)
-        for i, value in zip(idx, values):
-            array[i] = value
-        out[key] = array
+        out[key] = _objects(idx, values, n)
     out[f"_{key}"] = _mask(idx, n, complete)
 
 
@@ -214,9 +211,8 @@ def facts_columns(indices: list[int], facts: list[InfoFacts], n: int, *, moved_o
     Each info key's values are read from the facts in one pass and typed by `_put_column`, the
     rule `batch_infos` applies, so the result is the same as batching the sub-envs' own infos
     (`tests/test_envs_vector.py` checks it) at a fraction of the cost: no dict per env to build,
-    copy and scan for its keys. When every facts object is `fresh` (a reset), the columns that a
-    reset fixes (turn, reward parts, verdict, valid, turn details) are filled without reading
-    them. `moved_on`: the envs were reset since these facts were built, so their messages (the
+    copy and scan for its keys. A column holding one object for every env (a reset's turn 0 and
+    shared zero parts, verdict None, valid True) is filled from it at once. `moved_on`: the envs were reset since these facts were built, so their messages (the
     list and its dicts) are seen by no one else and are handed out without copies (see
     `InfoFacts.messages`).
 
@@ -229,51 +225,31 @@ def facts_columns(indices: list[int], facts: list[InfoFacts], n: int, *, moved_o
     extras = [(i, f.extra) for i, f in zip(indices, facts) if f.extra]
     if any(not _FACT_KEYS.isdisjoint(extra) for _, extra in extras):
         return None
-    fresh = all(map(_FRESH, facts))
     out: dict[str, Any] = {}
+    verdicts = [f.verdict for f in facts]
+    errors = [v.error if v is not None else None for v in verdicts]
     _put_column(out, "task_id", indices, [f.task_id for f in facts], n, complete)
-    if moved_on:  # the lists themselves: the env replaced its list when it was reset
-        messages = [f.messages for f in facts]
-    else:
-        messages = [_copy_messages(f.messages) for f in facts]
-    if fresh:
-        _put_constant(out, "turn", indices, 0, n, complete)
-        out["messages"] = np.fromiter(messages, dtype=object, count=n) if complete else _objects(indices, messages, n)
-        out["_messages"] = _mask(indices, n, complete)
-        _put_constant(out, "reward_parts", indices, _RESET_PARTS, n, complete)
-        _put_constant(out, "return_parts", indices, _RESET_PARTS, n, complete)
-        _put_column(out, "reward_weights", indices, [f.weights for f in facts], n, complete)
-        _put_constant(out, "verdict", indices, None, n, complete)
-        _put_constant(out, "valid", indices, True, n, complete)
-        _put_column(out, "fingerprint", indices, [f.fingerprint for f in facts], n, complete)
-        _put_constant(out, "turn_details", indices, _NO_DETAILS, n, complete)
-    else:
-        verdicts = [f.verdict for f in facts]
-        errors = [v.error if v is not None else None for v in verdicts]
-        _put_column(out, "turn", indices, [f.turn for f in facts], n, complete)
-        _put_column(out, "messages", indices, messages, n, complete, kind=object)
-        # reward and return parts are dicts `TextEnv.end_turn_facts` made (their values are typed below)
-        _put_column(out, "reward_parts", indices, [f.parts for f in facts], n, complete, kind=dict)
-        _put_column(out, "return_parts", indices, [f.return_parts for f in facts], n, complete, kind=dict)
-        _put_column(out, "reward_weights", indices, [f.weights for f in facts], n, complete)
-        _put_column(out, "verdict", indices, verdicts, n, complete, kind=object)
-        if errors.count(None) == len(errors):  # the usual case: every verification worked
-            _put_constant(out, "valid", indices, True, n, complete)
-        else:
-            _put_column(out, "valid", indices, [e is None for e in errors], n, complete)
-        _put_column(out, "fingerprint", indices, [f.fingerprint for f in facts], n, complete)
-        _put_column(out, "turn_details", indices, [copy.deepcopy(f.details) if f.details else _NO_DETAILS for f in facts], n, complete)
-        failed = [(i, e) for i, e in zip(indices, errors) if e is not None]
-        if failed:
-            idx = [i for i, _ in failed]
-            _put_column(out, "error", idx, [e for _, e in failed], n, len(idx) == n)
+    _put_column(out, "turn", indices, [f.turn for f in facts], n, complete)
+    # moved_on: the lists themselves (the env replaced its list when it was reset); else copies
+    messages = [f.messages for f in facts] if moved_on else [_copy_messages(f.messages) for f in facts]
+    _put_column(out, "messages", indices, messages, n, complete, kind=object)
+    # reward and return parts are dicts `TextEnv.end_turn_facts` / `reset_facts` made (a reset's
+    # are one shared all-zero dict, which `_put_column` sees as one object and fills at once)
+    _put_column(out, "reward_parts", indices, [f.parts for f in facts], n, complete, kind=dict)
+    _put_column(out, "return_parts", indices, [f.return_parts for f in facts], n, complete, kind=dict)
+    _put_column(out, "reward_weights", indices, [f.weights for f in facts], n, complete)
+    _put_column(out, "verdict", indices, verdicts, n, complete, kind=object)
+    _put_column(out, "valid", indices, [e is None for e in errors], n, complete)
+    _put_column(out, "fingerprint", indices, [f.fingerprint for f in facts], n, complete)
+    _put_column(out, "turn_details", indices, [copy.deepcopy(f.details) if f.details else _NO_DETAILS for f in facts], n, complete)
+    failed = [(i, e) for i, e in zip(indices, errors) if e is not None]
+    if failed:
+        idx = [i for i, _ in failed]
+        _put_column(out, "error", idx, [e for _, e in failed], n, len(idx) == n)
     if extras:
         idx = [i for i, _ in extras]
         out.update(_batch_columns(idx, [extra for _, extra in extras], n, len(idx) == n))
     return out
-
-
-_FRESH = attrgetter("fresh")
 
 
 def _objects(idx: list[int], values: list[Any], n: int) -> np.ndarray:
