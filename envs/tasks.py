@@ -81,9 +81,14 @@ def draw_index(rng: np.random.Generator, size: int) -> int:
     scaled by multiply-and-shift (Lemire's method) costs ~0.4 us; its bias, at most size / 2**64,
     is far below anything measurable. Other generators go through `integers`.
     """
-    if type(rng.bit_generator) in _RAW64 and 0 < size < 1 << 32:
+    if _raw_draws_fit(rng, size):
         return (rng.bit_generator.random_raw() * size) >> 64
     return int(rng.integers(size))
+
+
+def _raw_draws_fit(rng: np.random.Generator, size: int) -> bool:
+    """True when a raw 64-bit draw of `rng` scaled by multiply-and-shift gives an index < size."""
+    return type(rng.bit_generator) in _RAW64 and 0 < size < 1 << 32
 
 
 class IndexDraws:
@@ -108,8 +113,8 @@ class IndexDraws:
     def draw(self, rng: np.random.Generator, size: int) -> int:
         raw = self._raw
         if self._rng is not rng or not raw:
-            if type(rng.bit_generator) not in _RAW64 or not 0 < size < 1 << 32:
-                return int(rng.integers(size))
+            if not _raw_draws_fit(rng, size):
+                return draw_index(rng, size)
             raw = self._raw = rng.bit_generator.random_raw(self.BLOCK).tolist()
             raw.reverse()  # popped from the end: in the order drawn
             self._rng = rng
