@@ -32,42 +32,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
-from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker
 
-from rlvr.envs.base import BatchVerify, InfoFacts, TextEnv, Turn, _copy_messages
-from rlvr.verifiers.verdict import Verdict
-
-
-def _transparent_core(env: gym.Env) -> TextEnv | None:
-    """The TextEnv under `env` when no wrapper in between changes a step, else None.
-
-    `gymnasium.make` adds `OrderEnforcing` and `PassiveEnvChecker`; once the env has been reset
-    and the checker has seen its first reset and steps, they pass steps through unchanged, so the
-    vector env may drive the `TextEnv` phases directly. Any other wrapper is stepped as a whole,
-    and so is a TextEnv whose class overrides `step` itself (driving its phases would skip that).
-    """
-    while not isinstance(env, TextEnv):
-        kind = type(env)
-        if kind is OrderEnforcing:
-            if not env.has_reset:
-                return None
-        elif kind is PassiveEnvChecker:
-            if not (env.checked_reset and env.checked_step and env.checked_data_reuse):
-                return None
-        else:
-            return None
-        env = env.env
-    if getattr(env.step, "__func__", None) is not TextEnv.step:
-        return None
-    return env
+from rlvr.envs.base import InfoFacts, TextEnv, _copy_messages
+from rlvr.envs.stepping import Driver, StepResult, driver_of, step_envs
 
 
 def _as_dict(info: InfoFacts | dict[str, Any]) -> dict[str, Any]:
     return info.to_info() if type(info) is InfoFacts else info
-
-
-def _failed_turn(env: TextEnv, exc: Exception) -> Turn:
-    return Turn(done=True, verdict=Verdict.failed(f"{type(env).__name__} verification raised {type(exc).__name__}: {exc}"))
 
 
 def batch_infos(pairs: Sequence[tuple[int, dict[str, Any]]], num_envs: int) -> dict[str, Any]:
@@ -294,10 +265,10 @@ class TextVectorEnv(VectorEnv):
         self._terminations = np.zeros(self.num_envs, dtype=np.bool_)
         self._truncations = np.zeros(self.num_envs, dtype=np.bool_)
         self._autoreset = np.zeros(self.num_envs, dtype=np.bool_)
-        #: per sub-env, (env, (its TextEnv, reset, end_turn)) once its wrappers were seen to pass
-        #: steps through (see `_driver`); they stay so (OrderEnforcing.has_reset and the checker's
-        #: flags are never cleared), so the wrapper chain is walked until then only
-        self._cores: list[tuple[gym.Env, tuple[TextEnv, Callable[..., Any], Callable[[Turn], Any]]] | None] = [None] * self.num_envs
+        #: per sub-env, (env, its Driver) once its wrappers were seen to pass steps through (see
+        #: `_driver`); they stay so (OrderEnforcing.has_reset and the checker's flags are never
+        #: cleared), so the wrapper chain is walked until then only
+        self._cores: list[tuple[gym.Env, Driver] | None] = [None] * self.num_envs
 
     # ------------------------------------------------------------------ API
 
@@ -350,42 +321,36 @@ class TextVectorEnv(VectorEnv):
         return tuple(self._obs), self._batch(chosen, infos, [], [], [])
 
     def _core(self, i: int) -> TextEnv | None:
-        """`_transparent_core(self.envs[i])`, remembered once it is not None."""
+        """The TextEnv of sub-env i when it may be driven directly (see `transparent_core`), else None."""
         driver = self._driver(i)
-        return driver[0] if driver is not None else None
+        return driver.core if driver is not None else None
 
-    def _driver(self, i: int) -> tuple[TextEnv, Callable[..., Any], Callable[[Turn], Any]] | None:
-        """(core, reset, end_turn) of sub-env i when its core may be driven directly, else None.
+    def _driver(self, i: int) -> Driver | None:
+        """`driver_of(self.envs[i])`, remembered once it is not None.
 
-        `reset` / `end_turn` are the core's `reset_facts` / `end_turn_facts` when its class keeps
-        `TextEnv.reset` / `TextEnv.end_turn` (then they give the same infos, as facts), else its own
-        `reset` / `end_turn`. Worked out once per sub-env (the wrappers stay transparent; replacing
-        `self.envs[i]` is noticed) rather than at every step.
+        Worked out once per sub-env (the wrappers stay transparent; replacing `self.envs[i]` is
+        noticed) rather than at every step.
         """
         env = self.envs[i]
         known = self._cores[i]
         if known is not None and known[0] is env:
             return known[1]
-        core = _transparent_core(env)
-        if core is None:
-            return None
-        reset = core.reset_facts if getattr(core.reset, "__func__", None) is TextEnv.reset else core.reset
-        end = core.end_turn_facts if getattr(core.end_turn, "__func__", None) is TextEnv.end_turn else core.end_turn
-        driver = (core, reset, end)
-        self._cores[i] = (env, driver)
+        driver = driver_of(env)
+        if driver is not None:
+            self._cores[i] = (env, driver)
         return driver
 
     def _resets_inline(self, i: int) -> bool:
         """True when sub-env i resets through `TextEnv.reset_facts` (quick in-process work)."""
         driver = self._driver(i)
-        return driver is not None and getattr(driver[1], "__func__", None) is TextEnv.reset_facts
+        return driver is not None and getattr(driver.reset, "__func__", None) is TextEnv.reset_facts
 
     def _reset_one(self, i: int, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, InfoFacts | dict[str, Any]]:
         """Reset sub-env i: its core's `reset_facts` when it may be driven directly, else `reset`."""
         driver = self._driver(i)
         if driver is None:
             return self.envs[i].reset(seed=seed, options=options)
-        return driver[1](seed=seed, options=options)
+        return driver.reset(seed=seed, options=options)
 
     def step(self, actions: Sequence[Any]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env with its action (text or assistant message dict).
@@ -416,7 +381,7 @@ class TextVectorEnv(VectorEnv):
         ended_obs: list[str] = [""] * n
         ended_infos: list[Any] = [None] * n
 
-        def settle(i: int, result: tuple[str, float, bool, bool, Any], reset: Callable[..., Any] | None) -> None:
+        def settle(i: int, result: StepResult) -> None:
             """Record sub-env i's step; with SameStep, reset it at once if its episode ended."""
             obs, rewards[i], terminated, truncated, info = result
             terms[i] = terminated
@@ -424,67 +389,18 @@ class TextVectorEnv(VectorEnv):
             if same_step and (terminated or truncated):
                 ended_obs[i] = obs
                 ended_infos[i] = info
-                obs, info = reset() if reset is not None else self._reset_one(i)
+                obs, info = self._reset_one(i)
             observations[i] = obs
             infos[i] = info
 
-        threaded: list[tuple[int, Any]] = []
-        groups: dict[Any, list[tuple[int, TextEnv, Callable[[Turn], Any], Callable[..., Any], str, Any, BatchVerify]]] = {}
+        items = []
         for i in range(n):
-            if autoreset[i]:  # NextStep: this step resets the sub-env (SameStep reset it already)
-                if not same_step:
-                    obs, info = self._reset_one(i)
-                    settle(i, (obs, 0.0, False, False, info), None)
-                    continue
-            driver = self._driver(i)
-            if driver is None:  # unknown wrappers: step through them, in a thread
-                threaded.append((i, None))
-                continue
-            core, reset, end = driver
-            content, tool_calls, turn = core.begin_turn(actions[i])
-            if turn is not None:
-                settle(i, end(turn), reset)
-                continue
-            try:
-                request = core.batch_verify(core.task, content, tool_calls)
-            except Exception as exc:
-                settle(i, end(_failed_turn(core, exc)), reset)
-                continue
-            if request is None:
-                threaded.append((i, (core, end, content, tool_calls)))
+            if autoreset[i] and not same_step:  # NextStep: this step resets the sub-env
+                obs, info = self._reset_one(i)
+                settle(i, (obs, 0.0, False, False, info))
             else:
-                group = groups.get(request.key)
-                if group is None:
-                    group = groups[request.key] = []
-                group.append((i, core, end, reset, content, tool_calls, request))
-
-        def step_threaded(item: tuple[int, Any]) -> tuple[str, float, bool, bool, InfoFacts | dict[str, Any]]:
-            i, begun = item
-            if begun is None:
-                return self.envs[i].step(actions[i])
-            core, end, content, tool_calls = begun
-            return end(core._respond_safely(content, tool_calls))
-
-        futures = [(i, self._pool.submit(step_threaded, (i, begun))) for i, begun in threaded]
-        for key in list(groups):
-            # popped, so that its requests are freed once answered: fewer objects alive at once
-            # means fewer garbage-collector passes, a measurable part of a step's cost
-            members = groups.pop(key)
-            try:
-                verdicts = list(members[0][6].run([m[6].payload for m in members]))
-                if len(verdicts) != len(members):
-                    raise RuntimeError(f"a batch verifier returned {len(verdicts)} verdicts for {len(members)} answers")
-            except Exception as exc:  # the batch failed as a whole: infrastructure, not wrong answers
-                verdicts = [Verdict.failed(f"batch verification raised {type(exc).__name__}: {exc}")] * len(members)
-            for (i, core, end, reset, content, tool_calls, _), verdict in zip(members, verdicts):
-                try:
-                    turn = core.complete_turn(core.task, content, tool_calls, verdict)
-                except Exception as exc:
-                    turn = _failed_turn(core, exc)
-                settle(i, end(turn), reset)
-            del members, verdicts
-        for i, future in futures:
-            settle(i, future.result(), None)  # reset here, in this thread (past the first reset: wrappers pass through)
+                items.append((i, self.envs[i], self._driver(i), actions[i]))
+        step_envs(items, self._pool, settle)
 
         self._terminations = np.array(terms, dtype=np.bool_)  # one conversion per array
         self._truncations = np.array(truncs, dtype=np.bool_)

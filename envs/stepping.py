@@ -1,0 +1,143 @@
+"""Step many text environments at once: batched verification, threads for what waits.
+
+This is the stepping shared by `TextVectorEnv` and the trainer's rollout loop. Each env takes one
+action; a step whose turn is a plain verification (`TextEnv.batch_verify`: Math-v0, the
+procedural envs, `exact` tasks) is verified in one batch per verifier — in-process Python that
+holds the GIL, where threads would only add switching costs, while the math verifier's
+`verify_batch` spreads its slow sympy cases over worker processes itself. Every other step (a
+tool call, sandboxed code, a user's verifier, an env behind an unknown wrapper) runs in a thread
+pool, so while one waits on its sandbox the others run.
+
+A `TextEnv` is driven through the phases of its `step` (`begin_turn`, `batch_verify` or
+`respond`, `end_turn_facts`) when the wrappers around it pass steps through unchanged (see
+`transparent_core`); the result then holds the info's `InfoFacts` instead of its dict.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from typing import Any, Callable, NamedTuple, Sequence
+
+import gymnasium as gym
+from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker
+
+from rlvr.envs.base import BatchVerify, InfoFacts, TextEnv, Turn
+from rlvr.verifiers.verdict import Verdict
+
+#: What one env's step gives: (observation, reward, terminated, truncated, info or its InfoFacts).
+StepResult = tuple[str, float, bool, bool, "InfoFacts | dict[str, Any]"]
+
+
+class Driver(NamedTuple):
+    """How to drive an env's `TextEnv` core directly, past wrappers that pass steps through.
+
+    Attributes:
+        core: the `TextEnv` under the wrappers.
+        reset: `core.reset_facts` when its class keeps `TextEnv.reset` (same info, as facts), else
+            `core.reset`.
+        end_turn: `core.end_turn_facts` when its class keeps `TextEnv.end_turn`, else `core.end_turn`.
+    """
+
+    core: TextEnv
+    reset: Callable[..., tuple[str, "InfoFacts | dict[str, Any]"]]
+    end_turn: Callable[[Turn], StepResult]
+
+
+def transparent_core(env: gym.Env) -> TextEnv | None:
+    """The TextEnv under `env` when no wrapper in between changes a step, else None.
+
+    `gymnasium.make` adds `OrderEnforcing` and `PassiveEnvChecker`; once the env has been reset
+    and the checker has seen its first reset and steps, they pass steps through unchanged, so its
+    `TextEnv` may be driven directly. Any other wrapper is stepped as a whole, and so is a TextEnv
+    whose class overrides `step` itself (driving its phases would skip that).
+    """
+    while not isinstance(env, TextEnv):
+        kind = type(env)
+        if kind is OrderEnforcing:
+            if not env.has_reset:
+                return None
+        elif kind is PassiveEnvChecker:
+            if not (env.checked_reset and env.checked_step and env.checked_data_reuse):
+                return None
+        else:
+            return None
+        env = env.env
+    if getattr(env.step, "__func__", None) is not TextEnv.step:
+        return None
+    return env
+
+
+def driver_of(env: gym.Env) -> Driver | None:
+    """The `Driver` of `env` when its core may be driven directly, else None (step it whole)."""
+    core = transparent_core(env)
+    if core is None:
+        return None
+    reset = core.reset_facts if getattr(core.reset, "__func__", None) is TextEnv.reset else core.reset
+    end = core.end_turn_facts if getattr(core.end_turn, "__func__", None) is TextEnv.end_turn else core.end_turn
+    return Driver(core, reset, end)
+
+
+def failed_turn(env: TextEnv, exc: Exception) -> Turn:
+    """The Turn of a verification that raised: an infrastructure failure, never a wrong answer."""
+    return Turn(done=True, verdict=Verdict.failed(f"{type(env).__name__} verification raised {type(exc).__name__}: {exc}"))
+
+
+def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Executor,
+              settle: Callable[[Any, StepResult], None]) -> None:
+    """Step each env of `items` — `(key, env, its driver or None, action)` — once, concurrently.
+
+    `settle(key, result)` is called in this thread with each env's `StepResult` as soon as it is
+    known: batch-verified turns first (a group at a time), then the threaded ones in `items`'
+    order. An exception a step raises (`ResetNeeded`, `InfrastructureError` with
+    `on_infra_error="raise"`) propagates.
+    """
+    threaded: list[tuple[Any, gym.Env, Any, Any]] = []
+    groups: dict[Any, list[tuple[Any, TextEnv, Callable[[Turn], StepResult], str, Any, BatchVerify]]] = {}
+    for key, env, driver, action in items:
+        if driver is None:  # unknown wrappers: step through them, in a thread
+            threaded.append((key, env, None, action))
+            continue
+        core, _, end = driver
+        content, tool_calls, turn = core.begin_turn(action)
+        if turn is not None:
+            settle(key, end(turn))
+            continue
+        try:
+            request = core.batch_verify(core.task, content, tool_calls)
+        except Exception as exc:
+            settle(key, end(failed_turn(core, exc)))
+            continue
+        if request is None:
+            threaded.append((key, env, driver, (content, tool_calls)))
+        else:
+            group = groups.get(request.key)
+            if group is None:
+                group = groups[request.key] = []
+            group.append((key, core, end, content, tool_calls, request))
+
+    def step_threaded(env: gym.Env, driver: Driver | None, begun: Any) -> StepResult:
+        if driver is None:
+            return env.step(begun)
+        content, tool_calls = begun
+        return driver.end_turn(driver.core._respond_safely(content, tool_calls))
+
+    futures = [(key, pool.submit(step_threaded, env, driver, begun)) for key, env, driver, begun in threaded]
+    for request_key in list(groups):
+        # popped, so that its requests are freed once answered: fewer objects alive at once means
+        # fewer garbage-collector passes, a measurable part of a step's cost
+        members = groups.pop(request_key)
+        try:
+            verdicts = list(members[0][5].run([m[5].payload for m in members]))
+            if len(verdicts) != len(members):
+                raise RuntimeError(f"a batch verifier returned {len(verdicts)} verdicts for {len(members)} answers")
+        except Exception as exc:  # the batch failed as a whole: infrastructure, not wrong answers
+            verdicts = [Verdict.failed(f"batch verification raised {type(exc).__name__}: {exc}")] * len(members)
+        for (key, core, end, content, tool_calls, _), verdict in zip(members, verdicts):
+            try:
+                turn = core.complete_turn(core.task, content, tool_calls, verdict)
+            except Exception as exc:
+                turn = failed_turn(core, exc)
+            settle(key, end(turn))
+        del members, verdicts
+    for key, future in futures:
+        settle(key, future.result())
