@@ -171,3 +171,35 @@ def test_chat_level_engine_gives_text_and_rewards_only():
     assert tr.to_dict()["verdict"]["correct"] is True
     with pytest.raises(TypeError, match="generate"):
         RolloutCollector(object(), "rlvr/Math-v0", None)
+
+
+class SlowVerifierEnv(SingleTurnEnv):
+    """A verifier that waits (as a sandbox run does) and records which threads ran it, and when."""
+
+    runs: list = []
+
+    def __init__(self):
+        super().__init__(ListSource([Task("t0", "What is 2?", "2")], {"name": "slow"}))
+
+    def verify(self, task, content):
+        import threading
+        import time
+
+        start = time.perf_counter()
+        time.sleep(0.3)
+        SlowVerifierEnv.runs.append((threading.get_ident(), start, time.perf_counter()))
+        return Verdict.right("ok") if content.strip() == task.answer else Verdict.wrong("no")
+
+
+def test_envs_that_wait_are_stepped_concurrently():
+    """A group's episodes overlap in time: 8 verifications of 0.3 s each, stepped together."""
+    tok = build_tiny_tokenizer()
+    collector = RolloutCollector(ScriptedEngine(tok, ["2"]), SlowVerifierEnv, tok, chat_template=False)
+    SlowVerifierEnv.runs = []
+    groups = collector.collect([0], 8, SamplingParams())
+    collector.close()
+    assert all(t.correct and t.total_reward == 1.0 for t in groups[0])
+    runs = SlowVerifierEnv.runs
+    assert len(runs) == 8 and len({thread for thread, _, _ in runs}) > 1
+    overlapping = max(sum(1 for _, s, e in runs if s <= t < e) for _, t, _ in runs)
+    assert overlapping >= 4, f"at most {overlapping} of 8 verifications ran at once"

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -264,6 +265,8 @@ class RolloutCollector:
                 "token-level engine, or use an engine with generate_chat(conversations, n, sampling)"
             )
         self._pool: list[Any] = []
+        self._threads: ThreadPoolExecutor | None = None  # steps envs that wait (sandbox, tools) concurrently
+        self._thread_count = 0
         self._chat_template = chat_template
         #: seconds spent in the engine and in the envs (verification) since creation
         self.timings: dict[str, float] = {"generate": 0.0, "env": 0.0}
@@ -275,7 +278,20 @@ class RolloutCollector:
             self._pool.append(self._factory())
         return self._pool[:count]
 
+    def _step_pool(self, count: int) -> ThreadPoolExecutor:
+        """The threads that step envs concurrently: one per live episode, at most 64."""
+        workers = min(max(count, 1), 64)
+        if self._threads is None or self._thread_count < workers:
+            if self._threads is not None:
+                self._threads.shutdown(wait=False)
+            self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rlvr-rollout")
+            self._thread_count = workers
+        return self._threads
+
     def close(self) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
         for env in self._pool:
             try:
                 env.close()
@@ -369,8 +385,7 @@ class RolloutCollector:
             t0 = time.perf_counter()
             samples = self._generate(live, n if turn == 0 else 1, turn_sampling, first=turn == 0)
             t1 = time.perf_counter()
-            for ep, sample in zip(live, samples):
-                self._step(ep, sample)
+            self._step(live, samples)
             self.timings["generate"] += t1 - t0
             self.timings["env"] += time.perf_counter() - t1
             turn += 1
@@ -423,7 +438,23 @@ class RolloutCollector:
             raise RuntimeError(f"engine returned {len(flat)} samples for {len(live)} episodes")
         return flat
 
-    def _step(self, ep: _Episode, sample: Sample) -> None:
+    def _step(self, live: list[_Episode], samples: list[Sample]) -> None:
+        """Record each live episode's sample and step all their envs with them at once.
+
+        The envs are stepped together (`rlvr.envs.stepping.step_envs`, as `TextVectorEnv` does):
+        plain verifications in one batch per verifier, sandboxed code and tool calls concurrently
+        in threads, so a group's episodes do not wait on each other's sandbox runs.
+        """
+        from rlvr.envs.stepping import driver_of, step_envs
+
+        items = [(k, ep.env, driver_of(ep.env), self._record_sample(ep, sample)) for k, (ep, sample) in enumerate(zip(live, samples))]
+        results: list[Any] = [None] * len(live)
+        step_envs(items, self._step_pool(len(live)), results.__setitem__)
+        for ep, sample, result in zip(live, samples, results):
+            self._apply_step(ep, sample, result)
+
+    def _record_sample(self, ep: _Episode, sample: Sample) -> Any:
+        """Append the model's turn to the episode's tokens; returns the action for its env."""
         tr = ep.traj
         if self.token_level:
             tr.token_ids.extend(int(t) for t in sample.token_ids)
@@ -440,8 +471,16 @@ class RolloutCollector:
         tr.finish_reasons.append(sample.finish_reason)
         tr.truncated = sample.finish_reason == "length"
         tool_calls = (sample.meta or {}).get("tool_calls")
-        action: Any = {"content": sample.text, "tool_calls": tool_calls} if tool_calls else sample.text
-        obs, reward, terminated, truncated, info = ep.env.step(action)
+        return {"content": sample.text, "tool_calls": tool_calls} if tool_calls else sample.text
+
+    def _apply_step(self, ep: _Episode, sample: Sample, result: Any) -> None:
+        """Book the env's answer to the episode's turn (reward, verdict, messages, its reply's tokens)."""
+        from rlvr.envs.base import InfoFacts
+
+        tr = ep.traj
+        obs, reward, terminated, truncated, info = result
+        if type(info) is InfoFacts:
+            info = info.to_info()
         tr.turn_rewards.append(float(reward))
         tr.total_reward += float(reward)
         parts = info.get("reward_parts") or {}
