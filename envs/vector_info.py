@@ -1,0 +1,208 @@
+"""Gymnasium's vector-info layout, built from many sub-envs' infos at once.
+
+A vector env's `info` is a dict whose every key holds one entry per sub-environment (a NumPy
+array) plus a boolean mask `"_key"` saying which sub-environments reported it; nested dicts are
+batched recursively. `batch_infos` builds it from per-env info dicts, `facts_columns` straight
+from the sub-envs' `InfoFacts` (no dict per env), and `put_column` from one key's values: all
+follow the typing rules of `gymnasium.vector.VectorEnv._add_info`, which the tests check.
+"""
+
+from __future__ import annotations
+
+import copy
+from itertools import repeat
+from operator import is_
+from typing import Any, Sequence
+
+import numpy as np
+
+from rlvr.envs.base import InfoFacts, _copy_messages
+
+def batch_infos(pairs: Sequence[tuple[int, dict[str, Any]]], num_envs: int) -> dict[str, Any]:
+    """Batch per-env infos into Gymnasium's vector-info layout.
+
+    Same result as folding `VectorEnv._add_info` over `pairs` (arrays of length `num_envs`, a
+    `"_key"` mask per key, nested dicts batched recursively, numbers in typed arrays, anything
+    else in object arrays), but built column by column: when every info has the same keys (the
+    usual case) each key's values are gathered with one list comprehension and turned into one
+    array, instead of touching NumPy per env and key — the batching was the largest cost of the
+    env layer in `benchmarks/perf/env_bench.py`.
+    """
+    indices = [i for i, _ in pairs]
+    infos = [info for _, info in pairs]
+    return _batch_columns(indices, infos, num_envs, indices == list(range(num_envs)))
+
+
+_ALL_TRUE: dict[int, np.ndarray] = {}
+
+
+def _all_true(n: int) -> np.ndarray:
+    """A new all-True mask of length n (copying a template is cheaper than np.ones)."""
+    template = _ALL_TRUE.get(n)
+    if template is None:
+        template = _ALL_TRUE[n] = np.ones(n, dtype=np.bool_)
+    return template.copy()
+
+
+def _batch_columns(indices: list[int], infos: list[dict[str, Any]], n: int, full: bool) -> dict[str, Any]:
+    """`batch_infos` of the dicts `infos` of the envs `indices` (`full`: indices are 0..n-1)."""
+    if not infos:
+        return {}
+    keys = infos[0].keys()
+    columns: dict[str, tuple[list[int], list[Any], bool]] = {}
+    try:
+        if set(map(len, infos)) != {len(keys)}:
+            raise KeyError  # different sizes: different keys
+        for key in keys:  # same size and every key of the first: the same keys everywhere
+            columns[key] = (indices, [info[key] for info in infos], full)
+    except KeyError:  # keys differ between envs: gather each key's (index, value) pairs
+        columns = {}
+        gathered: dict[str, tuple[list[int], list[Any]]] = {}
+        for index, info in zip(indices, infos):
+            for key, value in info.items():
+                idx, values = gathered.setdefault(key, ([], []))
+                idx.append(index)
+                values.append(value)
+        for key, (idx, values) in gathered.items():
+            columns[key] = (idx, values, len(idx) == n and idx == list(range(n)))
+    out: dict[str, Any] = {}
+    for key, (idx, values, complete) in columns.items():
+        put_column(out, key, idx, values, n, complete)
+    return out
+
+
+def put_column(out: dict[str, Any], key: str, idx: list[int], values: list[Any], n: int, complete: bool, kind: type | None = None) -> None:
+    """Set `out[key]` and its mask `out["_" + key]` from the values of the envs `idx`.
+
+    The typing rules of Gymnasium's `VectorEnv._add_info`: dicts are batched recursively, numbers
+    of one type go in an array of that type (0 where an env did not report the key), anything else
+    in an object array (None where missing); `final_obs` is always an object array. `complete`:
+    `idx` is 0..n-1. `kind`: the caller knows every value is a dict (`dict`), or neither a number
+    nor a dict (`object`), so the values' types need not be looked at.
+    """
+    first = values[0]
+    if all(map(is_, values, repeat(first))):  # one object everywhere: 0, True, None, a shared dict
+        _put_constant(out, key, idx, first, n, complete)
+        return
+    kinds = {kind} if kind is not None else set(map(type, values))
+    kind = next(iter(kinds)) if len(kinds) == 1 else None
+    if key != "final_obs" and all(issubclass(k, dict) for k in kinds):
+        out[key] = _batch_columns(idx, values, n, complete)
+    elif key != "final_obs" and kind is not None and (kind in (int, float, bool) or issubclass(kind, np.number)):
+        if complete:
+            out[key] = np.array(values, dtype=kind)
+        else:
+            array = np.zeros(n, dtype=kind)
+            array[idx] = values
+            out[key] = array
+    elif complete:
+        out[key] = np.fromiter(values, dtype=object, count=n)
+    else:
+        out[key] = _objects(idx, values, n)
+    out[f"_{key}"] = mask(idx, n, complete)
+
+
+def _put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: int, complete: bool) -> None:
+    """`_put_column` for a column that holds the same object for every env in `idx`.
+
+    Same typing rules, but each array is filled from the one value instead of converting a list
+    (a reset's turn 0, valid True, verdict None and zero reward parts are such columns).
+    """
+    kind = type(value)
+    if key != "final_obs" and issubclass(kind, dict):
+        nested: dict[str, Any] = {}
+        for sub, sub_value in value.items():
+            _put_constant(nested, sub, idx, sub_value, n, complete)
+        out[key] = nested
+    elif key != "final_obs" and (kind in (int, float, bool) or issubclass(kind, np.number)):
+        if complete:
+            array = np.empty(n, dtype=kind)
+            array.fill(value)  # (np.full does the same, at twice the cost)
+        else:
+            array = np.zeros(n, dtype=kind)
+            array[idx] = value
+        out[key] = array
+    elif complete:
+        array = np.empty(n, dtype=object)
+        array.fill(value)  # stores the object itself in every cell, even a list or tuple
+        out[key] = array
+    else:
+        array = np.full(n, None, dtype=object)
+        for i in idx:
+            array[i] = value
+        out[key] = array
+    out[f"_{key}"] = mask(idx, n, complete)
+
+
+def mask(idx: list[int], n: int, complete: bool) -> np.ndarray:
+    """The `"_key"` mask of a key reported by the envs `idx` (`complete`: all n of them)."""
+    if complete:
+        return _all_true(n)
+    mask = np.zeros(n, dtype=np.bool_)
+    mask[idx] = True
+    return mask
+
+
+#: `turn_details` of a turn without details. Shared, and safe to share: a column never holds a dict
+#: itself (nested dicts are batched into new dicts of arrays).
+_NO_DETAILS: dict[str, Any] = {}
+
+#: The keys `InfoFacts.to_info` may write itself (and the vector env's own "final_*" keys): an
+#: `InfoFacts.extra` naming one of them overrides it, a case `facts_columns` leaves to `batch_infos`.
+_FACT_KEYS = frozenset(("task_id", "turn", "messages", "reward_parts", "return_parts", "reward_weights", "verdict",
+                        "valid", "fingerprint", "turn_details", "error", "final_obs", "final_info"))
+
+
+def facts_columns(indices: list[int], facts: list[InfoFacts], n: int, *, moved_on: bool = False) -> dict[str, Any] | None:
+    """`batch_infos` of `[f.to_info() for f in facts]` (envs `indices`, ascending), without the dicts.
+
+    Each info key's values are read from the facts in one pass and typed by `_put_column`, the
+    rule `batch_infos` applies, so the result is the same as batching the sub-envs' own infos
+    (`tests/test_envs_vector.py` checks it) at a fraction of the cost: no dict per env to build,
+    copy and scan for its keys. A column holding one object for every env (a reset's turn 0 and
+    shared zero parts, verdict None, valid True) is filled from it at once. `moved_on`: the envs were reset since these facts were built, so their messages (the
+    list and its dicts) are seen by no one else and are handed out without copies (see
+    `InfoFacts.messages`).
+
+    None when an `extra` key would override one of the info's own keys (let `batch_infos` apply
+    `to_info`'s order of overrides then).
+    """
+    if not facts:
+        return {}
+    complete = len(indices) == n  # ascending, distinct: then they are exactly 0..n-1
+    extras = [(i, f.extra) for i, f in zip(indices, facts) if f.extra]
+    if any(not _FACT_KEYS.isdisjoint(extra) for _, extra in extras):
+        return None
+    out: dict[str, Any] = {}
+    verdicts = [f.verdict for f in facts]
+    errors = [v.error if v is not None else None for v in verdicts]
+    put_column(out, "task_id", indices, [f.task_id for f in facts], n, complete)
+    put_column(out, "turn", indices, [f.turn for f in facts], n, complete)
+    # moved_on: the lists themselves (the env replaced its list when it was reset); else copies
+    messages = [f.messages for f in facts] if moved_on else [_copy_messages(f.messages) for f in facts]
+    put_column(out, "messages", indices, messages, n, complete, kind=object)
+    # reward and return parts are dicts `TextEnv.end_turn_facts` / `reset_facts` made (a reset's
+    # are one shared all-zero dict, which `_put_column` sees as one object and fills at once)
+    put_column(out, "reward_parts", indices, [f.parts for f in facts], n, complete, kind=dict)
+    put_column(out, "return_parts", indices, [f.return_parts for f in facts], n, complete, kind=dict)
+    put_column(out, "reward_weights", indices, [f.weights for f in facts], n, complete)
+    put_column(out, "verdict", indices, verdicts, n, complete, kind=object)
+    put_column(out, "valid", indices, [e is None for e in errors], n, complete)
+    put_column(out, "fingerprint", indices, [f.fingerprint for f in facts], n, complete)
+    put_column(out, "turn_details", indices, [copy.deepcopy(f.details) if f.details else _NO_DETAILS for f in facts], n, complete)
+    failed = [(i, e) for i, e in zip(indices, errors) if e is not None]
+    if failed:
+        idx = [i for i, _ in failed]
+        put_column(out, "error", idx, [e for _, e in failed], n, len(idx) == n)
+    if extras:
+        idx = [i for i, _ in extras]
+        out.update(_batch_columns(idx, [extra for _, extra in extras], n, len(idx) == n))
+    return out
+
+
+def _objects(idx: list[int], values: list[Any], n: int) -> np.ndarray:
+    """An object array of length n with `values` at `idx`, None elsewhere."""
+    array = np.full(n, None, dtype=object)
+    for i, value in zip(idx, values):
+        array[i] = value
+    return array
