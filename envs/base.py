@@ -314,6 +314,13 @@ class TextEnv(gym.Env[str, str]):
     def reset_facts(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, InfoFacts]:
         """`reset`, with the info's facts instead of the dict (for `TextVectorEnv`; see `InfoFacts`)."""
         super().reset(seed=seed)
+        prompt = self._begin_episode(self._choose_task(options))
+        facts = InfoFacts(self.task.id, 0, self._messages, _RESET_PARTS, _RESET_PARTS, self._weights(),
+                          None, self.fingerprint(), None, self.reset_details() or None)
+        return prompt, facts
+
+    def _choose_task(self, options: dict[str, Any] | None) -> Task:
+        """The task `reset(options=...)` asks for: given, by index, or drawn with `np_random`."""
         if options and "task" in options:
             task = options["task"]
             if isinstance(task, Mapping):
@@ -321,14 +328,16 @@ class TextEnv(gym.Env[str, str]):
                             {k: v for k, v in task.items() if k not in ("id", "question", "answer")})
             if not isinstance(task, Task):
                 raise TypeError(f"options['task'] must be a Task or a dict with 'question'/'answer', got {type(task).__name__}")
-        elif options and options.get("index") is not None:
-            task = self.source.get(options["index"])
-        else:
-            tasks = self.source.uniform_tasks
-            if tasks is not None:  # a uniform draw from a list: the index from this env's own draws
-                task = tasks[self._task_draws.draw(self.np_random, len(tasks))]
-            else:
-                task = self.source.sample(self.np_random)
+            return task
+        if options and options.get("index") is not None:
+            return self.source.get(options["index"])
+        tasks = self.source.uniform_tasks
+        if tasks is not None:  # a uniform draw from a list: the index from this env's own draws
+            return tasks[self._task_draws.draw(self.np_random, len(tasks))]
+        return self.source.sample(self.np_random)
+
+    def _begin_episode(self, task: Task) -> str:
+        """Start an episode on `task`: fresh episode state and messages; returns the prompt."""
         self.task = task
         self._turn = 0
         self._done = False
@@ -340,9 +349,7 @@ class TextEnv(gym.Env[str, str]):
             self._messages = [{"role": "system", "content": self.system_prompt}, user]
         else:
             self._messages = [user]
-        facts = InfoFacts(task.id, 0, self._messages, _RESET_PARTS, _RESET_PARTS, self._weights(),
-                          None, self.fingerprint(), None, self.reset_details() or None)
-        return prompt, facts
+        return prompt
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
         content, tool_calls, turn = self.begin_turn(action)
@@ -532,7 +539,8 @@ class SingleTurnEnv(TextEnv):
     """One prompt, one answer, one verdict: the episode ends after the first step.
 
     Subclasses implement :meth:`verify` and may implement :meth:`format_score` (credit for
-    following the requested answer format, reported as the ``format`` reward part). A subclass
+    following the requested answer format, reported as the ``format`` reward part) and
+    :meth:`process_score` (credit for the reasoning, the ``process`` part). A subclass
     whose ``verify`` is cheap, pure-Python work sets ``inline_verify = True``: a vector env then
     verifies its sub-envs one after the other instead of in threads (threads only add switching
     costs to work that holds the GIL).
@@ -557,7 +565,22 @@ class SingleTurnEnv(TextEnv):
             return BatchVerify(("inline",), _verify_inline, (self, task, content))
         return None
 
+    def process_score(self, task: Task, content: str) -> tuple[float, dict[str, Any] | None]:
+        """The ``process`` reward part of an answer and the turn details saying why (default: 0, None)."""
+        return 0.0, None
+
     def complete_turn(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None, verdict: Verdict) -> Turn:
+        format_part, process_part, details = self.score_parts(task, content, verdict)
+        return Turn(done=True, verdict=verdict, parts={"outcome": 0.0, "format": format_part, "process": process_part},
+                    details=details if details is not None else {})
+
+    def score_parts(self, task: Task, content: str, verdict: Verdict) -> tuple[float, float, dict[str, Any] | None]:
+        """(format part, process part, turn details) of an answer the verifier gave `verdict`.
+
+        What :meth:`complete_turn` puts in its Turn besides the verdict; `TextVectorEnv` calls it
+        directly when it steps many single-turn envs column by column (`rlvr.envs.single_turn_batch`).
+        """
         if not isinstance(verdict, Verdict):
             raise TypeError(f"{type(self).__name__}.verify must return a Verdict, got {type(verdict).__name__}")
-        return Turn(done=True, verdict=verdict, parts={"outcome": 0.0, "format": float(self.format_score(task, content)), "process": 0.0})
+        process_part, details = self.process_score(task, content)
+        return float(self.format_score(task, content)), float(process_part), details

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rlvr.envs.base import Turn
 from rlvr.envs.custom import DatasetEnv
 from rlvr.envs.process import check_process_reward, steps_reward
 from rlvr.envs.samples import MATH_SAMPLES
 from rlvr.envs.tasks import Task
-from rlvr.verifiers.verdict import Verdict
 
 
 class MathEnv(DatasetEnv):
@@ -55,13 +53,11 @@ class MathEnv(DatasetEnv):
             **kwargs,
         )
 
-    def complete_turn(self, task: Task, content: str, tool_calls: Any, verdict: Verdict) -> Turn:
-        turn = super().complete_turn(task, content, tool_calls, verdict)
-        if self.process_reward == "steps":
-            score, details = steps_reward(content, timeout=self.steps_timeout)
-            turn.parts["process"] = score or 0.0
-            turn.details["process"] = {"steps": details}
-        return turn
+    def process_score(self, task: Task, content: str) -> tuple[float, dict[str, Any] | None]:
+        if self.process_reward != "steps":
+            return 0.0, None
+        score, details = steps_reward(content, timeout=self.steps_timeout)
+        return score or 0.0, {"process": {"steps": details}}
 
     def settings(self) -> dict[str, Any]:
         return {**super().settings(), "process_reward": self.process_reward}
