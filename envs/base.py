@@ -110,6 +110,19 @@ def _copy_message(message: dict[str, Any]) -> dict[str, Any]:
     return copied
 
 
+def opening_messages(system_prompt: str | None, prompt: str) -> list[dict[str, Any]]:
+    """The messages an episode opens with: the system prompt (when there is one) and the prompt."""
+    if system_prompt:
+        return [{"role": "system", "content": system_prompt}, {"role": "user", "content": prompt}]
+    return [{"role": "user", "content": prompt}]
+
+
+def failed_turn(env: "TextEnv", exc: Exception) -> Turn:
+    """The Turn of a response that raised (a verifier crash): an infrastructure failure, never a
+    wrong answer. The same whether the env was stepped whole or in phases by a vector env."""
+    return Turn(done=True, verdict=Verdict.failed(f"{type(env).__name__}.respond raised {type(exc).__name__}: {exc}"))
+
+
 #: The reward parts of a reset (all zero). Shared by every reset's `InfoFacts`, so it must never be
 #: modified: `InfoFacts.to_info` and the vector env's columns only read it.
 _RESET_PARTS: dict[str, float] = zero_parts()
@@ -331,6 +344,10 @@ class TextEnv(gym.Env[str, str]):
             return task
         if options and options.get("index") is not None:
             return self.source.get(options["index"])
+        return self._draw_task()
+
+    def _draw_task(self) -> Task:
+        """A task drawn from the source with this env's generator (`np_random`)."""
         tasks = self.source.uniform_tasks
         if tasks is not None:  # a uniform draw from a list: the index from this env's own draws
             return tasks[self._task_draws.draw(self.np_random, len(tasks))]
@@ -344,11 +361,7 @@ class TextEnv(gym.Env[str, str]):
         self._return_parts = _RESET_PARTS  # replaced, never modified, by end_turn
         self._verdict = None
         prompt = self.make_prompt(task)
-        user = {"role": "user", "content": prompt}
-        if self.system_prompt:
-            self._messages = [{"role": "system", "content": self.system_prompt}, user]
-        else:
-            self._messages = [user]
+        self._messages = opening_messages(self.system_prompt, prompt)
         return prompt
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
@@ -390,7 +403,7 @@ class TextEnv(gym.Env[str, str]):
         except InfrastructureError:
             raise
         except Exception as exc:  # a crashing verifier is an infrastructure failure
-            return Turn(done=True, verdict=Verdict.failed(f"{type(self).__name__}.respond raised {type(exc).__name__}: {exc}"))
+            return failed_turn(self, exc)
 
     def batch_verify(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None) -> "BatchVerify | None":
         """A verification this turn needs that may run in one batch with other envs' (or None).

@@ -21,7 +21,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 import gymnasium as gym
 from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker
 
-from rlvr.envs.base import BatchVerify, InfoFacts, TextEnv, Turn
+from rlvr.envs.base import BatchVerify, InfoFacts, TextEnv, Turn, failed_turn
 from rlvr.verifiers.verdict import Verdict
 
 #: What one env's step gives: (observation, reward, terminated, truncated, info or its InfoFacts).
@@ -75,11 +75,6 @@ def driver_of(env: gym.Env) -> Driver | None:
     reset = core.reset_facts if getattr(core.reset, "__func__", None) is TextEnv.reset else core.reset
     end = core.end_turn_facts if getattr(core.end_turn, "__func__", None) is TextEnv.end_turn else core.end_turn
     return Driver(core, reset, end)
-
-
-def failed_turn(env: TextEnv, exc: Exception) -> Turn:
-    """The Turn of a verification that raised: an infrastructure failure, never a wrong answer."""
-    return Turn(done=True, verdict=Verdict.failed(f"{type(env).__name__} verification raised {type(exc).__name__}: {exc}"))
 
 
 def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Executor,

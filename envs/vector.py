@@ -31,6 +31,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from rlvr.envs.base import InfoFacts, TextEnv
+from rlvr.envs.single_turn_batch import step_single_turn
 from rlvr.envs.stepping import Driver, StepResult, driver_of, step_envs
 from rlvr.envs.vector_info import batch_infos, facts_columns, mask, put_column
 
@@ -181,6 +182,10 @@ class TextVectorEnv(VectorEnv):
             raise gym.error.ResetNeeded(
                 f"sub-env {autoreset.index(True)} ended; with autoreset_mode='Disabled' reset it with reset(options={{'reset_mask': mask}})"
             )
+        if same_step or True not in autoreset:  # no NextStep resets pending: maybe all single-turn
+            batched = self._step_single_turn(actions, same_step)
+            if batched is not None:
+                return batched
         observations = self._obs
         rewards = [0.0] * n
         terms = [False] * n
@@ -217,6 +222,26 @@ class TextVectorEnv(VectorEnv):
         self._autoreset = self._terminations | self._truncations
         final_idx = [i for i in range(n) if ended_infos[i] is not None]
         info = self._batch(list(range(n)), infos, final_idx, [ended_obs[i] for i in final_idx], [ended_infos[i] for i in final_idx])
+        return (tuple(observations), np.array(rewards, dtype=np.float64), self._terminations.copy(),
+                self._truncations.copy(), info)
+
+    def _step_single_turn(self, actions: list[Any], same_step: bool) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]] | None:
+        """`step` done column by column when every sub-env is a plain single-turn env (see
+        `rlvr.envs.single_turn_batch`); None, with nothing done, when some sub-env is not."""
+        cores = []
+        for i in range(self.num_envs):
+            driver = self._driver(i)
+            if driver is None:
+                return None
+            cores.append(driver.core)
+        batched = step_single_turn(cores, actions, same_step)
+        if batched is None:
+            return None
+        observations, rewards, info = batched
+        self._obs = observations
+        self._terminations = np.ones(self.num_envs, dtype=np.bool_)  # every episode ended
+        self._truncations = np.zeros(self.num_envs, dtype=np.bool_)
+        self._autoreset = self._terminations.copy()
         return (tuple(observations), np.array(rewards, dtype=np.float64), self._terminations.copy(),
                 self._truncations.copy(), info)
 

@@ -12,6 +12,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.wrappers.vector import DictInfoToList
 
 import rlvr
+from rlvr.envs.math_env import MathEnv
 from rlvr.envs.vector import TextVectorEnv, make_vec
 
 
@@ -228,8 +229,36 @@ def _flaky(gold, completion):
 
 def _run_both(env_id, n, mode, steps, **kwargs):
     """Step a vector env of plain sub-envs and one of wrapped sub-envs alike; assert equal results."""
-    fast = make_vec(env_id, n, autoreset_mode=mode, **kwargs)
-    slow = TextVectorEnv([lambda: _PassThrough(rlvr.make(env_id, **kwargs)) for _ in range(n)], autoreset_mode=mode)
+    return _run_both_built(lambda: rlvr.make(env_id, **kwargs), n, mode, steps)[0]
+
+
+def _state(env):
+    """What a sub-env holds between steps (the episode as the env sees it)."""
+    core = env.unwrapped
+    return core.task.id, core.messages, core._turn, core._done, core._return_parts, core._verdict
+
+
+def _run_both_built(build, n, mode, steps, reference="wrapped"):
+    """`_run_both` for envs made by `build()`; also returns how many steps were batched column by
+    column (`rlvr.envs.single_turn_batch`). The reference envs are wrapped (stepped whole), or with
+    `reference="phases"` driven env by env through their step's phases (`step_envs`)."""
+    import rlvr.envs.vector as vector
+
+    batched = []
+    real = vector.step_single_turn
+
+    def counting(cores, actions, same_step):
+        result = real(cores, actions, same_step)
+        batched.append(result is not None)
+        return result
+
+    fast = TextVectorEnv([build for _ in range(n)], autoreset_mode=mode)
+    if reference == "wrapped":
+        slow = TextVectorEnv([lambda: _PassThrough(build()) for _ in range(n)], autoreset_mode=mode)
+    else:
+        slow = TextVectorEnv([build for _ in range(n)], autoreset_mode=mode)
+        slow._step_single_turn = lambda actions, same_step: None
+    vector.step_single_turn = counting
     try:
         got, want = fast.reset(seed=3), slow.reset(seed=3)
         assert got[0] == want[0]
@@ -241,9 +270,11 @@ def _run_both(env_id, n, mode, steps, **kwargs):
             for a, b in zip(got[1:4], want[1:4]):
                 assert a.dtype == b.dtype and (a == b).all()
             _assert_infos_equal(got[4], want[4])
+            assert [_state(env) for env in fast.envs] == [_state(env) for env in slow.envs]
         assert all(fast._driver(i) is not None for i in range(n))  # the fast path was taken
-        return got[4]
+        return got[4], sum(batched)
     finally:
+        vector.step_single_turn = real
         fast.close()
         slow.close()
 
@@ -253,6 +284,57 @@ def test_vector_infos_equal_sub_env_infos_math_same_step():
     info = _run_both("Math-v0", 4, "SameStep", [answers, ["\\boxed{1}", "x" * 20000, "", "no idea"], answers, answers],
                      reward_weights={"outcome": 1.0, "format": 0.5}, process_reward="steps")
     assert info["final_info"]["_verdict"].all() and (info["turn"] == 0).all()
+
+
+class _CrashingFormat(MathEnv):
+    """Math-v0 whose format check crashes on one answer (an infrastructure failure)."""
+
+    def format_score(self, task, content):
+        if content == "boom":
+            raise ValueError("format check crashed")
+        return super().format_score(task, content)
+
+
+def test_batched_single_turn_steps_equal_env_by_env_steps():
+    """Steps done column by column (all sub-envs plain single-turn) give what stepping each env
+    whole gives, in every autoreset mode: system prompt, format and process parts, scoring that
+    raises, and steps that go env by env (an over-long answer, dict actions) in between."""
+    def answers(vec):
+        return [f"so 1 + 1 = 2 and \\boxed{{{e.unwrapped.task.answer}}}" if i % 3 else "I think 7" for i, e in enumerate(vec.envs)]
+
+    odd = ["boom", "\\boxed{1}", "1 + 1 = 3, so \\boxed{2}", "", "no idea"]
+    steps = [answers, answers, odd, answers, ["x" * 20000] + odd[1:], [{"content": "\\boxed{2}"}] * 5, answers]
+    build = lambda: _CrashingFormat(system_prompt="Think.", reward_weights={"outcome": 1.0, "format": 0.5, "process": 0.25},
+                                    process_reward="steps")
+    for mode, steps_batched in (("SameStep", 5), ("NextStep", 3), ("Disabled", 1)):
+        info, batched = _run_both_built(build, 5, mode, steps if mode != "Disabled" else steps[:1])
+        assert batched == steps_batched, mode  # NextStep: every other step only resets
+    info, _ = _run_both_built(build, 5, "SameStep", [odd])
+    final = info["final_info"]
+    assert list(final["valid"]) == [False, True, True, True, True] and "format check crashed" in final["error"][0]
+    assert final["reward_parts"]["process"][2] == 0.0 and final["turn_details"]["process"]["steps"]["checked_steps"][2] == 1
+
+
+def test_batched_single_turn_failures_equal_env_by_env_phases():
+    """A batch verifier failing as a whole, or answering with something else than Verdicts, is
+    flagged per env exactly as the env-by-env phases (`step_envs`) flag it."""
+    from rlvr.envs.base import BatchVerify
+
+    class Picky(MathEnv):
+        def batch_verify(self, task, content, tool_calls):
+            if content == "pool down":
+                def broken(payloads):
+                    raise RuntimeError("verifier pool died")
+                return BatchVerify("broken", broken, None)
+            if content == "not a verdict":
+                return BatchVerify("odd", lambda payloads: [True] * len(payloads), None)
+            return super().batch_verify(task, content, tool_calls)
+
+    info, batched = _run_both_built(Picky, 4, "SameStep", [["pool down", "not a verdict", "\\boxed{1}", "pool down"]] * 2,
+                                    reference="phases")
+    final = info["final_info"]
+    assert batched == 2 and list(final["valid"]) == [False, False, True, False]
+    assert "verifier pool died" in final["error"][0] and "must return a Verdict" in final["error"][1]
 
 
 def test_vector_infos_equal_sub_env_infos_next_step_and_errors():

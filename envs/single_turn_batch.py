@@ -1,0 +1,199 @@
+"""The step of a batch of single-turn envs, done column by column.
+
+A single-turn step is the same few moves for every sub-env of a vector env: record the answer,
+verify it, score its parts, end the episode and (with `SameStep`) start the next. `TextVectorEnv`
+otherwise does them env by env through each env's `step` phases, building a `Turn`, an
+`InfoFacts` and a reset's `InfoFacts` per env and then reading the info's columns out of them;
+for Math-v0 that bookkeeping cost a third of the verification itself
+(`benchmarks/perf/env_bench.py`). Here each move is one pass over all envs that fills plain
+lists, and the info's columns are made from those lists.
+
+It runs only where it gives exactly what the env-by-env step gives (`tests/test_envs_vector.py`
+compares the two): every sub-env a `SingleTurnEnv` whose class keeps the base class's step, reset
+and end-of-turn logic (its verifier, prompt, format and process scores are its own, and are
+called as usual), every action a plain string within `max_action_chars`, every env's
+verification a `BatchVerify` request, and infrastructure failures flagged rather than raised.
+Otherwise `step_single_turn` returns None and changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from typing import Any, Sequence
+
+import numpy as np
+
+from rlvr.envs.base import _RESET_PARTS, SingleTurnEnv, TextEnv, _copy_messages, failed_turn, opening_messages
+from rlvr.envs.vector_info import _NO_DETAILS, mask, put_column
+from rlvr.verifiers.verdict import Verdict
+
+#: What a SingleTurnEnv subclass must not override for its step to be done here.
+_BASE_LOGIC = ("step", "reset", "reset_facts", "reset_details", "_choose_task", "_draw_task", "_begin_episode", "begin_turn",
+               "complete_turn", "score_parts", "end_turn", "end_turn_facts", "fingerprint", "_weights")
+
+
+@lru_cache(maxsize=None)
+def batchable(kind: type) -> bool:
+    """True when envs of class `kind` may be stepped here (see the module docs)."""
+    if not issubclass(kind, SingleTurnEnv):
+        return False
+    return all(getattr(kind, name) is getattr(SingleTurnEnv, name) for name in _BASE_LOGIC)
+
+
+def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step: bool
+                     ) -> tuple[list[str], list[float], dict[str, Any]] | None:
+    """Step every env of `cores` with its action; None (nothing done) where this path does not apply.
+
+    Returns the observations (the next prompts with `same_step`, else ""), the rewards, and the
+    vector info in Gymnasium's layout: with `same_step` the new episodes' reset info plus the
+    ended ones' `final_obs` / `final_info`; otherwise the step's own info.
+    """
+    n = len(cores)
+    requests = []
+    for core, action in zip(cores, actions):
+        if (type(action) is not str or not batchable(type(core)) or core._done or core.task is None
+                or len(action) > core.max_action_chars or core.on_infra_error != "flag"
+                or core._turn != 0 or core._return_parts is not _RESET_PARTS):
+            return None
+        try:
+            request = core.batch_verify(core.task, action, None)
+        except Exception:
+            return None  # the env-by-env step reports it as that env's failure
+        if request is None:
+            return None
+        requests.append(request)
+
+    tasks = [core.task for core in cores]
+    verdicts = _run_requests(requests)
+    del requests  # (freed early: fewer objects alive, fewer garbage-collector passes)
+    outcomes, formats, processes, details, errors = _score(cores, tasks, actions, verdicts)
+    rewards = [float(core.reward_weights.outcome * o + core.reward_weights.format * f + core.reward_weights.process * p)
+               for core, o, f, p in zip(cores, outcomes, formats, processes)]
+    ended_messages = [[*core._messages, {"role": "assistant", "content": action}] for core, action in zip(cores, actions)]
+    # the same objects in the step's and the reset's infos (no env changes them in between)
+    shared = {"reward_weights": [core._weights() for core in cores], "fingerprint": [core.fingerprint() for core in cores]}
+    step_columns = _step_columns(tasks, outcomes, formats, processes, verdicts, errors, details, shared)
+
+    if not same_step:  # the episodes stay ended until the next step resets them
+        for core, messages, verdict, o, f, p in zip(cores, ended_messages, verdicts, outcomes, formats, processes):
+            core._turn = 1
+            core._messages = messages
+            core._return_parts = {"outcome": 0.0 + o, "format": 0.0 + f, "process": 0.0 + p}
+            core._verdict = verdict
+            core._done = True
+        step_columns["messages"] = np.fromiter(map(_copy_messages, ended_messages), dtype=object, count=n)
+        return [""] * n, rewards, step_columns
+
+    prompts = [core._begin_episode(core._draw_task()) for core in cores]
+    everyone = list(range(n))
+    out: dict[str, Any] = {}
+    put_column(out, "final_obs", everyone, [""] * n, n, True)
+    step_columns["messages"] = np.fromiter(ended_messages, dtype=object, count=n)  # no one else holds them now
+    out["final_info"] = step_columns
+    out["_final_info"] = mask(everyone, n, True)
+    out.update(_reset_columns(cores, prompts, shared))
+    return prompts, rewards, out
+
+
+def _run_requests(requests: list[Any]) -> list[Any]:
+    """Each request's verdict: one `run` call per request key (usually one for the whole batch)."""
+    groups: dict[Any, list[int]] = {}
+    for i, request in enumerate(requests):
+        groups.setdefault(request.key, []).append(i)
+    verdicts: list[Any] = [None] * len(requests)
+    for members in groups.values():
+        try:
+            got = list(requests[members[0]].run([requests[i].payload for i in members]))
+            if len(got) != len(members):
+                raise RuntimeError(f"a batch verifier returned {len(got)} verdicts for {len(members)} answers")
+        except Exception as exc:  # the batch failed as a whole: infrastructure, not wrong answers
+            got = [Verdict.failed(f"batch verification raised {type(exc).__name__}: {exc}")] * len(members)
+        for i, verdict in zip(members, got):
+            verdicts[i] = verdict
+    return verdicts
+
+
+def _score(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str], verdicts: list[Any]
+           ) -> tuple[list[float], list[float], list[float], list[Any], list[str | None]]:
+    """Reward parts, turn details and errors of each answer, as `SingleTurnEnv.complete_turn` and
+    `TextEnv.end_turn_facts` give them (a failed verification scores 0 in every part).
+
+    `verdicts` is updated in place where scoring itself raised (an infrastructure failure).
+    """
+    try:
+        scored = [core.score_parts(task, action, verdict) for core, task, action, verdict in zip(cores, tasks, actions, verdicts)]
+    except Exception:  # one env's scoring raised: score them one by one, that one as failed
+        scored = []
+        for i, (core, task, action, verdict) in enumerate(zip(cores, tasks, actions, verdicts)):
+            try:
+                scored.append(core.score_parts(task, action, verdict))
+            except Exception as exc:
+                verdicts[i] = failed_turn(core, exc).verdict
+                scored.append((0.0, 0.0, None))
+    errors = [verdict.error for verdict in verdicts]
+    details = [detail or None for _, _, detail in scored]
+    if errors.count(None) == len(errors):  # the usual case: every verification worked
+        return ([float(verdict.score) for verdict in verdicts], [f for f, _, _ in scored], [p for _, p, _ in scored],
+                details, errors)
+    ok = [error is None for error in errors]
+    return ([float(v.score) if good else 0.0 for v, good in zip(verdicts, ok)],
+            [f if good else 0.0 for (f, _, _), good in zip(scored, ok)],
+            [p if good else 0.0 for (_, p, _), good in zip(scored, ok)], details, errors)
+
+
+def _step_columns(tasks: list[Any], outcomes: list[float], formats: list[float], processes: list[float],
+                  verdicts: list[Any], errors: list[str | None], details: list[Any], shared: dict[str, list[Any]]) -> dict[str, Any]:
+    """The step's info columns (all but `messages`, which the caller adds: copied or not)."""
+    n = len(tasks)
+    everyone = list(range(n))
+    out: dict[str, Any] = {}
+    put_column(out, "task_id", everyone, [task.id for task in tasks], n, True)
+    put_column(out, "turn", everyone, [1] * n, n, True)
+    out["messages"] = None  # (keeps the info's key order)
+    out["_messages"] = mask(everyone, n, True)
+    parts = {"outcome": np.array(outcomes, dtype=float), "format": np.array(formats, dtype=float),
+             "process": np.array(processes, dtype=float)}
+    out["reward_parts"] = _with_masks(parts, n)
+    out["_reward_parts"] = mask(everyone, n, True)
+    out["return_parts"] = _with_masks({name: column + 0.0 for name, column in parts.items()}, n)  # 0 + each part
+    out["_return_parts"] = mask(everyone, n, True)
+    put_column(out, "reward_weights", everyone, shared["reward_weights"], n, True)
+    put_column(out, "verdict", everyone, verdicts, n, True, kind=object)
+    put_column(out, "valid", everyone, [error is None for error in errors], n, True)
+    put_column(out, "fingerprint", everyone, shared["fingerprint"], n, True)
+    put_column(out, "turn_details", everyone, [copy.deepcopy(d) if d else _NO_DETAILS for d in details], n, True)
+    failed = [i for i, error in enumerate(errors) if error is not None]
+    if failed:
+        put_column(out, "error", failed, [errors[i] for i in failed], n, len(failed) == n)
+    return out
+
+
+def _with_masks(columns: dict[str, np.ndarray], n: int) -> dict[str, Any]:
+    """Nested columns reported by every env, each followed by its all-True mask."""
+    everyone = list(range(n))
+    out: dict[str, Any] = {}
+    for name, column in columns.items():
+        out[name] = column
+        out[f"_{name}"] = mask(everyone, n, True)
+    return out
+
+
+def _reset_columns(cores: Sequence[TextEnv], prompts: list[str], shared: dict[str, list[Any]]) -> dict[str, Any]:
+    """The info columns of the episodes just begun (what `TextEnv.reset_facts` would report)."""
+    n = len(cores)
+    everyone = list(range(n))
+    out: dict[str, Any] = {}
+    put_column(out, "task_id", everyone, [core.task.id for core in cores], n, True)
+    put_column(out, "turn", everyone, [0] * n, n, True)
+    # a copy of each env's opening messages, made afresh rather than copied
+    messages = [opening_messages(core.system_prompt, prompt) for core, prompt in zip(cores, prompts)]
+    put_column(out, "messages", everyone, messages, n, True, kind=object)
+    put_column(out, "reward_parts", everyone, [_RESET_PARTS] * n, n, True)
+    put_column(out, "return_parts", everyone, [_RESET_PARTS] * n, n, True)
+    put_column(out, "reward_weights", everyone, shared["reward_weights"], n, True)
+    put_column(out, "verdict", everyone, [None] * n, n, True)
+    put_column(out, "valid", everyone, [True] * n, n, True)
+    put_column(out, "fingerprint", everyone, shared["fingerprint"], n, True)
+    put_column(out, "turn_details", everyone, [_NO_DETAILS] * n, n, True)
+    return out
