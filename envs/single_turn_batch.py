@@ -25,7 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from rlvr.envs.base import _RESET_PARTS, SingleTurnEnv, TextEnv, _copy_messages, failed_turn, opening_messages
-from rlvr.envs.vector_info import _NO_DETAILS, mask, put_column
+from rlvr.envs.vector_info import _NO_DETAILS, mask, put_column, put_constant
 from rlvr.verifiers.verdict import Verdict
 
 #: What a SingleTurnEnv subclass must not override for its step to be done here.
@@ -50,11 +50,12 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
     ended ones' `final_obs` / `final_info`; otherwise the step's own info.
     """
     n = len(cores)
+    if not all(map(batchable, {type(core) for core in cores})):
+        return None
     requests = []
     for core, action in zip(cores, actions):
-        if (type(action) is not str or not batchable(type(core)) or core._done or core.task is None
-                or len(action) > core.max_action_chars or core.on_infra_error != "flag"
-                or core._turn != 0 or core._return_parts is not _RESET_PARTS):
+        if (type(action) is not str or core._done or core.task is None or len(action) > core.max_action_chars
+                or core.on_infra_error != "flag" or core._turn != 0 or core._return_parts is not _RESET_PARTS):
             return None
         try:
             request = core.batch_verify(core.task, action, None)
@@ -68,8 +69,8 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
     verdicts = _run_requests(requests)
     del requests  # (freed early: fewer objects alive, fewer garbage-collector passes)
     outcomes, formats, processes, details, errors = _score(cores, tasks, actions, verdicts)
-    rewards = [float(core.reward_weights.outcome * o + core.reward_weights.format * f + core.reward_weights.process * p)
-               for core, o, f, p in zip(cores, outcomes, formats, processes)]
+    rewards = [float(w.outcome * o + w.format * f + w.process * p)  # `combine`, spelled out
+               for w, o, f, p in zip([core.reward_weights for core in cores], outcomes, formats, processes)]
     ended_messages = [[*core._messages, {"role": "assistant", "content": action}] for core, action in zip(cores, actions)]
     # the same objects in the step's and the reset's infos (no env changes them in between)
     shared = {"reward_weights": [core._weights() for core in cores], "fingerprint": [core.fingerprint() for core in cores]}
@@ -98,9 +99,13 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
 
 def _run_requests(requests: list[Any]) -> list[Any]:
     """Each request's verdict: one `run` call per request key (usually one for the whole batch)."""
-    groups: dict[Any, list[int]] = {}
-    for i, request in enumerate(requests):
-        groups.setdefault(request.key, []).append(i)
+    key = requests[0].key
+    if all(request.key == key for request in requests):  # the usual case: one verifier for all
+        groups = {key: list(range(len(requests)))}
+    else:
+        groups = {}
+        for i, request in enumerate(requests):
+            groups.setdefault(request.key, []).append(i)
     verdicts: list[Any] = [None] * len(requests)
     for members in groups.values():
         try:
@@ -149,7 +154,7 @@ def _step_columns(tasks: list[Any], outcomes: list[float], formats: list[float],
     everyone = list(range(n))
     out: dict[str, Any] = {}
     put_column(out, "task_id", everyone, [task.id for task in tasks], n, True)
-    put_column(out, "turn", everyone, [1] * n, n, True)
+    put_constant(out, "turn", everyone, 1, n, True)
     out["messages"] = None  # (keeps the info's key order)
     out["_messages"] = mask(everyone, n, True)
     parts = {"outcome": np.array(outcomes, dtype=float), "format": np.array(formats, dtype=float),
@@ -185,15 +190,15 @@ def _reset_columns(cores: Sequence[TextEnv], prompts: list[str], shared: dict[st
     everyone = list(range(n))
     out: dict[str, Any] = {}
     put_column(out, "task_id", everyone, [core.task.id for core in cores], n, True)
-    put_column(out, "turn", everyone, [0] * n, n, True)
+    put_constant(out, "turn", everyone, 0, n, True)
     # a copy of each env's opening messages, made afresh rather than copied
     messages = [opening_messages(core.system_prompt, prompt) for core, prompt in zip(cores, prompts)]
     put_column(out, "messages", everyone, messages, n, True, kind=object)
-    put_column(out, "reward_parts", everyone, [_RESET_PARTS] * n, n, True)
-    put_column(out, "return_parts", everyone, [_RESET_PARTS] * n, n, True)
+    put_constant(out, "reward_parts", everyone, _RESET_PARTS, n, True)
+    put_constant(out, "return_parts", everyone, _RESET_PARTS, n, True)
     put_column(out, "reward_weights", everyone, shared["reward_weights"], n, True)
-    put_column(out, "verdict", everyone, [None] * n, n, True)
-    put_column(out, "valid", everyone, [True] * n, n, True)
+    put_constant(out, "verdict", everyone, None, n, True)
+    put_constant(out, "valid", everyone, True, n, True)
     put_column(out, "fingerprint", everyone, shared["fingerprint"], n, True)
-    put_column(out, "turn_details", everyone, [_NO_DETAILS] * n, n, True)
+    put_constant(out, "turn_details", everyone, _NO_DETAILS, n, True)
     return out

@@ -82,7 +82,7 @@ def put_column(out: dict[str, Any], key: str, idx: list[int], values: list[Any],
     """
     first = values[0]
     if all(map(is_, values, repeat(first))):  # one object everywhere: 0, True, None, a shared dict
-        _put_constant(out, key, idx, first, n, complete)
+        put_constant(out, key, idx, first, n, complete)
         return
     kinds = {kind} if kind is not None else set(map(type, values))
     kind = next(iter(kinds)) if len(kinds) == 1 else None
@@ -102,7 +102,7 @@ def put_column(out: dict[str, Any], key: str, idx: list[int], values: list[Any],
     out[f"_{key}"] = mask(idx, n, complete)
 
 
-def _put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: int, complete: bool) -> None:
+def put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: int, complete: bool) -> None:
     """`_put_column` for a column that holds the same object for every env in `idx`.
 
     Same typing rules, but each array is filled from the one value instead of converting a list
@@ -112,7 +112,7 @@ def _put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: 
     if key != "final_obs" and issubclass(kind, dict):
         nested: dict[str, Any] = {}
         for sub, sub_value in value.items():
-            _put_constant(nested, sub, idx, sub_value, n, complete)
+            put_constant(nested, sub, idx, sub_value, n, complete)
         out[key] = nested
     elif key != "final_obs" and (kind in (int, float, bool) or issubclass(kind, np.number)):
         if complete:
