@@ -353,14 +353,16 @@ class TextEnv(gym.Env[str, str]):
             return tasks[self._task_draws.draw(self.np_random, len(tasks))]
         return self.source.sample(self.np_random)
 
-    def _begin_episode(self, task: Task) -> str:
-        """Start an episode on `task`: fresh episode state and messages; returns the prompt."""
+    def _begin_episode(self, task: Task, prompt: str | None = None) -> str:
+        """Start an episode on `task`: fresh episode state and messages; returns the prompt
+        (`make_prompt(task)`, unless the caller already made it)."""
         self.task = task
         self._turn = 0
         self._done = False
         self._return_parts = _RESET_PARTS  # replaced, never modified, by end_turn
         self._verdict = None
-        prompt = self.make_prompt(task)
+        if prompt is None:
+            prompt = self.make_prompt(task)
         self._messages = opening_messages(self.system_prompt, prompt)
         return prompt
 

@@ -65,15 +65,24 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
             return None
         requests.append(request)
 
+    # Everything that does not depend on the verdicts is done before the verification, in one pass
+    # while the envs are still in the CPU caches (the verifier's work evicts them): the ended
+    # episodes' messages, the next episodes' tasks and prompts and their reset info.
     tasks = [core.task for core in cores]
+    ended_messages = [[*core._messages, {"role": "assistant", "content": action}] for core, action in zip(cores, actions)]
+    weights = [core.reward_weights for core in cores]
+    # the same objects in the step's and the reset's infos (no env changes them in between)
+    shared = {"reward_weights": [core._weights() for core in cores], "fingerprint": [core.fingerprint() for core in cores]}
+    if same_step:
+        next_tasks = [core._draw_task() for core in cores]
+        prompts = [core.make_prompt(task) for core, task in zip(cores, next_tasks)]
+        reset_info = _reset_columns(cores, next_tasks, prompts, shared)
+
     verdicts = _run_requests(requests)
     del requests  # (freed early: fewer objects alive, fewer garbage-collector passes)
     outcomes, formats, processes, details, errors = _score(cores, tasks, actions, verdicts)
     rewards = [float(w.outcome * o + w.format * f + w.process * p)  # `combine`, spelled out
-               for w, o, f, p in zip([core.reward_weights for core in cores], outcomes, formats, processes)]
-    ended_messages = [[*core._messages, {"role": "assistant", "content": action}] for core, action in zip(cores, actions)]
-    # the same objects in the step's and the reset's infos (no env changes them in between)
-    shared = {"reward_weights": [core._weights() for core in cores], "fingerprint": [core.fingerprint() for core in cores]}
+               for w, o, f, p in zip(weights, outcomes, formats, processes)]
     step_columns = _step_columns(tasks, outcomes, formats, processes, verdicts, errors, details, shared)
 
     if not same_step:  # the episodes stay ended until the next step resets them
@@ -86,14 +95,15 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
         step_columns["messages"] = np.fromiter(map(_copy_messages, ended_messages), dtype=object, count=n)
         return [""] * n, rewards, step_columns
 
-    prompts = [core._begin_episode(core._draw_task()) for core in cores]
+    for core, task, prompt in zip(cores, next_tasks, prompts):
+        core._begin_episode(task, prompt)
     everyone = list(range(n))
     out: dict[str, Any] = {}
     put_column(out, "final_obs", everyone, [""] * n, n, True)
     step_columns["messages"] = np.fromiter(ended_messages, dtype=object, count=n)  # no one else holds them now
     out["final_info"] = step_columns
     out["_final_info"] = mask(everyone, n, True)
-    out.update(_reset_columns(cores, prompts, shared))
+    out.update(reset_info)
     return prompts, rewards, out
 
 
@@ -184,12 +194,12 @@ def _with_masks(columns: dict[str, np.ndarray], n: int) -> dict[str, Any]:
     return out
 
 
-def _reset_columns(cores: Sequence[TextEnv], prompts: list[str], shared: dict[str, list[Any]]) -> dict[str, Any]:
-    """The info columns of the episodes just begun (what `TextEnv.reset_facts` would report)."""
+def _reset_columns(cores: Sequence[TextEnv], tasks: list[Any], prompts: list[str], shared: dict[str, list[Any]]) -> dict[str, Any]:
+    """The info columns of episodes begun on `tasks` with `prompts` (what `TextEnv.reset_facts` reports)."""
     n = len(cores)
     everyone = list(range(n))
     out: dict[str, Any] = {}
-    put_column(out, "task_id", everyone, [core.task.id for core in cores], n, True)
+    put_column(out, "task_id", everyone, [task.id for task in tasks], n, True)
     put_constant(out, "turn", everyone, 0, n, True)
     # a copy of each env's opening messages, made afresh rather than copied
     messages = [opening_messages(core.system_prompt, prompt) for core, prompt in zip(cores, prompts)]
