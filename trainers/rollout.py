@@ -23,6 +23,10 @@ Engines that only work at the chat level (an OpenAI-compatible server) expose
 ``generate_chat(conversations, n, sampling, tools=None) -> list[list[Sample]]``; pass ``tokenizer=None``
 (or such an engine without ``generate``) and trajectories carry texts, messages and rewards only.
 
+Each turn, the envs of all live episodes are stepped together (`rlvr.envs.stepping.step_envs`, the
+stepping of `TextVectorEnv`): plain verifications in one batch per verifier, sandboxed code and tool
+calls concurrently in threads.
+
 Trajectories whose verification failed for infrastructure reasons (sandbox down, verifier crash)
 have ``valid=False``: they must never be trained on as a zero reward. ``infra_retries`` re-runs the
 groups holding such episodes and raises :class:`RolloutInfrastructureError` when retries run out.
