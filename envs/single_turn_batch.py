@@ -13,7 +13,9 @@ compares the two): every sub-env a `SingleTurnEnv` whose class keeps the base cl
 and end-of-turn logic (its verifier, prompt, format and process scores are its own, and are
 called as usual), every action a plain string within `max_action_chars`, every env's
 verification a `BatchVerify` request, and infrastructure failures flagged rather than raised.
-Otherwise `step_single_turn` returns None and changes nothing.
+Otherwise `step_single_turn` returns None and changes nothing. One difference in order: the next
+episodes' tasks are drawn and their prompts made (`make_prompt(task)`) before the answers are
+verified and scored, while the envs are still in the CPU caches.
 """
 
 from __future__ import annotations
@@ -136,16 +138,13 @@ def _score(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str], v
 
     `verdicts` is updated in place where scoring itself raised (an infrastructure failure).
     """
-    try:
-        scored = [core.score_parts(task, action, verdict) for core, task, action, verdict in zip(cores, tasks, actions, verdicts)]
-    except Exception:  # one env's scoring raised: score them one by one, that one as failed
-        scored = []
-        for i, (core, task, action, verdict) in enumerate(zip(cores, tasks, actions, verdicts)):
-            try:
-                scored.append(core.score_parts(task, action, verdict))
-            except Exception as exc:
-                verdicts[i] = failed_turn(core, exc).verdict
-                scored.append((0.0, 0.0, None))
+    scored = []
+    for i, (core, task, action, verdict) in enumerate(zip(cores, tasks, actions, verdicts)):
+        try:
+            scored.append(core.score_parts(task, action, verdict))
+        except Exception as exc:  # scoring raised: an infrastructure failure, every part 0
+            verdicts[i] = failed_turn(core, exc).verdict
+            scored.append((0.0, 0.0, None))
     errors = [verdict.error for verdict in verdicts]
     details = [detail or None for _, _, detail in scored]
     if errors.count(None) == len(errors):  # the usual case: every verification worked

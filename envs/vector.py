@@ -169,7 +169,9 @@ class TextVectorEnv(VectorEnv):
         Sub-envs whose turn is a plain verification (`TextEnv.batch_verify`) are verified in one
         batch per verifier (e.g. `verify_batch` for maths: the cheap stage in this thread, sympy
         jobs in worker processes); the other steps (tool calls, sandboxed code, user verifiers)
-        run concurrently in the thread pool meanwhile.
+        run concurrently in the thread pool meanwhile. When every sub-env is a plain single-turn
+        env, the step is done column by column instead (`rlvr.envs.single_turn_batch`), with the
+        same results.
         """
         actions = list(actions)
         n = self.num_envs

@@ -315,6 +315,22 @@ def test_batched_single_turn_steps_equal_env_by_env_steps():
     assert final["reward_parts"]["process"][2] == 0.0 and final["turn_details"]["process"]["steps"]["checked_steps"][2] == 1
 
 
+def test_batched_single_turn_scores_each_answer_once():
+    """A scorer that raises on one answer does not make the others be scored twice."""
+    class Counting(_CrashingFormat):
+        calls = 0
+
+        def format_score(self, task, content):
+            Counting.calls += 1
+            return super().format_score(task, content)
+
+    vec = TextVectorEnv([Counting for _ in range(4)], autoreset_mode="SameStep")
+    vec.reset(seed=0)
+    _, _, _, _, info = vec.step(["\\boxed{1}", "boom", "\\boxed{2}", "no"])
+    assert Counting.calls == 4 and list(info["final_info"]["valid"]) == [True, False, True, True]
+    vec.close()
+
+
 def test_batched_single_turn_failures_equal_env_by_env_phases():
     """A batch verifier failing as a whole, or answering with something else than Verdicts, is
     flagged per env exactly as the env-by-env phases (`step_envs`) flag it."""
