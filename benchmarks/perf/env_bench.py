@@ -30,6 +30,7 @@ per-round ratios is shown too (robust to load spikes from other processes), and 
 direct runs alternate which goes first.
 
     python benchmarks/perf/env_bench.py [--rounds 20] [--batch 64] [--backend auto]
+    python benchmarks/perf/env_bench.py --layer-only   # diagnostic: the env layer without the verifier
 
 The last line is one JSON object with the figures.
 """
@@ -41,7 +42,7 @@ import json
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Any
 
 import rlvr  # noqa: F401  (registers the envs)
 from rlvr.envs.samples import MATH_SAMPLES
@@ -120,17 +121,30 @@ def latex_completions(round_no: int, golds: list[str], forms: list[list[str]]) -
 WARMUP_ROUNDS = 2
 
 
-def bench_math(mix: str, rounds: int, batch: int) -> dict:
-    """Math-v0 env steps vs `verify_batch` on the same pairs, for one mix of completions."""
-    from rlvr.verifiers.math import clear_cache, verify, verify_batch
-
+def math_vec(mix: str, batch: int) -> tuple[Any, list[int]]:
+    """The Math-v0 vector env of a mix (SameStep autoreset) and the task index of each sub-env."""
     if mix == "latex":
         data = [{"problem": t["problem"], "answer": t["answer"]} for t in LATEX_TASKS]
         vec = make_vec("Math-v0", batch, autoreset_mode="SameStep", dataset=data)
     else:
         vec = make_vec("Math-v0", batch, autoreset_mode="SameStep")
     size = len(LATEX_TASKS) if mix == "latex" else len(MATH_SAMPLES)
-    indices = [i % size for i in range(batch)]
+    return vec, [i % size for i in range(batch)]
+
+
+def math_completions(mix: str, round_no: int, golds: list[str], indices: list[int]) -> list[str]:
+    if mix == "short":
+        return short_completions(round_no, golds)
+    if mix == "gsm8k":
+        return gsm8k_completions(round_no, golds)
+    return latex_completions(round_no, golds, [LATEX_TASKS[j]["forms"] for j in indices])
+
+
+def bench_math(mix: str, rounds: int, batch: int) -> dict:
+    """Math-v0 env steps vs `verify_batch` on the same pairs, for one mix of completions."""
+    from rlvr.verifiers.math import clear_cache, verify, verify_batch
+
+    vec, indices = math_vec(mix, batch)
     t_env = t_direct = t_threads = 0.0
     timed_pairs: list[list[tuple[str, str]]] = []
     ratios = []
@@ -140,12 +154,7 @@ def bench_math(mix: str, rounds: int, batch: int) -> dict:
     for r in range(rounds + WARMUP_ROUNDS):
         vec.reset(options={"index": indices})
         golds = [env.unwrapped.task.answer for env in vec.envs]  # exactly what the env verifies against
-        if mix == "short":
-            completions = short_completions(2 * r, golds)
-        elif mix == "gsm8k":
-            completions = gsm8k_completions(2 * r, golds)
-        else:
-            completions = latex_completions(2 * r, golds, [LATEX_TASKS[j]["forms"] for j in indices])
+        completions = math_completions(mix, 2 * r, golds, indices)
         pairs = list(zip(golds, completions))
 
         def direct_batch():
@@ -220,6 +229,37 @@ def bench_toolmath(rounds: int, batch: int, backend: str) -> dict:
     return {"steps_per_s": steps / t_env, "direct_per_s": steps / t_direct, "overhead": t_env / t_direct - 1, "backend": sandbox.name}
 
 
+def bench_layer(mix: str, rounds: int, batch: int) -> float:
+    """The env layer alone: µs per env step of `TextVectorEnv.step` with the verifier's answers
+    computed beforehand (`verify_batch` replaced by a lookup), so no verification runs in between
+    and the envs stay in the CPU caches. A diagnostic: the bench's overhead is measured with the
+    real verifier in the step."""
+    import rlvr.verifiers.math as math_verifier
+
+    vec, indices = math_vec(mix, batch)
+    steps = []
+    for r in range(rounds + WARMUP_ROUNDS):
+        vec.reset(options={"index": indices})
+        golds = [env.unwrapped.task.answer for env in vec.envs]
+        completions = math_completions(mix, 2 * r, golds, indices)
+        steps.append((completions, math_verifier.verify_batch(list(zip(golds, completions)))))
+    real, answers = math_verifier.verify_batch, {}
+    math_verifier.verify_batch = lambda pairs, **kwargs: answers["now"]
+    try:
+        times = []
+        for r, (completions, verdicts) in enumerate(steps):
+            vec.reset(options={"index": indices})
+            answers["now"] = verdicts
+            start = time.perf_counter()
+            vec.step(completions)
+            if r >= WARMUP_ROUNDS:
+                times.append(time.perf_counter() - start)
+    finally:
+        math_verifier.verify_batch = real
+        vec.close()
+    return statistics.median(times) / batch * 1e6
+
+
 MATH_MIXES = ("short", "gsm8k", "latex")
 
 
@@ -230,12 +270,21 @@ def main() -> None:
     parser.add_argument("--backend", default="auto", help="sandbox backend for ToolMath-v0")
     parser.add_argument("--mixes", default=",".join(MATH_MIXES), help="Math-v0 mixes to run (comma-separated)")
     parser.add_argument("--skip-toolmath", action="store_true", help="measure Math-v0 only")
+    parser.add_argument("--layer-only", action="store_true",
+                        help="diagnostic: the Math-v0 env layer alone, with the verdicts computed beforehand")
     args = parser.parse_args()
     mixes = [m for m in args.mixes.split(",") if m]
     unknown = sorted(set(mixes) - set(MATH_MIXES))
     if unknown:
         parser.error(f"unknown mix(es) {unknown}; choose from {list(MATH_MIXES)}")
     figures: dict = {"batch": args.batch, "rounds": args.rounds}
+    if args.layer_only:
+        for mix in mixes:
+            us = bench_layer(mix, args.rounds, args.batch)
+            print(f"Math-v0 {mix:5s} batch {args.batch}: env layer alone {us:5.2f} us per env step (median round, verdicts precomputed)")
+            figures[f"math_{mix}_layer_alone_us"] = round(us, 2)
+        print(json.dumps(figures))
+        return
     for mix in mixes:
         m = bench_math(mix, args.rounds, args.batch)
         print(f"Math-v0 {mix:5s} batch {args.batch} (mean {m['mean_chars']:4.0f} chars, {m['correct']:.0%} right): "
