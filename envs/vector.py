@@ -131,11 +131,6 @@ class TextVectorEnv(VectorEnv):
             infos.append(info)
         return tuple(self._obs), self._batch(chosen, infos, [], [], [])
 
-    def _core(self, i: int) -> TextEnv | None:
-        """The TextEnv of sub-env i when it may be driven directly (see `transparent_core`), else None."""
-        driver = self._driver(i)
-        return driver.core if driver is not None else None
-
     def _driver(self, i: int) -> Driver | None:
         """`driver_of(self.envs[i])`, remembered once it is not None.
 
