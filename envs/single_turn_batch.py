@@ -27,8 +27,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from rlvr.envs.base import _RESET_PARTS, SingleTurnEnv, TextEnv, _copy_messages, failed_turn, opening_messages
+from rlvr.envs.rewards import add_parts
+from rlvr.envs.stepping import verify_group
 from rlvr.envs.vector_info import _NO_DETAILS, mask, put_column, put_constant
-from rlvr.verifiers.verdict import Verdict
 
 #: What a SingleTurnEnv subclass must not override for its step to be done here.
 _BASE_LOGIC = ("step", "reset", "reset_facts", "reset_details", "_choose_task", "_draw_task", "_begin_episode", "begin_turn",
@@ -54,11 +55,12 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
     n = len(cores)
     if not all(map(batchable, {type(core) for core in cores})):
         return None
-    requests = []
-    for core, action in zip(cores, actions):
+    for core, action in zip(cores, actions):  # every cheap check first: no hook runs for a step that goes env by env
         if (type(action) is not str or core._done or core.task is None or len(action) > core.max_action_chars
                 or core.on_infra_error != "flag" or core._turn != 0 or core._return_parts is not _RESET_PARTS):
             return None
+    requests = []
+    for core, action in zip(cores, actions):
         try:
             request = core.batch_verify(core.task, action, None)
         except Exception:
@@ -91,7 +93,7 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
         for core, messages, verdict, o, f, p in zip(cores, ended_messages, verdicts, outcomes, formats, processes):
             core._turn = 1
             core._messages = messages
-            core._return_parts = {"outcome": 0.0 + o, "format": 0.0 + f, "process": 0.0 + p}
+            core._return_parts = add_parts(_RESET_PARTS, {"outcome": o, "format": f, "process": p})
             core._verdict = verdict
             core._done = True
         step_columns["messages"] = np.fromiter(map(_copy_messages, ended_messages), dtype=object, count=n)
@@ -110,23 +112,16 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
 
 
 def _run_requests(requests: list[Any]) -> list[Any]:
-    """Each request's verdict: one `run` call per request key (usually one for the whole batch)."""
+    """Each request's verdict: one `verify_group` per request key (usually one for the whole batch)."""
     key = requests[0].key
     if all(request.key == key for request in requests):  # the usual case: one verifier for all
-        groups = {key: list(range(len(requests)))}
-    else:
-        groups = {}
-        for i, request in enumerate(requests):
-            groups.setdefault(request.key, []).append(i)
+        return verify_group(requests)
+    groups: dict[Any, list[int]] = {}
+    for i, request in enumerate(requests):
+        groups.setdefault(request.key, []).append(i)
     verdicts: list[Any] = [None] * len(requests)
     for members in groups.values():
-        try:
-            got = list(requests[members[0]].run([requests[i].payload for i in members]))
-            if len(got) != len(members):
-                raise RuntimeError(f"a batch verifier returned {len(got)} verdicts for {len(members)} answers")
-        except Exception as exc:  # the batch failed as a whole: infrastructure, not wrong answers
-            got = [Verdict.failed(f"batch verification raised {type(exc).__name__}: {exc}")] * len(members)
-        for i, verdict in zip(members, got):
+        for i, verdict in zip(members, verify_group([requests[i] for i in members])):
             verdicts[i] = verdict
     return verdicts
 

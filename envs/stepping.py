@@ -77,6 +77,21 @@ def driver_of(env: gym.Env) -> Driver | None:
     return Driver(core, reset, end)
 
 
+def verify_group(requests: Sequence[BatchVerify]) -> list[Verdict]:
+    """The verdicts of requests with one key, from one call of the first one's `run`.
+
+    A batch that raises or answers with the wrong number of verdicts failed as a whole: every
+    request gets a failed Verdict (an infrastructure failure, never a wrong answer).
+    """
+    try:
+        verdicts = list(requests[0].run([request.payload for request in requests]))
+        if len(verdicts) != len(requests):
+            raise RuntimeError(f"a batch verifier returned {len(verdicts)} verdicts for {len(requests)} answers")
+    except Exception as exc:
+        verdicts = [Verdict.failed(f"batch verification raised {type(exc).__name__}: {exc}")] * len(requests)
+    return verdicts
+
+
 def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Executor,
               settle: Callable[[Any, StepResult], None]) -> None:
     """Step each env of `items` — `(key, env, its driver or None, action)` — once, concurrently.
@@ -121,12 +136,7 @@ def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
         # popped, so that its requests are freed once answered: fewer objects alive at once means
         # fewer garbage-collector passes, a measurable part of a step's cost
         members = groups.pop(request_key)
-        try:
-            verdicts = list(members[0][5].run([m[5].payload for m in members]))
-            if len(verdicts) != len(members):
-                raise RuntimeError(f"a batch verifier returned {len(verdicts)} verdicts for {len(members)} answers")
-        except Exception as exc:  # the batch failed as a whole: infrastructure, not wrong answers
-            verdicts = [Verdict.failed(f"batch verification raised {type(exc).__name__}: {exc}")] * len(members)
+        verdicts = verify_group([m[5] for m in members])
         for (key, core, end, content, tool_calls, _), verdict in zip(members, verdicts):
             try:
                 turn = core.complete_turn(core.task, content, tool_calls, verdict)

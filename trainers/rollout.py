@@ -449,13 +449,16 @@ class RolloutCollector:
         plain verifications in one batch per verifier, sandboxed code and tool calls concurrently
         in threads, so a group's episodes do not wait on each other's sandbox runs.
         """
+        from rlvr.envs.base import InfoFacts
         from rlvr.envs.stepping import driver_of, step_envs
 
         items = [(k, ep.env, driver_of(ep.env), self._record_sample(ep, sample)) for k, (ep, sample) in enumerate(zip(live, samples))]
         results: list[Any] = [None] * len(live)
         step_envs(items, self._step_pool(len(live)), results.__setitem__)
-        for ep, sample, result in zip(live, samples, results):
-            self._apply_step(ep, sample, result)
+        for ep, sample, (obs, reward, terminated, truncated, info) in zip(live, samples, results):
+            if type(info) is InfoFacts:  # an env driven in phases: its info's facts, as `env.step` would give them
+                info = info.to_info()
+            self._apply_step(ep, sample, (obs, reward, terminated, truncated, info))
 
     def _record_sample(self, ep: _Episode, sample: Sample) -> Any:
         """Append the model's turn to the episode's tokens; returns the action for its env."""
@@ -479,12 +482,8 @@ class RolloutCollector:
 
     def _apply_step(self, ep: _Episode, sample: Sample, result: Any) -> None:
         """Book the env's answer to the episode's turn (reward, verdict, messages, its reply's tokens)."""
-        from rlvr.envs.base import InfoFacts
-
         tr = ep.traj
         obs, reward, terminated, truncated, info = result
-        if type(info) is InfoFacts:
-            info = info.to_info()
         tr.turn_rewards.append(float(reward))
         tr.total_reward += float(reward)
         parts = info.get("reward_parts") or {}
