@@ -12,6 +12,7 @@ import re
 from fractions import Fraction
 
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_FLAT_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")  # a \boxed{} with no braces inside
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -25,11 +26,15 @@ def last_boxed(text: str) -> str | None:
 
     Walks from closing brace to closing brace with `str.find`/`str.count` rather than character by
     character: the depth can only fall to 0 at a "}", and the "{" between two of them say how far
-    it rose (a format reward checks this once per step).
+    it rose (a format reward checks this once per step). One regex match takes the usual case, a
+    box without braces inside.
     """
     start = text.rfind("\\boxed{")
     if start < 0:
         return None
+    flat = _FLAT_BOXED.match(text, start)
+    if flat is not None:
+        return flat[1].strip()
     begin = pos = start + len("\\boxed{")
     depth = 1
     while True:

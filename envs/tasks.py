@@ -52,8 +52,8 @@ class TaskSource(ABC):
 
     #: Number of tasks, or None for an endless procedural source.
     size: int | None = None
-    #: The tasks, when `sample` is a uniform draw from this fixed list (as for `ListSource`), else
-    #: None. An env then draws the index itself, from its own generator (see `IndexDraws`).
+    #: The tasks, when `sample` is a uniform draw from this fixed list (`ListSource`, unless a
+    #: subclass overrides `sample`), else None. An env then draws the index itself, from its own generator (see `IndexDraws`).
     uniform_tasks: Sequence[Task] | None = None
 
     @abstractmethod
@@ -99,26 +99,36 @@ class IndexDraws:
     starts a new block. The generator advances by a whole block at a time, which only matters to
     code that also draws from it (still reproducible, in a different order). Why: an env reset
     then reads a Python list instead of calling into the generator (~0.5 us warm, several times
-    that once a busy process has pushed the generator's memory out of the CPU caches).
+    that once a busy process has pushed the generator's memory out of the CPU caches). The block's
+    raw draws are scaled to indices for `size` in one go, and again only if `size` changes.
     """
 
-    __slots__ = ("_rng", "_raw")
+    __slots__ = ("_rng", "_raw", "_size", "_indices", "_next")
 
     BLOCK = 64
 
     def __init__(self) -> None:
         self._rng: np.random.Generator | None = None
         self._raw: list[int] = []
+        self._size = 0
+        self._indices: list[int] = []
+        self._next = self.BLOCK  # the block is used up
 
     def draw(self, rng: np.random.Generator, size: int) -> int:
-        raw = self._raw
-        if self._rng is not rng or not raw:
-            if not _raw_draws_fit(rng, size):
-                return draw_index(rng, size)
-            raw = self._raw = rng.bit_generator.random_raw(self.BLOCK).tolist()
-            raw.reverse()  # popped from the end: in the order drawn
+        i = self._next
+        if i < self.BLOCK and rng is self._rng and size == self._size:  # the usual case
+            self._next = i + 1
+            return self._indices[i]
+        if not _raw_draws_fit(rng, size):
+            return draw_index(rng, size)
+        if i >= self.BLOCK or rng is not self._rng:  # a new block
+            self._raw = rng.bit_generator.random_raw(self.BLOCK).tolist()
             self._rng = rng
-        return (raw.pop() * size) >> 64
+            i = 0
+        self._size = size
+        self._indices = [(raw * size) >> 64 for raw in self._raw]
+        self._next = i + 1
+        return self._indices[i]
 
 
 class ListSource(TaskSource):
@@ -130,6 +140,8 @@ class ListSource(TaskSource):
         self.tasks = list(tasks)
         self.size = len(self.tasks)
         self._fingerprint = dict(fingerprint)
+        # an attribute rather than a property: it is read at every reset
+        self.uniform_tasks = self.tasks if type(self).sample is ListSource.sample else None
 
     def get(self, index: int) -> Task:
         if not isinstance(index, (int, np.integer)) or not -self.size <= index < self.size:
@@ -138,11 +150,6 @@ class ListSource(TaskSource):
 
     def sample(self, rng: np.random.Generator) -> Task:
         return self.tasks[draw_index(rng, self.size)]
-
-    @property
-    def uniform_tasks(self) -> Sequence[Task] | None:  # type: ignore[override]
-        """`tasks`, unless a subclass draws them its own way (overrides `sample`)."""
-        return self.tasks if type(self).sample is ListSource.sample else None
 
     def fingerprint(self) -> dict[str, Any]:
         return dict(self._fingerprint, num_tasks=self.size)

@@ -80,6 +80,19 @@ def test_task_draws_are_uniform_and_reproducible():
         assert counts.min() > 850 and counts.max() < 1150, counts  # ~1000 each (5 sigma ~ 150)
 
 
+
+def test_index_draws_scale_one_block_of_raw_draws():
+    """IndexDraws gives each raw draw of a 64-draw block scaled to the size asked for at that draw,
+    whatever sizes came before; a new generator or a used-up block starts a new block."""
+    from rlvr.envs.tasks import IndexDraws
+
+    raw = np.random.default_rng(3).bit_generator.random_raw(128).tolist()
+    sizes = [7, 7, 1000, 7, 3] + [7] * 59 + [11, 7]
+    draws, rng = IndexDraws(), np.random.default_rng(3)
+    assert [draws.draw(rng, size) for size in sizes] == [(r * size) >> 64 for r, size in zip(raw, sizes)]
+    fresh = np.random.default_rng(3)
+    assert draws.draw(fresh, 7) == (raw[0] * 7) >> 64  # a new generator: a new block from it
+
 def test_expression_evaluation_is_exact_and_safe():
     assert evaluate("(8 - 5) * 8")[0] == 24
     value, used = evaluate("7/2*2")
