@@ -117,11 +117,6 @@ def opening_messages(system_prompt: str | None, prompt: str) -> list[dict[str, A
     return [{"role": "user", "content": prompt}]
 
 
-def not_a_verdict(env: "TextEnv", result: Any) -> TypeError:
-    """The error for a verifier that answered `env` with `result`, which is not a Verdict."""
-    return TypeError(f"{type(env).__name__}.verify must return a Verdict, got {type(result).__name__}")
-
-
 def failed_turn(env: "TextEnv", exc: Exception) -> Turn:
     """The Turn of a response that raised (a verifier crash): an infrastructure failure, never a
     wrong answer. The same whether the env was stepped whole or in phases by a vector env."""
@@ -418,9 +413,7 @@ class TextEnv(gym.Env[str, str]):
         When it returns a :class:`BatchVerify`, a vector env gathers the requests of all its
         sub-envs with equal ``key``, calls ``run`` once on their payloads, and hands each verdict
         to :meth:`complete_turn` instead of calling :meth:`respond`. One ``run`` serves every env
-        of the batch, so it must depend on the payloads only: a vector env may have begun an env's
-        next episode before it calls ``run`` (``rlvr.envs.single_turn_batch``). Default: None
-        (respond).
+        of the batch, so it must depend on the payloads only. Default: None (respond).
         """
         return None
 
@@ -604,6 +597,6 @@ class SingleTurnEnv(TextEnv):
         directly when it steps many single-turn envs column by column (`rlvr.envs.single_turn_batch`).
         """
         if not isinstance(verdict, Verdict):
-            raise not_a_verdict(self, verdict)
+            raise TypeError(f"{type(self).__name__}.verify must return a Verdict, got {type(verdict).__name__}")
         process_part, details = self.process_score(task, content)
         return float(self.format_score(task, content)), float(process_part), details

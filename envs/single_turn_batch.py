@@ -13,11 +13,9 @@ compares the two): every sub-env a `SingleTurnEnv` whose class keeps the base cl
 and end-of-turn logic (its verifier, prompt, format and process scores are its own, and are
 called as usual), every action a plain string within `max_action_chars`, every env's
 verification a `BatchVerify` request, and infrastructure failures flagged rather than raised.
-Otherwise `step_single_turn` returns None and changes nothing. One difference in order:
-everything that does not depend on the verdicts is done before the verification rather than
-after it — the answers' format and process parts, and with `SameStep` the next episodes (tasks
-drawn, `make_prompt(task)` called, each env begun on its new task). A `BatchVerify.run` is shared
-by all the envs of a batch, so it may depend on its payloads only, never on an env's state.
+Otherwise `step_single_turn` returns None and changes nothing. One difference in order: the next
+episodes' tasks are drawn and their prompts made (`make_prompt(task)`) before the answers are
+verified and scored, while the envs are still in the CPU caches.
 """
 
 from __future__ import annotations
@@ -28,11 +26,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from rlvr.envs.base import _RESET_PARTS, SingleTurnEnv, TextEnv, _copy_messages, failed_turn, not_a_verdict, opening_messages
+from rlvr.envs.base import _RESET_PARTS, SingleTurnEnv, TextEnv, _copy_messages, failed_turn, opening_messages
 from rlvr.envs.rewards import add_parts
 from rlvr.envs.stepping import verify_group
 from rlvr.envs.vector_info import _NO_DETAILS, mask, put_column, put_constant
-from rlvr.verifiers.verdict import Verdict
 
 #: What a SingleTurnEnv subclass must not override for its step to be done here.
 _BASE_LOGIC = ("step", "reset", "reset_facts", "reset_details", "_choose_task", "_draw_task", "_begin_episode", "begin_turn",
@@ -72,40 +69,25 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
             return None
         requests.append(request)
 
-    # Everything that does not depend on the verdicts is done before the verification, in passes
-    # over the envs while they are still in the CPU caches (the verifier's work evicts them): the
-    # answers' format and process parts, the ended episodes' messages, the step info's columns
-    # but for the verdicts' own, and with SameStep the next episodes themselves. After it, only
-    # the verdicts' columns and the rewards are left.
+    # Everything that does not depend on the verdicts is done before the verification, in one pass
+    # while the envs are still in the CPU caches (the verifier's work evicts them): the ended
+    # episodes' messages, the next episodes' tasks and prompts and their reset info.
     tasks = [core.task for core in cores]
     ended_messages = [[*core._messages, {"role": "assistant", "content": action}] for core, action in zip(cores, actions)]
     weights = [core.reward_weights for core in cores]
     # the same objects in the step's and the reset's infos (no env changes them in between)
     shared = {"reward_weights": [core._weights() for core in cores], "fingerprint": [core.fingerprint() for core in cores]}
-    formats, processes, details, raised = _answer_parts(cores, tasks, actions)
-    answer_columns = _answer_columns(tasks, formats, processes, details, shared)
-    if same_step:  # a `BatchVerify.run` depends on its payloads only, so the envs may move on now
+    if same_step:
         next_tasks = [core._draw_task() for core in cores]
         prompts = [core.make_prompt(task) for core, task in zip(cores, next_tasks)]
         reset_info = _reset_columns(cores, next_tasks, prompts, shared)
-        for core, task, prompt in zip(cores, next_tasks, prompts):
-            core._begin_episode(task, prompt)
 
     verdicts = _run_requests(requests)
     del requests  # (freed early: fewer objects alive, fewer garbage-collector passes)
-    errors = _settle(cores, verdicts, raised, details)
-    if errors.count(None) == n:  # the usual case: every answer verified and scored
-        outcomes = [float(verdict.score) for verdict in verdicts]
-    else:  # a failed verification or scoring scores 0 in every part (an infrastructure failure;
-        # the turn details stay where only the verification failed, as `end_turn_facts` keeps them)
-        ok = [error is None for error in errors]
-        outcomes = [float(v.score) if good else 0.0 for v, good in zip(verdicts, ok)]
-        formats = [f if good else 0.0 for f, good in zip(formats, ok)]
-        processes = [p if good else 0.0 for p, good in zip(processes, ok)]
-        answer_columns = _answer_columns(tasks, formats, processes, details, shared)
+    outcomes, formats, processes, details, errors = _score(cores, tasks, actions, verdicts)
     rewards = [float(w.outcome * o + w.format * f + w.process * p)  # `combine`, spelled out
                for w, o, f, p in zip(weights, outcomes, formats, processes)]
-    step_columns = _step_columns(answer_columns, outcomes, verdicts, errors)
+    step_columns = _step_columns(tasks, outcomes, formats, processes, verdicts, errors, details, shared)
 
     if not same_step:  # the episodes stay ended until the next step resets them
         for core, messages, verdict, o, f, p in zip(cores, ended_messages, verdicts, outcomes, formats, processes):
@@ -117,6 +99,8 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
         step_columns["messages"] = np.fromiter(map(_copy_messages, ended_messages), dtype=object, count=n)
         return [""] * n, rewards, step_columns
 
+    for core, task, prompt in zip(cores, next_tasks, prompts):
+        core._begin_episode(task, prompt)
     everyone = list(range(n))
     out: dict[str, Any] = {}
     put_column(out, "final_obs", everyone, [""] * n, n, True)
@@ -142,86 +126,53 @@ def _run_requests(requests: list[Any]) -> list[Any]:
     return verdicts
 
 
-def _answer_parts(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str]
-                  ) -> tuple[list[float], list[float], list[Any], list[Exception | None]]:
-    """Each answer's format and process parts and turn details (`SingleTurnEnv.score_parts`
-    but for its check of the verdict, which `_settle` makes), and the exception scoring raised
-    (None where it worked; that answer's parts are then 0)."""
-    formats: list[float] = []
-    processes: list[float] = []
-    details: list[Any] = []
-    raised: list[Exception | None] = []
-    for core, task, action in zip(cores, tasks, actions):
+def _score(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str], verdicts: list[Any]
+           ) -> tuple[list[float], list[float], list[float], list[Any], list[str | None]]:
+    """Reward parts, turn details and errors of each answer, as `SingleTurnEnv.complete_turn` and
+    `TextEnv.end_turn_facts` give them (a failed verification scores 0 in every part).
+
+    `verdicts` is updated in place where scoring itself raised (an infrastructure failure).
+    """
+    scored = []
+    for i, (core, task, action, verdict) in enumerate(zip(cores, tasks, actions, verdicts)):
         try:
-            process, detail = core.process_score(task, action)
-            scores = (float(core.format_score(task, action)), float(process), detail or None, None)
-        except Exception as exc:  # an infrastructure failure, reported once the verdicts are in
-            scores = (0.0, 0.0, None, exc)
-        formats.append(scores[0])
-        processes.append(scores[1])
-        details.append(scores[2])
-        raised.append(scores[3])
-    return formats, processes, details, raised
-
-
-def _settle(cores: Sequence[TextEnv], verdicts: list[Any], raised: list[Exception | None], details: list[Any]) -> list[str | None]:
-    """Each verdict's error (None where the answer was verified and scored), as
-    `SingleTurnEnv.complete_turn` and `TextEnv.end_turn_facts` give them: a verifier that answered
-    with something else than a Verdict, or scoring that raised, makes that env's verdict a failed
-    one, without turn details (`verdicts` and `details` are updated in place)."""
-    if raised.count(None) == len(raised) and set(map(type, verdicts)) == {Verdict}:  # the usual case
-        return [verdict.error for verdict in verdicts]
-    for i, (core, verdict, exc) in enumerate(zip(cores, verdicts, raised)):
-        if type(verdict) is not Verdict and not isinstance(verdict, Verdict):
-            verdicts[i] = failed_turn(core, not_a_verdict(core, verdict)).verdict
-            details[i] = None
-        elif exc is not None:
+            scored.append(core.score_parts(task, action, verdict))
+        except Exception as exc:  # scoring raised: an infrastructure failure, every part 0
             verdicts[i] = failed_turn(core, exc).verdict
-    return [verdict.error for verdict in verdicts]
+            scored.append((0.0, 0.0, None))
+    errors = [verdict.error for verdict in verdicts]
+    details = [detail or None for _, _, detail in scored]
+    if errors.count(None) == len(errors):  # the usual case: every verification worked
+        return ([float(verdict.score) for verdict in verdicts], [f for f, _, _ in scored], [p for _, p, _ in scored],
+                details, errors)
+    ok = [error is None for error in errors]
+    return ([float(v.score) if good else 0.0 for v, good in zip(verdicts, ok)],
+            [f if good else 0.0 for (f, _, _), good in zip(scored, ok)],
+            [p if good else 0.0 for (_, p, _), good in zip(scored, ok)], details, errors)
 
 
-def _answer_columns(tasks: list[Any], formats: list[float], processes: list[float], details: list[Any],
-                    shared: dict[str, list[Any]]) -> dict[str, Any]:
-    """The step info's columns that do not depend on the verdicts, by key."""
+def _step_columns(tasks: list[Any], outcomes: list[float], formats: list[float], processes: list[float],
+                  verdicts: list[Any], errors: list[str | None], details: list[Any], shared: dict[str, list[Any]]) -> dict[str, Any]:
+    """The step's info columns (all but `messages`, which the caller adds: copied or not)."""
     n = len(tasks)
     everyone = list(range(n))
     out: dict[str, Any] = {}
     put_column(out, "task_id", everyone, [task.id for task in tasks], n, True)
     put_constant(out, "turn", everyone, 1, n, True)
-    put_column(out, "reward_weights", everyone, shared["reward_weights"], n, True)
-    put_column(out, "fingerprint", everyone, shared["fingerprint"], n, True)
-    if details.count(None) == n:
-        put_constant(out, "turn_details", everyone, _NO_DETAILS, n, True)
-    else:
-        put_column(out, "turn_details", everyone, [copy.deepcopy(d) if d else _NO_DETAILS for d in details], n, True)
-    parts = {"format": np.array(formats, dtype=float), "process": np.array(processes, dtype=float)}
-    out["reward_parts"] = _with_masks(parts, n)
-    out["return_parts"] = _with_masks({name: column + 0.0 for name, column in parts.items()}, n)  # 0 + each part
-    return out
-
-
-def _step_columns(answer: dict[str, Any], outcomes: list[float], verdicts: list[Any], errors: list[str | None]) -> dict[str, Any]:
-    """The step's info columns, in the info's key order (all but `messages`, which the caller
-    adds: copied or not), from `_answer_columns` and the verdicts."""
-    n = len(verdicts)
-    everyone = list(range(n))
-    out: dict[str, Any] = {"task_id": answer["task_id"], "_task_id": answer["_task_id"], "turn": answer["turn"], "_turn": answer["_turn"]}
     out["messages"] = None  # (keeps the info's key order)
     out["_messages"] = mask(everyone, n, True)
-    outcome = np.array(outcomes, dtype=float)
-    for key, column in (("reward_parts", outcome), ("return_parts", outcome + 0.0)):  # return: 0 + each part
-        out[key] = {"outcome": column, "_outcome": mask(everyone, n, True), **answer[key]}
-        out[f"_{key}"] = mask(everyone, n, True)
-    for key in ("reward_weights", "_reward_weights"):
-        out[key] = answer[key]
+    parts = {"outcome": np.array(outcomes, dtype=float), "format": np.array(formats, dtype=float),
+             "process": np.array(processes, dtype=float)}
+    out["reward_parts"] = _with_masks(parts, n)
+    out["_reward_parts"] = mask(everyone, n, True)
+    out["return_parts"] = _with_masks({name: column + 0.0 for name, column in parts.items()}, n)  # 0 + each part
+    out["_return_parts"] = mask(everyone, n, True)
+    put_column(out, "reward_weights", everyone, shared["reward_weights"], n, True)
     put_column(out, "verdict", everyone, verdicts, n, True, kind=object)
+    put_column(out, "valid", everyone, [error is None for error in errors], n, True)
+    put_column(out, "fingerprint", everyone, shared["fingerprint"], n, True)
+    put_column(out, "turn_details", everyone, [copy.deepcopy(d) if d else _NO_DETAILS for d in details], n, True)
     failed = [i for i, error in enumerate(errors) if error is not None]
-    if failed:
-        put_column(out, "valid", everyone, [error is None for error in errors], n, True)
-    else:
-        put_constant(out, "valid", everyone, True, n, True)
-    for key in ("fingerprint", "_fingerprint", "turn_details", "_turn_details"):
-        out[key] = answer[key]
     if failed:
         put_column(out, "error", failed, [errors[i] for i in failed], n, len(failed) == n)
     return out

@@ -338,19 +338,22 @@ def test_batched_single_turn_failures_equal_env_by_env_phases():
 
     class Picky(MathEnv):
         def batch_verify(self, task, content, tool_calls):
-            if content == "pool down":
+            if "pool down" in content:
                 def broken(payloads):
                     raise RuntimeError("verifier pool died")
                 return BatchVerify("broken", broken, None)
-            if content == "not a verdict":
+            if "not a verdict" in content:
                 return BatchVerify("odd", lambda payloads: [True] * len(payloads), None)
             return super().batch_verify(task, content, tool_calls)
 
-    info, batched = _run_both_built(Picky, 4, "SameStep", [["pool down", "not a verdict", "\\boxed{1}", "pool down"]] * 2,
-                                    reference="phases")
+    answers = ["1 + 1 = 2, pool down", "1 + 1 = 2, not a verdict", "1 + 1 = 2, \\boxed{1}", "pool down"]
+    info, batched = _run_both_built(lambda: Picky(process_reward="steps"), 4, "SameStep", [answers] * 2, reference="phases")
     final = info["final_info"]
     assert batched == 2 and list(final["valid"]) == [False, False, True, False]
     assert "verifier pool died" in final["error"][0] and "must return a Verdict" in final["error"][1]
+    # a failed verification keeps the turn's (process) details; a result that is not a Verdict does not
+    assert list(final["turn_details"]["_process"]) == [True, False, True, True]
+    assert list(final["reward_parts"]["process"]) == [0.0, 0.0, 1.0, 0.0]
 
 
 def test_vector_infos_equal_sub_env_infos_next_step_and_errors():
