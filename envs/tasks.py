@@ -53,7 +53,8 @@ class TaskSource(ABC):
     #: Number of tasks, or None for an endless procedural source.
     size: int | None = None
     #: The tasks, when `sample` is a uniform draw from this fixed list (`ListSource`, unless a
-    #: subclass overrides `sample`), else None. An env then draws the index itself, from its own generator (see `IndexDraws`).
+    #: subclass overrides `sample`), else None. An env then draws the index itself, from its own
+    #: generator (see `IndexDraws`).
     uniform_tasks: Sequence[Task] | None = None
 
     @abstractmethod

@@ -23,7 +23,6 @@ dicts). Autoreset follows `metadata["autoreset_mode"]`:
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from operator import is_
 from typing import Any, Callable, Sequence
 
 import gymnasium as gym
@@ -81,8 +80,6 @@ class TextVectorEnv(VectorEnv):
         #: `_driver`); they stay so (OrderEnforcing.has_reset and the checker's flags are never
         #: cleared), so the wrapper chain is walked until then only
         self._cores: list[tuple[gym.Env, Driver] | None] = [None] * self.num_envs
-        #: (the sub-envs, their cores) once every sub-env's core may be driven directly (see `_plain_cores`)
-        self._all_cores: tuple[list[gym.Env], list[TextEnv]] | None = None
 
     # ------------------------------------------------------------------ API
 
@@ -148,21 +145,6 @@ class TextVectorEnv(VectorEnv):
         if driver is not None:
             self._cores[i] = (env, driver)
         return driver
-
-    def _plain_cores(self) -> list[TextEnv] | None:
-        """Every sub-env's `Driver` core when each may be driven directly (else None); remembered
-        while `self.envs` holds the same envs, which costs one identity check per env to confirm."""
-        known = self._all_cores
-        if known is not None and len(known[0]) == len(self.envs) and all(map(is_, known[0], self.envs)):
-            return known[1]
-        cores = []
-        for i in range(self.num_envs):
-            driver = self._driver(i)
-            if driver is None:
-                return None
-            cores.append(driver.core)
-        self._all_cores = (list(self.envs), cores)
-        return cores
 
     def _resets_inline(self, i: int) -> bool:
         """True when sub-env i resets through `TextEnv.reset_facts` (quick in-process work)."""
@@ -243,9 +225,12 @@ class TextVectorEnv(VectorEnv):
     def _step_single_turn(self, actions: list[Any], same_step: bool) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]] | None:
         """`step` done column by column when every sub-env is a plain single-turn env (see
         `rlvr.envs.single_turn_batch`); None, with nothing done, when some sub-env is not."""
-        cores = self._plain_cores()
-        if cores is None:
-            return None
+        cores = []
+        for i in range(self.num_envs):
+            driver = self._driver(i)
+            if driver is None:
+                return None
+            cores.append(driver.core)
         batched = step_single_turn(cores, actions, same_step)
         if batched is None:
             return None
