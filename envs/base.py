@@ -23,6 +23,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlvr.envs.fingerprint import Fingerprint
+from rlvr.envs.interning import Interned
 from rlvr.envs.rewards import RewardWeights, add_parts, combine, zero_parts
 from rlvr.envs.spaces import TextSpace
 from rlvr.envs.tasks import IndexDraws, Task, TaskSource
@@ -83,9 +84,9 @@ def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
     An action is the model's text, or an assistant message dict `{"content": ..., "tool_calls":
     [...]}` as an OpenAI-compatible engine returns it.
     """
-    if type(action) is str:
+    if type(action) is str:  # the usual case, checked first: this runs at every step
         return action, None
-    if isinstance(action, str):
+    if isinstance(action, str):  # a str subclass: handed on as a plain str
         return str(action), None
     if isinstance(action, Mapping):
         content = action.get("content") or ""
@@ -506,35 +507,22 @@ class TextEnv(gym.Env[str, str]):
         return self._weights_dict
 
 
-#: One `Fingerprint` object per distinct setup (equal digests are equal fingerprints, and a
-#: Fingerprint is immutable): the envs of a vector env share theirs, so its `fingerprint` column is
-#: built from one value and reads one object instead of one per env.
-_FINGERPRINTS: dict[str, Fingerprint] = {}
-
-
-def _shared_fingerprint(fingerprint: Fingerprint) -> Fingerprint:
-    shared = _FINGERPRINTS.get(fingerprint.digest)
-    if shared is None:
-        shared = fingerprint
-        if len(_FINGERPRINTS) < 1024:  # a bound, in case a caller builds envs endlessly
-            _FINGERPRINTS[fingerprint.digest] = fingerprint
-    return shared
-
+#: One `Fingerprint` per distinct setup (equal digests are equal fingerprints; a Fingerprint is
+#: immutable), so the envs of a vector env share theirs and its `fingerprint` column is one value.
+_FINGERPRINTS = Interned(limit=1024)
 
 #: One (RewardWeights, dict) pair per distinct setting (see `TextEnv._weights`); keyed by the repr,
 #: which tells apart what == does not (1 from 1.0, -0.0 from 0.0), so a shared dict holds exactly
 #: the values an env's own `to_dict()` would.
-_WEIGHT_DICTS: dict[str, tuple[RewardWeights, dict[str, float]]] = {}
+_WEIGHT_DICTS = Interned(limit=1024)
+
+
+def _shared_fingerprint(fingerprint: Fingerprint) -> Fingerprint:
+    return _FINGERPRINTS.get(fingerprint.digest, lambda: fingerprint)
 
 
 def _shared_weights(weights: RewardWeights) -> tuple[RewardWeights, dict[str, float]]:
-    key = repr(weights)
-    shared = _WEIGHT_DICTS.get(key)
-    if shared is None:
-        shared = (weights, weights.to_dict())
-        if len(_WEIGHT_DICTS) < 1024:  # a bound, in case a caller sweeps weights endlessly
-            _WEIGHT_DICTS[key] = shared
-    return shared
+    return _WEIGHT_DICTS.get(repr(weights), lambda: (weights, weights.to_dict()))
 
 
 def _verify_inline(payloads: list[tuple["SingleTurnEnv", Task, str]]) -> list[Verdict]:

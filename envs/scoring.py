@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import Task
 from rlvr.verifiers.verdict import Verdict
 
@@ -151,7 +152,7 @@ def _code_scorer(sandbox: Any = None) -> Scorer:
 
 
 #: The "math" and "exact" scorers already built, per settings (see `_shared_scorer`).
-_SCORERS: dict[Any, Scorer] = {}
+_SCORERS = Interned(limit=256)
 
 
 def _shared_scorer(factory: Callable[..., Scorer], settings: dict[str, Any]) -> Scorer:
@@ -159,15 +160,11 @@ def _shared_scorer(factory: Callable[..., Scorer], settings: dict[str, Any]) -> 
 
     These scorers hold no state (functions and their settings), so the 64 envs of a vector env can
     share one instead of each holding its own copy: fewer objects to read at every step. Settings
-    are told apart by their repr (5 from 5.0), so a shared scorer reports exactly the settings asked.
+    are told apart by their repr (5 from 5.0), so a shared scorer reports exactly the settings
+    asked. Bad settings raise when the scorer is first made, naming the argument.
     """
     key = (factory, tuple(sorted((name, repr(value)) for name, value in settings.items())))
-    scorer = _SCORERS.get(key)
-    if scorer is None:
-        scorer = factory(**settings)  # bad settings raise here, naming the argument
-        if len(_SCORERS) < 256:
-            _SCORERS[key] = scorer
-    return scorer
+    return _SCORERS.get(key, lambda: factory(**settings))
 
 
 def resolve_verifier(verifier: Any, **settings: Any) -> Scorer:

@@ -238,6 +238,22 @@ def test_envs_built_alike_share_tasks_and_fingerprint():
     assert one.source.tasks[0] is two.source.tasks[0] and one.source.tasks is not two.source.tasks
     assert one.fingerprint() is two.fingerprint() and other.fingerprint() != one.fingerprint()
     assert other.source.tasks[0].answer == "2"
+    assert one.scorer is two.scorer and one._weights() is two._weights()
+    assert rlvr.make("Math-v0", timeout=2.0).unwrapped.scorer.settings == {"timeout": 2.0}
+
+
+def test_interned_values_are_shared_up_to_the_bound():
+    from rlvr.envs.interning import Interned
+
+    cache, made = Interned(limit=1), []
+
+    def make(value):
+        return lambda: made.append(value) or [value]
+
+    first = cache.get("a", make("a"))
+    assert cache.get("a", make("a again")) is first and made == ["a"]
+    past_bound = cache.get("b", make("b"))
+    assert past_bound == ["b"] and cache.get("b", make("b")) is not past_bound and made == ["a", "b", "b"]
 
 
 def test_step_before_reset_and_after_end_raise_clearly():
