@@ -183,7 +183,8 @@ def test_code_in_a_vector_env(sandbox):
     answers = ["```python\ndef add(a, b):\n    return a + b\n```", "    return None\n",
                "```python\ndef reverse_words(s):\n    return ' '.join(reversed(s.split()))\n```"]
     _, rewards, term, _, info = vec.step(answers)
-    assert list(rewards) == [1.0, 0.0, 1.0] and term.all() and info["valid"].all()
+    why = [(v.reason, v.error) for v in info["verdict"]]
+    assert list(rewards) == [1.0, 0.0, 1.0] and term.all() and info["valid"].all(), why
     vec.close()
 
 
