@@ -24,6 +24,7 @@ from typing import Any
 from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column
+from rlvr.envs.tools import check_sandbox_backend
 from rlvr.verifiers.code_extract import extract_code
 from rlvr.verifiers.verdict import Verdict
 
@@ -150,7 +151,7 @@ class CodeEnv(SingleTurnEnv):
             require_column(table, id_key, "id_key")
         tasks = tasks_from_table(table, question_key=question_key, id_key=id_key)
         self._sandbox = sandbox
-        self._sandbox_backend = sandbox_backend
+        self._sandbox_backend = check_sandbox_backend(sandbox_backend)
         super().__init__(ListSource(tasks, table.fingerprint), **kwargs)
 
     def _get_sandbox(self) -> Any:

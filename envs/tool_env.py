@@ -9,9 +9,10 @@ messages. Reaching `max_turns` without a final answer truncates the episode.
 Reward parts: `process` per tool turn (1 when every call parsed and ran, 0 when any was
 malformed — bad JSON, unknown tool, wrong arguments — or failed), `outcome` at the end, `format`
 for a `\\boxed{}` final answer. With `process_reward="steps"` the reasoning of every turn (its
-text outside the tool calls) is checked with `verify_steps` too: a tool turn's `process` is then
-the mean of the tool-call credit and the steps score (when anything was checkable), and the final
-turn's `process` is its steps score. A malformed call is never an exception: the model reads an error
+text outside the tool calls) is checked with `verify_steps` too: a tool turn whose calls all
+parsed and ran then gets the mean of its tool-call credit (1) and the steps score (when anything was
+checkable), a turn with a failed call still gets 0, and the final turn's `process` is its steps
+score. A malformed call is never an exception: the model reads an error
 message and may try again. A sandbox failure ends the episode as invalid (`info["valid"]` False).
 """
 
@@ -26,7 +27,8 @@ from rlvr.envs.process import reasoning_of, steps_reward
 from rlvr.envs.rewards import zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import parse_tool_calls
-from rlvr.envs.tools import Tool, ToolError, ToolInfraError, make_calculator, make_python, shared_sandbox, tool
+from rlvr.envs.tools import (Tool, ToolError, ToolInfraError, check_sandbox_backend, make_calculator, make_python,
+                             shared_sandbox, tool)
 from rlvr.verifiers.verdict import Verdict
 
 BUILTIN_TOOLS = ("python", "calculator")
@@ -78,7 +80,7 @@ class ToolMathEnv(MathEnv):
         if unknown:
             raise ValueError(f"unknown built-in tool(s) {unknown}; the built-in tools are {list(BUILTIN_TOOLS)}")
         self._sandbox = sandbox
-        self._sandbox_backend = sandbox_backend
+        self._sandbox_backend = check_sandbox_backend(sandbox_backend)
         self.tool_timeout = float(tool_timeout)
         self.max_calls_per_turn = int(max_calls_per_turn)
         found: dict[str, Tool] = {}
@@ -167,5 +169,6 @@ class ToolMathEnv(MathEnv):
             if score is not None:
                 signals.append(score)
             details["process"] = {"tool_calls": signals[0], "steps": steps}
-        parts["process"] = sum(signals) / len(signals)
+        # a malformed or failed call earns no process credit for the turn, however sound the reasoning
+        parts["process"] = sum(signals) / len(signals) if all_ok else 0.0
         return Turn(observation="\n".join(responses), parts=parts, messages=messages, details=details)

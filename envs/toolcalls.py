@@ -27,6 +27,14 @@ class ToolCall:
     raw: str = ""
 
 
+def _json_problem(exc: Exception) -> str:
+    """What is wrong with text `json.loads` refused: its message, or too deep a nesting (which
+    `json` reports as a RecursionError, not a decoding error)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at position {exc.pos}"
+    return "it is nested too deeply"
+
+
 def _from_payload(payload: Any, call_id: str, raw: str) -> ToolCall:
     if not isinstance(payload, dict):
         return ToolCall(call_id, error=f"a tool call must be a JSON object with 'name' and 'arguments', got {type(payload).__name__}", raw=raw)
@@ -37,8 +45,8 @@ def _from_payload(payload: Any, call_id: str, raw: str) -> ToolCall:
     if isinstance(arguments, str):  # OpenAI style: arguments as a JSON string
         try:
             arguments = json.loads(arguments) if arguments.strip() else {}
-        except json.JSONDecodeError as exc:
-            return ToolCall(call_id, name, error=f"arguments of {name!r} are not valid JSON: {exc.msg} at position {exc.pos}", raw=raw)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            return ToolCall(call_id, name, error=f"arguments of {name!r} are not valid JSON: {_json_problem(exc)}", raw=raw)
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, dict):
@@ -64,8 +72,8 @@ def parse_tool_calls(content: str, tool_calls: list[Any] | None = None, *, turn:
         call_id = f"call_{turn}_{k}"
         try:
             payload = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            calls.append(ToolCall(call_id, error=f"the tool call is not valid JSON: {exc.msg} at position {exc.pos}", raw=raw[:2000]))
+        except (json.JSONDecodeError, RecursionError) as exc:
+            calls.append(ToolCall(call_id, error=f"the tool call is not valid JSON: {_json_problem(exc)}", raw=raw[:2000]))
             continue
         calls.append(_from_payload(payload, call_id, raw[:2000]))
     closed = content.count("</tool_call>")

@@ -224,7 +224,11 @@ def make_calculator(timeout: float = 5.0) -> Tool:
         except MemoryError:
             raise ToolError("evaluation used too much memory") from None
         except WorkerCrashed as exc:
-            raise ToolError(f"evaluation failed: {exc}") from None
+            if str(exc).startswith(("RecursionError", "OverflowError")):  # a size limit, like the memory one
+                raise ToolError("the expression is too large to evaluate (nested too deeply or overflowing)") from None
+            # the worker died or failed outside the evaluation (which reports maths errors itself):
+            # the calculator is broken, not the model's call
+            raise ToolInfraError(f"the calculator's worker failed: {exc}") from None
         if status != "ok":
             raise ToolError(result)
         return result
@@ -254,6 +258,19 @@ _SHARED: dict[str, Any] = {}
 _SHARED_LOCK = __import__("threading").Lock()
 
 
+def check_sandbox_backend(backend: Any) -> str:
+    """`backend` when it names a sandbox backend (or "auto"); else a ValueError listing them.
+
+    Envs start their sandbox at the first step that needs it; a misspelt name is caught when the
+    env is built instead, rather than failing every later step as a broken sandbox.
+    """
+    from rlvr.sandbox import BACKENDS
+
+    if backend not in ("auto", *BACKENDS):
+        raise ValueError(f"unknown sandbox_backend {backend!r}; choose one of {['auto', *BACKENDS]}")
+    return backend
+
+
 def shared_sandbox(backend: str = "auto") -> Any:
     """One sandbox per backend for the whole process, created on first use (thread-safe).
 
@@ -276,7 +293,11 @@ def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_ou
         Args:
             code: the program; print the values you want to see.
         """
-        result = get_sandbox().run(code, timeout=timeout)
+        try:
+            sandbox = get_sandbox()
+        except Exception as exc:  # no sandbox could be started (e.g. no Docker engine): not the model's fault
+            raise ToolInfraError(f"the sandbox could not be started: {type(exc).__name__}: {exc}") from exc
+        result = sandbox.run(code, timeout=timeout)
         if result.infrastructure_failed:
             raise ToolInfraError(f"sandbox failed: {result.message or result.stderr}")
         text = format_exec_result(result, max_output_chars)

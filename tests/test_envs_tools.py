@@ -53,6 +53,15 @@ def test_malformed_calls_become_errors_not_exceptions(text, message):
     assert c.error and message in c.error
 
 
+def test_too_deeply_nested_calls_are_errors_not_exceptions():
+    # `json` raises RecursionError, not a decoding error, on thousands of nested brackets
+    (c,) = parse_tool_calls("<tool_call>" + "[" * 100_000 + "</tool_call>")
+    assert c.error == "the tool call is not valid JSON: it is nested too deeply"
+    openai = [{"id": "c1", "function": {"name": "calculator", "arguments": "[" * 100_000}}]
+    (c,) = parse_tool_calls("", openai)
+    assert c.name == "calculator" and c.error == "arguments of 'calculator' are not valid JSON: it is nested too deeply"
+
+
 def test_tool_decorator_builds_openai_schema():
     @tool
     def lookup(word: str, limit: int = 3) -> str:
@@ -133,6 +142,75 @@ def test_malformed_or_failing_call_gets_error_and_zero_process(env, action, mess
     assert not term and not trunc and reward == 0.0 and info["reward_parts"]["process"] == 0.0
     assert message in obs and obs.startswith("<tool_response>\nerror: ") and message in info["messages"][-1]["content"]
     assert info["valid"]
+
+
+def test_deeply_nested_call_is_an_error_for_the_model(env):
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step("<tool_call>" + "[" * 5000 + "</tool_call>")  # within max_action_chars
+    assert not term and not trunc and info["valid"] and info["reward_parts"]["process"] == 0.0
+    assert obs == "<tool_response>\nerror: the tool call is not valid JSON: it is nested too deeply\n</tool_response>"
+
+
+def test_failed_call_earns_no_process_credit_for_sound_reasoning(sandbox):
+    env = rlvr.make("ToolMath-v0", sandbox=sandbox, process_reward="steps").unwrapped
+    env.reset(options={"index": 0})
+    # the reasoning's one claim holds (steps score 1), but the call is malformed: the turn gets 0
+    _, _, term, _, info = env.step("We know 2 + 2 = 4. <tool_call>{bad json}</tool_call>")
+    assert not term and info["reward_parts"]["process"] == 0.0
+    assert info["turn_details"]["process"] == {"tool_calls": 0.0, "steps": info["turn_details"]["process"]["steps"]}
+    assert info["turn_details"]["process"]["steps"]["score"] == 1.0
+    # the same reasoning beside a call that runs: the mean of the call's credit and the steps score
+    _, _, _, _, info = env.step("We know 2 + 2 = 4. " + call("calculator", expression="2+2"))
+    assert info["reward_parts"]["process"] == 1.0
+
+
+def test_calculator_worker_crash_is_an_infrastructure_failure(monkeypatch):
+    import rlvr.verifiers.timelimit as timelimit
+
+    def crash(*args, **kwargs):
+        raise timelimit.WorkerCrashed("worker process died: EOFError: ")
+
+    monkeypatch.setattr(timelimit, "run_with_time_limit", crash)
+    env = rlvr.make("ToolMath-v0", builtin_tools=("calculator",)).unwrapped
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step(call("calculator", expression="1+1"))
+    assert term and reward == 0.0 and info["valid"] is False
+    assert info["error"] == "the calculator's worker failed: worker process died: EOFError: "
+
+
+def test_calculator_recursion_in_its_worker_is_the_expressions_fault(monkeypatch):
+    import rlvr.verifiers.timelimit as timelimit
+
+    def too_deep(*args, **kwargs):
+        raise timelimit.WorkerCrashed("RecursionError: expression nested too deeply")
+
+    monkeypatch.setattr(timelimit, "run_with_time_limit", too_deep)
+    env = rlvr.make("ToolMath-v0", builtin_tools=("calculator",)).unwrapped
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step(call("calculator", expression="1+1"))
+    assert not term and info["valid"] and info["reward_parts"]["process"] == 0.0 and "too large to evaluate" in obs
+
+
+def test_python_tool_without_a_sandbox_is_an_infrastructure_failure(monkeypatch):
+    import rlvr.envs.tool_env as tool_env
+    from rlvr.sandbox import SandboxUnavailable
+
+    def no_engine(backend):
+        raise SandboxUnavailable(f"the {backend} backend cannot run here: Docker engine not reachable")
+
+    monkeypatch.setattr(tool_env, "shared_sandbox", no_engine)
+    env = rlvr.make("ToolMath-v0", sandbox_backend="docker").unwrapped
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step(call("python", code="print(1)"))
+    assert term and reward == 0.0 and info["valid"] is False
+    assert info["error"] == ("the sandbox could not be started: SandboxUnavailable: "
+                             "the docker backend cannot run here: Docker engine not reachable")
+
+
+@pytest.mark.parametrize("env_id", ["ToolMath-v0", "Code-v0"])
+def test_unknown_sandbox_backend_is_named_when_the_env_is_built(env_id):
+    with pytest.raises(ValueError, match=r"unknown sandbox_backend 'dockr'; choose one of \['auto', 'bwrap', 'docker', 'subprocess'\]"):
+        rlvr.make(env_id, sandbox_backend="dockr")
 
 
 def test_openai_style_tool_calls_and_user_tool(sandbox):
