@@ -127,7 +127,7 @@ class VerifiedEnv(SingleTurnEnv):
         scorer = self.scorer
         if scorer.score_batch is None:
             return None
-        return BatchVerify(scorer.batch_key, scorer.score_batch, (task, content))
+        return BatchVerify(scorer.group_key, scorer.score_batch, (task, content))
 
     def format_score(self, task: Task, content: str) -> float:
         if self.format_reward == "boxed":

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import Task
 from rlvr.verifiers.verdict import Verdict
@@ -37,8 +39,15 @@ class Scorer:
     settings: dict[str, Any] = field(default_factory=dict)
     #: Scores many (task, completion) pairs in one call (e.g. `verify_batch`); None: one by one.
     score_batch: Callable[[list[tuple[Task, str]]], list[Verdict]] | None = None
-    #: Scorers with equal keys may share one `score_batch` call (same verifier, same settings).
+    #: Scorers with equal keys may share one `score_batch` call (same verifier, same settings);
+    #: None: none may share this one's (see `group_key`).
     batch_key: Any = None
+
+    @property
+    def group_key(self) -> Any:
+        """What a vector env groups `score_batch` calls by: `batch_key`, or, without one, the
+        function itself, so that no other scorer's answers are ever graded by this one."""
+        return self.batch_key if self.batch_key is not None else ("own", self.score_batch)
 
     def fingerprint(self) -> dict[str, Any]:
         return {"name": self.name, "settings": dict(self.settings)}
@@ -48,6 +57,8 @@ def as_verdict(result: Any, source: str) -> Verdict:
     """Coerce a user verifier's result (Verdict, bool, or score in [0, 1]) to a Verdict."""
     if isinstance(result, Verdict):
         return result
+    if isinstance(result, np.generic):  # a NumPy scalar: np.isclose(...), np.float64 from a mean...
+        result = result.item()
     if isinstance(result, bool):
         return Verdict.right(f"{source}: accepted") if result else Verdict.wrong(f"{source}: rejected")
     if isinstance(result, (int, float)):

@@ -185,6 +185,30 @@ def test_failing_batch_verifier_flags_invalid_not_wrong():
     vec.close()
 
 
+@pytest.mark.parametrize("autoreset_mode", ["NextStep", "SameStep"])
+def test_scorers_without_a_batch_key_grade_only_their_own_answers(autoreset_mode):
+    from rlvr.envs.scoring import Scorer
+    from rlvr.verifiers.verdict import Verdict
+
+    def scorer(word):
+        def score(task, completion):
+            return Verdict.right(word) if completion == word else Verdict.wrong(word)
+
+        return Scorer(word, score, score_batch=lambda items: [score(task, c) for task, c in items])
+
+    rlvr.register("rlvr/SayA-v0", dataset=[{"question": "say A", "answer": "A"}], verifier=scorer("A"), force=True)
+    rlvr.register("rlvr/SayB-v0", dataset=[{"question": "say B", "answer": "B"}], verifier=scorer("B"), force=True)
+    vec = TextVectorEnv([lambda: rlvr.make("SayA-v0"), lambda: rlvr.make("SayB-v0")], autoreset_mode=autoreset_mode)
+    vec.reset(seed=0)
+    for _ in range(3):  # the first steps go through gymnasium's checker wrapper, the later ones batched
+        _, rewards, _, _, info = vec.step(["A", "B"])
+        info = info["final_info"] if autoreset_mode == "SameStep" else info
+        assert list(rewards) == [1.0, 1.0] and [v.reason for v in info["verdict"]] == ["A", "B"]
+        if autoreset_mode == "NextStep":
+            vec.step(["", ""])  # the resets
+    vec.close()
+
+
 def test_unknown_wrappers_are_stepped_whole():
     """A wrapper the vector env does not know (here TimeLimit) is stepped through, not bypassed."""
     vec = TextVectorEnv([lambda: gym.wrappers.TimeLimit(rlvr.make("Arithmetic-v0").unwrapped, 1) for _ in range(2)])
