@@ -292,8 +292,9 @@ class TextEnv(gym.Env[str, str]):
         self._done = True
         self._return_parts = zero_parts()
         self._verdict: Verdict | None = None
-        self._fingerprint: Fingerprint | None = None  # and the spec it was made for:
+        self._fingerprint: Fingerprint | None = None  # and the spec and weights it was made for:
         self._fingerprint_spec: Any = None
+        self._fingerprint_weights: Any = None
         self._task_draws = IndexDraws()
         self._weights_src = self.reward_weights
 
@@ -473,9 +474,13 @@ class TextEnv(gym.Env[str, str]):
         return _copy_messages(self._messages)
 
     def fingerprint(self) -> Fingerprint:
-        """What produced this env's results: env id and version, verifier, data, settings."""
+        """What produced this env's results: env id and version, verifier, data, settings.
+
+        Made once and remade when the spec (set by `gym.make` after `__init__`) or `reward_weights`
+        is reassigned; the other settings are fixed when the env is built.
+        """
         spec = self.spec
-        if self._fingerprint is None or self._fingerprint_spec is not spec:  # (gym.make sets the spec after __init__)
+        if self._fingerprint is None or self._fingerprint_spec is not spec or self._fingerprint_weights is not self.reward_weights:
             from rlvr.envs.version import rlvr_version
 
             value = {
@@ -489,11 +494,12 @@ class TextEnv(gym.Env[str, str]):
                     **self.settings(),
                     "max_turns": self.max_turns,
                     "max_action_chars": self.max_action_chars,
-                    "reward_weights": dict(self._weights_dict),
+                    "reward_weights": dict(self._weights()),
                     "system_prompt": self.system_prompt,
                 },
             }
-            self._fingerprint, self._fingerprint_spec = _shared_fingerprint(Fingerprint(value)), spec
+            self._fingerprint = _shared_fingerprint(Fingerprint(value))
+            self._fingerprint_spec, self._fingerprint_weights = spec, self.reward_weights
         return self._fingerprint
 
     def _weights(self) -> dict[str, float]:

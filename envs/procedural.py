@@ -27,6 +27,11 @@ from rlvr.envs.tasks import GeneratorSource, Task
 from rlvr.verifiers.verdict import Verdict
 
 FORMATS = ("chat", "compact")
+
+
+class GenerationError(RuntimeError):
+    """A generator found no task that meets its settings (e.g. non-negative results asked of a long
+    run of subtractions). Raised, never papered over with a task that breaks the settings."""
 TAG_INSTRUCTION = "Put your final answer in <answer></answer> tags."
 
 
@@ -52,13 +57,18 @@ def _rand_number(rng: np.random.Generator, digits: int) -> int:
 
 def arithmetic_task(rng: np.random.Generator, *, digits: int = 1, terms: int = 2, ops: str = "+", allow_negative: bool = False) -> dict:
     """`a op b op c ...` with numbers of up to `digits` digits; answer the integer value."""
-    for _ in range(100):
+    for _ in range(1000):
         numbers = [_rand_number(rng, digits) for _ in range(terms)]
         chosen = [ops[int(rng.integers(len(ops)))] for _ in range(terms - 1)]
         expression = str(numbers[0]) + "".join(op + str(n) for op, n in zip(chosen, numbers[1:]))
         value, _ = evaluate(expression, "+-*")
         if allow_negative or value >= 0:
             break
+    else:
+        raise GenerationError(
+            f"1000 random {terms}-term expressions with ops {ops!r} and {digits}-digit numbers were all negative; "
+            "pass allow_negative=True, fewer terms, or other ops"
+        )
     spaced = expression
     for op in "+-*":
         spaced = spaced.replace(op, f" {op} ")
@@ -95,17 +105,29 @@ def _countdown_expression(rng: np.random.Generator, numbers: list[int], ops: str
 
 
 def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int = 9, ops: str = "+-*/", use: int | None = None) -> dict:
-    """Numbers 1..`max_number`; the target is made from `use` of them (default: 2..count)."""
+    """Numbers 1..`max_number`; the target is made from `use` of them (default: 2..count).
+
+    Targets up to 1000 are preferred; when the settings make none that small (large numbers and
+    only "*"), the smallest target found is used.
+    """
+    best: tuple[list[int], tuple[str, Fraction]] | None = None
     for _ in range(1000):
         numbers = [int(rng.integers(1, max_number + 1)) for _ in range(count)]
         k = use if use is not None else int(rng.integers(2, count + 1))
         subset = [numbers[int(i)] for i in rng.choice(count, size=k, replace=False)]
         made = _countdown_expression(rng, subset, ops)
-        if made is not None and made[1] <= 1000:
+        if made is None:
+            continue
+        if best is None or made[1] < best[1][1]:
+            best = (numbers, made)
+        if made[1] <= 1000:
             break
-    else:  # pragma: no cover - 1000 failures in a row are practically impossible
-        raise RuntimeError("could not generate a Countdown puzzle; loosen the settings")
-    solution, target = made
+    if best is None:
+        raise GenerationError(
+            f"no positive whole target could be made from {count} numbers up to {max_number} with ops {ops!r} "
+            "in 1000 tries; allow more ops, more numbers, or larger ones"
+        )
+    numbers, (solution, target) = best
     listed = ", ".join(map(str, numbers))
     return {
         "question": (
@@ -169,6 +191,30 @@ def mod_arith_task(rng: np.random.Generator, *, max_value: int = 20, max_modulus
 # ------------------------------------------------------------------ environments
 
 
+def check_generates(name: str, generator: Any, difficulty: dict[str, Any], tries: int = 20) -> None:
+    """Raise ValueError, naming the settings, when `generator` cannot make tasks with `difficulty`.
+
+    Settings can be valid one by one and still leave the generator nothing to make (every long run
+    of subtractions negative, no positive target from these numbers); building the env fails then,
+    instead of a reset failing later in the middle of training. `tries` tasks are generated with a
+    fixed seed, once per distinct settings.
+    """
+    key = (generator, tuple(sorted((k, repr(v)) for k, v in difficulty.items())))
+    if key in _GENERATES:
+        return
+    rng = np.random.default_rng(0)
+    try:
+        for _ in range(tries):
+            generator(rng, **difficulty)
+    except GenerationError as exc:
+        raise ValueError(f"{name} cannot make tasks with {difficulty}: {exc}") from None
+    _GENERATES.add(key)
+
+
+#: The (generator, settings) that `check_generates` has seen work.
+_GENERATES: set[tuple[Any, tuple]] = set()
+
+
 class ProceduralEnv(SingleTurnEnv):
     """A single-turn env over a procedural generator, with an exact verifier of its own.
 
@@ -190,6 +236,7 @@ class ProceduralEnv(SingleTurnEnv):
         difficulty = {k: kwargs.pop(k) for k in list(kwargs) if k in self.difficulty_keys}
         self.format = format
         self.difficulty = self.check_difficulty(difficulty)
+        check_generates(self.env_name, type(self).generator, self.difficulty)
         super().__init__(GeneratorSource(type(self).generator, self.difficulty, name=self.env_name), **kwargs)
 
     def check_difficulty(self, settings: dict[str, Any]) -> dict[str, Any]:

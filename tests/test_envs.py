@@ -172,6 +172,32 @@ def test_difficulty_settings_validated_and_used():
         assert int(env.task.answer) >= 0
 
 
+def test_settings_that_leave_nothing_to_generate_are_refused_when_built():
+    # each setting is in range, but long runs of one-digit subtractions are (almost) never >= 0
+    with pytest.raises(ValueError, match=r"Arithmetic cannot make tasks with .*'terms': 8.*pass allow_negative=True"):
+        rlvr.make("Arithmetic-v0", ops="-", terms=8)
+    env = rlvr.make("Arithmetic-v0", ops="-", terms=8, allow_negative=True).unwrapped
+    answers = []
+    for i in range(20):
+        env.reset(options={"index": i})
+        answers.append(int(env.task.answer))
+    assert min(answers) < 0
+    with pytest.raises(ValueError, match=r"Countdown cannot make tasks .*no positive whole target"):
+        rlvr.make("Countdown-v0", ops="-", max_number=1, count=2)  # 1 - 1 = 0, nothing positive
+
+
+def test_countdown_targets_above_1000_when_nothing_smaller_can_be_made():
+    env = rlvr.make("Countdown-v0", ops="*", max_number=1000, count=6).unwrapped
+    targets = []
+    for i in range(30):  # every reset makes a puzzle, however large the products
+        env.reset(options={"index": i})
+        numbers, target = env.task.meta["numbers"], env.task.meta["target"]
+        _, reward, *_ = env.step(f"<answer>{env.task.answer}</answer>")
+        assert reward == 1.0 and target == evaluate(env.task.answer, "*")[0]
+        targets.append(target)
+    assert max(targets) > 1000 and min(targets) >= 1
+
+
 def test_format_reward_part_and_weights():
     env = rlvr.make("ModArith-v0", reward_weights={"outcome": 1.0, "format": 0.5}).unwrapped
     env.reset(seed=0)
@@ -404,6 +430,32 @@ def test_custom_envs_pass_check_env():
                   verifier="exact", force=True)
     check_env(gym.make("rlvr/CheckCustom-v0").unwrapped)
     check_env(gym.make("rlvr/ParityTest-v0").unwrapped) if "rlvr/ParityTest-v0" in gym.registry else None
+
+
+def test_numpy_results_of_user_verifiers_are_numbers():
+    from rlvr.envs.scoring import as_verdict
+
+    assert as_verdict(np.isclose(2.0, 2.0), "v") == Verdict.right("v: accepted")
+    assert as_verdict(np.bool_(False), "v") == Verdict.wrong("v: rejected")
+    assert as_verdict(np.float64(0.25), "v").score == 0.25 and as_verdict(np.int64(1), "v").correct
+    with pytest.raises(ValueError, match=r"score 2.0; a score must be in \[0, 1\]"):
+        as_verdict(np.float32(2.0), "v")
+    rlvr.register("rlvr/NumpyVerdict-v0", generator=lambda rng: {"question": "2?", "answer": "2"},
+                  verifier=lambda gold, out: np.isclose(float(gold), float(out)), force=True)
+    env = rlvr.make("NumpyVerdict-v0").unwrapped
+    env.reset(seed=0)
+    _, reward, *_, info = env.step("2.0")
+    assert reward == 1.0 and info["valid"]
+
+
+def test_fingerprint_follows_reassigned_reward_weights():
+    env = rlvr.make("Arithmetic-v0").unwrapped
+    _, info = env.reset(seed=0)
+    before = info["fingerprint"]
+    env.reward_weights = RewardWeights.coerce({"outcome": 1.0, "format": 0.5})
+    _, info = env.reset(seed=0)
+    assert info["reward_weights"]["format"] == 0.5
+    assert info["fingerprint"]["settings"]["reward_weights"]["format"] == 0.5 and info["fingerprint"] != before
 
 
 def test_verdict_coercion_from_user_verifiers():
