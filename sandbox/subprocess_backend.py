@@ -12,6 +12,7 @@ import fcntl
 import os
 import random
 import shutil
+import signal
 import tempfile
 
 from rlvr.sandbox.base import Job, Sandbox
@@ -29,17 +30,50 @@ UID_LOCK_DIR = "/tmp/rlvr-sandbox-uids"
 
 
 def claim_job_uid() -> tuple[int, int]:
-    """(uid, lock fd): an unused uid for one worker's jobs, locked until the fd is closed."""
+    """(uid, lock fd): an unused uid for one worker's jobs, locked until the fd is closed.
+
+    Whatever still runs as the uid (jobs of a worker that was killed, or of a program that died
+    without releasing it) is killed first: a new worker's jobs never share their uid, and so
+    their process limit and their signals, with a stranger.
+    """
     os.makedirs(UID_LOCK_DIR, mode=0o700, exist_ok=True)
     for _ in range(1000):
         uid = random.choice(JOB_UID_RANGE)
         fd = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return uid, fd
         except BlockingIOError:
             os.close(fd)
+            continue
+        kill_processes_of(uid)
+        return uid, fd
     raise RuntimeError("no free uid for sandbox jobs")
+
+
+def release_job_uid(uid: int, lock: int) -> None:
+    """Kill what a worker's jobs left running as `uid` (the worker is gone), then free the uid."""
+    kill_processes_of(uid)
+    os.close(lock)
+
+
+def kill_processes_of(uid: int) -> None:
+    """SIGKILL every process running as `uid` (root only).
+
+    A forked child takes the uid and calls kill(-1), which on Linux reaches exactly the processes
+    of that uid and not the caller; it needs no scan of /proc, and nothing can hide from it.
+    """
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child only makes system calls, then exits
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:  # nothing runs as the uid
+            pass
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 class SubprocessSandbox(Sandbox):
@@ -70,7 +104,7 @@ class SubprocessSandbox(Sandbox):
             return ProcessChannel(argv)
         job_uid, lock = claim_job_uid()
         channel = ProcessChannel(argv + [str(job_uid)])
-        channel.on_kill(lambda: os.close(lock))
+        channel.on_kill(lambda: release_job_uid(job_uid, lock))
         return channel
 
     def _execute(self, job: Job, limits: Limits) -> ExecResult:

@@ -187,11 +187,12 @@ class Worker:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         started = time.monotonic()
+        worker_pid = os.getpid()
         pid = os.fork()
         if pid == 0:  # the job's child: never returns
             os.close(out_r)
             os.close(err_r)
-            self._child(job, workdir, program, stdin_fd, out_w, err_w)
+            self._child(job, workdir, program, stdin_fd, out_w, err_w, worker_pid)
         os.close(out_w)
         os.close(err_w)
         os.close(stdin_fd)
@@ -228,12 +229,10 @@ class Worker:
         os.lseek(fd, 0, os.SEEK_SET)
         return fd
 
-    def _child(self, job, workdir, program, stdin_fd, out_w, err_w) -> None:
+    def _child(self, job, workdir, program, stdin_fd, out_w, err_w, worker_pid) -> None:
         """In the forked child: become the job's process, with its limits, then run it."""
         try:
             os.setsid()
-            if self.mode == "host":  # if the worker dies, the job dies with it
-                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             os.dup2(stdin_fd, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
@@ -242,6 +241,11 @@ class Worker:
                 os.setgroups([])
                 os.setgid(self.job_uid)
                 os.setuid(self.job_uid)
+            if self.mode == "host":  # if the worker dies, the job dies with it
+                # (set after the uid change, which clears it; and the worker may already be gone)
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                if os.getppid() != worker_pid:
+                    os._exit(126)
             limits = job["limits"]
             memory = limits["memory_mb"] * 1024 * 1024
             file_size = limits["max_file_mb"] * 1024 * 1024

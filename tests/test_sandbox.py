@@ -206,3 +206,45 @@ def test_closed_sandbox_reports_sandbox_error():
     sandbox.close()
     assert sandbox.run("print(1)").status == "sandbox_error"
     assert not os.path.exists(sandbox._root)
+
+
+def _live_processes_of(uid: int) -> list[int]:
+    """Pids of the processes running as `uid` that have not exited (zombies left out)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        except OSError:
+            continue
+        if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith("Z"):
+            pids.append(int(name))
+    return pids
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="jobs run under uids of their own only when rlvr runs as root")
+def test_closing_the_subprocess_sandbox_mid_run_kills_what_its_jobs_started():
+    import threading
+    import time
+
+    sandbox = make_sandbox("subprocess")
+    # the job and a child that left its process group (the worker's group kill misses it)
+    code = "import os, time\nif os.fork() == 0:\n    os.setsid()\ntime.sleep(60)\n"
+    runner = threading.Thread(target=sandbox.run, args=(code,), kwargs={"timeout": 30})
+    runner.start()
+    deadline = time.monotonic() + 20
+    while not sandbox._pool._all and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (channel,) = sandbox._pool._all
+    uid = int(channel.process.args[-1])  # the worker's last argument: its jobs' uid
+    while len(_live_processes_of(uid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(_live_processes_of(uid)) == 2
+    sandbox.close()  # kills the worker mid-run
+    runner.join(10)
+    deadline = time.monotonic() + 5
+    while _live_processes_of(uid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _live_processes_of(uid) == []
