@@ -56,6 +56,14 @@ def check_file_name(name: str) -> None:
         raise ValueError(f"bad file name {name!r}: no '.', '..' or empty path parts")
 
 
+def _check_text(what: str, text: str) -> None:
+    """Raise ValueError when `text` cannot be handed to a program as UTF-8 (a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{what} is not valid text: {exc}") from None
+
+
 class Sandbox(ABC):
     """Runs untrusted programs with limits on time, memory, processes, output and files.
 
@@ -89,6 +97,15 @@ class Sandbox(ABC):
         job = Job(code=code, stdin=stdin, files=dict(files or {}), language=language)
         run_limits = self.limits.with_overrides(timeout=timeout, memory_mb=memory_mb, **limits)
         self._check_limits(run_limits)  # bad arguments raise here, never as a sandbox_error
+        _check_text("stdin", stdin)
+        for name, data in job.files.items():
+            if isinstance(data, str):
+                _check_text(f"file {name!r}", data)
+        try:
+            code.encode("utf-8")
+        except UnicodeEncodeError as exc:  # (a lone surrogate): no interpreter would take it as a program
+            problem = f"the program is not valid text: {exc}"
+            return ExecResult("error", None, "", problem, 0.0, message=problem, backend=self.name)
         started = time.monotonic()
         try:
             return self._execute(job, run_limits)

@@ -164,6 +164,13 @@ def test_failed_call_earns_no_process_credit_for_sound_reasoning(sandbox):
     assert info["reward_parts"]["process"] == 1.0
 
 
+def test_python_call_that_is_not_valid_text_is_the_models_error(env):
+    # a lone surrogate in the code must not turn the model's broken call into a sandbox failure
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step('<tool_call>{"name": "python", "arguments": {"code": "print(1)  # \\ud800"}}</tool_call>')
+    assert not term and info["valid"] and info["reward_parts"]["process"] == 0.0 and "the program is not valid text" in obs
+
+
 def test_calculator_worker_crash_is_an_infrastructure_failure(monkeypatch):
     import rlvr.verifiers.timelimit as timelimit
 

@@ -100,6 +100,18 @@ def test_bad_arguments_raise_clear_errors(sandbox):
         sandbox.run("print(1)", files={"a": "x", "a/b": "y"})
 
 
+def test_program_that_is_not_valid_text_is_the_programs_error(sandbox):
+    # a lone surrogate cannot be written as UTF-8: the program is broken, the sandbox is fine
+    result = sandbox.run("print(1)  # \ud800")
+    assert result.status == "error" and result.exit_code is None
+    assert result.message.startswith("the program is not valid text: 'utf-8' codec can't encode character '\\ud800'")
+    with pytest.raises(ValueError, match="stdin is not valid text"):
+        sandbox.run("print(input())", stdin="\ud800")
+    with pytest.raises(ValueError, match="file 'data.txt' is not valid text"):
+        sandbox.run("print(1)", files={"data.txt": "\udfff"})
+    assert sandbox.run("print('\u00e9\U0001f600')").stdout == "\u00e9\U0001f600\n"
+
+
 def test_exec_result_rejects_unknown_status():
     with pytest.raises(ValueError, match="unknown ExecResult status"):
         ExecResult("fine", 0, "", "", 0.0)
