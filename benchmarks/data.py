@@ -73,8 +73,8 @@ def load_local(path: str, split: str | None = None) -> tuple[list[dict[str, Any]
 
 
 def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    if os.path.isfile(path):
-        table = load_table(path, split=split)
+    if os.path.isfile(path):  # one file is one split, whatever the benchmark's hub split is called
+        table = load_table(path)
         return _table_rows(table), dict(table.fingerprint)
     if not os.path.isdir(path):
         raise BenchmarkDataError(f"--data {path!r} does not exist; give a .jsonl/.json/.parquet/.csv file or a folder of them")

@@ -250,6 +250,8 @@ class TextEnv(gym.Env[str, str]):
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
     #: Short name used in task ids and fingerprints.
     env_name: str = "Text"
+    #: The keys ``reset(options=...)`` takes (any other raises, rather than being ignored).
+    reset_options: frozenset[str] = frozenset(("index", "task"))
 
     def __init__(
         self,
@@ -336,6 +338,11 @@ class TextEnv(gym.Env[str, str]):
 
     def _choose_task(self, options: dict[str, Any] | None) -> Task:
         """The task `reset(options=...)` asks for: given, by index, or drawn with `np_random`."""
+        if options:
+            unknown = sorted(map(str, set(options) - self.reset_options))
+            if unknown:
+                raise ValueError(f"unknown reset option(s) {unknown}; {type(self).__name__}.reset takes options "
+                                 f"{sorted(self.reset_options)}")
         if options and "task" in options:
             task = options["task"]
             if isinstance(task, Mapping):

@@ -120,9 +120,9 @@ def register(
         raise ValueError(f"env id {env_id!r} is malformed; use the form 'rlvr/MyTask-v0' (name, '-v', version number)")
     if dataset is not None and generator is not None:
         raise ValueError("give either dataset= or generator=, not both")
+    if dataset is None and (question_key or answer_key):  # a generator's dicts always have 'question' and 'answer'
+        raise ValueError("question_key/answer_key need dataset=; a generator returns dicts with 'question' and 'answer'")
     if dataset is None and generator is None:
-        if question_key or answer_key:
-            raise ValueError("question_key/answer_key need dataset=; give dataset=... (or generator=fn)")
 
         def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
             register(full, generator=fn, verifier=verifier, prompt=prompt, force=force, **kwargs)

@@ -182,7 +182,12 @@ class GeneratorSource(TaskSource):
                 f"got {made!r:.200}"
             )
         meta = {k: v for k, v in made.items() if k not in ("question", "answer", "id")}
-        return Task(str(made.get("id", task_id)), str(made["question"]), made["answer"], meta)
+        question, answer = made["question"], made["answer"]
+        if not isinstance(question, str) or not question.strip():
+            raise TypeError(f"generator {self.name} returned an empty or non-text 'question' ({question!r:.80})")
+        if answer is None:
+            raise TypeError(f"generator {self.name} returned the 'answer' None; give the gold answer the verifier checks")
+        return Task(str(made.get("id", task_id)), question, answer, meta)
 
     def get(self, index: int) -> Task:
         if not isinstance(index, (int, np.integer)) or index < 0:
@@ -272,8 +277,12 @@ def load_table(
                 raise DatasetError(
                     f"cannot read {path!r}: unknown file type {ext!r}; use a .json, .jsonl, .parquet or .csv file"
                 )
+            if config is not None or revision is not None:
+                raise DatasetError(f"{path!r} is a local file: it has no config= or revision= (those are for hub datasets); drop them")
             dsdict = datasets.load_dataset(_FILE_FORMATS[ext], data_files=path)
-            ds, used = _pick_split(dsdict, split if split in dsdict else None, path)
+            if split is not None and split not in dsdict:
+                raise DatasetError(f"{path!r} is a local file with the single split {list(dsdict)}, not {split!r}; drop split=")
+            ds, used = _pick_split(dsdict, split, path)
             return _from_hf(ds, {"source": os.path.abspath(path), "sha256": file_sha256(path)})
         if path.endswith(tuple(_FILE_FORMATS)) or path.startswith(("/", "./", "../", "~")):
             raise DatasetError(f"dataset file {path!r} does not exist; give an existing path or a hub id like 'openai/gsm8k'")
@@ -352,6 +361,8 @@ def build_tasks(
         if not isinstance(question, str) or not question.strip():
             raise DatasetError(f"row {i}: column {question_key!r} is empty or not text ({question!r:.80}); fix the row or set question_key=")
         gold = answers[i]
+        if answer_key and gold is None:
+            raise DatasetError(f"row {i}: column {answer_key!r} is missing; fix the row or set answer_key=")
         if convert_answer is not None:
             gold = convert_answer(gold)
         if validate_answer is not None:

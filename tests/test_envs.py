@@ -387,6 +387,37 @@ def test_register_local_jsonl_dataset_with_keys_and_template(tmp_path):
     assert len(fp["sha256"]) == 64 and fp["question_key"] == "q" and fp["num_tasks"] == 2
 
 
+def test_rows_and_generated_tasks_without_an_answer_are_refused(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [{"q": "1+1", "a": "2"}, {"q": "2+2"}]))
+    # a callable verifier checks no gold answer itself: the missing one is still named
+    rlvr.register("rlvr/NoAnswerTest-v0", dataset=str(path), question_key="q", answer_key="a",
+                  verifier=lambda gold, out: gold == out, force=True)
+    with pytest.raises(DatasetError, match=r"row 1: column 'a' is missing; fix the row or set answer_key="):
+        rlvr.make("NoAnswerTest-v0")
+    rlvr.register("rlvr/NoAnswerGen-v0", generator=lambda rng: {"question": "q?", "answer": None}, verifier="math", force=True)
+    with pytest.raises(TypeError, match=r"returned the 'answer' None"):
+        rlvr.make("NoAnswerGen-v0")
+    rlvr.register("rlvr/NoQuestionGen-v0", generator=lambda rng: {"question": None, "answer": "1"}, force=True)
+    with pytest.raises(TypeError, match=r"returned an empty or non-text 'question' \(None\)"):
+        rlvr.make("NoQuestionGen-v0")
+
+
+def test_options_that_would_be_ignored_are_refused(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"question": "1+1", "answer": "2"}) + "\n")
+    with pytest.raises(DatasetError, match=r"local file with the single split \['train'\], not 'test'; drop split="):
+        rlvr.make("Math-v0", dataset=str(path), split="test")
+    with pytest.raises(DatasetError, match=r"local file: it has no config= or revision="):
+        rlvr.make("Math-v0", dataset=str(path), revision="v2")
+    assert rlvr.make("Math-v0", dataset=str(path), split="train").reset(options={"index": 0})[0].startswith("1+1")
+    with pytest.raises(ValueError, match=r"question_key/answer_key need dataset="):
+        rlvr.register("rlvr/KeysGen-v0", generator=lambda rng: {"question": "q", "answer": "1"}, answer_key="sol", force=True)
+    env = rlvr.make("Math-v0")
+    with pytest.raises(ValueError, match=r"unknown reset option\(s\) \['idx'\]; MathEnv.reset takes options \['index', 'task'\]"):
+        env.reset(options={"idx": 3})
+
+
 def test_dataset_missing_column_names_column_and_argument(tmp_path):
     path = tmp_path / "d.jsonl"
     path.write_text(json.dumps({"prompt": "1+1", "target": "2"}) + "\n")
