@@ -387,11 +387,7 @@ class TextEnv(gym.Env[str, str]):
 
     def begin_turn(self, action: Any) -> tuple[str, list[dict[str, Any]] | None, Turn | None]:
         """Record the model's turn; returns (content, tool_calls, Turn when already decided)."""
-        if self.task is None or self._done:
-            raise gym.error.ResetNeeded(
-                "the episode is over (or never started): call env.reset() before env.step()"
-            )
-        content, tool_calls = split_action(action)
+        content, tool_calls = self.check_turn(action)
         self._turn += 1
         assistant: dict[str, Any] = {"role": "assistant", "content": content}
         if tool_calls:
@@ -407,6 +403,18 @@ class TextEnv(gym.Env[str, str]):
                 details={"overlong": True},
             )
         return content, tool_calls, None
+
+    def check_turn(self, action: Any) -> tuple[str, list[dict[str, Any]] | None]:
+        """The action's (content, tool_calls) if this env can take it now; raises, changing nothing,
+        if not (`ResetNeeded` for an ended episode, `TypeError` for what is not an action).
+
+        A vector env checks every sub-env's action this way before stepping any of them.
+        """
+        if self.task is None or self._done:
+            raise gym.error.ResetNeeded(
+                "the episode is over (or never started): call env.reset() before env.step()"
+            )
+        return split_action(action)
 
     def _respond_safely(self, content: str, tool_calls: list[dict[str, Any]] | None) -> Turn:
         try:

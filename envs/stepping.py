@@ -101,6 +101,9 @@ def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
     order. An exception a step raises (`ResetNeeded`, `InfrastructureError` with
     `on_infra_error="raise"`) propagates.
     """
+    for _, _, driver, action in items:  # every check first: a bad action or an ended episode changes no env
+        if driver is not None:
+            driver.core.check_turn(action)
     threaded: list[tuple[Any, gym.Env, Any, Any]] = []
     groups: dict[Any, list[tuple[Any, TextEnv, Callable[[Turn], StepResult], str, Any, BatchVerify]]] = {}
     for key, env, driver, action in items:

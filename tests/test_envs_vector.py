@@ -209,6 +209,21 @@ def test_scorers_without_a_batch_key_grade_only_their_own_answers(autoreset_mode
     vec.close()
 
 
+def test_a_rejected_step_changes_no_sub_env():
+    vec = make_vec("Math-v0", 2, autoreset_mode="SameStep")
+    vec.reset(seed=0)
+    for _ in range(3):  # past gymnasium's checker wrappers: the envs are driven directly
+        vec.step(["a", "b"])
+    before = [env.unwrapped.messages for env in vec.envs]
+    with pytest.raises(TypeError):
+        vec.step(["\\boxed{2}", None])  # the second action is not an action
+    assert [env.unwrapped.messages for env in vec.envs] == before
+    _, _, _, _, info = vec.step(["\\boxed{5}", "x"])
+    assert list(info["final_info"]["turn"]) == [1, 1]
+    assert [len(m) for m in info["final_info"]["messages"]] == [2, 2]
+    vec.close()
+
+
 def test_unknown_wrappers_are_stepped_whole():
     """A wrapper the vector env does not know (here TimeLimit) is stepped through, not bypassed."""
     vec = TextVectorEnv([lambda: gym.wrappers.TimeLimit(rlvr.make("Arithmetic-v0").unwrapped, 1) for _ in range(2)])
