@@ -58,13 +58,21 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
     n = table.num_rows
     ids = table.column(id_key) if id_key else table.column("task_id") if "task_id" in cols else [str(i) for i in range(n)]
     tasks: list[Task] = []
+
+    def description(texts: list[Any], i: int, key: str) -> str:
+        """Row i's task text: a row without one would prompt the model with 'None'."""
+        if not isinstance(texts[i], str) or not texts[i].strip():
+            raise DatasetError(f"row {i}: column {key!r} is empty or not text ({texts[i]!r:.80}); fix the row or set question_key=")
+        return texts[i]
+
     if {"test", "entry_point"} <= cols:
         qk = require_column(table, question_key, "question_key", ("prompt",))
         prompts, tests, entries = table.column(qk), table.column("test"), table.column("entry_point")
         for i in range(n):
             if not isinstance(tests[i], str) or not tests[i].strip():
                 raise DatasetError(f"row {i}: column 'test' is empty; every HumanEval-layout task needs its tests")
-            tasks.append(Task(str(ids[i]), prompts[i], tests[i], {"kind": "function", "entry_point": entries[i], "prompt": prompts[i]}))
+            prompt = description(prompts, i, qk)
+            tasks.append(Task(str(ids[i]), prompt, tests[i], {"kind": "function", "entry_point": entries[i], "prompt": prompt}))
         return tasks
     if "test_list" in cols:
         qk = require_column(table, question_key, "question_key", ("text", "prompt", "question"))
@@ -72,7 +80,10 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         setups = table.column("test_setup_code") if "test_setup_code" in cols else [""] * n
         imports = table.column("test_imports") if "test_imports" in cols else [[]] * n
         for i in range(n):
-            tests = [t for t in (test_lists[i] or []) if isinstance(t, str) and t.strip()]
+            if not isinstance(test_lists[i], (list, tuple)):  # a string would be split into characters
+                raise DatasetError(f"row {i}: column 'test_list' must be a list of assert statements, got "
+                                   f"{type(test_lists[i]).__name__} ({test_lists[i]!r:.80})")
+            tests = [t for t in test_lists[i] if isinstance(t, str) and t.strip()]
             if not tests:
                 raise DatasetError(f"row {i}: column 'test_list' is empty; every MBPP-layout task needs its asserts")
             row_imports = imports[i] or []
@@ -82,7 +93,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             # assert as one test (the answer stays one string: rlvr eval's scorer reads it too)
             code = "\n".join([*row_imports, *([setups[i]] if setups[i] else []), *tests]) + "\n"
             meta = {"kind": "function", "entry_point": _mbpp_entry_point(tests), "example": tests[0]}
-            tasks.append(Task(str(ids[i]), texts[i], code, meta))
+            tasks.append(Task(str(ids[i]), description(texts, i, qk), code, meta))
         return tasks
     if {"inputs", "outputs"} <= cols or "input_output" in cols:
         qk = require_column(table, question_key, "question_key", ("question", "problem", "description", "prompt"))
@@ -98,10 +109,11 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         else:
             pairs = list(zip(table.column("inputs"), table.column("outputs")))
         for i, (ins, outs) in enumerate(pairs):
-            if not ins or len(ins) != len(outs):
-                raise DatasetError(f"row {i}: inputs and outputs must be non-empty lists of the same length")
+            if not (isinstance(ins, (list, tuple)) and isinstance(outs, (list, tuple)) and ins and len(ins) == len(outs)):
+                raise DatasetError(f"row {i}: inputs and outputs must be non-empty lists of the same length "
+                                   f"(got {type(ins).__name__} and {type(outs).__name__})")
             cases = [(_as_text(a), _as_text(b)) for a, b in zip(ins, outs)]
-            tasks.append(Task(str(ids[i]), texts[i], cases, {"kind": "io"}))
+            tasks.append(Task(str(ids[i]), description(texts, i, qk), cases, {"kind": "io"}))
         return tasks
     raise DatasetError(
         f"cannot tell the layout of this code dataset (columns: {table.columns}); it needs HumanEval columns "

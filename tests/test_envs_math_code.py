@@ -157,6 +157,20 @@ def test_code_stdin_stdout_episodes(sandbox):
         rlvr.make("Code-v0", dataset=[{"question": "q", "inputs": ["1"], "outputs": []}])
 
 
+@pytest.mark.parametrize("row, message", [
+    ({"prompt": None, "test": "def check(c):\n    assert c(1) == 2\n", "entry_point": "f"},
+     r"row 0: column 'prompt' is empty or not text \(None\); fix the row or set question_key="),
+    ({"text": "Add one.", "test_list": "assert f(1) == 2"},  # a string, not a list: would be split into characters
+     r"row 0: column 'test_list' must be a list of assert statements, got str"),
+    ({"text": None, "test_list": ["assert f(1) == 2"]}, r"row 0: column 'text' is empty or not text"),
+    ({"question": "echo", "inputs": ["1"], "outputs": None},
+     r"row 0: inputs and outputs must be non-empty lists of the same length \(got list and NoneType\)"),
+])
+def test_code_rows_that_cannot_be_a_task_are_named(row, message):
+    with pytest.raises(DatasetError, match=message):
+        rlvr.make("Code-v0", dataset=[row])
+
+
 def test_code_sandbox_failure_is_invalid_not_wrong():
     from rlvr.sandbox import make_sandbox
 
