@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping, NamedTuple, Sequence
 
 import gymnasium as gym
-import numpy as np
 
 from rlvr.envs.fingerprint import Fingerprint
 from rlvr.envs.interning import Interned
@@ -294,9 +293,8 @@ class TextEnv(gym.Env[str, str]):
         self._done = True
         self._return_parts = zero_parts()
         self._verdict: Verdict | None = None
-        self._fingerprint: Fingerprint | None = None  # and the spec and weights it was made for:
+        self._fingerprint: Fingerprint | None = None  # and the spec it was made for:
         self._fingerprint_spec: Any = None
-        self._fingerprint_weights: Any = None
         self._task_draws = IndexDraws()
         self._weights_src = self.reward_weights
 
@@ -495,7 +493,7 @@ class TextEnv(gym.Env[str, str]):
         is reassigned; the other settings are fixed when the env is built.
         """
         spec = self.spec
-        if self._fingerprint is None or self._fingerprint_spec is not spec or self._fingerprint_weights is not self.reward_weights:
+        if self._fingerprint is None or self._fingerprint_spec is not spec or self._weights_src is not self.reward_weights:
             from rlvr.envs.version import rlvr_version
 
             value = {
@@ -513,8 +511,7 @@ class TextEnv(gym.Env[str, str]):
                     "system_prompt": self.system_prompt,
                 },
             }
-            self._fingerprint = _shared_fingerprint(Fingerprint(value))
-            self._fingerprint_spec, self._fingerprint_weights = spec, self.reward_weights
+            self._fingerprint, self._fingerprint_spec = _shared_fingerprint(Fingerprint(value)), spec
         return self._fingerprint
 
     def _weights(self) -> dict[str, float]:
@@ -525,6 +522,7 @@ class TextEnv(gym.Env[str, str]):
         """
         if self._weights_src is not self.reward_weights:
             self._weights_src, self._weights_dict = self.reward_weights, _shared_weights(self.reward_weights)[1]
+            self._fingerprint = None  # it names the weights
         return self._weights_dict
 
 

@@ -23,8 +23,8 @@ from typing import Any
 
 from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.samples import CODE_SAMPLES
-from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column
-from rlvr.envs.tools import check_sandbox_backend
+from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text
+from rlvr.sandbox import check_backend
 from rlvr.verifiers.code_extract import extract_code
 from rlvr.verifiers.verdict import Verdict
 
@@ -58,20 +58,13 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
     n = table.num_rows
     ids = table.column(id_key) if id_key else table.column("task_id") if "task_id" in cols else [str(i) for i in range(n)]
     tasks: list[Task] = []
-
-    def description(texts: list[Any], i: int, key: str) -> str:
-        """Row i's task text: a row without one would prompt the model with 'None'."""
-        if not isinstance(texts[i], str) or not texts[i].strip():
-            raise DatasetError(f"row {i}: column {key!r} is empty or not text ({texts[i]!r:.80}); fix the row or set question_key=")
-        return texts[i]
-
     if {"test", "entry_point"} <= cols:
         qk = require_column(table, question_key, "question_key", ("prompt",))
         prompts, tests, entries = table.column(qk), table.column("test"), table.column("entry_point")
         for i in range(n):
             if not isinstance(tests[i], str) or not tests[i].strip():
                 raise DatasetError(f"row {i}: column 'test' is empty; every HumanEval-layout task needs its tests")
-            prompt = description(prompts, i, qk)
+            prompt = row_text(prompts, i, qk)
             tasks.append(Task(str(ids[i]), prompt, tests[i], {"kind": "function", "entry_point": entries[i], "prompt": prompt}))
         return tasks
     if "test_list" in cols:
@@ -93,7 +86,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             # assert as one test (the answer stays one string: rlvr eval's scorer reads it too)
             code = "\n".join([*row_imports, *([setups[i]] if setups[i] else []), *tests]) + "\n"
             meta = {"kind": "function", "entry_point": _mbpp_entry_point(tests), "example": tests[0]}
-            tasks.append(Task(str(ids[i]), description(texts, i, qk), code, meta))
+            tasks.append(Task(str(ids[i]), row_text(texts, i, qk), code, meta))
         return tasks
     if {"inputs", "outputs"} <= cols or "input_output" in cols:
         qk = require_column(table, question_key, "question_key", ("question", "problem", "description", "prompt"))
@@ -113,7 +106,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
                 raise DatasetError(f"row {i}: inputs and outputs must be non-empty lists of the same length "
                                    f"(got {type(ins).__name__} and {type(outs).__name__})")
             cases = [(_as_text(a), _as_text(b)) for a, b in zip(ins, outs)]
-            tasks.append(Task(str(ids[i]), description(texts, i, qk), cases, {"kind": "io"}))
+            tasks.append(Task(str(ids[i]), row_text(texts, i, qk), cases, {"kind": "io"}))
         return tasks
     raise DatasetError(
         f"cannot tell the layout of this code dataset (columns: {table.columns}); it needs HumanEval columns "
@@ -163,7 +156,7 @@ class CodeEnv(SingleTurnEnv):
             require_column(table, id_key, "id_key")
         tasks = tasks_from_table(table, question_key=question_key, id_key=id_key)
         self._sandbox = sandbox
-        self._sandbox_backend = check_sandbox_backend(sandbox_backend)
+        self._sandbox_backend = check_backend(sandbox_backend)
         super().__init__(ListSource(tasks, table.fingerprint), **kwargs)
 
     def _get_sandbox(self) -> Any:

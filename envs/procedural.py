@@ -23,6 +23,7 @@ import numpy as np
 from rlvr.envs.answers import final_answer, follows_tag_format, parse_number
 from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.expr import ExprError, evaluate
+from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import GeneratorSource, Task
 from rlvr.verifiers.verdict import Verdict
 
@@ -199,20 +200,20 @@ def check_generates(name: str, generator: Any, difficulty: dict[str, Any], tries
     instead of a reset failing later in the middle of training. `tries` tasks are generated with a
     fixed seed, once per distinct settings.
     """
-    key = (generator, tuple(sorted((k, repr(v)) for k, v in difficulty.items())))
-    if key in _GENERATES:
-        return
-    rng = np.random.default_rng(0)
-    try:
-        for _ in range(tries):
-            generator(rng, **difficulty)
-    except GenerationError as exc:
-        raise ValueError(f"{name} cannot make tasks with {difficulty}: {exc}") from None
-    _GENERATES.add(key)
+    def probe() -> bool:
+        rng = np.random.default_rng(0)
+        try:
+            for _ in range(tries):
+                generator(rng, **difficulty)
+        except GenerationError as exc:
+            raise ValueError(f"{name} cannot make tasks with {difficulty}: {exc}") from None
+        return True
+
+    _GENERATES.get((generator, tuple(sorted((k, repr(v)) for k, v in difficulty.items()))), probe)
 
 
 #: The (generator, settings) that `check_generates` has seen work.
-_GENERATES: set[tuple[Any, tuple]] = set()
+_GENERATES = Interned(limit=1024)
 
 
 class ProceduralEnv(SingleTurnEnv):

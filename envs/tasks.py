@@ -280,8 +280,6 @@ def load_table(
             if config is not None or revision is not None:
                 raise DatasetError(f"{path!r} is a local file: it has no config= or revision= (those are for hub datasets); drop them")
             dsdict = datasets.load_dataset(_FILE_FORMATS[ext], data_files=path)
-            if split is not None and split not in dsdict:
-                raise DatasetError(f"{path!r} is a local file with the single split {list(dsdict)}, not {split!r}; drop split=")
             ds, used = _pick_split(dsdict, split, path)
             return _from_hf(ds, {"source": os.path.abspath(path), "sha256": file_sha256(path)})
         if path.endswith(tuple(_FILE_FORMATS)) or path.startswith(("/", "./", "../", "~")):
@@ -335,6 +333,15 @@ def require_column(table: LoadedDataset, name: str | None, argument: str, candid
     )
 
 
+def row_text(values: Sequence[Any], i: int, key: str) -> str:
+    """Row i's task text from column `key`; a DatasetError naming the row when it is empty or not
+    text (the model would be prompted with "None")."""
+    text = values[i]
+    if not isinstance(text, str) or not text.strip():
+        raise DatasetError(f"row {i}: column {key!r} is empty or not text ({text!r:.80}); fix the row or set question_key=")
+    return text
+
+
 def build_tasks(
     table: LoadedDataset,
     *,
@@ -357,9 +364,7 @@ def build_tasks(
     metas = {key: table.column(key) for key in meta_keys if key in table.columns}
     tasks = []
     for i in range(table.num_rows):
-        question = questions[i]
-        if not isinstance(question, str) or not question.strip():
-            raise DatasetError(f"row {i}: column {question_key!r} is empty or not text ({question!r:.80}); fix the row or set question_key=")
+        question = row_text(questions, i, question_key)
         gold = answers[i]
         if answer_key and gold is None:
             raise DatasetError(f"row {i}: column {answer_key!r} is missing; fix the row or set answer_key=")

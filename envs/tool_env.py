@@ -27,8 +27,8 @@ from rlvr.envs.process import reasoning_of, steps_reward
 from rlvr.envs.rewards import zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import parse_tool_calls
-from rlvr.envs.tools import (Tool, ToolError, ToolInfraError, check_sandbox_backend, make_calculator, make_python,
-                             shared_sandbox, tool)
+from rlvr.envs.tools import Tool, ToolError, ToolInfraError, make_calculator, make_python, shared_sandbox, tool
+from rlvr.sandbox import check_backend
 from rlvr.verifiers.verdict import Verdict
 
 BUILTIN_TOOLS = ("python", "calculator")
@@ -80,7 +80,7 @@ class ToolMathEnv(MathEnv):
         if unknown:
             raise ValueError(f"unknown built-in tool(s) {unknown}; the built-in tools are {list(BUILTIN_TOOLS)}")
         self._sandbox = sandbox
-        self._sandbox_backend = check_sandbox_backend(sandbox_backend)
+        self._sandbox_backend = check_backend(sandbox_backend)
         self.tool_timeout = float(tool_timeout)
         self.max_calls_per_turn = int(max_calls_per_turn)
         found: dict[str, Tool] = {}

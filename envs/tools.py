@@ -258,19 +258,6 @@ _SHARED: dict[str, Any] = {}
 _SHARED_LOCK = __import__("threading").Lock()
 
 
-def check_sandbox_backend(backend: Any) -> str:
-    """`backend` when it names a sandbox backend (or "auto"); else a ValueError listing them.
-
-    Envs start their sandbox at the first step that needs it; a misspelt name is caught when the
-    env is built instead, rather than failing every later step as a broken sandbox.
-    """
-    from rlvr.sandbox import BACKENDS
-
-    if backend not in ("auto", *BACKENDS):
-        raise ValueError(f"unknown sandbox_backend {backend!r}; choose one of {['auto', *BACKENDS]}")
-    return backend
-
-
 def shared_sandbox(backend: str = "auto") -> Any:
     """One sandbox per backend for the whole process, created on first use (thread-safe).
 

@@ -20,14 +20,26 @@ from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
 from rlvr.sandbox.limits import LANGUAGES, Limits
 from rlvr.sandbox.result import STATUSES, ExecResult
 
-__all__ = ["make_sandbox", "available_backends", "Sandbox", "ExecResult", "Limits", "Job",
+__all__ = ["make_sandbox", "available_backends", "check_backend", "Sandbox", "ExecResult", "Limits", "Job",
            "SandboxUnavailable", "STATUSES", "LANGUAGES", "BACKENDS"]
 
 log = logging.getLogger("rlvr.sandbox")
 BACKENDS = ("bwrap", "docker", "subprocess")
 
 
+def check_backend(name: Any) -> str:
+    """`name` when it names a backend or "auto", else a ValueError listing the choices.
+
+    Envs call it when they are built, though they start their sandbox only at the first step that
+    needs one: a misspelt name then fails at once, not later as a broken sandbox.
+    """
+    if name != "auto" and name not in BACKENDS:
+        raise ValueError(f"unknown sandbox backend {name!r}; choose one of {['auto', *BACKENDS]}")
+    return name
+
+
 def _backend_class(name: str) -> type[Sandbox]:
+    check_backend(name)
     if name == "bwrap":
         from rlvr.sandbox.bwrap import BwrapSandbox
         return BwrapSandbox
@@ -37,7 +49,7 @@ def _backend_class(name: str) -> type[Sandbox]:
     if name == "subprocess":
         from rlvr.sandbox.subprocess_backend import SubprocessSandbox
         return SubprocessSandbox
-    raise ValueError(f"unknown sandbox backend {name!r}; choose one of {('auto',) + BACKENDS}")
+    raise ValueError(f"{name!r} names no backend class")  # "auto": make_sandbox resolves it first
 
 
 def available_backends() -> dict[str, tuple[bool, str]]:

@@ -191,7 +191,7 @@ def test_countdown_targets_above_1000_when_nothing_smaller_can_be_made():
     targets = []
     for i in range(30):  # every reset makes a puzzle, however large the products
         env.reset(options={"index": i})
-        numbers, target = env.task.meta["numbers"], env.task.meta["target"]
+        target = env.task.meta["target"]
         _, reward, *_ = env.step(f"<answer>{env.task.answer}</answer>")
         assert reward == 1.0 and target == evaluate(env.task.answer, "*")[0]
         targets.append(target)
@@ -406,7 +406,7 @@ def test_rows_and_generated_tasks_without_an_answer_are_refused(tmp_path):
 def test_options_that_would_be_ignored_are_refused(tmp_path):
     path = tmp_path / "d.jsonl"
     path.write_text(json.dumps({"question": "1+1", "answer": "2"}) + "\n")
-    with pytest.raises(DatasetError, match=r"local file with the single split \['train'\], not 'test'; drop split="):
+    with pytest.raises(DatasetError, match=r"has no split 'test'; available splits: \['train'\] \(set split=\)"):
         rlvr.make("Math-v0", dataset=str(path), split="test")
     with pytest.raises(DatasetError, match=r"local file: it has no config= or revision="):
         rlvr.make("Math-v0", dataset=str(path), revision="v2")
