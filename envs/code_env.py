@@ -157,7 +157,10 @@ class CodeEnv(SingleTurnEnv):
         tasks = tasks_from_table(table, question_key=question_key, id_key=id_key)
         self._sandbox = sandbox
         self._sandbox_backend = check_backend(sandbox_backend)
-        super().__init__(ListSource(tasks, table.fingerprint), **kwargs)
+        # the columns read change what is asked (question_key) and how tasks are named (id_key)
+        fingerprint = {**table.fingerprint, **{name: key for name, key in (("question_key", question_key), ("id_key", id_key))
+                                              if key is not None}}
+        super().__init__(ListSource(tasks, fingerprint), **kwargs)
 
     def _get_sandbox(self) -> Any:
         if self._sandbox is None:

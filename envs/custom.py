@@ -186,6 +186,8 @@ class DatasetEnv(VerifiedEnv):
         self._tasks = _shared_tasks(table, qk, ak, id_key, scorer)
         tasks = self._tasks.tasks
         fingerprint = dict(table.fingerprint, question_key=qk, answer_key=ak)
+        if id_key is not None:  # it names the tasks (task ids in results)
+            fingerprint["id_key"] = id_key
         source = ListSource(tasks, fingerprint)
         check_prompt(prompt, tasks[0])
         super().__init__(source, scorer, prompt=prompt, **kwargs)

@@ -150,16 +150,24 @@ def _exact_scorer(case_sensitive: bool = True) -> Scorer:
                   ("exact", case_sensitive))
 
 
-def _code_scorer(sandbox: Any = None) -> Scorer:
+def _code_scorer(sandbox: Any = None, timeout: float = 10.0) -> Scorer:
+    """Unit tests in the answer column, run against the completion's code in `sandbox` (default:
+    `make_sandbox("auto")`), `timeout` seconds for loading the solution and running every test."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"code verifier: timeout must be a positive number of seconds, got {timeout!r}")
+
     def score(task: Task, completion: str) -> Verdict:
         from rlvr.verifiers.code import check_function
 
-        return check_function(extract_code(completion), task.answer, task.meta.get("entry_point"), sandbox=sandbox)
+        return check_function(extract_code(completion), task.answer, task.meta.get("entry_point"), sandbox=sandbox,
+                              timeout=timeout)
 
     def check(value: Any) -> str | None:
         return None if isinstance(value, str) and value.strip() else "the tests (answer column) must be non-empty Python code"
 
-    return Scorer("code", score, check, None, {})
+    # the fingerprint names the backend ("auto" until a sandbox object is given) and the time limit
+    settings = {"sandbox_backend": getattr(sandbox, "name", "auto"), "timeout": float(timeout)}
+    return Scorer("code", score, check, None, settings)
 
 
 #: The "math" and "exact" scorers already built, per settings (see `_shared_scorer`).

@@ -496,3 +496,29 @@ def test_verdict_coercion_from_user_verifiers():
     env.reset(seed=0)
     _, reward, *_, info = env.step("x")
     assert reward == 0.5 and isinstance(info["verdict"], Verdict) and not info["verdict"].correct
+
+
+def test_fingerprint_names_every_column_and_verifier_setting_that_changes_results(tmp_path):
+    from rlvr.envs.code_env import CodeEnv
+    from rlvr.envs.custom import DatasetEnv
+
+    path = tmp_path / "sq.jsonl"
+    path.write_text("\n".join(json.dumps({"q": f"{i}*{i}?", "a": str(i * i), "name": f"sq{i}"}) for i in range(3)))
+    by_row = DatasetEnv(str(path), verifier="exact", question_key="q", answer_key="a").fingerprint()
+    by_name = DatasetEnv(str(path), verifier="exact", question_key="q", answer_key="a", id_key="name").fingerprint()
+    assert by_name["data"]["id_key"] == "name" and "id_key" not in by_row["data"] and by_name != by_row
+
+    # the "code" verifier records its backend and time limit, and a different limit is a different setup
+    tests = "assert f(2) == 4"
+    rows = [{"question": "square", "answer": tests}]
+    quick = DatasetEnv(rows, verifier="code", verifier_settings={"timeout": 3}).fingerprint()
+    slow = DatasetEnv(rows, verifier="code").fingerprint()
+    assert quick["verifier"] == {"name": "code", "settings": {"sandbox_backend": "auto", "timeout": 3.0}}
+    assert slow["verifier"]["settings"]["timeout"] == 10.0 and quick != slow
+    with pytest.raises(ValueError, match="code verifier: timeout must be a positive number"):
+        DatasetEnv(rows, verifier="code", verifier_settings={"timeout": 0})
+
+    # Code-v0 records which column it read the task descriptions from
+    mbpp = [{"text": "Square x.", "other": "Return x squared.", "test_list": ["assert f(2) == 4"]}]
+    default, other = CodeEnv(mbpp).fingerprint(), CodeEnv(mbpp, question_key="other").fingerprint()
+    assert other["data"]["question_key"] == "other" and "question_key" not in default["data"] and other != default
