@@ -92,6 +92,14 @@ class DockerChannel(Channel):
                 return b""
             self._frames += data
 
+    def alive(self) -> bool:
+        """False once the attach stream has ended (the container stopped, or was killed)."""
+        try:
+            ready, _, _ = select.select([self._socket], [], [], 0)
+            return not ready or self._socket.recv(1, socket.MSG_PEEK) != b""
+        except OSError:
+            return False
+
     def kill(self) -> None:
         try:
             self._socket.close()

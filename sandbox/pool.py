@@ -25,10 +25,13 @@ from typing import Callable, Sequence
 from rlvr.sandbox.base import Job, SandboxUnavailable
 from rlvr.sandbox.limits import Limits, language_command
 from rlvr.sandbox.result import ExecResult
+from rlvr.sandbox.worker import CLEANUP_SECONDS
 
 WORKER_SOURCE = (Path(__file__).with_name("worker.py")).read_text()
-#: Seconds a worker may take to answer beyond the run's own time limit before it is presumed hung.
-GRACE_SECONDS = 5.0
+#: Seconds a worker may take to answer beyond the run's own time limit before it is presumed hung:
+#: its own clean-up after a run may take `CLEANUP_SECONDS` to kill what the run left, then the
+#: time to wipe the run's files; a loaded host must not make that look like a hang.
+GRACE_SECONDS = CLEANUP_SECONDS + 10.0
 START_TIMEOUT_SECONDS = 30.0
 NOBODY = 65534
 
@@ -47,6 +50,10 @@ class Channel(ABC):
 
     @abstractmethod
     def kill(self) -> None: ...
+
+    def alive(self) -> bool:
+        """False when the worker is known to be gone (checked before a run is sent to it)."""
+        return True
 
     def diagnostics(self) -> str:
         """What the worker printed on stderr, for error messages."""
@@ -69,8 +76,8 @@ class Channel(ABC):
         line, _, self._buffer = buffer.partition(b"\n")
         return line
 
-    def request(self, message: dict, timeout: float) -> dict | None:
-        self.send_line(json.dumps(message).encode() + b"\n")
+    def read_message(self, timeout: float) -> dict | None:
+        """The next message; None when the worker died or stayed silent. ValueError if garbled."""
         line = self.read_line(timeout)
         return None if line is None else json.loads(line)
 
@@ -135,6 +142,9 @@ class ProcessChannel(Channel):
             return None
         return os.read(fd, 1 << 20)
 
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def on_kill(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the worker is gone (to release what was claimed for it)."""
         self._on_kill = callback
@@ -192,9 +202,12 @@ def job_message(job: Job, limits: Limits, warm_python: bool, rlimit_nproc: bool 
 class WarmPool:
     """Idle workers, grown on demand up to the number of concurrent runs.
 
-    If a worker dies or stops answering during a run, it is replaced and the run is tried once more
-    on the fresh worker: a crash of the infrastructure must not be blamed on the program. If the
-    same run kills its worker twice, the program is to blame and the run ends with "error".
+    An idle worker found dead when a run is to be sent to it (killed meanwhile, by the host's OOM
+    killer or anyone) is replaced: the program never reached it, so nothing is its fault. A worker
+    that dies or stops answering *during* a run is replaced and the run tried once more. If the run
+    loses its worker again, the program is blamed ("error") only if a fresh worker then runs an
+    empty program normally; otherwise the sandbox itself is failing and the run ends with
+    "sandbox_error". An infrastructure failure must never be scored as the program's.
     """
 
     def __init__(self, name: str, spawn: Callable[[], Channel]) -> None:
@@ -219,42 +232,75 @@ class WarmPool:
         return channel
 
     def _acquire(self) -> Channel:
-        with self._lock:
-            if self._closed:
-                raise SandboxUnavailable(f"the {self.name} sandbox is closed")
-            if self._idle:
-                return self._idle.pop()
+        """A live idle worker (dead ones are dropped on the way), else a new one."""
+        while True:
+            with self._lock:
+                if self._closed:
+                    raise SandboxUnavailable(f"the {self.name} sandbox is closed")
+                if not self._idle:
+                    break
+                channel = self._idle.pop()
+            if channel.alive():
+                return channel
+            self._discard(channel)
         return self._start()
+
+    def _release(self, channel: Channel, retire: bool) -> None:
+        """Put a worker that answered back among the idle ones (or stop it, if it must retire)."""
+        with self._lock:
+            if not (self._closed or retire):
+                self._idle.append(channel)
+                return
+            self._all.discard(channel)
+        channel.kill()
 
     def _discard(self, channel: Channel) -> None:
         with self._lock:
             self._all.discard(channel)
         channel.kill()
 
+    def _exchange(self, channel: Channel, message: dict, limits: Limits) -> dict | None:
+        """Send a run to `channel`; the worker's result, or None when it died or went silent."""
+        try:
+            channel.send_line(json.dumps(message).encode() + b"\n")
+            return channel.read_message(limits.timeout + GRACE_SECONDS)
+        except (OSError, ValueError):  # a broken pipe, a garbled line: the worker is lost
+            return None
+
     def execute(self, message: dict, limits: Limits) -> ExecResult:
         for attempt in range(2):
             channel = self._acquire()
             started = time.monotonic()
-            try:
-                reply = channel.request(message, limits.timeout + GRACE_SECONDS)
-            except (OSError, ValueError):
-                reply = None
+            reply = self._exchange(channel, message, limits)
             if reply is not None:
-                retire = reply.pop("retire", False)
-                with self._lock:
-                    if self._closed or retire:
-                        self._all.discard(channel)
-                        channel.kill()
-                    else:
-                        self._idle.append(channel)
+                self._release(channel, reply.pop("retire", False))
                 return ExecResult(**reply, backend=self.name)
             elapsed = time.monotonic() - started
             diagnostics = channel.diagnostics()
             self._discard(channel)
-        return ExecResult(
-            "error", None, "", diagnostics, elapsed, backend=self.name,
-            message="the program killed or froze its sandbox supervisor (twice, on fresh workers)",
-        )
+        if self._runs_an_empty_program(message, limits):
+            return ExecResult(
+                "error", None, "", diagnostics, elapsed, backend=self.name,
+                message="the program killed or froze its sandbox supervisor (twice, on fresh workers)",
+            )
+        return ExecResult.sandbox_error(
+            f"the {self.name} sandbox lost its worker twice during this run, and a fresh worker then "
+            "failed to run an empty program: the sandbox is failing, not the program"
+            + (f" ({diagnostics})" if diagnostics else ""), self.name, elapsed)
+
+    def _runs_an_empty_program(self, message: dict, limits: Limits) -> bool:
+        """Whether a fresh worker runs an empty program of the same language under the same limits
+        with status "ok": what tells a program that kills its worker from a failing sandbox."""
+        try:
+            channel = self._start()
+        except Exception:  # noqa: BLE001 - no worker starts: the sandbox is failing
+            return False
+        reply = self._exchange(channel, {**message, "code": "", "files": {}, "stdin": ""}, limits)
+        if reply is None:
+            self._discard(channel)
+            return False
+        self._release(channel, reply.pop("retire", False))
+        return reply.get("status") == "ok"
 
     def close(self) -> None:
         with self._lock:

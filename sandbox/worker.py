@@ -12,6 +12,13 @@ nothing of rlvr. The protocol with the host is one message per line of JSON in e
 the host sends a job, the worker sends back the result. The control pipes are closed in the job's
 child, so a program can never write a forged result.
 
+A failure of the child's own setup before the program starts (dropping to the job's uid, applying
+the limits, an interpreter missing from the sandbox) is the sandbox's failure, not the program's:
+the child reports it on a close-on-exec pipe, which a successful exec (or, for warm Python, the
+child itself just before compiling the program) closes unwritten. The worker reads that pipe once
+the child is gone (no extra wake-up per job), and a report there makes the job's status
+"sandbox_error".
+
 Arguments: MODE WORKDIR TMPDIR SCRATCH [JOB_UID]. SCRATCH is a comma-separated list of other
 directories a job can write (e.g. /dev/shm,/dev/mqueue), wiped after each job like WORKDIR and
 TMPDIR, or "-".
@@ -50,6 +57,7 @@ PRELOAD = (
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+SETUP_FD = 3  # in the job's child: where a failure to start the program is reported
 CLEANUP_SECONDS = 5.0
 READ_CHUNK = 65536
 
@@ -186,21 +194,28 @@ class Worker:
         stdin_fd = self._stdin_fd(job.get("stdin", ""))
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        setup_r, setup_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         started = time.monotonic()
         worker_pid = os.getpid()
         pid = os.fork()
         if pid == 0:  # the job's child: never returns
             os.close(out_r)
             os.close(err_r)
-            self._child(job, workdir, program, stdin_fd, out_w, err_w, worker_pid)
+            os.close(setup_r)
+            self._child(job, workdir, program, stdin_fd, out_w, err_w, setup_w, worker_pid)
         os.close(out_w)
         os.close(err_w)
+        os.close(setup_w)
         os.close(stdin_fd)
         try:
             result = self._supervise(job, pid, out_r, err_r, started)
+            setup_failure = _read_available(setup_r)  # the child is gone: whatever it wrote is there
+            if setup_failure:
+                result.update(status="sandbox_error", message=f"the sandbox could not start the program: {setup_failure}")
         finally:
             os.close(out_r)
             os.close(err_r)
+            os.close(setup_r)
             clean = self.kill_leftovers(pid)
             try:
                 self.clean(workdir)
@@ -229,14 +244,15 @@ class Worker:
         os.lseek(fd, 0, os.SEEK_SET)
         return fd
 
-    def _child(self, job, workdir, program, stdin_fd, out_w, err_w, worker_pid) -> None:
+    def _child(self, job, workdir, program, stdin_fd, out_w, err_w, setup_w, worker_pid) -> None:
         """In the forked child: become the job's process, with its limits, then run it."""
         try:
             os.setsid()
             os.dup2(stdin_fd, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
-            os.closerange(3, 65536)  # the control pipes among them: no forged results
+            os.dup2(setup_w, SETUP_FD, inheritable=False)  # closed by a successful exec
+            os.closerange(SETUP_FD + 1, 65536)  # the control pipes among them: no forged results
             if self.job_uid is not None:
                 os.setgroups([])
                 os.setgid(self.job_uid)
@@ -260,15 +276,16 @@ class Worker:
             os.chdir(workdir)
             if job["warm"]:
                 signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh python3
+                os.close(SETUP_FD)  # set up: from here on, whatever happens is the program's doing
                 self._exec_python_here(job["code"], program, workdir)
             # Python ignores SIGPIPE and SIGXFSZ, the worker SIGINT; an exec'd program expects defaults.
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
             argv = list(job["argv"]) + [program]
             os.execvpe(argv[0], argv, dict(os.environ))
-        except BaseException:  # noqa: BLE001 - report anything, then die
+        except BaseException as exc:  # noqa: BLE001 - the program never started: report why, then die
             try:
-                os.write(2, traceback.format_exc().encode())
+                os.write(SETUP_FD, f"{type(exc).__name__}: {exc}".encode()[:2000])
             finally:
                 os._exit(126)
 
@@ -394,6 +411,14 @@ class Worker:
                 return False
             if done == 0:
                 return True
+
+
+def _read_available(fd: int) -> str:
+    """What is in the non-blocking pipe `fd` now (at most a few KiB), as text."""
+    try:
+        return os.read(fd, 4096).decode("utf-8", "replace")
+    except BlockingIOError:  # nothing written, and a process the job left may still hold it open
+        return ""
 
 
 IPC_RMID = 0
