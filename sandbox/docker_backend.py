@@ -97,7 +97,7 @@ class DockerChannel(Channel):
         try:
             ready, _, _ = select.select([self._socket], [], [], 0)
             return not ready or self._socket.recv(1, socket.MSG_PEEK) != b""
-        except OSError:
+        except Exception:  # noqa: BLE001 - e.g. a TLS socket takes no MSG_PEEK: presume it lost
             return False
 
     def kill(self) -> None:

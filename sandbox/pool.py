@@ -143,7 +143,11 @@ class ProcessChannel(Channel):
         return os.read(fd, 1 << 20)
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        # WNOWAIT: look without reaping, so the pid (and process group id) stays ours until kill()
+        try:
+            return os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+        except ChildProcessError:  # already reaped
+            return False
 
     def on_kill(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the worker is gone (to release what was claimed for it)."""

@@ -478,8 +478,17 @@ def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict) -> tup
     if exit_code == 0:
         return "ok", ""
     if exit_code < 0:
-        return "error", f"killed by signal {signal.Signals(-exit_code).name}"
+        return "error", f"killed by {_signal_name(-exit_code)}"
     return "error", f"exited with code {exit_code}"
+
+
+def _signal_name(number: int) -> str:
+    """"signal SIGSEGV", or "signal 35" for the real-time signals Python has no names for (a
+    program chooses its signal: naming it must never fail, or the run would read as our failure)."""
+    try:
+        return f"signal {signal.Signals(number).name}"
+    except ValueError:
+        return f"signal {number}"
 
 
 def main(argv: list[str]) -> None:

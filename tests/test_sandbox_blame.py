@@ -37,6 +37,9 @@ def test_workers_that_died_while_idle_are_not_the_next_programs_fault(sandbox):
     assert len(idle) >= 3
     for channel in idle:
         _kill_worker(channel)
+    deadline = time.monotonic() + 10  # (Docker closes a killed container's stream a moment later)
+    while any(channel.alive() for channel in idle) and time.monotonic() < deadline:
+        time.sleep(0.05)
     result = sandbox.run("print(6 * 7)")
     assert result.status == "ok" and result.stdout == "42\n", result
 
@@ -47,6 +50,13 @@ def test_an_interpreter_missing_from_the_sandbox_is_a_sandbox_error(sandbox, mon
     assert result.status == "sandbox_error" and result.infrastructure_failed, result
     assert "could not start the program" in result.message and "rlvr-no-such-interpreter" in result.message
     assert sandbox.run("print(1)").ok  # the worker serves the next run as usual
+
+
+@pytest.mark.parametrize("language, code", [("python", "import os\nos.kill(os.getpid(), 35)"), ("bash", "kill -35 $$")])
+def test_a_program_killed_by_a_signal_without_a_name_is_its_own_error(sandbox, language, code):
+    # real-time signals (34-64) have no name in Python's signal module
+    result = sandbox.run(code, language=language)
+    assert result.status == "error" and result.message == "killed by signal 35", result
 
 
 # -- a program that kills its own supervisor ---------------------------------------------------
