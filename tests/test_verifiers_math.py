@@ -320,3 +320,43 @@ def test_spacing_between_digits_that_are_not_groups_is_not_a_separator():
 ])
 def test_answer_is_stops_at_a_reason_and_assigned_sets(gold, pred, equal):
     assert verify(gold, pred).correct is equal
+
+
+@pytest.mark.parametrize("prediction", ["\\{\\}", "\\boxed{\\{\\}}", "The answer is $\\{\\}$."])
+def test_an_empty_set_is_a_wrong_answer_not_a_crash(prediction):
+    verdict = verify("42", prediction)
+    assert not verdict.correct and verdict.error is None
+    assert [v.error for v in verify_batch([("42", prediction), ("42", "42")])] == [None, None]
+
+
+@pytest.mark.parametrize("gold, prediction", [
+    ("(1,2)", "\\boxed{(\\frac{1\\pm\\sqrt5}{2}, 2)}"),
+    ("(1,2)", "(1, (2\\pm 1)^2)"),
+    ("[0, 1)", "[0, \\det 2)"),
+    ("x < 3", "x < \\det 3"),
+    ("(-\\infty, 0) \\cup (1, \\infty)", "(-\\infty, 0) \\cup (1, \\det 3)"),
+    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&2\\\\3&\\det 4\\end{pmatrix}"),
+])
+def test_a_prediction_sympy_cannot_evaluate_is_unparsable_whatever_the_gold_shape(gold, prediction):
+    # the gold is a tuple, interval, relation, union or matrix: it must not be blamed for the prediction
+    verdict = verify(gold, prediction)
+    assert not verdict.correct and verdict.error is None and verdict.details["kind"] == "unparsable", verdict
+
+
+def test_a_flood_of_nested_boxes_is_read_in_one_pass():
+    from rlvr.verifiers.math_extract import MAX_BOXES, all_boxed
+
+    n = 5000
+    nested = "\\boxed{" * n + "7" + "}" * n
+    boxes = all_boxed(nested)
+    assert len(boxes) == MAX_BOXES and boxes[-1] == "7" and boxes[-2] == "\\boxed{7}"  # the innermost ones
+    assert all_boxed("\\boxed{" * n) == []  # none terminated
+    assert verify("7", nested).correct  # every box says 7
+
+
+def test_several_boxed_answers_share_one_time_budget():
+    heavy = " ".join(f"\\boxed{{10^{{10^{{{10 + i}}}}}}}" for i in range(8))
+    began = time.monotonic()
+    verdict = verify("3", heavy, timeout=1)
+    assert verdict.details["kind"] == "timeout" and not verdict.correct and verdict.error is None
+    assert time.monotonic() - began < 2.5  # not 8 x 1 s

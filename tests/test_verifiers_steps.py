@@ -116,3 +116,16 @@ def test_step_labels_and_variables_next_to_equations(step, claims):
 def test_labelled_true_steps_are_true():
     v = verify_steps("Step 1: 2^{10} = 1024\nStep 2: Then x + 1 = 4.\nStep 3: So 3 \\cdot 4 = 12.")
     assert v.correct and v.steps == [1.0, None, 1.0]
+
+
+def test_a_claim_too_costly_to_check_earns_no_credit_and_the_budget_is_per_solution():
+    import time
+
+    bad = "$10^{10^{10}} = 3$"
+    began = time.monotonic()
+    v = verify_steps(f"Step 1: {bad}\nStep 2: {bad.replace('3', '4')}\nStep 3: {bad.replace('3', '5')}\nStep 4: 2 + 2 = 4",
+                     timeout=1)
+    elapsed = time.monotonic() - began
+    assert not v.correct and v.steps == [0.0, 0.0, 0.0, 1.0] and v.score == pytest.approx(0.25)
+    assert "could not be checked in time" in v.reason and v.error is None
+    assert elapsed < 2.5  # one 1 s budget for the whole solution, not one per claim (this was 3+ s)

@@ -45,10 +45,11 @@ import asyncio
 import functools
 import re
 import threading
+import time
 from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
-from rlvr.verifiers.math_compare import NeedSympy, Outcome, compare, exact_eq, prepare
+from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, prepare
 from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
@@ -63,6 +64,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 5.0
+#: Below this many seconds left of an answer's budget, no sympy job is started (it counts as timed out).
+_MIN_JOB_SECONDS = 0.05
 _WORKER_TARGET = "rlvr.verifiers.math_sympy:compare_normalized"
 _PRELOAD = ("rlvr.verifiers.math_sympy",)
 _CHOICE_GOLD_RE = re.compile(r"^\s*(?:\\text\{\s*)?\(?\s*[A-E]\s*\)?(?:\s*\})?\s*$")
@@ -222,17 +225,19 @@ def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
                                             details={"kind": "error"}))
     try:
         p_tree = prepare(parse(p_norm))
-    except ParseError as exc:
-        v = Verdict.wrong(f"unparsable prediction: {exc}", details={"kind": "unparsable"})
+    except Exception as exc:  # noqa: BLE001 - a ParseError, or any other way the prediction cannot be read
+        problem = exc if isinstance(exc, ParseError) else f"cannot be read ({type(exc).__name__})"
+        v = Verdict.wrong(f"unparsable prediction: {problem}", details={"kind": "unparsable"})
         _cache.put(key, v)
         return _Plan(verdict=v)
     try:
         out = compare(g_tree, p_tree, exact_eq)
     except NeedSympy:
         return _Plan(job=key, key=key)
-    except (RecursionError, ValueError, ZeroDivisionError, OverflowError) as exc:
-        return _Plan(job=key, key=key) if not isinstance(exc, RecursionError) else _Plan(
-            verdict=Verdict.wrong("unparsable prediction: nested too deeply", details={"kind": "unparsable"}))
+    except RecursionError:
+        return _Plan(verdict=Verdict.wrong("unparsable prediction: nested too deeply", details={"kind": "unparsable"}))
+    except Exception:  # noqa: BLE001 - the exact stage cannot decide: sympy's worker tells whose fault it is
+        return _Plan(job=key, key=key)
     v = _from_outcome(out)
     _cache.put(key, v)
     return _Plan(verdict=v)
@@ -275,7 +280,7 @@ def _run_job(plan: _Plan, timeout: float, pool: WorkerPool) -> Verdict:
     try:
         out = pool.call(_WORKER_TARGET, (g_norm, p_norm), timeout=timeout)
     except TimeLimitExceeded:
-        return Verdict.wrong(f"timed out after {timeout:g}s", details={"kind": "timeout"})
+        return Verdict.wrong(f"timed out after {timeout:.3g}s", details={"kind": "timeout"})
     except WorkerMemoryError:
         return Verdict.wrong("too large to evaluate (worker memory limit)", details={"kind": "timeout"})
     except WorkerCrashed as exc:
@@ -317,7 +322,15 @@ def verify(gold: Any, prediction: Any, *, timeout: float = DEFAULT_TIMEOUT,
     """
     plan = _plan(gold, prediction, fallback)
     plans = plan if isinstance(plan, list) else [plan]
-    verdicts = [p.verdict if p.verdict is not None else _run_job(p, timeout, _pool()) for p in plans]
+    deadline = time.monotonic() + timeout  # one budget for all the boxed answers of this output
+    verdicts = []
+    for p in plans:
+        if p.verdict is None:
+            left_over = deadline - time.monotonic()
+            verdicts.append(_run_job(p, left_over, _pool()) if left_over >= _MIN_JOB_SECONDS else
+                            Verdict.wrong(f"timed out after {timeout:.3g}s", details={"kind": "timeout"}))
+        else:
+            verdicts.append(p.verdict)
     return verdicts[0] if len(verdicts) == 1 else _combine(verdicts)
 
 

@@ -288,6 +288,8 @@ def compare(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | None = No
         if pred[0] in ("seq", "matrix"):
             return Outcome(False, "wrong", f"expected a single value, got a {'tuple' if pred[0] == 'seq' else 'matrix'}")
         items = _elements(pred)
+        if not items:
+            return Outcome(False, "wrong", "expected a value, got an empty set")
         results = [compare(gold, it, eq, rel_eq) for it in items]
         if all(r.equal for r in results):
             return Outcome(True, "equal", results[0].reason + (" (every listed value)" if len(items) > 1 else ""))

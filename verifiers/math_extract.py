@@ -14,8 +14,8 @@ Markdown bold/italic marks are removed first (`**Answer:** 42`, `The answer is *
 5. Only with `fallback="last_number"`: the last number in the text. Off by default, because a
    strict grader must not invent an answer the model never committed to.
 
-Everything is linear-time: braces are matched by a counting scan and the regular expressions have
-no nested quantifiers.
+Everything is linear-time: braces are matched in one pass over the text (however many boxes
+there are, and however deeply they nest) and the regular expressions have no nested quantifiers.
 """
 
 from __future__ import annotations
@@ -37,34 +37,46 @@ _GSM_RE = re.compile(r"####\s*([^\n]+)")
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 
 
-def _brace_content(text: str, start: int) -> tuple[str, int] | None:
-    """Content of the {...} group opening at text[start] and the index after it, or None."""
-    depth = 0
-    for j in range(start, len(text)):
-        c = text[j]
-        if c == "{" and (j == 0 or text[j - 1] != "\\"):
-            depth += 1
-        elif c == "}" and (j == 0 or text[j - 1] != "\\"):
-            depth -= 1
-            if depth == 0:
-                return text[start + 1:j], j + 1
-    return None
+#: An unescaped brace (a brace after a backslash is a literal one, as in `\\{1, 2\\}`).
+_BRACE_RE = re.compile(r"(?<!\\)[{}]")
+#: "\\boxed 5": a box without braces holds the next run of non-space characters.
+_BARE_BOX_RE = re.compile(r"[^\s$]+")
+#: Boxes read from one text, the last ones: more than any honest answer holds, and a bound on what
+#: a flood of (nested) boxes can cost in time and memory.
+MAX_BOXES = 64
+
+
+def _matching_braces(text: str, start: int) -> dict[int, int]:
+    """For every unescaped "{" from `start` on, the index of its matching "}" (unmatched ones
+    left out), found in one pass: each box's content is then a slice, however many boxes nest."""
+    pairs: dict[int, int] = {}
+    open_at: list[int] = []
+    for m in _BRACE_RE.finditer(text, start):
+        if m.group() == "{":
+            open_at.append(m.start())
+        elif open_at:
+            pairs[open_at.pop()] = m.start()
+    return pairs
 
 
 def all_boxed(text: str) -> list[str]:
-    """Contents of every \\boxed{} / \\fbox{} in order (unterminated ones are skipped)."""
-    found = []
+    """Contents of every \\boxed{} / \\fbox{} in order, at most the last `MAX_BOXES` (unterminated
+    ones are skipped)."""
+    spans: list[tuple[int, int]] = []
+    pairs: dict[int, int] | None = None
     for m in _BOX_RE.finditer(text):
         j = m.end()
         if j < len(text) and text[j] == "{":
-            got = _brace_content(text, j)
-            if got is not None:
-                found.append(got[0])
+            if pairs is None:
+                pairs = _matching_braces(text, j)
+            close = pairs.get(j)
+            if close is not None:
+                spans.append((j + 1, close))
         elif j < len(text):
-            tail = re.match(r"[^\s$]+", text[j:])  # "\boxed 5"
+            tail = _BARE_BOX_RE.match(text, j)  # "\\boxed 5"
             if tail:
-                found.append(tail.group(0))
-    return found
+                spans.append(tail.span())
+    return [text[a:b] for a, b in spans[-MAX_BOXES:]]
 
 
 def _said_answer(text: str) -> str | None:

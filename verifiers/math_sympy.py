@@ -241,9 +241,16 @@ def _check_evaluable(node: tuple) -> None:
     Collections, assignments, relations and percentages are walked; every other node is a value.
     """
     kind = node[0]
-    if kind in ("list", "set", "union", "seq", "matrix"):
+    if kind in ("list", "set", "union"):
         for element in node[1]:
             _check_evaluable(element)
+    elif kind == "seq":  # ("seq", open, close, items)
+        for element in node[3]:
+            _check_evaluable(element)
+    elif kind == "matrix":  # ("matrix", rows)
+        for row in node[1]:
+            for element in row:
+                _check_evaluable(element)
     elif kind == "assign":
         _check_evaluable(node[2])
     elif kind == "rel":
@@ -269,6 +276,8 @@ def compare_normalized(gold: str, pred: str) -> tuple[bool, str, str]:
         p_tree = prepare(parse(pred))
     except (ParseError, RecursionError) as exc:
         return False, "unparsable", f"unparsable prediction: {str(exc)[:200]}"
+    except Exception as exc:  # noqa: BLE001 - the gold parsed: whatever else fails here is the prediction's
+        return False, "unparsable", f"unparsable prediction: cannot be read ({type(exc).__name__})"
     try:
         out: Outcome = compare(g_tree, p_tree, sympy_eq, rel_eq)
     except (RecursionError, OverflowError, MemoryError):

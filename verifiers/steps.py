@@ -15,15 +15,19 @@ Conventions:
   "so", "and") split them in any case. A side of an equation that ends (or starts) in a variable
   is not cut down to its numeric part: `Then x + 1 = 4` claims nothing.
 - A step scores 1.0 when all its claims hold, 0.0 when any fails, None when it has nothing
-  checkable (or a check timed out). `Verdict.steps` lists these per step; `score` is the mean over
-  checked steps (1.0 when nothing was checkable), `correct` is True when no claim failed.
+  checkable. `Verdict.steps` lists these per step; `score` is the mean over checked steps (1.0 when
+  nothing was checkable), `correct` is True when no claim failed.
+- A claim that cannot be confirmed in time fails its step: credit is for claims shown to hold, so
+  a false claim made too costly to check (`10^{10^{10}} = 3`) earns nothing. `timeout` is the
+  budget of the whole solution's sympy checks, not of each claim, so no solution costs more.
 """
 
 from __future__ import annotations
 
 import re
+import time
 
-from rlvr.verifiers.math import DEFAULT_TIMEOUT, _pool, _plan_normalized, _run_job
+from rlvr.verifiers.math import _MIN_JOB_SECONDS, DEFAULT_TIMEOUT, _pool, _plan_normalized, _run_job
 from rlvr.verifiers.math_compare import has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
@@ -129,24 +133,33 @@ def find_claims(step: str) -> list[tuple[str, str]]:
 
 
 def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
-    """Check the arithmetic claims of each step; see the module docstring for the scoring."""
+    """Check the arithmetic claims of each step; see the module docstring for the scoring.
+
+    `timeout`: seconds for all the sympy checks of this solution together.
+    """
     if not isinstance(solution_text, str) or not solution_text.strip():
         return Verdict.wrong("no steps to check", steps=[], details={"kind": "unparsable"})
     scores: list[float | None] = []
     first_bad = None
     n_checked = n_claims = 0
+    deadline = time.monotonic() + timeout
     for idx, step in enumerate(split_steps(solution_text)):
         claims = find_claims(step)
         results = []
         for left, right in claims:
             plan = _plan_normalized(normalize(left), normalize(right))
-            v = plan.verdict if plan.verdict is not None else _run_job(plan, timeout, _pool())
+            v = plan.verdict
+            if v is None:
+                left_over = deadline - time.monotonic()
+                v = _run_job(plan, left_over, _pool()) if left_over >= _MIN_JOB_SECONDS else Verdict.wrong(
+                    f"not checked: the {timeout:g}s budget of this solution's checks ran out", details={"kind": "timeout"})
             kind = v.details.get("kind")
-            if kind in ("equal", "wrong"):
+            if kind in ("equal", "wrong", "timeout"):  # a timed-out claim is not shown to hold
                 results.append(v.correct)
                 n_claims += 1
                 if not v.correct and first_bad is None:
-                    first_bad = f"step {idx + 1}: {left} = {right} is false ({v.reason})"
+                    what = "could not be checked in time" if kind == "timeout" else "is false"
+                    first_bad = f"step {idx + 1}: {left} = {right} {what} ({v.reason})"
         if not results:
             scores.append(None)
         else:
