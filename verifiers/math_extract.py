@@ -37,18 +37,36 @@ _GSM_RE = re.compile(r"####\s*([^\n]+)")
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 
 
+def _brace_content(text: str, start: int) -> tuple[int, int] | None:
+    """(start, end) of the content of the {...} group opening at text[start], or None."""
+    depth = 0
+    for j in range(start, len(text)):
+        c = text[j]
+        if c == "{" and (j == 0 or text[j - 1] != "\\"):
+            depth += 1
+        elif c == "}" and (j == 0 or text[j - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return start + 1, j
+    return None
+
+
 #: An unescaped brace (a brace after a backslash is a literal one, as in `\\{1, 2\\}`).
 _BRACE_RE = re.compile(r"(?<!\\)[{}]")
 #: "\\boxed 5": a box without braces holds the next run of non-space characters.
 _BARE_BOX_RE = re.compile(r"[^\s$]+")
 #: Boxes read from one text, the last ones: more than any honest answer holds, and a bound on what
-#: a flood of (nested) boxes can cost in time and memory.
+#: a flood of (nested) boxes can cost in memory.
 MAX_BOXES = 64
+#: Boxes whose braces are matched by scanning on from each (the cheapest way for the usual one or
+#: two); past that many, the rest of the text's braces are matched in one pass, so that a flood of
+#: boxes costs linear time.
+_SCANNED_BOXES = 4
 
 
 def _matching_braces(text: str, start: int) -> dict[int, int]:
     """For every unescaped "{" from `start` on, the index of its matching "}" (unmatched ones
-    left out), found in one pass: each box's content is then a slice, however many boxes nest."""
+    left out), found in one pass."""
     pairs: dict[int, int] = {}
     open_at: list[int] = []
     for m in _BRACE_RE.finditer(text, start):
@@ -64,18 +82,24 @@ def all_boxed(text: str) -> list[str]:
     ones are skipped)."""
     spans: list[tuple[int, int]] = []
     pairs: dict[int, int] | None = None
-    for m in _BOX_RE.finditer(text):
+    for count, m in enumerate(_BOX_RE.finditer(text)):
         j = m.end()
         if j < len(text) and text[j] == "{":
-            if pairs is None:
-                pairs = _matching_braces(text, j)
-            close = pairs.get(j)
-            if close is not None:
-                spans.append((j + 1, close))
+            if count < _SCANNED_BOXES:
+                span = _brace_content(text, j)
+            else:
+                if pairs is None:
+                    pairs = _matching_braces(text, j)
+                close = pairs.get(j)
+                span = (j + 1, close) if close is not None else None
+            if span is not None:
+                spans.append(span)
         elif j < len(text):
             tail = _BARE_BOX_RE.match(text, j)  # "\\boxed 5"
             if tail:
                 spans.append(tail.span())
+    if not spans:
+        return []
     return [text[a:b] for a, b in spans[-MAX_BOXES:]]
 
 
