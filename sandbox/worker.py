@@ -470,7 +470,7 @@ def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict) -> tup
     tail = stderr[-2000:]
     if exit_code == -signal.SIGXCPU or (exit_code == -signal.SIGKILL and cpu_used >= limits["cpu_seconds"] - 0.5):
         return "timeout", f"CPU-time limit of {limits['cpu_seconds']}s exceeded"
-    if exit_code == -signal.SIGXFSZ or "File too large" in tail:
+    if exit_code == -signal.SIGXFSZ or (exit_code != 0 and "File too large" in tail):
         return "output_limit", f"file-size limit of {limits['max_file_mb']} MiB exceeded"
     if exit_code != 0 and ("MemoryError" in tail or "Cannot allocate memory" in tail
                            or "std::bad_alloc" in tail):

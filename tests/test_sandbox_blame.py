@@ -122,3 +122,8 @@ def test_a_sandbox_that_then_fails_an_empty_program_is_not_the_programs_fault(wo
         assert time.monotonic() - began < 30
     finally:
         pool.close()
+
+
+def test_a_program_that_succeeds_is_ok_whatever_it_prints_on_stderr(sandbox):
+    result = sandbox.run("import sys\nprint(3)\nprint('File too large', file=sys.stderr)")
+    assert result.status == "ok" and result.stdout == "3\n", result

@@ -466,3 +466,14 @@ def test_real_humaneval_shape_scores_zero_for_an_early_exit(box):
                            "f", sandbox=box)
     assert quiet.score == 0.0  # a solution that does not load passes nothing
     assert check_function("def double(x):\n    return 2 * x\n", REAL_HUMANEVAL_SHAPE, "double", sandbox=box).correct
+
+
+def test_a_memory_limit_too_small_for_the_harness_is_refused_not_scored():
+    from rlvr.sandbox import make_sandbox
+    from rlvr.verifiers.code import HARNESS_MIN_MEMORY_MB
+
+    with pytest.raises(ValueError, match=f"needs at least {HARNESS_MIN_MEMORY_MB} MiB"):
+        check_function("def f(x):\n    return x + 1\n", ["assert f(1) == 2"], "f", memory_mb=16)
+    with make_sandbox("subprocess", memory_mb=24) as small:
+        with pytest.raises(ValueError, match="memory_mb=24 is too small"):
+            check_functions([{"solution": "def f(x):\n    return x + 1\n", "tests": ["assert f(1) == 2"]}], sandbox=small)

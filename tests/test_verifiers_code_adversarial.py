@@ -112,6 +112,10 @@ while frame is not None:
 '''
 
 ATTACKS: dict[str, str] = {
+    # -- forging an infrastructure failure (the sample would be dropped, not scored) -------------
+    "deep_json_reply_while_loading": (
+        "import sys, posix\nd = b'[' * 5000\nposix.write(int(sys.argv[2]), len(d).to_bytes(4, 'big') + d)\n"
+        "def solve(n):\n    return 0\n"),
     # -- leaving early with status 0 ------------------------------------------------------------
     "sys_exit_at_load": "import sys\nsys.exit(0)\n",
     "bare_raise_systemexit": "raise SystemExit\n",
@@ -297,7 +301,8 @@ def test_attack_scores_zero(verdicts, attack, style):
     if attack in ISOLATED_ONLY and backend == "subprocess":
         pytest.skip("would signal or starve unrelated processes of the host user: isolated backends only")
     verdict = table[f"{attack}/{style}"]
-    assert verdict.score == 0.0 and not verdict.correct, verdict.reason
+    # scored as a failure of the solution, never as the grader's (which would drop the sample)
+    assert verdict.score == 0.0 and not verdict.correct and verdict.error is None, verdict.reason
     assert verdict.error is None, f"an attack must be scored, not excused as a failed verification: {verdict.error}"
 
 

@@ -64,6 +64,9 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).
 HARNESS_GRACE = 3.0
+#: The least memory limit (MiB) under which the test harness itself runs: below it the harness
+#: dies loading, and a correct solution would be scored wrong.
+HARNESS_MIN_MEMORY_MB = 32
 MAX_SOURCE_CHARS = 1_000_000
 
 _shared: Sandbox | None = None
@@ -78,6 +81,14 @@ def default_sandbox() -> Sandbox:
             _shared = make_sandbox("auto")
             atexit.register(_shared.close)
         return _shared
+
+
+def _require_harness_memory(memory_mb: int | None, sandbox: Sandbox | None) -> None:
+    """Raise ValueError when the memory limit of a function check is too small for its harness."""
+    limit = memory_mb if memory_mb is not None else getattr(getattr(sandbox, "limits", None), "memory_mb", None)
+    if limit is not None and limit < HARNESS_MIN_MEMORY_MB:
+        raise ValueError(f"memory_mb={limit} is too small for checking functions: the test harness runs in the "
+                         f"same limit and needs at least {HARNESS_MIN_MEMORY_MB} MiB")
 
 
 def _sandbox_or_verdict(sandbox: Sandbox | None) -> Sandbox | Verdict:
@@ -223,6 +234,7 @@ def check_function(
     bytes, None, containers of them), so tests that inspect how a solution mutated its arguments
     in place see the arguments unchanged. Bad tests or options raise ValueError.
     """
+    _require_harness_memory(memory_mb, sandbox)
     prepared = _prepare_function(solution, tests, entry_point, timeout=timeout, call_timeout=call_timeout,
                                  setup_code=setup_code, extract=extract, memory_mb=memory_mb)
     if isinstance(prepared, Verdict):
@@ -253,6 +265,7 @@ def check_functions(
     for problem in problems:
         merged = {"timeout": DEFAULT_TIMEOUT, "call_timeout": None, "setup_code": "", "extract": True,
                   "memory_mb": None, **options, **problem}
+        _require_harness_memory(merged["memory_mb"], sandbox)
         prepared.append(_prepare_function(
             merged.pop("solution"), merged.pop("tests"), merged.pop("entry_point", None), **merged))
     return _run_prepared(prepared, sandbox, concurrency, lambda job, result: job.interpret(result))

@@ -489,9 +489,9 @@ class Harness:
             self._drop_child()
             self.fatal = f"the solution process {how} while loading the solution"
             return
-        except ValueError as exc:
+        except (ValueError, RecursionError, MemoryError) as exc:  # what the solution wrote on its pipe
             self._drop_child()
-            self.fatal = f"the solution process sent a malformed message while loading ({exc})"
+            self.fatal = f"the solution process sent a malformed message while loading ({describe(exc)})"
             return
         if type(reply) is dict and reply.get("op") == "loaded":
             self.loaded = True
