@@ -13,7 +13,9 @@ from fractions import Fraction
 
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _FLAT_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")  # a \boxed{} with no braces inside
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+#: A decimal number; the exponent has at most 3 digits, since `Fraction("1e99999999999")` would
+#: compute 10**99999999999 in this process (an answer is never a number that size).
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
 
 
 def tagged_answers(text: str) -> list[str]:

@@ -92,6 +92,8 @@ def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
         if not isinstance(content, str):
             content = json.dumps(content, default=str)
         calls = action.get("tool_calls")
+        if calls is not None and not isinstance(calls, (list, tuple)):
+            raise TypeError(f"an assistant message's 'tool_calls' must be a list of calls, got {type(calls).__name__}")
         return content, list(calls) if calls else None
     raise TypeError(
         f"an action must be the model's text (str) or an assistant message dict with 'content' and "

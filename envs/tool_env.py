@@ -87,7 +87,7 @@ class ToolMathEnv(MathEnv):
         if "python" in builtin_tools:
             found["python"] = make_python(self._get_sandbox, timeout=self.tool_timeout, max_output_chars=max_tool_output_chars)
         if "calculator" in builtin_tools:
-            found["calculator"] = make_calculator(timeout=self.tool_timeout)
+            found["calculator"] = make_calculator(timeout=self.tool_timeout, max_output_chars=max_tool_output_chars)
         for item in tools:
             extra = item if isinstance(item, Tool) else tool(item)
             found[extra.name] = extra

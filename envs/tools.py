@@ -205,8 +205,15 @@ def evaluate_expression(text: str) -> tuple[str, str]:
         return "error", f"{type(exc).__name__}: {exc}"
 
 
-def make_calculator(timeout: float = 5.0) -> Tool:
-    """The `calculator` tool: `expression` evaluated exactly with sympy, within `timeout` seconds."""
+#: What the calculator's workers import when they start, outside any call's time limit: a fresh
+#: worker (the first, or one replacing a worker killed at a time limit) would otherwise spend its
+#: first call's time importing sympy, and the model's call would time out for it.
+_CALCULATOR_PRELOAD = ("rlvr.verifiers.math_sympy", "rlvr.envs.tools")
+
+
+def make_calculator(timeout: float = 5.0, max_output_chars: int = 4000) -> Tool:
+    """The `calculator` tool: `expression` evaluated exactly with sympy, within `timeout` seconds;
+    a result longer than `max_output_chars` is cut (`expand((x+1)**400)` is 38 kB)."""
 
     def calculator(expression: str) -> str:
         """Evaluate a mathematical expression exactly with sympy (e.g. "2**10 / 3", "sqrt(2)*pi").
@@ -214,11 +221,12 @@ def make_calculator(timeout: float = 5.0) -> Tool:
         Args:
             expression: the expression, in Python syntax (^ also means power).
         """
-        from rlvr.verifiers.timelimit import TimeLimitExceeded, WorkerCrashed, run_with_time_limit
+        from rlvr.verifiers.timelimit import TimeLimitExceeded, WorkerCrashed, get_pool
 
         text = check_calculator_expression(expression)
         try:
-            status, result = run_with_time_limit("rlvr.envs.tools:evaluate_expression", (text,), timeout=timeout)
+            status, result = get_pool(preload=_CALCULATOR_PRELOAD).call(
+                "rlvr.envs.tools:evaluate_expression", (text,), timeout=timeout)
         except TimeLimitExceeded:
             raise ToolError(f"evaluation took longer than {timeout:g}s") from None
         except MemoryError:
@@ -231,6 +239,8 @@ def make_calculator(timeout: float = 5.0) -> Tool:
             raise ToolInfraError(f"the calculator's worker failed: {exc}") from None
         if status != "ok":
             raise ToolError(result)
+        if len(result) > max_output_chars:
+            result = result[:max_output_chars] + f"\n[... result truncated to {max_output_chars} characters]"
         return result
 
     return tool(calculator)

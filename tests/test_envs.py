@@ -522,3 +522,12 @@ def test_fingerprint_names_every_column_and_verifier_setting_that_changes_result
     mbpp = [{"text": "Square x.", "other": "Return x squared.", "test_list": ["assert f(2) == 4"]}]
     default, other = CodeEnv(mbpp).fingerprint(), CodeEnv(mbpp, question_key="other").fingerprint()
     assert other["data"]["question_key"] == "other" and "question_key" not in default["data"] and other != default
+
+
+@pytest.mark.parametrize("env_id, answer", [("rlvr/Arithmetic-v0", "<answer>1e1000000000</answer>"),
+                                            ("rlvr/Arithmetic-v0", "<answer>1e99999999999/1e99999999999</answer>")])
+def test_an_answer_with_a_huge_exponent_is_wrong_at_once(env_id, answer):
+    env = gym.make(env_id).unwrapped
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step(answer)  # used to compute 10**(10**9) in this process
+    assert terminated and info["valid"] and info["reward_parts"]["outcome"] == 0.0

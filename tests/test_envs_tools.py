@@ -103,6 +103,29 @@ def test_calculator_time_limit():
         calc(expression="factorial(factorial(20))")
 
 
+def test_calculator_results_are_cut_to_max_output_chars():
+    calc = make_calculator(timeout=10, max_output_chars=200)
+    out = calc(expression="expand((x+1)**400)")
+    assert len(out) < 300 and out.endswith("[... result truncated to 200 characters]")
+
+
+def test_a_fresh_calculator_worker_does_not_spend_the_call_importing_sympy():
+    # a time limit a warm worker meets easily; the first call to a fresh pool must meet it too
+    from rlvr.envs.tools import _CALCULATOR_PRELOAD
+    from rlvr.verifiers.timelimit import WorkerPool
+
+    with WorkerPool(1, preload=_CALCULATOR_PRELOAD) as fresh:  # what the calculator's pool starts
+        assert fresh.call("rlvr.envs.tools:evaluate_expression", ("2+2",), timeout=0.25) == ("ok", "4")
+
+
+def test_a_tool_calls_field_that_is_not_a_list_is_a_clear_error(env):
+    env.reset(options={"index": 0})
+    with pytest.raises(TypeError, match="'tool_calls' must be a list of calls, got int"):
+        env.step({"content": "", "tool_calls": 5})
+    with pytest.raises(TypeError, match="got str"):
+        env.step({"content": "", "tool_calls": "abc"})
+
+
 # ------------------------------------------------------------------ episodes
 
 
@@ -181,7 +204,7 @@ def test_calculator_worker_crash_is_blamed_where_it_belongs(monkeypatch, crash, 
     def crashed(*args, **kwargs):
         raise timelimit.WorkerCrashed(crash)
 
-    monkeypatch.setattr(timelimit, "run_with_time_limit", crashed)
+    monkeypatch.setattr(timelimit.WorkerPool, "call", crashed)
     env = rlvr.make("ToolMath-v0", builtin_tools=("calculator",)).unwrapped
     env.reset(options={"index": 0})
     obs, reward, term, trunc, info = env.step(call("calculator", expression="1+1"))

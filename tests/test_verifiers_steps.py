@@ -129,3 +129,13 @@ def test_a_claim_too_costly_to_check_earns_no_credit_and_the_budget_is_per_solut
     assert not v.correct and v.steps == [0.0, 0.0, 0.0, 1.0] and v.score == pytest.approx(0.25)
     assert "could not be checked in time" in v.reason and v.error is None
     assert elapsed < 2.5  # one 1 s budget for the whole solution, not one per claim (this was 3+ s)
+
+
+def test_long_runs_of_numbers_before_an_equals_sign_are_read_quickly_and_never_crash():
+    import time
+
+    began = time.monotonic()
+    for line in ["1 " * 500 + "= 2", "1 + " * 4000 + "= 2", "1 " * 8000 + "= 2"]:
+        v = verify_steps(line)
+        assert v.error is None
+    assert time.monotonic() - began < 10  # was a RecursionError, and 19-27 s per line

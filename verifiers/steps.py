@@ -46,6 +46,7 @@ _SPLIT_RE = re.compile(r"[,;]\s+(?=[A-Za-z\\])|\band\b|\bso\b|\bthen\b|\bthus\b|
 _ENGLISH_RE = re.compile(r"[A-Za-z]{2,}[.,:;!?]*")
 _MAX_STEPS = 200
 _MAX_CLAIMS = 400
+_MAX_SIDE_WORDS = 40
 
 
 def split_steps(text: str) -> list[str]:
@@ -63,11 +64,12 @@ def _reading(s: str) -> str | None:
         return None
     try:
         tree = parse(normalize(s))
-    except ParseError:
+        if tree[0] in ("list", "rel", "set", "seq", "union"):
+            return None
+        symbolic = has_symbols(tree)
+    except (ParseError, RecursionError):  # "1 1 1 ... 1" nests one product per number
         return None
-    if tree[0] in ("list", "rel", "set", "seq", "union"):
-        return None
-    if has_symbols(tree):
+    if symbolic:
         return "symbolic"
     return "number" if re.search(r"\d", s) else None
 
@@ -84,6 +86,9 @@ def _is_word(token: str) -> bool:
 def _trim(side: str, *, keep_end: bool) -> str | None:
     """The longest math-looking piece of `side` adjacent to the '=' sign."""
     words = side.split()
+    # a claim's side is a few words next to the "=": reading a longer run, piece by piece, would
+    # cost time quadratic in the length of the line
+    words = words[-_MAX_SIDE_WORDS:] if keep_end else words[:_MAX_SIDE_WORDS]
     if not words:
         return None
     rng = range(len(words)) if keep_end else range(len(words), 0, -1)
