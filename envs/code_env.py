@@ -157,9 +157,11 @@ class CodeEnv(SingleTurnEnv):
         tasks = tasks_from_table(table, question_key=question_key, id_key=id_key)
         self._sandbox = sandbox
         self._sandbox_backend = check_backend(sandbox_backend)
-        # the columns read change what is asked (question_key) and how tasks are named (id_key)
-        fingerprint = {**table.fingerprint, **{name: key for name, key in (("question_key", question_key), ("id_key", id_key))
-                                              if key is not None}}
+        fingerprint = dict(table.fingerprint)  # plus the columns read, when not the detected ones:
+        if question_key is not None:  # they change what is asked
+            fingerprint["question_key"] = question_key
+        if id_key is not None:  # and how the tasks are named in results
+            fingerprint["id_key"] = id_key
         super().__init__(ListSource(tasks, fingerprint), **kwargs)
 
     def _get_sandbox(self) -> Any:

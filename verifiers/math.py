@@ -275,12 +275,25 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
     return [_plan_normalized(g_norm, n) for n in norms[-8:]]
 
 
+def _timed_out(seconds: float) -> Verdict:
+    return Verdict.wrong(f"timed out after {seconds:.3g}s", details={"kind": "timeout"})
+
+
+def _run_within(plan: _Plan, deadline: float, budget: float) -> Verdict:
+    """`plan`'s verdict, its sympy job (if any) run in what is left of a shared `budget` that ends
+    at `deadline`: the boxed answers of one output, or the claims of one solution, cost one budget."""
+    if plan.verdict is not None:
+        return plan.verdict
+    left_over = deadline - time.monotonic()
+    return _run_job(plan, left_over, _pool()) if left_over >= _MIN_JOB_SECONDS else _timed_out(budget)
+
+
 def _run_job(plan: _Plan, timeout: float, pool: WorkerPool) -> Verdict:
     g_norm, p_norm = plan.job
     try:
         out = pool.call(_WORKER_TARGET, (g_norm, p_norm), timeout=timeout)
     except TimeLimitExceeded:
-        return Verdict.wrong(f"timed out after {timeout:.3g}s", details={"kind": "timeout"})
+        return _timed_out(timeout)
     except WorkerMemoryError:
         return Verdict.wrong("too large to evaluate (worker memory limit)", details={"kind": "timeout"})
     except WorkerCrashed as exc:
@@ -323,14 +336,7 @@ def verify(gold: Any, prediction: Any, *, timeout: float = DEFAULT_TIMEOUT,
     plan = _plan(gold, prediction, fallback)
     plans = plan if isinstance(plan, list) else [plan]
     deadline = time.monotonic() + timeout  # one budget for all the boxed answers of this output
-    verdicts = []
-    for p in plans:
-        if p.verdict is None:
-            left_over = deadline - time.monotonic()
-            verdicts.append(_run_job(p, left_over, _pool()) if left_over >= _MIN_JOB_SECONDS else
-                            Verdict.wrong(f"timed out after {timeout:.3g}s", details={"kind": "timeout"}))
-        else:
-            verdicts.append(p.verdict)
+    verdicts = [_run_within(p, deadline, timeout) for p in plans]
     return verdicts[0] if len(verdicts) == 1 else _combine(verdicts)
 
 

@@ -14,8 +14,9 @@ Markdown bold/italic marks are removed first (`**Answer:** 42`, `The answer is *
 5. Only with `fallback="last_number"`: the last number in the text. Off by default, because a
    strict grader must not invent an answer the model never committed to.
 
-Everything is linear-time: braces are matched in one pass over the text (however many boxes
-there are, and however deeply they nest) and the regular expressions have no nested quantifiers.
+Everything is linear-time: the first few boxes' braces are matched by scanning on from each, the
+rest in one pass over the text (however many boxes there are, and however deeply they nest), and
+the regular expressions have no nested quantifiers.
 """
 
 from __future__ import annotations

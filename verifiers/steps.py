@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import time
 
-from rlvr.verifiers.math import _MIN_JOB_SECONDS, DEFAULT_TIMEOUT, _pool, _plan_normalized, _run_job
+from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
@@ -153,11 +153,7 @@ def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Ver
         results = []
         for left, right in claims:
             plan = _plan_normalized(normalize(left), normalize(right))
-            v = plan.verdict
-            if v is None:
-                left_over = deadline - time.monotonic()
-                v = _run_job(plan, left_over, _pool()) if left_over >= _MIN_JOB_SECONDS else Verdict.wrong(
-                    f"not checked: the {timeout:g}s budget of this solution's checks ran out", details={"kind": "timeout"})
+            v = _run_within(plan, deadline, timeout)
             kind = v.details.get("kind")
             if kind in ("equal", "wrong", "timeout"):  # a timed-out claim is not shown to hold
                 results.append(v.correct)
