@@ -85,7 +85,8 @@ def default_sandbox() -> Sandbox:
 
 def _require_harness_memory(memory_mb: int | None, sandbox: Sandbox | None) -> None:
     """Raise ValueError when the memory limit of a function check is too small for its harness."""
-    limit = memory_mb if memory_mb is not None or sandbox is None else sandbox.limits.memory_mb
+    # (a stand-in sandbox, such as `rlvr eval`'s for a backend that cannot start, may have no limits)
+    limit = memory_mb if memory_mb is not None else getattr(getattr(sandbox, "limits", None), "memory_mb", None)
     if limit is not None and limit < HARNESS_MIN_MEMORY_MB:
         raise ValueError(f"memory_mb={limit} is too small for checking functions: the test harness runs in the "
                          f"same limit and needs at least {HARNESS_MIN_MEMORY_MB} MiB")
