@@ -212,10 +212,10 @@ def prepare(node: tuple) -> tuple:
             return ("assign", exprs[0][1], prepare(exprs[1]), node)
         if len(ops) == 1 and ops[0] in _FLIP:
             (op,), (l, r) = ops, exprs
-            if l[0] == "sym" and not has_symbols(r):
-                sym_side, val, op = l, r, op
-            elif r[0] == "sym" and not has_symbols(l):
-                sym_side, val, op = r, l, _FLIP[op]
+            if l[0] == "sym" and not has_symbols(r):  # x > 3: the interval of the symbol, whichever it is
+                val = r
+            elif r[0] == "sym" and not has_symbols(l):  # 3 < x: the same, read from the symbol's side
+                val, op = l, _FLIP[op]
             else:
                 return node
             oo = ("const", "oo")
