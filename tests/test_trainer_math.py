@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rlvr.trainers.advantages import (
+    centred,
     dr_grpo_advantages,
     expand_to_tokens,
     grpo_advantages,
@@ -66,6 +67,33 @@ def test_grpo_equal_rewards_and_group_of_one_give_zero_not_nan():
     # even with eps = 0 (0 / 0 would be NaN)
     assert torch.equal(grpo_advantages(r, eps=0.0), torch.zeros(2, 3))
     assert torch.equal(reinforce_pp_advantages(T([[1.0, 1.0]]), eps=0.0), torch.zeros(1, 2))
+
+
+@pytest.mark.parametrize("value,size", [(0.1, 8), (0.7, 16), (1 / 3, 5), (0.3, 7)])
+def test_equal_non_binary_rewards_give_exactly_zero(value, size):
+    # in float32 the mean of eight 0.1s is one rounding step off: the centred rewards are ~1e-8, the
+    # std the same size, and (r - mean) / (std + 1e-6) was 0.0075 for every sample of [0.1] * 8
+    r = torch.full((2, size), value, dtype=torch.float32)
+    zeros = torch.zeros(2, size)
+    assert torch.equal(grpo_advantages(r), zeros)
+    assert torch.equal(dr_grpo_advantages(r), zeros)
+    assert torch.equal(rloo_advantages(r), zeros)
+    assert torch.equal(reinforce_pp_advantages(r, group_baseline=True), zeros)
+    assert torch.equal(reinforce_pp_token_advantages(r, torch.ones(2 * size, 3), group_baseline=True), torch.zeros(2 * size, 3))
+    steps = [[[(0, value), (2, value)] for _ in range(size)]]
+    assert torch.equal(process_grpo_advantages(steps, 3), torch.zeros(size, 3))
+
+
+def test_equal_groups_are_zeroed_next_to_groups_with_signal():
+    # [0.1, 0.1, 0.1] has no signal; [0.1, 0.2, 0.3] keeps its (float64) values: mean 0.2, std sqrt(2/300)
+    r = T([[0.1, 0.1, 0.1], [0.1, 0.2, 0.3]])
+    a = grpo_advantages(r, eps=0.0)
+    assert a.dtype == torch.float32 and torch.equal(a[0], torch.zeros(3))
+    assert close(a[1], [-1.2247449, 0.0, 1.2247449])
+    # centred: float64 offsets from the mean, exactly 0 where every value is equal
+    c = centred(T([[2.0, 4.0], [0.1, 0.1]]), dim=1)
+    assert c.dtype == torch.float64 and c.tolist() == [[-1.0, 1.0], [0.0, 0.0]]
+    assert centred(torch.full((4,), 0.1)).tolist() == [0.0] * 4
 
 
 def test_grpo_rejects_flat_rewards():

@@ -14,8 +14,11 @@ Shape conventions
   ``[batch, num_tokens]`` over response tokens, with a 0/1 ``mask`` marking the tokens the policy
   produced.
 * Standard deviations are *population* standard deviations (divide by ``n``, not ``n - 1``): they are
-  defined for a group of one (0) and never produce NaN. ``eps`` is added to the std before dividing,
-  so a group whose rewards are all equal gets advantages of exactly 0.
+  defined for a group of one (0) and never produce NaN. ``eps`` is added to the std before dividing.
+* A group whose rewards are all equal gets advantages of exactly 0 (:func:`centred`). Computing the
+  mean is not enough for that: in float32 the mean of eight rewards of 0.1 is one rounding step
+  off, and dividing that 1e-8 by a std of the same size turns it into an advantage of the same sign
+  for every sample. Group statistics are therefore taken in float64, and equal groups are zeroed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import torch
 from torch import Tensor
 
 __all__ = [
+    "centred",
     "grpo_advantages",
     "dr_grpo_advantages",
     "rloo_advantages",
@@ -57,6 +61,18 @@ def _safe_div(num: Tensor, den: Tensor) -> Tensor:
     return torch.where(den > 0, num / torch.where(den > 0, den, torch.ones_like(den)), torch.zeros_like(num))
 
 
+def centred(values: Tensor, dim: int | None = None) -> Tensor:
+    """``values`` minus their mean (along ``dim``, or over everything), in float64; exactly 0 where
+    all values along ``dim`` are equal (see the module docs: rounding must not become a signal)."""
+    values = values.double()
+    if dim is None:
+        out = values - values.mean()
+        return torch.zeros_like(out) if values.numel() and bool((values == values.reshape(-1)[0]).all()) else out
+    out = values - values.mean(dim=dim, keepdim=True)
+    equal = (values == values.narrow(dim, 0, 1)).all(dim=dim, keepdim=True)
+    return out.masked_fill(equal, 0.0)
+
+
 def masked_mean(values: Tensor, mask: Tensor, dim: int | None = None) -> Tensor:
     """Mean of ``values`` over positions where ``mask`` is 1; 0 (not NaN) where the mask is empty."""
     mask = mask.to(values.dtype)
@@ -85,11 +101,11 @@ def grpo_advantages(rewards: Tensor, *, scale_std: bool = True, eps: float = 1e-
     (including a group of one) gets zeros: it carries no learning signal.
     """
     rewards = _check_groups(rewards)
-    centred = rewards - rewards.mean(dim=1, keepdim=True)
+    offsets = centred(rewards, dim=1)
     if not scale_std:
-        return centred
-    std = rewards.std(dim=1, unbiased=False, keepdim=True)
-    return _safe_div(centred, std + eps)
+        return offsets.to(rewards.dtype)
+    std = rewards.double().std(dim=1, unbiased=False, keepdim=True)
+    return _safe_div(offsets, std + eps).to(rewards.dtype)
 
 
 def dr_grpo_advantages(rewards: Tensor) -> Tensor:
@@ -115,9 +131,8 @@ def rloo_advantages(rewards: Tensor) -> Tensor:
             "rloo_advantages needs group_size >= 2 (the baseline is the mean of the other samples); "
             "sample at least 2 completions per prompt or use grpo/reinforce++"
         )
-    total = rewards.sum(dim=1, keepdim=True)
-    baseline = (total - rewards) / (n - 1)
-    return rewards - baseline
+    # r_i - (sum_j r_j - r_i) / (n - 1), written as the centred reward scaled by n / (n - 1)
+    return (centred(rewards, dim=1) * (n / (n - 1))).to(rewards.dtype)
 
 
 def reinforce_pp_advantages(
@@ -132,10 +147,8 @@ def reinforce_pp_advantages(
     subtracted anyway for exactness). ``rewards`` is ``[num_groups, group_size]``; same shape out.
     """
     rewards = _check_groups(rewards)
-    values = rewards - rewards.mean(dim=1, keepdim=True) if group_baseline else rewards
-    mean = values.mean()
-    std = values.std(unbiased=False)
-    return _safe_div(values - mean, std + eps)
+    values = centred(rewards, dim=1) if group_baseline else rewards.double()
+    return _safe_div(centred(values), values.std(unbiased=False) + eps).to(rewards.dtype)
 
 
 def reinforce_pp_token_advantages(
@@ -159,8 +172,8 @@ def reinforce_pp_token_advantages(
     the mask.
     """
     rewards = _check_groups(rewards)
-    if group_baseline:
-        rewards = rewards - rewards.mean(dim=1, keepdim=True)
+    dtype = rewards.dtype
+    rewards = centred(rewards, dim=1) if group_baseline else rewards.double()
     flat = rewards.reshape(-1)
     if mask.dim() != 2 or mask.shape[0] != flat.shape[0]:
         raise ValueError(
@@ -178,7 +191,7 @@ def reinforce_pp_token_advantages(
         # reverse cumulative sum: sum_{s >= t} kl_s
         to_go = kl.flip(-1).cumsum(-1).flip(-1)
         returns = returns - to_go * maskf
-    return masked_whiten(returns, maskf, eps=eps)
+    return masked_whiten(returns, maskf, eps=eps).to(dtype)
 
 
 def process_grpo_advantages(
@@ -207,7 +220,8 @@ def process_grpo_advantages(
         pooled = [float(r) for sample in group for _, r in sample]
         if pooled:
             pool = torch.tensor(pooled, dtype=torch.float64)
-            mean = pool.mean()
+            # all steps equal: no signal, exactly (the mean may be a rounding step off)
+            mean = pool[0] if bool((pool == pool[0]).all()) else pool.mean()
             std = pool.std(unbiased=False)
         for j, sample in enumerate(group):
             row = torch.zeros(num_tokens, dtype=torch.float64)
