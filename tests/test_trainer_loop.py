@@ -173,3 +173,85 @@ def test_skipping_zero_advantage_rows_gives_the_same_update(tmp_path):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-6)
     wa, wb = weights(skip.model), weights(full.model)
     assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
+
+
+def test_bfloat16_keeps_float32_weights_so_small_updates_land(tmp_path):
+    # in pure bf16 an AdamW step of lr 1e-6 rounds to nothing for ~98% of the weights; the forward
+    # passes run in bf16 (autocast) while the weights and the optimizer state stay float32
+    tr = Trainer(make_config(tmp_path, "train.total_steps=1", "algorithm.dynamic_sampling=false", "model.dtype=bfloat16",
+                             "train.lr=1e-6", "model.device=cpu"))
+    seen = []
+    layer = next(m for m in tr.model.modules() if isinstance(m, torch.nn.Linear))
+    layer.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    before = weights(tr.model)
+    m = tr.step()
+    assert m["optimizer_steps"] == 1
+    assert all(p.dtype == torch.float32 for p in tr.model.parameters())
+    assert seen and set(seen) == {torch.bfloat16}  # generation and update both computed in bf16
+    after = weights(tr.model)
+    changed = sum(int((before[k] != after[k]).sum()) for k in before)
+    assert changed / sum(v.numel() for v in before.values()) > 0.9
+
+
+def test_top_p_recomputes_old_logprobs_so_the_ratio_starts_at_one(tmp_path):
+    # the engine's log-probs are of the renormalised nucleus: used as the old log-probs, the ratio
+    # started at ~0.7 and clipped 44% of the tokens before any update
+    tr = Trainer(make_config(tmp_path, "train.total_steps=1", "algorithm.dynamic_sampling=false", "sampling.top_p=0.7",
+                             "sampling.max_new_tokens=8"))
+    m = tr.step()
+    assert abs(m["ratio_mean"] - 1.0) < 1e-4 and m["clip_frac"] == 0.0
+    with pytest.raises(ConfigError, match="old_logprobs=engine with sampling.top_p"):
+        make_config(tmp_path, "sampling.top_p=0.7", "algorithm.old_logprobs=engine")
+
+
+def test_dropout_is_off_so_update_logprobs_are_the_policys(tmp_path):
+    # GPT-2 configs default to dropout 0.1: the engine samples without it, the update ran with it
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from rlvr.trainers.tiny import build_tiny_tokenizer
+
+    tok = build_tiny_tokenizer()
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=1, n_head=2, n_positions=128,
+                                       eos_token_id=tok.eos_token_id, bos_token_id=tok.eos_token_id))
+    model.generation_config.eos_token_id = tok.eos_token_id
+    assert model.config.resid_pdrop == 0.1
+    tr = Trainer(make_config(tmp_path, "train.total_steps=1", "algorithm.dynamic_sampling=false", "sampling.max_new_tokens=8"),
+                 model=model, tokenizer=tok)
+    m = tr.step()
+    assert m["logprob_diff_first_mb"] < 1e-4 and abs(m["ratio_mean"] - 1.0) < 1e-4
+
+
+def test_equal_non_binary_rewards_never_touch_weights(tmp_path):
+    # every answer scores 0.7: without dynamic sampling the batch reaches the update, and float32
+    # rounding in the group mean used to become an advantage of the same sign for every sample
+    rlvr.register("rlvr/AlwaysSeventy-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+                  verifier=lambda gold, completion: 0.7, force=True)
+    tr = Trainer(make_config(tmp_path, "train.total_steps=1", "algorithm.dynamic_sampling=false",
+                             "env.id=rlvr/AlwaysSeventy-v0", "train.group_size=8"))
+    before = weights(tr.model)
+    m = tr.step()
+    assert m["skipped"] == 1 and "all advantages are 0" in m["skip_reason"]
+    assert all(torch.equal(before[k], v) for k, v in weights(tr.model).items())
+
+
+def test_process_grpo_sees_the_overlong_punishment(tmp_path):
+    from rlvr.trainers.rollout import Trajectory
+
+    def episode(n_response):  # a 2-token prompt, one turn, reward 1
+        ids = list(range(2 + n_response))
+        return Trajectory(task_id="t", group=0, index=0, token_ids=ids, loss_mask=[0, 0] + [1] * n_response,
+                          logprobs=[0.0] * len(ids), prompt_len=2, turn_ends=[len(ids) - 1], turn_rewards=[1.0],
+                          total_reward=1.0)
+
+    group = [episode(2), episode(8)]  # the second ran to max_new_tokens: punished by -1 (cache of 4)
+    for estimator in ("grpo", "process_grpo"):
+        tr = Trainer(make_config(tmp_path / estimator, "sampling.max_new_tokens=8", "algorithm.overlong_cache_len=4",
+                                 "train.group_size=2", "train.batch_groups=1", f"algorithm.estimator={estimator}"))
+        assert [tr.shaped_reward(t) for t in group] == [1.0, 0.0]
+        assert tr._has_signal(group)
+        batch = tr._batch(group)
+        rewards = torch.tensor([tr.shaped_reward(t) for t in group], dtype=torch.float64)
+        adv = tr._advantages(group, rewards, batch["mask"], batch["sampling_lp"], None)
+        first = [float(adv[i][batch["mask"][i] > 0][0]) for i in range(2)]
+        assert first[0] > 0 > first[1], (estimator, first)

@@ -203,3 +203,48 @@ def test_envs_that_wait_are_stepped_concurrently():
     assert len(runs) == 8 and len({thread for thread, _, _ in runs}) > 1
     overlapping = max(sum(1 for _, s, e in runs if s <= t < e) for _, t, _ in runs)
     assert overlapping >= 4, f"at most {overlapping} of 8 verifications ran at once"
+
+
+class VariedWordingEnv(SingleTurnEnv):
+    """Words its one task differently at each reset (as randomised phrasings or few-shot picks do)."""
+
+    def __init__(self):
+        super().__init__(ListSource([Task("t0", "2+2=", "4")], {"name": "varied"}))
+
+    def make_prompt(self, task):
+        return ["Q: ", "Question: ", "Compute "][int(self.np_random.integers(3))] + task.question
+
+    def verify(self, task, content):
+        return Verdict.right("ok") if content.strip() == "4" else Verdict.wrong("no")
+
+
+class PromptRecordingEngine(ScriptedEngine):
+    """Answers "4" and remembers, per sample, the prompt it was sampled from."""
+
+    def generate(self, prompts, n, sampling):
+        out = super().generate(prompts, n, sampling)
+        for p, group in zip(prompts, out):
+            for sample in group:
+                sample.meta = {"prompt": list(p)}
+        return out
+
+
+def test_each_episode_is_sampled_from_its_own_prompt():
+    """A group shares one engine call only when its episodes' prompts are equal."""
+    tok = build_tiny_tokenizer()
+    engine = PromptRecordingEngine(tok, ["4"])
+    collector = RolloutCollector(engine, VariedWordingEnv, tok, chat_template=False)
+    seen = []
+    record = collector._record_sample
+    collector._record_sample = lambda ep, sample: (seen.append(sample.meta["prompt"]), record(ep, sample))[1]
+    groups = collector.collect([{"index": 0}], 6, SamplingParams(max_new_tokens=2))
+    collector.close()
+    prompts = [t.token_ids[: t.prompt_len] for t in groups[0]]
+    assert len({tuple(p) for p in prompts}) > 1  # the wordings differ
+    assert seen == prompts and engine.calls == [(6, 1)]
+    # equal prompts (Math-v0-like envs) still go out once per group
+    engine = PromptRecordingEngine(tok, ["2"])
+    collector = RolloutCollector(engine, SlowVerifierEnv, tok, chat_template=False)
+    collector.collect([0], 4, SamplingParams())
+    collector.close()
+    assert engine.calls == [(1, 4)]

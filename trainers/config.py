@@ -46,7 +46,9 @@ class ModelConfig:
     locally built tiny Llama-style model and character tokenizer (tests, the CPU demo)."""
 
     name_or_path: str = "tiny"
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # auto: bf16 on CUDA, fp32 on CPU
+    # the compute dtype of forward passes; weights and optimizer state stay float32 (mixed precision).
+    # auto: bf16 on CUDA GPUs that have it, else fp32. (No float16: it would need loss scaling.)
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     device: str = "auto"  # auto: cuda if available, else cpu
     gradient_checkpointing: bool = False
     trust_remote_code: bool = False
@@ -103,7 +105,7 @@ class AlgorithmConfig:
     kl_in: Literal["loss", "reward"] = "loss"
     entropy_coef: float = 0.0
     tis_cap: float | None = None  # truncated importance sampling cap (engine vs trainer log-probs)
-    old_logprobs: Literal["auto", "engine", "recompute"] = "auto"  # auto: engine's when one pass per batch
+    old_logprobs: Literal["auto", "engine", "recompute"] = "auto"  # auto: engine's when one pass per batch, no TIS, top_p 1
     dynamic_sampling: bool = True
     ds_tol: float = 1e-6
     ds_max_extra_rounds: int = 2
@@ -209,6 +211,11 @@ class Config:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
         if not 0 < s.top_p <= 1:
             raise ConfigError(f"sampling.top_p must be in (0, 1], got {s.top_p}")
+        if a.old_logprobs == "engine" and s.top_p < 1:
+            raise ConfigError(
+                f"algorithm.old_logprobs=engine with sampling.top_p={s.top_p}: the engine's log-probs are of the "
+                "renormalised nucleus, not of the policy; use old_logprobs=auto or recompute (or top_p=1)"
+            )
         if s.temperature == 0:
             raise ConfigError("sampling.temperature must be > 0 for training (greedy samples carry no exploration); use e.g. 1.0")
         if t.max_grad_norm <= 0:

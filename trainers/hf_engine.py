@@ -62,9 +62,12 @@ class HFEngine(Engine):
 
     ``model`` may be the trainer's own model (colocated: then :meth:`load_weights` with that model is a
     no-op) or a separate copy. ``max_batch_size`` bounds the number of sequences decoded together.
+    ``compute_dtype`` (e.g. ``torch.bfloat16``): decode under autocast in that dtype, as the trainer
+    computes its forward passes over float32 weights; None: in the weights' own dtype.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, *, device: str | torch.device | None = None, max_batch_size: int = 64):
+    def __init__(self, model: Any, tokenizer: Any, *, device: str | torch.device | None = None, max_batch_size: int = 64,
+                 compute_dtype: torch.dtype | None = None):
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
         self.model = model
@@ -73,6 +76,7 @@ class HFEngine(Engine):
         if device is not None:
             self.model.to(self.device)
         self.max_batch_size = max_batch_size
+        self.compute_dtype = compute_dtype
         self.vocab_size = int(model.get_input_embeddings().weight.shape[0])
         eos: set[int] = set()
         for source in (getattr(tokenizer, "eos_token_id", None), getattr(getattr(model, "generation_config", None), "eos_token_id", None)):
@@ -126,12 +130,15 @@ class HFEngine(Engine):
         results: list[Sample | None] = [None] * len(rows)
         was_training = self.model.training
         self.model.eval()
+        autocast = torch.autocast(self.device.type, dtype=self.compute_dtype or torch.float32,
+                                  enabled=self.compute_dtype not in (None, torch.float32))
         try:
-            for start in range(0, len(order), self.max_batch_size):
-                chunk = order[start : start + self.max_batch_size]
-                samples = self._generate_batch([rows[r][1] for r in chunk], sampling, stop_ids, stop_strings, generator)
-                for r, s in zip(chunk, samples):
-                    results[r] = s
+            with autocast:
+                for start in range(0, len(order), self.max_batch_size):
+                    chunk = order[start : start + self.max_batch_size]
+                    samples = self._generate_batch([rows[r][1] for r in chunk], sampling, stop_ids, stop_strings, generator)
+                    for r, s in zip(chunk, samples):
+                        results[r] = s
         finally:
             self.model.train(was_training)
         out: list[list[Sample]] = [[] for _ in prompts]

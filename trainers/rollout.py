@@ -424,8 +424,9 @@ class RolloutCollector:
             tr.prompt_len = len(ids)
 
     def _generate(self, live: list[_Episode], n: int, sampling: SamplingParams, first: bool) -> list[Sample]:
-        """One sample per live episode. On the first turn the ``n`` episodes of a group share a prompt."""
-        if first and n > 1:
+        """One sample per live episode. On the first turn the ``n`` episodes of a group share a prompt
+        (sampled ``n`` times at once) unless an env worded its task differently at some reset."""
+        if first and n > 1 and self._groups_share_prompts(live, n):
             heads = live[::n]
             if self.token_level:
                 out = self.engine.generate([ep.traj.token_ids for ep in heads], n, sampling)
@@ -441,6 +442,13 @@ class RolloutCollector:
         if len(flat) != len(live):
             raise RuntimeError(f"engine returned {len(flat)} samples for {len(live)} episodes")
         return flat
+
+    def _groups_share_prompts(self, live: list[_Episode], n: int) -> bool:
+        """True when the ``n`` episodes of every group (adjacent in ``live``) open with the same prompt."""
+        def opening(ep: _Episode) -> Any:
+            return ep.traj.token_ids if self.token_level else (ep.messages, ep.tools)
+
+        return all(opening(ep) == opening(live[start]) for start in range(0, len(live), n) for ep in live[start + 1 : start + n])
 
     def _step(self, live: list[_Episode], samples: list[Sample]) -> None:
         """Record each live episode's sample and step all their envs with them at once.

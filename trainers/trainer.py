@@ -68,9 +68,10 @@ def pick_device(name: str) -> torch.device:
 
 
 def pick_dtype(name: str, device: torch.device) -> torch.dtype:
+    """The compute dtype of forward passes (weights and optimizer state stay float32: see `Trainer`)."""
     if name == "auto":
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+        return torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[name]
 
 
 def load_policy(cfg: Config) -> tuple[Any, Any]:
@@ -92,6 +93,23 @@ def load_policy(cfg: Config) -> tuple[Any, Any]:
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     return model, tok
+
+
+def disable_dropout(model: Any) -> None:
+    """Set every dropout probability of ``model`` to 0.
+
+    The engine samples with dropout off (eval mode), so the update's log-probs must be computed with
+    it off too: otherwise they are noisy draws rather than the policy's, and the importance ratio
+    carries the noise (GPT-2 style configs default to dropout 0.1). Train mode is kept (gradient
+    checkpointing needs it); only the probabilities change: `nn.Dropout` modules, and the float
+    ``*dropout*`` attributes attention modules pass to their attention kernels.
+    """
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.dropout._DropoutNd):
+            module.p = 0.0
+        for name, value in vars(module).items():
+            if "dropout" in name and type(value) is float:
+                setattr(module, name, 0.0)
 
 
 def _lr_lambda(kind: str, warmup: int, total: int) -> Callable[[int], float]:
@@ -141,6 +159,8 @@ class Trainer:
 
         random.seed(cfg.train.seed)
         self.device = pick_device(cfg.model.device)
+        #: the compute dtype of forward passes; the weights and AdamW's state stay float32 (mixed
+        #: precision): in bfloat16 an AdamW step of lr ~1e-6 rounds to nothing for almost every weight
         self.dtype = pick_dtype(cfg.model.dtype, self.device)
 
         # policy, reference (only when a KL term is used), optimizer, scheduler
@@ -148,7 +168,8 @@ class Trainer:
             model, tokenizer = load_policy(cfg)
         elif tokenizer is None:
             raise ValueError("pass the model's tokenizer along with model=")
-        self.model = model.to(device=self.device, dtype=self.dtype)
+        self.model = model.to(device=self.device, dtype=torch.float32)
+        disable_dropout(self.model)
         self.tokenizer = tokenizer
         if cfg.model.gradient_checkpointing:
             self.model.gradient_checkpointing_enable()
@@ -220,7 +241,7 @@ class Trainer:
         if e.name == "hf":
             from rlvr.trainers.hf_engine import HFEngine
 
-            return HFEngine(self.model, self.tokenizer, max_batch_size=e.max_batch_size)
+            return HFEngine(self.model, self.tokenizer, max_batch_size=e.max_batch_size, compute_dtype=self.dtype)
         from rlvr.trainers.vllm_engine import VLLMEngine
 
         kwargs = dict(e.kwargs)
@@ -261,13 +282,21 @@ class Trainer:
     def _has_signal(self, group: list[Trajectory]) -> bool:
         a = self.cfg.algorithm
         if a.estimator == "process_grpo":
-            return process_group_has_signal([self._steps(t) for t in group], tol=a.ds_tol)
+            return process_group_has_signal([self._shaped_steps(t) for t in group], tol=a.ds_tol)
         return group_has_signal([self.shaped_reward(t) for t in group], tol=a.ds_tol, estimator=a.estimator)
 
     @staticmethod
     def _steps(t: Trajectory) -> list[tuple[int, float]]:
         """Per-turn rewards at their turn-end index on the shifted (next-token) axis."""
         return [(end - 1, r) for end, r in zip(t.turn_ends, t.turn_rewards) if end >= 1]
+
+    def _shaped_steps(self, t: Trajectory) -> list[tuple[int, float]]:
+        """`_steps` with the overlong punishment of `shaped_reward` taken off the last step (process GRPO)."""
+        steps = self._steps(t)
+        penalty = self.shaped_reward(t) - t.total_reward
+        if steps and penalty:
+            steps[-1] = (steps[-1][0], steps[-1][1] + penalty)
+        return steps
 
     def _advantages(self, trajs, rewards, mask, policy_lp, ref_lp) -> torch.Tensor:
         a = self.cfg.algorithm
@@ -279,7 +308,7 @@ class Trainer:
                 rewards.view(-1, n), mask, group_baseline=a.estimator == "reinforce++-baseline", kl_penalty=penalty
             )
         if a.estimator == "process_grpo":
-            steps = [self._steps(t) for t in trajs]
+            steps = [self._shaped_steps(t) for t in trajs]
             if kl_reward:  # the sequence's KL penalty comes off its last step
                 pen = kl_penalised_rewards(torch.zeros(len(trajs)), policy_lp, ref_lp, mask, a.kl_coef, kind=a.kl_estimator)
                 steps = [s[:-1] + [(s[-1][0], s[-1][1] + float(p))] if s else s for s, p in zip(steps, pen)]
@@ -328,9 +357,14 @@ class Trainer:
         """Log-probs (and logits) of the targets of ``rows``, trimmed to their longest sequence."""
         L = int(batch["lengths_cpu"][rows.cpu()].max())
         ids = batch["input_ids"][rows, :L]
-        logits = model(input_ids=ids, use_cache=False).logits[:, :-1]
+        with self._autocast():
+            logits = model(input_ids=ids, use_cache=False).logits[:, :-1]
         lp = logprobs_from_logits(logits, batch["targets"][rows, : L - 1], temperature=self.sampling.temperature)
         return (lp, logits, L - 1) if want_logits else (lp, L - 1)
+
+    def _autocast(self) -> Any:
+        """Forward passes in the compute dtype over the float32 weights (a no-op in float32)."""
+        return torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32)
 
     @torch.no_grad()
     def _score(self, model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -415,12 +449,16 @@ class Trainer:
         cfg, a, t = self.cfg, self.cfg.algorithm, self.cfg.train
         batch = self._batch(trajs)
         mask = batch["mask"]
-        rewards = torch.tensor([self.shaped_reward(tr) for tr in trajs], dtype=torch.float32, device=self.device)
+        # float64: group statistics of rewards like 0.1 or 0.7 must not turn float32 rounding into signal
+        rewards = torch.tensor([self.shaped_reward(tr) for tr in trajs], dtype=torch.float64, device=self.device)
         stats: dict[str, Any] = {}
 
         # old log-probs: the engine's when the batch is used once, else recomputed before any update
+        # (with top_p < 1 the engine's log-probs are of the renormalised nucleus, not of the policy:
+        # its ratio to the policy's would start at the nucleus mass instead of 1)
         passes = t.mini_batches * t.epochs
-        use_engine = a.old_logprobs == "engine" or (a.old_logprobs == "auto" and passes == 1 and a.tis_cap is None)
+        use_engine = a.old_logprobs == "engine" or (
+            a.old_logprobs == "auto" and passes == 1 and a.tis_cap is None and self.sampling.top_p == 1.0)
         old_lp = batch["sampling_lp"] if use_engine else self._score(self.model, batch)
         ref_lp = self._score(self.ref_model, batch) if self.ref_model is not None else None
         is_w = None
@@ -430,7 +468,7 @@ class Trainer:
         if ref_lp is not None:
             stats["kl"] = float((kl_estimate(old_lp, ref_lp, a.kl_estimator) * mask).sum() / mask.sum().clamp(min=1))
 
-        adv = self._advantages(trajs, rewards, mask, old_lp, ref_lp)
+        adv = self._advantages(trajs, rewards, mask, old_lp, ref_lp).to(mask.dtype)
         if not bool((adv.abs() * mask).sum() > 0):
             stats.update(skipped=1, skip_reason="no learning signal (all advantages are 0)")
             return stats
@@ -564,7 +602,7 @@ class Trainer:
 
         ckpt = latest_checkpoint(self.out)
         state = load_trainer_state(ckpt)
-        saved = AutoModelForCausalLM.from_pretrained(ckpt / "model", dtype=self.dtype)
+        saved = AutoModelForCausalLM.from_pretrained(ckpt / "model", dtype=torch.float32)
         self.model.load_state_dict(saved.state_dict())
         del saved
         self.optimizer.load_state_dict(state["optimizer"])
@@ -575,7 +613,7 @@ class Trainer:
         set_rng_state(state["rng"])
         self.engine.load_weights(self.model)
         if self.ref_model is not None and (self.out / "warmup_model").is_dir():  # the reference is the warmed-up model
-            ref = AutoModelForCausalLM.from_pretrained(self.out / "warmup_model", dtype=self.dtype)
+            ref = AutoModelForCausalLM.from_pretrained(self.out / "warmup_model", dtype=torch.float32)
             self.ref_model.load_state_dict(ref.state_dict())
         self.resumed_from = ckpt
 
