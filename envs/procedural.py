@@ -130,13 +130,16 @@ def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int 
         )
     numbers, (solution, target) = best
     listed = ", ".join(map(str, numbers))
+    # the prompt names the operators the verifier allows, and its example uses only those
+    inner, outer = ("+" if "+" in ops else ops[0]), ("*" if "*" in ops else ops[-1])
+    compact_ops = "" if ops == "+-*/" else f"[{ops}]"
     return {
         "question": (
-            f"Using the numbers [{listed}], make {int(target)}. You may use + - * / and parentheses; "
+            f"Using the numbers [{listed}], make {int(target)}. You may use {' '.join(ops)} and parentheses; "
             f"each number may be used at most once, and no other numbers. "
-            f"Put the expression in <answer></answer> tags, e.g. <answer>(1 + 2) * 3</answer>."
+            f"Put the expression in <answer></answer> tags, e.g. <answer>(1 {inner} 2) {outer} 3</answer>."
         ),
-        "compact": f"{' '.join(map(str, numbers))}>{int(target)}=",
+        "compact": f"{' '.join(map(str, numbers))}{compact_ops}>{int(target)}=",
         "answer": solution,
         "numbers": numbers,
         "target": int(target),

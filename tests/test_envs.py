@@ -158,6 +158,23 @@ def test_countdown_generated_solutions_verify():
         assert env.step(f"<answer>{env.task.answer}</answer>")[1] == 1.0, env.task
 
 
+@pytest.mark.parametrize("ops", ["*", "+-", "-*/"])
+def test_countdown_prompt_names_only_the_allowed_operators(ops):
+    # the prompt said "+ - * /" and showed "(1 + 2) * 3" whatever `ops` the verifier enforced
+    env = rlvr.make("Countdown-v0", ops=ops).unwrapped
+    compact = rlvr.make("Countdown-v0", ops=ops, format="compact").unwrapped
+    for i in range(5):
+        prompt, _ = env.reset(options={"index": i})
+        allowed = prompt.split("You may use ")[1].split(" and parentheses")[0]
+        assert allowed.split() == list(ops)
+        example = prompt.split("e.g. <answer>")[1].split("</answer>")[0]
+        assert set(example) - set("()123 ") <= set(ops)
+        compact_prompt, _ = compact.reset(options={"index": i})
+        assert f"[{ops}]>" in compact_prompt
+    default, _ = rlvr.make("Countdown-v0").unwrapped.reset(options={"index": 0})
+    assert "You may use + - * / and parentheses" in default and "e.g. <answer>(1 + 2) * 3</answer>" in default
+
+
 def test_difficulty_settings_validated_and_used():
     with pytest.raises(ValueError, match="digits"):
         rlvr.make("Arithmetic-v0", digits=0)
