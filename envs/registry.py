@@ -8,10 +8,12 @@ Everything is registered with Gymnasium under the `rlvr/` namespace, so `gymnasi
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Any, Callable
 
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 
 from rlvr.envs.scoring import resolve_verifier
 
@@ -153,5 +155,40 @@ def register(
         entry_point = "rlvr.envs.custom:GeneratorEnv"
     if full in gym.registry:
         del gym.registry[full]
-    gym.register(full, entry_point=entry_point, kwargs=env_kwargs)
+    plain, objects = _split_by_reference(env_kwargs)
+    if objects:
+        gym.register(full, entry_point=functools.partial(_build_with, entry_point, objects), kwargs=plain)
+    else:
+        gym.register(full, entry_point=entry_point, kwargs=plain)
     return full
+
+
+def _split_by_reference(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(plain data, objects) of a registration's env arguments.
+
+    `gymnasium.make` deep-copies a spec's kwargs at every make. Plain data (strings, numbers, and
+    lists / dicts of them) stays there, visible in `gym.spec(id).kwargs`. Anything else is held by
+    reference: a sandbox, a verifier object holding a lock or a client cannot be deep-copied, and
+    a large in-memory dataset should not be copied for every env of a vector env.
+    """
+    plain: dict[str, Any] = {}
+    objects: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        by_value = _is_plain(value) and not (key == "dataset" and not isinstance(value, str))
+        (plain if by_value else objects)[key] = value
+    return plain, objects
+
+
+def _is_plain(value: Any) -> bool:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(map(_is_plain, value))
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _is_plain(item) for key, item in value.items())
+    return False
+
+
+def _build_with(entry_point: str, objects: dict[str, Any], **kwargs: Any) -> gym.Env:
+    """The registered env built with its by-reference arguments; those given at make time win."""
+    return load_env_creator(entry_point)(**{**objects, **kwargs})

@@ -8,6 +8,8 @@ a bool or a score in [0, 1].
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -186,17 +188,25 @@ def _shared_scorer(factory: Callable[..., Scorer], settings: dict[str, Any]) -> 
     return _SCORERS.get(key, lambda: factory(**settings))
 
 
+def _check_settings(name: str, factory: Callable[..., Scorer], settings: dict[str, Any]) -> None:
+    """A ValueError naming `verifier_settings` and the accepted names, for a setting `factory` lacks."""
+    accepted = list(inspect.signature(factory).parameters)
+    unknown = sorted(set(settings) - set(accepted))
+    if unknown:
+        close = {key: difflib.get_close_matches(key, accepted, n=1) for key in unknown}
+        hints = "".join(f" (did you mean {match[0]!r} for {key!r}?)" for key, match in close.items() if match)
+        raise ValueError(f"verifier_settings {unknown} are not settings of the {name!r} verifier; it accepts {accepted}{hints}")
+
+
 def resolve_verifier(verifier: Any, **settings: Any) -> Scorer:
     """A Scorer for a verifier name ("math", "code", "exact"), a callable fn(gold, completion), or a Scorer."""
     if isinstance(verifier, Scorer):
         return verifier
     if isinstance(verifier, str):
-        if verifier == "math":
-            return _shared_scorer(_math_scorer, settings)
-        if verifier == "exact":
-            return _shared_scorer(_exact_scorer, settings)
-        if verifier == "code":
-            return _code_scorer(**settings)
+        factory = {"math": _math_scorer, "exact": _exact_scorer, "code": _code_scorer}.get(verifier)
+        if factory is not None:
+            _check_settings(verifier, factory, settings)
+            return _code_scorer(**settings) if factory is _code_scorer else _shared_scorer(factory, settings)
         raise ValueError(
             f"unknown verifier {verifier!r}; use one of {list(VERIFIER_NAMES)} or pass a callable "
             f"fn(gold, completion) -> Verdict | bool | float"

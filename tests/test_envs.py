@@ -364,6 +364,15 @@ def test_unknown_verifier_names_the_fix():
     assert "rlvr/BadVerifier-v0" not in gym.registry
 
 
+def test_misspelt_verifier_setting_names_the_argument_and_the_fix():
+    with pytest.raises(ValueError, match=r"verifier_settings \['timout'\] are not settings of the 'math' verifier; "
+                                         r"it accepts \['timeout'\] \(did you mean 'timeout' for 'timout'\?\)"):
+        rlvr.register("rlvr/Typo-v0", dataset=[{"question": "q", "answer": "1"}], verifier_settings={"timout": 3})
+    with pytest.raises(ValueError, match=r"'exact' verifier; it accepts \['case_sensitive'\]"):
+        rlvr.register("rlvr/Typo-v0", generator=lambda rng: {"question": "q", "answer": "1"}, verifier_settings={"case": False})
+    assert "rlvr/Typo-v0" not in gym.registry
+
+
 def test_register_generator_with_callable_verifier_and_decorator():
     def parity(rng, high=9):
         n = int(rng.integers(0, high + 1))
@@ -388,6 +397,34 @@ def test_register_generator_with_callable_verifier_and_decorator():
     assert env.step(env.task.answer)[1] == 1.0  # exact verifier by default
     with pytest.raises(ValueError, match="already registered"):
         rlvr.register("rlvr/DoubleTest-v0", generator=double)
+
+
+def test_register_keeps_objects_that_cannot_be_deep_copied():
+    # gymnasium.make deep-copies a spec's kwargs at every make: a verifier holding a lock (or a
+    # Sandbox in verifier_settings) used to raise "cannot pickle '_thread.lock' object"
+    import threading
+
+    class Judge:
+        def __init__(self):
+            self.lock, self.calls = threading.Lock(), 0
+
+        def __call__(self, gold, completion, strict_lock):  # a verifier setting that is an object too
+            with self.lock, strict_lock:
+                self.calls += 1
+            return completion.strip() == gold
+
+    judge = Judge()
+    rows = [{"question": "1+1?", "answer": "2"}]
+    env_id = rlvr.register("rlvr/LockedJudge-v0", dataset=rows, verifier=judge, system_prompt="Be brief.",
+                           verifier_settings={"strict_lock": threading.Lock()}, force=True)
+    assert gym.spec(env_id).kwargs["system_prompt"] == "Be brief."  # plain settings stay visible
+    for make in (gym.make, rlvr.make):
+        env = make(env_id)
+        env.reset(seed=0)
+        assert env.step("2")[1] == 1.0
+    assert judge.calls == 2  # the registered object itself, not a copy
+    env = rlvr.make(env_id, system_prompt="Other.").unwrapped  # make-time arguments still win
+    assert env.system_prompt == "Other." and env.reset(seed=0)[1]["messages"][0]["content"] == "Other."
 
 
 def test_register_local_jsonl_dataset_with_keys_and_template(tmp_path):
