@@ -243,6 +243,18 @@ def _pick_split(dsdict: Any, split: str | None, source: str) -> Any:
     return dsdict[split], split
 
 
+def _local_cache_dir(digest: str) -> str:
+    """Where `datasets` caches its copy of a local file with SHA-256 `digest`.
+
+    `datasets` keys a local file's cache by its path and modification time, so a file replaced
+    with the same mtime (tar, rsync -a, cp -p) was served stale while the fingerprint named the new
+    content. One cache folder per content digest makes the data loaded the data fingerprinted.
+    """
+    import datasets
+
+    return os.path.join(datasets.config.HF_DATASETS_CACHE, "rlvr-local-files", digest[:32])
+
+
 def load_table(
     dataset: Any,
     *,
@@ -279,9 +291,12 @@ def load_table(
                 )
             if config is not None or revision is not None:
                 raise DatasetError(f"{path!r} is a local file: it has no config= or revision= (those are for hub datasets); drop them")
-            dsdict = datasets.load_dataset(_FILE_FORMATS[ext], data_files=path)
+            digest = file_sha256(path)
+            dsdict = datasets.load_dataset(_FILE_FORMATS[ext], data_files=path, cache_dir=_local_cache_dir(digest))
+            if file_sha256(path) != digest:
+                raise DatasetError(f"{path!r} changed while it was being loaded; load it again once it is written")
             ds, used = _pick_split(dsdict, split, path)
-            return _from_hf(ds, {"source": os.path.abspath(path), "sha256": file_sha256(path)})
+            return _from_hf(ds, {"source": os.path.abspath(path), "sha256": digest})
         if path.endswith(tuple(_FILE_FORMATS)) or path.startswith(("/", "./", "../", "~")):
             raise DatasetError(f"dataset file {path!r} does not exist; give an existing path or a hub id like 'openai/gsm8k'")
         try:

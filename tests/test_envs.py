@@ -441,6 +441,24 @@ def test_register_local_jsonl_dataset_with_keys_and_template(tmp_path):
     assert len(fp["sha256"]) == 64 and fp["question_key"] == "q" and fp["num_tasks"] == 2
 
 
+def test_a_local_file_replaced_with_the_same_mtime_is_read_afresh(tmp_path):
+    # datasets caches a local file by path and mtime: a file restored by tar / rsync -a / cp -p was
+    # served stale while the fingerprint hashed the new content
+    import hashlib
+    import os
+
+    path = tmp_path / "train.jsonl"
+    versions = ['{"q": "What is 1+1?", "a": "2"}\n', '{"q": "What is 3+3?", "a": "6"}\n{"q": "What is 4+4?", "a": "8"}\n']
+    for text in versions:
+        path.write_text(text)
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+        env = rlvr.make("Math-v0", dataset=str(path), question_key="q", answer_key="a").unwrapped
+        prompt, info = env.reset(options={"index": 0})
+        assert prompt.startswith(json.loads(text.splitlines()[0])["q"])
+        data = info["fingerprint"]["data"]
+        assert data["sha256"] == hashlib.sha256(text.encode()).hexdigest() and data["num_tasks"] == text.count("\n")
+
+
 def test_rows_and_generated_tasks_without_an_answer_are_refused(tmp_path):
     path = tmp_path / "d.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in [{"q": "1+1", "a": "2"}, {"q": "2+2"}]))
