@@ -209,5 +209,7 @@ class CodeEnv(SingleTurnEnv):
         return 1.0 if extract_code(content, fallback_raw=False).strip() else 0.0
 
     def verifier_fingerprint(self) -> dict[str, Any]:
-        return {"name": "code", "settings": {"sandbox_backend": getattr(self._sandbox, "name", self._sandbox_backend),
+        from rlvr.envs.tools import sandbox_in_use
+
+        return {"name": "code", "settings": {"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend),
                                              "timeout": self.timeout, "case_timeout": self.case_timeout}}

@@ -27,7 +27,7 @@ from rlvr.envs.process import reasoning_of, steps_reward
 from rlvr.envs.rewards import zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import parse_tool_calls
-from rlvr.envs.tools import Tool, ToolError, ToolInfraError, make_calculator, make_python, shared_sandbox, tool
+from rlvr.envs.tools import Tool, ToolError, ToolInfraError, make_calculator, make_python, sandbox_in_use, shared_sandbox, tool
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.verdict import Verdict
 
@@ -83,6 +83,7 @@ class ToolMathEnv(MathEnv):
         self._sandbox_backend = check_backend(sandbox_backend)
         self.tool_timeout = float(tool_timeout)
         self.max_calls_per_turn = int(max_calls_per_turn)
+        self.max_tool_output_chars = int(max_tool_output_chars)
         found: dict[str, Tool] = {}
         if "python" in builtin_tools:
             found["python"] = make_python(self._get_sandbox, timeout=self.tool_timeout, max_output_chars=max_tool_output_chars)
@@ -119,6 +120,9 @@ class ToolMathEnv(MathEnv):
             "tools": sorted(self.tools),
             "tool_timeout": self.tool_timeout,
             "max_calls_per_turn": self.max_calls_per_turn,
+            "max_tool_output_chars": self.max_tool_output_chars,
+            # the python tool's backend, "auto" resolved (see `sandbox_in_use`)
+            **({"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend)} if "python" in self.tools else {}),
         }
 
     def run_call(self, name: str | None, arguments: dict[str, Any], error: str | None) -> tuple[str, bool]:

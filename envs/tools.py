@@ -281,6 +281,16 @@ def shared_sandbox(backend: str = "auto") -> Any:
         return _SHARED[backend]
 
 
+def sandbox_in_use(get_sandbox: Callable[[], Any], backend: str) -> str:
+    """The backend an env's sandbox runs on, for its fingerprint: "auto" resolved to the backend
+    it picked here (the sandbox is started now if it was not yet); the asked-for name when none
+    can start (the env's steps then report that as an infrastructure failure)."""
+    try:
+        return str(get_sandbox().name)
+    except Exception:
+        return backend
+
+
 def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_output_chars: int = 4000) -> Tool:
     """The `python` tool: run `code` in the sandbox; returns stdout/stderr (errors are ToolError)."""
 

@@ -596,6 +596,23 @@ def test_fingerprint_names_every_column_and_verifier_setting_that_changes_result
     assert other["data"]["question_key"] == "other" and "question_key" not in default["data"] and other != default
 
 
+def test_sandboxed_envs_fingerprint_the_backend_they_run_on_and_their_output_cap():
+    # "auto" was recorded as is, even after the steps had run under bwrap; ToolMath-v0 left out its
+    # tool output cap, so two setups scoring differently shared a digest
+    from rlvr.envs.code_env import CodeEnv
+    from rlvr.envs.tools import shared_sandbox
+    from rlvr.envs.tool_env import ToolMathEnv
+
+    mbpp = [{"text": "Square x.", "test_list": ["assert f(2) == 4"]}]
+    in_use = shared_sandbox("auto").name
+    assert in_use in ("bwrap", "docker", "subprocess")
+    assert CodeEnv(mbpp).fingerprint()["verifier"]["settings"]["sandbox_backend"] == in_use
+    tool = ToolMathEnv(max_tool_output_chars=100).fingerprint()["settings"]
+    assert tool["max_tool_output_chars"] == 100 and tool["sandbox_backend"] == in_use
+    assert ToolMathEnv(max_tool_output_chars=100).fingerprint() != ToolMathEnv().fingerprint()
+    assert "sandbox_backend" not in ToolMathEnv(builtin_tools=("calculator",)).fingerprint()["settings"]
+
+
 @pytest.mark.parametrize("env_id, answer", [("rlvr/Arithmetic-v0", "<answer>1e1000000000</answer>"),
                                             ("rlvr/Arithmetic-v0", "<answer>1e99999999999/1e99999999999</answer>")])
 def test_an_answer_with_a_huge_exponent_is_wrong_at_once(env_id, answer):
