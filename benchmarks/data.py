@@ -51,29 +51,69 @@ def _folder_files(path: str, split: str | None) -> list[str]:
 
 
 class _quiet_datasets:
-    """Silence `datasets`' per-file progress bars while loading (the run has its own bar)."""
+    """Silence `datasets`' per-file progress bars while loading (the run has its own bar), and its
+    error log lines for a file it cannot parse (`load_local` reports the cause in its own error)."""
 
     def __enter__(self) -> None:
         from datasets.utils import logging as ds_logging
 
         self._was = ds_logging.is_progress_bar_enabled()
+        self._verbosity = ds_logging.get_verbosity()
         ds_logging.disable_progress_bar()
+        ds_logging.set_verbosity(ds_logging.CRITICAL)
 
     def __exit__(self, *exc: object) -> None:
         from datasets.utils import logging as ds_logging
 
+        ds_logging.set_verbosity(self._verbosity)
         if self._was:
             ds_logging.enable_progress_bar()
 
 
+def _root_cause(exc: BaseException) -> str:
+    """The innermost explicit cause of `exc` ("ArrowInvalid: JSON parse error ... in row 2"): what
+    `datasets` wraps in "An error occurred while generating the dataset" is the useful part."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    text = str(exc).strip() or "no details"
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def _is_blank(path: str) -> bool:
+    """Whether the file holds nothing but whitespace (read until the first other byte)."""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 16):
+            if chunk.strip():
+                return False
+    return True
+
+
+def _check_not_blank(path: str, data: str) -> None:
+    """An empty file is named before `datasets` fails on it with an obscure error (StopIteration)."""
+    if _is_blank(path):
+        what = f"--data {data!r}" + ("" if path == data else f": {os.path.relpath(path, data)!r}")
+        raise BenchmarkDataError(f"{what} is empty; give the benchmark's rows (one JSON object per line for .jsonl)")
+
+
 def load_local(path: str, split: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Rows and fingerprint of a local file or folder."""
+    """Rows and fingerprint of a local file or folder.
+
+    A file `datasets` cannot read (bad JSON, a broken parquet file...) is a BenchmarkDataError
+    naming `--data` and the root cause, not a traceback from inside `datasets`.
+    """
     with _quiet_datasets():
-        return _load_local(path, split)
+        try:
+            return _load_local(path, split)
+        except DatasetError:
+            raise
+        except Exception as exc:
+            raise BenchmarkDataError(f"--data {path!r}: cannot read: {_root_cause(exc)}; fix the file or "
+                                     f"export it again (e.g. Dataset.to_json('name.jsonl'))") from exc
 
 
 def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if os.path.isfile(path):  # one file is one split, whatever the benchmark's hub split is called
+        _check_not_blank(path, path)
         table = load_table(path)
         return _table_rows(table), dict(table.fingerprint)
     if not os.path.isdir(path):
@@ -91,6 +131,8 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
         return _dataset_rows(loaded), {"source": os.path.abspath(path), "format": "save_to_disk",
                                        "content_fingerprint": getattr(loaded, "_fingerprint", None)}
     files = _folder_files(path, split)
+    for name in files:
+        _check_not_blank(name, path)
     if len(files) == 1:
         table = load_table(files[0])
         return _table_rows(table), dict(table.fingerprint)

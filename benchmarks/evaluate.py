@@ -13,6 +13,9 @@ produced with). Samples are appended as they are scored, so an interrupted run r
 already scored (same task, same index, same completion; no verification error) are not redone.
 A run with different settings in the same folder is refused rather than mixed.
 
+Completions are scored without a length cap unless `max_chars` (`--max-chars`) sets one: the
+envs' training-time cap would score a reasoning model's long answers wrong.
+
 Samples whose verification failed (sandbox outage, verifier crash: `Verdict.error`) are written
 with their error, left out of every metric, counted in the summary and announced loudly; the next
 run retries them.
@@ -24,6 +27,7 @@ import copy
 import json
 import os
 import sys
+import tempfile
 import time
 from typing import Any, Callable, Sequence
 
@@ -40,11 +44,29 @@ RUN = "run.json"
 
 #: Settings that must match to resume a run in the same folder.
 _IDENTITY = ("benchmark", "benchmark_version", "mode", "engine", "model", "temperature", "top_p", "max_tokens",
-             "seed", "system_prompt", "data")
+             "seed", "system_prompt", "data", "max_chars")
 
 
 class RunMismatchError(ValueError):
     """The output folder holds a run made with other settings."""
+
+
+class OutDirError(ValueError):
+    """The output folder cannot hold a run: it is a file, or cannot be created or written."""
+
+
+def check_out_dir(out_dir: str) -> None:
+    """Create `out_dir` if needed and make sure files can be written there; an OutDirError saying
+    why not. Checked before any data or model is loaded, so a wrong --out costs nothing."""
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise OutDirError(f"--out {out_dir!r} is an existing file, not a folder; give a folder path (it is created if missing)")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise OutDirError(f"--out {out_dir!r} cannot hold the results ({exc.strerror or exc}); give a folder you can "
+                          f"write to") from None
 
 
 class EvalResult(dict):
@@ -160,6 +182,16 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
 # ------------------------------------------------------------------ finishing a run
 
 
+def _overlong_warning(loaded: LoadedBenchmark, counts: dict[str, Any]) -> list[str]:
+    """A warning when samples hit the length cap (`--max-chars`): they were scored wrong unread."""
+    if not counts.get("overlong"):
+        return []
+    cap = getattr(loaded.env, "max_action_chars", None)
+    return [f"{counts['overlong']} of {counts['judged']} samples are longer than the cap of {cap} characters "
+            f"(--max-chars) and were scored wrong as over-long without being checked; drop --max-chars (and use "
+            f"another --out) to score them"]
+
+
 def _finish(
     loaded: LoadedBenchmark,
     store: ResultStore,
@@ -172,6 +204,7 @@ def _finish(
     verbose: bool,
     elapsed: float,
     scored_now: int,
+    warnings: Sequence[str] = (),
 ) -> EvalResult:
     rows = [store.rows[k] for k in keys if k in store.rows]
     bench = loaded.benchmark
@@ -179,6 +212,7 @@ def _finish(
                              confidence=confidence, ci_method=ci_method)
     metrics = result["metrics"]
     counts = result["counts"]
+    result["warnings"] = [*loaded.warnings, *warnings, *result["warnings"], *_overlong_warning(loaded, counts)]
     summary: dict[str, Any] = {"benchmark": bench.name}
     for name, m in metrics.items():
         summary[name] = m["mean"]
@@ -204,7 +238,9 @@ def _finish(
     if any(name.startswith("pass@") for name in metrics):
         plot_pass_at_k(metrics, os.path.join(store.out_dir, PLOT), title=f"{bench.name} ({settings.get('model') or settings.get('mode')})")
     if verbose:
-        title = (f"{bench.name}: {counts['problems']} problems, {counts['judged']} judged samples "
+        problems = (f"{counts['problems']} of {counts['problems_total']}" if counts["problems_without_samples"]
+                    else str(counts["problems"]))
+        title = (f"{bench.name}: {problems} problems, {counts['judged']} judged samples "
                  f"({scored_now} new, {summary['timing']['reused']} reused"
                  + (f", {counts['excluded']} UNVERIFIED" if counts["excluded"] else "") + ")")
         print(format_table(metrics, title) if metrics else f"{title}\nno metric could be computed")
@@ -239,21 +275,29 @@ def evaluate_completions(
     ci_method: str = "normal",
     progress: bool = True,
     verbose: bool = True,
+    max_chars: int | None = None,
 ) -> EvalResult:
-    """Score a JSONL file of completions (task_id, completion[, sample_index]) into `out_dir`."""
+    """Score a JSONL file of completions (task_id, completion[, sample_index]) into `out_dir`.
+
+    `limit` keeps the benchmark's first N problems (and the completions for them). Completions for
+    rows the benchmark skips on purpose (APPS call-based problems) are ignored with a warning.
+    `max_chars` caps a completion's length (default: no cap).
+    """
     ks = parse_ks(ks)
     start = time.perf_counter()
-    loaded = load_benchmark(benchmark, data=data, sandbox=sandbox)
-    items = read_completions(completions, [t.id for t in loaded.tasks], benchmark=loaded.benchmark.name)
-    if limit:
-        keep = {t.id for t in loaded.tasks[:limit]}
-        loaded.tasks = loaded.tasks[:limit]
+    check_out_dir(out_dir)
+    loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars)
+    items = read_completions(completions, [*loaded.known_ids, *loaded.skipped], benchmark=loaded.benchmark.name)
+    items, warnings = _drop_skipped(loaded, items)
+    if limit:  # completions for problems beyond the first N are fine, and not scored
+        keep = {t.id for t in loaded.tasks}
         items = [c for c in items if c.task_id in keep]
     by_id = {t.id: t for t in loaded.tasks}
     settings = {"mode": "completions", "completions": os.path.abspath(completions), "k": ks, "limit": limit,
-                "data": data, "ci": {"confidence": confidence, "method": ci_method}}
+                "data": data, "max_chars": max_chars, "ci": {"confidence": confidence, "method": ci_method}}
     identity = {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "completions",
-                "data": loaded.data_fingerprint.get("sha256") or loaded.data_fingerprint.get("source")}
+                "data": loaded.data_fingerprint.get("sha256") or loaded.data_fingerprint.get("source"),
+                "max_chars": max_chars}
     _check_run(out_dir, identity)
     store = ResultStore(out_dir)
     todo = [c for c in items if not store.done((c.task_id, c.sample_index), c.completion)]
@@ -270,7 +314,19 @@ def evaluate_completions(
         store.close()
     keys = [(c.task_id, c.sample_index) for c in items]
     return _finish(loaded, store, keys, ks, settings, confidence=confidence, ci_method=ci_method, verbose=verbose,
-                   elapsed=time.perf_counter() - start, scored_now=len(todo))
+                   elapsed=time.perf_counter() - start, scored_now=len(todo), warnings=warnings)
+
+
+def _drop_skipped(loaded: LoadedBenchmark, items: list[Any]) -> tuple[list[Any], list[str]]:
+    """Completions for tasks the benchmark skips on purpose are not scored; a warning counts them."""
+    ignored = [c for c in items if c.task_id in loaded.skipped]
+    if not ignored:
+        return items, []
+    reasons = sorted({loaded.skipped[c.task_id] for c in ignored})
+    problems = len({c.task_id for c in ignored})
+    return ([c for c in items if c.task_id not in loaded.skipped],
+            [f"{len(ignored)} completions for {problems} problems that {loaded.benchmark.name} skips "
+             f"({'; '.join(reasons)}) were ignored"])
 
 
 # ------------------------------------------------------------------ sampling with an engine
@@ -300,12 +356,15 @@ def evaluate_engine(
     ci_method: str = "normal",
     progress: bool = True,
     verbose: bool = True,
+    max_chars: int | None = None,
 ) -> EvalResult:
     """Sample `n` completions per problem with `engine` (rollouts, verdicts from the env) into `out_dir`.
 
     `tokenizer` is the engine's tokenizer for token-level engines (hf, vllm); None for chat-level
     engines (openai). Problems are run `tasks_per_batch` at a time (default: about 64 samples per
-    batch), and each batch is saved before the next starts.
+    batch), and each batch is saved before the next starts: when the engine fails (its error is
+    raised), the samples of finished batches are kept and the same call resumes after them.
+    `max_chars` caps a turn's length (default: no cap).
     """
     from rlvr.trainers.engine import SamplingParams
     from rlvr.trainers.rollout import RolloutCollector
@@ -316,19 +375,21 @@ def evaluate_engine(
     if max(ks) > n:
         raise ValueError(f"--k {max(ks)} is more than --n {n}: pass@k needs at least k samples per problem; raise --n or lower --k")
     start = time.perf_counter()
-    loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox)
+    check_out_dir(out_dir)
+    loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars)
     if system_prompt is not None:
         loaded.env.system_prompt = system_prompt
         loaded.env._fingerprint_cache = None
     sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, seed=seed)
     settings = {"mode": "engine", "engine": engine_name or type(engine).__name__, "model": model_name, "n": n, "k": ks,
                 "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed, "limit": limit,
-                "data": data, "system_prompt": system_prompt, "max_turns": max_turns,
+                "data": data, "system_prompt": system_prompt, "max_turns": max_turns, "max_chars": max_chars,
                 "ci": {"confidence": confidence, "method": ci_method}}
     identity = {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "engine",
                 "engine": settings["engine"], "model": model_name, "temperature": temperature, "top_p": top_p,
                 "max_tokens": max_tokens, "seed": seed, "system_prompt": system_prompt,
-                "data": loaded.data_fingerprint.get("sha256") or loaded.data_fingerprint.get("source")}
+                "data": loaded.data_fingerprint.get("sha256") or loaded.data_fingerprint.get("source"),
+                "max_chars": max_chars}
     _check_run(out_dir, identity)
     store = ResultStore(out_dir)
     base_env = loaded.env

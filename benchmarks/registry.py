@@ -21,7 +21,9 @@ dataset's own solution, used by the checks). Users add their own from any regist
 
 from __future__ import annotations
 
+import ast
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -29,6 +31,11 @@ from rlvr.benchmarks.data import BenchmarkDataError, load_hub, load_local
 from rlvr.envs.tasks import Task
 
 Row = dict[str, Any]
+
+#: `max_action_chars` of a benchmark's env unless `--max-chars` sets one: no cap in practice. The
+#: envs' default (16,384 characters, a training-time guard) would score a reasoning model's long
+#: but right answers wrong as "over-long".
+NO_CHAR_LIMIT = 10**9
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,9 @@ class Benchmark:
         size: the number of rows in the source split (for `rlvr benchmarks list`).
         size_note: what of those rows is used, when not all of them ("stdin/stdout subset used").
         columns: raw columns that must be present (checked with a clear error).
-        prepare: raw rows -> rows in the env's layout, each with a "task_id".
+        prepare: raw rows -> rows in the env's layout, each with a "task_id"; raises
+            BenchmarkDataError naming the row for a bad one (a null gold answer...); returns a
+            `Prepared` when it leaves rows out on purpose, so they are counted and reported.
         reference: prepared row -> a completion that is right (None: no reference solutions).
         env_kwargs: extra arguments for the env (question_key, answer_key, id_key...).
         version: bumped when the mapping changes, so results say which mapping scored them.
@@ -84,13 +93,26 @@ class Benchmark:
 
 @dataclass
 class LoadedBenchmark:
-    """A benchmark ready to score: its env, its tasks in order, and what identifies the data."""
+    """A benchmark ready to score: its env, its tasks in order, and what identifies the data.
+
+    `skipped` maps the task ids of source rows the mapping leaves out on purpose (APPS call-based
+    problems) to why; `warnings` say what a run's summary should report about the data;
+    `all_ids` are the ids of every task before `limit` kept the first N (None: no limit applied).
+    """
 
     benchmark: Benchmark
     env: Any
     tasks: list[Task]
     rows: list[Row] | None
     data_fingerprint: dict[str, Any]
+    skipped: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    all_ids: list[str] | None = None
+
+    @property
+    def known_ids(self) -> list[str]:
+        """Every task id of the benchmark, also those beyond `limit` (what a completions file may name)."""
+        return self.all_ids if self.all_ids is not None else [task.id for task in self.tasks]
 
     @property
     def task_index(self) -> dict[str, int]:
@@ -118,6 +140,54 @@ class LoadedBenchmark:
 # ------------------------------------------------------------------ built-in mappings
 
 
+class Prepared(list):
+    """What a `prepare` returns when it leaves source rows out on purpose: the prepared rows, plus
+    `skipped` = {reason: [task ids]} so the loader can count and report them (a plain list means
+    none were skipped)."""
+
+    def __init__(self, rows: Sequence[Row] = (), skipped: Mapping[str, list[str]] | None = None) -> None:
+        super().__init__(rows)
+        self.skipped: dict[str, list[str]] = dict(skipped or {})
+
+
+def _cell(row: Row, i: int, column: str) -> Any:
+    """Row i's value in `column`; a BenchmarkDataError naming the row and column when it is null,
+    missing or blank (str() would make a missing gold answer the answer "None")."""
+    value = row.get(column)
+    if value is None:
+        raise BenchmarkDataError(f"row {i}: column {column!r} is null or missing; every row needs it: fix the row or drop it")
+    if isinstance(value, str) and not value.strip():
+        raise BenchmarkDataError(f"row {i}: column {column!r} is empty; every row needs it: fix the row or drop it")
+    return value
+
+
+def _parse_list_literal(text: str) -> Any:
+    """A JSON or Python list literal in a string (how a CSV export writes a list column), else None."""
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text.strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    return None
+
+
+def _string_list(value: Any, i: int, column: str) -> list[str]:
+    """A list-of-strings cell as a list; a string holding a list literal (CSV) is parsed. Anything
+    else is a BenchmarkDataError naming the row: list() would split a string into characters."""
+    if value is None:
+        raise BenchmarkDataError(f"row {i}: column {column!r} is null or missing; it must be a list of strings")
+    if isinstance(value, str):
+        parsed = _parse_list_literal(value)
+        if not isinstance(parsed, (list, tuple)):
+            raise BenchmarkDataError(f"row {i}: column {column!r} is a string that is not a list literal ({value!r:.80}); "
+                                     f"it must be a list of strings, e.g. [\"assert f(1) == 2\"]")
+        value = parsed
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise BenchmarkDataError(f"row {i}: column {column!r} must be a list of strings, got {type(value).__name__} "
+                                 f"({value!r:.80})")
+    return list(value)
+
+
 def _with_ids(rows: list[Row], id_column: str | None) -> list[Row]:
     out = []
     for i, row in enumerate(rows):
@@ -128,18 +198,29 @@ def _with_ids(rows: list[Row], id_column: str | None) -> list[Row]:
     return out
 
 
+def _gsm8k_answer(row: Row, i: int) -> str:
+    """The answer text; it must hold the gold answer after "####" (else every sample would be
+    compared against a whole worked solution)."""
+    answer = str(_cell(row, i, "answer"))
+    if "####" not in answer or not answer.rsplit("####", 1)[1].strip():
+        raise BenchmarkDataError(f"row {i}: column 'answer' has no '#### <answer>' marker ({answer[-80:]!r}); GSM8K "
+                                 f"answers end in '#### <number>', the gold answer")
+    return answer
+
+
 def _gsm8k(rows: list[Row]) -> list[Row]:
-    return [{"task_id": str(i), "question": r["question"], "answer": r["answer"]} for i, r in enumerate(rows)]
+    return [{"task_id": str(i), "question": str(_cell(r, i, "question")), "answer": _gsm8k_answer(r, i)}
+            for i, r in enumerate(rows)]
 
 
 def _math500(rows: list[Row]) -> list[Row]:
-    return [{"task_id": str(r.get("unique_id") or i), "question": r["problem"], "answer": str(r["answer"]),
-             "solution": r.get("solution") or ""} for i, r in enumerate(rows)]
+    return [{"task_id": str(r.get("unique_id") or i), "question": str(_cell(r, i, "problem")),
+             "answer": str(_cell(r, i, "answer")), "solution": r.get("solution") or ""} for i, r in enumerate(rows)]
 
 
 def _aime(rows: list[Row]) -> list[Row]:
-    return [{"task_id": str(r.get("id") if r.get("id") not in (None, "") else i), "question": r["problem"],
-             "answer": str(r["answer"]).strip(), "solution": r.get("solution") or ""} for i, r in enumerate(rows)]
+    return [{"task_id": str(r.get("id") if r.get("id") not in (None, "") else i), "question": str(_cell(r, i, "problem")),
+             "answer": str(_cell(r, i, "answer")).strip(), "solution": r.get("solution") or ""} for i, r in enumerate(rows)]
 
 
 def _math_reference(row: Row) -> str:
@@ -150,41 +231,107 @@ def _math_reference(row: Row) -> str:
 
 
 def _humaneval(rows: list[Row]) -> list[Row]:
-    return [{"task_id": str(r["task_id"]), "prompt": r["prompt"], "test": r["test"], "entry_point": r["entry_point"],
-             "canonical_solution": r.get("canonical_solution") or ""} for r in rows]
+    return [{"task_id": str(_cell(r, i, "task_id")), "prompt": str(_cell(r, i, "prompt")), "test": str(_cell(r, i, "test")),
+             "entry_point": str(_cell(r, i, "entry_point")), "canonical_solution": r.get("canonical_solution") or ""}
+            for i, r in enumerate(rows)]
+
+
+def _mbpp_imports(row: Row, i: int) -> list[str]:
+    """`test_imports` as import lines: a list, a list literal in a string (CSV), or one import line."""
+    imports = row.get("test_imports")
+    if imports is None or (isinstance(imports, str) and not imports.strip()):
+        return []
+    if isinstance(imports, str) and not imports.lstrip().startswith(("[", "(")):
+        return [imports]
+    return _string_list(imports, i, "test_imports")
+
+
+def _mbpp_tests(row: Row, i: int) -> list[str]:
+    tests = [t for t in _string_list(row.get("test_list"), i, "test_list") if t.strip()]
+    if not tests:
+        raise BenchmarkDataError(f"row {i}: column 'test_list' is empty; every MBPP task needs its asserts: fix the row "
+                                 f"or drop it")
+    return tests
 
 
 def _mbpp(rows: list[Row]) -> list[Row]:
     out = []
     for i, r in enumerate(rows):
-        imports = r.get("test_imports") or []
-        setup = "\n".join([*(imports if isinstance(imports, list) else [imports]), r.get("test_setup_code") or ""]).strip()
-        out.append({"task_id": str(r.get("task_id", i)), "text": r.get("prompt") or r.get("text"),
-                    "test_list": list(r["test_list"]), "test_setup_code": setup, "code": r.get("code") or ""})
+        setup = "\n".join([*_mbpp_imports(r, i), r.get("test_setup_code") or ""]).strip()
+        text = r.get("prompt") or r.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise BenchmarkDataError(f"row {i}: columns 'prompt' and 'text' are both empty or missing; every MBPP task "
+                                     f"needs its description: fix the row or drop it")
+        out.append({"task_id": str(_cell(r, i, "task_id")), "text": text, "test_list": _mbpp_tests(r, i),
+                    "test_setup_code": setup, "code": r.get("code") or ""})
     return out
 
 
-def _apps(rows: list[Row]) -> list[Row]:
-    """APPS stdin/stdout problems; call-based ones (with "fn_name") and ones without tests are skipped."""
-    out = []
-    for i, r in enumerate(rows):
-        blob = r.get("input_output")
+#: Why an APPS row is left out of the stdin/stdout benchmark (counted and reported, never silent).
+APPS_CALL_BASED = "call-based (fn_name in input_output)"
+APPS_NO_TESTS = "no tests (input_output empty)"
+
+
+def _apps_case(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return "\n".join(map(str, value))
+    return str(value)
+
+
+def _apps_io(row: Row, i: int, task_id: str) -> Mapping[str, Any] | str:
+    """Row i's parsed `input_output`, or the reason to skip the row (call-based, no tests). A value
+    that does not parse or whose inputs and outputs do not pair up is a BenchmarkDataError: it is
+    corrupt data, and dropping it silently would make its completions "unknown task ids"."""
+    where = f"row {i} (problem_id {task_id})"
+    blob = row.get("input_output")
+    if blob is None or (isinstance(blob, str) and not blob.strip()):
+        return APPS_NO_TESTS
+    if isinstance(blob, str):
         try:
-            io = json.loads(blob) if isinstance(blob, str) else blob
-        except ValueError:
-            io = None
-        if not isinstance(io, Mapping) or io.get("fn_name") or not io.get("inputs") or len(io["inputs"]) != len(io.get("outputs") or []):
+            blob = json.loads(blob)
+        except ValueError as exc:
+            raise BenchmarkDataError(f"{where}: column 'input_output' is not valid JSON ({getattr(exc, 'msg', exc)} at "
+                                     f"character {getattr(exc, 'pos', '?')}); it must be like "
+                                     f"{{\"inputs\": [...], \"outputs\": [...]}}") from None
+    if not isinstance(blob, Mapping):
+        raise BenchmarkDataError(f"{where}: column 'input_output' must be a JSON object with \"inputs\" and \"outputs\", "
+                                 f"got {type(blob).__name__}")
+    if blob.get("fn_name"):
+        return APPS_CALL_BASED
+    inputs, outputs = blob.get("inputs"), blob.get("outputs")
+    if not isinstance(inputs, list) or not isinstance(outputs, list):
+        raise BenchmarkDataError(f"{where}: 'input_output' needs \"inputs\" and \"outputs\" lists, got "
+                                 f"{type(inputs).__name__} and {type(outputs).__name__}")
+    if len(inputs) != len(outputs):
+        raise BenchmarkDataError(f"{where}: 'input_output' has {len(inputs)} inputs but {len(outputs)} outputs; "
+                                 f"each input needs its expected output")
+    if not inputs:
+        return APPS_NO_TESTS
+    return blob
+
+
+def _apps(rows: list[Row]) -> Prepared:
+    """APPS stdin/stdout problems; call-based ones (with "fn_name") and ones without tests are
+    skipped and counted; corrupt `input_output` is an error naming the row."""
+    out = []
+    skipped: dict[str, list[str]] = {}
+    for i, r in enumerate(rows):
+        task_id = str(_cell(r, i, "problem_id")) if "problem_id" in r else str(i)
+        io = _apps_io(r, i, task_id)
+        if isinstance(io, str):
+            skipped.setdefault(io, []).append(task_id)
             continue
         solutions = r.get("solutions")
         try:
             solutions = json.loads(solutions) if isinstance(solutions, str) and solutions.strip() else (solutions or [])
         except ValueError:
             solutions = []
-        out.append({"task_id": str(r.get("problem_id", i)), "question": r["question"],
-                    "inputs": [x if isinstance(x, str) else "\n".join(map(str, x)) for x in io["inputs"]],
-                    "outputs": [x if isinstance(x, str) else "\n".join(map(str, x)) for x in io["outputs"]],
+        out.append({"task_id": task_id, "question": str(_cell(r, i, "question")),
+                    "inputs": [_apps_case(x) for x in io["inputs"]], "outputs": [_apps_case(x) for x in io["outputs"]],
                     "solution": solutions[0] if solutions else ""})
-    return out
+    return Prepared(out, skipped)
 
 
 def _fenced(code: str) -> str:
@@ -298,6 +445,51 @@ def _check_columns(bench: Benchmark, rows: Sequence[Row], where: str) -> None:
         )
 
 
+def _check_max_chars(max_chars: int | None) -> int:
+    """`max_action_chars` for the benchmark's env: `max_chars` (--max-chars), else no cap."""
+    if max_chars is None:
+        return NO_CHAR_LIMIT
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
+        raise ValueError(f"--max-chars must be a positive number of characters, got {max_chars!r}")
+    return max_chars
+
+
+def _prepare(bench: Benchmark, rows: list[Row], where: str) -> Prepared:
+    """The benchmark's mapping of the raw rows; a bad row's error also names the benchmark and data."""
+    try:
+        prepared = bench.prepare(rows) if bench.prepare else _with_ids(rows, None)
+    except BenchmarkDataError as exc:
+        raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: {exc}") from None
+    return prepared if isinstance(prepared, Prepared) else Prepared(prepared)
+
+
+def _skip_counts(skipped: Mapping[str, list[str]]) -> str:
+    """ "3 call-based (...); 1 no tests (...)": skipped rows counted per reason."""
+    return "; ".join(f"{len(ids)} {reason}" for reason, ids in skipped.items())
+
+
+def _skip_report(bench: Benchmark, skipped: Mapping[str, list[str]], raw_count: int) -> tuple[dict[str, str], list[str]]:
+    """Skipped rows as {task_id: reason} and one warning that counts them per reason."""
+    by_id = {task_id: reason for reason, ids in skipped.items() for task_id in ids}
+    if not by_id:
+        return {}, []
+    return by_id, [f"{bench.name}: {len(by_id)} of {raw_count} rows skipped ({_skip_counts(skipped)}); they are not scored"]
+
+
+def _check_code_tests(bench: Benchmark, tasks: Sequence[Task], where: str) -> None:
+    """Plan every function task's tests once, now: tests that do not parse would otherwise abort the
+    scoring of every sample, in the middle of a run, with an error that names no task."""
+    from rlvr.verifiers.code_plan import plan_tests
+
+    for i, task in enumerate(tasks):
+        if task.meta.get("kind") != "function":
+            continue
+        try:  # the same call check_function makes first, so what passes here cannot fail there
+            plan_tests(task.answer, task.meta.get("entry_point"))
+        except ValueError as exc:
+            raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: task {task.id!r} (row {i}): {exc}") from None
+
+
 def load_benchmark(
     name: str | Benchmark,
     *,
@@ -305,27 +497,35 @@ def load_benchmark(
     limit: int | None = None,
     sandbox: Any = None,
     math_timeout: float = 5.0,
+    max_chars: int | None = None,
 ) -> LoadedBenchmark:
     """Load a benchmark's tasks (from `data` if given, else the hub) and build its env.
 
     `limit` keeps the first N tasks. `sandbox` is used by code benchmarks (default: the shared one).
+    `max_chars` caps a completion's length (longer ones are scored wrong as "over-long"); by default
+    there is no cap, unlike the envs' training-time default.
     """
     import rlvr
 
     bench = get_benchmark(name)
     if limit is not None and limit < 1:
         raise ValueError(f"--limit must be >= 1, got {limit}")
+    action_chars = _check_max_chars(max_chars)
     if bench.hub_id is None:  # a user benchmark over a registered env
         kwargs = dict(bench.env_kwargs)
         if data is not None:
             kwargs["dataset"] = data
         if sandbox is not None and bench.kind == "code":
             kwargs["sandbox"] = sandbox
+        if max_chars is not None or "max_action_chars" not in kwargs:
+            kwargs["max_action_chars"] = action_chars
         env = rlvr.make(bench.env_id, **kwargs).unwrapped
         count = bench.size if data is None else env.source.size or bench.size
-        count = min(count, limit) if limit else count
-        tasks = [env.source.get(i) for i in range(count)]
-        return LoadedBenchmark(bench, env, tasks, None, env.source.fingerprint())
+        every = [env.source.get(i) for i in range(count)]
+        tasks = every[:limit] if limit else every
+        if bench.kind == "code":
+            _check_code_tests(bench, tasks, f"env {bench.env_id}" if data is None else f"--data {data!r}")
+        return LoadedBenchmark(bench, env, tasks, None, env.source.fingerprint(), all_ids=[t.id for t in every])
     if data is not None:
         rows, fp = load_local(str(data), bench.split)
         where = f"--data {data!r}"
@@ -334,17 +534,20 @@ def load_benchmark(
         where = f"hub dataset {bench.hub_id!r}"
     _check_columns(bench, rows, where)
     raw_count = len(rows)
-    rows = bench.prepare(rows) if bench.prepare else _with_ids(rows, None)
+    rows = _prepare(bench, rows, where)
+    skipped, warnings = _skip_report(bench, rows.skipped, raw_count)
     if not rows:
-        raise BenchmarkDataError(f"benchmark {bench.name!r}: no usable rows in {where} ({raw_count} read)")
+        raise BenchmarkDataError(f"benchmark {bench.name!r}: no usable rows in {where} ({raw_count} read"
+                                 + (f", skipped: {_skip_counts(rows.skipped)}" if rows.skipped else "") + ")")
     fp = dict(fp, rows_read=raw_count, rows_used=len(rows))
+    if rows.skipped:
+        fp["rows_skipped"] = {reason: len(ids) for reason, ids in rows.skipped.items()}
     ids = [r["task_id"] for r in rows]
     if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
+        dup = next(task_id for task_id, count in Counter(ids).items() if count > 1)
         raise BenchmarkDataError(f"benchmark {bench.name!r}: task id {dup!r} appears more than once in {where}")
-    if limit:
-        rows = rows[:limit]
-    kwargs = dict(bench.env_kwargs)
+    rows = list(rows[:limit] if limit else rows)
+    kwargs = dict(bench.env_kwargs, max_action_chars=action_chars)
     if bench.kind == "math":
         kwargs.setdefault("timeout", math_timeout)
     if bench.kind == "code":
@@ -353,4 +556,6 @@ def load_benchmark(
             kwargs["sandbox"] = sandbox
     env = rlvr.make(bench.env_id, dataset=rows, **kwargs).unwrapped
     tasks = [env.source.get(i) for i in range(env.source.size)]
-    return LoadedBenchmark(bench, env, tasks, rows, fp)
+    if bench.kind == "code":
+        _check_code_tests(bench, tasks, where)
+    return LoadedBenchmark(bench, env, tasks, rows, fp, skipped, warnings, all_ids=ids)

@@ -3,7 +3,9 @@
 Per problem, only samples whose verification succeeded count (a sample with `error` set was not
 judged and is excluded, and counted). pass@k / pass^k / maj@k for a given k use the problems with
 at least k judged samples; every metric is the mean over problems with a confidence interval from
-`estimators.aggregate`.
+`estimators.aggregate`. Problems of the benchmark without any sample (a completions file that
+skips them) are in no metric: they are counted and named in a warning, since the metrics then
+describe a subset of the benchmark.
 """
 
 from __future__ import annotations
@@ -44,20 +46,28 @@ def compute_metrics(
 ) -> dict[str, Any]:
     """Metrics of scored samples (dicts with task_id, correct, score, error, completion).
 
+    `task_order` is every task of the benchmark (as evaluated): those without any sample are
+    counted in `counts["problems_without_samples"]` and warned about.
+
     Returns {"metrics": {name: aggregate-dict}, "counts": {...}, "warnings": [...]}; metric names
     are "pass@k", "pass^k", "maj@k" (when `majority`), "mean_accuracy", "mean_score".
     """
     by_task: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     excluded: dict[str, int] = defaultdict(int)
+    seen: set[str] = set()
     total = 0
     for row in rows:
         total += 1
+        seen.add(str(row["task_id"]))
         if row.get("error"):
             excluded[str(row.get("error"))[:120]] += 1
             continue
         by_task[str(row["task_id"])].append(row)
     order = [t for t in (task_order or sorted(by_task)) if t in by_task]
     warnings: list[str] = []
+    unsampled = [t for t in task_order or () if t not in seen]
+    if unsampled:
+        warnings.append(_unsampled_warning(unsampled, len(task_order or ())))
     metrics: dict[str, Any] = {}
 
     def put(name: str, values: list[float]) -> None:
@@ -92,11 +102,22 @@ def compute_metrics(
         "judged": judged,
         "excluded": total - judged,
         "excluded_reasons": dict(sorted(excluded.items(), key=lambda kv: -kv[1])[:5]),
+        "overlong": sum(r.get("kind") == "overlong" for v in by_task.values() for r in v),
         "problems": len(order),
+        "problems_total": len(task_order) if task_order is not None else len(seen),
+        "problems_without_samples": len(unsampled),
         "samples_per_problem": {"min": min((len(v) for v in by_task.values()), default=0),
                                 "max": max((len(v) for v in by_task.values()), default=0)},
     }
     return {"metrics": metrics, "counts": counts_out, "warnings": warnings}
+
+
+def _unsampled_warning(unsampled: Sequence[str], total: int) -> str:
+    """The warning for problems that have no sample at all, naming the first few."""
+    shown = ", ".join(repr(t) for t in unsampled[:5]) + (", ..." if len(unsampled) > 5 else "")
+    return (f"{len(unsampled)} of {total} problems have no sample ({shown}) and are left out of every metric: "
+            f"the numbers describe the other {total - len(unsampled)} only (give completions for every problem; "
+            f"--limit N evaluates the first N problems only)")
 
 
 def format_table(metrics: Mapping[str, Mapping[str, Any]], title: str = "") -> str:

@@ -359,3 +359,278 @@ def test_register_benchmark_from_a_registered_dataset_is_math_kind(tmp_path):
                                                {"task_id": "1", "completion": "\\boxed{5}"}])
     result = evaluate_completions("qa-test", comps, str(tmp_path / "out"), progress=False, verbose=False)
     assert result["pass@1"] == 0.5 and result["maj@1"] == 0.5
+
+
+# ------------------------------------------------------------------ audit: lengths, data errors, run errors
+
+
+def long_text(chars, ending):
+    """A reasoning-model-sized completion: `chars` characters of thinking, then `ending`."""
+    filler = "Let me think about this step by step. "
+    return (filler * (chars // len(filler) + 1))[:chars] + ending
+
+
+def test_long_completions_are_scored_without_a_cap_unless_max_chars_is_set(tmp_path, data, box, capsys):
+    long_right = long_text(40_000, " So $x = \\boxed{6}$.")  # far over the envs' training-time cap of 16,384
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "test/algebra/9002.json", "completion": long_right},
+                                               {"task_id": "test/algebra/9004.json", "completion": "\\boxed{3}"}])
+    result = evaluate_completions("math500", comps, str(tmp_path / "o"), data=data["math500"], progress=False, verbose=False)
+    assert result["pass@1"] == 1.0 and result["counts"]["overlong"] == 0
+    assert not any("over-long" in w for w in result["warnings"])
+    loaded = load_benchmark("math500", data=data["math500"])
+    assert loaded.env.max_action_chars >= 10**9  # engine mode samples through this env: no cap either
+    assert score_completions(loaded.env, "math", loaded.tasks[1:2], [long_right], batched=False)[0].correct
+    he = load_benchmark("humaneval", data=data["humaneval"], sandbox=box)
+    body = "    # " + "x" * 20_000 + "\n    return a + b\n"
+    assert score_completions(he.env, "code", he.tasks[:1], [body])[0].correct
+    # a cap on request: over-long samples are wrong, counted and warned about
+    code = main(["eval", "--benchmark", "math500", "--data", data["math500"], "--completions", comps, "--out",
+                 str(tmp_path / "capped"), "--max-chars", "1000", "--no-progress"])
+    assert code == 0
+    assert "longer than the cap of 1000 characters" in capsys.readouterr().err
+    summary = json.loads((tmp_path / "capped" / "summary.json").read_text())
+    assert summary["pass@1"] == 0.5 and summary["counts"]["overlong"] == 1 and summary["settings"]["max_chars"] == 1000
+    assert any("--max-chars" in w for w in summary["warnings"])
+    assert load_benchmark("math500", data=data["math500"], max_chars=1000).env.max_action_chars == 1000
+    # another cap in the same folder would mix verdicts: refused
+    with pytest.raises(RunMismatchError, match="max_chars"):
+        evaluate_completions("math500", comps, str(tmp_path / "capped"), data=data["math500"], max_chars=2000,
+                             progress=False, verbose=False)
+
+
+def rows_with(name, index, **changes):
+    rows = [dict(r) for r in SAMPLE_ROWS[name]]
+    rows[index].update(changes)
+    return rows
+
+
+@pytest.mark.parametrize("name,column,value", [
+    ("gsm8k", "answer", None), ("math500", "answer", None), ("math500", "answer", ""), ("aime2024", "answer", None),
+    ("aime2025", "answer", " "), ("humaneval", "task_id", None), ("mbpp", "task_id", None), ("math500", "problem", None),
+])
+def test_null_or_empty_gold_answer_or_id_is_a_data_error_naming_the_row(tmp_path, name, column, value):
+    path = write_jsonl(tmp_path / f"{name}.jsonl", rows_with(name, 1, **{column: value}))
+    with pytest.raises(BenchmarkDataError, match=rf"benchmark '{name}', --data .*: row 1: column '{column}' is "):
+        load_benchmark(name, data=path)
+
+
+def test_gsm8k_answer_must_hold_the_hash_marker(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "g.jsonl", rows_with("gsm8k", 2, answer="3 * 1,200 = 3,600 eggs."))
+    with pytest.raises(BenchmarkDataError, match=r"row 2: column 'answer' has no '#### <answer>' marker"):
+        load_benchmark("gsm8k", data=path)
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "0", "completion": "\\boxed{14}"}])
+    assert main(["eval", "--benchmark", "gsm8k", "--data", path, "--completions", comps, "--out", str(tmp_path / "o")]) == 2
+    assert "rlvr eval: benchmark 'gsm8k'" in capsys.readouterr().err
+
+
+def test_tasks_without_completions_are_counted_and_warned(tmp_path, data, capsys):
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "0", "completion": "\\boxed{14}"},
+                                               {"task_id": "1", "completion": "\\boxed{1}"}])
+    result = evaluate_completions("gsm8k", comps, str(tmp_path / "o"), data=data["gsm8k"], progress=False)
+    assert result["counts"]["problems"] == 2 and result["counts"]["problems_total"] == 4
+    assert result["counts"]["problems_without_samples"] == 2
+    warning = next(w for w in result["warnings"] if "no sample" in w)
+    assert warning.startswith("2 of 4 problems have no sample ('2', '3')")
+    assert "2 of 4 problems have no sample" in capsys.readouterr().err
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["counts"]["problems_without_samples"] == 2 and warning in summary["warnings"]
+    # --limit 2 keeps the first two problems, which both have samples: nothing is missing
+    limited = evaluate_completions("gsm8k", comps, str(tmp_path / "l2"), data=data["gsm8k"], limit=2, progress=False, verbose=False)
+    assert limited["counts"]["problems_without_samples"] == 0 and not limited["warnings"]
+    limited = evaluate_completions("gsm8k", comps, str(tmp_path / "l3"), data=data["gsm8k"], limit=3, progress=False, verbose=False)
+    assert limited["counts"]["problems_without_samples"] == 1 and limited["counts"]["problems_total"] == 3
+
+
+@pytest.mark.parametrize("content,expected", [
+    ("", "is empty"), ("\n  \n", "is empty"),
+    ('{"question": "q", "answer": "#### 1"}\n{"question": "q2", "answer": "#### 2"\n', "cannot read: .*JSON parse error"),
+])
+def test_empty_or_malformed_data_file_is_a_data_error(tmp_path, capsys, content, expected):
+    path = tmp_path / "gsm8k.jsonl"
+    path.write_text(content)
+    with pytest.raises(BenchmarkDataError, match=rf"--data '{re.escape(str(path))}'.*{expected}"):
+        load_benchmark("gsm8k", data=str(path))
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "0", "completion": "1"}])
+    assert main(["eval", "--benchmark", "gsm8k", "--data", str(path), "--completions", comps, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlvr eval: --data") and "Traceback" not in err
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "test.jsonl").write_text(content)
+    with pytest.raises(BenchmarkDataError, match=expected):
+        load_benchmark("gsm8k", data=str(folder))
+
+
+def test_mbpp_test_list_must_be_a_list_and_csv_list_literals_are_parsed(tmp_path, box):
+    path = write_jsonl(tmp_path / "null.jsonl", rows_with("mbpp", 1, test_list=None))
+    with pytest.raises(BenchmarkDataError, match=r"row 1: column 'test_list' is null"):
+        load_benchmark("mbpp", data=path)
+    path = write_jsonl(tmp_path / "text.jsonl", rows_with("mbpp", 1, test_list="assert circle_area(1) > 3"))
+    with pytest.raises(BenchmarkDataError, match=r"row 1: column 'test_list' is a string that is not a list literal"):
+        load_benchmark("mbpp", data=path)
+    # a CSV export writes list columns as Python literals; a JSON string works as well
+    import csv
+
+    with open(tmp_path / "mbpp.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["task_id", "prompt", "code", "test_imports", "test_list"])
+        writer.writeheader()
+        for i, row in enumerate(SAMPLE_ROWS["mbpp"]):
+            tests = json.dumps(row["test_list"]) if i == 2 else repr(row["test_list"])
+            writer.writerow({"task_id": row["task_id"], "prompt": row["prompt"], "code": row["code"],
+                             "test_imports": repr(row["test_imports"]), "test_list": tests})
+    loaded = load_benchmark("mbpp", data=str(tmp_path / "mbpp.csv"), sandbox=box)
+    assert [r["test_list"] for r in loaded.rows] == [r["test_list"] for r in SAMPLE_ROWS["mbpp"]]
+    circle = next(t for t in loaded.tasks if t.id == "3")
+    assert circle.answer.startswith("import math\n")  # the imports literal was parsed, not pasted as "['import math']"
+    verdicts = score_completions(loaded.env, "code", loaded.tasks, loaded.references())
+    assert all(v.correct for v in verdicts), [v.reason for v in verdicts]
+
+
+@pytest.mark.parametrize("name,index,changes,task", [
+    ("humaneval", 1, {"test": "def check(candidate):\n    assert candidate([1]) == [\n"}, "HumanEval/1"),
+    ("mbpp", 2, {"test_list": ["assert count_vowels('hello') == 2", "assert count_vowels('xyz' == 0"]}, "4"),
+])
+def test_unparsable_code_tests_name_the_task_at_load_time(tmp_path, name, index, changes, task, capsys):
+    path = write_jsonl(tmp_path / f"{name}.jsonl", rows_with(name, index, **changes))
+    with pytest.raises(BenchmarkDataError, match=rf"task '{task}' \(row {index}\): the tests do not parse"):
+        load_benchmark(name, data=path)
+    assert len(load_benchmark(name, data=path, limit=index).tasks) == index  # the tasks before it are usable
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": SAMPLE_ROWS[name][0]["task_id"], "completion": "x"}])
+    assert main(["eval", "--benchmark", name, "--data", path, "--completions", comps, "--out", str(tmp_path / "o")]) == 2
+    assert f"task '{task}'" in capsys.readouterr().err
+
+
+def test_apps_corrupt_rows_are_errors_and_skipped_rows_are_counted(tmp_path, box, capsys):
+    bad_json = rows_with("apps", 1, input_output='{"inputs": ["abc\\n"], "outputs": ["cba\\n"]')
+    with pytest.raises(BenchmarkDataError, match=r"row 1 \(problem_id 4002\): column 'input_output' is not valid JSON"):
+        load_benchmark("apps", data=write_jsonl(tmp_path / "a.jsonl", bad_json))
+    mismatched = rows_with("apps", 2, input_output=json.dumps({"inputs": ["1\n"], "outputs": []}))
+    with pytest.raises(BenchmarkDataError, match=r"row 2 \(problem_id 4003\): 'input_output' has 1 inputs but 0 outputs"):
+        load_benchmark("apps", data=write_jsonl(tmp_path / "b.jsonl", mismatched))
+    no_tests = rows_with("apps", 1, input_output="")
+    path = write_jsonl(tmp_path / "c.jsonl", no_tests)
+    loaded = load_benchmark("apps", data=path, sandbox=box)
+    assert [t.id for t in loaded.tasks] == ["4001", "4003"]
+    assert loaded.data_fingerprint["rows_skipped"] == {"no tests (input_output empty)": 1,
+                                                       "call-based (fn_name in input_output)": 1}
+    assert loaded.skipped == {"4002": "no tests (input_output empty)", "4004": "call-based (fn_name in input_output)"}
+    # completions for skipped problems are ignored with a warning, not refused as unknown task ids
+    comps = write_jsonl(tmp_path / "comps.jsonl", [
+        {"task_id": "4001", "completion": "```python\na, b = map(int, input().split())\nprint(a + b)\n```"},
+        {"task_id": "4003", "completion": "```python\nprint(0)\n```"},
+        {"task_id": "4004", "completion": "class Solution: pass"}])
+    result = evaluate_completions("apps", comps, str(tmp_path / "o"), data=path, sandbox=box, progress=False)
+    assert result["pass@1"] == 0.5 and result["counts"]["samples"] == 2
+    err = capsys.readouterr().err
+    assert "apps: 2 of 4 rows skipped (1 no tests (input_output empty); 1 call-based (fn_name in input_output))" in err
+    assert "1 completions for 1 problems that apps skips (call-based (fn_name in input_output)) were ignored" in err
+    assert len(result["warnings"]) == 2 and result["fingerprint"]["data"]["rows_skipped"]
+
+
+class ChatServer:
+    """A real OpenAI-style HTTP server on 127.0.0.1: answers `ok` chat requests, then rejects the rest (400)."""
+
+    def __init__(self, ok):
+        import http.server
+        import threading
+
+        self.ok, self.posts = ok, 0
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self.reply(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server.posts += 1
+                if server.posts > server.ok:
+                    self.reply(400, {"error": {"message": "max_tokens exceeds the model's context"}})
+                else:
+                    self.reply(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": "\\boxed{14}"},
+                                                  "finish_reason": "stop"}]})
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_engine_failure_while_sampling_exits_4_and_the_run_resumes(tmp_path, capsys):
+    data_path = write_sample("gsm8k", str(tmp_path / "gsm8k.jsonl"), repeat=20)  # 80 problems: batches of 64 and 16
+    out = tmp_path / "o"
+    args = ["eval", "--benchmark", "gsm8k", "--data", data_path, "--engine", "openai", "--n", "1", "--max-tokens", "8",
+            "--out", str(out), "--no-progress"]
+    server = ChatServer(ok=64)
+    try:
+        assert main([*args, "--base-url", server.url]) == 4
+    finally:
+        server.close()
+    err = capsys.readouterr().err
+    assert "RequestRejectedError" in err and "max_tokens exceeds the model's context" in err
+    assert "rerun the same command with the same --out to resume" in err and "Traceback" not in err
+    assert len((out / "samples.jsonl").read_text().splitlines()) == 64  # the first batch was kept
+    server = ChatServer(ok=10**6)
+    try:
+        assert main([*args, "--base-url", server.url]) == 0
+    finally:
+        server.close()
+    assert server.posts == 16  # only the missing samples
+    assert json.loads((out / "summary.json").read_text())["counts"]["judged"] == 80
+
+
+def test_out_must_be_a_folder_that_can_be_written(tmp_path, data, capsys):
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "0", "completion": "\\boxed{14}"}])
+    base = ["eval", "--benchmark", "gsm8k", "--data", data["gsm8k"], "--completions", comps]
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    assert main([*base, "--out", str(a_file)]) == 2
+    assert "is an existing file, not a folder" in capsys.readouterr().err
+    assert main([*base, "--out", str(a_file / "sub")]) == 2
+    assert "cannot hold the results" in capsys.readouterr().err
+    assert a_file.read_text() == "x"
+
+
+def test_n_and_max_chars_are_checked_up_front(tmp_path, data, capsys):
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "0", "completion": "\\boxed{14}"}])
+    base = ["eval", "--benchmark", "gsm8k", "--data", data["gsm8k"], "--out", str(tmp_path / "o")]
+    for extra in (["--n", "0"], ["--n", "-2", "--k", "1"]):
+        assert main([*base, "--engine", "hf", "--model", "tiny", *extra]) == 2
+        assert "--n must be >= 1 (samples per problem)" in capsys.readouterr().err
+    assert main([*base, "--completions", comps, "--max-chars", "0"]) == 2
+    assert "--max-chars must be >= 1" in capsys.readouterr().err
+
+
+def test_hf_engine_missing_model_is_an_eval_error(tmp_path, data, capsys):
+    code = main(["eval", "--benchmark", "gsm8k", "--data", data["gsm8k"], "--engine", "hf", "--model",
+                 str(tmp_path / "no-such-model"), "--out", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlvr eval: no model folder at") and "rlvr serve" not in err
+
+
+def test_limit_in_completions_mode_checks_only_the_problems_it_keeps(tmp_path, data, box):
+    rows = rows_with("humaneval", 2, test="def check(candidate):\n    assert candidate('a') is (\n")
+    path = write_jsonl(tmp_path / "he.jsonl", rows)
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "HumanEval/0", "completion": "    return a + b\n"},
+                                               {"task_id": "HumanEval/2", "completion": "    return True\n"}])
+    result = evaluate_completions("humaneval", comps, str(tmp_path / "o"), data=path, limit=2, sandbox=box,
+                                  progress=False, verbose=False)
+    assert result["pass@1"] == 1.0 and result["counts"]["samples"] == 1  # HumanEval/2 is beyond the limit: not scored
+    assert result["fingerprint"]["num_tasks"] == 2 and result["counts"]["problems_without_samples"] == 1
+    with pytest.raises(BenchmarkDataError, match="task 'HumanEval/2'"):
+        evaluate_completions("humaneval", comps, str(tmp_path / "p"), data=path, sandbox=box, progress=False, verbose=False)

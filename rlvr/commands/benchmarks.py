@@ -45,14 +45,18 @@ def run_list(args) -> int:
 
 
 def run_check(args) -> int:
-    from rlvr.benchmarks.evaluate import score_references
+    from rlvr.benchmarks.registry import load_benchmark
+    from rlvr.benchmarks.scoring import score_completions
     from rlvr.envs.tasks import DatasetError
 
     try:
-        verdicts = score_references(args.name, data=args.data, limit=args.limit)
+        loaded = load_benchmark(args.name, data=args.data, limit=args.limit)
+        verdicts = score_completions(loaded.env, loaded.benchmark.kind, loaded.tasks, loaded.references())
     except (DatasetError, KeyError, ValueError) as exc:
         print(f"rlvr benchmarks check: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
+    for warning in loaded.warnings:  # rows the mapping skipped on purpose, counted per reason
+        print(f"warning: {warning}", file=sys.stderr)
     errors = [v for v in verdicts if v.error]
     wrong = [(i, v) for i, v in enumerate(verdicts) if not v.correct and not v.error]
     right = sum(v.correct for v in verdicts)

@@ -5,12 +5,17 @@
     rlvr eval --benchmark math500 --engine openai --base-url http://127.0.0.1:8000/v1 --n 4 --out runs/m
 
 Exit status: 0 done; 2 bad input (the message says what to fix); 3 done but some samples could not
-be verified (sandbox outage: excluded from the metrics, rerun to score them).
+be verified (sandbox outage: excluded from the metrics, rerun to score them); 4 the engine or its
+server failed while sampling (the samples finished so far are saved: rerun the same command, same
+--out, to resume).
 """
 
 from __future__ import annotations
 
 import sys
+
+#: Exit status when the engine fails during sampling (see the module docstring).
+EXIT_ENGINE_FAILED = 4
 
 
 def register(subparsers) -> None:
@@ -39,6 +44,9 @@ def register(subparsers) -> None:
     p.add_argument("--max-tokens", type=int, default=1024, help="generation limit per turn (default 1024)")
     p.add_argument("--seed", type=int, default=None, help="sampling seed")
     p.add_argument("--system-prompt", default=None, help="system message put before every prompt")
+    p.add_argument("--max-chars", type=int, default=None,
+                   help="score completions (model turns) longer than N characters wrong as over-long without checking "
+                        "them (default: no cap)")
     p.add_argument("--max-turns", type=int, default=None, help="model turns per episode at most (multi-turn envs)")
     p.add_argument("--device", default=None, help="hf engine: cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"], help="hf/vllm weights dtype")
@@ -114,7 +122,11 @@ def _engine(args):
     if args.engine == "hf":
         from rlvr.commands.serve import load_hf_chat_engine
 
-        engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
+        try:
+            engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
+        except SystemExit as exc:  # it speaks as `rlvr serve`, whose helper it is
+            message = str(exc.code).removeprefix("rlvr serve: ")
+            raise _EngineError(message.replace("\n", "; ")) from None
         return engine, engine.tokenizer, name
     from transformers import AutoTokenizer
 
@@ -129,37 +141,68 @@ class _EngineError(RuntimeError):
     """The engine could not be built or reached (message says why)."""
 
 
+def _engine_failed(exc: Exception, out: str) -> int:
+    """The engine or server failed while sampling: say why, and that the run resumes."""
+    print(f"rlvr eval: the engine failed while sampling: {type(exc).__name__}: {exc}\n"
+          f"The samples finished so far are saved in {out}; fix the cause (server, --max-tokens, --model...) and "
+          f"rerun the same command with the same --out to resume.", file=sys.stderr)
+    return EXIT_ENGINE_FAILED
+
+
+def _check_args(args) -> str | None:
+    """What is wrong with the numeric options and --out, or None; checked before anything is loaded."""
+    from rlvr.benchmarks.evaluate import check_out_dir
+
+    if (args.completions is None) == (args.engine is None):
+        return "give either --completions FILE.jsonl (score saved completions) or --engine hf|vllm|openai (sample them)"
+    if args.limit is not None and args.limit < 1:
+        return f"--limit must be >= 1, got {args.limit}"
+    if args.n < 1:
+        return f"--n must be >= 1 (samples per problem), got {args.n}"
+    if args.max_chars is not None and args.max_chars < 1:
+        return f"--max-chars must be >= 1, got {args.max_chars}; leave it out for no cap"
+    if args.max_tokens < 1:
+        return f"--max-tokens must be >= 1, got {args.max_tokens}"
+    try:
+        check_out_dir(args.out)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def run(args) -> int:
     from rlvr.benchmarks.completions import CompletionsError
     from rlvr.benchmarks.estimators import parse_ks
     from rlvr.benchmarks.evaluate import RunMismatchError, evaluate_completions, evaluate_engine
     from rlvr.envs.tasks import DatasetError
 
-    if (args.completions is None) == (args.engine is None):
-        return _fail("give either --completions FILE.jsonl (score saved completions) or --engine hf|vllm|openai (sample them)")
-    if args.limit is not None and args.limit < 1:
-        return _fail(f"--limit must be >= 1, got {args.limit}")
+    problem = _check_args(args)
+    if problem:
+        return _fail(problem)
     try:
         ks = parse_ks(args.k) if args.k else _default_ks(args.n if args.engine else 1)
     except ValueError as exc:
         return _fail(str(exc))
+    if args.engine and max(ks) > args.n:
+        return _fail(f"--k {max(ks)} is more than --n {args.n}: pass@k needs at least k samples per problem")
     sandbox = _sandbox(args.sandbox)
-    common = dict(ks=ks, data=args.data, limit=args.limit, sandbox=sandbox, ci_method=args.ci, progress=not args.no_progress)
+    common = dict(ks=ks, data=args.data, limit=args.limit, sandbox=sandbox, ci_method=args.ci, progress=not args.no_progress,
+                  max_chars=args.max_chars)
     try:
         if args.completions is not None:
             result = evaluate_completions(args.benchmark, args.completions, args.out, **common)
         else:
-            if args.max_tokens < 1:
-                return _fail(f"--max-tokens must be >= 1, got {args.max_tokens}")
+            from rlvr.trainers.openai_engine import OpenAIEngineError
+
             temperature = args.temperature if args.temperature is not None else (0.6 if args.n > 1 else 0.0)
-            if max(ks) > args.n:
-                return _fail(f"--k {max(ks)} is more than --n {args.n}: pass@k needs at least k samples per problem")
             engine, tokenizer, model_name = _engine(args)
             try:
                 result = evaluate_engine(args.benchmark, engine, args.out, tokenizer=tokenizer, n=args.n,
                                          temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens,
                                          seed=args.seed, system_prompt=args.system_prompt, max_turns=args.max_turns,
                                          engine_name=args.engine, model_name=model_name, **common)
+            except OpenAIEngineError as exc:  # the server failed mid-run: finished batches are saved
+                return _engine_failed(exc, args.out)
             finally:
                 engine.close()
     except (CompletionsError, RunMismatchError, DatasetError, KeyError, ValueError, _EngineError) as exc:
