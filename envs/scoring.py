@@ -206,7 +206,9 @@ def resolve_verifier(verifier: Any, **settings: Any) -> Scorer:
         factory = {"math": _math_scorer, "exact": _exact_scorer, "code": _code_scorer}.get(verifier)
         if factory is not None:
             _check_settings(verifier, factory, settings)
-            return _code_scorer(**settings) if factory is _code_scorer else _shared_scorer(factory, settings)
+            if factory is _code_scorer:  # may hold a sandbox object: not shared by settings repr
+                return _code_scorer(**settings)
+            return _shared_scorer(factory, settings)
         raise ValueError(
             f"unknown verifier {verifier!r}; use one of {list(VERIFIER_NAMES)} or pass a callable "
             f"fn(gold, completion) -> Verdict | bool | float"
