@@ -171,3 +171,10 @@ def test_cli_prints_the_url_and_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_serve_names_a_model_it_cannot_load(tmp_path, capsys):
+    from rlvr.cli import main
+
+    assert main(["serve", "--model", str(tmp_path / "no-such-model")]) == 1
+    assert capsys.readouterr().err.startswith("rlvr serve: no model folder at")

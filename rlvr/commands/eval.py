@@ -120,13 +120,12 @@ def _engine(args):
     if not args.model:
         raise ValueError(f"--engine {args.engine} needs --model (a save_pretrained folder or hub id)")
     if args.engine == "hf":
-        from rlvr.commands.serve import load_hf_chat_engine
+        from rlvr.commands.serve import ModelLoadError, load_hf_chat_engine
 
         try:
             engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
-        except SystemExit as exc:  # it speaks as `rlvr serve`, whose helper it is
-            message = str(exc.code).removeprefix("rlvr serve: ")
-            raise _EngineError(message.replace("\n", "; ")) from None
+        except ModelLoadError as exc:
+            raise _EngineError(str(exc)) from None
         return engine, engine.tokenizer, name
     from transformers import AutoTokenizer
 

@@ -12,13 +12,14 @@ time on the model. ``--model tiny`` serves the randomly initialised tiny model (
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["BadRequest", "ChatCompletionServer", "parse_chat_request", "load_hf_chat_engine", "register", "run"]
+__all__ = ["BadRequest", "ChatCompletionServer", "ModelLoadError", "parse_chat_request", "load_hf_chat_engine", "register", "run"]
 
 MAX_N = 128
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -252,9 +253,14 @@ class ChatCompletionServer:
         return Handler
 
 
+class ModelLoadError(ValueError):
+    """The model named on the command line cannot be loaded (the message says why and what to pass)."""
+
+
 def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "auto"):
     """An :class:`~rlvr.trainers.hf_chat.HFChatEngine` for ``model``: ``"tiny"`` (the locally built
-    tiny model) or a Hugging Face model folder / hub id. Returns ``(engine, name)``."""
+    tiny model) or a Hugging Face model folder / hub id. Returns ``(engine, name)``; a
+    ModelLoadError when the model cannot be loaded (each command reports it in its own name)."""
     import torch
 
     from rlvr.trainers.hf_chat import HFChatEngine
@@ -269,15 +275,15 @@ def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "aut
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if model.startswith((".", "~", os.sep)) and not os.path.isdir(os.path.expanduser(model)):
-        raise SystemExit(f"rlvr serve: no model folder at {model!r}; pass a folder written by save_pretrained, a hub id, or 'tiny'")
+        raise ModelLoadError(f"no model folder at {model!r}; pass a folder written by save_pretrained, a hub id, or 'tiny'")
     model = os.path.expanduser(model)
     torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
     try:
         tok = AutoTokenizer.from_pretrained(model)
         lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype)
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"rlvr serve: cannot load model {model!r}: {exc}\n"
-                         "pass a folder written by save_pretrained, a hub id available offline, or 'tiny'") from None
+        raise ModelLoadError(f"cannot load model {model!r}: {exc}; "
+                             "pass a folder written by save_pretrained, a hub id available offline, or 'tiny'") from None
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return HFChatEngine(lm, tok, device=device), model
@@ -298,7 +304,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
+    try:
+        engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
+    except ModelLoadError as exc:
+        print(f"rlvr serve: {exc}", file=sys.stderr)
+        return 1
     try:
         server = ChatCompletionServer(engine, args.served_model_name or name, args.host, args.port)
     except OSError as exc:
