@@ -26,6 +26,7 @@ from rlvr.envs.interning import Interned
 from rlvr.envs.rewards import RewardWeights, add_parts, combine, zero_parts
 from rlvr.envs.spaces import TextSpace
 from rlvr.envs.tasks import IndexDraws, Task, TaskSource
+from rlvr.envs.toolcalls import openai_tool_calls
 from rlvr.verifiers.verdict import Verdict
 
 #: Default cap on one model turn, in characters. Longer actions are scored wrong ("over-long").
@@ -390,8 +391,8 @@ class TextEnv(gym.Env[str, str]):
         content, tool_calls = self.check_turn(action)
         self._turn += 1
         assistant: dict[str, Any] = {"role": "assistant", "content": content}
-        if tool_calls:
-            assistant["tool_calls"] = copy.deepcopy(tool_calls)
+        if tool_calls:  # recorded in OpenAI's shape, with the ids the tool replies will name
+            assistant["tool_calls"] = openai_tool_calls(tool_calls, self._turn)
         self._messages = [*self._messages, assistant]  # a new list: the last info's facts hold the old one
         if len(content) > self.max_action_chars:
             return content, tool_calls, Turn(

@@ -247,6 +247,41 @@ def test_openai_style_tool_calls_and_user_tool(sandbox):
     assert info["messages"][-1]["tool_call_id"] == "c1"
 
 
+def test_openai_tool_calls_are_recorded_with_the_ids_their_replies_name(env):
+    """A client may omit ids and give arguments as a dict (Ollama-style): the recorded assistant
+    message is OpenAI-shaped anyway, so every tool reply names a call the message declares."""
+    env.reset(options={"index": 0})
+    given = [{"function": {"name": "calculator", "arguments": {"expression": "2*3"}}},
+             {"id": "mine", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "1+1"}'}},
+             "not a call"]
+    action = {"role": "assistant", "content": None, "tool_calls": given}
+    before = json.dumps(action)
+    obs, reward, *_, info = env.step(action)
+    assert json.dumps(action) == before  # the caller's message is not changed
+    assistant, *replies = info["messages"][-4:]
+    assert assistant["tool_calls"] == [
+        {"id": "call_1_0", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "2*3"}'}},
+        {"id": "mine", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "1+1"}'}},
+        "not a call",
+    ]
+    assert [r["tool_call_id"] for r in replies] == ["call_1_0", "mine", "call_1_2"]
+    assert [r["content"] for r in replies[:2]] == ["6", "2"] and replies[2]["content"].startswith("error: a tool call must be an object")
+    # the next turn's calls get ids of their own
+    _, _, *_, info = env.step({"content": "", "tool_calls": [{"function": {"name": "calculator", "arguments": '{"expression": "3"}'}}]})
+    assert info["messages"][-2]["tool_calls"][0]["id"] == info["messages"][-1]["tool_call_id"] == "call_2_0"
+
+
+def test_hermes_turns_are_recorded_as_written(env):
+    """The <tool_call> blocks stay in the text with no `tool_calls` beside them: a chat template
+    renders both, so recording both would show the model every call twice."""
+    env.reset(options={"index": 0})
+    text = "Let me compute. " + call("calculator", expression="2*3")
+    *_, info = env.step(text)
+    assistant, reply = info["messages"][-2:]
+    assert assistant == {"role": "assistant", "content": text}
+    assert reply["tool_call_id"] == "call_1_0" and reply["content"] == "6"
+
+
 def test_too_many_calls_in_one_turn(env):
     env.reset(options={"index": 0})
     obs, reward, *_ = env.step(call("calculator", expression="1") * 5)

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from rlvr.commands.serve import BadRequest, ChatCompletionServer, load_hf_chat_engine, parse_chat_request
+from rlvr.commands.serve import BadRequest, ChatCompletionServer, load_hf_chat_engine, parse_chat_request, reply_message
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.hf_chat import HFChatEngine, render_chat, tool_calls_from_text
 from rlvr.trainers.openai_engine import OpenAIEngine, RequestRejectedError
@@ -144,9 +144,6 @@ def test_chat_engine_renders_tools_and_reads_tool_calls():
     with_tools = tok.decode(render_chat(tok, CONV, tools))
     assert with_tools.startswith("<|im_start|>system\nTools: calc") and with_tools.endswith("<|im_start|>assistant\n")
     assert "Tools" not in tok.decode(render_chat(tok, CONV))
-    calls = tool_calls_from_text('ok <tool_call>{"name": "calc", "arguments": {"expr": "2+2"}}</tool_call> <tool_call>{bad</tool_call>')
-    assert calls == [{"id": "call_0", "type": "function", "function": {"name": "calc", "arguments": "{\"expr\": \"2+2\"}"}}]
-    assert tool_calls_from_text("no calls") == []
     engine = HFChatEngine(build_tiny_model(tok), tok)
     out = engine.generate_chat([CONV, CONV[1:]], 2, SamplingParams(max_new_tokens=5, seed=0), tools=tools)
     assert [len(g) for g in out] == [2, 2]
@@ -156,6 +153,36 @@ def test_chat_engine_renders_tools_and_reads_tool_calls():
     tok.chat_template = None
     with pytest.raises(ValueError, match="no chat template"):
         engine.generate_chat([CONV], 1, SamplingParams())
+
+
+def test_tool_calls_are_taken_out_of_the_text_as_an_openai_server_does():
+    good = 'ok <tool_call>{"name": "calc", "arguments": {"expr": "2+2"}}</tool_call> <tool_call>{"name": "calc", "arguments": {}}</tool_call>'
+    content, calls = tool_calls_from_text(good)
+    assert content == "ok"
+    assert [c["function"] for c in calls] == [{"name": "calc", "arguments": '{"expr": "2+2"}'}, {"name": "calc", "arguments": "{}"}]
+    assert all(c["type"] == "function" and c["id"].startswith("call_") for c in calls)
+    assert len({c["id"] for c in calls + tool_calls_from_text(good)[1]}) == 4  # unique ids, also across replies
+    # one malformed block: the text whole and no calls, so an env's parser answers every call
+    bad = good + " <tool_call>{bad</tool_call>"
+    assert tool_calls_from_text(bad) == (bad, [])
+    assert tool_calls_from_text("no calls") == ("no calls", [])
+    # the server's reply: calls out of the content (null when nothing is left), finish reason tool_calls
+    message, reason = reply_message('<tool_call>{"name": "calc", "arguments": {"expr": "1"}}</tool_call>', "stop", tools_offered=True)
+    assert message["content"] is None and reason == "tool_calls" and message["tool_calls"][0]["function"]["name"] == "calc"
+    assert reply_message(good, "stop", tools_offered=False) == ({"role": "assistant", "content": good}, "stop")
+    assert reply_message(bad, "length", tools_offered=True) == ({"role": "assistant", "content": bad}, "length")
+
+
+def test_a_conversation_with_tool_calls_renders_each_call_once_with_object_arguments():
+    """What a client sends back after a tool call: the calls in `tool_calls` with JSON-string
+    arguments. The template renders them as objects (a JSON string would be quoted twice)."""
+    tok = build_tiny_tokenizer()
+    conv = [*CONV, {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "call_a", "type": "function", "function": {"name": "calc", "arguments": '{"expr": "2+2"}'}}]},
+            {"role": "tool", "tool_call_id": "call_a", "content": "4"}]
+    text = tok.decode(render_chat(tok, conv))
+    assert text.count("<tool_call>") == 1 and '{"name": "calc", "arguments": {"expr": "2+2"}}' in text
+    assert text.endswith("<|im_start|>tool\n4<|im_end|>\n<|im_start|>assistant\n")
 
 
 def test_cli_prints_the_url_and_serves(tmp_path):

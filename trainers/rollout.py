@@ -158,10 +158,13 @@ def task_options(indices: Sequence[int]) -> list[dict[str, Any]]:
 
 
 def _render(tokenizer: Any, messages: list[dict[str, Any]], *, generation_prompt: bool, tools: Any = None) -> str:
+    from rlvr.trainers.hf_chat import template_messages
+
     kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": generation_prompt}
     if tools:
         kwargs["tools"] = tools
-    return tokenizer.apply_chat_template(messages, **kwargs)
+    # tool calls' arguments as dicts, as templates render them (messages carry JSON strings)
+    return tokenizer.apply_chat_template(template_messages(messages), **kwargs)
 
 
 def _encode(tokenizer: Any, text: str) -> list[int]:

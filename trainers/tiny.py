@@ -43,10 +43,16 @@ WORDS: tuple[str, ...] = (
 CHARS: tuple[str, ...] = tuple(dict.fromkeys(string.digits + string.ascii_letters + string.punctuation + " \n\t"))
 
 CHAT_TEMPLATES: dict[str, str] = {
-    # ChatML as used by Qwen: <|im_start|>role\ncontent<|im_end|>\n
+    # ChatML as used by Qwen: <|im_start|>role\ncontent<|im_end|>\n; an assistant's tool calls follow
+    # its content as Hermes blocks, <tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call>
     "chatml": (
         "{% for message in messages %}"
-        "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+        "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] }}"
+        "{% for call in message.get('tool_calls') or [] %}"
+        "{% set function = call['function'] if call['function'] is defined else call %}"
+        "{{ '\n<tool_call>\n' + {'name': function['name'], 'arguments': function['arguments']} | tojson + '\n</tool_call>' }}"
+        "{% endfor %}"
+        "{{ '<|im_end|>' + '\n' }}"
         "{% endfor %}"
         "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
     ),

@@ -100,6 +100,19 @@ def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int 
     return {"messages": messages, "n": n, "sampling": sampling, "logprobs": logprobs, "tools": tools or None}
 
 
+def reply_message(text: str, finish_reason: str, *, tools_offered: bool) -> tuple[dict[str, Any], str]:
+    """The assistant message of a reply and its finish reason, as OpenAI's API gives them. When the
+    request offered tools and the model called some (Hermes ``<tool_call>`` blocks, all well formed),
+    the calls go in ``tool_calls`` and out of the text (``content`` is what is left, null when
+    nothing), with finish reason ``tool_calls``; otherwise the text is the content as written."""
+    from rlvr.trainers.hf_chat import tool_calls_from_text
+
+    content, calls = tool_calls_from_text(text) if tools_offered else (text, [])
+    if not calls:
+        return {"role": "assistant", "content": text}, finish_reason
+    return {"role": "assistant", "content": content or None, "tool_calls": calls}, "tool_calls"
+
+
 class ChatCompletionServer:
     """An OpenAI-compatible HTTP server over an :class:`~rlvr.trainers.hf_chat.HFChatEngine`.
 
@@ -150,7 +163,7 @@ class ChatCompletionServer:
         return {"object": "list", "data": [{"id": self.model_name, "object": "model", "created": self.created, "owned_by": "rlvr"}]}
 
     def chat_completion(self, body: Any) -> dict[str, Any]:
-        from rlvr.trainers.hf_chat import render_chat, tool_calls_from_text
+        from rlvr.trainers.hf_chat import render_chat
 
         req = parse_chat_request(body, self.model_name)
         tok = self.engine.tokenizer
@@ -167,16 +180,8 @@ class ChatCompletionServer:
             samples = self.engine.generate([prompt], req["n"], sampling)[0]
         choices = []
         for i, s in enumerate(samples):
-            message: dict[str, Any] = {"role": "assistant", "content": s.text}
-            calls = tool_calls_from_text(s.text) if req["tools"] else []
-            if calls:
-                message["tool_calls"] = calls
-            choice: dict[str, Any] = {
-                "index": i,
-                "message": message,
-                "finish_reason": "tool_calls" if calls else s.finish_reason,
-                "logprobs": None,
-            }
+            message, finish_reason = reply_message(s.text, s.finish_reason, tools_offered=bool(req["tools"]))
+            choice: dict[str, Any] = {"index": i, "message": message, "finish_reason": finish_reason, "logprobs": None}
             if req["logprobs"]:
                 choice["logprobs"] = {"content": [
                     {"token": tok.decode([t]), "logprob": lp, "bytes": list(tok.decode([t]).encode()), "top_logprobs": []}
