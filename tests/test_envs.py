@@ -620,3 +620,18 @@ def test_an_answer_with_a_huge_exponent_is_wrong_at_once(env_id, answer):
     env.reset(seed=0)
     _, reward, terminated, _, info = env.step(answer)  # used to compute 10**(10**9) in this process
     assert terminated and info["valid"] and info["reward_parts"]["outcome"] == 0.0
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/envs.md"])
+def test_the_documented_countdown_example_earns_its_reward(doc):
+    """The first example users copy: its answer must be right for the seed it shows."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / doc).read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.DOTALL) if "Countdown-v0" in b)
+    lines = block.splitlines()
+    upto = next(i for i, line in enumerate(lines) if "env.step(" in line)
+    namespace: dict = {}
+    exec("\n".join(lines[: upto + 1]), namespace)
+    assert namespace["reward"] == 1.0 and namespace["terminated"], namespace["info"]["verdict"]

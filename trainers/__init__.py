@@ -1,1 +1,17 @@
-"""rlvr.trainers"""
+"""rlvr.trainers: GRPO/DAPO-family reinforcement learning on verifiable rewards.
+
+Where to start:
+
+- `rlvr.trainers.config.load_config(path, overrides)` reads a YAML config (`configs/demo.yaml`)
+  into a validated `Config`; `rlvr.trainers.trainer.Trainer(config).train()` runs it (what
+  `rlvr train` and `rlvr demo` do), writing metrics, plots and checkpoints.
+- One training step, top to bottom, is `Trainer.step`; its maths are pure functions in
+  `advantages.py`, `losses.py`, `dynamic_sampling.py` and `overlong.py`.
+- Rollouts (`rollout.py`) go through a generation engine: `hf_engine.HFEngine` (transformers),
+  `vllm_engine.VLLMEngine` (GPU, an adapter over vLLM's API), or, for evaluation only,
+  `openai_engine.OpenAIEngine` (any OpenAI-compatible server); `engine.py` is their interface.
+- `tiny.py` builds the tiny model and character tokenizer the demo and the tests use.
+
+See the README's Trainers section and docs/engines.md. Nothing is imported here, so importing
+`rlvr.trainers` costs nothing until a submodule is used (most need torch).
+"""
