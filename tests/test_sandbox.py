@@ -180,6 +180,24 @@ def test_cli_sandbox_check_lists_every_backend():
     assert "make_sandbox('auto')" in proc.stdout
 
 
+def test_cli_sandbox_run_bad_options_and_unstartable_backends_are_clear_errors(tmp_path):
+    program = tmp_path / "p.py"
+    program.write_text("print(1)")
+
+    def run(*options, env=None):
+        return subprocess.run([sys.executable, "-m", "rlvr.cli", "sandbox", "run", str(program), *options],
+                              capture_output=True, text=True, timeout=60, env=env)
+
+    bad_limit = run("--backend", "subprocess", "--timeout", "-1")
+    assert bad_limit.returncode == 2 and "timeout must be positive" in bad_limit.stderr and "Traceback" not in bad_limit.stderr
+    bad_language = run("--language", "ruby")
+    assert bad_language.returncode == 2 and "invalid choice: 'ruby'" in bad_language.stderr
+    # a Docker daemon that cannot be reached (a socket path that does not exist)
+    no_daemon = run("--backend", "docker", env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no.sock"})
+    assert no_daemon.returncode == 2 and "the docker sandbox cannot start" in no_daemon.stderr
+    assert "Traceback" not in no_daemon.stderr
+
+
 def test_cli_sandbox_run_missing_file_is_a_clear_error(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rlvr.cli", "sandbox", "run", str(tmp_path / "nope.py")],
                           capture_output=True, text=True, timeout=60)

@@ -21,12 +21,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--mirror", default=None, help="Debian mirror for debootstrap")
     build.set_defaults(func=build_image)
 
-    run = commands.add_parser("run", help="run a program file (or - for stdin) in a sandbox")
+    from rlvr.sandbox.limits import LANGUAGES, Limits
+
+    run = commands.add_parser(
+        "run", help="run a program file (or - for stdin) in a sandbox",
+        description="Run one program in a sandbox: its stdout and stderr are passed through, then a JSON line "
+                    "with the status and figures goes to stderr. Exit status: 0 ok, 1 the program did not end "
+                    "ok (error, timeout, memory, output limit, sandbox_error), 2 the program or an option is "
+                    "unusable or the backend cannot start.")
     run.add_argument("file", help="program file, or - to read it from stdin")
-    run.add_argument("--backend", default="auto", choices=("auto", "bwrap", "docker", "subprocess"))
-    run.add_argument("--language", default="python")
-    run.add_argument("--timeout", type=float, default=None)
-    run.add_argument("--memory-mb", type=int, default=None)
+    run.add_argument("--backend", default="auto", choices=("auto", "bwrap", "docker", "subprocess"),
+                     help="auto (default): bwrap, else docker, else subprocess (not isolated; with a warning)")
+    run.add_argument("--language", default="python", choices=sorted(LANGUAGES), help="default: python")
+    run.add_argument("--timeout", type=float, default=None, help=f"wall-clock seconds (default {Limits().timeout:g})")
+    run.add_argument("--memory-mb", type=int, default=None, help=f"memory limit in MiB (default {Limits().memory_mb})")
     run.set_defaults(func=run_program)
 
 
@@ -68,8 +76,17 @@ def run_program(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot read program {args.file!r}: {exc.strerror}", file=sys.stderr)
         return 2
-    with make_sandbox(args.backend) as sandbox:
-        result = sandbox.run(code, language=args.language, timeout=args.timeout, memory_mb=args.memory_mb)
+    from rlvr.sandbox import SandboxUnavailable
+
+    try:
+        with make_sandbox(args.backend) as sandbox:
+            result = sandbox.run(code, language=args.language, timeout=args.timeout, memory_mb=args.memory_mb)
+    except SandboxUnavailable as exc:  # e.g. docker without a daemon: say why, no traceback
+        print(f"error: the {args.backend} sandbox cannot start: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a limit out of range (e.g. above a docker sandbox's own)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     print(json.dumps({k: v for k, v in result.to_dict().items() if k not in ("stdout", "stderr")}),
