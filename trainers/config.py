@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ __all__ = [
     "config_from_dict",
     "config_to_dict",
     "apply_overrides",
+    "RESUME_MUTABLE_KEYS",
+    "config_changes",
 ]
 
 
@@ -49,7 +52,7 @@ class ModelConfig:
     # the compute dtype of forward passes; weights and optimizer state stay float32 (mixed precision).
     # auto: bf16 on CUDA GPUs that have it, else fp32. (No float16: it would need loss scaling.)
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
-    device: str = "auto"  # auto: cuda if available, else cpu
+    device: str = "auto"  # auto: cuda if available, else cpu; or any torch device ("cpu", "cuda", "cuda:1")
     gradient_checkpointing: bool = False
     trust_remote_code: bool = False
     # the tiny model (name_or_path == "tiny")
@@ -69,7 +72,9 @@ class EnvConfig:
     kwargs: dict = field(default_factory=dict)
     max_turns: int | None = None  # model turns per episode (None: the env's own limit)
     chat_template: bool | None = None  # None: raw text for compact prompts, the template otherwise
-    train_offset: int = 0  # training tasks are indices train_offset, train_offset + 1, ...
+    # procedural tasks: training tasks are indices train_offset, train_offset + 1, ...; finite datasets:
+    # the data position starts at train_offset (that many tasks of the first pass are skipped)
+    train_offset: int = 0
     shuffle: bool = True  # finite datasets: shuffle the order every pass (seeded)
 
 
@@ -78,7 +83,7 @@ class EngineConfig:
     """The generation engine: ``hf`` (transformers, CPU or GPU) or ``vllm`` (GPU)."""
 
     name: Literal["hf", "vllm"] = "hf"
-    max_batch_size: int = 256
+    max_batch_size: int = 256  # hf only: sequences per generate call (vLLM: engine.kwargs.max_num_seqs)
     kwargs: dict = field(default_factory=dict)  # extra engine arguments (vLLM: gpu_memory_utilization...)
 
 
@@ -136,11 +141,18 @@ class TrainConfig:
 
 @dataclass
 class EvalConfig:
-    """Held-out evaluation (pass@1) during and around training."""
+    """Held-out evaluation (pass@1) during and around training.
+
+    Procedural envs: evaluation tasks are indices ``offset, offset + 1, ...``, never trained on.
+    Finite datasets: with ``env_kwargs`` that select other data (e.g. ``{split: test}``) the first
+    ``num_tasks`` tasks of that data are used; with none (the eval env would read the training data)
+    the last ``num_tasks`` tasks of the dataset are held out of training and used instead, so the
+    evaluation never scores tasks the policy trained on.
+    """
 
     every: int = 0  # steps between evaluations (0: only before and after)
     num_tasks: int = 0  # 0: no evaluation
-    offset: int = 1_000_000  # held-out task indices start here (disjoint from training tasks)
+    offset: int = 1_000_000  # procedural envs: held-out task indices start here (disjoint from training tasks)
     temperature: float = 0.0  # 0: greedy pass@1
     samples: int = 1
     before: bool = True
@@ -166,10 +178,11 @@ class LogConfig:
     jsonl: bool = True
     tensorboard: bool = True
     plot: bool = True
-    save_every: int = 0  # steps between checkpoints (0: only at the end)
+    save_every: int = 0  # steps between checkpoints (0: only at the end; Ctrl-C / SIGTERM also saves)
     keep_last: int = 2
     save_final: bool = True
-    overwrite: bool = False  # start afresh in an output_dir that holds checkpoints
+    # start afresh in an output_dir that holds a run; its outputs are deleted only when training starts
+    overwrite: bool = False
 
 
 @dataclass
@@ -206,9 +219,29 @@ class Config:
             "eval.temperature": self.eval.temperature, "log.save_every": self.log.save_every,
             "warmup.steps": self.warmup.steps, "warmup.lr": self.warmup.lr,
         }
+        nonneg.update({"env.train_offset": self.env.train_offset, "eval.offset": self.eval.offset})
         for key, value in nonneg.items():
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
+        for key, value in (("train.beta1", t.beta1), ("train.beta2", t.beta2)):
+            if not 0 <= value < 1:
+                raise ConfigError(f"{key} must be in [0, 1) (AdamW's moment decay, e.g. 0.9 / 0.999), got {value}")
+        w = self.warmup
+        if not 0 <= w.mistake_rate <= 1:
+            raise ConfigError(f"warmup.mistake_rate must be in [0, 1] (a share of the targets), got {w.mistake_rate}")
+        if w.batch_size < 1:
+            raise ConfigError(f"warmup.batch_size must be >= 1, got {w.batch_size}")
+        if w.mistake is not None:
+            from rlvr.trainers.warmup import MISTAKES
+
+            if w.mistake not in MISTAKES:
+                close = difflib.get_close_matches(w.mistake, list(MISTAKES), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(f"warmup.mistake: {w.mistake!r} is not one of {sorted(MISTAKES)} or null{hint}")
+        _check_device(self.model.device)
+        if self.engine.name == "vllm" and self.model.name_or_path == "tiny":
+            raise ConfigError("engine.name=vllm needs a real model (model.name_or_path: a hub id or folder); "
+                              "the tiny model runs on engine.name=hf")
         if not 0 < s.top_p <= 1:
             raise ConfigError(f"sampling.top_p must be in (0, 1], got {s.top_p}")
         if a.old_logprobs == "engine" and s.top_p < 1:
@@ -239,6 +272,18 @@ class Config:
         if self.log.keep_last < 1:
             raise ConfigError(f"log.keep_last must be >= 1, got {self.log.keep_last}")
         return self
+
+
+def _check_device(name: str) -> None:
+    """``model.device`` must be ``auto`` or a device torch can parse (``cpu``, ``cuda``, ``cuda:1``)."""
+    if name == "auto":
+        return
+    import torch
+
+    try:
+        torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ConfigError(f"model.device: {name!r} is not a torch device; use auto, cpu, cuda or cuda:N") from None
 
 
 # ------------------------------------------------------------------------------------ coercion
@@ -280,6 +325,8 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
                 errors.append(str(exc))
         raise ConfigError(f"{key}: {value!r} is not {_type_name(tp)}")
     if dataclasses.is_dataclass(tp):
+        if value is None:  # a section whose keys are all commented out: its defaults
+            value = {}
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key} must be a mapping of settings, got {value!r}")
         return _build(tp, value, key + ".")
@@ -299,8 +346,13 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
                 raise ConfigError(f"{key} must be a number, got {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key} must be a number, got {value!r}")
+        # NaN passes every range check (all comparisons with it are False) and inf is never meant
+        if not math.isfinite(value):
+            raise ConfigError(f"{key} must be a finite number, got {value!r}")
         return float(value)
     if tp is str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ConfigError(f"{key} must be a string, got the number {value!r}; quote it (e.g. {key}='{value}')")
         if not isinstance(value, str):
             raise ConfigError(f"{key} must be a string, got {value!r}")
         return value
@@ -343,6 +395,39 @@ def config_to_dict(config: Config) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
+#: Keys ``--resume`` accepts with a value different from the checkpoint's (a ``section.*`` entry
+#: covers the whole section). Everything else (data, seed, batch shape, objective, model, engine,
+#: sampling) would make the resumed run a different run; changing it needs ``allow_config_change``.
+#: The optimizer's hyper-parameters are applied to the restored optimizer on resume.
+RESUME_MUTABLE_KEYS = (
+    "train.total_steps", "train.lr", "train.weight_decay", "train.beta1", "train.beta2", "train.max_grad_norm",
+    "log.*", "eval.*",
+)
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, Mapping) and not prefix:  # sections only: dict-valued settings (env.kwargs) are leaves
+            out.update(_flatten(v, f"{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def config_changes(saved: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """``{dotted key: (saved value, current value)}`` for every setting that differs between two
+    :func:`config_to_dict` outputs. Only settings both know are compared: a checkpoint from an older
+    rlvr lacks the keys added since (they keep their defaults) and may hold keys since removed."""
+    a, b = _flatten(saved), _flatten(current)
+    return {k: (a[k], b[k]) for k in sorted(set(a) & set(b)) if a[k] != b[k]}
+
+
+def resume_mutable(key: str) -> bool:
+    """Whether ``key`` may change on ``--resume`` (see :data:`RESUME_MUTABLE_KEYS`)."""
+    return any(key == k or (k.endswith(".*") and key.startswith(k[:-1])) for k in RESUME_MUTABLE_KEYS)
+
+
 def _parse_value(text: str) -> Any:
     try:
         return yaml.safe_load(text)
@@ -370,6 +455,24 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
     return data
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key written twice in one mapping (PyYAML keeps the last
+    one silently: a second ``train:`` block would wipe the first's settings)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ConfigError(
+                    f"duplicate key {key!r} on line {line} (first on line {seen[key]}); "
+                    "keep one of them (YAML would silently use the last)"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
     """Read a YAML config (or start from defaults when ``path`` is None), apply overrides, validate."""
     data: dict[str, Any] = {}
@@ -378,7 +481,9 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         if not p.is_file():
             raise ConfigError(f"config file {str(p)!r} not found; pass --config configs/NAME.yaml")
         try:
-            loaded = yaml.safe_load(p.read_text())
+            loaded = yaml.load(p.read_text(), Loader=_UniqueKeyLoader)
+        except ConfigError as exc:
+            raise ConfigError(f"{p}: {exc}") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"{p} is not valid YAML: {exc}") from None
         if loaded is not None and not isinstance(loaded, dict):
