@@ -3,8 +3,10 @@
 A checkpoint is a directory ``<output_dir>/checkpoints/step_<N>/`` with ``model/`` (``save_pretrained``
 of the model and tokenizer, loadable with ``AutoModelForCausalLM.from_pretrained``) and
 ``trainer_state.pt`` (optimizer, scheduler, step, data position, Python/NumPy/torch RNG states and the
-config). It is written to a temporary directory and renamed into place, so a crash mid-save never
-leaves a half-written checkpoint that ``--resume`` would pick up.
+config). It is written to a temporary directory, every file and directory is fsync'ed, and it is
+renamed into place, so neither a crash nor a power loss mid-save leaves a half-written checkpoint that
+``--resume`` would pick up. Temporary directories left by a process killed mid-save are removed by the
+next save (and on resume): a complete checkpoint is always a ``step_*`` directory.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["save_checkpoint", "latest_checkpoint", "load_trainer_state", "rng_state", "set_rng_state", "list_checkpoints"]
+__all__ = ["save_checkpoint", "latest_checkpoint", "load_trainer_state", "rng_state", "set_rng_state", "list_checkpoints",
+           "remove_stale_temporaries"]
 
 _STEP_DIR = re.compile(r"^step_(\d+)$")
 
@@ -62,6 +65,41 @@ def latest_checkpoint(output_dir: str | Path) -> Path | None:
     return found[-1][1] if found else None
 
 
+def remove_stale_temporaries(output_dir: str | Path) -> list[Path]:
+    """Delete the ``.tmp-step_*`` / ``.old-step_*`` directories a killed save left behind (each is
+    model-sized); returns what was removed. Only one process writes a run's checkpoints, so outside a
+    save none of them is in use."""
+    root = Path(output_dir) / "checkpoints"
+    if not root.is_dir():
+        return []
+    stale = [p for p in root.iterdir() if p.name.startswith((".tmp-step_", ".old-step_"))]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return stale
+
+
+def _fsync_tree(path: Path) -> None:
+    """fsync every file under ``path`` and the directories themselves (data and names reach the disk)."""
+    for dirpath, _, filenames in os.walk(path):
+        for name in filenames:
+            with open(os.path.join(dirpath, name), "rb") as f:
+                os.fsync(f.fileno())
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)
+
+
 def save_checkpoint(
     output_dir: str | Path,
     step: int,
@@ -71,9 +109,10 @@ def save_checkpoint(
     state: dict[str, Any],
     keep_last: int = 2,
 ) -> Path:
-    """Write checkpoint ``step`` atomically and prune all but the ``keep_last`` newest."""
+    """Write checkpoint ``step`` atomically and durably and prune all but the ``keep_last`` newest."""
     root = Path(output_dir) / "checkpoints"
     root.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(output_dir)
     final = root / f"step_{step:06d}"
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-step_{step:06d}-", dir=root))
     try:
@@ -81,14 +120,14 @@ def save_checkpoint(
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp / "model")
         torch.save(state, tmp / "trainer_state.pt")
-        with open(tmp / "trainer_state.pt", "rb") as f:
-            os.fsync(f.fileno())
+        _fsync_tree(tmp)
         if final.exists():  # re-saving the same step: move the old one aside first
             old = root / f".old-{final.name}"
             shutil.rmtree(old, ignore_errors=True)
             os.replace(final, old)
             shutil.rmtree(old, ignore_errors=True)
         os.replace(tmp, final)
+        _fsync_dir(root)  # the rename itself is durable before older checkpoints are pruned
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

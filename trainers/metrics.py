@@ -114,19 +114,23 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def plot_curves(jsonl_path: str | Path, png_path: str | Path, *, title: str = "rlvr training",
-                evals: dict[int, dict[str, float]] | None = None) -> Path | None:
+def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: str = "rlvr training",
+                evals: dict[int, dict[str, float]] | None = None,
+                rows: list[dict[str, Any]] | None = None) -> Path | None:
     """Plot reward and accuracy per step, and held-out pass@1, to ``png_path``.
 
-    Held-out pass@1 comes from ``evals`` ({step: {"eval/pass@1": ...}}, which includes the
-    evaluation before training, step 0) when given, else from the logged rows.
+    The per-step rows come from ``rows`` (dicts with a ``"step"`` key) when given, else from the
+    JSONL file (so a run with ``log.jsonl`` off can still be plotted from memory). Held-out pass@1
+    comes from ``evals`` ({step: {"eval/pass@1": ...}}, which includes the evaluation before
+    training, step 0) when given, else from the logged rows.
     """
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    rows = read_jsonl(jsonl_path)
+    if rows is None:
+        rows = read_jsonl(jsonl_path) if jsonl_path is not None else []
     if not rows:
         return None
 

@@ -17,18 +17,30 @@ One step of :meth:`Trainer.step`:
    for gradient accumulation; clipped policy loss (:func:`~.losses.policy_loss`) with the chosen
    aggregation, KL in the loss, entropy bonus, truncated importance sampling; gradient clipping. A
    non-finite loss or gradient skips the optimizer step (reported): the weights are never touched.
-6. **Sync** the new weights to the engine, log metrics, checkpoint.
+6. **Sync** the new weights to the engine, checkpoint, evaluate, log metrics.
+
+Runs and their outputs (:meth:`Trainer.train`): a fresh run refuses an ``output_dir`` that already
+holds a run (a checkpoint, ``metrics.jsonl`` or ``summary.json``) unless ``log.overwrite``, which
+deletes the old outputs only once the new run has been built. ``--resume`` compares the config with
+the checkpoint's (only :data:`~.config.RESUME_MUTABLE_KEYS` may change unless allowed) and applies the
+config's optimizer hyper-parameters. Ctrl-C / SIGTERM finishes the current step, saves a checkpoint
+and says how to resume; a second one stops at once.
 
 All the maths lives in pure functions; this file only wires them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
 import math
+import os
 import shutil
+import signal
+import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -38,8 +50,10 @@ import numpy as np
 import torch
 
 from rlvr.trainers import advantages as adv_fns
-from rlvr.trainers.checkpoint import latest_checkpoint, load_trainer_state, rng_state, save_checkpoint, set_rng_state
-from rlvr.trainers.config import Config, config_to_dict
+from rlvr.trainers.checkpoint import (
+    latest_checkpoint, load_trainer_state, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state,
+)
+from rlvr.trainers.config import RESUME_MUTABLE_KEYS, Config, ConfigError, config_changes, config_to_dict, resume_mutable
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.losses import aggregate, kl_estimate, kl_penalised_rewards, kl_penalised_token_rewards, logprobs_from_logits, policy_loss, token_entropy, truncated_is_weights
@@ -47,12 +61,31 @@ from rlvr.trainers.metrics import MetricsLogger, plot_curves
 from rlvr.trainers.overlong import soft_overlong_penalty
 from rlvr.trainers.rollout import RolloutCollector, Trajectory
 
-__all__ = ["Trainer", "ResumeError", "load_policy", "pick_device", "pick_dtype"]
+__all__ = ["Trainer", "ResumeError", "TrainingInterrupted", "load_policy", "pick_device", "pick_dtype"]
 
 
 class ResumeError(RuntimeError):
-    """``--resume`` cannot continue (no checkpoint, or nothing left to do) or a fresh run would
-    overwrite an existing one."""
+    """``--resume`` cannot continue (no checkpoint, nothing left to do, a changed config) or a fresh
+    run would overwrite an existing one."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C / SIGTERM stopped :meth:`Trainer.train` after a step; the message says which step was
+    checkpointed and how to continue. A ``KeyboardInterrupt``, so callers that stop on Ctrl-C still do."""
+
+
+#: What a run writes into its output_dir; ``log.overwrite`` removes exactly these.
+RUN_OUTPUTS = ("checkpoints", "metrics.jsonl", "tensorboard", "curves.png", "summary.json", "warmup_model",
+               "config.json", "config_changes.jsonl")
+
+
+#: Config keys whose values :meth:`Trainer._apply_optimizer_config` writes into a restored optimizer.
+_OPTIMIZER_KEYS = ("train.lr", "train.weight_decay", "train.beta1", "train.beta2")
+
+
+def _say(message: str) -> None:
+    """A message for the person running the trainer (stderr; there is no progress bar yet)."""
+    print(message, file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------------------------------ set-up helpers
@@ -63,7 +96,7 @@ def pick_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(name)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("model.device is cuda but no CUDA GPU is available; use model.device=cpu (or auto)")
+        raise ConfigError("model.device is cuda but no CUDA GPU is available; use model.device=cpu (or auto)")
     return dev
 
 
@@ -146,13 +179,19 @@ class Trainer:
 
     ``Trainer(config).train()`` builds everything from the config. ``model``/``tokenizer`` may be given
     (e.g. a warmed-up model); ``resume=True`` continues from the latest checkpoint in
-    ``config.log.output_dir`` exactly where it stopped.
+    ``config.log.output_dir`` exactly where it stopped. On resume the config must match the
+    checkpoint's except for :data:`~.config.RESUME_MUTABLE_KEYS` (changes are printed); any other
+    change raises :class:`ResumeError` unless ``allow_config_change=True``.
     """
 
-    def __init__(self, config: Config, *, model: Any = None, tokenizer: Any = None, resume: bool = False) -> None:
+    def __init__(self, config: Config, *, model: Any = None, tokenizer: Any = None, resume: bool = False,
+                 allow_config_change: bool = False) -> None:
         self.cfg = cfg = config.validate()
         self.out = Path(cfg.log.output_dir)
-        self._prepare_output_dir(resume)
+        self.resumed_from: Path | None = None
+        self._config_changes: dict[str, tuple[Any, Any]] = {}
+        # checks only: nothing is deleted before the whole run has been built (see train())
+        self._resume_state = self._check_output_dir(resume, allow_config_change)
         torch.manual_seed(cfg.train.seed)
         np.random.seed(cfg.train.seed % 2**32)
         import random
@@ -195,18 +234,41 @@ class Trainer:
         )
         self.eval_collector: RolloutCollector | None = None
         self.source_size = self._source_size()
+        #: finite datasets evaluated on their own training data: the last eval.num_tasks tasks are held out
+        self.eval_holdout = 0
+        self.eval_size: int | None = None
+        if cfg.eval.num_tasks:
+            self._build_eval_collector()  # a bad eval.env_kwargs fails now, not after training
 
         # progress
         self.step_count = 0
         self.task_counter = 0
+        #: one row per step of this session: ``{"step": N, **metrics}``
         self.history: list[dict[str, Any]] = []
         self.eval_results: dict[int, dict[str, float]] = {}
+        self.eval_errors: dict[int, str] = {}
+        self.warmup_stats: dict[str, float] = {}
+        #: the KL reference: "initial" (the model the run started from) or "warmup_model" (saved by the warm-up)
+        self.reference = "initial"
+        self.train_seconds_before = 0.0  # wall time of the earlier segments of a resumed run
+        self._t0: float | None = None
+        self._last_saved = -1
+        self._stop_requested: str | None = None
+        self._in_loop = False
         if resume:
             self._load_checkpoint()
 
     # -------------------------------------------------------------- set-up
 
-    def _prepare_output_dir(self, resume: bool) -> None:
+    def _existing_outputs(self) -> list[str]:
+        """The outputs of an earlier run in ``output_dir``: a checkpoint, ``metrics.jsonl``, ``summary.json``."""
+        found = [f"checkpoint {ckpt.name}"] if (ckpt := latest_checkpoint(self.out)) is not None else []
+        return found + [name for name in ("metrics.jsonl", "summary.json") if (self.out / name).exists()]
+
+    def _check_output_dir(self, resume: bool, allow_config_change: bool) -> dict[str, Any] | None:
+        """Refuse what cannot work before anything is built; returns the checkpoint's state on resume.
+
+        Deletes nothing: with ``log.overwrite`` the old run goes only when :meth:`train` starts."""
         ckpt = latest_checkpoint(self.out)
         if resume:
             if ckpt is None:
@@ -221,20 +283,63 @@ class Trainer:
                     f"train.total_steps is {self.cfg.train.total_steps}; raise it (--set train.total_steps=N) "
                     "to train further"
                 )
-            return
-        if ckpt is not None:
-            if not self.cfg.log.overwrite:
+            self._check_resume_config(state, ckpt, allow_config_change)
+            return state
+        existing = self._existing_outputs()
+        if existing and not self.cfg.log.overwrite:
+            if ckpt is not None:
                 raise ResumeError(
-                    f"{self.out} already holds a run (checkpoint {ckpt.name}); pass --resume to continue it, "
+                    f"{self.out} already holds a run ({', '.join(existing)}); pass --resume to continue it, "
                     "--set log.overwrite=true to start afresh there, or choose another log.output_dir"
                 )
-        if self.cfg.log.overwrite:
-            for name in ("checkpoints", "metrics.jsonl", "tensorboard", "curves.png", "summary.json"):
-                p = self.out / name
-                if p.is_dir():
-                    shutil.rmtree(p)
-                elif p.exists():
-                    p.unlink()
+            raise ResumeError(
+                f"{self.out} already holds the outputs of a run without a checkpoint ({', '.join(existing)}), "
+                "which --resume cannot continue; --set log.overwrite=true to replace them, or choose another "
+                "log.output_dir"
+            )
+        return None
+
+    def _check_resume_config(self, state: dict[str, Any], ckpt: Path, allow: bool) -> None:
+        """Compare the config with the one the checkpoint was trained with (settings both know).
+
+        Keys of :data:`RESUME_MUTABLE_KEYS` may change; any other change would silently make the
+        resumed run a different run (data order, batch, objective) and raises unless ``allow``."""
+        saved = state.get("config")
+        if not saved:
+            return
+        current = config_to_dict(self.cfg)
+        changes = config_changes(saved, current)
+        fixed = [k for k in changes if not resume_mutable(k)]
+        if fixed and not allow:
+            listed = "; ".join(f"{k}: {changes[k][0]!r} -> {changes[k][1]!r}" for k in fixed)
+            raise ResumeError(
+                f"--resume: the config differs from the one {ckpt.name} was trained with in {', '.join(fixed)} "
+                f"({listed}). Resuming would silently continue as a different run: use the original values "
+                f"(they are in {self.out / 'config.json'}), or pass --allow-config-change "
+                f"(Trainer(allow_config_change=True)) to continue anyway. These may change on resume: "
+                f"{', '.join(RESUME_MUTABLE_KEYS)}"
+            )
+        for k, (old, new) in changes.items():
+            note = "" if resume_mutable(k) else " (allowed by --allow-config-change)"
+            if k in _OPTIMIZER_KEYS:
+                note = " (applied to the restored optimizer)"
+            _say(f"resume: {k} changed from {old!r} to {new!r}{note}")
+        self._config_changes = changes
+
+    def _clear_previous_run(self) -> None:
+        """``log.overwrite``: delete the earlier run's outputs (:data:`RUN_OUTPUTS`) and say which."""
+        removed = []
+        for name in RUN_OUTPUTS:
+            p = self.out / name
+            if p.is_dir():
+                shutil.rmtree(p)
+            elif p.exists():
+                p.unlink()
+            else:
+                continue
+            removed.append(name)
+        if removed:
+            _say(f"log.overwrite: removed the previous run's {', '.join(removed)} from {self.out}")
 
     def _make_engine(self) -> Any:
         e = self.cfg.engine
@@ -244,14 +349,52 @@ class Trainer:
             return HFEngine(self.model, self.tokenizer, max_batch_size=e.max_batch_size, compute_dtype=self.dtype)
         from rlvr.trainers.vllm_engine import VLLMEngine
 
-        kwargs = dict(e.kwargs)
+        kwargs = dict(e.kwargs)  # engine.max_batch_size is hf-only: vLLM's own knob is engine.kwargs.max_num_seqs
         kwargs.setdefault("dtype", "bfloat16" if self.dtype == torch.bfloat16 else "auto")
+        kwargs.setdefault("trust_remote_code", self.cfg.model.trust_remote_code)
         engine = VLLMEngine(self.cfg.model.name_or_path, seed=self.cfg.train.seed, **kwargs)
         return engine
 
+    @staticmethod
+    def _probe_env(collector: RolloutCollector, env_id: str, key: str, kwargs: dict[str, Any]) -> Any:
+        """Build the collector's first env now, so a bad id or keyword argument is a ConfigError naming
+        ``key`` at start-up rather than a traceback later."""
+        try:
+            return collector._envs(1)[0]
+        except Exception as exc:
+            raise ConfigError(
+                f"{key}: cannot build {env_id} with kwargs {kwargs}: {type(exc).__name__}: {exc}; fix {key} "
+                "(or env.id)"
+            ) from exc
+
     def _source_size(self) -> int | None:
-        env = self.collector._envs(1)[0]
-        return getattr(getattr(env.unwrapped, "source", None), "size", None)
+        env = self._probe_env(self.collector, self.cfg.env.id, "env.kwargs", self.cfg.env.kwargs)
+        size = getattr(getattr(env.unwrapped, "source", None), "size", None)
+        if size is not None and self.cfg.env.train_offset >= size:
+            raise ConfigError(f"env.train_offset ({self.cfg.env.train_offset}) must be below the dataset's size ({size})")
+        return size
+
+    def _build_eval_collector(self) -> None:
+        """The evaluation's collector, with one env built (see :class:`~.config.EvalConfig`).
+
+        A finite dataset whose eval env would read the training data (``eval.env_kwargs`` changes
+        nothing) holds its last ``eval.num_tasks`` tasks out of training: they are the evaluation."""
+        e, env = self.cfg.eval, self.cfg.env
+        kwargs = {**env.kwargs, **e.env_kwargs}
+        self.eval_collector = RolloutCollector(self.engine, env.id, self.tokenizer, env_kwargs=kwargs,
+                                               chat_template=env.chat_template, max_turns=env.max_turns)
+        probe = self._probe_env(self.eval_collector, env.id, "eval.env_kwargs", kwargs)
+        self.eval_size = getattr(getattr(probe.unwrapped, "source", None), "size", None)
+        if self.source_size is not None and kwargs == env.kwargs and not self.eval_holdout:
+            if e.num_tasks >= self.source_size - env.train_offset:
+                raise ConfigError(
+                    f"eval.num_tasks ({e.num_tasks}) would hold out the whole {self.source_size}-task training dataset; "
+                    "evaluate on another split (e.g. eval.env_kwargs: {split: test}) or lower eval.num_tasks"
+                )
+            self.eval_holdout = e.num_tasks
+            self.source_size -= e.num_tasks
+            _say(f"eval: the last {e.num_tasks} of the {self.eval_size} training tasks are held out of training "
+                 "for evaluation (set eval.env_kwargs, e.g. {split: test}, to evaluate on other data)")
 
     def _next_task(self) -> dict[str, Any]:
         """Reset options of the next training task (the data position is ``task_counter``)."""
@@ -260,8 +403,8 @@ class Trainer:
         env = self.cfg.env
         if self.source_size is None:  # endless procedural source: task i is seeded by i
             return {"index": env.train_offset + k}
-        size = self.source_size
-        epoch, pos = divmod(k, size)
+        size = self.source_size  # finite dataset: data position train_offset + k, reshuffled every pass
+        epoch, pos = divmod(env.train_offset + k, size)
         if env.shuffle:
             pos = int(np.random.default_rng([self.cfg.train.seed, epoch]).permutation(size)[pos])
         return {"index": pos}
@@ -394,7 +537,8 @@ class Trainer:
 
         def generate(needed: int, round_index: int) -> list[list[Trajectory]]:
             tasks = [self._next_task() for _ in range(needed)]
-            groups = self.collector.collect(tasks, t.group_size, self.sampling, infra_retries=t.infra_retries)
+            groups = self.collector.collect(tasks, t.group_size, self._rollout_sampling(round_index),
+                                            infra_retries=t.infra_retries)
             generated.extend(tr for g in groups for tr in g)
             return groups
 
@@ -416,13 +560,14 @@ class Trainer:
         time_update = time.perf_counter() - t_up
 
         # 6. new weights to the engine; bookkeeping
+        lr = self.optimizer.param_groups[0]["lr"]  # the rate this step trained with (before the schedule ticks)
         with warnings.catch_warnings():  # a skipped update still advances the schedule (one tick per step)
             warnings.simplefilter("ignore", UserWarning)
             self.scheduler.step()
         self.engine.load_weights(self.model)
         self.step_count += 1
         metrics.update({
-            "lr": self.optimizer.param_groups[0]["lr"],
+            "lr": lr,
             "time/generate": time_gen, "time/reward": time_env, "time/update": time_update,
             "time/step": time.perf_counter() - t_step,
             "tokens_per_s": sum(tr.response_length for tr in generated) / time_gen if time_gen > 0 else 0.0,
@@ -430,6 +575,15 @@ class Trainer:
         })
         metrics.setdefault("skipped", 0)
         return metrics
+
+    def _rollout_sampling(self, round_index: int) -> SamplingParams:
+        """Sampling of the training rollouts. The hf engine draws from torch's global RNG, which the
+        checkpoint saves and restores; vLLM's RNG is not saved, so its requests get a seed derived from
+        (train.seed, step, dynamic-sampling round) and a resumed run samples what the uninterrupted one did."""
+        if self.cfg.engine.name != "vllm":
+            return self.sampling
+        seed = int(np.random.SeedSequence([self.cfg.train.seed, self.step_count, round_index]).generate_state(1)[0])
+        return dataclasses.replace(self.sampling, seed=seed % 2**31)
 
     def rollout_stats(self, trajs: list[Trajectory]) -> dict[str, float]:
         """Reward, accuracy and length statistics of a list of episodes."""
@@ -553,7 +707,9 @@ class Trainer:
 
     def evaluate(self, num_tasks: int | None = None, *, temperature: float | None = None, samples: int | None = None) -> dict[str, float]:
         """Held-out pass@1: the mean correctness over ``samples`` episodes on each of ``num_tasks``
-        tasks disjoint from training (indices from ``eval.offset``; greedy when temperature is 0).
+        tasks disjoint from training (greedy when temperature is 0): procedural envs use indices from
+        ``eval.offset``; finite datasets the first tasks of the eval data, or the tail held out of
+        training when the eval data is the training data (:class:`~.config.EvalConfig`).
         Uses its own seeded sampler, so it does not disturb the training RNG (resume stays exact)."""
         e = self.cfg.eval
         num_tasks = e.num_tasks if num_tasks is None else num_tasks
@@ -562,14 +718,13 @@ class Trainer:
         if num_tasks <= 0:
             return {}
         if self.eval_collector is None:
-            self.eval_collector = RolloutCollector(
-                self.engine, self.cfg.env.id, self.tokenizer, env_kwargs={**self.cfg.env.kwargs, **e.env_kwargs},
-                chat_template=self.cfg.env.chat_template, max_turns=self.cfg.env.max_turns,
-            )
-        size = getattr(getattr(self.eval_collector._envs(1)[0].unwrapped, "source", None), "size", None)
+            self._build_eval_collector()
+        size = self.eval_size
         if size is None:  # procedural: indices from eval.offset never meet the training indices
             indices = range(e.offset, e.offset + num_tasks)
-        else:  # a dataset: the first tasks of the evaluation split (set eval.env_kwargs: {split: test})
+        elif self.eval_holdout:  # the training data: the tail that training never draws from
+            indices = range(self.source_size, self.source_size + min(num_tasks, self.eval_holdout))
+        else:  # other data (eval.env_kwargs, e.g. {split: test}): its first tasks
             indices = range(min(num_tasks, size))
         sampling = dataclasses.replace(self.sampling, temperature=temperature, seed=self.cfg.train.seed + 7919)
         n = samples if temperature > 0 else 1
@@ -585,6 +740,7 @@ class Trainer:
     # -------------------------------------------------------------- checkpoints
 
     def save(self) -> Path:
+        """Checkpoint the current step (what ``--resume`` needs, see :mod:`.checkpoint`)."""
         state = {
             "step": self.step_count,
             "task_counter": self.task_counter,
@@ -593,94 +749,253 @@ class Trainer:
             "rng": rng_state(),
             "eval_results": self.eval_results,
             "config": config_to_dict(self.cfg),
+            "reference": self.reference,  # what the KL reference is, so a resume loads that and nothing else
+            "warmup_stats": self.warmup_stats,
+            "train_seconds": self._elapsed(),
         }
-        return save_checkpoint(self.out, self.step_count, model=self.model, tokenizer=self.tokenizer,
+        path = save_checkpoint(self.out, self.step_count, model=self.model, tokenizer=self.tokenizer,
                                state=state, keep_last=self.cfg.log.keep_last)
+        self._last_saved = self.step_count
+        self._write_checkpoint_evals(path)
+        return path
+
+    def _write_checkpoint_evals(self, path: Path) -> None:
+        """``<checkpoint>/evals.json``: the evaluation results up to its step. A small file of its
+        own, so the evaluation that follows a save can be added without rewriting the checkpoint."""
+        tmp = path / "evals.json.tmp"
+        tmp.write_text(json.dumps({str(k): v for k, v in self.eval_results.items() if k <= self.step_count}))
+        os.replace(tmp, path / "evals.json")
+
+    def _elapsed(self) -> float:
+        """Wall seconds of the whole run so far, earlier segments of a resumed run included."""
+        return self.train_seconds_before + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
 
     def _load_checkpoint(self) -> None:
         from transformers import AutoModelForCausalLM
 
         ckpt = latest_checkpoint(self.out)
-        state = load_trainer_state(ckpt)
+        state = self._resume_state if self._resume_state is not None else load_trainer_state(ckpt)
+        self._resume_state = None
+        stale = remove_stale_temporaries(self.out)
+        if stale:
+            _say(f"resume: removed {len(stale)} unfinished checkpoint save(s) left by a killed run: "
+                 f"{', '.join(p.name for p in stale)}")
         saved = AutoModelForCausalLM.from_pretrained(ckpt / "model", dtype=torch.float32)
         self.model.load_state_dict(saved.state_dict())
         del saved
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        self._apply_optimizer_config()
         self.step_count = int(state["step"])
         self.task_counter = int(state["task_counter"])
-        self.eval_results = dict(state.get("eval_results") or {})
+        self.eval_results = {int(k): v for k, v in (state.get("eval_results") or {}).items()}
+        if (ckpt / "evals.json").is_file():  # includes the evaluation run after the save
+            self.eval_results.update({int(k): v for k, v in json.loads((ckpt / "evals.json").read_text()).items()})
+        self.warmup_stats = dict(state.get("warmup_stats") or {})
+        self.train_seconds_before = float(state.get("train_seconds", 0.0))
         set_rng_state(state["rng"])
         self.engine.load_weights(self.model)
-        if self.ref_model is not None and (self.out / "warmup_model").is_dir():  # the reference is the warmed-up model
-            ref = AutoModelForCausalLM.from_pretrained(self.out / "warmup_model", dtype=torch.float32)
+        reference = state.get("reference")
+        if reference is None:  # a checkpoint from before the reference was recorded
+            reference = "warmup_model" if self.cfg.warmup.steps and (self.out / "warmup_model").is_dir() else "initial"
+        if self.ref_model is not None and reference == "warmup_model":
+            path = self.out / "warmup_model"
+            if not path.is_dir():
+                raise ResumeError(f"--resume: the run's KL reference {path} (its warmed-up model) is missing; "
+                                  "restore it, or start afresh (log.overwrite=true)")
+            ref = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
             self.ref_model.load_state_dict(ref.state_dict())
+        self.reference = reference
+        self._last_saved = self.step_count
         self.resumed_from = ckpt
+
+    def _apply_optimizer_config(self) -> None:
+        """After restoring the optimizer and scheduler, use the config's lr, betas and weight decay.
+
+        ``load_state_dict`` brings back the checkpoint's values (and the scheduler its ``base_lrs``):
+        without this, lowering ``train.lr`` to resume a diverging run silently did nothing. The
+        current rate is recomputed from the config's lr and schedule at the restored position, which
+        gives the very same number when nothing changed (resume stays exact)."""
+        t = self.cfg.train
+        lam, k = self.scheduler.lr_lambdas[0], self.scheduler.last_epoch
+        group = self.optimizer.param_groups[0]
+        before = {"train.lr": group.get("initial_lr", group["lr"]), "train.weight_decay": group["weight_decay"],
+                  "train.beta1": group["betas"][0], "train.beta2": group["betas"][1]}
+        after = {"train.lr": t.lr, "train.weight_decay": t.weight_decay, "train.beta1": t.beta1, "train.beta2": t.beta2}
+        for g in self.optimizer.param_groups:
+            g["initial_lr"] = t.lr
+            g["lr"] = t.lr * lam(k)
+            g["weight_decay"] = t.weight_decay
+            g["betas"] = (t.beta1, t.beta2)
+        self.scheduler.base_lrs = [t.lr] * len(self.optimizer.param_groups)
+        self.scheduler._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        for key in before:  # keys the config comparison has not reported already (an older checkpoint)
+            if before[key] != after[key] and key not in self._config_changes:
+                _say(f"resume: {key} is now {after[key]!r} (the checkpoint's optimizer had {before[key]!r})")
 
     # -------------------------------------------------------------- the loop
 
     def train(self) -> dict[str, Any]:
-        """Run until ``train.total_steps``; returns a summary (also written to ``summary.json``)."""
+        """Run until ``train.total_steps``; returns a summary (also written to ``summary.json``).
+
+        Each step: update, checkpoint (when due), evaluation (when due), log. The checkpoint comes
+        first so that a failing evaluation never costs the training; an evaluation error is reported
+        (log, ``summary["eval_errors"]``) and training goes on. Ctrl-C or SIGTERM finishes the step in
+        progress, saves it and raises :class:`TrainingInterrupted` (a second one stops at once)."""
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
+        if self.resumed_from is None and self.step_count == 0 and cfg.log.overwrite:
+            self._clear_previous_run()
         (self.out / "config.json").write_text(json.dumps(config_to_dict(cfg), indent=2))
+        if self._config_changes:  # config.json holds the config in effect; what resumes changed is kept here
+            with open(self.out / "config_changes.jsonl", "a") as f:
+                f.write(json.dumps({"step": self.step_count, "changes": {k: list(v) for k, v in self._config_changes.items()}}) + "\n")
+            self._config_changes = {}
         logger = MetricsLogger(self.out, cfg.train.total_steps, progress=cfg.log.progress, jsonl=cfg.log.jsonl,
                                tensorboard=cfg.log.tensorboard, start_step=self.step_count)
-        t0 = time.perf_counter()
+        self._t0 = time.perf_counter()
+        interrupted = None
         try:
-            if self.step_count == 0 and cfg.warmup.steps:
-                self.run_warmup(logger)
-            if self.step_count == 0 and cfg.eval.before and cfg.eval.num_tasks:
-                self.eval_results[0] = self.evaluate()
-                logger.write(f"step 0: held-out pass@1 {self.eval_results[0]['eval/pass@1']:.3f}")
-            while self.step_count < cfg.train.total_steps:
-                metrics = self.step()
-                step = self.step_count
-                last = step == cfg.train.total_steps
-                if cfg.eval.num_tasks and ((cfg.eval.every and step % cfg.eval.every == 0) or last):
-                    self.eval_results[step] = self.evaluate()
-                    metrics.update(self.eval_results[step])
-                if metrics.get("note"):
-                    logger.write(f"step {step}: {metrics['note']}")
-                logger.log(step, metrics)
-                self.history.append(metrics)
-                if (cfg.log.save_every and step % cfg.log.save_every == 0) or (last and cfg.log.save_final):
-                    self.save()
-        finally:
+            with self._stop_on_signals(logger):
+                if self.step_count == 0 and cfg.warmup.steps:
+                    self.run_warmup(logger)
+                if self.step_count == 0 and cfg.eval.before and cfg.eval.num_tasks:
+                    if self._evaluate_at(0, logger):
+                        logger.write(f"step 0: held-out pass@1 {self.eval_results[0]['eval/pass@1']:.3f}")
+                self._in_loop = True
+                while self.step_count < cfg.train.total_steps:
+                    metrics = self.step()
+                    step = self.step_count
+                    last = step == cfg.train.total_steps
+                    saved = None
+                    if (cfg.log.save_every and step % cfg.log.save_every == 0) or (last and cfg.log.save_final):
+                        saved = self.save()
+                    if cfg.eval.num_tasks and ((cfg.eval.every and step % cfg.eval.every == 0) or last):
+                        metrics.update(self._evaluate_at(step, logger))
+                        if saved is not None:
+                            self._write_checkpoint_evals(saved)
+                    if metrics.get("note"):
+                        logger.write(f"step {step}: {metrics['note']}")
+                    logger.log(step, metrics)
+                    self.history.append({"step": step, **metrics})
+                    if self._stop_requested and not last:
+                        interrupted = self._interrupt_message(self._stop_requested, saved_now=True)
+                        break
+        except KeyboardInterrupt:  # a second Ctrl-C, or one outside the steps: no checkpoint is written now
+            logger.write(self._interrupt_message("interrupted", saved_now=False))
             logger.close()
-        summary = self.summary(time.perf_counter() - t0)
-        if cfg.log.plot and cfg.log.jsonl:
-            plot_curves(self.out / "metrics.jsonl", self.out / "curves.png", title=f"{cfg.env.id} ({cfg.algorithm.estimator})",
-                        evals=self.eval_results)
+            raise
+        finally:
+            self._in_loop = False
+            logger.close()
+        summary = self.summary(self._elapsed())
+        if interrupted:
+            summary["interrupted_at_step"] = self.step_count
+        if cfg.log.plot:
+            self._plot()
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
+        if interrupted:
+            _say(interrupted)
+            raise TrainingInterrupted(interrupted)
         return summary
+
+    def _evaluate_at(self, step: int, logger: MetricsLogger) -> dict[str, float]:
+        """``evaluate()`` for ``step``, kept in ``eval_results``; a failure is logged and kept in
+        ``eval_errors`` instead of ending the run (its checkpoint is already saved)."""
+        try:
+            result = self.evaluate()
+        except Exception as exc:
+            self.eval_errors[step] = f"{type(exc).__name__}: {exc}"
+            logger.write(f"step {step}: evaluation failed ({self.eval_errors[step]}); training goes on")
+            return {}
+        self.eval_results[step] = result
+        return result
+
+    def _interrupt_message(self, what: str, *, saved_now: bool) -> str:
+        """Save the last completed step when asked (and not saved yet) and say how to continue."""
+        if saved_now and self.step_count > 0 and self._last_saved != self.step_count:
+            self.save()
+        ckpt = latest_checkpoint(self.out)
+        if ckpt is None:
+            return f"{what} at step {self.step_count}; no checkpoint was saved, so the run cannot be resumed"
+        return (f"{what} at step {self.step_count}; the latest checkpoint is {ckpt}; continue with the same "
+                "command plus --resume (rlvr train ... --resume; Trainer(config, resume=True))")
+
+    @contextlib.contextmanager
+    def _stop_on_signals(self, logger: MetricsLogger):
+        """While training, the first SIGINT/SIGTERM asks to stop after the current step (which is then
+        checkpointed); a second one, or one outside the RL steps (warm-up, evaluation before
+        training), raises KeyboardInterrupt at once. Only the main thread can own signal handlers."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum: int, frame: Any) -> None:
+            name = signal.Signals(signum).name
+            if self._stop_requested or not self._in_loop:
+                raise KeyboardInterrupt
+            self._stop_requested = f"{name}: stopped"
+            logger.write(f"{name}: finishing the current step, then saving a checkpoint "
+                         "(send it again to stop at once, without saving)")
+
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, h in old.items():
+                signal.signal(sig, h)
+            self._stop_requested = None
+
+    def _plot(self) -> None:
+        title = f"{self.cfg.env.id} ({self.cfg.algorithm.estimator})"
+        if self.cfg.log.jsonl:
+            plot_curves(self.out / "metrics.jsonl", self.out / "curves.png", title=title, evals=self.eval_results)
+            return
+        if self.resumed_from is not None:
+            warnings.warn("log.jsonl is off: curves.png shows only the steps trained since the resume")
+        plot_curves(None, self.out / "curves.png", title=title, evals=self.eval_results, rows=self.history)
 
     def run_warmup(self, logger: MetricsLogger | None = None) -> dict[str, float]:
         """Supervised warm-up on gold answers (``warmup.steps``); the warmed-up model becomes the KL
-        reference and is saved to ``<output_dir>/warmup_model`` so that a resumed run finds it."""
+        reference and is saved to ``<output_dir>/warmup_model`` so that a resumed run finds it.
+        Progress (loss, elapsed time) goes to ``logger`` about ten times over the warm-up."""
         from rlvr.trainers.warmup import supervised_warmup
 
         w, env = self.cfg.warmup, self.cfg.env
+        every, t0 = max(1, w.steps // 10), time.perf_counter()
+
+        def progress(step: int, loss: float) -> None:
+            if logger is not None and (step % every == 0 or step == w.steps):
+                logger.write(f"warm-up step {step}/{w.steps}: loss {loss:.3f} ({time.perf_counter() - t0:.0f}s)")
+
         stats = supervised_warmup(self.model, self.tokenizer, env.id, env_kwargs=env.kwargs, chat_template=env.chat_template,
                                   steps=w.steps, batch_size=w.batch_size, lr=w.lr, mistake=w.mistake,
-                                  mistake_rate=w.mistake_rate, seed=self.cfg.train.seed)
+                                  mistake_rate=w.mistake_rate, seed=self.cfg.train.seed, on_step=progress)
         self.engine.load_weights(self.model)
         if self.ref_model is not None:
             self.ref_model.load_state_dict(self.model.state_dict())
             self.model.save_pretrained(self.out / "warmup_model")
+            self.reference = "warmup_model"
         self.warmup_stats = stats
         if logger is not None:
             logger.write(f"warm-up: {stats['warmup_steps']} supervised steps in {stats['warmup_seconds']:.1f}s, loss {stats['warmup_loss']:.3f}")
         return stats
 
     def summary(self, wall: float) -> dict[str, Any]:
+        """``steps``, ``train_seconds`` (the whole run's wall time, warm-up and earlier segments
+        included), the warm-up's statistics, and held-out pass@1: ``pass@1_before`` only when there was
+        an evaluation before training (step 0), ``pass@1_after`` only when the final step was evaluated."""
         evals = {int(k): v for k, v in self.eval_results.items()}
         out: dict[str, Any] = {"steps": self.step_count, "train_seconds": wall, "output_dir": str(self.out),
-                               **getattr(self, "warmup_stats", {})}
+                               **self.warmup_stats}
         if evals:
-            first, last = evals[min(evals)], evals[max(evals)]
-            out.update({"pass@1_before": first.get("eval/pass@1"), "pass@1_after": last.get("eval/pass@1"),
-                        "eval_steps": sorted(evals)})
+            if 0 in evals:
+                out["pass@1_before"] = evals[0].get("eval/pass@1")
+            if self.step_count in evals and self.step_count > 0:
+                out["pass@1_after"] = evals[self.step_count].get("eval/pass@1")
+            out["eval_steps"] = sorted(evals)
+        if self.eval_errors:
+            out["eval_errors"] = {str(k): v for k, v in sorted(self.eval_errors.items())}
         return out
 
     def close(self) -> None:

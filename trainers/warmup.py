@@ -88,14 +88,16 @@ def supervised_warmup(
     seed: int = 0,
     pool_size: int = 8192,
     log_every: int = 0,
+    on_step: Callable[[int, float], None] | None = None,
 ) -> dict[str, float]:
     """Train ``model`` on gold answers of tasks ``offset, offset + 1, ...`` for ``steps`` steps.
 
     Uses tasks disjoint from RL training (indices from 0) and held-out evaluation (``eval.offset``).
     ``mistake``/``mistake_rate``: a "noisy teacher" — that share of the targets carries a systematic
     mistake from :data:`MISTAKES` (as imitation data made by people or weaker models does); RL with an
-    exact verifier then has something real to fix. Returns ``{"warmup_steps", "warmup_loss",
-    "warmup_seconds"}``.
+    exact verifier then has something real to fix. ``log_every`` prints the loss every that many
+    steps; ``on_step(step, loss)`` is called after every step (the trainer shows progress with it:
+    the demo's warm-up takes minutes). Returns ``{"warmup_steps", "warmup_loss", "warmup_seconds"}``.
     """
     if mistake is not None and mistake not in MISTAKES:
         raise ValueError(f"unknown warm-up mistake {mistake!r}; choose one of {sorted(MISTAKES)} or none")
@@ -142,5 +144,7 @@ def supervised_warmup(
         loss_value = float(loss.detach())
         if log_every and (s + 1) % log_every == 0:
             print(f"warmup step {s + 1}/{steps}: loss {loss_value:.3f}", flush=True)
+        if on_step is not None:
+            on_step(s + 1, loss_value)
     env.close()
     return {"warmup_steps": steps, "warmup_loss": loss_value, "warmup_seconds": time.perf_counter() - t0}

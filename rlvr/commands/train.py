@@ -1,4 +1,4 @@
-"""`rlvr train --config configs/NAME.yaml [--set key=value ...] [--resume]`: RL-train a model."""
+"""`rlvr train --config configs/NAME.yaml [--set key=value ...] [--resume [--allow-config-change]]`: RL-train a model."""
 
 from __future__ import annotations
 
@@ -10,29 +10,64 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "train", help="train a model with GRPO/DAPO on an environment",
         description="Train a policy with RL on verifiable rewards. Every setting lives in the YAML config; "
-                    "--set key=value overrides one (dotted keys, YAML values), e.g. --set train.lr=1e-5.",
+                    "--set key=value overrides one (dotted keys, YAML values), e.g. --set train.lr=1e-5. "
+                    "Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits; --resume "
+                    "continues from it.",
     )
-    p.add_argument("--config", required=True, help="YAML config, e.g. configs/demo.yaml")
+    p.add_argument("--config", default=None,
+                   help="YAML config, e.g. configs/demo.yaml (with --resume it may be left out: the run's saved "
+                        "config.json is used, found from --set log.output_dir=DIR)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key (repeatable), e.g. --set algorithm.kl_coef=0.01")
     p.add_argument("--resume", action="store_true",
-                   help="continue from the latest checkpoint in log.output_dir (exactly where it stopped)")
+                   help="continue from the latest checkpoint in log.output_dir (exactly where it stopped); "
+                        "train.total_steps, the optimizer settings (train.lr, weight_decay, beta1, beta2, "
+                        "max_grad_norm), log.* and eval.* may differ from the checkpoint's config")
+    p.add_argument("--allow-config-change", action="store_true",
+                   help="with --resume: accept changes to any other config key (printed), knowing the resumed "
+                        "run is no longer the same run")
     p.set_defaults(func=run)
+
+
+def _config_path(args) -> str:
+    """``--config``, or with ``--resume`` alone the ``config.json`` of the run named by ``--set log.output_dir``."""
+    from pathlib import Path
+
+    from rlvr.trainers.config import ConfigError
+
+    if args.config is not None:
+        return args.config
+    dirs = [o.split("=", 1)[1].strip() for o in args.overrides if o.split("=", 1)[0].strip() == "log.output_dir"]
+    if not args.resume or not dirs:
+        raise ConfigError("--config is required (e.g. --config configs/demo.yaml); only --resume --set "
+                          "log.output_dir=DIR may leave it out, to reuse DIR/config.json")
+    saved = Path(dirs[-1]) / "config.json"
+    if not saved.is_file():
+        raise ConfigError(f"--resume without --config: {saved} not found; pass --config with the run's config")
+    return str(saved)
 
 
 def run(args) -> int:
     from rlvr.trainers.config import ConfigError, load_config
-    from rlvr.trainers.trainer import ResumeError, Trainer
+    from rlvr.trainers.trainer import ResumeError, Trainer, TrainingInterrupted
 
+    if args.allow_config_change and not args.resume:
+        print("rlvr train: --allow-config-change only applies with --resume", file=sys.stderr)
+        return 2
     try:
-        config = load_config(args.config, args.overrides)
-        trainer = Trainer(config, resume=args.resume)
+        config = load_config(_config_path(args), args.overrides)
+        trainer = Trainer(config, resume=args.resume, allow_config_change=args.allow_config_change)
     except (ConfigError, ResumeError) as exc:
         print(f"rlvr train: {exc}", file=sys.stderr)
         return 2
     try:
         summary = trainer.train()
+    except TrainingInterrupted:  # the trainer has said which step was saved and how to resume
+        return 130
     finally:
         trainer.close()
     print(json.dumps(summary))
+    if summary.get("eval_errors"):
+        print(f"rlvr train: training finished, but evaluation failed: {summary['eval_errors']}", file=sys.stderr)
+        return 1
     return 0
