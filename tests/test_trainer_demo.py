@@ -50,6 +50,39 @@ def test_cli_train_runs_and_resume_refuses_when_done(tmp_path, capsys):
     assert "nothing left to do" in capsys.readouterr().err
 
 
+TINY_DEMO = ["warmup.steps=2", "train.total_steps=1", "train.batch_groups=2", "train.group_size=2",
+             "model.tiny_hidden_size=32", "model.tiny_layers=1", "log.progress=false", "log.tensorboard=false"]
+
+
+def test_demo_without_evaluation_in_its_own_output_dir(tmp_path, capsys):
+    # eval.num_tasks=0 crashed on the missing pass@1 values; --set log.output_dir trained there and then
+    # looked for the summary in --output-dir
+    elsewhere = tmp_path / "elsewhere"
+    summary = run_demo(output_dir=tmp_path / "default", overrides=[*TINY_DEMO, "eval.num_tasks=0", f"log.output_dir={elsewhere}"])
+    assert "improvement" not in summary and "pass@1_after" not in summary
+    assert json.loads((elsewhere / "summary.json").read_text())["steps"] == 1 and not (tmp_path / "default").exists()
+    out = capsys.readouterr().out
+    assert "no held-out evaluation was requested (eval.num_tasks=0)" in out and f"results in {elsewhere}/" in out
+    run_demo(output_dir=elsewhere, overrides=[*TINY_DEMO, "eval.num_tasks=0"])  # its own directory: replaced
+
+
+def test_demo_refuses_a_directory_holding_another_run(tmp_path, capsys):
+    from rlvr.trainers.checkpoint import latest_checkpoint
+
+    args = ["train", "--config", "configs/demo.yaml", "--set", f"log.output_dir={tmp_path}", *[x for kv in TINY_DEMO for x in ("--set", kv)]]
+    assert main(args) == 0
+    assert main(["demo", "--output-dir", str(tmp_path), *[x for kv in TINY_DEMO for x in ("--set", kv)]]) == 2
+    assert "was not made by rlvr demo" in capsys.readouterr().err
+    assert latest_checkpoint(tmp_path) is not None and (tmp_path / "metrics.jsonl").exists()
+    # a demo run from before the marker file existed is still recognised by its summary, and replaced
+    older = tmp_path / "older_demo"
+    older.mkdir()
+    (older / "summary.json").write_text(json.dumps({"pass@1_before": 0.1, "eval_decoding": "greedy", "wall_seconds": 9.0}))
+    from rlvr.trainers.demo import _made_by_demo
+
+    assert _made_by_demo(older) and not _made_by_demo(tmp_path)
+
+
 def test_noisy_teacher_mistakes_by_hand():
     from rlvr.trainers.warmup import MISTAKES
 

@@ -9,6 +9,9 @@
    verifier.
 4. Print held-out pass@1 (greedy decoding, 200 problems never seen in training) before and after RL,
    save the curves, and write ``runs/demo/summary.json``.
+
+The demo starts afresh every time (``log.overwrite``) in a directory it marks as its own
+(:data:`MARKER`); it refuses a directory that holds any other run rather than delete it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from typing import Sequence
 
 from rlvr.trainers.config import load_config
 
-__all__ = ["run_demo", "DEMO_CONFIG", "QUICK_OVERRIDES"]
+__all__ = ["run_demo", "DEMO_CONFIG", "QUICK_OVERRIDES", "MARKER"]
+
+#: The file that marks an output directory as the demo's, so that a rerun may replace it.
+MARKER = ".rlvr-demo"
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "demo.yaml"
 
@@ -39,18 +45,37 @@ def _config_path(config: str | Path | None) -> Path:
     raise FileNotFoundError("configs/demo.yaml not found; pass --config PATH")
 
 
+def _made_by_demo(out: Path) -> bool:
+    """Whether ``out`` holds a demo run: the marker, or (a demo run from before the marker existed)
+    a ``summary.json`` with the fields only the demo adds (``eval_decoding``, ``wall_seconds``)."""
+    if (out / MARKER).exists():
+        return True
+    try:
+        saved = json.loads((out / "summary.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(saved, dict) and "eval_decoding" in saved and "wall_seconds" in saved
+
+
 def run_demo(
     config: str | Path | None = None,
     overrides: Sequence[str] = (),
     output_dir: str | Path = "runs/demo",
     quick: bool = False,
 ) -> dict:
-    """Run the demo and return its summary (also written to ``<output_dir>/summary.json``)."""
-    from rlvr.trainers.trainer import Trainer
+    """Run the demo and return its summary (also written to ``<log.output_dir>/summary.json``;
+    ``output_dir`` is the default, ``--set log.output_dir=...`` wins)."""
+    from rlvr.trainers.trainer import ResumeError, Trainer
 
     t0 = time.perf_counter()
     extra = [*(QUICK_OVERRIDES if quick else ()), f"log.output_dir={output_dir}", "log.overwrite=true", *overrides]
     cfg = load_config(_config_path(config), extra)
+    out = Path(cfg.log.output_dir)
+    if out.is_dir() and any(out.iterdir()) and not _made_by_demo(out):
+        raise ResumeError(
+            f"{out} is not empty and was not made by rlvr demo (no {MARKER} file); the demo replaces its output "
+            "directory, so choose another --output-dir (or delete this one yourself)"
+        )
     print(
         f"rlvr demo: tiny model (hidden {cfg.model.tiny_hidden_size}, {cfg.model.tiny_layers} layers) on {cfg.env.id} "
         f"{cfg.env.kwargs}; warm-up {cfg.warmup.steps} supervised steps, then {cfg.train.total_steps} DAPO steps "
@@ -58,26 +83,35 @@ def run_demo(
         flush=True,
     )
     trainer = Trainer(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("made by rlvr demo: a rerun of the demo replaces this directory's run\n")
     try:
         summary = trainer.train()
     finally:
         trainer.close()
     wall = time.perf_counter() - t0
     decoding = "greedy" if cfg.eval.temperature == 0 else f"sampled at temperature {cfg.eval.temperature}"
-    summary.update({
-        "eval_decoding": decoding,
-        "eval_problems": cfg.eval.num_tasks,
-        "improvement": (summary["pass@1_after"] - summary["pass@1_before"]),
-        "wall_seconds": wall,
-        "curves": str(Path(output_dir) / "curves.png"),
-    })
-    Path(output_dir, "summary.json").write_text(json.dumps(summary, indent=2))
-    print(
-        f"\nheld-out pass@1 ({decoding}, {cfg.eval.num_tasks} problems): "
-        f"{summary['pass@1_before']:.3f} before RL -> {summary['pass@1_after']:.3f} after RL "
-        f"({summary['improvement']:+.3f}); warm-up {summary.get('warmup_seconds', 0):.0f}s, "
-        f"RL {summary['train_seconds'] - summary.get('warmup_seconds', 0):.0f}s, total {wall:.0f}s",
-        flush=True,
-    )
-    print(f"results in {output_dir}/ (summary.json, metrics.jsonl, curves.png, tensorboard/)", flush=True)
+    before, after = summary.get("pass@1_before"), summary.get("pass@1_after")
+    summary.update({"eval_decoding": decoding, "eval_problems": cfg.eval.num_tasks, "wall_seconds": wall})
+    if before is not None and after is not None:
+        summary["improvement"] = after - before
+    if cfg.log.plot:
+        summary["curves"] = str(out / "curves.png")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    timing = (f"warm-up {summary.get('warmup_seconds', 0):.0f}s, "
+              f"RL {summary['train_seconds'] - summary.get('warmup_seconds', 0):.0f}s, total {wall:.0f}s")
+    if not cfg.eval.num_tasks:
+        result = "no held-out evaluation was requested (eval.num_tasks=0)"
+    elif before is None or after is None:
+        shown = " -> ".join(f"{v:.3f}" for v in (before, after) if v is not None) or "none"
+        result = (f"held-out pass@1 ({decoding}, {cfg.eval.num_tasks} problems): {shown} "
+                  f"(before: {'yes' if before is not None else 'not evaluated'}, after: "
+                  f"{'yes' if after is not None else 'not evaluated'}; see summary.json)")
+    else:
+        result = (f"held-out pass@1 ({decoding}, {cfg.eval.num_tasks} problems): {before:.3f} before RL -> "
+                  f"{after:.3f} after RL ({summary['improvement']:+.3f})")
+    print(f"\n{result}; {timing}", flush=True)
+    files = ", ".join(name for name, on in (("summary.json", True), ("metrics.jsonl", cfg.log.jsonl),
+                                            ("curves.png", cfg.log.plot), ("tensorboard/", cfg.log.tensorboard)) if on)
+    print(f"results in {out}/ ({files})", flush=True)
     return summary

@@ -23,10 +23,11 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from rlvr.trainers.config import ConfigError
     from rlvr.trainers.demo import run_demo
+    from rlvr.trainers.trainer import ResumeError
 
     try:
         run_demo(config=args.config, overrides=args.overrides, output_dir=args.output_dir, quick=args.quick)
-    except ConfigError as exc:
+    except (ConfigError, ResumeError) as exc:
         print(f"rlvr demo: {exc}", file=sys.stderr)
         return 2
     return 0
