@@ -30,7 +30,7 @@ MARKER = ".rlvr-demo"
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "demo.yaml"
 
-#: A shortened demo for tests and smoke runs (about two minutes on two cores).
+#: A shortened demo for tests and smoke runs: the full warm-up (~2 minutes on two cores), then 100 RL steps.
 QUICK_OVERRIDES = ("train.total_steps=100", "eval.num_tasks=100", "eval.every=0")
 
 

@@ -12,11 +12,11 @@ def register(subparsers) -> None:
                     "train it with DAPO on a procedural task and print held-out pass@1 before and after RL. "
                     "Writes runs/demo/summary.json, metrics.jsonl, TensorBoard logs and curves.png.",
     )
-    p.add_argument("--config", default=None, help="demo config (default: the packaged configs/demo.yaml)")
+    p.add_argument("--config", default=None, help="demo config (default: configs/demo.yaml, installed with rlvr)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. --set train.total_steps=50")
     p.add_argument("--output-dir", default="runs/demo", help="where results go (default runs/demo)")
-    p.add_argument("--quick", action="store_true", help="a shortened run (about a minute) for smoke tests")
+    p.add_argument("--quick", action="store_true", help="a shortened run for smoke tests: the full warm-up, then 100 RL steps and 100 evaluation problems (about 3 minutes on 2 cores)")
     p.set_defaults(func=run)
 
 
@@ -27,7 +27,7 @@ def run(args) -> int:
 
     try:
         run_demo(config=args.config, overrides=args.overrides, output_dir=args.output_dir, quick=args.quick)
-    except (ConfigError, ResumeError) as exc:
+    except (ConfigError, ResumeError, FileNotFoundError) as exc:  # (no config file found: pass --config)
         print(f"rlvr demo: {exc}", file=sys.stderr)
         return 2
     return 0
