@@ -15,10 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rlvr.trainers.engine import SamplingParams
+from rlvr.trainers.engine import EngineError, SamplingParams
 from rlvr.trainers.openai_engine import (
     OpenAIEngine,
+    OpenAIEngineError,
     RequestRejectedError,
+    ServerTimeoutError,
     ServerUnreachableError,
     chat_request_body,
     samples_from_response,
@@ -68,10 +70,11 @@ def test_token_level_calls_refuse_with_the_reason():
 
 class Scripted:
     """A real HTTP server on 127.0.0.1 whose /v1/chat/completions answers follow a script: a list of
-    (status, body) consumed in order, the last one repeated; it records the request bodies."""
+    (status, body) or (status, body, headers) consumed in order, the last one repeated; a callable
+    body is called with the request. It records the request bodies and their arrival times."""
 
     def __init__(self, script):
-        self.script, self.requests = list(script), []
+        self.script, self.requests, self.times = list(script), [], []
         outer = self
 
         class H(BaseHTTPRequestHandler):
@@ -80,9 +83,11 @@ class Scripted:
             def log_message(self, *a):
                 pass
 
-            def _answer(self, status, payload):
+            def _answer(self, status, payload, headers=None):
                 data = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -94,10 +99,14 @@ class Scripted:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append(body)
-                status, payload = outer.script.pop(0) if len(outer.script) > 1 else outer.script[0]
+                outer.times.append(time.monotonic())
+                status, payload, *headers = outer.script.pop(0) if len(outer.script) > 1 else outer.script[0]
                 if callable(payload):
                     payload = payload(body)
-                self._answer(status, payload)
+                try:
+                    self._answer(status, payload, *headers)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                    pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -185,3 +194,64 @@ def test_unreachable_server_fails_quickly_with_a_clear_error():
     assert time.monotonic() - start < 60  # a hang guard only: the "3 attempts" above is the behaviour
     with pytest.raises(ValueError, match="conversation 1"):
         eng.generate_chat([CONV, []], 1, SamplingParams())
+
+
+def test_a_generation_that_times_out_is_not_sent_again():
+    """The server took the request and is still generating: re-sending it would queue the same work
+    again (and vLLM would start it over). The error says to raise the timeout, not that no server runs."""
+
+    def slow(body):
+        time.sleep(1.5)
+        return ok(["late"])
+
+    with Scripted([(200, slow)]) as srv:
+        eng = OpenAIEngine(srv.url, "m", timeout=0.5, max_retries=3, backoff=0.01)
+        with pytest.raises(ServerTimeoutError, match=r"answered nothing within timeout=0.5s.*rlvr eval --timeout") as info:
+            eng.generate_chat([CONV], 1, SamplingParams())
+        assert "is running" not in str(info.value)
+        time.sleep(0.2)
+        assert len(srv.requests) == 1
+
+
+def test_all_5xx_but_501_and_505_are_retried_honouring_retry_after():
+    with Scripted([(529, {"error": {"message": "overloaded"}}, {"Retry-After": "1"}), (200, ok(["a"]))]) as srv:
+        eng = OpenAIEngine(srv.url, "m", max_retries=2, backoff=0.01)
+        assert eng.generate_chat([CONV], 1, SamplingParams())[0][0].text == "a"
+        assert len(srv.requests) == 2 and srv.times[1] - srv.times[0] >= 0.9  # waited as Retry-After asked
+    for status in (501, 505):
+        with Scripted([(status, {"error": {"message": "not implemented"}})]) as srv:
+            eng = OpenAIEngine(srv.url, "m", max_retries=3, backoff=0.01)
+            with pytest.raises(RequestRejectedError, match=f"HTTP {status}: not implemented"):
+                eng.generate_chat([CONV], 1, SamplingParams())
+            assert len(srv.requests) == 1
+
+
+@pytest.mark.parametrize("reason", ["abort", "error", "content_filter", "something_new"])
+def test_an_aborted_errored_or_filtered_choice_is_an_engine_error_not_an_answer(reason):
+    resp = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "partial 4"}, "finish_reason": reason}]}
+    with pytest.raises(OpenAIEngineError, match=f"finish_reason='{reason}'.*not the model's answer"):
+        samples_from_response(resp)
+    with Scripted([(200, resp)]) as srv:
+        with pytest.raises(EngineError, match=reason):
+            OpenAIEngine(srv.url, "m").generate_chat([CONV], 1, SamplingParams())
+
+
+def test_complete_finish_reasons_are_answers():
+    reasons = ["stop", "tool_calls", "function_call", None, "length"]
+    resp = {"choices": [{"index": i, "message": {"role": "assistant", "content": "x"}, "finish_reason": r}
+                        for i, r in enumerate(reasons)]}
+    assert [s.finish_reason for s in samples_from_response(resp)] == ["stop"] * 4 + ["length"]
+
+
+def test_every_conversation_gets_its_own_seeds():
+    """A server seeds choice j with seed + j (vLLM does): conversation i is sent seed + i * n, so no
+    two conversations of a call reuse the same random streams."""
+    with Scripted([(200, lambda body: ok([f"seed={body['seed']}"] * body["n"]))]) as srv:
+        eng = OpenAIEngine(srv.url, "m", concurrency=1)
+        eng.generate_chat([CONV] * 3, 2, SamplingParams(seed=10))
+        assert [r["seed"] for r in srv.requests] == [10, 12, 14]
+
+
+def test_engine_errors_share_one_base_class():
+    for cls in (OpenAIEngineError, ServerUnreachableError, ServerTimeoutError, RequestRejectedError):
+        assert issubclass(cls, EngineError)

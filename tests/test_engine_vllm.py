@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import torch
 
-from rlvr.trainers.engine import Sample, SamplingParams
+from rlvr.trainers.engine import EngineError, Sample, SamplingParams, split_stops
+from rlvr.trainers.tiny import build_tiny_tokenizer
 from rlvr.trainers.vllm_engine import (
     VLLMEngine,
     VLLMUnavailableError,
@@ -75,7 +76,7 @@ def test_sampling_params_to_vllm_kwargs():
     assert to_vllm_kwargs(sp, 4, prompt_index=2) == {
         "n": 4, "temperature": 0.7, "top_p": 0.9, "max_tokens": 64, "logprobs": 0,
         "skip_special_tokens": True, "include_stop_str_in_output": False,
-        "stop": ["\n\n", "</answer>"], "stop_token_ids": [7], "seed": 13,
+        "stop": ["\n\n", "</answer>"], "stop_token_ids": [7], "seed": 19,  # 11 + prompt_index * n
     }
     plain = to_vllm_kwargs(SamplingParams(temperature=0.0, max_new_tokens=8), 1)
     assert plain == {"n": 1, "temperature": 0.0, "top_p": 1.0, "max_tokens": 8, "logprobs": 0,
@@ -83,6 +84,26 @@ def test_sampling_params_to_vllm_kwargs():
     assert "seed" not in plain and "stop" not in plain
     with pytest.raises(ValueError, match="n"):
         to_vllm_kwargs(SamplingParams(), 0)
+
+
+def test_every_prompt_and_sample_gets_its_own_seed():
+    """vLLM seeds the j-th of a request's n samples with seed + j (parallel_sampling.py,
+    _get_child_sampling_params); with seed + i * n per prompt no two (prompt, sample) pairs share a
+    seed, so identical prompts in one call do not get duplicated samples."""
+    n, prompts = 4, 3
+    seeds = [to_vllm_kwargs(SamplingParams(seed=1234), n, prompt_index=i)["seed"] + j for i in range(prompts) for j in range(n)]
+    assert len(set(seeds)) == n * prompts
+
+
+def test_special_token_stop_strings_become_stop_token_ids():
+    """vLLM matches stop strings on text decoded without special tokens, where '<|eot_id|>' never
+    appears: it is sent as a stop token id instead, the way the hf engine stops on it."""
+    tok = build_tiny_tokenizer()  # '<|eot_id|>' is an added token (id 7); '###' is plain text
+    assert split_stops(tok, ["###", "<|eot_id|>"]) == (["###"], [7])
+    kwargs = to_vllm_kwargs(SamplingParams(stop=["<|eot_id|>", "###"], stop_token_ids=[9]), 1, tokenizer=tok)
+    assert kwargs["stop"] == ["###"] and kwargs["stop_token_ids"] == [9, 7]
+    only_special = to_vllm_kwargs(SamplingParams(stop=["<|eot_id|>"], stop_token_ids=[7]), 1, tokenizer=tok)
+    assert "stop" not in only_special and only_special["stop_token_ids"] == [7]
 
 
 def test_sampled_logprobs_picks_the_sampled_token_among_top_k():
@@ -116,10 +137,10 @@ def test_request_outputs_to_samples_in_prompt_and_index_order():
     assert isinstance(a, Sample) and a.token_ids == [7, 7, 7] and a.logprobs == [-1.0] * 3 and a.truncated
     assert b.token_ids == [8, 0] and b.logprobs == [-1.5, -0.5] and b.finish_reason == "stop"
     assert out[1][0].meta == {"stop_reason": "###"} and out[1][1].meta == {"stop_reason": 13} and a.meta == {}
-    with pytest.raises(RuntimeError, match="2 samples for prompt 0, expected n=3"):
+    with pytest.raises(EngineError, match="2 samples for prompt 0, expected n=3"):
         samples_from_request_outputs(ros, 3)
     aborted = [RequestOutput("0", None, [1], None, [CompletionOutput(0, "", [], None, [], "abort")])]
-    with pytest.raises(RuntimeError, match="abort"):  # an engine failure is never a sample to score
+    with pytest.raises(EngineError, match="abort"):  # an engine failure is never a sample to score
         samples_from_request_outputs(aborted, 1)
 
 
@@ -141,6 +162,9 @@ class _StandInLLM:
 
     calls: list = field(default_factory=list)
     loaded: dict = field(default_factory=dict)
+
+    def get_tokenizer(self):
+        return build_tiny_tokenizer()
 
     def generate(self, prompts, params, use_tqdm=True):
         self.calls.append(("generate", [p["prompt_token_ids"] for p in prompts], [p.kwargs for p in params]))
@@ -188,10 +212,11 @@ def standin_vllm(monkeypatch):
 def test_engine_wiring_against_standins(standin_vllm):
     llm = _StandInLLM()
     eng = VLLMEngine(llm=llm)
-    out = eng.generate([[1, 2], [5]], 2, SamplingParams(max_new_tokens=4, seed=3))
+    out = eng.generate([[1, 2], [5]], 2, SamplingParams(max_new_tokens=4, seed=3, stop=["<|eot_id|>"]))
     kind, prompts, params = llm.calls[0]
     assert kind == "generate" and prompts == [[1, 2], [5]]
-    assert [p["seed"] for p in params] == [3, 4] and all(p["n"] == 2 and p["logprobs"] == 0 for p in params)
+    assert [p["seed"] for p in params] == [3, 5] and all(p["n"] == 2 and p["logprobs"] == 0 for p in params)
+    assert all(p["stop_token_ids"] == [7] and "stop" not in p for p in params)  # through llm.get_tokenizer()
     assert [[s.token_ids for s in g] for g in out] == [[[2], [3]], [[5], [6]]]
 
     eng.sleep()

@@ -11,7 +11,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
+import types
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -143,3 +146,108 @@ def test_unknown_benchmark_is_a_clear_error(tmp_path, capsys):
     assert main(["eval", "--benchmark", "gsm9k", "--completions", "x.jsonl", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "unknown benchmark 'gsm9k'" in err and "gsm8k" in err
+
+
+class _OneAnswerServer:
+    """A real OpenAI-style HTTP server on 127.0.0.1 whose every chat completion is ``answer(body)``;
+    it counts the POSTs it received."""
+
+    def __init__(self, answer):
+        self.posts = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _json(self, payload):
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def do_GET(self):
+                self._json({"object": "list", "data": [{"id": "m", "object": "model"}]})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.posts += 1
+                self._json(answer(body))
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _choices(body, reason, text="#### 4"):
+    return {"choices": [{"index": j, "message": {"role": "assistant", "content": text}, "finish_reason": reason}
+                        for j in range(body["n"])]}
+
+
+def test_openai_generation_timeout_exits_4_and_says_to_raise_timeout(tmp_path, gsm8k, capsys):
+    def slow(body):
+        time.sleep(1.5)
+        return _choices(body, "stop")
+
+    with _OneAnswerServer(slow) as srv:
+        code = main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "openai", "--base-url", srv.url,
+                     "--limit", "1", "--timeout", "0.5", "--out", str(tmp_path / "o"), "--no-progress"])
+        time.sleep(0.2)
+        assert code == 4 and srv.posts == 1  # sent once, not re-sent on timeout
+    err = capsys.readouterr().err
+    assert "ServerTimeoutError" in err and "within timeout=0.5s" in err and "--timeout" in err
+    assert main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "openai", "--timeout", "0",
+                 "--out", str(tmp_path / "p")]) == 2
+
+
+def test_openai_aborted_choices_exit_4_and_are_not_scored(tmp_path, gsm8k, capsys):
+    with _OneAnswerServer(lambda body: _choices(body, "abort")) as srv:
+        code = main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "openai", "--base-url", srv.url,
+                     "--limit", "2", "--out", str(tmp_path / "o"), "--no-progress"])
+    assert code == 4 and "finish_reason='abort'" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "samples.jsonl").exists() or read_samples(tmp_path / "o" / "samples.jsonl") == []
+
+
+def test_a_failing_vllm_engine_exits_4(tmp_path, gsm8k, capsys, monkeypatch):
+    """The engine failing is exit 4 (resumable) whichever engine it is: here a stand-in `vllm` module
+    (not vLLM) whose LLM reports every request aborted, as vLLM does when a request is cancelled."""
+    from rlvr.trainers.tiny import build_tiny_tokenizer
+
+    class LLM:
+        def __init__(self, model, **kwargs):
+            self.tokenizer = build_tiny_tokenizer()
+
+        def get_tokenizer(self):
+            return self.tokenizer
+
+        def generate(self, prompts, params, use_tqdm=True):
+            out = types.SimpleNamespace(index=0, text="", token_ids=[], logprobs=[], finish_reason="abort", stop_reason=None)
+            return [types.SimpleNamespace(outputs=[out]) for _ in prompts]
+
+    vllm = types.ModuleType("vllm")
+    vllm.LLM, vllm.SamplingParams = LLM, lambda **kwargs: kwargs
+    vllm.inputs = types.ModuleType("vllm.inputs")
+    vllm.inputs.TokensPrompt = dict
+    monkeypatch.setitem(sys.modules, "vllm", vllm)
+    monkeypatch.setitem(sys.modules, "vllm.inputs", vllm.inputs)
+    model = tmp_path / "model"
+    build_tiny_tokenizer().save_pretrained(model)
+    code = main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "vllm", "--model", str(model),
+                 "--limit", "1", "--out", str(tmp_path / "o"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 4, err
+    assert "EngineError: vLLM did not finish" in err and "rerun the same command" in err

@@ -6,19 +6,29 @@ user's checkpoint would be (`--model PATH`); one test starts the real command li
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from rlvr.commands.serve import BadRequest, ChatCompletionServer, load_hf_chat_engine, parse_chat_request, reply_message
+from rlvr.commands.serve import (
+    BadRequest,
+    ChatCompletionServer,
+    ModelLoadError,
+    load_hf_chat_engine,
+    parse_chat_request,
+    reply_message,
+)
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.hf_chat import HFChatEngine, render_chat, tool_calls_from_text
-from rlvr.trainers.openai_engine import OpenAIEngine, RequestRejectedError
+from rlvr.trainers.openai_engine import OpenAIEngine, RequestRejectedError, ServerTimeoutError, ServerUnreachableError
 from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
 
 CONV = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 12+30?"}]
@@ -45,13 +55,16 @@ def client(server):
     return OpenAIEngine(server.url, max_retries=0, timeout=60)
 
 
-def post(server, body, raw: bytes | None = None):
+def post(server, body, raw: bytes | None = None, headers: dict | None = None):
+    """(status, JSON answer) of POST /chat/completions; ``headers`` (a dict) receives the answer's headers."""
     req = urllib.request.Request(server.url + "/chat/completions", data=raw if raw is not None else json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"}, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
+            (headers if headers is not None else {}).update(resp.headers)
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
+        (headers if headers is not None else {}).update(exc.headers)
         return exc.code, json.loads(exc.read())
 
 
@@ -205,3 +218,130 @@ def test_serve_names_a_model_it_cannot_load(tmp_path, capsys):
 
     assert main(["serve", "--model", str(tmp_path / "no-such-model")]) == 1
     assert capsys.readouterr().err.startswith("rlvr serve: no model folder at")
+
+
+def test_list_of_text_parts_is_rendered_as_its_text(server, checkpoint):
+    """OpenAI SDKs and agent frameworks send content as parts: the text parts are joined with a
+    newline (as vLLM does), never rendered as a Python repr; other parts get a 400 naming them."""
+    tok = server.engine.tokenizer
+    parts = [{"role": "user", "content": [{"type": "text", "text": "What is"}, {"type": "text", "text": "12+30?"}]}]
+    assert render_chat(tok, parts) == render_chat(tok, [{"role": "user", "content": "What is\n12+30?"}])
+    status, resp = post(server, {"model": checkpoint, "messages": parts, "max_tokens": 2})
+    assert status == 200 and resp["usage"]["prompt_tokens"] == len(render_chat(tok, parts))
+    image = [{"role": "user", "content": [{"type": "text", "text": "What is this?"},
+                                          {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]}]
+    status, resp = post(server, {"model": checkpoint, "messages": image})
+    assert status == 400 and resp["error"]["param"] == "messages"
+    assert "message 0: 'content' has parts of type 'image_url'" in resp["error"]["message"]
+
+
+def test_stop_token_ids_are_honoured(server, checkpoint):
+    greedy = SamplingParams(temperature=0.0, max_new_tokens=8)
+    first = server.engine.generate_chat([CONV], 1, greedy)[0][0].token_ids[0]
+    status, resp = post(server, {"model": checkpoint, "messages": CONV, "temperature": 0, "max_tokens": 8,
+                                 "stop_token_ids": [first], "logprobs": True})
+    choice = resp["choices"][0]
+    assert status == 200 and choice["finish_reason"] == "stop"
+    assert len(choice["logprobs"]["content"]) == 1 and choice["message"]["content"] == ""
+    status, resp = post(server, {"model": checkpoint, "messages": CONV, "stop_token_ids": ["x"]})
+    assert status == 400 and resp["error"]["param"] == "stop_token_ids"
+
+
+def test_sampling_fields_it_cannot_honour_are_refused_unless_neutral(server, checkpoint):
+    refused = {"top_k": 1, "min_p": 0.1, "presence_penalty": 0.5, "frequency_penalty": -1, "repetition_penalty": 1.05,
+               "logit_bias": {"5": 100}, "top_logprobs": 3, "response_format": {"type": "json_object"},
+               "tool_choice": "required"}
+    for field, value in refused.items():
+        status, resp = post(server, {"model": checkpoint, "messages": CONV, "max_tokens": 2, field: value})
+        assert status == 400 and resp["error"]["param"] == field, (field, resp)
+        assert f"'{field}' is not supported by rlvr serve" in resp["error"]["message"]
+    neutral = {"top_k": -1, "min_p": 0, "presence_penalty": 0.0, "frequency_penalty": 0, "repetition_penalty": 1.0,
+               "logit_bias": {}, "top_logprobs": 0, "response_format": {"type": "text"}, "tool_choice": "auto",
+               "user": "someone"}
+    status, resp = post(server, {"model": checkpoint, "messages": CONV, "max_tokens": 2, **neutral})
+    assert status == 200, resp
+
+
+def test_an_unread_body_never_spills_into_the_next_request_on_the_connection(server, checkpoint):
+    host, port = server.httpd.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        body = json.dumps({"model": checkpoint, "prompt": "x"})
+        conn.request("POST", "/v1/completions", body, {"Content-Type": "application/json"})
+        first = conn.getresponse()
+        assert first.status == 404 and b"no route POST /v1/completions" in first.read()
+        good = json.dumps({"model": checkpoint, "messages": CONV, "max_tokens": 2})
+        conn.request("POST", "/v1/chat/completions", good, {"Content-Type": "application/json"})
+        second = conn.getresponse()
+        assert second.status == 200, second.read()
+        assert json.loads(second.read())["object"] == "chat.completion"
+        # a body the server will not read (no usable Content-Length) ends the connection
+        conn.putrequest("POST", "/v1/chat/completions")
+        conn.putheader("Content-Length", "abc")
+        conn.endheaders(b"{}")
+        third = conn.getresponse()
+        assert third.status == 400 and third.getheader("Connection") == "close"
+        third.read()
+    finally:
+        conn.close()
+
+
+def test_a_model_without_chat_template_is_refused_at_start_up(tmp_path, capsys):
+    from rlvr.cli import main
+
+    tok = build_tiny_tokenizer()
+    tok.chat_template = None
+    build_tiny_model(tok).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    capsys.readouterr()  # drop save_pretrained's progress bar
+    assert main(["serve", "--model", str(tmp_path), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "rlvr serve: the tokenizer of" in err and "has no chat template" in err and "instruct" in err
+    with pytest.raises(ModelLoadError, match="no chat template"):
+        ChatCompletionServer(HFChatEngine(build_tiny_model(tok), tok), "base", port=0)
+
+
+def test_without_max_tokens_the_reply_gets_the_room_left_in_the_context(server, checkpoint):
+    """512 + a 700-token prompt would exceed the tiny model's 1024-token context; a client that
+    sent no max_tokens gets what is left instead of a 400 about a field it did not send."""
+    long = [{"role": "user", "content": "What is 12+30? " * 48}]
+    prompt = len(render_chat(server.engine.tokenizer, long))
+    assert 1024 - 512 < prompt < 1024
+    status, resp = post(server, {"model": checkpoint, "messages": long, "temperature": 0})
+    assert status == 200, resp
+    assert resp["usage"]["completion_tokens"] <= 1024 - prompt
+    status, resp = post(server, {"model": checkpoint, "messages": long, "max_tokens": 1024 - prompt + 1})
+    assert status == 400 and resp["error"]["param"] == "max_tokens"
+
+
+def test_a_request_whose_client_has_gone_is_skipped_not_computed(server):
+    """The client timed out while its request waited for the model: when its turn comes the server
+    skips it rather than generate a reply nobody will read (and delay every request behind it)."""
+    client = OpenAIEngine(server.url, server.model_name, timeout=1, max_retries=3)
+    before = (server.generated, server.skipped)
+    with server._lock:  # the model is busy with another request
+        with pytest.raises(ServerTimeoutError):
+            client.generate_chat([CONV], 1, SamplingParams(max_new_tokens=2))
+    deadline = time.monotonic() + 30
+    while server.skipped == before[1] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (server.generated, server.skipped) == (before[0], before[1] + 1)
+
+
+def test_too_many_waiting_requests_get_503_with_retry_after(server):
+    with ChatCompletionServer(server.engine, "busy", port=0, max_queue=0) as busy:
+        results = {}
+        with busy._lock:  # the model is busy: the first request waits, the next finds the queue full
+            waiting = threading.Thread(target=lambda: results.update(first=post(busy, {"messages": CONV, "max_tokens": 2})))
+            waiting.start()
+            deadline = time.monotonic() + 30
+            while busy._pending == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            headers: dict = {}
+            status, resp = post(busy, {"messages": CONV, "max_tokens": 2}, headers=headers)
+            assert status == 503 and resp["error"]["type"] == "server_busy" and int(headers["Retry-After"]) >= 1
+            assert "--max-queue 0" in resp["error"]["message"]
+            with pytest.raises(ServerUnreachableError, match="HTTP 503: rlvr serve is busy"):
+                OpenAIEngine(busy.url, "busy", max_retries=0).generate_chat([CONV], 1, SamplingParams(max_new_tokens=2))
+        waiting.join(timeout=60)
+        assert results["first"][0] == 200

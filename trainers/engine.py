@@ -11,9 +11,29 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Sequence
 
-__all__ = ["SamplingParams", "Sample", "Engine", "FinishReason"]
+__all__ = ["SamplingParams", "Sample", "Engine", "EngineError", "FinishReason", "split_stops"]
 
 FinishReason = Literal["stop", "length"]
+
+
+class EngineError(RuntimeError):
+    """The engine failed, not the model: a server that cannot be used, a generation aborted or cut
+    short by the engine, a reply the engine could not read. Nothing it interrupted is a model output,
+    so it is never scored (``rlvr eval`` stops with exit code 4 and resumes from the saved samples)."""
+
+
+def split_stops(tokenizer: Any, stop: Sequence[str]) -> tuple[list[str], list[int]]:
+    """``stop`` split into ``(stop_strings, stop_token_ids)``: a stop string that is one of the
+    tokenizer's added tokens (``"<|im_end|>"``, ``"<|eot_id|>"``) becomes that token's id.
+
+    Why: engines decode text without special tokens, so a special token given as a stop *string*
+    never appears in the text it is matched against and would be silently ignored (vLLM matches
+    stop strings on that text). Stopping on its id is what the user meant. The hf and vllm engines
+    both use this, so one config stops at the same place on either engine."""
+    added = tokenizer.get_added_vocab() if hasattr(tokenizer, "get_added_vocab") else {}
+    strings = [s for s in stop if s not in added]
+    ids = [int(added[s]) for s in stop if s in added]
+    return strings, ids
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,36 @@ from typing import Any, Sequence
 from rlvr.trainers.engine import Sample, SamplingParams
 from rlvr.trainers.hf_engine import HFEngine
 
-__all__ = ["HFChatEngine", "check_conversation", "render_chat", "template_messages", "tool_calls_from_text"]
+__all__ = ["HFChatEngine", "check_conversation", "content_text", "render_chat", "template_messages", "tool_calls_from_text"]
+
+
+def content_text(content: Any, where: str = "message") -> str:
+    """A message's content as the one string a chat template expects.
+
+    OpenAI clients (the OpenAI SDK, LangChain, agent frameworks) often send content as a list of
+    parts, ``[{"type": "text", "text": "..."}, ...]``; its text parts are joined with ``"\n"``, as
+    vLLM does. A template given the list itself would render its Python repr into the prompt, or
+    fail. Parts of any other type (images, audio, files) cannot be rendered for a text-only model:
+    a ``ValueError`` names them. ``None`` is the empty string (an assistant turn with only tool calls).
+    """
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, (list, tuple)):
+        raise ValueError(f"{where}: 'content' must be a string or a list of text parts, got {type(content).__name__}")
+    texts, others = [], []
+    for part in content:
+        if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        else:
+            others.append(part.get("type") if isinstance(part, dict) else type(part).__name__)
+    if others:
+        raise ValueError(
+            f"{where}: 'content' has parts of type {', '.join(map(repr, dict.fromkeys(others)))}; only "
+            "{\"type\": \"text\", \"text\": ...} parts can be rendered for a text-only model (send text, or "
+            "use a server for a multimodal model)")
+    return "\n".join(texts)
 
 
 def check_conversation(conversation: Any, index: int = 0) -> list[dict[str, Any]]:
@@ -34,9 +63,7 @@ def check_conversation(conversation: Any, index: int = 0) -> list[dict[str, Any]
             raise ValueError(f"conversation {index}, message {m}: must be a dict with 'role' and 'content', got {type(message).__name__}")
         if not isinstance(message.get("role"), str) or not message["role"]:
             raise ValueError(f"conversation {index}, message {m}: 'role' must be a non-empty string (system, user, assistant, tool)")
-        content = message.get("content")
-        if content is not None and not isinstance(content, (str, list)):
-            raise ValueError(f"conversation {index}, message {m}: 'content' must be a string, got {type(content).__name__}")
+        content_text(message.get("content"), f"conversation {index}, message {m}")
     return list(conversation)
 
 
@@ -69,14 +96,14 @@ def tool_calls_from_text(text: str) -> tuple[str, list[dict[str, Any]]]:
 
 
 def template_messages(conversation: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Messages as a Hugging Face chat template expects them: content always a string, and tool
-    calls' arguments as dicts (OpenAI's messages carry them as JSON strings, which a template's
-    ``tojson`` would quote a second time)."""
+    """Messages as a Hugging Face chat template expects them: content always a string (text parts
+    joined, see :func:`content_text`), and tool calls' arguments as dicts (OpenAI's messages carry
+    them as JSON strings, which a template's ``tojson`` would quote a second time)."""
     from rlvr.envs.toolcalls import template_tool_calls  # noqa: PLC0415
 
     out = []
     for message in conversation:
-        message = {**message, "content": message.get("content") or ""}
+        message = {**message, "content": content_text(message.get("content"))}
         if isinstance(message.get("tool_calls"), list):
             message["tool_calls"] = template_tool_calls(message["tool_calls"])
         out.append(message)

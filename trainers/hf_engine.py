@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 import torch
 
-from rlvr.trainers.engine import Engine, Sample, SamplingParams, state_dict_of
+from rlvr.trainers.engine import Engine, Sample, SamplingParams, split_stops, state_dict_of
 
 __all__ = ["HFEngine", "top_p_filter"]
 
@@ -86,7 +86,6 @@ class HFEngine(Engine):
         self.eos_token_ids = frozenset(eos)
         pad = getattr(tokenizer, "pad_token_id", None)
         self.pad_token_id = int(pad) if pad is not None else (min(eos) if eos else 0)
-        self._added_vocab: dict[str, int] = dict(tokenizer.get_added_vocab()) if hasattr(tokenizer, "get_added_vocab") else {}
 
     # ------------------------------------------------------------------ Engine API
 
@@ -112,13 +111,8 @@ class HFEngine(Engine):
         if not isinstance(sampling, SamplingParams):
             raise TypeError(f"sampling must be a SamplingParams, got {type(sampling).__name__}")
         prompts = [self._check_prompt(i, p) for i, p in enumerate(prompts_token_ids)]
-        stop_ids = set(self.eos_token_ids) | set(sampling.stop_token_ids)
-        stop_strings = []
-        for s in sampling.stop:
-            if s in self._added_vocab:  # a special token given as a string: stop on its id
-                stop_ids.add(self._added_vocab[s])
-            else:
-                stop_strings.append(s)
+        stop_strings, special_stop_ids = split_stops(self.tokenizer, sampling.stop)  # "<|im_end|>" stops on its id
+        stop_ids = set(self.eos_token_ids) | set(sampling.stop_token_ids) | set(special_stop_ids)
 
         rows = [(pi, prompts[pi]) for pi in range(len(prompts)) for _ in range(n)]
         order = sorted(range(len(rows)), key=lambda r: len(rows[r][1]))

@@ -2,8 +2,14 @@
 
 It speaks the chat-completions API over HTTP (``POST {base_url}/chat/completions``) with the standard
 library only, so it works against vLLM, SGLang, llama.cpp, ``rlvr serve`` or OpenAI itself.
-Conversations are sent concurrently from a thread pool. Connection errors, timeouts, 429 and 5xx
-answers are retried with exponential backoff; a 4xx answer is an error carrying the server's message.
+Conversations are sent concurrently from a thread pool. Connection errors, 408/409/429 and 5xx
+answers (except 501 and 505, which no retry changes) are retried with exponential backoff, waiting at
+least what a ``Retry-After`` header asks; another 4xx answer is an error carrying the server's message.
+A generation that gets no answer within ``timeout`` is *not* re-sent: the server is up and still
+working on it, and re-sending would only queue the same work again (:class:`ServerTimeoutError`).
+A choice the server ended with a finish reason other than ``stop``, ``length``, ``tool_calls`` or
+``function_call`` (``abort``, ``error``, ``content_filter``) is an engine failure, never an answer.
+All errors are :class:`~rlvr.trainers.engine.EngineError` s.
 
 The server returns text, not the token ids the model sampled, so this engine works at the chat level
 only (:meth:`OpenAIEngine.generate_chat`): it serves evaluation, never training, and
@@ -16,36 +22,41 @@ import dataclasses
 import http.client
 import json
 import os
-import socket
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
-from rlvr.trainers.engine import Engine, Sample, SamplingParams
+from rlvr.trainers.engine import Engine, EngineError, Sample, SamplingParams
 
 __all__ = [
     "OpenAIEngine",
     "OpenAIEngineError",
     "ServerUnreachableError",
+    "ServerTimeoutError",
     "RequestRejectedError",
     "chat_request_body",
     "samples_from_response",
 ]
 
 
-class OpenAIEngineError(RuntimeError):
+class OpenAIEngineError(EngineError):
     """The server could not be used (base class of the errors below)."""
 
 
 class ServerUnreachableError(OpenAIEngineError):
-    """No answer from the server after all retries (refused, timed out, or kept failing with 5xx)."""
+    """No answer from the server after all retries (refused connections, or 429/5xx every time)."""
+
+
+class ServerTimeoutError(OpenAIEngineError):
+    """The server took a generation request but sent no answer within ``timeout`` seconds. It is not
+    re-sent: the server is still computing it (or has it queued), and a copy would only add work."""
 
 
 class RequestRejectedError(OpenAIEngineError):
-    """The server answered 4xx: the request is wrong (model name, parameters, auth). ``status`` and
-    ``body`` hold the server's answer."""
+    """The server refused the request for good: a 4xx other than 408/409/429 (model name, parameters,
+    auth), or 501/505 (not implemented). ``status`` and ``body`` hold the server's answer."""
 
     def __init__(self, message: str, status: int, body: str):
         super().__init__(message)
@@ -53,7 +64,16 @@ class RequestRejectedError(OpenAIEngineError):
         self.body = body
 
 
-_RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+#: Finish reasons of a complete answer, and what they mean for a Sample.
+_FINISHED = {"stop": "stop", "tool_calls": "stop", "function_call": "stop", None: "stop", "length": "length"}
+#: The longest wait a server's Retry-After can impose before a retry (seconds).
+MAX_RETRY_AFTER = 60.0
+
+
+def retryable_status(status: int) -> bool:
+    """Whether an HTTP status is worth retrying: 408, 409, 429 and every 5xx (server trouble, e.g.
+    529 "overloaded"), except 501 and 505, which say the server will never do this request."""
+    return status in (408, 409, 429) or (500 <= status <= 599 and status not in (501, 505))
 
 
 def chat_request_body(
@@ -102,6 +122,11 @@ def samples_from_response(response: dict[str, Any]) -> list[Sample]:
     for choice in sorted(choices, key=lambda c: c.get("index", 0)):
         message = choice.get("message") or {}
         raw_reason = choice.get("finish_reason")
+        if raw_reason not in _FINISHED:  # e.g. vLLM's "abort", "error"; OpenAI's "content_filter"
+            raise OpenAIEngineError(
+                f"the server ended choice {choice.get('index', 0)} with finish_reason={raw_reason!r} (aborted, failed "
+                "or filtered by the server): that is not the model's answer, so it is not scored; fix the server "
+                "and rerun (rlvr eval resumes from the samples already saved)")
         meta: dict[str, Any] = {"finish_reason": raw_reason}
         if message.get("tool_calls"):
             meta["tool_calls"] = message["tool_calls"]
@@ -115,7 +140,7 @@ def samples_from_response(response: dict[str, Any]) -> list[Sample]:
             Sample(
                 token_ids=[],
                 logprobs=[],
-                finish_reason="length" if raw_reason == "length" else "stop",
+                finish_reason=_FINISHED[raw_reason],  # type: ignore[arg-type]
                 text=message.get("content") or "",
                 meta=meta,
             )
@@ -128,10 +153,15 @@ class OpenAIEngine(Engine):
 
     ``base_url``: the API root, e.g. ``http://127.0.0.1:8000/v1``. ``model``: the served model's name;
     ``None`` asks the server (``GET /models``) and takes the first. ``api_key``: sent as a bearer token
-    (default: ``$OPENAI_API_KEY`` if set). ``timeout``: seconds per HTTP request. ``max_retries``:
-    extra attempts after a connection error, timeout, 429 or 5xx, waiting ``backoff * 2**attempt``
-    seconds in between. ``concurrency``: conversations in flight at once. ``logprobs``: ask the server
-    for per-token log-probs (returned in ``Sample.meta["token_logprobs"]``).
+    (default: ``$OPENAI_API_KEY`` if set). ``timeout``: seconds to wait for the server's answer to one
+    request, generation included (a request queued behind others waits for them too): a generation
+    that takes longer raises :class:`ServerTimeoutError`. ``max_retries``: extra attempts after a
+    connection error, 408/409/429 or 5xx, waiting ``backoff * 2**attempt`` seconds in between, or
+    longer when the server's ``Retry-After`` says so. ``concurrency``: conversations in flight at once.
+    ``logprobs``: ask the server for per-token log-probs (returned in ``Sample.meta["token_logprobs"]``).
+
+    With a ``seed``, conversation ``i`` is sent ``seed + i * n``: a server seeds its ``j``-th choice
+    ``seed + j`` (vLLM does), so every conversation draws its own random numbers.
     """
 
     def __init__(
@@ -210,17 +240,20 @@ class OpenAIEngine(Engine):
                 raise ValueError(f"conversation {i} must be a non-empty list of {{'role': ..., 'content': ...}} messages")
         model = self.model
         if len(conversations) <= 1 or self.concurrency == 1:
-            return [self._complete(c, n, sampling, model, tools) for c in conversations]
+            return [self._complete(c, n, sampling, model, tools, i) for i, c in enumerate(conversations)]
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(conversations))) as pool:
-            futures = [pool.submit(self._complete, c, n, sampling, model, tools) for c in conversations]
+            futures = [pool.submit(self._complete, c, n, sampling, model, tools, i) for i, c in enumerate(conversations)]
             return [f.result() for f in futures]
 
-    def _complete(self, conversation, n, sampling, model, tools) -> list[Sample]:
+    def _complete(self, conversation, n, sampling, model, tools, index: int = 0) -> list[Sample]:
+        """The ``n`` choices of conversation ``index``. Its seed is ``seed + index * n``, plus the
+        number of choices already received when a server returned fewer than asked, so no two
+        choices of one call share a seed (a server gives its ``j``-th choice ``seed + j``)."""
         samples: list[Sample] = []
-        for attempt in range(n):  # at most n round trips even if the server returns one choice each
+        for _ in range(n):  # at most n round trips even if the server returns one choice each
             params = sampling
-            if attempt and sampling.seed is not None:
-                params = dataclasses.replace(sampling, seed=sampling.seed + attempt)
+            if sampling.seed is not None:
+                params = dataclasses.replace(sampling, seed=sampling.seed + index * n + len(samples))
             body = chat_request_body(conversation, n - len(samples), params, model, tools=tools, logprobs=self.logprobs)
             samples.extend(samples_from_response(self._request("POST", "/chat/completions", body)))
             if len(samples) >= n:
@@ -233,23 +266,37 @@ class OpenAIEngine(Engine):
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        last = ""
+        last, wait = "", 0.0
         for attempt in range(self.max_retries + 1):
             if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+                time.sleep(max(wait, self.backoff * 2 ** (attempt - 1)))
+            wait = 0.0
             req = urllib.request.Request(url, data=data, headers=headers, method=method)
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                     raw = resp.read()
             except urllib.error.HTTPError as exc:
                 text = exc.read().decode("utf-8", "replace")
-                if exc.code in _RETRY_STATUS:
+                if retryable_status(exc.code):
                     last = f"HTTP {exc.code}: {_error_message(text)}"
+                    wait = _retry_after(exc.headers.get("Retry-After"))
                     continue
                 raise RequestRejectedError(
                     f"{method} {url} was rejected with HTTP {exc.code}: {_error_message(text)}", exc.code, text
                 ) from None
-            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout, TimeoutError) as exc:
+            except TimeoutError as exc:
+                # urllib wraps a timeout while connecting or sending in URLError: a bare timeout means
+                # the request was sent and the answer did not come in time. Re-sending a generation
+                # would queue it a second time on a server that is still working on the first.
+                if method == "POST":
+                    raise ServerTimeoutError(
+                        f"{method} {url}: the server took the request but answered nothing within timeout={self.timeout:g}s "
+                        "(a long generation, or requests queued behind each other on the server); raise the timeout "
+                        "(`rlvr eval --timeout SECONDS`, OpenAIEngine(timeout=...)) or lower --concurrency / --max-tokens"
+                    ) from None
+                last = f"{type(exc).__name__}: {exc}"
+                continue
+            except (urllib.error.URLError, http.client.HTTPException, ConnectionError) as exc:
                 reason = getattr(exc, "reason", exc)
                 last = f"{type(reason).__name__}: {reason}"
                 continue
@@ -257,11 +304,21 @@ class OpenAIEngine(Engine):
                 return json.loads(raw)
             except json.JSONDecodeError:
                 raise OpenAIEngineError(f"{method} {url} answered with something that is not JSON: {raw[:200]!r}") from None
-        raise ServerUnreachableError(
-            f"no usable answer from {url} after {self.max_retries + 1} attempt(s) (last: {last}); check that an "
-            "OpenAI-compatible server is running there (e.g. `rlvr serve --model tiny` or `vllm serve MODEL`) and "
-            "that base_url ends with /v1"
-        )
+        if last.startswith("HTTP "):  # the server is there, but busy or failing
+            hint = "the server is up but kept failing or was busy: check its log, or retry later with fewer requests at once (--concurrency)"
+        else:
+            hint = ("check that an OpenAI-compatible server is running there (e.g. `rlvr serve --model tiny` or "
+                    "`vllm serve MODEL`) and that base_url ends with /v1")
+        raise ServerUnreachableError(f"no usable answer from {url} after {self.max_retries + 1} attempt(s) (last: {last}); {hint}")
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds a ``Retry-After: <seconds>`` header asks to wait (capped at MAX_RETRY_AFTER; 0 when
+    absent or given as a date)."""
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _error_message(text: str) -> str:

@@ -7,14 +7,17 @@ project is developed on; see ``docs/engines.md``):
 - builds ``vllm.LLM(model=..., enable_sleep_mode=True, logprobs_mode="processed_logprobs", ...)``;
 - turns our :class:`~rlvr.trainers.engine.SamplingParams` into ``vllm.SamplingParams(n=...,
   temperature=..., top_p=..., max_tokens=..., stop=..., stop_token_ids=..., seed=..., logprobs=0)``
-  (:func:`to_vllm_kwargs`) and calls ``llm.generate([TokensPrompt(prompt_token_ids=...)], params)``;
+  (:func:`to_vllm_kwargs`; a stop string that is a special token, e.g. ``"<|im_end|>"``, goes to
+  ``stop_token_ids`` as the hf engine does it, see :func:`~rlvr.trainers.engine.split_stops`) and calls ``llm.generate([TokensPrompt(prompt_token_ids=...)], params)``;
 - reads each ``RequestOutput.outputs[j]`` (``token_ids``, ``logprobs`` as a list of
   ``{token_id: Logprob(logprob=...)}`` dicts, ``finish_reason``, ``text``) into our
   :class:`~rlvr.trainers.engine.Sample` (:func:`samples_from_request_outputs`);
 - loads new weights with ``llm.apply_model(lambda model: model.load_weights(weights=...))`` (vLLM
   models take ``(name, tensor)`` pairs with Hugging Face parameter names) and then resets the prefix
   cache, whose KV blocks were computed with the old weights;
-- shares the GPU with training through ``llm.sleep(level=1)`` / ``llm.wake_up()``.
+- offers :meth:`VLLMEngine.sleep` / :meth:`VLLMEngine.wake_up` (``llm.sleep(level=1)`` /
+  ``llm.wake_up()``) to free the GPU for training; the trainer does not call them yet, so vLLM keeps
+  its ``gpu_memory_utilization`` share of the GPU throughout a run.
 
 ``logprobs_mode="processed_logprobs"`` makes vLLM report log-probs after temperature and top-p, the
 same convention as the ``hf`` engine (see :mod:`.hf_engine`). vLLM's numerics still differ from the
@@ -29,7 +32,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Sequence
 
-from rlvr.trainers.engine import Engine, Sample, SamplingParams, state_dict_of
+from rlvr.trainers.engine import Engine, EngineError, Sample, SamplingParams, split_stops, state_dict_of
 
 __all__ = [
     "VLLMEngine",
@@ -62,12 +65,15 @@ def import_vllm() -> Any:
 # ---------------------------------------------------------------------------------------------- pure conversions
 
 
-def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0) -> dict[str, Any]:
+def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0, tokenizer: Any = None) -> dict[str, Any]:
     """Keyword arguments for ``vllm.SamplingParams`` equivalent to ``sampling`` with ``n`` samples.
 
-    ``logprobs=0`` asks vLLM for the log-prob of the sampled token only. A seed is offset by
-    ``prompt_index`` because vLLM seeds each request separately: the same seed on every prompt would
-    make identical prompts (or prompts sharing a prefix) draw identical random numbers.
+    ``logprobs=0`` asks vLLM for the log-prob of the sampled token only. The seed of prompt ``i`` is
+    ``seed + i * n``: vLLM seeds each request separately and gives its ``j``-th sample ``seed + j``,
+    so this offset gives every (prompt, sample) its own seed (``seed + i`` would give sample ``j`` of
+    prompt ``i`` the seed of sample ``j - 1`` of prompt ``i + 1``: duplicated samples for identical
+    prompts). With ``tokenizer``, stop strings that are special tokens become ``stop_token_ids``:
+    vLLM matches stop strings on text decoded without special tokens, where they never appear.
     """
     if n < 1:
         raise ValueError(f"n (samples per prompt) must be >= 1, got {n}")
@@ -80,12 +86,14 @@ def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0) -
         "skip_special_tokens": True,
         "include_stop_str_in_output": False,
     }
-    if sampling.stop:
-        kwargs["stop"] = list(sampling.stop)
-    if sampling.stop_token_ids:
-        kwargs["stop_token_ids"] = list(sampling.stop_token_ids)
+    stop, stop_ids = split_stops(tokenizer, sampling.stop) if tokenizer is not None else (list(sampling.stop), [])
+    stop_ids = list(sampling.stop_token_ids) + [i for i in stop_ids if i not in sampling.stop_token_ids]
+    if stop:
+        kwargs["stop"] = stop
+    if stop_ids:
+        kwargs["stop_token_ids"] = stop_ids
     if sampling.seed is not None:
-        kwargs["seed"] = int(sampling.seed) + int(prompt_index)
+        kwargs["seed"] = int(sampling.seed) + int(prompt_index) * int(n)
     return kwargs
 
 
@@ -116,7 +124,7 @@ def _finish_reason(reason: str | None, where: str) -> str:
     if reason in ("stop", "repetition"):
         return "stop"
     # "abort", "error" or unfinished: the engine failed, this is not a model output to score
-    raise RuntimeError(f"vLLM did not finish {where} (finish_reason={reason!r}); the engine failed or was aborted")
+    raise EngineError(f"vLLM did not finish {where} (finish_reason={reason!r}); the engine failed or was aborted")
 
 
 def samples_from_request_outputs(request_outputs: Sequence[Any], n: int) -> list[list[Sample]]:
@@ -129,7 +137,7 @@ def samples_from_request_outputs(request_outputs: Sequence[Any], n: int) -> list
     for pi, ro in enumerate(request_outputs):
         outs = sorted(ro.outputs, key=lambda o: getattr(o, "index", 0))
         if len(outs) != n:
-            raise RuntimeError(f"vLLM returned {len(outs)} samples for prompt {pi}, expected n={n}")
+            raise EngineError(f"vLLM returned {len(outs)} samples for prompt {pi}, expected n={n}")
         group = []
         for o in outs:
             ids = [int(t) for t in o.token_ids]
@@ -219,7 +227,9 @@ class VLLMEngine(Engine):
         self.wake_up()
         from vllm.inputs import TokensPrompt  # noqa: PLC0415
 
-        params = [self._vllm.SamplingParams(**to_vllm_kwargs(sampling, n, prompt_index=i)) for i in range(len(prompts))]
+        tokenizer = self.llm.get_tokenizer()  # to turn special-token stop strings into stop ids
+        params = [self._vllm.SamplingParams(**to_vllm_kwargs(sampling, n, prompt_index=i, tokenizer=tokenizer))
+                  for i in range(len(prompts))]
         outputs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompts], params, use_tqdm=False)
         return samples_from_request_outputs(outputs, n)
 

@@ -6,8 +6,9 @@
 
 Exit status: 0 done; 2 bad input (the message says what to fix); 3 done but some samples could not
 be verified (sandbox outage: excluded from the metrics, rerun to score them); 4 the engine or its
-server failed while sampling (the samples finished so far are saved: rerun the same command, same
---out, to resume).
+server failed while sampling (any :class:`~rlvr.trainers.engine.EngineError` of the hf, vllm or
+openai engine, or CUDA running out of memory; the samples finished so far are saved: rerun the same
+command, same --out, to resume).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def register(subparsers) -> None:
     p.add_argument("--base-url", default="http://127.0.0.1:8000/v1", help="openai engine: API root (default %(default)s)")
     p.add_argument("--api-key", default=None, help="openai engine: bearer token (default $OPENAI_API_KEY)")
     p.add_argument("--concurrency", type=int, default=8, help="openai engine: requests in flight (default 8)")
+    p.add_argument("--timeout", type=float, default=1800.0,
+                   help="openai engine: seconds to wait for the server's answer to one request, which may queue behind "
+                        "--concurrency others on the server (default %(default)s); a generation is never re-sent on timeout")
     p.add_argument("--n", type=int, default=1, help="samples per problem (default 1)")
     p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0.6 when n > 1, else 0)")
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0)")
@@ -107,11 +111,10 @@ class _DownSandbox:
 def _engine(args):
     """(engine, tokenizer, model name) for --engine."""
     if args.engine == "openai":
-        from rlvr.trainers.openai_engine import OpenAIEngine
+        from rlvr.trainers.openai_engine import OpenAIEngine, OpenAIEngineError
 
-        from rlvr.trainers.openai_engine import OpenAIEngineError
-
-        engine = OpenAIEngine(args.base_url, args.model, api_key=args.api_key, concurrency=args.concurrency)
+        engine = OpenAIEngine(args.base_url, args.model, api_key=args.api_key, concurrency=args.concurrency,
+                              timeout=args.timeout)
         try:
             return engine, None, engine.model
         except OpenAIEngineError as exc:
@@ -140,6 +143,16 @@ class _EngineError(RuntimeError):
     """The engine could not be built or reached (message says why)."""
 
 
+def _is_engine_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is the engine failing, not the input: an :class:`EngineError` (a server that
+    cannot be used, an aborted generation) or CUDA running out of memory."""
+    from rlvr.trainers.engine import EngineError
+
+    torch = sys.modules.get("torch")  # loaded whenever a GPU could have run out of memory
+    oom = getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
+    return isinstance(exc, EngineError) or (oom is not None and isinstance(exc, oom))
+
+
 def _engine_failed(exc: Exception, out: str) -> int:
     """The engine or server failed while sampling: say why, and that the run resumes."""
     print(f"rlvr eval: the engine failed while sampling: {type(exc).__name__}: {exc}\n"
@@ -162,6 +175,8 @@ def _check_args(args) -> str | None:
         return f"--max-chars must be >= 1, got {args.max_chars}; leave it out for no cap"
     if args.max_tokens < 1:
         return f"--max-tokens must be >= 1, got {args.max_tokens}"
+    if not args.timeout > 0:
+        return f"--timeout must be > 0 seconds, got {args.timeout}"
     try:
         check_out_dir(args.out)
     except ValueError as exc:
@@ -191,8 +206,6 @@ def run(args) -> int:
         if args.completions is not None:
             result = evaluate_completions(args.benchmark, args.completions, args.out, **common)
         else:
-            from rlvr.trainers.openai_engine import OpenAIEngineError
-
             temperature = args.temperature if args.temperature is not None else (0.6 if args.n > 1 else 0.0)
             engine, tokenizer, model_name = _engine(args)
             try:
@@ -200,8 +213,10 @@ def run(args) -> int:
                                          temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens,
                                          seed=args.seed, system_prompt=args.system_prompt, max_turns=args.max_turns,
                                          engine_name=args.engine, model_name=model_name, **common)
-            except OpenAIEngineError as exc:  # the server failed mid-run: finished batches are saved
-                return _engine_failed(exc, args.out)
+            except Exception as exc:  # the engine failed mid-run: finished batches are saved
+                if _is_engine_failure(exc):
+                    return _engine_failed(exc, args.out)
+                raise
             finally:
                 engine.close()
     except (CompletionsError, RunMismatchError, DatasetError, KeyError, ValueError, _EngineError) as exc:

@@ -1,17 +1,33 @@
 """`rlvr serve`: serve a local model (the ``hf`` engine) over the OpenAI chat-completions API.
 
-Endpoints: ``POST /v1/chat/completions`` (``model``, ``messages``, ``n``, ``temperature``, ``top_p``,
-``max_tokens`` / ``max_completion_tokens``, ``stop``, ``seed``, ``logprobs``, ``tools``; other fields
-are ignored, as OpenAI clients send many) and ``GET /v1/models``. A bad request gets HTTP 400 with an
-OpenAI-style error body naming the field (``{"error": {"message", "type", "param"}}``). It is
-useful on its own (try a checkpoint with any OpenAI client) and lets the ``openai`` engine be tested
-against a real HTTP server. Requests are handled in threads; generation itself runs one request at a
-time on the model. ``--model tiny`` serves the randomly initialised tiny model (no download).
+Endpoints: ``POST /v1/chat/completions`` and ``GET /v1/models``. It is useful on its own (try a
+checkpoint with any OpenAI client) and lets the ``openai`` engine be tested against a real HTTP
+server. ``--model tiny`` serves the randomly initialised tiny model (no download). The model needs a
+chat template (a base model without one is refused at start-up).
+
+Request fields honoured: ``model``, ``messages`` (content a string or a list of text parts),
+``n``, ``temperature``, ``top_p``, ``max_tokens`` / ``max_completion_tokens`` (default: the room left
+in the model's context, at most :data:`DEFAULT_MAX_TOKENS`), ``stop``, ``stop_token_ids``, ``seed``,
+``logprobs``, ``tools``. A field that would change the reply but cannot be honoured here (``top_k``,
+``min_p``, the penalties, ``logit_bias``, ``top_logprobs``, ``response_format``, ``tool_choice``...,
+see :data:`UNSUPPORTED_FIELDS`) is refused with a 400 naming it unless it has its neutral value
+(clients often send defaults explicitly); a reply sampled otherwise than asked would be wrong output.
+Other fields (``user``, ``stream_options``...) are ignored. A bad request gets an OpenAI-style error
+body naming the field (``{"error": {"message", "type", "param"}}``).
+
+Requests are handled in threads; generation runs one request at a time on the model. A request
+whose client has gone (timed out, cancelled) by the time its turn comes is skipped, not computed;
+when more than ``--max-queue`` requests wait, a new one gets 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import math
+import select
+import socket
 import sys
 import threading
 import time
@@ -19,10 +35,39 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["BadRequest", "ChatCompletionServer", "ModelLoadError", "parse_chat_request", "load_hf_chat_engine", "register", "run"]
+__all__ = ["BadRequest", "ChatCompletionServer", "ModelLoadError", "ServerBusy", "UNSUPPORTED_FIELDS", "parse_chat_request",
+           "load_hf_chat_engine", "register", "run"]
 
 MAX_N = 128
 MAX_BODY_BYTES = 16 * 1024 * 1024
+#: max_tokens of a request that sends none (when the context leaves less room, that room).
+DEFAULT_MAX_TOKENS = 4096
+#: Requests that may wait for the model while it generates; more get 503 (``--max-queue``).
+DEFAULT_MAX_QUEUE = 64
+
+#: Request fields that change the reply but that this server cannot honour, with their neutral
+#: values (``None`` is always neutral): present with any other value, the request gets a 400.
+UNSUPPORTED_FIELDS: dict[str, tuple[Any, ...]] = {
+    "top_k": (-1, 0),
+    "min_p": (0,),
+    "presence_penalty": (0,),
+    "frequency_penalty": (0,),
+    "repetition_penalty": (1,),
+    "logit_bias": ({},),
+    "top_logprobs": (0,),
+    "response_format": ({"type": "text"},),
+    "tool_choice": ("auto",),  # "none" is neutral too when no tools are offered (see parse_chat_request)
+    "parallel_tool_calls": (True,),
+    "min_tokens": (0,),
+    "ignore_eos": (False,),
+    "use_beam_search": (False,),
+    "best_of": (1,),
+    "include_stop_str_in_output": (False,),
+    "skip_special_tokens": (True,),
+    "prompt_logprobs": (0,),
+    "echo": (False,),
+    "guided_json": (), "guided_regex": (), "guided_choice": (), "guided_grammar": (), "structured_outputs": (),
+}
 
 
 class BadRequest(ValueError):
@@ -31,6 +76,22 @@ class BadRequest(ValueError):
     def __init__(self, message: str, param: str | None = None, status: int = 400, kind: str = "invalid_request_error"):
         super().__init__(message)
         self.param, self.status, self.kind = param, status, kind
+
+
+class ServerBusy(BadRequest):
+    """Too many requests already wait for the model: HTTP 503 with ``Retry-After: retry_after``."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, None, status=503, kind="server_busy")
+        self.retry_after = retry_after
+
+
+class ClientGone(Exception):
+    """The client closed its connection before its request's turn came: nothing to compute or answer."""
+
+
+class ModelLoadError(ValueError):
+    """The model named on the command line cannot be loaded or served (the message says why and what to pass)."""
 
 
 def _number(body: dict, key: str, default: float, lo: float, hi: float, lo_open: bool = False) -> float:
@@ -56,10 +117,12 @@ def _integer(body: dict, key: str, default: int | None, lo: int, hi: int) -> int
     return value
 
 
-def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int = 512) -> dict[str, Any]:
+def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int = DEFAULT_MAX_TOKENS) -> dict[str, Any]:
     """Validate a chat-completions request body; return ``messages``, ``n``, ``sampling``
-    (our :class:`~rlvr.trainers.engine.SamplingParams`), ``logprobs`` and ``tools``. Raises
-    :class:`BadRequest` naming the first bad field."""
+    (our :class:`~rlvr.trainers.engine.SamplingParams`), ``logprobs``, ``tools`` and
+    ``max_tokens_set`` (whether the client chose ``max_tokens``; when not, ``sampling`` has
+    ``max_tokens_default``). Raises :class:`BadRequest` naming the first bad field, including a
+    field of :data:`UNSUPPORTED_FIELDS` with a value that is not neutral."""
     from rlvr.trainers.engine import SamplingParams
     from rlvr.trainers.hf_chat import check_conversation
 
@@ -87,6 +150,11 @@ def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int 
         stop = [stop]
     if not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop):
         raise BadRequest(f"'stop' must be a non-empty string or a list of them, got {json.dumps(body.get('stop'))}", "stop")
+    stop_token_ids = body.get("stop_token_ids") or []
+    if not isinstance(stop_token_ids, list) or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0
+                                                        for t in stop_token_ids):
+        raise BadRequest(f"'stop_token_ids' must be a list of token ids (integers >= 0), got {json.dumps(body.get('stop_token_ids'))}",
+                         "stop_token_ids")
     seed = _integer(body, "seed", None, -(2**63), 2**63 - 1)
     logprobs = body.get("logprobs", False)
     if logprobs is None:
@@ -96,8 +164,17 @@ def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int 
     tools = body.get("tools")
     if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools)):
         raise BadRequest("'tools' must be a list of tool objects ({\"type\": \"function\", \"function\": {...}})", "tools")
-    sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, stop=tuple(stop), seed=seed)
-    return {"messages": messages, "n": n, "sampling": sampling, "logprobs": logprobs, "tools": tools or None}
+    for field, neutral in UNSUPPORTED_FIELDS.items():
+        value = body.get(field)
+        if value is None or value in neutral or (field == "tool_choice" and value == "none" and not tools):
+            continue
+        hint = f"leave it out or send {json.dumps(neutral[0])}" if neutral else "leave it out"
+        raise BadRequest(f"'{field}' is not supported by rlvr serve (it samples with temperature, top_p, stop and "
+                         f"max_tokens only), so {json.dumps(value)[:100]} cannot be honoured; {hint}", field)
+    sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, stop=tuple(stop),
+                              stop_token_ids=tuple(stop_token_ids), seed=seed)
+    return {"messages": messages, "n": n, "sampling": sampling, "logprobs": logprobs, "tools": tools or None,
+            "max_tokens_set": body.get(key) is not None}
 
 
 def reply_message(text: str, finish_reason: str, *, tools_offered: bool) -> tuple[dict[str, Any], str]:
@@ -118,13 +195,26 @@ class ChatCompletionServer:
 
     ``port=0`` picks a free port; :attr:`url` is the API root (``http://HOST:PORT/v1``). Use
     :meth:`serve_forever` in the foreground, or :meth:`start` / :meth:`close` (a background thread).
+    ``max_queue``: requests that may wait while one generates; more get 503 with ``Retry-After``.
+    A tokenizer without a chat template is a :class:`ModelLoadError` (no request could be served).
+    :attr:`generated` and :attr:`skipped` count the requests computed and those skipped because
+    their client had gone.
     """
 
-    def __init__(self, engine: Any, model_name: str, host: str = "127.0.0.1", port: int = 8000):
+    def __init__(self, engine: Any, model_name: str, host: str = "127.0.0.1", port: int = 8000,
+                 max_queue: int = DEFAULT_MAX_QUEUE):
+        if not getattr(engine.tokenizer, "chat_template", None):
+            raise ModelLoadError(f"the tokenizer of {model_name!r} has no chat template, so no chat request could be "
+                                 "rendered; serve an instruct/chat checkpoint, or set tokenizer.chat_template and save it")
         self.engine = engine
         self.model_name = model_name
         self.created = int(time.time())
-        self._lock = threading.Lock()
+        self.max_queue = int(max_queue)
+        self._lock = threading.Lock()  # the model generates for one request at a time
+        self._count_lock = threading.Lock()
+        self._pending = 0  # requests waiting for the model or generating
+        self._last_generation_s = 1.0
+        self.generated = self.skipped = 0
         cfg = getattr(engine.model, "config", None)
         self.context_length = int(getattr(cfg, "max_position_embeddings", 0) or 0) or None
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
@@ -162,7 +252,27 @@ class ChatCompletionServer:
     def models(self) -> dict[str, Any]:
         return {"object": "list", "data": [{"id": self.model_name, "object": "model", "created": self.created, "owned_by": "rlvr"}]}
 
-    def chat_completion(self, body: Any) -> dict[str, Any]:
+    @contextlib.contextmanager
+    def _turn(self):
+        """Wait for the model; :class:`ServerBusy` at once when ``max_queue`` requests already wait
+        (they would only time out in their clients, after the server computed them anyway)."""
+        with self._count_lock:
+            if self._pending > self.max_queue:
+                wait = max(1, math.ceil(self._last_generation_s))
+                raise ServerBusy(f"rlvr serve is busy: {self._pending - 1} requests wait for the model (--max-queue "
+                                 f"{self.max_queue}); retry in about {wait}s, or send fewer requests at once", wait)
+            self._pending += 1
+        try:
+            with self._lock:
+                yield
+        finally:
+            with self._count_lock:
+                self._pending -= 1
+
+    def chat_completion(self, body: Any, client_gone: Any = None) -> dict[str, Any]:
+        """The response to a chat-completions request body. ``client_gone``: a callable checked when
+        the request's turn comes; when it says the client has gone, :class:`ClientGone` is raised
+        instead of generating a reply nobody will read."""
         from rlvr.trainers.hf_chat import render_chat
 
         req = parse_chat_request(body, self.model_name)
@@ -172,12 +282,25 @@ class ChatCompletionServer:
         except Exception as exc:  # a template that cannot render these messages (e.g. a role it refuses)
             raise BadRequest(f"the chat template cannot render 'messages': {exc}", "messages") from None
         sampling = req["sampling"]
-        if self.context_length and len(prompt) + sampling.max_new_tokens > self.context_length:
-            raise BadRequest(
-                f"the prompt ({len(prompt)} tokens) plus max_tokens ({sampling.max_new_tokens}) exceeds the model's "
-                f"context of {self.context_length} tokens; shorten 'messages' or lower 'max_tokens'", "max_tokens")
-        with self._lock:
+        if self.context_length:
+            room = self.context_length - len(prompt)
+            if room < 1:
+                raise BadRequest(f"the prompt ({len(prompt)} tokens) fills the model's context of {self.context_length} "
+                                 "tokens, leaving no room for a reply; shorten 'messages'", "messages")
+            if not req["max_tokens_set"]:  # as vLLM and OpenAI: the room left, here capped
+                sampling = dataclasses.replace(sampling, max_new_tokens=min(room, DEFAULT_MAX_TOKENS))
+            elif sampling.max_new_tokens > room:
+                raise BadRequest(
+                    f"the prompt ({len(prompt)} tokens) plus max_tokens ({sampling.max_new_tokens}) exceeds the model's "
+                    f"context of {self.context_length} tokens; shorten 'messages' or lower 'max_tokens'", "max_tokens")
+        with self._turn():
+            if client_gone is not None and client_gone():
+                self.skipped += 1
+                raise ClientGone()
+            start = time.monotonic()
             samples = self.engine.generate([prompt], req["n"], sampling)[0]
+            self._last_generation_s = time.monotonic() - start
+            self.generated += 1
         choices = []
         for i, s in enumerate(samples):
             message, finish_reason = reply_message(s.text, s.finish_reason, tools_offered=bool(req["tools"]))
@@ -209,16 +332,33 @@ class ChatCompletionServer:
             def log_message(self, format: str, *args: Any) -> None:  # quiet: one line per request is noise
                 pass
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                """Write a JSON reply; ``headers`` adds some (``Connection: close`` also ends the
+                connection). A client that has gone is not an error: the connection just ends."""
                 data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
 
-            def _error(self, status: int, message: str, param: str | None = None, kind: str = "invalid_request_error") -> None:
-                self._send(status, {"error": {"message": message, "type": kind, "param": param, "code": None}})
+            def _error(self, status: int, message: str, param: str | None = None, kind: str = "invalid_request_error",
+                       headers: dict[str, str] | None = None) -> None:
+                self._send(status, {"error": {"message": message, "type": kind, "param": param, "code": None}}, headers)
+
+            def _client_gone(self) -> bool:
+                """Whether the client has closed the connection (it timed out or gave up): the
+                socket reads as end-of-file. A client waiting for its answer sends nothing."""
+                try:
+                    readable, _, _ = select.select([self.connection], [], [], 0)
+                    return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+                except (OSError, ValueError):
+                    return True
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/") in ("/v1/models", "/models"):
@@ -229,17 +369,19 @@ class ChatCompletionServer:
                     self._error(404, f"no route GET {self.path}; try GET /v1/models or POST /v1/chat/completions", kind="not_found")
 
             def do_POST(self) -> None:
-                if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
-                    self._error(404, f"no route POST {self.path}; this server offers POST /v1/chat/completions", kind="not_found")
-                    return
                 try:
                     length = int(self.headers.get("Content-Length") or 0)
                 except ValueError:
                     length = -1
                 if length <= 0 or length > MAX_BODY_BYTES:
-                    self._error(400, f"the request needs a JSON body with a Content-Length between 1 and {MAX_BODY_BYTES} bytes")
+                    # a body left unread would be parsed as the next request on this keep-alive connection
+                    self._error(400, f"the request needs a JSON body with a Content-Length between 1 and {MAX_BODY_BYTES} bytes",
+                                headers={"Connection": "close"})
                     return
-                raw = self.rfile.read(length)
+                raw = self.rfile.read(length)  # read before any reply, so the connection stays usable
+                if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
+                    self._error(404, f"no route POST {self.path}; this server offers POST /v1/chat/completions", kind="not_found")
+                    return
                 try:
                     body = json.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -249,17 +391,17 @@ class ChatCompletionServer:
                     self._error(400, "'stream' is not supported by rlvr serve; send stream=false", "stream")
                     return
                 try:
-                    self._send(200, server.chat_completion(body))
+                    self._send(200, server.chat_completion(body, self._client_gone))
+                except ClientGone:
+                    self.close_connection = True
+                except ServerBusy as exc:
+                    self._error(exc.status, str(exc), exc.param, exc.kind, headers={"Retry-After": str(exc.retry_after)})
                 except BadRequest as exc:
                     self._error(exc.status, str(exc), exc.param, exc.kind)
                 except Exception as exc:  # an engine failure is the server's fault, never the client's
                     self._error(500, f"generation failed: {type(exc).__name__}: {exc}", kind="server_error")
 
         return Handler
-
-
-class ModelLoadError(ValueError):
-    """The model named on the command line cannot be loaded (the message says why and what to pass)."""
 
 
 def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "auto"):
@@ -305,17 +447,25 @@ def register(subparsers) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"], help="weights dtype")
     p.add_argument("--served-model-name", default=None, help="the name clients send as 'model' (default: --model)")
+    p.add_argument("--max-queue", type=int, default=DEFAULT_MAX_QUEUE,
+                   help="requests that may wait while one generates; more get 503 with Retry-After (default %(default)s)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.max_queue < 0:
+        print(f"rlvr serve: --max-queue must be >= 0, got {args.max_queue}", file=sys.stderr)
+        return 1
     try:
         engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
     except ModelLoadError as exc:
         print(f"rlvr serve: {exc}", file=sys.stderr)
         return 1
     try:
-        server = ChatCompletionServer(engine, args.served_model_name or name, args.host, args.port)
+        server = ChatCompletionServer(engine, args.served_model_name or name, args.host, args.port, max_queue=args.max_queue)
+    except ModelLoadError as exc:  # e.g. no chat template: refused before listening
+        print(f"rlvr serve: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"rlvr serve: cannot listen on {args.host}:{args.port}: {exc}; pick another --port (0 = any free one)")
         return 1
