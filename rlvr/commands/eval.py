@@ -28,7 +28,7 @@ def register(subparsers) -> None:
                     "summary.json and pass_at_k.png to --out; rerunning with the same --out resumes.")
     p.add_argument("--benchmark", required=True, help="benchmark name (rlvr benchmarks list)")
     p.add_argument("--out", required=True, help="output folder (created; reused to resume)")
-    p.add_argument("--k", default=None, help="comma-separated k for pass@k (default: 1 and powers of 2 up to --n)")
+    p.add_argument("--k", default=None, help="comma-separated k for pass@k (default: 1 and powers of 2 up to --n with an engine; 1 with --completions)")
     p.add_argument("--data", default=None, help="local copy of the benchmark: a .jsonl/.json/.parquet/.csv file or a folder "
                                                 "(default: download from the hub)")
     p.add_argument("--limit", type=int, default=None, help="only the first N problems")
