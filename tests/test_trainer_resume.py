@@ -131,6 +131,25 @@ def test_finite_dataset_evaluates_on_tasks_held_out_of_training(tmp_path):
     assert seen == [6, 7, 8, 9]
     with pytest.raises(ConfigError, match=r"eval\.num_tasks \(10\) would hold out the whole"):
         Trainer(make_config(tmp_path, "env.id=rlvr/TenTasks-v0", "eval.num_tasks=10"))
+    tr.close()
+
+
+def test_resume_keeps_the_runs_hold_out_when_eval_settings_change(tmp_path, capsys):
+    """eval.* may change on resume, but the hold-out decides the training pool: it stays the run's."""
+    run(tmp_path, "env.id=rlvr/TenTasks-v0", "eval.num_tasks=4", "train.total_steps=1")
+    res = Trainer(make_config(tmp_path, "env.id=rlvr/TenTasks-v0", "eval.num_tasks=2", "train.total_steps=2"), resume=True)
+    try:
+        assert res.eval_holdout == 4 and res.source_size == 6
+        assert "keeping the run's 4 evaluation tasks held out" in capsys.readouterr().err
+    finally:
+        res.close()
+    # without tasks set aside at the start, the training data cannot be evaluated on: an error, not training tasks
+    fresh = Trainer(make_config(tmp_path / "fresh", "env.id=rlvr/TenTasks-v0"))
+    try:
+        with pytest.raises(ValueError, match="needs tasks held out of training"):
+            fresh.evaluate(num_tasks=3)
+    finally:
+        fresh.close()
 
 
 def test_train_offset_applies_to_datasets(tmp_path):

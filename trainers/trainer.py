@@ -233,10 +233,12 @@ class Trainer:
             chat_template=cfg.env.chat_template, max_turns=cfg.env.max_turns,
         )
         self.eval_collector: RolloutCollector | None = None
-        self.source_size = self._source_size()
-        #: finite datasets evaluated on their own training data: the last eval.num_tasks tasks are held out
-        self.eval_holdout = 0
         self.eval_size: int | None = None
+        #: the training dataset's size (None: an endless procedural source)
+        self.dataset_size = self._source_size()
+        #: tasks at the end of a finite dataset held out of training for evaluation (see :meth:`_eval_holdout`);
+        #: fixed when the run starts and kept by its checkpoints, since it decides the training pool
+        self.eval_holdout = self._eval_holdout()
         if cfg.eval.num_tasks:
             self._build_eval_collector()  # a bad eval.env_kwargs fails now, not after training
 
@@ -374,27 +376,40 @@ class Trainer:
             raise ConfigError(f"env.train_offset ({self.cfg.env.train_offset}) must be below the dataset's size ({size})")
         return size
 
-    def _build_eval_collector(self) -> None:
-        """The evaluation's collector, with one env built (see :class:`~.config.EvalConfig`).
+    @property
+    def source_size(self) -> int | None:
+        """How many tasks training draws from: the dataset less its held-out tail (None: endless)."""
+        return None if self.dataset_size is None else self.dataset_size - self.eval_holdout
 
-        A finite dataset whose eval env would read the training data (``eval.env_kwargs`` changes
-        nothing) holds its last ``eval.num_tasks`` tasks out of training: they are the evaluation."""
+    @property
+    def _eval_reads_training_data(self) -> bool:
+        """A finite dataset whose eval env would read the training data (``eval.env_kwargs`` changes nothing)."""
+        env = self.cfg.env
+        return self.dataset_size is not None and {**env.kwargs, **self.cfg.eval.env_kwargs} == env.kwargs
+
+    def _eval_holdout(self) -> int:
+        """How many tasks at the end of the training dataset are held out for evaluation: ``eval.num_tasks``
+        when the evaluation would otherwise read the training data, else 0 (see :class:`~.config.EvalConfig`)."""
+        num_tasks, env = self.cfg.eval.num_tasks, self.cfg.env
+        if not num_tasks or not self._eval_reads_training_data:
+            return 0
+        if num_tasks >= self.dataset_size - env.train_offset:
+            raise ConfigError(
+                f"eval.num_tasks ({num_tasks}) would hold out the whole {self.dataset_size}-task training dataset; "
+                "evaluate on another split (e.g. eval.env_kwargs: {split: test}) or lower eval.num_tasks"
+            )
+        _say(f"eval: the last {num_tasks} of the {self.dataset_size} training tasks are held out of training "
+             "for evaluation (set eval.env_kwargs, e.g. {split: test}, to evaluate on other data)")
+        return num_tasks
+
+    def _build_eval_collector(self) -> None:
+        """The evaluation's collector, with one env built (a bad ``eval.env_kwargs`` is a ConfigError)."""
         e, env = self.cfg.eval, self.cfg.env
         kwargs = {**env.kwargs, **e.env_kwargs}
         self.eval_collector = RolloutCollector(self.engine, env.id, self.tokenizer, env_kwargs=kwargs,
                                                chat_template=env.chat_template, max_turns=env.max_turns)
         probe = self._probe_env(self.eval_collector, env.id, "eval.env_kwargs", kwargs)
         self.eval_size = getattr(getattr(probe.unwrapped, "source", None), "size", None)
-        if self.source_size is not None and kwargs == env.kwargs and not self.eval_holdout:
-            if e.num_tasks >= self.source_size - env.train_offset:
-                raise ConfigError(
-                    f"eval.num_tasks ({e.num_tasks}) would hold out the whole {self.source_size}-task training dataset; "
-                    "evaluate on another split (e.g. eval.env_kwargs: {split: test}) or lower eval.num_tasks"
-                )
-            self.eval_holdout = e.num_tasks
-            self.source_size -= e.num_tasks
-            _say(f"eval: the last {e.num_tasks} of the {self.eval_size} training tasks are held out of training "
-                 "for evaluation (set eval.env_kwargs, e.g. {split: test}, to evaluate on other data)")
 
     def _next_task(self) -> dict[str, Any]:
         """Reset options of the next training task (the data position is ``task_counter``)."""
@@ -722,7 +737,12 @@ class Trainer:
         size = self.eval_size
         if size is None:  # procedural: indices from eval.offset never meet the training indices
             indices = range(e.offset, e.offset + num_tasks)
-        elif self.eval_holdout:  # the training data: the tail that training never draws from
+        elif self._eval_reads_training_data:  # the tail that training never draws from
+            if not self.eval_holdout:
+                raise ValueError(
+                    "evaluating on the training dataset needs tasks held out of training, which a run sets aside "
+                    "only when it starts with eval.num_tasks > 0; set eval.env_kwargs (e.g. {split: test}) to "
+                    "evaluate on other data")
             indices = range(self.source_size, self.source_size + min(num_tasks, self.eval_holdout))
         else:  # other data (eval.env_kwargs, e.g. {split: test}): its first tasks
             indices = range(min(num_tasks, size))
@@ -752,6 +772,7 @@ class Trainer:
             "reference": self.reference,  # what the KL reference is, so a resume loads that and nothing else
             "warmup_stats": self.warmup_stats,
             "train_seconds": self._elapsed(),
+            "eval_holdout": self.eval_holdout,  # the training pool, which a resume must not change
         }
         path = save_checkpoint(self.out, self.step_count, model=self.model, tokenizer=self.tokenizer,
                                state=state, keep_last=self.cfg.log.keep_last)
@@ -806,6 +827,11 @@ class Trainer:
             ref = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
             self.ref_model.load_state_dict(ref.state_dict())
         self.reference = reference
+        held = state.get("eval_holdout")  # (None: a checkpoint from before the hold-out was recorded)
+        if held is not None and held != self.eval_holdout:
+            _say(f"resume: keeping the run's {held} evaluation tasks held out of training (the eval settings "
+                 f"would now hold out {self.eval_holdout}); changing it would change the training data")
+            self.eval_holdout = int(held)
         self._last_saved = self.step_count
         self.resumed_from = ckpt
 
