@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import torch
 
-from rlvr.trainers.engine import EngineError, Sample, SamplingParams, split_stops
+from rlvr.trainers.engine import EngineError, Sample, SamplingParams, added_vocab, split_stops
 from rlvr.trainers.tiny import build_tiny_tokenizer
 from rlvr.trainers.vllm_engine import (
     VLLMEngine,
@@ -99,10 +99,11 @@ def test_special_token_stop_strings_become_stop_token_ids():
     """vLLM matches stop strings on text decoded without special tokens, where '<|eot_id|>' never
     appears: it is sent as a stop token id instead, the way the hf engine stops on it."""
     tok = build_tiny_tokenizer()  # '<|eot_id|>' is an added token (id 7); '###' is plain text
-    assert split_stops(tok, ["###", "<|eot_id|>"]) == (["###"], [7])
-    kwargs = to_vllm_kwargs(SamplingParams(stop=["<|eot_id|>", "###"], stop_token_ids=[9]), 1, tokenizer=tok)
+    added = added_vocab(tok)
+    assert split_stops(["###", "<|eot_id|>"], added) == (["###"], [7])
+    kwargs = to_vllm_kwargs(SamplingParams(stop=["<|eot_id|>", "###"], stop_token_ids=[9]), 1, added=added)
     assert kwargs["stop"] == ["###"] and kwargs["stop_token_ids"] == [9, 7]
-    only_special = to_vllm_kwargs(SamplingParams(stop=["<|eot_id|>"], stop_token_ids=[7]), 1, tokenizer=tok)
+    only_special = to_vllm_kwargs(SamplingParams(stop=["<|eot_id|>"], stop_token_ids=[7]), 1, added=added)
     assert "stop" not in only_special and only_special["stop_token_ids"] == [7]
 
 

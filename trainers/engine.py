@@ -11,7 +11,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Sequence
 
-__all__ = ["SamplingParams", "Sample", "Engine", "EngineError", "FinishReason", "split_stops"]
+__all__ = ["SamplingParams", "Sample", "Engine", "EngineError", "FinishReason", "added_vocab", "split_stops"]
 
 FinishReason = Literal["stop", "length"]
 
@@ -22,18 +22,21 @@ class EngineError(RuntimeError):
     so it is never scored (``rlvr eval`` stops with exit code 4 and resumes from the saved samples)."""
 
 
-def split_stops(tokenizer: Any, stop: Sequence[str]) -> tuple[list[str], list[int]]:
+def added_vocab(tokenizer: Any) -> dict[str, int]:
+    """The tokenizer's added tokens (``"<|im_end|>"`` -> id). Engines read it once: a fast tokenizer
+    builds the dict anew at every call."""
+    return dict(tokenizer.get_added_vocab()) if hasattr(tokenizer, "get_added_vocab") else {}
+
+
+def split_stops(stop: Sequence[str], added: Mapping[str, int]) -> tuple[list[str], list[int]]:
     """``stop`` split into ``(stop_strings, stop_token_ids)``: a stop string that is one of the
-    tokenizer's added tokens (``"<|im_end|>"``, ``"<|eot_id|>"``) becomes that token's id.
+    tokenizer's added tokens ``added`` (:func:`added_vocab`) becomes that token's id.
 
     Why: engines decode text without special tokens, so a special token given as a stop *string*
     never appears in the text it is matched against and would be silently ignored (vLLM matches
     stop strings on that text). Stopping on its id is what the user meant. The hf and vllm engines
     both use this, so one config stops at the same place on either engine."""
-    added = tokenizer.get_added_vocab() if hasattr(tokenizer, "get_added_vocab") else {}
-    strings = [s for s in stop if s not in added]
-    ids = [int(added[s]) for s in stop if s in added]
-    return strings, ids
+    return [s for s in stop if s not in added], [int(added[s]) for s in stop if s in added]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 import torch
 
-from rlvr.trainers.engine import Engine, Sample, SamplingParams, split_stops, state_dict_of
+from rlvr.trainers.engine import Engine, Sample, SamplingParams, added_vocab, split_stops, state_dict_of
 
 __all__ = ["HFEngine", "top_p_filter"]
 
@@ -86,6 +86,7 @@ class HFEngine(Engine):
         self.eos_token_ids = frozenset(eos)
         pad = getattr(tokenizer, "pad_token_id", None)
         self.pad_token_id = int(pad) if pad is not None else (min(eos) if eos else 0)
+        self._added_vocab = added_vocab(tokenizer)  # special tokens given as stop strings stop on their ids
 
     # ------------------------------------------------------------------ Engine API
 
@@ -111,7 +112,7 @@ class HFEngine(Engine):
         if not isinstance(sampling, SamplingParams):
             raise TypeError(f"sampling must be a SamplingParams, got {type(sampling).__name__}")
         prompts = [self._check_prompt(i, p) for i, p in enumerate(prompts_token_ids)]
-        stop_strings, special_stop_ids = split_stops(self.tokenizer, sampling.stop)  # "<|im_end|>" stops on its id
+        stop_strings, special_stop_ids = split_stops(sampling.stop, self._added_vocab)  # "<|im_end|>" stops on its id
         stop_ids = set(self.eos_token_ids) | set(sampling.stop_token_ids) | set(special_stop_ids)
 
         rows = [(pi, prompts[pi]) for pi in range(len(prompts)) for _ in range(n)]

@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Sequence
 
-from rlvr.trainers.engine import Engine, EngineError, Sample, SamplingParams, split_stops, state_dict_of
+from rlvr.trainers.engine import Engine, EngineError, Sample, SamplingParams, added_vocab, split_stops, state_dict_of
 
 __all__ = [
     "VLLMEngine",
@@ -65,14 +65,16 @@ def import_vllm() -> Any:
 # ---------------------------------------------------------------------------------------------- pure conversions
 
 
-def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0, tokenizer: Any = None) -> dict[str, Any]:
+def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0,
+                   added: Mapping[str, int] | None = None) -> dict[str, Any]:
     """Keyword arguments for ``vllm.SamplingParams`` equivalent to ``sampling`` with ``n`` samples.
 
     ``logprobs=0`` asks vLLM for the log-prob of the sampled token only. The seed of prompt ``i`` is
     ``seed + i * n``: vLLM seeds each request separately and gives its ``j``-th sample ``seed + j``,
     so this offset gives every (prompt, sample) its own seed (``seed + i`` would give sample ``j`` of
     prompt ``i`` the seed of sample ``j - 1`` of prompt ``i + 1``: duplicated samples for identical
-    prompts). With ``tokenizer``, stop strings that are special tokens become ``stop_token_ids``:
+    prompts). With the tokenizer's ``added`` tokens (:func:`~rlvr.trainers.engine.added_vocab`), stop
+    strings that are special tokens become ``stop_token_ids``:
     vLLM matches stop strings on text decoded without special tokens, where they never appear.
     """
     if n < 1:
@@ -86,7 +88,7 @@ def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0, t
         "skip_special_tokens": True,
         "include_stop_str_in_output": False,
     }
-    stop, stop_ids = split_stops(tokenizer, sampling.stop) if tokenizer is not None else (list(sampling.stop), [])
+    stop, stop_ids = split_stops(sampling.stop, added or {})
     stop_ids = list(sampling.stop_token_ids) + [i for i in stop_ids if i not in sampling.stop_token_ids]
     if stop:
         kwargs["stop"] = stop
@@ -215,6 +217,7 @@ class VLLMEngine(Engine):
         self.sleep_enabled = enable_sleep_mode
         self._asleep = False
         self._closed = False
+        self._added_vocab: dict[str, int] | None = None  # the tokenizer's added tokens, read at the first generate
 
     def generate(self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams) -> list[list[Sample]]:
         if not isinstance(sampling, SamplingParams):
@@ -227,8 +230,9 @@ class VLLMEngine(Engine):
         self.wake_up()
         from vllm.inputs import TokensPrompt  # noqa: PLC0415
 
-        tokenizer = self.llm.get_tokenizer()  # to turn special-token stop strings into stop ids
-        params = [self._vllm.SamplingParams(**to_vllm_kwargs(sampling, n, prompt_index=i, tokenizer=tokenizer))
+        if self._added_vocab is None:  # to turn special-token stop strings into stop ids; read once
+            self._added_vocab = added_vocab(self.llm.get_tokenizer())
+        params = [self._vllm.SamplingParams(**to_vllm_kwargs(sampling, n, prompt_index=i, added=self._added_vocab))
                   for i in range(len(prompts))]
         outputs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompts], params, use_tqdm=False)
         return samples_from_request_outputs(outputs, n)
