@@ -147,7 +147,8 @@ class EvalConfig:
     Finite datasets: with ``env_kwargs`` that select other data (e.g. ``{split: test}``) the first
     ``num_tasks`` tasks of that data are used; with none (the eval env would read the training data)
     the last ``num_tasks`` tasks of the dataset are held out of training and used instead, so the
-    evaluation never scores tasks the policy trained on.
+    evaluation never scores tasks the policy trained on. That hold-out is fixed when the run starts
+    and kept by ``--resume``, whatever ``eval.num_tasks`` says then (it decides the training data).
     """
 
     every: int = 0  # steps between evaluations (0: only before and after)
