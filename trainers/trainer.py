@@ -19,28 +19,23 @@ One step of :meth:`Trainer.step`:
    non-finite loss or gradient skips the optimizer step (reported): the weights are never touched.
 6. **Sync** the new weights to the engine, checkpoint, evaluate, log metrics.
 
-Runs and their outputs (:meth:`Trainer.train`): a fresh run refuses an ``output_dir`` that already
-holds a run (a checkpoint, ``metrics.jsonl`` or ``summary.json``) unless ``log.overwrite``, which
-deletes the old outputs only once the new run has been built. ``--resume`` compares the config with
-the checkpoint's (only :data:`~.config.RESUME_MUTABLE_KEYS` may change unless allowed) and applies the
-config's optimizer hyper-parameters. Ctrl-C / SIGTERM finishes the current step, saves a checkpoint
-and says how to resume; a second one stops at once.
+Runs and their outputs (:meth:`Trainer.train`, rules in :mod:`.runs`): a fresh run refuses an
+``output_dir`` that already holds a run unless ``log.overwrite``, which deletes the old outputs only
+once the new run has been built. ``--resume`` compares the config with the checkpoint's (only
+:data:`~.config.RESUME_MUTABLE_KEYS` may change unless allowed) and applies the config's optimizer
+hyper-parameters. Ctrl-C / SIGTERM finishes the current step, saves a checkpoint and says how to
+resume; a second one stops at once.
 
 All the maths lives in pure functions; this file only wires them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import json
 import math
 import os
-import shutil
-import signal
-import sys
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -53,42 +48,19 @@ from rlvr.trainers import advantages as adv_fns
 from rlvr.trainers.checkpoint import (
     latest_checkpoint, load_trainer_state, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state,
 )
-from rlvr.trainers.config import RESUME_MUTABLE_KEYS, Config, ConfigError, config_changes, config_to_dict, resume_mutable
+from rlvr.trainers.config import Config, ConfigError, config_to_dict
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.losses import aggregate, kl_estimate, kl_penalised_rewards, kl_penalised_token_rewards, logprobs_from_logits, policy_loss, token_entropy, truncated_is_weights
 from rlvr.trainers.metrics import MetricsLogger, plot_curves
 from rlvr.trainers.overlong import soft_overlong_penalty
 from rlvr.trainers.rollout import RolloutCollector, Trajectory
+from rlvr.trainers.runs import (
+    ResumeError, StopRequests, TrainingInterrupted, apply_optimizer_config, check_output_dir, clear_previous_run,
+    resume_hint, say,
+)
 
 __all__ = ["Trainer", "ResumeError", "TrainingInterrupted", "load_policy", "pick_device", "pick_dtype"]
-
-
-class ResumeError(RuntimeError):
-    """``--resume`` cannot continue (no checkpoint, nothing left to do, a changed config) or a fresh
-    run would overwrite an existing one."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C / SIGTERM stopped :meth:`Trainer.train` after a step; the message says which step was
-    checkpointed and how to continue. A ``KeyboardInterrupt``, so callers that stop on Ctrl-C still do."""
-
-
-#: What a run writes into its output_dir; ``log.overwrite`` removes exactly these.
-RUN_OUTPUTS = ("checkpoints", "metrics.jsonl", "tensorboard", "curves.png", "summary.json", "warmup_model",
-               "config.json", "config_changes.jsonl")
-
-
-#: Config keys whose values :meth:`Trainer._apply_optimizer_config` writes into a restored optimizer.
-_OPTIMIZER_KEYS = ("train.lr", "train.weight_decay", "train.beta1", "train.beta2")
-
-
-def _say(message: str) -> None:
-    """A message for the person running the trainer (stderr; there is no progress bar yet)."""
-    print(message, file=sys.stderr, flush=True)
-
-
-# ------------------------------------------------------------------------------------ set-up helpers
 
 
 def pick_device(name: str) -> torch.device:
@@ -189,9 +161,9 @@ class Trainer:
         self.cfg = cfg = config.validate()
         self.out = Path(cfg.log.output_dir)
         self.resumed_from: Path | None = None
-        self._config_changes: dict[str, tuple[Any, Any]] = {}
         # checks only: nothing is deleted before the whole run has been built (see train())
-        self._resume_state = self._check_output_dir(resume, allow_config_change)
+        self._resume_state, self._config_changes = check_output_dir(
+            self.out, cfg, resume=resume, allow_config_change=allow_config_change)
         torch.manual_seed(cfg.train.seed)
         np.random.seed(cfg.train.seed % 2**32)
         import random
@@ -255,93 +227,11 @@ class Trainer:
         self.train_seconds_before = 0.0  # wall time of the earlier segments of a resumed run
         self._t0: float | None = None
         self._last_saved = -1
-        self._stop_requested: str | None = None
-        self._in_loop = False
+        self._stops = StopRequests()
         if resume:
             self._load_checkpoint()
 
     # -------------------------------------------------------------- set-up
-
-    def _existing_outputs(self) -> list[str]:
-        """The outputs of an earlier run in ``output_dir``: a checkpoint, ``metrics.jsonl``, ``summary.json``."""
-        found = [f"checkpoint {ckpt.name}"] if (ckpt := latest_checkpoint(self.out)) is not None else []
-        return found + [name for name in ("metrics.jsonl", "summary.json") if (self.out / name).exists()]
-
-    def _check_output_dir(self, resume: bool, allow_config_change: bool) -> dict[str, Any] | None:
-        """Refuse what cannot work before anything is built; returns the checkpoint's state on resume.
-
-        Deletes nothing: with ``log.overwrite`` the old run goes only when :meth:`train` starts."""
-        ckpt = latest_checkpoint(self.out)
-        if resume:
-            if ckpt is None:
-                raise ResumeError(
-                    f"--resume: no checkpoint in {self.out / 'checkpoints'}; run without --resume to start "
-                    "(or point log.output_dir at the run to continue)"
-                )
-            state = load_trainer_state(ckpt)
-            if state["step"] >= self.cfg.train.total_steps:
-                raise ResumeError(
-                    f"--resume: nothing left to do, the checkpoint {ckpt.name} is at step {state['step']} and "
-                    f"train.total_steps is {self.cfg.train.total_steps}; raise it (--set train.total_steps=N) "
-                    "to train further"
-                )
-            self._check_resume_config(state, ckpt, allow_config_change)
-            return state
-        existing = self._existing_outputs()
-        if existing and not self.cfg.log.overwrite:
-            if ckpt is not None:
-                raise ResumeError(
-                    f"{self.out} already holds a run ({', '.join(existing)}); pass --resume to continue it, "
-                    "--set log.overwrite=true to start afresh there, or choose another log.output_dir"
-                )
-            raise ResumeError(
-                f"{self.out} already holds the outputs of a run without a checkpoint ({', '.join(existing)}), "
-                "which --resume cannot continue; --set log.overwrite=true to replace them, or choose another "
-                "log.output_dir"
-            )
-        return None
-
-    def _check_resume_config(self, state: dict[str, Any], ckpt: Path, allow: bool) -> None:
-        """Compare the config with the one the checkpoint was trained with (settings both know).
-
-        Keys of :data:`RESUME_MUTABLE_KEYS` may change; any other change would silently make the
-        resumed run a different run (data order, batch, objective) and raises unless ``allow``."""
-        saved = state.get("config")
-        if not saved:
-            return
-        current = config_to_dict(self.cfg)
-        changes = config_changes(saved, current)
-        fixed = [k for k in changes if not resume_mutable(k)]
-        if fixed and not allow:
-            listed = "; ".join(f"{k}: {changes[k][0]!r} -> {changes[k][1]!r}" for k in fixed)
-            raise ResumeError(
-                f"--resume: the config differs from the one {ckpt.name} was trained with in {', '.join(fixed)} "
-                f"({listed}). Resuming would silently continue as a different run: use the original values "
-                f"(they are in {self.out / 'config.json'}), or pass --allow-config-change "
-                f"(Trainer(allow_config_change=True)) to continue anyway. These may change on resume: "
-                f"{', '.join(RESUME_MUTABLE_KEYS)}"
-            )
-        for k, (old, new) in changes.items():
-            note = "" if resume_mutable(k) else " (allowed by --allow-config-change)"
-            if k in _OPTIMIZER_KEYS:
-                note = " (applied to the restored optimizer)"
-            _say(f"resume: {k} changed from {old!r} to {new!r}{note}")
-        self._config_changes = changes
-
-    def _clear_previous_run(self) -> None:
-        """``log.overwrite``: delete the earlier run's outputs (:data:`RUN_OUTPUTS`) and say which."""
-        removed = []
-        for name in RUN_OUTPUTS:
-            p = self.out / name
-            if p.is_dir():
-                shutil.rmtree(p)
-            elif p.exists():
-                p.unlink()
-            else:
-                continue
-            removed.append(name)
-        if removed:
-            _say(f"log.overwrite: removed the previous run's {', '.join(removed)} from {self.out}")
 
     def _make_engine(self) -> Any:
         e = self.cfg.engine
@@ -398,7 +288,7 @@ class Trainer:
                 f"eval.num_tasks ({num_tasks}) would hold out the whole {self.dataset_size}-task training dataset; "
                 "evaluate on another split (e.g. eval.env_kwargs: {split: test}) or lower eval.num_tasks"
             )
-        _say(f"eval: the last {num_tasks} of the {self.dataset_size} training tasks are held out of training "
+        say(f"eval: the last {num_tasks} of the {self.dataset_size} training tasks are held out of training "
              "for evaluation (set eval.env_kwargs, e.g. {split: test}, to evaluate on other data)")
         return num_tasks
 
@@ -799,14 +689,14 @@ class Trainer:
         self._resume_state = None
         stale = remove_stale_temporaries(self.out)
         if stale:
-            _say(f"resume: removed {len(stale)} unfinished checkpoint save(s) left by a killed run: "
+            say(f"resume: removed {len(stale)} unfinished checkpoint save(s) left by a killed run: "
                  f"{', '.join(p.name for p in stale)}")
         saved = AutoModelForCausalLM.from_pretrained(ckpt / "model", dtype=torch.float32)
         self.model.load_state_dict(saved.state_dict())
         del saved
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
-        self._apply_optimizer_config()
+        apply_optimizer_config(self.optimizer, self.scheduler, self.cfg.train, reported=self._config_changes)
         self.step_count = int(state["step"])
         self.task_counter = int(state["task_counter"])
         self.eval_results = {int(k): v for k, v in (state.get("eval_results") or {}).items()}
@@ -829,35 +719,11 @@ class Trainer:
         self.reference = reference
         held = state.get("eval_holdout")  # (None: a checkpoint from before the hold-out was recorded)
         if held is not None and held != self.eval_holdout:
-            _say(f"resume: keeping the run's {held} evaluation tasks held out of training (the eval settings "
+            say(f"resume: keeping the run's {held} evaluation tasks held out of training (the eval settings "
                  f"would now hold out {self.eval_holdout}); changing it would change the training data")
             self.eval_holdout = int(held)
         self._last_saved = self.step_count
         self.resumed_from = ckpt
-
-    def _apply_optimizer_config(self) -> None:
-        """After restoring the optimizer and scheduler, use the config's lr, betas and weight decay.
-
-        ``load_state_dict`` brings back the checkpoint's values (and the scheduler its ``base_lrs``):
-        without this, lowering ``train.lr`` to resume a diverging run silently did nothing. The
-        current rate is recomputed from the config's lr and schedule at the restored position, which
-        gives the very same number when nothing changed (resume stays exact)."""
-        t = self.cfg.train
-        lam, k = self.scheduler.lr_lambdas[0], self.scheduler.last_epoch
-        group = self.optimizer.param_groups[0]
-        before = {"train.lr": group.get("initial_lr", group["lr"]), "train.weight_decay": group["weight_decay"],
-                  "train.beta1": group["betas"][0], "train.beta2": group["betas"][1]}
-        after = {"train.lr": t.lr, "train.weight_decay": t.weight_decay, "train.beta1": t.beta1, "train.beta2": t.beta2}
-        for g in self.optimizer.param_groups:
-            g["initial_lr"] = t.lr
-            g["lr"] = t.lr * lam(k)
-            g["weight_decay"] = t.weight_decay
-            g["betas"] = (t.beta1, t.beta2)
-        self.scheduler.base_lrs = [t.lr] * len(self.optimizer.param_groups)
-        self.scheduler._last_lr = [g["lr"] for g in self.optimizer.param_groups]
-        for key in before:  # keys the config comparison has not reported already (an older checkpoint)
-            if before[key] != after[key] and key not in self._config_changes:
-                _say(f"resume: {key} is now {after[key]!r} (the checkpoint's optimizer had {before[key]!r})")
 
     # -------------------------------------------------------------- the loop
 
@@ -871,7 +737,7 @@ class Trainer:
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         if self.resumed_from is None and self.step_count == 0 and cfg.log.overwrite:
-            self._clear_previous_run()
+            clear_previous_run(self.out)
         (self.out / "config.json").write_text(json.dumps(config_to_dict(cfg), indent=2))
         if self._config_changes:  # config.json holds the config in effect; what resumes changed is kept here
             with open(self.out / "config_changes.jsonl", "a") as f:
@@ -882,13 +748,13 @@ class Trainer:
         self._t0 = time.perf_counter()
         interrupted = None
         try:
-            with self._stop_on_signals(logger):
+            with self._stops.handled(logger.write):
                 if self.step_count == 0 and cfg.warmup.steps:
                     self.run_warmup(logger)
                 if self.step_count == 0 and cfg.eval.before and cfg.eval.num_tasks:
                     if self._evaluate_at(0, logger):
                         logger.write(f"step 0: held-out pass@1 {self.eval_results[0]['eval/pass@1']:.3f}")
-                self._in_loop = True
+                self._stops.in_loop = True
                 while self.step_count < cfg.train.total_steps:
                     metrics = self.step()
                     step = self.step_count
@@ -904,15 +770,14 @@ class Trainer:
                         logger.write(f"step {step}: {metrics['note']}")
                     logger.log(step, metrics)
                     self.history.append({"step": step, **metrics})
-                    if self._stop_requested and not last:
-                        interrupted = self._interrupt_message(self._stop_requested, saved_now=True)
+                    if self._stops.requested and not last:
+                        interrupted = self._save_and_hint(self._stops.requested)
                         break
         except KeyboardInterrupt:  # a second Ctrl-C, or one outside the steps: no checkpoint is written now
-            logger.write(self._interrupt_message("interrupted", saved_now=False))
+            logger.write(resume_hint(self.out, "interrupted", self.step_count))
             logger.close()
             raise
         finally:
-            self._in_loop = False
             logger.close()
         summary = self.summary(self._elapsed())
         if interrupted:
@@ -921,7 +786,7 @@ class Trainer:
             self._plot()
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
         if interrupted:
-            _say(interrupted)
+            say(interrupted)
             raise TrainingInterrupted(interrupted)
         return summary
 
@@ -937,40 +802,11 @@ class Trainer:
         self.eval_results[step] = result
         return result
 
-    def _interrupt_message(self, what: str, *, saved_now: bool) -> str:
-        """Save the last completed step when asked (and not saved yet) and say how to continue."""
-        if saved_now and self.step_count > 0 and self._last_saved != self.step_count:
+    def _save_and_hint(self, what: str) -> str:
+        """Save the last completed step (unless saved already) and say how to continue."""
+        if self.step_count > 0 and self._last_saved != self.step_count:
             self.save()
-        ckpt = latest_checkpoint(self.out)
-        if ckpt is None:
-            return f"{what} at step {self.step_count}; no checkpoint was saved, so the run cannot be resumed"
-        return (f"{what} at step {self.step_count}; the latest checkpoint is {ckpt}; continue with the same "
-                "command plus --resume (rlvr train ... --resume; Trainer(config, resume=True))")
-
-    @contextlib.contextmanager
-    def _stop_on_signals(self, logger: MetricsLogger):
-        """While training, the first SIGINT/SIGTERM asks to stop after the current step (which is then
-        checkpointed); a second one, or one outside the RL steps (warm-up, evaluation before
-        training), raises KeyboardInterrupt at once. Only the main thread can own signal handlers."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handler(signum: int, frame: Any) -> None:
-            name = signal.Signals(signum).name
-            if self._stop_requested or not self._in_loop:
-                raise KeyboardInterrupt
-            self._stop_requested = f"{name}: stopped"
-            logger.write(f"{name}: finishing the current step, then saving a checkpoint "
-                         "(send it again to stop at once, without saving)")
-
-        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, h in old.items():
-                signal.signal(sig, h)
-            self._stop_requested = None
+        return resume_hint(self.out, what, self.step_count)
 
     def _plot(self) -> None:
         title = f"{self.cfg.env.id} ({self.cfg.algorithm.estimator})"

@@ -1,0 +1,229 @@
+"""A training run's life around the loop: starting, resuming, overwriting and stopping it.
+
+The trainer (:mod:`.trainer`) wires the RL step; this module holds the rules for the run's
+``output_dir`` and process, so they can be read (and tested) on their own:
+
+- a fresh run refuses an ``output_dir`` that already holds a run (a checkpoint, ``metrics.jsonl`` or
+  ``summary.json``) unless ``log.overwrite``, which deletes exactly :data:`RUN_OUTPUTS`, and only
+  once the new run has been built (:func:`check_output_dir`, :func:`clear_previous_run`);
+- ``--resume`` compares the config with the checkpoint's: only
+  :data:`~.config.RESUME_MUTABLE_KEYS` may change unless allowed (:func:`check_resume_config`),
+  and the config's optimizer hyper-parameters are written into the restored optimizer
+  (:func:`apply_optimizer_config`);
+- Ctrl-C / SIGTERM asks the loop to finish its step and save it (:class:`StopRequests`); the
+  message then says how to continue (:func:`resume_hint`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import torch
+
+from rlvr.trainers.checkpoint import latest_checkpoint, load_trainer_state
+from rlvr.trainers.config import RESUME_MUTABLE_KEYS, Config, TrainConfig, config_changes, config_to_dict, resume_mutable
+
+__all__ = [
+    "ResumeError", "TrainingInterrupted", "RUN_OUTPUTS", "OPTIMIZER_KEYS", "StopRequests", "apply_optimizer_config",
+    "check_output_dir", "check_resume_config", "clear_previous_run", "existing_outputs", "resume_hint", "say",
+]
+
+
+class ResumeError(RuntimeError):
+    """``--resume`` cannot continue (no checkpoint, nothing left to do, a changed config) or a fresh
+    run would overwrite an existing one."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C / SIGTERM stopped :meth:`Trainer.train` after a step; the message says which step was
+    checkpointed and how to continue. A ``KeyboardInterrupt``, so callers that stop on Ctrl-C still do."""
+
+
+#: What a run writes into its output_dir; ``log.overwrite`` removes exactly these.
+RUN_OUTPUTS = ("checkpoints", "metrics.jsonl", "tensorboard", "curves.png", "summary.json", "warmup_model",
+               "config.json", "config_changes.jsonl")
+
+#: Config keys whose values :func:`apply_optimizer_config` writes into a restored optimizer.
+OPTIMIZER_KEYS = ("train.lr", "train.weight_decay", "train.beta1", "train.beta2")
+
+#: Config changes between a checkpoint and a resumed run: ``{key: (old, new)}``.
+Changes = dict[str, tuple[Any, Any]]
+
+
+def say(message: str) -> None:
+    """A message for the person running the trainer (stderr, flushed at once)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def existing_outputs(out: Path) -> list[str]:
+    """The outputs of an earlier run in ``out``: a checkpoint, ``metrics.jsonl``, ``summary.json``."""
+    found = [f"checkpoint {ckpt.name}"] if (ckpt := latest_checkpoint(out)) is not None else []
+    return found + [name for name in ("metrics.jsonl", "summary.json") if (out / name).exists()]
+
+
+def check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_change: bool
+                     ) -> tuple[dict[str, Any] | None, Changes]:
+    """Refuse what cannot work before anything is built.
+
+    Returns the latest checkpoint's trainer state and the config changes since it on ``resume``,
+    else ``(None, {})``. Deletes nothing: with ``log.overwrite`` the old run goes only when the
+    new one starts (:func:`clear_previous_run`).
+
+    Raises:
+        ResumeError: ``resume`` without a checkpoint or with nothing left to do, a config change
+            that may not be made, or a fresh run over an existing one without ``log.overwrite``.
+    """
+    ckpt = latest_checkpoint(out)
+    if resume:
+        if ckpt is None:
+            raise ResumeError(
+                f"--resume: no checkpoint in {out / 'checkpoints'}; run without --resume to start "
+                "(or point log.output_dir at the run to continue)"
+            )
+        state = load_trainer_state(ckpt)
+        if state["step"] >= cfg.train.total_steps:
+            raise ResumeError(
+                f"--resume: nothing left to do, the checkpoint {ckpt.name} is at step {state['step']} and "
+                f"train.total_steps is {cfg.train.total_steps}; raise it (--set train.total_steps=N) "
+                "to train further"
+            )
+        return state, check_resume_config(out, cfg, state, ckpt, allow=allow_config_change)
+    existing = existing_outputs(out)
+    if existing and not cfg.log.overwrite:
+        if ckpt is not None:
+            raise ResumeError(
+                f"{out} already holds a run ({', '.join(existing)}); pass --resume to continue it, "
+                "--set log.overwrite=true to start afresh there, or choose another log.output_dir"
+            )
+        raise ResumeError(
+            f"{out} already holds the outputs of a run without a checkpoint ({', '.join(existing)}), "
+            "which --resume cannot continue; --set log.overwrite=true to replace them, or choose another "
+            "log.output_dir"
+        )
+    return None, {}
+
+
+def check_resume_config(out: Path, cfg: Config, state: dict[str, Any], ckpt: Path, *, allow: bool) -> Changes:
+    """The changes between ``cfg`` and the config the checkpoint was trained with (settings both know).
+
+    Keys of :data:`RESUME_MUTABLE_KEYS` may change; any other change would silently make the
+    resumed run a different run (data order, batch, objective) and raises :class:`ResumeError`
+    unless ``allow``. Every change is printed."""
+    saved = state.get("config")
+    if not saved:
+        return {}
+    changes = config_changes(saved, config_to_dict(cfg))
+    fixed = [k for k in changes if not resume_mutable(k)]
+    if fixed and not allow:
+        listed = "; ".join(f"{k}: {changes[k][0]!r} -> {changes[k][1]!r}" for k in fixed)
+        raise ResumeError(
+            f"--resume: the config differs from the one {ckpt.name} was trained with in {', '.join(fixed)} "
+            f"({listed}). Resuming would silently continue as a different run: use the original values "
+            f"(they are in {out / 'config.json'}), or pass --allow-config-change "
+            f"(Trainer(allow_config_change=True)) to continue anyway. These may change on resume: "
+            f"{', '.join(RESUME_MUTABLE_KEYS)}"
+        )
+    for k, (old, new) in changes.items():
+        note = "" if resume_mutable(k) else " (allowed by --allow-config-change)"
+        if k in OPTIMIZER_KEYS:
+            note = " (applied to the restored optimizer)"
+        say(f"resume: {k} changed from {old!r} to {new!r}{note}")
+    return changes
+
+
+def clear_previous_run(out: Path) -> None:
+    """``log.overwrite``: delete the earlier run's outputs (:data:`RUN_OUTPUTS`) and say which."""
+    removed = []
+    for name in RUN_OUTPUTS:
+        p = out / name
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+        else:
+            continue
+        removed.append(name)
+    if removed:
+        say(f"log.overwrite: removed the previous run's {', '.join(removed)} from {out}")
+
+
+def apply_optimizer_config(optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LambdaLR,
+                           t: TrainConfig, *, reported: Iterable[str] = ()) -> None:
+    """After restoring the optimizer and scheduler, use the config's lr, betas and weight decay.
+
+    ``load_state_dict`` brings back the checkpoint's values (and the scheduler its ``base_lrs``):
+    without this, lowering ``train.lr`` to resume a diverging run silently did nothing. The current
+    rate is recomputed from the config's lr and schedule at the restored position, which gives the
+    very same number when nothing changed (resume stays exact). Differences not in ``reported``
+    (the config comparison's keys; an older checkpoint has no config to compare) are printed."""
+    lam, k = scheduler.lr_lambdas[0], scheduler.last_epoch
+    group = optimizer.param_groups[0]
+    before = {"train.lr": group.get("initial_lr", group["lr"]), "train.weight_decay": group["weight_decay"],
+              "train.beta1": group["betas"][0], "train.beta2": group["betas"][1]}
+    after = {"train.lr": t.lr, "train.weight_decay": t.weight_decay, "train.beta1": t.beta1, "train.beta2": t.beta2}
+    for g in optimizer.param_groups:
+        g["initial_lr"] = t.lr
+        g["lr"] = t.lr * lam(k)
+        g["weight_decay"] = t.weight_decay
+        g["betas"] = (t.beta1, t.beta2)
+    scheduler.base_lrs = [t.lr] * len(optimizer.param_groups)
+    scheduler._last_lr = [g["lr"] for g in optimizer.param_groups]
+    reported = set(reported)
+    for key in before:
+        if before[key] != after[key] and key not in reported:
+            say(f"resume: {key} is now {after[key]!r} (the checkpoint's optimizer had {before[key]!r})")
+
+
+def resume_hint(out: Path, what: str, step: int) -> str:
+    """What stopped the run at ``step``, its latest checkpoint and how to continue from it."""
+    ckpt = latest_checkpoint(out)
+    if ckpt is None:
+        return f"{what} at step {step}; no checkpoint was saved, so the run cannot be resumed"
+    return (f"{what} at step {step}; the latest checkpoint is {ckpt}; continue with the same "
+            "command plus --resume (rlvr train ... --resume; Trainer(config, resume=True))")
+
+
+class StopRequests:
+    """SIGINT / SIGTERM while a run trains.
+
+    Inside :meth:`handled`, the first signal during the RL steps (``in_loop``) only sets
+    ``requested`` (the loop finishes its step, saves it and stops); a second one, or one outside
+    the steps (warm-up, the evaluation before training), raises ``KeyboardInterrupt`` at once.
+    Only the main thread can own signal handlers; elsewhere signals keep their default handling.
+    """
+
+    def __init__(self) -> None:
+        #: what was asked ("SIGINT: stopped"), or None
+        self.requested: str | None = None
+        #: True while the loop runs RL steps (a signal then waits for the step's end)
+        self.in_loop = False
+
+    @contextlib.contextmanager
+    def handled(self, write: Callable[[str], None]) -> Iterator[None]:
+        """Install the handlers for the duration of the block; ``write`` tells the user what happens."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum: int, frame: Any) -> None:
+            name = signal.Signals(signum).name
+            if self.requested or not self.in_loop:
+                raise KeyboardInterrupt
+            self.requested = f"{name}: stopped"
+            write(f"{name}: finishing the current step, then saving a checkpoint "
+                  "(send it again to stop at once, without saving)")
+
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, previous in old.items():
+                signal.signal(sig, previous)
+            self.requested = None
+            self.in_loop = False
