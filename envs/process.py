@@ -5,6 +5,10 @@ with `rlvr.verifiers.steps.verify_steps`; the turn's credit is the fraction of c
 claims all hold. A turn with nothing checkable earns 0: otherwise saying nothing would pay as
 well as reasoning correctly. The `process` reward part is weighted like the others
 (`reward_weights={"process": w}`).
+
+A steps check that itself fails (`verify_steps` gives a `Verdict.failed`: a crashed math worker,
+an overloaded pool) raises `StepsCheckError` here: the env then flags the whole turn as an
+infrastructure failure (`info["valid"]` False) instead of paying a process reward of 0.
 """
 
 from __future__ import annotations
@@ -13,6 +17,11 @@ import re
 from typing import Any
 
 PROCESS_REWARDS = (None, "steps")
+
+
+class StepsCheckError(RuntimeError):
+    """The steps check itself failed (not the model's reasoning): the turn must not be scored."""
+
 
 _TOOL_CALL = re.compile(r"<tool_call>.*?(?:</tool_call>|$)", re.DOTALL)
 
@@ -29,10 +38,16 @@ def reasoning_of(content: str) -> str:
 
 
 def steps_reward(text: str, *, timeout: float) -> tuple[float | None, dict[str, Any]]:
-    """(score, details): the fraction of checked steps that hold, or None when nothing is checkable."""
+    """(score, details): the fraction of checked steps that hold, or None when nothing is checkable.
+
+    Raises:
+        StepsCheckError: the check itself failed (`verify_steps` returned a failed Verdict).
+    """
     from rlvr.verifiers.steps import verify_steps
 
     verdict = verify_steps(text, timeout=timeout)
+    if verdict.error is not None:
+        raise StepsCheckError(f"the steps check failed: {verdict.error}")
     checked = int(verdict.details.get("checked_steps", 0))
     details = {"steps": list(verdict.steps or []), "checked_steps": checked, "reason": verdict.reason}
     if not checked:

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from rlvr.envs.base import _RESET_PARTS, SingleTurnEnv, TextEnv, _copy_messages, failed_turn, opening_messages
 from rlvr.envs.rewards import add_parts
-from rlvr.envs.stepping import verify_group
+from rlvr.envs.stepping import score_concurrently, scores_slowly, verify_group
 from rlvr.envs.vector_info import _NO_DETAILS, mask, put_column, put_constant
 
 #: What a SingleTurnEnv subclass must not override for its step to be done here.
@@ -132,14 +132,18 @@ def _score(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str], v
     `TextEnv.end_turn_facts` give them (a failed verification scores 0 in every part).
 
     `verdicts` is updated in place where scoring itself raised (an infrastructure failure).
+    Envs that check the reasoning's steps (slow) are scored side by side, the others here.
     """
-    scored = []
-    for i, (core, task, action, verdict) in enumerate(zip(cores, tasks, actions, verdicts)):
-        try:
-            scored.append(core.score_parts(task, action, verdict))
-        except Exception as exc:  # scoring raised: an infrastructure failure, every part 0
-            verdicts[i] = failed_turn(core, exc).verdict
-            scored.append((0.0, 0.0, None))
+    if any(map(scores_slowly, cores)):
+        scored = _score_concurrently(cores, tasks, actions, verdicts)
+    else:
+        scored = []
+        for i, (core, task, action, verdict) in enumerate(zip(cores, tasks, actions, verdicts)):
+            try:
+                scored.append(core.score_parts(task, action, verdict))
+            except Exception as exc:  # scoring raised: an infrastructure failure, every part 0
+                verdicts[i] = failed_turn(core, exc).verdict
+                scored.append((0.0, 0.0, None))
     errors = [verdict.error for verdict in verdicts]
     details = [detail or None for _, _, detail in scored]
     if errors.count(None) == len(errors):  # the usual case: every verification worked
@@ -149,6 +153,26 @@ def _score(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str], v
     return ([float(v.score) if good else 0.0 for v, good in zip(verdicts, ok)],
             [f if good else 0.0 for (f, _, _), good in zip(scored, ok)],
             [p if good else 0.0 for (_, p, _), good in zip(scored, ok)], details, errors)
+
+
+def _score_concurrently(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str], verdicts: list[Any]
+                        ) -> list[tuple[float, float, Any]]:
+    """`_score`'s `score_parts` of every env, run side by side (`score_concurrently`); `verdicts`
+    is updated in place where scoring raised."""
+
+    def job(core: TextEnv, task: Any, action: str, verdict: Any) -> Callable[[], tuple[Any, Exception | None]]:
+        def run() -> tuple[Any, Exception | None]:
+            try:
+                return core.score_parts(task, action, verdict), None
+            except Exception as exc:  # scoring raised: an infrastructure failure, every part 0
+                return (0.0, 0.0, None), exc
+        return run
+
+    results = score_concurrently([job(*args) for args in zip(cores, tasks, actions, verdicts)])
+    for i, (core, (_, exc)) in enumerate(zip(cores, results)):
+        if exc is not None:
+            verdicts[i] = failed_turn(core, exc).verdict
+    return [parts for parts, _ in results]
 
 
 def _step_columns(tasks: list[Any], outcomes: list[float], formats: list[float], processes: list[float],

@@ -6,7 +6,10 @@ procedural envs, `exact` tasks) is verified in one batch per verifier — in-pro
 holds the GIL, where threads would only add switching costs, while the math verifier's
 `verify_batch` spreads its slow sympy cases over worker processes itself. Every other step (a
 tool call, sandboxed code, a user's verifier, an env behind an unknown wrapper) runs in a thread
-pool, so while one waits on its sandbox the others run.
+pool, so while one waits on its sandbox the others run. Scoring a verified turn is cheap, and done in
+this thread, except where the env checks the reasoning's steps too (`process_reward="steps"`:
+sympy work in worker processes, up to its timeout per answer): those turns are scored side by side
+in a shared thread pool (`score_concurrently`), not one after another.
 
 A `TextEnv` is driven through the phases of its `step` (`begin_turn`, `batch_verify` or
 `respond`, `end_turn_facts`) when the wrappers around it pass steps through unchanged (see
@@ -15,8 +18,10 @@ A `TextEnv` is driven through the phases of its `step` (`begin_turn`, `batch_ver
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
-from typing import Any, Callable, NamedTuple, Sequence
+import os
+import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any, Callable, NamedTuple, Sequence, TypeVar
 
 import gymnasium as gym
 from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker
@@ -26,6 +31,32 @@ from rlvr.verifiers.verdict import Verdict
 
 #: What one env's step gives: (observation, reward, terminated, truncated, info or its InfoFacts).
 StepResult = tuple[str, float, bool, bool, "InfoFacts | dict[str, Any]"]
+
+_T = TypeVar("_T")
+_scoring: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, the pool)
+_scoring_lock = threading.Lock()
+
+
+def scores_slowly(core: TextEnv) -> bool:
+    """True when scoring `core`'s turns checks the reasoning's steps (`process_reward` set): sympy
+    work in worker processes that may take up to its timeout, worth doing beside other envs'."""
+    return getattr(core, "process_reward", None) is not None
+
+
+def score_concurrently(jobs: Sequence[Callable[[], _T]]) -> list[_T]:
+    """Run `jobs` side by side in a shared thread pool; their results, in order.
+
+    Each job catches its own exceptions, and none calls this function (a job waiting on the pool's
+    other jobs could wait forever). The pool has a few threads more than CPUs (Python's default):
+    the math worker pool, one worker per CPU, is what bounds the sympy work, and a solution's time
+    limit counts only while a worker runs its checks, so jobs queued for a worker lose nothing.
+    """
+    global _scoring
+    with _scoring_lock:
+        if _scoring is None or _scoring[0] != os.getpid():  # a forked child has none of the parent's threads
+            _scoring = (os.getpid(), ThreadPoolExecutor(thread_name_prefix="rlvr-score"))
+        pool = _scoring[1]
+    return [future.result() for future in [pool.submit(job) for job in jobs]]
 
 
 class Driver(NamedTuple):
@@ -140,12 +171,30 @@ def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
         # fewer garbage-collector passes, a measurable part of a step's cost
         members = groups.pop(request_key)
         verdicts = verify_group([m[5] for m in members])
-        for (key, core, end, content, tool_calls, _), verdict in zip(members, verdicts):
-            try:
-                turn = core.complete_turn(core.task, content, tool_calls, verdict)
-            except Exception as exc:
-                turn = failed_turn(core, exc)
-            settle(key, end(turn))
+        if any(scores_slowly(m[1]) for m in members):  # steps checks: side by side
+            jobs = [_completion(core, content, tool_calls, verdict)
+                    for (_, core, _, content, tool_calls, _), verdict in zip(members, verdicts)]
+            for (key, _, end, *_), turn in zip(members, score_concurrently(jobs)):
+                settle(key, end(turn))
+        else:
+            for (key, core, end, content, tool_calls, _), verdict in zip(members, verdicts):
+                try:
+                    turn = core.complete_turn(core.task, content, tool_calls, verdict)
+                except Exception as exc:
+                    turn = failed_turn(core, exc)
+                settle(key, end(turn))
         del members, verdicts
     for key, future in futures:
         settle(key, future.result())
+
+
+def _completion(core: TextEnv, content: str, tool_calls: Any, verdict: Verdict) -> Callable[[], Turn]:
+    """A job giving `core.complete_turn(...)`'s Turn, or the failed Turn of what it raised."""
+
+    def complete() -> Turn:
+        try:
+            return core.complete_turn(core.task, content, tool_calls, verdict)
+        except Exception as exc:
+            return failed_turn(core, exc)
+
+    return complete

@@ -13,7 +13,9 @@ text outside the tool calls) is checked with `verify_steps` too: a tool turn who
 parsed and ran then gets the mean of its tool-call credit (1) and the steps score (when anything was
 checkable), a turn with a failed call still gets 0, and the final turn's `process` is its steps
 score. A malformed call is never an exception: the model reads an error
-message and may try again. A sandbox failure ends the episode as invalid (`info["valid"]` False).
+message and may try again. An infrastructure failure — the sandbox or the calculator's workers
+failing (returning a sandbox error or raising), or the steps check failing — ends the episode as
+invalid (`info["valid"]` False), never as the model's failed call.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 from rlvr.envs.base import Turn
 from rlvr.envs.math_env import MathEnv
-from rlvr.envs.process import reasoning_of, steps_reward
+from rlvr.envs.process import StepsCheckError, reasoning_of, steps_reward
 from rlvr.envs.rewards import zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import parse_tool_calls
@@ -169,7 +171,10 @@ class ToolMathEnv(MathEnv):
         signals = [1.0 if all_ok else 0.0]
         details: dict[str, Any] = {"tool_calls": report}
         if self.process_reward == "steps":  # the turn's reasoning, beside its calls
-            score, steps = steps_reward(reasoning_of(content), timeout=self.steps_timeout)
+            try:
+                score, steps = steps_reward(reasoning_of(content), timeout=self.steps_timeout)
+            except StepsCheckError as exc:
+                return Turn(done=True, verdict=Verdict.failed(str(exc)), details={"tool_calls": report})
             if score is not None:
                 signals.append(score)
             details["process"] = {"tool_calls": signals[0], "steps": steps}

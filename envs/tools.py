@@ -16,9 +16,11 @@ docstring::
     env = rlvr.make("rlvr/ToolMath-v0", tools=[lookup])
 
 A tool returns text (shown to the model). Raising `ToolError` (or any exception) makes the call a
-failed one: the model sees the message and the turn's process reward is 0. The built-in tools are
-`python` (runs code in the sandbox, returns stdout/stderr) and `calculator` (evaluates an
-expression with sympy, in a time-limited worker process).
+failed one: the model sees the message and the turn's process reward is 0. Raising
+`ToolInfraError` says the tool's infrastructure failed, not the call: the env ends the episode as
+invalid. The built-in tools are `python` (runs code in the sandbox, returns stdout/stderr) and
+`calculator` (evaluates an expression with sympy, in a time-limited worker process); they raise
+`ToolInfraError` whenever the sandbox or the calculator's worker pool fails.
 """
 
 from __future__ import annotations
@@ -221,22 +223,8 @@ def make_calculator(timeout: float = 5.0, max_output_chars: int = 4000) -> Tool:
         Args:
             expression: the expression, in Python syntax (^ also means power).
         """
-        from rlvr.verifiers.timelimit import TimeLimitExceeded, WorkerCrashed, get_pool
-
         text = check_calculator_expression(expression)
-        try:
-            status, result = get_pool(preload=_CALCULATOR_PRELOAD).call(
-                "rlvr.envs.tools:evaluate_expression", (text,), timeout=timeout)
-        except TimeLimitExceeded:
-            raise ToolError(f"evaluation took longer than {timeout:g}s") from None
-        except MemoryError:
-            raise ToolError("evaluation used too much memory") from None
-        except WorkerCrashed as exc:
-            if str(exc).startswith(("RecursionError", "OverflowError")):  # a size limit, like the memory one
-                raise ToolError("the expression is too large to evaluate (nested too deeply or overflowing)") from None
-            # the worker died or failed outside the evaluation (which reports maths errors itself):
-            # the calculator is broken, not the model's call
-            raise ToolInfraError(f"the calculator's worker failed: {exc}") from None
+        status, result = _evaluate(text, timeout)
         if status != "ok":
             raise ToolError(result)
         if len(result) > max_output_chars:
@@ -244,6 +232,32 @@ def make_calculator(timeout: float = 5.0, max_output_chars: int = 4000) -> Tool:
         return result
 
     return tool(calculator)
+
+
+def _evaluate(text: str, timeout: float) -> tuple[str, str]:
+    """The calculator's ("ok" | "error", text) for a checked expression, from a worker process.
+
+    The model's own limits (time, memory, size) raise `ToolError`; any other failure of the worker
+    pool (a dead worker, no worker free, a pool that cannot start) raises `ToolInfraError`.
+    """
+    from rlvr.verifiers.timelimit import TimeLimitExceeded, WorkerCrashed, get_pool
+
+    try:
+        status, result = get_pool(preload=_CALCULATOR_PRELOAD).call(
+            "rlvr.envs.tools:evaluate_expression", (text,), timeout=timeout)
+    except TimeLimitExceeded:
+        raise ToolError(f"evaluation took longer than {timeout:g}s") from None
+    except MemoryError:
+        raise ToolError("evaluation used too much memory") from None
+    except WorkerCrashed as exc:
+        if str(exc).startswith(("RecursionError", "OverflowError")):  # a size limit, like the memory one
+            raise ToolError("the expression is too large to evaluate (nested too deeply or overflowing)") from None
+        # the worker died or failed outside the evaluation (which reports maths errors itself):
+        # the calculator is broken, not the model's call
+        raise ToolInfraError(f"the calculator's worker failed: {exc}") from None
+    except Exception as exc:  # the pool itself failed (cannot start, closed, ...): not the model's call
+        raise ToolInfraError(f"the calculator's worker pool failed: {type(exc).__name__}: {exc}") from exc
+    return status, result
 
 
 # ------------------------------------------------------------------ python (sandbox)
@@ -304,7 +318,10 @@ def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_ou
             sandbox = get_sandbox()
         except Exception as exc:  # no sandbox could be started (e.g. no Docker engine): not the model's fault
             raise ToolInfraError(f"the sandbox could not be started: {type(exc).__name__}: {exc}") from exc
-        result = sandbox.run(code, timeout=timeout)
+        try:
+            result = sandbox.run(code, timeout=timeout)
+        except Exception as exc:  # the sandbox itself failed (e.g. its daemon is gone): not the model's call
+            raise ToolInfraError(f"the sandbox raised {type(exc).__name__}: {exc}") from exc
         if result.infrastructure_failed:
             raise ToolInfraError(f"sandbox failed: {result.message or result.stderr}")
         text = format_exec_result(result, max_output_chars)

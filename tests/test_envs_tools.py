@@ -105,7 +105,7 @@ def test_calculator_time_limit():
 
 def test_calculator_results_are_cut_to_max_output_chars():
     calc = make_calculator(timeout=10, max_output_chars=200)
-    out = calc(expression="expand((x+1)**400)")
+    out = calc(expression="expand((x+1)**60)")  # 241 characters (**400 took seconds: flaky under load)
     assert len(out) < 300 and out.endswith("[... result truncated to 200 characters]")
 
 
@@ -306,3 +306,70 @@ def test_sandbox_failure_invalidates_episode():
 def test_unknown_builtin_tool_named():
     with pytest.raises(ValueError, match=r"unknown built-in tool\(s\) \['shell'\]"):
         rlvr.make("ToolMath-v0", builtin_tools=("shell",))
+
+
+def test_a_sandbox_that_raises_is_an_infrastructure_failure_not_the_models_call():
+    # a sandbox whose run() raises (its daemon went away mid-episode) is as broken as one that
+    # reports "sandbox_error": the model's call must not be scored as a failed one
+    class RaisingSandbox:
+        name = "raising"
+
+        def run(self, code, **kw):
+            raise ConnectionError("docker daemon unreachable")
+
+    env = rlvr.make("ToolMath-v0", sandbox=RaisingSandbox(), builtin_tools=("python",)).unwrapped
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step(call("python", code="print(2+2)"))
+    assert term and reward == 0.0 and info["valid"] is False and obs == ""
+    assert info["error"] == "the sandbox raised ConnectionError: docker daemon unreachable"
+    assert info["reward_parts"] == {"outcome": 0.0, "format": 0.0, "process": 0.0}
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("this WorkerPool is closed; create a new one"),
+                                     OSError("cannot start the worker starter process")])
+def test_a_calculator_pool_that_fails_is_an_infrastructure_failure(monkeypatch, failure):
+    import rlvr.verifiers.timelimit as timelimit
+
+    def broken(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(timelimit.WorkerPool, "call", broken)
+    env = rlvr.make("ToolMath-v0", builtin_tools=("calculator",)).unwrapped
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step(call("calculator", expression="1+1"))
+    assert term and reward == 0.0 and info["valid"] is False and obs == ""
+    assert info["error"] == f"the calculator's worker pool failed: {type(failure).__name__}: {failure}"
+
+
+def test_a_calculator_pool_that_cannot_be_made_is_an_infrastructure_failure(monkeypatch):
+    import rlvr.verifiers.timelimit as timelimit
+
+    def no_pool(*args, **kwargs):
+        raise OSError("[Errno 24] Too many open files")
+
+    monkeypatch.setattr(timelimit, "get_pool", no_pool)
+    env = rlvr.make("ToolMath-v0", builtin_tools=("calculator",)).unwrapped
+    env.reset(options={"index": 0})
+    _, _, term, _, info = env.step(call("calculator", expression="1+1"))
+    assert term and info["valid"] is False and "worker pool failed: OSError" in info["error"]
+
+
+def test_a_failed_steps_check_on_a_tool_turn_is_an_infrastructure_failure(monkeypatch):
+    # the math workers that check the reasoning's claims crash: the turn is not scored (process 1.0
+    # for "nothing checkable" before), the episode ends as invalid
+    import rlvr.verifiers.math as math_verifier
+    from rlvr.verifiers.timelimit import WorkerCrashed
+
+    class CrashingPool:
+        size = 1
+
+        def call(self, *args, **kwargs):
+            raise WorkerCrashed("worker process died: EOFError: ")
+
+    monkeypatch.setattr(math_verifier, "_pool", CrashingPool)
+    math_verifier.clear_cache()
+    env = rlvr.make("ToolMath-v0", builtin_tools=("calculator",), process_reward="steps").unwrapped
+    env.reset(options={"index": 0})
+    obs, reward, term, trunc, info = env.step("$\\sin(\\pi/9)^2 + \\cos(\\pi/9)^2 = 1$ " + call("calculator", expression="1+1"))
+    assert term and reward == 0.0 and info["valid"] is False and info["reward_parts"]["process"] == 0.0
+    assert info["error"].startswith("the steps check failed: step 1: ") and "worker process died" in info["error"]

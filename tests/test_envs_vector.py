@@ -454,3 +454,80 @@ def test_sub_env_overriding_step_or_reset_is_run_through_them():
         _, _, _, _, info = vec.step(["1", "2"])
     assert Counting.steps == 6 and Counting.resets == 2 + 6 and list(info["extra"]) == ["mine", "mine"]
     vec.close()
+
+
+def _warm_math_vec(n, **kwargs):
+    """A Math-v0 vector env past the checker's first two steps (its sub-envs' phases are then
+    driven directly), whose next step's episodes are on the task "q" (answer 1)."""
+    vec = make_vec("Math-v0", n, autoreset_mode="SameStep", dataset=[{"question": "q", "answer": "1"}], **kwargs)
+    vec.reset(seed=0)
+    for w in range(2):
+        vec.step([f"warm-up {w}: $1 + {w} = {1 + w}$"] * n)
+    return vec
+
+
+@pytest.mark.parametrize("path", ["whole", "columns", "phases"])  # env.step / column by column / step_envs
+def test_a_failed_steps_check_flags_the_turn_invalid(monkeypatch, path):
+    # the math workers checking the reasoning's claims crash: the turn is an infrastructure failure,
+    # not a process reward of 0 on a valid turn
+    import random
+
+    import rlvr.verifiers.math as math_verifier
+    from rlvr.verifiers.timelimit import WorkerCrashed
+
+    class CrashingPool:
+        size = 1
+
+        def call(self, *args, **kwargs):
+            raise WorkerCrashed("worker process died: EOFError: ")
+
+    a = random.Random().randrange(10**4, 10**6)
+    text = f"$\\sin(\\pi/{a})^2 + \\cos(\\pi/{a})^2 = 1$\nSo \\boxed{{1}}"
+    weights = {"outcome": 1.0, "process": 1.0}
+    if path == "whole":
+        env = rlvr.make("Math-v0", process_reward="steps", reward_weights=weights, dataset=[{"question": "q", "answer": "1"}])
+        env.reset(seed=0)
+        monkeypatch.setattr(math_verifier, "_pool", CrashingPool)
+        _, reward, term, _, info = env.step(text)
+        assert term and reward == 0.0 and info["valid"] is False and "the steps check failed" in info["error"]
+        return
+    vec = _warm_math_vec(3, process_reward="steps", reward_weights=weights)
+    monkeypatch.setattr(math_verifier, "_pool", CrashingPool)
+    _, rewards, term, _, info = vec.step([text if path == "columns" else {"content": text}] * 3)
+    final = info["final_info"]
+    assert term.all() and not rewards.any() and not final["valid"].any()
+    assert all("the steps check failed: step 1: " in error and "worker process died" in error for error in final["error"])
+    vec.close()
+
+
+@pytest.mark.parametrize("path", ["columns", "phases"])  # column by column / step_envs
+def test_steps_checks_of_many_envs_run_side_by_side(monkeypatch, path):
+    # each answer states a claim too costly to check, so its check runs to its time limit: the
+    # sub-envs' checks must not wait for each other (they ran one after another in the main thread)
+    import random
+    import time
+
+    import rlvr.verifiers.steps as steps
+
+    calls = []
+    real = steps.verify_steps
+
+    def timed(text, **kwargs):
+        began = time.monotonic()
+        try:
+            return real(text, **kwargs)
+        finally:
+            calls.append((began, time.monotonic()))
+
+    n = 4
+    vec = _warm_math_vec(n, process_reward="steps", timeout=0.5, reward_weights={"process": 0.5})
+    monkeypatch.setattr(steps, "verify_steps", timed)
+    rng = random.Random()
+    answers = [f"Clearly $10^{{10^{{{rng.randrange(10**6, 10**7)}}}}} = 3$ so \\boxed{{1}}" for _ in range(n)]
+    _, rewards, _, _, info = vec.step(answers if path == "columns" else [{"content": a} for a in answers])
+    final = info["final_info"]
+    assert final["valid"].all() and list(rewards) == [1.0] * n and not final["reward_parts"]["process"].any()
+    assert len(calls) == n
+    spans = sorted(calls)
+    assert all(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))  # all in flight at once
+    vec.close()

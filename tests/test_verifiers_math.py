@@ -360,3 +360,22 @@ def test_several_boxed_answers_share_one_time_budget():
     verdict = verify("3", heavy, timeout=1)
     assert verdict.details["kind"] == "timeout" and not verdict.correct and verdict.error is None
     assert time.monotonic() - began < 2.5  # not 8 x 1 s
+
+
+def test_a_memoised_verdict_is_shared_so_no_caller_can_change_it_for_the_others():
+    import copy
+    import pickle
+
+    first = verify("4", "so \\boxed{4}")
+    with pytest.raises(TypeError, match="read-only"):
+        first.details["kind"] = "tampered"
+    with pytest.raises(TypeError, match="read-only"):
+        first.details.update(kind="tampered")
+    later = verify("4", "hence \\boxed{4}")  # the same (gold, answer): the memoised verdict
+    assert later.details == {"kind": "equal"} and later.correct
+    # copies are the caller's own, plain dicts
+    for mine in (dict(first.details), copy.deepcopy(first).details, pickle.loads(pickle.dumps(first)).details,
+                 first.to_dict()["details"]):
+        assert type(mine) is dict and mine == {"kind": "equal"}
+        mine["kind"] = "changed"
+    assert verify("4", "\\boxed{4}").details == {"kind": "equal"}

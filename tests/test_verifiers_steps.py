@@ -122,6 +122,7 @@ def test_a_claim_too_costly_to_check_earns_no_credit_and_the_budget_is_per_solut
     import time
 
     bad = "$10^{10^{10}} = 3$"
+    verify_steps("$\\sin(\\pi/6) = \\frac{1}{2}$")  # the math workers started: only the claims' checks are timed below
     began = time.monotonic()
     v = verify_steps(f"Step 1: {bad}\nStep 2: {bad.replace('3', '4')}\nStep 3: {bad.replace('3', '5')}\nStep 4: 2 + 2 = 4",
                      timeout=1)
@@ -139,3 +140,46 @@ def test_long_runs_of_numbers_before_an_equals_sign_are_read_quickly_and_never_c
         v = verify_steps(line)
         assert v.error is None
     assert time.monotonic() - began < 10  # was a RecursionError, and 19-27 s per line
+
+
+def test_a_check_that_fails_is_a_failed_verdict_not_nothing_checkable(monkeypatch):
+    # a crashed math worker is no judgement of the reasoning: before, it was dropped, and the
+    # solution scored 1.0 ("nothing checkable")
+    import rlvr.verifiers.math as math_verifier
+    from rlvr.verifiers.timelimit import WorkerCrashed
+
+    class CrashingPool:
+        size = 1
+
+        def call(self, *args, **kwargs):
+            raise WorkerCrashed("worker process died: EOFError: ")
+
+    monkeypatch.setattr(math_verifier, "_pool", CrashingPool)
+    math_verifier.clear_cache()
+    v = verify_steps("$2 + 2 = 4$\n$\\sin(\\pi/7)^2 + \\cos(\\pi/7)^2 = 1$\nSo \\boxed{1}")
+    assert v.error is not None and not v.correct and v.score == 0.0 and v.details["kind"] == "error"
+    assert v.error.startswith("step 2: \\sin(\\pi/7)^2 + \\cos(\\pi/7)^2 = 1 could not be checked: math worker failed: ")
+
+
+def test_waiting_for_a_busy_math_worker_does_not_use_up_a_solutions_budget():
+    # other callers hold every math worker (here with jobs that sleep 1.5 s), and as many more wait
+    # for one: an honest solution's true claims wait 1.3 s or more for a worker, and that wait must
+    # not count against its own 1 s budget (before, they "could not be checked in time")
+    import random
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rlvr.verifiers.math import _pool
+
+    rng = random.Random()
+    a, b = rng.randrange(10**4, 10**6), rng.randrange(10**4, 10**6)  # not memoised by an earlier run
+    honest = f"$\\sin(\\pi/{a})^2 + \\cos(\\pi/{a})^2 = 1$\n$\\tan(\\pi/{b}) \\cdot \\cos(\\pi/{b}) = \\sin(\\pi/{b})$"
+    verify_steps("$\\sin(\\pi/6) = \\frac{1}{2}$")  # the workers started
+    pool = _pool()
+    with ThreadPoolExecutor(2 * pool.size) as ex:
+        others = [ex.submit(pool.call, "rlvr.verifiers.timelimit:_sleep_then_return", (1.5, i), timeout=30)
+                  for i in range(2 * pool.size)]
+        time.sleep(0.2)
+        v = verify_steps(honest, timeout=1.0)
+        assert [f.result() for f in others] == list(range(2 * pool.size))
+    assert v.correct and v.score == 1.0 and v.steps == [1.0, 1.0], v

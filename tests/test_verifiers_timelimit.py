@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from rlvr.verifiers.math import averify, verify
-from rlvr.verifiers.timelimit import TimeLimitExceeded, WorkerCrashed, WorkerPool
+from rlvr.verifiers.timelimit import DEFAULT_MAX_WAIT, Budget, PoolBusy, TimeLimitExceeded, WorkerCrashed, WorkerPool
 
 SLEEP = "rlvr.verifiers.timelimit:_sleep_then_return"
 BUSY = "rlvr.verifiers.timelimit:_busy_loop"
@@ -126,3 +126,38 @@ def test_forked_processes_build_their_own_pool():
         p.join(30)
     assert all(r[:2] == ("timeout", True) for r in results)
     assert verify("\\sqrt{3}", "\\boxed{3^{1/2}}").correct  # the parent's pool still works
+
+
+def test_no_free_worker_within_the_wait_limit_is_a_pool_failure_not_a_hang():
+    with WorkerPool(1) as one, ThreadPoolExecutor(1) as ex:
+        one.call(SLEEP, (0.0, None), timeout=30)  # started
+        holder = ex.submit(one.call, SLEEP, (1.5, "held"), timeout=30)
+        time.sleep(0.3)
+        began = time.monotonic()
+        with pytest.raises(PoolBusy, match=r"no free worker within 0.2s: all 1 workers stayed busy") as caught:
+            one.call(SLEEP, (0.0, 1), timeout=30, wait=0.2)
+        assert time.monotonic() - began < HANG_GUARD
+        assert isinstance(caught.value, WorkerCrashed)  # an infrastructure failure for every caller
+        assert holder.result() == "held"
+
+
+def test_a_budget_is_spent_only_while_a_worker_runs_its_jobs():
+    with WorkerPool(1) as one, ThreadPoolExecutor(1) as ex:
+        one.call(SLEEP, (0.0, None), timeout=30)  # started
+        holder = ex.submit(one.call, SLEEP, (1.5, "held"), timeout=30)
+        time.sleep(0.2)
+        budget = Budget(1.0)
+        # waits ~1.3 s for the worker, then runs 0.3 s: within its 1 s, though 1.6 s went by
+        assert one.call(SLEEP, (0.3, "mine"), timeout=budget) == "mine"
+        assert holder.result() == "held"
+        assert 0.0 < budget.left <= 0.7 and budget.wait_left < DEFAULT_MAX_WAIT - 1.0
+        with pytest.raises(TimeLimitExceeded):  # what is left of it still bounds the next job
+            one.call(BUSY, (30.0,), timeout=budget)
+        assert budget.left == 0.0
+        # its waits together are bounded too
+        tight = Budget(5.0, max_wait=0.2)
+        holder = ex.submit(one.call, SLEEP, (1.0, "held"), timeout=30)
+        time.sleep(0.2)
+        with pytest.raises(PoolBusy):
+            one.call(SLEEP, (0.0, 1), timeout=tight)
+        assert tight.left == 5.0 and holder.result() == "held"

@@ -15,7 +15,9 @@ Pipeline for one pair (gold, prediction):
    with sympy (`math_sympy`) in a worker process under a hard time limit (`timelimit`): on timeout
    the worker is killed and the verdict says "timed out after 5s".
 5. Verdicts are memoised by (normalised gold, normalised answer), so the many identical final
-   answers of a GRPO group cost one comparison.
+   answers of a GRPO group cost one comparison. Every caller asking for the same pair gets the same
+   Verdict object, so its `details` are read-only (a dict that refuses changes; `dict(details)` is
+   a copy you may change): one caller cannot change what the others, or the cache, hold.
 
 Every Verdict carries `details["kind"]`, one of:
     "equal"       right answer;
@@ -23,9 +25,12 @@ Every Verdict carries `details["kind"]`, one of:
     "hedged"      several different final answers where one was asked (never rewarded);
     "unparsable"  no final answer found, or not a math expression we can read;
     "timeout"     the comparison ran past its time (memory, recursion) limit — not a judgement;
-    "error"       verification itself failed (unparsable gold, a crashed worker, any exception the
-                  sympy stage raised): `Verdict.error` is set, the verdict is not memoised, and the
-                  pair must not be trained on as a zero reward.
+    "error"       verification itself failed (unparsable gold, a crashed worker, no free worker within
+                  `timelimit.DEFAULT_MAX_WAIT`, any exception the sympy stage raised): `Verdict.error`
+                  is set, the verdict is not memoised, and the pair must not be trained on as a zero
+                  reward.
+The sympy stage's `timeout` is counted only while a worker runs the job: waiting for a free worker
+(other callers' load) never makes a right answer time out.
 Model output never raises: any text gets a Verdict. A bad *gold* answer raises `GoldAnswerError`
 in `validate_gold` (call it when loading a dataset) and gives a kind "error" Verdict at reward time.
 
@@ -45,7 +50,6 @@ import asyncio
 import functools
 import re
 import threading
-import time
 from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
@@ -54,7 +58,7 @@ from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_ba
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
-from rlvr.verifiers.timelimit import (TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
+from rlvr.verifiers.timelimit import (Budget, TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
                                       get_pool)
 from rlvr.verifiers.verdict import Verdict
 
@@ -74,6 +78,42 @@ _CACHE_SIZE = 200_000
 
 class GoldAnswerError(ValueError):
     """A gold answer in a dataset cannot be read as a math answer."""
+
+
+class _ReadOnlyDict(dict):
+    """The `details` of this module's Verdicts: one memoised Verdict is handed to every caller that
+    asks for the same pair, so its details refuse changes. Copies are plain dicts, private to
+    whoever made them: `dict(details)`, `copy.copy`, `copy.deepcopy`, pickling, and
+    `Verdict.to_dict()` (which calls the class, as `dataclasses.asdict` does). Make one with `of`."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> dict:  # type: ignore[misc]  # calling the class copies
+        return dict(*args, **kwargs)
+
+    @classmethod
+    def of(cls, **items: Any) -> "_ReadOnlyDict":
+        made = dict.__new__(cls)
+        dict.update(made, items)
+        return made
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a math Verdict's details are shared (memoised) and read-only; "
+                        "change a copy: dict(verdict.details)")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple:
+        return dict, (dict(self),)
+
+
+#: The details of each verdict kind, made once (read-only, so sharing them is safe and costs nothing).
+_KINDS = {kind: _ReadOnlyDict.of(kind=kind) for kind in ("equal", "wrong", "hedged", "unparsable", "timeout", "error")}
+
+
+def _details(kind: str) -> _ReadOnlyDict:
+    """Read-only `{"kind": kind}`."""
+    return _KINDS.get(kind) or _ReadOnlyDict.of(kind=kind)
 
 
 class _Cache:
@@ -165,11 +205,11 @@ def validate_golds(golds: Iterable[Any], *, where: str = "dataset") -> list[str]
 
 # -- verification ----------------------------------------------------------------------------
 
-def _from_outcome(out: tuple, **extra: Any) -> Verdict:
+def _from_outcome(out: tuple) -> Verdict:
     equal, kind, reason = out
     if equal:
-        return Verdict.right(reason, details={"kind": "equal", **extra})
-    return Verdict.wrong(reason, details={"kind": kind, **extra})
+        return Verdict.right(reason, details=_KINDS["equal"])
+    return Verdict.wrong(reason, details=_details(kind))
 
 
 class _Plan:
@@ -192,42 +232,42 @@ def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
         letter = letters[0] if len(letters) == 1 else None
         g_letter = choice_letter(g_norm)
         if not letters:
-            v = Verdict.wrong("unparsable prediction: no choice letter", details={"kind": "unparsable"})
+            v = Verdict.wrong("unparsable prediction: no choice letter", details=_details("unparsable"))
         elif len(letters) > 1:
-            v = Verdict.wrong(f"hedged: several choices ({', '.join(letters)})", details={"kind": "hedged"})
+            v = Verdict.wrong(f"hedged: several choices ({', '.join(letters)})", details=_details("hedged"))
         elif letter == g_letter:
-            v = Verdict.right(f"same choice ({letter})", details={"kind": "equal"})
+            v = Verdict.right(f"same choice ({letter})", details=_details("equal"))
         else:
-            v = Verdict.wrong(f"different choice: {letter} vs {g_letter}", details={"kind": "wrong"})
+            v = Verdict.wrong(f"different choice: {letter} vs {g_letter}", details=_details("wrong"))
         _cache.put(key, v)
         return _Plan(verdict=v)
     if g_norm == p_norm:
-        v = Verdict.right("identical after normalisation", details={"kind": "equal"})
+        v = Verdict.right("identical after normalisation", details=_details("equal"))
         _cache.put(key, v)
         return _Plan(verdict=v)
     g_word, p_word = word_answer(g_norm), word_answer(p_norm)
     if g_word is not None:  # words compare as text, never as products of letters
         if g_word == p_word:
-            v = Verdict.right("same words (ignoring case)", details={"kind": "equal"})
+            v = Verdict.right("same words (ignoring case)", details=_details("equal"))
         else:
-            v = Verdict.wrong(f"different answers: {p_norm[:60]!r} vs {g_norm[:60]!r}", details={"kind": "wrong"})
+            v = Verdict.wrong(f"different answers: {p_norm[:60]!r} vs {g_norm[:60]!r}", details=_details("wrong"))
         _cache.put(key, v)
         return _Plan(verdict=v)
     if p_word is not None:
         v = Verdict.wrong(f"unparsable prediction: words ({p_norm[:60]!r}) where a math answer was expected",
-                          details={"kind": "unparsable"})
+                          details=_details("unparsable"))
         _cache.put(key, v)
         return _Plan(verdict=v)
     try:
         g_tree = prepare(parse(g_norm))
     except ParseError as exc:
         return _Plan(verdict=Verdict.failed(f"unparsable gold answer {g_norm[:200]!r}: {exc}",
-                                            details={"kind": "error"}))
+                                            details=_details("error")))
     try:
         p_tree = prepare(parse(p_norm))
     except Exception as exc:  # noqa: BLE001 - a ParseError, or any other way the prediction cannot be read
         problem = exc if isinstance(exc, ParseError) else f"cannot be read ({type(exc).__name__})"
-        v = Verdict.wrong(f"unparsable prediction: {problem}", details={"kind": "unparsable"})
+        v = Verdict.wrong(f"unparsable prediction: {problem}", details=_details("unparsable"))
         _cache.put(key, v)
         return _Plan(verdict=v)
     try:
@@ -235,7 +275,7 @@ def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
     except NeedSympy:
         return _Plan(job=key, key=key)
     except RecursionError:
-        return _Plan(verdict=Verdict.wrong("unparsable prediction: nested too deeply", details={"kind": "unparsable"}))
+        return _Plan(verdict=Verdict.wrong("unparsable prediction: nested too deeply", details=_details("unparsable")))
     except Exception:  # noqa: BLE001 - the exact stage cannot decide: sympy's worker tells whose fault it is
         return _Plan(job=key, key=key)
     v = _from_outcome(out)
@@ -249,7 +289,7 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
         gold = str(gold)
     if not isinstance(prediction, str):
         return _Plan(verdict=Verdict.wrong(f"unparsable prediction: not text ({type(prediction).__name__})",
-                                           details={"kind": "unparsable"}))
+                                           details=_details("unparsable")))
     g_norm = normalize(_gold_text(gold))
     if len(prediction) > 200_000:
         prediction = prediction[-200_000:]
@@ -259,7 +299,7 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
         ans = _answer_of(prediction, fallback)
         if ans is None:
             return _Plan(verdict=Verdict.wrong("unparsable prediction: no final answer found",
-                                               details={"kind": "unparsable"}))
+                                               details=_details("unparsable")))
         answers = [ans]
     norms = list(dict.fromkeys(normalize(a) for a in answers))
     norms = [n for n in norms if n] or [""]
@@ -267,43 +307,44 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
         if len(n) > MAX_ANSWER_CHARS:
             return _Plan(verdict=Verdict.wrong(
                 f"unparsable prediction: answer longer than {MAX_ANSWER_CHARS} characters",
-                details={"kind": "unparsable"}))
+                details=_details("unparsable")))
     if norms == [""]:
-        return _Plan(verdict=Verdict.wrong("unparsable prediction: empty answer", details={"kind": "unparsable"}))
+        return _Plan(verdict=Verdict.wrong("unparsable prediction: empty answer", details=_details("unparsable")))
     if len(norms) == 1:
         return _plan_normalized(g_norm, norms[0])
     return [_plan_normalized(g_norm, n) for n in norms[-8:]]
 
 
 def _timed_out(seconds: float) -> Verdict:
-    return Verdict.wrong(f"timed out after {seconds:.3g}s", details={"kind": "timeout"})
+    return Verdict.wrong(f"timed out after {seconds:.3g}s", details=_details("timeout"))
 
 
-def _run_within(plan: _Plan, deadline: float, budget: float) -> Verdict:
-    """`plan`'s verdict, its sympy job (if any) run in what is left of a shared `budget` that ends
-    at `deadline`: the boxed answers of one output, or the claims of one solution, cost one budget."""
+def _run_within(plan: _Plan, budget: Budget) -> Verdict:
+    """`plan`'s verdict, its sympy job (if any) run in what is left of a shared `budget`: the boxed
+    answers of one output, or the claims of one solution, cost one budget (of worker time: waiting
+    for a free worker is not counted, see `timelimit.Budget`)."""
     if plan.verdict is not None:
         return plan.verdict
-    left_over = deadline - time.monotonic()
-    return _run_job(plan, left_over, _pool()) if left_over >= _MIN_JOB_SECONDS else _timed_out(budget)
+    return _run_job(plan, budget, _pool()) if budget.left >= _MIN_JOB_SECONDS else _timed_out(budget.seconds)
 
 
-def _run_job(plan: _Plan, timeout: float, pool: WorkerPool) -> Verdict:
+def _run_job(plan: _Plan, timeout: float | Budget, pool: WorkerPool) -> Verdict:
+    """The verdict of `plan`'s sympy job, run in `pool` within `timeout` (seconds or a `Budget`)."""
     g_norm, p_norm = plan.job
     try:
         out = pool.call(_WORKER_TARGET, (g_norm, p_norm), timeout=timeout)
     except TimeLimitExceeded:
-        return _timed_out(timeout)
+        return _timed_out(timeout.seconds if isinstance(timeout, Budget) else timeout)
     except WorkerMemoryError:
-        return Verdict.wrong("too large to evaluate (worker memory limit)", details={"kind": "timeout"})
+        return Verdict.wrong("too large to evaluate (worker memory limit)", details=_details("timeout"))
     except WorkerCrashed as exc:
         if str(exc).startswith(("RecursionError", "OverflowError")):
             # sympy ran out of stack or float range on a huge value: like the memory limit, a size limit
-            return Verdict.wrong("too large to evaluate (recursion or overflow)", details={"kind": "timeout"})
+            return Verdict.wrong("too large to evaluate (recursion or overflow)", details=_details("timeout"))
         # The worker reports an unreadable prediction as an outcome (kind "unparsable"); anything it
         # raises comes from the gold, sympy or our own code, so it is not the answer's fault: the
         # verdict is an error (never a zero reward) and it is not memoised as a judgement.
-        return Verdict.failed(f"math worker failed: {str(exc)[:300]}", details={"kind": "error"})
+        return Verdict.failed(f"math worker failed: {str(exc)[:300]}", details=_details("error"))
     v = _from_outcome(out)
     _cache.put(plan.key, v)
     return v
@@ -315,12 +356,12 @@ def _combine(verdicts: list[Verdict]) -> Verdict:
         if v.error is not None or v.details.get("kind") == "timeout":
             return v
     if all(v.correct for v in verdicts):
-        return Verdict.right(verdicts[-1].reason + " (every boxed answer)", details={"kind": "equal"})
+        return Verdict.right(verdicts[-1].reason + " (every boxed answer)", details=_details("equal"))
     if any(v.correct for v in verdicts):
         return Verdict.wrong(f"hedged: several different final answers ({len(verdicts)} boxed)",
-                             details={"kind": "hedged"})
+                             details=_details("hedged"))
     return Verdict.wrong(f"hedged: several different final answers ({len(verdicts)} boxed), none right",
-                         details={"kind": "hedged"})
+                         details=_details("hedged"))
 
 
 def verify(gold: Any, prediction: Any, *, timeout: float = DEFAULT_TIMEOUT,
@@ -335,8 +376,8 @@ def verify(gold: Any, prediction: Any, *, timeout: float = DEFAULT_TIMEOUT,
     """
     plan = _plan(gold, prediction, fallback)
     plans = plan if isinstance(plan, list) else [plan]
-    deadline = time.monotonic() + timeout  # one budget for all the boxed answers of this output
-    verdicts = [_run_within(p, deadline, timeout) for p in plans]
+    budget = Budget(timeout)  # one budget for all the boxed answers of this output
+    verdicts = [_run_within(p, budget) for p in plans]
     return verdicts[0] if len(verdicts) == 1 else _combine(verdicts)
 
 

@@ -19,18 +19,23 @@ Conventions:
   nothing was checkable), `correct` is True when no claim failed.
 - A claim that cannot be confirmed in time fails its step: credit is for claims shown to hold, so
   a false claim made too costly to check (`10^{10^{10}} = 3`) earns nothing. `timeout` is the
-  budget of the whole solution's sympy checks, not of each claim, so no solution costs more.
+  budget of the whole solution's sympy checks, not of each claim, so no solution costs more. It
+  counts only the time a sympy worker runs this solution's checks: waiting for a free worker
+  (other solutions checked at the same time) never fails a claim.
+- A check that itself fails (a crashed math worker, no free worker for `timelimit.DEFAULT_MAX_WAIT`
+  seconds) is no judgement of the solution: the result is `Verdict.failed(...)` (`error` set), and
+  the solution must not be scored at all.
 """
 
 from __future__ import annotations
 
 import re
-import time
 
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
+from rlvr.verifiers.timelimit import Budget
 from rlvr.verifiers.verdict import Verdict
 
 __all__ = ["split_steps", "find_claims", "verify_steps"]
@@ -140,20 +145,24 @@ def find_claims(step: str) -> list[tuple[str, str]]:
 def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
     """Check the arithmetic claims of each step; see the module docstring for the scoring.
 
-    `timeout`: seconds for all the sympy checks of this solution together.
+    `timeout`: seconds for all the sympy checks of this solution together (worker time only).
+    A check that could not be done at all gives `Verdict.failed` (the solution is not scored).
     """
     if not isinstance(solution_text, str) or not solution_text.strip():
         return Verdict.wrong("no steps to check", steps=[], details={"kind": "unparsable"})
     scores: list[float | None] = []
     first_bad = None
     n_checked = n_claims = 0
-    deadline = time.monotonic() + timeout
+    budget = Budget(timeout)
     for idx, step in enumerate(split_steps(solution_text)):
         claims = find_claims(step)
         results = []
         for left, right in claims:
             plan = _plan_normalized(normalize(left), normalize(right))
-            v = _run_within(plan, deadline, timeout)
+            v = _run_within(plan, budget)
+            if v.error is not None:  # the check itself failed: no score, rather than a wrong one
+                return Verdict.failed(f"step {idx + 1}: {left} = {right} could not be checked: {v.error}",
+                                      details={"kind": "error", "checked_steps": n_checked, "claims": n_claims})
             kind = v.details.get("kind")
             if kind in ("equal", "wrong", "timeout"):  # a timed-out claim is not shown to hold
                 results.append(v.correct)

@@ -8,8 +8,12 @@ work for sure is to run it in another process and kill that process.
 `WorkerPool.call(target, args, timeout=...)` sends the job to an idle worker, waits at most `timeout`
 seconds for the answer, and on timeout kills the worker (SIGKILL) and lets a fresh one be started
 for the next job. It is safe to call from many threads at once (each caller holds one worker for the
-length of its call; callers beyond the pool size wait for a free worker, and the wait is bounded
-because every holder gives its worker back within its own timeout), from asyncio (via
+length of its call; callers beyond the pool size wait for a free worker). The time limit starts
+once the job has a worker, so other callers' load never eats into it; the wait for a free worker is
+bounded on its own (`wait`, default `DEFAULT_MAX_WAIT`), and a wait past it raises `PoolBusy`, an
+infrastructure failure. A `Budget` is one time limit shared by several jobs run one after another
+(the claims of one solution): each job gets what is left of it, and only the time it held a worker
+is taken from it. The pool can be called from asyncio (via
 `loop.run_in_executor`, see `rlvr.verifiers.math.averify`) and from several processes: a pool
 belongs to the process that created it, and a forked child transparently builds its own.
 
@@ -36,7 +40,13 @@ import threading
 import time
 from typing import Any, Callable, Sequence
 
-__all__ = ["TimeLimitExceeded", "WorkerCrashed", "WorkerPool", "get_pool", "run_with_time_limit"]
+__all__ = ["DEFAULT_MAX_WAIT", "Budget", "PoolBusy", "TimeLimitExceeded", "WorkerCrashed", "WorkerPool", "get_pool",
+           "run_with_time_limit"]
+
+#: Seconds a call waits at most for a free worker (a `Budget`: all its jobs' waits together) before
+#: it fails with `PoolBusy`. Far above any wait of a working pool: it only ends a pool that is stuck
+#: or hopelessly overloaded, as an infrastructure failure rather than a hang.
+DEFAULT_MAX_WAIT = 300.0
 
 
 class TimeLimitExceeded(Exception):
@@ -49,6 +59,30 @@ class TimeLimitExceeded(Exception):
 
 class WorkerCrashed(RuntimeError):
     """The worker process died while running the job (an infrastructure failure, not a verdict)."""
+
+
+class PoolBusy(WorkerCrashed):
+    """No worker became free within the wait limit: the pool is stuck or overloaded (an
+    infrastructure failure, never the job's fault; the job was not run)."""
+
+
+class Budget:
+    """One time limit shared by jobs run one after another (e.g. all the claims of one solution).
+
+    Pass it as `WorkerPool.call(..., timeout=budget)`: the job may run for what is `left` of the
+    budget once it has a worker, and only the time it held the worker is taken from `left`;
+    waiting for a free worker (other callers' load) costs nothing. The waits of all its jobs
+    together are bounded by `max_wait` (then `PoolBusy`). Not for jobs run at the same time.
+
+    Attributes:
+        seconds: the whole budget; left: what is left of it; wait_left: waiting time left.
+    """
+
+    __slots__ = ("seconds", "left", "wait_left")
+
+    def __init__(self, seconds: float, *, max_wait: float = DEFAULT_MAX_WAIT) -> None:
+        self.seconds = self.left = float(seconds)
+        self.wait_left = float(max_wait)
 
 
 def _resolve(target: str) -> Callable[..., Any]:
@@ -234,8 +268,11 @@ class WorkerPool:
         self.kills = 0  # workers killed on timeout (for tests and metrics)
 
     # -- worker bookkeeping -------------------------------------------------------------
-    def _acquire(self) -> _Worker:
-        self._slots.acquire()
+    def _acquire(self, wait: float) -> _Worker:
+        """A worker for one job, waiting at most `wait` seconds for a free one (else `PoolBusy`)."""
+        if not self._slots.acquire(timeout=max(0.0, wait)):
+            raise PoolBusy(f"no free worker within {wait:.3g}s: all {self.size} workers stayed busy with other "
+                           "jobs (the pool is stuck or overloaded; the job was not run)")
         try:
             try:
                 return self._idle.get_nowait()
@@ -265,31 +302,53 @@ class WorkerPool:
             self._slots.release()
 
     # -- public -------------------------------------------------------------------------
-    def call(self, target: str, args: tuple = (), *, timeout: float) -> Any:
+    def call(self, target: str, args: tuple = (), *, timeout: "float | Budget", wait: float | None = None) -> Any:
         """Run `target(*args)` in a worker; return its value within `timeout` seconds or raise.
+
+        Args:
+            timeout: seconds the job may run once it has a worker, or a `Budget` to run it in.
+            wait: most seconds to wait for a free worker (default: `DEFAULT_MAX_WAIT`, or with a
+                `Budget`, its `wait_left`).
 
         Raises:
             TimeLimitExceeded: the job ran past `timeout`; its worker was killed.
             WorkerMemoryError: the job exceeded the worker memory cap.
             WorkerCrashed: the worker died or the job raised (message included).
+            PoolBusy: no worker became free within `wait` (a `WorkerCrashed`: not the job's fault).
         """
         if self._closed:
             raise RuntimeError("this WorkerPool is closed; create a new one")
         if os.getpid() != self._pid:
             raise RuntimeError("a WorkerPool cannot be used from a forked child; use get_pool()")
-        worker = self._acquire()
+        budget = timeout if isinstance(timeout, Budget) else None
+        if wait is None:
+            wait = budget.wait_left if budget is not None else DEFAULT_MAX_WAIT
+        asked = time.monotonic()
+        try:
+            worker = self._acquire(wait)
+        finally:
+            started = time.monotonic()
+            if budget is not None:
+                budget.wait_left -= started - asked
+        if budget is None:
+            return self._run(worker, target, args, timeout)
+        try:
+            return self._run(worker, target, args, budget.left)
+        finally:
+            budget.left = max(0.0, budget.left - (time.monotonic() - started))
+
+    def _run(self, worker: _Worker, target: str, args: tuple, timeout: float) -> Any:
+        """`call` once it holds `worker`: send the job, wait at most `timeout`, give the worker back."""
         try:
             worker.conn.send((target, tuple(args)))
             finished = worker.conn.poll(timeout)
             if finished:
                 status, value = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
-            if worker is not None:
-                self._release(worker, broken=True)
+            self._release(worker, broken=True)
             raise WorkerCrashed(f"worker process died: {type(exc).__name__}: {exc}") from None
         except BaseException:
-            if worker is not None:  # e.g. KeyboardInterrupt while waiting: the worker is busy
-                self._release(worker, broken=True)
+            self._release(worker, broken=True)  # e.g. KeyboardInterrupt while waiting: the worker is busy
             raise
         if not finished:
             self.kills += 1
