@@ -3,8 +3,9 @@
 Hub loading goes through `datasets.load_dataset`; when it fails (no network, offline mode, a
 missing dataset) the error says how to point `--data` at a local copy instead. Local data is a
 json/jsonl/parquet/csv file, a folder of such files (the ones whose name contains the split are
-preferred), or a folder written by `Dataset.save_to_disk`. Every load is fingerprinted (file
-SHA-256, or hub id + config + split + revision) so results name the exact data they came from.
+preferred), or a folder written by `Dataset.save_to_disk`. Every load is fingerprinted (the SHA-256
+of the file(s), arrow files included, or hub id + config + split + revision + content fingerprint)
+so results name the exact data they came from.
 """
 
 from __future__ import annotations
@@ -129,7 +130,8 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
                 raise BenchmarkDataError(f"{path!r} has splits {names} and none is {split!r}; point --data at one split")
             loaded = loaded[pick]
         return _dataset_rows(loaded), {"source": os.path.abspath(path), "format": "save_to_disk",
-                                       "content_fingerprint": getattr(loaded, "_fingerprint", None)}
+                                       "content_fingerprint": getattr(loaded, "_fingerprint", None),
+                                       "sha256": _arrow_sha256(loaded, path)}
     files = _folder_files(path, split)
     for name in files:
         _check_not_blank(name, path)
@@ -138,8 +140,22 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
         return _table_rows(table), dict(table.fingerprint)
     fmt = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}[os.path.splitext(files[0])[1].lower()]
     ds = datasets.load_dataset(fmt, data_files=files, split="train")
-    digest = hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()
-    return _dataset_rows(ds), {"source": os.path.abspath(path), "files": [os.path.relpath(f, path) for f in files], "sha256": digest}
+    return _dataset_rows(ds), {"source": os.path.abspath(path), "files": [os.path.relpath(f, path) for f in files],
+                               "sha256": _files_sha256(files)}
+
+
+def _files_sha256(files: list[str]) -> str:
+    """One SHA-256 over the contents of `files`, in the order given."""
+    return hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()
+
+
+def _arrow_sha256(ds: Any, path: str) -> str:
+    """The SHA-256 of the arrow files a `save_to_disk` dataset was loaded from: its content, the
+    same wherever the folder lies and different whenever the rows are."""
+    files = sorted(f["filename"] for f in getattr(ds, "cache_files", None) or [])
+    if not files:  # pragma: no cover - load_from_disk always maps arrow files
+        files = sorted(os.path.join(root, n) for root, _, names in os.walk(path) for n in names if n.endswith(".arrow"))
+    return _files_sha256(files)
 
 
 def load_hub(name: str, hub_id: str, config: str | None, split: str | None, revision: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:

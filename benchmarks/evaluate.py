@@ -8,10 +8,13 @@ Two ways in, one folder layout out:
   envs included) and keeps the env's verdicts.
 
 The folder gets `samples.jsonl` (one line per sample: task_id, sample_index, completion, score,
-correct, reason, error, ...), `summary.json`, `pass_at_k.png` and `run.json` (what the samples were
-produced with). Samples are appended as they are scored, so an interrupted run resumes: samples
-already scored (same task, same index, same completion; no verification error) are not redone.
-A run with different settings in the same folder is refused rather than mixed.
+correct, reason, error, ...), `summary.json`, `pass_at_k.png` (when some pass@k exists) and
+`run.json` (what the samples were produced with, see `rlvr.benchmarks.identity`). Samples are
+appended as they are scored, so an interrupted run resumes: samples already scored (same task,
+same index, same completion; no verification error) are not redone. A run with different
+settings, data content or model in the same folder is refused rather than mixed. With an engine,
+sample j of problem t always gets the seed `seed + j * N + t` (N problems), so growing `n` draws
+new samples, the same ones a single run would have drawn.
 
 Completions are scored without a length cap unless `max_chars` (`--max-chars`) sets one: the
 envs' training-time cap would score a reasoning model's long answers wrong.
@@ -24,8 +27,10 @@ run retries them.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -33,22 +38,20 @@ from typing import Any, Callable, Sequence
 
 from rlvr.benchmarks.completions import read_completions
 from rlvr.benchmarks.estimators import parse_ks
+from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, check_run, data_identity, env_identity,
+                                     model_identity, verifier_identity, write_json)
 from rlvr.benchmarks.registry import LoadedBenchmark, load_benchmark
 from rlvr.benchmarks.scoring import score_completions
 from rlvr.benchmarks.summary import compute_metrics, format_table, plot_pass_at_k
 
-SAMPLES = "samples.jsonl"
 SUMMARY = "summary.json"
 PLOT = "pass_at_k.png"
-RUN = "run.json"
 
-#: Settings that must match to resume a run in the same folder.
-_IDENTITY = ("benchmark", "benchmark_version", "mode", "engine", "model", "temperature", "top_p", "max_tokens",
-             "seed", "system_prompt", "data", "max_chars")
+#: Samples per engine call when not given: at least this many, or n (see `_sampling_calls`).
+SAMPLES_PER_CALL = 64
 
-
-class RunMismatchError(ValueError):
-    """The output folder holds a run made with other settings."""
+__all__ = ["RunMismatchError", "OutDirError", "EvalResult", "check_out_dir", "evaluate_completions", "evaluate_engine",
+           "score_references", "SAMPLES", "SUMMARY", "PLOT", "RUN"]
 
 
 class OutDirError(ValueError):
@@ -128,31 +131,22 @@ def _ends_with_newline(path: str) -> bool:
         return handle.read(1) == b"\n"
 
 
-def _check_run(out_dir: str, identity: dict[str, Any]) -> None:
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, RUN)
-    if os.path.exists(path):
-        try:
-            with open(path, encoding="utf-8") as handle:
-                before = json.load(handle)
-        except ValueError:
-            before = {}
-        diffs = [f"{k}: {before.get(k)!r} -> {identity.get(k)!r}" for k in _IDENTITY
-                 if k in before and before.get(k) != identity.get(k)]
-        if diffs:
-            raise RunMismatchError(
-                f"{out_dir} holds a run made with other settings ({'; '.join(diffs)}); its samples cannot be "
-                f"mixed with this run's. Use another --out folder, or delete {out_dir} to start over"
-            )
-    _write_json(path, identity)
+def _identity(loaded: LoadedBenchmark, mode: str, **settings: Any) -> dict[str, Any]:
+    """What the samples of a run depend on (see `rlvr.benchmarks.identity`): the benchmark, the
+    data's content, the env and its verifier, plus the mode's own `settings`."""
+    env_fp = loaded.env.fingerprint().to_dict()
+    return {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": mode,
+            "data": data_identity(loaded.data_fingerprint), "env": env_identity(env_fp),
+            "verifier": verifier_identity(env_fp), **settings}
 
 
-def _write_json(path: str, data: Any) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False, default=str)
-        handle.write("\n")
-    os.replace(tmp, path)
+def _legacy_data(loaded: LoadedBenchmark) -> Any:
+    """The data as run.json recorded it before the identity held the content: a file's SHA-256, else
+    the path or hub id (a save_to_disk folder had no SHA-256 then)."""
+    fp = loaded.data_fingerprint
+    if fp.get("format") == "save_to_disk":
+        return fp.get("source")
+    return fp.get("sha256") or fp.get("source")
 
 
 def _verdict_row(task_id: str, index: int, completion: str, verdict: Any, **extra: Any) -> dict[str, Any]:
@@ -232,11 +226,10 @@ def _finish(
         "settings": settings,
         "timing": {"seconds": round(elapsed, 3), "scored_now": scored_now,
                    "reused": max(0, len(rows) - scored_now)},
-        "files": {"samples": SAMPLES, "plot": PLOT if metrics else None},
+        "files": {"samples": SAMPLES, "plot": PLOT if _has_plot(metrics) else None},
     })
-    _write_json(os.path.join(store.out_dir, SUMMARY), summary)
-    if any(name.startswith("pass@") for name in metrics):
-        plot_pass_at_k(metrics, os.path.join(store.out_dir, PLOT), title=f"{bench.name} ({settings.get('model') or settings.get('mode')})")
+    _write_plot(store.out_dir, metrics, f"{bench.name} ({settings.get('model') or settings.get('mode')})")
+    write_json(os.path.join(store.out_dir, SUMMARY), summary)
     if verbose:
         problems = (f"{counts['problems']} of {counts['problems_total']}" if counts["problems_without_samples"]
                     else str(counts["problems"]))
@@ -246,7 +239,7 @@ def _finish(
         print(format_table(metrics, title) if metrics else f"{title}\nno metric could be computed")
         for warning in result["warnings"]:
             print(f"warning: {warning}", file=sys.stderr)
-        print(f"results in {store.out_dir}/ ({SAMPLES}, {SUMMARY}" + (f", {PLOT})" if metrics else ")"))
+        print(f"results in {store.out_dir}/ ({SAMPLES}, {SUMMARY}" + (f", {PLOT})" if _has_plot(metrics) else ")"))
     if counts["excluded"]:
         reasons = "; ".join(f"{n}x {r}" for r, n in counts["excluded_reasons"].items())
         bar = "!" * 78
@@ -255,6 +248,22 @@ def _finish(
               f"metric above, not counted as wrong. Fix it (`rlvr sandbox check`) and rerun the same command: "
               f"only these samples will be redone.\n{bar}", file=sys.stderr)
     return EvalResult(summary)
+
+
+def _has_plot(metrics: dict[str, Any]) -> bool:
+    """Whether a run gets a pass@k plot: when some pass@k could be computed. The one predicate for
+    writing the plot, naming it in the summary and printing it."""
+    return any(name.startswith("pass@") for name in metrics)
+
+
+def _write_plot(out_dir: str, metrics: dict[str, Any], title: str) -> None:
+    """Write the pass@k plot, or delete a plot left by an earlier run when there is none now (so
+    the folder never shows a plot the summary does not name)."""
+    path = os.path.join(out_dir, PLOT)
+    if _has_plot(metrics):
+        plot_pass_at_k(metrics, path, title=title)
+    elif os.path.exists(path):
+        os.remove(path)
 
 
 # ------------------------------------------------------------------ completions generated elsewhere
@@ -295,10 +304,9 @@ def evaluate_completions(
     by_id = {t.id: t for t in loaded.tasks}
     settings = {"mode": "completions", "completions": os.path.abspath(completions), "k": ks, "limit": limit,
                 "data": data, "max_chars": max_chars, "ci": {"confidence": confidence, "method": ci_method}}
-    identity = {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "completions",
-                "data": loaded.data_fingerprint.get("sha256") or loaded.data_fingerprint.get("source"),
-                "max_chars": max_chars}
-    _check_run(out_dir, identity)
+    check_run(out_dir, _identity(loaded, "completions", max_chars=max_chars),
+              {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "completions",
+               "data": _legacy_data(loaded), "max_chars": max_chars})
     store = ResultStore(out_dir)
     todo = [c for c in items if not store.done((c.task_id, c.sample_index), c.completion)]
     bar = _progress(len(todo), f"{loaded.benchmark.name} scoring", progress)
@@ -349,22 +357,33 @@ def evaluate_engine(
     sandbox: Any = None,
     system_prompt: str | None = None,
     max_turns: int | None = None,
-    tasks_per_batch: int | None = None,
+    samples_per_call: int | None = None,
     engine_name: str = "",
     model_name: str = "",
+    dtype: str | None = None,
     confidence: float = 0.95,
     ci_method: str = "normal",
     progress: bool = True,
     verbose: bool = True,
     max_chars: int | None = None,
+    tasks_per_batch: int | None = None,
 ) -> EvalResult:
     """Sample `n` completions per problem with `engine` (rollouts, verdicts from the env) into `out_dir`.
 
     `tokenizer` is the engine's tokenizer for token-level engines (hf, vllm); None for chat-level
-    engines (openai). Problems are run `tasks_per_batch` at a time (default: about 64 samples per
-    batch), and each batch is saved before the next starts: when the engine fails (its error is
-    raised), the samples of finished batches are kept and the same call resumes after them.
-    `max_chars` caps a turn's length (default: no cap).
+    engines (openai). `model_name` is the model as given (a folder, a hub id, a served name): a
+    local folder is identified by its path and a signature of its files, a served model (an engine
+    with a `base_url`) by its name; with `dtype`, the resume check covers the model's changes.
+
+    Sample j of problem t (of N in the benchmark) is sample number `j * N + t` and is drawn with
+    the seed `seed + j * N + t` (a random base per run when `seed` is None), whichever run draws
+    it: growing `n` or redoing a sample never repeats another sample's seed, and gives the samples
+    one run would have drawn (exactly with the vllm and openai engines; with hf when the calls hold
+    the same samples). The engine is called with runs of consecutive sample numbers, up to
+    `samples_per_call` (default: max(64, n); `tasks_per_batch` is its older name), each saved
+    before the next starts: when the engine fails (its error is raised), the samples of finished
+    calls are kept and the same call resumes after them. `max_chars` caps a turn's length
+    (default: no cap).
     """
     from rlvr.trainers.engine import SamplingParams
     from rlvr.trainers.rollout import RolloutCollector
@@ -379,45 +398,25 @@ def evaluate_engine(
     loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars)
     if system_prompt is not None:
         loaded.env.system_prompt = system_prompt
-        loaded.env._fingerprint_cache = None
-    sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, seed=seed)
-    settings = {"mode": "engine", "engine": engine_name or type(engine).__name__, "model": model_name, "n": n, "k": ks,
-                "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed, "limit": limit,
-                "data": data, "system_prompt": system_prompt, "max_turns": max_turns, "max_chars": max_chars,
-                "ci": {"confidence": confidence, "method": ci_method}}
-    identity = {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "engine",
-                "engine": settings["engine"], "model": model_name, "temperature": temperature, "top_p": top_p,
-                "max_tokens": max_tokens, "seed": seed, "system_prompt": system_prompt,
-                "data": loaded.data_fingerprint.get("sha256") or loaded.data_fingerprint.get("source"),
-                "max_chars": max_chars}
-    _check_run(out_dir, identity)
+        loaded.env._fingerprint = None  # the env caches its fingerprint, which names the system prompt
+    engine_name = engine_name or type(engine).__name__
+    base_seed = seed if seed is not None else secrets.randbelow(1 << 30)
+    settings = {"mode": "engine", "engine": engine_name, "model": model_name, "dtype": dtype,
+                "base_url": getattr(engine, "base_url", None), "n": n, "k": ks,
+                "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed,
+                "seed_base": base_seed, "limit": limit, "data": data, "system_prompt": system_prompt,
+                "max_turns": max_turns, "max_chars": max_chars, "ci": {"confidence": confidence, "method": ci_method}}
+    _check_engine_run(out_dir, loaded, engine, settings)
     store = ResultStore(out_dir)
     base_env = loaded.env
     collector = RolloutCollector(engine, lambda: copy.copy(base_env), tokenizer, max_turns=max_turns)
-    missing: dict[int, list[int]] = {}
-    for i, task in enumerate(loaded.tasks):
-        need = [j for j in range(n) if not store.done((task.id, j))]
-        if need:
-            missing[i] = need
-    # batches of problems that miss the same number of samples (one rollout call each)
-    by_count: dict[int, list[int]] = {}
-    for i, need in missing.items():
-        by_count.setdefault(len(need), []).append(i)
-    total = sum(len(v) for v in missing.values())
+    calls = _sampling_calls([[j for j in range(n) if not store.done((task.id, j))] for task in loaded.tasks],
+                            len(loaded.known_ids), samples_per_call or tasks_per_batch or max(SAMPLES_PER_CALL, n))
+    total = sum(len(call) for call in calls)
     bar = _progress(total, f"{loaded.benchmark.name} sampling+scoring", progress)
+    sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, seed=base_seed)
     try:
-        for count, indices in sorted(by_count.items(), reverse=True):
-            per_batch = tasks_per_batch or max(1, 64 // count)
-            for b in range(0, len(indices), per_batch):
-                batch = indices[b:b + per_batch]
-                groups = collector.collect([{"index": i} for i in batch], count, sampling)
-                rows = []
-                for i, group in zip(batch, groups):
-                    task = loaded.tasks[i]
-                    for j, traj in zip(missing[i], group):
-                        rows.append(_trajectory_row(task.id, j, traj))
-                store.add(rows)
-                bar.update(len(rows))
+        _sample(collector, store, loaded, calls, sampling, bar)
     finally:
         bar.close()
         store.close()
@@ -425,6 +424,57 @@ def evaluate_engine(
     keys = [(t.id, j) for t in loaded.tasks for j in range(n)]
     return _finish(loaded, store, keys, ks, settings, confidence=confidence, ci_method=ci_method, verbose=verbose,
                    elapsed=time.perf_counter() - start, scored_now=total)
+
+
+def _check_engine_run(out_dir: str, loaded: LoadedBenchmark, engine: Any, settings: dict[str, Any]) -> None:
+    """`check_run` for a sampling run: the benchmark's identity plus the model (a folder by its
+    signature, a served model, engine with a `base_url`, by name), dtype, sampling settings, seed,
+    system prompt, max turns, length cap, and the benchmark's size N (seeds are `seed + j * N + t`)."""
+    sampled = {k: settings[k] for k in ("engine", "temperature", "top_p", "max_tokens", "seed", "system_prompt", "max_chars")}
+    model = model_identity(settings["model"], served=getattr(engine, "base_url", None) is not None)
+    check_run(out_dir, _identity(loaded, "engine", model=model, dtype=settings["dtype"], max_turns=settings["max_turns"],
+                                 benchmark_size=len(loaded.known_ids), **sampled),
+              {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "engine",
+               "model": settings["model"], "data": _legacy_data(loaded), **sampled})
+
+
+def _sample(collector: Any, store: ResultStore, loaded: LoadedBenchmark, calls: Sequence[list[tuple[int, int]]],
+            sampling: Any, bar: Any) -> None:
+    """Run the engine `calls` (see `_sampling_calls`), one sample per problem listed, saving each
+    call's samples before the next. `sampling.seed` is the run's base seed; a call starting at
+    sample number g is seeded `base + g`, so its i-th sample (the engines seed the prompt at
+    position i `seed + i`) gets `base + g + i`, its own number."""
+    size = len(loaded.known_ids)
+    for call in calls:
+        t0, j0 = call[0]
+        params = dataclasses.replace(sampling, seed=sampling.seed + j0 * size + t0)
+        groups = collector.collect([{"index": t} for t, _ in call], 1, params)
+        store.add([_trajectory_row(loaded.tasks[t].id, j, group[0]) for (t, j), group in zip(call, groups)])
+        bar.update(len(call))
+
+
+def _sampling_calls(missing: Sequence[Sequence[int]], size: int, per_call: int) -> list[list[tuple[int, int]]]:
+    """The engine calls that draw the missing samples, each a list of (task index, sample index).
+
+    `missing[t]` lists the sample indices task t lacks; `size` is the number of tasks of the
+    benchmark (N, all of them, not only those evaluated). Sample j of task t is number g = j * N + t;
+    a call holds consecutive numbers within one block [b * per_call, (b + 1) * per_call), so its
+    samples take consecutive seeds from its first one's, and a run that misses a whole block calls
+    the engine with the same samples as a run drawing everything at once.
+
+    >>> _sampling_calls([[0, 1], [1], [0, 1]], 3, 64)
+    [[(0, 0)], [(2, 0), (0, 1), (1, 1), (2, 1)]]
+    >>> _sampling_calls([[0, 1], [0, 1]], 2, 3)
+    [[(0, 0), (1, 0), (0, 1)], [(1, 1)]]
+    """
+    numbers = sorted(j * size + t for t, js in enumerate(missing) for j in js)
+    runs: list[list[int]] = []
+    for g in numbers:
+        if runs and runs[-1][-1] == g - 1 and g // per_call == runs[-1][0] // per_call:
+            runs[-1].append(g)
+        else:
+            runs.append([g])
+    return [[(g % size, g // size) for g in run] for run in runs]
 
 
 def _trajectory_row(task_id: str, index: int, traj: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ describe a subset of the benchmark.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -135,7 +136,8 @@ def format_table(metrics: Mapping[str, Mapping[str, Any]], title: str = "") -> s
 
 
 def plot_pass_at_k(metrics: Mapping[str, Mapping[str, Any]], path: str, title: str = "") -> str:
-    """PNG of pass@k (and pass^k, maj@k when present) against k, with CI bars; returns the path."""
+    """PNG of pass@k (and pass^k, maj@k when present) against k, with CI bars, written atomically;
+    returns the path."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -166,6 +168,22 @@ def plot_pass_at_k(metrics: Mapping[str, Mapping[str, Any]], path: str, title: s
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        _save_atomically(fig, path)
+    finally:
+        plt.close(fig)
     return path
+
+
+def _save_atomically(fig: Any, path: str) -> None:
+    """Save `fig` to a temporary file next to `path`, then rename it over `path`: an interrupted run
+    never leaves a half-written image."""
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        fig.savefig(tmp, format=fmt)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise

@@ -8,6 +8,7 @@ resume; a sandbox outage is reported and excluded, never scored as wrong.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -634,3 +635,136 @@ def test_limit_in_completions_mode_checks_only_the_problems_it_keeps(tmp_path, d
     assert result["fingerprint"]["num_tasks"] == 2 and result["counts"]["problems_without_samples"] == 1
     with pytest.raises(BenchmarkDataError, match="task 'HumanEval/2'"):
         evaluate_completions("humaneval", comps, str(tmp_path / "p"), data=path, sandbox=box, progress=False, verbose=False)
+
+
+# ------------------------------------------------------------------ the resume identity (run.json)
+
+
+def gsm8k_completions(tmp_path):
+    return write_jsonl(tmp_path / "gs.jsonl", [{"task_id": str(i), "completion": "\\boxed{14}"} for i in range(4)])
+
+
+def test_resume_identity_covers_a_save_to_disk_folders_content(tmp_path, data):
+    import datasets
+
+    rows = [json.loads(line) for line in open(data["gsm8k"])]
+    folder, comps, out = str(tmp_path / "disk"), gsm8k_completions(tmp_path), str(tmp_path / "o")
+    datasets.Dataset.from_list(rows).save_to_disk(folder)
+    first = evaluate_completions("gsm8k", comps, out, data=folder, progress=False, verbose=False)
+    assert first["pass@1"] == 0.25
+    assert evaluate_completions("gsm8k", comps, out, data=folder, progress=False, verbose=False)["timing"]["reused"] == 4
+    changed = [dict(r, answer=r["answer"].rsplit("####", 1)[0] + "#### 14") for r in rows]  # every gold is now 14
+    shutil.rmtree(folder)
+    datasets.Dataset.from_list(changed).save_to_disk(folder)
+    with pytest.raises(RunMismatchError, match=r"data\.sha256: "):
+        evaluate_completions("gsm8k", comps, out, data=folder, progress=False, verbose=False)
+
+
+def test_resume_identity_covers_a_hub_copys_content(tmp_path, data, monkeypatch):
+    import datasets
+
+    rows = [json.loads(line) for line in open(data["gsm8k"])]
+    hub = {"rows": rows}
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: datasets.Dataset.from_list(hub["rows"]))  # no network
+    comps, out = gsm8k_completions(tmp_path), str(tmp_path / "o")
+    assert evaluate_completions("gsm8k", comps, out, progress=False, verbose=False)["pass@1"] == 0.25
+    assert evaluate_completions("gsm8k", comps, out, progress=False, verbose=False)["timing"]["reused"] == 4
+    hub["rows"] = [dict(r, answer="x\n#### 14") for r in rows]  # the hub copy changed (a refreshed cache)
+    with pytest.raises(RunMismatchError, match=r"data\.content_fingerprint: "):
+        evaluate_completions("gsm8k", comps, out, progress=False, verbose=False)
+
+
+def test_resume_identity_covers_a_user_benchmarks_generator_settings(tmp_path):
+    register_benchmark("cd-identity-test", "rlvr/Countdown-v0", size=3, env_kwargs={"count": 3}, force=True)
+    loaded = load_benchmark("cd-identity-test")
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": t.id, "completion": "<answer>1+2</answer>"} for t in loaded.tasks])
+    evaluate_completions("cd-identity-test", comps, str(tmp_path / "o"), progress=False, verbose=False)
+    register_benchmark("cd-identity-test", "rlvr/Countdown-v0", size=3, env_kwargs={"count": 4}, force=True)
+    with pytest.raises(RunMismatchError, match=r"data\.settings\.count: 3 -> 4"):
+        evaluate_completions("cd-identity-test", comps, str(tmp_path / "o"), progress=False, verbose=False)
+
+
+def test_resume_identity_is_the_content_not_the_path_nor_the_sandbox(tmp_path, data, box):
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "HumanEval/0", "completion": "    return a + b\n"}])
+    first, moved = str(tmp_path / "a.jsonl"), str(tmp_path / "moved" / "he.jsonl")
+    shutil.copy(data["humaneval"], first)
+    os.makedirs(os.path.dirname(moved))
+    shutil.copy(data["humaneval"], moved)
+    evaluate_completions("humaneval", comps, str(tmp_path / "o"), data=first, sandbox=DownSandbox(), progress=False, verbose=False)
+    again = evaluate_completions("humaneval", comps, str(tmp_path / "o"), data=moved, sandbox=box, progress=False, verbose=False)
+    assert again["timing"]["scored_now"] == 1 and again["pass@1"] == 1.0  # the outage's sample redone, same data
+
+
+@pytest.mark.parametrize("damage", ["missing", "unreadable", "not an object"])
+def test_samples_without_a_readable_run_json_are_refused(tmp_path, data, capsys, damage):
+    comps = gsm8k_completions(tmp_path)
+    out = tmp_path / "o"
+    evaluate_completions("gsm8k", comps, str(out), data=data["gsm8k"], progress=False, verbose=False)
+    if damage == "missing":
+        (out / "run.json").unlink()
+    else:
+        (out / "run.json").write_text("{trunc" if damage == "unreadable" else "[1, 2]")
+    code = main(["eval", "--benchmark", "gsm8k", "--data", data["gsm8k"], "--completions", comps, "--out", str(out),
+                 "--max-chars", "5", "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "holds samples.jsonl but its run.json" in err and "another --out" in err and "start afresh" in err
+    # without samples there is nothing to mix: a damaged run.json is simply replaced
+    (out / "samples.jsonl").unlink()
+    assert main(["eval", "--benchmark", "gsm8k", "--data", data["gsm8k"], "--completions", comps, "--out", str(out),
+                 "--no-progress"]) == 0
+
+
+def test_a_run_json_of_the_previous_version_is_checked_on_its_fields(tmp_path, data, capsys):
+    from rlvr.envs.tasks import file_sha256
+
+    comps = gsm8k_completions(tmp_path)
+    out = tmp_path / "o"
+    evaluate_completions("gsm8k", comps, str(out), data=data["gsm8k"], progress=False, verbose=False)
+    old = {"benchmark": "gsm8k", "benchmark_version": "1", "mode": "completions", "data": file_sha256(data["gsm8k"]),
+           "max_chars": None}  # what the previous version wrote
+    (out / "run.json").write_text(json.dumps(old))
+    again = evaluate_completions("gsm8k", comps, str(out), data=data["gsm8k"], progress=False, verbose=False)
+    assert again["timing"]["reused"] == 4 and "older rlvr eval" in capsys.readouterr().err
+    assert json.loads((out / "run.json").read_text())["format"] == 2  # upgraded
+    (out / "run.json").write_text(json.dumps(dict(old, data="0" * 64)))
+    with pytest.raises(RunMismatchError, match="data: '0000"):
+        evaluate_completions("gsm8k", comps, str(out), data=data["gsm8k"], progress=False, verbose=False)
+
+
+# ------------------------------------------------------------------ the plot
+
+
+def test_the_plot_is_claimed_only_when_written_and_a_stale_one_is_removed(tmp_path, data, capsys):
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": t, "completion": "\\boxed{14}"} for t in ("0", "0", "1", "1")])
+    out = tmp_path / "o"
+    base = ["eval", "--benchmark", "gsm8k", "--data", data["gsm8k"], "--completions", comps, "--out", str(out), "--no-progress"]
+    assert main([*base, "--k", "1"]) == 0
+    assert (out / "pass_at_k.png").exists() and "pass_at_k.png" in capsys.readouterr().out
+    assert main([*base, "--k", "4"]) == 0  # 2 samples each: no pass@4, so no plot
+    summary = json.loads((out / "summary.json").read_text())
+    assert "pass@4" not in summary and summary["files"]["plot"] is None
+    assert not (out / "pass_at_k.png").exists()  # the first run's plot would contradict the summary
+    assert "pass_at_k.png" not in capsys.readouterr().out
+
+
+def test_the_plot_is_written_atomically(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from rlvr.benchmarks.summary import plot_pass_at_k
+
+    metrics = {"pass@1": {"mean": 0.5, "ci_low": 0.4, "ci_high": 0.6}}
+    path = tmp_path / "p.png"
+    plot_pass_at_k(metrics, str(path))
+    good = path.read_bytes()
+    assert good.startswith(b"\x89PNG")
+
+    def broken_savefig(self, fname, **kwargs):
+        with open(fname, "wb") as handle:
+            handle.write(b"\x89PNG half")
+        raise KeyboardInterrupt  # interrupted mid-write
+
+    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    with pytest.raises(KeyboardInterrupt):
+        plot_pass_at_k(metrics, str(path))
+    assert path.read_bytes() == good and os.listdir(tmp_path) == ["p.png"]

@@ -251,3 +251,90 @@ def test_a_failing_vllm_engine_exits_4(tmp_path, gsm8k, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert code == 4, err
     assert "EngineError: vLLM did not finish" in err and "rerun the same command" in err
+
+
+# ------------------------------------------------------------------ seeds: sample j of task t has its own
+
+
+def completions_by_key(path):
+    """{(task_id, sample_index): completion}, the last line of a key winning (as a resumed run reads it)."""
+    return {(s["task_id"], s["sample_index"]): s["completion"] for s in read_samples(path)}
+
+
+def test_hf_growing_n_draws_new_samples_the_same_as_a_fresh_run(tmp_path, gsm8k, tiny_engine):
+    kwargs = dict(tokenizer=tiny_engine.tokenizer, ks=[1], temperature=1.0, max_tokens=12, seed=0, data=gsm8k, limit=2,
+                  engine_name="hf", model_name="tiny", progress=False, verbose=False)
+    evaluate_engine("gsm8k", tiny_engine, str(tmp_path / "grow"), n=2, **kwargs)
+    evaluate_engine("gsm8k", tiny_engine, str(tmp_path / "grow"), n=4, **kwargs)
+    evaluate_engine("gsm8k", tiny_engine, str(tmp_path / "fresh"), n=4, **kwargs)
+    grown, fresh = completions_by_key(tmp_path / "grow" / "samples.jsonl"), completions_by_key(tmp_path / "fresh" / "samples.jsonl")
+    assert grown == fresh
+    for task in ("0", "1"):
+        assert len({grown[(task, j)] for j in range(4)}) == 4  # not [a, b, a, b]
+
+
+def _seed_server():
+    """A server whose j-th choice is the text "seed S" for the seed S it would use (vLLM's seed + j)."""
+    def answer(body):
+        seed = body.get("seed")
+        return {"choices": [{"index": j, "message": {"role": "assistant", "content": f"seed {None if seed is None else seed + j}"},
+                             "finish_reason": "stop"} for j in range(body["n"])]}
+
+    return _OneAnswerServer(answer)
+
+
+def test_openai_each_sample_has_its_own_seed_on_growth_and_redo(tmp_path, gsm8k):
+    out, fresh = tmp_path / "o", tmp_path / "fresh"
+    with _seed_server() as srv:
+        base = ["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "openai", "--base-url", srv.url,
+                "--temperature", "1", "--seed", "5", "--k", "1", "--no-progress"]
+        assert main([*base, "--n", "2", "--out", str(out)]) == 0
+        assert main([*base, "--n", "4", "--out", str(out)]) == 0
+        assert main([*base, "--n", "4", "--out", str(fresh)]) == 0
+        grown = completions_by_key(out / "samples.jsonl")
+        assert grown == completions_by_key(fresh / "samples.jsonl")  # as if drawn in one run
+        assert grown == {(str(t), j): f"seed {5 + 4 * j + t}" for t in range(4) for j in range(4)}  # seed + j * N + t
+        # a sample whose verification failed is redone with its own seed, not another sample's
+        row = next(s for s in read_samples(out / "samples.jsonl") if (s["task_id"], s["sample_index"]) == ("1", 2))
+        with open(out / "samples.jsonl", "a") as handle:
+            handle.write(json.dumps(dict(row, error="sandbox error: simulated", correct=False)) + "\n")
+        assert main([*base, "--n", "4", "--out", str(out)]) == 0
+        assert completions_by_key(out / "samples.jsonl") == grown
+        # without --seed, each run draws from a fresh random base: still no repeats when growing
+        nos = [a for a in base if a not in ("--seed", "5")]
+        assert main([*nos, "--n", "2", "--out", str(tmp_path / "u")]) == 0
+        assert main([*nos, "--n", "4", "--out", str(tmp_path / "u")]) == 0
+    unseeded = completions_by_key(tmp_path / "u" / "samples.jsonl")
+    assert len(unseeded) == 16 and len(set(unseeded.values())) == 16 and "seed None" not in unseeded.values()
+
+
+# ------------------------------------------------------------------ the model in the resume identity
+
+
+def test_a_checkpoint_overwritten_in_place_or_another_dtype_or_max_turns_is_refused(tmp_path, gsm8k, capsys, monkeypatch):
+    from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
+
+    ckpt = tmp_path / "ckpt"
+
+    def save(seed):
+        tok = build_tiny_tokenizer()
+        build_tiny_model(tok, seed=seed).save_pretrained(ckpt)
+        tok.save_pretrained(ckpt)
+
+    save(0)
+    out = tmp_path / "o"
+    base = ["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "hf", "--device", "cpu", "--temperature", "0",
+            "--max-tokens", "4", "--limit", "1", "--k", "1", "--out", str(out), "--no-progress"]
+    assert main([*base, "--model", str(ckpt), "--n", "1"]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["model"]["path"] == str(ckpt) and run["dtype"] == "auto" and run["max_turns"] is None
+    monkeypatch.chdir(tmp_path)  # the same folder spelled another way is the same model
+    assert main([*base, "--model", "ckpt", "--n", "2"]) == 0
+    for extra in (["--dtype", "float32"], ["--max-turns", "2"]):
+        assert main([*base, "--model", str(ckpt), "--n", "2", *extra]) == 2
+        assert "other settings" in capsys.readouterr().err
+    save(1)  # training went on and wrote other weights into the same folder
+    assert main([*base, "--model", str(ckpt), "--n", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "other settings (model.files:" in err and "another --out" in err
+    assert len(read_samples(out / "samples.jsonl")) == 2

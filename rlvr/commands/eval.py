@@ -38,7 +38,9 @@ def register(subparsers) -> None:
                                                  "tests); openai: the served model name (default: the server's first)")
     p.add_argument("--base-url", default="http://127.0.0.1:8000/v1", help="openai engine: API root (default %(default)s)")
     p.add_argument("--api-key", default=None, help="openai engine: bearer token (default $OPENAI_API_KEY)")
-    p.add_argument("--concurrency", type=int, default=8, help="openai engine: requests in flight (default 8)")
+    p.add_argument("--concurrency", type=int, default=8,
+                   help="openai engine: requests in flight (default 8); each sample is one request, so raise it with "
+                        "--n > 1 on a big server")
     p.add_argument("--timeout", type=float, default=1800.0,
                    help="openai engine: seconds to wait for the server's answer to one request, which may queue behind "
                         "--concurrency others on the server (default %(default)s); a generation is never re-sent on timeout")
@@ -46,7 +48,9 @@ def register(subparsers) -> None:
     p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0.6 when n > 1, else 0)")
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0)")
     p.add_argument("--max-tokens", type=int, default=1024, help="generation limit per turn (default 1024)")
-    p.add_argument("--seed", type=int, default=None, help="sampling seed")
+    p.add_argument("--seed", type=int, default=None,
+                   help="sampling seed: sample j of problem t (of N) gets seed + j*N + t, so a resumed or grown run "
+                        "draws what one run would (default: a random base per run)")
     p.add_argument("--system-prompt", default=None, help="system message put before every prompt")
     p.add_argument("--max-chars", type=int, default=None,
                    help="score completions (model turns) longer than N characters wrong as over-long without checking "
@@ -212,7 +216,8 @@ def run(args) -> int:
                 result = evaluate_engine(args.benchmark, engine, args.out, tokenizer=tokenizer, n=args.n,
                                          temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens,
                                          seed=args.seed, system_prompt=args.system_prompt, max_turns=args.max_turns,
-                                         engine_name=args.engine, model_name=model_name, **common)
+                                         engine_name=args.engine, model_name=model_name,
+                                         dtype=None if args.engine == "openai" else args.dtype, **common)
             except Exception as exc:  # the engine failed mid-run: finished batches are saved
                 if _is_engine_failure(exc):
                     return _engine_failed(exc, args.out)

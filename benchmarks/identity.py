@@ -1,0 +1,218 @@
+"""What a results folder's samples were made with (`run.json`), and the check that a rerun in the
+same folder is the same run, so that resuming never mixes samples of different runs.
+
+The identity names everything a sample depends on, by content rather than by name:
+
+- the benchmark and its mapping version, and the data's content (`data_identity`): the file or
+  folder SHA-256 (a `save_to_disk` folder included), or the hub id, config, split, revision and
+  content fingerprint, or a procedural generator's settings;
+- the env that asks and scores (`env_identity`): env id and version, its settings (prompt format,
+  reward weights...) and the verifier with its settings;
+- with an engine, the model (`model_identity`: a local folder by absolute path plus a signature of
+  its files, so a checkpoint overwritten in place is another model; a served model by its name),
+  dtype, sampling settings, seed, system prompt, max turns and the number of problems (the
+  seeds are `seed + j * N + t`).
+
+`run.json` is written before the first sample, so `samples.jsonl` without a readable `run.json`
+means the folder's settings are unknown: such a folder is refused, never silently reused.
+A `run.json` written before this identity existed (no `format` key) is checked on the fields it
+has, the old way, and then rewritten in the current format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from typing import Any, Mapping
+
+RUN = "run.json"
+SAMPLES = "samples.jsonl"
+
+#: Version of run.json's layout; a run.json without it was written by an older `rlvr eval`.
+FORMAT = 2
+
+#: What the older run.json compared (values: the data's SHA-256 or path, the --model string).
+_LEGACY_KEYS = ("benchmark", "benchmark_version", "mode", "engine", "model", "temperature", "top_p", "max_tokens",
+                "seed", "system_prompt", "data", "max_chars")
+
+#: Data fingerprint keys that say where the data lies or how `datasets` named this load, not what
+#: it holds (dropped when a SHA-256 of the content is known: a moved copy is the same data).
+_LOCATION_KEYS = ("source", "files", "content_fingerprint")
+
+#: Env settings recorded elsewhere in the identity (max_chars, system_prompt).
+_ENV_SETTINGS_SKIPPED = ("max_action_chars", "system_prompt")
+
+#: Settings that say where code runs, not how it is judged: the sandbox may change between runs
+#: (the fix for an outage is often another backend) without changing any verdict.
+_SANDBOX_KEYS = ("sandbox", "sandbox_backend")
+
+
+class RunMismatchError(ValueError):
+    """The output folder holds a run made with other settings, or with settings it cannot tell."""
+
+
+def canonical(value: Any) -> Any:
+    """`value` as it reads back from JSON (tuples become lists, keys strings), so that an identity
+    computed now compares equal to the same identity loaded from run.json."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def digest(value: Any) -> str:
+    """A short SHA-256 of `value`'s canonical JSON."""
+    return hashlib.sha256(json.dumps(canonical(value), sort_keys=True).encode()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------ the parts
+
+
+def data_identity(fingerprint: Mapping[str, Any]) -> dict[str, Any]:
+    """The content part of a data fingerprint: with a SHA-256 of the bytes, that hash (and the row
+    counts); otherwise everything known (hub id, config, split, revision, content fingerprint, a
+    generator's settings)."""
+    fp = canonical(dict(fingerprint))
+    if fp.get("sha256"):
+        return {k: v for k, v in fp.items() if k not in _LOCATION_KEYS}
+    return fp
+
+
+def env_identity(env_fingerprint: Mapping[str, Any]) -> dict[str, Any]:
+    """The env's part: id, version and settings (prompt format, reward weights...); the data it
+    holds is `data_identity`'s business, and neither the package version nor the sandbox is part
+    of it."""
+    settings = {k: v for k, v in dict(env_fingerprint.get("settings") or {}).items() if k not in _ENV_SETTINGS_SKIPPED}
+    return _without_sandbox(canonical({"env_id": env_fingerprint.get("env_id"),
+                                       "env_version": env_fingerprint.get("env_version"), "settings": settings}))
+
+
+def verifier_identity(env_fingerprint: Mapping[str, Any]) -> Any:
+    """The verifier and its settings (timeouts...), without the sandbox it runs code in."""
+    return _without_sandbox(canonical(env_fingerprint.get("verifier")))
+
+
+def _without_sandbox(value: Any) -> Any:
+    """`value` with every `_SANDBOX_KEYS` entry of its dicts removed, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_sandbox(v) for k, v in value.items() if k not in _SANDBOX_KEYS}
+    if isinstance(value, list):
+        return [_without_sandbox(v) for v in value]
+    return value
+
+
+def model_identity(model: str, *, served: bool = False) -> dict[str, Any]:
+    """What identifies `model`: a local folder by absolute path plus `folder_signature`; a served
+    model (`served`: the openai engine, where the server's name for it is all that is known) or
+    anything else (a hub id, "tiny") by name. A server's URL is where it runs, not what it runs: a
+    server restarted on another port resumes the run."""
+    if served:
+        return {"name": model}
+    path = os.path.expanduser(model)
+    if os.path.isdir(path):
+        return {"path": os.path.abspath(path), **folder_signature(path)}
+    return {"name": model}
+
+
+def folder_signature(path: str) -> dict[str, str]:
+    """A cheap signature of a model folder: the SHA-256 of `config.json` and a digest of every file's
+    name, size and modification time (weights are not read: a checkpoint written again in place has
+    new modification times). A copy that does not keep the times (`cp` without `-p`) is another
+    model to this check."""
+    files = []
+    for name in sorted(os.listdir(path)):
+        full = os.path.join(path, name)
+        if name.startswith(".") or not os.path.isfile(full):
+            continue
+        stat = os.stat(full)
+        files.append([name, stat.st_size, stat.st_mtime_ns])
+    config = os.path.join(path, "config.json")
+    config_sha = None
+    if os.path.isfile(config):
+        with open(config, "rb") as handle:
+            config_sha = hashlib.sha256(handle.read()).hexdigest()[:16]
+    return {"config_sha256": config_sha, "files": digest(files)}
+
+
+# ------------------------------------------------------------------ the check
+
+
+def check_run(out_dir: str, identity: Mapping[str, Any], legacy: Mapping[str, Any]) -> None:
+    """Refuse `out_dir` if it holds samples made with another identity, else record `identity`.
+
+    `legacy` is the identity as the older run.json recorded it (checked against a run.json that
+    has no `format`). Raises RunMismatchError naming what differs, or saying that samples.jsonl
+    exists without a readable run.json."""
+    identity = canonical({"format": FORMAT, **identity})
+    path = os.path.join(out_dir, RUN)
+    before = _read_run(out_dir)
+    if before is not None:
+        if "format" in before:
+            diffs = _diffs(before, identity, sorted(set(before) | set(identity)))
+        else:
+            legacy = canonical(dict(legacy))
+            diffs = _diffs(before, legacy, [k for k in _LEGACY_KEYS if k in before])
+        if diffs:
+            raise RunMismatchError(
+                f"{out_dir} holds a run made with other settings ({'; '.join(diffs)}); its samples cannot be "
+                f"mixed with this run's. Use another --out folder, or delete {out_dir} to start over"
+            )
+        if "format" not in before:
+            print(f"rlvr eval: note: {path} was written by an older rlvr eval that recorded fewer settings; it "
+                  f"matches on those ({', '.join(k for k in _LEGACY_KEYS if k in before)}) and now records the data "
+                  f"content, env, verifier and model signature too", file=sys.stderr)
+    write_json(path, identity)
+
+
+def _read_run(out_dir: str) -> dict[str, Any] | None:
+    """run.json's content; None when there is none and no samples either (a fresh folder). A
+    samples.jsonl next to a missing or unreadable run.json is refused: its settings are unknown."""
+    path = os.path.join(out_dir, RUN)
+    has_samples = os.path.exists(os.path.join(out_dir, SAMPLES))
+    problem = None
+    if not os.path.exists(path):
+        problem = "is missing"
+    else:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                before = json.load(handle)
+            if isinstance(before, dict):
+                return before
+            problem = "does not hold a JSON object"
+        except (OSError, ValueError) as exc:
+            problem = f"cannot be read ({type(exc).__name__}: {str(exc)[:100]})"
+    if not has_samples:
+        return None
+    raise RunMismatchError(
+        f"{out_dir} holds {SAMPLES} but its {RUN} {problem}, so the settings those samples were made with are "
+        f"unknown and a rerun could mix runs. Use another --out folder, or delete {out_dir} (or at least its "
+        f"{SAMPLES}) to start afresh"
+    )
+
+
+def _diffs(before: Mapping[str, Any], now: Mapping[str, Any], keys: list[str], prefix: str = "") -> list[str]:
+    """'key: old -> new' for each differing key; nested dicts name the differing sub-keys
+    ('model.files: ...')."""
+    out: list[str] = []
+    for key in keys:
+        old, new = before.get(key), now.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            out += _diffs(old, new, sorted(set(old) | set(new)), f"{prefix}{key}.")
+        else:
+            out.append(f"{prefix}{key}: {_short(old)} -> {_short(new)}")
+    return out
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def write_json(path: str, data: Any) -> None:
+    """Write `data` as JSON atomically (a temporary file, then a rename)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False, default=str)
+        handle.write("\n")
+    os.replace(tmp, path)
