@@ -12,13 +12,13 @@ from rlvr.envs.fingerprint import Fingerprint
 from rlvr.envs.registry import BUILTIN_ENVS, UnknownEnvError, make, register, registered_ids
 from rlvr.envs.rewards import RewardWeights
 from rlvr.envs.spaces import TextSpace
-from rlvr.envs.tasks import DatasetError, GeneratorSource, ListSource, Task, TaskSource
+from rlvr.envs.tasks import DatasetError, GeneratorError, GeneratorSource, ListSource, Task, TaskSource
 from rlvr.envs.tools import Tool, ToolError, tool
 from rlvr.envs.vector import TextVectorEnv, make_vec
 
 __all__ = [
     "TextEnv", "SingleTurnEnv", "Turn", "InfrastructureError", "Fingerprint", "BUILTIN_ENVS",
     "UnknownEnvError", "make", "register", "registered_ids", "RewardWeights", "TextSpace",
-    "DatasetError", "GeneratorSource", "ListSource", "Task", "TaskSource", "Tool", "ToolError",
+    "DatasetError", "GeneratorError", "GeneratorSource", "ListSource", "Task", "TaskSource", "Tool", "ToolError",
     "tool", "TextVectorEnv", "make_vec",
 ]

@@ -243,7 +243,9 @@ class GeneratorEnv(VerifiedEnv):
 
     Args:
         generator: fn(rng: numpy.random.Generator, **settings) -> dict(question=..., answer=..., ...)
-            or a `Task`.
+            or a `Task`. Each task is checked as a dataset row is (non-empty question, a gold
+            answer the verifier accepts; the first one when the env is built): a bad one raises
+            `GeneratorError` naming the env, the generator, the field and its value.
         verifier: "math", "code", "exact" or a callable fn(gold, completion).
         prompt: template or callable; default: the question as is (plus the \\boxed{} instruction
             for the math verifier).
@@ -261,7 +263,21 @@ class GeneratorEnv(VerifiedEnv):
         **kwargs: Any,
     ) -> None:
         scorer = resolve_verifier(verifier, **(verifier_settings or {}))
-        source = GeneratorSource(generator, generator_settings)
-        sample = source.get(0)
+        # every task made is checked as a dataset row is, and named by this env in errors
+        source = GeneratorSource(generator, generator_settings, convert_answer=scorer.convert_gold,
+                                 validate_answer=scorer.validate_gold, label=_spec_id(self))
+        sample = source.get(0)  # a generator that makes unusable tasks fails here, not mid-training
         check_prompt(prompt, sample)
         super().__init__(source, scorer, prompt=prompt, **kwargs)
+
+
+def _spec_id(env: Any) -> Callable[[], str | None]:
+    """A function giving `env`'s registered id (its `spec`, which `gym.make` sets after `__init__`),
+    or None before that; it holds `env` weakly, so its task source does not keep it alive."""
+    ref = weakref.ref(env)
+
+    def spec_id() -> str | None:
+        spec = getattr(ref(), "spec", None)
+        return spec.id if spec is not None else None
+
+    return spec_id

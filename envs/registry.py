@@ -16,6 +16,7 @@ import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 
 from rlvr.envs.scoring import resolve_verifier
+from rlvr.envs.tasks import GeneratorError
 
 NAMESPACE = "rlvr"
 
@@ -157,7 +158,7 @@ def register(
         del gym.registry[full]
     plain, objects = _split_by_reference(env_kwargs)
     if objects:
-        gym.register(full, entry_point=functools.partial(_build_with, entry_point, objects), kwargs=plain)
+        gym.register(full, entry_point=functools.partial(_build_with, entry_point, objects, full), kwargs=plain)
     else:
         gym.register(full, entry_point=entry_point, kwargs=plain)
     return full
@@ -189,6 +190,13 @@ def _is_plain(value: Any) -> bool:
     return False
 
 
-def _build_with(entry_point: str, objects: dict[str, Any], **kwargs: Any) -> gym.Env:
-    """The registered env built with its by-reference arguments; those given at make time win."""
-    return load_env_creator(entry_point)(**{**objects, **kwargs})
+def _build_with(entry_point: str, objects: dict[str, Any], env_id: str, **kwargs: Any) -> gym.Env:
+    """The registered env `env_id` built with its by-reference arguments; those given at make time win.
+
+    A generator's bad first task (checked while the env is built, before `gym.make` gives the env
+    its spec) is reported under `env_id`.
+    """
+    try:
+        return load_env_creator(entry_point)(**{**objects, **kwargs})
+    except GeneratorError as exc:
+        raise GeneratorError(f"{env_id}: {exc}") from exc

@@ -47,6 +47,11 @@ class DatasetError(ValueError):
     """A dataset cannot serve as a task source; the message names the problem and the fix."""
 
 
+class GeneratorError(DatasetError):
+    """A generator made a task that cannot be used (a bug in the generator, like a dataset row
+    without an answer): the message names the env, the generator, the field and its value."""
+
+
 class TaskSource(ABC):
     """Where an environment's tasks come from."""
 
@@ -163,31 +168,65 @@ class GeneratorSource(TaskSource):
     `question` and `answer` (other keys go to `Task.meta`). Task `i` (`get(i)`) is made with a
     generator seeded by `i`, so evaluation sets are reproducible; `sample(rng)` draws a seed from
     the environment's generator.
+
+    Every task made is checked as a dataset row is (`build_tasks`): a non-empty text question, a
+    gold answer, converted by `convert_answer` and accepted by `validate_answer` (the verifier's
+    own gold-answer check, see `rlvr.envs.scoring.Scorer`). A task that fails raises
+    `GeneratorError` naming the env (`label()`, when given and not None), the generator, the field
+    and its value.
     """
 
-    def __init__(self, fn: Callable[..., Any], settings: Mapping[str, Any] | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        settings: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        *,
+        convert_answer: Callable[[Any], Any] | None = None,
+        validate_answer: Callable[[Any], str | None] | None = None,
+        label: Callable[[], str | None] | None = None,
+    ) -> None:
         if not callable(fn):
             raise TypeError(f"generator must be a callable fn(rng, **settings), got {type(fn).__name__}")
         self.fn = fn
         self.settings = dict(settings or {})
         self.name = name or getattr(fn, "__qualname__", type(fn).__name__)
+        self.convert_answer = convert_answer
+        self.validate_answer = validate_answer
+        self.label = label
 
     def _make(self, seed: int, task_id: str) -> Task:
         made = self.fn(np.random.default_rng(seed), **self.settings)
         if isinstance(made, Task):
-            return made if made.id else Task(task_id, made.question, made.answer, made.meta)
-        if not isinstance(made, Mapping) or "question" not in made or "answer" not in made:
-            raise TypeError(
-                f"generator {self.name} must return a Task or a dict with 'question' and 'answer' keys, "
-                f"got {made!r:.200}"
-            )
-        meta = {k: v for k, v in made.items() if k not in ("question", "answer", "id")}
-        question, answer = made["question"], made["answer"]
+            task = made if made.id else Task(task_id, made.question, made.answer, made.meta)
+        elif isinstance(made, Mapping) and "question" in made and "answer" in made:
+            meta = {k: v for k, v in made.items() if k not in ("question", "answer", "id")}
+            task = Task(str(made.get("id", task_id)), made["question"], made["answer"], meta)
+        else:
+            raise self._error("the task", made, "it must be a Task or a dict with 'question' and 'answer' keys")
+        return self._checked(task)
+
+    def _checked(self, task: Task) -> Task:
+        """`task` with its gold answer converted, once its question and answer pass the checks."""
+        question, answer = task.question, task.answer
         if not isinstance(question, str) or not question.strip():
-            raise TypeError(f"generator {self.name} returned an empty or non-text 'question' ({question!r:.80})")
+            raise self._error("'question'", question, "it must be non-empty text (the model would be prompted with it)")
         if answer is None:
-            raise TypeError(f"generator {self.name} returned the 'answer' None; give the gold answer the verifier checks")
-        return Task(str(made.get("id", task_id)), question, answer, meta)
+            raise self._error("'answer'", answer, "give the gold answer the verifier checks")
+        if self.convert_answer is not None:
+            answer = self.convert_answer(answer)
+        if self.validate_answer is not None:
+            problem = self.validate_answer(answer)
+            if problem:
+                raise self._error("'answer'", task.answer, problem)
+        return task if answer is task.answer else Task(task.id, question, answer, task.meta)
+
+    def _error(self, field: str, value: Any, problem: str) -> GeneratorError:
+        """The error for a generated task whose `field` holds the unusable `value`."""
+        env = self.label() if self.label is not None else None
+        where = f"{env}: " if env else ""
+        settings = f" with settings {self.settings}" if self.settings else ""
+        return GeneratorError(f"{where}generator {self.name}{settings} returned {field} {value!r:.120}: {problem}; fix the generator")
 
     def get(self, index: int) -> Task:
         if not isinstance(index, (int, np.integer)) or index < 0:

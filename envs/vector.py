@@ -100,11 +100,7 @@ class TextVectorEnv(VectorEnv):
             if len(seeds) != self.num_envs:
                 raise ValueError(f"give one seed per sub-env: got {len(seeds)} seeds for num_envs={self.num_envs}")
         options = dict(options or {})
-        mask = options.pop("reset_mask", None)
-        if mask is None:
-            mask = np.ones(self.num_envs, dtype=np.bool_)
-        elif not (isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == (self.num_envs,)):
-            raise TypeError(f"options['reset_mask'] must be a numpy bool array of shape ({self.num_envs},)")
+        mask = self._reset_mask(options.pop("reset_mask", None))
         indices = options.pop("index", None)
         if indices is not None and not isinstance(indices, (int, np.integer)):
             indices = list(indices)
@@ -130,6 +126,24 @@ class TextVectorEnv(VectorEnv):
             self._terminations[i] = self._truncations[i] = self._autoreset[i] = False
             infos.append(info)
         return tuple(self._obs), self._batch(chosen, infos, [], [], [])
+
+    def _reset_mask(self, mask: Any) -> np.ndarray:
+        """The sub-envs `reset` resets: `options["reset_mask"]`, checked as Gymnasium's vector envs
+        check it (TypeError for a wrong type or dtype, ValueError for a wrong shape or no True), or
+        all of them when it is None."""
+        n = self.num_envs
+        if mask is None:
+            return np.ones(n, dtype=np.bool_)
+        if not isinstance(mask, np.ndarray):
+            raise TypeError(f"options['reset_mask'] must be a numpy bool array of shape ({n},), got {type(mask).__name__}")
+        if mask.shape != (n,):
+            raise ValueError(f"options['reset_mask'] must have shape ({n},) (one flag per sub-env), got {mask.shape}")
+        if mask.dtype != np.bool_:
+            raise TypeError(f"options['reset_mask'] must have dtype bool, got {mask.dtype}")
+        if not mask.any():
+            raise ValueError("options['reset_mask'] has no True value, so it resets no sub-env; set True for the "
+                             "sub-envs to reset, or leave out reset_mask to reset all of them")
+        return mask
 
     def _driver(self, i: int) -> Driver | None:
         """`driver_of(self.envs[i])`, remembered once it is not None.

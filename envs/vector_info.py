@@ -3,8 +3,33 @@
 A vector env's `info` is a dict whose every key holds one entry per sub-environment (a NumPy
 array) plus a boolean mask `"_key"` saying which sub-environments reported it; nested dicts are
 batched recursively. `batch_infos` builds it from per-env info dicts, `facts_columns` straight
-from the sub-envs' `InfoFacts` (no dict per env), and `put_column` from one key's values: all
-follow the typing rules of `gymnasium.vector.VectorEnv._add_info`, which the tests check.
+from the sub-envs' `InfoFacts` (no dict per env), and `put_column` from one key's values.
+
+All follow the typing rules of `gymnasium.vector.VectorEnv._add_info` (folded over the envs in
+index order, as `SyncVectorEnv` does; `tests/test_envs.py` compares the two):
+
+- a dict value is batched recursively; `final_obs` is always an object array;
+- numbers (exactly `int`, `float`, `bool`, or a NumPy number type; not `np.bool_`) go in an array
+  of the first reporting env's type, 0 where an env did not report the key;
+- a NumPy array goes in an `(num_envs, *shape)` array of the first one's dtype, rows of 0 where
+  missing;
+- anything else (str, None, lists, `np.bool_`...) in an object array, None where missing.
+
+Where Gymnasium's result would change values or it fails, this deliberately differs:
+
+- numbers of several types, when one does not cast to the first one's type within its kind
+  (a float after an int, an int after a bool, float after np.int32): Gymnasium truncates them
+  (0.5 becomes 0, 2 becomes True); here the array takes the type they all promote to
+  (`np.result_type`: [1, 0.5] gives float64 [1.0, 0.5]). A float64 after a float32 still
+  goes in the float32 array, as in Gymnasium (same kind);
+- numbers mixed with non-numbers (an int, then None or a str): Gymnasium raises (or parses "3"
+  into 3); here the column is an object array of the values as given. So is a number too large
+  for its type (an int beyond int64), where Gymnasium raises;
+- arrays of different shapes, or arrays mixed with other values: Gymnasium broadcasts a value
+  into another's row or raises; here the column is an object array;
+- a dict in some envs and a non-dict in others: Gymnasium's result is malformed (the later
+  value is stored under the env's index as a key of the nested dict, or the call fails); here the
+  column is an object array of the values as given.
 """
 
 from __future__ import annotations
@@ -74,36 +99,92 @@ def _batch_columns(indices: list[int], infos: list[dict[str, Any]], n: int, full
 def put_column(out: dict[str, Any], key: str, idx: list[int], values: list[Any], n: int, complete: bool, kind: type | None = None) -> None:
     """Set `out[key]` and its mask `out["_" + key]` from the values of the envs `idx`.
 
-    The typing rules of Gymnasium's `VectorEnv._add_info`: dicts are batched recursively, numbers
-    of one type go in an array of that type (0 where an env did not report the key), anything else
-    in an object array (None where missing); `final_obs` is always an object array. `complete`:
-    `idx` is 0..n-1. `kind`: the caller knows every value is a dict (`dict`), or neither a number
-    nor a dict (`object`), so the values' types need not be looked at.
+    The typing rules of Gymnasium's `VectorEnv._add_info` (see the module docs, which also list
+    where this deliberately differs): dicts are batched recursively; numbers go in an array of the
+    first value's type, arrays in an `(n, *shape)` array of the first one's dtype (0 where an env
+    did not report the key); anything else in an object array (None where missing); `final_obs`
+    is always an object array. `complete`: `idx` is 0..n-1. `kind`: the caller knows every value
+    is a dict (`dict`), or neither a number, an array nor a dict (`object`), so the values' types
+    need not be looked at.
     """
     first = values[0]
     if all(map(is_, values, repeat(first))):  # one object everywhere: 0, True, None, a shared dict
         put_constant(out, key, idx, first, n, complete)
         return
     kinds = {kind} if kind is not None else set(map(type, values))
-    kind = next(iter(kinds)) if len(kinds) == 1 else None
-    if key != "final_obs" and all(issubclass(k, dict) for k in kinds):
-        out[key] = _batch_columns(idx, values, n, complete)
-    elif key != "final_obs" and kind is not None and (kind in (int, float, bool) or issubclass(kind, np.number)):
-        if complete:
-            out[key] = np.array(values, dtype=kind)
-        else:
-            array = np.zeros(n, dtype=kind)
-            array[idx] = values
-            out[key] = array
-    elif complete:
-        out[key] = np.fromiter(values, dtype=object, count=n)
-    else:
-        out[key] = _objects(idx, values, n)
+    one = next(iter(kinds)) if len(kinds) == 1 else None
+    column = None  # None: an object array
+    if key == "final_obs":
+        pass
+    elif all(issubclass(k, dict) for k in kinds):
+        column = _batch_columns(idx, values, n, complete)
+    elif one in (int, float, bool) or (one is not None and issubclass(one, np.number)):  # one `_is_number` type
+        column = _numbers(idx, values, n, complete, one)
+    elif one is not None and issubclass(one, np.ndarray):
+        column = _arrays(idx, values, n, complete)
+    elif one is None and _is_number(type(first)):  # several types, the first a number
+        column = _mixed_numbers(idx, values, n, complete, kinds, type(first))
+    if column is None:  # (the common complete case spelt out: this runs for every column of every step)
+        column = np.fromiter(values, dtype=object, count=n) if complete else _objects(idx, values, n)
+    out[key] = column
     out[f"_{key}"] = mask(idx, n, complete)
 
 
+def _is_number(kind: type) -> bool:
+    """True for the types Gymnasium's `_add_info` keeps in a typed array: exactly int, float or
+    bool, or a NumPy number type (not `np.bool_`, nor subclasses of int such as enums)."""
+    return kind in (int, float, bool) or issubclass(kind, np.number)
+
+
+def _numbers(idx: list[int], values: list[Any], n: int, complete: bool, dtype: Any) -> np.ndarray | None:
+    """A `dtype` array of length n with `values` at `idx`, 0 elsewhere; None when a value does not
+    fit `dtype` (an int beyond int64: Gymnasium raises there, the column becomes objects here)."""
+    try:
+        if complete:
+            return np.array(values, dtype=dtype)
+        array = np.zeros(n, dtype=dtype)
+        array[idx] = values
+        return array
+    except (OverflowError, TypeError, ValueError):
+        return None
+
+
+def _mixed_numbers(idx: list[int], values: list[Any], n: int, complete: bool, kinds: set[type], first: type) -> np.ndarray | None:
+    """The column of numbers of several types, the first a `first`; None (objects) when some
+    value is not a number at all (Gymnasium raises, or parses a string such as "3")."""
+    if not all(_is_number(k) or k is np.bool_ for k in kinds):
+        return None
+    return _numbers(idx, values, n, complete, _column_dtype(np.dtype(first), [np.dtype(k) for k in kinds]))
+
+
+def _column_dtype(first: np.dtype, dtypes: list[np.dtype]) -> np.dtype:
+    """The first value's dtype, as Gymnasium uses, when every dtype casts to it within its kind
+    (int into float, float64 into float32); else, where Gymnasium would change values (0.5 into an
+    int array gives 0, 2 into a bool array True), the type all of them promote to."""
+    if all(np.can_cast(dtype, first, "same_kind") for dtype in dtypes):
+        return first
+    return np.result_type(*dtypes)
+
+
+def _arrays(idx: list[int], values: list[np.ndarray], n: int, complete: bool) -> np.ndarray | None:
+    """The `(n, *shape)` array of the NumPy arrays `values` (rows of zeros where missing), typed by
+    `_column_dtype`; None (objects) when their shapes differ, where Gymnasium would broadcast
+    one into another's row or raise."""
+    shape = values[0].shape
+    if any(value.shape != shape for value in values):
+        return None
+    dtype = _column_dtype(values[0].dtype, list({value.dtype for value in values}))
+    array = np.zeros((n, *shape), dtype=dtype)
+    try:
+        for i, value in zip(idx, values):
+            array[i] = value
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return array
+
+
 def put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: int, complete: bool) -> None:
-    """`_put_column` for a column that holds the same object for every env in `idx`.
+    """`put_column` for a column that holds the same object for every env in `idx`.
 
     Same typing rules, but each array is filled from the one value instead of converting a list
     (a reset's turn 0, valid True, verdict None and zero reward parts are such columns).
@@ -114,13 +195,17 @@ def put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: i
         for sub, sub_value in value.items():
             put_constant(nested, sub, idx, sub_value, n, complete)
         out[key] = nested
-    elif key != "final_obs" and (kind in (int, float, bool) or issubclass(kind, np.number)):
+    elif key != "final_obs" and (kind in (int, float, bool) or issubclass(kind, np.number)):  # `_is_number`, inline
         if complete:
             array = np.empty(n, dtype=kind)
             array.fill(value)  # (np.full does the same, at twice the cost)
         else:
             array = np.zeros(n, dtype=kind)
             array[idx] = value
+        out[key] = array
+    elif key != "final_obs" and issubclass(kind, np.ndarray):  # a copy of it in every row reported
+        array = np.zeros((n, *value.shape), dtype=value.dtype)
+        array[idx] = value
         out[key] = array
     elif complete:
         array = np.empty(n, dtype=object)
@@ -156,7 +241,7 @@ _FACT_KEYS = frozenset(("task_id", "turn", "messages", "reward_parts", "return_p
 def facts_columns(indices: list[int], facts: list[InfoFacts], n: int, *, moved_on: bool = False) -> dict[str, Any] | None:
     """`batch_infos` of `[f.to_info() for f in facts]` (envs `indices`, ascending), without the dicts.
 
-    Each info key's values are read from the facts in one pass and typed by `_put_column`, the
+    Each info key's values are read from the facts in one pass and typed by `put_column`, the
     rule `batch_infos` applies, so the result is the same as batching the sub-envs' own infos
     (`tests/test_envs_vector.py` checks it) at a fraction of the cost: no dict per env to build,
     copy and scan for its keys. A column holding one object for every env (a reset's turn 0 and
@@ -182,7 +267,7 @@ def facts_columns(indices: list[int], facts: list[InfoFacts], n: int, *, moved_o
     messages = [f.messages for f in facts] if moved_on else [_copy_messages(f.messages) for f in facts]
     put_column(out, "messages", indices, messages, n, complete, kind=object)
     # reward and return parts are dicts `TextEnv.end_turn_facts` / `reset_facts` made (a reset's
-    # are one shared all-zero dict, which `_put_column` sees as one object and fills at once)
+    # are one shared all-zero dict, which `put_column` sees as one object and fills at once)
     put_column(out, "reward_parts", indices, [f.parts for f in facts], n, complete, kind=dict)
     put_column(out, "return_parts", indices, [f.return_parts for f in facts], n, complete, kind=dict)
     put_column(out, "reward_weights", indices, [f.weights for f in facts], n, complete)
@@ -201,7 +286,8 @@ def facts_columns(indices: list[int], facts: list[InfoFacts], n: int, *, moved_o
 
 
 def _objects(idx: list[int], values: list[Any], n: int) -> np.ndarray:
-    """An object array of length n with `values` at `idx`, None elsewhere."""
+    """An object array of length n with `values` at `idx`, None elsewhere (the values themselves,
+    even lists or tuples, one per cell)."""
     array = np.full(n, None, dtype=object)
     for i, value in zip(idx, values):
         array[i] = value

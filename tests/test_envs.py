@@ -467,11 +467,12 @@ def test_rows_and_generated_tasks_without_an_answer_are_refused(tmp_path):
                   verifier=lambda gold, out: gold == out, force=True)
     with pytest.raises(DatasetError, match=r"row 1: column 'a' is missing; fix the row or set answer_key="):
         rlvr.make("NoAnswerTest-v0")
+    # a generator's task is checked as a row is (a GeneratorError is a DatasetError)
     rlvr.register("rlvr/NoAnswerGen-v0", generator=lambda rng: {"question": "q?", "answer": None}, verifier="math", force=True)
-    with pytest.raises(TypeError, match=r"returned the 'answer' None"):
+    with pytest.raises(DatasetError, match=r"rlvr/NoAnswerGen-v0: generator .*<lambda> returned 'answer' None: give the gold answer"):
         rlvr.make("NoAnswerGen-v0")
     rlvr.register("rlvr/NoQuestionGen-v0", generator=lambda rng: {"question": None, "answer": "1"}, force=True)
-    with pytest.raises(TypeError, match=r"returned an empty or non-text 'question' \(None\)"):
+    with pytest.raises(DatasetError, match=r"rlvr/NoQuestionGen-v0: generator .*<lambda> returned 'question' None: it must be non-empty text"):
         rlvr.make("NoQuestionGen-v0")
 
 
@@ -635,3 +636,134 @@ def test_the_documented_countdown_example_earns_its_reward(doc):
     namespace: dict = {}
     exec("\n".join(lines[: upto + 1]), namespace)
     assert namespace["reward"] == 1.0 and namespace["terminated"], namespace["info"]["verdict"]
+
+
+# ------------------------------------------------------------------ vector infos typed as Gymnasium types them
+
+
+class _InfoEnv(gym.Env):
+    """A Gymnasium env whose reset returns a given info dict: Gymnasium's own `SyncVectorEnv` over
+    these batches the infos as the reference for `rlvr.envs.vector_info`."""
+
+    observation_space = gym.spaces.Discrete(1)
+    action_space = gym.spaces.Discrete(1)
+
+    def __init__(self, info):
+        self.info = info
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return 0, self.info
+
+
+def gymnasium_infos(infos):
+    """What Gymnasium's SyncVectorEnv makes of these per-env reset infos."""
+    vec = gym.vector.SyncVectorEnv([lambda info=info: _InfoEnv(info) for info in infos])
+    try:
+        return vec.reset()[1]
+    finally:
+        vec.close()
+
+
+def rlvr_infos(infos):
+    from rlvr.envs.vector_info import batch_infos
+
+    return batch_infos([(i, info) for i, info in enumerate(infos) if info], len(infos))
+
+
+ARRAY = np.arange(3, dtype=np.float32)
+
+#: Per-env infos ({} where an env reports nothing) batched exactly as Gymnasium batches them.
+AS_GYMNASIUM = {
+    "key in some envs": [{"a": 1}, {}, {"a": 2, "b": "x"}],
+    "None and numbers": [{"a": None}, {"a": None}, {"a": 3}],
+    "strings": [{"s": "x"}, {"s": "y"}, {"s": "z"}],
+    "nested, partial": [{"d": {"x": 1, "y": 2}}, {"d": {"x": 3}}, {}],
+    "arrays": [{"v": ARRAY}, {"v": ARRAY + 1}, {"v": ARRAY + 2}],
+    "one array object": [{"v": ARRAY}, {"v": ARRAY}, {"v": ARRAY}],
+    "array in one env": [{}, {"v": ARRAY}, {}],
+    "0-d and 2-d arrays": [{"z": np.ones(()), "m": np.eye(2, dtype=np.int8)}, {},
+                           {"z": np.zeros(()), "m": np.ones((2, 2), dtype=np.int8)}],
+    "float64 arrays after a float32 one": [{"v": ARRAY}, {"v": np.ones(3)}, {}],
+    "np.float32": [{"f": np.float32(1.5)}, {"f": np.float32(2.5)}, {"f": np.float32(0.25)}],
+    "np.bool_": [{"b": np.bool_(True)}, {"b": np.bool_(False)}, {"b": np.bool_(True)}],
+    "an int after a float": [{"r": 0.5}, {"r": 1}, {"r": 2.0}],
+    "a bool after an int": [{"r": 1}, {"r": True}, {}],
+    "a float after a float32": [{"r": np.float32(0.5)}, {"r": 0.25}, {"r": np.float32(1)}],
+    "lists and tuples": [{"l": [1, 2], "t": (1, 2)}, {"l": [3], "t": (3,)}, {"l": [], "t": ()}],
+}
+
+
+@pytest.mark.parametrize("case", list(AS_GYMNASIUM))
+def test_vector_infos_are_typed_as_gymnasiums_sync_vector_env_types_them(case):
+    from gymnasium.utils.env_checker import data_equivalence
+
+    infos = AS_GYMNASIUM[case]
+    got, want = rlvr_infos(infos), gymnasium_infos(infos)
+    assert data_equivalence(got, want, exact=True), (got, want)  # same keys, masks, dtypes, shapes, values
+
+
+#: Where Gymnasium changes values or fails, and what rlvr gives instead (see `rlvr.envs.vector_info`).
+DELIBERATELY_DIFFERENT = {
+    # Gymnasium: int64 [1, 0, 2] (0.5 truncated)
+    "a float after an int": ([{"r": 1}, {"r": 0.5}, {"r": 2}], np.array([1.0, 0.5, 2.0])),
+    # Gymnasium: bool [True, True, False] (2 became True)
+    "an int after a bool": ([{"r": True}, {"r": 2}, {"r": False}], np.array([1, 2, 0])),
+    # Gymnasium: raises (None into an int array)
+    "None after an int": ([{"r": 1}, {"r": None}, {}], np.array([1, None, None], dtype=object)),
+    # Gymnasium: raises (a shape (2,) array into a (3,) row)
+    "arrays of different shapes": ([{"v": ARRAY}, {"v": ARRAY[:2]}, {}], np.array([ARRAY, ARRAY[:2], None], dtype=object)),
+}
+
+
+@pytest.mark.parametrize("case", list(DELIBERATELY_DIFFERENT))
+def test_vector_infos_keep_values_where_gymnasium_would_change_them_or_fail(case):
+    infos, want = DELIBERATELY_DIFFERENT[case]
+    got = rlvr_infos(infos)["r" if "r" in infos[0] else "v"]
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert all(type(g) is type(w) and (g is w or np.array_equal(g, w)) for g, w in zip(got.tolist(), want.tolist()))
+    try:
+        reference = gymnasium_infos(infos)
+    except (TypeError, ValueError):
+        return
+    assert reference["r"].dtype != want.dtype  # Gymnasium kept the first type, changing values
+
+
+def test_a_dict_in_one_env_and_a_number_in_another_is_an_object_column():
+    got = rlvr_infos([{"d": {"x": 1}}, {"d": 5}, {}])
+    assert got["d"].dtype == object and list(got["d"]) == [{"x": 1}, 5, None] and list(got["_d"]) == [True, True, False]
+
+
+def test_a_text_env_reporting_an_array_at_reset_gets_an_array_column():
+    from rlvr.envs.math_env import MathEnv
+    from rlvr.envs.vector import TextVectorEnv
+
+    class WithEmbedding(MathEnv):
+        def reset_details(self):
+            return {"embedding": np.full(4, len(self.task.question), dtype=np.int32)}
+
+    vec = TextVectorEnv([WithEmbedding() for _ in range(3)])
+    _, info = vec.reset(seed=0)
+    assert info["embedding"].shape == (3, 4) and info["embedding"].dtype == np.int32 and info["_embedding"].all()
+    assert [row[0] for row in info["embedding"]] == [len(env.task.question) for env in vec.envs]
+    vec.close()
+
+
+@pytest.mark.parametrize("mask, error", [
+    (np.zeros(2, dtype=np.bool_), ValueError),  # no True: resets nothing
+    (np.ones(3, dtype=np.bool_), ValueError),  # wrong shape
+    (np.ones(2, dtype=np.int64), TypeError),  # wrong dtype
+    ([True, False], TypeError),  # not an array
+])
+def test_a_bad_reset_mask_raises_what_gymnasium_raises(mask, error):
+    from rlvr.envs.vector import make_vec
+
+    reference = gym.vector.SyncVectorEnv([lambda: _InfoEnv({}) for _ in range(2)])
+    with pytest.raises(error):
+        reference.reset(options={"reset_mask": mask})
+    vec = make_vec("Sort-v0", 2, autoreset_mode="Disabled")
+    vec.reset(seed=0)
+    with pytest.raises(error, match="reset_mask"):
+        vec.reset(options={"reset_mask": mask})
+    vec.close()
+    reference.close()
