@@ -248,3 +248,281 @@ def test_each_episode_is_sampled_from_its_own_prompt():
     collector.collect([0], 4, SamplingParams())
     collector.close()
     assert engine.calls == [(1, 4)]
+
+
+# ---- the end of a model turn when the template renders it differently (D1) ------------------------
+
+from rlvr.envs.base import TextEnv, Turn  # noqa: E402
+
+# the official Llama-3 chat template: it trims message content
+LLAMA3_OFFICIAL = (
+    "{% set loop_messages = messages %}{% for message in loop_messages %}"
+    "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}"
+    "{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
+)
+
+
+class FeedbackEnv(TextEnv):
+    """Multi-turn: answers every model turn with a feedback message, truncates after ``max_turns``."""
+
+    env_name = "Feedback"
+
+    def __init__(self, max_turns=2, feedback="feedback"):
+        super().__init__(ListSource([Task("t0", "Say something.", "x")], {"name": "feedback"}), max_turns=max_turns,
+                         system_prompt="sys")
+        self.feedback = feedback
+
+    def respond(self, task, content, tool_calls):
+        return Turn(observation=self.feedback, messages=[{"role": "user", "content": self.feedback}])
+
+
+class TurnScriptEngine(Engine):
+    """Returns scripted ``(ids, finish_reason, text)`` per model turn (as exact ids) and records the
+    prompts and generation limits it was asked for."""
+
+    def __init__(self, tok, turns):
+        self.tok, self.turns, self.prompts, self.caps = tok, turns, [], []
+
+    def generate(self, prompts, n, sampling):
+        out = []
+        for p in prompts:
+            self.prompts.append(list(p))
+            self.caps.append(sampling.max_new_tokens)
+            ids, finish, text = self.turns[min(len(self.prompts) - 1, len(self.turns) - 1)]
+            out.append([Sample(list(ids), [-0.5] * len(ids), finish, text) for _ in range(n)])
+        return out
+
+    def load_weights(self, weights):
+        pass
+
+
+def _one_episode(tok, engine, env_factory, **kwargs):
+    [[tr]] = collect_rollouts(engine, env_factory, tok, SamplingParams(max_new_tokens=50), tasks=[0], n=1, **kwargs)
+    return tr
+
+
+def test_trimming_template_gets_its_end_of_turn_marker_not_a_broken_one():
+    """Llama-3's template trims "7\\n" to "7": the model's own tokens are kept, its sampled <|eot_id|>
+    closes the turn, and the env's reply follows as whole tokens (not '|','e','o','t'... nor a 2nd marker)."""
+    tok = build_tiny_tokenizer("llama3")
+    tok.chat_template = LLAMA3_OFFICIAL
+    eos = tok.eos_token_id
+    first = tok.encode("7\n", add_special_tokens=False) + [eos]
+    last = tok.encode("done", add_special_tokens=False) + [eos]
+    engine = TurnScriptEngine(tok, [(first, "stop", "7\n"), (last, "stop", "done")])
+    tr = _one_episode(tok, engine, lambda: FeedbackEnv(max_turns=2))
+    msgs = tr.messages[:3]  # system, user, the model's first turn
+    upto = tok.apply_chat_template(msgs, tokenize=False)
+    after = tok.apply_chat_template(msgs + [{"role": "user", "content": "feedback"}], tokenize=False, add_generation_prompt=True)
+    expected = tr.token_ids[: tr.prompt_len] + first + tok.encode(after[len(upto):], add_special_tokens=False) + last
+    assert tr.token_ids == expected
+    assert tr.loss_mask == [0] * tr.prompt_len + [1] * len(first) + [0] * (len(expected) - tr.prompt_len - len(first) - len(last)) + [1] * len(last)
+    assert engine.prompts[1] == expected[: -len(last)]  # what the model saw at its second turn
+    assert tr.template_mismatch is True and tr.to_dict()["template_mismatch"] is True  # kept to the episode's end
+
+
+@pytest.mark.parametrize("case", ["special token mid-text + EOS", "stop string cut", "literal '<' then stop string"])
+def test_mismatched_turn_gets_only_the_marker_part_the_model_did_not_sample(case):
+    """ChatML: a sampled <|im_end|> is followed by "\\n" only (never a second <|im_end|>); a turn without
+    it gets the whole marker, also when its last token is a "<" that only looks like the marker's start."""
+    tok = build_tiny_tokenizer("chatml")
+    eos = tok.eos_token_id
+    enc = lambda s: tok.encode(s, add_special_tokens=False)  # noqa: E731
+    first, text, marker = {
+        "special token mid-text + EOS": (enc("a") + [tok.convert_tokens_to_ids("<|im_start|>")] + enc("b") + [eos], "ab", "\n"),
+        "stop string cut": (enc("ab"), "a", "<|im_end|>\n"),
+        "literal '<' then stop string": (enc("a<"), "a", "<|im_end|>\n"),
+    }[case]
+    engine = TurnScriptEngine(tok, [(first, "stop", text), (enc("z") + [eos], "stop", "z")])
+    tr = _one_episode(tok, engine, lambda: FeedbackEnv(max_turns=2))
+    reply = tok.decode(tr.token_ids[tr.turn_ends[0] + 1 :], skip_special_tokens=False)
+    assert reply.startswith(marker + "<|im_start|>user\nfeedback<|im_end|>\n<|im_start|>assistant\n")
+    assert tr.token_ids[tr.turn_ends[0] + 1 : tr.turn_ends[0] + 1 + len(enc(marker))] == enc(marker)
+    assert tr.template_mismatch is True
+
+
+def test_matching_turns_are_not_flagged():
+    tok = build_tiny_tokenizer("chatml")
+    eos = tok.eos_token_id
+    turn = (tok.encode("hi", add_special_tokens=False) + [eos], "stop", "hi")
+    tr = _one_episode(tok, TurnScriptEngine(tok, [turn, turn]), lambda: FeedbackEnv(max_turns=2))
+    assert tr.template_mismatch is False and tr.num_turns == 2
+
+
+# ---- the episode stays within the model's context (D2) --------------------------------------------
+
+
+class CountingEngine(Engine):
+    """Wraps an engine and records the longest prompt + sample it produced, and its calls."""
+
+    def __init__(self, inner):
+        self.inner, self.calls, self.longest = inner, 0, 0
+        self.context_length = inner.context_length
+
+    def generate(self, prompts, n, sampling):
+        return self._seen(prompts, self.inner.generate(prompts, n, sampling))
+
+    def generate_capped(self, prompts, n, sampling, max_new_tokens):
+        return self._seen(prompts, self.inner.generate_capped(prompts, n, sampling, max_new_tokens))
+
+    def _seen(self, prompts, out):
+        self.calls += 1
+        self.longest = max([self.longest] + [len(p) + len(s.token_ids) for p, g in zip(prompts, out) for s in g])
+        return out
+
+    def load_weights(self, weights):
+        pass
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+def test_multi_turn_episodes_stay_within_the_model_context(arch):
+    """A 64-position model, 4 turns of up to 40 tokens: every episode ends within 64 tokens, truncated
+    (the env never gave its verdict), and absolute positions (GPT-2) no longer crash the rollout."""
+    tok = build_tiny_tokenizer("chatml")
+    torch.manual_seed(0)
+    if arch == "llama":
+        model = build_tiny_model(tok, max_position_embeddings=64)
+    else:
+        from transformers import GPT2Config, GPT2LMHeadModel
+
+        model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=64, n_embd=32, n_layer=1, n_head=2,
+                                           bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id))
+    engine = CountingEngine(HFEngine(model, tok))
+    assert engine.context_length == 64
+    groups = collect_rollouts(engine, lambda: FeedbackEnv(max_turns=4), tok, SamplingParams(max_new_tokens=40, seed=0),
+                              tasks=[0], n=3)
+    assert engine.longest <= 64
+    for tr in groups[0]:
+        assert tr.prompt_len < len(tr.token_ids) <= 64 and len(tr.loss_mask) == len(tr.logprobs) == len(tr.token_ids)
+        assert tr.valid and tr.episode_truncated  # out of context before the env's 4 turns
+        assert tr.num_turns < 4 or tr.finish_reasons[-1] == "length"
+
+
+def test_context_limit_caps_each_turn_and_ends_the_episode_without_calling_the_engine():
+    """max_context_tokens: a turn gets at most the room left; when the env's reply leaves no room the
+    episode ends truncated (the reply left out) and the engine is not asked again."""
+    tok = build_tiny_tokenizer("chatml")
+    eos = tok.eos_token_id
+    turn = (tok.encode("hi", add_special_tokens=False) + [eos], "stop", "hi")
+    probe = _one_episode(tok, TurnScriptEngine(tok, [turn] * 5), lambda: FeedbackEnv(max_turns=5))
+    after_one = probe.turn_ends[1] - 2  # prompt + turn 1 + the env's reply: the second turn's prompt
+    limit = after_one + 2  # room for 2 tokens at turn 2: "hi" is cut there, no room for a third turn
+    engine = TurnScriptEngine(tok, [turn, (tok.encode("hi", add_special_tokens=False), "length", "hi"), turn])
+    tr = _one_episode(tok, engine, lambda: FeedbackEnv(max_turns=5), max_context_tokens=limit)
+    assert engine.caps == [limit - probe.prompt_len, 2]  # each turn capped at the room left; no third call
+    assert tr.token_ids == probe.token_ids[: after_one] + tok.encode("hi", add_special_tokens=False)
+    assert len(tr.token_ids) <= limit and tr.num_turns == 2
+    assert tr.episode_truncated and tr.truncated and tr.valid
+    assert tr.turn_rewards == [0.0, 0.0]  # truncated, not scored as a wrong final answer
+
+
+def test_prompt_that_fills_the_context_is_a_clear_error():
+    tok = build_tiny_tokenizer("chatml")
+    engine = TurnScriptEngine(tok, [([tok.eos_token_id], "stop", "")])
+    with pytest.raises(ValueError, match=r"the prompt is \d+ tokens.*max_context_tokens=10"):
+        _one_episode(tok, engine, lambda: FeedbackEnv(), max_context_tokens=10)
+    assert engine.prompts == []  # the engine was never called
+    model = build_tiny_model(tok, max_position_embeddings=64)
+    with pytest.raises(ValueError, match=r"max_context_tokens \(100\) exceeds the engine's context of 64"):
+        RolloutCollector(HFEngine(model, tok), lambda: FeedbackEnv(), tok, max_context_tokens=100)
+    with pytest.raises(ValueError, match="fills the model's context of 64"):
+        HFEngine(model, tok).generate([[5] * 64], 1, SamplingParams())
+
+
+def test_hf_engine_caps_each_prompt_in_one_batch():
+    tok = build_tiny_tokenizer()
+    model = build_tiny_model(tok, max_position_embeddings=64)
+    engine = HFEngine(model, tok)
+    # a model that never stops: no EOS, so every row runs to its own limit
+    engine.eos_token_ids = frozenset()
+    sampling = SamplingParams(max_new_tokens=8, seed=0)
+    out = engine.generate_capped([[5, 6], [7], [5] * 60], 2, sampling, [3, 100, 8])
+    assert [[len(s.token_ids) for s in g] for g in out] == [[3, 3], [8, 8], [4, 4]]  # 60 + 4 = the context
+    assert all(s.finish_reason == "length" and len(s.logprobs) == len(s.token_ids) for g in out for s in g)
+    assert [len(s.token_ids) for s in engine.generate([[5] * 60], 1, sampling)[0]] == [4]
+
+
+def test_engines_without_generate_capped_get_one_call_per_limit():
+    from rlvr.trainers.engine import generate_by_limit
+
+    seen = []
+
+    class Plain:  # generate only (a duck-typed engine)
+        def generate(self, prompts, n, sampling):
+            seen.append((len(prompts), sampling.max_new_tokens, sampling.seed))
+            return [[Sample([1] * sampling.max_new_tokens, [0.0] * sampling.max_new_tokens, "length", "")] * n for _ in prompts]
+
+    out = generate_by_limit(Plain(), [[1], [2], [3]], 2, SamplingParams(max_new_tokens=5, seed=7), [9, 2, 5])
+    assert [[len(s.token_ids) for s in g] for g in out] == [[5, 5], [2, 2], [5, 5]]
+    assert seen == [(2, 5, 7), (1, 2, 7 + 1_000_003)]
+
+
+def test_vllm_engine_reads_max_model_len_and_caps_max_tokens(monkeypatch):
+    import sys
+    import types
+
+    from rlvr.trainers.vllm_engine import VLLMEngine
+
+    class SP:
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+
+    fake = types.ModuleType("vllm")
+    fake.SamplingParams = SP
+    inputs = types.ModuleType("vllm.inputs")
+    inputs.TokensPrompt = dict
+    fake.inputs = inputs
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    monkeypatch.setitem(sys.modules, "vllm.inputs", inputs)
+    params = []
+
+    class LLM:
+        llm_engine = types.SimpleNamespace(model_config=types.SimpleNamespace(max_model_len=32))
+
+        def get_tokenizer(self):
+            return build_tiny_tokenizer()
+
+        def generate(self, prompts, sps, use_tqdm=False):
+            params.extend(sp.kwargs["max_tokens"] for sp in sps)
+            raise RuntimeError("stop here")
+
+    engine = VLLMEngine(llm=LLM())
+    assert engine.context_length == 32
+    with pytest.raises(RuntimeError, match="stop here"):
+        engine.generate_capped([[1] * 10, [1] * 30, [1]], 1, SamplingParams(max_new_tokens=16), [16, 16, 4])
+    assert params == [16, 2, 4]
+    with pytest.raises(ValueError, match="fills vLLM's max_model_len of 32"):
+        engine.generate([[1] * 32], 1, SamplingParams())
+
+
+def test_trainer_passes_the_context_setting_to_its_collector(tmp_path):
+    from rlvr.trainers.config import ConfigError, load_config
+    from rlvr.trainers.trainer import Trainer
+
+    base = [f"log.output_dir={tmp_path}", "log.progress=false", "log.tensorboard=false", "model.tiny_hidden_size=32",
+            "model.tiny_layers=1"]
+    assert Trainer(load_config(None, base)).collector.max_context_tokens == 1024  # the tiny model's positions
+    assert Trainer(load_config(None, base + ["sampling.max_context_tokens=300"])).collector.max_context_tokens == 300
+    with pytest.raises(ConfigError, match="sampling.max_context_tokens"):
+        load_config(None, base + ["sampling.max_context_tokens=1"])
+
+
+# ---- an env reply the model would never see (D3) --------------------------------------------------
+
+
+class ObservationOnlyEnv(FeedbackEnv):
+    """Replies with text but adds no message to the chat history."""
+
+    def respond(self, task, content, tool_calls):
+        return Turn(observation="SECRET FEEDBACK")
+
+
+def test_env_reply_without_messages_is_an_error_in_chat_mode():
+    tok = build_tiny_tokenizer("chatml")
+    turn = (tok.encode("a", add_special_tokens=False) + [tok.eos_token_id], "stop", "a")
+    with pytest.raises(ValueError, match=r"env ObservationOnlyEnv replied 'SECRET FEEDBACK' but added no message"):
+        _one_episode(tok, TurnScriptEngine(tok, [turn] * 2), ObservationOnlyEnv)
+    # raw text shows the observation itself
+    tr = _one_episode(tok, TurnScriptEngine(tok, [turn] * 2), ObservationOnlyEnv, chat_template=False)
+    assert "SECRET FEEDBACK" in tok.decode(tr.token_ids)

@@ -93,6 +93,9 @@ class SamplingConfig:
     top_p: float = 1.0
     max_new_tokens: int = 256
     stop: list = field(default_factory=list)
+    # tokens per episode at most, prompt and all turns (None: the model's context); a turn gets at most
+    # the room left, an episode without room ends as episode_truncated
+    max_context_tokens: int | None = None
 
 
 @dataclass
@@ -264,6 +267,8 @@ class Config:
             raise ConfigError(f"algorithm.dual_clip must be > 1 (e.g. 3.0) or null, got {a.dual_clip}")
         if a.tis_cap is not None and a.tis_cap <= 0:
             raise ConfigError(f"algorithm.tis_cap must be > 0 or null, got {a.tis_cap}")
+        if s.max_context_tokens is not None and s.max_context_tokens < 2:
+            raise ConfigError(f"sampling.max_context_tokens must be >= 2 or null (the model's context), got {s.max_context_tokens}")
         if a.overlong_cache_len > s.max_new_tokens:
             raise ConfigError(
                 f"algorithm.overlong_cache_len ({a.overlong_cache_len}) must be <= sampling.max_new_tokens ({s.max_new_tokens})"

@@ -8,10 +8,14 @@ re-tokenise text to learn what the model did. It also receives new weights after
 from __future__ import annotations
 
 import abc
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Sequence
 
-__all__ = ["SamplingParams", "Sample", "Engine", "EngineError", "FinishReason", "added_vocab", "split_stops"]
+__all__ = [
+    "SamplingParams", "Sample", "Engine", "EngineError", "FinishReason", "added_vocab", "split_stops",
+    "context_length_of", "generate_by_limit",
+]
 
 FinishReason = Literal["stop", "length"]
 
@@ -98,13 +102,30 @@ class Sample:
 
 
 class Engine(abc.ABC):
-    """Generates samples and receives new weights. Implementations: ``hf`` (:mod:`.hf_engine`)."""
+    """Generates samples and receives new weights. Implementations: ``hf`` (:mod:`.hf_engine`).
+
+    ``context_length``: the most tokens (prompt + sample) the engine's model takes, None when
+    unknown; the rollout keeps multi-turn episodes within it.
+    """
+
+    context_length: int | None = None
 
     @abc.abstractmethod
     def generate(
         self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams
     ) -> list[list[Sample]]:
         """Sample ``n`` continuations of every prompt; result ``[prompt][sample]``, prompts in order."""
+
+    def generate_capped(
+        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, max_new_tokens: Sequence[int]
+    ) -> list[list[Sample]]:
+        """:meth:`generate` with a generation limit per prompt: the samples of prompt ``i`` stop (finish
+        reason ``"length"``) after ``min(max_new_tokens[i], sampling.max_new_tokens)`` tokens.
+
+        Why: a multi-turn rollout gives each episode only the room its context has left. This default
+        calls :meth:`generate` once per distinct limit (:func:`generate_by_limit`); engines that can
+        apply the limits in one batch override it."""
+        return generate_by_limit(self, prompts_token_ids, n, sampling, max_new_tokens)
 
     @abc.abstractmethod
     def load_weights(self, weights: Any) -> None:
@@ -131,3 +152,48 @@ def state_dict_of(weights: Any) -> Mapping[str, Any]:
         f"load_weights expects a state_dict (mapping of tensors) or a torch.nn.Module, got "
         f"{type(weights).__name__}"
     )
+
+
+def generate_by_limit(
+    engine: Any, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, max_new_tokens: Sequence[int]
+) -> list[list[Sample]]:
+    """``engine.generate`` with a per-prompt generation limit (see :meth:`Engine.generate_capped`),
+    for any engine that has only ``generate``: one call per distinct limit, results in prompt order.
+
+    The call with the largest limit keeps ``sampling.seed``; the others get seeds far from it (and from
+    the ``seed + turn`` of later turns), so two calls never replay the same random numbers."""
+    if len(max_new_tokens) != len(prompts_token_ids):
+        raise ValueError(f"got {len(max_new_tokens)} generation limits for {len(prompts_token_ids)} prompts")
+    by_limit: dict[int, list[int]] = {}
+    for i, cap in enumerate(max_new_tokens):
+        if int(cap) < 1:
+            raise ValueError(f"the generation limit of prompt {i} must be >= 1, got {cap}")
+        by_limit.setdefault(min(int(cap), sampling.max_new_tokens), []).append(i)
+    out: list[list[Sample]] = [[] for _ in prompts_token_ids]
+    for k, (cap, idx) in enumerate(sorted(by_limit.items(), reverse=True)):
+        seed = None if sampling.seed is None else sampling.seed + k * 1_000_003
+        groups = engine.generate([prompts_token_ids[i] for i in idx], n, dataclasses.replace(sampling, max_new_tokens=cap, seed=seed))
+        for i, group in zip(idx, groups):
+            out[i] = group
+    return out
+
+
+#: ``tokenizer.model_max_length`` above this is transformers' "unknown" placeholder (``int(1e30)``)
+_SANE_MODEL_MAX_LENGTH = 10_000_000
+
+
+def context_length_of(model_config: Any = None, tokenizer: Any = None) -> int | None:
+    """The context a model takes, in tokens: its config's position limit (``max_position_embeddings``,
+    ``n_positions``, ...) or, when the config names none, the tokenizer's ``model_max_length`` when that
+    is a real value (transformers puts ``1e30`` there when it does not know). None when neither says.
+
+    The config comes first: it bounds what the model can embed (absolute positions crash past it),
+    while a tokenizer's ``model_max_length`` is often a smaller advisory value."""
+    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length", "n_ctx"):
+        value = getattr(model_config, name, None)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    value = getattr(tokenizer, "model_max_length", None)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < _SANE_MODEL_MAX_LENGTH:
+        return value
+    return None

@@ -14,7 +14,9 @@ model's temperature-1 log-probs instead.
 
 A sample ends at EOS (the tokenizer's and the model generation config's), at one of
 ``SamplingParams.stop_token_ids`` or when its text contains one of ``SamplingParams.stop`` (finish
-reason ``"stop"``), or after ``max_new_tokens`` (``"length"``).
+reason ``"stop"``), or after ``max_new_tokens`` (``"length"``). A sample never runs past the model's
+context (:attr:`HFEngine.context_length`): it stops with ``"length"`` when prompt + sample fill it, and
+a prompt that fills it alone is refused with an error.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Sequence
 
 import torch
 
-from rlvr.trainers.engine import Engine, Sample, SamplingParams, added_vocab, split_stops, state_dict_of
+from rlvr.trainers.engine import Engine, Sample, SamplingParams, added_vocab, context_length_of, split_stops, state_dict_of
 
 __all__ = ["HFEngine", "top_p_filter"]
 
@@ -64,6 +66,8 @@ class HFEngine(Engine):
     no-op) or a separate copy. ``max_batch_size`` bounds the number of sequences decoded together.
     ``compute_dtype`` (e.g. ``torch.bfloat16``): decode under autocast in that dtype, as the trainer
     computes its forward passes over float32 weights; None: in the weights' own dtype.
+    ``context_length``: the model's context (its config's position limit, else the tokenizer's
+    ``model_max_length``; see :func:`~rlvr.trainers.engine.context_length_of`), None when unknown.
     """
 
     def __init__(self, model: Any, tokenizer: Any, *, device: str | torch.device | None = None, max_batch_size: int = 64,
@@ -87,6 +91,7 @@ class HFEngine(Engine):
         pad = getattr(tokenizer, "pad_token_id", None)
         self.pad_token_id = int(pad) if pad is not None else (min(eos) if eos else 0)
         self._added_vocab = added_vocab(tokenizer)  # special tokens given as stop strings stop on their ids
+        self.context_length = context_length_of(getattr(model, "config", None), tokenizer)
 
     # ------------------------------------------------------------------ Engine API
 
@@ -107,11 +112,27 @@ class HFEngine(Engine):
     def generate(
         self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams
     ) -> list[list[Sample]]:
+        return self._generate(prompts_token_ids, n, sampling, None)
+
+    def generate_capped(
+        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, max_new_tokens: Sequence[int]
+    ) -> list[list[Sample]]:
+        """:meth:`generate` with a generation limit per prompt, applied per row in one batched pass."""
+        if len(max_new_tokens) != len(prompts_token_ids):
+            raise ValueError(f"got {len(max_new_tokens)} generation limits for {len(prompts_token_ids)} prompts")
+        return self._generate(prompts_token_ids, n, sampling, max_new_tokens)
+
+    # ------------------------------------------------------------------ internals
+
+    def _generate(
+        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, caps: Sequence[int] | None
+    ) -> list[list[Sample]]:
         if n < 1:
             raise ValueError(f"n (samples per prompt) must be >= 1, got {n}")
         if not isinstance(sampling, SamplingParams):
             raise TypeError(f"sampling must be a SamplingParams, got {type(sampling).__name__}")
         prompts = [self._check_prompt(i, p) for i, p in enumerate(prompts_token_ids)]
+        limits = [self._row_limit(i, len(p), sampling.max_new_tokens, None if caps is None else caps[i]) for i, p in enumerate(prompts)]
         stop_strings, special_stop_ids = split_stops(sampling.stop, self._added_vocab)  # "<|im_end|>" stops on its id
         stop_ids = set(self.eos_token_ids) | set(sampling.stop_token_ids) | set(special_stop_ids)
 
@@ -131,7 +152,8 @@ class HFEngine(Engine):
             with autocast:
                 for start in range(0, len(order), self.max_batch_size):
                     chunk = order[start : start + self.max_batch_size]
-                    samples = self._generate_batch([rows[r][1] for r in chunk], sampling, stop_ids, stop_strings, generator)
+                    samples = self._generate_batch([rows[r][1] for r in chunk], [limits[rows[r][0]] for r in chunk],
+                                                   sampling, stop_ids, stop_strings, generator)
                     for r, s in zip(chunk, samples):
                         results[r] = s
         finally:
@@ -141,7 +163,15 @@ class HFEngine(Engine):
             out[pi].append(results[r])  # type: ignore[arg-type]
         return out
 
-    # ------------------------------------------------------------------ internals
+    def _row_limit(self, index: int, prompt_len: int, max_new_tokens: int, cap: int | None) -> int:
+        """How many tokens prompt ``index`` may get: ``max_new_tokens``, lowered to its own ``cap`` and
+        to the room the model's context leaves after the prompt."""
+        limit = max_new_tokens if cap is None else min(max_new_tokens, int(cap))
+        if limit < 1:
+            raise ValueError(f"the generation limit of prompt {index} must be >= 1, got {cap}")
+        if self.context_length is not None:
+            limit = min(limit, self.context_length - prompt_len)
+        return limit
 
     def _check_prompt(self, index: int, prompt: Sequence[int]) -> list[int]:
         ids = [int(t) for t in prompt]
@@ -152,6 +182,11 @@ class HFEngine(Engine):
             raise ValueError(
                 f"prompt {index} has token ids outside the vocabulary (size {self.vocab_size}): {bad[:5]}; "
                 "tokenize prompts with the engine's tokenizer"
+            )
+        if self.context_length is not None and len(ids) >= self.context_length:
+            raise ValueError(
+                f"prompt {index} has {len(ids)} tokens, which fills the model's context of {self.context_length} "
+                "tokens and leaves no room to generate; shorten the prompt"
             )
         return ids
 
@@ -171,6 +206,7 @@ class HFEngine(Engine):
     def _generate_batch(
         self,
         prompts: list[list[int]],
+        limits: list[int],
         sampling: SamplingParams,
         stop_ids: set[int],
         stop_strings: list[str],
@@ -206,7 +242,7 @@ class HFEngine(Engine):
                 cache.batch_select_indices(idx)
                 logits, attention, positions = logits[idx], attention[idx], positions[idx]
             else:  # a cache type that cannot be expanded: prefill every row
-                return self._generate_batch(prompts, sampling, stop_ids, stop_strings, generator, share_prefill=False)
+                return self._generate_batch(prompts, limits, sampling, stop_ids, stop_strings, generator, share_prefill=False)
 
         tokens: list[list[int]] = [[] for _ in range(B)]
         logps: list[list[float]] = [[] for _ in range(B)]
@@ -217,7 +253,7 @@ class HFEngine(Engine):
         pos = positions[:, -1:]
         can_compact = hasattr(cache, "batch_select_indices")
 
-        for step in range(sampling.max_new_tokens):
+        for _ in range(max(limits)):
             next_tok, next_lp = self._sample(logits, sampling, generator)
             if stop_tensor is not None:
                 hit_stop = torch.isin(next_tok, stop_tensor).tolist()
@@ -236,9 +272,11 @@ class HFEngine(Engine):
                     tail = self.tokenizer.decode(tokens[i][-window:], skip_special_tokens=True)
                     if any(s in tail for s in stop_strings):
                         reason[i] = "stop_string"
+                if reason[i] is None and len(tokens[i]) >= limits[i]:
+                    reason[i] = "length"  # this row's limit: max_new_tokens, its cap or the context's room
                 if reason[i] is None:
                     keep.append(b)
-            if not keep or step == sampling.max_new_tokens - 1:
+            if not keep:
                 break
             if can_compact and len(keep) < len(active):
                 # drop finished rows from the batch and the KV cache: later steps only pay for live rows
@@ -265,6 +303,6 @@ class HFEngine(Engine):
             cut = [text.find(s) for s in stop_strings if s in text]
             if cut:
                 text = text[: min(cut)]
-            finish = "length" if reason[i] is None else "stop"
+            finish = "length" if reason[i] in (None, "length") else "stop"
             samples.append(Sample(token_ids=ids, logprobs=logps[i], finish_reason=finish, text=text))
         return samples

@@ -18,6 +18,18 @@ How the token sequence of an episode is built (the trainer's contract)
   produce (the ``"\\n"``, or the whole end-of-turn marker of a truncated turn) is added, with mask 0.
   So the sequence equals the template's rendering of the same conversation (tests check ChatML and
   Llama-3 templates), and what the model sees at turn ``t + 1`` is exactly what it produced at ``t``.
+* When the template renders the assistant message differently from what the model sampled (a stop
+  string cut from the text, a template that trims content or rewrites ``<think>`` blocks), the model's
+  tokens are kept as they are and the turn is closed with the template's end-of-turn marker (what it
+  writes after a message's content), less the part the model sampled (its EOS); the trajectory is
+  flagged ``template_mismatch``.
+* In chat-template mode the model sees the env's reply only through the messages the env adds to
+  ``info["messages"]`` (the chat history of the env contract); an env that replies with text but adds
+  no message raises an error rather than training on turns whose feedback the model never saw.
+* An episode stays within ``max_context_tokens`` (default: the model's context): each turn may
+  generate at most the room left, and an episode with no room left for another turn (after the env's
+  reply) ends with ``episode_truncated=True``, as one out of turns does; the reply that did not fit is
+  left out. A prompt that fills the context alone is an error (bad data or settings, not a model failure).
 
 Engines that only work at the chat level (an OpenAI-compatible server) expose
 ``generate_chat(conversations, n, sampling, tools=None) -> list[list[Sample]]``; pass ``tokenizer=None``
@@ -40,7 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from rlvr.trainers.engine import Sample, SamplingParams
+from rlvr.trainers.engine import Sample, SamplingParams, added_vocab, context_length_of, generate_by_limit
 
 __all__ = [
     "Trajectory",
@@ -71,9 +83,12 @@ class Trajectory:
 
     Rewards: ``outcome_reward`` is the ``outcome`` part summed over the episode (the verdict's score),
     ``total_reward`` the sum of the env's weighted per-turn rewards (what a trainer optimises).
-    ``truncated`` is True when the last model turn hit the generation limit (``max_new_tokens``);
-    ``episode_truncated`` when the env ran out of turns. ``valid`` is False when verification itself
-    failed (``error`` says why): never train on such an episode as a zero reward.
+    ``truncated`` is True when the last model turn hit the generation limit (``max_new_tokens``, or the
+    room left in the context); ``episode_truncated`` when the episode ran out of turns (the env's or
+    ``max_turns``) or of context (``max_context_tokens``) before the env's final verdict. ``valid`` is
+    False when verification itself failed (``error`` says why): never train on such an episode as a
+    zero reward. ``template_mismatch``: some model turn was not what the chat template renders for its
+    message, so the tokens are the model's own, not the template's rendering of ``messages``.
     """
 
     task_id: str
@@ -99,6 +114,7 @@ class Trajectory:
     valid: bool = True
     error: str | None = None
     task_options: dict[str, Any] = field(default_factory=dict)
+    template_mismatch: bool = False
 
     @property
     def correct(self) -> bool:
@@ -141,6 +157,7 @@ class Trajectory:
             "correct": self.correct,
             "truncated": self.truncated,
             "episode_truncated": self.episode_truncated,
+            "template_mismatch": self.template_mismatch,
             "response_length": self.response_length,
             "valid": self.valid,
             "error": self.error,
@@ -171,6 +188,61 @@ def _encode(tokenizer: Any, text: str) -> list[int]:
     if not text:
         return []
     return list(tokenizer.encode(text, add_special_tokens=False))
+
+
+#: stands for an assistant message's content when asking a template what it writes after the content
+_CONTENT_SENTINEL = "RLVR-CONTENT-SENTINEL-7Q2"
+
+
+def _end_of_turn_text(tokenizer: Any, messages: list[dict[str, Any]], index: int, tools: Any = None) -> str:
+    """What the chat template writes after the content of the assistant message ``messages[index]``
+    (``"<|im_end|>\\n"`` for ChatML, ``"<|eot_id|>"`` for Llama-3).
+
+    The message is rendered with a sentinel as its content (and without tool calls, which the model
+    wrote in its own tokens) and the text after the sentinel is taken. Why not count the content's
+    characters: templates need not copy content verbatim (Llama-3's trims it, Qwen3's rewrites
+    ``<think>`` blocks)."""
+    probe = {k: v for k, v in messages[index].items() if k != "tool_calls"}
+    probe["content"] = _CONTENT_SENTINEL
+    text = _render(tokenizer, messages[:index] + [probe], generation_prompt=False, tools=tools)
+    at = text.rfind(_CONTENT_SENTINEL)
+    if at < 0:
+        raise RuntimeError(
+            "the chat template does not render an assistant message's content, so the end of a model turn "
+            "cannot be found; multi-turn token-in/token-out needs a template that does (or chat_template=False)"
+        )
+    return text[at + len(_CONTENT_SENTINEL) :]
+
+
+def _unsampled_part(tokenizer: Any, marker: str, sampled_ids: Sequence[int]) -> str:
+    """The part of the end-of-turn ``marker`` the model did not sample itself.
+
+    A turn that stopped on its end-of-turn token (``<|im_end|>``) already holds the start of the
+    marker: only the rest (``"\\n"``) is added, never the marker twice. Matched on whole tokens: the
+    marker's first ``j`` token ids must be the turn's last ``j`` sampled ids, so a literal ``"<"`` the
+    model wrote is not taken for the start of ``"<|im_end|>"``."""
+    marker_ids = _encode(tokenizer, marker)
+    sampled = [int(t) for t in sampled_ids]
+    for j in range(min(len(marker_ids), len(sampled)), 0, -1):
+        if sampled[-j:] == marker_ids[:j]:
+            head = tokenizer.decode(marker_ids[:j], skip_special_tokens=False)
+            if marker.startswith(head):
+                return marker[len(head) :]
+    return marker
+
+
+def _splits_token(text: str, at: int, tokens: Sequence[str]) -> bool:
+    """Whether position ``at`` of ``text`` falls inside an occurrence of one of ``tokens`` (the
+    tokenizer's special / added tokens): a model turn that ends with ``"<"`` has not produced the first
+    character of the ``"<|im_end|>"`` that follows it in the rendered text."""
+    # an occurrence that starts in [at - len + 1, at) and so ends after ``at``
+    return any(text.find(t, max(0, at - len(t) + 1), at + len(t) - 1) != -1 for t in tokens)
+
+
+def _env_label(env: Any) -> str:
+    """An env's registered id (``rlvr/ToolMath-v0``), else its class name: for error messages."""
+    spec_id = getattr(getattr(env, "spec", None), "id", None)
+    return str(spec_id) if spec_id else type(getattr(env, "unwrapped", env)).__name__
 
 
 def _template_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -233,6 +305,10 @@ class RolloutCollector:
             chat template, the template otherwise.
         max_turns: model turns per episode at most (None: the env's own limit).
         add_bos: in raw-text mode, start the prompt with the tokenizer's BOS token when it has one.
+        max_context_tokens: tokens per episode at most, prompt and every turn included (token-level
+            engines). None: the engine's ``context_length`` (the model's context), else the tokenizer's
+            ``model_max_length`` when it gives a real one, else no limit. It may not exceed the
+            engine's ``context_length``.
     """
 
     def __init__(
@@ -245,6 +321,7 @@ class RolloutCollector:
         chat_template: bool | None = None,
         max_turns: int | None = None,
         add_bos: bool = True,
+        max_context_tokens: int | None = None,
     ) -> None:
         if isinstance(env, str):
             import rlvr
@@ -271,12 +348,32 @@ class RolloutCollector:
                 f"{type(engine).__name__} has no usable generate(): pass the engine's tokenizer for a "
                 "token-level engine, or use an engine with generate_chat(conversations, n, sampling)"
             )
+        self.max_context_tokens = self._context_limit(max_context_tokens)
+        self._special_tokens: list[str] | None = None  # the tokenizer's added tokens, read once when needed
         self._pool: list[Any] = []
         self._threads: ThreadPoolExecutor | None = None  # steps envs that wait (sandbox, tools) concurrently
         self._thread_count = 0
         self._chat_template = chat_template
         #: seconds spent in the engine and in the envs (verification) since creation
         self.timings: dict[str, float] = {"generate": 0.0, "env": 0.0}
+
+    def _context_limit(self, requested: int | None) -> int | None:
+        """The episode length limit in tokens: ``requested`` (checked against the engine's context),
+        else the engine's ``context_length``, else the tokenizer's ``model_max_length`` when real."""
+        if requested is not None and (isinstance(requested, bool) or not isinstance(requested, int) or requested < 2):
+            raise ValueError(f"max_context_tokens must be an integer >= 2 (a prompt token and a generated one) or None, got {requested!r}")
+        if not self.token_level:
+            return None  # chat-level engines: no token ids to count
+        engine_limit = getattr(self.engine, "context_length", None)
+        engine_limit = engine_limit if isinstance(engine_limit, int) and engine_limit > 0 else None
+        if requested is None:
+            return engine_limit if engine_limit is not None else context_length_of(None, self.tokenizer)
+        if engine_limit is not None and requested > engine_limit:
+            raise ValueError(
+                f"max_context_tokens ({requested}) exceeds the engine's context of {engine_limit} tokens (the "
+                "model's position limit, or vLLM's max_model_len); lower it or leave it unset to use the model's context"
+            )
+        return requested
 
     # -------------------------------------------------------------- pool
 
@@ -390,7 +487,7 @@ class RolloutCollector:
             if sampling.seed is not None and turn:
                 turn_sampling = dataclasses.replace(sampling, seed=sampling.seed + turn)
             t0 = time.perf_counter()
-            samples = self._generate(live, n if turn == 0 else 1, turn_sampling, first=turn == 0)
+            samples = self._generate(live, n if turn == 0 else 1, turn_sampling, first=turn == 0, caps=self._turn_caps(live, sampling))
             t1 = time.perf_counter()
             self._step(live, samples)
             self.timings["generate"] += t1 - t0
@@ -420,25 +517,60 @@ class RolloutCollector:
                     ids = [int(bos)] + ids
             if not ids:
                 raise ValueError(f"task {tr.task_id} rendered to an empty prompt; check the env's prompt")
+            self._check_prompt_fits(tr.task_id, len(ids))
             prev = (chat, ep.messages, ep.tools, tr.prompt, ids, ep.context_text)
             tr.token_ids = list(ids)
             tr.loss_mask = [0] * len(ids)
             tr.logprobs = [0.0] * len(ids)
             tr.prompt_len = len(ids)
 
-    def _generate(self, live: list[_Episode], n: int, sampling: SamplingParams, first: bool) -> list[Sample]:
+    def _check_prompt_fits(self, task_id: str, prompt_len: int) -> None:
+        """A prompt must leave room for at least one generated token within ``max_context_tokens``: one
+        that does not is bad data or settings (not a model failure to score), so it is an error."""
+        limit = self.max_context_tokens
+        if limit is not None and prompt_len >= limit:
+            raise ValueError(
+                f"task {task_id}: the prompt is {prompt_len} tokens, which leaves no room to generate within "
+                f"max_context_tokens={limit} (sampling.max_context_tokens in a config; default: the model's "
+                "context); shorten or filter such prompts, or raise the limit if the model's context allows"
+            )
+
+    def _turn_caps(self, live: list[_Episode], sampling: SamplingParams) -> list[int] | None:
+        """Each live episode's generation limit for this turn: ``max_new_tokens``, lowered to the room
+        left in ``max_context_tokens`` (always >= 1: an episode without room has ended). None when
+        no episode is capped."""
+        limit = self.max_context_tokens
+        if limit is None or not self.token_level:
+            return None
+        caps = [min(sampling.max_new_tokens, limit - len(ep.traj.token_ids)) for ep in live]
+        if min(caps) < 1:  # pragma: no cover - _apply_step ends such episodes first
+            raise RuntimeError("an episode without room in its context was sent to the engine")
+        return caps if min(caps) < sampling.max_new_tokens else None
+
+    def _sample_tokens(self, prompts: list[list[int]], n: int, sampling: SamplingParams, caps: list[int] | None) -> list[list[Sample]]:
+        """``engine.generate``, or its per-prompt capped form when some prompt has less room than
+        ``max_new_tokens`` (``generate_capped``; engines without it get one call per distinct cap)."""
+        if caps is None:
+            return self.engine.generate(prompts, n, sampling)
+        capped = getattr(self.engine, "generate_capped", None)
+        if callable(capped):
+            return capped(prompts, n, sampling, caps)
+        return generate_by_limit(self.engine, prompts, n, sampling, caps)
+
+    def _generate(self, live: list[_Episode], n: int, sampling: SamplingParams, first: bool, caps: list[int] | None = None) -> list[Sample]:
         """One sample per live episode. On the first turn the ``n`` episodes of a group share a prompt
-        (sampled ``n`` times at once) unless an env worded its task differently at some reset."""
+        (sampled ``n`` times at once) unless an env worded its task differently at some reset.
+        ``caps``: each episode's generation limit (see :meth:`_turn_caps`)."""
         if first and n > 1 and self._groups_share_prompts(live, n):
             heads = live[::n]
             if self.token_level:
-                out = self.engine.generate([ep.traj.token_ids for ep in heads], n, sampling)
+                out = self._sample_tokens([ep.traj.token_ids for ep in heads], n, sampling, None if caps is None else caps[::n])
             else:
                 out = self.engine.generate_chat([_template_messages(ep.messages) for ep in heads], n, sampling, tools=heads[0].tools)
             flat = [s for group in out for s in group]
         else:
             if self.token_level:
-                out = self.engine.generate([ep.traj.token_ids for ep in live], 1, sampling)
+                out = self._sample_tokens([ep.traj.token_ids for ep in live], 1, sampling, caps)
             else:
                 out = self.engine.generate_chat([_template_messages(ep.messages) for ep in live], 1, sampling, tools=live[0].tools)
             flat = [group[0] for group in out]
@@ -512,43 +644,80 @@ class RolloutCollector:
             tr.episode_truncated = bool(truncated)
             return
         if self.token_level:
-            self._append_env_turn(ep, sample, obs, len(before))
+            ids = self._env_turn_ids(ep, sample, obs, len(before))
+            limit = self.max_context_tokens
+            if limit is not None and len(tr.token_ids) + len(ids) >= limit:
+                # no room for another model turn: truncated like an episode out of turns (the env never
+                # gave its final verdict); the reply is left out, so the episode stays within the limit
+                ep.done = True
+                tr.episode_truncated = True
+                return
+            tr.token_ids.extend(ids)
+            tr.loss_mask.extend([0] * len(ids))
+            tr.logprobs.extend([0.0] * len(ids))
 
-    def _append_env_turn(self, ep: _Episode, sample: Sample, obs: str, n_before: int) -> None:
-        """Append what the environment said (mask 0), as the chat template renders it."""
-        tr = ep.traj
+    def _env_turn_ids(self, ep: _Episode, sample: Sample, obs: str, n_before: int) -> list[int]:
+        """The token ids of what the environment said after the model's turn (appended with mask 0).
+
+        Raw-text mode: the observation as is. Chat-template mode: the end of the model's turn that the
+        model did not sample (:meth:`_turn_close`), then the env's messages as the template renders
+        them (``messages[n_before]`` is the model's turn the env recorded; the rest are its replies)."""
         tok = self.tokenizer
-        if ep.context_text is None:  # raw-text mode: the observation as is
-            ids = _encode(tok, obs)
-        else:
-            msgs = _template_messages(ep.messages)
-            # messages[n_before] is the assistant turn the env recorded; the rest are the env's replies
-            upto_assistant = _render(tok, msgs[: n_before + 1], generation_prompt=False, tools=ep.tools)
-            full = _render(tok, msgs, generation_prompt=True, tools=ep.tools)
-            base = ep.context_text
-            sampled = tok.decode(sample.token_ids, skip_special_tokens=False)
-            rendered_turn = upto_assistant[len(base):] if upto_assistant.startswith(base) else None
-            if rendered_turn is not None and rendered_turn.startswith(sampled):
-                # the template's end of the assistant turn beyond what the model produced
-                tail = rendered_turn[len(sampled):]
-            else:
-                # the model's tokens differ from the template's rendering of its message (e.g. a stop
-                # string was cut from the text): close the turn as the template would after the content
-                content = str(msgs[n_before].get("content") or "")
-                start = len(base) + len(content) if upto_assistant.startswith(base) else len(upto_assistant)
-                tail = upto_assistant[start:]
-                tr.info = dict(tr.info, template_mismatch=True)
-            if not full.startswith(upto_assistant):
-                raise RuntimeError(
-                    "the chat template does not render a conversation as a prefix of its continuation; "
-                    "multi-turn token-in/token-out needs a prefix-stable template (or chat_template=False)"
-                )
-            delta = tail + full[len(upto_assistant):]
-            ids = _encode(tok, delta)
-            ep.context_text = full
-        tr.token_ids.extend(ids)
-        tr.loss_mask.extend([0] * len(ids))
-        tr.logprobs.extend([0.0] * len(ids))
+        if ep.context_text is None:
+            return _encode(tok, obs)
+        msgs = _template_messages(ep.messages)
+        self._check_env_messages(ep, obs, n_before)
+        upto_assistant = _render(tok, msgs[: n_before + 1], generation_prompt=False, tools=ep.tools)
+        full = _render(tok, msgs, generation_prompt=True, tools=ep.tools)
+        if not full.startswith(upto_assistant):
+            raise RuntimeError(
+                "the chat template does not render a conversation as a prefix of its continuation; "
+                "multi-turn token-in/token-out needs a prefix-stable template (or chat_template=False)"
+            )
+        tail = self._turn_close(ep, sample, msgs, n_before, upto_assistant)
+        ep.context_text = full
+        return _encode(tok, tail + full[len(upto_assistant) :])
+
+    def _turn_close(self, ep: _Episode, sample: Sample, msgs: list[dict[str, Any]], n_before: int, upto_assistant: str) -> str:
+        """The text that ends the model's turn in the template's rendering, less what the model sampled.
+
+        When the template renders the assistant message as the model sampled it, that is the rest of
+        the rendered turn (``"\\n"`` after a sampled ``<|im_end|>``). Otherwise (a stop string was cut
+        from the text, the template trims or rewrites content) the model's tokens stay as they are and
+        the turn is closed with the template's end-of-turn marker, less the part the model sampled;
+        the trajectory is flagged ``template_mismatch``."""
+        tok = self.tokenizer
+        base = ep.context_text
+        sampled = tok.decode(sample.token_ids, skip_special_tokens=False)
+        rendered_turn = upto_assistant[len(base) :] if upto_assistant.startswith(base) else None
+        if rendered_turn is not None and rendered_turn.startswith(sampled):
+            if self._special_tokens is None:
+                self._special_tokens = [t for t in added_vocab(tok) if len(t) > 1]
+            if not _splits_token(rendered_turn, len(sampled), self._special_tokens):
+                return rendered_turn[len(sampled) :]
+        ep.traj.template_mismatch = True
+        return _unsampled_part(tok, _end_of_turn_text(tok, msgs, n_before, ep.tools), sample.token_ids)
+
+    @staticmethod
+    def _check_env_messages(ep: _Episode, obs: str, n_before: int) -> None:
+        """In chat-template mode the model sees the env's reply only through the messages the env adds
+        to ``info["messages"]`` after the model's turn (the env contract: ``info`` carries the chat
+        history). An env whose history lacks the model's turn, or that replies with text but adds no
+        message, would have the model go on without ever seeing the reply: that is an error, not a
+        guess at the reply's role (``user``? ``tool``, with which call id?)."""
+        n = len(ep.messages)
+        if n <= n_before:
+            raise ValueError(
+                f"env {_env_label(ep.env)}: info['messages'] does not hold the model's turn (it has {n} messages, "
+                f"the model's turn is message {n_before + 1}); in chat-template mode the env must return the chat "
+                "history in info['messages'] (or run with chat_template=False)"
+            )
+        if str(obs).strip() and n == n_before + 1:
+            raise ValueError(
+                f"env {_env_label(ep.env)} replied {str(obs)!r:.80} but added no message to info['messages']; in "
+                "chat-template mode the model sees only the env's messages: return the reply as a message too (e.g. "
+                "Turn(observation=text, messages=[{'role': 'user', 'content': text}])) or run with chat_template=False"
+            )
 
 
 def collect_rollouts(
@@ -565,6 +734,7 @@ def collect_rollouts(
     env_kwargs: Mapping[str, Any] | None = None,
     chat_template: bool | None = None,
     infra_retries: int | None = None,
+    max_context_tokens: int | None = None,
 ) -> list[list[Trajectory]]:
     """Run ``n`` episodes for each task and return the trajectories grouped by task.
 
@@ -577,7 +747,8 @@ def collect_rollouts(
         if num_tasks is None:
             raise ValueError("give tasks=[{'index': i}, ...] or num_tasks=N")
         tasks = task_options(range(start_index, start_index + num_tasks))
-    collector = RolloutCollector(engine, env, tokenizer, env_kwargs=env_kwargs, chat_template=chat_template, max_turns=max_turns)
+    collector = RolloutCollector(engine, env, tokenizer, env_kwargs=env_kwargs, chat_template=chat_template, max_turns=max_turns,
+                                 max_context_tokens=max_context_tokens)
     try:
         return collector.collect(tasks, n, sampling, infra_retries=infra_retries)
     finally:

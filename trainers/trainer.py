@@ -203,6 +203,7 @@ class Trainer:
         self.collector = RolloutCollector(
             self.engine, cfg.env.id, self.tokenizer, env_kwargs=cfg.env.kwargs,
             chat_template=cfg.env.chat_template, max_turns=cfg.env.max_turns,
+            max_context_tokens=cfg.sampling.max_context_tokens,
         )
         self.eval_collector: RolloutCollector | None = None
         self.eval_size: int | None = None
@@ -297,7 +298,8 @@ class Trainer:
         e, env = self.cfg.eval, self.cfg.env
         kwargs = {**env.kwargs, **e.env_kwargs}
         self.eval_collector = RolloutCollector(self.engine, env.id, self.tokenizer, env_kwargs=kwargs,
-                                               chat_template=env.chat_template, max_turns=env.max_turns)
+                                               chat_template=env.chat_template, max_turns=env.max_turns,
+                                               max_context_tokens=self.cfg.sampling.max_context_tokens)
         probe = self._probe_env(self.eval_collector, env.id, "eval.env_kwargs", kwargs)
         self.eval_size = getattr(getattr(probe.unwrapped, "source", None), "size", None)
 
@@ -501,6 +503,9 @@ class Trainer:
             "accuracy": float(np.mean([tr.correct for tr in trajs])),
             "response_length": float(lengths.mean()), "response_length_max": float(lengths.max()),
             "truncated_frac": float(np.mean([tr.truncated for tr in trajs])),
+            # episodes cut short (out of turns or of context) and turns the chat template renders otherwise
+            "episode_truncated_frac": float(np.mean([tr.episode_truncated for tr in trajs])),
+            "template_mismatch_frac": float(np.mean([tr.template_mismatch for tr in trajs])),
             "turns_mean": float(np.mean([tr.num_turns for tr in trajs])),
         }
 

@@ -41,6 +41,7 @@ __all__ = [
     "to_vllm_kwargs",
     "sampled_logprobs",
     "samples_from_request_outputs",
+    "max_model_len",
 ]
 
 INSTALL_HINT = (
@@ -159,6 +160,20 @@ def samples_from_request_outputs(request_outputs: Sequence[Any], n: int) -> list
     return groups
 
 
+def max_model_len(llm: Any) -> int | None:
+    """vLLM's ``max_model_len`` (prompt + sample, in tokens) of a ``vllm.LLM``: from its engine's model
+    config (``llm.llm_engine.model_config``, or ``.vllm_config.model_config``), else the LLM's own
+    ``model_config``; None when none of them holds it (then the rollout falls back to the tokenizer)."""
+    engine = getattr(llm, "llm_engine", None)
+    for config in (getattr(engine, "model_config", None),
+                   getattr(getattr(engine, "vllm_config", None), "model_config", None),
+                   getattr(llm, "model_config", None)):
+        value = getattr(config, "max_model_len", None)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
 def named_tensors(weights: Any) -> list[tuple[str, Any]]:
     """``(name, tensor)`` pairs (Hugging Face names) from a ``state_dict`` or a module, for
     ``model.load_weights``; DDP's ``module.`` and ``torch.compile``'s ``_orig_mod.`` prefixes are
@@ -185,6 +200,9 @@ class VLLMEngine(Engine):
 
     The engine runs vLLM in-process (``VLLM_ENABLE_V1_MULTIPROCESSING=0`` unless already set), so that
     :meth:`load_weights` hands tensors to the model directly instead of serialising them to a worker.
+
+    ``context_length`` is vLLM's ``max_model_len`` (read from the engine's model config; None when this
+    vLLM keeps it elsewhere): a prompt that fills it is refused, and no sample runs past it.
     """
 
     def __init__(
@@ -218,8 +236,37 @@ class VLLMEngine(Engine):
         self._asleep = False
         self._closed = False
         self._added_vocab: dict[str, int] | None = None  # the tokenizer's added tokens, read at the first generate
+        self.context_length = max_model_len(llm)
 
     def generate(self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams) -> list[list[Sample]]:
+        return self._generate(prompts_token_ids, n, sampling, None)
+
+    def generate_capped(
+        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, max_new_tokens: Sequence[int]
+    ) -> list[list[Sample]]:
+        """:meth:`generate` with a generation limit per prompt (each request's own ``max_tokens``), in one call."""
+        if len(max_new_tokens) != len(prompts_token_ids):
+            raise ValueError(f"got {len(max_new_tokens)} generation limits for {len(prompts_token_ids)} prompts")
+        return self._generate(prompts_token_ids, n, sampling, max_new_tokens)
+
+    def _max_tokens(self, index: int, prompt_len: int, sampling: SamplingParams, cap: int | None) -> int:
+        """``max_tokens`` of prompt ``index``: ``sampling.max_new_tokens``, lowered to its ``cap`` and to
+        the room ``max_model_len`` leaves after the prompt; a prompt that fills the context is refused."""
+        limit = sampling.max_new_tokens if cap is None else min(sampling.max_new_tokens, int(cap))
+        if limit < 1:
+            raise ValueError(f"the generation limit of prompt {index} must be >= 1, got {cap}")
+        if self.context_length is not None:
+            if prompt_len >= self.context_length:
+                raise ValueError(
+                    f"prompt {index} has {prompt_len} tokens, which fills vLLM's max_model_len of {self.context_length} "
+                    "tokens and leaves no room to generate; shorten the prompt (or raise max_model_len)"
+                )
+            limit = min(limit, self.context_length - prompt_len)
+        return limit
+
+    def _generate(
+        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, caps: Sequence[int] | None
+    ) -> list[list[Sample]]:
         if not isinstance(sampling, SamplingParams):
             raise TypeError(f"sampling must be a SamplingParams, got {type(sampling).__name__}")
         self._check_open()
@@ -232,8 +279,11 @@ class VLLMEngine(Engine):
 
         if self._added_vocab is None:  # to turn special-token stop strings into stop ids; read once
             self._added_vocab = added_vocab(self.llm.get_tokenizer())
-        params = [self._vllm.SamplingParams(**to_vllm_kwargs(sampling, n, prompt_index=i, added=self._added_vocab))
-                  for i in range(len(prompts))]
+        params = []
+        for i, p in enumerate(prompts):
+            kwargs = to_vllm_kwargs(sampling, n, prompt_index=i, added=self._added_vocab)
+            kwargs["max_tokens"] = self._max_tokens(i, len(p), sampling, None if caps is None else caps[i])
+            params.append(self._vllm.SamplingParams(**kwargs))
         outputs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompts], params, use_tqdm=False)
         return samples_from_request_outputs(outputs, n)
 
