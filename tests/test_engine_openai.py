@@ -58,6 +58,16 @@ def test_samples_from_response_reads_choices_tool_calls_and_logprobs():
         samples_from_response({"error": "x"})
 
 
+@pytest.mark.parametrize("tool_calls", [{"id": "c", "function": {"name": "calc"}}, "calc(2+2)", [["calc"]]])
+def test_tool_calls_outside_the_format_are_the_servers_error(tool_calls):
+    # a server breaking the format (tool_calls not a list of objects) is an engine failure, not a
+    # malformed call of the model's (and not a crash in the env further on)
+    resp = {"choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": tool_calls},
+                         "finish_reason": "tool_calls"}]}
+    with pytest.raises(OpenAIEngineError, match="choice 0 has 'tool_calls' that are not a list of objects"):
+        samples_from_response(resp)
+
+
 def test_token_level_calls_refuse_with_the_reason():
     eng = OpenAIEngine("http://127.0.0.1:9/v1", "m")
     with pytest.raises(NotImplementedError, match="chat level.*evaluation only"):

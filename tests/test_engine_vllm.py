@@ -112,11 +112,11 @@ def test_sampled_logprobs_picks_the_sampled_token_among_top_k():
     ids = [5, 9, 2]
     lps = [{5: Logprob(-0.1, 1)}, {3: Logprob(-0.5, 1), 9: Logprob(-1.25, 2), 4: Logprob(-2.0, 3)}, {2: Logprob(-3.5, 7)}]
     assert sampled_logprobs(ids, lps) == [-0.1, -1.25, -3.5]
-    with pytest.raises(ValueError, match="no logprobs"):
+    with pytest.raises(EngineError, match="no logprobs"):
         sampled_logprobs(ids, None)
-    with pytest.raises(ValueError, match="position 1 .* sampled token 9"):
+    with pytest.raises(EngineError, match="position 1 .* sampled token 9"):
         sampled_logprobs(ids, [lps[0], {3: Logprob(-0.5)}, lps[2]])
-    with pytest.raises(ValueError, match="2 logprob positions for 3 tokens"):
+    with pytest.raises(EngineError, match="2 logprob positions for 3 tokens"):
         sampled_logprobs(ids, lps[:2])
 
 

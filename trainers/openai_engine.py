@@ -108,6 +108,19 @@ def chat_request_body(
     return body
 
 
+def _checked_tool_calls(tool_calls: Any, index: int) -> list[dict[str, Any]]:
+    """A choice's ``tool_calls`` as the chat-completions format has them: a list of objects.
+
+    Anything else is the server breaking the format (a model's malformed call still comes as such an
+    object, with bad ``arguments``, which the env reports to the model), so it is an engine error
+    rather than a crash further on or a bad call blamed on the model."""
+    if not isinstance(tool_calls, list) or not all(isinstance(call, dict) for call in tool_calls):
+        raise OpenAIEngineError(
+            f"the server's choice {index} has 'tool_calls' that are not a list of objects "
+            f"({json.dumps(tool_calls, default=str)[:200]}); the server does not follow the chat-completions format")
+    return tool_calls
+
+
 def samples_from_response(response: dict[str, Any]) -> list[Sample]:
     """Samples from a chat-completions response, in choice-index order.
 
@@ -129,7 +142,7 @@ def samples_from_response(response: dict[str, Any]) -> list[Sample]:
                 "and rerun (rlvr eval resumes from the samples already saved)")
         meta: dict[str, Any] = {"finish_reason": raw_reason}
         if message.get("tool_calls"):
-            meta["tool_calls"] = message["tool_calls"]
+            meta["tool_calls"] = _checked_tool_calls(message["tool_calls"], choice.get("index", 0))
         content = (choice.get("logprobs") or {}).get("content")
         if content:
             meta["token_logprobs"] = [float(t.get("logprob", 0.0)) for t in content]

@@ -106,16 +106,16 @@ def sampled_logprobs(token_ids: Sequence[int], logprobs: Sequence[Mapping[int, A
     vLLM returns, per generated position, a dict holding the sampled token (always) and the top-k
     alternatives (when ``logprobs=k > 0``); each value has a ``.logprob`` float. A missing position or
     a dict without the sampled id means logprobs were not requested: that is an error here, because
-    the trainer needs them.
+    the trainer needs them (an :class:`EngineError`: the engine's failure, never the model's answer).
     """
     if logprobs is None:
-        raise ValueError("vLLM returned no logprobs; request them with SamplingParams(logprobs=0)")
+        raise EngineError("vLLM returned no logprobs; request them with SamplingParams(logprobs=0)")
     if len(logprobs) != len(token_ids):
-        raise ValueError(f"vLLM returned {len(logprobs)} logprob positions for {len(token_ids)} tokens")
+        raise EngineError(f"vLLM returned {len(logprobs)} logprob positions for {len(token_ids)} tokens")
     out = []
     for pos, (tok, entry) in enumerate(zip(token_ids, logprobs)):
         if not entry or tok not in entry:
-            raise ValueError(f"vLLM's logprobs at position {pos} do not contain the sampled token {tok}")
+            raise EngineError(f"vLLM's logprobs at position {pos} do not contain the sampled token {tok}")
         value = entry[tok]
         out.append(float(getattr(value, "logprob", value)))
     return out
