@@ -149,6 +149,12 @@ class Sandbox(ABC):
     def close(self) -> None:
         """Release warm workers and temporary files. The sandbox must not be used afterwards."""
 
+    def __deepcopy__(self, memo: dict) -> "Sandbox":
+        """The sandbox itself: it is a handle on workers and processes, which a copy could not own.
+        Gymnasium deep-copies an env's spec, kwargs included, when a wrapper's `spec` is read; a
+        sandbox passed to `rlvr.make(..., sandbox=...)` is then shared, as `rlvr.register` shares it."""
+        return self
+
     def __enter__(self) -> "Sandbox":
         return self
 

@@ -192,11 +192,14 @@ def test_code_sandbox_failure_is_invalid_not_wrong():
 def test_code_in_a_vector_env(sandbox):
     from rlvr.envs.vector import make_vec
 
-    vec = make_vec("Code-v0", 3, sandbox=sandbox)
-    vec.reset(options={"index": [0, 0, 1]})
     answers = ["```python\ndef add(a, b):\n    return a + b\n```", "    return None\n",
                "```python\ndef reverse_words(s):\n    return ' '.join(reversed(s.split()))\n```"]
-    _, rewards, term, _, info = vec.step(answers)
+    with warnings.catch_warnings():  # a sandbox in make's kwargs: gymnasium's spec copy shares it, no warning
+        warnings.simplefilter("error")
+        vec = make_vec("Code-v0", 3, sandbox=sandbox)
+        vec.reset(options={"index": [0, 0, 1]})
+        _, rewards, term, _, info = vec.step(answers)
+        assert vec.envs[0].spec.kwargs["sandbox"] is sandbox
     why = [(v.reason, v.error) for v in info["verdict"]]
     assert list(rewards) == [1.0, 0.0, 1.0] and term.all() and info["valid"].all(), why
     vec.close()
