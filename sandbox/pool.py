@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from pathlib import Path
@@ -121,15 +122,19 @@ class ProcessChannel(Channel):
     def __init__(self, argv: Sequence[str], *, run_as_nobody: bool = False, env: dict | None = None) -> None:
         self._stderr = tempfile.TemporaryFile()
         self._on_kill: Callable[[], None] | None = None
-        self.process = _Spawner.call(lambda: subprocess.Popen(
-            list(argv),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            start_new_session=True,
-            preexec_fn=become_nobody if run_as_nobody else None,
-            env=env if env is not None else {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
-        ))
+        try:
+            self.process = _Spawner.call(lambda: subprocess.Popen(
+                list(argv),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                start_new_session=True,
+                preexec_fn=become_nobody if run_as_nobody else None,
+                env=env if env is not None else {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
+            ))
+        except BaseException:  # no worker process: nothing will ever kill() this channel
+            self._stderr.close()
+            raise
 
     def send_line(self, data: bytes) -> None:
         self.process.stdin.write(data)
@@ -163,7 +168,7 @@ class ProcessChannel(Channel):
         except ProcessLookupError:
             pass
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self.process.stdin, self.process.stdout, self._stderr):  # (stderr: read before a kill)
             try:
                 stream.close()
             except OSError:
@@ -173,6 +178,9 @@ class ProcessChannel(Channel):
             callback()
 
     def diagnostics(self) -> str:
+        """The worker's last stderr output (why it failed to start or died); "" once killed."""
+        if self._stderr.closed:
+            return ""
         self._stderr.seek(0)
         return self._stderr.read()[-4000:].decode("utf-8", "replace").strip()
 
@@ -203,6 +211,15 @@ def job_message(job: Job, limits: Limits, warm_python: bool, rlimit_nproc: bool 
     }
 
 
+def _kill_all(channels: set[Channel]) -> None:
+    """Stop every worker of a pool that was never closed (called when it is garbage-collected or at exit)."""
+    for channel in list(channels):
+        try:
+            channel.kill()
+        except Exception:  # noqa: BLE001 - best effort: the others must still be stopped
+            pass
+
+
 class WarmPool:
     """Idle workers, grown on demand up to the number of concurrent runs.
 
@@ -221,6 +238,8 @@ class WarmPool:
         self._all: set[Channel] = set()
         self._lock = threading.Lock()
         self._closed = False
+        # a sandbox dropped without close() (or still open at exit) must not leave its workers running
+        weakref.finalize(self, _kill_all, self._all)
 
     def _start(self) -> Channel:
         channel = self._spawn()
