@@ -14,7 +14,7 @@ from typing import Any, Literal, Mapping, Sequence
 
 __all__ = [
     "SamplingParams", "Sample", "Engine", "EngineError", "FinishReason", "added_vocab", "split_stops",
-    "context_length_of", "generate_by_limit",
+    "context_length_of", "generate_by_limit", "check_limit_count", "generation_limit",
 ]
 
 FinishReason = Literal["stop", "length"]
@@ -154,6 +154,28 @@ def state_dict_of(weights: Any) -> Mapping[str, Any]:
     )
 
 
+def check_limit_count(max_new_tokens: Sequence[int], prompts_token_ids: Sequence[Sequence[int]]) -> None:
+    """``generate_capped`` takes one generation limit per prompt; raise ValueError otherwise."""
+    if len(max_new_tokens) != len(prompts_token_ids):
+        raise ValueError(f"got {len(max_new_tokens)} generation limits for {len(prompts_token_ids)} prompts")
+
+
+def generation_limit(index: int, prompt_len: int, max_new_tokens: int, cap: int | None, context_length: int | None,
+                     context_name: str = "the model's context") -> int:
+    """How many tokens prompt ``index`` may generate: ``max_new_tokens``, lowered to its own ``cap``
+    and to the room ``context_length`` leaves after the prompt (``context_name`` says what that
+    limit is, for the error a prompt that fills it alone raises)."""
+    limit = max_new_tokens if cap is None else min(max_new_tokens, int(cap))
+    if limit < 1:
+        raise ValueError(f"the generation limit of prompt {index} must be >= 1, got {cap}")
+    if context_length is None:
+        return limit
+    if prompt_len >= context_length:
+        raise ValueError(f"prompt {index} has {prompt_len} tokens, which fills {context_name} of {context_length} "
+                         "tokens and leaves no room to generate; shorten the prompt")
+    return min(limit, context_length - prompt_len)
+
+
 def generate_by_limit(
     engine: Any, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, max_new_tokens: Sequence[int]
 ) -> list[list[Sample]]:
@@ -162,8 +184,7 @@ def generate_by_limit(
 
     The call with the largest limit keeps ``sampling.seed``; the others get seeds far from it (and from
     the ``seed + turn`` of later turns), so two calls never replay the same random numbers."""
-    if len(max_new_tokens) != len(prompts_token_ids):
-        raise ValueError(f"got {len(max_new_tokens)} generation limits for {len(prompts_token_ids)} prompts")
+    check_limit_count(max_new_tokens, prompts_token_ids)
     by_limit: dict[int, list[int]] = {}
     for i, cap in enumerate(max_new_tokens):
         if int(cap) < 1:

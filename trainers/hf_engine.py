@@ -25,7 +25,10 @@ from typing import Any, Sequence
 
 import torch
 
-from rlvr.trainers.engine import Engine, Sample, SamplingParams, added_vocab, context_length_of, split_stops, state_dict_of
+from rlvr.trainers.engine import (
+    Engine, Sample, SamplingParams, added_vocab, check_limit_count, context_length_of, generation_limit, split_stops,
+    state_dict_of,
+)
 
 __all__ = ["HFEngine", "top_p_filter"]
 
@@ -118,8 +121,7 @@ class HFEngine(Engine):
         self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, max_new_tokens: Sequence[int]
     ) -> list[list[Sample]]:
         """:meth:`generate` with a generation limit per prompt, applied per row in one batched pass."""
-        if len(max_new_tokens) != len(prompts_token_ids):
-            raise ValueError(f"got {len(max_new_tokens)} generation limits for {len(prompts_token_ids)} prompts")
+        check_limit_count(max_new_tokens, prompts_token_ids)
         return self._generate(prompts_token_ids, n, sampling, max_new_tokens)
 
     # ------------------------------------------------------------------ internals
@@ -132,7 +134,8 @@ class HFEngine(Engine):
         if not isinstance(sampling, SamplingParams):
             raise TypeError(f"sampling must be a SamplingParams, got {type(sampling).__name__}")
         prompts = [self._check_prompt(i, p) for i, p in enumerate(prompts_token_ids)]
-        limits = [self._row_limit(i, len(p), sampling.max_new_tokens, None if caps is None else caps[i]) for i, p in enumerate(prompts)]
+        limits = [generation_limit(i, len(p), sampling.max_new_tokens, None if caps is None else caps[i], self.context_length)
+                  for i, p in enumerate(prompts)]
         stop_strings, special_stop_ids = split_stops(sampling.stop, self._added_vocab)  # "<|im_end|>" stops on its id
         stop_ids = set(self.eos_token_ids) | set(sampling.stop_token_ids) | set(special_stop_ids)
 
@@ -163,16 +166,6 @@ class HFEngine(Engine):
             out[pi].append(results[r])  # type: ignore[arg-type]
         return out
 
-    def _row_limit(self, index: int, prompt_len: int, max_new_tokens: int, cap: int | None) -> int:
-        """How many tokens prompt ``index`` may get: ``max_new_tokens``, lowered to its own ``cap`` and
-        to the room the model's context leaves after the prompt."""
-        limit = max_new_tokens if cap is None else min(max_new_tokens, int(cap))
-        if limit < 1:
-            raise ValueError(f"the generation limit of prompt {index} must be >= 1, got {cap}")
-        if self.context_length is not None:
-            limit = min(limit, self.context_length - prompt_len)
-        return limit
-
     def _check_prompt(self, index: int, prompt: Sequence[int]) -> list[int]:
         ids = [int(t) for t in prompt]
         if not ids:
@@ -183,12 +176,7 @@ class HFEngine(Engine):
                 f"prompt {index} has token ids outside the vocabulary (size {self.vocab_size}): {bad[:5]}; "
                 "tokenize prompts with the engine's tokenizer"
             )
-        if self.context_length is not None and len(ids) >= self.context_length:
-            raise ValueError(
-                f"prompt {index} has {len(ids)} tokens, which fills the model's context of {self.context_length} "
-                "tokens and leaves no room to generate; shorten the prompt"
-            )
-        return ids
+        return ids  # (one that fills the model's context is refused by `generation_limit`)
 
     def _sample(self, logits: torch.Tensor, sampling: SamplingParams, generator) -> tuple[torch.Tensor, torch.Tensor]:
         logits = logits.float()

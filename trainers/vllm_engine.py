@@ -32,7 +32,10 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Sequence
 
-from rlvr.trainers.engine import Engine, EngineError, Sample, SamplingParams, added_vocab, split_stops, state_dict_of
+from rlvr.trainers.engine import (
+    Engine, EngineError, Sample, SamplingParams, added_vocab, check_limit_count, generation_limit, split_stops,
+    state_dict_of,
+)
 
 __all__ = [
     "VLLMEngine",
@@ -245,24 +248,8 @@ class VLLMEngine(Engine):
         self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, max_new_tokens: Sequence[int]
     ) -> list[list[Sample]]:
         """:meth:`generate` with a generation limit per prompt (each request's own ``max_tokens``), in one call."""
-        if len(max_new_tokens) != len(prompts_token_ids):
-            raise ValueError(f"got {len(max_new_tokens)} generation limits for {len(prompts_token_ids)} prompts")
+        check_limit_count(max_new_tokens, prompts_token_ids)
         return self._generate(prompts_token_ids, n, sampling, max_new_tokens)
-
-    def _max_tokens(self, index: int, prompt_len: int, sampling: SamplingParams, cap: int | None) -> int:
-        """``max_tokens`` of prompt ``index``: ``sampling.max_new_tokens``, lowered to its ``cap`` and to
-        the room ``max_model_len`` leaves after the prompt; a prompt that fills the context is refused."""
-        limit = sampling.max_new_tokens if cap is None else min(sampling.max_new_tokens, int(cap))
-        if limit < 1:
-            raise ValueError(f"the generation limit of prompt {index} must be >= 1, got {cap}")
-        if self.context_length is not None:
-            if prompt_len >= self.context_length:
-                raise ValueError(
-                    f"prompt {index} has {prompt_len} tokens, which fills vLLM's max_model_len of {self.context_length} "
-                    "tokens and leaves no room to generate; shorten the prompt (or raise max_model_len)"
-                )
-            limit = min(limit, self.context_length - prompt_len)
-        return limit
 
     def _generate(
         self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, caps: Sequence[int] | None
@@ -282,7 +269,8 @@ class VLLMEngine(Engine):
         params = []
         for i, p in enumerate(prompts):
             kwargs = to_vllm_kwargs(sampling, n, prompt_index=i, added=self._added_vocab)
-            kwargs["max_tokens"] = self._max_tokens(i, len(p), sampling, None if caps is None else caps[i])
+            kwargs["max_tokens"] = generation_limit(i, len(p), sampling.max_new_tokens, None if caps is None else caps[i],
+                                                    self.context_length, "vLLM's max_model_len")
             params.append(self._vllm.SamplingParams(**kwargs))
         outputs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompts], params, use_tqdm=False)
         return samples_from_request_outputs(outputs, n)
