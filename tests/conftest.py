@@ -43,3 +43,23 @@ def pytest_sessionfinish(session, exitstatus):
     for sandbox in _sandboxes.values():
         if not isinstance(sandbox, Exception):
             sandbox.close()
+
+
+@pytest.fixture
+def crash_math_workers(monkeypatch):
+    """Call it to make every job sent to the math verifier's worker pool fail as a crashed worker
+    (an infrastructure failure) until the test ends."""
+    import rlvr.verifiers.math as math_verifier
+    from rlvr.verifiers.timelimit import WorkerCrashed
+
+    class CrashingPool:
+        size = 1
+
+        def call(self, *args, **kwargs):
+            raise WorkerCrashed("worker process died: EOFError: ")
+
+    def crash() -> None:
+        monkeypatch.setattr(math_verifier, "_pool", CrashingPool)
+        math_verifier.clear_cache()
+
+    return crash

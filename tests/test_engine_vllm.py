@@ -232,3 +232,25 @@ def test_engine_wiring_against_standins(standin_vllm):
     eng.close()  # idempotent
     with pytest.raises(RuntimeError, match="closed"):
         eng.generate([[1]], 1, SamplingParams())
+
+
+def test_vllm_engine_reads_max_model_len_and_caps_max_tokens(standin_vllm):
+    params = []
+
+    class LLM:
+        llm_engine = types.SimpleNamespace(model_config=types.SimpleNamespace(max_model_len=32))
+
+        def get_tokenizer(self):
+            return build_tiny_tokenizer()
+
+        def generate(self, prompts, sps, use_tqdm=False):
+            params.extend(sp.kwargs["max_tokens"] for sp in sps)
+            raise RuntimeError("stop here")
+
+    engine = VLLMEngine(llm=LLM())
+    assert engine.context_length == 32
+    with pytest.raises(RuntimeError, match="stop here"):
+        engine.generate_capped([[1] * 10, [1] * 30, [1]], 1, SamplingParams(max_new_tokens=16), [16, 16, 4])
+    assert params == [16, 2, 4]
+    with pytest.raises(ValueError, match="fills vLLM's max_model_len of 32"):
+        engine.generate([[1] * 32], 1, SamplingParams())

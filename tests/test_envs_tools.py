@@ -354,20 +354,10 @@ def test_a_calculator_pool_that_cannot_be_made_is_an_infrastructure_failure(monk
     assert term and info["valid"] is False and "worker pool failed: OSError" in info["error"]
 
 
-def test_a_failed_steps_check_on_a_tool_turn_is_an_infrastructure_failure(monkeypatch):
+def test_a_failed_steps_check_on_a_tool_turn_is_an_infrastructure_failure(crash_math_workers):
     # the math workers that check the reasoning's claims crash: the turn is not scored (process 1.0
     # for "nothing checkable" before), the episode ends as invalid
-    import rlvr.verifiers.math as math_verifier
-    from rlvr.verifiers.timelimit import WorkerCrashed
-
-    class CrashingPool:
-        size = 1
-
-        def call(self, *args, **kwargs):
-            raise WorkerCrashed("worker process died: EOFError: ")
-
-    monkeypatch.setattr(math_verifier, "_pool", CrashingPool)
-    math_verifier.clear_cache()
+    crash_math_workers()
     env = rlvr.make("ToolMath-v0", builtin_tools=("calculator",), process_reward="steps").unwrapped
     env.reset(options={"index": 0})
     obs, reward, term, trunc, info = env.step("$\\sin(\\pi/9)^2 + \\cos(\\pi/9)^2 = 1$ " + call("calculator", expression="1+1"))

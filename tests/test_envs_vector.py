@@ -467,19 +467,10 @@ def _warm_math_vec(n, **kwargs):
 
 
 @pytest.mark.parametrize("path", ["whole", "columns", "phases"])  # env.step / column by column / step_envs
-def test_a_failed_steps_check_flags_the_turn_invalid(monkeypatch, path):
+def test_a_failed_steps_check_flags_the_turn_invalid(crash_math_workers, path):
     # the math workers checking the reasoning's claims crash: the turn is an infrastructure failure,
     # not a process reward of 0 on a valid turn
     import random
-
-    import rlvr.verifiers.math as math_verifier
-    from rlvr.verifiers.timelimit import WorkerCrashed
-
-    class CrashingPool:
-        size = 1
-
-        def call(self, *args, **kwargs):
-            raise WorkerCrashed("worker process died: EOFError: ")
 
     a = random.Random().randrange(10**4, 10**6)
     text = f"$\\sin(\\pi/{a})^2 + \\cos(\\pi/{a})^2 = 1$\nSo \\boxed{{1}}"
@@ -487,12 +478,12 @@ def test_a_failed_steps_check_flags_the_turn_invalid(monkeypatch, path):
     if path == "whole":
         env = rlvr.make("Math-v0", process_reward="steps", reward_weights=weights, dataset=[{"question": "q", "answer": "1"}])
         env.reset(seed=0)
-        monkeypatch.setattr(math_verifier, "_pool", CrashingPool)
+        crash_math_workers()
         _, reward, term, _, info = env.step(text)
         assert term and reward == 0.0 and info["valid"] is False and "the steps check failed" in info["error"]
         return
     vec = _warm_math_vec(3, process_reward="steps", reward_weights=weights)
-    monkeypatch.setattr(math_verifier, "_pool", CrashingPool)
+    crash_math_workers()
     _, rewards, term, _, info = vec.step([text if path == "columns" else {"content": text}] * 3)
     final = info["final_info"]
     assert term.all() and not rewards.any() and not final["valid"].any()

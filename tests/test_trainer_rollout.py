@@ -458,44 +458,6 @@ def test_engines_without_generate_capped_get_one_call_per_limit():
     assert seen == [(2, 5, 7), (1, 2, 7 + 1_000_003)]
 
 
-def test_vllm_engine_reads_max_model_len_and_caps_max_tokens(monkeypatch):
-    import sys
-    import types
-
-    from rlvr.trainers.vllm_engine import VLLMEngine
-
-    class SP:
-        def __init__(self, **kwargs):
-            self.kwargs = kwargs
-
-    fake = types.ModuleType("vllm")
-    fake.SamplingParams = SP
-    inputs = types.ModuleType("vllm.inputs")
-    inputs.TokensPrompt = dict
-    fake.inputs = inputs
-    monkeypatch.setitem(sys.modules, "vllm", fake)
-    monkeypatch.setitem(sys.modules, "vllm.inputs", inputs)
-    params = []
-
-    class LLM:
-        llm_engine = types.SimpleNamespace(model_config=types.SimpleNamespace(max_model_len=32))
-
-        def get_tokenizer(self):
-            return build_tiny_tokenizer()
-
-        def generate(self, prompts, sps, use_tqdm=False):
-            params.extend(sp.kwargs["max_tokens"] for sp in sps)
-            raise RuntimeError("stop here")
-
-    engine = VLLMEngine(llm=LLM())
-    assert engine.context_length == 32
-    with pytest.raises(RuntimeError, match="stop here"):
-        engine.generate_capped([[1] * 10, [1] * 30, [1]], 1, SamplingParams(max_new_tokens=16), [16, 16, 4])
-    assert params == [16, 2, 4]
-    with pytest.raises(ValueError, match="fills vLLM's max_model_len of 32"):
-        engine.generate([[1] * 32], 1, SamplingParams())
-
-
 def test_trainer_passes_the_context_setting_to_its_collector(tmp_path):
     from rlvr.trainers.config import ConfigError, load_config
     from rlvr.trainers.trainer import Trainer

@@ -118,44 +118,43 @@ def test_labelled_true_steps_are_true():
     assert v.correct and v.steps == [1.0, None, 1.0]
 
 
-def test_a_claim_too_costly_to_check_earns_no_credit_and_the_budget_is_per_solution():
-    import time
+def test_a_claim_too_costly_to_check_earns_no_credit_and_the_budget_is_per_solution(monkeypatch):
+    import rlvr.verifiers.math as math_verifier
+    from rlvr.verifiers.timelimit import Budget
 
+    real = math_verifier._pool()
+    granted = []  # the worker time each sympy job was given, read as it is sent to the (real) pool
+
+    class Watched:
+        size = real.size
+
+        def call(self, target, args, *, timeout, **kwargs):
+            granted.append(timeout.left if isinstance(timeout, Budget) else timeout)
+            return real.call(target, args, timeout=timeout, **kwargs)
+
+    monkeypatch.setattr(math_verifier, "_pool", Watched)
+    math_verifier.clear_cache()
     bad = "$10^{10^{10}} = 3$"
-    verify_steps("$\\sin(\\pi/6) = \\frac{1}{2}$")  # the math workers started: only the claims' checks are timed below
-    began = time.monotonic()
     v = verify_steps(f"Step 1: {bad}\nStep 2: {bad.replace('3', '4')}\nStep 3: {bad.replace('3', '5')}\nStep 4: 2 + 2 = 4",
                      timeout=1)
-    elapsed = time.monotonic() - began
     assert not v.correct and v.steps == [0.0, 0.0, 0.0, 1.0] and v.score == pytest.approx(0.25)
     assert "could not be checked in time" in v.reason and v.error is None
-    assert elapsed < 2.5  # one 1 s budget for the whole solution, not one per claim (this was 3+ s)
+    # one 1 s budget for the whole solution, not one per claim: the first costly claim spends it, the
+    # others are failed without a job (before, each claim got its own second)
+    assert granted == [1.0]
 
 
+@pytest.mark.timeout(10)  # a hang guard, not a speed figure: this was a RecursionError, and 19-27 s per line
 def test_long_runs_of_numbers_before_an_equals_sign_are_read_quickly_and_never_crash():
-    import time
-
-    began = time.monotonic()
     for line in ["1 " * 500 + "= 2", "1 + " * 4000 + "= 2", "1 " * 8000 + "= 2"]:
         v = verify_steps(line)
         assert v.error is None
-    assert time.monotonic() - began < 10  # was a RecursionError, and 19-27 s per line
 
 
-def test_a_check_that_fails_is_a_failed_verdict_not_nothing_checkable(monkeypatch):
+def test_a_check_that_fails_is_a_failed_verdict_not_nothing_checkable(crash_math_workers):
     # a crashed math worker is no judgement of the reasoning: before, it was dropped, and the
     # solution scored 1.0 ("nothing checkable")
-    import rlvr.verifiers.math as math_verifier
-    from rlvr.verifiers.timelimit import WorkerCrashed
-
-    class CrashingPool:
-        size = 1
-
-        def call(self, *args, **kwargs):
-            raise WorkerCrashed("worker process died: EOFError: ")
-
-    monkeypatch.setattr(math_verifier, "_pool", CrashingPool)
-    math_verifier.clear_cache()
+    crash_math_workers()
     v = verify_steps("$2 + 2 = 4$\n$\\sin(\\pi/7)^2 + \\cos(\\pi/7)^2 = 1$\nSo \\boxed{1}")
     assert v.error is not None and not v.correct and v.score == 0.0 and v.details["kind"] == "error"
     assert v.error.startswith("step 2: \\sin(\\pi/7)^2 + \\cos(\\pi/7)^2 = 1 could not be checked: math worker failed: ")
