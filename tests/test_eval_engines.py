@@ -338,3 +338,17 @@ def test_a_checkpoint_overwritten_in_place_or_another_dtype_or_max_turns_is_refu
     err = capsys.readouterr().err
     assert "other settings (model.files:" in err and "another --out" in err
     assert len(read_samples(out / "samples.jsonl")) == 2
+
+
+def test_vllm_engine_without_vllm_installed_exits_2_naming_the_fix(tmp_path, gsm8k, capsys, monkeypatch):
+    """A missing vLLM is bad input (exit 2 with how to install it), not a traceback with exit 1."""
+    from rlvr.trainers.tiny import build_tiny_tokenizer
+
+    monkeypatch.setitem(sys.modules, "vllm", None)  # `import vllm` raises ImportError, installed or not
+    model = tmp_path / "model"
+    build_tiny_tokenizer().save_pretrained(model)
+    code = main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "vllm", "--model", str(model),
+                 "--limit", "1", "--out", str(tmp_path / "o"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "needs vLLM" in err and "Traceback" not in err

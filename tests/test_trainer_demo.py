@@ -90,3 +90,22 @@ def test_noisy_teacher_mistakes_by_hand():
     assert MISTAKES["off_by_one"]("x=", "not a number") == "not a number"
     assert MISTAKES["drop_carry"]("57+68=", "125") == "15"  # 7+8 -> 5, 5+6 -> 1: carries forgotten
     assert MISTAKES["drop_carry"]("12+34=", "46") == "46"  # nothing to carry: the right answer
+
+
+def test_cli_train_without_vllm_installed_is_exit_2_naming_the_fix(tmp_path, capsys, monkeypatch):
+    """`engine.name=vllm` where vLLM cannot be imported: a message saying how to install it, exit 2
+    (it was a traceback and exit 1)."""
+    import sys
+
+    from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
+
+    monkeypatch.setitem(sys.modules, "vllm", None)  # `import vllm` raises ImportError, installed or not
+    tokenizer = build_tiny_tokenizer()
+    model = tmp_path / "model"
+    build_tiny_model(tokenizer, hidden_size=32, num_layers=1).save_pretrained(model)
+    tokenizer.save_pretrained(model)
+    code = main(["train", "--config", "configs/demo.yaml", "--set", "engine.name=vllm", "--set",
+                 f"model.name_or_path={model}", "--set", f"log.output_dir={tmp_path / 'run'}", "--set", "warmup.steps=0"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "needs vLLM" in err and "Traceback" not in err

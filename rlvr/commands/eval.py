@@ -136,10 +136,13 @@ def _engine(args):
         return engine, engine.tokenizer, name
     from transformers import AutoTokenizer
 
-    from rlvr.trainers.vllm_engine import VLLMEngine
+    from rlvr.trainers.vllm_engine import VLLMEngine, VLLMUnavailableError
 
-    engine = VLLMEngine(args.model, dtype=args.dtype, enable_sleep_mode=False, gpu_memory_utilization=0.85,
-                        seed=args.seed or 0)
+    try:
+        engine = VLLMEngine(args.model, dtype=args.dtype, enable_sleep_mode=False, gpu_memory_utilization=0.85,
+                            seed=args.seed or 0)
+    except VLLMUnavailableError as exc:  # not installed (or broken): say how to install it, exit 2
+        raise _EngineError(str(exc)) from None
     return engine, AutoTokenizer.from_pretrained(args.model), args.model
 
 

@@ -50,6 +50,7 @@ def _config_path(args) -> str:
 def run(args) -> int:
     from rlvr.trainers.config import ConfigError, load_config
     from rlvr.trainers.trainer import ResumeError, Trainer, TrainingInterrupted
+    from rlvr.trainers.vllm_engine import VLLMUnavailableError
 
     if args.allow_config_change and not args.resume:
         print("rlvr train: --allow-config-change only applies with --resume", file=sys.stderr)
@@ -57,7 +58,7 @@ def run(args) -> int:
     try:
         config = load_config(_config_path(args), args.overrides)
         trainer = Trainer(config, resume=args.resume, allow_config_change=args.allow_config_change)
-    except (ConfigError, ResumeError) as exc:
+    except (ConfigError, ResumeError, VLLMUnavailableError) as exc:
         print(f"rlvr train: {exc}", file=sys.stderr)
         return 2
     try:
