@@ -8,15 +8,25 @@ Recognised layouts (no keys needed):
   assert.
 - stdin/stdout: a description (`question`, `problem`, `description` or `prompt`) and either
   `inputs`/`outputs` lists or an `input_output` JSON string holding them (APPS layout); the
-  program's output is compared token by token (whitespace-tolerant), see `check_io`.
+  program's output is compared token by token (whitespace-tolerant; `exact=` or
+  `float_tolerance=` change that), see `check_io`.
+- APPS call-based: an `input_output` JSON string with an `fn_name` key (and optional
+  `starter_code` column). Each case calls `fn_name(*inputs[k])` and compares the return value with
+  `outputs[k]` as APPS does (tuples read as lists; an expected value wrapped in a one-item list also
+  matches the bare value). A LeetCode-style `class Solution` answer is called as
+  `Solution().fn_name(...)`. A dataset may mix these rows with stdin/stdout ones.
 
-The model's program is the last fenced code block of its answer (or the whole answer). For
-HumanEval tasks a completion that only writes the function body is appended to the prompt.
-Without `dataset=` a small built-in HumanEval-layout set is used.
+The model's program is found by `extract_program`: for function tasks the last fenced block that
+defines the entry point (so a usage example after the solution is skipped, and a later block that
+redefines the function wins, even a broken one); for stdin/stdout tasks the last block that parses and
+calls anything (sample input/output blocks do not); else the last fenced block (or the whole
+answer). For HumanEval tasks a completion that only writes the function body is appended to the
+prompt. Without `dataset=` a small built-in HumanEval-layout set is used.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from typing import Any
@@ -25,7 +35,7 @@ from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text
 from rlvr.sandbox import check_backend
-from rlvr.verifiers.code_extract import extract_code
+from rlvr.verifiers.code_extract import extract_code, extract_program
 from rlvr.verifiers.verdict import Verdict
 
 _ASSERT_CALL = re.compile(r"assert\s+(?:not\s+)?\(?\s*([A-Za-z_]\w*)\s*\(")
@@ -33,6 +43,27 @@ _ASSERT_CALL = re.compile(r"assert\s+(?:not\s+)?\(?\s*([A-Za-z_]\w*)\s*\(")
 HUMANEVAL_PROMPT = "Complete the following Python function. Write the whole function in a ```python code block.\n\n```python\n{question}```"
 MBPP_PROMPT = "{question}\nYour code should pass tests like this one:\n{example}\nWrite the function in a ```python code block."
 IO_PROMPT = "{question}\n\nWrite a Python program that reads from standard input and prints the answer. Put it in a ```python code block."
+CALL_PROMPT = ("{question}\n\nWrite a Python function `{fn_name}` that returns the answer (the tests call it with the "
+               "arguments; it does not read input or print). Put it in a ```python code block.")
+CALL_STARTER_PROMPT = ("{question}\n\nComplete this code (the tests call `{fn_name}` with the arguments and check what it "
+                       "returns; it does not read input or print):\n```python\n{starter}\n```\n"
+                       "Write the whole solution in a ```python code block.")
+#: Test-side helpers of a call-based (APPS `fn_name`) task: APPS's comparison of a return value.
+CALL_TESTS_SETUP = '''\
+def _plain(value):
+    """Tuples as lists, all the way down: the expected values come from JSON, which has no tuples."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def _same(got, want):
+    """APPS's check: equal, or equal to the expected value unwrapped from its one-item list."""
+    got = _plain(got)
+    return got == want or (isinstance(want, list) and len(want) == 1 and got == want[0])
+'''
 
 
 def _as_text(value: Any) -> str:
@@ -50,6 +81,81 @@ def _mbpp_entry_point(tests: list[str]) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+def _io_rows(table: Any) -> list[dict[str, Any]]:
+    """Each row's {"inputs", "outputs"} (and APPS's "fn_name", when it has one)."""
+    if "input_output" not in table.columns:
+        return [{"inputs": a, "outputs": b} for a, b in zip(table.column("inputs"), table.column("outputs"))]
+    rows = []
+    for i, blob in enumerate(table.column("input_output")):
+        try:
+            data = json.loads(blob) if isinstance(blob, str) else blob
+            rows.append({"inputs": data["inputs"], "outputs": data["outputs"], "fn_name": data.get("fn_name")})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise DatasetError(f"row {i}: 'input_output' must be JSON like {{\"inputs\": [...], \"outputs\": [...]}}") from None
+    return rows
+
+
+def _check_cases(i: int, ins: Any, outs: Any) -> None:
+    """Raise DatasetError unless `ins` and `outs` are non-empty lists of the same length."""
+    if not (isinstance(ins, (list, tuple)) and isinstance(outs, (list, tuple)) and ins and len(ins) == len(outs)):
+        raise DatasetError(f"row {i}: inputs and outputs must be non-empty lists of the same length "
+                           f"(got {type(ins).__name__} and {type(outs).__name__})")
+
+
+def _io_task(i: int, task_id: str, question: str, data: dict[str, Any], starter: Any) -> Task:
+    """A stdin/stdout task: (input, expected output) text pairs."""
+    _check_cases(i, data["inputs"], data["outputs"])
+    cases = [(_as_text(a), _as_text(b)) for a, b in zip(data["inputs"], data["outputs"])]
+    return Task(task_id, question, cases, {"kind": "io"})
+
+
+def _literal(value: Any) -> str:
+    """Python source for a JSON value: its repr, or json.loads of its JSON for what repr cannot
+    write back (infinite floats)."""
+    text = repr(value)
+    try:
+        ast.literal_eval(text)
+        return text
+    except (ValueError, SyntaxError, RecursionError, MemoryError):
+        return f"json.loads({json.dumps(value)!r})"
+
+
+def call_tests(inputs: list[list[Any]], outputs: list[Any]) -> str:
+    """`check(candidate)` source for a call-based task: one assert per case, each scored alone."""
+    lines = [CALL_TESTS_SETUP, "", "def check(candidate):"]
+    for args, want in zip(inputs, outputs):
+        lines.append(f"    assert _same(candidate({', '.join(map(_literal, args))}), {_literal(want)})")
+    return "\n".join(lines) + "\n"
+
+
+def _call_task(i: int, task_id: str, question: str, data: dict[str, Any], starter: Any) -> Task:
+    """An APPS call-based task: `fn_name(*inputs[k])` must return `outputs[k]`."""
+    fn_name, ins, outs = data["fn_name"], data["inputs"], data["outputs"]
+    if not (isinstance(fn_name, str) and fn_name.isidentifier()):
+        raise DatasetError(f"row {i}: 'fn_name' in 'input_output' must be a Python function name, got {fn_name!r:.80}")
+    _check_cases(i, ins, outs)
+    bad = next((k for k, args in enumerate(ins) if not isinstance(args, (list, tuple))), None)
+    if bad is not None:
+        raise DatasetError(f"row {i}: input {bad} of call-based task {fn_name!r} must be the list of the call's "
+                           f"arguments, got {type(ins[bad]).__name__} ({ins[bad]!r:.80})")
+    starter = starter if isinstance(starter, str) else ""
+    meta = {"kind": "function", "entry_point": fn_name, "call_based": True, "starter": starter}
+    return Task(task_id, question, call_tests(ins, outs), meta)
+
+
+def _solution_class_shim(code: str, fn_name: str) -> str:
+    """`code`, plus a module-level `fn_name` calling `Solution().fn_name` when the code is a
+    LeetCode-style `class Solution` without a function of that name of its own."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code  # the verifier reports why it does not parse
+    top = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    if "Solution" not in top or fn_name in top:
+        return code
+    return f"{code}\n\n\ndef {fn_name}(*args):\n    return Solution().{fn_name}(*args)\n"
 
 
 def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str | None = None) -> list[Task]:
@@ -91,28 +197,29 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
     if {"inputs", "outputs"} <= cols or "input_output" in cols:
         qk = require_column(table, question_key, "question_key", ("question", "problem", "description", "prompt"))
         texts = table.column(qk)
-        if "input_output" in cols:
-            pairs = []
-            for i, blob in enumerate(table.column("input_output")):
-                try:
-                    data = json.loads(blob) if isinstance(blob, str) else blob
-                    pairs.append((data["inputs"], data["outputs"]))
-                except (ValueError, KeyError, TypeError):
-                    raise DatasetError(f"row {i}: 'input_output' must be JSON like {{\"inputs\": [...], \"outputs\": [...]}}") from None
-        else:
-            pairs = list(zip(table.column("inputs"), table.column("outputs")))
-        for i, (ins, outs) in enumerate(pairs):
-            if not (isinstance(ins, (list, tuple)) and isinstance(outs, (list, tuple)) and ins and len(ins) == len(outs)):
-                raise DatasetError(f"row {i}: inputs and outputs must be non-empty lists of the same length "
-                                   f"(got {type(ins).__name__} and {type(outs).__name__})")
-            cases = [(_as_text(a), _as_text(b)) for a, b in zip(ins, outs)]
-            tasks.append(Task(str(ids[i]), row_text(texts, i, qk), cases, {"kind": "io"}))
+        starters = table.column("starter_code") if "starter_code" in cols else [""] * n
+        for i, data in enumerate(_io_rows(table)):
+            make = _call_task if data.get("fn_name") else _io_task
+            tasks.append(make(i, str(ids[i]), row_text(texts, i, qk), data, starters[i]))
         return tasks
     raise DatasetError(
         f"cannot tell the layout of this code dataset (columns: {table.columns}); it needs HumanEval columns "
         f"('prompt', 'test', 'entry_point'), MBPP columns ('text', 'test_list') or stdin/stdout columns "
         f"('inputs' and 'outputs', or 'input_output')"
     )
+
+
+def _check_comparison(exact: Any, float_tolerance: Any) -> tuple[bool, float | None]:
+    """The stdin/stdout comparison options, checked: (exact, float_tolerance); bad ones raise."""
+    if not isinstance(exact, bool):
+        raise ValueError(f"exact must be True or False, got {exact!r}")
+    if float_tolerance is None:
+        return exact, None
+    if isinstance(float_tolerance, bool) or not isinstance(float_tolerance, (int, float)) or not float_tolerance >= 0:
+        raise ValueError(f"float_tolerance must be None or a non-negative number, got {float_tolerance!r}")
+    if exact:
+        raise ValueError("exact=True compares output byte for byte, so float_tolerance would be ignored; pass one of them")
+    return exact, float(float_tolerance)
 
 
 class CodeEnv(SingleTurnEnv):
@@ -125,6 +232,9 @@ class CodeEnv(SingleTurnEnv):
         sandbox: a `Sandbox` (default: one shared sandbox per process, `sandbox_backend`).
         timeout: seconds for loading a function-completion solution and running all its tests.
         case_timeout: seconds per stdin/stdout case.
+        exact: compare stdin/stdout output byte for byte (default: token by token, whitespace-tolerant).
+        float_tolerance: stdin/stdout tokens that both read as numbers may differ by this much,
+            relatively (absolutely below 1), e.g. 1e-6 for "absolute or relative error 1e-6".
         **kwargs: `TextEnv` arguments.
 
     Reward parts: `outcome` = fraction of tests passed (the verifier's score); `format` = 1 when
@@ -146,8 +256,11 @@ class CodeEnv(SingleTurnEnv):
         sandbox_backend: str = "auto",
         timeout: float = 10.0,
         case_timeout: float = 5.0,
+        exact: bool = False,
+        float_tolerance: float | None = None,
         **kwargs: Any,
     ) -> None:
+        self.exact, self.float_tolerance = _check_comparison(exact, float_tolerance)
         if not (isinstance(timeout, (int, float)) and timeout > 0 and isinstance(case_timeout, (int, float)) and case_timeout > 0):
             raise ValueError(f"timeout and case_timeout must be positive numbers of seconds, got {timeout!r} and {case_timeout!r}")
         self.timeout, self.case_timeout = float(timeout), float(case_timeout)
@@ -162,6 +275,8 @@ class CodeEnv(SingleTurnEnv):
             fingerprint["question_key"] = question_key
         if id_key is not None:  # and how the tasks are named in results
             fingerprint["id_key"] = id_key
+        if any(task.meta.get("call_based") for task in tasks):  # how call-based rows are read
+            fingerprint["call_based"] = "apps-v1"
         super().__init__(ListSource(tasks, fingerprint), **kwargs)
 
     def _get_sandbox(self) -> Any:
@@ -172,6 +287,10 @@ class CodeEnv(SingleTurnEnv):
         return self._sandbox
 
     def make_prompt(self, task: Task) -> str:
+        if task.meta.get("call_based"):
+            starter = task.meta.get("starter", "").strip("\n")
+            template = CALL_STARTER_PROMPT if starter.strip() else CALL_PROMPT
+            return template.format(question=task.question, fn_name=task.meta["entry_point"], starter=starter)
         if task.meta.get("kind") == "io":
             return IO_PROMPT.format(question=task.question)
         if "example" in task.meta:
@@ -179,19 +298,37 @@ class CodeEnv(SingleTurnEnv):
         return HUMANEVAL_PROMPT.format(question=task.question)
 
     def solution_of(self, task: Task, completion: str) -> str:
-        """The program to test: the last fenced block (else the raw text), after the prompt for HumanEval.
+        """The program to test (see `extract_program`), after the prompt for HumanEval.
 
-        A HumanEval completion may continue the prompt (only the body) or be a whole program
-        that redefines the function; either way the prompt's imports and helpers come first.
+        Function tasks take the last block that defines the entry point (or continues the
+        HumanEval prompt), stdin/stdout tasks the last block that parses and calls anything; else
+        the last fenced block, else the raw text. A HumanEval completion may continue the prompt
+        (only the body) or be a whole program that redefines the function; either way the
+        prompt's imports and helpers come first. A call-based `class Solution` gets a module-level
+        entry point.
         """
-        code = extract_code(completion)
-        prompt = task.meta.get("prompt")
-        if prompt and task.meta.get("kind") == "function":
-            entry = task.meta.get("entry_point")
+        meta = task.meta
+        if meta.get("kind") == "io":
+            return extract_program(completion)
+        entry = meta.get("entry_point")
+        prompt = meta.get("prompt") or ""
+        if not entry:
+            code = extract_code(completion)
+        else:
+            names = (entry, "Solution") if meta.get("call_based") else (entry,)
+            code = extract_program(completion, names, prefix=prompt)
+        if meta.get("call_based"):
+            return _solution_class_shim(code, entry)
+        if prompt:
             if entry and re.search(rf"^\s*def\s+{re.escape(entry)}\s*\(", code, re.MULTILINE):
                 return prompt + "\n" + code  # helpers and imports of the prompt stay available
             return prompt + code
         return code
+
+    def io_options(self) -> dict[str, Any]:
+        """`check_io`'s options for a stdin/stdout task's `solution_of` (batch scorers pass the same)."""
+        return {"timeout": self.case_timeout, "exact": self.exact, "float_tolerance": self.float_tolerance,
+                "extract": False}
 
     def verify(self, task: Task, content: str) -> Verdict:
         from rlvr.verifiers.code import check_function, check_io
@@ -201,7 +338,7 @@ class CodeEnv(SingleTurnEnv):
             return Verdict.wrong("no code found", details={"kind": "no_code"})
         sandbox = self._get_sandbox()
         if task.meta.get("kind") == "io":
-            return check_io(solution, task.answer, sandbox=sandbox, timeout=self.case_timeout, extract=False)
+            return check_io(solution, task.answer, sandbox=sandbox, **self.io_options())
         return check_function(solution, task.answer, task.meta.get("entry_point"), sandbox=sandbox,
                               timeout=self.timeout, extract=False)
 
@@ -211,5 +348,10 @@ class CodeEnv(SingleTurnEnv):
     def verifier_fingerprint(self) -> dict[str, Any]:
         from rlvr.envs.tools import sandbox_in_use
 
-        return {"name": "code", "settings": {"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend),
-                                             "timeout": self.timeout, "case_timeout": self.case_timeout}}
+        settings = {"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend),
+                    "timeout": self.timeout, "case_timeout": self.case_timeout}
+        if self.exact:  # the output comparison, when not the default (earlier fingerprints stay valid)
+            settings["exact"] = True
+        if self.float_tolerance is not None:
+            settings["float_tolerance"] = self.float_tolerance
+        return {"name": "code", "settings": settings}

@@ -29,7 +29,8 @@ from rlvr.envs.process import StepsCheckError, reasoning_of, steps_reward
 from rlvr.envs.rewards import zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import parse_tool_calls
-from rlvr.envs.tools import Tool, ToolError, ToolInfraError, make_calculator, make_python, sandbox_in_use, shared_sandbox, tool
+from rlvr.envs.tools import (Tool, ToolError, ToolInfraError, make_calculator, make_python, sandbox_in_use, shared_sandbox, tool,
+                              truncate_output)
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.verdict import Verdict
 
@@ -55,7 +56,8 @@ class ToolMathEnv(MathEnv):
         sandbox_backend: backend of the shared sandbox ("auto").
         tool_timeout: seconds per python run / calculator evaluation.
         max_calls_per_turn: tool calls executed per turn (more are refused with an error).
-        max_tool_output_chars: tool output shown to the model is cut to this length.
+        max_tool_output_chars: what the model reads of each tool call (any tool's result or error
+            text) is cut to this length, with a marker saying so.
         system_prompt: default: instructions with the tool schemas; "" for none.
         **kwargs: as for Math-v0 (`question_key`, `reward_weights` (default process 0.1)...).
     """
@@ -86,11 +88,14 @@ class ToolMathEnv(MathEnv):
         self.tool_timeout = float(tool_timeout)
         self.max_calls_per_turn = int(max_calls_per_turn)
         self.max_tool_output_chars = int(max_tool_output_chars)
+        if self.max_tool_output_chars < 1:
+            raise ValueError(f"max_tool_output_chars must be a positive number of characters, got {max_tool_output_chars!r}")
         found: dict[str, Tool] = {}
+        # the built-ins do not cut their text themselves: `run_call` cuts every tool's, once
         if "python" in builtin_tools:
-            found["python"] = make_python(self._get_sandbox, timeout=self.tool_timeout, max_output_chars=max_tool_output_chars)
+            found["python"] = make_python(self._get_sandbox, timeout=self.tool_timeout, max_output_chars=None)
         if "calculator" in builtin_tools:
-            found["calculator"] = make_calculator(timeout=self.tool_timeout, max_output_chars=max_tool_output_chars)
+            found["calculator"] = make_calculator(timeout=self.tool_timeout, max_output_chars=None)
         for item in tools:
             extra = item if isinstance(item, Tool) else tool(item)
             found[extra.name] = extra
@@ -128,7 +133,16 @@ class ToolMathEnv(MathEnv):
         }
 
     def run_call(self, name: str | None, arguments: dict[str, Any], error: str | None) -> tuple[str, bool]:
-        """Run one call; (text for the model, whether it parsed and ran). Raises ToolInfraError."""
+        """Run one call; (text for the model, whether it parsed and ran). Raises ToolInfraError.
+
+        The text, a result or an error, is cut to `max_tool_output_chars` here, for every tool
+        alike: a user tool returning (or failing with) megabytes must not flood the context.
+        """
+        text, ok = self._call_tool(name, arguments, error)
+        return truncate_output(text, self.max_tool_output_chars), ok
+
+    def _call_tool(self, name: str | None, arguments: dict[str, Any], error: str | None) -> tuple[str, bool]:
+        """`run_call` before the cut."""
         if error is not None:
             return f"error: {error}", False
         chosen = self.tools.get(name or "")

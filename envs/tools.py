@@ -20,7 +20,9 @@ failed one: the model sees the message and the turn's process reward is 0. Raisi
 `ToolInfraError` says the tool's infrastructure failed, not the call: the env ends the episode as
 invalid. The built-in tools are `python` (runs code in the sandbox, returns stdout/stderr) and
 `calculator` (evaluates an expression with sympy, in a time-limited worker process); they raise
-`ToolInfraError` whenever the sandbox or the calculator's worker pool fails.
+`ToolInfraError` whenever the sandbox or the calculator's worker pool fails. Long text is cut with
+`truncate_output` (ToolMath-v0 cuts every tool's text, its own tools' and yours, results and errors
+alike, to `max_tool_output_chars`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
+
+
+def truncate_output(text: str, max_chars: int | None, what: str = "output") -> str:
+    """`text` cut to `max_chars` characters, with a marker saying so (None: no limit).
+
+    The model reads the marker, so it knows the text goes on (and can ask for less).
+    """
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    return text[:max_chars] + f"\n[... {what} truncated to {max_chars} characters]"
 
 
 class ToolError(Exception):
@@ -213,9 +225,9 @@ def evaluate_expression(text: str) -> tuple[str, str]:
 _CALCULATOR_PRELOAD = ("rlvr.verifiers.math_sympy", "rlvr.envs.tools")
 
 
-def make_calculator(timeout: float = 5.0, max_output_chars: int = 4000) -> Tool:
+def make_calculator(timeout: float = 5.0, max_output_chars: int | None = 4000) -> Tool:
     """The `calculator` tool: `expression` evaluated exactly with sympy, within `timeout` seconds;
-    a result longer than `max_output_chars` is cut (`expand((x+1)**400)` is 38 kB)."""
+    a result longer than `max_output_chars` is cut (`expand((x+1)**400)` is 38 kB; None: never)."""
 
     def calculator(expression: str) -> str:
         """Evaluate a mathematical expression exactly with sympy (e.g. "2**10 / 3", "sqrt(2)*pi").
@@ -227,9 +239,7 @@ def make_calculator(timeout: float = 5.0, max_output_chars: int = 4000) -> Tool:
         status, result = _evaluate(text, timeout)
         if status != "ok":
             raise ToolError(result)
-        if len(result) > max_output_chars:
-            result = result[:max_output_chars] + f"\n[... result truncated to {max_output_chars} characters]"
-        return result
+        return truncate_output(result, max_output_chars, "result")
 
     return tool(calculator)
 
@@ -263,8 +273,9 @@ def _evaluate(text: str, timeout: float) -> tuple[str, str]:
 # ------------------------------------------------------------------ python (sandbox)
 
 
-def format_exec_result(result: Any, max_chars: int) -> str:
-    """What the model sees of a program run: stdout, then stderr, status when not ok."""
+def format_exec_result(result: Any, max_chars: int | None) -> str:
+    """What the model sees of a program run: stdout, then stderr, status when not ok; cut to
+    `max_chars` (None: not cut)."""
     parts = []
     if result.stdout:
         parts.append(result.stdout)
@@ -272,10 +283,7 @@ def format_exec_result(result: Any, max_chars: int) -> str:
         parts.append(f"[stderr]\n{result.stderr}")
     if result.status != "ok":
         parts.append(f"[status: {result.status}{': ' + result.message if result.message else ''}]")
-    text = "\n".join(parts) if parts else "[no output]"
-    if len(text) > max_chars:
-        text = text[:max_chars] + f"\n[... output truncated to {max_chars} characters]"
-    return text
+    return truncate_output("\n".join(parts) if parts else "[no output]", max_chars)
 
 
 _SHARED: dict[str, Any] = {}
@@ -305,8 +313,9 @@ def sandbox_in_use(get_sandbox: Callable[[], Any], backend: str) -> str:
         return backend
 
 
-def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_output_chars: int = 4000) -> Tool:
-    """The `python` tool: run `code` in the sandbox; returns stdout/stderr (errors are ToolError)."""
+def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_output_chars: int | None = 4000) -> Tool:
+    """The `python` tool: run `code` in the sandbox; returns stdout/stderr (errors are ToolError),
+    cut to `max_output_chars` (None: not cut)."""
 
     def python(code: str) -> str:
         """Run a Python program in a sandbox and return what it prints (stdout and stderr).

@@ -157,6 +157,101 @@ def test_code_stdin_stdout_episodes(sandbox):
         rlvr.make("Code-v0", dataset=[{"question": "q", "inputs": ["1"], "outputs": []}])
 
 
+def test_code_apps_call_based_rows_call_the_function(sandbox):
+    """APPS rows with `fn_name` call the function (not stdin/stdout): outputs bare or wrapped in a
+    one-item list, tuples for lists, LeetCode's `class Solution`; mixed with stdin/stdout rows."""
+    rows = [{"question": "Write double(x) returning 2*x.",
+             "input_output": json.dumps({"fn_name": "double", "inputs": [[1], [5], [0]], "outputs": [2, 10, 0]})},
+            {"question": "Return the min and max of a and b.", "starter_code": "class Solution:\n    def span(self, a, b):\n",
+             "input_output": json.dumps({"fn_name": "span", "inputs": [[3, 1], [2, 2]], "outputs": [[[1, 3]], [[2, 2]]]})},
+            {"question": "Echo the line.", "input_output": json.dumps({"inputs": ["hi\n"], "outputs": ["hi\n"]})}]
+    env = rlvr.make("Code-v0", dataset=rows, sandbox=sandbox).unwrapped
+    obs, _ = env.reset(options={"index": 0})
+    assert "`double`" in obs and "standard input" not in obs and env.task.meta["entry_point"] == "double"
+    assert _episode(env, 0, "```python\ndef double(x):\n    return 2 * x\n```")[0] == 1.0
+    reward, info = _episode(env, 0, "```python\nprint(2 * int(input()))\n```")  # a stdin program defines nothing
+    assert reward == 0.0 and info["valid"]
+    reward, info = _episode(env, 0, "```python\ndef double(x):\n    return x * x\n```")  # right for 0 only
+    assert reward == pytest.approx(1 / 3) and "test 1 of 3 failed" in info["verdict"].reason
+    obs, _ = env.reset(options={"index": 1})
+    assert "class Solution:\n    def span(self, a, b):" in obs
+    solution = "```python\nclass Solution:\n    def span(self, a, b):\n        return (min(a, b), max(a, b))\n```"
+    assert _episode(env, 1, solution)[0] == 1.0  # a tuple for the expected list, unwrapped from [[1, 3]]
+    assert _episode(env, 1, "```python\ndef span(a, b):\n    return [[min(a, b), max(a, b)]]\n```")[0] == 1.0  # wrapped too
+    assert _episode(env, 1, "```python\ndef span(a, b):\n    return min(a, b)\n```")[0] == 0.0
+    assert _episode(env, 2, "```python\nprint(input())\n```")[0] == 1.0
+    assert env.fingerprint()["data"]["call_based"] == "apps-v1"  # these rows were once read as stdin/stdout
+
+
+@pytest.mark.parametrize("io, message", [
+    ({"fn_name": "1bad", "inputs": [[1]], "outputs": [2]}, r"row 0: 'fn_name' in 'input_output' must be a Python function name"),
+    ({"fn_name": "f", "inputs": [1], "outputs": [2]}, r"row 0: input 0 of call-based task 'f' must be the list of the call's arguments"),
+    ({"fn_name": "f", "inputs": [[1]], "outputs": []}, r"row 0: inputs and outputs must be non-empty lists of the same length"),
+])
+def test_code_call_based_rows_that_cannot_be_a_task_are_named(io, message):
+    with pytest.raises(DatasetError, match=message):
+        rlvr.make("Code-v0", dataset=[{"question": "q", "input_output": json.dumps(io)}])
+
+
+def test_extract_program_skips_examples_after_the_solution():
+    from rlvr.verifiers.code_extract import extract_program
+
+    solution = "```python\ndef add1(x):\n    return x + 1\n```\n"
+    for example in ["```\n>>> add1(1)\n2\n```", "```python\nprint(add1(1))\n```", "```\n2\n```"]:
+        assert extract_program(solution + "Example:\n" + example, "add1") == "def add1(x):\n    return x + 1"
+    final = "```python\ndef add1(x):\n    return x + 2\n```"
+    assert extract_program(solution + final + "\n```python\nprint(add1(1))\n```", "add1") == "def add1(x):\n    return x + 2"
+    broken = "```python\ndef add1(x):\n    return x +\n```"  # a broken final version is still the final answer
+    assert extract_program(solution + broken + "\n```python\nprint(add1(1))\n```", "add1") == "def add1(x):\n    return x +"
+    assert extract_program("```python\nprint(1)\n```", "add1") == "print(1)"  # no block defines it: the last block
+    assert extract_program("def add1(x): return x", "add1") == "def add1(x): return x"  # no block: the raw text
+    # stdin/stdout: the last block that parses and calls something (sample input/output call nothing)
+    program = "```python\nn = int(input())\nprint(2 * n)\n```\n"
+    for sample in ["```\n3\n```", "```\nInput: 3\nOutput: 6\n```", "```\n1 2\n3 4\n```"]:
+        assert extract_program(program + sample) == "n = int(input())\nprint(2 * n)"
+    # HumanEval: a body that continues the prompt, after a first full draft, is the answer
+    prompt = "def f(x):\n    \"\"\"Add one.\"\"\"\n"
+    text = "```python\ndef f(x):\n    return x\n```\nNo, the body is:\n```python\n    return x + 1\n```"
+    assert extract_program(text, "f", prefix=prompt) == "    return x + 1"
+    assert extract_program(text + "\n```python\nprint(f(1))\n```", "f", prefix=prompt) == "    return x + 1"
+
+
+def test_code_usage_block_after_the_solution_is_not_the_program(sandbox):
+    env = rlvr.make("Code-v0", dataset=[{"text": "add one", "test_list": ["assert add1(1) == 2", "assert add1(5) == 6"]}],
+                    sandbox=sandbox).unwrapped
+    solution = "Here it is:\n```python\ndef add1(x):\n    return x + 1\n```\n"
+    for example in ["Example run:\n```\n>>> add1(1)\n2\n```\n", "Usage:\n```python\nprint(add1(1))\n```\n"]:
+        reward, info = _episode(env, 0, solution + example)
+        assert reward == 1.0, info["verdict"].reason
+    # a later block that redefines the function is the final answer, right or wrong
+    assert _episode(env, 0, solution + "Better:\n```python\ndef add1(x):\n    return x + 2\n```")[0] == 0.0
+    assert _episode(env, 0, "```python\ndef add1(x):\n    return x\n```\n" + solution + "```\n>>> add1(1)\n```")[0] == 1.0
+    env = rlvr.make("Code-v0", sandbox=sandbox).unwrapped  # HumanEval: the prompt still comes first
+    assert _episode(env, 0, "```python\ndef add(a, b):\n    return a + b\n```\n```python\nprint(add(1, 2))\n```")[0] == 1.0
+    io = [{"question": "Double n.", "inputs": ["3\n"], "outputs": ["6\n"]}]
+    env = rlvr.make("Code-v0", dataset=io, sandbox=sandbox).unwrapped
+    assert _episode(env, 0, "```python\nprint(2 * int(input()))\n```\nFor example:\n```\n3\n```")[0] == 1.0
+
+
+def test_code_float_tolerance_and_exact_output_comparison(sandbox):
+    rows = [{"question": "Print 1/3 (error 1e-6 accepted).", "inputs": ["\n"], "outputs": ["0.333333333333\n"]}]
+    third = "```python\nprint(1/3)\n```"
+    env = rlvr.make("Code-v0", dataset=rows, sandbox=sandbox).unwrapped
+    assert _episode(env, 0, third)[0] == 0.0 and "float_tolerance" not in env.fingerprint()["verifier"]["settings"]
+    env = rlvr.make("Code-v0", dataset=rows, sandbox=sandbox, float_tolerance=1e-6).unwrapped
+    assert _episode(env, 0, third)[0] == 1.0 and _episode(env, 0, "```python\nprint(0.3333)\n```")[0] == 0.0
+    assert env.fingerprint()["verifier"]["settings"]["float_tolerance"] == 1e-6
+    spaced = [{"question": "Print a b.", "inputs": [""], "outputs": ["a b\n"]}]
+    assert _episode(rlvr.make("Code-v0", dataset=spaced, sandbox=sandbox).unwrapped, 0, "```python\nprint('a  b ')\n```")[0] == 1.0
+    env = rlvr.make("Code-v0", dataset=spaced, sandbox=sandbox, exact=True).unwrapped
+    assert _episode(env, 0, "```python\nprint('a  b ')\n```")[0] == 0.0 and _episode(env, 0, "```python\nprint('a b')\n```")[0] == 1.0
+    assert env.fingerprint()["verifier"]["settings"]["exact"] is True
+    for bad, message in [({"float_tolerance": -1}, "non-negative"), ({"float_tolerance": "1e-6"}, "non-negative"),
+                         ({"exact": 1}, "True or False"), ({"exact": True, "float_tolerance": 1e-6}, "pass one of them")]:
+        with pytest.raises(ValueError, match=message):
+            rlvr.make("Code-v0", dataset=rows, **bad)
+
+
 @pytest.mark.parametrize("row, message", [
     ({"prompt": None, "test": "def check(c):\n    assert c(1) == 2\n", "entry_point": "f"},
      r"row 0: column 'prompt' is empty or not text \(None\); fix the row or set question_key="),

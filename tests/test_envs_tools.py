@@ -247,6 +247,44 @@ def test_openai_style_tool_calls_and_user_tool(sandbox):
     assert info["messages"][-1]["tool_call_id"] == "c1"
 
 
+def test_every_tools_text_is_cut_to_max_tool_output_chars_once(sandbox):
+    """User tools' results and errors are cut like the built-ins' output, with the same marker, and
+    the built-ins' output is cut once (not a cut text cut again)."""
+    @tool
+    def lookup(word: str) -> str:
+        """Look a word up."""
+        return "x" * 100_000
+
+    @tool
+    def failing(word: str) -> str:
+        """Fail loudly."""
+        raise ToolError("y" * 100_000)
+
+    @tool
+    def crashing(word: str) -> str:
+        """Crash loudly."""
+        raise KeyError("z" * 100_000)
+
+    marker = "\n[... output truncated to 200 characters]"
+    env = rlvr.make("ToolMath-v0", sandbox=sandbox, tools=[lookup, failing, crashing], max_turns=8,
+                    max_tool_output_chars=200).unwrapped
+    env.reset(options={"index": 0})
+    calls = [(call("lookup", word="a"), "x" * 200, 1.0), (call("failing", word="a"), "error: " + "y" * 193, 0.0),
+             (call("crashing", word="a"), "error: tool 'crashing' raised KeyError: 'zz", 0.0),
+             (call("python", code="print('z' * 100000)"), "z" * 200, 1.0),
+             (call("python", code="import sys; sys.stderr.write('e' * 100000); sys.exit(3)"), "error: [stderr]\n", 0.0)]
+    for action, start, process in calls:
+        obs, _, _, _, info = env.step(action)
+        text = info["messages"][-1]["content"]
+        assert text.startswith(start) and text.endswith(marker) and len(text) == 200 + len(marker), (action, text[-80:])
+        assert text.count("truncated") == 1 and obs == f"<tool_response>\n{text}\n</tool_response>"
+        assert info["reward_parts"]["process"] == process
+    short = env.step(call("python", code="print('ok')"))[4]["messages"][-1]["content"]
+    assert short == "ok\n"  # short text is left alone
+    with pytest.raises(ValueError, match="max_tool_output_chars must be a positive"):
+        rlvr.make("ToolMath-v0", max_tool_output_chars=0)
+
+
 def test_openai_tool_calls_are_recorded_with_the_ids_their_replies_name(env):
     """A client may omit ids and give arguments as a dict (Ollama-style): the recorded assistant
     message is OpenAI-shaped anyway, so every tool reply names a call the message declares."""

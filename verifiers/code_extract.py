@@ -4,13 +4,26 @@ Models wrap code in Markdown fences (```python ... ```), often more than once (a
 final version), and sometimes forget to close the last one when they hit the length limit. The
 default takes the last block tagged for the language (or untagged), which is where the final
 answer usually is.
+
+A solution is often followed by a usage example (```python\nprint(f(1))\n``` or
+```\n>>> f(1)\n2\n```), which is then the last block. `extract_program` skips such blocks for
+Python. With the names the program must define (a function task's entry point) it takes the last
+block that defines one of them at top level; a block that does not parse but has a top-level `def`
+line for one counts too (a broken final version is still the final answer, and fails), and so does
+a function body that continues a given prefix (HumanEval's prompt). Without names, it takes the
+last block that parses and calls anything: a stdin/stdout program that calls nothing prints
+nothing, while sample input and output such as `5` or `Input: 3` parse but call nothing. Either
+way a later block that redefines the function wins, and without such a block the answer is the
+last block, as `extract_code` gives it.
 """
 
 from __future__ import annotations
 
+import ast
 import re
+from typing import Collection
 
-__all__ = ["extract_code", "LANGUAGE_TAGS", "MODES"]
+__all__ = ["extract_code", "extract_program", "LANGUAGE_TAGS", "MODES"]
 
 MODES = ("last", "first", "all", "raw")
 #: Fence tags that count as each language (compared lower-case); an untagged fence always counts.
@@ -41,6 +54,12 @@ def _blocks(text: str) -> list[tuple[str, str]]:
         position = closing.end()
 
 
+def _language_bodies(text: str, language: str) -> list[str]:
+    """The bodies of the fenced blocks tagged for `language` (or untagged), in order."""
+    tags = LANGUAGE_TAGS.get(language, (language.lower(),))
+    return [body for tag, body in _blocks(text) if tag == "" or tag in tags]
+
+
 def extract_code(text: str, language: str = "python", mode: str = "last", *,
                  fallback_raw: bool = True) -> str:
     """The code in a model's answer.
@@ -56,8 +75,7 @@ def extract_code(text: str, language: str = "python", mode: str = "last", *,
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     if mode == "raw":
         return text
-    tags = LANGUAGE_TAGS.get(language, (language.lower(),))
-    bodies = [body for tag, body in _blocks(text) if tag == "" or tag in tags]
+    bodies = _language_bodies(text, language)
     if not bodies:
         return text if fallback_raw else ""
     if mode == "first":
@@ -65,3 +83,65 @@ def extract_code(text: str, language: str = "python", mode: str = "last", *,
     if mode == "last":
         return bodies[-1].strip("\n")
     return "\n\n".join(body.strip("\n") for body in bodies)
+
+
+def _parse(code: str) -> ast.Module | None:
+    """The syntax tree of `code`, or None when it does not parse (or is absurdly nested)."""
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _defines(tree: ast.Module, names: Collection[str]) -> bool:
+    """Whether a top-level statement binds one of `names` (def, class, assignment, import)."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+            return True
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(target, ast.Name) and target.id in names for target in targets):
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                (alias.asname or alias.name.split(".")[0]) in names for alias in node.names):
+            return True
+    return False
+
+
+def _calls(tree: ast.Module) -> bool:
+    return any(isinstance(node, ast.Call) for node in ast.walk(tree))
+
+
+def _tries_to_define(body: str, names: set[str]) -> bool:
+    """Whether a block that does not parse has a top-level `def`/`class` line for one of `names`:
+    a broken final version of the function is still the model's final answer (and fails)."""
+    pattern = r"^(?:async[ \t]+)?(?:def|class)[ \t]+(?:" + "|".join(map(re.escape, sorted(names))) + r")\b"
+    return bool(names) and re.search(pattern, body, re.MULTILINE) is not None
+
+
+def _qualifies(body: str, names: set[str], prefix: str) -> bool:
+    """Whether a block can be the program (see `extract_program`)."""
+    tree = _parse(body)
+    if tree is None:  # a broken definition or a continuation of `prefix` (a function body), else an example
+        return _tries_to_define(body, names) or (bool(prefix) and _parse(prefix + body) is not None)
+    return _defines(tree, names) if names else _calls(tree)
+
+
+def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "") -> str:
+    """The Python program in a model's answer, skipping usage examples after it.
+
+    With `defines` (e.g. a function task's entry point): the last fenced block that parses and
+    defines one of those names at top level, or that does not parse but has a top-level `def` or
+    `class` line for one (a broken final version is still the final answer). Without: the last block that parses and calls
+    something (a stdin/stdout program; sample input/output blocks call nothing). `prefix` is code
+    the answer may continue (HumanEval's prompt): a block that does not parse alone but does after
+    it (a function body) also qualifies. When no block qualifies: `extract_code(text)` (the last
+    block, else the whole text).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    names = {defines} if isinstance(defines, str) else set(defines)
+    for body in reversed(_language_bodies(text, "python")):
+        body = body.strip("\n")
+        if _qualifies(body, names, prefix):
+            return body
+    return extract_code(text)
