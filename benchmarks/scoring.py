@@ -77,7 +77,8 @@ def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], con
         elif task.meta.get("kind") == "io":
             ios.append((i, solution, task.answer))
         else:
-            functions.append({"solution": solution, "tests": task.answer, "entry_point": task.meta.get("entry_point")})
+            functions.append({"solution": solution, "tests": task.answer, "entry_point": task.meta.get("entry_point"),
+                              "timeout": env.timeout, "extract": False})  # as the env's own `verify` checks it
             fn_where.append(i)
     try:
         sandbox = _sandbox_of(env)
@@ -90,7 +91,7 @@ def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], con
     if ios:
         def one(job: tuple[int, str, Any]) -> Verdict:
             try:
-                return check_io(job[1], job[2], sandbox=sandbox)
+                return check_io(job[1], job[2], sandbox=sandbox, **env.io_options())  # the env's time limit and comparison
             except Exception as exc:
                 return Verdict.failed(f"check_io raised {type(exc).__name__}: {exc}")
 

@@ -768,3 +768,18 @@ def test_the_plot_is_written_atomically(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         plot_pass_at_k(metrics, str(path))
     assert path.read_bytes() == good and os.listdir(tmp_path) == ["p.png"]
+
+
+def test_batched_code_scoring_uses_the_envs_own_settings(box):
+    """Batched scoring compared stdin/stdout output with check_io's defaults, not the env's
+    (`float_tolerance`, `exact`, `case_timeout`), so it disagreed with stepping the env."""
+    import rlvr
+
+    rows = [{"question": "Print one third.", "inputs": ["\n"], "outputs": ["0.333333333333\n"]}]
+    env = rlvr.make("rlvr/Code-v0", dataset=rows, sandbox=box, float_tolerance=1e-9)
+    tasks = [env.unwrapped.source.get(0)] * 2
+    texts = ["```python\nprint(1/3)\n```", "```python\nprint(0.34)\n```"]
+    fast = score_completions(env.unwrapped, "code", tasks, texts)
+    slow = score_completions(env.unwrapped, "code", tasks, texts, batched=False)
+    assert [v.correct for v in slow] == [True, False], [v.reason for v in slow]
+    assert [v.correct for v in fast] == [True, False], [v.reason for v in fast]
