@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import marshal
 import math
+from array import array
 from collections import deque
 from decimal import Decimal
 from fractions import Fraction
@@ -147,6 +148,7 @@ ROUND_TRIP = [
     None, True, False, 0, -7, 10**5000, -(10**5000), 1.5, -0.0, float("inf"), float("-inf"), "héllo",
     b"\x00\xff", bytearray(b"ab"), 3 + 4j, [1, [2, [3]]], (1, "a", (2.5,)), {1, 2}, frozenset({"x"}),
     {"a": 1, (1, 2): [3]}, range(1, 10, 2), Fraction(3, 7), Decimal("1.10"), deque([1, 2]),
+    {"b": 1, (1, 2): 0}.keys(), {"k": (1, 2), 3: None}.items(), array("i", [1, -2]), array("d", [0.5, float("inf")]),
 ]
 
 
@@ -184,6 +186,9 @@ def test_codec_nan_and_iterators_and_subclasses():
             return True
 
     assert type(child_to_harness(Liar(3))) is int and child_to_harness(Liar(3)) == 3
+    values = child_to_harness({"a": 1, "b": [2]}.values())  # values views equal only themselves, in Python too
+    assert type(values) is type({}.values()) and list(values) == [1, [2]]
+    assert list(harness_to_child(OrderedDict(a=1).keys())) == ["a"] and child_to_harness(array("b")) == array("b")
     with pytest.raises(TypeError):
         to_json(object())
     with pytest.raises(ValueError):
@@ -210,7 +215,8 @@ def test_child_and_harness_codecs_agree():
 
 @pytest.mark.parametrize("bad", [{"$tuple": 1}, {"a": 1, "b": 2}, {"$float": "1e999x"},
                                  {"$dict": [[[1], 2]]}, {"$eval": "os.system('x')"}, {"$range": [1]},
-                                 {"$set": [[1]]}])
+                                 {"$set": [[1]]}, {"$array": ["x", [1]]}, {"$array": ["b", [300]]},
+                                 {"$array": ["i", ["a"]]}, {"$keys": [[1]]}, {"$items": [[1]]}])
 def test_codec_rejects_malformed_data(bad):
     with pytest.raises((ValueError, TypeError)):
         decode(bad)
@@ -477,3 +483,128 @@ def test_a_memory_limit_too_small_for_the_harness_is_refused_not_scored():
     with make_sandbox("subprocess", memory_mb=24) as small:
         with pytest.raises(ValueError, match="memory_mb=24 is too small"):
             check_functions([{"solution": "def f(x):\n    return x + 1\n", "tests": ["assert f(1) == 2"]}], sandbox=small)
+
+
+# -- which statements are tests -------------------------------------------------------------------
+ADD_RIGHT = "def add(a, b):\n    return a + b\n"
+ADD_WRONG = "def add(a, b):\n    return 0\n"
+PYTEST_STYLE = ("def test_small():\n    assert add(1, 2) == 3\n"
+                "def test_big():\n    assert add(10, 20) == 30\n"
+                "def test_fixture(tmp_path):\n    assert add(0, 0) == 0\n")
+
+
+def test_plan_definitions_are_setup_and_calls_of_checking_helpers_are_units():
+    called = plan_tests("def t(x, y):\n    assert add(x, y) == x + y\nt(1, 2)\nt(3, 4)\n")
+    assert [u.label for u in called.units] == ["line 3: t(1, 2)", "line 4: t(3, 4)"]
+    assert called.units[0].source.startswith("def t(x, y):") and called.units[1].source == "t(3, 4)"
+    nested = plan_tests("def check(candidate):\n    def t1(x, y):\n        assert candidate(x, 0) == y\n"
+                        "    def t2(x, y):\n        assert candidate(0, x) == y\n    t1(1, 1)\n    t2(2, 2)\n", "add")
+    assert [u.label for u in nested.units] == ["line 6: t1(1, 1)", "line 7: t2(2, 2)"]
+    through = plan_tests("def inner(x):\n    return add(x, 0)\ndef outer(x):\n    assert inner(x) == x\n"
+                         "outer(1)\nouter(2)\n")  # a checking helper that reaches the solution through another
+    assert [u.label for u in through.units] == ["line 5: outer(1)", "line 6: outer(2)"]
+    looped = plan_tests("def t(a, b):\n    assert f(a) == b\nfor a, b in [(1, 1), (2, 2)]:\n    t(a, b)\n")
+    assert [u.label for u in looped.units] == ["line 3: for a, b in [(1, 1), (2, 2)]:"]
+    pytest_style = plan_tests(PYTEST_STYLE)
+    # one call per test function, after all the definitions; test_fixture takes an argument: no unit
+    assert [u.label for u in pytest_style.units] == ["line 1: test_small()", "line 3: test_big()"]
+    assert pytest_style.units[0].source.endswith("assert add(0, 0) == 0\ntest_small()")
+    assert pytest_style.units[1].source == "test_big()"
+
+
+def test_wrong_code_fails_asserts_inside_test_functions(box):
+    called = PYTEST_STYLE + "test_small()\ntest_big()\n"
+    helpers = ("def check(candidate):\n    def t1(x, y):\n        assert candidate(x, 0) == y\n"
+               "    def t2(x, y):\n        assert candidate(0, x) == y\n    t1(1, 1)\n    t2(2, 2)\n")
+    for tests, entry_point in ((PYTEST_STYLE, None), (called, None), (helpers, "add")):
+        wrong = check_function(ADD_WRONG, tests, entry_point, sandbox=box)
+        assert wrong.score == 0.0 and "AssertionError" in wrong.reason, (tests, wrong.reason)
+        right = check_function(ADD_RIGHT, tests, entry_point, sandbox=box)
+        assert right.correct and right.details["tests"] == 2, (tests, right.reason)
+    half = check_function("def add(a, b):\n    return a + b if a < 5 else 0\n", PYTEST_STYLE, sandbox=box)
+    assert half.score == 0.5 and half.reason.startswith("test 2 of 2 failed (line 3: test_big())")
+
+
+def test_tests_run_as_a_script_so_main_guarded_asserts_count(box):
+    guarded = "if __name__ == '__main__':\n    assert add(1, 2) == 3\n    assert add(10, 20) == 30\n"
+    assert len(plan_tests(guarded).units) == 2
+    assert check_function(ADD_WRONG, guarded, sandbox=box).score == 0.0
+    assert check_function(ADD_RIGHT, guarded, sandbox=box).correct
+    humaneval = ("def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(2, 2) == 4\n"
+                 "if __name__ == '__main__':\n    check(add)\n")
+    plan = plan_tests(humaneval)
+    assert plan.entry_point == "add" and len(plan.units) == 2 and "check(add)" not in plan.setup
+    assert check_function(ADD_WRONG, humaneval, sandbox=box).score == 0.0
+    assert check_function(ADD_RIGHT, humaneval, sandbox=box).correct
+    named = ["assert __name__ == '__main__'\nassert add(1, 2) == 3"]
+    assert check_function(ADD_RIGHT, named, sandbox=box).correct
+
+
+def test_test_classes_are_refused_not_passed():
+    for tests in ("class TestAdd:\n    def test_one(self):\n        assert add(1, 2) == 3\n",
+                  "import unittest\nclass T(unittest.TestCase):\n    def test_one(self):\n"
+                  "        self.assertEqual(add(1, 2), 3)\nif __name__ == '__main__':\n    unittest.main()\n"):
+        with pytest.raises(ValueError, match="test classes .* are not supported"):
+            check_function(ADD_WRONG, tests)
+
+
+def test_a_test_that_never_calls_the_solution_fails(box):
+    skipped = "def test_add():\n    return\n    assert add(1, 2) == 3\n"
+    verdict = check_function(ADD_RIGHT, skipped, sandbox=box)
+    assert verdict.score == 0.0 and "never called the solution" in verdict.reason
+    tests = "def check(candidate):\n    if False:\n        assert candidate(1, 1) == 2\n    assert candidate(2, 2) == 4\n"
+    partly = check_function(ADD_RIGHT, tests, "add", sandbox=box)
+    assert partly.score == 0.5 and partly.reason.startswith("test 1 of 2 failed (line 2: if False:)")
+    assert "never called the solution" in partly.reason
+
+
+# -- what may leave the sandbox -------------------------------------------------------------------
+VIEWS_TESTS = """
+import array
+
+def check(candidate):
+    assert sorted(candidate("keys")) == ["a", "b"]
+    assert candidate("keys") == {"a", "b"}  # a keys view is set-like, as in plain Python
+    assert candidate("keys") != ["a", "b"]  # and never equal to a list, as in plain Python
+    assert list(candidate("values")) == [1, 2] and sum(candidate("values")) == 3
+    assert set(candidate("items")) == {("a", 1), ("b", 2)}
+    assert candidate("items") == {"b": 2, "a": 1}.items()
+    assert list(candidate("array")) == [0, 1, 2] and candidate("array").typecode == "i"
+    assert candidate("array") == array.array("i", [0, 1, 2])
+"""
+VIEWS_SOLUTION = """
+import array
+def pick(kind):
+    d = {"a": 1, "b": 2}
+    return {"keys": d.keys(), "values": d.values(), "items": d.items(), "array": array.array("i", range(3))}[kind]
+"""
+
+
+def test_dict_views_and_arrays_leave_the_sandbox_with_plain_python_semantics(box):
+    verdict = check_function(VIEWS_SOLUTION, VIEWS_TESTS, "pick", sandbox=box)
+    assert verdict.correct and verdict.details["tests"] == 8, verdict.reason
+
+
+# -- bad limits are the caller's mistake ----------------------------------------------------------
+def test_a_memory_limit_no_sandbox_takes_raises_before_running():
+    with make_sandbox("subprocess") as sandbox:
+        with pytest.raises(ValueError, match="memory_mb must be at least 16"):
+            check_io(ADD, [("1 2", "3")], sandbox=sandbox, memory_mb=8)
+        with pytest.raises(TypeError):
+            check_io(None, [("1 2", "3")], sandbox=sandbox, memory_mb="lots")  # raises whatever the answer
+
+
+def test_a_memory_limit_the_docker_backend_cannot_raise_per_run_raises():
+    docker = get_sandbox("docker", timeout=5, memory_mb=256, max_processes=32, max_output_bytes=100_000,
+                         max_file_mb=8)
+    fixes = "fixes memory_mb"
+    with pytest.raises(ValueError, match=fixes):
+        check_function(SQUARE, HUMANEVAL_TESTS, "square", sandbox=docker, memory_mb=1024)
+    with pytest.raises(ValueError, match=fixes):
+        check_function("no code", HUMANEVAL_TESTS, "square", sandbox=docker, memory_mb=1024, extract=False)
+    with pytest.raises(ValueError, match=fixes):
+        check_functions([{"solution": SQUARE, "tests": HUMANEVAL_TESTS, "entry_point": "square"}],
+                        sandbox=docker, memory_mb=1024)
+    with pytest.raises(ValueError, match=fixes):
+        check_io(ADD, [("1 2", "3")], sandbox=docker, memory_mb=1024)
+    assert check_function(SQUARE, HUMANEVAL_TESTS, "square", sandbox=docker, memory_mb=128).correct

@@ -250,6 +250,18 @@ SPECIAL = {
         tests="def check(candidate):\n    import colorsys\n" + "".join(
             f"    assert candidate({k}) == {v!r}\n" for k, v in SECRETS.items()),
         entry_point="solve"),
+    # Any answer to tests whose asserts sit in pytest-style functions the tests never call, or under
+    # a __main__ guard: defining a test function is not passing it; the checks must run.
+    "any_answer_to_pytest_style_tests": dict(
+        solution="def solve(n):\n    return None\n",
+        control=CONTROL,
+        tests="".join(f"def test_{k}():\n    assert solve({k}) == {v!r}\n" for k, v in SECRETS.items()),
+        entry_point=None),
+    "any_answer_to_main_guarded_tests": dict(
+        solution="def solve(n):\n    return None\n",
+        control=CONTROL,
+        tests="if __name__ == '__main__':\n" + "".join(f"    assert solve({k}) == {v!r}\n" for k, v in SECRETS.items()),
+        entry_point=None),
 }
 
 

@@ -30,7 +30,7 @@ from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from rlvr.sandbox import ExecResult, Sandbox, make_sandbox
+from rlvr.sandbox import ExecResult, Limits, Sandbox, make_sandbox
 from rlvr.verifiers.code_extract import extract_code
 from rlvr.verifiers.code_plan import TestPlan, plan_tests, solution_functions
 from rlvr.verifiers.verdict import Verdict
@@ -90,6 +90,22 @@ def _require_harness_memory(memory_mb: int | None, sandbox: Sandbox | None) -> N
     if limit is not None and limit < HARNESS_MIN_MEMORY_MB:
         raise ValueError(f"memory_mb={limit} is too small for checking functions: the test harness runs in the "
                          f"same limit and needs at least {HARNESS_MIN_MEMORY_MB} MiB")
+
+
+def _check_run_limits(sandbox: Sandbox | None, memory_mb: int | None) -> None:
+    """Raise ValueError (or TypeError) now for a per-run memory limit `sandbox` cannot apply.
+
+    `Sandbox.run` rejects such a limit itself, but by then it is inside the sandbox call, whose
+    exceptions are read as the infrastructure's failure (and `run_many` turns them into
+    sandbox_error results): a bad argument of the caller's must raise, before anything runs.
+    """
+    limits = getattr(sandbox, "limits", None)
+    if memory_mb is None or not isinstance(limits, Limits):
+        return  # nothing to check, or a stand-in sandbox (`rlvr eval`'s for a backend that cannot start)
+    run_limits = limits.with_overrides(memory_mb=memory_mb)  # raises for a value no sandbox takes
+    check = getattr(sandbox, "_check_limits", None)
+    if callable(check):
+        check(run_limits)  # raises for what this backend cannot do per run (docker: more memory)
 
 
 def _sandbox_or_verdict(sandbox: Sandbox | None) -> Sandbox | Verdict:
@@ -232,10 +248,13 @@ def check_function(
 
     Returns a Verdict: score = passed / tests, correct = all passed, reason = the first failure.
     Arguments and return values cross into the solution's process as plain data (numbers, strings,
-    bytes, None, containers of them), so tests that inspect how a solution mutated its arguments
-    in place see the arguments unchanged. Bad tests or options raise ValueError.
+    bytes, None, containers of them, dict views, array.array; see docs/verifiers.md), so tests that
+    inspect how a solution mutated its arguments in place see the arguments unchanged. Test classes
+    (unittest.TestCase) are not supported. Bad tests or options (a memory limit the sandbox cannot
+    apply) raise ValueError before anything runs.
     """
     _require_harness_memory(memory_mb, sandbox)
+    _check_run_limits(sandbox, memory_mb)
     prepared = _prepare_function(solution, tests, entry_point, timeout=timeout, call_timeout=call_timeout,
                                  setup_code=setup_code, extract=extract, memory_mb=memory_mb)
     if isinstance(prepared, Verdict):
@@ -243,6 +262,7 @@ def check_function(
     box = _sandbox_or_verdict(sandbox)
     if isinstance(box, Verdict):
         return box
+    _check_run_limits(box, memory_mb)  # the shared default sandbox, now that it exists
     try:
         result = box.run(**prepared.run_kwargs)
     except Exception as exc:  # a sandbox that raises is still the infrastructure's failure
@@ -267,6 +287,7 @@ def check_functions(
         merged = {"timeout": DEFAULT_TIMEOUT, "call_timeout": None, "setup_code": "", "extract": True,
                   "memory_mb": None, **options, **problem}
         _require_harness_memory(merged["memory_mb"], sandbox)
+        _check_run_limits(sandbox, merged["memory_mb"])
         prepared.append(_prepare_function(
             merged.pop("solution"), merged.pop("tests"), merged.pop("entry_point", None), **merged))
     return _run_prepared(prepared, sandbox, concurrency, lambda job, result: job.interpret(result))
@@ -280,6 +301,8 @@ def _run_prepared(prepared: list, sandbox: Sandbox | None, concurrency: int | No
     box = _sandbox_or_verdict(sandbox)
     if isinstance(box, Verdict):
         return [job if isinstance(job, Verdict) else box for job in prepared]
+    for job in pending:  # the shared default sandbox, now that it exists
+        _check_run_limits(box, job.run_kwargs["memory_mb"])
     try:
         results = iter(box.run_many([job.run_kwargs for job in pending], concurrency=concurrency))
     except Exception as exc:
@@ -383,6 +406,7 @@ def check_io(
     pairs = _normalise_cases(cases)
     if not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    _check_run_limits(sandbox, memory_mb)
     n = len(pairs)
     code = _solution_text(solution, extract, language)
     if code is None:
@@ -395,6 +419,7 @@ def check_io(
     box = _sandbox_or_verdict(sandbox)
     if isinstance(box, Verdict):
         return box
+    _check_run_limits(box, memory_mb)  # the shared default sandbox, now that it exists
     jobs = [{"code": code, "stdin": stdin, "timeout": timeout, "memory_mb": memory_mb, "language": language}
             for stdin, _ in pairs]
     try:

@@ -25,6 +25,7 @@ MAX_DEPTH = 300
 MAX_ITEMS = 1_000_000
 WIDE_INT_BITS = 12_000
 _INF = float("inf")
+_KEYS, _VALUES, _ITEMS = type({}.keys()), type({}.values()), type({}.items())
 
 
 # -- values: tagged plain data ------------------------------------------------------------------
@@ -60,6 +61,14 @@ def _untag(data):
         return frozenset(items)
     if tag == "$dict":
         return {key: value for key, value in items}
+    if tag == "$keys":
+        return dict.fromkeys(items).keys()
+    if tag == "$values":
+        return dict(enumerate(items)).values()
+    if tag == "$items":
+        return {key: value for key, value in items}.items()
+    if tag == "$array":
+        return __import__("array").array(items[0], items[1])
     if tag == "$complex":
         return complex(items[0], items[1])
     if tag == "$range":
@@ -140,7 +149,8 @@ def _sequence(items, out, depth, opening, closing):
 
 
 class _TagRef:
-    """A value already in tagged form (Fraction, Decimal, deque, iterator) for `_json` to write."""
+    """A value already in tagged form (Fraction, Decimal, deque, dict view, array, iterator) for
+    `_json` to write."""
 
     __slots__ = ("tag", "body")
 
@@ -169,6 +179,13 @@ def _plain(value):
         return dict(dict.items(value))
     if isinstance(value, (set, frozenset)):
         return set(value)
+    if isinstance(value, (_KEYS, _VALUES)):  # odict views too
+        return _TagRef("$keys" if isinstance(value, _KEYS) else "$values", list(value))
+    if isinstance(value, _ITEMS):
+        return _TagRef("$items", [[key, item] for key, item in value])
+    arrays = sys.modules.get("array")  # loaded if the solution made an array; not imported otherwise
+    if arrays is not None and isinstance(value, arrays.array):
+        return _TagRef("$array", [value.typecode, value.tolist()])
     if where[0] == "numpy" and hasattr(value, "tolist"):
         return value.tolist()
     if hasattr(kind, "__next__") and hasattr(kind, "__iter__"):

@@ -9,8 +9,9 @@ by itself. This harness is built so that it cannot, by construction rather than 
   functions over a pair of pipes. `candidate` in the tests is a proxy that sends the call.
 * Plain data only. Arguments and return values cross the pipes as tagged JSON that the harness
   decodes into builtin values (None, bool, int, float, complex, str, bytes, bytearray, list, tuple,
-  set, frozenset, dict, range, Fraction, Decimal, deque, and an iterator over a list). No pickle and
-  no object of the solution's making ever reaches the tests, so no `__eq__` can lie.
+  set, frozenset, dict, dict views (keys, values, items: views of a dict built here), range,
+  Fraction, Decimal, deque, array.array, and an iterator over a list). No pickle and no object of
+  the solution's making ever reaches the tests, so no `__eq__` can lie.
 * One result channel. Results are read only from the harness's stdout, as a line that starts with
   a nonce the host sent on stdin. The child gets /dev/null for stdin, stdout and stderr and keeps
   no other descriptor than its two pipes; the harness is non-dumpable, so the child can neither
@@ -21,7 +22,9 @@ by itself. This harness is built so that it cannot, by construction rather than 
 * Failing closed. Killing, stopping or starving the harness only ever yields *no* result, which
   the host scores 0. A call that hangs, dies, or answers with garbage fails its test with an
   exception tests cannot catch (a BaseException); a fresh child serves the next test, a few times
-  at most. Exceptions the solution raises reach the tests as builtin exception types only.
+  at most. Exceptions the solution raises reach the tests as builtin exception types only. A test
+  that finishes without calling the solution fails: the host plans every unit around a use of the
+  solution, so one that never calls it skipped its checks.
 
 It runs under the sandbox's interpreter: standard library only, nothing of rlvr. The host
 (`rlvr.verifiers.code`) sends this file as the program and one JSON object on stdin:
@@ -35,6 +38,7 @@ JSON (untrusted data, parsed by `decode` into plain values only).
 
 from __future__ import annotations
 
+import array
 import base64
 import builtins
 import collections
@@ -75,6 +79,11 @@ MODULES = (
 #: control flow (a StopIteration ends a `for x in map(candidate, ...)` loop early, silently).
 UNSAFE_EXCEPTIONS = frozenset({"StopIteration", "StopAsyncIteration", "GeneratorExit"})
 _LEN = struct.Struct(">I")
+#: The dict view types, which travel as the keys, values or items of a dict and come back as views.
+DICT_KEYS, DICT_VALUES, DICT_ITEMS = type({}.keys()), type({}.values()), type({}.items())
+#: Why a test that never called the solution fails (see `Harness.run_units`).
+NO_CALL = ("the test never called the solution, so it checked nothing (the dataset's tests may be "
+           "skipping their checks)")
 #: What the solution's process runs first (python -I -S -c): it reads its program from the request
 #: pipe, as a marshalled code object compiled on the host or as source, and runs it.
 CHILD_BOOTSTRAP = """
@@ -153,6 +162,12 @@ def _encode_lenient(value, depth):
         return encode(dict(dict.items(value)), depth)
     if isinstance(value, (set, frozenset)):
         return encode(set(value), depth)
+    if isinstance(value, (DICT_KEYS, DICT_VALUES)):  # odict views too
+        return {"$keys" if isinstance(value, DICT_KEYS) else "$values": [encode(item, depth) for item in value]}
+    if isinstance(value, DICT_ITEMS):
+        return {"$items": [[encode(k, depth), encode(v, depth)] for k, v in value]}
+    if isinstance(value, array.array):
+        return {"$array": [value.typecode, [encode(item, depth) for item in value]]}
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
         return encode(value.tolist(), depth)
     if hasattr(type(value), "__next__") and hasattr(type(value), "__iter__"):
@@ -204,10 +219,17 @@ def decode(data, depth=0):
         return collections.deque(items)
     if tag == "$iter":
         return iter(items)
-    if tag == "$dict":
+    if tag in ("$dict", "$items"):
         if not all(type(pair) is list and len(pair) == 2 for pair in items):
-            raise ValueError("malformed $dict")
-        return {key: value for key, value in items}
+            raise ValueError(f"malformed {tag}")
+        built = {key: value for key, value in items}
+        return built if tag == "$dict" else built.items()
+    if tag == "$keys":
+        return dict.fromkeys(items).keys()
+    if tag == "$values":
+        return dict(enumerate(items)).values()
+    if tag == "$array":
+        return _decode_array(items)
     if len(items) != {"$complex": 2, "$fraction": 2, "$range": 3}.get(tag, -1):
         raise ValueError(f"unknown or malformed tag {tag!r}")
     if tag == "$complex":
@@ -219,6 +241,16 @@ def decode(data, depth=0):
     if tag == "$fraction":
         return fractions.Fraction(items[0], items[1])
     return range(*items)
+
+
+def _decode_array(items):
+    """array.array from [typecode, [items]]; ValueError when malformed (a bad code, out of range)."""
+    if len(items) != 2 or type(items[0]) is not str or items[0] not in array.typecodes or type(items[1]) is not list:
+        raise ValueError("malformed $array")
+    try:
+        return array.array(items[0], items[1])
+    except (TypeError, OverflowError, ValueError) as exc:
+        raise ValueError(f"malformed $array ({exc})") from None
 
 
 # -- framing ------------------------------------------------------------------------------------
@@ -450,7 +482,7 @@ class Harness:
         self.fault = None  # set when a call failed as a process during the current unit
         self.calls = 0
         self.last_call = None
-        self.namespace = {"__name__": "__tests__", "__builtins__": builtins}
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins}  # as a script runs
         for name in payload.get("modules", ()):
             if name in MODULES and name in sys.modules:
                 self.namespace[name] = sys.modules[name]
@@ -570,7 +602,8 @@ class Harness:
             what = reply["unsupported"]
             what = what[:200] if type(what) is str else "an unsupported object"
             self._fail(f"{text} returned {what}, which cannot leave the sandbox: only plain data "
-                       "(numbers, strings, bytes, None, and lists, tuples, sets, dicts of them) is checked")
+                       "(numbers, strings, bytes, None, and lists, tuples, sets, dicts, dict views, "
+                       "arrays of them) is checked")
         self._drop_child()
         self._fail(f"the solution process sent a malformed reply to {text}")
 
@@ -593,24 +626,37 @@ class Harness:
             return [{"ok": False, "error": self.fatal} for _ in units]
         results = []
         for unit in units:
-            self.fault = None
-            self.last_call = None
             if time.monotonic() >= self.deadline:
                 results.append({"ok": False, "error": f"not run: the time limit ({self.timeout:g}s) was used up"})
                 continue
-            error = None
-            try:
-                exec(compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec"), self.namespace)
-            except SolutionFault as exc:
-                error = str(exc)
-            except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised
-                error = describe(exc)
-                if isinstance(exc, AssertionError) and self.last_call and self.last_call[1] is not None:
-                    error += f" ({self.last_call[0]} returned {self.last_call[1]})"
-            if error is None and self.fault is not None:
-                error = self.fault  # the test swallowed a failed call: still a failure
+            error = self.run_unit(unit)
             results.append({"ok": error is None, "error": error})
         return results
+
+    def run_unit(self, unit):
+        """Run one unit; returns why it failed, or None when it passed.
+
+        It passes only if it finishes, no call of the solution failed as a process, and it called
+        the solution at least once: the host plans every unit around a use of the solution, so a
+        unit that never calls it (a skipped check, an empty loop) has checked nothing.
+        """
+        self.fault = None
+        self.last_call = None
+        calls_before = self.calls
+        try:
+            exec(compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec"), self.namespace)
+        except SolutionFault as exc:
+            return str(exc)
+        except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised
+            error = describe(exc)
+            if isinstance(exc, AssertionError) and self.last_call and self.last_call[1] is not None:
+                error += f" ({self.last_call[0]} returned {self.last_call[1]})"
+            return error
+        if self.fault is not None:
+            return self.fault  # the test swallowed a failed call: still a failure
+        if self.calls == calls_before:
+            return NO_CALL
+        return None
 
     def close(self):
         self._drop_child()

@@ -2,13 +2,24 @@
 
 `check_function` scores the fraction of tests passed, so the tests have to be split into units:
 
-* MBPP style (top-level asserts, or a list of assert strings): each assert statement (or bare call
-  of a helper that involves the solution) is a unit, together with the plain statements just before
-  it (the setup it needs); trailing statements join the last unit. Units that never touch the
-  solution (HumanEval's `assert True, "..."`) join a neighbour: they must not score on their own.
+* MBPP style (top-level asserts, or a list of assert strings): each checking statement is a unit,
+  together with the plain statements just before it (the setup it needs); trailing statements join
+  the last unit. A checking statement asserts (outside nested definitions), runs a helper function
+  of the tests that asserts, or is a bare call that involves the solution, directly or through such
+  a helper. A definition is never one by itself: defining `def test_x(): assert ...` checks
+  nothing. Units that never touch the solution (HumanEval's `assert True, "..."`) join a neighbour:
+  they must not score on their own. Every unit involves the solution, so the harness fails one that
+  finishes without calling it.
+* pytest style: a top-level `def test_*()` without required arguments that the tests never call
+  gets a unit of its own, a call `test_x()` after all the other statements, as pytest would run it.
 * HumanEval style (`def check(candidate): ...`): the same split applied to the body of `check`,
   run at module level with `candidate` bound. A body that cannot run that way (it uses `return`,
   `nonlocal`, `yield` ...) or holds no assert is one unit, `check(candidate)`.
+
+The tests run as a script does (`__name__ == "__main__"`), so the body of a top-level
+`if __name__ == "__main__":` block is planned as top-level statements. Test classes
+(`unittest.TestCase`, pytest classes) are not supported: tests whose checks sit only in classes
+raise ValueError rather than pass unchecked.
 
 The plan also says which names in the tests stand for the solution's functions: names the tests
 use but never define, that are neither builtins nor common modules. Deciding this here, from the
@@ -29,6 +40,8 @@ __all__ = ["TestUnit", "TestPlan", "plan_tests", "solution_functions"]
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__", "__builtins__"}
 LABEL_LENGTH = 100
+#: Nodes whose bodies do not run where they stand: looking for asserts does not enter them.
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 @dataclass(frozen=True)
@@ -82,11 +95,12 @@ def plan_tests(
                          "test code") from None
     if entry_point is not None and not (isinstance(entry_point, str) and entry_point.isidentifier()):
         raise ValueError(f"entry_point must be a Python identifier, got {entry_point!r}")
-    check = _find_check(tree)
+    body = _script_body(tree.body)
+    check = _find_check(body)
     setup_nodes = list(setup_tree.body)
     param = check.args.args[0].arg if check is not None else None
     if check is not None:
-        called = _check_call_arguments(tree)
+        called = _check_call_arguments(body)
         if entry_point is None and called:
             entry_point = called[0]
     if entry_point is None and solution_defines and (param is not None or _uses(tree, "candidate")):
@@ -96,15 +110,17 @@ def plan_tests(
     if not _uses_any(check if check is not None else tree, solution_names):
         raise ValueError("the tests never use the solution (no call of `candidate` or of a function "
                          "they do not define), so every answer would pass: fix the dataset's tests")
+    reach = _reach([tree, setup_tree], solution_names)
     if check is None:
-        units = _group_units(tree.body, solution_names)
+        units = _group_units(body + _pytest_calls(body, tree), reach)
     else:
-        setup_nodes += [node for node in tree.body if node is not check and not _is_check_call(node)]
-        units = _group_units(check.body, solution_names)
+        setup_nodes += [node for node in body if node is not check and not _is_check_call(node)]
+        units = _group_units(check.body, reach)
         if not units or not _units_compile(units):
             setup_nodes.append(check)
             units = [TestUnit(f"{check.name}({param})", f"line {check.lineno}: {check.name}({param})")]
     if not units:
+        _reject_test_classes(body)
         raise ValueError("the tests hold no assert statement that uses the solution and no "
                          "check(candidate) function, so nothing would be checked: give asserts (MBPP) "
                          "or a check function (HumanEval)")
@@ -121,8 +137,27 @@ def _tests_source(tests: str | Sequence[str]) -> str:
     raise ValueError(f"tests must be Python source or a list of assert strings, got {type(tests).__name__}")
 
 
-def _find_check(tree: ast.Module) -> ast.FunctionDef | None:
-    for node in tree.body:
+def _script_body(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Top-level statements as a script runs them: an `if __name__ == "__main__":` block stands for
+    its body (the tests run as __main__), so the asserts and `check(...)` calls in it are found."""
+    result: list[ast.stmt] = []
+    for node in body:
+        result.extend(_script_body(node.body) if _is_main_guard(node) else [node])
+    return result
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    """`if __name__ == "__main__":` (either way round)."""
+    if not (isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and len(node.test.ops) == 1
+            and isinstance(node.test.ops[0], ast.Eq)):
+        return False
+    sides = (node.test.left, node.test.comparators[0])
+    return (any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+            and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides))
+
+
+def _find_check(body: list[ast.stmt]) -> ast.FunctionDef | None:
+    for node in body:
         if isinstance(node, ast.FunctionDef) and node.name == "check" and node.args.args:
             return node
     return None
@@ -133,32 +168,141 @@ def _is_check_call(node: ast.stmt) -> bool:
             and isinstance(node.value.func, ast.Name) and node.value.func.id == "check")
 
 
-def _check_call_arguments(tree: ast.Module) -> list[str]:
-    return [node.value.args[0].id for node in tree.body
+def _check_call_arguments(body: list[ast.stmt]) -> list[str]:
+    return [node.value.args[0].id for node in body
             if _is_check_call(node) and node.value.args and isinstance(node.value.args[0], ast.Name)]
 
 
+def _shallow_walk(node: ast.AST):
+    """`node` and the nodes under it, without entering nested definitions (which do not run there)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(child for child in ast.iter_child_nodes(current) if not isinstance(child, DEFINITIONS))
+
+
+def _is_definition(statement: ast.stmt) -> bool:
+    """A def, class or bare lambda: running it defines something and checks nothing."""
+    return isinstance(statement, DEFINITIONS) or (isinstance(statement, ast.Expr)
+                                                  and isinstance(statement.value, ast.Lambda))
+
+
 def _has_assert(node: ast.AST) -> bool:
-    return any(isinstance(child, ast.Assert) for child in ast.walk(node))
+    """True when running `node` may run an assert of its own (asserts in nested definitions do not)."""
+    return not _is_definition(node) and any(isinstance(child, ast.Assert) for child in _shallow_walk(node))
 
 
-def _uses_any(node: ast.AST, names: set[str]) -> bool:
+def _uses_any(node: ast.AST, names: set[str] | frozenset[str]) -> bool:
     return any(isinstance(child, ast.Name) and child.id in names for child in ast.walk(node))
 
 
-def _group_units(statements: list[ast.stmt], solution_names: set[str]) -> list[TestUnit]:
+def _runs_any(node: ast.AST, names: frozenset[str]) -> bool:
+    """`node` names one of `names` outside nested definitions (where it would run with `node`)."""
+    return any(isinstance(child, ast.Name) and child.id in names for child in _shallow_walk(node))
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """What in the tests reaches the solution: the names standing for it, and the helper functions
+    the tests define whose bodies use it (`using`), assert (`asserting`), or either (`checking`),
+    directly or through one another."""
+
+    names: frozenset[str]
+    using: frozenset[str]
+    asserting: frozenset[str]
+    checking: frozenset[str]
+
+    def involves(self, statement: ast.stmt) -> bool:
+        """Running `statement` may call the solution (a definition never does by itself)."""
+        return not _is_definition(statement) and _uses_any(statement, self.names | self.using)
+
+    def checks(self, statement: ast.stmt) -> bool:
+        """A checking statement: it asserts, or runs a helper that asserts (`for x in xs: t(x)`), or
+        it is a bare call that involves the solution or calls a checking helper (`t1(1, 2)` after
+        `def t1(x, y): assert add(x, y) == ...`). Assigning a value a helper computes from the
+        solution (`y = compute(3)`) is not: it is setup for the assert that follows."""
+        if _is_definition(statement):
+            return False
+        return _has_assert(statement) or _runs_any(statement, self.asserting) or (
+            isinstance(statement, ast.Expr) and (self.involves(statement) or _uses_any(statement, self.checking)))
+
+
+def _reach(trees: Sequence[ast.AST], names: set[str]) -> _Reach:
+    """Find the tests' helper functions that reach the solution, following calls between them."""
+    uses: dict[str, set[str]] = {}
+    direct_use: set[str] = set()
+    direct_assert: set[str] = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                loaded = {child.id for statement in node.body for child in ast.walk(statement)
+                          if isinstance(child, ast.Name)}
+                uses.setdefault(node.name, set()).update(loaded)
+                if loaded & names:
+                    direct_use.add(node.name)
+                if any(_has_assert(statement) for statement in node.body):
+                    direct_assert.add(node.name)
+    using, asserting = _closure(direct_use, uses), _closure(direct_assert, uses)
+    return _Reach(frozenset(names), using, asserting, using | asserting)
+
+
+def _closure(start: set[str] | frozenset[str], uses: dict[str, set[str]]) -> frozenset[str]:
+    """`start` and every helper that uses (transitively) one of them."""
+    found = set(start)
+    grown = True
+    while grown:
+        grown = False
+        for name, used in uses.items():
+            if name not in found and used & found:
+                found.add(name)
+                grown = True
+    return frozenset(found)
+
+
+def _pytest_calls(body: list[ast.stmt], tree: ast.Module) -> list[ast.stmt]:
+    """A call `test_x()` for each top-level pytest-style test the tests define but never use, so that
+    it runs (as pytest would run it) and is scored; placed at the def's line for the unit's label."""
+    loaded = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    calls: list[ast.stmt] = []
+    for node in body:
+        if (isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and node.name not in loaded
+                and not _required_arguments(node.args)):
+            call = ast.Expr(ast.Call(ast.Name(node.name, ast.Load()), [], []))
+            calls.append(ast.fix_missing_locations(ast.copy_location(call, node)))
+    return calls
+
+
+def _required_arguments(args: ast.arguments) -> bool:
+    """True when a function with these arguments cannot be called without any (a pytest fixture)."""
+    positional = len(args.posonlyargs) + len(args.args)
+    return positional > len(args.defaults) or any(default is None for default in args.kw_defaults)
+
+
+def _reject_test_classes(body: list[ast.stmt]) -> None:
+    """Raise ValueError when the tests' checks sit in a class: test classes are not run, so such
+    tests would check nothing (and pass every answer)."""
+    for node in body:
+        if isinstance(node, ast.ClassDef) and any(
+                isinstance(child, ast.Assert) or (isinstance(child, ast.Attribute) and child.attr.startswith("assert"))
+                for child in ast.walk(node)):
+            raise ValueError(f"the tests' checks sit in class {node.name!r} (line {node.lineno}), and test "
+                             "classes (unittest.TestCase, pytest classes) are not supported: write them as "
+                             "top-level asserts, test_* functions or a check(candidate) function")
+
+
+def _group_units(statements: list[ast.stmt], reach: _Reach) -> list[TestUnit]:
     """Scored units: each checking statement with the plain statements before it.
 
-    A checking statement holds an assert, or is a bare call that involves the solution (a test
-    helper that asserts inside). Groups that never touch the solution (`assert True, "..."` as in
-    HumanEval) are not tests of it: they join the next group (the last one joins the previous), so
+    What a checking statement is: see `_Reach.checks` (definitions are plain setup). Groups that
+    never touch the solution (`assert True, "..."` as in HumanEval) are not tests of it: they join the next group (the last one joins the previous), so
     they can never earn a score by themselves.
     """
     groups: list[list[ast.stmt]] = []
     pending: list[ast.stmt] = []
     for statement in statements:
         pending.append(statement)
-        if _has_assert(statement) or (isinstance(statement, ast.Expr) and _uses_any(statement, solution_names)):
+        if reach.checks(statement):
             groups.append(pending)
             pending = []
     if pending and groups:
@@ -166,23 +310,23 @@ def _group_units(statements: list[ast.stmt], solution_names: set[str]) -> list[T
     merged: list[list[ast.stmt]] = []
     carry: list[ast.stmt] = []
     for group in groups:
-        if any(_uses_any(statement, solution_names) for statement in group):
+        if any(reach.involves(statement) for statement in group):
             merged.append(carry + group)
             carry = []
         else:
             carry += group
     if carry and merged:
         merged[-1].extend(carry)
-    result = []
-    for group in merged:
-        checking = [s for s in group if _uses_any(s, solution_names)
-                    and (_has_assert(s) or isinstance(s, ast.Expr))] or group
-        text = ast.unparse(checking[-1]).splitlines()[0]
-        if len(text) > LABEL_LENGTH:
-            text = text[: LABEL_LENGTH - 3] + "..."
-        result.append(TestUnit(ast.unparse(ast.Module(body=group, type_ignores=[])),
-                               f"line {checking[-1].lineno}: {text}"))
-    return result
+    return [_unit(group, reach) for group in merged]
+
+
+def _unit(group: list[ast.stmt], reach: _Reach) -> TestUnit:
+    """The unit for `group`, labelled by its last checking statement that involves the solution."""
+    checking = [s for s in group if reach.involves(s) and reach.checks(s)] or group
+    text = ast.unparse(checking[-1]).splitlines()[0]
+    if len(text) > LABEL_LENGTH:
+        text = text[: LABEL_LENGTH - 3] + "..."
+    return TestUnit(ast.unparse(ast.Module(body=group, type_ignores=[])), f"line {checking[-1].lineno}: {text}")
 
 
 def _units_compile(units: list[TestUnit]) -> bool:
