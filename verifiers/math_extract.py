@@ -122,7 +122,8 @@ def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     """The final answer in `text` as a string, or None when the model committed to none.
 
     Args:
-        text: a model output (or a bare answer).
+        text: a model output. A bare answer ("12", "Monday") has none of the markers looked for and
+            gives None: `verify` takes such a short text as its own answer itself.
         fallback: None (strict, default) or "last_number" to fall back to the last number.
     """
     if not isinstance(text, str) or not text:
