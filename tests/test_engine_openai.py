@@ -81,10 +81,12 @@ def test_token_level_calls_refuse_with_the_reason():
 class Scripted:
     """A real HTTP server on 127.0.0.1 whose /v1/chat/completions answers follow a script: a list of
     (status, body) or (status, body, headers) consumed in order, the last one repeated; a callable
-    body is called with the request. It records the request bodies and their arrival times."""
+    body is called with the request. It records the request bodies and their arrival times.
+    ``models``: the answer to GET /v1/models (default: one model, ``scripted-model``)."""
 
-    def __init__(self, script):
+    def __init__(self, script, models=None):
         self.script, self.requests, self.times = list(script), [], []
+        listing = models if models is not None else {"object": "list", "data": [{"id": "scripted-model", "object": "model"}]}
         outer = self
 
         class H(BaseHTTPRequestHandler):
@@ -104,7 +106,7 @@ class Scripted:
                 self.wfile.write(data)
 
             def do_GET(self):
-                self._answer(200, {"object": "list", "data": [{"id": "scripted-model", "object": "model"}]})
+                self._answer(200, listing)
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -265,3 +267,156 @@ def test_every_conversation_gets_its_own_seeds():
 def test_engine_errors_share_one_base_class():
     for cls in (OpenAIEngineError, ServerUnreachableError, ServerTimeoutError, RequestRejectedError):
         assert issubclass(cls, EngineError)
+
+
+def convs(count):
+    return [[{"role": "user", "content": f"q{i}"}] for i in range(count)]
+
+
+def test_a_rejected_request_stops_the_call_instead_of_sending_every_conversation():
+    """The first failure ends the call: conversations not yet sent are never sent (a failing server
+    would otherwise get all of them, and the error would come only after the last)."""
+
+    def slow_reject(body):
+        time.sleep(0.1)
+        return {"error": {"message": "bad model"}}
+
+    with Scripted([(400, slow_reject)]) as srv:
+        eng = OpenAIEngine(srv.url, "m", concurrency=4)
+        with pytest.raises(RequestRejectedError, match="bad model"):
+            eng.generate_chat(convs(64), 1, SamplingParams())
+        time.sleep(0.3)  # the requests in flight end; nothing more is sent
+        assert len(srv.requests) <= 4
+
+
+def test_requests_in_flight_make_no_further_attempt_once_the_call_failed():
+    """One conversation is rejected while the others wait to retry a 500: they stop at once rather
+    than retry after their backoff, and the rejection is raised without waiting for them."""
+    with Scripted([(400, {"error": {"message": "bad model"}}), (500, {"error": {"message": "overloaded"}})]) as srv:
+        eng = OpenAIEngine(srv.url, "m", concurrency=4, max_retries=2, backoff=1.0)
+        start = time.monotonic()
+        with pytest.raises(RequestRejectedError, match="bad model"):
+            eng.generate_chat(convs(12), 1, SamplingParams())
+        assert time.monotonic() - start < 0.9  # before the first retry's backoff ends
+        time.sleep(1.5)  # past the backoff: no retry comes
+        assert len(srv.requests) == 4
+
+
+def test_a_stalled_server_fails_the_call_in_one_timeout_not_one_per_conversation():
+    release = threading.Event()
+
+    def stalled(body):
+        release.wait(30)
+        return ok(["late"])
+
+    with Scripted([(200, stalled)]) as srv:
+        try:
+            eng = OpenAIEngine(srv.url, "m", concurrency=4, timeout=0.5)
+            start = time.monotonic()
+            with pytest.raises(ServerTimeoutError):
+                eng.generate_chat(convs(32), 1, SamplingParams())
+            assert time.monotonic() - start < 2.0  # 32 / 4 timeouts of 0.5 s would be 4 s
+            time.sleep(0.3)
+            assert len(srv.requests) == 4
+        finally:
+            release.set()
+
+
+def test_ctrl_c_stops_the_call_at_once_and_sends_nothing_more(tmp_path):
+    """SIGINT while requests wait on a slow server (timeout 60 s): the process ends within seconds,
+    without sending the conversations not yet started, nor waiting for the requests in flight."""
+    import signal
+    import subprocess
+    import sys
+
+    release = threading.Event()
+
+    def stalled(body):
+        release.wait(60)
+        return ok(["late"])
+
+    with Scripted([(200, stalled)]) as srv:
+        child = (
+            "from rlvr.trainers.openai_engine import OpenAIEngine\n"
+            "from rlvr.trainers.engine import SamplingParams\n"
+            f"eng = OpenAIEngine({srv.url!r}, 'm', concurrency=4, timeout=60)\n"
+            "print('ready', flush=True)\n"
+            "eng.generate_chat([[{'role': 'user', 'content': str(i)}] for i in range(32)], 1, SamplingParams())\n"
+        )
+        proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline().strip() == "ready"
+            deadline = time.monotonic() + 30
+            while len(srv.requests) < 4 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(srv.requests) == 4
+            proc.send_signal(signal.SIGINT)
+            start = time.monotonic()
+            _, err = proc.communicate(timeout=20)
+            assert time.monotonic() - start < 10 and "KeyboardInterrupt" in err
+            time.sleep(0.2)
+            assert len(srv.requests) == 4
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            release.set()
+
+
+def parts(*texts):
+    return [{"type": "text", "text": t} for t in texts]
+
+
+def choice(**fields):
+    return {"index": 0, "message": {"role": "assistant", "content": "4"}, "finish_reason": "stop", **fields}
+
+
+@pytest.mark.parametrize("response, what", [
+    ({"choices": [None]}, "choice 0 is null, not an object"),
+    ({"choices": ["4"]}, 'choice 0 is "4", not an object'),
+    ({"choices": [{"index": 0, "finish_reason": "stop"}]}, "choice 0 has no 'message' object"),
+    ({"choices": [choice(message="4")]}, "choice 0 has no 'message' object"),
+    ({"choices": [choice(message={"content": 4})]}, "choice 0 has a 'content' that is neither a string nor a list of text parts"),
+    ({"choices": [choice(message={"content": {"text": "4"}})]}, "choice 0 has a 'content' that is neither a string nor a list of text parts"),
+    ({"choices": [choice(message={"content": [{"type": "image_url", "image_url": {}}]})]}, "choice 0 has a 'content' that is neither a string nor a list of text parts"),
+    ({"choices": [choice(message={"content": [{"type": "text", "text": None}]})]}, "choice 0 has a 'content' that is neither a string nor a list of text parts"),
+    ({"choices": [choice(logprobs={"content": [{"token": "4", "logprob": None}]})]}, "choice 0 has 'logprobs' that are not"),
+    ({"choices": [choice(logprobs={"content": ["4"]})]}, "choice 0 has 'logprobs' that are not"),
+    ({"choices": [choice(logprobs="yes")]}, "choice 0 has 'logprobs' that are not"),
+    ({"choices": [choice(index=None), choice(index=1)]}, "choice 0 has the index null, not an integer"),
+    ({"choices": [choice(index="0")]}, "choice 0 has the index \"0\", not an integer"),
+    ({"choices": [choice(finish_reason=["stop"])]}, 'choice 0 has the finish_reason \\["stop"\\], not a string'),
+])
+def test_an_answer_outside_the_format_is_an_engine_error_naming_it(response, what):
+    """A malformed answer is the server's failure (rlvr eval stops with exit 4 and resumes later),
+    never an empty or odd reply scored as the model's, nor a TypeError further on."""
+    with pytest.raises(OpenAIEngineError, match=f"malformed: {what}"):
+        samples_from_response(response)
+
+
+def test_content_as_text_parts_is_joined_and_null_content_with_tool_calls_stays_valid():
+    call = {"id": "c", "type": "function", "function": {"name": "calc", "arguments": "{}"}}
+    resp = {"choices": [
+        {"index": 0, "message": {"role": "assistant", "content": parts("The answer is ", "\\boxed{4}")}, "finish_reason": "stop"},
+        {"index": 1, "message": {"role": "assistant", "content": None, "tool_calls": [call]}, "finish_reason": "tool_calls"},
+        {"message": {"role": "assistant", "content": []}, "finish_reason": "length"},  # no index: its position
+    ]}
+    texts = [s.text for s in samples_from_response(resp)]
+    assert texts == ["The answer is \\boxed{4}", "", ""]
+
+
+def test_a_malformed_answer_over_http_is_an_engine_error():
+    with Scripted([(200, {"choices": [{"index": 0, "finish_reason": "stop"}]})]) as srv:
+        with pytest.raises(OpenAIEngineError, match="choice 0 has no 'message'"):
+            OpenAIEngine(srv.url, "m").generate_chat([CONV], 1, SamplingParams())
+    with Scripted([(200, b"\xff<html>bad gateway</html>")]) as srv:  # not UTF-8: not a ValueError ("bad input")
+        with pytest.raises(OpenAIEngineError, match="not JSON") as info:
+            OpenAIEngine(srv.url, "m").generate_chat([CONV], 1, SamplingParams())
+        assert not isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("listing", [{"data": ["m"]}, {"data": [{"name": "m"}]}, {"data": {"id": "m"}}, {"data": [{"id": 7}]}])
+def test_a_malformed_model_list_is_an_engine_error(listing):
+    with Scripted([(200, ok(["a"]))], models=listing) as srv:
+        with pytest.raises(OpenAIEngineError, match="/models lists"):
+            OpenAIEngine(srv.url).model

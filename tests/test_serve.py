@@ -345,3 +345,95 @@ def test_too_many_waiting_requests_get_503_with_retry_after(server):
                 OpenAIEngine(busy.url, "busy", max_retries=0).generate_chat([CONV], 1, SamplingParams(max_new_tokens=2))
         waiting.join(timeout=60)
         assert results["first"][0] == 200
+
+
+def test_a_connection_on_a_descriptor_past_1024_is_served_not_dropped(server, checkpoint):
+    """select.select cannot watch descriptors >= 1024 (a busy server has that many: connections,
+    files); the check for a departed client must not take that for a client that has gone."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        if hard != resource.RLIM_INFINITY and hard < 1200:
+            pytest.skip(f"cannot open 1100 files here (RLIMIT_NOFILE hard limit {hard})")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    held = []
+    try:
+        while not held or held[-1].fileno() < 1100:  # the server's next socket gets a descriptor past 1100
+            held.append(open(os.devnull))
+        before = (server.generated, server.skipped)
+        status, resp = post(server, {"model": checkpoint, "messages": CONV, "max_tokens": 2})
+    finally:
+        for f in held:
+            f.close()
+    assert status == 200 and resp["object"] == "chat.completion"
+    assert (server.generated, server.skipped) == (before[0] + 1, before[1])
+
+
+def test_a_silent_connection_is_closed_after_the_idle_timeout(server, capsys):
+    """An idle keep-alive connection, or a body that stops arriving, would hold a server thread and
+    a descriptor forever: after idle_timeout the server closes it (quietly, no traceback)."""
+    import socket
+
+    with ChatCompletionServer(server.engine, "idle", port=0, idle_timeout=0.5) as srv:
+        address = srv.httpd.server_address[:2]
+        conn = http.client.HTTPConnection(*address, timeout=10)
+        conn.request("GET", "/v1/models")
+        assert conn.getresponse().read() and conn.sock is not None  # kept alive after the answer
+        start = time.monotonic()
+        assert conn.sock.recv(1) == b""  # the server closed the idle connection
+        assert time.monotonic() - start < 5
+        conn.close()
+        with socket.create_connection(address, timeout=10) as sock:
+            sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"messages\"")
+            assert sock.recv(1) == b""  # the rest of the body never came
+        assert time.monotonic() - start < 10
+    assert "Traceback" not in capsys.readouterr().err
+    assert server.httpd.RequestHandlerClass.timeout == 120  # the default (--idle-timeout)
+    with pytest.raises(ValueError, match="idle_timeout must be > 0"):
+        ChatCompletionServer(server.engine, "idle", port=0, idle_timeout=0)
+
+
+def test_non_finite_sampling_numbers_get_a_400_naming_the_field(server):
+    """Python's JSON reads NaN and Infinity, and NaN passes every range check: refused by name,
+    as the client's fault (400), not a generation failure (500) that clients retry."""
+    for field, literal in (("temperature", "NaN"), ("top_p", "NaN"), ("temperature", "Infinity"), ("top_p", "-Infinity")):
+        raw = f'{{"messages": {json.dumps(CONV)}, "max_tokens": 2, "{field}": {literal}}}'.encode()
+        status, resp = post(server, None, raw=raw)
+        assert status == 400 and resp["error"]["param"] == field, (field, literal, resp)
+        assert f"'{field}' must be a" in resp["error"]["message"]
+    with pytest.raises(BadRequest, match="'temperature' must be a finite number, got NaN"):
+        parse_chat_request({"messages": CONV, "temperature": float("nan")}, "m")
+
+
+def test_the_context_checked_is_the_engines_own():
+    """A model whose config names no position limit (ALiBi: Bloom) gets its context from the
+    tokenizer, as the engine does: a prompt too long is a 400 on 'messages', not an engine failure (500)."""
+    from transformers import BloomConfig, BloomForCausalLM
+
+    tok = build_tiny_tokenizer()
+    tok.model_max_length = 64
+    model = BloomForCausalLM(BloomConfig(vocab_size=len(tok), hidden_size=32, n_layer=1, n_head=2))
+    engine = HFChatEngine(model, tok, device="cpu")
+    with ChatCompletionServer(engine, "bloom", port=0) as srv:
+        assert srv.context_length == engine.context_length == 64
+        status, resp = post(srv, {"messages": [{"role": "user", "content": "x" * 100}], "max_tokens": 5})
+        assert status == 400 and resp["error"]["param"] == "messages", resp
+        assert "fills the model's context of 64 tokens" in resp["error"]["message"]
+        assert srv.generated == 0
+
+
+def test_serve_reports_a_port_in_use_and_a_bad_idle_timeout_on_stderr(capsys):
+    import socket
+
+    from rlvr.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--model", "tiny", "--port", str(port)]) == 1
+    out, err = capsys.readouterr()
+    assert f"rlvr serve: cannot listen on 127.0.0.1:{port}" in err and "cannot listen" not in out
+    assert main(["serve", "--model", "tiny", "--idle-timeout", "0"]) == 1
+    assert "rlvr serve: --idle-timeout must be a number of seconds > 0, got 0" in capsys.readouterr().err

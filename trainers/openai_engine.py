@@ -2,14 +2,18 @@
 
 It speaks the chat-completions API over HTTP (``POST {base_url}/chat/completions``) with the standard
 library only, so it works against vLLM, SGLang, llama.cpp, ``rlvr serve`` or OpenAI itself.
-Conversations are sent concurrently from a thread pool. Connection errors, 408/409/429 and 5xx
+Conversations are sent concurrently from daemon threads. The first failure ends the call at once:
+conversations not yet sent are not sent, those in flight make no further attempt, and the error is
+raised without waiting for them (a Ctrl-C likewise). Connection errors, 408/409/429 and 5xx
 answers (except 501 and 505, which no retry changes) are retried with exponential backoff, waiting at
 least what a ``Retry-After`` header asks; another 4xx answer is an error carrying the server's message.
 A generation that gets no answer within ``timeout`` is *not* re-sent: the server is up and still
 working on it, and re-sending would only queue the same work again (:class:`ServerTimeoutError`).
 A choice the server ended with a finish reason other than ``stop``, ``length``, ``tool_calls`` or
-``function_call`` (``abort``, ``error``, ``content_filter``) is an engine failure, never an answer.
-All errors are :class:`~rlvr.trainers.engine.EngineError` s.
+``function_call`` (``abort``, ``error``, ``content_filter``) is an engine failure, never an answer,
+and so is an answer outside the chat-completions format (not JSON, a choice without a ``message``,
+a ``content`` that is not text): it is never scored as the model's reply. All errors are
+:class:`~rlvr.trainers.engine.EngineError` s.
 
 The server returns text, not the token ids the model sampled, so this engine works at the chat level
 only (:meth:`OpenAIEngine.generate_chat`): it serves evaluation, never training, and
@@ -22,11 +26,11 @@ import dataclasses
 import http.client
 import json
 import os
-import time
+import queue
+import threading
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from rlvr.trainers.engine import Engine, EngineError, Sample, SamplingParams
 
@@ -63,6 +67,14 @@ class RequestRejectedError(OpenAIEngineError):
         self.status = status
         self.body = body
 
+
+class _Stopped(OpenAIEngineError):
+    """Internal: another conversation of the same call failed (or the caller was interrupted), so
+    this one makes no further attempt. The caller has raised that first failure already."""
+
+
+#: The stop signal of a request outside a concurrent call: never set (waiting on it is a sleep).
+_NEVER = threading.Event()
 
 #: Finish reasons of a complete answer, and what they mean for a Sample.
 _FINISHED = {"stop": "stop", "tool_calls": "stop", "function_call": "stop", None: "stop", "length": "length"}
@@ -121,44 +133,97 @@ def _checked_tool_calls(tool_calls: Any, index: int) -> list[dict[str, Any]]:
     return tool_calls
 
 
+def _malformed(what: str) -> OpenAIEngineError:
+    """The error for an answer outside the chat-completions format: an infrastructure failure
+    (``rlvr eval`` stops with exit 4 and resumes later), never a reply scored as the model's."""
+    return OpenAIEngineError(f"the server's answer is malformed: {what}; the server does not follow the chat-completions "
+                             "format (check its version and log), so nothing of it is scored")
+
+
+def _shown(value: Any) -> str:
+    """A short JSON rendering of a value for an error message."""
+    return json.dumps(value, default=str)[:200]
+
+
+def _choice_index(choice: Any, position: int) -> int:
+    """The ``index`` of a choice (its position in the list when the server sends none)."""
+    if not isinstance(choice, dict):
+        raise _malformed(f"choice {position} is {_shown(choice)}, not an object")
+    index = choice.get("index", position)
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise _malformed(f"choice {position} has the index {_shown(index)}, not an integer")
+    return index
+
+
+def _message_text(content: Any, index: int) -> str:
+    """A message's ``content`` as one string: a string as is, null as "" (a reply with tool calls
+    only, or no text), a list of text parts (``[{"type": "text", "text": ...}]``) concatenated."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(
+            isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str) for part in content):
+        return "".join(part["text"] for part in content)
+    raise _malformed(f"choice {index} has a 'content' that is neither a string nor a list of text parts: {_shown(content)}")
+
+
+def _token_logprobs(logprobs: Any, index: int) -> tuple[list[float], list[str]] | None:
+    """(log-probs, tokens) of a choice's ``logprobs.content``, or None when it has none."""
+    if logprobs is None:
+        return None
+    content = logprobs.get("content") if isinstance(logprobs, dict) else logprobs
+    if not content:
+        return None
+    if not isinstance(content, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("logprob"), (int, float)) and not isinstance(t.get("logprob"), bool)
+            and isinstance(t.get("token", ""), str) for t in content):
+        raise _malformed(f"choice {index} has 'logprobs' that are not a list of {{'token': str, 'logprob': number}}: "
+                         f"{_shown(logprobs)}")
+    return [float(t["logprob"]) for t in content], [t.get("token", "") for t in content]
+
+
+def _sample_from_choice(choice: dict[str, Any], index: int, usage: Any) -> Sample:
+    """The Sample of one choice (see :func:`samples_from_response`); an unfinished or malformed
+    choice is an :class:`OpenAIEngineError`."""
+    raw_reason = choice.get("finish_reason")
+    if raw_reason is not None and not isinstance(raw_reason, str):
+        raise _malformed(f"choice {index} has the finish_reason {_shown(raw_reason)}, not a string")
+    if raw_reason not in _FINISHED:  # e.g. vLLM's "abort", "error"; OpenAI's "content_filter"
+        raise OpenAIEngineError(
+            f"the server ended choice {index} with finish_reason={raw_reason!r} (aborted, failed "
+            "or filtered by the server): that is not the model's answer, so it is not scored; fix the server "
+            "and rerun (rlvr eval resumes from the samples already saved)")
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        raise _malformed(f"choice {index} has no 'message' object (got {_shown(message)})")
+    text = _message_text(message.get("content"), index)
+    meta: dict[str, Any] = {"finish_reason": raw_reason}
+    if message.get("tool_calls"):
+        meta["tool_calls"] = _checked_tool_calls(message["tool_calls"], index)
+    token_logprobs = _token_logprobs(choice.get("logprobs"), index)
+    if token_logprobs is not None:
+        meta["token_logprobs"], meta["tokens"] = token_logprobs
+    if usage:
+        meta["usage"] = usage
+    return Sample(token_ids=[], logprobs=[], finish_reason=_FINISHED[raw_reason], text=text, meta=meta)  # type: ignore[arg-type]
+
+
 def samples_from_response(response: dict[str, Any]) -> list[Sample]:
     """Samples from a chat-completions response, in choice-index order.
 
     Text-level: ``token_ids`` and ``logprobs`` stay empty (the server does not say which ids it
     sampled). ``meta`` holds ``tool_calls`` (when the server returned some), ``token_logprobs`` (when
     requested and returned), ``finish_reason`` as the server said it, and the response's ``usage``.
+    Anything outside the format (a choice that is not an object or has no ``message``, a ``content``
+    neither text nor text parts, a null log-prob...) is an :class:`OpenAIEngineError` naming it.
     """
     choices = response.get("choices") if isinstance(response, dict) else None
     if not isinstance(choices, list):
-        raise OpenAIEngineError(f"the server's answer has no 'choices' list: {json.dumps(response)[:300]}")
-    samples = []
-    for choice in sorted(choices, key=lambda c: c.get("index", 0)):
-        message = choice.get("message") or {}
-        raw_reason = choice.get("finish_reason")
-        if raw_reason not in _FINISHED:  # e.g. vLLM's "abort", "error"; OpenAI's "content_filter"
-            raise OpenAIEngineError(
-                f"the server ended choice {choice.get('index', 0)} with finish_reason={raw_reason!r} (aborted, failed "
-                "or filtered by the server): that is not the model's answer, so it is not scored; fix the server "
-                "and rerun (rlvr eval resumes from the samples already saved)")
-        meta: dict[str, Any] = {"finish_reason": raw_reason}
-        if message.get("tool_calls"):
-            meta["tool_calls"] = _checked_tool_calls(message["tool_calls"], choice.get("index", 0))
-        content = (choice.get("logprobs") or {}).get("content")
-        if content:
-            meta["token_logprobs"] = [float(t.get("logprob", 0.0)) for t in content]
-            meta["tokens"] = [t.get("token", "") for t in content]
-        if response.get("usage"):
-            meta["usage"] = response["usage"]
-        samples.append(
-            Sample(
-                token_ids=[],
-                logprobs=[],
-                finish_reason=_FINISHED[raw_reason],  # type: ignore[arg-type]
-                text=message.get("content") or "",
-                meta=meta,
-            )
-        )
-    return samples
+        raise OpenAIEngineError(f"the server's answer has no 'choices' list: {json.dumps(response, default=str)[:300]}")
+    indexed = [(_choice_index(choice, position), choice) for position, choice in enumerate(choices)]
+    usage = response.get("usage")
+    return [_sample_from_choice(choice, index, usage) for index, choice in sorted(indexed, key=lambda pair: pair[0])]
 
 
 class OpenAIEngine(Engine):
@@ -228,9 +293,13 @@ class OpenAIEngine(Engine):
         if self._model is None:
             listing = self._request("GET", "/models")
             data = listing.get("data") if isinstance(listing, dict) else None
-            if not data:
+            if not isinstance(data, list) or not data:
                 raise OpenAIEngineError(f"{self.base_url}/models lists no model; pass model=NAME explicitly")
-            self._model = str(data[0]["id"])
+            name = data[0].get("id") if isinstance(data[0], dict) else None
+            if not isinstance(name, str) or not name:
+                raise OpenAIEngineError(f"{self.base_url}/models lists {_shown(data[0])} first, not a model with an 'id': "
+                                        "the server does not follow the API; pass model=NAME explicitly")
+            self._model = name
         return self._model
 
     def generate_chat(
@@ -243,7 +312,8 @@ class OpenAIEngine(Engine):
         """Sample ``n`` assistant replies to every conversation; result ``[conversation][sample]``.
 
         If the server returns fewer than ``n`` choices (some servers ignore ``n``), the missing ones are
-        asked for again, with a different seed when one is set."""
+        asked for again, with a different seed when one is set. The first failure is raised as soon as
+        it happens, and the other conversations stop (see :func:`_map_in_threads`)."""
         if n < 1:
             raise ValueError(f"n (samples per conversation) must be >= 1, got {n}")
         if not isinstance(sampling, SamplingParams):
@@ -252,28 +322,35 @@ class OpenAIEngine(Engine):
             if not isinstance(conv, (list, tuple)) or not conv or not all(isinstance(m, dict) and "role" in m for m in conv):
                 raise ValueError(f"conversation {i} must be a non-empty list of {{'role': ..., 'content': ...}} messages")
         model = self.model
-        if len(conversations) <= 1 or self.concurrency == 1:
-            return [self._complete(c, n, sampling, model, tools, i) for i, c in enumerate(conversations)]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(conversations))) as pool:
-            futures = [pool.submit(self._complete, c, n, sampling, model, tools, i) for i, c in enumerate(conversations)]
-            return [f.result() for f in futures]
+        stop = threading.Event()
 
-    def _complete(self, conversation, n, sampling, model, tools, index: int = 0) -> list[Sample]:
+        def complete(i: int) -> list[Sample]:
+            return self._complete(conversations[i], n, sampling, model, tools, i, stop)
+
+        if len(conversations) <= 1 or self.concurrency == 1:
+            return [complete(i) for i in range(len(conversations))]
+        return _map_in_threads(complete, len(conversations), min(self.concurrency, len(conversations)), stop)
+
+    def _complete(self, conversation, n, sampling, model, tools, index: int = 0, stop: threading.Event = _NEVER) -> list[Sample]:
         """The ``n`` choices of conversation ``index``. Its seed is ``seed + index * n``, plus the
         number of choices already received when a server returned fewer than asked, so no two
-        choices of one call share a seed (a server gives its ``j``-th choice ``seed + j``)."""
+        choices of one call share a seed (a server gives its ``j``-th choice ``seed + j``).
+        ``stop`` set: no further request is made (another conversation of the call failed)."""
         samples: list[Sample] = []
         for _ in range(n):  # at most n round trips even if the server returns one choice each
             params = sampling
             if sampling.seed is not None:
                 params = dataclasses.replace(sampling, seed=sampling.seed + index * n + len(samples))
             body = chat_request_body(conversation, n - len(samples), params, model, tools=tools, logprobs=self.logprobs)
-            samples.extend(samples_from_response(self._request("POST", "/chat/completions", body)))
+            samples.extend(samples_from_response(self._request("POST", "/chat/completions", body, stop)))
             if len(samples) >= n:
                 return samples[:n]
         raise OpenAIEngineError(f"the server returned {len(samples)} choices for n={n} after {n} requests")
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, stop: threading.Event = _NEVER) -> Any:
+        """The JSON answer of one API call, retried as the class says. ``stop`` is checked before
+        every attempt and ends a retry's wait early: once set, :class:`_Stopped` is raised instead of
+        sending again (the call this request belongs to has failed already)."""
         url = self.base_url + path
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -282,7 +359,9 @@ class OpenAIEngine(Engine):
         last, wait = "", 0.0
         for attempt in range(self.max_retries + 1):
             if attempt:
-                time.sleep(max(wait, self.backoff * 2 ** (attempt - 1)))
+                stop.wait(max(wait, self.backoff * 2 ** (attempt - 1)))
+            if stop.is_set():
+                raise _Stopped(f"{method} {url}: not sent, another request of the same call failed")
             wait = 0.0
             req = urllib.request.Request(url, data=data, headers=headers, method=method)
             try:
@@ -315,7 +394,7 @@ class OpenAIEngine(Engine):
                 continue
             try:
                 return json.loads(raw)
-            except json.JSONDecodeError:
+            except ValueError:  # not JSON, or not UTF-8 (e.g. a proxy's error page)
                 raise OpenAIEngineError(f"{method} {url} answered with something that is not JSON: {raw[:200]!r}") from None
         if last.startswith("HTTP "):  # the server is there, but busy or failing
             hint = "the server is up but kept failing or was busy: check its log, or retry later with fewer requests at once (--concurrency)"
@@ -323,6 +402,45 @@ class OpenAIEngine(Engine):
             hint = ("check that an OpenAI-compatible server is running there (e.g. `rlvr serve --model tiny` or "
                     "`vllm serve MODEL`) and that base_url ends with /v1")
         raise ServerUnreachableError(f"no usable answer from {url} after {self.max_retries + 1} attempt(s) (last: {last}); {hint}")
+
+
+def _map_in_threads(fn: Callable[[int], Any], count: int, workers: int, stop: threading.Event) -> list[Any]:
+    """``[fn(0), ..., fn(count - 1)]`` computed on ``workers`` daemon threads, results in order.
+
+    The first failure is raised as soon as it happens, and it (or an interrupt of the caller, e.g.
+    Ctrl-C) sets ``stop``: no item not yet started is begun, and items in flight make no further
+    attempt (``_request`` checks ``stop``). Otherwise a failing or stalled server would get every
+    remaining request, and the error would surface only after all of them (hours with ``rlvr eval``'s
+    timeout). Daemon threads, not a ThreadPoolExecutor: a pool's threads are joined at exit, so the
+    process would still wait for the requests in flight (up to ``timeout`` each) after an error."""
+    items = iter(range(count))
+    take = threading.Lock()
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+
+    def work() -> None:
+        while not stop.is_set():
+            with take:
+                i = next(items, None)
+            if i is None:
+                return
+            try:
+                finished.put((i, fn(i), None))
+            except BaseException as exc:  # handed to the caller, which raises it
+                finished.put((i, None, exc))
+                return
+
+    for _ in range(workers):
+        threading.Thread(target=work, name="rlvr-openai-request", daemon=True).start()
+    results: list[Any] = [None] * count
+    try:
+        for _ in range(count):
+            i, value, exc = finished.get()
+            if exc is not None:
+                raise exc
+            results[i] = value
+    finally:
+        stop.set()
+    return results
 
 
 def _retry_after(value: str | None) -> float:

@@ -17,7 +17,10 @@ body naming the field (``{"error": {"message", "type", "param"}}``).
 
 Requests are handled in threads; generation runs one request at a time on the model. A request
 whose client has gone (timed out, cancelled) by the time its turn comes is skipped, not computed;
-when more than ``--max-queue`` requests wait, a new one gets 503 with ``Retry-After``.
+when more than ``--max-queue`` requests wait, a new one gets 503 with ``Retry-After``. A connection
+on which the client sends nothing for ``--idle-timeout`` seconds (an idle keep-alive connection, a
+body that stops arriving) is closed, so it does not hold a thread and a file descriptor forever;
+the time a request waits for the model or generates does not count.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import contextlib
 import dataclasses
 import json
 import math
-import select
+import selectors
 import socket
 import sys
 import threading
@@ -44,6 +47,8 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_TOKENS = 4096
 #: Requests that may wait for the model while it generates; more get 503 (``--max-queue``).
 DEFAULT_MAX_QUEUE = 64
+#: Seconds a connection may stay silent (between requests, or within one) before it is closed (``--idle-timeout``).
+DEFAULT_IDLE_TIMEOUT = 120.0
 
 #: Request fields that change the reply but that this server cannot honour, with their neutral
 #: values (``None`` is always neutral): present with any other value, the request gets a 400.
@@ -95,11 +100,15 @@ class ModelLoadError(ValueError):
 
 
 def _number(body: dict, key: str, default: float, lo: float, hi: float, lo_open: bool = False) -> float:
+    """``body[key]`` as a float in [lo, hi] (``(lo, hi]`` with ``lo_open``), ``default`` when absent.
+    NaN and infinities are refused by name: Python's JSON reads them, and NaN passes every comparison."""
     value = body.get(key)
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadRequest(f"'{key}' must be a number, got {json.dumps(value)}", key)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadRequest(f"'{key}' must be a finite number, got {json.dumps(value)}", key)
     if value < lo or value > hi or (lo_open and value == lo):
         interval = f"{'(' if lo_open else '['}{lo}, {hi}]"
         raise BadRequest(f"'{key}' must be in {interval}, got {value}", key)
@@ -171,8 +180,11 @@ def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int 
         hint = f"leave it out or send {json.dumps(neutral[0])}" if neutral else "leave it out"
         raise BadRequest(f"'{field}' is not supported by rlvr serve (it samples with temperature, top_p, stop and "
                          f"max_tokens only), so {json.dumps(value)[:100]} cannot be honoured; {hint}", field)
-    sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, stop=tuple(stop),
-                              stop_token_ids=tuple(stop_token_ids), seed=seed)
+    try:
+        sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, stop=tuple(stop),
+                                  stop_token_ids=tuple(stop_token_ids), seed=seed)
+    except ValueError as exc:  # a value the checks above let through: still the request's fault, not a 500
+        raise BadRequest(f"the sampling parameters are invalid: {exc}", None) from None
     return {"messages": messages, "n": n, "sampling": sampling, "logprobs": logprobs, "tools": tools or None,
             "max_tokens_set": body.get(key) is not None}
 
@@ -196,13 +208,18 @@ class ChatCompletionServer:
     ``port=0`` picks a free port; :attr:`url` is the API root (``http://HOST:PORT/v1``). Use
     :meth:`serve_forever` in the foreground, or :meth:`start` / :meth:`close` (a background thread).
     ``max_queue``: requests that may wait while one generates; more get 503 with ``Retry-After``.
+    ``idle_timeout``: seconds a connection may stay silent before it is closed (see the module doc).
+    The context checked against prompt + ``max_tokens`` is the engine's ``context_length``, the
+    one it generates with, so a prompt too long is a 400 here rather than an engine failure (500).
     A tokenizer without a chat template is a :class:`ModelLoadError` (no request could be served).
     :attr:`generated` and :attr:`skipped` count the requests computed and those skipped because
     their client had gone.
     """
 
     def __init__(self, engine: Any, model_name: str, host: str = "127.0.0.1", port: int = 8000,
-                 max_queue: int = DEFAULT_MAX_QUEUE):
+                 max_queue: int = DEFAULT_MAX_QUEUE, idle_timeout: float = DEFAULT_IDLE_TIMEOUT):
+        if not idle_timeout > 0:  # 0 would make every connection non-blocking, not patient
+            raise ValueError(f"idle_timeout must be > 0 seconds, got {idle_timeout}")
         if not getattr(engine.tokenizer, "chat_template", None):
             raise ModelLoadError(f"the tokenizer of {model_name!r} has no chat template, so no chat request could be "
                                  "rendered; serve an instruct/chat checkpoint, or set tokenizer.chat_template and save it")
@@ -210,13 +227,13 @@ class ChatCompletionServer:
         self.model_name = model_name
         self.created = int(time.time())
         self.max_queue = int(max_queue)
+        self.idle_timeout = float(idle_timeout)
         self._lock = threading.Lock()  # the model generates for one request at a time
         self._count_lock = threading.Lock()
         self._pending = 0  # requests waiting for the model or generating
         self._last_generation_s = 1.0
         self.generated = self.skipped = 0
-        cfg = getattr(engine.model, "config", None)
-        self.context_length = int(getattr(cfg, "max_position_embeddings", 0) or 0) or None
+        self.context_length = getattr(engine, "context_length", None)
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -328,13 +345,15 @@ class ChatCompletionServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             server_version = "rlvr-serve"
+            timeout = server.idle_timeout  # on every read and write of the connection (StreamRequestHandler)
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: one line per request is noise
                 pass
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 """Write a JSON reply; ``headers`` adds some (``Connection: close`` also ends the
-                connection). A client that has gone is not an error: the connection just ends."""
+                connection). A client that has gone, or stopped reading for ``idle_timeout``, is
+                not an error: the connection just ends."""
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -344,7 +363,7 @@ class ChatCompletionServer:
                         self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
+                except OSError:  # BrokenPipeError, ConnectionResetError, TimeoutError
                     self.close_connection = True
 
             def _error(self, status: int, message: str, param: str | None = None, kind: str = "invalid_request_error",
@@ -353,12 +372,18 @@ class ChatCompletionServer:
 
             def _client_gone(self) -> bool:
                 """Whether the client has closed the connection (it timed out or gave up): the
-                socket reads as end-of-file. A client waiting for its answer sends nothing."""
+                socket reads as end-of-file, or was reset. A client waiting for its answer sends
+                nothing. A selector, not ``select.select``, which fails for descriptors >= 1024;
+                a check that fails otherwise says "still here": a request is never dropped unseen."""
                 try:
-                    readable, _, _ = select.select([self.connection], [], [], 0)
-                    return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
-                except (OSError, ValueError):
+                    with selectors.DefaultSelector() as selector:
+                        selector.register(self.connection, selectors.EVENT_READ)
+                        readable = bool(selector.select(0))
+                    return readable and self.connection.recv(1, socket.MSG_PEEK) == b""
+                except ConnectionError:
                     return True
+                except (OSError, ValueError):
+                    return False
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/") in ("/v1/models", "/models"):
@@ -378,7 +403,11 @@ class ChatCompletionServer:
                     self._error(400, f"the request needs a JSON body with a Content-Length between 1 and {MAX_BODY_BYTES} bytes",
                                 headers={"Connection": "close"})
                     return
-                raw = self.rfile.read(length)  # read before any reply, so the connection stays usable
+                try:
+                    raw = self.rfile.read(length)  # read before any reply, so the connection stays usable
+                except OSError:  # the body stopped arriving for idle_timeout, or the client went away
+                    self.close_connection = True
+                    return
                 if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
                     self._error(404, f"no route POST {self.path}; this server offers POST /v1/chat/completions", kind="not_found")
                     return
@@ -449,6 +478,9 @@ def register(subparsers) -> None:
     p.add_argument("--served-model-name", default=None, help="the name clients send as 'model' (default: --model)")
     p.add_argument("--max-queue", type=int, default=DEFAULT_MAX_QUEUE,
                    help="requests that may wait while one generates; more get 503 with Retry-After (default %(default)s)")
+    p.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE_TIMEOUT, metavar="SECONDS",
+                   help="close a connection silent this long, e.g. an idle keep-alive one (default %(default)g; "
+                        "waiting for the model does not count)")
     p.set_defaults(func=run)
 
 
@@ -456,18 +488,23 @@ def run(args) -> int:
     if args.max_queue < 0:
         print(f"rlvr serve: --max-queue must be >= 0, got {args.max_queue}", file=sys.stderr)
         return 1
+    if not args.idle_timeout > 0 or not math.isfinite(args.idle_timeout):
+        print(f"rlvr serve: --idle-timeout must be a number of seconds > 0, got {args.idle_timeout:g}", file=sys.stderr)
+        return 1
     try:
         engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
     except ModelLoadError as exc:
         print(f"rlvr serve: {exc}", file=sys.stderr)
         return 1
     try:
-        server = ChatCompletionServer(engine, args.served_model_name or name, args.host, args.port, max_queue=args.max_queue)
+        server = ChatCompletionServer(engine, args.served_model_name or name, args.host, args.port, max_queue=args.max_queue,
+                                      idle_timeout=args.idle_timeout)
     except ModelLoadError as exc:  # e.g. no chat template: refused before listening
         print(f"rlvr serve: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"rlvr serve: cannot listen on {args.host}:{args.port}: {exc}; pick another --port (0 = any free one)")
+        print(f"rlvr serve: cannot listen on {args.host}:{args.port}: {exc}; pick another --port (0 = any free one)",
+              file=sys.stderr)
         return 1
     print(f"rlvr serve: model {server.model_name!r} on {engine.device} at {server.url} "
           f"(POST {server.url}/chat/completions, GET {server.url}/models); Ctrl-C stops", flush=True)
