@@ -60,6 +60,11 @@ def available_backends() -> dict[str, tuple[bool, str]]:
 def make_sandbox(backend: str = "auto", **options: Any) -> Sandbox:
     """A sandbox of the given backend with default limits `options` (see `Limits`).
 
+    `options` may also hold `max_concurrent` (this sandbox's own cap on programs running at once;
+    by default all sandboxes share one cap: RLVR_SANDBOX_MAX_CONCURRENT, else one per available
+    CPU) and `slot_timeout` (seconds a run may wait for its turn before it ends as a
+    "sandbox_error"; default RLVR_SANDBOX_SLOT_TIMEOUT, else 300). See `rlvr.sandbox.slots`.
+
     "auto" takes bwrap, else docker, and falls back to subprocess only with a warning, because
     subprocess is no security boundary. A named backend that cannot run raises
     `SandboxUnavailable` with the reason and the fix.

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from rlvr.sandbox.limits import Limits, language_command
 from rlvr.sandbox.result import ExecResult
+from rlvr.sandbox.slots import SlotTimeout, gate_for, resolve_slot_timeout
 
 
 class SandboxUnavailable(RuntimeError):
@@ -69,14 +70,24 @@ class Sandbox(ABC):
 
     Create one with `rlvr.sandbox.make_sandbox(...)`. A sandbox may keep warm workers; call
     `close()` (or use it as a context manager) to release them.
+
+    Runs wait for an execution slot (see `rlvr.sandbox.slots`), so that no more programs run at
+    once than the host has CPUs and a correct program never times out because of the batch it ran
+    in. `max_concurrent`: this sandbox's own cap on programs running at once; by default every
+    sandbox of the process shares one cap of RLVR_SANDBOX_MAX_CONCURRENT, else one per available
+    CPU. `slot_timeout`: seconds a run waits for a slot before it ends as a "sandbox_error"
+    (default RLVR_SANDBOX_SLOT_TIMEOUT, else 300). The wait is not counted in the run's limits.
     """
 
     name: str = "base"
     #: True when the backend isolates runs from the host (filesystem, network, processes).
     isolated: bool = True
 
-    def __init__(self, **limits: Any) -> None:
+    def __init__(self, *, max_concurrent: int | None = None, slot_timeout: float | None = None,
+                 **limits: Any) -> None:
         self.limits = Limits().with_overrides(**limits)
+        self.slot_timeout = resolve_slot_timeout(slot_timeout)
+        self._slots = gate_for(max_concurrent)
 
     def run(
         self,
@@ -108,8 +119,9 @@ class Sandbox(ABC):
             return ExecResult("error", None, "", problem, 0.0, message=problem, backend=self.name)
         started = time.monotonic()
         try:
-            return self._execute(job, run_limits)
-        except SandboxUnavailable as exc:
+            with self._slots.slot(self.slot_timeout):  # the wait is not the program's: its limits start later
+                return self._execute(job, run_limits)
+        except (SandboxUnavailable, SlotTimeout) as exc:
             return ExecResult.sandbox_error(str(exc), self.name, time.monotonic() - started)
         except Exception as exc:  # an internal failure is the sandbox's, never the program's
             return ExecResult.sandbox_error(
@@ -120,6 +132,9 @@ class Sandbox(ABC):
         self, jobs: Sequence[str | Mapping[str, Any]], concurrency: int | None = None
     ) -> list[ExecResult]:
         """Run many jobs concurrently (default: one per core); results come back in job order.
+
+        However many threads run them, no more programs execute at once than the sandbox's
+        execution slots allow (see the class docstring).
 
         A job is a plain string of code or a dict of `run`'s keyword arguments. One job's failure
         (even a bad argument) becomes that job's `sandbox_error` result and never affects others.

@@ -36,6 +36,7 @@ Modes:
 
 from __future__ import annotations
 
+import atexit
 import base64
 import ctypes
 import errno
@@ -291,36 +292,22 @@ class Worker:
 
     @staticmethod
     def _exec_python_here(source: str, program: str, workdir: str) -> None:
-        """Run the program in this (forked) interpreter as `python3 program` would.
+        """Run the program in this (forked) interpreter as `python3 program` would, and end as it would.
 
         The worker's environment, signal dispositions and sys.std* objects are already what a
         fresh interpreter would have (their buffers are empty: the worker never used them), and
-        fds 0-2 now point at the job's streams, so nothing needs rebuilding here.
+        fds 0-2 now point at the job's streams, so nothing needs rebuilding here. The worker's own
+        exit handlers are dropped: only the program's run at its end.
         """
         sys.argv = [program]
         sys.path[0:0] = [workdir]
-        code = 0
-        try:
-            namespace = {"__name__": "__main__", "__file__": program, "__builtins__": __builtins__}
-            exec(compile(source, program, "exec"), namespace)
-        except SystemExit as exc:
-            code = exc.code
-            if code is None:
-                code = 0
-            elif not isinstance(code, int):
-                print(code, file=sys.stderr)
-                code = 1
-        except BaseException as exc:  # noqa: BLE001 - print like the interpreter does
-            tb = exc.__traceback__
-            while tb is not None and tb.tb_frame.f_code.co_filename != program:
-                tb = tb.tb_next  # hide the worker's own frames
-            traceback.print_exception(type(exc), exc, tb)
-            code = 1
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BaseException:  # noqa: BLE001 - a closed or broken stream is the program's business
-            pass
+        atexit._clear()
+        code, interrupted = _run_main(source, program)
+        code = _finalize(code)
+        if interrupted:  # an uncaught KeyboardInterrupt: Python ends by its own SIGINT
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+            code = 128 + signal.SIGINT  # (what Python gives if the signal is blocked)
         os._exit(code & 0xFF)
 
     def _supervise(self, job, pid, out_r, err_r, started) -> dict:
@@ -411,6 +398,86 @@ class Worker:
                 return False
             if done == 0:
                 return True
+
+
+# -- the end of a warm Python program, as the interpreter's own would be ---------------------------
+def _run_main(source: str, program: str) -> tuple[int, bool]:
+    """Run the program as the __main__ module: (exit status so far, whether a KeyboardInterrupt ended it)."""
+    try:
+        namespace = {"__name__": "__main__", "__file__": program, "__builtins__": __builtins__}
+        exec(compile(source, program, "exec"), namespace)
+    except SystemExit as exc:
+        return _system_exit_status(exc), False
+    except BaseException as exc:  # noqa: BLE001 - report it like the interpreter does
+        _report_uncaught(exc, program)
+        return 1, isinstance(exc, KeyboardInterrupt)
+    return 0, False
+
+
+def _system_exit_status(exc: SystemExit) -> int:
+    """The exit status `raise SystemExit(code)` gives; a non-integer code is printed, and is 1."""
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    try:
+        print(code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - a broken stderr is the program's business
+        pass
+    return 1
+
+
+def _report_uncaught(exc: BaseException, program: str) -> None:
+    """Show an uncaught exception through sys.excepthook, without the worker's own frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != program:
+        tb = tb.tb_next
+    try:
+        if sys.excepthook is sys.__excepthook__:
+            traceback.print_exception(type(exc), exc, tb)
+        else:  # the program installed its own hook
+            sys.excepthook(type(exc), exc, tb)
+    except BaseException:  # noqa: BLE001 - a broken hook or stderr: the status stays 1
+        pass
+
+
+def _finalize(code: int) -> int:
+    """Finish like Python's own shutdown, which `os._exit` would skip; return the exit status.
+
+    As the interpreter does at exit: wait for the program's non-daemon threads (the idiom
+    `threading.Thread(target=main).start()` prints its answer from one), run its atexit handlers
+    (each one's error, SystemExit included, is printed by atexit and changes nothing), then flush
+    the standard streams; a failed flush of sys.stdout or sys.stderr makes the status 120. A
+    thread that never ends is stopped by the run's time limits, as any other program.
+    """
+    threading = sys.modules.get("threading")
+    if threading is not None and hasattr(threading, "_shutdown"):
+        try:
+            threading._shutdown()
+        except BaseException:  # noqa: BLE001 - an interrupted wait ends it, as in Python
+            pass
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001 - (older Pythons re-raise the last handler's error)
+        pass
+    if not _flush_std_streams():
+        code = 120
+    return code
+
+
+def _flush_std_streams() -> bool:
+    """Flush sys.stdout and sys.stderr (and the original streams, which Python flushes when it
+    frees them); False when flushing sys.stdout or sys.stderr failed."""
+    ok = True
+    for stream, counts in ((sys.stdout, True), (sys.stderr, True), (sys.__stdout__, False), (sys.__stderr__, False)):
+        try:
+            if stream is not None and not getattr(stream, "closed", False):
+                stream.flush()
+        except BaseException:  # noqa: BLE001 - a broken stream is the program's business
+            if counts:
+                ok = False
+    return ok
 
 
 def _read_available(fd: int) -> str:

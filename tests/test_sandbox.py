@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
 import pytest
 
 from rlvr.sandbox import ExecResult, Limits, SandboxUnavailable, make_sandbox
-from rlvr.sandbox.bwrap import BwrapSandbox
+from rlvr.sandbox.bwrap import BwrapSandbox, default_python
 
 
 def test_stdout_stdin_exit_code(sandbox):
@@ -32,6 +33,88 @@ def test_systemexit_with_message_and_code(sandbox):
     assert sandbox.run("raise SystemExit(4)").exit_code == 4
     assert sandbox.run("import os\nos._exit(9)").exit_code == 9
 
+
+
+# -- the end of a program: threads joined, atexit handlers run, streams flushed, as in python3 ----
+THREAD_IDIOM = (  # competitive programming: the real main in a thread with a big stack
+    "import sys, threading, time\n"
+    "def main():\n"
+    "    time.sleep(0.2)\n"
+    "    print(sum(int(x) for x in sys.stdin.read().split()))\n"
+    "sys.setrecursionlimit(1 << 25)\n"
+    "threading.stack_size(1 << 26)\n"
+    "threading.Thread(target=main).start()\n"
+)
+
+#: (program, exit status, stdout, text in stderr): what `python3 main.py` gives, checked below
+#: against the real interpreter, then against every backend.
+SHUTDOWN_CASES = {
+    "thread_idiom": (THREAD_IDIOM, 0, "6\n", ""),
+    "atexit_flushes_a_buffer": ("import atexit, io, sys\n_out = io.StringIO()\n"
+                                "atexit.register(lambda: sys.__stdout__.write(_out.getvalue()))\n"
+                                "print(sum(map(int, input().split())) * 2, file=_out)\n", 0, "12\n", ""),
+    "atexit_order_after_systemexit": ("import atexit\natexit.register(print, 'a1')\natexit.register(print, 'a2')\n"
+                                      "raise SystemExit(None)\n", 0, "a2\na1\n", ""),
+    "atexit_after_an_error": ("import atexit\natexit.register(print, 'bye')\n1 / 0\n", 1, "bye\n", "ZeroDivisionError"),
+    "systemexit_in_atexit_is_ignored": ("import atexit, sys\natexit.register(sys.exit, 3)\n", 0, "", "SystemExit: 3"),
+    "main_status_wins_over_atexit": ("import atexit, sys\natexit.register(sys.exit, 3)\nsys.exit(5)\n", 5, "", ""),
+    "thread_joined_after_sys_exit": ("import sys, threading, time\n"
+                                     "threading.Thread(target=lambda: (time.sleep(0.2), print('t'))).start()\nsys.exit(7)\n",
+                                     7, "t\n", ""),
+    "threads_before_atexit": ("import atexit, threading, time\natexit.register(print, 'exit')\n"
+                              "threading.Thread(target=lambda: (time.sleep(0.2), print('thread'))).start()\n",
+                              0, "thread\nexit\n", ""),
+    "sys_exit_in_a_thread": ("import sys, threading\nthreading.Thread(target=lambda: sys.exit(4)).start()\nprint('main')\n",
+                             0, "main\n", ""),
+    "error_in_a_thread": ("import threading\nthreading.Thread(target=lambda: 1 / 0).start()\n", 0, "", "Exception in thread"),
+    "daemon_thread_is_not_waited_for": ("import threading, time\n"
+                                        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\nprint('done')\n",
+                                        0, "done\n", ""),
+    "only_the_programs_exit_handlers": ("import atexit\nprint(atexit._ncallbacks())\n", 0, "0\n", ""),
+    "program_excepthook": ("import sys\nsys.excepthook = lambda kind, value, tb: print('hook', kind.__name__)\n1 / 0\n",
+                           1, "hook ZeroDivisionError\n", ""),
+    "failed_flush_is_120": ("import os\nprint('lost')\nos.close(1)\n", 120, "", ""),
+    "keyboard_interrupt_dies_of_sigint": ("import atexit\natexit.register(print, 'cleanup')\nraise KeyboardInterrupt\n",
+                                          -signal.SIGINT, "cleanup\n", "KeyboardInterrupt"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SHUTDOWN_CASES))
+def test_shutdown_cases_are_what_python3_does(case, tmp_path):
+    code, status, stdout, stderr = SHUTDOWN_CASES[case]
+    (tmp_path / "main.py").write_text(code)
+    proc = subprocess.run([default_python(), "main.py"], cwd=tmp_path, input="1 2 3\n", capture_output=True,
+                          text=True, timeout=30, env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8"})
+    assert (proc.returncode, proc.stdout) == (status, stdout), proc
+    assert stderr in proc.stderr
+
+
+@pytest.mark.parametrize("case", sorted(SHUTDOWN_CASES))
+def test_programs_end_as_under_python3(sandbox, case):
+    code, status, stdout, stderr = SHUTDOWN_CASES[case]
+    result = sandbox.run(code, stdin="1 2 3\n")
+    assert (result.exit_code, result.stdout) == (status, stdout), result
+    assert stderr in result.stderr, result
+    assert result.status == ("ok" if status == 0 else "error"), result
+
+
+def test_the_thread_idiom_keeps_its_output_every_time(sandbox):
+    # without a wait for the thread, most of these runs used to end before it printed
+    code = THREAD_IDIOM.replace("    time.sleep(0.2)\n", "")
+    results = sandbox.run_many([{"code": code, "stdin": " ".join(map(str, range(2000)))}] * 12, concurrency=2)
+    assert [(r.status, r.stdout) for r in results] == [("ok", f"{sum(range(2000))}\n")] * 12, results
+
+
+@pytest.mark.parametrize("daemon", [False, True])
+def test_time_limits_apply_to_threads(sandbox, daemon):
+    spin = ("import threading\ndef spin():\n    while True:\n        pass\n"
+            f"threading.Thread(target=spin, daemon={daemon}).start()\n")
+    if daemon:  # a daemon thread is not waited for: the main thread must spin for the run to time out
+        spin += "spin()\n"
+    result = sandbox.run(spin, timeout=1)
+    assert result.status == "timeout" and result.wall_time < 4, result
+    result = sandbox.run("import threading, time\nthreading.Thread(target=time.sleep, args=(60,)).start()", timeout=0.5)
+    assert result.status == "timeout", result
 
 def test_files_are_placed_in_the_work_dir(sandbox):
     files = {"data/input.txt": "1 2 3", "blob.bin": bytes(range(256)), "helper.py": "VALUE = 41\n"}

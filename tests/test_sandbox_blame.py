@@ -19,6 +19,7 @@ from rlvr.sandbox import Limits
 from rlvr.sandbox.bwrap import default_python
 from rlvr.sandbox.limits import LANGUAGES
 from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, job_message
+from rlvr.sandbox.slots import SlotGate
 from rlvr.sandbox.base import Job
 
 
@@ -31,7 +32,8 @@ def _kill_worker(channel) -> None:
         channel.container.kill()
 
 
-def test_workers_that_died_while_idle_are_not_the_next_programs_fault(sandbox):
+def test_workers_that_died_while_idle_are_not_the_next_programs_fault(sandbox, monkeypatch):
+    monkeypatch.setattr(sandbox, "_slots", SlotGate(3))  # three runs at once, whatever the number of CPUs
     sandbox.run_many(["import time\ntime.sleep(0.5)"] * 3, concurrency=3)  # three idle workers at least
     idle = list(sandbox._pool._idle)
     assert len(idle) >= 3
