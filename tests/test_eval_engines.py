@@ -222,6 +222,18 @@ def test_openai_aborted_choices_exit_4_and_are_not_scored(tmp_path, gsm8k, capsy
     assert not (tmp_path / "o" / "samples.jsonl").exists() or read_samples(tmp_path / "o" / "samples.jsonl") == []
 
 
+def eval_with_vllm(tmp_path, gsm8k, capsys):
+    """(exit code, stderr) of `rlvr eval --engine vllm` on one GSM8K problem, with a tiny tokenizer
+    saved as the model (whatever `vllm` module the test put in place)."""
+    from rlvr.trainers.tiny import build_tiny_tokenizer
+
+    model = tmp_path / "model"
+    build_tiny_tokenizer().save_pretrained(model)
+    code = main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "vllm", "--model", str(model),
+                 "--limit", "1", "--out", str(tmp_path / "o"), "--no-progress"])
+    return code, capsys.readouterr().err
+
+
 def test_a_failing_vllm_engine_exits_4(tmp_path, gsm8k, capsys, monkeypatch):
     """The engine failing is exit 4 (resumable) whichever engine it is: here a stand-in `vllm` module
     (not vLLM) whose LLM reports every request aborted, as vLLM does when a request is cancelled."""
@@ -244,11 +256,7 @@ def test_a_failing_vllm_engine_exits_4(tmp_path, gsm8k, capsys, monkeypatch):
     vllm.inputs.TokensPrompt = dict
     monkeypatch.setitem(sys.modules, "vllm", vllm)
     monkeypatch.setitem(sys.modules, "vllm.inputs", vllm.inputs)
-    model = tmp_path / "model"
-    build_tiny_tokenizer().save_pretrained(model)
-    code = main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "vllm", "--model", str(model),
-                 "--limit", "1", "--out", str(tmp_path / "o"), "--no-progress"])
-    err = capsys.readouterr().err
+    code, err = eval_with_vllm(tmp_path, gsm8k, capsys)
     assert code == 4, err
     assert "EngineError: vLLM did not finish" in err and "rerun the same command" in err
 
@@ -342,13 +350,7 @@ def test_a_checkpoint_overwritten_in_place_or_another_dtype_or_max_turns_is_refu
 
 def test_vllm_engine_without_vllm_installed_exits_2_naming_the_fix(tmp_path, gsm8k, capsys, monkeypatch):
     """A missing vLLM is bad input (exit 2 with how to install it), not a traceback with exit 1."""
-    from rlvr.trainers.tiny import build_tiny_tokenizer
-
     monkeypatch.setitem(sys.modules, "vllm", None)  # `import vllm` raises ImportError, installed or not
-    model = tmp_path / "model"
-    build_tiny_tokenizer().save_pretrained(model)
-    code = main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "vllm", "--model", str(model),
-                 "--limit", "1", "--out", str(tmp_path / "o"), "--no-progress"])
-    err = capsys.readouterr().err
+    code, err = eval_with_vllm(tmp_path, gsm8k, capsys)
     assert code == 2, err
     assert "needs vLLM" in err and "Traceback" not in err
