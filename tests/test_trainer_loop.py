@@ -255,3 +255,45 @@ def test_process_grpo_sees_the_overlong_punishment(tmp_path):
         adv = tr._advantages(group, rewards, batch["mask"], batch["sampling_lp"], None)
         first = [float(adv[i][batch["mask"][i] > 0][0]) for i in range(2)]
         assert first[0] > 0 > first[1], (estimator, first)
+
+
+def test_a_gradient_left_over_never_joins_an_update(tmp_path):
+    """The warm-up zeroed gradients before each backward, so its last gradient stayed on the weights
+    and was added to the first RL update (as large as the RL gradient itself)."""
+    common = ["algorithm.dynamic_sampling=false", "train.total_steps=1", "warmup.steps=2", "warmup.batch_size=4"]
+    stale = Trainer(make_config(tmp_path / "stale", *common))  # each seeds the RNGs: build, then run
+    stale.run_warmup()
+    assert all(p.grad is None for p in stale.model.parameters())  # the warm-up leaves none behind
+    for p in stale.model.parameters():  # and an update clears whatever else was left
+        p.grad = torch.ones_like(p)
+    stale.step()
+    clean = Trainer(make_config(tmp_path / "clean", *common))
+    clean.run_warmup()
+    clean.step()
+    wa, wb = weights(stale.model), weights(clean.model)
+    assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
+
+
+def test_the_logged_loss_does_not_depend_on_micro_batches(tmp_path):
+    """Each micro-batch's loss is its share of the mini-batch's loss; weighting it again by its tokens
+    logged the true loss divided by about the number of micro-batches (the gradients were right)."""
+    common = ["algorithm.dynamic_sampling=false", "train.total_steps=1", "train.batch_groups=4", "train.group_size=3",
+              "algorithm.entropy_coef=0.1"]  # (an entropy term: the policy loss alone is ~0 at the first step)
+    whole = Trainer(make_config(tmp_path / "whole", *common)).step()
+    split = Trainer(make_config(tmp_path / "split", *common, "train.micro_batch_size=1")).step()
+    assert whole["reward_mean"] == split["reward_mean"] and abs(whole["loss"]) > 0.05, whole["loss"]
+    assert split["loss"] == pytest.approx(whole["loss"], rel=1e-4)
+
+
+def test_entropy_is_of_the_distribution_sampled_from(tmp_path):
+    """The logits the entropy is computed from are divided by the sampling temperature, as the
+    log-probs are: their log-softmax at the sampled tokens is the trainer's log-probs."""
+    trainer = Trainer(make_config(tmp_path / "run", "sampling.temperature=0.5"))
+    groups = trainer.collector.collect([trainer._next_task() for _ in range(2)], 2, trainer._rollout_sampling(0))
+    batch = trainer._batch([tr for group in groups for tr in group])
+    rows = torch.arange(batch["input_ids"].shape[0])
+    with torch.no_grad():
+        lp, logits, T = trainer._forward(trainer.model, batch, rows, want_logits=True)
+    again = torch.log_softmax(logits.float(), -1).gather(-1, batch["targets"][rows, :T].unsqueeze(-1)).squeeze(-1)
+    mask = batch["mask"][rows, :T] > 0
+    assert torch.allclose(again[mask], lp[mask], atol=1e-5)

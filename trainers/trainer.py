@@ -404,13 +404,20 @@ class Trainer:
         }
 
     def _forward(self, model: Any, batch: dict[str, torch.Tensor], rows: torch.Tensor, want_logits: bool = False):
-        """Log-probs (and logits) of the targets of ``rows``, trimmed to their longest sequence."""
+        """Log-probs (and logits) of the targets of ``rows``, trimmed to their longest sequence.
+
+        The logits are divided by the sampling temperature, as the log-probs are: they describe the
+        distribution the engine samples from, which the entropy (metric and bonus) is about.
+        """
         L = int(batch["lengths_cpu"][rows.cpu()].max())
         ids = batch["input_ids"][rows, :L]
         with self._autocast():
             logits = model(input_ids=ids, use_cache=False).logits[:, :-1]
-        lp = logprobs_from_logits(logits, batch["targets"][rows, : L - 1], temperature=self.sampling.temperature)
-        return (lp, logits, L - 1) if want_logits else (lp, L - 1)
+        temperature = self.sampling.temperature
+        lp = logprobs_from_logits(logits, batch["targets"][rows, : L - 1], temperature=temperature)
+        if not want_logits:
+            return lp, L - 1
+        return lp, (logits / temperature if temperature != 1.0 else logits), L - 1
 
     def _autocast(self) -> Any:
         """Forward passes in the compute dtype over the float32 weights (a no-op in float32)."""
@@ -547,10 +554,12 @@ class Trainer:
         stats["rows_trained_frac"] = float(carries_signal.float().mean())
         acc: dict[str, float] = {}
         weight_sum = 0.0
+        losses: list[float] = []  # each mini-batch's loss: the sum of its micro-batches' shares
         steps_done = skipped_nonfinite = 0
         grad_norms: list[float] = []
         first_diff = None
         self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)  # nothing left over (the warm-up's last gradient) joins this update
         for epoch in range(t.epochs):
             order = torch.randperm(B)  # host indices (a device tensor may be indexed with them): no sync to size micro-batches
             for mb in torch.tensor_split(order, t.mini_batches):
@@ -560,6 +569,7 @@ class Trainer:
                 n_tok = float(m_mb.sum())
                 n_seq = float((m_mb.sum(-1) > 0).sum()) if a.loss_agg == "seq-mean-token-mean" else float(len(mb))
                 nonfinite = False
+                mb_loss = 0.0
                 if t.skip_zero_advantage and zero_terms_only and bool(carries_signal[mb].any()):
                     mb = mb[carries_signal[mb]]
                 for rows in self._micro_batches(mb):
@@ -588,9 +598,10 @@ class Trainer:
                         nonfinite = True
                         break
                     loss.backward()
+                    mb_loss += float(loss.detach())  # already its share of the mini-batch's loss
                     w = float(m.sum())
                     weight_sum += w
-                    for k, v in {**ps, "loss": float(loss.detach()), "entropy": ent}.items():
+                    for k, v in {**ps, "entropy": ent}.items():  # per-token means: weighted by tokens
                         acc[k] = acc.get(k, 0.0) + v * w
                 grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.max_grad_norm)
                 if nonfinite or not torch.isfinite(grad_norm):
@@ -601,7 +612,10 @@ class Trainer:
                 self.optimizer.zero_grad(set_to_none=True)
                 steps_done += 1
                 grad_norms.append(float(grad_norm))
+                losses.append(mb_loss)
         stats.update({k: v / max(weight_sum, 1.0) for k, v in acc.items()})
+        if losses:
+            stats["loss"] = float(np.mean(losses))
         stats.update({
             "grad_norm": float(np.mean(grad_norms)) if grad_norms else float("nan"),
             "optimizer_steps": steps_done, "skipped_nonfinite": skipped_nonfinite,

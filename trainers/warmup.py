@@ -146,5 +146,6 @@ def supervised_warmup(
             print(f"warmup step {s + 1}/{steps}: loss {loss_value:.3f}", flush=True)
         if on_step is not None:
             on_step(s + 1, loss_value)
+    opt.zero_grad(set_to_none=True)  # the last step's gradient must not join the first RL update
     env.close()
     return {"warmup_steps": steps, "warmup_loss": loss_value, "warmup_seconds": time.perf_counter() - t0}
