@@ -110,6 +110,9 @@ class AlgorithmConfig:
     loss_agg: Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"] = "token-mean"
     kl_coef: float = 0.0  # 0: no reference model is loaded at all
     kl_estimator: Literal["k1", "k2", "k3"] = "k3"
+    # "reward": the KL penalty joins each sample's reward before the advantages. With grpo's std scaling
+    # a group whose task rewards are all equal then gets advantages of about +-1 from KL differences
+    # alone; dynamic sampling (on by default) judges groups by task reward and drops such groups first
     kl_in: Literal["loss", "reward"] = "loss"
     entropy_coef: float = 0.0
     tis_cap: float | None = None  # truncated importance sampling cap (engine vs trainer log-probs)
