@@ -24,9 +24,10 @@ def evaluate(text: str, allowed_ops: str = "+-*/") -> tuple[Fraction, list[int]]
     """Parse and evaluate `text`; return (exact value, integer literals used, in order).
 
     Raises ExprError for anything that is not an arithmetic expression over non-negative integer
-    literals with the allowed operators, and for division by zero.
+    literals with the allowed operators, and for division by zero. Line breaks count as spaces.
     """
-    text = text.strip().replace("×", "*").replace("÷", "/").replace("−", "-")
+    # lines joined: an expression broken over lines ("6 -\n1") is one expression, not a SyntaxError
+    text = " ".join(text.splitlines()).strip().replace("×", "*").replace("÷", "/").replace("−", "-")
     if not text:
         raise ExprError("empty expression")
     if len(text) > MAX_EXPRESSION_CHARS:

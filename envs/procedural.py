@@ -36,11 +36,24 @@ class GenerationError(RuntimeError):
 TAG_INSTRUCTION = "Put your final answer in <answer></answer> tags."
 
 
-def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (high is not None and value > high):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be an int {bound}, got {value!r}")
+#: The largest value an integer setting may have: the generators draw with numpy's int64
+#: `Generator.integers` (`high + 1` must fit), which failed on larger ones without naming the setting.
+MAX_SETTING = 2**62
+
+
+def _check_int(name: str, value: Any, low: int, high: int = MAX_SETTING) -> int:
+    """`value` as an int when it is one in low..high, else a ValueError naming the setting."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        bound = "2**62" if high == MAX_SETTING else high
+        raise ValueError(f"{name} must be an int {low}..{bound}, got {value!r}")
     return int(value)
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    """`value` when it is True or False, else a ValueError naming the setting (`bool("false")` is True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _check_ops(ops: Any, allowed: str) -> str:
@@ -105,11 +118,19 @@ def _countdown_expression(rng: np.random.Generator, numbers: list[int], ops: str
     return (text[1:-1] if text.startswith("(") else text), value
 
 
+#: Version of `countdown_task`'s tasks, in the env's fingerprint (`data.generator_version`).
+#: 2: a target equal to one of the given numbers is no longer made (the bare number was a
+#: full-reward answer), so a seed can give another task than under 1; the prompt says which
+#: intermediate results are allowed.
+COUNTDOWN_VERSION = 2
+
+
 def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int = 9, ops: str = "+-*/", use: int | None = None) -> dict:
     """Numbers 1..`max_number`; the target is made from `use` of them (default: 2..count).
 
-    Targets up to 1000 are preferred; when the settings make none that small (large numbers and
-    only "*"), the smallest target found is used.
+    A target that is one of the given numbers is never used: that number alone would be a right
+    answer. Targets up to 1000 are preferred; when the settings make none that small (large
+    numbers and only "*"), the smallest target found is used.
     """
     best: tuple[list[int], tuple[str, Fraction]] | None = None
     for _ in range(1000):
@@ -117,7 +138,7 @@ def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int 
         k = use if use is not None else int(rng.integers(2, count + 1))
         subset = [numbers[int(i)] for i in rng.choice(count, size=k, replace=False)]
         made = _countdown_expression(rng, subset, ops)
-        if made is None:
+        if made is None or made[1] in numbers:
             continue
         if best is None or made[1] < best[1][1]:
             best = (numbers, made)
@@ -125,8 +146,8 @@ def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int 
             break
     if best is None:
         raise GenerationError(
-            f"no positive whole target could be made from {count} numbers up to {max_number} with ops {ops!r} "
-            "in 1000 tries; allow more ops, more numbers, or larger ones"
+            f"no positive whole target (other than one of the given numbers) could be made from {count} numbers "
+            f"up to {max_number} with ops {ops!r} in 1000 tries; allow more ops, more numbers, or larger ones"
         )
     numbers, (solution, target) = best
     listed = ", ".join(map(str, numbers))
@@ -136,7 +157,7 @@ def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int 
     return {
         "question": (
             f"Using the numbers [{listed}], make {int(target)}. You may use {' '.join(ops)} and parentheses; "
-            f"each number may be used at most once, and no other numbers. "
+            f"each number may be used at most once, and no other numbers.{_intermediates(ops)} "
             f"Put the expression in <answer></answer> tags, e.g. <answer>(1 {inner} 2) {outer} 3</answer>."
         ),
         "compact": f"{' '.join(map(str, numbers))}{compact_ops}>{int(target)}=",
@@ -144,6 +165,13 @@ def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int 
         "numbers": numbers,
         "target": int(target),
     }
+
+
+def _intermediates(ops: str) -> str:
+    """The prompt's sentence on intermediate results: the verifier evaluates exactly, so with "-" a
+    step may go below zero and with "/" give a fraction, as long as the whole makes the target."""
+    kinds = [kind for op, kind in (("-", "negative"), ("/", "fractions")) if op in ops]
+    return f" Intermediate results may be {' or '.join(kinds)}." if kinds else ""
 
 
 def linear_equation_task(rng: np.random.Generator, *, max_coef: int = 9, max_solution: int = 9, negative: bool = False) -> dict:
@@ -233,6 +261,8 @@ class ProceduralEnv(SingleTurnEnv):
     #: The generator function and the names of its difficulty settings.
     generator = staticmethod(arithmetic_task)
     difficulty_keys: tuple[str, ...] = ()
+    #: The generator's version, recorded in the fingerprint when set (see `GeneratorSource`).
+    generator_version: int | None = None
 
     def __init__(self, *, format: str = "chat", **kwargs: Any) -> None:
         if format not in FORMATS:
@@ -241,7 +271,8 @@ class ProceduralEnv(SingleTurnEnv):
         self.format = format
         self.difficulty = self.check_difficulty(difficulty)
         check_generates(self.env_name, type(self).generator, self.difficulty)
-        super().__init__(GeneratorSource(type(self).generator, self.difficulty, name=self.env_name), **kwargs)
+        source = GeneratorSource(type(self).generator, self.difficulty, name=self.env_name, version=self.generator_version)
+        super().__init__(source, **kwargs)
 
     def check_difficulty(self, settings: dict[str, Any]) -> dict[str, Any]:
         """Validate difficulty settings (raise ValueError naming the setting and its range)."""
@@ -296,7 +327,7 @@ class ArithmeticEnv(ProceduralEnv):
             "digits": _check_int("digits", s.get("digits", 1), 1, 12),
             "terms": _check_int("terms", s.get("terms", 2), 2, 8),
             "ops": _check_ops(s.get("ops", "+"), "+-*"),
-            "allow_negative": bool(s.get("allow_negative", False)),
+            "allow_negative": _check_bool("allow_negative", s.get("allow_negative", False)),
         }
 
     def verify(self, task: Task, content: str) -> Verdict:
@@ -307,13 +338,16 @@ class CountdownEnv(ProceduralEnv):
     """`rlvr/Countdown-v0`: reach the target from the given numbers with + - * /.
 
     Each given number may be used at most once; an expression using any other number is wrong.
-    The expression is parsed with `ast` and evaluated exactly (never `eval`).
+    The expression is parsed with `ast` and evaluated exactly (never `eval`); intermediate results
+    may be negative or fractions. It may end in "= <target>" ("6 - 1 = 5"); any other value there
+    makes the answer wrong. Targets are never one of the given numbers (generator version 2).
     Difficulty: `count` (2..6 numbers, default 3), `max_number` (default 9), `ops` (default "+-*/").
     """
 
     env_name = "Countdown"
     generator = staticmethod(countdown_task)
     difficulty_keys = ("count", "max_number", "ops")
+    generator_version = COUNTDOWN_VERSION
 
     def check_difficulty(self, s: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -326,7 +360,7 @@ class CountdownEnv(ProceduralEnv):
         answer = self.answer_of(content)
         if answer is None:
             return Verdict.wrong("no expression found", details={"kind": "no_answer"})
-        expression = answer.split("=", 1)[0] if "=" in answer else answer
+        expression, _, claim = answer.partition("=")
         try:
             value, used = evaluate(expression, self.difficulty["ops"])
         except ExprError as exc:
@@ -340,9 +374,13 @@ class CountdownEnv(ProceduralEnv):
                 details={"kind": "bad_numbers"},
             )
         target = task.meta["target"]
+        if "=" in answer and parse_number(claim) != target:  # "6 - 1 = 99" is not an answer of 5
+            return Verdict.wrong(f"the answer ends in '= {claim.strip()[:40]}', which is not the target {target}",
+                                 details={"kind": "wrong"})
+        shown = " ".join(expression.split())
         if value == target:
-            return Verdict.right(f"{expression.strip()} = {target}")
-        return Verdict.wrong(f"{expression.strip()} = {value}, not {target}", details={"kind": "wrong"})
+            return Verdict.right(f"{shown} = {target}")
+        return Verdict.wrong(f"{shown} = {value}, not {target}", details={"kind": "wrong"})
 
 
 class LinearEquationEnv(ProceduralEnv):
@@ -360,7 +398,7 @@ class LinearEquationEnv(ProceduralEnv):
         return {
             "max_coef": _check_int("max_coef", s.get("max_coef", 9), 1),
             "max_solution": _check_int("max_solution", s.get("max_solution", 9), 0),
-            "negative": bool(s.get("negative", False)),
+            "negative": _check_bool("negative", s.get("negative", False)),
         }
 
     def verify(self, task: Task, content: str) -> Verdict:

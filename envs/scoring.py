@@ -9,8 +9,12 @@ a bool or a score in [0, 1].
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import inspect
+import math
 import re
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -44,6 +48,8 @@ class Scorer:
     #: Scorers with equal keys may share one `score_batch` call (same verifier, same settings);
     #: None: none may share this one's (see `group_key`).
     batch_key: Any = None
+    #: What a user callable is made of (`callable_identity`), for the fingerprint; None otherwise.
+    identity: dict[str, Any] | None = None
 
     @property
     def group_key(self) -> Any:
@@ -52,7 +58,9 @@ class Scorer:
         return self.batch_key if self.batch_key is not None else ("own", self.score_batch)
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"name": self.name, "settings": dict(self.settings)}
+        if self.identity is None:
+            return {"name": self.name, "settings": dict(self.settings)}
+        return {"name": self.name, "settings": dict(self.settings), "callable": self.identity}
 
 
 def as_verdict(result: Any, source: str) -> Verdict:
@@ -117,7 +125,28 @@ def extract_code(text: str) -> str:
 # ------------------------------------------------------------------ the named verifiers
 
 
+def _check_timeout(verifier: str, timeout: Any) -> float:
+    """`timeout` when it is a positive finite number of seconds, else a ValueError naming the setting.
+
+    A timeout of 0 or less (or a string) was taken as is: every answer that needs the sympy stage
+    then "timed out" and was scored wrong, silently.
+    """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+        raise ValueError(f"{verifier} verifier: verifier_settings['timeout'] must be a positive finite number of "
+                         f"seconds, got {timeout!r}")
+    return timeout
+
+
+def _check_flag(verifier: str, name: str, value: Any) -> bool:
+    """`value` when it is a bool, else a ValueError naming the setting ("no" is truthy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{verifier} verifier: verifier_settings[{name!r}] must be True or False, got {value!r}")
+    return bool(value)
+
+
 def _math_scorer(timeout: float = 5.0) -> Scorer:
+    _check_timeout("math", timeout)
+
     def score(task: Task, completion: str) -> Verdict:
         from rlvr.verifiers.math import verify
 
@@ -133,6 +162,8 @@ def _math_scorer(timeout: float = 5.0) -> Scorer:
 
 
 def _exact_scorer(case_sensitive: bool = True) -> Scorer:
+    case_sensitive = _check_flag("exact", "case_sensitive", case_sensitive)
+
     def score(task: Task, completion: str) -> Verdict:
         from rlvr.envs.answers import final_answer
 
@@ -155,8 +186,7 @@ def _exact_scorer(case_sensitive: bool = True) -> Scorer:
 def _code_scorer(sandbox: Any = None, timeout: float = 10.0) -> Scorer:
     """Unit tests in the answer column, run against the completion's code in `sandbox` (default:
     `make_sandbox("auto")`), `timeout` seconds for loading the solution and running every test."""
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"code verifier: timeout must be a positive number of seconds, got {timeout!r}")
+    _check_timeout("code", timeout)
 
     def score(task: Task, completion: str) -> Verdict:
         from rlvr.verifiers.code import check_function
@@ -214,13 +244,100 @@ def resolve_verifier(verifier: Any, **settings: Any) -> Scorer:
             f"fn(gold, completion) -> Verdict | bool | float"
         )
     if callable(verifier):
-        name = getattr(verifier, "__qualname__", type(verifier).__name__)
-        module = getattr(verifier, "__module__", "?")
+        name = _callable_name(verifier)
 
         def score(task: Task, completion: str) -> Verdict:
             return as_verdict(verifier(task.answer, completion, **settings), f"verifier {name}")
 
-        return Scorer(f"{module}.{name}", score, None, None, dict(settings))
+        return Scorer(name, score, None, None, dict(settings), identity=callable_identity(verifier))
     raise TypeError(
         f"verifier must be one of {list(VERIFIER_NAMES)} or a callable fn(gold, completion); got {type(verifier).__name__}"
     )
+
+
+# ------------------------------------------------------------------ what a user callable is made of
+
+
+def _callable_name(fn: Any) -> str:
+    """"module.qualname" of a callable; a partial is named after the function it wraps."""
+    if isinstance(fn, functools.partial):
+        return f"functools.partial({_callable_name(fn.func)})"
+    name = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+    return f"{getattr(fn, '__module__', None) or type(fn).__module__}.{name}"
+
+
+def callable_identity(fn: Any) -> dict[str, Any]:
+    """What tells one user verifier from another in the fingerprint, beyond its name.
+
+    Two verifiers with one name can score differently: `functools.partial(f, tol=0)` and
+    `partial(f, tol=5)`, or two lambdas. So a partial records the function it wraps and its bound
+    arguments (their repr), and a function (also a bound method's, or a callable object's
+    `__call__`) a digest of its code: bytecode, constants, names, defaults and the closure's
+    values. Plain values (numbers, strings, and containers of them) count by value, other objects
+    by type only, and what the function reads from globals does not count. Bytecode differs
+    between Python versions, so the digest can too.
+    """
+    if isinstance(fn, functools.partial):
+        return {"function": callable_identity(fn.func), "args": _stable_repr(fn.args),
+                "keywords": _stable_repr(dict(sorted(fn.keywords.items())))}
+    identity: dict[str, Any] = {"name": _callable_name(fn)}
+    function = getattr(fn, "__func__", fn)  # a bound method: its function (and its object's state)
+    if not isinstance(function, types.FunctionType):
+        function = getattr(type(fn), "__call__", None)  # a callable object: its class's __call__
+    if isinstance(function, types.FunctionType):
+        identity["code"] = _function_digest(function)
+    owner = getattr(fn, "__self__", fn if not inspect.isroutine(fn) else None)
+    if owner is not None and not isinstance(owner, types.ModuleType) and hasattr(owner, "__dict__"):
+        identity["state"] = _digest(_stable_repr(_plain(vars(owner))))
+    return identity
+
+
+def _function_digest(function: types.FunctionType, depth: int = 0) -> str:
+    """16 hex digits of the SHA-256 of what a function computes with (see `callable_identity`)."""
+    closure = [_plain(cell.cell_contents, depth + 1) if _cell_is_set(cell) else "<empty>"
+               for cell in function.__closure__ or ()]
+    parts = [_code_parts(function.__code__), _plain(function.__defaults__, depth + 1),
+             _plain(function.__kwdefaults__, depth + 1), closure]
+    return _digest(_stable_repr(parts))
+
+
+def _code_parts(code: types.CodeType) -> tuple[Any, ...]:
+    """A code object's bytecode, names and constants (nested code objects: their parts too)."""
+    consts = tuple(_code_parts(c) if isinstance(c, types.CodeType) else _plain(c) for c in code.co_consts)
+    return code.co_code.hex(), code.co_names, code.co_varnames, consts
+
+
+def _cell_is_set(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # a closure variable not assigned yet
+        return False
+    return True
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """`value` when it is plain data (containers of plain data too, 4 levels deep; a function: its
+    digest, 2 levels deep), else its type's name."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return value
+    if depth < 2 and isinstance(value, types.FunctionType):  # a helper the verifier calls
+        return f"function:{_function_digest(value, depth + 1)}"
+    if depth < 4 and isinstance(value, (list, tuple, frozenset, set)):
+        items = [_plain(item, depth + 1) for item in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if depth < 4 and isinstance(value, dict):
+        return {repr(key): _plain(item, depth + 1) for key, item in value.items()}
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _stable_repr(value: Any) -> str:
+    """repr without memory addresses (which differ from run to run); a digest once it is long."""
+    text = _ADDRESS.sub("", repr(value))
+    return text if len(text) <= 200 else f"sha256:{_digest(text)}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -174,6 +174,9 @@ class GeneratorSource(TaskSource):
     own gold-answer check, see `rlvr.envs.scoring.Scorer`). A task that fails raises
     `GeneratorError` naming the env (`label()`, when given and not None), the generator, the field
     and its value.
+
+    `version`, when given, is recorded in the fingerprint: a generator whose tasks for a seed
+    change (a fix, a new rule) gets a new version, so results from before and after are told apart.
     """
 
     def __init__(
@@ -185,6 +188,7 @@ class GeneratorSource(TaskSource):
         convert_answer: Callable[[Any], Any] | None = None,
         validate_answer: Callable[[Any], str | None] | None = None,
         label: Callable[[], str | None] | None = None,
+        version: int | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"generator must be a callable fn(rng, **settings), got {type(fn).__name__}")
@@ -194,6 +198,7 @@ class GeneratorSource(TaskSource):
         self.convert_answer = convert_answer
         self.validate_answer = validate_answer
         self.label = label
+        self.version = version
 
     def _make(self, seed: int, task_id: str) -> Task:
         made = self.fn(np.random.default_rng(seed), **self.settings)
@@ -238,10 +243,13 @@ class GeneratorSource(TaskSource):
         return self._make(seed, f"{self.name}/s{seed}")
 
     def fingerprint(self) -> dict[str, Any]:
-        return {
+        fingerprint = {
             "generator": f"{getattr(self.fn, '__module__', '?')}.{self.name}",
             "settings": json.loads(json.dumps(self.settings, default=repr)),
         }
+        if self.version is not None:  # absent for unversioned generators: their digests stay as they were
+            fingerprint["generator_version"] = self.version
+        return fingerprint
 
 
 # ----------------------------------------------------------------------------------------------
@@ -294,6 +302,26 @@ def _local_cache_dir(digest: str) -> str:
     return os.path.join(datasets.config.HF_DATASETS_CACHE, "rlvr-local-files", digest[:32])
 
 
+def _load_local(path: str, ext: str, digest: str) -> Any:
+    """`datasets.load_dataset` of a local file; a DatasetError naming it when it holds no rows.
+
+    `datasets` raises a bare `StopIteration` (no message) for an empty json/jsonl file, and a
+    ValueError that names no file ("Instruction 'train' corresponds to no data!") for one holding
+    only blank lines.
+    """
+    import datasets
+
+    empty = DatasetError(f"dataset file {path!r} has no rows (it is empty); give a file with at least one row")
+    if os.path.getsize(path) == 0:
+        raise empty
+    try:
+        return datasets.load_dataset(_FILE_FORMATS[ext], data_files=path, cache_dir=_local_cache_dir(digest))
+    except StopIteration:
+        raise empty from None
+    except ValueError as exc:
+        raise DatasetError(f"could not read dataset file {path!r}: {exc} (a file with no rows?)") from exc
+
+
 def load_table(
     dataset: Any,
     *,
@@ -308,6 +336,8 @@ def load_table(
     """
     if isinstance(dataset, (list, tuple)):
         rows = list(dataset)
+        if not rows:  # else the first complaint would be a missing 'question' column
+            raise DatasetError("the dataset has no rows (an empty list); give at least one row")
         if not all(isinstance(row, Mapping) for row in rows):
             raise DatasetError("a dataset given as a list must be a list of dicts (one per row)")
         columns = list(dict.fromkeys(key for row in rows for key in row))
@@ -331,7 +361,7 @@ def load_table(
             if config is not None or revision is not None:
                 raise DatasetError(f"{path!r} is a local file: it has no config= or revision= (those are for hub datasets); drop them")
             digest = file_sha256(path)
-            dsdict = datasets.load_dataset(_FILE_FORMATS[ext], data_files=path, cache_dir=_local_cache_dir(digest))
+            dsdict = _load_local(path, ext, digest)
             if file_sha256(path) != digest:
                 raise DatasetError(f"{path!r} changed while it was being loaded; load it again once it is written")
             ds, used = _pick_split(dsdict, split, path)

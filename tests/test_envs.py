@@ -588,7 +588,7 @@ def test_fingerprint_names_every_column_and_verifier_setting_that_changes_result
     slow = DatasetEnv(rows, verifier="code").fingerprint()
     assert quick["verifier"] == {"name": "code", "settings": {"sandbox_backend": "auto", "timeout": 3.0}}
     assert slow["verifier"]["settings"]["timeout"] == 10.0 and quick != slow
-    with pytest.raises(ValueError, match="code verifier: timeout must be a positive number"):
+    with pytest.raises(ValueError, match=r"code verifier: verifier_settings\[.timeout.\] must be a positive finite number"):
         DatasetEnv(rows, verifier="code", verifier_settings={"timeout": 0})
 
     # Code-v0 records which column it read the task descriptions from
@@ -767,3 +767,192 @@ def test_a_bad_reset_mask_raises_what_gymnasium_raises(mask, error):
         vec.reset(options={"reset_mask": mask})
     vec.close()
     reference.close()
+
+
+# ------------------------------------------------------------------ answers, settings and Countdown rules
+
+
+@pytest.mark.parametrize("text, value", [
+    ("5", 5), ("+5", 5), ("5.0", 5), ("05", 5), ("-0", 0), ("10/2", 5), ("10 / 2", 5), ("x = 5", 5), ("x=5.", 5),
+    ("1,000", 1000), ("-12,345.5", -24691 / 2), ("$7$", 7), ("5.", 5), (".5", 0.5), ("- 3", -3),
+    ("1,2", None), ("1 2", None), ("1  2", None), ("1 .5", None), ("12,34", None), ("1,0000", None), ("x = 1 2", None),
+    ("5 apples", None), (".", None), ("", None), ("1/0", None),
+])
+def test_parse_number_reads_only_unambiguous_numbers(text, value):
+    # ".5" was read as 5 (a leading dot stripped), "1,2" and "1 2" as 12
+    from rlvr.envs.answers import parse_number
+
+    assert parse_number(text, variable="x") == value
+
+
+@pytest.mark.parametrize("env_id, settings", [
+    ("Arithmetic-v0", {"digits": 12, "terms": 8, "ops": "*"}),
+    ("Arithmetic-v0", {"digits": 12, "terms": 6, "ops": "*"}),
+    ("Arithmetic-v0", {"digits": 12, "terms": 8, "ops": "+-*", "allow_negative": True}),
+    ("Countdown-v0", {"count": 6, "max_number": 1000, "ops": "+-*/"}),
+    ("Countdown-v0", {"count": 6, "max_number": 1000, "ops": "*"}),
+    ("Countdown-v0", {"count": 2, "max_number": 1}),
+    ("LinearEquation-v0", {"max_coef": 2**62, "max_solution": 2**62, "negative": True}),
+    ("Sort-v0", {"length": 64, "max_value": 2**62}),
+    ("ModArith-v0", {"max_value": 2**62, "max_modulus": 2**62, "ops": "+-*"}),
+])
+@pytest.mark.parametrize("fmt", ["chat", "compact"])
+def test_every_generators_gold_passes_its_own_verifier_at_extreme_settings(env_id, settings, fmt):
+    # golds over 64 characters (8 factors of 12 digits) were "not a number" to Arithmetic's own verifier
+    env = rlvr.make(env_id, format=fmt, **settings).unwrapped
+    for i in range(12):
+        env.reset(options={"index": i})
+        gold = env.task.answer
+        answer = f"<answer>{gold}</answer>" if fmt == "chat" else f"{gold}\n"
+        _, reward, *_, info = env.step(answer)
+        assert reward == 1.0, (settings, gold, info["verdict"].reason)
+
+
+def _old_tagged_answers(text):
+    import re
+
+    return [m.strip() for m in re.findall(r"<answer>(.*?)</answer>", text, re.DOTALL | re.IGNORECASE)]
+
+
+def test_tagged_answers_scan_linearly_and_pair_tags_as_the_regex_did():
+    # the non-greedy DOTALL regex retried from every unclosed "<answer>": 5 s for 64 KB
+    import time
+
+    from rlvr.envs.answers import final_answer, tagged_answers
+
+    rng = np.random.default_rng(0)
+    pieces = ["<answer>", "</answer>", "<ANSWER>", "</Answer>", "<answer", "answer>", "x", "7", " ", "\n", "</"]
+    for _ in range(2000):
+        text = "".join(pieces[k] for k in rng.integers(len(pieces), size=int(rng.integers(0, 12))))
+        assert tagged_answers(text) == _old_tagged_answers(text), text
+    unclosed = "<answer>" * 8192  # 64 KB
+    start = time.perf_counter()
+    assert tagged_answers(unclosed) == [] and tagged_answers(unclosed + "7</answer>") == ["<answer>" * 8191 + "7"]
+    assert final_answer(unclosed + "\n<answer>42</answer>", compact=False) == "<answer>" * 8191 + "\n<answer>42"
+    env = rlvr.make("Arithmetic-v0", reward_weights={"format": 0.1}, max_action_chars=100_000).unwrapped
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step(unclosed)  # scanned for tags twice (outcome, format)
+    assert reward == 0.0 and terminated and info["valid"] and info["verdict"].details["kind"] == "unparsable"
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("verifier, settings, named", [
+    ("math", {"timeout": 0}, "timeout"), ("math", {"timeout": -1}, "timeout"), ("math", {"timeout": "5"}, "timeout"),
+    ("math", {"timeout": float("inf")}, "timeout"), ("math", {"timeout": True}, "timeout"),
+    ("code", {"timeout": float("nan")}, "timeout"), ("exact", {"case_sensitive": "no"}, "case_sensitive"),
+    ("exact", {"case_sensitive": 1}, "case_sensitive"),
+])
+def test_verifier_settings_of_the_wrong_kind_are_refused_naming_the_setting(verifier, settings, named):
+    # timeout=0 made every sympy case "time out" as a wrong answer; case_sensitive="no" was truthy
+    rows = [{"question": "q", "answer": "1"}]
+    with pytest.raises(ValueError, match=rf"{verifier} verifier: verifier_settings\['{named}'\] must be"):
+        rlvr.register("rlvr/BadSetting-v0", dataset=rows, verifier=verifier, verifier_settings=settings, force=True)
+    assert "rlvr/BadSetting-v0" not in gym.registry
+    ok = {"timeout": 2.5} if named == "timeout" else {"case_sensitive": False}
+    from rlvr.envs.custom import DatasetEnv
+
+    assert DatasetEnv(rows, verifier=verifier, verifier_settings=ok).fingerprint()["verifier"]["settings"][named] == next(iter(ok.values()))
+
+
+def _within(gold, completion, tol=0):
+    return abs(float(completion) - float(gold)) <= tol
+
+
+def test_callable_verifiers_that_score_differently_fingerprint_differently():
+    # partial(f, tol=0) and partial(f, tol=5), and any two lambdas, shared one fingerprint
+    import functools
+
+    rlvr.register("rlvr/CallableFp-v0", generator=lambda rng: {"question": "q", "answer": "1"}, force=True)
+
+    def fp(verifier):
+        return rlvr.make("CallableFp-v0", verifier=verifier).unwrapped.fingerprint()
+
+    strict, loose = fp(functools.partial(_within, tol=0)), fp(functools.partial(_within, tol=5))
+    assert strict != loose and strict == fp(functools.partial(_within, tol=0))
+    assert strict["verifier"]["name"] == f"functools.partial({__name__}._within)"
+    assert loose["verifier"]["callable"]["keywords"] == "{'tol': 5}"
+    assert fp(lambda gold, c: c == gold) != fp(lambda gold, c: gold in c)
+    assert fp(lambda gold, c: c == gold) == fp(lambda gold, c: c == gold)  # the same code: the same setup
+
+    def tolerance(tol):
+        return lambda gold, c: _within(gold, c, tol)
+
+    assert fp(tolerance(0)) != fp(tolerance(5)) and fp(tolerance(5)) == fp(tolerance(5))
+
+    class Judge:
+        def __init__(self, tol):
+            self.tol = tol
+
+        def __call__(self, gold, c):
+            return _within(gold, c, self.tol)
+
+    assert fp(Judge(0)) != fp(Judge(5)) and fp(Judge(5)) == fp(Judge(5))
+
+
+@pytest.mark.parametrize("settings", [{}, {"count": 2}, {"count": 4}, {"count": 6}, {"ops": "*/", "count": 4},
+                                      {"count": 6, "max_number": 100}])
+def test_countdown_targets_are_never_one_of_the_given_numbers(settings):
+    # 17.5% of default tasks had a target among the numbers: the bare number earned full reward
+    env = rlvr.make("Countdown-v0", **settings).unwrapped
+    for i in range(150):
+        env.reset(options={"index": i})
+        numbers, target = env.task.meta["numbers"], env.task.meta["target"]
+        assert target not in numbers, (i, numbers, target)
+    assert env.fingerprint()["data"]["generator_version"] == 2  # seeds give other tasks than version 1's
+    assert "generator_version" not in rlvr.make("Sort-v0").unwrapped.fingerprint()["data"]
+
+
+def test_countdown_settings_whose_only_targets_are_given_numbers_are_refused():
+    with pytest.raises(ValueError, match=r"Countdown cannot make tasks .*other than one of the given numbers"):
+        rlvr.make("Countdown-v0", ops="*", max_number=1, count=3)  # 1 * 1 = 1 only
+
+
+@pytest.mark.parametrize("ops, sentence", [("+-*/", "Intermediate results may be negative or fractions."),
+                                           ("+*", None), ("*/", "Intermediate results may be fractions.")])
+def test_countdown_prompt_says_which_intermediate_results_are_allowed(ops, sentence):
+    prompt, _ = rlvr.make("Countdown-v0", ops=ops).unwrapped.reset(options={"index": 0})
+    if sentence is None:
+        assert "Intermediate" not in prompt
+    else:
+        assert sentence in prompt
+    env = CountdownEnv()
+    env.reset(options={"task": Task("t", "q", "2-6+8", {"numbers": [2, 6, 8], "target": 4})})
+    assert env.step("<answer>2 - 6 + 8</answer>")[1] == 1.0  # a negative step, as the prompt says
+
+
+@pytest.mark.parametrize("answer, reward, reason", [
+    ("6 - 1 = 99", 0.0, "ends in '= 99', which is not the target 5"), ("6 - 1 = 5", 1.0, "6 - 1 = 5"),
+    ("6 - 1 = 5.", 1.0, "6 - 1 = 5"), ("6 - 1 =", 0.0, "not the target 5"), ("8 - 2 = 5", 0.0, "8 - 2 = 6, not 5"),
+    ("6 -\n1", 1.0, "6 - 1 = 5"), ("(6\n- 1)\n= 5", 1.0, "(6 - 1) = 5"),
+])
+def test_countdown_checks_the_value_after_equals_and_reads_an_expression_over_lines(answer, reward, reason):
+    # "6 - 1 = 99" scored 1.0 (everything after "=" was ignored); "6 -\n1" was a SyntaxError
+    env = CountdownEnv()
+    env.reset(options={"task": Task("t", "q", "6-1", {"numbers": [8, 1, 6, 2], "target": 5})})
+    _, got, *_, info = env.step(f"<answer>{answer}</answer>")
+    assert got == reward and reason in info["verdict"].reason
+
+
+@pytest.mark.parametrize("env_id, settings, named", [
+    ("Arithmetic-v0", {"allow_negative": "false"}, "allow_negative must be True or False"),
+    ("LinearEquation-v0", {"negative": "False"}, "negative must be True or False"),
+    ("LinearEquation-v0", {"negative": 1}, "negative must be True or False"),
+    ("Sort-v0", {"max_value": 2**63}, r"max_value must be an int 0..2\*\*62"),
+    ("ModArith-v0", {"max_modulus": 2**62 + 1}, r"max_modulus must be an int 2..2\*\*62"),
+    ("LinearEquation-v0", {"max_coef": 10**30}, r"max_coef must be an int 1..2\*\*62"),
+])
+def test_procedural_settings_must_be_real_bools_and_ints_numpy_can_draw(env_id, settings, named):
+    # bool("false") is True; 2**63 failed inside numpy with "high is out of bounds for int64"
+    with pytest.raises(ValueError, match=named):
+        rlvr.make(env_id, **settings)
+    assert rlvr.make("Arithmetic-v0", allow_negative=np.bool_(True)).unwrapped.difficulty["allow_negative"] is True
+
+
+def test_empty_datasets_say_they_have_no_rows(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    with pytest.raises(DatasetError, match=r"dataset file .*empty.jsonl' has no rows"):  # was a bare StopIteration
+        rlvr.make("Math-v0", dataset=str(path))
+    rlvr.register("rlvr/NoRows-v0", dataset=[], verifier="exact", force=True)
+    with pytest.raises(DatasetError, match=r"has no rows"):  # was "no column 'question'"
+        rlvr.make("NoRows-v0")
