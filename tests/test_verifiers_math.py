@@ -379,3 +379,178 @@ def test_a_memoised_verdict_is_shared_so_no_caller_can_change_it_for_the_others(
         assert type(mine) is dict and mine == {"kind": "equal"}
         mine["kind"] = "changed"
     assert verify("4", "\\boxed{4}").details == {"kind": "equal"}
+
+
+# -- matrices: a `\\` row break followed by a space is a row break -----------------------------
+
+def _col(*rows: str) -> str:
+    return "\\begin{pmatrix} " + " \\\\ ".join(rows) + " \\end{pmatrix}"
+
+
+@pytest.mark.parametrize("gold,pred,equal", [
+    (_col("1", "2"), _col("2", "1"), False),                      # was: equal (rows merged into a product)
+    (_col("1 & 2", "3 & 4"), _col("1 & 3", "2 & 4"), False),      # a transpose
+    (_col("1", "2", "3"), _col("3", "2", "1"), False),
+    (_col("3", "-4"), "\\begin{pmatrix} -1 \\end{pmatrix}", False),  # `3 \\ -4` is not 3 - 4
+    (_col("1 & 2", "3 & 4"), "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", True),  # spaced = unspaced
+    (_col("3", "-4"), "\\boxed{\\begin{pmatrix}3\\\\-4\\end{pmatrix}}", True),
+])
+def test_matrix_rows_survive_a_space_after_the_row_break(gold, pred, equal):
+    v = verify(gold, pred)
+    assert v.correct is equal and v.error is None, (gold, pred, v)
+
+
+# -- negative mixed numbers --------------------------------------------------------------------
+
+@pytest.mark.parametrize("gold,pred,equal", [
+    ("-\\frac{5}{2}", "\\boxed{-2\\frac{1}{2}}", True), ("-2.5", "\\boxed{-2 1/2}", True),
+    ("-2\\frac{1}{2}", "-2.5", True), ("-1", "\\boxed{-2\\frac{1}{2}}", False), ("-2\\frac{1}{2}", "-1", False),
+    ("\\frac{1}{2}", "3 - 2\\frac{1}{2}", True),
+])
+def test_negative_mixed_numbers(gold, pred, equal):
+    assert verify(gold, pred).correct is equal
+
+
+# -- numbers separated only by spaces are not a product ----------------------------------------
+
+@pytest.mark.parametrize("gold,pred", [
+    ("6", "\\boxed{2 \\quad 3}"), ("30", "\\boxed{5 6}"), ("6", "\\boxed{2 3}"),
+    ("12", "\\boxed{3 4}"), ("2300", "\\boxed{2 \\quad 300}"), ("1234567", "\\boxed{1234 567}"),
+])
+def test_numbers_separated_by_spaces_are_unparsable_not_a_product(gold, pred):
+    v = verify(gold, pred)
+    assert not v.correct and v.details["kind"] == "unparsable" and v.error is None, (gold, pred, v)
+
+
+@pytest.mark.parametrize("gold,pred", [
+    ("10000", "\\boxed{10 000}"), ("1000000", "\\boxed{1 000 000}"), ("1000000", "\\boxed{1~000~000}"),
+    ("1000000", "1\\,000\\,000"),
+    ("10000", "10~000"), ("10000", "10\\ 000"), ("-12345.5", "-12 345.5"),
+    # juxtapositions that are products stay products
+    ("2\\sqrt{3}", "2 \\sqrt{3}"), ("3\\pi", "3 \\pi"), ("2x", "2 x"), ("6", "2(3)"), ("6", "2 (3)"),
+    ("\\frac{1}{2}", "\\frac 1 2"),
+])
+def test_digit_groups_are_thousands_and_products_stay_products(gold, pred):
+    v = verify(gold, pred)
+    assert v.correct, (gold, pred, v)
+    assert not verify("0", "\\boxed{10 000}").correct  # was 10 * 0
+
+
+# -- repeating decimals ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gold,pred,equal", [
+    ("\\frac{1}{3}", "0.\\overline{3}", True), ("\\frac{7}{30}", "0.2\\overline{3}", True),
+    ("\\frac{1}{6}", "0.1\\overline{6}", True), ("\\frac{8}{7}", "1.\\overline{142857}", True),
+    ("-\\frac{1}{3}", "-0.\\overline{3}", True),
+    ("0", "0.\\overline{3}", False), ("\\frac{3}{5}", "0.1\\overline{6}", False), ("0.3", "0.\\overline{3}", False),
+])
+def test_repeating_decimals_are_exact(gold, pred, equal):
+    assert verify(gold, pred).correct is equal
+
+
+# -- expressions are sampled at negative points too, skipping where a side leaves the reals ----
+
+@pytest.mark.parametrize("gold,pred,equal", [
+    ("|x|", "x", False), ("x", "\\sqrt{x^2}", False), ("\\ln|x| + C", "\\ln x + C", False),
+    ("|x|+|y|", "x+y", False), ("\\frac{|x|}{x}", "1", False), ("y = |x|", "y = x", False),
+    ("|x|", "\\sqrt{x^2}", True), ("\\ln|x|", "\\frac{1}{2}\\ln(x^2)", True),
+    # right answers stay right: identities, and rules that hold where both sides are real
+    ("(x+1)^2", "x^2+2x+1", True), ("\\sin^2 x + \\cos^2 x", "1", True), ("\\ln(xy)", "\\ln x + \\ln y", True),
+    ("2\\ln x", "\\ln(x^2)", True), ("\\sqrt{x}\\sqrt{y}", "\\sqrt{xy}", True),
+    ("\\sqrt{x}\\sqrt{x-1}", "\\sqrt{x^2-x}", True), ("\\sqrt{x^3}", "x\\sqrt{x}", True),
+    ("e^{ix}", "\\cos x + i\\sin x", True), ("\\tan x", "\\frac{\\sin x}{\\cos x}", True),
+    ("\\frac{x^2-1}{x-1}", "x+1", True), ("x^y", "e^{y \\ln x}", True),
+])
+def test_expressions_compared_at_negative_points_too(gold, pred, equal):
+    v = verify(gold, pred)
+    assert v.correct is equal and v.error is None, (gold, pred, v)
+
+
+# -- extraction: "the answer is correct" is a remark; "Final Answer" headings ------------------
+
+@pytest.mark.parametrize("text,expected", [
+    ("The answer is 42. Let me double-check that the answer is correct.", "42"),
+    ("So the final answer is 42.\n\nWe can verify the answer is right by substitution.", "42"),
+    ("The answer is 18.\nI double-checked, and the answer is consistent.", "18"),
+    ("The answer is 18. To verify, note that the answer is reasonable because 9*2=18.", "18"),
+    ("The answer is yes. I checked that the answer is correct.", "yes"),
+    ("**Final Answer**\n18", "18"), ("## Final Answer\n\n$\\frac{1}{2}$", "$\\frac{1}{2}$"),
+    ("Final answer: 18", "18"),
+    ("The answer is 7 (seven).", "7"), ("The answer is 7; I am confident.", "7"),
+    ("The answer is 1,000, since", "1,000"),
+])
+def test_said_answer_skips_remarks_and_reads_headings(text, expected):
+    assert extract_answer(text) == expected
+    assert verify(normalize_gold(expected), text).correct
+
+
+def normalize_gold(text: str) -> str:
+    return text.replace(",", "")
+
+
+# -- an <answer> tag holds the answer: boxes in the reasoning are neither answers nor hedges ----
+
+@pytest.mark.parametrize("gold,pred,kind", [
+    ("6", "<think>maybe \\boxed{5}? no, recompute.</think>\n<answer>6</answer>", "equal"),
+    ("5", "<think>maybe \\boxed{5}? no, recompute.</think>\n<answer>6</answer>", "wrong"),
+    ("6", "<think>Try \\boxed{5}.</think><answer>\\boxed{6}</answer>", "equal"),
+    ("6", "\\boxed{5} and \\boxed{7} were wrong. <answer>The answer is 6</answer>", "equal"),
+    ("6", "<answer>\\boxed{6} or \\boxed{7}</answer>", "hedged"),  # a hedge inside the tag still is one
+    ("3", "<answer></answer> so \\boxed{3}", "equal"),              # an empty tag holds no answer
+])
+def test_answer_tag_is_read_alone(gold, pred, kind):
+    v = verify(gold, pred)
+    assert v.details["kind"] == kind, (gold, pred, v)
+    assert extract_answer("<think>\\boxed{5}</think><answer>6</answer>") == "6"
+
+
+# -- units ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gold,pred,equal", [
+    ("20", "\\boxed{20 \\text{ km/h}}", True), ("20", "\\boxed{20\\text{ m/s}}", True),
+    ("9.8", "\\boxed{9.8 \\text{ m/s}^2}", True), ("12", "\\boxed{12 \\text{ sandwiches}}", True),
+    ("5", "\\boxed{5cm}", True), ("5", "\\boxed{5 \\text{m}}", True), ("12", "\\boxed{12\\ \\mathrm{m}^2}", True),
+    ("\\frac{3}{4}", "\\boxed{\\frac{3}{4} \\text{ of the cake}}", True),
+    ("2x + 3", "\\boxed{2x + 3 m}", False),         # a bare letter may be a variable
+    ("x + 3", "x + 3 \\text{ sandwiches}", False),  # only a number gold drops any trailing text
+])
+def test_units_after_numbers(gold, pred, equal):
+    v = verify(gold, pred)
+    assert v.correct is equal, (gold, pred, v)
+
+
+# -- Unicode maths -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gold,pred", [
+    ("\\sqrt{2}", "√2"), ("2\\sqrt{3}", "2√3"), ("\\sqrt{x+1}", "√(x+1)"), ("\\sqrt{23}", "√23"),
+    ("\\frac{1}{2}", "½"), ("\\frac{3}{4}", "¾"), ("\\frac{5}{2}", "2½"), ("x^2", "x²"), ("x^3+1", "x³ + 1"),
+    ("0.001", "10⁻³"), ("2", "∛8"),
+])
+def test_unicode_roots_fractions_and_powers(gold, pred):
+    v = verify(gold, pred)
+    assert v.correct, (gold, pred, v)
+
+
+# -- degrees inside trigonometric functions; percent signs --------------------------------------
+
+@pytest.mark.parametrize("gold,pred,equal", [
+    ("\\frac{\\sqrt{3}}{2}", "\\sin 60^\\circ", True), ("\\frac{1}{2}", "\\cos(60^{\\circ})", True),
+    ("\\frac{1}{4}", "\\sin^2 30^\\circ", True), ("1", "\\tan 45°", True),
+    ("\\sin 60", "\\sin 60^\\circ", False), ("30", "30^\\circ", True),
+])
+def test_degrees_in_trig_arguments_are_converted(gold, pred, equal):
+    assert verify(gold, pred).correct is equal
+
+
+@pytest.mark.parametrize("gold,pred,equal", [
+    ("0.5", "\\boxed{0.5\\%}", False), ("\\frac{1}{4}", "\\frac{1}{4}\\%", False), ("0.005", "0.5\\%", True),
+    ("50", "50\\%", True), ("0.5", "50\\%", True), ("50\\%", "50", True), ("50\\%", "0.5", True),
+    ("0.5\\%", "0.5", False), ("150", "150\\%", True), ("1.5", "150\\%", True),
+])
+def test_percent_sign_ignored_only_for_values_of_at_least_one(gold, pred, equal):
+    assert verify(gold, pred).correct is equal
+
+
+def test_a_timeout_scores_zero_as_wrong_with_kind_timeout_not_an_error():
+    v = verify("2", "\\boxed{10^{10^{10}}}", timeout=0.5)
+    assert not v.correct and v.score == 0.0 and v.error is None and v.details["kind"] == "timeout"

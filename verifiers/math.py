@@ -6,7 +6,8 @@
 
 Pipeline for one pair (gold, prediction):
 1. Extract the final answer from each side (`extract_answer`; a short bare answer is used as is).
-   Several `\\boxed{}` with different contents are "hedged" unless every one of them is right.
+   Several `\\boxed{}` with different contents are "hedged" unless every one of them is right. When
+   an `<answer>` tag holds the answer, only boxes inside it count.
 2. Normalise (`math_normalize`) and parse (`math_parse`) both into trees. This runs in the caller's
    process: it is linear-time with hard size caps, so it needs no time limit.
 3. Compare with exact rational arithmetic (`math_compare.exact_eq`). Integers, decimals, fractions,
@@ -24,7 +25,10 @@ Every Verdict carries `details["kind"]`, one of:
     "wrong"       a different answer;
     "hedged"      several different final answers where one was asked (never rewarded);
     "unparsable"  no final answer found, or not a math expression we can read;
-    "timeout"     the comparison ran past its time (memory, recursion) limit — not a judgement;
+    "timeout"     the sympy stage ran past its time (memory, recursion, float range) limit: scored 0 as
+                  a wrong answer (`Verdict.wrong`, `error` None; not memoised). Deliberately not an error:
+                  only a pathological answer runs that long, and an error would make the trainer
+                  retry the sample and then stop the run whenever a model emits one;
     "error"       verification itself failed (unparsable gold, a crashed worker, no free worker within
                   `timelimit.DEFAULT_MAX_WAIT`, any exception the sympy stage raised): `Verdict.error`
                   is set, the verdict is not memoised, and the pair must not be trained on as a zero
@@ -35,10 +39,12 @@ Model output never raises: any text gets a Verdict. A bad *gold* answer raises `
 in `validate_gold` (call it when loading a dataset) and gives a kind "error" Verdict at reward time.
 
 Conventions in brief (details in `math_compare`, `math_normalize` and docs/verifiers.md):
-`1,000` = `1{,}000` = 1000; `50\\%` = `50` = `0.5`; a decimal with >= 3 significant digits equals an
-exact value it correctly rounds (`0.333` = `1/3`, `3.14` = `\\pi`; `0.33` != `1/3`); `2\\frac12` = 5/2;
-`30^\\circ` = 30; unit words and currency are dropped; `x = 3` = `3`; equations equal when
-proportional; `x > 3` = `(3, \\infty)`; `(1,2]` != `(1,2)`; bare lists, sets and "or" lists are
+`1,000` = `1{,}000` = `10 000`/10 = 1000; `5 6` is unparsable, not 30; `50\\%` = `50` = `0.5` but
+`0.5\\%` != `0.5`; a decimal with >= 3 significant digits equals an
+exact value it correctly rounds (`0.333` = `1/3`, `3.14` = `\\pi`; `0.33` != `1/3`); `0.\\overline{3}` = 1/3;
+`2\\frac12` = 5/2, `-2\\frac12` = -5/2; `30^\\circ` = 30 but `\\sin 30^\\circ` = 1/2; unit words, units
+in `\\text{}` and currency are dropped (any trailing text when the gold is a number); `x = 3` = `3`;
+equations equal when proportional; `x > 3` = `(3, \\infty)`; `(1,2]` != `(1,2)`; bare lists, sets and "or" lists are
 unordered, tuples ordered; `\\pm a` is {a, -a}; word answers (`\\text{Yes}`) compare as
 case-folded text; several different values where one is asked is
 "hedged" (wrong); `e` and `i` are Euler's number and the imaginary unit; A-E golds are choices.
@@ -54,7 +60,7 @@ from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, prepare
-from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer
+from rlvr.verifiers.math_extract import all_boxed, answer_tag, extract_answer, looks_like_bare_answer
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
@@ -74,6 +80,9 @@ _WORKER_TARGET = "rlvr.verifiers.math_sympy:compare_normalized"
 _PRELOAD = ("rlvr.verifiers.math_sympy",)
 _CHOICE_GOLD_RE = re.compile(r"^\s*(?:\\text\{\s*)?\(?\s*[A-E]\s*\)?(?:\s*\})?\s*$")
 _CACHE_SIZE = 200_000
+#: A gold that is a plain number (`12`, `-0.5`, `\\frac{3}{4}`, `3/4`, `50%`): text after the
+#: prediction's number (`12 \\text{ sandwiches}`) is then a unit or a remark, and is dropped.
+_NUMBER_GOLD_RE = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+|\\frac\{\d+\}\{\d+\}|\d+/\d+)%?$")
 
 
 class GoldAnswerError(ValueError):
@@ -144,10 +153,11 @@ _cache = _Cache(_CACHE_SIZE)
 
 
 def clear_cache() -> None:
-    """Forget memoised verdicts (used by benchmarks to measure cold throughput)."""
+    """Forget memoised verdicts and normalised golds (used by benchmarks to measure cold throughput)."""
     with _cache.lock:
         _cache.data.clear()
         _cache.hits = 0
+    _gold_norm.cache_clear()
 
 
 def _pool() -> WorkerPool:
@@ -169,6 +179,14 @@ def _answer_of(text: str, fallback: str | None) -> str | None:
 def _gold_text(gold: str) -> str:
     got = extract_answer(gold)
     return got if got is not None else gold
+
+
+@functools.lru_cache(maxsize=4096)
+def _gold_norm(gold: str) -> tuple[str, bool]:
+    """The normalised gold answer, and whether it is a plain number (see `_NUMBER_GOLD_RE`).
+    Memoised: a batch grades many completions against each gold."""
+    g_norm = normalize(_gold_text(gold))
+    return g_norm, _NUMBER_GOLD_RE.match(g_norm) is not None
 
 
 def validate_gold(gold: Any) -> str:
@@ -290,10 +308,11 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
     if not isinstance(prediction, str):
         return _Plan(verdict=Verdict.wrong(f"unparsable prediction: not text ({type(prediction).__name__})",
                                            details=_details("unparsable")))
-    g_norm = normalize(_gold_text(gold))
+    g_norm, number_gold = _gold_norm(gold)
     if len(prediction) > 200_000:
         prediction = prediction[-200_000:]
-    boxed = all_boxed(prediction)
+    tag = answer_tag(prediction)  # when there is an <answer> tag, boxes outside it are not answers
+    boxed = all_boxed(prediction if tag is None else tag)
     answers = [b.strip() for b in boxed] if boxed else None
     if answers is None:
         ans = _answer_of(prediction, fallback)
@@ -301,7 +320,7 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
             return _Plan(verdict=Verdict.wrong("unparsable prediction: no final answer found",
                                                details=_details("unparsable")))
         answers = [ans]
-    norms = list(dict.fromkeys(normalize(a) for a in answers))
+    norms = list(dict.fromkeys(normalize(a, number_gold=number_gold) for a in answers))
     norms = [n for n in norms if n] or [""]
     for n in norms:
         if len(n) > MAX_ANSWER_CHARS:

@@ -10,7 +10,8 @@ only inside a time-limited worker). `exact_eq` raises `NeedSympy` when a value i
 Conventions (see docs/verifiers.md for the full list):
 - `x = 3` equals `3` (an assignment to a single variable is its value); `x = 3` vs `y = 3` differ.
   A chain `3 \\cdot 4 = 12` compared with a value uses its last member.
-- Percentages: `p\\%` equals `p` and equals `p/100` (so `50\\%` = `50` = `0.5`).
+- Percentages: `p\\%` equals `p/100`, and equals `p` itself when |p| >= 1 (so `50\\%` = `50` = `0.5`,
+  but `0.5\\%` != `0.5`).
 - Decimals: exact comparison, except that a decimal with d places and at least 3 significant digits
   equals an exact value that has no d-place expansion when it is that value correctly rounded
   (`0.333` = `1/3`, `3.14` = `\\pi`, but `0.33` != `1/3` and `2.5` != `2.54`).
@@ -309,15 +310,26 @@ def _compare_values(g: tuple, p: tuple, eq: ScalarEq) -> Outcome:
         g, p = g[1], p[1]
     elif p[0] == "pct" or g[0] == "pct":
         pct, other = (p, g) if p[0] == "pct" else (g, p)
-        ok, why = eq(other, pct[1])
+        ok, why = eq(other, ("div", pct[1], ("num", "100")))
         if ok:
-            return Outcome(True, "equal", why + " (percent sign ignored)")
-        ok, why2 = eq(other, ("div", pct[1], ("num", "100")))
-        if ok:
-            return Outcome(True, "equal", why2 + " (percent read as a fraction of 100)")
+            return Outcome(True, "equal", why + " (percent read as a fraction of 100)")
+        if _percent_sign_may_be_ignored(other):
+            ok, why2 = eq(other, pct[1])
+            if ok:
+                return Outcome(True, "equal", why2 + " (percent sign ignored)")
         return Outcome(False, "wrong", why)
     ok, why = eq(g, p)
     return Outcome(ok, "equal" if ok else "wrong", why)
+
+
+def _percent_sign_may_be_ignored(plain: tuple) -> bool:
+    """Whether `p%` may equal the plain value `p` (the other side written without the sign): only for
+    an exact value of at least 1 in size, a percentage written as a number (gold 50 for `50\\%`).
+    Below 1 the sign matters: `0.5\\%` is 0.005, and must not equal a gold of 0.5."""
+    try:
+        return abs(exact_value(plain)) >= 1
+    except (NeedSympy, ValueError, ZeroDivisionError, OverflowError):
+        return False
 
 
 def _compare_collections(gold, pred, gk, pk, eq, rel_eq) -> Outcome:

@@ -1,11 +1,14 @@
 """Find the final answer in a model's output.
 
 Order of preference (the first rule that finds something wins):
-1. `\\boxed{…}` / `\\fbox{…}` (nested braces; also `\\boxed 5`): the LAST one is the answer, and all
+1. `<answer>…</answer>` (the last non-empty one, see `answer_tag`): the answer is read inside it
+   only, by the rules below; boxes in the reasoning outside it are ignored.
+2. `\\boxed{…}` / `\\fbox{…}` (nested braces; also `\\boxed 5`): the LAST one is the answer, and all
    of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}` or `\\boxed{3}`).
-2. `<answer>…</answer>` (the last one).
-3. "the (final) answer is …" up to the end of the sentence or line, or up to a reason
-   ("because", "since", …) (the last one). The rule is
+3. "the (final) answer is …" up to the end of the sentence or line, up to a reason ("because",
+   "since", …), without a trailing remark (`7 (seven)`, `7; I am sure`), or a "Final Answer" heading
+   with the answer on the next line: the last one that reads as an answer ("the answer is correct"
+   does not, see `_looks_like_math`). The rule is
    applied again inside what it found and inside an `<answer>` tag, so the MATH/Minerva format
    "Final Answer: The final answer is $42$. I hope it is correct." gives `$42$`.
 
@@ -25,15 +28,25 @@ import re
 
 from rlvr.verifiers.math_normalize import _MATH_NAMES, strip_markdown, word_answer
 
-__all__ = ["extract_answer", "all_boxed", "looks_like_bare_answer"]
+__all__ = ["extract_answer", "all_boxed", "answer_tag", "looks_like_bare_answer"]
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*")
 _ANSWER_TAG_RE = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL | re.IGNORECASE)
+_ANSWER_OPEN_RE = re.compile(r"<answer>", re.IGNORECASE)
 _ANSWER_IS_RE = re.compile(
     r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(.+?)"
-    r"(?:\.(?:\s|$)|\n|$|,?\s+(?:because|since|as|which|given|for)\s)",
+    r"(?:\.(?:\s|$)|\n|$|,?\s+(?:because|since|as|which|given|for)(?:\s|$))",
     re.IGNORECASE,
 )
+#: A "Final Answer" heading with the answer on the next line ("**Final Answer**\n18", "## Final answer").
+_HEADING_RE = re.compile(r"^[ \t#>]*final\s+answer[ \t]*:?[ \t]*\n\s*(\S[^\n]*)", re.IGNORECASE | re.MULTILINE)
+#: A remark after the answer: a parenthesised word or two (`7 (seven)`), or words after a semicolon.
+_REMARK_RE = re.compile(r"(?:\s+\((?=[^()]*[A-Za-z]{2})[A-Za-z' -]+\)|;\s+[A-Za-z][A-Za-z' ,!-]*)$")
+_ONE_LETTER_RE = re.compile(r"^\(?[A-Za-z]\)?$")
+#: What "the answer is" says when it is a remark about an answer rather than the answer.
+_JUDGEMENTS = {"correct", "right", "wrong", "incorrect", "reasonable", "consistent", "valid", "invalid",
+               "accurate", "plausible", "sensible", "confirmed", "verified", "indeed", "clear", "obvious",
+               "below", "above", "as", "the", "that", "this", "not", "in", "to", "a", "an"}
 _GSM_RE = re.compile(r"####\s*([^\n]+)")
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 
@@ -104,18 +117,53 @@ def all_boxed(text: str) -> list[str]:
     return [text[a:b] for a, b in spans[-MAX_BOXES:]]
 
 
+def _reread(got: str) -> str:
+    """What one "the answer is …" said, re-read while it says it again ("Final Answer: The final
+    answer is $42$." nests the phrase once), without a trailing remark (`7 (seven)`, `7; I am sure`)."""
+    for _ in range(4):
+        said = _ANSWER_IS_RE.findall(got)
+        inner = said[-1].strip().rstrip(".").strip() if said else ""
+        if not inner:
+            break
+        got = inner
+    return _REMARK_RE.sub("", got).strip()
+
+
+def _looks_like_math(said: str) -> bool:
+    """True when what "the answer is" said reads as an answer, not a remark about it ("correct",
+    "reasonable because …"): it has a digit, a LaTeX command or `$`, is a single letter or choice
+    ("(B)"), or is a short word answer that is not a judgement ("yes", "Monday")."""
+    if any(c.isdigit() or c in "\\$" for c in said) or _ONE_LETTER_RE.match(said):
+        return True
+    words = said.split()
+    return len(words) <= 3 and word_answer(said) is not None and words[0].lower().strip(".,!") not in _JUDGEMENTS
+
+
 def _said_answer(text: str) -> str | None:
-    """What the last "the answer is …" in `text` says, re-read while it says it again."""
-    found = None
-    for _ in range(4):  # "Final Answer: The final answer is $42$." nests the phrase once
-        said = _ANSWER_IS_RE.findall(text)
-        if not said:
-            break
-        got = said[-1].strip().rstrip(".").strip()
-        if not got:
-            break
-        found = text = got
-    return found
+    """What the last "the answer is …" (or "Final Answer" heading) in `text` says that reads as an
+    answer (see `_looks_like_math`): "The answer is 42. Let me verify the answer is correct." is 42.
+    When none reads as one, the last thing said."""
+    found = [(m.start(), m.group(1)) for m in _ANSWER_IS_RE.finditer(text)]
+    if "nswer" in text:
+        found += [(m.start(), m.group(1)) for m in _HEADING_RE.finditer(text)]
+        found.sort()
+    said = [got for got in (_reread(g) for _, g in found) if got]
+    for got in reversed(said):
+        if _looks_like_math(got):
+            return got
+    return said[-1] if said else None
+
+
+def answer_tag(text: str) -> str | None:
+    """The stripped content of the last non-empty `<answer>…</answer>` (or of an `<answer>` left open
+    at the end), else None. When there is one, it alone holds the final answer: a `\\boxed{5}` in
+    the reasoning before `<answer>6</answer>` is neither the answer nor a hedge."""
+    if "<" not in text or not _ANSWER_OPEN_RE.search(text):
+        return None
+    for inner in reversed(_ANSWER_TAG_RE.findall(text)):
+        if inner.strip():
+            return inner.strip()
+    return None
 
 
 def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
@@ -129,14 +177,13 @@ def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     if not isinstance(text, str) or not text:
         return None
     text = strip_markdown(text)
+    inner = answer_tag(text)
+    if inner is not None:  # the answer is read inside the tag only
+        inner_boxed = all_boxed(inner)
+        return inner_boxed[-1].strip() if inner_boxed else _said_answer(inner) or inner
     boxed = all_boxed(text)
     if boxed:
         return boxed[-1].strip()
-    tags = _ANSWER_TAG_RE.findall(text)
-    if tags and tags[-1].strip():
-        inner = tags[-1].strip()
-        inner_boxed = all_boxed(inner)
-        return inner_boxed[-1].strip() if inner_boxed else _said_answer(inner) or inner
     said = _said_answer(text)
     if said:
         return said

@@ -4,12 +4,19 @@ Conventions applied here (documented again in docs/verifiers.md):
 - Math delimiters `$…$`, `\\(…\\)`, `\\[…\\]`, `\\displaystyle`, `\\left`/`\\right`, spacing commands are
   dropped; `\\dfrac`/`\\tfrac` are `\\frac`.
 - `\\text{…}`, `\\mathrm{…}`, `\\textbf{…}`, `\\mbox{…}` keep their content; unit words after a number
-  ("5 cm", "12 \\text{ dollars}", "3 square feet") are dropped, as is a leading currency sign.
-- Degrees are dropped: `30^\\circ` equals `30` (no conversion to radians).
+  ("5 cm", "12 \\text{ dollars}", "3 square feet", "5cm") are dropped, as is a leading currency sign.
+  Units written as text are dropped too (`20 \\text{ km/h}`, `5 \\text{ m}`), and any text after the
+  number when the gold is a plain number (`number_gold`); a bare one-letter unit is not (`3 m` may
+  be 3 times m).
+- Degrees are dropped: `30^\\circ` equals `30` (no conversion to radians), except on the number a
+  trigonometric function is applied to (`\\sin 30^\\circ` is sin(π/6)).
 - Thousands separators: `1{,}000`, `1,\\!000` and LaTeX spaces between digit groups (`10\\,000`)
   always, and `1,000` / `12,345,678` when the whole answer is one
-  number so grouped (so `(1,000)` stays a pair and `1, 000` stays a list).
-- `2 1/2` (a whole number, a space, a fraction) is the mixed number 5/2.
+  number so grouped (so `(1,000)` stays a pair and `1, 000` stays a list); one plain space between
+  groups of three (`10 000`). Wide spaces (`\\quad`) never join digits.
+- `\\\\` row breaks are kept even when a space follows (`\\ ` is a space, `\\\\ ` is not).
+- `2 1/2` (a whole number, a space, a fraction) is the mixed number 5/2; `-2 1/2` is -5/2.
+- Unicode maths is LaTeX: `√2`, `½`, `x²` (see `_unicode_math`).
 - Word answers (`\\text{Yes}`, `Monday`) are compared as case-folded text, never as products of
   letters (see `word_answer`).
 - A trailing full stop is dropped, as are markdown bold/italic marks (`**18**`).
@@ -26,10 +33,20 @@ MAX_ANSWER_CHARS = 1500
 _DELIMS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
 _DROP_RE = re.compile(
     r"\\(?:displaystyle|textstyle|scriptstyle|left(?=[^a-zA-Z])|right(?=[^a-zA-Z])|big[lr]?|Big[lr]?|"
-    r"bigg[lr]?|Bigg[lr]?|limits|nolimits|quad|qquad|hfill|mathrm(?=\{(?:d)\}))"
+    r"bigg[lr]?|Bigg[lr]?|limits|nolimits|mathrm(?=\{(?:d)\}))"
 )
 _LEFT_DOT_RE = re.compile(r"\\(?:left|right)\.")
-_SPACING_RE = re.compile(r"\\[,;: ]|~")
+#: Wide spaces are two spaces, never one: so `2 \quad 300` is two numbers, not the thousands 2300
+#: (one plain space between digit groups is a thousands separator, see `_PLAIN_GROUPS_RE`).
+_WIDE_SPACE_RE = re.compile(r"\\(?:qquad|quad|hfill)(?![A-Za-z])")
+#: LaTeX spaces `\,` `\;` `\:` `\ ` and `~`. A row break `\\` is kept whole, even when a space
+#: follows it (`1 \\ 2` is two matrix rows): pairs of backslashes are skipped over (group 1, put back),
+#: so a lone backslash after them is the only one that can start a space.
+_SPACING_RE = re.compile(r"(?<!\\)((?:\\\\)*)\\[,;: ]|~")
+#: One plain space between digit groups (`10 000`, `1 000 000`): thousands, when the first group has
+#: 1-3 digits and is a whole number (not after a decimal point, a letter or `^`) and every later group
+#: has exactly three. Any other number-space-number is unparsable (see `math_parse`), not a product.
+_PLAIN_GROUPS_RE = re.compile(r"(?<![\w.^])\d{1,3}(?: \d{3})+(?!\d)")
 # LaTeX spacing between digit groups is a thousands separator: `10\,000`, `10\;000`, `1\ 000`.
 _DIGIT_GROUP_SPACE_RE = re.compile(r"(?<=\d)(?:\\[,;: ]|~)(?=\d{3}(?!\d))")
 _TEXT_RE = re.compile(r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathbf|mathit|mathsf|"
@@ -45,8 +62,49 @@ _UNIT_WORDS = (
     "sheep|cows|chickens|toys|stickers|cards|packs|bottles|boys|girls|men|women|workers|problems|"
     "questions|hats|shirts|each|total|only|exactly|approximately|about"
 )
+#: Units of one letter (m, g, l, h, s) are stripped only when written as text (`5 \\text{ m}`): a bare
+#: letter after a number may be a variable (`2x + 3 m` is not `2x + 3`).
+_ONE_LETTER_UNITS = "m|g|l|h|s"
+_WORD_UNITS = "|".join(u for u in _UNIT_WORDS.split("|") if u not in _ONE_LETTER_UNITS.split("|"))
 _UNIT_TAIL_RE = re.compile(
-    rf"(?<=[\d}}).])\s+(?:(?:{_UNIT_WORDS})(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?\s*)+$", re.IGNORECASE)
+    rf"(?<=[\d}}).])\s+(?:(?:{_WORD_UNITS})(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?\s*)+$", re.IGNORECASE)
+#: Text after a number, the answer's last thing (`5 \\text{ cm}`, `12\\ \\mathrm{m}^2`, `20 \\text{ km/h}`,
+#: `12 \\text{ sandwiches}`); group 1 is the text. Dropped when it names units (`_is_unit_text`), or
+#: whatever it says when the gold is a plain number (`normalize(..., number_gold=True)`).
+_TEXT_CMD = r"\\(?:text|textrm|textnormal|textit|textbf|mbox|mathrm|mathit|mathsf|hbox)\s*"
+_TEXT_TAIL_RE = re.compile(rf"(?<=[\d}}).])\s*{_TEXT_CMD}\{{([^{{}}]*)\}}(?:\s*\^\s*\{{?[23]\}}?)?\.?\s*$")
+_UNIT_PART_RE = re.compile(rf"(?:(?:{_UNIT_WORDS})(?:\^\{{?[23]\}}?)?|\^\{{?[23]\}}?)", re.IGNORECASE)
+_UNIT_SEP_RE = re.compile(r"[\s/*]+")
+#: A unit of several letters glued to a number, the whole answer: `5cm`, `12km^2`.
+_GLUED_UNIT_RE = re.compile(
+    r"^([-+]?(?:\d+(?:\.\d*)?|\.\d+))(?:cm|mm|km|kg|mg|ml|ft|in|mph|kph|hrs?|mins?|secs?|lbs?|oz)"
+    r"(?:\^?\{?[23]\}?)?$")
+#: Unicode maths (only looked at when the answer is not plain ASCII): vulgar fractions (`2½` is the
+#: mixed number 5/2), superscript powers (`x²`, `10⁻³`) and roots (`√2`, `2√3`, `√(x+1)`, `∛8`;
+#: `√23` is the root of 23, a whole number, unlike LaTeX's `\\sqrt23`).
+_VULGAR = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5),
+           "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅐": (1, 7), "⅛": (1, 8), "⅜": (3, 8),
+           "⅝": (5, 8), "⅞": (7, 8), "⅑": (1, 9), "⅒": (1, 10)}
+_VULGAR_RE = re.compile("[" + "".join(_VULGAR) + "]")
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUPERSCRIPT_RE = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_ROOT_NUMBER_RE = re.compile(r"([√∛∜])\s*(\d+(?:\.\d+)?)")
+_ROOT_CMD = {"√": "\\sqrt ", "∛": "\\sqrt[3] ", "∜": "\\sqrt[4] "}
+
+
+def _unicode_math(s: str) -> str:
+    """`s` with Unicode fractions, superscript powers and roots written in LaTeX (see `_VULGAR`)."""
+    s = _VULGAR_RE.sub(lambda m: "\\frac{%d}{%d}" % _VULGAR[m.group()], s)
+    s = _SUPERSCRIPT_RE.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPTS) + "}", s)
+    s = _ROOT_NUMBER_RE.sub(lambda m: _ROOT_CMD[m.group(1)].rstrip() + "{" + m.group(2) + "}", s)
+    return s.replace("√", _ROOT_CMD["√"]).replace("∛", _ROOT_CMD["∛"]).replace("∜", _ROOT_CMD["∜"])
+
+
+#: A degree mark on the number a trigonometric function is applied to is a conversion to radians
+#: (`\\sin 30^\\circ` is sin(π/6)); everywhere else degree marks are dropped (`30^\\circ` is 30).
+_TRIG_DEGREES_RE = re.compile(
+    r"(\\(?:sin|cos|tan|cot|sec|csc)(?:\s*\^\s*(?:\{[^{}]*\}|\d))?\s*(?:\(\s*)?)"
+    r"(-?\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree\b)")
 _CURRENCY_RE = re.compile(r"^(-?)\s*(?:\\\$|\$|£|€|¥|USD|Rs\.?)\s*(?=[\d.])")
 _THOUSANDS_RE = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\\?%)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
@@ -115,30 +173,100 @@ def _strip_delims(s: str) -> str:
     return s
 
 
-def normalize(text: str) -> str:
-    """Return the cleaned answer string (see module docstring). Never raises on any text."""
+def _latex_spacing(s: str) -> str:
+    """`s` without sizing commands (`\\left`, `\\big`), with LaTeX spaces as spaces (wide ones as
+    two), thin spaces between digit groups removed (`10\\,000`) and `\\\\` row breaks kept."""
+    s = _LEFT_DOT_RE.sub("", s)
+    s = _DROP_RE.sub("", s)
+    s = _WIDE_SPACE_RE.sub("  ", s)
+    s = s.replace("\\!", "")  # a negative thin space, as in `1,\!000`
+    s = _DIGIT_GROUP_SPACE_RE.sub("", s)
+    return _SPACING_RE.sub(_spacing, s)
+
+
+def _spacing(m: re.Match) -> str:
+    """A LaTeX space as a plain space, the `\\\\` row breaks before it kept (see `_SPACING_RE`)."""
+    return (m.group(1) or "") + " "
+
+
+def _join_groups(m: re.Match) -> str:
+    """Digit groups `10 000` as one number."""
+    return m.group().replace(" ", "")
+
+
+def _unwrap_text(s: str) -> str:
+    """`s` with `\\text{…}` and similar replaced by their content (nested ones too, three deep)."""
+    for _ in range(3):
+        new = _TEXT_RE.sub(_text_content, s)
+        if new == s:
+            break
+        s = new
+    return s
+
+
+def _text_content(m: re.Match) -> str:
+    return f" {m.group(1)} "
+
+
+def _strip_text_units(s: str, number_gold: bool) -> str:
+    """`s` without a unit written as text at its end (`20 \\text{ km/h}`), or, when the gold is a
+    plain number, without any text at its end (`12 \\text{ sandwiches}`). Runs before `\\text{}` is
+    unwrapped, so that a one-letter unit is dropped only when written as text."""
+    if s.rstrip(" .")[-1:] not in ("}", "2", "3"):
+        return s
+    m = _TEXT_TAIL_RE.search(s)
+    if m is None or not (number_gold or _is_unit_text(m.group(1))):
+        return s
+    return s[:m.start()]
+
+
+def _is_unit_text(text: str) -> bool:
+    """True when `text` names units only: known unit words, one-letter ones too (written as text, a
+    letter is a unit, not a variable), joined by spaces, `/`, `*` or `\\cdot`, with powers 2 and 3."""
+    parts = [p for p in _UNIT_SEP_RE.split(text.replace("\\cdot", " ").replace("~", " ")) if p]
+    return bool(parts) and all(_UNIT_PART_RE.fullmatch(p) for p in parts)
+
+
+def _degrees(s: str) -> str:
+    """`s` with degree marks in trigonometric arguments converted to radians and all others dropped."""
+    if "circ" not in s and "°" not in s and "degree" not in s and "text" not in s:
+        return s
+    s = _TRIG_DEGREES_RE.sub(lambda m: f"{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)
+    return _DEGREE_RE.sub("", s)
+
+
+def normalize(text: str, *, number_gold: bool = False) -> str:
+    """Return the cleaned answer string (see module docstring). Never raises on any text.
+
+    `number_gold`: the gold answer is a plain number, so text after the answer's number is dropped
+    whatever it says (`12 \\text{ sandwiches}` is 12); otherwise only known units are.
+    """
     s = strip_markdown(text.strip()[:MAX_ANSWER_CHARS * 2])
     s = _strip_delims(s)
     s = s.replace("\\$", "$") if s.startswith("\\$") else s
     s = s.replace("$", " ") if "$" in s.strip("$") else s.strip("$")
-    s = _LEFT_DOT_RE.sub("", s)
-    s = _DROP_RE.sub("", s)
-    s = s.replace("\\!", "")  # a negative thin space, as in `1,\!000`
-    s = _DIGIT_GROUP_SPACE_RE.sub("", s)
-    s = _SPACING_RE.sub(" ", s)
-    s = s.replace("{,}", "").replace("\\%", "%")
-    s = _DEGREE_RE.sub("", s)
-    for _ in range(3):  # nested \text{\textbf{..}}
-        new = _TEXT_RE.sub(lambda m: f" {m.group(1)} ", s)
-        if new == s:
-            break
-        s = new
+    if not s.isascii():
+        s = _unicode_math(s)
+    if "\\" in s or "~" in s:
+        s = _latex_spacing(s)
+    if " " in s:
+        s = _PLAIN_GROUPS_RE.sub(_join_groups, s)
+    if "{,}" in s:
+        s = s.replace("{,}", "")
+    if "\\" in s:
+        s = _strip_text_units(s.replace("\\%", "%"), number_gold)
+    s = _degrees(s)
+    if "\\" in s:
+        s = _unwrap_text(s)
     s = s.strip()
     s = _CURRENCY_RE.sub(r"\1", s)
     while s.endswith(".") or s.endswith(",") or s.endswith(";"):
         s = s[:-1].rstrip()
-    s = _UNIT_TAIL_RE.sub("", s).strip()
-    s = s.strip()
+    if " " in s:
+        s = _UNIT_TAIL_RE.sub("", s).strip()
+    glued = _GLUED_UNIT_RE.match(s)
+    if glued:
+        s = glued.group(1)
     if _THOUSANDS_RE.match(s):
         s = s.replace(",", "")
     m = _MIXED_RE.match(s)

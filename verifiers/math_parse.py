@@ -23,6 +23,10 @@ The tree (all nodes are tuples whose first item names the kind):
     ("matrix", ((row...), ...))
     ("choice", letter)          handled before parsing (see math_normalize)
 
+Two numbers with only space between them (`5 6`, `2 \\quad 3`) are not a product: `ParseError`
+(digit groups such as `10 000` were joined by normalisation). `0.2\\overline{3}` is the exact
+repeating decimal 7/30, and `-2\\frac{1}{2}` the mixed number -5/2.
+
 Limits keep the parser linear and bounded on hostile input: at most `MAX_TOKENS` tokens and
 `MAX_DEPTH` levels of nesting; beyond them `ParseError` is raised (the answer is "unparsable").
 """
@@ -30,6 +34,7 @@ Limits keep the parser linear and bounded on hostile input: at most `MAX_TOKENS`
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 __all__ = ["ParseError", "parse", "tokenize", "MAX_DEPTH", "MAX_TOKENS"]
 
@@ -61,7 +66,7 @@ _CMD_OPS = {
     "lceil": "lceil", "rceil": "rceil", "in": "in",
 }
 _UNICODE = {"≤": "<=", "≥": ">=", "≠": "!=", "±": "±", "∓": "∓", "×": "*", "·": "*", "÷": "/",
-            "−": "-", "–": "-", "π": "pi", "∞": "oo", "√": "sqrt", "∪": "cup", "⋅": "*"}
+            "−": "-", "–": "-", "π": "pi", "∞": "oo", "∪": "cup", "⋅": "*"}
 
 _TOKEN_RE = re.compile(
     r"""\s*(?:
@@ -77,7 +82,15 @@ _TOKEN_RE = re.compile(
 
 def tokenize(text: str) -> list[tuple[str, str]]:
     """Split text into (kind, value) tokens; kinds: num, sym, word, cmd, op, begin, end."""
+    return _tokenize(text)[0]
+
+
+def _tokenize(text: str) -> tuple[list[tuple[str, str]], frozenset[int]]:
+    """The tokens of `text`, and the indices of the numbers that follow another number with only
+    space between them (`5 6`): the parser refuses to read those as a product (see `_Parser.factor`)."""
     tokens: list[tuple[str, str]] = []
+    spaced: set[int] = set()
+    gap = False  # a LaTeX space (`\\,`) was skipped since the last token
     pos, n = 0, len(text)
     while pos < n:
         m = _TOKEN_RE.match(text, pos)
@@ -85,8 +98,11 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             if text[pos:].strip() == "":
                 break
             raise ParseError(f"unexpected character {text[pos]!r}")
+        gap = gap or text[pos].isspace()
         pos = m.end()
         if m.group("num") is not None:
+            if gap and tokens and tokens[-1][0] == "num":
+                spaced.add(len(tokens))
             tokens.append(("num", m.group("num")))
         elif m.group("cmd") is not None:
             cmd = m.group("cmd")
@@ -103,7 +119,9 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             elif cmd in (",", ";", ":", "!", " ", "%"):
                 if cmd == "%":
                     tokens.append(("op", "%"))
-                continue  # spacing
+                else:
+                    gap = gap or cmd != "!"  # spacing (`\\!` is a negative one)
+                continue
             elif cmd in _CMD_OPS:
                 tokens.append(("op", _CMD_OPS[cmd]))
             elif cmd in _GREEK:
@@ -126,19 +144,23 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         elif m.group("op") is not None:
             op = m.group("op")
             tokens.append(("op", {"**": "^", "==": "="}.get(op, op)))
+        elif m.group("uni") == "√":
+            tokens.append(("cmd", "sqrt"))
         else:
             tokens.append(("op", _UNICODE[m.group("uni")]))
+        gap = False
         if len(tokens) > MAX_TOKENS:
             raise ParseError(f"answer too long (more than {MAX_TOKENS} tokens)")
-    return tokens
+    return tokens, frozenset(spaced)
 
 
 _ATOM_START_OPS = {"(", "[", "\\{", "pi", "oo", "{", "lfloor", "lceil"}
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+    def __init__(self, tokens: list[tuple[str, str]], spaced: frozenset[int] = frozenset()) -> None:
         self.t = tokens
+        self.spaced = spaced  # numbers after a number and a space (see `_tokenize`)
         self.i = 0
         self.depth = 0
 
@@ -253,18 +275,37 @@ class _Parser:
                 right = self.parse_unary()
                 left = ("mul" if tok[1] == "*" else "div", left, right)
             elif self.starts_atom():
-                if left[0] == "num" and left[1].isdigit() and self.at("frac", "cmd"):
-                    save = self.i
-                    frac = self.parse_unary()
-                    if frac[0] == "div" and frac[1][0] == "num" and frac[2][0] == "num" \
-                            and frac[1][1].isdigit() and frac[2][1].isdigit():
-                        left = ("mixed", left, frac[1], frac[2])
-                        continue
-                    self.i = save
-                left = ("mul", left, self.parse_unary())
+                mixed = self.mixed_number(left)
+                if mixed is not None:
+                    left = mixed
+                    continue
+                left = ("mul", left, self.factor())
             else:
                 break
         return left
+
+    def factor(self) -> tuple:
+        """The next factor of an implicit product (`2x`, `2\\sqrt{3}`, `2(3)`). A number right after
+        another number and a space is not one: `5 6` or `2 \\quad 3` is two numbers, never 30 or 6
+        (digit groups such as `10 000` were joined by normalisation before parsing)."""
+        if self.i in self.spaced:
+            raise ParseError("two numbers separated only by a space")
+        return self.parse_unary()
+
+    def mixed_number(self, left: tuple) -> tuple | None:
+        """`left` (a whole number, or its negation) and the `\\frac{n}{d}` of digits that follows as one
+        mixed number (`2\\frac{1}{2}` = 5/2, `-2\\frac{1}{2}` = -5/2), else None (nothing taken)."""
+        whole = left[1] if left[0] == "neg" else left
+        if not (whole[0] == "num" and whole[1].isdigit() and self.at("frac", "cmd")):
+            return None
+        save = self.i
+        frac = self.parse_unary()
+        if frac[0] == "div" and frac[1][0] == "num" and frac[2][0] == "num" \
+                and frac[1][1].isdigit() and frac[2][1].isdigit():
+            mixed = ("mixed", whole, frac[1], frac[2])
+            return ("neg", mixed) if left[0] == "neg" else mixed
+        self.i = save
+        return None
 
     def parse_unary(self) -> tuple:
         tok = self.peek()
@@ -298,6 +339,8 @@ class _Parser:
 
     def parse_postfix(self) -> tuple:
         node = self.parse_atom()
+        if node[0] == "num" and "." in node[1] and self.at("overline", "cmd"):
+            node = self.repeating_decimal(node[1])
         while self.at("!") or self.at("%") or self.at("_") or self.at("'"):
             if self.at("_"):
                 self.take()
@@ -313,6 +356,18 @@ class _Parser:
             else:
                 node = self.postfix(node)
         return node
+
+    def repeating_decimal(self, literal: str) -> tuple:
+        """`0.2\\overline{3}` (the `\\overline` is next) as its exact value, a fraction of whole numbers:
+        `literal` plus the repeating digits R shifted past its decimals F, R / (10^|F| (10^|R| - 1)).
+        Why: read as written, the bar is dropped and `0.\\overline{3}` is 0."""
+        self.take()
+        rep = self.read_arg()
+        decimals = literal.partition(".")[2]
+        if "e" in literal.lower() or rep[0] != "num" or not rep[1].isdigit() or len(literal) + len(rep[1]) > 200:
+            raise ParseError("\\overline on something that is not a repeating decimal")
+        value = Fraction(literal) + Fraction(int(rep[1]), 10 ** len(decimals) * (10 ** len(rep[1]) - 1))
+        return ("div", ("num", str(value.numerator)), ("num", str(value.denominator)))
 
     def parse_group(self) -> tuple:
         self.expect("{")
@@ -471,6 +526,8 @@ class _Parser:
                 else:  # \sin 2x is sin(2x): the argument runs over a product of numbers and letters
                     arg = self.parse_power()
                     while self.peek() is not None and self.peek()[0] in ("num", "sym"):
+                        if self.i in self.spaced:
+                            raise ParseError("two numbers separated only by a space")
                         arg = ("mul", arg, self.parse_power())
                 if isinstance(arg, tuple) and arg[0] == "seq" and name in ("gcd", "lcm", "max", "min"):
                     node = ("func", name, arg[3])
@@ -495,10 +552,10 @@ def _flat_label(node: tuple) -> str:
 
 def parse(text: str) -> tuple:
     """Parse normalised answer text into a tree (see the module docstring). Raises ParseError."""
-    tokens = tokenize(text)
+    tokens, spaced = _tokenize(text)
     if not tokens:
         raise ParseError("empty answer")
     try:
-        return _Parser(tokens).parse_top()
+        return _Parser(tokens, spaced).parse_top()
     except RecursionError:
         raise ParseError("nested too deeply") from None

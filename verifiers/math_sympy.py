@@ -9,9 +9,13 @@ Scalar equivalence, cheapest test first:
 2. both rational: exact, with the decimal rounding rule of `math_compare`;
 3. no free symbols: numerical values to 30 digits agree to 1e-20 relative ("equal numerically"),
    or the decimal rounding rule holds;
-4. free symbols: `expand(a - b) == 0`; otherwise evaluate a - b at several fixed pseudo-random
-   points — any clear difference means "different", agreement everywhere means equal
-   ("equal at N random points"); when points cannot be evaluated, fall back to `simplify`.
+4. free symbols: `expand(a - b) == 0`; otherwise evaluate both at eight fixed sample points, four
+   with the variables positive and four with some negative (`_points`): a difference that counts
+   means "different", agreement at >= 3 points and no counting difference means equal ("equal at N
+   sample points"); when too few points can be evaluated, fall back to `simplify`. A difference
+   counts where both sides stay within the reals (so `|x|` != `x`); where one leaves them (a root
+   or logarithm of a negative number) only when an absolute value is involved (`\\ln|x|` != `\\ln x`,
+   but `\\ln(x^2)` = `2\\ln x`, as on the positive numbers); see `_counts`.
 Equations compare as proportional (a = b and c = d are the same when (a-b)/(c-d) is a non-zero
 constant); inequalities likewise with a positive constant and the same strictness.
 """
@@ -35,7 +39,11 @@ _FUNCS = {
     "floor": sympy.floor, "ceiling": sympy.ceiling, "ceil": sympy.ceiling,
 }
 _CONST = {"pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo}
+#: Values the variables take when expressions are compared by sampling: positive ones (where roots
+#: and logarithms are real), then negative ones, none of them whole numbers. Why negative ones:
+#: `|x|` and `x`, `\\sqrt{x^2}` and `x` agree at every positive point.
 _POINTS = [0.5772156649, 1.3247179572, 0.8414709848, 2.2360679775, 1.6180339887, 0.3183098862]
+_NEGATIVE = [-0.6931471806, -1.4142135624, -0.2679491924, -2.7182818285]
 _symbols: dict[str, sympy.Symbol] = {}
 
 
@@ -114,11 +122,77 @@ def _finite_number(v: sympy.Expr) -> complex | None:
 
 
 def _points(symbols: list[sympy.Symbol]) -> list[dict]:
+    """Eight sample points: four with every variable positive, then four with some or all negative
+    (all negative; the even-numbered ones; the odd-numbered ones; all negative again)."""
     pts = []
     for k in range(4):
         pts.append({s: sympy.Float(_POINTS[(k + 2 * i) % len(_POINTS)] + 0.37 * k, 30)
                     for i, s in enumerate(symbols)})
+    for k in range(4):
+        pt = {}
+        for i, s in enumerate(symbols):
+            negative = k in (0, 3) or (k == 1 and i % 2 == 0) or (k == 2 and i % 2 == 1)
+            value = _NEGATIVE[(k + i) % len(_NEGATIVE)] if negative else _POINTS[(k + 3 * i) % len(_POINTS)]
+            pt[s] = sympy.Float(value, 30)
+        pts.append(pt)
     return pts
+
+
+def _restricted(expr: sympy.Expr) -> list[tuple[str, sympy.Expr]]:
+    """The arguments in `expr` whose real domain is restricted, with the restriction: the base of a
+    non-integer power (a root) must be >= 0, a logarithm's argument > 0, arcsin/arccos's in [-1, 1]."""
+    out = []
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Pow) and not node.exp.is_integer:
+            out.append(("nonneg", node.base))
+        elif isinstance(node, sympy.log):
+            out.append(("pos", node.args[0]))
+        elif isinstance(node, (sympy.asin, sympy.acos)):
+            out.append(("unit", node.args[0]))
+    return out
+
+
+def _real_defined(restricted: list[tuple[str, sympy.Expr]], pt: dict) -> bool:
+    """True when every restricted argument (see `_restricted`) is inside its real domain at `pt`:
+    the expression is then computed there without leaving the real numbers."""
+    for need, arg in restricted:
+        v = _finite_number(arg.evalf(15, subs=pt))
+        if v is None or abs(v.imag) > 1e-12 * max(1.0, abs(v.real)):
+            return False
+        if (need == "nonneg" and v.real < 0) or (need == "pos" and v.real <= 0) or (need == "unit" and abs(v.real) > 1):
+            return False
+    return True
+
+
+def _counts(a_dom: list, b_dom: list, strict: bool, pt: dict) -> bool:
+    """Whether two different values at `pt` show that the expressions differ. Yes when both are
+    computed there within the reals; when only one is, yes if an absolute value is involved (so
+    `\\ln|x|` and `\\ln x` differ), no otherwise (so `\\ln(x^2)` and `2\\ln x`, `\\sqrt{x}\\sqrt{x-1}` and
+    `\\sqrt{x^2-x}` are equal on their common domain); when neither is, no (the principal branches of
+    roots and logarithms of negative numbers differ where the real expressions are undefined)."""
+    ra, rb = _real_defined(a_dom, pt), _real_defined(b_dom, pt)
+    return (ra and rb) or (strict and (ra or rb))
+
+
+def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple[bool, str] | None:
+    """Compare A and B at the sample points: (False, why) at the first difference that counts (see
+    `_counts`), (True, why) when they agree at >= 3 points and differ at none that counts, else None."""
+    strict = A.has(sympy.Abs) or B.has(sympy.Abs)
+    a_dom = b_dom = None
+    agree = 0
+    for pt in _points(free):
+        va, vb = _finite_number(A.evalf(30, subs=pt)), _finite_number(B.evalf(30, subs=pt))
+        if va is None or vb is None:
+            continue
+        if abs(va - vb) <= 1e-12 * max(1.0, abs(va)):
+            agree += 1
+            continue
+        if a_dom is None:
+            a_dom, b_dom = _restricted(A), _restricted(B)
+        if _counts(a_dom, b_dom, strict, pt):
+            where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
+            return False, f"different expressions (differ at {where})"
+    return (True, f"equal at {agree} sample points") if agree >= 3 else None
 
 
 def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
@@ -138,19 +212,9 @@ def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
     diff = A - B
     if diff == 0 or sympy.expand(diff) == 0:
         return True, "difference simplifies to 0"
-    agree, tried = 0, 0
-    for pt in _points(free):
-        tried += 1
-        da = _finite_number(diff.evalf(30, subs=pt))
-        va = _finite_number(A.evalf(30, subs=pt))
-        if da is None or va is None:
-            continue
-        if abs(da) > 1e-12 * max(1.0, abs(va)):
-            where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
-            return False, f"different expressions (differ at {where})"
-        agree += 1
-    if agree >= 3:
-        return True, f"equal at {agree} random points"
+    sampled = _sampled_eq(A, B, free)
+    if sampled is not None:
+        return sampled
     if sympy.simplify(diff) == 0:
         return True, "difference simplifies to 0"
     return False, "different expressions"
@@ -223,11 +287,13 @@ def rel_eq(g: tuple, p: tuple) -> tuple[bool, str]:
     if og in ("=", "!=") and sympy.expand(fg + fp) == 0:
         return True, "equivalent relations"
     free = sorted(fg.free_symbols | fp.free_symbols, key=lambda s: s.name)
+    strict = fg.has(sympy.Abs) or fp.has(sympy.Abs)
+    g_dom, p_dom = _restricted(fg), _restricted(fp)
     ratios = []
     for pt in _points(free):
         a, b = _finite_number(fg.evalf(30, subs=pt)), _finite_number(fp.evalf(30, subs=pt))
-        if a is None or b is None or abs(b) < 1e-12:
-            continue
+        if a is None or b is None or abs(b) < 1e-12 or not _counts(g_dom, p_dom, strict, pt):
+            continue  # (where a side leaves the reals, as in `sympy_eq`)
         ratios.append(a / b)
     if len(ratios) >= 3 and all(abs(r - ratios[0]) <= 1e-9 * max(1, abs(ratios[0])) for r in ratios) \
             and abs(ratios[0]) > 1e-12 and (og in ("=", "!=") or ratios[0].real > 0):
