@@ -27,6 +27,7 @@ import collections
 import os
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -51,7 +52,13 @@ class SlotGate:
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ValueError(f"max_concurrent must be a positive integer, got {size!r}")
         self.size = size
-        self._free = size
+        self._reset()
+        _GATES.add(self)
+
+    def _reset(self) -> None:
+        """All slots free, nobody waiting (a new gate, or one inherited by a forked child, whose
+        parent's holders and waiters are threads the child does not have)."""
+        self._free = self.size
         self._waiters: collections.deque[threading.Event] = collections.deque()
         self._lock = threading.Lock()
         self._last_release = time.monotonic()  # when a slot was last given back (the queue moved)
@@ -65,20 +72,20 @@ class SlotGate:
                 return True
             turn = threading.Event()
             self._waiters.append(turn)
+        began = time.monotonic()
         try:
-            while not turn.wait(self._patience(timeout)):
-                if time.monotonic() - self._last_release >= timeout:  # the queue stood still
+            while True:
+                # the queue's last move this run has seen: a release before it began waiting is
+                # not one (the gate may have sat idle for long while a model generated)
+                left = max(self._last_release, began) + timeout - time.monotonic()
+                if left <= 0:  # the queue stood still for `timeout` seconds
                     return self._withdraw(turn)
-            return True
+                if turn.wait(left):
+                    return True
         except BaseException:  # interrupted (a KeyboardInterrupt): no slot may stay promised to us
             if self._withdraw(turn):
                 self.release()
             raise
-
-    def _patience(self, timeout: float) -> float:
-        """How long to wait before looking again: until `timeout` after the last slot given back
-        (or after now, when the waiter came later)."""
-        return max(0.0, self._last_release + timeout - time.monotonic()) or timeout
 
     def _withdraw(self, turn: threading.Event) -> bool:
         """Leave the queue; True when a slot was handed over just before (it is then ours)."""
@@ -126,6 +133,20 @@ class SlotGate:
 _held = threading.local()
 _shared: SlotGate | None = None
 _shared_lock = threading.Lock()
+_GATES: "weakref.WeakSet[SlotGate]" = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    """In a forked child: every gate starts afresh. The slots the parent's other threads held (and
+    a lock one of them held) would otherwise never come back, and every run would wait in vain."""
+    global _held, _shared_lock
+    _held, _shared_lock = threading.local(), threading.Lock()
+    for gate in list(_GATES):
+        gate._reset()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def available_cpus() -> int:

@@ -303,6 +303,7 @@ class Worker:
         sys.path[0:0] = [workdir]
         atexit._clear()
         code, interrupted = _run_main(source, program)
+        _flush_std_streams()  # as Python does once the main module ends, before it waits for threads
         code = _finalize(code)
         if interrupted:  # an uncaught KeyboardInterrupt: Python ends by its own SIGINT
             signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -361,3 +361,11 @@ def test_closing_the_subprocess_sandbox_mid_run_kills_what_its_jobs_started():
     while _live_processes_of(uid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _live_processes_of(uid) == []
+
+
+def test_output_printed_before_a_thread_hangs_is_kept(sandbox):
+    """Python flushes stdout when the main module ends, before it waits for threads: what a program
+    printed before a never-ending thread timed it out is shown, as under python3."""
+    code = "import threading, time\nthreading.Thread(target=lambda: time.sleep(60)).start()\nprint('answer 42')"
+    result = sandbox.run(code, timeout=1.5)
+    assert result.status == "timeout" and result.stdout == "answer 42\n", result
