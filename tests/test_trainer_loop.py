@@ -285,15 +285,19 @@ def test_the_logged_loss_does_not_depend_on_micro_batches(tmp_path):
     assert split["loss"] == pytest.approx(whole["loss"], rel=1e-4)
 
 
-def test_entropy_is_of_the_distribution_sampled_from(tmp_path):
-    """The logits the entropy is computed from are divided by the sampling temperature, as the
-    log-probs are: their log-softmax at the sampled tokens is the trainer's log-probs."""
-    trainer = Trainer(make_config(tmp_path / "run", "sampling.temperature=0.5"))
-    groups = trainer.collector.collect([trainer._next_task() for _ in range(2)], 2, trainer._rollout_sampling(0))
-    batch = trainer._batch([tr for group in groups for tr in group])
-    rows = torch.arange(batch["input_ids"].shape[0])
-    with torch.no_grad():
-        lp, logits, T = trainer._forward(trainer.model, batch, rows, want_logits=True)
-    again = torch.log_softmax(logits.float(), -1).gather(-1, batch["targets"][rows, :T].unsqueeze(-1)).squeeze(-1)
-    mask = batch["mask"][rows, :T] > 0
-    assert torch.allclose(again[mask], lp[mask], atol=1e-5)
+def test_entropy_is_of_the_distribution_sampled_from(tmp_path, monkeypatch):
+    """The entropy (metric and bonus) is taken at the sampling temperature, as the log-probs are:
+    it was of softmax(logits), another distribution than the one sampled and optimised."""
+    seen = []
+    real = trainer_mod.token_entropy
+
+    def recording(logits, **kwargs):
+        seen.append(kwargs.get("temperature", 1.0))
+        return real(logits, **kwargs)
+
+    monkeypatch.setattr(trainer_mod, "token_entropy", recording)
+    for coef in ("0", "0.01"):  # the metric alone, and the bonus in the loss
+        seen.clear()
+        Trainer(make_config(tmp_path / coef, "sampling.temperature=0.5", "algorithm.dynamic_sampling=false",
+                            f"algorithm.entropy_coef={coef}")).step()
+        assert seen and set(seen) == {0.5}, (coef, seen)

@@ -435,3 +435,14 @@ def test_kl_gradients():
         lp = T([[math.log(0.5)]]).requires_grad_(True)
         kl_estimate(lp, ref, kind).sum().backward()
         assert close(lp.grad, [[g]]), kind
+
+
+def test_token_entropy_at_a_temperature_by_hand():
+    # softmax([1, 2, 3] / 0.6): exp(0, 1/0.6, 2/0.6) / sum -> H = 0.5568 (raw logits give 0.8324)
+    z = torch.tensor([1.0, 2.0, 3.0]) / 0.6
+    p = torch.softmax(z, -1)
+    by_hand = float(-(p * torch.log(p)).sum())
+    assert abs(by_hand - 0.5568) < 1e-3
+    assert close(token_entropy(torch.tensor([[1.0, 2.0, 3.0]]), temperature=0.6), [by_hand])
+    x = torch.randn(5, 7)
+    assert close(token_entropy(x, temperature=2.0, chunk_size=2), token_entropy(x / 2.0))

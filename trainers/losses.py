@@ -237,16 +237,20 @@ def kl_penalised_token_rewards(
         return coef * kl_estimate(logprobs, ref_logprobs, kind) * mask.to(logprobs.dtype)
 
 
-def token_entropy(logits: Tensor, *, chunk_size: int = 1024) -> Tensor:
-    """Entropy of the categorical distribution at every position: ``[..., vocab] -> [...]``.
+def token_entropy(logits: Tensor, *, temperature: float = 1.0, chunk_size: int = 1024) -> Tensor:
+    """Entropy of the categorical distribution ``softmax(logits / temperature)`` at every position:
+    ``[..., vocab] -> [...]``.
 
     ``H = logsumexp(z) - sum(softmax(z) * z)``, computed in float32 over chunks of rows so that only a
-    chunk of the vocabulary-sized intermediates is alive at a time. Differentiable.
+    chunk of the vocabulary-sized intermediates is alive at a time (the temperature too is applied
+    chunk by chunk: dividing the whole logits tensor first would copy it). Differentiable.
     """
     flat = logits.reshape(-1, logits.shape[-1])
     outs = []
     for start in range(0, flat.shape[0], chunk_size):
         z = flat[start : start + chunk_size].float()
+        if temperature != 1.0:
+            z = z / temperature
         lse = torch.logsumexp(z, dim=-1)
         p = torch.softmax(z, dim=-1)
         outs.append(lse - (p * z).sum(-1))

@@ -406,18 +406,15 @@ class Trainer:
     def _forward(self, model: Any, batch: dict[str, torch.Tensor], rows: torch.Tensor, want_logits: bool = False):
         """Log-probs (and logits) of the targets of ``rows``, trimmed to their longest sequence.
 
-        The logits are divided by the sampling temperature, as the log-probs are: they describe the
-        distribution the engine samples from, which the entropy (metric and bonus) is about.
+        The log-probs are at the sampling temperature; the logits are raw (whoever reads a
+        distribution from them applies the temperature, as `token_entropy` does).
         """
         L = int(batch["lengths_cpu"][rows.cpu()].max())
         ids = batch["input_ids"][rows, :L]
         with self._autocast():
             logits = model(input_ids=ids, use_cache=False).logits[:, :-1]
-        temperature = self.sampling.temperature
-        lp = logprobs_from_logits(logits, batch["targets"][rows, : L - 1], temperature=temperature)
-        if not want_logits:
-            return lp, L - 1
-        return lp, (logits / temperature if temperature != 1.0 else logits), L - 1
+        lp = logprobs_from_logits(logits, batch["targets"][rows, : L - 1], temperature=self.sampling.temperature)
+        return (lp, logits, L - 1) if want_logits else (lp, L - 1)
 
     def _autocast(self) -> Any:
         """Forward passes in the compute dtype over the float32 weights (a no-op in float32)."""
@@ -585,12 +582,14 @@ class Trainer:
                         kl_t = kl_estimate(lp, ref_lp[rows, :T], a.kl_estimator)
                         loss = loss + a.kl_coef * aggregate(kl_t, m, a.loss_agg, **agg_kw)
                     if a.entropy_coef > 0:
-                        ent_t = token_entropy(logits)
+                        # of the distribution sampled from, as the log-probs are: at the sampling temperature
+                        ent_t = token_entropy(logits, temperature=self.sampling.temperature)
                         loss = loss - a.entropy_coef * aggregate(ent_t, m, a.loss_agg, **agg_kw)
                         ent = float((ent_t.detach() * m).sum() / m.sum().clamp(min=1))
                     else:  # a metric only: computed on the loss tokens alone
                         with torch.no_grad():
-                            ent = float(token_entropy(logits.detach()[m > 0]).mean()) if bool((m > 0).any()) else 0.0
+                            ent = (float(token_entropy(logits.detach()[m > 0], temperature=self.sampling.temperature).mean())
+                                   if bool((m > 0).any()) else 0.0)
                     if first_diff is None:  # on-policy check: the trainer's log-probs vs the engine's
                         d = ((lp.detach() - batch["sampling_lp"][rows, :T]).abs() * m)
                         first_diff = float(d.max())
