@@ -383,7 +383,6 @@ def choice(**fields):
     ({"choices": [choice(logprobs={"content": [{"token": "4", "logprob": None}]})]}, "choice 0 has 'logprobs' that are not"),
     ({"choices": [choice(logprobs={"content": ["4"]})]}, "choice 0 has 'logprobs' that are not"),
     ({"choices": [choice(logprobs="yes")]}, "choice 0 has 'logprobs' that are not"),
-    ({"choices": [choice(index=None), choice(index=1)]}, "choice 0 has the index null, not an integer"),
     ({"choices": [choice(index="0")]}, "choice 0 has the index \"0\", not an integer"),
     ({"choices": [choice(finish_reason=["stop"])]}, 'choice 0 has the finish_reason \\["stop"\\], not a string'),
 ])
@@ -400,9 +399,11 @@ def test_content_as_text_parts_is_joined_and_null_content_with_tool_calls_stays_
         {"index": 0, "message": {"role": "assistant", "content": parts("The answer is ", "\\boxed{4}")}, "finish_reason": "stop"},
         {"index": 1, "message": {"role": "assistant", "content": None, "tool_calls": [call]}, "finish_reason": "tool_calls"},
         {"message": {"role": "assistant", "content": []}, "finish_reason": "length"},  # no index: its position
+        {"index": None, "message": {"role": "assistant", "content": [{"type": "output_text", "text": "7"}]},
+         "finish_reason": "stop"},  # a null index: its position too; Responses-style "output_text" parts
     ]}
     texts = [s.text for s in samples_from_response(resp)]
-    assert texts == ["The answer is \\boxed{4}", "", ""]
+    assert texts == ["The answer is \\boxed{4}", "", "", "7"]
 
 
 def test_a_malformed_answer_over_http_is_an_engine_error():

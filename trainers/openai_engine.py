@@ -146,10 +146,12 @@ def _shown(value: Any) -> str:
 
 
 def _choice_index(choice: Any, position: int) -> int:
-    """The ``index`` of a choice (its position in the list when the server sends none)."""
+    """The ``index`` of a choice (its position in the list when the server sends none, or null)."""
     if not isinstance(choice, dict):
         raise _malformed(f"choice {position} is {_shown(choice)}, not an object")
-    index = choice.get("index", position)
+    index = choice.get("index")
+    if index is None:
+        return position
     if isinstance(index, bool) or not isinstance(index, int):
         raise _malformed(f"choice {position} has the index {_shown(index)}, not an integer")
     return index
@@ -157,13 +159,15 @@ def _choice_index(choice: Any, position: int) -> int:
 
 def _message_text(content: Any, index: int) -> str:
     """A message's ``content`` as one string: a string as is, null as "" (a reply with tool calls
-    only, or no text), a list of text parts (``[{"type": "text", "text": ...}]``) concatenated."""
+    only, or no text), a list of text parts (``[{"type": "text", "text": ...}]``; servers speaking the
+    Responses API's vocabulary call them ``"output_text"``) concatenated."""
     if content is None:
         return ""
     if isinstance(content, str):
         return content
     if isinstance(content, list) and all(
-            isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str) for part in content):
+            isinstance(part, dict) and part.get("type") in ("text", "output_text") and isinstance(part.get("text"), str)
+            for part in content):
         return "".join(part["text"] for part in content)
     raise _malformed(f"choice {index} has a 'content' that is neither a string nor a list of text parts: {_shown(content)}")
 
