@@ -289,19 +289,19 @@ def test_a_rejected_request_stops_the_call_instead_of_sending_every_conversation
         assert len(srv.requests) <= 4
 
 
+@pytest.mark.timeout(60)  # waiting out the 120 s backoff would fail it
 def test_requests_in_flight_make_no_further_attempt_once_the_call_failed():
     """One conversation is rejected while the others wait to retry a 500: they stop at once rather
     than retry after their backoff, and the rejection is raised without waiting for them."""
     with Scripted([(400, {"error": {"message": "bad model"}}), (500, {"error": {"message": "overloaded"}})]) as srv:
-        eng = OpenAIEngine(srv.url, "m", concurrency=4, max_retries=2, backoff=1.0)
-        start = time.monotonic()
+        eng = OpenAIEngine(srv.url, "m", concurrency=4, max_retries=2, backoff=120.0)
         with pytest.raises(RequestRejectedError, match="bad model"):
             eng.generate_chat(convs(12), 1, SamplingParams())
-        assert time.monotonic() - start < 0.9  # before the first retry's backoff ends
-        time.sleep(1.5)  # past the backoff: no retry comes
+        time.sleep(0.3)  # the stopped retry loops end; none sends again
         assert len(srv.requests) == 4
 
 
+@pytest.mark.timeout(25)  # one timeout per conversation would take 32 s
 def test_a_stalled_server_fails_the_call_in_one_timeout_not_one_per_conversation():
     release = threading.Event()
 
@@ -311,11 +311,9 @@ def test_a_stalled_server_fails_the_call_in_one_timeout_not_one_per_conversation
 
     with Scripted([(200, stalled)]) as srv:
         try:
-            eng = OpenAIEngine(srv.url, "m", concurrency=4, timeout=0.5)
-            start = time.monotonic()
-            with pytest.raises(ServerTimeoutError):
-                eng.generate_chat(convs(32), 1, SamplingParams())
-            assert time.monotonic() - start < 2.0  # 32 / 4 timeouts of 0.5 s would be 4 s
+            eng = OpenAIEngine(srv.url, "m", concurrency=4, timeout=2.0)
+            with pytest.raises(ServerTimeoutError):  # 64 / 4 timeouts of 2 s one after another: 32 s
+                eng.generate_chat(convs(64), 1, SamplingParams())
             time.sleep(0.3)
             assert len(srv.requests) == 4
         finally:
@@ -351,9 +349,8 @@ def test_ctrl_c_stops_the_call_at_once_and_sends_nothing_more(tmp_path):
                 time.sleep(0.05)
             assert len(srv.requests) == 4
             proc.send_signal(signal.SIGINT)
-            start = time.monotonic()
-            _, err = proc.communicate(timeout=20)
-            assert time.monotonic() - start < 10 and "KeyboardInterrupt" in err
+            _, err = proc.communicate(timeout=20)  # (its requests' timeout is 60 s)
+            assert "KeyboardInterrupt" in err
             time.sleep(0.2)
             assert len(srv.requests) == 4
         finally:

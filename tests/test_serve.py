@@ -380,14 +380,11 @@ def test_a_silent_connection_is_closed_after_the_idle_timeout(server, capsys):
         conn = http.client.HTTPConnection(*address, timeout=10)
         conn.request("GET", "/v1/models")
         assert conn.getresponse().read() and conn.sock is not None  # kept alive after the answer
-        start = time.monotonic()
-        assert conn.sock.recv(1) == b""  # the server closed the idle connection
-        assert time.monotonic() - start < 5
+        assert conn.sock.recv(1) == b""  # the server closed the idle connection (else: socket.timeout at 10 s)
         conn.close()
         with socket.create_connection(address, timeout=10) as sock:
             sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"messages\"")
             assert sock.recv(1) == b""  # the rest of the body never came
-        assert time.monotonic() - start < 10
     assert "Traceback" not in capsys.readouterr().err
     assert server.httpd.RequestHandlerClass.timeout == 120  # the default (--idle-timeout)
     with pytest.raises(ValueError, match="idle_timeout must be > 0"):
