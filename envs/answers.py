@@ -25,6 +25,10 @@ _DIGIT_OR_POINT = frozenset("0123456789.")
 #: at most 3 digits and Python reads ints of up to 4300 digits, so this bounds the work; it is well
 #: above any gold the procedural generators make (Arithmetic: at most 8 factors of 12 digits).
 MAX_NUMBER_CHARS = 4096
+#: Version of the answer-reading rules (`final_answer`, `parse_number`), in the fingerprint of the
+#: procedural envs that score with them: bump it whenever a change can turn a verdict (1: no key;
+#: 2: the typeset minus "−5" and a trailing comma "10," are read).
+RULES_VERSION = 2
 
 
 def tagged_answers(text: str) -> list[str]:
@@ -99,14 +103,15 @@ def follows_tag_format(text: str) -> bool:
 def parse_number(text: str | None, *, variable: str | None = None) -> Fraction | None:
     """Parse "19", "-3", "2.5", ".5", "7/2", "1,000", "x = 5" (with `variable="x"`) exactly.
 
-    None if the text is not one number. Lenient only where the reading is unambiguous: `$` signs, a
-    sentence's final period ("5."), spaces around signs, "=" and "/", and commas that are thousands
-    separators. "1,2" and "1 2" are not numbers (not 12), and ".5" is a half (not 5).
+    None if the text is not one number. Lenient only where the reading is unambiguous: `$` signs, the
+    typeset minus sign ("−5"), a sentence's final period or comma ("5.", "10,"), spaces around signs,
+    "=" and "/", and commas that are thousands separators. "1,2", "12,34", "1,0000" and "1 2" are not
+    numbers (not 12), and ".5" is a half (not 5).
     """
     if text is None:
         return None
-    s = text.replace("$", "").strip()
-    if s.endswith("."):
+    s = text.replace("$", "").replace("\u2212", "-").strip()  # U+2212 is the typeset minus sign
+    if s.endswith((".", ",")):  # sentence punctuation after the number
         s = s[:-1].rstrip()
     s = _SPACE.sub(_loose_space, s)
     if variable and s.lower().startswith(variable.lower() + "="):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rlvr.envs.answers import final_answer, follows_tag_format, parse_number
+from rlvr.envs.answers import RULES_VERSION, final_answer, follows_tag_format, parse_number
 from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.expr import ExprError, evaluate
 from rlvr.envs.interning import Interned
@@ -294,7 +294,9 @@ class ProceduralEnv(SingleTurnEnv):
         return {"format": self.format, "difficulty": dict(self.difficulty)}
 
     def verifier_fingerprint(self) -> dict[str, Any]:
-        return {"name": f"{self.env_name.lower()}-exact", "settings": {"format": self.format}}
+        """The env's own answer check, its prompt format and the version of its answer-reading
+        rules (`answers.RULES_VERSION`): a resumed evaluation never mixes two rule sets."""
+        return {"name": f"{self.env_name.lower()}-exact", "settings": {"format": self.format, "rules": RULES_VERSION}}
 
     def answer_of(self, content: str) -> str | None:
         return final_answer(content, compact=self.compact)

@@ -50,6 +50,9 @@ class Scorer:
     batch_key: Any = None
     #: What a user callable is made of (`callable_identity`), for the fingerprint; None otherwise.
     identity: dict[str, Any] | None = None
+    #: Version of a built-in verifier's scoring rules, in the fingerprint's settings as "rules"
+    #: (the math verifier's `RULES_VERSION`); None: not versioned.
+    rules: int | None = None
 
     @property
     def group_key(self) -> Any:
@@ -58,9 +61,12 @@ class Scorer:
         return self.batch_key if self.batch_key is not None else ("own", self.score_batch)
 
     def fingerprint(self) -> dict[str, Any]:
+        """The verifier's name and settings (with its rules version, when versioned) and, for a
+        user callable, what it is made of."""
+        settings = dict(self.settings) if self.rules is None else {**self.settings, "rules": self.rules}
         if self.identity is None:
-            return {"name": self.name, "settings": dict(self.settings)}
-        return {"name": self.name, "settings": dict(self.settings), "callable": self.identity}
+            return {"name": self.name, "settings": settings}
+        return {"name": self.name, "settings": settings, "callable": self.identity}
 
 
 def as_verdict(result: Any, source: str) -> Verdict:
@@ -145,7 +151,10 @@ def _check_flag(verifier: str, name: str, value: Any) -> bool:
 
 
 def _math_scorer(timeout: float = 5.0) -> Scorer:
+    """The math verifier (`rlvr.verifiers.math.verify`); its fingerprint names the time limit and the
+    version of its scoring rules (`RULES_VERSION`), so that verdicts of two rule sets never mix."""
     _check_timeout("math", timeout)
+    from rlvr.verifiers.math import RULES_VERSION
 
     def score(task: Task, completion: str) -> Verdict:
         from rlvr.verifiers.math import verify
@@ -158,7 +167,8 @@ def _math_scorer(timeout: float = 5.0) -> Scorer:
 
         return verify_batch([(task.answer, completion) for task, completion in items], timeout=timeout)
 
-    return Scorer("math", score, check_math_gold, math_gold, {"timeout": timeout}, score_batch, ("math", timeout))
+    return Scorer("math", score, check_math_gold, math_gold, {"timeout": timeout}, score_batch, ("math", timeout),
+                  rules=RULES_VERSION)
 
 
 def _exact_scorer(case_sensitive: bool = True) -> Scorer:

@@ -376,3 +376,16 @@ def test_check_env_passes_for_every_builtin_env():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             check_env(gym.make(env_id, **kwargs).unwrapped)
+
+
+def test_extract_program_skips_imports_and_usage_blocks():
+    from rlvr.verifiers.code_extract import extract_program
+
+    answer = "```python\ndef add1(x):\n    return x + 1\n```\nUse it:\n```python\nfrom solution import add1\nprint(add1(1))\n```"
+    assert extract_program(answer, "add1") == "def add1(x):\n    return x + 1"
+    program = "n = int(input())\nprint(n * 2)"
+    io = f"```python\n{program}\n```\nThen:\n```python\nmain()  # prints 4\n```"
+    assert extract_program(io) == program
+    stdin = "import sys\nprint(sum(map(int, sys.stdin.read().split())))"
+    assert extract_program(f"```python\n{stdin}\n```\n```python\nprint(solve(3))\n```") == stdin
+    assert extract_program("```python\nprint(open(0).read())\n```\n```python\nf(1)\n```") == "print(open(0).read())"

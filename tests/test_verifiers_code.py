@@ -608,3 +608,28 @@ def test_a_memory_limit_the_docker_backend_cannot_raise_per_run_raises():
     with pytest.raises(ValueError, match=fixes):
         check_io(ADD, [("1 2", "3")], sandbox=docker, memory_mb=1024)
     assert check_function(SQUARE, HUMANEVAL_TESTS, "square", sandbox=docker, memory_mb=128).correct
+
+
+# -- review fixes: naming the solution without calling it, and helpers that only use it ------------
+
+@pytest.mark.parametrize("tests", [
+    "assert callable(f)\nassert f(1) == 2\nassert f(5) == 6",
+    "assert isinstance(f, type(len)) or callable(f)\nassert f(1) == 2\nassert f(5) == 6",
+    "assert f.__name__ == 'f'\nassert f(1) == 2\nassert f(5) == 6",
+    "import inspect\nassert inspect.signature(f) is not None\nassert f(1) == 2\nassert f(5) == 6",
+    "def check(candidate):\n    assert callable(candidate)\n    assert candidate(1) == 2\n    assert candidate(5) == 6\ncheck(f)",
+])
+def test_inspecting_the_solution_is_not_a_unit_of_its_own(box, tests):
+    assert len(plan_tests(tests, "f").units) == 2
+    good = check_function("def f(x):\n    return x + 1\n", tests, "f", sandbox=box)
+    assert good.correct, good.reason
+    assert check_function("def f(x):\n    return x + 2\n", tests, "f", sandbox=box).score == 0.0
+
+
+def test_a_helper_that_only_uses_the_solution_earns_nothing(box):
+    tests = "def show(x):\n    print(f(x))\nshow(1)\nassert f(1) == 2"
+    assert len(plan_tests(tests, "f").units) == 1
+    assert check_function("def f(x):\n    return x + 2\n", tests, "f", sandbox=box).score == 0.0
+    assert check_function("def f(x):\n    return x + 1\n", tests, "f", sandbox=box).correct
+    asserting = "def t(x, y):\n    assert f(x) == y\nt(1, 2)\nt(5, 6)"  # helpers that assert still count
+    assert len(plan_tests(asserting, "f").units) == 2

@@ -554,3 +554,99 @@ def test_percent_sign_ignored_only_for_values_of_at_least_one(gold, pred, equal)
 def test_a_timeout_scores_zero_as_wrong_with_kind_timeout_not_an_error():
     v = verify("2", "\\boxed{10^{10^{10}}}", timeout=0.5)
     assert not v.correct and v.score == 0.0 and v.error is None and v.details["kind"] == "timeout"
+
+
+# -- review fixes: linear extraction on hostile text (200 KB) --------------------------------------
+
+_HOSTILE = 200_000
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("The answer is 1" + " " * _HOSTILE + "2.", ["1", "2"]),             # one whitespace run
+    ("The answer is 7" + " " * _HOSTILE + "(seven)", ["7"]),             # a remark after a long run
+    ("the answer is " * (_HOSTILE // 14) + "5.", ["5"]),                # the phrase many times
+    ("The answer is 7" + " (ab" * (_HOSTILE // 4), None),                # many "(", never closed
+    ("(" * _HOSTILE + " the answer is 4", ["4"]),
+    ("the answer is x" + " " * _HOSTILE + "becaus", ["x", "becaus"]),
+    ("Final Answer" + " " * _HOSTILE + "x", None),
+    ("answer is" + " " * _HOSTILE + ":" + " " * _HOSTILE + "5", ["5"]),
+])
+def test_extraction_is_linear_on_hostile_text(text, expected):
+    start = time.perf_counter()
+    got = extract_answer(text)
+    assert time.perf_counter() - start < HANG_GUARD  # quadratic, 200 KB took tens of minutes
+    if expected is None:
+        assert got is None or got.startswith("7 (ab")
+    else:
+        assert got.split() == expected
+
+
+# -- review fixes: only a closed <answer> tag that holds an answer is trusted ----------------------
+
+@pytest.mark.parametrize("gold,pred,kind", [
+    ("5", "So \\boxed{5}. I should have used <answer> tags.", "equal"),        # a mention in prose
+    ("5", "\\boxed{5}\n<answer> put the final answer here", "equal"),            # an unclosed echo
+    ("5", "Use <answer></answer>. Thus \\boxed{5}", "equal"),                   # an empty tag
+    ("5", "\\boxed{5}\n\nNote: format is <answer>...</answer>", "equal"),        # a placeholder
+    ("5", "I'll write <answer> later: <answer>5</answer>", "equal"),            # prose, then the tag
+    ("5", "<answer>5</answer> hmm, or <answer>6</answer>", "hedged"),           # two tags, two answers
+    ("5", "<answer>5</answer> again <answer>5</answer>", "equal"),
+    ("6", "\\boxed{5} no. <answer>6</answer>", "equal"),                        # a trusted tag still wins
+])
+def test_answer_tag_trusted_only_when_closed_and_answering(gold, pred, kind):
+    v = verify(gold, pred)
+    assert v.details["kind"] == kind, (gold, pred, v)
+
+
+def test_extract_answer_ignores_prose_mentions_of_the_tag():
+    assert extract_answer("\\boxed{5}, not in <answer> tags.") == "5"
+    assert extract_answer("<answer>5</answer> <answer>6</answer>") == "6"
+
+
+# -- review fixes: trailing text and one-letter units against a number gold ------------------------
+
+@pytest.mark.parametrize("pred,equal", [
+    ("\\boxed{12 \\text{ or 13}}", False), ("\\boxed{12\\text{, but if counting twice, 24}}", False),
+    ("\\boxed{12\\text{ to 24}}", False), ("\\boxed{12 \\text{ sandwiches}}", True),
+    ("\\boxed{12 \\text{ per day}}", True),
+])
+def test_number_gold_drops_only_unit_like_text(pred, equal):
+    v = verify("12", pred)
+    assert v.correct is equal, (pred, v)
+
+
+@pytest.mark.parametrize("pred", ["10 m", "10 s", "10 L", "10 m^2", "10 \\, m", "\\boxed{10 m}"])
+def test_number_gold_drops_one_letter_units(pred):
+    assert verify("10", pred).correct, pred
+
+
+@pytest.mark.parametrize("gold,pred", [("5", "5 g"), ("3", "3 h")])
+def test_number_gold_drops_one_letter_units_g_h(gold, pred):
+    assert verify(gold, pred).correct
+
+
+def test_expression_gold_keeps_a_one_letter_tail():
+    assert not verify("2x+3", "\\boxed{2x + 3 m}").correct
+
+
+# -- review fixes: a number after a bare exponent is a new factor -----------------------------------
+
+@pytest.mark.parametrize("gold,pred", [("36", "2^2 3^2"), ("72", "2^3 3^2"), ("2^2 3^2", "36")])
+def test_products_of_powers_written_with_spaces(gold, pred):
+    assert verify(gold, pred).correct
+    assert validate_gold("2^3 3^2")
+
+
+def test_spaced_numbers_stay_unparsable():
+    assert verify("30", "5 6").details["kind"] == "unparsable"
+
+
+# -- review fixes: the rules version is in the math verifier's fingerprint --------------------------
+
+def test_math_rules_version_in_fingerprint():
+    import rlvr
+    from rlvr.verifiers.math import RULES_VERSION
+
+    env = rlvr.make("Math-v0").unwrapped
+    assert RULES_VERSION >= 2 and env.fingerprint()["verifier"]["settings"]["rules"] == RULES_VERSION
+    assert env.scorer.settings == {"timeout": 5.0}  # the settings asked stay as asked

@@ -8,11 +8,12 @@ answer usually is.
 A solution is often followed by a usage example (```python\nprint(f(1))\n``` or
 ```\n>>> f(1)\n2\n```), which is then the last block. `extract_program` skips such blocks for
 Python. With the names the program must define (a function task's entry point) it takes the last
-block that defines one of them at top level; a block that does not parse but has a top-level `def`
+block that defines one of them at top level (`from solution import f` does not); a block that does not parse but has a top-level `def`
 line for one counts too (a broken final version is still the final answer, and fails), and so does
 a function body that continues a given prefix (HumanEval's prompt). Without names, it takes the
-last block that parses and calls anything: a stdin/stdout program that calls nothing prints
-nothing, while sample input and output such as `5` or `Input: 3` parse but call nothing. Either
+last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`), else the last
+block that parses and calls anything: a stdin/stdout program that calls nothing prints nothing,
+while sample input and output such as `5` or `Input: 3` parse but call nothing. Either
 way a later block that redefines the function wins, and without such a block the answer is the
 last block, as `extract_code` gives it.
 """
@@ -94,21 +95,41 @@ def _parse(code: str) -> ast.Module | None:
 
 
 def _defines(tree: ast.Module, names: Collection[str]) -> bool:
-    """Whether a top-level statement binds one of `names` (def, class, assignment, import)."""
+    """Whether a top-level statement defines one of `names` (def, class, assignment). An import
+    does not: `from solution import f` in a usage example uses the function, it defines nothing."""
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
             return True
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         if any(isinstance(target, ast.Name) and target.id in names for target in targets):
             return True
-        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
-                (alias.asname or alias.name.split(".")[0]) in names for alias in node.names):
-            return True
     return False
 
 
 def _calls(tree: ast.Module) -> bool:
     return any(isinstance(node, ast.Call) for node in ast.walk(tree))
+
+
+def _reads_input(tree: ast.Module) -> bool:
+    """Whether the code reads standard input: `input(`, `sys.stdin` (or `stdin`), `open(0)`."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr == "stdin"
+                or isinstance(node, ast.Name) and node.id == "stdin"):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+                node.func.id == "input" or node.func.id == "open" and node.args
+                and isinstance(node.args[0], ast.Constant) and node.args[0].value == 0):
+            return True
+    return False
+
+
+def _last_reading_block(bodies: list[str]) -> str | None:
+    """The last block that parses and reads standard input (a stdin/stdout program), else None."""
+    for body in reversed(bodies):
+        tree = _parse(body)
+        if tree is not None and _reads_input(tree):
+            return body
+    return None
 
 
 def _tries_to_define(body: str, names: set[str]) -> bool:
@@ -130,9 +151,11 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     """The Python program in a model's answer, skipping usage examples after it.
 
     With `defines` (e.g. a function task's entry point): the last fenced block that parses and
-    defines one of those names at top level, or that does not parse but has a top-level `def` or
-    `class` line for one (a broken final version is still the final answer). Without: the last block that parses and calls
-    something (a stdin/stdout program; sample input/output blocks call nothing). `prefix` is code
+    defines one of those names at top level (an import does not), or that does not parse but has
+    a top-level `def` or `class` line for one (a broken final version is still the final answer).
+    Without: the last block that parses and reads standard input (`input(`, `sys.stdin`,
+    `open(0)`), else the last block that parses and calls something (a stdin/stdout program;
+    sample input/output blocks call nothing, and a usage line `main()  # prints 4` reads nothing). `prefix` is code
     the answer may continue (HumanEval's prompt): a block that does not parse alone but does after
     it (a function body) also qualifies. When no block qualifies: `extract_code(text)` (the last
     block, else the whole text).
@@ -140,8 +163,11 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     names = {defines} if isinstance(defines, str) else set(defines)
-    for body in reversed(_language_bodies(text, "python")):
-        body = body.strip("\n")
+    bodies = [body.strip("\n") for body in _language_bodies(text, "python")]
+    reading = None if names else _last_reading_block(bodies)
+    if reading is not None:
+        return reading
+    for body in reversed(bodies):
         if _qualifies(body, names, prefix):
             return body
     return extract_code(text)

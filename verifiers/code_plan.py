@@ -5,11 +5,15 @@
 * MBPP style (top-level asserts, or a list of assert strings): each checking statement is a unit,
   together with the plain statements just before it (the setup it needs); trailing statements join
   the last unit. A checking statement asserts (outside nested definitions), runs a helper function
-  of the tests that asserts, or is a bare call that involves the solution, directly or through such
-  a helper. A definition is never one by itself: defining `def test_x(): assert ...` checks
-  nothing. Units that never touch the solution (HumanEval's `assert True, "..."`) join a neighbour:
-  they must not score on their own. Every unit involves the solution, so the harness fails one that
-  finishes without calling it.
+  of the tests that asserts (directly or through other helpers), or is a bare call of the solution
+  itself (`f(-1)`: it must not raise). A bare call of a helper that only uses the solution without
+  asserting (`show(1)` after `def show(x): print(f(x))`) is not: it checks nothing. A definition is
+  never one by itself: defining `def test_x(): assert ...` checks nothing.
+  A statement involves the solution when it may run it: it names the solution other than to inspect
+  it (`callable(f)`, `isinstance(f, ...)`, `hasattr`/`getattr`/`type`/`inspect.*(f)`, `f.__name__`),
+  or uses a helper that does. Units that do not (HumanEval's `assert True, "..."`, `assert
+  callable(candidate)`) join a neighbour: they must not score on their own. Every unit involves the
+  solution, so the harness fails one that finishes without calling it.
 * pytest style: a top-level `def test_*()` without required arguments that the tests never call
   gets a unit of its own, a call `test_x()` after all the other statements, as pytest would run it.
 * HumanEval style (`def check(candidate): ...`): the same split applied to the body of `check`,
@@ -202,30 +206,68 @@ def _runs_any(node: ast.AST, names: frozenset[str]) -> bool:
     return any(isinstance(child, ast.Name) and child.id in names for child in _shallow_walk(node))
 
 
+#: Builtins that look at a function without calling it (`callable(f)`, `isinstance(f, ...)`).
+INTROSPECTION = frozenset({"callable", "isinstance", "issubclass", "hasattr", "getattr", "type", "id",
+                           "vars", "dir"})
+
+
+def _is_introspection(func: ast.expr) -> bool:
+    """`func` (a called expression) only inspects what it is given: an `INTROSPECTION` builtin or
+    anything in `inspect` (`inspect.signature`)."""
+    if isinstance(func, ast.Name):
+        return func.id in INTROSPECTION
+    while isinstance(func, ast.Attribute):
+        func = func.value
+    return isinstance(func, ast.Name) and func.id == "inspect"
+
+
+def _inspects(parent: ast.AST, child: ast.Name) -> bool:
+    """`child`, a name under `parent`, is only looked at there, not run: `f.__name__`, or an
+    argument of an introspection call (`callable(f)`)."""
+    if isinstance(parent, ast.Attribute):
+        return True
+    return isinstance(parent, ast.Call) and child is not parent.func and _is_introspection(parent.func)
+
+
+def _may_run(node: ast.AST, names: frozenset[str] | set[str]) -> bool:
+    """`node` names one of `names` other than to inspect it (see `_inspects`): it calls it, passes it
+    on (`map(f, xs)`, `check(f)`), or binds it to another name (`g = f`)."""
+    return any(isinstance(child, ast.Name) and child.id in names and not _inspects(parent, child)
+               for parent in ast.walk(node) for child in ast.iter_child_nodes(parent))
+
+
+def _calls_directly(statement: ast.stmt, names: frozenset[str]) -> bool:
+    """`statement` is a bare call of the solution itself (`f(-1)`, `candidate([])`)."""
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+            and isinstance(statement.value.func, ast.Name) and statement.value.func.id in names)
+
+
 @dataclass(frozen=True)
 class _Reach:
     """What in the tests reaches the solution: the names standing for it, and the helper functions
-    the tests define whose bodies use it (`using`), assert (`asserting`), or either (`checking`),
+    the tests define whose bodies may run it (`using`, see `_may_run`) or assert (`asserting`),
     directly or through one another."""
 
     names: frozenset[str]
     using: frozenset[str]
     asserting: frozenset[str]
-    checking: frozenset[str]
 
     def involves(self, statement: ast.stmt) -> bool:
-        """Running `statement` may call the solution (a definition never does by itself)."""
-        return not _is_definition(statement) and _uses_any(statement, self.names | self.using)
+        """Running `statement` may call the solution (a definition never does by itself; naming it
+        only to inspect it, as in `assert callable(f)`, does not either)."""
+        return not _is_definition(statement) and (_may_run(statement, self.names)
+                                                  or _uses_any(statement, self.using))
 
     def checks(self, statement: ast.stmt) -> bool:
-        """A checking statement: it asserts, or runs a helper that asserts (`for x in xs: t(x)`), or
-        it is a bare call that involves the solution or calls a checking helper (`t1(1, 2)` after
-        `def t1(x, y): assert add(x, y) == ...`). Assigning a value a helper computes from the
-        solution (`y = compute(3)`) is not: it is setup for the assert that follows."""
+        """A checking statement: it asserts, or runs a helper that asserts, transitively (`for x in
+        xs: t(x)`, `t1(1, 2)` after `def t1(x, y): assert add(x, y) == ...`), or it is a bare call
+        of the solution itself (`f(-1)`). A call of a helper that only uses the solution (`show(1)`
+        after `def show(x): print(f(x))`) is not, nor is assigning a value a helper computes from
+        the solution (`y = compute(3)`): they are setup for the assert that follows."""
         if _is_definition(statement):
             return False
-        return _has_assert(statement) or _runs_any(statement, self.asserting) or (
-            isinstance(statement, ast.Expr) and (self.involves(statement) or _uses_any(statement, self.checking)))
+        return (_has_assert(statement) or _runs_any(statement, self.asserting)
+                or _calls_directly(statement, self.names))
 
 
 def _reach(trees: Sequence[ast.AST], names: set[str]) -> _Reach:
@@ -239,12 +281,12 @@ def _reach(trees: Sequence[ast.AST], names: set[str]) -> _Reach:
                 loaded = {child.id for statement in node.body for child in ast.walk(statement)
                           if isinstance(child, ast.Name)}
                 uses.setdefault(node.name, set()).update(loaded)
-                if loaded & names:
+                if any(_may_run(statement, names) for statement in node.body):
                     direct_use.add(node.name)
                 if any(_has_assert(statement) for statement in node.body):
                     direct_assert.add(node.name)
     using, asserting = _closure(direct_use, uses), _closure(direct_assert, uses)
-    return _Reach(frozenset(names), using, asserting, using | asserting)
+    return _Reach(frozenset(names), using, asserting)
 
 
 def _closure(start: set[str] | frozenset[str], uses: dict[str, set[str]]) -> frozenset[str]:

@@ -7,7 +7,8 @@
 Pipeline for one pair (gold, prediction):
 1. Extract the final answer from each side (`extract_answer`; a short bare answer is used as is).
    Several `\\boxed{}` with different contents are "hedged" unless every one of them is right. When
-   an `<answer>` tag holds the answer, only boxes inside it count.
+   a closed `<answer>` tag holds an answer, only answers inside such tags count (several tags with
+   different answers are hedged too); a mention of `<answer>` in prose or an unclosed tag is no tag.
 2. Normalise (`math_normalize`) and parse (`math_parse`) both into trees. This runs in the caller's
    process: it is linear-time with hard size caps, so it needs no time limit.
 3. Compare with exact rational arithmetic (`math_compare.exact_eq`). Integers, decimals, fractions,
@@ -60,7 +61,7 @@ from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, prepare
-from rlvr.verifiers.math_extract import all_boxed, answer_tag, extract_answer, looks_like_bare_answer
+from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer, tagged_answers
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
@@ -69,11 +70,15 @@ from rlvr.verifiers.timelimit import (Budget, TimeLimitExceeded, WorkerCrashed, 
 from rlvr.verifiers.verdict import Verdict
 
 __all__ = [
-    "DEFAULT_TIMEOUT", "GoldAnswerError", "averify", "clear_cache", "extract_answer", "validate_gold",
+    "DEFAULT_TIMEOUT", "RULES_VERSION", "GoldAnswerError", "averify", "clear_cache", "extract_answer", "validate_gold",
     "validate_golds", "verify", "verify_batch",
 ]
 
 DEFAULT_TIMEOUT = 5.0
+#: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
+#: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
+#: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
+RULES_VERSION = 2
 #: Below this many seconds left of an answer's budget, no sympy job is started (it counts as timed out).
 _MIN_JOB_SECONDS = 0.05
 _WORKER_TARGET = "rlvr.verifiers.math_sympy:compare_normalized"
@@ -174,6 +179,17 @@ def _answer_of(text: str, fallback: str | None) -> str | None:
     if looks_like_bare_answer(normalize(text)):
         return text
     return extract_answer(text, fallback=fallback) if fallback else None
+
+
+def _committed_answers(text: str) -> list[str] | None:
+    """Every final answer `text` commits to, for hedge detection: those of its trusted `<answer>`
+    tags when it has any (boxes outside them are reasoning, see `tagged_answers`), else all its
+    boxes; None when it has neither (the other extraction rules then apply)."""
+    tagged = tagged_answers(text)
+    if tagged:
+        return [a for tag in tagged for a in tag]
+    boxed = all_boxed(text)
+    return [b.strip() for b in boxed] if boxed else None
 
 
 def _gold_text(gold: str) -> str:
@@ -311,9 +327,7 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
     g_norm, number_gold = _gold_norm(gold)
     if len(prediction) > 200_000:
         prediction = prediction[-200_000:]
-    tag = answer_tag(prediction)  # when there is an <answer> tag, boxes outside it are not answers
-    boxed = all_boxed(prediction if tag is None else tag)
-    answers = [b.strip() for b in boxed] if boxed else None
+    answers = _committed_answers(prediction)
     if answers is None:
         ans = _answer_of(prediction, fallback)
         if ans is None:

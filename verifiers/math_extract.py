@@ -1,8 +1,9 @@
 """Find the final answer in a model's output.
 
 Order of preference (the first rule that finds something wins):
-1. `<answer>…</answer>` (the last non-empty one, see `answer_tag`): the answer is read inside it
-   only, by the rules below; boxes in the reasoning outside it are ignored.
+1. `<answer>…</answer>`, closed and holding an answer (the last such one, see `tagged_answers`):
+   the answer is read inside it only, by the rules below; boxes in the reasoning outside it are
+   ignored. A mention of `<answer>` in prose, an unclosed or empty tag is no answer tag.
 2. `\\boxed{…}` / `\\fbox{…}` (nested braces; also `\\boxed 5`): the LAST one is the answer, and all
    of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}` or `\\boxed{3}`).
 3. "the (final) answer is …" up to the end of the sentence or line, up to a reason ("because",
@@ -26,22 +27,31 @@ from __future__ import annotations
 
 import re
 
-from rlvr.verifiers.math_normalize import _MATH_NAMES, strip_markdown, word_answer
+from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize, strip_markdown, word_answer
 
-__all__ = ["extract_answer", "all_boxed", "answer_tag", "looks_like_bare_answer"]
+__all__ = ["extract_answer", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*")
-_ANSWER_TAG_RE = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL | re.IGNORECASE)
-_ANSWER_OPEN_RE = re.compile(r"<answer>", re.IGNORECASE)
+#: A closed `<answer>…</answer>`: its content runs from the last `<answer>` before the closing tag
+#: (a mention of `<answer>` in prose before it is not part of it). Each character is scanned by at
+#: most one match attempt, which ends at the next `<answer>` or `</answer>`.
+_ANSWER_TAG_RE = re.compile(r"<answer>((?:(?!<answer>)[\s\S])*?)</answer>", re.IGNORECASE)
+_ANSWER_CLOSE_RE = re.compile(r"</answer>", re.IGNORECASE)
+#: Linear on whitespace runs: no two quantifiers can share one run (`\s*` before an optional `:` is
+#: never followed by another `\s*` over the same spaces), and the `\s+` before a reason may only
+#: start where a run starts (`(?<!\s)`), so the lazy answer does not rescan a run from each space.
 _ANSWER_IS_RE = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(.+?)"
-    r"(?:\.(?:\s|$)|\n|$|,?\s+(?:because|since|as|which|given|for)(?:\s|$))",
+    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*(?::\s*)?(.+?)"
+    r"(?:\.(?:\s|$)|\n|$|,?(?<!\s)\s+(?:because|since|as|which|given|for)(?:\s|$))",
     re.IGNORECASE,
 )
+#: Where a "the answer is" phrase starts (see `_reread`).
+_ANSWER_HEAD_RE = re.compile(r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)", re.IGNORECASE)
 #: A "Final Answer" heading with the answer on the next line ("**Final Answer**\n18", "## Final answer").
-_HEADING_RE = re.compile(r"^[ \t#>]*final\s+answer[ \t]*:?[ \t]*\n\s*(\S[^\n]*)", re.IGNORECASE | re.MULTILINE)
+_HEADING_RE = re.compile(r"^[ \t#>]*final\s+answer[ \t]*(?::[ \t]*)?\n\s*(\S[^\n]*)", re.IGNORECASE | re.MULTILINE)
 #: A remark after the answer: a parenthesised word or two (`7 (seven)`), or words after a semicolon.
-_REMARK_RE = re.compile(r"(?:\s+\((?=[^()]*[A-Za-z]{2})[A-Za-z' -]+\)|;\s+[A-Za-z][A-Za-z' ,!-]*)$")
+#: The spaces before `(` may only start where a run starts (`(?<!\s)`): linear on long runs.
+_REMARK_RE = re.compile(r"(?:(?<!\s)\s+\((?=[^()]*[A-Za-z]{2})[A-Za-z' -]+\)|;\s+[A-Za-z][A-Za-z' ,!-]*)$")
 _ONE_LETTER_RE = re.compile(r"^\(?[A-Za-z]\)?$")
 #: What "the answer is" says when it is a remark about an answer rather than the answer.
 _JUDGEMENTS = {"correct", "right", "wrong", "incorrect", "reasonable", "consistent", "valid", "invalid",
@@ -118,14 +128,17 @@ def all_boxed(text: str) -> list[str]:
 
 
 def _reread(got: str) -> str:
-    """What one "the answer is …" said, re-read while it says it again ("Final Answer: The final
-    answer is $42$." nests the phrase once), without a trailing remark (`7 (seven)`, `7; I am sure`)."""
-    for _ in range(4):
-        said = _ANSWER_IS_RE.findall(got)
-        inner = said[-1].strip().rstrip(".").strip() if said else ""
-        if not inner:
+    """What one "the answer is …" said, re-read from the last time it says it again ("Final Answer:
+    The final answer is $42$." nests the phrase once; "the answer is the answer is 5" is 5), without
+    a trailing remark (`7 (seven)`, `7; I am sure`). Linear: at most two phrases are re-read (when
+    the last says nothing, the one before it says the last)."""
+    heads = [m.start() for m in _ANSWER_HEAD_RE.finditer(got)] if "nswer" in got.lower() else []
+    for start in reversed(heads):
+        m = _ANSWER_IS_RE.match(got, start)
+        inner = m.group(1).strip().rstrip(".").strip() if m else ""
+        if inner:
+            got = inner
             break
-        got = inner
     return _REMARK_RE.sub("", got).strip()
 
 
@@ -154,14 +167,41 @@ def _said_answer(text: str) -> str | None:
     return said[-1] if said else None
 
 
+def _tag_answers(inner: str) -> list[str]:
+    """The answers one `<answer>` tag's content commits to: its boxes (several are a hedge), else
+    what it says the answer is, else the content itself when it reads as a bare answer; [] when it
+    yields none (empty, or prose)."""
+    boxed = [b.strip() for b in all_boxed(inner)]
+    if boxed:
+        return boxed
+    said = _said_answer(inner)
+    if said:
+        return [said]
+    inner, norm = inner.strip(), normalize(inner)
+    return [inner] if norm and looks_like_bare_answer(norm) else []
+
+
+def tagged_answers(text: str) -> list[list[str]]:
+    """For each closed `<answer>…</answer>` whose content yields an answer (see `_tag_answers`), in
+    order, the answers it holds; at most the last `MAX_BOXES` tags.
+
+    Only such a tag is trusted to hold the final answer: a mention of `<answer>` in prose, a tag
+    left open (an echo of the instruction) or an empty or wordy one is not, and the other rules
+    apply to the whole text. Several tags with different answers are a hedge, as boxes are."""
+    if "<" not in text or not _ANSWER_CLOSE_RE.search(text):
+        return []
+    found = (_tag_answers(inner) for inner in _ANSWER_TAG_RE.findall(text))
+    return [got for got in found if got][-MAX_BOXES:]
+
+
 def answer_tag(text: str) -> str | None:
-    """The stripped content of the last non-empty `<answer>…</answer>` (or of an `<answer>` left open
-    at the end), else None. When there is one, it alone holds the final answer: a `\\boxed{5}` in
-    the reasoning before `<answer>6</answer>` is neither the answer nor a hedge."""
-    if "<" not in text or not _ANSWER_OPEN_RE.search(text):
+    """The stripped content of the last closed `<answer>…</answer>` that yields an answer (see
+    `tagged_answers`), else None. When there is one, it alone holds the final answer: a
+    `\\boxed{5}` in the reasoning before `<answer>6</answer>` is neither the answer nor a hedge."""
+    if "<" not in text or not _ANSWER_CLOSE_RE.search(text):
         return None
     for inner in reversed(_ANSWER_TAG_RE.findall(text)):
-        if inner.strip():
+        if _tag_answers(inner):
             return inner.strip()
     return None
 
@@ -177,10 +217,9 @@ def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     if not isinstance(text, str) or not text:
         return None
     text = strip_markdown(text)
-    inner = answer_tag(text)
-    if inner is not None:  # the answer is read inside the tag only
-        inner_boxed = all_boxed(inner)
-        return inner_boxed[-1].strip() if inner_boxed else _said_answer(inner) or inner
+    tagged = tagged_answers(text)
+    if tagged:  # the answer is read inside the last trusted tag only
+        return tagged[-1][-1]
     boxed = all_boxed(text)
     if boxed:
         return boxed[-1].strip()

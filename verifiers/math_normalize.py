@@ -5,9 +5,10 @@ Conventions applied here (documented again in docs/verifiers.md):
   dropped; `\\dfrac`/`\\tfrac` are `\\frac`.
 - `\\text{…}`, `\\mathrm{…}`, `\\textbf{…}`, `\\mbox{…}` keep their content; unit words after a number
   ("5 cm", "12 \\text{ dollars}", "3 square feet", "5cm") are dropped, as is a leading currency sign.
-  Units written as text are dropped too (`20 \\text{ km/h}`, `5 \\text{ m}`), and any text after the
-  number when the gold is a plain number (`number_gold`); a bare one-letter unit is not (`3 m` may
-  be 3 times m).
+  Units written as text are dropped too (`20 \\text{ km/h}`, `5 \\text{ m}`). When the gold is a plain
+  number (`number_gold`), so is any unit-like text after the number (`12 \\text{ sandwiches}`: no
+  digit, no connective such as "or", "to", "but", so `12 \\text{ or 13}` stays a hedge) and a bare
+  one-letter unit (`10 m`, `5 g`); otherwise a bare one-letter unit is not (`2x + 3 m` may be 3m).
 - Degrees are dropped: `30^\\circ` equals `30` (no conversion to radians), except on the number a
   trigonometric function is applied to (`\\sin 30^\\circ` is sin(π/6)).
 - Thousands separators: `1{,}000`, `1,\\!000` and LaTeX spaces between digit groups (`10\\,000`)
@@ -66,8 +67,17 @@ _UNIT_WORDS = (
 #: letter after a number may be a variable (`2x + 3 m` is not `2x + 3`).
 _ONE_LETTER_UNITS = "m|g|l|h|s"
 _WORD_UNITS = "|".join(u for u in _UNIT_WORDS.split("|") if u not in _ONE_LETTER_UNITS.split("|"))
-_UNIT_TAIL_RE = re.compile(
-    rf"(?<=[\d}}).])\s+(?:(?:{_WORD_UNITS})(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?\s*)+$", re.IGNORECASE)
+_UNIT_TAIL = r"(?<=[\d}}).])\s+(?:(?:{units})(?![A-Za-z])(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?\s*)+$"
+_UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_WORD_UNITS), re.IGNORECASE)
+#: The same with one-letter units too (`10 m`, `5 g`, `10 m^2`): used when the gold is a plain
+#: number, where a letter after the answer's number cannot be a variable the gold has.
+_ANY_UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_UNIT_WORDS), re.IGNORECASE)
+#: Words that make text after a number say more than a unit: a hedge or a second value
+#: (`12 \text{ or 13}`, `12\text{, but if counting twice, 24}`, `12\text{ to 24}`).
+_CONNECTIVES = frozenset(
+    "or and to not but either neither nor between if unless otherwise else than plus minus versus vs "
+    "except instead also maybe perhaps possibly probably depending range from".split())
+_WORD_RE = re.compile(r"[A-Za-z]+")
 #: Text after a number, the answer's last thing (`5 \\text{ cm}`, `12\\ \\mathrm{m}^2`, `20 \\text{ km/h}`,
 #: `12 \\text{ sandwiches}`); group 1 is the text. Dropped when it names units (`_is_unit_text`), or
 #: whatever it says when the gold is a plain number (`normalize(..., number_gold=True)`).
@@ -210,14 +220,23 @@ def _text_content(m: re.Match) -> str:
 
 def _strip_text_units(s: str, number_gold: bool) -> str:
     """`s` without a unit written as text at its end (`20 \\text{ km/h}`), or, when the gold is a
-    plain number, without any text at its end (`12 \\text{ sandwiches}`). Runs before `\\text{}` is
-    unwrapped, so that a one-letter unit is dropped only when written as text."""
+    plain number, without unit-like text at its end (`12 \\text{ sandwiches}`, see `_is_unit_like`;
+    `12 \\text{ or 13}` keeps its hedge). Runs before `\\text{}` is unwrapped."""
     if s.rstrip(" .")[-1:] not in ("}", "2", "3"):
         return s
     m = _TEXT_TAIL_RE.search(s)
-    if m is None or not (number_gold or _is_unit_text(m.group(1))):
+    if m is None or not (_is_unit_text(m.group(1)) or number_gold and _is_unit_like(m.group(1))):
         return s
     return s[:m.start()]
+
+
+def _is_unit_like(text: str) -> bool:
+    """True when text after a number only describes it (`sandwiches`, `of the cake`, `per day`):
+    no digit and no connective word (`or`, `to`, `but`, see `_CONNECTIVES`) that would make it a
+    hedge or a second answer."""
+    if any(c.isdigit() for c in text):
+        return False
+    return not any(w.lower() in _CONNECTIVES for w in _WORD_RE.findall(text))
 
 
 def _is_unit_text(text: str) -> bool:
@@ -238,8 +257,9 @@ def _degrees(s: str) -> str:
 def normalize(text: str, *, number_gold: bool = False) -> str:
     """Return the cleaned answer string (see module docstring). Never raises on any text.
 
-    `number_gold`: the gold answer is a plain number, so text after the answer's number is dropped
-    whatever it says (`12 \\text{ sandwiches}` is 12); otherwise only known units are.
+    `number_gold`: the gold answer is a plain number, so unit-like text after the answer's number is
+    dropped (`12 \\text{ sandwiches}` is 12, `10 m` is 10, `12 \\text{ or 13}` is not 12); otherwise
+    only known units of several letters, or units written as text, are.
     """
     s = strip_markdown(text.strip()[:MAX_ANSWER_CHARS * 2])
     s = _strip_delims(s)
@@ -263,7 +283,7 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
     while s.endswith(".") or s.endswith(",") or s.endswith(";"):
         s = s[:-1].rstrip()
     if " " in s:
-        s = _UNIT_TAIL_RE.sub("", s).strip()
+        s = (_ANY_UNIT_TAIL_RE if number_gold else _UNIT_TAIL_RE).sub("", s).strip()
     glued = _GLUED_UNIT_RE.match(s)
     if glued:
         s = glued.group(1)

@@ -85,9 +85,16 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     return _tokenize(text)[0]
 
 
+def _is_script(tokens: list[tuple[str, str]]) -> bool:
+    """True when the last token (a number) is a bare exponent or subscript (`2^2` in `2^2 3^2`): a
+    number after it and a space starts the next factor, it is not two numbers side by side."""
+    return len(tokens) >= 2 and tokens[-2] in (("op", "^"), ("op", "_"))
+
+
 def _tokenize(text: str) -> tuple[list[tuple[str, str]], frozenset[int]]:
     """The tokens of `text`, and the indices of the numbers that follow another number with only
-    space between them (`5 6`): the parser refuses to read those as a product (see `_Parser.factor`)."""
+    space between them (`5 6`): the parser refuses to read those as a product (see `_Parser.factor`).
+    A number after an exponent or subscript is not one of them (`2^2 3^2` is 36, see `_is_script`)."""
     tokens: list[tuple[str, str]] = []
     spaced: set[int] = set()
     gap = False  # a LaTeX space (`\\,`) was skipped since the last token
@@ -101,7 +108,7 @@ def _tokenize(text: str) -> tuple[list[tuple[str, str]], frozenset[int]]:
         gap = gap or text[pos].isspace()
         pos = m.end()
         if m.group("num") is not None:
-            if gap and tokens and tokens[-1][0] == "num":
+            if gap and tokens and tokens[-1][0] == "num" and not _is_script(tokens):
                 spaced.add(len(tokens))
             tokens.append(("num", m.group("num")))
         elif m.group("cmd") is not None:
