@@ -141,6 +141,34 @@ class Engine(abc.ABC):
         self.close()
 
 
+class BatchedLimitsEngine(Engine):
+    """An engine that applies per-prompt generation limits within one batched call (hf, vllm).
+
+    Subclasses implement ``_generate(prompts_token_ids, n, sampling, caps)``, where ``caps`` holds
+    one limit per prompt (checked here) or is None for ``sampling.max_new_tokens`` alone; this class
+    turns it into :meth:`generate` and :meth:`generate_capped`.
+    """
+
+    def generate(
+        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams
+    ) -> list[list[Sample]]:
+        return self._generate(prompts_token_ids, n, sampling, None)
+
+    def generate_capped(
+        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, max_new_tokens: Sequence[int]
+    ) -> list[list[Sample]]:
+        """:meth:`Engine.generate_capped`, the limits applied per prompt in one call."""
+        check_limit_count(max_new_tokens, prompts_token_ids)
+        return self._generate(prompts_token_ids, n, sampling, max_new_tokens)
+
+    @abc.abstractmethod
+    def _generate(
+        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, caps: Sequence[int] | None
+    ) -> list[list[Sample]]:
+        """Sample ``n`` continuations of every prompt, prompt ``i`` stopping after ``caps[i]`` tokens
+        at most (when given) as well as ``sampling.max_new_tokens``."""
+
+
 def state_dict_of(weights: Any) -> Mapping[str, Any]:
     """A ``state_dict`` from a mapping or a module; a clear error otherwise."""
     if isinstance(weights, Mapping):

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import torch
 
 from rlvr.trainers.engine import (
-    Engine, Sample, SamplingParams, added_vocab, check_limit_count, context_length_of, generation_limit, split_stops,
+    BatchedLimitsEngine, Sample, SamplingParams, added_vocab, context_length_of, generation_limit, split_stops,
     state_dict_of,
 )
 
@@ -62,7 +62,7 @@ def sample_categorical(logp: torch.Tensor, generator: torch.Generator | None = N
     return torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp_(max=logp.shape[-1] - 1)
 
 
-class HFEngine(Engine):
+class HFEngine(BatchedLimitsEngine):
     """Engine over a ``transformers`` causal LM (``AutoModelForCausalLM``-like) and its tokenizer.
 
     ``model`` may be the trainer's own model (colocated: then :meth:`load_weights` with that model is a
@@ -111,18 +111,6 @@ class HFEngine(Engine):
                 f"weights do not fit the engine's model: missing {missing[:5]}, unexpected {unexpected[:5]}; "
                 "pass the state_dict of the same architecture (unwrap DDP/compiled models first)"
             )
-
-    def generate(
-        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams
-    ) -> list[list[Sample]]:
-        return self._generate(prompts_token_ids, n, sampling, None)
-
-    def generate_capped(
-        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, max_new_tokens: Sequence[int]
-    ) -> list[list[Sample]]:
-        """:meth:`generate` with a generation limit per prompt, applied per row in one batched pass."""
-        check_limit_count(max_new_tokens, prompts_token_ids)
-        return self._generate(prompts_token_ids, n, sampling, max_new_tokens)
 
     # ------------------------------------------------------------------ internals
 

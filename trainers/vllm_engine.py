@@ -33,7 +33,7 @@ import os
 from typing import Any, Mapping, Sequence
 
 from rlvr.trainers.engine import (
-    Engine, EngineError, Sample, SamplingParams, added_vocab, check_limit_count, generation_limit, split_stops,
+    BatchedLimitsEngine, EngineError, Sample, SamplingParams, added_vocab, generation_limit, split_stops,
     state_dict_of,
 )
 
@@ -193,7 +193,7 @@ def named_tensors(weights: Any) -> list[tuple[str, Any]]:
 # ---------------------------------------------------------------------------------------------- the engine
 
 
-class VLLMEngine(Engine):
+class VLLMEngine(BatchedLimitsEngine):
     """Engine over a colocated ``vllm.LLM``.
 
     ``model``: a Hugging Face model id or a local folder (``save_pretrained`` output). Other keyword
@@ -240,16 +240,6 @@ class VLLMEngine(Engine):
         self._closed = False
         self._added_vocab: dict[str, int] | None = None  # the tokenizer's added tokens, read at the first generate
         self.context_length = max_model_len(llm)
-
-    def generate(self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams) -> list[list[Sample]]:
-        return self._generate(prompts_token_ids, n, sampling, None)
-
-    def generate_capped(
-        self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, max_new_tokens: Sequence[int]
-    ) -> list[list[Sample]]:
-        """:meth:`generate` with a generation limit per prompt (each request's own ``max_tokens``), in one call."""
-        check_limit_count(max_new_tokens, prompts_token_ids)
-        return self._generate(prompts_token_ids, n, sampling, max_new_tokens)
 
     def _generate(
         self, prompts_token_ids: Sequence[Sequence[int]], n: int, sampling: SamplingParams, caps: Sequence[int] | None
