@@ -650,3 +650,19 @@ def test_math_rules_version_in_fingerprint():
     env = rlvr.make("Math-v0").unwrapped
     assert RULES_VERSION >= 2 and env.fingerprint()["verifier"]["settings"]["rules"] == RULES_VERSION
     assert env.scorer.settings == {"timeout": 5.0}  # the settings asked stay as asked
+
+
+@pytest.mark.parametrize("gold,pred,correct", [
+    ("4210_{5}", "\\boxed{4210_5}", True),
+    ("4210_{5}", "The answer is $4210_{5}$.", True),
+    ("2516_8", "\\boxed{2516_{8}}", True),
+    ("4210_{5}", "\\boxed{4211_5}", False),
+    ("4210_{5}", "\\boxed{555}", False),   # its value in base 10: not what was asked
+    ("10_2", "\\boxed{10}", False),        # the base left out
+])
+def test_numerals_in_another_base(gold, pred, correct):
+    """MATH's number-theory answers such as 4210_{5} were refused as golds ("subscript on something
+    that is not a variable"), so a benchmark holding one failed to load as a whole."""
+    validate_gold(gold)
+    v = verify(gold, pred)
+    assert v.correct is correct and v.error is None, (gold, pred, v)

@@ -357,9 +357,14 @@ class _Parser:
                     label = _flat_label(g)
                 else:
                     label = sub[1]
-                if node[0] != "sym":
+                if node[0] == "num" and node[1].isdigit() and label.isalnum():
+                    # a numeral in another base (`4210_{5}`, an answer MATH's number theory asks
+                    # for): an atom of its own, equal only to the same digits in the same base
+                    node = ("sym", f"{node[1]}_{label}")
+                elif node[0] != "sym":
                     raise ParseError("subscript on something that is not a variable")
-                node = ("sym", f"{node[1]}_{label}")
+                else:
+                    node = ("sym", f"{node[1]}_{label}")
             else:
                 node = self.postfix(node)
         return node
