@@ -27,6 +27,7 @@ prompt. Without `dataset=` a small built-in HumanEval-layout set is used.
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import re
 from typing import Any
@@ -38,7 +39,6 @@ from rlvr.sandbox import check_backend
 from rlvr.verifiers.code_extract import extract_code, extract_program
 from rlvr.verifiers.verdict import Verdict
 
-_ASSERT_CALL = re.compile(r"assert\s+(?:not\s+)?\(?\s*([A-Za-z_]\w*)\s*\(")
 
 HUMANEVAL_PROMPT = "Complete the following Python function. Write the whole function in a ```python code block.\n\n```python\n{question}```"
 MBPP_PROMPT = "{question}\nYour code should pass tests like this one:\n{example}\nWrite the function in a ```python code block."
@@ -66,6 +66,9 @@ def _same(got, want):
 '''
 
 
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
 def _as_text(value: Any) -> str:
     """A stdin/stdout case as text: strings as they are, lists of lines joined, others str()."""
     if isinstance(value, str):
@@ -76,10 +79,18 @@ def _as_text(value: Any) -> str:
 
 
 def _mbpp_entry_point(tests: list[str]) -> str | None:
+    """The function MBPP's asserts test: the first function they call by a plain name that is not
+    a builtin (`assert set(similar_elements(...)) == ...` tests `similar_elements`, and
+    `assert math.isclose(square_perimeter(10), 40)` tests `square_perimeter`)."""
     for line in tests:
-        match = _ASSERT_CALL.search(line)
-        if match:
-            return match.group(1)
+        try:
+            tree = ast.parse(line)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id not in _BUILTIN_NAMES), key=lambda node: (node.lineno, node.col_offset))
+        if calls:
+            return calls[0].func.id
     return None
 
 

@@ -389,3 +389,25 @@ def test_extract_program_skips_imports_and_usage_blocks():
     stdin = "import sys\nprint(sum(map(int, sys.stdin.read().split())))"
     assert extract_program(f"```python\n{stdin}\n```\n```python\nprint(solve(3))\n```") == stdin
     assert extract_program("```python\nprint(open(0).read())\n```\n```python\nf(1)\n```") == "print(open(0).read())"
+
+
+def test_code_mbpp_entry_point_inside_a_wrapping_call(sandbox):
+    """`assert set(f(...)) == ...` named `set` as the entry point, and `assert math.isclose(f(10), 40)`
+    none: a correct solution followed by a usage block was then taken from the wrong block."""
+    rows = [
+        {"text": "Find the shared elements of two tuples.",
+         "test_list": ["assert set(similar_elements((3, 4, 5), (5, 7, 4))) == set((4, 5))"]},
+        {"text": "Return the perimeter of a square.", "test_list": ["assert math.isclose(square_perimeter(10), 40)"],
+         "test_imports": ["import math"]},
+    ]
+    env = rlvr.make("Code-v0", dataset=rows, sandbox=sandbox).unwrapped
+    answers = {
+        "similar_elements": "```python\ndef similar_elements(a, b):\n    return tuple(set(a) & set(b))\n```\n"
+                            "For example:\n```python\nprint(similar_elements((1, 2), (2, 3)))\n```",
+        "square_perimeter": "```python\ndef square_perimeter(a):\n    return 4 * a\n```\n```python\nsquare_perimeter(2)\n```",
+    }
+    for index, name in enumerate(answers):
+        env.reset(options={"index": index})
+        assert env.task.meta["entry_point"] == name
+        _, reward, *_, info = env.step(answers[name])
+        assert reward == 1.0, info["verdict"].reason
