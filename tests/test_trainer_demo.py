@@ -109,3 +109,13 @@ def test_cli_train_without_vllm_installed_is_exit_2_naming_the_fix(tmp_path, cap
     err = capsys.readouterr().err
     assert code == 2, err
     assert "needs vLLM" in err and "Traceback" not in err
+
+
+def test_a_warm_up_on_a_finite_dataset_is_a_config_error_naming_the_key(tmp_path, capsys):
+    """configs/demo.yaml with only env.id changed to a dataset env crashed with an IndexError from the
+    warm-up (it reads tasks from index 5,000,000 on) after the model was built."""
+    code = main(["train", "--config", "configs/demo.yaml", "--set", "env.id=rlvr/Code-v0", "--set", "env.kwargs={}",
+                 "--set", f"log.output_dir={tmp_path}", "--set", "model.tiny_hidden_size=32", "--set", "model.tiny_layers=1"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "warmup.steps" in err and "set warmup.steps=0" in err and "Traceback" not in err

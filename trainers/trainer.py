@@ -265,6 +265,11 @@ class Trainer:
         size = getattr(getattr(env.unwrapped, "source", None), "size", None)
         if size is not None and self.cfg.env.train_offset >= size:
             raise ConfigError(f"env.train_offset ({self.cfg.env.train_offset}) must be below the dataset's size ({size})")
+        if size is not None and self.cfg.warmup.steps > 0:  # (it would fail with an IndexError once the model is built)
+            raise ConfigError(
+                f"warmup.steps={self.cfg.warmup.steps}: the supervised warm-up draws its tasks from an endless procedural "
+                f"env (from index 5,000,000 on, apart from training and evaluation), but {self.cfg.env.id} has a dataset "
+                f"of {size} tasks; set warmup.steps=0 (or warm the model up on a procedural env beforehand)")
         return size
 
     @property
