@@ -301,3 +301,13 @@ def test_entropy_is_of_the_distribution_sampled_from(tmp_path, monkeypatch):
         Trainer(make_config(tmp_path / coef, "sampling.temperature=0.5", "algorithm.dynamic_sampling=false",
                             f"algorithm.entropy_coef={coef}")).step()
         assert seen and set(seen) == {0.5}, (coef, seen)
+
+
+def test_rows_trained_frac_counts_the_rows_forwarded(tmp_path):
+    """With an entropy (or KL-in-loss) term every row is forwarded, so rows_trained_frac is 1; it
+    reported the fraction of rows with a non-zero advantage, which were not the only ones trained."""
+    common = ["algorithm.dynamic_sampling=false", "train.total_steps=1", "train.batch_groups=6", "train.group_size=3"]
+    plain = Trainer(make_config(tmp_path / "plain", *common)).step()
+    bonus = Trainer(make_config(tmp_path / "bonus", *common, "algorithm.entropy_coef=0.01")).step()
+    assert 0 < plain["rows_trained_frac"] < 1, plain["rows_trained_frac"]  # zero-advantage rows are skipped
+    assert bonus["rows_trained_frac"] == 1.0

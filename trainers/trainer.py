@@ -553,7 +553,9 @@ class Trainer:
         # normalisers below still count every row, so the update is the same as with them.
         zero_terms_only = a.entropy_coef == 0 and not (ref_lp is not None and a.kl_in == "loss")
         carries_signal = ((adv != 0) & (mask > 0)).any(-1).cpu()
-        stats["rows_trained_frac"] = float(carries_signal.float().mean())
+        skips_rows = t.skip_zero_advantage and zero_terms_only
+        # the rows forwarded: all of them when a KL or entropy term touches every row
+        stats["rows_trained_frac"] = float(carries_signal.float().mean()) if skips_rows else 1.0
         acc: dict[str, float] = {}
         weight_sum = 0.0
         losses: list[float] = []  # each mini-batch's loss: the sum of its micro-batches' shares
@@ -572,7 +574,7 @@ class Trainer:
                 n_seq = float((m_mb.sum(-1) > 0).sum()) if a.loss_agg == "seq-mean-token-mean" else float(len(mb))
                 nonfinite = False
                 mb_loss = 0.0
-                if t.skip_zero_advantage and zero_terms_only and bool(carries_signal[mb].any()):
+                if skips_rows and bool(carries_signal[mb].any()):
                     mb = mb[carries_signal[mb]]
                 for rows in self._micro_batches(mb):
                     lp, logits, T = self._forward(self.model, batch, rows, want_logits=True)
