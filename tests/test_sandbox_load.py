@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 
@@ -192,6 +193,27 @@ def test_bad_slot_options_are_clear_errors(options, message):
         make_sandbox("subprocess", **options)
 
 
+@contextmanager
+def held_by_another_thread(gate, release):
+    """A slot of `gate` taken by another thread, which gives it back once `release` is set (at the
+    end of the block at the latest)."""
+    holding = threading.Event()
+
+    def hold():
+        with gate.slot(1):
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    holding.wait()
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
+
+
 def test_an_idle_gate_does_not_shorten_a_later_wait():
     """The give-up rule counts from when the run began waiting, not from a release before it: a gate
     idle for most of slot_timeout (while a model generates) made the next waiter give up early."""
@@ -199,42 +221,20 @@ def test_an_idle_gate_does_not_shorten_a_later_wait():
     with gate.slot(1):
         pass
     time.sleep(0.35)  # idle for most of the 0.5 s below
-    holding = threading.Event()
-
-    def hold():
-        with gate.slot(1):
-            holding.set()
-            time.sleep(0.3)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    holding.wait()
-    with gate.slot(0.5):  # waits ~0.3 s: less than 0.5 s without a release since it began
-        pass
-    thread.join()
+    release = threading.Event()
+    with held_by_another_thread(gate, release):
+        threading.Timer(0.3, release.set).start()
+        with gate.slot(0.5):  # waits ~0.3 s: less than 0.5 s without a release since it began
+            pass
 
 
 def test_a_forked_child_starts_with_every_slot_free():
     """Slots held by the parent's other threads at fork time belong to threads the child does not
     have: without a reset every run in the child waited in vain."""
     gate = SlotGate(1)
-    holding, done = threading.Event(), threading.Event()
-
-    def hold():
-        with gate.slot(1):
-            holding.set()
-            done.wait(10)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    holding.wait()
-    try:
+    with held_by_another_thread(gate, threading.Event()):
         pid = os.fork()
-        if pid == 0:  # the child: a slot of this gate and of the shared one at once
-            ok = gate.acquire(0.5)
-            os._exit(0 if ok else 1)
+        if pid == 0:  # the child: the slot its parent's other thread holds is free here
+            os._exit(0 if gate.acquire(0.5) else 1)
         _, status = os.waitpid(pid, 0)
-    finally:
-        done.set()
-        thread.join()
     assert os.waitstatus_to_exitcode(status) == 0
