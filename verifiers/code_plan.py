@@ -107,7 +107,7 @@ def plan_tests(
         called = _check_call_arguments(body)
         if entry_point is None and called:
             entry_point = called[0]
-    if entry_point is None and solution_defines and (param is not None or _uses(tree, "candidate")):
+    if entry_point is None and solution_defines and (param is not None or _uses_any(tree, {"candidate"})):
         entry_point = list(solution_defines)[-1]
     bindings, modules = _free_names(tree, setup_tree, param, entry_point)
     solution_names = set(bindings)
@@ -197,13 +197,10 @@ def _has_assert(node: ast.AST) -> bool:
     return not _is_definition(node) and any(isinstance(child, ast.Assert) for child in _shallow_walk(node))
 
 
-def _uses_any(node: ast.AST, names: set[str] | frozenset[str]) -> bool:
-    return any(isinstance(child, ast.Name) and child.id in names for child in ast.walk(node))
-
-
-def _runs_any(node: ast.AST, names: frozenset[str]) -> bool:
-    """`node` names one of `names` outside nested definitions (where it would run with `node`)."""
-    return any(isinstance(child, ast.Name) and child.id in names for child in _shallow_walk(node))
+def _uses_any(node: ast.AST, names: set[str] | frozenset[str], walk=ast.walk) -> bool:
+    """`node` names one of `names` anywhere under it (with `walk=_shallow_walk`: outside nested
+    definitions, where it would run with `node`)."""
+    return any(isinstance(child, ast.Name) and child.id in names for child in walk(node))
 
 
 #: Builtins that look at a function without calling it (`callable(f)`, `isinstance(f, ...)`).
@@ -266,7 +263,7 @@ class _Reach:
         the solution (`y = compute(3)`): they are setup for the assert that follows."""
         if _is_definition(statement):
             return False
-        return (_has_assert(statement) or _runs_any(statement, self.asserting)
+        return (_has_assert(statement) or _uses_any(statement, self.asserting, _shallow_walk)
                 or _calls_directly(statement, self.names))
 
 
@@ -378,10 +375,6 @@ def _units_compile(units: list[TestUnit]) -> bool:
         except SyntaxError:
             return False
     return True
-
-
-def _uses(tree: ast.AST, name: str) -> bool:
-    return any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(tree))
 
 
 def _bound_and_used(trees: Sequence[ast.AST]) -> tuple[set[str], set[str]]:
