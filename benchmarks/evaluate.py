@@ -289,7 +289,7 @@ def evaluate_completions(
     """Score a JSONL file of completions (task_id, completion[, sample_index]) into `out_dir`.
 
     `limit` keeps the benchmark's first N problems (and the completions for them). Completions for
-    rows the benchmark skips on purpose (APPS call-based problems) are ignored with a warning.
+    rows the benchmark skips on purpose (APPS problems without tests) are ignored with a warning.
     `max_chars` caps a completion's length (default: no cap).
     """
     ks = parse_ks(ks)

@@ -11,7 +11,7 @@ same column layout):
 | aime2025   | yentinglin/aime_2025 (train)                         | Math-v0 | 30   |
 | humaneval  | openai/openai_humaneval (test)                       | Code-v0 | 164  |
 | mbpp       | google-research-datasets/mbpp (sanitized, test)      | Code-v0 | 257  |
-| apps       | codeparrot/apps (all, test), stdin/stdout problems   | Code-v0 | 5000 rows, stdin/stdout subset used |
+| apps       | codeparrot/apps (all, test)                          | Code-v0 | 5000 |
 
 A benchmark is data + an environment: `prepare` turns the raw rows into the env's layout (and
 gives every task a stable `task_id`), `reference` gives a completion that must score right (the
@@ -49,7 +49,7 @@ class Benchmark:
             or "env" (any other env: each sample is stepped through the env).
         hub_id / config / split / revision: where `datasets` finds it (None: no hub copy).
         size: the number of rows in the source split (for `rlvr benchmarks list`).
-        size_note: what of those rows is used, when not all of them ("stdin/stdout subset used").
+        size_note: what of those rows is used, when not all of them (e.g. "easy subset used").
         columns: raw columns that must be present (checked with a clear error).
         prepare: raw rows -> rows in the env's layout, each with a "task_id"; raises
             BenchmarkDataError naming the row for a bad one (a null gold answer...); returns a
@@ -78,7 +78,7 @@ class Benchmark:
 
     @property
     def size_label(self) -> str:
-        """The size as `rlvr benchmarks list` shows it: "1319", or "5000 rows, stdin/stdout subset used"."""
+        """The size as `rlvr benchmarks list` shows it: "1319", or "5000 rows, easy subset used"."""
         if self.size is None:
             return "?"
         return f"{self.size} rows, {self.size_note}" if self.size_note else str(self.size)
@@ -95,8 +95,8 @@ class Benchmark:
 class LoadedBenchmark:
     """A benchmark ready to score: its env, its tasks in order, and what identifies the data.
 
-    `skipped` maps the task ids of source rows the mapping leaves out on purpose (APPS call-based
-    problems) to why; `warnings` say what a run's summary should report about the data;
+    `skipped` maps the task ids of source rows the mapping leaves out on purpose (APPS problems
+    without tests) to why; `warnings` say what a run's summary should report about the data;
     `all_ids` are the ids of every task before `limit` kept the first N (None: no limit applied).
     """
 
@@ -267,8 +267,7 @@ def _mbpp(rows: list[Row]) -> list[Row]:
     return out
 
 
-#: Why an APPS row is left out of the stdin/stdout benchmark (counted and reported, never silent).
-APPS_CALL_BASED = "call-based (fn_name in input_output)"
+#: Why an APPS row is left out (counted and reported, never silent).
 APPS_NO_TESTS = "no tests (input_output empty)"
 
 
@@ -281,9 +280,10 @@ def _apps_case(value: Any) -> str:
 
 
 def _apps_io(row: Row, i: int, task_id: str) -> Mapping[str, Any] | str:
-    """Row i's parsed `input_output`, or the reason to skip the row (call-based, no tests). A value
-    that does not parse or whose inputs and outputs do not pair up is a BenchmarkDataError: it is
-    corrupt data, and dropping it silently would make its completions "unknown task ids"."""
+    """Row i's parsed `input_output`, or the reason to skip the row (no tests). A value that does
+    not parse, whose inputs and outputs do not pair up, or (call-based) whose `fn_name` is not a
+    function name or whose inputs are not argument lists is a BenchmarkDataError: it is corrupt
+    data, and dropping it silently would make its completions "unknown task ids"."""
     where = f"row {i} (problem_id {task_id})"
     blob = row.get("input_output")
     if blob is None or (isinstance(blob, str) and not blob.strip()):
@@ -298,8 +298,6 @@ def _apps_io(row: Row, i: int, task_id: str) -> Mapping[str, Any] | str:
     if not isinstance(blob, Mapping):
         raise BenchmarkDataError(f"{where}: column 'input_output' must be a JSON object with \"inputs\" and \"outputs\", "
                                  f"got {type(blob).__name__}")
-    if blob.get("fn_name"):
-        return APPS_CALL_BASED
     inputs, outputs = blob.get("inputs"), blob.get("outputs")
     if not isinstance(inputs, list) or not isinstance(outputs, list):
         raise BenchmarkDataError(f"{where}: 'input_output' needs \"inputs\" and \"outputs\" lists, got "
@@ -309,12 +307,22 @@ def _apps_io(row: Row, i: int, task_id: str) -> Mapping[str, Any] | str:
                                  f"each input needs its expected output")
     if not inputs:
         return APPS_NO_TESTS
+    fn_name = blob.get("fn_name")
+    if fn_name is not None:
+        if not (isinstance(fn_name, str) and fn_name.isidentifier()):
+            raise BenchmarkDataError(f"{where}: 'fn_name' in 'input_output' must be a Python function name, got {fn_name!r:.80}")
+        bad = next((k for k, args in enumerate(inputs) if not isinstance(args, list)), None)
+        if bad is not None:
+            raise BenchmarkDataError(f"{where}: input {bad} of call-based problem {fn_name!r} must be the list of the "
+                                     f"call's arguments, got {type(inputs[bad]).__name__} ({inputs[bad]!r:.80})")
     return blob
 
 
 def _apps(rows: list[Row]) -> Prepared:
-    """APPS stdin/stdout problems; call-based ones (with "fn_name") and ones without tests are
-    skipped and counted; corrupt `input_output` is an error naming the row."""
+    """APPS problems in Code-v0's `input_output` layout: stdin/stdout ones (each case's input and
+    output as text) and call-based ones (`fn_name`: each case calls the function, with the row's
+    `starter_code` in the prompt). Rows without tests are skipped and counted; corrupt
+    `input_output` is an error naming the row."""
     out = []
     skipped: dict[str, list[str]] = {}
     for i, r in enumerate(rows):
@@ -323,13 +331,23 @@ def _apps(rows: list[Row]) -> Prepared:
         if isinstance(io, str):
             skipped.setdefault(io, []).append(task_id)
             continue
+        if io.get("fn_name") is not None:  # call-based: the arguments and return values as the data has them
+            cases = {"fn_name": io["fn_name"], "inputs": io["inputs"], "outputs": io["outputs"]}
+        else:
+            cases = {"inputs": [_apps_case(x) for x in io["inputs"]], "outputs": [_apps_case(x) for x in io["outputs"]]}
+        try:
+            blob = json.dumps(cases, allow_nan=True)
+        except (TypeError, ValueError) as exc:
+            raise BenchmarkDataError(f"row {i} (problem_id {task_id}): 'input_output' holds a value JSON cannot "
+                                     f"write ({exc})") from None
         solutions = r.get("solutions")
         try:
             solutions = json.loads(solutions) if isinstance(solutions, str) and solutions.strip() else (solutions or [])
         except ValueError:
             solutions = []
-        out.append({"task_id": task_id, "question": str(_cell(r, i, "question")),
-                    "inputs": [_apps_case(x) for x in io["inputs"]], "outputs": [_apps_case(x) for x in io["outputs"]],
+        starter = r.get("starter_code")
+        out.append({"task_id": task_id, "question": str(_cell(r, i, "question")), "input_output": blob,
+                    "starter_code": starter if isinstance(starter, str) else "",
                     "solution": solutions[0] if solutions else ""})
     return Prepared(out, skipped)
 
@@ -367,9 +385,9 @@ _add(Benchmark("mbpp", "rlvr/Code-v0", "code", "google-research-datasets/mbpp", 
                columns=("task_id", "test_list"), prepare=_mbpp, reference=lambda r: _fenced(r["code"]),
                description="MBPP sanitized: short Python functions checked by asserts"))
 _add(Benchmark("apps", "rlvr/Code-v0", "code", "codeparrot/apps", "all", "test", size=5000,
-               size_note="stdin/stdout subset used",
                columns=("question", "input_output"), prepare=_apps, reference=lambda r: _fenced(r["solution"]),
-               description="APPS test, stdin/stdout problems (call-based ones skipped)"))
+               version="2",  # 1 skipped the call-based problems
+               description="APPS test: stdin/stdout and call-based (fn_name) problems"))
 
 _USER: dict[str, Benchmark] = {}
 
@@ -464,7 +482,7 @@ def _prepare(bench: Benchmark, rows: list[Row], where: str) -> Prepared:
 
 
 def _skip_counts(skipped: Mapping[str, list[str]]) -> str:
-    """ "3 call-based (...); 1 no tests (...)": skipped rows counted per reason."""
+    """ "1 no tests (...)": skipped rows counted per reason."""
     return "; ".join(f"{len(ids)} {reason}" for reason, ids in skipped.items())
 
 

@@ -5,7 +5,7 @@ There is no network on the machines the project is built and tested on, so tests
 are written for this project (not taken from the datasets); only the columns match the releases,
 including their quirks (GSM8K's "#### n", MATH's \\boxed solutions, HumanEval's prompt +
 continuation, MBPP sanitized's `test_imports`, APPS's JSON-encoded `input_output` and
-`solutions`, and an APPS call-based problem that the stdin/stdout benchmark skips).
+`solutions`, and an APPS call-based problem answered by a LeetCode-style `class Solution`).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ APPS = [
      "solutions": json.dumps(["n = int(input())\nprint(max(int(input()) for _ in range(n)))"]),
      "input_output": json.dumps({"inputs": ["3\n1\n5\n2\n", "1\n-4\n"], "outputs": ["5\n", "-4\n"]}),
      "difficulty": "interview", "url": "https://example.invalid/apps/4003", "starter_code": ""},
-    {"problem_id": 4004, "question": "Implement double(x) (call-based: skipped by the stdin/stdout benchmark).",
+    {"problem_id": 4004, "question": "Implement double(x): return twice x (call-based: the tests call it).",
      "solutions": json.dumps(["class Solution:\n    def double(self, x):\n        return 2 * x"]),
      "input_output": json.dumps({"fn_name": "double", "inputs": [[1]], "outputs": [2]}),
      "difficulty": "interview", "url": "https://example.invalid/apps/4004", "starter_code": "class Solution:\n    def double(self, x):\n"},

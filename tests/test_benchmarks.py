@@ -74,7 +74,7 @@ def test_list_shows_every_builtin_with_size_and_source(capsys):
         line = next(line for line in out.splitlines() if line.startswith(name + " "))
         assert str(size) in line and source in line
     apps = next(line for line in out.splitlines() if line.startswith("apps "))
-    assert "5000 rows, stdin/stdout subset used" in apps  # call-based rows are skipped: say so
+    assert "subset" not in apps  # every APPS problem with tests is used, call-based ones too
     assert main(["benchmarks", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in listed} >= set(BUILTIN)
@@ -107,10 +107,24 @@ def test_local_folder_prefers_the_split_and_missing_columns_are_named(tmp_path):
         load_benchmark("gsm9k")
 
 
-def test_apps_skips_call_based_problems(data):
-    loaded = load_benchmark("apps", data=data["apps"])
-    assert [t.id for t in loaded.tasks] == ["4001", "4002", "4003"]
-    assert loaded.data_fingerprint["rows_read"] == 4 and loaded.data_fingerprint["rows_used"] == 3
+def test_apps_scores_call_based_problems_by_calling_the_function(data, box):
+    loaded = load_benchmark("apps", data=data["apps"], sandbox=box)
+    assert [t.id for t in loaded.tasks] == ["4001", "4002", "4003", "4004"]
+    assert loaded.data_fingerprint["rows_read"] == 4 and loaded.data_fingerprint["rows_used"] == 4
+    assert loaded.fingerprint()["benchmark_version"] == "2"  # version 1 skipped call-based problems
+    double = loaded.tasks[3]
+    assert double.meta["call_based"] and double.meta["entry_point"] == "double"
+    prompt = loaded.env.make_prompt(double)
+    assert "class Solution:\n    def double(self, x):" in prompt and "`double`" in prompt  # the starter code is shown
+    answers = {
+        "```python\nclass Solution:\n    def double(self, x):\n        return 2 * x\n```": True,
+        "```python\ndef double(x):\n    return x + x\n```": True,
+        "```python\ndef double(x):\n    return x * x\n```": False,  # 1 * 1 is not 2
+        "```python\nprint(2 * int(input()))\n```": False,  # a stdin program does not define double
+    }
+    for batched in (True, False):
+        verdicts = score_completions(loaded.env, "code", [double] * len(answers), list(answers), batched=batched)
+        assert [(v.correct, v.error) for v in verdicts] == [(want, None) for want in answers.values()], [v.reason for v in verdicts]
 
 
 def test_mbpp_sanitized_test_imports_reach_the_tests(data, box):
@@ -508,23 +522,29 @@ def test_apps_corrupt_rows_are_errors_and_skipped_rows_are_counted(tmp_path, box
     mismatched = rows_with("apps", 2, input_output=json.dumps({"inputs": ["1\n"], "outputs": []}))
     with pytest.raises(BenchmarkDataError, match=r"row 2 \(problem_id 4003\): 'input_output' has 1 inputs but 0 outputs"):
         load_benchmark("apps", data=write_jsonl(tmp_path / "b.jsonl", mismatched))
+    not_a_name = rows_with("apps", 3, input_output=json.dumps({"fn_name": "double it", "inputs": [[1]], "outputs": [2]}))
+    with pytest.raises(BenchmarkDataError, match=r"row 3 \(problem_id 4004\): 'fn_name' in 'input_output' must be a Python function name"):
+        load_benchmark("apps", data=write_jsonl(tmp_path / "d.jsonl", not_a_name))
+    bare_args = rows_with("apps", 3, input_output=json.dumps({"fn_name": "double", "inputs": [1], "outputs": [2]}))
+    with pytest.raises(BenchmarkDataError, match=r"row 3 \(problem_id 4004\): input 0 of call-based problem 'double' must be the list"):
+        load_benchmark("apps", data=write_jsonl(tmp_path / "e.jsonl", bare_args))
     no_tests = rows_with("apps", 1, input_output="")
     path = write_jsonl(tmp_path / "c.jsonl", no_tests)
     loaded = load_benchmark("apps", data=path, sandbox=box)
-    assert [t.id for t in loaded.tasks] == ["4001", "4003"]
-    assert loaded.data_fingerprint["rows_skipped"] == {"no tests (input_output empty)": 1,
-                                                       "call-based (fn_name in input_output)": 1}
-    assert loaded.skipped == {"4002": "no tests (input_output empty)", "4004": "call-based (fn_name in input_output)"}
+    assert [t.id for t in loaded.tasks] == ["4001", "4003", "4004"]
+    assert loaded.data_fingerprint["rows_skipped"] == {"no tests (input_output empty)": 1}
+    assert loaded.skipped == {"4002": "no tests (input_output empty)"}
     # completions for skipped problems are ignored with a warning, not refused as unknown task ids
     comps = write_jsonl(tmp_path / "comps.jsonl", [
         {"task_id": "4001", "completion": "```python\na, b = map(int, input().split())\nprint(a + b)\n```"},
+        {"task_id": "4002", "completion": "```python\nprint(input()[::-1])\n```"},
         {"task_id": "4003", "completion": "```python\nprint(0)\n```"},
-        {"task_id": "4004", "completion": "class Solution: pass"}])
+        {"task_id": "4004", "completion": "```python\nclass Solution:\n    def double(self, x):\n        return 2 * x\n```"}])
     result = evaluate_completions("apps", comps, str(tmp_path / "o"), data=path, sandbox=box, progress=False)
-    assert result["pass@1"] == 0.5 and result["counts"]["samples"] == 2
+    assert result["pass@1"] == pytest.approx(2 / 3) and result["counts"]["samples"] == 3
     err = capsys.readouterr().err
-    assert "apps: 2 of 4 rows skipped (1 no tests (input_output empty); 1 call-based (fn_name in input_output))" in err
-    assert "1 completions for 1 problems that apps skips (call-based (fn_name in input_output)) were ignored" in err
+    assert "apps: 1 of 4 rows skipped (1 no tests (input_output empty))" in err
+    assert "1 completions for 1 problems that apps skips (no tests (input_output empty)) were ignored" in err
     assert len(result["warnings"]) == 2 and result["fingerprint"]["data"]["rows_skipped"]
 
 
