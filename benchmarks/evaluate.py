@@ -397,8 +397,7 @@ def evaluate_engine(
     check_out_dir(out_dir)
     loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars)
     if system_prompt is not None:
-        loaded.env.system_prompt = system_prompt
-        loaded.env._fingerprint = None  # the env caches its fingerprint, which names the system prompt
+        loaded.env.system_prompt = system_prompt  # (the env's fingerprint then names it)
     engine_name = engine_name or type(engine).__name__
     base_seed = seed if seed is not None else secrets.randbelow(1 << 30)
     settings = {"mode": "engine", "engine": engine_name, "model": model_name, "dtype": dtype,

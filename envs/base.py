@@ -275,13 +275,9 @@ class TextEnv(gym.Env[str, str]):
             raise ValueError(f"on_infra_error must be 'flag' or 'raise', got {on_infra_error!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        if system_prompt is not None and not isinstance(system_prompt, str):
-            raise TypeError(f"system_prompt must be a str or None, got {type(system_prompt).__name__}")
         self.source = source
         self.max_turns = max_turns
-        # envs with equal weights share one (frozen) RewardWeights and one dict of them: fewer objects
-        # for a vector env to read at every step
-        self.reward_weights, self._weights_dict = _shared_weights(RewardWeights.coerce(reward_weights))
+        self.reward_weights = reward_weights
         self.system_prompt = system_prompt
         self.max_action_chars = int(max_action_chars)
         self.on_infra_error = on_infra_error
@@ -299,7 +295,35 @@ class TextEnv(gym.Env[str, str]):
         self._fingerprint: Fingerprint | None = None  # and the spec it was made for:
         self._fingerprint_spec: Any = None
         self._task_draws = IndexDraws()
-        self._weights_src = self.reward_weights
+
+    # ------------------------------------------------------------------ settings that may be changed
+
+    @property
+    def reward_weights(self) -> RewardWeights:
+        """The weights of the reward parts. May be reassigned (a `RewardWeights` or a mapping such
+        as ``{"outcome": 1.0, "format": 0.1}``, checked as in `__init__`): the next step uses them
+        and the fingerprint names them."""
+        return self._reward_weights
+
+    @reward_weights.setter
+    def reward_weights(self, value: RewardWeights | Mapping[str, float] | None) -> None:
+        # envs with equal weights share one (frozen) RewardWeights and one dict of them: fewer
+        # objects for a vector env to read at every step
+        self._reward_weights, self._weights_dict = _shared_weights(RewardWeights.coerce(value))
+        self._fingerprint = None  # it names the weights
+
+    @property
+    def system_prompt(self) -> str | None:
+        """The system message that opens each episode (None: none). May be reassigned: the next
+        reset uses it and the fingerprint names it."""
+        return self._system_prompt
+
+    @system_prompt.setter
+    def system_prompt(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"system_prompt must be a str or None, got {type(value).__name__}")
+        self._system_prompt = value
+        self._fingerprint = None  # it names the system prompt
 
     # ------------------------------------------------------------------ hooks for subclasses
 
@@ -492,11 +516,11 @@ class TextEnv(gym.Env[str, str]):
     def fingerprint(self) -> Fingerprint:
         """What produced this env's results: env id and version, verifier, data, settings.
 
-        Made once and remade when the spec (set by `gym.make` after `__init__`) or `reward_weights`
-        is reassigned; the other settings are fixed when the env is built.
+        Made once and remade when the spec (set by `gym.make` after `__init__`), `reward_weights` or
+        `system_prompt` is reassigned; the other settings are fixed when the env is built.
         """
         spec = self.spec
-        if self._fingerprint is None or self._fingerprint_spec is not spec or self._weights_src is not self.reward_weights:
+        if self._fingerprint is None or self._fingerprint_spec is not spec:
             from rlvr.envs.version import rlvr_version
 
             value = {
@@ -518,14 +542,11 @@ class TextEnv(gym.Env[str, str]):
         return self._fingerprint
 
     def _weights(self) -> dict[str, float]:
-        """`reward_weights` as a dict, rebuilt only when the attribute was reassigned.
+        """`reward_weights` as a dict, made when they are set.
 
         Never modified (infos copy it), so envs with the same weights share one dict
         (`_shared_weights`): a vector env then builds its `reward_weights` columns from one value.
         """
-        if self._weights_src is not self.reward_weights:
-            self._weights_src, self._weights_dict = self.reward_weights, _shared_weights(self.reward_weights)[1]
-            self._fingerprint = None  # it names the weights
         return self._weights_dict
 
 

@@ -9,13 +9,15 @@ for Math-v0 that bookkeeping cost a third of the verification itself
 lists, and the info's columns are made from those lists.
 
 It runs only where it gives exactly what the env-by-env step gives (`tests/test_envs_vector.py`
-compares the two): every sub-env a `SingleTurnEnv` whose class keeps the base class's step, reset
-and end-of-turn logic (its verifier, prompt, format and process scores are its own, and are
-called as usual), every action a plain string within `max_action_chars`, every env's
-verification a `BatchVerify` request, and infrastructure failures flagged rather than raised.
-Otherwise `step_single_turn` returns None and changes nothing. One difference in order: the next
-episodes' tasks are drawn and their prompts made (`make_prompt(task)`) before the answers are
-verified and scored, while the envs are still in the CPU caches.
+compares the two): every sub-env a `SingleTurnEnv` whose class keeps the base class's step, reset,
+turn checks, `respond` and end-of-turn logic (its verifier, prompt, format and process scores are
+its own, and are called as usual), every action a plain string within `max_action_chars`, every
+env's verification a `BatchVerify` request, and infrastructure failures flagged rather than
+raised. Otherwise `step_single_turn` returns None and changes nothing. The hooks run in the
+env-by-env order for each env (verify, score, then draw the next task and make its prompt), so an
+env whose hooks also draw from `np_random` gets the same random stream on either path: which path
+a step takes depends on the actions (an over-long one goes env by env), and must not change the
+tasks a seed gives.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from rlvr.envs.vector_info import _NO_DETAILS, mask, put_column, put_constant
 
 #: What a SingleTurnEnv subclass must not override for its step to be done here.
 _BASE_LOGIC = ("step", "reset", "reset_facts", "reset_details", "_choose_task", "_draw_task", "_begin_episode", "begin_turn",
-               "complete_turn", "score_parts", "end_turn", "end_turn_facts", "fingerprint", "_weights")
+               "check_turn", "respond", "_respond_safely", "complete_turn", "score_parts", "end_turn", "end_turn_facts",
+               "fingerprint", "_weights")
 
 
 @lru_cache(maxsize=None)
@@ -69,22 +72,21 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
             return None
         requests.append(request)
 
-    # Everything that does not depend on the verdicts is done before the verification, in one pass
-    # while the envs are still in the CPU caches (the verifier's work evicts them): the ended
-    # episodes' messages, the next episodes' tasks and prompts and their reset info.
+    # What runs no hook is done before the verification, in one pass while the envs are still in
+    # the CPU caches (the verifier's work evicts them): the ended episodes' messages
     tasks = [core.task for core in cores]
     ended_messages = [[*core._messages, {"role": "assistant", "content": action}] for core, action in zip(cores, actions)]
     weights = [core.reward_weights for core in cores]
     # the same objects in the step's and the reset's infos (no env changes them in between)
     shared = {"reward_weights": [core._weights() for core in cores], "fingerprint": [core.fingerprint() for core in cores]}
-    if same_step:
-        next_tasks = [core._draw_task() for core in cores]
-        prompts = [core.make_prompt(task) for core, task in zip(cores, next_tasks)]
-        reset_info = _reset_columns(cores, next_tasks, prompts, shared)
 
     verdicts = _run_requests(requests)
     del requests  # (freed early: fewer objects alive, fewer garbage-collector passes)
     outcomes, formats, processes, details, errors = _score(cores, tasks, actions, verdicts)
+    if same_step:  # after the scoring hooks, as env by env (see the module docs)
+        next_tasks = [core._draw_task() for core in cores]
+        prompts = [core.make_prompt(task) for core, task in zip(cores, next_tasks)]
+        reset_info = _reset_columns(cores, next_tasks, prompts, shared)
     rewards = [float(w.outcome * o + w.format * f + w.process * p)  # `combine`, spelled out
                for w, o, f, p in zip(weights, outcomes, formats, processes)]
     step_columns = _step_columns(tasks, outcomes, formats, processes, verdicts, errors, details, shared)

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor, wait
+from functools import lru_cache
 from typing import Any, Callable, NamedTuple, Sequence, TypeVar
 
 import gymnasium as gym
@@ -108,6 +109,42 @@ def driver_of(env: gym.Env) -> Driver | None:
     return Driver(core, reset, end)
 
 
+def checked_core(env: gym.Env) -> TextEnv | None:
+    """The TextEnv under `env` when only the wrappers `gymnasium.make` adds are in between (they
+    pass actions on unchanged, even before the first reset), else None: an unknown wrapper may
+    change the action, so only its own step can judge it."""
+    while not isinstance(env, TextEnv):
+        if type(env) not in (OrderEnforcing, PassiveEnvChecker):
+            return None
+        env = env.env
+    if getattr(env.step, "__func__", None) is not TextEnv.step:
+        return None  # a class with its own `step` may take other actions: its step judges them
+    return env
+
+
+def check_actions(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]]) -> None:
+    """`check_turn` of every env of `items` (see `step_envs`) that can be checked: raises, changing
+    nothing, when one cannot take its action (an ended episode, something that is not an action),
+    so that a bad action never leaves the others stepped."""
+    for _, env, driver, action in items:
+        core = driver.core if driver is not None else checked_core(env)
+        if core is not None:
+            core.check_turn(action)
+
+
+@lru_cache(maxsize=None)
+def batch_verify_applies(kind: type) -> bool:
+    """True when a `BatchVerify` of an env of class `kind` may stand in for its `respond`: the class
+    that gives `respond` is the one that gives `batch_verify` or a base of it. A subclass that
+    changes `respond` but inherits `batch_verify` is stepped through its `respond`, as `step` would."""
+    mro = kind.__mro__
+
+    def definer(name: str) -> int:
+        return next(i for i, cls in enumerate(mro) if name in cls.__dict__)
+
+    return definer("respond") >= definer("batch_verify")
+
+
 def verify_group(requests: Sequence[BatchVerify]) -> list[Verdict]:
     """The verdicts of requests with one key, from one call of the first one's `run`.
 
@@ -130,11 +167,11 @@ def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
     `settle(key, result)` is called in this thread with each env's `StepResult` as soon as it is
     known: batch-verified turns first (a group at a time), then the threaded ones in `items`'
     order. An exception a step raises (`ResetNeeded`, `InfrastructureError` with
-    `on_infra_error="raise"`) propagates.
+    `on_infra_error="raise"`) propagates once every other env's step has ended: none runs on into
+    the episodes the caller starts next. A bad action or an ended episode is found before any env
+    steps (`check_actions`).
     """
-    for _, _, driver, action in items:  # every check first: a bad action or an ended episode changes no env
-        if driver is not None:
-            driver.core.check_turn(action)
+    check_actions(items)
     threaded: list[tuple[Any, gym.Env, Any, Any]] = []
     groups: dict[Any, list[tuple[Any, TextEnv, Callable[[Turn], StepResult], str, Any, BatchVerify]]] = {}
     for key, env, driver, action in items:
@@ -147,7 +184,7 @@ def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
             settle(key, end(turn))
             continue
         try:
-            request = core.batch_verify(core.task, content, tool_calls)
+            request = core.batch_verify(core.task, content, tool_calls) if batch_verify_applies(type(core)) else None
         except Exception as exc:
             settle(key, end(failed_turn(core, exc)))
             continue
@@ -166,6 +203,14 @@ def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
         return driver.end_turn(driver.core._respond_safely(content, tool_calls))
 
     futures = [(key, pool.submit(step_threaded, env, driver, begun)) for key, env, driver, begun in threaded]
+    try:
+        _settle_all(groups, futures, settle)
+    finally:  # after an error too: no step may still be running when this returns
+        wait([future for _, future in futures])
+
+
+def _settle_all(groups: dict[Any, list[Any]], futures: list[tuple[Any, Any]], settle: Callable[[Any, StepResult], None]) -> None:
+    """`step_envs`'s second half: verify and settle each group, then settle the threaded steps."""
     for request_key in list(groups):
         # popped, so that its requests are freed once answered: fewer objects alive at once means
         # fewer garbage-collector passes, a measurable part of a step's cost

@@ -32,7 +32,7 @@ from gymnasium.vector.utils import batch_space
 
 from rlvr.envs.base import InfoFacts, TextEnv
 from rlvr.envs.single_turn_batch import step_single_turn
-from rlvr.envs.stepping import Driver, StepResult, driver_of, step_envs
+from rlvr.envs.stepping import Driver, StepResult, check_actions, driver_of, step_envs
 from rlvr.envs.vector_info import batch_infos, facts_columns, mask, put_column
 
 __all__ = ["TextVectorEnv", "make_vec", "batch_infos"]
@@ -90,6 +90,7 @@ class TextVectorEnv(VectorEnv):
         every sub-env, except `options["index"]` which may be a list with one task index per
         sub-env.
         """
+        self._check_open("reset")
         super().reset(seed=int(seed) if isinstance(seed, (int, np.integer)) else None)
         if seed is None:
             seeds: list[int | None] = [None] * self.num_envs
@@ -182,6 +183,7 @@ class TextVectorEnv(VectorEnv):
         env, the step is done column by column instead (`rlvr.envs.single_turn_batch`), with the
         same results.
         """
+        self._check_open("step")
         actions = list(actions)
         n = self.num_envs
         if len(actions) != n:
@@ -220,12 +222,17 @@ class TextVectorEnv(VectorEnv):
             infos[i] = info
 
         items = []
+        resets = []  # NextStep: this step resets these sub-envs (their actions are ignored)
         for i in range(n):
-            if autoreset[i] and not same_step:  # NextStep: this step resets the sub-env
-                obs, info = self._reset_one(i)
-                settle(i, (obs, 0.0, False, False, info))
+            if autoreset[i] and not same_step:
+                resets.append(i)
             else:
                 items.append((i, self.envs[i], self._driver(i), actions[i]))
+        if resets:
+            check_actions(items)  # before any reset: a step refused for a bad action changes no sub-env
+        for i in resets:
+            obs, info = self._reset_one(i)
+            settle(i, (obs, 0.0, False, False, info))
         step_envs(items, self._pool, settle)
 
         self._terminations = np.array(terms, dtype=np.bool_)  # one conversion per array
@@ -290,8 +297,36 @@ class TextVectorEnv(VectorEnv):
             pairs.append((i, info))
         return batch_infos(pairs, n)
 
+    def _check_open(self, what: str) -> None:
+        if self.closed:
+            raise gym.error.ClosedEnvironmentError(f"{what}() on a TextVectorEnv that was closed; make a new one")
+
     def render(self) -> tuple[Any, ...]:
         return tuple(env.render() for env in self.envs)
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        """Each sub-env's attribute `name` (through its wrappers), called with the arguments when
+        it is callable, as `gymnasium.vector.SyncVectorEnv.call` does."""
+        results = []
+        for env in self.envs:
+            attr = env.get_wrapper_attr(name)
+            results.append(attr(*args, **kwargs) if callable(attr) else attr)
+        return tuple(results)
+
+    def get_attr(self, name: str) -> tuple[Any, ...]:
+        """Each sub-env's attribute `name` (through its wrappers)."""
+        return tuple(env.get_wrapper_attr(name) for env in self.envs)
+
+    def set_attr(self, name: str, values: Any) -> None:
+        """Set attribute `name` of each sub-env: one value per sub-env (a list or tuple of
+        `num_envs`), or one value for all of them."""
+        if not isinstance(values, (list, tuple)):
+            values = [values] * self.num_envs
+        if len(values) != self.num_envs:
+            raise ValueError(f"set_attr({name!r}) takes one value for all sub-envs or a list of {self.num_envs}, "
+                             f"got {len(values)} values")
+        for env, value in zip(self.envs, values):
+            env.set_wrapper_attr(name, value)
 
     def close_extras(self, **kwargs: Any) -> None:
         self._pool.shutdown(wait=True)

@@ -522,3 +522,179 @@ def test_steps_checks_of_many_envs_run_side_by_side(monkeypatch, path):
     spans = sorted(calls)
     assert all(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))  # all in flight at once
     vec.close()
+
+
+
+# ------------------------------------------------------------------ same results as env.step, whatever the subclass
+
+
+def _yes_env():
+    """A small SingleTurnEnv class (ten tasks, each answered by "yes") for subclassing below; each
+    reset draws its task from the env's generator (as procedural envs do)."""
+    from rlvr.envs.base import SingleTurnEnv
+    from rlvr.envs.tasks import ListSource, Task
+    from rlvr.verifiers.verdict import Verdict
+
+    class EachDraw(ListSource):
+        def sample(self, rng):
+            return self.tasks[int(rng.integers(len(self.tasks)))]
+
+    class YesEnv(SingleTurnEnv):
+        inline_verify = True
+
+        def __init__(self):
+            tasks = [Task(str(i), f"Say yes ({i})", "yes") for i in range(10)]
+            super().__init__(EachDraw(tasks, {"name": "yes"}), reward_weights={"outcome": 1.0, "format": 1.0})
+
+        def verify(self, task, content):
+            return Verdict.right("yes") if content == task.answer else Verdict.wrong("not yes")
+
+    return YesEnv
+
+
+def _stepped_both_ways(entry, actions, steps=4, n=2):
+    """(rewards, final task ids, task ids) per step of the same envs in Gymnasium's SyncVectorEnv
+    and in TextVectorEnv (SameStep). The first two steps go env by env (gymnasium's env checker
+    still wraps the envs), the later ones column by column where the fast path applies."""
+    from gymnasium.vector import SyncVectorEnv
+
+    name = f"rlvr-test/{entry.__name__}-v0"
+    if name not in gym.registry:
+        gym.register(name, entry_point=entry)
+    runs = []
+    for cls in (SyncVectorEnv, TextVectorEnv):
+        vec = cls([lambda: gym.make(name) for _ in range(n)], autoreset_mode="SameStep")
+        _, info = vec.reset(seed=0)
+        run = []
+        for _ in range(steps):
+            _, rewards, _, _, info = vec.step(actions)
+            run.append((rewards.tolist(), list(info["final_info"]["task_id"]), list(info["task_id"]),
+                        info["final_info"]["turn_details"]))
+        vec.close()
+        runs.append(run)
+    return runs
+
+
+def test_an_overridden_respond_is_called_on_every_path():
+    class Respond(_yes_env()):
+        def respond(self, task, content, tool_calls):
+            turn = super().respond(task, content, tool_calls)
+            turn.parts["format"] = 0.5
+            turn.details = {"by_respond": True}
+            return turn
+
+    sync, text = _stepped_both_ways(Respond, ["yes", "no"])
+    assert [r for r, *_ in text] == [r for r, *_ in sync] == [[1.5, 0.5]] * 4
+    assert all(details["by_respond"].all() for *_, details in text)
+
+
+def test_an_overridden_check_turn_is_called_on_every_path():
+    class Normalised(_yes_env()):
+        def check_turn(self, action):
+            content, tool_calls = super().check_turn(action)
+            return content.strip().lower(), tool_calls
+
+    sync, text = _stepped_both_ways(Normalised, [" YES ", "yes"])
+    assert [r for r, *_ in text] == [r for r, *_ in sync] == [[1.0, 1.0]] * 4
+
+
+def test_hooks_that_draw_from_np_random_see_the_same_stream_on_every_path():
+    """The fast path draws the next task after scoring, as env by env: a verifier that draws from
+    the env's generator leaves the same tasks (and rewards) whichever path a step takes."""
+    from rlvr.verifiers.verdict import Verdict
+
+    class Lucky(_yes_env()):
+        def verify(self, task, content):
+            return Verdict.right("lucky") if self.np_random.random() < 0.5 else Verdict.wrong("unlucky")
+
+    sync, text = _stepped_both_ways(Lucky, ["a", "b", "c"], steps=8, n=3)
+    assert [step[:3] for step in text] == [step[:3] for step in sync]
+
+
+def test_a_step_that_raises_waits_for_the_other_sub_envs_steps():
+    """An error in one sub-env's step ends `step` only once the others' threaded steps have
+    ended: none may finish later into the episodes the caller starts next."""
+    import json
+
+    from rlvr.envs.base import InfrastructureError
+    from rlvr.envs.tools import ToolInfraError
+
+    ended = threading.Event()
+
+    def flaky(x: int) -> str:
+        """A tool that fails at once for 0 and takes a moment otherwise.
+
+        Args:
+            x: 0 fails (an infrastructure failure), anything else answers after 0.5 s.
+        """
+        if x == 0:
+            raise ToolInfraError("backend down")
+        ended.wait(0.5)
+        ended.set()
+        return "done"
+
+    call = lambda x: f'<tool_call>{json.dumps({"name": "flaky", "arguments": {"x": x}})}</tool_call>'  # noqa: E731
+    vec = TextVectorEnv([lambda: rlvr.make("rlvr/ToolMath-v0", builtin_tools=(), tools=[flaky], on_infra_error="raise")
+                         for _ in range(2)])
+    vec.reset(seed=0)
+    with pytest.raises(InfrastructureError, match="backend down"):
+        vec.step([call(0), call(7)])
+    assert ended.is_set()  # sub-env 1's tool call had ended before step raised
+    _, info = vec.reset(seed=1)
+    assert [len(m) for m in info["messages"]] == [2, 2]  # system + user: nothing finished into the new episodes
+    vec.close()
+
+
+def test_a_refused_step_changes_no_sub_env():
+    # during the first steps gymnasium's env checker still wraps each env: the others are not stepped
+    vec = make_vec("Arithmetic-v0", 3)
+    vec.reset(seed=0)
+    with pytest.raises(TypeError):
+        vec.step(["<answer>1</answer>", 42, "x"])
+    _, rewards, term, *_ = vec.step(right_answers(vec))
+    assert term.all() and rewards.tolist() == [1.0, 1.0, 1.0]
+    vec.close()
+
+    # NextStep with a reset pending: a refused step does not reset that sub-env (no task is skipped)
+    tool = '<tool_call>{"name": "calculator", "arguments": {"expression": "1+1"}}</tool_call>'
+
+    def task_ids_after_autoreset(refused_step_first):
+        vec = make_vec("ToolMath-v0", 2, builtin_tools=("calculator",))
+        vec.reset(seed=0)
+        vec.step(["\\boxed{1}", tool])  # sub-env 0 ends: it resets at the next step
+        if refused_step_first:
+            with pytest.raises(TypeError):
+                vec.step(["ignored", 123])
+        ids = list(vec.step(["ignored", tool])[4]["task_id"])
+        vec.close()
+        return ids
+
+    assert task_ids_after_autoreset(True) == task_ids_after_autoreset(False)
+
+
+def test_closed_vector_env_refuses_steps_and_resets():
+    for env_id, kwargs in [("Arithmetic-v0", {}), ("ToolMath-v0", {"builtin_tools": ("calculator",)})]:
+        vec = make_vec(env_id, 2, **kwargs)
+        vec.reset(seed=0)
+        vec.close()
+        with pytest.raises(gym.error.ClosedEnvironmentError, match="closed"):
+            vec.step(["1", "2"])
+        with pytest.raises(gym.error.ClosedEnvironmentError, match="closed"):
+            vec.reset()
+        vec.close()  # closing twice is fine
+
+
+def test_call_get_attr_and_set_attr_reach_the_sub_envs():
+    vec = make_vec("Arithmetic-v0", 2)
+    vec.reset(seed=0)
+    assert vec.get_attr("max_turns") == (1, 1)
+    assert vec.call("fingerprint")[0] == vec.envs[0].unwrapped.fingerprint()
+    vec.set_attr("system_prompt", ["be brief", "be terse"])
+    assert [m[0]["content"] for m in vec.reset(seed=0)[1]["messages"]] == ["be brief", "be terse"]
+    assert vec.envs[1].unwrapped.fingerprint().to_dict()["settings"]["system_prompt"] == "be terse"  # results name it
+    vec.set_attr("reward_weights", {"outcome": 2.0})
+    _, rewards, *_ = vec.step(right_answers(vec))
+    assert rewards.tolist() == [2.0, 2.0]
+    with pytest.raises(ValueError, match="one value for all sub-envs or a list of 2"):
+        vec.set_attr("max_turns", [1, 2, 3])
+    vec.close()
