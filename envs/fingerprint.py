@@ -3,7 +3,8 @@
 It names the env id and version, the verifier and its settings, the data (dataset revision or
 file hash, generator and its settings) and the env settings. It is immutable, so every `info`
 can carry the same object at no cost (no copy per step), and `digest` is a short stable hash to
-label results with.
+label results with. It pickles (infos go through `gymnasium`'s `AsyncVectorEnv`, multiprocessing
+queues and saved rollouts) as its plain data, and copying gives the object itself.
 """
 
 from __future__ import annotations
@@ -68,3 +69,28 @@ class Fingerprint(Mapping):
 
     def __repr__(self) -> str:
         return f"Fingerprint({self.digest}, env_id={self._data.get('env_id')!r})"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as its plain data (a `MappingProxyType` cannot be pickled), rebuilt by `_unpickle`.
+
+        Rebuilding recomputes the digest from the data, so a pickle cannot carry a digest that
+        does not match it.
+        """
+        return _unpickle, (self.to_dict(),)
+
+    def __copy__(self) -> "Fingerprint":
+        return self  # immutable: a copy would only be an equal object
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Fingerprint":
+        return self
+
+
+def _unpickle(data: dict[str, Any]) -> Fingerprint:
+    """The Fingerprint of pickled `data`, shared like the envs' own (`rlvr.envs.base._shared_fingerprint`).
+
+    So the infos that an `AsyncVectorEnv`'s workers send, or a saved batch of rollouts, hold one
+    object per setup in the receiving process, as the infos of a `TextVectorEnv` do.
+    """
+    from rlvr.envs.base import _shared_fingerprint  # imported here: rlvr.envs.base imports this module
+
+    return _shared_fingerprint(Fingerprint(data))

@@ -2,7 +2,10 @@
 
 Everything is registered with Gymnasium under the `rlvr/` namespace, so `gymnasium.make` and
 `rlvr.make` build the same environments. `rlvr.make` also accepts ids without the namespace
-("Math-v0") and, for an unknown id, says which ids exist and how to register a new one.
+("Math-v0") and, for an unknown id, says which ids exist and how to register a new one. Each id
+also gets a `vector_entry_point`, so `gymnasium.make_vec` builds rlvr's `TextVectorEnv` as
+`rlvr.envs.vector.make_vec` does (by default; `vectorization_mode="sync"` / `"async"` give
+Gymnasium's own vector envs).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from gymnasium.envs.registration import load_env_creator
 
 from rlvr.envs.scoring import resolve_verifier
 from rlvr.envs.tasks import GeneratorError
+from rlvr.envs.vector import TextVectorEnv, make_vec
 
 NAMESPACE = "rlvr"
 
@@ -43,7 +47,7 @@ def register_builtin() -> None:
     """Register the built-in environments with Gymnasium (idempotent)."""
     for env_id, entry_point in BUILTIN_ENVS.items():
         if env_id not in gym.registry:
-            gym.register(env_id, entry_point=entry_point)
+            gym.register(env_id, entry_point=entry_point, vector_entry_point=_vector_entry_point(env_id))
 
 
 def registered_ids() -> list[str]:
@@ -158,10 +162,19 @@ def register(
         del gym.registry[full]
     plain, objects = _split_by_reference(env_kwargs)
     if objects:
-        gym.register(full, entry_point=functools.partial(_build_with, entry_point, objects, full), kwargs=plain)
-    else:
-        gym.register(full, entry_point=entry_point, kwargs=plain)
+        entry_point = functools.partial(_build_with, entry_point, objects, full)
+    gym.register(full, entry_point=entry_point, vector_entry_point=_vector_entry_point(full), kwargs=plain)
     return full
+
+
+def _vector_entry_point(env_id: str) -> Callable[..., TextVectorEnv]:
+    """The `vector_entry_point` of `env_id`: `gymnasium.make_vec` calls it as `fn(num_envs=n, **kwargs)`.
+
+    That is `rlvr.envs.vector.make_vec(env_id, n, **kwargs)`, so both build the same
+    `TextVectorEnv`. Gymnasium does not pass the id, hence one partial per id (a callable, so
+    `gym.spec(env_id).to_json()` refuses the spec, as it does any spec holding a callable).
+    """
+    return functools.partial(make_vec, env_id)
 
 
 def _split_by_reference(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -5,6 +5,12 @@ write any Unicode character, and a dataset question may contain any too. `TextSp
 whose membership test accepts every string up to `max_length` characters, while `sample()` still
 draws from printable ASCII (enough to exercise an environment with random actions, as
 `gymnasium.utils.env_checker.check_env` does).
+
+Gymnasium's `AsyncVectorEnv` cannot hold text in shared memory (its default): it reads a `Text`
+observation once, when the vector env is built, and admits only the sampling charset. So a
+`TextSpace` refuses shared memory with Gymnasium's own error, whose message says to pass
+`shared_memory=False` (observations then travel through the pipes with the infos), rather than
+give stale observations.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import string
 from typing import Any
 
 from gymnasium import spaces
+from gymnasium.error import CustomSpaceError
+from gymnasium.vector.utils import create_shared_memory
 
 #: Characters `TextSpace.sample()` draws from.
 SAMPLE_CHARSET = string.printable
@@ -36,3 +44,13 @@ class TextSpace(spaces.Text):
 
     def __repr__(self) -> str:
         return f"TextSpace({self.min_length}, {self.max_length})"
+
+
+@create_shared_memory.register(TextSpace)
+def _no_shared_memory(space: TextSpace, n: int = 1, ctx: Any = None) -> Any:
+    raise CustomSpaceError(
+        f"{space!r} cannot live in shared memory (Gymnasium's shared memory keeps one snapshot of a "
+        "Text observation and only its sampling charset); pass vector_kwargs={'shared_memory': False} to "
+        "gymnasium.make_vec(..., vectorization_mode='async'), or use rlvr's own vector env "
+        "(gymnasium.make_vec's default mode for rlvr ids)"
+    )

@@ -335,9 +335,13 @@ class TextVectorEnv(VectorEnv):
 
 
 def make_vec(env_id: str, num_envs: int, *, autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP, max_workers: int | None = None, **kwargs: Any) -> TextVectorEnv:
-    """`num_envs` copies of a registered env (same keyword arguments) in a `TextVectorEnv`."""
+    """`num_envs` copies of a registered env (same keyword arguments) in a `TextVectorEnv`.
+
+    Also what `gymnasium.make_vec(env_id, num_envs, **kwargs)` builds for rlvr's ids (their
+    `vector_entry_point`). `num_envs` may be a NumPy integer (a count read from an array or a config).
+    """
     from rlvr.envs.registry import make
 
-    if not isinstance(num_envs, int) or num_envs < 1:
-        raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        raise ValueError(f"num_envs must be a positive integer (an int or a NumPy integer, not a bool), got {num_envs!r}")
     return TextVectorEnv([lambda: make(env_id, **kwargs) for _ in range(num_envs)], autoreset_mode=autoreset_mode, max_workers=max_workers)
