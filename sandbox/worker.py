@@ -7,6 +7,12 @@ cleans the work dir, writes the job's files, forks a child that applies the run'
 and executes the program, collects the child's output under a cap, enforces the wall-clock limit,
 kills every process the job left behind, and answers with the result.
 
+The worker itself never reads a job: each job is read, run and answered by a *handler*, a fresh
+fork of the worker that exits once it has answered. A forked process holds a copy of its
+parent's memory, freed parts included; had the worker handled the jobs, a program could read the
+previous jobs' code, input and output (the expected output among it) out of its own memory. The
+worker's memory holds no job's data, so what a job's child inherits is clean.
+
 It runs under the *sandbox's* interpreter, so it imports nothing outside the standard library and
 nothing of rlvr. The protocol with the host is one message per line of JSON in each direction:
 the host sends a job, the worker sends back the result. The control pipes are closed in the job's
@@ -40,6 +46,7 @@ import atexit
 import base64
 import ctypes
 import errno
+import gc
 import json
 import os
 import resource
@@ -60,6 +67,10 @@ PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 SETUP_FD = 3  # in the job's child: where a failure to start the program is reported
 CLEANUP_SECONDS = 5.0
+# How a handler (see the module docs) ends: answered, and the worker may serve the next job;
+# answered, but the worker must retire (a job's processes could not all be killed); or the host
+# closed the control pipe. Any other end (a crash, a signal) also ends the worker.
+HANDLED, RETIRE, HOST_CLOSED = 0, 3, 4
 READ_CHUNK = 65536
 
 
@@ -120,6 +131,28 @@ def _clean_dir(path: str) -> None:
         os.close(root)
 
 
+def _restore_dir(path: str, was: os.stat_result) -> None:
+    """Give the dir at `path` back the mode and times of `was`, without extended attributes.
+
+    Where we may not change them (a root-owned mount point in a container), the job, which runs
+    as we do or as a lesser user, could not have changed them either."""
+    try:
+        names = os.listxattr(path, follow_symlinks=False)
+    except OSError:  # the file system has none
+        names = []
+    for name in names:
+        try:
+            os.removexattr(path, name, follow_symlinks=False)
+        except OSError:
+            pass  # (security.* ones are not the job's to set)
+    try:
+        if os.stat(path).st_mode & 0o7777 != was.st_mode & 0o7777:
+            os.chmod(path, was.st_mode & 0o7777)
+        os.utime(path, ns=(was.st_atime_ns, was.st_mtime_ns))
+    except PermissionError:
+        pass
+
+
 def _write_files(workdir: str, files: dict, uid: int | None) -> None:
     for name, payload in files.items():
         path = os.path.join(workdir, name)
@@ -168,19 +201,58 @@ class Worker:
         self.ctl_out.flush()
 
     def serve(self) -> None:
+        """Serve jobs until the host closes the control pipe, each in a handler (see the module
+        docs); return when a handler says to retire or ends any other way than answering."""
         self.clean(self.workdir)  # once, in case the dirs were not empty when we started
+        # what each dir a job may write is like when empty: put back after every job (see `clean`)
+        self.roots = {path: os.stat(path) for path in (self.workdir, self.tmpdir, *self.scratch)}
         self.send({"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
-        for line in self.ctl_in:
-            job = json.loads(line)
+        me = os.getpid()
+        # The worker's objects never change from here on: kept out of the collector's passes, so
+        # that a handler's and a job's collections do not touch (and copy) the pages holding them.
+        gc.freeze()
+        while True:
+            handler = os.fork()
+            if handler == 0:
+                os._exit(self.handle_one_job(me))
+            if self._wait_for(handler) != HANDLED:
+                if self.mode == "host":  # the handler's leftovers were handed to us: end them
+                    self.kill_leftovers(handler)
+                return
+
+    def _wait_for(self, handler: int) -> int:
+        """The handler's exit code (negative: the signal that ended it). Meanwhile processes that
+        end up ours (as pid 1 of a namespace we adopt orphans) are reaped."""
+        while True:
             try:
-                result = self.run_job(job)
-            except Exception as exc:  # the worker's own fault: report it as such
+                done, status = os.waitpid(-1, 0)
+            except InterruptedError:
+                continue
+            if done == handler:
+                return os.waitstatus_to_exitcode(status)
+
+    def handle_one_job(self, worker_pid: int) -> int:
+        """In a handler: read one job, run it, answer; the exit code tells the worker what next."""
+        try:
+            _prctl(PR_SET_CHILD_SUBREAPER, 1)  # the job's orphans come back here to be killed
+            if self.mode == "host":
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the worker gone, its handler goes too
+                if os.getppid() != worker_pid:  # (it may have gone already)
+                    return HOST_CLOSED
+            line = self.ctl_in.readline()
+            if not line:
+                return HOST_CLOSED
+            try:
+                result = self.run_job(json.loads(line))
+            except Exception as exc:  # the worker's own fault: report it as such, and retire
                 result = {"status": "sandbox_error", "message": f"worker: {type(exc).__name__}: {exc}",
                           "exit_code": None, "stdout": "", "stderr": traceback.format_exc(),
-                          "wall_time": 0.0}
+                          "wall_time": 0.0, "retire": True}
             self.send(result)
-            if result.get("retire"):
-                return  # could not clean up after the job: let the host start a fresh worker
+            return RETIRE if result.get("retire") else HANDLED
+        except BaseException:  # noqa: BLE001 - no answer could be given: the worker ends, the host sees it
+            traceback.print_exc()
+            return 70
 
     # -- one job --------------------------------------------------------------------------------
     def run_job(self, job: dict) -> dict:
@@ -228,13 +300,17 @@ class Worker:
             result["retire"] = True
         return result
 
+    roots: dict[str, os.stat_result] = {}
+
     def clean(self, workdir: str) -> None:
-        for path in (workdir, self.tmpdir):
+        """Empty the dirs a job may write, and put back their own mode, times and extended
+        attributes (a job may change those of a dir it owns: a channel to the next job)."""
+        for path in (workdir, self.tmpdir, *self.scratch):
             _clean_dir(path)
-            if self.job_uid is not None:
+            if path in self.roots:
+                _restore_dir(path, self.roots[path])
+            if self.job_uid is not None and path in (workdir, self.tmpdir):
                 os.chown(path, self.job_uid, self.job_uid)
-        for path in self.scratch:
-            _clean_dir(path)
 
     def _stdin_fd(self, text: str) -> int:
         """An unlinked temp file holding the job's stdin (no writer thread, no pipe deadlock)."""
@@ -334,7 +410,7 @@ class Worker:
                     break
                 for fd in ready:
                     if fd == exit_fd:
-                        _, wait_status, rusage = os.wait4(pid, 0)
+                        wait_status, rusage = self._collect(pid)
                         continue
                     data = os.read(fd, READ_CHUNK)
                     if not data:
@@ -352,7 +428,7 @@ class Worker:
             os.close(exit_fd)
         if wait_status is None:  # stopped early: kill it and collect its status
             _kill_group(pid)
-            _, wait_status, rusage = os.wait4(pid, 0)
+            wait_status, rusage = self._collect(pid)
         wall = time.monotonic() - started
         exit_code = os.waitstatus_to_exitcode(wait_status)
         stdout = chunks[out_r].decode("utf-8", "replace")
@@ -364,30 +440,53 @@ class Worker:
                 "wall_time": wall, "message": message,
                 "details": {"cpu_time": round(cpu_used, 4), "max_rss_kb": rusage.ru_maxrss if rusage else 0}}
 
+    def _collect(self, pid: int) -> tuple[int, resource.struct_rusage]:
+        """The exit status and resource usage of the job's child, which has exited or was killed.
+
+        Never a blocking wait: a child that a process of its own traces (ptrace) is only handed
+        back once that tracer is gone, so while it is not, everything else the job started is
+        killed. Raises if it still cannot be collected after `CLEANUP_SECONDS`.
+        """
+        deadline = time.monotonic() + CLEANUP_SECONDS
+        while True:
+            done, status, rusage = os.wait4(pid, os.WNOHANG)
+            if done:
+                return status, rusage
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the job's process {pid} could not be collected within {CLEANUP_SECONDS:g}s")
+            self._kill_all_others()
+            time.sleep(0.005)
+
     # -- cleanup --------------------------------------------------------------------------------
     def kill_leftovers(self, pid: int) -> bool:
         """Kill every process the job started, however it hid, and reap them; False if some survive."""
         _kill_group(pid)
         deadline = time.monotonic() + CLEANUP_SECONDS
         while time.monotonic() < deadline:
-            if self.mode == "pidns":
-                try:
-                    os.kill(-1, signal.SIGKILL)  # everything in our namespace but us
-                except ProcessLookupError:
-                    pass
-            else:
-                if not self._reap_all():
-                    return True  # no children left: nothing can have escaped (we are the subreaper)
-                for child in _children_of(os.getpid()):
-                    _kill_group(child)
-                    try:
-                        os.kill(child, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+            if self.mode == "host" and not self._reap_all():
+                return True  # no children left: nothing can have escaped (we are the subreaper)
+            self._kill_all_others()
             if not self._reap_all():
                 return True
             time.sleep(0.005)
         return False
+
+    def _kill_all_others(self) -> None:
+        """SIGKILL every process the job may have started: in pidns mode everything in the
+        namespace but this process and pid 1 (the worker); in host mode our children (orphans
+        come to us, the subreaper) and their groups."""
+        if self.mode == "pidns":
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return
+        for child in _children_of(os.getpid()):
+            _kill_group(child)
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     @staticmethod
     def _reap_all() -> bool:
