@@ -1,15 +1,26 @@
 """The Docker backend: each warm worker is a locked-down container, reached through the Docker SDK.
 
-Containers have no network, a read-only root filesystem, tmpfs work dir and /tmp, memory, pids and
-CPU limits, no capabilities, no-new-privileges, and run as the unprivileged user 65534. The worker
-is the container's pid 1, so runs cannot signal it, and after each run it kills whatever the run
-left. The process limit is the container's pids cgroup (RLIMIT_NPROC would count every process of
-uid 65534 on the host, not just the container's). Build the image with `rlvr sandbox build-image`.
+Containers have no network, a read-only root filesystem, tmpfs work dir, /tmp and /dev/shm (each
+limited in size and in number of files), memory, pids and CPU limits, no capabilities,
+no-new-privileges, and run as the unprivileged user 65534. The worker is the container's pid 1, so
+runs cannot signal it, and after each run it kills whatever the run left.
+
+The process limit is the container's pids cgroup, set to each run's `max_processes` before the run
+(RLIMIT_NPROC would count every process of uid 65534 on the host, other containers' included, not
+just the container's). Like bubblewrap's RLIMIT_NPROC in its own user namespace, it counts the
+worker too. A run whose process the container's OOM killer ends is reported as "memory".
+
+Containers are removed by Docker when they exit (the worker exits when its host process goes away,
+even on SIGKILL) and carry labels naming their owner process; a new Docker sandbox removes stopped
+ones left by owner processes that are gone. Build the image with `rlvr sandbox build-image`.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import select
+import signal
 import socket
 import struct
 
@@ -19,10 +30,32 @@ from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import WORKER_SOURCE, Channel, WarmPool, job_message
 from rlvr.sandbox.result import ExecResult
 
+log = logging.getLogger("rlvr.sandbox")
+
 #: Memory the container gets beyond the per-run limit, for the worker itself and the page cache.
 WORKER_OVERHEAD_MB = 128
-#: Processes beyond the per-run limit: the worker and the run's first process.
-WORKER_PIDS = 4
+#: Files (inodes) each tmpfs mount may hold. Empty files take no space, so the size limit alone
+#: lets a run make hundreds of thousands of them in seconds, each costing kernel memory and making
+#: the wipe after the run (which holds the run's slot) take seconds. Real programs make far fewer:
+#: 16384 per mount is generous for them, and wiping that many takes a fraction of a second.
+TMPFS_INODES = 16384
+#: The label every rlvr container carries, and the labels naming the process that started it.
+LABEL = "rlvr.sandbox"
+OWNER_LABELS = ("rlvr.sandbox.boot_id", "rlvr.sandbox.pid_ns", "rlvr.sandbox.pid", "rlvr.sandbox.pid_start")
+#: The worker's own processes while a job runs, at most: the worker, and the process that handles
+#: the job (worker.py forks one per job).
+WORKER_PROCESSES = 2
+
+
+def pids_limit(max_processes: int) -> int:
+    """The container's pids limit for a run with `max_processes`.
+
+    It counts what bubblewrap's RLIMIT_NPROC counts in its user namespace: every process and
+    thread there, the worker's own included. RLIMIT_NPROC is set in the run's process once it
+    exists; a pids limit applies to that fork too, so it is at least the worker's processes and the
+    run's own one.
+    """
+    return max(max_processes, WORKER_PROCESSES + 1)
 
 
 def _client():
@@ -39,36 +72,113 @@ def _client():
     return client
 
 
+# -- whose containers: labels naming the owner process, and removing those of dead owners ---------
+def _process_start(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot), telling it from a later one with its
+    pid; None when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def _host_identity() -> tuple[str, str] | None:
+    """(boot id, pid namespace): where pids and start times mean the same as here; None if unknown."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as handle:
+            boot_id = handle.read().strip()
+        pid_ns = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return None
+    return (boot_id, pid_ns) if boot_id else None
+
+
+def owner_labels(pid: int | None = None) -> dict[str, str]:
+    """The labels of a container started by process `pid` (this one by default)."""
+    pid = os.getpid() if pid is None else pid
+    labels = {LABEL: "worker"}
+    identity, start = _host_identity(), _process_start(pid)
+    if identity is not None and start is not None:
+        labels.update(zip(OWNER_LABELS, (*identity, str(pid), start)))
+    return labels
+
+
+def remove_orphaned_containers(client) -> list[str]:
+    """Remove the stopped rlvr containers whose owner process is gone; returns their ids.
+
+    Only containers started on this machine since its last boot and in this pid namespace are
+    considered (elsewhere a pid says nothing about its process), only stopped ones (created, exited,
+    dead), and only when no process has the owner's pid and start time. Containers of live
+    processes, of other machines or namespaces, and of other software are never touched.
+    """
+    identity = _host_identity()
+    if identity is None:
+        return []
+    boot_id, pid_ns = identity
+    filters = {"label": [f"{LABEL}=worker", f"{OWNER_LABELS[0]}={boot_id}", f"{OWNER_LABELS[1]}={pid_ns}"],
+               "status": ["created", "exited", "dead"]}
+    removed = []
+    for container in client.api.containers(all=True, filters=filters):
+        labels = container.get("Labels") or {}
+        pid, start = labels.get(OWNER_LABELS[2], ""), labels.get(OWNER_LABELS[3])
+        if not pid.isdigit() or _process_start(int(pid)) == start:
+            continue  # not ours to judge, or its owner is alive
+        try:
+            client.api.remove_container(container["Id"], v=True)  # (no force: never a running one)
+        except Exception as exc:  # noqa: BLE001 - removed meanwhile, or started: leave it
+            log.debug("rlvr.sandbox: could not remove orphaned container %s: %s", container["Id"][:12], exc)
+            continue
+        removed.append(container["Id"])
+    if removed:
+        log.info("rlvr.sandbox: removed %d stopped container(s) of rlvr processes that are gone", len(removed))
+    return removed
+
+
+# -- one worker container ----------------------------------------------------------------------
 class DockerChannel(Channel):
     """A worker container, its stdin and stdout through an attached socket."""
 
     def __init__(self, client, image: str, limits: Limits) -> None:
-        tmpfs_size = f"size={4 * limits.max_file_mb}m,uid=65534,gid=65534,mode=0700"
+        self._client = client
+        tmpfs_size = f"size={4 * limits.max_file_mb}m,nr_inodes={TMPFS_INODES}"
+        private = f"{tmpfs_size},uid=65534,gid=65534,mode=0700"
+        self.memory_limit_mb = limits.memory_mb + WORKER_OVERHEAD_MB
+        self.pids_limit = pids_limit(limits.max_processes)
+        self.oom_kills = 0  # the container's OOM-kill count when last read
         self.container = client.containers.create(
             image,
             ["python3", "-I", "-c", WORKER_SOURCE, "pidns", "/work", "/tmp", "/dev/shm,/dev/mqueue"],
             stdin_open=True,
             network_mode="none",
             read_only=True,
-            tmpfs={"/work": tmpfs_size, "/tmp": tmpfs_size},
-            shm_size=4 * limits.max_file_mb * 1024 * 1024,
+            # /dev/shm as a tmpfs of our own (Docker then mounts none there), to limit its files too
+            tmpfs={"/work": private, "/tmp": private, "/dev/shm": f"{tmpfs_size},mode=1777"},
             user="65534:65534",
             working_dir="/work",
-            mem_limit=f"{limits.memory_mb + WORKER_OVERHEAD_MB}m",
-            memswap_limit=f"{limits.memory_mb + WORKER_OVERHEAD_MB}m",
-            pids_limit=limits.max_processes + WORKER_PIDS,
+            mem_limit=f"{self.memory_limit_mb}m",
+            memswap_limit=f"{self.memory_limit_mb}m",  # no swap
+            pids_limit=self.pids_limit,
             nano_cpus=1_000_000_000,
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             environment={"LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"},
-            labels={"rlvr.sandbox": "worker"},
+            labels=owner_labels(),
+            auto_remove=True,  # gone once it exits: the worker exits when the host process dies
         )
-        attached = self.container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
-        self._socket: socket.socket = getattr(attached, "_sock", attached)
-        self._socket.setblocking(True)
-        self._frames = b""
-        self._stderr = b""
-        self.container.start()
+        try:
+            attached = self.container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            self._socket: socket.socket = getattr(attached, "_sock", attached)
+            self._socket.setblocking(True)
+            self._frames = b""
+            self._stderr = b""
+            self.container.start()
+        except BaseException:  # never started: auto-remove will not remove it
+            try:
+                self.container.remove(force=True)
+            except Exception:  # noqa: BLE001
+                pass
+            raise
 
     def send_line(self, data: bytes) -> None:
         self._socket.sendall(data)
@@ -100,6 +210,38 @@ class DockerChannel(Channel):
         except Exception:  # noqa: BLE001 - e.g. a TLS socket takes no MSG_PEEK: presume it lost
             return False
 
+    def set_pids_limit(self, limit: int) -> None:
+        """Change the container's pids limit between runs (one Docker API call, about 20 ms, made
+        only when a run's limit differs from the previous run's)."""
+        if limit == self.pids_limit:
+            return
+        api = self._client.api
+        response = api._post_json(api._url("/containers/{0}/update", self.container.id), data={"PidsLimit": limit})
+        api._raise_for_status(response)
+        self.pids_limit = limit
+
+    def new_oom_kills(self) -> int:
+        """How many processes the container's memory cgroup has killed since the last call.
+
+        Read inside the container (cgroup v2 `memory.events`, or v1 `memory.oom_control`), which
+        works whatever the daemon's cgroup layout and wherever it runs; 0 when it cannot be read.
+        """
+        try:
+            result = self.container.exec_run(
+                ["cat", "/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"],
+                demux=True)
+        except Exception:  # noqa: BLE001 - the container is gone: nothing to tell
+            return 0
+        total = None
+        for line in (result.output[0] or b"").decode(errors="replace").splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip().isdigit():
+                total = int(value)
+        if total is None:
+            return 0
+        new, self.oom_kills = max(0, total - self.oom_kills), total
+        return new
+
     def kill(self) -> None:
         try:
             self._socket.close()
@@ -114,6 +256,28 @@ class DockerChannel(Channel):
         return self._stderr.decode("utf-8", "replace").strip()
 
 
+class DockerPool(WarmPool):
+    """Warm containers, each given the run's process limit before the run, and asked after a run
+    killed by SIGKILL whether its OOM killer did it."""
+
+    def _exchange(self, channel: Channel, message: dict, limits: Limits) -> dict | None:
+        if isinstance(channel, DockerChannel):
+            try:
+                channel.set_pids_limit(pids_limit(limits.max_processes))
+            except Exception as exc:  # noqa: BLE001 - the run was not sent: never the program's fault
+                if not channel.alive():
+                    return None  # the container died: the pool replaces it
+                self._discard(channel)
+                raise SandboxUnavailable(f"cannot set the container's process limit through Docker: {exc}") from None
+        reply = super()._exchange(channel, message, limits)
+        if (isinstance(channel, DockerChannel) and reply is not None and reply.get("status") == "error"
+                and reply.get("exit_code") == -signal.SIGKILL and channel.new_oom_kills()):
+            reply.update(status="memory", message=(
+                f"memory limit exceeded: the container's OOM killer ended the program (the run's processes, "
+                f"its tmpfs files and the worker share {channel.memory_limit_mb} MiB)"))
+        return reply
+
+
 class DockerSandbox(Sandbox):
     """Runs programs in warm, locked-down containers (one per concurrent run)."""
 
@@ -125,7 +289,11 @@ class DockerSandbox(Sandbox):
         self.image = image
         self._client = _client()
         _require_image(self._client, image)
-        self._pool = WarmPool(self.name, lambda: DockerChannel(self._client, self.image, self.limits))
+        try:
+            remove_orphaned_containers(self._client)
+        except Exception as exc:  # noqa: BLE001 - housekeeping must never stop a sandbox
+            log.debug("rlvr.sandbox: could not look for orphaned containers: %s", exc)
+        self._pool = DockerPool(self.name, lambda: DockerChannel(self._client, self.image, self.limits))
 
     @staticmethod
     def check(image: str = DEFAULT_IMAGE) -> tuple[bool, str]:
@@ -144,6 +312,8 @@ class DockerSandbox(Sandbox):
             )
 
     def _execute(self, job: Job, limits: Limits) -> ExecResult:
+        # (no RLIMIT_NPROC: in a container it counts uid 65534's processes on the whole host; the
+        # pids cgroup, set per run by DockerPool, limits the run's processes instead)
         return self._pool.execute(job_message(job, limits, warm_python=True, rlimit_nproc=False), limits)
 
     def close(self) -> None:

@@ -13,8 +13,10 @@ class Limits:
     Attributes:
         timeout: wall-clock seconds before the run is killed (status "timeout").
         cpu_time: CPU seconds (RLIMIT_CPU); defaults to `timeout` rounded up.
-        memory_mb: address-space limit in MiB (status "memory" when exceeded).
-        max_processes: processes and threads the run may have at once (fork bombs stop here).
+        memory_mb: address-space limit in MiB of each process (RLIMIT_AS); Docker also caps the whole
+            container at the sandbox's value plus the worker's share (status "memory" when exceeded).
+        max_processes: processes and threads in the sandbox at once, its worker's included (fork
+            bombs stop here).
         max_output_bytes: cap on each of stdout and stderr; more is cut and reported ("output_limit").
         max_file_mb: largest file the run may write (RLIMIT_FSIZE), and the size of its work dir.
     """
