@@ -62,6 +62,7 @@ class TextVectorEnv(VectorEnv):
             raise ValueError("TextVectorEnv needs at least one environment (env_fns is empty)")
         self.envs = [fn if isinstance(fn, gym.Env) else fn() for fn in env_fns]
         self.num_envs = len(self.envs)
+        _check_same_spaces(self.envs)
         self.autoreset_mode = autoreset_mode if isinstance(autoreset_mode, AutoresetMode) else AutoresetMode(autoreset_mode)
         self.metadata = {"autoreset_mode": self.autoreset_mode, "render_modes": ["ansi"]}
         self.render_mode = self.envs[0].render_mode
@@ -332,6 +333,18 @@ class TextVectorEnv(VectorEnv):
         self._pool.shutdown(wait=True)
         for env in self.envs:
             env.close()
+
+
+def _check_same_spaces(envs: Sequence[gym.Env]) -> None:
+    """Raise ValueError unless every sub-env has the first one's observation and action spaces
+    (the vector env's spaces are the first one's, batched), as Gymnasium's vector envs require."""
+    first = envs[0]
+    for i, env in enumerate(envs[1:], start=1):
+        for kind in ("observation_space", "action_space"):
+            mine, theirs = getattr(env, kind), getattr(first, kind)
+            if mine != theirs:
+                raise ValueError(f"sub-env {i} has {kind} {mine!r} but sub-env 0 has {theirs!r}; the sub-envs of a "
+                                 f"vector env must share their spaces (e.g. build them with the same max_action_chars)")
 
 
 def make_vec(env_id: str, num_envs: int, *, autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP, max_workers: int | None = None, **kwargs: Any) -> TextVectorEnv:

@@ -215,7 +215,7 @@ class DockerChannel(Channel):
         only when a run's limit differs from the previous run's)."""
         if limit == self.pids_limit:
             return
-        api = self._client.api
+        api = self._client.api  # (the SDK's Container.update takes no pids limit: Engine API /containers/{id}/update)
         response = api._post_json(api._url("/containers/{0}/update", self.container.id), data={"PidsLimit": limit})
         api._raise_for_status(response)
         self.pids_limit = limit

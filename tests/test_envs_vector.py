@@ -698,3 +698,12 @@ def test_call_get_attr_and_set_attr_reach_the_sub_envs():
     with pytest.raises(ValueError, match="one value for all sub-envs or a list of 2"):
         vec.set_attr("max_turns", [1, 2, 3])
     vec.close()
+
+
+def test_sub_envs_with_different_spaces_are_refused():
+    envs = [rlvr.make("Arithmetic-v0"), rlvr.make("Arithmetic-v0", max_action_chars=100)]
+    with pytest.raises(ValueError, match="sub-env 1 has action_space TextSpace\\(0, 100\\) but sub-env 0 has"):
+        TextVectorEnv(envs)
+    mixed = TextVectorEnv([rlvr.make("Arithmetic-v0"), rlvr.make("Countdown-v0")])  # same spaces: fine
+    assert mixed.num_envs == 2
+    mixed.close()
