@@ -7,8 +7,9 @@ runs cannot signal it, and after each run it kills whatever the run left.
 
 The process limit is the container's pids cgroup, set to each run's `max_processes` before the run
 (RLIMIT_NPROC would count every process of uid 65534 on the host, other containers' included, not
-just the container's). Like bubblewrap's RLIMIT_NPROC in its own user namespace, it counts the
-worker too. A run whose process the container's OOM killer ends is reported as "memory".
+just the container's). As under bubblewrap, `max_processes` is the run's own processes and
+threads; the worker's two come on top. A run whose process the container's OOM killer ends is
+reported as "memory" (the worker compares the cgroup's OOM-kill count before and after the run).
 
 Containers are removed by Docker when they exit (the worker exits when its host process goes away,
 even on SIGKILL) and carry labels naming their owner process; a new Docker sandbox removes stopped
@@ -20,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 import select
-import signal
 import socket
 import struct
 
@@ -29,6 +29,7 @@ from rlvr.sandbox.image import DEFAULT_IMAGE
 from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import WORKER_SOURCE, Channel, WarmPool, job_message
 from rlvr.sandbox.result import ExecResult
+from rlvr.sandbox.worker import WORKER_PROCESSES
 
 log = logging.getLogger("rlvr.sandbox")
 
@@ -42,20 +43,16 @@ TMPFS_INODES = 16384
 #: The label every rlvr container carries, and the labels naming the process that started it.
 LABEL = "rlvr.sandbox"
 OWNER_LABELS = ("rlvr.sandbox.boot_id", "rlvr.sandbox.pid_ns", "rlvr.sandbox.pid", "rlvr.sandbox.pid_start")
-#: The worker's own processes while a job runs, at most: the worker, and the process that handles
-#: the job (worker.py forks one per job).
-WORKER_PROCESSES = 2
+#: The files where a container's memory cgroup counts its OOM kills (cgroup v2, then v1), as seen
+#: inside the container: the worker compares the count before and after each run.
+OOM_EVENTS = ["/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"]
 
 
 def pids_limit(max_processes: int) -> int:
-    """The container's pids limit for a run with `max_processes`.
-
-    It counts what bubblewrap's RLIMIT_NPROC counts in its user namespace: every process and
-    thread there, the worker's own included. RLIMIT_NPROC is set in the run's process once it
-    exists; a pids limit applies to that fork too, so it is at least the worker's processes and the
-    run's own one.
-    """
-    return max(max_processes, WORKER_PROCESSES + 1)
+    """The container's pids limit for a run with `max_processes`: the run's own processes and
+    threads, plus the worker's (the worker and the run's handler), as the worker sets
+    RLIMIT_NPROC under bubblewrap."""
+    return max_processes + WORKER_PROCESSES
 
 
 def _client():
@@ -145,7 +142,6 @@ class DockerChannel(Channel):
         private = f"{tmpfs_size},uid=65534,gid=65534,mode=0700"
         self.memory_limit_mb = limits.memory_mb + WORKER_OVERHEAD_MB
         self.pids_limit = pids_limit(limits.max_processes)
-        self.oom_kills = 0  # the container's OOM-kill count when last read
         self.container = client.containers.create(
             image,
             ["python3", "-I", "-c", WORKER_SOURCE, "pidns", "/work", "/tmp", "/dev/shm,/dev/mqueue"],
@@ -220,28 +216,6 @@ class DockerChannel(Channel):
         api._raise_for_status(response)
         self.pids_limit = limit
 
-    def new_oom_kills(self) -> int:
-        """How many processes the container's memory cgroup has killed since the last call.
-
-        Read inside the container (cgroup v2 `memory.events`, or v1 `memory.oom_control`), which
-        works whatever the daemon's cgroup layout and wherever it runs; 0 when it cannot be read.
-        """
-        try:
-            result = self.container.exec_run(
-                ["cat", "/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"],
-                demux=True)
-        except Exception:  # noqa: BLE001 - the container is gone: nothing to tell
-            return 0
-        total = None
-        for line in (result.output[0] or b"").decode(errors="replace").splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill" and value.strip().isdigit():
-                total = int(value)
-        if total is None:
-            return 0
-        new, self.oom_kills = max(0, total - self.oom_kills), total
-        return new
-
     def kill(self) -> None:
         try:
             self._socket.close()
@@ -257,8 +231,7 @@ class DockerChannel(Channel):
 
 
 class DockerPool(WarmPool):
-    """Warm containers, each given the run's process limit before the run, and asked after a run
-    killed by SIGKILL whether its OOM killer did it."""
+    """Warm containers, each given the run's process limit before the run."""
 
     def _exchange(self, channel: Channel, message: dict, limits: Limits) -> dict | None:
         if isinstance(channel, DockerChannel):
@@ -269,13 +242,7 @@ class DockerPool(WarmPool):
                     return None  # the container died: the pool replaces it
                 self._discard(channel)
                 raise SandboxUnavailable(f"cannot set the container's process limit through Docker: {exc}") from None
-        reply = super()._exchange(channel, message, limits)
-        if (isinstance(channel, DockerChannel) and reply is not None and reply.get("status") == "error"
-                and reply.get("exit_code") == -signal.SIGKILL and channel.new_oom_kills()):
-            reply.update(status="memory", message=(
-                f"memory limit exceeded: the container's OOM killer ended the program (the run's processes, "
-                f"its tmpfs files and the worker share {channel.memory_limit_mb} MiB)"))
-        return reply
+        return super()._exchange(channel, message, limits)
 
 
 class DockerSandbox(Sandbox):
@@ -314,7 +281,9 @@ class DockerSandbox(Sandbox):
     def _execute(self, job: Job, limits: Limits) -> ExecResult:
         # (no RLIMIT_NPROC: in a container it counts uid 65534's processes on the whole host; the
         # pids cgroup, set per run by DockerPool, limits the run's processes instead)
-        return self._pool.execute(job_message(job, limits, warm_python=True, rlimit_nproc=False), limits)
+        message = job_message(job, limits, warm_python=True, rlimit_nproc=False)
+        message["oom_events"] = OOM_EVENTS  # the container's own cgroup: its OOM kills are the run's
+        return self._pool.execute(message, limits)
 
     def close(self) -> None:
         self._pool.close()

@@ -15,8 +15,8 @@ class Limits:
         cpu_time: CPU seconds (RLIMIT_CPU); defaults to `timeout` rounded up.
         memory_mb: address-space limit in MiB of each process (RLIMIT_AS); Docker also caps the whole
             container at the sandbox's value plus the worker's share (status "memory" when exceeded).
-        max_processes: processes and threads in the sandbox at once, its worker's included (fork
-            bombs stop here).
+        max_processes: the run's own processes and threads at once, its main process included
+            (fork bombs stop here).
         max_output_bytes: cap on each of stdout and stderr; more is cut and reported ("output_limit").
         max_file_mb: largest file the run may write (RLIMIT_FSIZE), and the size of its work dir.
     """

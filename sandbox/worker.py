@@ -71,6 +71,8 @@ CLEANUP_SECONDS = 5.0
 # answered, but the worker must retire (a job's processes could not all be killed); or the host
 # closed the control pipe. Any other end (a crash, a signal) also ends the worker.
 HANDLED, RETIRE, HOST_CLOSED = 0, 3, 4
+#: The worker's own processes while a job runs: the worker and the job's handler.
+WORKER_PROCESSES = 2
 READ_CHUNK = 65536
 
 
@@ -217,19 +219,25 @@ class Worker:
                 os._exit(self.handle_one_job(me))
             if self._wait_for(handler) != HANDLED:
                 if self.mode == "host":  # the handler's leftovers were handed to us: end them
-                    self.kill_leftovers(handler)
+                    self.kill_leftovers(None)  # (not the handler's pid: reaped, it may be reused)
                 return
 
     def _wait_for(self, handler: int) -> int:
         """The handler's exit code (negative: the signal that ended it). Meanwhile processes that
-        end up ours (as pid 1 of a namespace we adopt orphans) are reaped."""
+        end up ours (as pid 1 of a namespace we adopt orphans) are reaped, and a handler that was
+        stopped (a job may signal it: they run as the same user in a namespace) is resumed, so
+        that it goes on enforcing the job's limits."""
         while True:
             try:
-                done, status = os.waitpid(-1, 0)
+                done, status = os.waitpid(-1, os.WUNTRACED)
             except InterruptedError:
                 continue
-            if done == handler:
-                return os.waitstatus_to_exitcode(status)
+            if done != handler:
+                continue
+            if os.WIFSTOPPED(status):
+                os.kill(handler, signal.SIGCONT)
+                continue
+            return os.waitstatus_to_exitcode(status)
 
     def handle_one_job(self, worker_pid: int) -> int:
         """In a handler: read one job, run it, answer; the exit code tells the worker what next."""
@@ -268,6 +276,8 @@ class Worker:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         setup_r, setup_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        oom_events = job.get("oom_events")
+        oom_kills = _oom_kills(oom_events)
         started = time.monotonic()
         worker_pid = os.getpid()
         pid = os.fork()
@@ -285,6 +295,11 @@ class Worker:
             setup_failure = _read_available(setup_r)  # the child is gone: whatever it wrote is there
             if setup_failure:
                 result.update(status="sandbox_error", message=f"the sandbox could not start the program: {setup_failure}")
+            elif (result["status"] == "error" and result["exit_code"] == -signal.SIGKILL
+                  and _oom_kills(oom_events) > oom_kills):
+                result.update(status="memory", message=(
+                    "memory limit exceeded: the OOM killer of the sandbox's memory cgroup ended the program "
+                    "(its processes, its files in the tmpfs mounts and the worker share that limit)"))
         finally:
             os.close(out_r)
             os.close(err_r)
@@ -348,7 +363,10 @@ class Worker:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             if job.get("rlimit_nproc", True):  # containers count processes with their pids cgroup
-                resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"], limits["max_processes"]))
+                # RLIMIT_NPROC counts every process of the user: in a namespace of our own, the
+                # worker and this job's handler too, which are not the run's
+                nproc = limits["max_processes"] + (WORKER_PROCESSES if self.mode == "pidns" else 0)
+                resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
             os.chdir(workdir)
             if job["warm"]:
@@ -458,9 +476,11 @@ class Worker:
             time.sleep(0.005)
 
     # -- cleanup --------------------------------------------------------------------------------
-    def kill_leftovers(self, pid: int) -> bool:
-        """Kill every process the job started, however it hid, and reap them; False if some survive."""
-        _kill_group(pid)
+    def kill_leftovers(self, pid: int | None) -> bool:
+        """Kill every process the job whose child is `pid` (None: gone) started, however it hid,
+        and reap them; False if some survive."""
+        if pid is not None:
+            _kill_group(pid)
         deadline = time.monotonic() + CLEANUP_SECONDS
         while time.monotonic() < deadline:
             if self.mode == "host" and not self._reap_all():
@@ -608,6 +628,22 @@ def _remove_sysv_ipc() -> None:
             continue
         for row in rows:
             remove(int(row.split()[1]))
+
+
+def _oom_kills(paths: list[str] | None) -> int:
+    """How many processes the sandbox's memory cgroup has killed so far: the `oom_kill` count of
+    the first readable file of `paths` (cgroup v2 `memory.events`, v1 `memory.oom_control`), or 0.
+    The host names the files where the cgroup is the sandbox's own (a container); elsewhere None."""
+    for path in paths or ():
+        try:
+            with open(path) as handle:
+                for line in handle:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return 0
 
 
 def _kill_group(pid: int) -> None:

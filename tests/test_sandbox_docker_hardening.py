@@ -71,8 +71,8 @@ def test_docker_run_with_lower_max_processes_gets_it_as_bwrap_does(max_processes
     _docker_client()
     docker_box = get_sandbox("docker", timeout=10, max_processes=32)
     started = _children_started(docker_box, max_processes=max_processes)
-    # the program's own process and the worker count too
-    assert started <= max_processes - 2, f"max_processes={max_processes} let the run start {started} children"
+    # the run's own processes: its main one and the children it started (the worker's are not its)
+    assert started == max_processes - 1, f"max_processes={max_processes} let the run start {started} children"
     if BwrapSandbox.check()[0]:
         bwrap_box = get_sandbox("bwrap", timeout=10, max_processes=32)
         assert started == _children_started(bwrap_box, max_processes=max_processes)
@@ -131,6 +131,31 @@ def test_docker_oom_kill_is_a_memory_result():
     assert result.status == "memory" and "OOM" in result.message, result
     assert "survived" not in result.stdout
     # a program that kills itself with SIGKILL afterwards is still its own error
+    killed = sandbox.run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    assert killed.status == "error" and killed.message == "killed by signal SIGKILL", killed
+
+
+CHILDREN_OVER_THE_CONTAINER = """
+import os, time
+kids = []
+for i in range(3):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(200 << 20)
+        time.sleep(2)
+        os._exit(0)
+    kids.append(pid)
+print([os.waitpid(kid, 0)[1] for kid in kids])
+"""
+
+
+def test_docker_oom_kills_are_counted_per_run():
+    """A run whose children the OOM killer ended, but which itself ended well, is `ok`; and the
+    kills are its own, never charged to a later run that kills itself."""
+    _docker_client()
+    sandbox = get_sandbox("docker", timeout=20, memory_mb=256, max_concurrent=1)
+    children_killed = sandbox.run(CHILDREN_OVER_THE_CONTAINER)
+    assert children_killed.status == "ok" and "9" in children_killed.stdout, children_killed  # SIGKILLed children
     killed = sandbox.run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
     assert killed.status == "error" and killed.message == "killed by signal SIGKILL", killed
     assert sandbox.run("print(1)").stdout == "1\n"
