@@ -308,7 +308,7 @@ def _apps_io(row: Row, i: int, task_id: str) -> Mapping[str, Any] | str:
     if not inputs:
         return APPS_NO_TESTS
     fn_name = blob.get("fn_name")
-    if fn_name is not None:
+    if fn_name:  # (an empty fn_name is a stdin/stdout problem, as Code-v0 reads it)
         if not (isinstance(fn_name, str) and fn_name.isidentifier()):
             raise BenchmarkDataError(f"{where}: 'fn_name' in 'input_output' must be a Python function name, got {fn_name!r:.80}")
         bad = next((k for k, args in enumerate(inputs) if not isinstance(args, list)), None)
@@ -331,7 +331,7 @@ def _apps(rows: list[Row]) -> Prepared:
         if isinstance(io, str):
             skipped.setdefault(io, []).append(task_id)
             continue
-        if io.get("fn_name") is not None:  # call-based: the arguments and return values as the data has them
+        if io.get("fn_name"):  # call-based: the arguments and return values as the data has them
             cases = {"fn_name": io["fn_name"], "inputs": io["inputs"], "outputs": io["outputs"]}
         else:
             cases = {"inputs": [_apps_case(x) for x in io["inputs"]], "outputs": [_apps_case(x) for x in io["outputs"]]}

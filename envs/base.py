@@ -15,6 +15,7 @@ every environment behaves the same from the trainer's side.
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping, NamedTuple, Sequence
@@ -275,6 +276,10 @@ class TextEnv(gym.Env[str, str]):
             raise ValueError(f"on_infra_error must be 'flag' or 'raise', got {on_infra_error!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        for name in ("reward_weights", "system_prompt"):
+            if not isinstance(inspect.getattr_static(type(self), name), property):
+                raise TypeError(f"{type(self).__name__} sets {name} as a class attribute, which TextEnv would ignore; "
+                                f"pass it to TextEnv.__init__ instead (super().__init__(..., {name}=...))")
         self.source = source
         self.max_turns = max_turns
         self.reward_weights = reward_weights

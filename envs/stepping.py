@@ -205,7 +205,10 @@ def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
     futures = [(key, pool.submit(step_threaded, env, driver, begun)) for key, env, driver, begun in threaded]
     try:
         _settle_all(groups, futures, settle)
-    finally:  # after an error too: no step may still be running when this returns
+    finally:  # after an error too: no step may still be running when this returns (those not
+        # begun are cancelled: an error or Ctrl-C waits for the running ones only)
+        for _, future in futures:
+            future.cancel()
         wait([future for _, future in futures])
 
 

@@ -127,6 +127,14 @@ def test_apps_scores_call_based_problems_by_calling_the_function(data, box):
         assert [(v.correct, v.error) for v in verdicts] == [(want, None) for want in answers.values()], [v.reason for v in verdicts]
 
 
+def test_apps_rows_with_an_empty_fn_name_are_stdin_stdout_problems(tmp_path, box):
+    rows = rows_with("apps", 0, input_output=json.dumps({"fn_name": "", "inputs": ["1 2\n"], "outputs": ["3\n"]}))
+    loaded = load_benchmark("apps", data=write_jsonl(tmp_path / "a.jsonl", rows), sandbox=box)
+    assert loaded.tasks[0].meta["kind"] == "io"
+    verdict, = score_completions(loaded.env, "code", loaded.tasks[:1], ["```python\nprint(sum(map(int, input().split())))\n```"])
+    assert verdict.correct, verdict.reason
+
+
 def test_mbpp_sanitized_test_imports_reach_the_tests(data, box):
     loaded = load_benchmark("mbpp", data=data["mbpp"], sandbox=box)
     circle = next(t for t in loaded.tasks if t.id == "3")

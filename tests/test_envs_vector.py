@@ -707,3 +707,46 @@ def test_sub_envs_with_different_spaces_are_refused():
     mixed = TextVectorEnv([rlvr.make("Arithmetic-v0"), rlvr.make("Countdown-v0")])  # same spaces: fine
     assert mixed.num_envs == 2
     mixed.close()
+
+
+def test_a_failed_step_cancels_the_steps_not_yet_begun():
+    """After one sub-env's step raised, the threaded steps still queued never start (only the
+    running ones are waited for): an error or Ctrl-C is not held up by the whole batch."""
+    import json
+    import time
+
+    from rlvr.envs.base import InfrastructureError
+    from rlvr.envs.tools import ToolInfraError
+
+    ran = []
+
+    def slow(x: int) -> str:
+        """A tool that fails at once for 0 and takes a moment otherwise.
+
+        Args:
+            x: 0 fails (an infrastructure failure); anything else is recorded, then answered.
+        """
+        if x == 0:
+            raise ToolInfraError("backend down")
+        ran.append(x)
+        time.sleep(0.3)
+        return "done"
+
+    call = lambda x: f'<tool_call>{json.dumps({"name": "slow", "arguments": {"x": x}})}</tool_call>'  # noqa: E731
+    vec = TextVectorEnv([lambda: rlvr.make("rlvr/ToolMath-v0", builtin_tools=(), tools=[slow], on_infra_error="raise")
+                         for _ in range(3)], max_workers=1)
+    vec.reset(seed=0)
+    with pytest.raises(InfrastructureError, match="backend down"):
+        vec.step([call(0), call(1), call(2)])
+    assert ran == [1]  # sub-env 2's step was still queued: it never ran
+    vec.close()
+
+
+def test_reward_weights_or_system_prompt_as_a_class_attribute_is_refused():
+    from rlvr.envs.math_env import MathEnv
+
+    class Weighted(MathEnv):
+        reward_weights = {"outcome": 1.0, "format": 0.5}
+
+    with pytest.raises(TypeError, match="sets reward_weights as a class attribute.*super\\(\\).__init__\\(..., reward_weights=...\\)"):
+        Weighted()
