@@ -75,21 +75,23 @@ class Driver(NamedTuple):
     end_turn: Callable[[Turn], StepResult]
 
 
-def transparent_core(env: gym.Env) -> TextEnv | None:
+def transparent_core(env: gym.Env, *, passing_through: bool = True) -> TextEnv | None:
     """The TextEnv under `env` when no wrapper in between changes a step, else None.
 
     `gymnasium.make` adds `OrderEnforcing` and `PassiveEnvChecker`; once the env has been reset
     and the checker has seen its first reset and steps, they pass steps through unchanged, so its
     `TextEnv` may be driven directly. Any other wrapper is stepped as a whole, and so is a TextEnv
-    whose class overrides `step` itself (driving its phases would skip that).
+    whose class overrides `step` itself (driving its phases would skip that). With
+    `passing_through=False` the two need not have got there yet: they pass actions on unchanged
+    from the start, so the core can judge an action (`check_actions`).
     """
     while not isinstance(env, TextEnv):
         kind = type(env)
         if kind is OrderEnforcing:
-            if not env.has_reset:
+            if passing_through and not env.has_reset:
                 return None
         elif kind is PassiveEnvChecker:
-            if not (env.checked_reset and env.checked_step and env.checked_data_reuse):
+            if passing_through and not (env.checked_reset and env.checked_step and env.checked_data_reuse):
                 return None
         else:
             return None
@@ -109,25 +111,12 @@ def driver_of(env: gym.Env) -> Driver | None:
     return Driver(core, reset, end)
 
 
-def checked_core(env: gym.Env) -> TextEnv | None:
-    """The TextEnv under `env` when only the wrappers `gymnasium.make` adds are in between (they
-    pass actions on unchanged, even before the first reset), else None: an unknown wrapper may
-    change the action, so only its own step can judge it."""
-    while not isinstance(env, TextEnv):
-        if type(env) not in (OrderEnforcing, PassiveEnvChecker):
-            return None
-        env = env.env
-    if getattr(env.step, "__func__", None) is not TextEnv.step:
-        return None  # a class with its own `step` may take other actions: its step judges them
-    return env
-
-
 def check_actions(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]]) -> None:
     """`check_turn` of every env of `items` (see `step_envs`) that can be checked: raises, changing
     nothing, when one cannot take its action (an ended episode, something that is not an action),
     so that a bad action never leaves the others stepped."""
     for _, env, driver, action in items:
-        core = driver.core if driver is not None else checked_core(env)
+        core = driver.core if driver is not None else transparent_core(env, passing_through=False)
         if core is not None:
             core.check_turn(action)
 

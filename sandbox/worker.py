@@ -175,6 +175,7 @@ class Worker:
         self.workdir = workdir
         self.tmpdir = tmpdir
         self.scratch = scratch  # more dirs a job can write (e.g. /dev/shm, /dev/mqueue): wiped too
+        self.roots: dict[str, os.stat_result] = {}  # those dirs when empty (set by `serve`, see `clean`)
         self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
         self.ctl_in = os.fdopen(os.dup(0), "rb")
         self.ctl_out = os.fdopen(os.dup(1), "wb")
@@ -314,8 +315,6 @@ class Worker:
         if not clean:
             result["retire"] = True
         return result
-
-    roots: dict[str, os.stat_result] = {}
 
     def clean(self, workdir: str) -> None:
         """Empty the dirs a job may write, and put back their own mode, times and extended
