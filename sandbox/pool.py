@@ -119,7 +119,8 @@ class _Spawner:
 class ProcessChannel(Channel):
     """A worker started as a local process (directly or under bubblewrap)."""
 
-    def __init__(self, argv: Sequence[str], *, run_as_nobody: bool = False, env: dict | None = None) -> None:
+    def __init__(self, argv: Sequence[str], *, run_as_nobody: bool = False, env: dict | None = None,
+                 pass_fds: Sequence[int] = ()) -> None:
         self._stderr = tempfile.TemporaryFile()
         self._on_kill: Callable[[], None] | None = None
         try:
@@ -131,6 +132,7 @@ class ProcessChannel(Channel):
                 start_new_session=True,
                 preexec_fn=become_nobody if run_as_nobody else None,
                 env=env if env is not None else {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
+                pass_fds=tuple(pass_fds),
             ))
         except BaseException:  # no worker process: nothing will ever kill() this channel
             self._stderr.close()

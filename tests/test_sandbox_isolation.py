@@ -149,3 +149,28 @@ def test_a_run_that_stops_its_handler_still_ends_at_its_time_limit(one_worker):
     result = one_worker.run("import os, signal, time\nos.kill(os.getppid(), signal.SIGSTOP)\ntime.sleep(60)", timeout=2)
     assert result.status == "timeout", (result.status, result.message)
     assert one_worker.run("print(1)").stdout == "1\n"
+
+
+ADD_KEY = textwrap.dedent(
+    r"""
+    import ctypes, os
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    ADD_KEY = {"x86_64": 248, "aarch64": 217}[os.uname().machine]
+    key = libc.syscall(ADD_KEY, b"user", b"rlvr-leak", b"hello", 5, ctypes.c_long(-4))  # into @u, the user keyring
+    print("added" if key >= 0 else os.strerror(ctypes.get_errno()))
+    """
+)
+
+
+def test_a_run_cannot_leave_a_key_in_the_kernel_keyring(one_worker):
+    """The user keyring outlives a run and is shared by the runs of a worker (the namespaces do
+    not make it private): bwrap's seccomp filter refuses the keyring's calls, as Docker's does."""
+    if not one_worker.isolated:
+        pytest.skip("the subprocess backend is documented as no security boundary")
+    import platform
+
+    if platform.machine() not in ("x86_64", "aarch64"):
+        pytest.skip(f"no syscall numbers for {platform.machine()} in this test")
+    result = one_worker.run(ADD_KEY)
+    assert result.ok and result.stdout == "Operation not permitted\n", (result.stdout, result.stderr)
