@@ -488,3 +488,91 @@ def test_env_reply_without_messages_is_an_error_in_chat_mode():
     # raw text shows the observation itself
     tr = _one_episode(tok, TurnScriptEngine(tok, [turn] * 2), ObservationOnlyEnv, chat_template=False)
     assert "SECRET FEEDBACK" in tok.decode(tr.token_ids)
+
+
+# ---- what the env is given, templates that re-render a turn, turn seeds ------------------------------
+
+
+class SeedRecordingEngine(TurnScriptEngine):
+    def __init__(self, tok, turns):
+        super().__init__(tok, turns)
+        self.seeds = []
+
+    def generate(self, prompts, n, sampling):
+        self.seeds.append(sampling.seed)
+        return super().generate(prompts, n, sampling)
+
+
+def test_a_stop_string_the_turn_ended_on_reaches_the_env():
+    """Engines leave a matched stop string out of `text`, but the model sampled it (its ids are
+    trained on): with stop=["</tool_call>"] the env must see a closed tool call, run it, and give
+    the turn its process reward, not "a <tool_call> tag is not closed"."""
+    tok = build_tiny_tokenizer("chatml")
+    eos = tok.eos_token_id
+    call_ids = tok.encode(CALL, add_special_tokens=False)
+    answer = tok.encode("So \\boxed{60}", add_special_tokens=False) + [eos]
+    engine = TurnScriptEngine(tok, [(call_ids, "stop", CALL[: -len("</tool_call>")]), (answer, "stop", "So \\boxed{60}")])
+    sampling = SamplingParams(max_new_tokens=50, stop=("</tool_call>",))
+    [[tr]] = collect_rollouts(engine, "rlvr/ToolMath-v0", tok, sampling, tasks=[0], n=1,
+                              env_kwargs={"builtin_tools": ("calculator",)})
+    assert tr.turn_texts[0] == CALL
+    tool_replies = [m["content"] for m in tr.messages if m["role"] == "tool"]
+    assert tool_replies == ["60"], tr.messages
+    assert tr.turn_rewards[0] > 0  # the call parsed and ran: process credit
+    # a stop string that is a special token is not text: it stays out
+    engine = TurnScriptEngine(tok, [(answer, "stop", "So \\boxed{60}")])
+    [[tr]] = collect_rollouts(engine, "rlvr/ToolMath-v0", tok, SamplingParams(max_new_tokens=50, stop=("<|im_end|>",)),
+                              tasks=[0], n=1, env_kwargs={"builtin_tools": ("calculator",)})
+    assert tr.turn_texts == ["So \\boxed{60}"]
+
+
+# Qwen3-like: an assistant message without a think block gets an empty one only while it is the last
+# message, so the conversation is not rendered as a prefix of its continuation
+THINK_ON_LAST_TURN = (
+    "{%- for message in messages %}"
+    "{%- if message.role == 'assistant' %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- if loop.last %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}{{- message.content + '<|im_end|>\\n' }}"
+    "{%- else %}{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}{%- endif %}"
+    "{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+
+
+def test_a_template_that_re_renders_the_model_turn_keeps_the_model_tokens():
+    """Qwen3's template renders a think-less assistant turn otherwise once a reply follows it: the
+    episode goes on (no error), with the model's own tokens, the env's reply as the template writes it
+    after that turn, and the trajectory flagged."""
+    tok = build_tiny_tokenizer("chatml")
+    tok.chat_template = THINK_ON_LAST_TURN
+    eos = tok.eos_token_id
+    first = tok.encode("hi", add_special_tokens=False) + [eos]
+    last = tok.encode("ok", add_special_tokens=False) + [eos]
+    engine = TurnScriptEngine(tok, [(first, "stop", "hi"), (last, "stop", "ok")])
+    tr = _one_episode(tok, engine, lambda: FeedbackEnv(max_turns=2))
+    assert tr.num_turns == 2 and tr.template_mismatch is True
+    start = tr.turn_ends[0] + 1
+    reply = tr.token_ids[start : len(tr.token_ids) - len(last)]
+    assert tok.decode(reply, skip_special_tokens=False) == "\n<|im_start|>user\nfeedback<|im_end|>\n<|im_start|>assistant\n"
+    assert tr.token_ids[start - len(first) : start] == first and tr.loss_mask[start : start + len(reply)] == [0] * len(reply)
+    assert engine.prompts[1] == tr.token_ids[: len(tr.token_ids) - len(last)]
+
+
+def test_later_turns_are_seeded_apart_from_every_first_turn():
+    """Engines seed the prompts of a call seed + i: a later turn seeded seed + turn would replay the
+    random stream of another episode's first turn."""
+    from rlvr.trainers.rollout import turn_seed
+
+    seeds = {turn_seed(s, t) for s in (0, 7, 12345) for t in (1, 2, 3)}
+    assert len(seeds) == 9 and all(not 0 <= x - s < 10_000 for x in seeds for s in (0, 7, 12345))
+    assert turn_seed(7, 2) == turn_seed(7, 2)
+    tok = build_tiny_tokenizer("chatml")
+    turn = (tok.encode("hi", add_special_tokens=False) + [tok.eos_token_id], "stop", "hi")
+    engine = SeedRecordingEngine(tok, [turn, turn])
+    collect_rollouts(engine, lambda: FeedbackEnv(max_turns=2), tok, SamplingParams(max_new_tokens=50, seed=7), tasks=[0], n=1)
+    assert engine.seeds == [7, turn_seed(7, 1)]
+
+
+def test_turn_limit_is_the_collectors_or_the_envs_own():
+    tok = build_tiny_tokenizer("chatml")
+    engine = TurnScriptEngine(tok, [])
+    assert RolloutCollector(engine, lambda: FeedbackEnv(max_turns=3), tok).turn_limit() == 3
+    assert RolloutCollector(engine, lambda: FeedbackEnv(max_turns=3), tok, max_turns=2).turn_limit() == 2

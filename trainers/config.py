@@ -107,6 +107,8 @@ class AlgorithmConfig:
     eps_low: float = 0.2
     eps_high: float = 0.28  # clip-higher (DAPO); equal to eps_low for symmetric PPO clipping
     dual_clip: float | None = None  # e.g. 3.0
+    # seq-mean-token-sum-norm (Dr. GRPO) divides by max_new_tokens x the episode's turn limit
+    # (env.max_turns, else the env's own)
     loss_agg: Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"] = "token-mean"
     kl_coef: float = 0.0  # 0: no reference model is loaded at all
     kl_estimator: Literal["k1", "k2", "k3"] = "k3"
@@ -122,7 +124,7 @@ class AlgorithmConfig:
     ds_max_extra_rounds: int = 2
     overlong_cache_len: int = 0  # > 0: DAPO soft overlong punishment over the last N tokens
     overlong_coef: float = 1.0
-    mask_truncated: bool = False  # drop samples cut by max_new_tokens from the loss
+    mask_truncated: bool = False  # drop samples whose last turn was cut by max_new_tokens from the loss (not episodes out of turns or context)
 
 
 @dataclass

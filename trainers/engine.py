@@ -210,8 +210,9 @@ def generate_by_limit(
     """``engine.generate`` with a per-prompt generation limit (see :meth:`Engine.generate_capped`),
     for any engine that has only ``generate``: one call per distinct limit, results in prompt order.
 
-    The call with the largest limit keeps ``sampling.seed``; the others get seeds far from it (and from
-    the ``seed + turn`` of later turns), so two calls never replay the same random numbers."""
+    The call with the largest limit keeps ``sampling.seed``; the others get seeds far from it (later
+    turns' seeds are hashed, see `rlvr.trainers.rollout.turn_seed`), so two calls never replay the
+    same random numbers."""
     check_limit_count(max_new_tokens, prompts_token_ids)
     by_limit: dict[int, list[int]] = {}
     for i, cap in enumerate(max_new_tokens):

@@ -174,6 +174,17 @@ def task_options(indices: Sequence[int]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------ rendering
 
 
+def turn_seed(seed: int, turn: int) -> int:
+    """The sampling seed of a rollout's `turn` (> 0) from its first turn's `seed`.
+
+    Hashed, not `seed + turn`: engines seed the prompts of a call `seed + i` (vLLM: `seed + i * n`,
+    then `+ j` per sample), so `seed + turn` would give episode k's later turn the random stream of
+    episode k + turn's first one."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([int(seed) % 2**63, turn]).generate_state(1)[0]) % 2**31
+
+
 def _render(tokenizer: Any, messages: list[dict[str, Any]], *, generation_prompt: bool, tools: Any = None) -> str:
     from rlvr.trainers.hf_chat import template_messages
 
@@ -212,6 +223,24 @@ def _end_of_turn_text(tokenizer: Any, messages: list[dict[str, Any]], index: int
             "cannot be found; multi-turn token-in/token-out needs a template that does (or chat_template=False)"
         )
     return text[at + len(_CONTENT_SENTINEL) :]
+
+
+def _after_model_turn(tokenizer: Any, messages: list[dict[str, Any]], index: int, marker: str, tools: Any = None) -> str:
+    """What the chat template writes after the assistant message ``messages[index]`` and its
+    end-of-turn ``marker`` when the rest of ``messages`` follows (the env's reply and the next
+    generation prompt): the conversation is rendered with a sentinel as that message's content."""
+    probe = {k: v for k, v in messages[index].items() if k != "tool_calls"}
+    probe["content"] = _CONTENT_SENTINEL
+    text = _render(tokenizer, [*messages[:index], probe, *messages[index + 1 :]], generation_prompt=True, tools=tools)
+    at = text.find(_CONTENT_SENTINEL)
+    after = text[at + len(_CONTENT_SENTINEL) :] if at >= 0 else ""
+    if at < 0 or not after.startswith(marker):
+        raise RuntimeError(
+            "the chat template renders a model turn differently once messages follow it, and its end could "
+            "not be found; multi-turn token-in/token-out needs a template that ends every assistant message "
+            "with the same marker (or chat_template=False)"
+        )
+    return after[len(marker) :]
 
 
 def _unsampled_part(tokenizer: Any, marker: str, sampled_ids: Sequence[int]) -> str:
@@ -350,6 +379,7 @@ class RolloutCollector:
             )
         self.max_context_tokens = self._context_limit(max_context_tokens)
         self._special_tokens: list[str] | None = None  # the tokenizer's added tokens, read once when needed
+        self._stop_strings: tuple[str, ...] = ()  # the stop strings of the sampling of the current `collect`
         self._pool: list[Any] = []
         self._threads: ThreadPoolExecutor | None = None  # steps envs that wait (sandbox, tools) concurrently
         self._thread_count = 0
@@ -376,6 +406,13 @@ class RolloutCollector:
         return requested
 
     # -------------------------------------------------------------- pool
+
+    def turn_limit(self) -> int:
+        """Model turns an episode may have at most: ``max_turns``, else the env's own limit."""
+        if self.max_turns is not None:
+            return self.max_turns
+        env = self._envs(1)[0]
+        return int(getattr(getattr(env, "unwrapped", env), "max_turns", 1) or 1)
 
     def _envs(self, count: int) -> list[Any]:
         while len(self._pool) < count:
@@ -431,6 +468,7 @@ class RolloutCollector:
         if n < 1:
             raise ValueError(f"n (episodes per task) must be >= 1, got {n}")
         options = [{"index": int(t)} if isinstance(t, int) else dict(t) for t in tasks]
+        self._stop_strings = tuple(sampling.stop or ())
         groups = self._run(options, n, sampling, start_group)
         if infra_retries is None:
             return groups
@@ -485,7 +523,7 @@ class RolloutCollector:
                 break
             turn_sampling = sampling
             if sampling.seed is not None and turn:
-                turn_sampling = dataclasses.replace(sampling, seed=sampling.seed + turn)
+                turn_sampling = dataclasses.replace(sampling, seed=turn_seed(sampling.seed, turn))
             t0 = time.perf_counter()
             samples = self._generate(live, n if turn == 0 else 1, turn_sampling, first=turn == 0, caps=self._turn_caps(live, sampling))
             t1 = time.perf_counter()
@@ -616,12 +654,27 @@ class RolloutCollector:
                     "give one sampling log-prob per sampled token"
                 )
             tr.logprobs.extend(float(x) for x in lps)
+        text = self._with_stop_string(sample) if self.token_level else sample.text
         tr.turn_ends.append(len(tr.token_ids) - 1 if sample.token_ids else -1)
-        tr.turn_texts.append(sample.text)
+        tr.turn_texts.append(text)
         tr.finish_reasons.append(sample.finish_reason)
         tr.truncated = sample.finish_reason == "length"
         tool_calls = (sample.meta or {}).get("tool_calls")
-        return {"content": sample.text, "tool_calls": tool_calls} if tool_calls else sample.text
+        return {"content": text, "tool_calls": tool_calls} if tool_calls else text
+
+    def _with_stop_string(self, sample: Sample) -> str:
+        """The turn's text with the stop string that ended it. Engines leave a matched stop string
+        out of ``text`` (as OpenAI's API does), but the model sampled it and is trained on it: the env
+        must judge what it wrote (with ``stop=["</tool_call>"]`` a well-formed call would otherwise
+        read as an unclosed tag). Stop strings that are special tokens are not text, and stay out."""
+        if sample.finish_reason != "stop" or not self._stop_strings:
+            return sample.text
+        decoded = self.tokenizer.decode(list(sample.token_ids), skip_special_tokens=True)
+        if not decoded.startswith(sample.text):
+            return sample.text
+        rest = decoded[len(sample.text) :]
+        matched = [stop for stop in self._stop_strings if stop and rest.startswith(stop)]
+        return sample.text + max(matched, key=len) if matched else sample.text
 
     def _apply_step(self, ep: _Episode, sample: Sample, result: Any) -> None:
         """Book the env's answer to the episode's turn (reward, verdict, messages, its reply's tokens)."""
@@ -669,14 +722,19 @@ class RolloutCollector:
         self._check_env_messages(ep, obs, n_before)
         upto_assistant = _render(tok, msgs[: n_before + 1], generation_prompt=False, tools=ep.tools)
         full = _render(tok, msgs, generation_prompt=True, tools=ep.tools)
-        if not full.startswith(upto_assistant):
-            raise RuntimeError(
-                "the chat template does not render a conversation as a prefix of its continuation; "
-                "multi-turn token-in/token-out needs a prefix-stable template (or chat_template=False)"
-            )
-        tail = self._turn_close(ep, sample, msgs, n_before, upto_assistant)
+        if full.startswith(upto_assistant):
+            tail = self._turn_close(ep, sample, msgs, n_before, upto_assistant)
+            env_part = full[len(upto_assistant) :]
+        else:
+            # the template renders the model's turn otherwise once messages follow it (Qwen3 drops
+            # an empty <think> block): the model's tokens stay as they are, closed with the
+            # end-of-turn marker, and the env's part is what the template writes after that turn
+            ep.traj.template_mismatch = True
+            marker = _end_of_turn_text(tok, msgs, n_before, ep.tools)
+            tail = _unsampled_part(tok, marker, sample.token_ids)
+            env_part = _after_model_turn(tok, msgs, n_before, marker, ep.tools)
         ep.context_text = full
-        return _encode(tok, tail + full[len(upto_assistant) :])
+        return _encode(tok, tail + env_part)
 
     def _turn_close(self, ep: _Episode, sample: Sample, msgs: list[dict[str, Any]], n_before: int, upto_assistant: str) -> str:
         """The text that ends the model's turn in the template's rendering, less what the model sampled.

@@ -519,7 +519,7 @@ class Trainer:
         }
 
     def _update(self, trajs: list[Trajectory]) -> dict[str, Any]:
-        cfg, a, t = self.cfg, self.cfg.algorithm, self.cfg.train
+        a, t = self.cfg.algorithm, self.cfg.train
         batch = self._batch(trajs)
         mask = batch["mask"]
         # float64: group statistics of rewards like 0.1 or 0.7 must not turn float32 rounding into signal
@@ -547,7 +547,7 @@ class Trainer:
             return stats
 
         B = len(trajs)
-        max_len = self.sampling.max_new_tokens * (cfg.env.max_turns or 1)
+        max_len = self.sampling.max_new_tokens * self.collector.turn_limit()  # (the env's own limit when unset)
         # Rows whose every advantage is 0 add exactly 0 to the loss and its gradient when no other
         # term (KL in the loss, entropy bonus) touches them: they are not forwarded. The loss
         # normalisers below still count every row, so the update is the same as with them.
