@@ -302,16 +302,20 @@ def _one_episode(tok, engine, env_factory, **kwargs):
     return tr
 
 
+def _two_turns(base, template, first_text, last_text):
+    """A FeedbackEnv episode of two scripted model turns (each its text's ids + EOS) under a chat
+    template: (tokenizer, engine, trajectory, first turn's ids, last turn's ids)."""
+    tok = build_tiny_tokenizer(base)
+    tok.chat_template = template
+    first, last = (tok.encode(text, add_special_tokens=False) + [tok.eos_token_id] for text in (first_text, last_text))
+    engine = TurnScriptEngine(tok, [(first, "stop", first_text), (last, "stop", last_text)])
+    return tok, engine, _one_episode(tok, engine, lambda: FeedbackEnv(max_turns=2)), first, last
+
+
 def test_trimming_template_gets_its_end_of_turn_marker_not_a_broken_one():
     """Llama-3's template trims "7\\n" to "7": the model's own tokens are kept, its sampled <|eot_id|>
     closes the turn, and the env's reply follows as whole tokens (not '|','e','o','t'... nor a 2nd marker)."""
-    tok = build_tiny_tokenizer("llama3")
-    tok.chat_template = LLAMA3_OFFICIAL
-    eos = tok.eos_token_id
-    first = tok.encode("7\n", add_special_tokens=False) + [eos]
-    last = tok.encode("done", add_special_tokens=False) + [eos]
-    engine = TurnScriptEngine(tok, [(first, "stop", "7\n"), (last, "stop", "done")])
-    tr = _one_episode(tok, engine, lambda: FeedbackEnv(max_turns=2))
+    tok, engine, tr, first, last = _two_turns("llama3", LLAMA3_OFFICIAL, "7\n", "done")
     msgs = tr.messages[:3]  # system, user, the model's first turn
     upto = tok.apply_chat_template(msgs, tokenize=False)
     after = tok.apply_chat_template(msgs + [{"role": "user", "content": "feedback"}], tokenize=False, add_generation_prompt=True)
@@ -541,13 +545,7 @@ def test_a_template_that_re_renders_the_model_turn_keeps_the_model_tokens():
     """Qwen3's template renders a think-less assistant turn otherwise once a reply follows it: the
     episode goes on (no error), with the model's own tokens, the env's reply as the template writes it
     after that turn, and the trajectory flagged."""
-    tok = build_tiny_tokenizer("chatml")
-    tok.chat_template = THINK_ON_LAST_TURN
-    eos = tok.eos_token_id
-    first = tok.encode("hi", add_special_tokens=False) + [eos]
-    last = tok.encode("ok", add_special_tokens=False) + [eos]
-    engine = TurnScriptEngine(tok, [(first, "stop", "hi"), (last, "stop", "ok")])
-    tr = _one_episode(tok, engine, lambda: FeedbackEnv(max_turns=2))
+    tok, engine, tr, first, last = _two_turns("chatml", THINK_ON_LAST_TURN, "hi", "ok")
     assert tr.num_turns == 2 and tr.template_mismatch is True
     start = tr.turn_ends[0] + 1
     reply = tr.token_ids[start : len(tr.token_ids) - len(last)]
