@@ -18,11 +18,15 @@ How the token sequence of an episode is built (the trainer's contract)
   produce (the ``"\\n"``, or the whole end-of-turn marker of a truncated turn) is added, with mask 0.
   So the sequence equals the template's rendering of the same conversation (tests check ChatML and
   Llama-3 templates), and what the model sees at turn ``t + 1`` is exactly what it produced at ``t``.
-* When the template renders the assistant message differently from what the model sampled (a stop
-  string cut from the text, a template that trims content or rewrites ``<think>`` blocks), the model's
-  tokens are kept as they are and the turn is closed with the template's end-of-turn marker (what it
-  writes after a message's content), less the part the model sampled (its EOS); the trajectory is
-  flagged ``template_mismatch``.
+* When the template renders the assistant message differently from what the model sampled (a
+  template that trims content or rewrites ``<think>`` blocks), or renders it differently once a reply
+  follows it (Qwen3 drops an empty think block), the model's tokens are kept as they are and the turn
+  is closed with the template's end-of-turn marker (what it writes after a message's content), less
+  the part the model sampled (its EOS); the env's reply is what the template writes after that turn,
+  and the trajectory is flagged ``template_mismatch``.
+* The env judges the turn's text as sampled: engines cut a matched stop string from ``text`` (as
+  OpenAI's API does), and it is put back for the env (``stop=["</tool_call>"]`` must not turn a
+  closed tool call into an unclosed one).
 * In chat-template mode the model sees the env's reply only through the messages the env adds to
   ``info["messages"]`` (the chat history of the env contract); an env that replies with text but adds
   no message raises an error rather than training on turns whose feedback the model never saw.
@@ -205,6 +209,12 @@ def _encode(tokenizer: Any, text: str) -> list[int]:
 _CONTENT_SENTINEL = "RLVR-CONTENT-SENTINEL-7Q2"
 
 
+def _sentinel_turn(message: dict[str, Any]) -> dict[str, Any]:
+    """The assistant `message` with `_CONTENT_SENTINEL` as its content and without tool calls
+    (which the model wrote in its own tokens)."""
+    return {**{k: v for k, v in message.items() if k != "tool_calls"}, "content": _CONTENT_SENTINEL}
+
+
 def _end_of_turn_text(tokenizer: Any, messages: list[dict[str, Any]], index: int, tools: Any = None) -> str:
     """What the chat template writes after the content of the assistant message ``messages[index]``
     (``"<|im_end|>\\n"`` for ChatML, ``"<|eot_id|>"`` for Llama-3).
@@ -213,9 +223,7 @@ def _end_of_turn_text(tokenizer: Any, messages: list[dict[str, Any]], index: int
     wrote in its own tokens) and the text after the sentinel is taken. Why not count the content's
     characters: templates need not copy content verbatim (Llama-3's trims it, Qwen3's rewrites
     ``<think>`` blocks)."""
-    probe = {k: v for k, v in messages[index].items() if k != "tool_calls"}
-    probe["content"] = _CONTENT_SENTINEL
-    text = _render(tokenizer, messages[:index] + [probe], generation_prompt=False, tools=tools)
+    text = _render(tokenizer, messages[:index] + [_sentinel_turn(messages[index])], generation_prompt=False, tools=tools)
     at = text.rfind(_CONTENT_SENTINEL)
     if at < 0:
         raise RuntimeError(
@@ -229,8 +237,7 @@ def _after_model_turn(tokenizer: Any, messages: list[dict[str, Any]], index: int
     """What the chat template writes after the assistant message ``messages[index]`` and its
     end-of-turn ``marker`` when the rest of ``messages`` follows (the env's reply and the next
     generation prompt): the conversation is rendered with a sentinel as that message's content."""
-    probe = {k: v for k, v in messages[index].items() if k != "tool_calls"}
-    probe["content"] = _CONTENT_SENTINEL
+    probe = _sentinel_turn(messages[index])
     text = _render(tokenizer, [*messages[:index], probe, *messages[index + 1 :]], generation_prompt=True, tools=tools)
     at = text.find(_CONTENT_SENTINEL)
     after = text[at + len(_CONTENT_SENTINEL) :] if at >= 0 else ""
