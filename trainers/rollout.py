@@ -181,9 +181,10 @@ def task_options(indices: Sequence[int]) -> list[dict[str, Any]]:
 def turn_seed(seed: int, turn: int) -> int:
     """The sampling seed of a rollout's `turn` (> 0) from its first turn's `seed`.
 
-    Hashed, not `seed + turn`: engines seed the prompts of a call `seed + i` (vLLM: `seed + i * n`,
-    then `+ j` per sample), so `seed + turn` would give episode k's later turn the random stream of
-    episode k + turn's first one."""
+    Hashed, not `seed + turn`: vLLM seeds the prompts of a call `seed + i * n` (then `+ j` per
+    sample), so `seed + turn` would give episode k's later turn the random stream of episode
+    k + turn's first one; and the hf engine, one generator per call, would replay a neighbouring
+    seed's random numbers."""
     import numpy as np
 
     return int(np.random.SeedSequence([int(seed) % 2**63, turn]).generate_state(1)[0]) % 2**31

@@ -78,8 +78,8 @@ def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0,
     so this offset gives every (prompt, sample) its own seed (``seed + i`` would give sample ``j`` of
     prompt ``i`` the seed of sample ``j - 1`` of prompt ``i + 1``: duplicated samples for identical
     prompts). With the tokenizer's ``added`` tokens (:func:`~rlvr.trainers.engine.added_vocab`), stop
-    strings that are special tokens become ``stop_token_ids``:
-    vLLM matches stop strings on text decoded without special tokens, where they never appear.
+    strings that are added tokens also go to ``stop_token_ids``: vLLM matches stop strings on text
+    decoded without special tokens, where special ones never appear (:func:`~rlvr.trainers.engine.split_stops`).
     """
     if n < 1:
         raise ValueError(f"n (samples per prompt) must be >= 1, got {n}")
