@@ -159,6 +159,7 @@ def test_stop_strings_cut_correctly(model, tok, prompts):
         assert s.token_ids == base.token_ids[:n]
         assert stop in tok.decode(s.token_ids, skip_special_tokens=True)
         assert stop not in tok.decode(s.token_ids[:-1], skip_special_tokens=True)
+        assert s.meta["stop_reason"] == stop  # the stop string matched, as vLLM reports it
         assert len(s.logprobs) == n
 
 
@@ -354,3 +355,5 @@ def test_an_untied_output_layer_missing_from_new_weights_is_refused(tok, prompts
     weights = {k: v for k, v in LlamaForCausalLM(config).state_dict().items() if k != "lm_head.weight"}
     with pytest.raises(ValueError, match="do not fit.*lm_head"):
         eng.load_weights(weights)
+    tied = build_tiny_model(tok)  # tied embeddings: a state_dict may leave the output layer out
+    HFEngine(tied, tok).load_weights({k: v for k, v in build_tiny_model(tok, seed=1).state_dict().items() if k != "lm_head.weight"})

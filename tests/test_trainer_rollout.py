@@ -574,3 +574,26 @@ def test_turn_limit_is_the_collectors_or_the_envs_own():
     engine = TurnScriptEngine(tok, [])
     assert RolloutCollector(engine, lambda: FeedbackEnv(max_turns=3), tok).turn_limit() == 3
     assert RolloutCollector(engine, lambda: FeedbackEnv(max_turns=3), tok, max_turns=2).turn_limit() == 2
+    assert RolloutCollector(engine, lambda: FeedbackEnv(max_turns=3), tok, max_turns=5).turn_limit() == 3  # the env ends it at 3
+
+
+class StopReasonEngine(TurnScriptEngine):
+    """Reports the stop string each sample ended on in ``meta["stop_reason"]``, as vLLM does."""
+
+    def generate(self, prompts, n, sampling):
+        groups = super().generate(prompts, n, sampling)
+        for group in groups:
+            for sample in group:
+                sample.meta["stop_reason"] = "</answer>"
+        return groups
+
+
+def test_the_stop_string_the_engine_reports_is_the_one_put_back():
+    """vLLM's text is decoded after the prompt (" ok" with SentencePiece's leading space), which a
+    plain decode of the ids does not reproduce: the engine's own stop_reason says what matched."""
+    tok = build_tiny_tokenizer("chatml")
+    ids = tok.encode("ok</answer>", add_special_tokens=False)
+    engine = StopReasonEngine(tok, [(ids, "stop", " ok")])
+    sampling = SamplingParams(max_new_tokens=50, stop=("</answer>",))
+    [[tr]] = collect_rollouts(engine, lambda: FeedbackEnv(max_turns=1), tok, sampling, tasks=[0], n=1)
+    assert tr.turn_texts == [" ok</answer>"]

@@ -106,7 +106,8 @@ class HFEngine(BatchedLimitsEngine):
         missing, unexpected = self.model.load_state_dict(sd, strict=False)
         # tied output embeddings may legitimately be absent from a state_dict (untied ones may not:
         # the engine would keep sampling from its old output layer)
-        if getattr(self.model.config, "tie_word_embeddings", False):
+        out_layer, in_layer = self.model.get_output_embeddings(), self.model.get_input_embeddings()
+        if out_layer is not None and in_layer is not None and out_layer.weight is in_layer.weight:
             missing = [k for k in missing if not k.endswith("lm_head.weight")]
         if missing or unexpected:
             raise ValueError(
@@ -278,9 +279,11 @@ class HFEngine(BatchedLimitsEngine):
         )
         for i, text in enumerate(texts):
             ids = tokens[i]
-            cut = [text.find(s) for s in stop_strings if s in text] if reason[i] == "stop_string" else []
+            meta = {}
+            cut = [(text.find(s), s) for s in stop_strings if s in text] if reason[i] == "stop_string" else []
             if cut:  # (only where the row ended on a stop string: elsewhere the text stays its ids')
-                text = text[: min(cut)]
+                at, meta["stop_reason"] = min(cut)  # the stop string matched first, as vLLM reports it
+                text = text[:at]
             finish = "length" if reason[i] in (None, "length") else "stop"
-            samples.append(Sample(token_ids=ids, logprobs=logps[i], finish_reason=finish, text=text))
+            samples.append(Sample(token_ids=ids, logprobs=logps[i], finish_reason=finish, text=text, meta=meta))
         return samples

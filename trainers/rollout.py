@@ -416,11 +416,10 @@ class RolloutCollector:
     # -------------------------------------------------------------- pool
 
     def turn_limit(self) -> int:
-        """Model turns an episode may have at most: ``max_turns``, else the env's own limit."""
-        if self.max_turns is not None:
-            return self.max_turns
+        """Model turns an episode may have at most: the env's own limit, lowered to ``max_turns``."""
         env = self._envs(1)[0]
-        return int(getattr(getattr(env, "unwrapped", env), "max_turns", 1) or 1)
+        own = int(getattr(getattr(env, "unwrapped", env), "max_turns", 1) or 1)
+        return own if self.max_turns is None else min(own, self.max_turns)
 
     def _envs(self, count: int) -> list[Any]:
         while len(self._pool) < count:
@@ -677,6 +676,9 @@ class RolloutCollector:
         read as an unclosed tag). Stop strings that are special tokens are not text, and stay out."""
         if sample.finish_reason != "stop" or not self._stop_strings:
             return sample.text
+        reported = (sample.meta or {}).get("stop_reason")  # the stop string that matched, as the engine saw it
+        if isinstance(reported, str) and reported in self._stop_strings:
+            return sample.text + reported
         decoded = self.tokenizer.decode(list(sample.token_ids), skip_special_tokens=True)
         if not decoded.startswith(sample.text):
             return sample.text
