@@ -226,6 +226,16 @@ def test_bad_input_is_a_clear_error(model, tok):
     with pytest.raises(ValueError, match="max_new_tokens"):
         SamplingParams(max_new_tokens=0)
     assert SamplingParams(stop="\n").stop == ("\n",)
+    for bad in (2.9, True):
+        with pytest.raises(ValueError, match="max_new_tokens must be a whole number"):
+            SamplingParams(max_new_tokens=bad)
+    assert SamplingParams(max_new_tokens=4.0).max_new_tokens == 4
+    with pytest.raises(TypeError, match="prompt 0 must be a list of token ids, got str"):
+        eng.generate(["123"], 1, SamplingParams())
+    with pytest.raises(TypeError, match="a list of lists"):
+        eng.generate([1, 2, 3], 1, SamplingParams())  # one prompt, not wrapped in a list
+    with pytest.raises(ValueError, match="stop_token_ids \\[10000\\] are outside the vocabulary"):
+        eng.generate([[1]], 1, SamplingParams(stop_token_ids=(10_000,)))
 
 
 def test_training_mode_is_restored(model, tok, prompts):

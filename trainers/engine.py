@@ -77,8 +77,9 @@ class SamplingParams:
                              f"{self.temperature} (a smaller one overflows the logits it divides)")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-        if int(self.max_new_tokens) < 1:
-            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        limit = self.max_new_tokens
+        if isinstance(limit, bool) or (isinstance(limit, float) and not limit.is_integer()) or int(limit) < 1:
+            raise ValueError(f"max_new_tokens must be a whole number >= 1, got {limit!r}")
         # accept lists / a single string from configs, store tuples (hashable, immutable)
         stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
         if any(not isinstance(s, str) or not s for s in stop):

@@ -129,6 +129,10 @@ class HFEngine(BatchedLimitsEngine):
                   for i, p in enumerate(prompts)]
         stop_strings, special_stop_ids = split_stops(sampling.stop, self._added_vocab)  # "<|im_end|>" stops on its id
         stop_ids = set(self.eos_token_ids) | set(sampling.stop_token_ids) | set(special_stop_ids)
+        unknown = [t for t in sampling.stop_token_ids if not 0 <= t < self.vocab_size]
+        if unknown:
+            raise ValueError(f"stop_token_ids {unknown[:5]} are outside the vocabulary (size {self.vocab_size}): "
+                             "no sample could ever stop on them")
 
         rows = [(pi, prompts[pi]) for pi in range(len(prompts)) for _ in range(n)]
         order = sorted(range(len(rows)), key=lambda r: len(rows[r][1]))
@@ -158,6 +162,9 @@ class HFEngine(BatchedLimitsEngine):
         return out
 
     def _check_prompt(self, index: int, prompt: Sequence[int]) -> list[int]:
+        if isinstance(prompt, (str, bytes)) or not isinstance(prompt, Sequence) and not hasattr(prompt, "tolist"):
+            raise TypeError(f"prompt {index} must be a list of token ids, got {type(prompt).__name__} ({prompt!r:.60}); "
+                            "tokenize it first, and pass a list of prompts (a list of lists)")
         ids = [int(t) for t in prompt]
         if not ids:
             raise ValueError(f"prompt {index} has no tokens; every prompt needs at least one token id (e.g. BOS)")
