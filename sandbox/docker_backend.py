@@ -140,7 +140,7 @@ class DockerChannel(Channel):
         self._client = client
         tmpfs_size = f"size={4 * limits.max_file_mb}m,nr_inodes={TMPFS_INODES}"
         private = f"{tmpfs_size},uid=65534,gid=65534,mode=0700"
-        self.memory_limit_mb = limits.memory_mb + WORKER_OVERHEAD_MB
+        memory_limit_mb = limits.memory_mb + WORKER_OVERHEAD_MB
         self.pids_limit = pids_limit(limits.max_processes)
         self.container = client.containers.create(
             image,
@@ -152,8 +152,8 @@ class DockerChannel(Channel):
             tmpfs={"/work": private, "/tmp": private, "/dev/shm": f"{tmpfs_size},mode=1777"},
             user="65534:65534",
             working_dir="/work",
-            mem_limit=f"{self.memory_limit_mb}m",
-            memswap_limit=f"{self.memory_limit_mb}m",  # no swap
+            mem_limit=f"{memory_limit_mb}m",
+            memswap_limit=f"{memory_limit_mb}m",  # no swap
             pids_limit=self.pids_limit,
             nano_cpus=1_000_000_000,
             cap_drop=["ALL"],
@@ -233,15 +233,14 @@ class DockerChannel(Channel):
 class DockerPool(WarmPool):
     """Warm containers, each given the run's process limit before the run."""
 
-    def _exchange(self, channel: Channel, message: dict, limits: Limits) -> dict | None:
-        if isinstance(channel, DockerChannel):
-            try:
-                channel.set_pids_limit(pids_limit(limits.max_processes))
-            except Exception as exc:  # noqa: BLE001 - the run was not sent: never the program's fault
-                if not channel.alive():
-                    return None  # the container died: the pool replaces it
-                self._discard(channel)
-                raise SandboxUnavailable(f"cannot set the container's process limit through Docker: {exc}") from None
+    def _exchange(self, channel: DockerChannel, message: dict, limits: Limits) -> dict | None:
+        try:
+            channel.set_pids_limit(pids_limit(limits.max_processes))
+        except Exception as exc:  # noqa: BLE001 - the run was not sent: never the program's fault
+            if not channel.alive():
+                return None  # the container died: the pool replaces it
+            self._discard(channel)
+            raise SandboxUnavailable(f"cannot set the container's process limit through Docker: {exc}") from None
         return super()._exchange(channel, message, limits)
 
 
@@ -272,10 +271,10 @@ class DockerSandbox(Sandbox):
         return True, f"Docker daemon reachable and image {image} present"
 
     def _check_limits(self, limits: Limits) -> None:
-        if limits.memory_mb > self.limits.memory_mb or limits.max_processes > self.limits.max_processes:
+        if limits.memory_mb > self.limits.memory_mb:  # (max_processes is set per run: DockerPool)
             raise ValueError(
-                "the docker backend fixes memory_mb and max_processes when its containers start: "
-                "create the sandbox with the larger limits instead of raising them per run"
+                "the docker backend fixes memory_mb when its containers start: "
+                "create the sandbox with the larger limit instead of raising it per run"
             )
 
     def _execute(self, job: Job, limits: Limits) -> ExecResult:
