@@ -105,9 +105,9 @@ def load_local(path: str, split: str | None = None) -> tuple[list[dict[str, Any]
     with _quiet_datasets():
         try:
             return _load_local(path, split)
-        except DatasetError:
+        except BenchmarkDataError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # a DatasetError from load_table names the file but not --data
             raise BenchmarkDataError(f"--data {path!r}: cannot read: {_root_cause(exc)}; fix the file or "
                                      f"export it again (e.g. Dataset.to_json('name.jsonl'))") from exc
 
@@ -138,10 +138,15 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
     if len(files) == 1:
         table = load_table(files[0])
         return _table_rows(table), dict(table.fingerprint)
-    fmt = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}[os.path.splitext(files[0])[1].lower()]
-    ds = datasets.load_dataset(fmt, data_files=files, split="train")
-    return _dataset_rows(ds), {"source": os.path.abspath(path), "files": [os.path.relpath(f, path) for f in files],
-                               "sha256": _files_sha256(files)}
+    # each file read as `load_table` reads one (JSON numbers and CSV cells as written), then joined
+    tables = [load_table(name) for name in files]
+    for name, table in zip(files[1:], tables[1:]):
+        if list(table.columns) != list(tables[0].columns):
+            raise BenchmarkDataError(f"--data {path!r}: {os.path.relpath(name, path)!r} has columns {list(table.columns)}, "
+                                     f"{os.path.relpath(files[0], path)!r} has {list(tables[0].columns)}; give files of one layout")
+    rows = [row for table in tables for row in _table_rows(table)]
+    return rows, {"source": os.path.abspath(path), "files": [os.path.relpath(f, path) for f in files],
+                  "sha256": _files_sha256(files)}
 
 
 def _files_sha256(files: list[str]) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping, NamedTuple, Sequence
 
@@ -26,7 +27,7 @@ from rlvr.envs.fingerprint import Fingerprint
 from rlvr.envs.interning import Interned
 from rlvr.envs.rewards import RewardWeights, add_parts, combine, zero_parts
 from rlvr.envs.spaces import TextSpace
-from rlvr.envs.tasks import IndexDraws, Task, TaskSource
+from rlvr.envs.tasks import IndexDraws, Task, TaskSource, check_index, is_missing
 from rlvr.envs.toolcalls import openai_tool_calls
 from rlvr.verifiers.verdict import Verdict
 
@@ -284,6 +285,9 @@ class TextEnv(gym.Env[str, str]):
         self.max_turns = max_turns
         self.reward_weights = reward_weights
         self.system_prompt = system_prompt
+        if isinstance(max_action_chars, bool) or not isinstance(max_action_chars, numbers.Integral) or max_action_chars < 1:
+            raise ValueError(f"max_action_chars must be a positive int (the longest model turn scored normally, in "
+                             f"characters), got {max_action_chars!r}")
         self.max_action_chars = int(max_action_chars)
         self.on_infra_error = on_infra_error
         self.render_mode = render_mode
@@ -367,7 +371,12 @@ class TextEnv(gym.Env[str, str]):
         return prompt, facts
 
     def _choose_task(self, options: dict[str, Any] | None) -> Task:
-        """The task `reset(options=...)` asks for: given, by index, or drawn with `np_random`."""
+        """The task `reset(options=...)` asks for: given, by index, or drawn with `np_random`.
+
+        A given task is a Task, or a dict with 'question', 'answer' and optionally 'id' (other keys
+        go to `Task.meta`); one without a gold answer (None, NaN) is refused, as it would be scored
+        against the text 'None'. An index must be an int (`check_index`: True or 1.0 is refused).
+        """
         if options:
             unknown = sorted(map(str, set(options) - self.reset_options))
             if unknown:
@@ -376,13 +385,17 @@ class TextEnv(gym.Env[str, str]):
         if options and "task" in options:
             task = options["task"]
             if isinstance(task, Mapping):
+                if "question" not in task:
+                    raise ValueError(f"options['task'] has no 'question' (its keys: {sorted(map(str, task))}); give the question text")
                 task = Task(str(task.get("id", "custom")), str(task["question"]), task.get("answer"),
                             {k: v for k, v in task.items() if k not in ("id", "question", "answer")})
             if not isinstance(task, Task):
                 raise TypeError(f"options['task'] must be a Task or a dict with 'question'/'answer', got {type(task).__name__}")
+            if is_missing(task.answer):
+                raise ValueError(f"options['task'] has no gold answer ({task.answer!r}); give the 'answer' the verifier checks")
             return task
         if options and options.get("index") is not None:
-            return self.source.get(options["index"])
+            return self.source.get(check_index(options["index"]))  # a bool or 1.0 is no index
         return self._draw_task()
 
     def _draw_task(self) -> Task:

@@ -6,22 +6,29 @@ to an environment, either by index (`get(i)`, for evaluation) or drawn from the 
 seeded generator (`sample(rng)`, for training), and describes itself in `fingerprint()` so results
 can say exactly what data produced them.
 
-Datasets are loaded with `datasets.load_dataset` from a hub id or a local json/jsonl/parquet/csv
-file; columns are checked and gold answers validated when the source is built, so a bad dataset
-fails at construction with a message naming the column or row and the argument that fixes it —
-never halfway through a training run.
+Hub datasets and local parquet files are loaded with `datasets.load_dataset` (their column types
+are declared); local json/jsonl/csv files are read with the standard `json` and `csv` modules, so
+every value is the one the file holds (`load_table`). Columns are checked and gold answers
+validated when the source is built, so a bad dataset fails at construction with a message naming
+the column or row and the argument that fixes it — never halfway through a training run.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import math
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
+
+from rlvr.envs.content_digest import content_sha256
+from rlvr.envs.errors import DatasetError, GeneratorError
+from rlvr.envs.row_files import decode_text, no_rows, read_csv_rows, read_file, read_json_rows
 
 _FILE_FORMATS = {".json": "json", ".jsonl": "json", ".parquet": "parquet", ".csv": "csv"}
 
@@ -43,13 +50,22 @@ class Task:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
 
-class DatasetError(ValueError):
-    """A dataset cannot serve as a task source; the message names the problem and the fix."""
+def is_missing(value: Any) -> bool:
+    """True for a value that stands for "no value": None, or a float NaN (what pandas and parquet
+    use for an empty cell). A NaN gold answer would otherwise be scored as the text 'nan'."""
+    return value is None or (isinstance(value, (float, np.floating)) and math.isnan(value))
 
 
-class GeneratorError(DatasetError):
-    """A generator made a task that cannot be used (a bug in the generator, like a dataset row
-    without an answer): the message names the env, the generator, the field and its value."""
+def check_index(index: Any) -> int:
+    """`index` as an int; a TypeError for anything that is not an integer.
+
+    A bool is refused although Python counts it as an int (`options={"index": True}` would run
+    task 1), and so is a float, even a whole one (1.0). NumPy integers are accepted.
+    """
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+        raise TypeError(f"task index must be an int, got {type(index).__name__} {index!r:.80}; "
+                        f"give an int such as options={{'index': 0}}")
+    return int(index)
 
 
 class TaskSource(ABC):
@@ -150,9 +166,10 @@ class ListSource(TaskSource):
         self.uniform_tasks = self.tasks if type(self).sample is ListSource.sample else None
 
     def get(self, index: int) -> Task:
-        if not isinstance(index, (int, np.integer)) or not -self.size <= index < self.size:
+        index = check_index(index)
+        if not -self.size <= index < self.size:
             raise IndexError(f"task index {index!r} out of range: this source has {self.size} tasks (0..{self.size - 1})")
-        return self.tasks[int(index)]
+        return self.tasks[index]
 
     def sample(self, rng: np.random.Generator) -> Task:
         return self.tasks[draw_index(rng, self.size)]
@@ -177,6 +194,10 @@ class GeneratorSource(TaskSource):
 
     `version`, when given, is recorded in the fingerprint: a generator whose tasks for a seed
     change (a fix, a new rule) gets a new version, so results from before and after are told apart.
+    A user's generator is also recorded by what it is made of (`callable_identity`: its code, a
+    partial's bound arguments), as two generators with one name can make different tasks; rlvr's
+    own generators are told apart by name and `version` only, so their digests do not depend on
+    the Python version (bytecode differs between versions).
     """
 
     def __init__(
@@ -216,7 +237,7 @@ class GeneratorSource(TaskSource):
         question, answer = task.question, task.answer
         if not isinstance(question, str) or not question.strip():
             raise self._error("'question'", question, "it must be non-empty text (the model would be prompted with it)")
-        if answer is None:
+        if is_missing(answer):
             raise self._error("'answer'", answer, "give the gold answer the verifier checks")
         if self.convert_answer is not None:
             answer = self.convert_answer(answer)
@@ -234,22 +255,43 @@ class GeneratorSource(TaskSource):
         return GeneratorError(f"{where}generator {self.name}{settings} returned {field} {value!r:.120}: {problem}; fix the generator")
 
     def get(self, index: int) -> Task:
-        if not isinstance(index, (int, np.integer)) or index < 0:
+        index = check_index(index)
+        if index < 0:
             raise IndexError(f"task index must be a non-negative int, got {index!r}")
-        return self._make(int(index), f"{self.name}/{int(index)}")
+        return self._make(index, f"{self.name}/{index}")
 
     def sample(self, rng: np.random.Generator) -> Task:
         seed = int(rng.integers(2**62))
         return self._make(seed, f"{self.name}/s{seed}")
 
     def fingerprint(self) -> dict[str, Any]:
-        fingerprint = {
+        fingerprint: dict[str, Any] = {
             "generator": f"{getattr(self.fn, '__module__', '?')}.{self.name}",
-            "settings": json.loads(json.dumps(self.settings, default=repr)),
+            "settings": json.loads(json.dumps(self.settings, default=_plain_setting)),
         }
         if self.version is not None:  # absent for unversioned generators: their digests stay as they were
             fingerprint["generator_version"] = self.version
+        if not _is_rlvr_function(self.fn):
+            from rlvr.envs.scoring import callable_identity  # here: rlvr.envs.scoring imports this module
+
+            fingerprint["callable"] = callable_identity(self.fn)
         return fingerprint
+
+
+def _plain_setting(value: Any) -> Any:
+    """A generator setting JSON cannot write, as plain data: a NumPy scalar as its Python value
+    (np.int64(4) as 4, not 'np.int64(4)'), a NumPy array as a list, anything else as its repr."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    return repr(value)
+
+
+def _is_rlvr_function(fn: Any) -> bool:
+    """True when `fn` (or the function a partial wraps) is defined in rlvr itself."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    module = getattr(fn, "__module__", None) or ""
+    return module == "rlvr" or module.startswith("rlvr.")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -291,7 +333,7 @@ def _pick_split(dsdict: Any, split: str | None, source: str) -> Any:
 
 
 def _local_cache_dir(digest: str) -> str:
-    """Where `datasets` caches its copy of a local file with SHA-256 `digest`.
+    """Where `datasets` caches its copy of a local (parquet) file with SHA-256 `digest`.
 
     `datasets` keys a local file's cache by its path and modification time, so a file replaced
     with the same mtime (tar, rsync -a, cp -p) was served stale while the fingerprint named the new
@@ -302,24 +344,56 @@ def _local_cache_dir(digest: str) -> str:
     return os.path.join(datasets.config.HF_DATASETS_CACHE, "rlvr-local-files", digest[:32])
 
 
-def _load_local(path: str, ext: str, digest: str) -> Any:
-    """`datasets.load_dataset` of a local file; a DatasetError naming it when it holds no rows.
+def _load_parquet(path: str, digest: str) -> Any:
+    """`datasets.load_dataset("parquet", ...)` of a local file; any failure a DatasetError naming it.
 
-    `datasets` raises a bare `StopIteration` (no message) for an empty json/jsonl file, and a
-    ValueError that names no file ("Instruction 'train' corresponds to no data!") for one holding
-    only blank lines.
+    `datasets` raises a bare `StopIteration` (no message) for an empty file, and errors that name
+    no file ("An error occurred while generating the dataset") for an unreadable one.
     """
     import datasets
 
-    empty = DatasetError(f"dataset file {path!r} has no rows (it is empty); give a file with at least one row")
     if os.path.getsize(path) == 0:
-        raise empty
+        raise no_rows(path, "it is empty")
     try:
-        return datasets.load_dataset(_FILE_FORMATS[ext], data_files=path, cache_dir=_local_cache_dir(digest))
+        return datasets.load_dataset("parquet", data_files=path, cache_dir=_local_cache_dir(digest))
     except StopIteration:
-        raise empty from None
-    except ValueError as exc:
-        raise DatasetError(f"could not read dataset file {path!r}: {exc} (a file with no rows?)") from exc
+        raise no_rows(path, "it is empty") from None
+    except Exception as exc:  # a broken file, a type pyarrow cannot hold: name the file and the cause
+        raise DatasetError(f"could not read dataset file {path!r}: {_causes(exc)}; give a valid parquet file") from exc
+
+
+def _causes(exc: BaseException) -> str:
+    """'Type: message' of `exc` and of the exceptions behind it (`datasets` wraps the real cause
+    in a DatasetGenerationError whose own message says nothing)."""
+    parts = []
+    while exc is not None and len(parts) < 4:
+        parts.append(f"{type(exc).__name__}: {exc}")
+        exc = exc.__cause__ or exc.__context__
+    return ", caused by ".join(parts)
+
+
+def _local_table(path: str, ext: str, split: str | None) -> LoadedDataset:
+    """A local json/jsonl/csv file as a table, fingerprinted by the SHA-256 of the very bytes read."""
+    data = read_file(path)
+    if not data:
+        raise no_rows(path, "it is empty")
+    text = decode_text(data, path)
+    if ext == ".csv":
+        columns, rows = read_csv_rows(text, path)
+    else:
+        rows = read_json_rows(text, path)
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+    if not rows:
+        raise no_rows(path, "only a header" if ext == ".csv" else "no objects, only blank lines or an empty array")
+    if split not in (None, "train"):  # what `datasets` called a local file's one split
+        raise DatasetError(f"dataset {path!r} has no split {split!r}; available splits: ['train'] (set split=)")
+    fingerprint = {"source": os.path.abspath(path), "sha256": hashlib.sha256(data).hexdigest()}
+    return _rows_table(rows, columns, fingerprint)
+
+
+def _rows_table(rows: list[Mapping[str, Any]], columns: list[str], fingerprint: dict[str, Any]) -> LoadedDataset:
+    """A table over rows held in memory (a cell a row lacks reads as None)."""
+    return LoadedDataset(columns, len(rows), lambda name: [row.get(name) for row in rows], fingerprint)
 
 
 def load_table(
@@ -331,8 +405,13 @@ def load_table(
 ) -> LoadedDataset:
     """Load a dataset given as a hub id, a local file path, a `datasets.Dataset`, or a list of dicts.
 
-    Local files are read with `datasets.load_dataset("json" | "parquet" | "csv", data_files=...)`
-    and fingerprinted by their SHA-256; hub datasets by id, config, split and revision.
+    A local .json/.jsonl/.csv file is read with the standard `json` / `csv` modules, so values
+    are the file's own (`read_json_rows`, `read_csv_rows`): a type-guessing reader changed them
+    ("00501" became 501.0, and a column holding 5 and 0.5 made the 5 a 5.0). A local .parquet
+    file and hub datasets, whose column types are declared, go through `datasets.load_dataset`.
+    A "~" in a local path is expanded. Local files are fingerprinted by their SHA-256, rows given
+    in memory by `content_sha256`, hub datasets by id, config, split and revision. A file that
+    cannot be read raises a DatasetError naming it and the cause.
     """
     if isinstance(dataset, (list, tuple)):
         rows = list(dataset)
@@ -341,33 +420,20 @@ def load_table(
         if not all(isinstance(row, Mapping) for row in rows):
             raise DatasetError("a dataset given as a list must be a list of dicts (one per row)")
         columns = list(dict.fromkeys(key for row in rows for key in row))
-        blob = json.dumps(rows, sort_keys=True, default=repr).encode()
-        return LoadedDataset(
-            columns,
-            len(rows),
-            lambda name: [row.get(name) for row in rows],
-            {"source": "in-memory", "sha256": hashlib.sha256(blob).hexdigest()},
-        )
+        try:
+            digest = content_sha256([row if type(row) is dict else dict(row) for row in rows])
+        except RecursionError:
+            raise DatasetError("the dataset's rows hold a value that contains itself (or is nested over a "
+                               "thousand levels deep); give rows of plain data") from None
+        return _rows_table(rows, columns, {"source": "in-memory", "sha256": digest})
     if isinstance(dataset, (str, os.PathLike)):
-        import datasets  # slow import; only when a dataset is actually loaded
-
-        path = os.fspath(dataset)
+        path = os.path.expanduser(os.fspath(dataset))
         if os.path.exists(path):
-            ext = os.path.splitext(path)[1].lower()
-            if ext not in _FILE_FORMATS:
-                raise DatasetError(
-                    f"cannot read {path!r}: unknown file type {ext!r}; use a .json, .jsonl, .parquet or .csv file"
-                )
-            if config is not None or revision is not None:
-                raise DatasetError(f"{path!r} is a local file: it has no config= or revision= (those are for hub datasets); drop them")
-            digest = file_sha256(path)
-            dsdict = _load_local(path, ext, digest)
-            if file_sha256(path) != digest:
-                raise DatasetError(f"{path!r} changed while it was being loaded; load it again once it is written")
-            ds, used = _pick_split(dsdict, split, path)
-            return _from_hf(ds, {"source": os.path.abspath(path), "sha256": digest})
+            return _load_file(path, split=split, config=config, revision=revision)
         if path.endswith(tuple(_FILE_FORMATS)) or path.startswith(("/", "./", "../", "~")):
             raise DatasetError(f"dataset file {path!r} does not exist; give an existing path or a hub id like 'openai/gsm8k'")
+        import datasets  # slow import; only when a dataset is actually loaded
+
         try:
             dsdict = datasets.load_dataset(path, config, revision=revision)
         except Exception as exc:  # offline, unknown id, bad config: say what was tried
@@ -395,6 +461,25 @@ def load_table(
         f"dataset must be a hub id, a path to a json/jsonl/parquet/csv file, a datasets.Dataset or a "
         f"list of dicts; got {type(dataset).__name__}"
     )
+
+
+def _load_file(path: str, *, split: str | None, config: str | None, revision: str | None) -> LoadedDataset:
+    """The table of the existing local file (or folder) at `path` (see `load_table`)."""
+    ext = os.path.splitext(path)[1].lower()
+    if os.path.isdir(path):  # else a raw IsADirectoryError for a folder named "x.jsonl"
+        raise DatasetError(f"dataset path {path!r} is a folder, not a file; give the path of a .json, .jsonl, .parquet or .csv file")
+    if ext not in _FILE_FORMATS:
+        raise DatasetError(f"cannot read {path!r}: unknown file type {ext!r}; use a .json, .jsonl, .parquet or .csv file")
+    if config is not None or revision is not None:
+        raise DatasetError(f"{path!r} is a local file: it has no config= or revision= (those are for hub datasets); drop them")
+    if ext != ".parquet":
+        return _local_table(path, ext, split)
+    digest = file_sha256(path)
+    dsdict = _load_parquet(path, digest)
+    if file_sha256(path) != digest:
+        raise DatasetError(f"{path!r} changed while it was being loaded; load it again once it is written")
+    ds, _ = _pick_split(dsdict, split, path)
+    return _from_hf(ds, {"source": os.path.abspath(path), "sha256": digest})
 
 
 def require_column(table: LoadedDataset, name: str | None, argument: str, candidates: Iterable[str] = ()) -> str:
@@ -440,18 +525,21 @@ def build_tasks(
     """Turn table rows into Tasks, converting and validating each gold answer.
 
     `validate_answer(gold)` returns None for a usable answer or a description of what is wrong; a
-    bad gold answer raises `DatasetError` naming the row, so bad data fails at load time.
+    bad gold answer raises `DatasetError` naming the row, so bad data fails at load time. A missing
+    gold answer (None, or NaN: pandas' and parquet's empty cell) is refused too. Task ids are the
+    row numbers, or the values of column `id_key`, which must be unique and present (`task_ids`).
     """
     questions = table.column(question_key)
     answers = table.column(answer_key) if answer_key else [None] * table.num_rows
-    ids = table.column(id_key) if id_key else None
+    ids = task_ids(table, id_key, id_prefix)
     metas = {key: table.column(key) for key in meta_keys if key in table.columns}
     tasks = []
     for i in range(table.num_rows):
         question = row_text(questions, i, question_key)
         gold = answers[i]
-        if answer_key and gold is None:
-            raise DatasetError(f"row {i}: column {answer_key!r} is missing; fix the row or set answer_key=")
+        if answer_key and is_missing(gold):
+            held = "" if gold is None else f" (it holds {gold!r})"
+            raise DatasetError(f"row {i}: column {answer_key!r} is missing{held}; fix the row or set answer_key=")
         if convert_answer is not None:
             gold = convert_answer(gold)
         if validate_answer is not None:
@@ -461,6 +549,27 @@ def build_tasks(
                     f"row {i}: bad gold answer in column {answer_key!r} ({answers[i]!r:.80}): {problem}; "
                     f"fix the row or set answer_key= to the right column"
                 )
-        task_id = f"{id_prefix}{ids[i]}" if ids is not None else f"{id_prefix}{i}"
-        tasks.append(Task(task_id, question, gold, {key: values[i] for key, values in metas.items()}))
+        tasks.append(Task(ids[i], question, gold, {key: values[i] for key, values in metas.items()}))
     return tasks
+
+
+def task_ids(table: LoadedDataset, id_key: str | None, id_prefix: str) -> list[str]:
+    """The task id of each row: `id_prefix` and the row number, or the row's value in column
+    `id_key`. Results and pass@k are grouped by task id, so a row without an id (None, NaN or
+    blank) or two rows with one id raise a DatasetError naming the rows."""
+    if id_key is None:
+        return [f"{id_prefix}{i}" for i in range(table.num_rows)]
+    fix = "fix the rows, set id_key= to a column of unique ids, or drop id_key= to number the rows"
+    task_ids: list[str] = []
+    first_row: dict[str, int] = {}
+    for i, value in enumerate(table.column(id_key)):
+        if is_missing(value) or (isinstance(value, str) and not value.strip()):
+            raise DatasetError(f"row {i}: column {id_key!r} holds no task id ({value!r}); "
+                               f"every task needs one (results are grouped by task id): {fix}")
+        task_id = f"{id_prefix}{value}"
+        if task_id in first_row:
+            raise DatasetError(f"rows {first_row[task_id]} and {i}: column {id_key!r} gives both the task id {task_id!r}; "
+                               f"task ids must be unique (results and pass@k are grouped by them): {fix}")
+        first_row[task_id] = i
+        task_ids.append(task_id)
+    return task_ids

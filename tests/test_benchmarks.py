@@ -484,6 +484,21 @@ def test_empty_or_malformed_data_file_is_a_data_error(tmp_path, capsys, content,
         load_benchmark("gsm8k", data=str(folder))
 
 
+def test_a_folder_of_several_files_keeps_the_values_as_written(tmp_path):
+    """Each file of a split read as one file is: a JSON answer column mixing ints and floats keeps
+    its ints (a type-guessing reader made every gold a float: "5.0"), and big ints stay exact."""
+    folder = tmp_path / "math"
+    folder.mkdir()
+    write_jsonl(folder / "test-00000-of-00002.jsonl", [{"problem": "a?", "answer": 5}, {"problem": "b?", "answer": 0.5}])
+    write_jsonl(folder / "test-00001-of-00002.jsonl", [{"problem": "c?", "answer": 12345678901234567}])
+    loaded = load_benchmark("math500", data=str(folder))
+    assert [task.answer for task in loaded.tasks] == ["5", "0.5", "12345678901234567"]
+    assert loaded.data_fingerprint["files"] == ["test-00000-of-00002.jsonl", "test-00001-of-00002.jsonl"]
+    write_jsonl(folder / "test-00001-of-00002.jsonl", [{"question": "c?", "answer": 1}])
+    with pytest.raises(BenchmarkDataError, match=r"has columns \['question', 'answer'\].*give files of one layout"):
+        load_benchmark("math500", data=str(folder))
+
+
 def test_mbpp_test_list_must_be_a_list_and_csv_list_literals_are_parsed(tmp_path, box):
     path = write_jsonl(tmp_path / "null.jsonl", rows_with("mbpp", 1, test_list=None))
     with pytest.raises(BenchmarkDataError, match=r"row 1: column 'test_list' is null"):

@@ -1,0 +1,122 @@
+"""Rows of local json/jsonl/csv dataset files, read exactly as the files hold them.
+
+A type-guessing reader changes gold answers without a word: CSV cells "00501" and "3.10" became
+501.0 and 3.1, and a JSON column mixing 5 and 0.5 made the gold "5.0" (an exact-match verifier
+then scored the right answer 0), and big integers lost digits. Here a CSV cell is its text and a
+JSON value is what `json` reads. Every failure is a DatasetError naming the file (and the line).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rlvr.envs.errors import DatasetError
+
+
+def no_rows(path: str, why: str) -> DatasetError:
+    return DatasetError(f"dataset file {path!r} has no rows ({why}); give a file with at least one row")
+
+
+def read_file(path: str) -> bytes:
+    """The bytes of the dataset file at `path`; a DatasetError naming it when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise DatasetError(f"cannot read dataset file {path!r}: {exc.strerror or exc}; check the path and its permissions") from exc
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """The text of a json/jsonl/csv file (UTF-8, with or without a byte-order mark)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"dataset file {path!r} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from None
+
+
+def read_json_rows(text: str, path: str) -> list[dict[str, Any]]:
+    """The rows of a .json or .jsonl file: one JSON array of objects, one object, or one object
+    per line (JSON Lines; blank lines are skipped). Every value is what `json` reads: an integer
+    stays a Python int of any size, a float a float, a string a string. A line or item that is not
+    an object, or does not parse, raises a DatasetError naming the file and its line."""
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if text.lstrip().startswith("["):  # one array: its error, where json found it
+            raise DatasetError(f"dataset file {path!r}, line {exc.lineno}: JSON parse error ({exc.msg} at column {exc.colno}); fix the file") from None
+        return _json_lines(text, path)
+    if isinstance(whole, dict):
+        return [whole]
+    if not isinstance(whole, list):
+        raise DatasetError(f"dataset file {path!r} holds a JSON {type(whole).__name__}; give an array of row objects or one object per line")
+    for i, row in enumerate(whole):
+        if not isinstance(row, dict):
+            raise DatasetError(f"dataset file {path!r}: item {i} of its array is a JSON {type(row).__name__} ({row!r:.80}), "
+                               f"not an object; each row must be an object like {{\"question\": ..., \"answer\": ...}}")
+    return whole
+
+
+def _json_lines(text: str, path: str) -> list[dict[str, Any]]:
+    """The rows of a JSON Lines file (see `read_json_rows`). Lines are split at "\\n" only: a JSON
+    string may hold U+2028 and other characters `str.splitlines` would split at."""
+    rows = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"dataset file {path!r}, line {number}: JSON parse error ({exc.msg} at column {exc.colno}); "
+                               f"fix the line (a .jsonl file holds one JSON object per line)") from None
+        if not isinstance(row, dict):
+            raise DatasetError(f"dataset file {path!r}, line {number}: a JSON {type(row).__name__} ({row!r:.80}), not an object; "
+                               f"each line must be one row object like {{\"question\": ..., \"answer\": ...}}")
+        rows.append(row)
+    return rows
+
+
+#: Longest CSV cell read (the `csv` module's default, 128 KiB, is less than a test file may hold).
+_CSV_FIELD_LIMIT = 2**31 - 1
+
+
+def read_csv_rows(text: str, path: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The columns and rows of a .csv file, whose first row names the columns.
+
+    A CSV file has no types, so every cell is its text, as written: "00501" stays "00501", "3.10"
+    stays "3.10" (a reader that guesses types turned them into 501.0 and 3.1). An empty cell, or
+    one missing at the end of a short line, is a missing value (None), as pandas and `datasets`
+    read it. Blank lines are skipped; a line with more cells than the header raises a DatasetError
+    naming it. The `csv` module's limit on a cell's size is raised (process-wide) to 2 GiB.
+    """
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next((record for record in reader if record), None)
+        if header is None:
+            raise no_rows(path, "it holds only blank lines")
+        columns = _csv_columns(header, path)
+        rows = []
+        for record in reader:
+            if not record:
+                continue
+            if len(record) > len(columns):
+                raise DatasetError(f"dataset file {path!r}, line {reader.line_num}: {len(record)} cells, but the header names "
+                                   f"{len(columns)} columns; fix the line (quote a cell that holds a comma)")
+            rows.append({name: cell for name, cell in zip(columns, record) if cell != ""})
+    except csv.Error as exc:
+        raise DatasetError(f"dataset file {path!r}, line {reader.line_num}: not valid CSV ({exc}); fix the line") from None
+    return columns, rows
+
+
+def _csv_columns(header: list[str], path: str) -> list[str]:
+    """The column names of a CSV header; a nameless column is "Unnamed: <i>" (as pandas names the
+    index column it writes), a name given twice raises a DatasetError."""
+    columns = [name if name != "" else f"Unnamed: {i}" for i, name in enumerate(header)]
+    for i, name in enumerate(columns):
+        if name in columns[:i]:
+            raise DatasetError(f"dataset file {path!r}: the header names column {name!r} twice; give each column its own name")
+    return columns
