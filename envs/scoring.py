@@ -3,16 +3,20 @@
 `resolve_verifier` turns what a user passes to `rlvr.register(..., verifier=...)` into a
 `Scorer`: a function `(task, completion) -> Verdict`, a gold-answer check run at load time, and a
 description for the fingerprint. A user callable `fn(gold, completion)` may return a `Verdict`,
-a bool or a score in [0, 1].
+a bool or a score in [0, 1]; it runs under a wall-clock limit (`call_within`): one that has not
+returned after `verifier_settings["timeout"]` seconds (default `CALLABLE_TIMEOUT`) gives a verdict
+flagged as an infrastructure failure, never a hang nor a wrong answer.
 """
 
 from __future__ import annotations
 
+import decimal
 import difflib
 import functools
 import hashlib
 import inspect
 import math
+import numbers
 import re
 import types
 from dataclasses import dataclass, field
@@ -20,6 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from rlvr.envs.deadline import CallTimeout, call_within
 from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import Task
 from rlvr.verifiers.verdict import Verdict
@@ -28,6 +33,14 @@ VERIFIER_NAMES = ("math", "code", "exact")
 
 _CODE_BLOCK = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 _GSM8K_MARK = "####"
+#: A number written with thousands separators (`1,234,567`, `1,000.5`, `-2,500`), not part of a
+#: longer run of digits, commas or points.
+_THOUSANDS_RE = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)")
+#: Seconds a callable verifier may take per answer unless `verifier_settings={"timeout": s}` says.
+CALLABLE_TIMEOUT = 60.0
+#: Seconds waited beyond `timeout` for a callable that receives `timeout` itself: its own limit
+#: should end the call (with its own verdict) before the env gives up on it.
+CALLABLE_GRACE = 1.0
 
 
 @dataclass(frozen=True)
@@ -88,14 +101,31 @@ def as_verdict(result: Any, source: str) -> Verdict:
 # ------------------------------------------------------------------ gold answers
 
 
+def _is_number(value: Any) -> bool:
+    """True for a real number given as a gold answer: int, float, NumPy integers and floats
+    (`rng.integers` gives `np.int64`), `Fraction`, `Decimal`; never a bool (NumPy's neither)."""
+    return isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, (bool, np.bool_))
+
+
+def _without_thousands_commas(answer: str) -> str:
+    """`answer` with the commas of its thousands separators removed (`1,234,567` -> `1234567`,
+    `$1,000.5` -> `$1000.5`) when those are all its commas; any other comma (a list `2,3`, a
+    point `(1,2)`, an interval) means it is not a plain number, and it is returned unchanged."""
+    if "," not in answer or any(bracket in answer for bracket in "()[]{}"):
+        return answer
+    plain = _THOUSANDS_RE.sub(lambda m: m.group().replace(",", ""), answer)
+    return answer if "," in plain else plain
+
+
 def math_gold(value: Any) -> Any:
-    """Normalise a math gold answer: GSM8K's "... #### 42" -> "42"; MATH's \\boxed{...} -> its content."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    """Normalise a math gold answer: GSM8K's "... #### 1,234" -> "1234" (only thousands separators
+    go: "#### 2,3" stays "2,3"); MATH's \\boxed{...} -> its content; a number -> its text."""
+    if _is_number(value):
         return str(value)
     if not isinstance(value, str):
         return value
     if _GSM8K_MARK in value:
-        return value.rsplit(_GSM8K_MARK, 1)[1].strip().replace(",", "")
+        return _without_thousands_commas(value.rsplit(_GSM8K_MARK, 1)[1].strip())
     if "\\boxed" in value:
         from rlvr.envs.answers import last_boxed
 
@@ -106,7 +136,12 @@ def math_gold(value: Any) -> Any:
 
 
 def check_math_gold(value: Any) -> str | None:
-    """None when the math verifier can grade against `value`, else why not."""
+    """None when the math verifier can grade against `value`, else why not (the caller names the
+    row: `build_tasks`, `GeneratorSource`). Refused: what is not text or a number, text that does
+    not parse, and prose (`validate_gold`), such as a MATH solution with no `\\boxed{}` answer,
+    which `math_gold` leaves whole."""
+    if _is_number(value):
+        value = str(value)
     if not isinstance(value, str) or not value.strip():
         return "a math gold answer must be a non-empty string (or number)"
     from rlvr.verifiers.math import validate_gold
@@ -152,8 +187,10 @@ def _check_flag(verifier: str, name: str, value: Any) -> bool:
 
 def _math_scorer(timeout: float = 5.0) -> Scorer:
     """The math verifier (`rlvr.verifiers.math.verify`); its fingerprint names the time limit and the
-    version of its scoring rules (`RULES_VERSION`), so that verdicts of two rule sets never mix."""
-    _check_timeout("math", timeout)
+    version of its scoring rules (`RULES_VERSION`), so that verdicts of two rule sets never mix.
+    The limit is kept as a float, as the code verifier's is: `timeout=5` and `5.0` are one setup
+    with one fingerprint."""
+    timeout = float(_check_timeout("math", timeout))
     from rlvr.verifiers.math import RULES_VERSION
 
     def score(task: Task, completion: str) -> Verdict:
@@ -189,8 +226,10 @@ def _exact_scorer(case_sensitive: bool = True) -> Scorer:
     def score_batch(items: list[tuple[Task, str]]) -> list[Verdict]:
         return [score(task, completion) for task, completion in items]
 
+    from rlvr.envs.answers import RULES_VERSION  # how `final_answer` reads the answer
+
     return Scorer("exact", score, check, None, {"case_sensitive": case_sensitive}, score_batch,
-                  ("exact", case_sensitive))
+                  ("exact", case_sensitive), rules=RULES_VERSION)
 
 
 def _code_scorer(sandbox: Any = None, timeout: float = 10.0) -> Scorer:
@@ -221,8 +260,8 @@ def _shared_scorer(factory: Callable[..., Scorer], settings: dict[str, Any]) -> 
 
     These scorers hold no state (functions and their settings), so the 64 envs of a vector env can
     share one instead of each holding its own copy: fewer objects to read at every step. Settings
-    are told apart by their repr (5 from 5.0), so a shared scorer reports exactly the settings
-    asked. Bad settings raise when the scorer is first made, naming the argument.
+    are told apart by their repr (5 from 5.0: two scorers, though the math one reports both as 5.0
+    and batches them together). Bad settings raise when the scorer is first made, naming the argument.
     """
     key = (factory, tuple(sorted((name, repr(value)) for name, value in settings.items())))
     return _SCORERS.get(key, lambda: factory(**settings))
@@ -254,15 +293,55 @@ def resolve_verifier(verifier: Any, **settings: Any) -> Scorer:
             f"fn(gold, completion) -> Verdict | bool | float"
         )
     if callable(verifier):
-        name = _callable_name(verifier)
-
-        def score(task: Task, completion: str) -> Verdict:
-            return as_verdict(verifier(task.answer, completion, **settings), f"verifier {name}")
-
-        return Scorer(name, score, None, None, dict(settings), identity=callable_identity(verifier))
+        return _callable_scorer(verifier, settings)
     raise TypeError(
         f"verifier must be one of {list(VERIFIER_NAMES)} or a callable fn(gold, completion); got {type(verifier).__name__}"
     )
+
+
+# ------------------------------------------------------------------ a user callable, under a time limit
+
+
+def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> Scorer:
+    """The Scorer of a user callable `verifier(gold, completion, **settings)`, run by `call_within`.
+
+    `settings["timeout"]` (default `CALLABLE_TIMEOUT`, a positive finite number of seconds) is the
+    wall-clock limit of one call. A callable that takes a `timeout` keyword (or `**kwargs`) is
+    passed it, as every setting, and is waited `CALLABLE_GRACE` seconds more, so that its own
+    limit ends the call first; one that does not take it is not passed it. A call past the limit
+    gives a failed verdict (`valid=False`, never a zero reward); it goes on running in a background
+    thread, since a Python thread cannot be stopped. The callable always runs in a worker thread,
+    as it already did in a vector env, so it cannot use `signal.alarm` for a limit of its own.
+    """
+    name = _callable_name(verifier)
+    source = f"verifier {name}"
+    timeout = float(_check_timeout("callable", settings.get("timeout", CALLABLE_TIMEOUT)))
+    passed = dict(settings)
+    if "timeout" in settings and not _takes_keyword(verifier, "timeout"):
+        del passed["timeout"]
+    limit = timeout + CALLABLE_GRACE if "timeout" in passed else timeout
+
+    def score(task: Task, completion: str) -> Verdict:
+        try:
+            result = call_within(limit, verifier, task.answer, completion, **passed)
+        except CallTimeout:
+            return Verdict.failed(
+                f"{source} did not return within its time limit of {limit:g}s (it goes on in a background thread); "
+                f"if it needs longer, raise the limit with verifier_settings={{'timeout': seconds}}")
+        return as_verdict(result, source)
+
+    return Scorer(name, score, None, None, dict(settings), identity=callable_identity(verifier))
+
+
+def _takes_keyword(fn: Callable[..., Any], name: str) -> bool:
+    """Whether `fn` accepts the keyword argument `name` (by name or through `**kwargs`); True when
+    its signature cannot be read (it is then called as before, with every setting)."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind is p.VAR_KEYWORD or (p.name == name and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+               for p in parameters)
 
 
 # ------------------------------------------------------------------ what a user callable is made of

@@ -36,8 +36,9 @@ Every Verdict carries `details["kind"]`, one of:
                   reward.
 The sympy stage's `timeout` is counted only while a worker runs the job: waiting for a free worker
 (other callers' load) never makes a right answer time out.
-Model output never raises: any text gets a Verdict. A bad *gold* answer raises `GoldAnswerError`
-in `validate_gold` (call it when loading a dataset) and gives a kind "error" Verdict at reward time.
+Model output never raises: any text gets a Verdict. A bad *gold* answer (unparsable, or prose such as
+a worked solution without a marked final answer) raises `GoldAnswerError` in `validate_gold` (call
+it when loading a dataset); an unparsable one gives a kind "error" Verdict at reward time.
 
 Conventions in brief (details in `math_compare`, `math_normalize` and docs/verifiers.md):
 `1,000` = `1{,}000` = `10 000`/10 = 1000; `5 6` is unparsable, not 30; `50\\%` = `50` = `0.5` but
@@ -54,7 +55,9 @@ case-folded text; several different values where one is asked is
 from __future__ import annotations
 
 import asyncio
+import decimal
 import functools
+import numbers
 import re
 import threading
 from collections import OrderedDict
@@ -62,8 +65,8 @@ from typing import Any, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, prepare
 from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer, tagged_answers
-from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
-                                           word_answer)
+from rlvr.verifiers.math_normalize import (_CONNECTIVES, _MATH_NAMES, _UNIT_PART_RE, MAX_ANSWER_CHARS,
+                                           choice_letter, choice_letters, normalize, word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.timelimit import (Budget, TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
                                       get_pool)
@@ -205,18 +208,76 @@ def _gold_norm(gold: str) -> tuple[str, bool]:
     return g_norm, _NUMBER_GOLD_RE.match(g_norm) is not None
 
 
+def _is_number(value: Any) -> bool:
+    """True for a real number a gold answer may be given as: int, float, NumPy's integers and
+    floats (`rng.integers` returns `np.int64`), `Fraction`, `Decimal`; never a bool."""
+    return isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool)
+
+
+#: What `_prose_words` ignores: text groups (`\\text{cm}`, `\\operatorname{lcm}`: words there are
+#: meant), environment names (`\\begin{pmatrix}`) and LaTeX commands (`\\frac`, `\\sin`).
+_TEXT_GROUP_RE = re.compile(r"\\(?:text\w*|mbox|hbox|math\w*|operatorname\*?|emph)\s*\{[^{}]*\}")
+_ENVIRONMENT_RE = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}")
+#: A plain word: two or more letters, lower case after the first (`She`, `apples`; not `AB`, a
+#: segment, nor part of a LaTeX command).
+_PLAIN_WORD_RE = re.compile(r"(?<![A-Za-z\\])[A-Za-z][a-z]+(?![A-Za-z])")
+#: Between two words of one sentence: spaces and punctuation only (`She has`, `First, note`).
+_WORD_GAP_RE = re.compile(r"[\s,.;:!?'\"]+")
+#: Words that are maths (functions, operators, constants), join answers (`or`, `and`) or go with
+#: units (`per`); units themselves (`feet`, `square`) are told by `_UNIT_PART_RE`.
+_MATH_WORDS = _MATH_NAMES | _CONNECTIVES | {"mod", "arg", "sgn", "lim", "ker", "dim", "rank", "cis", "Re", "Im",
+                                            "csch", "sech", "coth", "arccot", "arcsec", "arccsc", "per"}
+#: A gold answer with this many plain words, two of them side by side, is prose (see `_prose_words`).
+_PROSE_WORDS = 3
+
+
+def _prose_words(text: str) -> list[str] | None:
+    """The plain words of `text` when it reads as a sentence rather than an answer, else None.
+
+    A sentence (`She has 5 apples left`, `The area is 12`, a worked solution without `\\boxed{}`)
+    has at least `_PROSE_WORDS` plain words (see `_PLAIN_WORD_RE`) outside `\\text{}` and LaTeX
+    commands, not maths names (`sin`, `pi`), connectives (`or`, `and`) nor units (`feet`), two of them separated
+    only by spaces or punctuation. The parser would read each word as a product of letters, and no
+    model's answer would ever equal it. Deliberately narrow: answers of words only are word answers
+    (`Tuesday`, `no solution`), words in `\\text{}` are meant (`2 \\text{ cm}`), letters side by
+    side are algebra (`x y`, `ab + bc + ca` has no two words in a row), units after a number are
+    dropped by `normalize` (`12 square units`).
+    """
+    if len(text) > MAX_ANSWER_CHARS or not re.search(r"[A-Za-z][a-z]", text):
+        return None
+    bare = normalize(_ENVIRONMENT_RE.sub(" ", _TEXT_GROUP_RE.sub(" ", text)))
+    words = [m for m in _PLAIN_WORD_RE.finditer(bare)
+             if m.group() not in _MATH_WORDS and not _UNIT_PART_RE.fullmatch(m.group())]
+    if len(words) < _PROSE_WORDS:
+        return None
+    side_by_side = any(_WORD_GAP_RE.fullmatch(bare, a.end(), b.start()) for a, b in zip(words, words[1:]))
+    return [m.group() for m in words] if side_by_side else None
+
+
 def validate_gold(gold: Any) -> str:
     """Check that a gold answer can be graded; return its normalised form.
 
+    A number (int, float, NumPy number, `Fraction`, `Decimal`) is graded as its text. Prose is
+    refused (`She has 5 apples left`, or a worked solution whose final answer is not marked with
+    `\\boxed{}`, `####` or "the answer is"): it parses as a product of letters that no answer equals,
+    so every answer would be scored wrong (see `_prose_words`).
+
     Raises:
-        GoldAnswerError: naming the gold answer, when it is not text or cannot be parsed.
+        GoldAnswerError: naming the gold answer, when it is not text or a number, is prose, or
+            cannot be parsed.
     """
-    if not isinstance(gold, (str, int, float)) or isinstance(gold, bool):
+    if not isinstance(gold, str) and not _is_number(gold):
         raise GoldAnswerError(f"gold answer {gold!r} is a {type(gold).__name__}; expected text or a number")
     text = _gold_text(str(gold))
     norm = normalize(text)
     if _CHOICE_GOLD_RE.match(norm):
         return norm
+    prose = _prose_words(text) if word_answer(norm) is None else None  # words alone: a word answer
+    if prose is not None:
+        raise GoldAnswerError(
+            f"gold answer {str(gold)[:200]!r} reads as prose (words {', '.join(map(repr, prose[:4]))}), not a final "
+            "answer: no answer could ever equal it. Give the final answer alone (a worked solution needs it in "
+            "\\boxed{}, or after '####'), or drop this row")
     try:
         parse(norm)
     except ParseError as exc:
