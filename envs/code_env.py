@@ -22,6 +22,10 @@ redefines the function wins, even a broken one); for stdin/stdout tasks the last
 calls anything (sample input/output blocks do not); else the last fenced block (or the whole
 answer). For HumanEval tasks a completion that only writes the function body is appended to the
 prompt. Without `dataset=` a small built-in HumanEval-layout set is used.
+
+A row that could not be scored raises `DatasetError` naming the row when the env is built, not at
+every step: empty tests, an `entry_point` that is not a function name, MBPP asserts that never use
+the solution (`assert True`), stdin/stdout cases of unequal count or null (which would read "None").
 """
 
 from __future__ import annotations
@@ -29,14 +33,16 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import keyword
 import re
 from typing import Any
 
 from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.samples import CODE_SAMPLES
-from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text
+from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text, task_ids
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.code_extract import extract_code, extract_program
+from rlvr.verifiers.code_plan import plan_tests
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -94,6 +100,22 @@ def _mbpp_entry_point(tests: list[str]) -> str | None:
     return None
 
 
+def _is_function_name(name: Any) -> bool:
+    """True for a string that can name a Python function ("add"; not "", "ad d" or "def")."""
+    return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+
+
+def _check_mbpp_tests(i: int, code: str) -> None:
+    """Raise DatasetError when `check_function` would refuse an MBPP row's tests at every step (asserts
+    that never use the solution, like `assert True`, would pass any answer). Planned as the verifier
+    plans them, but only for rows whose asserts call no function: planning every row would make
+    building an env (and each env of a vector env) several times slower."""
+    try:
+        plan_tests(code, None)
+    except ValueError as exc:
+        raise DatasetError(f"row {i}: column 'test_list' cannot check a solution: {exc}") from None
+
+
 def _io_rows(table: Any) -> list[dict[str, Any]]:
     """Each row's {"inputs", "outputs"} (and APPS's "fn_name", when it has one)."""
     if "input_output" not in table.columns:
@@ -115,9 +137,20 @@ def _check_cases(i: int, ins: Any, outs: Any) -> None:
                            f"(got {type(ins).__name__} and {type(outs).__name__})")
 
 
+def _check_io_texts(i: int, kind: str, values: Any) -> None:
+    """Raise DatasetError on a null stdin/stdout case (or null line of one): `_as_text` would make it
+    the text "None", so a right program would fail that case (or read "None") and score as wrong."""
+    for k, value in enumerate(values):
+        if value is None or (isinstance(value, (list, tuple)) and any(line is None for line in value)):
+            raise DatasetError(f"row {i}: {kind[:-1]} {k} is null; every stdin/stdout case needs its input and "
+                               f"expected output as text (fix the row or drop it)")
+
+
 def _io_task(i: int, task_id: str, question: str, data: dict[str, Any], starter: Any) -> Task:
     """A stdin/stdout task: (input, expected output) text pairs."""
     _check_cases(i, data["inputs"], data["outputs"])
+    for kind in ("inputs", "outputs"):
+        _check_io_texts(i, kind, data[kind])
     cases = [(_as_text(a), _as_text(b)) for a, b in zip(data["inputs"], data["outputs"])]
     return Task(task_id, question, cases, {"kind": "io"})
 
@@ -144,7 +177,7 @@ def call_tests(inputs: list[list[Any]], outputs: list[Any]) -> str:
 def _call_task(i: int, task_id: str, question: str, data: dict[str, Any], starter: Any) -> Task:
     """An APPS call-based task: `fn_name(*inputs[k])` must return `outputs[k]`."""
     fn_name, ins, outs = data["fn_name"], data["inputs"], data["outputs"]
-    if not (isinstance(fn_name, str) and fn_name.isidentifier()):
+    if not _is_function_name(fn_name):
         raise DatasetError(f"row {i}: 'fn_name' in 'input_output' must be a Python function name, got {fn_name!r:.80}")
     _check_cases(i, ins, outs)
     bad = next((k for k, args in enumerate(ins) if not isinstance(args, (list, tuple))), None)
@@ -173,7 +206,8 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
     """Code tasks from a loaded table, layout detected from its columns."""
     cols = set(table.columns)
     n = table.num_rows
-    ids = table.column(id_key) if id_key else table.column("task_id") if "task_id" in cols else [str(i) for i in range(n)]
+    # ids checked as build_tasks checks them: present and unique (results are grouped by task id)
+    ids = task_ids(table, id_key or ("task_id" if "task_id" in cols else None), "")
     tasks: list[Task] = []
     if {"test", "entry_point"} <= cols:
         qk = require_column(table, question_key, "question_key", ("prompt",))
@@ -181,6 +215,9 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         for i in range(n):
             if not isinstance(tests[i], str) or not tests[i].strip():
                 raise DatasetError(f"row {i}: column 'test' is empty; every HumanEval-layout task needs its tests")
+            if entries[i] is not None and not _is_function_name(entries[i]):  # the verifier would refuse it at every step
+                raise DatasetError(f"row {i}: column 'entry_point' must be the name of the function the tests check "
+                                   f"(a Python identifier like 'add'), got {entries[i]!r:.80}")
             prompt = row_text(prompts, i, qk)
             tasks.append(Task(str(ids[i]), prompt, tests[i], {"kind": "function", "entry_point": entries[i], "prompt": prompt}))
         return tasks
@@ -202,7 +239,10 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             # imports and setup first, then the asserts: check_function scores each top-level
             # assert as one test (the answer stays one string: rlvr eval's scorer reads it too)
             code = "\n".join([*row_imports, *([setups[i]] if setups[i] else []), *tests]) + "\n"
-            meta = {"kind": "function", "entry_point": _mbpp_entry_point(tests), "example": tests[0]}
+            entry = _mbpp_entry_point(tests)
+            if entry is None:  # no call of a function: the tests may not use the solution at all
+                _check_mbpp_tests(i, code)
+            meta = {"kind": "function", "entry_point": entry, "example": tests[0]}
             tasks.append(Task(str(ids[i]), row_text(texts, i, qk), code, meta))
         return tasks
     if {"inputs", "outputs"} <= cols or "input_output" in cols:

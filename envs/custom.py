@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from rlvr.envs.answers import follows_tag_format, last_boxed
 from rlvr.envs.base import BatchVerify, SingleTurnEnv
-from rlvr.envs.scoring import Scorer, resolve_verifier
+from rlvr.envs.scoring import Scorer, callable_identity, resolve_verifier
 from rlvr.envs.tasks import GeneratorSource, ListSource, Task, TaskSource, build_tasks, load_table, require_column
 
 MATH_PROMPT = "{question}\n\nPut your final answer within \\boxed{{}}."
@@ -88,20 +88,70 @@ def _template_plan(template: str) -> tuple[tuple[str, ...] | None, tuple[str, st
     return tuple(names), None
 
 
-def check_prompt(prompt: Any, sample: Task) -> None:
-    """Fail early on a template naming a field the tasks do not have."""
+#: How to write braces that are text, not fields, in a prompt template (for error messages).
+BRACES_HINT = "write literal braces as '{{' and '}}' (e.g. '\\boxed{{}}' for \\boxed{})"
+
+
+def check_template(prompt: Any) -> None:
+    """Fail early on a prompt that is neither a template nor a callable, or on a template that no
+    task can fill: one that does not parse ("\\boxed{" unbalanced), or has an empty or positional
+    field ("\\boxed{}", "{0}"), which `render_prompt` (keyword fields only) could never fill: the
+    error would otherwise come at the first reset, mid-training. Needs no task: `rlvr.register`
+    checks a prompt with it before any data is loaded."""
     if prompt is None or callable(prompt):
         return
     if not isinstance(prompt, str):
         raise TypeError(f"prompt must be a template string like '{{question}}' or a callable(task) -> str, got {type(prompt).__name__}")
-    fields = {name for _, name, _, _ in Formatter().parse(prompt) if name}
+    _template_fields(prompt, prompt)
+
+
+def _template_fields(template: str, whole: str) -> list[str]:
+    """The base names of `template`'s fields ("{topic[0]}" and "{question.upper}" name "topic" and
+    "question"), nested fields of format specs ("{x:>{width}}") included; a template that does not
+    parse or has a nameless field raises ValueError naming `whole` and how to write braces."""
+    try:
+        parsed = list(Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"prompt template {whole!r:.200} is not a valid format string ({exc}); {BRACES_HINT}") from None
+    names = []
+    for _, field_name, spec, conversion in parsed:
+        if field_name is None:
+            continue
+        name = re.split(r"[.\[]", field_name, maxsplit=1)[0]
+        if not name or name.isdigit():
+            what = "an empty field '{}'" if not field_name else f"the positional field '{{{field_name}}}'"
+            raise ValueError(f"prompt template {whole!r:.200} has {what}; fields are filled by name "
+                             f"('{{question}}', other columns by name), so {BRACES_HINT}")
+        if conversion not in (None, "r", "s", "a"):
+            raise ValueError(f"prompt template {whole!r:.200} has the field '{{{field_name}!{conversion}}}': "
+                             f"a conversion must be !r, !s or !a; {BRACES_HINT}")
+        names.append(name)
+        if spec and "{" in spec:
+            names.extend(_template_fields(spec, whole))
+    return names
+
+
+def check_prompt(prompt: Any, sample: Task) -> None:
+    """Fail early on a bad template (`check_template`) or one naming a field the tasks do not have.
+
+    A field is known by its base name, as `render_prompt` passes it: "{topic[0]}" needs a "topic"
+    column, "{question.upper}" the question."""
+    check_template(prompt)
+    if prompt is None or callable(prompt):
+        return
+    fields = set(_template_fields(prompt, prompt))
     known = {"question", "answer", *sample.meta}
     unknown = sorted(fields - known)
     if unknown:
         raise ValueError(
             f"prompt template refers to {unknown}, which the tasks do not have (fields: {sorted(known)}); "
-            f"fix prompt= (write literal braces as '{{{{' and '}}}}')"
+            f"fix prompt= ({BRACES_HINT})"
         )
+    try:  # what the checks above cannot see: "{question.upperr}", "{n:03d}" of a text column...
+        render_prompt(prompt, sample)
+    except (LookupError, AttributeError, TypeError, ValueError) as exc:
+        raise ValueError(f"prompt template {prompt!r:.200} cannot be filled from task {sample.id!r:.80} "
+                         f"({type(exc).__name__}: {exc}); fix prompt= or the data") from None
 
 
 class VerifiedEnv(SingleTurnEnv):
@@ -140,7 +190,9 @@ class VerifiedEnv(SingleTurnEnv):
         return self.scorer.fingerprint()
 
     def settings(self) -> dict[str, Any]:
-        prompt = self.prompt if isinstance(self.prompt, str) else f"callable:{getattr(self.prompt, '__qualname__', '?')}"
+        """The prompt template as is; a callable prompt by what it is made of (`callable_identity`:
+        name, code digest, bound arguments), so that two different lambdas are two setups."""
+        prompt = self.prompt if isinstance(self.prompt, str) else {"callable": callable_identity(self.prompt)}
         return {"prompt": prompt, "format_reward": self.format_reward}
 
 

@@ -16,8 +16,9 @@ import re
 from typing import Any, Callable
 
 import gymnasium as gym
-from gymnasium.envs.registration import load_env_creator
+from gymnasium.envs.registration import find_highest_version, load_env_creator, parse_env_id
 
+from rlvr.envs.custom import check_template
 from rlvr.envs.scoring import resolve_verifier
 from rlvr.envs.tasks import GeneratorError
 from rlvr.envs.vector import TextVectorEnv, make_vec
@@ -64,13 +65,14 @@ def _full_id(env_id: str) -> str:
 def make(env_id: str, **kwargs: Any) -> gym.Env:
     """Build a registered environment: `gymnasium.make` with rlvr's conventions.
 
-    `env_id` may omit the namespace ("Countdown-v0"). Keyword arguments go to the environment
-    (difficulty settings, `dataset=`, `reward_weights=`...) or to `gymnasium.make`
-    (`max_episode_steps`, `disable_env_checker`...).
+    `env_id` may omit the namespace ("Countdown-v0") and, as with `gymnasium.make`, the version
+    ("rlvr/MyTask": the latest registered version, with Gymnasium's warning). Keyword arguments go
+    to the environment (difficulty settings, `dataset=`, `reward_weights=`...) or to
+    `gymnasium.make` (`max_episode_steps`, `disable_env_checker`...).
     """
     register_builtin()
     full = _full_id(env_id)
-    if full not in gym.registry:
+    if not _resolves(full):
         known = registered_ids()
         close = difflib.get_close_matches(full, known, n=3)
         hint = f" Did you mean {close}?" if close else ""
@@ -80,6 +82,19 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
             f"answer_key=..., verifier=...) or rlvr.register({full!r}, generator=fn)."
         )
     return gym.make(full, **kwargs)
+
+
+def _resolves(full: str) -> bool:
+    """True when `gymnasium.make(full)` finds an environment: one registered under `full`, or, for an
+    id without a version ("rlvr/MyTask"), a version of that name (Gymnasium then builds the latest
+    one and warns that it did, and so does `make`, which leaves this to it)."""
+    if full in gym.registry:
+        return True
+    try:
+        namespace, name, version = parse_env_id(full)
+    except gym.error.Error:  # not an id Gymnasium can read: unknown
+        return False
+    return version is None and find_highest_version(namespace, name) is not None
 
 
 def register(
@@ -129,6 +144,7 @@ def register(
         raise ValueError("give either dataset= or generator=, not both")
     if dataset is None and (question_key or answer_key):  # a generator's dicts always have 'question' and 'answer'
         raise ValueError("question_key/answer_key need dataset=; a generator returns dicts with 'question' and 'answer'")
+    check_template(prompt)  # a template no task can fill ("\\boxed{}", "{}") fails now, not at the first reset
     if dataset is None and generator is None:
 
         def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
