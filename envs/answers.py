@@ -1,9 +1,10 @@
 """Finding the final answer in a model's text, for the procedural environments' own verifiers.
 
 Chat-style prompts ask for the answer inside `<answer>...</answer>`; the outcome check is lenient
-(it also takes a `\\boxed{...}` or the last line), while the `format` reward part credits only
-the requested tags. Compact prompts (for tiny character-level models) take the first line of the
-output as the answer.
+(it also takes a `\\boxed{...}` or the last line, and a tag holding only a `\\boxed{...}` gives the
+box's content), while the `format` reward part credits only the requested tags. An `<answer>`
+mentioned in the prose before the answer's own tag is not part of it (`tagged_answers`). Compact
+prompts (for tiny character-level models) take the first non-blank line of the output as the answer.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
 #: A number written with thousands separators ("1,000", "-12,345.5"): the only commas removed.
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _SPACE = re.compile(r"\s+")
+_NON_SPACE = re.compile(r"\S")
 _DIGIT_OR_POINT = frozenset("0123456789.")
 #: Longest answer `parse_number` reads (after the variable and spaces are removed). Exponents have
 #: at most 3 digits and Python reads ints of up to 4300 digits, so this bounds the work; it is well
@@ -27,18 +29,25 @@ _DIGIT_OR_POINT = frozenset("0123456789.")
 MAX_NUMBER_CHARS = 4096
 #: Version of the answer-reading rules (`final_answer`, `parse_number`), in the fingerprint of the
 #: procedural envs that score with them: bump it whenever a change can turn a verdict (1: no key;
-#: 2: the typeset minus "−5" and a trailing comma "10," are read).
-RULES_VERSION = 2
+#: 2: the typeset minus "−5" and a trailing comma "10," are read; 3: an `<answer>` mentioned before
+#: the answer's own tag is skipped, a tag holding only `\boxed{14}` answers 14, compact answers
+#: skip whitespace-only lines, and Countdown reads "13 = 8 + 5", "8 + 5 == 13", "8 + 5." and
+#: refuses "#" comments).
+RULES_VERSION = 3
 
 
 def tagged_answers(text: str) -> list[str]:
-    """Contents of every `<answer>...</answer>` in `text`, in order (tags in any case).
+    """Contents of every complete `<answer>...</answer>` in `text`, in order (tags in any case).
 
-    Each `<answer>` is paired with the first `</answer>` after it, and the scan goes on after that
-    closing tag, as a non-greedy `<answer>(.*?)</answer>` regex pairs them. The scan is linear: such
-    a regex retried from every `<answer>` to the end of an unclosed text (quadratic: 5 s for 64 KB
-    of `<answer>`), while here an opening tag without a closing one after it ends the scan, since
-    no later one can have one either.
+    A complete pair is a closing tag and the last opening tag before it, with no other tag between
+    them: an `<answer>` mentioned in the prose earlier ("I will put the result in <answer> tags.")
+    is not part of the answer, as it is not for the math verifier (`verifiers.math_extract`). The
+    scan goes on after each closing tag.
+
+    The scan is linear: each opening tag is passed once (a later one before the same closing tag
+    replaces it), and an opening tag without a closing one after it ends the scan, since no later
+    one can have one either. (A non-greedy regex retried from every `<answer>` to the end of an
+    unclosed text was quadratic: 5 s for 64 KB of `<answer>`.)
     """
     found = []
     pos = 0
@@ -49,25 +58,34 @@ def tagged_answers(text: str) -> list[str]:
         closing = _CLOSE_TAG.search(text, opening.end())
         if closing is None:
             return found
+        while (later := _OPEN_TAG.search(text, opening.end(), closing.start())) is not None:
+            opening = later
         found.append(text[opening.end():closing.start()].strip())
         pos = closing.end()
 
 
 def last_boxed(text: str) -> str | None:
-    """Contents of the last `\\boxed{...}` (braces matched), or None.
-
-    Walks from closing brace to closing brace with `str.find`/`str.count` rather than character by
-    character: the depth can only fall to 0 at a "}", and the "{" between two of them say how far
-    it rose (a format reward checks this once per step). One regex match takes the usual case, a
-    box without braces inside.
-    """
+    """Contents of the last `\\boxed{...}` (braces matched, see `_closing_brace`), or None. One regex
+    match takes the usual case, a box without braces inside."""
     start = text.rfind("\\boxed{")
     if start < 0:
         return None
     flat = _FLAT_BOXED.match(text, start)
     if flat is not None:
         return flat[1].strip()
-    begin = pos = start + len("\\boxed{")
+    begin = start + len("\\boxed{")
+    close = _closing_brace(text, begin)
+    return None if close is None else text[begin:close].strip()
+
+
+def _closing_brace(text: str, begin: int) -> int | None:
+    """The index of the "}" that closes a brace opened just before `begin`, or None.
+
+    Walks from closing brace to closing brace with `str.find`/`str.count` rather than character by
+    character: the depth can only fall to 0 at a "}", and the "{" between two of them say how far
+    it rose (a format reward checks this once per step).
+    """
+    pos = begin
     depth = 1
     while True:
         close = text.find("}", pos)
@@ -75,18 +93,37 @@ def last_boxed(text: str) -> str | None:
             return None
         depth += text.count("{", pos, close) - 1
         if depth == 0:
-            return text[begin:close].strip()
+            return close
         pos = close + 1
 
 
+def _unboxed(answer: str) -> str:
+    """The content of an answer that is one `\\boxed{...}` and nothing else (`$` around it
+    allowed), else the answer as it is: `<answer>\\boxed{14}</answer>` answers 14, as a bare
+    `\\boxed{14}` does. Anything besides the box ("7 or \\boxed{8}") leaves the answer as it is."""
+    inner = answer.strip("$ \t\r\n")
+    if not inner.startswith("\\boxed{") or not inner.endswith("}"):
+        return answer
+    begin = len("\\boxed{")
+    return inner[begin:-1].strip() if _closing_brace(inner, begin) == len(inner) - 1 else answer
+
+
 def final_answer(text: str, *, compact: bool) -> str | None:
-    """The model's final answer: first line (compact), else tags, `\\boxed{}`, last line."""
+    """The model's final answer, stripped, or None when there is none.
+
+    Compact: the first line that is not blank (whitespace-only lines before it are skipped).
+    Chat: the last complete `<answer>` tag's content (`tagged_answers`; the box's content when
+    it holds only a `\\boxed{}`), else the last `\\boxed{}`, else the last non-blank line.
+    """
     if compact:
-        line = text.strip("\n").split("\n", 1)[0].strip() if text.strip() else ""
-        return line or None
+        first = _NON_SPACE.search(text)  # found in C: no Python loop over a text of blank lines
+        if first is None:
+            return None
+        end = text.find("\n", first.start())
+        return text[first.start():end if end >= 0 else len(text)].strip()
     tags = tagged_answers(text)
     if tags:
-        return tags[-1]
+        return _unboxed(tags[-1])
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed

@@ -3,6 +3,11 @@
 Used by Countdown's verifier: the model's expression is parsed with `ast` and walked; only
 non-negative integer literals, parentheses and the four operators are allowed, and evaluation is
 exact (`Fraction`), so `7/2*2` is exactly 7 and no float rounding can make a wrong answer right.
+
+Only the characters of such an expression reach `ast.parse` (ASCII digits, `+ - * /`, parentheses
+and spaces): a `#` would start a Python comment that hides the rest of the answer ("8 + 5 #\n- 6"
+read as 8 + 5), and model text such as "8+5if 1 else 2" made the parser print a SyntaxWarning to
+stderr (or fail differently under `-W error`). These characters cannot give either.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from fractions import Fraction
 MAX_EXPRESSION_CHARS = 256
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+#: Every character an expression may hold once its whitespace runs are single spaces.
+_ALLOWED_CHARS = frozenset("0123456789+-*/() ")
 
 
 class ExprError(ValueError):
@@ -24,14 +31,20 @@ def evaluate(text: str, allowed_ops: str = "+-*/") -> tuple[Fraction, list[int]]
     """Parse and evaluate `text`; return (exact value, integer literals used, in order).
 
     Raises ExprError for anything that is not an arithmetic expression over non-negative integer
-    literals with the allowed operators, and for division by zero. Line breaks count as spaces.
+    literals with the allowed operators, and for division by zero. Line breaks and other
+    whitespace count as spaces; any character but digits, `+ - * /` (or × ÷ −), parentheses and
+    whitespace is refused before parsing (see the module docstring).
     """
-    # lines joined: an expression broken over lines ("6 -\n1") is one expression, not a SyntaxError
-    text = " ".join(text.splitlines()).strip().replace("×", "*").replace("÷", "/").replace("−", "-")
+    # whitespace runs joined: an expression broken over lines ("6 -\n1") is one expression
+    text = " ".join(text.split()).replace("×", "*").replace("÷", "/").replace("−", "-")
     if not text:
         raise ExprError("empty expression")
     if len(text) > MAX_EXPRESSION_CHARS:
         raise ExprError(f"expression longer than {MAX_EXPRESSION_CHARS} characters")
+    bad = next((char for char in text if char not in _ALLOWED_CHARS), None)
+    if bad is not None:
+        raise ExprError(f"{bad!r} is not allowed: only whole numbers, the operators {' '.join(allowed_ops)} "
+                        "and parentheses may appear")
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:

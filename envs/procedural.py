@@ -5,14 +5,22 @@ Every task has two prompt formats:
 
 - `"chat"`: a sentence asking for the answer in `<answer>...</answer>` tags (for chat models);
   the `format` reward part credits following that.
-- `"compact"`: a terse string such as `"12+7="` whose answer is the model's first line (`"19"`),
-  short enough for a tiny character-level model.
+- `"compact"`: a terse string such as `"12+7="` whose answer is the model's first non-blank line
+  (`"19"`), short enough for a tiny character-level model; the `format` reward part credits a first
+  line that reads as an answer of the task's kind, right or wrong (see `ProceduralEnv`).
 
 Difficulty settings default to small values (1-2 digit numbers) so that tiny models can learn.
+
+Generators that may draw a task their settings rule out (a negative result, no usable Countdown
+target) draw again with the same random generator, so a task index always gives the same task; they
+give up (`GenerationError`) only after `MAX_DRAWS` draws. `check_generates` refuses, when the env is
+built, settings under which that could happen: see there.
 """
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import re
 from collections import Counter
 from fractions import Fraction
@@ -35,6 +43,15 @@ class GenerationError(RuntimeError):
     run of subtractions). Raised, never papered over with a task that breaks the settings."""
 TAG_INSTRUCTION = "Put your final answer in <answer></answer> tags."
 
+
+#: Most random draws a generator makes for one task before it gives up with a GenerationError. The
+#: first draws are those of earlier versions (1000 at most), so every task index that gave a task
+#: then gives the same task now; an index whose first 1000 draws all failed made a reset raise
+#: mid-training (Countdown with count=2, max_number=1000, ops="/": 1 reset in 400; Arithmetic with
+#: ops="-", terms=5, digits=2: the 1621st reset after reset(seed=0)), and now draws on.
+MAX_DRAWS = 100_000
+#: The draws `check_generates` allows each of its tasks: a hundredth of MAX_DRAWS (see there).
+CHECK_DRAWS = 1000
 
 #: The largest value an integer setting may have: the generators draw with numpy's int64
 #: `Generator.integers` (`high + 1` must fit), which failed on larger ones without naming the setting.
@@ -69,9 +86,12 @@ def _rand_number(rng: np.random.Generator, digits: int) -> int:
 # ------------------------------------------------------------------ generators (pure given rng)
 
 
-def arithmetic_task(rng: np.random.Generator, *, digits: int = 1, terms: int = 2, ops: str = "+", allow_negative: bool = False) -> dict:
-    """`a op b op c ...` with numbers of up to `digits` digits; answer the integer value."""
-    for _ in range(1000):
+def arithmetic_task(rng: np.random.Generator, *, digits: int = 1, terms: int = 2, ops: str = "+", allow_negative: bool = False,
+                    max_draws: int = MAX_DRAWS) -> dict:
+    """`a op b op c ...` with numbers of up to `digits` digits; answer the integer value.
+
+    Without `allow_negative`, expressions are drawn until one is >= 0, at most `max_draws` times."""
+    for _ in range(max_draws):
         numbers = [_rand_number(rng, digits) for _ in range(terms)]
         chosen = [ops[int(rng.integers(len(ops)))] for _ in range(terms - 1)]
         expression = str(numbers[0]) + "".join(op + str(n) for op, n in zip(chosen, numbers[1:]))
@@ -80,7 +100,7 @@ def arithmetic_task(rng: np.random.Generator, *, digits: int = 1, terms: int = 2
             break
     else:
         raise GenerationError(
-            f"1000 random {terms}-term expressions with ops {ops!r} and {digits}-digit numbers were all negative; "
+            f"{max_draws} random {terms}-term expressions with ops {ops!r} and {digits}-digit numbers were all negative; "
             "pass allow_negative=True, fewer terms, or other ops"
         )
     spaced = expression
@@ -125,15 +145,21 @@ def _countdown_expression(rng: np.random.Generator, numbers: list[int], ops: str
 COUNTDOWN_VERSION = 2
 
 
-def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int = 9, ops: str = "+-*/", use: int | None = None) -> dict:
+#: Draws `countdown_task` makes looking for a target up to 1000 before it takes the smallest found.
+COUNTDOWN_SEARCH = 1000
+
+
+def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int = 9, ops: str = "+-*/", use: int | None = None,
+                   max_draws: int = MAX_DRAWS) -> dict:
     """Numbers 1..`max_number`; the target is made from `use` of them (default: 2..count).
 
     A target that is one of the given numbers is never used: that number alone would be a right
-    answer. Targets up to 1000 are preferred; when the settings make none that small (large
-    numbers and only "*"), the smallest target found is used.
+    answer. Targets up to 1000 are preferred; when the first `COUNTDOWN_SEARCH` draws make none
+    that small (large numbers and only "*"), the smallest target they found is used. When they
+    found none at all, the draws go on to the first usable target, at most `max_draws` in all.
     """
     best: tuple[list[int], tuple[str, Fraction]] | None = None
-    for _ in range(1000):
+    for draw in range(max_draws):
         numbers = [int(rng.integers(1, max_number + 1)) for _ in range(count)]
         k = use if use is not None else int(rng.integers(2, count + 1))
         subset = [numbers[int(i)] for i in rng.choice(count, size=k, replace=False)]
@@ -142,12 +168,12 @@ def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int 
             continue
         if best is None or made[1] < best[1][1]:
             best = (numbers, made)
-        if made[1] <= 1000:
+        if made[1] <= 1000 or draw + 1 >= COUNTDOWN_SEARCH:
             break
     if best is None:
         raise GenerationError(
             f"no positive whole target (other than one of the given numbers) could be made from {count} numbers "
-            f"up to {max_number} with ops {ops!r} in 1000 tries; allow more ops, more numbers, or larger ones"
+            f"up to {max_number} with ops {ops!r} in {max_draws} tries; allow more ops, more numbers, or larger ones"
         )
     numbers, (solution, target) = best
     listed = ", ".join(map(str, numbers))
@@ -230,12 +256,21 @@ def check_generates(name: str, generator: Any, difficulty: dict[str, Any], tries
     of subtractions negative, no positive target from these numbers); building the env fails then,
     instead of a reset failing later in the middle of training. `tries` tasks are generated with a
     fixed seed, once per distinct settings.
+
+    A generator that takes `max_draws` (it draws again when a draw breaks the settings) must make
+    each of these tasks within `CHECK_DRAWS` draws, a hundredth of what a reset allows it
+    (`MAX_DRAWS`). So settings are refused when few draws succeed: at a rate of 1 in 1000 they pass
+    with a chance of 1 in 10,000, and a reset then runs out of draws with a chance of e**-100; a
+    rate low enough for a reset to run out with a chance of 1 in 10,000 (1 in 11,000 draws)
+    passes with a chance below 1e-20.
     """
+    limit = {"max_draws": CHECK_DRAWS} if "max_draws" in inspect.signature(generator).parameters else {}
+
     def probe() -> bool:
         rng = np.random.default_rng(0)
         try:
             for _ in range(tries):
-                generator(rng, **difficulty)
+                generator(rng, **difficulty, **limit)
         except GenerationError as exc:
             raise ValueError(f"{name} cannot make tasks with {difficulty}: {exc}") from None
         return True
@@ -245,15 +280,30 @@ def check_generates(name: str, generator: Any, difficulty: dict[str, Any], tries
 
 #: The (generator, settings) that `check_generates` has seen work.
 _GENERATES = Interned(limit=1024)
+#: The keyword arguments of `TextEnv.__init__` (besides the task source) a procedural env passes on.
+_TEXT_ENV_ARGS = tuple(name for name, param in inspect.signature(SingleTurnEnv.__init__).parameters.items()
+                       if name not in ("self", "source") and param.kind is param.KEYWORD_ONLY)
+#: The verdict kinds of an answer the verifier could not read (no format credit in compact format).
+_UNREADABLE = frozenset({"no_answer", "unparsable"})
 
 
 class ProceduralEnv(SingleTurnEnv):
     """A single-turn env over a procedural generator, with an exact verifier of its own.
 
+    The `format` reward part credits the answer format the prompt asks for:
+
+    - chat: 1.0 when the output holds exactly one non-empty `<answer>...</answer>` (right or
+      wrong; the outcome check also reads a `\\boxed{}` or the last line, without format credit).
+    - compact: 1.0 when the first non-blank line reads as an answer of the task's kind (a number;
+      Countdown: an expression of whole numbers and the allowed operators; Sort: integers), right or
+      wrong; 0.0 for no line or one that does not read so ("<answer>1</answer>", "banana"). A
+      compact prompt asks for nothing but the answer on the first line, so that is the format.
+
     Args:
         format: "chat" (sentence prompt, answer in `<answer>` tags) or "compact" (terse prompt
-            such as "12+7=", answer = the model's first line).
-        **kwargs: difficulty settings of the generator (see each env) and `TextEnv` arguments.
+            such as "12+7=", answer = the model's first non-blank line).
+        **kwargs: difficulty settings of the generator (see each env) and `TextEnv` arguments; any
+            other name raises a TypeError listing the valid ones.
     """
 
     env_name = "Procedural"
@@ -267,6 +317,7 @@ class ProceduralEnv(SingleTurnEnv):
     def __init__(self, *, format: str = "chat", **kwargs: Any) -> None:
         if format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+        self.check_setting_names(kwargs)
         difficulty = {k: kwargs.pop(k) for k in list(kwargs) if k in self.difficulty_keys}
         self.format = format
         self.difficulty = self.check_difficulty(difficulty)
@@ -278,6 +329,20 @@ class ProceduralEnv(SingleTurnEnv):
         """Validate difficulty settings (raise ValueError naming the setting and its range)."""
         return settings
 
+    def check_setting_names(self, kwargs: dict[str, Any]) -> None:
+        """Raise a TypeError naming a keyword that is neither a difficulty setting of this env nor a
+        `TextEnv` argument, with the valid ones and the closest match ("digit" -> "digits"): it
+        would otherwise reach `TextEnv.__init__` as "unexpected keyword argument", naming no
+        setting of the env."""
+        unknown = sorted(set(kwargs) - set(self.difficulty_keys) - set(_TEXT_ENV_ARGS))
+        if not unknown:
+            return
+        valid = [*self.difficulty_keys, "format", *_TEXT_ENV_ARGS]
+        close = {key: difflib.get_close_matches(key, valid, n=1) for key in unknown}
+        hints = "".join(f" (did you mean {match[0]!r} for {key!r}?)" for key, match in close.items() if match)
+        raise TypeError(f"{self.env_name} has no setting {', '.join(map(repr, unknown))}{hints}; its difficulty settings "
+                        f"are {list(self.difficulty_keys)}, and it also takes {['format', *_TEXT_ENV_ARGS]}")
+
     @property
     def compact(self) -> bool:
         return self.format == "compact"
@@ -286,8 +351,11 @@ class ProceduralEnv(SingleTurnEnv):
         return str(task.meta.get("compact", task.question)) if self.compact else task.question
 
     def format_score(self, task: Task, content: str) -> float:
+        """1.0 for the requested format (see the class docstring): one non-empty `<answer>` tag
+        (chat), a first line the verifier reads as an answer, right or wrong (compact)."""
         if self.compact:
-            return 1.0 if final_answer(content, compact=True) is not None else 0.0
+            kind = self.verify(task, content).details.get("kind")
+            return 0.0 if kind in _UNREADABLE else 1.0
         return 1.0 if follows_tag_format(content) else 0.0
 
     def settings(self) -> dict[str, Any]:
@@ -340,9 +408,13 @@ class CountdownEnv(ProceduralEnv):
     """`rlvr/Countdown-v0`: reach the target from the given numbers with + - * /.
 
     Each given number may be used at most once; an expression using any other number is wrong.
-    The expression is parsed with `ast` and evaluated exactly (never `eval`); intermediate results
-    may be negative or fractions. It may end in "= <target>" ("6 - 1 = 5"); any other value there
-    makes the answer wrong. Targets are never one of the given numbers (generator version 2).
+    The expression is parsed with `ast` and evaluated exactly (never `eval`); only whole numbers,
+    the allowed operators and parentheses may appear (no "#" comment hides a part of it), and
+    intermediate results may be negative or fractions. The target may stand on one side of one "="
+    or "==" ("6 - 1 = 5", "5 = 6 - 1"): the other side is the expression, and only its numbers
+    count; an "=" with no target on either side ("6 - 1 = 99") or a second "=" makes the answer
+    wrong. A sentence's final period ("6 - 1.") is ignored. Targets are never one of the given
+    numbers (generator version 2).
     Difficulty: `count` (2..6 numbers, default 3), `max_number` (default 9), `ops` (default "+-*/").
     """
 
@@ -362,7 +434,10 @@ class CountdownEnv(ProceduralEnv):
         answer = self.answer_of(content)
         if answer is None:
             return Verdict.wrong("no expression found", details={"kind": "no_answer"})
-        expression, _, claim = answer.partition("=")
+        target = task.meta["target"]
+        expression, problem = _countdown_expression_of(answer, target)
+        if expression is None:
+            return Verdict.wrong(problem, details={"kind": "wrong"})
         try:
             value, used = evaluate(expression, self.difficulty["ops"])
         except ExprError as exc:
@@ -375,14 +450,39 @@ class CountdownEnv(ProceduralEnv):
                 f"uses {bad} more often than given (numbers: {task.meta['numbers']})",
                 details={"kind": "bad_numbers"},
             )
-        target = task.meta["target"]
-        if "=" in answer and parse_number(claim) != target:  # "6 - 1 = 99" is not an answer of 5
-            return Verdict.wrong(f"the answer ends in '= {claim.strip()[:40]}', which is not the target {target}",
-                                 details={"kind": "wrong"})
         shown = " ".join(expression.split())
         if value == target:
             return Verdict.right(f"{shown} = {target}")
         return Verdict.wrong(f"{shown} = {value}, not {target}", details={"kind": "wrong"})
+
+
+_EQUALS = re.compile(r"==?")
+
+
+def _countdown_expression_of(answer: str, target: int) -> tuple[str | None, str]:
+    """(the expression to evaluate, "") of a Countdown answer, or (None, why it is wrong).
+
+    "8 + 5", "8 + 5 = 13", "13 = 8 + 5" and "8 + 5 == 13" give "8 + 5" (target 13): the target's
+    side of the "=" is not part of the expression, so its number is not counted as used. An "="
+    needs the target on one side ("8 + 5 = 99" is not an answer of 13), and only one is allowed
+    ("8 + 5 = 13 = 99"). A sentence's final period is dropped first ("8 + 5." is 8 + 5).
+    """
+    text = answer.strip()
+    if text.endswith("."):
+        text = text[:-1]
+    sides = _EQUALS.split(text)
+    if len(sides) == 1:
+        return text, ""
+    if len(sides) > 2:
+        return None, f"the answer has more than one '=' ({' '.join(text.split())[:60]!r}); give one expression, optionally '= {target}'"
+    left, right = sides
+    if parse_number(right) == target:
+        return left, ""
+    if parse_number(left) == target:
+        return right, ""
+    if parse_number(left) is None:  # "6 - 1 = 99" is not an answer of 5
+        return None, f"the answer ends in '= {right.strip()[:40]}', which is not the target {target}"
+    return None, f"neither side of {' '.join(text.split())[:60]!r} is the target {target}"
 
 
 class LinearEquationEnv(ProceduralEnv):
@@ -411,7 +511,8 @@ class SortEnv(ProceduralEnv):
     """`rlvr/Sort-v0`: sort integers ascending.
 
     Difficulty: `length` (1..64, default 4), `max_value` (default 9). The answer's integers (any
-    separators) must equal the sorted input exactly.
+    separators) must equal the sorted input exactly; the whole answer is read (it is bounded by
+    `max_action_chars`), so numbers after a long run of spaces count too.
     """
 
     env_name = "Sort"
@@ -428,13 +529,28 @@ class SortEnv(ProceduralEnv):
         answer = self.answer_of(content)
         if answer is None:
             return Verdict.wrong("no answer found", details={"kind": "no_answer"})
-        got = [int(v) for v in re.findall(r"-?\d+", answer[:2000])]
         want = [int(v) for v in task.answer.split()]
+        got: list[int] = []
+        for match in _INTEGER.finditer(answer):  # no list of every number: it stops one past the count
+            if len(got) == len(want):
+                return Verdict.wrong(f"more than the {len(want)} given numbers: {got[:20]} and more",
+                                     details={"kind": "wrong_numbers"})
+            digits = match[0].lstrip("-").lstrip("0")
+            if len(digits) > _SORT_DIGITS:  # not a given number; int() of over 4300 digits would raise
+                return Verdict.wrong(f"{match[0][:24]}... is not one of the given numbers", details={"kind": "wrong_numbers"})
+            got.append(int(match[0]))
+        if not got:
+            return Verdict.wrong("no integers in the answer", details={"kind": "unparsable"})
         if got == want:
             return Verdict.right("sorted correctly")
         if sorted(got) != want:
             return Verdict.wrong(f"{got[:20]} are not the given numbers", details={"kind": "wrong_numbers"})
         return Verdict.wrong(f"{got[:20]} is not in ascending order", details={"kind": "wrong_order"})
+
+
+_INTEGER = re.compile(r"-?\d+")
+#: More digits than any number `sort_task` gives (max_value <= 2**62 has 19).
+_SORT_DIGITS = 20
 
 
 class ModArithEnv(ProceduralEnv):

@@ -811,10 +811,12 @@ def test_every_generators_gold_passes_its_own_verifier_at_extreme_settings(env_i
 def _old_tagged_answers(text):
     import re
 
-    return [m.strip() for m in re.findall(r"<answer>(.*?)</answer>", text, re.DOTALL | re.IGNORECASE)]
+    # each closing tag pairs with the nearest opening tag before it (the math verifier's rule): an
+    # "<answer>" mentioned earlier in the text is not part of the answer
+    return [m.strip() for m in re.findall(r"<answer>((?:(?!<answer>)[\s\S])*?)</answer>", text, re.IGNORECASE)]
 
 
-def test_tagged_answers_scan_linearly_and_pair_tags_as_the_regex_did():
+def test_tagged_answers_scan_linearly_and_pair_tags_as_the_regex_does():
     # the non-greedy DOTALL regex retried from every unclosed "<answer>": 5 s for 64 KB
     import time
 
@@ -827,10 +829,10 @@ def test_tagged_answers_scan_linearly_and_pair_tags_as_the_regex_did():
         assert tagged_answers(text) == _old_tagged_answers(text), text
     huge = "<answer>" * 65536  # 512 KB: quadratic, this took minutes (64 KB: 5 s)
     start = time.perf_counter()
-    assert tagged_answers(huge) == [] and tagged_answers(huge + "7</answer>") == ["<answer>" * 65535 + "7"]
+    assert tagged_answers(huge) == [] and tagged_answers(huge + "7</answer>") == ["7"]
     assert time.perf_counter() - start < 60  # a loose guard against the hang; the results are the check
     unclosed = "<answer>" * 8192  # 64 KB
-    assert final_answer(unclosed + "\n<answer>42</answer>", compact=False) == "<answer>" * 8191 + "\n<answer>42"
+    assert final_answer(unclosed + "\n<answer>42</answer>", compact=False) == "42"
     env = rlvr.make("Arithmetic-v0", reward_weights={"format": 0.1}, max_action_chars=100_000).unwrapped
     env.reset(seed=0)
     _, reward, terminated, _, info = env.step(unclosed)  # scanned for tags twice (outcome, format)
@@ -973,3 +975,12 @@ def test_procedural_fingerprint_names_the_answer_rules():
     from rlvr.envs.answers import RULES_VERSION
 
     assert CountdownEnv().fingerprint()["verifier"]["settings"]["rules"] == RULES_VERSION >= 2
+
+
+def test_exact_verifier_fingerprint_names_the_answer_reading_rules():
+    # `final_answer` decides what the exact verifier compares: when its rules change (version 3: an
+    # "<answer>" mentioned before the real one is skipped), so may verdicts, and the fingerprint says so
+    from rlvr.envs.answers import RULES_VERSION
+    from rlvr.envs.scoring import resolve_verifier
+
+    assert resolve_verifier("exact").fingerprint()["settings"]["rules"] == RULES_VERSION
