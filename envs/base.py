@@ -431,10 +431,11 @@ class TextEnv(gym.Env[str, str]):
     def begin_turn(self, action: Any) -> tuple[str, list[dict[str, Any]] | None, Turn | None]:
         """Record the model's turn; returns (content, tool_calls, Turn when already decided)."""
         content, tool_calls = self.check_turn(action)
-        self._turn += 1
         assistant: dict[str, Any] = {"role": "assistant", "content": content}
         if tool_calls:  # recorded in OpenAI's shape, with the ids the tool replies will name
-            assistant["tool_calls"] = openai_tool_calls(tool_calls, self._turn)
+            assistant["tool_calls"] = openai_tool_calls(tool_calls, self._turn + 1)
+        # the episode changes only from here on: whatever raised above left it as it was
+        self._turn += 1
         self._messages = [*self._messages, assistant]  # a new list: the last info's facts hold the old one
         if len(content) > self.max_action_chars:
             return content, tool_calls, Turn(

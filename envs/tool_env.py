@@ -14,13 +14,32 @@ parsed and ran then gets the mean of its tool-call credit (1) and the steps scor
 checkable), a turn with a failed call still gets 0, and the final turn's `process` is its steps
 score. A malformed call is never an exception: the model reads an error
 message and may try again. An infrastructure failure — the sandbox or the calculator's workers
-failing (returning a sandbox error or raising), or the steps check failing — ends the episode as
-invalid (`info["valid"]` False), never as the model's failed call.
+failing (returning a sandbox error or raising, workers that cannot start, a stuck pool), or the
+steps check failing — ends the episode as invalid (`info["valid"]` False), never as the model's
+failed call.
+
+Time limits: each call runs under its tool's limit (`calculator_timeout`, default 2 s;
+`tool_timeout`, default 10 s, for python and your own tools), and all the calls of one turn
+together may run at most `turn_timeout` seconds (default 20): each call's limit is cut to what is
+left, a call past its limit is a failed call, and calls after the budget is spent are not run
+(failed calls too: the model's own calls spent it). Your tools run in a thread that is abandoned,
+still running, at the limit (`rlvr.envs.tools.Tool.run`). Waiting for a free calculator worker —
+they are shared by every env of the process and held by the other episodes' calls — is not
+charged to the turn: it is bounded on its own (at most `turn_timeout` per turn, all waits
+together), so a step's tool calls end within about twice `turn_timeout`. A call that got no worker
+within that is not run: the model reads that the calculator was busy and may call again, and the
+call is not scored (`ok` None in `turn_details`; it neither earns nor loses the turn's `process`
+credit), since blaming the model would make its reward depend on other episodes' calls and
+calling it an infrastructure failure would drop sound episodes because of another one's. A
+sandboxed program's wait for a free execution slot is the sandbox's (`rlvr.sandbox.slots`), and
+not charged either.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from typing import Any, Callable, Sequence
 
 from rlvr.envs.base import Turn
@@ -29,8 +48,8 @@ from rlvr.envs.process import StepsCheckError, reasoning_of, steps_reward
 from rlvr.envs.rewards import zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import parse_tool_calls
-from rlvr.envs.tools import (Tool, ToolError, ToolInfraError, make_calculator, make_python, sandbox_in_use, shared_sandbox, tool,
-                              truncate_output)
+from rlvr.envs.tools import (DEFAULT_CALCULATOR_TIMEOUT, ERROR_PREFIX, Tool, ToolBusy, ToolError, ToolInfraError, TurnBudget,
+                              make_calculator, make_python, sandbox_in_use, shared_sandbox, tool, truncate_output)
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.verdict import Verdict
 
@@ -49,12 +68,18 @@ class ToolMathEnv(MathEnv):
 
     Args:
         dataset: as for Math-v0 (default: the built-in sample set).
-        tools: extra tools (`Tool` objects or functions, decorated with `@tool` or not).
+        tools: extra tools (`Tool` objects or functions, decorated with `@tool` or not). A tool
+            named like an offered built-in, or like another of these, is refused: to replace a
+            built-in, leave it out of `builtin_tools`.
         builtin_tools: which built-in tools to offer (default both: "python", "calculator").
         max_turns: model turns per episode (default 4).
         sandbox: a `Sandbox` for the python tool (default: one shared sandbox per process).
         sandbox_backend: backend of the shared sandbox ("auto").
-        tool_timeout: seconds per python run / calculator evaluation.
+        tool_timeout: seconds per python run or call of your own tools (default 10).
+        calculator_timeout: seconds per calculator evaluation (default: 2, or `tool_timeout` if
+            smaller).
+        turn_timeout: seconds all the tool calls of one turn may run together (default 20; see
+            the module docstring).
         max_calls_per_turn: tool calls executed per turn (more are refused with an error).
         max_tool_output_chars: what the model reads of each tool call (any tool's result or error
             text) is cut to this length, with a marker saying so.
@@ -74,6 +99,8 @@ class ToolMathEnv(MathEnv):
         sandbox: Any = None,
         sandbox_backend: str = "auto",
         tool_timeout: float = 10.0,
+        calculator_timeout: float | None = None,
+        turn_timeout: float = 20.0,
         max_calls_per_turn: int = 4,
         max_tool_output_chars: int = 4000,
         system_prompt: str | None = None,
@@ -85,19 +112,28 @@ class ToolMathEnv(MathEnv):
             raise ValueError(f"unknown built-in tool(s) {unknown}; the built-in tools are {list(BUILTIN_TOOLS)}")
         self._sandbox = sandbox
         self._sandbox_backend = check_backend(sandbox_backend)
-        self.tool_timeout = float(tool_timeout)
+        self.tool_timeout = _seconds("tool_timeout", tool_timeout)
+        self.calculator_timeout = (min(self.tool_timeout, DEFAULT_CALCULATOR_TIMEOUT) if calculator_timeout is None
+                                   else _seconds("calculator_timeout", calculator_timeout))
+        self.turn_timeout = _seconds("turn_timeout", turn_timeout)
         self.max_calls_per_turn = int(max_calls_per_turn)
         self.max_tool_output_chars = int(max_tool_output_chars)
         if self.max_tool_output_chars < 1:
             raise ValueError(f"max_tool_output_chars must be a positive number of characters, got {max_tool_output_chars!r}")
         found: dict[str, Tool] = {}
-        # the built-ins do not cut their text themselves: `run_call` cuts every tool's, once
+        # the python tool fits its own text (keeping the status and stderr's end); `run_call` cuts
+        # every other tool's text, once
         if "python" in builtin_tools:
-            found["python"] = make_python(self._get_sandbox, timeout=self.tool_timeout, max_output_chars=None)
+            found["python"] = make_python(self._get_sandbox, timeout=self.tool_timeout, max_output_chars=self.max_tool_output_chars)
         if "calculator" in builtin_tools:
-            found["calculator"] = make_calculator(timeout=self.tool_timeout, max_output_chars=None)
+            found["calculator"] = make_calculator(timeout=self.calculator_timeout, max_output_chars=None)
         for item in tools:
             extra = item if isinstance(item, Tool) else tool(item)
+            if extra.name in found:
+                what = "a built-in tool" if extra.name in BUILTIN_TOOLS else "another of the tools given"
+                fix = (f"to replace the built-in, leave it out: builtin_tools={tuple(n for n in builtin_tools if n != extra.name)!r}"
+                       if extra.name in BUILTIN_TOOLS else "give each tool its own name (@tool(name=...))")
+                raise ValueError(f"tool {extra.name!r} has the name of {what}; {fix}")
             found[extra.name] = extra
         if not found:
             raise ValueError("ToolMath-v0 needs at least one tool: keep a built-in tool or pass tools=[...]")
@@ -126,39 +162,53 @@ class ToolMathEnv(MathEnv):
             **super().settings(),
             "tools": sorted(self.tools),
             "tool_timeout": self.tool_timeout,
+            **({"calculator_timeout": self.calculator_timeout} if "calculator" in self.tools else {}),
+            "turn_timeout": self.turn_timeout,
             "max_calls_per_turn": self.max_calls_per_turn,
             "max_tool_output_chars": self.max_tool_output_chars,
             # the python tool's backend, "auto" resolved (see `sandbox_in_use`)
             **({"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend)} if "python" in self.tools else {}),
         }
 
-    def run_call(self, name: str | None, arguments: dict[str, Any], error: str | None) -> tuple[str, bool]:
-        """Run one call; (text for the model, whether it parsed and ran). Raises ToolInfraError.
+    def run_call(self, name: str | None, arguments: dict[str, Any], error: str | None,
+                 budget: TurnBudget | None = None) -> tuple[str, bool | None]:
+        """Run one call within `budget` (its turn's; default: a fresh `turn_timeout`); (text for
+        the model, whether it parsed and ran: True, False, or None when it was not run for a
+        reason that is not the model's, the calculator busy with other calls). Raises
+        ToolInfraError.
 
         The text, a result or an error, is cut to `max_tool_output_chars` here, for every tool
-        alike: a user tool returning (or failing with) megabytes must not flood the context.
+        alike (a user tool returning, or failing with, megabytes must not flood the context),
+        except what a tool that fits its text to that limit itself (the python tool) said.
         """
-        text, ok = self._call_tool(name, arguments, error)
-        return truncate_output(text, self.max_tool_output_chars), ok
+        text, ok, fitted = self._call_tool(name, arguments, error, budget if budget is not None else TurnBudget(self.turn_timeout))
+        return (text if fitted else truncate_output(text, self.max_tool_output_chars)), ok
 
-    def _call_tool(self, name: str | None, arguments: dict[str, Any], error: str | None) -> tuple[str, bool]:
-        """`run_call` before the cut."""
+    def _call_tool(self, name: str | None, arguments: dict[str, Any], error: str | None,
+                   budget: TurnBudget) -> tuple[str, bool | None, bool]:
+        """`run_call` before the cut, and whether the text is the tool's own, already fitted."""
         if error is not None:
-            return f"error: {error}", False
+            return ERROR_PREFIX + error, False, False
         chosen = self.tools.get(name or "")
         if chosen is None:
-            return f"error: unknown tool {name!r}; available tools: {sorted(self.tools)}", False
+            return f"{ERROR_PREFIX}unknown tool {name!r}; available tools: {sorted(self.tools)}", False, False
         problem = chosen.check_arguments(arguments)
         if problem:
-            return f"error: {problem}", False
+            return ERROR_PREFIX + problem, False, False
+        if budget.run_left <= 0:
+            return (f"{ERROR_PREFIX}this turn's tool calls have used all of their {budget.seconds:g}s; this call was not run "
+                    "(make fewer or quicker calls)"), False, False
+        fitted = chosen.output_limit is not None and chosen.output_limit <= self.max_tool_output_chars
         try:
-            return chosen(**arguments), True
+            return chosen.run(arguments, budget, timeout=self.tool_timeout), True, fitted
         except ToolInfraError:
             raise
+        except ToolBusy as exc:
+            return f"{ERROR_PREFIX}{exc}", None, False
         except ToolError as exc:
-            return f"error: {exc}", False
-        except Exception as exc:  # a user tool that crashes: the model reads why
-            return f"error: tool {name!r} raised {type(exc).__name__}: {exc}", False
+            return f"{ERROR_PREFIX}{exc}", False, fitted
+        except (Exception, SystemExit, GeneratorExit) as exc:  # a user tool that crashes: the model reads why
+            return f"{ERROR_PREFIX}tool {name!r} raised {type(exc).__name__}: {exc}", False, False
 
     def batch_verify(self, task: Task, content: str, tool_calls: Any) -> None:
         return None  # a turn may call tools: always go through respond
@@ -169,15 +219,17 @@ class ToolMathEnv(MathEnv):
             return self.complete_turn(task, content, tool_calls, self.verify(task, content))
         messages, responses, report = [], [], []
         all_ok = True
+        budget = TurnBudget(self.turn_timeout)
         for k, call in enumerate(calls):
+            ok: bool | None
             if k >= self.max_calls_per_turn:
-                text, ok = f"error: at most {self.max_calls_per_turn} tool calls per turn; this one was not run", False
+                text, ok = f"{ERROR_PREFIX}at most {self.max_calls_per_turn} tool calls per turn; this one was not run", False
             else:
                 try:
-                    text, ok = self.run_call(call.name, call.arguments, call.error)
+                    text, ok = self.run_call(call.name, call.arguments, call.error, budget)
                 except ToolInfraError as exc:
                     return Turn(done=True, verdict=Verdict.failed(str(exc)), details={"tool_calls": report})
-            all_ok = all_ok and ok
+            all_ok = all_ok and ok is not False  # a call not run for others' load (None) is not scored
             messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name or "", "content": text})
             responses.append(f"<tool_response>\n{text}\n</tool_response>")
             report.append({"id": call.id, "name": call.name, "ok": ok})
@@ -195,3 +247,10 @@ class ToolMathEnv(MathEnv):
         # a malformed or failed call earns no process credit for the turn, however sound the reasoning
         parts["process"] = sum(signals) / len(signals) if all_ok else 0.0
         return Turn(observation="\n".join(responses), parts=parts, messages=messages, details=details)
+
+
+def _seconds(name: str, value: Any) -> float:
+    """`value` as a time limit in seconds, or a ValueError naming `name` (a positive, finite number)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    return float(value)

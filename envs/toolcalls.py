@@ -1,8 +1,9 @@
 """Reading tool calls out of a model turn: Hermes/Qwen `<tool_call>` tags or OpenAI `tool_calls`.
 
 `parse_tool_calls` never raises on model output: each call comes back either as a well-formed
-`ToolCall` or as a `ToolCall` carrying an `error` (bad JSON, missing name, arguments not an
-object, an unclosed tag), which the environment turns into an error message for the model.
+`ToolCall` or as a `ToolCall` carrying an `error` (bad JSON, a number too long to read, missing
+name, arguments not an object, an unclosed tag), which the environment turns into an error
+message for the model.
 
 Two forms of the same calls travel between the parts, and these helpers convert between them:
 
@@ -16,18 +17,30 @@ A Hermes-style turn is recorded as the model wrote it: the `<tool_call>` blocks 
 with no `tool_calls` beside them, since a template renders both and the calls would then appear
 twice; its tool replies name the calls by position (`call_id`). A server that returns calls in
 OpenAI's shape takes the blocks out of the text (`split_hermes_calls`), as vLLM's tool parsers do.
+
+OpenAI-style `tool_calls` are recorded and parsed from the same reading of each entry, so the
+recorded message always declares the calls its replies name: every entry gets an id (its own when
+that is a non-empty string no earlier entry of the turn used, else `call_id`, `call_ids`), an entry
+that is not a call is recorded as a call with an empty name (its reply is an error), and arguments
+given as an object are recorded as valid JSON (`to_json`) and parsed back from it, so the tool
+receives exactly what the message records.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 _BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
 OPEN_TAG = "<tool_call>"
+CLOSE_TAG = "</tool_call>"
+#: Deepest nesting `to_json` writes out; deeper values are written as a placeholder text.
+_MAX_JSON_DEPTH = 100
 
 
 @dataclass
@@ -41,12 +54,127 @@ class ToolCall:
     raw: str = ""
 
 
+class _NumberTooLong(ValueError):
+    """A JSON integer with more digits than Python converts (`sys.get_int_max_str_digits`)."""
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise _NumberTooLong(f"a number in it has {len(text.lstrip('-'))} digits, more than the "
+                             f"{sys.get_int_max_str_digits()} a number may have") from None
+
+
+def _loads(text: str) -> Any:
+    """`json.loads` of model text. Raises ValueError (bad JSON, a number too long) or RecursionError
+    (too deep), which `_json_problem` words for the model."""
+    return json.loads(text, parse_int=_parse_int)
+
+
 def _json_problem(exc: Exception) -> str:
-    """What is wrong with text `json.loads` refused: its message, or too deep a nesting (which
-    `json` reports as a RecursionError, not a decoding error)."""
+    """What is wrong with text `_loads` refused: its message, a number too long, or too deep a
+    nesting (which `json` reports as a RecursionError, not a decoding error)."""
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} at position {exc.pos}"
-    return "it is nested too deeply"
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    return str(exc)
+
+
+def to_json(value: Any) -> str:
+    """`value` as JSON text that is always valid JSON and never raises.
+
+    Values from a client (a dict of arguments, a whole `tool_calls` entry) may hold what JSON
+    cannot say: NaN and infinities (which `json.dumps` would write as the invalid `NaN`), keys that
+    are not strings, integers too long to write, sets, other objects, nesting too deep or circular.
+    Those are written as text (`"nan"`, `"{1, 2}"`, a placeholder) rather than failing.
+    """
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return json.dumps(_plain(value, 0))
+
+
+def _plain(value: Any, depth: int) -> Any:
+    """`value` made of what JSON can hold (see `to_json`)."""
+    if depth > _MAX_JSON_DEPTH:
+        return "<nested too deeply>"
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if _int_writable(value) else f"<an integer of {value.bit_length()} bits>"
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, dict):
+        return {key if isinstance(key, str) else _text(_plain(key, depth + 1)): _plain(item, depth + 1)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, depth + 1) for item in value]
+    return _text(value)
+
+
+def _int_writable(value: int) -> bool:
+    try:
+        str(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _text(value: Any) -> str:
+    """str(value), or a placeholder naming its type when that fails."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - a client object whose __str__ fails
+        return f"<{type(value).__name__}>"
+
+
+def call_id(turn: int, k: int) -> str:
+    """The id of the k-th call of a model turn that gave none: what its tool reply names."""
+    return f"call_{turn}_{k}"
+
+
+def _given_id(entry: Any) -> str | None:
+    ident = entry.get("id") if isinstance(entry, dict) else None
+    return ident if isinstance(ident, str) and ident else None
+
+
+def call_ids(tool_calls: list[Any], turn: int) -> list[str]:
+    """The id each OpenAI-style entry's tool reply names, all different: the entry's own when it is
+    a non-empty string that no earlier entry of the turn brought, else `call_id(turn, k)` (with a
+    suffix if an entry brought that id). A duplicate or non-string id would leave a reply that names
+    two calls, or a call the message does not declare."""
+    ids: list[str | None] = [None] * len(tool_calls)
+    taken: set[str] = set()
+    for k, entry in enumerate(tool_calls):
+        given = _given_id(entry)
+        if given is not None and given not in taken:
+            ids[k] = given
+            taken.add(given)
+    for k, ident in enumerate(ids):
+        if ident is None:
+            candidate, suffix = call_id(turn, k), 0
+            while candidate in taken:
+                suffix += 1
+                candidate = f"{call_id(turn, k)}_{suffix}"
+            ids[k] = candidate
+            taken.add(candidate)
+    return [ident for ident in ids if ident is not None]
+
+
+def _function_parts(entry: Any) -> tuple[Any, str]:
+    """(name, arguments as JSON text) of an OpenAI-style entry, as the message records them. For an
+    entry that is not a call object the name is None and the arguments are the entry itself."""
+    function = entry.get("function", entry) if isinstance(entry, dict) else None
+    if not isinstance(function, dict):
+        return None, to_json(entry)
+    arguments = function.get("arguments", function.get("parameters", {}))
+    if not isinstance(arguments, str):
+        arguments = to_json({} if arguments is None else arguments)
+    return function.get("name"), arguments
 
 
 def _from_payload(payload: Any, ident: str, raw: str) -> ToolCall:
@@ -58,8 +186,8 @@ def _from_payload(payload: Any, ident: str, raw: str) -> ToolCall:
     arguments = payload.get("arguments", payload.get("parameters", {}))
     if isinstance(arguments, str):  # OpenAI style: arguments as a JSON string
         try:
-            arguments = json.loads(arguments) if arguments.strip() else {}
-        except (json.JSONDecodeError, RecursionError) as exc:
+            arguments = _loads(arguments) if arguments.strip() else {}
+        except (ValueError, RecursionError) as exc:
             return ToolCall(ident, name, error=f"arguments of {name!r} are not valid JSON: {_json_problem(exc)}", raw=raw)
     if arguments is None:
         arguments = {}
@@ -68,54 +196,51 @@ def _from_payload(payload: Any, ident: str, raw: str) -> ToolCall:
     return ToolCall(ident, name, arguments, raw=raw)
 
 
-def call_id(turn: int, k: int) -> str:
-    """The id of the k-th call of a model turn that gave none: what its tool reply names."""
-    return f"call_{turn}_{k}"
-
-
 def parse_tool_calls(content: str, tool_calls: list[Any] | None = None, *, turn: int = 0) -> list[ToolCall]:
     """All tool calls of one turn, from OpenAI-style `tool_calls` if given, else from the text."""
-    calls: list[ToolCall] = []
     if tool_calls:
-        for k, entry in enumerate(tool_calls):
-            if not isinstance(entry, dict):
-                calls.append(ToolCall(call_id(turn, k), error=f"a tool call must be an object, got {type(entry).__name__}"))
-                continue
-            function = entry.get("function", entry)
-            calls.append(_from_payload(function, str(entry.get("id") or call_id(turn, k)), json.dumps(entry, default=str)[:2000]))
-        return calls
+        return [_from_entry(entry, ident) for entry, ident in zip(tool_calls, call_ids(tool_calls, turn))]
+    calls: list[ToolCall] = []
     for k, match in enumerate(_BLOCK.finditer(content)):
         raw = match.group(1).strip()
         try:
-            payload = json.loads(raw)
-        except (json.JSONDecodeError, RecursionError) as exc:
+            payload = _loads(raw)
+        except (ValueError, RecursionError) as exc:
             calls.append(ToolCall(call_id(turn, k), error=f"the tool call is not valid JSON: {_json_problem(exc)}", raw=raw[:2000]))
             continue
         calls.append(_from_payload(payload, call_id(turn, k), raw[:2000]))
-    closed = content.count("</tool_call>")
-    if content.count(OPEN_TAG) > closed:
-        calls.append(ToolCall(call_id(turn, len(calls)), error="a <tool_call> tag is not closed with </tool_call>"))
+    # an opening tag after the last closing one (or with none) starts a call that never ends; a
+    # count of tags would miss it behind a stray closing tag earlier in the text
+    last_close = content.rfind(CLOSE_TAG)
+    if content.find(OPEN_TAG, last_close + len(CLOSE_TAG) if last_close >= 0 else 0) >= 0:
+        calls.append(ToolCall(call_id(turn, len(calls)), error=f"a {OPEN_TAG} tag is not closed with {CLOSE_TAG}"))
     return calls
 
 
-def openai_tool_calls(tool_calls: list[Any], turn: int) -> list[Any]:
+def _from_entry(entry: Any, ident: str) -> ToolCall:
+    """One OpenAI-style entry as a ToolCall, read the way `openai_tool_calls` records it."""
+    raw = to_json(entry)[:2000]
+    if not isinstance(entry, dict):
+        return ToolCall(ident, error=f"a tool call must be an object, got {type(entry).__name__}", raw=raw)
+    function = entry.get("function", entry)
+    if not isinstance(function, dict):
+        return _from_payload(function, ident, raw)
+    name, arguments = _function_parts(entry)
+    return _from_payload({"name": name, "arguments": arguments}, ident, raw)
+
+
+def openai_tool_calls(tool_calls: list[Any], turn: int) -> list[dict[str, Any]]:
     """An assistant turn's `tool_calls` as a message records them: in OpenAI's shape, each with
-    the id its tool reply names (the call's own, else `call_id(turn, k)`, as `parse_tool_calls`
-    gives it) and its arguments as a JSON string (a dict is encoded). An entry that is not a call
-    (not a dict, no function name) is kept as the model gave it: the env answers it with an error.
-    New objects throughout: the caller's list is not shared."""
-    out: list[Any] = []
-    for k, entry in enumerate(tool_calls):
-        function = entry.get("function", entry) if isinstance(entry, dict) else None
-        name = function.get("name") if isinstance(function, dict) else None
-        if not isinstance(name, str) or not name:
-            out.append(json.loads(json.dumps(entry, default=str)))  # a deep copy of plain data
-            continue
-        arguments = function.get("arguments", function.get("parameters", {}))
-        if not isinstance(arguments, str):
-            arguments = json.dumps({} if arguments is None else arguments, default=str)
-        out.append({"id": str(entry.get("id") or call_id(turn, k)), "type": "function",
-                    "function": {"name": name, "arguments": arguments}})
+    the id its tool reply names (`call_ids`, as `parse_tool_calls` gives it) and its arguments as a
+    JSON string (an object is encoded with `to_json`: always valid JSON). An entry that is not a
+    call (not an object, no function name) is recorded as a call with an empty name and the entry
+    as its arguments, so that the error reply the env gives it names a call the message declares.
+    New objects throughout: the caller's list is not shared. Never raises."""
+    out: list[dict[str, Any]] = []
+    for entry, ident in zip(tool_calls, call_ids(tool_calls, turn)):
+        name, arguments = _function_parts(entry)
+        out.append({"id": ident, "type": "function",
+                    "function": {"name": name if isinstance(name, str) else "", "arguments": arguments}})
     return out
 
 
@@ -128,8 +253,8 @@ def template_tool_calls(tool_calls: list[Any]) -> list[Any]:
         arguments = function.get("arguments") if isinstance(function, dict) else None
         if isinstance(arguments, str):
             try:
-                parsed = json.loads(arguments) if arguments.strip() else {}
-            except (json.JSONDecodeError, RecursionError):
+                parsed = _loads(arguments) if arguments.strip() else {}
+            except (ValueError, RecursionError):
                 parsed = None
             if isinstance(parsed, dict):
                 entry = {**entry, "function": {**function, "arguments": parsed}}
@@ -149,5 +274,5 @@ def split_hermes_calls(text: str) -> tuple[str, list[dict[str, Any]]]:
     if not parsed or any(call.error is not None for call in parsed):
         return text, []
     calls = [{"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function",
-              "function": {"name": call.name, "arguments": json.dumps(call.arguments)}} for call in parsed]
+              "function": {"name": call.name, "arguments": to_json(call.arguments)}} for call in parsed]
     return _BLOCK.sub("", text).strip(), calls

@@ -271,14 +271,18 @@ def test_every_tools_text_is_cut_to_max_tool_output_chars_once(sandbox):
     env.reset(options={"index": 0})
     calls = [(call("lookup", word="a"), "x" * 200, 1.0), (call("failing", word="a"), "error: " + "y" * 193, 0.0),
              (call("crashing", word="a"), "error: tool 'crashing' raised KeyError: 'zz", 0.0),
-             (call("python", code="print('z' * 100000)"), "z" * 200, 1.0),
-             (call("python", code="import sys; sys.stderr.write('e' * 100000); sys.exit(3)"), "error: [stderr]\n", 0.0)]
+             (call("python", code="print('z' * 100000)"), "z" * 200, 1.0)]
     for action, start, process in calls:
         obs, _, _, _, info = env.step(action)
         text = info["messages"][-1]["content"]
         assert text.startswith(start) and text.endswith(marker) and len(text) == 200 + len(marker), (action, text[-80:])
         assert text.count("truncated") == 1 and obs == f"<tool_response>\n{text}\n</tool_response>"
         assert info["reward_parts"]["process"] == process
+    # a failed program's text keeps its status and the end of stderr (the cut is at their start)
+    info = env.step(call("python", code="import sys; sys.stderr.write('e' * 100000); sys.exit(3)"))[4]
+    assert info["messages"][-1]["content"] == ("error: [stderr]\n[... stderr truncated to its last 148 characters]\n" + "e" * 148
+                                               + "\n[status: error: exited with code 3]")
+    assert info["reward_parts"]["process"] == 0.0
     short = env.step(call("python", code="print('ok')"))[4]["messages"][-1]["content"]
     assert short == "ok\n"  # short text is left alone
     with pytest.raises(ValueError, match="max_tool_output_chars must be a positive"):
@@ -300,7 +304,8 @@ def test_openai_tool_calls_are_recorded_with_the_ids_their_replies_name(env):
     assert assistant["tool_calls"] == [
         {"id": "call_1_0", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "2*3"}'}},
         {"id": "mine", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "1+1"}'}},
-        "not a call",
+        # an entry that is not a call is recorded as one with no name, so its error reply names a declared call
+        {"id": "call_1_2", "type": "function", "function": {"name": "", "arguments": '"not a call"'}},
     ]
     assert [r["tool_call_id"] for r in replies] == ["call_1_0", "mine", "call_1_2"]
     assert [r["content"] for r in replies[:2]] == ["6", "2"] and replies[2]["content"].startswith("error: a tool call must be an object")
