@@ -332,7 +332,7 @@ class CodeEnv(SingleTurnEnv):
 
     def _get_sandbox(self) -> Any:
         if self._sandbox is None:
-            from rlvr.envs.tools import shared_sandbox
+            from rlvr.envs.python_tool import shared_sandbox
 
             self._sandbox = shared_sandbox(self._sandbox_backend)
         return self._sandbox
@@ -397,7 +397,7 @@ class CodeEnv(SingleTurnEnv):
         return 1.0 if extract_code(content, fallback_raw=False).strip() else 0.0
 
     def verifier_fingerprint(self) -> dict[str, Any]:
-        from rlvr.envs.tools import sandbox_in_use
+        from rlvr.envs.python_tool import sandbox_in_use
 
         settings = {"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend),
                     "timeout": self.timeout, "case_timeout": self.case_timeout}

@@ -48,8 +48,9 @@ from rlvr.envs.process import StepsCheckError, reasoning_of, steps_reward
 from rlvr.envs.rewards import zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import parse_tool_calls
-from rlvr.envs.tools import (DEFAULT_CALCULATOR_TIMEOUT, ERROR_PREFIX, Tool, ToolBusy, ToolError, ToolInfraError, TurnBudget,
-                              make_calculator, make_python, sandbox_in_use, shared_sandbox, tool, truncate_output)
+from rlvr.envs.calculator import DEFAULT_CALCULATOR_TIMEOUT, make_calculator
+from rlvr.envs.python_tool import make_python, sandbox_in_use, shared_sandbox
+from rlvr.envs.tools import ERROR_PREFIX, Tool, ToolBusy, ToolError, ToolInfraError, TurnBudget, tool, truncate_output
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.verdict import Verdict
 

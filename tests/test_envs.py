@@ -601,7 +601,7 @@ def test_sandboxed_envs_fingerprint_the_backend_they_run_on_and_their_output_cap
     # "auto" was recorded as is, even after the steps had run under bwrap; ToolMath-v0 left out its
     # tool output cap, so two setups scoring differently shared a digest
     from rlvr.envs.code_env import CodeEnv
-    from rlvr.envs.tools import shared_sandbox
+    from rlvr.envs.python_tool import shared_sandbox
     from rlvr.envs.tool_env import ToolMathEnv
 
     mbpp = [{"text": "Square x.", "test_list": ["assert f(2) == 4"]}]

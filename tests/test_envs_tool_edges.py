@@ -13,8 +13,9 @@ import pytest
 
 import rlvr
 from rlvr.envs.toolcalls import openai_tool_calls, parse_tool_calls, template_tool_calls, to_json
-from rlvr.envs.tools import (_CALCULATOR_PRELOAD, ToolError, evaluate_expression, check_calculator_expression,
-                             format_exec_result, make_calculator, tool)
+from rlvr.envs.calculator import _CALCULATOR_PRELOAD, check_calculator_expression, evaluate_expression, make_calculator
+from rlvr.envs.python_tool import format_exec_result
+from rlvr.envs.tools import ToolError, tool
 from rlvr.sandbox import ExecResult, make_sandbox
 
 HUGE = "9" * 5000  # a JSON number with more digits than Python converts (4300)

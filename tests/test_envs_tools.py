@@ -8,7 +8,8 @@ import pytest
 
 import rlvr
 from rlvr.envs.toolcalls import parse_tool_calls
-from rlvr.envs.tools import Tool, ToolError, check_calculator_expression, make_calculator, tool
+from rlvr.envs.calculator import check_calculator_expression, make_calculator
+from rlvr.envs.tools import Tool, ToolError, tool
 from rlvr.sandbox import make_sandbox
 
 
@@ -111,11 +112,11 @@ def test_calculator_results_are_cut_to_max_output_chars():
 
 def test_a_fresh_calculator_worker_does_not_spend_the_call_importing_sympy():
     # a time limit a warm worker meets easily; the first call to a fresh pool must meet it too
-    from rlvr.envs.tools import _CALCULATOR_PRELOAD
+    from rlvr.envs.calculator import _CALCULATOR_PRELOAD
     from rlvr.verifiers.timelimit import WorkerPool
 
     with WorkerPool(1, preload=_CALCULATOR_PRELOAD) as fresh:  # what the calculator's pool starts
-        assert fresh.call("rlvr.envs.tools:evaluate_expression", ("2+2",), timeout=0.25) == ("ok", "4")
+        assert fresh.call("rlvr.envs.calculator:evaluate_expression", ("2+2",), timeout=0.25) == ("ok", "4")
 
 
 def test_a_tool_calls_field_that_is_not_a_list_is_a_clear_error(env):

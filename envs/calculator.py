@@ -1,0 +1,241 @@
+"""The `calculator` tool: an expression evaluated exactly with sympy, in a time-limited worker process.
+
+The expression is checked against a whitelist of nodes, names and functions before a worker
+evaluates it (`check_calculator_expression`); the worker is killed at the call's limit.
+
+The calculator's workers are shared by every env of the process (one per CPU). Waiting for a free
+one is not the model's doing — the other episodes' calls hold them — so it is not charged to the
+turn's running time but bounded on its own (`TurnBudget.wait_left`). A call that got no worker
+within it is not run and raises `ToolBusy`: the model reads that the calculator was busy and may
+call again, and the call counts neither for nor against the turn (scoring it as the model's timeout
+would make one episode's reward depend on the others' calls; as an infrastructure failure, every
+episode of a batch could be dropped because one policy sample was slow). Only a pool that is broken
+— workers that cannot start, or all of them taken with no calculator call under way to hold them,
+or none freed for longer than any call may run — is an infrastructure failure (`ToolInfraError`).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import threading
+from typing import Any
+
+from rlvr.envs.tools import Tool, ToolBusy, ToolError, ToolInfraError, TurnBudget, seconds_text, tool, truncate_output
+
+_CALC_FUNCS = {"sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "log", "ln", "exp", "factorial", "binomial",
+               "gcd", "lcm", "floor", "ceiling", "Abs", "abs", "Rational", "simplify", "expand", "factor", "N", "round"}
+_CALC_NAMES = {"pi", "E", "I", "oo", "x", "y", "z", "n"}
+_CALC_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Call, ast.Name, ast.Load,
+               ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv, ast.USub, ast.UAdd)
+MAX_CALC_CHARS = 500
+#: The calculator's default time limit per call: sympy arithmetic takes milliseconds, and every
+#: second a call may run is a second one of the process's shared workers is held.
+DEFAULT_CALCULATOR_TIMEOUT = 2.0
+#: Most decimal places `round(x, n)` takes (either way): more only builds enormous numbers.
+MAX_ROUND_DIGITS = 10_000
+
+
+def check_calculator_expression(expression: str) -> str:
+    """Validate an expression for the calculator; return it in Python syntax or raise ToolError.
+
+    Only numbers, + - * / // % ** ^, parentheses and a fixed list of maths functions and
+    constants are allowed — the expression is never handed to `eval` unchecked.
+    """
+    if not isinstance(expression, str) or not expression.strip():
+        raise ToolError("expression must be a non-empty string")
+    if len(expression) > MAX_CALC_CHARS:
+        raise ToolError(f"expression longer than {MAX_CALC_CHARS} characters")
+    text = expression.strip().replace("^", "**").replace("×", "*").replace("÷", "/")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ToolError(f"cannot parse expression {expression[:80]!r}") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _CALC_NODES):
+            raise ToolError(f"{type(node).__name__} is not allowed in a calculator expression")
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in _CALC_FUNCS or node.keywords:
+                raise ToolError(f"only these functions are allowed: {sorted(_CALC_FUNCS)}")
+        elif isinstance(node, ast.Name) and node.id not in _CALC_FUNCS | _CALC_NAMES:
+            raise ToolError(f"unknown name {node.id!r}; allowed constants/symbols: {sorted(_CALC_NAMES)}")
+        elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)) or isinstance(node, ast.Constant) and isinstance(node.value, bool):
+            raise ToolError(f"only numbers are allowed as literals, found {node.value!r}")
+    return text
+
+
+def exact_round(value: Any, digits: Any = None) -> Any:
+    """The calculator's `round(value[, digits])`, exact, halves rounded away from zero.
+
+    Without digits (or with digits <= 0) the result is an Integer (`round(10**400)` is that
+    integer, `round(2.5)` is 3, `round(1234, -2)` is 1200); with digits > 0 it is the decimal with
+    that many places, written exactly (`round(1/3, 3)` is 0.333), and an integer stays itself.
+    Irrational values are rounded from as many digits as sympy needs to decide. Python's own
+    `round` would go through a float: inexact past 2**53, infinite past 1e308, and halves to even.
+    """
+    import sympy
+
+    value = sympy.sympify(value)
+    places = 0
+    if digits is not None:
+        digits = sympy.sympify(digits)
+        if not digits.is_Integer:
+            raise ValueError(f"round's digits must be an integer, got {digits}")
+        places = int(digits)
+        if abs(places) > MAX_ROUND_DIGITS:
+            raise ValueError(f"round's digits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}, got {places}")
+    if not value.is_number:
+        raise ValueError(f"round needs a number, got {value}")
+    if value.is_real is False or value.is_finite is False:
+        raise ValueError(f"round needs a finite real number, got {value}")
+    if value.is_Integer and places >= 0:
+        return value
+    scaled = value * sympy.Integer(10) ** places
+    magnitude = sympy.floor(sympy.Abs(scaled) + sympy.Rational(1, 2))
+    if not magnitude.is_Integer:
+        raise ValueError(f"cannot round {value}")
+    whole = int(magnitude) * (-1 if scaled < 0 else 1)
+    if places <= 0:
+        return sympy.Integer(whole) * sympy.Integer(10) ** (-places)
+    text = str(abs(whole)).rjust(places + 1, "0")
+    return sympy.Float(f"{'-' if whole < 0 else ''}{text[:-places]}.{text[-places:]}", "")
+
+
+def evaluate_expression(text: str) -> tuple[str, str]:
+    """Worker-side: evaluate a checked expression with sympy; ("ok", result) or ("error", message)."""
+    import sympy
+
+    names = {name: getattr(sympy, name) for name in _CALC_FUNCS if hasattr(sympy, name)}
+    names.update({"ln": sympy.log, "abs": sympy.Abs, "round": exact_round,
+                  "pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo})
+    names.update({s: sympy.Symbol(s) for s in ("x", "y", "z", "n")})
+    try:
+        value = sympy.sympify(text, locals=names, rational=True)
+        value = sympy.simplify(value)
+        if value.has(sympy.zoo) or value.has(sympy.nan):
+            return "error", "undefined result (division by zero?)"
+        try:
+            text = str(value)
+        except ValueError:  # an integer past Python's 4300 digits for str(): shown approximated
+            return "ok", f"{sympy.N(value, 15)} (approximated: it has numbers too long to show in full)"
+        if value.is_number and not value.is_Rational and not value.is_Float:
+            return "ok", f"{text} ≈ {sympy.N(value, 15)}"
+        return "ok", text
+    except Exception as exc:  # a maths error is the model's (e.g. division by zero): report it
+        return "error", f"{type(exc).__name__}: {exc}"
+
+
+#: What the calculator's workers import when they start, outside any call's time limit: a fresh
+#: worker (the first, or one replacing a worker killed at a time limit) would otherwise spend its
+#: first call's time importing sympy, and the model's call would time out for it.
+_CALCULATOR_PRELOAD = ("rlvr.verifiers.math_sympy", "rlvr.envs.calculator")
+
+
+def make_calculator(timeout: float = DEFAULT_CALCULATOR_TIMEOUT, max_output_chars: int | None = 4000) -> Tool:
+    """The `calculator` tool: `expression` evaluated exactly with sympy, within `timeout` seconds
+    (cut to what its turn's `TurnBudget` has left); a result longer than `max_output_chars` is cut
+    (`expand((x+1)**400)` is 38 kB; None: never)."""
+
+    def calculator(expression: str) -> str:
+        """Evaluate an expression exactly with sympy, e.g. 2**10/3 or sqrt(2)*pi (round: halves away from zero).
+
+        Args:
+            expression: the expression, in Python syntax (^ also means power).
+        """
+        return limited(TurnBudget(), expression)
+
+    def limited(budget: TurnBudget, expression: str) -> str:
+        text = check_calculator_expression(expression)
+        status, result = _evaluate(text, timeout, budget)
+        if status != "ok":
+            raise ToolError(result)
+        return truncate_output(result, max_output_chars, "result")
+
+    made = tool(calculator)
+    made.limited = limited
+    return made
+
+
+#: Seconds beyond its own limit a calculator call may hold a worker (the kill, a worker forked to
+#: replace it, a worker starter process restarted, a loaded host) before the pool counts as stuck.
+_HOLD_GRACE = 10.0
+
+
+class _CalculatorCalls:
+    """The calculator calls under way in this process (waiting for a worker or running), so that a
+    pool with every worker taken can be told apart: busy with these calls (load: `ToolBusy`) or
+    stuck (an infrastructure failure). The calculator's pool is its own: only these calls use it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._limits: dict[int, float] = {}
+        self._next = 0
+        self._pid = os.getpid()
+        self.ended = 0  # calls that have ended, ever
+
+    def begin(self, limit: float) -> int:
+        with self._lock:
+            if os.getpid() != self._pid:  # a forked child: the parent's calls are not under way here
+                self._limits, self._pid = {}, os.getpid()
+            self._next += 1
+            self._limits[self._next] = limit
+            return self._next
+
+    def end(self, token: int) -> None:
+        with self._lock:
+            self._limits.pop(token, None)
+            self.ended += 1
+
+    def others(self, token: int) -> tuple[int, float]:
+        """(how many other calls are under way, the longest limit among them)."""
+        with self._lock:
+            limits = [limit for key, limit in self._limits.items() if key != token]
+        return len(limits), max(limits, default=0.0)
+
+
+_CALLS = _CalculatorCalls()
+
+
+def _evaluate(text: str, timeout: float, budget: TurnBudget | None = None) -> tuple[str, str]:
+    """The calculator's ("ok" | "error", text) for a checked expression, from a worker process.
+
+    It runs at most `budget.limit(timeout)` seconds once it has a worker (charged to `budget`) and
+    waits at most `budget.wait_left` for one. The model's own limits (time, memory, size) raise
+    `ToolError`; no free worker within the wait while other calls hold them all raises `ToolBusy`;
+    any other failure of the worker pool (a dead worker, workers that cannot start, a stuck pool)
+    raises `ToolInfraError`.
+    """
+    from rlvr.verifiers.timelimit import DEFAULT_MAX_WAIT, Budget, PoolBusy, TimeLimitExceeded, WorkerCrashed, get_pool
+
+    budget = budget if budget is not None else TurnBudget()
+    limit = budget.limit(timeout)
+    may_wait = max(0.0, min(budget.wait_left, DEFAULT_MAX_WAIT))  # an unbounded budget waits as long as any pool call
+    call_budget = Budget(limit, max_wait=may_wait)
+    token, ended_before = _CALLS.begin(limit), _CALLS.ended
+    try:
+        pool = get_pool(preload=_CALCULATOR_PRELOAD)
+        status, result = pool.call("rlvr.envs.calculator:evaluate_expression", (text,), timeout=call_budget)
+    except TimeLimitExceeded:
+        raise ToolError(f"evaluation took longer than {seconds_text(limit)}{budget.cut_note(limit, timeout)}") from None
+    except MemoryError:
+        raise ToolError("evaluation used too much memory") from None
+    except PoolBusy as exc:
+        waited = may_wait - call_budget.wait_left
+        others, longest = _CALLS.others(token)
+        if others >= pool.size and (_CALLS.ended > ended_before or waited < longest + _HOLD_GRACE):
+            raise ToolBusy(f"the calculator is busy: all {pool.size} of its workers stayed taken by other calls for "
+                           f"{seconds_text(waited)}; this call was not run (call it again)") from None
+        raise ToolInfraError(f"the calculator's worker pool is stuck: {exc}") from None
+    except WorkerCrashed as exc:
+        if str(exc).startswith(("RecursionError", "OverflowError")):  # a size limit, like the memory one
+            raise ToolError("the expression is too large to evaluate (nested too deeply or overflowing)") from None
+        # the worker died or failed outside the evaluation (which reports maths errors itself):
+        # the calculator is broken, not the model's call
+        raise ToolInfraError(f"the calculator's worker failed: {exc}") from None
+    except Exception as exc:  # the pool itself failed (cannot start, closed, ...): not the model's call
+        raise ToolInfraError(f"the calculator's worker pool failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        _CALLS.end(token)
+        budget.charge(limit - call_budget.left)  # the time it held a worker, not its wait
+        budget.wait_left = max(0.0, budget.wait_left - (may_wait - call_budget.wait_left))
+    return status, result

@@ -1,0 +1,117 @@
+"""The `python` tool: the model's program run in the sandbox, and what the model reads of the run.
+
+Environments share one sandbox per backend (`shared_sandbox`), so that a batch of 64 envs does not
+start 64 sets of warm workers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+from rlvr.envs.tools import ERROR_PREFIX, Tool, ToolError, ToolInfraError, TurnBudget, tool, truncate_output
+
+
+def format_exec_result(result: Any, max_chars: int | None, *, reserve: int = 0) -> str:
+    """What the model sees of a program run: stdout, then stderr, then the status when not ok.
+
+    Cut to `max_chars` characters (None: not cut) less `reserve` (room for a prefix the caller puts
+    before it, such as `ERROR_PREFIX`), markers aside, so that what says why a run failed survives:
+    the status line is kept whole, and of stderr its end (a traceback's last lines). Stdout is cut
+    first (its end, marked), keeping at least a quarter of the room when stderr is long too, then
+    the start of stderr (marked). Only stdout, and too long: its start, as `truncate_output` cuts.
+    """
+    stdout, stderr = result.stdout or "", result.stderr or ""
+    status = f"[status: {result.status}{': ' + result.message if result.message else ''}]" if result.status != "ok" else ""
+    parts = [text for text in (stdout, f"[stderr]\n{stderr}" if stderr else "", status) if text]
+    whole = "\n".join(parts) if parts else "[no output]"
+    if max_chars is None or len(whole) + reserve <= max_chars:
+        return whole
+    room = max(0, max_chars - reserve)
+    if not stderr and not status:
+        return truncate_output(stdout, room)
+    fixed = len(status) + (len("[stderr]\n") if stderr else 0) + len(parts) - 1  # the status, the header, the newlines
+    left = room - fixed
+    if left < 0:  # no room even for the status line: cut the whole, from its start
+        return truncate_output(whole, room)
+    stderr_room = min(len(stderr), left - min(len(stdout), left // 4))
+    stdout_room = left - stderr_room
+    kept = []
+    if stdout:
+        kept.append(stdout if len(stdout) <= stdout_room else
+                    stdout[:stdout_room] + f"\n[... stdout truncated to {stdout_room} characters]")
+    if stderr:
+        tail = stderr if len(stderr) <= stderr_room else (
+            f"[... stderr truncated to its last {stderr_room} characters]\n" + (stderr[-stderr_room:] if stderr_room else ""))
+        kept.append(f"[stderr]\n{tail}")
+    if status:
+        kept.append(status)
+    return "\n".join(kept)
+
+
+_SHARED: dict[str, Any] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_sandbox(backend: str = "auto") -> Any:
+    """One sandbox per backend for the whole process, created on first use (thread-safe).
+
+    Environments share it so that a batch of 64 envs does not start 64 sets of warm workers.
+    """
+    with _SHARED_LOCK:
+        if backend not in _SHARED:
+            from rlvr.sandbox import make_sandbox
+
+            _SHARED[backend] = make_sandbox(backend=backend)
+        return _SHARED[backend]
+
+
+def sandbox_in_use(get_sandbox: Callable[[], Any], backend: str) -> str:
+    """The backend an env's sandbox runs on, for its fingerprint: "auto" resolved to the backend
+    it picked here (the sandbox is started now if it was not yet); the asked-for name when none
+    can start (the env's steps then report that as an infrastructure failure)."""
+    try:
+        return str(get_sandbox().name)
+    except Exception:
+        return backend
+
+
+def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_output_chars: int | None = 4000) -> Tool:
+    """The `python` tool: run `code` in the sandbox for at most `timeout` seconds (cut to what its
+    turn's `TurnBudget` has left, charged the program's run time, not its wait for a sandbox slot);
+    returns stdout/stderr (errors are ToolError), fitted to `max_output_chars` by
+    `format_exec_result` (an error's text leaves room for `ERROR_PREFIX`; None: not cut)."""
+
+    def python(code: str) -> str:
+        """Run a Python program in a sandbox and return what it prints (stdout and stderr).
+
+        Args:
+            code: the program; print the values you want to see.
+        """
+        return limited(TurnBudget(), code)
+
+    def limited(budget: TurnBudget, code: str) -> str:
+        try:
+            sandbox = get_sandbox()
+        except Exception as exc:  # no sandbox could be started (e.g. no Docker engine): not the model's fault
+            raise ToolInfraError(f"the sandbox could not be started: {type(exc).__name__}: {exc}") from exc
+        limit = budget.limit(timeout)
+        started = time.monotonic()
+        try:
+            result = sandbox.run(code, timeout=limit)
+        except Exception as exc:  # the sandbox itself failed (e.g. its daemon is gone): not the model's call
+            raise ToolInfraError(f"the sandbox raised {type(exc).__name__}: {exc}") from exc
+        finally:
+            elapsed = time.monotonic() - started
+        if result.infrastructure_failed:
+            raise ToolInfraError(f"sandbox failed: {result.message or result.stderr}")
+        budget.charge(min(elapsed, max(0.0, float(result.wall_time or 0.0))))
+        if result.status != "ok":
+            raise ToolError(format_exec_result(result, max_output_chars, reserve=len(ERROR_PREFIX)))
+        return format_exec_result(result, max_output_chars)
+
+    made = tool(python)
+    made.limited = limited
+    made.output_limit = max_output_chars
+    return made
