@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 
+import gymnasium as gym
 import pytest
 
+import rlvr
 from rlvr.sandbox import BACKENDS, SandboxUnavailable, make_sandbox
 
 REQUIRED_BACKENDS = {b for b in os.environ.get("RLVR_REQUIRE_BACKENDS", "").split(",") if b}
@@ -63,3 +65,17 @@ def crash_math_workers(monkeypatch):
         math_verifier.clear_cache()
 
     return crash
+
+
+@pytest.fixture
+def registered():
+    """Register ids for one test and remove them after it, so other tests see the registry as it was."""
+    ids: list[str] = []
+
+    def register(env_id: str, **kwargs) -> str:
+        ids.append(rlvr.register(env_id, force=True, **kwargs))
+        return ids[-1]
+
+    yield register
+    for env_id in ids:
+        gym.registry.pop(env_id, None)

@@ -20,20 +20,6 @@ from rlvr.envs.vector import make_vec
 from rlvr.verifiers.math import GoldAnswerError, validate_gold, verify
 
 
-@pytest.fixture
-def registered():
-    """Register ids for one test and remove them after it, so other tests see the registry as it was."""
-    ids: list[str] = []
-
-    def register(env_id: str, **kwargs) -> str:
-        ids.append(rlvr.register(env_id, force=True, **kwargs))
-        return ids[-1]
-
-    yield register
-    for env_id in ids:
-        gym.registry.pop(env_id, None)
-
-
 def reward(env, index: int, answer: str) -> float:
     env.reset(options={"index": index})
     return env.step(answer)[1]

@@ -20,20 +20,6 @@ ROWS = [{"question": "What is {x}?", "answer": "2", "topic": "frac"}]
 BRACES = "write literal braces as '{{' and '}}'"
 
 
-@pytest.fixture
-def registered():
-    """Register ids for one test and remove them after it, so other tests see the registry as it was."""
-    ids: list[str] = []
-
-    def register(env_id: str, **kwargs) -> str:
-        ids.append(rlvr.register(env_id, force=True, **kwargs))
-        return ids[-1]
-
-    yield register
-    for env_id in ids:
-        gym.registry.pop(env_id, None)
-
-
 # ------------------------------------------------------------------ prompt templates
 
 
