@@ -141,7 +141,7 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
     # each file read as `load_table` reads one (JSON numbers and CSV cells as written), then joined
     tables = [load_table(name) for name in files]
     for name, table in zip(files[1:], tables[1:]):
-        if list(table.columns) != list(tables[0].columns):
+        if set(table.columns) != set(tables[0].columns):  # (a JSON file's columns come in its keys' order)
             raise BenchmarkDataError(f"--data {path!r}: {os.path.relpath(name, path)!r} has columns {list(table.columns)}, "
                                      f"{os.path.relpath(files[0], path)!r} has {list(tables[0].columns)}; give files of one layout")
     rows = [row for table in tables for row in _table_rows(table)]

@@ -17,9 +17,11 @@ import numpy as np
 def content_sha256(value: Any) -> str:
     """SHA-256 of `value` (rows given in memory) that tells apart any two values that differ in
     content or type: a tuple from a list, 1 from 1.0 and True, a dict key 1 from "1", two NumPy
-    arrays by dtype, shape and every byte (not their shortened repr). Equal content gives the same
-    digest in every process (dict and set order do not count). Other objects count by their type
-    and pickle (their repr when they cannot be pickled)."""
+    arrays by dtype, shape and every byte (not their shortened repr). Equal plain data (str, numbers,
+    None, bytes, lists, tuples, dicts, sets, NumPy values) gives the same digest in every process
+    (dict and set order do not count). Other objects count by their type and pickle (their repr
+    when they cannot be pickled), which may differ between processes for equal objects (a set
+    inside one pickles in hash order): two envs may then not share tasks, never share wrong ones."""
     encoder = _Encoder()
     encoder.add(value)
     return encoder.hexdigest()

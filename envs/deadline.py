@@ -8,7 +8,6 @@ stopped from outside, so a call past its limit goes on in the background, its re
 from __future__ import annotations
 
 import contextvars
-import math
 import os
 import queue
 import threading
@@ -100,7 +99,8 @@ def call_within(seconds: float, fn: Callable[..., Any], *args: Any, **kwargs: An
     # run in the caller's context variables, as if called here
     worker.jobs.put((contextvars.copy_context().run, (fn, *args), kwargs, box, done))
     try:
-        finished = done.acquire(timeout=-1 if math.isinf(seconds) else max(0.0, seconds))
+        # (longer than the lock can wait, ~292 years on Linux, is no limit either)
+        finished = done.acquire(timeout=-1 if seconds >= threading.TIMEOUT_MAX else max(0.0, seconds))
     except BaseException:  # interrupted while waiting (KeyboardInterrupt): nobody takes the result
         if not _abandon(box):
             _release(worker)

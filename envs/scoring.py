@@ -33,9 +33,9 @@ VERIFIER_NAMES = ("math", "code", "exact")
 
 _CODE_BLOCK = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 _GSM8K_MARK = "####"
-#: A number written with thousands separators (`1,234,567`, `1,000.5`, `-2,500`), not part of a
-#: longer run of digits, commas or points.
-_THOUSANDS_RE = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)")
+#: A number written with thousands separators (`1,234,567`, `1,000.5`, `-2,500`, `1,000m`), not
+#: part of a longer run of digits, commas or points.
+_THOUSANDS_RE = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]|\.\d)")
 #: Seconds a callable verifier may take per answer unless `verifier_settings={"timeout": s}` says.
 CALLABLE_TIMEOUT = 60.0
 #: Seconds waited beyond `timeout` for a callable that receives `timeout` itself: its own limit
@@ -103,8 +103,10 @@ def as_verdict(result: Any, source: str) -> Verdict:
 
 def _is_number(value: Any) -> bool:
     """True for a real number given as a gold answer: int, float, NumPy integers and floats
-    (`rng.integers` gives `np.int64`), `Fraction`, `Decimal`; never a bool (NumPy's neither)."""
-    return isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, (bool, np.bool_))
+    (`rng.integers` gives `np.int64`), `Fraction`, `Decimal`; never a bool (NumPy's neither) nor NaN."""
+    if not isinstance(value, (numbers.Real, decimal.Decimal)) or isinstance(value, (bool, np.bool_)):
+        return False
+    return not (value != value)  # NaN (float's or Decimal's) is no answer: the gold is missing
 
 
 def _without_thousands_commas(answer: str) -> str:
@@ -310,27 +312,56 @@ def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> 
     passed it, as every setting, and is waited `CALLABLE_GRACE` seconds more, so that its own
     limit ends the call first; one that does not take it is not passed it. A call past the limit
     gives a failed verdict (`valid=False`, never a zero reward); it goes on running in a background
-    thread, since a Python thread cannot be stopped. The callable always runs in a worker thread,
-    as it already did in a vector env, so it cannot use `signal.alarm` for a limit of its own.
+    thread, since a Python thread cannot be stopped.
+
+    The limit needs the call made in a worker thread. A verifier that must run in the calling
+    thread — one that sets `signal.alarm` (Math-Verify does), or uses objects bound to that thread
+    (an sqlite3 connection) — is given `timeout=None`: it is then called directly, without a limit
+    (and passed `timeout=None` if it takes it, as before). In a vector env every step runs in a
+    thread of the env's pool anyway.
     """
     name = _callable_name(verifier)
     source = f"verifier {name}"
-    timeout = float(_check_timeout("callable", settings.get("timeout", CALLABLE_TIMEOUT)))
     passed = dict(settings)
-    if "timeout" in settings and not _takes_keyword(verifier, "timeout"):
-        del passed["timeout"]
-    limit = timeout + CALLABLE_GRACE if "timeout" in passed else timeout
+    timeout = settings.get("timeout", CALLABLE_TIMEOUT)
+    if timeout is None:  # called in the caller's thread, with no limit
+        def call(task: Task, completion: str) -> Any:
+            return verifier(task.answer, completion, **passed)
+    else:
+        try:
+            timeout = float(_check_timeout("callable", timeout))
+        except ValueError as exc:
+            raise ValueError(f"{exc}, or None to call the verifier directly, without a limit") from None
+        if "timeout" in settings and not _takes_keyword(verifier, "timeout"):
+            del passed["timeout"]
+        limit = timeout + CALLABLE_GRACE if "timeout" in passed else timeout
+
+        def call(task: Task, completion: str) -> Any:
+            try:
+                return call_within(limit, verifier, task.answer, completion, **passed)
+            except CallTimeout:
+                raise _VerifierTimeout(
+                    f"{source} did not return within its time limit of {limit:g}s (it goes on in a background thread); "
+                    f"if it needs longer, raise the limit with verifier_settings={{'timeout': seconds}}") from None
+            except ValueError as exc:
+                if "main thread" in str(exc):  # signal.signal / signal.alarm outside the main thread
+                    raise ValueError(f"{exc} (the verifier ran in a worker thread, under its time limit; one that "
+                                     f"uses signals, such as Math-Verify, needs verifier_settings={{'timeout': None}}, "
+                                     f"which calls it directly, without a limit)") from exc
+                raise
 
     def score(task: Task, completion: str) -> Verdict:
         try:
-            result = call_within(limit, verifier, task.answer, completion, **passed)
-        except CallTimeout:
-            return Verdict.failed(
-                f"{source} did not return within its time limit of {limit:g}s (it goes on in a background thread); "
-                f"if it needs longer, raise the limit with verifier_settings={{'timeout': seconds}}")
+            result = call(task, completion)
+        except _VerifierTimeout as exc:
+            return Verdict.failed(str(exc))
         return as_verdict(result, source)
 
     return Scorer(name, score, None, None, dict(settings), identity=callable_identity(verifier))
+
+
+class _VerifierTimeout(Exception):
+    """A callable verifier's call ran past its limit (`_callable_scorer`)."""
 
 
 def _takes_keyword(fn: Callable[..., Any], name: str) -> bool:

@@ -490,7 +490,7 @@ def test_a_folder_of_several_files_keeps_the_values_as_written(tmp_path):
     folder = tmp_path / "math"
     folder.mkdir()
     write_jsonl(folder / "test-00000-of-00002.jsonl", [{"problem": "a?", "answer": 5}, {"problem": "b?", "answer": 0.5}])
-    write_jsonl(folder / "test-00001-of-00002.jsonl", [{"problem": "c?", "answer": 12345678901234567}])
+    write_jsonl(folder / "test-00001-of-00002.jsonl", [{"answer": 12345678901234567, "problem": "c?"}])  # keys in another order
     loaded = load_benchmark("math500", data=str(folder))
     assert [task.answer for task in loaded.tasks] == ["5", "0.5", "12345678901234567"]
     assert loaded.data_fingerprint["files"] == ["test-00000-of-00002.jsonl", "test-00001-of-00002.jsonl"]

@@ -3,6 +3,7 @@ NumPy numbers), the math verifier's fingerprint, and the time limit of a user's 
 
 from __future__ import annotations
 
+import decimal
 import fractions
 import threading
 import time
@@ -32,6 +33,7 @@ def reward(env, index: int, answer: str) -> float:
     ("work\n#### 1,234,567", "1234567"), ("work\n#### 1,000.5", "1000.5"), ("work\n#### -2,500", "-2500"),
     ("work\n#### 72", "72"), ("work\n#### 2,3", "2,3"), ("work\n#### (1,2)", "(1,2)"), ("work\n#### 1, 2", "1, 2"),
     ("work\n#### 12,34", "12,34"), ("work\n#### 1,234, 5,678", "1,234, 5,678"),
+    ("work\n#### 1,000m", "1000m"), ("work\n#### $1,200", "$1200"),  # a unit or currency around the number
 ])
 def test_gsm8k_gold_loses_only_its_thousands_separators(solution, gold):
     # every comma used to go: (1,2) became (12) and 2,3 became 23
@@ -49,18 +51,18 @@ def test_a_gsm8k_gold_with_a_list_or_a_point_scores_the_right_answer_not_the_com
     assert verify("work\n#### 2,3", "\\boxed{2,3}").correct and verify("work\n#### (1,2)", "\\boxed{(1,2)}").correct
 
 
-# ------------------------------------------------------------------ prose is not a gold answer
+# ------------------------------------------------------------------ a worked solution is not a gold answer
 
 
-PROSE = ["Let x = 3. Then y = 4. The area is $12$ square units.", "She has 5 apples left",
-         "The area is 12 square units", "Therefore the total cost is 15 dollars", "We find that x equals 7",
-         "First, note 2+2=4. Hence 9"]
+SOLUTIONS = ["Let x = 3. Then y = 4. The area is $12$ square units.",
+             "First, note that $2+2=4$. Hence the sum is 9. So we are done.",
+             "We multiply both sides by 2! This gives $x = 7$. Therefore x is 7."]
 
 
-@pytest.mark.parametrize("gold", PROSE)
-def test_validate_gold_refuses_prose(gold):
-    # each was accepted as a product of letters, which no answer ever equals
-    with pytest.raises(GoldAnswerError, match="reads as prose"):
+@pytest.mark.parametrize("gold", SOLUTIONS)
+def test_validate_gold_refuses_a_worked_solution(gold):
+    # a MATH solution without \boxed{} was taken whole as the gold: no model's final answer matches it
+    with pytest.raises(GoldAnswerError, match="reads as a worked solution"):
         validate_gold(gold)
 
 
@@ -70,6 +72,9 @@ def test_validate_gold_refuses_prose(gold):
     "60 miles per hour", "5 cubic feet per minute", "2 hours and 30 minutes", "x = 2 \\text{ or } x = 3", "\\text{(E)}",
     "\\$18.90", "10\\%", "\\frac{\\sqrt{3}}{2}", "6 \\text{ hours } 40 \\text{ minutes}", "\\text{There are 5 ways}",
     "Alice 3, Bob 5, Carl 7", "y = 2x + 3", "\\log_2 5", "3 + 4i", "\\text{Bob, Ada, Carl}", "So the answer is 5.",
+    # answers made of words, which the verifier grades as they are (a first version refused them as prose)
+    "Monday, Tuesday and Friday", "Alice, Bob and Carol", "red, green and blue", "Yes, it is possible",
+    "He needs 5 more", "4 small red cubes", "She has 5 apples left", "The 5th term",
 ])
 def test_validate_gold_keeps_accepting_answers_that_use_words(gold):
     validate_gold(gold)
@@ -79,15 +84,15 @@ def test_a_math_solution_without_boxed_answer_fails_when_the_env_is_built_naming
     # the whole solution was the gold: nothing could ever score, and nothing said so
     rows = [{"problem": "p", "solution": "So $x = \\boxed{7}$."},
             {"problem": "q", "solution": "Let x = 3. Then y = 4. The area is $12$ square units."}]
-    with pytest.raises(DatasetError, match=r"row 1: bad gold answer in column 'solution' .*reads as prose .*\\boxed"):
+    with pytest.raises(DatasetError, match=r"row 1: bad gold answer in column 'solution' .*reads as a worked solution .*\\boxed"):
         rlvr.make("rlvr/Math-v0", dataset=rows)
     env = rlvr.make("rlvr/Math-v0", dataset=rows[:1])  # the boxed one is fine
     assert reward(env, 0, "\\boxed{7}") == 1.0
 
 
-def test_check_math_gold_returns_the_reason_for_prose():
-    assert "reads as prose" in check_math_gold(math_gold("We find that x equals 7"))
-    assert check_math_gold(math_gold("We find that x equals \\boxed{7}")) is None
+def test_check_math_gold_returns_the_reason_for_a_worked_solution():
+    assert "reads as a worked solution" in check_math_gold(math_gold("We find x. It equals 7. Done."))
+    assert check_math_gold(math_gold("We find x. It equals \\boxed{7}. Done.")) is None
 
 
 # ------------------------------------------------------------------ NumPy (and other) numbers as golds
@@ -107,8 +112,8 @@ def test_numpy_and_fraction_golds_are_numbers(gold, text, answer):
     assert reward(env, 0, answer) == 1.0 and env.source.get(0).answer == text
 
 
-@pytest.mark.parametrize("gold", [True, np.bool_(False)])
-def test_bools_are_still_not_math_golds(gold):
+@pytest.mark.parametrize("gold", [True, np.bool_(False), float("nan"), decimal.Decimal("NaN")])
+def test_bools_and_nan_are_not_math_golds(gold):
     assert check_math_gold(math_gold(gold)) is not None
     with pytest.raises(GoldAnswerError):
         validate_gold(gold)
@@ -238,6 +243,37 @@ def test_a_bad_time_limit_for_a_callable_is_refused_when_registering():
         rlvr.register("rlvr/BadLimit-v0", dataset=ROWS, verifier=lambda g, c: True, verifier_settings={"timeout": 0},
                       force=True)
     assert "rlvr/BadLimit-v0" not in gym.registry
+
+
+def test_a_callable_given_timeout_none_is_called_in_the_callers_thread_without_a_limit():
+    # a verifier that sets signal.alarm (as Math-Verify does) fails outside the main thread: with
+    # timeout=None it is called directly, and passed timeout=None if it takes it, as before limits
+    import signal
+
+    seen = []
+
+    def alarmed(gold, completion, timeout=5):
+        seen.append((threading.current_thread() is threading.main_thread(), timeout))
+        signal.signal(signal.SIGALRM, signal.getsignal(signal.SIGALRM))  # raises outside the main thread
+        return gold == completion.strip()
+
+    env = DatasetEnv(ROWS, verifier=alarmed, verifier_settings={"timeout": None})
+    assert reward(env, 0, ROWS[0]["answer"]) == 1.0 and seen == [(True, None)]
+    # under a limit it runs in a worker thread: the failure is flagged, and says how to run it directly
+    env = DatasetEnv(ROWS, verifier=alarmed)
+    env.reset(options={"index": 0})
+    _, _, _, _, info = env.step(ROWS[0]["answer"])
+    assert info["valid"] is False and "verifier_settings={'timeout': None}" in info["error"]
+    with pytest.raises(ValueError, match="or None to call the verifier directly"):
+        DatasetEnv(ROWS, verifier=alarmed, verifier_settings={"timeout": -1})
+
+
+def test_call_within_takes_limits_longer_than_a_lock_can_wait():
+    # Lock.acquire(timeout=1e10) raises OverflowError: a generous limit made every step fail
+    assert call_within(1e10, divmod, 9, 4) == (2, 1)
+    assert call_within(float("inf"), divmod, 9, 4) == (2, 1)
+    env = DatasetEnv(ROWS, verifier=lambda g, c: g == c.strip(), verifier_settings={"timeout": 1e300})
+    assert reward(env, 0, ROWS[0]["answer"]) == 1.0
 
 
 def test_call_within_reuses_its_threads_and_lets_an_abandoned_one_end():

@@ -36,8 +36,8 @@ Every Verdict carries `details["kind"]`, one of:
                   reward.
 The sympy stage's `timeout` is counted only while a worker runs the job: waiting for a free worker
 (other callers' load) never makes a right answer time out.
-Model output never raises: any text gets a Verdict. A bad *gold* answer (unparsable, or prose such as
-a worked solution without a marked final answer) raises `GoldAnswerError` in `validate_gold` (call
+Model output never raises: any text gets a Verdict. A bad *gold* answer (unparsable, or a worked
+solution without a marked final answer) raises `GoldAnswerError` in `validate_gold` (call
 it when loading a dataset); an unparsable one gives a kind "error" Verdict at reward time.
 
 Conventions in brief (details in `math_compare`, `math_normalize` and docs/verifiers.md):
@@ -65,8 +65,8 @@ from typing import Any, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, prepare
 from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer, tagged_answers
-from rlvr.verifiers.math_normalize import (_CONNECTIVES, _MATH_NAMES, _UNIT_PART_RE, MAX_ANSWER_CHARS,
-                                           choice_letter, choice_letters, normalize, word_answer)
+from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
+                                           word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.timelimit import (Budget, TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
                                       get_pool)
@@ -210,61 +210,46 @@ def _gold_norm(gold: str) -> tuple[str, bool]:
 
 def _is_number(value: Any) -> bool:
     """True for a real number a gold answer may be given as: int, float, NumPy's integers and
-    floats (`rng.integers` returns `np.int64`), `Fraction`, `Decimal`; never a bool."""
-    return isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool)
+    floats (`rng.integers` returns `np.int64`), `Fraction`, `Decimal`; never a bool nor NaN."""
+    if not isinstance(value, (numbers.Real, decimal.Decimal)) or isinstance(value, bool):
+        return False
+    return not (value != value)  # NaN (float's or Decimal's) is no answer
 
 
-#: What `_prose_words` ignores: text groups (`\\text{cm}`, `\\operatorname{lcm}`: words there are
-#: meant), environment names (`\\begin{pmatrix}`) and LaTeX commands (`\\frac`, `\\sin`).
+#: What `_sentences` ignores: text groups (`\\text{Mr. Smith}`: words there are meant) and maths
+#: between dollars (`$x = 3. Then$` is no sentence end).
 _TEXT_GROUP_RE = re.compile(r"\\(?:text\w*|mbox|hbox|math\w*|operatorname\*?|emph)\s*\{[^{}]*\}")
-_ENVIRONMENT_RE = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}")
-#: A plain word: two or more letters, lower case after the first (`She`, `apples`; not `AB`, a
-#: segment, nor part of a LaTeX command).
-_PLAIN_WORD_RE = re.compile(r"(?<![A-Za-z\\])[A-Za-z][a-z]+(?![A-Za-z])")
-#: Between two words of one sentence: spaces and punctuation only (`She has`, `First, note`).
-_WORD_GAP_RE = re.compile(r"[\s,.;:!?'\"]+")
-#: Words that are maths (functions, operators, constants), join answers (`or`, `and`) or go with
-#: units (`per`); units themselves (`feet`, `square`) are told by `_UNIT_PART_RE`.
-_MATH_WORDS = _MATH_NAMES | _CONNECTIVES | {"mod", "arg", "sgn", "lim", "ker", "dim", "rank", "cis", "Re", "Im",
-                                            "csch", "sech", "coth", "arccot", "arcsec", "arccsc", "per"}
-#: A gold answer with this many plain words, two of them side by side, is prose (see `_prose_words`).
-_PROSE_WORDS = 3
+_DOLLAR_MATH_RE = re.compile(r"\$[^$]*\$")
+#: The end of a sentence and the start of the next: ". T", "! W", "? I" (not "3.5", "e.g. x").
+_SENTENCE_END_RE = re.compile(r"[.!?](?=\s+[A-Z][a-z])")
+#: A gold answer with this many sentence ends is a worked solution (see `_sentences`).
+_SOLUTION_SENTENCE_ENDS = 2
 
 
-def _prose_words(text: str) -> list[str] | None:
-    """The plain words of `text` when it reads as a sentence rather than an answer, else None.
+def _sentences(text: str) -> int:
+    """How many sentences `text` holds when it reads as a worked solution (at least three: two
+    sentence ends, each a ".", "!" or "?" followed by a capitalised word), else 0.
 
-    A sentence (`She has 5 apples left`, `The area is 12`, a worked solution without `\\boxed{}`)
-    has at least `_PROSE_WORDS` plain words (see `_PLAIN_WORD_RE`) outside `\\text{}` and LaTeX
-    commands, not maths names (`sin`, `pi`), connectives (`or`, `and`) nor units (`feet`), two of them separated
-    only by spaces or punctuation. The parser would read each word as a product of letters, and no
-    model's answer would ever equal it. Deliberately narrow: answers of words only are word answers
-    (`Tuesday`, `no solution`), words in `\\text{}` are meant (`2 \\text{ cm}`), letters side by
-    side are algebra (`x y`, `ab + bc + ca` has no two words in a row), units after a number are
-    dropped by `normalize` (`12 square units`).
+    What this catches: a MATH solution whose answer is not marked with `\\boxed{}` ("Let x = 3.
+    Then y = 4. The area is 12."), taken whole as the gold. Deliberately narrow: an answer of words
+    (`Alice, Bob and Carol`, `Yes, it is possible`, `St. Louis`) has at most one such break, and the
+    verifier grades it as it is.
     """
-    if len(text) > MAX_ANSWER_CHARS or not re.search(r"[A-Za-z][a-z]", text):
-        return None
-    bare = normalize(_ENVIRONMENT_RE.sub(" ", _TEXT_GROUP_RE.sub(" ", text)))
-    words = [m for m in _PLAIN_WORD_RE.finditer(bare)
-             if m.group() not in _MATH_WORDS and not _UNIT_PART_RE.fullmatch(m.group())]
-    if len(words) < _PROSE_WORDS:
-        return None
-    side_by_side = any(_WORD_GAP_RE.fullmatch(bare, a.end(), b.start()) for a, b in zip(words, words[1:]))
-    return [m.group() for m in words] if side_by_side else None
+    bare = _DOLLAR_MATH_RE.sub(" ", _TEXT_GROUP_RE.sub(" ", text))
+    ends = len(_SENTENCE_END_RE.findall(bare))
+    return ends + 1 if ends >= _SOLUTION_SENTENCE_ENDS else 0
 
 
 def validate_gold(gold: Any) -> str:
     """Check that a gold answer can be graded; return its normalised form.
 
-    A number (int, float, NumPy number, `Fraction`, `Decimal`) is graded as its text. Prose is
-    refused (`She has 5 apples left`, or a worked solution whose final answer is not marked with
-    `\\boxed{}`, `####` or "the answer is"): it parses as a product of letters that no answer equals,
-    so every answer would be scored wrong (see `_prose_words`).
+    A number (int, float, NumPy number, `Fraction`, `Decimal`) is graded as its text. A worked
+    solution whose final answer is not marked (`\\boxed{}`, `####`) is refused (see `_sentences`):
+    taken whole as the gold, no model's final answer would match it.
 
     Raises:
-        GoldAnswerError: naming the gold answer, when it is not text or a number, is prose, or
-            cannot be parsed.
+        GoldAnswerError: naming the gold answer, when it is not text or a number, is a worked
+            solution, or cannot be parsed.
     """
     if not isinstance(gold, str) and not _is_number(gold):
         raise GoldAnswerError(f"gold answer {gold!r} is a {type(gold).__name__}; expected text or a number")
@@ -272,12 +257,11 @@ def validate_gold(gold: Any) -> str:
     norm = normalize(text)
     if _CHOICE_GOLD_RE.match(norm):
         return norm
-    prose = _prose_words(text) if word_answer(norm) is None else None  # words alone: a word answer
-    if prose is not None:
+    sentences = _sentences(text)
+    if sentences:
         raise GoldAnswerError(
-            f"gold answer {str(gold)[:200]!r} reads as prose (words {', '.join(map(repr, prose[:4]))}), not a final "
-            "answer: no answer could ever equal it. Give the final answer alone (a worked solution needs it in "
-            "\\boxed{}, or after '####'), or drop this row")
+            f"gold answer {str(gold)[:200]!r} reads as a worked solution ({sentences} sentences), not a final answer: "
+            "give the final answer alone (a worked solution needs it in \\boxed{}, or after '####'), or drop this row")
     try:
         parse(norm)
     except ParseError as exc:
