@@ -24,7 +24,7 @@ import inspect
 import re
 from collections import Counter
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -160,6 +160,11 @@ def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int 
     """
     best: tuple[list[int], tuple[str, Fraction]] | None = None
     for draw in range(max_draws):
+        if draw >= COUNTDOWN_SEARCH and best is not None:
+            # the search is over, whether or not its last draw made a target: the generator before
+            # MAX_DRAWS took the smallest target of its 1000 draws here, and an index keeps that task.
+            # Past the search, the first target found ends the loop here, one draw later.
+            break
         numbers = [int(rng.integers(1, max_number + 1)) for _ in range(count)]
         k = use if use is not None else int(rng.integers(2, count + 1))
         subset = [numbers[int(i)] for i in rng.choice(count, size=k, replace=False)]
@@ -168,7 +173,7 @@ def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int 
             continue
         if best is None or made[1] < best[1][1]:
             best = (numbers, made)
-        if made[1] <= 1000 or draw + 1 >= COUNTDOWN_SEARCH:
+        if made[1] <= 1000:
             break
     if best is None:
         raise GenerationError(
@@ -283,8 +288,6 @@ _GENERATES = Interned(limit=1024)
 #: The keyword arguments of `TextEnv.__init__` (besides the task source) a procedural env passes on.
 _TEXT_ENV_ARGS = tuple(name for name, param in inspect.signature(SingleTurnEnv.__init__).parameters.items()
                        if name not in ("self", "source") and param.kind is param.KEYWORD_ONLY)
-#: The verdict kinds of an answer the verifier could not read (no format credit in compact format).
-_UNREADABLE = frozenset({"no_answer", "unparsable"})
 
 
 class ProceduralEnv(SingleTurnEnv):
@@ -294,10 +297,14 @@ class ProceduralEnv(SingleTurnEnv):
 
     - chat: 1.0 when the output holds exactly one non-empty `<answer>...</answer>` (right or
       wrong; the outcome check also reads a `\\boxed{}` or the last line, without format credit).
-    - compact: 1.0 when the first non-blank line reads as an answer of the task's kind (a number;
-      Countdown: an expression of whole numbers and the allowed operators; Sort: integers), right or
-      wrong; 0.0 for no line or one that does not read so ("<answer>1</answer>", "banana"). A
-      compact prompt asks for nothing but the answer on the first line, so that is the format.
+    - compact: 1.0 when the first non-blank line reads as an answer of the task's kind
+      (`reads_as_answer`: one number; LinearEquation: also "x = 5"; Countdown: an expression of
+      whole numbers and the allowed operators, optionally with "= number"; Sort: integers separated
+      by spaces or commas), right or wrong; 0.0 for no line or one that does not read so
+      ("<answer>1</answer>", "banana", "banana = 99", "item3"). A compact prompt asks for nothing
+      but the answer on the first line, so that is the format. The outcome check may be more
+      lenient (Sort finds the integers in any text), as the chat one reads a `\\boxed{}` without
+      format credit.
 
     Args:
         format: "chat" (sentence prompt, answer in `<answer>` tags) or "compact" (terse prompt
@@ -313,6 +320,8 @@ class ProceduralEnv(SingleTurnEnv):
     difficulty_keys: tuple[str, ...] = ()
     #: The generator's version, recorded in the fingerprint when set (see `GeneratorSource`).
     generator_version: int | None = None
+    #: The variable a numeric answer may name ("x = 5"), read by `check_number` and `reads_as_answer`.
+    answer_variable: str | None = None
 
     def __init__(self, *, format: str = "chat", **kwargs: Any) -> None:
         if format not in FORMATS:
@@ -352,11 +361,17 @@ class ProceduralEnv(SingleTurnEnv):
 
     def format_score(self, task: Task, content: str) -> float:
         """1.0 for the requested format (see the class docstring): one non-empty `<answer>` tag
-        (chat), a first line the verifier reads as an answer, right or wrong (compact)."""
+        (chat), a first line that reads as an answer of the task's kind, right or wrong (compact)."""
         if self.compact:
-            kind = self.verify(task, content).details.get("kind")
-            return 0.0 if kind in _UNREADABLE else 1.0
+            answer = self.answer_of(content)
+            return 1.0 if answer is not None and self.reads_as_answer(task, answer) else 0.0
         return 1.0 if follows_tag_format(content) else 0.0
+
+    def reads_as_answer(self, task: Task, answer: str) -> bool:
+        """True when `answer` (the model's answer, stripped) has the form of an answer to `task`,
+        right or wrong: the compact `format` part. Here: one number (`parse_number`), as
+        `check_number` reads it; envs whose answers are not one number override it."""
+        return parse_number(answer, variable=self.answer_variable) is not None
 
     def settings(self) -> dict[str, Any]:
         return {"format": self.format, "difficulty": dict(self.difficulty)}
@@ -369,11 +384,12 @@ class ProceduralEnv(SingleTurnEnv):
     def answer_of(self, content: str) -> str | None:
         return final_answer(content, compact=self.compact)
 
-    def check_number(self, task: Task, content: str, variable: str | None = None) -> Verdict:
+    def check_number(self, task: Task, content: str) -> Verdict:
+        """The verdict on an answer that is one number (`answer_variable` may be named: "x = 5")."""
         answer = self.answer_of(content)
         if answer is None:
             return Verdict.wrong("no answer found", details={"kind": "no_answer"})
-        value = parse_number(answer, variable=variable)
+        value = parse_number(answer, variable=self.answer_variable)
         if value is None:
             return Verdict.wrong(f"answer {answer[:40]!r} is not a number", details={"kind": "unparsable"})
         if value == Fraction(task.answer):
@@ -412,9 +428,10 @@ class CountdownEnv(ProceduralEnv):
     the allowed operators and parentheses may appear (no "#" comment hides a part of it), and
     intermediate results may be negative or fractions. The target may stand on one side of one "="
     or "==" ("6 - 1 = 5", "5 = 6 - 1"): the other side is the expression, and only its numbers
-    count; an "=" with no target on either side ("6 - 1 = 99") or a second "=" makes the answer
-    wrong. A sentence's final period ("6 - 1.") is ignored. Targets are never one of the given
-    numbers (generator version 2).
+    count; an "=" with another number on either side ("6 - 1 = 99") makes the answer wrong, and one
+    that is not an expression and a number ("banana = 99", "6 - 1 = 5 = 5") unparsable (no compact
+    format credit: `_countdown_reading`). A sentence's final period ("6 - 1.") is ignored. Targets
+    are never one of the given numbers (generator version 2).
     Difficulty: `count` (2..6 numbers, default 3), `max_number` (default 9), `ops` (default "+-*/").
     """
 
@@ -430,18 +447,27 @@ class CountdownEnv(ProceduralEnv):
             "ops": _check_ops(s.get("ops", "+-*/"), "+-*/"),
         }
 
+    def reads_as_answer(self, task: Task, answer: str) -> bool:
+        """An expression with the allowed operators, optionally with a number on one side of one
+        "=" (`_countdown_reading`): what `verify` does not call "unparsable"."""
+        try:
+            _countdown_reading(answer, task.meta["target"], self.difficulty["ops"])
+        except ExprError:
+            return False
+        return True
+
     def verify(self, task: Task, content: str) -> Verdict:
         answer = self.answer_of(content)
         if answer is None:
             return Verdict.wrong("no expression found", details={"kind": "no_answer"})
         target = task.meta["target"]
-        expression, problem = _countdown_expression_of(answer, target)
-        if expression is None:
-            return Verdict.wrong(problem, details={"kind": "wrong"})
         try:
-            value, used = evaluate(expression, self.difficulty["ops"])
+            expression, value, used, number, written = _countdown_reading(answer, target, self.difficulty["ops"])
         except ExprError as exc:
             return Verdict.wrong(f"invalid expression: {exc}", details={"kind": "unparsable"})
+        if number is not None and number != target:  # "6 - 1 = 99" is not an answer of 5
+            where = "ends in" if written.startswith("=") else "starts with"
+            return Verdict.wrong(f"the answer {where} {written[:40]!r}, which is not the target {target}", details={"kind": "wrong"})
         available = Counter(task.meta["numbers"])
         extra = Counter(used) - available
         if extra:
@@ -459,30 +485,54 @@ class CountdownEnv(ProceduralEnv):
 _EQUALS = re.compile(r"==?")
 
 
-def _countdown_expression_of(answer: str, target: int) -> tuple[str | None, str]:
-    """(the expression to evaluate, "") of a Countdown answer, or (None, why it is wrong).
+class _CountdownReading(NamedTuple):
+    """A Countdown answer read as an expression: its text, exact value and numbers used, and the
+    number on the other side of its "=" (None without one) with that side as written ("= 13" or
+    "13 =", for the verdict's reason)."""
 
-    "8 + 5", "8 + 5 = 13", "13 = 8 + 5" and "8 + 5 == 13" give "8 + 5" (target 13): the target's
-    side of the "=" is not part of the expression, so its number is not counted as used. An "="
-    needs the target on one side ("8 + 5 = 99" is not an answer of 13), and only one is allowed
-    ("8 + 5 = 13 = 99"). A sentence's final period is dropped first ("8 + 5." is 8 + 5).
+    expression: str
+    value: Fraction
+    used: list[int]
+    number: Fraction | None = None
+    written: str = ""
+
+
+def _countdown_reading(answer: str, target: int, ops: str) -> _CountdownReading:
+    """A Countdown answer read as an expression with the allowed operators, optionally with a
+    number on one side of one "=" or "==": "8 + 5", "8 + 5 = 13", "13 = 8 + 5", "8 + 5 == 99"
+    (right or wrong). A sentence's final period is dropped first ("8 + 5." is 8 + 5).
+
+    Raises ExprError, saying why, for anything else ("banana = 99", "what = ever", "8+5 = 13 = 13"):
+    the verdict is "unparsable" then, and the compact `format` part 0. The number's side is not
+    part of the expression ("13 = 8 + 5" uses 8 and 5). A side that is the target is the number,
+    and the other side must read as the expression ("8 + 5 = 13"; "$13$ = 13" does not read);
+    otherwise the right side is the number if the left one reads as an expression ("8 + 5 = 99"),
+    else the left one ("99 = 8 + 5").
     """
     text = answer.strip()
     if text.endswith("."):
         text = text[:-1]
     sides = _EQUALS.split(text)
     if len(sides) == 1:
-        return text, ""
+        return _CountdownReading(text, *evaluate(text, ops))
+    shown = " ".join(text.split())[:60]
     if len(sides) > 2:
-        return None, f"the answer has more than one '=' ({' '.join(text.split())[:60]!r}); give one expression, optionally '= {target}'"
+        raise ExprError(f"more than one '=' ({shown!r}); give one expression, optionally '= {target}'")
     left, right = sides
-    if parse_number(right) == target:
-        return left, ""
-    if parse_number(left) == target:
-        return right, ""
-    if parse_number(left) is None:  # "6 - 1 = 99" is not an answer of 5
-        return None, f"the answer ends in '= {right.strip()[:40]}', which is not the target {target}"
-    return None, f"neither side of {' '.join(text.split())[:60]!r} is the target {target}"
+    # (expression, number, the number's side as written): the right side is the number before the
+    # left one, and a side that is the target is the number, the other side the expression to read
+    splits = [(left, parse_number(right), f"= {right.strip()}"), (right, parse_number(left), f"{left.strip()} =")]
+    targeted = [split for split in splits if split[1] == target]
+    problem = None
+    for expression, number, written in targeted[:1] or splits:
+        if number is None:
+            continue
+        try:
+            return _CountdownReading(expression, *evaluate(expression, ops), number, written)
+        except ExprError as exc:
+            problem = problem or exc
+    raise problem or ExprError(f"the answer ends in '= {right.strip()[:40]}', which is not the target {target} nor another "
+                               f"number, and neither is {left.strip()[:40]!r}; give one expression, optionally '= {target}'")
 
 
 class LinearEquationEnv(ProceduralEnv):
@@ -495,6 +545,7 @@ class LinearEquationEnv(ProceduralEnv):
     env_name = "LinearEquation"
     generator = staticmethod(linear_equation_task)
     difficulty_keys = ("max_coef", "max_solution", "negative")
+    answer_variable = "x"
 
     def check_difficulty(self, s: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -504,7 +555,7 @@ class LinearEquationEnv(ProceduralEnv):
         }
 
     def verify(self, task: Task, content: str) -> Verdict:
-        return self.check_number(task, content, variable="x")
+        return self.check_number(task, content)
 
 
 class SortEnv(ProceduralEnv):
@@ -512,7 +563,10 @@ class SortEnv(ProceduralEnv):
 
     Difficulty: `length` (1..64, default 4), `max_value` (default 9). The answer's integers (any
     separators) must equal the sorted input exactly; the whole answer is read (it is bounded by
-    `max_action_chars`), so numbers after a long run of spaces count too.
+    `max_action_chars`), so numbers after a long run of spaces count too. The compact `format` part
+    is stricter than that outcome check: it credits a line of integers separated by spaces or
+    commas ("2 5 6 8", "2, 5, 6, 8", a final period allowed), not integers found in other text
+    ("item3", "<answer>1</answer>", "2 5 6 8 are sorted").
     """
 
     env_name = "Sort"
@@ -525,6 +579,10 @@ class SortEnv(ProceduralEnv):
             "max_value": _check_int("max_value", s.get("max_value", 9), 0),
         }
 
+    def reads_as_answer(self, task: Task, answer: str) -> bool:
+        """A list of integers separated by spaces or commas (see the class docstring)."""
+        return _is_integer_list(answer)
+
     def verify(self, task: Task, content: str) -> Verdict:
         answer = self.answer_of(content)
         if answer is None:
@@ -535,10 +593,10 @@ class SortEnv(ProceduralEnv):
             if len(got) == len(want):
                 return Verdict.wrong(f"more than the {len(want)} given numbers: {got[:20]} and more",
                                      details={"kind": "wrong_numbers"})
-            digits = match[0].lstrip("-").lstrip("0")
-            if len(digits) > _SORT_DIGITS:  # not a given number; int() of over 4300 digits would raise
+            value = _small_int(match[0])
+            if value is None:
                 return Verdict.wrong(f"{match[0][:24]}... is not one of the given numbers", details={"kind": "wrong_numbers"})
-            got.append(int(match[0]))
+            got.append(value)
         if not got:
             return Verdict.wrong("no integers in the answer", details={"kind": "unparsable"})
         if got == want:
@@ -549,8 +607,34 @@ class SortEnv(ProceduralEnv):
 
 
 _INTEGER = re.compile(r"-?\d+")
+#: An item of a compact Sort answer that gets format credit (`_is_integer_list`).
+_LIST_INTEGER = re.compile(r"[+-]?[0-9]+")
 #: More digits than any number `sort_task` gives (max_value <= 2**62 has 19).
 _SORT_DIGITS = 20
+
+
+def _is_integer_list(text: str) -> bool:
+    """True when `text` is integers separated by whitespace or commas ("2 5 6 8", "2, 5,6 8"), with a
+    final period allowed; no empty item ("2,,5", ", 2", "2,"). One pass over the text by `split`,
+    without a regex that could backtrack over long runs of spaces."""
+    text = text.strip()
+    if text.endswith("."):
+        text = text[:-1]
+    parts = [part.split() for part in text.split(",")]
+    return all(part and all(_LIST_INTEGER.fullmatch(item) for item in part) for part in parts)
+
+
+def _small_int(text: str) -> int | None:
+    """The value of an `_INTEGER` match, or None when it has more than `_SORT_DIGITS` digits past its
+    leading zeros (not a number `sort_task` gives). Only those digits reach `int()`: it refuses a
+    string of over 4300 digits, and "000...0004" (4400 characters) is 4, not an error that made the
+    step an infrastructure failure (and the episode dropped from training)."""
+    negative = text.startswith("-")
+    digits = text.lstrip("-").lstrip("0")
+    if len(digits) > _SORT_DIGITS:
+        return None
+    value = int(digits) if digits else 0
+    return -value if negative else value
 
 
 class ModArithEnv(ProceduralEnv):

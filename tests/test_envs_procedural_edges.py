@@ -17,6 +17,7 @@ from rlvr.envs.answers import RULES_VERSION, final_answer, follows_tag_format, t
 from rlvr.envs.expr import ExprError, evaluate
 from rlvr.envs.procedural import (
     CHECK_DRAWS,
+    COUNTDOWN_SEARCH,
     MAX_DRAWS,
     CountdownEnv,
     GenerationError,
@@ -89,6 +90,15 @@ def _digest(generator, indices, **settings):
     (countdown_task, range(40), {}, "a70a3622b1cbefb6"),
     (countdown_task, range(2), {"count": 6, "max_number": 1000, "ops": "*"}, "24053993577926cc"),  # targets > 1000
     (countdown_task, [40, 41, 42, 43, 45], {"count": 3, "max_number": 1000, "ops": "/"}, "f8f11c9fb7f2ad4c"),
+    # settings with "/" whose draws often make no target, digests of the generator before MAX_DRAWS
+    # (1a64324^); at index 134 the 1000th draw made none, and the draws went on to a smaller target than
+    # the old one (see test_a_countdown_search_ends_after_its_draws_whatever_the_last_one_gave)
+    (countdown_task, range(130, 136), {"count": 6, "max_number": 1000, "ops": "*/"}, "1366e6b95cb50ed8"),
+    (countdown_task, range(10), {"count": 5, "max_number": 1000, "ops": "*/"}, "1adf95a4a0a64dfc"),
+    (countdown_task, range(20), {"count": 4, "max_number": 500, "ops": "*/"}, "904da804cc9fd5b6"),
+    (countdown_task, range(30), {"count": 2, "max_number": 1000, "ops": "/"}, "4d0c4d69a125ce4b"),
+    (countdown_task, range(20), {"count": 6, "max_number": 1000, "ops": "+-*/"}, "ba592d6dc272b2e1"),
+    (countdown_task, range(20), {"count": 4, "max_number": 100, "ops": "-/"}, "6e6c11894e29e2a9"),
 ])
 def test_indices_that_gave_a_task_before_give_the_same_task(generator, indices, settings, digest):
     # the first 1000 draws are those of the old generators, so no generator_version bump: digests
@@ -196,10 +206,10 @@ def test_countdown_reads_the_target_on_either_side_and_a_final_period(answer):
 
 
 @pytest.mark.parametrize("answer, kind, reason", [
-    ("8 + 5 = 13 = 99", "wrong", "more than one '='"),
-    ("8 + 5 = 13 = 13", "wrong", "more than one '='"),
+    ("8 + 5 = 13 = 99", "unparsable", "more than one '='"),  # not one expression and a number
+    ("8 + 5 = 13 = 13", "unparsable", "more than one '='"),
     ("8 + 5 = 99", "wrong", "ends in '= 99', which is not the target 13"),
-    ("99 = 8 + 5", "wrong", "neither side of '99 = 8 + 5' is the target 13"),
+    ("99 = 8 + 5", "wrong", "starts with '99 =', which is not the target 13"),
     ("13 = 8 + 6", "wrong", "8 + 6 = 14, not 13"),
     ("13 = 13", "bad_numbers", "uses [13]"),  # the target's side does not count, the other does
     ("13 =", "unparsable", "empty expression"),
@@ -288,3 +298,124 @@ def test_an_unknown_setting_is_named_with_the_valid_ones(env_id, settings, messa
 
 def test_the_answer_rules_version_moved_on():
     assert RULES_VERSION == 3 and CountdownEnv().fingerprint()["verifier"]["settings"]["rules"] == 3
+
+
+# ------------------------------------------------------------------ 9. review fixes
+
+
+PROCEDURAL_IDS = ["Arithmetic-v0", "Countdown-v0", "LinearEquation-v0", "Sort-v0", "ModArith-v0"]
+
+
+def test_sort_reads_leading_zeros_of_any_length_as_a_verdict():
+    # the length guard counted digits past the leading zeros, but int() read them all: past 4300
+    # characters it raised, the step was an infrastructure failure (valid False) and training
+    # dropped the episode, a way for a policy to dodge a wrong answer's score
+    env = rlvr.make("rlvr/Sort-v0").unwrapped
+    env.reset(seed=3)  # 4 6 7 7
+    _, reward, *_, info = env.step("<answer>" + "0" * 4400 + "4 6 7 7</answer>")
+    assert info["valid"] and info["verdict"].error is None and reward == 1.0  # 000...04 is 4
+    env.reset(seed=3)
+    _, reward, *_, info = env.step("<answer>-" + "0" * 5000 + "4 6 7 7</answer>")
+    assert info["valid"] and reward == 0.0 and info["verdict"].details["kind"] == "wrong_numbers"
+    env.reset(seed=3)
+    _, reward, *_, info = env.step("<answer>4 6 7 " + "0" * 5000 + "1" + "0" * 30 + "</answer>")
+    assert info["valid"] and reward == 0.0 and "is not one of the given numbers" in info["verdict"].reason
+
+
+@pytest.mark.parametrize("env_id", PROCEDURAL_IDS)
+def test_long_numbers_in_model_text_always_get_a_verdict(env_id):
+    # any model text gets right or wrong, never an error: numbers past int()'s 4300 digits included
+    bodies = ["0" * 4400 + "4", "9" * 5000, "-" + "0" * 5000 + "1", "1/" + "0" * 5000 + "2", "x = " + "0" * 5000 + "8",
+              "0" * 4400 + "4 6 7 7", "\u0660" * 4400 + "4", "1" + "0" * 4400, "0." + "0" * 5000 + "1", "1e999",
+              "8+5 = " + "0" * 5000 + "13", "0" * 5000 + "13 = 8+5", "1," + "000," * 1500 + "000"]
+    for format in ("chat", "compact"):
+        env = rlvr.make(env_id, format=format, max_action_chars=100_000, reward_weights={"format": 0.1}).unwrapped
+        for body in bodies:
+            for text in (body, f"<answer>{body}</answer>"):
+                env.reset(seed=3)
+                *_, info = env.step(text)
+                assert info["valid"] and info["verdict"].error is None, (format, text[:40], info["verdict"].error)
+
+
+def test_a_countdown_search_ends_after_its_draws_whatever_the_last_one_gave():
+    # the search stopped only on a draw that made a target: at index 134 the 1000th draw made none,
+    # the draws went on and a smaller target (1924) replaced the old generator's task (2052)
+    settings = {"count": 6, "max_number": 1000, "ops": "*/"}
+    task = countdown_task(np.random.default_rng(134), **settings)
+    assert (task["numbers"], task["target"]) == ([676, 206, 513, 4, 50, 56], 2052)  # the old task
+    # the old generator is these first COUNTDOWN_SEARCH draws: an index that made a task within
+    # them makes the same one with more draws allowed
+    for index in (133, 134, 135):
+        first = countdown_task(np.random.default_rng(index), **settings, max_draws=COUNTDOWN_SEARCH)
+        assert countdown_task(np.random.default_rng(index), **settings) == first, index
+    divisions = {"count": 3, "max_number": 1000, "ops": "/"}
+    for index in range(40, 48):  # 44 made no task in 1000 draws: it draws on
+        try:
+            first = countdown_task(np.random.default_rng(index), **divisions, max_draws=COUNTDOWN_SEARCH)
+        except GenerationError:
+            continue
+        assert countdown_task(np.random.default_rng(index), **divisions) == first, index
+
+
+@pytest.mark.parametrize("env_id, text, outcome, fmt", [
+    # Countdown: an expression over whole numbers, optionally with "= number" (task: 8 6 5 -> 13)
+    ("Countdown-v0", "banana = 99", 0.0, 0.0),  # these three had format 1.0: an '=' made them "wrong"
+    ("Countdown-v0", "what = ever", 0.0, 0.0),
+    ("Countdown-v0", "8+4+7 = 19 = 19", 0.0, 0.0),
+    ("Countdown-v0", "8 + 5 = banana", 0.0, 0.0),
+    ("Countdown-v0", "8+5 = 8+5", 0.0, 0.0),
+    ("Countdown-v0", "8+5 = 99", 0.0, 1.0),  # a wrong answer in the form asked for
+    ("Countdown-v0", "99 = 8+5", 0.0, 1.0),
+    ("Countdown-v0", "8+5 = 13", 1.0, 1.0),
+    ("Countdown-v0", "13 = 8+5", 1.0, 1.0),
+    ("Countdown-v0", "8+5.", 1.0, 1.0),
+    ("Countdown-v0", "8*6", 0.0, 1.0),
+    # Sort: integers separated by spaces or commas (task: 8 6 5 2)
+    ("Sort-v0", "<answer>1</answer>", 0.0, 0.0),  # the docstring's example of format 0.0; was 1.0
+    ("Sort-v0", "item3", 0.0, 0.0),  # was 1.0: integers were pulled out of any text
+    ("Sort-v0", "2 5 6 8 are sorted", 1.0, 0.0),  # the outcome check stays lenient, the format does not
+    ("Sort-v0", "2,,5 6 8", 1.0, 0.0),
+    ("Sort-v0", "2, 5, 6, 8", 1.0, 1.0),
+    ("Sort-v0", "2,5,6,8.", 1.0, 1.0),
+    ("Sort-v0", "8 6 5 2", 0.0, 1.0),
+    ("Sort-v0", "1", 0.0, 1.0),
+    # numbers (LinearEquation: 6x+5=53 -> 8; ModArith: (17+13)%6 -> 0)
+    ("LinearEquation-v0", "x = 8", 1.0, 1.0),
+    ("LinearEquation-v0", "7", 0.0, 1.0),
+    ("LinearEquation-v0", "y = 8", 0.0, 0.0),
+    ("LinearEquation-v0", "x8", 0.0, 0.0),
+    ("ModArith-v0", "0", 1.0, 1.0),
+    ("ModArith-v0", "30 mod 6", 0.0, 0.0),
+    ("Arithmetic-v0", "8+6", 0.0, 0.0),
+])
+def test_compact_format_part_credits_only_an_answer_of_the_tasks_kind(env_id, text, outcome, fmt):
+    env = rlvr.make(env_id, format="compact", reward_weights={"format": 0.5}).unwrapped
+    _, parts, verdict = score(env, text)
+    assert (parts["outcome"], parts["format"]) == (outcome, fmt), verdict.reason
+    assert env.format_score(env.task, text + "\nmore text") == fmt  # only the first line counts
+
+
+#: A compact Sort answer with format credit, as a regex (quadratic on long runs of spaces, so the
+#: env splits instead): integers separated by whitespace or commas, a final period allowed.
+_SORT_LIST = re.compile(r"[+-]?[0-9]+(?:(?:\s*,\s*|\s+)[+-]?[0-9]+)*\s*\.?")
+
+
+@pytest.mark.parametrize("env_id", PROCEDURAL_IDS)
+def test_compact_format_credit_agrees_with_the_verifiers_reading(env_id):
+    # a first line with format credit is one the verifier reads as an answer, and (for the envs
+    # whose verifier reads only answers of the task's form: all but Sort) the converse; a Sort line
+    # has credit when it is a list of integers
+    rng = random.Random(env_id)
+    alphabet = list("0123456789 ,.=+-*/()x") + ["8", "13", " = ", "banana", "<answer>", "\n", "$", "item"]
+    env = rlvr.make(env_id, format="compact").unwrapped
+    env.reset(options={"index": 0})
+    for _ in range(1500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9)))
+        verdict, fmt = env.verify(env.task, text), env.format_score(env.task, text)
+        readable = verdict.details.get("kind") not in ("no_answer", "unparsable")
+        if env_id == "Sort-v0":
+            line = final_answer(text, compact=True)
+            assert fmt == (1.0 if line is not None and _SORT_LIST.fullmatch(line) else 0.0), (text, verdict.reason)
+            assert readable or fmt == 0.0, (text, verdict.reason)
+        else:
+            assert fmt == (1.0 if readable else 0.0), (text, verdict.reason)
