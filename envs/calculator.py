@@ -7,9 +7,10 @@ The calculator's workers are shared by every env of the process (one per CPU). W
 one is not the model's doing — the other episodes' calls hold them — so it is not charged to the
 turn's running time but bounded on its own (`TurnBudget.wait_left`). A call that got no worker
 within it is not run and raises `ToolBusy`: the model reads that the calculator was busy and may
-call again, and the call counts neither for nor against the turn (scoring it as the model's timeout
-would make one episode's reward depend on the others' calls; as an infrastructure failure, every
-episode of a batch could be dropped because one policy sample was slow). Only a pool that is broken
+call again, and the call is not scored — ToolMath scores the turn on its calls that ran, and a turn
+none of whose calls ran earns no tool-call credit (scoring it as the model's timeout would make one
+episode's reward depend on the others' calls; as an infrastructure failure, every episode of a
+batch could be dropped because one policy sample was slow). Only a pool that is broken
 — workers that cannot start, or all of them taken with no calculator call under way to hold them,
 or none freed for longer than any call may run — is an infrastructure failure (`ToolInfraError`).
 """
@@ -17,6 +18,7 @@ or none freed for longer than any call may run — is an infrastructure failure 
 from __future__ import annotations
 
 import ast
+import decimal
 import os
 import threading
 from typing import Any
@@ -69,9 +71,13 @@ def exact_round(value: Any, digits: Any = None) -> Any:
 
     Without digits (or with digits <= 0) the result is an Integer (`round(10**400)` is that
     integer, `round(2.5)` is 3, `round(1234, -2)` is 1200); with digits > 0 it is the decimal with
-    that many places, written exactly (`round(1/3, 3)` is 0.333), and an integer stays itself.
-    Irrational values are rounded from as many digits as sympy needs to decide. Python's own
-    `round` would go through a float: inexact past 2**53, infinite past 1e308, and halves to even.
+    that many places, written exactly (`round(1/3, 3)` is 0.333, `round(1/2, 3)` is 0.500), up to
+    `MAX_ROUND_DIGITS` of them, except zero, which is written 0.0 whatever the places (as sympy
+    writes every zero decimal; `round(-0.001, 2)` is 0.0, never -0.0), and an integer, which stays
+    itself. Irrational values are rounded from as many digits as it takes to decide (an error when
+    sympy cannot: a value it cannot tell from a half); a zero sympy cannot prove is zero
+    (`sin(pi/7) - cos(5*pi/14)`) rounds to 0. Python's own `round` would go through a float:
+    inexact past 2**53, infinite past 1e308, and halves to even.
     """
     import sympy
 
@@ -80,25 +86,83 @@ def exact_round(value: Any, digits: Any = None) -> Any:
     if digits is not None:
         digits = sympy.sympify(digits)
         if not digits.is_Integer:
-            raise ValueError(f"round's digits must be an integer, got {digits}")
+            raise ValueError(f"round's digits must be an integer, got {_shown(digits)}")
         places = int(digits)
         if abs(places) > MAX_ROUND_DIGITS:
             raise ValueError(f"round's digits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}, got {places}")
     if not value.is_number:
-        raise ValueError(f"round needs a number, got {value}")
+        raise ValueError(f"round needs a number, got {_shown(value)}")
     if value.is_real is False or value.is_finite is False:
-        raise ValueError(f"round needs a finite real number, got {value}")
+        raise ValueError(f"round needs a finite real number, got {_shown(value)}")
     if value.is_Integer and places >= 0:
         return value
-    scaled = value * sympy.Integer(10) ** places
-    magnitude = sympy.floor(sympy.Abs(scaled) + sympy.Rational(1, 2))
-    if not magnitude.is_Integer:
-        raise ValueError(f"cannot round {value}")
-    whole = int(magnitude) * (-1 if scaled < 0 else 1)
+    whole = _nearest_integer(value, places)
     if places <= 0:
         return sympy.Integer(whole) * sympy.Integer(10) ** (-places)
-    text = str(abs(whole)).rjust(places + 1, "0")
-    return sympy.Float(f"{'-' if whole < 0 else ''}{text[:-places]}.{text[-places:]}", "")
+    return _decimal(whole, places)
+
+
+def _decimal(whole: int, places: int) -> Any:
+    """The sympy Float `whole / 10**places`, written with `places` places: what
+    `Float("<its digits>", "")` makes, built without text (Python writes at most 4300 digits of an
+    int, and sympy reads a long decimal text in quadratic time)."""
+    import sympy
+    from mpmath.libmp import dps_to_prec, from_rational, round_nearest
+
+    # as many significant digits as the text would have (Decimal counts them past 4300 digits too)
+    precision = dps_to_prec(len(decimal.Decimal(whole).as_tuple().digits))
+    if whole == 0:
+        return sympy.Float(0, precision=precision)
+    return sympy.Float(from_rational(whole, 10 ** places, precision, round_nearest), precision=precision)
+
+
+def _nearest_integer(value: Any, places: int) -> int:
+    """The integer nearest `value * 10**places` (a sympy number), halves away from zero, or a
+    ValueError saying it cannot be decided. Never another error: a sympy comparison it cannot
+    decide ("cannot determine truth value of Relational") is that ValueError.
+
+    A rational is rounded exactly; anything else from as many bits as its size and `places` take
+    (sympy's `floor` gives up at about 100 digits), a zero sympy cannot prove rounding to 0.
+    """
+    import sympy
+    from sympy.core.evalf import PrecisionExhausted, get_integer_part
+
+    scaled = value * sympy.Integer(10) ** places
+    if scaled.is_Rational:
+        magnitude = (2 * abs(scaled.p) + scaled.q) // (2 * scaled.q)
+        return -magnitude if scaled.p < 0 else magnitude
+    cannot = f"cannot round {_shown(value)}{f' to {places} places' if places > 0 else ''}"
+    # working precision in bits: the digits wanted, places and whole part, twice over
+    options = {"maxprec": 333 + 2 * (max(places, 0) * 10 // 3 + _size_bits(value))}
+    try:
+        magnitude, _ = get_integer_part(sympy.Abs(scaled) + sympy.Rational(1, 2), -1, options, return_ints=True)
+        if magnitude == 0:  # a zero sympy cannot prove has no sign to decide, nor needs one
+            return 0
+        below = scaled < 0  # |scaled| >= 1/2 here: a few digits tell its sign
+    except (PrecisionExhausted, NotImplementedError, TypeError, ValueError):
+        raise ValueError(f"{cannot}: sympy cannot decide which integer is nearest") from None
+    if below not in (sympy.true, sympy.false):
+        raise ValueError(f"{cannot}: sympy cannot decide its sign")
+    return -int(magnitude) if below == sympy.true else int(magnitude)
+
+
+def _size_bits(value: Any) -> int:
+    """About how many bits the whole part of the sympy number `value` has (0 when small or unknown)."""
+    try:
+        rough = value.evalf(15)
+        return max(0, rough._mpf_[2] + rough._mpf_[3]) if rough.is_Float else 0
+    except Exception:  # noqa: BLE001 - only an estimate
+        return 0
+
+
+def _shown(value: Any) -> str:
+    """A sympy value as text for a message, cut to 200 characters. Never raises: a value holding
+    an integer of more digits than Python writes (4300) is described instead."""
+    try:
+        text = str(value)
+    except ValueError:
+        return "an expression with numbers too long to show"
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def evaluate_expression(text: str) -> tuple[str, str]:

@@ -7,12 +7,14 @@ come back as the observation (`<tool_response>...</tool_response>` blocks) and a
 messages. Reaching `max_turns` without a final answer truncates the episode.
 
 Reward parts: `process` per tool turn (1 when every call parsed and ran, 0 when any was
-malformed — bad JSON, unknown tool, wrong arguments — or failed), `outcome` at the end, `format`
-for a `\\boxed{}` final answer. With `process_reward="steps"` the reasoning of every turn (its
-text outside the tool calls) is checked with `verify_steps` too: a tool turn whose calls all
+malformed — bad JSON, unknown tool, wrong arguments — or failed; calls not run because the
+calculator was busy do not count, and a turn with no other call gets 0), `outcome` at the end,
+`format` for a `\\boxed{}` final answer. With `process_reward="steps"` the reasoning of every turn
+(its text outside the tool calls) is checked with `verify_steps` too: a tool turn whose calls all
 parsed and ran then gets the mean of its tool-call credit (1) and the steps score (when anything was
-checkable), a turn with a failed call still gets 0, and the final turn's `process` is its steps
-score. A malformed call is never an exception: the model reads an error
+checkable), a turn with a failed call still gets 0, and a turn whose calls were all skipped as
+busy gets the steps score alone (0 when nothing was checkable), as the final turn does: its
+`process` is its steps score. A malformed call is never an exception: the model reads an error
 message and may try again. An infrastructure failure — the sandbox or the calculator's workers
 failing (returning a sandbox error or raising, workers that cannot start, a stuck pool), or the
 steps check failing — ends the episode as invalid (`info["valid"]` False), never as the model's
@@ -28,11 +30,12 @@ they are shared by every env of the process and held by the other episodes' call
 charged to the turn: it is bounded on its own (at most `turn_timeout` per turn, all waits
 together), so a step's tool calls end within about twice `turn_timeout`. A call that got no worker
 within that is not run: the model reads that the calculator was busy and may call again, and the
-call is not scored (`ok` None in `turn_details`; it neither earns nor loses the turn's `process`
-credit), since blaming the model would make its reward depend on other episodes' calls and
-calling it an infrastructure failure would drop sound episodes because of another one's. A
-sandboxed program's wait for a free execution slot is the sandbox's (`rlvr.sandbox.slots`), and
-not charged either.
+call is not scored (`ok` None in `turn_details`): the turn's tool-call credit comes from its other
+calls, the ones that ran, and a turn none of whose calls ran earns none (a skipped call is no work
+done; `turn_details["process"]["tool_calls"]` is then None). Blaming the model would make its reward
+depend on other episodes' calls, and calling it an infrastructure failure would drop sound episodes
+because of another one's. A sandboxed program's wait for a free execution slot is the sandbox's
+(`rlvr.sandbox.slots`), and not charged either.
 """
 
 from __future__ import annotations
@@ -219,7 +222,7 @@ class ToolMathEnv(MathEnv):
         if not calls:  # a final answer (process credit for its steps, when enabled)
             return self.complete_turn(task, content, tool_calls, self.verify(task, content))
         messages, responses, report = [], [], []
-        all_ok = True
+        scored: list[bool] = []  # whether each call that counts parsed and ran (skipped ones do not count)
         budget = TurnBudget(self.turn_timeout)
         for k, call in enumerate(calls):
             ok: bool | None
@@ -230,12 +233,16 @@ class ToolMathEnv(MathEnv):
                     text, ok = self.run_call(call.name, call.arguments, call.error, budget)
                 except ToolInfraError as exc:
                     return Turn(done=True, verdict=Verdict.failed(str(exc)), details={"tool_calls": report})
-            all_ok = all_ok and ok is not False  # a call not run for others' load (None) is not scored
+            if ok is not None:  # a call not run for others' load (None) is not scored
+                scored.append(ok)
             messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name or "", "content": text})
             responses.append(f"<tool_response>\n{text}\n</tool_response>")
             report.append({"id": call.id, "name": call.name, "ok": ok})
         parts = zero_parts()
-        signals = [1.0 if all_ok else 0.0]
+        all_ok = all(scored)
+        # the credit of the calls that ran; none when no call ran (all skipped as busy)
+        call_credit = (1.0 if all_ok else 0.0) if scored else None
+        signals = [] if call_credit is None else [call_credit]
         details: dict[str, Any] = {"tool_calls": report}
         if self.process_reward == "steps":  # the turn's reasoning, beside its calls
             try:
@@ -244,9 +251,9 @@ class ToolMathEnv(MathEnv):
                 return Turn(done=True, verdict=Verdict.failed(str(exc)), details={"tool_calls": report})
             if score is not None:
                 signals.append(score)
-            details["process"] = {"tool_calls": signals[0], "steps": steps}
+            details["process"] = {"tool_calls": call_credit, "steps": steps}
         # a malformed or failed call earns no process credit for the turn, however sound the reasoning
-        parts["process"] = sum(signals) / len(signals) if all_ok else 0.0
+        parts["process"] = sum(signals) / len(signals) if all_ok and signals else 0.0
         return Turn(observation="\n".join(responses), parts=parts, messages=messages, details=details)
 
 

@@ -41,6 +41,10 @@ OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
 #: Deepest nesting `to_json` writes out; deeper values are written as a placeholder text.
 _MAX_JSON_DEPTH = 100
+#: Most values (containers and scalars, a shared one each time it appears) `to_json` writes out;
+#: past that the whole value is a placeholder text. JSON cannot share: a client's list holding
+#: another twice, 60 levels down, would be 2**60 values written out.
+_MAX_JSON_PARTS = 100_000
 
 
 @dataclass
@@ -83,21 +87,39 @@ def _json_problem(exc: Exception) -> str:
 
 
 def to_json(value: Any) -> str:
-    """`value` as JSON text that is always valid JSON and never raises.
+    """`value` as JSON text that is always valid JSON, never raises, and takes time linear in the
+    size of `value`.
 
     Values from a client (a dict of arguments, a whole `tool_calls` entry) may hold what JSON
     cannot say: NaN and infinities (which `json.dumps` would write as the invalid `NaN`), keys that
     are not strings, integers too long to write, sets, other objects, nesting too deep or circular.
-    Those are written as text (`"nan"`, `"{1, 2}"`, a placeholder) rather than failing.
+    Those are written as text (`"nan"`, `"{1, 2}"`, a placeholder) rather than failing. A list or
+    dict holding itself (anywhere below) is written once, its reference inside as
+    `"<circular reference>"`; a value of more than `_MAX_JSON_PARTS` parts once written out (a
+    shared part counted each time it appears) is a placeholder as a whole.
     """
     try:
-        return json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError):
-        return json.dumps(_plain(value, 0))
+        plain = _plain(value, 0, set(), [_MAX_JSON_PARTS])
+    except _TooManyParts:
+        plain = f"<a value too large to write as JSON: more than {_MAX_JSON_PARTS} parts, shared ones counted each time>"
+    return json.dumps(plain)
 
 
-def _plain(value: Any, depth: int) -> Any:
-    """`value` made of what JSON can hold (see `to_json`)."""
+class _TooManyParts(Exception):
+    """`_plain` went past `_MAX_JSON_PARTS`."""
+
+
+def _plain(value: Any, depth: int, path: set[int], parts_left: list[int]) -> Any:
+    """`value` made of what JSON can hold (see `to_json`): new lists and dicts of plain values.
+
+    `path` holds the ids of the lists and dicts being written around this value (a cycle comes
+    back to one of them); `parts_left` (one number, shared by the whole walk) counts down the
+    values it may still write, so that a part shared many times over stops the walk instead of
+    being written out each time (raising `_TooManyParts`).
+    """
+    parts_left[0] -= 1
+    if parts_left[0] < 0:
+        raise _TooManyParts
     if depth > _MAX_JSON_DEPTH:
         return "<nested too deeply>"
     if value is None or isinstance(value, (bool, str)):
@@ -106,12 +128,27 @@ def _plain(value: Any, depth: int) -> Any:
         return value if _int_writable(value) else f"<an integer of {value.bit_length()} bits>"
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
-    if isinstance(value, dict):
-        return {key if isinstance(key, str) else _text(_plain(key, depth + 1)): _plain(item, depth + 1)
-                for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item, depth + 1) for item in value]
-    return _text(value)
+    if not isinstance(value, (dict, list, tuple)):
+        return _text(value)
+    if id(value) in path:
+        return "<circular reference>"
+    path.add(id(value))
+    try:
+        if isinstance(value, dict):
+            return {_key(key, depth, path, parts_left): _plain(item, depth + 1, path, parts_left) for key, item in value.items()}
+        return [_plain(item, depth + 1, path, parts_left) for item in value]
+    finally:
+        path.discard(id(value))
+
+
+def _key(key: Any, depth: int, path: set[int], parts_left: list[int]) -> str:
+    """A dict key as JSON's text: a string as it is, True/False/None as `json.dumps` writes them
+    ("true", "false", "null"), anything else as the text of its plain value."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool):
+        return json.dumps(key)
+    return _text(_plain(key, depth + 1, path, parts_left))
 
 
 def _int_writable(value: int) -> bool:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -13,9 +15,10 @@ import pytest
 
 import rlvr
 from rlvr.envs.toolcalls import openai_tool_calls, parse_tool_calls, template_tool_calls, to_json
-from rlvr.envs.calculator import _CALCULATOR_PRELOAD, check_calculator_expression, evaluate_expression, make_calculator
+from rlvr.envs.calculator import (MAX_ROUND_DIGITS, _CALCULATOR_PRELOAD, check_calculator_expression, evaluate_expression,
+                                   make_calculator)
 from rlvr.envs.python_tool import format_exec_result
-from rlvr.envs.tools import ToolError, tool
+from rlvr.envs.tools import ToolError, TurnBudget, tool
 from rlvr.sandbox import ExecResult, make_sandbox
 
 HUGE = "9" * 5000  # a JSON number with more digits than Python converts (4300)
@@ -92,6 +95,36 @@ def test_objects_json_cannot_hold_in_a_clients_tool_calls_never_make_a_step_rais
     assert strict_json(to_json({"n": 10 ** 5000})) == {"n": "<an integer of 16610 bits>"}
 
 
+@pytest.mark.timeout(10)  # a hang guard: this never returned (2**100 paths through the same list)
+def test_a_self_referencing_client_object_is_written_once_not_expanded(sandbox):
+    looped: list = []
+    looped.append(looped)
+    looped.append(looped)
+    started = time.monotonic()
+    obs, _, term, _, info = tool_env(sandbox).step(openai({"function": {"name": "calculator", "arguments": {"expression": looped}}}))
+    assert time.monotonic() - started < 1.0 and info["valid"] and not term
+    recorded = strict_json(info["messages"][-2]["tool_calls"][0]["function"]["arguments"])
+    assert recorded == {"expression": ["<circular reference>", "<circular reference>"]}
+    assert obs == "<tool_response>\nerror: argument 'expression' of tool 'calculator' must be a string, got list\n</tool_response>"
+
+
+def test_to_json_stays_linear_in_the_size_of_what_it_is_given():
+    # no cycle, but 60 lists each holding the next twice: 2**60 values to write out in full (in a
+    # child process, since json.dumps looping in C cannot be interrupted)
+    program = ("from rlvr.envs.toolcalls import to_json\nshared = []\nfor _ in range(60):\n    shared = [shared, shared]\n"
+               "print(to_json({'a': shared}))")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=10)
+    assert done.returncode == 0, done.stderr
+    assert strict_json(done.stdout) == "<a value too large to write as JSON: more than 100000 parts, shared ones counted each time>"
+    started = time.monotonic()
+    circular: dict = {"n": 1}
+    circular["self"] = circular
+    assert strict_json(to_json([circular, circular])) == [{"n": 1, "self": "<circular reference>"}] * 2  # only the path is a cycle
+    big = list(range(99_000))
+    assert strict_json(to_json({"numbers": big, True: None, None: float("inf")})) == {"numbers": big, "true": None, "null": "inf"}
+    assert time.monotonic() - started < 1.0
+
+
 def test_template_tool_calls_keep_arguments_they_cannot_read():
     entry = function("calculator", f'{{"expression": {HUGE}}}')
     assert template_tool_calls([entry]) == [entry]  # raised ValueError before
@@ -127,7 +160,7 @@ def test_a_turns_calculator_calls_share_one_time_budget(sandbox, calculator_pool
     assert env.step(call("calculator", expression="2+2"))[4]["messages"][-1]["content"] == "4"
 
 
-def test_waiting_for_a_calculator_worker_is_not_charged_to_the_turn(sandbox, calculator_pool):
+def test_a_quick_calculator_call_after_a_slow_one_still_runs(sandbox, calculator_pool):
     # the turn's budget is the time its calls ran: a quick call after a slow one still runs
     env = tool_env(sandbox, calculator_timeout=0.3, turn_timeout=0.5)
     *_, info = env.step(call("calculator", expression="9**9**9") + call("calculator", expression="6*7"))
@@ -169,8 +202,62 @@ def test_a_calculator_busy_with_other_episodes_calls_is_neither_the_models_fault
     assert text.startswith(f"error: the calculator is busy: all {calculator_pool.size} of its workers stayed taken by other calls")
     assert text.endswith("this call was not run (call it again)")
     assert info["turn_details"]["tool_calls"] == [{"id": "call_1_0", "name": "calculator", "ok": None}]
-    assert info["reward_parts"]["process"] == 1.0  # not scored: no call of the turn failed
+    assert info["reward_parts"]["process"] == 0.0  # not scored, and nothing else ran: no credit either way
     assert env.step(call("calculator", expression="1+1"))[4]["messages"][-1]["content"] == "2"  # free again
+
+
+def test_waiting_for_a_calculator_worker_is_not_charged_to_the_turn(sandbox, calculator_pool):
+    # the first call waits ~0.6 s for a worker, then runs in milliseconds; charged for its wait,
+    # the turn would have ~0.4 s of its 1 s left and the second call would be cut to that
+    holders = _hold_every_worker(calculator_pool, 0.6)
+    try:
+        env = tool_env(sandbox, calculator_timeout=0.8, turn_timeout=1.0)
+        *_, info = env.step(call("calculator", expression="6*7") + call("calculator", expression="9**9**9"))
+    finally:
+        for thread in holders:
+            thread.join()
+    assert [m["content"] for m in info["messages"][-2:]] == ["42", "error: evaluation took longer than 0.8s"]
+
+
+def test_a_calculator_calls_wait_is_taken_from_the_budgets_waiting_time_not_its_running_time(calculator_pool):
+    holders = _hold_every_worker(calculator_pool, 0.5)
+    budget = TurnBudget(1.0)
+    try:
+        started = time.monotonic()
+        assert make_calculator(timeout=0.8).run({"expression": "6*7"}, budget) == "42"
+        took = time.monotonic() - started
+    finally:
+        for thread in holders:
+            thread.join()
+    assert took > 0.3 and budget.wait_left < 0.7  # it waited for a worker, and that came off its waiting time
+    assert budget.run_left > 0.9  # its run (milliseconds), not its wait, came off its running time
+
+
+def test_a_turns_process_credit_comes_from_the_calls_that_ran(sandbox, calculator_pool):
+    # a turn whose calls were all skipped (calculator busy) earned full credit: it is scored on
+    # the calls that ran, and earns nothing when none ran
+    @tool
+    def echo(text: str) -> str:
+        """Say it back."""
+        return text
+
+    busy = call("calculator", expression="1+1")
+    holders = _hold_every_worker(calculator_pool, 1.4)
+    try:
+        env = tool_env(sandbox, tools=[echo], turn_timeout=0.15)
+        infos = [env.step(action)[4] for action in (busy + busy, call("echo", text="hi") + busy, call("echo") + busy)]
+        steps_env = tool_env(sandbox, turn_timeout=0.15, process_reward="steps")
+        steps = [steps_env.step(reasoning + busy)[4] for reasoning in ("We know 2 + 2 = 4. ", "We know 2 + 2 = 5. ")]
+    finally:
+        for thread in holders:
+            thread.join()
+    assert [[c["ok"] for c in i["turn_details"]["tool_calls"]] for i in infos] == [[None, None], [True, None], [False, None]]
+    assert [i["reward_parts"]["process"] for i in infos] == [0.0, 1.0, 0.0]
+    assert all(i["valid"] for i in infos + steps)
+    # with the steps check, a turn whose calls all were skipped is scored on its reasoning alone
+    assert [i["turn_details"]["tool_calls"][0]["ok"] for i in steps] == [None, None]
+    assert [i["turn_details"]["process"]["tool_calls"] for i in steps] == [None, None]
+    assert [i["reward_parts"]["process"] for i in steps] == [1.0, 0.0]
 
 
 def test_a_calculator_pool_with_every_worker_taken_and_no_call_under_way_is_an_infrastructure_failure(
@@ -318,9 +405,36 @@ def test_format_exec_result_cuts_stdout_first_then_the_start_of_stderr():
     ("round(7/2) + 1", "5"),                         # an Integer, usable in further arithmetic
     ("round(1/3, 3)", "0.333"), ("round(2.675, 2)", "2.68"), ("round(1234, -2)", "1200"), ("round(5, 2)", "5"),
     ("round(pi, 10)", "3.1415926536"), ("round(-sqrt(2), 3)", "-1.414"), ("round(sqrt(2)*10**30)", "1414213562373095048801688724210"),
+    ("round(1/2, 3)", "0.500"),                      # that many places, trailing zeros too...
+    ("round(-0.001, 2)", "0.0"), ("round(1/1000, 2)", "0.0"),  # ...but a zero is written 0.0, never -0.0
+    # an exact zero sympy cannot prove is zero: "cannot determine truth value of Relational"
+    ("round(sin(pi/7) - cos(5*pi/14))", "0"), ("round(sin(pi/7) - cos(5*pi/14), 3)", "0.0"),
+    ("round(sin(pi/7) - cos(5*pi/14) - 7/3, 2)", "-2.33"),
 ])
 def test_calculator_round_is_exact(expression, result):
     assert evaluate_expression(check_calculator_expression(expression)) == ("ok", result)
+
+
+@pytest.mark.parametrize("expression, whole, places", [
+    ("round(1/7, 5000)", "0", "142857" * 833 + "14"),           # "Exceeds the limit (4300 digits)"
+    (f"round(1/7, {MAX_ROUND_DIGITS})", "0", "142857" * 1666 + "1429"),  # its 10001st digit, 5, rounds it up
+    ("round(10**400 + 1/3, 4000)", "1" + "0" * 400, "3" * 4000),  # 4401 digits in all
+    ("round(-2/3, 4500)", "-0", "6" * 4499 + "7"),
+])
+def test_calculator_round_takes_every_number_of_places_up_to_its_maximum(expression, whole, places):
+    assert evaluate_expression(check_calculator_expression(expression)) == ("ok", f"{whole}.{places}")
+
+
+def test_calculator_round_takes_irrational_values_to_many_places():
+    # sympy's floor gives up at about 100 digits: "cannot round pi", and for pi*10**5000 the model
+    # read "Exceeds the limit (4300 digits) ...; use sys.set_int_max_str_digits()"
+    import sympy
+
+    for expression, exact in [("round(pi, 1000)", sympy.pi.evalf(1001)), ("round(-sqrt(2), 3000)", -sympy.sqrt(2).evalf(3001)),
+                              ("round(sqrt(2)*10**300 + 1/3, 200)", (sympy.sqrt(2) * 10 ** 300 + sympy.Rational(1, 3)).evalf(501))]:
+        assert evaluate_expression(check_calculator_expression(expression)) == ("ok", str(exact))
+    assert evaluate_expression(check_calculator_expression("round(pi*10**5000)")) == (
+        "ok", "3.14159265358979E+5000 (approximated: it has numbers too long to show in full)")
 
 
 @pytest.mark.parametrize("expression, result", [
@@ -336,6 +450,8 @@ def test_a_calculator_result_too_long_to_write_is_approximated(expression, resul
     ("round(x)", "round needs a number, got x"), ("round(I)", "round needs a finite real number, got I"),
     ("round(oo)", "round needs a finite real number, got oo"), ("round(2.5, 1/2)", "round's digits must be an integer, got 1/2"),
     ("round(1, 10**9)", "round's digits must be between -10000 and 10000, got 1000000000"),
+    # was "Exceeds the limit (4300 digits) for integer string conversion; use sys.set_int_max_str_digits()"
+    ("round(x + 10**5000)", "round needs a number, got an expression with numbers too long to show"),
 ])
 def test_calculator_round_refuses_what_it_cannot_round(expression, message):
     assert evaluate_expression(check_calculator_expression(expression)) == ("error", f"ValueError: {message}")
