@@ -84,12 +84,19 @@ def masked_mean(values: Tensor, mask: Tensor, dim: int | None = None) -> Tensor:
 def masked_whiten(values: Tensor, mask: Tensor, eps: float = 1e-6, shift_mean: bool = True) -> Tensor:
     """Normalise ``values`` to zero mean and unit (population) std over the masked positions.
 
-    Positions outside the mask are returned as 0. An empty mask returns all zeros.
+    Positions outside the mask are returned as 0. An empty mask returns all zeros. When the masked
+    values are all equal their spread is exactly 0 and, with ``shift_mean``, so is the result: the
+    masked mean (a sum over a count) may be a rounding step off the common value, and that step must
+    not become a learning signal (as in :func:`centred`).
     """
     mask = mask.to(values.dtype)
-    mean = masked_mean(values, mask)
-    var = masked_mean((values - mean) ** 2, mask)
-    out = (values - mean) if shift_mean else values
+    picked = values.masked_select(mask > 0)
+    if picked.numel() and bool((picked == picked[0]).all()):
+        centred_values = torch.zeros_like(values * mask)
+    else:
+        centred_values = values - masked_mean(values, mask)
+    var = masked_mean(centred_values**2, mask)
+    out = centred_values if shift_mean else values
     return _safe_div(out, var.sqrt() + eps) * mask
 
 

@@ -36,6 +36,10 @@ __all__ = [
     "apply_overrides",
     "RESUME_MUTABLE_KEYS",
     "config_changes",
+    "GROUP_ESTIMATORS",
+    "training_tasks_per_step",
+    "task_ranges",
+    "check_task_ranges",
 ]
 
 
@@ -72,8 +76,10 @@ class EnvConfig:
     kwargs: dict = field(default_factory=dict)
     max_turns: int | None = None  # model turns per episode (None: the env's own limit)
     chat_template: bool | None = None  # None: raw text for compact prompts, the template otherwise
-    # procedural tasks: training tasks are indices train_offset, train_offset + 1, ...; finite datasets:
-    # the data position starts at train_offset (that many tasks of the first pass are skipped)
+    # procedural tasks: training tasks are indices train_offset, train_offset + 1, ..., at most
+    # train.total_steps x train.batch_groups x (1 + algorithm.ds_max_extra_rounds) of them (without dynamic
+    # sampling: x 1; see training_tasks_per_step); finite datasets: the data position starts at
+    # train_offset (that many tasks of the first pass are skipped)
     train_offset: int = 0
     shuffle: bool = True  # finite datasets: shuffle the order every pass (seeded)
 
@@ -161,7 +167,9 @@ class EvalConfig:
 
     every: int = 0  # steps between evaluations (0: only before and after)
     num_tasks: int = 0  # 0: no evaluation
-    offset: int = 1_000_000  # procedural envs: held-out task indices start here (disjoint from training tasks)
+    # procedural envs: held-out task indices start here; a run refuses an offset whose tasks training or
+    # the warm-up may draw (see check_task_ranges)
+    offset: int = 1_000_000
     temperature: float = 0.0  # 0: greedy pass@1
     samples: int = 1
     before: bool = True
@@ -235,6 +243,18 @@ class Config:
         for key, value in (("train.beta1", t.beta1), ("train.beta2", t.beta2)):
             if not 0 <= value < 1:
                 raise ConfigError(f"{key} must be in [0, 1) (AdamW's moment decay, e.g. 0.9 / 0.999), got {value}")
+        if not 0 <= t.seed < 2**63:
+            raise ConfigError(f"train.seed must be in [0, 2**63) (it seeds torch, numpy and the data order), got {t.seed}")
+        if not a.eps_low < 1:
+            raise ConfigError(f"algorithm.eps_low must be in [0, 1) (the ratio is clipped below at 1 - eps_low; at 1 "
+                              f"or more that bound is 0 or negative and the clip is silently off), got {a.eps_low}")
+        if a.overlong_coef < 0:
+            raise ConfigError(f"algorithm.overlong_coef must be >= 0 (a negative one would reward overlong answers), "
+                              f"got {a.overlong_coef}")
+        if self.env.max_turns is not None and self.env.max_turns < 1:
+            raise ConfigError(f"env.max_turns must be >= 1 or null (the env's own limit), got {self.env.max_turns}")
+        self._check_temperatures()
+        self._check_tiny_model()
         w = self.warmup
         if not 0 <= w.mistake_rate <= 1:
             raise ConfigError(f"warmup.mistake_rate must be in [0, 1] (a share of the targets), got {w.mistake_rate}")
@@ -258,16 +278,18 @@ class Config:
                 f"algorithm.old_logprobs=engine with sampling.top_p={s.top_p}: the engine's log-probs are of the "
                 "renormalised nucleus, not of the policy; use old_logprobs=auto or recompute (or top_p=1)"
             )
-        if s.temperature == 0:
-            raise ConfigError("sampling.temperature must be > 0 for training (greedy samples carry no exploration); use e.g. 1.0")
         if t.max_grad_norm <= 0:
             raise ConfigError(f"train.max_grad_norm must be > 0, got {t.max_grad_norm}")
         if t.batch_groups % t.mini_batches:
             raise ConfigError(
                 f"train.batch_groups ({t.batch_groups}) must be divisible by train.mini_batches ({t.mini_batches})"
             )
-        if a.estimator == "rloo" and t.group_size < 2:
-            raise ConfigError("algorithm.estimator=rloo needs train.group_size >= 2")
+        if a.estimator in GROUP_ESTIMATORS and t.group_size < 2:
+            raise ConfigError(
+                f"algorithm.estimator={a.estimator} compares the samples of a group, so it needs train.group_size >= 2 "
+                f"(got {t.group_size}: every advantage would be 0 and the run would never train); sample at least 2 "
+                "completions per prompt, or use algorithm.estimator=reinforce++ (normalised over the whole batch)"
+            )
         if a.dual_clip is not None and a.dual_clip <= 1:
             raise ConfigError(f"algorithm.dual_clip must be > 1 (e.g. 3.0) or null, got {a.dual_clip}")
         if a.tis_cap is not None and a.tis_cap <= 0:
@@ -283,6 +305,112 @@ class Config:
         if self.log.keep_last < 1:
             raise ConfigError(f"log.keep_last must be >= 1, got {self.log.keep_last}")
         return self
+
+    def _check_temperatures(self) -> None:
+        """Temperatures the engines accept: training samples, so at least ``GREEDY_BELOW`` (a smaller
+        one overflows the logits it divides); evaluation may also be greedy (0)."""
+        from rlvr.trainers.engine import GREEDY_BELOW
+
+        s, e = self.sampling, self.eval
+        if s.temperature < GREEDY_BELOW:
+            raise ConfigError(
+                f"sampling.temperature must be >= {GREEDY_BELOW:g} for training (greedy samples carry no exploration, "
+                f"and a temperature below that overflows the logits it divides); use e.g. 1.0, got {s.temperature}")
+        if e.temperature != 0 and e.temperature < GREEDY_BELOW:
+            raise ConfigError(f"eval.temperature must be 0 (greedy) or >= {GREEDY_BELOW:g} (a smaller one overflows "
+                              f"the logits it divides), got {e.temperature}")
+
+    def _check_tiny_model(self) -> None:
+        """The tiny model's shape (``model.tiny_*``): sizes >= 1, heads that split the hidden size into
+        an even head size (rotary embeddings rotate pairs of dimensions), key/value heads dividing the heads."""
+        m = self.model
+        for key, value in (("model.tiny_hidden_size", m.tiny_hidden_size), ("model.tiny_layers", m.tiny_layers),
+                           ("model.tiny_heads", m.tiny_heads), ("model.tiny_kv_heads", m.tiny_kv_heads)):
+            if value < 1:
+                raise ConfigError(f"{key} must be >= 1, got {value}")
+        if m.tiny_hidden_size % m.tiny_heads or (m.tiny_hidden_size // m.tiny_heads) % 2:
+            raise ConfigError(
+                f"model.tiny_heads ({m.tiny_heads}) must split model.tiny_hidden_size ({m.tiny_hidden_size}) into heads "
+                "of an even size (rotary embeddings rotate pairs of dimensions), e.g. tiny_heads=4 with tiny_hidden_size=64")
+        if m.tiny_heads % m.tiny_kv_heads:
+            raise ConfigError(f"model.tiny_kv_heads ({m.tiny_kv_heads}) must divide model.tiny_heads ({m.tiny_heads})")
+
+
+#: Estimators that compare the samples of a group (the group's mean is the baseline): a group of one
+#: has no signal at all, so they need ``train.group_size >= 2``.
+GROUP_ESTIMATORS = ("grpo", "dr_grpo", "rloo", "process_grpo", "reinforce++-baseline")
+
+
+# ------------------------------------------------------------------------------------ task indices
+
+
+def training_tasks_per_step(cfg: Config) -> int:
+    """The most training tasks one step draws: ``train.batch_groups`` per generation round and, with
+    dynamic sampling, up to ``1 + algorithm.ds_max_extra_rounds`` rounds (each may refill the whole batch)."""
+    rounds = 1 + cfg.algorithm.ds_max_extra_rounds if cfg.algorithm.dynamic_sampling else 1
+    return cfg.train.batch_groups * rounds
+
+
+def task_ranges(cfg: Config, *, drawn: int = 0, steps_done: int = 0, num_eval_tasks: int | None = None) -> dict[str, range]:
+    """The task indices of a procedural env that each part of a run may use.
+
+    ``training``: from ``env.train_offset``, the ``drawn`` tasks of the ``steps_done`` steps so far,
+    then :func:`training_tasks_per_step` for each step left (a bound: dynamic sampling draws fewer when
+    groups have signal). ``evaluation`` (when ``eval.num_tasks``, or ``num_eval_tasks``, is > 0): from
+    ``eval.offset``. ``warm-up`` (``warmup.steps > 0``): its pool (:func:`rlvr.trainers.warmup.warmup_task_range`).
+    """
+    start, left = cfg.env.train_offset, max(0, cfg.train.total_steps - steps_done)
+    ranges = {"training": range(start, start + drawn + left * training_tasks_per_step(cfg))}
+    n_eval = cfg.eval.num_tasks if num_eval_tasks is None else num_eval_tasks
+    if n_eval > 0:
+        ranges["evaluation"] = range(cfg.eval.offset, cfg.eval.offset + n_eval)
+    if cfg.warmup.steps > 0:
+        from rlvr.trainers.warmup import warmup_task_range
+
+        ranges["warm-up"] = warmup_task_range(cfg.warmup.steps, cfg.warmup.batch_size)
+    return ranges
+
+
+#: The settings behind each range of :func:`task_ranges`, for the error messages.
+_RANGE_KEYS = {
+    "training": "env.train_offset on, train.total_steps x train.batch_groups x (1 + algorithm.ds_max_extra_rounds)",
+    "evaluation": "eval.offset on, eval.num_tasks",
+    "warm-up": "warmup.steps x warmup.batch_size, from index {offset}, at most {pool} tasks",
+}
+
+
+def check_task_ranges(cfg: Config, *, drawn: int = 0, steps_done: int = 0, evaluation: bool = True,
+                      num_eval_tasks: int | None = None) -> None:
+    """Refuse a run on a procedural env whose parts may use the same task indices (:func:`task_ranges`):
+    held-out evaluation must never score a task that training or the warm-up drew, and the warm-up
+    keeps apart from training. ``evaluation=False``: the evaluation does not use indices from
+    ``eval.offset`` (its env, set by ``eval.env_kwargs``, reads a dataset).
+
+    Raises:
+        ConfigError: naming both ranges, the settings behind them and a way out.
+    """
+    ranges = task_ranges(cfg, drawn=drawn, steps_done=steps_done, num_eval_tasks=num_eval_tasks)
+    if not evaluation:
+        ranges.pop("evaluation", None)
+    names = list(ranges)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            a, b = ranges[first], ranges[second]
+            if not (a and b and a.start < b.stop and b.start < a.stop):
+                continue
+            if "evaluation" in (first, second):
+                free = max(r.stop for name, r in ranges.items() if name != "evaluation")
+                fix = f"move the evaluation past them (e.g. eval.offset={free}) or train on fewer tasks"
+                why = "held-out evaluation must never score tasks the run trains on"
+            else:
+                fix = "move env.train_offset below or above the warm-up's tasks"
+                why = "the warm-up keeps to tasks apart from training"
+            from rlvr.trainers.warmup import WARMUP_OFFSET, WARMUP_POOL
+
+            keys = {k: v.format(offset=WARMUP_OFFSET, pool=WARMUP_POOL) for k, v in _RANGE_KEYS.items()}
+            raise ConfigError(
+                f"{first} tasks {a.start}..{a.stop - 1} ({keys[first]}) overlap {second} tasks "
+                f"{b.start}..{b.stop - 1} ({keys[second]}): {why}; {fix}")
 
 
 def _check_device(name: str) -> None:

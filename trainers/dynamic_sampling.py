@@ -22,6 +22,7 @@ then the policy-gradient loss of the whole group is 0 whatever the ratios are:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Sequence, TypeVar
 
@@ -59,13 +60,14 @@ def _pop_std(values: Sequence[float] | Tensor) -> float:
 def group_has_signal(rewards: Sequence[float] | Tensor, *, tol: float = 1e-6, estimator: str = "grpo") -> bool:
     """True when a group of scalar rewards would give the estimator some non-zero advantage.
 
-    See the module docstring for the rule per estimator. NaN rewards are never "signal": a group
-    containing NaN is dropped (its advantages would poison the batch).
+    See the module docstring for the rule per estimator. Non-finite rewards (NaN, +-inf) are never
+    "signal", whatever the estimator: a group holding one is dropped (its advantages would poison the
+    batch).
     """
     if estimator not in ESTIMATORS:
         raise ValueError(f"unknown estimator {estimator!r}; choose one of {', '.join(ESTIMATORS)}")
     t = torch.as_tensor(rewards, dtype=torch.float64).reshape(-1)
-    if t.numel() == 0 or bool(torch.isnan(t).any()):
+    if t.numel() == 0 or not bool(torch.isfinite(t).all()):
         return False
     if estimator == "reinforce++":
         return True
@@ -77,24 +79,27 @@ def group_has_signal(rewards: Sequence[float] | Tensor, *, tol: float = 1e-6, es
 def process_group_has_signal(
     step_rewards: Sequence[Sequence[tuple[int, float]]], *, tol: float = 1e-6
 ) -> bool:
-    """True when the pooled per-step rewards of a group (process-supervised GRPO) are not all equal."""
+    """True when the pooled per-step rewards of a group (process-supervised GRPO) are not all equal
+    (and all finite: a NaN or infinite step reward is no signal, as in :func:`group_has_signal`)."""
     pooled = [float(r) for sample in step_rewards for _, r in sample]
-    if not pooled or any(r != r for r in pooled):
+    if not pooled or not all(math.isfinite(r) for r in pooled):
         return False
     return _pop_std(pooled) > tol
 
 
 def signal_mask(rewards: Tensor, *, tol: float = 1e-6, estimator: str = "grpo") -> Tensor:
-    """Vectorised :func:`group_has_signal`: ``[num_groups, group_size]`` rewards -> bool ``[num_groups]``."""
+    """Vectorised :func:`group_has_signal`: ``[num_groups, group_size]`` rewards -> bool ``[num_groups]``
+    (the same answer for every group, non-finite rewards included)."""
     if estimator not in ESTIMATORS:
         raise ValueError(f"unknown estimator {estimator!r}; choose one of {', '.join(ESTIMATORS)}")
     r = torch.as_tensor(rewards, dtype=torch.float64)
     if r.dim() != 2:
         raise ValueError(f"rewards must be [num_groups, group_size], got {tuple(r.shape)}")
-    finite = ~torch.isnan(r).any(dim=1)
+    finite = torch.isfinite(r).all(dim=1) & (r.shape[1] > 0)
     if estimator == "reinforce++":
         return finite
-    keep = finite & (torch.nan_to_num(r).std(dim=1, unbiased=False) > tol)
+    # rows holding a non-finite reward are dropped above; zeroing them keeps their std from warning
+    keep = finite & (torch.where(finite[:, None], r, torch.zeros_like(r)).std(dim=1, unbiased=False) > tol)
     if estimator == "rloo" and r.shape[1] < 2:
         keep = torch.zeros_like(keep)
     return keep

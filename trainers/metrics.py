@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["MetricsLogger", "read_jsonl", "plot_curves"]
+__all__ = ["MetricsLogger", "read_jsonl", "plot_curves", "reward_axis_limits"]
 
 #: Metrics shown next to the progress bar.
 BAR_KEYS = ("reward_mean", "accuracy", "response_length", "kl", "entropy", "eval/pass@1")
@@ -114,6 +114,17 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def reward_axis_limits(values: list[float]) -> tuple[float, float]:
+    """The y-range of the reward panel: [0, 1] and every finite value in ``values``, with a 5% margin.
+
+    Rewards may leave [0, 1] (an overlong punishment down to -1, outcome plus process rewards above
+    1): a fixed range would not draw them."""
+    finite = [float(v) for v in values if math.isfinite(v)]
+    low, high = min([0.0, *finite]), max([1.0, *finite])
+    margin = 0.05 * (high - low)
+    return low - margin, high + margin
+
+
 def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: str = "rlvr training",
                 evals: dict[int, dict[str, float]] | None = None,
                 rows: list[dict[str, Any]] | None = None) -> Path | None:
@@ -139,10 +150,12 @@ def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: s
         return [p[0] for p in pts], [p[1] for p in pts]
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    shown: list[float] = []  # the values of the reward panel, which its y-range must cover
     for key, label in (("reward_mean", "reward (mean)"), ("accuracy", "train accuracy")):
         xs, ys = series(key)
         if xs:
             axes[0].plot(xs, ys, label=label, alpha=0.8)
+            shown += ys
     if evals:
         points = sorted((int(k), v["eval/pass@1"]) for k, v in evals.items() if "eval/pass@1" in v)
         xs, ys = [p[0] for p in points], [p[1] for p in points]
@@ -150,9 +163,10 @@ def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: s
         xs, ys = series("eval/pass@1")
     if xs:
         axes[0].plot(xs, ys, "o-", label="held-out pass@1", color="black")
+        shown += ys
     axes[0].set_xlabel("step")
     axes[0].set_title("reward / accuracy")
-    axes[0].set_ylim(-0.05, 1.05)
+    axes[0].set_ylim(*reward_axis_limits(shown))
     axes[0].legend(loc="lower right")
     axes[0].grid(alpha=0.3)
     for key, label in (("response_length", "response length"), ("filtered_fraction", "groups filtered")):

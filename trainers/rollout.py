@@ -43,14 +43,16 @@ Each turn, the envs of all live episodes are stepped together (`rlvr.envs.steppi
 stepping of `TextVectorEnv`): plain verifications in one batch per verifier, sandboxed code and tool
 calls concurrently in threads.
 
-Trajectories whose verification failed for infrastructure reasons (sandbox down, verifier crash)
-have ``valid=False``: they must never be trained on as a zero reward. ``infra_retries`` re-runs the
+Trajectories whose verification failed for infrastructure reasons (sandbox down, verifier crash),
+or whose env returned a non-finite reward (NaN, inf: a broken reward, not a score), have
+``valid=False``: they must never be trained on as a zero reward. ``infra_retries`` re-runs the
 groups holding such episodes and raises :class:`RolloutInfrastructureError` when retries run out.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -690,8 +692,9 @@ class RolloutCollector:
         """Book the env's answer to the episode's turn (reward, verdict, messages, its reply's tokens)."""
         tr = ep.traj
         obs, reward, terminated, truncated, info = result
-        tr.turn_rewards.append(float(reward))
-        tr.total_reward += float(reward)
+        reward = float(reward)
+        tr.turn_rewards.append(reward)
+        tr.total_reward += reward
         parts = info.get("reward_parts") or {}
         tr.outcome_reward += float(parts.get("outcome", 0.0))
         tr.reward_parts = dict(info.get("return_parts") or parts)
@@ -699,6 +702,11 @@ class RolloutCollector:
         tr.verdict = info.get("verdict")
         tr.valid = bool(info.get("valid", True))
         tr.error = info.get("error")
+        if tr.valid and not math.isfinite(reward):
+            # a NaN or infinite reward is the env's failure, not a score of the answer: never trained on
+            tr.valid = False
+            tr.error = (f"{self.env_name} returned a non-finite reward ({reward}) for turn {len(tr.turn_rewards)}; "
+                        "an env's rewards must be finite numbers (fix its reward or verifier)")
         before = ep.messages
         ep.messages = list(info.get("messages") or before)
         tr.messages = ep.messages

@@ -48,7 +48,7 @@ from rlvr.trainers import advantages as adv_fns
 from rlvr.trainers.checkpoint import (
     latest_checkpoint, load_trainer_state, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state,
 )
-from rlvr.trainers.config import Config, ConfigError, config_to_dict
+from rlvr.trainers.config import Config, ConfigError, check_task_ranges, config_to_dict
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.losses import aggregate, kl_estimate, kl_penalised_rewards, kl_penalised_token_rewards, logprobs_from_logits, policy_loss, token_entropy, truncated_is_weights
@@ -230,7 +230,9 @@ class Trainer:
         self._last_saved = -1
         self._stops = StopRequests()
         if resume:
-            self._load_checkpoint()
+            self._load_checkpoint()  # (checks the task ranges from the run's real data position)
+        else:
+            self._check_task_ranges()
 
     # -------------------------------------------------------------- set-up
 
@@ -245,7 +247,8 @@ class Trainer:
         kwargs = dict(e.kwargs)  # engine.max_batch_size is hf-only: vLLM's own knob is engine.kwargs.max_num_seqs
         kwargs.setdefault("dtype", "bfloat16" if self.dtype == torch.bfloat16 else "auto")
         kwargs.setdefault("trust_remote_code", self.cfg.model.trust_remote_code)
-        engine = VLLMEngine(self.cfg.model.name_or_path, seed=self.cfg.train.seed, **kwargs)
+        # (vLLM seeds numpy's legacy RNG with it, which takes seeds below 2**32 only)
+        engine = VLLMEngine(self.cfg.model.name_or_path, seed=self.cfg.train.seed % 2**32, **kwargs)
         return engine
 
     @staticmethod
@@ -271,6 +274,13 @@ class Trainer:
                 f"env (from index 5,000,000 on, apart from training and evaluation), but {self.cfg.env.id} has a dataset "
                 f"of {size} tasks; set warmup.steps=0 (or warm the model up on a procedural env beforehand)")
         return size
+
+    def _check_task_ranges(self, num_eval_tasks: int | None = None) -> None:
+        """A procedural env: training, the warm-up and held-out evaluation must use disjoint task
+        indices (:func:`~.config.check_task_ranges`, from the data position reached so far)."""
+        if self.dataset_size is None:
+            check_task_ranges(self.cfg, drawn=self.task_counter, steps_done=self.step_count,
+                              evaluation=self.eval_size is None, num_eval_tasks=num_eval_tasks)
 
     @property
     def source_size(self) -> int | None:
@@ -650,7 +660,8 @@ class Trainer:
         if self.eval_collector is None:
             self._build_eval_collector()
         size = self.eval_size
-        if size is None:  # procedural: indices from eval.offset never meet the training indices
+        if size is None:  # procedural: indices from eval.offset, which never meet the training indices
+            self._check_task_ranges(num_tasks)
             indices = range(e.offset, e.offset + num_tasks)
         elif self._eval_reads_training_data:  # the tail that training never draws from
             if not self.eval_holdout:
@@ -749,6 +760,7 @@ class Trainer:
             self.eval_holdout = int(held)
         self._last_saved = self.step_count
         self.resumed_from = ckpt
+        self._check_task_ranges()
 
     # -------------------------------------------------------------- the loop
 

@@ -19,7 +19,22 @@ import torch
 from rlvr.trainers.losses import logprobs_from_logits
 from rlvr.trainers.rollout import RolloutCollector
 
-__all__ = ["supervised_warmup"]
+__all__ = ["supervised_warmup", "warmup_task_range", "WARMUP_OFFSET", "WARMUP_POOL"]
+
+#: The warm-up's tasks are procedural indices from here on, apart from training's (from
+#: ``env.train_offset``, 0 by default) and evaluation's (from ``eval.offset``, 1,000,000 by default);
+#: the config checks that they stay apart (:func:`rlvr.trainers.config.check_task_ranges`).
+WARMUP_OFFSET = 5_000_000
+#: The most distinct tasks the warm-up makes; longer warm-ups cycle through them.
+WARMUP_POOL = 8192
+
+
+def warmup_task_range(steps: int, batch_size: int, *, offset: int = WARMUP_OFFSET, pool_size: int = WARMUP_POOL) -> range:
+    """The task indices a warm-up of ``steps`` x ``batch_size`` examples uses: a pool from ``offset`` of
+    at most ``pool_size`` tasks (at least one batch), cycled."""
+    if steps <= 0:
+        return range(offset, offset)
+    return range(offset, offset + min(steps * batch_size, max(pool_size, batch_size)))
 
 
 def drop_carry(prompt: str, answer: str) -> str:
@@ -82,17 +97,18 @@ def supervised_warmup(
     steps: int = 100,
     batch_size: int = 64,
     lr: float = 3e-3,
-    offset: int = 5_000_000,
+    offset: int = WARMUP_OFFSET,
     mistake: str | None = None,
     mistake_rate: float = 0.0,
     seed: int = 0,
-    pool_size: int = 8192,
+    pool_size: int = WARMUP_POOL,
     log_every: int = 0,
     on_step: Callable[[int, float], None] | None = None,
 ) -> dict[str, float]:
     """Train ``model`` on gold answers of tasks ``offset, offset + 1, ...`` for ``steps`` steps.
 
-    Uses tasks disjoint from RL training (indices from 0) and held-out evaluation (``eval.offset``).
+    Uses tasks disjoint from RL training (indices from ``env.train_offset``) and held-out evaluation
+    (``eval.offset``): :func:`warmup_task_range`, which the trainer's config check keeps apart from them.
     ``mistake``/``mistake_rate``: a "noisy teacher" — that share of the targets carries a systematic
     mistake from :data:`MISTAKES` (as imitation data made by people or weaker models does); RL with an
     exact verifier then has something real to fix. ``log_every`` prints the loss every that many
@@ -113,8 +129,9 @@ def supervised_warmup(
 
     collector = RolloutCollector(_Probe(), lambda: env, tokenizer, chat_template=chat_template)
     # a pool of examples, cycled: making tasks costs more than a tiny model's training step
-    pool = min(steps * batch_size, max(pool_size, batch_size))
-    data = _examples(env, collector, tokenizer, range(offset, offset + pool), mistake, mistake_rate, seed)
+    indices = warmup_task_range(steps, batch_size, offset=offset, pool_size=pool_size)
+    pool = len(indices)
+    data = _examples(env, collector, tokenizer, indices, mistake, mistake_rate, seed)
     data = [data[k % pool] for k in range(steps * batch_size)]
     device = next(model.parameters()).device
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
