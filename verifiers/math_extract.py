@@ -4,10 +4,12 @@ Order of preference (the first rule that finds something wins):
 1. `<answer>…</answer>`, closed and holding an answer (the last such one, see `tagged_answers`):
    the answer is read inside it only, by the rules below; boxes in the reasoning outside it are
    ignored. A mention of `<answer>` in prose, an unclosed or empty tag is no answer tag.
-2. `\\boxed{…}` / `\\fbox{…}` (nested braces; also `\\boxed 5`): the LAST one is the answer, and all
-   of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}` or `\\boxed{3}`).
+2. `\\boxed{…}` / `\\fbox{…}` / `\\framebox{…}` (nested braces; also `\\boxed 5`): the LAST one is the
+   answer, and all of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}`
+   or `\\boxed{3}`).
 3. "the (final) answer is …" up to the end of the sentence or line, up to a reason ("because",
-   "since", …), without a trailing remark (`7 (seven)`, `7; I am sure`), or a "Final Answer" heading
+   "since", …), without a trailing remark (`7 (seven)`, `7; I am sure`; a remark that retracts or
+   hedges, `12 (wrong)`, `18; not really`, is kept, see `_drop_remark`), or a "Final Answer" heading
    with the answer on the next line: the last one that reads as an answer ("the answer is correct"
    does not, see `_looks_like_math`). The rule is
    applied again inside what it found and inside an `<answer>` tag, so the MATH/Minerva format
@@ -27,11 +29,13 @@ from __future__ import annotations
 
 import re
 
-from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize, strip_markdown, word_answer
+from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize, retracts, strip_markdown, word_answer
 
 __all__ = ["extract_answer", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
-_BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*")
+#: A box: `\\boxed`, `\\fbox`, `\\framebox` (whose optional `[width][position]` are skipped; each at most
+#: 40 characters, so a flood of unclosed `[` costs linear time).
+_BOX_RE = re.compile(r"\\(?:boxed|fbox|framebox(?:\s*\[[^\]\n]{0,40}\])*)\s*")
 #: A closed `<answer>…</answer>`: its content runs from the last `<answer>` before the closing tag
 #: (a mention of `<answer>` in prose before it is not part of it). Each character is scanned by at
 #: most one match attempt, which ends at the next `<answer>` or `</answer>`.
@@ -77,8 +81,10 @@ def _brace_content(text: str, start: int) -> tuple[int, int] | None:
 
 #: An unescaped brace (a brace after a backslash is a literal one, as in `\\{1, 2\\}`).
 _BRACE_RE = re.compile(r"(?<!\\)[{}]")
-#: "\\boxed 5": a box without braces holds the next run of non-space characters.
-_BARE_BOX_RE = re.compile(r"[^\s$]+")
+#: "\\boxed 5": a box without braces holds the next run of non-space characters, up to the next box
+#: command: so each character is scanned by one bare box at most, and a flood of them (`\\boxed(\\boxed(…`,
+#: no space anywhere) costs linear time, not a scan to the end of the text from each.
+_BARE_BOX_RE = re.compile(r"(?:(?!\\(?:boxed|fbox|framebox))[^\s$])+")
 #: Boxes read from one text, the last ones: more than any honest answer holds, and a bound on what
 #: a flood of (nested) boxes can cost in memory.
 MAX_BOXES = 64
@@ -139,7 +145,17 @@ def _reread(got: str) -> str:
         if inner:
             got = inner
             break
-    return _REMARK_RE.sub("", got).strip()
+    return _drop_remark(got).strip()
+
+
+def _drop_remark(got: str) -> str:
+    """`got` without a trailing remark (`7 (seven)`, `7; I am sure`), unless the remark takes the
+    answer back or hedges it (`12 (wrong)`, `18; not really`, `18 (just kidding)`, see
+    `math_normalize.retracts`): then it stays part of the answer, which no longer reads as 12."""
+    m = _REMARK_RE.search(got)
+    if m is None or retracts(m.group()):
+        return got
+    return got[:m.start()]
 
 
 def _looks_like_math(said: str) -> bool:

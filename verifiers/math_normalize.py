@@ -2,13 +2,24 @@
 
 Conventions applied here (documented again in docs/verifiers.md):
 - Math delimiters `$…$`, `\\(…\\)`, `\\[…\\]`, `\\displaystyle`, `\\left`/`\\right`, spacing commands are
-  dropped; `\\dfrac`/`\\tfrac` are `\\frac`.
+  dropped (`\\hspace{…}` is a wide space); `\\dfrac`/`\\tfrac`/`\\cfrac` are `\\frac` (so `2\\dfrac{1}{2}`
+  is the mixed number 5/2). Markup that does not change the value goes: `\\phantom{…}` (invisible:
+  dropped with its argument), `\\color{red}`, `\\textcolor{red}{x}` and `\\colorbox{red}{x}` (x is kept),
+  `\\framebox[…]{x}` is `\\fbox{x}`.
 - `\\text{…}`, `\\mathrm{…}`, `\\textbf{…}`, `\\mbox{…}` keep their content; unit words after a number
-  ("5 cm", "12 \\text{ dollars}", "3 square feet", "5cm") are dropped, as is a leading currency sign.
-  Units written as text are dropped too (`20 \\text{ km/h}`, `5 \\text{ m}`). When the gold is a plain
-  number (`number_gold`), so is any unit-like text after the number (`12 \\text{ sandwiches}`: no
-  digit, no connective such as "or", "to", "but", so `12 \\text{ or 13}` stays a hedge) and a bare
-  one-letter unit (`10 m`, `5 g`); otherwise a bare one-letter unit is not (`2x + 3 m` may be 3m).
+  ("5 cm", "12 \\text{ dollars}", "3 square feet", "60 miles per hour", "5cm") are dropped, as is a
+  leading currency sign. Units written as text are dropped too (`20 \\text{ km/h}`, `5 \\text{ m}`).
+  When the gold is a plain number (`number_gold`), so is unit-like text after the number
+  (`12 \\text{ sandwiches}`, see `_is_unit_like`: never text with a digit, a number word, an operation, a
+  negation, a retraction or a second answer, so `12 \\text{ or 13}`, `5 \\text{ squared}` and
+  `12 \\text{ is wrong}` keep their meaning) and a bare one-letter unit (`10 m`, `5 g`, `300 K`);
+  otherwise a bare one-letter unit is not (`2x + 3 m` may be 3m).
+- Percent: `\\%`, `\\text{\\%}`, the words "percent" and "per cent", full-width `％` and Arabic `٪` are
+  all the percent sign (`0.5 \\text{ percent}` is 0.5%, not 0.5; see `math_compare`).
+- Magnitude words after a number multiply it: `5 \\text{ thousand}` is 5000, `2 \\text{ dozen}` 24,
+  `3 million` 3000000, `5\\text{k}` 5000 (a bare `5k` stays 5 times k).
+- Sets: `\\mathbb{R}`, `ℝ` and the words "all real numbers" (the whole answer) are `(-\\infty, \\infty)`;
+  `\\emptyset`, `\\varnothing`, `∅` and the words "the empty set" are `\\{\\}`.
 - Degrees are dropped: `30^\\circ` equals `30` (no conversion to radians), except on the number a
   trigonometric function is applied to (`\\sin 30^\\circ` is sin(π/6)).
 - Thousands separators: `1{,}000`, `1,\\!000` and LaTeX spaces between digit groups (`10\\,000`)
@@ -57,7 +68,7 @@ _UNIT_WORDS = (
     "cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|miles?|mph|feet|foot|ft|inch(?:es)?|in|yards?|"
     "sq|square|cubic|units?|dollars?|cents?|euros?|pounds?|lbs?|kg|g|grams?|kilograms?|ounces?|oz|"
     "liters?|litres?|l|ml|gallons?|hours?|hrs?|h|minutes?|mins?|seconds?|secs?|s|days?|weeks?|months?|"
-    "years?|degrees?|deg|radians?|rad|percent|points?|people|persons?|students?|apples?|items?|times|"
+    "years?|degrees?|deg|radians?|rad|points?|people|persons?|students?|apples?|items?|times|per|"
     "ways|marbles|books|pages|boxes|cookies|candies|balls|cars|pieces|steps|games|tickets|eggs|bags|"
     "customers|children|kids|friends|pens|pencils|cups|slices|trees|flowers|birds|dogs|cats|animals|"
     "sheep|cows|chickens|toys|stickers|cards|packs|bottles|boys|girls|men|women|workers|problems|"
@@ -67,22 +78,69 @@ _UNIT_WORDS = (
 #: letter after a number may be a variable (`2x + 3 m` is not `2x + 3`).
 _ONE_LETTER_UNITS = "m|g|l|h|s"
 _WORD_UNITS = "|".join(u for u in _UNIT_WORDS.split("|") if u not in _ONE_LETTER_UNITS.split("|"))
-_UNIT_TAIL = r"(?<=[\d}}).])\s+(?:(?:{units})(?![A-Za-z])(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?\s*)+$"
+_UNIT_TAIL = r"(?<=[\d}}).%])\s+(?:(?:{units})(?![A-Za-z])(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?\s*)+$"
 _UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_WORD_UNITS), re.IGNORECASE)
-#: The same with one-letter units too (`10 m`, `5 g`, `10 m^2`): used when the gold is a plain
-#: number, where a letter after the answer's number cannot be a variable the gold has.
-_ANY_UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_UNIT_WORDS), re.IGNORECASE)
-#: Words that make text after a number say more than a unit: a hedge or a second value
-#: (`12 \text{ or 13}`, `12\text{, but if counting twice, 24}`, `12\text{ to 24}`).
-_CONNECTIVES = frozenset(
-    "or and to not but either neither nor between if unless otherwise else than plus minus versus vs "
-    "except instead also maybe perhaps possibly probably depending range from".split())
-_WORD_RE = re.compile(r"[A-Za-z]+")
+#: The same with one-letter units too (`10 m`, `5 g`, `10 m^2`, and kelvin `300 K`, upper case only: a
+#: lower-case k is a thousand): used when the gold is a plain number, where a letter after the
+#: answer's number cannot be a variable the gold has.
+_ANY_UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_UNIT_WORDS + "|(?-i:K)"), re.IGNORECASE)
+
+# -- words that make text after a number more than a unit (see `_is_unit_like`) -------------------
+#: Negations, retractions, hedges and alternatives: text holding one takes the answer back or offers
+#: another (`12 \\text{ is wrong}`, `12 \\text{ nope}`, `12 \\text{ rather thirteen}`); a remark after
+#: "the answer is 12" holding one is not dropped either (see `math_extract`).
+_RETRACTIONS = frozenset(
+    "not no nope nah never none nothing neither nor wrong wrongly incorrect incorrectly false untrue invalid "
+    "mistake mistaken mistakenly mistakes error erroneous rather instead alternatively alternative alternate "
+    "actually wait hmm hmmm except but or xor either unless otherwise else maybe perhaps possibly probably "
+    "unsure uncertain guess guessing sorry oops correction scratch ignore disregard retract retracted "
+    "kidding joking jk".split())
+#: Words that join a second value or a condition (`12 \\text{ to 24}`, `12 \\text{ if counted twice}`).
+_CONNECTIVES = _RETRACTIONS | frozenset(
+    "and to between if than plus minus versus vs except instead also depending range from respectively "
+    "both".split())
+#: Number words, magnitudes and fractions: they change the value (`5 \\text{ thousand}`, `3 \\text{ halves}`).
+_NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety tens hundred hundreds "
+    "thousand thousands million millions billion billions trillion trillions dozen dozens k bn mn mln lakh "
+    "lakhs crore crores half halves third thirds quarter quarters fourth fourths fifth fifths sixth sixths "
+    "seventh sevenths eighth eighths ninth ninths tenth tenths eleventh elevenths twelfth twelfths "
+    "hundredth hundredths thousandth thousandths millionth millionths twice thrice double triple "
+    "quadruple".split())
+#: Number words long enough to be recognised inside another word (`orthirteen`, `xorthirteen`).
+_NUMBER_STEMS = (
+    "three", "seven", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    "hundred", "thousand", "million", "billion", "trillion", "dozen")
+#: Operations, comparisons and constants: they change the value (`5 \\text{ squared}`, `5 \\text{ less}`).
+_VALUE_WORDS = frozenset(
+    "squared cubed negative minus plus over under divided by multiplied less more fewer greater larger "
+    "smaller bigger higher lower least most minimum maximum max reciprocal inverse sqrt factorial mod modulo "
+    "log ln exp pi e i".split())
+#: Verbs: a unit is a noun phrase, so a verb makes the text a sentence about the answer, a claim the
+#: grader cannot read (`12 \\text{ is the answer}`, `12 \\text{ is bogus}`).
+_VERBS = frozenset(
+    "is are was were be been being isnt arent wasnt werent equals equal gives means becomes yields "
+    "should would could might may must can cannot will shall does do did".split())
+_CLAIM_WORDS = _CONNECTIVES | _NUMBER_WORDS | _VALUE_WORDS | _VERBS
+#: Short words that, glued to a claim word, still say it (`orthirteen`, `ornot`, `andfive`).
+_GLUE_PREFIXES = ("xor", "nor", "not", "and", "but", "or", "no", "to", "vs", "plus", "minus", "than", "else")
+#: Beginnings of retractions and of a sign change, for their other forms (`wrongly`, `alternatives`,
+#: `negatives`).
+_RETRACTION_STEMS = ("wrong", "incorrect", "mistak", "alternat", "otherwis", "retract", "erroneous")
+_VALUE_STEMS = _RETRACTION_STEMS + ("negativ",)
+#: The shape of unit text: an ASCII letter or `(` first, then letters, spaces and `.`, `'`, `-`, `/`,
+#: `(`, `)` only (`km/h`, `o'clock`, `light-years`, `(sandwiches)`); no digit, comma, semicolon,
+#: operator or other script, whose words cannot be vetted. At most `_MAX_UNIT_WORDS` words.
+_UNIT_SHAPE_RE = re.compile(r"[A-Za-z(][A-Za-z .'/()-]*")
+_MAX_UNIT_WORDS = 5
+_WORD_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 #: Text after a number, the answer's last thing (`5 \\text{ cm}`, `12\\ \\mathrm{m}^2`, `20 \\text{ km/h}`,
 #: `12 \\text{ sandwiches}`); group 1 is the text. Dropped when it names units (`_is_unit_text`), or
-#: whatever it says when the gold is a plain number (`normalize(..., number_gold=True)`).
+#: when it is unit-like and the gold is a plain number (`normalize(..., number_gold=True)`).
 _TEXT_CMD = r"\\(?:text|textrm|textnormal|textit|textbf|mbox|mathrm|mathit|mathsf|hbox)\s*"
-_TEXT_TAIL_RE = re.compile(rf"(?<=[\d}}).])\s*{_TEXT_CMD}\{{([^{{}}]*)\}}(?:\s*\^\s*\{{?[23]\}}?)?\.?\s*$")
+_TEXT_TAIL_RE = re.compile(rf"(?<=[\d}}).%])\s*{_TEXT_CMD}\{{([^{{}}]*)\}}(?:\s*\^\s*\{{?[23]\}}?)?\.?\s*$")
 _UNIT_PART_RE = re.compile(rf"(?:(?:{_UNIT_WORDS})(?:\^\{{?[23]\}}?)?|\^\{{?[23]\}}?)", re.IGNORECASE)
 _UNIT_SEP_RE = re.compile(r"[\s/*]+")
 #: A unit of several letters glued to a number, the whole answer: `5cm`, `12km^2`.
@@ -102,8 +160,15 @@ _ROOT_NUMBER_RE = re.compile(r"([√∛∜])\s*(\d+(?:\.\d+)?)")
 _ROOT_CMD = {"√": "\\sqrt ", "∛": "\\sqrt[3] ", "∜": "\\sqrt[4] "}
 
 
+#: Unicode signs with a LaTeX meaning: full-width, Arabic and small percent signs, the empty set, ℝ.
+_UNICODE_SIGNS = {"％": "%", "٪": "%", "﹪": "%", "∅": "\\varnothing ", "ℝ": "\\mathbb{R}"}
+_UNICODE_SIGNS_RE = re.compile("[" + "".join(_UNICODE_SIGNS) + "]")
+
+
 def _unicode_math(s: str) -> str:
-    """`s` with Unicode fractions, superscript powers and roots written in LaTeX (see `_VULGAR`)."""
+    """`s` with Unicode fractions, superscript powers and roots written in LaTeX (see `_VULGAR`), and
+    percent signs, `∅` and `ℝ` as LaTeX (see `_UNICODE_SIGNS`)."""
+    s = _UNICODE_SIGNS_RE.sub(lambda m: _UNICODE_SIGNS[m.group()], s)
     s = _VULGAR_RE.sub(lambda m: "\\frac{%d}{%d}" % _VULGAR[m.group()], s)
     s = _SUPERSCRIPT_RE.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPTS) + "}", s)
     s = _ROOT_NUMBER_RE.sub(lambda m: _ROOT_CMD[m.group(1)].rstrip() + "{" + m.group(2) + "}", s)
@@ -183,6 +248,140 @@ def _strip_delims(s: str) -> str:
     return s
 
 
+#: `\\dfrac`, `\\tfrac`, `\\cfrac` (with its optional `[l]`) are `\\frac`: `2\\dfrac{1}{2}` is a mixed number.
+_FRAC_VARIANT_RE = re.compile(r"\\(?:[dt]frac|cfrac(?:\s*\[[lrc]\])?)(?![A-Za-z])")
+#: `\\framebox[width][pos]{x}` is the box `\\fbox{x}`.
+_FRAMEBOX_RE = re.compile(r"\\framebox\s*(?:\[[^\]]*\]\s*)*")
+#: `\\hspace{1cm}`, `\\vspace*{…}`: a wide space (two spaces: it never joins digit groups).
+_HSPACE_RE = re.compile(r"\\[hv]space\s*\*?\s*\{[^{}]*\}")
+#: Markup dropped with its first (braced) argument: `\\phantom{x}` (invisible), and the colour of
+#: `\\color{red} x`, `\\textcolor{red}{x}`, `\\colorbox{red}{x}` (x, after it, is kept).
+_MARKUP_RE = re.compile(r"\\(?:[hv]?phantom|color|textcolor|colorbox)\s*(?:\[[^\]{}]*\]\s*)?\{")
+#: The real numbers as a set (not `\\mathbb{R}^2`, `\\mathbb{R}_{>0}`): the interval (-∞, ∞).
+_REALS_CMD_RE = re.compile(r"(?:\\(?:mathbb|Bbb)\s*(?:\{\s*R\s*\}|R)|\\R)(?![A-Za-z])(?!\s*[\^_])")
+_REALS = "(-\\infty, \\infty)"
+#: The empty set: `\\{\\}`.
+_EMPTY_SET_CMD_RE = re.compile(r"\\(?:emptyset|varnothing)(?![A-Za-z])")
+_EMPTY_SET = "\\{\\}"
+#: The whole answer in words: "all real numbers" (`\\text{All real numbers}`), "the empty set".
+_REALS_WORDS_RE = re.compile(
+    r"(?:x\s*(?:\\in|in)\s*)?(?:the\s+set\s+of\s+)?(?:(?:all|any|every)\s+)?real\s+numbers?|all\s+reals",
+    re.IGNORECASE)
+_EMPTY_SET_WORDS_RE = re.compile(r"(?:the\s+)?(?:empty|null)\s+set", re.IGNORECASE)
+#: The opening of a text group, whose content is words (see `_percent`).
+_TEXT_OPEN = (r"\\(?:text|textbf|textit|textrm|textnormal|textup|texttt|mbox|hbox|mathrm|mathbf|mathit|"
+              r"mathsf|mathtt|emph)\s*\{")
+_PERCENT_WORD_RE = re.compile(r"(?<![A-Za-z])per\s*cent(?![A-Za-z])", re.IGNORECASE)
+_TEXT_PERCENT_RE = re.compile(rf"({_TEXT_OPEN})\s*%")
+_EMPTY_TEXT_RE = re.compile(rf"{_TEXT_OPEN}\s*\}}")
+#: Space between a number and its percent sign (`50 %`, left by `50 \\text{ percent}`): `50%`, so that a
+#: gold written so is a plain number (`math._NUMBER_GOLD_RE`).
+_SPACE_PERCENT_RE = re.compile(r"(?<=[\d.])\s+%")
+#: Magnitude words after a number (`5 thousand`, `5 \\text{ million dollars}`, `2 dozen`), and a `k`
+#: written as text (`5\\text{k}`; a bare `5k` may be 5 times a variable k). Plurals are not
+#: converted (`5 \\text{ hundreds}` may count a place value), nor dropped as units.
+_MAGNITUDES = {"hundred": 10 ** 2, "thousand": 10 ** 3, "million": 10 ** 6, "billion": 10 ** 9,
+               "trillion": 10 ** 12, "dozen": 12}
+_MAGNITUDE_RE = re.compile(
+    rf"(?<=\d)\s*((?:{_TEXT_OPEN})?)\s*"
+    r"((?:(?:hundred|thousand|million|billion|trillion|dozen)(?![A-Za-z])\s*)+)", re.IGNORECASE)
+_KILO_RE = re.compile(rf"(?<=\d)\s*({_TEXT_OPEN})\s*k(?![A-Za-z])")
+#: A larger product of magnitude words is left as words (then the answer is no number at all).
+_MAX_MAGNITUDE = 10 ** 30
+
+
+def _markup(s: str) -> str:
+    """`s` with markup that does not change the value rewritten or dropped: `\\dfrac` as `\\frac`,
+    `\\framebox` as `\\fbox`, `\\hspace{…}` as a wide space, `\\phantom{…}` and colours dropped (see
+    `_MARKUP_RE`), and the sets `\\mathbb{R}` and `\\emptyset` in the forms the parser reads."""
+    if "frac" in s:
+        s = _FRAC_VARIANT_RE.sub(r"\\frac", s)
+    if "framebox" in s:
+        s = _FRAMEBOX_RE.sub(r"\\fbox", s)
+    if "space" in s:
+        s = _HSPACE_RE.sub("  ", s)
+    if "phantom" in s or "color" in s:
+        s = _drop_markup(s)
+    if "R" in s:
+        s = _REALS_CMD_RE.sub(lambda m: _REALS, s)
+    if "emptyset" in s or "varnothing" in s:
+        s = _EMPTY_SET_CMD_RE.sub(lambda m: _EMPTY_SET, s)
+    return s
+
+
+def _drop_markup(s: str) -> str:
+    """`s` without each `_MARKUP_RE` command and its braced argument (nested braces allowed). One pass
+    from left to right; a command whose argument is never closed is left as it is (and the parser
+    then refuses the answer)."""
+    out, pos = [], 0
+    while True:
+        m = _MARKUP_RE.search(s, pos)
+        if m is None:
+            break
+        end = _group_end(s, m.end() - 1)
+        if end is None:
+            break
+        out.append(s[pos:m.start()])
+        pos = end
+    out.append(s[pos:])
+    return "".join(out)
+
+
+def _group_end(s: str, start: int) -> int | None:
+    """The index just past the `}` that closes the `{` at `s[start]` (escaped braces `\\{` do not
+    count), or None when it is never closed."""
+    depth = 0
+    for j in range(start, len(s)):
+        c = s[j]
+        if c in "{}" and (j == 0 or s[j - 1] != "\\"):
+            depth += 1 if c == "{" else -1
+            if depth == 0:
+                return j + 1
+    return None
+
+
+def _percent(s: str) -> str:
+    """`s` with every way of writing the percent sign as `%` right after its number: `\\%`, the words
+    "percent" and "per cent", and a sign or word at the start of a text group (`25 \\text{\\%}`,
+    `25 \\text{ percent}`, moved before the group, so it is never dropped as a unit: 0.5 percent is not
+    0.5). Full-width and Arabic signs were made `%` by `_unicode_math`."""
+    s = s.replace("\\%", "%")
+    if "cent" in s.lower():
+        s = _PERCENT_WORD_RE.sub("%", s)
+    if "%" in s and "\\" in s:
+        s = _EMPTY_TEXT_RE.sub(" ", _TEXT_PERCENT_RE.sub(r"%\1", s))
+    return _SPACE_PERCENT_RE.sub("%", s) if "%" in s else s
+
+
+def _magnitudes(s: str) -> str:
+    """`s` with magnitude words after a number as a product (`5 \\text{ thousand}` is `5 \\cdot 1000`,
+    `2 dozen eggs` is `2 \\cdot 12 eggs`, `5\\text{k}` is `5 \\cdot 1000`): they change the value, so they
+    are never dropped as units."""
+    s = _MAGNITUDE_RE.sub(_magnitude, s)
+    if "k" in s and "\\" in s:
+        s = _KILO_RE.sub(r" \\cdot 1000 \1", s)
+    return _EMPTY_TEXT_RE.sub(" ", s) if "\\" in s else s
+
+
+def _magnitude(m: re.Match) -> str:
+    """One run of magnitude words (group 2) as ` \\cdot factor`, the text group it opened kept."""
+    factor = 1
+    for word in m.group(2).split():
+        factor *= _MAGNITUDES[word.lower()]
+    if factor > _MAX_MAGNITUDE:
+        return m.group()
+    return f" \\cdot {factor} {m.group(1)}"
+
+
+def _set_words(s: str) -> str:
+    """The whole answer "all real numbers" as `(-\\infty, \\infty)`, "the empty set" as `\\{\\}`."""
+    if _REALS_WORDS_RE.fullmatch(s):
+        return _REALS
+    if _EMPTY_SET_WORDS_RE.fullmatch(s):
+        return _EMPTY_SET
+    return s
+
+
 def _latex_spacing(s: str) -> str:
     """`s` without sizing commands (`\\left`, `\\big`), with LaTeX spaces as spaces (wide ones as
     two), thin spaces between digit groups removed (`10\\,000`) and `\\\\` row breaks kept."""
@@ -231,12 +430,69 @@ def _strip_text_units(s: str, number_gold: bool) -> str:
 
 
 def _is_unit_like(text: str) -> bool:
-    """True when text after a number only describes it (`sandwiches`, `of the cake`, `per day`):
-    no digit and no connective word (`or`, `to`, `but`, see `_CONNECTIVES`) that would make it a
-    hedge or a second answer."""
-    if any(c.isdigit() for c in text):
+    """True when text after a number only describes it (`sandwiches`, `of the cake`, `per day`,
+    `km/h`, `students in the class`), so that a plain-number gold may drop it.
+
+    The rule is an allowlist of shapes combined with a denylist of words, so that text which changes
+    the value or the claim is never dropped:
+    - shape (`_UNIT_SHAPE_RE`): an ASCII letter or `(` first, then only letters, spaces and
+      `. ' - / ( )`; at most `_MAX_UNIT_WORDS` words, of which at most two have one letter (`kg m/s`
+      has two; a word spelt out letter by letter, `w r o n g`, has more). So no digit (`or 13`), no
+      operator (`/ thirteen`), no comma or semicolon (`, but if counting twice`), no other script
+      (whose words cannot be vetted);
+    - words (`_claims`): none is a number word, magnitude or fraction (`thousand`, `dozen`, `k`,
+      `halves`), an operation or comparison (`squared`, `less`, `negative`, `over`), a negation,
+      retraction, hedge or connective (`not`, `wrong`, `nope`, `rather`, `or`, `xor`, `to`), or a verb
+      (`is`, `should`), glued or not (`orthirteen`). `times` counts only as the last word (`12 times`).
+    Text that fails is kept, and the answer reads as the product it spells or is unparsable: never
+    right by accident. The price: an unusual unit phrase (`12 \\text{ élèves}`) is not dropped.
+    """
+    s = text.strip()
+    if not s:
+        return True
+    if len(s) > 80 or not _UNIT_SHAPE_RE.fullmatch(s):
         return False
-    return not any(w.lower() in _CONNECTIVES for w in _WORD_RE.findall(text))
+    words = _WORD_RE.findall(s)
+    if len(words) > _MAX_UNIT_WORDS or sum(len(w) == 1 for w in words) > 2:
+        return False
+    last = len(words) - 1
+    return not any(_claims(w) or (w.lower() == "times" and i != last) for i, w in enumerate(words))
+
+
+def _claims(word: str) -> bool:
+    """True when `word` changes the value or the claim of the number before it (see `_is_unit_like`).
+    Case-blind, but for `K`: kelvin (`300 \\text{ K}`), while a lower-case `k` is a thousand."""
+    if word == "K":
+        return False
+    w = word.lower()
+    if w.endswith("n't"):
+        return True
+    w = w.replace("'", "")
+    if w in _CLAIM_WORDS or w.startswith(_VALUE_STEMS):
+        return True
+    if len(w) >= 5 and any(stem in w for stem in _NUMBER_STEMS):
+        return True
+    return _glued(w)
+
+
+def _glued(w: str) -> bool:
+    """True when the lower-case word `w` is a short connective glued to a claim word (`orthirteen`,
+    `ornot`, `andfive`): the rest must be a whole claim word of two letters or more (`toe` is a toe)."""
+    return any(w.startswith(p) and len(w) >= len(p) + 2 and w[len(p):] in _CLAIM_WORDS for p in _GLUE_PREFIXES)
+
+
+def retracts(text: str) -> bool:
+    """True when `text` (a remark after an answer: `(wrong)`, `; not really`, `(just kidding)`) takes
+    the answer back or hedges it: it holds a negation, retraction or alternative (`_RETRACTIONS`),
+    glued or not. Such a remark is part of the answer, never dropped as a comment."""
+    for word in _WORD_RE.findall(text):
+        w = word.lower()
+        if w.endswith("n't"):
+            return True
+        w = w.replace("'", "")
+        if w in _RETRACTIONS or w.startswith(_RETRACTION_STEMS) or _glued(w):
+            return True
+    return False
 
 
 def _is_unit_text(text: str) -> bool:
@@ -267,14 +523,18 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
     s = s.replace("$", " ") if "$" in s.strip("$") else s.strip("$")
     if not s.isascii():
         s = _unicode_math(s)
+    if "\\" in s:
+        s = _markup(s)
     if "\\" in s or "~" in s:
         s = _latex_spacing(s)
     if " " in s:
         s = _PLAIN_GROUPS_RE.sub(_join_groups, s)
     if "{,}" in s:
         s = s.replace("{,}", "")
+    s = _percent(s)
+    s = _magnitudes(s)
     if "\\" in s:
-        s = _strip_text_units(s.replace("\\%", "%"), number_gold)
+        s = _strip_text_units(s, number_gold)
     s = _degrees(s)
     if "\\" in s:
         s = _unwrap_text(s)
@@ -282,6 +542,8 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
     s = _CURRENCY_RE.sub(r"\1", s)
     while s.endswith(".") or s.endswith(",") or s.endswith(";"):
         s = s[:-1].rstrip()
+    if len(s) < 60 and ("set" in s.lower() or "real" in s.lower()):
+        s = _set_words(s)
     if " " in s:
         s = (_ANY_UNIT_TAIL_RE if number_gold else _UNIT_TAIL_RE).sub("", s).strip()
     glued = _GLUED_UNIT_RE.match(s)

@@ -25,7 +25,8 @@ The tree (all nodes are tuples whose first item names the kind):
 
 Two numbers with only space between them (`5 6`, `2 \\quad 3`) are not a product: `ParseError`
 (digit groups such as `10 000` were joined by normalisation). `0.2\\overline{3}` is the exact
-repeating decimal 7/30, and `-2\\frac{1}{2}` the mixed number -5/2.
+repeating decimal 7/30, and `-2\\frac{1}{2}` the mixed number -5/2 (`\\dfrac`, `\\tfrac`, `\\cfrac` too: they
+are `\\frac` in another size). `\\emptyset` and `\\varnothing` are the empty set `("set", ())`.
 
 Limits keep the parser linear and bounded on hostile input: at most `MAX_TOKENS` tokens and
 `MAX_DEPTH` levels of nesting; beyond them `ParseError` is raised (the answer is "unparsable").
@@ -161,6 +162,8 @@ def _tokenize(text: str) -> tuple[list[tuple[str, str]], frozenset[int]]:
     return tokens, frozenset(spaced)
 
 
+#: The fraction commands: all the same fraction (`\\dfrac`, `\\tfrac`, `\\cfrac` only change its size).
+_FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac"})
 _ATOM_START_OPS = {"(", "[", "\\{", "pi", "oo", "{", "lfloor", "lceil"}
 
 
@@ -301,9 +304,12 @@ class _Parser:
 
     def mixed_number(self, left: tuple) -> tuple | None:
         """`left` (a whole number, or its negation) and the `\\frac{n}{d}` of digits that follows as one
-        mixed number (`2\\frac{1}{2}` = 5/2, `-2\\frac{1}{2}` = -5/2), else None (nothing taken)."""
+        mixed number (`2\\frac{1}{2}` = 5/2, `-2\\frac{1}{2}` = -5/2), else None (nothing taken).
+        `\\dfrac`, `\\tfrac` and `\\cfrac` are `\\frac` here too (`2\\dfrac{1}{2}` is 5/2, never 2 * 1/2)."""
         whole = left[1] if left[0] == "neg" else left
-        if not (whole[0] == "num" and whole[1].isdigit() and self.at("frac", "cmd")):
+        tok = self.peek()
+        if not (whole[0] == "num" and whole[1].isdigit() and tok is not None and tok[0] == "cmd"
+                and tok[1] in _FRACS):
             return None
         save = self.i
         frac = self.parse_unary()
@@ -506,7 +512,7 @@ class _Parser:
     def parse_cmd(self, name: str) -> tuple:
         self.enter()
         try:
-            if name in ("frac", "dfrac", "tfrac", "cfrac"):
+            if name in _FRACS:
                 num = self.read_arg()
                 return ("div", num, self.read_arg())
             if name == "sqrt":
@@ -521,7 +527,9 @@ class _Parser:
             if name in ("binom", "dbinom", "tbinom", "choose"):
                 n = self.read_arg()
                 return ("binom", n, self.read_arg())
-            if name in ("boxed", "fbox", "mathbf", "mathrm", "text", "textbf", "mathit", "bm",
+            if name in ("emptyset", "varnothing"):
+                return ("set", ())
+            if name in ("boxed", "fbox", "framebox", "mathbf", "mathrm", "text", "textbf", "mathit", "bm",
                         "operatorname", "mathbb", "overline", "hat", "vec", "mathsf", "displaystyle"):
                 return self.read_arg()
             if name in _FUNCS:
