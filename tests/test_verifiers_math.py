@@ -330,8 +330,8 @@ def test_an_empty_set_is_a_wrong_answer_not_a_crash(prediction):
 
 
 @pytest.mark.parametrize("gold, prediction", [
-    ("(1,2)", "\\boxed{(\\frac{1\\pm\\sqrt5}{2}, 2)}"),
-    ("(1,2)", "(1, (2\\pm 1)^2)"),
+    ("(1,2)", "\\boxed{(\\frac{1+\\det 5}{2}, 2)}"),  # (a nested ± is evaluated now: the set of both values)
+    ("(1,2)", "(1, (2+\\det 1)^2)"),
     ("[0, 1)", "[0, \\det 2)"),
     ("x < 3", "x < \\det 3"),
     ("(-\\infty, 0) \\cup (1, \\infty)", "(-\\infty, 0) \\cup (1, \\det 3)"),

@@ -38,16 +38,20 @@ The sympy stage's `timeout` is counted only while a worker runs the job: waiting
 (other callers' load) never makes a right answer time out.
 Model output never raises: any text gets a Verdict. A bad *gold* answer (unparsable, or a worked
 solution without a marked final answer) raises `GoldAnswerError` in `validate_gold` (call
-it when loading a dataset); an unparsable one gives a kind "error" Verdict at reward time.
+it when loading a dataset); an unparsable one, or one that is neither text nor a number (None, NaN),
+gives a kind "error" Verdict at reward time.
 
 Conventions in brief (details in `math_compare`, `math_normalize` and docs/verifiers.md):
 `1,000` = `1{,}000` = `10 000`/10 = 1000; `5 6` is unparsable, not 30; `50\\%` = `50` = `0.5` but
 `0.5\\%` != `0.5`; a decimal with >= 3 significant digits equals an
 exact value it correctly rounds (`0.333` = `1/3`, `3.14` = `\\pi`; `0.33` != `1/3`); `0.\\overline{3}` = 1/3;
-`2\\frac12` = 5/2, `-2\\frac12` = -5/2; `30^\\circ` = 30 but `\\sin 30^\\circ` = 1/2; unit words, units
-in `\\text{}` and currency are dropped (any trailing text when the gold is a number); `x = 3` = `3`;
+`2\\frac12` = `2\\dfrac12` = 5/2, `-2\\frac12` = -5/2; `30^\\circ` = 30 but `\\sin 30^\\circ` = 1/2; unit
+words, units in `\\text{}` and currency are dropped (unit-like trailing text when the gold is a number;
+never number words, operations or retractions); `5 thousand` = 5000; `0.5 percent` = `0.5\\%`; `x = 3` = `3`;
 equations equal when proportional; `x > 3` = `(3, \\infty)`; `(1,2]` != `(1,2)`; bare lists, sets and "or" lists are
-unordered, tuples ordered; `\\pm a` is {a, -a}; word answers (`\\text{Yes}`) compare as
+unordered, tuples ordered, and an interval (`[1, 2)`) never equals a bare list; named values count by name
+(`y = 1, x = 2` is the tuple (2, 1)); `\\pm a` is {a, -a}, and a `\\pm` anywhere makes the set of the
+answer's values (`\\frac{3 \\pm \\sqrt5}{2}`, `(\\pm 2, 0)`); word answers (`\\text{Yes}`) compare as
 case-folded text; several different values where one is asked is
 "hedged" (wrong); `e` and `i` are Euler's number and the imaginary unit; A-E golds are choices.
 """
@@ -61,6 +65,7 @@ import numbers
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, prepare
@@ -81,7 +86,7 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 2
+RULES_VERSION = 3
 #: Below this many seconds left of an answer's budget, no sympy job is started (it counts as timed out).
 _MIN_JOB_SECONDS = 0.05
 _WORKER_TARGET = "rlvr.verifiers.math_sympy:compare_normalized"
@@ -263,8 +268,8 @@ def validate_gold(gold: Any) -> str:
             f"gold answer {str(gold)[:200]!r} reads as a worked solution ({sentences} sentences), not a final answer: "
             "give the final answer alone (a worked solution needs it in \\boxed{}, or after '####'), or drop this row")
     try:
-        parse(norm)
-    except ParseError as exc:
+        prepare(parse(norm))  # as graded: `prepare` refuses what it cannot read either (too many \\pm)
+    except (ParseError, RecursionError) as exc:
         raise GoldAnswerError(
             f"gold answer {str(gold)[:200]!r} cannot be parsed as a math answer ({exc}); "
             "fix or drop this row, or grade it with a different verifier") from None
@@ -339,7 +344,7 @@ def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
         return _Plan(verdict=v)
     try:
         g_tree = prepare(parse(g_norm))
-    except ParseError as exc:
+    except (ParseError, RecursionError) as exc:
         return _Plan(verdict=Verdict.failed(f"unparsable gold answer {g_norm[:200]!r}: {exc}",
                                             details=_details("error")))
     try:
@@ -365,6 +370,10 @@ def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
 def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Plan]:
     """Stage 1-3 for one pair. A list means several boxed answers, each to be checked."""
     if not isinstance(gold, str):
+        if not _is_number(gold):  # None, NaN, a bool: no answer (its text, "None", is none either)
+            return _Plan(verdict=Verdict.failed(
+                f"gold answer {gold!r} is a {type(gold).__name__}, not an answer; expected text or a number "
+                "(check the dataset's answer column with validate_golds)", details=_details("error")))
         gold = str(gold)
     if not isinstance(prediction, str):
         return _Plan(verdict=Verdict.wrong(f"unparsable prediction: not text ({type(prediction).__name__})",
@@ -397,13 +406,15 @@ def _timed_out(seconds: float) -> Verdict:
     return Verdict.wrong(f"timed out after {seconds:.3g}s", details=_details("timeout"))
 
 
-def _run_within(plan: _Plan, budget: Budget) -> Verdict:
+def _run_within(plan: _Plan, budget: Budget, pool: WorkerPool | None = None) -> Verdict:
     """`plan`'s verdict, its sympy job (if any) run in what is left of a shared `budget`: the boxed
     answers of one output, or the claims of one solution, cost one budget (of worker time: waiting
-    for a free worker is not counted, see `timelimit.Budget`)."""
+    for a free worker is not counted, see `timelimit.Budget`). `pool`: default the shared one."""
     if plan.verdict is not None:
         return plan.verdict
-    return _run_job(plan, budget, _pool()) if budget.left >= _MIN_JOB_SECONDS else _timed_out(budget.seconds)
+    if budget.left < _MIN_JOB_SECONDS:
+        return _timed_out(budget.seconds)
+    return _run_job(plan, budget, pool if pool is not None else _pool())
 
 
 def _run_job(plan: _Plan, timeout: float | Budget, pool: WorkerPool) -> Verdict:
@@ -472,26 +483,51 @@ def verify_batch(pairs: Sequence[tuple[Any, Any]], *, timeout: float = DEFAULT_T
     """Grade many (gold, prediction) pairs, using every core for the sympy stage.
 
     The cheap stage runs here; distinct sympy jobs are spread over a pool of `workers` processes
-    (default: all CPUs), each under its own time limit. Repeated pairs are decided once.
-    Results are in the order of `pairs`.
+    (default: all CPUs). As in `verify`, each output has one `timeout`: a single answer's job runs
+    under it, and the several boxed answers of one output share it (run one after another, see
+    `_run_boxes`). Repeated pairs are decided once. Results are in the order of `pairs`.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     pool = _pool() if workers is None else get_pool(workers, preload=_PRELOAD)
     plans = [_plan(g, p, fallback) for g, p in pairs]
-    jobs: dict[tuple, _Plan] = {}
+    singles: dict[tuple, _Plan] = {}  # one answer's job, by (gold, answer)
+    boxes: dict[tuple, list[_Plan]] = {}  # the jobs of one output with several boxed answers
     for plan in plans:
-        for p in (plan if isinstance(plan, list) else [plan]):
-            if p.verdict is None:
-                jobs.setdefault(p.job, p)
+        if isinstance(plan, list):
+            todo = [p for p in plan if p.verdict is None]
+            if todo:
+                boxes.setdefault(tuple(p.job for p in todo), todo)
+        elif plan.verdict is None:
+            singles.setdefault(plan.job, plan)
     results: dict[tuple, Verdict] = {}
-    if jobs:
-        with ThreadPoolExecutor(max_workers=min(pool.size, len(jobs))) as ex:
-            for key, v in zip(jobs, ex.map(lambda p: _run_job(p, timeout, pool), jobs.values())):
-                results[key] = v
+    box_results: dict[tuple, dict[tuple, Verdict]] = {}
+    if singles or boxes:
+        with ThreadPoolExecutor(max_workers=min(pool.size, len(singles) + len(boxes))) as ex:
+            # singles first: the executor starts tasks in order, so by the time a task of boxes runs,
+            # every single has a thread, and waiting for one there (`known`) cannot deadlock
+            single_futures = {key: ex.submit(_run_job, p, timeout, pool) for key, p in singles.items()}
+            box_futures = {key: ex.submit(_run_boxes, todo, timeout, pool, single_futures)
+                           for key, todo in boxes.items()}
+            results = {key: f.result() for key, f in single_futures.items()}
+            box_results = {key: f.result() for key, f in box_futures.items()}
     out = []
     for plan in plans:
-        parts = [p.verdict if p.verdict is not None else results[p.job]
-                 for p in (plan if isinstance(plan, list) else [plan])]
+        if not isinstance(plan, list):
+            out.append(plan.verdict if plan.verdict is not None else results[plan.job])
+            continue
+        todo = [p for p in plan if p.verdict is None]
+        decided = box_results[tuple(p.job for p in todo)] if todo else {}
+        parts = [p.verdict if p.verdict is not None else decided[p.job] for p in plan]
         out.append(parts[0] if len(parts) == 1 else _combine(parts))
+    return out
+
+
+def _run_boxes(todo: list[_Plan], timeout: float, pool: WorkerPool,
+               known: dict[tuple, Future]) -> dict[tuple, Verdict]:
+    """The verdicts of the sympy jobs of one output's boxed answers, run one after another in one
+    `timeout` (as `verify` runs them); a job that is also some single answer's is that one's verdict."""
+    budget = Budget(timeout)
+    out: dict[tuple, Verdict] = {}
+    for p in todo:
+        if p.job not in out:
+            out[p.job] = known[p.job].result() if p.job in known else _run_within(p, budget, pool)
     return out

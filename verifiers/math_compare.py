@@ -15,26 +15,39 @@ Conventions (see docs/verifiers.md for the full list):
 - Decimals: exact comparison, except that a decimal with d places and at least 3 significant digits
   equals an exact value that has no d-place expansion when it is that value correctly rounded
   (`0.333` = `1/3`, `3.14` = `\\pi`, but `0.33` != `1/3` and `2.5` != `2.54`).
-- `\\pm a` is the set {a, -a}; `a \\pm b` is {a+b, a-b}.
+- `\\pm a` is the set {a, -a}; `a \\pm b` is {a+b, a-b}; a `\\pm` inside an expression or a tuple
+  makes it the set of its values (`\\frac{3 \\pm \\sqrt5}{2}`, `(\\pm 2, 0)` = `(2, 0), (-2, 0)`), each sign
+  independently, at most `MAX_PM_VALUES` values; in a list or set those values are its elements.
 - Hedging: when a single value is asked, a prediction with several different values (a list,
   a set, "2 or 3", `\\pm`) is "hedged" and wrong even if one of them is right; a one-element set or
   a list of equal values counts as that value.
 - Bare lists ("1, 2"), sets, "or"/"and" lists and unions are unordered; tuples/intervals in
   brackets are ordered, and for two elements the bracket kinds must match (`(1, 2]` != `(1, 2)`),
-  a bare list of the same length may stand for a tuple.
+  a bare list of the same length may stand for a tuple, never for an interval (`[1, 2)`, `[1, 2]`,
+  `(1, 2]` != `1, 2`; `(1, 2)` = `1, 2`).
+- Named values count by name (`_compare_named`): `x = 1, y = 2` = `y = 2, x = 1`; against a tuple
+  assignments stand in their variables' order (`y = 1, x = 2` is (2, 1)); against a bare list, in
+  their written order (`2, 1` != `x = 1, y = 2`); against a set, never.
 - Single-variable inequalities are intervals: `x > 3` = `(3, \\infty)`, `1 \\le x < 2` = `[1, 2)`.
 """
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
+from itertools import product
+from math import prod
 from typing import Callable
 
-__all__ = ["NeedSympy", "Outcome", "compare", "exact_eq", "exact_value", "decimal_places",
+from rlvr.verifiers.math_parse import ParseError
+
+__all__ = ["MAX_PM_VALUES", "NeedSympy", "Outcome", "compare", "exact_eq", "exact_value", "decimal_places",
            "prepare", "has_symbols"]
 
 MAX_BITS = 4096  # exact fast path gives up (to sympy) beyond numbers this large
 MAX_FACTORIAL = 200
+#: The most values the `\\pm` signs of one answer may make (six independent signs); see `_pm_values`.
+MAX_PM_VALUES = 64
 
 
 class NeedSympy(Exception):
@@ -194,22 +207,24 @@ def _interval(lo: tuple, lo_closed: bool, hi: tuple, hi_closed: bool) -> tuple:
 
 
 def prepare(node: tuple) -> tuple:
-    """Rewrite a parsed answer into the forms `compare` understands (see module docstring)."""
+    """Rewrite a parsed answer into the forms `compare` understands (see module docstring).
+
+    Every `\\pm` is read as both signs, wherever it stands: an answer holding one is the set of
+    its values (`\\frac{3 \\pm \\sqrt5}{2}` is {(3+√5)/2, (3-√5)/2}, `(\\pm 2, 0)` is {(2, 0), (-2, 0)}),
+    and in a list or set those values stand as its elements (`\\pm 2, 3` is 2, -2, 3).
+    """
     kind = node[0]
-    if kind == "pm":
-        a, b = node[1], node[2]
-        if a is None:
-            return ("set", (b, ("neg", b)), "pm")
-        return ("set", (("add", a, b), ("sub", a, b)), "pm")
-    if kind == "list":
-        return ("list", tuple(prepare(x) for x in node[1]))
-    if kind == "set":
-        return ("set", tuple(prepare(x) for x in node[1]))
-    if kind == "union":
-        return ("union", tuple(prepare(x) for x in node[1]))
+    if kind in ("list", "set", "union"):
+        items: list[tuple] = []
+        for x in node[1]:
+            p = prepare(x)
+            items.extend(p[1] if _is_pm_set(p) else (p,))
+        return (kind, tuple(items))
+    if _has_pm(node) and not _is_assignment(node):
+        return ("set", tuple(prepare(v) for v in _pm_values(node)), "pm")
     if kind == "rel":
         ops, exprs = node[1], node[2]
-        if ops == ("=",) and exprs[0][0] == "sym":
+        if _is_assignment(node):
             return ("assign", exprs[0][1], prepare(exprs[1]), node)
         if len(ops) == 1 and ops[0] in _FLIP:
             (op,), (l, r) = ops, exprs
@@ -233,6 +248,60 @@ def prepare(node: tuple) -> tuple:
     if kind == "seq":
         return ("seq", node[1], node[2], tuple(prepare(x) for x in node[3]))
     return node
+
+
+def _is_assignment(node: tuple) -> bool:
+    """`x = value`: a relation `=` whose left side is a single variable."""
+    return node[0] == "rel" and node[1] == ("=",) and node[2][0][0] == "sym"
+
+
+def _is_pm_set(node: tuple) -> bool:
+    """The set `prepare` makes of an answer holding `\\pm` (tagged "pm")."""
+    return node[0] == "set" and len(node) > 2 and node[2] == "pm"
+
+
+def _has_pm(node: tuple) -> bool:
+    """Whether a `\\pm` stands anywhere in `node` (a walk without recursion: trees may be deep)."""
+    stack: list = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, tuple):
+            if x and x[0] == "pm":
+                return True
+            stack.extend(x)
+    return False
+
+
+def _pm_values(x: object) -> list:
+    """The values of `x` (a node, a tuple of nodes, or a plain item such as a bracket) with each
+    `\\pm` read as both of its signs, independently: `a \\pm b` is [a + b, a - b], `\\pm b` is [b, -b],
+    and a node holding one is a value for each choice of its parts.
+
+    Raises:
+        ParseError: the signs would make more than `MAX_PM_VALUES` values (no exponential blow-up).
+    """
+    if not isinstance(x, tuple) or not x:
+        return [x]
+    if x[0] == "pm":
+        b_values = _pm_values(x[2])
+        if x[1] is None:
+            _check_pm_count(2 * len(b_values))
+            return [v for b in b_values for v in (b, ("neg", b))]
+        a_values = _pm_values(x[1])
+        _check_pm_count(2 * len(a_values) * len(b_values))
+        return [v for a in a_values for b in b_values for v in (("add", a, b), ("sub", a, b))]
+    parts = [_pm_values(child) for child in x]
+    if all(len(p) == 1 for p in parts):
+        return [x]
+    _check_pm_count(prod(len(p) for p in parts))
+    return [tuple(choice) for choice in product(*parts)]
+
+
+def _check_pm_count(count: int) -> None:
+    """Refuse (`ParseError`) to make `count` values of `\\pm` signs when that is over `MAX_PM_VALUES`."""
+    if count > MAX_PM_VALUES:
+        raise ParseError(f"too many \\pm signs: they would make more than {MAX_PM_VALUES} values; "
+                         "write the values out")
 
 
 def _is_collection(node: tuple) -> str | None:
@@ -266,9 +335,10 @@ def compare(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | None = No
         if gold[1] != pred[1]:
             return Outcome(False, "wrong", f"assigns {pred[1]} where {gold[1]} was asked")
         return compare(gold[2], pred[2], eq, rel_eq)
-    if gold[0] == "assign" and pred[0] == "rel" and pred[1] == ("=",):
+    # an assignment met by an equation is that equation, unless it assigns several values (`x = \\pm 1`)
+    if gold[0] == "assign" and pred[0] == "rel" and pred[1] == ("=",) and not _is_collection(gold[2]):
         gold = gold[3]
-    elif pred[0] == "assign" and gold[0] == "rel" and gold[1] == ("=",):
+    elif pred[0] == "assign" and gold[0] == "rel" and gold[1] == ("=",) and not _is_collection(pred[2]):
         pred = pred[3]
     if pred[0] == "assign" and gold[0] != "assign" and _is_collection(pred[2]):
         pred = pred[2]  # "x = \\pm 1" is the set {1, -1}
@@ -302,7 +372,73 @@ def compare(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | None = No
             return compare(_elements(gold)[0], pred, eq, rel_eq)
         n = len(gold[1]) if gold[0] != "matrix" else "a matrix of"
         return Outcome(False, "wrong", f"expected {n} values, got one")
+    named = _compare_named(gold, pred, eq, rel_eq)
+    if named is not None:
+        return named
     return _compare_collections(gold, pred, gk, pk, eq, rel_eq)
+
+
+#: Coordinates whose customary order is not alphabetical ((r, θ) polar and (x, y, z) are).
+_COORDINATE_ORDERS = (("r", "theta", "z"), ("rho", "theta", "phi"), ("rho", "theta", "varphi"))
+
+
+def _named(node: tuple) -> tuple | None:
+    """The assignments of a bare list that names each of its values once (`x = 1, y = 2`), else
+    None (`x = 1, x = 2` lists the values of one variable: an unordered list like any other)."""
+    if node[0] != "list" or len(node[1]) < 2 or any(item[0] != "assign" for item in node[1]):
+        return None
+    names = [item[1] for item in node[1]]
+    return node[1] if len(set(names)) == len(names) else None
+
+
+def _conventional_order(assignments: tuple) -> list:
+    """Assignments in the order their variables take in a tuple: (x, y, z), (a, b, c), (x_1, x_2,
+    ..., x_10): sorted by name, numbers by value; the coordinates of `_COORDINATE_ORDERS` in theirs."""
+    names = {a[1] for a in assignments}
+    for order in _COORDINATE_ORDERS:
+        if names == set(order):
+            return sorted(assignments, key=lambda a: order.index(a[1]))
+    return sorted(assignments, key=lambda a: [(0, int(part), "") if part.isdigit() else (1, 0, part)
+                                              for part in re.split(r"(\d+)", a[1])])
+
+
+def _compare_named(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | None) -> Outcome | None:
+    """Named values (`x = 1, y = 2`, see `_named`) met by unnamed ones, else None (not this case).
+
+    The names count, so the values are matched by position, never as an unordered set (which would
+    make `2, 1` right for `x = 1, y = 2`): against a tuple the assignments stand in their variables'
+    conventional order (`y = 1, x = 2` is (2, 1)); against a bare list, in the order they are written.
+    Against a set or union (no order, so no names) they are wrong. Two named lists are compared by
+    `_compare_collections`, as unordered lists whose assignments must match name for name.
+    """
+    g_named, p_named = _named(gold), _named(pred)
+    if (g_named is None) == (p_named is None):
+        return None
+    named, other = (g_named, pred) if g_named is not None else (p_named, gold)
+    if other[0] == "seq":
+        if _is_interval(other):
+            return Outcome(False, "wrong", "an interval compared with a bare list")
+        named, values = _conventional_order(named), other[3]
+    elif other[0] == "list":
+        values = other[1]
+    elif other[0] == "matrix":
+        return None
+    else:
+        return Outcome(False, "wrong", "named values (x = ..., y = ...) compared with an unordered set")
+    if len(named) != len(values):
+        wanted, got = (len(named), len(values)) if g_named is not None else (len(values), len(named))
+        return Outcome(False, "wrong", f"expected {wanted} values, got {got}")
+    for i, (a, b) in enumerate(zip(named, values)):
+        r = compare(a, b, eq, rel_eq) if g_named is not None else compare(b, a, eq, rel_eq)
+        if not r.equal:
+            return Outcome(False, "wrong", f"value {i + 1} differs: {r.reason}")
+    return Outcome(True, "equal", "equal value by value")
+
+
+def _is_interval(node: tuple) -> bool:
+    """A pair in brackets that make it an interval: `[1, 2]`, `[1, 2)`, `(1, 2]` (not `(1, 2)`, which may
+    be a point, so a bare list of two may stand for it)."""
+    return node[0] == "seq" and len(node[3]) == 2 and node[1:3] != ("(", ")")
 
 
 def _compare_values(g: tuple, p: tuple, eq: ScalarEq) -> Outcome:
@@ -348,6 +484,8 @@ def _compare_collections(gold, pred, gk, pk, eq, rel_eq) -> Outcome:
     g_items, p_items = gold[-1] if gold[0] == "seq" else gold[1], pred[-1] if pred[0] == "seq" else pred[1]
     ordered = gold[0] == "seq" and pred[0] in ("seq", "list") or pred[0] == "seq" and gold[0] == "list"
     if ordered:
+        if gold[0] != pred[0] and (_is_interval(gold) or _is_interval(pred)):
+            return Outcome(False, "wrong", "an interval compared with a bare list (its brackets count)")
         if len(g_items) != len(p_items):
             return Outcome(False, "wrong", f"expected {len(g_items)} components, got {len(p_items)}")
         if gold[0] == "seq" and pred[0] == "seq" and len(g_items) == 2 and gold[1:3] != pred[1:3]:

@@ -9,10 +9,13 @@ Scalar equivalence, cheapest test first:
 2. both rational: exact, with the decimal rounding rule of `math_compare`;
 3. no free symbols: numerical values to 30 digits agree to 1e-20 relative ("equal numerically"),
    or the decimal rounding rule holds;
-4. free symbols: `expand(a - b) == 0`; otherwise evaluate both at eight fixed sample points, four
-   with the variables positive and four with some negative (`_points`): a difference that counts
-   means "different", agreement at >= 3 points and no counting difference means equal ("equal at N
-   sample points"); when too few points can be evaluated, fall back to `simplify`. A difference
+4. free symbols: `expand(a - b) == 0`; otherwise evaluate both at twelve fixed sample points (`_points`):
+   four with the variables positive and four with some negative, all small and none whole, then two
+   of whole numbers (where `\\lfloor x \\rfloor` and `\\lceil x \\rceil - 1` differ) and two far from 0
+   (where `\\max(x, -3)` and `x` do). A difference that counts means "different", agreement at >= 3
+   points and no counting difference means equal ("equal at N sample points"); when too few points
+   can be evaluated, or one side is undefined at too many points where the other has a value
+   (`0^x` and `0` at every negative x), fall back to `simplify`. A difference
    counts where both sides stay within the reals (so `|x|` != `x`); where one leaves them (a root
    or logarithm of a negative number) only when an absolute value is involved (`\\ln|x|` != `\\ln x`,
    but `\\ln(x^2)` = `2\\ln x`, as on the positive numbers); see `_counts`.
@@ -44,6 +47,17 @@ _CONST = {"pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo}
 #: `|x|` and `x`, `\\sqrt{x^2}` and `x` agree at every positive point.
 _POINTS = [0.5772156649, 1.3247179572, 0.8414709848, 2.2360679775, 1.6180339887, 0.3183098862]
 _NEGATIVE = [-0.6931471806, -1.4142135624, -0.2679491924, -2.7182818285]
+#: Whole numbers the variables take at two more points (one all positive, one mixed), not 0 or ±1,
+#: where many answers have a removable gap (`\\frac{x^2-1}{x-1}`): skipped there, as any undefined point.
+_WHOLE = [2, 3, 5, 7, 4, 6]
+#: Values far from 0 at two more points (all positive, then all negative): not too far, or
+#: `\\cosh^2 x - \\sinh^2 x` loses every digit it has to cancellation.
+_FAR = [23.4142135624, 29.7182818285, 26.1803398875, 31.5707963268]
+#: A side undefined (no finite value) at this many points where the other has one is not "equal
+#: where both are defined" (`0^x` vs `0`): the sampling then does not decide (see `_sampled_eq`).
+_MAX_ONE_SIDED = 3
+#: A sampled value known to fewer bits than this is no value (see `_value_at`).
+_MIN_BITS = 16
 _symbols: dict[str, sympy.Symbol] = {}
 
 
@@ -122,8 +136,10 @@ def _finite_number(v: sympy.Expr) -> complex | None:
 
 
 def _points(symbols: list[sympy.Symbol]) -> list[dict]:
-    """Eight sample points: four with every variable positive, then four with some or all negative
-    (all negative; the even-numbered ones; the odd-numbered ones; all negative again)."""
+    """Twelve sample points: four with every variable positive, then four with some or all negative
+    (all negative; the even-numbered ones; the odd-numbered ones; all negative again), all small and
+    none whole; then two of whole numbers (all positive; alternating signs, the first negative) and
+    two far from 0 (all positive; all negative)."""
     pts = []
     for k in range(4):
         pts.append({s: sympy.Float(_POINTS[(k + 2 * i) % len(_POINTS)] + 0.37 * k, 30)
@@ -135,7 +151,28 @@ def _points(symbols: list[sympy.Symbol]) -> list[dict]:
             value = _NEGATIVE[(k + i) % len(_NEGATIVE)] if negative else _POINTS[(k + 3 * i) % len(_POINTS)]
             pt[s] = sympy.Float(value, 30)
         pts.append(pt)
+    for shift, signs in ((0, (1, 1)), (1, (-1, 1))):
+        pts.append({s: sympy.Float(signs[i % 2] * (_WHOLE[(i + shift) % len(_WHOLE)] + 8 * (i // len(_WHOLE))), 30)
+                    for i, s in enumerate(symbols)})
+    for sign in (1, -1):
+        pts.append({s: sympy.Float(sign * _FAR[i % len(_FAR)] + 0.7 * (i // len(_FAR)), 30)
+                    for i, s in enumerate(symbols)})
     return pts
+
+
+def _value_at(expr: sympy.Expr, pt: dict) -> complex | None:
+    """`expr`'s finite value at `pt`, or None where it has none: a pole, `0^x` at a negative x, a
+    factorial of a negative whole number (mpmath raises there rather than return infinity), or a
+    value evalf knows no digit of (`\\frac{x^2-4}{x-2}` at x = 2 gives `0.e+6`, a bound on a 0/0,
+    not a value; a true zero, `x - 2` there, is `0.e-165`, a bound that small is kept as 0)."""
+    try:
+        value = expr.evalf(30, subs=pt)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    for part in value.as_real_imag() if value.is_number else ():
+        if isinstance(part, sympy.Float) and part._prec < _MIN_BITS and abs(part) > 1e-15:
+            return None
+    return _finite_number(value)
 
 
 def _restricted(expr: sympy.Expr) -> list[tuple[str, sympy.Expr]]:
@@ -176,13 +213,16 @@ def _counts(a_dom: list, b_dom: list, strict: bool, pt: dict) -> bool:
 
 def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple[bool, str] | None:
     """Compare A and B at the sample points: (False, why) at the first difference that counts (see
-    `_counts`), (True, why) when they agree at >= 3 points and differ at none that counts, else None."""
+    `_counts`), (True, why) when they agree at >= 3 points and differ at none that counts, else None
+    (also when one side is undefined at `_MAX_ONE_SIDED` points where the other has a value: an
+    occasional removable gap is skipped, but `0^x` agrees with `0` only where it is defined)."""
     strict = A.has(sympy.Abs) or B.has(sympy.Abs)
     a_dom = b_dom = None
-    agree = 0
+    agree = one_sided = 0
     for pt in _points(free):
-        va, vb = _finite_number(A.evalf(30, subs=pt)), _finite_number(B.evalf(30, subs=pt))
+        va, vb = _value_at(A, pt), _value_at(B, pt)
         if va is None or vb is None:
+            one_sided += (va is None) != (vb is None)
             continue
         if abs(va - vb) <= 1e-12 * max(1.0, abs(va)):
             agree += 1
@@ -192,7 +232,7 @@ def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple
         if _counts(a_dom, b_dom, strict, pt):
             where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
             return False, f"different expressions (differ at {where})"
-    return (True, f"equal at {agree} sample points") if agree >= 3 else None
+    return (True, f"equal at {agree} sample points") if agree >= 3 and one_sided < _MAX_ONE_SIDED else None
 
 
 def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
@@ -291,7 +331,7 @@ def rel_eq(g: tuple, p: tuple) -> tuple[bool, str]:
     g_dom, p_dom = _restricted(fg), _restricted(fp)
     ratios = []
     for pt in _points(free):
-        a, b = _finite_number(fg.evalf(30, subs=pt)), _finite_number(fp.evalf(30, subs=pt))
+        a, b = _value_at(fg, pt), _value_at(fp, pt)
         if a is None or b is None or abs(b) < 1e-12 or not _counts(g_dom, p_dom, strict, pt):
             continue  # (where a side leaves the reals, as in `sympy_eq`)
         ratios.append(a / b)
