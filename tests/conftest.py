@@ -79,3 +79,24 @@ def registered():
     yield register
     for env_id in ids:
         gym.registry.pop(env_id, None)
+
+
+@pytest.fixture
+def sympy_job_limits(monkeypatch):
+    """The worker time each of the math verifier's sympy jobs is given, recorded as the job is sent
+    to the real pool (the list fills as the test runs)."""
+    import rlvr.verifiers.math as math_verifier
+    from rlvr.verifiers.timelimit import Budget
+
+    real = math_verifier._pool()
+    granted: list[float] = []
+
+    class Watched:
+        size = real.size
+
+        def call(self, target, args, *, timeout, **kwargs):
+            granted.append(timeout.left if isinstance(timeout, Budget) else timeout)
+            return real.call(target, args, timeout=timeout, **kwargs)
+
+    monkeypatch.setattr(math_verifier, "_pool", Watched)
+    return granted

@@ -103,21 +103,8 @@ def test_named_values_count_by_name(gold, pred, kind):
 
 # -- 4. verify_batch: the boxed answers of one output share one timeout, as in verify -----------------
 
-def test_verify_batch_gives_the_boxed_answers_of_one_output_one_budget(monkeypatch):
-    import rlvr.verifiers.math as math_verifier
-    from rlvr.verifiers.timelimit import Budget
-
-    real = math_verifier._pool()
-    granted = []  # the worker time each sympy job was given, read as it is sent to the (real) pool
-
-    class Watched:
-        size = real.size
-
-        def call(self, target, args, *, timeout, **kwargs):
-            granted.append(timeout.left if isinstance(timeout, Budget) else timeout)
-            return real.call(target, args, timeout=timeout, **kwargs)
-
-    monkeypatch.setattr(math_verifier, "_pool", Watched)
+def test_verify_batch_gives_the_boxed_answers_of_one_output_one_budget(sympy_job_limits):
+    granted = sympy_job_limits
     heavy = " ".join(f"\\boxed{{10^{{10^{{{10 + i}}}}}}}" for i in range(8))
     start = time.monotonic()
     [v] = verify_batch([("3", heavy)], timeout=0.5)

@@ -118,21 +118,10 @@ def test_labelled_true_steps_are_true():
     assert v.correct and v.steps == [1.0, None, 1.0]
 
 
-def test_a_claim_too_costly_to_check_earns_no_credit_and_the_budget_is_per_solution(monkeypatch):
+def test_a_claim_too_costly_to_check_earns_no_credit_and_the_budget_is_per_solution(sympy_job_limits):
     import rlvr.verifiers.math as math_verifier
-    from rlvr.verifiers.timelimit import Budget
 
-    real = math_verifier._pool()
-    granted = []  # the worker time each sympy job was given, read as it is sent to the (real) pool
-
-    class Watched:
-        size = real.size
-
-        def call(self, target, args, *, timeout, **kwargs):
-            granted.append(timeout.left if isinstance(timeout, Budget) else timeout)
-            return real.call(target, args, timeout=timeout, **kwargs)
-
-    monkeypatch.setattr(math_verifier, "_pool", Watched)
+    granted = sympy_job_limits
     math_verifier.clear_cache()
     bad = "$10^{10^{10}} = 3$"
     v = verify_steps(f"Step 1: {bad}\nStep 2: {bad.replace('3', '4')}\nStep 3: {bad.replace('3', '5')}\nStep 4: 2 + 2 = 4",
