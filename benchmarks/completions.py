@@ -38,7 +38,7 @@ def read_completions(path: str, known_ids: Iterable[str], *, benchmark: str = ""
     next_index: dict[str, int] = {}
     seen: set[tuple[str, int]] = set()
     try:
-        handle = open(path, encoding="utf-8")
+        handle = open(path, "rb")  # decoded line by line: a line that is not UTF-8 is named like any bad line
     except OSError as exc:
         raise CompletionsError(f"cannot read completions file {path!r}: {exc.strerror}; give an existing JSONL file") from None
 
@@ -49,7 +49,12 @@ def read_completions(path: str, known_ids: Iterable[str], *, benchmark: str = ""
             problems.append(f"  line {line_no}: {text}")
 
     with handle:
-        for line_no, raw in enumerate(handle, start=1):
+        for line_no, data in enumerate(handle, start=1):
+            try:
+                raw = data.decode("utf-8-sig" if line_no == 1 else "utf-8")  # (a byte-order mark may open the file)
+            except UnicodeDecodeError as exc:
+                bad(line_no, f"not UTF-8 text (byte {exc.start}: {exc.reason}); save the file as UTF-8")
+                continue
             if not raw.strip():
                 continue
             try:

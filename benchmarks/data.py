@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from typing import Any
 
 from rlvr.envs.tasks import DatasetError, file_sha256, load_table
@@ -33,6 +34,13 @@ def _dataset_rows(ds: Any) -> list[dict[str, Any]]:
 
 
 def _folder_files(path: str, split: str | None) -> list[str]:
+    """The data files of the folder `path` to read for `split`.
+
+    Files whose name holds the split as a word (`test.jsonl`, `test-00000-of-00001.parquet`; not
+    `latest.jsonl`) are taken; without one, a folder of one file is that file. Anything else is an
+    error rather than a guess: files of several splits (train and validation merged into an
+    evaluation set) or of several folders (a hub download's configs, `main/` and `socratic/`).
+    """
     files = sorted(
         os.path.join(root, name)
         for root, _, names in os.walk(path)
@@ -41,10 +49,19 @@ def _folder_files(path: str, split: str | None) -> list[str]:
     )
     if not files:
         raise BenchmarkDataError(f"folder {path!r} holds no .jsonl/.json/.parquet/.csv file; point --data at the data file itself")
+    shown = [os.path.relpath(f, path) for f in files[:8]]
     if split:
-        preferred = [f for f in files if split in os.path.basename(f)]
+        word = re.compile(rf"(?<![a-z0-9]){re.escape(split.lower())}(?![a-z0-9])")
+        preferred = [f for f in files if word.search(os.path.basename(f).lower())]
         if preferred:
             files = preferred
+        elif len(files) > 1:
+            raise BenchmarkDataError(f"folder {path!r} has no file for the split {split!r} among {shown}; "
+                                     f"point --data at the file to evaluate")
+    folders = sorted({os.path.relpath(os.path.dirname(f), path) for f in files})
+    if len(folders) > 1:
+        raise BenchmarkDataError(f"folder {path!r} has {split or 'data'} files in several folders {folders} (configs of "
+                                 f"a dataset?); point --data at one of them")
     exts = {os.path.splitext(f)[1].lower() for f in files}
     if len(exts) > 1:
         raise BenchmarkDataError(f"folder {path!r} mixes file types {sorted(exts)}; point --data at one file")

@@ -115,7 +115,12 @@ class ResultStore:
             if needs_newline:
                 self._handle.write("\n")
         for row in rows:
-            self._handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            line = json.dumps(row, ensure_ascii=False)
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate in a completion: UTF-8 cannot hold it, JSON's \\u escape can
+                line = json.dumps(row)
+            self._handle.write(line + "\n")
             self.rows[(str(row["task_id"]), int(row["sample_index"]))] = row
         self._handle.flush()
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from rlvr.benchmarks.data import BenchmarkDataError, load_hub, load_local
-from rlvr.envs.tasks import Task
+from rlvr.envs.tasks import Task, is_missing
 
 Row = dict[str, Any]
 
@@ -152,10 +152,14 @@ class Prepared(list):
 
 def _cell(row: Row, i: int, column: str) -> Any:
     """Row i's value in `column`; a BenchmarkDataError naming the row and column when it is null,
-    missing or blank (str() would make a missing gold answer the answer "None")."""
+    NaN, missing, blank or a boolean (str() would make a missing gold answer the answer "None", and
+    NaN the answer "nan")."""
     value = row.get(column)
-    if value is None:
-        raise BenchmarkDataError(f"row {i}: column {column!r} is null or missing; every row needs it: fix the row or drop it")
+    if is_missing(value):  # None, or NaN (an empty cell of a parquet or pandas export)
+        raise BenchmarkDataError(f"row {i}: column {column!r} is null or missing ({value!r}); every row needs it: "
+                                 f"fix the row or drop it")
+    if isinstance(value, bool):  # str() would make it the text "True"
+        raise BenchmarkDataError(f"row {i}: column {column!r} is a boolean ({value!r}), not text or a number: fix the row")
     if isinstance(value, str) and not value.strip():
         raise BenchmarkDataError(f"row {i}: column {column!r} is empty; every row needs it: fix the row or drop it")
     return value

@@ -430,11 +430,43 @@ def rows_with(name, index, **changes):
 @pytest.mark.parametrize("name,column,value", [
     ("gsm8k", "answer", None), ("math500", "answer", None), ("math500", "answer", ""), ("aime2024", "answer", None),
     ("aime2025", "answer", " "), ("humaneval", "task_id", None), ("mbpp", "task_id", None), ("math500", "problem", None),
+    ("math500", "answer", float("nan")), ("math500", "answer", True),  # were the golds "nan" and "True"
 ])
 def test_null_or_empty_gold_answer_or_id_is_a_data_error_naming_the_row(tmp_path, name, column, value):
     path = write_jsonl(tmp_path / f"{name}.jsonl", rows_with(name, 1, **{column: value}))
     with pytest.raises(BenchmarkDataError, match=rf"benchmark '{name}', --data .*: row 1: column '{column}' is "):
         load_benchmark(name, data=path)
+
+
+def test_a_folder_is_read_for_the_split_only_and_never_merges_configs_or_other_splits(tmp_path):
+    def folder(name, files):
+        root = tmp_path / name
+        for rel in files:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            write_sample("gsm8k", str(root / rel))
+        return str(root)
+
+    # "latest" holds "test" but is no test file: it was read too, and moved the row-index task ids
+    loaded = load_benchmark("gsm8k", data=folder("a", ["test.jsonl", "latest_extra.jsonl"]))
+    assert len(loaded.tasks) == len(SAMPLE_ROWS["gsm8k"])
+    # a hub download's two configs were merged (every question twice, half the golds the other config's)
+    with pytest.raises(BenchmarkDataError, match=r"several folders \['main', 'socratic'\].*point --data at one of them"):
+        load_benchmark("gsm8k", data=folder("b", ["main/test-0.jsonl", "socratic/test-0.jsonl"]))
+    # no test file: train and validation were merged into the evaluation set
+    with pytest.raises(BenchmarkDataError, match=r"no file for the split 'test'"):
+        load_benchmark("gsm8k", data=folder("c", ["train.jsonl", "validation.jsonl"]))
+    assert len(load_benchmark("gsm8k", data=folder("d", ["data.jsonl"])).tasks) == len(SAMPLE_ROWS["gsm8k"])  # one file: it
+
+
+def test_completions_that_are_not_utf8_or_hold_a_lone_surrogate(tmp_path, data, capsys):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"task_id": "0", "completion": "\\\\boxed{18}"}\n{"task_id": "1", "completion": "caf\xe9"}\n')
+    with pytest.raises(CompletionsError, match=r"line 2: not UTF-8 text"):  # was a bare codec error naming nothing
+        evaluate_completions("gsm8k", str(path), str(tmp_path / "o1"), data=data["gsm8k"], progress=False, verbose=False)
+    # a lone surrogate is valid JSON; writing the results as UTF-8 crashed every run on it
+    comps = write_jsonl(tmp_path / "s.jsonl", ['{"task_id": "0", "completion": "broken \\ud800 \\\\boxed{18}"}'])
+    result = evaluate_completions("gsm8k", comps, str(tmp_path / "o2"), data=data["gsm8k"], progress=False, verbose=False)
+    assert result["counts"]["judged"] == 1, result["counts"]
 
 
 def test_gsm8k_answer_must_hold_the_hash_marker(tmp_path, capsys):
