@@ -21,7 +21,10 @@ defines the entry point (so a usage example after the solution is skipped, and a
 redefines the function wins, even a broken one); for stdin/stdout tasks the last block that parses and
 calls anything (sample input/output blocks do not); else the last fenced block (or the whole
 answer). For HumanEval tasks a completion that only writes the function body is appended to the
-prompt. Without `dataset=` a small built-in HumanEval-layout set is used.
+prompt. What a HumanEval prompt defines besides the entry point (helpers such as `encode_shift` or
+`poly`, constants, with their imports) is the dataset's code: it is put before the tests (which then
+use it, not the answer's version) and run again after the answer's code, so an answer that
+redefines a helper the tests build expected values with cannot pass by it. Without `dataset=` a small built-in HumanEval-layout set is used.
 
 A row that could not be scored raises `DatasetError` naming the row when the env is built, not at
 every step: empty tests, an `entry_point` that is not a function name, MBPP asserts that never use
@@ -42,7 +45,7 @@ from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text, task_ids
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.code_extract import extract_code, extract_program
-from rlvr.verifiers.code_plan import plan_tests
+from rlvr.verifiers.code_plan import plan_tests, prompt_definitions
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -202,6 +205,29 @@ def _solution_class_shim(code: str, fn_name: str) -> str:
     return f"{code}\n\n\ndef {fn_name}(*args):\n    return Solution().{fn_name}(*args)\n"
 
 
+def _top_level_names(code: str) -> set[str]:
+    """Names that `code` defines at top level (nothing when it does not parse)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def _trusted_tests(prompt: str, entry: Any, tests: str, helpers: str) -> str:
+    """A HumanEval row's tests, preceded by the prompt's helpers (`prompt_definitions`) when it has any.
+
+    Tests such as HumanEval/32, /38 and /50 build their expected values with a helper the prompt
+    defines (`poly`, `encode_cyclic`, `encode_shift`). Left to the solution, a wrong answer that
+    redefines the helper (`def poly(xs, x): return 0`) would pass; defined with the tests, the
+    helper is the dataset's own. (`solution_of` also re-binds them after the answer's code.)
+    """
+    if not helpers:
+        return tests
+    trusted = prompt_definitions(prompt, entry, exclude=sorted(_top_level_names(tests)))
+    return f"{trusted}\n\n\n{tests}" if trusted else tests
+
+
 def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str | None = None) -> list[Task]:
     """Code tasks from a loaded table, layout detected from its columns."""
     cols = set(table.columns)
@@ -219,7 +245,11 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
                 raise DatasetError(f"row {i}: column 'entry_point' must be the name of the function the tests check "
                                    f"(a Python identifier like 'add'), got {entries[i]!r:.80}")
             prompt = row_text(prompts, i, qk)
-            tasks.append(Task(str(ids[i]), prompt, tests[i], {"kind": "function", "entry_point": entries[i], "prompt": prompt}))
+            meta = {"kind": "function", "entry_point": entries[i], "prompt": prompt}
+            helpers = prompt_definitions(prompt, entries[i])
+            if helpers:  # the prompt's own helpers are trusted: see `_trusted_tests`
+                meta["helpers"] = helpers
+            tasks.append(Task(str(ids[i]), prompt, _trusted_tests(prompt, entries[i], tests[i], helpers), meta))
         return tasks
     if "test_list" in cols:
         qk = require_column(table, question_key, "question_key", ("text", "prompt", "question"))
@@ -284,8 +314,9 @@ class CodeEnv(SingleTurnEnv):
         timeout: seconds for loading a function-completion solution and running all its tests.
         case_timeout: seconds per stdin/stdout case.
         exact: compare stdin/stdout output byte for byte (default: token by token, whitespace-tolerant).
-        float_tolerance: stdin/stdout tokens that both read as numbers may differ by this much,
-            relatively (absolutely below 1), e.g. 1e-6 for "absolute or relative error 1e-6".
+        float_tolerance: an expected stdin/stdout token written as a non-integer decimal ("0.5",
+            "1e-3") matches a number that differs by this much, relatively (absolutely below 1),
+            e.g. 1e-6 for "absolute or relative error 1e-6"; integers and words match exactly.
         **kwargs: `TextEnv` arguments.
 
     Reward parts: `outcome` = fraction of tests passed (the verifier's score); `format` = 1 when
@@ -355,8 +386,9 @@ class CodeEnv(SingleTurnEnv):
         HumanEval prompt), stdin/stdout tasks the last block that parses and calls anything; else
         the last fenced block, else the raw text. A HumanEval completion may continue the prompt
         (only the body) or be a whole program that redefines the function; either way the
-        prompt's imports and helpers come first. A call-based `class Solution` gets a module-level
-        entry point.
+        prompt's imports and helpers come first, and the prompt's helpers are defined again after the
+        answer's code (`prompt_definitions`): the answer cannot replace them. A call-based
+        `class Solution` gets a module-level entry point.
         """
         meta = task.meta
         if meta.get("kind") == "io":
@@ -372,8 +404,11 @@ class CodeEnv(SingleTurnEnv):
             return _solution_class_shim(code, entry)
         if prompt:
             if entry and re.search(rf"^\s*def\s+{re.escape(entry)}\s*\(", code, re.MULTILINE):
-                return prompt + "\n" + code  # helpers and imports of the prompt stay available
-            return prompt + code
+                code = prompt + "\n" + code  # helpers and imports of the prompt stay available
+            else:
+                code = prompt + code
+            if meta.get("helpers"):  # re-bound after the answer: its own versions of them do not count
+                code += "\n\n\n" + meta["helpers"] + "\n"
         return code
 
     def io_options(self) -> dict[str, Any]:
@@ -399,8 +434,10 @@ class CodeEnv(SingleTurnEnv):
     def verifier_fingerprint(self) -> dict[str, Any]:
         from rlvr.envs.python_tool import sandbox_in_use
 
+        from rlvr.verifiers.code import RULES_VERSION
+
         settings = {"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend),
-                    "timeout": self.timeout, "case_timeout": self.case_timeout}
+                    "timeout": self.timeout, "case_timeout": self.case_timeout, "rules": RULES_VERSION}
         if self.exact:  # the output comparison, when not the default (earlier fingerprints stay valid)
             settings["exact"] = True
         if self.float_tolerance is not None:

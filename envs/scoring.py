@@ -250,7 +250,9 @@ def _code_scorer(sandbox: Any = None, timeout: float = 10.0) -> Scorer:
 
     # the fingerprint names the backend ("auto" until a sandbox object is given) and the time limit
     settings = {"sandbox_backend": getattr(sandbox, "name", "auto"), "timeout": float(timeout)}
-    return Scorer("code", score, check, None, settings)
+    from rlvr.verifiers.code import RULES_VERSION
+
+    return Scorer("code", score, check, None, settings, rules=RULES_VERSION)
 
 
 #: The "math" and "exact" scorers already built, per settings (see `_shared_scorer`).

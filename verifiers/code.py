@@ -23,6 +23,8 @@ import ast
 import atexit
 import json
 import marshal
+import math
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -60,6 +62,11 @@ HARNESS_FILES = {
     "rlvr_harness.bin": MAGIC_NUMBER + marshal.dumps(compile(HARNESS_SOURCE, "rlvr_harness.py", "exec")),
     "rlvr_child.bin": MAGIC_NUMBER + marshal.dumps(compile(CHILD_SOURCE, "rlvr_child.py", "exec")),
 }
+#: Version of how answers are extracted and outputs compared, in the fingerprint of every env that
+#: scores code: bumped with any change that can turn a verdict (2: indented and CRLF fences read,
+#: float_tolerance only for decimals, a HumanEval prompt's helpers trusted), so that a resumed
+#: evaluation never mixes verdicts of two rule sets.
+RULES_VERSION = 2
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).
@@ -68,6 +75,9 @@ HARNESS_GRACE = 3.0
 #: dies loading, and a correct solution would be scored wrong.
 HARNESS_MIN_MEMORY_MB = 32
 MAX_SOURCE_CHARS = 1_000_000
+#: The most stdout a `check_io` case may be allowed (its cap is raised above the sandbox's own for a
+#: large expected output); a case expecting more cannot be checked and gives `Verdict.failed`.
+MAX_CASE_OUTPUT_BYTES = 32 << 20
 
 _shared: Sandbox | None = None
 _shared_lock = threading.Lock()
@@ -334,11 +344,23 @@ def _normalise_cases(cases: Any) -> list[tuple[str, str]]:
     return pairs
 
 
+#: A number as programs print it: ASCII digits, optional sign, point and exponent (no "inf", "nan",
+#: underscores or other scripts' digits, which float() would also take).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
 def _number(token: str) -> float | None:
-    try:
-        return float(token)
-    except ValueError:
+    """The finite value of a plain ASCII decimal token, else None."""
+    if _DECIMAL.fullmatch(token) is None:
         return None
+    value = float(token)
+    return value if math.isfinite(value) else None
+
+
+def _is_fractional(token: str) -> bool:
+    """Whether `token` is written as a non-integer number (a point or an exponent): only such an
+    expected token gets the float tolerance; integers, words and inf/nan must match exactly."""
+    return _number(token) is not None and any(mark in token for mark in ".eE")
 
 
 def compare_output(actual: str, expected: str, *, exact: bool = False,
@@ -347,8 +369,10 @@ def compare_output(actual: str, expected: str, *, exact: bool = False,
 
     exact: byte-for-byte (after decoding). Otherwise whitespace-tolerant: lines are compared as
     lists of whitespace-separated tokens (so spacing and trailing spaces do not matter), and blank
-    lines at the start and end are ignored. With `float_tolerance`, tokens that both read as numbers
-    may differ by that much, relatively (or absolutely, below 1).
+    lines at the start and end are ignored. With `float_tolerance`, an expected token written as a
+    finite ASCII decimal with a point or an exponent ("0.5", "1e-3") matches an ASCII decimal that
+    differs by that much, relatively (or absolutely, below 1); every other token (integers, words,
+    "inf", "nan") must match exactly, so an off-by-one integer answer never passes.
     """
     if exact:
         return actual == expected
@@ -361,7 +385,7 @@ def compare_output(actual: str, expected: str, *, exact: bool = False,
         for a, e in zip(a_tokens, e_tokens):
             if a == e:
                 continue
-            if float_tolerance is None:
+            if float_tolerance is None or not _is_fractional(e):
                 return False
             x, y = _number(a), _number(e)
             if x is None or y is None or not abs(x - y) <= float_tolerance * max(1.0, abs(y)):
@@ -402,6 +426,9 @@ def check_io(
     APPS's {"inputs": [...], "outputs": [...]}). A case passes when the program exits with status 0
     within `timeout` seconds and its output matches (see `compare_output` for `exact` and
     `float_tolerance`). Cases run concurrently in the sandbox. Bad cases or options raise ValueError.
+    A case whose expected output is over the sandbox's output cap gets a cap of twice its size (at
+    most `MAX_CASE_OUTPUT_BYTES`), so a right program is never cut off; a case expecting more than
+    that cannot be checked and gives `Verdict.failed` (kind "dataset_error").
     """
     pairs = _normalise_cases(cases)
     if not (isinstance(timeout, (int, float)) and timeout > 0):
@@ -422,6 +449,16 @@ def check_io(
     _check_run_limits(box, memory_mb)  # the shared default sandbox, now that it exists
     jobs = [{"code": code, "stdin": stdin, "timeout": timeout, "memory_mb": memory_mb, "language": language}
             for stdin, _ in pairs]
+    base_cap = getattr(getattr(box, "limits", None), "max_output_bytes", None) or Limits().max_output_bytes
+    for number, ((_, expected), job) in enumerate(zip(pairs, jobs), 1):
+        cap = _output_cap(expected, base_cap)
+        if cap is None:  # no program could print it: the case cannot be checked, whatever the answer
+            return Verdict.failed(
+                f"case {number} of {n} expects {_byte_size(expected)} bytes of output, more than the "
+                f"{MAX_CASE_OUTPUT_BYTES} bytes a program may print in the sandbox: the case cannot be checked "
+                "(fix or drop it in the dataset)", details={"kind": "dataset_error", "tests": n})
+        if cap > base_cap:
+            job["max_output_bytes"] = cap
     try:
         results = box.run_many(jobs, concurrency=concurrency)
     except Exception as exc:
@@ -441,6 +478,21 @@ def check_io(
     if passed:
         reason += f"; {passed} of {n} passed"
     return Verdict.wrong(reason, score=passed / n, details={**details, "kind": "failed"})
+
+
+def _byte_size(text: str) -> int:
+    return len(text.encode("utf-8", "replace"))
+
+
+def _output_cap(expected: str, base_cap: int) -> int | None:
+    """The stdout cap for a case that expects `expected`: the sandbox's own cap, raised to twice the
+    expected size (room for other spacing) when that is more, at most `MAX_CASE_OUTPUT_BYTES`; None
+    when the expected output itself is over that ceiling. A right program must never be cut off
+    by the cap and scored wrong."""
+    needed = _byte_size(expected)
+    if needed > MAX_CASE_OUTPUT_BYTES:
+        return None
+    return max(base_cap, min(2 * needed + 4096, MAX_CASE_OUTPUT_BYTES))
 
 
 def _case_error(result: ExecResult, expected: str, exact: bool, float_tolerance: float | None) -> str | None:

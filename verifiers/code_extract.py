@@ -3,7 +3,8 @@
 Models wrap code in Markdown fences (```python ... ```), often more than once (a sketch, then the
 final version), and sometimes forget to close the last one when they hit the length limit. The
 default takes the last block tagged for the language (or untagged), which is where the final
-answer usually is.
+answer usually is. A fence may be indented (a block nested in a Markdown list item): its
+indentation is taken off the block's lines. CRLF line ends are read as "\n".
 
 A solution is often followed by a usage example (```python\nprint(f(1))\n``` or
 ```\n>>> f(1)\n2\n```), which is then the last block. `extract_program` skips such blocks for
@@ -33,26 +34,41 @@ LANGUAGE_TAGS = {
     "bash": ("bash", "sh", "shell"),
     "sh": ("sh", "bash", "shell"),
 }
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^\s`]*)[^\n]*$", re.MULTILINE)
+_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([^\s`]*)[^\n]*$", re.MULTILINE)
 
 
 def _blocks(text: str) -> list[tuple[str, str]]:
-    """(tag, body) of every fenced block, in order; an unclosed last block runs to the end."""
+    """(tag, body) of every fenced block, in order; an unclosed last block runs to the end.
+
+    A fence may be indented (a block nested in a Markdown list item): that indentation is taken off
+    the block's lines, as Markdown does, so the code is not left with an unexpected indent. Lines
+    may end in "\r\n" (CRLF text): the closing fence is still found, and the body gets "\n" ends.
+    """
     blocks = []
     position = 0
     while True:
         opening = _FENCE.search(text, position)
         if opening is None:
             return blocks
-        fence, tag = opening.group(1), opening.group(2).lower()
+        indent, fence, tag = opening.group(1), opening.group(2), opening.group(3).lower()
         body_start = opening.end() + 1
-        closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$",
+        closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t\r]*$",
                              re.MULTILINE).search(text, body_start)
         if closing is None:
-            blocks.append((tag, text[body_start:]))
+            blocks.append((tag, _unindent(text[body_start:], len(indent))))
             return blocks
-        blocks.append((tag, text[body_start:closing.start()]))
+        blocks.append((tag, _unindent(text[body_start:closing.start()], len(indent))))
         position = closing.end()
+
+
+def _unindent(body: str, width: int) -> str:
+    """`body` with "\n" line ends and up to `width` leading spaces or tabs (the fence's own
+    indentation) taken off each line; lines indented more keep the rest of their indentation."""
+    body = body.replace("\r\n", "\n")
+    if not width:
+        return body
+    lines = body.split("\n")
+    return "\n".join(line[len(line[:width]) - len(line[:width].lstrip(" \t")):] for line in lines)
 
 
 def _language_bodies(text: str, language: str) -> list[str]:

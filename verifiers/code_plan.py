@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from rlvr.verifiers.code_harness import MODULES
 
-__all__ = ["TestUnit", "TestPlan", "plan_tests", "solution_functions"]
+__all__ = ["TestUnit", "TestPlan", "plan_tests", "solution_functions", "prompt_definitions"]
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__", "__builtins__"}
 LABEL_LENGTH = 100
@@ -75,6 +76,60 @@ class TestPlan:
 def solution_functions(tree: ast.Module) -> list[str]:
     """Names of the functions a parsed solution defines at top level, in order."""
     return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+#: Top-level statements of a task's prompt that define something; anything else (a bare call, a loop)
+#: is not taken from it.
+PROMPT_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                      ast.Assign, ast.AnnAssign)
+
+
+def prompt_definitions(prompt: str, entry_point: str | None, *, exclude: Sequence[str] = ()) -> str:
+    """The source of what a task's prompt defines besides the entry point (and `exclude`): its helper
+    functions, classes and constants, with the imports they need; "" when it defines nothing else.
+
+    A HumanEval prompt may define helpers that its tests use to build expected values
+    (`encode_shift`, `poly`). They are the dataset's code, not the model's: the verifier runs them
+    with the tests and after the solution, so an answer that redefines them (`def poly(xs, x):
+    return 0`) cannot change what the tests expect. A prompt that does not parse is read up to the
+    entry point's `def` line; one that does not parse even so gives "".
+    """
+    tree = _parse_prompt(prompt, entry_point)
+    if tree is None:
+        return ""
+    skip = {name for name in (entry_point, *exclude) if name}
+    kept = [node for node in tree.body if isinstance(node, PROMPT_DEFINITIONS) and not _names_bound(node) & skip]
+    if all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in kept):
+        return ""  # imports alone: nothing the solution could replace
+    return ast.unparse(ast.Module(body=kept, type_ignores=[]))
+
+
+def _parse_prompt(prompt: str, entry_point: str | None) -> ast.Module | None:
+    """The prompt's syntax tree, or that of its part before the entry point's `def` line when the
+    whole does not parse (a signature without a body); None when neither parses."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        return None
+    texts = [prompt]
+    if entry_point:
+        match = re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(entry_point)}\b", prompt, re.MULTILINE)
+        if match is not None:
+            texts.append(prompt[:match.start()])
+    for text in texts:
+        try:
+            return ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return None
+
+
+def _names_bound(node: ast.stmt) -> set[str]:
+    """The names a top-level definition binds (`def f` binds f, `import a.b` binds a)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return {child.id for target in targets for child in ast.walk(target) if isinstance(child, ast.Name)}
 
 
 def plan_tests(
