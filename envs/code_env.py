@@ -192,26 +192,23 @@ def _call_task(i: int, task_id: str, question: str, data: dict[str, Any], starte
     return Task(task_id, question, call_tests(ins, outs), meta)
 
 
-def _solution_class_shim(code: str, fn_name: str) -> str:
-    """`code`, plus a module-level `fn_name` calling `Solution().fn_name` when the code is a
-    LeetCode-style `class Solution` without a function of that name of its own."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return code  # the verifier reports why it does not parse
-    top = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    if "Solution" not in top or fn_name in top:
-        return code
-    return f"{code}\n\n\ndef {fn_name}(*args):\n    return Solution().{fn_name}(*args)\n"
-
-
 def _top_level_names(code: str) -> set[str]:
-    """Names that `code` defines at top level (nothing when it does not parse)."""
+    """The functions and classes `code` defines at top level (nothing when it does not parse)."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def _solution_class_shim(code: str, fn_name: str) -> str:
+    """`code`, plus a module-level `fn_name` calling `Solution().fn_name` when the code is a
+    LeetCode-style `class Solution` without a function of that name of its own (code that does not
+    parse is left as it is: the verifier reports why)."""
+    top = _top_level_names(code)
+    if "Solution" not in top or fn_name in top:
+        return code
+    return f"{code}\n\n\ndef {fn_name}(*args):\n    return Solution().{fn_name}(*args)\n"
 
 
 def _trusted_tests(prompt: str, entry: Any, tests: str, helpers: str) -> str:
