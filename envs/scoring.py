@@ -10,13 +10,11 @@ flagged as an infrastructure failure, never a hang nor a wrong answer.
 
 from __future__ import annotations
 
-import decimal
 import difflib
 import functools
 import hashlib
 import inspect
 import math
-import numbers
 import re
 import types
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ import numpy as np
 from rlvr.envs.deadline import CallTimeout, call_within
 from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import Task
+from rlvr.verifiers.math import is_number_gold
 from rlvr.verifiers.verdict import Verdict
 
 VERIFIER_NAMES = ("math", "code", "exact")
@@ -101,14 +100,6 @@ def as_verdict(result: Any, source: str) -> Verdict:
 # ------------------------------------------------------------------ gold answers
 
 
-def _is_number(value: Any) -> bool:
-    """True for a real number given as a gold answer: int, float, NumPy integers and floats
-    (`rng.integers` gives `np.int64`), `Fraction`, `Decimal`; never a bool (NumPy's neither) nor NaN."""
-    if not isinstance(value, (numbers.Real, decimal.Decimal)) or isinstance(value, (bool, np.bool_)):
-        return False
-    return not (value != value)  # NaN (float's or Decimal's) is no answer: the gold is missing
-
-
 def _without_thousands_commas(answer: str) -> str:
     """`answer` with the commas of its thousands separators removed (`1,234,567` -> `1234567`,
     `$1,000.5` -> `$1000.5`) when those are all its commas; any other comma (a list `2,3`, a
@@ -122,7 +113,7 @@ def _without_thousands_commas(answer: str) -> str:
 def math_gold(value: Any) -> Any:
     """Normalise a math gold answer: GSM8K's "... #### 1,234" -> "1234" (only thousands separators
     go: "#### 2,3" stays "2,3"); MATH's \\boxed{...} -> its content; a number -> its text."""
-    if _is_number(value):
+    if is_number_gold(value):
         return str(value)
     if not isinstance(value, str):
         return value
@@ -142,7 +133,7 @@ def check_math_gold(value: Any) -> str | None:
     row: `build_tasks`, `GeneratorSource`). Refused: what is not text or a number, text that does
     not parse, and prose (`validate_gold`), such as a MATH solution with no `\\boxed{}` answer,
     which `math_gold` leaves whole."""
-    if _is_number(value):
+    if is_number_gold(value):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
         return "a math gold answer must be a non-empty string (or number)"

@@ -213,9 +213,10 @@ def _gold_norm(gold: str) -> tuple[str, bool]:
     return g_norm, _NUMBER_GOLD_RE.match(g_norm) is not None
 
 
-def _is_number(value: Any) -> bool:
+def is_number_gold(value: Any) -> bool:
     """True for a real number a gold answer may be given as: int, float, NumPy's integers and
-    floats (`rng.integers` returns `np.int64`), `Fraction`, `Decimal`; never a bool nor NaN."""
+    floats (`rng.integers` returns `np.int64`), `Fraction`, `Decimal`; never a bool (NumPy's bool is
+    no `numbers.Real` either) nor NaN. Graded as its text."""
     if not isinstance(value, (numbers.Real, decimal.Decimal)) or isinstance(value, bool):
         return False
     return not (value != value)  # NaN (float's or Decimal's) is no answer
@@ -256,7 +257,7 @@ def validate_gold(gold: Any) -> str:
         GoldAnswerError: naming the gold answer, when it is not text or a number, is a worked
             solution, or cannot be parsed.
     """
-    if not isinstance(gold, str) and not _is_number(gold):
+    if not isinstance(gold, str) and not is_number_gold(gold):
         raise GoldAnswerError(f"gold answer {gold!r} is a {type(gold).__name__}; expected text or a number")
     text = _gold_text(str(gold))
     norm = normalize(text)
@@ -370,7 +371,7 @@ def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
 def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Plan]:
     """Stage 1-3 for one pair. A list means several boxed answers, each to be checked."""
     if not isinstance(gold, str):
-        if not _is_number(gold):  # None, NaN, a bool: no answer (its text, "None", is none either)
+        if not is_number_gold(gold):  # None, NaN, a bool: no answer (its text, "None", is none either)
             return _Plan(verdict=Verdict.failed(
                 f"gold answer {gold!r} is a {type(gold).__name__}, not an answer; expected text or a number "
                 "(check the dataset's answer column with validate_golds)", details=_details("error")))
