@@ -357,12 +357,6 @@ def _number(token: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _is_fractional(token: str) -> bool:
-    """Whether `token` is written as a non-integer number (a point or an exponent): only such an
-    expected token gets the float tolerance; integers, words and inf/nan must match exactly."""
-    return _number(token) is not None and any(mark in token for mark in ".eE")
-
-
 def compare_output(actual: str, expected: str, *, exact: bool = False,
                    float_tolerance: float | None = None) -> bool:
     """Whether a program's output matches the expected one.
@@ -385,10 +379,11 @@ def compare_output(actual: str, expected: str, *, exact: bool = False,
         for a, e in zip(a_tokens, e_tokens):
             if a == e:
                 continue
-            if float_tolerance is None or not _is_fractional(e):
-                return False
-            x, y = _number(a), _number(e)
-            if x is None or y is None or not abs(x - y) <= float_tolerance * max(1.0, abs(y)):
+            # tolerance only for an expected non-integer decimal (a point or an exponent): integers,
+            # words and inf/nan must match exactly
+            y = _number(e) if float_tolerance is not None and any(mark in e for mark in ".eE") else None
+            x = _number(a) if y is not None else None
+            if x is None or not abs(x - y) <= float_tolerance * max(1.0, abs(y)):
                 return False
     return True
 

@@ -41,9 +41,10 @@ def _blocks(text: str) -> list[tuple[str, str]]:
     """(tag, body) of every fenced block, in order; an unclosed last block runs to the end.
 
     A fence may be indented (a block nested in a Markdown list item): that indentation is taken off
-    the block's lines, as Markdown does, so the code is not left with an unexpected indent. Lines
-    may end in "\r\n" (CRLF text): the closing fence is still found, and the body gets "\n" ends.
+    the block's lines, as Markdown does, so the code is not left with an unexpected indent. CRLF
+    text is read as LF, so its closing fences are found.
     """
+    text = text.replace("\r\n", "\n")  # CRLF text read as LF, once
     blocks = []
     position = 0
     while True:
@@ -52,7 +53,7 @@ def _blocks(text: str) -> list[tuple[str, str]]:
             return blocks
         indent, fence, tag = opening.group(1), opening.group(2), opening.group(3).lower()
         body_start = opening.end() + 1
-        closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t\r]*$",
+        closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$",
                              re.MULTILINE).search(text, body_start)
         if closing is None:
             blocks.append((tag, _unindent(text[body_start:], len(indent))))
@@ -62,13 +63,9 @@ def _blocks(text: str) -> list[tuple[str, str]]:
 
 
 def _unindent(body: str, width: int) -> str:
-    """`body` with "\n" line ends and up to `width` leading spaces or tabs (the fence's own
-    indentation) taken off each line; lines indented more keep the rest of their indentation."""
-    body = body.replace("\r\n", "\n")
-    if not width:
-        return body
-    lines = body.split("\n")
-    return "\n".join(line[len(line[:width]) - len(line[:width].lstrip(" \t")):] for line in lines)
+    """`body` with up to `width` leading spaces or tabs (the fence's own indentation) taken off each
+    line; lines indented more keep the rest of their indentation."""
+    return re.sub(rf"(?m)^[ \t]{{0,{width}}}", "", body) if width else body
 
 
 def _language_bodies(text: str, language: str) -> list[str]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 
-from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize, retracts, strip_markdown, word_answer
+from rlvr.verifiers.math_normalize import _MATH_NAMES, brace_content, normalize, retracts, strip_markdown, word_answer
 
 __all__ = ["extract_answer", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
@@ -63,20 +63,6 @@ _JUDGEMENTS = {"correct", "right", "wrong", "incorrect", "reasonable", "consiste
                "below", "above", "as", "the", "that", "this", "not", "in", "to", "a", "an"}
 _GSM_RE = re.compile(r"####\s*([^\n]+)")
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
-
-
-def _brace_content(text: str, start: int) -> tuple[int, int] | None:
-    """(start, end) of the content of the {...} group opening at text[start], or None."""
-    depth = 0
-    for j in range(start, len(text)):
-        c = text[j]
-        if c == "{" and (j == 0 or text[j - 1] != "\\"):
-            depth += 1
-        elif c == "}" and (j == 0 or text[j - 1] != "\\"):
-            depth -= 1
-            if depth == 0:
-                return start + 1, j
-    return None
 
 
 #: An unescaped brace (a brace after a backslash is a literal one, as in `\\{1, 2\\}`).
@@ -116,7 +102,7 @@ def all_boxed(text: str) -> list[str]:
         j = m.end()
         if j < len(text) and text[j] == "{":
             if count < _SCANNED_BOXES:
-                span = _brace_content(text, j)
+                span = brace_content(text, j)
             else:
                 if pairs is None:
                     pairs = _matching_braces(text, j)

@@ -283,8 +283,9 @@ _SPACE_PERCENT_RE = re.compile(r"(?<=[\d.])\s+%")
 _MAGNITUDES = {"hundred": 10 ** 2, "thousand": 10 ** 3, "million": 10 ** 6, "billion": 10 ** 9,
                "trillion": 10 ** 12, "dozen": 12}
 _MAGNITUDE_RE = re.compile(
-    rf"(?<=\d)\s*((?:{_TEXT_OPEN})?)\s*"
-    r"((?:(?:hundred|thousand|million|billion|trillion|dozen)(?![A-Za-z])\s*)+)", re.IGNORECASE)
+    rf"(?<=\d)\s*((?:{_TEXT_OPEN})?)\s*((?:(?:{'|'.join(_MAGNITUDES)})(?![A-Za-z])\s*)+)", re.IGNORECASE)
+#: What every magnitude word holds (a cheap test before the regex: most answers have none).
+_MAGNITUDE_HINTS = ("hundred", "thousand", "illion", "dozen")
 _KILO_RE = re.compile(rf"(?<=\d)\s*({_TEXT_OPEN})\s*k(?![A-Za-z])")
 #: A larger product of magnitude words is left as words (then the answer is no number at all).
 _MAX_MAGNITUDE = 10 ** 30
@@ -318,25 +319,25 @@ def _drop_markup(s: str) -> str:
         m = _MARKUP_RE.search(s, pos)
         if m is None:
             break
-        end = _group_end(s, m.end() - 1)
-        if end is None:
+        span = brace_content(s, m.end() - 1)
+        if span is None:
             break
         out.append(s[pos:m.start()])
-        pos = end
+        pos = span[1] + 1
     out.append(s[pos:])
     return "".join(out)
 
 
-def _group_end(s: str, start: int) -> int | None:
-    """The index just past the `}` that closes the `{` at `s[start]` (escaped braces `\\{` do not
-    count), or None when it is never closed."""
+def brace_content(text: str, start: int) -> tuple[int, int] | None:
+    """(start, end) of the content of the {...} group opening at text[start] (escaped braces `\\{`
+    do not count), or None when it is never closed."""
     depth = 0
-    for j in range(start, len(s)):
-        c = s[j]
-        if c in "{}" and (j == 0 or s[j - 1] != "\\"):
+    for j in range(start, len(text)):
+        c = text[j]
+        if c in "{}" and (j == 0 or text[j - 1] != "\\"):
             depth += 1 if c == "{" else -1
             if depth == 0:
-                return j + 1
+                return start + 1, j
     return None
 
 
@@ -357,10 +358,14 @@ def _magnitudes(s: str) -> str:
     """`s` with magnitude words after a number as a product (`5 \\text{ thousand}` is `5 \\cdot 1000`,
     `2 dozen eggs` is `2 \\cdot 12 eggs`, `5\\text{k}` is `5 \\cdot 1000`): they change the value, so they
     are never dropped as units."""
-    s = _MAGNITUDE_RE.sub(_magnitude, s)
+    changed = 0
+    low = s.lower()
+    if any(hint in low for hint in _MAGNITUDE_HINTS):
+        s, changed = _MAGNITUDE_RE.subn(_magnitude, s)
     if "k" in s and "\\" in s:
-        s = _KILO_RE.sub(r" \\cdot 1000 \1", s)
-    return _EMPTY_TEXT_RE.sub(" ", s) if "\\" in s else s
+        s, kilo = _KILO_RE.subn(r" \\cdot 1000 \1", s)
+        changed += kilo
+    return _EMPTY_TEXT_RE.sub(" ", s) if changed and "\\" in s else s
 
 
 def _magnitude(m: re.Match) -> str:
