@@ -444,7 +444,7 @@ def check_io(
     _check_run_limits(box, memory_mb)  # the shared default sandbox, now that it exists
     jobs = [{"code": code, "stdin": stdin, "timeout": timeout, "memory_mb": memory_mb, "language": language}
             for stdin, _ in pairs]
-    base_cap = getattr(getattr(box, "limits", None), "max_output_bytes", None) or Limits().max_output_bytes
+    base_cap = getattr(getattr(box, "limits", None), "max_output_bytes", None) or Limits.max_output_bytes
     for number, ((_, expected), job) in enumerate(zip(pairs, jobs), 1):
         cap = _output_cap(expected, base_cap)
         if cap is None:  # no program could print it: the case cannot be checked, whatever the answer

@@ -61,8 +61,9 @@ _SPACING_RE = re.compile(r"(?<!\\)((?:\\\\)*)\\[,;: ]|~")
 _PLAIN_GROUPS_RE = re.compile(r"(?<![\w.^])\d{1,3}(?: \d{3})+(?!\d)")
 # LaTeX spacing between digit groups is a thousands separator: `10\,000`, `10\;000`, `1\ 000`.
 _DIGIT_GROUP_SPACE_RE = re.compile(r"(?<=\d)(?:\\[,;: ]|~)(?=\d{3}(?!\d))")
-_TEXT_RE = re.compile(r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathbf|mathit|mathsf|"
-                      r"emph|textup|mathtt|texttt|hbox)\s*\{([^{}]*)\}")
+#: Commands whose braced argument is text (`\\text{cm}`, `\\mathrm{m}`): `_TEXT_RE`, `_TEXT_OPEN`.
+_TEXT_COMMANDS = "text|textbf|textit|textrm|textnormal|textup|texttt|mbox|hbox|mathrm|mathbf|mathit|mathsf|mathtt|emph"
+_TEXT_RE = re.compile(rf"\\(?:{_TEXT_COMMANDS})\s*\{{([^{{}}]*)\}}")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\circ\b|\\degree\b|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
 _UNIT_WORDS = (
     "cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|miles?|mph|feet|foot|ft|inch(?:es)?|in|yards?|"
@@ -269,8 +270,7 @@ _REALS_WORDS_RE = re.compile(
     re.IGNORECASE)
 _EMPTY_SET_WORDS_RE = re.compile(r"(?:the\s+)?(?:empty|null)\s+set", re.IGNORECASE)
 #: The opening of a text group, whose content is words (see `_percent`).
-_TEXT_OPEN = (r"\\(?:text|textbf|textit|textrm|textnormal|textup|texttt|mbox|hbox|mathrm|mathbf|mathit|"
-              r"mathsf|mathtt|emph)\s*\{")
+_TEXT_OPEN = rf"\\(?:{_TEXT_COMMANDS})\s*\{{"
 _PERCENT_WORD_RE = re.compile(r"(?<![A-Za-z])per\s*cent(?![A-Za-z])", re.IGNORECASE)
 _TEXT_PERCENT_RE = re.compile(rf"({_TEXT_OPEN})\s*%")
 _EMPTY_TEXT_RE = re.compile(rf"{_TEXT_OPEN}\s*\}}")
