@@ -286,8 +286,10 @@ class TextVectorEnv(VectorEnv):
                 put_column(out, "final_obs", final_idx, final_obs, n, complete)
                 out["final_info"] = final_info
                 out["_final_info"] = mask(final_idx, n, complete)
-                out.update(top)
-                return out
+                # in the order Gymnasium's merge gives: an ended env's keys start with final_obs and
+                # final_info, so they come first when the first env reported ended, else after the keys
+                # of the envs before it
+                return {**out, **top} if final_idx[0] == indices[0] else {**top, **out}
         ended = {i: (obs, info) for i, obs, info in zip(final_idx, final_obs, final_infos)}
         pairs = []
         for i, info in zip(indices, infos):

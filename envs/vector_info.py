@@ -195,7 +195,7 @@ def put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: i
         for sub, sub_value in value.items():
             put_constant(nested, sub, idx, sub_value, n, complete)
         out[key] = nested
-    elif key != "final_obs" and (kind in (int, float, bool) or issubclass(kind, np.number)):  # `_is_number`, inline
+    elif key != "final_obs" and (kind in (int, float, bool) or issubclass(kind, np.number)) and _fits(value):  # `_is_number`, inline
         if complete:
             array = np.empty(n, dtype=kind)
             array.fill(value)  # (np.full does the same, at twice the cost)
@@ -217,6 +217,12 @@ def put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: i
             array[i] = value
         out[key] = array
     out[f"_{key}"] = mask(idx, n, complete)
+
+
+def _fits(value: Any) -> bool:
+    """False for an int beyond int64, which goes in an object column (where Gymnasium raises), as
+    `_numbers` does for a column of several values."""
+    return type(value) is not int or -(2**63) <= value < 2**63
 
 
 def mask(idx: list[int], n: int, complete: bool) -> np.ndarray:

@@ -36,6 +36,31 @@ def test_next_step_autoreset_follows_gymnasium():
     vec.close()
 
 
+@pytest.mark.parametrize("env_id,ended", [("Sort-v0", None), ("ToolMath-v0", 0), ("ToolMath-v0", 1)])
+def test_same_step_info_keys_are_in_gymnasiums_order(env_id, ended):
+    """SameStep: Gymnasium's SyncVectorEnv merges an ended env's `final_obs` / `final_info` before
+    its new episode's keys, so they come first when env 0 ended and after env 0's keys otherwise;
+    the order is the same here (but for ToolMath's `tools`, which only new episodes report)."""
+    from gymnasium.vector import SyncVectorEnv
+
+    kwargs = {"sandbox_backend": "subprocess"} if env_id == "ToolMath-v0" else {}
+    fns = [lambda: gym.make(f"rlvr/{env_id}", **kwargs)] * 2
+    ref, ours = SyncVectorEnv(fns, autoreset_mode="SameStep"), TextVectorEnv(fns, autoreset_mode="SameStep")
+    call = '<tool_call>{"name": "calculator", "arguments": {"expression": "1+1"}}</tool_call>'
+    actions = ["<answer>1</answer>"] * 2 if env_id == "Sort-v0" else [call, call]
+    for vec in (ref, ours):
+        vec.reset(seed=3)
+        for _ in range(2):  # past the env checker's first steps (stepped through its wrapper)
+            vec.step(actions)
+    if ended is not None:  # one env ends, the other goes on
+        actions[ended] = "\\boxed{0}"
+    keys = [[k for k in vec.step(actions)[4] if k.lstrip("_") != "tools"] for vec in (ref, ours)]
+    assert keys[1] == keys[0]
+    assert ("final_obs" in keys[1][:2]) == (ended != 1)
+    ref.close()
+    ours.close()
+
+
 def test_same_step_autoreset_reports_final_obs_and_info():
     vec = make_vec("Sort-v0", 2, autoreset_mode="SameStep")
     assert vec.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
@@ -117,6 +142,21 @@ def test_batch_infos_matches_gymnasium_add_info():
         else:
             assert data_equivalence(got[key], want[key], exact=True), key
     vec.close()
+
+
+def test_an_int_beyond_int64_is_an_object_column_however_many_envs_share_it():
+    # documented in rlvr.envs.vector_info: Gymnasium raises; here the column holds the ints as
+    # objects. One env reporting it, or every env holding the same int object, raised OverflowError
+    from rlvr.envs.vector import batch_infos
+
+    big = 2**70
+    for infos, column in [([(0, {"n": big}), (1, {"n": big})], [big, big]),
+                          ([(0, {"n": big})], [big, None]),
+                          ([(0, {"n": big}), (1, {"n": big + 1})], [big, big + 1])]:
+        got = batch_infos(infos, 2)
+        assert got["n"].dtype == object and list(got["n"]) == column
+        assert list(got["_n"]) == [value is not None for value in column]
+    assert batch_infos([(0, {"n": 2**63 - 1}), (1, {"n": 2**63 - 1})], 2)["n"].dtype == np.int64
 
 
 def _assert_infos_equal(got, want):
