@@ -4,24 +4,53 @@
 is split into sentences), finds the equalities each step states — `3 \\cdot 4 = 12`,
 `\\frac{6}{8} = \\frac{3}{4}`, chains `a = b = c`, GSM8K's `<<48/2=24>>` — and checks each link of
 each chain with the same comparer as `rlvr.verifiers.math.verify` (exact rationals in-process, sympy
-in a time-limited worker otherwise).
+in a time-limited worker otherwise). `RULES_VERSION` names these rules: it goes up whenever a change
+of them changes what some solution scores, so that rewards from different versions are not mixed.
 
-Conventions:
+What a claim is:
 - Only claims without variables are checked. `x = 3` or `2x + 1 = 7` are conditions on an unknown,
   not claims that can be true or false on their own; identities in variables are not checked either.
-- `\\approx` / `≈` claims are not checked (they are approximate by design).
-- Labels and list markers at the start of a step ("Step 1:", "**Step 2.**", "3.", "-") are not
-  maths (`Step 1: 2^{10} = 1024` is not `1 : 2^{10}`), and the words that chain claims ("then",
-  "so", "and") split them in any case. A side of an equation that ends (or starts) in a variable
-  is not cut down to its numeric part: `Then x + 1 = 4` claims nothing.
+  This holds for GSM8K annotations too (`<<x=3>>` claims nothing; thousands separators are dropped
+  first, as everywhere: `<<1,000+500=1500>>` is a claim).
+- A side of an equation is the run of tokens next to the `=` up to the nearest English word (a
+  lone "a", "A" or "I" between words is a word): `I get 3 * 4 = 13 a day` claims `3 * 4 = 13`. If
+  that run involves a variable there is no claim (`Then x + 1 = 4`). If the run cannot be read as a
+  whole, or an operation is written in words next to it ("The sum of 3 and 4 = 7", "Half of 10 = 5",
+  "10 \\bmod 3 = 1", "12 = 3 times 4", an operator sign the parser does not know), the side is not
+  checkable: it is never cut down to its last number.
+- `$` delimits maths as in Markdown/pandoc (an opening `$` is followed by a non-space, a closing `$`
+  follows a non-space and is not followed by a digit), so money amounts (`$20 and $30`) are money,
+  and currency signs stuck to a number (`$ € £ ¥`, `\\$`) are dropped. Text inside and outside maths
+  segments is checked alike. Markdown emphasis and code marks (`**`, `__`, `*…*`, backticks),
+  brackets left open around a claim (`(3 * 4 = 13)`) and a trailing `?` are not part of a claim.
+- Several claims in one step are separate chains: they are split at `. `, `; `, `, ` (not inside a
+  bracket pair without `=`, such as `\\gcd(12, 18)`), at the words "and" (not in "the sum of 3 and
+  4"), "so", "then", "thus", "hence", "therefore", "but", "or", "which means", at `=>`, `\\implies`,
+  `\\Rightarrow`, `→`, `\\quad`, `\\\\`, and at inequality signs (`3 + 4 = 7 < 8 = 9` states `8 = 9`).
+- `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
+  links of the same chain are. `==` is `=`; `~` is a LaTeX space.
+- In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds): the
+  leniency of final answers (`50\\%` = `50`) does not apply. `7 % 3` (a `%` followed by a number,
+  Python's remainder) is not checkable.
+- Labels and list markers at the start of a step ("Step 1:", "**Step 2.**", "### Step 3:", "Case 2:",
+  "Day 2:", "Year 2020:", "Ex. 3:", "3.", "-") are not maths (`Step 1: 2^{10} = 1024` is not
+  `1 : 2^{10}`).
+
+Scoring:
 - A step scores 1.0 when all its claims hold, 0.0 when any fails, None when it has nothing
   checkable. `Verdict.steps` lists these per step; `score` is the mean over checked steps (1.0 when
   nothing was checkable), `correct` is True when no claim failed.
-- A claim that cannot be confirmed in time fails its step: credit is for claims shown to hold, so
-  a false claim made too costly to check (`10^{10^{10}} = 3`) earns nothing. `timeout` is the
-  budget of the whole solution's sympy checks, not of each claim, so no solution costs more. It
-  counts only the time a sympy worker runs this solution's checks: waiting for a free worker
+- A claim that is not shown to hold fails its step: one that is false, one that cannot be confirmed
+  in time (`10^{10^{10}} = 3`: credit is for claims shown to hold, so a false claim made too costly
+  to check earns nothing), and one whose own text cannot be read or evaluated (`\\det(2) = 3`,
+  `\\max(2, 3, 1+i) = 3`): model text is always judged, never an infrastructure failure. `timeout`
+  is the budget of the whole solution's sympy checks, not of each claim, so no solution costs more.
+  It counts only the time a sympy worker runs this solution's checks: waiting for a free worker
   (other solutions checked at the same time) never fails a claim.
+- Only the first `MAX_STEPS` (200) steps are checked, and at most `_MAX_CLAIMS` (400) distinct
+  claims in one step. A later step that states an equality (it contains `=`) scores 0.0 without
+  being read, and so does a step with more claims than that: neither is shown to hold, so padding a
+  solution with filler lines or claims hides nothing. Later steps without `=` score None.
 - A check that itself fails (a crashed math worker, no free worker for `timelimit.DEFAULT_MAX_WAIT`
   seconds) is no judgement of the solution: the result is `Verdict.failed(...)` (`error` set), and
   the solution must not be scored at all.
@@ -29,8 +58,11 @@ Conventions:
 
 from __future__ import annotations
 
+import importlib
 import re
+from typing import Any
 
+import rlvr.verifiers.math as _math_verifier
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
@@ -38,28 +70,77 @@ from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.timelimit import Budget
 from rlvr.verifiers.verdict import Verdict
 
-__all__ = ["split_steps", "find_claims", "verify_steps"]
+__all__ = ["RULES_VERSION", "MAX_STEPS", "split_steps", "find_claims", "verify_steps"]
 
-_MATH_SEG_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_CALC_RE = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
-_APPROX_RE = re.compile(r"\\approx|≈|~=")
-_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_LABEL_RE = re.compile(
-    r"^\s*(?:[*_]{1,2})?(?:(?:step|stage|part)\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*[:.)-]|\d{1,3}[.)](?=\s)|[-*•](?=\s))"
-    r"\s*(?:[*_]{1,2}(?=\s))?", re.IGNORECASE)
-_SPLIT_RE = re.compile(r"[,;]\s+(?=[A-Za-z\\])|\band\b|\bso\b|\bthen\b|\bthus\b|\bhence\b", re.IGNORECASE)
-_ENGLISH_RE = re.compile(r"[A-Za-z]{2,}[.,:;!?]*")
-_MAX_STEPS = 200
+#: Version of the rules above. Bump it whenever a change to this module changes what some solution
+#: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
+#: env fingerprints from different rules are never mixed.
+RULES_VERSION = 1
+
+#: Steps read per solution; later steps that state an equality fail unread (see the module docstring).
+MAX_STEPS = 200
+_MAX_STEPS = MAX_STEPS
 _MAX_CLAIMS = 400
 _MAX_SIDE_WORDS = 40
 
+_CALC_RE = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_HEADING_RE = re.compile(r"^\s*#{1,6}\s+")
+_LABEL_RE = re.compile(
+    r"^\s*(?:[*_]{1,2})?(?:[A-Za-z]+\.?\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*:(?=\s|[*_]|$)"
+    r"|(?:step|stage|part)\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*[:.)-]|\d{1,3}[.)](?=\s)|[-*•](?=\s)"
+    r"|\(?[a-z]\)(?=\s)|#\d+[:.)]?(?=\s))"
+    r"\s*(?:[*_]{1,2}(?=\s))?", re.IGNORECASE)
+# markdown emphasis and code: backticks, and "**", "__" or "*" opening a word (after a space) or closing
+# one (before a space or punctuation); "2 ** 3", "2**3" and "3 * 4" are maths
+_EMPHASIS_RE = re.compile(r"`+|(?<!\S)(?:\*\*|__|\*)(?=[^\s*_])|(?<=[^\s*_])(?:\*\*|__|\*)(?=[\s.,;:!?)\]]|$)")
+_CURRENCY_RE = re.compile(r"\\?[$€£¥](?=\s?-?\.?\d)|(?<=\d)\s?[€£¥]")
+# what separates one chain of claims from the next
+_SPLIT_RE = re.compile(
+    r"(?P<punct>[.;,](?=\s))|(?P<and>\band\b)"
+    r"|\b(?:so|then|thus|hence|therefore|but|or|which\s+(?:means|gives|is))\b"
+    r"|=>|->|⇒|→|⟹|\\(?:implies|Rightarrow|rightarrow|Longrightarrow|to|therefore|quad|qquad)(?![A-Za-z])"
+    r"|\\\\|<|>|≤|≥|≠|!=|\\(?:leq?|geq?|lt|gt|neq?|ll|gg|leqslant|geqslant)(?![A-Za-z])",
+    re.IGNORECASE)
+_LINK_RE = re.compile(r"(=|\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])|≃|≅|\\cong(?![A-Za-z]))")
+_OPEN, _CLOSE = "([{", ")]}"
+_PCT_MOD_RE = re.compile(r"%\s*\d")
+_PCT_RE = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*(?:\\%|%|\\text\{\s*\\?%\s*\}|\s*\\?percent\b)", re.IGNORECASE)
+_WORD_RE = re.compile(r"[A-Za-z]{2,}(?:['’-][A-Za-z]+)*")
+_ARTICLES = {"a", "A", "I"}
+# words that are part of a number ("10 percent", "5 thousand"), not prose around it
+_NUMBER_WORDS = {"percent", "hundred", "thousand", "million", "billion", "trillion", "dozen"}
+# a word right before a side's run that makes the run an operand of an operation written in words
+_OPS_BEFORE = {"and", "twice", "thrice", "half", "double", "triple", "times", "by", "plus", "minus", "over",
+               "than", "mod", "modulo", "\\bmod", "\\mod", "from", "squared", "cubed"}
+_OF_OK = {"value", "result", "answer", "total", "cost", "price", "outcome", "output", "calculation"}
+_TO_OK = {"equal", "equals", "up", "comes", "amounts", "simplifies", "reduces", "leads"}
+_OPS_AFTER = {"times", "plus", "minus", "divided", "over", "squared", "cubed", "mod", "modulo",
+              "\\bmod", "\\mod", "of", "factorial"}
 
-def split_steps(text: str) -> list[str]:
-    """Steps of a solution: its non-empty lines, or its sentences when it is one line."""
+
+def _lines(text: str) -> list[str]:
+    """All steps of a solution (no cap): its non-empty lines, or its sentences when it is one line."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if len(lines) <= 1:
         lines = [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\\$])", text.strip()) if s.strip()]
-    return lines[:_MAX_STEPS]
+    return lines
+
+
+def split_steps(text: str) -> list[str]:
+    """Steps of a solution that are read: its non-empty lines, or its sentences when it is one
+    line; the first `MAX_STEPS` of them."""
+    return _lines(text)[:_MAX_STEPS]
+
+
+def _strict_percent(s: str) -> str | None:
+    """`s` with each `p%` written as exactly p/100; None when a `%` is not a percent of a number."""
+    if "%" not in s and "percent" not in s.lower():
+        return s
+    if _PCT_MOD_RE.search(s):
+        return None  # "7 % 3": a remainder, not a percentage
+    s = _PCT_RE.sub(r"(\1/100)", s)
+    return None if "%" in s or "percent" in s.lower() else s
 
 
 def _reading(s: str) -> str | None:
@@ -67,8 +148,11 @@ def _reading(s: str) -> str | None:
     s = s.strip()
     if not s:
         return None
+    strict = _strict_percent(s)
+    if strict is None:
+        return None
     try:
-        tree = parse(normalize(s))
+        tree = parse(normalize(strict))
         if tree[0] in ("list", "rel", "set", "seq", "union"):
             return None
         symbolic = has_symbols(tree)
@@ -83,63 +167,272 @@ def _parses(s: str) -> bool:
     return _reading(s) == "number"
 
 
+def _bare(token: str) -> str:
+    return token.strip("\"'“”‘’()[],.:;!?")
+
+
 def _is_word(token: str) -> bool:
     """An English word next to an equation ("The total is 3 + 4"), as opposed to a variable."""
-    return bool(_ENGLISH_RE.fullmatch(token)) and token.strip(".,:;!?").lower() not in _MATH_NAMES
+    bare = _bare(token)
+    if bare.lower() in _NUMBER_WORDS:
+        return False
+    return bool(_WORD_RE.fullmatch(bare)) and (bare.lower() not in _MATH_NAMES or bare.lower() in ("and", "or"))
 
 
-def _trim(side: str, *, keep_end: bool) -> str | None:
-    """The longest math-looking piece of `side` adjacent to the '=' sign."""
-    words = side.split()
-    # a claim's side is a few words next to the "=": reading a longer run, piece by piece, would
-    # cost time quadratic in the length of the line
-    words = words[-_MAX_SIDE_WORDS:] if keep_end else words[:_MAX_SIDE_WORDS]
-    if not words:
-        return None
-    rng = range(len(words)) if keep_end else range(len(words), 0, -1)
-    for k in rng:
-        piece = " ".join(words[k:]) if keep_end else " ".join(words[:k])
-        piece = piece.strip(" ,;:")
-        if keep_end is False:
-            piece = piece.rstrip(".")
+def _is_word_at(words: list[str], i: int, outward: int) -> bool:
+    """`words[i]` is a word; a lone "a"/"A"/"I" is one when the next token away from the '=' (at
+    `i + outward`) is an English word and the one towards it is no operator ("13 a day")."""
+    if _is_word(words[i]):
+        return True
+    if words[i] not in _ARTICLES:
+        return False
+    out, inward = i + outward, i - outward
+    if not 0 <= out < len(words) or not _is_word(words[out]):
+        return False
+    return not (0 <= inward < len(words) and words[inward][:1] in "+-*/^=×÷·\\")
+
+
+def _open_tail(s: str) -> str:
+    """`s` after its last bracket left open or closed without being opened: the left side of
+    `(3 * 4 = 13)` or of `\\text{ and } 5 + 5 = 11`."""
+    stack: list[int] = []
+    cut = -1
+    for i, ch in enumerate(s):
+        if ch in _OPEN:
+            stack.append(i)
+        elif ch in _CLOSE:
+            if stack:
+                stack.pop()
+            else:
+                cut = i
+    return s[max(cut, stack[-1] if stack else -1) + 1:]
+
+
+def _closed_head(s: str) -> str:
+    """`s` up to its first bracket closed without being opened: the right side of `(3 * 4 = 13)`."""
+    depth = 0
+    for i, ch in enumerate(s):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            if depth == 0:
+                return s[:i]
+            depth -= 1
+    return s
+
+
+def _droppable(token: str) -> bool:
+    """Punctuation or an abbreviation before a claim ("i.e."), never a number, operator or variable."""
+    return bool(re.fullmatch(r"[:;,.!?\"'“”‘’]+|(?:[A-Za-z]\.){2,}", token))
+
+
+def _left_side(part: str) -> str | None:
+    """The left side of the first '=' of a chain: the run of tokens before it up to an English word."""
+    words = _open_tail(part).split()[-_MAX_SIDE_WORDS:]
+    # a claim's side is a few words next to the "=": reading a longer run would cost time quadratic in
+    # the length of the line
+    j = len(words)
+    while j > 0 and not _is_word_at(words, j - 1, -1):
+        j -= 1
+    run = words[j:]
+    piece = " ".join(run).strip(" ,;:")
+    reading = _reading(piece)
+    if reading is None:  # "i.e. 3 + 4": drop punctuation before the claim, never a number
+        k = 0
+        while k < len(run) - 1 and _droppable(run[k]):
+            k += 1
+        if k:
+            piece = " ".join(run[k:]).strip(" ,;:")
+            reading = _reading(piece)
+    if reading != "number":
+        return None  # a variable ("x + 1 = 4"), or a run that cannot be read as a whole
+    if j > 0:
+        before = _bare(words[j - 1]).lower()
+        prev = _bare(words[j - 2]).lower() if j > 1 else ""
+        if before in _OPS_BEFORE or (before == "of" and prev not in _OF_OK) or (before == "to" and prev not in _TO_OK):
+            return None  # "Half of 10 = 5", "the sum of 3 and 4 = 7": the operation is in words
+    return piece
+
+
+def _right_side(part: str) -> str | None:
+    """The right side of the last '=' of a chain: the longest run after it that reads as a number."""
+    words = _closed_head(part).split()[:_MAX_SIDE_WORDS]
+    for k in range(len(words), 0, -1):
+        piece = " ".join(words[:k]).strip(" ,;:").rstrip(".?")
         reading = _reading(piece)
         if reading == "number":
+            if k < len(words) and _bare(words[k]).lower() in _OPS_AFTER:
+                return None  # "12 = 3 times 4": the operation is in words
             return piece
-        edge = words[k] if keep_end else words[k - 1]
-        if reading == "symbolic" and not _is_word(edge):
-            return None  # "x + 1 = 4": the side involves a variable, so there is no numeric claim
+        if reading == "symbolic" and not _is_word_at(words, k - 1, +1):
+            return None  # "= 2x + 1": the side involves a variable, so there is no numeric claim
     return None
 
 
+_OPENERS = {"$$": r"\$\$", "\\(": r"\\\(", "\\[": r"\\\[", "$": r"(?<!\\)\$(?=[^\s$])"}
+_CLOSERS = {"$$": re.compile(r"\$\$"), "\\(": re.compile(r"\\\)"), "\\[": re.compile(r"\\\]"),
+            "$": re.compile(r"(?<=[^\s\\])\$(?!\d)")}
+
+
+def _math_pieces(step: str) -> list[str]:
+    """`step` cut at its maths delimiters: the maths segments and the text between them, in order
+    (those with an '=' in them).
+
+    `$` follows Markdown/pandoc: an opening `$` is followed by a non-space, a closing one follows a
+    non-space and is not followed by a digit, so "$20 and $30" is money, not maths."""
+    pieces: list[str] = []
+    kinds = list(_OPENERS)
+    start = search = 0
+    while kinds:
+        m = re.compile("|".join(_OPENERS[k] for k in kinds)).search(step, search)
+        if m is None:
+            break
+        c = _CLOSERS[m.group()].search(step, m.end())
+        if c is None:  # nothing closes it, nor any later opener of its kind: one linear pass in all
+            kinds.remove(m.group())
+            search = m.start() + 1
+            continue
+        pieces += [step[start:m.start()], step[m.end():c.start()]]
+        start = search = c.end()
+    pieces.append(step[start:])
+    return [p for p in pieces if "=" in p]
+
+
+def _protected(chain: str) -> list[bool]:
+    """For each character: inside a bracket pair without '=' (`\\gcd(12, 18)`), where a comma is no
+    separator."""
+    stack: list[int] = []
+    diff = [0] * (len(chain) + 1)
+    eqs = [0]
+    for ch in chain:
+        eqs.append(eqs[-1] + (ch == "="))
+    for i, ch in enumerate(chain):
+        if ch in _OPEN:
+            stack.append(i)
+        elif ch in _CLOSE and stack:
+            j = stack.pop()
+            if eqs[i] == eqs[j]:
+                diff[j] += 1
+                diff[i] -= 1
+    out, depth = [], 0
+    for d in diff[:-1]:
+        depth += d
+        out.append(depth > 0)
+    return out
+
+
+def _chains(piece: str) -> list[str]:
+    """The chains of claims in one piece of a step (see the module docstring for the separators)."""
+    s = piece.strip().rstrip(".?!")
+    while len(s) > 1 and s[0] in "([" and s[-1] == ")]"[(s[0] == "[")] and _closed_head(s[1:]) == s[1:]:
+        s = s[1:-1].strip()  # "(3 * 4 = 13)": the whole piece in brackets
+    protected = _protected(s) if "," in s or ";" in s else None
+    chains, start = [], 0
+    for m in _SPLIT_RE.finditer(s):
+        if m.group("punct") and protected is not None and protected[m.start()]:
+            continue
+        if m.group("and") and re.search(r"\b(?:of|between)\s+\S+\s*$", s[max(0, m.start() - 60):m.start()],
+                                        re.IGNORECASE):
+            continue  # "the sum of 3 and 4": one noun phrase
+        chains.append(s[start:m.start()])
+        start = m.end()
+    chains.append(s[start:])
+    return [c for c in chains if "=" in c]
+
+
+def _chain_claims(chain: str) -> list[tuple[str, str]]:
+    """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped."""
+    bits = _LINK_RE.split(chain)
+    parts, links = bits[0::2], bits[1::2]
+    if len(parts) < 2:
+        return []
+    sides: list[str | None] = []
+    for i, part in enumerate(parts):
+        if i == 0:
+            sides.append(_left_side(part))
+        elif i == len(parts) - 1:
+            sides.append(_right_side(part))
+        else:
+            sides.append(part.strip() if _parses(part) else None)
+    return [(a, b) for a, b, link in zip(sides, sides[1:], links) if link == "=" and a is not None and b is not None]
+
+
 def find_claims(step: str) -> list[tuple[str, str]]:
-    """The (left, right) equalities stated in one step, consecutive links of chains included."""
+    """The (left, right) equalities stated in one step, consecutive links of chains included (at
+    most `_MAX_CLAIMS`; `verify_steps` fails a step that states more)."""
+    return _all_claims(step)[:_MAX_CLAIMS]
+
+
+def _all_claims(step: str) -> list[tuple[str, str]]:
+    """Every distinct (left, right) equality stated in one step, in order."""
     claims: list[tuple[str, str]] = []
-    for m in _CALC_RE.finditer(step):
-        claims.append((m.group(1).strip(), m.group(2).strip()))
-    step = _LABEL_RE.sub("", _CALC_RE.sub(" ", step), count=1)
+    for m in _CALC_RE.finditer(step):  # GSM8K annotations are screened like any other claim
+        left, right = (_THOUSANDS_RE.sub("", g).strip() for g in m.groups())
+        if _parses(left) and _parses(right):
+            claims.append((left, right))
+    step = _CALC_RE.sub("", step)
+    step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
     step = _THOUSANDS_RE.sub("", step)
-    segments = [next(g for g in m.groups() if g is not None) for m in _MATH_SEG_RE.finditer(step)]
-    if not segments:
-        segments = [step]
-    for seg in segments:
-        for chain in _SPLIT_RE.split(seg):
-            if "=" not in chain or _APPROX_RE.search(chain):
-                continue
-            parts = re.split(r"(?<![<>!])=(?!=)", chain)
-            if len(parts) < 2:
-                continue
-            sides = []
-            for i, part in enumerate(parts):
-                if i == 0:
-                    sides.append(_trim(part, keep_end=True))
-                elif i == len(parts) - 1:
-                    sides.append(_trim(part, keep_end=False))
-                else:
-                    sides.append(part.strip() if _parses(part) else None)
-            for a, b in zip(sides, sides[1:]):
-                if a is not None and b is not None:
-                    claims.append((a, b))
-    return list(dict.fromkeys(claims))[:_MAX_CLAIMS]
+    step = re.sub(r"={2,}", "=", step.replace("~", " "))
+    step = _EMPHASIS_RE.sub(" ", step)
+    for piece in _math_pieces(step):
+        piece = _CURRENCY_RE.sub("", piece)
+        for chain in _chains(piece):
+            claims.extend(_chain_claims(chain))
+    return list(dict.fromkeys(claims))
+
+
+# -- checking ------------------------------------------------------------------------------------
+
+class _ClaimRaised(Exception):
+    """Evaluating a claim's own text raised (`\\det(2) = 3`): a judgement of the text, not a failure."""
+
+
+def _compare_claim(target: str, left: str, right: str) -> tuple[str, Any]:  # pragma: no cover - in a worker
+    """Worker entry point: the math comparer `target` on one claim, ("ok", outcome), or ("raised",
+    message) when evaluating the claim raised. The claim's left side plays the math verifier's gold,
+    whose exceptions it reports as failures of verification; here that side is model text, so they
+    come back as a value and the pool's errors stay for real infrastructure failures."""
+    module, _, name = target.partition(":")
+    compare = getattr(importlib.import_module(module), name)
+    try:
+        return "ok", compare(left, right)
+    except (MemoryError, RecursionError, OverflowError):
+        raise  # size limits: the math verifier reports them as a claim too costly to check
+    except Exception as exc:  # noqa: BLE001 - anything the claim's own text makes sympy raise
+        return "raised", f"{type(exc).__name__}: {exc}"[:300]
+
+
+class _ClaimPool:
+    """The math verifier's shared worker pool, running each claim's sympy job through `_compare_claim`."""
+
+    def call(self, target: str, args: tuple = (), *, timeout: Any, wait: float | None = None) -> Any:
+        # looked up at each call, so that a replaced pool (tests) is used
+        status, value = _math_verifier._pool().call(f"{__name__}:_compare_claim", (target, *args), timeout=timeout, wait=wait)
+        if status == "raised":
+            raise _ClaimRaised(value)
+        return value
+
+
+_CLAIM_POOL = _ClaimPool()
+
+
+def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
+    """The verdict on one claim: a judgement (`error` None) unless the check itself failed."""
+    l_text, r_text = _strict_percent(left), _strict_percent(right)
+    if l_text is None or r_text is None:
+        return Verdict.wrong("cannot be read", details={"kind": "unparsable"})
+    try:
+        plan = _plan_normalized(normalize(l_text), normalize(r_text))
+    except Exception as exc:  # noqa: BLE001 - planning runs in-process on the claim's text alone
+        return Verdict.wrong(f"cannot be read ({type(exc).__name__})", details={"kind": "unparsable"})
+    if plan.verdict is not None and plan.verdict.error is not None:
+        # planning runs no worker: what it cannot do comes from the claim's text (an unreadable left side)
+        return Verdict.wrong(f"cannot be read ({plan.verdict.error[:200]})", details={"kind": "unparsable"})
+    try:
+        return _run_within(plan, budget, _CLAIM_POOL)
+    except _ClaimRaised as exc:
+        return Verdict.wrong(f"cannot be evaluated: {exc}", details={"kind": "unparsable"})
 
 
 def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
@@ -154,22 +447,35 @@ def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Ver
     first_bad = None
     n_checked = n_claims = 0
     budget = Budget(timeout)
-    for idx, step in enumerate(split_steps(solution_text)):
-        claims = find_claims(step)
+    for idx, step in enumerate(_lines(solution_text)):
+        if idx >= _MAX_STEPS:  # not read: an equality there is not shown to hold
+            if "=" in step:
+                scores.append(0.0)
+                n_checked += 1
+                if first_bad is None:
+                    first_bad = f"step {idx + 1}: states an equality after the first {_MAX_STEPS} steps, which are all that is checked"
+            else:
+                scores.append(None)
+            continue
+        claims = _all_claims(step)
+        if len(claims) > _MAX_CLAIMS:  # not all read: the step is not shown to hold
+            scores.append(0.0)
+            n_checked += 1
+            if first_bad is None:
+                first_bad = f"step {idx + 1}: states {len(claims)} claims, more than the {_MAX_CLAIMS} checked in one step"
+            continue
         results = []
         for left, right in claims:
-            plan = _plan_normalized(normalize(left), normalize(right))
-            v = _run_within(plan, budget)
+            v = _check_claim(left, right, budget)
             if v.error is not None:  # the check itself failed: no score, rather than a wrong one
                 return Verdict.failed(f"step {idx + 1}: {left} = {right} could not be checked: {v.error}",
                                       details={"kind": "error", "checked_steps": n_checked, "claims": n_claims})
-            kind = v.details.get("kind")
-            if kind in ("equal", "wrong", "timeout"):  # a timed-out claim is not shown to hold
-                results.append(v.correct)
-                n_claims += 1
-                if not v.correct and first_bad is None:
-                    what = "could not be checked in time" if kind == "timeout" else "is false"
-                    first_bad = f"step {idx + 1}: {left} = {right} {what} ({v.reason})"
+            results.append(v.correct)
+            n_claims += 1
+            if not v.correct and first_bad is None:
+                kind = v.details.get("kind")
+                what = {"timeout": "could not be checked in time", "unparsable": "could not be checked"}.get(kind, "is false")
+                first_bad = f"step {idx + 1}: {left} = {right} {what} ({v.reason})"
         if not results:
             scores.append(None)
         else:
