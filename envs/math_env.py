@@ -60,4 +60,10 @@ class MathEnv(DatasetEnv):
         return score or 0.0, {"process": {"steps": details}}
 
     def settings(self) -> dict[str, Any]:
-        return {**super().settings(), "process_reward": self.process_reward}
+        """With `process_reward="steps"`, the steps check's rules version too (`process_rules`), so
+        that process rewards of two rule sets never share a fingerprint."""
+        if self.process_reward != "steps":
+            return {**super().settings(), "process_reward": self.process_reward}
+        from rlvr.verifiers.steps import RULES_VERSION
+
+        return {**super().settings(), "process_reward": self.process_reward, "process_rules": RULES_VERSION}

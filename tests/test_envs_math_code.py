@@ -331,6 +331,11 @@ def test_math_process_reward_steps_hand_computed():
     off.reset(options={"task": task})
     assert off.step(STEPS_ANSWER)[4]["reward_parts"]["process"] == 0.0
     assert env.fingerprint()["settings"]["process_reward"] == "steps" and env.fingerprint() != off.fingerprint()
+    # the steps check's rules are named: process rewards of two rule sets never share a fingerprint
+    from rlvr.verifiers.steps import RULES_VERSION
+
+    assert env.fingerprint()["settings"]["process_rules"] == RULES_VERSION
+    assert "process_rules" not in off.fingerprint()["settings"]
     with pytest.raises(ValueError, match="process_reward must be one of"):
         rlvr.make("Math-v0", process_reward="tools")
 
