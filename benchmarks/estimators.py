@@ -47,11 +47,14 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k from n samples of which c are correct: 1 - C(n-c, k) / C(n, k).
 
     C(n-c, k)/C(n, k) = prod_{i=0}^{k-1} (n-c-i)/(n-i); written as prod_{j=n-c+1}^{n} (1 - k/j)
-    it has c factors, each in [0, 1], so nothing overflows. `k > n` raises ValueError.
+    it has c factors, each in [0, 1], so nothing overflows. `k > n` raises ValueError. pass@1 is
+    c / n itself (the product's rounding made `pass_at_k(10, 3, 1)` 0.30000000000000004).
     """
     _check_counts(n, c, k)
     if n - c < k:  # every draw of k contains a correct sample
         return 1.0
+    if k == 1:
+        return c / n
     prob_all_wrong = 1.0
     for j in range(n - c + 1, n + 1):
         prob_all_wrong *= 1.0 - k / j

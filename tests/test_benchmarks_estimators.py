@@ -49,6 +49,12 @@ def test_edge_cases():
     assert pass_at_k(1, 1, 1) == 1.0 and pass_at_k(1, 0, 1) == 0.0
 
 
+def test_pass_at_1_is_exactly_the_fraction_correct():
+    # the documented "pass@1 is c/n", as a float too: the product form gave 0.30000000000000004
+    for n, c in [(10, 3), (7, 1), (1_000_000, 333_333), (3, 2)]:
+        assert pass_at_k(n, c, 1) == c / n
+
+
 @pytest.mark.parametrize("n,c,k", [(5000, 7, 100), (4000, 1, 2000), (10000, 9990, 5), (3000, 150, 1000)])
 def test_large_n_is_stable_and_exact(n, c, k):
     got = pass_at_k(n, c, k)
