@@ -39,6 +39,18 @@ def test_cli_train_errors_name_the_key(tmp_path, capsys):
     assert "no checkpoint" in capsys.readouterr().err
 
 
+def test_cli_train_with_a_model_that_cannot_be_loaded_is_exit_2_naming_the_key(tmp_path, capsys):
+    # a folder that holds no model (or a hub id without hub access) was a ~100-line transformers
+    # traceback and exit 1; now one line naming model.name_or_path and what to set it to
+    empty = tmp_path / "not_a_model"
+    empty.mkdir()
+    args = ["train", "--config", "configs/demo.yaml", "--set", f"log.output_dir={tmp_path / 'run'}",
+            "--set", f"model.name_or_path={empty}", "--set", "log.progress=false"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlvr train: model.name_or_path=") and "save_pretrained" in err and len(err.splitlines()) == 1
+
+
 def test_cli_train_runs_and_resume_refuses_when_done(tmp_path, capsys):
     args = ["train", "--config", "configs/demo.yaml", "--set", f"log.output_dir={tmp_path}", "--set", "warmup.steps=5",
             "--set", "train.total_steps=1", "--set", "eval.num_tasks=4", "--set", "log.progress=false",

@@ -93,8 +93,13 @@ def load_policy(cfg: Config) -> tuple[Any, Any]:
         return model, tok
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(m.name_or_path, trust_remote_code=m.trust_remote_code)
-    model = AutoModelForCausalLM.from_pretrained(m.name_or_path, trust_remote_code=m.trust_remote_code, dtype=torch.float32)
+    try:
+        tok = AutoTokenizer.from_pretrained(m.name_or_path, trust_remote_code=m.trust_remote_code)
+        model = AutoModelForCausalLM.from_pretrained(m.name_or_path, trust_remote_code=m.trust_remote_code, dtype=torch.float32)
+    except (OSError, ValueError) as exc:  # no such folder, no hub access, not a model: one line naming the key
+        reason = " ".join(str(exc).split())[:300]
+        raise ConfigError(f"model.name_or_path={m.name_or_path!r} cannot be loaded ({type(exc).__name__}: {reason}); "
+                          "set it to a folder written by save_pretrained, a hub id available offline, or 'tiny'") from None
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     return model, tok
