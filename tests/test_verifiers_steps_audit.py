@@ -233,3 +233,128 @@ def test_long_lines_end_quickly(text):
     t = time.perf_counter()
     v = verify_steps(text)
     assert v.error is None and time.perf_counter() - t < 5
+
+
+# -- second review (R1-R7) ------------------------------------------------------------------------
+
+_BIG = 200_000
+
+
+def _timed(fn, text):
+    t = time.perf_counter()
+    out = fn(text)
+    return out, time.perf_counter() - t
+
+
+# R1: long runs of digits, spaces or brackets cost linear time (the caller's process has no time limit)
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("fn,text", [
+    (verify_steps, "3 = " + "1" * _BIG + "a%"),                  # _PCT_RE backtracked over the digits
+    (find_claims, "1 = 1" + " " * _BIG + "a% = 3"),              # ... and over a doubled \s*
+    (find_claims, "<<1" + " " * _BIG + "a%=3>>"),
+], ids=["percent-digits", "percent-spaces", "percent-annotation"])
+def test_r1_percent_reading_is_linear(fn, text):
+    out, seconds = _timed(fn, text)
+    assert seconds < 5, f"{seconds:.1f} s"
+
+
+@pytest.mark.timeout(30)
+def test_r1_brackets_around_a_piece_are_unwrapped_in_linear_time():
+    claims, seconds = _timed(find_claims, "(" * (2 * _BIG // 3) + "1=1" + ")" * (_BIG // 3))
+    assert seconds < 5 and claims == [("1", "1")], f"{seconds:.1f} s"
+
+
+@pytest.mark.timeout(60)
+def test_r1_a_right_side_is_read_once_not_once_per_prefix():
+    text = ", ".join(["1=1 " + " ".join(["ab"] * 40)] * (_BIG // 125))
+    claims, seconds = _timed(find_claims, text)
+    assert seconds < 5 and claims == [("1", "1")], f"{seconds:.1f} s"
+
+
+# R2: a "!" after a digit or a closing bracket is a factorial, not sentence punctuation
+@pytest.mark.parametrize("text,score,steps", [
+    ("120 = 5!", 1.0, [1.0]),
+    ("$4 \\cdot 3 \\cdot 2 \\cdot 1 = 4!$", 1.0, [1.0]),
+    ("6 = 3!.", 1.0, [1.0]),
+    ("6 = (2 + 1)!", 1.0, [1.0]),
+    ("3! = 6!", 0.0, [0.0]),
+    ("3 * 4 = 13?!", 0.0, [0.0]),                # "?!" after a claim is still punctuation
+    ("Then x = 5 wow!", 1.0, [None]),
+])
+def test_r2_factorials_are_kept(text, score, steps):
+    _check(text, score, steps)
+
+
+# R3: a number among the words before a left side makes it an operand of an operation in words
+@pytest.mark.parametrize("text,score,steps", [
+    ("He bought 3 tickets at $4 = $12", 1.0, [None]),
+    ("10 choose 2 = 45", 1.0, [None]),
+    ("7 less 3 = 4", 1.0, [None]),
+    ("3 into 12 = 4", 1.0, [None]),
+    ("4 each for 3 = 12", 1.0, [None]),
+    ("2 to the power 3 = 8", 1.0, [None]),
+    ("10 percent off 50 = 45", 1.0, [None]),
+    ("12 split among 3 = 4", 1.0, [None]),
+    ("She has 3 + 4 = 7 apples.", 1.0, [1.0]),  # no number before the run: checked
+    ("The value of 3 * 4 = 13", 0.0, [0.0]),
+    ("Step 1: 2^{10} = 1024", 1.0, [1.0]),      # a label is stripped before the look-back
+    ("Day 2: 5 + 5 = 11", 0.0, [0.0]),
+    ("In 2020, 3 + 4 = 8", 0.0, [0.0]),         # a separator ends the look-back
+    ("He had 3 apples. 3 + 4 = 8", 0.0, [0.0]),
+])
+def test_r3_operands_of_operations_in_words(text, score, steps):
+    _check(text, score, steps)
+
+
+# R4: a right side is the run up to the first English word, read as a whole
+@pytest.mark.parametrize("text,score,steps", [
+    ("3 * 4 = 13 apples in 2 days", 0.0, [0.0]),
+    ("3 * 4 = 13 apples for 2 kids", 0.0, [0.0]),
+    ("The cost is 3 * 4 = 13 dollars for 2 hours", 0.0, [0.0]),
+    ("3 * 4 = 12 apples in 2 days", 1.0, [1.0]),
+    ("3 * 4 = 12 5 6", 1.0, [None]),             # never read as 12
+    ("3 * 4 = 1 2", 1.0, [None]),                # never read as 1
+    ("12 = 3 times 4", 1.0, [None]),             # an operation in words after the run
+    ("25 = 5 to the power of 2", 1.0, [None]),
+    ("3 + 4 = 7 e.g.", 1.0, [1.0]),
+    ("12 / 4 = 3 ✓", 1.0, [1.0]),
+])
+def test_r4_right_side_is_the_run_up_to_the_first_word(text, score, steps):
+    _check(text, score, steps)
+
+
+def test_r4_right_side_keeps_its_unit_only_as_text():
+    assert find_claims("3 * 4 = 13 apples in 2 days") == [("3 * 4", "13")]
+    assert find_claims("The total is 3 + 4 = 7 apples") == [("3 + 4", "7 apples")]
+
+
+# R5: a star between an operand's end and an operand's start is multiplication, not emphasis
+@pytest.mark.parametrize("text,score,steps", [
+    ("3 *4 = 13", 0.0, [0.0]),
+    ("3* 4 = 13", 0.0, [0.0]),
+    ("(3 + 1) *4 = 16", 1.0, [1.0]),
+    ("2 **3 = 8", 1.0, [1.0]),
+    ("3 ＝ 4", 0.0, [0.0]),                      # a full-width equals sign
+    ("*3 * 4 = 13*", 0.0, [0.0]),               # emphasis around a claim is still emphasis
+])
+def test_r5_stars_between_operands_multiply(text, score, steps):
+    _check(text, score, steps)
+
+
+# R6: a broken import or a missing comparer in the worker is an infrastructure failure (it raises,
+# so the pool reports WorkerCrashed), never a claim "that cannot be evaluated"
+@pytest.mark.parametrize("target,error", [
+    ("rlvr.verifiers.math_compare:no_such_comparer", AttributeError),
+    ("rlvr.verifiers.no_such_module:compare", ModuleNotFoundError),
+])
+def test_r6_a_missing_comparer_raises_rather_than_judging_the_claim(target, error):
+    with pytest.raises(error):
+        steps_module._compare_claim(target, "3", "4")
+
+
+# R7: every verdict carries the same counts
+def test_r7_nothing_checkable_reports_its_counts():
+    v = verify_steps("There is no equation here.")
+    assert v.correct and v.score == 1.0
+    assert v.details == {"kind": "unchecked", "checked_steps": 0, "claims": 0}
+    assert not hasattr(steps_module, "_MAX_STEPS")  # one name for the step cap: MAX_STEPS

@@ -12,23 +12,29 @@ What a claim is:
   not claims that can be true or false on their own; identities in variables are not checked either.
   This holds for GSM8K annotations too (`<<x=3>>` claims nothing; thousands separators are dropped
   first, as everywhere: `<<1,000+500=1500>>` is a claim).
-- A side of an equation is the run of tokens next to the `=` up to the nearest English word (a
-  lone "a", "A" or "I" between words is a word): `I get 3 * 4 = 13 a day` claims `3 * 4 = 13`. If
-  that run involves a variable there is no claim (`Then x + 1 = 4`). If the run cannot be read as a
-  whole, or an operation is written in words next to it ("The sum of 3 and 4 = 7", "Half of 10 = 5",
-  "10 \\bmod 3 = 1", "12 = 3 times 4", an operator sign the parser does not know), the side is not
-  checkable: it is never cut down to its last number.
+- A side of an equation is the run of tokens next to the `=`, scanning away from it up to the
+  first English word (a lone "a", "A" or "I" between words is a word), read as a whole: `I get
+  3 * 4 = 13 a day` and `3 * 4 = 13 apples in 2 days` claim `3 * 4 = 13`. If that run involves a
+  variable there is no claim (`Then x + 1 = 4`). If the run cannot be read as a whole (`= 12 5 6`),
+  is longer than `_MAX_SIDE_WORDS` tokens, or an operation is written in words next to it ("Half of
+  10 = 5", "10 \\bmod 3 = 1", "12 = 3 times 4", an operator sign the parser does not know), the side
+  is not checkable: it is never cut down to its last number. Nor is a left side with a number among
+  the words before it in its chain: the run is then an operand of something written in words
+  ("He bought 3 tickets at $4 = $12", "10 choose 2 = 45", "The sum of 3 and 4 = 7"); a separator
+  (below) or a label ends that look-back ("Day 2: 5 + 5 = 10", "In 2020, 3 + 4 = 7").
 - `$` delimits maths as in Markdown/pandoc (an opening `$` is followed by a non-space, a closing `$`
   follows a non-space and is not followed by a digit), so money amounts (`$20 and $30`) are money,
   and currency signs stuck to a number (`$ € £ ¥`, `\\$`) are dropped. Text inside and outside maths
   segments is checked alike. Markdown emphasis and code marks (`**`, `__`, `*…*`, backticks),
-  brackets left open around a claim (`(3 * 4 = 13)`) and a trailing `?` are not part of a claim.
+  brackets around a claim (`(3 * 4 = 13)`) and trailing `.`, `?` and `!` are not part of a claim,
+  except a `!` right after a digit or a closing bracket, which is a factorial (`120 = 5!`); a star
+  between an operand's end and an operand's start (`3 *4`) is multiplication, not emphasis.
 - Several claims in one step are separate chains: they are split at `. `, `; `, `, ` (not inside a
   bracket pair without `=`, such as `\\gcd(12, 18)`), at the words "and" (not in "the sum of 3 and
   4"), "so", "then", "thus", "hence", "therefore", "but", "or", "which means", at `=>`, `\\implies`,
   `\\Rightarrow`, `→`, `\\quad`, `\\\\`, and at inequality signs (`3 + 4 = 7 < 8 = 9` states `8 = 9`).
 - `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
-  links of the same chain are. `==` is `=`; `~` is a LaTeX space.
+  links of the same chain are. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds): the
   leniency of final answers (`50\\%` = `50`) does not apply. `7 % 3` (a `%` followed by a number,
   Python's remainder) is not checkable.
@@ -79,8 +85,9 @@ RULES_VERSION = 1
 
 #: Steps read per solution; later steps that state an equality fail unread (see the module docstring).
 MAX_STEPS = 200
-_MAX_STEPS = MAX_STEPS
 _MAX_CLAIMS = 400
+#: Tokens read on each side of an '=': a claim's side is a few words next to it; a longer run is not
+#: read (reading every run in full would cost time quadratic in the length of a line).
 _MAX_SIDE_WORDS = 40
 
 _CALC_RE = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
@@ -92,8 +99,11 @@ _LABEL_RE = re.compile(
     r"|\(?[a-z]\)(?=\s)|#\d+[:.)]?(?=\s))"
     r"\s*(?:[*_]{1,2}(?=\s))?", re.IGNORECASE)
 # markdown emphasis and code: backticks, and "**", "__" or "*" opening a word (after a space) or closing
-# one (before a space or punctuation); "2 ** 3", "2**3" and "3 * 4" are maths
+# one (before a space or punctuation); "2 ** 3", "2**3" and "3 * 4" are maths, and so is a star between
+# an operand's end and an operand's start ("3 *4", "(2) **3"), see `_is_product`
 _EMPHASIS_RE = re.compile(r"`+|(?<!\S)(?:\*\*|__|\*)(?=[^\s*_])|(?<=[^\s*_])(?:\*\*|__|\*)(?=[\s.,;:!?)\]]|$)")
+_OPERAND_END = frozenset("0123456789)]}")
+_OPERAND_START = frozenset("0123456789([{\\abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _CURRENCY_RE = re.compile(r"\\?[$€£¥](?=\s?-?\.?\d)|(?<=\d)\s?[€£¥]")
 # what separates one chain of claims from the next
 _SPLIT_RE = re.compile(
@@ -105,7 +115,10 @@ _SPLIT_RE = re.compile(
 _LINK_RE = re.compile(r"(=|\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])|≃|≅|\\cong(?![A-Za-z]))")
 _OPEN, _CLOSE = "([{", ")]}"
 _PCT_MOD_RE = re.compile(r"%\s*\d")
-_PCT_RE = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*(?:\\%|%|\\text\{\s*\\?%\s*\}|\s*\\?percent\b)", re.IGNORECASE)
+# a number starts after no digit or point, and its digits and the spaces after it are taken whole
+# (possessive): a failed match never backtracks over them, so a long digit or space run costs linear time
+_PCT_RE = re.compile(r"(?<![\d.])(\d++(?:\.\d++)?+|\.\d++)\s*+(?:\\%|%|\\text\{\s*+\\?%\s*+\}|\\?percent\b)",
+                     re.IGNORECASE)
 _WORD_RE = re.compile(r"[A-Za-z]{2,}(?:['’-][A-Za-z]+)*")
 _ARTICLES = {"a", "A", "I"}
 # words that are part of a number ("10 percent", "5 thousand"), not prose around it
@@ -116,7 +129,7 @@ _OPS_BEFORE = {"and", "twice", "thrice", "half", "double", "triple", "times", "b
 _OF_OK = {"value", "result", "answer", "total", "cost", "price", "outcome", "output", "calculation"}
 _TO_OK = {"equal", "equals", "up", "comes", "amounts", "simplifies", "reduces", "leads"}
 _OPS_AFTER = {"times", "plus", "minus", "divided", "over", "squared", "cubed", "mod", "modulo",
-              "\\bmod", "\\mod", "of", "factorial"}
+              "\\bmod", "\\mod", "of", "factorial", "to", "raised", "choose"}
 
 
 def _lines(text: str) -> list[str]:
@@ -130,7 +143,7 @@ def _lines(text: str) -> list[str]:
 def split_steps(text: str) -> list[str]:
     """Steps of a solution that are read: its non-empty lines, or its sentences when it is one
     line; the first `MAX_STEPS` of them."""
-    return _lines(text)[:_MAX_STEPS]
+    return _lines(text)[:MAX_STEPS]
 
 
 def _strict_percent(s: str) -> str | None:
@@ -192,81 +205,167 @@ def _is_word_at(words: list[str], i: int, outward: int) -> bool:
     return not (0 <= inward < len(words) and words[inward][:1] in "+-*/^=×÷·\\")
 
 
-def _open_tail(s: str) -> str:
-    """`s` after its last bracket left open or closed without being opened: the left side of
-    `(3 * 4 = 13)` or of `\\text{ and } 5 + 5 = 11`."""
+def _partners(s: str) -> list[int]:
+    """For each character of `s`, the index of the bracket that pairs with it; -1 for a bracket left
+    open or closed without being opened, and for any other character. One pass: the bracket helpers
+    below all read this, so each costs time linear in `s`. Any closer closes the innermost open
+    bracket, whatever their kinds (`\\left( ... \\right]` is a pair)."""
+    partner = [-1] * len(s)
     stack: list[int] = []
-    cut = -1
     for i, ch in enumerate(s):
         if ch in _OPEN:
             stack.append(i)
-        elif ch in _CLOSE:
-            if stack:
-                stack.pop()
-            else:
-                cut = i
-    return s[max(cut, stack[-1] if stack else -1) + 1:]
+        elif ch in _CLOSE and stack:
+            j = stack.pop()
+            partner[i], partner[j] = j, i
+    return partner
+
+
+def _open_tail(s: str) -> str:
+    """`s` after its last bracket left open or closed without being opened: the left side of
+    `(3 * 4 = 13)` or of `\\text{ and } 5 + 5 = 11`."""
+    partner = _partners(s)
+    cut = next((i for i in range(len(s) - 1, -1, -1) if partner[i] < 0 and (s[i] in _OPEN or s[i] in _CLOSE)), -1)
+    return s[cut + 1:]
 
 
 def _closed_head(s: str) -> str:
     """`s` up to its first bracket closed without being opened: the right side of `(3 * 4 = 13)`."""
-    depth = 0
-    for i, ch in enumerate(s):
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            if depth == 0:
-                return s[:i]
-            depth -= 1
-    return s
+    partner = _partners(s)
+    cut = next((i for i, ch in enumerate(s) if ch in _CLOSE and partner[i] < 0), len(s))
+    return s[:cut]
+
+
+def _unwrapped(s: str) -> str:
+    """`s` without the bracket pairs, `(...)` or `[...]`, around the whole of it: "(3 * 4 = 13)"."""
+    partner = _partners(s)
+    i, j = 0, len(s) - 1
+    while i < j and s[i] in "([" and partner[i] == j and s[j] == ")]"[s[i] == "["]:
+        i, j = i + 1, j - 1
+        while i <= j and s[i].isspace():
+            i += 1
+        while j > i and s[j].isspace():
+            j -= 1
+    return s[i:j + 1]
+
+
+def _protected(chain: str) -> list[bool]:
+    """For each character: inside a bracket pair without '=' (`\\gcd(12, 18)`), where a comma is no
+    separator."""
+    partner = _partners(chain)
+    diff = [0] * (len(chain) + 1)
+    eqs = [0]
+    for ch in chain:
+        eqs.append(eqs[-1] + (ch == "="))
+    for i, j in enumerate(partner):
+        if i < j and eqs[i] == eqs[j]:  # an opener whose pair holds no '='
+            diff[i] += 1
+            diff[j] -= 1
+    out, depth = [], 0
+    for d in diff[:-1]:
+        depth += d
+        out.append(depth > 0)
+    return out
+
+
+def _is_product(s: str, start: int, end: int) -> bool:
+    """`s[start:end]`, a run of stars, is multiplication (or Python's power): it stands between an
+    operand's end and an operand's start, spaces aside ("3 *4", "(2 + 1) *x"), so it is no emphasis.
+    Scans only the spaces next to it: linear in all over a line."""
+    if not s[start:end].startswith("*"):
+        return False
+    i, j = start - 1, end
+    while i >= 0 and s[i].isspace():
+        i -= 1
+    while j < len(s) and s[j].isspace():
+        j += 1
+    return i >= 0 and j < len(s) and s[i] in _OPERAND_END and s[j] in _OPERAND_START
 
 
 def _droppable(token: str) -> bool:
-    """Punctuation or an abbreviation before a claim ("i.e."), never a number, operator or variable."""
-    return bool(re.fullmatch(r"[:;,.!?\"'“”‘’]+|(?:[A-Za-z]\.){2,}", token))
+    """Punctuation, a check mark or an abbreviation next to a claim ("i.e.", "e.g", "✓"), never a
+    number, operator or variable."""
+    return bool(re.fullmatch(r"[:;,.!?\"'“”‘’✓✔]+|(?:[A-Za-z]\.)+[A-Za-z]\.?", token))
+
+
+def _run_piece(run: list[str], outer: int) -> tuple[str | None, str]:
+    """The reading (see `_reading`) of a side's run of tokens read as a whole, and its text. When
+    the whole does not read, punctuation or abbreviations at its outer end (`outer` 0: the start of
+    a left side, -1: the end of a right side) are dropped, never a number: "i.e. 3 + 4 = 7"."""
+    def text(tokens: list[str]) -> str:
+        piece = " ".join(tokens).strip(" ,;:")
+        return piece if outer == 0 else piece.rstrip(".?")  # "Is 12 / 4 = 3? Yes, ..."
+
+    piece = text(run)
+    reading = _reading(piece)
+    if reading is None:
+        k = 0
+        while k < len(run) - 1 and _droppable(run[k if outer == 0 else len(run) - 1 - k]):
+            k += 1
+        if k:
+            piece = text(run[k:] if outer == 0 else run[:len(run) - k])
+            reading = _reading(piece)
+    return reading, piece
 
 
 def _left_side(part: str) -> str | None:
-    """The left side of the first '=' of a chain: the run of tokens before it up to an English word."""
-    words = _open_tail(part).split()[-_MAX_SIDE_WORDS:]
-    # a claim's side is a few words next to the "=": reading a longer run would cost time quadratic in
-    # the length of the line
+    """The left side of the first '=' of a chain: the run of tokens before it up to an English word,
+    read as a whole; None when it is no number or an operation written in words takes it as an
+    operand (see the module docstring)."""
+    tail = _open_tail(part)
+    tail_words = tail.split()
+    words = tail_words[-(_MAX_SIDE_WORDS + 1):]
     j = len(words)
     while j > 0 and not _is_word_at(words, j - 1, -1):
         j -= 1
     run = words[j:]
-    piece = " ".join(run).strip(" ,;:")
-    reading = _reading(piece)
-    if reading is None:  # "i.e. 3 + 4": drop punctuation before the claim, never a number
-        k = 0
-        while k < len(run) - 1 and _droppable(run[k]):
-            k += 1
-        if k:
-            piece = " ".join(run[k:]).strip(" ,;:")
-            reading = _reading(piece)
+    if len(run) > _MAX_SIDE_WORDS:
+        return None  # a run longer than a side is read: never cut down
+    reading, piece = _run_piece(run, 0)
     if reading != "number":
         return None  # a variable ("x + 1 = 4"), or a run that cannot be read as a whole
     if j > 0:
         before = _bare(words[j - 1]).lower()
         prev = _bare(words[j - 2]).lower() if j > 1 else ""
         if before in _OPS_BEFORE or (before == "of" and prev not in _OF_OK) or (before == "to" and prev not in _TO_OK):
-            return None  # "Half of 10 = 5", "the sum of 3 and 4 = 7": the operation is in words
+            return None  # "Half of 10 = 5", "Twice 4 = 8": the operation is in words
+    # the words before the run in the same chain, the text before a bracket left open included: a
+    # number there makes the run an operand of an operation written in words, whatever its words
+    before = (part[:len(part) - len(tail)].split() + tail_words[:len(tail_words) - len(run)])[-_MAX_SIDE_WORDS:]
+    if any(re.search(r"\d", w) for w in before):
+        return None  # "3 tickets at 4 = 12", "10 choose 2 = 45", "7 less 3 = 4"
     return piece
 
 
 def _right_side(part: str) -> str | None:
-    """The right side of the last '=' of a chain: the longest run after it that reads as a number."""
-    words = _closed_head(part).split()[:_MAX_SIDE_WORDS]
-    for k in range(len(words), 0, -1):
-        piece = " ".join(words[:k]).strip(" ,;:").rstrip(".?")
-        reading = _reading(piece)
-        if reading == "number":
-            if k < len(words) and _bare(words[k]).lower() in _OPS_AFTER:
-                return None  # "12 = 3 times 4": the operation is in words
-            return piece
-        if reading == "symbolic" and not _is_word_at(words, k - 1, +1):
-            return None  # "= 2x + 1": the side involves a variable, so there is no numeric claim
-    return None
+    """The right side of the last '=' of a chain: the run of tokens after it up to the first English
+    word, read as a whole (`3 * 4 = 13 apples in 2 days` states `13`; `= 12 5 6` is never `12`);
+    None when it is no number ("= 2x + 1") or an operation in words follows it ("12 = 3 times 4")."""
+    words = _closed_head(part).split()[:_MAX_SIDE_WORDS + 1]
+    k = 0
+    while k < len(words) and not _is_word_at(words, k, +1):
+        k += 1
+    if k > _MAX_SIDE_WORDS:
+        return None  # a run longer than a side is read: never cut down
+    reading, piece = _run_piece(words[:k], -1)
+    if reading != "number":
+        return None  # a variable ("= 2x + 1"), or a run that cannot be read as a whole
+    if k < len(words) and _bare(words[k]).lower() in _OPS_AFTER:
+        return None  # "12 = 3 times 4": the operation is in words
+    return _with_unit(piece, words, k)
+
+
+def _with_unit(piece: str, words: list[str], k: int) -> str:
+    """The text of a right side: its run `piece` (`words[:k]`), with the words after it when they
+    end the side and the maths normaliser reads them as the run's unit (`= 7 apples`, `= 20 square
+    meters`), so that the claim reads as written; the value checked is the run's either way."""
+    if not k < len(words) <= _MAX_SIDE_WORDS or not all(_is_word_at(words, i, +1) for i in range(k, len(words))):
+        return piece
+    whole = " ".join(words).strip(" ,;:").rstrip(".?")
+    try:
+        return whole if normalize(whole) == normalize(piece) else piece
+    except Exception:  # noqa: BLE001 - the run alone is the side; its text only reads better with a unit
+        return piece
 
 
 _OPENERS = {"$$": r"\$\$", "\\(": r"\\\(", "\\[": r"\\\[", "$": r"(?<!\\)\$(?=[^\s$])"}
@@ -298,34 +397,23 @@ def _math_pieces(step: str) -> list[str]:
     return [p for p in pieces if "=" in p]
 
 
-def _protected(chain: str) -> list[bool]:
-    """For each character: inside a bracket pair without '=' (`\\gcd(12, 18)`), where a comma is no
-    separator."""
-    stack: list[int] = []
-    diff = [0] * (len(chain) + 1)
-    eqs = [0]
-    for ch in chain:
-        eqs.append(eqs[-1] + (ch == "="))
-    for i, ch in enumerate(chain):
-        if ch in _OPEN:
-            stack.append(i)
-        elif ch in _CLOSE and stack:
-            j = stack.pop()
-            if eqs[i] == eqs[j]:
-                diff[j] += 1
-                diff[i] -= 1
-    out, depth = [], 0
-    for d in diff[:-1]:
-        depth += d
-        out.append(depth > 0)
-    return out
+def _without_end_punctuation(s: str) -> str:
+    """`s` without its trailing ".", "?" and "!", except a "!" right after a digit or a closing
+    bracket, which is a factorial (`120 = 5!`, `6 = (2 + 1)!`): "3 * 4 = 13?!" states `3 * 4 = 13`."""
+    end = len(s)
+    while end and s[end - 1] in ".?!":
+        end -= 1
+    bangs = len(s[end:]) - len(s[end:].lstrip("!"))
+    if bangs and end and s[end - 1] in _OPERAND_END:
+        end += bangs
+    return s[:end]
 
 
 def _chains(piece: str) -> list[str]:
-    """The chains of claims in one piece of a step (see the module docstring for the separators)."""
-    s = piece.strip().rstrip(".?!")
-    while len(s) > 1 and s[0] in "([" and s[-1] == ")]"[(s[0] == "[")] and _closed_head(s[1:]) == s[1:]:
-        s = s[1:-1].strip()  # "(3 * 4 = 13)": the whole piece in brackets
+    """The chains of claims in one piece of a step (see the module docstring for the separators),
+    once trailing punctuation (`_without_end_punctuation`) and brackets around the whole piece are
+    off."""
+    s = _unwrapped(_without_end_punctuation(piece.strip()))
     protected = _protected(s) if "," in s or ";" in s else None
     chains, start = [], 0
     for m in _SPLIT_RE.finditer(s):
@@ -373,8 +461,8 @@ def _all_claims(step: str) -> list[tuple[str, str]]:
     step = _CALC_RE.sub("", step)
     step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
     step = _THOUSANDS_RE.sub("", step)
-    step = re.sub(r"={2,}", "=", step.replace("~", " "))
-    step = _EMPHASIS_RE.sub(" ", step)
+    step = re.sub(r"={2,}", "=", step.replace("~", " ").replace("＝", "="))
+    step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
     for piece in _math_pieces(step):
         piece = _CURRENCY_RE.sub("", piece)
         for chain in _chains(piece):
@@ -404,10 +492,14 @@ def _compare_claim(target: str, left: str, right: str) -> tuple[str, Any]:  # pr
 
 
 class _ClaimPool:
-    """The math verifier's shared worker pool, running each claim's sympy job through `_compare_claim`."""
+    """Stands in for the math verifier's `WorkerPool` in `_run_within(plan, budget, pool)`, which
+    relies on one method: `pool.call(target, (gold, prediction), timeout=budget)`, returning the
+    comparer's outcome or raising the pool's errors. It runs that job in the shared pool through
+    `_compare_claim`, so that an exception raised by the claim's own text comes back as
+    `_ClaimRaised` (judged by `_check_claim`) while the pool's errors stay infrastructure failures."""
 
     def call(self, target: str, args: tuple = (), *, timeout: Any, wait: float | None = None) -> Any:
-        # looked up at each call, so that a replaced pool (tests) is used
+        # the shared pool is looked up at each call, so that a replaced pool (tests) is used
         status, value = _math_verifier._pool().call(f"{__name__}:_compare_claim", (target, *args), timeout=timeout, wait=wait)
         if status == "raised":
             raise _ClaimRaised(value)
@@ -448,12 +540,12 @@ def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Ver
     n_checked = n_claims = 0
     budget = Budget(timeout)
     for idx, step in enumerate(_lines(solution_text)):
-        if idx >= _MAX_STEPS:  # not read: an equality there is not shown to hold
+        if idx >= MAX_STEPS:  # not read: an equality there is not shown to hold
             if "=" in step:
                 scores.append(0.0)
                 n_checked += 1
                 if first_bad is None:
-                    first_bad = f"step {idx + 1}: states an equality after the first {_MAX_STEPS} steps, which are all that is checked"
+                    first_bad = f"step {idx + 1}: states an equality after the first {MAX_STEPS} steps, which are all that is checked"
             else:
                 scores.append(None)
             continue
@@ -481,12 +573,14 @@ def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Ver
         else:
             n_checked += 1
             scores.append(1.0 if all(results) else 0.0)
-    checked = [s for s in scores if s is not None]
-    score = sum(checked) / len(checked) if checked else 1.0
+    counts = {"checked_steps": n_checked, "claims": n_claims}
     if first_bad:
-        return Verdict.wrong(first_bad, score=score, steps=scores,
-                             details={"kind": "wrong", "checked_steps": n_checked, "claims": n_claims})
-    reason = f"all {n_claims} claims in {n_checked} steps hold" if n_claims else "nothing checkable"
-    return Verdict.right(reason, steps=scores, details={"kind": "equal", "checked_steps": n_checked,
-                                                        "claims": n_claims}) if n_claims else \
-        Verdict(score=1.0, correct=True, reason=reason, steps=scores, details={"kind": "unchecked"})
+        checked = [s for s in scores if s is not None]
+        return Verdict.wrong(first_bad, score=sum(checked) / len(checked), steps=scores,
+                             details={"kind": "wrong", **counts})
+    if n_claims:
+        return Verdict.right(f"all {n_claims} claims in {n_checked} steps hold", steps=scores,
+                             details={"kind": "equal", **counts})
+    # nothing checkable: no claim was shown to fail
+    return Verdict(score=1.0, correct=True, reason="nothing checkable", steps=scores,
+                   details={"kind": "unchecked", **counts})
