@@ -3,8 +3,9 @@
 An rlvr environment is a `gymnasium.Env` whose observations and actions are text. An episode is
 a conversation about one `Task`: `reset()` returns the prompt, each `step(action)` takes one model
 turn and returns what the environment says next (a tool result, feedback, or "" once the episode
-is over), the reward of that turn, and an `info` dict with the conversation so far as
-OpenAI-style messages, the reward's parts and the `Verdict`.
+has ended with a final answer; at a `max_turns` truncation, the reply to the last turn), the
+reward of that turn, and an `info` dict with the conversation so far as OpenAI-style messages,
+the reward's parts and the `Verdict`.
 
 Subclasses implement `respond()` (what one model turn leads to) and usually `make_prompt()`;
 everything else — seeding, task selection, message bookkeeping, reward weighting, over-long
@@ -33,7 +34,8 @@ from rlvr.verifiers.verdict import Verdict
 
 #: Default cap on one model turn, in characters. Longer actions are scored wrong ("over-long").
 DEFAULT_MAX_ACTION_CHARS = 16384
-#: Cap on what the environment may say (prompts, tool results), in characters.
+#: Cap on what the environment may say (prompts, tool results), in characters: the observation
+#: space's `max_length`. A longer prompt raises at reset (`TextEnv._begin_episode`), never cut.
 DEFAULT_MAX_OBS_CHARS = 1 << 20
 
 
@@ -63,7 +65,10 @@ class Turn:
     """What the environment makes of one model turn (returned by `TextEnv.respond`).
 
     Attributes:
-        observation: what the environment says next; "" when the episode ends.
+        observation: what the environment says next, at most `max_obs_chars` characters (the
+            observation space; a longer one raises in `TextEnv.end_turn`). Ignored when `done`
+            (the step's observation is then ""); kept when the turn is the last of `max_turns`
+            (the truncated step returns it, see `TextEnv`).
         done: True when the episode is over (a final answer was given).
         verdict: the outcome `Verdict` when `done`, else None.
         parts: this turn's reward parts (`outcome`, `format`, `process`).
@@ -212,7 +217,11 @@ class TextEnv(gym.Env[str, str]):
       ``tool_calls``) and returns ``(observation, reward, terminated, truncated, info)``:
 
       - ``observation`` (str): what the environment says next — a tool result or feedback in a
-        multi-turn env, ``""`` once the episode is over.
+        multi-turn env, ``""`` once the episode is terminated (a final answer, an over-long turn,
+        a failed verification). At a ``max_turns`` truncation it is the env's reply to the last
+        turn (e.g. the tool responses), as Gymnasium's ``TimeLimit`` returns the real next
+        observation: what a value function bootstraps from (a vector env reports it as
+        ``info["final_obs"]``).
       - ``reward`` (float): this turn's reward, the weighted sum of ``info["reward_parts"]``
         (see :class:`~rlvr.envs.rewards.RewardWeights`).
       - ``terminated`` (bool): the model gave a final answer (right or wrong), or an over-long turn.
@@ -227,13 +236,19 @@ class TextEnv(gym.Env[str, str]):
         version, verifier and its settings, dataset revision or file hash, generator settings;
         ``.digest`` labels results, ``.to_dict()`` serialises it); ``turn_details`` (env-specific facts about the turn).
     - :meth:`render` - With ``render_mode="ansi"``, the conversation as text.
-    - :meth:`close` - Releases resources (sandboxes).
+    - :meth:`close` - Releases what the env itself holds (see the subclass; by default nothing).
+      Safe to call more than once. Sandboxes the env did not create — the one passed as
+      ``sandbox=``, or the sandbox shared by every env of the process — are never closed.
 
     The main attributes are:
 
     - :attr:`action_space` - a :class:`~rlvr.envs.spaces.TextSpace` of up to ``max_action_chars``
-      characters. A longer action is not an error: it is scored wrong as "over-long".
-    - :attr:`observation_space` - a :class:`~rlvr.envs.spaces.TextSpace`.
+      characters. A longer action is not an error: it is scored wrong as "over-long". An
+      assistant message dict is an action too (``action_space.contains`` is for text only); its
+      size is its text plus each tool call's name and arguments (a JSON string as given; other
+      arguments as their JSON), so a turn is capped the same whichever form its calls take.
+    - :attr:`observation_space` - a :class:`~rlvr.envs.spaces.TextSpace` of up to
+      ``max_obs_chars`` characters. Every observation is in it: a longer prompt raises at reset.
     - :attr:`source` - the :class:`~rlvr.envs.tasks.TaskSource` the tasks come from.
     - :attr:`task` - the current task.
 
@@ -245,7 +260,10 @@ class TextEnv(gym.Env[str, str]):
         max_turns: model turns allowed per episode; reaching it without a final answer truncates.
         reward_weights: weights of the reward parts, e.g. ``{"outcome": 1.0, "format": 0.1}``.
         system_prompt: optional system message put at the start of ``info["messages"]``.
-        max_action_chars: longest model turn scored normally.
+        max_action_chars: longest model turn scored normally (text, and tool calls' names and
+            arguments), an int >= 1.
+        max_obs_chars: longest observation (prompt or reply), an int >= 1 (default
+            ``DEFAULT_MAX_OBS_CHARS``). A reset whose prompt is longer raises ValueError naming it.
         on_infra_error: ``"flag"`` (default: ``info["valid"] = False``, reward 0) or ``"raise"``
             (raise :class:`InfrastructureError`) when verification itself fails.
         render_mode: None or ``"ansi"``.
@@ -289,10 +307,14 @@ class TextEnv(gym.Env[str, str]):
             raise ValueError(f"max_action_chars must be a positive int (the longest model turn scored normally, in "
                              f"characters), got {max_action_chars!r}")
         self.max_action_chars = int(max_action_chars)
+        if isinstance(max_obs_chars, bool) or not isinstance(max_obs_chars, numbers.Integral) or max_obs_chars < 1:
+            raise ValueError(f"max_obs_chars must be a positive int (the longest prompt or reply the env may give, in "
+                             f"characters), got {max_obs_chars!r}")
+        self.max_obs_chars = int(max_obs_chars)
         self.on_infra_error = on_infra_error
         self.render_mode = render_mode
         self.action_space = TextSpace(self.max_action_chars)
-        self.observation_space = TextSpace(int(max_obs_chars))
+        self.observation_space = TextSpace(self.max_obs_chars)
         self.task: Task | None = None
         #: The conversation so far. Replaced, never modified in place (see `InfoFacts`): infos'
         #: facts hold the list of their moment without copying it.
@@ -376,6 +398,7 @@ class TextEnv(gym.Env[str, str]):
         A given task is a Task, or a dict with 'question', 'answer' and optionally 'id' (other keys
         go to `Task.meta`); one without a gold answer (None, NaN) is refused, as it would be scored
         against the text 'None'. An index must be an int (`check_index`: True or 1.0 is refused).
+        Both together are refused: one of them would be ignored.
         """
         if options:
             unknown = sorted(map(str, set(options) - self.reset_options))
@@ -383,6 +406,9 @@ class TextEnv(gym.Env[str, str]):
                 raise ValueError(f"unknown reset option(s) {unknown}; {type(self).__name__}.reset takes options "
                                  f"{sorted(self.reset_options)}")
         if options and "task" in options:
+            if options.get("index") is not None:
+                raise ValueError(f"reset options 'task' and 'index' were both given (index {options['index']!r}); "
+                                 f"give one: 'task' runs that task, 'index' picks one of the env's tasks")
             task = options["task"]
             if isinstance(task, Mapping):
                 if "question" not in task:
@@ -407,16 +433,28 @@ class TextEnv(gym.Env[str, str]):
 
     def _begin_episode(self, task: Task, prompt: str | None = None) -> str:
         """Start an episode on `task`: fresh episode state and messages; returns the prompt
-        (`make_prompt(task)`, unless the caller already made it)."""
+        (`make_prompt(task)`, unless the caller already made it).
+
+        A prompt longer than `max_obs_chars` would be an observation outside the observation
+        space: it raises ValueError naming both lengths, before anything changes (never cut: the
+        model would be asked a different question).
+        """
+        if prompt is None:
+            prompt = self.make_prompt(task)
+        if len(prompt) > self.max_obs_chars:
+            raise ValueError(self._long_observation(f"the prompt of task {task.id!r}", prompt))
         self.task = task
         self._turn = 0
         self._done = False
         self._return_parts = _RESET_PARTS  # replaced, never modified, by end_turn
         self._verdict = None
-        if prompt is None:
-            prompt = self.make_prompt(task)
         self._messages = opening_messages(self.system_prompt, prompt)
         return prompt
+
+    def _long_observation(self, what: str, text: str) -> str:
+        """The error message for `text`, an observation longer than `max_obs_chars`."""
+        return (f"{type(self).__name__}: {what} has {len(text)} characters, more than max_obs_chars={self.max_obs_chars} "
+                f"(the observation space's limit); build the env with max_obs_chars={len(text)} or more, or shorten it")
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
         content, tool_calls, turn = self.begin_turn(action)
@@ -429,19 +467,29 @@ class TextEnv(gym.Env[str, str]):
     # the verification of many envs can run as one batch (see `batch_verify`).
 
     def begin_turn(self, action: Any) -> tuple[str, list[dict[str, Any]] | None, Turn | None]:
-        """Record the model's turn; returns (content, tool_calls, Turn when already decided)."""
+        """Record the model's turn; returns (content, tool_calls, Turn when already decided).
+
+        A turn longer than `max_action_chars` is decided here: scored wrong as over-long. Its
+        length is its text's plus, for OpenAI-style `tool_calls`, each call's name and arguments
+        as the message records them (`openai_tool_calls`: a JSON string as given, other arguments
+        as their JSON), so calls written as `<tool_call>` text and the same calls as `tool_calls`
+        meet the same cap.
+        """
         content, tool_calls = self.check_turn(action)
+        size = len(content)
         assistant: dict[str, Any] = {"role": "assistant", "content": content}
         if tool_calls:  # recorded in OpenAI's shape, with the ids the tool replies will name
-            assistant["tool_calls"] = openai_tool_calls(tool_calls, self._turn + 1)
+            recorded = assistant["tool_calls"] = openai_tool_calls(tool_calls, self._turn + 1)
+            size += sum(len(call["function"]["name"]) + len(call["function"]["arguments"]) for call in recorded)
         # the episode changes only from here on: whatever raised above left it as it was
         self._turn += 1
         self._messages = [*self._messages, assistant]  # a new list: the last info's facts hold the old one
-        if len(content) > self.max_action_chars:
+        if size > self.max_action_chars:
+            what = "characters" if size == len(content) else "characters, counting its tool calls' names and arguments"
             return content, tool_calls, Turn(
                 done=True,
                 verdict=Verdict.wrong(
-                    f"over-long: the turn has {len(content)} characters, more than max_action_chars={self.max_action_chars}",
+                    f"over-long: the turn has {size} {what}, more than max_action_chars={self.max_action_chars}",
                     details={"kind": "overlong"},
                 ),
                 details={"overlong": True},
@@ -488,10 +536,19 @@ class TextEnv(gym.Env[str, str]):
         return observation, reward, terminated, truncated, facts.to_info()
 
     def end_turn_facts(self, turn: Turn) -> tuple[str, float, bool, bool, InfoFacts]:
-        """`end_turn`, with the info's facts instead of the dict (for `TextVectorEnv`; see `InfoFacts`)."""
+        """`end_turn`, with the info's facts instead of the dict (for `TextVectorEnv`; see `InfoFacts`).
+
+        The observation is "" when the episode terminates, else the turn's (at a `max_turns`
+        truncation too: the reply to the last turn). A reply longer than `max_obs_chars` is the
+        env's fault: ValueError naming it, and the episode ends unscored (the next step needs a reset).
+        """
         truncated = False
         verdict = turn.verdict
         done = bool(turn.done)
+        observation = "" if done else turn.observation
+        if len(observation) > self.max_obs_chars:
+            self._done = True  # not scored: the next step needs a reset
+            raise ValueError(self._long_observation(f"the reply to turn {self._turn} of task {self.task.id!r}", observation))
         if not done and self._turn >= self.max_turns:
             truncated = True
             verdict = Verdict.wrong(
@@ -512,7 +569,7 @@ class TextEnv(gym.Env[str, str]):
         self._done = done or truncated
         facts = InfoFacts(self.task.id, self._turn, self._messages, parts, self._return_parts, self._weights(),
                           verdict, self.fingerprint(), turn.details or None, None)
-        return "" if done else turn.observation, combine(parts, self.reward_weights), done, truncated, facts
+        return observation, combine(parts, self.reward_weights), done, truncated, facts
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":

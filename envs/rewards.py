@@ -8,23 +8,42 @@ trainer log them, re-weight them, or use only the outcome.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 PARTS = ("outcome", "format", "process")
 
 
 @dataclass(frozen=True)
 class RewardWeights:
-    """Weights of the reward parts. The default rewards the outcome alone."""
+    """Weights of the reward parts. The default rewards the outcome alone.
+
+    Each weight is a finite real number (an int or a float; negative weights are allowed, to
+    penalise a part). NaN, infinities, bools and strings are refused with a ValueError naming the
+    part: an infinite weight times a zero part gives a NaN reward, and `"1"` or `True` would have
+    been read as 1.0 without a word.
+    """
 
     outcome: float = 1.0
     format: float = 0.0
     process: float = 0.0
 
+    def __post_init__(self) -> None:
+        for part in PARTS:
+            check_weight(part, getattr(self, part))
+        # every part is at most 1 in size, so this bounds a step's reward: it must stay finite
+        if not math.isfinite(abs(self.outcome) + abs(self.format) + abs(self.process)):
+            raise ValueError(f"reward_weights {self.to_dict()} are too large: a reward could overflow to "
+                             f"infinity; use weights whose sizes sum to a finite number")
+
     @classmethod
     def coerce(cls, value: "RewardWeights | Mapping[str, float] | None") -> "RewardWeights":
-        """Build weights from None (defaults), a mapping of part -> weight, or RewardWeights."""
+        """Build weights from None (defaults), a mapping of part -> weight, or RewardWeights.
+
+        A weight that is not a finite real number raises ValueError naming the part (`check_weight`).
+        """
         if value is None:
             return cls()
         if isinstance(value, RewardWeights):
@@ -39,10 +58,19 @@ class RewardWeights:
             raise ValueError(
                 f"unknown reward part(s) {unknown} in reward_weights; the parts are {list(PARTS)}"
             )
-        return cls(**{k: float(v) for k, v in value.items()})
+        return cls(**{k: float(check_weight(k, v)) for k, v in value.items()})
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
+
+
+def check_weight(part: Any, value: Any) -> Any:
+    """`value` when it is a finite real number (int, float, or a NumPy one; not a bool), else a
+    ValueError naming the part and the value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):  # np.bool_ is no Real
+        raise ValueError(f"reward_weights[{part!r}] must be a finite number (an int or a float), got "
+                         f"{type(value).__name__} {value!r:.80}")
+    return value
 
 
 _ZERO_PARTS = dict.fromkeys(PARTS, 0.0)

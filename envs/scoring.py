@@ -310,12 +310,16 @@ def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> 
     The limit needs the call made in a worker thread. A verifier that must run in the calling
     thread — one that sets `signal.alarm` (Math-Verify does), or uses objects bound to that thread
     (an sqlite3 connection) — is given `timeout=None`: it is then called directly, without a limit
-    (and passed `timeout=None` if it takes it, as before). In a vector env every step runs in a
-    thread of the env's pool anyway.
+    (and passed `timeout=None` only if it takes it, as any limit: one without a `timeout` parameter
+    is called with the gold and the completion alone). In a vector env every step runs in a thread
+    of the env's pool anyway.
     """
     name = _callable_name(verifier)
     source = f"verifier {name}"
     passed = dict(settings)
+    # `timeout` is the env's setting; the callable is passed it only if it takes it (both branches)
+    if "timeout" in settings and not _takes_keyword(verifier, "timeout"):
+        del passed["timeout"]
     timeout = settings.get("timeout", CALLABLE_TIMEOUT)
     if timeout is None:  # called in the caller's thread, with no limit
         def call(task: Task, completion: str) -> Any:
@@ -325,8 +329,6 @@ def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> 
             timeout = float(_check_timeout("callable", timeout))
         except ValueError as exc:
             raise ValueError(f"{exc}, or None to call the verifier directly, without a limit") from None
-        if "timeout" in settings and not _takes_keyword(verifier, "timeout"):
-            del passed["timeout"]
         limit = timeout + CALLABLE_GRACE if "timeout" in passed else timeout
 
         def call(task: Task, completion: str) -> Any:

@@ -6,6 +6,13 @@ whose membership test accepts every string up to `max_length` characters, while 
 draws from printable ASCII (enough to exercise an environment with random actions, as
 `gymnasium.utils.env_checker.check_env` does).
 
+Gymnasium's helpers that map a `Text` string to its charset (`character_index`, and the
+`flatten` / `unflatten` functions behind the `FlattenObservation` wrapper) are not supported:
+they know only the sampling charset and raise `KeyError` on any other character (CJK text, a
+typeset minus sign), which `contains` admits. Text is meant to be tokenised, not flattened.
+An environment's action may also be an assistant message dict with `tool_calls`
+(`rlvr.envs.base.split_action`); `contains` is for text and says False for such a dict.
+
 Gymnasium's `AsyncVectorEnv` cannot hold text in shared memory (its default): it reads a `Text`
 observation once, when the vector env is built, and admits only the sampling charset. So a
 `TextSpace` refuses shared memory with Gymnasium's own error, whose message says to pass

@@ -119,7 +119,12 @@ class IndexDraws:
     `draw(rng, size)` gives what `draw_index` gives from a block of raw draws taken from `rng` at
     once: the same seed gives the same indices, and a new generator (`reset(seed=...)` makes one)
     starts a new block. The generator advances by a whole block at a time, which only matters to
-    code that also draws from it (still reproducible, in a different order). Why: an env reset
+    code that also draws from it (still reproducible, in a different order), and to code that
+    saves and restores the generator (`env.np_random.bit_generator.state = saved`, or a saved copy
+    assigned to `env.np_random`): the state is ahead of the tasks drawn so far by the rest of the
+    block, and a restored state is read only once the block is used up (a new generator object
+    starts a new block from where the state was saved), so neither replays the tasks;
+    `reset(seed=s)` does (docs/envs.md, "Gymnasium details"). Why: an env reset
     then reads a Python list instead of calling into the generator (~0.5 us warm, several times
     that once a busy process has pushed the generator's memory out of the CPU caches). The block's
     raw draws are scaled to indices for `size` in one go, and again only if `size` changes.

@@ -4,7 +4,14 @@ Each turn the model either calls tools — `<tool_call>{"name": ..., "arguments"
 in its text (Hermes/Qwen format), or OpenAI-style `tool_calls` in an assistant message dict — or
 gives its final answer (a turn without tool calls), which is verified like Math-v0. Tool results
 come back as the observation (`<tool_response>...</tool_response>` blocks) and as `role: "tool"`
-messages. Reaching `max_turns` without a final answer truncates the episode.
+messages. Reaching `max_turns` without a final answer truncates the episode; that last step's
+observation is still its tool responses (the episode's true next observation, as with Gymnasium's
+`TimeLimit`), while a final answer's step observes "".
+
+A turn's observation (its tool responses) stays within the observation space (`max_obs_chars`):
+the env refuses, when built, a `max_obs_chars` too small for `max_calls_per_turn` results of
+`max_tool_output_chars` each, and cuts, with a marker, the rare turn whose many calls beyond
+`max_calls_per_turn` (each answered with a short error) would still make it longer.
 
 Reward parts: `process` per tool turn (1 when every call parsed and ran, 0 when any was
 malformed — bad JSON, unknown tool, wrong arguments — or failed; calls not run because the
@@ -88,7 +95,10 @@ class ToolMathEnv(MathEnv):
         max_tool_output_chars: what the model reads of each tool call (any tool's result or error
             text) is cut to this length, with a marker saying so.
         system_prompt: default: instructions with the tool schemas; "" for none.
-        **kwargs: as for Math-v0 (`question_key`, `reward_weights` (default process 0.1)...).
+        **kwargs: as for Math-v0 (`question_key`, `reward_weights` (default process 0.1),
+            `max_obs_chars` (at least `max_calls_per_turn * (max_tool_output_chars + 200)`)...).
+
+    `close()` closes nothing: the env creates no sandbox of its own (see `close`).
     """
 
     env_name = "ToolMath"
@@ -148,11 +158,30 @@ class ToolMathEnv(MathEnv):
         if reward_weights is None:
             reward_weights = {"outcome": 1.0, "format": 0.0, "process": 0.1}
         super().__init__(dataset, max_turns=max_turns, system_prompt=system_prompt or None, reward_weights=reward_weights, **kwargs)
+        needed = max(0, self.max_calls_per_turn) * (self.max_tool_output_chars + _CALL_OVERHEAD)
+        if self.max_obs_chars < needed:
+            raise ValueError(f"max_obs_chars={self.max_obs_chars} is too small for a turn's tool responses: "
+                             f"max_calls_per_turn={self.max_calls_per_turn} results of up to max_tool_output_chars="
+                             f"{self.max_tool_output_chars} characters each (plus {_CALL_OVERHEAD} for markers and tags) "
+                             f"need up to {needed}; raise max_obs_chars to {needed} or lower the other two")
 
     def _get_sandbox(self) -> Any:
         if self._sandbox is None:
             self._sandbox = shared_sandbox(self._sandbox_backend)
         return self._sandbox
+
+    def close(self) -> None:
+        """Release what this env holds: nothing of its own. Safe to call more than once.
+
+        The python tool runs in the sandbox given as `sandbox=`, which belongs to the caller (close
+        it yourself, e.g. `with make_sandbox(...) as sandbox:`), or else in the sandbox shared by
+        every env of the process (`rlvr.envs.python_tool.shared_sandbox`: every ToolMath-v0 and
+        Code-v0 env, every sub-env of a vector env, a warm-up env and the training envs after it),
+        whose worker processes end with the process. Closing either here would break the other
+        envs using it, so neither is closed; nor is the calculator's worker pool, shared the same
+        way. The env stays usable: a reset after `close` starts an episode as before.
+        """
+        super().close()
 
     def tool_schemas(self) -> list[dict[str, Any]]:
         """The tools in OpenAI function format (pass to a chat template as `tools=`)."""
@@ -254,7 +283,25 @@ class ToolMathEnv(MathEnv):
             details["process"] = {"tool_calls": call_credit, "steps": steps}
         # a malformed or failed call earns no process credit for the turn, however sound the reasoning
         parts["process"] = sum(signals) / len(signals) if all_ok and signals else 0.0
-        return Turn(observation="\n".join(responses), parts=parts, messages=messages, details=details)
+        return Turn(observation=self._fit_observation("\n".join(responses)), parts=parts, messages=messages, details=details)
+
+    def _fit_observation(self, text: str) -> str:
+        """`text` (a turn's tool responses), cut with a marker to `max_obs_chars` when longer.
+
+        Only a turn with many calls beyond `max_calls_per_turn` can be longer (`__init__` refuses a
+        `max_obs_chars` too small for the calls that run), so the cut takes the end of those
+        short errors; the tool messages in `info["messages"]` keep every reply whole.
+        """
+        limit = self.max_obs_chars
+        if len(text) <= limit:
+            return text
+        marker = f"\n[... tool responses truncated to {limit} characters (max_obs_chars)]"
+        return text[:max(0, limit - len(marker))] + marker[:limit]
+
+
+#: Characters a turn's observation may need per call beyond `max_tool_output_chars`: the
+#: `<tool_response>` tags, the newline between responses and the truncation markers.
+_CALL_OVERHEAD = 200
 
 
 def _seconds(name: str, value: Any) -> float:
