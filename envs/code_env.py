@@ -5,7 +5,7 @@ Recognised layouts (no keys needed):
 - HumanEval: `prompt` (signature + docstring), `test` (defines `check(candidate)`), `entry_point`.
 - MBPP: `text` or `prompt` (the description), `test_list` (assert lines, each scored as one
   test), optional `test_setup_code` and `test_imports`; the entry point is read from the first
-  assert.
+  assert (the first function it calls that is neither a builtin nor bound by the imports and setup).
 - stdin/stdout: a description (`question`, `problem`, `description` or `prompt`) and either
   `inputs`/`outputs` lists or an `input_output` JSON string holding them (APPS layout); the
   program's output is compared token by token (whitespace-tolerant; `exact=` or
@@ -14,14 +14,17 @@ Recognised layouts (no keys needed):
   `starter_code` column). Each case calls `fn_name(*inputs[k])` and compares the return value with
   `outputs[k]` as APPS does (tuples read as lists; an expected value wrapped in a one-item list also
   matches the bare value). A LeetCode-style `class Solution` answer is called as
-  `Solution().fn_name(...)`. A dataset may mix these rows with stdin/stdout ones.
+  `Solution().fn_name(...)`, and the `typing` names are imported before a call-based answer, as
+  LeetCode does (its starter code uses `List[int]` without importing it). A dataset may mix these
+  rows with stdin/stdout ones.
 
 The model's program is found by `extract_program`: for function tasks the last fenced block that
 defines the entry point (so a usage example after the solution is skipped, and a later block that
 redefines the function wins, even a broken one); for stdin/stdout tasks the last block that parses and
 calls anything (sample input/output blocks do not); else the last fenced block (or the whole
 answer). For HumanEval tasks a completion that only writes the function body is appended to the
-prompt. What a HumanEval prompt defines besides the entry point (helpers such as `encode_shift` or
+prompt; a whole function comes after the prompt, less the prompt's `def` line when that is a bare
+signature (no docstring body). What a HumanEval prompt defines besides the entry point (helpers such as `encode_shift` or
 `poly`, constants, with their imports) is the dataset's code: it is put before the tests (which then
 use it, not the answer's version) and run again after the answer's code, so an answer that
 redefines a helper the tests build expected values with cannot pass by it. Without `dataset=` a small built-in HumanEval-layout set is used.
@@ -45,7 +48,7 @@ from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text, task_ids
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.code_extract import extract_code, extract_program
-from rlvr.verifiers.code_plan import plan_tests, prompt_definitions
+from rlvr.verifiers.code_plan import bound_names, plan_tests, prompt_definitions, prompt_head
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -87,17 +90,20 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def _mbpp_entry_point(tests: list[str]) -> str | None:
-    """The function MBPP's asserts test: the first function they call by a plain name that is not
-    a builtin (`assert set(similar_elements(...)) == ...` tests `similar_elements`, and
-    `assert math.isclose(square_perimeter(10), 40)` tests `square_perimeter`)."""
+def _mbpp_entry_point(tests: list[str], setup: str = "") -> str | None:
+    """The function MBPP's asserts test: the first function they call by a plain name that is
+    neither a builtin nor bound by the tests' own code (`setup`: the row's `test_imports` and
+    `test_setup_code`), as `plan_tests` reads them: `assert set(similar_elements(...)) == ...`
+    tests `similar_elements`, and `assert isclose(area(2), 12.566)` after `from math import isclose`
+    tests `area`."""
+    own = _BUILTIN_NAMES | bound_names(setup, *tests)
     for line in tests:
         try:
             tree = ast.parse(line)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                        and node.func.id not in _BUILTIN_NAMES), key=lambda node: (node.lineno, node.col_offset))
+                        and node.func.id not in own), key=lambda node: (node.lineno, node.col_offset))
         if calls:
             return calls[0].func.id
     return None
@@ -211,6 +217,34 @@ def _solution_class_shim(code: str, fn_name: str) -> str:
     return f"{code}\n\n\ndef {fn_name}(*args):\n    return Solution().{fn_name}(*args)\n"
 
 
+#: Run before a call-based answer: LeetCode's own environment has the `typing` names imported, and
+#: its starter code (`def twoSum(self, nums: List[int]) -> List[int]`) relies on them.
+TYPING_PRELUDE = "from typing import *  # as on LeetCode"
+
+
+def _with_typing_names(code: str) -> str:
+    """`code` with `TYPING_PRELUDE` before it, after its `from __future__` imports (which must come
+    first); code that does not parse is left as it is, so the verifier's error names its own lines,
+    and so is empty code ("no code found")."""
+    if not code.strip():
+        return code
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code
+    head = 0  # the line after the docstring and the __future__ imports
+    for index, node in enumerate(tree.body):
+        is_doc = index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+            and isinstance(node.value.value, str)
+        if not (is_doc or (isinstance(node, ast.ImportFrom) and node.module == "__future__")):
+            break
+        head = node.end_lineno or head
+    ends = [0] + [match.end() for match in re.finditer(r"\r\n|\r|\n", code)]  # where each line starts
+    cut = ends[head] if head < len(ends) else len(code)
+    before = code[:cut] if code[:cut].endswith(("\n", "\r")) or not cut else code[:cut] + "\n"
+    return before + TYPING_PRELUDE + "\n" + code[cut:]
+
+
 def _trusted_tests(prompt: str, entry: Any, tests: str, helpers: str) -> str:
     """A HumanEval row's tests, preceded by the prompt's helpers (`prompt_definitions`) when it has any.
 
@@ -266,7 +300,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             # imports and setup first, then the asserts: check_function scores each top-level
             # assert as one test (the answer stays one string: rlvr eval's scorer reads it too)
             code = "\n".join([*row_imports, *([setups[i]] if setups[i] else []), *tests]) + "\n"
-            entry = _mbpp_entry_point(tests)
+            entry = _mbpp_entry_point(tests, "\n".join([*row_imports, *([setups[i]] if setups[i] else [])]))
             if entry is None:  # no call of a function: the tests may not use the solution at all
                 _check_mbpp_tests(i, code)
             meta = {"kind": "function", "entry_point": entry, "example": tests[0]}
@@ -318,6 +352,10 @@ class CodeEnv(SingleTurnEnv):
 
     Reward parts: `outcome` = fraction of tests passed (the verifier's score); `format` = 1 when
     the answer has a fenced code block.
+
+    `close()` closes no sandbox: one passed as `sandbox=` is the caller's, and the default one is
+    `shared_sandbox(sandbox_backend)`, shared by every env of the process (closing it would break
+    the others); its workers end with the process.
     """
 
     env_name = "Code"
@@ -383,9 +421,11 @@ class CodeEnv(SingleTurnEnv):
         HumanEval prompt), stdin/stdout tasks the last block that parses and calls anything; else
         the last fenced block, else the raw text. A HumanEval completion may continue the prompt
         (only the body) or be a whole program that redefines the function; either way the
-        prompt's imports and helpers come first, and the prompt's helpers are defined again after the
-        answer's code (`prompt_definitions`): the answer cannot replace them. A call-based
-        `class Solution` gets a module-level entry point.
+        prompt's imports and helpers come first (a prompt that is only the function's signature,
+        without a docstring, loses that unfinished `def`: `prompt_head`), and the prompt's helpers
+        are defined again after the answer's code (`prompt_definitions`): the answer cannot replace
+        them. A call-based `class Solution` gets a module-level entry point, and a call-based
+        answer finds the `typing` names ready (`List`, `Optional`), as on LeetCode.
         """
         meta = task.meta
         if meta.get("kind") == "io":
@@ -398,10 +438,12 @@ class CodeEnv(SingleTurnEnv):
             names = (entry, "Solution") if meta.get("call_based") else (entry,)
             code = extract_program(completion, names, prefix=prompt)
         if meta.get("call_based"):
-            return _solution_class_shim(code, entry)
+            return _with_typing_names(_solution_class_shim(code, entry))
         if prompt:
             if entry and re.search(rf"^\s*def\s+{re.escape(entry)}\s*\(", code, re.MULTILINE):
-                code = prompt + "\n" + code  # helpers and imports of the prompt stay available
+                # helpers and imports of the prompt stay available; a bare signature (no docstring
+                # body) is dropped, or the answer's code would sit where its body should be
+                code = prompt_head(prompt, entry) + "\n" + code
             else:
                 code = prompt + code
             if meta.get("helpers"):  # re-bound after the answer: its own versions of them do not count

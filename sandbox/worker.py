@@ -390,11 +390,14 @@ class Worker:
         The worker's environment, signal dispositions and sys.std* objects are already what a
         fresh interpreter would have (their buffers are empty: the worker never used them), and
         fds 0-2 now point at the job's streams, so nothing needs rebuilding here. The worker's own
-        exit handlers are dropped: only the program's run at its end.
+        exit handlers are dropped: only the program's run at its end. The program is compiled
+        without the worker's `__future__` flags and runs as a module of its own, `__main__` in
+        sys.modules (see `_main_module`), so pickle and multiprocessing find what it defines.
         """
         sys.argv = [program]
         sys.path[0:0] = [workdir]
         atexit._clear()
+        worker_module = sys.modules.get("__main__")  # the program's module takes its place: keep it alive
         code, interrupted = _run_main(source, program)
         _flush_std_streams()  # as Python does once the main module ends, before it waits for threads
         code = _finalize(code)
@@ -402,6 +405,7 @@ class Worker:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGINT)
             code = 128 + signal.SIGINT  # (what Python gives if the signal is blocked)
+        del worker_module
         os._exit(code & 0xFF)
 
     def _supervise(self, job, pid, out_r, err_r, started) -> dict:
@@ -520,11 +524,28 @@ class Worker:
 
 
 # -- the end of a warm Python program, as the interpreter's own would be ---------------------------
+def _main_module(program: str):
+    """A fresh module `__main__` for the program, put in sys.modules in place of the worker's own.
+
+    As for `python3 program`: `import __main__` gives the program's module, and pickle (hence
+    multiprocessing) finds the classes and functions it defines there. Only this forked child's
+    sys.modules changes; the worker's functions keep their own globals."""
+    module = type(sys)("__main__")
+    module.__file__ = program
+    module.__cached__ = None
+    module.__builtins__ = __builtins__
+    sys.modules["__main__"] = module
+    return module
+
+
 def _run_main(source: str, program: str) -> tuple[int, bool]:
-    """Run the program as the __main__ module: (exit status so far, whether a KeyboardInterrupt ended it)."""
+    """Run the program as the __main__ module: (exit status so far, whether a KeyboardInterrupt ended it).
+
+    Compiled with `dont_inherit=True`: as `python3 program` compiles it, without this file's own
+    `from __future__` flags (postponed annotations would break `@dataclass` and typing)."""
     try:
-        namespace = {"__name__": "__main__", "__file__": program, "__builtins__": __builtins__}
-        exec(compile(source, program, "exec"), namespace)
+        namespace = _main_module(program).__dict__
+        exec(compile(source, program, "exec", dont_inherit=True), namespace)
     except SystemExit as exc:
         return _system_exit_status(exc), False
     except BaseException as exc:  # noqa: BLE001 - report it like the interpreter does

@@ -57,16 +57,22 @@ else:
 del data, handle
 exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
 """
+# Compiled with `dont_inherit=True`: without it they would take this module's own `from __future__`
+# flags (postponed annotations), and the child passes its flags on to the solution's code.
 HARNESS_FILES = {
     "rlvr_harness.py": HARNESS_SOURCE,
-    "rlvr_harness.bin": MAGIC_NUMBER + marshal.dumps(compile(HARNESS_SOURCE, "rlvr_harness.py", "exec")),
-    "rlvr_child.bin": MAGIC_NUMBER + marshal.dumps(compile(CHILD_SOURCE, "rlvr_child.py", "exec")),
+    "rlvr_harness.bin": MAGIC_NUMBER + marshal.dumps(compile(HARNESS_SOURCE, "rlvr_harness.py", "exec",
+                                                             dont_inherit=True)),
+    "rlvr_child.bin": MAGIC_NUMBER + marshal.dumps(compile(CHILD_SOURCE, "rlvr_child.py", "exec", dont_inherit=True)),
 }
 #: Version of how answers are extracted and outputs compared, in the fingerprint of every env that
 #: scores code: bumped with any change that can turn a verdict (2: indented and CRLF fences read,
-#: float_tolerance only for decimals, a HumanEval prompt's helpers trusted), so that a resumed
-#: evaluation never mixes verdicts of two rule sets.
-RULES_VERSION = 2
+#: float_tolerance only for decimals, a HumanEval prompt's helpers trusted; 3: answers compiled as
+#: `python3` compiles them (no postponed annotations) and run as a real module ("solution", or
+#: "__main__" for programs), typing names ready for call-based answers, a HumanEval prompt's bare
+#: signature dropped before a whole-function answer, MBPP test-side helpers never the entry point),
+#: so that a resumed evaluation never mixes verdicts of two rule sets.
+RULES_VERSION = 3
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

@@ -241,15 +241,27 @@ def _reply(fd, parts):
     _send(fd, "{" + ",".join(_quote(k) + ":" + v for k, v in parts) + "}")
 
 
+def solution_module(name="solution"):
+    """A fresh module `name`, registered in sys.modules, for the solution's code to run in.
+
+    The solution runs as an imported module would: `dataclasses`, `typing.get_type_hints` and pickle
+    look its classes up by their `__module__` in sys.modules, and fail without it."""
+    module = type(sys)(name)
+    module.__builtins__ = builtins
+    sys.modules[name] = module
+    return module
+
+
 def serve(request_fd, reply_fd):
-    namespace = {"__name__": "solution", "__builtins__": builtins}
+    namespace = solution_module().__dict__
     while True:
         size = int.from_bytes(_read_exact(request_fd, 4), "big")
         message = marshal.loads(_read_exact(request_fd, size))
         op = message["op"]
         if op == "load":
             try:
-                exec(compile(message["source"], "<solution>", "exec"), namespace)
+                # dont_inherit: compiled as `python3` compiles a file, with no __future__ flags of ours
+                exec(compile(message["source"], "<solution>", "exec", dont_inherit=True), namespace)
                 _reply(reply_fd, [("op", '"loaded"')])
             except BaseException as exc:  # noqa: BLE001 - SystemExit too: a solution may not leave
                 _reply(reply_fd, [("op", '"load_error"'), ("error", _quote(_describe(exc)))])

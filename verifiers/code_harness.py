@@ -614,7 +614,7 @@ class Harness:
             return None
         calls_before = self.calls
         try:
-            exec(compile(source, "<test setup>", "exec"), self.namespace)
+            exec(compile(source, "<test setup>", "exec", dont_inherit=True), self.namespace)
         except BaseException as exc:  # noqa: BLE001
             return ("solution" if self.calls > calls_before else "tests", describe(exc))
         return None
@@ -644,7 +644,7 @@ class Harness:
         self.last_call = None
         calls_before = self.calls
         try:
-            exec(compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec"), self.namespace)
+            exec(compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec", dont_inherit=True), self.namespace)
         except SolutionFault as exc:
             return str(exc)
         except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised

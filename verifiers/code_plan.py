@@ -41,7 +41,8 @@ from typing import Sequence
 
 from rlvr.verifiers.code_harness import MODULES
 
-__all__ = ["TestUnit", "TestPlan", "plan_tests", "solution_functions", "prompt_definitions"]
+__all__ = ["TestUnit", "TestPlan", "plan_tests", "solution_functions", "prompt_definitions", "bound_names",
+           "prompt_head"]
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__", "__builtins__"}
 LABEL_LENGTH = 100
@@ -104,16 +105,56 @@ def prompt_definitions(prompt: str, entry_point: str | None, *, exclude: Sequenc
     return ast.unparse(ast.Module(body=kept, type_ignores=[]))
 
 
+def prompt_head(prompt: str, entry_point: str | None) -> str:
+    """What of a task's prompt goes before an answer that defines the entry point as a whole function:
+    the whole prompt when it parses (a signature with a docstring), else its part before the entry
+    point's `def` line when that parses (a bare signature, or one with only a comment, whose open
+    `def` would leave the answer's code without a body before it), else the whole prompt."""
+    if not isinstance(prompt, str):
+        return ""
+    cut = _entry_def(prompt, entry_point)
+    if cut is None or _parses(prompt) or not _parses(prompt[:cut.start()]):
+        return prompt
+    return prompt[:cut.start()]
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _entry_def(prompt: str, entry_point: str | None) -> re.Match | None:
+    """Where the entry point's `def` line starts in the prompt (None: no such line)."""
+    if not entry_point:
+        return None
+    return re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(entry_point)}\b", prompt, re.MULTILINE)
+
+
+def bound_names(*sources: str) -> set[str]:
+    """Every name the sources bind anywhere (imports, definitions, assignments, parameters), as
+    `plan_tests` counts them when it decides which names stand for the solution; a source that
+    does not parse binds nothing."""
+    trees = []
+    for source in sources:
+        try:
+            trees.append(ast.parse(source))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return _bound_and_used(trees)[0]
+
+
 def _parse_prompt(prompt: str, entry_point: str | None) -> ast.Module | None:
     """The prompt's syntax tree, or that of its part before the entry point's `def` line when the
     whole does not parse (a signature without a body); None when neither parses."""
     if not isinstance(prompt, str) or not prompt.strip():
         return None
     texts = [prompt]
-    if entry_point:
-        match = re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(entry_point)}\b", prompt, re.MULTILINE)
-        if match is not None:
-            texts.append(prompt[:match.start()])
+    match = _entry_def(prompt, entry_point)
+    if match is not None:
+        texts.append(prompt[:match.start()])
     for text in texts:
         try:
             return ast.parse(text)
