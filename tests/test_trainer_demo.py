@@ -27,7 +27,8 @@ def test_quick_demo_runs_and_reports(tmp_path):
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert len(rows) == saved["steps"]
     for key in ("reward_mean", "reward_std", "accuracy", "response_length", "clip_frac", "entropy", "grad_norm",
-                "filtered_fraction", "extra_rounds", "tokens_per_s", "time/generate", "time/reward", "time/update"):
+                "filtered_fraction", "extra_rounds", "tokens_per_s", "time/generate", "time/reward", "time/update",
+                "infra_retried_groups"):
         assert any(key in r for r in rows), key
     assert list((out / "tensorboard").iterdir())
 

@@ -146,9 +146,11 @@ def test_infrastructure_failures_are_retried_then_raise():
     raw = collector.collect([0], 2, SamplingParams(), infra_retries=None)
     assert [t.valid for t in raw[0]] == [False, True] and raw[0][0].error
     assert raw[0][0].total_reward == 0.0 and raw[0][0].correct is False
+    assert collector.infra_retried_groups == 0  # infra_retries=None re-runs nothing
     FlakyEnv.failures = 2
     ok = collector.collect([0], 2, SamplingParams(), infra_retries=1)
     assert all(t.valid and t.correct for t in ok[0])
+    assert collector.infra_retried_groups == 1  # counted, so the trainer can log it per step
     FlakyEnv.failures = 100
     with pytest.raises(RolloutInfrastructureError, match="infrastructure"):
         collector.collect([0], 2, SamplingParams(), infra_retries=2)

@@ -130,7 +130,7 @@ class AlgorithmConfig:
     ds_max_extra_rounds: int = 2
     overlong_cache_len: int = 0  # > 0: DAPO soft overlong punishment over the last N tokens
     overlong_coef: float = 1.0
-    mask_truncated: bool = False  # drop samples whose last turn was cut by max_new_tokens from the loss (not episodes out of turns or context)
+    mask_truncated: bool = False  # drop from the loss samples whose last turn was cut (finish "length": max_new_tokens or the context room left); episodes out of turns, or with no room for another turn, are kept
 
 
 @dataclass

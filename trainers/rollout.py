@@ -396,6 +396,9 @@ class RolloutCollector:
         self._chat_template = chat_template
         #: seconds spent in the engine and in the envs (verification) since creation
         self.timings: dict[str, float] = {"generate": 0.0, "env": 0.0}
+        #: groups re-run by `collect(infra_retries=...)` because an episode's verification failed
+        #: for infrastructure reasons, since creation (the trainer logs it per step)
+        self.infra_retried_groups = 0
 
     def _context_limit(self, requested: int | None) -> int | None:
         """The episode length limit in tokens: ``requested`` (checked against the engine's context),
@@ -492,6 +495,7 @@ class RolloutCollector:
                     f"{infra_retries} retries (e.g. {errors[:3]}); these episodes are not trained on as "
                     "zero reward. Check the sandbox (`rlvr sandbox check`) or the verifier and resume."
                 )
+            self.infra_retried_groups += len(bad)
             redo = self._run([options[g] for g in bad], n, sampling, 0)
             for g, group in zip(bad, redo):
                 for t in group:

@@ -462,6 +462,7 @@ class Trainer:
         a, t = self.cfg.algorithm, self.cfg.train
         t_step = time.perf_counter()
         timings0 = dict(self.collector.timings)
+        retried0 = self.collector.infra_retried_groups
 
         # 1. rollouts, refilled by dynamic sampling; statistics cover every episode generated
         generated: list[Trajectory] = []
@@ -503,6 +504,8 @@ class Trainer:
             "time/step": time.perf_counter() - t_step,
             "tokens_per_s": sum(tr.response_length for tr in generated) / time_gen if time_gen > 0 else 0.0,
             "trained_groups": len(fill.groups), "task_position": self.task_counter,
+            # groups re-run because verification failed for infrastructure reasons (never trained as 0)
+            "infra_retried_groups": self.collector.infra_retried_groups - retried0,
         })
         metrics.setdefault("skipped", 0)
         return metrics
