@@ -13,6 +13,11 @@ the env refuses, when built, a `max_obs_chars` too small for `max_calls_per_turn
 `max_tool_output_chars` each, and cuts, with a marker, the rare turn whose many calls beyond
 `max_calls_per_turn` (each answered with a short error) would still make it longer.
 
+Calls are read by `rlvr.envs.toolcalls.parse_tool_calls`: strict JSON (NaN and infinities are
+errors), OpenAI-style entries of type "function" only, and a turn with both OpenAI-style
+`tool_calls` and `<tool_call>` text runs the `tool_calls` and answers each text call with an error
+(a failed call), so that every call the recorded turn shows has a reply.
+
 Reward parts: `process` per tool turn (1 when every call parsed and ran, 0 when any was
 malformed — bad JSON, unknown tool, wrong arguments — or failed; calls not run because the
 calculator was busy do not count, and a turn with no other call gets 0), `outcome` at the end,
@@ -60,7 +65,8 @@ from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import parse_tool_calls
 from rlvr.envs.calculator import DEFAULT_CALCULATOR_TIMEOUT, make_calculator
 from rlvr.envs.python_tool import make_python, sandbox_in_use, shared_sandbox
-from rlvr.envs.tools import ERROR_PREFIX, Tool, ToolBusy, ToolError, ToolInfraError, TurnBudget, tool, truncate_output
+from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, check_parameters,
+                             check_tool_name, exception_text, tool, truncate_output)
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.verdict import Verdict
 
@@ -141,8 +147,11 @@ class ToolMathEnv(MathEnv):
             found["python"] = make_python(self._get_sandbox, timeout=self.tool_timeout, max_output_chars=self.max_tool_output_chars)
         if "calculator" in builtin_tools:
             found["calculator"] = make_calculator(timeout=self.calculator_timeout, max_output_chars=None)
-        for item in tools:
-            extra = item if isinstance(item, Tool) else tool(item)
+        for k, item in enumerate(tools):
+            extra = item if isinstance(item, Tool) else tool(_tool_item(item, k, builtin_tools))
+            # checked when the Tool was built; again here, for a Tool changed since
+            check_tool_name(extra.name)
+            check_parameters(extra.parameters, extra.name)
             if extra.name in found:
                 what = "a built-in tool" if extra.name in BUILTIN_TOOLS else "another of the tools given"
                 fix = (f"to replace the built-in, leave it out: builtin_tools={tuple(n for n in builtin_tools if n != extra.name)!r}"
@@ -212,9 +221,12 @@ class ToolMathEnv(MathEnv):
 
         The text, a result or an error, is cut to `max_tool_output_chars` here, for every tool
         alike (a user tool returning, or failing with, megabytes must not flood the context),
-        except what a tool that fits its text to that limit itself (the python tool) said.
+        except what a tool that fits its text to that limit itself (the python tool) said; before
+        that, what UTF-8 cannot encode (a lone surrogate) is written as its escape (`encodable`),
+        so that a tokenizer can read the observation and the messages.
         """
         text, ok, fitted = self._call_tool(name, arguments, error, budget if budget is not None else TurnBudget(self.turn_timeout))
+        text = encodable(text)
         return (text if fitted else truncate_output(text, self.max_tool_output_chars)), ok
 
     def _call_tool(self, name: str | None, arguments: dict[str, Any], error: str | None,
@@ -238,10 +250,13 @@ class ToolMathEnv(MathEnv):
             raise
         except ToolBusy as exc:
             return f"{ERROR_PREFIX}{exc}", None, False
-        except ToolError as exc:
-            return f"{ERROR_PREFIX}{exc}", False, fitted
-        except (Exception, SystemExit, GeneratorExit) as exc:  # a user tool that crashes: the model reads why
-            return f"{ERROR_PREFIX}tool {name!r} raised {type(exc).__name__}: {exc}", False, False
+        except ToolError as exc:  # a ToolCrash (a user tool raising) is not the tool's own fitted text
+            return f"{ERROR_PREFIX}{exc}", False, fitted and not isinstance(exc, ToolCrash)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a tool that crashes: the model reads why
+            # (user tools' failures come as ToolCrash, their text made under the time limit: `Tool.run`)
+            return f"{ERROR_PREFIX}tool {name!r} raised {type(exc).__name__}: {exception_text(exc)}", False, False
 
     def batch_verify(self, task: Task, content: str, tool_calls: Any) -> None:
         return None  # a turn may call tools: always go through respond
@@ -309,3 +324,26 @@ def _seconds(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
     return float(value)
+
+
+def _tool_item(item: Any, k: int, builtin_tools: Sequence[str]) -> Any:
+    """`item`, the k-th of `tools=`, if `tool()` can take it; else a TypeError saying what it is
+    and what to pass (a built-in tool's name belongs in `builtin_tools`)."""
+    if isinstance(item, str):
+        hint = (f"to offer the built-in tool {item!r}, use builtin_tools=(..., {item!r}) (now {tuple(builtin_tools)!r})"
+                if item in BUILTIN_TOOLS else "pass the function itself, not its name")
+        raise TypeError(f"tools[{k}] is the string {item!r}, not a tool; {hint}")
+    if item is None or isinstance(item, type) or not callable(item):
+        raise TypeError(f"tools[{k}] is {item!r} ({type(item).__name__}), not a tool: pass functions (decorated with @tool "
+                        "or not) or Tool objects")
+    return item
+
+
+def encodable(text: str) -> str:
+    """`text` as a plain str that UTF-8 can encode: what it cannot (a lone surrogate from a tool)
+    written as its backslash escape (`\\ud800`)."""
+    try:
+        text.encode("utf-8")
+        return str.__str__(text)
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")

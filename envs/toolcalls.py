@@ -1,9 +1,10 @@
 """Reading tool calls out of a model turn: Hermes/Qwen `<tool_call>` tags or OpenAI `tool_calls`.
 
 `parse_tool_calls` never raises on model output: each call comes back either as a well-formed
-`ToolCall` or as a `ToolCall` carrying an `error` (bad JSON, a number too long to read, missing
-name, arguments not an object, an unclosed tag), which the environment turns into an error
-message for the model.
+`ToolCall` or as a `ToolCall` carrying an `error` (bad JSON — `NaN`, `Infinity` and numbers too
+large for a float included —, a number too long to read, missing name, arguments not an object, an
+unclosed tag, an OpenAI-style entry whose `type` is not "function", a `<tool_call>` block beside
+OpenAI-style `tool_calls`), which the environment turns into an error message for the model.
 
 Two forms of the same calls travel between the parts, and these helpers convert between them:
 
@@ -70,10 +71,29 @@ def _parse_int(text: str) -> int:
                              f"{sys.get_int_max_str_digits()} a number may have") from None
 
 
+class _NotFinite(ValueError):
+    """`NaN`, `Infinity`, `-Infinity` (which Python's `json` reads, though JSON has no such
+    values) or a number too large for a float (`1e999`, read as infinity)."""
+
+
+def _parse_constant(text: str) -> Any:
+    raise _NotFinite(f"{text} is not a JSON value (JSON numbers are finite; write it as a string)")
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(f"the number {text[:40]} is too large for a float (JSON numbers are finite)")
+    return value
+
+
 def _loads(text: str) -> Any:
-    """`json.loads` of model text. Raises ValueError (bad JSON, a number too long) or RecursionError
-    (too deep), which `_json_problem` words for the model."""
-    return json.loads(text, parse_int=_parse_int)
+    """`json.loads` of model text, strictly JSON: NaN, Infinity and numbers too large for a float
+    are refused, so that the same text gives the same call however it is served (read here, or
+    by `split_hermes_calls`, whose `to_json` could not write them back). Raises ValueError (bad
+    JSON, a number too long or not finite) or RecursionError (too deep), which `_json_problem`
+    words for the model."""
+    return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
 
 
 def _json_problem(exc: Exception) -> str:
@@ -202,10 +222,17 @@ def call_ids(tool_calls: list[Any], turn: int) -> list[str]:
     return [ident for ident in ids if ident is not None]
 
 
+def _other_type(entry: Any) -> Any:
+    """The `type` of an OpenAI-style entry when it is given and not "function" (else None)."""
+    kind = entry.get("type", "function") if isinstance(entry, dict) else "function"
+    return None if kind == "function" else kind
+
+
 def _function_parts(entry: Any) -> tuple[Any, str]:
     """(name, arguments as JSON text) of an OpenAI-style entry, as the message records them. For an
-    entry that is not a call object the name is None and the arguments are the entry itself."""
-    function = entry.get("function", entry) if isinstance(entry, dict) else None
+    entry that is not a function call (not an object, a `type` other than "function") the name is
+    None and the arguments are the entry itself."""
+    function = entry.get("function", entry) if isinstance(entry, dict) and _other_type(entry) is None else None
     if not isinstance(function, dict):
         return None, to_json(entry)
     arguments = function.get("arguments", function.get("parameters", {}))
@@ -233,10 +260,35 @@ def _from_payload(payload: Any, ident: str, raw: str) -> ToolCall:
     return ToolCall(ident, name, arguments, raw=raw)
 
 
+#: The error of a `<tool_call>` block in a turn that also has OpenAI-style `tool_calls`.
+MIXED_CALL_ERROR = ("this <tool_call> block was not run: the turn also has OpenAI-style tool_calls, which are its calls; "
+                    "give a turn's calls one way only")
+
+
 def parse_tool_calls(content: str, tool_calls: list[Any] | None = None, *, turn: int = 0) -> list[ToolCall]:
-    """All tool calls of one turn, from OpenAI-style `tool_calls` if given, else from the text."""
+    """All tool calls of one turn: OpenAI-style `tool_calls` if given, else those in the text.
+
+    A turn with both (a client's message, never a server's: `split_hermes_calls` takes the blocks
+    out) runs its `tool_calls`; each `<tool_call>` block of its text comes after them as a call
+    with an error (`MIXED_CALL_ERROR`) and an id of its own, so that every call the recorded turn
+    shows is answered, and none silently dropped."""
     if tool_calls:
-        return [_from_entry(entry, ident) for entry, ident in zip(tool_calls, call_ids(tool_calls, turn))]
+        ids = call_ids(tool_calls, turn)
+        calls = [_from_entry(entry, ident) for entry, ident in zip(tool_calls, ids)]
+        taken = set(ids)
+        for k, call in enumerate(_text_calls(content, turn), start=len(calls)):
+            ident, suffix = call_id(turn, k), 0
+            while ident in taken:
+                suffix += 1
+                ident = f"{call_id(turn, k)}_{suffix}"
+            taken.add(ident)
+            calls.append(ToolCall(ident, call.name, error=MIXED_CALL_ERROR, raw=call.raw))
+        return calls
+    return _text_calls(content, turn)
+
+
+def _text_calls(content: str, turn: int) -> list[ToolCall]:
+    """The `<tool_call>` blocks of `content` (Hermes/Qwen format), the k-th with id `call_id(turn, k)`."""
     calls: list[ToolCall] = []
     for k, match in enumerate(_BLOCK.finditer(content)):
         raw = match.group(1).strip()
@@ -259,6 +311,10 @@ def _from_entry(entry: Any, ident: str) -> ToolCall:
     raw = to_json(entry)[:2000]
     if not isinstance(entry, dict):
         return ToolCall(ident, error=f"a tool call must be an object, got {type(entry).__name__}", raw=raw)
+    kind = _other_type(entry)
+    if kind is not None:
+        return ToolCall(ident, error=f"a tool call of type {_text(kind)[:100]!r} cannot be run: only type 'function' is "
+                                     "supported", raw=raw)
     function = entry.get("function", entry)
     if not isinstance(function, dict):
         return _from_payload(function, ident, raw)
