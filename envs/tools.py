@@ -39,7 +39,9 @@ Time limits (`Tool.run`). Every call runs under a limit and is charged to its tu
   made with the default `check_same_thread=True`) do not work in them; context variables are
   carried over.
 
-The built-in tools live in `rlvr.envs.calculator` and `rlvr.envs.python_tool`.
+The built-in tools live in `rlvr.envs.calculator` and `rlvr.envs.python_tool`; the JSON Schema
+subset a tool's parameters may use, and the checks of the model's arguments against it, in
+`rlvr.envs.tool_schema` (`check_parameters` is importable from here too).
 """
 
 from __future__ import annotations
@@ -49,15 +51,13 @@ import inspect
 import math
 import re
 import time
-import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from rlvr.envs.deadline import CallTimeout, call_within
+from rlvr.envs.tool_schema import argument_problem, check_parameters, param_schema, short_repr
 
-_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
-_ARTICLES = {"integer": "an", "array": "an", "object": "an"}
 
 #: What the env puts before the text of a failed call ("error: ..."); the python tool leaves room
 #: for it when it fits its own text to the limit.
@@ -165,105 +165,6 @@ def _failure(name: str, exc: BaseException) -> Exception:
     return ToolCrash(f"tool {name!r} raised {type(exc).__name__}: {text}")
 
 
-# ------------------------------------------------------------------ parameter schemas
-
-_SCHEMA_TYPES = ("string", "integer", "number", "boolean", "array", "object", "null")
-#: Keywords that only describe (shown to the model, never checked).
-_ANNOTATIONS = frozenset({"description", "title", "default", "examples"})
-#: Keywords `Tool.check_arguments` enforces.
-_CHECKED = frozenset({"type", "enum", "items", "properties", "required", "additionalProperties"})
-_SUPPORTED = ("the supported JSON Schema subset is: type (one of, or a list of, " + ", ".join(_SCHEMA_TYPES)
-              + "), enum, items (one schema), properties, required, additionalProperties (true, false or a schema), "
-              "and the annotations description, title, default, examples")
-#: Deepest nesting of schemas inside one another that a tool's parameters may have.
-_MAX_SCHEMA_DEPTH = 32
-
-
-def check_parameters(parameters: Any, name: str) -> None:
-    """Refuse, with a ValueError naming tool `name` and the part, a `parameters` schema outside the
-    subset `Tool.check_arguments` enforces (`_SUPPORTED`): a schema it would misread must fail
-    when the tool is built, not turn every call of the model into an error."""
-    if not isinstance(parameters, dict):
-        raise ValueError(f"tool {name!r}: parameters must be a JSON schema (a dict), got {type(parameters).__name__}")
-    if parameters.get("type", "object") != "object":
-        raise ValueError(f"tool {name!r}: parameters must have \"type\": \"object\" (the arguments are a JSON object), "
-                         f"got {parameters.get('type')!r}")
-    _check_schema(parameters, name, "parameters", 0)
-
-
-def _check_schema(schema: Any, name: str, where: str, depth: int) -> None:
-    def bad(what: str) -> ValueError:
-        return ValueError(f"tool {name!r}: {where} {what}; {_SUPPORTED}")
-
-    if not isinstance(schema, dict):
-        raise bad(f"must be a schema (a dict), got {type(schema).__name__}")
-    if depth > _MAX_SCHEMA_DEPTH:
-        raise bad(f"is nested more than {_MAX_SCHEMA_DEPTH} levels deep")
-    unknown = [key for key in schema if key not in _CHECKED and key not in _ANNOTATIONS]
-    if unknown:
-        raise bad(f"uses unsupported keyword(s) {unknown} (check such constraints in the tool and raise ToolError)")
-    kinds = schema.get("type")
-    names = [kinds] if isinstance(kinds, str) else kinds
-    if kinds is not None and (not isinstance(names, list) or not names or len(set(map(str, names))) < len(names)
-                              or any(kind not in _SCHEMA_TYPES for kind in names)):
-        raise bad(f"has \"type\": {kinds!r}, which is not a type name or a non-empty list of distinct ones")
-    if "enum" in schema and (not isinstance(schema["enum"], list) or not schema["enum"]):
-        raise bad(f"has \"enum\": {schema['enum']!r}, which is not a non-empty list")
-    if "items" in schema:
-        _check_schema(schema["items"], name, f"{where}.items", depth + 1)
-    properties = schema.get("properties", {})
-    if not isinstance(properties, dict):
-        raise bad(f"has \"properties\" that are a {type(properties).__name__}, not an object of name: schema")
-    for key, sub in properties.items():
-        if not isinstance(key, str):
-            raise bad(f"has a property named {key!r}, not a string")
-        _check_schema(sub, name, f"{where}.properties.{key}", depth + 1)
-    extra = schema.get("additionalProperties")
-    if isinstance(extra, dict):
-        _check_schema(extra, name, f"{where}.additionalProperties", depth + 1)
-    elif extra is not None and not isinstance(extra, bool):
-        raise bad(f"has \"additionalProperties\": {extra!r}, not true, false or a schema")
-    required = schema.get("required", [])
-    if not isinstance(required, list) or not all(isinstance(key, str) for key in required):
-        raise bad(f"has \"required\": {required!r}, not a list of names")
-    if _closed(schema):
-        missing = [key for key in required if key not in properties]
-        if missing:
-            raise bad(f"requires {missing}, which are not among its properties {list(properties)}: no call could pass")
-
-
-def _closed(schema: dict[str, Any]) -> bool:
-    """Whether an object schema refuses keys beyond its `properties`: when it lists properties
-    and `additionalProperties` does not allow more (stricter than JSON Schema, whose default is
-    open: a call with an argument the tool does not take is the model's mistake), or when
-    `additionalProperties` is false."""
-    extra = schema.get("additionalProperties")
-    return extra is False or ("properties" in schema and extra is None)
-
-
-def _is_kind(value: Any, kind: str) -> bool:
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, {"string": str, "boolean": bool, "array": list, "object": dict, "null": type(None)}[kind])
-
-
-def _kinds_text(kinds: list[str]) -> str:
-    words = [f"{_ARTICLES.get(kind, 'a')} {kind}" if kind != "null" else "null" for kind in kinds]
-    return " or ".join(words)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """JSON equality: True is not 1, 1 is 1.0."""
-    return isinstance(a, bool) == isinstance(b, bool) and a == b
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 @dataclass
 class Tool:
     """A callable tool with its OpenAI-format schema.
@@ -306,54 +207,9 @@ class Tool:
         return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": self.parameters}}
 
     def check_arguments(self, arguments: Any) -> str | None:
-        """None if `arguments` fit the schema, else what is wrong (for the model to read)."""
-        if not isinstance(arguments, dict):
-            return f"arguments must be a JSON object, got {type(arguments).__name__}"
-        schema = self.parameters
-        props = schema.get("properties", {})
-        missing = [name for name in schema.get("required", []) if name not in arguments]
-        if missing:
-            return f"missing required argument(s) {missing} for tool {self.name!r}"
-        extra = schema.get("additionalProperties")
-        if _closed(schema):
-            unknown = [name for name in arguments if name not in props]
-            if unknown:
-                return f"unknown argument(s) {unknown} for tool {self.name!r}; its arguments are {list(props)}"
-        for name, value in arguments.items():
-            sub = props.get(name, extra if isinstance(extra, dict) else {})
-            problem = self._problem(value, sub, f"argument {name!r}")
-            if problem:
-                return problem
-        return None
-
-    def _problem(self, value: Any, schema: dict[str, Any], where: str) -> str | None:
-        """What is wrong with `value` (the part of the arguments at `where`) for `schema`, or None."""
-        kinds = schema.get("type")
-        if kinds is not None:
-            kinds = [kinds] if isinstance(kinds, str) else kinds
-            if not any(_is_kind(value, kind) for kind in kinds):
-                return f"{where} of tool {self.name!r} must be {_kinds_text(kinds)}, got {type(value).__name__}"
-        if "enum" in schema and not any(_same(value, option) for option in schema["enum"]):
-            return f"{where} of tool {self.name!r} must be one of {_short(schema['enum'])}, got {_short(value)}"
-        if isinstance(value, list) and "items" in schema:
-            for k, item in enumerate(value):
-                problem = self._problem(item, schema["items"], f"{where}[{k}]")
-                if problem:
-                    return problem
-        if isinstance(value, dict) and {"properties", "required", "additionalProperties"} & set(schema):
-            props, extra = schema.get("properties", {}), schema.get("additionalProperties")
-            missing = [key for key in schema.get("required", []) if key not in value]
-            if missing:
-                return f"{where} of tool {self.name!r} is missing the key(s) {missing}"
-            if _closed(schema):
-                unknown = [key for key in value if key not in props]
-                if unknown:
-                    return f"{where} of tool {self.name!r} has unknown key(s) {_short(unknown)}; its keys are {list(props)}"
-            for key, item in value.items():
-                problem = self._problem(item, props.get(key, extra if isinstance(extra, dict) else {}), f"{where}[{key!r}]")
-                if problem:
-                    return problem
-        return None
+        """None if `arguments` fit the schema, else what is wrong (for the model to read); see
+        `rlvr.envs.tool_schema`."""
+        return argument_problem(arguments, self.parameters, self.name)
 
     def __call__(self, **arguments: Any) -> str:
         return str(self.fn(**arguments))
@@ -448,30 +304,6 @@ def _param_docs(doc: str) -> dict[str, str]:
     return found
 
 
-def _param_schema(hint: Any) -> dict[str, Any] | None:
-    """The JSON schema of a parameter hinted `hint`, or None when it has none: str, int, float,
-    bool, list, dict, `list[X]` (with `items`), `dict[str, X]` (with `additionalProperties`), and
-    any of those `| None` (`Optional`: a `["...", "null"]` type)."""
-    origin = typing.get_origin(hint) or hint
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        others = [arg for arg in args if arg is not type(None)]
-        inner = _param_schema(others[0]) if len(others) == 1 and len(args) == 2 else None
-        return None if inner is None else {**inner, "type": [inner["type"], "null"]}
-    if origin not in _JSON_TYPES:
-        return None
-    schema: dict[str, Any] = {"type": _JSON_TYPES[origin]}
-    if origin is list and len(args) == 1:
-        items = _param_schema(args[0])
-        if items is not None:
-            schema["items"] = items
-    if origin is dict and len(args) == 2 and args[0] is str:
-        values = _param_schema(args[1])
-        if values is not None:
-            schema["additionalProperties"] = values
-    return schema
-
-
 def _refuse_deferred(fn: Any, name: str) -> None:
     """A TypeError for a function whose call does not run its body (`async def`, generators): the
     env would get a coroutine or a generator back, the tool never run."""
@@ -522,7 +354,7 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, descr
                             f"ToolMath-v0's builtin_tools=(...), your own as functions: tools=[my_function]")
         if isinstance(func, type) or not callable(func):
             raise TypeError(f"tool() takes a function (or a method, a functools.partial, an object with __call__), "
-                            f"got {_short(func)} ({type(func).__name__})")
+                            f"got {short_repr(func)} ({type(func).__name__})")
         own = getattr(func, "__name__", None) if inspect.isfunction(func) or inspect.ismethod(func) else None
         tool_name = name if name is not None else own or type(func).__name__  # checked once the schema is built
         _refuse_deferred(func, tool_name)
@@ -547,7 +379,7 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, descr
                 raise TypeError(f"tool {tool_name}: parameter {param.name!r} is positional-only (before '/'), but tools "
                                 "are called with keyword arguments; remove the '/'")
             hint = hints.get(param.name)
-            schema = _param_schema(hint)
+            schema = param_schema(hint)
             if schema is None:
                 raise TypeError(
                     f"tool {tool_name}: parameter {param.name!r} needs a type hint among str, int, float, bool, list, dict (got {hint!r})"
@@ -560,7 +392,7 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, descr
             if param.default is param.empty:
                 required.append(param.name)
         if name is None and (own is None or own == "<lambda>"):
-            raise ValueError(f"tool(): {_short(func)} has no name a model can call; give it one: tool(fn, name=\"...\")")
+            raise ValueError(f"tool(): {short_repr(func)} has no name a model can call; give it one: tool(fn, name=\"...\")")
         return Tool(
             name=tool_name,
             description=description or summary or tool_name,

@@ -1,0 +1,216 @@
+"""The JSON Schema subset a tool's parameters may use: checking a schema is in it, checking the
+model's arguments against it, and the schemas `@tool` makes from Python type hints.
+
+The supported subset:
+
+- `type`: one of string, integer, number, boolean, array, object, null, or a non-empty list of
+  distinct ones (`["integer", "null"]`);
+- `enum`: a non-empty list of the allowed values (compared as JSON: true is not 1, 1 is 1.0);
+- `items`: one schema, for every element of an array;
+- `properties`, `required`, `additionalProperties` (true, false or a schema): an object schema
+  that lists `properties` refuses other keys unless `additionalProperties` is true or a schema
+  (stricter than JSON Schema, whose default is open: an argument the tool does not take is the
+  model's mistake); one that lists none takes any;
+- the annotations `description`, `title`, `default`, `examples`: shown to the model, never checked.
+
+Why a subset: the env checks every call's arguments itself (`argument_problem`) before it runs the
+tool, and tells the model what is wrong. A keyword it does not enforce (`minimum`, `pattern`,
+`oneOf`, ...) would be shown to the model as a rule yet let any value through, and one it would
+misread would turn every call into an error, so `check_parameters` refuses a schema outside the
+subset when the tool is built (check such constraints in the tool and raise `ToolError`). Schemas
+may nest at most `_MAX_SCHEMA_DEPTH` levels deep.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
+_ARTICLES = {"integer": "an", "array": "an", "object": "an"}
+_SCHEMA_TYPES = ("string", "integer", "number", "boolean", "array", "object", "null")
+#: Keywords that only describe (shown to the model, never checked).
+_ANNOTATIONS = frozenset({"description", "title", "default", "examples"})
+#: Keywords `argument_problem` enforces.
+_CHECKED = frozenset({"type", "enum", "items", "properties", "required", "additionalProperties"})
+_SUPPORTED = ("the supported JSON Schema subset is: type (one of, or a list of, " + ", ".join(_SCHEMA_TYPES)
+              + "), enum, items (one schema), properties, required, additionalProperties (true, false or a schema), "
+              "and the annotations description, title, default, examples")
+#: Deepest nesting of schemas inside one another that a tool's parameters may have.
+_MAX_SCHEMA_DEPTH = 32
+
+
+# ------------------------------------------------------------------ is the schema in the subset
+
+
+def check_parameters(parameters: Any, name: str) -> None:
+    """Refuse, with a ValueError naming tool `name` and the part, a `parameters` schema outside the
+    subset `argument_problem` enforces (`_SUPPORTED`): a schema it would misread must fail when
+    the tool is built, not turn every call of the model into an error."""
+    if not isinstance(parameters, dict):
+        raise ValueError(f"tool {name!r}: parameters must be a JSON schema (a dict), got {type(parameters).__name__}")
+    if parameters.get("type", "object") != "object":
+        raise ValueError(f"tool {name!r}: parameters must have \"type\": \"object\" (the arguments are a JSON object), "
+                         f"got {parameters.get('type')!r}")
+    _check_schema(parameters, name, "parameters", 0)
+
+
+def _check_schema(schema: Any, name: str, where: str, depth: int) -> None:
+    """Refuse `schema` (the part of tool `name`'s parameters at `where`, nested `depth` deep), and
+    the schemas inside it, when outside the subset: a ValueError naming the part and the subset."""
+    def bad(what: str) -> ValueError:
+        return ValueError(f"tool {name!r}: {where} {what}; {_SUPPORTED}")
+
+    if not isinstance(schema, dict):
+        raise bad(f"must be a schema (a dict), got {type(schema).__name__}")
+    if depth > _MAX_SCHEMA_DEPTH:
+        raise bad(f"is nested more than {_MAX_SCHEMA_DEPTH} levels deep")
+    unknown = [key for key in schema if key not in _CHECKED and key not in _ANNOTATIONS]
+    if unknown:
+        raise bad(f"uses unsupported keyword(s) {unknown} (check such constraints in the tool and raise ToolError)")
+    kinds = schema.get("type")
+    names = [kinds] if isinstance(kinds, str) else kinds
+    if kinds is not None and (not isinstance(names, list) or not names or len(set(map(str, names))) < len(names)
+                              or any(kind not in _SCHEMA_TYPES for kind in names)):
+        raise bad(f"has \"type\": {kinds!r}, which is not a type name or a non-empty list of distinct ones")
+    if "enum" in schema and (not isinstance(schema["enum"], list) or not schema["enum"]):
+        raise bad(f"has \"enum\": {schema['enum']!r}, which is not a non-empty list")
+    if "items" in schema:
+        _check_schema(schema["items"], name, f"{where}.items", depth + 1)
+    properties = schema.get("properties", {})
+    if not isinstance(properties, dict):
+        raise bad(f"has \"properties\" that are a {type(properties).__name__}, not an object of name: schema")
+    for key, sub in properties.items():
+        if not isinstance(key, str):
+            raise bad(f"has a property named {key!r}, not a string")
+        _check_schema(sub, name, f"{where}.properties.{key}", depth + 1)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        _check_schema(extra, name, f"{where}.additionalProperties", depth + 1)
+    elif extra is not None and not isinstance(extra, bool):
+        raise bad(f"has \"additionalProperties\": {extra!r}, not true, false or a schema")
+    required = schema.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(key, str) for key in required):
+        raise bad(f"has \"required\": {required!r}, not a list of names")
+    if _closed(schema):
+        missing = [key for key in required if key not in properties]
+        if missing:
+            raise bad(f"requires {missing}, which are not among its properties {list(properties)}: no call could pass")
+
+
+def _closed(schema: dict[str, Any]) -> bool:
+    """Whether an object schema refuses keys beyond its `properties`: when it lists properties
+    and `additionalProperties` does not allow more (stricter than JSON Schema, whose default is
+    open: a call with an argument the tool does not take is the model's mistake), or when
+    `additionalProperties` is false."""
+    extra = schema.get("additionalProperties")
+    return extra is False or ("properties" in schema and extra is None)
+
+
+# ------------------------------------------------------------------ do the arguments fit it
+
+
+def argument_problem(arguments: Any, parameters: dict[str, Any], name: str) -> str | None:
+    """None if `arguments` fit tool `name`'s `parameters` schema, else what is wrong (for the
+    model to read)."""
+    if not isinstance(arguments, dict):
+        return f"arguments must be a JSON object, got {type(arguments).__name__}"
+    props = parameters.get("properties", {})
+    missing = [key for key in parameters.get("required", []) if key not in arguments]
+    if missing:
+        return f"missing required argument(s) {missing} for tool {name!r}"
+    extra = parameters.get("additionalProperties")
+    if _closed(parameters):
+        unknown = [key for key in arguments if key not in props]
+        if unknown:
+            return f"unknown argument(s) {unknown} for tool {name!r}; its arguments are {list(props)}"
+    for key, value in arguments.items():
+        sub = props.get(key, extra if isinstance(extra, dict) else {})
+        problem = _value_problem(value, sub, f"argument {key!r}", name)
+        if problem:
+            return problem
+    return None
+
+
+def _value_problem(value: Any, schema: dict[str, Any], where: str, name: str) -> str | None:
+    """What is wrong with `value` (the part of tool `name`'s arguments at `where`) for `schema`, or None."""
+    kinds = schema.get("type")
+    if kinds is not None:
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        if not any(_is_kind(value, kind) for kind in kinds):
+            return f"{where} of tool {name!r} must be {_kinds_text(kinds)}, got {type(value).__name__}"
+    if "enum" in schema and not any(_same(value, option) for option in schema["enum"]):
+        return f"{where} of tool {name!r} must be one of {short_repr(schema['enum'])}, got {short_repr(value)}"
+    if isinstance(value, list) and "items" in schema:
+        for k, item in enumerate(value):
+            problem = _value_problem(item, schema["items"], f"{where}[{k}]", name)
+            if problem:
+                return problem
+    if isinstance(value, dict) and {"properties", "required", "additionalProperties"} & set(schema):
+        props, extra = schema.get("properties", {}), schema.get("additionalProperties")
+        missing = [key for key in schema.get("required", []) if key not in value]
+        if missing:
+            return f"{where} of tool {name!r} is missing the key(s) {missing}"
+        if _closed(schema):
+            unknown = [key for key in value if key not in props]
+            if unknown:
+                return f"{where} of tool {name!r} has unknown key(s) {short_repr(unknown)}; its keys are {list(props)}"
+        for key, item in value.items():
+            problem = _value_problem(item, props.get(key, extra if isinstance(extra, dict) else {}), f"{where}[{key!r}]", name)
+            if problem:
+                return problem
+    return None
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    """Whether `value` (parsed JSON) is of JSON Schema type `kind` (a bool is not an integer)."""
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, {"string": str, "boolean": bool, "array": list, "object": dict, "null": type(None)}[kind])
+
+
+def _kinds_text(kinds: list[str]) -> str:
+    """`kinds` in words for a message: "an integer or null"."""
+    words = [f"{_ARTICLES.get(kind, 'a')} {kind}" if kind != "null" else "null" for kind in kinds]
+    return " or ".join(words)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: True is not 1, 1 is 1.0."""
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+def short_repr(value: Any) -> str:
+    """`repr(value)`, cut to 80 characters so that a message stays readable."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ------------------------------------------------------------------ schemas from type hints
+
+
+def param_schema(hint: Any) -> dict[str, Any] | None:
+    """The JSON schema of a parameter hinted `hint`, or None when it has none: str, int, float,
+    bool, list, dict, `list[X]` (with `items`), `dict[str, X]` (with `additionalProperties`), and
+    any of those `| None` (`Optional`: a `["...", "null"]` type)."""
+    origin = typing.get_origin(hint) or hint
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        others = [arg for arg in args if arg is not type(None)]
+        inner = param_schema(others[0]) if len(others) == 1 and len(args) == 2 else None
+        return None if inner is None else {**inner, "type": [inner["type"], "null"]}
+    if origin not in _JSON_TYPES:
+        return None
+    schema: dict[str, Any] = {"type": _JSON_TYPES[origin]}
+    if origin is list and len(args) == 1:
+        items = param_schema(args[0])
+        if items is not None:
+            schema["items"] = items
+    if origin is dict and len(args) == 2 and args[0] is str:
+        values = param_schema(args[1])
+        if values is not None:
+            schema["additionalProperties"] = values
+    return schema
