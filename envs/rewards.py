@@ -31,8 +31,8 @@ class RewardWeights:
     process: float = 0.0
 
     def __post_init__(self) -> None:
-        for part in PARTS:
-            check_weight(part, getattr(self, part))
+        for part in PARTS:  # stored as floats, so `RewardWeights(outcome=1)` is `{"outcome": 1.0}`
+            object.__setattr__(self, part, float(check_weight(part, getattr(self, part))))
         # every part is at most 1 in size, so this bounds a step's reward: it must stay finite
         if not math.isfinite(abs(self.outcome) + abs(self.format) + abs(self.process)):
             raise ValueError(f"reward_weights {self.to_dict()} are too large: a reward could overflow to "
@@ -42,7 +42,8 @@ class RewardWeights:
     def coerce(cls, value: "RewardWeights | Mapping[str, float] | None") -> "RewardWeights":
         """Build weights from None (defaults), a mapping of part -> weight, or RewardWeights.
 
-        A weight that is not a finite real number raises ValueError naming the part (`check_weight`).
+        A weight that is not a finite real number raises ValueError naming the part (`check_weight`,
+        in `__post_init__`).
         """
         if value is None:
             return cls()
@@ -58,7 +59,7 @@ class RewardWeights:
             raise ValueError(
                 f"unknown reward part(s) {unknown} in reward_weights; the parts are {list(PARTS)}"
             )
-        return cls(**{k: float(check_weight(k, v)) for k, v in value.items()})
+        return cls(**value)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)

@@ -86,6 +86,9 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
     if same_step:  # after the scoring hooks, as env by env (see the module docs)
         next_tasks = [core._draw_task() for core in cores]
         prompts = [core.make_prompt(task) for core, task in zip(cores, next_tasks)]
+        for core, task, prompt in zip(cores, next_tasks, prompts):  # before any env changes: all or none
+            if len(prompt) > core.max_obs_chars:
+                raise ValueError(core._long_observation(f"the prompt of task {task.id!r}", prompt))
         reset_info = _reset_columns(cores, next_tasks, prompts, shared)
     rewards = [float(w.outcome * o + w.format * f + w.process * p)  # `combine`, spelled out
                for w, o, f, p in zip(weights, outcomes, formats, processes)]

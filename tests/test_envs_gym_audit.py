@@ -158,6 +158,24 @@ def test_a_prompt_longer_than_max_obs_chars_raises_at_reset_and_changes_nothing(
     assert env.step("<answer>2</answer>")[2]
 
 
+def test_a_vector_same_step_with_a_too_long_next_prompt_changes_no_env():
+    """The column-by-column step checks every next prompt before any env starts its episode: all
+    or none, never some envs on new episodes and the rest on ended ones."""
+    from rlvr.envs.vector import TextVectorEnv
+
+    rows = [{"question": "What is 1+1?", "answer": "2"}, {"question": "long " * 40 + "2?", "answer": "2"}]
+    envs = [DatasetEnv(rows, verifier="exact", prompt="{question}", max_obs_chars=100) for _ in range(3)]
+    vec = TextVectorEnv(envs, autoreset_mode="SameStep")
+    vec.reset(options={"index": [0, 0, 0]})
+    for env, index in zip(envs, [0, 0, 1]):  # the next draws: the short task, and for the last env the long one
+        env._draw_task = lambda env=env, index=index: env.source.get(index)
+    before = [env._messages for env in envs]
+    with pytest.raises(ValueError, match="max_obs_chars=100"):
+        vec.step(["<answer>2</answer>"] * 3)
+    assert all(env._messages is messages for env, messages in zip(envs, before))  # no new episode began
+    vec.close()
+
+
 def test_a_registered_env_never_resets_outside_its_observation_space():
     """Under `gym.make`'s env checker with warnings as errors: a clear error naming
     max_obs_chars, never Gymnasium's "not within the observation space" warning."""
@@ -238,6 +256,14 @@ def test_reward_weights_accept_ints_floats_numpy_numbers_and_negatives():
     weights = RewardWeights.coerce({"outcome": 1, "format": np.float32(0.5), "process": np.int64(-2)})
     assert weights.to_dict() == {"outcome": 1.0, "format": 0.5, "process": -2.0}
     assert all(type(v) is float for v in weights.to_dict().values())
+    # built directly too: ints are stored as floats, so equal weights are one setup (one fingerprint)
+    direct = RewardWeights(outcome=1, process=np.int64(-2))
+    assert all(type(v) is float for v in direct.to_dict().values())
+    assert direct == RewardWeights.coerce({"outcome": 1.0, "process": -2.0})
+    import rlvr
+
+    assert (rlvr.make("rlvr/Arithmetic-v0", reward_weights=RewardWeights(outcome=1)).unwrapped.fingerprint()
+            == rlvr.make("rlvr/Arithmetic-v0", reward_weights={"outcome": 1}).unwrapped.fingerprint())
 
 
 # ------------------------------------------------------------------ 5. the observation at the end of an episode
