@@ -16,7 +16,9 @@ the env refuses, when built, a `max_obs_chars` too small for `max_calls_per_turn
 Calls are read by `rlvr.envs.toolcalls.parse_tool_calls`: strict JSON (NaN and infinities are
 errors), OpenAI-style entries of type "function" only, and a turn with both OpenAI-style
 `tool_calls` and `<tool_call>` text runs the `tool_calls` and answers each text call with an error
-(a failed call), so that every call the recorded turn shows has a reply.
+(a failed call), so that every call the recorded turn shows has a reply; its assistant message
+declares the text calls in its `tool_calls` too (`begin_turn`), so that every reply names a call
+the message declares.
 
 Reward parts: `process` per tool turn (1 when every call parsed and ran, 0 when any was
 malformed — bad JSON, unknown tool, wrong arguments — or failed; calls not run because the
@@ -62,11 +64,11 @@ from rlvr.envs.math_env import MathEnv
 from rlvr.envs.process import StepsCheckError, reasoning_of, steps_reward
 from rlvr.envs.rewards import zero_parts
 from rlvr.envs.tasks import Task
-from rlvr.envs.toolcalls import parse_tool_calls
+from rlvr.envs.toolcalls import OPEN_TAG, openai_tool_calls, parse_tool_calls
 from rlvr.envs.calculator import DEFAULT_CALCULATOR_TIMEOUT, make_calculator
 from rlvr.envs.python_tool import make_python, sandbox_in_use, shared_sandbox
-from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, check_parameters,
-                             check_tool_name, exception_text, tool, truncate_output)
+from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, exception_text,
+                             tool, truncate_output)
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.verdict import Verdict
 
@@ -104,7 +106,14 @@ class ToolMathEnv(MathEnv):
         **kwargs: as for Math-v0 (`question_key`, `reward_weights` (default process 0.1),
             `max_obs_chars` (at least `max_calls_per_turn * (max_tool_output_chars + 200)`)...).
 
-    `close()` closes nothing: the env creates no sandbox of its own (see `close`).
+    `close()` (Gymnasium's, which does nothing) is safe to call more than once: the env creates
+    no sandbox of its own. The python tool runs in the sandbox given as `sandbox=`, which belongs to
+    the caller (close it yourself, e.g. `with make_sandbox(...) as sandbox:`), or else in the
+    sandbox shared by every env of the process (`rlvr.envs.python_tool.shared_sandbox`: every
+    ToolMath-v0 and Code-v0 env, every sub-env of a vector env, a warm-up env and the training envs
+    after it), whose worker processes end with the process. Closing either would break the other
+    envs using it, so neither is closed; nor is the calculator's worker pool, shared the same way.
+    The env stays usable: a reset after `close` starts an episode as before.
     """
 
     env_name = "ToolMath"
@@ -148,10 +157,7 @@ class ToolMathEnv(MathEnv):
         if "calculator" in builtin_tools:
             found["calculator"] = make_calculator(timeout=self.calculator_timeout, max_output_chars=None)
         for k, item in enumerate(tools):
-            extra = item if isinstance(item, Tool) else tool(_tool_item(item, k, builtin_tools))
-            # checked when the Tool was built; again here, for a Tool changed since
-            check_tool_name(extra.name)
-            check_parameters(extra.parameters, extra.name)
+            extra = _as_tool(item, k, builtin_tools)
             if extra.name in found:
                 what = "a built-in tool" if extra.name in BUILTIN_TOOLS else "another of the tools given"
                 fix = (f"to replace the built-in, leave it out: builtin_tools={tuple(n for n in builtin_tools if n != extra.name)!r}"
@@ -179,19 +185,6 @@ class ToolMathEnv(MathEnv):
             self._sandbox = shared_sandbox(self._sandbox_backend)
         return self._sandbox
 
-    def close(self) -> None:
-        """Release what this env holds: nothing of its own. Safe to call more than once.
-
-        The python tool runs in the sandbox given as `sandbox=`, which belongs to the caller (close
-        it yourself, e.g. `with make_sandbox(...) as sandbox:`), or else in the sandbox shared by
-        every env of the process (`rlvr.envs.python_tool.shared_sandbox`: every ToolMath-v0 and
-        Code-v0 env, every sub-env of a vector env, a warm-up env and the training envs after it),
-        whose worker processes end with the process. Closing either here would break the other
-        envs using it, so neither is closed; nor is the calculator's worker pool, shared the same
-        way. The env stays usable: a reset after `close` starts an episode as before.
-        """
-        super().close()
-
     def tool_schemas(self) -> list[dict[str, Any]]:
         """The tools in OpenAI function format (pass to a chat template as `tools=`)."""
         return [t.schema() for t in self.tools.values()]
@@ -208,6 +201,8 @@ class ToolMathEnv(MathEnv):
             "turn_timeout": self.turn_timeout,
             "max_calls_per_turn": self.max_calls_per_turn,
             "max_tool_output_chars": self.max_tool_output_chars,
+            # decides whether a turn's tool responses are cut (`_fit_observation`)
+            "max_obs_chars": self.max_obs_chars,
             # the python tool's backend, "auto" resolved (see `sandbox_in_use`)
             **({"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend)} if "python" in self.tools else {}),
         }
@@ -257,6 +252,21 @@ class ToolMathEnv(MathEnv):
         except BaseException as exc:  # noqa: BLE001 - a tool that crashes: the model reads why
             # (user tools' failures come as ToolCrash, their text made under the time limit: `Tool.run`)
             return f"{ERROR_PREFIX}tool {name!r} raised {type(exc).__name__}: {exception_text(exc)}", False, False
+
+    def begin_turn(self, action: Any) -> tuple[str, list[dict[str, Any]] | None, Turn | None]:
+        """The base env's `begin_turn`; for a turn with both OpenAI-style `tool_calls` and
+        `<tool_call>` text, the recorded assistant message declares the text calls too, after the
+        others (`openai_tool_calls` given the text): `respond` answers each with an error, and an
+        OpenAI-format server or chat template refuses a reply naming a call its message does not
+        declare."""
+        content, tool_calls, turn = super().begin_turn(action)
+        if tool_calls and OPEN_TAG in content:
+            assistant = self._messages[-1]
+            recorded = openai_tool_calls(tool_calls, self._turn, content)
+            if len(recorded) > len(assistant["tool_calls"]):
+                # a new list and message: the last info's facts hold the old list
+                self._messages = [*self._messages[:-1], {**assistant, "tool_calls": recorded}]
+        return content, tool_calls, turn
 
     def batch_verify(self, task: Task, content: str, tool_calls: Any) -> None:
         return None  # a turn may call tools: always go through respond
@@ -326,17 +336,20 @@ def _seconds(name: str, value: Any) -> float:
     return float(value)
 
 
-def _tool_item(item: Any, k: int, builtin_tools: Sequence[str]) -> Any:
-    """`item`, the k-th of `tools=`, if `tool()` can take it; else a TypeError saying what it is
-    and what to pass (a built-in tool's name belongs in `builtin_tools`)."""
-    if isinstance(item, str):
-        hint = (f"to offer the built-in tool {item!r}, use builtin_tools=(..., {item!r}) (now {tuple(builtin_tools)!r})"
-                if item in BUILTIN_TOOLS else "pass the function itself, not its name")
-        raise TypeError(f"tools[{k}] is the string {item!r}, not a tool; {hint}")
-    if item is None or isinstance(item, type) or not callable(item):
-        raise TypeError(f"tools[{k}] is {item!r} ({type(item).__name__}), not a tool: pass functions (decorated with @tool "
-                        "or not) or Tool objects")
-    return item
+def _as_tool(item: Any, k: int, builtin_tools: Sequence[str]) -> Tool:
+    """`item`, the k-th of `tools=`, as a Tool: a Tool checked again (`Tool.validate`: it may have
+    been changed since it was built), anything else built by `tool()`. What either refuses is
+    raised again naming the position, with, for a built-in tool's name, how to offer it."""
+    try:
+        if isinstance(item, Tool):
+            item.validate()
+            return item
+        return tool()(item)  # not tool(item): tool(None) is the decorator form, not a refusal
+    except (TypeError, ValueError) as exc:
+        hint = (f"; to offer the built-in tool {item!r}, use builtin_tools=(..., {item!r}) (now {tuple(builtin_tools)!r})"
+                if isinstance(item, str) and item in BUILTIN_TOOLS else "")
+        kind = TypeError if isinstance(exc, TypeError) else ValueError
+        raise kind(f"tools[{k}]: {exc}{hint}") from exc
 
 
 def encodable(text: str) -> str:

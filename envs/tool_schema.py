@@ -71,8 +71,9 @@ def _check_schema(schema: Any, name: str, where: str, depth: int) -> None:
         raise bad(f"uses unsupported keyword(s) {unknown} (check such constraints in the tool and raise ToolError)")
     kinds = schema.get("type")
     names = [kinds] if isinstance(kinds, str) else kinds
-    if kinds is not None and (not isinstance(names, list) or not names or len(set(map(str, names))) < len(names)
-                              or any(kind not in _SCHEMA_TYPES for kind in names)):
+    # known type names first: only then are they strings, which a set can hold
+    if kinds is not None and (not isinstance(names, list) or not names or any(kind not in _SCHEMA_TYPES for kind in names)
+                              or len(set(names)) < len(names)):
         raise bad(f"has \"type\": {kinds!r}, which is not a type name or a non-empty list of distinct ones")
     if "enum" in schema and (not isinstance(schema["enum"], list) or not schema["enum"]):
         raise bad(f"has \"enum\": {schema['enum']!r}, which is not a non-empty list")
@@ -116,50 +117,47 @@ def argument_problem(arguments: Any, parameters: dict[str, Any], name: str) -> s
     model to read)."""
     if not isinstance(arguments, dict):
         return f"arguments must be a JSON object, got {type(arguments).__name__}"
-    props = parameters.get("properties", {})
-    missing = [key for key in parameters.get("required", []) if key not in arguments]
-    if missing:
-        return f"missing required argument(s) {missing} for tool {name!r}"
-    extra = parameters.get("additionalProperties")
-    if _closed(parameters):
-        unknown = [key for key in arguments if key not in props]
-        if unknown:
-            return f"unknown argument(s) {unknown} for tool {name!r}; its arguments are {list(props)}"
-    for key, value in arguments.items():
-        sub = props.get(key, extra if isinstance(extra, dict) else {})
-        problem = _value_problem(value, sub, f"argument {key!r}", name)
-        if problem:
-            return problem
-    return None
+    return _value_problem(arguments, parameters, None, name)
 
 
-def _value_problem(value: Any, schema: dict[str, Any], where: str, name: str) -> str | None:
-    """What is wrong with `value` (the part of tool `name`'s arguments at `where`) for `schema`, or None."""
+def _value_problem(value: Any, schema: dict[str, Any], where: str | None, name: str) -> str | None:
+    """What is wrong with `value` (the part of tool `name`'s arguments at `where`; None for the
+    arguments themselves, worded as arguments rather than keys) for `schema`, or None."""
     kinds = schema.get("type")
     if kinds is not None:
         kinds = [kinds] if isinstance(kinds, str) else kinds
         if not any(_is_kind(value, kind) for kind in kinds):
-            return f"{where} of tool {name!r} must be {_kinds_text(kinds)}, got {type(value).__name__}"
+            return f"{where or 'the arguments'} of tool {name!r} must be {_kinds_text(kinds)}, got {type(value).__name__}"
     if "enum" in schema and not any(_same(value, option) for option in schema["enum"]):
-        return f"{where} of tool {name!r} must be one of {short_repr(schema['enum'])}, got {short_repr(value)}"
+        return f"{where or 'the arguments'} of tool {name!r} must be one of {short_repr(schema['enum'])}, got {short_repr(value)}"
     if isinstance(value, list) and "items" in schema:
         for k, item in enumerate(value):
             problem = _value_problem(item, schema["items"], f"{where}[{k}]", name)
             if problem:
                 return problem
     if isinstance(value, dict) and {"properties", "required", "additionalProperties"} & set(schema):
-        props, extra = schema.get("properties", {}), schema.get("additionalProperties")
-        missing = [key for key in schema.get("required", []) if key not in value]
-        if missing:
-            return f"{where} of tool {name!r} is missing the key(s) {missing}"
-        if _closed(schema):
-            unknown = [key for key in value if key not in props]
-            if unknown:
-                return f"{where} of tool {name!r} has unknown key(s) {short_repr(unknown)}; its keys are {list(props)}"
-        for key, item in value.items():
-            problem = _value_problem(item, props.get(key, extra if isinstance(extra, dict) else {}), f"{where}[{key!r}]", name)
-            if problem:
-                return problem
+        return _object_problem(value, schema, where, name)
+    return None
+
+
+def _object_problem(value: dict[str, Any], schema: dict[str, Any], where: str | None, name: str) -> str | None:
+    """`_value_problem` of an object for an object schema: required keys, unknown keys (`_closed`),
+    then each value."""
+    props, extra = schema.get("properties", {}), schema.get("additionalProperties")
+    missing = [key for key in schema.get("required", []) if key not in value]
+    if missing:
+        return (f"missing required argument(s) {missing} for tool {name!r}" if where is None
+                else f"{where} of tool {name!r} is missing the key(s) {missing}")
+    if _closed(schema):
+        unknown = [key for key in value if key not in props]
+        if unknown:
+            return (f"unknown argument(s) {unknown} for tool {name!r}; its arguments are {list(props)}" if where is None
+                    else f"{where} of tool {name!r} has unknown key(s) {short_repr(unknown)}; its keys are {list(props)}")
+    for key, item in value.items():
+        sub = props.get(key, extra if isinstance(extra, dict) else {})
+        problem = _value_problem(item, sub, f"argument {key!r}" if where is None else f"{where}[{key!r}]", name)
+        if problem:
+            return problem
     return None
 
 

@@ -24,7 +24,9 @@ recorded message always declares the calls its replies name: every entry gets an
 that is a non-empty string no earlier entry of the turn used, else `call_id`, `call_ids`), an entry
 that is not a call is recorded as a call with an empty name (its reply is an error), and arguments
 given as an object are recorded as valid JSON (`to_json`) and parsed back from it, so the tool
-receives exactly what the message records.
+receives exactly what the message records. In a turn that has both, the `<tool_call>` blocks of
+its text are recorded after the entries too (given the text, `openai_tool_calls`), with the ids of
+their error replies.
 """
 
 from __future__ import annotations
@@ -213,13 +215,19 @@ def call_ids(tool_calls: list[Any], turn: int) -> list[str]:
             taken.add(given)
     for k, ident in enumerate(ids):
         if ident is None:
-            candidate, suffix = call_id(turn, k), 0
-            while candidate in taken:
-                suffix += 1
-                candidate = f"{call_id(turn, k)}_{suffix}"
-            ids[k] = candidate
-            taken.add(candidate)
+            ids[k] = _fresh_id(turn, k, taken)
     return [ident for ident in ids if ident is not None]
+
+
+def _fresh_id(turn: int, k: int, taken: set[str]) -> str:
+    """`call_id(turn, k)`, with a suffix (`_1`, `_2`, ...) when an id in `taken` already has that
+    name; added to `taken`, so that every id of a turn differs."""
+    ident, suffix = call_id(turn, k), 0
+    while ident in taken:
+        suffix += 1
+        ident = f"{call_id(turn, k)}_{suffix}"
+    taken.add(ident)
+    return ident
 
 
 def _other_type(entry: Any) -> Any:
@@ -270,19 +278,17 @@ def parse_tool_calls(content: str, tool_calls: list[Any] | None = None, *, turn:
 
     A turn with both (a client's message, never a server's: `split_hermes_calls` takes the blocks
     out) runs its `tool_calls`; each `<tool_call>` block of its text comes after them as a call
-    with an error (`MIXED_CALL_ERROR`) and an id of its own, so that every call the recorded turn
-    shows is answered, and none silently dropped."""
+    with an error (`MIXED_CALL_ERROR`) and an id of its own (`_fresh_id`), so that every call the
+    recorded turn shows is answered, and none silently dropped. `openai_tool_calls` given the
+    turn's text records those calls too, with the same ids, so that their replies name calls the
+    message declares."""
     if tool_calls:
         ids = call_ids(tool_calls, turn)
         calls = [_from_entry(entry, ident) for entry, ident in zip(tool_calls, ids)]
         taken = set(ids)
         for k, call in enumerate(_text_calls(content, turn), start=len(calls)):
-            ident, suffix = call_id(turn, k), 0
-            while ident in taken:
-                suffix += 1
-                ident = f"{call_id(turn, k)}_{suffix}"
-            taken.add(ident)
-            calls.append(ToolCall(ident, call.name, error=MIXED_CALL_ERROR, raw=call.raw))
+            # the arguments are kept for the record (`openai_tool_calls`); the error keeps the call from running
+            calls.append(ToolCall(_fresh_id(turn, k, taken), call.name, call.arguments, error=MIXED_CALL_ERROR, raw=call.raw))
         return calls
     return _text_calls(content, turn)
 
@@ -322,18 +328,28 @@ def _from_entry(entry: Any, ident: str) -> ToolCall:
     return _from_payload({"name": name, "arguments": arguments}, ident, raw)
 
 
-def openai_tool_calls(tool_calls: list[Any], turn: int) -> list[dict[str, Any]]:
+def openai_tool_calls(tool_calls: list[Any], turn: int, content: str = "") -> list[dict[str, Any]]:
     """An assistant turn's `tool_calls` as a message records them: in OpenAI's shape, each with
     the id its tool reply names (`call_ids`, as `parse_tool_calls` gives it) and its arguments as a
     JSON string (an object is encoded with `to_json`: always valid JSON). An entry that is not a
     call (not an object, no function name) is recorded as a call with an empty name and the entry
     as its arguments, so that the error reply the env gives it names a call the message declares.
-    New objects throughout: the caller's list is not shared. Never raises."""
+
+    With the turn's text as `content`, its `<tool_call>` blocks, which `parse_tool_calls` answers
+    with `MIXED_CALL_ERROR` beside `tool_calls`, come after them, with the ids their replies name,
+    their name ("" when unreadable) and their arguments as JSON (`{}` when unreadable; the block
+    itself stays in the text): an OpenAI-format server or chat template refuses a reply naming a
+    call its assistant message does not declare. New objects throughout: the caller's list is not
+    shared. Never raises."""
     out: list[dict[str, Any]] = []
     for entry, ident in zip(tool_calls, call_ids(tool_calls, turn)):
         name, arguments = _function_parts(entry)
         out.append({"id": ident, "type": "function",
                     "function": {"name": name if isinstance(name, str) else "", "arguments": arguments}})
+    if tool_calls and OPEN_TAG in content:
+        for call in parse_tool_calls(content, tool_calls, turn=turn)[len(out):]:
+            out.append({"id": call.id, "type": "function",
+                        "function": {"name": call.name or "", "arguments": to_json(call.arguments)}})
     return out
 
 

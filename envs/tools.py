@@ -139,7 +139,11 @@ def check_tool_name(name: Any) -> str:
 def exception_text(exc: BaseException) -> str:
     """`str(exc)`, or `<TypeName>` when that raises (an exception with a broken `__str__`).
 
-    Called where a hang is bounded: in a tool's worker thread, under its time limit."""
+    For your tools it is called in the tool's worker thread, under its time limit (`Tool.run`), so
+    an exception whose `str()` hangs is a call past its limit. ToolMath-v0 also calls it in its own
+    thread, with no limit, for an unexpected exception from a tool with `limited` (the built-ins,
+    which keep to their limits themselves and run no thread of theirs): such exceptions come from
+    this library's code (the sandbox, the calculator's worker pool), whose `str()` does not hang."""
     try:
         return str(exc)
     except KeyboardInterrupt:
@@ -194,6 +198,14 @@ class Tool:
     output_limit: int | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Refuse a Tool the env could not offer or run: a ValueError for a name that is not a
+        function name (`check_tool_name`) or parameters outside the supported schema subset
+        (`check_parameters`), a TypeError for a description that is not a string or an `fn` that
+        is not callable or whose call does not run it (`async def`, generators). Run when the Tool
+        is built, and by ToolMath-v0 for a Tool it is given, which may have been changed since."""
         check_tool_name(self.name)
         if not isinstance(self.description, str):
             raise TypeError(f"tool {self.name!r}: description must be a string, got {type(self.description).__name__}")
@@ -357,6 +369,8 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, descr
                             f"got {short_repr(func)} ({type(func).__name__})")
         own = getattr(func, "__name__", None) if inspect.isfunction(func) or inspect.ismethod(func) else None
         tool_name = name if name is not None else own or type(func).__name__  # checked once the schema is built
+        # before the signature is read, so that an async or generator function is told that, not asked
+        # for hints it lacks; `Tool.validate` checks again, for hand-built Tools (a cheap check)
         _refuse_deferred(func, tool_name)
         doc = inspect.getdoc(func) or ""
         summary = doc.split("\n\n", 1)[0].strip()
