@@ -14,9 +14,10 @@ Recognised layouts (no keys needed):
   `starter_code` column). Each case calls `fn_name(*inputs[k])` and compares the return value with
   `outputs[k]` as APPS does (tuples read as lists; an expected value wrapped in a one-item list also
   matches the bare value). A LeetCode-style `class Solution` answer is called as
-  `Solution().fn_name(...)`, and the `typing` names are imported before a call-based answer, as
-  LeetCode does (its starter code uses `List[int]` without importing it). A dataset may mix these
-  rows with stdin/stdout ones.
+  `Solution().fn_name(...)`, and a call-based answer finds the `typing` names in its module before
+  it runs, as on LeetCode (its starter code uses `List[int]` without importing it; the tests ask for
+  them with `TYPING_NAMES_PRAGMA`, and the answer's text, hence its line numbers, stays its own). A
+  dataset may mix these rows with stdin/stdout ones.
 
 The model's program is found by `extract_program`: for function tasks the last fenced block that
 defines the entry point (so a usage example after the solution is skipped, and a later block that
@@ -48,7 +49,7 @@ from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text, task_ids
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.code_extract import extract_code, extract_program
-from rlvr.verifiers.code_plan import bound_names, plan_tests, prompt_definitions, prompt_head
+from rlvr.verifiers.code_plan import TYPING_NAMES_PRAGMA, bound_names, plan_tests, prompt_definitions, prompt_head
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -176,10 +177,13 @@ def _literal(value: Any) -> str:
 
 
 def call_tests(inputs: list[list[Any]], outputs: list[Any]) -> str:
-    """`check(candidate)` source for a call-based task: one assert per case, each scored alone."""
+    """`check(candidate)` source for a call-based task: one assert per case, each scored alone, and
+    last the line that gives the answer the `typing` names, as LeetCode does (`TYPING_NAMES_PRAGMA`;
+    last, so the tests' line numbers in reasons stay what they were)."""
     lines = [CALL_TESTS_SETUP, "", "def check(candidate):"]
     for args, want in zip(inputs, outputs):
         lines.append(f"    assert _same(candidate({', '.join(map(_literal, args))}), {_literal(want)})")
+    lines.append(TYPING_NAMES_PRAGMA)
     return "\n".join(lines) + "\n"
 
 
@@ -217,34 +221,6 @@ def _solution_class_shim(code: str, fn_name: str) -> str:
     return f"{code}\n\n\ndef {fn_name}(*args):\n    return Solution().{fn_name}(*args)\n"
 
 
-#: Run before a call-based answer: LeetCode's own environment has the `typing` names imported, and
-#: its starter code (`def twoSum(self, nums: List[int]) -> List[int]`) relies on them.
-TYPING_PRELUDE = "from typing import *  # as on LeetCode"
-
-
-def _with_typing_names(code: str) -> str:
-    """`code` with `TYPING_PRELUDE` before it, after its `from __future__` imports (which must come
-    first); code that does not parse is left as it is, so the verifier's error names its own lines,
-    and so is empty code ("no code found")."""
-    if not code.strip():
-        return code
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return code
-    head = 0  # the line after the docstring and the __future__ imports
-    for index, node in enumerate(tree.body):
-        is_doc = index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
-            and isinstance(node.value.value, str)
-        if not (is_doc or (isinstance(node, ast.ImportFrom) and node.module == "__future__")):
-            break
-        head = node.end_lineno or head
-    ends = [0] + [match.end() for match in re.finditer(r"\r\n|\r|\n", code)]  # where each line starts
-    cut = ends[head] if head < len(ends) else len(code)
-    before = code[:cut] if code[:cut].endswith(("\n", "\r")) or not cut else code[:cut] + "\n"
-    return before + TYPING_PRELUDE + "\n" + code[cut:]
-
-
 def _trusted_tests(prompt: str, entry: Any, tests: str, helpers: str) -> str:
     """A HumanEval row's tests, preceded by the prompt's helpers (`prompt_definitions`) when it has any.
 
@@ -280,6 +256,9 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             helpers = prompt_definitions(prompt, entries[i])
             if helpers:  # the prompt's own helpers are trusted: see `_trusted_tests`
                 meta["helpers"] = helpers
+            head = prompt_head(prompt, entries[i])
+            if head != prompt:  # a bare signature, dropped before a whole-function answer: see `solution_of`
+                meta["prompt_head"] = head
             tasks.append(Task(str(ids[i]), prompt, _trusted_tests(prompt, entries[i], tests[i], helpers), meta))
         return tasks
     if "test_list" in cols:
@@ -422,10 +401,11 @@ class CodeEnv(SingleTurnEnv):
         the last fenced block, else the raw text. A HumanEval completion may continue the prompt
         (only the body) or be a whole program that redefines the function; either way the
         prompt's imports and helpers come first (a prompt that is only the function's signature,
-        without a docstring, loses that unfinished `def`: `prompt_head`), and the prompt's helpers
-        are defined again after the answer's code (`prompt_definitions`): the answer cannot replace
-        them. A call-based `class Solution` gets a module-level entry point, and a call-based
-        answer finds the `typing` names ready (`List`, `Optional`), as on LeetCode.
+        without a docstring, loses that unfinished `def`: `prompt_head`, read once per task when the
+        tasks are built, as meta "prompt_head"), and the prompt's helpers are defined again after
+        the answer's code (`prompt_definitions`): the answer cannot replace them. A call-based
+        `class Solution` gets a module-level entry point after its code (the `typing` names it may
+        use come from its tests' plan, not from its text: see `call_tests`).
         """
         meta = task.meta
         if meta.get("kind") == "io":
@@ -438,12 +418,12 @@ class CodeEnv(SingleTurnEnv):
             names = (entry, "Solution") if meta.get("call_based") else (entry,)
             code = extract_program(completion, names, prefix=prompt)
         if meta.get("call_based"):
-            return _with_typing_names(_solution_class_shim(code, entry))
+            return _solution_class_shim(code, entry)
         if prompt:
             if entry and re.search(rf"^\s*def\s+{re.escape(entry)}\s*\(", code, re.MULTILINE):
                 # helpers and imports of the prompt stay available; a bare signature (no docstring
                 # body) is dropped, or the answer's code would sit where its body should be
-                code = prompt_head(prompt, entry) + "\n" + code
+                code = meta.get("prompt_head", prompt) + "\n" + code
             else:
                 code = prompt + code
             if meta.get("helpers"):  # re-bound after the answer: its own versions of them do not count

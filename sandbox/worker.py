@@ -397,7 +397,6 @@ class Worker:
         sys.argv = [program]
         sys.path[0:0] = [workdir]
         atexit._clear()
-        worker_module = sys.modules.get("__main__")  # the program's module takes its place: keep it alive
         code, interrupted = _run_main(source, program)
         _flush_std_streams()  # as Python does once the main module ends, before it waits for threads
         code = _finalize(code)
@@ -405,7 +404,6 @@ class Worker:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGINT)
             code = 128 + signal.SIGINT  # (what Python gives if the signal is blocked)
-        del worker_module
         os._exit(code & 0xFF)
 
     def _supervise(self, job, pid, out_r, err_r, started) -> dict:
@@ -529,7 +527,8 @@ def _main_module(program: str):
 
     As for `python3 program`: `import __main__` gives the program's module, and pickle (hence
     multiprocessing) finds the classes and functions it defines there. Only this forked child's
-    sys.modules changes; the worker's functions keep their own globals."""
+    sys.modules changes; the worker's functions keep their own globals (they hold that dict:
+    the old module object may be freed, and since Python 3.4 that does not clear its dict)."""
     module = type(sys)("__main__")
     module.__file__ = program
     module.__cached__ = None

@@ -12,6 +12,10 @@
    after the solution was taken for the program.
 5. Code-v0's `close()` closes no sandbox (the default one is shared by the process).
 6. `RULES_VERSION` is 3.
+
+Review of that change: a call-based answer gets the `typing` names in its module, not a line of text
+before it (which moved every line number its errors report); a task's `prompt_head` is read once,
+when the tasks are built, not for every answer.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import pytest
 
 import rlvr
 from conftest import get_sandbox
-from rlvr.envs.code_env import _mbpp_entry_point, _with_typing_names
+import rlvr.envs.code_env as code_env
+from rlvr.envs.code_env import _mbpp_entry_point, call_tests
 from rlvr.verifiers.code import HARNESS_FILES, RULES_VERSION, check_function, check_io
-from rlvr.verifiers.code_plan import prompt_head
+from rlvr.verifiers.code_plan import TYPING_NAMES_PRAGMA, plan_tests, prompt_head
 
 CO_FUTURE_ANNOTATIONS = 0x1000000
 ADD_TEST = "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(2, 5) == 7\n"
@@ -117,11 +122,43 @@ def test_call_based_starter_using_typing_names_without_importing_them_passes(box
     assert verdict.correct, verdict.reason
 
 
-def test_typing_names_go_after_the_answers_future_imports():
-    code = '"""doc"""\nfrom __future__ import annotations\nx = 1\n'
-    assert _with_typing_names(code) == '"""doc"""\nfrom __future__ import annotations\nfrom typing import *  # as on LeetCode\nx = 1\n'
-    assert _with_typing_names("") == ""  # still "no code found"
-    assert _with_typing_names("def f(:\n") == "def f(:\n"  # the syntax error keeps its line numbers
+def test_call_based_answer_text_is_its_own_so_error_lines_are_its_own(box):
+    env = starter_env(box, "")
+    # a compile error the host's parser lets through is reported by the sandbox at the answer's own line
+    broken = TWO_SUM + "return None\n"  # line 8 of the answer
+    reward, verdict = step(env, fence(broken))
+    assert reward == 0.0 and "'return' outside function (line 8)" in verdict.reason, verdict.reason
+    shim = "\n\n\ndef twoSum(*args):\n    return Solution().twoSum(*args)\n"
+    assert env.solution_of(env.source.tasks[0], fence(TWO_SUM)) == TWO_SUM.rstrip("\n") + shim  # nothing before it
+
+
+def test_names_the_call_based_answer_defines_win_over_typings(box):
+    env = starter_env(box, "")
+    answer = ("def cast(pair):  # typing.cast takes two arguments\n    return [pair[1], pair[0]]\n\n"
+              + TWO_SUM.replace("return [seen[target - n], i]", "return cast((i, seen[target - n]))"))
+    reward, verdict = step(env, fence(answer))
+    assert verdict.correct and reward == 1.0, verdict.reason
+
+
+def test_a_fresh_solution_process_gets_the_typing_names_too(box):
+    env = starter_env(box, "")
+    answer = "import os\n" + TWO_SUM.replace("        seen = {}", "        if nums == [2, 7, 11, 15]:\n"
+                                                                   "            os._exit(1)\n        seen = {}")
+    reward, verdict = step(env, fence(answer))  # the first case kills its process; the second loads again
+    assert reward == 0.5 and "test 1 of 2 failed" in verdict.reason, verdict.reason
+
+
+def test_only_call_based_tests_ask_for_the_typing_names(box):
+    assert plan_tests(call_tests([[1, 2]], [3]), "add").typing_names
+    assert not plan_tests(ADD_TEST, "add").typing_names
+    assert not plan_tests(["assert add(1, 2) == 3"]).typing_names
+    assert plan_tests(ADD_TEST + "    " + TYPING_NAMES_PRAGMA + "\r\n", "add").typing_names
+    # a HumanEval answer still has to import what it uses (as strict as before)
+    answer = "def add(a: List[int], b):\n    return a + b"
+    verdict = check_function(answer, ADD_TEST, "add", sandbox=box)
+    assert not verdict.correct and "NameError" in verdict.reason, verdict.reason
+    verdict = check_function("from typing import List\n" + answer, ADD_TEST, "add", sandbox=box)
+    assert verdict.correct, verdict.reason
 
 
 # -- 2. the program is __main__; the answer's classes pickle ----------------------------------------
@@ -149,18 +186,26 @@ def test_function_answer_classes_pickle(box):
 
 # -- 3. a bare-signature HumanEval prompt and a whole-function answer --------------------------------
 @pytest.mark.parametrize("prompt", ["import math\n\ndef add(a, b):\n", "import math\n\ndef add(a, b):\n    # add them\n"])
-def test_signature_only_prompt_takes_a_whole_function(box, prompt):
+def test_signature_only_prompt_takes_a_whole_function(box, prompt, monkeypatch):
     rows = [{"task_id": "he", "prompt": prompt, "test": ADD_TEST, "entry_point": "add"}]
     env = rlvr.make("rlvr/Code-v0", dataset=rows, sandbox=box).unwrapped
+    assert env.source.tasks[0].meta["prompt_head"] == "import math\n\n"  # read once, with the task
+
+    def per_answer(*args):
+        raise AssertionError("prompt_head ran for an answer; it is read once per task when tasks are built")
+
+    monkeypatch.setattr(code_env, "prompt_head", per_answer)
     reward, verdict = step(env, fence("def add(a, b):\n    return int(math.fsum([a, b]))"))  # the prompt's import stays
     assert verdict.correct and reward == 1.0, verdict.reason
     reward, verdict = step(env, fence("    return a + b"))  # a body-only continuation still works
     assert verdict.correct, verdict.reason
 
 
-def test_prompt_head_keeps_a_prompt_that_parses():
+def test_prompt_head_keeps_a_prompt_that_parses(box):
     docstring = 'def add(a, b):\n    """Add."""\n'
     assert prompt_head(docstring, "add") == docstring
+    rows = [{"task_id": "he", "prompt": docstring, "test": ADD_TEST, "entry_point": "add"}]
+    assert "prompt_head" not in rlvr.make("rlvr/Code-v0", dataset=rows, sandbox=box).unwrapped.source.tasks[0].meta
     assert prompt_head("X = 1\ndef add(a, b):\n", "add") == "X = 1\n"
     assert prompt_head("def add(a, b):\n", None) == "def add(a, b):\n"
 

@@ -8,8 +8,8 @@ it, in JSON, and checks every message.
 It is kept small and imports almost nothing (no json, no re), because a fresh interpreter per
 verdict is the price of isolation and its start-up is most of a verdict's cost.
 Protocol: requests are 4-byte big-endian length + marshal of a dict (trusted data, from the
-harness): {"op": "load", "source"} or {"op": "call", "id", "name", "args", "kwargs"}, with values in
-the tagged form of `code_harness.encode`. Replies are 4-byte length + UTF-8 JSON:
+harness): {"op": "load", "source", "typing_names"} or {"op": "call", "id", "name", "args", "kwargs"},
+with values in the tagged form of `code_harness.encode`. Replies are 4-byte length + UTF-8 JSON:
 {"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", "value" | "raised" | "unsupported"}.
 """
 
@@ -241,15 +241,25 @@ def _reply(fd, parts):
     _send(fd, "{" + ",".join(_quote(k) + ":" + v for k, v in parts) + "}")
 
 
-def solution_module(name="solution"):
-    """A fresh module `name`, registered in sys.modules, for the solution's code to run in.
+def solution_module():
+    """A fresh module `solution`, registered in sys.modules, for the solution's code to run in.
 
     The solution runs as an imported module would: `dataclasses`, `typing.get_type_hints` and pickle
     look its classes up by their `__module__` in sys.modules, and fail without it."""
-    module = type(sys)(name)
+    module = type(sys)("solution")
     module.__builtins__ = builtins
-    sys.modules[name] = module
+    sys.modules["solution"] = module
     return module
+
+
+def add_typing_names(namespace):
+    """Put `typing`'s public names (`from typing import *`) in the solution's namespace before its
+    code runs, as LeetCode's environment has them for call-based answers (`List[int]` in its
+    starter code is never imported). The code's text is not changed, so the line numbers its errors
+    report are its own, and a name the code defines itself replaces typing's."""
+    typing = __import__("typing")
+    for name in typing.__all__:
+        namespace[name] = getattr(typing, name)
 
 
 def serve(request_fd, reply_fd):
@@ -260,6 +270,8 @@ def serve(request_fd, reply_fd):
         op = message["op"]
         if op == "load":
             try:
+                if message.get("typing_names"):
+                    add_typing_names(namespace)
                 # dont_inherit: compiled as `python3` compiles a file, with no __future__ flags of ours
                 exec(compile(message["source"], "<solution>", "exec", dont_inherit=True), namespace)
                 _reply(reply_fd, [("op", '"loaded"')])

@@ -29,7 +29,8 @@ by itself. This harness is built so that it cannot, by construction rather than 
 It runs under the sandbox's interpreter: standard library only, nothing of rlvr. The host
 (`rlvr.verifiers.code`) sends this file as the program and one JSON object on stdin:
     {"nonce", "solution", "child_source", "setup", "units": [{"source", "label"}],
-     "bindings": {name in the tests: solution function}, "modules": [...], "timeout", "call_timeout"}
+     "bindings": {name in the tests: solution function}, "modules": [...], "timeout", "call_timeout",
+     "typing_names": whether the solution's module gets the `typing` names first (call-based tasks)}
 and reads back one line: "<nonce> <json>" with {"kind": "results", "results": [...]} (or
 "setup_error" / "harness_error" when verification itself could not be done). The child runs
 `child_source` (`code_child.py`): requests go to it as marshal (trusted data), replies come back as
@@ -474,6 +475,7 @@ class Harness:
         self.solution = payload["solution"]
         self.timeout = float(payload["timeout"])
         self.call_timeout = payload.get("call_timeout")
+        self.typing_names = payload.get("typing_names") is True
         self.deadline = time.monotonic() + self.timeout
         self.child = None
         self.loaded = False
@@ -505,7 +507,7 @@ class Harness:
                 self.fatal = f"could not restart the solution process ({describe(exc)})"
                 return
         try:
-            self.child.send({"op": "load", "source": self.solution}, self.deadline)
+            self.child.send({"op": "load", "source": self.solution, "typing_names": self.typing_names}, self.deadline)
         except (ChannelClosed, ChannelTimeout):
             pass  # found out when the reply is awaited
 

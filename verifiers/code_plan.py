@@ -29,6 +29,8 @@ The plan also says which names in the tests stand for the solution's functions: 
 use but never define, that are neither builtins nor common modules. Deciding this here, from the
 trusted tests alone, means the solution cannot claim names such as `set` or `sorted` for itself.
 Tests that do not parse, or hold nothing to check, are bad input and raise ValueError.
+Tests holding the line `TYPING_NAMES_PRAGMA` (call-based tasks) have the plan give the solution's
+module the `typing` names before the solution runs, as LeetCode does.
 """
 
 from __future__ import annotations
@@ -42,12 +44,17 @@ from typing import Sequence
 from rlvr.verifiers.code_harness import MODULES
 
 __all__ = ["TestUnit", "TestPlan", "plan_tests", "solution_functions", "prompt_definitions", "bound_names",
-           "prompt_head"]
+           "prompt_head", "TYPING_NAMES_PRAGMA"]
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__", "__builtins__"}
 LABEL_LENGTH = 100
 #: Nodes whose bodies do not run where they stand: looking for asserts does not enter them.
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+#: A line of a task's tests that gives the solution's module the `typing` names (`List`, `Optional`)
+#: before the solution runs, as LeetCode's environment does (its starter code uses `List[int]`
+#: without importing it); call-based tasks' tests carry it (`rlvr.envs.code_env.call_tests`). The
+#: answer's text is left as it is, so the line numbers its errors report are its own.
+TYPING_NAMES_PRAGMA = "# rlvr: the solution finds the typing names ready, as on LeetCode"
 
 
 @dataclass(frozen=True)
@@ -68,10 +75,12 @@ class TestPlan:
     bindings: dict[str, str] = field(default_factory=dict)
     modules: tuple[str, ...] = ()
     entry_point: str | None = None
+    #: the solution's module gets the `typing` names before it runs (`TYPING_NAMES_PRAGMA`)
+    typing_names: bool = False
 
     def payload(self) -> dict:
         return {"setup": self.setup, "units": [{"source": u.source, "label": u.label} for u in self.units],
-                "bindings": dict(self.bindings), "modules": list(self.modules)}
+                "bindings": dict(self.bindings), "modules": list(self.modules), "typing_names": self.typing_names}
 
 
 def solution_functions(tree: ast.Module) -> list[str]:
@@ -95,9 +104,10 @@ def prompt_definitions(prompt: str, entry_point: str | None, *, exclude: Sequenc
     return 0`) cannot change what the tests expect. A prompt that does not parse is read up to the
     entry point's `def` line; one that does not parse even so gives "".
     """
-    tree = _parse_prompt(prompt, entry_point)
-    if tree is None:
+    usable = _usable_prompt(prompt, entry_point)
+    if usable is None:
         return ""
+    tree = usable[1]
     skip = {name for name in (entry_point, *exclude) if name}
     kept = [node for node in tree.body if isinstance(node, PROMPT_DEFINITIONS) and not _names_bound(node) & skip]
     if all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in kept):
@@ -112,18 +122,8 @@ def prompt_head(prompt: str, entry_point: str | None) -> str:
     `def` would leave the answer's code without a body before it), else the whole prompt."""
     if not isinstance(prompt, str):
         return ""
-    cut = _entry_def(prompt, entry_point)
-    if cut is None or _parses(prompt) or not _parses(prompt[:cut.start()]):
-        return prompt
-    return prompt[:cut.start()]
-
-
-def _parses(source: str) -> bool:
-    try:
-        ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+    usable = _usable_prompt(prompt, entry_point)
+    return prompt if usable is None else usable[0]
 
 
 def _entry_def(prompt: str, entry_point: str | None) -> re.Match | None:
@@ -146,9 +146,10 @@ def bound_names(*sources: str) -> set[str]:
     return _bound_and_used(trees)[0]
 
 
-def _parse_prompt(prompt: str, entry_point: str | None) -> ast.Module | None:
-    """The prompt's syntax tree, or that of its part before the entry point's `def` line when the
-    whole does not parse (a signature without a body); None when neither parses."""
+def _usable_prompt(prompt: str, entry_point: str | None) -> tuple[str, ast.Module] | None:
+    """(text, syntax tree) of the part of a task's prompt that stands as code: the whole prompt when it
+    parses, else its part before the entry point's `def` line when that parses (a signature without
+    a body); None when neither parses, or the prompt is empty."""
     if not isinstance(prompt, str) or not prompt.strip():
         return None
     texts = [prompt]
@@ -157,7 +158,7 @@ def _parse_prompt(prompt: str, entry_point: str | None) -> ast.Module | None:
         texts.append(prompt[:match.start()])
     for text in texts:
         try:
-            return ast.parse(text)
+            return text, ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
     return None
@@ -226,7 +227,12 @@ def plan_tests(
                          "or a check function (HumanEval)")
     setup = ast.unparse(ast.Module(body=setup_nodes, type_ignores=[])) if setup_nodes else ""
     return TestPlan(setup=setup, units=tuple(units), bindings=bindings, modules=modules,
-                    entry_point=entry_point)
+                    entry_point=entry_point, typing_names=_asks_for_typing_names(source))
+
+
+def _asks_for_typing_names(source: str) -> bool:
+    """Whether the tests hold `TYPING_NAMES_PRAGMA` as a line of its own."""
+    return re.search(rf"^[ \t]*{re.escape(TYPING_NAMES_PRAGMA)}[ \t\r]*$", source, re.MULTILINE) is not None
 
 
 def _tests_source(tests: str | Sequence[str]) -> str:
