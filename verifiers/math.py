@@ -407,22 +407,29 @@ def _timed_out(seconds: float) -> Verdict:
     return Verdict.wrong(f"timed out after {seconds:.3g}s", details=_details("timeout"))
 
 
-def _run_within(plan: _Plan, budget: Budget, pool: WorkerPool | None = None) -> Verdict:
+def _run_within(plan: _Plan, budget: Budget, pool: WorkerPool | None = None, *,
+                target: str = _WORKER_TARGET) -> Verdict:
     """`plan`'s verdict, its sympy job (if any) run in what is left of a shared `budget`: the boxed
     answers of one output, or the claims of one solution, cost one budget (of worker time: waiting
-    for a free worker is not counted, see `timelimit.Budget`). `pool`: default the shared one."""
+    for a free worker is not counted, see `timelimit.Budget`). `pool`: default the shared one;
+    `target`: the worker function that compares the pair (see `_run_job`)."""
     if plan.verdict is not None:
         return plan.verdict
     if budget.left < _MIN_JOB_SECONDS:
         return _timed_out(budget.seconds)
-    return _run_job(plan, budget, pool if pool is not None else _pool())
+    return _run_job(plan, budget, pool if pool is not None else _pool(), target)
 
 
-def _run_job(plan: _Plan, timeout: float | Budget, pool: WorkerPool) -> Verdict:
-    """The verdict of `plan`'s sympy job, run in `pool` within `timeout` (seconds or a `Budget`)."""
+def _run_job(plan: _Plan, timeout: float | Budget, pool: WorkerPool, target: str = _WORKER_TARGET) -> Verdict:
+    """The verdict of `plan`'s sympy job, run in `pool` within `timeout` (seconds or a `Budget`).
+
+    `target` ("module:function", called with the normalised pair in a worker) is the math comparer
+    by default; another one (the steps check's, which judges text the comparer would blame on the
+    gold) returns outcomes of the same shape. Only the math comparer's verdicts are memoised: the
+    memo answers `verify` by (gold, answer), and another comparer may judge a pair differently."""
     g_norm, p_norm = plan.job
     try:
-        out = pool.call(_WORKER_TARGET, (g_norm, p_norm), timeout=timeout)
+        out = pool.call(target, (g_norm, p_norm), timeout=timeout)
     except TimeLimitExceeded:
         return _timed_out(timeout.seconds if isinstance(timeout, Budget) else timeout)
     except WorkerMemoryError:
@@ -436,7 +443,8 @@ def _run_job(plan: _Plan, timeout: float | Budget, pool: WorkerPool) -> Verdict:
         # verdict is an error (never a zero reward) and it is not memoised as a judgement.
         return Verdict.failed(f"math worker failed: {str(exc)[:300]}", details=_details("error"))
     v = _from_outcome(out)
-    _cache.put(plan.key, v)
+    if target == _WORKER_TARGET:
+        _cache.put(plan.key, v)
     return v
 
 

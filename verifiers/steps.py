@@ -64,11 +64,8 @@ Scoring:
 
 from __future__ import annotations
 
-import importlib
 import re
-from typing import Any
 
-import rlvr.verifiers.math as _math_verifier
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
@@ -472,41 +469,25 @@ def _all_claims(step: str) -> list[tuple[str, str]]:
 
 # -- checking ------------------------------------------------------------------------------------
 
-class _ClaimRaised(Exception):
-    """Evaluating a claim's own text raised (`\\det(2) = 3`): a judgement of the text, not a failure."""
+def compare_claim(left: str, right: str) -> tuple[bool, str, str]:  # pragma: no cover - in a worker
+    """Worker entry point (`_CLAIM_TARGET`): the math comparer on one claim's normalised sides.
 
+    The claim's left side plays the math verifier's gold, whose exceptions the verifier reports as
+    failures of verification; here that side is model text, so an exception its evaluation raises
+    (`\\det(2) = 3`) is an outcome: a claim that cannot be evaluated. Size limits (memory,
+    recursion, overflow) still raise, for the verifier to report as too costly to check, and a
+    broken import raises before anything is judged: the pool reports it as an infrastructure failure."""
+    from rlvr.verifiers.math_sympy import compare_normalized
 
-def _compare_claim(target: str, left: str, right: str) -> tuple[str, Any]:  # pragma: no cover - in a worker
-    """Worker entry point: the math comparer `target` on one claim, ("ok", outcome), or ("raised",
-    message) when evaluating the claim raised. The claim's left side plays the math verifier's gold,
-    whose exceptions it reports as failures of verification; here that side is model text, so they
-    come back as a value and the pool's errors stay for real infrastructure failures."""
-    module, _, name = target.partition(":")
-    compare = getattr(importlib.import_module(module), name)
     try:
-        return "ok", compare(left, right)
+        return compare_normalized(left, right)
     except (MemoryError, RecursionError, OverflowError):
-        raise  # size limits: the math verifier reports them as a claim too costly to check
+        raise
     except Exception as exc:  # noqa: BLE001 - anything the claim's own text makes sympy raise
-        return "raised", f"{type(exc).__name__}: {exc}"[:300]
+        return False, "unparsable", f"cannot be evaluated: {type(exc).__name__}: {exc}"[:300]
 
 
-class _ClaimPool:
-    """Stands in for the math verifier's `WorkerPool` in `_run_within(plan, budget, pool)`, which
-    relies on one method: `pool.call(target, (gold, prediction), timeout=budget)`, returning the
-    comparer's outcome or raising the pool's errors. It runs that job in the shared pool through
-    `_compare_claim`, so that an exception raised by the claim's own text comes back as
-    `_ClaimRaised` (judged by `_check_claim`) while the pool's errors stay infrastructure failures."""
-
-    def call(self, target: str, args: tuple = (), *, timeout: Any, wait: float | None = None) -> Any:
-        # the shared pool is looked up at each call, so that a replaced pool (tests) is used
-        status, value = _math_verifier._pool().call(f"{__name__}:_compare_claim", (target, *args), timeout=timeout, wait=wait)
-        if status == "raised":
-            raise _ClaimRaised(value)
-        return value
-
-
-_CLAIM_POOL = _ClaimPool()
+_CLAIM_TARGET = f"{__name__}:compare_claim"
 
 
 def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
@@ -521,10 +502,7 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     if plan.verdict is not None and plan.verdict.error is not None:
         # planning runs no worker: what it cannot do comes from the claim's text (an unreadable left side)
         return Verdict.wrong(f"cannot be read ({plan.verdict.error[:200]})", details={"kind": "unparsable"})
-    try:
-        return _run_within(plan, budget, _CLAIM_POOL)
-    except _ClaimRaised as exc:
-        return Verdict.wrong(f"cannot be evaluated: {exc}", details={"kind": "unparsable"})
+    return _run_within(plan, budget, target=_CLAIM_TARGET)
 
 
 def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
