@@ -599,3 +599,21 @@ def test_the_stop_string_the_engine_reports_is_the_one_put_back():
     sampling = SamplingParams(max_new_tokens=50, stop=("</answer>",))
     [[tr]] = collect_rollouts(engine, lambda: FeedbackEnv(max_turns=1), tok, sampling, tasks=[0], n=1)
     assert tr.turn_texts == [" ok</answer>"]
+
+
+def test_collector_turn_limit_truncates_without_the_env_reply():
+    """max_turns below the env's own: after the collector's last turn the env's reply is not
+    tokenised (no model turn reads it; it would only add masked tokens to training), but it stays
+    in the messages; the episode is truncated, not scored."""
+    tok = build_tiny_tokenizer("chatml")
+    eos = tok.eos_token_id
+    turn = (tok.encode("hi", add_special_tokens=False) + [eos], "stop", "hi")
+    full = _one_episode(tok, TurnScriptEngine(tok, [turn] * 3), lambda: FeedbackEnv(max_turns=3))
+    engine = TurnScriptEngine(tok, [turn] * 3)
+    tr = _one_episode(tok, engine, lambda: FeedbackEnv(max_turns=3), max_turns=2)
+    assert len(engine.prompts) == 2 and tr.num_turns == 2
+    assert tr.token_ids == full.token_ids[: tr.turn_ends[1] + 1]  # ends with the model's second turn
+    assert tr.turn_ends[1] == len(tr.token_ids) - 1 and tr.loss_mask[-1] == 1
+    assert len(tr.loss_mask) == len(tr.logprobs) == len(tr.token_ids)
+    assert tr.episode_truncated and tr.valid
+    assert tr.messages[-1] == {"role": "user", "content": "feedback"}  # the env's reply, kept as a message

@@ -529,18 +529,13 @@ class RolloutCollector:
             live = [ep for ep in episodes if not ep.done]
             if not live:
                 break
-            if limit is not None and turn >= limit:
-                for ep in live:  # out of turns: the env never saw a final answer
-                    ep.done = True
-                    ep.traj.episode_truncated = True
-                break
             turn_sampling = sampling
             if sampling.seed is not None and turn:
                 turn_sampling = dataclasses.replace(sampling, seed=turn_seed(sampling.seed, turn))
             t0 = time.perf_counter()
             samples = self._generate(live, n if turn == 0 else 1, turn_sampling, first=turn == 0, caps=self._turn_caps(live, sampling))
             t1 = time.perf_counter()
-            self._step(live, samples)
+            self._step(live, samples, last_turn=limit is not None and turn + 1 >= limit)
             self.timings["generate"] += t1 - t0
             self.timings["env"] += time.perf_counter() - t1
             turn += 1
@@ -636,8 +631,11 @@ class RolloutCollector:
 
         return all(opening(ep) == opening(live[start]) for start in range(0, len(live), n) for ep in live[start + 1 : start + n])
 
-    def _step(self, live: list[_Episode], samples: list[Sample]) -> None:
+    def _step(self, live: list[_Episode], samples: list[Sample], last_turn: bool = False) -> None:
         """Record each live episode's sample and step all their envs with them at once.
+
+        ``last_turn``: the collector's own turn limit (``max_turns``) is reached with this turn, so an
+        episode the env does not end here is truncated without the env's reply (see :meth:`_apply_step`).
 
         The envs are stepped together (`rlvr.envs.stepping.step_envs`, as `TextVectorEnv` does):
         plain verifications in one batch per verifier, sandboxed code and tool calls concurrently
@@ -652,7 +650,7 @@ class RolloutCollector:
         for ep, sample, (obs, reward, terminated, truncated, info) in zip(live, samples, results):
             if type(info) is InfoFacts:  # an env driven in phases: its info's facts, as `env.step` would give them
                 info = info.to_info()
-            self._apply_step(ep, sample, (obs, reward, terminated, truncated, info))
+            self._apply_step(ep, sample, (obs, reward, terminated, truncated, info), last_turn)
 
     def _record_sample(self, ep: _Episode, sample: Sample) -> Any:
         """Append the model's turn to the episode's tokens; returns the action for its env."""
@@ -692,8 +690,13 @@ class RolloutCollector:
         matched = [stop for stop in self._stop_strings if stop and rest.startswith(stop)]
         return sample.text + max(matched, key=len) if matched else sample.text
 
-    def _apply_step(self, ep: _Episode, sample: Sample, result: Any) -> None:
-        """Book the env's answer to the episode's turn (reward, verdict, messages, its reply's tokens)."""
+    def _apply_step(self, ep: _Episode, sample: Sample, result: Any, last_turn: bool = False) -> None:
+        """Book the env's answer to the episode's turn (reward, verdict, messages, its reply's tokens).
+
+        After the collector's last allowed turn (``last_turn``) an episode the env goes on with is
+        truncated here: no model turn follows, so the env's reply is not tokenised into the
+        trajectory (it would only add loss-masked tokens to every training forward pass); it stays in
+        ``messages``, as the env gave it."""
         tr = ep.traj
         obs, reward, terminated, truncated, info = result
         reward = float(reward)
@@ -717,6 +720,10 @@ class RolloutCollector:
         if terminated or truncated or not tr.valid:
             ep.done = True
             tr.episode_truncated = bool(truncated)
+            return
+        if last_turn:  # out of turns: the env never gave its final verdict
+            ep.done = True
+            tr.episode_truncated = True
             return
         if self.token_level:
             ids = self._env_turn_ids(ep, sample, obs, len(before))
