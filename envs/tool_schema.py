@@ -4,14 +4,17 @@ model's arguments against it, and the schemas `@tool` makes from Python type hin
 The supported subset:
 
 - `type`: one of string, integer, number, boolean, array, object, null, or a non-empty list of
-  distinct ones (`["integer", "null"]`);
+  distinct ones (`["integer", "null"]`); as in JSON Schema, an integer is any number whose
+  fractional part is zero (`3.0` is one, and the tool gets it as the int 3: `conform_arguments`;
+  `3.5`, NaN and the infinities are not), and true and false are booleans, not integers;
 - `enum`: a non-empty list of the allowed values (compared as JSON: true is not 1, 1 is 1.0);
 - `items`: one schema, for every element of an array;
 - `properties`, `required`, `additionalProperties` (true, false or a schema): an object schema
   that lists `properties` refuses other keys unless `additionalProperties` is true or a schema
   (stricter than JSON Schema, whose default is open: an argument the tool does not take is the
   model's mistake); one that lists none takes any;
-- the annotations `description`, `title`, `default`, `examples`: shown to the model, never checked.
+- the annotations `description`, `title`, `default`, `examples`: shown to the model, never checked
+  (`@tool` writes a parameter's default as `default` when it fits the parameter: `with_default`).
 
 Why a subset: the env checks every call's arguments itself (`argument_problem`) before it runs the
 tool, and tells the model what is wrong. A keyword it does not enforce (`minimum`, `pattern`,
@@ -23,6 +26,7 @@ may nest at most `_MAX_SCHEMA_DEPTH` levels deep.
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from typing import Any
@@ -162,12 +166,47 @@ def _object_problem(value: dict[str, Any], schema: dict[str, Any], where: str | 
 
 
 def _is_kind(value: Any, kind: str) -> bool:
-    """Whether `value` (parsed JSON) is of JSON Schema type `kind` (a bool is not an integer)."""
+    """Whether `value` (parsed JSON) is of JSON Schema type `kind`. An integer is, as JSON Schema
+    says, any number whose fractional part is zero: `3` and `3.0`, not `3.5`, NaN or an infinity
+    (`conform_arguments` makes such a float an int before the tool gets it); a bool is not one."""
     if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return (isinstance(value, int) and not isinstance(value, bool)) or _integral_float(value)
     if kind == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     return isinstance(value, {"string": str, "boolean": bool, "array": list, "object": dict, "null": type(None)}[kind])
+
+
+def conform_arguments(arguments: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    """`arguments` as the tool gets them: each float that `parameters` accepts only as an integer
+    (`3.0` where the type is "integer" and not "number") made an int, in arrays and objects too,
+    so that a tool hinted `int` gets an int. The rest is left as it is, and so is every container
+    with nothing to change (the same object); one with something to change is a new one, so the
+    caller's arguments (the recorded call) are never modified. Meant for arguments that passed
+    `argument_problem`; it walks the schema as that does."""
+    return _conform(arguments, parameters)
+
+
+def _conform(value: Any, schema: dict[str, Any]) -> Any:
+    """`conform_arguments` of the part `value` of the arguments, for its schema `schema`."""
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds or []
+    if _integral_float(value) and "integer" in kinds and "number" not in kinds:
+        return int(value)
+    if isinstance(value, list) and "items" in schema:
+        items = [_conform(item, schema["items"]) for item in value]
+        return items if any(new is not old for new, old in zip(items, value)) else value
+    if isinstance(value, dict) and {"properties", "required", "additionalProperties"} & set(schema):
+        props, extra = schema.get("properties", {}), schema.get("additionalProperties")
+        conformed = {key: _conform(item, props.get(key, extra if isinstance(extra, dict) else {}))
+                     for key, item in value.items()}
+        return conformed if any(conformed[key] is not item for key, item in value.items()) else value
+    return value
+
+
+def _integral_float(value: Any) -> bool:
+    """Whether `value` is a float with no fractional part (finite: `float.is_integer` is False for
+    NaN and the infinities)."""
+    return isinstance(value, float) and value.is_integer()
 
 
 def _kinds_text(kinds: list[str]) -> str:
@@ -212,3 +251,21 @@ def param_schema(hint: Any) -> dict[str, Any] | None:
         if values is not None:
             schema["additionalProperties"] = values
     return schema
+
+
+def with_default(schema: dict[str, Any], default: Any) -> dict[str, Any]:
+    """`schema` with `"default"`: `default`, a parameter's default value, when it is JSON (it
+    round-trips through `json` unchanged: no NaN, tuple or non-string key) and a value `schema`
+    accepts; else `schema` as it is. The model then knows what leaving the argument out means.
+
+    `None` is written (as null) when the schema takes null, as it does for `x: int = None` and
+    `x: int | None = None`: leaving such an argument out is passing null. A default the schema
+    refuses (`x: int = "auto"`) is left out rather than shown: JSON Schema says a default should be
+    valid, and the model would copy it into calls that then fail."""
+    try:
+        written = json.loads(json.dumps(default, allow_nan=False))
+    except (TypeError, ValueError, RecursionError):  # not JSON: an object, NaN, a cycle, too deep
+        return schema
+    if written != default or _value_problem(default, schema, "the default", "") is not None:
+        return schema
+    return {**schema, "default": written}

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from rlvr.envs.deadline import CallTimeout, call_within
-from rlvr.envs.tool_schema import argument_problem, check_parameters, param_schema, short_repr
+from rlvr.envs.tool_schema import argument_problem, check_parameters, conform_arguments, param_schema, short_repr, with_default
 
 
 #: What the env puts before the text of a failed call ("error: ..."); the python tool leaves room
@@ -237,7 +237,12 @@ class Tool:
         `ToolInfraError` as raised; any other exception, `SystemExit` and `GeneratorExit`
         included, a `ToolCrash` naming it), so that an object or exception whose `str()` fails
         or hangs cannot fail or stall the caller. `KeyboardInterrupt` is raised as it is.
+
+        The tool gets `arguments` as `conform_arguments` makes them: a float with no fractional
+        part that the schema accepts only as an integer (the model wrote `3.0` for an `int`
+        parameter, which JSON Schema counts as an integer) is passed as an int.
         """
+        arguments = conform_arguments(arguments, self.parameters)
         budget = budget if budget is not None else TurnBudget()
         if self.limited is not None:
             return str(self.limited(budget, **arguments))
@@ -355,6 +360,11 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, descr
     `fn(**arguments)`. `async def` and generator functions are refused (their call does not run
     them): use a plain function that awaits or collects inside. A parameter whose default is None
     also takes null. The description of each parameter comes from a Google-style `Args:` section.
+    A parameter's default is shown to the model as its schema's `"default"` when it is JSON and
+    of the parameter's type (`limit: int = 3`, and `None` where the parameter takes null); a
+    default that is not (an object, a tuple, NaN, `x: int = "auto"`) is left out
+    (`rlvr.envs.tool_schema.with_default`). An `int` parameter takes `3.0` (an integer to JSON
+    Schema) and the function gets `3`.
 
     A tool must not call back into the env that is running it (`env.step`, `env.reset`): the
     episode would change under the step that called it.
@@ -400,11 +410,13 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, descr
                 )
             if param.default is None and isinstance(schema["type"], str):  # `x: int = None` takes null
                 schema["type"] = [schema["type"], "null"]
-            properties[param.name] = schema
             if param.name in docs:
-                properties[param.name]["description"] = docs[param.name]
+                schema["description"] = docs[param.name]
             if param.default is param.empty:
                 required.append(param.name)
+            else:
+                schema = with_default(schema, param.default)
+            properties[param.name] = schema
         if name is None and (own is None or own == "<lambda>"):
             raise ValueError(f"tool(): {short_repr(func)} has no name a model can call; give it one: tool(fn, name=\"...\")")
         return Tool(

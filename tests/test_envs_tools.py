@@ -79,7 +79,7 @@ def test_tool_decorator_builds_openai_schema():
         "name": "lookup", "description": "Look a word up.",
         "parameters": {"type": "object", "properties": {
             "word": {"type": "string", "description": "the word to look up."},
-            "limit": {"type": "integer", "description": "how many senses to return."}}, "required": ["word"]}}}
+            "limit": {"type": "integer", "description": "how many senses to return.", "default": 3}}, "required": ["word"]}}}
     assert lookup.check_arguments({"word": 1}) == "argument 'word' of tool 'lookup' must be a string, got int"
     assert "missing required" in lookup.check_arguments({})
     assert "unknown argument" in lookup.check_arguments({"word": "a", "x": 1})

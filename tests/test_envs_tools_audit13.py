@@ -336,7 +336,7 @@ def test_element_hints_and_none_defaults_shape_the_schema():
     props = f.parameters["properties"]
     assert props["xs"] == {"type": "array", "items": {"type": "integer"}}
     assert props["m"] == {"type": "object", "additionalProperties": {"type": "number"}}
-    assert props["n"] == {"type": ["integer", "null"]} and props["o"] == {"type": ["string", "null"]}
+    assert props["n"] == {"type": ["integer", "null"], "default": None} and props["o"] == {"type": ["string", "null"], "default": "a"}
     assert f.check_arguments({"xs": [1, "a"], "m": {}}) == "argument 'xs'[1] of tool 'f' must be an integer, got str"
     assert f.check_arguments({"xs": [], "m": {"k": "v"}}) == "argument 'm'['k'] of tool 'f' must be a number, got str"
     assert f.check_arguments({"xs": [], "m": {"k": 1}, "n": None, "o": None}) is None
