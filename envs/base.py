@@ -509,12 +509,21 @@ class TextEnv(gym.Env[str, str]):
         return split_action(action)
 
     def _respond_safely(self, content: str, tool_calls: list[dict[str, Any]] | None) -> Turn:
+        """`respond`, with an exception it raises made the turn's failure (`failed_turn`).
+
+        `InfrastructureError`, `KeyboardInterrupt` and the like propagate; the turn is then half
+        done (counted, the model's message recorded, no reply), so the episode ends unscored and
+        the next step needs a reset rather than going on from a broken history."""
         try:
             return self.respond(self.task, content, tool_calls)
-        except InfrastructureError:
+        except Exception as exc:
+            if isinstance(exc, InfrastructureError):
+                self._done = True
+                raise
+            return failed_turn(self, exc)  # a crashing verifier is an infrastructure failure
+        except BaseException:
+            self._done = True
             raise
-        except Exception as exc:  # a crashing verifier is an infrastructure failure
-            return failed_turn(self, exc)
 
     def batch_verify(self, task: Task, content: str, tool_calls: list[dict[str, Any]] | None) -> "BatchVerify | None":
         """A verification this turn needs that may run in one batch with other envs' (or None).
@@ -556,6 +565,7 @@ class TextEnv(gym.Env[str, str]):
             )
         if verdict is not None and verdict.error is not None:
             if self.on_infra_error == "raise":
+                self._done = True  # not scored: the next step needs a reset
                 raise InfrastructureError(f"verification failed on task {self.task.id}: {verdict.error}")
             parts = zero_parts()
         else:
