@@ -5,7 +5,12 @@ Everything is registered with Gymnasium under the `rlvr/` namespace, so `gymnasi
 ("Math-v0") and, for an unknown id, says which ids exist and how to register a new one. Each id
 also gets a `vector_entry_point`, so `gymnasium.make_vec` builds rlvr's `TextVectorEnv` as
 `rlvr.envs.vector.make_vec` does (by default; `vectorization_mode="sync"` / `"async"` give
-Gymnasium's own vector envs).
+Gymnasium's own vector envs; "async" needs `vector_kwargs={"shared_memory": False}`).
+
+Entry points are "module:attribute" strings, never callables, so `gymnasium.spec(id).to_json()`
+works whenever the env arguments are JSON data (a generator function or an in-memory dataset is
+not: then `json` refuses that argument). The strings that need an env id name it in the attribute
+("rlvr.envs.registry:TextVectorEnv[rlvr/Math-v0]"), which this module's `__getattr__` resolves.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import reprlib
+import types
 from typing import Any, Callable
+from urllib.parse import quote, unquote
 
 import gymnasium as gym
 from gymnasium.envs.registration import find_highest_version, load_env_creator, parse_env_id
@@ -21,7 +29,7 @@ from gymnasium.envs.registration import find_highest_version, load_env_creator, 
 from rlvr.envs.custom import check_template
 from rlvr.envs.scoring import resolve_verifier
 from rlvr.envs.tasks import GeneratorError
-from rlvr.envs.vector import TextVectorEnv, make_vec
+from rlvr.envs.vector import make_vec
 
 NAMESPACE = "rlvr"
 
@@ -39,6 +47,9 @@ BUILTIN_ENVS: dict[str, str] = {
 
 _ID = re.compile(r"^(?:[\w:.-]+/)?[\w:.-]+-v\d+$")
 
+#: attribute names of this module that stand for an env id's creator (see `__getattr__`)
+_CREATOR = re.compile(r"(?P<kind>TextVectorEnv|DatasetEnv|GeneratorEnv)\[(?P<id>[^\[\]]+)\]")
+
 
 class UnknownEnvError(gym.error.UnregisteredEnv):
     """No environment is registered under that id; the message lists the ids that exist."""
@@ -48,7 +59,7 @@ def register_builtin() -> None:
     """Register the built-in environments with Gymnasium (idempotent)."""
     for env_id, entry_point in BUILTIN_ENVS.items():
         if env_id not in gym.registry:
-            gym.register(env_id, entry_point=entry_point, vector_entry_point=_vector_entry_point(env_id))
+            gym.register(env_id, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", env_id))
 
 
 def registered_ids() -> list[str]:
@@ -176,37 +187,75 @@ def register(
         entry_point = "rlvr.envs.custom:GeneratorEnv"
     if full in gym.registry:
         del gym.registry[full]
-    plain, objects = _split_by_reference(env_kwargs)
-    if objects:
-        entry_point = functools.partial(_build_with, entry_point, objects, full)
-    gym.register(full, entry_point=entry_point, vector_entry_point=_vector_entry_point(full), kwargs=plain)
+    spec_kwargs = {key: _held(key, value) for key, value in env_kwargs.items()}
+    if any(not _is_plain(value) for value in spec_kwargs.values()):  # a generator, or a value to unwrap
+        entry_point = _creator_name(entry_point.rpartition(":")[2], full)
+    gym.register(full, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", full), kwargs=spec_kwargs)
     return full
 
 
-def _vector_entry_point(env_id: str) -> Callable[..., TextVectorEnv]:
-    """The `vector_entry_point` of `env_id`: `gymnasium.make_vec` calls it as `fn(num_envs=n, **kwargs)`.
+class ByReference:
+    """A registered env argument that `gymnasium.make` passes as the object itself, not a copy.
 
-    That is `rlvr.envs.vector.make_vec(env_id, n, **kwargs)`, so both build the same
-    `TextVectorEnv`. Gymnasium does not pass the id, hence one partial per id (a callable, so
-    `gym.spec(env_id).to_json()` refuses the spec, as it does any spec holding a callable).
+    `gymnasium.make` (and `make_vec`) deep-copy a spec's kwargs: a sandbox, or a verifier object
+    holding a lock or a client, cannot be deep-copied, and a large in-memory dataset should not be
+    copied for every env of a vector env. A deep copy of this holder is the holder itself; pickling
+    (Gymnasium's "async" vector env) still sends its value. `gymnasium.spec(id).to_json()` refuses it
+    ("Object of type ByReference is not JSON serializable"), as the object is no JSON data.
     """
-    return functools.partial(make_vec, env_id)
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ByReference:
+        return self
+
+    def __repr__(self) -> str:  # short: Gymnasium's make errors show a spec's kwargs, and a dataset may be large
+        return f"ByReference({reprlib.repr(self.value)})"
 
 
-def _split_by_reference(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(plain data, objects) of a registration's env arguments.
+def _held(key: str, value: Any) -> Any:
+    """How a registration's env argument is stored in its spec's kwargs.
 
-    `gymnasium.make` deep-copies a spec's kwargs at every make. Plain data (strings, numbers, and
-    lists / dicts of them) stays there, visible in `gym.spec(id).kwargs`. Anything else is held by
-    reference: a sandbox, a verifier object holding a lock or a client cannot be deep-copied, and
-    a large in-memory dataset should not be copied for every env of a vector env.
+    Plain data (strings, numbers, and lists / dicts of them) as it is: visible in
+    `gym.spec(id).kwargs` and in `to_json()`. Functions and classes as they are too (deep copies
+    of them are themselves; `to_json()` refuses them, as it does for any Gymnasium spec). Anything
+    else, and an in-memory dataset, in a `ByReference`.
     """
-    plain: dict[str, Any] = {}
-    objects: dict[str, Any] = {}
-    for key, value in kwargs.items():
-        by_value = _is_plain(value) and not (key == "dataset" and not isinstance(value, str))
-        (plain if by_value else objects)[key] = value
-    return plain, objects
+    if key == "dataset" and not isinstance(value, str):
+        return ByReference(value)
+    if _is_plain(value) or isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type)):
+        return value
+    return ByReference(value)
+
+
+def _creator_name(kind: str, env_id: str) -> str:
+    """The entry point string "rlvr.envs.registry:Kind[env id]" that `__getattr__` resolves.
+
+    Gymnasium splits an entry point at its one ":", and an id may hold ":" ("a:b-v0"), so the id is
+    %-escaped (an id has no "%", "[" or "]").
+    """
+    return f"{__name__}:{kind}[{quote(env_id, safe='/')}]"
+
+
+def __getattr__(name: str) -> Callable[..., Any]:
+    """The creator an entry point string from `_creator_name` names (PEP 562 module attribute).
+
+    "TextVectorEnv[id]": `gymnasium.make_vec` calls it as `fn(num_envs=n, **kwargs)` and gets
+    `rlvr.envs.vector.make_vec(id, n, **kwargs)`, the same `TextVectorEnv` (Gymnasium does not
+    pass the id, hence the id in the name). "DatasetEnv[id]" / "GeneratorEnv[id]": that env of
+    `rlvr.envs.custom`, built by `_build_with`. A string, unlike a callable, leaves the spec
+    serialisable and resolves in another process too.
+    """
+    match = _CREATOR.fullmatch(name)
+    if match is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    env_id = unquote(match["id"])
+    if match["kind"] == "TextVectorEnv":
+        return functools.partial(make_vec, env_id)
+    return functools.partial(_build_with, f"rlvr.envs.custom:{match['kind']}", env_id)
 
 
 def _is_plain(value: Any) -> bool:
@@ -219,13 +268,14 @@ def _is_plain(value: Any) -> bool:
     return False
 
 
-def _build_with(entry_point: str, objects: dict[str, Any], env_id: str, **kwargs: Any) -> gym.Env:
-    """The registered env `env_id` built with its by-reference arguments; those given at make time win.
+def _build_with(entry_point: str, env_id: str, **kwargs: Any) -> gym.Env:
+    """The registered env `env_id` built with its arguments, `ByReference` ones unwrapped.
 
     A generator's bad first task (checked while the env is built, before `gym.make` gives the env
     its spec) is reported under `env_id`.
     """
+    kwargs = {key: value.value if isinstance(value, ByReference) else value for key, value in kwargs.items()}
     try:
-        return load_env_creator(entry_point)(**{**objects, **kwargs})
+        return load_env_creator(entry_point)(**kwargs)
     except GeneratorError as exc:
         raise GeneratorError(f"{env_id}: {exc}") from exc

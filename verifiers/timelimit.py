@@ -26,18 +26,24 @@ Unix only (it passes sockets with SCM_RIGHTS).
 Each worker also caps its own address space (`memory_mb`) so a memory bomb fails fast instead of
 swapping the machine.
 
+At interpreter exit every pool of the process is closed (`_close_pools_at_exit`): its workers are
+killed, busy ones too, and the zygote is waited for (at most `_ZYGOTE_EXIT_WAIT` seconds, then
+killed), so no worker outlives the process and `python -W always` reports no unclosed resource.
+
 A target is named by a string "package.module:function" so that nothing unpicklable crosses the
 process boundary; it must return something picklable.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import queue
 import socket
 import threading
 import time
+import weakref
 from typing import Any, Callable, Sequence
 
 __all__ = ["DEFAULT_MAX_WAIT", "Budget", "PoolBusy", "TimeLimitExceeded", "WorkerCrashed", "WorkerPool", "get_pool",
@@ -47,6 +53,10 @@ __all__ = ["DEFAULT_MAX_WAIT", "Budget", "PoolBusy", "TimeLimitExceeded", "Worke
 #: it fails with `PoolBusy`. Far above any wait of a working pool: it only ends a pool that is stuck
 #: or hopelessly overloaded, as an infrastructure failure rather than a hang.
 DEFAULT_MAX_WAIT = 300.0
+
+#: Seconds `_Zygote.close` waits for the zygote to exit once told to (it exits at once unless it is
+#: still importing the preload modules) before it kills it: closing a pool never hangs.
+_ZYGOTE_EXIT_WAIT = 2.0
 
 
 class TimeLimitExceeded(Exception):
@@ -172,14 +182,22 @@ class _Zygote:
         return int(msg.decode()), Connection(fds[0])
 
     def close(self) -> None:
+        """Tell the zygote to exit (its socket closes) and reap it: after `_ZYGOTE_EXIT_WAIT`
+        seconds it is killed. Either way it is waited for, so no `Popen` is left running."""
+        import subprocess
+
         try:
             self.sock.close()
         except OSError:
             pass
         try:
-            self.process.wait(timeout=2)
-        except Exception:  # noqa: BLE001
+            self.process.wait(timeout=_ZYGOTE_EXIT_WAIT)
+        except subprocess.TimeoutExpired:
             self.process.kill()
+            try:
+                self.process.wait(timeout=_ZYGOTE_EXIT_WAIT)  # a killed process is reaped at once
+            except subprocess.TimeoutExpired:  # stuck in the kernel: leave it rather than hang
+                pass
 
 
 def _zygote_main() -> None:  # pragma: no cover - runs in a child process
@@ -263,9 +281,11 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._alive = 0
         self._slots = threading.BoundedSemaphore(self.size)
+        self._busy: set[_Worker] = set()  # workers running a job (killed by `close(kill_busy=True)`)
         self._pid = os.getpid()
         self._closed = False
         self.kills = 0  # workers killed on timeout (for tests and metrics)
+        _all_pools.add(self)
 
     # -- worker bookkeeping -------------------------------------------------------------
     def _acquire(self, wait: float) -> _Worker:
@@ -275,22 +295,25 @@ class WorkerPool:
                            "jobs (the pool is stuck or overloaded; the job was not run)")
         try:
             try:
-                return self._idle.get_nowait()
+                worker = self._idle.get_nowait()
             except queue.Empty:
-                pass
+                with self._lock:
+                    if self._zygote is None or self._zygote.process.poll() is not None:
+                        self._zygote = _Zygote(self._preload, self.memory_mb)
+                    zygote = self._zygote
+                worker = _Worker(zygote)
+                with self._lock:
+                    self._alive += 1
             with self._lock:
-                if self._zygote is None or self._zygote.process.poll() is not None:
-                    self._zygote = _Zygote(self._preload, self.memory_mb)
-                zygote = self._zygote
-            worker = _Worker(zygote)
-            with self._lock:
-                self._alive += 1
+                self._busy.add(worker)
             return worker
         except BaseException:
             self._slots.release()
             raise
 
     def _release(self, worker: _Worker, *, broken: bool = False) -> None:
+        with self._lock:
+            self._busy.discard(worker)
         try:
             if broken or self._closed:
                 worker.kill()
@@ -378,9 +401,16 @@ class WorkerPool:
     def alive(self) -> int:
         return self._alive
 
-    def close(self) -> None:
-        """Stop every idle worker (busy ones stop when their call returns)."""
+    def close(self, *, kill_busy: bool = False) -> None:
+        """Stop every idle worker and the zygote; busy workers stop when their call returns, or
+        now with `kill_busy` (their calls then raise `WorkerCrashed`; used at interpreter exit,
+        where a call may never return: a daemon thread's, or a job stuck past any limit)."""
         self._closed = True
+        if kill_busy:
+            with self._lock:
+                busy = list(self._busy)
+            for worker in busy:
+                worker.kill()
         while True:
             try:
                 worker = self._idle.get_nowait()
@@ -406,18 +436,37 @@ class WorkerPool:
 
 _pools: dict[tuple, WorkerPool] = {}
 _pools_lock = threading.Lock()
+#: every pool created in this process (and inherited ones), for `_close_pools_at_exit`
+_all_pools: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()
 
 
 def get_pool(size: int | None = None, *, preload: Sequence[str] = (), memory_mb: int | None = 2048) -> WorkerPool:
-    """The process-wide shared pool for these settings (a forked child gets its own)."""
+    """The process-wide shared pool for these settings (a forked child gets its own; a pool that
+    was closed is replaced by a new one)."""
     key = (os.getpid(), size, tuple(preload), memory_mb)
     with _pools_lock:
         pool = _pools.get(key)
-        if pool is None:
+        if pool is None or pool._closed:
             for stale in [k for k in _pools if k[0] != os.getpid()]:
                 del _pools[stale]  # inherited from a parent: its workers are not ours
             pool = _pools[key] = WorkerPool(size, preload=preload, memory_mb=memory_mb)
         return pool
+
+
+def _close_pools_at_exit() -> None:
+    """Close every pool this process created when the interpreter exits, busy workers included.
+
+    Without it the zygote stays running and its socket open until the process is gone
+    (`ResourceWarning`s under `python -W always`), and a worker stuck in a job a daemon thread
+    started would outlive the process. Bounded: workers are killed, the zygote waited for at most
+    `_ZYGOTE_EXIT_WAIT` seconds before it is killed. A forked child leaves its parent's pools alone.
+    """
+    for pool in list(_all_pools):
+        if pool._pid == os.getpid() and not pool._closed:
+            pool.close(kill_busy=True)
+
+
+atexit.register(_close_pools_at_exit)
 
 
 def run_with_time_limit(target: str, args: tuple = (), *, timeout: float, pool: WorkerPool | None = None) -> Any:
