@@ -11,7 +11,7 @@
 4. MBPP's entry point was taken from a name the test imports bind (`isclose`), so a usage block
    after the solution was taken for the program.
 5. Code-v0's `close()` closes no sandbox (the default one is shared by the process).
-6. `RULES_VERSION` is 3.
+6. `RULES_VERSION` is at least 3.
 
 Review of that change: a call-based answer gets the `typing` names in its module, not a line of text
 before it (which moved every line number its errors report); a task's `prompt_head` is read once,
@@ -242,6 +242,6 @@ def test_close_leaves_the_shared_sandbox_usable_and_rules_version_is_3(box):
     env.close()
     env.close()
     assert shared_sandbox("subprocess").run("print(1)").stdout == "1\n"
-    assert RULES_VERSION == 3
+    assert RULES_VERSION >= 3
     fingerprint = rlvr.make("rlvr/Code-v0", sandbox=box).unwrapped.verifier_fingerprint()
-    assert fingerprint["settings"]["rules"] == 3
+    assert fingerprint["settings"]["rules"] == RULES_VERSION

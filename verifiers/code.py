@@ -70,9 +70,10 @@ HARNESS_FILES = {
 #: float_tolerance only for decimals, a HumanEval prompt's helpers trusted; 3: answers compiled as
 #: `python3` compiles them (no postponed annotations) and run as a real module ("solution", or
 #: "__main__" for programs), typing names ready for call-based answers, a HumanEval prompt's bare
-#: signature dropped before a whole-function answer, MBPP test-side helpers never the entry point),
-#: so that a resumed evaluation never mixes verdicts of two rule sets.
-RULES_VERSION = 3
+#: signature dropped before a whole-function answer, MBPP test-side helpers never the entry point;
+#: 4: with the decorators right above it), so that a resumed evaluation never mixes verdicts of two
+#: rule sets.
+RULES_VERSION = 4
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

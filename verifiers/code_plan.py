@@ -127,10 +127,11 @@ def prompt_head(prompt: str, entry_point: str | None) -> str:
 
 
 def _entry_def(prompt: str, entry_point: str | None) -> re.Match | None:
-    """Where the entry point's `def` line starts in the prompt (None: no such line)."""
+    """Where the entry point's definition starts in the prompt: its `def` line, or the one-line
+    decorators right above it (`@lru_cache`), which belong to that `def` (None: no such line)."""
     if not entry_point:
         return None
-    return re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(entry_point)}\b", prompt, re.MULTILINE)
+    return re.search(rf"^(?:[ \t]*@[^\n]*\n)*[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(entry_point)}\b", prompt, re.MULTILINE)
 
 
 def bound_names(*sources: str) -> set[str]:
