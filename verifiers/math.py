@@ -15,7 +15,9 @@ Pipeline for one pair (gold, prediction):
    mixed numbers, percentages and scientific notation are decided here, in microseconds.
 4. Only when that cannot decide (symbols, roots, π, functions, equations) the comparison is re-run
    with sympy (`math_sympy`) in a worker process under a hard time limit (`timelimit`): on timeout
-   the worker is killed and the verdict says "timed out after 5s".
+   the worker is killed and the verdict says "timed out after 5s". A job that runs past its time
+   or size limit is followed by a check of the gold alone (`_gold_fault`), which tells whose fault
+   it was.
 5. Verdicts are memoised by (normalised gold, normalised answer), so the many identical final
    answers of a GRPO group cost one comparison. Every caller asking for the same pair gets the same
    Verdict object, so its `details` are read-only (a dict that refuses changes; `dict(details)` is
@@ -26,14 +28,16 @@ Every Verdict carries `details["kind"]`, one of:
     "wrong"       a different answer;
     "hedged"      several different final answers where one was asked (never rewarded);
     "unparsable"  no final answer found, or not a math expression we can read;
-    "timeout"     the sympy stage ran past its time (memory, recursion, float range) limit: scored 0 as
-                  a wrong answer (`Verdict.wrong`, `error` None; not memoised). Deliberately not an error:
-                  only a pathological answer runs that long, and an error would make the trainer
-                  retry the sample and then stop the run whenever a model emits one;
+    "timeout"     the sympy stage ran past its time (memory, recursion, float range) limit on this
+                  answer while the gold alone does not: scored 0 as a wrong answer (`Verdict.wrong`,
+                  `error` None; not memoised). Deliberately not an error: with a gold that evaluates
+                  in time, only a pathological answer runs that long, and an error would make the
+                  trainer retry the sample and then stop the run whenever a model emits one;
     "error"       verification itself failed (unparsable gold, a crashed worker, no free worker within
-                  `timelimit.DEFAULT_MAX_WAIT`, any exception the sympy stage raised): `Verdict.error`
-                  is set, the verdict is not memoised, and the pair must not be trained on as a zero
-                  reward.
+                  `timelimit.DEFAULT_MAX_WAIT`, any exception the sympy stage raised, or a gold that
+                  alone runs past the time limit or a size limit, so that answers compared with it
+                  do too: see `_gold_fault`): `Verdict.error` is set, the verdict is not memoised, and
+                  the pair must not be trained on as a zero reward.
 The sympy stage's `timeout` is counted only while a worker runs the job: waiting for a free worker
 (other callers' load) never makes a right answer time out.
 Model output never raises: any text gets a Verdict. A bad *gold* answer (unparsable, or a worked
@@ -52,8 +56,8 @@ equations equal when proportional; `x > 3` = `(3, \\infty)`; `(1,2]` != `(1,2)`;
 unordered, tuples ordered, and an interval (`[1, 2)`) never equals a bare list; named values count by name
 (`y = 1, x = 2` is the tuple (2, 1)); `\\pm a` is {a, -a}, and a `\\pm` anywhere makes the set of the
 answer's values (`\\frac{3 \\pm \\sqrt5}{2}`, `(\\pm 2, 0)`); word answers (`\\text{Yes}`) compare as
-case-folded text; several different values where one is asked is
-"hedged" (wrong); `e` and `i` are Euler's number and the imaginary unit; A-E golds are choices.
+case-folded text, but `\\text{no solution}` is the empty set (`\\emptyset`); several different values
+where one is asked is "hedged" (wrong); `e` and `i` are Euler's number and the imaginary unit; A-E golds are choices.
 """
 
 from __future__ import annotations
@@ -66,9 +70,9 @@ import re
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
-from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, prepare
+from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_value, prepare, value_nodes
 from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer, tagged_answers
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
@@ -86,10 +90,14 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 3
+RULES_VERSION = 4
 #: Below this many seconds left of an answer's budget, no sympy job is started (it counts as timed out).
 _MIN_JOB_SECONDS = 0.05
 _WORKER_TARGET = "rlvr.verifiers.math_sympy:compare_normalized"
+#: The worker function that puts a gold alone through what a comparison does to it (`_gold_fault`).
+_GOLD_TARGET = "rlvr.verifiers.math_sympy:check_gold"
+#: How many gold checks `_gold_fault` remembers.
+_GOLD_CHECKS_SIZE = 4096
 _PRELOAD = ("rlvr.verifiers.math_sympy",)
 _CHOICE_GOLD_RE = re.compile(r"^\s*(?:\\text\{\s*)?\(?\s*[A-E]\s*\)?(?:\s*\})?\s*$")
 _CACHE_SIZE = 200_000
@@ -165,12 +173,73 @@ class _Cache:
 _cache = _Cache(_CACHE_SIZE)
 
 
+class _GoldChecks:
+    """What `_gold_fault` found about each gold, by (normalised gold, seconds allowed): None for a
+    gold that evaluates in time, the failed Verdict for one that does not. A thread-safe bounded
+    LRU of futures: callers asking about one gold at once (verify_batch's threads) wait for one
+    check instead of each running one to its time limit. A check that could not be done (the pool
+    failed, not the gold) is not remembered."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[tuple, Future] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def known_bad(self, key: tuple) -> Verdict | None:
+        """The remembered failure when the gold is known not to evaluate in time; None when it is
+        not known to be bad (never waits for a check in progress)."""
+        with self.lock:
+            future = self.data.get(key)
+        if future is None or not future.done() or future.exception() is not None:
+            return None
+        return future.result()
+
+    def check(self, key: tuple, run: Callable[[], tuple[Verdict | None, bool]]) -> Verdict | None:
+        """The result for `key`: remembered, awaited from the caller checking it now, or got from
+        `run()`, which returns (result, whether to remember it)."""
+        with self.lock:
+            future = self.data.get(key)
+            mine = future is None
+            if mine:
+                future = self.data[key] = Future()
+                if len(self.data) > self.size:
+                    self.data.popitem(last=False)
+            else:
+                self.data.move_to_end(key)
+        if not mine:
+            return future.result()
+        try:
+            result, remember = run()
+        except BaseException as exc:
+            self._forget(key, future)
+            future.set_exception(exc)
+            raise
+        if not remember:
+            self._forget(key, future)
+        future.set_result(result)
+        return result
+
+    def _forget(self, key: tuple, future: Future) -> None:
+        with self.lock:
+            if self.data.get(key) is future:
+                del self.data[key]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+
+
+_gold_checks = _GoldChecks(_GOLD_CHECKS_SIZE)
+
+
 def clear_cache() -> None:
-    """Forget memoised verdicts and normalised golds (used by benchmarks to measure cold throughput)."""
+    """Forget memoised verdicts, normalised golds and gold checks (used by benchmarks to measure
+    cold throughput)."""
     with _cache.lock:
         _cache.data.clear()
         _cache.hits = 0
     _gold_norm.cache_clear()
+    _gold_checks.clear()
 
 
 def _pool() -> WorkerPool:
@@ -426,26 +495,85 @@ def _run_job(plan: _Plan, timeout: float | Budget, pool: WorkerPool, target: str
     `target` ("module:function", called with the normalised pair in a worker) is the math comparer
     by default; another one (the steps check's, which judges text the comparer would blame on the
     gold) returns outcomes of the same shape. Only the math comparer's verdicts are memoised: the
-    memo answers `verify` by (gold, answer), and another comparer may judge a pair differently."""
+    memo answers `verify` by (gold, answer), and another comparer may judge a pair differently.
+
+    A job past its time or size limit is the answer's fault (kind "timeout") unless the gold alone
+    is too slow (`_gold_fault`); a gold known to be is failed at once, without running the job.
+    Only with the math comparer: the steps check's "gold" is the claim's left side, model text
+    like its right side, so whatever either side costs is the model's."""
     g_norm, p_norm = plan.job
+    seconds = timeout.seconds if isinstance(timeout, Budget) else timeout
+    has_gold = target == _WORKER_TARGET
+    if has_gold:
+        known = _gold_checks.known_bad((g_norm, seconds))
+        if known is not None:
+            return known
     try:
         out = pool.call(target, (g_norm, p_norm), timeout=timeout)
     except TimeLimitExceeded:
-        return _timed_out(timeout.seconds if isinstance(timeout, Budget) else timeout)
+        over_limit = _timed_out(seconds)
     except WorkerMemoryError:
-        return Verdict.wrong("too large to evaluate (worker memory limit)", details=_details("timeout"))
+        over_limit = Verdict.wrong("too large to evaluate (worker memory limit)", details=_details("timeout"))
     except WorkerCrashed as exc:
-        if str(exc).startswith(("RecursionError", "OverflowError")):
-            # sympy ran out of stack or float range on a huge value: like the memory limit, a size limit
-            return Verdict.wrong("too large to evaluate (recursion or overflow)", details=_details("timeout"))
-        # The worker reports an unreadable prediction as an outcome (kind "unparsable"); anything it
-        # raises comes from the gold, sympy or our own code, so it is not the answer's fault: the
-        # verdict is an error (never a zero reward) and it is not memoised as a judgement.
-        return Verdict.failed(f"math worker failed: {str(exc)[:300]}", details=_details("error"))
-    v = _from_outcome(out)
-    if target == _WORKER_TARGET:
-        _cache.put(plan.key, v)
-    return v
+        if not str(exc).startswith(("RecursionError", "OverflowError")):
+            # The worker reports an unreadable prediction as an outcome (kind "unparsable"); anything it
+            # raises comes from the gold, sympy or our own code, so it is not the answer's fault: the
+            # verdict is an error (never a zero reward) and it is not memoised as a judgement.
+            return Verdict.failed(f"math worker failed: {str(exc)[:300]}", details=_details("error"))
+        # sympy ran out of stack or float range on a huge value: like the memory limit, a size limit
+        over_limit = Verdict.wrong("too large to evaluate (recursion or overflow)", details=_details("timeout"))
+    else:
+        v = _from_outcome(out)
+        if has_gold:
+            _cache.put(plan.key, v)
+        return v
+    blamed_on_gold = _gold_fault(g_norm, seconds, pool) if has_gold else None
+    return blamed_on_gold if blamed_on_gold is not None else over_limit
+
+
+def _gold_fault(g_norm: str, seconds: float, pool: WorkerPool) -> Verdict | None:
+    """After a job past its time or size limit: a failed Verdict naming the gold when the gold alone
+    runs past `seconds` or a size limit, or raises, in what every comparison does to it (see
+    `math_sympy.check_gold`), else None (the answer is at fault).
+
+    A gold of exact rationals only (`_gold_is_exact`: most golds) is cheap for sympy too and is
+    not checked. Any other runs in a worker under its own limit of `seconds` (the answer's whole
+    time limit, never charged to the answer's budget) once per (gold, seconds): its result is
+    remembered (see `_GoldChecks`), so a known-bad gold fails later answers at once and a good one
+    is not checked again. When the check itself cannot be done (the pool fails), the verdict is a
+    failure too: whose fault the limit was is then unknown, and an infrastructure failure is never
+    a wrong answer."""
+    if _gold_is_exact(g_norm):
+        return None
+    return _gold_checks.check((g_norm, seconds), functools.partial(_check_gold, g_norm, seconds, pool))
+
+
+def _gold_is_exact(g_norm: str) -> bool:
+    """Whether every value of the gold is a rational that the exact stage computes (`exact_value`,
+    bounded in size): such a gold costs sympy next to nothing, so it never made a job slow."""
+    try:
+        return all(exact_value(value) is not None for value in value_nodes(prepare(parse(g_norm))))
+    except Exception:  # noqa: BLE001 - NeedSympy, or anything else: not known to be exact
+        return False
+
+
+def _check_gold(g_norm: str, seconds: float, pool: WorkerPool) -> tuple[Verdict | None, bool]:
+    """`_gold_fault`'s check, run now: (its result, whether to remember it)."""
+    gold = f"gold answer {g_norm[:200]!r}"
+    try:
+        problem = pool.call(_GOLD_TARGET, (g_norm,), timeout=seconds)
+    except TimeLimitExceeded:
+        problem = f"runs past the {seconds:.3g}s time limit on its own"
+    except WorkerMemoryError:
+        problem = "exceeds the worker memory limit on its own"
+    except WorkerCrashed as exc:  # the pool or a worker failed, not the gold: not remembered
+        return Verdict.failed(f"the sympy stage ran past its limit, and checking the {gold} alone failed: "
+                              f"{str(exc)[:300]}", details=_details("error")), False
+    if problem is None:
+        return None, True
+    reason = (f"{gold} cannot be evaluated within the verifier's limits ({problem}), so comparisons "
+              "with it run past them too: fix or drop this row")
+    return Verdict.failed(reason, details=_details("error")), True
 
 
 def _combine(verdicts: list[Verdict]) -> Verdict:

@@ -37,12 +37,12 @@ import re
 from fractions import Fraction
 from itertools import product
 from math import prod
-from typing import Callable
+from typing import Callable, Iterator
 
 from rlvr.verifiers.math_parse import ParseError
 
 __all__ = ["MAX_PM_VALUES", "NeedSympy", "Outcome", "compare", "exact_eq", "exact_value", "decimal_places",
-           "prepare", "has_symbols"]
+           "prepare", "has_symbols", "value_nodes"]
 
 MAX_BITS = 4096  # exact fast path gives up (to sympy) beyond numbers this large
 MAX_FACTORIAL = 200
@@ -250,6 +250,29 @@ def prepare(node: tuple) -> tuple:
     return node
 
 
+def value_nodes(node: tuple) -> Iterator[tuple]:
+    """The plain values inside a prepared answer, in order: collections, assignments, relations
+    (each side) and percentages are walked; every other node is a value."""
+    kind = node[0]
+    if kind in ("list", "set", "union"):
+        children = node[1]
+    elif kind == "seq":  # ("seq", open, close, items)
+        children = node[3]
+    elif kind == "matrix":  # ("matrix", rows)
+        children = tuple(element for row in node[1] for element in row)
+    elif kind == "assign":
+        children = (node[2],)
+    elif kind == "rel":
+        children = node[2]
+    elif kind == "pct":
+        children = (node[1],)
+    else:
+        yield node
+        return
+    for child in children:
+        yield from value_nodes(child)
+
+
 def _is_assignment(node: tuple) -> bool:
     """`x = value`: a relation `=` whose left side is a single variable."""
     return node[0] == "rel" and node[1] == ("=",) and node[2][0][0] == "sym"
@@ -370,7 +393,7 @@ def compare(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | None = No
     if pk is None:
         if gk == "unordered" and len(_elements(gold)) == 1:
             return compare(_elements(gold)[0], pred, eq, rel_eq)
-        n = len(gold[1]) if gold[0] != "matrix" else "a matrix of"
+        n = "a matrix of" if gold[0] == "matrix" else len(gold[3] if gold[0] == "seq" else gold[1])
         return Outcome(False, "wrong", f"expected {n} values, got one")
     named = _compare_named(gold, pred, eq, rel_eq)
     if named is not None:

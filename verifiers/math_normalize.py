@@ -19,7 +19,8 @@ Conventions applied here (documented again in docs/verifiers.md):
 - Magnitude words after a number multiply it: `5 \\text{ thousand}` is 5000, `2 \\text{ dozen}` 24,
   `3 million` 3000000, `5\\text{k}` 5000 (a bare `5k` stays 5 times k).
 - Sets: `\\mathbb{R}`, `ℝ` and the words "all real numbers" (the whole answer) are `(-\\infty, \\infty)`;
-  `\\emptyset`, `\\varnothing`, `∅` and the words "the empty set" are `\\{\\}`.
+  `\\emptyset`, `\\varnothing`, `∅` and the words "the empty set" and "no solution(s)" (the whole
+  answer; not "none": too ambiguous, it may answer any question) are `\\{\\}`.
 - Degrees are dropped: `30^\\circ` equals `30` (no conversion to radians), except on the number a
   trigonometric function is applied to (`\\sin 30^\\circ` is sin(π/6)).
 - Thousands separators: `1{,}000`, `1,\\!000` and LaTeX spaces between digit groups (`10\\,000`)
@@ -264,11 +265,12 @@ _REALS = "(-\\infty, \\infty)"
 #: The empty set: `\\{\\}`.
 _EMPTY_SET_CMD_RE = re.compile(r"\\(?:emptyset|varnothing)(?![A-Za-z])")
 _EMPTY_SET = "\\{\\}"
-#: The whole answer in words: "all real numbers" (`\\text{All real numbers}`), "the empty set".
+#: The whole answer in words: "all real numbers" (`\\text{All real numbers}`), "the empty set" or "no
+#: solution(s)" (an equation's solution set is empty: so `\\text{no solution}` = `\\emptyset`).
 _REALS_WORDS_RE = re.compile(
     r"(?:x\s*(?:\\in|in)\s*)?(?:the\s+set\s+of\s+)?(?:(?:all|any|every)\s+)?real\s+numbers?|all\s+reals",
     re.IGNORECASE)
-_EMPTY_SET_WORDS_RE = re.compile(r"(?:the\s+)?(?:empty|null)\s+set", re.IGNORECASE)
+_EMPTY_SET_WORDS_RE = re.compile(r"(?:the\s+)?(?:empty|null)\s+set|no\s+solutions?", re.IGNORECASE)
 #: The opening of a text group, whose content is words (see `_percent`).
 _TEXT_OPEN = rf"\\(?:{_TEXT_COMMANDS})\s*\{{"
 _PERCENT_WORD_RE = re.compile(r"(?<![A-Za-z])per\s*cent(?![A-Za-z])", re.IGNORECASE)
@@ -379,7 +381,8 @@ def _magnitude(m: re.Match) -> str:
 
 
 def _set_words(s: str) -> str:
-    """The whole answer "all real numbers" as `(-\\infty, \\infty)`, "the empty set" as `\\{\\}`."""
+    """The whole answer "all real numbers" as `(-\\infty, \\infty)`, "the empty set" or "no solution(s)"
+    as `\\{\\}`."""
     if _REALS_WORDS_RE.fullmatch(s):
         return _REALS
     if _EMPTY_SET_WORDS_RE.fullmatch(s):
@@ -547,7 +550,7 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
     s = _CURRENCY_RE.sub(r"\1", s)
     while s.endswith(".") or s.endswith(",") or s.endswith(";"):
         s = s[:-1].rstrip()
-    if len(s) < 60 and ("set" in s.lower() or "real" in s.lower()):
+    if len(s) < 60 and any(word in s.lower() for word in ("set", "real", "solution")):
         s = _set_words(s)
     if " " in s:
         s = (_ANY_UNIT_TAIL_RE if number_gold else _UNIT_TAIL_RE).sub("", s).strip()

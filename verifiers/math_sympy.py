@@ -26,14 +26,15 @@ constant); inequalities likewise with a positive constant and the same strictnes
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Callable
 
 import sympy
 
 from rlvr.verifiers.math_compare import (NeedSympy, Outcome, compare, decimal_places, exact_eq,
-                                         exact_value, prepare, rounds_to)
+                                         exact_value, prepare, rounds_to, value_nodes)
 from rlvr.verifiers.math_parse import ParseError, parse
 
-__all__ = ["compare_normalized", "to_sympy", "sympy_eq"]
+__all__ = ["check_gold", "compare_normalized", "to_sympy", "sympy_eq"]
 
 _FUNCS = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec,
@@ -341,31 +342,51 @@ def rel_eq(g: tuple, p: tuple) -> tuple[bool, str]:
     return False, "different relations"
 
 
-def _check_evaluable(node: tuple) -> None:
-    """Raise if some value inside `node` cannot be turned into a sympy expression.
+def _check_evaluable(node: tuple, evaluate: Callable[[tuple], object] = to_sympy) -> None:
+    """Call `evaluate` on every value inside `node` (see `math_compare.value_nodes`); by default,
+    raise if some value cannot be turned into a sympy expression."""
+    for value in value_nodes(node):
+        evaluate(value)
 
-    Collections, assignments, relations and percentages are walked; every other node is a value.
+
+def _evaluate_alone(node: tuple) -> None:
+    """Do to one value on its own what `sympy_eq` does to each side of a comparison: build it in
+    sympy; without variables, evaluate it to 30 digits as `_numeric_eq` does (unless it is infinite
+    or undefined, which `_numeric_eq` does not evaluate); with variables, expand it (as the
+    difference is expanded) and evaluate it at the sample points of its own variables (as
+    `_sampled_eq` does). Only the time it takes, or what it raises, counts: the values are dropped.
+    Not done: `simplify`, which runs on a difference only when sampling cannot decide, and whose
+    cost on one side alone says little about its cost on the difference."""
+    value = to_sympy(node)
+    if value.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+        return
+    free = sorted(value.free_symbols, key=lambda s: s.name)
+    if not free:
+        _finite_number(value.evalf(30))
+        return
+    sympy.expand(value)
+    for pt in _points(free):
+        _value_at(value, pt)
+
+
+def check_gold(gold: str) -> str | None:
+    """Worker entry point: the normalised gold answer alone, put through what `compare_normalized`
+    does to it in any comparison (parse, prepare, then every value built and evaluated: see
+    `_evaluate_alone`). `rlvr.verifiers.math` runs it under its own time limit when a comparison
+    ran past its time or size limit, to tell a slow gold (answers time out against it: the
+    verifier's failure) from a pathological answer (the model's).
+
+    Returns None when the gold passes; otherwise why not (what it raised, recursion and float
+    range limits included). Running out of the worker's memory propagates, so the pool replaces
+    the worker and reports it as such, as does running past the caller's time limit.
     """
-    kind = node[0]
-    if kind in ("list", "set", "union"):
-        for element in node[1]:
-            _check_evaluable(element)
-    elif kind == "seq":  # ("seq", open, close, items)
-        for element in node[3]:
-            _check_evaluable(element)
-    elif kind == "matrix":  # ("matrix", rows)
-        for row in node[1]:
-            for element in row:
-                _check_evaluable(element)
-    elif kind == "assign":
-        _check_evaluable(node[2])
-    elif kind == "rel":
-        for side in node[2]:
-            _check_evaluable(side)
-    elif kind == "pct":
-        _check_evaluable(node[1])
-    else:
-        to_sympy(node)
+    try:
+        _check_evaluable(prepare(parse(gold)), _evaluate_alone)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the gold alone raises is the gold's problem
+        return f"{type(exc).__name__}: {exc}"[:200]
+    return None
 
 
 def compare_normalized(gold: str, pred: str) -> tuple[bool, str, str]:
