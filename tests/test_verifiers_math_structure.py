@@ -160,3 +160,15 @@ def test_sampling_sees_partial_equality(gold, pred, equal):
 
 def test_rules_version_bumped_for_these_verdict_changes():
     assert RULES_VERSION >= 3
+
+
+@pytest.mark.parametrize("gold, prediction, right", [
+    ("5", "\\boxed{2 + 3 = 5}", True),
+    ("0.33", "\\boxed{\\frac13 = 0.33}", True),  # a rounding written with "=": common, and right
+    ("0.33", "\\boxed{\\frac13 \\approx 0.33}", True),
+    ("3", "\\boxed{\\sqrt{10} \\approx 3}", True),
+    ("5", "\\boxed{4 = 5}", True),  # the last member is the answer ...
+    ("4", "\\boxed{4 = 5}", False),  # ... and only it: a false chain hedges nothing
+])
+def test_a_chain_is_its_last_member(gold, prediction, right):
+    assert verify(gold, prediction).correct is right
