@@ -172,3 +172,10 @@ def test_rules_version_bumped_for_these_verdict_changes():
 ])
 def test_a_chain_is_its_last_member(gold, prediction, right):
     assert verify(gold, prediction).correct is right
+
+
+def test_unicode_approx_and_equiv_read_as_their_latex_commands():
+    assert verify("3.14", "\\boxed{π ≈ 3.14}").correct
+    assert verify("3.14", "\\boxed{\\pi \\approx 3.14}").correct
+    assert verify("2", "\\boxed{x ≡ 2}").correct
+    assert not verify("3", "\\boxed{π ≈ 3.14}").correct
