@@ -61,3 +61,64 @@ def test_raised_infrastructure_failure_ends_the_episode():
         env.step("2")
     with pytest.raises(gym.error.ResetNeeded):
         env.step("2")
+
+
+def _driven_vec(env_id, n, **kwargs):
+    """A vector env whose sub-envs are driven in phases (`step_envs`): after the env checker's
+    first steps, as in a rollout."""
+    from rlvr.envs.vector import make_vec
+
+    vec = make_vec(env_id, n, max_workers=1, autoreset_mode="Disabled", **kwargs)
+    for _ in range(2):
+        vec.reset(seed=0)
+        vec.step(["2"] * n)
+    vec.reset(seed=0)
+    assert all(vec._driver(i) is not None for i in range(n))
+    return vec
+
+
+def test_vector_step_cut_short_ends_every_half_done_turn():
+    """One env's InfrastructureError ("raise") stops the vector step: the envs whose turns began and
+    were never answered end too (else a single-turn episode would take a second answer)."""
+    import time
+
+    def judge(gold, completion):
+        if completion == "boom":
+            raise RuntimeError("backend down")
+        if completion == "slow":
+            time.sleep(0.2)
+        return completion.strip() == gold
+
+    env_id = rlvr.register("rlvr/InterruptedVec-v0", generator=lambda rng: {"question": "1+1?", "answer": "2"},
+                           verifier=judge, force=True)
+    vec = _driven_vec(env_id, 3, on_infra_error="raise")
+    with pytest.raises(InfrastructureError, match="backend down"):
+        vec.step(["boom", "slow", "2"])
+    for env in vec.envs:
+        with pytest.raises(gym.error.ResetNeeded):
+            env.unwrapped.step("2")
+    _, info = vec.reset(seed=1)
+    assert [len(m) for m in info["messages"]] == [1, 1, 1]  # fresh episodes, nothing carried over
+    vec.close()
+
+
+def test_keyboard_interrupt_in_one_tool_of_a_vector_step_ends_the_half_done_turns():
+    @tool
+    def maybe_stop(x: int) -> str:
+        """Interrupts when x is 1."""
+        if x == 1:
+            raise KeyboardInterrupt
+        return "ok"
+
+    from rlvr.envs.vector import make_vec
+
+    vec = make_vec("rlvr/ToolMath-v0", 3, builtin_tools=(), tools=[maybe_stop], max_workers=1, max_turns=5)
+    vec.reset(seed=0)
+    for _ in range(2):
+        vec.step([_call("maybe_stop", x=0)] * 3)
+    with pytest.raises(KeyboardInterrupt):
+        vec.step([_call("maybe_stop", x=1), _call("maybe_stop", x=0), _call("maybe_stop", x=0)])
+    for env in vec.envs:  # env 0 interrupted; envs 1 and 2 never got their results to the caller
+        with pytest.raises(gym.error.ResetNeeded):
+            env.unwrapped.step("\\boxed{2}")
+    vec.close()
