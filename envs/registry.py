@@ -148,6 +148,10 @@ def register(
     Returns:
         The full env id (or, used as a decorator, the generator unchanged).
     """
+    # another registration's spec kwargs (`rlvr.register(new_id, **gym.spec(old_id).kwargs)`) hold
+    # objects in `ByReference` holders: registered again, they are the objects themselves
+    dataset, generator, verifier, prompt = (_unwrapped(v) for v in (dataset, generator, verifier, prompt))
+    kwargs = {key: _unwrapped(value) for key, value in kwargs.items()}
     full = _full_id(env_id)
     if not _ID.match(full):
         raise ValueError(f"env id {env_id!r} is malformed; use the form 'rlvr/MyTask-v0' (name, '-v', version number)")
@@ -216,6 +220,11 @@ class ByReference:
         return f"ByReference({reprlib.repr(self.value)})"
 
 
+def _unwrapped(value: Any) -> Any:
+    """The object a `ByReference` holds, or `value` itself."""
+    return value.value if isinstance(value, ByReference) else value
+
+
 def _held(key: str, value: Any) -> Any:
     """How a registration's env argument is stored in its spec's kwargs.
 
@@ -247,7 +256,8 @@ def __getattr__(name: str) -> Callable[..., Any]:
     `rlvr.envs.vector.make_vec(id, n, **kwargs)`, the same `TextVectorEnv` (Gymnasium does not
     pass the id, hence the id in the name). "DatasetEnv[id]" / "GeneratorEnv[id]": that env of
     `rlvr.envs.custom`, built by `_build_with`. A string, unlike a callable, leaves the spec
-    serialisable and resolves in another process too.
+    serialisable and resolves in another process too; the vector env's then builds its sub-envs
+    from that process's registry, so there a user-registered id must be registered as well.
     """
     match = _CREATOR.fullmatch(name)
     if match is None:
@@ -274,7 +284,7 @@ def _build_with(entry_point: str, env_id: str, **kwargs: Any) -> gym.Env:
     A generator's bad first task (checked while the env is built, before `gym.make` gives the env
     its spec) is reported under `env_id`.
     """
-    kwargs = {key: value.value if isinstance(value, ByReference) else value for key, value in kwargs.items()}
+    kwargs = {key: _unwrapped(value) for key, value in kwargs.items()}
     try:
         return load_env_creator(entry_point)(**kwargs)
     except GeneratorError as exc:

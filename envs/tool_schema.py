@@ -253,18 +253,26 @@ def param_schema(hint: Any) -> dict[str, Any] | None:
     return schema
 
 
+#: A default longer than this as JSON is left out of the schema (the model sees it in every prompt).
+MAX_DEFAULT_CHARS = 200
+
+
 def with_default(schema: dict[str, Any], default: Any) -> dict[str, Any]:
     """`schema` with `"default"`: `default`, a parameter's default value, when it is JSON (it
     round-trips through `json` unchanged: no NaN, tuple or non-string key) and a value `schema`
-    accepts; else `schema` as it is. The model then knows what leaving the argument out means.
+    accepts, and at most `MAX_DEFAULT_CHARS` long as JSON; else `schema` as it is. The model then
+    knows what leaving the argument out means.
 
     `None` is written (as null) when the schema takes null, as it does for `x: int = None` and
     `x: int | None = None`: leaving such an argument out is passing null. A default the schema
     refuses (`x: int = "auto"`) is left out rather than shown: JSON Schema says a default should be
     valid, and the model would copy it into calls that then fail."""
     try:
-        written = json.loads(json.dumps(default, allow_nan=False))
+        text = json.dumps(default, allow_nan=False)
+        written = json.loads(text)
     except (TypeError, ValueError, RecursionError):  # not JSON: an object, NaN, a cycle, too deep
+        return schema
+    if len(text) > MAX_DEFAULT_CHARS:  # shown in every prompt that lists the tool: a table would fill the context
         return schema
     if written != default or _value_problem(default, schema, "the default", "") is not None:
         return schema

@@ -256,3 +256,15 @@ def test_a_forked_child_leaves_its_parents_pool_alone_at_exit():
         assert pool._zygote is not None and pool._zygote.process.poll() is None
     finally:
         pool.close()
+
+
+def test_a_registration_copied_from_another_spec_gets_the_objects_themselves():
+    """`rlvr.register(new, **gym.spec(old).kwargs)`: the spec holds objects in ByReference holders,
+    which register takes off again (a verifier object was refused as "got ByReference")."""
+    rows = [{"question": "1+1?", "answer": "2"}]
+    judge = lambda gold, completion: completion.strip() == gold  # noqa: E731
+    old = rlvr.register("rlvr/CopiedFrom-v0", dataset=rows, verifier=judge, force=True)
+    new = rlvr.register("rlvr/CopiedTo-v0", force=True, **gym.spec(old).kwargs)
+    env = rlvr.make(new).unwrapped
+    env.reset(seed=0, options={"index": 0})
+    assert env.step("2")[1] == 1.0

@@ -4,6 +4,7 @@ when the default is JSON and fits the parameter."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -139,3 +140,19 @@ def test_the_system_prompt_shows_the_default_to_the_model():
     env = env_with(lookup)
     assert '"limit": {"type": "integer", "default": 3}' in env.unwrapped.system_prompt
     assert step_text(env, '<tool_call>{"name": "lookup", "arguments": {"word": "ab", "limit": 2.0}}</tool_call>') == ("abab", 1.0)
+
+
+def test_a_long_default_is_left_out_of_the_schema():
+    """The schema is in every prompt that lists the tool: a large default (a table) would fill the
+    model's context, so one longer than MAX_DEFAULT_CHARS as JSON is not written."""
+    from rlvr.envs.tool_schema import MAX_DEFAULT_CHARS
+    from rlvr.envs.tools import tool
+
+    @tool
+    def lookup(i: int, table: list[int] = list(range(1000)), short: list[int] = [1, 2]) -> str:  # noqa: B006
+        """Looks up."""
+        return str(table[i])
+
+    props = lookup.parameters["properties"]
+    assert "default" not in props["table"] and props["short"]["default"] == [1, 2]
+    assert len(json.dumps(list(range(1000)))) > MAX_DEFAULT_CHARS

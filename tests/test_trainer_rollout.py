@@ -491,6 +491,8 @@ def test_env_reply_without_messages_is_an_error_in_chat_mode():
     turn = (tok.encode("a", add_special_tokens=False) + [tok.eos_token_id], "stop", "a")
     with pytest.raises(ValueError, match=r"env ObservationOnlyEnv replied 'SECRET FEEDBACK' but added no message"):
         _one_episode(tok, TurnScriptEngine(tok, [turn] * 2), ObservationOnlyEnv)
+    with pytest.raises(ValueError, match=r"added no message"):  # also on the collector's last turn
+        _one_episode(tok, TurnScriptEngine(tok, [turn] * 2), ObservationOnlyEnv, max_turns=1)
     # raw text shows the observation itself
     tr = _one_episode(tok, TurnScriptEngine(tok, [turn] * 2), ObservationOnlyEnv, chat_template=False)
     assert "SECRET FEEDBACK" in tok.decode(tr.token_ids)

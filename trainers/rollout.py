@@ -17,7 +17,9 @@ How the token sequence of an episode is built (the trainer's contract)
   ``"\\n"`` for ChatML) is matched against what the model sampled, so only the part the model did not
   produce (the ``"\\n"``, or the whole end-of-turn marker of a truncated turn) is added, with mask 0.
   So the sequence equals the template's rendering of the same conversation (tests check ChatML and
-  Llama-3 templates), and what the model sees at turn ``t + 1`` is exactly what it produced at ``t``.
+  Llama-3 templates), and what the model sees at turn ``t + 1`` is exactly what it produced at ``t``;
+  an episode cut short (out of ``max_turns`` or of context) ends with the model's last turn, the env's
+  last reply left out of the tokens (it stays in ``messages``).
 * When the template renders the assistant message differently from what the model sampled (a
   template that trims content or rewrites ``<think>`` blocks), or renders it differently once a reply
   follows it (Qwen3 drops an empty think block), the model's tokens are kept as they are and the turn
@@ -722,6 +724,8 @@ class RolloutCollector:
             tr.episode_truncated = bool(truncated)
             return
         if last_turn:  # out of turns: the env never gave its final verdict
+            if self.token_level and ep.context_text is not None:
+                self._check_env_messages(ep, obs, len(before))  # a broken env is reported on any turn
             ep.done = True
             tr.episode_truncated = True
             return
