@@ -381,6 +381,25 @@ class TextEnv(gym.Env[str, str]):
     # ------------------------------------------------------------------ Gymnasium API
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        """Starts an episode on a new task and returns its prompt and ``info``.
+
+        Args:
+            seed: seeds :attr:`np_random` (Gymnasium's rule: once, then on every reset that passes
+                one), so the tasks drawn after ``reset(seed=s)`` are always the same.
+            options: ``{"index": i}`` runs the i-th task of :attr:`source` (an int; IndexError when
+                out of range); ``{"task": Task(...)}`` or ``{"task": {"question": ..., "answer": ...}}``
+                runs that task; nothing draws a task with :attr:`np_random`. Other keys raise.
+
+        Returns:
+            observation (str): the prompt, the user message the model answers.
+            info (dict): as :meth:`step`'s (see the class docs), for turn 0: ``task_id``, ``turn`` 0,
+                ``messages`` (system prompt and the prompt), zero ``reward_parts`` and
+                ``return_parts``, ``reward_weights``, ``verdict`` None, ``valid`` True,
+                ``fingerprint``, ``turn_details``, and env-specific entries (ToolMath's ``tools``).
+
+        Raises:
+            ValueError: the prompt is longer than ``max_obs_chars``, or an unknown option.
+        """
         prompt, facts = self.reset_facts(seed=seed, options=options)
         return prompt, facts.to_info()
 
@@ -457,6 +476,29 @@ class TextEnv(gym.Env[str, str]):
                 f"(the observation space's limit); build the env with max_obs_chars={len(text)} or more, or shorten it")
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Takes one model turn and returns what it leads to.
+
+        Args:
+            action: the model's turn: its text, or an assistant message dict (``{"content": ...,
+                "tool_calls": [...]}``, OpenAI's shape) when the engine returned structured tool
+                calls. Any text is a valid action: a wrong, malformed or over-long one is scored,
+                never raised.
+
+        Returns:
+            observation (str): the env's reply (tool results, feedback); ``""`` once terminated;
+                at a ``max_turns`` truncation, the reply to the last turn.
+            reward (float): this turn's reward, the weighted sum of ``info["reward_parts"]``.
+            terminated (bool): a final answer was given (right or wrong), or the turn was over-long.
+            truncated (bool): ``max_turns`` turns passed without a final answer.
+            info (dict): the conversation, the reward's parts, the verdict and the fingerprint
+                (see the class docs for every key).
+
+        Raises:
+            gymnasium.error.ResetNeeded: stepping before :meth:`reset` or after the episode ended.
+            TypeError: an action that is neither text nor a message dict.
+            InfrastructureError: verification failed and ``on_infra_error="raise"`` (with the
+                default ``"flag"``, ``info["valid"]`` is False instead); the episode then ends.
+        """
         content, tool_calls, turn = self.begin_turn(action)
         if turn is None:
             turn = self._respond_safely(content, tool_calls)
@@ -582,6 +624,8 @@ class TextEnv(gym.Env[str, str]):
         return observation, combine(parts, self.reward_weights), done, truncated, facts
 
     def render(self) -> str | None:
+        """The conversation so far as text, one ``[role] content`` line per message (tool calls as
+        JSON after their message), with ``render_mode="ansi"``; None with any other mode."""
         if self.render_mode != "ansi":
             return None
         lines = []
