@@ -204,6 +204,27 @@ class InfoFacts:
         return info
 
 
+def unknown_arguments_message(kind: type, unknown: Mapping[str, Any]) -> str:
+    """The error for keyword arguments no `__init__` of `kind` (its own and its bases', up to
+    TextEnv) takes: each named, with the closest accepted name, and the accepted names listed."""
+    import difflib
+
+    accepted: list[str] = []
+    for cls in kind.__mro__:
+        if "__init__" not in cls.__dict__ or not issubclass(cls, TextEnv):
+            continue
+        for param in inspect.signature(cls.__dict__["__init__"]).parameters.values():
+            if param.kind in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD) and param.name not in ("self", "source"):
+                if param.name not in accepted:
+                    accepted.append(param.name)
+    named = []
+    for name in unknown:
+        close = difflib.get_close_matches(str(name), accepted, n=1)
+        named.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return (f"{kind.__name__} got unexpected keyword argument(s) {', '.join(named)}; "
+            f"it takes {accepted}")
+
+
 class TextEnv(gym.Env[str, str]):
     """A conversation with a language model about one task, scored by a verifier.
 
@@ -286,7 +307,10 @@ class TextEnv(gym.Env[str, str]):
         max_obs_chars: int = DEFAULT_MAX_OBS_CHARS,
         on_infra_error: str = "flag",
         render_mode: str | None = None,
+        **unknown: Any,
     ) -> None:
+        if unknown:  # a misspelled argument a subclass passed on: name it and what the env takes
+            raise TypeError(unknown_arguments_message(type(self), unknown))
         if not isinstance(source, TaskSource):
             raise TypeError(f"source must be a TaskSource, got {type(source).__name__}")
         if not isinstance(max_turns, int) or max_turns < 1:
