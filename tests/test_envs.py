@@ -226,12 +226,20 @@ def test_format_reward_part_and_weights():
     assert reward == 1.0 and info["reward_parts"]["format"] == 0.0
 
 
-def test_overlong_answer_is_wrong_not_an_error():
-    env = rlvr.make("Arithmetic-v0", max_action_chars=50).unwrapped
+@pytest.mark.parametrize("name", PROCEDURAL)
+def test_overlong_answer_is_wrong_not_an_error(name):
+    """A right answer past max_action_chars scores 0 as over-long (valid, terminated), and the
+    turn is still recorded whole in the messages; one character less is scored as usual."""
+    env = rlvr.make(name, max_action_chars=200).unwrapped
     env.reset(seed=0)
-    _, reward, terminated, truncated, info = env.step("<answer>" + "1" * 100 + "</answer>")
+    right = f"<answer>{env.task.answer}</answer>"
+    too_long = right + " " * (201 - len(right))
+    _, reward, terminated, truncated, info = env.step(too_long)
     assert reward == 0.0 and terminated and not truncated
     assert info["verdict"].details["kind"] == "overlong" and info["valid"]
+    assert info["messages"][-1] == {"role": "assistant", "content": too_long}
+    env.reset(seed=0)
+    assert env.step(too_long[:200])[1] == 1.0
 
 
 def test_reset_determinism_index_and_task_ids():
