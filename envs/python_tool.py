@@ -14,7 +14,8 @@ from rlvr.envs.tools import ERROR_PREFIX, Tool, ToolError, ToolInfraError, TurnB
 
 
 def format_exec_result(result: Any, max_chars: int | None, *, reserve: int = 0) -> str:
-    """What the model sees of a program run: stdout, then stderr, then the status when not ok.
+    """What the model sees of a program run: stdout, then stderr, then the status when not ok
+    (each labelled, `[stdout]`, `[stderr]`, `[status: ...]`, but stdout alone, which is not).
 
     Cut to `max_chars` characters (None: not cut) less `reserve` (room for a prefix the caller puts
     before it, such as `ERROR_PREFIX`), markers aside, so that what says why a run failed survives:
@@ -24,14 +25,16 @@ def format_exec_result(result: Any, max_chars: int | None, *, reserve: int = 0) 
     """
     stdout, stderr = result.stdout or "", result.stderr or ""
     status = f"[status: {result.status}{': ' + result.message if result.message else ''}]" if result.status != "ok" else ""
-    parts = [text for text in (stdout, f"[stderr]\n{stderr}" if stderr else "", status) if text]
+    # stdout is labelled when something follows it: after "error: " its first line read as the error
+    stdout_header = "[stdout]\n" if stdout and (stderr or status) else ""
+    parts = [text for text in (stdout_header + stdout if stdout else "", f"[stderr]\n{stderr}" if stderr else "", status) if text]
     whole = "\n".join(parts) if parts else "[no output]"
     if max_chars is None or len(whole) + reserve <= max_chars:
         return whole
     room = max(0, max_chars - reserve)
     if not stderr and not status:
         return truncate_output(stdout, room)
-    fixed = len(status) + (len("[stderr]\n") if stderr else 0) + len(parts) - 1  # the status, the header, the newlines
+    fixed = len(status) + len(stdout_header) + (len("[stderr]\n") if stderr else 0) + len(parts) - 1  # status, headers, newlines
     left = room - fixed
     if left < 0:  # no room even for the status line: cut the whole, from its start
         return truncate_output(whole, room)
@@ -39,8 +42,8 @@ def format_exec_result(result: Any, max_chars: int | None, *, reserve: int = 0) 
     stdout_room = left - stderr_room
     kept = []
     if stdout:
-        kept.append(stdout if len(stdout) <= stdout_room else
-                    stdout[:stdout_room] + f"\n[... stdout truncated to {stdout_room} characters]")
+        kept.append(stdout_header + (stdout if len(stdout) <= stdout_room else
+                                     stdout[:stdout_room] + f"\n[... stdout truncated to {stdout_room} characters]"))
     if stderr:
         tail = stderr if len(stderr) <= stderr_room else (
             f"[... stderr truncated to its last {stderr_room} characters]\n" + (stderr[-stderr_room:] if stderr_room else ""))

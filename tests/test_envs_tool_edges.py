@@ -362,7 +362,7 @@ def test_a_cut_program_output_keeps_its_status_and_the_end_of_stderr(sandbox, co
     env = tool_env(sandbox, max_tool_output_chars=300)
     *_, info = env.step(call("python", code=code))
     text = info["messages"][-1]["content"]
-    assert text.startswith("error: aaa") and text.endswith("ZeroDivisionError: division by zero\n\n" + status)
+    assert text.startswith("error: [stdout]\naaa") and text.endswith("ZeroDivisionError: division by zero\n\n" + status)
     assert "[... stdout truncated to " in text and len(text) < 300 + 120  # the limit, and the markers
 
 
@@ -386,13 +386,15 @@ def test_the_envs_own_errors_about_a_python_call_are_still_cut(sandbox):
 def test_format_exec_result_cuts_stdout_first_then_the_start_of_stderr():
     both = ExecResult("error", 1, "o" * 1000, "e" * 1000 + "Boom", 0.1, message="exited with code 1")
     text = format_exec_result(both, 200, reserve=7)
-    assert text.startswith("o") and text.endswith("eBoom\n[status: error: exited with code 1]")
-    body = text.replace("\n[... stdout truncated to 36 characters]", "").replace("[... stderr truncated to its last 111 characters]\n", "")
-    assert len(body) == 200 - 7 and body.startswith("o" * 36 + "\n[stderr]\ne")  # a quarter of the outputs' room to stdout
+    assert text.startswith("[stdout]\no") and text.endswith("eBoom\n[status: error: exited with code 1]")
+    body = text.replace("\n[... stdout truncated to 34 characters]", "").replace("[... stderr truncated to its last 104 characters]\n", "")
+    assert len(body) == 200 - 7 and body.startswith("[stdout]\n" + "o" * 34 + "\n[stderr]\ne")  # a quarter of the outputs' room to stdout
     only_stdout = ExecResult("ok", 0, "z" * 500, "", 0.1)
     assert format_exec_result(only_stdout, 100) == "z" * 100 + "\n[... output truncated to 100 characters]"
     short = ExecResult("error", 1, "out", "err", 0.1, message="exited with code 1")
-    assert format_exec_result(short, 200) == "out\n[stderr]\nerr\n[status: error: exited with code 1]"
+    assert format_exec_result(short, 200) == "[stdout]\nout\n[stderr]\nerr\n[status: error: exited with code 1]"
+    assert format_exec_result(ExecResult("error", 1, "1", "", 0.1, message="exited with code 1"), 200) == (
+        "[stdout]\n1\n[status: error: exited with code 1]")  # after "error: ", "1" must not read as the error
 
 
 # ------------------------------------------------------------------ 6: exact rounding
