@@ -62,6 +62,7 @@ def _sandbox_of(env: Any) -> Any:
 
 
 def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], concurrency: int | None) -> list[Verdict]:
+    from rlvr.envs.code_env import NO_CODE_REASON
     from rlvr.verifiers.code import check_functions, check_io
 
     out: list[Verdict | None] = [None] * len(tasks)
@@ -73,7 +74,7 @@ def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], con
             continue
         solution = env.solution_of(task, text)
         if not solution.strip():
-            out[i] = Verdict.wrong("no code found", details={"kind": "no_code"})
+            out[i] = Verdict.wrong(NO_CODE_REASON, details={"kind": "no_code"})
         elif task.meta.get("kind") == "io":
             ios.append((i, solution, task.answer))
         else:
@@ -85,9 +86,11 @@ def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], con
     except Exception as exc:  # the sandbox cannot start: every code sample here is unverified
         failed = Verdict.failed(f"sandbox unavailable: {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
         return [v if v is not None else failed for v in out]
+    # the env's scoring of a run's verdict, as its own `verify` applies it (Code-v0's partial_credit)
+    credit = getattr(env, "credit", lambda verdict: verdict)
     if functions:
         for i, v in zip(fn_where, check_functions(functions, sandbox=sandbox, concurrency=concurrency)):
-            out[i] = v
+            out[i] = credit(v)
     if ios:
         def one(job: tuple[int, str, Any]) -> Verdict:
             try:
@@ -97,7 +100,7 @@ def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], con
 
         with ThreadPoolExecutor(max_workers=min(4, len(ios))) as pool:
             for (i, _, _), v in zip(ios, pool.map(one, ios)):
-                out[i] = v
+                out[i] = credit(v)
     return out  # type: ignore[return-value]
 
 

@@ -30,6 +30,11 @@ signature (no docstring body). What a HumanEval prompt defines besides the entry
 use it, not the answer's version) and run again after the answer's code, so an answer that
 redefines a helper the tests build expected values with cannot pass by it. Without `dataset=` a small built-in HumanEval-layout set is used.
 
+An answer that holds no code (`holds_no_code`: empty, only comments, `pass`, `...` or string
+literals, or prose in which nothing reads as Python) is not run: it scores 0, kind "no_code". The
+outcome is the fraction of tests passed; with `partial_credit=False` it is 1 when every test passes
+and 0 otherwise (`credit`; the verdict keeps the fraction in its details as "partial_score").
+
 A row that could not be scored raises `DatasetError` naming the row when the env is built, not at
 every step: empty tests, an `entry_point` that is not a function name, MBPP asserts that never use
 the solution (`assert True`), stdin/stdout cases of unequal count or null (which would read "None").
@@ -39,9 +44,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import json
 import keyword
 import re
+import textwrap
 from typing import Any
 
 from rlvr.envs.base import SingleTurnEnv
@@ -300,6 +307,55 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
     )
 
 
+#: A line that begins like a Python statement: a keyword that starts one (`def f`, `return x`,
+#: `import os`, `for i in`), a decorator, an assignment (`x = 1`, `xs[0] += 1`) or a call (`print(x)`);
+#: or a code fence (an answer in a fenced block of another language is code, only not Python).
+_CODE_LINE = re.compile(
+    r"^[ \t]*(?:```|~~~|(?:async|await|def|class|return|import|from|if|elif|else|for|while|with|try|except|finally|raise|"
+    r"yield|assert|lambda|global|nonlocal|del|pass|break|continue)(?:[ \t(:]|$)"
+    r"|@[A-Za-z_]"
+    r"|[A-Za-z_][\w.]*(?:\[[^\]\n]*\])?[ \t]*(?://|\*\*|<<|>>|[-+*/%&|^@])?=(?!=)"
+    r"|[A-Za-z_][\w.]*\()", re.MULTILINE)
+#: The reason of the verdict of an answer that holds no code (`holds_no_code`).
+NO_CODE_REASON = ("no code found: the answer holds no code to run (it is empty, only comments, `pass`, `...` or "
+                  "string literals, or prose in which nothing reads as Python)")
+
+
+def _does_nothing(statement: ast.stmt) -> bool:
+    """True for `pass`, `...` and a bare constant such as a docstring: a statement with no effect."""
+    return isinstance(statement, ast.Pass) or isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+
+
+def holds_no_code(code: str, program: str) -> bool:
+    """True when the code taken from an answer (`code`, before any prompt) holds nothing to run.
+
+    `program` is what would run (`code` after a HumanEval prompt, with the prompt's helpers). No code is:
+
+    - empty, whitespace or comments only;
+    - code that parses, dedented (so that a HumanEval body-only continuation is read as its
+      statements), into statements that do nothing: `pass`, `...`, string literals
+      (`_does_nothing`). A body such as `    return a + b` is code, and is run;
+    - text that does not parse, alone or as `program`, and has no line that begins like a Python
+      statement or is a code fence (`_CODE_LINE`): prose. Broken code with such a line
+      (`def add(a, b) return a+b`), or a block of another language, is code, and is scored wrong
+      for its syntax as before.
+
+    Code that parses as `program` is never taken for prose, so this never turns a program that
+    could pass a test into a no-code verdict, except one whose own statements all do nothing.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None
+    if tree is not None:
+        return all(map(_does_nothing, tree.body))
+    try:
+        ast.parse(program)
+        return False
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return _CODE_LINE.search(code) is None
+
+
 def _check_comparison(exact: Any, float_tolerance: Any) -> tuple[bool, float | None]:
     """The stdin/stdout comparison options, checked: (exact, float_tolerance); bad ones raise."""
     if not isinstance(exact, bool):
@@ -327,10 +383,13 @@ class CodeEnv(SingleTurnEnv):
         float_tolerance: an expected stdin/stdout token written as a non-integer decimal ("0.5",
             "1e-3") matches a number that differs by this much, relatively (absolutely below 1),
             e.g. 1e-6 for "absolute or relative error 1e-6"; integers and words match exactly.
+        partial_credit: True (default): the outcome is the fraction of tests passed. False: 1 when
+            every test passes, else 0 (all or nothing; see `credit`).
         **kwargs: `TextEnv` arguments.
 
-    Reward parts: `outcome` = fraction of tests passed (the verifier's score); `format` = 1 when
-    the answer has a fenced code block.
+    Reward parts: `outcome` = fraction of tests passed (the verifier's score), or with
+    `partial_credit=False` 1 or 0; `format` = 1 when the answer has a fenced code block. An answer
+    that holds no code (`holds_no_code`) is not run: outcome 0, kind "no_code".
 
     `close()` closes no sandbox: one passed as `sandbox=` is the caller's, and the default one is
     `shared_sandbox(sandbox_backend)`, shared by every env of the process (closing it would break
@@ -354,9 +413,14 @@ class CodeEnv(SingleTurnEnv):
         case_timeout: float = 5.0,
         exact: bool = False,
         float_tolerance: float | None = None,
+        partial_credit: bool = True,
         **kwargs: Any,
     ) -> None:
         self.exact, self.float_tolerance = _check_comparison(exact, float_tolerance)
+        if not isinstance(partial_credit, bool):
+            raise ValueError(f"partial_credit must be True (outcome = fraction of tests passed) or False (1 only when "
+                             f"every test passes, else 0), got {partial_credit!r}")
+        self.partial_credit = partial_credit
         if not (isinstance(timeout, (int, float)) and timeout > 0 and isinstance(case_timeout, (int, float)) and case_timeout > 0):
             raise ValueError(f"timeout and case_timeout must be positive numbers of seconds, got {timeout!r} and {case_timeout!r}")
         self.timeout, self.case_timeout = float(timeout), float(case_timeout)
@@ -394,7 +458,8 @@ class CodeEnv(SingleTurnEnv):
         return HUMANEVAL_PROMPT.format(question=task.question)
 
     def solution_of(self, task: Task, completion: str) -> str:
-        """The program to test (see `extract_program`), after the prompt for HumanEval.
+        """The program to test (see `extract_program`), after the prompt for HumanEval; "" when the
+        answer holds no code (`holds_no_code`): callers score that as "no code", without running it.
 
         Function tasks take the last block that defines the entry point (or continues the
         HumanEval prompt), stdin/stdout tasks the last block that parses and calls anything; else
@@ -409,7 +474,8 @@ class CodeEnv(SingleTurnEnv):
         """
         meta = task.meta
         if meta.get("kind") == "io":
-            return extract_program(completion)
+            code = extract_program(completion)
+            return "" if holds_no_code(code, code) else code
         entry = meta.get("entry_point")
         prompt = meta.get("prompt") or ""
         if not entry:
@@ -417,6 +483,15 @@ class CodeEnv(SingleTurnEnv):
         else:
             names = (entry, "Solution") if meta.get("call_based") else (entry,)
             code = extract_program(completion, names, prefix=prompt)
+        program = self._program(meta, code)
+        return "" if holds_no_code(code, program) else program
+
+    @staticmethod
+    def _program(meta: dict[str, Any], code: str) -> str:
+        """What runs for a function task's answer code: the shim of a call-based `class Solution`,
+        or for HumanEval the prompt (or its head) first and its helpers again after (see `solution_of`)."""
+        prompt = meta.get("prompt") or ""
+        entry = meta.get("entry_point")
         if meta.get("call_based"):
             return _solution_class_shim(code, entry)
         if prompt:
@@ -436,16 +511,38 @@ class CodeEnv(SingleTurnEnv):
                 "extract": False}
 
     def verify(self, task: Task, content: str) -> Verdict:
+        """The answer's verdict: its program run against the task's tests (nothing is run for an
+        answer that holds no code), its score as `credit` counts it."""
+        return self.credit(self._check(task, content))
+
+    def _check(self, task: Task, content: str) -> Verdict:
+        """The verifier's verdict: score = fraction of tests passed."""
         from rlvr.verifiers.code import check_function, check_io
 
         solution = self.solution_of(task, content)
         if not solution.strip():
-            return Verdict.wrong("no code found", details={"kind": "no_code"})
+            return Verdict.wrong(NO_CODE_REASON, details={"kind": "no_code"})
         sandbox = self._get_sandbox()
         if task.meta.get("kind") == "io":
             return check_io(solution, task.answer, sandbox=sandbox, **self.io_options())
         return check_function(solution, task.answer, task.meta.get("entry_point"), sandbox=sandbox,
                               timeout=self.timeout, extract=False)
+
+    def credit(self, verdict: Verdict) -> Verdict:
+        """`verdict` as this env scores it: unchanged with `partial_credit` (score = fraction of tests
+        passed); otherwise all or nothing, score 1 when correct (every test passed) else 0, with the
+        verifier's fraction kept as details["partial_score"] (and named in the reason when dropped).
+        A failed verification (error set) is left as it is. Batch scorers apply it to `solution_of`'s
+        verdicts too."""
+        if self.partial_credit or verdict.error is not None:
+            return verdict
+        details = {**verdict.details, "partial_score": verdict.score}
+        if verdict.correct:
+            return dataclasses.replace(verdict, score=1.0, details=details)
+        reason = verdict.reason
+        if verdict.score > 0:
+            reason += f" (partial_credit=False: outcome 0, not the {verdict.score:.4g} partial credit would give)"
+        return dataclasses.replace(verdict, score=0.0, reason=reason, details=details)
 
     def format_score(self, task: Task, content: str) -> float:
         return 1.0 if extract_code(content, fallback_raw=False).strip() else 0.0
@@ -462,3 +559,10 @@ class CodeEnv(SingleTurnEnv):
         if self.float_tolerance is not None:
             settings["float_tolerance"] = self.float_tolerance
         return {"name": "code", "settings": settings}
+
+    def settings(self) -> dict[str, Any]:
+        """With `partial_credit=False`, that setting too: the outcome is then all or nothing (left out
+        when True, the default, so that earlier fingerprints stay valid)."""
+        if self.partial_credit:
+            return super().settings()
+        return {**super().settings(), "partial_credit": False}

@@ -43,35 +43,44 @@ MATH_SAMPLES: list[dict[str, str]] = [
 ]
 
 #: Function-completion tasks in HumanEval layout (prompt, test defining check(candidate), entry_point).
+#: Every assert fails for a non-answer (a function returning None, 0, False, True, "", [] or its
+#: argument unchanged), so none earns partial credit: an assert whose expected value such an answer
+#: gives (`candidate([]) == []`, `not candidate(1)`) is joined with one it does not give.
 CODE_SAMPLES: list[dict[str, str]] = [
     {
         "task_id": "sample/add",
         "prompt": 'def add(a, b):\n    """Return the sum of a and b."""\n',
         "entry_point": "add",
-        "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-4, 4) == 0\n    assert candidate(10, 5) == 15\n",
+        "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-4, 4) == 0 and candidate(0, 1) == 1\n    assert candidate(10, 5) == 15\n",
     },
     {
         "task_id": "sample/reverse_words",
         "prompt": 'def reverse_words(s):\n    """Return the words of s in reverse order, separated by single spaces."""\n',
         "entry_point": "reverse_words",
-        "test": "def check(candidate):\n    assert candidate('a b c') == 'c b a'\n    assert candidate('hello') == 'hello'\n    assert candidate('  x   y ') == 'y x'\n",
+        "test": ("def check(candidate):\n    assert candidate('one two three') == 'three two one'\n"
+                 "    assert candidate('hello') == 'hello' and candidate('hello world') == 'world hello'\n"
+                 "    assert candidate('  x   y ') == 'y x'\n"),
     },
     {
         "task_id": "sample/is_prime",
         "prompt": 'def is_prime(n):\n    """Return True if n is a prime number, else False."""\n',
         "entry_point": "is_prime",
-        "test": "def check(candidate):\n    assert candidate(2) and candidate(13) and candidate(97)\n    assert not candidate(1) and not candidate(0) and not candidate(91)\n",
+        "test": ("def check(candidate):\n    assert candidate(2) and candidate(13) and not candidate(1) and not candidate(0)\n"
+                 "    assert candidate(97) and not candidate(91) and not candidate(4) and candidate(3)\n"),
     },
     {
         "task_id": "sample/count_vowels",
         "prompt": 'def count_vowels(s):\n    """Return how many of the characters of s are vowels (a, e, i, o, u, either case)."""\n',
         "entry_point": "count_vowels",
-        "test": "def check(candidate):\n    assert candidate('Hello') == 2\n    assert candidate('xyz') == 0\n    assert candidate('AEIOU') == 5\n",
+        "test": ("def check(candidate):\n    assert candidate('Hello') == 2\n    assert candidate('xyz') == 0 and candidate('queue') == 4\n"
+                 "    assert candidate('AEIOU xyz') == 5\n"),
     },
     {
         "task_id": "sample/running_max",
         "prompt": 'def running_max(xs):\n    """Return a list whose i-th item is the largest of xs[0..i]."""\n',
         "entry_point": "running_max",
-        "test": "def check(candidate):\n    assert candidate([1, 3, 2, 5]) == [1, 3, 3, 5]\n    assert candidate([]) == []\n    assert candidate([-1, -2]) == [-1, -1]\n",
+        "test": ("def check(candidate):\n    assert candidate([1, 3, 2, 5]) == [1, 3, 3, 5]\n"
+                 "    assert candidate([]) == [] and candidate([5, 1, 7]) == [5, 5, 7]\n"
+                 "    assert candidate([-3, -1, -2]) == [-3, -1, -1]\n"),
     },
 ]
