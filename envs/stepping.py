@@ -157,32 +157,29 @@ def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
     known: batch-verified turns first (a group at a time), then the threaded ones in `items`'
     order. An exception a step raises (`ResetNeeded`, `InfrastructureError` with
     `on_infra_error="raise"`) propagates once every other env's step has ended: none runs on into
-    the episodes the caller starts next. Every env whose turn began here and whose result was not
-    settled then ends its episode unscored (the next step needs a reset). A bad action or an ended
+    the episodes the caller starts next. Every env of `items` then ends its episode unscored (the
+    caller gets none of the step's results, so each needs a reset). A bad action or an ended
     episode is found before any env steps (`check_actions`).
     """
     check_actions(items)
-    begun: dict[Any, TextEnv] = {}  # envs whose turn began here and whose result is not settled yet
-
-    def settled(key: Any, result: StepResult) -> None:
-        begun.pop(key, None)
-        settle(key, result)
-
     try:
-        _step_all(items, pool, begun, settled)
+        _step_all(items, pool, settle)
     except BaseException:
         # an error or Ctrl-C cut the step short: an env whose turn began and was never answered
-        # (or whose result the caller never got) holds a half-done turn; its episode ends
-        # unscored, so the next step asks for a reset rather than going on from a broken history
-        for core in begun.values():
-            core._done = True
+        # holds a half-done turn, and the caller gets none of the results settled so far (a reply,
+        # a new episode's prompt); every env's episode ends unscored, so the next step asks for a
+        # reset rather than going on from a history the caller never saw
+        for _, env, driver, _ in items:
+            core = driver.core if driver is not None else getattr(env, "unwrapped", None)
+            if isinstance(core, TextEnv):
+                core._done = True
         raise
 
 
-def _step_all(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Executor, begun: dict[Any, TextEnv],
+def _step_all(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Executor,
               settle: Callable[[Any, StepResult], None]) -> None:
-    """`step_envs`'s work: begin every driven env's turn (noting it in `begun`), verify in batches,
-    run the rest in `pool`, and settle each result."""
+    """`step_envs`'s work: begin every driven env's turn, verify in batches, run the rest in
+    `pool`, and settle each result."""
     threaded: list[tuple[Any, gym.Env, Any, Any]] = []
     groups: dict[Any, list[tuple[Any, TextEnv, Callable[[Turn], StepResult], str, Any, BatchVerify]]] = {}
     for key, env, driver, action in items:
@@ -191,7 +188,6 @@ def _step_all(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
             continue
         core, _, end = driver
         content, tool_calls, turn = core.begin_turn(action)
-        begun[key] = core
         if turn is not None:
             settle(key, end(turn))
             continue

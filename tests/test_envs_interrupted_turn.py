@@ -122,3 +122,29 @@ def test_keyboard_interrupt_in_one_tool_of_a_vector_step_ends_the_half_done_turn
         with pytest.raises(gym.error.ResetNeeded):
             env.unwrapped.step("\\boxed{2}")
     vec.close()
+
+
+def test_every_sub_env_needs_a_reset_after_a_vector_step_error_even_settled_or_wrapped_ones():
+    """The caller gets no result from a vector step that raised: a sub-env whose call had finished
+    (its reply never seen), or one behind a wrapper the vector env steps whole, must not go on."""
+    @tool
+    def maybe_stop(x: int) -> str:
+        """Interrupts when x is 1."""
+        if x == 1:
+            raise KeyboardInterrupt
+        return f"ok{x}"
+
+    from rlvr.envs.vector import TextVectorEnv
+
+    def make(i):
+        env = rlvr.make("rlvr/ToolMath-v0", builtin_tools=(), tools=[maybe_stop], max_turns=6)
+        return gym.wrappers.RecordEpisodeStatistics(env) if i == 1 else env  # sub-env 1 is stepped whole
+
+    vec = TextVectorEnv([lambda i=i: make(i) for i in range(3)], max_workers=1)
+    vec.reset(seed=0)
+    for _ in range(2):
+        vec.step([_call("maybe_stop", x=0)] * 3)
+    with pytest.raises(KeyboardInterrupt):
+        vec.step([_call("maybe_stop", x=5), _call("maybe_stop", x=6), _call("maybe_stop", x=1)])
+    assert [env.unwrapped._done for env in vec.envs] == [True, True, True]
+    vec.close()
