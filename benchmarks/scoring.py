@@ -66,6 +66,8 @@ def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], con
     from rlvr.verifiers.code import check_functions, check_io
 
     out: list[Verdict | None] = [None] * len(tasks)
+    # the env's scoring of a verdict, as its own `verify` applies it (Code-v0's partial_credit)
+    credit = getattr(env, "credit", lambda verdict: verdict)
     functions, fn_where, ios = [], [], []
     for i, (task, text) in enumerate(zip(tasks, completions)):
         if len(text) > env.max_action_chars:
@@ -74,7 +76,7 @@ def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], con
             continue
         solution = env.solution_of(task, text)
         if not solution.strip():
-            out[i] = Verdict.wrong(NO_CODE_REASON, details={"kind": "no_code"})
+            out[i] = credit(Verdict.wrong(NO_CODE_REASON, details={"kind": "no_code"}))
         elif task.meta.get("kind") == "io":
             ios.append((i, solution, task.answer))
         else:
@@ -86,8 +88,6 @@ def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], con
     except Exception as exc:  # the sandbox cannot start: every code sample here is unverified
         failed = Verdict.failed(f"sandbox unavailable: {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
         return [v if v is not None else failed for v in out]
-    # the env's scoring of a run's verdict, as its own `verify` applies it (Code-v0's partial_credit)
-    credit = getattr(env, "credit", lambda verdict: verdict)
     if functions:
         for i, v in zip(fn_where, check_functions(functions, sandbox=sandbox, concurrency=concurrency)):
             out[i] = credit(v)

@@ -213,7 +213,11 @@ def unknown_arguments_message(kind: type, unknown: Mapping[str, Any]) -> str:
     for cls in kind.__mro__:
         if "__init__" not in cls.__dict__ or not issubclass(cls, TextEnv):
             continue
-        for param in inspect.signature(cls.__dict__["__init__"]).parameters.values():
+        try:
+            params = inspect.signature(cls.__dict__["__init__"]).parameters.values()
+        except (TypeError, ValueError):  # an `__init__` inspect cannot read: its names go unlisted
+            continue
+        for param in params:
             if param.kind in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD) and param.name not in ("self", "source"):
                 if param.name not in accepted:
                     accepted.append(param.name)
@@ -422,7 +426,10 @@ class TextEnv(gym.Env[str, str]):
                 ``fingerprint``, ``turn_details``, and env-specific entries (ToolMath's ``tools``).
 
         Raises:
-            ValueError: the prompt is longer than ``max_obs_chars``, or an unknown option.
+            ValueError: an unknown option, both ``index`` and ``task``, a task without a gold
+                answer, or a prompt longer than ``max_obs_chars``.
+            TypeError: an ``index`` that is not an int (True, 1.0), or a ``task`` of another type.
+            IndexError: an ``index`` outside the source (negative ones count from the end).
         """
         prompt, facts = self.reset_facts(seed=seed, options=options)
         return prompt, facts.to_info()
@@ -522,6 +529,8 @@ class TextEnv(gym.Env[str, str]):
             TypeError: an action that is neither text nor a message dict.
             InfrastructureError: verification failed and ``on_infra_error="raise"`` (with the
                 default ``"flag"``, ``info["valid"]`` is False instead); the episode then ends.
+            ValueError: the env's reply is longer than ``max_obs_chars`` (the env's fault); the
+                episode then ends.
         """
         content, tool_calls, turn = self.begin_turn(action)
         if turn is None:

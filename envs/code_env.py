@@ -484,6 +484,8 @@ class CodeEnv(SingleTurnEnv):
             names = (entry, "Solution") if meta.get("call_based") else (entry,)
             code = extract_program(completion, names, prefix=prompt)
         program = self._program(meta, code)
+        if prompt and not prompt.endswith("\n") and program.startswith(prompt):
+            return program  # the answer completes the prompt's unfinished last line (`return ` + `42`)
         return "" if holds_no_code(code, program) else program
 
     @staticmethod

@@ -208,5 +208,30 @@ def test_batched_scoring_agrees_with_the_env(box, partial_credit):
     texts = [THIRD_ADD, RIGHT_ADD, ""]
     batched = score_completions(env, "code", tasks, texts)
     stepped = [score_with_env(env, task, text) for task, text in zip(tasks, texts)]
-    assert [(v.score, v.correct, v.details.get("kind"), v.reason) for v in batched] == \
-           [(v.score, v.correct, v.details.get("kind"), v.reason) for v in stepped]
+    def seen(v):  # all but the run's wall time
+        return v.score, v.correct, {k: x for k, x in v.details.items() if k != "wall_time"}, v.reason
+
+    assert list(map(seen, batched)) == list(map(seen, stepped))
+
+
+def test_a_constant_completing_the_prompts_last_line_is_code(box):
+    """A prompt that ends mid-line (`    return `): the answer `42` completes a passing program; it
+    is not a statement that does nothing (it was scored no_code)."""
+    rows = [{"task_id": "mid", "prompt": 'def answer():\n    """The answer."""\n    return ', "entry_point": "answer",
+             "test": "def check(candidate):\n    assert candidate() == 42\n"}]
+    env = rlvr.make("rlvr/Code-v0", dataset=rows, sandbox=box)
+    reward, info = step(env, "42")
+    assert reward == 1.0, info["verdict"].reason
+
+
+@pytest.mark.parametrize("answer", [
+    "    return a + b\n```",  # a body, then a closing fence whose opening was left out
+    "def add(a, b):\n    return a + b\n```",
+    "Here is the code:\ndef add(a, b):\n    return a + b\n```",
+    "```python\ndef add(a, b):\n    return a - b\n```\nFixed:\ndef add(a, b):\n    return a + b\n```",
+])
+def test_a_lone_closing_fence_closes_the_code_before_it(box, answer):
+    """It was read as the opening of an empty last block: the answer then held "no code"."""
+    env = rlvr.make("rlvr/Code-v0", sandbox=box)
+    reward, info = step(env, answer)
+    assert reward == 1.0, info["verdict"].reason

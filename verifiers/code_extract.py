@@ -38,7 +38,8 @@ _FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([^\s`]*)[^\n]*$", re.MULTILIN
 
 
 def _blocks(text: str) -> list[tuple[str, str]]:
-    """(tag, body) of every fenced block, in order; an unclosed last block runs to the end.
+    """(tag, body) of every fenced block, in order; an unclosed last block runs to the end, and a
+    last untagged fence with nothing after it closes a block whose opening fence was left out.
 
     A fence may be indented (a block nested in a Markdown list item): that indentation is taken off
     the block's lines, as Markdown does, so the code is not left with an unexpected indent. CRLF
@@ -56,10 +57,29 @@ def _blocks(text: str) -> list[tuple[str, str]]:
         closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$",
                              re.MULTILINE).search(text, body_start)
         if closing is None:
-            blocks.append((tag, _unindent(text[body_start:], len(indent))))
+            rest = text[body_start:]
+            if not rest.strip() and not tag:  # a closing fence whose opening was left out: the
+                # text before it (since the last block) is the block (`    return a + b\n````)
+                rest, indent = _code_tail(text[position:opening.start()]), ""
+            blocks.append((tag, _unindent(rest, len(indent))))
             return blocks
         blocks.append((tag, _unindent(text[body_start:closing.start()], len(indent))))
         position = closing.end()
+
+
+#: Lines of prose `_code_tail` looks past before a program (each try is a parse of the rest).
+_MAX_PROSE_LINES = 20
+
+
+def _code_tail(text: str) -> str:
+    """The longest run of `text`'s last lines that parses as Python (a program after a few lines
+    of prose, "Here is the code:"); the whole text when no such run does."""
+    lines = text.split("\n")
+    for start in range(min(len(lines), _MAX_PROSE_LINES + 1)):
+        tail = "\n".join(lines[start:])
+        if tail.strip() and _parse(tail) is not None:
+            return tail
+    return text
 
 
 def _unindent(body: str, width: int) -> str:
