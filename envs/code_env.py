@@ -326,6 +326,19 @@ def _does_nothing(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Pass) or isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
 
 
+def _completes_last_line(prompt: str, code: str) -> bool:
+    """Whether `code` finishes a prompt that stops mid-statement (`...\\n    return ` + `42`): the
+    prompt has no final newline, the code goes on on its last line (it starts with no whitespace)
+    and the two together parse. A body on a line of its own (`    return a + b`) is no such code."""
+    if not prompt or not code.strip() or prompt.endswith("\n") or code[0].isspace():
+        return False
+    try:
+        ast.parse(prompt + code)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
 def holds_no_code(code: str, program: str) -> bool:
     """True when the code taken from an answer (`code`, before any prompt) holds nothing to run.
 
@@ -484,8 +497,8 @@ class CodeEnv(SingleTurnEnv):
             names = (entry, "Solution") if meta.get("call_based") else (entry,)
             code = extract_program(completion, names, prefix=prompt)
         program = self._program(meta, code)
-        if prompt and not prompt.endswith("\n") and program.startswith(prompt):
-            return program  # the answer completes the prompt's unfinished last line (`return ` + `42`)
+        if _completes_last_line(prompt, code):
+            return program  # `return ` + `42`: the answer is what the prompt's last line lacks
         return "" if holds_no_code(code, program) else program
 
     @staticmethod
@@ -501,8 +514,9 @@ class CodeEnv(SingleTurnEnv):
                 # helpers and imports of the prompt stay available; a bare signature (no docstring
                 # body) is dropped, or the answer's code would sit where its body should be
                 code = meta.get("prompt_head", prompt) + "\n" + code
-            else:
-                code = prompt + code
+            else:  # a continuation; on a line of its own unless it finishes the prompt's last line
+                glue = "\n" if not prompt.endswith("\n") and not _completes_last_line(prompt, code) else ""
+                code = prompt + glue + code
             if meta.get("helpers"):  # re-bound after the answer: its own versions of them do not count
                 code += "\n\n\n" + meta["helpers"] + "\n"
         return code

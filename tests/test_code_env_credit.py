@@ -235,3 +235,35 @@ def test_a_lone_closing_fence_closes_the_code_before_it(box, answer):
     env = rlvr.make("rlvr/Code-v0", sandbox=box)
     reward, info = step(env, answer)
     assert reward == 1.0, info["verdict"].reason
+
+
+def test_prose_before_a_stray_fence_is_no_code_and_no_format_credit(box):
+    """Prose then a lone ``` was taken for a code block: the format reward paid for a non-answer."""
+    env = rlvr.make("rlvr/Code-v0", sandbox=box, reward_weights={"format": 0.1}).unwrapped
+    for answer in ["I don't know how to solve this.\n```", "Sure!\n\n```"]:
+        assert env.format_score(env.source.tasks[0], answer) == 0.0
+        reward, info = step(env, answer)
+        assert reward == 0.0 and info["verdict"].details["kind"] == "no_code"
+
+
+@pytest.mark.parametrize("answer", ["Sure, here is the body:\n    return a + b\n```",
+                                    "Here is the completion:\n\n    return a + b\n```"])
+def test_a_body_after_prose_and_before_a_stray_fence_is_the_answer(box, answer):
+    env = rlvr.make("rlvr/Code-v0", sandbox=box)
+    reward, info = step(env, answer)
+    assert reward == 1.0, info["verdict"].reason
+
+
+def test_a_prompt_without_its_final_newline_is_not_a_mid_line_prompt(box):
+    """Only a prompt that stops mid-statement is finished by the answer: one that merely lacks its
+    final newline (stripped) still gives a non-answer no credit, and takes a body on its own line."""
+    prompt = 'def is_none(x):\n    """Return None."""'
+    rows = [{"task_id": "t", "prompt": prompt, "entry_point": "is_none", "test": "def check(candidate):\n    assert candidate(1) is None\n"}]
+    env = rlvr.make("rlvr/Code-v0", dataset=rows, sandbox=box)
+    for answer in ["", "pass", "I can't solve this."]:
+        reward, info = step(env, answer)
+        assert reward == 0.0 and info["verdict"].details["kind"] == "no_code", answer
+    rows = [{"task_id": "t", "prompt": 'def add(a, b):\n    """Add."""', "entry_point": "add",
+             "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n"}]
+    reward, info = step(rlvr.make("rlvr/Code-v0", dataset=rows, sandbox=box), "    return a + b")
+    assert reward == 1.0, info["verdict"].reason

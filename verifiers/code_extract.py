@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from typing import Collection
 
 __all__ = ["extract_code", "extract_program", "LANGUAGE_TAGS", "MODES"]
@@ -72,14 +73,15 @@ _MAX_PROSE_LINES = 20
 
 
 def _code_tail(text: str) -> str:
-    """The longest run of `text`'s last lines that parses as Python (a program after a few lines
-    of prose, "Here is the code:"); the whole text when no such run does."""
+    """The longest run of `text`'s last lines that parses as Python, dedented (a program, or a
+    function body, after a few lines of prose: "Here is the code:"); "" when no such run does
+    (prose alone before a stray fence is no code block)."""
     lines = text.split("\n")
     for start in range(min(len(lines), _MAX_PROSE_LINES + 1)):
         tail = "\n".join(lines[start:])
-        if tail.strip() and _parse(tail) is not None:
+        if tail.strip() and _parse(textwrap.dedent(tail)) is not None:
             return tail
-    return text
+    return ""
 
 
 def _unindent(body: str, width: int) -> str:
