@@ -29,14 +29,14 @@ Every Verdict carries `details["kind"]`, one of:
     "hedged"      several different final answers where one was asked (never rewarded);
     "unparsable"  no final answer found, or not a math expression we can read;
     "timeout"     the sympy stage ran past its time (memory, recursion, float range) limit on this
-                  answer while the gold alone does not: scored 0 as a wrong answer (`Verdict.wrong`,
+                  answer while the gold alone takes at most half of it: scored 0 as a wrong answer (`Verdict.wrong`,
                   `error` None; not memoised). Deliberately not an error: with a gold that evaluates
                   in time, only a pathological answer runs that long, and an error would make the
                   trainer retry the sample and then stop the run whenever a model emits one;
     "error"       verification itself failed (unparsable gold, a crashed worker, no free worker within
                   `timelimit.DEFAULT_MAX_WAIT`, any exception the sympy stage raised, or a gold that
-                  alone runs past the time limit or a size limit, so that answers compared with it
-                  do too: see `_gold_fault`): `Verdict.error` is set, the verdict is not memoised, and
+                  alone takes more than half of the time limit or runs past a size limit, so that
+                  answers compared with it cannot be judged: see `_gold_fault`): `Verdict.error` is set, the verdict is not memoised, and
                   the pair must not be trained on as a zero reward.
 The sympy stage's `timeout` is counted only while a worker runs the job: waiting for a free worker
 (other callers' load) never makes a right answer time out.
@@ -184,15 +184,6 @@ class _GoldChecks:
         self.size = size
         self.data: OrderedDict[tuple, Future] = OrderedDict()
         self.lock = threading.Lock()
-
-    def known_bad(self, key: tuple) -> Verdict | None:
-        """The remembered failure when the gold is known not to evaluate in time; None when it is
-        not known to be bad (never waits for a check in progress)."""
-        with self.lock:
-            future = self.data.get(key)
-        if future is None or not future.done() or future.exception() is not None:
-            return None
-        return future.result()
 
     def check(self, key: tuple, run: Callable[[], tuple[Verdict | None, bool]]) -> Verdict | None:
         """The result for `key`: remembered, awaited from the caller checking it now, or got from
@@ -498,16 +489,13 @@ def _run_job(plan: _Plan, timeout: float | Budget, pool: WorkerPool, target: str
     memo answers `verify` by (gold, answer), and another comparer may judge a pair differently.
 
     A job past its time or size limit is the answer's fault (kind "timeout") unless the gold alone
-    is too slow (`_gold_fault`); a gold known to be is failed at once, without running the job.
+    is too slow (`_gold_fault`). The job always runs, also for a gold found slow before: an answer
+    that is judged in time gets its verdict (a check can misjudge a gold on a loaded machine).
     Only with the math comparer: the steps check's "gold" is the claim's left side, model text
     like its right side, so whatever either side costs is the model's."""
     g_norm, p_norm = plan.job
     seconds = timeout.seconds if isinstance(timeout, Budget) else timeout
     has_gold = target == _WORKER_TARGET
-    if has_gold:
-        known = _gold_checks.known_bad((g_norm, seconds))
-        if known is not None:
-            return known
     try:
         out = pool.call(target, (g_norm, p_norm), timeout=timeout)
     except TimeLimitExceeded:
@@ -533,16 +521,18 @@ def _run_job(plan: _Plan, timeout: float | Budget, pool: WorkerPool, target: str
 
 def _gold_fault(g_norm: str, seconds: float, pool: WorkerPool) -> Verdict | None:
     """After a job past its time or size limit: a failed Verdict naming the gold when the gold alone
-    runs past `seconds` or a size limit, or raises, in what every comparison does to it (see
-    `math_sympy.check_gold`), else None (the answer is at fault).
+    takes more than half of `seconds`, runs past a size limit, or raises, in what every comparison
+    does to it (see `math_sympy.check_gold`), else None (the answer is at fault). Half: a
+    comparison does the gold's work and the answer's, so a gold that alone takes most of the limit
+    leaves no time to judge any answer in another form than its own.
 
     A gold of exact rationals only (`_gold_is_exact`: most golds) is cheap for sympy too and is
-    not checked. Any other runs in a worker under its own limit of `seconds` (the answer's whole
-    time limit, never charged to the answer's budget) once per (gold, seconds): its result is
-    remembered (see `_GoldChecks`), so a known-bad gold fails later answers at once and a good one
-    is not checked again. When the check itself cannot be done (the pool fails), the verdict is a
-    failure too: whose fault the limit was is then unknown, and an infrastructure failure is never
-    a wrong answer."""
+    not checked. Any other runs in a worker under its own limit (never charged to the answer's
+    budget) once per (gold, seconds): its result is remembered (see `_GoldChecks`), so a gold is
+    checked once, and a later answer past the limit is blamed on a slow gold without another
+    check (answers judged in time keep their verdicts: `_run_job` always runs the job). When the
+    check itself cannot be done (the pool fails), the verdict is a failure too: whose fault the
+    limit was is then unknown, and an infrastructure failure is never a wrong answer."""
     if _gold_is_exact(g_norm):
         return None
     return _gold_checks.check((g_norm, seconds), functools.partial(_check_gold, g_norm, seconds, pool))
@@ -561,9 +551,9 @@ def _check_gold(g_norm: str, seconds: float, pool: WorkerPool) -> tuple[Verdict 
     """`_gold_fault`'s check, run now: (its result, whether to remember it)."""
     gold = f"gold answer {g_norm[:200]!r}"
     try:
-        problem = pool.call(_GOLD_TARGET, (g_norm,), timeout=seconds)
+        problem = pool.call(_GOLD_TARGET, (g_norm,), timeout=seconds / 2)
     except TimeLimitExceeded:
-        problem = f"runs past the {seconds:.3g}s time limit on its own"
+        problem = f"takes more than half of the {seconds:.3g}s time limit on its own"
     except WorkerMemoryError:
         problem = "exceeds the worker memory limit on its own"
     except WorkerCrashed as exc:  # the pool or a worker failed, not the gold: not remembered
