@@ -179,3 +179,19 @@ def test_unicode_approx_and_equiv_read_as_their_latex_commands():
     assert verify("3.14", "\\boxed{\\pi \\approx 3.14}").correct
     assert verify("2", "\\boxed{x ≡ 2}").correct
     assert not verify("3", "\\boxed{π ≈ 3.14}").correct
+
+
+@pytest.mark.parametrize("prediction, right", [
+    ("\\boxed{\\approx 3.14}", True), ("\\boxed{≈ 3.14}", True), ("The answer is ≈ 3.14", True),
+    ("\\boxed{= 3.14}", True), ("\\boxed{\\sim 3.14}", True), ("\\boxed{\\approx 3.2}", False),
+])
+def test_a_leading_equals_or_approximation_sign_is_dropped(prediction, right):
+    """The value after a leading `=`, `\\approx` or `≈` is the answer (it was unparsable)."""
+    v = verify("3.14", prediction)
+    assert v.correct is right and v.details["kind"] == ("equal" if right else "wrong"), v
+
+
+def test_a_leading_sign_is_dropped_only_as_a_whole_command():
+    from rlvr.verifiers.math_normalize import normalize
+
+    assert normalize("\\simplify x") == "\\simplify x" and normalize("\\approx 2") == "2"

@@ -518,6 +518,13 @@ def _degrees(s: str) -> str:
     return _DEGREE_RE.sub("", s)
 
 
+#: A leading `=` or approximation sign before a value (`\\approx 3.14`, `≈ 3.14`, `= 12`): the
+#: result of a computation the answer left out, so the value is the answer (never `<`, `>`: those
+#: state a range).
+_LEADING_RELATION_RE = re.compile(r"^(?:=|≈|\\(?:approx|simeq|sim|thickapprox)(?![A-Za-z]))\s*(?=\S)")
+_LEADING_RELATION_STARTS = ("=", "≈", "\\")
+
+
 def normalize(text: str, *, number_gold: bool = False) -> str:
     """Return the cleaned answer string (see module docstring). Never raises on any text.
 
@@ -547,6 +554,8 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
     if "\\" in s:
         s = _unwrap_text(s)
     s = s.strip()
+    if s[:1] in _LEADING_RELATION_STARTS:
+        s = _LEADING_RELATION_RE.sub("", s)
     s = _CURRENCY_RE.sub(r"\1", s)
     while s.endswith(".") or s.endswith(",") or s.endswith(";"):
         s = s[:-1].rstrip()
