@@ -6,7 +6,6 @@ solution with nothing checkable scores 1.0 with steps [None].
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -229,10 +228,9 @@ def test_rules_version_is_exported():
     "the sum of 3 and 4 = 7 " * 4_000,
     "a " * 50_000 + "= 3 " + "a " * 50_000,
 ])
+@pytest.mark.timeout(30)  # the failure guarded against is a quadratic scan: minutes on these lines
 def test_long_lines_end_quickly(text):
-    t = time.perf_counter()
-    v = verify_steps(text)
-    assert v.error is None and time.perf_counter() - t < 5
+    assert verify_steps(text).error is None
 
 
 # -- second review (R1-R7) ------------------------------------------------------------------------
@@ -240,35 +238,23 @@ def test_long_lines_end_quickly(text):
 _BIG = 200_000
 
 
-def _timed(fn, text):
-    t = time.perf_counter()
-    out = fn(text)
-    return out, time.perf_counter() - t
-
-
-# R1: long runs of digits, spaces or brackets cost linear time (the caller's process has no time limit)
+# R1: long runs of digits, spaces or brackets cost linear time (the caller's process has no time
+# limit); the timeouts guard against the backtracking that took minutes on these texts
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize("fn,text", [
-    (verify_steps, "3 = " + "1" * _BIG + "a%"),                  # _PCT_RE backtracked over the digits
-    (find_claims, "1 = 1" + " " * _BIG + "a% = 3"),              # ... and over a doubled \s*
-    (find_claims, "<<1" + " " * _BIG + "a%=3>>"),
-], ids=["percent-digits", "percent-spaces", "percent-annotation"])
-def test_r1_percent_reading_is_linear(fn, text):
-    out, seconds = _timed(fn, text)
-    assert seconds < 5, f"{seconds:.1f} s"
+def test_r1_percent_reading_is_linear():
+    assert verify_steps("3 = " + "1" * _BIG + "a%").steps == [None]  # _PCT_RE backtracked over the digits
+    assert find_claims("1 = 1" + " " * _BIG + "a% = 3") == []         # ... and over a doubled \s*
+    assert find_claims("<<1" + " " * _BIG + "a%=3>>") == []
 
 
 @pytest.mark.timeout(30)
 def test_r1_brackets_around_a_piece_are_unwrapped_in_linear_time():
-    claims, seconds = _timed(find_claims, "(" * (2 * _BIG // 3) + "1=1" + ")" * (_BIG // 3))
-    assert seconds < 5 and claims == [("1", "1")], f"{seconds:.1f} s"
+    assert find_claims("(" * (2 * _BIG // 3) + "1=1" + ")" * (_BIG // 3)) == [("1", "1")]
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(30)
 def test_r1_a_right_side_is_read_once_not_once_per_prefix():
-    text = ", ".join(["1=1 " + " ".join(["ab"] * 40)] * (_BIG // 125))
-    claims, seconds = _timed(find_claims, text)
-    assert seconds < 5 and claims == [("1", "1")], f"{seconds:.1f} s"
+    assert find_claims(", ".join(["1=1 " + " ".join(["ab"] * 40)] * (_BIG // 125))) == [("1", "1")]
 
 
 # R2: a "!" after a digit or a closing bracket is a factorial, not sentence punctuation
@@ -364,4 +350,17 @@ def test_r7_nothing_checkable_reports_its_counts():
     v = verify_steps("There is no equation here.")
     assert v.correct and v.score == 1.0
     assert v.details == {"kind": "unchecked", "checked_steps": 0, "claims": 0}
-    assert not hasattr(steps_module, "_MAX_STEPS")  # one name for the step cap: MAX_STEPS
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("20％ = 20", [0.0]),                      # a full-width sign: was the final answers' leniency (held)
+    ("20 \\text{ percent} = 20", [0.0]),        # the word: was no claim at all
+    ("20 \\text{ percent} = 0.2", [1.0]),
+    ("25\\% = 0.25", [1.0]),
+    ("7 % 3 = 1", [None]),                     # a remainder, not a percentage
+])
+def test_every_spelling_of_percent_is_exactly_p_over_100(text, steps):
+    """The steps check read percents with a list of spellings of its own, shorter than the one
+    `normalize` reads answers with: it now reads the normalised text."""
+    assert verify_steps(text).steps == steps
+    assert RULES_VERSION >= 2

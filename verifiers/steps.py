@@ -35,9 +35,10 @@ What a claim is:
   `\\Rightarrow`, `→`, `\\quad`, `\\\\`, and at inequality signs (`3 + 4 = 7 < 8 = 9` states `8 = 9`).
 - `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
   links of the same chain are. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
-- In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds): the
+- In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
+  the percent is spelled (`\\%`, `％`, `20 \\text{ percent}`: as `normalize` reads them): the
   leniency of final answers (`50\\%` = `50`) does not apply. `7 % 3` (a `%` followed by a number,
-  Python's remainder) is not checkable.
+  Python's remainder) is not checkable. A side longer than `MAX_ANSWER_CHARS` is not read.
 - Labels and list markers at the start of a step ("Step 1:", "**Step 2.**", "### Step 3:", "Case 2:",
   "Day 2:", "Year 2020:", "Ex. 3:", "3.", "-") are not maths (`Step 1: 2^{10} = 1024` is not
   `1 : 2^{10}`).
@@ -68,7 +69,7 @@ import re
 
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import has_symbols
-from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
+from rlvr.verifiers.math_normalize import _MATH_NAMES, MAX_ANSWER_CHARS, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.timelimit import Budget
 from rlvr.verifiers.verdict import Verdict
@@ -78,7 +79,7 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "split_steps", "find_claims", "verify_s
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 1
+RULES_VERSION = 2  # 2: every spelling of percent is p/100 (`20％ = 20` held), over-long sides unread
 
 #: Steps read per solution; later steps that state an equality fail unread (see the module docstring).
 MAX_STEPS = 200
@@ -112,10 +113,10 @@ _SPLIT_RE = re.compile(
 _LINK_RE = re.compile(r"(=|\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])|≃|≅|\\cong(?![A-Za-z]))")
 _OPEN, _CLOSE = "([{", ")]}"
 _PCT_MOD_RE = re.compile(r"%\s*\d")
-# a number starts after no digit or point, and its digits and the spaces after it are taken whole
-# (possessive): a failed match never backtracks over them, so a long digit or space run costs linear time
-_PCT_RE = re.compile(r"(?<![\d.])(\d++(?:\.\d++)?+|\.\d++)\s*+(?:\\%|%|\\text\{\s*+\\?%\s*+\}|\\?percent\b)",
-                     re.IGNORECASE)
+# a number right before a "%" (`normalize` writes every spelling of percent so); it starts after no
+# digit or point, and its digits are taken whole (possessive): a failed match never backtracks over
+# them, so a long digit run costs linear time
+_PCT_RE = re.compile(r"(?<![\d.])(\d++(?:\.\d++)?+|\.\d++)%")
 _WORD_RE = re.compile(r"[A-Za-z]{2,}(?:['’-][A-Za-z]+)*")
 _ARTICLES = {"a", "A", "I"}
 # words that are part of a number ("10 percent", "5 thousand"), not prose around it
@@ -144,7 +145,13 @@ def split_steps(text: str) -> list[str]:
 
 
 def _strict_percent(s: str) -> str | None:
-    """`s` with each `p%` written as exactly p/100; None when a `%` is not a percent of a number."""
+    """`s` normalised, with each `p%` written as exactly p/100; None when a `%` is not a percent of a
+    number. `normalize` writes every spelling of percent (`\\%`, `％`, `\\text{ percent}`, "per cent")
+    as `%` right after its number, so each is read the same. A side longer than an answer may be
+    (`MAX_ANSWER_CHARS`) is not read: `normalize` would cut it, and a cut text is another claim."""
+    if len(s) > MAX_ANSWER_CHARS:
+        return None
+    s = normalize(s)
     if "%" not in s and "percent" not in s.lower():
         return s
     if _PCT_MOD_RE.search(s):
@@ -162,7 +169,7 @@ def _reading(s: str) -> str | None:
     if strict is None:
         return None
     try:
-        tree = parse(normalize(strict))
+        tree = parse(strict)
         if tree[0] in ("list", "rel", "set", "seq", "union"):
             return None
         symbolic = has_symbols(tree)
@@ -368,6 +375,7 @@ def _with_unit(piece: str, words: list[str], k: int) -> str:
 _OPENERS = {"$$": r"\$\$", "\\(": r"\\\(", "\\[": r"\\\[", "$": r"(?<!\\)\$(?=[^\s$])"}
 _CLOSERS = {"$$": re.compile(r"\$\$"), "\\(": re.compile(r"\\\)"), "\\[": re.compile(r"\\\]"),
             "$": re.compile(r"(?<=[^\s\\])\$(?!\d)")}
+_ANY_OPENER_RE = re.compile("|".join(_OPENERS.values()))
 
 
 def _math_pieces(step: str) -> list[str]:
@@ -378,14 +386,16 @@ def _math_pieces(step: str) -> list[str]:
     non-space and is not followed by a digit, so "$20 and $30" is money, not maths."""
     pieces: list[str] = []
     kinds = list(_OPENERS)
+    openers = _ANY_OPENER_RE  # narrowed when an opener of some kind is never closed
     start = search = 0
     while kinds:
-        m = re.compile("|".join(_OPENERS[k] for k in kinds)).search(step, search)
+        m = openers.search(step, search)
         if m is None:
             break
         c = _CLOSERS[m.group()].search(step, m.end())
         if c is None:  # nothing closes it, nor any later opener of its kind: one linear pass in all
             kinds.remove(m.group())
+            openers = re.compile("|".join(_OPENERS[k] for k in kinds)) if kinds else openers
             search = m.start() + 1
             continue
         pieces += [step[start:m.start()], step[m.end():c.start()]]
@@ -496,7 +506,7 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     if l_text is None or r_text is None:
         return Verdict.wrong("cannot be read", details={"kind": "unparsable"})
     try:
-        plan = _plan_normalized(normalize(l_text), normalize(r_text))
+        plan = _plan_normalized(l_text, r_text)
     except Exception as exc:  # noqa: BLE001 - planning runs in-process on the claim's text alone
         return Verdict.wrong(f"cannot be read ({type(exc).__name__})", details={"kind": "unparsable"})
     if plan.verdict is not None and plan.verdict.error is not None:
