@@ -24,6 +24,7 @@ from typing import Any, Callable, Hashable, Mapping, NamedTuple, Sequence
 
 import gymnasium as gym
 
+from rlvr.envs.errors import did_you_mean
 from rlvr.envs.fingerprint import Fingerprint
 from rlvr.envs.interning import Interned
 from rlvr.envs.rewards import RewardWeights, add_parts, combine, zero_parts
@@ -207,8 +208,6 @@ class InfoFacts:
 def unknown_arguments_message(kind: type, unknown: Mapping[str, Any]) -> str:
     """The error for keyword arguments no `__init__` of `kind` (its own and its bases', up to
     TextEnv) takes: each named, with the closest accepted name, and the accepted names listed."""
-    import difflib
-
     accepted: list[str] = []
     for cls in kind.__mro__:
         if "__init__" not in cls.__dict__ or not issubclass(cls, TextEnv):
@@ -221,12 +220,8 @@ def unknown_arguments_message(kind: type, unknown: Mapping[str, Any]) -> str:
             if param.kind in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD) and param.name not in ("self", "source"):
                 if param.name not in accepted:
                     accepted.append(param.name)
-    named = []
-    for name in unknown:
-        close = difflib.get_close_matches(str(name), accepted, n=1)
-        named.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    return (f"{kind.__name__} got unexpected keyword argument(s) {', '.join(named)}; "
-            f"it takes {accepted}")
+    return (f"{kind.__name__} got unexpected keyword argument(s) {', '.join(map(repr, unknown))}"
+            f"{did_you_mean(unknown, accepted)}; it takes {accepted}")
 
 
 class TextEnv(gym.Env[str, str]):

@@ -496,15 +496,15 @@ class CodeEnv(SingleTurnEnv):
         else:
             names = (entry, "Solution") if meta.get("call_based") else (entry,)
             code = extract_program(completion, names, prefix=prompt)
-        program = self._program(meta, code)
-        if _completes_last_line(prompt, code):
-            return program  # `return ` + `42`: the answer is what the prompt's last line lacks
-        return "" if holds_no_code(code, program) else program
+        finishes_line = _completes_last_line(prompt, code)  # `return ` + `42`: what the prompt's last line lacks
+        program = self._program(meta, code, finishes_line)
+        return "" if not finishes_line and holds_no_code(code, program) else program
 
     @staticmethod
-    def _program(meta: dict[str, Any], code: str) -> str:
+    def _program(meta: dict[str, Any], code: str, finishes_line: bool) -> str:
         """What runs for a function task's answer code: the shim of a call-based `class Solution`,
-        or for HumanEval the prompt (or its head) first and its helpers again after (see `solution_of`)."""
+        or for HumanEval the prompt (or its head) first and its helpers again after (see `solution_of`);
+        a continuation goes on the prompt's last line only when it `finishes_line`."""
         prompt = meta.get("prompt") or ""
         entry = meta.get("entry_point")
         if meta.get("call_based"):
@@ -515,8 +515,7 @@ class CodeEnv(SingleTurnEnv):
                 # body) is dropped, or the answer's code would sit where its body should be
                 code = meta.get("prompt_head", prompt) + "\n" + code
             else:  # a continuation; on a line of its own unless it finishes the prompt's last line
-                glue = "\n" if not prompt.endswith("\n") and not _completes_last_line(prompt, code) else ""
-                code = prompt + glue + code
+                code = prompt + ("\n" if not prompt.endswith("\n") and not finishes_line else "") + code
             if meta.get("helpers"):  # re-bound after the answer: its own versions of them do not count
                 code += "\n\n\n" + meta["helpers"] + "\n"
         return code

@@ -19,7 +19,6 @@ built, settings under which that could happen: see there.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import re
 from collections import Counter
@@ -30,6 +29,7 @@ import numpy as np
 
 from rlvr.envs.answers import RULES_VERSION, final_answer, follows_tag_format, parse_number
 from rlvr.envs.base import SingleTurnEnv
+from rlvr.envs.errors import did_you_mean
 from rlvr.envs.expr import ExprError, evaluate
 from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import GeneratorSource, Task
@@ -347,9 +347,7 @@ class ProceduralEnv(SingleTurnEnv):
         if not unknown:
             return
         valid = [*self.difficulty_keys, "format", *_TEXT_ENV_ARGS]
-        close = {key: difflib.get_close_matches(key, valid, n=1) for key in unknown}
-        hints = "".join(f" (did you mean {match[0]!r} for {key!r}?)" for key, match in close.items() if match)
-        raise TypeError(f"{self.env_name} has no setting {', '.join(map(repr, unknown))}{hints}; its difficulty settings "
+        raise TypeError(f"{self.env_name} has no setting {', '.join(map(repr, unknown))}{did_you_mean(unknown, valid)}; its difficulty settings "
                         f"are {list(self.difficulty_keys)}, and it also takes {['format', *_TEXT_ENV_ARGS]}")
 
     @property

@@ -10,7 +10,6 @@ flagged as an infrastructure failure, never a hang nor a wrong answer.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import inspect
@@ -23,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rlvr.envs.deadline import CallTimeout, call_within
+from rlvr.envs.errors import did_you_mean
 from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import Task
 from rlvr.verifiers.math import is_number_gold
@@ -267,9 +267,8 @@ def _check_settings(name: str, factory: Callable[..., Scorer], settings: dict[st
     accepted = list(inspect.signature(factory).parameters)
     unknown = sorted(set(settings) - set(accepted))
     if unknown:
-        close = {key: difflib.get_close_matches(key, accepted, n=1) for key in unknown}
-        hints = "".join(f" (did you mean {match[0]!r} for {key!r}?)" for key, match in close.items() if match)
-        raise ValueError(f"verifier_settings {unknown} are not settings of the {name!r} verifier; it accepts {accepted}{hints}")
+        raise ValueError(f"verifier_settings {unknown} are not settings of the {name!r} verifier; it accepts "
+                         f"{accepted}{did_you_mean(unknown, accepted)}")
 
 
 def resolve_verifier(verifier: Any, **settings: Any) -> Scorer:

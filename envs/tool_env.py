@@ -67,7 +67,7 @@ from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import OPEN_TAG, openai_tool_calls, parse_tool_calls
 from rlvr.envs.calculator import DEFAULT_CALCULATOR_TIMEOUT, make_calculator
 from rlvr.envs.python_tool import make_python, sandbox_in_use, shared_sandbox
-from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, exception_text,
+from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, crash_text,
                              tool, truncate_output)
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.verdict import Verdict
@@ -251,7 +251,7 @@ class ToolMathEnv(MathEnv):
             raise
         except BaseException as exc:  # noqa: BLE001 - a tool that crashes: the model reads why
             # (user tools' failures come as ToolCrash, their text made under the time limit: `Tool.run`)
-            return f"{ERROR_PREFIX}tool {name!r} raised {type(exc).__name__}: {exception_text(exc)}", False, False
+            return ERROR_PREFIX + crash_text(name, exc), False, False
 
     def begin_turn(self, action: Any) -> tuple[str, list[dict[str, Any]] | None, Turn | None]:
         """The base env's `begin_turn`; for a turn with both OpenAI-style `tool_calls` and

@@ -162,11 +162,15 @@ def _failure(name: str, exc: BaseException) -> Exception:
     """What `Tool.run` raises for `exc`, raised by tool `name`: the same kind of failure for the
     env (`ToolInfraError`, `ToolBusy`, `ToolError`) with its message already made, or a
     `ToolCrash` naming any other exception."""
-    text = exception_text(exc)
     for kind in (ToolInfraError, ToolBusy, ToolError):
         if isinstance(exc, kind):
-            return kind(text)
-    return ToolCrash(f"tool {name!r} raised {type(exc).__name__}: {text}")
+            return kind(exception_text(exc))
+    return ToolCrash(crash_text(name, exc))
+
+
+def crash_text(name: str, exc: BaseException) -> str:
+    """What the model reads of tool `name` raising `exc` (not a ToolError): "tool 'f' raised ..."."""
+    return f"tool {name!r} raised {type(exc).__name__}: {exception_text(exc)}"
 
 
 @dataclass

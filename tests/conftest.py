@@ -34,11 +34,31 @@ def get_sandbox(backend: str, **limits):
     return sandbox
 
 
+#: The limits of the sandboxes tests share (the `sandbox`, `box` and `program_box` fixtures).
+TEST_LIMITS = {"timeout": 5, "memory_mb": 256, "max_processes": 32, "max_output_bytes": 100_000, "max_file_mb": 8}
+
+
 @pytest.fixture(params=BACKENDS)
 def sandbox(request):
     """Each test using this fixture runs once per backend."""
-    return get_sandbox(request.param, timeout=5, memory_mb=256, max_processes=32,
-                       max_output_bytes=100_000, max_file_mb=8)
+    return get_sandbox(request.param, **TEST_LIMITS)
+
+
+@pytest.fixture
+def box():
+    """The subprocess backend (runs everywhere), with the test limits."""
+    return get_sandbox("subprocess", **TEST_LIMITS)
+
+
+@pytest.fixture(params=["subprocess", "bwrap"])
+def program_box(request):
+    """Both worker modes (host and pidns) for programs run as `__main__`; bwrap skips where absent."""
+    return get_sandbox(request.param, **TEST_LIMITS)
+
+
+def fence(code: str) -> str:
+    """`code` in a Python code fence, as a model writes it."""
+    return "```python\n" + code + "\n```"
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -7,16 +7,10 @@ from __future__ import annotations
 import pytest
 
 import rlvr
-from conftest import get_sandbox
 from rlvr.verifiers.code_plan import prompt_head
 
 FIB_TEST = "def check(candidate):\n    assert candidate(10) == 55\n    assert candidate(30) == 832040\n"
 PROMPT = "import functools\n\n@functools.lru_cache(maxsize=None)\n@(lambda f: f)\ndef fib(n):\n"  # two decorators
-
-
-@pytest.fixture(scope="module")
-def box():
-    return get_sandbox("subprocess", timeout=5, memory_mb=256, max_processes=32, max_output_bytes=100_000, max_file_mb=8)
 
 
 def _score(env, completion):

@@ -27,7 +27,7 @@ from importlib.util import MAGIC_NUMBER
 import pytest
 
 import rlvr
-from conftest import get_sandbox
+from conftest import fence
 import rlvr.envs.code_env as code_env
 from rlvr.envs.code_env import _mbpp_entry_point, call_tests
 from rlvr.verifiers.code import HARNESS_FILES, RULES_VERSION, check_function, check_io
@@ -36,24 +36,6 @@ from rlvr.verifiers.code_plan import TYPING_NAMES_PRAGMA, plan_tests, prompt_hea
 CO_FUTURE_ANNOTATIONS = 0x1000000
 ADD_TEST = "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(2, 5) == 7\n"
 ADD_CASES = [("1 2\n", "3\n"), ("2 5\n", "7\n")]
-
-
-def fence(code: str) -> str:
-    return "```python\n" + code + "\n```"
-
-
-@pytest.fixture(scope="module")
-def box():
-    """The subprocess backend (runs everywhere), with the limits conftest's `sandbox` fixture uses."""
-    return get_sandbox("subprocess", timeout=5, memory_mb=256, max_processes=32,
-                       max_output_bytes=100_000, max_file_mb=8)
-
-
-@pytest.fixture(params=["subprocess", "bwrap"])
-def program_box(request):
-    """Both worker modes (host and pidns) for programs run as `__main__`; bwrap skips where absent."""
-    return get_sandbox(request.param, timeout=5, memory_mb=256, max_processes=32,
-                       max_output_bytes=100_000, max_file_mb=8)
 
 
 def step(env, completion: str, index: int = 0):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 import rlvr
-from conftest import get_sandbox
+from conftest import fence
 from rlvr.envs.code_env import holds_no_code
 from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.vector import make_vec
@@ -37,17 +37,6 @@ NON_ANSWERS = ["None", "0", "''", "[]", "True", "False"]
 #: add(1, 2) passes 1 of the 3 asserts of sample/add (`0 if a == -b else 1`).
 THIRD_ADD = "```python\ndef add(a, b):\n    return 0 if a == -b else 1\n```"
 RIGHT_ADD = "```python\n" + REFERENCES["add"] + "\n```"
-
-
-def fence(code: str) -> str:
-    return "```python\n" + code + "\n```"
-
-
-@pytest.fixture(scope="module")
-def box():
-    """The subprocess backend (runs everywhere), with the limits conftest's `sandbox` fixture uses."""
-    return get_sandbox("subprocess", timeout=5, memory_mb=256, max_processes=32,
-                       max_output_bytes=100_000, max_file_mb=8)
 
 
 def step(env, completion: str, index: int = 0):

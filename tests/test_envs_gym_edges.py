@@ -154,32 +154,26 @@ def _dead(pid: int) -> bool:
     return False
 
 
-def test_the_calculator_pool_is_closed_at_exit_without_resource_warnings():
-    code = (
-        "import time, rlvr\n"
-        "env = rlvr.make('rlvr/ToolMath-v0')\n"
-        "env.reset(seed=0)\n"
-        "obs = env.step('<tool_call>{\"name\": \"calculator\", \"arguments\": {\"expression\": \"2+2\"}}</tool_call>')[0]\n"
-        "assert '<tool_response>\\n4\\n</tool_response>' in obs, obs\n"
-        "print(time.monotonic())\n"
-    )
+@pytest.mark.parametrize("code", [
+    # the calculator tool of ToolMath-v0
+    "import time, rlvr\n"
+    "env = rlvr.make('rlvr/ToolMath-v0')\n"
+    "env.reset(seed=0)\n"
+    "obs = env.step('<tool_call>{\"name\": \"calculator\", \"arguments\": {\"expression\": \"2+2\"}}</tool_call>')[0]\n"
+    "assert '<tool_response>\\n4\\n</tool_response>' in obs, obs\n"
+    "print(time.monotonic())\n",
+    # the math verifier's sympy stage
+    "import time\n"
+    "from rlvr.verifiers.math import verify\n"
+    "assert verify('\\\\boxed{\\\\sqrt{8}}', '2\\\\sqrt{2}').correct\n"
+    "from rlvr.verifiers import timelimit\n"
+    "assert timelimit._pools  # the case went to the worker pool\n"
+    "print(time.monotonic())\n",
+], ids=["calculator", "math-verifier"])
+def test_worker_pools_are_closed_at_exit_without_resource_warnings(code):
     stderr, exiting = _run_python(code)
     assert "ResourceWarning" not in stderr, stderr
-    assert exiting < 5
-
-
-def test_the_math_verifiers_pool_is_closed_at_exit_too():
-    code = (
-        "import time\n"
-        "from rlvr.verifiers.math import verify\n"
-        "assert verify('\\\\boxed{\\\\sqrt{8}}', '2\\\\sqrt{2}').correct\n"
-        "from rlvr.verifiers import timelimit\n"
-        "assert timelimit._pools  # the case went to the worker pool\n"
-        "print(time.monotonic())\n"
-    )
-    stderr, exiting = _run_python(code)
-    assert "ResourceWarning" not in stderr, stderr
-    assert exiting < 5
+    assert exiting < 5  # no hang at exit
 
 
 def test_exit_kills_a_stuck_worker_and_a_zygote_that_does_not_exit():

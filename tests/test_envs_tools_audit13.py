@@ -78,9 +78,7 @@ def test_an_exception_whose_str_hangs_ends_within_the_tool_timeout():
         raise SlowText()
 
     env = env_with(stall, tool_timeout=0.3, turn_timeout=0.6)
-    started = time.monotonic()
-    *_, info = env.step(call("stall", x=1))
-    assert time.monotonic() - started < 10  # the failure guarded against is a 30 s hang
+    *_, info = env.step(call("stall", x=1))  # (a str() run in the env's thread would hang 30 s and say "raised")
     assert info["valid"] and last_reply(info).startswith("error: tool 'stall' did not finish within 0.3s")
 
 
@@ -467,11 +465,15 @@ def test_a_tool_changed_after_it_was_built_is_checked_again_by_the_env(field, va
 # ------------------------------------------------------------------ review: close and the fingerprint
 
 
-def test_close_closes_nothing_and_the_env_stays_usable():
-    env = env_with(echo_tool())
+def test_close_closes_no_sandbox_it_did_not_create_and_the_env_stays_usable(box):
+    env = rlvr.make("rlvr/ToolMath-v0", tools=[echo_tool()], builtin_tools=("python",), sandbox=box)
+    env.reset(seed=0)
     env.close()
     env.close()
+    assert box.run("print(1)").stdout == "1\n"  # the caller's sandbox still runs
     env.reset(seed=1)
+    *_, info = env.step(call("python", code="print(6 * 7)"))
+    assert info["valid"] and last_reply(info).strip() == "42"
     *_, info = env.step(call("add", a=1, b=2))
     assert info["valid"] and last_reply(info) == "3"
 

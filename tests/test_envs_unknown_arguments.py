@@ -20,7 +20,7 @@ def test_misspelled_argument_is_named_with_the_fix(env_id, wrong, meant):
     with pytest.raises(TypeError) as caught:
         rlvr.make(env_id, **{wrong: 1})
     message = str(caught.value)
-    assert f"{wrong!r} (did you mean {meant!r}?)" in message
+    assert f"{wrong!r} (did you mean {meant!r} for {wrong!r}?)" in message
     assert "reward_weights" in message and "max_obs_chars" in message  # the base class's arguments are listed too
 
 
@@ -29,6 +29,6 @@ def test_a_user_subclass_gets_the_same_message():
         def __init__(self, level: int = 1, **kwargs):
             super().__init__(ListSource([Task("t", "q", "a")], {"name": "mine"}), **kwargs)
 
-    with pytest.raises(TypeError, match=r"Mine got unexpected keyword argument\(s\) 'levl' \(did you mean 'level'\?\)"):
+    with pytest.raises(TypeError, match=r"Mine got unexpected keyword argument\(s\) 'levl' \(did you mean 'level' for 'levl'\?\)"):
         Mine(levl=2)
     Mine(level=2, max_turns=2)  # what it takes still works
