@@ -3,8 +3,10 @@
 `process_reward="steps"` (Math-v0, ToolMath-v0) checks every arithmetic claim the turn states
 with `rlvr.verifiers.steps.verify_steps`; the turn's credit is the fraction of checked steps whose
 claims all hold. A turn with nothing checkable earns 0: otherwise saying nothing would pay as
-well as reasoning correctly. The `process` reward part is weighted like the others
-(`reward_weights={"process": w}`).
+well as reasoning correctly. Padding does not pay either: a true claim that computes nothing
+(`1 = 1`) earns no credit and a repeated claim is judged once (steps rules 3), but true arithmetic
+beside the point still does, so keep the weight small. The `process` reward part is weighted like
+the others (`reward_weights={"process": w}`).
 
 A steps check that itself fails (`verify_steps` gives a `Verdict.failed`: a crashed math worker,
 an overloaded pool) raises `StepsCheckError` here: the env then flags the whole turn as an

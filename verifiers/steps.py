@@ -47,6 +47,14 @@ Scoring:
 - A step scores 1.0 when all its claims hold, 0.0 when any fails, None when it has nothing
   checkable. `Verdict.steps` lists these per step; `score` is the mean over checked steps (1.0 when
   nothing was checkable), `correct` is True when no claim failed.
+- Credit is for work shown, so two kinds of claims that hold earn none (their step scores None
+  when it has no other claim): a claim that computes nothing — both sides bare numbers (`1 = 1`,
+  `4 = 4.0`) or the same text (`2+2 = 2 + 2`) — and a claim stated before (`2 + 2 = 4` on twenty
+  lines, or `4 = 2 + 2` after it, is judged once, where it first appears). Otherwise a solution
+  could pad a wrong answer with `1 = 1` lines, or dilute one false step with copies of a true one.
+  Such a claim that is false (`4 = 5`) still fails its step. Padding with true arithmetic that is
+  new but beside the point (`2 + 3 = 5`, `2 + 4 = 6`, …) still earns credit: rules cannot tell
+  relevant work from irrelevant, so keep the process reward's weight small beside the outcome's.
 - A claim that is not shown to hold fails its step: one that is false, one that cannot be confirmed
   in time (`10^{10^{10}} = 3`: credit is for claims shown to hold, so a false claim made too costly
   to check earns nothing), and one whose own text cannot be read or evaluated (`\\det(2) = 3`,
@@ -79,7 +87,7 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "split_steps", "find_claims", "verify_s
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 2  # 2: every spelling of percent is p/100 (`20％ = 20` held), over-long sides unread
+RULES_VERSION = 3  # 3: a repeated claim counts once, a true claim that computes nothing not at all
 
 #: Steps read per solution; later steps that state an equality fail unread (see the module docstring).
 MAX_STEPS = 200
@@ -500,6 +508,30 @@ def compare_claim(left: str, right: str) -> tuple[bool, str, str]:  # pragma: no
 _CLAIM_TARGET = f"{__name__}:compare_claim"
 
 
+_BARE_NUMBER_RE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def _side_text(side: str) -> str:
+    """One side as it is compared (percent read strictly, normalised), without spaces."""
+    strict = _strict_percent(side)
+    return re.sub(r"\s+", "", side if strict is None else strict)
+
+
+def _claim_key(left: str, right: str) -> tuple[str, str]:
+    """What identifies a claim across steps: its two sides as compared, in either order
+    (`2 + 2 = 4` and `4 = 2+2` are one claim)."""
+    a, b = _side_text(left), _side_text(right)
+    return (a, b) if a <= b else (b, a)
+
+
+def _computes_nothing(left: str, right: str) -> bool:
+    """True for a claim that holds without any work: both sides the same text (`2+2 = 2+2`), or
+    both sides bare numbers (`1 = 1`, `4 = 4.0`). Such a claim earns no credit when it holds; one
+    that is false (`4 = 5`) still fails its step."""
+    a, b = _side_text(left), _side_text(right)
+    return a == b or bool(_BARE_NUMBER_RE.fullmatch(a) and _BARE_NUMBER_RE.fullmatch(b))
+
+
 def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     """The verdict on one claim: a judgement (`error` None) unless the check itself failed."""
     l_text, r_text = _strict_percent(left), _strict_percent(right)
@@ -525,7 +557,8 @@ def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Ver
         return Verdict.wrong("no steps to check", steps=[], details={"kind": "unparsable"})
     scores: list[float | None] = []
     first_bad = None
-    n_checked = n_claims = 0
+    n_checked = n_claims = n_repeated = n_idle = 0
+    judged: set[tuple[str, str]] = set()
     budget = Budget(timeout)
     for idx, step in enumerate(_lines(solution_text)):
         if idx >= MAX_STEPS:  # not read: an equality there is not shown to hold
@@ -546,10 +579,18 @@ def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Ver
             continue
         results = []
         for left, right in claims:
+            key = _claim_key(left, right)
+            if key in judged:  # said before: judged once, where first stated
+                n_repeated += 1
+                continue
+            judged.add(key)
             v = _check_claim(left, right, budget)
             if v.error is not None:  # the check itself failed: no score, rather than a wrong one
                 return Verdict.failed(f"step {idx + 1}: {left} = {right} could not be checked: {v.error}",
                                       details={"kind": "error", "checked_steps": n_checked, "claims": n_claims})
+            if v.correct and _computes_nothing(left, right):  # `1 = 1`: true, but no work shown
+                n_idle += 1
+                continue
             results.append(v.correct)
             n_claims += 1
             if not v.correct and first_bad is None:
@@ -561,7 +602,8 @@ def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Ver
         else:
             n_checked += 1
             scores.append(1.0 if all(results) else 0.0)
-    counts = {"checked_steps": n_checked, "claims": n_claims}
+    counts = {"checked_steps": n_checked, "claims": n_claims, "repeated_claims": n_repeated,
+              "idle_claims": n_idle}
     if first_bad:
         checked = [s for s in scores if s is not None]
         return Verdict.wrong(first_bad, score=sum(checked) / len(checked), steps=scores,
