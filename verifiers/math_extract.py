@@ -137,11 +137,79 @@ def _reread(got: str) -> str:
 def _drop_remark(got: str) -> str:
     """`got` without a trailing remark (`7 (seven)`, `7; I am sure`), unless the remark takes the
     answer back or hedges it (`12 (wrong)`, `18; not really`, `18 (just kidding)`, see
-    `math_normalize.retracts`): then it stays part of the answer, which no longer reads as 12."""
+    `math_normalize.retracts`) or names another value (`2 (three)`, `2; three if we count the
+    endpoint`, `Monday (Tuesday)`, see `_names_another_value`): then it stays part of the answer,
+    which no longer reads as 12."""
     m = _REMARK_RE.search(got)
-    if m is None or retracts(m.group()):
+    if m is None or retracts(m.group()) or _names_another_value(got[:m.start()], m.group()):
         return got
     return got[:m.start()]
+
+
+_SMALL_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+#: Word answers of a closed kind: a remark naming another one of them is another answer.
+_ANSWER_WORDS = frozenset(
+    "yes no true false monday tuesday wednesday thursday friday saturday sunday january february march "
+    "april may june july august september october november december north south east west left right "
+    "odd even positive negative".split())
+
+
+def _spelled_number(words: list[str]) -> int | None:
+    """The whole number one run of English number words spells (`twenty-one`, `three hundred and
+    five`), or None when the run is not one number (`seven seven`)."""
+    total = current = 0
+    last = None  # "small", "tens" or "scale": what may follow what
+    for w in words:
+        if w in _SMALL_NUMBERS and last in (None, "tens", "scale"):
+            if last == "tens" and _SMALL_NUMBERS[w] >= 10:
+                return None
+            current += _SMALL_NUMBERS[w]
+            last = "small"
+        elif w in _TENS and last in (None, "scale"):
+            current += _TENS[w]
+            last = "tens"
+        elif w in _SCALES and last in ("small", "tens"):
+            if _SCALES[w] == 100:
+                current *= 100
+            else:
+                total, current = total + current * _SCALES[w], 0
+            last = "scale"
+        elif w == "and" and last == "scale":
+            continue
+        else:
+            return None
+    return None if last is None else total + current
+
+
+def _names_another_value(answer: str, remark: str) -> bool:
+    """True when a remark after `answer` names a value other than it: a spelled number that is not
+    the answer's (`2 (three)`; `7 (seven)` only restates 7), or another word answer of a closed kind
+    when the answer is a word itself (`Monday (Tuesday)`, `Yes (false)`)."""
+    words = re.findall(r"[a-z]+", remark.lower().replace("-", " "))
+    said = answer.strip().strip("$").strip().lower()
+    runs: list[list[str]] = [[]]
+    for w in words:
+        if w in _SMALL_NUMBERS or w in _TENS or w in _SCALES or (w == "and" and runs[-1]):
+            runs[-1].append(w)
+        elif runs[-1]:
+            runs.append([])
+    for run in runs:
+        while run and run[-1] == "and":
+            run.pop()
+        if run and not _same_number(_spelled_number(run), said):
+            return True
+    return word_answer(said) is not None and any(w in _ANSWER_WORDS and w != said for w in words)
+
+
+def _same_number(value: int | None, said: str) -> bool:
+    try:
+        return value is not None and float(said.replace(",", "")) == value
+    except ValueError:
+        return False
 
 
 def _looks_like_math(said: str) -> bool:

@@ -82,10 +82,11 @@ _ONE_LETTER_UNITS = "m|g|l|h|s"
 _WORD_UNITS = "|".join(u for u in _UNIT_WORDS.split("|") if u not in _ONE_LETTER_UNITS.split("|"))
 _UNIT_TAIL = r"(?<=[\d}}).%])\s+(?:(?:{units})(?![A-Za-z])(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?\s*)+$"
 _UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_WORD_UNITS), re.IGNORECASE)
-#: The same with one-letter units too (`10 m`, `5 g`, `10 m^2`, and kelvin `300 K`, upper case only: a
-#: lower-case k is a thousand): used when the gold is a plain number, where a letter after the
-#: answer's number cannot be a variable the gold has.
-_ANY_UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_UNIT_WORDS + "|(?-i:K)"), re.IGNORECASE)
+#: The same with one-letter units too (`10 m`, `5 g`, `10 m^2`, litres `2 L`, and kelvin `300 K`),
+#: case-sensitive: a lower-case k is a thousand, an upper-case M a million: used when the gold is a
+#: plain number, where a letter after the answer's number cannot be a variable the gold has.
+_ANY_UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_WORD_UNITS + f"|(?-i:{_ONE_LETTER_UNITS}|L|K)"),
+                               re.IGNORECASE)
 
 # -- words that make text after a number more than a unit (see `_is_unit_like`) -------------------
 #: Negations, retractions, hedges and alternatives: text holding one takes the answer back or offers
@@ -109,7 +110,7 @@ _NUMBER_WORDS = frozenset(
     "lakhs crore crores half halves third thirds quarter quarters fourth fourths fifth fifths sixth sixths "
     "seventh sevenths eighth eighths ninth ninths tenth tenths eleventh elevenths twelfth twelfths "
     "hundredth hundredths thousandth thousandths millionth millionths twice thrice double triple "
-    "quadruple".split())
+    "quadruple grand gross score scores kilo mil mill bps ppm ppb permille".split())
 #: Number words long enough to be recognised inside another word (`orthirteen`, `xorthirteen`).
 _NUMBER_STEMS = (
     "three", "seven", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
@@ -119,7 +120,8 @@ _NUMBER_STEMS = (
 _VALUE_WORDS = frozenset(
     "squared cubed negative minus plus over under divided by multiplied less more fewer greater larger "
     "smaller bigger higher lower least most minimum maximum max reciprocal inverse sqrt factorial mod modulo "
-    "log ln exp pi e i".split())
+    "log ln exp pi e i negated opposite below above short off extra ago late behind ahead ish roughly "
+    "approximately".split())
 #: Verbs: a unit is a noun phrase, so a verb makes the text a sentence about the answer, a claim the
 #: grader cannot read (`12 \\text{ is the answer}`, `12 \\text{ is bogus}`).
 _VERBS = frozenset(
@@ -448,8 +450,9 @@ def _is_unit_like(text: str) -> bool:
       has two; a word spelt out letter by letter, `w r o n g`, has more). So no digit (`or 13`), no
       operator (`/ thirteen`), no comma or semicolon (`, but if counting twice`), no other script
       (whose words cannot be vetted);
-    - words (`_claims`): none is a number word, magnitude or fraction (`thousand`, `dozen`, `k`,
-      `halves`), an operation or comparison (`squared`, `less`, `negative`, `over`), a negation,
+    - words (`_claims`): none is a number word, magnitude, multiple or fraction (`thousand`, `dozen`,
+      `k`, an upper-case `M`, `grand`, `score`, `ppm`, `tenfold`, `halves`), an operation, comparison
+      or offset (`squared`, `less`, `negative`, `over`, `below`, `short`, `ago`, `ish`), a negation,
       retraction, hedge or connective (`not`, `wrong`, `nope`, `rather`, `or`, `xor`, `to`), or a verb
       (`is`, `should`), glued or not (`orthirteen`). `times` counts only as the last word (`12 times`).
     Text that fails is kept, and the answer reads as the product it spells or is unparsable: never
@@ -472,8 +475,10 @@ def _claims(word: str) -> bool:
     Case-blind, but for `K`: kelvin (`300 \\text{ K}`), while a lower-case `k` is a thousand."""
     if word == "K":
         return False
+    if word == "M":  # `5 \\text{ M}`: five million (a metre is a lower-case m)
+        return True
     w = word.lower()
-    if w.endswith("n't"):
+    if w.endswith("n't") or w.endswith("fold"):  # `tenfold`, `3 \\text{ fold}`
         return True
     w = w.replace("'", "")
     if w in _CLAIM_WORDS or w.startswith(_VALUE_STEMS):
@@ -507,7 +512,8 @@ def _is_unit_text(text: str) -> bool:
     """True when `text` names units only: known unit words, one-letter ones too (written as text, a
     letter is a unit, not a variable), joined by spaces, `/`, `*` or `\\cdot`, with powers 2 and 3."""
     parts = [p for p in _UNIT_SEP_RE.split(text.replace("\\cdot", " ").replace("~", " ")) if p]
-    return bool(parts) and all(_UNIT_PART_RE.fullmatch(p) for p in parts)
+    # an upper-case M is a million (`5 \\text{ M}`), not a metre
+    return bool(parts) and all(_UNIT_PART_RE.fullmatch(p) and p != "M" for p in parts)
 
 
 def _degrees(s: str) -> str:
@@ -590,7 +596,9 @@ def choice_letters(text: str) -> list[str]:
     if not m:
         return []
     letters = [m.group(1).upper()]
-    rest = s[m.end():]
+    # a row break \\ separates choices as a comma does (`A\\B\\C`), while a letter after a lone
+    # backslash is a command's (`\Delta`); pairs are taken from the left: `\\\B` is a break, then `\B`
+    rest = s[m.end():].replace("\\\\", " ")
     other = _OTHER_ANY_RE if _ONLY_LETTERS_RE.match(s) else _OTHER_UPPER_RE
     for o in other.finditer(rest):
         letters.append(o.group(1).upper())
