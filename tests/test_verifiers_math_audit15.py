@@ -28,6 +28,8 @@ WRONG = [
     ("The answer is 2; three if we count the endpoint", "2"),
     ("The answer is 21 (twenty-two).", "21"),
     ("The answer is Monday (Tuesday).", "Monday"),
+    # two values of one variable are solutions, not the point (1, 2)
+    (r"\boxed{x = 1, x = 2}", "(1, 2)"),
 ]
 
 RIGHT = [
@@ -37,6 +39,7 @@ RIGHT = [
     ("The answer is 7 (seven).", "7"), ("The answer is 21 (twenty-one).", "21"),
     ("The answer is 305 (three hundred and five).", "305"), ("The answer is 7; I am confident.", "7"),
     ("The answer is Monday (a weekday).", "Monday"),
+    (r"\boxed{x = 1, y = 2}", "(1, 2)"), (r"\boxed{x = 1, x = 2}", "1, 2"), (r"\boxed{x = 2, x = 1}", r"\{1, 2\}"),
 ]
 
 

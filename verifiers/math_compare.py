@@ -27,7 +27,8 @@ Conventions (see docs/verifiers.md for the full list):
   `(1, 2]` != `1, 2`; `(1, 2)` = `1, 2`).
 - Named values count by name (`_compare_named`): `x = 1, y = 2` = `y = 2, x = 1`; against a tuple
   assignments stand in their variables' order (`y = 1, x = 2` is (2, 1)); against a bare list, in
-  their written order (`2, 1` != `x = 1, y = 2`); against a set, never.
+  their written order (`2, 1` != `x = 1, y = 2`); against a set, never. Several values of one
+  variable (`x = 1, x = 2`) are an unordered list, never a tuple (`(1, 2)` is a point).
 - Single-variable inequalities are intervals: `x > 3` = `(3, \\infty)`, `1 \\le x < 2` = `[1, 2)`.
 """
 
@@ -414,6 +415,13 @@ def _named(node: tuple) -> tuple | None:
     return node[1] if len(set(names)) == len(names) else None
 
 
+def _one_variable_values(node: tuple) -> bool:
+    """True for a bare list of values of one variable (`x = 1, x = 2`): the solutions of an
+    equation, an unordered collection that can never stand for a tuple such as the point (1, 2)."""
+    items = node[1] if node[0] == "list" else ()
+    return len(items) >= 2 and all(item[0] == "assign" for item in items) and len({i[1] for i in items}) == 1
+
+
 def _conventional_order(assignments: tuple) -> list:
     """Assignments in the order their variables take in a tuple: (x, y, z), (a, b, c), (x_1, x_2,
     ..., x_10): sorted by name, numbers by value; the coordinates of `_COORDINATE_ORDERS` in theirs."""
@@ -509,6 +517,8 @@ def _compare_collections(gold, pred, gk, pk, eq, rel_eq) -> Outcome:
     if ordered:
         if gold[0] != pred[0] and (_is_interval(gold) or _is_interval(pred)):
             return Outcome(False, "wrong", "an interval compared with a bare list (its brackets count)")
+        if gold[0] != pred[0] and (_one_variable_values(gold) or _one_variable_values(pred)):
+            return Outcome(False, "wrong", "several values of one variable (x = 1, x = 2) compared with a tuple")
         if len(g_items) != len(p_items):
             return Outcome(False, "wrong", f"expected {len(g_items)} components, got {len(p_items)}")
         if gold[0] == "seq" and pred[0] == "seq" and len(g_items) == 2 and gold[1:3] != pred[1:3]:
