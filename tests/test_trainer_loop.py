@@ -171,8 +171,12 @@ def test_skipping_zero_advantage_rows_gives_the_same_update(tmp_path):
     for a, b in zip(rows_skip, rows_full):
         assert a["reward_mean"] == b["reward_mean"] and a["optimizer_steps"] == b["optimizer_steps"]
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-6)
+    # the batches differ in shape, so float sums differ in order (~1e-8 in the loss); Adam turns that
+    # into ~4e-6 on a weight whose gradient is near 0 on some CPUs. 3e-5 is 1% of one step of lr 3e-3:
+    # a real difference in the update (a skipped row that counted) moves weights by about the lr.
     wa, wb = weights(skip.model), weights(full.model)
-    assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
+    assert all(torch.allclose(wa[k], wb[k], atol=3e-5) for k in wa), \
+        {k: (wa[k] - wb[k]).abs().max().item() for k in wa}
 
 
 def test_bfloat16_keeps_float32_weights_so_small_updates_land(tmp_path):
