@@ -30,6 +30,9 @@ WRONG = [
     ("The answer is Monday (Tuesday).", "Monday"),
     # two values of one variable are solutions, not the point (1, 2)
     (r"\boxed{x = 1, x = 2}", "(1, 2)"),
+    # an inequality not solved for its variable is compared as a relation: strictness and shape count
+    (r"\boxed{x - 3 \ge 0}", "x > 3"), (r"\boxed{x^2 > 9}", "x > 3"), (r"\boxed{2x - 4 < 0}", r"(-\infty, 2]"),
+    (r"\boxed{x - 1 > 0}", "(1, 3)"), (r"\boxed{x - 4 > 0}", "x > 3"), (r"\boxed{x + y > 3}", "x > 3"),
 ]
 
 RIGHT = [
@@ -40,6 +43,9 @@ RIGHT = [
     ("The answer is 305 (three hundred and five).", "305"), ("The answer is 7; I am confident.", "7"),
     ("The answer is Monday (a weekday).", "Monday"),
     (r"\boxed{x = 1, y = 2}", "(1, 2)"), (r"\boxed{x = 1, x = 2}", "1, 2"), (r"\boxed{x = 2, x = 1}", r"\{1, 2\}"),
+    # the audit's right-scored-wrong R1: an inequality not solved for its variable
+    (r"\boxed{x - 3 > 0}", "x > 3"), (r"\boxed{2x > 6}", "x > 3"), (r"\boxed{3 - x < 0}", "x > 3"),
+    (r"\boxed{x - 3 > 0}", r"(3, \infty)"), (r"\boxed{2x - 4 \le 0}", r"(-\infty, 2]"), (r"\boxed{x > 3}", "x - 3 > 0"),
 ]
 
 

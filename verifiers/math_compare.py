@@ -29,7 +29,8 @@ Conventions (see docs/verifiers.md for the full list):
   assignments stand in their variables' order (`y = 1, x = 2` is (2, 1)); against a bare list, in
   their written order (`2, 1` != `x = 1, y = 2`); against a set, never. Several values of one
   variable (`x = 1, x = 2`) are an unordered list, never a tuple (`(1, 2)` is a point).
-- Single-variable inequalities are intervals: `x > 3` = `(3, \\infty)`, `1 \\le x < 2` = `[1, 2)`.
+- Single-variable inequalities are intervals: `x > 3` = `(3, \\infty)`, `1 \\le x < 2` = `[1, 2)`; one not
+  solved for its variable is compared with a ray as a relation: `x - 3 > 0` = `2x > 6` = `x > 3`.
 """
 
 from __future__ import annotations
@@ -368,6 +369,10 @@ def compare(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | None = No
         pred = pred[2]  # "x = \\pm 1" is the set {1, -1}
     if gold[0] == "assign" and pred[0] != "assign" and _is_collection(gold[2]):
         gold = gold[2]
+    if gold[0] == "seq" and _unsolved_inequality(pred):  # `x - 3 > 0` for `x > 3` or `(3, \\infty)`
+        gold = _ray_relation(gold, pred) or gold
+    elif pred[0] == "seq" and _unsolved_inequality(gold):
+        pred = _ray_relation(pred, gold) or pred
     gk, pk = _is_collection(gold), _is_collection(pred)
     if gold[0] == "rel" and pred[0] == "rel":
         if rel_eq is None:
@@ -464,6 +469,37 @@ def _compare_named(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | No
         if not r.equal:
             return Outcome(False, "wrong", f"value {i + 1} differs: {r.reason}")
     return Outcome(True, "equal", "equal value by value")
+
+
+def _symbol_names(node: object) -> set[str]:
+    """The names of the variables in a tree (or a tuple of trees)."""
+    if not isinstance(node, tuple) or not node:
+        return set()
+    if node[0] == "sym":
+        return {node[1]}
+    return set().union(*map(_symbol_names, node[1:] if isinstance(node[0], str) else node))
+
+
+def _unsolved_inequality(node: tuple) -> bool:
+    """A single inequality in one variable that `prepare` could not read as an interval, because
+    the variable is not alone on one side (`x - 3 > 0`, `2x \\le 6`)."""
+    return node[0] == "rel" and len(node[1]) == 1 and node[1][0] in _FLIP and len(_symbol_names(node[2])) == 1
+
+
+def _ray_relation(interval: tuple, inequality: tuple) -> tuple | None:
+    """A ray `(3, \\infty)` / `(-\\infty, 3]` as the relation `x > 3` / `x <= 3` in the variable of
+    `inequality`, so the two compare as relations (`x - 3 > 0` is `x > 3`: proportional sides); None
+    for any other tuple (a bounded interval is no single relation)."""
+    if len(interval[3]) != 2:
+        return None
+    (name,) = _symbol_names(inequality[2])
+    lo, hi = interval[3]
+    oo, minus_oo = ("const", "oo"), ("neg", ("const", "oo"))
+    if hi == oo and interval[2] == ")" and not has_symbols(lo) and lo != minus_oo:
+        return ("rel", (">=" if interval[1] == "[" else ">",), (("sym", name), lo))
+    if lo == minus_oo and interval[1] == "(" and not has_symbols(hi) and hi != oo:
+        return ("rel", ("<=" if interval[2] == "]" else "<",), (("sym", name), hi))
+    return None
 
 
 def _is_interval(node: tuple) -> bool:
