@@ -33,6 +33,9 @@ WRONG = [
     # an inequality not solved for its variable is compared as a relation: strictness and shape count
     (r"\boxed{x - 3 \ge 0}", "x > 3"), (r"\boxed{x^2 > 9}", "x > 3"), (r"\boxed{2x - 4 < 0}", r"(-\infty, 2]"),
     (r"\boxed{x - 1 > 0}", "(1, 3)"), (r"\boxed{x - 4 > 0}", "x > 3"), (r"\boxed{x + y > 3}", "x > 3"),
+    # a rounded percentage is held to the decimals' rule: three significant digits, rounded right
+    (r"\boxed{33\%}", r"\frac{1}{3}"), (r"\boxed{33.4\%}", r"\frac{1}{3}"), (r"\boxed{12.5\%}", "0.12"),
+    (r"\boxed{0.5\%}", "0.5"),
 ]
 
 RIGHT = [
@@ -46,6 +49,9 @@ RIGHT = [
     # the audit's right-scored-wrong R1: an inequality not solved for its variable
     (r"\boxed{x - 3 > 0}", "x > 3"), (r"\boxed{2x > 6}", "x > 3"), (r"\boxed{3 - x < 0}", "x > 3"),
     (r"\boxed{x - 3 > 0}", r"(3, \infty)"), (r"\boxed{2x - 4 \le 0}", r"(-\infty, 2]"), (r"\boxed{x > 3}", "x - 3 > 0"),
+    # R3: a rounded percentage reads as the rounded decimal it is (`0.333` was already right for 1/3)
+    (r"\boxed{33.3\%}", r"\frac{1}{3}"), (r"\boxed{66.7\%}", r"\frac{2}{3}"), (r"\boxed{12.5\%}", r"\frac{1}{8}"),
+    (r"\boxed{50\%}", "0.5"), (r"\boxed{0.5\%}", "0.005"),
 ]
 
 

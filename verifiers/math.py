@@ -90,7 +90,7 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 5  # 5: `A\\B` choices, value words after a number, remarks naming a value, `x = 1, x = 2`, `x - 3 > 0`
+RULES_VERSION = 5  # 5: `A\\B` choices, value words after a number, remarks naming a value, `x = 1, x = 2`, `x - 3 > 0`, `33.3\%`
 #: Below this many seconds left of an answer's budget, no sympy job is started (it counts as timed out).
 _MIN_JOB_SECONDS = 0.05
 _WORKER_TARGET = "rlvr.verifiers.math_sympy:compare_normalized"

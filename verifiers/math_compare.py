@@ -36,6 +36,7 @@ Conventions (see docs/verifiers.md for the full list):
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from fractions import Fraction
 from itertools import product
 from math import prod
@@ -513,7 +514,7 @@ def _compare_values(g: tuple, p: tuple, eq: ScalarEq) -> Outcome:
         g, p = g[1], p[1]
     elif p[0] == "pct" or g[0] == "pct":
         pct, other = (p, g) if p[0] == "pct" else (g, p)
-        ok, why = eq(other, ("div", pct[1], ("num", "100")))
+        ok, why = eq(other, _percent_value(pct[1]))
         if ok:
             return Outcome(True, "equal", why + " (percent read as a fraction of 100)")
         if _percent_sign_may_be_ignored(other):
@@ -523,6 +524,15 @@ def _compare_values(g: tuple, p: tuple, eq: ScalarEq) -> Outcome:
         return Outcome(False, "wrong", why)
     ok, why = eq(g, p)
     return Outcome(ok, "equal" if ok else "wrong", why)
+
+
+def _percent_value(number: tuple) -> tuple:
+    """The value of `number` percent: a decimal literal two places on (`33.3` -> `0.333`), so a
+    rounded percentage is read as the rounded decimal it is (`33.3\\%` = 1/3 as `0.333` is);
+    other forms divided by 100."""
+    if number[0] == "num" and "e" not in number[1].lower():
+        return ("num", format(Decimal(number[1]).scaleb(-2), "f"))
+    return ("div", number, ("num", "100"))
 
 
 def _percent_sign_may_be_ignored(plain: tuple) -> bool:
