@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from rlvr.verifiers.math import verify
+from rlvr.verifiers.math import verify, verify_batch
+from rlvr.verifiers.steps import verify_steps
 
 WRONG = [
     # a row break \\ separates choices: four letters are a hedge, not the letter A
@@ -37,6 +38,43 @@ WRONG = [
     (r"\boxed{33\%}", r"\frac{1}{3}"), (r"\boxed{33.4\%}", r"\frac{1}{3}"), (r"\boxed{12.5\%}", "0.12"),
     (r"\boxed{0.5\%}", "0.5"),
 ]
+
+# session-16 re-audit H1: the question's expression copied into the box is equal in value but not
+# an answer; each was scored right
+UNEVALUATED = [
+    (r"\boxed{\binom{20}{5}}", "15504"), (r"\boxed{15!}", "1307674368000"), (r"\boxed{\gcd(84,126)}", "42"),
+    (r"\boxed{\lfloor\sqrt{2023}\rfloor}", "44"), (r"\boxed{\log_2 1024}", "10"),
+    (r"\boxed{\begin{vmatrix}1&2\\3&4\end{vmatrix}}", "-2"), (r"\boxed{\sin\frac\pi6}", r"\frac12"),
+    (r"\boxed{\arctan 1}", r"\frac\pi4"), (r"\boxed{\lceil\pi\rceil}", "4"), (r"\boxed{\sqrt{72}}", r"6\sqrt2"),
+    (r"\boxed{\sqrt{4}}", "2"), (r"\boxed{\sqrt[3]{8}}", "2"), (r"\boxed{\sqrt{8}}", r"2\sqrt{2}"),
+    (r"\boxed{\sin(\pi/3)}", r"\frac{\sqrt{3}}{2}"), (r"\boxed{|-5|}", "5"), (r"\boxed{\max(3, 4)}", "4"),
+    (r"\boxed{x = \binom{5}{2}}", "x = 10"), (r"The answer is $\binom{20}{5}$.", "15504"),
+]
+#: what stays a form of the value: arithmetic, an operation on a variable, one the gold also has
+EVALUATED_ENOUGH = [
+    (r"\boxed{2^{10}}", "1024"), (r"\boxed{\frac{6}{8}}", r"\frac34"), (r"\boxed{3 \cdot 5}", "15"),
+    (r"\boxed{\sin x \cos x}", r"\frac{1}{2}\sin 2x"), (r"\boxed{2\sqrt3}", r"\sqrt{12}"), (r"\boxed{\exp(2)}", "e^2"),
+    (r"\boxed{\frac{\ln 3}{\ln 2}}", r"\log_2 3"), (r"\boxed{\sqrt{2}}", r"\sqrt{2}"), (r"\boxed{\sin 1}", r"\sin(1)"),
+    (r"\boxed{\frac{\sqrt{2}}{2}}", r"\frac{1}{\sqrt{2}}"),
+]
+
+
+@pytest.mark.parametrize("answer,gold", UNEVALUATED)
+def test_an_unevaluated_answer_is_wrong(answer, gold):
+    for v in (verify(gold, answer), verify_batch([(gold, answer)])[0]):
+        assert not v.correct and v.error is None and "not evaluated" in v.reason, (answer, v.reason)
+
+
+@pytest.mark.parametrize("answer,gold", EVALUATED_ENOUGH)
+def test_forms_of_a_value_stay_right(answer, gold):
+    v = verify(gold, answer)
+    assert v.correct, (answer, v.reason)
+
+
+def test_a_claim_may_state_what_a_final_answer_must_evaluate():
+    # in the process reward `10 = \binom{5}{2}` is work shown, and `\sqrt{12} = 2\sqrt{3}` too
+    v = verify_steps("$10 = \\binom{5}{2}$, and $2\\sqrt{3} = \\sqrt{12}$, and $\\frac{1}{2} = \\sin\\frac{\\pi}{6}$")
+    assert v.steps == [1.0] and v.details["claims"] == 3
 
 RIGHT = [
     (r"\boxed{A}", "A"), (r"\boxed{\text{(A)}}", "A"),

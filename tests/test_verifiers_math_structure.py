@@ -121,7 +121,7 @@ def test_verify_batch_boxes_and_single_answers_agree_with_verify():
         ("x+1", "\\boxed{1+x}"),                          # a single answer that is also a box above
         ("x+1", "\\boxed{1+x} or \\boxed{x+2}"),          # a hedge
         ("x+1", "\\boxed{1+x} and again \\boxed{x+1}"),   # a repeated output
-        ("2", "\\boxed{2} \\boxed{\\sqrt4}"),
+        ("\\sqrt{2}", "\\boxed{\\sqrt2} \\boxed{\\frac{2}{\\sqrt2}}"),
     ]
     got = verify_batch(pairs)
     want = [verify(g, p) for g, p in pairs]

@@ -12,7 +12,9 @@ Pipeline for one pair (gold, prediction):
 2. Normalise (`math_normalize`) and parse (`math_parse`) both into trees. This runs in the caller's
    process: it is linear-time with hard size caps, so it needs no time limit.
 3. Compare with exact rational arithmetic (`math_compare.exact_eq`). Integers, decimals, fractions,
-   mixed numbers, percentages and scientific notation are decided here, in microseconds.
+   mixed numbers, percentages and scientific notation are decided here, in microseconds. An answer
+   equal in value that still holds an operation to carry out (`\\binom{20}{5}` for 15504, see
+   `math_compare.unevaluated`) is wrong: copying the question's expression is no answer.
 4. Only when that cannot decide (symbols, roots, π, functions, equations) the comparison is re-run
    with sympy (`math_sympy`) in a worker process under a hard time limit (`timelimit`): on timeout
    the worker is killed and the verdict says "timed out after 5s". A job that runs past its time
@@ -72,7 +74,7 @@ from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Sequence
 
-from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_value, prepare, value_nodes
+from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_value, prepare, require_evaluated, value_nodes
 from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer, tagged_answers
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
@@ -90,7 +92,7 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 5  # 5: `A\\B` choices, value words after a number, remarks naming a value, `x = 1, x = 2`, `x - 3 > 0`, `33.3\%`
+RULES_VERSION = 5  # 5: the 2026-11 audit: hedged choices and remarks, value words, unevaluated answers, ineqs, percents
 #: Below this many seconds left of an answer's budget, no sympy job is started (it counts as timed out).
 _MIN_JOB_SECONDS = 0.05
 _WORKER_TARGET = "rlvr.verifiers.math_sympy:compare_normalized"
@@ -367,8 +369,10 @@ class _Plan:
         self.verdict, self.job, self.key = verdict, job, key
 
 
-def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
-    key = (g_norm, p_norm)
+def _plan_normalized(g_norm: str, p_norm: str, *, final: bool = True) -> _Plan:
+    """The cheap stages for one normalised pair. `final`: the prediction is a final answer, which
+    must be evaluated (`unevaluated`); `verify_steps` compares a claim's sides with it False."""
+    key = (g_norm, p_norm) if final else (g_norm, p_norm, "claim")
     hit = _cache.get(key)
     if hit is not None:
         return _Plan(verdict=hit)
@@ -417,6 +421,8 @@ def _plan_normalized(g_norm: str, p_norm: str) -> _Plan:
         return _Plan(verdict=v)
     try:
         out = compare(g_tree, p_tree, exact_eq)
+        if final:
+            out = require_evaluated(out, g_tree, p_tree)
     except NeedSympy:
         return _Plan(job=key, key=key)
     except RecursionError:
@@ -493,11 +499,11 @@ def _run_job(plan: _Plan, timeout: float | Budget, pool: WorkerPool, target: str
     that is judged in time gets its verdict (a check can misjudge a gold on a loaded machine).
     Only with the math comparer: the steps check's "gold" is the claim's left side, model text
     like its right side, so whatever either side costs is the model's."""
-    g_norm, p_norm = plan.job
+    g_norm, p_norm = plan.job[:2]
     seconds = timeout.seconds if isinstance(timeout, Budget) else timeout
     has_gold = target == _WORKER_TARGET
     try:
-        out = pool.call(target, (g_norm, p_norm), timeout=timeout)
+        out = pool.call(target, plan.job, timeout=timeout)
     except TimeLimitExceeded:
         over_limit = _timed_out(seconds)
     except WorkerMemoryError:

@@ -74,10 +74,11 @@ ScalarEq = Callable[[tuple, tuple], "tuple[bool, str]"]
 
 
 def has_symbols(node: object) -> bool:
-    if isinstance(node, tuple):
-        if node and node[0] == "sym":
+    """True when a tree (or a tuple of trees: function arguments, matrix rows) has a variable."""
+    if isinstance(node, tuple) and node:
+        if node[0] == "sym":
             return True
-        return any(has_symbols(x) for x in node[1:])
+        return any(has_symbols(x) for x in (node[1:] if isinstance(node[0], str) else node))
     return False
 
 
@@ -251,6 +252,79 @@ def prepare(node: tuple) -> tuple:
     if kind == "seq":
         return ("seq", node[1], node[2], tuple(prepare(x) for x in node[3]))
     return node
+
+
+#: How `unevaluated` names an operation left in an answer.
+_OPERATION_NAMES = {"binom": "\\binom", "fact": "a factorial", "abs": "an absolute value", "log": "a logarithm"}
+#: Largest radicand `unevaluated` factors (a root of a bigger number is taken as simplified).
+_MAX_RADICAND = 10**8
+
+
+def _nodes(tree: object) -> Iterator[tuple]:
+    """Every node of a tree (or of a tuple of trees, as function arguments and matrix rows are)."""
+    if not isinstance(tree, tuple) or not tree:
+        return
+    if isinstance(tree[0], str):
+        yield tree
+        for child in tree[1:]:
+            yield from _nodes(child)
+    else:
+        for child in tree:
+            yield from _nodes(child)
+
+
+def _simplifiable_root(node: tuple) -> bool:
+    """A k-th root of a whole number with a k-th power factor (`\\sqrt{72}` = 6√2, `\\sqrt{4}` = 2)."""
+    radicand, index = node[1], node[2]
+    if radicand[0] != "num" or index[0] != "num" or not radicand[1].isdigit() or not index[1].isdigit():
+        return False
+    n, k = int(radicand[1]), int(index[1])
+    if not 2 <= k <= 10 or not 1 < n <= _MAX_RADICAND:
+        return False
+    base = 2
+    while base ** k <= n:
+        if n % base ** k == 0:
+            return True
+        base += 1
+    return False
+
+
+def _evaluations(tree: tuple) -> set[str]:
+    """The operations of `tree` that a final answer is expected to have carried out: a binomial,
+    factorial, absolute value, logarithm or function (`\\sin`, `\\gcd`, `\\max`, `\\lfloor`, `\\det`;
+    not `\\exp`, a notation) applied to constants only, and a root that simplifies."""
+    found = set()
+    for node in _nodes(tree):
+        kind = node[0]
+        if kind in _OPERATION_NAMES and not has_symbols(node):
+            found.add(_OPERATION_NAMES[kind])
+        elif kind == "func" and node[1] != "exp" and not has_symbols(node):
+            found.add(f"\\{node[1]}")
+        elif kind == "root" and _simplifiable_root(node):
+            found.add("a root that simplifies")
+    return found
+
+
+def require_evaluated(out: Outcome, gold: tuple, pred: tuple) -> Outcome:
+    """`out`, unless it finds `pred` equal to `gold` while `pred` is not evaluated (`unevaluated`)."""
+    left = unevaluated(gold, pred) if out.equal else None
+    if left is None:
+        return out
+    return Outcome(False, "wrong", f"not evaluated: the answer still holds {left}, which the gold answer has not")
+
+
+def unevaluated(gold: tuple, pred: tuple) -> str | None:
+    """What `pred` leaves to be computed that `gold` does not, or None.
+
+    A final answer is a result, not the question restated: `\\binom{20}{5}` for 15504, `15!`,
+    `\\gcd(84, 126)`, `\\log_2 1024`, `\\sin\\frac{\\pi}{6}` for 1/2, `\\sqrt{72}` for 6√2 all equal
+    their gold in value, and copying the prompt's expression into the box would earn full reward
+    with no work. Such an operation counts only on constants (`\\sin x \\cos x` for
+    `\\frac{1}{2}\\sin 2x` is an identity, not a restatement) and only where the gold has none of
+    its kind (gold `\\sqrt{12}`, `\\sin 1` allow the same). Arithmetic stays a form of the value:
+    `2^{10}`, `\\frac{6}{8}`, `3 \\cdot 5` are accepted."""
+    left = _evaluations(pred) - _evaluations(gold)
+    return ", ".join(sorted(left)) if left else None
 
 
 def value_nodes(node: tuple) -> Iterator[tuple]:

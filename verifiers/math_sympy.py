@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import sympy
 
-from rlvr.verifiers.math_compare import (NeedSympy, Outcome, compare, decimal_places, exact_eq,
+from rlvr.verifiers.math_compare import (NeedSympy, Outcome, compare, decimal_places, exact_eq, require_evaluated,
                                          exact_value, prepare, rounds_to, value_nodes)
 from rlvr.verifiers.math_parse import ParseError, parse
 
@@ -389,8 +389,10 @@ def check_gold(gold: str) -> str | None:
     return None
 
 
-def compare_normalized(gold: str, pred: str) -> tuple[bool, str, str]:
-    """Worker entry point: parse both normalised answers and compare them with sympy.
+def compare_normalized(gold: str, pred: str, claim: str | None = None) -> tuple[bool, str, str]:
+    """Worker entry point: parse both normalised answers and compare them with sympy; a prediction
+    equal in value but not evaluated is wrong (`require_evaluated`) unless `claim` is "claim" (the
+    sides of a claim in `verify_steps`, where `10 = \\binom{5}{2}` is work shown).
 
     Returns (equal, kind, reason), plain values so they cross the process boundary cheaply. A
     prediction that cannot be parsed, or whose comparison fails although the gold compares with
@@ -412,4 +414,6 @@ def compare_normalized(gold: str, pred: str) -> tuple[bool, str, str]:
     except Exception as exc:
         _check_evaluable(g_tree)  # raises if the gold (or our code) is at fault
         return False, "unparsable", f"prediction cannot be evaluated ({type(exc).__name__}: {str(exc)[:160]})"
+    if claim != "claim":
+        out = require_evaluated(out, g_tree, p_tree)
     return bool(out.equal), out.kind, out.reason

@@ -487,7 +487,7 @@ def _all_claims(step: str) -> list[tuple[str, str]]:
 
 # -- checking ------------------------------------------------------------------------------------
 
-def compare_claim(left: str, right: str) -> tuple[bool, str, str]:  # pragma: no cover - in a worker
+def compare_claim(left: str, right: str, _claim: str = "claim") -> tuple[bool, str, str]:  # pragma: no cover - in a worker
     """Worker entry point (`_CLAIM_TARGET`): the math comparer on one claim's normalised sides.
 
     The claim's left side plays the math verifier's gold, whose exceptions the verifier reports as
@@ -498,7 +498,7 @@ def compare_claim(left: str, right: str) -> tuple[bool, str, str]:  # pragma: no
     from rlvr.verifiers.math_sympy import compare_normalized
 
     try:
-        return compare_normalized(left, right)
+        return compare_normalized(left, right, "claim")  # `10 = \\binom{5}{2}` is work shown
     except (MemoryError, RecursionError, OverflowError):
         raise
     except Exception as exc:  # noqa: BLE001 - anything the claim's own text makes sympy raise
@@ -538,7 +538,7 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     if l_text is None or r_text is None:
         return Verdict.wrong("cannot be read", details={"kind": "unparsable"})
     try:
-        plan = _plan_normalized(l_text, r_text)
+        plan = _plan_normalized(l_text, r_text, final=False)  # `10 = \\binom{5}{2}` is a claim, not a final answer
     except Exception as exc:  # noqa: BLE001 - planning runs in-process on the claim's text alone
         return Verdict.wrong(f"cannot be read ({type(exc).__name__})", details={"kind": "unparsable"})
     if plan.verdict is not None and plan.verdict.error is not None:
