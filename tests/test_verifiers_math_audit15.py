@@ -115,3 +115,36 @@ def test_spelled_numbers():
     assert _spelled_number(["seven", "seven"]) is None
     assert _spelled_number(["twenty", "twelve"]) is None
     assert _spelled_number(["hundred"]) is None
+
+
+# session-16 re-audit: value words in a remark after "the answer is" (M1), more of them after a
+# number (M2), a hedge hidden behind padding (M3), and a ninth spelling pushing a hedge out (L3)
+REMARK_AND_PADDING = [
+    "The answer is 20 (tenfold).", "The answer is 20 (grand).", "The answer is 20 (below).", "The answer is 20 (ish).",
+    "The answer is 20 (squared).", "The answer is 20 (negative).", "The answer is 20 (owed).",
+    "The answer is 20 (double that).", "The answer is 20 (in thousands).", "The answer is 20; in thousands",
+    "The answer is 20; negate it", "Final Answer: 20 (doubled)", "**Final Answer**\n20 (halved)",
+    "<answer>The answer is 20 (negative)</answer>",
+    r"\boxed{20 \text{ doubled}}", r"\boxed{20 \text{ in debt}}", r"\boxed{20 \text{ B}}", r"\boxed{20B}",
+    r"\boxed{20 \text{ earlier}}", r"\boxed{20 \text{ googol}}", r"\boxed{20 \text{ nano}}", r"\boxed{20 \text{ too many}}",
+    r"\boxed{20" + " " * 3000 + r"\text{ or } 21}", r"\boxed{20" + r"\," * 1500 + r"\text{ or } 21}",
+    "The answer is 20" + " " * 3000 + " or 21.",
+    r"\boxed{21}" + "".join(rf" \boxed{{{x}}}" for x in ["20", "20.0", "20.00", "40/2", r"\frac{40}{2}", r"2\cdot10",
+                                                          "x=20", r"4\cdot5"]),
+]
+
+
+@pytest.mark.parametrize("answer", REMARK_AND_PADDING)
+def test_remarks_padding_and_spellings_do_not_hide_another_value(answer):
+    v = verify("20", answer)
+    assert not v.correct and v.error is None, (answer[:60], v.reason)
+
+
+@pytest.mark.parametrize("answer", [
+    "The answer is 20; I am sure.", "The answer is 20 (twenty).", "The answer is 20 (that is the final answer).",
+    "The answer is 20 (apples).", r"\boxed{20 \text{ students in the class}}", r"\boxed{20} \boxed{20.0}",
+    r"\boxed{\boxed{20}}",
+])
+def test_harmless_remarks_and_repeats_stay_right(answer):
+    v = verify("20", answer)
+    assert v.correct, (answer, v.reason)

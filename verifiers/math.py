@@ -93,6 +93,10 @@ DEFAULT_TIMEOUT = 5.0
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
 RULES_VERSION = 5  # 5: the 2026-11 audit: hedged choices and remarks, value words, unevaluated answers, ineqs, percents
+#: An extracted answer longer than this, as written, is not read (`normalize` reads this much).
+_MAX_RAW_ANSWER_CHARS = 2 * MAX_ANSWER_CHARS
+#: Distinct final answers (boxes, tags) of one output that are compared; more are a hedge.
+_MAX_BOXES_COMPARED = 8
 #: Below this many seconds left of an answer's budget, no sympy job is started (it counts as timed out).
 _MIN_JOB_SECONDS = 0.05
 _WORKER_TARGET = "rlvr.verifiers.math_sympy:compare_normalized"
@@ -455,6 +459,13 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
             return _Plan(verdict=Verdict.wrong("unparsable prediction: no final answer found",
                                                details=_details("unparsable")))
         answers = [ans]
+    if len(answers) > 1:  # a box around a box says what the inner one says: `\\boxed{\\boxed{7}}` is 7
+        answers = [a for a in answers if "\\boxed" not in a] or answers
+    if any(len(a) > _MAX_RAW_ANSWER_CHARS for a in answers):  # read whole or not at all: a cut answer
+        # could hide what follows a run of padding (`20` + 3000 spaces + `\text{ or } 21`)
+        return _Plan(verdict=Verdict.wrong(
+            f"unparsable prediction: answer longer than {_MAX_RAW_ANSWER_CHARS} characters as written",
+            details=_details("unparsable")))
     norms = list(dict.fromkeys(normalize(a, number_gold=number_gold) for a in answers))
     norms = [n for n in norms if n] or [""]
     for n in norms:
@@ -466,7 +477,11 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
         return _Plan(verdict=Verdict.wrong("unparsable prediction: empty answer", details=_details("unparsable")))
     if len(norms) == 1:
         return _plan_normalized(g_norm, norms[0])
-    return [_plan_normalized(g_norm, n) for n in norms[-8:]]
+    if len(norms) > _MAX_BOXES_COMPARED:  # more spellings than are compared: not one answer
+        return _Plan(verdict=Verdict.wrong(
+            f"hedged: {len(norms)} differently written final answers (at most {_MAX_BOXES_COMPARED} are compared)",
+            details=_details("hedged")))
+    return [_plan_normalized(g_norm, n) for n in norms]
 
 
 def _timed_out(seconds: float) -> Verdict:

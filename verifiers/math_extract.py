@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import re
 
-from rlvr.verifiers.math_normalize import _MATH_NAMES, brace_content, normalize, retracts, strip_markdown, word_answer
+from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
+                                           word_answer)
 
 __all__ = ["extract_answer", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
@@ -187,15 +188,20 @@ def _spelled_number(words: list[str]) -> int | None:
 
 def _names_another_value(answer: str, remark: str) -> bool:
     """True when a remark after `answer` names a value other than it: a spelled number that is not
-    the answer's (`2 (three)`; `7 (seven)` only restates 7), or another word answer of a closed kind
+    the answer's (`2 (three)`; `7 (seven)` only restates 7), a word that changes the value
+    (`20 (tenfold)`, `20; in thousands`, see `math_normalize.changes_value`), or another word answer of a closed kind
     when the answer is a word itself (`Monday (Tuesday)`, `Yes (false)`)."""
-    words = re.findall(r"[a-z]+", remark.lower().replace("-", " "))
+    spelled = re.findall(r"[A-Za-z]+", remark.replace("-", " "))
+    words = [w.lower() for w in spelled]
     said = answer.strip().strip("$").strip().lower()
     runs: list[list[str]] = [[]]
-    for w in words:
+    for w, as_written in zip(words, spelled):
         if w in _SMALL_NUMBERS or w in _TENS or w in _SCALES or (w == "and" and runs[-1]):
             runs[-1].append(w)
-        elif runs[-1]:
+            continue
+        if changes_value(as_written):  # `20 (tenfold)`, `20; in thousands`, `20 (squared)`
+            return True
+        if runs[-1]:
             runs.append([])
     for run in runs:
         while run and run[-1] == "and":

@@ -110,7 +110,9 @@ _NUMBER_WORDS = frozenset(
     "lakhs crore crores half halves third thirds quarter quarters fourth fourths fifth fifths sixth sixths "
     "seventh sevenths eighth eighths ninth ninths tenth tenths eleventh elevenths twelfth twelfths "
     "hundredth hundredths thousandth thousandths millionth millionths twice thrice double triple "
-    "quadruple grand gross score scores kilo mil mill bps ppm ppb permille".split())
+    "quadruple grand gross score scores kilo mil mill bps ppm ppb permille doubled halved tripled quadrupled "
+    "quadrillion quintillion zillion zillions googol myriad mega giga tera micro nano pico milli centi deci hecto "
+    "bil tril thou hundo percentile percentiles basis".split())
 #: Number words long enough to be recognised inside another word (`orthirteen`, `xorthirteen`).
 _NUMBER_STEMS = (
     "three", "seven", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
@@ -120,8 +122,9 @@ _NUMBER_STEMS = (
 _VALUE_WORDS = frozenset(
     "squared cubed negative minus plus over under divided by multiplied less more fewer greater larger "
     "smaller bigger higher lower least most minimum maximum max reciprocal inverse sqrt factorial mod modulo "
-    "log ln exp pi e i negated opposite below above short off extra ago late behind ahead ish roughly "
-    "approximately".split())
+    "log ln exp pi e i negated negate negation opposite below above short off extra ago late behind ahead ish "
+    "roughly approximately debt debts owed owe owing deficit loss lost earlier later before after past back "
+    "away apart too root".split())
 #: Verbs: a unit is a noun phrase, so a verb makes the text a sentence about the answer, a claim the
 #: grader cannot read (`12 \\text{ is the answer}`, `12 \\text{ is bogus}`).
 _VERBS = frozenset(
@@ -475,7 +478,7 @@ def _claims(word: str) -> bool:
     Case-blind, but for `K`: kelvin (`300 \\text{ K}`), while a lower-case `k` is a thousand."""
     if word == "K":
         return False
-    if word == "M":  # `5 \\text{ M}`: five million (a metre is a lower-case m)
+    if word in ("M", "B", "G", "T"):  # `5 \\text{ M}`: five million (a metre is a lower-case m), billion, giga, tera
         return True
     w = word.lower()
     if w.endswith("n't") or w.endswith("fold"):  # `tenfold`, `3 \\text{ fold}`
@@ -492,6 +495,16 @@ def _glued(w: str) -> bool:
     """True when the lower-case word `w` is a short connective glued to a claim word (`orthirteen`,
     `ornot`, `andfive`): the rest must be a whole claim word of two letters or more (`toe` is a toe)."""
     return any(w.startswith(p) and len(w) >= len(p) + 2 and w[len(p):] in _CLAIM_WORDS for p in _GLUE_PREFIXES)
+
+
+def changes_value(word: str) -> bool:
+    """True when `word`, in a remark after an answer (`20 (tenfold)`, `20; in thousands`), changes
+    the answer's value: a number word, magnitude, multiple, fraction, operation, comparison or offset,
+    as `_claims` reads them, but not a verb or connective (a remark may be a sentence)."""
+    if len(word) == 1:  # a pronoun "I" or article "a" in a sentence; only k, M, B, G, T are magnitudes
+        return word in ("k", "M", "B", "G", "T")
+    w = word.lower().replace("'", "")
+    return w not in _VERBS and w not in _CONNECTIVES and _claims(word)
 
 
 def retracts(text: str) -> bool:
