@@ -4,7 +4,10 @@ Each worker runs as pid 1 of its own pid namespace, with no network, its own IPC
 namespaces (and so its own POSIX message queues), a read-only root with read-only system
 directories, and private size-limited tmpfs mounts for the work dir, /tmp and /dev/shm. It dies with its parent. Started as root, the whole sandbox runs as `nobody`.
 A seccomp filter refuses the kernel keyring's system calls, since the user keyring is not made
-private by the namespaces: a run could leave a key there for the next run on the same worker.
+private by the namespaces: a run could leave a key there for the next run on the same worker; it
+also refuses memfd_create (memory no limit covers), unshare and a clone into a new user namespace
+(nested namespaces, where a run holds every capability). Not covered, unlike Docker: the number of
+files in the tmpfs mounts (bubblewrap takes no `nr_inodes`), bounded only by the run's time.
 The per-run limits (time, CPU, memory, processes, file size, output) are applied by the worker
 to the child it forks for each run.
 """
@@ -34,32 +37,59 @@ FIX = ("install bubblewrap (`apt-get install bubblewrap`) and allow unprivileged
 
 
 #: System calls a run never needs and the sandbox refuses with EPERM, by audit architecture: the
-#: kernel keyring's (add_key, request_key, keyctl), as Docker's default seccomp profile does.
+#: kernel keyring's (add_key, request_key, keyctl), as Docker's default seccomp profile does;
+#: memfd_create, whose anonymous files are memory outside every limit (RLIMIT_AS counts only what
+#: is mapped, and no tmpfs size covers them); and unshare, which would open nested namespaces.
 REFUSED_SYSCALLS = {
-    0xC000003E: (248, 249, 250, 0x40000000 + 248, 0x40000000 + 249, 0x40000000 + 250),  # x86-64 (and x32)
-    0x40000003: (286, 287, 288),  # i386: 32-bit programs on x86-64
-    0xC00000B7: (217, 218, 219),  # aarch64
+    0xC000003E: (248, 249, 250, 319, 272,  # x86-64 (and the same calls of x32)
+                 0x40000000 + 248, 0x40000000 + 249, 0x40000000 + 250, 0x40000000 + 319, 0x40000000 + 272),
+    0x40000003: (286, 287, 288, 356, 310),  # i386: 32-bit programs on x86-64
+    0xC00000B7: (217, 218, 219, 279, 97),  # aarch64
 }
+#: clone's numbers, by architecture: refused (EPERM) when its flags ask for a new user namespace,
+#: in which a run would hold every capability (mounting tmpfs outside the size limits, and the
+#: kernel code most privilege escalations go through). Docker refuses the same.
+CLONE_SYSCALLS = {0xC000003E: (56, 0x40000000 + 56), 0x40000003: (120,), 0xC00000B7: (220,)}
+#: clone3 takes its flags in memory a filter cannot read: it fails with ENOSYS, and the C library
+#: falls back to clone (as under Docker's profile).
+CLONE3_SYSCALLS = {0xC000003E: (435, 0x40000000 + 435), 0x40000003: (435,), 0xC00000B7: (435,)}
+CLONE_NEWUSER = 0x10000000
 
 
 @lru_cache(maxsize=None)
 def seccomp_filter() -> bytes:
-    """The classic-BPF seccomp program bubblewrap loads (`--seccomp FD`): `REFUSED_SYSCALLS` fail
-    with EPERM, everything else is allowed. For each architecture: if the call is of that
-    architecture, compare its number with the refused ones."""
-    load, jump_if_equal, ret = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET|BPF_K
-    allow, refuse = 0x7FFF0000, 0x00050000 | errno.EPERM  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO
-    program: list[list[int]] = [[load, 0, 0, 4]]  # seccomp_data.arch
-    to_refusal = []  # the jumps whose target is the refusal at the end
+    """The classic-BPF seccomp program bubblewrap loads (`--seccomp FD`): `REFUSED_SYSCALLS` and a
+    clone into a new user namespace fail with EPERM, clone3 with ENOSYS, everything else is allowed.
+
+    For each architecture: if the call is of that architecture, compare its number with the refused
+    ones, then clone3's, then clone's, whose flags (the low half of its first argument) are checked.
+    Jumps are written to labels and resolved at the end (a BPF jump skips a number of instructions)."""
+    load, jump_if_equal, jump_if_set, ret = 0x20, 0x15, 0x45, 0x06  # LD|W|ABS, JMP|JEQ|K, JMP|JSET|K, RET|K
+    allow = 0x7FFF0000  # SECCOMP_RET_ALLOW
+    refuse, no_such_call = 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS  # SECCOMP_RET_ERRNO
+    program: list[list] = [[load, 0, 0, 4]]  # seccomp_data.arch
+    labels: dict[str, int] = {}
     for arch, numbers in REFUSED_SYSCALLS.items():
-        body = [[load, 0, 0, 0]] + [[jump_if_equal, 0, 0, n] for n in numbers] + [[ret, 0, 0, allow]]
-        program.append([jump_if_equal, 0, len(body), arch])  # another architecture: skip its body
-        to_refusal += range(len(program) + 1, len(program) + 1 + len(numbers))
-        program += body
-    program.append([ret, 0, 0, allow])  # an architecture not listed
+        program.append([jump_if_equal, 0, f"next {arch}", arch])  # another architecture: its checks are skipped
+        program.append([load, 0, 0, 0])  # seccomp_data.nr
+        program += [[jump_if_equal, "refuse", 0, n] for n in numbers]
+        program += [[jump_if_equal, "no such call", 0, n] for n in CLONE3_SYSCALLS[arch]]
+        program += [[jump_if_equal, f"clone {arch}", 0, n] for n in CLONE_SYSCALLS[arch]]
+        program.append([ret, 0, 0, allow])
+        labels[f"clone {arch}"] = len(program)
+        program.append([load, 0, 0, 16])  # seccomp_data.args[0], its low 32 bits (little-endian)
+        program.append([jump_if_set, "refuse", "allow", CLONE_NEWUSER])
+        labels[f"next {arch}"] = len(program)
+    labels["allow"] = len(program)
+    program.append([ret, 0, 0, allow])  # also an architecture not listed
+    labels["refuse"] = len(program)
     program.append([ret, 0, 0, refuse])
-    for i in to_refusal:
-        program[i][1] = len(program) - 1 - (i + 1)
+    labels["no such call"] = len(program)
+    program.append([ret, 0, 0, no_such_call])
+    for i, instruction in enumerate(program):
+        for j in (1, 2):
+            if isinstance(instruction[j], str):
+                instruction[j] = labels[instruction[j]] - (i + 1)
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
 
 

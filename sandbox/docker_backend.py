@@ -166,7 +166,7 @@ class DockerChannel(Channel):
             attached = self.container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
             self._socket: socket.socket = getattr(attached, "_sock", attached)
             self._socket.setblocking(True)
-            self._frames = b""
+            self._frames = bytearray()
             self._stderr = b""
             self.container.start()
         except BaseException:  # never started: auto-remove will not remove it
@@ -182,11 +182,12 @@ class DockerChannel(Channel):
     def _read_some(self, timeout: float) -> bytes | None:
         """Demultiplex Docker's attach stream (8-byte headers) into stdout bytes."""
         while True:
-            while len(self._frames) >= 8:
+            while len(self._frames) >= 8:  # (a bytearray, consumed from the front: linear in the stream)
                 kind, size = self._frames[0], struct.unpack(">I", self._frames[4:8])[0]
                 if len(self._frames) < 8 + size:
                     break
-                payload, self._frames = self._frames[8 : 8 + size], self._frames[8 + size :]
+                payload = bytes(self._frames[8 : 8 + size])
+                del self._frames[: 8 + size]
                 if kind == 1:
                     return payload
                 self._stderr = (self._stderr + payload)[-4000:]

@@ -8,7 +8,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-run limits. Every backend enforces all of them (the subprocess backend without isolation).
+    """Per-run limits. Every backend enforces them (the subprocess backend without isolation, and
+    with the differences noted below).
 
     Attributes:
         timeout: wall-clock seconds before the run is killed (status "timeout").
@@ -18,7 +19,9 @@ class Limits:
         max_processes: the run's own processes and threads at once, its main process included
             (fork bombs stop here).
         max_output_bytes: cap on each of stdout and stderr; more is cut and reported ("output_limit").
-        max_file_mb: largest file the run may write (RLIMIT_FSIZE), and the size of its work dir.
+        max_file_mb: largest file the run may write (RLIMIT_FSIZE). bwrap and Docker also bound each
+            of their tmpfs mounts (work dir, /tmp, /dev/shm) at 4x this; the subprocess backend's work
+            dir is on the host disk, with no bound on the total its files take.
     """
 
     timeout: float = 10.0

@@ -61,21 +61,29 @@ class Channel(ABC):
         return ""
 
     def read_line(self, timeout: float) -> bytes | None:
-        """One line, or None when the worker died or stayed silent for `timeout` seconds."""
-        buffer = self._buffer
+        """One line, or None when the worker died or stayed silent for `timeout` seconds.
+
+        Linear in the line's length: the bytes gather in one growing buffer and only the new ones
+        are searched for the end of line (a run's result line holds its whole output, JSON-escaped:
+        up to six bytes per byte printed, tens of MB under a raised output cap)."""
+        buffer = bytearray(self._buffer)
         deadline = time.monotonic() + timeout
-        while b"\n" not in buffer:
+        end = buffer.find(b"\n")
+        while end < 0:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._buffer = buffer
+                self._buffer = bytes(buffer)
                 return None
             data = self._read_some(remaining)
             if not data:  # end of stream (worker died) or timed out
-                self._buffer = buffer
+                self._buffer = bytes(buffer)
                 return None
+            searched = len(buffer)
             buffer += data
-        line, _, self._buffer = buffer.partition(b"\n")
-        return line
+            end = buffer.find(b"\n", searched)
+        self._buffer = bytes(buffer[end + 1:])
+        del buffer[end:]
+        return bytes(buffer)
 
     def read_message(self, timeout: float) -> dict | None:
         """The next message; None when the worker died or stayed silent. ValueError if garbled."""

@@ -1,7 +1,9 @@
 """The subprocess backend: resource limits and a process group, and NO security boundary.
 
-Programs run directly on the host, in a private work dir, with the same per-run limits as the
-other backends (time, CPU, memory, processes, file size, output). They can read whatever the user
+Programs run directly on the host, in a work dir of their own (not private: a run of another
+worker at the same time can read it), with the same per-run limits as the other backends (time,
+CPU, memory per process, processes, file size, output) but no bound on the total size of the
+files a run writes, nor on memory outside its processes (memfd). They can read whatever the user
 running rlvr can read and can open network connections. Use it only for trusted code or where no
 isolating backend works; `make_sandbox("auto")` warns when it falls back to it.
 """

@@ -169,6 +169,21 @@ def _write_files(workdir: str, files: dict, uid: int | None) -> None:
         os.chown(workdir, uid, uid)
 
 
+def _kill_all_but(handler: int) -> None:
+    """SIGKILL every process of this pid namespace but this worker (pid 1) and `handler`, a few
+    passes over /proc (a process forked meanwhile is caught by the next; `max_processes` bounds them)."""
+    spared = {os.getpid(), handler}
+    for _ in range(5):
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) not in spared]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 class Worker:
     def __init__(self, mode: str, workdir: str, tmpdir: str, scratch: list[str], job_uid: int | None) -> None:
         self.mode = mode
@@ -227,7 +242,9 @@ class Worker:
         """The handler's exit code (negative: the signal that ended it). Meanwhile processes that
         end up ours (as pid 1 of a namespace we adopt orphans) are reaped, and a handler that was
         stopped (a job may signal it: they run as the same user in a namespace) is resumed, so
-        that it goes on enforcing the job's limits."""
+        that it goes on enforcing the job's limits. In a namespace of our own, every other process
+        (the job's) is killed first: a job that kept stopping its handler would otherwise outrun its
+        time limit many times over, the handler barely running between stops."""
         while True:
             try:
                 done, status = os.waitpid(-1, os.WUNTRACED)
@@ -236,6 +253,8 @@ class Worker:
             if done != handler:
                 continue
             if os.WIFSTOPPED(status):
+                if self.mode == "pidns":
+                    _kill_all_but(handler)  # the job stops its own supervisor: it ends here
                 os.kill(handler, signal.SIGCONT)
                 continue
             return os.waitstatus_to_exitcode(status)
