@@ -148,3 +148,25 @@ def test_remarks_padding_and_spellings_do_not_hide_another_value(answer):
 def test_harmless_remarks_and_repeats_stay_right(answer):
     v = verify("20", answer)
     assert v.correct, (answer, v.reason)
+
+
+@pytest.mark.timeout(20)
+def test_a_line_of_bold_openers_without_a_closer_is_read_in_linear_time():
+    # re-audit R1: the bold expression's lazy scan from each ` **` to the end of the line took 13 s
+    # for 64 KB (about 2 minutes at the 200 KB cap), in the caller's process with no time limit
+    v = verify("20", " **a" * 50_000)
+    assert not v.correct and "no final answer" in v.reason
+
+
+def test_bold_marks_are_stripped_as_the_markdown_rule_says():
+    import random
+
+    from rlvr.verifiers.math_normalize import _BOLD_RE, _strip_bold
+
+    rng = random.Random(16)
+    alphabet = ["*", "**", "***", " ", "a", "1", "\n", "(", ")", "_", "é", "]"]
+    for _ in range(20_000):  # the linear scan gives exactly what the expression gives
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert _strip_bold(text) == _BOLD_RE.sub(r"\1", text), repr(text)
+    assert _strip_bold("The answer is **18**.") == "The answer is 18."
+    assert _strip_bold("2**3 and **x**") == "2**3 and x"
