@@ -31,8 +31,8 @@ def test_verify_steps_scores_by_hand():
     assert v.steps == [1.0, 1.0, 0.0, None, 1.0]
     assert v.score == pytest.approx(0.75)
     assert not v.correct and "step 3" in v.reason and "2 + 2 = 5" in v.reason
-    # 7 claims found; `1 = 1.0` computes nothing, so 6 are counted
-    assert v.details["claims"] == 6 and v.details["idle_claims"] == 1
+    # 7 claims found; `1 = 1.0` computes nothing and `\frac{2}{2} = 1` restates `1.0 = \frac{2}{2}`
+    assert v.details["claims"] == 5 and v.details["idle_claims"] == 1 and v.details["repeated_claims"] == 1
 
 
 def test_all_true_chain_and_sympy_claims():

@@ -200,7 +200,7 @@ def test_f10_percent_is_strict_in_steps(text, score, steps):
 
 def test_steps_beyond_the_cap_that_state_an_equality_fail_unread():
     cap = steps_module.MAX_STEPS
-    text = "\n".join([f"{i} + 1 = {i + 1}" for i in range(cap)] + ["3 * 4 = 13", "no equation here", "5 = 5"])
+    text = "\n".join([f"{i + 2} + 2 = {i + 4}" for i in range(cap)] + ["3 * 4 = 13", "no equation here", "5 = 5"])
     v = verify_steps(text)
     assert v.steps == [1.0] * cap + [0.0, None, 0.0] and not v.correct
     assert f"step {cap + 1}" in v.reason and v.error is None

@@ -65,3 +65,24 @@ def test_new_true_arithmetic_still_earns_credit():
     # documented limit: rules cannot tell relevant work from irrelevant
     v = verify_steps("2 + 3 = 5\n2 + 4 = 6\n7 * 8 = 57")
     assert v.steps == [1.0, 1.0, 0.0] and v.score == pytest.approx(2 / 3)
+
+
+def test_respelled_trivial_claims_compute_nothing():
+    # session-16 re-audit P1: `(n) = n` and identity operations earned credit
+    v = verify_steps("(1) = 1\n(2) = 2\n(3) = 3\n7 * 8 = 57")
+    assert v.steps == [None, None, None, 0.0] and v.score == 0.0
+    v = verify_steps("1 = 1^1\n2 = 2\\cdot1\n3 = 3+0\n4 = \\frac41\n5 = |5|\n7 = {7}\n11 = -(-11)\n7 * 8 = 57")
+    assert v.steps == [None] * 7 + [0.0] and v.details["idle_claims"] == 7
+
+
+def test_a_claim_respelled_is_a_repeat():
+    # P2: one computation written nine ways counted nine times (0.9 with one false step)
+    spellings = ["2+2=4", "(2+2)=4", "2+2=(4)", "{2+2}=4", "2+2=4.0", "2+2=4.00", "2 + (2) = 4", "+2+2=4",
+                 "2+2=\\boxed{4}"]
+    v = verify_steps("\n".join(spellings + ["7 * 8 = 57"]))
+    assert v.steps == [1.0] + [None] * 8 + [0.0] and v.score == 0.5
+
+
+def test_small_computations_still_count():
+    v = verify_steps("2 + 3 = 5\n2 + 4 = 6\n1 + 1 = 2\n3 - 3 = 0\n10 / 2 = 5\n0.5 = 1/2")
+    assert v.steps == [1.0] * 6

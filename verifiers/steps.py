@@ -48,9 +48,11 @@ Scoring:
   checkable. `Verdict.steps` lists these per step; `score` is the mean over checked steps (1.0 when
   nothing was checkable), `correct` is True when no claim failed.
 - Credit is for work shown, so two kinds of claims that hold earn none (their step scores None
-  when it has no other claim): a claim that computes nothing — both sides bare numbers (`1 = 1`,
-  `4 = 4.0`) or the same text (`2+2 = 2 + 2`) — and a claim stated before (`2 + 2 = 4` on twenty
-  lines, or `4 = 2 + 2` after it, is judged once, where it first appears). Otherwise a solution
+  when it has no other claim): a claim that computes nothing — both sides write the same numbers
+  but for 0s and 1s (`1 = 1`, `4 = 4.0`, `(1) = 1`, `5 = 5 \\cdot 1`, `3 = 3 + 0`, `2+2 = 2 + 2`) —
+  and a claim stated before, however it is spelled (`2 + 2 = 4` on twenty lines, or `4 = 2 + 2`,
+  `(2+2) = 4.0` after it, is judged once, where it first appears: sides compare as parse trees
+  with exact numbers). Otherwise a solution
   could pad a wrong answer with `1 = 1` lines, or dilute one false step with copies of a true one.
   Such a claim that is false (`4 = 5`) still fails its step. Padding with true arithmetic that is
   new but beside the point (`2 + 3 = 5`, `2 + 4 = 6`, …) still earns credit: rules cannot tell
@@ -76,7 +78,7 @@ from __future__ import annotations
 import re
 
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
-from rlvr.verifiers.math_compare import has_symbols
+from rlvr.verifiers.math_compare import exact_value, has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, MAX_ANSWER_CHARS, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.timelimit import Budget
@@ -87,7 +89,7 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "split_steps", "find_claims", "verify_s
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 3  # 3: a repeated claim counts once, a true claim that computes nothing not at all
+RULES_VERSION = 3  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all
 
 #: Steps read per solution; later steps that state an equality fail unread (see the module docstring).
 MAX_STEPS = 200
@@ -508,28 +510,54 @@ def compare_claim(left: str, right: str, _claim: str = "claim") -> tuple[bool, s
 _CLAIM_TARGET = f"{__name__}:compare_claim"
 
 
-_BARE_NUMBER_RE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
-
-
-def _side_text(side: str) -> str:
-    """One side as it is compared (percent read strictly, normalised), without spaces."""
+def _side_tree(side: str) -> object:
+    """One side as it is compared: its parse tree with every number as its exact value (so `(2+2)`,
+    `{2+2}` and `2 + (2)` are one tree, and `4.0` is `4`); its normalised text, spaces removed,
+    when it does not parse."""
     strict = _strict_percent(side)
-    return re.sub(r"\s+", "", side if strict is None else strict)
+    text = re.sub(r"\s+", "", side if strict is None else strict)
+    try:
+        return _exact_numbers(parse(text))
+    except Exception:  # noqa: BLE001 - unreadable text is compared as text
+        return text
+
+
+def _exact_numbers(node: object) -> object:
+    if isinstance(node, tuple) and node and node[0] == "num":
+        try:
+            return ("num", exact_value(node))
+        except Exception:  # noqa: BLE001 - a huge exponent: kept as written
+            return node
+    if isinstance(node, tuple):
+        return tuple(_exact_numbers(child) for child in node)
+    return node
 
 
 def _claim_key(left: str, right: str) -> tuple[str, str]:
-    """What identifies a claim across steps: its two sides as compared, in either order
-    (`2 + 2 = 4` and `4 = 2+2` are one claim)."""
-    a, b = _side_text(left), _side_text(right)
+    """What identifies a claim across steps: its two sides' trees (`_side_tree`), in either order:
+    `2 + 2 = 4`, `4 = 2+2`, `(2+2) = 4.0` and `2+2 = \\boxed{4}` are one claim."""
+    a, b = repr(_side_tree(left)), repr(_side_tree(right))
     return (a, b) if a <= b else (b, a)
 
 
+def _numbers(tree: object) -> list:
+    """The values of the numbers written in a tree, but 0 and 1, sorted (by their text)."""
+    if not isinstance(tree, tuple) or not tree:
+        return []
+    if tree[0] == "num":
+        return [] if tree[1] in (0, 1) else [repr(tree[1])]
+    return sorted(n for child in tree[1:] for n in _numbers(child))
+
+
 def _computes_nothing(left: str, right: str) -> bool:
-    """True for a claim that holds without any work: both sides the same text (`2+2 = 2+2`), or
-    both sides bare numbers (`1 = 1`, `4 = 4.0`). Such a claim earns no credit when it holds; one
+    """True for a claim that holds without any work: both sides write the same numbers, but for 0s
+    and 1s (`1 = 1`, `4 = 4.0`, `(1) = 1`, `5 = 5 \\cdot 1`, `3 = 3 + 0`, `11 = -(-11)`,
+    `2 \\cdot 3 = 3 \\cdot 2`), or the same text. Such a claim earns no credit when it holds; one
     that is false (`4 = 5`) still fails its step."""
-    a, b = _side_text(left), _side_text(right)
-    return a == b or bool(_BARE_NUMBER_RE.fullmatch(a) and _BARE_NUMBER_RE.fullmatch(b))
+    a, b = _side_tree(left), _side_tree(right)
+    if a == b:
+        return True
+    return isinstance(a, tuple) and isinstance(b, tuple) and _numbers(a) == _numbers(b)
 
 
 def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
