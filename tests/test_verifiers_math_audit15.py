@@ -37,6 +37,7 @@ WRONG = [
     # a rounded percentage is held to the decimals' rule: three significant digits, rounded right
     (r"\boxed{33\%}", r"\frac{1}{3}"), (r"\boxed{33.4\%}", r"\frac{1}{3}"), (r"\boxed{12.5\%}", "0.12"),
     (r"\boxed{0.5\%}", "0.5"),
+    (r"\boxed{(x, y) = (3, 2)}", "(2,3)"), (r"\boxed{(x, x) = (2, 3)}", "(2,3)"), (r"\boxed{(x, y) = (2, 3, 4)}", "(2,3)"),
 ]
 
 # session-16 re-audit H1: the question's expression copied into the box is equal in value but not
@@ -90,6 +91,9 @@ RIGHT = [
     # R3: a rounded percentage reads as the rounded decimal it is (`0.333` was already right for 1/3)
     (r"\boxed{33.3\%}", r"\frac{1}{3}"), (r"\boxed{66.7\%}", r"\frac{2}{3}"), (r"\boxed{12.5\%}", r"\frac{1}{8}"),
     (r"\boxed{50\%}", "0.5"), (r"\boxed{0.5\%}", "0.005"),
+    # re-audit X1: a tuple of variables set to a tuple of values names each value
+    (r"\boxed{(x, y) = (2, 3)}", "(2,3)"), (r"\boxed{(y, x) = (3, 2)}", "(2,3)"), (r"\boxed{(x, y) = (2, 3)}", "x=2, y=3"),
+    (r"\boxed{(x,y,z)=(1,2,3)}", "(1,2,3)"),
 ]
 
 

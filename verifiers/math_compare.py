@@ -25,7 +25,7 @@ Conventions (see docs/verifiers.md for the full list):
   brackets are ordered, and for two elements the bracket kinds must match (`(1, 2]` != `(1, 2)`),
   a bare list of the same length may stand for a tuple, never for an interval (`[1, 2)`, `[1, 2]`,
   `(1, 2]` != `1, 2`; `(1, 2)` = `1, 2`).
-- Named values count by name (`_compare_named`): `x = 1, y = 2` = `y = 2, x = 1`; against a tuple
+- Named values count by name (`_compare_named`): `x = 1, y = 2` = `y = 2, x = 1` = `(x, y) = (1, 2)`; against a tuple
   assignments stand in their variables' order (`y = 1, x = 2` is (2, 1)); against a bare list, in
   their written order (`2, 1` != `x = 1, y = 2`); against a set, never. Several values of one
   variable (`x = 1, x = 2`) are an unordered list, never a tuple (`(1, 2)` is a point).
@@ -228,6 +228,9 @@ def prepare(node: tuple) -> tuple:
         return ("set", tuple(prepare(v) for v in _pm_values(node)), "pm")
     if kind == "rel":
         ops, exprs = node[1], node[2]
+        if _is_tuple_assignment(node):  # `(x, y) = (2, 3)` names each value, as `x = 2, y = 3` does
+            return ("list", tuple(("assign", name[1], prepare(value), ("rel", ("=",), (name, value)))
+                                  for name, value in zip(exprs[0][3], exprs[1][3])))
         if _is_assignment(node):
             return ("assign", exprs[0][1], prepare(exprs[1]), node)
         if len(ops) == 1 and ops[0] in _FLIP:
@@ -353,6 +356,16 @@ def value_nodes(node: tuple) -> Iterator[tuple]:
 def _is_assignment(node: tuple) -> bool:
     """`x = value`: a relation `=` whose left side is a single variable."""
     return node[0] == "rel" and node[1] == ("=",) and node[2][0][0] == "sym"
+
+
+def _is_tuple_assignment(node: tuple) -> bool:
+    """`(x, y) = (2, 3)`: a relation `=` between a tuple of distinct variables and a tuple of as
+    many values."""
+    if node[1] != ("=",) or node[2][0][0] != "seq" or node[2][1][0] != "seq":
+        return False
+    names, values = node[2][0][3], node[2][1][3]
+    return (len(names) == len(values) >= 2 and all(n[0] == "sym" for n in names)
+            and len({n[1] for n in names}) == len(names))
 
 
 def _is_pm_set(node: tuple) -> bool:
