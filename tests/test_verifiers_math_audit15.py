@@ -38,6 +38,8 @@ WRONG = [
     (r"\boxed{33\%}", r"\frac{1}{3}"), (r"\boxed{33.4\%}", r"\frac{1}{3}"), (r"\boxed{12.5\%}", "0.12"),
     (r"\boxed{0.5\%}", "0.5"),
     (r"\boxed{(x, y) = (3, 2)}", "(2,3)"), (r"\boxed{(x, x) = (2, 3)}", "(2,3)"), (r"\boxed{(x, y) = (2, 3, 4)}", "(2,3)"),
+    (r"\boxed{3 \pmod 7}", "4"), (r"\boxed{10 \bmod 3}", "10"), (r"\boxed{\text{Option B or C}}", "B"),
+    (r"\boxed{\text{Option B}}", "C"),
 ]
 
 # session-16 re-audit H1: the question's expression copied into the box is equal in value but not
@@ -94,6 +96,12 @@ RIGHT = [
     # re-audit X1: a tuple of variables set to a tuple of values names each value
     (r"\boxed{(x, y) = (2, 3)}", "(2,3)"), (r"\boxed{(y, x) = (3, 2)}", "(2,3)"), (r"\boxed{(x, y) = (2, 3)}", "x=2, y=3"),
     (r"\boxed{(x,y,z)=(1,2,3)}", "(1,2,3)"),
+    # X2/X3/X5: residues, option words, other minus signs, temperatures
+    (r"\boxed{3 \pmod{7}}", "3"), (r"\boxed{3 \pmod 7}", "3"), (r"\boxed{x \equiv 3 \pmod 7}", "3"),
+    (r"\boxed{3 \ (\mathrm{mod}\ 7)}", "3"), (r"\boxed{3 \ (\text{mod } 7)}", "3"),
+    (r"\boxed{\text{Option B}}", "B"), ("The correct option is (B).", "B"), ("The correct choice is B", "B"),
+    (r"\boxed{－20}", "-20"), (r"\boxed{‐20}", "-20"), (r"\boxed{20 ℃}", "20"), (r"\boxed{20°C}", "20"),
+    (r"\boxed{20^\circ \text{C}}", "20"),
 ]
 
 

@@ -46,12 +46,13 @@ _ANSWER_CLOSE_RE = re.compile(r"</answer>", re.IGNORECASE)
 #: never followed by another `\s*` over the same spaces), and the `\s+` before a reason may only
 #: start where a run starts (`(?<!\s)`), so the lazy answer does not rescan a run from each space.
 _ANSWER_IS_RE = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*(?::\s*)?(.+?)"
+    r"(?:final\s+answer|the\s+answer|answer|(?:correct|right)\s+(?:option|choice))\s*(?:is|:|=)\s*(?::\s*)?(.+?)"
     r"(?:\.(?:\s|$)|\n|$|,?(?<!\s)\s+(?:because|since|as|which|given|for)(?:\s|$))",
     re.IGNORECASE,
 )
 #: Where a "the answer is" phrase starts (see `_reread`).
-_ANSWER_HEAD_RE = re.compile(r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)", re.IGNORECASE)
+_ANSWER_HEAD_RE = re.compile(r"(?:final\s+answer|the\s+answer|answer|(?:correct|right)\s+(?:option|choice))\s*(?:is|:|=)",
+                             re.IGNORECASE)
 #: A "Final Answer" heading with the answer on the next line ("**Final Answer**\n18", "## Final answer").
 _HEADING_RE = re.compile(r"^[ \t#>]*final\s+answer[ \t]*(?::[ \t]*)?\n\s*(\S[^\n]*)", re.IGNORECASE | re.MULTILINE)
 #: A remark after the answer: a parenthesised word or two (`7 (seven)`), or words after a semicolon.

@@ -66,7 +66,13 @@ _DIGIT_GROUP_SPACE_RE = re.compile(r"(?<=\d)(?:\\[,;: ]|~)(?=\d{3}(?!\d))")
 #: Commands whose braced argument is text (`\\text{cm}`, `\\mathrm{m}`): `_TEXT_RE`, `_TEXT_OPEN`.
 _TEXT_COMMANDS = "text|textbf|textit|textrm|textnormal|textup|texttt|mbox|hbox|mathrm|mathbf|mathit|mathsf|mathtt|emph"
 _TEXT_RE = re.compile(rf"\\(?:{_TEXT_COMMANDS})\s*\{{([^{{}}]*)\}}")
-_DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\circ\b|\\degree\b|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
+_DEGREE_RE = re.compile(r"(?:\^\s*\{?\s*\\circ\s*\}?|°|\\circ\b|\\degree\b|\^\s*\{\s*\\text\{\s*o\s*\}\s*\})"
+                        r"(?:\s*(?:\\(?:text|mathrm)\s*\{\s*[CF]\s*\}|[CF](?![A-Za-z])))?|℃|℉")  # a temperature too
+#: A residue's modulus after the answer (`3 \\pmod{7}`, `3 \\pmod 7`, `3 \\ (\\mathrm{mod}\\ 7)`): the answer is
+#: the residue. A bare `\\bmod` / `\\mod` is the operation (`10 \\bmod 3` is 1), not a modulus note. (A match starts only where a whitespace run starts: linear on long runs.)
+_MODULUS_TAIL_RE = re.compile(
+    r"(?<!\s)\s*(?:\\pmod\s*(?:\{[^{}]{1,40}\}|\w+)|\(\s*\\b?mod\s*(?:\{[^{}]{1,40}\}|\w+)\s*\)"
+    r"|\(\s*\\(?:text|mathrm|operatorname)\s*\{\s*mod\s*\}(?:\\[ ,;:]|~|\s)*\w+\s*\))\s*$")
 _UNIT_WORDS = (
     "cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|miles?|mph|feet|foot|ft|inch(?:es)?|in|yards?|"
     "sq|square|cubic|units?|dollars?|cents?|euros?|pounds?|lbs?|kg|g|grams?|kilograms?|ounces?|oz|"
@@ -193,7 +199,7 @@ _THOUSANDS_RE = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\\?%)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 # A choice answer: an optional "(", the letter, an optional ")", then the end, punctuation, or the
 # option's own text ("(C) 12"). Never followed directly by another letter ("Carrots" names no choice).
-_CHOICE_HEAD_RE = re.compile(r"^\s*\(?\s*([A-Ea-e])\s*\)?(?![A-Za-z])")
+_CHOICE_HEAD_RE = re.compile(r"^\s*(?:(?i:option|choice)\s*:?\s*)?\(?\s*([A-Ea-e])\s*\)?(?![A-Za-z])")  # also "Option B"
 # Another choice letter standing alone later in the answer ("A or B", "(A), (B)", "A/B").
 _OTHER_UPPER_RE = re.compile(r"(?<![A-Za-z\\])([A-E])(?![A-Za-z])")
 _OTHER_ANY_RE = re.compile(r"(?<![A-Za-z\\])([A-Ea-e])(?![A-Za-z])")
@@ -573,7 +579,7 @@ def _is_unit_text(text: str) -> bool:
 
 def _degrees(s: str) -> str:
     """`s` with degree marks in trigonometric arguments converted to radians and all others dropped."""
-    if "circ" not in s and "°" not in s and "degree" not in s and "text" not in s:
+    if "circ" not in s and "°" not in s and "degree" not in s and "text" not in s and "℃" not in s and "℉" not in s:
         return s
     s = _TRIG_DEGREES_RE.sub(lambda m: f"{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)
     return _DEGREE_RE.sub("", s)
@@ -607,6 +613,8 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
         s = _PLAIN_GROUPS_RE.sub(_join_groups, s)
     if "{,}" in s:
         s = s.replace("{,}", "")
+    if "mod" in s:
+        s = _MODULUS_TAIL_RE.sub("", s)
     s = _percent(s)
     s = _magnitudes(s)
     if "\\" in s:
@@ -639,7 +647,7 @@ def choice_letters(text: str) -> list[str]:
     """The distinct multiple-choice letters an answer names, in order (upper case).
 
     `[]` when it names none ("12", "Carrots"); one letter for "B", "(B)", "\\text{(B)}", "B) 12",
-    "(C) 12 apples"; several for hedges such as "A or B", "(A), (B), (C), (D)", "A B C D", "A, B",
+    "(C) 12 apples", "Option B", "choice (B)"; several for hedges such as "A or B", "(A), (B), (C), (D)", "A B C D", "A, B",
     "ABCD". After the letter only punctuation or the option's own text may follow, and that text
     must not name another choice letter (a lone capital A-E, or any lone letter in a bare list).
     """
