@@ -182,3 +182,14 @@ def test_bold_marks_are_stripped_as_the_markdown_rule_says():
         assert _strip_bold(text) == _BOLD_RE.sub(r"\1", text), repr(text)
     assert _strip_bold("The answer is **18**.") == "The answer is 18."
     assert _strip_bold("2**3 and **x**") == "2**3 and x"
+
+
+def test_a_factor_never_real_cannot_make_one_answer_equal_two_golds():
+    # re-audit L5: sqrt(-1-x^2)/(i sqrt(1+x^2)) is 1 by principal branches but never real; it made
+    # every sampled difference not count, so this answer equalled both 2 (x > 0) and 3 (x < 0)
+    either = (r"\boxed{\frac{\sqrt{-1-x^2}}{i\sqrt{1+x^2}}\left(\frac{5}{2}-\frac{1}{2}\cdot"
+              r"\frac{\sqrt{x^2}}{x}\right)}")
+    assert not verify("2", either).correct and not verify("3", either).correct
+    # agreement on the common real domain still counts
+    assert verify(r"\ln(x^2)", r"\boxed{2\ln x}").correct
+    assert verify(r"\sqrt{x}\sqrt{x-1}", r"\boxed{\sqrt{x^2-x}}").correct

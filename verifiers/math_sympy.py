@@ -213,7 +213,8 @@ def _counts(a_dom: list, b_dom: list, strict: bool, pt: dict) -> bool:
 
 def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple[bool, str] | None:
     """Compare A and B at the sample points: (False, why) at the first difference that counts (see
-    `_counts`), (True, why) when they agree at >= 3 points and differ at none that counts, else None
+    `_counts`), (True, why) when they agree at >= 3 points where both are computed within the reals
+    and differ at none that counts, else None
     (also when one side is undefined at `_MAX_ONE_SIDED` points where the other has a value: an
     occasional removable gap is skipped, but `0^x` agrees with `0` only where it is defined)."""
     strict = A.has(sympy.Abs) or B.has(sympy.Abs)
@@ -224,11 +225,15 @@ def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple
         if va is None or vb is None:
             one_sided += (va is None) != (vb is None)
             continue
-        if abs(va - vb) <= 1e-12 * max(1.0, abs(va)):
-            agree += 1
-            continue
         if a_dom is None:
             a_dom, b_dom = _restricted(A), _restricted(B)
+        if abs(va - vb) <= 1e-12 * max(1.0, abs(va)):
+            # agreement counts only where both are computed within the reals: a factor never real
+            # (`\\sqrt{-1-x^2}/(i\\sqrt{1+x^2})`, 1 by principal branches) would otherwise switch off
+            # every difference and let one answer equal two golds (2 for x > 0 and 3 for x < 0)
+            if (not a_dom and not b_dom) or (_real_defined(a_dom, pt) and _real_defined(b_dom, pt)):
+                agree += 1
+            continue
         if _counts(a_dom, b_dom, strict, pt):
             where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
             return False, f"different expressions (differ at {where})"
