@@ -86,3 +86,11 @@ def test_a_claim_respelled_is_a_repeat():
 def test_small_computations_still_count():
     v = verify_steps("2 + 3 = 5\n2 + 4 = 6\n1 + 1 = 2\n3 - 3 = 0\n10 / 2 = 5\n0.5 = 1/2")
     assert v.steps == [1.0] * 6
+
+
+def test_a_comma_between_function_arguments_is_no_thousands_separator():
+    # re-audit P3: `\max(3,100)` was read as `\max(3100)`, so `\max(3,100) = 3100` held
+    assert verify_steps("$\\max(3,100) = 3100$").steps == [0.0]
+    assert verify_steps("$\\gcd(12,180) = 12$").steps == [1.0]
+    assert verify_steps("He paid 1,000 + 500 = 1,500 dollars").steps == [1.0]  # prose thousands still go
+    assert verify_steps("(1,000 + 500) = 1,500").steps == [1.0]

@@ -11,7 +11,8 @@ What a claim is:
 - Only claims without variables are checked. `x = 3` or `2x + 1 = 7` are conditions on an unknown,
   not claims that can be true or false on their own; identities in variables are not checked either.
   This holds for GSM8K annotations too (`<<x=3>>` claims nothing; thousands separators are dropped
-  first, as everywhere: `<<1,000+500=1500>>` is a claim).
+  first, as everywhere: `<<1,000+500=1500>>` is a claim), but for commas between a function's
+  arguments (`\\max(3,100)` is not `\\max(3100)`).
 - A side of an equation is the run of tokens next to the `=`, scanning away from it up to the
   first English word (a lone "a", "A" or "I" between words is a word), read as a whole: `I get
   3 * 4 = 13 a day` and `3 * 4 = 13 apples in 2 days` claim `3 * 4 = 13`. If that run involves a
@@ -100,6 +101,9 @@ _MAX_SIDE_WORDS = 40
 
 _CALC_RE = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+#: The arguments of a function call (`\\max(3,100)`, `\\gcd(12, 180)`, `f(1,000)`): a comma there
+#: separates arguments, never thousands.
+_CALL_ARGS_RE = re.compile(r"(?:\\[A-Za-z]+|\b[A-Za-z]+)\s*\(([^()]*)\)")
 _HEADING_RE = re.compile(r"^\s*#{1,6}\s+")
 _LABEL_RE = re.compile(
     r"^\s*(?:[*_]{1,2})?(?:[A-Za-z]+\.?\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*:(?=\s|[*_]|$)"
@@ -468,16 +472,27 @@ def find_claims(step: str) -> list[tuple[str, str]]:
     return _all_claims(step)[:_MAX_CLAIMS]
 
 
+def _without_thousands(text: str) -> str:
+    """`text` without thousands separators (`1,000` is 1000), except in a function's arguments:
+    `\\max(3,100)` is not `\\max(3100)` (which made `\\max(3,100) = 3100` a true claim)."""
+    if "," not in text:
+        return text
+    calls = [m.span(1) for m in _CALL_ARGS_RE.finditer(text)] if "(" in text else []
+    if not calls:
+        return _THOUSANDS_RE.sub("", text)
+    return _THOUSANDS_RE.sub(lambda m: "," if any(a <= m.start() < b for a, b in calls) else "", text)
+
+
 def _all_claims(step: str) -> list[tuple[str, str]]:
     """Every distinct (left, right) equality stated in one step, in order."""
     claims: list[tuple[str, str]] = []
     for m in _CALC_RE.finditer(step):  # GSM8K annotations are screened like any other claim
-        left, right = (_THOUSANDS_RE.sub("", g).strip() for g in m.groups())
+        left, right = (_without_thousands(g).strip() for g in m.groups())
         if _parses(left) and _parses(right):
             claims.append((left, right))
     step = _CALC_RE.sub("", step)
     step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
-    step = _THOUSANDS_RE.sub("", step)
+    step = _without_thousands(step)
     step = re.sub(r"={2,}", "=", step.replace("~", " ").replace("＝", "="))
     step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
     for piece in _math_pieces(step):
