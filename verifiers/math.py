@@ -92,7 +92,8 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 5  # 5: the 2026-11 audit: hedged choices and remarks, value words, unevaluated answers, ineqs, percents
+RULES_VERSION = 6  # 6: a sign right before a box is part of the answer (`-\\boxed{20}`); tiny values are not 0
+#                   5: the 2026-11 audit: hedged choices and remarks, value words, unevaluated answers, ineqs, percents
 #: An extracted answer longer than this, as written, is not read (`normalize` reads this much).
 _MAX_RAW_ANSWER_CHARS = 2 * MAX_ANSWER_CHARS
 #: Distinct final answers (boxes, tags) of one output that are compared; more are a hedge.

@@ -97,8 +97,9 @@ def _matching_braces(text: str, start: int) -> dict[int, int]:
 
 def all_boxed(text: str) -> list[str]:
     """Contents of every \\boxed{} / \\fbox{} in order, at most the last `MAX_BOXES` (unterminated
-    ones are skipped)."""
-    spans: list[tuple[int, int]] = []
+    ones are skipped). A sign written just before a box is part of what it says (see `_box_sign`):
+    `x = -\\boxed{20}` gives `-(20)`, `\\pm\\boxed{3}` gives `\\pm(3)`."""
+    boxes: list[tuple[int, int, int]] = []  # (where the command starts, content start, content end)
     pairs: dict[int, int] | None = None
     for count, m in enumerate(_BOX_RE.finditer(text)):
         j = m.end()
@@ -111,14 +112,42 @@ def all_boxed(text: str) -> list[str]:
                 close = pairs.get(j)
                 span = (j + 1, close) if close is not None else None
             if span is not None:
-                spans.append(span)
+                boxes.append((m.start(), *span))
         elif j < len(text):
             tail = _BARE_BOX_RE.match(text, j)  # "\\boxed 5"
             if tail:
-                spans.append(tail.span())
-    if not spans:
-        return []
-    return [text[a:b] for a, b in spans[-MAX_BOXES:]]
+                boxes.append((m.start(), *tail.span()))
+    out = []
+    for command, a, b in boxes[-MAX_BOXES:]:
+        sign = _box_sign(text, command)
+        out.append(f"{sign}({text[a:b]})" if sign else text[a:b])
+    return out
+
+
+#: A sign right before a box (spaces or tabs between), and up to 40 characters of what precedes it.
+_SIGN_BEFORE_BOX_RE = re.compile(r"(.{0,40}?)(-|\u2212|\\pm|\\mp)([ \t]*)\Z", re.DOTALL)
+#: A word of prose (two or more letters, not a LaTeX command) ending what precedes a spaced dash.
+_PROSE_WORD_END_RE = re.compile(r"(?:^|[^A-Za-z\\])[A-Za-z]{2,}[.:,;]?\Z")
+
+
+def _box_sign(text: str, command: int) -> str:
+    """The sign (`-`, `\\pm`, `\\mp`) written right before the box command at `command`, or "".
+
+    A minus changes the value whether it is unary (`x = -\\boxed{20}` is -20) or binary
+    (`2 - \\boxed{20}` is not an answer of 20 either). A hyphen with a space after it is no sign
+    where it is a markdown bullet (first on its line: `- \\boxed{20}`) or a dash in prose after a
+    word (`Final answer - \\boxed{20}`). Looks back at most 45 characters: linear in the text."""
+    m = _SIGN_BEFORE_BOX_RE.search(text, max(0, command - 45), command)
+    if m is None:
+        return ""
+    before, sign, space = m.groups()
+    if sign == "\u2212":
+        sign = "-"
+    if sign == "-" and space:
+        line = before.rsplit("\n", 1)[-1]
+        if not line.strip() or _PROSE_WORD_END_RE.search(line.rstrip()):
+            return ""
+    return sign
 
 
 def _reread(got: str) -> str:

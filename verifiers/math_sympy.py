@@ -8,7 +8,8 @@ Scalar equivalence, cheapest test first:
 1. identical sympy expressions after construction (sympy's automatic evaluation);
 2. both rational: exact, with the decimal rounding rule of `math_compare`;
 3. no free symbols: numerical values to 30 digits agree to 1e-20 relative ("equal numerically"),
-   or the decimal rounding rule holds;
+   values below 1 to 1e-20 absolute only when their difference is also below 1e-90 at 100 digits
+   (`e^{-50}` is not 0), or the decimal rounding rule holds;
 4. free symbols: `expand(a - b) == 0`; otherwise evaluate both at twelve fixed sample points (`_points`):
    four with the variables positive and four with some negative, all small and none whole, then two
    of whole numbers (where `\\lfloor x \\rfloor` and `\\lceil x \\rceil - 1` differ) and two far from 0
@@ -286,7 +287,7 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
         return False, "a value could not be evaluated to a finite number"
     diff = (va - vb).evalf(30)
     cd = _finite_number(diff)
-    if cd is not None and abs(cd) <= 1e-20 * max(1.0, abs(ca)):
+    if cd is not None and abs(cd) <= 1e-20 * max(1.0, abs(ca)) and _not_told_apart(A, B, abs(cd), max(abs(ca), abs(cb))):
         return True, "equal numerically (to 20 digits)"
     for lit_node, other_node, other in ((a, b, vb), (b, a, va)):
         dp = decimal_places(lit_node)
@@ -297,6 +298,16 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
             if rounded == sympy.Rational(lit.numerator, lit.denominator) * scale:
                 return True, f"equal after rounding to {dp[0]} decimal places"
     return False, f"different values: {_short(va)} vs {_short(vb)}"
+
+
+def _not_told_apart(A: sympy.Expr, B: sympy.Expr, gap: float, size: float) -> bool:
+    """Whether values within 1e-20 of each other are also equal relative to their size, or, when
+    both are tiny (below 1), stay together at 100 digits: `e^{-50}` (about 2e-22) is not 0, while
+    two spellings of one value whose 30-digit difference is rounding noise are equal."""
+    if gap <= 1e-20 * size:
+        return True
+    precise = _finite_number((A - B).evalf(100))
+    return precise is not None and abs(precise) <= 1e-90
 
 
 def _short(v: sympy.Expr) -> str:
