@@ -84,3 +84,85 @@ def test_a_tiny_value_is_not_zero(gold, answer):
 def test_equal_values_stay_equal_near_zero(gold, answer):
     verdict = verify(gold, f"\\boxed{{{answer}}}")
     assert verdict.correct, verdict.reason
+
+
+# -- words read as variables: a product with a zero is no answer of zero ---------------------------
+
+@pytest.mark.parametrize("gold, text", [
+    ("0", "The answer is not 0."),
+    ("0", "The answer is 0 but maybe 1"),
+    ("0", "\\boxed{0 \\text{ maybe } 1}"),
+    ("0", "\\boxed{\\text{not } 0}"),
+    ("0", "\\boxed{0 \\text{ (wrong)}}"),
+    ("0", "#### 0 but could be 1"),
+    ("(0,0)", "\\boxed{(0 \\text{ maybe}, 0)}"),
+    ("0", "\\boxed{0 \\cdot x}"),
+])
+def test_an_answer_depending_on_unknowns_is_not_a_value(gold, text):
+    verdict = verify(gold, text)
+    assert not verdict.correct, verdict.reason
+    assert verdict.error is None
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("0", "\\boxed{0}"), ("0", "\\boxed{x = 0}"), ("(0,0)", "\\boxed{(x,y) = (0,0)}"), ("5", "\\boxed{5 \\text{ apples}}"),
+    ("2x", "\\boxed{x + x}"), ("0", "\\boxed{0\\%}"), ("\\pi", "\\boxed{\\pi}"), ("e^2", "\\boxed{e \\cdot e}"),
+])
+def test_values_and_named_values_still_equal_a_value(gold, text):
+    assert verify(gold, text).correct
+
+
+def test_the_unknowns_rule_applies_in_the_sympy_stage_too():
+    # \sin on a variable sends the comparison to the sympy worker: 0 * sin(y) is still no value, and
+    # an identity left unsimplified is the question restated, not the value (the reverse, a gold
+    # written as the identity and the answer 1, stays right)
+    assert not verify("0", "\\boxed{0 \\cdot \\sin y}").correct
+    assert not verify("1", "\\boxed{\\sin^2 x + \\cos^2 x}").correct
+    assert verify("\\sin^2 x + \\cos^2 x", "\\boxed{1}").correct
+
+
+# -- a reasoning block holds reasoning ---------------------------------------------------------------
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("42", "<think>\\boxed{42}</think>\nThe answer is 43", False),
+    ("43", "<think>\\boxed{42}</think>\nThe answer is 43", True),
+    ("42", "<think>\\boxed{42}</think>\n**Final Answer**\n43", False),
+    ("42", "<think>first try \\boxed{41}</think>\n\\boxed{42}", True),  # no hedge: 41 was reasoning
+    ("42", "<think>hmm, \\boxed{41}?</think>\n42", True),               # a bare answer after the block
+    ("42", "<think>\\boxed{42}</think>", True),                         # nothing after: the block's box
+    ("42", "<think>\\boxed{42}</think>\nDone.", True),                  # a word after a boxed block
+    ("42", "<think>ok</think><answer>42</answer>", True),
+])
+def test_boxes_inside_a_reasoning_block_yield_to_the_answer_after_it(gold, text, right):
+    assert verify(gold, text).correct is right
+
+
+def test_extract_answer_reads_after_the_reasoning_block():
+    from rlvr.verifiers.math_extract import after_reasoning, extract_answer
+    assert extract_answer("<think>\\boxed{1}</think> The answer is 2.") == "2"
+    assert after_reasoning("no block \\boxed{1}") == "no block \\boxed{1}"
+
+
+# -- colons: clock times and ratios of three parts ----------------------------------------------------
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("3:00", "\\boxed{6:00}", False),          # was 3/0 = 6/0
+    ("10:30", "\\boxed{5:15}", False),         # was 1/3 = 1/3
+    ("12:00", "\\boxed{1:00}", False),
+    ("3:00", "\\boxed{3}", False),
+    ("3:00", "\\boxed{3:00}", True),
+    ("9:05", "\\boxed{09:05}", True),
+    ("3:00 PM", "\\boxed{3:00 \\text{ p.m.}}", True),
+    ("3:00 PM", "\\boxed{3:00 AM}", False),
+    ("3:00 \\text{ PM}", "\\boxed{6:00 \\text{ PM}}", False),
+    ("2:3:4", "\\boxed{1:2:3}", False),         # was (2/3)/4 = (1/2)/3
+    ("2:1:1", "\\boxed{4:1:2}", False),
+    ("1:2:3", "\\boxed{2:4:6}", True),          # proportional
+    ("1:2:3", "\\boxed{1:6}", False),
+    ("1:2:3", "\\boxed{\\frac16}", False),
+    ("2:3", "\\boxed{\\frac23}", True),         # a two-part ratio is still its quotient
+    ("2:3", "\\boxed{4:6}", True),
+])
+def test_clock_times_and_long_ratios(gold, text, right):
+    verdict = verify(gold, text)
+    assert verdict.correct is right, verdict.reason

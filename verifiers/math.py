@@ -72,10 +72,11 @@ import re
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
+from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_value, prepare, require_evaluated, value_nodes
-from rlvr.verifiers.math_extract import all_boxed, extract_answer, looks_like_bare_answer, tagged_answers
+from rlvr.verifiers.math_extract import after_reasoning, all_boxed, extract_answer, looks_like_bare_answer, tagged_answers
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
@@ -92,7 +93,7 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 6  # 6: a sign right before a box is part of the answer (`-\\boxed{20}`); tiny values are not 0
+RULES_VERSION = 6  # 6: a sign before a box, tiny values, unknowns beside a value, <think> blocks, clock times
 #                   5: the 2026-11 audit: hedged choices and remarks, value words, unevaluated answers, ineqs, percents
 #: An extracted answer longer than this, as written, is not read (`normalize` reads this much).
 _MAX_RAW_ANSWER_CHARS = 2 * MAX_ANSWER_CHARS
@@ -381,6 +382,10 @@ def _plan_normalized(g_norm: str, p_norm: str, *, final: bool = True) -> _Plan:
     hit = _cache.get(key)
     if hit is not None:
         return _Plan(verdict=hit)
+    colon = _colon_answers(g_norm, p_norm) if final and (":" in g_norm or ":" in p_norm) else None
+    if colon is not None:
+        _cache.put(key, colon)
+        return _Plan(verdict=colon)
     if _CHOICE_GOLD_RE.match(g_norm):
         letters = choice_letters(p_norm)
         letter = letters[0] if len(letters) == 1 else None
@@ -439,6 +444,49 @@ def _plan_normalized(g_norm: str, p_norm: str, *, final: bool = True) -> _Plan:
     return _Plan(verdict=v)
 
 
+#: A clock time (`3:00`, `10:30`) and a ratio of three or more parts (`2:3:4`), as whole answers.
+_CLOCK_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*(?:([ap])\.?\s*m\.?)?\s*$", re.IGNORECASE)
+_LONG_RATIO_RE = re.compile(r"^\s*\d+(?:\.\d+)?(?:\s*:\s*\d+(?:\.\d+)?){2,}\s*$")
+
+
+def _colon_answers(g_norm: str, p_norm: str) -> Verdict | None:
+    """The verdict on answers written with colons that are not one division, or None.
+
+    The parser reads `a:b` as the ratio a/b, right for `2:3` = `\\frac{2}{3}`, but a clock time is
+    no ratio: `3:00` would be 3/0, so every whole hour equalled every other, and `10:30` equalled
+    `5:15`. Nor is a ratio of three parts a quotient: `2:3:4` is not (2/3)/4. So:
+
+    - `H:MM` (with an optional a.m. / p.m.) on both sides are clock times, equal when they name the
+      same time, the half of the day counting where both give it (an unreduced
+      ratio such as `2:40` for `1:20` is then wrong too);
+    - a whole-hour time against anything else is a different answer (`3:00` is not 3);
+    - ratios of three or more parts are equal when proportional (`2:4:6` for `1:2:3`), and equal
+      nothing else;
+    - otherwise None: a two-part ratio is the division it was."""
+    g_clock, p_clock = _CLOCK_RE.match(g_norm), _CLOCK_RE.match(p_norm)
+    if g_clock and p_clock:
+        g_half, p_half = (g_clock[3] or "").lower(), (p_clock[3] or "").lower()  # a.m. / p.m., when both say
+        same = ((int(g_clock[1]), int(g_clock[2])) == (int(p_clock[1]), int(p_clock[2]))
+                and (g_half == p_half or not g_half or not p_half))
+        return (Verdict.right("the same clock time", details=_details("equal")) if same else
+                Verdict.wrong(f"different clock times: {' '.join(p_norm.split())} vs {' '.join(g_norm.split())}", details=_details("wrong")))
+    if (g_clock and g_clock[2] == "00") or (p_clock and p_clock[2] == "00"):
+        return Verdict.wrong("different answers: a clock time against a value", details=_details("wrong"))
+    g_ratio, p_ratio = _LONG_RATIO_RE.match(g_norm), _LONG_RATIO_RE.match(p_norm)
+    if not (g_ratio or p_ratio):
+        return None
+    if not (g_ratio and p_ratio):
+        return Verdict.wrong("different answers: a ratio of three or more parts against another kind of answer",
+                             details=_details("wrong"))
+    g_parts = [Fraction(x.strip()) for x in g_norm.split(":")]
+    p_parts = [Fraction(x.strip()) for x in p_norm.split(":")]
+    if len(g_parts) == len(p_parts) and 0 not in g_parts and 0 not in p_parts:
+        scale = p_parts[0] / g_parts[0]
+        if all(p == g * scale for g, p in zip(g_parts, p_parts)):
+            return Verdict.right("proportional ratios", details=_details("equal"))
+    return Verdict.wrong(f"different ratios: {p_norm.strip()} vs {g_norm.strip()}", details=_details("wrong"))
+
+
 def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Plan]:
     """Stage 1-3 for one pair. A list means several boxed answers, each to be checked."""
     if not isinstance(gold, str):
@@ -453,6 +501,7 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
     g_norm, number_gold = _gold_norm(gold)
     if len(prediction) > 200_000:
         prediction = prediction[-200_000:]
+    prediction = after_reasoning(prediction)  # boxes tried inside `<think>` are no answers when one follows
     answers = _committed_answers(prediction)
     if answers is None:
         ans = _answer_of(prediction, fallback)

@@ -309,11 +309,31 @@ def _evaluations(tree: tuple) -> set[str]:
 
 
 def require_evaluated(out: Outcome, gold: tuple, pred: tuple) -> Outcome:
-    """`out`, unless it finds `pred` equal to `gold` while `pred` is not evaluated (`unevaluated`)."""
-    left = unevaluated(gold, pred) if out.equal else None
+    """`out`, unless it finds `pred` equal to `gold` while `pred` is not evaluated (`unevaluated`)
+    or depends on unknowns where the gold is a value (`_unknowns_beside_a_value`)."""
+    if not out.equal:
+        return out
+    unknowns = _unknowns_beside_a_value(gold, pred)
+    if unknowns:
+        return Outcome(False, "wrong", f"the answer depends on {unknowns}, where the gold answer is a value")
+    left = unevaluated(gold, pred)
     if left is None:
         return out
     return Outcome(False, "wrong", f"not evaluated: the answer still holds {left}, which the gold answer has not")
+
+
+def _unknowns_beside_a_value(gold: tuple, pred: tuple) -> str | None:
+    """The variables of `pred`'s values when `gold`'s values have none, else None.
+
+    Words that reach the parser read as products of one-letter variables, and a product with a
+    zero is zero: `not 0`, `0 \\text{ maybe } 1` or `0 (wrong)` equal a gold of 0 as expressions.
+    An answer that still depends on an unknown is no value, whatever the unknown's value: `0 \\cdot x`
+    is not the answer 0. The variable an assignment names (`x = 0`) is no unknown of its value, nor
+    are a relation's (`x - 3 > 0` meets the ray `(3, \\infty)` as a relation, see `compare`)."""
+    if any(has_symbols(node) for node in value_nodes(gold)):
+        return None
+    names = sorted(set().union(*map(_symbol_names, value_nodes(pred, relations=False))))
+    return ", ".join(names) if names else None
 
 
 def unevaluated(gold: tuple, pred: tuple) -> str | None:
@@ -330,9 +350,9 @@ def unevaluated(gold: tuple, pred: tuple) -> str | None:
     return ", ".join(sorted(left)) if left else None
 
 
-def value_nodes(node: tuple) -> Iterator[tuple]:
+def value_nodes(node: tuple, *, relations: bool = True) -> Iterator[tuple]:
     """The plain values inside a prepared answer, in order: collections, assignments, relations
-    (each side) and percentages are walked; every other node is a value."""
+    (each side; none with `relations=False`) and percentages are walked; every other node is a value."""
     kind = node[0]
     if kind in ("list", "set", "union"):
         children = node[1]
@@ -343,14 +363,14 @@ def value_nodes(node: tuple) -> Iterator[tuple]:
     elif kind == "assign":
         children = (node[2],)
     elif kind == "rel":
-        children = node[2]
+        children = node[2] if relations else ()
     elif kind == "pct":
         children = (node[1],)
     else:
         yield node
         return
     for child in children:
-        yield from value_nodes(child)
+        yield from value_nodes(child, relations=relations)
 
 
 def _is_assignment(node: tuple) -> bool:

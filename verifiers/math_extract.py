@@ -1,5 +1,8 @@
 """Find the final answer in a model's output.
 
+A closed reasoning block (`<think>…</think>`) holds reasoning: when the text after its last
+`</think>` commits to an answer, only that text is read (see `after_reasoning`).
+
 Order of preference (the first rule that finds something wins):
 1. `<answer>…</answer>`, closed and holding an answer (the last such one, see `tagged_answers`):
    the answer is read inside it only, by the rules below; boxes in the reasoning outside it are
@@ -32,7 +35,7 @@ import re
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 
-__all__ = ["extract_answer", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
+__all__ = ["extract_answer", "after_reasoning", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
 #: A box: `\\boxed`, `\\fbox`, `\\framebox` (whose optional `[width][position]` are skipped; each at most
 #: 40 characters, so a flood of unclosed `[` costs linear time).
@@ -312,6 +315,33 @@ def answer_tag(text: str) -> str | None:
     return None
 
 
+#: The end of a reasoning block (`<think>…</think>`, as R1-style models write).
+THINK_CLOSE = "</think>"
+
+
+def after_reasoning(text: str) -> str:
+    """The part of `text` after its last `</think>` when that part commits to an answer (a box, a
+    trusted `<answer>` tag, "the answer is …", `#### n`, or a bare answer: one with a digit or a
+    LaTeX command, or a word when the block boxed nothing), else `text` itself.
+
+    What a model writes inside its reasoning block is reasoning: a `\\boxed{41}` tried there is
+    neither the answer nor a hedge when the text after the block answers 42. Only when nothing after
+    the block reads as an answer are the boxes inside it looked at."""
+    end = text.rfind(THINK_CLOSE)
+    if end < 0:
+        return text
+    tail = text[end + len(THINK_CLOSE):]
+    if not tail.strip():
+        return text
+    if extract_answer(tail) is not None:
+        return tail
+    # a bare tail ("42") answers too; a bare word ("Done.") only when the block boxed nothing
+    if looks_like_bare_answer(normalize(tail)) and (any(c.isdigit() or c == "\\" for c in tail)
+                                                    or not _BOX_RE.search(text, 0, end)):
+        return tail
+    return text
+
+
 def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     """The final answer in `text` as a string, or None when the model committed to none.
 
@@ -323,6 +353,8 @@ def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     if not isinstance(text, str) or not text:
         return None
     text = strip_markdown(text)
+    if THINK_CLOSE in text:
+        text = after_reasoning(text)
     tagged = tagged_answers(text)
     if tagged:  # the answer is read inside the last trusted tag only
         return tagged[-1][-1]
