@@ -166,3 +166,46 @@ def test_extract_answer_reads_after_the_reasoning_block():
 def test_clock_times_and_long_ratios(gold, text, right):
     verdict = verify(gold, text)
     assert verdict.correct is right, verdict.reason
+
+
+# -- a percent sign after a mixed number -----------------------------------------------------------
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("33\\frac{1}{3}\\%", "\\boxed{11\\%}", False),    # was 33 * (1/3 %)
+    ("66\\frac23\\%", "\\boxed{44\\%}", False),
+    ("33\\frac{1}{3}\\%", "\\boxed{\\frac13}", True),
+    ("33\\frac{1}{3}\\%", "\\boxed{33.3\\%}", True),
+    ("12\\frac12\\%", "\\boxed{\\frac18}", True),        # was an unparsable gold
+    ("\\frac18", "\\boxed{12\\frac12\\%}", True),
+    ("-2\\frac12\\%", "\\boxed{-0.025}", True),
+    ("2\\frac12", "\\boxed{2.5}", True),
+])
+def test_a_percent_after_a_mixed_number_is_the_whole_numbers(gold, text, right):
+    verdict = verify(gold, text)
+    assert verdict.error is None, verdict.error
+    assert verdict.correct is right, verdict.reason
+
+
+# -- choice letters: the article and variables are no choices ---------------------------------------
+
+@pytest.mark.parametrize("gold, text", [
+    ("A", "The answer is a negative number, which matches option (C)."),
+    ("A", "**Answer:** a square"),
+    ("A", "Final Answer: a rectangle"),
+    ("A", "The answer is a multiple of 3."),
+    ("C", "The answer is $c = 12$, which is option (A)."),
+    ("B", "\\boxed{b = 5}"),
+    ("A", "\\boxed{a^2}"),
+    ("A", "\\boxed{a the square}"),
+])
+def test_an_article_or_a_variable_is_no_choice_letter(gold, text):
+    assert not verify(gold, text).correct
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("B", "\\boxed{B}"), ("B", "The answer is (B)."), ("B", "The answer is b."), ("B", "\\boxed{(b)}"),
+    ("B", "B) 12"), ("C", "(C) 12 apples"), ("B", "\\text{Option B}"), ("A", "a) 5"),
+    ("A", "\\boxed{(a) the square}"), ("A", "\\boxed{a) the square}"),
+])
+def test_choice_letters_still_read(gold, text):
+    assert verify(gold, text).correct

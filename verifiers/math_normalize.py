@@ -199,6 +199,12 @@ _THOUSANDS_RE = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\\?%)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 # A choice answer: an optional "(", the letter, an optional ")", then the end, punctuation, or the
 # option's own text ("(C) 12"). Never followed directly by another letter ("Carrots" names no choice).
+#: After a choice letter: an operation or relation, which makes the letter a variable (`c = 12`, `a^2`);
+#: not `/`, which separates hedged choices (`A/B`).
+_VARIABLE_AFTER_RE = re.compile(r"\s*(?:[=^_+*<>]|\\(?:cdot|times|le|ge|leq|geq|neq)(?![A-Za-z]))")
+#: After a lower-case letter: a lower-case word, which makes it the article ("a negative number"),
+#: but for the words that list choices ("a or b").
+_PROSE_AFTER_RE = re.compile(r"\s+(?!(?:or|and|nor)\b)[a-z]{2,}")
 _CHOICE_HEAD_RE = re.compile(r"^\s*(?:(?i:option|choice)\s*:?\s*)?\(?\s*([A-Ea-e])\s*\)?(?![A-Za-z])")  # also "Option B"
 # Another choice letter standing alone later in the answer ("A or B", "(A), (B)", "A/B").
 _OTHER_UPPER_RE = re.compile(r"(?<![A-Za-z\\])([A-E])(?![A-Za-z])")
@@ -650,14 +656,16 @@ def choice_letters(text: str) -> list[str]:
     "(C) 12 apples", "Option B", "choice (B)"; several for hedges such as "A or B", "(A), (B), (C), (D)", "A B C D", "A, B",
     "ABCD". After the letter only punctuation or the option's own text may follow, and that text
     must not name another choice letter (a lone capital A-E, or any lone letter in a bare list).
+    A letter followed by an operation or relation is a variable (`c = 12`, `b^2`: no letter), and a
+    lower-case `a` (or b-e) followed by a word, unbracketed, is prose ("a negative number").
     """
     s = normalize(text) if "\\" in text or "$" in text else text
     s = s.strip().strip("$").strip()
     if re.fullmatch(r"[A-E]{2,5}", s):  # "ABCD": every letter at once
         return list(dict.fromkeys(s))
     m = _CHOICE_HEAD_RE.match(s)
-    if not m:
-        return []
+    if not m or _VARIABLE_AFTER_RE.match(s, m.end()) or (m.group(1).islower() and ")" not in m.group() and _PROSE_AFTER_RE.match(s, m.end())):
+        return []  # `c = 12`, `a^2`: a variable; "a negative number": the article
     letters = [m.group(1).upper()]
     # a row break \\ separates choices as a comma does (`A\\B\\C`), while a letter after a lone
     # backslash is a command's (`\Delta`); pairs are taken from the left: `\\\B` is a break, then `\B`

@@ -304,7 +304,8 @@ class _Parser:
 
     def mixed_number(self, left: tuple) -> tuple | None:
         """`left` (a whole number, or its negation) and the `\\frac{n}{d}` of digits that follows as one
-        mixed number (`2\\frac{1}{2}` = 5/2, `-2\\frac{1}{2}` = -5/2), else None (nothing taken).
+        mixed number (`2\\frac{1}{2}` = 5/2, `-2\\frac{1}{2}` = -5/2; a percent sign after it is the
+        whole number's: `33\\frac{1}{3}\\%` = 1/3), else None (nothing taken).
         `\\dfrac`, `\\tfrac` and `\\cfrac` are `\\frac` here too (`2\\dfrac{1}{2}` is 5/2, never 2 * 1/2)."""
         whole = left[1] if left[0] == "neg" else left
         tok = self.peek()
@@ -313,9 +314,14 @@ class _Parser:
             return None
         save = self.i
         frac = self.parse_unary()
+        percent = frac[0] == "pct"  # `33\\frac{1}{3}\\%` is (33 1/3)%, never 33 times 1/3 %
+        if percent:
+            frac = frac[1]
         if frac[0] == "div" and frac[1][0] == "num" and frac[2][0] == "num" \
                 and frac[1][1].isdigit() and frac[2][1].isdigit():
             mixed = ("mixed", whole, frac[1], frac[2])
+            if percent:
+                mixed = ("pct", mixed)
             return ("neg", mixed) if left[0] == "neg" else mixed
         self.i = save
         return None
@@ -403,6 +409,9 @@ class _Parser:
         if tok is not None and tok[0] == "num" and tok[1].isdigit() and len(tok[1]) > 1:
             self.t[self.i] = ("num", tok[1][1:])
             return ("num", tok[1][0])
+        if tok is not None and tok[0] == "num" and tok[1].isdigit():
+            # one digit is the whole argument: a `%` or `!` after `\\frac12` is the fraction's
+            return self.parse_atom()
         return self.parse_postfix()
 
     def parse_atom(self) -> tuple:
