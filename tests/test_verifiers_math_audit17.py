@@ -209,3 +209,30 @@ def test_an_article_or_a_variable_is_no_choice_letter(gold, text):
 ])
 def test_choice_letters_still_read(gold, text):
     assert verify(gold, text).correct
+
+
+# -- a said answer restated in brackets ----------------------------------------------------------------
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("\\frac34", "The answer is $\\frac{3}{4}$ (0.75).", True),        # was 3/4 * 0.75
+    ("\\frac{9}{16}", "The answer is $\\frac{3}{4}$ (0.75).", False),  # ... which equalled 9/16
+    ("\\frac12", "The answer is 50% (0.5).", True),
+    ("\\frac34", "The answer is 0.75 (3/4).", True),
+    ("\\frac12", "The answer is $\\frac12$ (or 0.5).", True),
+    ("\\frac34", "The answer is $\\frac{3}{4}$ ($0.75$).", True),
+    ("\\frac34", "The answer is $\\frac{3}{4}$ (0.8).", False),        # a restatement that differs: a hedge
+    ("\\frac{\\sqrt2}{2}", "The answer is $\\frac{\\sqrt2}{2}$ (about 0.707).", True),
+    ("\\frac34", "The answer is $\\frac{3}{4}$ (about 0.8).", True),   # a rounding is no second answer
+    ("6", "\\boxed{2 (3)}", True),                                      # in a box, brackets still multiply
+    ("7", "The answer is 7 (seven).", True),
+])
+def test_a_value_restated_in_brackets_after_a_said_answer(gold, text, right):
+    verdict = verify(gold, text)
+    assert verdict.correct is right, verdict.reason
+
+
+def test_restatement_parts():
+    from rlvr.verifiers.math_extract import restatement_parts
+    assert restatement_parts("$\\frac{3}{4}$ (0.75)") == ["$\\frac{3}{4}$", "0.75"]
+    assert restatement_parts("$x$ (about 2.5)") == ["$x$"]
+    assert restatement_parts("12 (twelve)") == ["12 (twelve)"]

@@ -76,7 +76,8 @@ from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_value, prepare, require_evaluated, value_nodes
-from rlvr.verifiers.math_extract import after_reasoning, all_boxed, extract_answer, looks_like_bare_answer, tagged_answers
+from rlvr.verifiers.math_extract import (after_reasoning, all_boxed, extract_answer, looks_like_bare_answer,
+                                        restatement_parts, tagged_answers)
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
@@ -508,7 +509,7 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
         if ans is None:
             return _Plan(verdict=Verdict.wrong("unparsable prediction: no final answer found",
                                                details=_details("unparsable")))
-        answers = [ans]
+        answers = restatement_parts(ans, said=ans is not prediction)  # `$\\frac{3}{4}$ (0.75)`: both must be right
     if len(answers) > 1:  # a box around a box says what the inner one says: `\\boxed{\\boxed{7}}` is 7
         answers = [a for a in answers if "\\boxed" not in a] or answers
     if any(len(a) > _MAX_RAW_ANSWER_CHARS for a in answers):  # read whole or not at all: a cut answer
@@ -643,11 +644,11 @@ def _combine(verdicts: list[Verdict]) -> Verdict:
         if v.error is not None or v.details.get("kind") == "timeout":
             return v
     if all(v.correct for v in verdicts):
-        return Verdict.right(verdicts[-1].reason + " (every boxed answer)", details=_details("equal"))
+        return Verdict.right(verdicts[-1].reason + " (every final answer given)", details=_details("equal"))
     if any(v.correct for v in verdicts):
-        return Verdict.wrong(f"hedged: several different final answers ({len(verdicts)} boxed)",
+        return Verdict.wrong(f"hedged: several different final answers ({len(verdicts)} given)",
                              details=_details("hedged"))
-    return Verdict.wrong(f"hedged: several different final answers ({len(verdicts)} boxed), none right",
+    return Verdict.wrong(f"hedged: several different final answers ({len(verdicts)} given), none right",
                          details=_details("hedged"))
 
 

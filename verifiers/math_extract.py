@@ -35,7 +35,7 @@ import re
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 
-__all__ = ["extract_answer", "after_reasoning", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
+__all__ = ["extract_answer", "after_reasoning", "restatement_parts", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
 #: A box: `\\boxed`, `\\fbox`, `\\framebox` (whose optional `[width][position]` are skipped; each at most
 #: 40 characters, so a flood of unclosed `[` costs linear time).
@@ -340,6 +340,31 @@ def after_reasoning(text: str) -> str:
                                                     or not _BOX_RE.search(text, 0, end)):
         return tail
     return text
+
+
+#: A said answer followed, in brackets, by its value written another way: `$\\frac{3}{4}$ (0.75)`,
+#: `50% (0.5)`, `0.75 (3/4)`, `$\\frac12$ (or 0.5)`, `$\\frac{\\sqrt2}{2}$ (about 0.707)`.
+_RESTATED_RE = re.compile(
+    r"^\s*(?P<x>\$[^$]+\$|-?\d[\d,]*(?:\.\d+)?\s*\\?%?)\s*"
+    r"\(\s*(?P<how>about|approximately|approx\.?|roughly|around|nearly|\\approx|≈|~|=|or|i\.e\.,?|that is,?)?\s*"
+    r"(?P<y>\$[^$()]+\$|-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?\s*\\?%?)\s*\)\s*$", re.IGNORECASE)
+_APPROXIMATELY = {"about", "approximately", "approx", "approx.", "roughly", "around", "nearly", "\\approx", "≈", "~"}
+
+
+def restatement_parts(answer: str, *, said: bool = True) -> list[str]:
+    """A said answer and the restatement of its value in brackets after it, as two answers that
+    must both be right (`$\\frac{3}{4}$ (0.75)` gives `$\\frac{3}{4}$` and `0.75`, which the
+    grader checks as it checks several boxes); an approximate one (`(about 0.707)`) is dropped, as
+    a rounding is no second answer. Anything else is `[answer]`. Read as maths, the brackets were a
+    product: 3/4 times 0.75 equalled a gold of 9/16. Only for answers said in prose ("the answer
+    is …"); `said=False` (a whole output that is its own answer) only after `$…$` maths. In a box,
+    and as a bare answer, `2 (3)` is the product 6."""
+    m = _RESTATED_RE.match(answer) if "(" in answer else None
+    if m is None or (not said and not m["x"].startswith("$")):
+        return [answer]
+    if (m["how"] or "").lower() in _APPROXIMATELY:
+        return [m["x"]]
+    return [m["x"], m["y"]]
 
 
 def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
