@@ -236,3 +236,21 @@ def test_restatement_parts():
     assert restatement_parts("$\\frac{3}{4}$ (0.75)") == ["$\\frac{3}{4}$", "0.75"]
     assert restatement_parts("$x$ (about 2.5)") == ["$x$"]
     assert restatement_parts("12 (twelve)") == ["12 (twelve)"]
+
+
+# -- several boxes that together are the gold's list ----------------------------------------------------
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("\\pm 2", "So $x = \\boxed{2}$ and $x = \\boxed{-2}$.", True),
+    ("2, -2", "\\boxed{2} and \\boxed{-2}", True),
+    ("\\{-2, 2\\}", "\\boxed{2}, \\boxed{-2}", True),
+    ("(2, 3)", "$x = \\boxed{2}$, $y = \\boxed{3}$", True),   # in order, as `2, 3` for `(2, 3)`
+    ("2", "\\boxed{2} and \\boxed{-2}", False),               # one value asked: still a hedge
+    ("-2", "\\boxed{2} and \\boxed{-2}", False),
+    ("2, -2", "\\boxed{2} and \\boxed{2}", False),
+    ("2, 3, 4", "\\boxed{2} \\boxed{3}", False),
+    ("2", "\\boxed{2} or \\boxed{3}", False),
+])
+def test_boxes_that_together_give_the_golds_values(gold, text, right):
+    verdict = verify(gold, text)
+    assert verdict.correct is right, verdict.reason

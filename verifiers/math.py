@@ -532,6 +532,9 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
         return _Plan(verdict=Verdict.wrong(
             f"hedged: {len(norms)} differently written final answers (at most {_MAX_BOXES_COMPARED} are compared)",
             details=_details("hedged")))
+    together = _plan_normalized(g_norm, ", ".join(norms))  # `x = \\boxed{2}` and `x = \\boxed{-2}` for `\\pm 2`
+    if together.verdict is not None and together.verdict.correct:
+        return together
     return [_plan_normalized(g_norm, n) for n in norms]
 
 
