@@ -254,3 +254,45 @@ def test_restatement_parts():
 def test_boxes_that_together_give_the_golds_values(gold, text, right):
     verdict = verify(gold, text)
     assert verdict.correct is right, verdict.reason
+
+
+# -- vectors, repeating decimals written with an ellipsis, an exclaimed number ---------------------------
+
+COLUMN = "\\begin{pmatrix}1\\\\2\\\\3\\end{pmatrix}"
+
+
+@pytest.mark.parametrize("gold, text, right", [
+    (COLUMN, "\\boxed{(1,2,3)}", True),
+    ("(1,2,3)", f"\\boxed{{{COLUMN}}}", True),
+    ("\\begin{pmatrix}1 & 2\\end{pmatrix}", "\\boxed{(1, 2)}", True),
+    (COLUMN, "\\boxed{(1,3,2)}", False),
+    (COLUMN, "\\boxed{(1,2)}", False),
+    ("\\begin{pmatrix}1 & 2\\\\3 & 4\\end{pmatrix}", "\\boxed{(1,2,3,4)}", False),  # a matrix is no vector
+    (COLUMN, "\\boxed{\\{1,2,3\\}}", False),
+    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\boxed{[1, 2]}", False),
+])
+def test_a_vector_written_as_a_tuple(gold, text, right):
+    verdict = verify(gold, text)
+    assert verdict.correct is right, verdict.reason
+
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("\\frac13", "\\boxed{0.333\\ldots}", True),
+    ("\\frac16", "\\boxed{0.1666\\ldots}", True),           # was 0.1666, which does not round to 1/6
+    ("\\frac16", "The answer is 0.1666...", True),
+    ("\\frac17", "\\boxed{0.142857142857\\dots}", True),
+    ("\\frac{4}{33}", "\\boxed{0.1212\\ldots}", True),
+    ("0.12", "\\boxed{0.1212\\ldots}", False),
+    ("-\\frac13", "\\boxed{-0.333\\ldots}", True),
+    ("\\frac13", "\\boxed{0.334\\ldots}", False),
+    ("\\frac{\\sqrt2}{2}", "\\boxed{0.707\\ldots}", True),    # no repeating block: the decimal 0.707
+])
+def test_a_decimal_with_an_ellipsis_repeats_its_last_block(gold, text, right):
+    verdict = verify(gold, text)
+    assert verdict.correct is right, verdict.reason
+
+
+def test_an_exclaimed_number_in_prose_is_no_factorial():
+    assert verify("42", "The answer is 42!").correct
+    assert verify("1000", "The final answer is 1,000!").correct
+    assert not verify("42", "The answer is $42!$").correct  # in maths it is one

@@ -652,9 +652,25 @@ def _percent_sign_may_be_ignored(plain: tuple) -> bool:
         return False
 
 
+def _vector_as_tuple(matrix: tuple) -> tuple | None:
+    """A matrix of one column or one row (two entries or more) as the tuple of its entries, else None."""
+    rows = matrix[1]
+    if len(rows) >= 2 and all(len(row) == 1 for row in rows):
+        entries = tuple(row[0] for row in rows)
+    elif len(rows) == 1 and len(rows[0]) >= 2:
+        entries = tuple(rows[0])
+    else:
+        return None
+    return ("seq", "(", ")", entries)
+
+
 def _compare_collections(gold, pred, gk, pk, eq, rel_eq) -> Outcome:
     if gold[0] == "matrix" or pred[0] == "matrix":
         if gold[0] != pred[0]:
+            vector = _vector_as_tuple(gold if gold[0] == "matrix" else pred)
+            if vector is not None and (pred if gold[0] == "matrix" else gold)[0] == "seq":
+                # a column or row vector written as a tuple: `(1, 2, 3)` for `\\begin{pmatrix}1\\\\2\\\\3\\end{pmatrix}`
+                return compare(vector, pred, eq, rel_eq) if gold[0] == "matrix" else compare(gold, vector, eq, rel_eq)
             return Outcome(False, "wrong", "a matrix compared with a non-matrix")
         g_rows, p_rows = gold[1], pred[1]
         if len(g_rows) != len(p_rows) or len(g_rows[0]) != len(p_rows[0]):

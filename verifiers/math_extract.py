@@ -165,7 +165,13 @@ def _reread(got: str) -> str:
         if inner:
             got = inner
             break
-    return _drop_remark(got).strip()
+    got = _drop_remark(got).strip()
+    return got[:-1] if _EXCLAIMED_NUMBER_RE.fullmatch(got) else got
+
+
+#: A plain number said with an exclamation mark ("The answer is 42!"): prose, not a factorial, which
+#: a model writes in maths (`$5!$`), and which as a final answer would be unevaluated anyway.
+_EXCLAIMED_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?!")
 
 
 def _drop_remark(got: str) -> str:

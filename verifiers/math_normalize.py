@@ -598,6 +598,32 @@ _LEADING_RELATION_RE = re.compile(r"^(?:=|≈|\\(?:approx|simeq|sim|thickapprox)
 _LEADING_RELATION_STARTS = ("=", "≈", "\\")
 
 
+#: Ellipses after a decimal; two dots too, as "the answer is 0.1666..." reaches here (its sentence's
+#: full stop taken as the third).
+_ELLIPSES = ("..", "\\ldots", "\\dots", "\\cdots", "\u2026")
+_ELLIPSIS_DECIMAL_RE = re.compile(r"(-?\d*)\.(\d+)\s*(?:\.{2,3}|\\ldots|\\dots|\\cdots|\u2026)")
+
+
+def _repeating_decimal(s: str) -> str:
+    """A decimal ending in an ellipsis as the repeating decimal it writes: the shortest block of up
+    to six digits that the digits end with twice or more repeats (`0.333\\ldots` is
+    `0.\\overline{3}`, `0.1666…` is `0.1\\overline{6}`, `0.142857142857...` is
+    `0.\\overline{142857}`), read exactly; read as written, `0.1666` would not round to 1/6.
+    Without such a block the ellipsis is dropped (`0.707...` is the decimal 0.707)."""
+    m = _ELLIPSIS_DECIMAL_RE.fullmatch(s)
+    if m is None:
+        return s
+    whole, digits = m.groups()
+    for period in range(1, 7):
+        block = digits[-period:]
+        if len(digits) >= 2 * period and digits.endswith(block * 2):
+            head = digits
+            while head.endswith(block):
+                head = head[:-period]
+            return f"{whole}.{head}\\overline{{{block}}}"
+    return f"{whole}.{digits}"
+
+
 def normalize(text: str, *, number_gold: bool = False) -> str:
     """Return the cleaned answer string (see module docstring). Never raises on any text.
 
@@ -632,6 +658,8 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
     if s[:1] in _LEADING_RELATION_STARTS:
         s = _LEADING_RELATION_RE.sub("", s)
     s = _CURRENCY_RE.sub(r"\1", s)
+    if s.endswith(_ELLIPSES):
+        s = _repeating_decimal(s)
     while s.endswith(".") or s.endswith(",") or s.endswith(";"):
         s = s[:-1].rstrip()
     if len(s) < 60 and any(word in s.lower() for word in ("set", "real", "solution")):
