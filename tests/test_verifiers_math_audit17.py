@@ -56,7 +56,7 @@ def test_all_boxed_reports_the_sign_with_the_content():
 
 
 def test_the_look_back_for_a_sign_stays_linear():
-    text = ("-" * 100 + "\\boxed{1}") * 20_000  # 20 000 boxes, each after a run of minus signs
+    text = (" " * 100 + "= -\\boxed{1}") * 20_000  # 20 000 boxes, each with a sign after a run of spaces
     start = time.perf_counter()
     boxes = all_boxed(text)
     assert time.perf_counter() - start < 2.0
@@ -296,3 +296,75 @@ def test_an_exclaimed_number_in_prose_is_no_factorial():
     assert verify("42", "The answer is 42!").correct
     assert verify("1000", "The final answer is 1,000!").correct
     assert not verify("42", "The answer is $42!$").correct  # in maths it is one
+
+
+# -- found in review of the changes above -----------------------------------------------------------------
+
+@pytest.mark.parametrize("gold, text, right", [
+    # a dash after markup or a label is no sign; `--` is none either
+    ("20", "**Answer** - \\boxed{20}", True),
+    ("20", "**Answer:** - \\boxed{20}", True),
+    ("B", "**Answer** - \\boxed{B}", True),
+    ("20", "(a) - \\boxed{20}", True),
+    ("20", "Answer -- \\boxed{20}", True),
+    ("20", "<!-- \\boxed{20}", True),
+    ("-20", "\\[ - \\boxed{20} \\]", True),
+    # a tail after </think> that commits to nothing leaves the block's box the answer
+    ("42", "<think>\\boxed{42}</think> $\\blacksquare$", True),
+    ("42", "<think>\\boxed{42}</think> (1)", True),
+    ("42", "<think>x \\boxed{42}</think> The answer is boxed above.", True),
+    ("42", "<think>\\boxed{42}</think> So, 6 \\times 7.", True),
+    # restatements of fractions and powers
+    ("\\frac{9}{25}", "The answer is 3/5 (0.6).", False),
+    ("\\frac35", "The answer is 3/5 (0.6).", True),
+    ("10^6", "The answer is 1000 (10^3).", False),
+    # colons: named ratio parts, zeros
+    ("1:2:3", "x:y:z = 1:2:3", True),
+    ("1:2:3", "$a : b : c = 2:4:6$", True),
+    ("0:1:2", "\\boxed{0:1:2}", True),
+    ("0:1:2", "\\boxed{0:2:4}", True),
+    ("0:1:2", "\\boxed{1:2:4}", False),
+    ("1:2:3", "\\boxed{0:0:0}", False),
+    # a bracketed or marked-up capital is a choice; only "a" is an article
+    ("C", "(C) $\\ge 2$", True),
+    ("B", "(B) +3", True),
+    ("B", "Answer: B*", True),
+    ("B", "b is correct", True),
+    ("C", "c only", True),
+    # truncated irrationals are no repeating decimals: two copies of a block are not enough
+    ("e", "\\boxed{2.718281828...}", True),
+    ("\\sqrt[3]{2}", "\\boxed{1.2599...}", True),
+    ("0.33", "\\boxed{0.33...}", True),
+    ("-\\frac13", "\\boxed{-.333...}", True),
+    # tiny values at any scale
+    ("0", "\\boxed{e^{-250}}", False),
+    ("e^{-250}", "\\boxed{e^{-251}}", False),
+    ("0", "\\boxed{10^{-100}\\pi}", False),
+    # several boxes with surds, pi or i: the values of the gold's collection
+    ("\\pm\\sqrt2", "x=\\boxed{\\sqrt2} or x=\\boxed{-\\sqrt2}", True),
+    ("\\frac{3\\pm\\sqrt5}{2}", "\\boxed{\\frac{3+\\sqrt5}{2}} and \\boxed{\\frac{3-\\sqrt5}{2}}", True),
+    ("1\\pm i", "\\boxed{1+i}\\boxed{1-i}", True),
+    ("\\sqrt2, \\sqrt3", "\\boxed{\\sqrt3}\\boxed{\\sqrt5}", False),
+    ("\\sqrt2", "\\boxed{\\sqrt2} and \\boxed{-\\sqrt2}", False),
+    ("1, 2", "\\boxed{1, 2} or \\boxed{3, 4}", False),
+])
+def test_review_findings(gold, text, right):
+    verdict = verify(gold, text)
+    assert verdict.correct is right, verdict.reason
+
+
+def test_an_empty_box_gets_no_sign():
+    from rlvr.verifiers.shaping import boxed_reward
+    assert boxed_reward("x = -\\boxed{}") == 0.0
+
+
+@pytest.mark.parametrize("text", [
+    "The answer is 1 (" + " " * 40_000 + "x)",
+    "The answer is 1" + " " * 40_000 + "(2)x",
+    "\\boxed{3:00" + " " * 100_000 + "x}",
+    "The answer is " + "1:" * 20_000 + "2",
+])
+def test_colon_and_restatement_rules_stay_fast(text):
+    start = time.perf_counter()
+    verify("1", text)
+    assert time.perf_counter() - start < 2.0

@@ -248,14 +248,15 @@ def _pool() -> WorkerPool:
 
 # -- answers ---------------------------------------------------------------------------------
 
-def _answer_of(text: str, fallback: str | None) -> str | None:
-    """The answer string inside `text`: extracted, or the text itself when it is a bare answer."""
+def _answer_of(text: str, fallback: str | None) -> tuple[str | None, bool]:
+    """The answer string inside `text` and whether it was said ("the answer is …", `#### n`): else
+    the text itself when it is a bare answer (False), or None."""
     got = extract_answer(text, fallback=None)
     if got is not None:
-        return got
+        return got, True
     if looks_like_bare_answer(normalize(text)):
-        return text
-    return extract_answer(text, fallback=fallback) if fallback else None
+        return text, False
+    return (extract_answer(text, fallback=fallback) if fallback else None), True
 
 
 def _committed_answers(text: str) -> list[str] | None:
@@ -446,8 +447,10 @@ def _plan_normalized(g_norm: str, p_norm: str, *, final: bool = True) -> _Plan:
 
 
 #: A clock time (`3:00`, `10:30`) and a ratio of three or more parts (`2:3:4`), as whole answers.
-_CLOCK_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*(?:([ap])\.?\s*m\.?)?\s*$", re.IGNORECASE)
-_LONG_RATIO_RE = re.compile(r"^\s*\d+(?:\.\d+)?(?:\s*:\s*\d+(?:\.\d+)?){2,}\s*$")
+_CLOCK_RE = re.compile(r"(\d{1,2}):(\d{2})\s*(?:([ap])\.?\s*m\.?)?", re.IGNORECASE)  # fullmatch, stripped
+_LONG_RATIO_RE = re.compile(r"\d+(?:\.\d+)?(?: ?: ?\d+(?:\.\d+)?){2,}")  # fullmatch, spaces squeezed
+#: The names of a ratio's parts before its values (`x:y:z = 1:2:3`, `a : b : c = 1:2:3`).
+_RATIO_NAMES_RE = re.compile(r"[A-Za-z](?: ?: ?[A-Za-z])+ ?= ?")
 
 
 def _colon_answers(g_norm: str, p_norm: str) -> Verdict | None:
@@ -464,7 +467,10 @@ def _colon_answers(g_norm: str, p_norm: str) -> Verdict | None:
     - ratios of three or more parts are equal when proportional (`2:4:6` for `1:2:3`), and equal
       nothing else;
     - otherwise None: a two-part ratio is the division it was."""
-    g_clock, p_clock = _CLOCK_RE.match(g_norm), _CLOCK_RE.match(p_norm)
+    g_norm, p_norm = " ".join(g_norm.split()), " ".join(p_norm.split())
+    if g_norm == p_norm:
+        return None  # identical: the usual path says so
+    g_clock, p_clock = _CLOCK_RE.fullmatch(g_norm), _CLOCK_RE.fullmatch(p_norm)
     if g_clock and p_clock:
         g_half, p_half = (g_clock[3] or "").lower(), (p_clock[3] or "").lower()  # a.m. / p.m., when both say
         same = ((int(g_clock[1]), int(g_clock[2])) == (int(p_clock[1]), int(p_clock[2]))
@@ -473,7 +479,8 @@ def _colon_answers(g_norm: str, p_norm: str) -> Verdict | None:
                 Verdict.wrong(f"different clock times: {' '.join(p_norm.split())} vs {' '.join(g_norm.split())}", details=_details("wrong")))
     if (g_clock and g_clock[2] == "00") or (p_clock and p_clock[2] == "00"):
         return Verdict.wrong("different answers: a clock time against a value", details=_details("wrong"))
-    g_ratio, p_ratio = _LONG_RATIO_RE.match(g_norm), _LONG_RATIO_RE.match(p_norm)
+    g_norm, p_norm = _RATIO_NAMES_RE.sub("", g_norm, count=1), _RATIO_NAMES_RE.sub("", p_norm, count=1)
+    g_ratio, p_ratio = _LONG_RATIO_RE.fullmatch(g_norm), _LONG_RATIO_RE.fullmatch(p_norm)
     if not (g_ratio or p_ratio):
         return None
     if not (g_ratio and p_ratio):
@@ -481,10 +488,11 @@ def _colon_answers(g_norm: str, p_norm: str) -> Verdict | None:
                              details=_details("wrong"))
     g_parts = [Fraction(x.strip()) for x in g_norm.split(":")]
     p_parts = [Fraction(x.strip()) for x in p_norm.split(":")]
-    if len(g_parts) == len(p_parts) and 0 not in g_parts and 0 not in p_parts:
-        scale = p_parts[0] / g_parts[0]
-        if all(p == g * scale for g, p in zip(g_parts, p_parts)):
-            return Verdict.right("proportional ratios", details=_details("equal"))
+    # proportional: each part against a part that is not 0 (so zeros fall in the same places)
+    k = next((i for i, part in enumerate(g_parts) if part), None)
+    if (len(g_parts) == len(p_parts) and k is not None and p_parts[k]
+            and all(g * p_parts[k] == p * g_parts[k] for g, p in zip(g_parts, p_parts))):
+        return Verdict.right("proportional ratios", details=_details("equal"))
     return Verdict.wrong(f"different ratios: {p_norm.strip()} vs {g_norm.strip()}", details=_details("wrong"))
 
 
@@ -505,11 +513,11 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
     prediction = after_reasoning(prediction)  # boxes tried inside `<think>` are no answers when one follows
     answers = _committed_answers(prediction)
     if answers is None:
-        ans = _answer_of(prediction, fallback)
+        ans, said = _answer_of(prediction, fallback)
         if ans is None:
             return _Plan(verdict=Verdict.wrong("unparsable prediction: no final answer found",
                                                details=_details("unparsable")))
-        answers = restatement_parts(ans, said=ans is not prediction)  # `$\\frac{3}{4}$ (0.75)`: both must be right
+        answers = restatement_parts(ans, said=said)  # `$\\frac{3}{4}$ (0.75)`: both must be right
     if len(answers) > 1:  # a box around a box says what the inner one says: `\\boxed{\\boxed{7}}` is 7
         answers = [a for a in answers if "\\boxed" not in a] or answers
     if any(len(a) > _MAX_RAW_ANSWER_CHARS for a in answers):  # read whole or not at all: a cut answer
@@ -532,10 +540,20 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
         return _Plan(verdict=Verdict.wrong(
             f"hedged: {len(norms)} differently written final answers (at most {_MAX_BOXES_COMPARED} are compared)",
             details=_details("hedged")))
-    together = _plan_normalized(g_norm, ", ".join(norms))  # `x = \\boxed{2}` and `x = \\boxed{-2}` for `\\pm 2`
+    # several boxes may together be the values of a collection (`x = \\boxed{2}` and `x = \\boxed{-2}`
+    # for `\\pm 2`): when each box holds one value and the gold several, that is the only reading
+    # (one value never equals a collection); else it is tried first, where it is cheap
+    together = _plan_normalized(g_norm, ", ".join(norms))
+    if _several_values(g_norm) and not any(map(_several_values, norms)):
+        return together
     if together.verdict is not None and together.verdict.correct:
         return together
     return [_plan_normalized(g_norm, n) for n in norms]
+
+
+def _several_values(norm: str) -> bool:
+    """Whether a normalised answer may hold several values (a comma, `\\pm`, `\\mp`, a set)."""
+    return "," in norm or "\\pm" in norm or "\\mp" in norm or "\\{" in norm
 
 
 def _timed_out(seconds: float) -> Verdict:

@@ -122,34 +122,45 @@ def all_boxed(text: str) -> list[str]:
                 boxes.append((m.start(), *tail.span()))
     out = []
     for command, a, b in boxes[-MAX_BOXES:]:
-        sign = _box_sign(text, command)
+        sign = _box_sign(text, command) if text[a:b].strip() else ""
         out.append(f"{sign}({text[a:b]})" if sign else text[a:b])
     return out
 
 
-#: A sign right before a box (spaces or tabs between), and up to 40 characters of what precedes it.
-_SIGN_BEFORE_BOX_RE = re.compile(r"(.{0,40}?)(-|\u2212|\\pm|\\mp)([ \t]*)\Z", re.DOTALL)
-#: A word of prose (two or more letters, not a LaTeX command) ending what precedes a spaced dash.
-_PROSE_WORD_END_RE = re.compile(r"(?:^|[^A-Za-z\\])[A-Za-z]{2,}[.:,;]?\Z")
+#: A sign right before a box (spaces or tabs between), and the character before the sign.
+_SIGN_BEFORE_BOX_RE = re.compile(r"(.?)(-|\u2212|\\pm|\\mp)([ \t]*)\Z", re.DOTALL)
+#: What a spaced minus must follow to be a sign (maths around it): a relation, an opening bracket
+#: or `$`, an operation, or a digit (`2 - \\boxed{20}`, a binary minus); after a LaTeX command too.
+_MATH_BEFORE_SPACED_MINUS = frozenset("=<>([{$+*/^,0123456789")
+#: A LaTeX command ending what precedes a spaced minus (`x \\cdot - \\boxed{20}`).
+_COMMAND_END_RE = re.compile(r"\\[A-Za-z]+\Z")
 
 
 def _box_sign(text: str, command: int) -> str:
     """The sign (`-`, `\\pm`, `\\mp`) written right before the box command at `command`, or "".
 
     A minus changes the value whether it is unary (`x = -\\boxed{20}` is -20) or binary
-    (`2 - \\boxed{20}` is not an answer of 20 either). A hyphen with a space after it is no sign
-    where it is a markdown bullet (first on its line: `- \\boxed{20}`) or a dash in prose after a
-    word (`Final answer - \\boxed{20}`). Looks back at most 45 characters: linear in the text."""
-    m = _SIGN_BEFORE_BOX_RE.search(text, max(0, command - 45), command)
+    (`2 - \\boxed{20}` is not an answer of 20 either). A minus with a space after it is a sign only
+    in maths: after a relation, an opening bracket or `$`, an operation or a digit; a markdown
+    bullet (`- \\boxed{20}`) or a dash after a word or markup (`**Answer** - \\boxed{20}`) is none.
+    Nor is `--`. An empty box has no sign. Looks back at most 48 characters: linear in the text."""
+    window = text[max(0, command - 48):command]
+    m = _SIGN_BEFORE_BOX_RE.search(window)
     if m is None:
         return ""
-    before, sign, space = m.groups()
+    _, sign, space = m.groups()
     if sign == "\u2212":
         sign = "-"
-    if sign == "-" and space:
-        line = before.rsplit("\n", 1)[-1]
-        if not line.strip() or _PROSE_WORD_END_RE.search(line.rstrip()):
+    if sign == "-":
+        before = window[:m.start(2)].rstrip(" \t")
+        if before.endswith(("**", "__")):  # markdown bold: `**Answer** - \\boxed{20}`
             return ""
+        last = before[-1:]
+        if last in ("-", "!", "<"):  # `--`, `<!--`: no minus sign
+            return ""
+        if space and not (last in _MATH_BEFORE_SPACED_MINUS or before.endswith(("\\(", "\\["))
+                          or _COMMAND_END_RE.search(before)):
+            return ""  # a bullet, a dash after a word or a label (`**Answer** - \\boxed{20}`)
     return sign
 
 
@@ -327,8 +338,8 @@ THINK_CLOSE = "</think>"
 
 def after_reasoning(text: str) -> str:
     """The part of `text` after its last `</think>` when that part commits to an answer (a box, a
-    trusted `<answer>` tag, "the answer is …", `#### n`, or a bare answer: one with a digit or a
-    LaTeX command, or a word when the block boxed nothing), else `text` itself.
+    trusted `<answer>` tag, "the answer is …" or `#### n` that reads as an answer, or a bare answer:
+    any when the block boxed nothing, else a bare number), else `text` itself.
 
     What a model writes inside its reasoning block is reasoning: a `\\boxed{41}` tried there is
     neither the answer nor a hedge when the text after the block answers 42. Only when nothing after
@@ -339,21 +350,31 @@ def after_reasoning(text: str) -> str:
     tail = text[end + len(THINK_CLOSE):]
     if not tail.strip():
         return text
-    if extract_answer(tail) is not None:
+    said = extract_answer(tail)
+    if not _BOX_RE.search(text, 0, end):  # the block boxed nothing: any answer after it is the answer
+        if said is not None and _looks_like_math(said):
+            return tail
+        return tail if looks_like_bare_answer(normalize(tail)) else text
+    # against a box in the block, only maths or a choice letter said after it ("the answer is boxed
+    # above" says no answer), or a bare number ("42", "$-3.5$")
+    if said is not None and (any(c.isdigit() or c in "\\$" for c in said) or _ONE_LETTER_RE.match(said)):
         return tail
-    # a bare tail ("42") answers too; a bare word ("Done.") only when the block boxed nothing
-    if looks_like_bare_answer(normalize(tail)) and (any(c.isdigit() or c == "\\" for c in tail)
-                                                    or not _BOX_RE.search(text, 0, end)):
-        return tail
-    return text
+    return tail if _BARE_NUMBER_RE.fullmatch(tail) else text
+
+
+#: A whole text that is one number and nothing else (maths delimiters and a full stop allowed).
+_BARE_NUMBER_RE = re.compile(r"[\s$]*[-+]?\d[\d,]*(?:\.\d+)?(?: ?/ ?\d+)?[\s$.]*")
 
 
 #: A said answer followed, in brackets, by its value written another way: `$\\frac{3}{4}$ (0.75)`,
 #: `50% (0.5)`, `0.75 (3/4)`, `$\\frac12$ (or 0.5)`, `$\\frac{\\sqrt2}{2}$ (about 0.707)`.
-_RESTATED_RE = re.compile(
-    r"^\s*(?P<x>\$[^$]+\$|-?\d[\d,]*(?:\.\d+)?\s*\\?%?)\s*"
-    r"\(\s*(?P<how>about|approximately|approx\.?|roughly|around|nearly|\\approx|≈|~|=|or|i\.e\.,?|that is,?)?\s*"
-    r"(?P<y>\$[^$()]+\$|-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?\s*\\?%?)\s*\)\s*$", re.IGNORECASE)
+_PLAIN_VALUE = r"-?\d[\d,]*(?:\.\d+)?(?: ?/ ?\d+| ?\^ ?\{?-?\d+\}?)?(?: ?\\?%)?"
+_RESTATED_RE = re.compile(  # matched on the answer with its whitespace runs squeezed to one space
+    r"(?P<x>\$[^$]+\$|" + _PLAIN_VALUE + r") ?"
+    r"\( ?(?:(?P<how>about|approximately|approx\.?|roughly|around|nearly|\\approx|≈|~|=|or|i\.e\.,?|that is,?) ?)?"
+    r"(?P<y>\$[^$()]+\$|" + _PLAIN_VALUE + r") ?\)", re.IGNORECASE)
+#: Longer than this, a said answer is no value with a restatement (and the match stays cheap).
+_MAX_RESTATED_CHARS = 200
 _APPROXIMATELY = {"about", "approximately", "approx", "approx.", "roughly", "around", "nearly", "\\approx", "≈", "~"}
 
 
@@ -365,7 +386,9 @@ def restatement_parts(answer: str, *, said: bool = True) -> list[str]:
     product: 3/4 times 0.75 equalled a gold of 9/16. Only for answers said in prose ("the answer
     is …"); `said=False` (a whole output that is its own answer) only after `$…$` maths. In a box,
     and as a bare answer, `2 (3)` is the product 6."""
-    m = _RESTATED_RE.match(answer) if "(" in answer else None
+    if "(" not in answer or len(answer) > _MAX_RESTATED_CHARS:
+        return [answer]
+    m = _RESTATED_RE.fullmatch(" ".join(answer.split()))
     if m is None or (not said and not m["x"].startswith("$")):
         return [answer]
     if (m["how"] or "").lower() in _APPROXIMATELY:

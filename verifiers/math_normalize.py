@@ -202,6 +202,8 @@ _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 #: After a choice letter: an operation or relation, which makes the letter a variable (`c = 12`, `a^2`);
 #: not `/`, which separates hedged choices (`A/B`).
 _VARIABLE_AFTER_RE = re.compile(r"\s*(?:[=^_+*<>]|\\(?:cdot|times|le|ge|leq|geq|neq)(?![A-Za-z]))")
+#: After an upper-case letter: a relation, `^` or `_`, which makes it a variable (`C = 12`, `A^2`).
+_RELATION_AFTER_RE = re.compile(r"\s*(?:[=^_<>]|\\(?:le|ge|leq|geq|neq)(?![A-Za-z]))")
 #: After a lower-case letter: a lower-case word, which makes it the article ("a negative number"),
 #: but for the words that list choices ("a or b").
 _PROSE_AFTER_RE = re.compile(r"\s+(?!(?:or|and|nor)\b)[a-z]{2,}")
@@ -606,17 +608,19 @@ _ELLIPSIS_DECIMAL_RE = re.compile(r"(-?\d*)\.(\d+)\s*(?:\.{2,3}|\\ldots|\\dots|\
 
 def _repeating_decimal(s: str) -> str:
     """A decimal ending in an ellipsis as the repeating decimal it writes: the shortest block of up
-    to six digits that the digits end with twice or more repeats (`0.333\\ldots` is
-    `0.\\overline{3}`, `0.1666…` is `0.1\\overline{6}`, `0.142857142857...` is
-    `0.\\overline{142857}`), read exactly; read as written, `0.1666` would not round to 1/6.
-    Without such a block the ellipsis is dropped (`0.707...` is the decimal 0.707)."""
+    to six digits that the digits end with three times or more repeats (`0.333\\ldots` is
+    `0.\\overline{3}`, `0.1666…` is `0.1\\overline{6}`, `0.121212...` is `0.\\overline{12}`), read
+    exactly; read as written, `0.1666` would not round to 1/6. Two copies are not enough: a
+    truncated irrational often ends in a doubled digit or block (`1.2599...` for the cube root of
+    2, `2.718281828...`). Without such a block the ellipsis is dropped (`0.707...` is 0.707)."""
     m = _ELLIPSIS_DECIMAL_RE.fullmatch(s)
     if m is None:
         return s
     whole, digits = m.groups()
+    whole = whole + "0" if whole in ("", "-") else whole  # `-.333...`
     for period in range(1, 7):
         block = digits[-period:]
-        if len(digits) >= 2 * period and digits.endswith(block * 2):
+        if len(digits) >= 3 * period and digits.endswith(block * 3):
             head = digits
             while head.endswith(block):
                 head = head[:-period]
@@ -684,16 +688,16 @@ def choice_letters(text: str) -> list[str]:
     "(C) 12 apples", "Option B", "choice (B)"; several for hedges such as "A or B", "(A), (B), (C), (D)", "A B C D", "A, B",
     "ABCD". After the letter only punctuation or the option's own text may follow, and that text
     must not name another choice letter (a lone capital A-E, or any lone letter in a bare list).
-    A letter followed by an operation or relation is a variable (`c = 12`, `b^2`: no letter), and a
-    lower-case `a` (or b-e) followed by a word, unbracketed, is prose ("a negative number").
+    An unbracketed letter followed by an operation or relation may be a variable, and "a" followed by
+    a word the article: see `_names_no_choice`.
     """
     s = normalize(text) if "\\" in text or "$" in text else text
     s = s.strip().strip("$").strip()
     if re.fullmatch(r"[A-E]{2,5}", s):  # "ABCD": every letter at once
         return list(dict.fromkeys(s))
     m = _CHOICE_HEAD_RE.match(s)
-    if not m or _VARIABLE_AFTER_RE.match(s, m.end()) or (m.group(1).islower() and ")" not in m.group() and _PROSE_AFTER_RE.match(s, m.end())):
-        return []  # `c = 12`, `a^2`: a variable; "a negative number": the article
+    if not m or _names_no_choice(m, s):
+        return []
     letters = [m.group(1).upper()]
     # a row break \\ separates choices as a comma does (`A\\B\\C`), while a letter after a lone
     # backslash is a command's (`\Delta`); pairs are taken from the left: `\\\B` is a break, then `\B`
@@ -702,6 +706,20 @@ def choice_letters(text: str) -> list[str]:
     for o in other.finditer(rest):
         letters.append(o.group(1).upper())
     return list(dict.fromkeys(letters))
+
+
+def _names_no_choice(head: re.Match, s: str) -> bool:
+    """Whether the letter `choice_letters` found at the start of `s` is no choice: an unbracketed
+    letter followed by a relation, `^` or `_` (`c = 12`, `a^2`), or a lower-case one followed by an
+    operation too (`b + 1`), is a variable; the article "a" followed by a word is prose ("a negative
+    number"). A bracketed letter is a choice whatever follows it (`(C) $\\ge 2$`, `(B) +3`), and so
+    is an upper-case one marked up (`B*`, `C+`)."""
+    if ")" in head.group() or "(" in head.group():
+        return False
+    letter, rest = head.group(1), head.end()
+    if letter.islower():
+        return bool(_VARIABLE_AFTER_RE.match(s, rest)) or (letter == "a" and bool(_PROSE_AFTER_RE.match(s, rest)))
+    return bool(_RELATION_AFTER_RE.match(s, rest))
 
 
 def choice_letter(text: str) -> str | None:

@@ -8,8 +8,9 @@ Scalar equivalence, cheapest test first:
 1. identical sympy expressions after construction (sympy's automatic evaluation);
 2. both rational: exact, with the decimal rounding rule of `math_compare`;
 3. no free symbols: numerical values to 30 digits agree to 1e-20 relative ("equal numerically"),
-   values below 1 to 1e-20 absolute only when their difference is also below 1e-90 at 100 digits
-   (`e^{-50}` is not 0), or the decimal rounding rule holds;
+   values below 1 to 1e-20 absolute only when their difference also vanishes at 100 digits, as
+   rounding noise does and a true difference does not (`e^{-50}` is not 0), or the decimal rounding
+   rule holds;
 4. free symbols: `expand(a - b) == 0`; otherwise evaluate both at twelve fixed sample points (`_points`):
    four with the variables positive and four with some negative, all small and none whole, then two
    of whole numbers (where `\\lfloor x \\rfloor` and `\\lceil x \\rceil - 1` differ) and two far from 0
@@ -302,12 +303,13 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
 
 def _not_told_apart(A: sympy.Expr, B: sympy.Expr, gap: float, size: float) -> bool:
     """Whether values within 1e-20 of each other are also equal relative to their size, or, when
-    both are tiny (below 1), stay together at 100 digits: `e^{-50}` (about 2e-22) is not 0, while
-    two spellings of one value whose 30-digit difference is rounding noise are equal."""
+    not, whether their difference vanishes at 100 digits: rounding noise of two spellings of one
+    value shrinks with the precision (1e-31 at 30 digits, far less at 100), a true difference does
+    not (`e^{-50}`, about 2e-22, or `e^{-250}`, is not 0)."""
     if gap <= 1e-20 * size:
         return True
     precise = _finite_number((A - B).evalf(100))
-    return precise is not None and abs(precise) <= 1e-90
+    return precise is not None and abs(precise) <= 1e-20 * gap
 
 
 def _short(v: sympy.Expr) -> str:
