@@ -311,9 +311,9 @@ def test_an_exclaimed_number_in_prose_is_no_factorial():
     ("-20", "\\[ - \\boxed{20} \\]", True),
     # a tail after </think> that commits to nothing leaves the block's box the answer
     ("42", "<think>\\boxed{42}</think> $\\blacksquare$", True),
-    ("42", "<think>\\boxed{42}</think> (1)", True),
     ("42", "<think>x \\boxed{42}</think> The answer is boxed above.", True),
-    ("42", "<think>\\boxed{42}</think> So, 6 \\times 7.", True),
+    ("42", "<think>\\boxed{42}</think> Q.E.D.", True),
+    ("42", "<think>\\boxed{42}</think>\nDone.", True),
     # restatements of fractions and powers
     ("\\frac{9}{25}", "The answer is 3/5 (0.6).", False),
     ("\\frac35", "The answer is 3/5 (0.6).", True),
@@ -368,3 +368,40 @@ def test_colon_and_restatement_rules_stay_fast(text):
     start = time.perf_counter()
     verify("1", text)
     assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize("gold, text", [
+    # an answer after the block, in any form, replaces a box tried inside it (second review)
+    ("yes", "<think>Maybe \\boxed{yes}</think> The answer is no."),
+    ("yes", "<think>\\boxed{yes}</think>\n#### no"),
+    ("yes", "<think>\\boxed{yes}</think>\nNo"),
+    ("east", "<think>\\boxed{east}</think> The answer is west."),
+    ("5", "<think>\\boxed{5}</think> The answer is six."),
+    ("5", "<think>\\boxed{5}</think> The answer is none."),
+    ("5", "<think>\\boxed{5}</think> **6**"),
+    ("5", "<think>\\boxed{5}</think> x = 6"),
+    ("5", "<think>\\boxed{5}</think> \\(6\\)"),
+    ("5", "<think>\\boxed{5}</think> 6 apples"),
+    ("\\frac12", "<think>\\boxed{\\frac12}</think> \\frac{1}{3}"),
+    ("5", "<think>\\boxed{5}</think> 6, 7"),
+    ("5", "<think>\\boxed{5}</think> 5 or 6"),
+    ("42", "<think>\\boxed{42}</think> (1)"),
+    # a spaced minus after a lone letter, a call or a command is a sign
+    ("20", "x - \\boxed{20}"),
+    ("20", "f(x) - \\boxed{20}"),
+    ("20", "**Answer** -\\boxed{20}"),
+    # sympy's numbers do not underflow: e^{-1000} is not 0
+    ("0", "\\boxed{e^{-1000}}"),
+])
+def test_second_review_findings(gold, text):
+    verdict = verify(gold, text)
+    assert not verdict.correct, verdict.reason
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("20", "(a) - \\boxed{20}"), ("20", "1. - \\boxed{20}"), ("20", "Answer - \\boxed{20}"), ("-20", "$y = - \\boxed{20}$"),
+    ("\\sqrt{2}", "\\boxed{1.41421356237309504880168872}"),
+])
+def test_second_review_controls(gold, text):
+    verdict = verify(gold, text)
+    assert verdict.correct, verdict.reason

@@ -132,8 +132,20 @@ _SIGN_BEFORE_BOX_RE = re.compile(r"(.?)(-|\u2212|\\pm|\\mp)([ \t]*)\Z", re.DOTAL
 #: What a spaced minus must follow to be a sign (maths around it): a relation, an opening bracket
 #: or `$`, an operation, or a digit (`2 - \\boxed{20}`, a binary minus); after a LaTeX command too.
 _MATH_BEFORE_SPACED_MINUS = frozenset("=<>([{$+*/^,0123456789")
-#: A LaTeX command ending what precedes a spaced minus (`x \\cdot - \\boxed{20}`).
-_COMMAND_END_RE = re.compile(r"\\[A-Za-z]+\Z")
+#: What ends a text before a spaced minus in maths: a LaTeX command (`x \\cdot - \\boxed{20}`), a
+#: lone letter (`x - \\boxed{20}`), a closing bracket that is no label (`f(x) - \\boxed{20}`, not `(a) -`).
+_MATHS_END_RE = re.compile(r"\\[A-Za-z]+\Z|(?<![A-Za-z\\])[A-Za-z]\Z|[)\]]\Z")
+_LABEL_END_RE = re.compile(r"(?:^|\s)\(?[A-Za-z0-9]{1,2}[).]\Z")
+
+
+def _maths_before_spaced_minus(before: str) -> bool:
+    """Whether `before` (what precedes a minus with a space after it) ends in maths: a relation, an
+    opening bracket or `$`, an operation or a digit, a command, a lone letter, or a closing bracket
+    that is not a list label; not a word, markup (`**`) or a label (`(a)`, `1.`)."""
+    if not before or before.endswith(("**", "__")) or _LABEL_END_RE.search(before):
+        return False
+    return (before[-1] in _MATH_BEFORE_SPACED_MINUS or before.endswith(("\\(", "\\["))
+            or bool(_MATHS_END_RE.search(before)))
 
 
 def _box_sign(text: str, command: int) -> str:
@@ -153,14 +165,11 @@ def _box_sign(text: str, command: int) -> str:
         sign = "-"
     if sign == "-":
         before = window[:m.start(2)].rstrip(" \t")
-        if before.endswith(("**", "__")):  # markdown bold: `**Answer** - \\boxed{20}`
-            return ""
         last = before[-1:]
         if last in ("-", "!", "<"):  # `--`, `<!--`: no minus sign
             return ""
-        if space and not (last in _MATH_BEFORE_SPACED_MINUS or before.endswith(("\\(", "\\["))
-                          or _COMMAND_END_RE.search(before)):
-            return ""  # a bullet, a dash after a word or a label (`**Answer** - \\boxed{20}`)
+        if space and not _maths_before_spaced_minus(before):
+            return ""  # a bullet, a dash after a word, a label or markup (`**Answer** - \\boxed{20}`)
     return sign
 
 
@@ -338,8 +347,9 @@ THINK_CLOSE = "</think>"
 
 def after_reasoning(text: str) -> str:
     """The part of `text` after its last `</think>` when that part commits to an answer (a box, a
-    trusted `<answer>` tag, "the answer is …" or `#### n` that reads as an answer, or a bare answer:
-    any when the block boxed nothing, else a bare number), else `text` itself.
+    trusted `<answer>` tag, "the answer is …" or `#### n` that reads as an answer and does not
+    point back to one, "the answer is boxed above", or a bare answer), else `text` itself (nothing
+    after the block, only an end-of-proof mark, or no answer).
 
     What a model writes inside its reasoning block is reasoning: a `\\boxed{41}` tried there is
     neither the answer nor a hedge when the text after the block answers 42. Only when nothing after
@@ -350,20 +360,20 @@ def after_reasoning(text: str) -> str:
     tail = text[end + len(THINK_CLOSE):]
     if not tail.strip():
         return text
+    if not _ALPHANUMERIC_RE.search(_END_MARKS_RE.sub("", tail)):
+        return text  # only an end-of-proof mark or sign-off (`$\\blacksquare$`, Q.E.D., Done.) after the block
     said = extract_answer(tail)
-    if not _BOX_RE.search(text, 0, end):  # the block boxed nothing: any answer after it is the answer
-        if said is not None and _looks_like_math(said):
-            return tail
-        return tail if looks_like_bare_answer(normalize(tail)) else text
-    # against a box in the block, only maths or a choice letter said after it ("the answer is boxed
-    # above" says no answer), or a bare number ("42", "$-3.5$")
-    if said is not None and (any(c.isdigit() or c in "\\$" for c in said) or _ONE_LETTER_RE.match(said)):
-        return tail
-    return tail if _BARE_NUMBER_RE.fullmatch(tail) else text
+    if said is not None:  # what the tail says, unless it points back ("the answer is boxed above")
+        return tail if _looks_like_math(said) and not _POINTS_BACK_RE.search(said) else text
+    return tail if looks_like_bare_answer(normalize(tail)) else text
 
 
-#: A whole text that is one number and nothing else (maths delimiters and a full stop allowed).
-_BARE_NUMBER_RE = re.compile(r"[\s$]*[-+]?\d[\d,]*(?:\.\d+)?(?: ?/ ?\d+)?[\s$.]*")
+#: End-of-proof marks and sign-offs, which answer nothing.
+_END_MARKS_RE = re.compile(r"\\(?:blacksquare|square|qed|Box|end\{document\})|\bq\.?\s?e\.?\s?d\b\.?|\b(?:done|finished)\b"
+                           r"|\u220e|\u25a1", re.IGNORECASE)
+_ALPHANUMERIC_RE = re.compile(r"[A-Za-z0-9]")
+#: What says the answer was given before rather than giving it.
+_POINTS_BACK_RE = re.compile(r"\b(?:box(?:ed)?|above|before|earlier|previous(?:ly)?)\b", re.IGNORECASE)
 
 
 #: A said answer followed, in brackets, by its value written another way: `$\\frac{3}{4}$ (0.75)`,

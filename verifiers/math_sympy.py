@@ -288,7 +288,7 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
         return False, "a value could not be evaluated to a finite number"
     diff = (va - vb).evalf(30)
     cd = _finite_number(diff)
-    if cd is not None and abs(cd) <= 1e-20 * max(1.0, abs(ca)) and _not_told_apart(A, B, abs(cd), max(abs(ca), abs(cb))):
+    if cd is not None and abs(cd) <= 1e-20 * max(1.0, abs(ca)) and _not_told_apart(A, B, diff, va, vb):
         return True, "equal numerically (to 20 digits)"
     for lit_node, other_node, other in ((a, b, vb), (b, a, va)):
         dp = decimal_places(lit_node)
@@ -301,15 +301,18 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
     return False, f"different values: {_short(va)} vs {_short(vb)}"
 
 
-def _not_told_apart(A: sympy.Expr, B: sympy.Expr, gap: float, size: float) -> bool:
+def _not_told_apart(A: sympy.Expr, B: sympy.Expr, diff: sympy.Expr, va: sympy.Expr, vb: sympy.Expr) -> bool:
     """Whether values within 1e-20 of each other are also equal relative to their size, or, when
     not, whether their difference vanishes at 100 digits: rounding noise of two spellings of one
     value shrinks with the precision (1e-31 at 30 digits, far less at 100), a true difference does
-    not (`e^{-50}`, about 2e-22, or `e^{-250}`, is not 0)."""
-    if gap <= 1e-20 * size:
+    not (`e^{-50}`, about 2e-22, or `e^{-250}`, is not 0). In sympy's numbers throughout, which
+    do not underflow as floats do (`e^{-1000}` is 5e-435, not 0.0). `diff`, `va`, `vb`: A - B, A
+    and B at 30 digits."""
+    gap = abs(diff)
+    if gap == 0 or gap <= sympy.Float("1e-20") * max(abs(va), abs(vb)):
         return True
-    precise = _finite_number((A - B).evalf(100))
-    return precise is not None and abs(precise) <= 1e-20 * gap
+    precise = abs((A - B).evalf(100))
+    return bool(precise == 0 or precise <= sympy.Float("1e-20") * gap)
 
 
 def _short(v: sympy.Expr) -> str:
