@@ -1,13 +1,13 @@
-"""Math verifier: a sign written before a box, and values too small to tell from 0 at 30 digits.
+"""Math verifier: verdicts that lied on realistic outputs (session 17's audit), and their fixes.
 
-Both were verdicts that lied: `x = -\\boxed{20}` was scored right for a gold of 20 (the box was read
-without the sign the model wrote before it), and `e^{-50}` equalled 0 (two values within 1e-20 of
-each other were equal whatever their size).
+A sign before a box, tiny values that equalled 0, words absorbed by a zero, boxes inside
+`<think>`, clock times and ratios, a percent after a mixed number, articles and variables read as
+choice letters, restatements in brackets, several boxes for one collection, vectors as tuples,
+repeating decimals written with an ellipsis; then what two review rounds of the fixes found.
+Most cases fail on the verifier as it was before; the rest are controls that must keep their verdict.
 """
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -55,12 +55,10 @@ def test_all_boxed_reports_the_sign_with_the_content():
     assert all_boxed("- \\boxed{4}") == ["4"]
 
 
+@pytest.mark.timeout(20)  # a hang guard: a look-back that rescanned the text would take minutes here
 def test_the_look_back_for_a_sign_stays_linear():
     text = (" " * 100 + "= -\\boxed{1}") * 20_000  # 20 000 boxes, each with a sign after a run of spaces
-    start = time.perf_counter()
-    boxes = all_boxed(text)
-    assert time.perf_counter() - start < 2.0
-    assert boxes == ["-(1)"] * 64  # the last MAX_BOXES
+    assert all_boxed(text) == ["-(1)"] * 64  # the last MAX_BOXES
 
 
 @pytest.mark.parametrize("gold, answer", [
@@ -364,10 +362,9 @@ def test_an_empty_box_gets_no_sign():
     "\\boxed{3:00" + " " * 100_000 + "x}",
     "The answer is " + "1:" * 20_000 + "2",
 ])
+@pytest.mark.timeout(20)  # a hang guard: the first restatement regex took 95 s on 40 000 spaces
 def test_colon_and_restatement_rules_stay_fast(text):
-    start = time.perf_counter()
-    verify("1", text)
-    assert time.perf_counter() - start < 2.0
+    assert not verify("1", text).correct
 
 
 @pytest.mark.parametrize("gold, text", [

@@ -127,8 +127,8 @@ def all_boxed(text: str) -> list[str]:
     return out
 
 
-#: A sign right before a box (spaces or tabs between), and the character before the sign.
-_SIGN_BEFORE_BOX_RE = re.compile(r"(.?)(-|\u2212|\\pm|\\mp)([ \t]*)\Z", re.DOTALL)
+#: A sign right before a box (spaces or tabs between).
+_SIGN_BEFORE_BOX_RE = re.compile(r"(-|\u2212|\\pm|\\mp)([ \t]*)\Z")
 #: What a spaced minus must follow to be a sign (maths around it): a relation, an opening bracket
 #: or `$`, an operation, or a digit (`2 - \\boxed{20}`, a binary minus); after a LaTeX command too.
 _MATH_BEFORE_SPACED_MINUS = frozenset("=<>([{$+*/^,0123456789")
@@ -153,20 +153,19 @@ def _box_sign(text: str, command: int) -> str:
 
     A minus changes the value whether it is unary (`x = -\\boxed{20}` is -20) or binary
     (`2 - \\boxed{20}` is not an answer of 20 either). A minus with a space after it is a sign only
-    in maths: after a relation, an opening bracket or `$`, an operation or a digit; a markdown
-    bullet (`- \\boxed{20}`) or a dash after a word or markup (`**Answer** - \\boxed{20}`) is none.
+    in maths (see `_maths_before_spaced_minus`); a markdown bullet (`- \\boxed{20}`), or a dash
+    after a word, a label or markup (`**Answer** - \\boxed{20}`), is none.
     Nor is `--`. An empty box has no sign. Looks back at most 48 characters: linear in the text."""
     window = text[max(0, command - 48):command]
     m = _SIGN_BEFORE_BOX_RE.search(window)
     if m is None:
         return ""
-    _, sign, space = m.groups()
+    sign, space = m.groups()
     if sign == "\u2212":
         sign = "-"
     if sign == "-":
-        before = window[:m.start(2)].rstrip(" \t")
-        last = before[-1:]
-        if last in ("-", "!", "<"):  # `--`, `<!--`: no minus sign
+        before = window[:m.start()].rstrip(" \t")
+        if before[-1:] in ("-", "!", "<"):  # `--`, `<!--`: no minus sign
             return ""
         if space and not _maths_before_spaced_minus(before):
             return ""  # a bullet, a dash after a word, a label or markup (`**Answer** - \\boxed{20}`)
