@@ -15,6 +15,12 @@ from rlvr.verifiers.math import verify
 from rlvr.verifiers.math_extract import all_boxed
 
 
+def assert_judged(gold: str, text: str, right: bool) -> None:
+    """`verify(gold, text)` judges the answer right (or wrong), saying why when it does not."""
+    verdict = verify(gold, text)
+    assert verdict.correct is right, verdict.reason
+
+
 @pytest.mark.parametrize("text, gold", [
     ("The answer is -\\boxed{20}.", "-20"),
     ("$x = -\\boxed{20}$", "-20"),
@@ -162,8 +168,7 @@ def test_extract_answer_reads_after_the_reasoning_block():
     ("2:3", "\\boxed{4:6}", True),
 ])
 def test_clock_times_and_long_ratios(gold, text, right):
-    verdict = verify(gold, text)
-    assert verdict.correct is right, verdict.reason
+    assert_judged(gold, text, right)
 
 
 # -- a percent sign after a mixed number -----------------------------------------------------------
@@ -225,8 +230,7 @@ def test_choice_letters_still_read(gold, text):
     ("7", "The answer is 7 (seven).", True),
 ])
 def test_a_value_restated_in_brackets_after_a_said_answer(gold, text, right):
-    verdict = verify(gold, text)
-    assert verdict.correct is right, verdict.reason
+    assert_judged(gold, text, right)
 
 
 def test_restatement_parts():
@@ -250,8 +254,7 @@ def test_restatement_parts():
     ("2", "\\boxed{2} or \\boxed{3}", False),
 ])
 def test_boxes_that_together_give_the_golds_values(gold, text, right):
-    verdict = verify(gold, text)
-    assert verdict.correct is right, verdict.reason
+    assert_judged(gold, text, right)
 
 
 # -- vectors, repeating decimals written with an ellipsis, an exclaimed number ---------------------------
@@ -270,8 +273,7 @@ COLUMN = "\\begin{pmatrix}1\\\\2\\\\3\\end{pmatrix}"
     ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\boxed{[1, 2]}", False),
 ])
 def test_a_vector_written_as_a_tuple(gold, text, right):
-    verdict = verify(gold, text)
-    assert verdict.correct is right, verdict.reason
+    assert_judged(gold, text, right)
 
 
 @pytest.mark.parametrize("gold, text, right", [
@@ -286,8 +288,7 @@ def test_a_vector_written_as_a_tuple(gold, text, right):
     ("\\frac{\\sqrt2}{2}", "\\boxed{0.707\\ldots}", True),    # no repeating block: the decimal 0.707
 ])
 def test_a_decimal_with_an_ellipsis_repeats_its_last_block(gold, text, right):
-    verdict = verify(gold, text)
-    assert verdict.correct is right, verdict.reason
+    assert_judged(gold, text, right)
 
 
 def test_an_exclaimed_number_in_prose_is_no_factorial():
@@ -347,8 +348,7 @@ def test_an_exclaimed_number_in_prose_is_no_factorial():
     ("1, 2", "\\boxed{1, 2} or \\boxed{3, 4}", False),
 ])
 def test_review_findings(gold, text, right):
-    verdict = verify(gold, text)
-    assert verdict.correct is right, verdict.reason
+    assert_judged(gold, text, right)
 
 
 def test_an_empty_box_gets_no_sign():

@@ -76,7 +76,7 @@ from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_value, prepare, require_evaluated, value_nodes
-from rlvr.verifiers.math_extract import (after_reasoning, all_boxed, extract_answer, looks_like_bare_answer,
+from rlvr.verifiers.math_extract import (after_reasoning, all_boxed, extract_answer, extract_here, looks_like_bare_answer,
                                         restatement_parts, tagged_answers)
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
@@ -249,14 +249,15 @@ def _pool() -> WorkerPool:
 # -- answers ---------------------------------------------------------------------------------
 
 def _answer_of(text: str, fallback: str | None) -> tuple[str | None, bool]:
-    """The answer string inside `text` and whether it was said ("the answer is …", `#### n`): else
-    the text itself when it is a bare answer (False), or None."""
-    got = extract_answer(text, fallback=None)
+    """The answer string inside `text` (already past its reasoning block, see `after_reasoning`) and
+    whether it was said ("the answer is …", `#### n`): else the text itself when it is a bare
+    answer (False), or None."""
+    got = extract_here(text)
     if got is not None:
         return got, True
     if looks_like_bare_answer(normalize(text)):
         return text, False
-    return (extract_answer(text, fallback=fallback) if fallback else None), True
+    return (extract_here(text, fallback=fallback) if fallback else None), True
 
 
 def _committed_answers(text: str) -> list[str] | None:
@@ -476,7 +477,7 @@ def _colon_answers(g_norm: str, p_norm: str) -> Verdict | None:
         same = ((int(g_clock[1]), int(g_clock[2])) == (int(p_clock[1]), int(p_clock[2]))
                 and (g_half == p_half or not g_half or not p_half))
         return (Verdict.right("the same clock time", details=_details("equal")) if same else
-                Verdict.wrong(f"different clock times: {' '.join(p_norm.split())} vs {' '.join(g_norm.split())}", details=_details("wrong")))
+                Verdict.wrong(f"different clock times: {p_norm} vs {g_norm}", details=_details("wrong")))
     if (g_clock and g_clock[2] == "00") or (p_clock and p_clock[2] == "00"):
         return Verdict.wrong("different answers: a clock time against a value", details=_details("wrong"))
     g_norm, p_norm = _RATIO_NAMES_RE.sub("", g_norm, count=1), _RATIO_NAMES_RE.sub("", p_norm, count=1)
@@ -486,14 +487,14 @@ def _colon_answers(g_norm: str, p_norm: str) -> Verdict | None:
     if not (g_ratio and p_ratio):
         return Verdict.wrong("different answers: a ratio of three or more parts against another kind of answer",
                              details=_details("wrong"))
-    g_parts = [Fraction(x.strip()) for x in g_norm.split(":")]
-    p_parts = [Fraction(x.strip()) for x in p_norm.split(":")]
+    g_parts = [Fraction(part) for part in g_norm.split(":")]  # (Fraction reads " 2 " as 2)
+    p_parts = [Fraction(part) for part in p_norm.split(":")]
     # proportional: each part against a part that is not 0 (so zeros fall in the same places)
     k = next((i for i, part in enumerate(g_parts) if part), None)
     if (len(g_parts) == len(p_parts) and k is not None and p_parts[k]
             and all(g * p_parts[k] == p * g_parts[k] for g, p in zip(g_parts, p_parts))):
         return Verdict.right("proportional ratios", details=_details("equal"))
-    return Verdict.wrong(f"different ratios: {p_norm.strip()} vs {g_norm.strip()}", details=_details("wrong"))
+    return Verdict.wrong(f"different ratios: {p_norm} vs {g_norm}", details=_details("wrong"))
 
 
 def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Plan]:
@@ -586,7 +587,7 @@ def _run_job(plan: _Plan, timeout: float | Budget, pool: WorkerPool, target: str
     that is judged in time gets its verdict (a check can misjudge a gold on a loaded machine).
     Only with the math comparer: the steps check's "gold" is the claim's left side, model text
     like its right side, so whatever either side costs is the model's."""
-    g_norm, p_norm = plan.job[:2]
+    g_norm = plan.job[0]
     seconds = timeout.seconds if isinstance(timeout, Budget) else timeout
     has_gold = target == _WORKER_TARGET
     try:

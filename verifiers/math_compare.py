@@ -581,11 +581,7 @@ def _compare_named(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | No
 
 def _symbol_names(node: object) -> set[str]:
     """The names of the variables in a tree (or a tuple of trees)."""
-    if not isinstance(node, tuple) or not node:
-        return set()
-    if node[0] == "sym":
-        return {node[1]}
-    return set().union(*map(_symbol_names, node[1:] if isinstance(node[0], str) else node))
+    return {sub[1] for sub in _nodes(node) if sub[0] == "sym"}
 
 
 def _unsolved_inequality(node: tuple) -> bool:

@@ -35,7 +35,7 @@ import re
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 
-__all__ = ["extract_answer", "after_reasoning", "restatement_parts", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
+__all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
 #: A box: `\\boxed`, `\\fbox`, `\\framebox` (whose optional `[width][position]` are skipped; each at most
 #: 40 characters, so a flood of unclosed `[` costs linear time).
@@ -361,7 +361,7 @@ def after_reasoning(text: str) -> str:
         return text
     if not _ALPHANUMERIC_RE.search(_END_MARKS_RE.sub("", tail)):
         return text  # only an end-of-proof mark or sign-off (`$\\blacksquare$`, Q.E.D., Done.) after the block
-    said = extract_answer(tail)
+    said = extract_here(tail)
     if said is not None:  # what the tail says, unless it points back ("the answer is boxed above")
         return tail if _looks_like_math(said) and not _POINTS_BACK_RE.search(said) else text
     return tail if looks_like_bare_answer(normalize(tail)) else text
@@ -415,9 +415,13 @@ def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     """
     if not isinstance(text, str) or not text:
         return None
+    return extract_here(after_reasoning(text) if THINK_CLOSE in text else text, fallback=fallback)
+
+
+def extract_here(text: str, *, fallback: str | None = None) -> str | None:
+    """`extract_answer` on `text` as it is: a reasoning block in it is not looked for (the caller
+    has already chosen the part to read with `after_reasoning`)."""
     text = strip_markdown(text)
-    if THINK_CLOSE in text:
-        text = after_reasoning(text)
     tagged = tagged_answers(text)
     if tagged:  # the answer is read inside the last trusted tag only
         return tagged[-1][-1]

@@ -202,7 +202,8 @@ _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 #: After a choice letter: an operation or relation, which makes the letter a variable (`c = 12`, `a^2`);
 #: not `/`, which separates hedged choices (`A/B`).
 _VARIABLE_AFTER_RE = re.compile(r"\s*(?:[=^_+*<>]|\\(?:cdot|times|le|ge|leq|geq|neq)(?![A-Za-z]))")
-#: After an upper-case letter: a relation, `^` or `_`, which makes it a variable (`C = 12`, `A^2`).
+#: After an upper-case letter: a relation, `^` or `_` (the same, less `+`, `*`, `\\cdot`, `\\times`,
+#: which mark up a choice: `B*`, `C+`), which makes it a variable (`C = 12`, `A^2`).
 _RELATION_AFTER_RE = re.compile(r"\s*(?:[=^_<>]|\\(?:le|ge|leq|geq|neq)(?![A-Za-z]))")
 #: After a lower-case letter: a lower-case word, which makes it the article ("a negative number"),
 #: but for the words that list choices ("a or b").

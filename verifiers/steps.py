@@ -505,7 +505,8 @@ def _all_claims(step: str) -> list[tuple[str, str]]:
 # -- checking ------------------------------------------------------------------------------------
 
 def compare_claim(left: str, right: str, _claim: str = "claim") -> tuple[bool, str, str]:  # pragma: no cover - in a worker
-    """Worker entry point (`_CLAIM_TARGET`): the math comparer on one claim's normalised sides.
+    """Worker entry point (`_CLAIM_TARGET`): the math comparer on one claim's normalised sides
+    (`_claim` is the tag a claim's job carries, see `math._plan_normalized`; always a claim here).
 
     The claim's left side plays the math verifier's gold, whose exceptions the verifier reports as
     failures of verification; here that side is model text, so an exception its evaluation raises
@@ -548,11 +549,11 @@ def _exact_numbers(node: object) -> object:
     return node
 
 
-def _claim_key(left: str, right: str) -> tuple[str, str]:
-    """What identifies a claim across steps: its two sides' trees (`_side_tree`), in either order:
-    `2 + 2 = 4`, `4 = 2+2`, `(2+2) = 4.0` and `2+2 = \\boxed{4}` are one claim."""
-    a, b = repr(_side_tree(left)), repr(_side_tree(right))
-    return (a, b) if a <= b else (b, a)
+def _claim_key(a: object, b: object) -> tuple[str, str]:
+    """What identifies a claim across steps, from its two sides' trees (`_side_tree`), in either
+    order: `2 + 2 = 4`, `4 = 2+2`, `(2+2) = 4.0` and `2+2 = \\boxed{4}` are one claim."""
+    ka, kb = repr(a), repr(b)
+    return (ka, kb) if ka <= kb else (kb, ka)
 
 
 def _numbers(tree: object) -> list:
@@ -564,12 +565,11 @@ def _numbers(tree: object) -> list:
     return sorted(n for child in tree[1:] for n in _numbers(child))
 
 
-def _computes_nothing(left: str, right: str) -> bool:
-    """True for a claim that holds without any work: both sides write the same numbers, but for 0s
-    and 1s (`1 = 1`, `4 = 4.0`, `(1) = 1`, `5 = 5 \\cdot 1`, `3 = 3 + 0`, `11 = -(-11)`,
-    `2 \\cdot 3 = 3 \\cdot 2`), or the same text. Such a claim earns no credit when it holds; one
-    that is false (`4 = 5`) still fails its step."""
-    a, b = _side_tree(left), _side_tree(right)
+def _computes_nothing(a: object, b: object) -> bool:
+    """True for a claim, given its two sides' trees (`_side_tree`), that holds without any work:
+    both sides write the same numbers, but for 0s and 1s (`1 = 1`, `4 = 4.0`, `(1) = 1`,
+    `5 = 5 \\cdot 1`, `3 = 3 + 0`, `11 = -(-11)`, `2 \\cdot 3 = 3 \\cdot 2`), or the same text. Such
+    a claim earns no credit when it holds; one that is false (`4 = 5`) still fails its step."""
     if a == b:
         return True
     return isinstance(a, tuple) and isinstance(b, tuple) and _numbers(a) == _numbers(b)
@@ -622,7 +622,8 @@ def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Ver
             continue
         results = []
         for left, right in claims:
-            key = _claim_key(left, right)
+            trees = _side_tree(left), _side_tree(right)  # (each side parsed once, for both uses)
+            key = _claim_key(*trees)
             if key in judged:  # said before: judged once, where first stated
                 n_repeated += 1
                 continue
@@ -631,7 +632,7 @@ def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Ver
             if v.error is not None:  # the check itself failed: no score, rather than a wrong one
                 return Verdict.failed(f"step {idx + 1}: {left} = {right} could not be checked: {v.error}",
                                       details={"kind": "error", "checked_steps": n_checked, "claims": n_claims})
-            if v.correct and _computes_nothing(left, right):  # `1 = 1`: true, but no work shown
+            if v.correct and _computes_nothing(*trees):  # `1 = 1`: true, but no work shown
                 n_idle += 1
                 continue
             results.append(v.correct)
