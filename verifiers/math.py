@@ -81,6 +81,7 @@ from rlvr.verifiers.math_extract import (after_reasoning, all_boxed, extract_ans
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
+from rlvr.verifiers.math_units import Unit, said_unit
 from rlvr.verifiers.timelimit import (Budget, TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
                                       get_pool)
 from rlvr.verifiers.verdict import Verdict
@@ -94,7 +95,8 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 6  # 6: a sign before a box, tiny values, unknowns beside a value, <think> blocks, clock times
+RULES_VERSION = 7  # 7: units that differ, compound units, `\\over`, `0.(3)`, set-builder sets
+#                   6: a sign before a box, tiny values, unknowns beside a value, <think> blocks, clock times
 #                   5: the 2026-11 audit: hedged choices and remarks, value words, unevaluated answers, ineqs, percents
 #: An extracted answer longer than this, as written, is not read (`normalize` reads this much).
 _MAX_RAW_ANSWER_CHARS = 2 * MAX_ANSWER_CHARS
@@ -381,6 +383,8 @@ class _Plan:
 def _plan_normalized(g_norm: str, p_norm: str, *, final: bool = True) -> _Plan:
     """The cheap stages for one normalised pair. `final`: the prediction is a final answer, which
     must be evaluated (`unevaluated`); `verify_steps` compares a claim's sides with it False."""
+    if final and g_norm.endswith(("C", "c")):
+        p_norm = _constant_as_gold(g_norm, p_norm)
     key = (g_norm, p_norm) if final else (g_norm, p_norm, "claim")
     hit = _cache.get(key)
     if hit is not None:
@@ -445,6 +449,22 @@ def _plan_normalized(g_norm: str, p_norm: str, *, final: bool = True) -> _Plan:
     v = _from_outcome(out)
     _cache.put(key, v)
     return _Plan(verdict=v)
+
+
+#: An added constant at the end of an answer (`x^2 + C`), and a letter c or C not inside a word or command.
+_END_CONSTANT_RE = re.compile(r"[+-]\s*([Cc])\s*$")
+_LONE_C_RE = re.compile(r"(?<![A-Za-z\\])[Cc]")  # (`cx` counts: c times x)
+
+
+def _constant_as_gold(g_norm: str, p_norm: str) -> str:
+    """`p_norm` with its added constant in the gold's case: `x^2 + c` for a gold `x^2 + C` (the
+    constant of integration; as letters, c and C are two symbols). Only when each side ends with
+    its constant and has no other lone c or C."""
+    g, p = _END_CONSTANT_RE.search(g_norm), _END_CONSTANT_RE.search(p_norm)
+    if (g is None or p is None or g.group(1) == p.group(1)
+            or len(_LONE_C_RE.findall(g_norm)) != 1 or len(_LONE_C_RE.findall(p_norm)) != 1):
+        return p_norm
+    return p_norm[:p.start(1)] + g.group(1) + p_norm[p.end(1):]
 
 
 #: A clock time (`3:00`, `10:30`) and a ratio of three or more parts (`2:3:4`), as whole answers.
@@ -526,6 +546,9 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
         return _Plan(verdict=Verdict.wrong(
             f"unparsable prediction: answer longer than {_MAX_RAW_ANSWER_CHARS} characters as written",
             details=_details("unparsable")))
+    clash = _unit_clash(gold, answers)
+    if clash is not None:
+        return _Plan(verdict=clash)
     norms = list(dict.fromkeys(normalize(a, number_gold=number_gold) for a in answers))
     norms = [n for n in norms if n] or [""]
     for n in norms:
@@ -550,6 +573,27 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
     if together.verdict is not None and together.verdict.correct:
         return together
     return [_plan_normalized(g_norm, n) for n in norms]
+
+
+@functools.lru_cache(maxsize=4096)
+def _gold_unit(gold: str) -> tuple[str, Unit] | None:
+    """The known unit the gold answer ends with (`10\\text{ cm}`), if any; memoised as `_gold_norm` is."""
+    return said_unit(_gold_text(gold))
+
+
+def _unit_clash(gold: str, answers: list[str]) -> Verdict | None:
+    """Wrong when the gold and an answer both end with a known unit and the units differ
+    (`10 m` for `10\\text{ cm}`): normalising drops units, so the numbers alone would agree.
+    An answer without a unit, or with words that are not all known units, is not judged here
+    (`rlvr.verifiers.math_units`)."""
+    g = _gold_unit(gold)
+    if g is None:
+        return None
+    for answer in answers:
+        said = said_unit(answer)
+        if said is not None and said[1] != g[1]:
+            return Verdict.wrong(f"different units: {said[0]!r} where the gold is in {g[0]!r}", details=_details("wrong"))
+    return None
 
 
 def _several_values(norm: str) -> bool:

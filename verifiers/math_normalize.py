@@ -87,7 +87,9 @@ _UNIT_WORDS = (
 #: letter after a number may be a variable (`2x + 3 m` is not `2x + 3`).
 _ONE_LETTER_UNITS = "m|g|l|h|s"
 _WORD_UNITS = "|".join(u for u in _UNIT_WORDS.split("|") if u not in _ONE_LETTER_UNITS.split("|"))
-_UNIT_TAIL = r"(?<=[\d}}).%])\s+(?:(?:{units})(?![A-Za-z])(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?\s*)+$"
+#: One unit (with a power 2 or 3), then more, separated by spaces or a `/` (`km/h`, `sq. ft`).
+_ONE_UNIT = r"(?:{units})(?![A-Za-z])(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?"
+_UNIT_TAIL = rf"(?<=[\d}}}}).%])\s+{_ONE_UNIT}(?:(?:\s*/\s*|\s+){_ONE_UNIT})*\s*$"
 _UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_WORD_UNITS), re.IGNORECASE)
 #: The same with one-letter units too (`10 m`, `5 g`, `10 m^2`, litres `2 L`, and kelvin `300 K`),
 #: case-sensitive: a lower-case k is a thousand, an upper-case M a million: used when the gold is a
@@ -155,6 +157,8 @@ _WORD_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 #: when it is unit-like and the gold is a plain number (`normalize(..., number_gold=True)`).
 _TEXT_CMD = r"\\(?:text|textrm|textnormal|textit|textbf|mbox|mathrm|mathit|mathsf|hbox)\s*"
 _TEXT_TAIL_RE = re.compile(rf"(?<=[\d}}).%])\s*{_TEXT_CMD}\{{([^{{}}]*)\}}(?:\s*\^\s*\{{?[23]\}}?)?\.?\s*$")
+#: A unit written as two texts around a slash (`\\text{ km}/\\text{h}`): group 1 is the first up to its brace.
+_TEXT_OVER_TEXT_RE = re.compile(rf"({_TEXT_CMD}\{{[^{{}}]*)\}}\s*/\s*{_TEXT_CMD}\{{")
 _UNIT_PART_RE = re.compile(rf"(?:(?:{_UNIT_WORDS})(?:\^\{{?[23]\}}?)?|\^\{{?[23]\}}?)", re.IGNORECASE)
 _UNIT_SEP_RE = re.compile(r"[\s/*]+")
 #: A unit of several letters glued to a number, the whole answer: `5cm`, `12km^2`.
@@ -371,7 +375,21 @@ def _markup(s: str) -> str:
         s = _REALS_CMD_RE.sub(lambda m: _REALS, s)
     if "emptyset" in s or "varnothing" in s:
         s = _EMPTY_SET_CMD_RE.sub(lambda m: _EMPTY_SET, s)
+    if "\\over" in s:
+        s = _over(s)
     return s
+
+
+#: TeX's `{a \\over b}`, in a group without braces inside, or as the whole answer (`3 \\over 4`).
+_OVER_GROUP_RE = re.compile(r"\{([^{}]*?)\\over(?![A-Za-z])([^{}]*)\}")
+_OVER_WHOLE_RE = re.compile(r"\s*([^{}]*?)\\over(?![A-Za-z])([^{}]*)")
+
+
+def _over(s: str) -> str:
+    """`s` with TeX's `a \\over b` written as `\\frac{a}{b}` (`\\overline` and the like are no `\\over`)."""
+    s = _OVER_GROUP_RE.sub(r"\\frac{\1}{\2}", s)
+    m = _OVER_WHOLE_RE.fullmatch(s)
+    return f"\\frac{{{m.group(1).strip()}}}{{{m.group(2).strip()}}}" if m else s
 
 
 def _drop_markup(s: str) -> str:
@@ -493,6 +511,8 @@ def _strip_text_units(s: str, number_gold: bool) -> str:
     `12 \\text{ or 13}` keeps its hedge). Runs before `\\text{}` is unwrapped."""
     if s.rstrip(" .")[-1:] not in ("}", "2", "3"):
         return s
+    if "/" in s:  # `\\text{ km}/\\text{h}` is `\\text{ km/h}`
+        s = _TEXT_OVER_TEXT_RE.sub(r"\1/", s)
     m = _TEXT_TAIL_RE.search(s)
     if m is None or not (_is_unit_text(m.group(1)) or number_gold and _is_unit_like(m.group(1))):
         return s
@@ -607,6 +627,32 @@ _ELLIPSES = ("..", "\\ldots", "\\dots", "\\cdots", "\u2026")
 _ELLIPSIS_DECIMAL_RE = re.compile(r"(-?\d*)\.(\d+)\s*(?:\.{2,3}|\\ldots|\\dots|\\cdots|\u2026)")
 
 
+#: A repeating decimal with its block in brackets, the whole answer: `0.(3)`, `0.1(6)`, `1.(142857)`.
+_PAREN_REPEAT_RE = re.compile(r"(-?\d*)\.(\d*)\((\d{1,6})\)")
+
+
+def _paren_repeat(m: re.Match) -> str:
+    """`0.1(6)` as `0.1\\overline{6}`."""
+    whole = m.group(1) + "0" if m.group(1) in ("", "-") else m.group(1)
+    return f"{whole}.{m.group(2)}\\overline{{{m.group(3)}}}"
+
+
+#: A set written by a condition on one variable, the whole answer: `\\{x \\mid x > 3\\}`,
+#: `\\{x : x > 3\\}`, `\\{x | x > 3\\}`, `\\{x \\in \\mathbb{R} \\mid x > 3\\}` (the reals already
+#: rewritten as `_REALS`). Group 1 is the variable, group 2 the condition.
+_SET_BUILDER_RE = re.compile(
+    r"\\\{\s*([A-Za-z])\s*(?:\\in\s*\(-\\infty, \\infty\)\s*)?(?:\\mid|\\vert|\||:)\s*([^{}|:]{1,200}?)\s*\\\}")
+
+
+def _set_builder(s: str) -> str:
+    """A set-builder answer as its condition (`\\{x \\mid x > 3\\}` is `x > 3`, which compares with
+    `(3, \\infty)` as an inequality does), when the condition is about its variable; else `s`."""
+    m = _SET_BUILDER_RE.fullmatch(s)
+    if m is None or not re.search(rf"(?<![A-Za-z\\]){m.group(1)}(?![A-Za-z])", m.group(2)):
+        return s
+    return m.group(2)
+
+
 def _repeating_decimal(s: str) -> str:
     """A decimal ending in an ellipsis as the repeating decimal it writes: the shortest block of up
     to six digits that the digits end with three times or more repeats (`0.333\\ldots` is
@@ -665,10 +711,14 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
     s = _CURRENCY_RE.sub(r"\1", s)
     if s.endswith(_ELLIPSES):
         s = _repeating_decimal(s)
+    elif s.endswith(")") and "." in s:
+        s = _PAREN_REPEAT_RE.sub(_paren_repeat, s) if _PAREN_REPEAT_RE.fullmatch(s) else s
     while s.endswith(".") or s.endswith(",") or s.endswith(";"):
         s = s[:-1].rstrip()
     if len(s) < 60 and any(word in s.lower() for word in ("set", "real", "solution")):
         s = _set_words(s)
+    if s.startswith("\\{"):
+        s = _set_builder(s)
     if " " in s:
         s = (_ANY_UNIT_TAIL_RE if number_gold else _UNIT_TAIL_RE).sub("", s).strip()
     glued = _GLUED_UNIT_RE.match(s)

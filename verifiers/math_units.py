@@ -1,0 +1,192 @@
+"""The unit an answer's number is given in, so that `10 \\text{ cm}` is not `10 m`.
+
+Normalisation drops units (`math_normalize`: `5 \\text{ cm}` is read as 5), which is right when one
+side has a unit and the other none, but would make two answers with the same number and different
+units equal. `unit_of` reads the unit phrase an answer ends with (`cm`, `\\text{ km/h}`,
+`miles per hour`, `\\text{cm}^2`, `square feet`, `^\\circ`) into a `Unit`: its dimensions with their
+powers and its size in base units, exact (`Fraction`), so that every spelling of one unit gives one
+value (`cm`, `centimeters`, `\\text{ cm}`; `mph` and `miles per hour`).
+
+It answers only when every word of the phrase is a known unit: an unknown word (`apples`,
+`units`, `each`, `dollars in total`) gives None, and so does a phrase that is not at the answer's
+end, so a unit is judged only where it is certain. Words that are also prose or maths in other
+places are units only when they are the whole phrase: `5 in` is five inches, `5 dollars in total`
+has no known unit. `math.verify` calls a prediction wrong when it and the gold both name a unit
+and the units differ (`said_unit` on both); the numbers are not converted (`0.1 m` for `10 cm` stays
+wrong, as its number differs).
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import NamedTuple
+
+
+class Unit(NamedTuple):
+    """A unit as dimensions with powers (sorted `(name, power)` pairs) and its size in base units."""
+
+    dims: tuple[tuple[str, int], ...]
+    scale: Fraction
+
+
+_INCH = Fraction(254, 10_000)
+_FOOT = 12 * _INCH
+_MILE = 5280 * _FOOT
+_POUND = Fraction(45_359_237, 100_000)  # grams
+_GALLON = Fraction(3_785_411_784, 1_000_000_000)  # litres
+
+#: (dimension, size) of each known unit word. Lower-case keys match any case; the case-sensitive
+#: one-letter units are in `_CASED`.
+_WORDS: dict[str, tuple[str, Fraction]] = {}
+
+
+def _add(dimension: str, size: Fraction | int, *names: str) -> None:
+    for name in names:
+        _WORDS[name] = (dimension, Fraction(size))
+
+
+_add("length", Fraction(1, 1000), "mm", "millimeter", "millimeters", "millimetre", "millimetres")
+_add("length", Fraction(1, 100), "cm", "centimeter", "centimeters", "centimetre", "centimetres")
+_add("length", 1, "meter", "meters", "metre", "metres")
+_add("length", 1000, "km", "kilometer", "kilometers", "kilometre", "kilometres")
+_add("length", _INCH, "inch", "inches")
+_add("length", _FOOT, "ft", "foot", "feet")
+_add("length", 3 * _FOOT, "yd", "yds", "yard", "yards")
+_add("length", _MILE, "mi", "mile", "miles")
+_add("mass", Fraction(1, 1000), "mg", "milligram", "milligrams")
+_add("mass", 1, "gram", "grams", "gramme", "grammes")
+_add("mass", 1000, "kg", "kgs", "kilogram", "kilograms")
+_add("mass", _POUND, "lb", "lbs", "pound", "pounds")
+_add("mass", _POUND / 16, "oz", "ounce", "ounces")
+_add("time", 1, "sec", "secs", "second", "seconds")
+_add("time", 60, "min", "mins", "minute", "minutes")
+_add("time", 3600, "hr", "hrs", "hour", "hours")
+_add("time", 86_400, "day", "days")
+_add("time", 7 * 86_400, "week", "weeks")
+_add("time", 365 * 86_400, "year", "years", "yr", "yrs")
+_add("volume", Fraction(1, 1000), "ml", "milliliter", "milliliters", "millilitre", "millilitres")
+_add("volume", 1, "liter", "liters", "litre", "litres")
+_add("volume", _GALLON, "gal", "gallon", "gallons")
+_add("dollar", 1, "dollar", "dollars", "usd")
+_add("dollar", Fraction(1, 100), "cent", "cents")
+_add("euro", 1, "euro", "euros", "eur")
+_add("angle", 1, "degree", "degrees", "deg")
+_add("radian", 1, "radian", "radians", "rad")
+
+#: One-letter units, case-sensitive (an upper-case M is a million, `k` a thousand).
+_CASED: dict[str, tuple[str, Fraction]] = {
+    "m": ("length", Fraction(1)), "g": ("mass", Fraction(1)), "s": ("time", Fraction(1)),
+    "h": ("time", Fraction(3600)), "l": ("volume", Fraction(1)), "L": ("volume", Fraction(1)),
+    "mL": ("volume", Fraction(1, 1000)),
+}
+
+#: Units that are a product of others, as one word.
+_COMPOUND: dict[str, tuple[tuple[str, int], ...]] = {
+    "mph": (("mi", 1), ("hr", -1)), "kph": (("km", 1), ("hr", -1)), "kmh": (("km", 1), ("hr", -1)),
+    "fps": (("ft", 1), ("sec", -1)), "mps": (("meter", 1), ("sec", -1)),
+}
+
+#: Words that are units only as the whole phrase (elsewhere they are prose: "in total", "a min").
+_ALONE_ONLY = frozenset({"in"})
+
+#: The phrase after the answer's number: letters, spaces, `/`, `*`, `.`, braces, degree marks and
+#: the powers `^2`/`^3`, 60 characters at most, after a digit, a closing brace or a bracket. (No
+#: other digit: `2x - 3 cm` ends with `cm`, not `x - 3 cm`.)
+_POWER = r"\^\s*\{?\s*[23]\s*\}?"
+_TAIL_RE = re.compile(rf"(?<=[\d}})\]])\s*((?:[A-Za-z°]|{_POWER})(?:[A-Za-z\s/*.{{}}°]|{_POWER}){{0,60}}?)\s*$")
+_TEXT_RE = re.compile(r"\\(?:text|textrm|textnormal|mbox|mathrm|hbox|operatorname)\s*\{([^{}]*)\}")
+_SPACING_RE = re.compile(r"\\[,;:! ]|~|\\quad|\\qquad|\$")
+_DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree")
+#: A phrase's tokens: a power `^2`/`^3` (group 1), a degree mark, `/`, `*`, a word, or (group 2)
+#: anything else but a space, brace or full stop, which makes the phrase no unit.
+_TOKEN_RE = re.compile(r"\^\s*\{?\s*([23])\s*\}?|°|/|\*|[A-Za-z]+|([^\s{}.])")
+
+
+def unit_phrase(text: str) -> str | None:
+    """The phrase after the number `text` (an extracted answer or gold) ends with, markup removed
+    (`10 \\text{ km}/\\text{h}` gives `km / h`), or None when it ends with no letters or marks."""
+    s = text[-200:].strip()
+    if not s or s[-1] in "0123456789" and "^" not in s[-4:]:  # the usual answer: a bare number
+        return None
+    if "\\" in s:
+        s = _DEGREE_RE.sub("°", _TEXT_RE.sub(r" \1 ", s))
+    s = _SPACING_RE.sub(" ", s).replace("\u00b2", "^2").replace("\u00b3", "^3").replace("\\cdot", "*")
+    m = _TAIL_RE.search(s)
+    return None if m is None else " ".join(m.group(1).split())
+
+
+def unit_of(text: str) -> Unit | None:
+    """The unit `text` ends with, or None when it ends with none or with words that are not all
+    known units (see the module docs)."""
+    phrase = unit_phrase(text)
+    return None if phrase is None else read_unit(phrase)
+
+
+def read_unit(phrase: str) -> Unit | None:
+    """The `Unit` a phrase such as `km/h`, `square feet`, `cm^2` or `miles per hour` names, else None."""
+    tokens = list(_TOKEN_RE.finditer(phrase))
+    alone = sum(t.group().isalpha() for t in tokens) == 1
+    dims: dict[str, int] = {}
+    scale = Fraction(1)
+    sign, power_next, dangling = 1, 1, False
+    last: tuple[str, Fraction, int] | None = None  # the last unit read and its sign, for a `^2` after it
+    for piece in tokens:
+        token, exponent, stray = piece.group(), piece.group(1), piece.group(2)
+        if stray:
+            return None
+        if exponent:  # `^2` after a unit: square it (once more than the 1 already counted)
+            if last is None:
+                return None
+            dimension, size, unit_sign = last
+            extra = int(exponent) - 1
+            dims[dimension] = dims.get(dimension, 0) + unit_sign * extra
+            scale *= size ** (unit_sign * extra)
+            last = None
+            continue
+        lowered = token.lower()
+        if token == "/" or lowered == "per":
+            if last is None and not dims or sign == -1:
+                return None
+            sign, dangling = -1, True
+            continue
+        if token == "*":
+            continue
+        if lowered in ("square", "sq", "cubic"):
+            power_next = 3 if lowered == "cubic" else 2
+            continue
+        parts = _units_of_word(token, alone=alone)
+        if parts is None:
+            return None
+        for dimension, size, power in parts:
+            power *= power_next * sign
+            dims[dimension] = dims.get(dimension, 0) + power
+            scale *= size ** power
+        last = (parts[0][0], parts[0][1], sign) if len(parts) == 1 and power_next == 1 else None
+        power_next, dangling = 1, False
+    if power_next != 1 or dangling or not dims:  # a "square" or "/" with nothing after it, or no unit
+        return None
+    return Unit(tuple(sorted((d, p) for d, p in dims.items() if p)), scale)
+
+
+def _units_of_word(word: str, *, alone: bool) -> list[tuple[str, Fraction, int]] | None:
+    """(dimension, size, power) of each unit one word names (`mph` names two), or None if unknown."""
+    if word == "°":
+        return [("angle", Fraction(1), 1)]
+    if word in _CASED:
+        return [(*_CASED[word], 1)]
+    lowered = word.lower()
+    if lowered in _COMPOUND:
+        return [(*_WORDS[name], power) for name, power in _COMPOUND[lowered]]
+    if lowered in _ALONE_ONLY:
+        return [("length", _INCH, 1)] if alone else None
+    if lowered in _WORDS:
+        return [(*_WORDS[lowered], 1)]
+    return None
+
+
+def said_unit(text: str) -> tuple[str, Unit] | None:
+    """The unit phrase `text` ends with (for messages) and the `Unit` it names, or None (see `unit_of`)."""
+    phrase = unit_phrase(text)
+    unit = None if phrase is None else read_unit(phrase)
+    return None if unit is None else (phrase, unit)
