@@ -111,6 +111,8 @@ def test_a_known_unit_other_than_the_golds_is_wrong(gold, text):
     ("4\\text{ inches}", "\\boxed{4 \\text{ in}}"),
     ("\\$18.90", "\\boxed{18.90 \\text{ dollars}}"),
     ("12", "\\boxed{12 \\text{ apples}}"),
+    ("64\\text{ cm}^3", "\\boxed{64 \\text{ mL}}"),  # a millilitre is a cubic centimetre
+    ("2\\text{ L}", "\\boxed{2 \\text{ liters}}"),
 ])
 def test_the_same_unit_or_none_keeps_the_answer_right(gold, text):
     assert_judged(gold, text, True)
@@ -146,6 +148,7 @@ def test_a_slash_after_a_unit_that_leads_nowhere_is_not_a_unit():
     ("-\\frac{1}{3}", "\\boxed{-0.(3)}", True),
     ("\\frac{1}{3}", "\\boxed{0.(4)}", False),
     ("0.3", "\\boxed{0.(3)}", False),
+    ("7.5", "\\boxed{2.5(3)}", True),  # digits between a non-zero whole part's point and the bracket: a product, as before
 ])
 def test_tex_over_and_bracketed_repeating_decimals(gold, text, right):
     assert_judged(gold, text, right)
@@ -172,6 +175,9 @@ def test_a_set_builder_set_is_its_condition(gold, text, right):
     ("x^2 + C", "\\boxed{x^2 + 5}", False),
     ("x^2 + C", "\\boxed{x^3 + c}", False),
     ("cx + C", "\\boxed{cx + c}", False),  # another lone c: the letters are not renamed
+    ("\\pi - C", "\\boxed{\\pi - c}", False),  # an angle C and a side c, not a constant of integration
+    ("A + B + C", "\\boxed{A + B + c}", False),
+    ("a + b - C", "\\boxed{a + b - c}", False),
 ])
 def test_an_added_constant_in_the_other_case_is_the_golds_constant(gold, text, right):
     assert_judged(gold, text, right)
@@ -190,6 +196,10 @@ def test_the_rules_version_names_these_rules():
     "\\{x \\mid " + "x > 3 " * 5_000 + "\\}",
     "0." + "1" * 40_000 + "(3)",
     "{" + "1 \\over " * 5_000 + "2}",
+    "48 " + "m^2 " * 40,  # a unit read two ways at each space took 98 s (review of the first version)
+    "48 " + "\\text{ cm}^2" * 16,
+    "48 " + "m^{2} " * 40,
 ])
 def test_long_inputs_are_read_quickly(text):
     assert not verify("10\\text{ cm}", f"\\boxed{{{text}}}").correct
+    assert not verify("48\\text{ m}^2", f"\\boxed{{{text}}}").correct

@@ -453,6 +453,10 @@ def _plan_normalized(g_norm: str, p_norm: str, *, final: bool = True) -> _Plan:
 
 #: An added constant at the end of an answer (`x^2 + C`), and a letter c or C not inside a word or command.
 _END_CONSTANT_RE = re.compile(r"[+-]\s*([Cc])\s*$")
+#: What makes a gold ending in `+ C` an antiderivative rather than, say, an angle `\\pi - C` or a sum
+#: `A + B + C`: a variable of integration (x, t, u, ...), and no other capital letter.
+_ANTIDERIVATIVE_RE = re.compile(r"(?<![A-Za-z\\])[tuvwxyz](?![A-Za-z])")
+_OTHER_CAPITAL_RE = re.compile(r"(?<![A-Za-z\\])[A-Z]")
 _LONE_C_RE = re.compile(r"(?<![A-Za-z\\])[Cc]")  # (`cx` counts: c times x)
 
 
@@ -462,7 +466,8 @@ def _constant_as_gold(g_norm: str, p_norm: str) -> str:
     its constant and has no other lone c or C."""
     g, p = _END_CONSTANT_RE.search(g_norm), _END_CONSTANT_RE.search(p_norm)
     if (g is None or p is None or g.group(1) == p.group(1)
-            or len(_LONE_C_RE.findall(g_norm)) != 1 or len(_LONE_C_RE.findall(p_norm)) != 1):
+            or len(_LONE_C_RE.findall(g_norm)) != 1 or len(_LONE_C_RE.findall(p_norm)) != 1
+            or not _ANTIDERIVATIVE_RE.search(g_norm) or _OTHER_CAPITAL_RE.search(g_norm[:g.start()])):
         return p_norm
     return p_norm[:p.start(1)] + g.group(1) + p_norm[p.end(1):]
 

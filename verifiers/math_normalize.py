@@ -627,14 +627,16 @@ _ELLIPSES = ("..", "\\ldots", "\\dots", "\\cdots", "\u2026")
 _ELLIPSIS_DECIMAL_RE = re.compile(r"(-?\d*)\.(\d+)\s*(?:\.{2,3}|\\ldots|\\dots|\\cdots|\u2026)")
 
 
-#: A repeating decimal with its block in brackets, the whole answer: `0.(3)`, `0.1(6)`, `1.(142857)`.
-_PAREN_REPEAT_RE = re.compile(r"(-?\d*)\.(\d*)\((\d{1,6})\)")
+#: A repeating decimal with its block in brackets, the whole answer: `0.(3)`, `0.1(6)`, `1.(142857)`:
+#: the block right after the point, or after a whole part of 0 (`2.5(3)` may be 2.5 times 3).
+_PAREN_REPEAT_RE = re.compile(r"(-?\d*)\.()\((\d{1,6})\)|(-?0?)\.(\d+)\((\d{1,6})\)")
 
 
 def _paren_repeat(m: re.Match) -> str:
     """`0.1(6)` as `0.1\\overline{6}`."""
-    whole = m.group(1) + "0" if m.group(1) in ("", "-") else m.group(1)
-    return f"{whole}.{m.group(2)}\\overline{{{m.group(3)}}}"
+    whole, digits, block = m.groups()[:3] if m.group(3) is not None else m.groups()[3:]
+    whole = whole + "0" if whole in ("", "-") else whole
+    return f"{whole}.{digits}\\overline{{{block}}}"
 
 
 #: A set written by a condition on one variable, the whole answer: `\\{x \\mid x > 3\\}`,

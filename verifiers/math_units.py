@@ -34,7 +34,7 @@ _INCH = Fraction(254, 10_000)
 _FOOT = 12 * _INCH
 _MILE = 5280 * _FOOT
 _POUND = Fraction(45_359_237, 100_000)  # grams
-_GALLON = Fraction(3_785_411_784, 1_000_000_000)  # litres
+_GALLON = Fraction(3_785_411_784, 1_000_000_000)  # in litres
 
 #: (dimension, size) of each known unit word. Lower-case keys match any case; the case-sensitive
 #: one-letter units are in `_CASED`.
@@ -65,9 +65,9 @@ _add("time", 3600, "hr", "hrs", "hour", "hours")
 _add("time", 86_400, "day", "days")
 _add("time", 7 * 86_400, "week", "weeks")
 _add("time", 365 * 86_400, "year", "years", "yr", "yrs")
-_add("volume", Fraction(1, 1000), "ml", "milliliter", "milliliters", "millilitre", "millilitres")
-_add("volume", 1, "liter", "liters", "litre", "litres")
-_add("volume", _GALLON, "gal", "gallon", "gallons")
+_add("volume", Fraction(1, 1_000_000), "ml", "milliliter", "milliliters", "millilitre", "millilitres")  # in m^3
+_add("volume", Fraction(1, 1000), "liter", "liters", "litre", "litres")
+_add("volume", _GALLON / 1000, "gal", "gallon", "gallons")
 _add("dollar", 1, "dollar", "dollars", "usd")
 _add("dollar", Fraction(1, 100), "cent", "cents")
 _add("euro", 1, "euro", "euros", "eur")
@@ -77,8 +77,8 @@ _add("radian", 1, "radian", "radians", "rad")
 #: One-letter units, case-sensitive (an upper-case M is a million, `k` a thousand).
 _CASED: dict[str, tuple[str, Fraction]] = {
     "m": ("length", Fraction(1)), "g": ("mass", Fraction(1)), "s": ("time", Fraction(1)),
-    "h": ("time", Fraction(3600)), "l": ("volume", Fraction(1)), "L": ("volume", Fraction(1)),
-    "mL": ("volume", Fraction(1, 1000)),
+    "h": ("time", Fraction(3600)), "l": ("volume", Fraction(1, 1000)), "L": ("volume", Fraction(1, 1000)),
+    "mL": ("volume", Fraction(1, 1_000_000)),
 }
 
 #: Units that are a product of others, as one word.
@@ -93,7 +93,7 @@ _ALONE_ONLY = frozenset({"in"})
 #: The phrase after the answer's number: letters, spaces, `/`, `*`, `.`, braces, degree marks and
 #: the powers `^2`/`^3`, 60 characters at most, after a digit, a closing brace or a bracket. (No
 #: other digit: `2x - 3 cm` ends with `cm`, not `x - 3 cm`.)
-_POWER = r"\^\s*\{?\s*[23]\s*\}?"
+_POWER = r"\^\s*(?:\{\s*)?[23]"  # (its closing brace is matched as any brace: no two ways to match a space)
 _TAIL_RE = re.compile(rf"(?<=[\d}})\]])\s*((?:[A-Za-z°]|{_POWER})(?:[A-Za-z\s/*.{{}}°]|{_POWER}){{0,60}}?)\s*$")
 _TEXT_RE = re.compile(r"\\(?:text|textrm|textnormal|mbox|mathrm|hbox|operatorname)\s*\{([^{}]*)\}")
 _SPACING_RE = re.compile(r"\\[,;:! ]|~|\\quad|\\qquad|\$")
@@ -166,6 +166,8 @@ def read_unit(phrase: str) -> Unit | None:
         power_next, dangling = 1, False
     if power_next != 1 or dangling or not dims:  # a "square" or "/" with nothing after it, or no unit
         return None
+    if "volume" in dims:  # a litre is a cubic decimetre: `64 mL` is `64 cm^3` (sizes are in m^3)
+        dims["length"] = dims.get("length", 0) + 3 * dims.pop("volume")
     return Unit(tuple(sorted((d, p) for d, p in dims.items() if p)), scale)
 
 
