@@ -120,3 +120,11 @@ def sympy_job_limits(monkeypatch):
 
     monkeypatch.setattr(math_verifier, "_pool", Watched)
     return granted
+
+
+def assert_judged(gold: str, text: str, right: bool) -> None:
+    """`verify(gold, text)` of the math verifier judges the answer right (or wrong), saying why when it does not."""
+    from rlvr.verifiers.math import verify
+
+    verdict = verify(gold, text)
+    assert verdict.correct is right, verdict.reason

@@ -10,15 +10,10 @@ Most cases fail on the verifier as it was before; the rest are controls that mus
 from __future__ import annotations
 
 import pytest
+from conftest import assert_judged
 
 from rlvr.verifiers.math import verify
 from rlvr.verifiers.math_extract import all_boxed
-
-
-def assert_judged(gold: str, text: str, right: bool) -> None:
-    """`verify(gold, text)` judges the answer right (or wrong), saying why when it does not."""
-    verdict = verify(gold, text)
-    assert verdict.correct is right, verdict.reason
 
 
 @pytest.mark.parametrize("text, gold", [

@@ -11,15 +11,10 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from conftest import assert_judged
 
 from rlvr.verifiers.math import RULES_VERSION, verify
 from rlvr.verifiers.math_units import read_unit, unit_of, unit_phrase
-
-
-def assert_judged(gold: str, text: str, right: bool) -> None:
-    """`verify(gold, text)` judges the answer right (or wrong), saying why when it does not."""
-    verdict = verify(gold, text)
-    assert verdict.correct is right, verdict.reason
 
 
 # -- reading a unit ------------------------------------------------------------------------------

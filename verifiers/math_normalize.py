@@ -63,9 +63,9 @@ _SPACING_RE = re.compile(r"(?<!\\)((?:\\\\)*)\\[,;: ]|~")
 _PLAIN_GROUPS_RE = re.compile(r"(?<![\w.^])\d{1,3}(?: \d{3})+(?!\d)")
 # LaTeX spacing between digit groups is a thousands separator: `10\,000`, `10\;000`, `1\ 000`.
 _DIGIT_GROUP_SPACE_RE = re.compile(r"(?<=\d)(?:\\[,;: ]|~)(?=\d{3}(?!\d))")
-#: Commands whose braced argument is text (`\\text{cm}`, `\\mathrm{m}`): `_TEXT_RE`, `_TEXT_OPEN`.
+#: Commands whose braced argument is text (`\\text{cm}`, `\\mathrm{m}`): `TEXT_GROUP_RE`, `_TEXT_OPEN`.
 _TEXT_COMMANDS = "text|textbf|textit|textrm|textnormal|textup|texttt|mbox|hbox|mathrm|mathbf|mathit|mathsf|mathtt|emph"
-_TEXT_RE = re.compile(rf"\\(?:{_TEXT_COMMANDS})\s*\{{([^{{}}]*)\}}")
+TEXT_GROUP_RE = re.compile(rf"\\(?:{_TEXT_COMMANDS})\s*\{{([^{{}}]*)\}}")
 _DEGREE_RE = re.compile(r"(?:\^\s*\{?\s*\\circ\s*\}?|°|\\circ\b|\\degree\b|\^\s*\{\s*\\text\{\s*o\s*\}\s*\})"
                         r"(?:\s*(?:\\(?:text|mathrm)\s*\{\s*[CF]\s*\}|[CF](?![A-Za-z])))?|℃|℉")  # a temperature too
 #: A residue's modulus after the answer (`3 \\pmod{7}`, `3 \\pmod 7`, `3 \\ (\\mathrm{mod}\\ 7)`): the answer is
@@ -494,7 +494,7 @@ def _join_groups(m: re.Match) -> str:
 def _unwrap_text(s: str) -> str:
     """`s` with `\\text{…}` and similar replaced by their content (nested ones too, three deep)."""
     for _ in range(3):
-        new = _TEXT_RE.sub(_text_content, s)
+        new = TEXT_GROUP_RE.sub(_text_content, s)
         if new == s:
             break
         s = new
@@ -632,10 +632,17 @@ _ELLIPSIS_DECIMAL_RE = re.compile(r"(-?\d*)\.(\d+)\s*(?:\.{2,3}|\\ldots|\\dots|\
 _PAREN_REPEAT_RE = re.compile(r"(-?\d*)\.()\((\d{1,6})\)|(-?0?)\.(\d+)\((\d{1,6})\)")
 
 
-def _paren_repeat(m: re.Match) -> str:
-    """`0.1(6)` as `0.1\\overline{6}`."""
-    whole, digits, block = m.groups()[:3] if m.group(3) is not None else m.groups()[3:]
-    whole = whole + "0" if whole in ("", "-") else whole
+def _paren_repeat(s: str) -> str:
+    """`0.1(6)` as `0.1\\overline{6}` (see `_PAREN_REPEAT_RE`), else `s`."""
+    m = _PAREN_REPEAT_RE.fullmatch(s)
+    if m is None:
+        return s
+    return _overlined(*(m.groups()[:3] if m.group(3) is not None else m.groups()[3:]))
+
+
+def _overlined(whole: str, digits: str, block: str) -> str:
+    """The decimal `whole.digits` followed by `block` repeating, as the parser reads it (`0.1\\overline{6}`)."""
+    whole = whole + "0" if whole in ("", "-") else whole  # `-.333...`
     return f"{whole}.{digits}\\overline{{{block}}}"
 
 
@@ -666,15 +673,14 @@ def _repeating_decimal(s: str) -> str:
     if m is None:
         return s
     whole, digits = m.groups()
-    whole = whole + "0" if whole in ("", "-") else whole  # `-.333...`
     for period in range(1, 7):
         block = digits[-period:]
         if len(digits) >= 3 * period and digits.endswith(block * 3):
             head = digits
             while head.endswith(block):
                 head = head[:-period]
-            return f"{whole}.{head}\\overline{{{block}}}"
-    return f"{whole}.{digits}"
+            return _overlined(whole, head, block)
+    return f"{whole + '0' if whole in ('', '-') else whole}.{digits}"
 
 
 def normalize(text: str, *, number_gold: bool = False) -> str:
@@ -714,7 +720,7 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
     if s.endswith(_ELLIPSES):
         s = _repeating_decimal(s)
     elif s.endswith(")") and "." in s:
-        s = _PAREN_REPEAT_RE.sub(_paren_repeat, s) if _PAREN_REPEAT_RE.fullmatch(s) else s
+        s = _paren_repeat(s)
     while s.endswith(".") or s.endswith(",") or s.endswith(";"):
         s = s[:-1].rstrip()
     if len(s) < 60 and any(word in s.lower() for word in ("set", "real", "solution")):

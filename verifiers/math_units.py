@@ -22,6 +22,8 @@ import re
 from fractions import Fraction
 from typing import NamedTuple
 
+from rlvr.verifiers.math_normalize import TEXT_GROUP_RE
+
 
 class Unit(NamedTuple):
     """A unit as dimensions with powers (sorted `(name, power)` pairs) and its size in base units."""
@@ -95,7 +97,6 @@ _ALONE_ONLY = frozenset({"in"})
 #: other digit: `2x - 3 cm` ends with `cm`, not `x - 3 cm`.)
 _POWER = r"\^\s*(?:\{\s*)?[23]"  # (its closing brace is matched as any brace: no two ways to match a space)
 _TAIL_RE = re.compile(rf"(?<=[\d}})\]])\s*((?:[A-Za-z°]|{_POWER})(?:[A-Za-z\s/*.{{}}°]|{_POWER}){{0,60}}?)\s*$")
-_TEXT_RE = re.compile(r"\\(?:text|textrm|textnormal|mbox|mathrm|hbox|operatorname)\s*\{([^{}]*)\}")
 _SPACING_RE = re.compile(r"\\[,;:! ]|~|\\quad|\\qquad|\$")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree")
 #: A phrase's tokens: a power `^2`/`^3` (group 1), a degree mark, `/`, `*`, a word, or (group 2)
@@ -110,7 +111,7 @@ def unit_phrase(text: str) -> str | None:
     if not s or s[-1] in "0123456789" and "^" not in s[-4:]:  # the usual answer: a bare number
         return None
     if "\\" in s:
-        s = _DEGREE_RE.sub("°", _TEXT_RE.sub(r" \1 ", s))
+        s = _DEGREE_RE.sub("°", TEXT_GROUP_RE.sub(r" \1 ", s))
     s = _SPACING_RE.sub(" ", s).replace("\u00b2", "^2").replace("\u00b3", "^3").replace("\\cdot", "*")
     m = _TAIL_RE.search(s)
     return None if m is None else " ".join(m.group(1).split())
@@ -119,53 +120,50 @@ def unit_phrase(text: str) -> str | None:
 def unit_of(text: str) -> Unit | None:
     """The unit `text` ends with, or None when it ends with none or with words that are not all
     known units (see the module docs)."""
-    phrase = unit_phrase(text)
-    return None if phrase is None else read_unit(phrase)
+    said = said_unit(text)
+    return None if said is None else said[1]
+
+
+#: Words that raise the next unit to a power (`square feet`, `cubic cm`).
+_POWER_WORDS = {"square": 2, "sq": 2, "cubic": 3}
 
 
 def read_unit(phrase: str) -> Unit | None:
     """The `Unit` a phrase such as `km/h`, `square feet`, `cm^2` or `miles per hour` names, else None."""
     tokens = list(_TOKEN_RE.finditer(phrase))
     alone = sum(t.group().isalpha() for t in tokens) == 1
-    dims: dict[str, int] = {}
-    scale = Fraction(1)
-    sign, power_next, dangling = 1, 1, False
-    last: tuple[str, Fraction, int] | None = None  # the last unit read and its sign, for a `^2` after it
+    terms: list[list] = []  # per unit word: [its units, its power, 1 before the slash or -1 after]
+    side, prefix = 1, None  # prefix: the power a "square" or "cubic" gives the next unit word
     for piece in tokens:
         token, exponent, stray = piece.group(), piece.group(1), piece.group(2)
+        lowered = token.lower()
         if stray:
             return None
-        if exponent:  # `^2` after a unit: square it (once more than the 1 already counted)
-            if last is None:
+        if exponent:  # `^2` after a unit word that has no power yet
+            if not terms or terms[-1][1] != 1 or prefix is not None:
                 return None
-            dimension, size, unit_sign = last
-            extra = int(exponent) - 1
-            dims[dimension] = dims.get(dimension, 0) + unit_sign * extra
-            scale *= size ** (unit_sign * extra)
-            last = None
-            continue
-        lowered = token.lower()
-        if token == "/" or lowered == "per":
-            if last is None and not dims or sign == -1:
+            terms[-1][1] = int(exponent)
+        elif token == "/" or lowered == "per":
+            if not terms or side == -1:
                 return None
-            sign, dangling = -1, True
-            continue
-        if token == "*":
-            continue
-        if lowered in ("square", "sq", "cubic"):
-            power_next = 3 if lowered == "cubic" else 2
-            continue
-        parts = _units_of_word(token, alone=alone)
-        if parts is None:
-            return None
-        for dimension, size, power in parts:
-            power *= power_next * sign
-            dims[dimension] = dims.get(dimension, 0) + power
-            scale *= size ** power
-        last = (parts[0][0], parts[0][1], sign) if len(parts) == 1 and power_next == 1 else None
-        power_next, dangling = 1, False
-    if power_next != 1 or dangling or not dims:  # a "square" or "/" with nothing after it, or no unit
+            side = -1
+        elif lowered in _POWER_WORDS:
+            prefix = _POWER_WORDS[lowered]
+        elif token != "*":
+            units = _units_of_word(token, alone=alone)
+            if units is None:
+                return None
+            terms.append([units, prefix or 1, side])
+            prefix = None
+    if not terms or prefix is not None or terms[-1][2] != side:  # no unit, or "square" or "/" with none after it
         return None
+    dims: dict[str, int] = {}
+    scale = Fraction(1)
+    for units, power, where in terms:
+        for dimension, size, own_power in units:
+            exponent = own_power * power * where
+            dims[dimension] = dims.get(dimension, 0) + exponent
+            scale *= size ** exponent
     if "volume" in dims:  # a litre is a cubic decimetre: `64 mL` is `64 cm^3` (sizes are in m^3)
         dims["length"] = dims.get("length", 0) + 3 * dims.pop("volume")
     return Unit(tuple(sorted((d, p) for d, p in dims.items() if p)), scale)
