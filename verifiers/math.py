@@ -76,7 +76,7 @@ from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_value, prepare, require_evaluated, value_nodes
-from rlvr.verifiers.math_extract import (after_reasoning, all_boxed, extract_answer, extract_here, looks_like_bare_answer,
+from rlvr.verifiers.math_extract import (after_reasoning, extract_answer, extract_here, final_boxes, looks_like_bare_answer,
                                         restatement_parts, tagged_answers)
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
@@ -95,7 +95,8 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 7  # 7: units that differ, compound units, `\\over`, `0.(3)`, set-builder sets
+RULES_VERSION = 8  # 8: an answer stated after the last box, labels before a dash, nested `\\over`, `x \\neq a`, `\\setminus`
+#                   7: units that differ, compound units, `\\over`, `0.(3)`, set-builder sets
 #                   6: a sign before a box, tiny values, unknowns beside a value, <think> blocks, clock times
 #                   5: the 2026-11 audit: hedged choices and remarks, value words, unevaluated answers, ineqs, percents
 #: An extracted answer longer than this, as written, is not read (`normalize` reads this much).
@@ -265,12 +266,15 @@ def _answer_of(text: str, fallback: str | None) -> tuple[str | None, bool]:
 def _committed_answers(text: str) -> list[str] | None:
     """Every final answer `text` commits to, for hedge detection: those of its trusted `<answer>`
     tags when it has any (boxes outside them are reasoning, see `tagged_answers`), else all its
-    boxes; None when it has neither (the other extraction rules then apply)."""
+    boxes and an answer stated after the last one (`final_boxes`: "\\boxed{20}. Actually, the
+    answer is 21." takes 20 back); None when it has neither (the other extraction rules then apply)."""
     tagged = tagged_answers(text)
     if tagged:
         return [a for tag in tagged for a in tag]
-    boxed = all_boxed(text)
-    return [b.strip() for b in boxed] if boxed else None
+    boxed, said_later = final_boxes(text)
+    if not boxed:
+        return None
+    return [b.strip() for b in boxed] + ([said_later] if said_later is not None else [])
 
 
 def _gold_text(gold: str) -> str:

@@ -29,7 +29,8 @@ Conventions (see docs/verifiers.md for the full list):
   assignments stand in their variables' order (`y = 1, x = 2` is (2, 1)); against a bare list, in
   their written order (`2, 1` != `x = 1, y = 2`); against a set, never. Several values of one
   variable (`x = 1, x = 2`) are an unordered list, never a tuple (`(1, 2)` is a point).
-- Single-variable inequalities are intervals: `x > 3` = `(3, \\infty)`, `1 \\le x < 2` = `[1, 2)`; one not
+- Single-variable inequalities are intervals: `x > 3` = `(3, \\infty)`, `1 \\le x < 2` = `[1, 2)`,
+  `x \\neq 2` = `(-\\infty, 2) \\cup (2, \\infty)`; one not
   solved for its variable is compared with a ray as a relation: `x - 3 > 0` = `2x > 6` = `x > 3`.
 """
 
@@ -245,6 +246,10 @@ def prepare(node: tuple) -> tuple:
             if op in (">", ">="):
                 return _interval(val, op == ">=", oo, False)
             return _interval(("neg", oo), False, val, op == "<=")
+        if ops == ("!=",) and _one_side_symbol(exprs):  # x != 2: every real but 2, two open rays
+            (val,) = [side for side in exprs if side[0] != "sym"]
+            oo = ("const", "oo")
+            return ("union", (_interval(("neg", oo), False, val, False), _interval(val, False, oo, False)))
         if len(ops) == 2 and exprs[1][0] == "sym" and not has_symbols(exprs[0]) \
                 and not has_symbols(exprs[2]):
             if all(o in ("<", "<=") for o in ops):
@@ -255,6 +260,12 @@ def prepare(node: tuple) -> tuple:
     if kind == "seq":
         return ("seq", node[1], node[2], tuple(prepare(x) for x in node[3]))
     return node
+
+
+def _one_side_symbol(exprs: tuple) -> bool:
+    """Whether a relation's two sides are a symbol and a value without symbols (`x`, `2`), either way round."""
+    (l, r) = exprs
+    return (l[0] == "sym" and not has_symbols(r)) or (r[0] == "sym" and not has_symbols(l))
 
 
 #: How `unevaluated` names an operation left in an answer.

@@ -9,7 +9,8 @@ Order of preference (the first rule that finds something wins):
    ignored. A mention of `<answer>` in prose, an unclosed or empty tag is no answer tag.
 2. `\\boxed{…}` / `\\fbox{…}` / `\\framebox{…}` (nested braces; also `\\boxed 5`): the LAST one is the
    answer, and all of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}`
-   or `\\boxed{3}`).
+   or `\\boxed{3}`). An answer stated after the last box ("\\boxed{20}. Actually, the answer is 21.")
+   is returned beside them by `final_boxes`: the grader counts it as one more final answer.
 3. "the (final) answer is …" up to the end of the sentence or line, up to a reason ("because",
    "since", …), without a trailing remark (`7 (seven)`, `7; I am sure`; a remark that retracts or
    hedges, `12 (wrong)`, `18; not really`, is kept, see `_drop_remark`), or a "Final Answer" heading
@@ -35,7 +36,7 @@ import re
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 
-__all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
+__all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "final_boxes", "said_after", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
 #: A box: `\\boxed`, `\\fbox`, `\\framebox` (whose optional `[width][position]` are skipped; each at most
 #: 40 characters, so a flood of unclosed `[` costs linear time).
@@ -102,7 +103,32 @@ def all_boxed(text: str) -> list[str]:
     """Contents of every \\boxed{} / \\fbox{} in order, at most the last `MAX_BOXES` (unterminated
     ones are skipped). A sign written just before a box is part of what it says (see `_box_sign`):
     `x = -\\boxed{20}` gives `-(20)`, `\\pm\\boxed{3}` gives `\\pm(3)`."""
-    boxes: list[tuple[int, int, int]] = []  # (where the command starts, content start, content end)
+    return [_box_content(text, *box) for box in _box_spans(text)]
+
+
+def final_boxes(text: str) -> tuple[list[str], str | None]:
+    """`all_boxed(text)`, and what the text says the answer is after its last box (see
+    `said_after`), or None.
+
+    A box is no last word when the text goes on to state another answer: in "\\boxed{20}.
+    Actually, I made an error: the answer is 21." the model took 20 back, so reading the box alone
+    would score a retracted answer. The grader counts such a statement as one more final answer, so
+    a box and a later answer that disagree are a hedge, and one that restates the box changes nothing."""
+    spans = _box_spans(text)
+    if not spans:
+        return [], None
+    return [_box_content(text, *box) for box in spans], said_after(text[spans[-1][2] + 1:])
+
+
+def _box_content(text: str, command: int, a: int, b: int) -> str:
+    """What the box at `command`, holding `text[a:b]`, says: with the sign written before it."""
+    sign = _box_sign(text, command) if text[a:b].strip() else ""
+    return f"{sign}({text[a:b]})" if sign else text[a:b]
+
+
+def _box_spans(text: str) -> list[tuple[int, int, int]]:
+    """(command start, content start, content end) of each box in `text`, at most the last `MAX_BOXES`."""
+    boxes: list[tuple[int, int, int]] = []
     pairs: dict[int, int] | None = None
     for count, m in enumerate(_BOX_RE.finditer(text)):
         j = m.end()
@@ -120,11 +146,35 @@ def all_boxed(text: str) -> list[str]:
             tail = _BARE_BOX_RE.match(text, j)  # "\\boxed 5"
             if tail:
                 boxes.append((m.start(), *tail.span()))
-    out = []
-    for command, a, b in boxes[-MAX_BOXES:]:
-        sign = _box_sign(text, command) if text[a:b].strip() else ""
-        out.append(f"{sign}({text[a:b]})" if sign else text[a:b])
-    return out
+    return boxes[-MAX_BOXES:]
+
+
+#: Words that make a statement a rounding of the answer rather than an answer (`\\boxed{\\frac13}`,
+#: "the answer is approximately 0.33").
+_APPROXIMATE_RE = re.compile(r"\b(?:approx(?:imately|\.)?|about|roughly|around|nearly|almost|close\s+to)\b|\\approx|≈|~",
+                             re.IGNORECASE)
+
+
+def said_after(tail: str) -> str | None:
+    """The answer `tail` (the text after a box) states in words — "the answer is 21", `#### 21` —
+    when it is a value in its own right; None when it states none, or only something that is no
+    second answer: a remark ("the answer is correct"), a pointer back ("the answer is boxed
+    above"), a rounding ("approximately 0.33"), or prose ("the answer is not 21"). A number in
+    words is given as digits ("twenty-one" is "21")."""
+    if "nswer" not in tail and "####" not in tail:
+        return None
+    tail = strip_markdown(tail)
+    said = _said_answer(tail)
+    if said is None:
+        gsm = _GSM_RE.findall(tail)
+        said = gsm[-1].strip() if gsm else None
+    if (said is None or not _looks_like_math(said) or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said)
+            or len(said) > 200):
+        return None
+    spelled = _spelled_number(said.lower().replace("-", " ").split())
+    if spelled is not None:  # "the answer is twenty-one": 21 (number words are no maths in a box)
+        return str(spelled)
+    return said if looks_like_bare_answer(normalize(said)) else None
 
 
 #: A sign right before a box (spaces or tabs between).
@@ -135,13 +185,15 @@ _MATH_BEFORE_SPACED_MINUS = frozenset("=<>([{$+*/^,0123456789")
 #: What ends a text before a spaced minus in maths: a LaTeX command (`x \\cdot - \\boxed{20}`), a
 #: lone letter (`x - \\boxed{20}`), a closing bracket that is no label (`f(x) - \\boxed{20}`, not `(a) -`).
 _MATHS_END_RE = re.compile(r"\\[A-Za-z]+\Z|(?<![A-Za-z\\])[A-Za-z]\Z|[)\]]\Z")
-_LABEL_END_RE = re.compile(r"(?:^|\s)\(?[A-Za-z0-9]{1,2}[).]\Z")
+_LABEL_END_RE = re.compile(r"(?:^|\s)\(?[A-Za-z0-9]{1,2}[).]\Z"  # `(a)`, `1.`, `b)`
+                           r"|(?<![A-Za-z])(?:part|step|question|problem|exercise|example|case|item|task|q|p)[ \t]?\d{1,3}[a-z]?\Z",
+                           re.IGNORECASE)  # `Q1`, `Part 2`, `step 3b`
 
 
 def _maths_before_spaced_minus(before: str) -> bool:
     """Whether `before` (what precedes a minus with a space after it) ends in maths: a relation, an
     opening bracket or `$`, an operation or a digit, a command, a lone letter, or a closing bracket
-    that is not a list label; not a word, markup (`**`) or a label (`(a)`, `1.`)."""
+    that is not a list label; not a word, markup (`**`) or a label (`(a)`, `1.`, `Q1`, `Part 2`)."""
     if not before or before.endswith(("**", "__")) or _LABEL_END_RE.search(before):
         return False
     return (before[-1] in _MATH_BEFORE_SPACED_MINUS or before.endswith(("\\(", "\\["))

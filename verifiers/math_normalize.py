@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from fractions import Fraction
 
 __all__ = ["normalize", "choice_letter", "choice_letters", "strip_markdown", "word_answer", "MAX_ANSWER_CHARS"]
 
@@ -380,16 +381,46 @@ def _markup(s: str) -> str:
     return s
 
 
-#: TeX's `{a \\over b}`, in a group without braces inside, or as the whole answer (`3 \\over 4`).
-_OVER_GROUP_RE = re.compile(r"\{([^{}]*?)\\over(?![A-Za-z])([^{}]*)\}")
-_OVER_WHOLE_RE = re.compile(r"\s*([^{}]*?)\\over(?![A-Za-z])([^{}]*)")
+#: TeX's `\\over` (not `\\overline` and the like).
+_OVER_RE = re.compile(r"\\over(?![A-Za-z])")
+#: At most this many `\\over` are rewritten in one answer (each costs a pass over it); more are left
+#: as they are, and the parser refuses them.
+_MAX_OVERS = 8
 
 
 def _over(s: str) -> str:
-    """`s` with TeX's `a \\over b` written as `\\frac{a}{b}` (`\\overline` and the like are no `\\over`)."""
-    s = _OVER_GROUP_RE.sub(r"\\frac{\1}{\2}", s)
-    m = _OVER_WHOLE_RE.fullmatch(s)
-    return f"\\frac{{{m.group(1).strip()}}}{{{m.group(2).strip()}}}" if m else s
+    """`s` with TeX's `{a \\over b}` written as `\\frac{a}{b}`: the numerator is what comes before
+    `\\over` in its brace group, the denominator what follows, braces inside allowed
+    (`{\\sqrt{3} \\over 2}`), and the group stays a group (`\\sqrt{a \\over b}` is `\\sqrt{\\frac{a}{b}}`);
+    outside any group the whole answer is the fraction (`3 \\over 4`)."""
+    for _ in range(_MAX_OVERS):
+        m = _OVER_RE.search(s)
+        if m is None:
+            break
+        start = _enclosing_brace(s, m.start())
+        if start is None:
+            return f"\\frac{{{s[:m.start()].strip()}}}{{{s[m.end():].strip()}}}"
+        span = brace_content(s, start)
+        if span is None:
+            break
+        a, b = span
+        s = f"{s[:a]}\\frac{{{s[a:m.start()].strip()}}}{{{s[m.end():b].strip()}}}{s[b:]}"  # the group stays: `\\sqrt{a \\over b}`
+    return s
+
+
+def _enclosing_brace(s: str, pos: int) -> int | None:
+    """The index of the unescaped `{` that opens the group `s[pos]` is in, or None at the top level."""
+    depth = 0
+    for j in range(pos - 1, -1, -1):
+        c = s[j]
+        if c in "{}" and (j == 0 or s[j - 1] != "\\"):
+            if c == "}":
+                depth += 1
+            elif depth:
+                depth -= 1
+            else:
+                return j
+    return None
 
 
 def _drop_markup(s: str) -> str:
@@ -662,6 +693,27 @@ def _set_builder(s: str) -> str:
     return m.group(2)
 
 
+#: The reals without a finite set of numbers, the whole answer: `\\mathbb{R} \\setminus \\{2\\}`,
+#: `\\mathbb{R} \\backslash \\{-1, 1\\}`, `\\mathbb{R} - \\{2\\}` (the reals already rewritten as `_REALS`).
+_REALS_WITHOUT_RE = re.compile(r"\(-\\infty, \\infty\)\s*(?:\\(?:setminus|smallsetminus|backslash)|-)\s*\\\{([^{}]{1,200})\\\}")
+_PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d+)?|\.\d+)")
+
+
+def _reals_without(s: str) -> str:
+    """`\\mathbb{R} \\setminus \\{a, b\\}` as the union of the open intervals between the numbers it
+    leaves out (`(-\\infty, a) \\cup (a, b) \\cup (b, \\infty)`), which compares with an answer
+    written that way, or with `x \\neq a`; `s` unchanged unless every left-out element is a plain number."""
+    m = _REALS_WITHOUT_RE.fullmatch(s)
+    if m is None:
+        return s
+    items = [item.strip() for item in m.group(1).split(",")]
+    if len(items) > 16 or not all(_PLAIN_NUMBER_RE.fullmatch(item) for item in items):
+        return s
+    by_value = {Fraction(item): item for item in items}  # `1` and `1.0` leave out one point
+    points = ["-\\infty", *(by_value[value] for value in sorted(by_value)), "\\infty"]
+    return " \\cup ".join(f"({lo}, {hi})" for lo, hi in zip(points, points[1:]))
+
+
 def _repeating_decimal(s: str) -> str:
     """A decimal ending in an ellipsis as the repeating decimal it writes: the shortest block of up
     to six digits that the digits end with three times or more repeats (`0.333\\ldots` is
@@ -727,6 +779,8 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
         s = _set_words(s)
     if s.startswith("\\{"):
         s = _set_builder(s)
+    elif s.startswith(_REALS) and "\\{" in s:
+        s = _reals_without(s)
     if " " in s:
         s = (_ANY_UNIT_TAIL_RE if number_gold else _UNIT_TAIL_RE).sub("", s).strip()
     glued = _GLUED_UNIT_RE.match(s)
