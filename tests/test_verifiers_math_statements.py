@@ -5,7 +5,9 @@ A box used to be the last word: "\\boxed{20}. Actually, the answer is 21." was j
 gold of 20, though the model took 20 back. An answer stated after the last box now counts as one
 more final answer (a hedge when it differs). `Q1 - \\boxed{20}` read as -20. `{\\sqrt{3} \\over 2}`,
 `x \\neq 2`, `\\{x \\mid x \\neq 2\\}` and `\\mathbb{R} \\setminus \\{2\\}` were unreadable or misread.
-Controls keep their verdicts.
+Then what a read-only review of these rules found: a sign with spacing before a box, decimal golds
+taken as roundings, units after `\\pi`, set-builder equations, ruled-out choices and "or 21" after a
+box. Controls keep their verdicts.
 """
 
 from __future__ import annotations
@@ -147,3 +149,113 @@ def test_the_rules_version_names_these_rules():
 ])
 def test_long_inputs_are_read_quickly(text):
     assert not verify("21", text).correct
+
+
+# -- found by a read-only review of rules 8 -----------------------------------------------------
+
+@pytest.mark.parametrize("gold, text, right", [
+    # a sign with spacing or an opening between it and the box is still the answer's sign
+    ("12", "$x = -\\,\\boxed{12}$", False),
+    ("12", "$x = -\\;\\boxed{12}$", False),
+    ("12", "$x = -{\\boxed{12}}$", False),
+    ("12", "$x = -(\\boxed{12})$", False),
+    ("12", "$x = -\\left(\\boxed{12}\\right)$", False),
+    ("12", "$$x = -\n\\boxed{12}$$", False),
+    ("12", "x = -$\\boxed{12}$", False),
+    ("-12", "$x = -\\,\\boxed{12}$", True),
+    # controls: a bullet, a dash after a word or a label is no sign
+    ("12", "- $\\boxed{12}$", True),
+    ("12", "Answer:\n- $\\boxed{12}$", True),
+    ("12", "**Answer** - $\\boxed{12}$", True),
+    ("12", "Q1 -\n\\boxed{12}", True),
+])
+def test_a_sign_before_a_box_with_spacing_between(gold, text, right):
+    assert_judged(gold, text, right)
+
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("12.5", "\\boxed{\\frac{188}{15}}", False),  # 12.533…: a decimal gold is exact as written
+    ("1.25", "\\boxed{\\frac{94}{75}}", False),
+    ("12.5", "\\boxed{12.5\\overline{3}}", False),
+    ("3.14", "\\boxed{\\pi}", False),
+    ("1.414", "\\boxed{\\sqrt2}", False),  # (the sympy stage, same rule)
+    ("33.3\\%", "\\boxed{\\frac13}", False),
+    # controls: the answer may still be a rounding of an exact gold
+    ("12.5", "\\boxed{\\frac{25}{2}}", True),
+    ("\\frac13", "\\boxed{0.333}", True),
+    ("\\pi", "\\boxed{3.14}", True),
+    ("\\sqrt2", "\\boxed{1.414}", True),
+    ("\\frac13", "\\boxed{33.3\\%}", True),
+    ("0.5", "\\boxed{50\\%}", True),
+    ("50\\%", "\\boxed{0.5}", True),
+    ("50\\%", "\\boxed{50}", True),
+])
+def test_only_the_answer_may_be_a_rounding(gold, text, right):
+    assert_judged(gold, text, right)
+
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("36\\pi", "\\boxed{36\\pi \\text{ cubic units}}", True),
+    ("10\\pi", "\\boxed{10\\pi \\text{ cm}^2}", True),
+    ("2\\pi", "\\boxed{2\\pi\\text{ m}}", True),
+    ("2\\pi", "\\boxed{2\\pi\\text{ meters}}", True),
+    ("10\\pi", "\\boxed{10\\pi cm^2}", True),
+    ("10\\pi \\text{ cm}^2", "\\boxed{10\\pi}", True),
+    ("10\\pi \\text{ cm}", "\\boxed{10\\pi \\text{ m}}", False),  # a unit after pi is read, and differs
+    ("10\\pi", "\\boxed{10\\pi \\text{ or } 11\\pi}", False),
+])
+def test_a_unit_after_pi_is_a_unit(gold, text, right):
+    assert_judged(gold, text, right)
+
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("3", "\\boxed{\\{x : |x| = 3\\}}", False),  # the set {-3, 3}: was read as the chain's last member, 3
+    ("9", "\\boxed{\\{x \\mid x^2 = 9\\}}", False),
+    ("3", "\\boxed{\\{x \\mid x = 3\\}}", True),
+    ("(3, \\infty)", "\\boxed{\\{x \\mid 2x > 6\\}}", True),  # an inequality on an expression still meets a ray
+    ("(3, \\infty)", "\\boxed{\\{x \\mid 3 < x\\}}", True),
+])
+def test_a_set_builder_equation_must_be_solved_for_its_variable(gold, text, right):
+    assert_judged(gold, text, right)
+
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("B", "\\boxed{\\text{(B) is wrong}}", False),
+    ("B", "\\boxed{(B) \\text{ is wrong}}", False),
+    ("B", "\\boxed{\\text{B (wrong)}}", False),
+    ("B", "\\boxed{\\text{(B) eliminated}}", False),
+    ("B", "\\boxed{\\text{(B) is a distractor}}", False),
+    ("B", "The correct option is (B) is wrong.", False),
+    # controls: an option's own text
+    ("B", "\\boxed{(B) 12}", True),
+    ("B", "\\boxed{\\text{(B) No solution}}", True),
+    ("B", "\\boxed{\\text{(B) none of these}}", True),
+    ("B", "\\boxed{\\text{(B) impossible to determine}}", True),
+])
+def test_a_choice_ruled_out_is_no_choice(gold, text, right):
+    assert_judged(gold, text, right)
+
+
+@pytest.mark.parametrize("gold, text, right", [
+    ("20", "\\boxed{20} or 21", False),
+    ("20", "$\\boxed{20}$ or $21$", False),
+    ("20", "\\boxed{20}, or maybe 21.", False),
+    ("20", "\\boxed{20}\\text{ or }21", False),
+    ("20", "\\boxed{20} or so.", True),
+    ("20", "\\boxed{20}. Or is it? Yes.", True),
+    ("20", "\\boxed{20} or 20.0", True),
+])
+def test_or_and_a_value_after_a_box_is_a_hedge(gold, text, right):
+    assert_judged(gold, text, right)
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("text", [
+    "$x = -" + "\\," * 20_000 + "\\boxed{21}$",
+    "\\boxed{20}" + " or" * 20_000,
+    "\\boxed{20} or " + "1" * 100_000,
+    "\\boxed{\\text{(B)" + " is" * 20_000 + " wrong}}",
+    "\\boxed{\\{x : " + "|x| = " * 400 + "3\\}}",
+])
+def test_review_fixes_stay_linear(text):
+    assert not verify("-21", text).correct

@@ -12,9 +12,10 @@ Conventions (see docs/verifiers.md for the full list):
   A chain `3 \\cdot 4 = 12` compared with a value uses its last member.
 - Percentages: `p\\%` equals `p/100`, and equals `p` itself when |p| >= 1 (so `50\\%` = `50` = `0.5`,
   but `0.5\\%` != `0.5`).
-- Decimals: exact comparison, except that a decimal with d places and at least 3 significant digits
-  equals an exact value that has no d-place expansion when it is that value correctly rounded
-  (`0.333` = `1/3`, `3.14` = `\\pi`, but `0.33` != `1/3` and `2.5` != `2.54`).
+- Decimals: exact comparison, except that a decimal answer with d places and at least 3 significant
+  digits equals an exact gold that has no d-place expansion when it is that value correctly rounded
+  (`0.333` = `1/3`, `3.14` = `\\pi`, but `0.33` != `1/3` and `2.5` != `2.54`). A decimal gold is
+  exact as written: `\\frac{188}{15}` (12.533…) is not `12.5`.
 - `\\pm a` is the set {a, -a}; `a \\pm b` is {a+b, a-b}; a `\\pm` inside an expression or a tuple
   makes it the set of its values (`\\frac{3 \\pm \\sqrt5}{2}`, `(\\pm 2, 0)` = `(2, 0), (-2, 0)`), each sign
   independently, at most `MAX_PM_VALUES` values; in a list or set those values are its elements.
@@ -184,15 +185,18 @@ def rounds_to(dec: Fraction, places: int, sig: int, exact: Fraction) -> bool:
 
 
 def exact_eq(a: tuple, b: tuple) -> tuple[bool, str]:
-    """Compare two numeric trees exactly (fast path); raise NeedSympy if either is not rational."""
+    """Compare the gold's numeric tree `a` with the answer's `b` exactly (fast path); raise
+    NeedSympy if either is not rational.
+
+    Only the answer may be a rounding: a decimal answer equals an exact gold it correctly rounds
+    (`0.333` for `\\frac13`), but a decimal gold is exact as written (`\\frac{188}{15}`, 12.533…, is
+    not `12.5`)."""
     va, vb = exact_value(a), exact_value(b)
     if va == vb:
         both_int = va.denominator == 1
         return True, "equal as integers" if both_int else "equal as rationals"
-    da, db = decimal_places(a), decimal_places(b)
-    if da and not db and rounds_to(va, da[0], da[1], vb):
-        return True, f"equal after rounding to {da[0]} decimal places"
-    if db and not da and rounds_to(vb, db[0], db[1], va):
+    db = decimal_places(b)
+    if db and not decimal_places(a) and rounds_to(vb, db[0], db[1], va):
         return True, f"equal after rounding to {db[0]} decimal places"
     return False, f"different values: {_fmt(va)} vs {_fmt(vb)}"
 
@@ -626,13 +630,14 @@ def _is_interval(node: tuple) -> bool:
 def _compare_values(g: tuple, p: tuple, eq: ScalarEq) -> Outcome:
     if g[0] == "pct" and p[0] == "pct":
         g, p = g[1], p[1]
-    elif p[0] == "pct" or g[0] == "pct":
-        pct, other = (p, g) if p[0] == "pct" else (g, p)
-        ok, why = eq(other, _percent_value(pct[1]))
+    elif p[0] == "pct" or g[0] == "pct":  # (the gold stays first: `eq` lets only the answer be a rounding)
+        other = g if p[0] == "pct" else p
+        as_fraction = (g, _percent_value(p[1])) if p[0] == "pct" else (_percent_value(g[1]), p)
+        ok, why = eq(*as_fraction)
         if ok:
             return Outcome(True, "equal", why + " (percent read as a fraction of 100)")
         if _percent_sign_may_be_ignored(other):
-            ok, why2 = eq(other, pct[1])
+            ok, why2 = eq(*((g, p[1]) if p[0] == "pct" else (g[1], p)))
             if ok:
                 return Outcome(True, "equal", why2 + " (percent sign ignored)")
         return Outcome(False, "wrong", why)

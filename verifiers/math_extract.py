@@ -155,12 +155,20 @@ _APPROXIMATE_RE = re.compile(r"\b(?:approx(?:imately|\.)?|about|roughly|around|n
                              re.IGNORECASE)
 
 
+#: "or" and a value right after a box (`\\boxed{20} or 21`, `$\\boxed{20}$ or $21$`, `\\boxed{20}, or maybe 21`).
+_OR_AFTER_BOX_RE = re.compile(r"[ \t$]*,?[ \t]*(?:\\text\{\s*or\s*\}|\bor\b)[ \t]*(?:(?:maybe|perhaps|possibly)[ \t]+)?\$?[ \t]*"
+                              r"(-?[0-9\\][^\s$,;]*?)\.?(?=[\s$,;]|$)", re.IGNORECASE)
+
+
 def said_after(tail: str) -> str | None:
-    """The answer `tail` (the text after a box) states in words — "the answer is 21", `#### 21` —
-    when it is a value in its own right; None when it states none, or only something that is no
+    """The answer `tail` (the text after a box) states in words — "the answer is 21", `#### 21`, or
+    "or 21" right after the box — when it is a value in its own right; None when it states none, or only something that is no
     second answer: a remark ("the answer is correct"), a pointer back ("the answer is boxed
     above"), a rounding ("approximately 0.33"), or prose ("the answer is not 21"). A number in
     words is given as digits ("twenty-one" is "21")."""
+    alternative = _OR_AFTER_BOX_RE.match(tail)
+    if alternative is not None and _looks_like_math(alternative.group(1)):
+        return alternative.group(1)  # `\\boxed{20} or 21`: a second answer offered beside the box
     if "nswer" not in tail and "####" not in tail:
         return None
     tail = strip_markdown(tail)
@@ -177,8 +185,10 @@ def said_after(tail: str) -> str | None:
     return said if looks_like_bare_answer(normalize(said)) else None
 
 
-#: A sign right before a box (spaces or tabs between).
-_SIGN_BEFORE_BOX_RE = re.compile(r"(-|\u2212|\\pm|\\mp)([ \t]*)\Z")
+#: A sign right before a box, with only spacing or an opening between: spaces, a line break, LaTeX
+#: spaces (`\\,` `\\;` `~` `\\quad`), `$`, `{`, `(` or `\\left(` (`-\\,\\boxed{12}`, `-$\\boxed{12}$`,
+#: `-(\\boxed{12})`). Group 2 is what is between: empty for a glued sign.
+_SIGN_BEFORE_BOX_RE = re.compile(r"(-|\u2212|\\pm|\\mp)((?:[ \t\n{($~]|\\[,;:! ]|\\q?quad|\\left\(){0,12})\Z")
 #: What a spaced minus must follow to be a sign (maths around it): a relation, an opening bracket
 #: or `$`, an operation, or a digit (`2 - \\boxed{20}`, a binary minus); after a LaTeX command too.
 _MATH_BEFORE_SPACED_MINUS = frozenset("=<>([{$+*/^,0123456789")

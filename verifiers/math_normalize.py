@@ -90,7 +90,7 @@ _ONE_LETTER_UNITS = "m|g|l|h|s"
 _WORD_UNITS = "|".join(u for u in _UNIT_WORDS.split("|") if u not in _ONE_LETTER_UNITS.split("|"))
 #: One unit (with a power 2 or 3), then more, separated by spaces or a `/` (`km/h`, `sq. ft`).
 _ONE_UNIT = r"(?:{units})(?![A-Za-z])(?:\s*\^\s*\{{?[23]\}}?|\{{?[23]\}}?)?\.?"
-_UNIT_TAIL = rf"(?<=[\d}}}}).%])\s+{_ONE_UNIT}(?:(?:\s*/\s*|\s+){_ONE_UNIT})*\s*$"
+_UNIT_TAIL = rf"(?:(?<=[\d}}}}).%])|(?<=\\pi))\s+{_ONE_UNIT}(?:(?:\s*/\s*|\s+){_ONE_UNIT})*\s*$"
 _UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_WORD_UNITS), re.IGNORECASE)
 #: The same with one-letter units too (`10 m`, `5 g`, `10 m^2`, litres `2 L`, and kelvin `300 K`),
 #: case-sensitive: a lower-case k is a thousand, an upper-case M a million: used when the gold is a
@@ -157,7 +157,7 @@ _WORD_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 #: `12 \\text{ sandwiches}`); group 1 is the text. Dropped when it names units (`_is_unit_text`), or
 #: when it is unit-like and the gold is a plain number (`normalize(..., number_gold=True)`).
 _TEXT_CMD = r"\\(?:text|textrm|textnormal|textit|textbf|mbox|mathrm|mathit|mathsf|hbox)\s*"
-_TEXT_TAIL_RE = re.compile(rf"(?<=[\d}}).%])\s*{_TEXT_CMD}\{{([^{{}}]*)\}}(?:\s*\^\s*\{{?[23]\}}?)?\.?\s*$")
+_TEXT_TAIL_RE = re.compile(rf"(?:(?<=[\d}}).%])|(?<=\\pi))\s*{_TEXT_CMD}\{{([^{{}}]*)\}}(?:\s*\^\s*\{{?[23]\}}?)?\.?\s*$")
 #: A unit written as two texts around a slash (`\\text{ km}/\\text{h}`): group 1 is the first up to its brace.
 _TEXT_OVER_TEXT_RE = re.compile(rf"({_TEXT_CMD}\{{[^{{}}]*)\}}\s*/\s*{_TEXT_CMD}\{{")
 _UNIT_PART_RE = re.compile(rf"(?:(?:{_UNIT_WORDS})(?:\^\{{?[23]\}}?)?|\^\{{?[23]\}}?)", re.IGNORECASE)
@@ -214,6 +214,12 @@ _RELATION_AFTER_RE = re.compile(r"\s*(?:[=^_<>]|\\(?:le|ge|leq|geq|neq)(?![A-Za-
 #: but for the words that list choices ("a or b").
 _PROSE_AFTER_RE = re.compile(r"\s+(?!(?:or|and|nor)\b)[a-z]{2,}")
 _CHOICE_HEAD_RE = re.compile(r"^\s*(?:(?i:option|choice)\s*:?\s*)?\(?\s*([A-Ea-e])\s*\)?(?![A-Za-z])")  # also "Option B"
+#: A judgement right after a choice letter that rules the option out (`(B) is wrong`, `B eliminated`,
+#: `(B) is not correct`), rather than the option's own text (`(B) No solution`, `(E) none of these`).
+_RULED_OUT = r"(?:wrong|incorrect|eliminated|excluded|rejected|ruled\s+out|(?:a\s+)?distractor|not\s+(?:it|correct|right|the\s+answer))\b"
+_RULED_OUT_RE = re.compile(rf"[\s.:)\-]*(?:(?:is|was|seems|looks)\s+)?{_RULED_OUT}", re.IGNORECASE)
+#: The same as a bracketed remark anywhere after it (`B (wrong)`, `(B) 12 (eliminated)`).
+_RULED_OUT_REMARK_RE = re.compile(rf"\(\s*(?:no|nope|{_RULED_OUT})\s*\)", re.IGNORECASE)
 # Another choice letter standing alone later in the answer ("A or B", "(A), (B)", "A/B").
 _OTHER_UPPER_RE = re.compile(r"(?<![A-Za-z\\])([A-E])(?![A-Za-z])")
 _OTHER_ANY_RE = re.compile(r"(?<![A-Za-z\\])([A-Ea-e])(?![A-Za-z])")
@@ -681,16 +687,31 @@ def _overlined(whole: str, digits: str, block: str) -> str:
 #: `\\{x : x > 3\\}`, `\\{x | x > 3\\}`, `\\{x \\in \\mathbb{R} \\mid x > 3\\}` (the reals already
 #: rewritten as `_REALS`). Group 1 is the variable, group 2 the condition.
 _SET_BUILDER_RE = re.compile(
-    r"\\\{\s*([A-Za-z])\s*(?:\\in\s*\(-\\infty, \\infty\)\s*)?(?:\\mid|\\vert|\||:)\s*([^{}|:]{1,200}?)\s*\\\}")
+    r"\\\{\s*([A-Za-z])\s*(?:\\in\s*\(-\\infty, \\infty\)\s*)?(?:\\mid|\\vert|\||:)\s*([^{}]{1,200}?)\s*\\\}")
+
+
+#: An equals sign (not part of `<=`, `>=`, `!=`).
+_EQUALS_RE = re.compile(r"(?<![<>!])=")
+#: A relation between the members of a condition.
+_RELATION = r"(?:[=<>]|\\(?:le|ge|leq|geq|lt|gt|ne|neq|leqslant|geqslant)(?![A-Za-z]))"
 
 
 def _set_builder(s: str) -> str:
     """A set-builder answer as its condition (`\\{x \\mid x > 3\\}` is `x > 3`, which compares with
-    `(3, \\infty)` as an inequality does), when the condition is about its variable; else `s`."""
+    `(3, \\infty)` as an inequality does), when the condition is about its variable. An equation
+    must be solved for it (`x = 3`): one on an expression of it (`\\{x : x^2 = 9\\}`, the set
+    {-3, 3}) is not read, since read as a chain it would be 9. A set-builder set not read is
+    written with `\\mid`, which the parser refuses: `\\{x : x^2 = 9\\}` would parse as the ratio
+    x : x^2 (unparsable, never wrongly right); any other `s` is returned as it is."""
     m = _SET_BUILDER_RE.fullmatch(s)
-    if m is None or not re.search(rf"(?<![A-Za-z\\]){m.group(1)}(?![A-Za-z])", m.group(2)):
+    if m is None:
         return s
-    return m.group(2)
+    var, condition = m.group(1), m.group(2).strip()
+    about_var = re.search(rf"(?<![A-Za-z\\]){var}(?![A-Za-z])", condition)
+    if not about_var or (_EQUALS_RE.search(condition)
+                         and not re.search(rf"(?:^|{_RELATION})\s*{var}\s*(?:$|{_RELATION})", condition)):
+        return f"\\{{{var} \\mid {condition}\\}}"  # as a set-builder set, which the parser refuses (`:` is a ratio)
+    return condition
 
 
 #: The reals without a finite set of numbers, the whole answer: `\\mathbb{R} \\setminus \\{2\\}`,
@@ -800,7 +821,8 @@ def choice_letters(text: str) -> list[str]:
     `[]` when it names none ("12", "Carrots"); one letter for "B", "(B)", "\\text{(B)}", "B) 12",
     "(C) 12 apples", "Option B", "choice (B)"; several for hedges such as "A or B", "(A), (B), (C), (D)", "A B C D", "A, B",
     "ABCD". After the letter only punctuation or the option's own text may follow, and that text
-    must not name another choice letter (a lone capital A-E, or any lone letter in a bare list).
+    must not name another choice letter (a lone capital A-E, or any lone letter in a bare list), nor
+    rule the option out (`(B) is wrong`, `B (eliminated)`: no letter; `(B) No solution` is an option's text).
     An unbracketed letter followed by an operation or relation may be a variable, and "a" followed by
     a word the article: see `_names_no_choice`.
     """
@@ -811,6 +833,8 @@ def choice_letters(text: str) -> list[str]:
     m = _CHOICE_HEAD_RE.match(s)
     if not m or _names_no_choice(m, s):
         return []
+    if _RULED_OUT_RE.match(s, m.end()) or _RULED_OUT_REMARK_RE.search(s, m.end()):
+        return []  # `(B) is wrong`, `B (eliminated)`: the option is ruled out, not chosen
     letters = [m.group(1).upper()]
     # a row break \\ separates choices as a comma does (`A\\B\\C`), while a letter after a lone
     # backslash is a command's (`\Delta`); pairs are taken from the left: `\\\B` is a break, then `\B`

@@ -243,7 +243,7 @@ def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple
 
 
 def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
-    """Scalar equivalence with sympy (see module docstring)."""
+    """Scalar equivalence with sympy of the gold's `a` and the answer's `b` (see module docstring)."""
     try:
         return exact_eq(a, b)
     except NeedSympy:
@@ -271,10 +271,8 @@ def _rational_eq(a: tuple, b: tuple, A: sympy.Rational, B: sympy.Rational) -> tu
     fa, fb = Fraction(int(A.p), int(A.q)), Fraction(int(B.p), int(B.q))
     if fa == fb:
         return True, "equal as rationals"
-    da, db = decimal_places(a), decimal_places(b)
-    if da and not db and rounds_to(fa, da[0], da[1], fb):
-        return True, f"equal after rounding to {da[0]} decimal places"
-    if db and not da and rounds_to(fb, db[0], db[1], fa):
+    db = decimal_places(b)  # only the answer may be a rounding (see `math_compare.exact_eq`)
+    if db and not decimal_places(a) and rounds_to(fb, db[0], db[1], fa):
         return True, f"equal after rounding to {db[0]} decimal places"
     return False, "different values"
 
@@ -290,14 +288,13 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
     cd = _finite_number(diff)
     if cd is not None and abs(cd) <= 1e-20 * max(1.0, abs(ca)) and _not_told_apart(A, B, diff, va, vb):
         return True, "equal numerically (to 20 digits)"
-    for lit_node, other_node, other in ((a, b, vb), (b, a, va)):
-        dp = decimal_places(lit_node)
-        if dp and not decimal_places(other_node) and dp[1] >= 3 and other.is_real:
-            scale = sympy.Integer(10) ** dp[0]
-            rounded = sympy.floor(other * scale + sympy.Rational(1, 2))
-            lit = exact_value(lit_node)
-            if rounded == sympy.Rational(lit.numerator, lit.denominator) * scale:
-                return True, f"equal after rounding to {dp[0]} decimal places"
+    dp = decimal_places(b)  # only the answer may be a rounding of the gold (see `math_compare.exact_eq`)
+    if dp and not decimal_places(a) and dp[1] >= 3 and va.is_real:
+        scale = sympy.Integer(10) ** dp[0]
+        rounded = sympy.floor(va * scale + sympy.Rational(1, 2))
+        lit = exact_value(b)
+        if rounded == sympy.Rational(lit.numerator, lit.denominator) * scale:
+            return True, f"equal after rounding to {dp[0]} decimal places"
     return False, f"different values: {_short(va)} vs {_short(vb)}"
 
 

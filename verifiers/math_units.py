@@ -93,10 +93,10 @@ _COMPOUND: dict[str, tuple[tuple[str, int], ...]] = {
 _ALONE_ONLY = frozenset({"in"})
 
 #: The phrase after the answer's number: letters, spaces, `/`, `*`, `.`, braces, degree marks and
-#: the powers `^2`/`^3`, 60 characters at most, after a digit, a closing brace or a bracket. (No
+#: the powers `^2`/`^3`, 60 characters at most, after a digit, a closing brace, a bracket or `\\pi`. (No
 #: other digit: `2x - 3 cm` ends with `cm`, not `x - 3 cm`.)
 _POWER = r"\^\s*(?:\{\s*)?[23]"  # (its closing brace is matched as any brace: no two ways to match a space)
-_TAIL_RE = re.compile(rf"(?<=[\d}})\]])\s*((?:[A-Za-z°]|{_POWER})(?:[A-Za-z\s/*.{{}}°]|{_POWER}){{0,60}}?)\s*$")
+_TAIL_RE = re.compile(rf"(?:(?<=[\d}})\]])|(?<=\\pi))\s*((?:[A-Za-z°]|{_POWER})(?:[A-Za-z\s/*.{{}}°]|{_POWER}){{0,60}}?)\s*$")
 _SPACING_RE = re.compile(r"\\[,;:! ]|~|\\quad|\\qquad|\$")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree")
 #: A phrase's tokens: a power `^2`/`^3` (group 1), a degree mark, `/`, `*`, a word, or (group 2)
