@@ -630,14 +630,17 @@ def _is_interval(node: tuple) -> bool:
 def _compare_values(g: tuple, p: tuple, eq: ScalarEq) -> Outcome:
     if g[0] == "pct" and p[0] == "pct":
         g, p = g[1], p[1]
-    elif p[0] == "pct" or g[0] == "pct":  # (the gold stays first: `eq` lets only the answer be a rounding)
-        other = g if p[0] == "pct" else p
-        as_fraction = (g, _percent_value(p[1])) if p[0] == "pct" else (_percent_value(g[1]), p)
+    elif p[0] == "pct" or g[0] == "pct":
+        # each pair keeps the gold first: `eq` lets only the answer be a rounding
+        if p[0] == "pct":
+            other, as_fraction, sign_dropped = g, (g, _percent_value(p[1])), (g, p[1])
+        else:
+            other, as_fraction, sign_dropped = p, (_percent_value(g[1]), p), (g[1], p)
         ok, why = eq(*as_fraction)
         if ok:
             return Outcome(True, "equal", why + " (percent read as a fraction of 100)")
         if _percent_sign_may_be_ignored(other):
-            ok, why2 = eq(*((g, p[1]) if p[0] == "pct" else (g[1], p)))
+            ok, why2 = eq(*sign_dropped)
             if ok:
                 return Outcome(True, "equal", why2 + " (percent sign ignored)")
         return Outcome(False, "wrong", why)

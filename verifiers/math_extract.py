@@ -162,10 +162,10 @@ _OR_AFTER_BOX_RE = re.compile(r"[ \t$]*,?[ \t]*(?:\\text\{\s*or\s*\}|\bor\b)[ \t
 
 def said_after(tail: str) -> str | None:
     """The answer `tail` (the text after a box) states in words — "the answer is 21", `#### 21`, or
-    "or 21" right after the box — when it is a value in its own right; None when it states none, or only something that is no
-    second answer: a remark ("the answer is correct"), a pointer back ("the answer is boxed
-    above"), a rounding ("approximately 0.33"), or prose ("the answer is not 21"). A number in
-    words is given as digits ("twenty-one" is "21")."""
+    "or 21" right after the box — when it is a value in its own right; None when it states none,
+    or only something that is no second answer: a remark ("the answer is correct"), a pointer back
+    ("the answer is boxed above"), a rounding ("approximately 0.33"), or prose ("the answer is not
+    21"). A number in words is given as digits ("twenty-one" is "21")."""
     alternative = _OR_AFTER_BOX_RE.match(tail)
     if alternative is not None and _looks_like_math(alternative.group(1)):
         return alternative.group(1)  # `\\boxed{20} or 21`: a second answer offered beside the box
