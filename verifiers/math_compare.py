@@ -238,22 +238,8 @@ def prepare(node: tuple) -> tuple:
                                   for name, value in zip(exprs[0][3], exprs[1][3])))
         if _is_assignment(node):
             return ("assign", exprs[0][1], prepare(exprs[1]), node)
-        if len(ops) == 1 and ops[0] in _FLIP:
-            (op,), (l, r) = ops, exprs
-            if l[0] == "sym" and not has_symbols(r):  # x > 3: the interval of the symbol, whichever it is
-                val = r
-            elif r[0] == "sym" and not has_symbols(l):  # 3 < x: the same, read from the symbol's side
-                val, op = l, _FLIP[op]
-            else:
-                return node
-            oo = ("const", "oo")
-            if op in (">", ">="):
-                return _interval(val, op == ">=", oo, False)
-            return _interval(("neg", oo), False, val, op == "<=")
-        if ops == ("!=",) and _one_side_symbol(exprs):  # x != 2: every real but 2, two open rays
-            (val,) = [side for side in exprs if side[0] != "sym"]
-            oo = ("const", "oo")
-            return ("union", (_interval(("neg", oo), False, val, False), _interval(val, False, oo, False)))
+        if len(ops) == 1 and (ops[0] in _FLIP or ops[0] == "!="):
+            return _symbol_range(ops[0], *exprs) or node
         if len(ops) == 2 and exprs[1][0] == "sym" and not has_symbols(exprs[0]) \
                 and not has_symbols(exprs[2]):
             if all(o in ("<", "<=") for o in ops):
@@ -266,10 +252,21 @@ def prepare(node: tuple) -> tuple:
     return node
 
 
-def _one_side_symbol(exprs: tuple) -> bool:
-    """Whether a relation's two sides are a symbol and a value without symbols (`x`, `2`), either way round."""
-    (l, r) = exprs
-    return (l[0] == "sym" and not has_symbols(r)) or (r[0] == "sym" and not has_symbols(l))
+def _symbol_range(op: str, left: tuple, right: tuple) -> tuple | None:
+    """The values a relation `left op right` between a lone symbol and a value allows, whichever
+    side the symbol is on: `x > 3` and `3 < x` are `(3, \\infty)`, `x \\neq 2` the two open rays
+    beside 2. None when it does not relate a lone symbol to a value."""
+    if left[0] == "sym" and not has_symbols(right):
+        val = right
+    elif right[0] == "sym" and not has_symbols(left):  # read from the symbol's side
+        val, op = left, _FLIP.get(op, op)
+    else:
+        return None
+    oo = ("const", "oo")
+    below, above = _interval(("neg", oo), False, val, op == "<="), _interval(val, op == ">=", oo, False)
+    if op == "!=":
+        return ("union", (below, above))
+    return above if op in (">", ">=") else below
 
 
 #: How `unevaluated` names an operation left in an answer.

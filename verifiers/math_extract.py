@@ -149,10 +149,11 @@ def _box_spans(text: str) -> list[tuple[int, int, int]]:
     return boxes[-MAX_BOXES:]
 
 
-#: Words that make a statement a rounding of the answer rather than an answer (`\\boxed{\\frac13}`,
-#: "the answer is approximately 0.33").
-_APPROXIMATE_RE = re.compile(r"\b(?:approx(?:imately|\.)?|about|roughly|around|nearly|almost|close\s+to)\b|\\approx|≈|~",
-                             re.IGNORECASE)
+#: Words and signs that make a value a rounding rather than an answer: "the answer is approximately
+#: 0.33" after `\\boxed{\\frac13}` states no second answer, `$\\frac{\\sqrt2}{2}$ (about 0.707)` no second value.
+_APPROXIMATELY = frozenset({"about", "approximately", "approx", "approx.", "roughly", "around", "nearly", "\\approx", "≈", "~"})
+_APPROXIMATE_RE = re.compile(r"\b(?:" + "|".join(sorted(w for w in _APPROXIMATELY if w.isalpha())) + r")\b|"
+                             + "|".join(re.escape(w) for w in sorted(_APPROXIMATELY) if not w[0].isalpha()), re.IGNORECASE)
 
 
 #: "or" and a value right after a box (`\\boxed{20} or 21`, `$\\boxed{20}$ or $21$`, `\\boxed{20}, or maybe 21`).
@@ -171,11 +172,7 @@ def said_after(tail: str) -> str | None:
         return alternative.group(1)  # `\\boxed{20} or 21`: a second answer offered beside the box
     if "nswer" not in tail and "####" not in tail:
         return None
-    tail = strip_markdown(tail)
-    said = _said_answer(tail)
-    if said is None:
-        gsm = _GSM_RE.findall(tail)
-        said = gsm[-1].strip() if gsm else None
+    said = extract_here(tail)  # (no box is left in the tail, nor a trusted tag: those came first)
     if (said is None or not _looks_like_math(said) or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said)
             or len(said) > 200):
         return None
@@ -446,7 +443,6 @@ _RESTATED_RE = re.compile(  # matched on the answer with its whitespace runs squ
     r"(?P<y>\$[^$()]+\$|" + _PLAIN_VALUE + r") ?\)", re.IGNORECASE)
 #: Longer than this, a said answer is no value with a restatement (and the match stays cheap).
 _MAX_RESTATED_CHARS = 200
-_APPROXIMATELY = {"about", "approximately", "approx", "approx.", "roughly", "around", "nearly", "\\approx", "≈", "~"}
 
 
 def restatement_parts(answer: str, *, said: bool = True) -> list[str]:
