@@ -438,13 +438,27 @@ def _map_in_threads(fn: Callable[[int], Any], count: int, workers: int, stop: th
     results: list[Any] = [None] * count
     try:
         for _ in range(count):
-            i, value, exc = finished.get()
+            i, value, exc = _next_finished(finished)
             if exc is not None:
                 raise exc
             results[i] = value
     finally:
         stop.set()
     return results
+
+
+def _next_finished(finished: queue.SimpleQueue) -> Any:
+    """The next item of `finished`, waited for in slices of 0.1 s rather than in one blocking wait.
+
+    A Ctrl-C that arrives just before a blocking wait begins has its handler run already, so it
+    does not wake the wait: the caller would sit there until some request answered (up to
+    ``timeout``). Between slices Python runs the pending handler, so the interrupt is raised at once.
+    """
+    while True:
+        try:
+            return finished.get(timeout=0.1)
+        except queue.Empty:
+            continue
 
 
 def _retry_after(value: str | None) -> float:
