@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
+from itertools import repeat
+from operator import is_
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -31,7 +33,7 @@ import numpy as np
 from rlvr.envs.base import _RESET_PARTS, SingleTurnEnv, TextEnv, _copy_messages, failed_turn, opening_messages
 from rlvr.envs.rewards import add_parts
 from rlvr.envs.stepping import score_concurrently, scores_slowly, verify_group
-from rlvr.envs.vector_info import _NO_DETAILS, mask, put_column, put_constant
+from rlvr.envs.vector_info import _NO_DETAILS, VARYING, constant_columns, mask, put_column
 
 #: What a SingleTurnEnv subclass must not override for its step to be done here.
 _BASE_LOGIC = ("step", "reset", "reset_facts", "reset_details", "_choose_task", "_draw_task", "_begin_episode", "begin_turn",
@@ -185,26 +187,41 @@ def _step_columns(tasks: list[Any], outcomes: list[float], formats: list[float],
     """The step's info columns (all but `messages`, which the caller adds: copied or not)."""
     n = len(tasks)
     everyone = list(range(n))
-    out: dict[str, Any] = {}
+    failed = [i for i, error in enumerate(errors) if error is not None]
+    no_details = details.count(None) == n
+    out = constant_columns((
+        ("task_id", VARYING), ("turn", 1), ("messages", VARYING), ("reward_parts", VARYING), ("return_parts", VARYING),
+        ("reward_weights", _one(shared["reward_weights"])), ("verdict", VARYING), ("valid", VARYING if failed else True),
+        ("fingerprint", _one(shared["fingerprint"])), ("turn_details", _NO_DETAILS if no_details else VARYING),
+    ), n)
     put_column(out, "task_id", everyone, [task.id for task in tasks], n, True)
-    put_constant(out, "turn", everyone, 1, n, True)
-    out["messages"] = None  # (keeps the info's key order)
-    out["_messages"] = mask(everyone, n, True)
     parts = {"outcome": np.array(outcomes, dtype=float), "format": np.array(formats, dtype=float),
              "process": np.array(processes, dtype=float)}
     out["reward_parts"] = _with_masks(parts, n)
-    out["_reward_parts"] = mask(everyone, n, True)
     out["return_parts"] = _with_masks({name: column + 0.0 for name, column in parts.items()}, n)  # 0 + each part
-    out["_return_parts"] = mask(everyone, n, True)
-    put_column(out, "reward_weights", everyone, shared["reward_weights"], n, True)
     put_column(out, "verdict", everyone, verdicts, n, True, kind=object)
-    put_column(out, "valid", everyone, [error is None for error in errors], n, True)
-    put_column(out, "fingerprint", everyone, shared["fingerprint"], n, True)
-    put_column(out, "turn_details", everyone, [copy.deepcopy(d) if d else _NO_DETAILS for d in details], n, True)
-    failed = [i for i, error in enumerate(errors) if error is not None]
+    if failed:
+        put_column(out, "valid", everyone, [error is None for error in errors], n, True)
+    _put_shared(out, shared, n)
+    if not no_details:
+        put_column(out, "turn_details", everyone, [copy.deepcopy(d) if d else _NO_DETAILS for d in details], n, True)
     if failed:
         put_column(out, "error", failed, [errors[i] for i in failed], n, len(failed) == n)
     return out
+
+
+def _one(values: list[Any]) -> Any:
+    """The object every item of `values` is, else `VARYING` (for `constant_columns`' layouts)."""
+    first = values[0]
+    return first if all(map(is_, values, repeat(first))) else VARYING
+
+
+def _put_shared(out: dict[str, Any], shared: dict[str, list[Any]], n: int) -> None:
+    """The `reward_weights` and `fingerprint` columns, where the envs do not all share one object."""
+    everyone = list(range(n))
+    for key in ("reward_weights", "fingerprint"):
+        if out[key] is None:
+            put_column(out, key, everyone, shared[key], n, True)
 
 
 def _with_masks(columns: dict[str, np.ndarray], n: int) -> dict[str, Any]:
@@ -221,17 +238,14 @@ def _reset_columns(cores: Sequence[TextEnv], tasks: list[Any], prompts: list[str
     """The info columns of episodes begun on `tasks` with `prompts` (what `TextEnv.reset_facts` reports)."""
     n = len(cores)
     everyone = list(range(n))
-    out: dict[str, Any] = {}
+    out = constant_columns((
+        ("task_id", VARYING), ("turn", 0), ("messages", VARYING), ("reward_parts", _RESET_PARTS), ("return_parts", _RESET_PARTS),
+        ("reward_weights", _one(shared["reward_weights"])), ("verdict", None), ("valid", True),
+        ("fingerprint", _one(shared["fingerprint"])), ("turn_details", _NO_DETAILS),
+    ), n)
     put_column(out, "task_id", everyone, [task.id for task in tasks], n, True)
-    put_constant(out, "turn", everyone, 0, n, True)
     # a copy of each env's opening messages, made afresh rather than copied
     messages = [opening_messages(core.system_prompt, prompt) for core, prompt in zip(cores, prompts)]
     put_column(out, "messages", everyone, messages, n, True, kind=object)
-    put_constant(out, "reward_parts", everyone, _RESET_PARTS, n, True)
-    put_constant(out, "return_parts", everyone, _RESET_PARTS, n, True)
-    put_column(out, "reward_weights", everyone, shared["reward_weights"], n, True)
-    put_constant(out, "verdict", everyone, None, n, True)
-    put_constant(out, "valid", everyone, True, n, True)
-    put_column(out, "fingerprint", everyone, shared["fingerprint"], n, True)
-    put_constant(out, "turn_details", everyone, _NO_DETAILS, n, True)
+    _put_shared(out, shared, n)
     return out

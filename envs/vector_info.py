@@ -219,6 +219,51 @@ def put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: i
     out[f"_{key}"] = mask(idx, n, complete)
 
 
+#: A key of `constant_columns`' layout whose values differ between envs: left to the caller.
+VARYING = object()
+
+#: `constant_columns`' dicts by layout (values by identity) and n, each with the layout itself, which
+#: keeps the values alive so that no other object takes their ids. Bounded, in case a caller makes
+#: new values endlessly (past the bound, each call builds its dict afresh).
+_TEMPLATES: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
+_TEMPLATE_LIMIT = 256
+
+
+def constant_columns(layout: tuple[tuple[str, Any], ...], n: int) -> dict[str, Any]:
+    """A new info dict of n envs that all report every key of `layout`, (key, value) pairs in the
+    info's order: a key with a value holds the column `put_constant` makes of it (with its mask),
+    a `VARYING` key None and an all-True mask, for the caller to set with `put_column` (setting an
+    existing key keeps its place in the dict).
+
+    Made once per layout and n, then copied: copying the arrays costs a fraction of building them,
+    and most of a single-turn step's info is such columns (turn 0 or 1, zero reward parts, verdict
+    None, valid True, one weights dict and one fingerprint for every env).
+    """
+    key = (n, *[(name, id(value)) for name, value in layout])
+    cached = _TEMPLATES.get(key)
+    if cached is None:
+        template: dict[str, Any] = {}
+        everyone = list(range(n))
+        for name, value in layout:
+            if value is VARYING:
+                template[name] = None
+                template[f"_{name}"] = _all_true(n)
+            else:
+                put_constant(template, name, everyone, value, n, True)
+        if len(_TEMPLATES) < _TEMPLATE_LIMIT:
+            _TEMPLATES[key] = (template, layout)
+    else:
+        template = cached[0]
+    return _copy_columns(template)
+
+
+def _copy_columns(columns: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an info dict: new arrays (an object array's cells hold the same objects) and new
+    nested dicts; None stays None."""
+    return {key: value.copy() if type(value) is np.ndarray else None if value is None else _copy_columns(value)
+            for key, value in columns.items()}
+
+
 def _fits(value: Any) -> bool:
     """False for an int beyond int64, which goes in an object column (where Gymnasium raises), as
     `_numbers` does for a column of several values."""

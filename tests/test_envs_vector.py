@@ -472,6 +472,50 @@ def test_changing_vector_infos_leaves_the_envs_alone():
     vec.close()
 
 
+def test_changing_one_steps_info_arrays_never_reaches_the_next_steps_info():
+    """The constant columns of a column-by-column step (turn, zero parts, weights, valid, masks) are
+    copied from one template per layout: each step's arrays are its own."""
+    vec = make_vec("Arithmetic-v0", 3, autoreset_mode="SameStep", format="compact")
+    vec.reset(seed=0)
+    for _ in range(3):  # past the checker's first steps: the column-by-column path
+        _, _, _, _, info = vec.step(["1", "2", "3"])
+    for columns in (info, info["final_info"]):
+        columns["turn"][:] = 7
+        columns["_turn"][:] = False
+        columns["valid"][:] = False
+        columns["reward_weights"]["outcome"][:] = 9.0
+        columns["return_parts"]["format"][:] = 5.0
+        columns["fingerprint"][0] = "changed"
+        columns["verdict"][0] = "changed"
+    _, _, _, _, info = vec.step(["1", "2", "3"])
+    assert list(info["turn"]) == [0, 0, 0] and list(info["final_info"]["turn"]) == [1, 1, 1]
+    for columns in (info, info["final_info"]):
+        assert columns["_turn"].all() and columns["valid"].all()
+        assert list(columns["reward_weights"]["outcome"]) == [1.0] * 3
+        assert "changed" not in list(columns["fingerprint"]) and "changed" not in list(columns["verdict"])
+    assert list(info["return_parts"]["format"]) == [0.0] * 3
+    vec.close()
+
+
+def test_constant_columns_equal_put_constant_and_keep_the_layouts_order():
+    from rlvr.envs.vector_info import VARYING, constant_columns, put_constant
+
+    weights = {"outcome": 1.0, "format": 0.5}
+    layout = (("task_id", VARYING), ("turn", 0), ("weights", weights), ("verdict", None), ("valid", True))
+    first, second = constant_columns(layout, 4), constant_columns(layout, 4)
+    expected: dict = {"task_id": None}
+    for name, value in layout[1:]:
+        put_constant(expected, name, [0, 1, 2, 3], value, 4, True)
+    assert list(first) == ["task_id", "_task_id", "turn", "_turn", "weights", "_weights", "verdict", "_verdict", "valid", "_valid"]
+    assert first["task_id"] is None and first["_task_id"].tolist() == [True] * 4
+    for name in ("turn", "verdict", "valid"):
+        assert first[name].dtype == expected[name].dtype and first[name].tolist() == expected[name].tolist()
+    assert {k: v.tolist() for k, v in first["weights"].items()} == {"outcome": [1.0] * 4, "_outcome": [True] * 4,
+                                                                     "format": [0.5] * 4, "_format": [True] * 4}
+    assert first["turn"] is not second["turn"] and first["weights"]["outcome"] is not second["weights"]["outcome"]
+    assert constant_columns(layout, 2)["turn"].tolist() == [0, 0]  # another n, another template
+
+
 def test_sub_env_overriding_step_or_reset_is_run_through_them():
     from rlvr.envs.procedural import ArithmeticEnv
 
