@@ -241,6 +241,31 @@ def test_model_text_with_fences_is_extracted(box):
     assert check_function(text, HUMANEVAL_TESTS, "square", sandbox=box).correct
 
 
+SCRATCH_FILE = """
+import os
+
+def roundtrip(text):
+    listed = os.listdir(".")
+    with open("scratch.txt", "w") as handle:
+        handle.write(text)
+    with open("scratch.txt") as handle:
+        back = handle.read()
+    os.remove("scratch.txt")
+    return back, listed
+"""
+
+
+def test_a_solution_may_write_scratch_files_in_its_working_directory(box):
+    """As a stdin/stdout program may: a function-completion solution runs in a writable directory
+    of its own, empty when it starts (no harness files to read or overwrite)."""
+    tests = ["assert roundtrip('abc') == ('abc', [])", "assert roundtrip('x' * 1000)[0] == 'x' * 1000"]
+    verdict = check_function(SCRATCH_FILE, tests, "roundtrip", sandbox=box)
+    assert verdict.correct, verdict.reason
+    from rlvr.verifiers.code import RULES_VERSION
+
+    assert RULES_VERSION >= 5  # it failed under rules 4 (run in a read-only "/")
+
+
 MBPP_TESTS = [
     "assert similar_elements((3, 4, 5, 6), (5, 7, 4, 10)) == (4, 5)",
     "assert similar_elements((1, 2, 3, 4), (5, 4, 3, 7)) == (3, 4)",

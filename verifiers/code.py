@@ -72,9 +72,10 @@ HARNESS_FILES = {
 #: "__main__" for programs), typing names ready for call-based answers, a HumanEval prompt's bare
 #: signature dropped before a whole-function answer, MBPP test-side helpers never the entry point;
 #: 4: with the decorators right above it; an answer holding no code, `pass` or prose alone, is not
-#: run but scored "no_code"; a lone closing fence closes the code before it), so that a resumed
+#: run but scored "no_code"; a lone closing fence closes the code before it; 5: a function-completion
+#: answer runs in an empty writable directory of its own, not a read-only "/"), so that a resumed
 #: evaluation never mixes verdicts of two rule sets.
-RULES_VERSION = 4
+RULES_VERSION = 5
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

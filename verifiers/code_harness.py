@@ -688,6 +688,19 @@ def compiled_program(path):
     return ("code", data[len(MAGIC_NUMBER):])
 
 
+def _scratch_directory():
+    """A new, empty directory for the solution to run in (and write scratch files to, as a stdin/
+    stdout program may in its working directory): in the sandbox's TMPDIR, which the sandbox wipes
+    after each run. Not the work directory, which holds the harness's own files. "/" (read-only in
+    the isolated backends) if none can be made."""
+    path = os.path.join(os.environ.get("TMPDIR") or "/tmp", f"rlvr-solution-{os.getpid()}")
+    try:
+        os.mkdir(path, 0o700)
+    except OSError:
+        return "/"
+    return path
+
+
 def harness_main():
     _prctl(PR_SET_DUMPABLE, 0)  # the child may not ptrace us or read our /proc files
     child_program = compiled_program(CHILD_CODE_FILE)  # read before any solution code exists
@@ -714,7 +727,7 @@ def harness_main():
     os.dup2(null, 0)
     os.dup2(null, 1)  # prints of the tests (which may show returned values) go nowhere
     os.close(null)
-    os.chdir("/")
+    os.chdir(_scratch_directory())
     nonce = payload.pop("nonce")
     harness = None
     try:
