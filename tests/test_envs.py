@@ -594,7 +594,9 @@ def test_fingerprint_names_every_column_and_verifier_setting_that_changes_result
     rows = [{"question": "square", "answer": tests}]
     quick = DatasetEnv(rows, verifier="code", verifier_settings={"timeout": 3}).fingerprint()
     slow = DatasetEnv(rows, verifier="code").fingerprint()
-    assert quick["verifier"] == {"name": "code", "settings": {"sandbox_backend": "auto", "timeout": 3.0, "rules": 4}}
+    from rlvr.verifiers.code import RULES_VERSION
+
+    assert quick["verifier"] == {"name": "code", "settings": {"sandbox_backend": "auto", "timeout": 3.0, "rules": RULES_VERSION}}
     assert slow["verifier"]["settings"]["timeout"] == 10.0 and quick != slow
     with pytest.raises(ValueError, match=r"code verifier: verifier_settings\[.timeout.\] must be a positive finite number"):
         DatasetEnv(rows, verifier="code", verifier_settings={"timeout": 0})

@@ -252,13 +252,21 @@ def roundtrip(text):
         back = handle.read()
     os.remove("scratch.txt")
     return back, listed
+
+def plant(text):
+    with open("planted.txt", "w") as handle:
+        handle.write(text)
+    with open("planted.txt") as handle:
+        return handle.read()
 """
 
 
 def test_a_solution_may_write_scratch_files_in_its_working_directory(box):
     """As a stdin/stdout program may: a function-completion solution runs in a writable directory
-    of its own, empty when it starts (no harness files to read or overwrite)."""
-    tests = ["assert roundtrip('abc') == ('abc', [])", "assert roundtrip('x' * 1000)[0] == 'x' * 1000"]
+    of its own, empty when it starts (no harness files to read or overwrite). The tests (trusted
+    code, in the harness) do not run there: a relative path of theirs never reads the solution's files."""
+    tests = ["assert roundtrip('abc') == ('abc', [])", "assert roundtrip('x' * 1000)[0] == 'x' * 1000",
+             "import os\nassert plant('x') == 'x' and not os.path.exists('planted.txt')"]
     verdict = check_function(SCRATCH_FILE, tests, "roundtrip", sandbox=box)
     assert verdict.correct, verdict.reason
     from rlvr.verifiers.code import RULES_VERSION

@@ -396,8 +396,9 @@ def _solution_exception(name, message):
 class Child:
     """One solution process: started with fork + exec, so that it inherits no memory of ours."""
 
-    def __init__(self, program, import_path):
-        """Start `program` (("code", marshalled code object) or ("source", text)) in a fresh python."""
+    def __init__(self, program, import_path, directory):
+        """Start `program` (("code", marshalled code object) or ("source", text)) in a fresh python
+        whose working directory is `directory`."""
         request_r, self.request_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
         pid = os.fork()
@@ -405,6 +406,7 @@ class Child:
             try:
                 _lock_down_fds((request_r, reply_w))
                 os.setpgid(0, 0)
+                os.chdir(directory)
                 for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
                     signal.signal(sig, signal.SIG_DFL)
                 argv = [sys.executable, "-I", "-S", "-c", CHILD_BOOTSTRAP, str(request_r), str(reply_w), import_path]
@@ -472,6 +474,7 @@ class Harness:
     def __init__(self, payload, child_program=None):
         self.program = child_program if child_program is not None else ("source", payload["child_source"])
         self.import_path = "\n".join(sys.path)
+        self.solution_directory = _scratch_directory()
         self.solution = payload["solution"]
         self.timeout = float(payload["timeout"])
         self.call_timeout = payload.get("call_timeout")
@@ -499,10 +502,10 @@ class Harness:
         self.starts += 1
         self.loaded = False
         if self.starts == 1:
-            self.child = Child(self.program, self.import_path)  # failing to start the first one is our fault
+            self.child = Child(self.program, self.import_path, self.solution_directory)  # failing to start the first one is our fault
         else:
             try:
-                self.child = Child(self.program, self.import_path)
+                self.child = Child(self.program, self.import_path, self.solution_directory)
             except OSError as exc:  # e.g. the last one left a fork bomb behind
                 self.fatal = f"could not restart the solution process ({describe(exc)})"
                 return
@@ -691,8 +694,10 @@ def compiled_program(path):
 def _scratch_directory():
     """A new, empty directory for the solution to run in (and write scratch files to, as a stdin/
     stdout program may in its working directory): in the sandbox's TMPDIR, which the sandbox wipes
-    after each run. Not the work directory, which holds the harness's own files. "/" (read-only in
-    the isolated backends) if none can be made."""
+    after each run. Not the work directory, which holds the harness's own files, and not the
+    harness's own working directory, which stays "/": the harness must read no file the solution
+    wrote (a traceback reads `rlvr_harness.py` by its relative name; a test may open a relative
+    path). "/" (read-only in the isolated backends) if none can be made."""
     path = os.path.join(os.environ.get("TMPDIR") or "/tmp", f"rlvr-solution-{os.getpid()}")
     try:
         os.mkdir(path, 0o700)
@@ -727,7 +732,7 @@ def harness_main():
     os.dup2(null, 0)
     os.dup2(null, 1)  # prints of the tests (which may show returned values) go nowhere
     os.close(null)
-    os.chdir(_scratch_directory())
+    os.chdir("/")  # read-only in the isolated backends: the solution's scratch files are elsewhere
     nonce = payload.pop("nonce")
     harness = None
     try:
