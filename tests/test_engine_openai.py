@@ -320,13 +320,13 @@ def test_a_stalled_server_fails_the_call_in_one_timeout_not_one_per_conversation
             release.set()
 
 
-@pytest.mark.parametrize("delivered_to", ["the process", "a request thread"])
+@pytest.mark.parametrize("delivered_to", ["the process", "another thread"])
 def test_ctrl_c_stops_the_call_at_once_and_sends_nothing_more(tmp_path, delivered_to):
     """SIGINT while requests wait on a slow server (timeout 60 s): the process ends within seconds,
     without sending the conversations not yet started, nor waiting for the requests in flight.
 
-    Delivered to a request thread, the signal's handler has run before the caller's wait could be
-    woken by it: the same as a Ctrl-C landing just before the wait begins, which once left the
+    Delivered to a thread other than the waiting one, the signal's handler runs without waking the
+    caller's wait: the same as a Ctrl-C landing just before the wait begins, which once left the
     call waiting for an answer (a flaky failure of this test under load)."""
     import signal
     import subprocess
