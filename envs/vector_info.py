@@ -42,6 +42,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from rlvr.envs.base import InfoFacts, _copy_messages
+from rlvr.envs.interning import Interned
 
 def batch_infos(pairs: Sequence[tuple[int, dict[str, Any]]], num_envs: int) -> dict[str, Any]:
     """Batch per-env infos into Gymnasium's vector-info layout.
@@ -222,11 +223,9 @@ def put_constant(out: dict[str, Any], key: str, idx: list[int], value: Any, n: i
 #: A key of `constant_columns`' layout whose values differ between envs: left to the caller.
 VARYING = object()
 
-#: `constant_columns`' dicts by layout (values by identity) and n, each with the layout itself, which
-#: keeps the values alive so that no other object takes their ids. Bounded, in case a caller makes
-#: new values endlessly (past the bound, each call builds its dict afresh).
-_TEMPLATES: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
-_TEMPLATE_LIMIT = 256
+#: `constant_columns`' dicts by layout (values by identity) and n, each kept with the layout itself,
+#: which keeps the values alive so that no other object takes their ids.
+_TEMPLATES = Interned(limit=256)
 
 
 def constant_columns(layout: tuple[tuple[str, Any], ...], n: int) -> dict[str, Any]:
@@ -240,21 +239,21 @@ def constant_columns(layout: tuple[tuple[str, Any], ...], n: int) -> dict[str, A
     None, valid True, one weights dict and one fingerprint for every env).
     """
     key = (n, *[(name, id(value)) for name, value in layout])
-    cached = _TEMPLATES.get(key)
-    if cached is None:
-        template: dict[str, Any] = {}
-        everyone = list(range(n))
-        for name, value in layout:
-            if value is VARYING:
-                template[name] = None
-                template[f"_{name}"] = _all_true(n)
-            else:
-                put_constant(template, name, everyone, value, n, True)
-        if len(_TEMPLATES) < _TEMPLATE_LIMIT:
-            _TEMPLATES[key] = (template, layout)
-    else:
-        template = cached[0]
+    template, _ = _TEMPLATES.get(key, lambda: (_template(layout, n), layout))
     return _copy_columns(template)
+
+
+def _template(layout: tuple[tuple[str, Any], ...], n: int) -> dict[str, Any]:
+    """`constant_columns`' dict of `layout`, built."""
+    template: dict[str, Any] = {}
+    everyone = list(range(n))
+    for name, value in layout:
+        if value is VARYING:
+            template[name] = None
+            template[f"_{name}"] = _all_true(n)
+        else:
+            put_constant(template, name, everyone, value, n, True)
+    return template
 
 
 def _copy_columns(columns: dict[str, Any]) -> dict[str, Any]:
