@@ -363,6 +363,7 @@ class Worker:
             os.dup2(err_w, 2)
             os.dup2(setup_w, SETUP_FD, inheritable=False)  # closed by a successful exec
             os.closerange(SETUP_FD + 1, 65536)  # the control pipes among them: no forged results
+            _first_for_the_oom_killer()  # before the uid change (see there)
             if self.job_uid is not None:
                 os.setgroups([])
                 os.setgid(self.job_uid)
@@ -666,6 +667,33 @@ def _remove_sysv_ipc() -> None:
             continue
         for row in rows:
             remove(int(row.split()[1]))
+
+
+def _first_for_the_oom_killer() -> None:
+    """Make this job process, and every process it starts, the OOM killer's first choice
+    (`oom_score_adj` 1000) when memory runs out: in a container, a run that fills its memory
+    otherwise risks having the worker killed instead (reported as an `error`, not the run's
+    `memory`), and on the host (bwrap, subprocess) the kernel would otherwise pick the largest
+    process, often the trainer itself. Anyone may raise their own score, but lowering it below the
+    last value a process with CAP_SYS_RESOURCE (in the host's user namespace) set takes that
+    capability. So where the worker is such a process (root outside a user namespace: the
+    subprocess backend under root) the job cannot undo it; elsewhere (bwrap, Docker: no such
+    capability) a program could set it back to its starting value by writing the file itself,
+    which no program does by accident. Without a writable /proc, nothing changes.
+
+    The job inherits the worker's non-dumpable flag, which makes its /proc files root's: it is
+    dumpable for the write only (no other process of the job exists yet)."""
+    _prctl(PR_SET_DUMPABLE, 1)
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        try:
+            os.write(fd, b"1000")
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+    finally:
+        _prctl(PR_SET_DUMPABLE, 0)
 
 
 def _oom_kills(paths: list[str] | None) -> int:

@@ -116,6 +116,24 @@ def test_time_limits_apply_to_threads(sandbox, daemon):
     result = sandbox.run("import threading, time\nthreading.Thread(target=time.sleep, args=(60,)).start()", timeout=0.5)
     assert result.status == "timeout", result
 
+OOM_SCORES = """
+import subprocess, sys
+own = open('/proc/self/oom_score_adj').read().strip()
+child = subprocess.run([sys.executable, '-c', "print(open('/proc/self/oom_score_adj').read().strip())"],
+                       capture_output=True, text=True).stdout.strip()
+print(own, child)
+"""
+
+
+def test_a_runs_processes_are_the_oom_killers_first_choice(sandbox):
+    """When memory runs out, the kernel ends the run's processes (and their children) before the
+    sandbox's worker or the caller's process (a trainer): oom_score_adj 1000 for them only."""
+    before = open("/proc/self/oom_score_adj").read().strip()
+    result = sandbox.run(OOM_SCORES)
+    assert result.status == "ok" and result.stdout.split() == ["1000", "1000"], result
+    assert open("/proc/self/oom_score_adj").read().strip() == before != "1000"
+
+
 def test_files_are_placed_in_the_work_dir(sandbox):
     files = {"data/input.txt": "1 2 3", "blob.bin": bytes(range(256)), "helper.py": "VALUE = 41\n"}
     code = ("import helper\nprint(helper.VALUE + 1)\nprint(open('data/input.txt').read())\n"

@@ -136,6 +136,31 @@ def test_docker_oom_kill_is_a_memory_result():
     assert killed.status == "error" and killed.message == "killed by signal SIGKILL", killed
 
 
+# The same, filled in 1 MiB writes by one process far smaller than the worker (a fresh `python3 -S`):
+# the OOM killer, left to itself, ends the largest process, which was the worker (the run then an
+# `error`: "the program killed or froze its sandbox supervisor").
+TMPFS_FILLED_BY_A_SMALL_PROCESS = """
+import os
+code = ("block = bytes(1 << 20)\\n"
+        "for d in ('/work', '/tmp', '/dev/shm'):\\n"
+        "    for i in range(3):\\n"
+        "        with open(f'{d}/f{i}', 'wb') as handle:\\n"
+        "            for _ in range(39):\\n"
+        "                handle.write(block)\\n"
+        "print('survived')\\n")
+os.execv('/usr/bin/python3', ['python3', '-I', '-S', '-c', code])
+"""
+
+
+def test_docker_oom_killer_ends_the_run_not_the_worker():
+    _docker_client()
+    sandbox = get_sandbox("docker", timeout=20, memory_mb=128, max_file_mb=40, max_concurrent=1)
+    result = sandbox.run(TMPFS_FILLED_BY_A_SMALL_PROCESS)
+    assert result.status == "memory" and "OOM" in result.message, result
+    assert "survived" not in result.stdout
+    assert sandbox.run("print(1)").stdout == "1\n"  # the same worker serves the next run
+
+
 CHILDREN_OVER_THE_CONTAINER = """
 import os, time
 kids = []
