@@ -274,6 +274,22 @@ def test_a_solution_may_write_scratch_files_in_its_working_directory(box):
     assert RULES_VERSION >= 5  # it failed under rules 4 (run in a read-only "/")
 
 
+def test_a_test_passing_the_solution_what_cannot_cross_is_a_dataset_error(box):
+    """Only the tests make the solution's arguments: a function or object no answer can receive
+    makes the task uncheckable here (Verdict.failed), never a wrong answer."""
+    apply = "def apply(f, x):\n    return f(x)\n"
+    tests = ["assert apply(abs, -2) == 2", "assert apply(lambda x: x + 1, 2) == 3"]
+    verdict = check_function(apply, tests, "apply", sandbox=box)
+    assert verdict.error is not None and verdict.details["kind"] == "dataset_error", verdict
+    assert verdict.error.startswith("test 1 of 2 (line 1: assert apply(abs, -2) == 2) cannot be checked: the tests pass "
+                                    "a builtin_function_or_method object") and "fix or drop it in the dataset" in verdict.error
+    # plain arguments fail on the answer's own merits; a test that catches the refusal still passes
+    wrong = check_function("def apply(f, x):\n    return x\n", ["assert apply(1, 2) == 3"], "apply", sandbox=box)
+    assert wrong.error is None and not wrong.correct and wrong.details["kind"] == "failed"
+    caught = "try:\n    apply(len, 1)\nexcept TypeError:\n    pass\nassert apply(0, 5) == 5"
+    assert check_function("def apply(f, x):\n    return x\n", [caught], "apply", sandbox=box).correct
+
+
 MBPP_TESTS = [
     "assert similar_elements((3, 4, 5, 6), (5, 7, 4, 10)) == (4, 5)",
     "assert similar_elements((1, 2, 3, 4), (5, 4, 3, 7)) == (3, 4)",

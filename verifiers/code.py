@@ -73,7 +73,8 @@ HARNESS_FILES = {
 #: signature dropped before a whole-function answer, MBPP test-side helpers never the entry point;
 #: 4: with the decorators right above it; an answer holding no code, `pass` or prose alone, is not
 #: run but scored "no_code"; a lone closing fence closes the code before it; 5: a function-completion
-#: answer runs in an empty writable directory of its own, not a read-only "/"), so that a resumed
+#: answer runs in an empty writable directory of its own, not a read-only "/", and a test that passes
+#: the solution something other than plain data is a dataset error, not a failed test), so that a resumed
 #: evaluation never mixes verdicts of two rule sets.
 RULES_VERSION = 5
 DEFAULT_TIMEOUT = 10.0
@@ -191,6 +192,12 @@ class _FunctionJob:
         details.update(passed=passed, results=results, solution_starts=outcome.get("starts"))
         if passed == n:
             return Verdict.right(f"all {n} tests passed", details={**details, "kind": "passed"})
+        unsupported = next((i for i, r in enumerate(results) if isinstance(r, dict) and r.get("unsupported")), None)
+        if unsupported is not None:  # no answer could pass that test here: not the model's failure
+            return Verdict.failed(
+                f"test {unsupported + 1} of {n} ({self.plan.units[unsupported].label}) cannot be checked: "
+                f"{results[unsupported]['unsupported']}; fix or drop it in the dataset",
+                details={**details, "kind": "dataset_error"})
         index = next(i for i, r in enumerate(results) if not (isinstance(r, dict) and r.get("ok") is True))
         error = results[index].get("error") if isinstance(results[index], dict) else "malformed"
         reason = f"test {index + 1} of {n} failed ({self.plan.units[index].label}): {error}"

@@ -485,6 +485,7 @@ class Harness:
         self.starts = 0
         self.fatal = None  # set once the solution cannot serve calls any more
         self.fault = None  # set when a call failed as a process during the current unit
+        self.unsendable = None  # set when the current unit passed the solution what cannot cross
         self.calls = 0
         self.last_call = None
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}  # as a script runs
@@ -556,7 +557,10 @@ class Harness:
             message = {"op": "call", "id": self.calls + 1, "name": name,
                        "args": [encode(arg) for arg in args],
                        "kwargs": {str(key): encode(value) for key, value in kwargs.items()}}
-        except (TypeError, ValueError, RecursionError) as exc:
+        except TypeError as exc:  # not plain data: only the tests make arguments, so the task's doing
+            self.unsendable = f"the tests pass {exc} to the solution, which only plain data can reach"
+            raise TypeError(f"cannot pass {exc} to the solution: only plain data crosses into it") from None
+        except (ValueError, RecursionError) as exc:  # plain, but too large or deep: maybe the solution's data
             raise TypeError(f"cannot pass {exc} to the solution: only plain data crosses into it") from None
         self.calls += 1
         if self.fatal is None and self.child is None:
@@ -635,7 +639,10 @@ class Harness:
                 results.append({"ok": False, "error": f"not run: the time limit ({self.timeout:g}s) was used up"})
                 continue
             error = self.run_unit(unit)
-            results.append({"ok": error is None, "error": error})
+            if error is not None and self.unsendable is not None:  # no solution can pass it here
+                results.append({"ok": False, "error": error, "unsupported": self.unsendable})
+            else:
+                results.append({"ok": error is None, "error": error})
         return results
 
     def run_unit(self, unit):
@@ -646,6 +653,7 @@ class Harness:
         unit that never calls it (a skipped check, an empty loop) has checked nothing.
         """
         self.fault = None
+        self.unsendable = None
         self.last_call = None
         calls_before = self.calls
         try:
