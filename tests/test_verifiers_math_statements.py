@@ -1,5 +1,5 @@
-"""Math verifier (rules 8): what an output says after its box, labels before a dash, and forms that
-were unreadable.
+"""Math verifier (rules 8 and 9): what an output says after its box, labels before a dash, forms
+that were unreadable, and (rules 9) maths right after a box.
 
 A box used to be the last word: "\\boxed{20}. Actually, the answer is 21." was judged right for a
 gold of 20, though the model took 20 back. An answer stated after the last box now counts as one
@@ -256,6 +256,47 @@ def test_or_and_a_value_after_a_box_is_a_hedge(gold, text, right):
     "\\boxed{20} or " + "1" * 100_000,
     "\\boxed{\\text{(B)" + " is" * 20_000 + " wrong}}",
     "\\boxed{\\{x : " + "|x| = " * 400 + "3\\}}",
+    "\\boxed{21}" + ",000" * 50_000 + ",00",
+    "\\boxed{21}" + "^" * 100_000,
 ])
 def test_review_fixes_stay_linear(text):
     assert not verify("-21", text).correct
+
+
+# -- maths right after a box (rules 9) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("gold, text, right", [
+    # the box alone is not the answer: a power, scientific notation, thousands groups
+    ("12", "So $\\boxed{12}^2$.", False),
+    ("144", "So $\\boxed{12}^2$.", True),
+    ("144", "So $\\boxed{12}^{2}$.", True),
+    ("-144", "So $x = -\\boxed{12}^2$.", True),
+    ("\\frac{1}{4}", "So $\\boxed{2}^{-2}$.", True),
+    ("12", "So $\\boxed{12} \\times 10^{-3}$.", False),
+    ("0.012", "So $\\boxed{12} \\times 10^{-3}$.", True),
+    ("1200", "So $\\boxed{1.2}\\cdot 10^3$.", True),
+    ("12", "So \\boxed{12},000 dollars.", False),
+    ("12000", "So \\boxed{12},000 dollars.", True),
+    ("1234567", "So \\boxed{1},234,567.", True),
+    # controls: units, ordinals, an exclamation, a list of boxes, prose after a comma
+    ("30", "So $\\boxed{30}^\\circ$.", True),
+    ("30", "So $\\boxed{30}^{\\circ}$.", True),
+    ("2", "So $\\boxed{2}^{\\prime}$.", True),
+    ("12", "It is the $\\boxed{12}^{th}$ term.", True),
+    ("12", "It is the $\\boxed{12}^{\\text{th}}$ term.", True),
+    ("5", "The answer is \\boxed{5}!", True),
+    ("1, 2", "\\boxed{1},\\boxed{2}", True),
+    ("12", "So \\boxed{12}, 000 was a typo.", True),
+    ("x", "So \\boxed{x},000", True),
+])
+def test_maths_right_after_a_box_is_part_of_the_answer(gold, text, right):
+    assert_judged(gold, text, right)
+    assert RULES_VERSION >= 9
+
+
+def test_what_is_said_after_a_box_is_read_after_its_continuation():
+    boxes, after = final_boxes("So $\\boxed{12}^2$. The answer is 144.")
+    assert boxes == ["(12)^2"] and after == "144"
+    assert verify("144", "So $\\boxed{12}^2$. The answer is 144.").correct
+    assert verify("144", "So $\\boxed{12}^2$. The answer is 12.").details["kind"] == "hedged"

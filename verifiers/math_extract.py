@@ -102,8 +102,9 @@ def _matching_braces(text: str, start: int) -> dict[int, int]:
 def all_boxed(text: str) -> list[str]:
     """Contents of every \\boxed{} / \\fbox{} in order, at most the last `MAX_BOXES` (unterminated
     ones are skipped). A sign written just before a box is part of what it says (see `_box_sign`):
-    `x = -\\boxed{20}` gives `-(20)`, `\\pm\\boxed{3}` gives `\\pm(3)`."""
-    return [_box_content(text, *box) for box in _box_spans(text)]
+    `x = -\\boxed{20}` gives `-(20)`, `\\pm\\boxed{3}` gives `\\pm(3)`; so is maths that continues it
+    (see `_AFTER_BOX_RE`): `\\boxed{12}^2` gives `(12)^2`."""
+    return [content for content, _ in (_box_content(text, *box) for box in _box_spans(text))]
 
 
 def final_boxes(text: str) -> tuple[list[str], str | None]:
@@ -117,13 +118,26 @@ def final_boxes(text: str) -> tuple[list[str], str | None]:
     spans = _box_spans(text)
     if not spans:
         return [], None
-    return [_box_content(text, *box) for box in spans], said_after(text[spans[-1][2] + 1:])
+    contents = [_box_content(text, *box) for box in spans]
+    return [content for content, _ in contents], said_after(text[contents[-1][1]:])
 
 
-def _box_content(text: str, command: int, a: int, b: int) -> str:
-    """What the box at `command`, holding `text[a:b]`, says: with the sign written before it."""
-    sign = _box_sign(text, command) if text[a:b].strip() else ""
-    return f"{sign}({text[a:b]})" if sign else text[a:b]
+def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
+    """What the box at `command`, holding `text[a:b]`, says, and where the text after it begins:
+    with the sign written before it and the maths that continues it right after its closing brace
+    (`_AFTER_BOX_RE`: `\\boxed{12}^2` is 144, not 12)."""
+    content = text[a:b]
+    if not content.strip():
+        return content, b + 1
+    sign = _box_sign(text, command)
+    after = _AFTER_BOX_RE.match(text, b + 1)
+    if after is not None and after.group("thousands") and not content.strip().isdigit():
+        after = None  # `,000` groups continue an integer only
+    if after is None:
+        return (f"{sign}({content})" if sign else content), b + 1
+    if after.group("thousands"):
+        return f"{sign}{content.strip()}{after.group(0)}", after.end()
+    return f"{sign}({content}){after.group(0)}", after.end()
 
 
 def _box_spans(text: str) -> list[tuple[int, int, int]]:
@@ -186,6 +200,16 @@ def said_after(tail: str) -> str | None:
 #: spaces (`\\,` `\\;` `~` `\\quad`), `$`, `{`, `(` or `\\left(` (`-\\,\\boxed{12}`, `-$\\boxed{12}$`,
 #: `-(\\boxed{12})`). Group 2 is what is between: empty for a glued sign.
 _SIGN_BEFORE_BOX_RE = re.compile(r"(-|\u2212|\\pm|\\mp)((?:[ \t\n{($~]|\\[,;:! ]|\\q?quad|\\left\(){0,12})\Z")
+#: Maths right after a box's closing brace that continues its expression, so that the box alone is
+#: not the answer: a power (`\\boxed{12}^2`, `^{2}`; not a degree or prime mark, `^\\circ`,
+#: `^{\\prime}`, `'`, which are units, nor an ordinal, `^{th}`), the `\\times 10^{k}` of scientific
+#: notation, and thousands groups after an integer (`\\boxed{12},000`). A factorial `!` is not read:
+#: after a box in prose it is an exclamation.
+_AFTER_BOX_RE = re.compile(
+    r"\^(?![ \t]*\{?[ \t]*(?:\\circ|\\prime|'|o\b|(?:\\(?:text|mathrm|textrm)\{)?(?:st|nd|rd|th)\b))"
+    r"(?:\{[^{}$]{1,20}\}|\d|[A-Za-z])"
+    r"|[ \t]*(?:\\times|\\cdot)[ \t]*10[ \t]*\^[ \t]*(?:\{[ \t]*[+-]?\d{1,4}[ \t]*\}|[+-]?\d)"
+    r"|(?P<thousands>(?:,\d{3})+)(?![\d,])")
 #: What a spaced minus must follow to be a sign (maths around it): a relation, an opening bracket
 #: or `$`, an operation, or a digit (`2 - \\boxed{20}`, a binary minus); after a LaTeX command too.
 _MATH_BEFORE_SPACED_MINUS = frozenset("=<>([{$+*/^,0123456789")
