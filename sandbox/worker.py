@@ -674,12 +674,12 @@ def _first_for_the_oom_killer() -> None:
     (`oom_score_adj` 1000) when memory runs out: in a container, a run that fills its memory
     otherwise risks having the worker killed instead (reported as an `error`, not the run's
     `memory`), and on the host (bwrap, subprocess) the kernel would otherwise pick the largest
-    process, often the trainer itself. Anyone may raise their own score, but lowering it below the
+    process, often the trainer itself. Anyone may raise their own score; lowering it below the
     last value a process with CAP_SYS_RESOURCE (in the host's user namespace) set takes that
-    capability. So where the worker is such a process (root outside a user namespace: the
-    subprocess backend under root) the job cannot undo it; elsewhere (bwrap, Docker: no such
-    capability) a program could set it back to its starting value by writing the file itself,
-    which no program does by accident. Without a writable /proc, nothing changes.
+    capability. So only where the worker has it (root with CAP_SYS_RESOURCE, subprocess backend)
+    can a job not undo this; elsewhere a program can make itself dumpable and write the file
+    itself. That guards against code that runs out of memory, not against one set on dodging the
+    OOM killer. Without a writable /proc, nothing changes.
 
     The job inherits the worker's non-dumpable flag, which makes its /proc files root's: it is
     dumpable for the write only (no other process of the job exists yet)."""

@@ -290,6 +290,28 @@ def test_a_test_passing_the_solution_what_cannot_cross_is_a_dataset_error(box):
     assert check_function("def apply(f, x):\n    return x\n", [caught], "apply", sandbox=box).correct
 
 
+@pytest.mark.parametrize("tests, entry, wrong, right", [
+    # a generator of the tests' runs while its items are sent: what it raises is a failed test
+    (["assert square(3) == 9", "assert total([1, 2]) == 3", "assert total(map(square, [1, 2, 3])) == 14"], None,
+     "def square(x):\n    raise TypeError('x')\ndef total(xs):\n    return -1\n",
+     "def square(x):\n    return x * x\ndef total(xs):\n    return sum(xs)\n"),
+    (["assert total(x * 2 for x in double(3)) == 12", "assert double(1) == [1, 1]"], None,
+     "def double(n):\n    return [None]\ndef total(xs):\n    return 0\n",
+     "def double(n):\n    return [n, n]\ndef total(xs):\n    return sum(xs)\n"),
+    ("def check(candidate):\n    assert candidate([1, 2, 3]) == 6\n    assert candidate(candidate([i, i]) for i in range(3)) == 6\n", "f",
+     "def f(xs):\n    raise TypeError('nope')\n", "def f(xs):\n    return sum(xs)\n"),
+    # a refusal the test catches, then a plain check that fails: the answer's failure
+    (["try:\n    f(lambda: 0)\nexcept TypeError:\n    pass\nassert f(2) == 4"], "f", "def f(x):\n    return 0\n",
+     "def f(x):\n    return 2 * x\n"),
+])
+def test_a_wrong_answer_cannot_pass_for_a_dataset_error(box, tests, entry, wrong, right):
+    """Only an argument the tests made that is no plain data makes a dataset error: not what a
+    generator of the tests' raises while it is sent (it may call the answer), nor a refusal the test caught."""
+    verdict = check_function(wrong, tests, entry, sandbox=box)
+    assert verdict.error is None and not verdict.correct and verdict.details["kind"] == "failed", verdict
+    assert check_function(right, tests, entry, sandbox=box).correct
+
+
 MBPP_TESTS = [
     "assert similar_elements((3, 4, 5, 6), (5, 7, 4, 10)) == (4, 5)",
     "assert similar_elements((1, 2, 3, 4), (5, 4, 3, 7)) == (3, 4)",

@@ -110,8 +110,23 @@ exec(_code, {"__name__": "__main__", "__builtins__": __builtins__})
 # purpose: the child runs as `python -c <source>` in the sandbox and must stand alone, so it cannot
 # import this module. A tag or limit changed here must change there;
 # tests/test_verifiers_code.py::test_child_and_harness_codecs_agree checks that they still agree.
+class NotPlainData(TypeError):
+    """What `encode` raises for an object that is no plain data (a function, a test-side object):
+    only this, and not what the code of an iterator being encoded raises, says that."""
+
+
+class UnsendableArgument(TypeError):
+    """Raised by `Harness.call` when the tests pass the solution an argument that is no plain data
+    (`NotPlainData`): no answer could receive it, so a unit that ends with it is the task's fault.
+    `what` names the object ("a function object")."""
+
+    def __init__(self, what):
+        super().__init__(f"cannot pass {what} to the solution: only plain data crosses into it")
+        self.what = what
+
+
 def encode(value, depth=0):
-    """`value` as JSON-ready plain data; TypeError for anything that is not plain data."""
+    """`value` as JSON-ready plain data; NotPlainData (a TypeError) for anything that is not plain data."""
     if depth > MAX_DEPTH:
         raise ValueError("data nested too deeply")
     kind = type(value)
@@ -178,7 +193,7 @@ def _encode_lenient(value, depth):
                 raise ValueError(f"an iterator of more than {MAX_ITEMS} items")
             items.append(encode(item, depth))
         return {"$iter": items}
-    raise TypeError(f"a {type(value).__name__} object")
+    raise NotPlainData(f"a {type(value).__name__} object")
 
 
 def decode(data, depth=0):
@@ -485,7 +500,7 @@ class Harness:
         self.starts = 0
         self.fatal = None  # set once the solution cannot serve calls any more
         self.fault = None  # set when a call failed as a process during the current unit
-        self.unsendable = None  # set when the current unit passed the solution what cannot cross
+        self.unsendable = None  # why the current unit cannot be checked, when it ended with UnsendableArgument
         self.calls = 0
         self.last_call = None
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}  # as a script runs
@@ -557,10 +572,10 @@ class Harness:
             message = {"op": "call", "id": self.calls + 1, "name": name,
                        "args": [encode(arg) for arg in args],
                        "kwargs": {str(key): encode(value) for key, value in kwargs.items()}}
-        except TypeError as exc:  # not plain data: only the tests make arguments, so the task's doing
-            self.unsendable = f"the tests pass {exc} to the solution, which only plain data can reach"
-            raise TypeError(f"cannot pass {exc} to the solution: only plain data crosses into it") from None
-        except (ValueError, RecursionError) as exc:  # plain, but too large or deep: maybe the solution's data
+        except NotPlainData as exc:  # an object of the tests' making: no answer could receive it
+            raise UnsendableArgument(str(exc)) from None
+        except (TypeError, ValueError, RecursionError) as exc:  # too large or deep, or raised by the code of an
+            # iterator being encoded (a generator of the tests', which may call the solution): a failed test
             raise TypeError(f"cannot pass {exc} to the solution: only plain data crosses into it") from None
         self.calls += 1
         if self.fatal is None and self.child is None:
@@ -661,6 +676,8 @@ class Harness:
         except SolutionFault as exc:
             return str(exc)
         except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised
+            if type(exc) is UnsendableArgument:  # the unit ended on an argument no answer could receive
+                self.unsendable = f"the tests pass {exc.what} to the solution, which only plain data can reach"
             error = describe(exc)
             if isinstance(exc, AssertionError) and self.last_call and self.last_call[1] is not None:
                 error += f" ({self.last_call[0]} returned {self.last_call[1]})"
