@@ -303,6 +303,8 @@ def test_a_test_passing_the_solution_what_cannot_cross_is_a_dataset_error(box):
     # a refusal the test catches, then a plain check that fails: the answer's failure
     (["try:\n    f(lambda: 0)\nexcept TypeError:\n    pass\nassert f(2) == 4"], "f", "def f(x):\n    return 0\n",
      "def f(x):\n    return 2 * x\n"),
+    # a refusal a wrong answer steers the test to: the answer's failure
+    (["assert f(1) == 2 or f(lambda: 0)"], "f", "def f(x):\n    return 0\n", "def f(x):\n    return 2 * x\n"),
 ])
 def test_a_wrong_answer_cannot_pass_for_a_dataset_error(box, tests, entry, wrong, right):
     """Only an argument the tests made that is no plain data makes a dataset error: not what a

@@ -676,7 +676,9 @@ class Harness:
         except SolutionFault as exc:
             return str(exc)
         except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised
-            if type(exc) is UnsendableArgument:  # the unit ended on an argument no answer could receive
+            # the unit ended on an argument no answer could receive, before any call of the unit
+            # returned (so no answer could steer the test to it)
+            if type(exc) is UnsendableArgument and self.calls == calls_before:
                 self.unsendable = f"the tests pass {exc.what} to the solution, which only plain data can reach"
             error = describe(exc)
             if isinstance(exc, AssertionError) and self.last_call and self.last_call[1] is not None:
