@@ -654,7 +654,7 @@ class Harness:
                 results.append({"ok": False, "error": f"not run: the time limit ({self.timeout:g}s) was used up"})
                 continue
             error = self.run_unit(unit)
-            if error is not None and self.unsendable is not None:  # no solution can pass it here
+            if self.unsendable is not None:  # it failed on an argument no solution can receive
                 results.append({"ok": False, "error": error, "unsupported": self.unsendable})
             else:
                 results.append({"ok": error is None, "error": error})
