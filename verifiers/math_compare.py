@@ -195,10 +195,20 @@ def exact_eq(a: tuple, b: tuple) -> tuple[bool, str]:
     if va == vb:
         both_int = va.denominator == 1
         return True, "equal as integers" if both_int else "equal as rationals"
-    db = decimal_places(b)
-    if db and not decimal_places(a) and rounds_to(vb, db[0], db[1], va):
-        return True, f"equal after rounding to {db[0]} decimal places"
+    rounded = answer_rounds_gold(a, b, va, vb)
+    if rounded is not None:
+        return True, rounded
     return False, f"different values: {_fmt(va)} vs {_fmt(vb)}"
+
+
+def answer_rounds_gold(a: tuple, b: tuple, gold: Fraction, answer: Fraction) -> str | None:
+    """Why the answer's tree `b` (value `answer`) equals the gold's `a` (value `gold`) as a rounding,
+    or None: `b` is a decimal that correctly rounds a gold with no decimal of its own (see
+    `rounds_to`). Never the other way round: a decimal gold is exact as written."""
+    db = decimal_places(b)
+    if db and not decimal_places(a) and rounds_to(answer, db[0], db[1], gold):
+        return f"equal after rounding to {db[0]} decimal places"
+    return None
 
 
 def _fmt(v: Fraction) -> str:

@@ -31,8 +31,8 @@ from fractions import Fraction
 
 import sympy
 
-from rlvr.verifiers.math_compare import (NeedSympy, Outcome, compare, decimal_places, exact_eq, require_evaluated,
-                                         exact_value, prepare, rounds_to, value_nodes)
+from rlvr.verifiers.math_compare import (NeedSympy, Outcome, answer_rounds_gold, compare, decimal_places, exact_eq,
+                                         exact_value, prepare, require_evaluated, value_nodes)
 from rlvr.verifiers.math_parse import ParseError, parse
 
 __all__ = ["check_gold", "compare_normalized", "to_sympy", "sympy_eq"]
@@ -271,9 +271,9 @@ def _rational_eq(a: tuple, b: tuple, A: sympy.Rational, B: sympy.Rational) -> tu
     fa, fb = Fraction(int(A.p), int(A.q)), Fraction(int(B.p), int(B.q))
     if fa == fb:
         return True, "equal as rationals"
-    db = decimal_places(b)  # only the answer may be a rounding (see `math_compare.exact_eq`)
-    if db and not decimal_places(a) and rounds_to(fb, db[0], db[1], fa):
-        return True, f"equal after rounding to {db[0]} decimal places"
+    rounded = answer_rounds_gold(a, b, fa, fb)
+    if rounded is not None:
+        return True, rounded
     return False, "different values"
 
 
