@@ -31,6 +31,7 @@ direct runs alternate which goes first.
 
     python benchmarks/perf/env_bench.py [--rounds 20] [--batch 64] [--backend auto]
     python benchmarks/perf/env_bench.py --layer-only   # diagnostic: the env layer without the verifier
+    python benchmarks/perf/env_bench.py --floor        # diagnostic: the least any env layer must do, inline
 
 The last line is one JSON object with the figures.
 """
@@ -44,7 +45,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
+
 import rlvr  # noqa: F401  (registers the envs)
+from rlvr.envs.custom import MATH_PROMPT
 from rlvr.envs.samples import MATH_SAMPLES
 from rlvr.envs.vector import make_vec
 
@@ -140,11 +144,50 @@ def math_completions(mix: str, round_no: int, golds: list[str], indices: list[in
     return latex_completions(round_no, golds, [LATEX_TASKS[j]["forms"] for j in indices])
 
 
-def bench_math(mix: str, rounds: int, batch: int) -> dict:
-    """Math-v0 env steps vs `verify_batch` on the same pairs, for one mix of completions."""
+def floor_step(cores: list[Any], completions: list[str]) -> tuple[list[str], np.ndarray, dict]:
+    """The least a Math-v0 step with SameStep autoreset must do, inline, with no env objects: verify,
+    score the format, combine the reward, draw each env's next task with its own generator, make the
+    prompts, start the new conversations and fill the infos' columns (task_id, messages,
+    reward_parts, verdict; one shared fingerprint and weights). No checks, no per-env method calls,
+    no masks beyond one: a lower bound for any env layer written in Python (`--floor`)."""
+    from rlvr.envs.answers import last_boxed
+    from rlvr.verifiers.math import verify_batch
+
+    n = len(cores)
+    tasks = [core.task for core in cores]
+    verdicts = verify_batch([(task.answer, text) for task, text in zip(tasks, completions)])
+    outcome = np.array([float(v.score) for v in verdicts])
+    fmt = np.array([1.0 if last_boxed(text) else 0.0 for text in completions])
+    rewards = outcome + 0.0 * fmt
+    ended = [[*core._messages, {"role": "assistant", "content": text}] for core, text in zip(cores, completions)]
+    pool = cores[0].source.uniform_tasks
+    next_tasks = [pool[core._task_draws.draw(core.np_random, len(pool))] for core in cores]
+    template = MATH_PROMPT.replace("{{}}", "{}").split("{question}")
+    prompts = [template[0] + task.question + template[1] for task in next_tasks]
+    for core, task, prompt in zip(cores, next_tasks, prompts):
+        core.task, core._messages = task, [{"role": "user", "content": prompt}]
+    everyone = np.ones(n, dtype=bool)
+    final_info = {"task_id": np.array([t.id for t in tasks], dtype=object), "messages": _objects(ended),
+                  "reward_parts": {"outcome": outcome, "format": fmt}, "verdict": _objects(verdicts),
+                  "fingerprint": _objects([cores[0].fingerprint()] * n), "_task_id": everyone}
+    info = {"task_id": np.array([t.id for t in next_tasks], dtype=object),
+            "messages": _objects([[{"role": "user", "content": p}] for p in prompts]), "final_info": final_info}
+    return prompts, rewards, info
+
+
+def _objects(items: list[Any]) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def bench_math(mix: str, rounds: int, batch: int, floor: bool = False) -> dict:
+    """Math-v0 env steps vs `verify_batch` on the same pairs, for one mix of completions (with
+    `floor`, `floor_step` stands in for the vector env's step)."""
     from rlvr.verifiers.math import clear_cache, verify, verify_batch
 
     vec, indices = math_vec(mix, batch)
+    cores = [env.unwrapped for env in vec.envs]
     t_env = t_direct = t_threads = 0.0
     timed_pairs: list[list[tuple[str, str]]] = []
     ratios = []
@@ -166,7 +209,7 @@ def bench_math(mix: str, rounds: int, batch: int) -> dict:
         def env_step():
             clear_cache()
             start = time.perf_counter()
-            _, rewards, *_ = vec.step(completions)
+            _, rewards, *_ = floor_step(cores, completions) if floor else vec.step(completions)
             return time.perf_counter() - start, rewards
 
         # alternate which goes first, so drifting load on the machine hits both alike
@@ -272,6 +315,8 @@ def main() -> None:
     parser.add_argument("--skip-toolmath", action="store_true", help="measure Math-v0 only")
     parser.add_argument("--layer-only", action="store_true",
                         help="diagnostic: the Math-v0 env layer alone, with the verdicts computed beforehand")
+    parser.add_argument("--floor", action="store_true",
+                        help="diagnostic: the overhead of the least an env layer must do (floor_step) instead of the env's")
     args = parser.parse_args()
     mixes = [m for m in args.mixes.split(",") if m]
     unknown = sorted(set(mixes) - set(MATH_MIXES))
@@ -283,6 +328,15 @@ def main() -> None:
             us = bench_layer(mix, args.rounds, args.batch)
             print(f"Math-v0 {mix:5s} batch {args.batch}: env layer alone {us:5.2f} us per env step (median round, verdicts precomputed)")
             figures[f"math_{mix}_layer_alone_us"] = round(us, 2)
+        print(json.dumps(figures))
+        return
+    if args.floor:
+        for mix in mixes:
+            m = bench_math(mix, args.rounds, args.batch, floor=True)
+            print(f"Math-v0 {mix:5s} batch {args.batch}: floor_step {m['env_us']:6.1f} us | direct verify_batch "
+                  f"{m['direct_us']:6.1f} us | floor overhead {m['overhead']:+.1%} (median round {m['median_overhead']:+.1%})")
+            figures[f"math_{mix}_floor_overhead"] = round(m["overhead"], 4)
+            figures[f"math_{mix}_floor_median_overhead"] = round(m["median_overhead"], 4)
         print(json.dumps(figures))
         return
     for mix in mixes:
