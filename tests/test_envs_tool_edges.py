@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 import rlvr
@@ -348,6 +349,34 @@ def test_a_stray_closing_tag_does_not_hide_a_later_unclosed_call(sandbox):
     # a closing tag alone, or calls all closed, are no unclosed call
     assert parse_tool_calls("The answer is \\boxed{60} </tool_call>") == []
     assert [c.error for c in parse_tool_calls(call("calculator", expression="1") + " </tool_call>")] == [None]
+
+
+def _regex_blocks(text):
+    """The block rule as the (quadratic) non-greedy regex it replaced."""
+    return [(m.start(), m.end(), m.group(1)) for m in re.finditer(r"<tool_call>(.*?)</tool_call>", text, re.DOTALL)]
+
+
+def test_tool_call_blocks_are_found_as_the_regex_found_them_in_linear_time(sandbox):
+    from rlvr.envs.toolcalls import _blocks, split_hermes_calls
+
+    rng = np.random.default_rng(0)
+    pieces = ["<tool_call>", "</tool_call>", "<tool_call", "tool_call>", "</", '{"name": "calculator"}', "x", " ", "\n"]
+    for _ in range(3000):
+        text = "".join(pieces[k] for k in rng.integers(len(pieces), size=int(rng.integers(0, 12))))
+        assert list(_blocks(text)) == _regex_blocks(text), text
+    good = call("calculator", expression="1+1")
+    text, calls = split_hermes_calls(f"Let me compute. {good} and {good} done.")
+    assert text == "Let me compute.  and  done." and [c["function"]["name"] for c in calls] == ["calculator"] * 2
+    # 16 KB of unclosed tags took 0.3 s per turn (128 KB: 16 s), outside every time limit
+    unclosed = "<tool_call>" * 12_000  # 132 KB
+    start = time.perf_counter()
+    (parsed,) = parse_tool_calls(unclosed)
+    assert parsed.error == "a <tool_call> tag is not closed with </tool_call>"
+    (closed,) = parse_tool_calls(unclosed + "{}</tool_call>")  # one block: the first tag to the closing one
+    assert closed.error.startswith("the tool call is not valid JSON")
+    obs, reward, term, trunc, info = tool_env(sandbox, max_action_chars=200_000).step(unclosed)
+    assert not term and "is not closed" in obs and info["reward_parts"]["process"] == 0.0
+    assert time.perf_counter() - start < 30  # a loose guard against the hang; the results are the check
 
 
 # ------------------------------------------------------------------ 5: what says why a program failed survives the cut

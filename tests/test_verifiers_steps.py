@@ -67,6 +67,12 @@ def test_boxed_and_answer_tags():
     assert boxed_reward("so \\boxed{3") == 0.0
     assert answer_tag_reward("<answer>3</answer>") == 1.0
     assert answer_tag_reward("<answer> </answer>") == 0.0
+    assert answer_tag_reward("<answer> </answer> <answer>") == 0.0
+    assert answer_tag_reward("<answer> </answer> <answer>x</answer>") == 1.0
+    assert answer_tag_reward("</answer><answer>\n3\n</answer>") == 1.0
+    # linear: a non-greedy regex retried from every unclosed tag took 4 s on 64 KB (512 KB: minutes)
+    assert answer_tag_reward("<answer>" * 65536) == 0.0
+    assert answer_tag_reward("<answer>" * 65536 + "7</answer>") == 1.0
 
 
 def test_format_verdict():
