@@ -46,6 +46,7 @@ subset a tool's parameters may use, and the checks of the model's arguments agai
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import math
@@ -219,8 +220,10 @@ class Tool:
         _refuse_deferred(self.fn, self.name)
 
     def schema(self) -> dict[str, Any]:
-        """The tool in OpenAI function format."""
-        return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": self.parameters}}
+        """The tool in OpenAI function format: a new copy each call, as it goes into infos (a caller
+        that edits one, say for a chat template, must not change the arguments this tool accepts)."""
+        return {"type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": copy.deepcopy(self.parameters)}}
 
     def check_arguments(self, arguments: Any) -> str | None:
         """None if `arguments` fit the schema, else what is wrong (for the model to read); see

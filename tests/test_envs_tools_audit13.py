@@ -162,6 +162,32 @@ def test_a_tool_whose_schema_was_changed_after_it_was_built_is_refused_by_the_en
         env_with(changed)
 
 
+def test_editing_the_tool_schemas_of_an_info_changes_nothing_in_the_env():
+    """A caller that tidies the schemas it got (say for a chat template) edits its own copy."""
+    env = rlvr.make("rlvr/ToolMath-v0", sandbox_backend="subprocess")
+    _, info = env.reset(seed=0, options={"index": 0})
+    (calculator,) = [t for t in info["tools"] if t["function"]["name"] == "calculator"]
+    calculator["function"]["parameters"]["required"].append("precision")
+    calculator["function"]["parameters"]["properties"]["expression"]["type"] = "integer"
+    _, info = env.reset(seed=0, options={"index": 0})
+    (fresh,) = [t for t in info["tools"] if t["function"]["name"] == "calculator"]
+    assert fresh["function"]["parameters"]["required"] == ["expression"]
+    assert fresh["function"]["parameters"]["properties"]["expression"]["type"] == "string"
+    _, _, _, _, info = env.step(call("calculator", expression="12*5"))
+    assert info["reward_parts"]["process"] == 1.0 and last_reply(info) == "60"
+    # the rows of a vector env's tools column are each their own copy too
+    from rlvr.envs.vector import make_vec
+
+    vec = make_vec("ToolMath-v0", 2, sandbox_backend="subprocess")
+    try:
+        _, info = vec.reset(seed=0)
+        first, second = info["tools"]
+        assert first == second and first[0]["function"]["parameters"] is not second[0]["function"]["parameters"]
+    finally:
+        vec.close()
+    env.close()
+
+
 # ------------------------------------------------------------------ 5: names
 
 
