@@ -422,7 +422,8 @@ class TextEnv(gym.Env[str, str]):
 
         Raises:
             ValueError: an unknown option, both ``index`` and ``task``, a task without a gold
-                answer, or a prompt longer than ``max_obs_chars``.
+                answer or with fields the env cannot score (:meth:`check_given_task`: a Countdown
+                task without ``numbers``), or a prompt longer than ``max_obs_chars``.
             TypeError: an ``index`` that is not an int (True, 1.0), or a ``task`` of another type.
             IndexError: an ``index`` outside the source (negative ones count from the end).
         """
@@ -464,10 +465,17 @@ class TextEnv(gym.Env[str, str]):
                 raise TypeError(f"options['task'] must be a Task or a dict with 'question'/'answer', got {type(task).__name__}")
             if is_missing(task.answer):
                 raise ValueError(f"options['task'] has no gold answer ({task.answer!r}); give the 'answer' the verifier checks")
-            return task
+            return self.check_given_task(task)
         if options and options.get("index") is not None:
             return self.source.get(check_index(options["index"]))  # a bool or 1.0 is no index
         return self._draw_task()
+
+    def check_given_task(self, task: Task) -> Task:
+        """A task given to `reset(options={"task": ...})`, checked before its episode starts: the
+        task, or a copy with unambiguous spellings made exact (a CSV's "10" for an integer), or a
+        ValueError naming what is missing or unreadable. Without it a bad task would fail at the
+        step as an infrastructure failure. Default: the task as given."""
+        return task
 
     def _draw_task(self) -> Task:
         """A task drawn from the source with this env's generator (`np_random`)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections import Counter
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -382,6 +383,20 @@ class ProceduralEnv(SingleTurnEnv):
     def answer_of(self, content: str) -> str | None:
         return final_answer(content, compact=self.compact)
 
+    def check_given_task(self, task: Task) -> Task:
+        """A given task's gold must be one number (an int, or a string `Fraction` reads: "12",
+        "-3/4", "2.5"), as `check_number` compares with it; envs with other golds override this."""
+        answer = task.answer
+        if type(answer) is not int and not isinstance(answer, str):
+            raise ValueError(f"options['task'] answer must be a number (an int or a string such as '12' or '-3/4'), "
+                             f"got {type(answer).__name__} {answer!r}")
+        try:
+            Fraction(answer)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"options['task'] answer {str(answer)[:40]!r} is not a number: {self.env_name} golds are "
+                             "numbers such as '12' or '-3/4'") from None
+        return task if isinstance(answer, str) else replace(task, answer=str(answer))
+
     def check_number(self, task: Task, content: str) -> Verdict:
         """The verdict on an answer that is one number (`answer_variable` may be named: "x = 5")."""
         answer = self.answer_of(content)
@@ -444,6 +459,21 @@ class CountdownEnv(ProceduralEnv):
             "max_number": _check_int("max_number", s.get("max_number", 9), 1, 1000),
             "ops": _check_ops(s.get("ops", "+-*/"), "+-*/"),
         }
+
+    def check_given_task(self, task: Task) -> Task:
+        """A given task needs `numbers` (a non-empty list of whole numbers) and `target` (a whole
+        number) among its fields; integers written as strings (a CSV's "10") are read as integers."""
+        meta = dict(task.meta)
+        for key in ("numbers", "target"):
+            if key not in meta:
+                raise ValueError(f"options['task'] has no {key!r}; a Countdown task needs 'numbers' (a list of whole "
+                                 "numbers) and 'target' (a whole number)")
+        numbers = meta["numbers"]
+        if isinstance(numbers, (str, bytes)) or not isinstance(numbers, (list, tuple)) or not numbers:
+            raise ValueError(f"options['task'] 'numbers' must be a non-empty list of whole numbers, got {numbers!r}"[:300])
+        meta["numbers"] = [_given_int("an item of 'numbers'", n) for n in numbers]
+        meta["target"] = _given_int("'target'", meta["target"])
+        return replace(task, meta=meta)
 
     def reads_as_answer(self, task: Task, answer: str) -> bool:
         """An expression with the allowed operators, optionally with a number on one side of one
@@ -577,6 +607,22 @@ class SortEnv(ProceduralEnv):
             "max_value": _check_int("max_value", s.get("max_value", 9), 0),
         }
 
+    def check_given_task(self, task: Task) -> Task:
+        """A given task's gold is the sorted integers: a string of them separated by spaces, or a
+        list of whole numbers (written out as that string); in ascending order either way."""
+        answer = task.answer
+        if isinstance(answer, (list, tuple)):
+            values = [_given_int("an item of the answer", v) for v in answer]
+        elif isinstance(answer, str) and answer.split() and all(_WHOLE.fullmatch(v) for v in answer.split()):
+            values = [int(v) for v in answer.split()]
+        else:
+            raise ValueError(f"options['task'] answer must be the sorted integers, as a list or a string such as "
+                             f"'2 5 6 8', got {answer!r}"[:300])
+        if values != sorted(values):
+            raise ValueError(f"options['task'] answer {values[:20]} is not in ascending order: the gold of a Sort task "
+                             "is the sorted list")
+        return replace(task, answer=" ".join(map(str, values)))
+
     def reads_as_answer(self, task: Task, answer: str) -> bool:
         """A list of integers separated by spaces or commas (see the class docstring)."""
         return _is_integer_list(answer)
@@ -605,6 +651,17 @@ class SortEnv(ProceduralEnv):
 
 
 _INTEGER = re.compile(r"-?\d+")
+#: A whole number as a given task may write it (`_given_int`).
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def _given_int(what: str, value: Any) -> int:
+    """`value`, a whole number of a given task (an int, or a string of digits such as a CSV's "10")."""
+    if type(value) in (int, np.int64, np.int32):
+        return int(value)
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()) and len(value) < 100:
+        return int(value)
+    raise ValueError(f"options['task'] {what} must be a whole number, got {type(value).__name__} {value!r}"[:300])
 #: An item of a compact Sort answer that gets format credit (`_is_integer_list`).
 _LIST_INTEGER = re.compile(r"[+-]?[0-9]+")
 #: More digits than any number `sort_task` gives (max_value <= 2**62 has 19).

@@ -419,3 +419,49 @@ def test_compact_format_credit_agrees_with_the_verifiers_reading(env_id):
             assert readable or fmt == 0.0, (text, verdict.reason)
         else:
             assert fmt == (1.0 if readable else 0.0), (text, verdict.reason)
+
+
+# ------------------------------------------------------------------ a given task is checked at reset
+
+
+def _step_given(env_id, task, answer):
+    env = rlvr.make(env_id).unwrapped
+    env.reset(options={"task": task})
+    _, reward, _, _, info = env.step(f"<answer>{answer}</answer>")
+    return reward, info
+
+
+@pytest.mark.parametrize("env_id, task, answer", [
+    # integers written as strings, as a CSV or a JSON export of an eval set gives them back
+    ("Countdown-v0", {"question": "Using [2, 5], make 10.", "answer": "2*5", "numbers": ["2", "5"], "target": "10"}, "2*5"),
+    ("Countdown-v0", {"question": "q", "answer": "2*5", "numbers": (2, " 5 "), "target": np.int64(10)}, "5*2"),
+    ("Sort-v0", {"question": "Sort 5 2 8.", "answer": [2, 5, 8]}, "2 5 8"),
+    ("Sort-v0", {"question": "Sort 5 2 8.", "answer": "2 5 8"}, "2, 5, 8"),
+    ("Arithmetic-v0", {"question": "3+4=", "answer": 7}, "7"),
+    ("LinearEquation-v0", {"question": "2x = 3", "answer": "3/2"}, "1.5"),
+])
+def test_a_given_task_with_its_fields_in_other_spellings_is_scored_right(env_id, task, answer):
+    reward, info = _step_given(env_id, task, answer)
+    assert reward == 1.0 and info["valid"], info["verdict"].reason
+
+
+@pytest.mark.parametrize("env_id, task, problem", [
+    ("Countdown-v0", {"question": "q", "answer": "2*5"}, "has no 'numbers'"),
+    ("Countdown-v0", {"question": "q", "answer": "2*5", "numbers": [2, 5]}, "has no 'target'"),
+    ("Countdown-v0", {"question": "q", "answer": "2*5", "numbers": "2 5", "target": 10}, "'numbers' must be a non-empty list"),
+    ("Countdown-v0", {"question": "q", "answer": "2*5", "numbers": [], "target": 10}, "'numbers' must be a non-empty list"),
+    ("Countdown-v0", {"question": "q", "answer": "2*5", "numbers": [2, 5.5], "target": 10}, "an item of 'numbers' must be a whole number, got float"),
+    ("Countdown-v0", {"question": "q", "answer": "2*5", "numbers": [2, 5], "target": "ten"}, "'target' must be a whole number"),
+    ("Countdown-v0", {"question": "q", "answer": "2*5", "numbers": [True, 5], "target": 10}, "must be a whole number, got bool"),
+    ("Sort-v0", {"question": "q", "answer": "8 5 2"}, "is not in ascending order"),
+    ("Sort-v0", {"question": "q", "answer": "2, 5"}, "must be the sorted integers"),
+    ("Sort-v0", {"question": "q", "answer": ""}, "must be the sorted integers"),
+    ("Arithmetic-v0", {"question": "q", "answer": "two"}, "'two' is not a number"),
+    ("ModArith-v0", {"question": "q", "answer": [3]}, "must be a number"),
+    ("Arithmetic-v0", {"question": "q", "answer": True}, "must be a number"),
+])
+def test_a_given_task_the_env_cannot_score_is_refused_at_reset_naming_the_field(env_id, task, problem):
+    """Not accepted and then failed at the step as an infrastructure failure (or scored 0)."""
+    env = rlvr.make(env_id).unwrapped
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        env.reset(options={"task": task})
