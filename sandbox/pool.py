@@ -85,11 +85,6 @@ class Channel(ABC):
         del buffer[end:]
         return bytes(buffer)
 
-    def read_message(self, timeout: float) -> dict | None:
-        """The next message; None when the worker died or stayed silent. ValueError if garbled."""
-        line = self.read_line(timeout)
-        return None if line is None else json.loads(line)
-
 
 class _Spawner:
     """Starts worker processes from one thread that lives as long as the program.
@@ -239,6 +234,11 @@ class WarmPool:
     loses its worker again, the program is blamed ("error") only if a fresh worker then runs an
     empty program normally; otherwise the sandbox itself is failing and the run ends with
     "sandbox_error". An infrastructure failure must never be scored as the program's.
+
+    A worker that reports its job killed the handler (bwrap, Docker: `Worker._report_killed_handler`)
+    is not tried again: a program that sees a test going wrong (a loop that stops calling it) could
+    otherwise kill its supervisor to be run afresh, a second try at the test that only the last
+    answer counts for. The run is the program's "error" if a fresh worker runs an empty program.
     """
 
     def __init__(self, name: str, spawn: Callable[[], Channel]) -> None:
@@ -293,11 +293,23 @@ class WarmPool:
         channel.kill()
 
     def _exchange(self, channel: Channel, message: dict, limits: Limits) -> dict | None:
-        """Send a run to `channel`; the worker's result, or None when it died or went silent."""
+        """Send a run to `channel`; the worker's result, or None when it died or went silent.
+
+        A worker whose handler was killed by the job (see `Worker._report_killed_handler`) says so
+        on a line of its own, after the handler's cut-off line if any: that report is returned."""
         try:
             channel.send_line(json.dumps(message).encode() + b"\n")
-            return channel.read_message(limits.timeout + GRACE_SECONDS)
-        except (OSError, ValueError):  # a broken pipe, a garbled line: the worker is lost
+            deadline = time.monotonic() + limits.timeout + GRACE_SECONDS
+            while True:
+                line = channel.read_line(max(0.0, deadline - time.monotonic()))
+                if line is None:
+                    return None
+                if line.strip():
+                    try:
+                        return json.loads(line)
+                    except ValueError:  # a line cut off when its handler was killed: a report may follow
+                        continue
+        except (OSError, ValueError):  # a broken pipe: the worker is lost
             return None
 
     def execute(self, message: dict, limits: Limits) -> ExecResult:
@@ -305,17 +317,19 @@ class WarmPool:
             channel = self._acquire()
             started = time.monotonic()
             reply = self._exchange(channel, message, limits)
-            if reply is not None:
+            if reply is not None and "handler_killed" not in reply:
                 self._release(channel, reply.pop("retire", False))
                 return ExecResult(**reply, backend=self.name)
             elapsed = time.monotonic() - started
             diagnostics = channel.diagnostics()
             self._discard(channel)
+            if reply is not None:  # the job killed its handler: no second try (see the class docs)
+                what = f"the program killed its sandbox supervisor (signal {reply['handler_killed']})"
+                break
+        else:
+            what = "the program killed or froze its sandbox supervisor (twice, on fresh workers)"
         if self._runs_an_empty_program(message, limits):
-            return ExecResult(
-                "error", None, "", diagnostics, elapsed, backend=self.name,
-                message="the program killed or froze its sandbox supervisor (twice, on fresh workers)",
-            )
+            return ExecResult("error", None, "", diagnostics, elapsed, backend=self.name, message=what)
         return ExecResult.sandbox_error(
             f"the {self.name} sandbox lost its worker twice during this run, and a fresh worker then "
             "failed to run an empty program: the sandbox is failing, not the program"

@@ -169,6 +169,12 @@ def _write_files(workdir: str, files: dict, uid: int | None) -> None:
         os.chown(workdir, uid, uid)
 
 
+def _others_than(handler: int) -> bool:
+    """Whether this pid namespace holds a process other than this worker and `handler` (a job's)."""
+    spared = {os.getpid(), handler}
+    return any(name.isdigit() and int(name) not in spared for name in os.listdir("/proc"))
+
+
 def _kill_all_but(handler: int) -> None:
     """SIGKILL every process of this pid namespace but this worker (pid 1) and `handler`, a few
     passes over /proc (a process forked meanwhile is caught by the next; `max_processes` bounds them)."""
@@ -233,10 +239,26 @@ class Worker:
             handler = os.fork()
             if handler == 0:
                 os._exit(self.handle_one_job(me))
-            if self._wait_for(handler) != HANDLED:
+            ended = self._wait_for(handler)
+            if ended != HANDLED:
                 if self.mode == "host":  # the handler's leftovers were handed to us: end them
                     self.kill_leftovers(None)  # (not the handler's pid: reaped, it may be reused)
+                elif ended < 0 and _others_than(handler):
+                    self._report_killed_handler(-ended)
                 return
+
+    def _report_killed_handler(self, number: int) -> None:
+        """Tell the host that a job's handler was killed by signal `number` while the job's
+        processes were alive. In a pid namespace of our own nothing outside can reach the handler
+        but the host's root and the OOM killer (the job is its first choice), so the job did it:
+        `kill(-1, SIGKILL)` spares only us. The host then blames the program rather than running it
+        again, which would hand it a second, fresh try at a test it saw itself failing.
+        The leading newline ends any line the handler was cut off in the middle of."""
+        try:
+            self.ctl_out.write(b"\n" + json.dumps({"handler_killed": number}).encode() + b"\n")
+            self.ctl_out.flush()
+        except OSError:
+            pass
 
     def _wait_for(self, handler: int) -> int:
         """The handler's exit code (negative: the signal that ended it). Meanwhile processes that

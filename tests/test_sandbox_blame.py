@@ -129,3 +129,29 @@ def test_a_sandbox_that_then_fails_an_empty_program_is_not_the_programs_fault(wo
 def test_a_program_that_succeeds_is_ok_whatever_it_prints_on_stderr(sandbox):
     result = sandbox.run("import sys\nprint(3)\nprint('File too large', file=sys.stderr)")
     assert result.status == "ok" and result.stdout == "3\n", result
+
+
+# -- a program that kills its supervisor to be run again -----------------------------------------
+# In a pid namespace of the worker's own (bwrap, Docker) `kill(-1, SIGKILL)` kills the job's handler
+# and spares only the worker (pid 1), which reports it. A run tried again after that would hand the
+# program a second, fresh try: a program that sees a test failing (a loop that stops calling it)
+# would kill its handler to be judged on a better guess, keeping anything it learned in between.
+
+
+@pytest.mark.parametrize("backend", ["bwrap", "docker"])
+def test_a_program_that_kills_its_handler_is_blamed_at_once_without_a_second_try(backend):
+    from conftest import TEST_LIMITS, get_sandbox
+
+    sandbox = get_sandbox(backend, **TEST_LIMITS)
+    started = []
+    spawn = sandbox._pool._spawn
+    sandbox._pool._spawn = lambda: started.append(1) or spawn()
+    try:
+        code = "import os, signal\nprint('first try', flush=True)\nos.kill(-1, signal.SIGKILL)\nimport time\ntime.sleep(5)"
+        result = sandbox.run(code)
+        assert result.status == "error" and not result.infrastructure_failed, result
+        assert result.message == "the program killed its sandbox supervisor (signal 9)", result
+        assert len(started) <= 2  # a replacement for an idle worker (maybe) and the empty program's: no re-run
+        assert sandbox.run("print(6 * 7)").stdout == "42\n"  # the sandbox goes on as usual
+    finally:
+        sandbox._pool._spawn = spawn
