@@ -5,8 +5,10 @@ namespaces (and so its own POSIX message queues), a read-only root with read-onl
 directories, and private size-limited tmpfs mounts for the work dir, /tmp and /dev/shm. It dies with its parent. Started as root, the whole sandbox runs as `nobody`.
 A seccomp filter refuses the kernel keyring's system calls, since the user keyring is not made
 private by the namespaces: a run could leave a key there for the next run on the same worker; it
-also refuses memfd_create (memory no limit covers), unshare and a clone into a new user namespace
-(nested namespaces, where a run holds every capability). Not covered, unlike Docker: the number of
+also refuses memfd_create and SysV shared memory (memory no limit covers), the calls that read or
+drop a file's pages in the host's page cache (a channel between runs through the shared system
+files: `REFUSED_SYSCALLS`), unshare and a clone into a new user namespace (nested namespaces, where
+a run holds every capability). Not covered, unlike Docker: the number of
 files in the tmpfs mounts (bubblewrap takes no `nr_inodes`), bounded only by the run's time.
 The per-run limits (time, CPU, memory, processes, file size, output) are applied by the worker
 to the child it forks for each run.
@@ -36,16 +38,30 @@ FIX = ("install bubblewrap (`apt-get install bubblewrap`) and allow unprivileged
        "`sysctl kernel.apparmor_restrict_unprivileged_userns=0`)")
 
 
-#: System calls a run never needs and the sandbox refuses with EPERM, by audit architecture: the
-#: kernel keyring's (add_key, request_key, keyctl), as Docker's default seccomp profile does;
-#: memfd_create, whose anonymous files are memory outside every limit (RLIMIT_AS counts only what
-#: is mapped, and no tmpfs size covers them); and unshare, which would open nested namespaces.
+#: System calls a run never needs and the sandbox refuses with EPERM, by audit architecture:
+#: - the kernel keyring's (add_key, request_key, keyctl), as Docker's default seccomp profile does;
+#: - memfd_create, whose anonymous files are memory outside every limit (RLIMIT_AS counts only what
+#:   is mapped, and no tmpfs size covers them), and shmget (i386: also the `ipc` multiplexer), whose
+#:   SysV segments are the same: detached, they count against no process (2 GiB held under a 64 MiB
+#:   limit), and no cgroup caps them here, as Docker's does;
+#: - unshare, which would open nested namespaces;
+#: - what tells or sets which pages of a file are in the host's page cache: fadvise64 (dropping
+#:   pages), mincore, cachestat, io_uring_setup (reads out of a filter's sight) and x32's preadv2
+#:   (`PREADV2_SYSCALLS`: preadv2 with RWF_NOWAIT, which reads only cached pages). The read-only system files are shared with every
+#:   other run, so with these a run could leave bits there for a later one to read back (32 bits
+#:   were passed between two fresh sandboxes). Timing a read still tells a cached page from one on
+#:   disk: that slower channel is the price of sharing a kernel (Docker's too).
 REFUSED_SYSCALLS = {
-    0xC000003E: (248, 249, 250, 319, 272,  # x86-64 (and the same calls of x32)
-                 0x40000000 + 248, 0x40000000 + 249, 0x40000000 + 250, 0x40000000 + 319, 0x40000000 + 272),
-    0x40000003: (286, 287, 288, 356, 310),  # i386: 32-bit programs on x86-64
-    0xC00000B7: (217, 218, 219, 279, 97),  # aarch64
+    0xC000003E: (248, 249, 250, 319, 29, 272, 221, 27, 451, 425,  # x86-64, and the same calls of x32
+                 *(0x40000000 + n for n in (248, 249, 250, 319, 29, 272, 221, 27, 451, 546, 425))),
+    0x40000003: (286, 287, 288, 356, 395, 117, 310, 250, 272, 218, 451, 425),  # i386: 32-bit programs on x86-64
+    0xC00000B7: (217, 218, 219, 279, 194, 97, 223, 232, 451, 425),  # aarch64
 }
+#: preadv2's numbers, by architecture: refused (EPERM) when its flags (the sixth argument) hold
+#: RWF_NOWAIT, a read that fails rather than wait for the disk, so that it tells whether a page is
+#: cached; other preadv2 calls are plain reads (Python's `os.preadv` makes them).
+PREADV2_SYSCALLS = {0xC000003E: (327,), 0x40000003: (378,), 0xC00000B7: (286,)}
+RWF_NOWAIT = 0x8
 #: clone's numbers, by architecture: refused (EPERM) when its flags ask for a new user namespace,
 #: in which a run would hold every capability (mounting tmpfs outside the size limits, and the
 #: kernel code most privilege escalations go through). Docker refuses the same.
@@ -58,11 +74,13 @@ CLONE_NEWUSER = 0x10000000
 
 @lru_cache(maxsize=None)
 def seccomp_filter() -> bytes:
-    """The classic-BPF seccomp program bubblewrap loads (`--seccomp FD`): `REFUSED_SYSCALLS` and a
-    clone into a new user namespace fail with EPERM, clone3 with ENOSYS, everything else is allowed.
+    """The classic-BPF seccomp program bubblewrap loads (`--seccomp FD`): `REFUSED_SYSCALLS`, a
+    clone into a new user namespace and a preadv2 with RWF_NOWAIT fail with EPERM, clone3 with
+    ENOSYS, everything else is allowed.
 
     For each architecture: if the call is of that architecture, compare its number with the refused
-    ones, then clone3's, then clone's, whose flags (the low half of its first argument) are checked.
+    ones, then clone3's, then clone's and preadv2's, whose flags (the low half of the first and of
+    the sixth argument) are checked.
     Jumps are written to labels and resolved at the end (a BPF jump skips a number of instructions)."""
     load, jump_if_equal, jump_if_set, ret = 0x20, 0x15, 0x45, 0x06  # LD|W|ABS, JMP|JEQ|K, JMP|JSET|K, RET|K
     allow = 0x7FFF0000  # SECCOMP_RET_ALLOW
@@ -75,10 +93,14 @@ def seccomp_filter() -> bytes:
         program += [[jump_if_equal, "refuse", 0, n] for n in numbers]
         program += [[jump_if_equal, "no such call", 0, n] for n in CLONE3_SYSCALLS[arch]]
         program += [[jump_if_equal, f"clone {arch}", 0, n] for n in CLONE_SYSCALLS[arch]]
+        program += [[jump_if_equal, f"preadv2 {arch}", 0, n] for n in PREADV2_SYSCALLS[arch]]
         program.append([ret, 0, 0, allow])
         labels[f"clone {arch}"] = len(program)
         program.append([load, 0, 0, 16])  # seccomp_data.args[0], its low 32 bits (little-endian)
         program.append([jump_if_set, "refuse", "allow", CLONE_NEWUSER])
+        labels[f"preadv2 {arch}"] = len(program)
+        program.append([load, 0, 0, 16 + 5 * 8])  # seccomp_data.args[5], its low 32 bits
+        program.append([jump_if_set, "refuse", "allow", RWF_NOWAIT])
         labels[f"next {arch}"] = len(program)
     labels["allow"] = len(program)
     program.append([ret, 0, 0, allow])  # also an architecture not listed

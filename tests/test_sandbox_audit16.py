@@ -123,3 +123,42 @@ def test_a_run_that_stops_its_supervisor_is_killed_as_the_programs_failure(backe
     result = box.run(_STOPPERS, timeout=2)
     assert result.status == "error" and "SIGKILL" in result.message, result
     assert box.run("print('next')", timeout=5).stdout == "next\n"  # the worker goes on
+
+
+_PAGE_CACHE_AND_SHM = r"""
+import ctypes, mmap, os
+libc = ctypes.CDLL(None, use_errno=True)
+print("shmget:", libc.shmget(0, 1 << 20, 0o1600), ctypes.get_errno())   # IPC_PRIVATE, IPC_CREAT | 0600
+fd = os.open("/usr/bin/env", os.O_RDONLY)
+try:
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    print("fadvise: done")
+except OSError as exc:
+    print("fadvise:", exc.errno)
+try:
+    os.preadv(fd, [bytearray(1)], 0, os.RWF_NOWAIT)
+    print("preadv2: done")
+except OSError as exc:
+    print("preadv2:", exc.errno)
+page = mmap.mmap(fd, mmap.PAGESIZE, prot=mmap.PROT_READ)
+vec = ctypes.create_string_buffer(1)
+buf = (ctypes.c_char * mmap.PAGESIZE).from_buffer_copy(page[:])
+print("mincore:", libc.syscall(27, ctypes.c_void_p(ctypes.addressof(buf) & ~(mmap.PAGESIZE - 1)), mmap.PAGESIZE, vec), ctypes.get_errno())
+print("read:", len(os.pread(fd, 16, 0)), os.preadv(fd, [bytearray(4)], 0))   # plain reads work
+"""
+
+
+def test_bwrap_refuses_sysv_shared_memory_and_the_page_cache_calls():
+    # SysV segments, once detached, count against no process: one run held 2 GiB under memory_mb=64;
+    # fadvise(DONTNEED) and RWF_NOWAIT reads (or mincore) set and read bits in the host's page cache
+    # of the shared system files: 32 bits passed from one fresh sandbox to the next
+    import platform
+
+    from conftest import TEST_LIMITS, get_sandbox
+
+    if platform.machine() != "x86_64":
+        pytest.skip("the probe calls mincore by its x86-64 number")
+    box = get_sandbox("bwrap", **TEST_LIMITS)
+    result = box.run(_PAGE_CACHE_AND_SHM, timeout=10)
+    assert result.ok, result
+    assert result.stdout.splitlines() == ["shmget: -1 1", "fadvise: 1", "preadv2: 1", "mincore: -1 1", "read: 16 4"], result
