@@ -95,7 +95,9 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 9  # 9: maths right after a box (`\\boxed{12}^2`, `\\times 10^{k}`, `,000`) is part of the answer
+RULES_VERSION = 10  # 10: values joined by "or" are never a tuple or interval; a fractional power that simplifies
+#                   (`27^{1/3}`) is not evaluated
+#                   9: maths right after a box (`\\boxed{12}^2`, `\\times 10^{k}`, `,000`) is part of the answer
 #                   8: answers stated after the last box, labels and spacing before a dash, nested `\\over`, `x \\neq a`,
 #                   `\\setminus`, decimal golds exact, units after pi, ruled-out choices, set-builder equations
 #                   7: units that differ, compound units, `\\over`, `0.(3)`, set-builder sets

@@ -238,6 +238,8 @@ def prepare(node: tuple) -> tuple:
         for x in node[1]:
             p = prepare(x)
             items.extend(p[1] if _is_pm_set(p) else (p,))
+        if kind == "list" and len(node) > 2 and "or" in node[2]:  # alternatives: kept apart from a tuple (`_alternatives`)
+            return (kind, tuple(items), "or")
         return (kind, tuple(items))
     if _has_pm(node) and not _is_assignment(node):
         return ("set", tuple(prepare(v) for v in _pm_values(node)), "pm")
@@ -325,9 +327,22 @@ def _evaluations(tree: tuple) -> set[str]:
             found.add(_OPERATION_NAMES[kind])
         elif kind == "func" and node[1] != "exp" and not has_symbols(node):
             found.add(f"\\{node[1]}")
-        elif kind == "root" and _simplifiable_root(node):
+        elif kind == "root" and _simplifiable_root(node) or kind == "pow" and _simplifiable_power(node):
             found.add("a root that simplifies")
     return found
+
+
+def _simplifiable_power(node: tuple) -> bool:
+    """A whole number to a fractional power whose root simplifies (`27^{1/3}` = 3, `8^{2/3}` = 4,
+    `144^{0.5}` = 12): the root `\\sqrt[k]{}` is, written another way."""
+    exponent = node[2]
+    if exponent[0] == "div" and exponent[1][0] == "num" and exponent[2][0] == "num":
+        denominator = exponent[2][1]
+    elif exponent == ("num", "0.5"):
+        denominator = "2"
+    else:
+        return False
+    return _simplifiable_root(("root", node[1], ("num", denominator)))
 
 
 def require_evaluated(out: Outcome, gold: tuple, pred: tuple) -> Outcome:
@@ -686,6 +701,13 @@ def _vector_as_tuple(matrix: tuple) -> tuple | None:
     return ("seq", "(", ")", entries)
 
 
+def _alternatives(node: tuple) -> bool:
+    """A bare list written with "or" (`3 \\text{ or } 4`, `x = -1 or 5`): values that are each
+    possible, which a bare comma list may also stand for an ordered pair (`3, 4` for `(3, 4)`) but
+    these never do: `x = -1 or 5` is the wrong answer to an inequality whose gold is `(-1, 5)`."""
+    return node[0] == "list" and node[2:] == ("or",)
+
+
 def _compare_collections(gold, pred, gk, pk, eq, rel_eq) -> Outcome:
     if gold[0] == "matrix" or pred[0] == "matrix":
         if gold[0] != pred[0]:
@@ -708,6 +730,8 @@ def _compare_collections(gold, pred, gk, pk, eq, rel_eq) -> Outcome:
     if ordered:
         if gold[0] != pred[0] and (_is_interval(gold) or _is_interval(pred)):
             return Outcome(False, "wrong", "an interval compared with a bare list (its brackets count)")
+        if gold[0] != pred[0] and (_alternatives(gold) or _alternatives(pred)):
+            return Outcome(False, "wrong", "alternatives (a or b) compared with a tuple: an 'or' names values, never a point")
         if gold[0] != pred[0] and (_one_variable_values(gold) or _one_variable_values(pred)):
             return Outcome(False, "wrong", "several values of one variable (x = 1, x = 2) compared with a tuple")
         if len(g_items) != len(p_items):
