@@ -165,12 +165,39 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
+#: Most significant digits `N(x, n)` takes: more only builds enormous decimals.
+MAX_N_DIGITS = 10_000
+
+
+def checked_n(value: Any, digits: Any = 15) -> Any:
+    """The calculator's `N(value[, digits])`: sympy's, for 1 to `MAX_N_DIGITS` significant digits.
+    sympy's own takes 0 or fewer and answers `0.e+1` for `N(7, 0)`: a wrong value shown as a result."""
+    import sympy
+
+    if not isinstance(digits, (int, sympy.Integer)) or isinstance(digits, bool) or not 1 <= int(digits) <= MAX_N_DIGITS:
+        raise ValueError(f"N's digits must be a whole number from 1 to {MAX_N_DIGITS}, got {_shown(digits)}")
+    return sympy.N(value, int(digits))
+
+
+def checked_log(value: Any, base: Any = None) -> Any:
+    """The calculator's `log(value[, base])` (and `ln`): sympy's, but a base of 0 or 1, for which no
+    logarithm exists, is an error (sympy answers `log(8, 0)` with 0, `log(8, 1)` with zoo)."""
+    import sympy
+
+    if base is None:
+        return sympy.log(value)
+    base = sympy.sympify(base)
+    if base.is_zero or (base - 1).is_zero:
+        raise ValueError(f"a logarithm's base cannot be {base}")
+    return sympy.log(value, base)
+
+
 def evaluate_expression(text: str) -> tuple[str, str]:
     """Worker-side: evaluate a checked expression with sympy; ("ok", result) or ("error", message)."""
     import sympy
 
     names = {name: getattr(sympy, name) for name in _CALC_FUNCS if hasattr(sympy, name)}
-    names.update({"ln": sympy.log, "abs": sympy.Abs, "round": exact_round,
+    names.update({"ln": checked_log, "log": checked_log, "N": checked_n, "abs": sympy.Abs, "round": exact_round,
                   "pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo})
     names.update({s: sympy.Symbol(s) for s in ("x", "y", "z", "n")})
     try:

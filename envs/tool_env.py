@@ -145,10 +145,8 @@ class ToolMathEnv(MathEnv):
         self.calculator_timeout = (min(self.tool_timeout, DEFAULT_CALCULATOR_TIMEOUT) if calculator_timeout is None
                                    else _seconds("calculator_timeout", calculator_timeout))
         self.turn_timeout = _seconds("turn_timeout", turn_timeout)
-        self.max_calls_per_turn = int(max_calls_per_turn)
-        self.max_tool_output_chars = int(max_tool_output_chars)
-        if self.max_tool_output_chars < 1:
-            raise ValueError(f"max_tool_output_chars must be a positive number of characters, got {max_tool_output_chars!r}")
+        self.max_calls_per_turn = _count("max_calls_per_turn", max_calls_per_turn, "tool calls run per turn")
+        self.max_tool_output_chars = _count("max_tool_output_chars", max_tool_output_chars, "characters of a tool's reply")
         found: dict[str, Tool] = {}
         # the python tool fits its own text (keeping the status and stderr's end); `run_call` cuts
         # every other tool's text, once
@@ -173,7 +171,7 @@ class ToolMathEnv(MathEnv):
         if reward_weights is None:
             reward_weights = {"outcome": 1.0, "format": 0.0, "process": 0.1}
         super().__init__(dataset, max_turns=max_turns, system_prompt=system_prompt or None, reward_weights=reward_weights, **kwargs)
-        needed = max(0, self.max_calls_per_turn) * (self.max_tool_output_chars + _CALL_OVERHEAD)
+        needed = self.max_calls_per_turn * (self.max_tool_output_chars + _CALL_OVERHEAD)
         if self.max_obs_chars < needed:
             raise ValueError(f"max_obs_chars={self.max_obs_chars} is too small for a turn's tool responses: "
                              f"max_calls_per_turn={self.max_calls_per_turn} results of up to max_tool_output_chars="
@@ -327,6 +325,15 @@ class ToolMathEnv(MathEnv):
 #: Characters a turn's observation may need per call beyond `max_tool_output_chars`: the
 #: `<tool_response>` tags, the newline between responses and the truncation markers.
 _CALL_OVERHEAD = 200
+
+
+def _count(name: str, value: Any, what: str) -> int:
+    """`value` as a positive int, or a ValueError naming `name`: 0 calls per turn would refuse every
+    call (zero process reward for every tool turn), and "4", 2.9 or True would be a setting read
+    by a guess."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int (the most {what}), got {value!r}")
+    return int(value)
 
 
 def _seconds(name: str, value: Any) -> float:

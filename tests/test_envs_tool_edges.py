@@ -555,3 +555,39 @@ def test_argument_type_errors_use_the_right_article():
     assert f.check_arguments({"a": 1, "b": 1, "c": {}, "d": ""}) == "argument 'b' of tool 'f' must be an array, got int"
     assert f.check_arguments({"a": 1, "b": [], "c": 1, "d": ""}) == "argument 'c' of tool 'f' must be an object, got int"
     assert f.check_arguments({"a": 1, "b": [], "c": {}, "d": 1}) == "argument 'd' of tool 'f' must be a string, got int"
+
+
+# ------------------------------------------------------------------ values the calculator must not show as results
+
+
+@pytest.mark.parametrize("expression, problem", [
+    ("N(7, 0)", "N's digits must be a whole number from 1 to 10000, got 0"),  # sympy: 0.e+1
+    ("N(pi, 0)", "N's digits must be a whole number from 1 to 10000, got 0"),
+    ("N(1, -5)", "N's digits must be a whole number from 1 to 10000, got -5"),
+    ("N(2, 2.5)", "N's digits must be a whole number from 1 to 10000, got 5/2"),
+    ("N(1/3, 10**9)", "N's digits must be a whole number from 1 to 10000, got 1000000000"),
+    ("log(8, 0)", "a logarithm's base cannot be 0"),  # sympy: 0
+    ("log(x, 1)", "a logarithm's base cannot be 1"),
+    ("ln(8, 1 - 1)", "a logarithm's base cannot be 0"),
+])
+def test_an_undefined_or_meaningless_calculation_is_an_error_not_a_result(expression, problem):
+    assert evaluate_expression(expression) == ("error", f"ValueError: {problem}")
+
+
+@pytest.mark.parametrize("expression, result", [
+    ("N(pi)", "3.14159265358979"), ("N(1/3, 5)", "0.33333"), ("log(8, 2)", "3"), ("log(100, 10)", "2"),
+    ("ln(E)", "1"), ("log(x**2, E)", "log(x**2)"),
+])
+def test_logarithms_and_n_still_work(expression, result):
+    assert evaluate_expression(expression) == ("ok", result)
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("max_calls_per_turn", 0), ("max_calls_per_turn", -1), ("max_calls_per_turn", "4"), ("max_calls_per_turn", 2.9),
+    ("max_calls_per_turn", True), ("max_tool_output_chars", "100"), ("max_tool_output_chars", 3.5),
+    ("max_tool_output_chars", 0),
+])
+def test_tool_limits_must_be_positive_ints(setting, value):
+    # 0 calls per turn refused every call: zero process reward for every tool turn, silently
+    with pytest.raises(ValueError, match=rf"{setting} must be a positive int .*got {re.escape(repr(value))}"):
+        rlvr.make("ToolMath-v0", sandbox_backend="subprocess", **{setting: value})
