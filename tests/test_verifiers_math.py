@@ -350,9 +350,14 @@ def test_a_flood_of_nested_boxes_is_read_in_one_pass():
     n = 5000
     nested = "\\boxed{" * n + "7" + "}" * n
     boxes = all_boxed(nested)
-    assert len(boxes) == MAX_BOXES and boxes[-1] == "7" and boxes[-2] == "\\boxed{7}"  # the innermost ones
+    assert boxes == [nested[len("\\boxed{"):-1]]  # one box: the others are inside it (rules 10)
     assert all_boxed("\\boxed{" * n) == []  # none terminated
-    assert verify("7", nested).correct  # every box says 7
+    verdict = verify("7", nested)
+    assert not verdict.correct and "longer than" in verdict.reason  # 40 KB as written: not read
+    few = "\\boxed{" * 20 + "7" + "}" * 20
+    assert all_boxed(few) == [few[len("\\boxed{"):-1]] and len(all_boxed("\\boxed{" * 20)) == 0
+    assert verify("7", few).correct  # every box says 7
+    assert MAX_BOXES >= 2 and len(all_boxed("\\boxed{1} " * 500)) == MAX_BOXES  # side by side: the last ones
 
 
 def test_several_boxed_answers_share_one_time_budget():

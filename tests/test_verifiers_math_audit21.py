@@ -51,3 +51,18 @@ def test_a_root_that_simplifies_is_not_evaluated_however_it_is_written(gold, com
 def test_powers_and_roots_that_are_forms_of_the_value_still_match(gold, completion):
     verdict = verify(gold, completion)
     assert verdict.correct, verdict.reason
+
+
+@pytest.mark.parametrize("completion", [
+    r"\boxed{\text{not } \boxed{4}}", r"\boxed{x \ne \boxed{4}}", r"\boxed{\boxed{4} \pm 1}",
+    r"\boxed{3 \text{ or } \boxed{4}}", r"\boxed{2\boxed{4}}",
+])
+def test_a_box_inside_another_is_read_with_what_surrounds_it(completion):
+    # the inner box was the last one, so the outer box's negation, hedge or factor was thrown away
+    verdict = verify("4", completion)
+    assert not verdict.correct, verdict.reason
+
+
+def test_a_box_in_a_box_that_says_the_same_still_matches():
+    assert verify("4", r"\boxed{\boxed{4}}").correct and verify("4", r"\fbox{\boxed{4}}").correct
+    assert verify("8", r"\boxed{2\boxed{4}}").correct  # 2 times 4, as written

@@ -96,7 +96,7 @@ DEFAULT_TIMEOUT = 5.0
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
 RULES_VERSION = 10  # 10: values joined by "or" are never a tuple or interval; a fractional power that simplifies
-#                   (`27^{1/3}`) is not evaluated
+#                   (`27^{1/3}`) is not evaluated; a box inside a box is part of the outer one
 #                   9: maths right after a box (`\\boxed{12}^2`, `\\times 10^{k}`, `,000`) is part of the answer
 #                   8: answers stated after the last box, labels and spacing before a dash, nested `\\over`, `x \\neq a`,
 #                   `\\setminus`, decimal golds exact, units after pi, ruled-out choices, set-builder equations

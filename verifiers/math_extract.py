@@ -9,7 +9,7 @@ Order of preference (the first rule that finds something wins):
    ignored. A mention of `<answer>` in prose, an unclosed or empty tag is no answer tag.
 2. `\\boxed{…}` / `\\fbox{…}` / `\\framebox{…}` (nested braces; also `\\boxed 5`): the LAST one is the
    answer, and all of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}`
-   or `\\boxed{3}`). An answer stated after the last box ("\\boxed{20}. Actually, the answer is 21.")
+   or `\\boxed{3}`). A box inside another is part of the outer one's content, not a box of its own. An answer stated after the last box ("\\boxed{20}. Actually, the answer is 21.")
    is returned beside them by `final_boxes`: the grader counts it as one more final answer.
 3. "the (final) answer is …" up to the end of the sentence or line, up to a reason ("because",
    "since", …), without a trailing remark (`7 (seven)`, `7; I am sure`; a remark that retracts or
@@ -141,10 +141,16 @@ def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
 
 
 def _box_spans(text: str) -> list[tuple[int, int, int]]:
-    """(command start, content start, content end) of each box in `text`, at most the last `MAX_BOXES`."""
+    """(command start, content start, content end) of each box in `text`, at most the last `MAX_BOXES`.
+
+    A box inside another is part of that box's content, not an answer of its own: the last box of
+    `\\boxed{\\text{not } \\boxed{4}}` or `\\boxed{2\\boxed{4}}` is not the inner 4."""
     boxes: list[tuple[int, int, int]] = []
     pairs: dict[int, int] | None = None
+    outer_end = -1  # where the content of the last box kept ends
     for count, m in enumerate(_BOX_RE.finditer(text)):
+        if m.start() < outer_end:
+            continue
         j = m.end()
         if j < len(text) and text[j] == "{":
             if count < _SCANNED_BOXES:
@@ -156,6 +162,7 @@ def _box_spans(text: str) -> list[tuple[int, int, int]]:
                 span = (j + 1, close) if close is not None else None
             if span is not None:
                 boxes.append((m.start(), *span))
+                outer_end = span[1]
         elif j < len(text):
             tail = _BARE_BOX_RE.match(text, j)  # "\\boxed 5"
             if tail:
