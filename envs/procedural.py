@@ -387,7 +387,7 @@ class ProceduralEnv(SingleTurnEnv):
         """A given task's gold must be one number (an int, or a string `Fraction` reads: "12",
         "-3/4", "2.5"), as `check_number` compares with it; envs with other golds override this."""
         answer = task.answer
-        if type(answer) is not int and not isinstance(answer, str):
+        if not _is_int(answer) and not isinstance(answer, str):
             raise ValueError(f"options['task'] answer must be a number (an int or a string such as '12' or '-3/4'), "
                              f"got {type(answer).__name__} {answer!r}")
         try:
@@ -395,7 +395,7 @@ class ProceduralEnv(SingleTurnEnv):
         except (ValueError, ZeroDivisionError):
             raise ValueError(f"options['task'] answer {str(answer)[:40]!r} is not a number: {self.env_name} golds are "
                              "numbers such as '12' or '-3/4'") from None
-        return task if isinstance(answer, str) else replace(task, answer=str(answer))
+        return task if isinstance(answer, str) else replace(task, answer=str(int(answer)))
 
     def check_number(self, task: Task, content: str) -> Verdict:
         """The verdict on an answer that is one number (`answer_variable` may be named: "x = 5")."""
@@ -657,11 +657,17 @@ _WHOLE = re.compile(r"[+-]?[0-9]+")
 
 def _given_int(what: str, value: Any) -> int:
     """`value`, a whole number of a given task (an int, or a string of digits such as a CSV's "10")."""
-    if type(value) in (int, np.int64, np.int32):
+    if _is_int(value):
         return int(value)
     if isinstance(value, str) and _WHOLE.fullmatch(value.strip()) and len(value) < 100:
         return int(value)
     raise ValueError(f"options['task'] {what} must be a whole number, got {type(value).__name__} {value!r}"[:300])
+
+
+def _is_int(value: Any) -> bool:
+    """An int or a NumPy integer, not a bool (True is no number of a task)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
 #: An item of a compact Sort answer that gets format credit (`_is_integer_list`).
 _LIST_INTEGER = re.compile(r"[+-]?[0-9]+")
 #: More digits than any number `sort_task` gives (max_value <= 2**62 has 19).

@@ -46,10 +46,10 @@ FIX = ("install bubblewrap (`apt-get install bubblewrap`) and allow unprivileged
 #:   limit), and no cgroup caps them here, as Docker's does;
 #: - unshare, which would open nested namespaces;
 #: - what tells or sets which pages of a file are in the host's page cache: fadvise64 (dropping
-#:   pages), mincore, cachestat, io_uring_setup (reads out of a filter's sight) and x32's preadv2
-#:   (`PREADV2_SYSCALLS`: preadv2 with RWF_NOWAIT, which reads only cached pages). The read-only system files are shared with every
-#:   other run, so with these a run could leave bits there for a later one to read back (32 bits
-#:   were passed between two fresh sandboxes). Timing a read still tells a cached page from one on
+#:   pages), mincore, cachestat, io_uring_setup (its reads are out of a filter's sight) and x32's
+#:   preadv2 (elsewhere only a preadv2 with RWF_NOWAIT is refused: `PREADV2_SYSCALLS`). The system
+#:   files are shared with every other run, so with these a run could leave bits there for a later
+#:   one to read back (32 bits were passed between two fresh sandboxes). Timing a read still tells a cached page from one on
 #:   disk: that slower channel is the price of sharing a kernel (Docker's too).
 REFUSED_SYSCALLS = {
     0xC000003E: (248, 249, 250, 319, 29, 272, 221, 27, 451, 425,  # x86-64, and the same calls of x32

@@ -197,6 +197,7 @@ class Worker:
         self.tmpdir = tmpdir
         self.scratch = scratch  # more dirs a job can write (e.g. /dev/shm, /dev/mqueue): wiped too
         self.roots: dict[str, os.stat_result] = {}  # those dirs when empty (set by `serve`, see `clean`)
+        self._reaped_others = False  # set by `_wait_for`
         self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
         self.ctl_in = os.fdopen(os.dup(0), "rb")
         self.ctl_out = os.fdopen(os.dup(1), "wb")
@@ -243,13 +244,13 @@ class Worker:
             if ended != HANDLED:
                 if self.mode == "host":  # the handler's leftovers were handed to us: end them
                     self.kill_leftovers(None)  # (not the handler's pid: reaped, it may be reused)
-                elif ended < 0 and _others_than(handler):
+                elif ended < 0 and (self._reaped_others or _others_than(handler)):
                     self._report_killed_handler(-ended)
                 return
 
     def _report_killed_handler(self, number: int) -> None:
-        """Tell the host that a job's handler was killed by signal `number` while the job's
-        processes were alive. In a pid namespace of our own nothing outside can reach the handler
+        """Tell the host that a job's handler was killed by signal `number` once the job had
+        processes (alive, or ended and reaped by us: a job that kills and then exits). In a pid namespace of our own nothing outside can reach the handler
         but the host's root and the OOM killer (the job is its first choice), so the job did it:
         `kill(-1, SIGKILL)` spares only us. The host then blames the program rather than running it
         again, which would hand it a second, fresh try at a test it saw itself failing.
@@ -267,12 +268,14 @@ class Worker:
         that it goes on enforcing the job's limits. In a namespace of our own, every other process
         (the job's) is killed first: a job that kept stopping its handler would otherwise outrun its
         time limit many times over, the handler barely running between stops."""
+        self._reaped_others = False  # whether a process of the job's ended up ours (see `serve`)
         while True:
             try:
                 done, status = os.waitpid(-1, os.WUNTRACED)
             except InterruptedError:
                 continue
             if done != handler:
+                self._reaped_others = True
                 continue
             if os.WIFSTOPPED(status):
                 if self.mode == "pidns":
