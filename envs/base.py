@@ -205,6 +205,14 @@ class InfoFacts:
         return info
 
 
+def positive_int(name: str, value: Any, meaning: str) -> int:
+    """`value`, an env setting named `name`, as a positive int (a NumPy integer too), or a
+    ValueError naming it and what it means: a bool, "4" or 2.9 would be a setting read by a guess."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int ({meaning}), got {value!r}")
+    return int(value)
+
+
 def unknown_arguments_message(kind: type, unknown: Mapping[str, Any]) -> str:
     """The error for keyword arguments no `__init__` of `kind` (its own and its bases', up to
     TextEnv) takes: each named, with the closest accepted name, and the accepted names listed."""
@@ -312,8 +320,7 @@ class TextEnv(gym.Env[str, str]):
             raise TypeError(unknown_arguments_message(type(self), unknown))
         if not isinstance(source, TaskSource):
             raise TypeError(f"source must be a TaskSource, got {type(source).__name__}")
-        if not isinstance(max_turns, int) or max_turns < 1:
-            raise ValueError(f"max_turns must be a positive int, got {max_turns!r}")
+        max_turns = positive_int("max_turns", max_turns, "the most turns of an episode")
         if on_infra_error not in ("flag", "raise"):
             raise ValueError(f"on_infra_error must be 'flag' or 'raise', got {on_infra_error!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -326,14 +333,10 @@ class TextEnv(gym.Env[str, str]):
         self.max_turns = max_turns
         self.reward_weights = reward_weights
         self.system_prompt = system_prompt
-        if isinstance(max_action_chars, bool) or not isinstance(max_action_chars, numbers.Integral) or max_action_chars < 1:
-            raise ValueError(f"max_action_chars must be a positive int (the longest model turn scored normally, in "
-                             f"characters), got {max_action_chars!r}")
-        self.max_action_chars = int(max_action_chars)
-        if isinstance(max_obs_chars, bool) or not isinstance(max_obs_chars, numbers.Integral) or max_obs_chars < 1:
-            raise ValueError(f"max_obs_chars must be a positive int (the longest prompt or reply the env may give, in "
-                             f"characters), got {max_obs_chars!r}")
-        self.max_obs_chars = int(max_obs_chars)
+        self.max_action_chars = positive_int("max_action_chars", max_action_chars,
+                                             "the longest model turn scored normally, in characters")
+        self.max_obs_chars = positive_int("max_obs_chars", max_obs_chars,
+                                          "the longest prompt or reply the env may give, in characters")
         self.on_infra_error = on_infra_error
         self.render_mode = render_mode
         self.action_space = TextSpace(self.max_action_chars)

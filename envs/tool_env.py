@@ -59,7 +59,7 @@ import math
 import numbers
 from typing import Any, Callable, Sequence
 
-from rlvr.envs.base import Turn
+from rlvr.envs.base import Turn, positive_int
 from rlvr.envs.math_env import MathEnv
 from rlvr.envs.process import StepsCheckError, reasoning_of, steps_reward
 from rlvr.envs.rewards import zero_parts
@@ -145,8 +145,10 @@ class ToolMathEnv(MathEnv):
         self.calculator_timeout = (min(self.tool_timeout, DEFAULT_CALCULATOR_TIMEOUT) if calculator_timeout is None
                                    else _seconds("calculator_timeout", calculator_timeout))
         self.turn_timeout = _seconds("turn_timeout", turn_timeout)
-        self.max_calls_per_turn = _count("max_calls_per_turn", max_calls_per_turn, "tool calls run per turn")
-        self.max_tool_output_chars = _count("max_tool_output_chars", max_tool_output_chars, "characters of a tool's reply")
+        # (0 calls per turn would refuse every call: zero process reward for every tool turn)
+        self.max_calls_per_turn = positive_int("max_calls_per_turn", max_calls_per_turn, "the most tool calls run per turn")
+        self.max_tool_output_chars = positive_int("max_tool_output_chars", max_tool_output_chars,
+                                                  "the most characters of a tool's reply")
         found: dict[str, Tool] = {}
         # the python tool fits its own text (keeping the status and stderr's end); `run_call` cuts
         # every other tool's text, once
@@ -325,15 +327,6 @@ class ToolMathEnv(MathEnv):
 #: Characters a turn's observation may need per call beyond `max_tool_output_chars`: the
 #: `<tool_response>` tags, the newline between responses and the truncation markers.
 _CALL_OVERHEAD = 200
-
-
-def _count(name: str, value: Any, what: str) -> int:
-    """`value` as a positive int, or a ValueError naming `name`: 0 calls per turn would refuse every
-    call (zero process reward for every tool turn), and "4", 2.9 or True would be a setting read
-    by a guess."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int (the most {what}), got {value!r}")
-    return int(value)
 
 
 def _seconds(name: str, value: Any) -> float:

@@ -356,27 +356,27 @@ def _regex_blocks(text):
     return [(m.start(), m.end(), m.group(1)) for m in re.finditer(r"<tool_call>(.*?)</tool_call>", text, re.DOTALL)]
 
 
+@pytest.mark.timeout(60)  # a guard against the hang (the old scan: minutes on 528 KB); the results are the check
 def test_tool_call_blocks_are_found_as_the_regex_found_them_in_linear_time(sandbox):
-    from rlvr.envs.toolcalls import _blocks, split_hermes_calls
+    from rlvr.envs.toolcalls import CLOSE_TAG, OPEN_TAG, split_hermes_calls
+    from rlvr.verifiers.shaping import tag_blocks
 
     rng = np.random.default_rng(0)
     pieces = ["<tool_call>", "</tool_call>", "<tool_call", "tool_call>", "</", '{"name": "calculator"}', "x", " ", "\n"]
     for _ in range(3000):
         text = "".join(pieces[k] for k in rng.integers(len(pieces), size=int(rng.integers(0, 12))))
-        assert list(_blocks(text)) == _regex_blocks(text), text
+        assert list(tag_blocks(text, OPEN_TAG, CLOSE_TAG)) == _regex_blocks(text), text
     good = call("calculator", expression="1+1")
     text, calls = split_hermes_calls(f"Let me compute. {good} and {good} done.")
     assert text == "Let me compute.  and  done." and [c["function"]["name"] for c in calls] == ["calculator"] * 2
     # 16 KB of unclosed tags took 0.3 s per turn (128 KB: 16 s), outside every time limit
-    unclosed = "<tool_call>" * 12_000  # 132 KB
-    start = time.perf_counter()
+    unclosed = "<tool_call>" * 48_000  # 528 KB
     (parsed,) = parse_tool_calls(unclosed)
     assert parsed.error == "a <tool_call> tag is not closed with </tool_call>"
     (closed,) = parse_tool_calls(unclosed + "{}</tool_call>")  # one block: the first tag to the closing one
     assert closed.error.startswith("the tool call is not valid JSON")
-    obs, reward, term, trunc, info = tool_env(sandbox, max_action_chars=200_000).step(unclosed)
+    obs, reward, term, trunc, info = tool_env(sandbox, max_action_chars=600_000).step(unclosed)
     assert not term and "is not closed" in obs and info["reward_parts"]["process"] == 0.0
-    assert time.perf_counter() - start < 30  # a loose guard against the hang; the results are the check
 
 
 # ------------------------------------------------------------------ 5: what says why a program failed survives the cut

@@ -61,6 +61,7 @@ def test_think_format_reward():
     assert think_format_reward(None) == 0.0
 
 
+@pytest.mark.timeout(60)  # the quadratic scan took minutes on the 512 KB below
 def test_boxed_and_answer_tags():
     assert boxed_reward("so \\boxed{3}") == 1.0
     assert boxed_reward("so \\boxed{}") == 0.0
