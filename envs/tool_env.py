@@ -20,7 +20,7 @@ errors), OpenAI-style entries of type "function" only, and a turn with both Open
 declares the text calls in its `tool_calls` too (`begin_turn`), so that every reply names a call
 the message declares.
 
-Reward parts: `process` per tool turn (1 when every call parsed and ran, 0 when any was
+Reward parts: a `process` score per tool turn (1 when every call parsed and ran, 0 when any was
 malformed — bad JSON, unknown tool, wrong arguments — or failed; calls not run because the
 calculator was busy do not count, and a turn with no other call gets 0), `outcome` at the end,
 `format` for a `\\boxed{}` final answer. With `process_reward="steps"` the reasoning of every turn
@@ -33,6 +33,15 @@ message and may try again. An infrastructure failure — the sandbox or the calc
 failing (returning a sandbox error or raising, workers that cannot start, a stuck pool), or the
 steps check failing — ends the episode as invalid (`info["valid"]` False), never as the model's
 failed call.
+
+When the `process` part is paid (`process_credit`): by default ("on_answer") a tool turn's score is
+held (`turn_details["process_score"]`) and the final answer's step pays the mean of the episode's
+turn scores — each tool turn's, and the answer's own steps score when it checked something —
+recorded in `turn_details["process_paid"]`. An episode that runs out of turns without answering
+is paid no process credit, and more tool turns do not pay more: paid per turn, a policy could earn
+more by calling tools until `max_turns` than by answering, and more by calling needless tools
+before a right answer than by giving it. `process_credit="per_turn"` pays each turn's score at
+that turn (per-turn credit assignment, with those two hazards).
 
 Time limits: each call runs under its tool's limit (`calculator_timeout`, default 2 s;
 `tool_timeout`, default 10 s, for python and your own tools), and all the calls of one turn
@@ -102,6 +111,9 @@ class ToolMathEnv(MathEnv):
         max_calls_per_turn: tool calls executed per turn (more are refused with an error).
         max_tool_output_chars: what the model reads of each tool call (any tool's result or error
             text) is cut to this length, with a marker saying so.
+        process_credit: when the `process` part is paid (see the module docstring): "on_answer"
+            (default) pays the mean of the episode's turn scores with the final answer, and nothing
+            to an episode that never answers; "per_turn" pays each turn's score at that turn.
         system_prompt: default: instructions with the tool schemas; "" for none.
         **kwargs: as for Math-v0 (`question_key`, `reward_weights` (default process 0.1),
             `max_obs_chars` (at least `max_calls_per_turn * (max_tool_output_chars + 200)`)...).
@@ -132,10 +144,15 @@ class ToolMathEnv(MathEnv):
         turn_timeout: float = 20.0,
         max_calls_per_turn: int = 4,
         max_tool_output_chars: int = 4000,
+        process_credit: str = "on_answer",
         system_prompt: str | None = None,
         reward_weights: Any = None,
         **kwargs: Any,
     ) -> None:
+        if process_credit not in PROCESS_CREDITS:
+            raise ValueError(f"process_credit must be one of {list(PROCESS_CREDITS)}, got {process_credit!r}")
+        self.process_credit = process_credit
+        self._turn_scores: list[float] = []
         unknown = sorted(set(builtin_tools) - set(BUILTIN_TOOLS))
         if unknown:
             raise ValueError(f"unknown built-in tool(s) {unknown}; the built-in tools are {list(BUILTIN_TOOLS)}")
@@ -199,6 +216,7 @@ class ToolMathEnv(MathEnv):
             "tool_timeout": self.tool_timeout,
             **({"calculator_timeout": self.calculator_timeout} if "calculator" in self.tools else {}),
             "turn_timeout": self.turn_timeout,
+            "process_credit": self.process_credit,
             "max_calls_per_turn": self.max_calls_per_turn,
             "max_tool_output_chars": self.max_tool_output_chars,
             # decides whether a turn's tool responses are cut (`_fit_observation`)
@@ -307,8 +325,32 @@ class ToolMathEnv(MathEnv):
                 signals.append(score)
             details["process"] = {"tool_calls": call_credit, "steps": steps}
         # a malformed or failed call earns no process credit for the turn, however sound the reasoning
-        parts["process"] = sum(signals) / len(signals) if all_ok and signals else 0.0
+        score = sum(signals) / len(signals) if all_ok and signals else 0.0
+        details["process_score"] = score
+        if self.process_credit == "on_answer":  # held for the final answer (`process_score`)
+            self._turn_scores.append(score)
+        else:
+            parts["process"] = score
         return Turn(observation=self._fit_observation("\n".join(responses)), parts=parts, messages=messages, details=details)
+
+    def process_score(self, task: Task, content: str) -> tuple[float, dict[str, Any] | None]:
+        """The final answer's `process` part: its steps score (with `process_reward="steps"`; 0 when
+        nothing was checkable) with `process_credit="per_turn"`; with "on_answer", the mean score
+        of the episode's turns: every tool turn's, and the answer's own when it checked something.
+        A mean, not a sum: more tool turns do not pay more."""
+        own, details = super().process_score(task, content)
+        if self.process_credit != "on_answer":
+            return own, details
+        scores = list(self._turn_scores)
+        if details is not None and details["process"]["steps"]["checked_steps"]:
+            scores.append(own)
+        paid = sum(scores) / len(scores) if scores else 0.0
+        return paid, {**(details or {}), "process_paid": {"turn_scores": scores, "mean": paid}}
+
+    def _begin_episode(self, task: Task, prompt: str | None = None) -> str:
+        prompt = super()._begin_episode(task, prompt)
+        self._turn_scores = []
+        return prompt
 
     def _fit_observation(self, text: str) -> str:
         """`text` (a turn's tool responses), cut with a marker to `max_obs_chars` when longer.
@@ -323,6 +365,9 @@ class ToolMathEnv(MathEnv):
         marker = f"\n[... tool responses truncated to {limit} characters (max_obs_chars)]"
         return text[:max(0, limit - len(marker))] + marker[:limit]
 
+
+#: When ToolMath-v0 pays the `process` part: with the final answer, or at each turn.
+PROCESS_CREDITS = ("on_answer", "per_turn")
 
 #: Characters a turn's observation may need per call beyond `max_tool_output_chars`: the
 #: `<tool_response>` tags, the newline between responses and the truncation markers.

@@ -68,7 +68,8 @@ def test_toolmath_final_answer_after_a_tool_call(sandbox):
     env.reset(options={"index": 0})  # 12 * 5 muffins
     env.step('<tool_call>{"name": "calculator", "arguments": {"expression": "12*5"}}</tool_call>')
     _, reward, term, trunc, info = env.step("So she bakes \\boxed{60} muffins.")
-    assert term and not trunc and reward == pytest.approx(1.0) and info["verdict"].correct
+    # outcome 1 and the tool turn's process score (1), held until this answer, weighted 0.1
+    assert term and not trunc and reward == pytest.approx(1.1) and info["verdict"].correct
     assert info["return_parts"] == {"outcome": 1.0, "format": 1.0, "process": 1.0}
     env.reset(options={"index": 0})
     _, reward, term, *_ = env.step("\\boxed{61}")
@@ -352,23 +353,31 @@ def test_math_process_reward_through_the_vector_env():
     vec.close()
 
 
-def test_toolmath_process_reward_steps_hand_computed(sandbox):
-    env = rlvr.make("ToolMath-v0", sandbox=sandbox, process_reward="steps",
+@pytest.mark.parametrize("credit", ["on_answer", "per_turn"])
+def test_toolmath_process_reward_steps_hand_computed(sandbox, credit):
+    env = rlvr.make("ToolMath-v0", sandbox=sandbox, process_reward="steps", process_credit=credit,
                     reward_weights={"outcome": 1.0, "process": 0.5}).unwrapped
     env.reset(options={"task": {"id": "t", "question": "(2 + 3) * 4?", "answer": "20"}})
+    paid_now = credit == "per_turn"
     # a tool turn that ran (1.0) whose reasoning has one false step of two (0.5): mean 0.75
     call = '<tool_call>{"name": "calculator", "arguments": {"expression": "5*4"}}</tool_call>'
     _, reward, term, _, info = env.step(f"2 + 3 = 5\n5 * 4 = 21\n{call}")
-    assert not term and info["reward_parts"]["process"] == 0.75 and reward == pytest.approx(0.375)
+    assert not term and info["turn_details"]["process_score"] == 0.75
+    assert info["reward_parts"]["process"] == (0.75 if paid_now else 0.0) and reward == pytest.approx(0.375 if paid_now else 0.0)
     # a malformed call whose arguments hold a false "=": not a claim of the reasoning, which has
     # nothing checkable, so the process part is the tool credit alone (0: unknown tool)
     _, reward, *_, info = env.step('<tool_call>{"name": "abacus", "arguments": {"expression": "2+3=6"}}</tool_call>')
-    assert info["reward_parts"]["process"] == 0.0 and reward == 0.0 and info["valid"]
+    assert info["turn_details"]["process_score"] == 0.0 and reward == 0.0 and info["valid"]
     assert info["turn_details"]["process"] == {"tool_calls": 0.0, "steps": {"steps": [], "checked_steps": 0, "reason": "no steps to check"}}
-    # the final answer: outcome 1, process = its steps score 1.0
+    # the final answer, whose steps score is 1.0: paid per turn, that score; paid on answer, the
+    # mean of the three turns' scores, (0.75 + 0 + 1) / 3
     _, reward, term, _, info = env.step("5 * 4 = 20, so \\boxed{20}")
-    assert term and info["reward_parts"] == {"outcome": 1.0, "format": 1.0, "process": 1.0}
-    assert reward == pytest.approx(1.5)
+    process = 1.0 if paid_now else 1.75 / 3
+    assert term and info["reward_parts"] == {"outcome": 1.0, "format": 1.0, "process": pytest.approx(process)}
+    assert reward == pytest.approx(1.0 + 0.5 * process)
+    assert info["return_parts"]["process"] == pytest.approx(1.75 if paid_now else 1.75 / 3)
+    if not paid_now:
+        assert info["turn_details"]["process_paid"] == {"turn_scores": [0.75, 0.0, 1.0], "mean": pytest.approx(1.75 / 3)}
 
 
 def test_check_env_passes_for_every_builtin_env():

@@ -77,7 +77,7 @@ def test_a_number_too_long_to_read_is_the_models_error_not_an_infrastructure_fai
     # json.loads raised ValueError ("Exceeds the limit (4300 digits)"): respond raised, valid=False
     env = tool_env(sandbox)
     obs, reward, term, trunc, info = env.step(action)
-    assert info["valid"] and not term and not trunc and info["reward_parts"]["process"] == 0.0
+    assert info["valid"] and not term and not trunc and info["turn_details"]["process_score"] == 0.0
     assert "a number in it has 5000 digits, more than the 4300 a number may have" in obs
     assert env.step("\\boxed{60}")[4]["valid"]  # the episode goes on
 
@@ -203,7 +203,7 @@ def test_a_calculator_busy_with_other_episodes_calls_is_neither_the_models_fault
     assert text.startswith(f"error: the calculator is busy: all {calculator_pool.size} of its workers stayed taken by other calls")
     assert text.endswith("this call was not run (call it again)")
     assert info["turn_details"]["tool_calls"] == [{"id": "call_1_0", "name": "calculator", "ok": None}]
-    assert info["reward_parts"]["process"] == 0.0  # not scored, and nothing else ran: no credit either way
+    assert info["turn_details"]["process_score"] == 0.0  # not scored, and nothing else ran: no credit either way
     assert env.step(call("calculator", expression="1+1"))[4]["messages"][-1]["content"] == "2"  # free again
 
 
@@ -253,12 +253,12 @@ def test_a_turns_process_credit_comes_from_the_calls_that_ran(sandbox, calculato
         for thread in holders:
             thread.join()
     assert [[c["ok"] for c in i["turn_details"]["tool_calls"]] for i in infos] == [[None, None], [True, None], [False, None]]
-    assert [i["reward_parts"]["process"] for i in infos] == [0.0, 1.0, 0.0]
+    assert [i["turn_details"]["process_score"] for i in infos] == [0.0, 1.0, 0.0]
     assert all(i["valid"] for i in infos + steps)
     # with the steps check, a turn whose calls all were skipped is scored on its reasoning alone
     assert [i["turn_details"]["tool_calls"][0]["ok"] for i in steps] == [None, None]
     assert [i["turn_details"]["process"]["tool_calls"] for i in steps] == [None, None]
-    assert [i["reward_parts"]["process"] for i in steps] == [1.0, 0.0]
+    assert [i["turn_details"]["process_score"] for i in steps] == [1.0, 0.0]
 
 
 def test_a_calculator_pool_with_every_worker_taken_and_no_call_under_way_is_an_infrastructure_failure(
@@ -322,7 +322,7 @@ def test_a_user_tool_raising_system_exit_or_generator_exit_is_a_failed_call(sand
 
     env = tool_env(sandbox, tools=[leave])
     obs, reward, term, _, info = env.step(call("leave"))
-    assert info["valid"] and not term and info["reward_parts"]["process"] == 0.0
+    assert info["valid"] and not term and info["turn_details"]["process_score"] == 0.0
     assert info["messages"][-1]["content"] == f"error: tool 'leave' raised {type(exc).__name__}: {exc}"
 
 
@@ -376,7 +376,7 @@ def test_tool_call_blocks_are_found_as_the_regex_found_them_in_linear_time(sandb
     (closed,) = parse_tool_calls(unclosed + "{}</tool_call>")  # one block: the first tag to the closing one
     assert closed.error.startswith("the tool call is not valid JSON")
     obs, reward, term, trunc, info = tool_env(sandbox, max_action_chars=600_000).step(unclosed)
-    assert not term and "is not closed" in obs and info["reward_parts"]["process"] == 0.0
+    assert not term and "is not closed" in obs and info["turn_details"]["process_score"] == 0.0
 
 
 # ------------------------------------------------------------------ 5: what says why a program failed survives the cut

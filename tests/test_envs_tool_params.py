@@ -23,7 +23,7 @@ def env_with(*tools):
 def step_text(env, text):
     """Step `env` with the model turn `text`; (the tool's reply, the turn's process reward)."""
     *_, info = env.step(text)
-    return info["messages"][-1]["content"], info["reward_parts"]["process"]
+    return info["messages"][-1]["content"], info["turn_details"]["process_score"]
 
 
 @tool

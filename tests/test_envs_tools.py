@@ -139,17 +139,42 @@ def test_reset_exposes_tools_and_system_prompt(env):
 
 
 def test_tool_turns_then_truncation_at_max_turns(env):
+    # by default (process_credit="on_answer") a tool turn's score is held for the final answer:
+    # an episode that never answers is paid nothing, however many calls ran
     env.reset(options={"index": 0})
     obs, reward, term, trunc, info = env.step(call("python", code="print(12*5)"))
-    assert obs == "<tool_response>\n60\n\n</tool_response>" and reward == pytest.approx(0.1) and not term and not trunc
-    assert info["reward_parts"]["process"] == 1.0 and info["messages"][-1] == {
-        "role": "tool", "tool_call_id": "call_1_0", "name": "python", "content": "60\n"}
+    assert obs == "<tool_response>\n60\n\n</tool_response>" and reward == 0.0 and not term and not trunc
+    assert info["turn_details"]["process_score"] == 1.0 and info["reward_parts"]["process"] == 0.0
+    assert info["messages"][-1] == {"role": "tool", "tool_call_id": "call_1_0", "name": "python", "content": "60\n"}
     obs, reward, term, trunc, info = env.step(call("calculator", expression="12*5"))
-    assert "60" in obs and reward == pytest.approx(0.1)
+    assert "60" in obs and reward == 0.0 and info["turn_details"]["process_score"] == 1.0
     obs, reward, term, trunc, info = env.step(call("calculator", expression="1+1"))  # third turn: limit
-    assert trunc and not term and info["verdict"].details["kind"] == "max_turns"
-    assert info["return_parts"]["process"] == 3.0 and info["return_parts"]["outcome"] == 0.0
+    assert trunc and not term and info["verdict"].details["kind"] == "max_turns" and reward == 0.0
+    assert info["return_parts"] == {"outcome": 0.0, "format": 0.0, "process": 0.0}
     assert [m["role"] for m in info["messages"]] == ["system", "user"] + ["assistant", "tool"] * 3
+
+
+def test_stalling_pays_less_than_answering_and_needless_calls_pay_nothing_more(sandbox):
+    """The episode returns under the default weights (outcome 1, process 0.1)."""
+    def episode_return(turns, **kwargs):
+        env = rlvr.make("ToolMath-v0", sandbox=sandbox, max_turns=4, **kwargs).unwrapped
+        env.reset(options={"index": 0})  # 12 * 5 muffins
+        return sum(env.step(turn)[1] for turn in turns)
+
+    calc = call("calculator", expression="12*5")
+    stall, answer, wrong = [calc] * 4, "So \\boxed{60}.", "So \\boxed{61}."
+    assert episode_return(stall) == 0.0
+    assert episode_return([wrong]) == 0.0 and episode_return([calc, wrong]) == pytest.approx(0.1)
+    assert episode_return([answer]) == 1.0
+    # one call or three before the right answer: the mean of the turn scores, not their sum
+    assert episode_return([calc, answer]) == pytest.approx(1.1) == episode_return([calc] * 3 + [answer])
+    # a failed call lowers the mean
+    assert episode_return([call("calculator", expression="12*"), calc, answer]) == pytest.approx(1.05)
+    # paid per turn (the old rule, still offered): stalling pays and every needless call adds
+    assert episode_return(stall, process_credit="per_turn") == pytest.approx(0.4)
+    assert episode_return([calc] * 3 + [answer], process_credit="per_turn") == pytest.approx(1.3)
+    with pytest.raises(ValueError, match=r"process_credit must be one of \['on_answer', 'per_turn'\], got 'never'"):
+        rlvr.make("ToolMath-v0", process_credit="never")
 
 
 @pytest.mark.parametrize("action, message", [
@@ -163,7 +188,7 @@ def test_tool_turns_then_truncation_at_max_turns(env):
 def test_malformed_or_failing_call_gets_error_and_zero_process(env, action, message):
     env.reset(options={"index": 0})
     obs, reward, term, trunc, info = env.step(action)
-    assert not term and not trunc and reward == 0.0 and info["reward_parts"]["process"] == 0.0
+    assert not term and not trunc and reward == 0.0 and info["turn_details"]["process_score"] == 0.0
     assert message in obs and obs.startswith("<tool_response>\nerror: ") and message in info["messages"][-1]["content"]
     assert info["valid"]
 
@@ -171,7 +196,7 @@ def test_malformed_or_failing_call_gets_error_and_zero_process(env, action, mess
 def test_deeply_nested_call_is_an_error_for_the_model(env):
     env.reset(options={"index": 0})
     obs, reward, term, trunc, info = env.step("<tool_call>" + "[" * 5000 + "</tool_call>")  # within max_action_chars
-    assert not term and not trunc and info["valid"] and info["reward_parts"]["process"] == 0.0
+    assert not term and not trunc and info["valid"] and info["turn_details"]["process_score"] == 0.0
     assert obs == "<tool_response>\nerror: the tool call is not valid JSON: it is nested too deeply\n</tool_response>"
 
 
@@ -180,19 +205,19 @@ def test_failed_call_earns_no_process_credit_for_sound_reasoning(sandbox):
     env.reset(options={"index": 0})
     # the reasoning's one claim holds (steps score 1), but the call is malformed: the turn gets 0
     _, _, term, _, info = env.step("We know 2 + 2 = 4. <tool_call>{bad json}</tool_call>")
-    assert not term and info["reward_parts"]["process"] == 0.0
+    assert not term and info["turn_details"]["process_score"] == 0.0
     assert info["turn_details"]["process"] == {"tool_calls": 0.0, "steps": info["turn_details"]["process"]["steps"]}
     assert info["turn_details"]["process"]["steps"]["score"] == 1.0
     # the same reasoning beside a call that runs: the mean of the call's credit and the steps score
     _, _, _, _, info = env.step("We know 2 + 2 = 4. " + call("calculator", expression="2+2"))
-    assert info["reward_parts"]["process"] == 1.0
+    assert info["turn_details"]["process_score"] == 1.0
 
 
 def test_python_call_that_is_not_valid_text_is_the_models_error(env):
     # a lone surrogate in the code must not turn the model's broken call into a sandbox failure
     env.reset(options={"index": 0})
     obs, reward, term, trunc, info = env.step('<tool_call>{"name": "python", "arguments": {"code": "print(1)  # \\ud800"}}</tool_call>')
-    assert not term and info["valid"] and info["reward_parts"]["process"] == 0.0 and "the program is not valid text" in obs
+    assert not term and info["valid"] and info["turn_details"]["process_score"] == 0.0 and "the program is not valid text" in obs
 
 
 @pytest.mark.parametrize("crash, infrastructure, said", [
@@ -212,7 +237,7 @@ def test_calculator_worker_crash_is_blamed_where_it_belongs(monkeypatch, crash, 
     if infrastructure:
         assert term and reward == 0.0 and info["valid"] is False and info["error"] == said
     else:
-        assert not term and info["valid"] and info["reward_parts"]["process"] == 0.0 and said in obs
+        assert not term and info["valid"] and info["turn_details"]["process_score"] == 0.0 and said in obs
 
 
 def test_python_tool_without_a_sandbox_is_an_infrastructure_failure(monkeypatch):
@@ -243,7 +268,7 @@ def test_openai_style_tool_calls_and_user_tool(sandbox):
     message = {"role": "assistant", "content": "", "tool_calls": [
         {"id": "c1", "type": "function", "function": {"name": "double", "arguments": '{"n": 30}'}}]}
     obs, reward, term, trunc, info = env.step(message)
-    assert obs == "<tool_response>\n60\n</tool_response>" and reward == pytest.approx(0.1)
+    assert obs == "<tool_response>\n60\n</tool_response>" and info["turn_details"]["process_score"] == 1.0
     assert info["messages"][-2]["tool_calls"][0]["id"] == "c1"
     assert info["messages"][-1]["tool_call_id"] == "c1"
 
@@ -278,12 +303,12 @@ def test_every_tools_text_is_cut_to_max_tool_output_chars_once(sandbox):
         text = info["messages"][-1]["content"]
         assert text.startswith(start) and text.endswith(marker) and len(text) == 200 + len(marker), (action, text[-80:])
         assert text.count("truncated") == 1 and obs == f"<tool_response>\n{text}\n</tool_response>"
-        assert info["reward_parts"]["process"] == process
+        assert info["turn_details"]["process_score"] == process
     # a failed program's text keeps its status and the end of stderr (the cut is at their start)
     info = env.step(call("python", code="import sys; sys.stderr.write('e' * 100000); sys.exit(3)"))[4]
     assert info["messages"][-1]["content"] == ("error: [stderr]\n[... stderr truncated to its last 148 characters]\n" + "e" * 148
                                                + "\n[status: error: exited with code 3]")
-    assert info["reward_parts"]["process"] == 0.0
+    assert info["turn_details"]["process_score"] == 0.0
     short = env.step(call("python", code="print('ok')"))[4]["messages"][-1]["content"]
     assert short == "ok\n"  # short text is left alone
     with pytest.raises(ValueError, match="max_tool_output_chars must be a positive"):

@@ -51,7 +51,7 @@ def test_an_exception_whose_str_raises_is_a_failed_call_named_by_its_type():
         raise BrokenText()
 
     obs, reward, term, trunc, info = env_with(broken).step(call("broken", x=1))
-    assert info["valid"] and not term and info["reward_parts"]["process"] == 0.0
+    assert info["valid"] and not term and info["turn_details"]["process_score"] == 0.0
     assert last_reply(info) == "error: tool 'broken' raised BrokenText: <BrokenText>"
 
 
@@ -174,7 +174,7 @@ def test_editing_the_tool_schemas_of_an_info_changes_nothing_in_the_env():
     assert fresh["function"]["parameters"]["required"] == ["expression"]
     assert fresh["function"]["parameters"]["properties"]["expression"]["type"] == "string"
     _, _, _, _, info = env.step(call("calculator", expression="12*5"))
-    assert info["reward_parts"]["process"] == 1.0 and last_reply(info) == "60"
+    assert info["turn_details"]["process_score"] == 1.0 and last_reply(info) == "60"
     # the rows of a vector env's tools column are each their own copy too
     from rlvr.envs.vector import make_vec
 
@@ -221,7 +221,7 @@ def test_a_base_exception_subclass_from_a_tool_is_a_failed_call():
     env = env_with(escape)
     obs, reward, term, trunc, info = env.step(call("escape"))
     assert info["valid"] and not term and last_reply(info) == "error: tool 'escape' raised MyBase: out"
-    assert info["reward_parts"]["process"] == 0.0
+    assert info["turn_details"]["process_score"] == 0.0
 
 
 # ------------------------------------------------------------------ 8: NaN and infinities are not JSON
@@ -239,7 +239,7 @@ def test_nan_and_infinities_are_refused_on_both_paths():
         assert parsed.error and "not valid JSON" in parsed.error and "finite" in parsed.error, bad
         assert split_hermes_calls(text) == (text, [])  # handed on whole: the env's parser answers the same
         *_, info = env_with(f).step(text)
-        assert info["valid"] and "finite" in last_reply(info) and info["reward_parts"]["process"] == 0.0
+        assert info["valid"] and "finite" in last_reply(info) and info["turn_details"]["process_score"] == 0.0
     (parsed,) = parse_tool_calls('<tool_call>{"name": "f", "arguments": {"v": 1e300}}</tool_call>')
     assert parsed.arguments == {"v": 1e300}
 
@@ -278,7 +278,7 @@ def test_text_calls_beside_openai_tool_calls_are_answered_with_an_error():
     assert [m["content"] for m in replies] == ["3", "error: " + MIXED_CALL_ERROR]
     ids = [m["tool_call_id"] for m in replies]
     assert ids[0] == "call_1_1" and len(set(ids)) == 2  # the text call's id differs from the given one
-    assert info["reward_parts"]["process"] == 0.0
+    assert info["turn_details"]["process_score"] == 0.0
 
 
 # ------------------------------------------------------------------ 11: registration errors

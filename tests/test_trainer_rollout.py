@@ -89,7 +89,8 @@ def test_multi_turn_tokens_equal_template_rendering(template, truncate_first):
     # turn ends point at the last sampled token of each turn; rewards per turn
     assert len(tr.turn_ends) == 2 and tr.turn_ends[1] == len(ids) - 1
     assert tr.loss_mask[tr.turn_ends[0]] == 1 and tr.loss_mask[tr.turn_ends[0] + 1] == 0
-    assert tr.turn_rewards[1] == pytest.approx(1.0) and tr.outcome_reward == pytest.approx(1.0)
+    # the tool turn's process credit (weight 0.1) is paid with the answer
+    assert tr.turn_rewards == [0.0, pytest.approx(1.1)] and tr.outcome_reward == pytest.approx(1.0)
     assert tr.total_reward == pytest.approx(sum(tr.turn_rewards))
     assert tr.truncated is False  # the last turn finished
     # the first turn shares one prompt for the group (n=2), later turns go one episode at a time
@@ -526,7 +527,8 @@ def test_a_stop_string_the_turn_ended_on_reaches_the_env():
     assert tr.turn_texts[0] == CALL
     tool_replies = [m["content"] for m in tr.messages if m["role"] == "tool"]
     assert tool_replies == ["60"], tr.messages
-    assert tr.turn_rewards[0] > 0  # the call parsed and ran: process credit
+    # the call parsed and ran: its process credit (0.1) is paid with the answer
+    assert tr.turn_rewards == [0.0, pytest.approx(1.1)]
     # a stop string that is a special token is not text: it stays out
     engine = TurnScriptEngine(tok, [(answer, "stop", "So \\boxed{60}")])
     [[tr]] = collect_rollouts(engine, "rlvr/ToolMath-v0", tok, SamplingParams(max_new_tokens=50, stop=("<|im_end|>",)),
