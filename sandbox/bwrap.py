@@ -8,8 +8,8 @@ private by the namespaces: a run could leave a key there for the next run on the
 also refuses memfd_create and SysV shared memory (memory no limit covers), the calls that read or
 drop a file's pages in the host's page cache (a channel between runs through the shared system
 files: `REFUSED_SYSCALLS`), unshare and a clone into a new user namespace (nested namespaces, where
-a run holds every capability). Not covered, unlike Docker: the number of
-files in the tmpfs mounts (bubblewrap takes no `nr_inodes`), bounded only by the run's time.
+a run holds every capability). The number of files in the tmpfs mounts, which bubblewrap cannot
+limit (it takes no `nr_inodes`), is counted by the worker while the run goes on (`max_files`).
 The per-run limits (time, CPU, memory, processes, file size, output) are applied by the worker
 to the child it forks for each run.
 """

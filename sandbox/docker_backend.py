@@ -35,11 +35,6 @@ log = logging.getLogger("rlvr.sandbox")
 
 #: Memory the container gets beyond the per-run limit, for the worker itself and the page cache.
 WORKER_OVERHEAD_MB = 128
-#: Files (inodes) each tmpfs mount may hold. Empty files take no space, so the size limit alone
-#: lets a run make hundreds of thousands of them in seconds, each costing kernel memory and making
-#: the wipe after the run (which holds the run's slot) take seconds. Real programs make far fewer:
-#: 16384 per mount is generous for them, and wiping that many takes a fraction of a second.
-TMPFS_INODES = 16384
 #: The label every rlvr container carries, and the labels naming the process that started it.
 LABEL = "rlvr.sandbox"
 OWNER_LABELS = ("rlvr.sandbox.boot_id", "rlvr.sandbox.pid_ns", "rlvr.sandbox.pid", "rlvr.sandbox.pid_start")
@@ -138,7 +133,8 @@ class DockerChannel(Channel):
 
     def __init__(self, client, image: str, limits: Limits) -> None:
         self._client = client
-        tmpfs_size = f"size={4 * limits.max_file_mb}m,nr_inodes={TMPFS_INODES}"
+        # (nr_inodes counts the mount's root too; see `Limits.max_files` for why files are limited)
+        tmpfs_size = f"size={4 * limits.max_file_mb}m,nr_inodes={limits.max_files + 1}"
         private = f"{tmpfs_size},uid=65534,gid=65534,mode=0700"
         memory_limit_mb = limits.memory_mb + WORKER_OVERHEAD_MB
         self.pids_limit = pids_limit(limits.max_processes)
@@ -275,6 +271,11 @@ class DockerSandbox(Sandbox):
         if limits.memory_mb > self.limits.memory_mb:  # (max_processes is set per run: DockerPool)
             raise ValueError(
                 "the docker backend fixes memory_mb when its containers start: "
+                "create the sandbox with the larger limit instead of raising it per run"
+            )
+        if limits.max_files > self.limits.max_files:  # the tmpfs mounts' nr_inodes
+            raise ValueError(
+                "the docker backend fixes max_files when its containers start: "
                 "create the sandbox with the larger limit instead of raising it per run"
             )
 

@@ -22,6 +22,12 @@ class Limits:
         max_file_mb: largest file the run may write (RLIMIT_FSIZE). bwrap and Docker also bound each
             of their tmpfs mounts (work dir, /tmp, /dev/shm) at 4x this; the subprocess backend's work
             dir is on the host disk, with no bound on the total its files take.
+        max_files: files and directories each of those tmpfs mounts may hold, the sandbox's own
+            among them (the program in the work dir, the run's stdin in /tmp); empty files take no
+            space, but each costs kernel memory and time to wipe. Docker's mounts refuse more
+            (`nr_inodes`: the program sees ENOSPC); bwrap's worker counts them every 50 ms and ends
+            a run past the limit (status "error", "file limit exceeded"). The subprocess backend
+            does not count them.
     """
 
     timeout: float = 10.0
@@ -30,6 +36,7 @@ class Limits:
     max_processes: int = 32
     max_output_bytes: int = 1_000_000
     max_file_mb: int = 16
+    max_files: int = 16384
 
     def __post_init__(self) -> None:
         if self.timeout <= 0:
@@ -38,8 +45,8 @@ class Limits:
             raise ValueError(f"memory_mb must be at least 16, got {self.memory_mb!r}")
         if self.max_processes < 1:
             raise ValueError(f"max_processes must be at least 1, got {self.max_processes!r}")
-        if self.max_output_bytes < 1 or self.max_file_mb < 1:
-            raise ValueError("max_output_bytes and max_file_mb must be positive")
+        if self.max_output_bytes < 1 or self.max_file_mb < 1 or self.max_files < 1:
+            raise ValueError("max_output_bytes, max_file_mb and max_files must be positive")
 
     @property
     def cpu_seconds(self) -> int:

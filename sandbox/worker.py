@@ -74,6 +74,8 @@ HANDLED, RETIRE, HOST_CLOSED = 0, 3, 4
 #: The worker's own processes while a job runs: the worker and the job's handler.
 WORKER_PROCESSES = 2
 READ_CHUNK = 65536
+#: How often (seconds) a pidns worker counts the files in the run's tmpfs mounts (`_too_many_files`).
+FILE_COUNT_INTERVAL = 0.05
 
 
 LIBC = ctypes.CDLL(None, use_errno=True)  # loaded once: a dlopen per job would cost more than the job
@@ -459,6 +461,10 @@ class Worker:
         chunks = {out_r: bytearray(), err_r: bytearray()}
         open_fds = [out_r, err_r]
         exit_fd = os.pidfd_open(pid)  # readable once the child has exited: no polling
+        # the tmpfs mounts whose files are counted (`_too_many_files`): a pidns worker's own
+        max_files = limits.get("max_files") if self.mode == "pidns" else None
+        counted = [self.workdir, self.tmpdir, *self.scratch] if max_files else []
+        next_count = started
         status, message, wait_status, rusage = None, "", None, None
         try:
             while open_fds or wait_status is None:
@@ -466,10 +472,17 @@ class Worker:
                 if remaining <= 0:
                     status, message = "timeout", f"wall-clock limit of {limits['timeout']:g}s exceeded"
                     break
+                if counted and time.monotonic() >= next_count:  # at most every FILE_COUNT_INTERVAL
+                    next_count = time.monotonic() + FILE_COUNT_INTERVAL
+                    crowded = _too_many_files(counted, max_files)
+                    if crowded is not None:
+                        status, message = "error", f"file limit exceeded: more than {max_files} files and directories in {crowded}"
+                        break
                 watched = open_fds + ([exit_fd] if wait_status is None else [])
+                wait = min(remaining, max(0.0, next_count - time.monotonic())) if counted else remaining
                 # Once the child is gone, only processes it left behind can hold the pipes open:
                 # take what is already there and stop.
-                ready, _, _ = select.select(watched, [], [], remaining if wait_status is None else 0)
+                ready, _, _ = select.select(watched, [], [], wait if wait_status is None else 0)
                 if not ready and wait_status is not None:
                     break
                 for fd in ready:
@@ -735,6 +748,25 @@ def _oom_kills(paths: list[str] | None) -> int:
         except (OSError, ValueError):
             continue
     return 0
+
+
+def _too_many_files(paths: list[str], limit: int) -> str | None:
+    """The first of `paths` (tmpfs mounts) holding more than `limit` files and directories, or None.
+
+    bubblewrap cannot give its tmpfs mounts an inode limit (Docker's `nr_inodes`), and empty files
+    take no space, so without this count a run could make hundreds of thousands of them in its
+    time, each costing kernel memory, and the wipe after it would hold the slot for seconds. The
+    mount's own root inode is not counted; a file system that reports no inode counts (mqueue) is
+    skipped.
+    """
+    for path in paths:
+        try:
+            stats = os.statvfs(path)
+        except OSError:
+            continue
+        if stats.f_files and stats.f_files - stats.f_ffree - 1 > limit:
+            return path
+    return None
 
 
 def _kill_group(pid: int) -> None:
