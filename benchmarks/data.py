@@ -39,7 +39,8 @@ def _folder_files(path: str, split: str | None) -> list[str]:
     Files whose name holds the split as a word (`test.jsonl`, `test-00000-of-00001.parquet`; not
     `latest.jsonl`) are taken; without one, a folder of one file is that file. Anything else is an
     error rather than a guess: files of several splits (train and validation merged into an
-    evaluation set) or of several folders (a hub download's configs, `main/` and `socratic/`).
+    evaluation set), of several folders (a hub download's configs, `main/` and `socratic/`), or two
+    files with the same content (a copy).
     """
     files = sorted(
         os.path.join(root, name)
@@ -65,6 +66,12 @@ def _folder_files(path: str, split: str | None) -> list[str]:
     exts = {os.path.splitext(f)[1].lower() for f in files}
     if len(exts) > 1:
         raise BenchmarkDataError(f"folder {path!r} mixes file types {sorted(exts)}; point --data at one file")
+    seen: dict[str, str] = {}
+    for f in files:  # a copy ("test (copy).jsonl") would count every problem twice
+        first = seen.setdefault(file_sha256(f), f)
+        if first != f:
+            raise BenchmarkDataError(f"folder {path!r} holds two copies of one file: {os.path.relpath(first, path)!r} and "
+                                     f"{os.path.relpath(f, path)!r} have the same content; remove one, or point --data at one file")
     return files
 
 

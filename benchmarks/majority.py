@@ -12,6 +12,10 @@ from __future__ import annotations
 from typing import Hashable, Sequence
 
 CORRECT = "<correct>"
+#: Verdict kinds of samples scored wrong without their answer being compared to the gold: longer
+#: than the cap, or a comparison that ran out of time. They have no vote: their answer may be the
+#: gold's, and as a class of its own it would vote against the right class.
+UNJUDGED_KINDS = ("overlong", "timeout")
 
 
 def _answer_key(completion: str) -> str | None:
@@ -31,18 +35,25 @@ def answer_classes(
     completions: Sequence[str],
     correct: Sequence[bool],
     *,
+    kinds: Sequence[str | None] | None = None,
     merge_limit: int = 8,
     timeout: float = 1.0,
 ) -> list[Hashable | None]:
-    """One class per sample: CORRECT for correct samples, a normalised answer or None otherwise.
+    """One class per sample: CORRECT for correct samples, a normalised answer or None otherwise
+    (None: no vote), and None for samples whose verdict kind (`kinds`, one per sample) is one of
+    `UNJUDGED_KINDS`.
 
     Distinct wrong answers are merged pairwise with `rlvr.verifiers.math.verify` when there are at
     most `merge_limit` of them (each comparison under `timeout` seconds; a timeout or error means
     "not equivalent").
     """
+    if kinds is None:
+        kinds = [None] * len(completions)
+    if not len(completions) == len(correct) == len(kinds):
+        raise ValueError(f"{len(completions)} completions, {len(correct)} correct flags and {len(kinds)} kinds: give one of each per sample")
     keys: list[Hashable | None] = []
-    for completion, ok in zip(completions, correct):
-        keys.append(CORRECT if ok else _answer_key(completion))
+    for completion, ok, kind in zip(completions, correct, kinds):
+        keys.append(CORRECT if ok else None if kind in UNJUDGED_KINDS else _answer_key(completion))
     wrong = sorted({k for k in keys if k is not None and k != CORRECT})
     if 1 < len(wrong) <= merge_limit:
         from rlvr.verifiers.math import verify

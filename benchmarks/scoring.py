@@ -104,6 +104,13 @@ def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], con
     return out  # type: ignore[return-value]
 
 
+def answers_in_one_turn(env: Any) -> bool:
+    """Whether `env`'s step verifies the completion as the answer, which the math fast path
+    (`_math_batch`) assumes: a single-turn env without tools. In a multi-turn or tool env a
+    completion may be a tool call, which its step runs instead of scoring."""
+    return getattr(env, "max_turns", 1) == 1 and not getattr(env, "tools", None)
+
+
 def score_completions(
     env: Any,
     kind: str,
@@ -117,7 +124,7 @@ def score_completions(
     if len(tasks) != len(completions):
         raise ValueError(f"{len(tasks)} tasks but {len(completions)} completions")
     texts = [c if isinstance(c, str) else str(c) for c in completions]
-    if batched and kind == "math" and hasattr(env, "max_action_chars"):
+    if batched and kind == "math" and hasattr(env, "max_action_chars") and answers_in_one_turn(env):
         return _math_batch(env, tasks, texts)
     if batched and kind == "code" and hasattr(env, "solution_of"):
         return _code_batch(env, tasks, texts, concurrency)

@@ -83,7 +83,8 @@ def compute_metrics(
 
         for t in order:
             samples = by_task[t]
-            classes[t] = answer_classes([str(r.get("completion", "")) for r in samples], [bool(r["correct"]) for r in samples])
+            classes[t] = answer_classes([str(r.get("completion", "")) for r in samples], [bool(r["correct"]) for r in samples],
+                                        kinds=[r.get("kind") for r in samples])
     for k in ks:
         usable = [t for t in order if len(by_task[t]) >= k]
         if len(usable) < len(order):
