@@ -22,7 +22,11 @@ What a claim is:
   is not checkable: it is never cut down to its last number. Nor is a left side with a number among
   the words before it in its chain: the run is then an operand of something written in words
   ("He bought 3 tickets at $4 = $12", "10 choose 2 = 45", "The sum of 3 and 4 = 7"); a separator
-  (below) or a label ends that look-back ("Day 2: 5 + 5 = 10", "In 2020, 3 + 4 = 7").
+  (below) or a label ends that look-back ("Day 2: 5 + 5 = 10", "In 2020, 3 + 4 = 7"). And a chain
+  whose first link equates two different plain numbers after text — words before it, or a split at
+  a comma or a word before it — states no claim there: it is the tail of an operation written in
+  words ("Then add 5 = 17", "The sum of 3, 4, and 5 = 12", "each at $4 = $12"); on its own
+  (`4 = 5`), after a sign (`7 < 8 = 9`) or in a chain (`3 + 4 = 7 = 8`) it is still checked.
 - `$` delimits maths as in Markdown/pandoc (an opening `$` is followed by a non-space, a closing `$`
   follows a non-space and is not followed by a digit), so money amounts (`$20 and $30`) are money,
   and currency signs stuck to a number (`$ € £ ¥`, `\\$`) are dropped. Text inside and outside maths
@@ -90,7 +94,8 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "split_steps", "find_claims", "verify_s
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 3  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all
+RULES_VERSION = 4  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
+# 4: `n = m` between two different plain numbers after text is no claim (an operation in words)
 
 #: Steps read per solution; later steps that state an equality fail unread (see the module docstring).
 MAX_STEPS = 200
@@ -430,27 +435,34 @@ def _without_end_punctuation(s: str) -> str:
     return s[:end]
 
 
-def _chains(piece: str) -> list[str]:
+def _chains(piece: str) -> list[tuple[str, bool]]:
     """The chains of claims in one piece of a step (see the module docstring for the separators),
     once trailing punctuation (`_without_end_punctuation`) and brackets around the whole piece are
-    off."""
+    off; each with whether it follows text (a split at a comma or a word, not at a sign)."""
     s = _unwrapped(_without_end_punctuation(piece.strip()))
     protected = _protected(s) if "," in s or ";" in s else None
-    chains, start = [], 0
+    chains, start, preceded = [], 0, False
     for m in _SPLIT_RE.finditer(s):
         if m.group("punct") and protected is not None and protected[m.start()]:
             continue
         if m.group("and") and re.search(r"\b(?:of|between)\s+\S+\s*$", s[max(0, m.start() - 60):m.start()],
                                         re.IGNORECASE):
             continue  # "the sum of 3 and 4": one noun phrase
-        chains.append(s[start:m.start()])
+        chains.append((s[start:m.start()], preceded))
         start = m.end()
-    chains.append(s[start:])
-    return [c for c in chains if "=" in c]
+        # text before the next chain: a split at a comma, "and", "so"...; not at a sign (`<`, `=>`)
+        preceded = m.group("punct") is not None or m.group()[:1].isalpha()
+    chains.append((s[start:], preceded))
+    return [(c, preceded) for c, preceded in chains if "=" in c]
 
 
-def _chain_claims(chain: str) -> list[tuple[str, str]]:
-    """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped."""
+def _chain_claims(chain: str, follows_text: bool = False) -> list[tuple[str, str]]:
+    """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped.
+
+    A first link between two different plain numbers after text (`follows_text`: the chain is not
+    the first of its step, or words come before its first side) is no claim: it is the tail of an
+    operation written in words (`Then add 5 = 17`, `The sum of 3, 4, and 5 = 12`, `each at $4 =
+    $12`), never a computation stated in symbols."""
     bits = _LINK_RE.split(chain)
     parts, links = bits[0::2], bits[1::2]
     if len(parts) < 2:
@@ -463,7 +475,25 @@ def _chain_claims(chain: str) -> list[tuple[str, str]]:
             sides.append(_right_side(part))
         else:
             sides.append(part.strip() if _parses(part) else None)
+    if (_plain_numbers_differ(sides[0], sides[1]) and links[0] == "="
+            and (follows_text or len(parts[0].split()) > len((sides[0] or "").split()))):
+        sides[0] = None  # the tail of an operation in words
     return [(a, b) for a, b, link in zip(sides, sides[1:], links) if link == "=" and a is not None and b is not None]
+
+
+_PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def _plain_numbers_differ(left: str | None, right: str | None) -> bool:
+    """Whether `left` and `right` are both a plain decimal number (`12`, `-4.5`), and different."""
+    if left is None or right is None:
+        return False
+    a, b = left.strip(), right.strip()
+    if not (_PLAIN_NUMBER_RE.fullmatch(a) and _PLAIN_NUMBER_RE.fullmatch(b)):
+        return False
+    from fractions import Fraction
+
+    return Fraction(a) != Fraction(b)
 
 
 def find_claims(step: str) -> list[tuple[str, str]]:
@@ -495,10 +525,12 @@ def _all_claims(step: str) -> list[tuple[str, str]]:
     step = _without_thousands(step)
     step = re.sub(r"={2,}", "=", step.replace("~", " ").replace("＝", "="))
     step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
+    text_before = False  # whether text came before the piece in the step
     for piece in _math_pieces(step):
         piece = _CURRENCY_RE.sub("", piece)
-        for chain in _chains(piece):
-            claims.extend(_chain_claims(chain))
+        for chain, preceded in _chains(piece):
+            claims.extend(_chain_claims(chain, follows_text=text_before or preceded))
+        text_before = text_before or bool(piece.strip())
     return list(dict.fromkeys(claims))
 
 
