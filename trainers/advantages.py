@@ -82,10 +82,12 @@ def masked_mean(values: Tensor, mask: Tensor, dim: int | None = None) -> Tensor:
 
 
 def masked_whiten(values: Tensor, mask: Tensor, eps: float = 1e-6, shift_mean: bool = True) -> Tensor:
-    """Normalise ``values`` to zero mean and unit (population) std over the masked positions.
+    """Normalise ``values`` to zero mean and unit (population) std over the masked positions;
+    with ``shift_mean=False`` the mean is added back (scaled about their mean to unit std).
 
     Positions outside the mask are returned as 0. An empty mask returns all zeros. When the masked
-    values are all equal their spread is exactly 0 and, with ``shift_mean``, so is the result: the
+    values are all equal their spread is exactly 0 and, with ``shift_mean``, so is the result (without
+    it, they come back as they are, not divided by ``eps``): the
     masked mean (a sum over a count) may be a rounding step off the common value, and that step must
     not become a learning signal (as in :func:`centred`).
     """
@@ -96,8 +98,10 @@ def masked_whiten(values: Tensor, mask: Tensor, eps: float = 1e-6, shift_mean: b
     else:
         centred_values = values - masked_mean(values, mask)
     var = masked_mean(centred_values**2, mask)
-    out = centred_values if shift_mean else values
-    return _safe_div(out, var.sqrt() + eps) * mask
+    if shift_mean:
+        return _safe_div(centred_values, var.sqrt() + eps) * mask
+    # the spread scaled to unit std, the mean put back (equal values come back as they are)
+    return (_safe_div(centred_values, var.sqrt() + eps) + (values - centred_values)) * mask
 
 
 def grpo_advantages(rewards: Tensor, *, scale_std: bool = True, eps: float = 1e-6) -> Tensor:

@@ -226,6 +226,10 @@ class Config:
         for key, value in positive.items():
             if value < 1:
                 raise ConfigError(f"{key} must be >= 1, got {value}")
+        bad_stops = [stop for stop in s.stop if not isinstance(stop, str) or not stop]
+        if bad_stops:  # (YAML reads `stop: [a, 5]` as a string and an int)
+            raise ConfigError(f"sampling.stop must be a list of non-empty strings, got {bad_stops[0]!r} in {s.stop!r}; "
+                              "quote numbers (\"5\")")
         nonneg = {
             "train.lr": t.lr, "train.weight_decay": t.weight_decay, "train.warmup_steps": t.warmup_steps,
             "train.micro_batch_size": t.micro_batch_size, "train.infra_retries": t.infra_retries,

@@ -702,6 +702,7 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "rng": rng_state(),
             "eval_results": self.eval_results,
+            "eval_errors": self.eval_errors,  # a failed evaluation still fails the resumed run (exit 1)
             "config": config_to_dict(self.cfg),
             "reference": self.reference,  # what the KL reference is, so a resume loads that and nothing else
             "warmup_stats": self.warmup_stats,
@@ -715,11 +716,13 @@ class Trainer:
         return path
 
     def _write_checkpoint_evals(self, path: Path) -> None:
-        """``<checkpoint>/evals.json``: the evaluation results up to its step. A small file of its
-        own, so the evaluation that follows a save can be added without rewriting the checkpoint."""
-        tmp = path / "evals.json.tmp"
-        tmp.write_text(json.dumps({str(k): v for k, v in self.eval_results.items() if k <= self.step_count}))
-        os.replace(tmp, path / "evals.json")
+        """``<checkpoint>/evals.json``: the evaluation results up to its step, and
+        ``eval_errors.json`` the failed evaluations. Small files of their own, so the evaluation
+        that follows a save can be added without rewriting the checkpoint."""
+        for name, kept in (("evals.json", self.eval_results), ("eval_errors.json", self.eval_errors)):
+            tmp = path / f"{name}.tmp"
+            tmp.write_text(json.dumps({str(k): v for k, v in kept.items() if k <= self.step_count}))
+            os.replace(tmp, path / name)
 
     def _elapsed(self) -> float:
         """Wall seconds of the whole run so far, earlier segments of a resumed run included."""
@@ -746,6 +749,9 @@ class Trainer:
         self.eval_results = {int(k): v for k, v in (state.get("eval_results") or {}).items()}
         if (ckpt / "evals.json").is_file():  # includes the evaluation run after the save
             self.eval_results.update({int(k): v for k, v in json.loads((ckpt / "evals.json").read_text()).items()})
+        self.eval_errors = {int(k): v for k, v in (state.get("eval_errors") or {}).items() if int(k) <= self.step_count}
+        if (ckpt / "eval_errors.json").is_file():
+            self.eval_errors.update({int(k): v for k, v in json.loads((ckpt / "eval_errors.json").read_text()).items()})
         self.warmup_stats = dict(state.get("warmup_stats") or {})
         self.train_seconds_before = float(state.get("train_seconds", 0.0))
         set_rng_state(state["rng"])
