@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from rlvr.benchmarks.data import BenchmarkDataError, load_hub, load_local
-from rlvr.benchmarks.scoring import answers_in_one_turn
 from rlvr.envs.tasks import Task, is_missing
 
 Row = dict[str, Any]
@@ -430,7 +429,7 @@ def register_benchmark(
     if size is None and probe.source.size is None:
         raise ValueError(f"{env_id} has endless procedural tasks; give size= (the number of tasks in the benchmark)")
     if kind is None:
-        kind = "math" if probe.verifier_fingerprint().get("name") == "math" and answers_in_one_turn(probe) else "env"
+        kind = "math" if probe.verifier_fingerprint().get("name") == "math" else "env"
     probe.close()
     bench = Benchmark(name, env_id, kind, size=size or probe.source.size, env_kwargs=dict(env_kwargs or {}),
                       version=version, description=description or f"tasks of {env_id}")

@@ -23,13 +23,13 @@ def write_jsonl(path, rows):
     return str(path)
 
 
-@pytest.mark.parametrize("kind", [None, "math"])
-def test_a_tool_env_benchmark_is_scored_by_its_env_not_the_math_fast_path(tmp_path, kind):
+def test_a_tool_env_benchmark_is_scored_by_its_env_not_the_math_fast_path(tmp_path):
     # a completion that calls a tool is not an answer in ToolMath-v0: its step runs the call, and the
-    # episode then has no final answer; verifying the text directly scored the \boxed{} right
-    bench = register_benchmark("toolmath-audit", "rlvr/ToolMath-v0", size=2, kind=kind, force=True,
+    # episode then has no final answer; verifying the text directly scored the \boxed{} right. The
+    # benchmark stays kind "math" (maj@k is reported: the answers are the math verifier's)
+    bench = register_benchmark("toolmath-audit", "rlvr/ToolMath-v0", size=2, force=True,
                                env_kwargs={"builtin_tools": ("calculator",)})
-    assert bench.kind == (kind or "env")
+    assert bench.kind == "math"
     tasks = load_benchmark("toolmath-audit").tasks
     rows = [{"task_id": t.id, "completion": f"{CALL} so \\boxed{{{t.answer}}}"} for t in tasks]
     rows += [{"task_id": t.id, "completion": f"so \\boxed{{{t.answer}}}"} for t in tasks]
