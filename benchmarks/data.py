@@ -39,8 +39,7 @@ def _folder_files(path: str, split: str | None) -> list[str]:
     Files whose name holds the split as a word (`test.jsonl`, `test-00000-of-00001.parquet`; not
     `latest.jsonl`) are taken; without one, a folder of one file is that file. Anything else is an
     error rather than a guess: files of several splits (train and validation merged into an
-    evaluation set), of several folders (a hub download's configs, `main/` and `socratic/`), or two
-    files with the same content (a copy).
+    evaluation set) or of several folders (a hub download's configs, `main/` and `socratic/`).
     """
     files = sorted(
         os.path.join(root, name)
@@ -66,13 +65,18 @@ def _folder_files(path: str, split: str | None) -> list[str]:
     exts = {os.path.splitext(f)[1].lower() for f in files}
     if len(exts) > 1:
         raise BenchmarkDataError(f"folder {path!r} mixes file types {sorted(exts)}; point --data at one file")
-    seen: dict[str, str] = {}
-    for f in files:  # a copy ("test (copy).jsonl") would count every problem twice
-        first = seen.setdefault(file_sha256(f), f)
-        if first != f:
-            raise BenchmarkDataError(f"folder {path!r} holds two copies of one file: {os.path.relpath(first, path)!r} and "
-                                     f"{os.path.relpath(f, path)!r} have the same content; remove one, or point --data at one file")
     return files
+
+
+def _refuse_copies(path: str, files: list[str], digests: list[str]) -> None:
+    """A BenchmarkDataError when two of the folder `path`'s `files` (with their SHA-256 `digests`)
+    have the same content: a copy ("test (copy).jsonl") would count every problem twice."""
+    seen: dict[str, str] = {}
+    for name, digest in zip(files, digests):
+        first = seen.setdefault(digest, name)
+        if first != name:
+            raise BenchmarkDataError(f"folder {path!r} holds two copies of one file: {os.path.relpath(first, path)!r} and "
+                                     f"{os.path.relpath(name, path)!r} have the same content; remove one, or point --data at one file")
 
 
 class _quiet_datasets:
@@ -162,6 +166,8 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
     if len(files) == 1:
         table = load_table(files[0])
         return _table_rows(table), dict(table.fingerprint)
+    digests = [file_sha256(name) for name in files]  # hashed once: for the copies and the fingerprint
+    _refuse_copies(path, files, digests)
     # each file read as `load_table` reads one (JSON numbers and CSV cells as written), then joined
     tables = [load_table(name) for name in files]
     for name, table in zip(files[1:], tables[1:]):
@@ -170,12 +176,12 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
                                      f"{os.path.relpath(files[0], path)!r} has {list(tables[0].columns)}; give files of one layout")
     rows = [row for table in tables for row in _table_rows(table)]
     return rows, {"source": os.path.abspath(path), "files": [os.path.relpath(f, path) for f in files],
-                  "sha256": _files_sha256(files)}
+                  "sha256": _joined_sha256(digests)}
 
 
-def _files_sha256(files: list[str]) -> str:
-    """One SHA-256 over the contents of `files`, in the order given."""
-    return hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()
+def _joined_sha256(digests: list[str]) -> str:
+    """One SHA-256 over files' SHA-256 `digests`, in the order given (the content of the files)."""
+    return hashlib.sha256("".join(digests).encode()).hexdigest()
 
 
 def _arrow_sha256(ds: Any, path: str) -> str:
@@ -184,7 +190,7 @@ def _arrow_sha256(ds: Any, path: str) -> str:
     files = sorted(f["filename"] for f in getattr(ds, "cache_files", None) or [])
     if not files:  # pragma: no cover - load_from_disk always maps arrow files
         files = sorted(os.path.join(root, n) for root, _, names in os.walk(path) for n in names if n.endswith(".arrow"))
-    return _files_sha256(files)
+    return _joined_sha256([file_sha256(f) for f in files])
 
 
 def load_hub(name: str, hub_id: str, config: str | None, split: str | None, revision: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -268,16 +268,11 @@ class DockerSandbox(Sandbox):
         return True, f"Docker daemon reachable and image {image} present"
 
     def _check_limits(self, limits: Limits) -> None:
-        if limits.memory_mb > self.limits.memory_mb:  # (max_processes is set per run: DockerPool)
-            raise ValueError(
-                "the docker backend fixes memory_mb when its containers start: "
-                "create the sandbox with the larger limit instead of raising it per run"
-            )
-        if limits.max_files > self.limits.max_files:  # the tmpfs mounts' nr_inodes
-            raise ValueError(
-                "the docker backend fixes max_files when its containers start: "
-                "create the sandbox with the larger limit instead of raising it per run"
-            )
+        # the container's memory limit and its tmpfs mounts' nr_inodes (max_processes is set per run: DockerPool)
+        for name in ("memory_mb", "max_files"):
+            if getattr(limits, name) > getattr(self.limits, name):
+                raise ValueError(f"the docker backend fixes {name} when its containers start: "
+                                 "create the sandbox with the larger limit instead of raising it per run")
 
     def _execute(self, job: Job, limits: Limits) -> ExecResult:
         # (no RLIMIT_NPROC: in a container it counts uid 65534's processes on the whole host; the

@@ -468,18 +468,19 @@ class Worker:
         status, message, wait_status, rusage = None, "", None, None
         try:
             while open_fds or wait_status is None:
-                remaining = deadline - time.monotonic()
+                now = time.monotonic()
+                remaining = deadline - now
                 if remaining <= 0:
                     status, message = "timeout", f"wall-clock limit of {limits['timeout']:g}s exceeded"
                     break
-                if counted and time.monotonic() >= next_count:  # at most every FILE_COUNT_INTERVAL
-                    next_count = time.monotonic() + FILE_COUNT_INTERVAL
+                if counted and now >= next_count:  # at most every FILE_COUNT_INTERVAL
+                    next_count = now + FILE_COUNT_INTERVAL
                     crowded = _too_many_files(counted, max_files)
                     if crowded is not None:
                         status, message = "error", f"file limit exceeded: more than {max_files} files and directories in {crowded}"
                         break
                 watched = open_fds + ([exit_fd] if wait_status is None else [])
-                wait = min(remaining, max(0.0, next_count - time.monotonic())) if counted else remaining
+                wait = min(remaining, max(0.0, next_count - now)) if counted else remaining
                 # Once the child is gone, only processes it left behind can hold the pipes open:
                 # take what is already there and stop.
                 ready, _, _ = select.select(watched, [], [], wait if wait_status is None else 0)

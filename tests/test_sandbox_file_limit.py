@@ -8,8 +8,6 @@ while the run goes on and ends a run past the limit.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from rlvr.sandbox import Limits
@@ -39,11 +37,9 @@ def make_files(path: str, count: int) -> str:
 
 def test_bwrap_ends_a_run_that_fills_a_mount_with_empty_files():
     sandbox = get_sandbox("bwrap", timeout=30, max_concurrent=1)
-    started = time.monotonic()
+    # ended by the count (not by its 30 s: that would be status "timeout")
     result = sandbox.run(make_files("/tmp", 1_000_000))
     assert result.status == "error" and result.message == "file limit exceeded: more than 16384 files and directories in /tmp"
-    # ended within moments of passing the limit, not at the end of its 30 s
-    assert result.wall_time < 10 and time.monotonic() - started < 20
     # wiped: the next run on the same worker finds /tmp empty
     after = sandbox.run("import os; print(len(os.listdir('/tmp')), len(os.listdir('.')))")
     assert after.status == "ok" and after.stdout == "0 1\n"  # the work dir holds the program only

@@ -35,6 +35,7 @@ def test_the_tail_of_an_operation_in_words_is_no_claim(text):
     ("3 + 4 = 7 < 8 = 9", [("3 + 4", "7"), ("8", "9")]),   # after a sign, not text
     ("Then 3 + 4 = 8", [("3 + 4", "8")]),                  # a computation in symbols after a word
     ("We know 0.5 = 1/2", [("0.5", "1/2")]),               # not two plain numbers
+    ("We get $5 = 12$", [("5", "12")]),                    # a maths segment: stated in symbols
 ])
 def test_claims_in_symbols_are_still_checked(text, claims):
     assert find_claims(text) == claims

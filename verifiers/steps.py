@@ -81,6 +81,7 @@ Scoring:
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import exact_value, has_symbols
@@ -453,16 +454,16 @@ def _chains(piece: str) -> list[tuple[str, bool]]:
         # text before the next chain: a split at a comma, "and", "so"...; not at a sign (`<`, `=>`)
         preceded = m.group("punct") is not None or m.group()[:1].isalpha()
     chains.append((s[start:], preceded))
-    return [(c, preceded) for c, preceded in chains if "=" in c]
+    return [(chain, after_text) for chain, after_text in chains if "=" in chain]
 
 
 def _chain_claims(chain: str, follows_text: bool = False) -> list[tuple[str, str]]:
     """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped.
 
-    A first link between two different plain numbers after text (`follows_text`: the chain is not
-    the first of its step, or words come before its first side) is no claim: it is the tail of an
-    operation written in words (`Then add 5 = 17`, `The sum of 3, 4, and 5 = 12`, `each at $4 =
-    $12`), never a computation stated in symbols."""
+    A first link between two different plain numbers after text (`follows_text`: the chain was
+    split from text before it at a comma or a word, see `_chains`; or words come before its first
+    side) is no claim: it is the tail of an operation written in words (`Then add 5 = 17`, `The sum
+    of 3, 4, and 5 = 12`, `each at $4 = $12`), never a computation stated in symbols."""
     bits = _LINK_RE.split(chain)
     parts, links = bits[0::2], bits[1::2]
     if len(parts) < 2:
@@ -476,7 +477,7 @@ def _chain_claims(chain: str, follows_text: bool = False) -> list[tuple[str, str
         else:
             sides.append(part.strip() if _parses(part) else None)
     if (_plain_numbers_differ(sides[0], sides[1]) and links[0] == "="
-            and (follows_text or len(parts[0].split()) > len((sides[0] or "").split()))):
+            and (follows_text or len(parts[0].split()) > 1)):  # (a plain number is one token)
         sides[0] = None  # the tail of an operation in words
     return [(a, b) for a, b, link in zip(sides, sides[1:], links) if link == "=" and a is not None and b is not None]
 
@@ -489,11 +490,7 @@ def _plain_numbers_differ(left: str | None, right: str | None) -> bool:
     if left is None or right is None:
         return False
     a, b = left.strip(), right.strip()
-    if not (_PLAIN_NUMBER_RE.fullmatch(a) and _PLAIN_NUMBER_RE.fullmatch(b)):
-        return False
-    from fractions import Fraction
-
-    return Fraction(a) != Fraction(b)
+    return bool(_PLAIN_NUMBER_RE.fullmatch(a) and _PLAIN_NUMBER_RE.fullmatch(b)) and Fraction(a) != Fraction(b)
 
 
 def find_claims(step: str) -> list[tuple[str, str]]:
@@ -525,12 +522,10 @@ def _all_claims(step: str) -> list[tuple[str, str]]:
     step = _without_thousands(step)
     step = re.sub(r"={2,}", "=", step.replace("~", " ").replace("＝", "="))
     step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
-    text_before = False  # whether text came before the piece in the step
     for piece in _math_pieces(step):
         piece = _CURRENCY_RE.sub("", piece)
-        for chain, preceded in _chains(piece):
-            claims.extend(_chain_claims(chain, follows_text=text_before or preceded))
-        text_before = text_before or bool(piece.strip())
+        for chain, after_text in _chains(piece):
+            claims.extend(_chain_claims(chain, follows_text=after_text))
     return list(dict.fromkeys(claims))
 
 
