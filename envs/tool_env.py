@@ -35,13 +35,20 @@ steps check failing — ends the episode as invalid (`info["valid"]` False), nev
 failed call.
 
 When the `process` part is paid (`process_credit`): by default ("on_answer") a tool turn's score is
-held (`turn_details["process_score"]`) and the final answer's step pays the mean of the episode's
-turn scores — each tool turn's, and the answer's own steps score when it checked something —
-recorded in `turn_details["process_paid"]`. An episode that runs out of turns without answering
-is paid no process credit, and more tool turns do not pay more: paid per turn, a policy could earn
-more by calling tools until `max_turns` than by answering, and more by calling needless tools
-before a right answer than by giving it. `process_credit="per_turn"` pays each turn's score at
-that turn (per-turn credit assignment, with those two hazards).
+held (`turn_details["process_score"]`) and the final answer's step pays the episode's process
+credit (`turn_details["process_paid"]`), the product of two fractions:
+- `calls`: the share of the episode's tool turns whose calls all parsed and ran (1 when it made no
+  call, or when none of its calls ran: a turn skipped as busy is not scored);
+- `steps`: 1 without `process_reward="steps"`; with it, the mean steps score of the turns — tool
+  turns' reasoning and the answer's own — that checked something (0 when nothing was checkable).
+Calls can only lower the credit, never raise it: an answer with no tool call earns what one after
+any number of good calls earns (1.1 under the default weights, right; 0.1 wrong), a failed call
+costs its share, and an episode that runs out of turns without answering is paid nothing. Paid
+as a mean of per-turn scores, a direct answer (no turn scores) earned 0 and one needless call
+before it 1, so a policy learned to make one. `process_credit="per_turn"` pays each turn's score at
+that turn (per-turn credit assignment) with two hazards: a policy earns more by calling tools until
+`max_turns` than by answering wrongly, and more by calling needless tools before a right answer
+than by giving it.
 
 Time limits: each call runs under its tool's limit (`calculator_timeout`, default 2 s;
 `tool_timeout`, default 10 s, for python and your own tools), and all the calls of one turn
@@ -112,8 +119,9 @@ class ToolMathEnv(MathEnv):
         max_tool_output_chars: what the model reads of each tool call (any tool's result or error
             text) is cut to this length, with a marker saying so.
         process_credit: when the `process` part is paid (see the module docstring): "on_answer"
-            (default) pays the mean of the episode's turn scores with the final answer, and nothing
-            to an episode that never answers; "per_turn" pays each turn's score at that turn.
+            (default) pays the episode's credit (share of tool turns that ran, times the steps
+            score) with the final answer, and nothing to an episode that never answers; "per_turn"
+            pays each turn's score at that turn.
         system_prompt: default: instructions with the tool schemas; "" for none.
         **kwargs: as for Math-v0 (`question_key`, `reward_weights` (default process 0.1),
             `max_obs_chars` (at least `max_calls_per_turn * (max_tool_output_chars + 200)`)...).
@@ -152,7 +160,7 @@ class ToolMathEnv(MathEnv):
         if process_credit not in PROCESS_CREDITS:
             raise ValueError(f"process_credit must be one of {list(PROCESS_CREDITS)}, got {process_credit!r}")
         self.process_credit = process_credit
-        self._turn_scores: list[float] = []
+        self._held: list[tuple[float | None, float | None]] = []  # per tool turn: (call credit, steps score)
         unknown = sorted(set(builtin_tools) - set(BUILTIN_TOOLS))
         if unknown:
             raise ValueError(f"unknown built-in tool(s) {unknown}; the built-in tools are {list(BUILTIN_TOOLS)}")
@@ -217,6 +225,8 @@ class ToolMathEnv(MathEnv):
             **({"calculator_timeout": self.calculator_timeout} if "calculator" in self.tools else {}),
             "turn_timeout": self.turn_timeout,
             "process_credit": self.process_credit,
+            # 2: "on_answer" pays calls share x steps score (1: the mean of the turn scores)
+            **({"process_credit_rules": 2} if self.process_credit == "on_answer" else {}),
             "max_calls_per_turn": self.max_calls_per_turn,
             "max_tool_output_chars": self.max_tool_output_chars,
             # decides whether a turn's tool responses are cut (`_fit_observation`)
@@ -316,40 +326,43 @@ class ToolMathEnv(MathEnv):
         call_credit = (1.0 if all_ok else 0.0) if scored else None
         signals = [] if call_credit is None else [call_credit]
         details: dict[str, Any] = {"tool_calls": report}
+        steps_score = None
         if self.process_reward == "steps":  # the turn's reasoning, beside its calls
             try:
-                score, steps = steps_reward(reasoning_of(content), timeout=self.steps_timeout)
+                steps_score, steps = steps_reward(reasoning_of(content), timeout=self.steps_timeout)
             except StepsCheckError as exc:
                 return Turn(done=True, verdict=Verdict.failed(str(exc)), details={"tool_calls": report})
-            if score is not None:
-                signals.append(score)
+            if steps_score is not None:
+                signals.append(steps_score)
             details["process"] = {"tool_calls": call_credit, "steps": steps}
         # a malformed or failed call earns no process credit for the turn, however sound the reasoning
         score = sum(signals) / len(signals) if all_ok and signals else 0.0
         details["process_score"] = score
         if self.process_credit == "on_answer":  # held for the final answer (`process_score`)
-            self._turn_scores.append(score)
+            self._held.append((call_credit, steps_score))
         else:
             parts["process"] = score
         return Turn(observation=self._fit_observation("\n".join(responses)), parts=parts, messages=messages, details=details)
 
     def process_score(self, task: Task, content: str) -> tuple[float, dict[str, Any] | None]:
         """The final answer's `process` part: its steps score (with `process_reward="steps"`; 0 when
-        nothing was checkable) with `process_credit="per_turn"`; with "on_answer", the mean score
-        of the episode's turns: every tool turn's, and the answer's own when it checked something.
-        A mean, not a sum: more tool turns do not pay more."""
+        nothing was checkable) with `process_credit="per_turn"`; with "on_answer", the episode's
+        credit (`episode_process_credit` of the held tool turns and the answer's own steps)."""
         own, details = super().process_score(task, content)
         if self.process_credit != "on_answer":
             return own, details
-        scores = list(self._turn_scores)
-        if details is not None and details["process"]["steps"]["checked_steps"]:
-            scores.append(own)
-        paid = sum(scores) / len(scores) if scores else 0.0
-        return paid, {**(details or {}), "process_paid": {"turn_scores": scores, "mean": paid}}
+        calls = [credit for credit, _ in self._held if credit is not None]
+        steps = None
+        if self.process_reward == "steps":
+            steps = [score for _, score in self._held if score is not None]
+            if details["process"]["steps"]["checked_steps"]:
+                steps.append(own)
+        paid = episode_process_credit(calls, steps)
+        return paid, {**(details or {}), "process_paid": {"calls": calls, "steps": steps, "paid": paid}}
 
     def _begin_episode(self, task: Task, prompt: str | None = None) -> str:
         prompt = super()._begin_episode(task, prompt)
-        self._turn_scores = []
+        self._held = []
         return prompt
 
     def _fit_observation(self, text: str) -> str:
@@ -364,6 +377,21 @@ class ToolMathEnv(MathEnv):
             return text
         marker = f"\n[... tool responses truncated to {limit} characters (max_obs_chars)]"
         return text[:max(0, limit - len(marker))] + marker[:limit]
+
+
+def episode_process_credit(calls: Sequence[float], steps: Sequence[float] | None) -> float:
+    """The process credit a ToolMath-v0 episode's final answer is paid (`process_credit="on_answer"`).
+
+    `calls`: per scored tool turn, 1.0 when all its calls parsed and ran, else 0.0. `steps`: the
+    steps scores of the turns that checked something, or None when steps are not checked. The
+    credit is the share of good tool turns (1 with none) times the mean steps score (1 when not
+    checked, 0 when nothing was checkable): calls can lower the credit but never raise it above
+    what a direct answer earns, so a needless call pays nothing.
+    """
+    calls_share = sum(calls) / len(calls) if calls else 1.0
+    if steps is None:
+        return calls_share
+    return calls_share * (sum(steps) / len(steps) if steps else 0.0)
 
 
 #: When ToolMath-v0 pays the `process` part: with the final answer, or at each turn.

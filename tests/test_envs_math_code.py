@@ -68,12 +68,12 @@ def test_toolmath_final_answer_after_a_tool_call(sandbox):
     env.reset(options={"index": 0})  # 12 * 5 muffins
     env.step('<tool_call>{"name": "calculator", "arguments": {"expression": "12*5"}}</tool_call>')
     _, reward, term, trunc, info = env.step("So she bakes \\boxed{60} muffins.")
-    # outcome 1 and the tool turn's process score (1), held until this answer, weighted 0.1
+    # outcome 1 and the process credit (no failed call: 1), paid with this answer, weighted 0.1
     assert term and not trunc and reward == pytest.approx(1.1) and info["verdict"].correct
     assert info["return_parts"] == {"outcome": 1.0, "format": 1.0, "process": 1.0}
     env.reset(options={"index": 0})
-    _, reward, term, *_ = env.step("\\boxed{61}")
-    assert term and reward == 0.0
+    _, reward, term, *_ = env.step("\\boxed{61}")  # wrong, but no failed call either
+    assert term and reward == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize("name", ["Math-v0", "ToolMath-v0"])
@@ -370,14 +370,15 @@ def test_toolmath_process_reward_steps_hand_computed(sandbox, credit):
     assert info["turn_details"]["process_score"] == 0.0 and reward == 0.0 and info["valid"]
     assert info["turn_details"]["process"] == {"tool_calls": 0.0, "steps": {"steps": [], "checked_steps": 0, "reason": "no steps to check"}}
     # the final answer, whose steps score is 1.0: paid per turn, that score; paid on answer, the
-    # mean of the three turns' scores, (0.75 + 0 + 1) / 3
+    # share of tool turns whose calls ran (1 of 2) times the mean steps score of the turns that
+    # checked something ((0.5 + 1) / 2): 0.375
     _, reward, term, _, info = env.step("5 * 4 = 20, so \\boxed{20}")
-    process = 1.0 if paid_now else 1.75 / 3
+    process = 1.0 if paid_now else 0.375
     assert term and info["reward_parts"] == {"outcome": 1.0, "format": 1.0, "process": pytest.approx(process)}
     assert reward == pytest.approx(1.0 + 0.5 * process)
-    assert info["return_parts"]["process"] == pytest.approx(1.75 if paid_now else 1.75 / 3)
+    assert info["return_parts"]["process"] == pytest.approx(1.75 if paid_now else 0.375)
     if not paid_now:
-        assert info["turn_details"]["process_paid"] == {"turn_scores": [0.75, 0.0, 1.0], "mean": pytest.approx(1.75 / 3)}
+        assert info["turn_details"]["process_paid"] == {"calls": [1.0, 0.0], "steps": [0.5, 1.0], "paid": 0.375}
 
 
 def test_check_env_passes_for_every_builtin_env():

@@ -164,12 +164,14 @@ def test_stalling_pays_less_than_answering_and_needless_calls_pay_nothing_more(s
     calc = call("calculator", expression="12*5")
     stall, answer, wrong = [calc] * 4, "So \\boxed{60}.", "So \\boxed{61}."
     assert episode_return(stall) == 0.0
-    assert episode_return([wrong]) == 0.0 and episode_return([calc, wrong]) == pytest.approx(0.1)
-    assert episode_return([answer]) == 1.0
-    # one call or three before the right answer: the mean of the turn scores, not their sum
+    # an answer with no call earns what one after good calls earns: a call never adds credit (the
+    # mean of turn scores paid a direct answer 0 and a needless call before it 0.1)
+    assert episode_return([wrong]) == pytest.approx(0.1) == episode_return([calc, wrong])
+    assert episode_return([answer]) == pytest.approx(1.1)
     assert episode_return([calc, answer]) == pytest.approx(1.1) == episode_return([calc] * 3 + [answer])
-    # a failed call lowers the mean
+    # a failed call costs its share of the tool turns
     assert episode_return([call("calculator", expression="12*"), calc, answer]) == pytest.approx(1.05)
+    assert episode_return([call("calculator", expression="12*"), answer]) == pytest.approx(1.0)
     # paid per turn (the old rule, still offered): stalling pays and every needless call adds
     assert episode_return(stall, process_credit="per_turn") == pytest.approx(0.4)
     assert episode_return([calc] * 3 + [answer], process_credit="per_turn") == pytest.approx(1.3)
