@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from rlvr.benchmarks.data import BenchmarkDataError, load_hub, load_local
-from rlvr.envs.tasks import Task, is_missing
+from rlvr.envs.tasks import DatasetError, Task, is_missing
 
 Row = dict[str, Any]
 
@@ -576,7 +576,12 @@ def load_benchmark(
         kwargs["id_key"] = "task_id"
         if sandbox is not None:
             kwargs["sandbox"] = sandbox
-    env = rlvr.make(bench.env_id, dataset=rows, **kwargs).unwrapped
+    try:
+        env = rlvr.make(bench.env_id, dataset=rows, **kwargs).unwrapped
+    except BenchmarkDataError:
+        raise
+    except DatasetError as exc:  # a row the env refuses (Code-v0: tests that cannot check a solution)
+        raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: {exc}") from None
     tasks = [env.source.get(i) for i in range(env.source.size)]
     if bench.kind == "code":
         _check_code_tests(bench, tasks, where)

@@ -36,8 +36,12 @@ outcome is the fraction of tests passed; with `partial_credit=False` it is 1 whe
 and 0 otherwise (`credit`; the verdict keeps the fraction in its details as "partial_score").
 
 A row that could not be scored raises `DatasetError` naming the row when the env is built, not at
-every step: empty tests, an `entry_point` that is not a function name, MBPP asserts that never use
-the solution (`assert True`), stdin/stdout cases of unequal count or null (which would read "None").
+every step: empty tests, an `entry_point` that is not a function name or is not the function the
+prompt asks for, tests the verifier refuses (`plan_tests`: tests that do not parse, never use the
+solution, or assert nothing), stdin/stdout cases of unequal count or null (which would read
+"None"), or all expecting no output (a program printing nothing would pass). A HumanEval row with a null `entry_point` takes the one its tests name (`check(add)`) or
+else the function its prompt asks for. Each distinct row's tests are planned once per process
+(`_plan_error`), so the envs of a vector env do not plan them again.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ import json
 import keyword
 import re
 import textwrap
+from functools import lru_cache
 from typing import Any
 
 from rlvr.envs.base import SingleTurnEnv
@@ -122,15 +127,65 @@ def _is_function_name(name: Any) -> bool:
     return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
 
 
-def _check_mbpp_tests(i: int, code: str) -> None:
-    """Raise DatasetError when `check_function` would refuse an MBPP row's tests at every step (asserts
-    that never use the solution, like `assert True`, would pass any answer). Planned as the verifier
-    plans them, but only for rows whose asserts call no function: planning every row would make
-    building an env (and each env of a vector env) several times slower."""
+@lru_cache(maxsize=65536)
+def _plan_error(tests: str, entry_point: str | None) -> str | None:
+    """Why `check_function` would refuse these tests at every step (they do not parse, never use the
+    solution as `assert True` does, or assert nothing), or None. Cached: the envs of a vector env
+    build the same rows, and planning costs about a millisecond a row."""
     try:
-        plan_tests(code, None)
+        plan_tests(tests, entry_point)
     except ValueError as exc:
-        raise DatasetError(f"row {i}: column 'test_list' cannot check a solution: {exc}") from None
+        return str(exc)
+    return None
+
+
+def _check_tests(i: int, task_id: Any, column: str, tests: str, entry_point: str | None) -> None:
+    """Raise DatasetError naming row `i` (task `task_id`) when the verifier would refuse its tests
+    (`_plan_error`)."""
+    error = _plan_error(tests, entry_point)
+    if error is not None:
+        raise DatasetError(f"row {i} (task {str(task_id)!r}): column {column!r} cannot check a solution: {error}")
+
+
+_TOP_LEVEL_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def _asked_function(prompt: str) -> str | None:
+    """The function a HumanEval-style prompt asks for: its last top-level `def` when that is left for
+    the answer to finish (a bare signature, or a body of only a docstring, `pass` or `...`); None
+    when the prompt defines no such function (prose, or only finished helpers)."""
+    names = _TOP_LEVEL_DEF.findall(prompt)
+    if not names:
+        return None
+    try:
+        tree = ast.parse(prompt)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return names[-1]  # a bare signature (or a body cut off): open for the answer
+    defs = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if not defs or defs[-1].name != names[-1]:
+        return None
+    return names[-1] if all(_does_nothing(statement) for statement in defs[-1].body) else None
+
+
+def _entry_point(i: int, prompt: str, tests: str, entry: Any) -> str | None:
+    """The entry point of HumanEval-layout row `i`: the row's own, checked against the function the
+    prompt asks for, or when null the one the tests name (`check(add)`) or the prompt asks for."""
+    asked = _asked_function(prompt)
+    if entry is None:
+        named = _check_call_names(tests)
+        return named[0] if named else asked
+    if not _is_function_name(entry):  # the verifier would refuse it at every step
+        raise DatasetError(f"row {i}: column 'entry_point' must be the name of the function the tests check "
+                           f"(a Python identifier like 'add'), got {entry!r:.80}")
+    if asked is not None and asked != entry and f"def {entry}" not in prompt:
+        raise DatasetError(f"row {i}: column 'entry_point' is {entry!r}, but the prompt asks for the function "
+                           f"{asked!r}: a right answer would define {asked!r} and fail the tests")
+    return entry
+
+
+def _check_call_names(tests: str) -> list[str]:
+    """The names a top-level `check(name)` call of the tests passes (HumanEval's last line)."""
+    return re.findall(r"^check\(\s*([A-Za-z_]\w*)\s*\)", tests, re.MULTILINE)
 
 
 def _io_rows(table: Any) -> list[dict[str, Any]]:
@@ -169,6 +224,9 @@ def _io_task(i: int, task_id: str, question: str, data: dict[str, Any], starter:
     for kind in ("inputs", "outputs"):
         _check_io_texts(i, kind, data[kind])
     cases = [(_as_text(a), _as_text(b)) for a, b in zip(data["inputs"], data["outputs"])]
+    if not any(expected.strip() for _, expected in cases):  # compared up to surrounding blank space
+        raise DatasetError(f"row {i}: every stdin/stdout case expects no output, so a program that prints "
+                           "nothing would pass them all; give at least one case with its expected output")
     return Task(task_id, question, cases, {"kind": "io"})
 
 
@@ -255,18 +313,18 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         for i in range(n):
             if not isinstance(tests[i], str) or not tests[i].strip():
                 raise DatasetError(f"row {i}: column 'test' is empty; every HumanEval-layout task needs its tests")
-            if entries[i] is not None and not _is_function_name(entries[i]):  # the verifier would refuse it at every step
-                raise DatasetError(f"row {i}: column 'entry_point' must be the name of the function the tests check "
-                                   f"(a Python identifier like 'add'), got {entries[i]!r:.80}")
             prompt = row_text(prompts, i, qk)
-            meta = {"kind": "function", "entry_point": entries[i], "prompt": prompt}
-            helpers = prompt_definitions(prompt, entries[i])
+            entry = _entry_point(i, prompt, tests[i], entries[i])
+            meta = {"kind": "function", "entry_point": entry, "prompt": prompt}
+            helpers = prompt_definitions(prompt, entry)
             if helpers:  # the prompt's own helpers are trusted: see `_trusted_tests`
                 meta["helpers"] = helpers
-            head = prompt_head(prompt, entries[i])
+            head = prompt_head(prompt, entry)
             if head != prompt:  # a bare signature, dropped before a whole-function answer: see `solution_of`
                 meta["prompt_head"] = head
-            tasks.append(Task(str(ids[i]), prompt, _trusted_tests(prompt, entries[i], tests[i], helpers), meta))
+            trusted = _trusted_tests(prompt, entry, tests[i], helpers)
+            _check_tests(i, ids[i], "test", trusted, entry)
+            tasks.append(Task(str(ids[i]), prompt, trusted, meta))
         return tasks
     if "test_list" in cols:
         qk = require_column(table, question_key, "question_key", ("text", "prompt", "question"))
@@ -287,8 +345,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             # assert as one test (the answer stays one string: rlvr eval's scorer reads it too)
             code = "\n".join([*row_imports, *([setups[i]] if setups[i] else []), *tests]) + "\n"
             entry = _mbpp_entry_point(tests, "\n".join([*row_imports, *([setups[i]] if setups[i] else [])]))
-            if entry is None:  # no call of a function: the tests may not use the solution at all
-                _check_mbpp_tests(i, code)
+            _check_tests(i, ids[i], "test_list", code, entry)
             meta = {"kind": "function", "entry_point": entry, "example": tests[0]}
             tasks.append(Task(str(ids[i]), row_text(texts, i, qk), code, meta))
         return tasks

@@ -562,7 +562,8 @@ def test_mbpp_test_list_must_be_a_list_and_csv_list_literals_are_parsed(tmp_path
 ])
 def test_unparsable_code_tests_name_the_task_at_load_time(tmp_path, name, index, changes, task, capsys):
     path = write_jsonl(tmp_path / f"{name}.jsonl", rows_with(name, index, **changes))
-    with pytest.raises(BenchmarkDataError, match=rf"task '{task}' \(row {index}\): the tests do not parse"):
+    # refused by Code-v0 when it builds the tasks (the env names the row and the task)
+    with pytest.raises(BenchmarkDataError, match=rf"row {index} \(task '{task}'\): column '\w+' cannot check a solution: the tests do not parse"):
         load_benchmark(name, data=path)
     assert len(load_benchmark(name, data=path, limit=index).tasks) == index  # the tasks before it are usable
     comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": SAMPLE_ROWS[name][0]["task_id"], "completion": "x"}])

@@ -279,7 +279,7 @@ def test_a_max_turns_truncation_observes_the_last_tool_responses():
     assert obs == "<tool_response>\n5\n</tool_response>" == f"<tool_response>\n{info['messages'][-1]['content']}\n</tool_response>"
     assert info["verdict"].reason == "no final answer within max_turns=1"
     env.reset(seed=0)
-    assert env.step("\\boxed{2}")[:3] == ("", 1.0, True)
+    assert env.step("\\boxed{2}")[:3] == ("", 1.1, True)  # outcome 1 and process 0.1 (no failed call)
 
 
 def test_a_time_limit_truncation_leaves_no_verdict():

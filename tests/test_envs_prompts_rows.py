@@ -5,6 +5,7 @@ scored as the model's fault)."""
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import gymnasium as gym
@@ -98,11 +99,11 @@ HUMANEVAL_ROW = {"prompt": "def add(a, b):\n", "test": "def check(candidate):\n 
     ([{**HUMANEVAL_ROW, "entry_point": ""}], "row 0: column 'entry_point' must be the name of the function"),
     ([{**HUMANEVAL_ROW, "entry_point": "ad d"}], "row 0: column 'entry_point' must be the name of the function"),
     ([{**HUMANEVAL_ROW, "entry_point": "add"}, {**HUMANEVAL_ROW, "entry_point": "def"}], "row 1: column 'entry_point'"),
-    ([{"text": "x", "test_list": ["assert True", "assert 1 == 1"]}], "row 0: column 'test_list' cannot check a solution: "
+    ([{"text": "x", "test_list": ["assert True", "assert 1 == 1"]}], "row 0 (task '0'): column 'test_list' cannot check a solution: "
                                                                        "the tests never use the solution"),
 ])
 def test_a_code_row_that_cannot_be_scored_is_refused_when_the_env_is_built(rows, problem):
-    with pytest.raises(DatasetError, match=problem.replace("(", r"\(")):
+    with pytest.raises(DatasetError, match=re.escape(problem)):
         CodeEnv(rows)
 
 
@@ -110,7 +111,8 @@ def test_usable_code_rows_still_build():
     rows = [{"question": "q", "inputs": ["1", ["2", "3"], 4], "outputs": ["1", "", 4]}]
     assert [task.answer for task in CodeEnv(rows).source.tasks] == [[("1", "1"), ("2\n3\n", ""), ("4", "4")]]
     env = CodeEnv([{**HUMANEVAL_ROW, "entry_point": None}, {**HUMANEVAL_ROW, "entry_point": "add"}])
-    assert [task.meta["entry_point"] for task in env.source.tasks] == [None, "add"]
+    # a null entry point is the function the prompt asks for (`_entry_point`)
+    assert [task.meta["entry_point"] for task in env.source.tasks] == ["add", "add"]
     mbpp = [{"text": "x", "test_list": ["assert math.floor(add(1, 2)) == 3"], "test_imports": ["import math"]},
             {"text": "y", "test_list": ["assert sub == 3"]}]  # no call, but it uses a name the solution defines
     assert [task.meta["entry_point"] for task in CodeEnv(mbpp).source.tasks] == ["add", None]

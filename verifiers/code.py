@@ -74,9 +74,10 @@ HARNESS_FILES = {
 #: 4: with the decorators right above it; an answer holding no code, `pass` or prose alone, is not
 #: run but scored "no_code"; a lone closing fence closes the code before it; 5: a function-completion
 #: answer runs in an empty writable directory of its own, not a read-only "/", and a test that passes
-#: the solution something other than plain data is a dataset error, not a failed test), so that a resumed
-#: evaluation never mixes verdicts of two rule sets.
-RULES_VERSION = 5
+#: the solution something other than plain data is a dataset error, not a failed test; 6: tests that
+#: can fail only by an error (no assert, raise or assert...() call) are a dataset error, not a pass for
+#: every answer that runs), so that a resumed evaluation never mixes verdicts of two rule sets.
+RULES_VERSION = 6
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

@@ -28,7 +28,10 @@ raise ValueError rather than pass unchecked.
 The plan also says which names in the tests stand for the solution's functions: names the tests
 use but never define, that are neither builtins nor common modules. Deciding this here, from the
 trusted tests alone, means the solution cannot claim names such as `set` or `sorted` for itself.
-Tests that do not parse, or hold nothing to check, are bad input and raise ValueError.
+Tests that do not parse, or hold nothing to check, are bad input and raise ValueError; so are tests
+that can fail only by an error (no `assert`, no `raise`, no `assert...(...)` call such as
+`self.assertEqual` or `np.testing.assert_allclose`): a `check` that only prints `candidate(2)`
+would pass every answer that runs.
 Tests holding the line `TYPING_NAMES_PRAGMA` (call-based tasks) have the plan give the solution's
 module the `typing` names before the solution runs, as LeetCode does.
 """
@@ -221,6 +224,9 @@ def plan_tests(
         if not units or not _units_compile(units):
             setup_nodes.append(check)
             units = [TestUnit(f"{check.name}({param})", f"line {check.lineno}: {check.name}({param})")]
+    if units and not _can_fail(tree, setup_tree):
+        raise ValueError("the tests assert nothing (no assert statement, raise or assert...() call), so every "
+                         "answer that runs without an error would pass: fix the dataset's tests")
     if not units:
         _reject_test_classes(body)
         raise ValueError("the tests hold no assert statement that uses the solution and no "
@@ -293,6 +299,22 @@ def _is_definition(statement: ast.stmt) -> bool:
     """A def, class or bare lambda: running it defines something and checks nothing."""
     return isinstance(statement, DEFINITIONS) or (isinstance(statement, ast.Expr)
                                                   and isinstance(statement.value, ast.Lambda))
+
+
+def _can_fail(*trees: ast.AST) -> bool:
+    """True when the tests hold something that fails a wrong answer other than by an error: an
+    `assert` or `raise` statement, or a call of a function named `assert...` (`assertEqual`,
+    `assert_allclose`), anywhere in them."""
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assert, ast.Raise)):
+                return True
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                if name.startswith("assert"):
+                    return True
+    return False
 
 
 def _has_assert(node: ast.AST) -> bool:
