@@ -3,8 +3,9 @@
 Chat-style prompts ask for the answer inside `<answer>...</answer>`; the outcome check is lenient
 (it also takes a `\\boxed{...}` or the last line, and a tag holding only a `\\boxed{...}` gives the
 box's content), while the `format` reward part credits only the requested tags. An `<answer>`
-mentioned in the prose before the answer's own tag is not part of it (`tagged_answers`). Compact
-prompts (for tiny character-level models) take the first non-blank line of the output as the answer.
+mentioned in the prose before the answer's own tag is not part of it, nor is an empty pair such as
+the prompt's own "<answer></answer>" quoted back (`tagged_answers`). Compact prompts (for tiny
+character-level models) take the first non-blank line of the output as the answer.
 """
 
 from __future__ import annotations
@@ -14,14 +15,21 @@ from fractions import Fraction
 
 _OPEN_TAG = re.compile(r"<answer>", re.IGNORECASE)
 _CLOSE_TAG = re.compile(r"</answer>", re.IGNORECASE)
-#: A decimal number; the exponent has at most 3 digits, since `Fraction("1e99999999999")` would
-#: compute 10**99999999999 in this process (an answer is never a number that size).
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
+#: Most digits the exponent of a number read here may have, in a model's answer or a task's gold:
+#: `Fraction("1e99999999999")` would compute 10**99999999999 in this process (an answer is never
+#: a number that size), and `Fraction("1e30000000")` takes about a minute.
+MAX_EXPONENT_DIGITS = 3
+#: A decimal number, its exponent of at most `MAX_EXPONENT_DIGITS` digits.
+_NUMBER = re.compile(rf"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{{1,{MAX_EXPONENT_DIGITS}}})?$")
+#: The exponent of a number `Fraction` reads ("1e5", "2.5E-1_000"), for `check_gold`.
+_EXPONENT = re.compile(r"[eE][+-]?([\d_]+)")
 #: A number written with thousands separators ("1,000", "-12,345.5"): the only commas removed.
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _SPACE = re.compile(r"\s+")
 _NON_SPACE = re.compile(r"\S")
-_DIGIT_OR_POINT = frozenset("0123456789.")
+#: Markup that may enclose a whole answer, as (opening, closing), longest first: maths delimiters,
+#: Markdown bold and code. `unwrapped` removes a pair only when nothing between them is another one.
+_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("`", "`"))
 #: Longest answer `parse_number` reads (after the variable and spaces are removed). Exponents have
 #: at most 3 digits and Python reads ints of up to 4300 digits, so this bounds the work; it is well
 #: above any gold the procedural generators make (Arithmetic: at most 8 factors of 12 digits).
@@ -31,12 +39,17 @@ MAX_NUMBER_CHARS = 4096
 #: 2: the typeset minus "−5" and a trailing comma "10," are read; 3: an `<answer>` mentioned before
 #: the answer's own tag is skipped, a tag holding only `\boxed{14}` answers 14, compact answers
 #: skip whitespace-only lines, and Countdown reads "13 = 8 + 5", "8 + 5 == 13", "8 + 5." and
-#: refuses "#" comments).
-RULES_VERSION = 3
+#: refuses "#" comments; 4: an empty `<answer></answer>` is no answer (nor format credit); markup
+#: enclosing a whole answer ("**7**", "\\(7\\)", Countdown's "$8 + 4 + 4$") is read through; a space
+#: or "$" between digits of any script, or next to a comma between them, leaves no number ("1 ٢",
+#: "1, 234", "1$2"); Countdown's "1 = 8/8" takes the bare target "1" as the number; Sort reads
+#: "0-1-5-7" as 0 1 5 7 when the task's values are all non-negative).
+RULES_VERSION = 4
 
 
 def tagged_answers(text: str) -> list[str]:
-    """Contents of every complete `<answer>...</answer>` in `text`, in order (tags in any case).
+    """Contents of every complete `<answer>...</answer>` in `text`, in order (tags in any case),
+    stripped; empty ones (nothing but whitespace) left out.
 
     A complete pair is a closing tag and the last opening tag before it, with no other tag between
     them: an `<answer>` mentioned in the prose earlier ("I will put the result in <answer> tags.")
@@ -47,6 +60,10 @@ def tagged_answers(text: str) -> list[str]:
     replaces it), and an opening tag without a closing one after it ends the scan, since no later
     one can have one either. (A non-greedy regex retried from every `<answer>` to the end of an
     unclosed text was quadratic: 5 s for 64 KB of `<answer>`.)
+
+    An empty pair is no answer: it is the prompt's "put it in <answer></answer> tags" quoted back
+    (it took the `format` credit from the real `<answer>7</answer>` after it, and as the last tag it
+    hid a later `\\boxed{7}` from `final_answer`).
     """
     found = []
     pos = 0
@@ -59,7 +76,9 @@ def tagged_answers(text: str) -> list[str]:
             return found
         while (later := _OPEN_TAG.search(text, opening.end(), closing.start())) is not None:
             opening = later
-        found.append(text[opening.end():closing.start()].strip())
+        content = text[opening.end():closing.start()].strip()
+        if content:
+            found.append(content)
         pos = closing.end()
 
 
@@ -111,8 +130,8 @@ def final_answer(text: str, *, compact: bool) -> str | None:
     """The model's final answer, stripped, or None when there is none.
 
     Compact: the first line that is not blank (whitespace-only lines before it are skipped).
-    Chat: the last complete `<answer>` tag's content (`tagged_answers`; the box's content when
-    it holds only a `\\boxed{}`), else the last `\\boxed{}`, else the last non-blank line.
+    Chat: the last complete non-empty `<answer>` tag's content (`tagged_answers`; the box's content
+    when it holds only a `\\boxed{}`), else the last `\\boxed{}`, else the last non-blank line.
     """
     if compact:
         first = _NON_SPACE.search(text)  # found in C: no Python loop over a text of blank lines
@@ -131,27 +150,30 @@ def final_answer(text: str, *, compact: bool) -> str | None:
 
 
 def follows_tag_format(text: str) -> bool:
-    """True when the text holds exactly one non-empty `<answer>...</answer>`."""
-    tags = tagged_answers(text)
-    return len(tags) == 1 and bool(tags[0])
+    """True when the text holds exactly one non-empty `<answer>...</answer>` (empty pairs, such as
+    the prompt's instruction quoted back, do not count: `tagged_answers`)."""
+    return len(tagged_answers(text)) == 1
 
 
 def parse_number(text: str | None, *, variable: str | None = None) -> Fraction | None:
     """Parse "19", "-3", "2.5", ".5", "7/2", "1,000", "x = 5" (with `variable="x"`) exactly.
 
-    None if the text is not one number. Lenient only where the reading is unambiguous: `$` signs, the
-    typeset minus sign ("−5"), a sentence's final period or comma ("5.", "10,"), spaces around signs,
-    "=" and "/", and commas that are thousands separators. "1,2", "12,34", "1,0000" and "1 2" are not
-    numbers (not 12), and ".5" is a half (not 5).
+    None if the text is not one number. Lenient only where the reading is unambiguous: markup
+    enclosing the whole number or the variable's value ("**7**", "\\(7\\)", "$x = 5$": `unwrapped`),
+    `$` signs, the typeset minus sign ("−5"), a sentence's final period or comma ("5.", "10,"),
+    spaces around signs, "=" and "/", and commas that are thousands separators. "1,2", "12,34",
+    "1,0000", "1, 234" and "1 2" are not numbers (not 12), whatever the digits' script ("1 ٢"), nor
+    is "1$2"; ".5" is a half (not 5).
     """
     if text is None:
         return None
-    s = text.replace("$", "").replace("\u2212", "-").strip()  # U+2212 is the typeset minus sign
+    s = unwrapped(text)
     if s.endswith((".", ",")):  # sentence punctuation after the number
-        s = s[:-1].rstrip()
-    s = _SPACE.sub(_loose_space, s)
+        s = unwrapped(s[:-1])
+    # a "$" is a space ("1$2" is no 12); U+2212 is the typeset minus sign
+    s = _SPACE.sub(_loose_space, s.replace("$", " ").replace("\u2212", "-").strip())
     if variable and s.lower().startswith(variable.lower() + "="):
-        s = s[len(variable) + 1:]
+        s = unwrapped(s[len(variable) + 1:])
     if len(s) > MAX_NUMBER_CHARS or not s:
         return None
     num, slash, den = s.partition("/")
@@ -163,11 +185,65 @@ def parse_number(text: str | None, *, variable: str | None = None) -> Fraction |
 
 
 def _loose_space(match: re.Match[str]) -> str:
-    """A whitespace run of `parse_number`'s text, removed ("x = 5", "10 / 2", "- 3") unless it
-    separates digits ("1 2", "1 .5"): kept, such text is not read as one number."""
+    """A whitespace run of `parse_number`'s text, removed ("x = 5", "10 / 2", "- 3") unless it is
+    between two of digits (of any script: `\\d` reads "٢" as 2), points and commas ("1 2", "1 ٢",
+    "1 .5", "1, 234"): kept, such text is not read as one number. A comma followed by a space
+    separates items of a list; a thousands separator has no space after it ("1,234")."""
     text, start, end = match.string, match.start(), match.end()
-    inside = start > 0 and end < len(text) and text[start - 1] in _DIGIT_OR_POINT and text[end] in _DIGIT_OR_POINT
+    inside = start > 0 and end < len(text) and _joins(text[start - 1]) and _joins(text[end])
     return " " if inside else ""
+
+
+def _joins(char: str) -> bool:
+    """True for a character that makes one number with its neighbours: a digit of any script, a
+    point or a comma (so a space next to it is not dropped: `_loose_space`)."""
+    return char.isdigit() or char in ".,"
+
+
+def unwrapped(text: str) -> str:
+    """`text` stripped, without the markup that encloses all of it: maths delimiters (`$...$`,
+    `$$...$$`, `\\(...\\)`, `\\[...\\]`), Markdown bold (`**...**`) and code (`` `...` ``), nested
+    ones too ("$**7**$"). A pair is removed only when nothing between its two ends is another
+    delimiter of its kind, so "$7$ or $8$" and "**7** and **8**" keep theirs (they are not one
+    answer). Models write "<answer>**7**</answer>" or "\\(8 + 4 + 4\\)": unambiguous answers."""
+    text = text.strip()
+    while (pair := _enclosing(text)) is not None:
+        opening, closing = pair
+        text = text[len(opening):len(text) - len(closing)].strip()
+    return text
+
+
+def _enclosing(text: str) -> tuple[str, str] | None:
+    """The pair of `_WRAPPERS` that encloses all of `text` with no other of its delimiters between
+    its ends, or None. Each kind can enclose once (what it leaves holds none of its delimiters), so
+    `unwrapped` loops at most once per kind."""
+    for opening, closing in _WRAPPERS:
+        if len(text) >= len(opening) + len(closing) and text.startswith(opening) and text.endswith(closing):
+            inner = text[len(opening):len(text) - len(closing)]
+            if opening not in inner and closing not in inner:
+                return opening, closing
+    return None
+
+
+def check_gold(text: str) -> Fraction:
+    """A task's gold number, exactly: what `Fraction` reads ("12", "-3/4", "2.5", "1e3"), within the
+    bounds answers are read in: at most `MAX_NUMBER_CHARS` characters and an exponent of at most
+    `MAX_EXPONENT_DIGITS` digits. Raises ValueError saying which rule the text breaks.
+
+    The bounds keep a given gold from hanging a reset and every step that compares with it:
+    `Fraction("1e30000000")` computes 10**30000000, about a minute.
+    """
+    s = text.strip()
+    if len(s) > MAX_NUMBER_CHARS:
+        raise ValueError(f"is {len(s)} characters long; a number has at most {MAX_NUMBER_CHARS}")
+    exponent = _EXPONENT.search(s)
+    if exponent is not None and len(exponent[1].replace("_", "").lstrip("0")) > MAX_EXPONENT_DIGITS:
+        raise ValueError(f"has an exponent of more than {MAX_EXPONENT_DIGITS} digits, more than answers are read "
+                         "with (computing the number could take minutes)")
+    try:
+        return Fraction(s)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError("is not a number") from None
 
 
 def _exact(s: str) -> Fraction | None:

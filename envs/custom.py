@@ -14,7 +14,7 @@ from functools import lru_cache
 from string import Formatter
 from typing import Any, Callable
 
-from rlvr.envs.answers import follows_tag_format, last_boxed
+from rlvr.envs.answers import RULES_VERSION, follows_tag_format, last_boxed
 from rlvr.envs.base import BatchVerify, SingleTurnEnv
 from rlvr.envs.scoring import Scorer, callable_identity, resolve_verifier
 from rlvr.envs.tasks import GeneratorSource, ListSource, Task, TaskSource, build_tasks, load_table, require_column
@@ -193,7 +193,10 @@ class VerifiedEnv(SingleTurnEnv):
         """The prompt template as is; a callable prompt by what it is made of (`callable_identity`:
         name, code digest, bound arguments), so that two different lambdas are two setups."""
         prompt = self.prompt if isinstance(self.prompt, str) else {"callable": callable_identity(self.prompt)}
-        return {"prompt": prompt, "format_reward": self.format_reward}
+        settings = {"prompt": prompt, "format_reward": self.format_reward}
+        if self.format_reward == "answer_tags":  # how the tags are read (an empty pair is none since rules 4)
+            settings["format_rules"] = RULES_VERSION
+        return settings
 
 
 class DatasetEnv(VerifiedEnv):

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from rlvr.envs.answers import RULES_VERSION, final_answer, follows_tag_format, parse_number
+from rlvr.envs.answers import RULES_VERSION, check_gold, final_answer, follows_tag_format, parse_number, unwrapped
 from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.errors import did_you_mean
 from rlvr.envs.expr import ExprError, evaluate
@@ -142,8 +142,11 @@ def _countdown_expression(rng: np.random.Generator, numbers: list[int], ops: str
 #: Version of `countdown_task`'s tasks, in the env's fingerprint (`data.generator_version`).
 #: 2: a target equal to one of the given numbers is no longer made (the bare number was a
 #: full-reward answer), so a seed can give another task than under 1; the prompt says which
-#: intermediate results are allowed.
-COUNTDOWN_VERSION = 2
+#: intermediate results are allowed. 3: the chat prompt's example answer is never a right answer to
+#: its task (it was "(1 + 2) * 3" for every task, full reward for target 9 from [3, 1, 3, 2]): such
+#: tasks show "(4 + 5) * 6" instead (`_countdown_example`); the numbers, targets and other
+#: prompts are those of version 2.
+COUNTDOWN_VERSION = 3
 
 
 #: Draws `countdown_task` makes looking for a target up to 1000 before it takes the smallest found.
@@ -158,6 +161,7 @@ def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int 
     answer. Targets up to 1000 are preferred; when the first `COUNTDOWN_SEARCH` draws make none
     that small (large numbers and only "*"), the smallest target they found is used. When they
     found none at all, the draws go on to the first usable target, at most `max_draws` in all.
+    The chat prompt's example answer is never a right answer to the task (`_countdown_example`).
     """
     best: tuple[list[int], tuple[str, Fraction]] | None = None
     for draw in range(max_draws):
@@ -183,20 +187,40 @@ def countdown_task(rng: np.random.Generator, *, count: int = 3, max_number: int 
         )
     numbers, (solution, target) = best
     listed = ", ".join(map(str, numbers))
-    # the prompt names the operators the verifier allows, and its example uses only those
-    inner, outer = ("+" if "+" in ops else ops[0]), ("*" if "*" in ops else ops[-1])
     compact_ops = "" if ops == "+-*/" else f"[{ops}]"
+    example = _countdown_example(numbers, int(target), ops)
     return {
         "question": (
             f"Using the numbers [{listed}], make {int(target)}. You may use {' '.join(ops)} and parentheses; "
             f"each number may be used at most once, and no other numbers.{_intermediates(ops)} "
-            f"Put the expression in <answer></answer> tags, e.g. <answer>(1 {inner} 2) {outer} 3</answer>."
+            f"Put the expression in <answer></answer> tags, e.g. <answer>{example}</answer>."
         ),
         "compact": f"{' '.join(map(str, numbers))}{compact_ops}>{int(target)}=",
         "answer": solution,
         "numbers": numbers,
         "target": int(target),
     }
+
+
+#: The example answers of Countdown's chat prompt, filled with its operators: the first unless it
+#: is a right answer to the task (`_countdown_example`).
+_COUNTDOWN_EXAMPLES = ("(1 {inner} 2) {outer} 3", "(4 {inner} 5) {outer} 6")
+_DIGITS = re.compile(r"\d+")
+
+
+def _countdown_example(numbers: list[int], target: int, ops: str) -> str:
+    """The example answer of a Countdown prompt: the first of `_COUNTDOWN_EXAMPLES` that the task's
+    own verifier (`countdown_verdict`) rejects, so that copying the example never earns a reward.
+
+    The example uses only the allowed operators (the prompt names them). The two examples have
+    different values for any pair of operators, so at most one of them makes the target. Tasks the
+    first does not solve keep their version 2 prompt. The verifier (a parse, ~100 µs) is asked
+    only when the task has every number of the first example: else it rejects it for its numbers.
+    """
+    inner, outer = ("+" if "+" in ops else ops[0]), ("*" if "*" in ops else ops[-1])
+    first, second = (example.format(inner=inner, outer=outer) for example in _COUNTDOWN_EXAMPLES)
+    given = set(map(int, _DIGITS.findall(first))) <= set(numbers)
+    return second if given and countdown_verdict(first, numbers, target, ops).correct else first
 
 
 def _intermediates(ops: str) -> str:
@@ -385,16 +409,19 @@ class ProceduralEnv(SingleTurnEnv):
 
     def check_given_task(self, task: Task) -> Task:
         """A given task's gold must be one number (an int, or a string `Fraction` reads: "12",
-        "-3/4", "2.5"), as `check_number` compares with it; envs with other golds override this."""
+        "-3/4", "2.5"), as `check_number` compares with it, within the bounds answers are read in
+        (`answers.check_gold`: "1e30000000" is refused at once; reading it took a minute, at the
+        reset and again at the step); envs with other golds override this."""
         answer = task.answer
         if not _is_int(answer) and not isinstance(answer, str):
             raise ValueError(f"options['task'] answer must be a number (an int or a string such as '12' or '-3/4'), "
                              f"got {type(answer).__name__} {answer!r}")
-        try:
-            Fraction(answer)
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"options['task'] answer {str(answer)[:40]!r} is not a number: {self.env_name} golds are "
-                             "numbers such as '12' or '-3/4'") from None
+        if isinstance(answer, str):
+            try:
+                check_gold(answer)
+            except ValueError as exc:
+                raise ValueError(f"options['task'] answer {answer[:40]!r} {exc}: {self.env_name} golds are numbers such "
+                                 "as '12' or '-3/4'") from None
         return task if isinstance(answer, str) else replace(task, answer=str(int(answer)))
 
     def check_number(self, task: Task, content: str) -> Verdict:
@@ -443,8 +470,11 @@ class CountdownEnv(ProceduralEnv):
     or "==" ("6 - 1 = 5", "5 = 6 - 1"): the other side is the expression, and only its numbers
     count; an "=" with another number on either side ("6 - 1 = 99") makes the answer wrong, and one
     that is not an expression and a number ("banana = 99", "6 - 1 = 5 = 5") unparsable (no compact
-    format credit: `_countdown_reading`). A sentence's final period ("6 - 1.") is ignored. Targets
-    are never one of the given numbers (generator version 2).
+    format credit: `_countdown_reading`); of two sides that both read as the target ("1 = 8/8"),
+    the bare target is the number. A sentence's final period ("6 - 1.") is ignored, and so is
+    markup enclosing the answer or one side ("$6 - 1$", "\\(6 - 1\\) = 5"). Targets are never one
+    of the given numbers (generator version 2), and the chat prompt's example answer is never a
+    right answer (version 3).
     Difficulty: `count` (2..6 numbers, default 3), `max_number` (default 9), `ops` (default "+-*/").
     """
 
@@ -488,26 +518,27 @@ class CountdownEnv(ProceduralEnv):
         answer = self.answer_of(content)
         if answer is None:
             return Verdict.wrong("no expression found", details={"kind": "no_answer"})
-        target = task.meta["target"]
-        try:
-            expression, value, used, number, written = _countdown_reading(answer, target, self.difficulty["ops"])
-        except ExprError as exc:
-            return Verdict.wrong(f"invalid expression: {exc}", details={"kind": "unparsable"})
-        if number is not None and number != target:  # "6 - 1 = 99" is not an answer of 5
-            where = "ends in" if written.startswith("=") else "starts with"
-            return Verdict.wrong(f"the answer {where} {written[:40]!r}, which is not the target {target}", details={"kind": "wrong"})
-        available = Counter(task.meta["numbers"])
-        extra = Counter(used) - available
-        if extra:
-            bad = sorted(extra)
-            return Verdict.wrong(
-                f"uses {bad} more often than given (numbers: {task.meta['numbers']})",
-                details={"kind": "bad_numbers"},
-            )
-        shown = " ".join(expression.split())
-        if value == target:
-            return Verdict.right(f"{shown} = {target}")
-        return Verdict.wrong(f"{shown} = {value}, not {target}", details={"kind": "wrong"})
+        return countdown_verdict(answer, task.meta["numbers"], task.meta["target"], self.difficulty["ops"])
+
+
+def countdown_verdict(answer: str, numbers: list[int], target: int, ops: str) -> Verdict:
+    """The verdict on a Countdown answer (the model's final answer, see `CountdownEnv`): right when
+    it reads as an expression with `ops` (`_countdown_reading`) that uses each of `numbers` at most
+    once and makes `target`. Also how `countdown_task` checks its prompt's example."""
+    try:
+        expression, value, used, number, written = _countdown_reading(answer, target, ops)
+    except ExprError as exc:
+        return Verdict.wrong(f"invalid expression: {exc}", details={"kind": "unparsable"})
+    if number is not None and number != target:  # "6 - 1 = 99" is not an answer of 5
+        where = "ends in" if written.startswith("=") else "starts with"
+        return Verdict.wrong(f"the answer {where} {written[:40]!r}, which is not the target {target}", details={"kind": "wrong"})
+    extra = Counter(used) - Counter(numbers)
+    if extra:
+        return Verdict.wrong(f"uses {sorted(extra)} more often than given (numbers: {numbers})", details={"kind": "bad_numbers"})
+    shown = " ".join(expression.split())
+    if value == target:
+        return Verdict.right(f"{shown} = {target}")
+    return Verdict.wrong(f"{shown} = {value}, not {target}", details={"kind": "wrong"})
 
 
 _EQUALS = re.compile(r"==?")
@@ -534,12 +565,15 @@ def _countdown_reading(answer: str, target: int, ops: str) -> _CountdownReading:
     the verdict is "unparsable" then, and the compact `format` part 0. The number's side is not
     part of the expression ("13 = 8 + 5" uses 8 and 5). A side that is the target is the number,
     and the other side must read as the expression ("8 + 5 = 13"; "$13$ = 13" does not read);
-    otherwise the right side is the number if the left one reads as an expression ("8 + 5 = 99"),
-    else the left one ("99 = 8 + 5").
+    when both sides read as the target ("1 = 8/8", with `parse_number` reading "8/8" as 1), the
+    side without a "/", the bare target, is the number. Otherwise the right side is the number if
+    the left one reads as an expression ("8 + 5 = 99"), else the left one ("99 = 8 + 5").
+
+    Maths delimiters and Markdown markup enclosing the whole answer or one side are read through
+    (`unwrapped`: "$8 + 5$", "\\(8 + 5 = 13\\)", "$8 + 5$ = $13$"), as `parse_number` reads them
+    around the number ("8 + 5 = $13$" was right while "$8 + 5$" was refused for its "$").
     """
-    text = answer.strip()
-    if text.endswith("."):
-        text = text[:-1]
+    text = _unmarked(answer)
     sides = _EQUALS.split(text)
     if len(sides) == 1:
         return _CountdownReading(text, *evaluate(text, ops))
@@ -548,9 +582,11 @@ def _countdown_reading(answer: str, target: int, ops: str) -> _CountdownReading:
         raise ExprError(f"more than one '=' ({shown!r}); give one expression, optionally '= {target}'")
     left, right = sides
     # (expression, number, the number's side as written): the right side is the number before the
-    # left one, and a side that is the target is the number, the other side the expression to read
-    splits = [(left, parse_number(right), f"= {right.strip()}"), (right, parse_number(left), f"{left.strip()} =")]
-    targeted = [split for split in splits if split[1] == target]
+    # left one, and a side that is the target is the number, the other side the expression to read;
+    # of two such sides, one without "/" ("1" of "1 = 8/8") is the number before one with it
+    splits = [(unwrapped(left), parse_number(right), f"= {right.strip()}"),
+              (unwrapped(right), parse_number(left), f"{left.strip()} =")]
+    targeted = sorted((split for split in splits if split[1] == target), key=lambda split: "/" in split[2])
     problem = None
     for expression, number, written in targeted[:1] or splits:
         if number is None:
@@ -561,6 +597,13 @@ def _countdown_reading(answer: str, target: int, ops: str) -> _CountdownReading:
             problem = problem or exc
     raise problem or ExprError(f"the answer ends in '= {right.strip()[:40]}', which is not the target {target} nor another "
                                f"number, and neither is {left.strip()[:40]!r}; give one expression, optionally '= {target}'")
+
+
+def _unmarked(answer: str) -> str:
+    """A Countdown answer without the markup that encloses it (`unwrapped`) and a sentence's final
+    period, which may stand inside the markup or after it ("$8 + 5$.", "$8 + 5.$")."""
+    text = unwrapped(answer)
+    return unwrapped(text[:-1]) if text.endswith(".") else text
 
 
 class LinearEquationEnv(ProceduralEnv):
@@ -590,7 +633,9 @@ class SortEnv(ProceduralEnv):
     """`rlvr/Sort-v0`: sort integers ascending.
 
     Difficulty: `length` (1..64, default 4), `max_value` (default 9). The answer's integers (any
-    separators) must equal the sorted input exactly; the whole answer is read (it is bounded by
+    separators) must equal the sorted input exactly. A "-" is a minus sign only where the task has a
+    negative value (a given task's): otherwise one right after a digit separates ("0-1-5-7" is
+    0 1 5 7, not 0 -1 -5 -7; see `_SEPARATED`). The whole answer is read (it is bounded by
     `max_action_chars`), so numbers after a long run of spaces count too. The compact `format` part
     is stricter than that outcome check: it credits a line of integers separated by spaces or
     commas ("2 5 6 8", "2, 5, 6, 8", a final period allowed), not integers found in other text
@@ -632,8 +677,9 @@ class SortEnv(ProceduralEnv):
         if answer is None:
             return Verdict.wrong("no answer found", details={"kind": "no_answer"})
         want = [int(v) for v in task.answer.split()]
+        integers = _INTEGER if want and want[0] < 0 else _SEPARATED  # want is sorted: want[0] is its least
         got: list[int] = []
-        for match in _INTEGER.finditer(answer):  # no list of every number: it stops one past the count
+        for match in integers.finditer(answer):  # no list of every number: it stops one past the count
             if len(got) == len(want):
                 return Verdict.wrong(f"more than the {len(want)} given numbers: {got[:20]} and more",
                                      details={"kind": "wrong_numbers"})
@@ -651,6 +697,9 @@ class SortEnv(ProceduralEnv):
 
 
 _INTEGER = re.compile(r"-?\d+")
+#: An integer of a Sort answer whose task has no negative value: a "-" right after a digit is a
+#: separator ("0-1-5-7", "3-4"), not a minus sign; one elsewhere ("-1 0 5") is still a minus sign.
+_SEPARATED = re.compile(r"(?<!\d)-?\d+")
 #: A whole number as a given task may write it (`_given_int`).
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 

@@ -836,7 +836,8 @@ def test_tagged_answers_scan_linearly_and_pair_tags_as_the_regex_does():
     pieces = ["<answer>", "</answer>", "<ANSWER>", "</Answer>", "<answer", "answer>", "x", "7", " ", "\n", "</"]
     for _ in range(2000):
         text = "".join(pieces[k] for k in rng.integers(len(pieces), size=int(rng.integers(0, 12))))
-        assert tagged_answers(text) == _old_tagged_answers(text), text
+        # less the empty pairs, which are no answer since rules 4 (the prompt's "<answer></answer>" quoted back)
+        assert tagged_answers(text) == [tag for tag in _old_tagged_answers(text) if tag], text
     huge = "<answer>" * 65536  # 512 KB: quadratic, this took minutes (64 KB: 5 s)
     start = time.perf_counter()
     assert tagged_answers(huge) == [] and tagged_answers(huge + "7</answer>") == ["7"]
@@ -911,7 +912,8 @@ def test_countdown_targets_are_never_one_of_the_given_numbers(settings):
         env.reset(options={"index": i})
         numbers, target = env.task.meta["numbers"], env.task.meta["target"]
         assert target not in numbers, (i, numbers, target)
-    assert env.fingerprint()["data"]["generator_version"] == 2  # seeds give other tasks than version 1's
+    # seeds give other tasks than version 1's; 3 (audit 23) changed only some prompts' example answer
+    assert env.fingerprint()["data"]["generator_version"] == 3
     assert "generator_version" not in rlvr.make("Sort-v0").unwrapped.fingerprint()["data"]
 
 
