@@ -171,7 +171,9 @@ def _verdict_row(task_id: str, index: int, completion: str, verdict: Any, **extr
     return row
 
 
-def _progress(total: int, desc: str, enabled: bool) -> Any:
+def progress_bar(total: int, desc: str, enabled: bool) -> Any:
+    """The progress bar of a long-running scoring or sampling (tqdm on stderr, counting samples);
+    a silent one when not ``enabled`` (``--no-progress``) or when there is nothing to do."""
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit="sample", disable=not enabled or total == 0, file=sys.stderr,
@@ -314,7 +316,7 @@ def evaluate_completions(
                "data": _legacy_data(loaded), "max_chars": max_chars})
     store = ResultStore(out_dir)
     todo = [c for c in items if not store.done((c.task_id, c.sample_index), c.completion)]
-    bar = _progress(len(todo), f"{loaded.benchmark.name} scoring", progress)
+    bar = progress_bar(len(todo), f"{loaded.benchmark.name} scoring", progress)
     try:
         for i in range(0, len(todo), chunk_size):
             chunk = todo[i:i + chunk_size]
@@ -417,7 +419,7 @@ def evaluate_engine(
     calls = _sampling_calls([[j for j in range(n) if not store.done((task.id, j))] for task in loaded.tasks],
                             len(loaded.known_ids), samples_per_call or tasks_per_batch or max(SAMPLES_PER_CALL, n))
     total = sum(len(call) for call in calls)
-    bar = _progress(total, f"{loaded.benchmark.name} sampling+scoring", progress)
+    bar = progress_bar(total, f"{loaded.benchmark.name} sampling+scoring", progress)
     sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, seed=base_seed)
     try:
         _sample(collector, store, loaded, calls, sampling, bar)

@@ -26,9 +26,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit status argparse chose (2 after a usage error, 0 after
+    --help), returned rather than raised so that callers of `main` always get a status."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's own exits always carry an int status
+        return exc.code if isinstance(exc.code, int) else 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
+    if isinstance(args, int):
+        return args
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -21,6 +21,7 @@ def register(subparsers) -> None:
     chk.add_argument("name", help="benchmark name")
     chk.add_argument("--data", default=None, help="local copy of the benchmark (file or folder); default: the hub")
     chk.add_argument("--limit", type=int, default=None, help="only the first N problems")
+    chk.add_argument("--no-progress", action="store_true", help="no progress bar")
     chk.set_defaults(func=run_check)
     p.set_defaults(func=run_list)
 
@@ -44,14 +45,36 @@ def run_list(args) -> int:
     return 0
 
 
+#: References scored per call, so that the progress bar moves (as `rlvr eval` scores its completions).
+CHECK_CHUNK = 64
+
+
+def _score_references(loaded, progress: bool) -> list:
+    """The verdicts of ``loaded``'s reference solutions, one per task, scored ``CHECK_CHUNK`` at a
+    time under a progress bar on stderr (a code benchmark runs every test in the sandbox, which takes
+    minutes): the same verdicts as one call, since each is its own task's."""
+    from rlvr.benchmarks.evaluate import progress_bar
+    from rlvr.benchmarks.scoring import score_completions
+
+    tasks, references, verdicts = loaded.tasks, loaded.references(), []
+    bar = progress_bar(len(tasks), f"{loaded.benchmark.name} check", progress)
+    try:
+        for start in range(0, len(tasks), CHECK_CHUNK):
+            chunk = slice(start, start + CHECK_CHUNK)
+            verdicts += score_completions(loaded.env, loaded.benchmark.kind, tasks[chunk], references[chunk])
+            bar.update(len(tasks[chunk]))
+    finally:
+        bar.close()
+    return verdicts
+
+
 def run_check(args) -> int:
     from rlvr.benchmarks.registry import load_benchmark
-    from rlvr.benchmarks.scoring import score_completions
     from rlvr.envs.tasks import DatasetError
 
     try:
         loaded = load_benchmark(args.name, data=args.data, limit=args.limit)
-        verdicts = score_completions(loaded.env, loaded.benchmark.kind, loaded.tasks, loaded.references())
+        verdicts = _score_references(loaded, progress=not args.no_progress)
     except (DatasetError, KeyError, ValueError) as exc:
         print(f"rlvr benchmarks check: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2

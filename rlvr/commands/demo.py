@@ -10,7 +10,9 @@ def register(subparsers) -> None:
         "demo", help="warm up a tiny model, train it with DAPO and show held-out pass@1 before/after",
         description="Build a tiny transformer and tokenizer locally, warm it up with a short supervised phase, "
                     "train it with DAPO on a procedural task and print held-out pass@1 before and after RL. "
-                    "Writes runs/demo/summary.json, metrics.jsonl, TensorBoard logs and curves.png.",
+                    "Writes runs/demo/summary.json, metrics.jsonl, TensorBoard logs and curves.png. Exit status as "
+                    "`rlvr train`'s: 0 done; 1 done, but an evaluation failed; 2 a bad config or option; 3 verification "
+                    "kept failing for infrastructure reasons.",
     )
     p.add_argument("--config", default=None, help="demo config (default: configs/demo.yaml, installed with rlvr)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -21,13 +23,18 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from rlvr.commands.train import EXIT_INFRASTRUCTURE, finished_status
     from rlvr.trainers.config import ConfigError
     from rlvr.trainers.demo import run_demo
+    from rlvr.trainers.rollout import RolloutInfrastructureError
     from rlvr.trainers.trainer import ResumeError
 
     try:
-        run_demo(config=args.config, overrides=args.overrides, output_dir=args.output_dir, quick=args.quick)
+        summary = run_demo(config=args.config, overrides=args.overrides, output_dir=args.output_dir, quick=args.quick)
     except (ConfigError, ResumeError, FileNotFoundError) as exc:  # (no config file found: pass --config)
         print(f"rlvr demo: {exc}", file=sys.stderr)
         return 2
-    return 0
+    except RolloutInfrastructureError as exc:  # the env's verifier kept failing: say why, no traceback
+        print(f"rlvr demo: {exc}", file=sys.stderr)
+        return EXIT_INFRASTRUCTURE
+    return finished_status("rlvr demo", summary)

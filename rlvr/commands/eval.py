@@ -13,10 +13,24 @@ command, same --out, to resume).
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+from rlvr.commands import positive_seconds
 
 #: Exit status when the engine fails during sampling (see the module docstring).
 EXIT_ENGINE_FAILED = 4
+
+
+class _EngineOption(argparse.Action):
+    """Stores an option that only applies when sampling with ``--engine`` and records, in
+    ``engine_options``, that it was given: with ``--completions`` it would be silently ignored, so
+    `_check_args` refuses it instead (even at its default value, which shows it was meant)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        given = (*getattr(namespace, "engine_options", ()), option_string)  # a new tuple: never the shared default
+        namespace.engine_options = tuple(dict.fromkeys(given))
 
 
 def register(subparsers) -> None:
@@ -32,38 +46,48 @@ def register(subparsers) -> None:
     p.add_argument("--data", default=None, help="local copy of the benchmark: a .jsonl/.json/.parquet/.csv file or a folder "
                                                 "(default: download from the hub)")
     p.add_argument("--limit", type=int, default=None, help="only the first N problems")
-    p.add_argument("--completions", default=None, help="JSONL of completions to score (no engine needed)")
+    p.add_argument("--completions", default=None,
+                   help="JSONL of completions to score (no engine needed; options only sampling uses, --model, --n, "
+                        "--temperature..., are refused with it)")
     p.add_argument("--engine", choices=["hf", "vllm", "openai"], default=None, help="engine to sample with")
-    p.add_argument("--model", default=None, help="hf/vllm: a save_pretrained folder or hub id ('tiny' = local tiny model for "
-                                                 "tests); openai: the served model name (default: the server's first)")
-    p.add_argument("--base-url", default="http://127.0.0.1:8000/v1", help="openai engine: API root (default %(default)s)")
-    p.add_argument("--api-key", default=None, help="openai engine: bearer token (default $OPENAI_API_KEY)")
-    p.add_argument("--concurrency", type=int, default=8,
+    # the options with action=_EngineOption only apply when sampling: refused with --completions
+    p.add_argument("--model", action=_EngineOption, default=None,
+                   help="hf/vllm: a save_pretrained folder or hub id ('tiny' = local tiny model for tests); openai: the "
+                        "served model name (default: the server's first)")
+    p.add_argument("--base-url", action=_EngineOption, default="http://127.0.0.1:8000/v1",
+                   help="openai engine: API root (default %(default)s)")
+    p.add_argument("--api-key", action=_EngineOption, default=None, help="openai engine: bearer token (default $OPENAI_API_KEY)")
+    p.add_argument("--concurrency", action=_EngineOption, type=int, default=8,
                    help="openai engine: requests in flight (default 8); each sample is one request, so raise it with "
                         "--n > 1 on a big server")
-    p.add_argument("--timeout", type=float, default=1800.0,
+    p.add_argument("--timeout", action=_EngineOption, type=positive_seconds, default=1800.0,
                    help="openai engine: seconds to wait for the server's answer to one request, which may queue behind "
                         "--concurrency others on the server (default %(default)s); a generation is never re-sent on timeout")
-    p.add_argument("--n", type=int, default=1, help="samples per problem (default 1)")
-    p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0.6 when n > 1, else 0)")
-    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0)")
-    p.add_argument("--max-tokens", type=int, default=1024, help="generation limit per turn (default 1024)")
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--n", action=_EngineOption, type=int, default=1, help="samples per problem (default 1)")
+    p.add_argument("--temperature", action=_EngineOption, type=float, default=None,
+                   help="sampling temperature (default 0.6 when n > 1, else 0)")
+    p.add_argument("--top-p", action=_EngineOption, type=float, default=1.0, help="nucleus sampling (default 1.0)")
+    p.add_argument("--max-tokens", action=_EngineOption, type=int, default=1024,
+                   help="generation limit per turn (default 1024)")
+    p.add_argument("--seed", action=_EngineOption, type=int, default=None,
                    help="sampling seed: sample j of problem t (of N) gets seed + j*N + t, so a resumed or grown run "
                         "draws what one run would (default: a random base per run)")
-    p.add_argument("--system-prompt", default=None, help="system message put before every prompt")
+    p.add_argument("--system-prompt", action=_EngineOption, default=None, help="system message put before every prompt")
     p.add_argument("--max-chars", type=int, default=None,
                    help="score completions (model turns) longer than N characters wrong as over-long without checking "
                         "them (default: no cap)")
-    p.add_argument("--max-turns", type=int, default=None, help="model turns per episode at most (multi-turn envs)")
-    p.add_argument("--device", default=None, help="hf engine: cpu, cuda, cuda:1 ... (default: cuda when available)")
-    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"], help="hf/vllm weights dtype")
+    p.add_argument("--max-turns", action=_EngineOption, type=int, default=None,
+                   help="model turns per episode at most (multi-turn envs)")
+    p.add_argument("--device", action=_EngineOption, default=None,
+                   help="hf engine: cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--dtype", action=_EngineOption, default="auto", choices=["auto", "float32", "bfloat16", "float16"],
+                   help="hf/vllm weights dtype")
     p.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "docker", "subprocess"],
                    help="sandbox backend for code benchmarks (default auto)")
     p.add_argument("--ci", choices=["normal", "bootstrap"], default="normal",
                    help="confidence interval over problems (default: normal approximation)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, engine_options=())
 
 
 def _fail(message: str) -> int:
@@ -168,12 +192,22 @@ def _engine_failed(exc: Exception, out: str) -> int:
     return EXIT_ENGINE_FAILED
 
 
+def _engine_options_with_completions(given: tuple[str, ...]) -> str:
+    """Why engine-only options are refused with --completions: they would change nothing."""
+    one = len(given) == 1
+    they, them = ("it", "it") if one else ("they", "them")
+    return (f"{', '.join(given)} only {'applies' if one else 'apply'} when sampling with --engine; --completions scores "
+            f"completions generated elsewhere, so {they} would be ignored: drop {them}, or sample with --engine")
+
+
 def _check_args(args) -> str | None:
     """What is wrong with the numeric options and --out, or None; checked before anything is loaded."""
     from rlvr.benchmarks.evaluate import check_out_dir
 
     if (args.completions is None) == (args.engine is None):
         return "give either --completions FILE.jsonl (score saved completions) or --engine hf|vllm|openai (sample them)"
+    if args.completions is not None and args.engine_options:
+        return _engine_options_with_completions(args.engine_options)
     if args.limit is not None and args.limit < 1:
         return f"--limit must be >= 1, got {args.limit}"
     if args.n < 1:
@@ -182,8 +216,6 @@ def _check_args(args) -> str | None:
         return f"--max-chars must be >= 1, got {args.max_chars}; leave it out for no cap"
     if args.max_tokens < 1:
         return f"--max-tokens must be >= 1, got {args.max_tokens}"
-    if not args.timeout > 0:
-        return f"--timeout must be > 0 seconds, got {args.timeout}"
     try:
         check_out_dir(args.out)
     except ValueError as exc:

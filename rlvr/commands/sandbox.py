@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from rlvr.commands import positive_seconds
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sandbox", help="check, build and try the code sandbox")
@@ -33,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--backend", default="auto", choices=("auto", "bwrap", "docker", "subprocess"),
                      help="auto (default): bwrap, else docker, else subprocess (not isolated; with a warning)")
     run.add_argument("--language", default="python", choices=sorted(LANGUAGES), help="default: python")
-    run.add_argument("--timeout", type=float, default=None, help=f"wall-clock seconds (default {Limits().timeout:g})")
+    run.add_argument("--timeout", type=positive_seconds, default=None, help=f"wall-clock seconds (default {Limits().timeout:g})")
     run.add_argument("--memory-mb", type=int, default=None, help=f"memory limit in MiB (default {Limits().memory_mb})")
     run.set_defaults(func=run_program)
 

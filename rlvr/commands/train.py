@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import sys
 
+#: Exit status when the rollouts' verification kept failing for infrastructure reasons (as
+#: `rlvr eval`'s 3 for samples a sandbox outage left unverified).
+EXIT_INFRASTRUCTURE = 3
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -12,7 +16,9 @@ def register(subparsers) -> None:
         description="Train a policy with RL on verifiable rewards. Every setting lives in the YAML config; "
                     "--set key=value overrides one (dotted keys, YAML values), e.g. --set train.lr=1e-5. "
                     "Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits; --resume "
-                    "continues from it.",
+                    "continues from it. Exit status: 0 done; 1 done, but an evaluation failed (the training is "
+                    "saved); 2 a bad config or option, or nothing to resume; 3 verification kept failing for "
+                    "infrastructure reasons (sandbox down, verifier crash; resume once fixed); 130 interrupted.",
     )
     p.add_argument("--config", default=None,
                    help="YAML config, e.g. configs/demo.yaml (with --resume it may be left out: the run's saved "
@@ -47,8 +53,27 @@ def _config_path(args) -> str:
     return str(saved)
 
 
+def finished_status(command: str, summary: dict) -> int:
+    """Exit status of a finished run: 1, with a message on stderr, when an evaluation failed
+    (``summary["eval_errors"]``: the training is saved, but its pass@1 is missing), else 0."""
+    if summary.get("eval_errors"):
+        print(f"{command}: training finished, but evaluation failed: {summary['eval_errors']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _infrastructure_failed(exc: Exception, trainer) -> int:
+    """The rollouts' verification kept failing for infrastructure reasons (sandbox down, verifier
+    crash): the trainer's message, which step stopped and how to resume, without a traceback."""
+    from rlvr.trainers.runs import resume_hint
+
+    print(f"rlvr train: {exc}\nrlvr train: {resume_hint(trainer.out, 'stopped', trainer.step_count)}", file=sys.stderr)
+    return EXIT_INFRASTRUCTURE
+
+
 def run(args) -> int:
     from rlvr.trainers.config import ConfigError, load_config
+    from rlvr.trainers.rollout import RolloutInfrastructureError
     from rlvr.trainers.trainer import ResumeError, Trainer, TrainingInterrupted
     from rlvr.trainers.vllm_engine import VLLMUnavailableError
 
@@ -65,10 +90,9 @@ def run(args) -> int:
         summary = trainer.train()
     except TrainingInterrupted:  # the trainer has said which step was saved and how to resume
         return 130
+    except RolloutInfrastructureError as exc:
+        return _infrastructure_failed(exc, trainer)
     finally:
         trainer.close()
     print(json.dumps(summary))
-    if summary.get("eval_errors"):
-        print(f"rlvr train: training finished, but evaluation failed: {summary['eval_errors']}", file=sys.stderr)
-        return 1
-    return 0
+    return finished_status("rlvr train", summary)

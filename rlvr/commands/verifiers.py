@@ -1,9 +1,11 @@
 """`rlvr verifiers audit FILE.jsonl`: run the math verifier over saved (gold, prediction) rows.
 
-Each JSONL row has `gold` and `prediction` (aliases: `answer`/`solution` and `completion`/`response`)
-and optionally `expected` (true/false: what a person judged). The report counts verdict kinds
-(equal, wrong, hedged, unparsable, timeout, error), agreement with `expected` where given, lists
-disagreements, and — when the `math-verify` package is installed — where it disagrees with ours.
+Each JSONL row has `gold` and `prediction` (aliases: `answer`/`solution` and `completion`/`response`),
+strings or numbers, and optionally `expected` (JSON true/false: what a person judged; null or left
+out: not judged). A row with a null gold or prediction, or a string `expected` ("false" would read
+as true), is refused, naming its line. The report counts verdict kinds (equal, wrong, hedged,
+unparsable, timeout, error), agreement with `expected` where given, lists disagreements, and — when
+the `math-verify` package is installed — where it disagrees with ours.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+
+from rlvr.commands import positive_seconds
 
 _GOLD_KEYS = ("gold", "answer", "solution", "target")
 _PRED_KEYS = ("prediction", "completion", "response", "output")
@@ -20,8 +24,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("verifiers", help="tools to inspect verifiers")
     sub = p.add_subparsers(dest="verifiers_command", metavar="ACTION")
     a = sub.add_parser("audit", help="grade a JSONL of (gold, prediction[, expected]) rows and report")
-    a.add_argument("file", help="JSONL file; each row has gold, prediction and optionally expected")
-    a.add_argument("--timeout", type=float, default=5.0, help="seconds per sympy comparison (default 5)")
+    a.add_argument("file", help="JSONL file; each row has gold and prediction (strings or numbers) and optionally "
+                                "expected (true or false)")
+    a.add_argument("--timeout", type=positive_seconds, default=5.0, help="seconds per sympy comparison (default 5)")
     a.add_argument("--no-math-verify", action="store_true", help="skip the comparison with math-verify")
     a.add_argument("--show", type=int, default=20, help="how many disagreements to print (default 20)")
     a.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
@@ -29,12 +34,55 @@ def register(subparsers) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
+class _AuditFileError(ValueError):
+    """The audit file cannot be graded as written; the message names the line and the field to fix."""
+
+
 def _field(row: dict, keys: tuple[str, ...], what: str, lineno: int) -> str:
-    for k in keys:
-        if k in row:
-            return row[k]
-    raise SystemExit(f"line {lineno}: no {what} column (looked for {', '.join(keys)}); "
-                     f"rows must be JSON objects with those keys")
+    """The row's ``what`` text, under the first of ``keys`` it has: a string, or a number (as its
+    text). Null and other JSON values are refused, naming the line and field: ``str(None)`` would be
+    graded as the answer "None", and a null prediction counted as an unparsable one."""
+    for key in keys:
+        if key in row:
+            value = row[key]
+            if isinstance(value, str):
+                return value
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return str(value)
+            raise _AuditFileError(f"line {lineno}: {what} ({key!r}) is {json.dumps(value)}; it must be a string or "
+                                  f"a number: fill it in or drop the row")
+    raise _AuditFileError(f"line {lineno}: no {what} column (looked for {', '.join(keys)}); "
+                          f"rows must be JSON objects with those keys")
+
+
+def _expected(row: dict, lineno: int) -> bool | None:
+    """The row's ``expected`` label: JSON true or false, or None when left out (or null: not judged).
+    Anything else is refused, naming the line: ``bool("false")`` is True, so a string or number label
+    would be read as a judgement it may not be."""
+    value = row.get("expected")
+    if value is None or isinstance(value, bool):
+        return value
+    raise _AuditFileError(f"line {lineno}: expected is {json.dumps(value)}; it must be true or false (a JSON "
+                          f"boolean, not a string or number), or left out for a row nobody judged")
+
+
+def _read_rows(path: str) -> list[tuple[int, str, str, bool | None]]:
+    """(line number, gold, prediction, expected) for each non-blank line of the JSONL file at ``path``;
+    :class:`_AuditFileError` (or ``FileNotFoundError``) for the first line that cannot be graded."""
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise _AuditFileError(f"line {lineno}: not valid JSON ({exc}); each line must be one JSON object") from None
+            if not isinstance(row, dict):
+                raise _AuditFileError(f"line {lineno}: expected a JSON object")
+            rows.append((lineno, _field(row, _GOLD_KEYS, "gold", lineno), _field(row, _PRED_KEYS, "prediction", lineno),
+                         _expected(row, lineno)))
+    return rows
 
 
 def _math_verify_grader():
@@ -55,28 +103,12 @@ def _math_verify_grader():
 def audit(args) -> int:
     from rlvr.verifiers.math import verify_batch
 
-    rows = []
     try:
-        with open(args.file, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    print(f"{args.file}:{lineno}: not valid JSON ({exc}); each line must be one JSON object",
-                          file=sys.stderr)
-                    return 2
-                if not isinstance(row, dict):
-                    print(f"{args.file}:{lineno}: expected a JSON object", file=sys.stderr)
-                    return 2
-                gold = _field(row, _GOLD_KEYS, "gold", lineno)
-                pred = _field(row, _PRED_KEYS, "prediction", lineno)
-                rows.append((lineno, str(gold), pred if isinstance(pred, str) else str(pred), row.get("expected")))
+        rows = _read_rows(args.file)
     except FileNotFoundError:
         print(f"{args.file}: no such file", file=sys.stderr)
         return 2
-    except SystemExit as exc:
+    except _AuditFileError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 2
     verdicts = verify_batch([(g, p) for _, g, p, _ in rows], timeout=args.timeout)
@@ -84,12 +116,12 @@ def audit(args) -> int:
     n = len(rows)
     print(f"{n} rows: " + ", ".join(f"{k} {c}" for k, c in sorted(kinds.items())))
     with_expected = [(r, v) for r, v in zip(rows, verdicts) if r[3] is not None]
-    disagree = [(r, v) for r, v in with_expected if bool(r[3]) != v.correct]
+    disagree = [(r, v) for r, v in with_expected if r[3] != v.correct]
     if with_expected:
         agree = len(with_expected) - len(disagree)
         print(f"agreement with expected: {agree}/{len(with_expected)} ({agree / len(with_expected):.1%})")
         for (lineno, g, p, exp), v in disagree[:args.show]:
-            print(f"  line {lineno}: expected {bool(exp)}, got {v.correct} ({v.reason}); gold={g[:60]!r} "
+            print(f"  line {lineno}: expected {exp}, got {v.correct} ({v.reason}); gold={g[:60]!r} "
                   f"prediction={p[-80:]!r}")
     for kind in ("unparsable", "timeout", "error"):
         bad = [(r, v) for r, v in zip(rows, verdicts) if v.details.get("kind") == kind]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from rlvr.commands import positive_seconds
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("verify", help="grade one math answer against a gold answer",
@@ -11,7 +13,7 @@ def register(subparsers) -> None:
                                           "against GOLD with the math verifier and print why.")
     p.add_argument("gold", help="the reference answer, e.g. '\\frac{1}{2}'")
     p.add_argument("prediction", help="the answer or model output to grade")
-    p.add_argument("--timeout", type=float, default=5.0, help="seconds for the sympy stage (default 5)")
+    p.add_argument("--timeout", type=positive_seconds, default=5.0, help="seconds for the sympy stage (default 5)")
     p.add_argument("--fallback", choices=["none", "last_number"], default="none",
                    help="answer extraction fallback when no boxed/'answer is' is found")
     p.add_argument("--json", action="store_true", help="print the whole verdict as JSON")
