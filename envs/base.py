@@ -90,7 +90,9 @@ def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
     """Split an action into its text and its OpenAI-style `tool_calls` (None when absent).
 
     An action is the model's text, or an assistant message dict `{"content": ..., "tool_calls":
-    [...]}` as an OpenAI-compatible engine returns it.
+    [...]}` as an OpenAI-compatible engine returns it. Content given as OpenAI content parts
+    (`[{"type": "text", "text": ...}, ...]`, all of type "text") is their texts joined; other
+    non-text content is its JSON text.
     """
     if type(action) is str:  # the usual case, checked first: this runs at every step
         return action, None
@@ -99,7 +101,9 @@ def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
     if isinstance(action, Mapping):
         content = action.get("content") or ""
         if not isinstance(content, str):
-            content = json.dumps(content, default=str)
+            content = _text_parts(content)
+            if content is None:
+                content = json.dumps(action.get("content"), default=str)
         calls = action.get("tool_calls")
         if calls is not None and not isinstance(calls, (list, tuple)):
             raise TypeError(f"an assistant message's 'tool_calls' must be a list of calls, got {type(calls).__name__}")
@@ -108,6 +112,18 @@ def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
         f"an action must be the model's text (str) or an assistant message dict with 'content' and "
         f"optional 'tool_calls'; got {type(action).__name__}"
     )
+
+
+def _text_parts(content: Any) -> str | None:
+    """The text of OpenAI content parts (a list of `{"type": "text", "text": str}`), joined; None
+    for anything else. (As JSON text, a tool call in a part had its quotes escaped and was read
+    as the model's malformed call.)"""
+    if not isinstance(content, (list, tuple)) or not content:
+        return None
+    texts = [part.get("text") for part in content if isinstance(part, Mapping) and part.get("type") == "text"]
+    if len(texts) != len(content) or not all(isinstance(text, str) for text in texts):
+        return None
+    return "".join(texts)
 
 
 def _copy_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

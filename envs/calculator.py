@@ -192,6 +192,22 @@ def checked_log(value: Any, base: Any = None) -> Any:
     return sympy.log(value, base)
 
 
+#: Calls that put a result in the form the model asked for, which a final `simplify` would undo.
+_FORM_CALLS = frozenset({"factor", "expand", "simplify"})
+
+
+def _asks_for_a_form(text: str) -> bool:
+    """True when the whole expression is one call of `_FORM_CALLS` (`factor(x**2 - 1)`)."""
+    import ast
+
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    call = tree.body
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in _FORM_CALLS
+
+
 def evaluate_expression(text: str) -> tuple[str, str]:
     """Worker-side: evaluate a checked expression with sympy; ("ok", result) or ("error", message)."""
     import sympy
@@ -202,7 +218,8 @@ def evaluate_expression(text: str) -> tuple[str, str]:
     names.update({s: sympy.Symbol(s) for s in ("x", "y", "z", "n")})
     try:
         value = sympy.sympify(text, locals=names, rational=True)
-        value = sympy.simplify(value)
+        if not _asks_for_a_form(text):  # `factor(x**2 - 1)` stays factored: simplify would expand it
+            value = sympy.simplify(value)
         if value.has(sympy.zoo) or value.has(sympy.nan):
             return "error", "undefined result (division by zero?)"
         try:

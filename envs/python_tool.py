@@ -11,6 +11,7 @@ import time
 from typing import Any, Callable
 
 from rlvr.envs.tools import ERROR_PREFIX, Tool, ToolError, ToolInfraError, TurnBudget, tool, truncate_output
+from rlvr.sandbox.result import ExecResult
 
 
 def format_exec_result(result: Any, max_chars: int | None, *, reserve: int = 0) -> str:
@@ -107,6 +108,8 @@ def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_ou
             raise ToolInfraError(f"the sandbox raised {type(exc).__name__}: {exc}") from exc
         finally:
             elapsed = time.monotonic() - started
+        if not isinstance(result, ExecResult):  # a sandbox that breaks its contract: not the model's call
+            raise ToolInfraError(f"the sandbox returned {type(result).__name__}, not an ExecResult")
         if result.infrastructure_failed:
             raise ToolInfraError(f"sandbox failed: {result.message or result.stderr}")
         budget.charge(min(elapsed, max(0.0, float(result.wall_time or 0.0))))
