@@ -139,6 +139,23 @@ def _plan_error(tests: str, entry_point: str | None) -> str | None:
     return None
 
 
+def _code_lines(i: int, column: str, value: Any) -> list[str]:
+    """An MBPP row's `column` as its non-blank lines of code: a string, or a list of strings (null:
+    none). Anything else raises DatasetError naming the row, the column and the item, since a
+    number among the asserts was dropped without a word, and one as `test_setup_code` raised a
+    TypeError naming nothing."""
+    if value is None or isinstance(value, str):
+        return [value] if value and value.strip() else []
+    if not isinstance(value, (list, tuple)):
+        raise DatasetError(f"row {i}: column {column!r} must be a string or a list of strings, got "
+                           f"{type(value).__name__} ({value!r:.80})")
+    for k, item in enumerate(value):
+        if not isinstance(item, str):
+            raise DatasetError(f"row {i}: column {column!r} item {k} must be a line of code (a string), got "
+                               f"{type(item).__name__} ({item!r:.80})")
+    return [item for item in value if item.strip()]
+
+
 def _check_tests(i: int, task_id: Any, column: str, tests: str, entry_point: str | None) -> None:
     """Raise DatasetError naming row `i` (task `task_id`) when the verifier would refuse its tests
     (`_plan_error`)."""
@@ -335,16 +352,14 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             if not isinstance(test_lists[i], (list, tuple)):  # a string would be split into characters
                 raise DatasetError(f"row {i}: column 'test_list' must be a list of assert statements, got "
                                    f"{type(test_lists[i]).__name__} ({test_lists[i]!r:.80})")
-            tests = [t for t in test_lists[i] if isinstance(t, str) and t.strip()]
+            tests = _code_lines(i, "test_list", test_lists[i])
             if not tests:
                 raise DatasetError(f"row {i}: column 'test_list' is empty; every MBPP-layout task needs its asserts")
-            row_imports = imports[i] or []
-            if isinstance(row_imports, str):
-                row_imports = [row_imports]
+            setup = _code_lines(i, "test_imports", imports[i]) + _code_lines(i, "test_setup_code", setups[i])
             # imports and setup first, then the asserts: check_function scores each top-level
             # assert as one test (the answer stays one string: rlvr eval's scorer reads it too)
-            code = "\n".join([*row_imports, *([setups[i]] if setups[i] else []), *tests]) + "\n"
-            entry = _mbpp_entry_point(tests, "\n".join([*row_imports, *([setups[i]] if setups[i] else [])]))
+            code = "\n".join([*setup, *tests]) + "\n"
+            entry = _mbpp_entry_point(tests, "\n".join(setup))
             _check_tests(i, ids[i], "test_list", code, entry)
             meta = {"kind": "function", "entry_point": entry, "example": tests[0]}
             tasks.append(Task(str(ids[i]), row_text(texts, i, qk), code, meta))
@@ -354,7 +369,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         texts = table.column(qk)
         starters = table.column("starter_code") if "starter_code" in cols else [""] * n
         for i, data in enumerate(_io_rows(table)):
-            make = _call_task if data.get("fn_name") else _io_task
+            make = _call_task if data.get("fn_name") is not None else _io_task  # "" is refused by _call_task
             tasks.append(make(i, str(ids[i]), row_text(texts, i, qk), data, starters[i]))
         return tasks
     raise DatasetError(

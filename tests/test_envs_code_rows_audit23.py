@@ -92,3 +92,32 @@ def test_each_distinct_row_is_planned_once_for_all_envs():
     for _ in range(4):  # the envs of a vector env build the same rows
         CodeEnv(rows)
     assert _plan_error.cache_info().misses == misses
+
+
+@pytest.mark.parametrize("changes, problem", [
+    # a number among the asserts was dropped without a word
+    ({"test_list": ["assert add(1, 2) == 3", 5]}, "row 0: column 'test_list' item 1 must be a line of code (a string), got int (5)"),
+    # was reported as "is empty"
+    ({"test_list": [1, 2]}, "row 0: column 'test_list' item 0 must be a line of code (a string), got int (1)"),
+    # these raised a TypeError naming no row
+    ({"test_setup_code": 5}, "row 0: column 'test_setup_code' must be a string or a list of strings, got int (5)"),
+    ({"test_imports": 5}, "row 0: column 'test_imports' must be a string or a list of strings, got int (5)"),
+])
+def test_an_mbpp_row_of_the_wrong_types_is_refused_naming_the_item(changes, problem):
+    with pytest.raises(DatasetError, match=re.escape(problem)):
+        CodeEnv([{"text": "Write add.", "test_list": ["assert add(1, 2) == 3"], **changes}])
+
+
+def test_mbpp_imports_and_setup_as_strings_or_lists_still_build():
+    row = {"text": "Write area.", "test_list": ["assert isclose(area(1), 3.14159, rel_tol=1e-3)"]}
+    for imports in ("from math import isclose", ["from math import isclose"]):
+        task = CodeEnv([{**row, "test_imports": imports, "test_setup_code": None}]).source.tasks[0]
+        assert task.answer.startswith("from math import isclose\n") and task.meta["entry_point"] == "area"
+
+
+def test_an_empty_fn_name_is_refused_not_taken_for_a_stdin_task():
+    import json
+
+    row = {"question": "q", "input_output": json.dumps({"fn_name": "", "inputs": [[1]], "outputs": [1]})}
+    with pytest.raises(DatasetError, match="row 0: 'fn_name' in 'input_output' must be a Python function name, got ''"):
+        CodeEnv([row])
