@@ -34,21 +34,23 @@ failing (returning a sandbox error or raising, workers that cannot start, a stuc
 steps check failing — ends the episode as invalid (`info["valid"]` False), never as the model's
 failed call.
 
-When the `process` part is paid (`process_credit`): by default ("on_answer") a tool turn's score is
-held (`turn_details["process_score"]`) and the final answer's step pays the episode's process
-credit (`turn_details["process_paid"]`), the product of two fractions:
+When the `process` part is paid (`process_credit`): by default ("on_answer") a tool turn pays
+nothing at its step (`turn_details["process_score"]` reports what "per_turn" would pay it), and the
+final answer's step pays the episode's process credit (`turn_details["process_paid"]`), the
+product of two fractions:
 - `calls`: the share of the episode's tool turns whose calls all parsed and ran (1 when it made no
   call, or when none of its calls ran: a turn skipped as busy is not scored);
-- `steps`: 1 without `process_reward="steps"`; with it, the mean steps score of the turns — tool
-  turns' reasoning and the answer's own — that checked something (0 when nothing was checkable).
-Calls can only lower the credit, never raise it: an answer with no tool call earns what one after
-any number of good calls earns (1.1 under the default weights, right; 0.1 wrong), a failed call
-costs its share, and an episode that runs out of turns without answering is paid nothing. Paid
-as a mean of per-turn scores, a direct answer (no turn scores) earned 0 and one needless call
-before it 1, so a policy learned to make one. `process_credit="per_turn"` pays each turn's score at
-that turn (per-turn credit assignment) with two hazards: a policy earns more by calling tools until
-`max_turns` than by answering wrongly, and more by calling needless tools before a right answer
-than by giving it.
+- `steps`: 1 without `process_reward="steps"`; with it, the steps score of the episode's reasoning
+  — every turn's text outside its tool calls, and the answer, checked as one text, so a claim
+  repeated in two turns is judged once — or 0 when nothing in it was checkable.
+A tool call never raises the credit: an answer with no call earns what one after any number of
+good calls earns (1.1 under the default weights, right; 0.1 wrong), a failed call costs its
+share, and the reasoning written in tool turns counts as it would written in the answer. An
+episode that runs out of turns without answering is paid nothing. (Paid as a mean of per-turn
+scores, a direct answer earned 0 and one needless call before it 1, so a policy learned to make
+one.) `process_credit="per_turn"` pays each turn's score at that turn (per-turn credit
+assignment) with two hazards: a policy earns more by calling tools until `max_turns` than by
+answering wrongly, and more by calling needless tools before a right answer than by giving it.
 
 Time limits: each call runs under its tool's limit (`calculator_timeout`, default 2 s;
 `tool_timeout`, default 10 s, for python and your own tools), and all the calls of one turn
@@ -160,7 +162,7 @@ class ToolMathEnv(MathEnv):
         if process_credit not in PROCESS_CREDITS:
             raise ValueError(f"process_credit must be one of {list(PROCESS_CREDITS)}, got {process_credit!r}")
         self.process_credit = process_credit
-        self._held: list[tuple[float | None, float | None]] = []  # per tool turn: (call credit, steps score)
+        self._held: list[tuple[float | None, str]] = []  # per tool turn: (call credit, its reasoning)
         unknown = sorted(set(builtin_tools) - set(BUILTIN_TOOLS))
         if unknown:
             raise ValueError(f"unknown built-in tool(s) {unknown}; the built-in tools are {list(BUILTIN_TOOLS)}")
@@ -225,7 +227,7 @@ class ToolMathEnv(MathEnv):
             **({"calculator_timeout": self.calculator_timeout} if "calculator" in self.tools else {}),
             "turn_timeout": self.turn_timeout,
             "process_credit": self.process_credit,
-            # 2: "on_answer" pays calls share x steps score (1: the mean of the turn scores)
+            # 2: "on_answer" pays the calls share x the whole reasoning's steps score (1: the mean of the turn scores)
             **({"process_credit_rules": 2} if self.process_credit == "on_answer" else {}),
             "max_calls_per_turn": self.max_calls_per_turn,
             "max_tool_output_chars": self.max_tool_output_chars,
@@ -326,7 +328,6 @@ class ToolMathEnv(MathEnv):
         call_credit = (1.0 if all_ok else 0.0) if scored else None
         signals = [] if call_credit is None else [call_credit]
         details: dict[str, Any] = {"tool_calls": report}
-        steps_score = None
         if self.process_reward == "steps":  # the turn's reasoning, beside its calls
             try:
                 steps_score, steps = steps_reward(reasoning_of(content), timeout=self.steps_timeout)
@@ -338,27 +339,30 @@ class ToolMathEnv(MathEnv):
         # a malformed or failed call earns no process credit for the turn, however sound the reasoning
         score = sum(signals) / len(signals) if all_ok and signals else 0.0
         details["process_score"] = score
-        if self.process_credit == "on_answer":  # held for the final answer (`process_score`)
-            self._held.append((call_credit, steps_score))
+        if self.process_credit == "on_answer":  # paid with the final answer (`process_score`)
+            self._held.append((call_credit, reasoning_of(content)))
         else:
             parts["process"] = score
         return Turn(observation=self._fit_observation("\n".join(responses)), parts=parts, messages=messages, details=details)
 
     def process_score(self, task: Task, content: str) -> tuple[float, dict[str, Any] | None]:
-        """The final answer's `process` part: its steps score (with `process_reward="steps"`; 0 when
-        nothing was checkable) with `process_credit="per_turn"`; with "on_answer", the episode's
-        credit (`episode_process_credit` of the held tool turns and the answer's own steps)."""
-        own, details = super().process_score(task, content)
+        """The final answer's `process` part: with `process_credit="per_turn"`, its steps score
+        (with `process_reward="steps"`; 0 when nothing was checkable); with "on_answer", the
+        episode's credit (`episode_process_credit`): the share of tool turns that ran, times the
+        steps score of the whole episode's reasoning checked as one text."""
         if self.process_credit != "on_answer":
-            return own, details
+            return super().process_score(task, content)
         calls = [credit for credit, _ in self._held if credit is not None]
-        steps = None
+        details: dict[str, Any] = {}
+        steps_score = None
         if self.process_reward == "steps":
-            steps = [score for _, score in self._held if score is not None]
-            if details["process"]["steps"]["checked_steps"]:
-                steps.append(own)
-        paid = episode_process_credit(calls, steps)
-        return paid, {**(details or {}), "process_paid": {"calls": calls, "steps": steps, "paid": paid}}
+            reasoning = "\n".join([*(text for _, text in self._held if text.strip()), content])
+            score, steps = steps_reward(reasoning, timeout=self.steps_timeout)
+            steps_score = score or 0.0
+            details["process"] = {"steps": steps}
+        paid = episode_process_credit(calls, steps_score)
+        details["process_paid"] = {"calls": calls, "steps": steps_score, "paid": paid}
+        return paid, details
 
     def _begin_episode(self, task: Task, prompt: str | None = None) -> str:
         prompt = super()._begin_episode(task, prompt)
@@ -379,19 +383,17 @@ class ToolMathEnv(MathEnv):
         return text[:max(0, limit - len(marker))] + marker[:limit]
 
 
-def episode_process_credit(calls: Sequence[float], steps: Sequence[float] | None) -> float:
+def episode_process_credit(calls: Sequence[float], steps: float | None) -> float:
     """The process credit a ToolMath-v0 episode's final answer is paid (`process_credit="on_answer"`).
 
     `calls`: per scored tool turn, 1.0 when all its calls parsed and ran, else 0.0. `steps`: the
-    steps scores of the turns that checked something, or None when steps are not checked. The
-    credit is the share of good tool turns (1 with none) times the mean steps score (1 when not
-    checked, 0 when nothing was checkable): calls can lower the credit but never raise it above
-    what a direct answer earns, so a needless call pays nothing.
+    steps score of the episode's reasoning (0 when nothing was checkable), or None when steps are
+    not checked. The credit is the share of good tool turns (1 with none) times the steps score (1
+    when not checked): a call can lower the credit but never raise it above what a direct answer
+    with the same reasoning earns, so a needless call pays nothing.
     """
     calls_share = sum(calls) / len(calls) if calls else 1.0
-    if steps is None:
-        return calls_share
-    return calls_share * (sum(steps) / len(steps) if steps else 0.0)
+    return calls_share * (1.0 if steps is None else steps)
 
 
 #: When ToolMath-v0 pays the `process` part: with the final answer, or at each turn.

@@ -52,3 +52,23 @@ def test_a_sandbox_that_returns_no_exec_result_is_an_infrastructure_failure():
 ])
 def test_the_calculator_keeps_the_form_a_call_asks_for(expression, shown):
     assert evaluate_expression(expression) == ("ok", shown)
+
+
+def test_with_steps_a_needless_call_adds_nothing_to_the_answers_credit():
+    """The episode's reasoning is checked as one text: a tool turn whose reasoning holds a true claim
+    raised the mean of per-turn steps scores (0.5 alone, 0.75 with one needless call); a claim said
+    in a tool turn and again in the answer is judged once."""
+    def process_paid(turns):
+        env = rlvr.make("ToolMath-v0", builtin_tools=("calculator",), process_reward="steps").unwrapped
+        env.reset(options={"task": {"id": "t", "question": "(2 + 3) * 4?", "answer": "20"}})
+        for turn in turns:
+            *_, info = env.step(turn)
+        return info["turn_details"]["process_paid"]
+
+    answer = "2 + 3 = 5\n5 * 4 = 21, so \\boxed{20}"  # one step of two holds
+    assert process_paid([answer]) == {"calls": [], "steps": 0.5, "paid": 0.5}
+    needless = "We know 7 + 1 = 8. " + call("calculator", expression="1")
+    assert process_paid([needless, answer])["paid"] == pytest.approx(2 / 3)  # as if written in the answer
+    assert process_paid(["7 + 1 = 8\n" + answer])["paid"] == pytest.approx(2 / 3)
+    repeated = "2 + 3 = 5. " + call("calculator", expression="2+3")
+    assert process_paid([repeated, answer])["paid"] == 0.5  # judged once: nothing gained
