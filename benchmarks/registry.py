@@ -500,16 +500,18 @@ def _skip_report(bench: Benchmark, skipped: Mapping[str, list[str]], raw_count: 
 
 def _check_code_tests(bench: Benchmark, tasks: Sequence[Task], where: str) -> None:
     """Plan every function task's tests once, now: tests that do not parse would otherwise abort the
-    scoring of every sample, in the middle of a run, with an error that names no task."""
-    from rlvr.verifiers.code_plan import plan_tests
+    scoring of every sample, in the middle of a run, with an error that names no task. Code-v0 has
+    planned its rows when built (`_plan_error` remembers them, so this costs nothing more); a
+    registered env scoring with the code verifier has not."""
+    from rlvr.envs.code_env import _plan_error
 
     for i, task in enumerate(tasks):
         if task.meta.get("kind") != "function":
             continue
-        try:  # the same call check_function makes first, so what passes here cannot fail there
-            plan_tests(task.answer, task.meta.get("entry_point"))
-        except ValueError as exc:
-            raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: task {task.id!r} (row {i}): {exc}") from None
+        # the same call check_function makes first, so what passes here cannot fail there
+        error = _plan_error(task.answer, task.meta.get("entry_point"))
+        if error is not None:
+            raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: task {task.id!r} (row {i}): {error}")
 
 
 def load_benchmark(

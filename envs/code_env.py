@@ -49,11 +49,11 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import hashlib
 import json
 import keyword
 import re
 import textwrap
-from functools import lru_cache
 from typing import Any
 
 from rlvr.envs.base import SingleTurnEnv
@@ -61,7 +61,8 @@ from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text, task_ids
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.code_extract import extract_code, extract_program
-from rlvr.verifiers.code_plan import TYPING_NAMES_PRAGMA, bound_names, plan_tests, prompt_definitions, prompt_head
+from rlvr.verifiers.code_plan import (TYPING_NAMES_PRAGMA, bound_names, checked_names, entry_def, plan_tests,
+                                     prompt_definitions, prompt_head)
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -127,16 +128,24 @@ def _is_function_name(name: Any) -> bool:
     return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
 
 
-@lru_cache(maxsize=65536)
+#: What `_plan_error` found for each distinct row: (digest of its tests, entry point) -> error or
+#: None. Keyed by a digest, so a dataset's test strings (megabytes in HumanEval+) are not kept alive.
+_PLANNED: dict[tuple[bytes, str | None], str | None] = {}
+
+
 def _plan_error(tests: str, entry_point: str | None) -> str | None:
     """Why `check_function` would refuse these tests at every step (they do not parse, never use the
-    solution as `assert True` does, or assert nothing), or None. Cached: the envs of a vector env
-    build the same rows, and planning costs about a millisecond a row."""
-    try:
-        plan_tests(tests, entry_point)
-    except ValueError as exc:
-        return str(exc)
-    return None
+    solution as `assert True` does, or assert nothing), or None. Planned once per distinct row in
+    a process: the envs of a vector env build the same rows, and planning costs about a
+    millisecond a row."""
+    key = (hashlib.blake2b(tests.encode("utf-8", "surrogatepass"), digest_size=16).digest(), entry_point)
+    if key not in _PLANNED:
+        try:
+            plan_tests(tests, entry_point)
+            _PLANNED[key] = None
+        except ValueError as exc:
+            _PLANNED[key] = str(exc)
+    return _PLANNED[key]
 
 
 def _code_lines(i: int, column: str, value: Any) -> list[str]:
@@ -189,20 +198,15 @@ def _entry_point(i: int, prompt: str, tests: str, entry: Any) -> str | None:
     prompt asks for, or when null the one the tests name (`check(add)`) or the prompt asks for."""
     asked = _asked_function(prompt)
     if entry is None:
-        named = _check_call_names(tests)
+        named = checked_names(tests)
         return named[0] if named else asked
     if not _is_function_name(entry):  # the verifier would refuse it at every step
         raise DatasetError(f"row {i}: column 'entry_point' must be the name of the function the tests check "
                            f"(a Python identifier like 'add'), got {entry!r:.80}")
-    if asked is not None and asked != entry and f"def {entry}" not in prompt:
+    if asked is not None and asked != entry and entry_def(prompt, entry) is None:
         raise DatasetError(f"row {i}: column 'entry_point' is {entry!r}, but the prompt asks for the function "
                            f"{asked!r}: a right answer would define {asked!r} and fail the tests")
     return entry
-
-
-def _check_call_names(tests: str) -> list[str]:
-    """The names a top-level `check(name)` call of the tests passes (HumanEval's last line)."""
-    return re.findall(r"^check\(\s*([A-Za-z_]\w*)\s*\)", tests, re.MULTILINE)
 
 
 def _io_rows(table: Any) -> list[dict[str, Any]]:

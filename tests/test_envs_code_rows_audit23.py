@@ -85,13 +85,44 @@ def test_an_entry_point_the_prompt_defines_among_others_is_accepted():
     CodeEnv([{"prompt": "def helper(x):\n    return x + 1\n", "entry_point": "mul", "test": MUL_TEST}])
 
 
-def test_each_distinct_row_is_planned_once_for_all_envs():
+def test_each_distinct_row_is_planned_once_for_all_envs(monkeypatch):
+    import rlvr.envs.code_env as code_env
+
+    planned = []
+    real = code_env.plan_tests
+    monkeypatch.setattr(code_env, "plan_tests", lambda tests, entry: planned.append(tests) or real(tests, entry))
     rows = [{"prompt": MUL_PROMPT, "entry_point": "mul", "test": MUL_TEST + f"\n# row {k} of a fresh table\n"} for k in range(3)]
     CodeEnv(rows)
-    misses = _plan_error.cache_info().misses
+    assert len(planned) == 3
     for _ in range(4):  # the envs of a vector env build the same rows
         CodeEnv(rows)
-    assert _plan_error.cache_info().misses == misses
+    assert len(planned) == 3
+    # remembered by a digest, not by the test text itself
+    assert all(isinstance(digest, bytes) and len(digest) == 16 for digest, _ in code_env._PLANNED)
+
+
+@pytest.mark.parametrize("body", [
+    "if candidate(2, 3) != 6:\n        pytest.fail('wrong')",
+    "if candidate(2, 3) != 6:\n        sys.exit(1)",
+    "check_eq(candidate(2, 3), 6)",
+    "if candidate(2, 3) != 6:\n        raise AssertionError",
+])
+def test_tests_that_fail_other_than_by_assert_are_accepted(body):
+    tests = f"import sys\nimport pytest\nfrom testutils import check_eq\n\ndef check(candidate):\n    {body}\n"
+    assert _plan_error(tests, "mul") is None
+
+
+def test_an_entry_point_whose_name_starts_the_asked_functions_name_is_refused():
+    # `"def mul" in prompt` held for a prompt asking for `mul_x`: every right answer then scored 0
+    prompt = 'def mul_x(a, b):\n    """Return a times b."""\n'
+    with pytest.raises(DatasetError, match="column 'entry_point' is 'mul', but the prompt asks for the function 'mul_x'"):
+        CodeEnv([{"prompt": prompt, "entry_point": "mul", "test": MUL_TEST}])
+
+
+def test_a_null_entry_point_is_the_one_a_main_block_checks(box):
+    tests = MUL_TEST + '\nif __name__ == "__main__":\n    check(mul)\n'
+    prompt = "def helper(x):\n    return x\n"  # asks for no function: the tests name it
+    assert CodeEnv([{"prompt": prompt, "entry_point": None, "test": tests}]).source.tasks[0].meta["entry_point"] == "mul"
 
 
 @pytest.mark.parametrize("changes, problem", [

@@ -30,8 +30,8 @@ use but never define, that are neither builtins nor common modules. Deciding thi
 trusted tests alone, means the solution cannot claim names such as `set` or `sorted` for itself.
 Tests that do not parse, or hold nothing to check, are bad input and raise ValueError; so are tests
 that can fail only by an error (no `assert`, no `raise`, no `assert...(...)` call such as
-`self.assertEqual` or `np.testing.assert_allclose`): a `check` that only prints `candidate(2)`
-would pass every answer that runs.
+`self.assertEqual` or `np.testing.assert_allclose`, no `fail(...)` or `exit(...)` call, no call of
+an imported helper): a `check` that only prints `candidate(2)` would pass every answer that runs.
 Tests holding the line `TYPING_NAMES_PRAGMA` (call-based tasks) have the plan give the solution's
 module the `typing` names before the solution runs, as LeetCode does.
 """
@@ -129,7 +129,7 @@ def prompt_head(prompt: str, entry_point: str | None) -> str:
     return prompt if usable is None else usable[0]
 
 
-def _entry_def(prompt: str, entry_point: str | None) -> re.Match | None:
+def entry_def(prompt: str, entry_point: str | None) -> re.Match | None:
     """Where the entry point's definition starts in the prompt: its `def` line, or the one-line
     decorators right above it (`@lru_cache`), which belong to that `def` (None: no such line)."""
     if not entry_point:
@@ -157,7 +157,7 @@ def _usable_prompt(prompt: str, entry_point: str | None) -> tuple[str, ast.Modul
     if not isinstance(prompt, str) or not prompt.strip():
         return None
     texts = [prompt]
-    match = _entry_def(prompt, entry_point)
+    match = entry_def(prompt, entry_point)
     if match is not None:
         texts.append(prompt[:match.start()])
     for text in texts:
@@ -224,7 +224,7 @@ def plan_tests(
         if not units or not _units_compile(units):
             setup_nodes.append(check)
             units = [TestUnit(f"{check.name}({param})", f"line {check.lineno}: {check.name}({param})")]
-    if units and not _can_fail(tree, setup_tree):
+    if units and not _can_fail(tree):
         raise ValueError("the tests assert nothing (no assert statement, raise or assert...() call), so every "
                          "answer that runs without an error would pass: fix the dataset's tests")
     if not units:
@@ -281,6 +281,16 @@ def _is_check_call(node: ast.stmt) -> bool:
             and isinstance(node.value.func, ast.Name) and node.value.func.id == "check")
 
 
+def checked_names(tests: str) -> list[str]:
+    """The names the tests' top-level `check(name)` calls pass (HumanEval's last line; in an
+    `if __name__ == "__main__":` block too), as `plan_tests` reads them; [] when the tests do not parse."""
+    try:
+        tree = ast.parse(tests)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return _check_call_arguments(_script_body(tree.body))
+
+
 def _check_call_arguments(body: list[ast.stmt]) -> list[str]:
     return [node.value.args[0].id for node in body
             if _is_check_call(node) and node.value.args and isinstance(node.value.args[0], ast.Name)]
@@ -301,19 +311,25 @@ def _is_definition(statement: ast.stmt) -> bool:
                                                   and isinstance(statement.value, ast.Lambda))
 
 
-def _can_fail(*trees: ast.AST) -> bool:
+#: Calls that fail a test without an assert: pytest's and unittest's `fail`, and `exit(1)`.
+_FAILING_CALLS = frozenset({"fail", "exit", "_exit"})
+
+
+def _can_fail(tree: ast.AST) -> bool:
     """True when the tests hold something that fails a wrong answer other than by an error: an
-    `assert` or `raise` statement, or a call of a function named `assert...` (`assertEqual`,
-    `assert_allclose`), anywhere in them."""
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Assert, ast.Raise)):
+    `assert` or `raise` statement, a call of a function named `assert...` (`assertEqual`,
+    `assert_allclose`) or `fail` / `exit` (`pytest.fail`, `sys.exit(1)`), or a call of a name the
+    tests import (`check_eq` from a test helper module), anywhere in them."""
+    imported = {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assert, ast.Raise)):
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name.startswith("assert") or name in _FAILING_CALLS or (isinstance(func, ast.Name) and name in imported):
                 return True
-            if isinstance(node, ast.Call):
-                func = node.func
-                name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-                if name.startswith("assert"):
-                    return True
     return False
 
 
