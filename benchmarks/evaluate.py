@@ -34,7 +34,7 @@ import secrets
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from rlvr.benchmarks.completions import read_completions
 from rlvr.benchmarks.estimators import parse_ks
@@ -180,6 +180,22 @@ def progress_bar(total: int, desc: str, enabled: bool) -> Any:
                 dynamic_ncols=True, smoothing=0.1)
 
 
+def scored_chunks(loaded: LoadedBenchmark, tasks: Sequence[Any], completions: Sequence[str], desc: str, *,
+                  progress: bool = True, chunk_size: int = 64, batched: bool = True) -> Iterator[tuple[int, list[Any]]]:
+    """Score `completions` (one per task of `tasks`) `chunk_size` at a time under a progress bar:
+    yields (start, verdicts) for each chunk, so a caller can store them before the next is scored.
+    The verdicts are those of one `score_completions` call, since each is its own task's."""
+    bar = progress_bar(len(tasks), desc, progress)
+    try:
+        for start in range(0, len(tasks), chunk_size):
+            end = start + chunk_size
+            yield start, score_completions(loaded.env, loaded.benchmark.kind, tasks[start:end], completions[start:end],
+                                           batched=batched)
+            bar.update(len(tasks[start:end]))
+    finally:
+        bar.close()
+
+
 # ------------------------------------------------------------------ finishing a run
 
 
@@ -316,16 +332,13 @@ def evaluate_completions(
                "data": _legacy_data(loaded), "max_chars": max_chars})
     store = ResultStore(out_dir)
     todo = [c for c in items if not store.done((c.task_id, c.sample_index), c.completion)]
-    bar = progress_bar(len(todo), f"{loaded.benchmark.name} scoring", progress)
+    chunks = scored_chunks(loaded, [by_id[c.task_id] for c in todo], [c.completion for c in todo],
+                           f"{loaded.benchmark.name} scoring", progress=progress, chunk_size=chunk_size, batched=batched)
     try:
-        for i in range(0, len(todo), chunk_size):
-            chunk = todo[i:i + chunk_size]
-            verdicts = score_completions(loaded.env, loaded.benchmark.kind, [by_id[c.task_id] for c in chunk],
-                                         [c.completion for c in chunk], batched=batched)
-            store.add([_verdict_row(c.task_id, c.sample_index, c.completion, v) for c, v in zip(chunk, verdicts)])
-            bar.update(len(chunk))
+        for start, verdicts in chunks:
+            store.add([_verdict_row(c.task_id, c.sample_index, c.completion, v) for c, v in zip(todo[start:], verdicts)])
     finally:
-        bar.close()
+        chunks.close()
         store.close()
     keys = [(c.task_id, c.sample_index) for c in items]
     return _finish(loaded, store, keys, ks, settings, confidence=confidence, ci_method=ci_method, verbose=verbose,

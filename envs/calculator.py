@@ -198,8 +198,6 @@ _FORM_CALLS = frozenset({"factor", "expand", "simplify"})
 
 def _asks_for_a_form(text: str) -> bool:
     """True when the whole expression is one call of `_FORM_CALLS` (`factor(x**2 - 1)`)."""
-    import ast
-
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -20,11 +20,11 @@ import sys
 import pytest
 
 import rlvr
+from rlvr.benchmarks.evaluate import scored_chunks
 from rlvr.benchmarks.registry import load_benchmark
 from rlvr.benchmarks.samples import write_sample
 from rlvr.benchmarks.scoring import score_completions
 from rlvr.cli import main
-from rlvr.commands import benchmarks as benchmarks_command
 from rlvr.verifiers.verdict import Verdict
 
 # a procedural task whose verifier always fails for infrastructure reasons (e.g. a sandbox that is down)
@@ -189,11 +189,12 @@ def test_benchmarks_check_shows_progress_unless_asked_not_to(gsm8k, capsys):
 
 
 @pytest.mark.parametrize("name", ["gsm8k", "mbpp"])
-def test_benchmarks_check_scores_in_chunks_the_verdicts_of_one_call(tmp_path, monkeypatch, name):
+def test_benchmarks_check_scores_in_chunks_the_verdicts_of_one_call(tmp_path, name):
     loaded = load_benchmark(name, data=write_sample(name, str(tmp_path / f"{name}.jsonl"), repeat=2))
     whole = score_completions(loaded.env, loaded.benchmark.kind, loaded.tasks, loaded.references())
-    monkeypatch.setattr(benchmarks_command, "CHECK_CHUNK", 4)
-    chunked = benchmarks_command._score_references(loaded, progress=False)
+    chunks = list(scored_chunks(loaded, loaded.tasks, loaded.references(), "check", progress=False, chunk_size=4))
+    assert [start for start, _ in chunks] == list(range(0, len(loaded.tasks), 4))
+    chunked = [verdict for _, verdicts in chunks for verdict in verdicts]
     assert len(chunked) == len(loaded.tasks) > 4
     assert [(v.correct, v.reason, v.error) for v in chunked] == [(v.correct, v.reason, v.error) for v in whole]
 

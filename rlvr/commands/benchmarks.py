@@ -45,27 +45,14 @@ def run_list(args) -> int:
     return 0
 
 
-#: References scored per call, so that the progress bar moves (as `rlvr eval` scores its completions).
-CHECK_CHUNK = 64
-
-
 def _score_references(loaded, progress: bool) -> list:
-    """The verdicts of ``loaded``'s reference solutions, one per task, scored ``CHECK_CHUNK`` at a
-    time under a progress bar on stderr (a code benchmark runs every test in the sandbox, which takes
-    minutes): the same verdicts as one call, since each is its own task's."""
-    from rlvr.benchmarks.evaluate import progress_bar
-    from rlvr.benchmarks.scoring import score_completions
+    """The verdicts of ``loaded``'s reference solutions, one per task, scored in chunks under a
+    progress bar on stderr (`scored_chunks`: a code benchmark runs every test in the sandbox, which
+    takes minutes)."""
+    from rlvr.benchmarks.evaluate import scored_chunks
 
-    tasks, references, verdicts = loaded.tasks, loaded.references(), []
-    bar = progress_bar(len(tasks), f"{loaded.benchmark.name} check", progress)
-    try:
-        for start in range(0, len(tasks), CHECK_CHUNK):
-            chunk = slice(start, start + CHECK_CHUNK)
-            verdicts += score_completions(loaded.env, loaded.benchmark.kind, tasks[chunk], references[chunk])
-            bar.update(len(tasks[chunk]))
-    finally:
-        bar.close()
-    return verdicts
+    chunks = scored_chunks(loaded, loaded.tasks, loaded.references(), f"{loaded.benchmark.name} check", progress=progress)
+    return [verdict for _, verdicts in chunks for verdict in verdicts]
 
 
 def run_check(args) -> int:
