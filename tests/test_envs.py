@@ -914,7 +914,26 @@ def test_countdown_targets_are_never_one_of_the_given_numbers(settings):
         assert target not in numbers, (i, numbers, target)
     # seeds give other tasks than version 1's; 3 (audit 23) changed only some prompts' example answer
     assert env.fingerprint()["data"]["generator_version"] == 3
-    assert "generator_version" not in rlvr.make("Sort-v0").unwrapped.fingerprint()["data"]
+    assert "generator_version" not in rlvr.make("Arithmetic-v0").unwrapped.fingerprint()["data"]
+
+
+@pytest.mark.parametrize("settings", [{}, {"length": 2, "max_value": 1}, {"length": 3, "max_value": 2}])
+def test_sort_tasks_are_never_already_sorted(settings):
+    # version 1 left ~7% of default tasks in order: copying the input earned full reward
+    env = rlvr.make("Sort-v0", **settings).unwrapped
+    for i in range(200):
+        env.reset(options={"index": i})
+        values = env.task.meta["values"]
+        assert values != sorted(values), (i, values)
+        assert env.task.answer == " ".join(map(str, sorted(values)))
+    assert env.fingerprint()["data"]["generator_version"] == 2
+
+
+@pytest.mark.parametrize("settings", [{"length": 1}, {"max_value": 0}])
+def test_sort_settings_that_allow_only_sorted_lists_still_make_tasks(settings):
+    env = rlvr.make("Sort-v0", **settings).unwrapped
+    env.reset(options={"index": 0})
+    assert env.task.meta["values"] == sorted(env.task.meta["values"])
 
 
 def test_countdown_settings_whose_only_targets_are_given_numbers_are_refused():
