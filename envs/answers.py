@@ -43,8 +43,9 @@ MAX_NUMBER_CHARS = 4096
 #: enclosing a whole answer ("**7**", "\\(7\\)", Countdown's "$8 + 4 + 4$") is read through; a space
 #: or "$" between digits of any script, or next to a comma between them, leaves no number ("1 ٢",
 #: "1, 234", "1$2"); Countdown's "1 = 8/8" takes the bare target "1" as the number; Sort reads
-#: "0-1-5-7" as 0 1 5 7 when the task's values are all non-negative).
-RULES_VERSION = 4
+#: "0-1-5-7" as 0 1 5 7 when the task's values are all non-negative; 5: the variable may stand
+#: on the right of "=": LinearEquation reads "8 = x" as 8).
+RULES_VERSION = 5
 
 
 def tagged_answers(text: str) -> list[str]:
@@ -156,7 +157,7 @@ def follows_tag_format(text: str) -> bool:
 
 
 def parse_number(text: str | None, *, variable: str | None = None) -> Fraction | None:
-    """Parse "19", "-3", "2.5", ".5", "7/2", "1,000", "x = 5" (with `variable="x"`) exactly.
+    """Parse "19", "-3", "2.5", ".5", "7/2", "1,000", "x = 5" or "5 = x" (with `variable="x"`) exactly.
 
     None if the text is not one number. Lenient only where the reading is unambiguous: markup
     enclosing the whole number or the variable's value ("**7**", "\\(7\\)", "$x = 5$": `unwrapped`),
@@ -174,6 +175,8 @@ def parse_number(text: str | None, *, variable: str | None = None) -> Fraction |
     s = _SPACE.sub(_loose_space, s.replace("$", " ").replace("\u2212", "-").strip())
     if variable and s.lower().startswith(variable.lower() + "="):
         s = unwrapped(s[len(variable) + 1:])
+    elif variable and s.lower().endswith("=" + variable.lower()):
+        s = unwrapped(s[:-len(variable) - 1])
     if len(s) > MAX_NUMBER_CHARS or not s:
         return None
     num, slash, den = s.partition("/")

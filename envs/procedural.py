@@ -334,7 +334,7 @@ class ProceduralEnv(SingleTurnEnv):
     - chat: 1.0 when the output holds exactly one non-empty `<answer>...</answer>` (right or
       wrong; the outcome check also reads a `\\boxed{}` or the last line, without format credit).
     - compact: 1.0 when the first non-blank line reads as an answer of the task's kind
-      (`reads_as_answer`: one number; LinearEquation: also "x = 5"; Countdown: an expression of
+      (`reads_as_answer`: one number; LinearEquation: also "x = 5" or "5 = x"; Countdown: an expression of
       whole numbers and the allowed operators, optionally with "= number"; Sort: integers separated
       by spaces or commas), right or wrong; 0.0 for no line or one that does not read so
       ("<answer>1</answer>", "banana", "banana = 99", "item3"). A compact prompt asks for nothing
@@ -621,7 +621,7 @@ class LinearEquationEnv(ProceduralEnv):
     """`rlvr/LinearEquation-v0`: solve `a*x + b = c` for an integer x.
 
     Difficulty: `max_coef` (default 9), `max_solution` (default 9), `negative` (allow negative
-    coefficients and solutions; default False). Answers like "5", "x = 5" or "10/2" are accepted.
+    coefficients and solutions; default False). Answers like "5", "x = 5", "5 = x" or "10/2" are accepted.
     """
 
     env_name = "LinearEquation"

@@ -203,8 +203,8 @@ def test_the_space_rule_leaves_other_numbers_as_they_were(text, value):
 
 
 def test_the_answer_rules_version_is_4():
-    assert RULES_VERSION == 4
-    assert rlvr.make("Sort-v0").unwrapped.fingerprint()["verifier"]["settings"]["rules"] == 4
+    assert RULES_VERSION >= 4
+    assert rlvr.make("Sort-v0").unwrapped.fingerprint()["verifier"]["settings"]["rules"] == RULES_VERSION
     env = rlvr.make("Arithmetic-v0")
     assert step(env, "<answer>1 ٢</answer>", {"question": "What is 5 + 7?", "answer": "12"})[0] == 0.0
 
@@ -217,7 +217,7 @@ def test_a_dataset_env_crediting_answer_tags_names_the_tag_rules_in_its_fingerpr
 
     rows = [{"question": "1 + 1?", "answer": "2"}]
     tagged = DatasetEnv(rows, question_key="question", answer_key="answer", verifier="exact", format_reward="answer_tags")
-    assert tagged.fingerprint()["settings"]["format_rules"] == RULES_VERSION == 4
+    assert tagged.fingerprint()["settings"]["format_rules"] == RULES_VERSION >= 4
     tagged.reset(options={"index": 0})
     assert tagged.step("Put it in <answer></answer> tags: <answer>2</answer>")[4]["reward_parts"]["format"] == 1.0
     boxed = DatasetEnv(rows, question_key="question", answer_key="answer", verifier="exact", format_reward="boxed")
