@@ -38,8 +38,8 @@ and 0 otherwise (`credit`; the verdict keeps the fraction in its details as "par
 A row that could not be scored raises `DatasetError` naming the row when the env is built, not at
 every step: empty tests, an `entry_point` that is not a function name or is not the function the
 prompt asks for, tests the verifier refuses (`plan_tests`: tests that do not parse, never use the
-solution, or assert nothing), stdin/stdout cases of unequal count or null (which would read
-"None"), or all expecting no output (a program printing nothing would pass). A HumanEval row with a null `entry_point` takes the one its tests name (`check(add)`) or
+solution, or assert nothing), stdin/stdout cases of unequal count, null (which would read
+"None") or holding a mapping or nested list (its repr), or all expecting no output (a program printing nothing would pass). A HumanEval row with a null `entry_point` takes the one its tests name (`check(add)`) or
 else the function its prompt asks for. Each distinct row's tests are planned once per process
 (`_plan_error`), so the envs of a vector env do not plan them again.
 """
@@ -230,13 +230,24 @@ def _check_cases(i: int, ins: Any, outs: Any) -> None:
                            f"(got {type(ins).__name__} and {type(outs).__name__})")
 
 
+_SCALAR_CASE = (str, int, float)
+
+
 def _check_io_texts(i: int, kind: str, values: Any) -> None:
-    """Raise DatasetError on a null stdin/stdout case (or null line of one): `_as_text` would make it
-    the text "None", so a right program would fail that case (or read "None") and score as wrong."""
+    """Raise DatasetError on a stdin/stdout case `_as_text` cannot write as the text it stands for:
+    a null case (or null line of one) would be the text "None", and a mapping or a nested list
+    its Python repr ("{'n': 3}"), so a right program would read that, fail the case and score as
+    wrong. A case is text, a number, or a list of lines that are each text or a number."""
     for k, value in enumerate(values):
         if value is None or (isinstance(value, (list, tuple)) and any(line is None for line in value)):
             raise DatasetError(f"row {i}: {kind[:-1]} {k} is null; every stdin/stdout case needs its input and "
                                f"expected output as text (fix the row or drop it)")
+        lines = value if isinstance(value, (list, tuple)) else [value]
+        odd = next((line for line in lines if not isinstance(line, _SCALAR_CASE)), None)
+        if odd is not None:
+            raise DatasetError(f"row {i}: {kind[:-1]} {k} holds a {type(odd).__name__} ({str(odd)[:40]!r}); a "
+                               "stdin/stdout case is text, a number, or a list of lines (text or numbers), "
+                               "so write it out as the text the program reads or prints")
 
 
 def _io_task(i: int, task_id: str, question: str, data: dict[str, Any], starter: Any) -> Task:

@@ -95,6 +95,10 @@ HUMANEVAL_ROW = {"prompt": "def add(a, b):\n", "test": "def check(candidate):\n 
     ([{"question": "q", "inputs": ["1", "2"], "outputs": ["1", None]}], "row 0: output 1 is null"),
     ([{"question": "q", "inputs": [None], "outputs": ["1"]}], "row 0: input 0 is null"),
     ([{"question": "q", "inputs": [["1", None]], "outputs": ["1"]}], "row 0: input 0 is null"),
+    # a mapping or a nested list became its Python repr ("{'n': 3}") on the program's stdin
+    ([{"question": "q", "inputs": [{"n": 3}], "outputs": ["3"]}], "row 0: input 0 holds a dict (\"{'n': 3}\")"),
+    ([{"question": "q", "inputs": ["1", [[1, 2]]], "outputs": ["1", "3"]}], "row 0: input 1 holds a list ('[1, 2]')"),
+    ([{"question": "q", "inputs": ["1"], "outputs": [{"v": 1}]}], "row 0: output 0 holds a dict"),
     # these used to build, then flag every step invalid (an infrastructure failure to the trainer)
     ([{**HUMANEVAL_ROW, "entry_point": ""}], "row 0: column 'entry_point' must be the name of the function"),
     ([{**HUMANEVAL_ROW, "entry_point": "ad d"}], "row 0: column 'entry_point' must be the name of the function"),
@@ -108,8 +112,8 @@ def test_a_code_row_that_cannot_be_scored_is_refused_when_the_env_is_built(rows,
 
 
 def test_usable_code_rows_still_build():
-    rows = [{"question": "q", "inputs": ["1", ["2", "3"], 4], "outputs": ["1", "", 4]}]
-    assert [task.answer for task in CodeEnv(rows).source.tasks] == [[("1", "1"), ("2\n3\n", ""), ("4", "4")]]
+    rows = [{"question": "q", "inputs": ["1", ["2", 3], 4], "outputs": ["1", "", 4.5]}]
+    assert [task.answer for task in CodeEnv(rows).source.tasks] == [[("1", "1"), ("2\n3\n", ""), ("4", "4.5")]]
     env = CodeEnv([{**HUMANEVAL_ROW, "entry_point": None}, {**HUMANEVAL_ROW, "entry_point": "add"}])
     # a null entry point is the function the prompt asks for (`_entry_point`)
     assert [task.meta["entry_point"] for task in env.source.tasks] == ["add", "add"]
