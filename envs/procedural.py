@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from rlvr.envs.answers import RULES_VERSION, check_gold, final_answer, follows_tag_format, parse_number, unwrapped
+from rlvr.envs.answers import MAX_NUMBER_CHARS, RULES_VERSION, check_gold, final_answer, follows_tag_format, parse_number, unwrapped
 from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.errors import did_you_mean
 from rlvr.envs.expr import ExprError, evaluate
@@ -427,13 +427,17 @@ class ProceduralEnv(SingleTurnEnv):
         if not _is_int(answer) and not isinstance(answer, str):
             raise ValueError(f"options['task'] answer must be a number (an int or a string such as '12' or '-3/4'), "
                              f"got {type(answer).__name__} {answer!r}")
-        if isinstance(answer, str):
-            try:
-                check_gold(answer)
-            except ValueError as exc:
-                raise ValueError(f"options['task'] answer {answer[:40]!r} {exc}: {self.env_name} golds are numbers such "
-                                 "as '12' or '-3/4'") from None
-        return task if isinstance(answer, str) else replace(task, answer=str(int(answer)))
+        if not isinstance(answer, str):
+            if abs(int(answer)).bit_length() > MAX_NUMBER_CHARS * 10 // 3:  # str() refuses past 4300 digits
+                raise ValueError(f"options['task'] answer is an int of {abs(int(answer)).bit_length()} bits; a "
+                                 f"number has at most {MAX_NUMBER_CHARS} characters, so no answer could match it")
+            answer = str(int(answer))
+        try:
+            check_gold(answer)
+        except ValueError as exc:
+            raise ValueError(f"options['task'] answer {answer[:40]!r} {exc}: {self.env_name} golds are numbers such "
+                             "as '12' or '-3/4'") from None
+        return task if answer is task.answer else replace(task, answer=answer)
 
     def check_number(self, task: Task, content: str) -> Verdict:
         """The verdict on an answer that is one number (`answer_variable` may be named: "x = 5")."""

@@ -98,6 +98,18 @@ def test_a_gold_with_a_huge_exponent_is_refused_at_once(gold):
     assert time.perf_counter() - start < 5  # it took ~55 s
 
 
+@pytest.mark.parametrize("gold, problem", [
+    (10**5000 + 7, "an int of 16610 bits; a number has at most 4096 characters"),  # was Python's int-str limit
+    (10**4096, "is 4097 characters long"),
+], ids=["5001-digits", "4097-digits"])
+def test_an_int_gold_longer_than_answers_are_read_is_refused_naming_the_rule(gold, problem):
+    env = rlvr.make("rlvr/Arithmetic-v0").unwrapped
+    with pytest.raises(ValueError, match=f"options\\['task'\\] answer .*{problem}"):
+        env.reset(options={"task": {"question": "q", "answer": gold}})
+    env.reset(options={"task": {"question": "q", "answer": -10**4094}})  # 4095 characters: still read
+    assert env.step(f"<answer>{-10**4094}</answer>")[1] == 1.0
+
+
 def test_a_gold_longer_than_answers_are_read_is_refused_and_plain_golds_still_work():
     env = rlvr.make("rlvr/LinearEquation-v0").unwrapped
     with pytest.raises(ValueError, match="5000 characters long"):
