@@ -18,6 +18,13 @@ env-by-env order for each env (verify, score, then draw the next task and make i
 env whose hooks also draw from `np_random` gets the same random stream on either path: which path
 a step takes depends on the actions (an over-long one goes env by env), and must not change the
 tasks a seed gives.
+
+A `SameStep` reset that fails (a next prompt over `max_obs_chars`, a `make_prompt` or task draw
+that raises) raises that error and leaves every env as the env-by-env step leaves it when its
+settling of envs stops there (`stepping.step_envs`): in the order that step settles them, the
+envs before the failing one scored and reset and the failing one scored, then every episode
+ended unscored (the caller gets none of the step's results); the envs after it have the answer
+recorded, no score kept and no next task drawn. Every env then needs a reset.
 """
 
 from __future__ import annotations
@@ -73,6 +80,8 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
         if request is None:
             return None
         requests.append(request)
+    keys = [request.key for request in requests]
+    one_key = keys.count(keys[0]) == n  # the usual case: one verifier for all, settled in index order
 
     # What runs no hook is done before the verification, in one pass while the envs are still in
     # the CPU caches (the verifier's work evicts them): the ended episodes' messages
@@ -82,15 +91,27 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
     # the same objects in the step's and the reset's infos (no env changes them in between)
     shared = {"reward_weights": [core._weights() for core in cores], "fingerprint": [core.fingerprint() for core in cores]}
 
-    verdicts = _run_requests(requests)
+    verdicts = _run_requests(requests, keys, one_key)
     del requests  # (freed early: fewer objects alive, fewer garbage-collector passes)
     outcomes, formats, processes, details, errors = _score(cores, tasks, actions, verdicts)
     if same_step:  # after the scoring hooks, as env by env (see the module docs)
-        next_tasks = [core._draw_task() for core in cores]
-        prompts = [core.make_prompt(task) for core, task in zip(cores, next_tasks)]
-        for core, task, prompt in zip(cores, next_tasks, prompts):  # before any env changes: all or none
-            if len(prompt) > core.max_obs_chars:
-                raise ValueError(core._long_observation(f"the prompt of task {task.id!r}", prompt))
+        # each env's next task and prompt, in the order the env-by-env step settles the envs (its
+        # resets), up to the first that fails (the env-by-env step resets none after that one)
+        order = range(n) if one_key else _settle_order(keys)
+        next_tasks: list[Any] = [None] * n
+        prompts: list[Any] = [None] * n
+        i = 0
+        try:
+            for i in order:
+                core = cores[i]
+                next_tasks[i] = task = core._draw_task()
+                prompts[i] = prompt = core.make_prompt(task)
+                if len(prompt) > core.max_obs_chars:
+                    raise ValueError(core._long_observation(f"the prompt of task {task.id!r}", prompt))
+        except BaseException:
+            _end_as_env_by_env(cores, list(order), i, next_tasks, prompts, ended_messages, verdicts,
+                               outcomes, formats, processes)
+            raise
         reset_info = _reset_columns(cores, next_tasks, prompts, shared)
     rewards = [float(w.outcome * o + w.format * f + w.process * p)  # `combine`, spelled out
                for w, o, f, p in zip(weights, outcomes, formats, processes)]
@@ -118,19 +139,48 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
     return prompts, rewards, out
 
 
-def _run_requests(requests: list[Any]) -> list[Any]:
-    """Each request's verdict: one `verify_group` per request key (usually one for the whole batch)."""
-    keys = [request.key for request in requests]
-    if keys.count(keys[0]) == len(keys):  # the usual case: one verifier for all
+def _run_requests(requests: list[Any], keys: list[Any], one_key: bool) -> list[Any]:
+    """Each request's verdict: one `verify_group` per request key (usually one for the whole
+    batch: `one_key`). `keys`: each request's key."""
+    if one_key:
         return verify_group(requests)
     groups: dict[Any, list[int]] = {}
-    for i, request in enumerate(requests):
-        groups.setdefault(request.key, []).append(i)
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
     verdicts: list[Any] = [None] * len(requests)
     for members in groups.values():
         for i, verdict in zip(members, verify_group([requests[i] for i in members])):
             verdicts[i] = verdict
     return verdicts
+
+
+def _settle_order(keys: list[Any]) -> list[int]:
+    """The order the env-by-env step settles envs whose requests have these keys: a group per key,
+    in the order each key first appears, each in index order (`stepping._settle_all`)."""
+    groups: dict[Any, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    return [i for members in groups.values() for i in members]
+
+
+def _end_as_env_by_env(cores: Sequence[TextEnv], order: list[int], failed: int, next_tasks: list[Any], prompts: list[Any],
+                       ended_messages: list[Any], verdicts: list[Any], outcomes: list[float], formats: list[float],
+                       processes: list[float]) -> None:
+    """After env `failed`'s SameStep reset raised: leave every env as the env-by-env step leaves it
+    (see the module docs). The envs settled before it in `order` begin their next episode, `failed`
+    ends its scored turn, the ones after it hold the recorded answer; every episode then ends."""
+    position = order.index(failed)
+    for i in order[:position]:
+        cores[i]._begin_episode(next_tasks[i], prompts[i])
+    core = cores[failed]
+    core._return_parts = add_parts(_RESET_PARTS, {"outcome": outcomes[failed], "format": formats[failed],
+                                                  "process": processes[failed]})
+    core._verdict = verdicts[failed]
+    for i in order[position:]:
+        cores[i]._turn = 1
+        cores[i]._messages = ended_messages[i]
+    for core in cores:
+        core._done = True
 
 
 def _score(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str], verdicts: list[Any]

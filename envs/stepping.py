@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any, Callable, NamedTuple, Sequence, TypeVar
 
 import gymnasium as gym
-from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker
+from gymnasium.wrappers import Autoreset, OrderEnforcing, PassiveEnvChecker
 
 from rlvr.envs.base import BatchVerify, InfoFacts, TextEnv, Turn, failed_turn
 from rlvr.verifiers.verdict import Verdict
@@ -81,9 +81,13 @@ def transparent_core(env: gym.Env, *, passing_through: bool = True) -> TextEnv |
     `gymnasium.make` adds `OrderEnforcing` and `PassiveEnvChecker`; once the env has been reset
     and the checker has seen its first reset and steps, they pass steps through unchanged, so its
     `TextEnv` may be driven directly. Any other wrapper is stepped as a whole, and so is a TextEnv
-    whose class overrides `step` itself (driving its phases would skip that). With
-    `passing_through=False` the two need not have got there yet: they pass actions on unchanged
-    from the start, so the core can judge an action (`check_actions`).
+    whose class overrides `step` itself (driving its phases would skip that).
+
+    With `passing_through=False` the question is only whether the core sees the action as given,
+    so that it can judge it before anything is stepped (`check_actions`): the two wrappers above
+    need not have got there yet, and any other wrapper that hands actions on unchanged is looked
+    through too (`passes_actions_on`: `TimeLimit`, `RecordEpisodeStatistics`, an observation or
+    reward wrapper, your own logging wrapper...).
     """
     while not isinstance(env, TextEnv):
         kind = type(env)
@@ -93,12 +97,22 @@ def transparent_core(env: gym.Env, *, passing_through: bool = True) -> TextEnv |
         elif kind is PassiveEnvChecker:
             if passing_through and not (env.checked_reset and env.checked_step and env.checked_data_reuse):
                 return None
-        else:
+        elif passing_through or not passes_actions_on(env):
             return None
         env = env.env
     if getattr(env.step, "__func__", None) is not TextEnv.step:
         return None
     return env
+
+
+def passes_actions_on(env: gym.Env) -> bool:
+    """True when `env` is a wrapper that, by its kind, hands each action to the env it wraps
+    unchanged: a `gym.Wrapper` that is no `ActionWrapper` (which maps actions), keeps the wrapped
+    env's action space (a wrapper taking other actions declares its own), and is not Gymnasium's
+    `Autoreset` (whose step after an ended episode resets instead of stepping, so the ended
+    episode is no error there)."""
+    return (isinstance(env, gym.Wrapper) and not isinstance(env, (gym.ActionWrapper, Autoreset))
+            and getattr(env, "_action_space", None) is None)
 
 
 def driver_of(env: gym.Env) -> Driver | None:
@@ -114,7 +128,14 @@ def driver_of(env: gym.Env) -> Driver | None:
 def check_actions(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]]) -> None:
     """`check_turn` of every env of `items` (see `step_envs`) that can be checked: raises, changing
     nothing, when one cannot take its action (an ended episode, something that is not an action),
-    so that a bad action never leaves the others stepped."""
+    so that a bad action never leaves the others stepped.
+
+    An env can be checked when its core is a `TextEnv` (keeping `TextEnv.step`) that sees the
+    action as given: driven directly, or behind wrappers that hand actions on unchanged
+    (`transparent_core(env, passing_through=False)`: `TimeLimit`, `RecordEpisodeStatistics`...).
+    Behind an `ActionWrapper`, `Autoreset` or a wrapper with its own action space the action is
+    the wrapper's to judge, when it is stepped.
+    """
     for _, env, driver, action in items:
         core = driver.core if driver is not None else transparent_core(env, passing_through=False)
         if core is not None:

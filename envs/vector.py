@@ -18,11 +18,19 @@ dicts). Autoreset follows `metadata["autoreset_mode"]`:
 - `SameStep`: a sub-env that ends is reset in the same `step`; the returned observation is the new
   prompt and `info["final_obs"]` / `info["final_info"]` hold the last observation and info.
 - `Disabled`: the caller resets ended sub-envs with `reset(options={"reset_mask": mask})`.
+
+Every sub-env is an environment of its own: the same object twice (`[env] * n`), or two wrappers
+around one env, is refused. A call that raises leaves no sub-env half-done: a step refused for a
+bad action (checked before any sub-env steps, through wrappers that hand actions on unchanged
+such as `TimeLimit`) changes nothing; a step or reset that fails once sub-envs have begun
+leaves the sub-envs it was working on needing a reset, and stepping one of them raises
+`ResetNeeded` naming them until the vector env's `reset` (all, or those in a `reset_mask`).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, Callable, Sequence
 
 import gymnasium as gym
@@ -47,6 +55,9 @@ class TextVectorEnv(VectorEnv):
 
     Args:
         env_fns: functions that build each sub-environment (or the environments themselves).
+            Each must be an environment of its own: ValueError names two sub-envs that are one
+            env (the same object, or wrappers around the same `.unwrapped` env), which would
+            both step one episode.
         autoreset_mode: "NextStep" (default), "SameStep" or "Disabled" (see module docs).
         max_workers: threads stepping sub-environments (default: one per env, at most 64).
     """
@@ -62,6 +73,7 @@ class TextVectorEnv(VectorEnv):
             raise ValueError("TextVectorEnv needs at least one environment (env_fns is empty)")
         self.envs = [fn if isinstance(fn, gym.Env) else fn() for fn in env_fns]
         self.num_envs = len(self.envs)
+        _check_distinct(self.envs)
         _check_same_spaces(self.envs)
         self.autoreset_mode = autoreset_mode if isinstance(autoreset_mode, AutoresetMode) else AutoresetMode(autoreset_mode)
         self.metadata = {"autoreset_mode": self.autoreset_mode, "render_modes": ["ansi"]}
@@ -87,20 +99,22 @@ class TextVectorEnv(VectorEnv):
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None) -> tuple[tuple[str, ...], dict[str, Any]]:
         """Reset sub-environments (all, or those in `options["reset_mask"]`).
 
-        `seed`: None, an int (sub-env i gets seed + i) or one seed per sub-env. `options` go to
-        every sub-env, except `options["index"]` which may be a list with one task index per
-        sub-env.
+        `seed`: None, an int (sub-env i gets seed + i) or one seed per sub-env (each an int, a
+        NumPy integer such as the items of `np.arange(n)`, or None); anything else raises
+        TypeError before any sub-env resets. `options` go to every sub-env, except
+        `options["index"]` which may be a list with one task index per sub-env.
+
+        A sub-env whose reset raises (an index out of range, a prompt over `max_obs_chars`) makes
+        the whole call raise, with that error (of the lowest-numbered such sub-env; a note names
+        the sub-envs left needing a reset), once every other reset of the call has ended: none
+        runs on in the background. Since the caller gets none of the prompts, no sub-env this
+        call was to reset is left in an episode the caller never saw: those whose reset worked
+        have their new episode ended at once, and every one of them needs a reset — stepping
+        it raises `ResetNeeded` naming it — until a later `reset` of it succeeds.
         """
         self._check_open("reset")
+        seeds = _seed_list(seed, self.num_envs)
         super().reset(seed=int(seed) if isinstance(seed, (int, np.integer)) else None)
-        if seed is None:
-            seeds: list[int | None] = [None] * self.num_envs
-        elif isinstance(seed, (int, np.integer)):
-            seeds = [int(seed) + i for i in range(self.num_envs)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"give one seed per sub-env: got {len(seeds)} seeds for num_envs={self.num_envs}")
         options = dict(options or {})
         mask = self._reset_mask(options.pop("reset_mask", None))
         indices = options.pop("index", None)
@@ -119,15 +133,51 @@ class TextVectorEnv(VectorEnv):
         # TextEnv's own reset (a task draw and a prompt) is quick in-process work, done here; other
         # resets (unknown wrappers, overridden `reset`, the first reset) may wait, so run in threads
         inline = [self._resets_inline(i) for i in chosen]
-        threaded = [i for i, here in zip(chosen, inline) if not here]
-        results = dict(zip(threaded, self._pool.map(reset_one, threaded)))
+        futures = {i: self._pool.submit(reset_one, i) for i, here in zip(chosen, inline) if not here}
+        results: dict[int, tuple[str, InfoFacts | dict[str, Any]]] = {}
+        errors: dict[int, Exception] = {}
+        try:
+            for i, here in zip(chosen, inline):
+                if here:
+                    try:
+                        results[i] = reset_one(i)
+                    except Exception as exc:
+                        errors[i] = exc
+            for i, future in futures.items():  # every reset of the call ends before this returns
+                try:
+                    results[i] = future.result()
+                except Exception as exc:
+                    errors[i] = exc
+        except BaseException:  # Ctrl-C: the resets not begun are cancelled, the running ones waited for
+            for future in futures.values():
+                future.cancel()
+            wait(futures.values())
+            self._leave_needing_reset(chosen)
+            raise
+        if errors:
+            self._leave_needing_reset(chosen)
+            first = min(errors)
+            error = errors[first]
+            error.add_note(f"TextVectorEnv.reset: sub-env {first}'s reset raised this"
+                           + (f" (sub-envs {sorted(errors)} failed)" if len(errors) > 1 else "")
+                           + f"; sub-envs {chosen} were left needing a reset: call reset() again once fixed")
+            raise error
         infos = []
-        for i, here in zip(chosen, inline):
-            obs, info = reset_one(i) if here else results[i]
+        for i in chosen:
+            obs, info = results[i]
             self._obs[i] = obs
             self._terminations[i] = self._truncations[i] = self._autoreset[i] = False
             infos.append(info)
         return tuple(self._obs), self._batch(chosen, infos, [], [], [])
+
+    def _leave_needing_reset(self, indices: Sequence[int]) -> None:
+        """After a `reset` that raised: end the episodes of sub-envs `indices` (their new prompts
+        were never returned), so that stepping them asks for a reset (`ResetNeeded`)."""
+        for i in indices:
+            core = getattr(self.envs[i], "unwrapped", None)
+            if isinstance(core, TextEnv):
+                core._done = True
+            self._autoreset[i] = False  # not reset by a NextStep step either: the caller resets them
 
     def _reset_mask(self, mask: Any) -> np.ndarray:
         """The sub-envs `reset` resets: `options["reset_mask"]`, checked as Gymnasium's vector envs
@@ -183,8 +233,16 @@ class TextVectorEnv(VectorEnv):
         run concurrently in the thread pool meanwhile. When every sub-env is a plain single-turn
         env, the step is done column by column instead (`rlvr.envs.single_turn_batch`), with the
         same results.
+
+        `actions` is a sequence with one action per sub-env: a single string or dict (which would
+        be taken as its characters or keys) raises TypeError. A sub-env that needs a reset (its
+        episode ended unscored when an earlier call raised) makes the step raise `ResetNeeded`
+        naming every such sub-env, before any sub-env steps.
         """
         self._check_open("step")
+        kind = type(actions)
+        if kind is not list and kind is not tuple and isinstance(actions, (str, bytes, bytearray, Mapping)):
+            raise TypeError(_one_action_message(actions, self.num_envs))
         actions = list(actions)
         n = self.num_envs
         if len(actions) != n:
@@ -193,8 +251,10 @@ class TextVectorEnv(VectorEnv):
         same_step = mode == AutoresetMode.SAME_STEP
         autoreset = self._autoreset.tolist()  # plain bools: reading a NumPy array per env costs more
         if mode == AutoresetMode.DISABLED and True in autoreset:  # before any sub-env records a turn
+            ended = [i for i, flag in enumerate(autoreset) if flag]
             raise gym.error.ResetNeeded(
-                f"sub-env {autoreset.index(True)} ended; with autoreset_mode='Disabled' reset it with reset(options={{'reset_mask': mask}})"
+                f"sub-env(s) {ended} ended; with autoreset_mode='Disabled' reset them with "
+                f"reset(options={{'reset_mask': mask}}) (mask True at {ended}) before the next step"
             )
         if same_step or True not in autoreset:  # no NextStep resets pending: maybe all single-turn
             batched = self._step_single_turn(actions, same_step)
@@ -229,12 +289,18 @@ class TextVectorEnv(VectorEnv):
                 resets.append(i)
             else:
                 items.append((i, self.envs[i], self._driver(i), actions[i]))
-        if resets:
-            check_actions(items)  # before any reset: a step refused for a bad action changes no sub-env
-        for i in resets:
-            obs, info = self._reset_one(i)
-            settle(i, (obs, 0.0, False, False, info))
-        step_envs(items, self._pool, settle)
+        try:
+            if resets:
+                check_actions(items)  # before any reset: a step refused for a bad action changes no sub-env
+            for i in resets:
+                obs, info = self._reset_one(i)
+                settle(i, (obs, 0.0, False, False, info))
+            step_envs(items, self._pool, settle)
+        except gym.error.ResetNeeded as exc:  # a sub-env's own message names neither it nor the vector
+            needing = [i for i in range(n) if (same_step or not autoreset[i]) and _needs_reset(self.envs[i])]
+            if not needing:
+                raise
+            raise gym.error.ResetNeeded(_reset_needed_message(needing, mode)) from exc
 
         self._terminations = np.array(terms, dtype=np.bool_)  # one conversion per array
         self._truncations = np.array(truncs, dtype=np.bool_)
@@ -335,6 +401,70 @@ class TextVectorEnv(VectorEnv):
         self._pool.shutdown(wait=True)
         for env in self.envs:
             env.close()
+
+
+def _check_distinct(envs: Sequence[gym.Env]) -> None:
+    """Raise ValueError when two sub-envs are one environment (the same object, or wrappers around
+    the same `.unwrapped` env): both would step, and report, one episode."""
+    seen: dict[int, int] = {}
+    for i, env in enumerate(envs):
+        j = seen.setdefault(id(getattr(env, "unwrapped", env)), i)
+        if j != i:
+            how = "is the same object as" if env is envs[j] else "wraps the same environment (.unwrapped) as"
+            raise ValueError(f"sub-env {i} {how} sub-env {j}: both would step one episode; give each sub-env an "
+                             f"environment of its own, e.g. TextVectorEnv([lambda: rlvr.make(env_id) for _ in range(n)]) "
+                             f"or make_vec(env_id, n), not TextVectorEnv([env] * n)")
+
+
+def _seed_list(seed: Any, n: int) -> list[int | None]:
+    """`reset`'s `seed` as one seed per sub-env (Python ints or None), checked before any reset:
+    TypeError for what is not an integer seed, ValueError for a negative one or a wrong count."""
+    def integer(value: Any) -> bool:
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+    if seed is None:
+        return [None] * n
+    if integer(seed):
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        return [int(seed) + i for i in range(n)]
+    if (isinstance(seed, (str, bytes, Mapping)) or not isinstance(seed, Iterable)
+            or (isinstance(seed, np.ndarray) and seed.ndim != 1)):
+        raise TypeError(f"seed must be None, an int (sub-env i gets seed + i) or one seed per sub-env (a list or "
+                        f"1-d array of {n} ints or None), got {type(seed).__name__} {seed!r}")
+    seeds = list(seed)
+    if len(seeds) != n:
+        raise ValueError(f"give one seed per sub-env: got {len(seeds)} seeds for num_envs={n}")
+    for i, value in enumerate(seeds):
+        if value is not None and not integer(value):
+            raise TypeError(f"seed[{i}] must be an int (a NumPy integer is fine) or None, got {type(value).__name__} {value!r}")
+        if value is not None and value < 0:
+            raise ValueError(f"seed[{i}] must be >= 0, got {value}")
+    return [None if value is None else int(value) for value in seeds]
+
+
+def _one_action_message(actions: Any, n: int) -> str:
+    """The TypeError's message for `step` given one str / bytes / dict instead of a sequence of actions."""
+    if isinstance(actions, Mapping):
+        what = "a single dict (it would be taken as its keys, one per sub-env)"
+    else:
+        what = f"a single {type(actions).__name__} (it would be taken as its characters, one per sub-env)"
+    return (f"TextVectorEnv.step takes a sequence of one action per sub-env (a list of {n} texts or assistant "
+            f"message dicts), got {what}: {actions!r:.80}; pass a list, e.g. step([action_0, ..., action_{n - 1}])")
+
+
+def _needs_reset(env: gym.Env) -> bool:
+    """True when `env`'s TextEnv core cannot step before a reset (its episode ended, or never began)."""
+    core = getattr(env, "unwrapped", None)
+    return isinstance(core, TextEnv) and (core.task is None or core._done)
+
+
+def _reset_needed_message(needing: list[int], mode: AutoresetMode) -> str:
+    """`ResetNeeded`'s message for a vector step refused because sub-envs `needing` need a reset."""
+    how = ("reset(options={'reset_mask': mask}) with mask True for them" if mode == AutoresetMode.DISABLED else
+           "reset() (or reset(options={'reset_mask': mask}) with mask True for them, keeping the others' episodes)")
+    return (f"sub-env(s) {needing} of this TextVectorEnv need a reset before they can step (their episode ended "
+            f"unscored when an earlier step or reset raised, or never began); call the vector env's {how}")
 
 
 def _check_same_spaces(envs: Sequence[gym.Env]) -> None:

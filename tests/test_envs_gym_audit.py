@@ -158,9 +158,10 @@ def test_a_prompt_longer_than_max_obs_chars_raises_at_reset_and_changes_nothing(
     assert env.step("<answer>2</answer>")[2]
 
 
-def test_a_vector_same_step_with_a_too_long_next_prompt_changes_no_env():
-    """The column-by-column step checks every next prompt before any env starts its episode: all
-    or none, never some envs on new episodes and the rest on ended ones."""
+def test_a_vector_same_step_with_a_too_long_next_prompt_leaves_every_env_needing_a_reset():
+    """The column-by-column step leaves the envs as the env-by-env step does (audit 24: it used to
+    change no env, while the env-by-env step ended every episode): the step raises, no env is left
+    in an episode whose prompt the caller never got, and the next step names the envs to reset."""
     from rlvr.envs.vector import TextVectorEnv
 
     rows = [{"question": "What is 1+1?", "answer": "2"}, {"question": "long " * 40 + "2?", "answer": "2"}]
@@ -169,10 +170,15 @@ def test_a_vector_same_step_with_a_too_long_next_prompt_changes_no_env():
     vec.reset(options={"index": [0, 0, 0]})
     for env, index in zip(envs, [0, 0, 1]):  # the next draws: the short task, and for the last env the long one
         env._draw_task = lambda env=env, index=index: env.source.get(index)
-    before = [env._messages for env in envs]
     with pytest.raises(ValueError, match="max_obs_chars=100"):
         vec.step(["<answer>2</answer>"] * 3)
-    assert all(env._messages is messages for env, messages in zip(envs, before))  # no new episode began
+    assert all(env._done for env in envs)
+    with pytest.raises(gym.error.ResetNeeded, match=r"sub-env\(s\) \[0, 1, 2\] .* need a reset"):
+        vec.step(["<answer>2</answer>"] * 3)
+    for env in envs:  # next draws: the short task only
+        env._draw_task = lambda env=env: env.source.get(0)
+    vec.reset(options={"index": [0, 0, 0]})
+    assert vec.step(["<answer>2</answer>"] * 3)[1].tolist() == [1.0, 1.0, 1.0]
     vec.close()
 
 
