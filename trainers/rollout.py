@@ -13,19 +13,26 @@ How the token sequence of an episode is built (the trainer's contract)
   log-probs. What the model sampled is never re-tokenised from text.
 * Each environment reply is appended as the chat template renders it (loss mask 0): the template is
   applied to the conversation before and after the env's messages and the rendered difference is
-  tokenised. The end-of-turn text the template puts after an assistant message (``<|im_end|>`` +
-  ``"\\n"`` for ChatML) is matched against what the model sampled, so only the part the model did not
-  produce (the ``"\\n"``, or the whole end-of-turn marker of a truncated turn) is added, with mask 0.
-  So the sequence equals the template's rendering of the same conversation (tests check ChatML and
-  Llama-3 templates), and what the model sees at turn ``t + 1`` is exactly what it produced at ``t``;
-  an episode cut short (out of ``max_turns`` or of context) ends with the model's last turn, the env's
-  last reply left out of the tokens (it stays in ``messages``).
+  tokenised in context, as the tokenizer encodes it after the episode's tokens so far (not as a
+  string of its own: a SentencePiece-style tokenizer, ``Metaspace(prepend_scheme="first")``, would
+  start it with a ``"▁"`` the rendering does not have). The end-of-turn text the template puts after
+  an assistant message (``<|im_end|>`` + ``"\\n"`` for ChatML) is matched against what the model
+  sampled, so only the part the model did not produce (the ``"\\n"``, or the whole end-of-turn
+  marker of a truncated turn) is added, with mask 0. So the sequence equals the template's rendering
+  of the same conversation (tests check ChatML and Llama-3 templates, byte-level BPE and
+  SentencePiece-style tokenizers), and what the model sees at turn ``t + 1`` is exactly what it
+  produced at ``t``; an episode cut short (out of ``max_turns`` or of context) ends with the model's
+  last turn, the env's last reply left out of the tokens (it stays in ``messages``).
 * When the template renders the assistant message differently from what the model sampled (a
   template that trims content or rewrites ``<think>`` blocks), or renders it differently once a reply
   follows it (Qwen3 drops an empty think block), the model's tokens are kept as they are and the turn
   is closed with the template's end-of-turn marker (what it writes after a message's content), less
   the part the model sampled (its EOS); the env's reply is what the template writes after that turn,
-  and the trajectory is flagged ``template_mismatch``.
+  and the trajectory is flagged ``template_mismatch``. So is an episode whose reply cannot be
+  tokenised as in the rendering because the rendering's tokens span the boundary between the model's
+  last token and the reply (a template that writes plain text, no special token, after a turn the
+  model ended without one: ``"\\n"`` sampled, ``"\\n\\n"`` a single token in the rendering).
+* In raw-text mode the observation is appended as it tokenises after the model's turn.
 * The env judges the turn's text as sampled: engines cut a matched stop string from ``text`` (as
   OpenAI's API does), and it is put back for the env (``stop=["</tool_call>"]`` must not turn a
   closed tool call into an unclosed one).
@@ -96,7 +103,9 @@ class Trajectory:
     ``max_turns``) or of context (``max_context_tokens``) before the env's final verdict. ``valid`` is
     False when verification itself failed (``error`` says why): never train on such an episode as a
     zero reward. ``template_mismatch``: some model turn was not what the chat template renders for its
-    message, so the tokens are the model's own, not the template's rendering of ``messages``.
+    message, or an env reply's tokens could not continue the model's as in the template's rendering
+    (a token of the rendering spans their boundary), so the tokens are not the template's rendering
+    of ``messages``.
     """
 
     task_id: str
@@ -210,6 +219,68 @@ def _encode(tokenizer: Any, text: str) -> list[int]:
     return list(tokenizer.encode(text, add_special_tokens=False))
 
 
+#: how many of the last token ids at most are decoded as the context a segment is encoded after
+_CONTEXT_TOKENS = 256
+
+
+def _encode_segment(tokenizer: Any, text: str, added: Mapping[str, int] | None = None) -> list[int]:
+    """``text``'s ids as the tokenizer encodes it right after a special token (a segment of a longer
+    string, not the start of one).
+
+    Not ``encode(text)``: SentencePiece-style tokenizers mark the start of a string. A
+    ``Metaspace(prepend_scheme="first")`` pre-tokenizer (Llama-2 / Mistral fast tokenizers built with
+    ``legacy=False``) prepends ``"▁"`` (a space) to the first segment of a string only, so ``"\\n"``
+    encoded on its own is ``["▁", "\\n"]`` but ``["\\n"]`` after ``<|im_end|>``. So the text is encoded
+    after one of the tokenizer's special tokens, whose id is then dropped (after checking it is there);
+    a tokenizer without any special token encodes ``text`` as it is. ``added``: the tokenizer's
+    :func:`~rlvr.trainers.engine.added_vocab`, when already read."""
+    if not text:
+        return []
+    added = added_vocab(tokenizer) if added is None else added
+    eos = getattr(tokenizer, "eos_token", None)
+    names = [eos] if isinstance(eos, str) and eos in added else []
+    names += [t for t in getattr(tokenizer, "all_special_tokens", ()) if t in added]
+    for name in names:
+        ids = _encode(tokenizer, name + text)
+        if ids and ids[0] == int(added[name]):
+            return ids[1:]
+    return _encode(tokenizer, text)
+
+
+def _encode_after(tokenizer: Any, before: Sequence[int], text: str, added: Mapping[str, int]) -> tuple[list[int], bool]:
+    """The ids of ``text`` as the tokenizer encodes it right after the token ids ``before`` (the
+    episode so far), and whether they are exactly that.
+
+    A segment in the middle of a sequence is not tokenised as a string on its own (see
+    :func:`_encode_segment`: SentencePiece-style tokenizers would start it with a space), nor always
+    independently of the text before it (a BPE merge may span the boundary). So ``text`` is encoded
+    in its context: ``ctx``, the decoded ids since the last special token of ``before`` (where the
+    tokenizer splits its input; the last :data:`_CONTEXT_TOKENS` ids at most), must encode to a
+    prefix of ``ctx + text``, and the rest is ``text``'s ids. Usually ``before`` ends with a special
+    token (the model's EOS) and that is all the context there is. When the canonical encoding of
+    ``ctx + text`` re-tokenises the end of ``ctx`` (the model's last token and the segment's first
+    characters are one token there), no ids of ``text`` can make the sequence the canonical one: the
+    segment is encoded as after a special token (:func:`_encode_segment`) and False is returned.
+    ``added``: the tokenizer's :func:`~rlvr.trainers.engine.added_vocab` (the tokens it splits its
+    input at)."""
+    if not text:
+        return [], True
+    if not before:
+        return _encode(tokenizer, text), True  # the start of the string: encoded as such
+    boundaries = set(added.values())
+    start = max(0, len(before) - _CONTEXT_TOKENS)
+    for i in range(len(before) - 1, start - 1, -1):
+        if int(before[i]) in boundaries:
+            start = i
+            break
+    ctx = tokenizer.decode([int(t) for t in before[start:]], skip_special_tokens=False, clean_up_tokenization_spaces=False)
+    head = _encode(tokenizer, ctx)
+    both = _encode(tokenizer, ctx + text)
+    if both[: len(head)] == head:
+        return both[len(head) :], True
+    return _encode_segment(tokenizer, text, added), False
+
+
 #: stands for an assistant message's content when asking a template what it writes after the content
 _CONTENT_SENTINEL = "RLVR-CONTENT-SENTINEL-7Q2"
 
@@ -255,14 +326,14 @@ def _after_model_turn(tokenizer: Any, messages: list[dict[str, Any]], index: int
     return after[len(marker) :]
 
 
-def _unsampled_part(tokenizer: Any, marker: str, sampled_ids: Sequence[int]) -> str:
+def _unsampled_part(tokenizer: Any, marker: str, sampled_ids: Sequence[int], added: Mapping[str, int] | None = None) -> str:
     """The part of the end-of-turn ``marker`` the model did not sample itself.
 
     A turn that stopped on its end-of-turn token (``<|im_end|>``) already holds the start of the
     marker: only the rest (``"\\n"``) is added, never the marker twice. Matched on whole tokens: the
     marker's first ``j`` token ids must be the turn's last ``j`` sampled ids, so a literal ``"<"`` the
     model wrote is not taken for the start of ``"<|im_end|>"``."""
-    marker_ids = _encode(tokenizer, marker)
+    marker_ids = _encode_segment(tokenizer, marker, added)  # it follows the model's tokens: not a string's start
     sampled = [int(t) for t in sampled_ids]
     for j in range(min(len(marker_ids), len(sampled)), 0, -1):
         if sampled[-j:] == marker_ids[:j]:
@@ -391,6 +462,7 @@ class RolloutCollector:
             )
         self.max_context_tokens = self._context_limit(max_context_tokens)
         self._special_tokens: list[str] | None = None  # the tokenizer's added tokens, read once when needed
+        self._added_vocab: dict[str, int] | None = None  # the tokenizer's added vocabulary, read once when needed
         self._stop_strings: tuple[str, ...] = ()  # the stop strings of the sampling of the current `collect`
         self._pool: list[Any] = []
         self._threads: ThreadPoolExecutor | None = None  # steps envs that wait (sandbox, tools) concurrently
@@ -614,17 +686,47 @@ class RolloutCollector:
             if self.token_level:
                 out = self._sample_tokens([ep.traj.token_ids for ep in heads], n, sampling, None if caps is None else caps[::n])
             else:
-                out = self.engine.generate_chat([_template_messages(ep.messages) for ep in heads], n, sampling, tools=heads[0].tools)
+                out = self._generate_chat(heads, n, sampling)
             flat = [s for group in out for s in group]
         else:
             if self.token_level:
                 out = self._sample_tokens([ep.traj.token_ids for ep in live], 1, sampling, caps)
             else:
-                out = self.engine.generate_chat([_template_messages(ep.messages) for ep in live], 1, sampling, tools=live[0].tools)
+                out = self._generate_chat(live, 1, sampling)
             flat = [group[0] for group in out]
         if len(flat) != len(live):
             raise RuntimeError(f"engine returned {len(flat)} samples for {len(live)} episodes")
         return flat
+
+    def _generate_chat(self, episodes: list[_Episode], n: int, sampling: SamplingParams) -> list[list[Sample]]:
+        """``engine.generate_chat`` over the episodes' conversations, each with its own env's tools.
+
+        ``generate_chat`` takes one tool list for all its conversations, so the episodes are grouped by
+        their tools (envs may offer different tools per task) and the engine is called once per distinct
+        tool list; the results come back in the episodes' order. With a seed, each call after the first
+        gets its seed moved by ``n`` times the conversations sent before it, so the conversations keep
+        the distinct seeds one call would give them (``seed + i * n`` for the ``i``-th, in the order sent)."""
+        by_tools: list[tuple[Any, list[int]]] = []  # (tools, indices of the episodes offering them)
+        for i, ep in enumerate(episodes):
+            for tools, members in by_tools:
+                if (tools or None) == (ep.tools or None):  # no tools, whether None or []
+                    members.append(i)
+                    break
+            else:
+                by_tools.append((ep.tools, [i]))
+        out: list[list[Sample]] = [[] for _ in episodes]
+        sent = 0
+        for tools, members in by_tools:
+            call_sampling = sampling
+            if sampling.seed is not None and sent:
+                call_sampling = dataclasses.replace(sampling, seed=sampling.seed + sent * n)
+            got = self.engine.generate_chat([_template_messages(episodes[i].messages) for i in members], n, call_sampling, tools=tools)
+            if len(got) != len(members):
+                raise RuntimeError(f"engine returned samples for {len(got)} conversations, asked for {len(members)}")
+            for i, samples in zip(members, got):
+                out[i] = samples
+            sent += len(members)
+        return out
 
     def _groups_share_prompts(self, live: list[_Episode], n: int) -> bool:
         """True when the ``n`` episodes of every group (adjacent in ``live``) open with the same prompt."""
@@ -742,15 +844,26 @@ class RolloutCollector:
             tr.loss_mask.extend([0] * len(ids))
             tr.logprobs.extend([0.0] * len(ids))
 
+    def _added(self) -> dict[str, int]:
+        """The tokenizer's added vocabulary (special tokens -> ids), read once."""
+        if self._added_vocab is None:
+            self._added_vocab = added_vocab(self.tokenizer)
+        return self._added_vocab
+
     def _env_turn_ids(self, ep: _Episode, sample: Sample, obs: str, n_before: int) -> list[int]:
         """The token ids of what the environment said after the model's turn (appended with mask 0).
 
         Raw-text mode: the observation as is. Chat-template mode: the end of the model's turn that the
         model did not sample (:meth:`_turn_close`), then the env's messages as the template renders
-        them (``messages[n_before]`` is the model's turn the env recorded; the rest are its replies)."""
+        them (``messages[n_before]`` is the model's turn the env recorded; the rest are its replies).
+        Either is tokenised in context, as it tokenises after the episode's tokens so far
+        (:func:`_encode_after`), not as a string of its own: a SentencePiece-style tokenizer would
+        start it with a space that the template's rendering (or the raw text) does not have. When no
+        ids can do that (the canonical encoding merges the model's last token with the reply's first
+        characters), a chat-template episode is flagged ``template_mismatch``."""
         tok = self.tokenizer
         if ep.context_text is None:
-            return _encode(tok, obs)
+            return _encode_after(tok, ep.traj.token_ids, obs, self._added())[0]
         msgs = _template_messages(ep.messages)
         self._check_env_messages(ep, obs, n_before)
         upto_assistant = _render(tok, msgs[: n_before + 1], generation_prompt=False, tools=ep.tools)
@@ -764,10 +877,13 @@ class RolloutCollector:
             # end-of-turn marker, and the env's part is what the template writes after that turn
             ep.traj.template_mismatch = True
             marker = _end_of_turn_text(tok, msgs, n_before, ep.tools)
-            tail = _unsampled_part(tok, marker, sample.token_ids)
+            tail = _unsampled_part(tok, marker, sample.token_ids, self._added())
             env_part = _after_model_turn(tok, msgs, n_before, marker, ep.tools)
         ep.context_text = full
-        return _encode(tok, tail + env_part)
+        ids, exact = _encode_after(tok, ep.traj.token_ids, tail + env_part, self._added())
+        if not exact:
+            ep.traj.template_mismatch = True
+        return ids
 
     def _turn_close(self, ep: _Episode, sample: Sample, msgs: list[dict[str, Any]], n_before: int, upto_assistant: str) -> str:
         """The text that ends the model's turn in the template's rendering, less what the model sampled.
@@ -783,11 +899,11 @@ class RolloutCollector:
         rendered_turn = upto_assistant[len(base) :] if upto_assistant.startswith(base) else None
         if rendered_turn is not None and rendered_turn.startswith(sampled):
             if self._special_tokens is None:
-                self._special_tokens = [t for t in added_vocab(tok) if len(t) > 1]
+                self._special_tokens = [t for t in self._added() if len(t) > 1]
             if not _splits_token(rendered_turn, len(sampled), self._special_tokens):
                 return rendered_turn[len(sampled) :]
         ep.traj.template_mismatch = True
-        return _unsampled_part(tok, _end_of_turn_text(tok, msgs, n_before, ep.tools), sample.token_ids)
+        return _unsampled_part(tok, _end_of_turn_text(tok, msgs, n_before, ep.tools), sample.token_ids, self._added())
 
     @staticmethod
     def _check_env_messages(ep: _Episode, obs: str, n_before: int) -> None:
