@@ -88,6 +88,10 @@ def test_top_p_filter_hand_values():
     # top_p 0.5 keeps only the top token (mass before 0.3 is 0.5 >= 0.5)
     assert torch.isfinite(top_p_filter(logits, 0.5)).tolist() == [[False, True, False]]
     assert torch.equal(top_p_filter(logits, 1.0), logits)
+    # a top_p below float32's smallest number (0 to the logits) still keeps the top token: it masked
+    # every token, and sampling then drew token 0 with a NaN log-prob
+    for tiny in (1e-300, 1e-46, 0.0):
+        assert torch.isfinite(top_p_filter(logits, tiny)).tolist() == [[False, True, False]]
 
 
 def test_sample_categorical_draws_the_distribution():

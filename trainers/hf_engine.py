@@ -1,10 +1,11 @@
 """The ``hf`` engine: batched sampling from a transformers causal LM with a KV cache, on CPU or CUDA.
 
 Prompts (already token ids) are repeated ``n`` times, sorted by length, left-padded into batches and
-decoded token by token with the model's KV cache. Each distinct prompt is prefilled once and its
-cache copied to its ``n`` rows; rows that finish are dropped from the batch (and the cache) so the
-remaining steps only pay for live rows. Each step applies temperature and top-p, samples,
-and records the sampled id with its log-probability under *that sampling distribution*:
+decoded token by token with the model's KV cache. Each distinct prompt is prefilled once (computing
+the logits of its last position only, ``logits_to_keep=1``) and its cache copied to its ``n`` rows;
+rows that finish are dropped from the batch (and the cache) so the remaining steps only pay for live
+rows. Each step applies temperature and top-p, samples, and records the sampled id with its
+log-probability under *that sampling distribution*:
 ``log_softmax(top_p_filter(logits / temperature))``. So at temperature 1 without top-p the recorded
 log-probs equal a plain forward pass's log-probs of the same sequence, which is what the trainer
 recomputes; with ``temperature != 1`` the trainer must score with the same temperature, and with
@@ -42,6 +43,7 @@ def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
     probs = torch.softmax(sorted_logits, dim=-1)
     mass_before = probs.cumsum(-1) - probs
     remove_sorted = mass_before >= top_p
+    remove_sorted[..., 0] = False  # a top_p that is 0 in the logits' precision (1e-300) kept no token at all
     remove = torch.zeros_like(remove_sorted).scatter(-1, order, remove_sorted)
     return logits.masked_fill(remove, float("-inf"))
 
@@ -95,6 +97,8 @@ class HFEngine(BatchedLimitsEngine):
         self.pad_token_id = int(pad) if pad is not None else (min(eos) if eos else 0)
         self._added_vocab = added_vocab(tokenizer)  # special tokens given as stop strings stop on their ids
         self.context_length = context_length_of(getattr(model, "config", None), tokenizer)
+        #: whether the model's forward takes ``logits_to_keep`` (None: not known until the first forward)
+        self._keeps_logits: bool | None = None
 
     # ------------------------------------------------------------------ Engine API
 
@@ -188,6 +192,25 @@ class HFEngine(BatchedLimitsEngine):
             tokens = sample_categorical(logp, generator)
         return tokens, logp.gather(-1, tokens[:, None]).squeeze(-1)
 
+    def _forward(self, **inputs: Any) -> Any:
+        """The model's forward with ``logits_to_keep=1``: only the last position's logits are computed.
+
+        Sampling reads the logits of the last position only, and a prefill's full logits are
+        ``[prompts, prompt length, vocabulary]`` (GiBs for long prompts and a large vocabulary) for
+        nothing. transformers' causal LMs take ``logits_to_keep``; a model whose forward refuses it
+        (``TypeError``) is called without it, and that is remembered, so it is tried once."""
+        if self._keeps_logits is not False:
+            try:
+                out = self.model(**inputs, logits_to_keep=1)
+            except TypeError as e:
+                if self._keeps_logits or "logits_to_keep" not in str(e):
+                    raise
+                self._keeps_logits = False
+            else:
+                self._keeps_logits = True
+                return out
+        return self.model(**inputs)
+
     @torch.inference_mode()
     def _generate_batch(
         self,
@@ -218,7 +241,8 @@ class HFEngine(BatchedLimitsEngine):
         input_ids, attention = input_ids.to(dev), attention.to(dev)
         positions = (attention.cumsum(-1) - 1).clamp(min=0)
 
-        out = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
+        # (the prefill computes the last position's logits only: see `_forward`)
+        out = self._forward(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
         cache = out.past_key_values
         logits = out.logits[:, -1, :]
         del out
@@ -272,7 +296,7 @@ class HFEngine(BatchedLimitsEngine):
                 active = [active[b] for b in keep]
             attention = torch.cat([attention, torch.ones((len(active), 1), dtype=attention.dtype, device=dev)], dim=1)
             pos = pos + 1
-            out = self.model(
+            out = self._forward(  # (one position per row: logits_to_keep=1 keeps all of them)
                 input_ids=next_tok[:, None], attention_mask=attention, position_ids=pos, past_key_values=cache, use_cache=True
             )
             cache = out.past_key_values
