@@ -16,19 +16,27 @@ Other fields (``user``, ``stream_options``...) are ignored. A bad request gets a
 body naming the field (``{"error": {"message", "type", "param"}}``).
 
 Requests are handled in threads; generation runs one request at a time on the model. A request
-whose client has gone (timed out, cancelled) by the time its turn comes is skipped, not computed;
+whose client has gone (timed out, cancelled; not merely half-closed its socket, see
+``_client_gone``) by the time its turn comes is skipped, not computed;
 when more than ``--max-queue`` requests wait, a new one gets 503 with ``Retry-After``. A connection
 on which the client sends nothing for ``--idle-timeout`` seconds (an idle keep-alive connection, a
 body that stops arriving) is closed, so it does not hold a thread and a file descriptor forever;
-the time a request waits for the model or generates does not count.
+the time a request waits for the model or generates does not count. Ctrl-C stops accepting, ends
+the generation under way, answers the requests under way with 503 and exits with 130 (see
+:meth:`ChatCompletionServer.stop` and ``_stop_on_interrupt``).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
+import errno
+import functools
 import json
 import math
+import os
+import select
 import selectors
 import socket
 import sys
@@ -38,8 +46,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["BadRequest", "ChatCompletionServer", "ModelLoadError", "ServerBusy", "UNSUPPORTED_FIELDS", "parse_chat_request",
-           "load_hf_chat_engine", "register", "run"]
+__all__ = ["BadRequest", "ChatCompletionServer", "ModelLoadError", "ServerBusy", "ShuttingDown", "UNSUPPORTED_FIELDS",
+           "parse_chat_request", "load_hf_chat_engine", "register", "run"]
 
 MAX_N = 128
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -49,6 +57,13 @@ DEFAULT_MAX_TOKENS = 4096
 DEFAULT_MAX_QUEUE = 64
 #: Seconds a connection may stay silent (between requests, or within one) before it is closed (``--idle-timeout``).
 DEFAULT_IDLE_TIMEOUT = 120.0
+#: Connections the kernel completes and queues before the server accepts them (listen backlog, at
+#: least ``max_queue + 1``). socketserver's default, 5, makes a burst of clients wait for SYN retries (~1 s each).
+LISTEN_BACKLOG = 128
+#: Seconds a Ctrl-C waits for the requests under way to be answered before the process ends anyway.
+STOP_GRACE_S = 10.0
+#: Seconds the check for a departed client waits for a reset after probing a half-closed connection.
+CLIENT_GONE_PROBE_S = 0.2
 
 #: Request fields that change the reply but that this server cannot honour, with their neutral
 #: values (``None`` is always neutral): present with any other value, the request gets a 400.
@@ -91,6 +106,14 @@ class ServerBusy(BadRequest):
         self.retry_after = retry_after
 
 
+class ShuttingDown(BadRequest):
+    """The server is stopping (Ctrl-C): HTTP 503, and the connection is closed."""
+
+    def __init__(self, message: str = "rlvr serve is shutting down (interrupted): the request was not completed; "
+                                      "send it to a running server"):
+        super().__init__(message, None, status=503, kind="server_shutting_down")
+
+
 class ClientGone(Exception):
     """The client closed its connection before its request's turn came: nothing to compute or answer."""
 
@@ -126,12 +149,19 @@ def _integer(body: dict, key: str, default: int | None, lo: int, hi: int) -> int
     return value
 
 
-def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int = DEFAULT_MAX_TOKENS) -> dict[str, Any]:
+def _short_int(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:12]}... ({len(text)} digits)"
+
+
+def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int = DEFAULT_MAX_TOKENS,
+                       vocab_size: int | None = None) -> dict[str, Any]:
     """Validate a chat-completions request body; return ``messages``, ``n``, ``sampling``
     (our :class:`~rlvr.trainers.engine.SamplingParams`), ``logprobs``, ``tools`` and
     ``max_tokens_set`` (whether the client chose ``max_tokens``; when not, ``sampling`` has
     ``max_tokens_default``). Raises :class:`BadRequest` naming the first bad field, including a
-    field of :data:`UNSUPPORTED_FIELDS` with a value that is not neutral."""
+    field of :data:`UNSUPPORTED_FIELDS` with a value that is not neutral, and (given the model's
+    ``vocab_size``) a ``stop_token_ids`` entry outside the vocabulary, which the engine would refuse."""
     from rlvr.trainers.engine import SamplingParams
     from rlvr.trainers.hf_chat import check_conversation
 
@@ -164,6 +194,10 @@ def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int 
                                                         for t in stop_token_ids):
         raise BadRequest(f"'stop_token_ids' must be a list of token ids (integers >= 0), got {json.dumps(body.get('stop_token_ids'))}",
                          "stop_token_ids")
+    outside = [t for t in stop_token_ids if vocab_size is not None and t >= vocab_size]
+    if outside:
+        raise BadRequest(f"'stop_token_ids' has ids outside the model's vocabulary of {vocab_size} tokens: "
+                         f"{', '.join(_short_int(t) for t in outside[:5])}; token ids go from 0 to {vocab_size - 1}", "stop_token_ids")
     seed = _integer(body, "seed", None, -(2**63), 2**63 - 1)
     logprobs = body.get("logprobs", False)
     if logprobs is None:
@@ -202,6 +236,51 @@ def reply_message(text: str, finish_reason: str, *, tools_offered: bool) -> tupl
     return {"role": "assistant", "content": content or None, "tool_calls": calls}, "tool_calls"
 
 
+# ---------------------------------------------------------------------- log-prob bytes
+
+
+@functools.lru_cache(maxsize=1)
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's byte-level alphabet: the printable character standing for each byte in a byte-level
+    BPE vocabulary (what ``tokenizers``' ``ByteLevel`` pre-tokenizer and decoder use)."""
+    kept = [*range(ord("!"), ord("~") + 1), *range(ord("\u00a1"), ord("\u00ac") + 1), *range(ord("\u00ae"), ord("\u00ff") + 1)]
+    chars, extra = {b: chr(b) for b in kept}, 0
+    for b in range(256):
+        if b not in chars:
+            chars[b], extra = chr(256 + extra), extra + 1
+    return dict(sorted(chars.items()))
+
+
+def token_bytes_function(tokenizer: Any):
+    """``token id -> list of bytes`` for the ``bytes`` field of log-probs: the exact UTF-8 bytes a
+    token stands for. A byte-level BPE token may hold part of a character ("é" is two tokens, one
+    byte each), which decoding alone turns into U+FFFD; its vocabulary string is mapped back through
+    the byte-level alphabet instead. Added tokens are their content; other tokenizers (and strings
+    outside the alphabet) the UTF-8 of the decoded token, as before."""
+    def decoded(token_id: int) -> list[int]:
+        return list(tokenizer.decode([token_id]).encode())
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    try:
+        decoder = json.loads(backend.to_str()).get("decoder") if backend is not None else None
+    except Exception:
+        decoder = None
+    if not isinstance(decoder, dict) or decoder.get("type") != "ByteLevel":
+        return decoded
+    to_byte = {c: b for b, c in _bytes_to_unicode().items()}
+    added = {int(i): t.content for i, t in (getattr(tokenizer, "added_tokens_decoder", None) or {}).items()}
+
+    def byte_level(token_id: int) -> list[int]:
+        if token_id in added:
+            return list(added[token_id].encode())
+        piece = tokenizer.convert_ids_to_tokens(token_id)
+        if isinstance(piece, str) and piece and all(c in to_byte for c in piece):
+            return [to_byte[c] for c in piece]
+        return decoded(token_id)
+
+    return byte_level
+
+
 class ChatCompletionServer:
     """An OpenAI-compatible HTTP server over an :class:`~rlvr.trainers.hf_chat.HFChatEngine`.
 
@@ -220,6 +299,8 @@ class ChatCompletionServer:
                  max_queue: int = DEFAULT_MAX_QUEUE, idle_timeout: float = DEFAULT_IDLE_TIMEOUT):
         if not idle_timeout > 0:  # 0 would make every connection non-blocking, not patient
             raise ValueError(f"idle_timeout must be > 0 seconds, got {idle_timeout}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an integer from 0 to 65535 (0 = any free port), got {port!r}")
         if not getattr(engine.tokenizer, "chat_template", None):
             raise ModelLoadError(f"the tokenizer of {model_name!r} has no chat template, so no chat request could be "
                                  "rendered; serve an instruct/chat checkpoint, or set tokenizer.chat_template and save it")
@@ -234,8 +315,21 @@ class ChatCompletionServer:
         self._last_generation_s = 1.0
         self.generated = self.skipped = 0
         self.context_length = getattr(engine, "context_length", None)
-        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self.vocab_size = getattr(engine, "vocab_size", None)
+        self._token_bytes = token_bytes_function(engine.tokenizer)
+        self._stopping = threading.Event()  # set by stop(): every request from then on gets 503
+        self._active = 0  # requests being computed or answered (stop() waits for them)
+        self._active_changed = threading.Condition()
+        self.httpd = ThreadingHTTPServer((host, port), self._handler_class(), bind_and_activate=False)
         self.httpd.daemon_threads = True
+        # the listen backlog (the kernel caps it at net.core.somaxconn)
+        self.httpd.request_queue_size = max(LISTEN_BACKLOG, min(self.max_queue + 1, 65535))
+        try:
+            self.httpd.server_bind()
+            self.httpd.server_activate()
+        except BaseException:
+            self.httpd.server_close()
+            raise
         self._thread: threading.Thread | None = None
 
     @property
@@ -257,6 +351,45 @@ class ChatCompletionServer:
             self._thread.join(timeout=10)
             self._thread = None
         self.httpd.server_close()
+
+    def stop(self, grace: float = STOP_GRACE_S) -> bool:
+        """Stop serving, as Ctrl-C does: close the listening socket (new connections are refused),
+        stop the generation under way at its next forward pass, answer it and every request still
+        waiting or arriving on an open connection with 503 (:class:`ShuttingDown`), and wait up to
+        ``grace`` seconds for the requests being handled to be answered. Returns whether they all
+        were; False means one is still inside the engine (e.g. a long prompt's single forward pass)."""
+        with self._active_changed:
+            self._stopping.set()
+        model = getattr(self.engine, "model", None)
+        hook = model.register_forward_pre_hook(self._refuse_forward) if hasattr(model, "register_forward_pre_hook") else None
+        self.close()
+        deadline = time.monotonic() + grace
+        with self._active_changed:
+            while self._active and deadline - time.monotonic() > 0:
+                self._active_changed.wait(deadline - time.monotonic())
+            done = self._active == 0
+        if hook is not None and done:  # (else the generation still running must keep meeting it)
+            hook.remove()
+        return done
+
+    def _refuse_forward(self, module: Any, args: Any) -> None:
+        """Forward pre-hook installed by :meth:`stop`: ends the generation under way at its next token."""
+        raise ShuttingDown()
+
+    @contextlib.contextmanager
+    def _handling(self):
+        """Count a request being computed or answered; yields whether the server is stopping (then
+        it must not touch the engine). Under one lock with :meth:`stop`'s flag, so a request either
+        is counted before stop() waits, or sees the flag."""
+        with self._active_changed:
+            self._active += 1
+            stopping = self._stopping.is_set()
+        try:
+            yield stopping
+        finally:
+            with self._active_changed:
+                self._active -= 1
+                self._active_changed.notify_all()
 
     def __enter__(self) -> "ChatCompletionServer":
         return self.start()
@@ -292,7 +425,7 @@ class ChatCompletionServer:
         instead of generating a reply nobody will read."""
         from rlvr.trainers.hf_chat import render_chat
 
-        req = parse_chat_request(body, self.model_name)
+        req = parse_chat_request(body, self.model_name, vocab_size=self.vocab_size)
         tok = self.engine.tokenizer
         try:
             prompt = render_chat(tok, req["messages"], req["tools"])
@@ -311,6 +444,8 @@ class ChatCompletionServer:
                     f"the prompt ({len(prompt)} tokens) plus max_tokens ({sampling.max_new_tokens}) exceeds the model's "
                     f"context of {self.context_length} tokens; shorten 'messages' or lower 'max_tokens'", "max_tokens")
         with self._turn():
+            if self._stopping.is_set():
+                raise ShuttingDown()
             if client_gone is not None and client_gone():
                 self.skipped += 1
                 raise ClientGone()
@@ -324,7 +459,7 @@ class ChatCompletionServer:
             choice: dict[str, Any] = {"index": i, "message": message, "finish_reason": finish_reason, "logprobs": None}
             if req["logprobs"]:
                 choice["logprobs"] = {"content": [
-                    {"token": tok.decode([t]), "logprob": lp, "bytes": list(tok.decode([t]).encode()), "top_logprobs": []}
+                    {"token": tok.decode([t]), "logprob": lp, "bytes": self._token_bytes(t), "top_logprobs": []}
                     for t, lp in zip(s.token_ids, s.logprobs)
                 ]}
             choices.append(choice)
@@ -371,19 +506,52 @@ class ChatCompletionServer:
                 self._send(status, {"error": {"message": message, "type": kind, "param": param, "code": None}}, headers)
 
             def _client_gone(self) -> bool:
-                """Whether the client has closed the connection (it timed out or gave up): the
-                socket reads as end-of-file, or was reset. A client waiting for its answer sends
-                nothing. A selector, not ``select.select``, which fails for descriptors >= 1024;
-                a check that fails otherwise says "still here": a request is never dropped unseen."""
+                """Whether the client has closed the connection (it timed out or gave up). A client
+                waiting for its answer sends nothing; one that has closed the socket has sent
+                end-of-file, but so has one that only shut its writing side and still reads (``nc
+                -N``, ``shutdown(SHUT_WR)``). Only the peer's kernel tells them apart: data sent to
+                a closed socket is answered with a reset. So on end-of-file the client gets an
+                interim ``100 Continue`` (HTTP/1.1 clients skip 1xx replies before the final one)
+                and is gone only if a reset (POLLHUP/POLLERR) follows within
+                :data:`CLIENT_GONE_PROBE_S`; an HTTP/1.0 client (no 1xx allowed) is answered. A
+                selector and poll, not ``select.select``, which fails for descriptors >= 1024; a
+                check that fails otherwise says "still here": a request is never dropped unseen."""
+                conn = self.connection
                 try:
                     with selectors.DefaultSelector() as selector:
-                        selector.register(self.connection, selectors.EVENT_READ)
-                        readable = bool(selector.select(0))
-                    return readable and self.connection.recv(1, socket.MSG_PEEK) == b""
+                        selector.register(conn, selectors.EVENT_READ)
+                        if not selector.select(0):
+                            return False
+                    if conn.recv(1, socket.MSG_PEEK) != b"":
+                        return False  # (a pipelined request: still here)
+                    if self._reset_within(0):
+                        return True
+                    if self.request_version < "HTTP/1.1":
+                        return False
+                    if not self._probed:
+                        self._probed = True
+                        conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    return self._reset_within(CLIENT_GONE_PROBE_S)
                 except ConnectionError:
                     return True
                 except (OSError, ValueError):
                     return False
+
+            _probed = False  # the 100 Continue probe was sent on this connection
+
+            def _reset_within(self, seconds: float) -> bool:
+                """Whether the connection is reset or closed both ways (POLLHUP/POLLERR) within ``seconds``."""
+                if not hasattr(select, "poll"):
+                    return False
+                poller = select.poll()
+                poller.register(self.connection, select.POLLHUP | select.POLLERR)
+                deadline = time.monotonic() + seconds
+                while True:
+                    ready = poller.poll(max(0.0, deadline - time.monotonic()) * 1000)
+                    if any(events & (select.POLLHUP | select.POLLERR) for _, events in ready):
+                        return True
+                    if time.monotonic() >= deadline:
+                        return False
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/") in ("/v1/models", "/models"):
@@ -413,16 +581,34 @@ class ChatCompletionServer:
                     return
                 try:
                     body = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    self._error(400, f"the request body is not valid JSON: {exc}")
+                except RecursionError:  # Python's parser recurses once per level of nesting
+                    self._error(400, "the request body nests arrays or objects too deeply to be parsed as JSON "
+                                     f"(more than about {sys.getrecursionlimit()} levels); send a flatter body")
+                    return
+                except ValueError as exc:  # invalid JSON or UTF-8, or an integer literal past Python's digit limit
+                    if not isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)) and "digits" in str(exc):
+                        self._error(400, f"the request body has an integer literal too long to be parsed ({str(exc).split(';')[0]}); "
+                                         "send a smaller number")
+                    else:
+                        self._error(400, f"the request body is not valid JSON: {exc}")
                     return
                 if isinstance(body, dict) and body.get("stream"):
                     self._error(400, "'stream' is not supported by rlvr serve; send stream=false", "stream")
                     return
+                with server._handling() as stopping:
+                    if stopping:
+                        exc = ShuttingDown()
+                        self._error(exc.status, str(exc), exc.param, exc.kind, headers={"Connection": "close"})
+                        return
+                    self._complete(body)
+
+            def _complete(self, body: Any) -> None:
                 try:
                     self._send(200, server.chat_completion(body, self._client_gone))
                 except ClientGone:
                     self.close_connection = True
+                except ShuttingDown as exc:
+                    self._error(exc.status, str(exc), exc.param, exc.kind, headers={"Connection": "close"})
                 except ServerBusy as exc:
                     self._error(exc.status, str(exc), exc.param, exc.kind, headers={"Retry-After": str(exc.retry_after)})
                 except BadRequest as exc:
@@ -465,6 +651,58 @@ def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "aut
     return HFChatEngine(lm, tok, device=device), model
 
 
+def _port(value: str) -> int:
+    """argparse type of --port: an integer from 0 to 65535 (checked before the model loads)."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 65535 (0 = any free port), got {value!r}")
+    return port
+
+
+def _listen_problem(exc: OSError, host: str, port: int) -> str:
+    """Why ``host:port`` cannot be listened on, and which option to change."""
+    where = "pass --host 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)"
+    if isinstance(exc, socket.gaierror):
+        return f"--host {host!r} is not an IPv4 address or a name this machine can resolve ({exc.strerror}); {where}"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"--host {host} is not an address of this machine ({exc.strerror}); {where}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is in use ({exc.strerror}); pick another --port (0 = any free one)"
+    if exc.errno == errno.EACCES:
+        return f"permission denied ({exc.strerror}): ports below 1024 need privileges; pick another --port (0 = any free one)"
+    return f"{exc}; check --host and --port"
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Bind a throwaway socket the way the server will (IPv4, SO_REUSEADDR), so that a bad --host or a
+    port in use is reported before the model loads; raises the OSError."""
+    with socket.socket(ThreadingHTTPServer.address_family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+def _stop_on_interrupt(server: ChatCompletionServer) -> int:
+    """Ctrl-C: stop as :meth:`ChatCompletionServer.stop` says, then exit with 130."""
+    print(f"rlvr serve: interrupted; stopping (requests under way get 503, at most {STOP_GRACE_S:g}s)",
+          file=sys.stderr, flush=True)
+    try:
+        stopped = server.stop(STOP_GRACE_S)
+    except KeyboardInterrupt:  # a second Ctrl-C: do not wait
+        stopped = False
+    if not stopped:
+        # A request is still inside the engine. Python's shutdown with a (daemon) thread running
+        # torch aborts the process (SIGABRT: "terminate called without an active exception"), so
+        # end it here, without the interpreter's shutdown, once the output is flushed.
+        print("rlvr serve: a request was still being computed; exiting without waiting for it", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    return 130
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "serve", help="serve a local model over the OpenAI chat-completions API",
@@ -472,7 +710,7 @@ def register(subparsers) -> None:
                     "GET /v1/models), so any OpenAI-compatible client or `rlvr eval --engine openai` can use it.")
     p.add_argument("--model", required=True, help="a save_pretrained folder, a hub id, or 'tiny' (local random tiny model)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"], help="weights dtype")
     p.add_argument("--served-model-name", default=None, help="the name clients send as 'model' (default: --model)")
@@ -492,6 +730,12 @@ def run(args) -> int:
         print(f"rlvr serve: --idle-timeout must be a number of seconds > 0, got {args.idle_timeout:g}", file=sys.stderr)
         return 1
     try:
+        _check_listen(args.host, args.port)
+    except OSError as exc:
+        print(f"rlvr serve: cannot listen on {args.host}:{args.port}: {_listen_problem(exc, args.host, args.port)}",
+              file=sys.stderr)
+        return 1
+    try:
         engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
     except ModelLoadError as exc:
         print(f"rlvr serve: {exc}", file=sys.stderr)
@@ -502,8 +746,8 @@ def run(args) -> int:
     except ModelLoadError as exc:  # e.g. no chat template: refused before listening
         print(f"rlvr serve: {exc}", file=sys.stderr)
         return 1
-    except OSError as exc:
-        print(f"rlvr serve: cannot listen on {args.host}:{args.port}: {exc}; pick another --port (0 = any free one)",
+    except OSError as exc:  # taken since the check above
+        print(f"rlvr serve: cannot listen on {args.host}:{args.port}: {_listen_problem(exc, args.host, args.port)}",
               file=sys.stderr)
         return 1
     print(f"rlvr serve: model {server.model_name!r} on {engine.device} at {server.url} "
@@ -511,7 +755,7 @@ def run(args) -> int:
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        return _stop_on_interrupt(server)
     finally:
         server.httpd.server_close()
     return 0
