@@ -161,3 +161,76 @@ def test_a_budget_is_spent_only_while_a_worker_runs_its_jobs():
         with pytest.raises(PoolBusy):
             one.call(SLEEP, (0.0, 1), timeout=tight)
         assert tight.left == 5.0 and holder.result() == "held"
+
+
+# ------------------------------------------------------------------ signals (audit 24)
+
+_CTRL_C_SCRIPT = r"""
+import os, signal, time
+from rlvr.verifiers.math import verify
+seen = []
+signal.signal(signal.SIGINT, lambda *_: seen.append(1))  # as the trainer does: finish the step, then save
+assert verify("(x+1)**2", "x**2+2*x+1").correct  # the pool's workers are up
+os.killpg(os.getpgrp(), signal.SIGINT)  # a terminal's Ctrl-C: the whole foreground process group
+time.sleep(0.5)
+results = [verify(f"(x+{i})**2", f"x**2+{2 * i}*x+{i * i}") for i in range(1, 6)]
+print(seen, [(r.correct, r.error) for r in results])
+"""
+
+
+def test_a_ctrl_c_the_caller_handles_leaves_the_verifier_workers_running(tmp_path):
+    """Ctrl-C reached the workers too (same process group): the step under way then scored
+    'math worker failed: worker process died' (an infrastructure failure; the trainer retried its
+    groups or stopped with exit 3 and saved nothing) instead of finishing and saving."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(_CTRL_C_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                         start_new_session=True)  # a process group of its own, as a terminal gives a command
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[1] " + str([(True, None)] * 5), out.stdout
+
+
+_ORPHAN_SCRIPT = r"""
+import sys, threading, time
+from rlvr.verifiers.timelimit import WorkerPool
+pool = WorkerPool(1, memory_mb=None)
+threading.Thread(target=pool.call, args=("rlvr.verifiers.timelimit:_busy_loop", (600,)), kwargs={"timeout": 900},
+                 daemon=True).start()
+while not pool._busy:
+    time.sleep(0.05)
+print(next(iter(pool._busy)).pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_worker_busy_on_a_long_job_dies_with_the_program(tmp_path):
+    """The zygote ends when its caller goes (its control socket closes); a worker in the middle of a
+    job reads nothing until the job ends, so it dies with the zygote (PR_SET_PDEATHSIG), not 10
+    minutes later."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "orphan.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(proc.stdout.readline())
+        os.kill(worker, 0)  # running
+        proc.send_signal(signal.SIGKILL)  # no atexit, no cleanup: only the kernel's notices remain
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(worker, signal.SIGKILL)
+            pytest.fail(f"worker {worker} outlived its program by 20 s")
+    finally:
+        proc.kill()

@@ -162,6 +162,10 @@ class _Zygote:
             stdin=subprocess.DEVNULL,
             env=env,
             close_fds=True,
+            # a session of its own: a terminal's Ctrl-C (SIGINT to the foreground process group) is
+            # the caller's to handle (the trainer finishes its step and saves), not a signal that
+            # kills the workers in the middle of that step's verifications
+            start_new_session=True,
         )
         theirs.close()
         self.sock = ours
@@ -206,6 +210,11 @@ def _zygote_main() -> None:  # pragma: no cover - runs in a child process
     from multiprocessing.connection import Connection
 
     fd, preload, memory_mb = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    # Interrupts and termination requests are the caller's: it ends this process by closing the
+    # control socket (so also when it dies), and kills a worker past its time limit. The workers
+    # inherit these dispositions.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for name in filter(None, preload.split(",")):
         importlib.import_module(name)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
@@ -225,6 +234,7 @@ def _zygote_main() -> None:  # pragma: no cover - runs in a child process
                 control.close()
                 a.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _die_with_parent()  # a worker busy on a long job when the caller (and so we) went away
                 _worker_main(Connection(b.detach()), memory_mb or None)
             except BaseException:  # noqa: BLE001
                 code = 1
@@ -236,6 +246,19 @@ def _zygote_main() -> None:  # pragma: no cover - runs in a child process
         except OSError:
             os._exit(0)
         a.close()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in a child process
+    """Ask Linux to SIGKILL this process when its parent (the single-threaded zygote) exits; a no-op
+    elsewhere. Without it a worker computing a job that never ends outlives the program."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class _Worker:
