@@ -735,8 +735,9 @@ class TextEnv(gym.Env[str, str]):
         return self._weights_dict
 
 
-#: One `Fingerprint` per distinct setup (equal digests are equal fingerprints; a Fingerprint is
-#: immutable), so the envs of a vector env share theirs and its `fingerprint` column is one value.
+#: One `Fingerprint` per distinct record (a Fingerprint is immutable), so the envs of a vector env
+#: share theirs and its `fingerprint` column is one value. Keyed by the whole record, not the
+#: digest: copies of a data file at two paths have one digest but each env names its own path.
 _FINGERPRINTS = Interned(limit=1024)
 
 #: One (RewardWeights, dict) pair per distinct setting (see `TextEnv._weights`); keyed by the repr,
@@ -746,7 +747,7 @@ _WEIGHT_DICTS = Interned(limit=1024)
 
 
 def _shared_fingerprint(fingerprint: Fingerprint) -> Fingerprint:
-    return _FINGERPRINTS.get(fingerprint.digest, lambda: fingerprint)
+    return _FINGERPRINTS.get(json.dumps(fingerprint.to_dict(), sort_keys=True), lambda: fingerprint)
 
 
 def _shared_weights(weights: RewardWeights) -> tuple[RewardWeights, dict[str, float]]:

@@ -3,6 +3,11 @@
 `DatasetEnv` reads any question/answer table (hub id or local json/jsonl/parquet/csv file) and
 `GeneratorEnv` wraps a procedural `fn(rng, **settings)`; both are single-turn, format the question
 with a prompt template and score with the chosen verifier.
+
+A prompt template is checked against every dataset row when the env is built (`check_prompt_rows`:
+a row without a field the template names, or whose value its format spec refuses, is refused
+naming the row); a task that still cannot fill it at a reset (a generator's, a task given with
+`reset(options={"task": ...})`) raises a ValueError naming the template, the task and the fix.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ import re
 import weakref
 from functools import lru_cache
 from string import Formatter
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from rlvr.envs.answers import RULES_VERSION, follows_tag_format, last_boxed
 from rlvr.envs.base import BatchVerify, SingleTurnEnv
 from rlvr.envs.scoring import Scorer, callable_identity, resolve_verifier
-from rlvr.envs.tasks import GeneratorSource, ListSource, Task, TaskSource, build_tasks, load_table, require_column
+from rlvr.envs.tasks import (DatasetError, GeneratorSource, ListSource, Task, TaskSource, build_tasks, is_missing, load_table,
+                             require_column)
 
 MATH_PROMPT = "{question}\n\nPut your final answer within \\boxed{{}}."
 PLAIN_PROMPT = "{question}"
@@ -30,7 +36,10 @@ def default_prompt(scorer_name: str) -> str:
 
 
 def render_prompt(prompt: str | Callable[[Task], str], task: Task) -> str:
-    """Apply a template ("{question}" and any column/meta name) or a callable(task) -> str."""
+    """Apply a template ("{question}" and any column/meta name) or a callable(task) -> str.
+
+    A field the task lacks raises KeyError (as `str.format` does), and one it holds as None a
+    ValueError, rather than being written "None"; `VerifiedEnv.make_prompt` names the task."""
     if callable(prompt):
         text = prompt(task)
         if not isinstance(text, str):
@@ -43,14 +52,29 @@ def render_prompt(prompt: str | Callable[[Task], str], task: Task) -> str:
     if names is None:  # positional or nested fields: hand over every field, as str.format may need any
         return prompt.format(question=question, answer=task.answer, **{k: v for k, v in task.meta.items() if k not in ("question", "answer")})
     fields = {}
+    meta = task.meta
     for name in names:  # only the fields the template names (a name the task lacks: format's KeyError)
         if name == "question":
             fields[name] = question
         elif name == "answer":
             fields[name] = task.answer
-        elif name in task.meta:
-            fields[name] = task.meta[name]
+        elif name in meta:
+            value = fields[name] = meta[name]
+            if value is None:  # it would be written "None"
+                raise ValueError(f"the task's field {name!r} is None")
     return prompt.format(**fields)
+
+
+def prompt_failure(prompt: Any, task: Task, exc: BaseException) -> str:
+    """Why `prompt` could not be rendered for `task` (`exc`), and what fixes it: the message of the
+    ValueError `VerifiedEnv.make_prompt` and `check_prompt` raise."""
+    cause = f"it has no field {exc.args[0]!r}" if isinstance(exc, KeyError) and exc.args else f"{type(exc).__name__}: {exc}"
+    if callable(prompt):
+        return (f"prompt callable {getattr(prompt, '__qualname__', type(prompt).__qualname__)} failed on task "
+                f"{task.id!r:.80} ({cause:.300}); fix the prompt callable")
+    return (f"prompt template {prompt!r:.200} cannot be filled from task {task.id!r:.80} ({cause:.300}); every task "
+            f"needs each field the template names, with a value its format spec accepts: fix the data (the dataset "
+            f"rows, the generator's tasks) or prompt= (a callable(task) -> str prompt can handle tasks without a field)")
 
 
 @lru_cache(maxsize=256)
@@ -136,9 +160,15 @@ def check_prompt(prompt: Any, sample: Task) -> None:
 
     A field is known by its base name, as `render_prompt` passes it: "{topic[0]}" needs a "topic"
     column, "{question.upper}" the question."""
+    if _check_fields(prompt, sample):
+        _check_renders(prompt, sample)
+
+
+def _check_fields(prompt: Any, sample: Task) -> bool:
+    """`check_template`, and a ValueError for a field `sample` does not have; True for a template."""
     check_template(prompt)
     if prompt is None or callable(prompt):
-        return
+        return False
     fields = set(_template_fields(prompt, prompt))
     known = {"question", "answer", *sample.meta}
     unknown = sorted(fields - known)
@@ -147,11 +177,53 @@ def check_prompt(prompt: Any, sample: Task) -> None:
             f"prompt template refers to {unknown}, which the tasks do not have (fields: {sorted(known)}); "
             f"fix prompt= ({BRACES_HINT})"
         )
-    try:  # what the checks above cannot see: "{question.upperr}", "{n:03d}" of a text column...
+    return True
+
+
+def _check_renders(prompt: str, sample: Task, row: int | None = None) -> None:
+    """What the field checks cannot see: "{question.upperr}", "{n:03d}" of a text column... A
+    ValueError (a DatasetError naming the row, for a dataset's `row`) when `sample` cannot fill `prompt`."""
+    try:
         render_prompt(prompt, sample)
     except (LookupError, AttributeError, TypeError, ValueError) as exc:
-        raise ValueError(f"prompt template {prompt!r:.200} cannot be filled from task {sample.id!r:.80} "
-                         f"({type(exc).__name__}: {exc}); fix prompt= or the data") from None
+        if row is None:
+            raise ValueError(prompt_failure(prompt, sample, exc)) from None
+        raise DatasetError(f"row {row}: {prompt_failure(prompt, sample, exc)}") from None
+
+
+def check_prompt_rows(prompt: Any, tasks: Sequence[Task]) -> None:
+    """`check_prompt` against the first task, then every row of a dataset (`tasks`, in row order).
+
+    A row whose cell for a field the template names is missing (None, NaN: a JSON object without
+    that key, an empty cell) raises DatasetError naming the row, the column and the fix: it would
+    be written "None" into the prompt. A template with format specs, conversions or attribute and
+    index access ("{n:03d}", "{topic[0]}") is rendered for every row, so a value its spec refuses
+    ("hard" for "{n:03d}") fails here, naming the row, not at some reset mid-training.
+    """
+    if not _check_fields(prompt, tasks[0]):
+        return
+    columns = [name for name in dict.fromkeys(_template_fields(prompt, prompt)) if name not in ("question", "answer")]
+    for name in columns:
+        for i, task in enumerate(tasks):
+            value = task.meta.get(name)
+            if is_missing(value):
+                held = "missing" if value is None else f"empty ({value!r})"
+                raise DatasetError(f"row {i}: column {name!r} is {held}, and the prompt template {prompt!r:.200} "
+                                   f"uses it ('{{{name}}}'); every row needs each column the template names: fill it "
+                                   f"in that row, or change prompt= (a callable(task) -> str prompt can handle rows "
+                                   f"without it)")
+    for i, task in enumerate(tasks if _has_formatting(prompt) else tasks[:1]):
+        _check_renders(prompt, task, i)
+
+
+@lru_cache(maxsize=256)
+def _has_formatting(template: str) -> bool:
+    """True when a field of `template` (a valid one) has a format spec, a conversion, or attribute or
+    index access: something a row's value can make fail, beyond being there."""
+    for _, field_name, spec, conversion in Formatter().parse(template):
+        if field_name is not None and (spec or conversion or re.search(r"[.\[]", field_name)):
+            return True
+    return False
 
 
 class VerifiedEnv(SingleTurnEnv):
@@ -168,7 +240,30 @@ class VerifiedEnv(SingleTurnEnv):
         super().__init__(source, **kwargs)
 
     def make_prompt(self, task: Task) -> str:
-        return render_prompt(self.prompt, task)
+        """The prompt of `task`; a template it cannot fill (a field it lacks or holds as None, a value
+        a format spec refuses) or a prompt callable that fails raises ValueError naming the
+        template, the task and the fix (`prompt_failure`), the error as its cause."""
+        try:
+            return render_prompt(self.prompt, task)
+        except Exception as exc:
+            raise ValueError(prompt_failure(self.prompt, task, exc)) from exc
+
+    def check_given_task(self, task: Task) -> Task:
+        """A task given with `reset(options={"task": ...})`, its gold answer converted and checked
+        as a dataset row's is (the verifier's `convert_gold` and `validate_gold`: a math gold that
+        does not parse, an empty "exact" gold): a ValueError naming the problem, instead of an
+        episode whose every step is an unscorable failure."""
+        task = super().check_given_task(task)
+        scorer = self.scorer
+        answer = task.answer
+        if scorer.convert_gold is not None:
+            answer = scorer.convert_gold(answer)
+        if scorer.validate_gold is not None:
+            problem = scorer.validate_gold(answer)
+            if problem:
+                raise ValueError(f"options['task'] has a gold answer the {scorer.name!r} verifier cannot use "
+                                 f"({task.answer!r:.80}): {problem}; give an answer it can check")
+        return task if answer is task.answer else Task(task.id, task.question, answer, task.meta)
 
     def verify(self, task: Task, content: str) -> Any:
         return self.scorer.score(task, content)
@@ -206,7 +301,8 @@ class DatasetEnv(VerifiedEnv):
         dataset: hub id, local json/jsonl/parquet/csv path, `datasets.Dataset` or list of dicts.
         question_key / answer_key: the columns holding the question and the gold answer.
         verifier: "math", "code", "exact" or a callable fn(gold, completion).
-        prompt: template ("{question}", other columns by name) or callable(task) -> str.
+        prompt: template ("{question}", other columns by name) or callable(task) -> str; a template
+            is checked against every row when the env is built (`check_prompt_rows`).
         split / config / revision: which part and version of a hub dataset.
         id_key: column with task ids (default: the row index).
         verifier_settings: keyword arguments of the verifier (e.g. {"timeout": 5}).
@@ -244,17 +340,23 @@ class DatasetEnv(VerifiedEnv):
         if id_key is not None:  # it names the tasks (task ids in results)
             fingerprint["id_key"] = id_key
         source = ListSource(tasks, fingerprint)
-        check_prompt(prompt, tasks[0])
+        checked = self._tasks.checked_prompts  # every row, once per template for the shared tasks
+        if not isinstance(prompt, str) or prompt not in checked:
+            check_prompt_rows(prompt, tasks)
+            if isinstance(prompt, str):
+                checked.add(prompt)
         super().__init__(source, scorer, prompt=prompt, **kwargs)
 
 
 class _Tasks:
     """A built task list, shared (weakly cached) by the envs built from the same data."""
 
-    __slots__ = ("tasks", "__weakref__")
+    __slots__ = ("tasks", "checked_prompts", "__weakref__")
 
     def __init__(self, tasks: list[Task]) -> None:
         self.tasks = tasks
+        #: the templates `check_prompt_rows` has passed against these tasks
+        self.checked_prompts: set[str] = set()
 
 
 _TASKS: "weakref.WeakValueDictionary[Any, _Tasks]" = weakref.WeakValueDictionary()
@@ -300,7 +402,10 @@ class GeneratorEnv(VerifiedEnv):
         generator: fn(rng: numpy.random.Generator, **settings) -> dict(question=..., answer=..., ...)
             or a `Task`. Each task is checked as a dataset row is (non-empty question, a gold
             answer the verifier accepts; the first one when the env is built): a bad one raises
-            `GeneratorError` naming the env, the generator, the field and its value.
+            `GeneratorError` naming the env, the generator, the field and its value. So does an
+            exception the generator raises (naming the task index or seed; the exception is its
+            cause), and, when the env is built, a generator that makes two different tasks from
+            one seed (it draws from `random` or the clock instead of `rng`).
         verifier: "math", "code", "exact" or a callable fn(gold, completion).
         prompt: template or callable; default: the question as is (plus the \\boxed{} instruction
             for the math verifier).
@@ -321,7 +426,8 @@ class GeneratorEnv(VerifiedEnv):
         # every task made is checked as a dataset row is, and named by this env in errors
         source = GeneratorSource(generator, generator_settings, convert_answer=scorer.convert_gold,
                                  validate_answer=scorer.validate_gold, label=_spec_id(self))
-        sample = source.get(0)  # a generator that makes unusable tasks fails here, not mid-training
+        # a generator that makes unusable tasks, or other tasks from the same seed, fails here, not mid-training
+        sample = source.check_deterministic(0)
         check_prompt(prompt, sample)
         super().__init__(source, scorer, prompt=prompt, **kwargs)
 

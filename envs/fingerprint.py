@@ -5,15 +5,135 @@ file hash, generator and its settings) and the env settings. It is immutable, so
 can carry the same object at no cost (no copy per step), and `digest` is a short stable hash to
 label results with. It pickles (infos go through `gymnasium`'s `AsyncVectorEnv`, multiprocessing
 queues and saved rollouts) as its plain data, and copying gives the object itself.
+
+The digest is the same in every process for the same setup: values JSON cannot write are written
+by `plain_json` / `stable_repr` (a set sorted, an object as its type's qualified name and a
+digest of its state, never a memory address), and where data known by the SHA-256 of its content
+lies (a local file's path) is recorded but not digested (`LOCATION_KEYS`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
+import re
+import types
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Iterator
+
+import numpy as np
+
+#: Keys of the data fingerprint that say where data lies or how `datasets` named one load of it,
+#: not what it holds. With a SHA-256 of the content ("sha256") they are left out of the digest
+#: (kept in the record): the same bytes at another path are the same setup. The rule of
+#: `rlvr.benchmarks.identity.data_identity`, which a resumed evaluation compares.
+LOCATION_KEYS = ("source", "files", "content_fingerprint")
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+#: How deep `stable_repr` / `plain_json` follow containers and object states before writing a type name.
+_MAX_DEPTH = 12
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _short_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def stable_repr(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> str:
+    """`repr(value)` made the same in every process for equal values.
+
+    Plain values, lists, tuples and dicts are written exactly as `repr` writes them; a set or
+    frozenset with its items sorted by their own stable repr (a set's repr follows the per-process
+    string hash order); a dataclass or named tuple field by field; a function or other callable as
+    its qualified name and the digest of what it is made of (`rlvr.envs.scoring.callable_identity`);
+    an object with the default repr ('<X object at 0x...>') as "<module.X state=...>", the digest of
+    its attributes (`vars`), or "<module.X>" when it has none; any other object by its own repr with
+    memory addresses removed. Containers nested deeper than a dozen levels, or holding themselves,
+    are written by type name there.
+    """
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return repr(value)
+    if _depth > _MAX_DEPTH or id(value) in _seen:
+        return f"<{_type_name(value)}>"
+    seen = _seen | {id(value)}
+    depth = _depth + 1
+
+    def inner(item: Any) -> str:
+        return stable_repr(item, depth, seen)
+
+    kind = type(value)
+    if kind is dict:
+        return "{" + ", ".join(f"{inner(k)}: {inner(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, Mapping):  # OrderedDict, defaultdict, a mappingproxy...: its type and items
+        return f"{kind.__qualname__}(" + "{" + ", ".join(f"{inner(k)}: {inner(v)}" for k, v in value.items()) + "})"
+    if kind is list or (isinstance(value, list) and kind.__repr__ is list.__repr__):
+        return "[" + ", ".join(map(inner, value)) + "]"
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return f"{kind.__qualname__}(" + ", ".join(f"{f}={inner(v)}" for f, v in zip(value._fields, value)) + ")"
+    if kind is tuple or (isinstance(value, tuple) and kind.__repr__ is tuple.__repr__):
+        items = [inner(v) for v in value]
+        return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    if isinstance(value, (set, frozenset)):
+        items = ", ".join(sorted(map(inner, value)))
+        if kind is set:
+            return "{" + items + "}" if items else "set()"
+        return f"{kind.__qualname__}({{{items}}})" if items else f"{kind.__qualname__}()"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = [f for f in dataclasses.fields(value) if f.repr]
+        return f"{kind.__qualname__}(" + ", ".join(f"{f.name}={inner(getattr(value, f.name, None))}" for f in fields) + ")"
+    if isinstance(value, (types.FunctionType, types.MethodType, functools.partial)):
+        from rlvr.envs.scoring import callable_identity  # here: rlvr.envs.scoring imports rlvr.envs.tasks
+
+        identity = callable_identity(value)
+        name = identity.get("name") or identity.get("function", {}).get("name") or _type_name(value)
+        return f"<callable {name} {_short_digest(json.dumps(identity, sort_keys=True))}>"
+    if kind.__repr__ is object.__repr__:
+        state = getattr(value, "__dict__", None)
+        if isinstance(state, dict) and state:
+            return f"<{_type_name(value)} state={_short_digest(stable_repr(state, depth, seen))}>"
+        return f"<{_type_name(value)}>"
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__: the type is all that can be said
+        return f"<{_type_name(value)}>"
+    return _ADDRESS.sub("", text)
+
+
+def _json_key(key: Any) -> str:
+    """A dict key as `json.dumps` writes it (str, numbers, bool, None), other keys by `stable_repr`."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    return stable_repr(key)
+
+
+def plain_json(value: Any, _depth: int = 0) -> Any:
+    """`value` as JSON data that is the same in every process for the same setup.
+
+    JSON values as they are (a tuple, named ones too, as a list, as `json` writes it); a NumPy scalar or array as
+    its Python value (np.int64(4) as 4); any other value as its `stable_repr` text (a set sorted,
+    an object by type and state: no memory address). Dict keys JSON cannot write are written by
+    `stable_repr` too.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.generic, np.ndarray)):
+        return plain_json(value.tolist(), _depth + 1)
+    if _depth > 100:  # deeper than any setting: (a list holding itself)
+        return f"<{_type_name(value)}>"
+    if isinstance(value, Mapping):
+        return {_json_key(k): plain_json(v, _depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(v, _depth + 1) for v in value]
+    return stable_repr(value)
 
 
 def _freeze(value: Any) -> Any:
@@ -38,9 +158,9 @@ class Fingerprint(Mapping):
     __slots__ = ("_data", "_digest")
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        plain = json.loads(json.dumps(data, default=repr))  # JSON-safe, detached from the caller
+        plain = json.loads(json.dumps(plain_json(data)))  # JSON-safe, detached from the caller
         self._data = _freeze(plain)
-        self._digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()[:16]
+        self._digest = hashlib.sha256(json.dumps(_digested(plain), sort_keys=True).encode()).hexdigest()[:16]
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
@@ -61,7 +181,10 @@ class Fingerprint(Mapping):
 
     @property
     def digest(self) -> str:
-        """16 hex digits of the SHA-256 of the canonical JSON: equal digests, same setup."""
+        """16 hex digits of the SHA-256 of the canonical JSON: equal digests, same setup.
+
+        The data's location (`LOCATION_KEYS`: a local file's path) is left out when the data is
+        known by the SHA-256 of its content: a copy of the file elsewhere gives the same digest."""
         return self._digest
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,6 +206,15 @@ class Fingerprint(Mapping):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "Fingerprint":
         return self
+
+
+def _digested(plain: dict[str, Any]) -> dict[str, Any]:
+    """What the digest is computed over: `plain` without the data's `LOCATION_KEYS` when the data
+    has a content SHA-256 (see `Fingerprint.digest`)."""
+    data = plain.get("data")
+    if isinstance(data, dict) and data.get("sha256"):
+        return dict(plain, data={k: v for k, v in data.items() if k not in LOCATION_KEYS})
+    return plain
 
 
 def _unpickle(data: dict[str, Any]) -> Fingerprint:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 import reprlib
 import types
@@ -27,7 +28,7 @@ import gymnasium as gym
 from gymnasium.envs.registration import find_highest_version, load_env_creator, parse_env_id
 
 from rlvr.envs.custom import check_template
-from rlvr.envs.scoring import resolve_verifier
+from rlvr.envs.scoring import callable_identity, resolve_verifier
 from rlvr.envs.tasks import GeneratorError
 from rlvr.envs.vector import make_vec
 
@@ -46,6 +47,11 @@ BUILTIN_ENVS: dict[str, str] = {
 }
 
 _ID = re.compile(r"^(?:[\w:.-]+/)?[\w:.-]+-v\d+$")
+#: A version written with a leading zero ("-v01"): Gymnasium reads it as a number (1) and registers
+#: "-v1", so the id given would then be found by nothing.
+_LEADING_ZERO = re.compile(r"-v0(\d+)$")
+#: Extensions of the local dataset files `load_table` reads (a path ending so is a file, never a hub id).
+_DATASET_FILES = (".json", ".jsonl", ".parquet", ".csv")
 
 #: attribute names of this module that stand for an env id's creator (see `__getattr__`)
 _CREATOR = re.compile(r"(?P<kind>TextVectorEnv|DatasetEnv|GeneratorEnv)\[(?P<id>[^\[\]]+)\]")
@@ -134,8 +140,10 @@ def register(
     or as a decorator on the generator: ``@rlvr.register("rlvr/Add-v0", verifier="exact")``.
 
     Args:
-        env_id: "namespace/Name-vN" (the namespace defaults to "rlvr").
-        dataset / generator: where the tasks come from (exactly one).
+        env_id: "namespace/Name-vN" (the namespace defaults to "rlvr"); N without a leading zero
+            ("-v01" is refused: Gymnasium would register it as "-v1").
+        dataset / generator: where the tasks come from (exactly one). A local dataset path is
+            made absolute now, so a later `os.chdir` does not change which file is read.
         question_key / answer_key: dataset columns (default "question" / "answer").
         verifier: "math" (default for datasets), "code", "exact" (default for generators) or a
             callable fn(gold, completion) -> Verdict | bool | float.
@@ -147,6 +155,11 @@ def register(
 
     Returns:
         The full env id (or, used as a decorator, the generator unchanged).
+
+    A callable verifier, generator or prompt is identified in the fingerprint by what it is made of
+    (`callable_identity`), taken now: every env made from this registration reuses it, so a
+    verifier that keeps a cache or counts its calls gives one digest all run long. An object passed
+    to `rlvr.make` instead is identified when first made.
     """
     # another registration's spec kwargs (`rlvr.register(new_id, **gym.spec(old_id).kwargs)`) hold
     # objects in `ByReference` holders: registered again, they are the objects themselves
@@ -155,6 +168,12 @@ def register(
     full = _full_id(env_id)
     if not _ID.match(full):
         raise ValueError(f"env id {env_id!r} is malformed; use the form 'rlvr/MyTask-v0' (name, '-v', version number)")
+    leading_zero = _LEADING_ZERO.search(full)
+    if leading_zero:
+        fixed = full[:leading_zero.start()] + f"-v{int(leading_zero[1])}"
+        raise ValueError(f"env id {env_id!r} writes its version with a leading zero, which Gymnasium reads as a "
+                         f"number and registers as {fixed!r}, so {full!r} would then be found by nothing "
+                         f"(rlvr.make, gymnasium.make_vec); write {fixed!r}")
     if dataset is not None and generator is not None:
         raise ValueError("give either dataset= or generator=, not both")
     if dataset is None and (question_key or answer_key):  # a generator's dicts always have 'question' and 'answer'
@@ -169,6 +188,11 @@ def register(
         return decorator
     if full in gym.registry and not force:
         raise ValueError(f"{full!r} is already registered; pick another id or version, or pass force=True to replace it")
+    if isinstance(dataset, (str, os.PathLike)):
+        dataset = _dataset_path(dataset)
+    for part in (verifier, generator, prompt):  # what they are made of, as registered (`callable_identity`)
+        if callable(part) and not isinstance(part, type):
+            callable_identity(part, refresh=True)
     settings = kwargs.get("verifier_settings") or {}
     if dataset is not None:
         verifier = "math" if verifier is None else verifier
@@ -196,6 +220,18 @@ def register(
         entry_point = _creator_name(entry_point.rpartition(":")[2], full)
     gym.register(full, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", full), kwargs=spec_kwargs)
     return full
+
+
+def _dataset_path(dataset: str | os.PathLike) -> str:
+    """A local dataset path made absolute (with "~" expanded), so that the registered env reads the
+    same file wherever the process is when it is made (after an `os.chdir`, in a worker started
+    elsewhere); a hub id ("openai/gsm8k") as it is. A path is one that exists, ends with a data
+    file extension, or starts with "/", "./", "../" or "~" (what `load_table` reads as a file)."""
+    text = os.fspath(dataset)
+    path = os.path.expanduser(text)
+    if os.path.exists(path) or path.endswith(_DATASET_FILES) or text.startswith(("/", "./", "../", "~")):
+        return os.path.abspath(path)
+    return text
 
 
 class ByReference:

@@ -5,17 +5,20 @@
 description for the fingerprint. A user callable `fn(gold, completion)` may return a `Verdict`,
 a bool or a score in [0, 1]; it runs under a wall-clock limit (`call_within`): one that has not
 returned after `verifier_settings["timeout"]` seconds (default `CALLABLE_TIMEOUT`) gives a verdict
-flagged as an infrastructure failure, never a hang nor a wrong answer.
+flagged as an infrastructure failure, never a hang nor a wrong answer. So does a result that is no
+verdict (a score outside [0, 1] or NaN, a Verdict holding one) and a `sys.exit()` in the callable.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import inspect
 import math
 import re
 import types
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -23,6 +26,7 @@ import numpy as np
 
 from rlvr.envs.deadline import CallTimeout, call_within
 from rlvr.envs.errors import did_you_mean
+from rlvr.envs.fingerprint import plain_json, stable_repr
 from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import Task
 from rlvr.verifiers.math import is_number_gold
@@ -40,6 +44,12 @@ CALLABLE_TIMEOUT = 60.0
 #: Seconds waited beyond `timeout` for a callable that receives `timeout` itself: its own limit
 #: should end the call (with its own verdict) before the env gives up on it.
 CALLABLE_GRACE = 1.0
+#: Version of how a callable verifier's result is read (`as_verdict`, `_callable_scorer`), in its
+#: fingerprint as "result_rules", so results of two readings never pass for one setup. 2: a
+#: returned Verdict whose score is NaN or outside [0, 1] is a failed verification (it was the
+#: reward as is: 5.0, nan), and so is a `SystemExit` raised by the callable (it ended the
+#: process). 1 (not recorded): before.
+CALLABLE_RESULT_RULES = 2
 
 
 @dataclass(frozen=True)
@@ -74,16 +84,28 @@ class Scorer:
 
     def fingerprint(self) -> dict[str, Any]:
         """The verifier's name and settings (with its rules version, when versioned) and, for a
-        user callable, what it is made of."""
+        user callable, what it is made of and the version of how its result is read
+        (`CALLABLE_RESULT_RULES`). Settings JSON cannot write are written the same in every process
+        (`plain_json`: a set sorted, an object by type and state, never a memory address)."""
         settings = dict(self.settings) if self.rules is None else {**self.settings, "rules": self.rules}
+        settings = plain_json(settings)
         if self.identity is None:
             return {"name": self.name, "settings": settings}
-        return {"name": self.name, "settings": settings, "callable": self.identity}
+        return {"name": self.name, "settings": settings, "callable": copy.deepcopy(self.identity),
+                "result_rules": CALLABLE_RESULT_RULES}
 
 
 def as_verdict(result: Any, source: str) -> Verdict:
-    """Coerce a user verifier's result (Verdict, bool, or score in [0, 1]) to a Verdict."""
+    """Coerce a user verifier's result (Verdict, bool, or score in [0, 1]) to a Verdict.
+
+    A score outside [0, 1] or NaN, given bare or in a Verdict, raises ValueError naming it (the env
+    then flags the step invalid, as for any verifier that fails): it would be a reward of 5.0 or nan.
+    """
     if isinstance(result, Verdict):
+        score = result.score
+        if not isinstance(score, (int, float, np.integer, np.floating)) or not 0.0 <= float(score) <= 1.0:
+            raise ValueError(f"{source} returned a Verdict with score {score!r}; a Verdict's score must be a "
+                             f"number in [0, 1] (NaN is none): fix the verifier")
         return result
     if isinstance(result, np.generic):  # a NumPy scalar: np.isclose(...), np.float64 from a mean...
         result = result.item()
@@ -312,6 +334,9 @@ def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> 
     (and passed `timeout=None` only if it takes it, as any limit: one without a `timeout` parameter
     is called with the gold and the completion alone). In a vector env every step runs in a thread
     of the env's pool anyway.
+
+    A `SystemExit` the callable raises (`sys.exit(3)`) gives a failed verdict too (`valid=False`,
+    the error says so) rather than ending the process; a `KeyboardInterrupt` propagates.
     """
     name = _callable_name(verifier)
     source = f"verifier {name}"
@@ -349,6 +374,9 @@ def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> 
             result = call(task, completion)
         except _VerifierTimeout as exc:
             return Verdict.failed(str(exc))
+        except SystemExit as exc:  # sys.exit() in a verifier is no reason to end the trainer (KeyboardInterrupt is)
+            return Verdict.failed(f"{source} raised SystemExit({exc.code!r}) (sys.exit() or exit() in the verifier): "
+                                  f"a failed verification; return a verdict, or raise an exception, instead")
         return as_verdict(result, source)
 
     return Scorer(name, score, None, None, dict(settings), identity=callable_identity(verifier))
@@ -380,19 +408,65 @@ def _callable_name(fn: Any) -> str:
     return f"{getattr(fn, '__module__', None) or type(fn).__module__}.{name}"
 
 
-def callable_identity(fn: Any) -> dict[str, Any]:
+#: The identities `callable_identity` has taken, by the ids of the objects they describe (a bound
+#: method: its object and function), with weak references to those objects: an entry goes when
+#: one of them does, and a new object with a reused id is never given an old identity.
+_IDENTITIES: dict[tuple[int, ...], tuple[tuple[weakref.ref, ...], dict[str, Any]]] = {}
+
+
+def callable_identity(fn: Any, *, refresh: bool = False) -> dict[str, Any]:
     """What tells one user verifier from another in the fingerprint, beyond its name.
 
     Two verifiers with one name can score differently: `functools.partial(f, tol=0)` and
     `partial(f, tol=5)`, or two lambdas. So a partial records the function it wraps and its bound
-    arguments (their repr), and a function (also a bound method's, or a callable object's
-    `__call__`) a digest of its code: bytecode, constants, names, defaults and the closure's
-    values. Plain values (numbers, strings, and containers of them) count by value, other objects
-    by type only, and what the function reads from globals does not count. Bytecode differs
-    between Python versions, so the digest can too.
+    arguments (their `stable_repr`: a set sorted, no memory address), and a function (also a bound
+    method's, or a callable object's `__call__`) a digest of its code: bytecode, constants, names,
+    defaults and the closure's values, plus a digest of the object's attributes (a bound
+    method's, a callable object's). Plain values (numbers, strings, and containers of them) count
+    by value, other objects by type only, and what the function reads from globals does not count.
+    Bytecode differs between Python versions, so the digest can too.
+
+    The identity of one object is taken once: the first time it is asked for (`rlvr.register`
+    asks with `refresh=True`, which takes it anew), and that same identity is given for the object
+    from then on, while it lives. So a stateful verifier (one that fills `self.cache` or counts its
+    calls, or a closure's dict) has one digest before and after it is used: an eval env made late
+    in a run has the digest of the training env made at its start. A change of configuration made
+    by mutating the object (`verifier.tol = 1`) counts once the object is registered again (or a
+    new object is passed).
     """
+    holders = _identity_holders(fn)
+    key = tuple(map(id, holders))
+    held = None if refresh else _IDENTITIES.get(key)
+    if held is not None and all(ref() is holder for ref, holder in zip(held[0], holders)):
+        return copy.deepcopy(held[1])
+    identity = _identity(fn, refresh)
+    try:
+        refs = tuple(weakref.ref(holder, functools.partial(_forget_identity, key)) for holder in holders)
+    except TypeError:  # an object without weak references: its identity is taken each time
+        return identity
+    _IDENTITIES[key] = (refs, identity)
+    return copy.deepcopy(identity)
+
+
+def _identity_holders(fn: Any) -> tuple[Any, ...]:
+    """The objects an identity of `fn` describes: a bound method's object and function, else `fn`."""
+    owner, function = getattr(fn, "__self__", None), getattr(fn, "__func__", None)
+    if owner is not None and function is not None and not isinstance(owner, types.ModuleType):
+        return owner, function
+    return (fn,)
+
+
+def _forget_identity(key: tuple[int, ...], ref: weakref.ref) -> None:
+    """Drop the identity kept under `key` once `ref`'s object is gone (not a newer entry's)."""
+    held = _IDENTITIES.get(key)
+    if held is not None and any(r is ref for r in held[0]):
+        _IDENTITIES.pop(key, None)
+
+
+def _identity(fn: Any, refresh: bool = False) -> dict[str, Any]:
+    """`callable_identity`'s value, worked out now."""
     if isinstance(fn, functools.partial):
-        return {"function": callable_identity(fn.func), "args": _stable_repr(fn.args),
+        return {"function": callable_identity(fn.func, refresh=refresh), "args": _stable_repr(fn.args),
                 "keywords": _stable_repr(dict(sorted(fn.keywords.items())))}
     identity: dict[str, Any] = {"name": _callable_name(fn)}
     function = getattr(fn, "__func__", fn)  # a bound method: its function (and its object's state)
@@ -440,16 +514,14 @@ def _plain(value: Any, depth: int = 0) -> Any:
         items = [_plain(item, depth + 1) for item in value]
         return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
     if depth < 4 and isinstance(value, dict):
-        return {repr(key): _plain(item, depth + 1) for key, item in value.items()}
+        return {stable_repr(key): _plain(item, depth + 1) for key, item in value.items()}
     return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
 
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
 def _stable_repr(value: Any) -> str:
-    """repr without memory addresses (which differ from run to run); a digest once it is long."""
-    text = _ADDRESS.sub("", repr(value))
+    """`stable_repr(value)` (repr with sets sorted and no memory addresses, which differ from process
+    to process); a digest once it is long."""
+    text = stable_repr(value)
     return text if len(text) <= 200 else f"sha256:{_digest(text)}"
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import math
 import os
 from abc import ABC, abstractmethod
@@ -28,6 +27,7 @@ import numpy as np
 
 from rlvr.envs.content_digest import content_sha256
 from rlvr.envs.errors import DatasetError, GeneratorError
+from rlvr.envs.fingerprint import plain_json, stable_repr
 from rlvr.envs.row_files import decode_text, no_rows, read_csv_rows, read_file, read_json_rows
 
 _FILE_FORMATS = {".json": "json", ".jsonl": "json", ".parquet": "parquet", ".csv": "csv"}
@@ -195,14 +195,19 @@ class GeneratorSource(TaskSource):
     gold answer, converted by `convert_answer` and accepted by `validate_answer` (the verifier's
     own gold-answer check, see `rlvr.envs.scoring.Scorer`). A task that fails raises
     `GeneratorError` naming the env (`label()`, when given and not None), the generator, the field
-    and its value.
+    and its value. An exception a user's generator raises is raised as a `GeneratorError` naming
+    the env, the generator and the task index or seed, with the generator's exception as its cause
+    (rlvr's own generators raise their documented errors, such as `GenerationError`, as they are).
+    `check_deterministic` refuses a generator that makes two different tasks from one seed.
 
     `version`, when given, is recorded in the fingerprint: a generator whose tasks for a seed
     change (a fix, a new rule) gets a new version, so results from before and after are told apart.
     A user's generator is also recorded by what it is made of (`callable_identity`: its code, a
     partial's bound arguments), as two generators with one name can make different tasks; rlvr's
     own generators are told apart by name and `version` only, so their digests do not depend on
-    the Python version (bytecode differs between versions).
+    the Python version (bytecode differs between versions). Settings are recorded by `plain_json`
+    (a NumPy scalar as its value, a set sorted, an object by its type and a digest of its state,
+    never a memory address), so one setup has one digest in every process.
     """
 
     def __init__(
@@ -227,7 +232,12 @@ class GeneratorSource(TaskSource):
         self.version = version
 
     def _make(self, seed: int, task_id: str) -> Task:
-        made = self.fn(np.random.default_rng(seed), **self.settings)
+        try:
+            made = self.fn(np.random.default_rng(seed), **self.settings)
+        except Exception as exc:
+            if _is_rlvr_function(self.fn):  # rlvr's own: its documented errors (GenerationError) as they are
+                raise
+            raise self._raised(exc, seed, task_id) from exc
         if isinstance(made, Task):
             task = made if made.id else Task(task_id, made.question, made.answer, made.meta)
         elif isinstance(made, Mapping) and "question" in made and "answer" in made:
@@ -254,10 +264,37 @@ class GeneratorSource(TaskSource):
 
     def _error(self, field: str, value: Any, problem: str) -> GeneratorError:
         """The error for a generated task whose `field` holds the unusable `value`."""
+        return GeneratorError(f"{self._what()} returned {field} {value!r:.120}: {problem}; fix the generator")
+
+    def _raised(self, exc: Exception, seed: int, task_id: str) -> GeneratorError:
+        """The error for the generator raising `exc` while making task `task_id` from `seed`."""
+        return GeneratorError(f"{self._what()} raised {type(exc).__name__}: {str(exc):.300} while making task "
+                              f"{task_id!r} (seed {seed}); fix the generator")
+
+    def _what(self) -> str:
+        """'env: generator name with settings {...}', for error messages (the env when known)."""
         env = self.label() if self.label is not None else None
         where = f"{env}: " if env else ""
         settings = f" with settings {self.settings}" if self.settings else ""
-        return GeneratorError(f"{where}generator {self.name}{settings} returned {field} {value!r:.120}: {problem}; fix the generator")
+        return f"{where}generator {self.name}{settings}"
+
+    def check_deterministic(self, index: int = 0) -> Task:
+        """Task `index`, made twice from its seed: a GeneratorError when the two differ.
+
+        Task `i` must be the same task every time (evaluation sets, `reset(seed=...)` and the
+        fingerprint rely on it), so a generator must take all its randomness from the `rng` it is
+        given; one that also draws from the `random` module, NumPy's global generator or the clock
+        makes another task from the same seed. Compared by `stable_repr` of the tasks (so objects
+        without `==`, such as NumPy arrays, compare by content).
+        """
+        first, second = self.get(index), self.get(index)
+        if _task_text(first) != _task_text(second):
+            raise GeneratorError(
+                f"{self._what()} made two different tasks from the same seed ({index}): {_task_text(first)!r:.160} "
+                f"then {_task_text(second)!r:.160}; a generator must draw all its randomness from its rng "
+                f"argument (e.g. rng.integers(1, 10), not random.randint(1, 10) or np.random.randint), so that "
+                f"task {index} is always the same task: fix the generator")
+        return first
 
     def get(self, index: int) -> Task:
         index = check_index(index)
@@ -272,7 +309,7 @@ class GeneratorSource(TaskSource):
     def fingerprint(self) -> dict[str, Any]:
         fingerprint: dict[str, Any] = {
             "generator": f"{getattr(self.fn, '__module__', '?')}.{self.name}",
-            "settings": json.loads(json.dumps(self.settings, default=_plain_setting)),
+            "settings": plain_json(self.settings),
         }
         if self.version is not None:  # absent for unversioned generators: their digests stay as they were
             fingerprint["generator_version"] = self.version
@@ -283,12 +320,9 @@ class GeneratorSource(TaskSource):
         return fingerprint
 
 
-def _plain_setting(value: Any) -> Any:
-    """A generator setting JSON cannot write, as plain data: a NumPy scalar as its Python value
-    (np.int64(4) as 4, not 'np.int64(4)'), a NumPy array as a list, anything else as its repr."""
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    return repr(value)
+def _task_text(task: Task) -> str:
+    """`task` as text that is equal for equal tasks (`stable_repr`), for `check_deterministic`."""
+    return stable_repr((task.id, task.question, task.answer, dict(task.meta)))
 
 
 def _is_rlvr_function(fn: Any) -> bool:
@@ -414,9 +448,11 @@ def load_table(
     are the file's own (`read_json_rows`, `read_csv_rows`): a type-guessing reader changed them
     ("00501" became 501.0, and a column holding 5 and 0.5 made the 5 a 5.0). A local .parquet
     file and hub datasets, whose column types are declared, go through `datasets.load_dataset`.
-    A "~" in a local path is expanded. Local files are fingerprinted by their SHA-256, rows given
-    in memory by `content_sha256`, hub datasets by id, config, split and revision. A file that
-    cannot be read raises a DatasetError naming it and the cause.
+    A "~" in a local path is expanded. Local files are fingerprinted by their SHA-256 (with their
+    absolute path as "source": recorded, but not part of the fingerprint's digest, so a copy
+    elsewhere is the same data: `rlvr.envs.fingerprint.LOCATION_KEYS`), rows given in memory by
+    `content_sha256`, hub datasets by id, config, split and revision. A file that cannot be read
+    raises a DatasetError naming it and the cause.
     """
     if isinstance(dataset, (list, tuple)):
         rows = list(dataset)
