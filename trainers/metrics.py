@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -34,7 +35,9 @@ class MetricsLogger:
     """Writes each step's metrics to the sinks that are switched on.
 
     ``start_step`` > 0 resumes: JSONL lines of later steps (written after the last checkpoint) are
-    dropped so a resumed run's log has exactly one line per step.
+    dropped so a resumed run's log has exactly one line per step. The file is rewritten only when
+    something must go (a later step, a torn line), into a temporary file renamed over it: a kill
+    or Ctrl-C meanwhile leaves the old file whole. ``start_step`` 0 starts an empty file.
     """
 
     def __init__(
@@ -50,11 +53,10 @@ class MetricsLogger:
         self.dir = Path(output_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.jsonl_path = self.dir / "metrics.jsonl" if jsonl else None
+        #: the last step of the rows kept from an earlier session (None: none kept)
+        self.last_kept_step: int | None = None
         if self.jsonl_path is not None:
-            keep = [r for r in read_jsonl(self.jsonl_path) if r.get("step", 0) <= start_step] if start_step else []
-            with open(self.jsonl_path, "w") as f:
-                for row in keep:
-                    f.write(json.dumps(row) + "\n")
+            self.last_kept_step = _truncate_jsonl(self.jsonl_path, start_step)
         self.tb = None
         if tensorboard:
             try:
@@ -98,6 +100,45 @@ class MetricsLogger:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _truncate_jsonl(path: Path, start_step: int) -> int | None:
+    """Keep the rows of ``path`` up to ``start_step`` (none when it is 0); returns the last kept step.
+
+    Nothing is written when every line is a whole row up to ``start_step`` and the file ends with a
+    newline (a resume of a long run costs one read); otherwise the kept rows go to a temporary file
+    in the same directory, renamed over ``path`` (atomic: the history survives a kill meanwhile)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        text = ""
+    kept: list[str] = []
+    dropped = False
+    for line in text.splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:  # a torn line (the process was killed mid-write)
+            dropped = True
+            continue
+        if start_step and isinstance(row, dict) and row.get("step", 0) <= start_step:
+            kept.append(line)
+        else:
+            dropped = True
+    if not dropped and text.endswith("\n") or not text and path.exists():
+        return _last_step(kept)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "w") as f:
+            f.write("".join(line + "\n" for line in kept))
+        os.replace(tmp, path)
+    except BaseException:  # (Ctrl-C, a full disk): the old file stays whole
+        tmp.unlink(missing_ok=True)
+        raise
+    return _last_step(kept)
+
+
+def _last_step(lines: list[str]) -> int | None:
+    return int(json.loads(lines[-1]).get("step", 0)) if lines else None
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:

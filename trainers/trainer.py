@@ -23,8 +23,12 @@ Runs and their outputs (:meth:`Trainer.train`, rules in :mod:`.runs`): a fresh r
 ``output_dir`` that already holds a run unless ``log.overwrite``, which deletes the old outputs only
 once the new run has been built. ``--resume`` compares the config with the checkpoint's (only
 :data:`~.config.RESUME_MUTABLE_KEYS` may change unless allowed) and applies the config's optimizer
-hyper-parameters. Ctrl-C / SIGTERM finishes the current step, saves a checkpoint and says how to
-resume; a second one stops at once.
+hyper-parameters, and refuses a training dataset or env that changed since the checkpoint (its size,
+its fingerprint) unless allowed. Ctrl-C / SIGTERM finishes the current step, saves a checkpoint and
+says how to resume; a second one stops at once. Verification that keeps failing for infrastructure
+reasons stops the run after saving the last completed step; a checkpoint that cannot be written
+(a full disk) raises :class:`CheckpointSaveError`. ``summary.json`` and ``curves.png`` are brought up
+to date at each checkpoint and when the run stops, not only at its end.
 
 All the maths lives in pure functions; this file only wires them.
 """
@@ -33,9 +37,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import errno
 import json
 import math
 import os
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -44,6 +50,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from rlvr.envs.fingerprint import LOCATION_KEYS
 from rlvr.trainers import advantages as adv_fns
 from rlvr.trainers.checkpoint import (
     latest_checkpoint, load_trainer_state, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state,
@@ -54,13 +61,78 @@ from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.losses import aggregate, kl_estimate, kl_penalised_rewards, kl_penalised_token_rewards, logprobs_from_logits, policy_loss, token_entropy, truncated_is_weights
 from rlvr.trainers.metrics import MetricsLogger, plot_curves
 from rlvr.trainers.overlong import soft_overlong_penalty
-from rlvr.trainers.rollout import RolloutCollector, Trajectory
+from rlvr.trainers.rollout import RolloutCollector, RolloutInfrastructureError, Trajectory
 from rlvr.trainers.runs import (
     ResumeError, StopRequests, TrainingInterrupted, apply_optimizer_config, check_output_dir, clear_previous_run,
     resume_hint, say,
 )
 
-__all__ = ["Trainer", "ResumeError", "TrainingInterrupted", "load_policy", "pick_device", "pick_dtype"]
+__all__ = ["Trainer", "CheckpointSaveError", "ResumeError", "TrainingInterrupted", "load_policy", "pick_device",
+           "pick_dtype"]
+
+
+class CheckpointSaveError(RuntimeError):
+    """A checkpoint could not be written (a full disk, a lost mount): the run stops, and the message
+    says which step, why, and (when it looks like it) that the disk is full. ``cause`` is the
+    original exception; ``step`` the step whose save failed; ``disk_full`` whether it looks like
+    a lack of space. The checkpoints saved before are untouched."""
+
+    def __init__(self, out: Path, step: int, cause: BaseException) -> None:
+        self.step, self.cause = step, cause
+        self.disk_full = _looks_like_disk_full(cause)
+        reason = " ".join(str(cause).split())[:300] or "no message"
+        message = f"saving the checkpoint of step {step} in {out / 'checkpoints'} failed ({type(cause).__name__}: {reason})"
+        if self.disk_full:
+            try:
+                free = f" ({shutil.disk_usage(out).free / 2**20:.0f} MiB free there now)"
+            except OSError:
+                free = ""
+            message += (f"; the disk looks full{free}: free some space (or lower log.keep_last, or move "
+                        "log.output_dir to a larger disk) before resuming")
+        super().__init__(message)
+
+
+#: What `torch.save` / `save_pretrained` say when a write hits a full disk without an errno.
+_DISK_FULL_HINTS = ("no space left", "disk quota", "unexpected pos", "file write failed", "iostream error",
+                    "enospc")
+
+
+def _looks_like_disk_full(exc: BaseException | None) -> bool:
+    """True when ``exc`` or an exception it came from is ENOSPC / EDQUOT, or says a write failed the
+    way torch's zip writer does on a full disk ("[enforce fail at inline_container.cc] unexpected pos")."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            return True
+        if any(hint in str(exc).lower() for hint in _DISK_FULL_HINTS):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _fingerprint_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The entries of two env fingerprint records that differ, as dotted keys (``data.num_tasks``),
+    two levels deep; where data known by its content SHA-256 lies (a path) is not a change."""
+    def flat(record: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in record.items():
+            if key == "data" and isinstance(value, dict) and value.get("sha256"):
+                value = {k: v for k, v in value.items() if k not in LOCATION_KEYS}
+            if isinstance(value, dict) and value:
+                for sub, v in value.items():
+                    out[f"{key}.{sub}"] = v
+            else:
+                out[key] = value
+        return out
+
+    a, b = flat(old), flat(new)
+    return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def pick_device(name: str) -> torch.device:
@@ -157,8 +229,11 @@ class Trainer:
     ``Trainer(config).train()`` builds everything from the config. ``model``/``tokenizer`` may be given
     (e.g. a warmed-up model); ``resume=True`` continues from the latest checkpoint in
     ``config.log.output_dir`` exactly where it stopped. On resume the config must match the
-    checkpoint's except for :data:`~.config.RESUME_MUTABLE_KEYS` (changes are printed); any other
-    change raises :class:`ResumeError` unless ``allow_config_change=True``.
+    checkpoint's except for :data:`~.config.RESUME_MUTABLE_KEYS` (changes are printed), and the
+    training env must be the checkpoint's: the same dataset size and env fingerprint (data content,
+    verifier, settings; :class:`~rlvr.envs.fingerprint.Fingerprint`). Any other change raises
+    :class:`ResumeError` unless ``allow_config_change=True`` (then it is printed and recorded in
+    ``config_changes.jsonl``).
     """
 
     def __init__(self, config: Config, *, model: Any = None, tokenizer: Any = None, resume: bool = False,
@@ -166,6 +241,7 @@ class Trainer:
         self.cfg = cfg = config.validate()
         self.out = Path(cfg.log.output_dir)
         self.resumed_from: Path | None = None
+        self._allow_config_change = allow_config_change
         # checks only: nothing is deleted before the whole run has been built (see train())
         self._resume_state, self._config_changes = check_output_dir(
             self.out, cfg, resume=resume, allow_config_change=allow_config_change)
@@ -214,6 +290,8 @@ class Trainer:
         self.eval_size: int | None = None
         #: the training dataset's size (None: an endless procedural source)
         self.dataset_size = self._source_size()
+        #: the training env's fingerprint ``{"digest", "record"}`` (None: the env has none), which a resume compares
+        self.env_fingerprint = self._env_fingerprint()
         #: tasks at the end of a finite dataset held out of training for evaluation (see :meth:`_eval_holdout`);
         #: fixed when the run starts and kept by its checkpoints, since it decides the training pool
         self.eval_holdout = self._eval_holdout()
@@ -233,9 +311,19 @@ class Trainer:
         self.train_seconds_before = 0.0  # wall time of the earlier segments of a resumed run
         self._t0: float | None = None
         self._last_saved = -1
+        #: the metrics row of the last completed step (before its evaluation) and whether an evaluation
+        #: follows it: kept in its checkpoint, so that a run killed after the save still logs it on resume
+        self._row: dict[str, Any] | None = None
+        self._row_eval_due = False
+        self._resumed_row: dict[str, Any] | None = None
+        self._resumed_eval_due = False
         self._stops = StopRequests()
         if resume:
-            self._load_checkpoint()  # (checks the task ranges from the run's real data position)
+            try:
+                self._load_checkpoint()  # (checks the task ranges from the run's real data position)
+            except BaseException:
+                self.close()
+                raise
         else:
             self._check_task_ranges()
 
@@ -279,6 +367,62 @@ class Trainer:
                 f"env (from index 5,000,000 on, apart from training and evaluation), but {self.cfg.env.id} has a dataset "
                 f"of {size} tasks; set warmup.steps=0 (or warm the model up on a procedural env beforehand)")
         return size
+
+    def _env_fingerprint(self) -> dict[str, Any] | None:
+        """``{"digest": ..., "record": ...}`` of the training env's fingerprint (what produced its tasks
+        and rewards: data content, verifier, settings), or None for an env without one."""
+        env = self._probe_env(self.collector, self.cfg.env.id, "env.kwargs", self.cfg.env.kwargs)
+        make = getattr(env.unwrapped, "fingerprint", None)
+        if not callable(make):
+            return None
+        try:
+            fp = make()
+        except Exception:  # an env's own fingerprint method that fails: nothing to compare on resume
+            return None
+        digest = getattr(fp, "digest", None)
+        if not isinstance(digest, str):
+            return None
+        record = fp.to_dict() if callable(getattr(fp, "to_dict", None)) else None
+        return {"digest": digest, "record": record}
+
+    def _check_same_env(self, state: dict[str, Any], ckpt: Path) -> None:
+        """Resume: refuse a training dataset or env that changed since ``ckpt`` (its size, its
+        fingerprint), naming what changed, unless ``allow_config_change`` (then say it and record it
+        in ``config_changes.jsonl``). A rewritten data file would otherwise silently change the
+        shuffle and turn the tasks held out for evaluation into training tasks. An upgrade of rlvr
+        alone (the record's ``rlvr_version``) is said, not refused: its verifiers' rules versions
+        are in the record, and a change of those is."""
+        changes: dict[str, tuple[Any, Any]] = {}
+        said: list[str] = []
+        if "dataset_size" in state and state["dataset_size"] != self.dataset_size:
+            old, new = state["dataset_size"], self.dataset_size
+            changes["env.dataset_size"] = (old, new)
+            held = state.get("eval_holdout") or 0
+            said.append(f"the training dataset has {new if new is not None else 'endless'} tasks, {ckpt.name} was "
+                        f"trained on {old if old is not None else 'endless'} (the training pool and its shuffle would "
+                        "change" + (f", and tasks held out for evaluation ({held}) could be trained on)" if held else ")"))
+        old_fp, new_fp = state.get("env_fingerprint"), self.env_fingerprint
+        parts = {} if not (old_fp and new_fp) else _fingerprint_changes(old_fp.get("record") or {}, new_fp.get("record") or {})
+        upgrade = parts.pop("rlvr_version", None)  # an upgrade of rlvr alone is the same env (its rules versions are not)
+        if upgrade is not None:
+            say(f"resume: rlvr {upgrade[0]} -> {upgrade[1]}")
+        if parts and old_fp.get("digest") != new_fp.get("digest"):
+            changes["env.fingerprint"] = (old_fp.get("digest"), new_fp.get("digest"))
+            listed = "; ".join(f"{k}: {_short(a)} -> {_short(b)}" for k, (a, b) in list(parts.items())[:6])
+            more = f"; and {len(parts) - 6} more" if len(parts) > 6 else ""
+            said.append(f"the env fingerprint changed from {old_fp.get('digest')} to {new_fp.get('digest')}"
+                        + (f" ({listed}{more})" if listed else " (its data, verifier or settings differ)"))
+        if not changes:
+            return
+        if not self._allow_config_change:
+            raise ResumeError(
+                f"--resume: the training data or env differs from what {ckpt.name} was trained with: {'; '.join(said)}. "
+                f"Resuming would silently continue as a different run: restore the original data (env.id "
+                f"{self.cfg.env.id}, env.kwargs {self.cfg.env.kwargs}), or pass --allow-config-change "
+                "(Trainer(allow_config_change=True)) to continue anyway")
+        for line in said:
+            say(f"resume: {line} (allowed by --allow-config-change)")
+        self._config_changes = {**self._config_changes, **changes}
 
     def _check_task_ranges(self, num_eval_tasks: int | None = None) -> None:
         """A procedural env: training, the warm-up and held-out evaluation must use disjoint task
@@ -694,7 +838,14 @@ class Trainer:
     # -------------------------------------------------------------- checkpoints
 
     def save(self) -> Path:
-        """Checkpoint the current step (what ``--resume`` needs, see :mod:`.checkpoint`)."""
+        """Checkpoint the current step (what ``--resume`` needs, see :mod:`.checkpoint`).
+
+        Besides the optimizer, data position and RNG states it keeps the step's metrics row and
+        whether an evaluation was due after it (a resume logs the row, and runs that evaluation,
+        when the run was killed before), and the training dataset's size and env fingerprint
+        (a resume refuses other data). Raises :class:`CheckpointSaveError` when it cannot be
+        written (a full disk): the checkpoints saved before are untouched."""
+        row = self._row if self._row is not None and self._row.get("step") == self.step_count else None
         state = {
             "step": self.step_count,
             "task_counter": self.task_counter,
@@ -708,9 +859,16 @@ class Trainer:
             "warmup_stats": self.warmup_stats,
             "train_seconds": self._elapsed(),
             "eval_holdout": self.eval_holdout,  # the training pool, which a resume must not change
+            "dataset_size": self.dataset_size,  # the data a resume must find again (or be allowed to change)
+            "env_fingerprint": self.env_fingerprint,
+            "row": row,  # the step's metrics before its evaluation, logged on resume if they never were
+            "row_eval_due": self._row_eval_due if row is not None else False,
         }
-        path = save_checkpoint(self.out, self.step_count, model=self.model, tokenizer=self.tokenizer,
-                               state=state, keep_last=self.cfg.log.keep_last)
+        try:
+            path = save_checkpoint(self.out, self.step_count, model=self.model, tokenizer=self.tokenizer,
+                                   state=state, keep_last=self.cfg.log.keep_last)
+        except Exception as exc:  # a full disk: torch.save's RuntimeError, an OSError, a SafetensorError
+            raise CheckpointSaveError(self.out, self.step_count, exc) from exc
         self._last_saved = self.step_count
         self._write_checkpoint_evals(path)
         return path
@@ -719,10 +877,15 @@ class Trainer:
         """``<checkpoint>/evals.json``: the evaluation results up to its step, and
         ``eval_errors.json`` the failed evaluations. Small files of their own, so the evaluation
         that follows a save can be added without rewriting the checkpoint."""
+        step = int(path.name.rsplit("_", 1)[-1]) if path.name.startswith("step_") else self.step_count
         for name, kept in (("evals.json", self.eval_results), ("eval_errors.json", self.eval_errors)):
             tmp = path / f"{name}.tmp"
-            tmp.write_text(json.dumps({str(k): v for k, v in kept.items() if k <= self.step_count}))
-            os.replace(tmp, path / name)
+            try:
+                tmp.write_text(json.dumps({str(k): v for k, v in kept.items() if k <= step}))
+                os.replace(tmp, path / name)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise CheckpointSaveError(self.out, step, exc) from exc
 
     def _elapsed(self) -> float:
         """Wall seconds of the whole run so far, earlier segments of a resumed run included."""
@@ -734,6 +897,7 @@ class Trainer:
         ckpt = latest_checkpoint(self.out)
         state = self._resume_state if self._resume_state is not None else load_trainer_state(ckpt)
         self._resume_state = None
+        self._check_same_env(state, ckpt)
         stale = remove_stale_temporaries(self.out)
         if stale:
             say(f"resume: removed {len(stale)} unfinished checkpoint save(s) left by a killed run: "
@@ -774,6 +938,10 @@ class Trainer:
             self.eval_holdout = int(held)
         self._last_saved = self.step_count
         self.resumed_from = ckpt
+        row = state.get("row")
+        if isinstance(row, dict) and row.get("step") == self.step_count:
+            self._resumed_row, self._resumed_eval_due = dict(row), bool(state.get("row_eval_due"))
+            self._row, self._row_eval_due = dict(row), self._resumed_eval_due
         self._check_task_ranges()
 
     # -------------------------------------------------------------- the loop
@@ -783,8 +951,16 @@ class Trainer:
 
         Each step: update, checkpoint (when due), evaluation (when due), log. The checkpoint comes
         first so that a failing evaluation never costs the training; an evaluation error is reported
-        (log, ``summary["eval_errors"]``) and training goes on. Ctrl-C or SIGTERM finishes the step in
-        progress, saves it and raises :class:`TrainingInterrupted` (a second one stops at once)."""
+        (log, ``summary["eval_errors"]``) and training goes on. The checkpoint keeps the step's
+        metrics row, so a run killed during the evaluation that follows a save loses nothing: the
+        resumed run runs that evaluation (unless it is in the results or errors already) and logs
+        the row first. At each checkpoint ``summary.json`` (with ``"in_progress": true``) and
+        ``curves.png`` are rewritten. Ctrl-C or SIGTERM finishes the step in progress, saves it and
+        raises :class:`TrainingInterrupted` (a second one stops at once). Verification that keeps
+        failing for infrastructure reasons (:class:`~.rollout.RolloutInfrastructureError`) saves the
+        last completed step (its data position and RNG as they were when it ended), writes the
+        summary (``stopped_at_step``) and plot, and raises. A checkpoint that cannot be written
+        raises :class:`CheckpointSaveError`."""
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         if self.resumed_from is None and self.step_count == 0 and cfg.log.overwrite:
@@ -805,22 +981,24 @@ class Trainer:
                 if self.step_count == 0 and cfg.eval.before and cfg.eval.num_tasks:
                     if self._evaluate_at(0, logger):
                         logger.write(f"step 0: held-out pass@1 {self.eval_results[0]['eval/pass@1']:.3f}")
+                self._finish_resumed_step(logger)
                 self._stops.in_loop = True
                 while self.step_count < cfg.train.total_steps:
-                    metrics = self.step()
+                    metrics = self._step_or_save_and_raise(logger)
                     step = self.step_count
                     last = step == cfg.train.total_steps
+                    eval_due = bool(cfg.eval.num_tasks and ((cfg.eval.every and step % cfg.eval.every == 0) or last))
+                    self._row, self._row_eval_due = {"step": step, **metrics}, eval_due  # (into the checkpoint)
                     saved = None
                     if (cfg.log.save_every and step % cfg.log.save_every == 0) or (last and cfg.log.save_final):
                         saved = self.save()
-                    if cfg.eval.num_tasks and ((cfg.eval.every and step % cfg.eval.every == 0) or last):
+                    if eval_due:
                         metrics.update(self._evaluate_at(step, logger))
                         if saved is not None:
                             self._write_checkpoint_evals(saved)
-                    if metrics.get("note"):
-                        logger.write(f"step {step}: {metrics['note']}")
-                    logger.log(step, metrics)
-                    self.history.append({"step": step, **metrics})
+                    self._log_row(logger, step, metrics)
+                    if saved is not None and not last:  # the run's outputs as of this checkpoint
+                        self._write_outputs({"in_progress": True}, logger)
                     if self._stops.requested and not last:
                         interrupted = self._save_and_hint(self._stops.requested)
                         break
@@ -830,15 +1008,78 @@ class Trainer:
             raise
         finally:
             logger.close()
-        summary = self.summary(self._elapsed())
-        if interrupted:
-            summary["interrupted_at_step"] = self.step_count
-        if cfg.log.plot:
-            self._plot()
-        (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
+        summary = self._write_outputs({"interrupted_at_step": self.step_count} if interrupted else {})
         if interrupted:
             say(interrupted)
             raise TrainingInterrupted(interrupted)
+        return summary
+
+    def _log_row(self, logger: MetricsLogger, step: int, metrics: dict[str, Any]) -> None:
+        if metrics.get("note"):
+            logger.write(f"step {step}: {metrics['note']}")
+        logger.log(step, metrics)
+        self.history.append({"step": step, **metrics})
+
+    def _finish_resumed_step(self, logger: MetricsLogger) -> None:
+        """Resume: finish what the checkpoint's step left undone when the run was killed after saving
+        it (during its evaluation, before its row was logged). A due evaluation that is neither in
+        the results nor in the errors is run now (the weights are the step's) and added to the
+        checkpoint; the step's row, with its evaluation, is logged unless ``metrics.jsonl`` has it
+        (without ``log.jsonl``: when its evaluation had to be run again). So the resumed run ends
+        with the rows and evaluations of an uninterrupted one."""
+        row, due = self._resumed_row, self._resumed_eval_due
+        self._resumed_row = None
+        if row is None or self.resumed_from is None or row.get("step") != self.step_count:
+            return
+        step = self.step_count
+        rerun = bool(due and self.cfg.eval.num_tasks and step not in self.eval_results and step not in self.eval_errors)
+        if rerun:
+            logger.write(f"resume: the evaluation of step {step} did not finish before the run stopped; running it now")
+            self._evaluate_at(step, logger)
+            self._write_checkpoint_evals(self.resumed_from)
+        logged = logger.last_kept_step == step if logger.jsonl_path is not None else not rerun
+        if logged:
+            return
+        metrics = {k: v for k, v in row.items() if k != "step"}
+        metrics.update(self.eval_results.get(step, {}))
+        self._log_row(logger, step, metrics)
+
+    def _step_or_save_and_raise(self, logger: MetricsLogger) -> dict[str, Any]:
+        """:meth:`step`; when its rollouts' verification keeps failing for infrastructure reasons, the
+        step had not touched the weights or the optimizer yet: put its data position and RNG back as
+        they were when the previous step ended, save that step (unless saved), write the summary and
+        plot, and raise. The resumed run then trains exactly what the uninterrupted one would."""
+        task_counter, rng = self.task_counter, rng_state()
+        try:
+            return self.step()
+        except RolloutInfrastructureError as exc:
+            self.task_counter = task_counter
+            set_rng_state(rng)
+            if self.step_count > 0 and self._last_saved != self.step_count:
+                try:
+                    self.save()
+                    logger.write(f"saved step {self.step_count}, the last completed step, before stopping")
+                except CheckpointSaveError as save_exc:  # the infrastructure error is what to report
+                    logger.write(f"could not save step {self.step_count} before stopping: {save_exc}")
+            self._write_outputs({"stopped_at_step": self.step_count, "stop_reason": f"{type(exc).__name__}: {exc}"}, logger)
+            raise
+
+    def _write_outputs(self, extra: dict[str, Any], logger: MetricsLogger | None = None) -> dict[str, Any]:
+        """``summary.json`` (the summary so far plus ``extra``) and ``curves.png`` (when ``log.plot``);
+        returns the summary. Called at each checkpoint, when the run stops and when it ends. With a
+        ``logger`` (the provisional outputs of a run going on or stopping for another reason) a
+        failure is only reported: it must neither end the training nor hide the reason it stops."""
+        summary = {**self.summary(self._elapsed()), **extra}
+        try:
+            if self.cfg.log.plot:
+                self._plot()
+            tmp = self.out / ".summary.json.tmp"
+            tmp.write_text(json.dumps(summary, indent=2))
+            os.replace(tmp, self.out / "summary.json")
+        except Exception as exc:
+            if logger is None:
+                raise
+            logger.write(f"could not update summary.json / curves.png: {type(exc).__name__}: {exc}")
         return summary
 
     def _evaluate_at(self, step: int, logger: MetricsLogger) -> dict[str, float]:

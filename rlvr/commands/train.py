@@ -8,6 +8,9 @@ import sys
 #: Exit status when the rollouts' verification kept failing for infrastructure reasons (as
 #: `rlvr eval`'s 3 for samples a sandbox outage left unverified).
 EXIT_INFRASTRUCTURE = 3
+#: Exit status when a checkpoint could not be written (a full disk): the run stopped; the message
+#: says why, which checkpoint is the latest good one and how to resume from it.
+EXIT_SAVE_FAILED = 4
 
 
 def register(subparsers) -> None:
@@ -18,7 +21,10 @@ def register(subparsers) -> None:
                     "Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits; --resume "
                     "continues from it. Exit status: 0 done; 1 done, but an evaluation failed (the training is "
                     "saved); 2 a bad config or option, or nothing to resume; 3 verification kept failing for "
-                    "infrastructure reasons (sandbox down, verifier crash; resume once fixed); 130 interrupted.",
+                    "infrastructure reasons (sandbox down, verifier crash; the last completed step is saved: "
+                    "resume once fixed); 4 a checkpoint could not be saved (e.g. a full disk; resume from the "
+                    "latest good one once fixed); 130 interrupted. summary.json and curves.png are rewritten "
+                    "at each checkpoint and when the run stops.",
     )
     p.add_argument("--config", default=None,
                    help="YAML config, e.g. configs/demo.yaml (with --resume it may be left out: the run's saved "
@@ -71,10 +77,20 @@ def _infrastructure_failed(exc: Exception, trainer) -> int:
     return EXIT_INFRASTRUCTURE
 
 
+def save_failed(command: str, exc: Exception, trainer) -> int:
+    """A checkpoint could not be written (:class:`~rlvr.trainers.trainer.CheckpointSaveError`: a full
+    disk, a lost mount): why, the latest good checkpoint and how to resume, without a traceback."""
+    from rlvr.trainers.runs import resume_hint
+
+    print(f"{command}: the run stopped because {exc}\n{command}: {resume_hint(trainer.out, 'stopped', trainer.step_count)}",
+          file=sys.stderr)
+    return EXIT_SAVE_FAILED
+
+
 def run(args) -> int:
     from rlvr.trainers.config import ConfigError, load_config
     from rlvr.trainers.rollout import RolloutInfrastructureError
-    from rlvr.trainers.trainer import ResumeError, Trainer, TrainingInterrupted
+    from rlvr.trainers.trainer import CheckpointSaveError, ResumeError, Trainer, TrainingInterrupted
     from rlvr.trainers.vllm_engine import VLLMUnavailableError
 
     if args.allow_config_change and not args.resume:
@@ -92,6 +108,8 @@ def run(args) -> int:
         return 130
     except RolloutInfrastructureError as exc:
         return _infrastructure_failed(exc, trainer)
+    except CheckpointSaveError as exc:
+        return save_failed("rlvr train", exc, trainer)
     finally:
         trainer.close()
     print(json.dumps(summary))
