@@ -5,13 +5,25 @@ of the model and tokenizer, loadable with ``AutoModelForCausalLM.from_pretrained
 ``trainer_state.pt`` (optimizer, scheduler, step, data position, Python/NumPy/torch RNG states and the
 config). It is written to a temporary directory, every file and directory is fsync'ed, and it is
 renamed into place, so neither a crash nor a power loss mid-save leaves a half-written checkpoint that
-``--resume`` would pick up. Temporary directories left by a process killed mid-save are removed by the
-next save (and on resume): a complete checkpoint is always a ``step_*`` directory.
+``--resume`` would pick up. Re-saving a step that exists moves the old copy aside, renames the new one
+in and only then deletes the old one (a failed rename puts it back). Temporary directories left by a
+process killed mid-save are removed by the next save (and on resume), except that an old copy moved
+aside whose step is missing is put back: a complete checkpoint is always a ``step_*`` directory.
+It gets the usual permissions (``0o777 & ~umask`` for directories, ``0o666 & ~umask`` for files), so
+other users can read the model as they can the run's other outputs. (Only one process writes a run's
+checkpoints: see :func:`~.runs.lock_output_dir`.)
+
+``trainer_state.pt`` holds tensors and plain data only (the NumPy RNG state as a list) and is loaded
+with ``torch.load(weights_only=True)``: unpickling it can run no code, so a crafted checkpoint is
+refused (:class:`CheckpointError`) rather than executed. Checkpoints of earlier versions, whose NumPy
+RNG state is an array, still load: NumPy arrays are the one type beyond those allowed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
 import random
 import re
 import shutil
@@ -23,15 +35,24 @@ import numpy as np
 import torch
 
 __all__ = ["save_checkpoint", "latest_checkpoint", "load_trainer_state", "rng_state", "set_rng_state", "list_checkpoints",
-           "remove_stale_temporaries"]
+           "remove_stale_temporaries", "restore_moved_aside", "CheckpointError"]
 
 _STEP_DIR = re.compile(r"^step_(\d+)$")
+_OLD_DIR = re.compile(r"^\.old-(step_\d+)(-.*)?$")
+
+
+class CheckpointError(RuntimeError):
+    """A ``trainer_state.pt`` that cannot be loaded safely (it holds objects other than tensors and
+    plain data)."""
 
 
 def rng_state() -> dict[str, Any]:
+    """The Python, NumPy and torch (and CUDA) RNG states, as plain data and tensors (what
+    ``torch.load(weights_only=True)`` reads back)."""
+    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
     state = {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": (name, keys.tolist(), int(pos), int(has_gauss), float(cached_gaussian)),
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():
@@ -41,7 +62,8 @@ def rng_state() -> dict[str, Any]:
 
 def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    name, keys, *rest = state["numpy"]  # (keys: a list, or an array in checkpoints of earlier versions)
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), *rest))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -65,17 +87,74 @@ def latest_checkpoint(output_dir: str | Path) -> Path | None:
     return found[-1][1] if found else None
 
 
-def remove_stale_temporaries(output_dir: str | Path) -> list[Path]:
-    """Delete the ``.tmp-step_*`` / ``.old-step_*`` directories a killed save left behind (each is
-    model-sized); returns what was removed. Only one process writes a run's checkpoints, so outside a
-    save none of them is in use."""
+def restore_moved_aside(output_dir: str | Path) -> list[Path]:
+    """Rename back to ``step_N`` an ``.old-step_N-*`` directory (a complete checkpoint moved aside
+    while step N was re-saved, by a process killed before the new copy was renamed in) whose
+    ``step_N`` is missing; returns the checkpoints restored."""
     root = Path(output_dir) / "checkpoints"
     if not root.is_dir():
         return []
+    restored = []
+    for p in sorted(root.iterdir()):
+        m = _OLD_DIR.match(p.name)
+        if m and (p / "trainer_state.pt").is_file() and not (root / m.group(1)).exists():
+            os.replace(p, root / m.group(1))
+            restored.append(root / m.group(1))
+    return restored
+
+
+def remove_stale_temporaries(output_dir: str | Path) -> list[Path]:
+    """Delete the ``.tmp-step_*`` / ``.old-step_*`` directories a killed save left behind (each is
+    model-sized); returns what was removed. An ``.old-step_N-*`` copy whose step is missing is put
+    back first (:func:`restore_moved_aside`). Only one process writes a run's checkpoints (the run
+    holds the output directory's lock, see :func:`~.runs.lock_output_dir`), so outside a save none
+    of them is in use."""
+    root = Path(output_dir) / "checkpoints"
+    if not root.is_dir():
+        return []
+    restore_moved_aside(output_dir)
     stale = [p for p in root.iterdir() if p.name.startswith((".tmp-step_", ".old-step_"))]
     for p in stale:
         shutil.rmtree(p, ignore_errors=True)
     return stale
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` with NumPy scalars and arrays as Python numbers and lists (in dicts, lists and tuples),
+    so that ``trainer_state.pt`` loads with ``weights_only=True`` whatever the trainer put in it."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if type(obj) is dict:
+        return {k: _plain(v) for k, v in obj.items()}
+    if type(obj) in (list, tuple):
+        return type(obj)(_plain(v) for v in obj)
+    return obj
+
+
+def _umask() -> int:
+    """The process's umask (read without changing it where ``/proc`` says it)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # pragma: no cover - systems without /proc
+    os.umask(mask)
+    return mask
+
+
+def _chmod_tree(path: Path, umask: int) -> None:
+    """The usual permissions for everything under ``path``: directories ``0o777 & ~umask``, files
+    ``0o666 & ~umask``, as the run's other outputs (``mkdtemp`` makes a directory 0700, and
+    ``save_pretrained`` writes the weights through a 0600 temporary file)."""
+    for dirpath, _, filenames in os.walk(path):
+        os.chmod(dirpath, 0o777 & ~umask)
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), 0o666 & ~umask)
 
 
 def _fsync_tree(path: Path) -> None:
@@ -109,35 +188,75 @@ def save_checkpoint(
     state: dict[str, Any],
     keep_last: int = 2,
 ) -> Path:
-    """Write checkpoint ``step`` atomically and durably and prune all but the ``keep_last`` newest."""
+    """Write checkpoint ``step`` atomically and durably and prune all but the ``keep_last`` newest.
+
+    Re-saving a step that exists replaces it atomically too: the old copy is moved aside, the new one
+    renamed in, and the old one deleted only then (put back if the rename fails)."""
     root = Path(output_dir) / "checkpoints"
     root.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(output_dir)
     final = root / f"step_{step:06d}"
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-step_{step:06d}-", dir=root))
+    old: Path | None = None
     try:
         model.save_pretrained(tmp / "model", safe_serialization=True)
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp / "model")
-        torch.save(state, tmp / "trainer_state.pt")
+        torch.save(_plain(state), tmp / "trainer_state.pt")
+        _chmod_tree(tmp, _umask())  # mkdtemp made it 0700 (and the weights are written 0600)
         _fsync_tree(tmp)
-        if final.exists():  # re-saving the same step: move the old one aside first
-            old = root / f".old-{final.name}"
-            shutil.rmtree(old, ignore_errors=True)
+        if final.exists():  # re-saving the same step: move the old one aside, never delete it first
+            old = root / tmp.name.replace(".tmp-", ".old-", 1)
             os.replace(final, old)
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(tmp, final)
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            if old is not None:
+                os.replace(old, final)  # the old copy is back, complete
+                old = None
+            raise
         _fsync_dir(root)  # the rename itself is durable before older checkpoints are pruned
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     for _, path in list_checkpoints(output_dir)[:-keep_last]:
         shutil.rmtree(path, ignore_errors=True)
     return final
 
 
+#: What ``trainer_state.pt`` may hold beyond tensors and plain data: the NumPy RNG state of
+#: checkpoints written by earlier versions (a uint32 array; NumPy 1 and NumPy 2 module paths).
+try:
+    from numpy._core.multiarray import _reconstruct
+except ImportError:  # pragma: no cover - NumPy 1
+    from numpy.core.multiarray import _reconstruct
+_LEGACY_NUMPY_GLOBALS = [np.ndarray, np.dtype, *([np.dtypes.UInt32DType] if hasattr(np, "dtypes") else []),
+                         (_reconstruct, "numpy._core.multiarray._reconstruct"),
+                         (_reconstruct, "numpy.core.multiarray._reconstruct")]
+
+
 def load_trainer_state(checkpoint: str | Path) -> dict[str, Any]:
+    """``trainer_state.pt``, loaded with ``weights_only=True`` (tensors, plain data and NumPy arrays:
+    no code runs, whoever wrote the file).
+
+    Raises:
+        FileNotFoundError: the checkpoint has no ``trainer_state.pt``.
+        CheckpointError: the file holds other objects, which only a crafted file does.
+    """
     path = Path(checkpoint) / "trainer_state.pt"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: {checkpoint} is not a complete rlvr checkpoint")
-    return torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        allowed = getattr(torch.serialization, "safe_globals", None)  # (torch >= 2.5; before, plain data only)
+        with allowed(_LEGACY_NUMPY_GLOBALS) if allowed is not None else contextlib.nullcontext():
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        what = f" ({found.group(1)})" if found else ""
+        raise CheckpointError(
+            f"{path} holds objects other than tensors and plain data{what}, which rlvr checkpoints never "
+            "do; it was not loaded, since unpickling such objects can run arbitrary code (a crafted "
+            "checkpoint). Resume only from a checkpoint written by rlvr, or start afresh"
+        ) from exc

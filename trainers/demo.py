@@ -11,7 +11,9 @@
    save the curves, and write ``runs/demo/summary.json``.
 
 The demo starts afresh every time (``log.overwrite``) in a directory it marks as its own
-(:data:`MARKER`); it refuses a directory that holds any other run rather than delete it.
+(:data:`MARKER`); it refuses a directory that holds any other run rather than delete it. An
+interrupted demo (Ctrl-C saves the last step) continues exactly where it stopped with
+``rlvr demo --resume`` (``run_demo(resume=True)``) and the same options; a plain rerun replaces it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from rlvr.trainers.config import load_config
+from rlvr.trainers.runs import LOCK_FILE, lock_output_dir, release_output_dir
 
 __all__ = ["run_demo", "DEMO_CONFIG", "QUICK_OVERRIDES", "MARKER"]
 
@@ -62,34 +65,61 @@ def run_demo(
     overrides: Sequence[str] = (),
     output_dir: str | Path = "runs/demo",
     quick: bool = False,
+    resume: bool = False,
 ) -> dict:
     """Run the demo and return its summary (also written to ``<log.output_dir>/summary.json``;
-    ``output_dir`` is the default, ``--set log.output_dir=...`` wins)."""
-    from rlvr.trainers.trainer import ResumeError, Trainer
+    ``output_dir`` is the default, ``--set log.output_dir=...`` wins). ``resume``: continue the
+    interrupted demo run there from its latest checkpoint (same arguments as that run)."""
+    from rlvr.trainers.trainer import ResumeError
 
     t0 = time.perf_counter()
     extra = [*(QUICK_OVERRIDES if quick else ()), f"log.output_dir={output_dir}", "log.overwrite=true", *overrides]
     cfg = load_config(_config_path(config), extra)
     out = Path(cfg.log.output_dir)
-    if out.is_dir() and any(out.iterdir()) and not _made_by_demo(out):
-        raise ResumeError(
-            f"{out} is not empty and was not made by rlvr demo (no {MARKER} file); the demo replaces its output "
-            "directory, so choose another --output-dir (or delete this one yourself)"
-        )
+    if resume and not out.is_dir():
+        raise ResumeError(f"--resume: no checkpoint: {out} does not exist (run rlvr demo without --resume to start)")
+    lock_output_dir(out)  # (before looking: no other run may change it meanwhile)
+    try:
+        if out.is_dir() and any(p.name != LOCK_FILE for p in out.iterdir()) and not _made_by_demo(out):
+            if resume:
+                raise ResumeError(
+                    f"--resume: {out} was not made by rlvr demo (no {MARKER} file); rlvr demo --resume continues "
+                    f"only a demo run (rlvr train --resume --set log.output_dir={out} continues another run)"
+                )
+            raise ResumeError(
+                f"{out} is not empty and was not made by rlvr demo (no {MARKER} file); the demo replaces its output "
+                "directory, so choose another --output-dir (or delete this one yourself)"
+            )
+        return _run(cfg, out, t0, resume)
+    finally:
+        release_output_dir(out)
+
+
+def _run(cfg, out: Path, t0: float, resume: bool) -> dict:
+    from rlvr.trainers.checkpoint import latest_checkpoint
+    from rlvr.trainers.trainer import Trainer
+
     print(
         f"rlvr demo: tiny model (hidden {cfg.model.tiny_hidden_size}, {cfg.model.tiny_layers} layers) on {cfg.env.id} "
         f"{cfg.env.kwargs}; warm-up {cfg.warmup.steps} supervised steps, then {cfg.train.total_steps} DAPO steps "
         f"({cfg.train.batch_groups} prompts x {cfg.train.group_size} samples)",
         flush=True,
     )
-    trainer = Trainer(cfg)
+    ckpt = None if resume else latest_checkpoint(out)
+    if ckpt is not None and int(ckpt.name.split("_")[-1]) < cfg.train.total_steps:  # an unfinished demo run
+        print(f"rlvr demo: starting afresh replaces the unfinished demo run in {out} (its latest checkpoint is "
+              f"{ckpt.name}); rlvr demo --resume would continue it instead", flush=True)
+    trainer = Trainer(cfg, resume=resume)
+    if trainer.resumed_from is not None:
+        print(f"rlvr demo: resuming from {trainer.resumed_from} (step {trainer.step_count})", flush=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("made by rlvr demo: a rerun of the demo replaces this directory's run\n")
     try:
         summary = trainer.train()
     finally:
         trainer.close()
-    wall = time.perf_counter() - t0
+    # (a resumed demo: the earlier segments' time too)
+    wall = time.perf_counter() - t0 + trainer.train_seconds_before
     decoding = "greedy" if cfg.eval.temperature == 0 else f"sampled at temperature {cfg.eval.temperature}"
     before, after = summary.get("pass@1_before"), summary.get("pass@1_after")
     summary.update({"eval_decoding": decoding, "eval_problems": cfg.eval.num_tasks, "wall_seconds": wall})

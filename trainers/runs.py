@@ -3,9 +3,13 @@
 The trainer (:mod:`.trainer`) wires the RL step; this module holds the rules for the run's
 ``output_dir`` and process, so they can be read (and tested) on their own:
 
+- one run at a time per ``output_dir``: starting or resuming a run takes an exclusive lock on
+  ``output_dir/.lock`` (held until the process exits or calls :func:`release_output_dir`), and a
+  second process is refused at once (:func:`lock_output_dir`);
 - a fresh run refuses an ``output_dir`` that already holds a run (a checkpoint, ``metrics.jsonl`` or
   ``summary.json``) unless ``log.overwrite``, which deletes exactly :data:`RUN_OUTPUTS`, and only
-  once the new run has been built (:func:`check_output_dir`, :func:`clear_previous_run`);
+  once the new run has been built (:func:`check_output_dir`, :func:`clear_previous_run`); a
+  ``config.json`` that is not an rlvr run's config (a model's, say) is refused even then;
 - ``--resume`` compares the config with the checkpoint's: only
   :data:`~.config.RESUME_MUTABLE_KEYS` may change unless allowed (:func:`check_resume_config`),
   and the config's optimizer hyper-parameters are written into the restored optimizer
@@ -17,6 +21,9 @@ The trainer (:mod:`.trainer`) wires the RL step; this module holds the rules for
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
+import os
 import shutil
 import signal
 import sys
@@ -26,18 +33,28 @@ from typing import Any, Callable, Iterable, Iterator
 
 import torch
 
-from rlvr.trainers.checkpoint import latest_checkpoint, load_trainer_state
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no locking
+    fcntl = None
+
+from rlvr.trainers.checkpoint import CheckpointError, latest_checkpoint, load_trainer_state, restore_moved_aside
 from rlvr.trainers.config import RESUME_MUTABLE_KEYS, Config, TrainConfig, config_changes, config_to_dict, resume_mutable
 
 __all__ = [
-    "ResumeError", "TrainingInterrupted", "RUN_OUTPUTS", "OPTIMIZER_KEYS", "StopRequests", "apply_optimizer_config",
-    "check_output_dir", "check_resume_config", "clear_previous_run", "existing_outputs", "resume_hint", "say",
+    "ResumeError", "OutputDirBusy", "TrainingInterrupted", "RUN_OUTPUTS", "OPTIMIZER_KEYS", "LOCK_FILE", "StopRequests",
+    "apply_optimizer_config", "check_output_dir", "check_resume_config", "clear_previous_run", "existing_outputs",
+    "foreign_config", "lock_output_dir", "release_output_dir", "resume_hint", "say",
 ]
 
 
 class ResumeError(RuntimeError):
     """``--resume`` cannot continue (no checkpoint, nothing left to do, a changed config) or a fresh
     run would overwrite an existing one."""
+
+
+class OutputDirBusy(ResumeError):
+    """Another process holds the output directory's lock: it is running (or resuming) a run there."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -48,6 +65,9 @@ class TrainingInterrupted(KeyboardInterrupt):
 #: What a run writes into its output_dir; ``log.overwrite`` removes exactly these.
 RUN_OUTPUTS = ("checkpoints", "metrics.jsonl", "tensorboard", "curves.png", "summary.json", "warmup_model",
                "config.json", "config_changes.jsonl")
+
+#: The lock file in an output_dir (never deleted: see :func:`lock_output_dir`).
+LOCK_FILE = ".lock"
 
 #: Config keys whose values :func:`apply_optimizer_config` writes into a restored optimizer.
 OPTIMIZER_KEYS = ("train.lr", "train.weight_decay", "train.beta1", "train.beta2")
@@ -61,32 +81,157 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: The output directories this process holds the lock of: ``{realpath: file descriptor}``.
+_HELD: dict[str, int] = {}
+
+
+def _forget_locks_in_child() -> None:
+    """A forked child closes its copies of the lock descriptors: the lock stays its parent's and
+    ends with it, however long the child lives."""
+    for fd in _HELD.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_locks_in_child)
+
+
+def lock_output_dir(out: Path) -> None:
+    """Take the exclusive lock of ``out`` (``fcntl.flock`` on ``out/.lock``, creating ``out``) for
+    this process, so that no other process starts or resumes a run there meanwhile: two runs in
+    one directory delete each other's checkpoint saves and prune each other's checkpoints.
+
+    The lock is held until the process exits (the operating system releases it, however the
+    process ends) or calls :func:`release_output_dir`; taking it again in the same process is a
+    no-op. The file itself is never deleted (a new file would be a second lock).
+
+    Raises:
+        OutputDirBusy: another process holds it; the message names the directory and the process.
+        ResumeError: ``out`` cannot be written.
+    """
+    key = os.path.realpath(out)
+    if key in _HELD or fcntl is None:
+        return
+    path = out / LOCK_FILE
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as exc:
+        raise ResumeError(f"cannot write in {out} ({exc.strerror}: {exc.filename}); a run writes its outputs "
+                          "there: choose another log.output_dir") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):  # a filesystem without locks
+            say(f"warning: cannot lock {path} ({exc.strerror}); make sure no other run uses {out}")
+            return
+        try:
+            holder = path.read_text().strip()
+        except OSError:
+            holder = ""
+        who = f"process {holder}" if holder.isdigit() else "another process"
+        raise OutputDirBusy(
+            f"{out} is in use: another run ({who}) holds its lock {path}. Two runs in one output "
+            "directory would delete each other's checkpoints; wait for that run to finish or stop it, "
+            "or choose another log.output_dir"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    _HELD[key] = fd
+
+
+def release_output_dir(out: Path) -> None:
+    """Release this process's lock of ``out`` (see :func:`lock_output_dir`); nothing if not held."""
+    fd = _HELD.pop(os.path.realpath(out), None)
+    if fd is not None:
+        os.close(fd)  # (closing the descriptor releases the flock)
+
+
 def existing_outputs(out: Path) -> list[str]:
     """The outputs of an earlier run in ``out``: a checkpoint, ``metrics.jsonl``, ``summary.json``."""
     found = [f"checkpoint {ckpt.name}"] if (ckpt := latest_checkpoint(out)) is not None else []
     return found + [name for name in ("metrics.jsonl", "summary.json") if (out / name).exists()]
 
 
+#: Sections every rlvr run's ``config.json`` has (``config_to_dict``); a model's has none of them.
+_RUN_CONFIG_SECTIONS = ("model", "env", "train", "log")
+
+
+def foreign_config(out: Path) -> str | None:
+    """Why ``out/config.json`` is not an rlvr run's config (which a run may replace), or None when it
+    is one or there is none. A Hugging Face model's ``config.json`` is the usual case."""
+    path = out / "config.json"
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return f"it cannot be read as JSON ({type(exc).__name__})"
+    if not isinstance(data, dict):
+        return "it is not a JSON object"
+    missing = [k for k in _RUN_CONFIG_SECTIONS if not isinstance(data.get(k), dict)]
+    if missing:
+        keys = ", ".join(list(data)[:4]) + (", ..." if len(data) > 4 else "")
+        return f"it has no {', '.join(missing)} section{'s' if len(missing) > 1 else ''}; its keys: {keys or 'none'}"
+    return None
+
+
 def check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_change: bool
                      ) -> tuple[dict[str, Any] | None, Changes]:
-    """Refuse what cannot work before anything is built.
+    """Take the lock of ``out`` (:func:`lock_output_dir`) and refuse what cannot work before anything
+    is built.
 
     Returns the latest checkpoint's trainer state and the config changes since it on ``resume``,
     else ``(None, {})``. Deletes nothing: with ``log.overwrite`` the old run goes only when the
-    new one starts (:func:`clear_previous_run`).
+    new one starts (:func:`clear_previous_run`). The lock is kept when the checks pass (and
+    released when they fail, unless this process held it already).
 
     Raises:
-        ResumeError: ``resume`` without a checkpoint or with nothing left to do, a config change
-            that may not be made, or a fresh run over an existing one without ``log.overwrite``.
+        OutputDirBusy: another process runs in ``out``.
+        ResumeError: ``resume`` without a checkpoint, with nothing left to do or with a
+            ``trainer_state.pt`` that cannot be loaded safely, a config change that may not be made,
+            a fresh run over an existing one without ``log.overwrite``, or over a ``config.json``
+            that is not an rlvr run's.
     """
+    if resume and not out.is_dir():  # nothing to continue: do not create (nor lock) a directory
+        raise ResumeError(f"--resume: no checkpoint: {out} does not exist; point log.output_dir at the run to "
+                          "continue, or run without --resume to start one there")
+    held = os.path.realpath(out) in _HELD
+    lock_output_dir(out)
+    try:
+        return _check_output_dir(out, cfg, resume=resume, allow_config_change=allow_config_change)
+    except BaseException:
+        if not held:
+            release_output_dir(out)
+        raise
+
+
+def _check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_change: bool
+                      ) -> tuple[dict[str, Any] | None, Changes]:
+    for restored in restore_moved_aside(out):  # (a save killed while re-saving a step)
+        say(f"restored {restored}, which a killed save had moved aside")
     ckpt = latest_checkpoint(out)
     if resume:
         if ckpt is None:
+            existing = existing_outputs(out)
+            if existing:
+                raise ResumeError(
+                    f"--resume: no checkpoint in {out / 'checkpoints'}, so there is nothing to continue; {out} "
+                    f"holds the outputs of a run without a checkpoint ({', '.join(existing)}). To start afresh "
+                    "there, run without --resume and with --set log.overwrite=true (which replaces them), or "
+                    "point log.output_dir at the run to continue"
+                )
             raise ResumeError(
                 f"--resume: no checkpoint in {out / 'checkpoints'}; run without --resume to start "
                 "(or point log.output_dir at the run to continue)"
             )
-        state = load_trainer_state(ckpt)
+        try:
+            state = load_trainer_state(ckpt)
+        except CheckpointError as exc:
+            raise ResumeError(f"--resume: {exc}") from exc
         if state["step"] >= cfg.train.total_steps:
             raise ResumeError(
                 f"--resume: nothing left to do, the checkpoint {ckpt.name} is at step {state['step']} and "
@@ -94,6 +239,13 @@ def check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_chang
                 "to train further"
             )
         return state, check_resume_config(out, cfg, state, ckpt, allow=allow_config_change)
+    why = foreign_config(out)
+    if why is not None:
+        raise ResumeError(
+            f"{out / 'config.json'} is not an rlvr run's config ({why}); a run writes its own config.json "
+            "there and log.overwrite would delete this one, so choose another log.output_dir (or move "
+            "that file away)"
+        )
     existing = existing_outputs(out)
     if existing and not cfg.log.overwrite:
         if ckpt is not None:
@@ -186,7 +338,7 @@ def resume_hint(out: Path, what: str, step: int) -> str:
     if ckpt is None:
         return f"{what} at step {step}; no checkpoint was saved, so the run cannot be resumed"
     return (f"{what} at step {step}; the latest checkpoint is {ckpt}; continue with the same "
-            "command plus --resume (rlvr train ... --resume; Trainer(config, resume=True))")
+            "command plus --resume (rlvr train ... --resume, rlvr demo ... --resume; Trainer(config, resume=True))")
 
 
 class StopRequests:

@@ -1153,7 +1153,12 @@ class Trainer:
         return out
 
     def close(self) -> None:
+        """Close the rollout collectors and the engine, and give up the output directory's lock
+        (`runs.lock_output_dir`), so another run may use it from then on."""
+        from rlvr.trainers.runs import release_output_dir
+
         self.collector.close()
         if self.eval_collector is not None:
             self.eval_collector.close()
         self.engine.close()
+        release_output_dir(self.out)
