@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any, Callable, NamedTuple, Sequence, TypeVar
 
 import gymnasium as gym
-from gymnasium.wrappers import Autoreset, OrderEnforcing, PassiveEnvChecker
+from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker, RecordEpisodeStatistics, TimeLimit
 
 from rlvr.envs.base import BatchVerify, InfoFacts, TextEnv, Turn, failed_turn
 from rlvr.verifiers.verdict import Verdict
@@ -85,9 +85,9 @@ def transparent_core(env: gym.Env, *, passing_through: bool = True) -> TextEnv |
 
     With `passing_through=False` the question is only whether the core sees the action as given,
     so that it can judge it before anything is stepped (`check_actions`): the two wrappers above
-    need not have got there yet, and any other wrapper that hands actions on unchanged is looked
+    need not have got there yet, and the wrappers known to hand actions on unchanged are looked
     through too (`passes_actions_on`: `TimeLimit`, `RecordEpisodeStatistics`, an observation or
-    reward wrapper, your own logging wrapper...).
+    reward wrapper, a wrapper that does not override `step`).
     """
     while not isinstance(env, TextEnv):
         kind = type(env)
@@ -105,13 +105,20 @@ def transparent_core(env: gym.Env, *, passing_through: bool = True) -> TextEnv |
     return env
 
 
+#: `step` methods known to hand the action to the wrapped env unchanged (and to step it even after
+#: its episode ended): `gym.Wrapper`'s own, the observation and reward wrappers', `TimeLimit`'s and
+#: `RecordEpisodeStatistics`'. A wrapper whose class overrides `step` otherwise may change the
+#: action (decode token ids) or handle an ended episode itself (`Autoreset`): it judges its actions.
+_PASS_THROUGH_STEPS = frozenset((gym.Wrapper.step, gym.ObservationWrapper.step, gym.RewardWrapper.step,
+                                 TimeLimit.step, RecordEpisodeStatistics.step))
+
+
 def passes_actions_on(env: gym.Env) -> bool:
-    """True when `env` is a wrapper that, by its kind, hands each action to the env it wraps
-    unchanged: a `gym.Wrapper` that is no `ActionWrapper` (which maps actions), keeps the wrapped
-    env's action space (a wrapper taking other actions declares its own), and is not Gymnasium's
-    `Autoreset` (whose step after an ended episode resets instead of stepping, so the ended
-    episode is no error there)."""
-    return (isinstance(env, gym.Wrapper) and not isinstance(env, (gym.ActionWrapper, Autoreset))
+    """True when `env` is a wrapper known to hand each action to the env it wraps unchanged: its
+    class's `step` is one of `_PASS_THROUGH_STEPS` (so not an `ActionWrapper`'s, `Autoreset`'s or
+    one you wrote), and it keeps the wrapped env's action space (a wrapper taking other actions
+    declares its own)."""
+    return (isinstance(env, gym.Wrapper) and type(env).step in _PASS_THROUGH_STEPS
             and getattr(env, "_action_space", None) is None)
 
 
@@ -133,8 +140,8 @@ def check_actions(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]]) -> N
     An env can be checked when its core is a `TextEnv` (keeping `TextEnv.step`) that sees the
     action as given: driven directly, or behind wrappers that hand actions on unchanged
     (`transparent_core(env, passing_through=False)`: `TimeLimit`, `RecordEpisodeStatistics`...).
-    Behind an `ActionWrapper`, `Autoreset` or a wrapper with its own action space the action is
-    the wrapper's to judge, when it is stepped.
+    Behind an `ActionWrapper`, `Autoreset`, a wrapper whose own `step` may change the action, or
+    one with its own action space, the action is the wrapper's to judge, when it is stepped.
     """
     for _, env, driver, action in items:
         core = driver.core if driver is not None else transparent_core(env, passing_through=False)

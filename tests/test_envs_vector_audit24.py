@@ -274,3 +274,22 @@ def test_after_a_step_error_reset_needed_names_the_sub_envs_and_the_vector_reset
     vec.reset(seed=2)
     assert vec.step([_call(1)] * 3)[4]["turn"].tolist() == [1, 1, 1]
     vec.close()
+
+
+class _DecodingWrapper(gym.Wrapper):
+    """A user wrapper whose `step` changes the action (token ids -> text): it judges its actions."""
+
+    def step(self, action):
+        if isinstance(action, list):
+            action = "".join(map(chr, action))
+        return self.env.step(action)
+
+
+def test_a_wrapper_whose_own_step_changes_the_action_is_stepped_whole_not_judged_by_its_core():
+    # audit 24 review: every plain gym.Wrapper was looked through, so the core refused the ids
+    vec = TextVectorEnv([_DecodingWrapper(rlvr.make("rlvr/Arithmetic-v0")) for _ in range(2)])
+    vec.reset(seed=0)
+    answer = [ord(c) for c in "<answer>1</answer>"]
+    rewards = vec.step([answer, answer])[1]
+    assert rewards.shape == (2,)
+    vec.close()
