@@ -24,7 +24,9 @@ that raises) raises that error and leaves every env as the env-by-env step leave
 settling of envs stops there (`stepping.step_envs`): in the order that step settles them, the
 envs before the failing one scored and reset and the failing one scored, then every episode
 ended unscored (the caller gets none of the step's results); the envs after it have the answer
-recorded, no score kept and no next task drawn. Every env then needs a reset.
+recorded, no score kept and no next task drawn. Every env then needs a reset. (One difference is
+left: this path has already run the scoring hooks of the envs after the failing one, which the
+env-by-env step never reaches; a hook that draws from `np_random` leaves their streams further on.)
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ def test_an_int_gold_longer_than_answers_are_read_is_refused_naming_the_rule(gol
     env = rlvr.make("rlvr/Arithmetic-v0").unwrapped
     with pytest.raises(ValueError, match=f"options\\['task'\\] answer .*{problem}"):
         env.reset(options={"task": {"question": "q", "answer": gold}})
-    env.reset(options={"task": {"question": "q", "answer": -10**4094}})  # 4095 characters: still read
+    env.reset(options={"task": {"question": "q", "answer": -10**4094}})  # 4096 characters: still read
     assert env.step(f"<answer>{-10**4094}</answer>")[1] == 1.0
 
 

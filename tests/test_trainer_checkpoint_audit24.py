@@ -347,3 +347,15 @@ def test_a_demo_whose_checkpoint_cannot_be_written_says_why_and_exits_4(tmp_path
     err = capsys.readouterr().err
     assert "Traceback" not in err and "rlvr demo: the run stopped because" in err and "disk looks full" in err
     assert "continue with:" in err and "--resume" in err
+
+
+def test_a_run_that_fails_to_build_gives_up_the_output_dir(tmp_path):
+    """A Trainer whose construction failed after the output directory's checks kept its lock for
+    the rest of the process: every later run there, in any process, was refused (review of audit 24)."""
+    from rlvr.trainers.runs import holds_output_dir
+
+    config = make_config(tmp_path, "train.total_steps=1")
+    with pytest.raises(ValueError, match="tokenizer"):
+        Trainer(config, model=object())  # fails after the checks: a model without its tokenizer
+    assert not holds_output_dir(tmp_path)
+    run(tmp_path, "train.total_steps=1")  # the directory is free

@@ -111,6 +111,36 @@ def test_a_kill_after_a_checkpoint_loses_no_row_and_no_evaluation(tmp_path, monk
     assert json.loads((out / "checkpoints" / "step_000002" / "evals.json").read_text()).keys() == {"2"}
 
 
+def test_a_kill_during_the_final_evaluation_is_finished_by_resume(tmp_path, capsys):
+    """The last step's checkpoint is written before its evaluation: a kill there left no final
+    evaluation, row or summary, and --resume said "nothing left to do" (review of audit 24)."""
+    common = ("train.total_steps=2", "log.save_every=2", "eval.num_tasks=2", "eval.every=2", "eval.before=false")
+    whole, whole_summary = run(tmp_path / "whole", *common)
+    out = tmp_path / "killed"
+    tr = Trainer(make_config(out, *common))
+    evaluate = tr.evaluate
+
+    def evaluate_or_die(*args, **kwargs):
+        if tr.step_count == 2:
+            raise Killed
+        return evaluate(*args, **kwargs)
+
+    tr.evaluate = evaluate_or_die
+    try:
+        with pytest.raises(Killed):
+            tr.train()
+    finally:
+        tr.close()
+    assert [s for s, _ in list_checkpoints(out)] == [2] and not (out / "summary.json").exists()
+
+    resumed, summary = run(out, *common, resume=True)
+    assert rows(out) == rows(tmp_path / "whole") and [r["step"] for r in rows(out)] == [1, 2]
+    assert resumed.eval_results == whole.eval_results and summary["eval_steps"] == whole_summary["eval_steps"] == [2]
+    assert summary["steps"] == 2 and not summary.get("in_progress")
+    with pytest.raises(ResumeError, match="nothing left to do"):  # finished now
+        Trainer(make_config(out, *common), resume=True)
+
+
 # ---------------------------------------------------------------- 3. resume checks the data
 
 

@@ -44,7 +44,7 @@ from rlvr.trainers.config import RESUME_MUTABLE_KEYS, Config, TrainConfig, confi
 __all__ = [
     "ResumeError", "OutputDirBusy", "TrainingInterrupted", "RUN_OUTPUTS", "OPTIMIZER_KEYS", "LOCK_FILE", "StopRequests",
     "apply_optimizer_config", "check_output_dir", "check_resume_config", "clear_previous_run", "existing_outputs",
-    "foreign_config", "lock_output_dir", "release_output_dir", "resume_hint", "say",
+    "foreign_config", "holds_output_dir", "lock_output_dir", "release_output_dir", "resume_hint", "say",
 ]
 
 
@@ -143,6 +143,11 @@ def lock_output_dir(out: Path) -> None:
     _HELD[key] = fd
 
 
+def holds_output_dir(out: Path) -> bool:
+    """Whether this process holds the lock of ``out`` (:func:`lock_output_dir`)."""
+    return os.path.realpath(out) in _HELD
+
+
 def release_output_dir(out: Path) -> None:
     """Release this process's lock of ``out`` (see :func:`lock_output_dir`); nothing if not held."""
     fd = _HELD.pop(os.path.realpath(out), None)
@@ -177,6 +182,18 @@ def foreign_config(out: Path) -> str | None:
         keys = ", ".join(list(data)[:4]) + (", ..." if len(data) > 4 else "")
         return f"it has no {', '.join(missing)} section{'s' if len(missing) > 1 else ''}; its keys: {keys or 'none'}"
     return None
+
+
+def _finished(out: Path, step: int) -> bool:
+    """Whether the run in ``out`` ended at ``step``: its final ``summary.json`` (not one written at a
+    checkpoint along the way, ``in_progress``) is there and says so. A run killed after saving its
+    last step, during the final evaluation, has none: ``--resume`` then finishes that step (its
+    evaluation, its metrics row, the summary) rather than saying there is nothing left to do."""
+    try:
+        summary = json.loads((out / "summary.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and summary.get("steps") == step and not summary.get("in_progress")
 
 
 def check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_change: bool
@@ -232,7 +249,7 @@ def _check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_chan
             state = load_trainer_state(ckpt)
         except CheckpointError as exc:
             raise ResumeError(f"--resume: {exc}") from exc
-        if state["step"] >= cfg.train.total_steps:
+        if state["step"] >= cfg.train.total_steps and (state["step"] > cfg.train.total_steps or _finished(out, state["step"])):
             raise ResumeError(
                 f"--resume: nothing left to do, the checkpoint {ckpt.name} is at step {state['step']} and "
                 f"train.total_steps is {cfg.train.total_steps}; raise it (--set train.total_steps=N) "

@@ -64,7 +64,7 @@ from rlvr.trainers.overlong import soft_overlong_penalty
 from rlvr.trainers.rollout import RolloutCollector, RolloutInfrastructureError, Trajectory
 from rlvr.trainers.runs import (
     ResumeError, StopRequests, TrainingInterrupted, apply_optimizer_config, check_output_dir, clear_previous_run,
-    resume_hint, say,
+    holds_output_dir, release_output_dir, resume_hint, say,
 )
 
 __all__ = ["Trainer", "CheckpointSaveError", "ResumeError", "TrainingInterrupted", "load_policy", "pick_device",
@@ -238,6 +238,25 @@ class Trainer:
 
     def __init__(self, config: Config, *, model: Any = None, tokenizer: Any = None, resume: bool = False,
                  allow_config_change: bool = False) -> None:
+        out = Path(config.log.output_dir)
+        held = holds_output_dir(out)
+        try:
+            self._build(config, model, tokenizer, resume, allow_config_change)
+        except BaseException:  # nothing to close() later: give up what was taken (the lock, threads)
+            for part in ("collector", "eval_collector", "engine"):
+                built = getattr(self, part, None)
+                try:
+                    if built is not None:
+                        built.close()
+                except Exception:  # noqa: BLE001 - the first error is the one to report
+                    pass
+            if not held:
+                release_output_dir(out)
+            raise
+
+    def _build(self, config: Config, model: Any, tokenizer: Any, resume: bool, allow_config_change: bool) -> None:
+        """`__init__`'s work: check the output directory (taking its lock), build the policy, engine,
+        collectors and optimizer, and load the checkpoint on ``resume``."""
         self.cfg = cfg = config.validate()
         self.out = Path(cfg.log.output_dir)
         self.resumed_from: Path | None = None
@@ -319,11 +338,7 @@ class Trainer:
         self._resumed_eval_due = False
         self._stops = StopRequests()
         if resume:
-            try:
-                self._load_checkpoint()  # (checks the task ranges from the run's real data position)
-            except BaseException:
-                self.close()
-                raise
+            self._load_checkpoint()  # (checks the task ranges from the run's real data position)
         else:
             self._check_task_ranges()
 
