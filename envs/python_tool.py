@@ -1,11 +1,12 @@
 """The `python` tool: the model's program run in the sandbox, and what the model reads of the run.
 
-Environments share one sandbox per backend (`shared_sandbox`), so that a batch of 64 envs does not
-start 64 sets of warm workers.
+Environments share one sandbox per backend and process (`shared_sandbox`), so that a batch of 64
+envs does not start 64 sets of warm workers.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any, Callable
@@ -54,21 +55,36 @@ def format_exec_result(result: Any, max_chars: int | None, *, reserve: int = 0) 
     return "\n".join(kept)
 
 
-_SHARED: dict[str, Any] = {}
+_SHARED: dict[tuple[int, str], Any] = {}  # (process id, backend) -> its sandbox
 _SHARED_LOCK = threading.Lock()
 
 
 def shared_sandbox(backend: str = "auto") -> Any:
     """One sandbox per backend for the whole process, created on first use (thread-safe).
 
-    Environments share it so that a batch of 64 envs does not start 64 sets of warm workers.
+    Environments share it so that a batch of 64 envs does not start 64 sets of warm workers. A
+    forked child (gymnasium's AsyncVectorEnv forks by default) gets a sandbox of its own, with its
+    own workers and Docker client: the parent's, which the child inherits, stays the parent's.
     """
+    key = (os.getpid(), backend)
     with _SHARED_LOCK:
-        if backend not in _SHARED:
+        if key not in _SHARED:
             from rlvr.sandbox import make_sandbox
 
-            _SHARED[backend] = make_sandbox(backend=backend)
-        return _SHARED[backend]
+            for inherited in [k for k in _SHARED if k[0] != key[0]]:  # the parent's (never closed here)
+                del _SHARED[inherited]
+            _SHARED[key] = make_sandbox(backend=backend)
+        return _SHARED[key]
+
+
+def _after_fork_in_child() -> None:
+    """A thread of the parent's may have held the lock at the fork: the child's is a new one."""
+    global _SHARED_LOCK
+    _SHARED_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def sandbox_in_use(get_sandbox: Callable[[], Any], backend: str) -> str:

@@ -103,7 +103,10 @@ class Sandbox(ABC):
         """Run one program and return how it ended. Never raises for anything the program does.
 
         `files` are written into the program's work dir (its current directory) before it starts.
-        Limits given here override the sandbox's defaults for this run only.
+        Limits given here override the sandbox's defaults for this run only. Bad arguments raise
+        here, before anything runs, never as a "sandbox_error": ValueError for a value out of its
+        range (a limit that is nan, infinite, over a day, 2.5 processes: see `Limits`), an unknown
+        language or a bad file name; TypeError for an unknown limit or one that is no number.
         """
         job = Job(code=code, stdin=stdin, files=dict(files or {}), language=language)
         run_limits = self.limits.with_overrides(timeout=timeout, memory_mb=memory_mb, **limits)

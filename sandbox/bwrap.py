@@ -11,7 +11,8 @@ files: `REFUSED_SYSCALLS`), unshare and a clone into a new user namespace (neste
 a run holds every capability). The number of files in the tmpfs mounts, which bubblewrap cannot
 limit (it takes no `nr_inodes`), is counted by the worker while the run goes on (`max_files`).
 The per-run limits (time, CPU, memory, processes, file size, output) are applied by the worker
-to the child it forks for each run.
+to the child it forks for each run. The tmpfs mounts' size (4x `max_file_mb`) is fixed when a
+worker starts, so a run may lower `max_file_mb` but not raise it above the sandbox's (refused).
 """
 
 from __future__ import annotations
@@ -206,6 +207,13 @@ class BwrapSandbox(Sandbox):
         if proc.returncode != 0:
             return False, f"bwrap cannot create a sandbox here ({proc.stderr.decode().strip()}): {FIX}"
         return True, "bubblewrap works: user, pid, net, ipc and uts namespaces"
+
+    def _check_limits(self, limits: Limits) -> None:
+        # the tmpfs mounts' size, 4x max_file_mb, is fixed when bubblewrap starts the worker
+        if limits.max_file_mb > self.limits.max_file_mb:
+            raise ValueError("the bwrap backend fixes max_file_mb when its workers start (their tmpfs mounts "
+                             f"hold {4 * self.limits.max_file_mb} MiB): create the sandbox with the larger "
+                             "limit instead of raising it per run")
 
     def _execute(self, job: Job, limits: Limits) -> ExecResult:
         return self._pool.execute(job_message(job, limits, warm_python=True), limits)

@@ -10,6 +10,21 @@ The process limit is the container's pids cgroup, set to each run's `max_process
 just the container's). As under bubblewrap, `max_processes` is the run's own processes and
 threads; the worker's two come on top. A run whose process the container's OOM killer ends is
 reported as "memory" (the worker compares the cgroup's OOM-kill count before and after the run).
+The container's memory is the sandbox's `memory_mb`, plus `WORKER_OVERHEAD_MB` for the worker, plus
+twice `max_output_bytes`, the most the run's handler holds (its stdout and stderr) while it
+answers (`container_memory_mb`). A run may raise `max_output_bytes` (the verifiers do, for cases
+that expect long outputs): what it prints beyond the sandbox's cap must then fit in what the
+worker leaves of its share (most of it: the worker itself takes about 15 MiB).
+
+A container lost during a run is looked up in the engine's events: one that Docker was asked to
+kill (`docker kill`, `docker rm -f`, a daemon shutdown) was not ended by the program, which
+cannot signal its pid 1; one whose OOM killer acted ended for lack of memory. A run that loses
+its container twice is then a "sandbox_error" (killed from outside) or "memory" (`DockerPool`).
+Containers log nothing (log driver "none"): every byte a run prints goes through the worker's
+stdout, and Docker's default json-file driver would keep it all on the host's disk.
+
+The image must run `python3` (3.9 or later) as user 65534; `_require_image` checks it once per
+image id.
 
 Containers are removed by Docker when they exit (the worker exits when its host process goes away,
 even on SIGKILL) and carry labels naming their owner process; a new Docker sandbox removes stopped
@@ -23,9 +38,12 @@ import os
 import select
 import socket
 import struct
+import threading
+import time
+from dataclasses import replace
 
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
-from rlvr.sandbox.image import DEFAULT_IMAGE
+from rlvr.sandbox.image import DEFAULT_IMAGE, ImageBuildError, python_version_in
 from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import WORKER_SOURCE, Channel, WarmPool, job_message
 from rlvr.sandbox.result import ExecResult
@@ -33,8 +51,11 @@ from rlvr.sandbox.worker import WORKER_PROCESSES
 
 log = logging.getLogger("rlvr.sandbox")
 
-#: Memory the container gets beyond the per-run limit, for the worker itself and the page cache.
+#: Memory the container gets beyond the per-run limit, for the worker itself and the page cache
+#: (and, on top, twice the output cap: `container_memory_mb`).
 WORKER_OVERHEAD_MB = 128
+#: How long (seconds) to wait for the engine's events about a container lost during a run.
+EVENTS_WAIT_SECONDS = 5.0
 #: The label every rlvr container carries, and the labels naming the process that started it.
 LABEL = "rlvr.sandbox"
 OWNER_LABELS = ("rlvr.sandbox.boot_id", "rlvr.sandbox.pid_ns", "rlvr.sandbox.pid", "rlvr.sandbox.pid_start")
@@ -48,6 +69,13 @@ def pids_limit(max_processes: int) -> int:
     threads, plus the worker's (the worker and the run's handler), as the worker sets
     RLIMIT_NPROC under bubblewrap."""
     return max_processes + WORKER_PROCESSES
+
+
+def container_memory_mb(limits: Limits) -> int:
+    """The container's memory limit: the run's `memory_mb`, the worker's own share, and room for
+    the handler to hold a run's stdout and stderr, each up to `max_output_bytes`, while it answers
+    (in base64, a piece at a time: see the worker's `send`)."""
+    return limits.memory_mb + WORKER_OVERHEAD_MB + -(-2 * limits.max_output_bytes // (1 << 20))
 
 
 def _client():
@@ -132,15 +160,18 @@ class DockerChannel(Channel):
     """A worker container, its stdin and stdout through an attached socket."""
 
     def __init__(self, client, image: str, limits: Limits) -> None:
+        from docker.types import LogConfig
+
         self._client = client
         # (nr_inodes counts the mount's root too; see `Limits.max_files` for why files are limited)
         tmpfs_size = f"size={4 * limits.max_file_mb}m,nr_inodes={limits.max_files + 1}"
         private = f"{tmpfs_size},uid=65534,gid=65534,mode=0700"
-        memory_limit_mb = limits.memory_mb + WORKER_OVERHEAD_MB
+        memory_limit_mb = container_memory_mb(limits)
         self.pids_limit = pids_limit(limits.max_processes)
         self.container = client.containers.create(
             image,
-            ["python3", "-I", "-c", WORKER_SOURCE, "pidns", "/work", "/tmp", "/dev/shm,/dev/mqueue"],
+            ["python3", "-I", "-c", WORKER_SOURCE, "pidns", "/work", "/tmp", "/dev/shm,/dev/mqueue", "-",
+             ",".join(OOM_EVENTS)],  # (no job uid; where the worker finds its OOM kills: a handler's too)
             stdin_open=True,
             network_mode="none",
             read_only=True,
@@ -157,6 +188,9 @@ class DockerChannel(Channel):
             environment={"LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"},
             labels=owner_labels(),
             auto_remove=True,  # gone once it exits: the worker exits when the host process dies
+            # no log: every run's output goes through the worker's stdout, which json-file (the
+            # default) would also write to the host's disk without end; attach works all the same
+            log_config=LogConfig(type="none"),
         )
         try:
             attached = self.container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
@@ -172,8 +206,18 @@ class DockerChannel(Channel):
                 pass
             raise
 
-    def send_line(self, data: bytes) -> None:
-        self._socket.sendall(data)
+    def send_line(self, data: bytes, timeout: float | None = None) -> None:
+        """Send `data` whole within `timeout` seconds (None: no limit), else raise TimeoutError: a
+        container that takes no input (paused, frozen) fills Docker's buffers, and a blocking send
+        would then wait forever. (sendall's timeout bounds the whole send; the socket is blocking
+        again afterwards, as `_read_some` and `alive` expect.)"""
+        if timeout is not None and timeout <= 0:
+            raise TimeoutError("no time was left to send the run to the container")
+        self._socket.settimeout(timeout)
+        try:
+            self._socket.sendall(data)
+        finally:
+            self._socket.settimeout(None)
 
     def _read_some(self, timeout: float) -> bytes | None:
         """Demultiplex Docker's attach stream (8-byte headers) into stdout bytes."""
@@ -213,6 +257,33 @@ class DockerChannel(Channel):
         api._raise_for_status(response)
         self.pids_limit = limit
 
+    def how_it_ended(self, since: float) -> str:
+        """Why the container stopped answering during a run begun at `since` (`time.time()`), from
+        the engine's events for it (kept after the container is removed): "running" (it is up: its
+        worker went silent), "oom" (its OOM killer acted meanwhile), "killed" (Docker was asked to
+        kill it: `docker kill`, `docker rm -f`, a daemon shutdown), "exited" (it ended otherwise:
+        its worker exited, or a signal from outside Docker), or "unknown"."""
+        if self.alive():
+            return "running"
+        actions: set = set()
+        deadline = time.monotonic() + EVENTS_WAIT_SECONDS
+        while True:  # the events of its end may come a moment after its stream closed
+            try:
+                events = self._client.api.events(since=f"{since:.6f}", until=f"{time.time():.6f}",
+                                                 filters={"container": self.container.id}, decode=True)
+                actions = {event.get("Action") or event.get("status") for event in events}
+            except Exception as exc:  # noqa: BLE001 - no events: nothing is known
+                log.debug("rlvr.sandbox: cannot read the events of container %s: %s", self.container.id[:12], exc)
+                return "unknown"
+            if actions & {"die", "destroy"} or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        if "oom" in actions:
+            return "oom"
+        if "kill" in actions:
+            return "killed"
+        return "exited" if actions & {"die", "destroy"} else "unknown"
+
     def kill(self) -> None:
         try:
             self._socket.close()
@@ -228,7 +299,38 @@ class DockerChannel(Channel):
 
 
 class DockerPool(WarmPool):
-    """Warm containers, each given the run's process limit before the run."""
+    """Warm containers, each given the run's process limit before the run.
+
+    A run that loses its container twice (see `WarmPool`) is judged by how the containers ended
+    (`DockerChannel.how_it_ended`). A program cannot kill its container's pid 1 (it handles no
+    signals): one killed through Docker without its OOM killer acting was killed from outside,
+    and the run is a "sandbox_error", whatever an empty program does next. One whose OOM killer
+    acted both times ran out of memory: the run is "memory" (the program's processes, its files
+    in the tmpfs mounts and the worker share the container's memory). Otherwise (a worker that
+    exited or went silent) the pool decides as for every backend. A handler that the worker
+    reports killed while the container's OOM killer acted makes the run "memory" at once.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._run = threading.local()  # this thread's run: how its containers ended (`_exchange`)
+
+    def execute(self, message: dict, limits: Limits) -> ExecResult:
+        self._run.losses, self._run.handler_oom = [], False
+        result = super().execute(message, limits)
+        losses = self._run.losses[:2]  # (a third: the empty program's, see `_runs_an_empty_program`)
+        if result.status != "error" or result.exit_code is not None:
+            return result
+        if self._run.handler_oom:
+            ended = "the run's supervisor (its handler)"
+        elif len(losses) == 2 and set(losses) == {"oom"}:
+            ended = "the sandbox's worker (twice, on fresh workers)"
+        else:
+            return result
+        return replace(result, status="memory", message=(
+            f"memory limit exceeded: the container's OOM killer ended {ended}: the program's processes, its "
+            "files in the tmpfs mounts and the worker share the container's memory (the sandbox's memory_mb, "
+            "plus the worker's share)"))
 
     def _exchange(self, channel: DockerChannel, message: dict, limits: Limits) -> dict | None:
         try:
@@ -238,7 +340,24 @@ class DockerPool(WarmPool):
                 return None  # the container died: the pool replaces it
             self._discard(channel)
             raise SandboxUnavailable(f"cannot set the container's process limit through Docker: {exc}") from None
-        return super()._exchange(channel, message, limits)
+        began = time.time()
+        reply = super()._exchange(channel, message, limits)
+        if reply is None:
+            losses = getattr(self._run, "losses", None)
+            if losses is not None:
+                losses.append(channel.how_it_ended(began))
+        elif "handler_killed" in reply and reply.pop("oom", False):  # (see the worker's `_report_killed_handler`)
+            self._run.handler_oom = True
+        return reply
+
+    def _runs_an_empty_program(self, message: dict, limits: Limits) -> bool:
+        losses = getattr(self._run, "losses", [])
+        if len(losses) >= 2 and "killed" in losses and "oom" not in losses:
+            raise SandboxUnavailable(
+                f"the {self.name} sandbox lost its container twice during this run, killed from outside through "
+                "Docker (`docker kill`, `docker rm -f`, a daemon restart; not by its OOM killer): a program cannot "
+                "kill its container, so the sandbox is failing, not the program")
+        return super()._runs_an_empty_program(message, limits)
 
 
 class DockerSandbox(Sandbox):
@@ -256,7 +375,13 @@ class DockerSandbox(Sandbox):
             remove_orphaned_containers(self._client)
         except Exception as exc:  # noqa: BLE001 - housekeeping must never stop a sandbox
             log.debug("rlvr.sandbox: could not look for orphaned containers: %s", exc)
-        self._pool = DockerPool(self.name, lambda: DockerChannel(self._client, self.image, self.limits))
+        self._pool = DockerPool(self.name, lambda: DockerChannel(self._client, self.image, self.limits),
+                                after_fork=self._reconnect)
+
+    def _reconnect(self) -> None:
+        """In a forked child, before its first container: a Docker client of its own (the parent's
+        HTTP connection, shared, mixes up the two processes' requests)."""
+        self._client = _client()
 
     @staticmethod
     def check(image: str = DEFAULT_IMAGE) -> tuple[bool, str]:
@@ -265,11 +390,12 @@ class DockerSandbox(Sandbox):
             _require_image(client, image)
         except SandboxUnavailable as exc:
             return False, str(exc)
-        return True, f"Docker daemon reachable and image {image} present"
+        return True, f"Docker daemon reachable and image {image} present, with a python3 that runs"
 
     def _check_limits(self, limits: Limits) -> None:
-        # the container's memory limit and its tmpfs mounts' nr_inodes (max_processes is set per run: DockerPool)
-        for name in ("memory_mb", "max_files"):
+        # the container's memory limit, its tmpfs mounts' size (4x max_file_mb) and nr_inodes
+        # (max_processes is set per run: DockerPool)
+        for name in ("memory_mb", "max_file_mb", "max_files"):
             if getattr(limits, name) > getattr(self.limits, name):
                 raise ValueError(f"the docker backend fixes {name} when its containers start: "
                                  "create the sandbox with the larger limit instead of raising it per run")
@@ -285,14 +411,30 @@ class DockerSandbox(Sandbox):
         self._pool.close()
 
 
+#: Ids of the images found to run the worker's python3 (`_require_image`), checked once each.
+_WORKING_IMAGES: set[str] = set()
+
+
 def _require_image(client, image: str) -> None:
+    """Raise SandboxUnavailable unless `image` exists and runs python3 3.9+ as user 65534 (the
+    worker's interpreter), naming the fix: an image without it would pass every other check and
+    then fail every run."""
     import docker
 
     try:
-        client.images.get(image)
+        found = client.images.get(image)
     except docker.errors.ImageNotFound:
         raise SandboxUnavailable(
             f"Docker image {image!r} not found: build it with `rlvr sandbox build-image`"
         ) from None
     except Exception as exc:
         raise SandboxUnavailable(f"cannot query Docker for image {image!r}: {exc}") from None
+    if found.id in _WORKING_IMAGES:
+        return
+    try:
+        python_version_in(client, image)
+    except ImageBuildError as exc:
+        raise SandboxUnavailable(
+            f"{exc}: the sandbox's worker needs python3 (3.9 or later) in the image; rebuild it with "
+            "`rlvr sandbox build-image`, or pass image= one that has it") from None
+    _WORKING_IMAGES.add(found.id)

@@ -1,6 +1,7 @@
 """Building the Docker sandbox image: from the Dockerfile, or from scratch without any registry.
 
-The image only needs a `python3` (and `sh`, `bash`). Where the engine can pull `debian:bookworm-slim`
+The image only needs a `python3` (3.9 or later, run by user 65534; and `sh`, `bash`): a Docker
+sandbox checks it once per image (`python_version_in`). Where the engine can pull `debian:bookworm-slim`
 the Dockerfile beside this module builds it. Where no registry is reachable, debootstrap makes a
 minimal Debian root filesystem from the Debian package mirror and `docker import` turns it into
 the same image.
@@ -92,15 +93,44 @@ def build_with_debootstrap(
     return tag
 
 
+#: The oldest python3 the sandbox's worker runs on (it uses os.pidfd_open and os.waitstatus_to_exitcode).
+MIN_PYTHON = (3, 9)
+PYTHON_PROBE = ("import sys; print(sys.version.split()[0]); "
+                f"sys.exit(0 if sys.version_info >= {MIN_PYTHON!r} else 3)")
+
+
 def check_image(tag: str = DEFAULT_IMAGE) -> str:
     """Run python3 in the image once; returns its version or raises ImageBuildError."""
-    client = docker_client()
-    try:
-        output = client.containers.run(tag, ["python3", "-c", "import sys; print(sys.version.split()[0])"],
-                                       remove=True, network_mode="none")
+    return python_version_in(docker_client(), tag)
+
+
+def python_version_in(client, tag: str) -> str:
+    """The version of the python3 that image `tag` runs as the sandbox runs it (user 65534, no
+    network), or ImageBuildError when it has none, or one older than `MIN_PYTHON`."""
+    from docker.types import LogConfig
+
+    try:  # (not containers.run: it pulls a missing image, and leaves the container of a failed start)
+        container = client.containers.create(tag, ["python3", "-I", "-c", PYTHON_PROBE], network_mode="none",
+                                             user="65534:65534", log_config=LogConfig(type="json-file"))
     except Exception as exc:
-        raise ImageBuildError(f"image {tag} does not run python3: {exc}") from None
-    return output.decode().strip()
+        raise ImageBuildError(f"image {tag} does not run python3: {getattr(exc, 'explanation', None) or exc}") from None
+    try:
+        container.start()
+        status = container.wait(timeout=120)["StatusCode"]
+        output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace").strip()
+    except Exception as exc:  # e.g. exec: "python3": executable file not found in $PATH
+        raise ImageBuildError(f"image {tag} does not run python3: {getattr(exc, 'explanation', None) or exc}") from None
+    finally:
+        try:
+            container.remove(force=True)
+        except Exception:  # noqa: BLE001 - gone already
+            pass
+    if status == 3:
+        raise ImageBuildError(f"image {tag} does not run python3 {'.'.join(map(str, MIN_PYTHON))} or later "
+                              f"(it has {output.splitlines()[0] if output else 'an unknown version'})")
+    if status != 0:
+        raise ImageBuildError(f"image {tag} does not run python3 (exit status {status}: {output[-500:]})")
+    return output
 
 
 def build_image(method: str = "auto", tag: str = DEFAULT_IMAGE, log: Callable[[str], None] = print,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -28,6 +29,11 @@ class Limits:
             (`nr_inodes`: the program sees ENOSPC); bwrap's worker counts them every 50 ms and ends
             a run past the limit (status "error", "file limit exceeded"). The subprocess backend
             does not count them.
+
+    Values are checked when the limits are made (so `Sandbox.run` raises for a bad one before
+    anything runs): `timeout` and `cpu_time` are numbers of seconds, positive, finite and at most
+    `MAX_SECONDS`; the others are integers (a bool or 2.5 is refused) in `INTEGER_RANGES`. A bad
+    value raises ValueError (TypeError for something that is no number) naming the field and range.
     """
 
     timeout: float = 10.0
@@ -39,14 +45,14 @@ class Limits:
     max_files: int = 16384
 
     def __post_init__(self) -> None:
-        if self.timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {self.timeout!r}")
-        if self.memory_mb < 16:
-            raise ValueError(f"memory_mb must be at least 16, got {self.memory_mb!r}")
-        if self.max_processes < 1:
-            raise ValueError(f"max_processes must be at least 1, got {self.max_processes!r}")
-        if self.max_output_bytes < 1 or self.max_file_mb < 1 or self.max_files < 1:
-            raise ValueError("max_output_bytes, max_file_mb and max_files must be positive")
+        # Checked here, so that a bad value raises at the call (ValueError, or TypeError for what is
+        # no number) naming the field and its range, never reaching a worker as a sandbox_error
+        # (nan, inf or 1e12 seconds, 2.5 processes, 100.5 MiB failed there; -1 CPU seconds passed).
+        object.__setattr__(self, "timeout", _seconds("timeout", self.timeout))
+        if self.cpu_time is not None:
+            object.__setattr__(self, "cpu_time", _seconds("cpu_time", self.cpu_time))
+        for name, (low, high) in INTEGER_RANGES.items():
+            object.__setattr__(self, name, _integer(name, getattr(self, name), low, high))
 
     @property
     def cpu_seconds(self) -> int:
@@ -62,6 +68,42 @@ class Limits:
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+#: The longest `timeout` and `cpu_time` a run may have, in seconds (a day).
+MAX_SECONDS = 86_400.0
+#: The allowed range (inclusive) of each integer limit: past the upper bounds the kernel's limits
+#: and mount options overflow (and no run needs more).
+INTEGER_RANGES: dict[str, tuple[int, int]] = {
+    "memory_mb": (16, 1 << 30),
+    "max_processes": (1, 1 << 22),  # the kernel's largest pid_max
+    "max_output_bytes": (1, 1 << 40),
+    "max_file_mb": (1, 1 << 30),
+    "max_files": (1, 1 << 31),
+}
+
+
+def _seconds(name: str, value: Any) -> float:
+    """`value` as a float in (0, MAX_SECONDS]; TypeError for no real number, ValueError out of range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
+    seconds = float(value)
+    if not (0 < seconds <= MAX_SECONDS):  # (nan fails every comparison)
+        raise ValueError(f"{name} must be positive, finite and at most {MAX_SECONDS:g} seconds "
+                         f"(a number in (0, {MAX_SECONDS:g}]), got {value!r}")
+    return seconds
+
+
+def _integer(name: str, value: Any, low: int, high: int) -> int:
+    """`value` as an int in [low, high]; TypeError for no number (or a bool), ValueError otherwise."""
+    allowed = f"at least {low} and at most {high} (an integer)"
+    if name in ("max_output_bytes", "max_file_mb", "max_files"):
+        allowed += "; max_output_bytes, max_file_mb and max_files must be positive integers"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {allowed}, got {value!r}")
+    if not isinstance(value, numbers.Integral) or not low <= value <= high:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return int(value)
 
 
 # language -> (file name in the work dir, interpreter argv before the file)

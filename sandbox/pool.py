@@ -3,6 +3,10 @@
 Every backend runs the same worker script (`worker.py`); they differ only in how the worker's
 process is launched (bubblewrap, a container, or plainly) and so in how its pipes are reached.
 A `Channel` hides that difference; `WarmPool` keeps idle workers and hands one to each run.
+
+Fork-safe: a forked child never uses, nor kills, the workers its parent started. At the fork the
+child closes its copies of their pipes and sockets (`Channel.forget`), and its pools start afresh,
+with workers of its own, started from a spawner thread of its own (`_after_fork_in_child`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import queue
 import select
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -41,9 +46,13 @@ class Channel(ABC):
     """A line-oriented, bidirectional connection to one worker process."""
 
     _buffer: bytes = b""  # bytes read past the last complete line
+    owner_pid: int | None = None  # the process that started the worker (set by `WarmPool`)
 
     @abstractmethod
-    def send_line(self, data: bytes) -> None: ...
+    def send_line(self, data: bytes, timeout: float | None = None) -> None:
+        """Send `data` whole; raise TimeoutError (an OSError) when it is not all sent within
+        `timeout` seconds (a worker that stopped reading: the pool presumes it lost), OSError when
+        the worker is gone. None: no time limit."""
 
     @abstractmethod
     def _read_some(self, timeout: float) -> bytes | None:
@@ -60,12 +69,23 @@ class Channel(ABC):
         """What the worker printed on stderr, for error messages."""
         return ""
 
+    def forget(self) -> None:
+        """In a forked child: let go of the worker, which is the parent's, without stopping it.
+
+        Closes this process's copies of the channel's descriptors (so that the parent's worker
+        sees its end of stream when the parent goes, whatever the child does). The default closes
+        every socket the channel holds as an attribute; detached first, never shut down, which
+        would end the connection for the parent too."""
+        for value in list(vars(self).values()):
+            if isinstance(value, socket.socket):
+                _close_copy(value)
+
     def read_line(self, timeout: float) -> bytes | None:
         """One line, or None when the worker died or stayed silent for `timeout` seconds.
 
         Linear in the line's length: the bytes gather in one growing buffer and only the new ones
-        are searched for the end of line (a run's result line holds its whole output, JSON-escaped:
-        up to six bytes per byte printed, tens of MB under a raised output cap)."""
+        are searched for the end of line (a run's result line holds its whole output, in base64:
+        4/3 of a byte per byte printed, tens of MB under a raised output cap)."""
         buffer = bytearray(self._buffer)
         deadline = time.monotonic() + timeout
         end = buffer.find(b"\n")
@@ -96,19 +116,29 @@ class _Spawner:
 
     _instance: "_Spawner | None" = None
     _lock = threading.Lock()
+    # (a forked child has none of its parent's threads: `_after_fork_in_child` drops the instance,
+    # whose thread is gone, and the next call starts one of the child's own)
 
     def __init__(self) -> None:
         self._requests: queue.Queue = queue.Queue()
         threading.Thread(target=self._serve, name="rlvr-sandbox-spawner", daemon=True).start()
 
     @classmethod
-    def call(cls, function: Callable):
+    def call(cls, function: Callable, abandon: Callable | None = None):
+        """`function()`, called in the spawner's thread. `abandon(result)` is called with what it
+        returns if the caller stops waiting first (a KeyboardInterrupt), to stop what it started."""
         with cls._lock:
             if cls._instance is None:
                 cls._instance = cls()
+            spawner = cls._instance
         future: Future = Future()
-        cls._instance._requests.put((function, future))
-        return future.result()
+        spawner._requests.put((function, future))
+        try:
+            return future.result()
+        except BaseException:
+            if abandon is not None:  # (once done: at once, if the function had already returned)
+                future.add_done_callback(lambda done: done.exception() is None and abandon(done.result()))
+            raise
 
     def _serve(self) -> None:
         while True:
@@ -136,14 +166,29 @@ class ProcessChannel(Channel):
                 preexec_fn=become_nobody if run_as_nobody else None,
                 env=env if env is not None else {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
                 pass_fds=tuple(pass_fds),
-            ))
+            ), abandon=_kill_process)
         except BaseException:  # no worker process: nothing will ever kill() this channel
             self._stderr.close()
             raise
 
-    def send_line(self, data: bytes) -> None:
-        self.process.stdin.write(data)
-        self.process.stdin.flush()
+    def send_line(self, data: bytes, timeout: float | None = None) -> None:
+        """Write `data` to the worker's stdin through its descriptor (non-blocking, waiting for
+        room with select), so that a worker that stopped reading makes this raise TimeoutError
+        after `timeout` seconds instead of blocking forever."""
+        fd = self.process.stdin.fileno()  # (the buffered writer is never used: nothing is left in it)
+        os.set_blocking(fd, False)  # (our end of the pipe only: the worker's end is its own)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        view = memoryview(data)
+        while view:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TimeoutError(f"the worker took no input for {timeout:g}s")
+            _, ready, _ = select.select([], [fd], [], left)
+            if ready:
+                try:
+                    view = view[os.write(fd, view):]
+                except BlockingIOError:
+                    continue
 
     def _read_some(self, timeout: float) -> bytes | None:
         fd = self.process.stdout.fileno()
@@ -189,6 +234,45 @@ class ProcessChannel(Channel):
         self._stderr.seek(0)
         return self._stderr.read()[-4000:].decode("utf-8", "replace").strip()
 
+    def forget(self) -> None:
+        """In a forked child: close the child's copies of the worker's pipes and stderr file; the
+        worker (the parent's) is neither killed nor waited for, and what `on_kill` was to release
+        is left to the parent."""
+        self._on_kill = None
+        for stream in (self.process.stdin, self.process.stdout, self._stderr):
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
+        self.process.returncode = self.process.returncode or 0  # not this process's child: never waited for
+
+
+def _kill_process(process: subprocess.Popen) -> None:
+    """Stop a worker process nobody holds a channel to (its start was interrupted)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.kill()
+    process.wait()
+    for stream in (process.stdin, process.stdout):
+        stream.close()
+
+
+def _close_copy(sock: socket.socket) -> None:
+    """Close this process's descriptor of `sock` without shutting the connection down (a forked
+    parent's copy stays connected) and without leaving a number the socket object could close
+    again once reused."""
+    try:
+        fd = sock.detach()
+    except OSError:
+        return
+    if fd >= 0:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
 
 def become_nobody() -> None:
     """Run the worker unprivileged, so that process limits apply and the host stays out of reach."""
@@ -217,12 +301,25 @@ def job_message(job: Job, limits: Limits, warm_python: bool, rlimit_nproc: bool 
 
 
 def _kill_all(channels: set[Channel]) -> None:
-    """Stop every worker of a pool that was never closed (called when it is garbage-collected or at exit)."""
+    """Stop every worker of a pool that was never closed (called when it is garbage-collected or at
+    exit). Only this process's: in a forked child, the workers of the parent are let go, never killed."""
     for channel in list(channels):
         try:
-            channel.kill()
+            _stop(channel)
         except Exception:  # noqa: BLE001 - best effort: the others must still be stopped
             pass
+
+
+def _stop(channel: Channel) -> None:
+    """Kill the worker if this process started it; in a forked child, let go of the parent's."""
+    if channel.owner_pid in (None, os.getpid()):
+        channel.kill()
+    else:
+        channel.forget()
+
+
+#: Every pool of the process, for `_after_fork_in_child`.
+_POOLS: "weakref.WeakSet[WarmPool]" = weakref.WeakSet()
 
 
 class WarmPool:
@@ -239,27 +336,65 @@ class WarmPool:
     is not tried again: a program that sees a test going wrong (a loop that stops calling it) could
     otherwise kill its supervisor to be run afresh, a second try at the test that only the last
     answer counts for. The run is the program's "error" if a fresh worker runs an empty program.
+
+    A worker is sent its run within the run's deadline (its time limit and `GRACE_SECONDS`): one
+    that takes no input meanwhile (frozen: a paused container) is lost like one that goes silent.
+    A run interrupted in the caller (a KeyboardInterrupt) stops its worker before the exception goes
+    on: a worker left mid-run would be neither idle nor stopped until the pool closes.
+
+    In a forked child the pool starts afresh (see the module's docs): the parent's workers are
+    closed to it, never killed, and `after_fork` (if given) is called before the child's first
+    worker starts, to replace what else the backend shares with the parent (a Docker client).
     """
 
-    def __init__(self, name: str, spawn: Callable[[], Channel]) -> None:
+    def __init__(self, name: str, spawn: Callable[[], Channel], *,
+                 after_fork: Callable[[], None] | None = None) -> None:
         self.name = name
         self._spawn = spawn
+        self._after_fork = after_fork
+        self._forked = False  # set in a forked child until `after_fork` has run there
+        self._fork_lock = threading.Lock()  # (one `after_fork` call, whichever thread starts a worker first)
         self._idle: list[Channel] = []
         self._all: set[Channel] = set()
         self._lock = threading.Lock()
         self._closed = False
         # a sandbox dropped without close() (or still open at exit) must not leave its workers running
         weakref.finalize(self, _kill_all, self._all)
+        _POOLS.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child, right after the fork: no worker of the parent's is this pool's."""
+        self._lock = threading.Lock()  # (a thread of the parent's may have held it: it is not here)
+        self._fork_lock = threading.Lock()
+        inherited, self._idle = list(self._all), []
+        self._all.clear()  # (the finalizer's set: the child's own workers will be added to it)
+        for channel in inherited:
+            try:
+                channel.forget()
+            except Exception:  # noqa: BLE001 - best effort: the others must still be let go
+                pass
+        self._forked = self._after_fork is not None
 
     def _start(self) -> Channel:
+        if self._forked:  # the first worker started in a forked child
+            with self._fork_lock:
+                if self._forked:
+                    self._after_fork()
+                    self._forked = False
         channel = self._spawn()
-        hello = channel.read_line(START_TIMEOUT_SECONDS)
-        if hello is None or not json.loads(hello).get("ready"):
+        try:
+            hello = channel.read_line(START_TIMEOUT_SECONDS)
+            ready = hello is not None and json.loads(hello).get("ready")
+        except BaseException:  # interrupted (a KeyboardInterrupt), or a garbled greeting
+            channel.kill()
+            raise
+        if not ready:
             details = channel.diagnostics()
             channel.kill()
             raise SandboxUnavailable(
                 f"the {self.name} sandbox worker did not start" + (f": {details}" if details else "")
             )
+        channel.owner_pid = os.getpid()
         with self._lock:
             self._all.add(channel)
         return channel
@@ -273,8 +408,12 @@ class WarmPool:
                 if not self._idle:
                     break
                 channel = self._idle.pop()
-            if channel.alive():
-                return channel
+            try:
+                if channel.alive():
+                    return channel
+            except BaseException:  # interrupted: the worker is in no list to be found again
+                self._discard(channel)
+                raise
             self._discard(channel)
         return self._start()
 
@@ -285,12 +424,12 @@ class WarmPool:
                 self._idle.append(channel)
                 return
             self._all.discard(channel)
-        channel.kill()
+        _stop(channel)
 
     def _discard(self, channel: Channel) -> None:
         with self._lock:
             self._all.discard(channel)
-        channel.kill()
+        _stop(channel)
 
     def _exchange(self, channel: Channel, message: dict, limits: Limits) -> dict | None:
         """Send a run to `channel`; the worker's result, or None when it died or went silent.
@@ -298,17 +437,23 @@ class WarmPool:
         A worker whose handler was killed by the job (see `Worker._report_killed_handler`) says so
         on a line of its own, after the handler's cut-off line if any: that report is returned."""
         try:
-            channel.send_line(json.dumps(message).encode() + b"\n")
+            # one deadline for sending the run and reading its result: a worker that takes no input
+            # (frozen) is lost like one that goes silent, never waited for without end
             deadline = time.monotonic() + limits.timeout + GRACE_SECONDS
+            channel.send_line(json.dumps(message).encode() + b"\n", timeout=deadline - time.monotonic())
             while True:
                 line = channel.read_line(max(0.0, deadline - time.monotonic()))
                 if line is None:
                     return None
                 if line.strip():
                     try:
-                        return json.loads(line)
+                        reply = json.loads(line)
                     except ValueError:  # a line cut off when its handler was killed: a report may follow
                         continue
+                    for name in ("stdout", "stderr"):  # a run's output: base64 of its bytes (`Worker.send`)
+                        if f"{name}_b64" in reply:
+                            reply[name] = base64.b64decode(reply.pop(f"{name}_b64")).decode("utf-8", "replace")
+                    return reply
         except (OSError, ValueError):  # a broken pipe: the worker is lost
             return None
 
@@ -316,7 +461,11 @@ class WarmPool:
         for attempt in range(2):
             channel = self._acquire()
             started = time.monotonic()
-            reply = self._exchange(channel, message, limits)
+            try:
+                reply = self._exchange(channel, message, limits)
+            except BaseException:  # interrupted (a KeyboardInterrupt) mid-run: no worker is left running it
+                self._discard(channel)
+                raise
             if reply is not None and "handler_killed" not in reply:
                 self._release(channel, reply.pop("retire", False))
                 return ExecResult(**reply, backend=self.name)
@@ -342,7 +491,11 @@ class WarmPool:
             channel = self._start()
         except Exception:  # noqa: BLE001 - no worker starts: the sandbox is failing
             return False
-        reply = self._exchange(channel, {**message, "code": "", "files": {}, "stdin": ""}, limits)
+        try:
+            reply = self._exchange(channel, {**message, "code": "", "files": {}, "stdin": ""}, limits)
+        except BaseException:  # interrupted
+            self._discard(channel)
+            raise
         if reply is None:
             self._discard(channel)
             return False
@@ -352,6 +505,19 @@ class WarmPool:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            channels, self._all, self._idle = list(self._all), set(), []
+            channels, self._idle = list(self._all), []
+            self._all.clear()  # (the finalizer's set: emptied, not replaced)
         for channel in channels:
-            channel.kill()
+            _stop(channel)
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child: every pool starts afresh, and so does the spawner, whose thread the
+    child does not have (a sandbox made there would wait forever for its first worker)."""
+    _Spawner._instance, _Spawner._lock = None, threading.Lock()
+    for pool in list(_POOLS):
+        pool._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -88,6 +88,7 @@ class SubprocessSandbox(Sandbox):
         super().__init__(**limits)
         self.python = python or default_python()
         self._root = tempfile.mkdtemp(prefix="rlvr-sandbox-")
+        self._root_owner = os.getpid()  # a forked child's close() leaves the parent's folder alone
         os.chmod(self._root, 0o711)  # jobs may run as nobody when rlvr runs as root
         self._pool = WarmPool(self.name, self._spawn)
 
@@ -114,4 +115,5 @@ class SubprocessSandbox(Sandbox):
 
     def close(self) -> None:
         self._pool.close()
-        shutil.rmtree(self._root, ignore_errors=True)
+        if os.getpid() == self._root_owner:
+            shutil.rmtree(self._root, ignore_errors=True)

@@ -23,11 +23,27 @@ the limits, an interpreter missing from the sandbox) is the sandbox's failure, n
 the child reports it on a close-on-exec pipe, which a successful exec (or, for warm Python, the
 child itself just before compiling the program) closes unwritten. The worker reads that pipe once
 the child is gone (no extra wake-up per job), and a report there makes the job's status
-"sandbox_error".
+"sandbox_error", and the worker retires (is replaced): a limit it could not apply may be the
+worker's own, changed by an earlier job (see below).
 
-Arguments: MODE WORKDIR TMPDIR SCRATCH [JOB_UID]. SCRATCH is a comma-separated list of other
-directories a job can write (e.g. /dev/shm,/dev/mqueue), wiped after each job like WORKDIR and
-TMPDIR, or "-".
+A job runs as the worker's user (under bubblewrap and Docker there is no other: neither grants
+the right to change uid), so it can change the worker's own settings from outside: its resource
+limits (`prlimit`), CPU affinity, nice value, scheduling policy and I/O priority. Every later job
+would inherit them (a lowered RLIMIT_STACK makes a correct program crash; a lowered RLIMIT_AS
+makes every later run a "sandbox_error"). So after each job, once every process of the job is
+gone, the handler compares the worker's settings with those it had when it started
+(`process_settings`), and the worker retires on any change: the next run always gets a worker as
+it started. The job's own result stands.
+
+Output travels compactly: a run's stdout and stderr, raw bytes, go as base64 in the result line
+(`Worker.send`), a piece at a time, so that the handler holds no more than the bytes collected
+(JSON escapes would take up to six bytes per byte printed, in the container's memory under Docker).
+
+Arguments: MODE WORKDIR TMPDIR SCRATCH [JOB_UID [OOM_EVENTS]]. SCRATCH is a comma-separated list
+of other directories a job can write (e.g. /dev/shm,/dev/mqueue), wiped after each job like WORKDIR
+and TMPDIR, or "-". JOB_UID is "-" for none. OOM_EVENTS, where the worker's memory cgroup is the
+sandbox's own (a container), is a comma-separated list of the files where it counts its OOM kills
+(`_oom_kills`): a handler killed while that count went up is reported as the OOM killer's doing.
 
 Modes:
   pidns       the worker is pid 1 of its own pid namespace (bubblewrap `--as-pid-1`, or a container
@@ -76,6 +92,15 @@ WORKER_PROCESSES = 2
 READ_CHUNK = 65536
 #: How often (seconds) a pidns worker counts the files in the run's tmpfs mounts (`_too_many_files`).
 FILE_COUNT_INTERVAL = 0.05
+#: The result fields that hold a run's output: sent as base64 of the raw bytes, "<name>_b64" (`Worker.send`).
+OUTPUT_FIELDS = ("stdout", "stderr")
+#: Bytes of output encoded at a time (a multiple of 3: the pieces' base64 joins into the whole's).
+B64_PIECE = 3 << 20
+#: The worker's resource limits a job could change from outside (`process_settings`).
+RLIMITS = tuple(sorted(name for name in dir(resource) if name.startswith("RLIMIT_")))
+#: ioprio_get's number, by machine (no wrapper in Python's os module).
+IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "i686": 290, "i386": 290}
+IOPRIO_WHO_PROCESS = 1
 
 
 LIBC = ctypes.CDLL(None, use_errno=True)  # loaded once: a dlopen per job would cost more than the job
@@ -171,6 +196,35 @@ def _write_files(workdir: str, files: dict, uid: int | None) -> None:
         os.chown(workdir, uid, uid)
 
 
+def _ioprio(pid: int) -> int:
+    number = IOPRIO_GET.get(os.uname().machine)
+    if number is None:
+        return -1
+    return LIBC.syscall(number, IOPRIO_WHO_PROCESS, pid)
+
+
+def process_settings(pid: int) -> dict:
+    """The settings of process `pid` that a process of the same user can change from outside and
+    that its forks inherit: resource limits, CPU affinity, nice value, scheduling policy and
+    priority, I/O priority. An item that cannot be read is recorded as the error's name (the
+    same error both times is no change)."""
+    probes = {name: (lambda number=getattr(resource, name): resource.prlimit(pid, number)) for name in RLIMITS}
+    probes.update({
+        "affinity": lambda: sorted(os.sched_getaffinity(pid)),
+        "nice": lambda: os.getpriority(os.PRIO_PROCESS, pid),
+        "scheduler": lambda: os.sched_getscheduler(pid),
+        "sched_priority": lambda: os.sched_getparam(pid).sched_priority,
+        "ioprio": lambda: _ioprio(pid),
+    })
+    settings = {}
+    for name, probe in probes.items():
+        try:
+            settings[name] = probe()
+        except Exception as exc:  # noqa: BLE001 - e.g. no such call here: recorded, compared as it is
+            settings[name] = type(exc).__name__
+    return settings
+
+
 def _others_than(handler: int) -> bool:
     """Whether this pid namespace holds a process other than this worker and `handler` (a job's)."""
     spared = {os.getpid(), handler}
@@ -193,12 +247,15 @@ def _kill_all_but(handler: int) -> None:
 
 
 class Worker:
-    def __init__(self, mode: str, workdir: str, tmpdir: str, scratch: list[str], job_uid: int | None) -> None:
+    def __init__(self, mode: str, workdir: str, tmpdir: str, scratch: list[str], job_uid: int | None,
+                 oom_events: list[str] | None = None) -> None:
         self.mode = mode
+        self.oom_events = oom_events  # the sandbox's own memory cgroup's OOM-kill counts (see the module docs)
         self.workdir = workdir
         self.tmpdir = tmpdir
         self.scratch = scratch  # more dirs a job can write (e.g. /dev/shm, /dev/mqueue): wiped too
         self.roots: dict[str, os.stat_result] = {}  # those dirs when empty (set by `serve`, see `clean`)
+        self.settings: dict = {}  # the worker's own settings when it started (set by `serve`)
         self._reaped_others = False  # set by `_wait_for`
         self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
         self.ctl_in = os.fdopen(os.dup(0), "rb")
@@ -224,7 +281,24 @@ class Worker:
 
     # -- protocol -------------------------------------------------------------------------------
     def send(self, message: dict) -> None:
-        self.ctl_out.write(json.dumps(message).encode() + b"\n")
+        """One line of JSON. Output fields given as bytes (a run's, see `OUTPUT_FIELDS`) go as
+        "<name>_b64", base64 of the raw bytes (4/3 of their size, never the up to 6x of JSON escapes),
+        written a piece at a time: nothing but the output itself is held in memory."""
+        raw = {name: message.pop(name) for name in OUTPUT_FIELDS if isinstance(message.get(name), (bytes, bytearray))}
+        head = json.dumps(message).encode()
+        write = self.ctl_out.write
+        if raw:
+            write(head[:-1])  # without its closing brace
+            for number, (name, data) in enumerate(raw.items()):
+                write(f'{", " if message or number else ""}"{name}_b64": "'.encode())
+                view = memoryview(data)
+                for start in range(0, len(view), B64_PIECE):
+                    write(base64.b64encode(view[start:start + B64_PIECE]))
+                view.release()
+                write(b'"')
+            write(b"}\n")
+        else:
+            write(head + b"\n")
         self.ctl_out.flush()
 
     def serve(self) -> None:
@@ -233,12 +307,14 @@ class Worker:
         self.clean(self.workdir)  # once, in case the dirs were not empty when we started
         # what each dir a job may write is like when empty: put back after every job (see `clean`)
         self.roots = {path: os.stat(path) for path in (self.workdir, self.tmpdir, *self.scratch)}
+        self.settings = process_settings(os.getpid())  # compared after each job (see the module docs)
         self.send({"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
         me = os.getpid()
         # The worker's objects never change from here on: kept out of the collector's passes, so
         # that a handler's and a job's collections do not touch (and copy) the pages holding them.
         gc.freeze()
         while True:
+            oom_kills = _oom_kills(self.oom_events) if self.oom_events else 0
             handler = os.fork()
             if handler == 0:
                 os._exit(self.handle_one_job(me))
@@ -246,19 +322,24 @@ class Worker:
             if ended != HANDLED:
                 if self.mode == "host":  # the handler's leftovers were handed to us: end them
                     self.kill_leftovers(None)  # (not the handler's pid: reaped, it may be reused)
-                elif ended < 0 and (self._reaped_others or _others_than(handler)):
-                    self._report_killed_handler(-ended)
+                elif ended < 0:
+                    oom = bool(self.oom_events) and _oom_kills(self.oom_events) > oom_kills
+                    if oom or self._reaped_others or _others_than(handler):
+                        self._report_killed_handler(-ended, oom)
                 return
 
-    def _report_killed_handler(self, number: int) -> None:
+    def _report_killed_handler(self, number: int, oom: bool = False) -> None:
         """Tell the host that a job's handler was killed by signal `number` once the job had
         processes (alive, or ended and reaped by us: a job that kills and then exits). In a pid namespace of our own nothing outside can reach the handler
         but the host's root and the OOM killer (the job is its first choice), so the job did it:
         `kill(-1, SIGKILL)` spares only us. The host then blames the program rather than running it
-        again, which would hand it a second, fresh try at a test it saw itself failing.
+        again, which would hand it a second, fresh try at a test it saw itself failing. With `oom`
+        the sandbox's memory cgroup's OOM killer acted meanwhile (the run filled the memory it
+        shares with the worker: see `_first_for_the_oom_killer`), and the report says so.
         The leading newline ends any line the handler was cut off in the middle of."""
+        report = {"handler_killed": number, **({"oom": True} if oom else {})}
         try:
-            self.ctl_out.write(b"\n" + json.dumps({"handler_killed": number}).encode() + b"\n")
+            self.ctl_out.write(b"\n" + json.dumps(report).encode() + b"\n")
             self.ctl_out.flush()
         except OSError:
             pass
@@ -303,11 +384,22 @@ class Worker:
                 result = {"status": "sandbox_error", "message": f"worker: {type(exc).__name__}: {exc}",
                           "exit_code": None, "stdout": "", "stderr": traceback.format_exc(),
                           "wall_time": 0.0, "retire": True}
+            if not result.get("retire"):
+                changed = self._changed_settings(worker_pid)
+                if changed:
+                    print(f"rlvr worker: a job changed the worker's {', '.join(changed)}: retiring", file=sys.stderr)
+                    result["retire"] = True
             self.send(result)
             return RETIRE if result.get("retire") else HANDLED
         except BaseException:  # noqa: BLE001 - no answer could be given: the worker ends, the host sees it
             traceback.print_exc()
             return 70
+
+    def _changed_settings(self, worker_pid: int) -> list[str]:
+        """The worker's settings (`process_settings`) that differ from those it started with.
+        Called once the job's processes are all gone, so nothing of the job can change them after."""
+        now = process_settings(worker_pid)
+        return [name for name, value in self.settings.items() if now.get(name) != value]
 
     # -- one job --------------------------------------------------------------------------------
     def run_job(self, job: dict) -> dict:
@@ -340,8 +432,9 @@ class Worker:
         try:
             result = self._supervise(job, pid, out_r, err_r, started)
             setup_failure = _read_available(setup_r)  # the child is gone: whatever it wrote is there
-            if setup_failure:
-                result.update(status="sandbox_error", message=f"the sandbox could not start the program: {setup_failure}")
+            if setup_failure:  # and the worker retires: the limit it failed to apply may be its own, changed
+                result.update(status="sandbox_error", message=f"the sandbox could not start the program: {setup_failure}",
+                              retire=True)
             elif (result["status"] == "error" and result["exit_code"] == -signal.SIGKILL
                   and _oom_kills(oom_events) > oom_kills):
                 result.update(status="memory", message=(
@@ -509,11 +602,11 @@ class Worker:
             wait_status, rusage = self._collect(pid)
         wall = time.monotonic() - started
         exit_code = os.waitstatus_to_exitcode(wait_status)
-        stdout = chunks[out_r].decode("utf-8", "replace")
-        stderr = chunks[err_r].decode("utf-8", "replace")
+        stdout, stderr = chunks[out_r], chunks[err_r]  # bytes, sent as they are (see `send`)
         cpu_used = rusage.ru_utime + rusage.ru_stime if rusage else 0.0
         if status is None:
-            status, message = _classify(exit_code, stderr, cpu_used, limits)
+            tail = bytes(stderr[-8000:]).decode("utf-8", "replace")  # (what `_classify` looks at)
+            status, message = _classify(exit_code, tail, cpu_used, limits)
         return {"status": status, "exit_code": exit_code, "stdout": stdout, "stderr": stderr,
                 "wall_time": wall, "message": message,
                 "details": {"cpu_time": round(cpu_used, 4), "max_rss_kb": rusage.ru_maxrss if rusage else 0}}
@@ -821,12 +914,13 @@ def _signal_name(number: int) -> str:
 def main(argv: list[str]) -> None:
     mode, workdir, tmpdir = argv[1], argv[2], argv[3]
     scratch = [path for path in argv[4].split(",") if path != "-"] if len(argv) > 4 else []
-    job_uid = int(argv[5]) if len(argv) > 5 else None
+    job_uid = int(argv[5]) if len(argv) > 5 and argv[5] != "-" else None
+    oom_events = argv[6].split(",") if len(argv) > 6 else None
     if mode not in ("pidns", "host"):
         raise SystemExit(f"unknown worker mode {mode!r}")
     if mode == "pidns" and os.getpid() != 1:
         raise SystemExit("pidns mode needs the worker to be pid 1 of its own pid namespace")
-    Worker(mode, workdir, tmpdir, scratch, job_uid).serve()
+    Worker(mode, workdir, tmpdir, scratch, job_uid, oom_events).serve()
 
 
 if __name__ == "__main__":
