@@ -78,7 +78,12 @@ def test_a_gold_taking_most_of_the_limit_alone_is_blamed():
     alone = time.monotonic() - start
     timeout = max(0.3, alone * 1.3)  # the gold alone fits the limit, but not within half of it
     v = verify(gold, "\\boxed{2\\sin(5\\cdot 10^{99999})\\cos(5\\cdot 10^{99999})}", timeout=timeout)
-    assert v.correct or _blames_gold(v, vmath._gold_norm(gold)[0]), v
+    # never the model's timeout: the gold is blamed or, when the comparison fits in the limit (the
+    # gold's own time measured on a busy machine can leave room), the answer is judged (it holds a
+    # \cos the gold has not: "not evaluated", a wrong answer by the rules, not a timeout)
+    judged = v.details["kind"] == "wrong" and v.reason.startswith("not evaluated: the answer still holds \\cos")
+    assert v.correct or judged or _blames_gold(v, vmath._gold_norm(gold)[0]), v
+    assert v.details["kind"] != "timeout", v
 
 
 def test_a_pathological_answer_against_a_good_gold_is_still_the_models_timeout_and_the_gold_is_not_rechecked():
