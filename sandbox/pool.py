@@ -239,12 +239,33 @@ class ProcessChannel(Channel):
         worker (the parent's) is neither killed nor waited for, and what `on_kill` was to release
         is left to the parent."""
         self._on_kill = None
-        for stream in (self.process.stdin, self.process.stdout, self._stderr):
+        streams = (self.process.stdin, self.process.stdout, self._stderr)
+        _blank_copies(streams)
+        _INHERITED.extend(streams)  # never closed nor collected here (see `_blank_copies`)
+        self.process.returncode = self.process.returncode or 0  # not this process's child: never waited for
+
+
+#: A forked child's file objects of its parent's workers, blanked (`_blank_copies`) and kept, so
+#: that they are never closed: closing takes the object's lock, which a parent thread may have held
+#: at the fork and which then stays held in the child for ever.
+_INHERITED: list = []
+
+
+def _blank_copies(streams) -> None:
+    """Point this process's descriptors of `streams` at /dev/null (one `dup2` each), without
+    touching the file objects themselves: no lock is taken, so this is safe in a fork handler, even
+    in the child `subprocess` forks to run a `preexec_fn`. The pipes' copies are gone (the parent's
+    worker sees its end of stream when the parent goes), and whatever later closes the objects
+    closes a /dev/null descriptor of their own, never a reused number."""
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for stream in streams:
             try:
-                stream.close()
+                os.dup2(null, stream.fileno())
             except (OSError, ValueError):
                 pass
-        self.process.returncode = self.process.returncode or 0  # not this process's child: never waited for
+    finally:
+        os.close(null)
 
 
 def _kill_process(process: subprocess.Popen) -> None:

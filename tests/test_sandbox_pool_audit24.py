@@ -453,3 +453,44 @@ def test_a_forked_child_closing_its_copy_keeps_the_parents_work_folder():
     # the child's close() deleted the parent's work folder, under the parent's running sandbox
     seen = _script(_CHILD_CLOSES_ITS_COPY)
     assert seen == {"root": True, "status": "ok", "out": "2"}, seen
+
+
+_FORK_WHILE_A_THREAD_READS_A_WORKERS_STDERR = """
+import json, os, threading, time
+from rlvr.sandbox import make_sandbox
+box = make_sandbox("subprocess")
+assert box.run("print(1)").ok
+channel = next(iter(box._pool._all))
+channel._stderr.write(b"x" * (200 << 20))  # a long read of it holds the file object's lock
+channel._stderr.flush()
+stop = False
+def read_diagnostics():
+    while not stop:
+        channel.diagnostics()
+threading.Thread(target=read_diagnostics, daemon=True).start()
+time.sleep(0.3)
+hung = 0
+for _ in range(5):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)  # after the fork handlers: a preexec_fn's child runs them too
+    deadline, done = time.monotonic() + 5, False
+    while not done and time.monotonic() < deadline:
+        done = os.waitpid(pid, os.WNOHANG)[0] != 0
+        time.sleep(0.05)
+    if not done:
+        hung += 1
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+stop = True
+print(json.dumps({"hung": hung}))
+box.close()
+"""
+
+
+@pytest.mark.timeout(200)
+def test_the_fork_handler_takes_no_lock_a_parent_thread_may_hold():
+    # review of audit 24: the handler closed the inherited worker's buffered files, taking their
+    # locks; a parent thread reading the worker's stderr at the fork held one, and the child (also
+    # the one subprocess forks for bwrap's preexec_fn when rlvr runs as root) hung for ever
+    assert _script(_FORK_WHILE_A_THREAD_READS_A_WORKERS_STDERR, timeout=150) == {"hung": 0}
