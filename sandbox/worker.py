@@ -87,6 +87,11 @@ CLEANUP_SECONDS = 5.0
 # answered, but the worker must retire (a job's processes could not all be killed); or the host
 # closed the control pipe. Any other end (a crash, a signal) also ends the worker.
 HANDLED, RETIRE, HOST_CLOSED = 0, 3, 4
+#: A handler's answer when the job lowered the handler's own resource limits and the handler then
+#: failed (`Worker._own_limits_lowered`): the program's doing, so its `error`, never a `sandbox_error`
+#: that would leave a wrong answer unscored (or, repeated, stop a training run as an outage).
+SABOTAGE_RESULT = {"status": "error", "message": "the program changed its sandbox supervisor's resource limits",
+                   "exit_code": None, "stdout": "", "stderr": "", "wall_time": 0.0, "retire": True}
 #: The worker's own processes while a job runs: the worker and the job's handler.
 WORKER_PROCESSES = 2
 READ_CHUNK = 65536
@@ -378,9 +383,14 @@ class Worker:
             line = self.ctl_in.readline()
             if not line:
                 return HOST_CLOSED
+            # made before the job: a job that cripples this handler may leave it unable to allocate
+            sabotaged = (json.dumps(SABOTAGE_RESULT) + "\n").encode()
             try:
                 result = self.run_job(json.loads(line))
-            except Exception as exc:  # the worker's own fault: report it as such, and retire
+            except Exception as exc:  # the worker's own fault (reported as such, and retired) ...
+                if self._own_limits_lowered():  # ... unless the job, running as our user, did it
+                    os.write(self.ctl_out.fileno(), sabotaged)
+                    return RETIRE
                 result = {"status": "sandbox_error", "message": f"worker: {type(exc).__name__}: {exc}",
                           "exit_code": None, "stdout": "", "stderr": traceback.format_exc(),
                           "wall_time": 0.0, "retire": True}
@@ -394,6 +404,16 @@ class Worker:
         except BaseException:  # noqa: BLE001 - no answer could be given: the worker ends, the host sees it
             traceback.print_exc()
             return 70
+
+    def _own_limits_lowered(self) -> bool:
+        """Whether this handler's resource limits differ from the worker's (it was forked from the
+        worker, and sets limits only in the job's process): a job of the same user lowered them
+        (`prlimit` on its parent), so that the handler failed and the run would be blamed on the
+        sandbox. False when even that cannot be read."""
+        try:
+            return any(resource.getrlimit(getattr(resource, name)) != tuple(self.settings[name]) for name in RLIMITS)
+        except Exception:  # noqa: BLE001 - cannot tell: the failure stays the sandbox's
+            return False
 
     def _changed_settings(self, worker_pid: int) -> list[str]:
         """The worker's settings (`process_settings`) that differ from those it started with.

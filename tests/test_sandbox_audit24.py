@@ -89,6 +89,25 @@ def test_a_job_that_changes_its_workers_settings_does_not_reach_the_next_run(bac
         assert (after.status, after.stdout) == (before.status, before.stdout), (attack, after)
 
 
+CRIPPLE_THE_HANDLER = """
+import os, resource
+resource.prlimit(os.getppid(), resource.RLIMIT_AS, (1 << 20, 1 << 20))  # the handler supervising this run
+print("my wrong answer" * 20000)
+"""
+
+
+@pytest.mark.parametrize("backend", ["bwrap", "docker"])
+def test_a_program_that_cripples_its_handler_is_its_own_error_not_the_sandboxs(backend):
+    # review of audit 24: the handler (same user, the job's parent) failed to allocate and reported
+    # sandbox_error "worker: MemoryError": a failing program could make its run unscored, and,
+    # repeated, stop a training run as an infrastructure outage
+    sandbox = get_sandbox(backend, **POISON_LIMITS)
+    result = sandbox.run(CRIPPLE_THE_HANDLER)
+    assert result.status == "error" and not result.infrastructure_failed, result
+    assert "changed its sandbox supervisor's resource limits" in result.message
+    assert sandbox.run("print('next')").stdout == "next\n"
+
+
 @pytest.mark.parametrize("backend", ["bwrap", "docker"])
 def test_a_failure_to_start_the_program_retires_the_worker(backend, monkeypatch):
     sandbox = get_sandbox(backend, **POISON_LIMITS)

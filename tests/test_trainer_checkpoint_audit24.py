@@ -359,3 +359,18 @@ def test_a_run_that_fails_to_build_gives_up_the_output_dir(tmp_path):
         Trainer(config, model=object())  # fails after the checks: a model without its tokenizer
     assert not holds_output_dir(tmp_path)
     run(tmp_path, "train.total_steps=1")  # the directory is free
+
+
+def test_a_trainer_gives_up_only_a_lock_it_took(tmp_path):
+    """`rlvr demo` holds the output directory's lock around its Trainer and writes its summary after
+    training: the Trainer's close() released the demo's lock (review of audit 24)."""
+    from rlvr.trainers.runs import holds_output_dir, lock_output_dir, release_output_dir
+
+    lock_output_dir(tmp_path)
+    try:
+        run(tmp_path, "train.total_steps=1")
+        assert holds_output_dir(tmp_path)
+    finally:
+        release_output_dir(tmp_path)
+    run(tmp_path, "train.total_steps=2", resume=True)
+    assert not holds_output_dir(tmp_path)

@@ -240,6 +240,9 @@ class Trainer:
                  allow_config_change: bool = False) -> None:
         out = Path(config.log.output_dir)
         held = holds_output_dir(out)
+        #: whether `close` gives up the output directory's lock: only one this Trainer took (`rlvr
+        #: demo` holds its own while it writes the summary after training)
+        self._releases_lock = not held
         try:
             self._build(config, model, tokenizer, resume, allow_config_change)
         except BaseException:  # nothing to close() later: give up what was taken (the lock, threads)
@@ -1169,11 +1172,12 @@ class Trainer:
 
     def close(self) -> None:
         """Close the rollout collectors and the engine, and give up the output directory's lock
-        (`runs.lock_output_dir`), so another run may use it from then on."""
+        (`runs.lock_output_dir`) when this Trainer took it, so another run may use it from then on."""
         from rlvr.trainers.runs import release_output_dir
 
         self.collector.close()
         if self.eval_collector is not None:
             self.eval_collector.close()
         self.engine.close()
-        release_output_dir(self.out)
+        if self._releases_lock:
+            release_output_dir(self.out)
