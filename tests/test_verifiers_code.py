@@ -706,3 +706,19 @@ def test_a_helper_that_only_uses_the_solution_earns_nothing(box):
     assert check_function("def f(x):\n    return x + 1\n", tests, "f", sandbox=box).correct
     asserting = "def t(x, y):\n    assert f(x) == y\nt(1, 2)\nt(5, 6)"  # helpers that assert still count
     assert len(plan_tests(asserting, "f").units) == 2
+
+
+@pytest.mark.parametrize("name, value", [("timeout", float("inf")), ("timeout", True), ("timeout", 86_400),
+                                         ("timeout", float("nan")), ("call_timeout", float("inf"))])
+def test_a_time_limit_the_sandbox_refuses_raises_at_the_call(name, value):
+    # review of audit 24: inf, True or a day passed this check, then Limits refused every run inside
+    # the verifier: each solution got a sandbox_error verdict instead of one clear error
+    from rlvr.verifiers import code as code_module
+
+    kwargs = {"timeout": 5.0, "call_timeout": None, name: value}
+    with pytest.raises(ValueError, match=f"{name} must be a positive number of seconds, at most"):
+        code_module._prepare_function(SQUARE, HUMANEVAL_TESTS, "square", setup_code="", extract="auto",
+                                      memory_mb=None, **kwargs)
+    if name == "timeout" and value != 86_400:  # (a day is check_io's longest: it adds no harness grace)
+        with pytest.raises(ValueError, match="timeout must be a positive number of seconds, at most 86400"):
+            check_io("print(input())", [("1", "1")], timeout=value)

@@ -218,13 +218,23 @@ def _harness_outcome(stdout: str, nonce: str) -> dict | None:
     return None
 
 
+def _check_seconds(name: str, value: Any, headroom: float = 0.0) -> None:
+    """Raise ValueError unless `value` is a number of seconds the sandbox takes as a run's limit
+    (positive, finite, at most `Limits`' `MAX_SECONDS`, less `headroom` added on top): a bad one
+    raises here, at the call, not as a `sandbox_error` verdict for every solution."""
+    from rlvr.sandbox.limits import MAX_SECONDS
+
+    most = MAX_SECONDS - headroom
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= most:
+        raise ValueError(f"{name} must be a positive number of seconds, at most {most:g}, got {value!r}")
+
+
 def _prepare_function(solution, tests, entry_point, *, timeout, call_timeout, setup_code, extract,
                       memory_mb) -> _FunctionJob | Verdict:
     """Check the arguments (bad ones raise), then the solution (bad ones are a wrong Verdict)."""
-    if not (isinstance(timeout, (int, float)) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    if call_timeout is not None and not (isinstance(call_timeout, (int, float)) and call_timeout > 0):
-        raise ValueError(f"call_timeout must be None or a positive number of seconds, got {call_timeout!r}")
+    _check_seconds("timeout", timeout, HARNESS_GRACE)  # (the harness's run has the grace on top)
+    if call_timeout is not None:
+        _check_seconds("call_timeout", call_timeout)
     plan = plan_tests(tests, entry_point, setup_code=setup_code)  # raises for bad tests
     code = _solution_text(solution, extract, "python")
     if code is None:
@@ -443,8 +453,7 @@ def check_io(
     that cannot be checked and gives `Verdict.failed` (kind "dataset_error").
     """
     pairs = _normalise_cases(cases)
-    if not (isinstance(timeout, (int, float)) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    _check_seconds("timeout", timeout)
     _check_run_limits(sandbox, memory_mb)
     n = len(pairs)
     code = _solution_text(solution, extract, language)
