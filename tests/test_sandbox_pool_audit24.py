@@ -30,10 +30,35 @@ def _require(backend: str) -> None:
     get_sandbox(backend, **TEST_LIMITS)
 
 
+#: Put before every script: `forked(work)` forks, runs `work(me)` in both processes (`me` is "parent"
+#: or "child"; `work=None` on a side runs nothing there) and returns both results, the child's sent
+#: back as JSON over a pipe (None when it sent nothing).
+_FORK_HELPERS = """
+import json as _json, os as _os
+
+
+def forked(parent_work, child_work):
+    read, write = _os.pipe()
+    pid = _os.fork()
+    if pid == 0:
+        try:
+            _os.write(write, _json.dumps(child_work("child") if child_work else None).encode())
+        finally:
+            _os._exit(0)
+    _os.close(write)
+    mine = parent_work("parent") if parent_work else None
+    with _os.fdopen(read) as pipe:
+        theirs = _json.loads(pipe.read() or "null")
+    _os.waitpid(pid, 0)
+    return mine, theirs
+"""
+
+
 def _script(source: str, *args: str, timeout: float = 90) -> dict:
-    """Run `source` in a fresh interpreter (its own session, killed whole if it hangs): the JSON
-    object it prints last."""
-    process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(source), *args], stdout=subprocess.PIPE,
+    """Run `source` (after `_FORK_HELPERS`) in a fresh interpreter (its own session, killed whole if
+    it hangs): the JSON object it prints last."""
+    source = _FORK_HELPERS + textwrap.dedent(source)
+    process = subprocess.Popen([sys.executable, "-c", source, *args], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         out, err = process.communicate(timeout=timeout)
@@ -57,19 +82,11 @@ import json, os, sys
 from rlvr.sandbox import make_sandbox
 box = make_sandbox(sys.argv[1], timeout=3)
 assert box.run("pass").ok                              # one warm worker, idle in the pool
-read, write = os.pipe()
-pid = os.fork()
-me = "child" if pid == 0 else "parent"
-got = [box.run(f"import time; time.sleep(0.2); print({me!r})") for _ in range(6)]
-got = [(r.status, r.stdout.strip()) for r in got]
-if pid == 0:
-    os.write(write, json.dumps(got).encode())
-    os._exit(0)
-os.close(write)
-with os.fdopen(read) as pipe:
-    child = json.loads(pipe.read() or "null")
-os.waitpid(pid, 0)
-print(json.dumps({"parent": got, "child": child}))
+def six_runs(me):
+    return [(r.status, r.stdout.strip()) for r in
+            (box.run(f"import time; time.sleep(0.2); print({me!r})") for _ in range(6))]
+parent, child = forked(six_runs, six_runs)
+print(json.dumps({"parent": parent, "child": child}))
 box.close()
 """
 
@@ -90,9 +107,7 @@ import json, os, sys, threading
 from rlvr.sandbox import make_sandbox
 with make_sandbox(sys.argv[1]) as box:                 # the spawner thread starts here
     assert box.run("print(1)").ok
-read, write = os.pipe()
-pid = os.fork()
-if pid == 0:
+def in_child(me):
     seen = []
     def run():
         with make_sandbox(sys.argv[1]) as fresh:       # a brand-new sandbox, made in the child
@@ -101,13 +116,8 @@ if pid == 0:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     thread.join(30)
-    os.write(write, json.dumps(seen[0] if seen else "hung").encode())
-    os._exit(0)
-os.close(write)
-with os.fdopen(read) as pipe:
-    child = json.loads(pipe.read() or "null")
-os.waitpid(pid, 0)
-print(json.dumps({"child": child}))
+    return seen[0] if seen else "hung"
+print(json.dumps({"child": forked(None, in_child)[1]}))
 """
 
 
@@ -218,16 +228,8 @@ box = SubprocessSandbox(timeout=3)
 calls = []
 box._pool = WarmPool("subprocess", box._spawn, after_fork=lambda: calls.append(os.getpid()))
 assert box.run("pass").ok
-read, write = os.pipe()
-pid = os.fork()
-if pid == 0:
-    runs = [box.run("print(1)").stdout for _ in range(2)]
-    os.write(write, json.dumps({"runs": runs, "calls": calls, "me": os.getpid()}).encode())
-    os._exit(0)
-os.close(write)
-with os.fdopen(read) as pipe:
-    child = json.loads(pipe.read() or "null")
-os.waitpid(pid, 0)
+child = forked(None, lambda me: {"runs": [box.run("print(1)").stdout for _ in range(2)], "calls": calls,
+                                  "me": os.getpid()})[1]
 print(json.dumps({"child": child, "parent_calls": calls, "parent_run": box.run("print(2)").stdout}))
 box.close()
 """
@@ -402,24 +404,17 @@ import json, os
 from rlvr.sandbox import make_sandbox
 box = make_sandbox("docker", timeout=5)
 assert box.run("pass").ok
-read, write = os.pipe()
-pid = os.fork()
-me = "child" if pid == 0 else "parent"
-bad = []
-for _ in range(12):  # (a race: about one round in ten went wrong)
-    results = box.run_many([f"print({me!r})"] * 3, concurrency=3)
-    bad += [(r.status, r.stdout.strip(), r.message[:120]) for r in results if r.stdout.strip() != me]
-    for channel in list(box._pool._idle)[1:]:  # new containers again on the next round
-        box._pool._idle.remove(channel)
-        box._pool._discard(channel)
-if pid == 0:
-    os.write(write, json.dumps(bad).encode())
-    os._exit(0)
-os.close(write)
-with os.fdopen(read) as pipe:
-    child = json.loads(pipe.read() or "null")
-os.waitpid(pid, 0)
-print(json.dumps({"parent": bad, "child": child}))
+def wrong_results(me):
+    bad = []
+    for _ in range(12):  # (a race: about one round in ten went wrong)
+        results = box.run_many([f"print({me!r})"] * 3, concurrency=3)
+        bad += [(r.status, r.stdout.strip(), r.message[:120]) for r in results if r.stdout.strip() != me]
+        for channel in list(box._pool._idle)[1:]:  # new containers again on the next round
+            box._pool._idle.remove(channel)
+            box._pool._discard(channel)
+    return bad
+parent, child = forked(wrong_results, wrong_results)
+print(json.dumps({"parent": parent, "child": child}))
 box.close()
 """
 

@@ -70,6 +70,19 @@ def same_weights(a, b):
 # ---------------------------------------------------------------- 2. a kill right after a checkpoint
 
 
+def die_in_evaluation_of(tr, step):
+    """Make `tr` killed (`Killed`) when it evaluates at `step`: after that step's checkpoint."""
+    evaluate = tr.evaluate
+
+    def evaluate_or_die(*args, **kwargs):
+        if tr.step_count == step:
+            raise Killed
+        return evaluate(*args, **kwargs)
+
+    tr.evaluate = evaluate_or_die
+
+
+
 @pytest.mark.parametrize("killed", ["during_the_evaluation", "before_the_row_was_logged"])
 def test_a_kill_after_a_checkpoint_loses_no_row_and_no_evaluation(tmp_path, monkeypatch, killed):
     common = ("train.total_steps=4", "log.save_every=2", "eval.num_tasks=2", "eval.every=2", "eval.before=false")
@@ -78,14 +91,7 @@ def test_a_kill_after_a_checkpoint_loses_no_row_and_no_evaluation(tmp_path, monk
     out = tmp_path / "killed"
     tr = Trainer(make_config(out, *common))
     if killed == "during_the_evaluation":
-        evaluate = tr.evaluate
-
-        def evaluate_or_die(*args, **kwargs):
-            if tr.step_count == 2:
-                raise Killed
-            return evaluate(*args, **kwargs)
-
-        tr.evaluate = evaluate_or_die
+        die_in_evaluation_of(tr, 2)
     else:
         log = MetricsLogger.log
 
@@ -118,14 +124,7 @@ def test_a_kill_during_the_final_evaluation_is_finished_by_resume(tmp_path, caps
     whole, whole_summary = run(tmp_path / "whole", *common)
     out = tmp_path / "killed"
     tr = Trainer(make_config(out, *common))
-    evaluate = tr.evaluate
-
-    def evaluate_or_die(*args, **kwargs):
-        if tr.step_count == 2:
-            raise Killed
-        return evaluate(*args, **kwargs)
-
-    tr.evaluate = evaluate_or_die
+    die_in_evaluation_of(tr, 2)
     try:
         with pytest.raises(Killed):
             tr.train()
