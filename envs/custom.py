@@ -120,13 +120,17 @@ def check_template(prompt: Any) -> None:
     """Fail early on a prompt that is neither a template nor a callable, or on a template that no
     task can fill: one that does not parse ("\\boxed{" unbalanced), or has an empty or positional
     field ("\\boxed{}", "{0}"), which `render_prompt` (keyword fields only) could never fill: the
-    error would otherwise come at the first reset, mid-training. Needs no task: `rlvr.register`
+    error would otherwise come at the first reset, mid-training. A template naming "{answer}" is
+    refused too: it would put the gold answer in every prompt. Needs no task: `rlvr.register`
     checks a prompt with it before any data is loaded."""
     if prompt is None or callable(prompt):
         return
     if not isinstance(prompt, str):
         raise TypeError(f"prompt must be a template string like '{{question}}' or a callable(task) -> str, got {type(prompt).__name__}")
-    _template_fields(prompt, prompt)
+    if "answer" in _template_fields(prompt, prompt):
+        raise ValueError(f"prompt template {prompt!r:.200} names '{{answer}}', which shows the model the gold answer it is "
+                         f"scored against; drop it, or, when the prompt really must hold the gold (a checking task), "
+                         f"pass a callable prompt=lambda task: ... that uses task.answer")
 
 
 def _template_fields(template: str, whole: str) -> list[str]:

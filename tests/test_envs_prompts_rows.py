@@ -41,6 +41,19 @@ def test_a_template_with_a_field_no_task_can_fill_is_refused_at_register_and_mak
         rlvr.make("rlvr/Math-v0", dataset=ROWS, prompt=prompt)
 
 
+@pytest.mark.parametrize("prompt", ["{question}\nAnswer: {answer}", "{question} ({answer[0]})", "{question:>{answer}}"])
+def test_a_template_showing_the_model_the_gold_answer_is_refused(registered, prompt):
+    # "{answer}" used to be filled with the gold, so every prompt gave the answer away and rewards meant nothing
+    for build in (lambda: registered("rlvr/PromptLeaksGold-v0", dataset=ROWS, prompt=prompt),
+                  lambda: DatasetEnv(ROWS, prompt=prompt),
+                  lambda: rlvr.make("rlvr/Math-v0", dataset=ROWS, prompt=prompt)):
+        with pytest.raises(ValueError, match=r"names '\{answer\}', which shows the model the gold answer") as raised:
+            build()
+        assert "callable prompt=" in str(raised.value)
+    env = DatasetEnv(ROWS, verifier="exact", prompt=lambda task: f"{task.question} Is it {task.answer}?")  # the way to do it on purpose
+    assert env.reset(options={"index": 0})[0] == "What is {x}? Is it 2?"
+
+
 @pytest.mark.parametrize("prompt, problem", [
     ("{question} {", "Single '{' encountered"),
     ("Put it in \\boxed{ and {question}", "unexpected '{' in field name"),
