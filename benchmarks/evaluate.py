@@ -50,8 +50,8 @@ PLOT = "pass_at_k.png"
 #: Samples per engine call when not given: at least this many, or n (see `_sampling_calls`).
 SAMPLES_PER_CALL = 64
 
-__all__ = ["RunMismatchError", "OutDirError", "EvalResult", "check_out_dir", "evaluate_completions", "evaluate_engine",
-           "score_references", "SAMPLES", "SUMMARY", "PLOT", "RUN"]
+__all__ = ["RunMismatchError", "OutDirError", "EvalResult", "EngineRun", "check_out_dir", "evaluate_completions",
+           "evaluate_engine", "prepare_engine_run", "run_engine", "score_references", "SAMPLES", "SUMMARY", "PLOT", "RUN"]
 
 
 class OutDirError(ValueError):
@@ -199,14 +199,20 @@ def scored_chunks(loaded: LoadedBenchmark, tasks: Sequence[Any], completions: Se
 # ------------------------------------------------------------------ finishing a run
 
 
-def _overlong_warning(loaded: LoadedBenchmark, counts: dict[str, Any]) -> list[str]:
-    """A warning when samples hit the length cap (`--max-chars`): they were scored wrong unread."""
-    if not counts.get("overlong"):
-        return []
-    cap = getattr(loaded.env, "max_action_chars", None)
-    return [f"{counts['overlong']} of {counts['judged']} samples are longer than the cap of {cap} characters "
-            f"(--max-chars) and were scored wrong as over-long without being checked; drop --max-chars (and use "
-            f"another --out) to score them"]
+def _length_warnings(loaded: LoadedBenchmark, counts: dict[str, Any]) -> list[str]:
+    """Warnings for samples a length limit decided: over the cap (`--max-chars`: scored wrong
+    unread), or cut off by the generation limit (`--max-tokens`: scored on an unfinished answer)."""
+    warnings = []
+    if counts.get("overlong"):
+        cap = getattr(loaded.env, "max_action_chars", None)
+        warnings.append(f"{counts['overlong']} of {counts['judged']} samples are longer than the cap of {cap} characters "
+                        f"(--max-chars) and were scored wrong as over-long without being checked; drop --max-chars (and "
+                        f"use another --out) to score them")
+    if counts.get("truncated"):
+        warnings.append(f"{counts['truncated']} of {counts['judged']} samples hit --max-tokens (or the model's context) "
+                        f"and were scored as cut off, most likely wrong; raise --max-tokens (in a new --out: the folder's "
+                        f"samples were drawn with this limit) to let them finish")
+    return warnings
 
 
 def _finish(
@@ -229,7 +235,7 @@ def _finish(
                              confidence=confidence, ci_method=ci_method)
     metrics = result["metrics"]
     counts = result["counts"]
-    result["warnings"] = [*loaded.warnings, *warnings, *result["warnings"], *_overlong_warning(loaded, counts)]
+    result["warnings"] = [*loaded.warnings, *warnings, *result["warnings"], *_length_warnings(loaded, counts)]
     summary: dict[str, Any] = {"benchmark": bench.name}
     for name, m in metrics.items():
         summary[name] = m["mean"]
@@ -258,6 +264,7 @@ def _finish(
                     else str(counts["problems"]))
         title = (f"{bench.name}: {problems} problems, {counts['judged']} judged samples "
                  f"({scored_now} new, {summary['timing']['reused']} reused"
+                 + (f", {counts['truncated']} cut off by --max-tokens" if counts["truncated"] else "")
                  + (f", {counts['excluded']} UNVERIFIED" if counts["excluded"] else "") + ")")
         print(format_table(metrics, title) if metrics else f"{title}\nno metric could be computed")
         for warning in result["warnings"]:
@@ -335,8 +342,8 @@ def evaluate_completions(
     chunks = scored_chunks(loaded, [by_id[c.task_id] for c in todo], [c.completion for c in todo],
                            f"{loaded.benchmark.name} scoring", progress=progress, chunk_size=chunk_size, batched=batched)
     try:
-        for start, verdicts in chunks:
-            store.add([_verdict_row(c.task_id, c.sample_index, c.completion, v) for c, v in zip(todo[start:], verdicts)])
+        for first, verdicts in chunks:
+            store.add([_verdict_row(c.task_id, c.sample_index, c.completion, v) for c, v in zip(todo[first:], verdicts)])
     finally:
         chunks.close()
         store.close()
@@ -358,6 +365,108 @@ def _drop_skipped(loaded: LoadedBenchmark, items: list[Any]) -> tuple[list[Any],
 
 
 # ------------------------------------------------------------------ sampling with an engine
+
+
+@dataclasses.dataclass
+class EngineRun:
+    """A sampling run checked before any engine exists (`prepare_engine_run`): its benchmark, loaded;
+    its sampling parameters, valid, with the run's base seed; the settings the summary records; and
+    `out_dir`, whose run.json now names this run. `run_engine` draws and scores its samples."""
+
+    loaded: LoadedBenchmark
+    out_dir: str
+    n: int
+    ks: list[int]
+    sampling: Any
+    settings: dict[str, Any]
+    max_turns: int | None
+    samples_per_call: int
+    confidence: float
+    ci_method: str
+    progress: bool
+    verbose: bool
+    prepare_seconds: float
+
+
+def prepare_engine_run(
+    benchmark: Any,
+    out_dir: str,
+    *,
+    engine_name: str,
+    model_name: str,
+    base_url: str | None = None,
+    n: int = 1,
+    ks: Sequence[int] | str = (1,),
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    max_tokens: int = 1024,
+    seed: int | None = None,
+    data: str | None = None,
+    limit: int | None = None,
+    sandbox: Any = None,
+    system_prompt: str | None = None,
+    max_turns: int | None = None,
+    samples_per_call: int | None = None,
+    dtype: str | None = None,
+    confidence: float = 0.95,
+    ci_method: str = "normal",
+    progress: bool = True,
+    verbose: bool = True,
+    max_chars: int | None = None,
+) -> EngineRun:
+    """Everything of a sampling run that needs no engine, in the order that costs least: the
+    options (n, k, the sampling parameters), `out_dir`, the benchmark and its data, then the
+    folder's run (`check_run`). So a typo is reported before a model is loaded, and a bad option
+    before anything is written. `base_url` is a served model's server (its model is then known by
+    name only). See `evaluate_engine` for the arguments."""
+    from rlvr.trainers.engine import SamplingParams
+
+    start = time.perf_counter()
+    ks = parse_ks(ks)
+    if n < 1:
+        raise ValueError(f"--n must be >= 1, got {n}")
+    if max(ks) > n:
+        raise ValueError(f"--k {max(ks)} is more than --n {n}: pass@k needs at least k samples per problem; raise --n or lower --k")
+    if max_turns is not None and max_turns < 1:
+        raise ValueError(f"--max-turns must be >= 1, got {max_turns}; leave it out for the env's own limit")
+    base_seed = seed if seed is not None else secrets.randbelow(1 << 30)
+    sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, seed=base_seed)
+    check_out_dir(out_dir)
+    loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars)
+    if system_prompt is not None:
+        loaded.env.system_prompt = system_prompt  # (the env's fingerprint then names it)
+    settings = {"mode": "engine", "engine": engine_name, "model": model_name, "dtype": dtype, "base_url": base_url,
+                "n": n, "k": ks, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed,
+                "seed_base": base_seed, "limit": limit, "data": data, "system_prompt": system_prompt,
+                "max_turns": max_turns, "max_chars": max_chars, "ci": {"confidence": confidence, "method": ci_method}}
+    _check_engine_run(out_dir, loaded, settings)
+    return EngineRun(loaded, out_dir, n, ks, sampling, settings, max_turns, samples_per_call or max(SAMPLES_PER_CALL, n),
+                     confidence, ci_method, progress, verbose, time.perf_counter() - start)
+
+
+def run_engine(run: EngineRun, engine: Any, tokenizer: Any = None) -> EvalResult:
+    """Draw the samples `run` lacks with `engine` (rollouts, verdicts from the env), then summarise.
+    `tokenizer` is the engine's for token-level engines (hf, vllm); None for the openai engine."""
+    from rlvr.trainers.rollout import RolloutCollector
+
+    start = time.perf_counter()
+    loaded = run.loaded
+    store = ResultStore(run.out_dir)
+    base_env = loaded.env
+    collector = RolloutCollector(engine, lambda: copy.copy(base_env), tokenizer, max_turns=run.max_turns)
+    calls = _sampling_calls([[j for j in range(run.n) if not store.done((task.id, j))] for task in loaded.tasks],
+                            len(loaded.known_ids), run.samples_per_call)
+    total = sum(len(call) for call in calls)
+    bar = progress_bar(total, f"{loaded.benchmark.name} sampling+scoring", run.progress)
+    try:
+        _sample(collector, store, loaded, calls, run.sampling, bar)
+    finally:
+        bar.close()
+        store.close()
+        collector.close()
+    keys = [(t.id, j) for t in loaded.tasks for j in range(run.n)]
+    return _finish(loaded, store, keys, run.ks, run.settings, confidence=run.confidence, ci_method=run.ci_method,
+                   verbose=run.verbose, elapsed=run.prepare_seconds + time.perf_counter() - start, scored_now=total)
 
 
 def evaluate_engine(
@@ -388,7 +497,9 @@ def evaluate_engine(
     max_chars: int | None = None,
     tasks_per_batch: int | None = None,
 ) -> EvalResult:
-    """Sample `n` completions per problem with `engine` (rollouts, verdicts from the env) into `out_dir`.
+    """Sample `n` completions per problem with `engine` (rollouts, verdicts from the env) into `out_dir`:
+    `prepare_engine_run`, then `run_engine` (a caller that still has to build its engine calls
+    them itself, so that nothing is loaded for a run that would be refused).
 
     `tokenizer` is the engine's tokenizer for token-level engines (hf, vllm); None for chat-level
     engines (openai). `model_name` is the model as given (a folder, a hub id, a served name): a
@@ -396,61 +507,30 @@ def evaluate_engine(
     with a `base_url`) by its name; with `dtype`, the resume check covers the model's changes.
 
     Sample j of problem t (of N in the benchmark) is sample number `j * N + t` and is drawn with
-    the seed `seed + j * N + t` (a random base per run when `seed` is None), whichever run draws
-    it: growing `n` or redoing a sample never repeats another sample's seed, and gives the samples
-    one run would have drawn (exactly with the vllm and openai engines; with hf when the calls hold
-    the same samples). The engine is called with runs of consecutive sample numbers, up to
-    `samples_per_call` (default: max(64, n); `tasks_per_batch` is its older name), each saved
-    before the next starts: when the engine fails (its error is raised), the samples of finished
-    calls are kept and the same call resumes after them. `max_chars` caps a turn's length
-    (default: no cap).
+    the seed `seed + j * N + t` (a random base per run when `seed` is None; each row records its
+    `seed`), whichever run draws it: growing `n` or redoing a sample never repeats another
+    sample's seed, and gives the samples one run would have drawn (exactly with the vllm and
+    openai engines; with hf when the calls hold the same samples). The engine is called with runs
+    of consecutive sample numbers, up to `samples_per_call` (default: max(64, n);
+    `tasks_per_batch` is its older name), each saved before the next starts: when the engine fails
+    (its error is raised), the samples of finished calls are kept and the same call resumes after
+    them. `max_chars` caps a turn's length (default: no cap).
     """
-    from rlvr.trainers.engine import SamplingParams
-    from rlvr.trainers.rollout import RolloutCollector
-
-    ks = parse_ks(ks)
-    if n < 1:
-        raise ValueError(f"--n must be >= 1, got {n}")
-    if max(ks) > n:
-        raise ValueError(f"--k {max(ks)} is more than --n {n}: pass@k needs at least k samples per problem; raise --n or lower --k")
-    start = time.perf_counter()
-    check_out_dir(out_dir)
-    loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars)
-    if system_prompt is not None:
-        loaded.env.system_prompt = system_prompt  # (the env's fingerprint then names it)
-    engine_name = engine_name or type(engine).__name__
-    base_seed = seed if seed is not None else secrets.randbelow(1 << 30)
-    settings = {"mode": "engine", "engine": engine_name, "model": model_name, "dtype": dtype,
-                "base_url": getattr(engine, "base_url", None), "n": n, "k": ks,
-                "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed,
-                "seed_base": base_seed, "limit": limit, "data": data, "system_prompt": system_prompt,
-                "max_turns": max_turns, "max_chars": max_chars, "ci": {"confidence": confidence, "method": ci_method}}
-    _check_engine_run(out_dir, loaded, engine, settings)
-    store = ResultStore(out_dir)
-    base_env = loaded.env
-    collector = RolloutCollector(engine, lambda: copy.copy(base_env), tokenizer, max_turns=max_turns)
-    calls = _sampling_calls([[j for j in range(n) if not store.done((task.id, j))] for task in loaded.tasks],
-                            len(loaded.known_ids), samples_per_call or tasks_per_batch or max(SAMPLES_PER_CALL, n))
-    total = sum(len(call) for call in calls)
-    bar = progress_bar(total, f"{loaded.benchmark.name} sampling+scoring", progress)
-    sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, seed=base_seed)
-    try:
-        _sample(collector, store, loaded, calls, sampling, bar)
-    finally:
-        bar.close()
-        store.close()
-        collector.close()
-    keys = [(t.id, j) for t in loaded.tasks for j in range(n)]
-    return _finish(loaded, store, keys, ks, settings, confidence=confidence, ci_method=ci_method, verbose=verbose,
-                   elapsed=time.perf_counter() - start, scored_now=total)
+    run = prepare_engine_run(
+        benchmark, out_dir, engine_name=engine_name or type(engine).__name__, model_name=model_name,
+        base_url=getattr(engine, "base_url", None), n=n, ks=ks, temperature=temperature, top_p=top_p,
+        max_tokens=max_tokens, seed=seed, data=data, limit=limit, sandbox=sandbox, system_prompt=system_prompt,
+        max_turns=max_turns, samples_per_call=samples_per_call or tasks_per_batch, dtype=dtype, confidence=confidence,
+        ci_method=ci_method, progress=progress, verbose=verbose, max_chars=max_chars)
+    return run_engine(run, engine, tokenizer)
 
 
-def _check_engine_run(out_dir: str, loaded: LoadedBenchmark, engine: Any, settings: dict[str, Any]) -> None:
+def _check_engine_run(out_dir: str, loaded: LoadedBenchmark, settings: dict[str, Any]) -> None:
     """`check_run` for a sampling run: the benchmark's identity plus the model (a folder by its
-    signature, a served model, engine with a `base_url`, by name), dtype, sampling settings, seed,
+    signature, a served model, one with a `base_url`, by name), dtype, sampling settings, seed,
     system prompt, max turns, length cap, and the benchmark's size N (seeds are `seed + j * N + t`)."""
     sampled = {k: settings[k] for k in ("engine", "temperature", "top_p", "max_tokens", "seed", "system_prompt", "max_chars")}
-    model = model_identity(settings["model"], served=getattr(engine, "base_url", None) is not None)
+    model = model_identity(settings["model"], served=settings["base_url"] is not None)
     check_run(out_dir, _identity(loaded, "engine", model=model, dtype=settings["dtype"], max_turns=settings["max_turns"],
                                  benchmark_size=len(loaded.known_ids), **sampled),
               {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "engine",
@@ -462,13 +542,14 @@ def _sample(collector: Any, store: ResultStore, loaded: LoadedBenchmark, calls: 
     """Run the engine `calls` (see `_sampling_calls`), one sample per problem listed, saving each
     call's samples before the next. `sampling.seed` is the run's base seed; a call starting at
     sample number g is seeded `base + g`, so its i-th sample (the engines seed the prompt at
-    position i `seed + i`) gets `base + g + i`, its own number."""
+    position i `seed + i`) gets `base + g + i`, its own number, which its row records."""
     size = len(loaded.known_ids)
     for call in calls:
         t0, j0 = call[0]
         params = dataclasses.replace(sampling, seed=sampling.seed + j0 * size + t0)
         groups = collector.collect([{"index": t} for t, _ in call], 1, params)
-        store.add([_trajectory_row(loaded.tasks[t].id, j, group[0]) for (t, j), group in zip(call, groups)])
+        store.add([_trajectory_row(loaded.tasks[t].id, j, group[0], seed=sampling.seed + j * size + t)
+                   for (t, j), group in zip(call, groups)])
         bar.update(len(call))
 
 
@@ -496,7 +577,9 @@ def _sampling_calls(missing: Sequence[Sequence[int]], size: int, per_call: int) 
     return [[(g % size, g // size) for g in run] for run in runs]
 
 
-def _trajectory_row(task_id: str, index: int, traj: Any) -> dict[str, Any]:
+def _trajectory_row(task_id: str, index: int, traj: Any, *, seed: int) -> dict[str, Any]:
+    """A sampled episode's row: its verdict, how the generation ended, and the `seed` it was drawn
+    with (without --seed each run draws its base at random: a resumed folder's rows keep theirs)."""
     from rlvr.verifiers.verdict import Verdict
 
     verdict = traj.verdict
@@ -509,6 +592,7 @@ def _trajectory_row(task_id: str, index: int, traj: Any) -> dict[str, Any]:
         "truncated": bool(traj.truncated),
         "num_turns": traj.num_turns,
         "response_tokens": traj.response_length,
+        "seed": seed,
     }
     if traj.num_turns > 1:
         extra["messages"] = traj.messages

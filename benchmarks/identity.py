@@ -14,7 +14,9 @@ The identity names everything a sample depends on, by content rather than by nam
   seeds are `seed + j * N + t`).
 
 `run.json` is written before the first sample, so `samples.jsonl` without a readable `run.json`
-means the folder's settings are unknown: such a folder is refused, never silently reused.
+means the folder's settings are unknown: such a folder is refused, never silently reused. It binds
+the folder only once `samples.jsonl` holds a row: a run that stopped before its first sample (a
+server rejecting every request) left nothing to mix, so its `run.json` is replaced.
 A `run.json` written before this identity existed (no `format` key) is checked on the fields it
 has, the old way, and then rewritten in the current format.
 """
@@ -138,13 +140,15 @@ def folder_signature(path: str) -> dict[str, str]:
 
 def check_run(out_dir: str, identity: Mapping[str, Any], legacy: Mapping[str, Any]) -> None:
     """Refuse `out_dir` if it holds samples made with another identity, else record `identity`.
+    A run.json without samples beside it (a run that stopped before its first) binds nothing and
+    is replaced.
 
     `legacy` is the identity as the older run.json recorded it (checked against a run.json that
     has no `format`). Raises RunMismatchError naming what differs, or saying that samples.jsonl
     exists without a readable run.json."""
     identity = canonical({"format": FORMAT, **identity})
     path = os.path.join(out_dir, RUN)
-    before = _read_run(out_dir)
+    before = _read_run(out_dir) if has_samples(out_dir) else None  # no sample yet: nothing to mix, rewritten
     if before is not None:
         if "format" in before:
             diffs = _diffs(before, identity, sorted(set(before) | set(identity)))
@@ -163,11 +167,23 @@ def check_run(out_dir: str, identity: Mapping[str, Any], legacy: Mapping[str, An
     write_json(path, identity)
 
 
-def _read_run(out_dir: str) -> dict[str, Any] | None:
-    """run.json's content; None when there is none and no samples either (a fresh folder). A
-    samples.jsonl next to a missing or unreadable run.json is refused: its settings are unknown."""
+def has_samples(out_dir: str) -> bool:
+    """Whether `out_dir`'s samples.jsonl holds anything but whitespace: a sample (or the start of
+    one) that run.json's settings made. Read only until the first such byte."""
+    path = os.path.join(out_dir, SAMPLES)
+    if not os.path.isfile(path):
+        return False
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 16):
+            if chunk.strip():
+                return True
+    return False
+
+
+def _read_run(out_dir: str) -> dict[str, Any]:
+    """run.json's content, for a folder that holds samples. A missing or unreadable run.json is
+    refused: the settings those samples were made with are unknown."""
     path = os.path.join(out_dir, RUN)
-    has_samples = os.path.exists(os.path.join(out_dir, SAMPLES))
     problem = None
     if not os.path.exists(path):
         problem = "is missing"
@@ -180,8 +196,6 @@ def _read_run(out_dir: str) -> dict[str, Any] | None:
             problem = "does not hold a JSON object"
         except (OSError, ValueError) as exc:
             problem = f"cannot be read ({type(exc).__name__}: {str(exc)[:100]})"
-    if not has_samples:
-        return None
     raise RunMismatchError(
         f"{out_dir} holds {SAMPLES} but its {RUN} {problem}, so the settings those samples were made with are "
         f"unknown and a rerun could mix runs. Use another --out folder, or delete {out_dir} (or at least its "

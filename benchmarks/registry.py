@@ -49,6 +49,8 @@ class Benchmark:
             or "env" (any other env: each sample is stepped through the env).
         hub_id / config / split / revision: where `datasets` finds it (None: no hub copy).
         size: the number of rows in the source split (for `rlvr benchmarks list`).
+        size_given: `size` was given to `register_benchmark`: the benchmark is the env's first
+            `size` tasks, also of a `--data` file (at most its rows); else `--data` is used whole.
         size_note: what of those rows is used, when not all of them (e.g. "easy subset used").
         columns: raw columns that must be present (checked with a clear error).
         prepare: raw rows -> rows in the env's layout, each with a "task_id"; raises
@@ -68,6 +70,7 @@ class Benchmark:
     split: str | None = None
     revision: str | None = None
     size: int | None = None
+    size_given: bool = False
     size_note: str = ""
     columns: tuple[str, ...] = ()
     prepare: Callable[[list[Row]], list[Row]] | None = None
@@ -175,12 +178,33 @@ def _parse_list_literal(text: str) -> Any:
     return None
 
 
+def _adjacent_strings(text: str) -> bool:
+    """Whether `text` holds two string literals with nothing between them, as in `['a' 'b']`: how
+    NumPy prints an array of strings, so how `Dataset.to_csv` writes a list column. Python's
+    parser joins such literals into one string, making two items one."""
+    import io
+    import tokenize
+
+    skipped = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
+    try:
+        tokens = [t.type for t in tokenize.generate_tokens(io.StringIO(text.strip()).readline) if t.type not in skipped]
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return any(a == b == tokenize.STRING for a, b in zip(tokens, tokens[1:]))
+
+
 def _string_list(value: Any, i: int, column: str) -> list[str]:
     """A list-of-strings cell as a list; a string holding a list literal (CSV) is parsed. Anything
-    else is a BenchmarkDataError naming the row: list() would split a string into characters."""
+    else is a BenchmarkDataError naming the row: list() would split a string into characters, and
+    a NumPy-style list without commas would have its items joined."""
     if value is None:
         raise BenchmarkDataError(f"row {i}: column {column!r} is null or missing; it must be a list of strings")
     if isinstance(value, str):
+        if _adjacent_strings(value):
+            raise BenchmarkDataError(
+                f"row {i}: column {column!r} holds a list without commas between its items ({value!r:.80}), as "
+                f"Dataset.to_csv writes list columns; it cannot be read back as a list. Export the data with "
+                f"to_json('name.jsonl') or to_parquet('name.parquet') instead")
         parsed = _parse_list_literal(value)
         if not isinstance(parsed, (list, tuple)):
             raise BenchmarkDataError(f"row {i}: column {column!r} is a string that is not a list literal ({value!r:.80}); "
@@ -413,7 +437,8 @@ def register_benchmark(
     endless procedural envs (task i is the generator's task with seed i, so the set is fixed).
     `kind` defaults to "math" when the env scores with the math verifier (then maj@k is reported),
     else "env". `rlvr eval --benchmark NAME` then works on it; `--data PATH` replaces the env's
-    `dataset=`.
+    `dataset=` (its first `size` rows when `size` is given, else all). A `size` larger than the
+    env's dataset is refused.
     """
     if not isinstance(name, str) or not name or any(c.isspace() for c in name):
         raise ValueError(f"benchmark name must be a non-empty string without spaces, got {name!r}")
@@ -428,11 +453,16 @@ def register_benchmark(
     probe = rlvr.make(env_id, **dict(env_kwargs or {})).unwrapped  # fails now on an unknown env
     if size is None and probe.source.size is None:
         raise ValueError(f"{env_id} has endless procedural tasks; give size= (the number of tasks in the benchmark)")
+    available = probe.source.size
+    if size is not None and available is not None and size > available:
+        probe.close()
+        raise ValueError(f"size={size} is more than the {available} tasks of {env_id}'s dataset; give size <= "
+                         f"{available}, or leave size out to use them all")
     if kind is None:
         kind = "math" if probe.verifier_fingerprint().get("name") == "math" else "env"
     probe.close()
-    bench = Benchmark(name, env_id, kind, size=size or probe.source.size, env_kwargs=dict(env_kwargs or {}),
-                      version=version, description=description or f"tasks of {env_id}")
+    bench = Benchmark(name, env_id, kind, size=size or available, size_given=size is not None,
+                      env_kwargs=dict(env_kwargs or {}), version=version, description=description or f"tasks of {env_id}")
     _USER[name] = bench
     return bench
 
@@ -514,6 +544,20 @@ def _check_code_tests(bench: Benchmark, tasks: Sequence[Task], where: str) -> No
             raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: task {task.id!r} (row {i}): {error}")
 
 
+def _user_task_count(bench: Benchmark, available: int | None, data: str | None) -> int:
+    """How many tasks of a registered env's source (`available` of them; None: endless) a user
+    benchmark holds: its registered `size`, which with `--data` is at most the file's rows (and
+    without `size=` the whole file). A source that shrank below `size` since the registration is
+    refused rather than indexed past its end."""
+    if data is not None and available is not None:
+        return min(bench.size, available) if bench.size_given else available
+    if available is not None and bench.size > available:
+        raise BenchmarkDataError(f"benchmark {bench.name!r} was registered with size={bench.size} tasks, but "
+                                 f"{bench.env_id} now has only {available} (its dataset changed?); register it again, "
+                                 f"with size <= {available} or without size to use them all")
+    return bench.size
+
+
 def load_benchmark(
     name: str | Benchmark,
     *,
@@ -544,8 +588,7 @@ def load_benchmark(
         if max_chars is not None or "max_action_chars" not in kwargs:
             kwargs["max_action_chars"] = action_chars
         env = rlvr.make(bench.env_id, **kwargs).unwrapped
-        count = bench.size if data is None else env.source.size or bench.size
-        every = [env.source.get(i) for i in range(count)]
+        every = [env.source.get(i) for i in range(_user_task_count(bench, env.source.size, data))]
         tasks = every[:limit] if limit else every
         if bench.kind == "code":
             _check_code_tests(bench, tasks, f"env {bench.env_id}" if data is None else f"--data {data!r}")

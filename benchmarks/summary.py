@@ -51,7 +51,9 @@ def compute_metrics(
     counted in `counts["problems_without_samples"]` and warned about.
 
     Returns {"metrics": {name: aggregate-dict}, "counts": {...}, "warnings": [...]}; metric names
-    are "pass@k", "pass^k", "maj@k" (when `majority`), "mean_accuracy", "mean_score".
+    are "pass@k", "pass^k", "maj@k" (when `majority`), "mean_accuracy", "mean_score". Among the
+    counts of judged samples, "overlong" were over the length cap and "truncated" were cut off by
+    the generation limit (rows with `truncated` set).
     """
     by_task: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     excluded: dict[str, int] = defaultdict(int)
@@ -105,6 +107,7 @@ def compute_metrics(
         "excluded": total - judged,
         "excluded_reasons": dict(sorted(excluded.items(), key=lambda kv: -kv[1])[:5]),
         "overlong": sum(r.get("kind") == "overlong" for v in by_task.values() for r in v),
+        "truncated": sum(bool(r.get("truncated")) for v in by_task.values() for r in v),
         "problems": len(order),
         "problems_total": len(task_order) if task_order is not None else len(seen),
         "problems_without_samples": len(unsampled),

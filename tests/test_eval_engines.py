@@ -259,6 +259,11 @@ def test_a_failing_vllm_engine_exits_4(tmp_path, gsm8k, capsys, monkeypatch):
     code, err = eval_with_vllm(tmp_path, gsm8k, capsys)
     assert code == 4, err
     assert "EngineError: vLLM did not finish" in err and "rerun the same command" in err
+    # evaluation never loads new weights, so vLLM's multiprocessing (which a training engine's weight
+    # updates cannot reach, and refuses) is no reason to refuse it
+    monkeypatch.setenv("VLLM_ENABLE_V1_MULTIPROCESSING", "1")
+    code, err = eval_with_vllm(tmp_path / "mp", gsm8k, capsys)
+    assert code == 4 and "EngineError: vLLM did not finish" in err, err
 
 
 # ------------------------------------------------------------------ seeds: sample j of task t has its own

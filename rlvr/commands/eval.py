@@ -8,12 +8,16 @@ Exit status: 0 done; 2 bad input (the message says what to fix); 3 done but some
 be verified (sandbox outage: excluded from the metrics, rerun to score them); 4 the engine or its
 server failed while sampling (any :class:`~rlvr.trainers.engine.EngineError` of the hf, vllm or
 openai engine, or CUDA running out of memory; the samples finished so far are saved: rerun the same
-command, same --out, to resume).
+command, same --out, to resume; other sampling settings need another --out once a sample is saved).
+
+The benchmark, its data, the options and the --out folder's run are checked before a local model
+(hf, vllm) is loaded, so a typo costs no model load.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from rlvr.commands import positive_seconds
@@ -136,38 +140,47 @@ class _DownSandbox:
         pass
 
 
-def _engine(args):
-    """(engine, tokenizer, model name) for --engine."""
-    if args.engine == "openai":
-        from rlvr.trainers.openai_engine import OpenAIEngine, OpenAIEngineError
+def _model_name(args) -> str:
+    """The --model of the hf and vllm engines as the run records it, known before it is loaded: a
+    folder with `~` expanded (as the hf loader does), a hub id or "tiny" as given."""
+    return os.path.expanduser(args.model)
 
-        engine = OpenAIEngine(args.base_url, args.model, api_key=args.api_key, concurrency=args.concurrency,
-                              timeout=args.timeout)
-        try:
-            return engine, None, engine.model
-        except OpenAIEngineError as exc:
-            raise _EngineError(f"cannot use the server at {args.base_url}: {exc}; start one (e.g. `rlvr serve --model ...`) "
-                               f"or fix --base-url") from None
-    if not args.model:
-        raise ValueError(f"--engine {args.engine} needs --model (a save_pretrained folder or hub id)")
+
+def _openai_engine(args):
+    """(engine, served model name) for --engine openai: a client of a running server, which is
+    asked for its model's name when --model is not given."""
+    from rlvr.trainers.openai_engine import OpenAIEngine, OpenAIEngineError
+
+    engine = OpenAIEngine(args.base_url, args.model, api_key=args.api_key, concurrency=args.concurrency,
+                          timeout=args.timeout)
+    try:
+        return engine, engine.model
+    except OpenAIEngineError as exc:
+        engine.close()
+        raise _EngineError(f"cannot use the server at {args.base_url}: {exc}; start one (e.g. `rlvr serve --model ...`) "
+                           f"or fix --base-url") from None
+
+
+def _local_engine(args):
+    """(engine, tokenizer) for --engine hf or vllm: the model is loaded (the costly step)."""
     if args.engine == "hf":
         from rlvr.commands.serve import ModelLoadError, load_hf_chat_engine
 
         try:
-            engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
+            engine, _ = load_hf_chat_engine(args.model, args.device, args.dtype)
         except ModelLoadError as exc:
             raise _EngineError(str(exc)) from None
-        return engine, engine.tokenizer, name
+        return engine, engine.tokenizer
     from transformers import AutoTokenizer
 
     from rlvr.trainers.vllm_engine import VLLMEngine, VLLMUnavailableError
 
     try:
         engine = VLLMEngine(args.model, dtype=args.dtype, enable_sleep_mode=False, gpu_memory_utilization=0.85,
-                            seed=args.seed or 0)
+                            seed=args.seed or 0, weight_sync=False)  # evaluation never loads new weights
     except VLLMUnavailableError as exc:  # not installed (or broken): say how to install it, exit 2
         raise _EngineError(str(exc)) from None
-    return engine, AutoTokenizer.from_pretrained(args.model), args.model
+    return engine, AutoTokenizer.from_pretrained(args.model)
 
 
 class _EngineError(RuntimeError):
@@ -185,10 +198,20 @@ def _is_engine_failure(exc: BaseException) -> bool:
 
 
 def _engine_failed(exc: Exception, out: str) -> int:
-    """The engine or server failed while sampling: say why, and that the run resumes."""
-    print(f"rlvr eval: the engine failed while sampling: {type(exc).__name__}: {exc}\n"
-          f"The samples finished so far are saved in {out}; fix the cause (server, --max-tokens, --model...) and "
-          f"rerun the same command with the same --out to resume.", file=sys.stderr)
+    """The engine or server failed while sampling: say why, and how the run goes on. Once the folder
+    holds samples its run is fixed: the same command resumes it, other sampling settings need
+    another --out; before the first sample nothing binds the folder."""
+    from rlvr.benchmarks.identity import has_samples
+
+    if has_samples(out):
+        advice = (f"The samples finished so far are saved in {out}; fix the cause (the server, the engine) and rerun "
+                  f"the same command with the same --out to resume. Changing --max-tokens, --model or another "
+                  f"sampling setting needs a new --out: the saved samples were drawn with these.")
+    else:
+        advice = (f"No sample was finished, so {out} holds none and is not bound to these settings: fix the cause "
+                  f"(the server, --max-tokens, --model...) and rerun the same command, changed as the fix needs; the "
+                  f"same --out is fine.")
+    print(f"rlvr eval: the engine failed while sampling: {type(exc).__name__}: {exc}\n{advice}", file=sys.stderr)
     return EXIT_ENGINE_FAILED
 
 
@@ -200,14 +223,38 @@ def _engine_options_with_completions(given: tuple[str, ...]) -> str:
             f"completions generated elsewhere, so {they} would be ignored: drop {them}, or sample with --engine")
 
 
+def _temperature(args) -> float:
+    """--temperature, else 0.6 when sampling several completions per problem and 0 (greedy) for one."""
+    return args.temperature if args.temperature is not None else (0.6 if args.n > 1 else 0.0)
+
+
+#: The options of the SamplingParams fields, to name them in its errors.
+_SAMPLING_OPTIONS = {"temperature": "--temperature", "top_p": "--top-p", "max_new_tokens": "--max-tokens"}
+
+
+def _sampling_problem(args) -> str | None:
+    """What is wrong with --temperature, --top-p or --max-tokens (the engines' own check), or None."""
+    from rlvr.trainers.engine import SamplingParams
+
+    try:
+        SamplingParams(temperature=_temperature(args), top_p=args.top_p, max_new_tokens=args.max_tokens)
+    except ValueError as exc:
+        field, _, rest = str(exc).partition(" ")
+        return f"{_SAMPLING_OPTIONS.get(field, field)} {rest}"
+    return None
+
+
 def _check_args(args) -> str | None:
-    """What is wrong with the numeric options and --out, or None; checked before anything is loaded."""
+    """What is wrong with the options and --out, or None; checked before anything is loaded or
+    written (--out is created)."""
     from rlvr.benchmarks.evaluate import check_out_dir
 
     if (args.completions is None) == (args.engine is None):
         return "give either --completions FILE.jsonl (score saved completions) or --engine hf|vllm|openai (sample them)"
     if args.completions is not None and args.engine_options:
         return _engine_options_with_completions(args.engine_options)
+    if args.engine in ("hf", "vllm") and not args.model:
+        return f"--engine {args.engine} needs --model (a save_pretrained folder or hub id)"
     if args.limit is not None and args.limit < 1:
         return f"--limit must be >= 1, got {args.limit}"
     if args.n < 1:
@@ -216,6 +263,11 @@ def _check_args(args) -> str | None:
         return f"--max-chars must be >= 1, got {args.max_chars}; leave it out for no cap"
     if args.max_tokens < 1:
         return f"--max-tokens must be >= 1, got {args.max_tokens}"
+    if args.max_turns is not None and args.max_turns < 1:
+        return f"--max-turns must be >= 1, got {args.max_turns}; leave it out for the env's own limit"
+    problem = _sampling_problem(args) if args.engine else None
+    if problem:
+        return problem
     try:
         check_out_dir(args.out)
     except ValueError as exc:
@@ -223,10 +275,37 @@ def _check_args(args) -> str | None:
     return None
 
 
+def _evaluate_with_engine(args, common: dict) -> int:
+    """Sample with --engine; the exit status. What a run can be refused for (the benchmark and its
+    data, the sampling options, a folder holding another run) is checked before a local model is
+    loaded. The openai engine, a client of a running server, is built first: the server names the
+    model that the folder's run is checked against."""
+    from rlvr.benchmarks.evaluate import prepare_engine_run, run_engine
+
+    client, model_name = _openai_engine(args) if args.engine == "openai" else (None, _model_name(args))
+    engine = client
+    try:
+        run = prepare_engine_run(args.benchmark, args.out, engine_name=args.engine, model_name=model_name,
+                                 base_url=client.base_url if client is not None else None, n=args.n,
+                                 temperature=_temperature(args), top_p=args.top_p, max_tokens=args.max_tokens,
+                                 seed=args.seed, system_prompt=args.system_prompt, max_turns=args.max_turns,
+                                 dtype=None if client is not None else args.dtype, **common)
+        engine, tokenizer = (client, None) if client is not None else _local_engine(args)
+        try:
+            return run_engine(run, engine, tokenizer).exit_code
+        except Exception as exc:  # the engine failed mid-run: finished calls are saved
+            if _is_engine_failure(exc):
+                return _engine_failed(exc, args.out)
+            raise
+    finally:
+        if engine is not None:
+            engine.close()
+
+
 def run(args) -> int:
     from rlvr.benchmarks.completions import CompletionsError
     from rlvr.benchmarks.estimators import parse_ks
-    from rlvr.benchmarks.evaluate import RunMismatchError, evaluate_completions, evaluate_engine
+    from rlvr.benchmarks.evaluate import RunMismatchError, evaluate_completions
     from rlvr.envs.tasks import DatasetError
 
     problem = _check_args(args)
@@ -243,26 +322,11 @@ def run(args) -> int:
                   max_chars=args.max_chars)
     try:
         if args.completions is not None:
-            result = evaluate_completions(args.benchmark, args.completions, args.out, **common)
-        else:
-            temperature = args.temperature if args.temperature is not None else (0.6 if args.n > 1 else 0.0)
-            engine, tokenizer, model_name = _engine(args)
-            try:
-                result = evaluate_engine(args.benchmark, engine, args.out, tokenizer=tokenizer, n=args.n,
-                                         temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens,
-                                         seed=args.seed, system_prompt=args.system_prompt, max_turns=args.max_turns,
-                                         engine_name=args.engine, model_name=model_name,
-                                         dtype=None if args.engine == "openai" else args.dtype, **common)
-            except Exception as exc:  # the engine failed mid-run: finished batches are saved
-                if _is_engine_failure(exc):
-                    return _engine_failed(exc, args.out)
-                raise
-            finally:
-                engine.close()
+            return evaluate_completions(args.benchmark, args.completions, args.out, **common).exit_code
+        return _evaluate_with_engine(args, common)
     except (CompletionsError, RunMismatchError, DatasetError, KeyError, ValueError, _EngineError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         return _fail(message)
     finally:
         if sandbox is not None:
             sandbox.close()
-    return result.exit_code
