@@ -43,6 +43,10 @@ __all__ = [
 ]
 
 
+#: The temperatures other than 0 (greedy) that vLLM samples at as asked.
+VLLM_TEMPERATURES = (0.01, 2.0)
+
+
 class ConfigError(ValueError):
     """A configuration key or value is invalid; the message names the key and the fix."""
 
@@ -128,7 +132,9 @@ class AlgorithmConfig:
     dynamic_sampling: bool = True
     ds_tol: float = 1e-6
     ds_max_extra_rounds: int = 2
-    overlong_cache_len: int = 0  # > 0: DAPO soft overlong punishment over the last N tokens
+    # > 0: DAPO soft overlong punishment over the last N tokens before max_new_tokens; an answer cut
+    # off by its length limit (finish "length", also the context room left) gets the full punishment
+    overlong_cache_len: int = 0
     overlong_coef: float = 1.0
     mask_truncated: bool = False  # drop from the loss samples whose last turn was cut (finish "length": max_new_tokens or the context room left); episodes out of turns, or with no room for another turn, are kept
 
@@ -141,7 +147,10 @@ class TrainConfig:
     mini_batches: int = 1  # optimizer steps per pass over the batch
     epochs: int = 1  # passes over each batch
     micro_batch_size: int = 0  # sequences per forward/backward (0: the whole mini-batch)
-    skip_zero_advantage: bool = True  # don't forward rows whose loss terms are all exactly 0 (same update)
+    # don't forward rows whose loss terms are all exactly 0 (same update); the forward passes'
+    # statistics (ratio_mean, ratio_max, approx_kl, clip fractions, entropy) then cover only the rows
+    # trained, those with a non-zero advantage
+    skip_zero_advantage: bool = True
     lr: float = 1e-5
     weight_decay: float = 0.0
     beta1: float = 0.9
@@ -277,6 +286,12 @@ class Config:
                               "the tiny model runs on engine.name=hf")
         if not 0 < s.top_p <= 1:
             raise ConfigError(f"sampling.top_p must be in (0, 1], got {s.top_p}")
+        if a.old_logprobs == "engine" and a.tis_cap is not None:
+            raise ConfigError(
+                f"algorithm.tis_cap={a.tis_cap} with algorithm.old_logprobs=engine does nothing: truncated importance "
+                "sampling weighs by exp(old - sampling) log-probs, and with old_logprobs=engine the old log-probs are "
+                "the sampling ones (every weight is 1); use old_logprobs=auto or recompute, or tis_cap=null"
+            )
         if a.old_logprobs == "engine" and s.top_p < 1:
             raise ConfigError(
                 f"algorithm.old_logprobs=engine with sampling.top_p={s.top_p}: the engine's log-probs are of the "
@@ -312,7 +327,9 @@ class Config:
 
     def _check_temperatures(self) -> None:
         """Temperatures the engines accept: training samples, so at least ``GREEDY_BELOW`` (a smaller
-        one overflows the logits it divides); evaluation may also be greedy (0)."""
+        one overflows the logits it divides); evaluation may also be greedy (0). vLLM samples only
+        at 0 or within ``VLLM_TEMPERATURES``: it refuses more, and raises a smaller one to its
+        minimum, whose log-probs would then not be those of the temperature the trainer rescores at."""
         from rlvr.trainers.engine import GREEDY_BELOW
 
         s, e = self.sampling, self.eval
@@ -323,6 +340,14 @@ class Config:
         if e.temperature != 0 and e.temperature < GREEDY_BELOW:
             raise ConfigError(f"eval.temperature must be 0 (greedy) or >= {GREEDY_BELOW:g} (a smaller one overflows "
                               f"the logits it divides), got {e.temperature}")
+        if self.engine.name == "vllm":
+            low, high = VLLM_TEMPERATURES
+            for key, value in (("sampling.temperature", s.temperature), ("eval.temperature", e.temperature)):
+                if value != 0 and not low <= value <= high:
+                    raise ConfigError(
+                        f"{key}={value}: vLLM (engine.name=vllm) samples only at temperature 0 (greedy) or within "
+                        f"[{low:g}, {high:g}] (it refuses a higher one, and silently samples a lower one at {low:g}, "
+                        "where its log-probs no longer match the trainer's); use a temperature in that range")
 
     def _check_tiny_model(self) -> None:
         """The tiny model's shape (``model.tiny_*``): sizes >= 1, heads that split the hidden size into

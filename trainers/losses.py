@@ -116,8 +116,9 @@ def policy_loss(
     ``advantages`` is ``[batch, num_tokens]`` or ``[batch]`` (broadcast over tokens). ``is_weights``
     (e.g. :func:`truncated_is_weights`) multiplies the per-token loss and is detached here. ``eps_high``
     defaults to ``eps_low``. Returns ``(loss, stats)`` where ``stats`` holds floats: ``clip_frac_low``,
-    ``clip_frac_high``, ``dual_clip_frac``, ``ratio_mean``, ``ratio_max``, ``approx_kl`` (k3 of old vs
-    new, masked mean).
+    ``clip_frac_high``, ``dual_clip_frac``, ``ratio_mean``, ``ratio_max`` and ``approx_kl``, the masked
+    mean of ``r - 1 - log r``: Schulman's k3 estimate of ``KL(pi_old || pi_new)``, unbiased because the
+    tokens were sampled from the old policy.
     """
     eps_high = eps_low if eps_high is None else eps_high
     if eps_low < 0 or eps_high < 0:
@@ -161,9 +162,7 @@ def policy_loss(
             "dual_clip_frac": float((dual_active & m).sum().item()) / count,
             "ratio_mean": float(r_masked.mean().item()) if r_masked.numel() else 1.0,
             "ratio_max": float(r_masked.max().item()) if r_masked.numel() else 1.0,
-            "approx_kl": float(
-                (torch.exp(-log_ratio) - 1.0 + log_ratio)[m].mean().item()
-            ) if r_masked.numel() else 0.0,
+            "approx_kl": float((r_masked - 1.0 - log_ratio[m]).mean().item()) if r_masked.numel() else 0.0,
         }
     return total, stats
 
@@ -243,7 +242,8 @@ def token_entropy(logits: Tensor, *, temperature: float = 1.0, chunk_size: int =
 
     ``H = logsumexp(z) - sum(softmax(z) * z)``, computed in float32 over chunks of rows so that only a
     chunk of the vocabulary-sized intermediates is alive at a time (the temperature too is applied
-    chunk by chunk: dividing the whole logits tensor first would copy it). Differentiable.
+    chunk by chunk: dividing the whole logits tensor first would copy it). A ``-inf`` logit (a masked
+    token) has probability 0 and adds 0 to the sum (not ``0 * -inf = NaN``). Differentiable.
     """
     flat = logits.reshape(-1, logits.shape[-1])
     outs = []
@@ -253,7 +253,7 @@ def token_entropy(logits: Tensor, *, temperature: float = 1.0, chunk_size: int =
             z = z / temperature
         lse = torch.logsumexp(z, dim=-1)
         p = torch.softmax(z, dim=-1)
-        outs.append(lse - (p * z).sum(-1))
+        outs.append(lse - (p * torch.where(p > 0, z, 0.0)).sum(-1))  # masking z, not p * z: finite gradient
     if not outs:
         return logits.new_zeros(logits.shape[:-1], dtype=torch.float32)
     return torch.cat(outs).reshape(logits.shape[:-1])

@@ -208,6 +208,10 @@ def _lr_lambda(kind: str, warmup: int, total: int) -> Callable[[int], float]:
     return f
 
 
+#: Statistics of :func:`~.losses.policy_loss` that are maxima: a batch's is its micro-batches' largest.
+_MAX_STATS = frozenset({"ratio_max"})
+
+
 def _turn_lengths(t: Trajectory) -> list[int]:
     """Tokens the model sampled in each turn."""
     lengths, start = [], t.prompt_len
@@ -501,11 +505,20 @@ class Trainer:
     # -------------------------------------------------------------- rewards and advantages
 
     def shaped_reward(self, t: Trajectory) -> float:
-        """The reward optimised: the env's total reward plus the soft overlong punishment."""
+        """The reward optimised: the env's total reward plus DAPO's soft overlong punishment.
+
+        The punishment ramps from 0 to -1 over the last ``overlong_cache_len`` tokens before
+        ``sampling.max_new_tokens``, measured on the episode's longest turn. An answer cut off by its
+        length limit (its last turn ended with finish reason "length") gets the full -1, as DAPO gives
+        an answer that reached the maximum length: the limit may be lower than ``max_new_tokens``
+        (the room left in ``sampling.max_context_tokens``), and such an answer must not be punished
+        less than a shorter one that finished. Running out of turns, or out of room for the env's
+        reply (``episode_truncated`` after a finished turn), is no length cut: the ramp applies.
+        """
         r = t.total_reward
         a = self.cfg.algorithm
         if a.overlong_cache_len > 0:
-            longest = max(_turn_lengths(t) or [0])
+            longest = self.cfg.sampling.max_new_tokens if t.truncated else max(_turn_lengths(t) or [0])
             r += a.overlong_coef * float(
                 soft_overlong_penalty([longest], self.cfg.sampling.max_new_tokens, a.overlong_cache_len)[0]
             )
@@ -730,13 +743,16 @@ class Trainer:
         max_len = self.sampling.max_new_tokens * self.collector.turn_limit()  # (the env's own limit when unset)
         # Rows whose every advantage is 0 add exactly 0 to the loss and its gradient when no other
         # term (KL in the loss, entropy bonus) touches them: they are not forwarded. The loss
-        # normalisers below still count every row, so the update is the same as with them.
+        # normalisers below still count every row, so the update is the same as with them. The
+        # statistics of the forward passes (ratio_mean, ratio_max, approx_kl, clip fractions, entropy)
+        # then cover only the rows trained, those with a non-zero advantage.
         zero_terms_only = a.entropy_coef == 0 and not (ref_lp is not None and a.kl_in == "loss")
         carries_signal = ((adv != 0) & (mask > 0)).any(-1).cpu()
         skips_rows = t.skip_zero_advantage and zero_terms_only
         # the rows forwarded: all of them when a KL or entropy term touches every row
         stats["rows_trained_frac"] = float(carries_signal.float().mean()) if skips_rows else 1.0
-        acc: dict[str, float] = {}
+        acc: dict[str, float] = {}  # per-token means, summed weighted by their micro-batch's tokens
+        peaks: dict[str, float] = {}  # maxima: the largest over the micro-batches, not their mean
         weight_sum = 0.0
         losses: list[float] = []  # each mini-batch's loss: the sum of its micro-batches' shares
         steps_done = skipped_nonfinite = 0
@@ -787,8 +803,12 @@ class Trainer:
                     mb_loss += float(loss.detach())  # already its share of the mini-batch's loss
                     w = float(m.sum())
                     weight_sum += w
-                    for k, v in {**ps, "entropy": ent}.items():  # per-token means: weighted by tokens
-                        acc[k] = acc.get(k, 0.0) + v * w
+                    for k, v in {**ps, "entropy": ent}.items():
+                        if k in _MAX_STATS:
+                            if w > 0:  # (an empty micro-batch reports a placeholder)
+                                peaks[k] = max(peaks.get(k, v), v)
+                        else:
+                            acc[k] = acc.get(k, 0.0) + v * w
                 grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.max_grad_norm)
                 if nonfinite or not torch.isfinite(grad_norm):
                     self.optimizer.zero_grad(set_to_none=True)  # the weights are never touched
@@ -800,6 +820,7 @@ class Trainer:
                 grad_norms.append(float(grad_norm))
                 losses.append(mb_loss)
         stats.update({k: v / max(weight_sum, 1.0) for k, v in acc.items()})
+        stats.update(peaks)
         if losses:
             stats["loss"] = float(np.mean(losses))
         stats.update({
