@@ -218,7 +218,7 @@ def test_a_generation_that_times_out_is_not_sent_again():
 
     with Scripted([(200, slow)]) as srv:
         eng = OpenAIEngine(srv.url, "m", timeout=0.5, max_retries=3, backoff=0.01)
-        with pytest.raises(ServerTimeoutError, match=r"answered nothing within timeout=0.5s.*rlvr eval --timeout") as info:
+        with pytest.raises(ServerTimeoutError, match=r"did not answer in full within timeout=0.5s.*rlvr eval --timeout") as info:
             eng.generate_chat([CONV], 1, SamplingParams())
         assert "is running" not in str(info.value)
         time.sleep(0.2)

@@ -48,6 +48,23 @@ def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
     return logits.masked_fill(remove, float("-inf"))
 
 
+def _first_stop(text: str, stop_strings: Sequence[str]) -> tuple[int, str] | None:
+    """``(start, stop string)`` of the stop string that ends first in ``text``, or None.
+
+    As vLLM chooses (``v1/engine/detokenizer.py``, ``check_stop_strings``): each stop string's first
+    occurrence, the earliest *end* wins (the one completed first while appending tokens one at a
+    time), ties going to the earlier string in the stop list; the text is cut at its start. With
+    ``["abcd", "c"]`` on "xabcd" that is "c" (ends at 4), cutting "xab" (the earliest start would
+    give "abcd" and "x")."""
+    best: tuple[int, str] | None = None
+    best_end = len(text) + 1
+    for stop in stop_strings:
+        at = text.find(stop)
+        if at >= 0 and at + len(stop) < best_end:
+            best, best_end = (at, stop), at + len(stop)
+    return best
+
+
 def sample_categorical(logp: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """One token per row of ``logp [rows, vocab]`` (log-probabilities), by inverting the CDF.
 
@@ -311,9 +328,9 @@ class HFEngine(BatchedLimitsEngine):
         for i, text in enumerate(texts):
             ids = tokens[i]
             meta = {}
-            cut = [(text.find(s), s) for s in stop_strings if s in text] if reason[i] == "stop_string" else []
-            if cut:  # (only where the row ended on a stop string: elsewhere the text stays its ids')
-                at, meta["stop_reason"] = min(cut)  # the stop string matched first, as vLLM reports it
+            matched = _first_stop(text, stop_strings) if reason[i] == "stop_string" else None
+            if matched is not None:  # (only where the row ended on a stop string: elsewhere the text stays its ids')
+                at, meta["stop_reason"] = matched
                 text = text[:at]
             finish = "length" if reason[i] in (None, "length") else "stop"
             samples.append(Sample(token_ids=ids, logprobs=logps[i], finish_reason=finish, text=text, meta=meta))

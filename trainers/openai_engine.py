@@ -7,8 +7,8 @@ conversations not yet sent are not sent, those in flight make no further attempt
 raised without waiting for them (a Ctrl-C likewise). Connection errors, 408/409/429 and 5xx
 answers (except 501 and 505, which no retry changes) are retried with exponential backoff, waiting at
 least what a ``Retry-After`` header asks; another 4xx answer is an error carrying the server's message.
-A generation that gets no answer within ``timeout`` is *not* re-sent: the server is up and still
-working on it, and re-sending would only queue the same work again (:class:`ServerTimeoutError`).
+A generation that gets no whole answer within ``timeout`` is *not* re-sent: the server is up and
+still working on it, and re-sending would only queue the same work again (:class:`ServerTimeoutError`).
 A choice the server ended with a finish reason other than ``stop``, ``length``, ``tool_calls`` or
 ``function_call`` (``abort``, ``error``, ``content_filter``) is an engine failure, never an answer,
 and so is an answer outside the chat-completions format (not JSON, a choice without a ``message``,
@@ -28,6 +28,7 @@ import json
 import os
 import queue
 import threading
+import time
 import urllib.error
 import urllib.request
 from typing import Any, Callable, Sequence
@@ -54,8 +55,8 @@ class ServerUnreachableError(OpenAIEngineError):
 
 
 class ServerTimeoutError(OpenAIEngineError):
-    """The server took a generation request but sent no answer within ``timeout`` seconds. It is not
-    re-sent: the server is still computing it (or has it queued), and a copy would only add work."""
+    """The server took a generation request but sent no whole answer within ``timeout`` seconds. It is
+    not re-sent: the server is still computing it (or has it queued), and a copy would only add work."""
 
 
 class RequestRejectedError(OpenAIEngineError):
@@ -203,6 +204,9 @@ def _sample_from_choice(choice: dict[str, Any], index: int, usage: Any) -> Sampl
         raise _malformed(f"choice {index} has no 'message' object (got {_shown(message)})")
     text = _message_text(message.get("content"), index)
     meta: dict[str, Any] = {"finish_reason": raw_reason}
+    stop_reason = choice.get("stop_reason")  # vLLM's extension: the stop string (or token id) that ended it
+    if raw_reason == "stop" and isinstance(stop_reason, str):
+        meta["stop_reason"] = stop_reason  # left out of the text, as OpenAI's API does; rollouts put it back
     if message.get("tool_calls"):
         meta["tool_calls"] = _checked_tool_calls(message["tool_calls"], index)
     token_logprobs = _token_logprobs(choice.get("logprobs"), index)
@@ -218,7 +222,8 @@ def samples_from_response(response: dict[str, Any]) -> list[Sample]:
 
     Text-level: ``token_ids`` and ``logprobs`` stay empty (the server does not say which ids it
     sampled). ``meta`` holds ``tool_calls`` (when the server returned some), ``token_logprobs`` (when
-    requested and returned), ``finish_reason`` as the server said it, and the response's ``usage``.
+    requested and returned), ``finish_reason`` as the server said it, ``stop_reason`` (the stop string
+    that ended a ``stop`` choice, when the server says which, as vLLM does) and the response's ``usage``.
     Anything outside the format (a choice that is not an object or has no ``message``, a ``content``
     neither text nor text parts, a null log-prob...) is an :class:`OpenAIEngineError` naming it.
     """
@@ -236,10 +241,11 @@ class OpenAIEngine(Engine):
     ``base_url``: the API root, e.g. ``http://127.0.0.1:8000/v1``. ``model``: the served model's name;
     ``None`` asks the server (``GET /models``) and takes the first. ``api_key``: sent as a bearer token
     (default: ``$OPENAI_API_KEY`` if set). ``timeout``: seconds to wait for the server's answer to one
-    request, generation included (a request queued behind others waits for them too): a generation
-    that takes longer raises :class:`ServerTimeoutError`. ``max_retries``: extra attempts after a
-    connection error, 408/409/429 or 5xx, waiting ``backoff * 2**attempt`` seconds in between, or
-    longer when the server's ``Retry-After`` says so. ``concurrency``: conversations in flight at once.
+    request, generation included (a request queued behind others waits for them too), and for the
+    whole of it (a server trickling bytes cannot stretch it): a generation that takes longer raises
+    :class:`ServerTimeoutError`. ``max_retries``: extra attempts after a connection error,
+    408/409/429 or 5xx, waiting ``backoff * 2**attempt`` seconds in between, or longer when the
+    server's ``Retry-After`` says so. ``concurrency``: conversations in flight at once.
     ``logprobs``: ask the server for per-token log-probs (returned in ``Sample.meta["token_logprobs"]``).
 
     With a ``seed``, conversation ``i`` is sent ``seed + i * n``: a server seeds its ``j``-th choice
@@ -368,11 +374,12 @@ class OpenAIEngine(Engine):
                 raise _Stopped(f"{method} {url}: not sent, another request of the same call failed")
             wait = 0.0
             req = urllib.request.Request(url, data=data, headers=headers, method=method)
+            deadline = time.monotonic() + self.timeout  # for the whole answer, not each read of it
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    raw = resp.read()
+                    raw = _read_body(resp, deadline)
             except urllib.error.HTTPError as exc:
-                text = exc.read().decode("utf-8", "replace")
+                text = _error_body(exc, deadline)
                 if retryable_status(exc.code):
                     last = f"HTTP {exc.code}: {_error_message(text)}"
                     wait = _retry_after(exc.headers.get("Retry-After"))
@@ -382,11 +389,11 @@ class OpenAIEngine(Engine):
                 ) from None
             except TimeoutError as exc:
                 # urllib wraps a timeout while connecting or sending in URLError: a bare timeout means
-                # the request was sent and the answer did not come in time. Re-sending a generation
-                # would queue it a second time on a server that is still working on the first.
+                # the request was sent and the answer did not come (in full) in time. Re-sending a
+                # generation would queue it a second time on a server that is still working on the first.
                 if method == "POST":
                     raise ServerTimeoutError(
-                        f"{method} {url}: the server took the request but answered nothing within timeout={self.timeout:g}s "
+                        f"{method} {url}: the server took the request but did not answer in full within timeout={self.timeout:g}s "
                         "(a long generation, or requests queued behind each other on the server); raise the timeout "
                         "(`rlvr eval --timeout SECONDS`, OpenAIEngine(timeout=...)) or lower --concurrency / --max-tokens"
                     ) from None
@@ -396,6 +403,11 @@ class OpenAIEngine(Engine):
                 reason = getattr(exc, "reason", exc)
                 last = f"{type(reason).__name__}: {reason}"
                 continue
+            except OSError as exc:  # e.g. an ssl.SSLError while reading the answer
+                raise OpenAIEngineError(
+                    f"{method} {url}: reading the server's answer failed ({type(exc).__name__}: {exc}); check the "
+                    "server (or the proxy or TLS terminator in front of it) and rerun"
+                ) from None
             try:
                 return json.loads(raw)
             except ValueError:  # not JSON, or not UTF-8 (e.g. a proxy's error page)
@@ -459,6 +471,48 @@ def _next_finished(finished: queue.SimpleQueue) -> Any:
             return finished.get(timeout=0.1)
         except queue.Empty:
             continue
+
+
+def _read_body(resp: Any, deadline: float) -> bytes:
+    """The whole body of ``resp`` (an HTTP response), read before ``deadline`` (``time.monotonic()``).
+
+    A socket's timeout bounds each read only: a server (or proxy) sending a byte now and then would
+    keep a request alive without limit. So the body is read one system call at a time, each with the
+    time left as its timeout, and running out of time raises :class:`TimeoutError` as a silent server
+    does. A body cut short of its ``Content-Length`` is an ``IncompleteRead`` (retried as a failed
+    connection)."""
+    sock = _socket_of(resp)
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer did not arrive in full in time")
+        if sock is not None:
+            sock.settimeout(left)
+        chunk = resp.read1(1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    missing = getattr(resp, "length", None)
+    if missing:  # the connection ended before the promised length came
+        raise http.client.IncompleteRead(body, missing)
+    return body
+
+
+def _socket_of(resp: Any) -> Any:
+    """The socket an ``http.client.HTTPResponse`` reads from (``resp.fp`` is a buffered reader over a
+    ``socket.SocketIO``), or None for anything else (then each read keeps the connection's timeout)."""
+    return getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+
+
+def _error_body(exc: urllib.error.HTTPError, deadline: float) -> str:
+    """The body of an HTTP error answer as text, or a placeholder when it cannot be read in time or
+    in full (a stalled or reset connection): the status alone decides between retry and rejection."""
+    try:
+        return _read_body(exc.fp, deadline).decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException) as err:
+        return f"(the error body could not be read: {type(err).__name__})"
 
 
 def _retry_after(value: str | None) -> float:

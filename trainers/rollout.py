@@ -75,6 +75,7 @@ __all__ = [
     "RolloutCollector",
     "collect_rollouts",
     "task_options",
+    "chat_prompt",
 ]
 
 
@@ -217,6 +218,14 @@ def _encode(tokenizer: Any, text: str) -> list[int]:
     if not text:
         return []
     return list(tokenizer.encode(text, add_special_tokens=False))
+
+
+def chat_prompt(tokenizer: Any, messages: list[dict[str, Any]], tools: Any = None) -> tuple[str, list[int]]:
+    """An episode's opening prompt in chat-template mode, as the rollouts render and encode it:
+    ``(text, ids)`` of ``messages`` with the env's ``tools`` and the generation prompt. The
+    supervised warm-up uses it too, so it trains on the very prompts the rollouts ask."""
+    text = _render(tokenizer, _template_messages(messages), generation_prompt=True, tools=tools)
+    return text, _encode(tokenizer, text)
 
 
 #: how many of the last token ids at most are decoded as the context a segment is encoded after
@@ -626,9 +635,7 @@ class RolloutCollector:
             if prev is not None and prev[0] == chat and prev[3] == tr.prompt and prev[1] == ep.messages and prev[2] == ep.tools:
                 ids, ep.context_text = prev[4], prev[5]
             elif chat:
-                text = _render(self.tokenizer, _template_messages(ep.messages), generation_prompt=True, tools=ep.tools)
-                ep.context_text = text
-                ids = _encode(self.tokenizer, text)
+                ep.context_text, ids = chat_prompt(self.tokenizer, ep.messages, ep.tools)
             else:
                 ep.context_text = None  # raw-text mode
                 ids = _encode(self.tokenizer, tr.prompt)
@@ -769,7 +776,7 @@ class RolloutCollector:
                     "give one sampling log-prob per sampled token"
                 )
             tr.logprobs.extend(float(x) for x in lps)
-        text = self._with_stop_string(sample) if self.token_level else sample.text
+        text = self._with_stop_string(sample)
         tr.turn_ends.append(len(tr.token_ids) - 1 if sample.token_ids else -1)
         tr.turn_texts.append(text)
         tr.finish_reasons.append(sample.finish_reason)
@@ -778,15 +785,23 @@ class RolloutCollector:
         return {"content": text, "tool_calls": tool_calls} if tool_calls else text
 
     def _with_stop_string(self, sample: Sample) -> str:
-        """The turn's text with the stop string that ended it. Engines leave a matched stop string
-        out of ``text`` (as OpenAI's API does), but the model sampled it and is trained on it: the env
-        must judge what it wrote (with ``stop=["</tool_call>"]`` a well-formed call would otherwise
-        read as an unclosed tag). Stop strings that are special tokens are not text, and stay out."""
+        """The turn's text with the stop string that ended it. Engines and servers leave a matched stop
+        string out of ``text`` (as OpenAI's API does), but the model sampled it (and a token-level run
+        trains on it): the env must judge what it wrote (with ``stop=["</tool_call>"]`` a well-formed
+        call would otherwise read as an unclosed tag). The stop string is the one the engine reports
+        in ``meta["stop_reason"]`` (the hf and vllm engines, and the openai engine when the server
+        names it, as vLLM's does); without a report, a token-level sample's ids are decoded to find
+        it, while a chat-level sample (text only) stays as returned. Stop strings that are special
+        tokens are not text, and stay out."""
         if sample.finish_reason != "stop" or not self._stop_strings:
             return sample.text
         reported = (sample.meta or {}).get("stop_reason")  # the stop string that matched, as the engine saw it
         if isinstance(reported, str) and reported in self._stop_strings:
+            if sample.text.endswith(reported):  # a server that keeps stop strings in its text
+                return sample.text
             return sample.text + reported
+        if not self.token_level:
+            return sample.text
         decoded = self.tokenizer.decode(list(sample.token_ids), skip_special_tokens=True)
         if not decoded.startswith(sample.text):
             return sample.text

@@ -14,7 +14,9 @@ project is developed on; see ``docs/engines.md``):
   :class:`~rlvr.trainers.engine.Sample` (:func:`samples_from_request_outputs`);
 - loads new weights with ``llm.apply_model(lambda model: model.load_weights(weights=...))`` (vLLM
   models take ``(name, tensor)`` pairs with Hugging Face parameter names) and then resets the prefix
-  cache, whose KV blocks were computed with the old weights;
+  cache, whose KV blocks were computed with the old weights; a closure reaches the model only with
+  vLLM in-process on one GPU, so an engine that trains refuses tensor/pipeline parallelism and
+  vLLM's multiprocessing (:func:`check_weight_sync_setup`);
 - offers :meth:`VLLMEngine.sleep` / :meth:`VLLMEngine.wake_up` (``llm.sleep(level=1)`` /
   ``llm.wake_up()``) to free the GPU for training; the trainer does not call them yet, so vLLM keeps
   its ``gpu_memory_utilization`` share of the GPU throughout a run.
@@ -42,6 +44,8 @@ __all__ = [
     "VLLMUnavailableError",
     "import_vllm",
     "to_vllm_kwargs",
+    "check_vllm_temperature",
+    "check_weight_sync_setup",
     "sampled_logprobs",
     "samples_from_request_outputs",
     "max_model_len",
@@ -69,6 +73,23 @@ def import_vllm() -> Any:
 # ---------------------------------------------------------------------------------------------- pure conversions
 
 
+#: The temperatures vLLM samples with as asked: 0 (greedy) or [VLLM_MIN_TEMPERATURE, VLLM_MAX_TEMPERATURE].
+VLLM_MIN_TEMPERATURE, VLLM_MAX_TEMPERATURE = 0.01, 2.0
+
+
+def check_vllm_temperature(temperature: float) -> None:
+    """Refuse a temperature vLLM would not sample with as asked: its ``SamplingParams`` rejects one
+    above 2 (with its own error type, not a ``ValueError``) and silently raises one in (0, 0.01) to
+    0.01 (``vllm/sampling_params.py``), so the run would sample another distribution than the one
+    the trainer scores with."""
+    if temperature != 0 and not VLLM_MIN_TEMPERATURE <= temperature <= VLLM_MAX_TEMPERATURE:
+        raise ValueError(
+            f"temperature {temperature:g} is outside what the vllm engine samples with: 0 (greedy) or "
+            f"[{VLLM_MIN_TEMPERATURE:g}, {VLLM_MAX_TEMPERATURE:g}] (vLLM refuses more and raises less to "
+            f"{VLLM_MIN_TEMPERATURE:g}); use a temperature in that range, or the hf engine"
+        )
+
+
 def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0,
                    added: Mapping[str, int] | None = None) -> dict[str, Any]:
     """Keyword arguments for ``vllm.SamplingParams`` equivalent to ``sampling`` with ``n`` samples.
@@ -80,9 +101,11 @@ def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0,
     prompts). With the tokenizer's ``added`` tokens (:func:`~rlvr.trainers.engine.added_vocab`), stop
     strings that are added tokens also go to ``stop_token_ids``: vLLM matches stop strings on text
     decoded without special tokens, where special ones never appear (:func:`~rlvr.trainers.engine.split_stops`).
+    A temperature vLLM does not sample with as asked is a ``ValueError`` (:func:`check_vllm_temperature`).
     """
     if n < 1:
         raise ValueError(f"n (samples per prompt) must be >= 1, got {n}")
+    check_vllm_temperature(sampling.temperature)
     kwargs: dict[str, Any] = {
         "n": int(n),
         "temperature": float(sampling.temperature),
@@ -190,6 +213,34 @@ def named_tensors(weights: Any) -> list[tuple[str, Any]]:
     return pairs
 
 
+def check_weight_sync_setup(llm_kwargs: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> None:
+    """Refuse a vLLM set-up that :meth:`VLLMEngine.load_weights` cannot push new weights into.
+
+    The weights go in with ``llm.apply_model(fn)``, a closure called on the model. That works only
+    with vLLM's engine in this process on one GPU (``UniProcExecutor``). With tensor or pipeline
+    parallelism above 1, or another ``distributed_executor_backend``, vLLM pickles the call for its
+    worker processes (``v1/executor/multiproc_executor.py``, ``shm_broadcast.py``), and with its
+    engine core in a subprocess (``VLLM_ENABLE_V1_MULTIPROCESSING`` not 0) it serialises it with
+    msgpack (``v1/serial_utils.py``): a closure passes neither, so training would fail at the first
+    weight update, after the model loaded. ``environ``: where the multiprocessing switch is read
+    (unset counts as 0, the engine's default)."""
+    found = [f"{key}={llm_kwargs[key]!r}" for key in ("tensor_parallel_size", "pipeline_parallel_size")
+             if llm_kwargs.get(key) not in (None, 1)]
+    if llm_kwargs.get("distributed_executor_backend") not in (None, "uni"):
+        found.append(f"distributed_executor_backend={llm_kwargs['distributed_executor_backend']!r}")
+    multiprocessing = environ.get("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    if multiprocessing.strip() != "0":
+        found.append(f"VLLM_ENABLE_V1_MULTIPROCESSING={multiprocessing!r}")
+    if found:
+        raise ValueError(
+            f"the vllm engine cannot train with {', '.join(found)}: it loads each update into vLLM's model "
+            "in this process (llm.apply_model), which works only with vLLM in-process on one GPU; train with "
+            "tensor_parallel_size=1, pipeline_parallel_size=1 and VLLM_ENABLE_V1_MULTIPROCESSING=0 (the "
+            "defaults: drop them from engine.kwargs / the environment), so the model must fit one GPU; "
+            "evaluation alone may use them (VLLMEngine(..., weight_sync=False))"
+        )
+
+
 # ---------------------------------------------------------------------------------------------- the engine
 
 
@@ -197,12 +248,16 @@ class VLLMEngine(BatchedLimitsEngine):
     """Engine over a colocated ``vllm.LLM``.
 
     ``model``: a Hugging Face model id or a local folder (``save_pretrained`` output). Other keyword
-    arguments go to ``vllm.LLM`` unchanged (e.g. ``max_model_len``, ``tensor_parallel_size``).
+    arguments go to ``vllm.LLM`` unchanged (e.g. ``max_model_len``, ``max_num_seqs``).
     ``gpu_memory_utilization`` defaults to 0.4 to leave room for training on the same GPU.
-    ``llm`` lets a caller pass an already built ``vllm.LLM``.
+    ``llm`` lets a caller pass an already built ``vllm.LLM`` (its set-up is the caller's to check).
 
     The engine runs vLLM in-process (``VLLM_ENABLE_V1_MULTIPROCESSING=0`` unless already set), so that
     :meth:`load_weights` hands tensors to the model directly instead of serialising them to a worker.
+    ``weight_sync`` (default True: the engine will receive the trainer's weights) therefore refuses,
+    before vLLM is loaded, tensor or pipeline parallelism above 1 and vLLM's multiprocessing
+    (:func:`check_weight_sync_setup`); an engine for evaluation only passes ``weight_sync=False`` and
+    may use them, and its :meth:`load_weights` refuses.
 
     ``context_length`` is vLLM's ``max_model_len`` (read from the engine's model config; None when this
     vLLM keeps it elsewhere): a prompt that fills it is refused, and no sample runs past it.
@@ -218,8 +273,11 @@ class VLLMEngine(BatchedLimitsEngine):
         seed: int = 0,
         logprobs_mode: str = "processed_logprobs",
         llm: Any = None,
+        weight_sync: bool = True,
         **llm_kwargs: Any,
     ):
+        if weight_sync and llm is None:
+            check_weight_sync_setup(llm_kwargs)
         self._vllm = import_vllm()
         if llm is None:
             if not model:
@@ -236,6 +294,7 @@ class VLLMEngine(BatchedLimitsEngine):
             )
         self.llm = llm
         self.sleep_enabled = enable_sleep_mode
+        self.weight_sync = weight_sync
         self._asleep = False
         self._closed = False
         self._added_vocab: dict[str, int] | None = None  # the tokenizer's added tokens, read at the first generate
@@ -269,6 +328,9 @@ class VLLMEngine(BatchedLimitsEngine):
         """Copy new weights (a ``state_dict`` or a module) into vLLM's model, then drop the prefix
         cache (its KV blocks belong to the old weights)."""
         self._check_open()
+        if not self.weight_sync:
+            raise RuntimeError("this vllm engine was built with weight_sync=False (evaluation only); build it with "
+                               "weight_sync=True (the default) to load weights, which needs vLLM in-process on one GPU")
         pairs = named_tensors(weights)
         if self._asleep:  # weights back on the GPU; the KV cache stays released until generate()
             self.llm.wake_up(tags=["weights"])

@@ -16,8 +16,9 @@ from typing import Any, Callable, Mapping
 
 import torch
 
+from rlvr.envs.base import opening_messages
 from rlvr.trainers.losses import logprobs_from_logits
-from rlvr.trainers.rollout import RolloutCollector
+from rlvr.trainers.rollout import RolloutCollector, chat_prompt
 
 __all__ = ["supervised_warmup", "warmup_task_range", "WARMUP_OFFSET", "WARMUP_POOL"]
 
@@ -74,10 +75,10 @@ def _examples(env: Any, collector: RolloutCollector, tokenizer: Any, indices: ra
         if mistake and rng.random() < mistake_rate:
             answer = MISTAKES[mistake](prompt, answer)
         if collector.uses_chat_template(env):
-            messages = ([{"role": "system", "content": base.system_prompt}] if base.system_prompt else [])
-            messages.append({"role": "user", "content": prompt})
-            text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-            p = tokenizer.encode(text, add_special_tokens=False)
+            # the env's opening messages and tools (a tool env's schemas, which Qwen-style templates
+            # render into the prompt), as its reset gives them to the rollout
+            tools = base.reset_details().get("tools")
+            p = chat_prompt(tokenizer, opening_messages(base.system_prompt, prompt), tools)[1]
         else:
             p = tokenizer.encode(prompt, add_special_tokens=False)
             bos = getattr(tokenizer, "bos_token_id", None)
