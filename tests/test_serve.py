@@ -110,6 +110,12 @@ def test_stop_strings_cut_the_text(server, client):
     cut = client.generate_chat([CONV], 1, SamplingParams(temperature=0.0, max_new_tokens=24, stop=[stop]))[0][0]
     assert cut.text == full[: full.find(stop)] and cut.finish_reason == "stop"
     assert stop not in cut.text
+    # which stop string ended it is reported as vLLM's server does, so a client can put it back
+    assert cut.meta["stop_reason"] == stop
+    status, answer = post(server, {"messages": CONV, "temperature": 0, "max_tokens": 24, "stop": ["\x00never", stop]})
+    assert status == 200 and answer["choices"][0]["stop_reason"] == stop, answer
+    status, answer = post(server, {"messages": CONV, "temperature": 0, "max_tokens": 2})
+    assert status == 200 and answer["choices"][0]["stop_reason"] is None, answer
 
 
 def test_bad_requests_get_400_naming_the_field(server, client, checkpoint):

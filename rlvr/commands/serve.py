@@ -236,6 +236,14 @@ def reply_message(text: str, finish_reason: str, *, tools_offered: bool) -> tupl
     return {"role": "assistant", "content": content or None, "tool_calls": calls}, "tool_calls"
 
 
+def _stop_string(sample: Any) -> str | None:
+    """The stop string that ended ``sample`` (left out of its text, as OpenAI's API does), which
+    vLLM's server reports as the choice's ``stop_reason``: a client putting it back (rlvr's
+    rollouts do) sees the text the model wrote. None when no stop string ended it."""
+    reported = (sample.meta or {}).get("stop_reason")
+    return reported if sample.finish_reason == "stop" and isinstance(reported, str) else None
+
+
 # ---------------------------------------------------------------------- log-prob bytes
 
 
@@ -456,7 +464,8 @@ class ChatCompletionServer:
         choices = []
         for i, s in enumerate(samples):
             message, finish_reason = reply_message(s.text, s.finish_reason, tools_offered=bool(req["tools"]))
-            choice: dict[str, Any] = {"index": i, "message": message, "finish_reason": finish_reason, "logprobs": None}
+            choice: dict[str, Any] = {"index": i, "message": message, "finish_reason": finish_reason, "logprobs": None,
+                                      "stop_reason": _stop_string(s) if finish_reason == "stop" else None}  # as vLLM's server
             if req["logprobs"]:
                 choice["logprobs"] = {"content": [
                     {"token": tok.decode([t]), "logprob": lp, "bytes": self._token_bytes(t), "top_logprobs": []}
