@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import decimal
+import functools
 import os
 import threading
 from typing import Any
@@ -206,6 +207,46 @@ def _asks_for_a_form(text: str) -> bool:
     return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in _FORM_CALLS
 
 
+def _approximation_text(value: Any) -> str:
+    """The text of `value`, a sympy value approximated with `N`; when it still holds an integer
+    longer than Python writes (4300 digits), as `N(x**(10**5000))` keeps its integer exponent, that
+    integer is named `<integer of N digits>`."""
+    try:
+        return f"{value}"
+    except ValueError:
+        return _long_integer_printer().doprint(value)
+
+
+@functools.lru_cache(maxsize=1)
+def _long_integer_printer() -> Any:
+    """sympy's `str` printer writing integers with `_integer_text` (made on first use: sympy is
+    imported in the calculator's workers only)."""
+    from sympy.printing.str import StrPrinter
+
+    class LongIntegerPrinter(StrPrinter):
+        def _print_int(self, expr: int) -> str:
+            return _integer_text(expr)
+
+        def _print_Integer(self, expr: Any) -> str:
+            return _integer_text(int(expr.p))
+
+        def _print_Rational(self, expr: Any) -> str:
+            if expr.q == 1:
+                return _integer_text(int(expr.p))
+            return f"{_integer_text(int(expr.p))}/{_integer_text(int(expr.q))}"
+
+    return LongIntegerPrinter()
+
+
+def _integer_text(number: int) -> str:
+    """`str(number)`, or `<integer of N digits>` (with its sign) past Python's limit for `str`."""
+    try:
+        return str(number)
+    except ValueError:
+        digits = len(decimal.Decimal(number).as_tuple().digits)  # Decimal counts them past the limit
+        return f"{'-' if number < 0 else ''}<integer of {digits} digits>"
+
+
 def evaluate_expression(text: str) -> tuple[str, str]:
     """Worker-side: evaluate a checked expression with sympy; ("ok", result) or ("error", message)."""
     import sympy
@@ -223,7 +264,8 @@ def evaluate_expression(text: str) -> tuple[str, str]:
         try:
             text = str(value)
         except ValueError:  # an integer past Python's 4300 digits for str(): shown approximated
-            return "ok", f"{sympy.N(value, 15)} (approximated: it has numbers too long to show in full)"
+            shown = _approximation_text(sympy.N(value, 15))
+            return "ok", f"{shown} (approximated: it has numbers too long to show in full)"
         if value.is_number and not value.is_Rational and not value.is_Float:
             return "ok", f"{text} ≈ {sympy.N(value, 15)}"
         return "ok", text
@@ -276,13 +318,16 @@ class _CalculatorCalls:
         self._lock = threading.Lock()
         self._limits: dict[int, float] = {}
         self._next = 0
-        self._pid = os.getpid()
         self.ended = 0  # calls that have ended, ever
+
+    def forget_parent(self) -> None:
+        """In a forked child: the parent's calls are not under way here, and a thread of the
+        parent's may have held the lock at the fork (the child's first call would wait for ever)."""
+        self._lock = threading.Lock()
+        self._limits = {}
 
     def begin(self, limit: float) -> int:
         with self._lock:
-            if os.getpid() != self._pid:  # a forked child: the parent's calls are not under way here
-                self._limits, self._pid = {}, os.getpid()
             self._next += 1
             self._limits[self._next] = limit
             return self._next
@@ -300,6 +345,9 @@ class _CalculatorCalls:
 
 
 _CALLS = _CalculatorCalls()
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_CALLS.forget_parent)
 
 
 def _evaluate(text: str, timeout: float, budget: TurnBudget | None = None) -> tuple[str, str]:

@@ -104,7 +104,7 @@ def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_ou
     `format_exec_result` (an error's text leaves room for `ERROR_PREFIX`; None: not cut)."""
 
     def python(code: str) -> str:
-        """Run a Python program in a sandbox and return what it prints (stdout and stderr).
+        """Run a Python program in a fresh sandbox (nothing persists between calls); return its stdout and stderr.
 
         Args:
             code: the program; print the values you want to see.

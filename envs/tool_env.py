@@ -32,7 +32,9 @@ busy gets the steps score alone (0 when nothing was checkable), as the final tur
 message and may try again. An infrastructure failure — the sandbox or the calculator's workers
 failing (returning a sandbox error or raising, workers that cannot start, a stuck pool), or the
 steps check failing — ends the episode as invalid (`info["valid"]` False), never as the model's
-failed call.
+failed call. `turn_details["tool_calls"]` lists the turn's calls, each `{"id", "name", "ok"}`;
+when a tool's infrastructure failed, the calls before it and then the failing one, with `ok` None
+and `infra_error`, the failure's message.
 
 When the `process` part is paid (`process_credit`): by default ("on_answer") a tool turn pays
 nothing at its step (`turn_details["process_score"]` reports what "per_turn" would pay it), and the
@@ -105,10 +107,11 @@ class ToolMathEnv(MathEnv):
 
     Args:
         dataset: as for Math-v0 (default: the built-in sample set).
-        tools: extra tools (`Tool` objects or functions, decorated with `@tool` or not). A tool
-            named like an offered built-in, or like another of these, is refused: to replace a
-            built-in, leave it out of `builtin_tools`.
-        builtin_tools: which built-in tools to offer (default both: "python", "calculator").
+        tools: a list of extra tools (`Tool` objects or functions, decorated with `@tool` or
+            not). A tool named like an offered built-in, or like another of these, is refused: to
+            replace a built-in, leave it out of `builtin_tools`.
+        builtin_tools: a list or tuple of the built-in tools to offer (default both: "python",
+            "calculator"); `("calculator",)` for one.
         max_turns: model turns per episode (default 4).
         sandbox: a `Sandbox` for the python tool (default: one shared sandbox per process).
         sandbox_backend: backend of the shared sandbox ("auto").
@@ -163,9 +166,8 @@ class ToolMathEnv(MathEnv):
             raise ValueError(f"process_credit must be one of {list(PROCESS_CREDITS)}, got {process_credit!r}")
         self.process_credit = process_credit
         self._held: list[tuple[float | None, str]] = []  # per tool turn: (call credit, its reasoning)
-        unknown = sorted(set(builtin_tools) - set(BUILTIN_TOOLS))
-        if unknown:
-            raise ValueError(f"unknown built-in tool(s) {unknown}; the built-in tools are {list(BUILTIN_TOOLS)}")
+        builtin_tools = _builtin_names(builtin_tools)
+        tools = _tool_list(tools)
         self._sandbox = sandbox
         self._sandbox_backend = check_backend(sandbox_backend)
         self.tool_timeout = _seconds("tool_timeout", tool_timeout)
@@ -195,7 +197,8 @@ class ToolMathEnv(MathEnv):
             raise ValueError("ToolMath-v0 needs at least one tool: keep a built-in tool or pass tools=[...]")
         self.tools = found
         if system_prompt is None:
-            listing = "\n".join(json.dumps(t.schema()["function"]) for t in found.values())
+            # the model reads the descriptions as written, not as \uXXXX escapes
+            listing = "\n".join(json.dumps(t.schema()["function"], ensure_ascii=False) for t in found.values())
             system_prompt = SYSTEM_TEMPLATE.format(tools=listing)
         if reward_weights is None:
             reward_weights = {"outcome": 1.0, "format": 0.0, "process": 0.1}
@@ -315,7 +318,8 @@ class ToolMathEnv(MathEnv):
             else:
                 try:
                     text, ok = self.run_call(call.name, call.arguments, call.error, budget)
-                except ToolInfraError as exc:
+                except ToolInfraError as exc:  # the failing call is reported too, unscored
+                    report.append({"id": call.id, "name": call.name, "ok": None, "infra_error": str(exc)})
                     return Turn(done=True, verdict=Verdict.failed(str(exc)), details={"tool_calls": report})
             if ok is not None:  # a call not run for others' load (None) is not scored
                 scored.append(ok)
@@ -409,6 +413,39 @@ def _seconds(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
     return float(value)
+
+
+def _builtin_names(builtin_tools: Any) -> tuple[str, ...]:
+    """`builtin_tools` as a tuple of built-in tool names, or an error naming the fix: a str is one
+    name, not a list of them (its letters would be read as names)."""
+    if isinstance(builtin_tools, str):
+        raise TypeError(f"builtin_tools takes a list or tuple of names, not a string: write "
+                        f"builtin_tools=({builtin_tools!r},)")
+    try:
+        names = tuple(builtin_tools)
+    except TypeError:
+        raise TypeError(f"builtin_tools takes a list or tuple of names among {list(BUILTIN_TOOLS)}, got "
+                        f"{type(builtin_tools).__name__}") from None
+    unknown = [name for name in names if name not in BUILTIN_TOOLS]
+    if unknown:
+        raise ValueError(f"unknown built-in tool(s) {unknown}; the built-in tools are {list(BUILTIN_TOOLS)}")
+    return names
+
+
+def _tool_list(tools: Any) -> tuple[Any, ...]:
+    """`tools` as a tuple, or an error naming the fix for one tool or one name given alone."""
+    if isinstance(tools, str):
+        fix = (f"to offer the built-in tool, write builtin_tools=({tools!r},)" if tools in BUILTIN_TOOLS
+               else "write tools=[my_function]")
+        raise TypeError(f"tools takes a list of tools (functions or Tool objects), not a string {tools!r}: {fix}")
+    if isinstance(tools, Tool) or callable(tools):
+        name = tools.name if isinstance(tools, Tool) else getattr(tools, "__name__", "my_tool")
+        raise TypeError(f"tools takes a list of tools, got one {type(tools).__name__}: write tools=[{name}]")
+    try:
+        return tuple(tools)
+    except TypeError:
+        raise TypeError(f"tools takes a list of tools (functions or Tool objects), got "
+                        f"{type(tools).__name__}") from None
 
 
 def _as_tool(item: Any, k: int, builtin_tools: Sequence[str]) -> Tool:

@@ -21,11 +21,12 @@ up) makes the call a failed one: the model sees the message and the turn's proce
 The message is made in the tool's worker thread, under its time limit (an exception whose `str()`
 fails is named by its type alone, one whose `str()` hangs is a call past its limit). Raising `ToolInfraError` says the tool's infrastructure failed, not
 the call: the env ends the episode as invalid. The built-in tools are `python` (runs code in the
-sandbox, returns stdout/stderr) and `calculator` (evaluates an expression with sympy, in a
-time-limited worker process); they raise `ToolInfraError` whenever the sandbox or the calculator's
-worker pool fails. Long text is cut with `truncate_output` (ToolMath-v0 cuts every tool's text, its
-own tools' and yours, results and errors alike, to `max_tool_output_chars`; the python tool cuts
-its own so that the status and the end of stderr survive, `format_exec_result`).
+sandbox, a fresh process each call, returns stdout/stderr) and `calculator` (evaluates an
+expression with sympy, in a time-limited worker process); they raise `ToolInfraError` whenever
+the sandbox or the calculator's worker pool fails. Long text is cut with `truncate_output`
+(ToolMath-v0 cuts every tool's text, its own tools' and yours, results and errors alike, to
+`max_tool_output_chars`; the python tool cuts its own so that the status and the end of stderr
+survive, `format_exec_result`).
 
 Time limits (`Tool.run`). Every call runs under a limit and is charged to its turn's
 `TurnBudget`, the time all the calls of one turn may run together:
@@ -293,29 +294,49 @@ def call_in_thread(fn: Callable[[], str], limit: float, name: str, *, note: str 
 
 _SECTION = re.compile(r"^[A-Z][A-Za-z ]*:$")
 
+#: The headers of a Google-style docstring's sections (lower case): the summary ends at the first.
+_SECTION_HEADERS = frozenset({
+    "args:", "arguments:", "parameters:", "keyword args:", "keyword arguments:", "other parameters:", "returns:",
+    "return:", "yields:", "yield:", "raises:", "attributes:", "example:", "examples:", "note:", "notes:",
+    "see also:", "warning:", "warnings:", "references:", "todo:"})
+_ARGS_HEADERS = ("args:", "arguments:", "parameters:")
+
+
+def _summary(doc: str) -> str:
+    """A docstring's summary: its first paragraph, up to the first section header (`Args:`,
+    `Returns:`...), which may follow it with no blank line between."""
+    lines = []
+    for line in doc.splitlines():
+        if not line.strip() or line.strip().lower() in _SECTION_HEADERS:
+            break
+        lines.append(line)
+    return "\n".join(lines).strip()
+
 
 def _param_docs(doc: str) -> dict[str, str]:
     """Parameter descriptions from a Google-style "Args:" section.
 
     An entry is `name: text` or `name (type): text`; lines indented deeper than the entry go on
     its text; the section ends at a line indented no deeper than its header (the next section,
-    `Returns:`, `Raises:`, or plain text)."""
+    `Returns:`, `Raises:`, or plain text). A header on the docstring's first line has lost its
+    indentation (`inspect.getdoc` dedents the lines after it), so its entries may stand at its
+    own: that section ends at the next section header."""
     found: dict[str, str] = {}
     header: int | None = None  # the indentation of the Args header, while in the section
     entry: int | None = None  # the indentation of the section's entries
     current: str | None = None
-    for line in doc.splitlines():
+    for number, line in enumerate(doc.splitlines()):
         stripped = line.strip()
         indent = len(line) - len(line.lstrip())
         if header is None:
-            if stripped.lower() in ("args:", "arguments:", "parameters:"):
-                header = indent
+            if stripped.lower() in _ARGS_HEADERS:
+                header = indent if number else -1
             continue
         if not stripped:
             continue
         if indent <= header or (entry is not None and indent <= entry and _SECTION.match(stripped)):
             header, entry, current = None, None, None
-            if stripped.lower() in ("args:", "arguments:", "parameters:"):
+            if stripped.lower() in _ARGS_HEADERS:
                 header = indent
             continue
         match = re.match(r"^(\w+)\s*(\([^)]*\))?\s*:\s*(.*)$", stripped)
@@ -343,11 +364,17 @@ def _refuse_deferred(fn: Any, name: str) -> None:
                             "run); use a plain function that collects the values and returns the text")
 
 
+def _unwrapped(func: Any) -> Any:
+    """The callable a `functools.partial` wraps (nested partials unwrapped), else `func` itself."""
+    while isinstance(func, functools.partial):
+        func = func.func
+    return func
+
+
 def _hints_source(func: Any) -> Any:
     """What holds the type hints of `func`'s parameters: the function a `functools.partial` wraps,
     a callable object's `__call__`, else `func` itself."""
-    while isinstance(func, functools.partial):
-        func = func.func
+    func = _unwrapped(func)
     if inspect.isfunction(func) or inspect.ismethod(func):
         return func
     return type(func).__call__
@@ -366,7 +393,9 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, descr
     passable by keyword (no `*args`, `**kwargs` or positional-only parameters): the env calls
     `fn(**arguments)`. `async def` and generator functions are refused (their call does not run
     them): use a plain function that awaits or collects inside. A parameter whose default is None
-    also takes null. The description of each parameter comes from a Google-style `Args:` section.
+    also takes null. The tool's description is the docstring's first paragraph, up to its first
+    section header (`Args:`, `Returns:`...); the description of each parameter comes from a
+    Google-style `Args:` section. A `functools.partial` is described by the function it wraps.
     A parameter's default is shown to the model as its schema's `"default"` when it is JSON and
     of the parameter's type (`limit: int = 3`, and `None` where the parameter takes null); a
     default that is not (an object, a tuple, NaN, `x: int = "auto"`) is left out
@@ -389,8 +418,9 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, descr
         # before the signature is read, so that an async or generator function is told that, not asked
         # for hints it lacks; `Tool.validate` checks again, for hand-built Tools (a cheap check)
         _refuse_deferred(func, tool_name)
-        doc = inspect.getdoc(func) or ""
-        summary = doc.split("\n\n", 1)[0].strip()
+        # a partial's own docstring is functools.partial's: the wrapped function's describes it
+        doc = inspect.getdoc(_unwrapped(func)) or ""
+        summary = _summary(doc)
         docs = _param_docs(doc)
         try:
             hints = typing.get_type_hints(_hints_source(func))

@@ -15,7 +15,9 @@ infrastructure failure. A `Budget` is one time limit shared by several jobs run 
 (the claims of one solution): each job gets what is left of it, and only the time it held a worker
 is taken from it. The pool can be called from asyncio (via
 `loop.run_in_executor`, see `rlvr.verifiers.math.averify`) and from several processes: a pool
-belongs to the process that created it, and a forked child transparently builds its own.
+belongs to the process that created it, and a forked child transparently builds its own (with a
+lock of its own around the shared pools: a thread of the parent's may have held the parent's at the
+fork).
 
 Workers are forked by a small helper process (the "zygote") that is started once with `subprocess`,
 imports the modules named in `preload` and then forks a warm worker on each request: a replacement
@@ -461,6 +463,17 @@ _pools: dict[tuple, WorkerPool] = {}
 _pools_lock = threading.Lock()
 #: every pool created in this process (and inherited ones), for `_close_pools_at_exit`
 _all_pools: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A thread of the parent's may have held `_pools_lock` at the fork: the child's is a new one
+    (the parent's pools it inherits are dropped by `get_pool`, which builds the child's own)."""
+    global _pools_lock
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def get_pool(size: int | None = None, *, preload: Sequence[str] = (), memory_mb: int | None = 2048) -> WorkerPool:
