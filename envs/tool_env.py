@@ -86,6 +86,7 @@ from rlvr.envs.rewards import zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import OPEN_TAG, openai_tool_calls, parse_tool_calls
 from rlvr.envs.calculator import DEFAULT_CALCULATOR_TIMEOUT, make_calculator
+from rlvr.envs.content_digest import content_sha256
 from rlvr.envs.python_tool import make_python, sandbox_in_use, shared_sandbox
 from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, crash_text,
                              tool, truncate_output)
@@ -196,6 +197,10 @@ class ToolMathEnv(MathEnv):
         if not found:
             raise ValueError("ToolMath-v0 needs at least one tool: keep a built-in tool or pass tools=[...]")
         self.tools = found
+        # the default system prompt lists the tools; a chat template given `tools=` too would list
+        # them a second time, so the reset info says so (`tools_in_prompt`) and rollouts then leave
+        # them out of the template
+        self.tools_in_prompt = system_prompt is None
         if system_prompt is None:
             # the model reads the descriptions as written, not as \uXXXX escapes
             listing = "\n".join(json.dumps(t.schema()["function"], ensure_ascii=False) for t in found.values())
@@ -220,12 +225,16 @@ class ToolMathEnv(MathEnv):
         return [t.schema() for t in self.tools.values()]
 
     def reset_details(self) -> dict[str, Any]:
-        return {"tools": self.tool_schemas()}
+        """`tools`, the schemas, and `tools_in_prompt`: whether the system prompt already lists them
+        (the default one does), in which case a chat template must not be given them as well."""
+        return {"tools": self.tool_schemas(), "tools_in_prompt": self.tools_in_prompt}
 
     def settings(self) -> dict[str, Any]:
         return {
             **super().settings(),
             "tools": sorted(self.tools),
+            # what the model is told about them (descriptions, parameters), wherever it is shown
+            "tool_schemas": content_sha256(self.tool_schemas())[:16],
             "tool_timeout": self.tool_timeout,
             **({"calculator_timeout": self.calculator_timeout} if "calculator" in self.tools else {}),
             "turn_timeout": self.turn_timeout,

@@ -399,20 +399,27 @@ class _EndsAtOnce:
         return [[Sample([self.eos], [0.0], "stop", "") for _ in range(n)] for _ in prompts]
 
 
-def test_the_warmup_renders_a_tool_envs_prompts_with_its_tools_as_the_rollouts_do():
+@pytest.mark.parametrize("system_prompt", [None, "Use the tools; put the answer in \\boxed{}."])
+def test_the_warmup_renders_a_tool_envs_prompts_with_its_tools_as_the_rollouts_do(system_prompt):
     """A Qwen-style template writes the tool schemas into the prompt; the warm-up rendered without
-    them, so it trained on prompts the rollouts never ask."""
+    them, so it trained on prompts the rollouts never ask. The env's default system prompt lists the
+    tools itself: then neither gives them to the template, which would list them a second time."""
     import rlvr
     from rlvr.trainers.warmup import _examples
 
     tok = build_tiny_tokenizer()
     tok.chat_template = ("{% if tools %}{{ '<|im_start|>system\nTools: ' + (tools | map(attribute='function') "
                          "| map(attribute='name') | join(', ')) + '<|im_end|>\n' }}{% endif %}" + CHAT_TEMPLATES["chatml"])
-    env = rlvr.make("rlvr/ToolMath-v0")
-    collector = RolloutCollector(_EndsAtOnce(tok), lambda: rlvr.make("rlvr/ToolMath-v0"), tok)
+    make = lambda: rlvr.make("rlvr/ToolMath-v0", system_prompt=system_prompt)  # noqa: E731
+    env = make()
+    collector = RolloutCollector(_EndsAtOnce(tok), make, tok)
     collector.collect([0, 1], 1, SamplingParams(max_new_tokens=4))
     warm = [prompt for prompt, _ in _examples(env, collector, tok, range(2))]
-    assert "Tools: python, calculator" in tok.decode(warm[0])
+    text = tok.decode(warm[0])
     assert warm == collector.engine.prompts
+    if system_prompt is None:  # listed once, by the env
+        assert "Tools: python" not in text and text.count('"name": "calculator"') == 1, text
+    else:  # listed once, by the template
+        assert "Tools: python, calculator" in text and '"name": "calculator"' not in text, text
     env.close()
     collector.close()

@@ -76,6 +76,7 @@ __all__ = [
     "collect_rollouts",
     "task_options",
     "chat_prompt",
+    "template_tools",
 ]
 
 
@@ -218,6 +219,14 @@ def _encode(tokenizer: Any, text: str) -> list[int]:
     if not text:
         return []
     return list(tokenizer.encode(text, add_special_tokens=False))
+
+
+def template_tools(info: dict[str, Any]) -> Any:
+    """The tool schemas of an env's reset ``info`` to give the chat template (and a chat engine) as
+    ``tools=``: none when the env's system prompt already lists them (``info["tools_in_prompt"]``,
+    ToolMath-v0's default prompt), since a template that renders tools (Qwen, Hermes) would list
+    them a second time, with its own instructions beside the env's."""
+    return None if info.get("tools_in_prompt") else info.get("tools")
 
 
 def chat_prompt(tokenizer: Any, messages: list[dict[str, Any]], tools: Any = None) -> tuple[str, list[int]]:
@@ -602,7 +611,7 @@ class RolloutCollector:
                                   prompt=prompt, task_options=dict(opts))
                 ep = _Episode(traj, env)
                 ep.messages = list(info.get("messages") or [{"role": "user", "content": prompt}])
-                ep.tools = info.get("tools")
+                ep.tools = template_tools(info)
                 episodes.append(ep)
         if self.token_level:
             self._start_tokens(episodes)

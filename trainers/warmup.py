@@ -18,7 +18,7 @@ import torch
 
 from rlvr.envs.base import opening_messages
 from rlvr.trainers.losses import logprobs_from_logits
-from rlvr.trainers.rollout import RolloutCollector, chat_prompt
+from rlvr.trainers.rollout import RolloutCollector, chat_prompt, template_tools
 
 __all__ = ["supervised_warmup", "warmup_task_range", "WARMUP_OFFSET", "WARMUP_POOL"]
 
@@ -75,9 +75,9 @@ def _examples(env: Any, collector: RolloutCollector, tokenizer: Any, indices: ra
         if mistake and rng.random() < mistake_rate:
             answer = MISTAKES[mistake](prompt, answer)
         if collector.uses_chat_template(env):
-            # the env's opening messages and tools (a tool env's schemas, which Qwen-style templates
-            # render into the prompt), as its reset gives them to the rollout
-            tools = base.reset_details().get("tools")
+            # the env's opening messages and, where its prompt does not list them, its tools, as
+            # its reset gives them to the rollout
+            tools = template_tools(base.reset_details())
             p = chat_prompt(tokenizer, opening_messages(base.system_prompt, prompt), tools)[1]
         else:
             p = tokenizer.encode(prompt, add_special_tokens=False)
