@@ -132,7 +132,9 @@ def test_openai_engine_unreachable_server_is_a_clear_error(tmp_path, gsm8k, caps
 def test_multi_turn_tool_env_benchmark_with_the_hf_engine(tmp_path, tiny_engine):
     from rlvr.benchmarks import register_benchmark
 
-    bench = register_benchmark("toolmath-engine-test", "rlvr/ToolMath-v0", env_kwargs={"max_turns": 2}, force=True)
+    # one tool: the tiny model's context (1024 characters) holds the system prompt listing it with room to spare
+    bench = register_benchmark("toolmath-engine-test", "rlvr/ToolMath-v0",
+                               env_kwargs={"max_turns": 2, "builtin_tools": ("calculator",)}, force=True)
     assert bench.kind == "math"  # ToolMath answers are graded by the math verifier
     result = evaluate_engine("toolmath-engine-test", tiny_engine, str(tmp_path / "o"), tokenizer=tiny_engine.tokenizer,
                              n=2, ks=[1, 2], max_tokens=6, seed=0, limit=2, progress=False, verbose=False)
