@@ -217,6 +217,64 @@ def test_a_tls_failure_while_reading_the_answer_is_an_engine_error_naming_the_ur
         srv.close()
 
 
+def test_a_tls_connection_cut_mid_answer_is_retried_like_a_reset_one(tmp_path, monkeypatch):
+    """A proxy dropping the TCP connection under TLS mid-answer (no close_notify) is retried, as the
+    same cut without TLS is: a cut connection, not a broken server."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text(TEST_CERT)
+    key.write_text(TEST_KEY)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    answered = []
+
+    def cut_once(conn):
+        if not answered:
+            answered.append(False)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"choices\"")
+            conn.shutdown(socket.SHUT_RDWR)  # TCP only, no TLS close_notify: an EOF in violation of the protocol
+            conn.close()
+            return
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(ANSWER) + ANSWER)
+        time.sleep(1)  # (closing with the request's body unread would reset the connection)
+
+    srv = RawServer(cut_once, tls=tls)
+    try:
+        eng = OpenAIEngine(srv.url("https"), "m", timeout=5, max_retries=2, backoff=0.01)
+        assert eng.generate_chat([CONV], 1, SamplingParams())[0][0].text == "4"
+        assert srv.requests == 2
+    finally:
+        srv.close()
+
+
+def test_the_body_is_read_whole_when_the_response_closes_its_socket_at_the_end():
+    """Python 3.13's HTTPResponse closes its connection as soon as a Content-Length body has been
+    read; setting the next read's timeout on that closed socket failed every answer (EBADF)."""
+    from rlvr.trainers.openai_engine import _read_body
+
+    ours, theirs = socket.socketpair()
+
+    class ClosingResponse:  # what 3.13's read1 does at the end of a Content-Length body
+        length = 0
+
+        def __init__(self):
+            self.fp = types.SimpleNamespace(raw=types.SimpleNamespace(_sock=ours))
+            self.parts = [b'{"a": ', b"1}"]
+
+        def read1(self, size):
+            if not self.parts:
+                return b""
+            part = self.parts.pop(0)
+            if not self.parts:
+                ours.close()
+            return part
+
+    try:
+        assert _read_body(ClosingResponse(), time.monotonic() + 5) == b'{"a": 1}'
+    finally:
+        theirs.close()
+
+
 # ---- chat-level rollouts and the server's stop_reason ----------------------------------------------
 
 TOOL_CALL = '<tool_call>{"name": "calculator", "arguments": {"expression": "12*5"}}'
@@ -346,6 +404,7 @@ def test_the_stop_string_that_ends_first_is_cut_at_as_vllm_does(stops, text, rep
     ({"pipeline_parallel_size": 2}, None, "pipeline_parallel_size=2"),
     ({"distributed_executor_backend": "mp"}, None, "distributed_executor_backend='mp'"),
     ({}, "1", "VLLM_ENABLE_V1_MULTIPROCESSING='1'"),
+    ({}, "yes", "VLLM_ENABLE_V1_MULTIPROCESSING='yes'"),
 ])
 def test_a_training_vllm_engine_refuses_setups_its_weight_updates_cannot_reach(monkeypatch, kwargs, env, named):
     """llm.apply_model(closure) reaches the model only with vLLM in-process on one GPU; otherwise vLLM
@@ -362,10 +421,13 @@ def test_a_training_vllm_engine_refuses_setups_its_weight_updates_cannot_reach(m
     # an engine for evaluation only may use them (here it then fails on the missing vLLM, as it should)
     with pytest.raises(VLLMUnavailableError):
         VLLMEngine("Qwen/Qwen2.5-0.5B-Instruct", weight_sync=False, **kwargs)
-    # the defaults pass the check
-    monkeypatch.setenv("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-    with pytest.raises(VLLMUnavailableError):
-        VLLMEngine("Qwen/Qwen2.5-0.5B-Instruct", tensor_parallel_size=1, pipeline_parallel_size=1)
+    # the defaults pass the check, and what vLLM runs in-process too: "00" reads as 0 (vLLM takes
+    # bool(int(value))), torchrun's "external_launcher" is an executor in each rank's process
+    for off in ("0", "00"):
+        monkeypatch.setenv("VLLM_ENABLE_V1_MULTIPROCESSING", off)
+        with pytest.raises(VLLMUnavailableError):
+            VLLMEngine("Qwen/Qwen2.5-0.5B-Instruct", tensor_parallel_size=1, pipeline_parallel_size=1,
+                       distributed_executor_backend="external_launcher")
 
 
 def test_an_evaluation_only_vllm_engine_refuses_weights(monkeypatch):

@@ -43,10 +43,6 @@ __all__ = [
 ]
 
 
-#: The temperatures other than 0 (greedy) that vLLM samples at as asked.
-VLLM_TEMPERATURES = (0.01, 2.0)
-
-
 class ConfigError(ValueError):
     """A configuration key or value is invalid; the message names the key and the fix."""
 
@@ -328,7 +324,7 @@ class Config:
     def _check_temperatures(self) -> None:
         """Temperatures the engines accept: training samples, so at least ``GREEDY_BELOW`` (a smaller
         one overflows the logits it divides); evaluation may also be greedy (0). vLLM samples only
-        at 0 or within ``VLLM_TEMPERATURES``: it refuses more, and raises a smaller one to its
+        at 0 or within [0.01, 2] (``vllm_engine.VLLM_MIN_TEMPERATURE``...): it refuses more, and raises a smaller one to its
         minimum, whose log-probs would then not be those of the temperature the trainer rescores at."""
         from rlvr.trainers.engine import GREEDY_BELOW
 
@@ -341,7 +337,8 @@ class Config:
             raise ConfigError(f"eval.temperature must be 0 (greedy) or >= {GREEDY_BELOW:g} (a smaller one overflows "
                               f"the logits it divides), got {e.temperature}")
         if self.engine.name == "vllm":
-            low, high = VLLM_TEMPERATURES
+            from rlvr.trainers.vllm_engine import VLLM_MAX_TEMPERATURE as high, VLLM_MIN_TEMPERATURE as low
+
             for key, value in (("sampling.temperature", s.temperature), ("eval.temperature", e.temperature)):
                 if value != 0 and not low <= value <= high:
                     raise ConfigError(

@@ -27,6 +27,7 @@ import http.client
 import json
 import os
 import queue
+import ssl
 import threading
 import time
 import urllib.error
@@ -242,7 +243,8 @@ class OpenAIEngine(Engine):
     ``None`` asks the server (``GET /models``) and takes the first. ``api_key``: sent as a bearer token
     (default: ``$OPENAI_API_KEY`` if set). ``timeout``: seconds to wait for the server's answer to one
     request, generation included (a request queued behind others waits for them too), and for the
-    whole of it (a server trickling bytes cannot stretch it): a generation that takes longer raises
+    whole of its body (a server trickling bytes cannot stretch it; the status line and headers are
+    read with ``timeout`` per read): a generation that takes longer raises
     :class:`ServerTimeoutError`. ``max_retries``: extra attempts after a connection error,
     408/409/429 or 5xx, waiting ``backoff * 2**attempt`` seconds in between, or longer when the
     server's ``Retry-After`` says so. ``concurrency``: conversations in flight at once.
@@ -399,7 +401,8 @@ class OpenAIEngine(Engine):
                     ) from None
                 last = f"{type(exc).__name__}: {exc}"
                 continue
-            except (urllib.error.URLError, http.client.HTTPException, ConnectionError) as exc:
+            except (urllib.error.URLError, http.client.HTTPException, ConnectionError,
+                    ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:  # (a TLS connection cut: as a reset one)
                 reason = getattr(exc, "reason", exc)
                 last = f"{type(reason).__name__}: {reason}"
                 continue
@@ -487,7 +490,7 @@ def _read_body(resp: Any, deadline: float) -> bytes:
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("the answer did not arrive in full in time")
-        if sock is not None:
+        if sock is not None and sock.fileno() != -1:  # (Python 3.13 closes it once the whole length is read)
             sock.settimeout(left)
         chunk = resp.read1(1 << 16)
         if not chunk:

@@ -213,6 +213,14 @@ def named_tensors(weights: Any) -> list[tuple[str, Any]]:
     return pairs
 
 
+def _reads_as_zero(value: str) -> bool:
+    """Whether vLLM reads an environment switch as off: it takes ``bool(int(value))`` ("00" is 0)."""
+    try:
+        return int(value) == 0
+    except ValueError:
+        return False
+
+
 def check_weight_sync_setup(llm_kwargs: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> None:
     """Refuse a vLLM set-up that :meth:`VLLMEngine.load_weights` cannot push new weights into.
 
@@ -226,10 +234,11 @@ def check_weight_sync_setup(llm_kwargs: Mapping[str, Any], environ: Mapping[str,
     (unset counts as 0, the engine's default)."""
     found = [f"{key}={llm_kwargs[key]!r}" for key in ("tensor_parallel_size", "pipeline_parallel_size")
              if llm_kwargs.get(key) not in (None, 1)]
-    if llm_kwargs.get("distributed_executor_backend") not in (None, "uni"):
+    # ("external_launcher": an in-process executor per torchrun rank, one GPU each here)
+    if llm_kwargs.get("distributed_executor_backend") not in (None, "uni", "external_launcher"):
         found.append(f"distributed_executor_backend={llm_kwargs['distributed_executor_backend']!r}")
     multiprocessing = environ.get("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-    if multiprocessing.strip() != "0":
+    if not _reads_as_zero(multiprocessing):
         found.append(f"VLLM_ENABLE_V1_MULTIPROCESSING={multiprocessing!r}")
     if found:
         raise ValueError(

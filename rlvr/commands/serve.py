@@ -241,7 +241,7 @@ def _stop_string(sample: Any) -> str | None:
     vLLM's server reports as the choice's ``stop_reason``: a client putting it back (rlvr's
     rollouts do) sees the text the model wrote. None when no stop string ended it."""
     reported = (sample.meta or {}).get("stop_reason")
-    return reported if sample.finish_reason == "stop" and isinstance(reported, str) else None
+    return reported if isinstance(reported, str) else None
 
 
 # ---------------------------------------------------------------------- log-prob bytes
@@ -465,7 +465,7 @@ class ChatCompletionServer:
         for i, s in enumerate(samples):
             message, finish_reason = reply_message(s.text, s.finish_reason, tools_offered=bool(req["tools"]))
             choice: dict[str, Any] = {"index": i, "message": message, "finish_reason": finish_reason, "logprobs": None,
-                                      "stop_reason": _stop_string(s) if finish_reason == "stop" else None}  # as vLLM's server
+                                      "stop_reason": _stop_string(s) if finish_reason == "stop" else None}  # as vLLM's server (none for tool_calls)
             if req["logprobs"]:
                 choice["logprobs"] = {"content": [
                     {"token": tok.decode([t]), "logprob": lp, "bytes": self._token_bytes(t), "top_logprobs": []}
