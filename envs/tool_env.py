@@ -197,14 +197,11 @@ class ToolMathEnv(MathEnv):
         if not found:
             raise ValueError("ToolMath-v0 needs at least one tool: keep a built-in tool or pass tools=[...]")
         self.tools = found
-        # the default system prompt lists the tools; a chat template given `tools=` too would list
-        # them a second time, so the reset info says so (`tools_in_prompt`) and rollouts then leave
-        # them out of the template
-        self.tools_in_prompt = system_prompt is None
+        # the model reads the descriptions as written, not as \uXXXX escapes
+        listing = "\n".join(json.dumps(t.schema()["function"], ensure_ascii=False) for t in found.values())
+        self._listing_prompt = SYSTEM_TEMPLATE.format(tools=listing)
         if system_prompt is None:
-            # the model reads the descriptions as written, not as \uXXXX escapes
-            listing = "\n".join(json.dumps(t.schema()["function"], ensure_ascii=False) for t in found.values())
-            system_prompt = SYSTEM_TEMPLATE.format(tools=listing)
+            system_prompt = self._listing_prompt
         if reward_weights is None:
             reward_weights = {"outcome": 1.0, "format": 0.0, "process": 0.1}
         super().__init__(dataset, max_turns=max_turns, system_prompt=system_prompt or None, reward_weights=reward_weights, **kwargs)
@@ -223,6 +220,13 @@ class ToolMathEnv(MathEnv):
     def tool_schemas(self) -> list[dict[str, Any]]:
         """The tools in OpenAI function format (pass to a chat template as `tools=`)."""
         return [t.schema() for t in self.tools.values()]
+
+    @property
+    def tools_in_prompt(self) -> bool:
+        """Whether the system prompt lists the tools: it is the default one (which does), also after
+        `system_prompt` was set again. A chat template given `tools=` as well would list them a second
+        time, so the reset info says so and rollouts then leave them out of the template."""
+        return self.system_prompt == self._listing_prompt
 
     def reset_details(self) -> dict[str, Any]:
         """`tools`, the schemas, and `tools_in_prompt`: whether the system prompt already lists them

@@ -227,3 +227,25 @@ def test_a_non_ascii_description_reaches_the_model_as_written():
 
     prompt = ToolMathEnv(tools=[traduire], builtin_tools=()).system_prompt
     assert '"description": "Traduit un mot en français (ex. « été »)."' in prompt and "\\u00e7" not in prompt
+
+
+# -- the tools reach the model once: listed by the env's prompt, or by the chat template -----------
+
+
+def test_tools_in_prompt_follows_the_system_prompt_in_use():
+    """The default system prompt lists the tools, so rollouts leave them out of the template; a
+    prompt of one's own does not, so the template gets them. It is the prompt in use that counts:
+    `rlvr eval --system-prompt` sets it after the env is built, and its episodes then showed the
+    model no tools at all."""
+    from rlvr.trainers.rollout import template_tools
+
+    env = ToolMathEnv(builtin_tools=("calculator",))
+    info = env.reset(seed=0)[1]
+    assert info["tools_in_prompt"] is True and template_tools(info) is None
+    assert '"name": "calculator"' in env.system_prompt
+    env.system_prompt = "Use the calculator; put the answer in \\boxed{}."
+    info = env.reset(seed=0)[1]
+    assert info["tools_in_prompt"] is False and template_tools(info) == env.tool_schemas()
+    for prompt in ("Mine.", ""):
+        info = ToolMathEnv(builtin_tools=("calculator",), system_prompt=prompt).reset(seed=0)[1]
+        assert info["tools_in_prompt"] is False and template_tools(info) == info["tools"]
