@@ -34,6 +34,7 @@ import secrets
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from rlvr.benchmarks.completions import read_completions
@@ -386,6 +387,7 @@ class EngineRun:
     progress: bool
     verbose: bool
     prepare_seconds: float
+    owns_lock: bool = False
 
 
 def prepare_engine_run(
@@ -432,16 +434,43 @@ def prepare_engine_run(
     base_seed = seed if seed is not None else secrets.randbelow(1 << 30)
     sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, seed=base_seed)
     check_out_dir(out_dir)
-    loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars)
-    if system_prompt is not None:
-        loaded.env.system_prompt = system_prompt  # (the env's fingerprint then names it)
-    settings = {"mode": "engine", "engine": engine_name, "model": model_name, "dtype": dtype, "base_url": base_url,
-                "n": n, "k": ks, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed,
-                "seed_base": base_seed, "limit": limit, "data": data, "system_prompt": system_prompt,
-                "max_turns": max_turns, "max_chars": max_chars, "ci": {"confidence": confidence, "method": ci_method}}
-    _check_engine_run(out_dir, loaded, settings)
+    owns_lock = _lock_out_dir(out_dir)
+    try:
+        loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars)
+        if system_prompt is not None:
+            loaded.env.system_prompt = system_prompt  # (the env's fingerprint then names it)
+        settings = {"mode": "engine", "engine": engine_name, "model": model_name, "dtype": dtype, "base_url": base_url,
+                    "n": n, "k": ks, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed,
+                    "seed_base": base_seed, "limit": limit, "data": data, "system_prompt": system_prompt,
+                    "max_turns": max_turns, "max_chars": max_chars, "ci": {"confidence": confidence, "method": ci_method}}
+        _check_engine_run(out_dir, loaded, settings)
+    except BaseException:
+        _unlock_out_dir(out_dir, owns_lock)
+        raise
     return EngineRun(loaded, out_dir, n, ks, sampling, settings, max_turns, samples_per_call or max(SAMPLES_PER_CALL, n),
-                     confidence, ci_method, progress, verbose, time.perf_counter() - start)
+                     confidence, ci_method, progress, verbose, time.perf_counter() - start, owns_lock)
+
+
+def _lock_out_dir(out_dir: str) -> bool:
+    """Hold `out_dir`'s lock (`rlvr.trainers.runs.lock_output_dir`) for a sampling run, which may
+    take hours: a second run there meanwhile, above all before the first sample binds the folder to
+    its settings, would add samples drawn with other settings. True when this call took it."""
+    from rlvr.trainers.runs import ResumeError, holds_output_dir, lock_output_dir
+
+    if holds_output_dir(Path(out_dir)):
+        return False
+    try:
+        lock_output_dir(Path(out_dir), harm="mix samples drawn with different settings", option="--out")
+    except ResumeError as exc:
+        raise OutDirError(str(exc)) from None
+    return True
+
+
+def _unlock_out_dir(out_dir: str, owns_lock: bool) -> None:
+    if owns_lock:
+        from rlvr.trainers.runs import release_output_dir
+
+        release_output_dir(Path(out_dir))
 
 
 def run_engine(run: EngineRun, engine: Any, tokenizer: Any = None) -> EvalResult:
@@ -449,24 +478,27 @@ def run_engine(run: EngineRun, engine: Any, tokenizer: Any = None) -> EvalResult
     `tokenizer` is the engine's for token-level engines (hf, vllm); None for the openai engine."""
     from rlvr.trainers.rollout import RolloutCollector
 
-    start = time.perf_counter()
-    loaded = run.loaded
-    store = ResultStore(run.out_dir)
-    base_env = loaded.env
-    collector = RolloutCollector(engine, lambda: copy.copy(base_env), tokenizer, max_turns=run.max_turns)
-    calls = _sampling_calls([[j for j in range(run.n) if not store.done((task.id, j))] for task in loaded.tasks],
-                            len(loaded.known_ids), run.samples_per_call)
-    total = sum(len(call) for call in calls)
-    bar = progress_bar(total, f"{loaded.benchmark.name} sampling+scoring", run.progress)
     try:
-        _sample(collector, store, loaded, calls, run.sampling, bar)
+        start = time.perf_counter()
+        loaded = run.loaded
+        store = ResultStore(run.out_dir)
+        base_env = loaded.env
+        collector = RolloutCollector(engine, lambda: copy.copy(base_env), tokenizer, max_turns=run.max_turns)
+        calls = _sampling_calls([[j for j in range(run.n) if not store.done((task.id, j))] for task in loaded.tasks],
+                                len(loaded.known_ids), run.samples_per_call)
+        total = sum(len(call) for call in calls)
+        bar = progress_bar(total, f"{loaded.benchmark.name} sampling+scoring", run.progress)
+        try:
+            _sample(collector, store, loaded, calls, run.sampling, bar)
+        finally:
+            bar.close()
+            store.close()
+            collector.close()
+        keys = [(t.id, j) for t in loaded.tasks for j in range(run.n)]
+        return _finish(loaded, store, keys, run.ks, run.settings, confidence=run.confidence, ci_method=run.ci_method,
+                       verbose=run.verbose, elapsed=run.prepare_seconds + time.perf_counter() - start, scored_now=total)
     finally:
-        bar.close()
-        store.close()
-        collector.close()
-    keys = [(t.id, j) for t in loaded.tasks for j in range(run.n)]
-    return _finish(loaded, store, keys, run.ks, run.settings, confidence=run.confidence, ci_method=run.ci_method,
-                   verbose=run.verbose, elapsed=run.prepare_seconds + time.perf_counter() - start, scored_now=total)
+        _unlock_out_dir(run.out_dir, run.owns_lock)
 
 
 def evaluate_engine(

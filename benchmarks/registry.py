@@ -438,7 +438,8 @@ def register_benchmark(
     `kind` defaults to "math" when the env scores with the math verifier (then maj@k is reported),
     else "env". `rlvr eval --benchmark NAME` then works on it; `--data PATH` replaces the env's
     `dataset=` (its first `size` rows when `size` is given, else all). A `size` larger than the
-    env's dataset is refused.
+    env's dataset may be registered for use with `--data` (without it, loading the benchmark then
+    says so).
     """
     if not isinstance(name, str) or not name or any(c.isspace() for c in name):
         raise ValueError(f"benchmark name must be a non-empty string without spaces, got {name!r}")
@@ -454,10 +455,6 @@ def register_benchmark(
     if size is None and probe.source.size is None:
         raise ValueError(f"{env_id} has endless procedural tasks; give size= (the number of tasks in the benchmark)")
     available = probe.source.size
-    if size is not None and available is not None and size > available:
-        probe.close()
-        raise ValueError(f"size={size} is more than the {available} tasks of {env_id}'s dataset; give size <= "
-                         f"{available}, or leave size out to use them all")
     if kind is None:
         kind = "math" if probe.verifier_fingerprint().get("name") == "math" else "env"
     probe.close()
@@ -553,8 +550,8 @@ def _user_task_count(bench: Benchmark, available: int | None, data: str | None) 
         return min(bench.size, available) if bench.size_given else available
     if available is not None and bench.size > available:
         raise BenchmarkDataError(f"benchmark {bench.name!r} was registered with size={bench.size} tasks, but "
-                                 f"{bench.env_id} now has only {available} (its dataset changed?); register it again, "
-                                 f"with size <= {available} or without size to use them all")
+                                 f"{bench.env_id}'s dataset has only {available}; pass --data (data=) with the benchmark's "
+                                 f"rows, or register it again with size <= {available} or without size to use them all")
     return bench.size
 
 

@@ -127,6 +127,40 @@ def test_a_run_json_binds_the_folder_only_once_it_holds_samples(tmp_path, gsm8k)
         evaluate_engine("gsm8k", ScriptedEngine(), str(out), max_tokens=32, **kwargs)
 
 
+def test_a_second_sampling_run_on_the_same_folder_meanwhile_is_refused(tmp_path, gsm8k, capsys):
+    # with run.json binding only once a sample exists, a second run with other settings started
+    # during the first one's first call was accepted, and both wrote samples into the folder
+    import subprocess
+    import sys
+
+    out = tmp_path / "o"
+    out.mkdir()
+    # another process taking the folder's lock as runs do (flock on .lock, holding its pid)
+    take_lock = ("import fcntl, os, sys; fd = os.open(os.path.join(sys.argv[1], '.lock'), os.O_RDWR | os.O_CREAT); "
+                 "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); os.write(fd, b'%d' % os.getpid()); ")
+    holder = subprocess.Popen([sys.executable, "-c", take_lock + "print('held', flush=True); sys.stdin.read()", str(out)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        kwargs = dict(n=1, seed=0, data=gsm8k, model_name="m", progress=False, verbose=False)
+        with pytest.raises(ValueError, match=rf"{out} is in use: another run \(process {holder.pid}\).*mix samples "
+                                             r"drawn with different settings.*choose another --out"):
+            evaluate_engine("gsm8k", ScriptedEngine(), str(out), max_tokens=16, **kwargs)
+        server = ChatServer(ok=10**6)
+        try:
+            assert main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "openai", "--base-url", server.url,
+                         "--out", str(out), "--no-progress"]) == 2
+        finally:
+            server.close()
+        assert "is in use" in capsys.readouterr().err and not (out / "samples.jsonl").exists()
+    finally:
+        holder.communicate("")
+    evaluate_engine("gsm8k", ScriptedEngine(), str(out), max_tokens=16, **kwargs)  # the lock was released
+    assert len(read_rows(out / "samples.jsonl")) == 4
+    taker = subprocess.run([sys.executable, "-c", take_lock, str(out)], capture_output=True, text=True)
+    assert taker.returncode == 0, taker.stderr  # ... and so was this run's, when it ended
+
+
 def test_bad_sampling_options_are_refused_before_anything_is_written(tmp_path, gsm8k, capsys):
     out = tmp_path / "o"
     server = ChatServer(ok=10**6)
@@ -212,7 +246,7 @@ def test_samples_cut_off_by_max_tokens_are_counted_and_warned(tmp_path, gsm8k, c
 # ------------------------------------------------------------------ a registered benchmark's size
 
 
-def test_a_registered_size_applies_with_data_and_one_beyond_the_data_is_refused(tmp_path):
+def test_a_registered_size_applies_with_data_and_one_beyond_the_data_is_refused_at_load(tmp_path):
     ten = write_jsonl(tmp_path / "ten.jsonl", [{"question": f"{i}+1?", "answer": str(i + 1)} for i in range(10)])
     two = write_jsonl(tmp_path / "two.jsonl", [{"question": f"{i}+1?", "answer": str(i + 1)} for i in range(2)])
     register_benchmark("first3-audit", "rlvr/Math-v0", size=3, force=True, env_kwargs={"dataset": ten})
@@ -221,14 +255,17 @@ def test_a_registered_size_applies_with_data_and_one_beyond_the_data_is_refused(
     assert len(load_benchmark("first3-audit", data=two).tasks) == 2  # at most the file's rows
     register_benchmark("all-audit", "rlvr/Math-v0", force=True, env_kwargs={"dataset": two})
     assert len(load_benchmark("all-audit", data=ten).tasks) == 10  # no size given: the whole file
-    # more than the data holds: refused at registration (was an IndexError at load)
-    with pytest.raises(ValueError, match=r"size=10 is more than the 2 tasks of rlvr/Math-v0's dataset; give size <= 2"):
-        register_benchmark("too-big-audit", "rlvr/Math-v0", size=10, force=True, env_kwargs={"dataset": two})
-    # ... and at load when the data shrank after the registration
+    # more than the env's own data holds: fine for use with --data, refused at load without it (was an
+    # IndexError); refusing it at registration kept a benchmark for --data from being registered
+    register_benchmark("too-big-audit", "rlvr/Math-v0", size=10, force=True, env_kwargs={"dataset": two})
+    assert len(load_benchmark("too-big-audit", data=ten).tasks) == 10
+    with pytest.raises(BenchmarkDataError, match=r"registered with size=10 tasks, but rlvr/Math-v0's dataset has only 2; pass --data"):
+        load_benchmark("too-big-audit")
+    # ... and when the data shrank after the registration
     shrinking = write_jsonl(tmp_path / "shrinking.jsonl", [{"question": f"{i}+1?", "answer": str(i + 1)} for i in range(5)])
     register_benchmark("shrunk-audit", "rlvr/Math-v0", size=4, force=True, env_kwargs={"dataset": shrinking})
     write_jsonl(tmp_path / "shrinking.jsonl", [{"question": "1+1?", "answer": "2"}])
-    with pytest.raises(BenchmarkDataError, match=r"registered with size=4 tasks, but rlvr/Math-v0 now has only 1"):
+    with pytest.raises(BenchmarkDataError, match=r"registered with size=4 tasks, but rlvr/Math-v0's dataset has only 1"):
         load_benchmark("shrunk-audit")
 
 

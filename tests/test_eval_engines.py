@@ -361,3 +361,14 @@ def test_vllm_engine_without_vllm_installed_exits_2_naming_the_fix(tmp_path, gsm
     code, err = eval_with_vllm(tmp_path, gsm8k, capsys)
     assert code == 2, err
     assert "needs vLLM" in err and "Traceback" not in err
+
+
+def test_a_temperature_vllm_would_not_sample_at_is_refused_before_vllm_loads(tmp_path, gsm8k, capsys, monkeypatch):
+    """vLLM refuses more than 2 and raises less than 0.01 to 0.01: found out only at the first batch,
+    after minutes of loading the model, where the other options are checked first."""
+    monkeypatch.setitem(sys.modules, "vllm", None)  # loading vLLM would fail: it must not be tried
+    code = main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "vllm", "--model", "m", "--temperature",
+                 "2.5", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--temperature 2.5 is outside what the vllm engine samples with" in err, err
+    assert "needs vLLM" not in err and not (tmp_path / "o").exists()

@@ -98,10 +98,11 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_locks_in_child)
 
 
-def lock_output_dir(out: Path) -> None:
+def lock_output_dir(out: Path, *, harm: str = "delete each other's checkpoints", option: str = "log.output_dir") -> None:
     """Take the exclusive lock of ``out`` (``fcntl.flock`` on ``out/.lock``, creating ``out``) for
     this process, so that no other process starts or resumes a run there meanwhile: two runs in
-    one directory delete each other's checkpoint saves and prune each other's checkpoints.
+    one directory delete each other's checkpoint saves and prune each other's checkpoints. (``rlvr
+    eval`` locks its ``--out`` too: ``harm`` and ``option`` are what its messages say instead.)
 
     The lock is held until the process exits (the operating system releases it, however the
     process ends) or calls :func:`release_output_dir`; taking it again in the same process is a
@@ -120,7 +121,7 @@ def lock_output_dir(out: Path) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
     except OSError as exc:
         raise ResumeError(f"cannot write in {out} ({exc.strerror}: {exc.filename}); a run writes its outputs "
-                          "there: choose another log.output_dir") from exc
+                          f"there: choose another {option}") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
@@ -135,8 +136,7 @@ def lock_output_dir(out: Path) -> None:
         who = f"process {holder}" if holder.isdigit() else "another process"
         raise OutputDirBusy(
             f"{out} is in use: another run ({who}) holds its lock {path}. Two runs in one output "
-            "directory would delete each other's checkpoints; wait for that run to finish or stop it, "
-            "or choose another log.output_dir"
+            f"directory would {harm}; wait for that run to finish or stop it, or choose another {option}"
         ) from None
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())

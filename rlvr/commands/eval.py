@@ -241,6 +241,13 @@ def _sampling_problem(args) -> str | None:
     except ValueError as exc:
         field, _, rest = str(exc).partition(" ")
         return f"{_SAMPLING_OPTIONS.get(field, field)} {rest}"
+    if args.engine == "vllm":  # (what vLLM would refuse or change, known before it loads the model)
+        from rlvr.trainers.vllm_engine import check_vllm_temperature
+
+        try:
+            check_vllm_temperature(_temperature(args))
+        except ValueError as exc:
+            return f"--{exc}"
     return None
 
 
