@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -56,7 +57,12 @@ class Limits:
 
     @property
     def cpu_seconds(self) -> int:
-        return int(self.cpu_time if self.cpu_time is not None else self.timeout) + 1
+        """The job's RLIMIT_CPU, whole seconds: `cpu_time` rounded up (the worker also refuses a run
+        that used more than `cpu_time` itself), else one second past `timeout`, so that the wall
+        clock decides."""
+        if self.cpu_time is not None:
+            return math.ceil(self.cpu_time)
+        return int(self.timeout) + 1
 
     def with_overrides(self, **overrides: Any) -> "Limits":
         """A copy with the given fields changed; None values are ignored, unknown names rejected."""

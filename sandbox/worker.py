@@ -908,8 +908,11 @@ def _children_of(parent: int) -> list[int]:
 
 def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict) -> tuple[str, str]:
     tail = stderr[-2000:]
+    cpu_limit = limits.get("cpu_time")  # (None: the wall-clock timeout decides, RLIMIT_CPU is past it)
     if exit_code == -signal.SIGXCPU or (exit_code == -signal.SIGKILL and cpu_used >= limits["cpu_seconds"] - 0.5):
-        return "timeout", f"CPU-time limit of {limits['cpu_seconds']}s exceeded"
+        return "timeout", f"CPU-time limit of {cpu_limit or limits['cpu_seconds']:g}s exceeded"
+    if cpu_limit is not None and cpu_used > cpu_limit:  # RLIMIT_CPU counts whole seconds only
+        return "timeout", f"CPU-time limit of {cpu_limit:g}s exceeded ({cpu_used:.2f}s used)"
     if exit_code == -signal.SIGXFSZ or (exit_code != 0 and "File too large" in tail):
         return "output_limit", f"file-size limit of {limits['max_file_mb']} MiB exceeded"
     if exit_code != 0 and ("MemoryError" in tail or "Cannot allocate memory" in tail

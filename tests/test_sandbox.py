@@ -159,7 +159,19 @@ def test_per_run_limit_overrides(sandbox):
 def test_cpu_time_limit_is_reported_as_timeout(sandbox):
     result = sandbox.run("while True: pass", timeout=5, cpu_time=0.5)
     assert result.status == "timeout", result
-    assert "CPU" in result.message
+    assert "CPU-time limit of 0.5s exceeded" in result.message
+
+
+def test_a_run_using_more_cpu_than_its_limit_is_a_timeout_though_it_finished(sandbox):
+    # RLIMIT_CPU counts whole seconds and was set one past the limit: a program using 1.6 s of CPU
+    # with cpu_time=1 finished "ok"
+    busy = "import time\nend = time.process_time() + 1.4\nwhile time.process_time() < end: pass\nprint('done')"
+    result = sandbox.run(busy, timeout=20, cpu_time=1)
+    assert result.status == "timeout", result
+    assert result.message.startswith("CPU-time limit of 1s exceeded"), result.message
+    result = sandbox.run(busy, timeout=20, cpu_time=1.2)  # the kernel's limit, 2 s, is not reached
+    assert result.status == "timeout" and result.message.startswith("CPU-time limit of 1.2s exceeded ("), result
+    assert sandbox.run(busy, timeout=20, cpu_time=3).status == "ok"
 
 
 def test_unicode_and_binary_output(sandbox):

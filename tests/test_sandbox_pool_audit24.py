@@ -393,7 +393,8 @@ def test_a_limit_that_is_no_number_raises_type_error(sandbox, bad):
 
 def test_limits_in_range_are_kept_and_bad_sandbox_defaults_raise():
     limits = Limits(timeout=MAX_SECONDS, cpu_time=1, memory_mb=16, max_processes=1)
-    assert limits.timeout == MAX_SECONDS and limits.cpu_seconds == 2
+    assert limits.timeout == MAX_SECONDS and limits.cpu_seconds == 1  # (cpu_time rounded up: not a second more)
+    assert Limits(cpu_time=1.2).cpu_seconds == 2 and Limits(timeout=5).cpu_seconds == 6
     assert type(Limits(timeout=5).timeout) is float and Limits(timeout=5).timeout == 5
     with pytest.raises(ValueError, match="timeout"):
         make_sandbox("subprocess", timeout=float("nan"))
