@@ -192,15 +192,21 @@ Rxt4JAPsHVYorhvBkUcGKqXM6WmpYgyrZRzSXTtJmSJ442sjFcn4psOJ
 """
 
 
-def test_a_tls_failure_while_reading_the_answer_is_an_engine_error_naming_the_url(tmp_path, monkeypatch):
-    """A corrupted TLS record mid-answer raises ssl.SSLError, an OSError that is neither a timeout
-    nor a connection error: it escaped raw, and `rlvr eval` crashed instead of ending with exit 4."""
+@pytest.fixture
+def tls(tmp_path, monkeypatch):
+    """A server-side TLS context with the test certificate, which the client is made to trust."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert.write_text(TEST_CERT)
     key.write_text(TEST_KEY)
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this certificate
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def test_a_tls_failure_while_reading_the_answer_is_an_engine_error_naming_the_url(tls):
+    """A corrupted TLS record mid-answer raises ssl.SSLError, an OSError that is neither a timeout
+    nor a connection error: it escaped raw, and `rlvr eval` crashed instead of ending with exit 4."""
 
     def corrupt(conn):
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"choices\"")
@@ -217,15 +223,9 @@ def test_a_tls_failure_while_reading_the_answer_is_an_engine_error_naming_the_ur
         srv.close()
 
 
-def test_a_tls_connection_cut_mid_answer_is_retried_like_a_reset_one(tmp_path, monkeypatch):
+def test_a_tls_connection_cut_mid_answer_is_retried_like_a_reset_one(tls):
     """A proxy dropping the TCP connection under TLS mid-answer (no close_notify) is retried, as the
     same cut without TLS is: a cut connection, not a broken server."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.write_text(TEST_CERT)
-    key.write_text(TEST_KEY)
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(cert, key)
     answered = []
 
     def cut_once(conn):
