@@ -34,6 +34,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from rlvr.sandbox import ExecResult, Limits, Sandbox, make_sandbox
 from rlvr.verifiers.code_extract import extract_code
+from rlvr.verifiers.code_harness import report_bytes
 from rlvr.verifiers.code_plan import TestPlan, plan_tests, solution_functions
 from rlvr.verifiers.verdict import Verdict
 
@@ -76,8 +77,10 @@ HARNESS_FILES = {
 #: answer runs in an empty writable directory of its own, not a read-only "/", and a test that passes
 #: the solution something other than plain data is a dataset error, not a failed test; 6: tests that
 #: can fail only by an error (no assert, raise or assert...() call) are a dataset error, not a pass for
-#: every answer that runs), so that a resumed evaluation never mixes verdicts of two rule sets.
-RULES_VERSION = 6
+#: every answer that runs); 7: the test harness's report is bounded and the run's output cap holds
+#: it, so a right answer to many tests, or long errors of the solution, is no longer cut off and
+#: scored 0), so that a resumed evaluation never mixes verdicts of two rule sets.
+RULES_VERSION = 7
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).
@@ -165,6 +168,14 @@ class _FunctionJob:
     plan: TestPlan
     nonce: str
     run_kwargs: dict
+
+    def run_kwargs_for(self, box: Sandbox) -> dict:
+        """The run's arguments in `box`: its output cap raised, when below it, to what the harness's
+        report of every unit can take (`code_harness.report_bytes`). The report is the verifier's
+        own channel: a right answer to many tests must never be cut off by the cap and scored 0."""
+        base_cap = getattr(getattr(box, "limits", None), "max_output_bytes", None) or Limits.max_output_bytes
+        needed = report_bytes(len(self.plan.units))
+        return self.run_kwargs if needed <= base_cap else {**self.run_kwargs, "max_output_bytes": needed}
 
     def interpret(self, result: ExecResult) -> Verdict:
         n = len(self.plan.units)
@@ -301,7 +312,7 @@ def check_function(
         return box
     _check_run_limits(box, memory_mb)  # the shared default sandbox, now that it exists
     try:
-        result = box.run(**prepared.run_kwargs)
+        result = box.run(**prepared.run_kwargs_for(box))
     except Exception as exc:  # a sandbox that raises is still the infrastructure's failure
         return Verdict.failed(f"sandbox raised {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
     return prepared.interpret(result)
@@ -341,7 +352,7 @@ def _run_prepared(prepared: list, sandbox: Sandbox | None, concurrency: int | No
     for job in pending:  # the shared default sandbox, now that it exists
         _check_run_limits(box, job.run_kwargs["memory_mb"])
     try:
-        results = iter(box.run_many([job.run_kwargs for job in pending], concurrency=concurrency))
+        results = iter(box.run_many([job.run_kwargs_for(box) for job in pending], concurrency=concurrency))
     except Exception as exc:
         failed = Verdict.failed(f"sandbox raised {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
         return [job if isinstance(job, Verdict) else failed for job in prepared]

@@ -16,7 +16,9 @@ by itself. This harness is built so that it cannot, by construction rather than 
   a nonce the host sent on stdin. The child gets /dev/null for stdin, stdout and stderr and keeps
   no other descriptor than its two pipes; the harness is non-dumpable, so the child can neither
   ptrace it nor open /proc/<harness>/fd, /mem or /environ. The test code's own prints go to
-  /dev/null, so returned strings cannot reach the result channel either.
+  /dev/null, so returned strings cannot reach the result channel either. The report's size is
+  bounded by the number of units, not by what the solution says (`bounded_results`), and the host
+  gives the run an output cap that holds it.
 * Nothing to read. The tests arrive on stdin, which the child never holds, and are never written
   to disk. The harness imports only from directories the solution cannot write.
 * Failing closed. Killing, stopping or starving the harness only ever yields *no* result, which
@@ -85,6 +87,18 @@ DICT_KEYS, DICT_VALUES, DICT_ITEMS = type({}.keys()), type({}.values()), type({}
 #: Why a test that never called the solution fails (see `Harness.run_units`).
 NO_CALL = ("the test never called the solution, so it checked nothing (the dataset's tests may be "
            "skipping their checks)")
+#: The report is the verifier's own channel, so its size is bounded whatever the solution says
+#: (`bounded_results`): each unit's error is cut to UNIT_ERROR_CHARS, and once the errors already
+#: reported take REPORT_ERROR_BYTES, a failing unit carries ERROR_OMITTED instead. The host raises
+#: the run's output cap to `report_bytes(units)`, so a report of many units is never cut off.
+UNIT_ERROR_CHARS = 1000
+REPORT_ERROR_BYTES = 64 << 10
+ERROR_OMITTED = "error not reported: the report's room for error text was used up by earlier tests"
+#: The most a unit's entry takes beyond the error text counted in REPORT_ERROR_BYTES (its comma too).
+UNIT_REPORT_BYTES = len(json.dumps({"ok": False, "error": ERROR_OMITTED, "unsupported": ERROR_OMITTED},
+                                   separators=(",", ":"))) + 1
+#: The rest of the report line: nonce, kind, starts, or a harness_error's traceback (2000 characters).
+REPORT_BASE_BYTES = 16 << 10
 #: What the solution's process runs first (python -I -S -c): it reads its program from the request
 #: pipe, as a marshalled code object compiled on the host or as source, and runs it.
 CHILD_BOOTSTRAP = """
@@ -370,6 +384,42 @@ def _lock_down_fds(keep):
     os.closerange(start, 1 << 16)
     for fd in keep:
         os.set_inheritable(fd, True)
+
+
+# -- the report ---------------------------------------------------------------------------------
+def report_bytes(units):
+    """The most bytes the report line of `units` test units can take (see `bounded_results`)."""
+    return REPORT_BASE_BYTES + REPORT_ERROR_BYTES + units * UNIT_REPORT_BYTES
+
+
+def _json_bytes(text):
+    """Bytes `text` takes in the report: as a JSON string, UTF-8 (a lone surrogate as "?")."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8", "replace"))
+
+
+def bounded_results(results):
+    """`results` with their error texts cut to fit the report's bounds (see UNIT_ERROR_CHARS).
+
+    Texts are kept in unit order, so the first failure, which the host names, keeps its error.
+    """
+    room = REPORT_ERROR_BYTES
+    bounded = []
+    for result in results:
+        result = dict(result)
+        for key in ("error", "unsupported"):
+            text = result.get(key)
+            if type(text) is not str:
+                continue
+            if len(text) > UNIT_ERROR_CHARS:
+                text = text[: UNIT_ERROR_CHARS - 3] + "..."
+            size = _json_bytes(text)
+            if size <= room:
+                room -= size
+                result[key] = text
+            else:
+                result[key] = ERROR_OMITTED
+        bounded.append(result)
+    return bounded
 
 
 # -- the trusted side ---------------------------------------------------------------------------
@@ -773,13 +823,15 @@ def harness_main():
             outcome = {"kind": "results", "results": [{"ok": False, "error": error}] * len(payload["units"])}
         else:
             outcome = {"kind": "results", "results": harness.run_units(payload["units"])}
+        if outcome["kind"] == "results":
+            outcome["results"] = bounded_results(outcome["results"])
         outcome["starts"] = harness.starts
     except BaseException:  # noqa: BLE001 - a fault of ours: say so, never a score
         outcome = {"kind": "harness_error", "error": traceback.format_exc()[-2000:]}
     finally:
         if harness is not None:
             harness.close()
-    line = f"{nonce} {json.dumps(outcome, separators=(',', ':'))}\n".encode()
+    line = f"{nonce} {json.dumps(outcome, ensure_ascii=False, separators=(',', ':'))}\n".encode("utf-8", "replace")
     while line:
         line = line[os.write(result_fd, line):]
     os._exit(0)
