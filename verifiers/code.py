@@ -79,7 +79,10 @@ HARNESS_FILES = {
 #: can fail only by an error (no assert, raise or assert...() call) are a dataset error, not a pass for
 #: every answer that runs); 7: the test harness's report is bounded and the run's output cap holds
 #: it, so a right answer to many tests, or long errors of the solution, is no longer cut off and
-#: scored 0), so that a resumed evaluation never mixes verdicts of two rule sets.
+#: scored 0; a wrapper the tests pass to `check(...)` is `candidate`, never a solution's function of
+#: its name, and a checker the tests neither define nor import, asserted on the solution's result,
+#: is a dataset error, not the solution's to define), so that a resumed evaluation never mixes
+#: verdicts of two rule sets.
 RULES_VERSION = 7
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
@@ -256,7 +259,11 @@ def _prepare_function(solution, tests, entry_point, *, timeout, call_timeout, se
         return Verdict.wrong(f"test 1 of {len(plan.units)} failed: {problem}",
                              details={"kind": "syntax", "tests": len(plan.units), "passed": 0})
     if entry_point is None and plan.entry_point is None:
-        plan = plan_tests(tests, None, setup_code=setup_code, solution_defines=solution_functions(tree))
+        try:  # (with the solution's function as the entry point, the tests may turn out unplannable)
+            plan = plan_tests(tests, None, setup_code=setup_code, solution_defines=solution_functions(tree))
+        except ValueError as exc:  # the dataset's fault, found only now: never the answer's
+            return Verdict.failed(f"the tests cannot be checked: {exc}",
+                                  details={"kind": "dataset_error", "tests": len(plan.units)})
     nonce = secrets.token_hex(16)
     payload = {"nonce": nonce, "solution": code, "timeout": float(timeout), "call_timeout": call_timeout,
                "child_source": CHILD_SOURCE, **plan.payload()}

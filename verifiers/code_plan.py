@@ -28,6 +28,10 @@ raise ValueError rather than pass unchecked.
 The plan also says which names in the tests stand for the solution's functions: names the tests
 use but never define, that are neither builtins nor common modules. Deciding this here, from the
 trusted tests alone, means the solution cannot claim names such as `set` or `sorted` for itself.
+A `check(...)` call given the tests' own object (a wrapper they define, a lambda) has `candidate` be
+that object, never a solution's function of the same name. With a known entry point, tests that assert
+what a name they neither define nor import says of its result (`assert isclose(area(2), ...)`) are
+refused: the solution could define that checker and pass.
 Tests that do not parse, or hold nothing to check, are bad input and raise ValueError; so are tests
 that can fail only by an error (no `assert`, no `raise`, no `assert...(...)` call such as
 `self.assertEqual` or `np.testing.assert_allclose`, no `fail(...)` or `exit(...)` call, no call of
@@ -189,7 +193,10 @@ def plan_tests(
 
     `entry_point` is the function `candidate` means; without it, the name passed to a top-level
     `check(...)` call is used, else the only (or the last) function the solution defines
-    (`solution_defines`).
+    (`solution_defines`). When that call passes the tests' own object (a wrapper they define, a
+    lambda), `candidate` is that object, whatever the entry point. Tests that assert what a name they
+    neither define nor import says of the entry point's result (`assert isclose(area(2), ...)`)
+    raise ValueError.
     """
     source = _tests_source(tests)
     try:
@@ -204,22 +211,34 @@ def plan_tests(
     check = _find_check(body)
     setup_nodes = list(setup_tree.body)
     param = check.args.args[0].arg if check is not None else None
+    tests_bound = _bound_and_used([tree, setup_tree])[0]
+    wrapper = _tests_candidate(body, tests_bound) if check is not None else None
     if check is not None:
-        called = _check_call_arguments(body)
+        called = _check_call_arguments(body, tests_bound)
         if entry_point is None and called:
             entry_point = called[0]
-    if entry_point is None and solution_defines and (param is not None or _uses_any(tree, {"candidate"})):
+    if (entry_point is None and wrapper is None and solution_defines
+            and (param is not None or _uses_any(tree, {"candidate"}))):
         entry_point = list(solution_defines)[-1]
     bindings, modules = _free_names(tree, setup_tree, param, entry_point)
+    if wrapper is not None:
+        del bindings[param]  # `candidate` is the tests' own wrapper, which the setup binds below
+    _reject_free_checkers(tree, setup_tree, bindings, entry_point)
     solution_names = set(bindings)
-    if not _uses_any(check if check is not None else tree, solution_names):
+    candidate_names = solution_names | ({param} if wrapper is not None else set())
+    if not _uses_any(check if check is not None else tree, candidate_names):
         raise ValueError("the tests never use the solution (no call of `candidate` or of a function "
                          "they do not define), so every answer would pass: fix the dataset's tests")
-    reach = _reach([tree, setup_tree], solution_names)
+    reach = _reach([tree, setup_tree], candidate_names)
+    if wrapper is not None and not (_may_run(wrapper, solution_names) or _uses_any(wrapper, reach.using)):
+        raise ValueError(f"the tests check {ast.unparse(wrapper)[:LABEL_LENGTH]!r}, which never uses the "
+                         "solution, so every answer would pass: fix the dataset's tests")
     if check is None:
         units = _group_units(body + _pytest_calls(body, tree), reach)
     else:
         setup_nodes += [node for node in body if node is not check and not _is_check_call(node)]
+        if wrapper is not None:
+            setup_nodes.append(_bind_candidate(param, wrapper))
         units = _group_units(check.body, reach)
         if not units or not _units_compile(units):
             setup_nodes.append(check)
@@ -288,12 +307,84 @@ def checked_names(tests: str) -> list[str]:
         tree = ast.parse(tests)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    return _check_call_arguments(_script_body(tree.body))
+    return _check_call_arguments(_script_body(tree.body), _bound_and_used([tree])[0])
 
 
-def _check_call_arguments(body: list[ast.stmt]) -> list[str]:
-    return [node.value.args[0].id for node in body
-            if _is_check_call(node) and node.value.args and isinstance(node.value.args[0], ast.Name)]
+def _check_call_arguments(body: list[ast.stmt], tests_bound: set[str]) -> list[str]:
+    """The names top-level `check(name)` calls pass that the tests leave to the solution (a name the
+    tests bind, as their own wrapper, is not one: see `_tests_candidate`)."""
+    return [argument.id for argument in _check_call_values(body)
+            if isinstance(argument, ast.Name) and argument.id not in tests_bound]
+
+
+def _check_call_values(body: list[ast.stmt]) -> list[ast.expr]:
+    """The first argument of each top-level `check(...)` call."""
+    return [node.value.args[0] for node in body if _is_check_call(node) and node.value.args]
+
+
+def _tests_candidate(body: list[ast.stmt], tests_bound: set[str]) -> ast.expr | None:
+    """What the first top-level `check(...)` call passes when it is the tests' own object rather than a
+    name left to the solution: a function the tests define (`check(validated)` after `def
+    validated(xs): return is_valid(xs, sort_it(xs))`), a lambda or a call; None otherwise.
+
+    `candidate` must then be that object: served by a solution's function of the same name, the
+    tests' wrapper would never run, so an answer defining `validated = lambda xs: True` would pass.
+    """
+    values = _check_call_values(body)
+    if not values or (isinstance(values[0], ast.Name) and values[0].id not in tests_bound):
+        return None
+    return values[0]
+
+
+def _bind_candidate(param: str, wrapper: ast.expr) -> ast.stmt:
+    """The setup statement `candidate = <what check(...) was given>`, at the `check(...)` call's line."""
+    statement = ast.Assign([ast.Name(param, ast.Store())], wrapper)
+    return ast.fix_missing_locations(ast.copy_location(statement, wrapper))
+
+
+def _reject_free_checkers(tree: ast.AST, setup_tree: ast.AST, bindings: dict[str, str],
+                          entry_point: str | None) -> None:
+    """Raise ValueError when the tests assert what a name they neither define nor import says of a
+    result of the solution (`assert isclose(area(2), 12.566)` with no `from math import isclose`): as
+    a free name it would be the solution's, so an answer defining `isclose = lambda *a, **k: True`
+    would pass every test. A free name whose result is compared instead (`assert decode(encode(s))
+    == s`, a second function the task asks for) stays the solution's. Only with a known entry point:
+    without one, which free name is the solution is not known."""
+    if not entry_point:
+        return
+    entry_names = {name for name, target in bindings.items() if target == entry_point}
+    for node in _asserted_calls([tree, setup_tree]):
+        if not isinstance(node.func, ast.Name):
+            continue
+        name = node.func.id
+        if name not in bindings or name in entry_names:
+            continue
+        arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+        if any(_calls_any(argument, entry_names) for argument in arguments):
+            raise ValueError(f"the tests call {name!r} on the solution's result (line {node.lineno}: "
+                             f"{ast.unparse(node)[:LABEL_LENGTH]}) but neither define nor import it, so "
+                             f"the solution could define {name!r} and pass every test: import or define "
+                             f"{name!r} in the tests (or the row's test imports / setup code)")
+
+
+def _asserted_calls(trees: Sequence[ast.AST]):
+    """The calls whose result an `assert` takes as its verdict: its condition, or a part of it under
+    `not`, `and` and `or` (`assert ok(x)`, `assert not bad(x) and ok(y)`)."""
+    conditions = [node.test for tree in trees for node in ast.walk(tree) if isinstance(node, ast.Assert)][::-1]
+    while conditions:
+        condition = conditions.pop()
+        if isinstance(condition, ast.Call):
+            yield condition
+        elif isinstance(condition, ast.UnaryOp) and isinstance(condition.op, ast.Not):
+            conditions.append(condition.operand)
+        elif isinstance(condition, ast.BoolOp):
+            conditions.extend(condition.values)
+
+
+def _calls_any(node: ast.AST, names: set[str]) -> bool:
+    """`node` holds a call of one of `names` (`area(2)` in `round(area(2), 3)`)."""
+    return any(isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id in names
+               for child in ast.walk(node))
 
 
 def _shallow_walk(node: ast.AST):
