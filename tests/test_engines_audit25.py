@@ -101,6 +101,7 @@ def stalled_500(conn):
 
 def reset_503(conn):
     conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 200\r\n\r\n{\"err")
+    time.sleep(0.2)  # (the client reads the status line first: a reset before would discard it)
     reset(conn)
 
 
@@ -121,6 +122,9 @@ def test_a_retryable_error_whose_body_stalls_or_breaks_is_retried_then_an_engine
 def test_a_rejection_whose_body_breaks_is_still_a_rejection():
     def reset_400(conn):
         conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 200\r\n\r\n{\"err")
+        # (a reset arriving before the client has read the status line discards it: that connection
+        # failed, and is retried; the client is given ample time to be reading the body instead)
+        time.sleep(1)
         reset(conn)
 
     srv = RawServer(reset_400)
