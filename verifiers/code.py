@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import itertools
 import json
 import marshal
 import math
@@ -30,7 +31,7 @@ import threading
 from dataclasses import dataclass
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from rlvr.sandbox import ExecResult, Limits, Sandbox, make_sandbox
 from rlvr.verifiers.code_extract import extract_code
@@ -81,9 +82,13 @@ HARNESS_FILES = {
 #: it, so a right answer to many tests, or long errors of the solution, is no longer cut off and
 #: scored 0; a wrapper the tests pass to `check(...)` is `candidate`, never a solution's function of
 #: its name, and a checker the tests neither define nor import, asserted on the solution's result,
-#: is a dataset error, not the solution's to define), so that a resumed evaluation never mixes
-#: verdicts of two rule sets.
-RULES_VERSION = 7
+#: is a dataset error, not the solution's to define; 8: an exception of the solution reaches the tests
+#: as the nearest builtin class in its MRO with its args (a JSONDecodeError is a ValueError), a
+#: `check` whose other parameters have defaults or are given by the tests' `check(...)` call runs
+#: with them, and one that needs an argument the tests never give is a dataset error; a `check_io`
+#: program stopped for its stderr alone is run again with its stderr discarded and judged by its
+#: stdout), so that a resumed evaluation never mixes verdicts of two rule sets.
+RULES_VERSION = 8
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).
@@ -412,18 +417,22 @@ def compare_output(actual: str, expected: str, *, exact: bool = False,
     finite ASCII decimal with a point or an exponent ("0.5", "1e-3") matches an ASCII decimal that
     differs by that much, relatively (or absolutely, below 1); every other token (integers, words,
     "inf", "nan") must match exactly, so an off-by-one integer answer never passes.
+
+    The texts are read a line and a token at a time and the comparison stops at the first
+    difference: a program's output may be tens of MiB, and splitting it all up front would cost the
+    host memory and time in proportion to it, right or wrong.
     """
     if exact:
         return actual == expected
     a_lines, e_lines = _token_lines(actual), _token_lines(expected)
-    if len(a_lines) != len(e_lines):
-        return False
-    for a_tokens, e_tokens in zip(a_lines, e_lines):
-        if len(a_tokens) != len(e_tokens):
+    for a_line, e_line in itertools.zip_longest(a_lines, e_lines):
+        if a_line is None or e_line is None or a_line[0] != e_line[0]:  # more lines, or blank lines
             return False
-        for a, e in zip(a_tokens, e_tokens):
+        for a, e in itertools.zip_longest(a_line[1], e_line[1]):
             if a == e:
                 continue
+            if a is None or e is None:
+                return False
             # tolerance only for an expected non-integer decimal (a point or an exponent): integers,
             # words and inf/nan must match exactly
             y = _number(e) if float_tolerance is not None and any(mark in e for mark in ".eE") else None
@@ -433,17 +442,37 @@ def compare_output(actual: str, expected: str, *, exact: bool = False,
     return True
 
 
-def _token_lines(text: str) -> list[list[str]]:
-    lines = [line.split() for line in text.splitlines()]
-    while lines and not lines[-1]:
-        lines.pop()
-    while lines and not lines[0]:
-        lines.pop(0)
-    return lines
+#: What `str.splitlines` ends a line at, and a run of what `str.split` splits at (no token).
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_TOKEN = re.compile(r"\S+")
+
+
+def _line_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where each line of `text.splitlines()` starts and ends, one line at a time."""
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        yield start, match.start()
+        start = match.end()
+    if start < len(text):
+        yield start, len(text)
+
+
+def _token_lines(text: str) -> Iterator[tuple[int, Iterator[str]]]:
+    """Each line that holds a token, as (blank lines since the previous such line, its tokens): the
+    lines of `text` as token lists, less the blank lines at the start and end. Lazy, and no line is
+    copied: tokens are read out of `text` as they are compared."""
+    blank = 0
+    first = True
+    for start, end in _line_spans(text):
+        if _TOKEN.search(text, start, end) is None:
+            blank += 1
+            continue
+        yield (0 if first else blank), (match.group() for match in _TOKEN.finditer(text, start, end))
+        first, blank = False, 0
 
 
 def _shorten(text: str, limit: int = 80) -> str:
-    text = repr(text)
+    text = repr(text[:limit])  # (only what is shown is quoted: an output may be tens of MiB)
     return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
@@ -468,7 +497,9 @@ def check_io(
     `float_tolerance`). Cases run concurrently in the sandbox. Bad cases or options raise ValueError.
     A case whose expected output is over the sandbox's output cap gets a cap of twice its size (at
     most `MAX_CASE_OUTPUT_BYTES`), so a right program is never cut off; a case expecting more than
-    that cannot be checked and gives `Verdict.failed` (kind "dataset_error").
+    that cannot be checked and gives `Verdict.failed` (kind "dataset_error"). Only stdout is
+    judged: a case the sandbox stopped because the program's stderr ran over the output cap
+    (logging) is run again with its stderr discarded.
     """
     pairs = _normalise_cases(cases)
     _check_seconds("timeout", timeout)
@@ -478,8 +509,9 @@ def check_io(
     if code is None:
         return Verdict.wrong(f"no solution: expected text, got {type(solution).__name__}",
                              details={"kind": "no_code", "tests": n})
+    tree = None
     if language == "python":
-        problem, _ = _syntax_problem(code)
+        problem, tree = _syntax_problem(code)
         if problem is not None:
             return Verdict.wrong(f"case 1 of {n} failed: {problem}", details={"kind": "syntax", "tests": n, "passed": 0})
     box = _sandbox_or_verdict(sandbox)
@@ -499,14 +531,23 @@ def check_io(
         if cap > base_cap:
             job["max_output_bytes"] = cap
     try:
-        results = box.run_many(jobs, concurrency=concurrency)
+        results = list(box.run_many(jobs, concurrency=concurrency))
+        flooded = [i for i, result in enumerate(results) if _stderr_over_cap(result)]
+        if flooded:  # only stdout is compared: run those again with their stderr discarded
+            quiet = _without_stderr(code, language, tree)
+            for i, result in zip(flooded, box.run_many([{**jobs[i], "code": quiet} for i in flooded],
+                                                       concurrency=concurrency)):
+                results[i] = result
     except Exception as exc:
         return Verdict.failed(f"sandbox raised {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
     outcomes = []
-    for (stdin, expected), result in zip(pairs, results):
+    for number, ((stdin, expected), result) in enumerate(zip(pairs, results)):
         if result.infrastructure_failed:
             return Verdict.failed(f"sandbox error: {result.message}", details={"kind": "sandbox_error", "tests": n})
-        outcomes.append(_case_error(result, expected, exact, float_tolerance))
+        error = _case_error(result, expected, exact, float_tolerance)
+        if error is not None and number in flooded:
+            error += " (run again with its stderr discarded: it printed more than the output cap there)"
+        outcomes.append(error)
     passed = sum(error is None for error in outcomes)
     details = {"tests": n, "passed": passed, "results": [{"ok": e is None, "error": e} for e in outcomes],
                "backend": results[0].backend if results else ""}
@@ -532,6 +573,50 @@ def _output_cap(expected: str, base_cap: int) -> int | None:
     if needed > MAX_CASE_OUTPUT_BYTES:
         return None
     return max(base_cap, min(2 * needed + 4096, MAX_CASE_OUTPUT_BYTES))
+
+
+def _stderr_over_cap(result: ExecResult) -> bool:
+    """Whether the sandbox stopped a run because its stderr, not its stdout, ran over the output cap
+    (the sandbox caps both alike and names the stream in its message)."""
+    return result.status == "output_limit" and result.message.startswith("stderr ")
+
+
+#: The statement that sends a Python program's stderr to /dev/null (see `_without_stderr`).
+_DISCARD_STDERR = ("import os as _rlvr_os; _rlvr_fd = _rlvr_os.open(_rlvr_os.devnull, _rlvr_os.O_WRONLY); "
+                   "_rlvr_os.dup2(_rlvr_fd, 2); _rlvr_os.close(_rlvr_fd); del _rlvr_os, _rlvr_fd")
+
+
+def _without_stderr(code: str, language: str, tree: ast.Module | None) -> str:
+    """`code` with its stderr sent to /dev/null before its own first statement runs.
+
+    For a rerun of a program that the sandbox stopped for its stderr (debug logging): only its stdout
+    is compared, and the sandbox caps stderr as it caps stdout, so a right answer that logs a lot
+    would otherwise fail. A Python program's `from __future__` imports stay first."""
+    if language != "python":
+        return "exec 2>/dev/null\n" + code
+    futures = _future_imports(tree)
+    if not futures:
+        return _DISCARD_STDERR + "\n" + code
+    # after the last one, on its line (`from __future__ import annotations; x = (1,` may follow)
+    end_line, end_column = futures[-1].end_lineno, futures[-1].end_col_offset  # (a column in UTF-8 bytes)
+    lines = re.split(r"(?<=\n)|(?<=\r)(?!\n)", code)  # with their ends, as Python counts lines
+    line = lines[end_line - 1].encode("utf-8")
+    head, tail = line[:end_column].decode("utf-8"), line[end_column:].decode("utf-8")
+    return "".join(lines[: end_line - 1]) + head + "; " + _DISCARD_STDERR + tail + "".join(lines[end_line:])
+
+
+def _future_imports(tree: ast.Module | None) -> list[ast.stmt]:
+    """The module's `from __future__` imports, which must come first (after a docstring)."""
+    body = list(tree.body) if tree is not None else []
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    imports = []
+    for node in body:
+        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            break
+        imports.append(node)
+    return imports
 
 
 def _case_error(result: ExecResult, expected: str, exact: bool, float_tolerance: float | None) -> str | None:

@@ -10,7 +10,9 @@ verdict is the price of isolation and its start-up is most of a verdict's cost.
 Protocol: requests are 4-byte big-endian length + marshal of a dict (trusted data, from the
 harness): {"op": "load", "source", "typing_names"} or {"op": "call", "id", "name", "args", "kwargs"},
 with values in the tagged form of `code_harness.encode`. Replies are 4-byte length + UTF-8 JSON:
-{"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", "value" | "raised" | "unsupported"}.
+{"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", "value" | "raised" | "unsupported"},
+where "raised" is [the nearest builtin exception class's name, the message, the args (tagged plain
+data, or null), the exception class's own name] (`_raised`).
 """
 
 import builtins
@@ -24,6 +26,9 @@ MAX_MESSAGE = 16 << 20
 MAX_DEPTH = 300
 MAX_ITEMS = 1_000_000
 WIDE_INT_BITS = 12_000
+#: The most JSON text an exception's args may take to travel as they are (else its message stands
+#: for them).
+MAX_EXCEPTION_ARGS = 64 << 10
 _INF = float("inf")
 _KEYS, _VALUES, _ITEMS = type({}.keys()), type({}.values()), type({}.items())
 
@@ -237,6 +242,36 @@ def _describe(exc):
     return (f"{name}: {text}" if text else name)[:500]
 
 
+def _nearest_builtin(kind):
+    """The name of the first class in `kind`'s MRO that is builtins' own class of that name (a
+    json.JSONDecodeError is a ValueError, a solution's `class Bad(KeyError)` a KeyError)."""
+    for cls in kind.__mro__:
+        if getattr(builtins, cls.__name__, None) is cls:
+            return cls.__name__
+    return "BaseException"
+
+
+def _raised(exc):
+    """The JSON of the "raised" field: [nearest builtin class name, message, args as tagged plain
+    data or null, the exception's own class name]. The harness rebuilds the builtin class from
+    these plain data alone; args that are not plain data, or are too large, travel as null."""
+    try:
+        text = str(exc)[:500]
+    except BaseException:  # noqa: BLE001
+        text = ""
+    try:
+        args = to_json(tuple(exc.args))
+        if len(args) > MAX_EXCEPTION_ARGS:
+            args = "null"
+    except BaseException:  # noqa: BLE001 - not plain data: the message stands for them
+        args = "null"
+    try:
+        builtin, own = _nearest_builtin(type(exc)), str(type(exc).__name__)
+    except BaseException:  # noqa: BLE001 - a class that hides its name or MRO
+        builtin = own = "BaseException"
+    return "[" + ",".join((_quote(builtin), _quote(text), args, _quote(own[:200]))) + "]"
+
+
 def _reply(fd, parts):
     _send(fd, "{" + ",".join(_quote(k) + ":" + v for k, v in parts) + "}")
 
@@ -291,11 +326,7 @@ def serve(request_fd, reply_fd):
             kwargs = {key: _untag(value) for key, value in message["kwargs"].items()}
             result = function(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001
-            try:
-                text = str(exc)[:500]
-            except BaseException:  # noqa: BLE001
-                text = ""
-            _reply(reply_fd, head + [("raised", "[" + _quote(type(exc).__name__) + "," + _quote(text) + "]")])
+            _reply(reply_fd, head + [("raised", _raised(exc))])
             continue
         try:
             body = to_json(result)

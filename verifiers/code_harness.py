@@ -24,7 +24,8 @@ by itself. This harness is built so that it cannot, by construction rather than 
 * Failing closed. Killing, stopping or starving the harness only ever yields *no* result, which
   the host scores 0. A call that hangs, dies, or answers with garbage fails its test with an
   exception tests cannot catch (a BaseException); a fresh child serves the next test, a few times
-  at most. Exceptions the solution raises reach the tests as builtin exception types only. A test
+  at most. Exceptions the solution raises reach the tests as builtin exception types only: the
+  nearest builtin class in their MRO, remade from the name and plain-data args. A test
   that finishes without calling the solution fails: the host plans every unit around a use of the
   solution, so one that never calls it skipped its checks.
 
@@ -445,17 +446,48 @@ class SolutionFunction:
         return f"<solution function {self.__name__}>"
 
 
-def _solution_exception(name, message):
-    """The exception the tests see when the solution raised `name(message)`."""
+def _solution_exception(name, message, args=None, own_name=None):
+    """The exception the tests see when the solution raised an exception whose nearest builtin
+    class is `name`, with `message` (its str) and `args` (tagged plain data, or None).
+
+    Only builtin classes (of Exception, less UNSAFE_EXCEPTIONS) are made, from plain data alone:
+    `args` when they decode to a tuple the class takes, else the message. A class of the solution's
+    own (`own_name`, a json.JSONDecodeError, a `class Bad(KeyError)`) arrives as that builtin base,
+    with a note naming it, so `except ValueError` and `e.args` work as they would in one process.
+    """
     name = name if type(name) is str and name.isidentifier() else "an exception"
     text = message[:500] if type(message) is str else ""
     cls = getattr(builtins, name, None)
     if isinstance(cls, type) and issubclass(cls, Exception) and name not in UNSAFE_EXCEPTIONS:
-        try:
-            return cls(text)
-        except Exception:  # noqa: BLE001 - e.g. UnicodeDecodeError wants five arguments
-            pass
+        exc = _builtin_exception(cls, _exception_args(args), text)
+        if exc is not None:
+            if type(own_name) is str and own_name != name and hasattr(exc, "add_note"):  # (Python 3.11+)
+                exc.add_note(f"(raised by the solution as {own_name[:200]})")
+            return exc
     return SolutionError(f"the solution raised {name}" + (f": {text}" if text else ""))
+
+
+def _exception_args(data):
+    """The args a solution's exception carried, decoded from plain data; None when there are none
+    to trust (not sent, or malformed)."""
+    if data is None:
+        return None
+    try:
+        args = decode(data)
+    except (ValueError, TypeError, RecursionError, MemoryError):
+        return None
+    return args if type(args) is tuple else None
+
+
+def _builtin_exception(cls, args, text):
+    """`cls(*args)`, else `cls(text)`; None when the class takes neither (UnicodeDecodeError wants
+    five arguments of set types)."""
+    for attempt in ((args,) if args is not None else ()) + ((text,),):
+        try:
+            return cls(*attempt)
+        except Exception:  # noqa: BLE001
+            continue
+    return None
 
 
 class Child:
@@ -669,9 +701,8 @@ class Harness:
                 self._fail(f"the solution process sent a malformed value for {text} ({describe(exc)})")
             self.last_call = (text, safe_repr(value))
             return value
-        if "raised" in reply and type(reply["raised"]) is list and len(reply["raised"]) == 2:
-            name, detail = reply["raised"]
-            raise _solution_exception(name, detail)
+        if "raised" in reply and type(reply["raised"]) is list and 2 <= len(reply["raised"]) <= 4:
+            raise _solution_exception(*reply["raised"])
         if "unsupported" in reply:
             what = reply["unsupported"]
             what = what[:200] if type(what) is str else "an unsupported object"

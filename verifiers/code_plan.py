@@ -18,7 +18,9 @@
   gets a unit of its own, a call `test_x()` after all the other statements, as pytest would run it.
 * HumanEval style (`def check(candidate): ...`): the same split applied to the body of `check`,
   run at module level with `candidate` bound. A body that cannot run that way (it uses `return`,
-  `nonlocal`, `yield` ...) or holds no assert is one unit, `check(candidate)`.
+  `nonlocal`, `yield` ...) or holds no assert is one unit, `check(candidate)`. Other parameters of
+  `check` get what the tests' first `check(...)` call gives them, else their defaults; tests that
+  leave one without a value (`def check(candidate, n):` never called with `n`) raise ValueError.
 
 The tests run as a script does (`__name__ == "__main__"`), so the body of a top-level
 `if __name__ == "__main__":` block is planned as top-level statements. Test classes
@@ -239,10 +241,14 @@ def plan_tests(
         setup_nodes += [node for node in body if node is not check and not _is_check_call(node)]
         if wrapper is not None:
             setup_nodes.append(_bind_candidate(param, wrapper))
+        call = _check_call_for(check, body)
         units = _group_units(check.body, reach)
         if not units or not _units_compile(units):
             setup_nodes.append(check)
-            units = [TestUnit(f"{check.name}({param})", f"line {check.lineno}: {check.name}({param})")]
+            text = ast.unparse(call)
+            units = [TestUnit(text, f"line {check.lineno}: {text[:LABEL_LENGTH]}")]
+        elif _other_parameters(check.args):
+            setup_nodes.append(_bind_parameters(check, call))
     if units and not _can_fail(tree):
         raise ValueError("the tests assert nothing (no assert statement, raise or assert...() call), so every "
                          "answer that runs without an error would pass: fix the dataset's tests")
@@ -293,6 +299,67 @@ def _find_check(body: list[ast.stmt]) -> ast.FunctionDef | None:
         if isinstance(node, ast.FunctionDef) and node.name == "check" and node.args.args:
             return node
     return None
+
+
+def _other_parameters(args: ast.arguments) -> list[str]:
+    """The names of a check's parameters other than its first (`candidate`)."""
+    names = [arg.arg for arg in args.posonlyargs + args.args][1:] + [arg.arg for arg in args.kwonlyargs]
+    return names + [arg.arg for arg in (args.vararg, args.kwarg) if arg is not None]
+
+
+def _check_call_for(check: ast.FunctionDef, body: list[ast.stmt]) -> ast.Call:
+    """`check(candidate, ...)` with the arguments beyond the first that the tests' first top-level
+    `check(...)` call gives (`check(f, 10)`), as the tests call it. Raises ValueError when the
+    check has a parameter without a default that the tests never give: no call could run it, so
+    every answer would fail, and that is the dataset's fault, not the answer's.
+    """
+    calls = [node.value for node in body if _is_check_call(node)]
+    if not calls or not _other_parameters(check.args):  # (a check of `candidate` alone is called so)
+        calls = [ast.Call(ast.Name(check.name, ast.Load()), [], [])]
+    given = calls[0]
+    param = check.args.args[0].arg
+    keywords = [keyword for keyword in given.keywords if keyword.arg != param]
+    call = ast.Call(ast.Name(check.name, ast.Load()), [ast.Name(param, ast.Load())] + given.args[1:], keywords)
+    missing = _missing_arguments(check.args, call)
+    if missing:
+        raise ValueError(f"the tests' {check.name}() needs {', '.join(map(repr, missing))} besides "
+                         f"{param!r}, which the tests never pass to it, so no answer could pass: "
+                         f"give {'them defaults' if len(missing) > 1 else 'it a default'} or call "
+                         f"{check.name}({param}, ...) with {'them' if len(missing) > 1 else 'it'} in the dataset's tests")
+    return ast.fix_missing_locations(ast.copy_location(call, check))
+
+
+def _missing_arguments(args: ast.arguments, call: ast.Call) -> list[str]:
+    """The parameters without defaults that `call` leaves unset (none known when it unpacks
+    `*args` or `**kwargs`, whose contents only running it shows)."""
+    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(k.arg is None for k in call.keywords):
+        return []
+    named = {keyword.arg for keyword in call.keywords}
+    positional = args.posonlyargs + args.args
+    required = positional[: len(positional) - len(args.defaults)]
+    missing = [arg.arg for arg in required[len(call.args):] if arg.arg not in named]
+    return missing + [arg.arg for arg, default in zip(args.kwonlyargs, args.kw_defaults)
+                      if default is None and arg.arg not in named]
+
+
+def _bind_parameters(check: ast.FunctionDef, call: ast.Call) -> ast.stmt:
+    """The setup statement that binds the check's other parameters as `call` would, for its body
+    run at module level: `n, = (lambda candidate, n=3: (n,))(candidate)` (Python's own binding,
+    so defaults, keywords, *args and **kwargs come out as in the call)."""
+    names = _other_parameters(check.args)
+    args = _without_annotations(check.args)
+    values = ast.Tuple([ast.Name(name, ast.Load()) for name in names], ast.Load())
+    binder = ast.Call(ast.Lambda(args, values), call.args, call.keywords)
+    statement = ast.Assign([ast.Tuple([ast.Name(name, ast.Store()) for name in names], ast.Store())], binder)
+    return ast.fix_missing_locations(ast.copy_location(statement, check))
+
+
+def _without_annotations(args: ast.arguments) -> ast.arguments:
+    """A copy of `args` fit for a lambda (which takes no annotations)."""
+    def bare(arg: ast.arg | None) -> ast.arg | None:
+        return None if arg is None else ast.arg(arg.arg)
+    return ast.arguments([bare(a) for a in args.posonlyargs], [bare(a) for a in args.args], bare(args.vararg),
+                         [bare(a) for a in args.kwonlyargs], args.kw_defaults, bare(args.kwarg), args.defaults)
 
 
 def _is_check_call(node: ast.stmt) -> bool:
