@@ -7,6 +7,7 @@ concurrent `run_many` live here, so every backend behaves the same from the call
 from __future__ import annotations
 
 import os
+import resource
 import time
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
@@ -37,8 +38,10 @@ class Job:
         if not isinstance(self.stdin, str):
             raise TypeError(f"stdin must be a str, got {type(self.stdin).__name__}")
         program, _ = language_command(self.language)  # raises for an unknown language
-        for name in self.files:
+        for name, data in self.files.items():
             check_file_name(name)
+            if not isinstance(data, (str, bytes)):
+                raise TypeError(f"file {name!r} must hold str or bytes, got {type(data).__name__}")
             if name == program:
                 raise ValueError(f"file name {name!r} is taken by the program itself; rename the file")
             parent = name.rsplit("/", 1)[0] if "/" in name else None
@@ -48,21 +51,48 @@ class Job:
                 parent = parent.rsplit("/", 1)[0] if "/" in parent else None
 
 
+#: The longest part of a file name (the kernel's NAME_MAX) and the longest whole name, in UTF-8
+#: bytes: the whole name leaves room for the work dir's own path within PATH_MAX (4096).
+MAX_NAME_PART_BYTES = 255
+MAX_NAME_BYTES = 3072
+
+
 def check_file_name(name: str) -> None:
-    """Reject file names that would escape the work dir or collide with the program file."""
+    """Reject file names that would escape the work dir, that the file system cannot hold (too long,
+    not UTF-8) or that collide with the program file."""
     if not isinstance(name, str) or not name or name.startswith("/") or "\0" in name:
         raise ValueError(f"bad file name {name!r}: must be a non-empty relative path")
     parts = name.split("/")
     if any(part in ("", ".", "..") for part in parts):
         raise ValueError(f"bad file name {name!r}: no '.', '..' or empty path parts")
+    if _text_size(f"file name {name!r}", name) > MAX_NAME_BYTES:
+        raise ValueError(f"file name {name[:40]!r}... is too long: at most {MAX_NAME_BYTES} bytes (UTF-8) in all")
+    if any(_text_size("a file name's part", part) > MAX_NAME_PART_BYTES for part in parts):
+        raise ValueError(f"file name {name[:40]!r}... has a part over {MAX_NAME_PART_BYTES} bytes (UTF-8), "
+                         "more than a file system takes: shorten it")
 
 
-def _check_text(what: str, text: str) -> None:
-    """Raise ValueError when `text` cannot be handed to a program as UTF-8 (a lone surrogate)."""
+def _text_size(what: str, text: str) -> int:
+    """The size of `text` in UTF-8 (an ASCII text is not copied to tell it); ValueError when it
+    cannot be handed to a program as UTF-8 (a lone surrogate)."""
+    if text.isascii():
+        return len(text)
     try:
-        text.encode("utf-8")
+        return len(text.encode("utf-8"))
     except UnicodeEncodeError as exc:
         raise ValueError(f"{what} is not valid text: {exc}") from None
+
+
+def _file_contents(data: Any) -> Any:
+    """A file's contents as a `Job` holds them: bytes-like objects (bytearray, memoryview) become
+    bytes; anything else is left for `Job` to check."""
+    return bytes(data) if isinstance(data, (bytearray, memoryview)) else data
+
+
+def _in_pages(size: int) -> int:
+    """What a file of `size` bytes takes in a tmpfs mount: whole pages."""
+    page = resource.getpagesize()
+    return -(-size // page) * page
 
 
 class Sandbox(ABC):
@@ -102,19 +132,20 @@ class Sandbox(ABC):
     ) -> ExecResult:
         """Run one program and return how it ended. Never raises for anything the program does.
 
-        `files` are written into the program's work dir (its current directory) before it starts.
-        Limits given here override the sandbox's defaults for this run only. Bad arguments raise
-        here, before anything runs, never as a "sandbox_error": ValueError for a value out of its
-        range (a limit that is nan, infinite, over a day, 2.5 processes: see `Limits`), an unknown
-        language or a bad file name; TypeError for an unknown limit or one that is no number.
+        `files` (name: str or bytes) are written into the program's work dir (its current directory)
+        before it starts. Limits given here override the sandbox's defaults for this run only. Bad
+        arguments raise here, before anything runs, never as a "sandbox_error": ValueError for a
+        value out of its range (a limit that is nan, infinite, over a day, 2.5 processes: see
+        `Limits`), an unknown language, a bad file name (escaping the work dir, not UTF-8, a part
+        over 255 bytes), text that is not UTF-8, more files and directories than `max_files`, or
+        stdin or files larger than the backend's mounts hold (`_job_space`); TypeError for an
+        unknown limit, one that is no number, or a file that holds neither str nor bytes.
         """
-        job = Job(code=code, stdin=stdin, files=dict(files or {}), language=language)
+        files = {name: _file_contents(data) for name, data in dict(files or {}).items()}
+        job = Job(code=code, stdin=stdin, files=files, language=language)
         run_limits = self.limits.with_overrides(timeout=timeout, memory_mb=memory_mb, **limits)
         self._check_limits(run_limits)  # bad arguments raise here, never as a sandbox_error
-        _check_text("stdin", stdin)
-        for name, data in job.files.items():
-            if isinstance(data, str):
-                _check_text(f"file {name!r}", data)
+        self._check_job_fits(job, run_limits)
         try:
             code.encode("utf-8")
         except UnicodeEncodeError as exc:  # (a lone surrogate): no interpreter would take it as a program
@@ -159,6 +190,38 @@ class Sandbox(ABC):
 
     def _check_limits(self, limits: Limits) -> None:
         """Raise ValueError for limits this backend cannot apply to a single run."""
+
+    #: Bytes each of a run's work dir and /tmp can hold where the backend fixes it when a worker
+    #: starts (tmpfs mounts), else None: `_check_job_fits` refuses stdin or files that do not fit.
+    _job_space: int | None = None
+
+    def _check_job_fits(self, job: Job, limits: Limits) -> None:
+        """Raise ValueError when the caller's own stdin or files would not fit in the run (so that
+        neither the sandbox nor the program is blamed for them), or are not UTF-8 text.
+
+        Counted as the worker writes them: the files, their parent directories and the program in
+        the work dir (at most `max_files`, on every backend alike), and their size in whole pages
+        in the work dir, the stdin's in /tmp (at most `_job_space` each). Sizes only: nothing is
+        copied for text that is ASCII."""
+        stdin_size = _text_size("stdin", job.stdin)
+        sizes = [_text_size(f"file {name!r}", data) if isinstance(data, str) else len(data)
+                 for name, data in job.files.items()]
+        code = job.code  # (code that is not UTF-8 is refused later, as the program's error: this size will do)
+        sizes.append(len(code) if code.isascii() else len(code.encode("utf-8", "surrogatepass")))
+        dirs = {name.rsplit("/", i)[0] for name in job.files for i in range(1, name.count("/") + 1)}
+        entries = len(job.files) + len(dirs) + 1  # (the program)
+        if entries > limits.max_files:
+            raise ValueError(f"the run's files, their directories and the program make {entries} entries in the "
+                             f"work dir, more than max_files={limits.max_files}: raise max_files or pass fewer files")
+        if self._job_space is None:
+            return
+        fix = (f"the {self.name} backend's tmpfs mounts hold {self._job_space / 2**20:g} MiB each, 4x the "
+               "sandbox's max_file_mb: create the sandbox with a larger max_file_mb")
+        if _in_pages(stdin_size) > self._job_space:
+            raise ValueError(f"stdin ({stdin_size} bytes) does not fit in /tmp: {fix}")
+        work = sum(_in_pages(size) for size in sizes)
+        if work > self._job_space:
+            raise ValueError(f"the files and the program take {work} bytes in the work dir, more than it holds: {fix}")
 
     @abstractmethod
     def _execute(self, job: Job, limits: Limits) -> ExecResult:

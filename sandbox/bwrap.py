@@ -8,11 +8,15 @@ private by the namespaces: a run could leave a key there for the next run on the
 also refuses memfd_create and SysV shared memory (memory no limit covers), the calls that read or
 drop a file's pages in the host's page cache (a channel between runs through the shared system
 files: `REFUSED_SYSCALLS`), unshare and a clone into a new user namespace (nested namespaces, where
-a run holds every capability). The number of files in the tmpfs mounts, which bubblewrap cannot
-limit (it takes no `nr_inodes`), is counted by the worker while the run goes on (`max_files`).
+a run holds every capability), and raising a socket's or a pipe's buffer size (kernel memory outside
+memory_mb; the default-sized buffers remain, bounded by the open-file limit and max_processes, which
+only a memory cgroup, Docker's, would cover). The number of files in the tmpfs mounts, which
+bubblewrap cannot limit (it takes no `nr_inodes`), is counted by the worker while the run goes on
+(`max_files`).
 The per-run limits (time, CPU, memory, processes, file size, output) are applied by the worker
 to the child it forks for each run. The tmpfs mounts' size (4x `max_file_mb`) is fixed when a
-worker starts, so a run may lower `max_file_mb` but not raise it above the sandbox's (refused).
+worker starts, so a run may lower `max_file_mb` but not raise it above the sandbox's (refused), and
+a run's stdin or files larger than a mount are refused (`Sandbox._job_space`).
 """
 
 from __future__ import annotations
@@ -51,11 +55,14 @@ FIX = ("install bubblewrap (`apt-get install bubblewrap`) and allow unprivileged
 #:   preadv2 (elsewhere only a preadv2 with RWF_NOWAIT is refused: `PREADV2_SYSCALLS`). The system
 #:   files are shared with every other run, so with these a run could leave bits there for a later
 #:   one to read back (32 bits were passed between two fresh sandboxes). Timing a read still tells a cached page from one on
-#:   disk: that slower channel is the price of sharing a kernel (Docker's too).
+#:   disk: that slower channel is the price of sharing a kernel (Docker's too);
+#: - i386's `socketcall` multiplexer, whose arguments are in memory a filter cannot read: it would
+#:   bypass the check of setsockopt (`SETSOCKOPT_SYSCALLS`). 32-bit programs' sockets need the
+#:   direct calls (Linux 4.3+: musl uses them; a glibc built for older kernels uses socketcall).
 REFUSED_SYSCALLS = {
     0xC000003E: (248, 249, 250, 319, 29, 272, 221, 27, 451, 425,  # x86-64, and the same calls of x32
                  *(0x40000000 + n for n in (248, 249, 250, 319, 29, 272, 221, 27, 451, 546, 425))),
-    0x40000003: (286, 287, 288, 356, 395, 117, 310, 250, 272, 218, 451, 425),  # i386: 32-bit programs on x86-64
+    0x40000003: (286, 287, 288, 356, 395, 117, 310, 250, 272, 218, 451, 425, 102),  # i386: 32-bit programs on x86-64
     0xC00000B7: (217, 218, 219, 279, 194, 97, 223, 232, 451, 425),  # aarch64
 }
 #: preadv2's numbers, by architecture: refused (EPERM) when its flags (the sixth argument) hold
@@ -71,17 +78,29 @@ CLONE_SYSCALLS = {0xC000003E: (56, 0x40000000 + 56), 0x40000003: (120,), 0xC0000
 #: falls back to clone (as under Docker's profile).
 CLONE3_SYSCALLS = {0xC000003E: (435, 0x40000000 + 435), 0x40000003: (435,), 0xC00000B7: (435,)}
 CLONE_NEWUSER = 0x10000000
+#: setsockopt's numbers, by architecture: refused (EPERM) when it sets a socket's buffer sizes
+#: (level SOL_SOCKET, `SOCKET_BUFFER_OPTIONS`). Queued data is kernel memory that no limit of
+#: bwrap's covers: with buffers raised to the maximum a run held 1.8 GB under memory_mb=64. Socket
+#: buffers keep the kernel's default sizes; every other option works.
+SETSOCKOPT_SYSCALLS = {0xC000003E: (54, 0x40000000 + 54, 0x40000000 + 541), 0x40000003: (366,), 0xC00000B7: (208,)}
+SOL_SOCKET = 1
+SOCKET_BUFFER_OPTIONS = (7, 8, 32, 33)  # SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE
+#: fcntl's numbers (and i386's fcntl64), by architecture: refused (EPERM) for F_SETPIPE_SZ, which
+#: grows a pipe's buffer (the same kernel memory as a socket's); pipes keep their default size.
+FCNTL_SYSCALLS = {0xC000003E: (72, 0x40000000 + 72), 0x40000003: (55, 221), 0xC00000B7: (25,)}
+F_SETPIPE_SZ = 1031
 
 
 @lru_cache(maxsize=None)
 def seccomp_filter() -> bytes:
     """The classic-BPF seccomp program bubblewrap loads (`--seccomp FD`): `REFUSED_SYSCALLS`, a
-    clone into a new user namespace and a preadv2 with RWF_NOWAIT fail with EPERM, clone3 with
-    ENOSYS, everything else is allowed.
+    clone into a new user namespace, a preadv2 with RWF_NOWAIT, a setsockopt of a socket's buffer
+    sizes and an fcntl F_SETPIPE_SZ fail with EPERM, clone3 with ENOSYS, everything else is allowed.
 
     For each architecture: if the call is of that architecture, compare its number with the refused
-    ones, then clone3's, then clone's and preadv2's, whose flags (the low half of the first and of
-    the sixth argument) are checked.
+    ones, then clone3's, then those whose arguments are checked (the low half of each, the int the
+    kernel takes): clone's flags (the first), preadv2's (the sixth), setsockopt's level and option
+    (the second and third), fcntl's command (the second).
     Jumps are written to labels and resolved at the end (a BPF jump skips a number of instructions)."""
     load, jump_if_equal, jump_if_set, ret = 0x20, 0x15, 0x45, 0x06  # LD|W|ABS, JMP|JEQ|K, JMP|JSET|K, RET|K
     allow = 0x7FFF0000  # SECCOMP_RET_ALLOW
@@ -95,6 +114,8 @@ def seccomp_filter() -> bytes:
         program += [[jump_if_equal, "no such call", 0, n] for n in CLONE3_SYSCALLS[arch]]
         program += [[jump_if_equal, f"clone {arch}", 0, n] for n in CLONE_SYSCALLS[arch]]
         program += [[jump_if_equal, f"preadv2 {arch}", 0, n] for n in PREADV2_SYSCALLS[arch]]
+        program += [[jump_if_equal, f"setsockopt {arch}", 0, n] for n in SETSOCKOPT_SYSCALLS[arch]]
+        program += [[jump_if_equal, f"fcntl {arch}", 0, n] for n in FCNTL_SYSCALLS[arch]]
         program.append([ret, 0, 0, allow])
         labels[f"clone {arch}"] = len(program)
         program.append([load, 0, 0, 16])  # seccomp_data.args[0], its low 32 bits (little-endian)
@@ -102,6 +123,15 @@ def seccomp_filter() -> bytes:
         labels[f"preadv2 {arch}"] = len(program)
         program.append([load, 0, 0, 16 + 5 * 8])  # seccomp_data.args[5], its low 32 bits
         program.append([jump_if_set, "refuse", "allow", RWF_NOWAIT])
+        labels[f"setsockopt {arch}"] = len(program)
+        program.append([load, 0, 0, 16 + 1 * 8])  # seccomp_data.args[1], the level
+        program.append([jump_if_equal, 0, "allow", SOL_SOCKET])
+        program.append([load, 0, 0, 16 + 2 * 8])  # seccomp_data.args[2], the option
+        program += [[jump_if_equal, "refuse", 0, option] for option in SOCKET_BUFFER_OPTIONS]
+        program.append([ret, 0, 0, allow])
+        labels[f"fcntl {arch}"] = len(program)
+        program.append([load, 0, 0, 16 + 1 * 8])  # seccomp_data.args[1], the command
+        program.append([jump_if_equal, "refuse", "allow", F_SETPIPE_SZ])
         labels[f"next {arch}"] = len(program)
     labels["allow"] = len(program)
     program.append([ret, 0, 0, allow])  # also an architecture not listed
@@ -178,13 +208,13 @@ class BwrapSandbox(Sandbox):
         available, reason = self.check(self.python)
         if not available:
             raise SandboxUnavailable(reason)
-        self._tmpfs_bytes = 4 * self.limits.max_file_mb * 1024 * 1024
+        self._job_space = 4 * self.limits.max_file_mb * 1024 * 1024  # each tmpfs mount's size
         self._pool = WarmPool(self.name, self._start_worker)
 
     def _start_worker(self) -> ProcessChannel:
         fd = _seccomp_fd()
         try:
-            return ProcessChannel(bwrap_argv(self.python, self._tmpfs_bytes, fd), run_as_nobody=os.geteuid() == 0,
+            return ProcessChannel(bwrap_argv(self.python, self._job_space, fd), run_as_nobody=os.geteuid() == 0,
                                   pass_fds=(fd,))
         finally:
             os.close(fd)  # bubblewrap has read it

@@ -368,6 +368,7 @@ class DockerSandbox(Sandbox):
 
     def __init__(self, *, image: str = DEFAULT_IMAGE, **limits) -> None:
         super().__init__(**limits)
+        self._job_space = 4 * self.limits.max_file_mb * 1024 * 1024  # each tmpfs mount's size
         self.image = image
         self._client = _client()
         _require_image(self._client, image)

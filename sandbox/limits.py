@@ -29,7 +29,8 @@ class Limits:
             space, but each costs kernel memory and time to wipe. Docker's mounts refuse more
             (`nr_inodes`: the program sees ENOSPC); bwrap's worker counts them every 50 ms and ends
             a run past the limit (status "error", "file limit exceeded"). The subprocess backend
-            does not count them.
+            does not count them. On every backend, a run whose own files (with their directories
+            and the program) already exceed it is refused at the call (ValueError).
 
     Values are checked when the limits are made (so `Sandbox.run` raises for a bad one before
     anything runs): `timeout` and `cpu_time` are numbers of seconds, positive, finite and at most

@@ -3,7 +3,8 @@
 Programs run directly on the host, in a work dir of their own (not private: a run of another
 worker at the same time can read it), with the same per-run limits as the other backends (time,
 CPU, memory per process, processes, file size, output) but no bound on the total size of the
-files a run writes, nor on memory outside its processes (memfd). They can read whatever the user
+files a run writes, nor on memory outside its processes (memfds, SysV shared memory, data queued
+in sockets and pipes, whose buffers it may also raise). They can read whatever the user
 running rlvr can read and can open network connections. Use it only for trusted code or where no
 isolating backend works; `make_sandbox("auto")` warns when it falls back to it.
 """
@@ -17,7 +18,7 @@ import shutil
 import signal
 import tempfile
 
-from rlvr.sandbox.base import Job, Sandbox
+from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
 from rlvr.sandbox.bwrap import default_python
 from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, job_message
@@ -87,6 +88,9 @@ class SubprocessSandbox(Sandbox):
     def __init__(self, *, python: str | None = None, **limits) -> None:
         super().__init__(**limits)
         self.python = python or default_python()
+        if not os.access(self.python, os.X_OK):  # else every run would be a sandbox_error
+            raise SandboxUnavailable(f"the sandbox's python interpreter {self.python!r} does not exist or "
+                                     "is not executable: pass python= an interpreter path")
         self._root = tempfile.mkdtemp(prefix="rlvr-sandbox-")
         self._root_owner = os.getpid()  # a forked child's close() leaves the parent's folder alone
         os.chmod(self._root, 0o711)  # jobs may run as nobody when rlvr runs as root
