@@ -44,8 +44,11 @@ MAX_NUMBER_CHARS = 4096
 #: or "$" between digits of any script, or next to a comma between them, leaves no number ("1 ٢",
 #: "1, 234", "1$2"); Countdown's "1 = 8/8" takes the bare target "1" as the number; Sort reads
 #: "0-1-5-7" as 0 1 5 7 when the task's values are all non-negative; 5: the variable may stand
-#: on the right of "=": LinearEquation reads "8 = x" as 8).
-RULES_VERSION = 5
+#: on the right of "=": LinearEquation reads "8 = x" as 8; 6: Countdown reads the LaTeX operators
+#: `\times`, `\cdot`, `\div`, the dots `·` `⋅` and `\left( \right)`, and the "boxed" `format` part of
+#: the registered and maths envs (`envs.custom`) credits the last box that holds something, an
+#: empty `\boxed{}` or `\boxed{\text{}}` being none).
+RULES_VERSION = 6
 
 
 def tagged_answers(text: str) -> list[str]:

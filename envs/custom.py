@@ -19,11 +19,12 @@ from functools import lru_cache
 from string import Formatter
 from typing import Any, Callable, Sequence
 
-from rlvr.envs.answers import RULES_VERSION, follows_tag_format, last_boxed
+from rlvr.envs.answers import RULES_VERSION, follows_tag_format
 from rlvr.envs.base import BatchVerify, SingleTurnEnv
 from rlvr.envs.scoring import Scorer, callable_identity, resolve_verifier
 from rlvr.envs.tasks import (DatasetError, GeneratorSource, ListSource, Task, TaskSource, build_tasks, is_missing, load_table,
                              require_column)
+from rlvr.verifiers.shaping import boxed_reward
 
 MATH_PROMPT = "{question}\n\nPut your final answer within \\boxed{{}}."
 PLAIN_PROMPT = "{question}"
@@ -279,8 +280,11 @@ class VerifiedEnv(SingleTurnEnv):
         return BatchVerify(scorer.group_key, scorer.score_batch, (task, content))
 
     def format_score(self, task: Task, content: str) -> float:
+        """1.0 when the answer has the requested form: for "boxed", a box that holds something
+        (`shaping.boxed_reward`: an empty `\\boxed{}` or `\\boxed{\\text{}}` is none, and one
+        after the answer's box does not hide it); for "answer_tags", one non-empty answer tag."""
         if self.format_reward == "boxed":
-            return 1.0 if last_boxed(content) else 0.0
+            return boxed_reward(content)
         if self.format_reward == "answer_tags":
             return 1.0 if follows_tag_format(content) else 0.0
         return 0.0
@@ -293,7 +297,7 @@ class VerifiedEnv(SingleTurnEnv):
         name, code digest, bound arguments), so that two different lambdas are two setups."""
         prompt = self.prompt if isinstance(self.prompt, str) else {"callable": callable_identity(self.prompt)}
         settings = {"prompt": prompt, "format_reward": self.format_reward}
-        if self.format_reward == "answer_tags":  # how the tags are read (an empty pair is none since rules 4)
+        if self.format_reward is not None:  # how the form is read (empty tags are none since rules 4, boxes 6)
             settings["format_rules"] = RULES_VERSION
         return settings
 

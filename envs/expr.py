@@ -4,15 +4,18 @@ Used by Countdown's verifier: the model's expression is parsed with `ast` and wa
 non-negative integer literals, parentheses and the four operators are allowed, and evaluation is
 exact (`Fraction`), so `7/2*2` is exactly 7 and no float rounding can make a wrong answer right.
 
-Only the characters of such an expression reach `ast.parse` (ASCII digits, `+ - * /`, parentheses
-and spaces): a `#` would start a Python comment that hides the rest of the answer ("8 + 5 #\n- 6"
-read as 8 + 5), and model text such as "8+5if 1 else 2" made the parser print a SyntaxWarning to
-stderr (or fail differently under `-W error`). These characters cannot give either.
+The typeset operators are read as theirs (`×`, `·`, `⋅`, `\\times`, `\\cdot`: `*`; `÷`, `\\div`:
+`/`; `−`: `-`; `\\left(`, `\\right)`: parentheses). Only the characters of such an expression then
+reach `ast.parse` (ASCII digits, `+ - * /`, parentheses and spaces): a `#` would start a Python
+comment that hides the rest of the answer ("8 + 5 #\n- 6" read as 8 + 5), and model text such as
+"8+5if 1 else 2" made the parser print a SyntaxWarning to stderr (or fail differently under
+`-W error`). These characters cannot give either.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from fractions import Fraction
 
 #: Longest expression accepted (keeps parsing and evaluation bounded).
@@ -21,6 +24,10 @@ MAX_EXPRESSION_CHARS = 256
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 #: Every character an expression may hold once its whitespace runs are single spaces.
 _ALLOWED_CHARS = frozenset("0123456789+-*/() ")
+#: Typeset spellings of the operators and parentheses, and the ASCII each stands for.
+_TYPESET = {"×": "*", "·": "*", "⋅": "*", "\\times": "*", "\\cdot": "*", "÷": "/", "\\div": "/", "−": "-",
+            "\\left(": "(", "\\right)": ")"}
+_TYPESET_RE = re.compile(r"\\(?:times|cdot|div)(?![A-Za-z])|\\left\(|\\right\)|[×·⋅÷−]")
 
 
 class ExprError(ValueError):
@@ -32,11 +39,11 @@ def evaluate(text: str, allowed_ops: str = "+-*/") -> tuple[Fraction, list[int]]
 
     Raises ExprError for anything that is not an arithmetic expression over non-negative integer
     literals with the allowed operators, and for division by zero. Line breaks and other
-    whitespace count as spaces; any character but digits, `+ - * /` (or × ÷ −), parentheses and
-    whitespace is refused before parsing (see the module docstring).
+    whitespace count as spaces; any character but digits, `+ - * /` (or their typeset forms, see
+    the module docstring), parentheses and whitespace is refused before parsing.
     """
     # whitespace runs joined: an expression broken over lines ("6 -\n1") is one expression
-    text = " ".join(text.split()).replace("×", "*").replace("÷", "/").replace("−", "-")
+    text = _TYPESET_RE.sub(lambda m: _TYPESET[m.group()], " ".join(text.split()))
     if not text:
         raise ExprError("empty expression")
     if len(text) > MAX_EXPRESSION_CHARS:

@@ -67,11 +67,20 @@ class RewardWeights:
 
 def check_weight(part: Any, value: Any) -> Any:
     """`value` when it is a finite real number (int, float, or a NumPy one; not a bool), else a
-    ValueError naming the part and the value."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):  # np.bool_ is no Real
-        raise ValueError(f"reward_weights[{part!r}] must be a finite number (an int or a float), got "
+    ValueError naming the part and the value (an int too large for a float, `10**400`, included)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not _finite_float(value):  # np.bool_ is no Real
+        raise ValueError(f"reward_weights[{part!r}] must be a finite number within the float range (an int or a float), got "
                          f"{type(value).__name__} {value!r:.80}")
     return value
+
+
+def _finite_float(value: numbers.Real) -> bool:
+    """Whether `value` is finite as a float: `math.isfinite` raises OverflowError for an int past
+    the float range, which a weight (stored as a float) cannot be."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 _ZERO_PARTS = dict.fromkeys(PARTS, 0.0)

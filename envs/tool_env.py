@@ -77,12 +77,12 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from rlvr.envs.base import Turn, positive_int
 from rlvr.envs.math_env import MathEnv
 from rlvr.envs.process import StepsCheckError, reasoning_of, steps_reward
-from rlvr.envs.rewards import zero_parts
+from rlvr.envs.rewards import RewardWeights, zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import OPEN_TAG, openai_tool_calls, parse_tool_calls
 from rlvr.envs.calculator import DEFAULT_CALCULATOR_TIMEOUT, make_calculator
@@ -129,7 +129,8 @@ class ToolMathEnv(MathEnv):
             score) with the final answer, and nothing to an episode that never answers; "per_turn"
             pays each turn's score at that turn.
         system_prompt: default: instructions with the tool schemas; "" for none.
-        **kwargs: as for Math-v0 (`question_key`, `reward_weights` (default process 0.1),
+        **kwargs: as for Math-v0 (`question_key`, `reward_weights` (default process 0.1; a mapping
+            keeps the default of each part it leaves out, see `reward_weights`),
             `max_obs_chars` (at least `max_calls_per_turn * (max_tool_output_chars + 200)`)...).
 
     `close()` (Gymnasium's, which does nothing) is safe to call more than once: the env creates
@@ -202,8 +203,6 @@ class ToolMathEnv(MathEnv):
         self._listing_prompt = SYSTEM_TEMPLATE.format(tools=listing)
         if system_prompt is None:
             system_prompt = self._listing_prompt
-        if reward_weights is None:
-            reward_weights = {"outcome": 1.0, "format": 0.0, "process": 0.1}
         super().__init__(dataset, max_turns=max_turns, system_prompt=system_prompt or None, reward_weights=reward_weights, **kwargs)
         needed = self.max_calls_per_turn * (self.max_tool_output_chars + _CALL_OVERHEAD)
         if self.max_obs_chars < needed:
@@ -211,6 +210,21 @@ class ToolMathEnv(MathEnv):
                              f"max_calls_per_turn={self.max_calls_per_turn} results of up to max_tool_output_chars="
                              f"{self.max_tool_output_chars} characters each (plus {_CALL_OVERHEAD} for markers and tags) "
                              f"need up to {needed}; raise max_obs_chars to {needed} or lower the other two")
+
+    @property
+    def reward_weights(self) -> RewardWeights:
+        """The weights of the reward parts (see `TextEnv.reward_weights`). ToolMath-v0's defaults
+        are `DEFAULT_REWARD_WEIGHTS` (process 0.1), and a mapping, given to the constructor or
+        assigned here, keeps the default of each part it leaves out: `{"format": 0.2}` keeps the
+        process weight 0.1 (it was dropped to 0), `{"process": 0}` turns it off. A `RewardWeights`
+        is taken as it is: it names every part."""
+        return MathEnv.reward_weights.fget(self)
+
+    @reward_weights.setter
+    def reward_weights(self, value: RewardWeights | Mapping[str, float] | None) -> None:
+        if value is None or isinstance(value, Mapping):
+            value = {**DEFAULT_REWARD_WEIGHTS, **(value or {})}
+        MathEnv.reward_weights.fset(self, value)
 
     def _get_sandbox(self) -> Any:
         if self._sandbox is None:
@@ -415,6 +429,8 @@ def episode_process_credit(calls: Sequence[float], steps: float | None) -> float
 
 #: When ToolMath-v0 pays the `process` part: with the final answer, or at each turn.
 PROCESS_CREDITS = ("on_answer", "per_turn")
+#: ToolMath-v0's reward weights by default; a mapping given as `reward_weights` is merged over them.
+DEFAULT_REWARD_WEIGHTS = {"outcome": 1.0, "format": 0.0, "process": 0.1}
 
 #: Characters a turn's observation may need per call beyond `max_tool_output_chars`: the
 #: `<tool_response>` tags, the newline between responses and the truncation markers.

@@ -233,4 +233,7 @@ def test_a_dataset_env_crediting_answer_tags_names_the_tag_rules_in_its_fingerpr
     tagged.reset(options={"index": 0})
     assert tagged.step("Put it in <answer></answer> tags: <answer>2</answer>")[4]["reward_parts"]["format"] == 1.0
     boxed = DatasetEnv(rows, question_key="question", answer_key="answer", verifier="exact", format_reward="boxed")
-    assert "format_rules" not in boxed.fingerprint()["settings"]
+    # the boxed credit is versioned too since rules 6 (an empty box is none)
+    assert boxed.fingerprint()["settings"]["format_rules"] == RULES_VERSION >= 6
+    plain = DatasetEnv(rows, question_key="question", answer_key="answer", verifier="exact")
+    assert "format_rules" not in plain.fingerprint()["settings"]

@@ -76,8 +76,9 @@ def test_respelled_trivial_claims_compute_nothing():
 
 
 def test_a_claim_respelled_is_a_repeat():
-    # P2: one computation written nine ways counted nine times (0.9 with one false step)
-    spellings = ["2+2=4", "(2+2)=4", "2+2=(4)", "{2+2}=4", "2+2=4.0", "2+2=4.00", "2 + (2) = 4", "+2+2=4",
+    # P2: one computation written nine ways counted nine times (0.9 with one false step); `4.00`
+    # is no re-spelling since steps rules 5: it may be a rounding (`\\frac{4001}{1000} = 4.00` holds)
+    spellings = ["2+2=4", "(2+2)=4", "2+2=(4)", "{2+2}=4", "2+2=4.0", "4 = 2+2", "2 + (2) = 4", "+2+2=4",
                  "2+2=\\boxed{4}"]
     v = verify_steps("\n".join(spellings + ["7 * 8 = 57"]))
     assert v.steps == [1.0] + [None] * 8 + [0.0] and v.score == 0.5

@@ -4,13 +4,18 @@ All functions are pure and cheap; they take the completion text (or its length i
 return a float (or a Verdict for `format_verdict`). They never raise on model text.
 
 - `think_format_reward(text)`: 1.0 when the text is `<think>…</think>` (non-empty reasoning, once,
-  at the start) followed by a non-empty answer; else 0.0.
-- `boxed_reward(text)`: 1.0 when a `\\boxed{…}` with balanced braces and non-empty content exists.
+  at the start) followed by a non-empty answer; else 0.0. Whitespace and invisible format
+  characters (Unicode category Cf: zero-width spaces, joiners, marks) are no content.
+- `boxed_reward(text)`: 1.0 when the text has a box that holds something (`last_box`): a box as the
+  math verifier finds it (`\\boxed{…}` with balanced braces, `\\fbox{…}`, `\\boxed 5`; an unclosed
+  `\\boxed{` is none), whose content is not empty once normalised as the verifier normalises an
+  answer and its braces are removed (`\\boxed{}`, `\\boxed{\\text{}}`, `\\boxed{\\,}`, `\\boxed{{}}`
+  are empty). Math-v0 and ToolMath-v0 give their `format` part by this rule.
 - `answer_tag_reward(text)`: 1.0 when a non-empty `<answer>…</answer>` exists.
 - `format_verdict(text, think=True, boxed=True)`: the chosen checks as a Verdict; `score` is the
   fraction passed, `correct` when all pass, `reason` names the first failure.
 - `length_penalty(length, target, coef)`: `-coef * max(0, length - target)` — linear cost per token
-  beyond a target length (0 at or below it).
+  beyond a target length (0 at or below it); `target` and `coef` are finite and >= 0.
 - `overlong_penalty(length, max_length, buffer)`: DAPO's soft overlong punishment,
       0                                   if length <= max_length - buffer
       (max_length - buffer - length)/buffer   if max_length - buffer < length <= max_length
@@ -20,13 +25,16 @@ return a float (or a Verdict for `format_verdict`). They never raise on model te
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from typing import Iterator
 
 from rlvr.verifiers.math_extract import all_boxed
+from rlvr.verifiers.math_normalize import normalize
 from rlvr.verifiers.verdict import Verdict
 
-__all__ = ["think_format_reward", "boxed_reward", "answer_tag_reward", "format_verdict",
+__all__ = ["think_format_reward", "boxed_reward", "last_box", "answer_tag_reward", "format_verdict",
            "length_penalty", "overlong_penalty"]
 
 _THINK_RE = re.compile(r"\A\s*<think>(.*?)</think>(.*)\Z", re.DOTALL)
@@ -40,18 +48,39 @@ def think_format_reward(text: str) -> float:
     if not m:
         return 0.0
     thought, rest = m.group(1), m.group(2)
-    if not thought.strip() or not rest.strip():
+    if not _has_content(thought) or not _has_content(rest):
         return 0.0
     if "<think>" in thought or "<think>" in rest or "</think>" in rest:
         return 0.0
     return 1.0
 
 
+def _has_content(text: str) -> bool:
+    """Whether `text` holds a visible character: whitespace and format characters (category Cf,
+    such as the zero-width space U+200B) are no reasoning and no answer."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
+
+
+_EMPTY_CONTENT_RE = re.compile(r"[\s{}]+")
+
+
+def last_box(text: str) -> str | None:
+    """The content of the last box of `text` that holds something, or None: the boxes the math
+    verifier finds (`all_boxed`), and of them the last whose content is not empty once normalised
+    as the verifier normalises an answer (spaces, `\\text{}` wrappers and spacing commands such as
+    `\\,` go) and its braces are removed. An empty box is none: the verifier reads the answer of
+    `\\boxed{2} (as asked, within \\boxed{})` in the first box, and calls `\\boxed{\\text{}}` empty."""
+    for content in reversed(all_boxed(text)):
+        if _EMPTY_CONTENT_RE.sub("", normalize(content)):
+            return content
+    return None
+
+
 def boxed_reward(text: str) -> float:
-    """1.0 when the text has a `\\boxed{...}` with balanced braces and something inside."""
+    """1.0 when the text has a box that holds something (`last_box`)."""
     if not isinstance(text, str):
         return 0.0
-    return 1.0 if any(b.strip() for b in all_boxed(text)) else 0.0
+    return 1.0 if last_box(text) is not None else 0.0
 
 
 def answer_tag_reward(text: str) -> float:
@@ -96,10 +125,18 @@ def format_verdict(text: str, *, think: bool = True, boxed: bool = True, answer_
 
 
 def length_penalty(length: int, target: int, coef: float = 1e-3) -> float:
-    """Linear penalty `-coef * (length - target)` for tokens beyond `target`; 0 otherwise."""
-    if target < 0 or coef < 0:
-        raise ValueError(f"length_penalty needs target >= 0 and coef >= 0, got target={target}, coef={coef}")
+    """Linear penalty `-coef * (length - target)` for tokens beyond `target`; 0 otherwise.
+
+    Raises ValueError unless `target` and `coef` are finite and >= 0: an infinite coefficient gives
+    NaN at the target (inf * 0), and a NaN one NaN everywhere."""
+    if not (_finite(target) and _finite(coef)) or target < 0 or coef < 0:
+        raise ValueError(f"length_penalty needs finite target >= 0 and coef >= 0, got target={target}, coef={coef}")
     return -coef * max(0, length - target)
+
+
+def _finite(x: float) -> bool:
+    """Whether the number `x` is finite (an int always is, however large for a float)."""
+    return isinstance(x, int) or math.isfinite(x)
 
 
 def overlong_penalty(length: int, max_length: int, buffer: int) -> float:

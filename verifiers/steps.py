@@ -1,11 +1,12 @@
 """Rule-based process reward: check every arithmetic claim a worked solution states.
 
-`verify_steps(solution_text)` splits the solution into steps (non-empty lines; a single long line
-is split into sentences), finds the equalities each step states — `3 \\cdot 4 = 12`,
-`\\frac{6}{8} = \\frac{3}{4}`, chains `a = b = c`, GSM8K's `<<48/2=24>>` — and checks each link of
-each chain with the same comparer as `rlvr.verifiers.math.verify` (exact rationals in-process, sympy
-in a time-limited worker otherwise). `RULES_VERSION` names these rules: it goes up whenever a change
-of them changes what some solution scores, so that rewards from different versions are not mixed.
+`verify_steps(solution_text)` splits the solution into steps (the sentences of each non-empty
+line: a line is cut after `.`, `!` or `?` and spaces, before a capital, `\\` or `$`), finds the
+equalities each step states — `3 \\cdot 4 = 12`, `\\frac{6}{8} = \\frac{3}{4}`, chains `a = b = c`,
+GSM8K's `<<48/2=24>>` — and checks each link of each chain with the same comparer as
+`rlvr.verifiers.math.verify` (exact rationals in-process, sympy in a time-limited worker
+otherwise). `RULES_VERSION` names these rules: it goes up whenever a change of them changes what
+some solution scores, so that rewards from different versions are not mixed.
 
 What a claim is:
 - Only claims without variables are checked. `x = 3` or `2x + 1 = 7` are conditions on an unknown,
@@ -43,7 +44,8 @@ What a claim is:
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
   the percent is spelled (`\\%`, `％`, `20 \\text{ percent}`: as `normalize` reads them): the
   leniency of final answers (`50\\%` = `50`) does not apply. `7 % 3` (a `%` followed by a number,
-  Python's remainder) is not checkable. A side longer than `MAX_ANSWER_CHARS` is not read.
+  Python's remainder) is not checkable. A side longer than `MAX_ANSWER_CHARS` is not read, nor one
+  holding a clock time (`10:30 + 1 = 11:30`: `H:MM` would be read as a ratio).
 - Labels and list markers at the start of a step ("Step 1:", "**Step 2.**", "### Step 3:", "Case 2:",
   "Day 2:", "Year 2020:", "Ex. 3:", "3.", "-") are not maths (`Step 1: 2^{10} = 1024` is not
   `1 : 2^{10}`).
@@ -57,7 +59,8 @@ Scoring:
   but for 0s and 1s (`1 = 1`, `4 = 4.0`, `(1) = 1`, `5 = 5 \\cdot 1`, `3 = 3 + 0`, `2+2 = 2 + 2`) —
   and a claim stated before, however it is spelled (`2 + 2 = 4` on twenty lines, or `4 = 2 + 2`,
   `(2+2) = 4.0` after it, is judged once, where it first appears: sides compare as parse trees
-  with exact numbers). Otherwise a solution
+  with exact numbers; a decimal of 3 or more significant digits keeps its written places, since
+  `1/3 = 0.333` holds as a rounding and `1/3 = 0.3330` does not). Otherwise a solution
   could pad a wrong answer with `1 = 1` lines, or dilute one false step with copies of a true one.
   Such a claim that is false (`4 = 5`) still fails its step. Padding with true arithmetic that is
   new but beside the point (`2 + 3 = 5`, `2 + 4 = 6`, …) still earns credit: rules cannot tell
@@ -65,8 +68,10 @@ Scoring:
 - A claim that is not shown to hold fails its step: one that is false, one that cannot be confirmed
   in time (`10^{10^{10}} = 3`: credit is for claims shown to hold, so a false claim made too costly
   to check earns nothing), and one whose own text cannot be read or evaluated (`\\det(2) = 3`,
-  `\\max(2, 3, 1+i) = 3`): model text is always judged, never an infrastructure failure. `timeout`
-  is the budget of the whole solution's sympy checks, not of each claim, so no solution costs more.
+  `\\max(2, 3, 1+i) = 3`), a side that is infinite or undefined included (`1/0 = 2/0`,
+  `\\log 0 = 2 \\log 0`: no value, so nothing holds of it): model text is always judged, never an
+  infrastructure failure. `timeout` is the budget of the whole solution's sympy checks, not of each
+  claim, so no solution costs more.
   It counts only the time a sympy worker runs this solution's checks: waiting for a free worker
   (other solutions checked at the same time) never fails a claim.
 - Only the first `MAX_STEPS` (200) steps are checked, and at most `_MAX_CLAIMS` (400) distinct
@@ -84,7 +89,7 @@ import re
 from fractions import Fraction
 
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
-from rlvr.verifiers.math_compare import exact_value, has_symbols
+from rlvr.verifiers.math_compare import decimal_places, exact_value, has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, MAX_ANSWER_CHARS, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.timelimit import Budget
@@ -95,8 +100,11 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "split_steps", "find_claims", "verify_s
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 4  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
-# 4: `n = m` between two different plain numbers after text is no claim (an operation in words)
+RULES_VERSION = 5  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
+# 4: `n = m` between two different plain numbers after text is no claim (an operation in words);
+# 5: an infinite or undefined side (`1/0`) fails its claim, a clock time (`10:30`) makes no claim, a
+# decimal's written places are part of a repeated claim (`0.333` vs `0.3330`), every line is split
+# into sentences
 
 #: Steps read per solution; later steps that state an equality fail unread (see the module docstring).
 MAX_STEPS = 200
@@ -105,6 +113,8 @@ _MAX_CLAIMS = 400
 #: read (reading every run in full would cost time quadratic in the length of a line).
 _MAX_SIDE_WORDS = 40
 
+#: Where a sentence ends within a line: after ".", "!" or "?" and spaces, before a capital, "\\" or "$".
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\$])")
 _CALC_RE = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 #: The arguments of a function call (`\\max(3,100)`, `\\gcd(12, 180)`, `f(1,000)`): a comma there
@@ -137,6 +147,8 @@ _PCT_MOD_RE = re.compile(r"%\s*\d")
 # digit or point, and its digits are taken whole (possessive): a failed match never backtracks over
 # them, so a long digit run costs linear time
 _PCT_RE = re.compile(r"(?<![\d.])(\d++(?:\.\d++)?+|\.\d++)%")
+#: A clock time ("10:30"): the parser would read it as the ratio 10/30, which no claim means.
+_CLOCK_RE = re.compile(r"(?<![\d.:])\d{1,2}:\d\d(?!\d)")
 _WORD_RE = re.compile(r"[A-Za-z]{2,}(?:['’-][A-Za-z]+)*")
 _ARTICLES = {"a", "A", "I"}
 # words that are part of a number ("10 percent", "5 thousand"), not prose around it
@@ -151,16 +163,13 @@ _OPS_AFTER = {"times", "plus", "minus", "divided", "over", "squared", "cubed", "
 
 
 def _lines(text: str) -> list[str]:
-    """All steps of a solution (no cap): its non-empty lines, or its sentences when it is one line."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    if len(lines) <= 1:
-        lines = [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\\$])", text.strip()) if s.strip()]
-    return lines
+    """All steps of a solution (no cap): the sentences of each of its lines, in order, so that a
+    line more or less above them ("Solution:") does not change how a paragraph is scored."""
+    return [s.strip() for line in text.splitlines() for s in _SENTENCE_END_RE.split(line) if s.strip()]
 
 
 def split_steps(text: str) -> list[str]:
-    """Steps of a solution that are read: its non-empty lines, or its sentences when it is one
-    line; the first `MAX_STEPS` of them."""
+    """Steps of a solution that are read: the sentences of its lines; the first `MAX_STEPS` of them."""
     return _lines(text)[:MAX_STEPS]
 
 
@@ -181,9 +190,10 @@ def _strict_percent(s: str) -> str | None:
 
 
 def _reading(s: str) -> str | None:
-    """"number" when `s` is a checkable numeric expression, "symbolic" when it is one with variables."""
+    """"number" when `s` is a checkable numeric expression, "symbolic" when it is one with variables;
+    None for anything else, a clock time among it included (`3:00 + 2 = 5:00` is no ratio)."""
     s = s.strip()
-    if not s:
+    if not s or _CLOCK_RE.search(s):
         return None
     strict = _strict_percent(s)
     if strict is None:
@@ -543,6 +553,9 @@ def compare_claim(left: str, right: str, _claim: str = "claim") -> tuple[bool, s
     from rlvr.verifiers.math_sympy import compare_normalized
 
     try:
+        undefined = next((side for side in (left, right) if not _finite(side)), None)
+        if undefined is not None:  # `1/0 = 2/0`: sympy calls two complex infinities identical
+            return False, "unparsable", f"cannot be evaluated: {undefined[:100]} is not a finite number"
         return compare_normalized(left, right, "claim")  # `10 = \\binom{5}{2}` is work shown
     except (MemoryError, RecursionError, OverflowError):
         raise
@@ -551,6 +564,19 @@ def compare_claim(left: str, right: str, _claim: str = "claim") -> tuple[bool, s
 
 
 _CLAIM_TARGET = f"{__name__}:compare_claim"
+
+
+def _finite(side: str) -> bool:  # pragma: no cover - in a worker
+    """Whether every value of a claim's normalised side is a finite number once built in sympy: a
+    side that is infinite or undefined (`1/0`, `\\log 0`, `0^{-1}`: sympy's `zoo`, `oo`, `nan`)
+    states no value, so no claim about it holds (sympy finds `1/0` and `2/0` identical)."""
+    import sympy
+
+    from rlvr.verifiers.math_compare import prepare, value_nodes
+    from rlvr.verifiers.math_sympy import to_sympy
+
+    return not any(to_sympy(value).has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan)
+                   for value in value_nodes(prepare(parse(side))))
 
 
 def _side_tree(side: str) -> object:
@@ -566,11 +592,17 @@ def _side_tree(side: str) -> object:
 
 
 def _exact_numbers(node: object) -> object:
+    """`node` with every number as its exact value, and as written to so many decimal places when
+    that can change a verdict: a decimal of 3 or more significant digits may be a rounding, which
+    holds to its own places only (`1/3 = 0.333` holds, `1/3 = 0.3330` does not), so the two are
+    two claims; `4.0` and `4` are one number."""
     if isinstance(node, tuple) and node and node[0] == "num":
         try:
-            return ("num", exact_value(node))
+            value = exact_value(node)
         except Exception:  # noqa: BLE001 - a huge exponent: kept as written
             return node
+        written = decimal_places(node)
+        return ("num", value) if written is None or written[1] < 3 else ("num", value, written[0])
     if isinstance(node, tuple):
         return tuple(_exact_numbers(child) for child in node)
     return node
