@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 
 import gymnasium as gym
@@ -267,10 +268,13 @@ def test_code_rows_that_cannot_be_a_task_are_named(row, message):
         rlvr.make("Code-v0", dataset=[row])
 
 
-def test_code_sandbox_failure_is_invalid_not_wrong():
+def test_code_sandbox_failure_is_invalid_not_wrong(tmp_path):
     from rlvr.sandbox import make_sandbox
 
-    broken = make_sandbox("subprocess", python="/nonexistent")  # cannot start any program
+    python = tmp_path / "python3"
+    python.symlink_to(sys.executable)
+    broken = make_sandbox("subprocess", python=str(python))
+    python.unlink()  # its interpreter is gone once it is made: it cannot start any program
     for dataset, answer in [(None, "```python\ndef add(a, b):\n    return a + b\n```"),
                             ([{"question": "Echo.", "inputs": ["x\n"], "outputs": ["x\n"]}], "```python\nprint(input())\n```")]:
         env = rlvr.make("Code-v0", dataset=dataset, sandbox=broken).unwrapped
