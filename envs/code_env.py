@@ -108,8 +108,9 @@ def _mbpp_entry_point(tests: list[str], setup: str = "") -> str | None:
     """The function MBPP's asserts test: the first function they call by a plain name that is
     neither a builtin nor bound by the tests' own code (`setup`: the row's `test_imports` and
     `test_setup_code`), as `plan_tests` reads them: `assert set(similar_elements(...)) == ...`
-    tests `similar_elements`, and `assert isclose(area(2), 12.566)` after `from math import isclose`
-    tests `area`."""
+    tests `similar_elements`, and `assert isclose(area(2), 12.566)` tests `area` (a free call
+    wrapping another is skipped), whether or not the row imports `isclose`: when it does not,
+    `plan_tests` refuses the row rather than let the answer define `isclose` itself."""
     own = _BUILTIN_NAMES | bound_names(setup, *tests)
     for line in tests:
         try:
@@ -118,9 +119,18 @@ def _mbpp_entry_point(tests: list[str], setup: str = "") -> str | None:
             continue
         calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                         and node.func.id not in own), key=lambda node: (node.lineno, node.col_offset))
-        if calls:
-            return calls[0].func.id
+        inner = [call for call in calls if not _wraps_any(call, calls)]
+        if inner:
+            return inner[0].func.id
     return None
+
+
+def _wraps_any(call: ast.Call, calls: list[ast.Call]) -> bool:
+    """Whether one of `calls` sits in `call`'s arguments: `isclose` in `isclose(area(2), 12.566)`,
+    a checker (here one the row never imports) rather than the function the row asks for."""
+    inside = {id(node) for argument in [*call.args, *(named.value for named in call.keywords)]
+              for node in ast.walk(argument)}
+    return any(id(other) in inside for other in calls if other is not call)
 
 
 def _is_function_name(name: Any) -> bool:
@@ -647,7 +657,11 @@ class CodeEnv(SingleTurnEnv):
         return dataclasses.replace(verdict, score=0.0, reason=reason, details=details)
 
     def format_score(self, task: Task, content: str) -> float:
-        return 1.0 if extract_code(content, fallback_raw=False).strip() else 0.0
+        """1 when the answer gives its code in a fenced block and holds code (`solution_of`): a fenced
+        `pass`, comment or sentence ("```\nI cannot solve this.\n```") earns no format credit."""
+        if not extract_code(content, fallback_raw=False).strip():
+            return 0.0
+        return 1.0 if self.solution_of(task, content).strip() else 0.0
 
     def verifier_fingerprint(self) -> dict[str, Any]:
         from rlvr.envs.python_tool import sandbox_in_use

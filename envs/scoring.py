@@ -34,7 +34,6 @@ from rlvr.verifiers.verdict import Verdict
 
 VERIFIER_NAMES = ("math", "code", "exact")
 
-_CODE_BLOCK = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 _GSM8K_MARK = "####"
 #: A number written with thousands separators (`1,234,567`, `1,000.5`, `-2,500`, `1,000m`), not
 #: part of a longer run of digits, commas or points.
@@ -168,16 +167,6 @@ def check_math_gold(value: Any) -> str | None:
     return None
 
 
-def extract_code(text: str) -> str:
-    """The program in a model's answer: the last fenced code block, else the whole text."""
-    blocks = _CODE_BLOCK.findall(text)
-    if blocks:
-        return blocks[-1]
-    if "```" in text:  # an unterminated or unlabelled fence: drop the fence lines
-        return "\n".join(line for line in text.splitlines() if not line.strip().startswith("```"))
-    return text
-
-
 # ------------------------------------------------------------------ the named verifiers
 
 
@@ -255,8 +244,8 @@ def _code_scorer(sandbox: Any = None, timeout: float = 10.0) -> Scorer:
     def score(task: Task, completion: str) -> Verdict:
         from rlvr.verifiers.code import check_function
 
-        return check_function(extract_code(completion), task.answer, task.meta.get("entry_point"), sandbox=sandbox,
-                              timeout=timeout)
+        # extracted as check_function does (the block that defines the entry point, not a usage example after it)
+        return check_function(completion, task.answer, task.meta.get("entry_point"), sandbox=sandbox, timeout=timeout)
 
     def check(value: Any) -> str | None:
         return None if isinstance(value, str) and value.strip() else "the tests (answer column) must be non-empty Python code"

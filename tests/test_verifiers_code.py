@@ -478,7 +478,9 @@ def test_sandbox_failure_gives_failed_verdict(broken):
     assert batch[0].error and not batch[0].correct
 
 
-def test_solution_mutating_its_arguments_cannot_touch_the_tests_data(box):
+def test_solution_mutating_its_arguments_changes_the_tests_data_as_in_one_process(box):
+    # the arguments' state after the call comes back as plain data and is written into the tests'
+    # objects, so a test that the input is left alone catches an answer that clears it
     tests = """
 def check(candidate):
     data = [3, 1, 2]
@@ -488,7 +490,8 @@ def check(candidate):
 """
     solution = "def biggest(xs):\n    xs.sort()\n    top = xs[-1]\n    xs.clear()\n    return top\n"
     verdict = check_function(solution, tests, "biggest", sandbox=box)
-    assert verdict.correct, verdict.reason
+    assert not verdict.correct and "assert" in verdict.reason
+    assert check_function("def biggest(xs):\n    return max(xs)\n", tests, "biggest", sandbox=box).correct
 
 
 def test_harness_runs_from_source_when_the_sandbox_python_has_other_bytecode(box):

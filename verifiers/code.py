@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from rlvr.sandbox import ExecResult, Limits, Sandbox, make_sandbox
-from rlvr.verifiers.code_extract import extract_code
+from rlvr.verifiers.code_extract import extract_code, extract_program
 from rlvr.verifiers.code_harness import report_bytes
 from rlvr.verifiers.code_plan import TestPlan, plan_tests, solution_functions
 from rlvr.verifiers.verdict import Verdict
@@ -87,7 +87,13 @@ HARNESS_FILES = {
 #: `check` whose other parameters have defaults or are given by the tests' `check(...)` call runs
 #: with them, and one that needs an argument the tests never give is a dataset error; a `check_io`
 #: program stopped for its stderr alone is run again with its stderr discarded and judged by its
-#: stdout), so that a resumed evaluation never mixes verdicts of two rule sets.
+#: stdout; a bare call of the solution followed by a check of another kind is that check's setup,
+#: not a unit of its own; the task's own exception class (defined by the tests or the prompt)
+#: reaches the tests as itself; a test argument too large to send is a dataset error; the
+#: arguments a call changes in place are written back into the tests' objects; `check_function`
+#: takes the last block that defines the entry point, not a usage example after it; MBPP's entry
+#: point is the call a free checker wraps (`isclose(area(2), ...)`: area)), so that a resumed
+#: evaluation never mixes verdicts of two rule sets.
 RULES_VERSION = 8
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
@@ -149,9 +155,16 @@ def _sandbox_or_verdict(sandbox: Sandbox | None) -> Sandbox | Verdict:
         return Verdict.failed(f"no sandbox: {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
 
 
-def _solution_text(solution: Any, extract: bool | str, language: str) -> str | None:
+def _solution_text(solution: Any, extract: bool | str, language: str,
+                   defines: Sequence[str] | None = None) -> str | None:
+    """The code of `solution` as `extract` says. For a function check (`defines` given: the functions
+    the tests call, empty when they do not name one) `extract=True` takes the last block that
+    defines one of them, or any function (`extract_program`), so that a usage example after the
+    answer (`print(double(4))`) is not taken for it."""
     if not isinstance(solution, str):
         return None
+    if extract is True and language == "python" and defines is not None:
+        return extract_program(solution, defines, any_function=True)
     mode = extract if isinstance(extract, str) else ("last" if extract else "raw")
     return extract_code(solution, language=language, mode=mode)
 
@@ -255,7 +268,8 @@ def _prepare_function(solution, tests, entry_point, *, timeout, call_timeout, se
     if call_timeout is not None:
         _check_seconds("call_timeout", call_timeout)
     plan = plan_tests(tests, entry_point, setup_code=setup_code)  # raises for bad tests
-    code = _solution_text(solution, extract, "python")
+    defines = [plan.entry_point] if plan.entry_point else sorted({name for name in plan.bindings.values() if name})
+    code = _solution_text(solution, extract, "python", defines)
     if code is None:
         return Verdict.wrong(f"no solution: expected text, got {type(solution).__name__}",
                              details={"kind": "no_code", "tests": len(plan.units)})
@@ -302,14 +316,17 @@ def check_function(
         call_timeout: seconds for one call of the solution (default: what is left of `timeout`).
             A call that runs over fails its test; the next test gets a fresh solution process.
         setup_code: extra test-side setup (MBPP's test_setup_code).
-        extract: True (the last fenced block, else the raw text), a mode of `extract_code`, or
-            False for code as given.
+        extract: True (the last fenced block that defines the entry point, or a function the
+            tests call (`extract_program`), else the last fenced block, else the raw text), a mode
+            of `extract_code`, or False for code as given.
         memory_mb: memory limit per process (default: the sandbox's).
 
     Returns a Verdict: score = passed / tests, correct = all passed, reason = the first failure.
     Arguments and return values cross into the solution's process as plain data (numbers, strings,
-    bytes, None, containers of them, dict views, array.array; see docs/verifiers.md), so tests that
-    inspect how a solution mutated its arguments in place see the arguments unchanged. Test classes
+    bytes, None, containers of them, dict views, array.array; see docs/verifiers.md); a list, dict,
+    set, bytearray, deque or array argument that the call changed in place has its new state
+    written back into the tests' object, so tests that inspect it after the call see the change,
+    as in one process (nested objects are replaced, not updated in place). Test classes
     (unittest.TestCase) are not supported. Bad tests or options (a memory limit the sandbox cannot
     apply) raise ValueError before anything runs.
     """

@@ -10,9 +10,11 @@ verdict is the price of isolation and its start-up is most of a verdict's cost.
 Protocol: requests are 4-byte big-endian length + marshal of a dict (trusted data, from the
 harness): {"op": "load", "source", "typing_names"} or {"op": "call", "id", "name", "args", "kwargs"},
 with values in the tagged form of `code_harness.encode`. Replies are 4-byte length + UTF-8 JSON:
-{"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", "value" | "raised" | "unsupported"},
-where "raised" is [the nearest builtin exception class's name, the message, the args (tagged plain
-data, or null), the exception class's own name] (`_raised`).
+{"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", "value" | "raised" | "unsupported",
+optionally "changed"}, where "raised" is [the nearest builtin exception class's name, the message, the
+args (tagged plain data, or null), the exception class's own name] (`_raised`), and "changed" is
+[[position or keyword, tagged state], ...] for each list, dict, set, bytearray, deque or array
+argument that the call changed in place (`_changed`): the harness writes it into the tests' object.
 """
 
 import builtins
@@ -272,6 +274,42 @@ def _raised(exc):
     return "[" + ",".join((_quote(builtin), _quote(text), args, _quote(own[:200]))) + "]"
 
 
+#: The types of argument whose state after a call goes back to the tests when the call changed it.
+_MUTABLE = ("list", "dict", "set", "bytearray", "deque", "array")
+
+
+def _mutable_copies(message, args, kwargs):
+    """{position or keyword: a second copy of that argument as it came in}, for each argument of a
+    mutable type (`_MUTABLE`): what `_changed` compares it with after the call."""
+    copies = {}
+    for key, value in [*enumerate(args), *kwargs.items()]:
+        if type(value).__name__ in _MUTABLE:
+            copies[key] = _untag(message["args"][key] if type(key) is int else message["kwargs"][key])
+    return copies
+
+
+def _changed(before, args, kwargs, used):
+    """The ("changed", JSON) part of a reply: [[position or keyword, state], ...] for each mutable
+    argument that the call changed in place, so the harness can update the tests' object; none when
+    nothing changed. An argument that no longer is plain data, or states that would not fit in a
+    message beside `used` bytes, are left out (the tests then see that argument as it was)."""
+    parts = []
+    size = used
+    for key, copy in before.items():
+        value = args[key] if type(key) is int else kwargs[key]
+        try:
+            if type(value) is type(copy) and value == copy:
+                continue
+            text = "[" + (int.__repr__(key) if type(key) is int else _quote(key)) + "," + to_json(value) + "]"
+        except BaseException:  # noqa: BLE001 - not plain data any more
+            continue
+        size += len(text) + 1
+        if size > MAX_MESSAGE - (64 << 10):
+            return []
+        parts.append(text)
+    return [("changed", "[" + ",".join(parts) + "]")] if parts else []
+
+
 def _reply(fd, parts):
     _send(fd, "{" + ",".join(_quote(k) + ":" + v for k, v in parts) + "}")
 
@@ -324,13 +362,14 @@ def serve(request_fd, reply_fd):
         try:
             args = [_untag(arg) for arg in message["args"]]
             kwargs = {key: _untag(value) for key, value in message["kwargs"].items()}
+            before = _mutable_copies(message, args, kwargs)
             result = function(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001
-            _reply(reply_fd, head + [("raised", _raised(exc))])
+            _reply(reply_fd, head + [("raised", _raised(exc))] + _changed(before, args, kwargs, 0))
             continue
         try:
             body = to_json(result)
-            _reply(reply_fd, head + [("value", body)])
+            _reply(reply_fd, head + [("value", body)] + _changed(before, args, kwargs, len(body)))
         except BaseException as exc:  # noqa: BLE001
             what = exc.args[0] if isinstance(exc, TypeError) and exc.args and isinstance(exc.args[0], str) else _describe(exc)
             _reply(reply_fd, head + [("unsupported", _quote(what[:200]))])

@@ -14,7 +14,9 @@ line for one counts too (a broken final version is still the final answer, and f
 a function body that continues a given prefix (HumanEval's prompt). Without names, it takes the
 last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`), else the last
 block that parses and calls anything: a stdin/stdout program that calls nothing prints nothing,
-while sample input and output such as `5` or `Input: 3` parse but call nothing. Either
+while sample input and output such as `5` or `Input: 3` parse but call nothing (with
+`any_function`, for a function task whose tests name no function, the last block that defines a
+function at top level). Either
 way a later block that redefines the function wins, and without such a block the answer is the
 last block, as `extract_code` gives it.
 """
@@ -174,15 +176,17 @@ def _tries_to_define(body: str, names: set[str]) -> bool:
     return bool(names) and re.search(pattern, body, re.MULTILINE) is not None
 
 
-def _qualifies(body: str, names: set[str], prefix: str) -> bool:
+def _qualifies(body: str, names: set[str], prefix: str, any_function: bool = False) -> bool:
     """Whether a block can be the program (see `extract_program`)."""
     tree = _parse(body)
     if tree is None:  # a broken definition or a continuation of `prefix` (a function body), else an example
         return _tries_to_define(body, names) or (bool(prefix) and _parse(prefix + body) is not None)
+    if any_function and not names:
+        return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body)
     return _defines(tree, names) if names else _calls(tree)
 
 
-def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "") -> str:
+def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "", any_function: bool = False) -> str:
     """The Python program in a model's answer, skipping usage examples after it.
 
     With `defines` (e.g. a function task's entry point): the last fenced block that parses and
@@ -192,17 +196,18 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     `open(0)`), else the last block that parses and calls something (a stdin/stdout program;
     sample input/output blocks call nothing, and a usage line `main()  # prints 4` reads nothing). `prefix` is code
     the answer may continue (HumanEval's prompt): a block that does not parse alone but does after
-    it (a function body) also qualifies. When no block qualifies: `extract_code(text)` (the last
-    block, else the whole text).
+    it (a function body) also qualifies. With `any_function` and no `defines` (a function task whose
+    tests do not name the function): the last block that parses and defines a function at top level.
+    When no block qualifies: `extract_code(text)` (the last block, else the whole text).
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     names = {defines} if isinstance(defines, str) else set(defines)
     bodies = [body.strip("\n") for body in _language_bodies(text, "python")]
-    reading = None if names else _last_reading_block(bodies)
+    reading = None if names or any_function else _last_reading_block(bodies)
     if reading is not None:
         return reading
     for body in reversed(bodies):
-        if _qualifies(body, names, prefix):
+        if _qualifies(body, names, prefix, any_function):
             return body
     return extract_code(text)

@@ -11,7 +11,9 @@ by itself. This harness is built so that it cannot, by construction rather than 
   decodes into builtin values (None, bool, int, float, complex, str, bytes, bytearray, list, tuple,
   set, frozenset, dict, dict views (keys, values, items: views of a dict built here), range,
   Fraction, Decimal, deque, array.array, and an iterator over a list). No pickle and no object of
-  the solution's making ever reaches the tests, so no `__eq__` can lie.
+  the solution's making ever reaches the tests, so no `__eq__` can lie. A list, dict, set,
+  bytearray, deque or array argument that a call changed in place comes back the same way, and
+  its new state is written into the tests' object (`_update_in_place`), as in one process.
 * One result channel. Results are read only from the harness's stdout, as a line that starts with
   a nonce the host sent on stdin. The child gets /dev/null for stdin, stdout and stderr and keeps
   no other descriptor than its two pipes; the harness is non-dumpable, so the child can neither
@@ -25,7 +27,8 @@ by itself. This harness is built so that it cannot, by construction rather than 
   the host scores 0. A call that hangs, dies, or answers with garbage fails its test with an
   exception tests cannot catch (a BaseException); a fresh child serves the next test, a few times
   at most. Exceptions the solution raises reach the tests as builtin exception types only: the
-  nearest builtin class in their MRO, remade from the name and plain-data args. A test
+  nearest builtin class in their MRO, remade from the name and plain-data args (or the task's own
+  subclass of it of the same name, defined by the tests or the prompt, never the solution). A test
   that finishes without calling the solution fails: the host plans every unit around a use of the
   solution, so one that never calls it skipped its checks.
 
@@ -48,6 +51,7 @@ import builtins
 import collections
 import decimal
 import fractions
+import itertools
 import json
 import marshal
 import math
@@ -131,12 +135,20 @@ class NotPlainData(TypeError):
 
 
 class UnsendableArgument(TypeError):
-    """Raised by `Harness.call` when the tests pass the solution an argument that is no plain data
-    (`NotPlainData`): no answer could receive it, so a unit that ends with it is the task's fault.
-    `what` names the object ("a function object")."""
+    """Raised by `Harness.call` when the tests pass the solution an argument that no answer could
+    receive: no plain data (`NotPlainData`; `what` names the object, "a function object"), or a
+    call larger than a message may be (`too_large`, its size in bytes). A unit that ends with it
+    is the task's fault. `problem` says so for the report."""
 
-    def __init__(self, what):
-        super().__init__(f"cannot pass {what} to the solution: only plain data crosses into it")
+    def __init__(self, what, too_large=None):
+        if too_large is None:
+            super().__init__(f"cannot pass {what} to the solution: only plain data crosses into it")
+            self.problem = f"the tests pass {what} to the solution, which only plain data can reach"
+        else:
+            super().__init__(f"cannot pass {what} to the solution: the call takes {too_large} bytes, "
+                             f"more than the {MAX_MESSAGE} a message to it may")
+            self.problem = (f"the tests pass {what} to the solution in a call of {too_large} bytes, more "
+                            f"than the {MAX_MESSAGE} a message to it may take")
         self.what = what
 
 
@@ -293,12 +305,23 @@ class ChannelClosed(Exception):
     """The other side closed its end (it died, or dropped the pipe)."""
 
 
-def send_message(fd, message, deadline=None):
-    """Frame and send a request to the child: marshal, because it is trusted data going out."""
+def request_frame(message):
+    """The framed bytes of a request to the child: marshal, because it is trusted data going out.
+    ValueError when it is larger than MAX_MESSAGE (the child would refuse it)."""
     data = marshal.dumps(message)
     if len(data) > MAX_MESSAGE:
         raise ValueError(f"a message of {len(data)} bytes (more than {MAX_MESSAGE})")
-    view = memoryview(_LEN.pack(len(data)) + data)
+    return _LEN.pack(len(data)) + data
+
+
+def send_message(fd, message, deadline=None):
+    """Frame and send a request to the child (see `request_frame`)."""
+    send_frame(fd, request_frame(message), deadline)
+
+
+def send_frame(fd, frame, deadline=None):
+    """Send a framed request; ChannelTimeout or ChannelClosed when the child does not take it."""
+    view = memoryview(frame)
     while view:
         if deadline is not None:
             _wait(fd, deadline, write=True)
@@ -354,11 +377,36 @@ def _prctl(option, value):
 
 
 def safe_repr(value, limit=200):
+    """repr(value) cut to `limit` characters, made from no more of `value` than that can show (see
+    `_shown`): the label of a call with a list of 100000 items costs no more than one of 10."""
     try:
-        text = repr(value)
+        text = repr(_shown(value, [limit + 1]))
     except BaseException:  # noqa: BLE001 - e.g. an int too wide to print
         text = f"<unprintable {type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shown(value, budget):
+    """`value` cut to what the first budget[0] characters of its repr can show: every item takes at
+    least one character, so lists, tuples, deques, dicts, sets and strings keep that many items in
+    all (`budget` is shared down the nesting and spent as items are kept). Other values stay whole."""
+    budget[0] -= 1
+    kind = type(value)
+    if kind is str or kind is bytes or kind is bytearray:
+        return value[: max(budget[0], 0) + 1]
+    if kind is set or kind is frozenset:
+        return value if len(value) <= budget[0] else kind(itertools.islice(value, max(budget[0], 0)))
+    if kind is dict:
+        return {key: _shown(item, budget) for key, item in itertools.islice(value.items(), max(budget[0], 0))}
+    if kind is list or kind is tuple or kind is collections.deque:
+        kept = []
+        for item in value:
+            if budget[0] <= 0:
+                kept.append(...)  # shows as "Ellipsis", past the cut
+                break
+            kept.append(_shown(item, budget))
+        return kind(kept)
+    return value
 
 
 def describe(exc):
@@ -446,25 +494,44 @@ class SolutionFunction:
         return f"<solution function {self.__name__}>"
 
 
-def _solution_exception(name, message, args=None, own_name=None):
+def _solution_exception(name, message, args=None, own_name=None, *, task_names=None):
     """The exception the tests see when the solution raised an exception whose nearest builtin
     class is `name`, with `message` (its str) and `args` (tagged plain data, or None).
 
     Only builtin classes (of Exception, less UNSAFE_EXCEPTIONS) are made, from plain data alone:
     `args` when they decode to a tuple the class takes, else the message. A class of the solution's
     own (`own_name`, a json.JSONDecodeError, a `class Bad(KeyError)`) arrives as that builtin base,
-    with a note naming it, so `except ValueError` and `e.args` work as they would in one process.
+    with a note naming it, so `except ValueError` and `e.args` work as they would in one process;
+    unless the task defines a class of that name itself (`task_names`: the tests' namespace, which
+    holds the tests' and the prompt's definitions, never the solution's): a subclass of that base,
+    as HumanEval's `class NegativeError(ValueError)`, is then made, so the tests' `except
+    NegativeError` catches it (the solution could raise the task's class anyway).
     """
     name = name if type(name) is str and name.isidentifier() else "an exception"
     text = message[:500] if type(message) is str else ""
     cls = getattr(builtins, name, None)
     if isinstance(cls, type) and issubclass(cls, Exception) and name not in UNSAFE_EXCEPTIONS:
-        exc = _builtin_exception(cls, _exception_args(args), text)
+        own = type(own_name) is str and own_name != name
+        task_class = _task_exception_class(own_name, cls, task_names) if own else None
+        exc = _builtin_exception(task_class, _exception_args(args), text) if task_class is not None else None
+        if not isinstance(exc, cls):  # none, or the task's class made something else
+            exc = _builtin_exception(cls, _exception_args(args), text)
         if exc is not None:
-            if type(own_name) is str and own_name != name and hasattr(exc, "add_note"):  # (Python 3.11+)
+            if own and type(exc) is cls and hasattr(exc, "add_note"):  # (Python 3.11+)
                 exc.add_note(f"(raised by the solution as {own_name[:200]})")
             return exc
     return SolutionError(f"the solution raised {name}" + (f": {text}" if text else ""))
+
+
+def _task_exception_class(own_name, base, task_names):
+    """The task's own exception class named `own_name` (in `task_names`, the tests' namespace) when
+    it is a strict subclass of the builtin `base`, else None."""
+    if task_names is None or not own_name.isidentifier():
+        return None
+    found = task_names.get(own_name)
+    if isinstance(found, type) and issubclass(found, base) and found is not base:
+        return found
+    return None
 
 
 def _exception_args(data):
@@ -488,6 +555,23 @@ def _builtin_exception(cls, args, text):
         except Exception:  # noqa: BLE001
             continue
     return None
+
+
+def _update_in_place(original, state):
+    """Make the tests' mutable `original` hold `state` (decoded plain data of the same kind), keeping
+    the object itself, as `lst[:] = state` does; ValueError when `state` is of another kind. An
+    original of no such kind (a numpy array, which went as a list) is left as it is."""
+    kinds = (list, bytearray, array.array, collections.deque, dict, set)
+    kind = next((kind for kind in kinds if isinstance(original, kind)), None)
+    if kind is None:
+        return
+    if type(state) is not kind:
+        raise ValueError(f"a {type(state).__name__} for a {type(original).__name__} argument")
+    if kind in (list, bytearray, array.array):
+        original[:] = state
+    else:
+        original.clear()
+        (original.extend if kind is collections.deque else original.update)(state)
 
 
 class Child:
@@ -518,6 +602,9 @@ class Child:
 
     def send(self, message, deadline):
         send_message(self.request_w, message, deadline)
+
+    def send_frame(self, frame, deadline):
+        send_frame(self.request_w, frame, deadline)
 
     def recv(self, deadline):
         return recv_message(self.reply_r, deadline)
@@ -659,6 +746,10 @@ class Harness:
         except (TypeError, ValueError, RecursionError) as exc:  # too large or deep, or raised by the code of an
             # iterator being encoded (a generator of the tests', which may call the solution): a failed test
             raise TypeError(f"cannot pass {exc} to the solution: only plain data crosses into it") from None
+        try:
+            frame = request_frame(message)  # its size is checked here, so sending raises no ValueError
+        except ValueError:
+            raise UnsendableArgument(f"the arguments of {text}", too_large=len(marshal.dumps(message))) from None
         self.calls += 1
         if self.fatal is None and self.child is None:
             self._start_child()
@@ -670,7 +761,7 @@ class Harness:
         if self.call_timeout is not None:
             deadline = min(deadline, time.monotonic() + float(self.call_timeout))
         try:
-            self.child.send(message, deadline)
+            self.child.send_frame(frame, deadline)
             while True:
                 reply = self.child.recv(deadline)
                 if type(reply) is dict and type(reply.get("id")) is int and reply["id"] < message["id"]:
@@ -687,12 +778,14 @@ class Harness:
         except (ValueError, RecursionError, MemoryError) as exc:
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text} ({describe(exc)})")
-        return self._result(reply, message["id"], text)
+        return self._result(reply, message["id"], text, args, kwargs)
 
-    def _result(self, reply, call_id, text):
+    def _result(self, reply, call_id, text, args, kwargs):
         if type(reply) is not dict or reply.get("id") != call_id:
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text}")
+        if "changed" in reply and ("value" in reply or "raised" in reply):
+            self._write_back(reply["changed"], args, kwargs, text)
         if "value" in reply:
             try:
                 value = decode(reply["value"])
@@ -702,7 +795,7 @@ class Harness:
             self.last_call = (text, safe_repr(value))
             return value
         if "raised" in reply and type(reply["raised"]) is list and 2 <= len(reply["raised"]) <= 4:
-            raise _solution_exception(*reply["raised"])
+            raise _solution_exception(*reply["raised"], task_names=self.namespace)
         if "unsupported" in reply:
             what = reply["unsupported"]
             what = what[:200] if type(what) is str else "an unsupported object"
@@ -711,6 +804,30 @@ class Harness:
                        "arrays of them) is checked")
         self._drop_child()
         self._fail(f"the solution process sent a malformed reply to {text}")
+
+    def _write_back(self, changed, args, kwargs, text):
+        """Put the state of the arguments the call changed in place (`changed`: [[position or
+        keyword, tagged state], ...], see code_child's `_changed`) into the tests' own objects, as
+        if the solution had run in this process. Only the tests' lists, dicts, sets, bytearrays,
+        deques and arrays are written, each with plain data of its own kind; anything else the
+        child sends is a malformed reply."""
+        try:
+            if type(changed) is not list:
+                raise ValueError("malformed changed arguments")
+            for entry in changed:
+                if type(entry) is not list or len(entry) != 2:
+                    raise ValueError("malformed changed argument")
+                key, data = entry
+                if type(key) is int and 0 <= key < len(args):
+                    original = args[key]
+                elif type(key) is str and key in kwargs:
+                    original = kwargs[key]
+                else:
+                    raise ValueError(f"no argument {safe_repr(key, 50)} to change")
+                _update_in_place(original, decode(data))
+        except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+            self._drop_child()
+            self._fail(f"the solution process sent malformed changed arguments for {text} ({describe(exc)})")
 
     # -- the tests ------------------------------------------------------------------------------
     def run_setup(self, source):
@@ -760,7 +877,7 @@ class Harness:
             # the unit ended on an argument no answer could receive, before any call of the unit
             # returned (so no answer could steer the test to it)
             if type(exc) is UnsendableArgument and self.calls == calls_before:
-                self.unsendable = f"the tests pass {exc.what} to the solution, which only plain data can reach"
+                self.unsendable = exc.problem
             error = describe(exc)
             if isinstance(exc, AssertionError) and self.last_call and self.last_call[1] is not None:
                 error += f" ({self.last_call[0]} returned {self.last_call[1]})"

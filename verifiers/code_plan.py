@@ -6,9 +6,11 @@
   together with the plain statements just before it (the setup it needs); trailing statements join
   the last unit. A checking statement asserts (outside nested definitions), runs a helper function
   of the tests that asserts (directly or through other helpers), or is a bare call of the solution
-  itself (`f(-1)`: it must not raise). A bare call of a helper that only uses the solution without
-  asserting (`show(1)` after `def show(x): print(f(x))`) is not: it checks nothing. A definition is
-  never one by itself: defining `def test_x(): assert ...` checks nothing.
+  itself (`f(-1)`: it must not raise) that no check of another kind follows (`candidate(a)` before
+  `assert a == [1, 2, 3]` is that assert's setup, or a do-nothing answer would pass it). A bare
+  call of a helper that only uses the solution without asserting (`show(1)` after `def show(x):
+  print(f(x))`) is not: it checks nothing. A definition is never one by itself: defining `def
+  test_x(): assert ...` checks nothing.
   A statement involves the solution when it may run it: it names the solution other than to inspect
   it (`callable(f)`, `isinstance(f, ...)`, `hasattr`/`getattr`/`type`/`inspect.*(f)`, `f.__name__`),
   or uses a helper that does. Units that do not (HumanEval's `assert True, "..."`, `assert
@@ -632,15 +634,16 @@ def _reject_test_classes(body: list[ast.stmt]) -> None:
 def _group_units(statements: list[ast.stmt], reach: _Reach) -> list[TestUnit]:
     """Scored units: each checking statement with the plain statements before it.
 
-    What a checking statement is: see `_Reach.checks` (definitions are plain setup). Groups that
-    never touch the solution (`assert True, "..."` as in HumanEval) are not tests of it: they join the next group (the last one joins the previous), so
-    they can never earn a score by themselves.
+    What a checking statement is: see `_checking`. Groups that never touch the solution (`assert
+    True, "..."` as in HumanEval) are not tests of it: they join the next group (the last one joins
+    the previous), so they can never earn a score by themselves.
     """
+    checking = _checking(statements, reach)
     groups: list[list[ast.stmt]] = []
     pending: list[ast.stmt] = []
     for statement in statements:
         pending.append(statement)
-        if reach.checks(statement):
+        if id(statement) in checking:
             groups.append(pending)
             pending = []
     if pending and groups:
@@ -655,16 +658,39 @@ def _group_units(statements: list[ast.stmt], reach: _Reach) -> list[TestUnit]:
             carry += group
     if carry and merged:
         merged[-1].extend(carry)
-    return [_unit(group, reach) for group in merged]
+    return [_unit(group, reach, checking) for group in merged]
 
 
-def _unit(group: list[ast.stmt], reach: _Reach) -> TestUnit:
-    """The unit for `group`, labelled by its last checking statement that involves the solution."""
-    checking = [s for s in group if reach.involves(s) and reach.checks(s)] or group
-    text = ast.unparse(checking[-1]).splitlines()[0]
+def _checking(statements: list[ast.stmt], reach: _Reach) -> set[int]:
+    """The ids of the checking statements among `statements` (see `_Reach.checks`).
+
+    A bare call of the solution (`candidate(a)`) checks only that it does not raise, which every
+    answer that does nothing passes; when a check of another kind follows it (`assert a == [1, 2,
+    3]`, `assert pop() == 2`), that check is most likely what the call is for (its effect on an
+    argument or on the solution's state), so the call is setup of that check's unit rather than a
+    unit of its own: a free unit otherwise. Bare calls with no other check after them still count.
+    """
+    found = [statement for statement in statements if reach.checks(statement)]
+    checked_later = False
+    kept: set[int] = set()
+    for statement in reversed(found):
+        bare = _calls_directly(statement, reach.names)
+        if not bare:
+            checked_later = True
+        if not bare or not checked_later:
+            kept.add(id(statement))
+    return kept
+
+
+def _unit(group: list[ast.stmt], reach: _Reach, checking: set[int]) -> TestUnit:
+    """The unit for `group`, labelled by its last checking statement that involves the solution, else
+    its last checking statement (`assert a == [1, 2, 3]` after `candidate(a)`)."""
+    checks = [s for s in group if id(s) in checking]
+    labelled = [s for s in checks if reach.involves(s)] or checks or group
+    text = ast.unparse(labelled[-1]).splitlines()[0]
     if len(text) > LABEL_LENGTH:
         text = text[: LABEL_LENGTH - 3] + "..."
-    return TestUnit(ast.unparse(ast.Module(body=group, type_ignores=[])), f"line {checking[-1].lineno}: {text}")
+    return TestUnit(ast.unparse(ast.Module(body=group, type_ignores=[])), f"line {labelled[-1].lineno}: {text}")
 
 
 def _units_compile(units: list[TestUnit]) -> bool:

@@ -1,0 +1,179 @@
+"""Audit 26 of the code verifier: free units from bare calls, the task's own exception classes,
+oversized test arguments, format credit for fenced non-code, MBPP checkers wrapping the entry point,
+usage examples after the answer, arguments the solution changes in place, and labels of large
+arguments."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import rlvr
+from conftest import TEST_LIMITS, get_sandbox
+from rlvr.envs.code_env import _mbpp_entry_point
+from rlvr.envs.scoring import resolve_verifier
+from rlvr.envs.tasks import Task
+from rlvr.verifiers.code import check_function
+from rlvr.verifiers.code_harness import safe_repr
+from rlvr.verifiers.code_plan import plan_tests
+
+
+@pytest.fixture(scope="module")
+def box():
+    """The subprocess backend (runs everywhere), shared by this module's tests."""
+    return get_sandbox("subprocess", **TEST_LIMITS)
+
+
+# -- 1. a bare call followed by a check of its effect is no unit of its own --------------------------
+IN_PLACE_TESTS = ("def check(candidate):\n    a = [3, 1, 2]\n    candidate(a)\n    assert a == [1, 2, 3]\n"
+                  "    b = [5, 4]\n    candidate(b)\n    assert b == [4, 5]\n")
+
+
+def test_a_do_nothing_answer_earns_no_unit_from_a_bare_call_before_its_check(box):
+    verdict = check_function("def sort_in_place(xs):\n    pass\n", IN_PLACE_TESTS, "sort_in_place", sandbox=box)
+    assert verdict.score == 0.0, verdict.reason
+    assert "line 4: assert a == [1, 2, 3]" in verdict.reason  # the check that failed, not `candidate(b)`
+
+
+def test_mbpp_bare_calls_join_the_assert_after_them(box):
+    tests = ["push(1)", "push(2)", "assert pop() == 2", "assert pop() == 1"]
+    verdict = check_function("def push(x):\n    pass\ndef pop():\n    return None\n", tests, sandbox=box)
+    assert verdict.score == 0.0, verdict.reason
+    assert len(plan_tests(tests).units) == 2
+    right = "stack = []\ndef push(x):\n    stack.append(x)\ndef pop():\n    return stack.pop()\n"
+    assert check_function(right, tests, sandbox=box).correct
+
+
+def test_bare_calls_with_no_check_after_them_still_count():
+    plan = plan_tests("def check(candidate):\n    assert candidate(1) == 1\n    candidate(-1)\n    candidate(-2)\n", "f")
+    assert [unit.label for unit in plan.units] == ["line 2: assert candidate(1) == 1", "line 3: candidate(-1)",
+                                                   "line 4: candidate(-2)"]
+
+
+# -- 2. the task's own exception class reaches the tests as itself -----------------------------------
+NEGATIVE = "class NegativeError(ValueError):\n    pass\n"
+
+
+def test_the_tasks_own_exception_class_is_caught_by_the_tests(box):
+    solution = NEGATIVE + "def f(x):\n    if x < 0:\n        raise NegativeError('negative', x)\n    return x\n"
+    tests = ("def check(candidate):\n    try:\n        candidate(-1)\n    except NegativeError as exc:\n"
+             "        assert exc.args == ('negative', -1)\n    else:\n        raise AssertionError('no error')\n")
+    verdict = check_function(solution, tests, "f", sandbox=box, setup_code=NEGATIVE)
+    assert verdict.correct, verdict.reason
+
+
+def test_a_class_of_that_name_the_tests_do_not_define_stays_the_builtin_base(box):
+    solution = NEGATIVE + "def f(x):\n    raise NegativeError('negative')\n"
+    tests = ("def check(candidate):\n    try:\n        candidate(-1)\n    except ValueError as exc:\n"
+             "        assert type(exc) is ValueError\n    else:\n        raise AssertionError('no error')\n")
+    assert check_function(solution, tests, "f", sandbox=box).correct
+
+
+# -- 3. a test argument too large to send is the dataset's problem -----------------------------------
+def test_an_oversized_test_argument_is_a_dataset_error_not_the_solutions_failure(box):
+    tests = ("def check(candidate):\n    assert candidate('ab') == 2\n    s = 'a' * (17 << 20)\n"
+             "    assert candidate(s) == 17 << 20\n")
+    verdict = check_function("def f(s):\n    return len(s)\n", tests, "f", sandbox=box, timeout=20)
+    assert verdict.details["kind"] == "dataset_error", verdict.reason
+    assert "malformed" not in verdict.reason and "more than the 16777216" in verdict.reason
+    assert verdict.details["solution_starts"] == 1  # the solution's process was not killed for it
+
+
+# -- 4. no format credit for fenced non-code ----------------------------------------------------------
+@pytest.mark.parametrize("answer", ["```python\npass\n```", "```\nI cannot solve this.\n```", "```python\n# TODO\n```"])
+def test_fenced_non_code_earns_no_format_credit(box, answer):
+    env = rlvr.make("rlvr/Code-v0", sandbox=box).unwrapped
+    task = env.source.tasks[0]
+    assert env.format_score(task, answer) == 0.0
+    assert env.verify(task, answer).details["kind"] == "no_code"
+
+
+def test_fenced_code_still_earns_format_credit(box):
+    env = rlvr.make("rlvr/Code-v0", sandbox=box).unwrapped
+    assert env.format_score(env.source.tasks[0], "```python\ndef f(x):\n    return x\n```") == 1.0
+
+
+# -- 5. MBPP: a free checker wrapping the entry point is not the entry point -----------------------------
+def test_mbpp_entry_point_is_the_call_a_free_checker_wraps(box):
+    assert _mbpp_entry_point(["assert isclose(area(2), 12.566, rel_tol=1e-3)"]) == "area"
+    assert _mbpp_entry_point(["assert isclose(area(2), 12.566)"], "from math import isclose") == "area"
+    rows = [{"task_id": 1, "text": "area", "test_list": ["assert isclose(area(2), 12.566, rel_tol=1e-3)"]}]
+    with pytest.raises(Exception, match="could define 'isclose'"):
+        rlvr.make("rlvr/Code-v0", dataset=rows, sandbox=box)
+
+
+# -- 6. a usage example after the answer is not the answer ----------------------------------------------
+EXAMPLE_AFTER = ("Here:\n```python\ndef double(x):\n    return 2 * x\n```\nExample usage:\n"
+                 "```python\nprint(double(4))\n```\n")
+DOUBLE_TESTS = "def check(candidate):\n    assert candidate(2) == 4\n"
+
+
+def test_check_function_skips_a_usage_example_after_the_answer(box):
+    assert check_function(EXAMPLE_AFTER, DOUBLE_TESTS, "double", sandbox=box).correct
+    assert check_function(EXAMPLE_AFTER, ["assert double(2) == 4"], sandbox=box).correct
+
+
+@pytest.mark.parametrize("meta", [{"entry_point": "double"}, {}], ids=["entry_point", "no_entry_point"])
+def test_the_registered_code_scorer_skips_a_usage_example_after_the_answer(box, meta):
+    # rlvr.register(..., verifier="code") rows often have no entry point: any function then counts
+    scorer = resolve_verifier("code", sandbox=box)
+    task = Task("t", "double it", DOUBLE_TESTS, meta)
+    assert scorer.score(task, EXAMPLE_AFTER).correct
+    assert check_function(EXAMPLE_AFTER, DOUBLE_TESTS, sandbox=box).correct
+
+
+# -- 7. arguments changed in place reach the tests ----------------------------------------------------
+def test_a_right_in_place_answer_passes(box):
+    verdict = check_function("def f(xs):\n    xs.sort()\n", IN_PLACE_TESTS, "f", sandbox=box)
+    assert verdict.correct, verdict.reason
+
+
+def test_an_answer_that_modifies_its_input_fails_a_must_not_modify_test(box):
+    tests = "def check(candidate):\n    a = [3, 1, 2]\n    assert candidate(a) == 1\n    assert a == [3, 1, 2]\n"
+    assert not check_function("def f(xs):\n    xs.sort()\n    return xs[0]\n", tests, "f", sandbox=box).correct
+    assert check_function("def f(xs):\n    return min(xs)\n", tests, "f", sandbox=box).correct
+
+
+def test_every_mutable_kind_and_keyword_arguments_are_written_back_in_place(box):
+    solution = ("def f(d, s, b, q, arr, *, k):\n    d['x'] = 1; s.add(2); b[0] = 65; q.appendleft(0)\n"
+                "    arr[0] = 9; k.append(9); k[0].append(7)\n    raise KeyError('after the changes')\n")
+    tests = ("import array, collections\ndef check(candidate):\n"
+             "    d, s, b, q, arr, k = {}, {1}, bytearray(b'zz'), collections.deque([1]), array.array('i', [1]), [[1]]\n"
+             "    same = (d, s, b, q, arr, k)\n    try:\n        candidate(d, s, b, q, arr, k=k)\n"
+             "    except KeyError:\n        pass\n"
+             "    assert (d, s, b, q, arr, k) == ({'x': 1}, {1, 2}, bytearray(b'Az'), collections.deque([0, 1]), "
+             "array.array('i', [9]), [[1, 7], 9])\n"
+             "    assert all(x is y for x, y in zip(same, (d, s, b, q, arr, k)))\n")
+    verdict = check_function(solution, tests, "f", sandbox=box)
+    assert verdict.correct, verdict.reason
+
+
+def test_an_argument_that_stops_being_plain_data_is_left_as_it_was(box):
+    solution = "class Thing:\n    pass\ndef f(xs):\n    xs.append(Thing())\n    return 1\n"
+    tests = "def check(candidate):\n    a = []\n    assert candidate(a) == 1\n    assert a == []\n"
+    assert check_function(solution, tests, "f", sandbox=box).correct
+
+
+# -- 9. labels of large arguments cost little ----------------------------------------------------------
+def test_safe_repr_of_a_large_argument_matches_repr_and_is_fast():
+    values = [list(range(100_000)), {"b": 1, "a": [1] * 1000}, ("x" * 500,), (1,), "ab'c", [[1, 2], [3]], {1, 2}]
+    for value in values:
+        text = repr(value)
+        assert safe_repr(value, 80) == (text if len(text) <= 80 else text[:77] + "...")
+    big = list(range(1_000_000))
+    start = time.perf_counter()
+    for _ in range(10):
+        safe_repr(big, 80)
+    assert time.perf_counter() - start < 0.05 * 10  # a full repr takes ~0.1 s each
+
+
+def test_a_forged_change_of_another_kind_fails_the_call(box):
+    # the reply is the solution's to write: a "changed" entry that does not fit the argument is a
+    # malformed reply (the test fails), never written into the tests' list
+    solution = ("import json, os, sys\ndef f(xs):\n"
+                "    msg = json.dumps({'op': 'reply', 'id': 1, 'value': 0, 'changed': [[0, {'$dict': []}]]}).encode()\n"
+                "    os.write(int(sys.argv[2]), len(msg).to_bytes(4, 'big') + msg)\n    os._exit(0)\n")
+    tests = "def check(candidate):\n    a = [1]\n    assert candidate(a) == 0\n"
+    verdict = check_function(solution, tests, "f", sandbox=box)
+    assert not verdict.correct and "malformed changed arguments" in verdict.reason, verdict.reason
