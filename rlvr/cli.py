@@ -11,6 +11,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
 
 from rlvr import commands
 
@@ -35,7 +36,21 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
         return exc.code if isinstance(exc.code, int) else 2
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """A config warning as one line for the person at the terminal (``warning: ...``), without the
+    source location Python adds; other warnings as Python formats them."""
+    from rlvr.trainers.config import ConfigWarning
+
+    if issubclass(category, ConfigWarning):
+        return f"warning: {message}\n"
+    return _python_format_warning(message, category, filename, lineno, line)
+
+
+_python_format_warning = warnings.formatwarning
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.formatwarning = _format_warning
     parser = build_parser()
     args = _parse(parser, argv)
     if isinstance(args, int):

@@ -25,7 +25,9 @@ def test_quick_demo_runs_and_reports(tmp_path):
     assert saved["pass@1_after"] - saved["pass@1_before"] >= 0.15, saved
     assert (out / "curves.png").stat().st_size > 1000
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert len(rows) == saved["steps"]
+    # a row per step, after the evaluation before training (step 0)
+    assert [r["step"] for r in rows] == list(range(saved["steps"] + 1))
+    assert rows[0]["eval/pass@1"] == saved["pass@1_before"]
     for key in ("reward_mean", "reward_std", "accuracy", "response_length", "clip_frac", "entropy", "grad_norm",
                 "filtered_fraction", "extra_rounds", "tokens_per_s", "time/generate", "time/reward", "time/update",
                 "infra_retried_groups"):

@@ -26,6 +26,7 @@ import os
 import pickle
 import random
 import re
+import shlex
 import shutil
 import tempfile
 from pathlib import Path
@@ -35,7 +36,8 @@ import numpy as np
 import torch
 
 __all__ = ["save_checkpoint", "latest_checkpoint", "load_trainer_state", "rng_state", "set_rng_state", "list_checkpoints",
-           "remove_stale_temporaries", "restore_moved_aside", "CheckpointError"]
+           "remove_stale_temporaries", "restore_moved_aside", "damaged_checkpoint", "incomplete_checkpoints",
+           "quiet_progress", "CheckpointError"]
 
 _STEP_DIR = re.compile(r"^step_(\d+)$")
 _OLD_DIR = re.compile(r"^\.old-(step_\d+)(-.*)?$")
@@ -43,7 +45,7 @@ _OLD_DIR = re.compile(r"^\.old-(step_\d+)(-.*)?$")
 
 class CheckpointError(RuntimeError):
     """A ``trainer_state.pt`` that cannot be loaded safely (it holds objects other than tensors and
-    plain data)."""
+    plain data), or a damaged checkpoint (:func:`damaged_checkpoint`)."""
 
 
 def rng_state() -> dict[str, Any]:
@@ -69,17 +71,62 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+@contextlib.contextmanager
+def quiet_progress():
+    """Within the block, transformers shows no progress bars ("Writing model shards", "Loading
+    weights"): they would break the run's own bar, and print even with ``log.progress=false``."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
+
+
+def _complete(path: Path) -> bool:
+    """Whether ``path`` has both parts of a checkpoint (a save renames them into place together)."""
+    return (path / "trainer_state.pt").is_file() and (path / "model").is_dir()
+
+
 def list_checkpoints(output_dir: str | Path) -> list[tuple[int, Path]]:
-    """Complete checkpoints under ``output_dir/checkpoints``, oldest first."""
+    """Complete checkpoints (``trainer_state.pt`` and ``model/``) under ``output_dir/checkpoints``,
+    oldest first."""
     root = Path(output_dir) / "checkpoints"
     if not root.is_dir():
         return []
     found = []
     for p in root.iterdir():
         m = _STEP_DIR.match(p.name)
-        if m and (p / "trainer_state.pt").is_file():
+        if m and _complete(p):
             found.append((int(m.group(1)), p))
     return sorted(found)
+
+
+def damaged_checkpoint(checkpoint: str | Path, problem: str) -> CheckpointError:
+    """The error for a checkpoint that cannot be loaded (``problem`` says why): it names the
+    checkpoint and the way out, moving it aside to resume from the previous complete one."""
+    checkpoint = Path(checkpoint)
+    out = checkpoint.parent.parent
+    earlier = [p for _, p in list_checkpoints(out) if p.name < checkpoint.name]
+    then = (f"--resume then continues from the previous complete checkpoint, {earlier[-1]}" if earlier else
+            "there is no earlier checkpoint to resume from, so start afresh (--set log.overwrite=true)")
+    move = shlex.join(["mv", str(checkpoint), str(out / f"broken-{checkpoint.name}")])
+    return CheckpointError(f"the checkpoint {checkpoint} is damaged ({problem}) and cannot be loaded; move it "
+                           f"aside ({move}): {then}")
+
+
+def incomplete_checkpoints(output_dir: str | Path) -> list[Path]:
+    """``step_*`` directories newer than the latest complete checkpoint that lack a part of one
+    (``model/`` or ``trainer_state.pt``): what :func:`latest_checkpoint` passed over."""
+    root = Path(output_dir) / "checkpoints"
+    if not root.is_dir():
+        return []
+    latest = latest_checkpoint(output_dir)
+    return sorted(p for p in root.iterdir() if _STEP_DIR.match(p.name) and p.is_dir() and not _complete(p)
+                  and (latest is None or p.name > latest.name))
 
 
 def latest_checkpoint(output_dir: str | Path) -> Path | None:
@@ -97,7 +144,7 @@ def restore_moved_aside(output_dir: str | Path) -> list[Path]:
     restored = []
     for p in sorted(root.iterdir()):
         m = _OLD_DIR.match(p.name)
-        if m and (p / "trainer_state.pt").is_file() and not (root / m.group(1)).exists():
+        if m and _complete(p) and not (root / m.group(1)).exists():
             os.replace(p, root / m.group(1))
             restored.append(root / m.group(1))
     return restored
@@ -199,7 +246,8 @@ def save_checkpoint(
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-step_{step:06d}-", dir=root))
     old: Path | None = None
     try:
-        model.save_pretrained(tmp / "model", safe_serialization=True)
+        with quiet_progress():
+            model.save_pretrained(tmp / "model", safe_serialization=True)
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp / "model")
         torch.save(_plain(state), tmp / "trainer_state.pt")
@@ -243,7 +291,8 @@ def load_trainer_state(checkpoint: str | Path) -> dict[str, Any]:
 
     Raises:
         FileNotFoundError: the checkpoint has no ``trainer_state.pt``.
-        CheckpointError: the file holds other objects, which only a crafted file does.
+        CheckpointError: the file holds other objects, which only a crafted file does, or it is
+            damaged (truncated, empty: :func:`damaged_checkpoint`).
     """
     path = Path(checkpoint) / "trainer_state.pt"
     if not path.is_file():
@@ -253,6 +302,8 @@ def load_trainer_state(checkpoint: str | Path) -> dict[str, Any]:
         with allowed(_LEGACY_NUMPY_GLOBALS) if allowed is not None else contextlib.nullcontext():
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        if "weights only" not in str(exc).lower():  # not a refused object: a file that is no checkpoint
+            raise damaged_checkpoint(checkpoint, f"trainer_state.pt: {type(exc).__name__}: {exc}") from exc
         found = re.search(r"GLOBAL ([\w.]+)", str(exc))
         what = f" ({found.group(1)})" if found else ""
         raise CheckpointError(
@@ -260,3 +311,6 @@ def load_trainer_state(checkpoint: str | Path) -> dict[str, Any]:
             "do; it was not loaded, since unpickling such objects can run arbitrary code (a crafted "
             "checkpoint). Resume only from a checkpoint written by rlvr, or start afresh"
         ) from exc
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:  # a truncated or empty file
+        reason = " ".join(str(exc).split()[:12]) or "the file is empty or truncated"
+        raise damaged_checkpoint(checkpoint, f"trainer_state.pt: {type(exc).__name__}: {reason}") from exc

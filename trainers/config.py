@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import math
 import types
+import warnings
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import yaml
 
 __all__ = [
     "ConfigError",
+    "ConfigWarning",
     "ModelConfig",
     "EnvConfig",
     "EngineConfig",
@@ -34,6 +36,7 @@ __all__ = [
     "config_from_dict",
     "config_to_dict",
     "apply_overrides",
+    "override_value",
     "RESUME_MUTABLE_KEYS",
     "config_changes",
     "GROUP_ESTIMATORS",
@@ -45,6 +48,10 @@ __all__ = [
 
 class ConfigError(ValueError):
     """A configuration key or value is invalid; the message names the key and the fix."""
+
+
+class ConfigWarning(UserWarning):
+    """A setting that takes effect in no part of the run (see :meth:`Config.validate`)."""
 
 
 @dataclass
@@ -319,7 +326,22 @@ class Config:
             raise ConfigError(f"eval.samples must be >= 1, got {self.eval.samples}")
         if self.log.keep_last < 1:
             raise ConfigError(f"log.keep_last must be >= 1, got {self.log.keep_last}")
+        self._warn_unused()
         return self
+
+    def _warn_unused(self) -> None:
+        """Warn (:class:`ConfigWarning`) about settings that take effect in no part of this run: a
+        warning, not an error, since each is what switching a feature off leaves behind (a
+        config's ``eval.every`` with ``--set eval.num_tasks=0``, a vLLM config run on hf). Issued
+        from one place, each is shown once per process however often the config is validated."""
+        if self.eval.every and not self.eval.num_tasks:
+            warnings.warn(ConfigWarning(
+                f"eval.every={self.eval.every} runs no evaluation: eval.num_tasks is 0 (no evaluation at all); "
+                "set eval.num_tasks (e.g. 100) to evaluate every eval.every steps, or eval.every=0"))
+        if self.engine.name == "hf" and self.engine.kwargs:
+            warnings.warn(ConfigWarning(
+                f"engine.kwargs ({', '.join(map(str, self.engine.kwargs))}) are ignored: they are passed to the vLLM "
+                "engine only (engine.name=vllm), and engine.name is hf; remove them, or set engine.name=vllm"))
 
     def _check_temperatures(self) -> None:
         """Temperatures the engines accept: training samples, so at least ``GREEDY_BELOW`` (a smaller
@@ -598,6 +620,12 @@ def _parse_value(text: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError:
         return text
+
+
+def override_value(item: str) -> Any:
+    """The value of a ``key=value`` override as :func:`apply_overrides` sets it (parsed as YAML:
+    ``log.output_dir='2024'`` is the string ``2024``), for callers that read one before loading."""
+    return _parse_value(item.split("=", 1)[1]) if "=" in item else None
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ interrupted demo (Ctrl-C saves the last step) continues exactly where it stopped
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from pathlib import Path
 from typing import Sequence
@@ -73,8 +74,9 @@ def run_demo(
     from rlvr.trainers.trainer import ResumeError
 
     t0 = time.perf_counter()
-    extra = [*(QUICK_OVERRIDES if quick else ()), f"log.output_dir={output_dir}", "log.overwrite=true", *overrides]
-    cfg = load_config(_config_path(config), extra)
+    cfg = load_config(_config_path(config), [*(QUICK_OVERRIDES if quick else ()), "log.overwrite=true", *overrides])
+    if not any(o.split("=", 1)[0].strip() == "log.output_dir" for o in overrides):
+        cfg.log.output_dir = str(output_dir)  # (set as is: a path is no YAML value, "runs/x #2" neither)
     out = Path(cfg.log.output_dir)
     if resume and not out.is_dir():
         raise ResumeError(f"--resume: no checkpoint: {out} does not exist (run rlvr demo without --resume to start)")
@@ -84,7 +86,7 @@ def run_demo(
             if resume:
                 raise ResumeError(
                     f"--resume: {out} was not made by rlvr demo (no {MARKER} file); rlvr demo --resume continues "
-                    f"only a demo run (rlvr train --resume --set log.output_dir={out} continues another run)"
+                    f"only a demo run (rlvr train --resume --set {shlex.quote(f'log.output_dir={out}')} continues another run)"
                 )
             raise ResumeError(
                 f"{out} is not empty and was not made by rlvr demo (no {MARKER} file); the demo replaces its output "

@@ -7,7 +7,8 @@ The trainer (:mod:`.trainer`) wires the RL step; this module holds the rules for
   ``output_dir/.lock`` (held until the process exits or calls :func:`release_output_dir`), and a
   second process is refused at once (:func:`lock_output_dir`);
 - a fresh run refuses an ``output_dir`` that already holds a run (a checkpoint, ``metrics.jsonl`` or
-  ``summary.json``) unless ``log.overwrite``, which deletes exactly :data:`RUN_OUTPUTS`, and only
+  ``summary.json``) unless ``log.overwrite``, which deletes exactly :data:`RUN_OUTPUTS` (in its
+  folders only what a run writes there: other files there are refused, :func:`foreign_files`), and only
   once the new run has been built (:func:`check_output_dir`, :func:`clear_previous_run`); a
   ``config.json`` that is not an rlvr run's config (a model's, say) is refused even then;
 - ``--resume`` compares the config with the checkpoint's: only
@@ -24,6 +25,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -38,13 +40,14 @@ try:
 except ImportError:  # pragma: no cover - Windows: no locking
     fcntl = None
 
-from rlvr.trainers.checkpoint import CheckpointError, latest_checkpoint, load_trainer_state, restore_moved_aside
+from rlvr.trainers.checkpoint import (CheckpointError, incomplete_checkpoints, latest_checkpoint, load_trainer_state,
+                                      restore_moved_aside)
 from rlvr.trainers.config import RESUME_MUTABLE_KEYS, Config, TrainConfig, config_changes, config_to_dict, resume_mutable
 
 __all__ = [
     "ResumeError", "OutputDirBusy", "TrainingInterrupted", "RUN_OUTPUTS", "OPTIMIZER_KEYS", "LOCK_FILE", "StopRequests",
-    "apply_optimizer_config", "check_output_dir", "check_resume_config", "clear_previous_run", "existing_outputs",
-    "foreign_config", "holds_output_dir", "lock_output_dir", "release_output_dir", "resume_hint", "say",
+    "apply_optimizer_config", "check_no_foreign_files", "check_output_dir", "check_resume_config", "clear_previous_run",
+    "existing_outputs", "foreign_config", "foreign_files", "holds_output_dir", "lock_output_dir", "release_output_dir", "resume_hint", "say",
 ]
 
 
@@ -83,6 +86,8 @@ def say(message: str) -> None:
 
 #: The output directories this process holds the lock of: ``{realpath: file descriptor}``.
 _HELD: dict[str, int] = {}
+#: Those of them that taking the lock created (:func:`release_output_dir` removes them when left empty).
+_CREATED: set[str] = set()
 
 
 def _forget_locks_in_child() -> None:
@@ -92,6 +97,7 @@ def _forget_locks_in_child() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
     _HELD.clear()
+    _CREATED.clear()
 
 
 if hasattr(os, "register_at_fork"):
@@ -106,7 +112,8 @@ def lock_output_dir(out: Path, *, harm: str = "delete each other's checkpoints",
 
     The lock is held until the process exits (the operating system releases it, however the
     process ends) or calls :func:`release_output_dir`; taking it again in the same process is a
-    no-op. The file itself is never deleted (a new file would be a second lock).
+    no-op. The file itself is never deleted (a new file would be a second lock), except with the
+    directory it was created in when nothing else was written there (a run that failed to start).
 
     Raises:
         OutputDirBusy: another process holds it; the message names the directory and the process.
@@ -116,6 +123,7 @@ def lock_output_dir(out: Path, *, harm: str = "delete each other's checkpoints",
     if key in _HELD or fcntl is None:
         return
     path = out / LOCK_FILE
+    created = not out.is_dir()
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
@@ -141,6 +149,8 @@ def lock_output_dir(out: Path, *, harm: str = "delete each other's checkpoints",
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     _HELD[key] = fd
+    if created:
+        _CREATED.add(key)
 
 
 def holds_output_dir(out: Path) -> bool:
@@ -149,16 +159,50 @@ def holds_output_dir(out: Path) -> bool:
 
 
 def release_output_dir(out: Path) -> None:
-    """Release this process's lock of ``out`` (see :func:`lock_output_dir`); nothing if not held."""
-    fd = _HELD.pop(os.path.realpath(out), None)
-    if fd is not None:
-        os.close(fd)  # (closing the descriptor releases the flock)
+    """Release this process's lock of ``out`` (see :func:`lock_output_dir`); nothing if not held.
+
+    When taking the lock created ``out`` and nothing but the lock file is in it (a run that failed
+    to start, e.g. on a missing GPU), ``out`` goes too (removed while still locked): an empty
+    folder holding a ``.lock`` is no run, and would only be in the way."""
+    key = os.path.realpath(out)
+    fd = _HELD.pop(key, None)
+    if fd is None:
+        return
+    if key in _CREATED:
+        _CREATED.discard(key)
+        with contextlib.suppress(OSError):
+            if [p.name for p in out.iterdir()] == [LOCK_FILE]:
+                (out / LOCK_FILE).unlink()
+                out.rmdir()
+    os.close(fd)  # (closing the descriptor releases the flock)
 
 
 def existing_outputs(out: Path) -> list[str]:
-    """The outputs of an earlier run in ``out``: a checkpoint, ``metrics.jsonl``, ``summary.json``."""
+    """The outputs of an earlier run in ``out``: a checkpoint, ``metrics.jsonl``, ``summary.json``.
+
+    A ``metrics.jsonl`` without a step's row is none: a run stopped before its first step (during
+    the warm-up, or after the evaluation before training, logged as step 0) leaves one, and
+    rerunning the same command must not need ``log.overwrite``."""
     found = [f"checkpoint {ckpt.name}"] if (ckpt := latest_checkpoint(out)) is not None else []
-    return found + [name for name in ("metrics.jsonl", "summary.json") if (out / name).exists()]
+    files = [name for name in ("metrics.jsonl", "summary.json") if (out / name).exists()]
+    return found + [name for name in files if name != "metrics.jsonl" or _has_step_rows(out / name)]
+
+
+def _has_step_rows(path: Path) -> bool:
+    """Whether the metrics file ``path`` holds a line other than a step-0 row (an unreadable file
+    counts as holding rows)."""
+    try:
+        with open(path, "rb") as f:
+            for line in f:
+                try:
+                    row = json.loads(line) if line.strip() else {"step": 0}
+                except ValueError:
+                    return True
+                if not isinstance(row, dict) or row.get("step") != 0:
+                    return True
+    except OSError:
+        return True
+    return False
 
 
 #: Sections every rlvr run's ``config.json`` has (``config_to_dict``); a model's has none of them.
@@ -232,6 +276,8 @@ def _check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_chan
         say(f"restored {restored}, which a killed save had moved aside")
     ckpt = latest_checkpoint(out)
     if resume:
+        for skipped in incomplete_checkpoints(out):
+            say(f"resume: skipping {skipped}: it is incomplete (no model/ or trainer_state.pt); move it aside")
         if ckpt is None:
             existing = existing_outputs(out)
             if existing:
@@ -263,6 +309,8 @@ def _check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_chan
             "there and log.overwrite would delete this one, so choose another log.output_dir (or move "
             "that file away)"
         )
+    if cfg.log.overwrite:
+        check_no_foreign_files(out)
     existing = existing_outputs(out)
     if existing and not cfg.log.overwrite:
         if ckpt is not None:
@@ -306,14 +354,62 @@ def check_resume_config(out: Path, cfg: Config, state: dict[str, Any], ckpt: Pat
     return changes
 
 
+#: What rlvr writes inside the folders of :data:`RUN_OUTPUTS`: checkpoints (and the temporary
+#: copies of a save), TensorBoard event files and the warm-up model's ``save_pretrained`` files.
+_RUN_FOLDER_ENTRIES = {
+    "checkpoints": re.compile(r"^(step_\d+|\.(tmp|old)-step_\d+.*)$"),
+    "tensorboard": re.compile(r"^events\.out\.tfevents\..*$"),
+    "warmup_model": re.compile(r"^(config\.json|generation_config\.json|model.*\.safetensors(\.index\.json)?)$"),
+}
+
+
+def foreign_files(out: Path) -> list[Path]:
+    """The entries of the run folders of ``out`` (``checkpoints/``, ``tensorboard/``,
+    ``warmup_model/``) that no rlvr run writes: your files, which ``log.overwrite`` must not delete."""
+    found = []
+    for name, pattern in _RUN_FOLDER_ENTRIES.items():
+        folder = out / name
+        if folder.is_dir():
+            found += sorted(p for p in folder.iterdir() if not pattern.match(p.name))
+        elif folder.exists():  # a file where a run writes a folder
+            found.append(folder)
+    return found + [out / name for name in RUN_OUTPUTS if name not in _RUN_FOLDER_ENTRIES and (out / name).is_dir()]
+
+
+def check_no_foreign_files(out: Path) -> None:
+    """Refuse ``log.overwrite`` in ``out`` when its run folders hold files rlvr did not write.
+
+    Raises:
+        ResumeError: naming (up to five of) those files and the way out.
+    """
+    foreign = foreign_files(out)
+    if foreign:
+        shown = ", ".join(str(p) for p in foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise ResumeError(
+            f"log.overwrite: {out} holds files that no rlvr run wrote ({shown}); overwriting would delete them "
+            "with the previous run's outputs, so move them away, or choose another log.output_dir"
+        )
+
+
 def clear_previous_run(out: Path) -> None:
-    """``log.overwrite``: delete the earlier run's outputs (:data:`RUN_OUTPUTS`) and say which."""
+    """``log.overwrite``: delete the earlier run's outputs (:data:`RUN_OUTPUTS`: in its folders only
+    what rlvr writes there) and say which.
+
+    Raises:
+        ResumeError: those folders hold other files (:func:`check_no_foreign_files`); nothing is deleted.
+    """
+    check_no_foreign_files(out)
     removed = []
     for name in RUN_OUTPUTS:
         p = out / name
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
+        if name in _RUN_FOLDER_ENTRIES and p.is_dir():
+            for entry in p.iterdir():
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            p.rmdir()
+        elif p.exists() or p.is_symlink():
             p.unlink()
         else:
             continue

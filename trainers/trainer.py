@@ -53,7 +53,8 @@ import torch
 from rlvr.envs.fingerprint import LOCATION_KEYS
 from rlvr.trainers import advantages as adv_fns
 from rlvr.trainers.checkpoint import (
-    latest_checkpoint, load_trainer_state, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state,
+    CheckpointError, damaged_checkpoint, latest_checkpoint, load_trainer_state, quiet_progress, remove_stale_temporaries,
+    rng_state, save_checkpoint, set_rng_state,
 )
 from rlvr.trainers.config import Config, ConfigError, check_task_ranges, config_to_dict
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
@@ -152,7 +153,11 @@ def pick_dtype(name: str, device: torch.device) -> torch.dtype:
 
 
 def load_policy(cfg: Config) -> tuple[Any, Any]:
-    """The model and tokenizer named by ``cfg.model`` (the tiny local model for ``"tiny"``)."""
+    """The model and tokenizer named by ``cfg.model`` (the tiny local model for ``"tiny"``).
+
+    A ``model.name_or_path`` that is a path (``./x``, ``../x``, ``/x``, ``~/x``, or more than one
+    ``/``: no hub id) but no folder, or an rlvr checkpoint folder (whose model is in ``model/``),
+    is a :class:`ConfigError` saying so (transformers would complain about a repo id or a tokenizer)."""
     m = cfg.model
     if m.name_or_path == "tiny":
         from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
@@ -165,9 +170,19 @@ def load_policy(cfg: Config) -> tuple[Any, Any]:
         return model, tok
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    name, folder = m.name_or_path, Path(m.name_or_path).expanduser()
+    seps = name.count("/") + (name.count(os.sep) if os.sep != "/" else 0)
+    if (name.startswith(("./", "../", "/", "~", ".\\", "..\\")) or seps > 1) and not folder.is_dir():
+        raise ConfigError(f"model.name_or_path={name!r}: no such folder ({folder.absolute()}); set it to a folder "
+                          "written by save_pretrained, a hub id (org/name) or 'tiny'")
+    if folder.is_dir():
+        if (folder / "trainer_state.pt").is_file() and (folder / "model").is_dir():
+            raise ConfigError(f"model.name_or_path={name!r} is an rlvr checkpoint folder, whose model is in its "
+                              f"model/ subfolder: use model.name_or_path={str(folder / 'model')!r}")
+        name = str(folder)
     try:
-        tok = AutoTokenizer.from_pretrained(m.name_or_path, trust_remote_code=m.trust_remote_code)
-        model = AutoModelForCausalLM.from_pretrained(m.name_or_path, trust_remote_code=m.trust_remote_code, dtype=torch.float32)
+        tok = AutoTokenizer.from_pretrained(name, trust_remote_code=m.trust_remote_code)
+        model = AutoModelForCausalLM.from_pretrained(name, trust_remote_code=m.trust_remote_code, dtype=torch.float32)
     except (OSError, ValueError) as exc:  # no such folder, no hub access, not a model: one line naming the key
         reason = " ".join(str(exc).split())[:300]
         raise ConfigError(f"model.name_or_path={m.name_or_path!r} cannot be loaded ({type(exc).__name__}: {reason}); "
@@ -931,17 +946,29 @@ class Trainer:
         return self.train_seconds_before + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
 
     def _load_checkpoint(self) -> None:
+        """Restore the latest checkpoint (weights, optimizer, data position, RNG...). A damaged one
+        (a truncated ``trainer_state.pt``, a missing or truncated ``model.safetensors``) is a
+        :class:`ResumeError` naming it and how to resume from the previous one."""
+        from safetensors import SafetensorError
         from transformers import AutoModelForCausalLM
 
         ckpt = latest_checkpoint(self.out)
-        state = self._resume_state if self._resume_state is not None else load_trainer_state(ckpt)
+        try:
+            state = self._resume_state if self._resume_state is not None else load_trainer_state(ckpt)
+        except CheckpointError as exc:
+            raise ResumeError(f"--resume: {exc}") from exc
         self._resume_state = None
         self._check_same_env(state, ckpt)
         stale = remove_stale_temporaries(self.out)
         if stale:
             say(f"resume: removed {len(stale)} unfinished checkpoint save(s) left by a killed run: "
                  f"{', '.join(p.name for p in stale)}")
-        saved = AutoModelForCausalLM.from_pretrained(ckpt / "model", dtype=torch.float32)
+        try:
+            with quiet_progress():
+                saved = AutoModelForCausalLM.from_pretrained(ckpt / "model", dtype=torch.float32)
+        except (OSError, EOFError, RuntimeError, ValueError, SafetensorError) as exc:
+            reason = f"model/: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            raise ResumeError(f"--resume: {damaged_checkpoint(ckpt, reason)}") from None
         self.model.load_state_dict(saved.state_dict())
         del saved
         self.optimizer.load_state_dict(state["optimizer"])
@@ -1123,7 +1150,11 @@ class Trainer:
 
     def _evaluate_at(self, step: int, logger: MetricsLogger) -> dict[str, float]:
         """``evaluate()`` for ``step``, kept in ``eval_results``; a failure is logged and kept in
-        ``eval_errors`` instead of ending the run (its checkpoint is already saved)."""
+        ``eval_errors`` instead of ending the run (its checkpoint is already saved).
+
+        The evaluation before training (step 0) has no step's row to join, so it is logged as a
+        row of its own (``metrics.jsonl``, TensorBoard); a resume keeps it, as every row up to
+        its checkpoint's step."""
         try:
             result = self.evaluate()
         except Exception as exc:
@@ -1131,6 +1162,8 @@ class Trainer:
             logger.write(f"step {step}: evaluation failed ({self.eval_errors[step]}); training goes on")
             return {}
         self.eval_results[step] = result
+        if step == 0:
+            logger.log(0, result)
         return result
 
     def _save_and_hint(self, what: str) -> str:

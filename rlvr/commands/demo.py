@@ -46,9 +46,12 @@ def resume_command(args) -> str:
 
 
 def _output_dir(args) -> str:
-    """Where the run went: the last ``--set log.output_dir=...``, else ``--output-dir``."""
-    dirs = [o.split("=", 1)[1].strip() for o in args.overrides if o.split("=", 1)[0].strip() == "log.output_dir"]
-    return dirs[-1] if dirs else args.output_dir
+    """Where the run went: the last ``--set log.output_dir=...`` (its value parsed as the config
+    parses it), else ``--output-dir`` (as given)."""
+    from rlvr.trainers.config import override_value
+
+    dirs = [override_value(o) for o in args.overrides if o.split("=", 1)[0].strip() == "log.output_dir"]
+    return str(dirs[-1]) if dirs else args.output_dir
 
 
 def run(args) -> int:

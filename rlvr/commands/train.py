@@ -45,11 +45,12 @@ def _config_path(args) -> str:
     """``--config``, or with ``--resume`` alone the ``config.json`` of the run named by ``--set log.output_dir``."""
     from pathlib import Path
 
-    from rlvr.trainers.config import ConfigError
+    from rlvr.trainers.config import ConfigError, override_value
 
     if args.config is not None:
         return args.config
-    dirs = [o.split("=", 1)[1].strip() for o in args.overrides if o.split("=", 1)[0].strip() == "log.output_dir"]
+    dirs = [override_value(o) for o in args.overrides if o.split("=", 1)[0].strip() == "log.output_dir"]
+    dirs = [str(d) for d in dirs if d is not None]
     if not args.resume or not dirs:
         raise ConfigError("--config is required (e.g. --config configs/demo.yaml); only --resume --set "
                           "log.output_dir=DIR may leave it out, to reuse DIR/config.json")
@@ -90,7 +91,7 @@ def save_failed(command: str, exc: Exception, trainer) -> int:
 def run(args) -> int:
     from rlvr.trainers.config import ConfigError, load_config
     from rlvr.trainers.rollout import RolloutInfrastructureError
-    from rlvr.trainers.trainer import CheckpointSaveError, ResumeError, Trainer, TrainingInterrupted
+    from rlvr.trainers.trainer import CheckpointSaveError, ResumeError, Trainer
     from rlvr.trainers.vllm_engine import VLLMUnavailableError
 
     if args.allow_config_change and not args.resume:
@@ -104,7 +105,7 @@ def run(args) -> int:
         return 2
     try:
         summary = trainer.train()
-    except TrainingInterrupted:  # the trainer has said which step was saved and how to resume
+    except KeyboardInterrupt:  # (TrainingInterrupted too) the trainer has said what was saved and how to resume
         return 130
     except RolloutInfrastructureError as exc:
         return _infrastructure_failed(exc, trainer)
