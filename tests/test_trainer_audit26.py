@@ -292,3 +292,12 @@ def test_checkpoints_are_saved_and_loaded_without_transformers_progress_bars(two
     assert main(["train", "--resume", "--set", f"log.output_dir={out}", "--set", "train.total_steps=3"]) == 0
     err = capsys.readouterr().err
     assert "Writing model shards" not in err and "Loading weights" not in err
+
+
+def test_the_warmup_model_is_saved_without_transformers_progress_bar(tmp_path, config, capsys):
+    """With a KL reference the warm-up saves its model to OUT/warmup_model: transformers' "Writing
+    model shards" bar broke the run's own bar there too."""
+    out = tmp_path / "run"
+    assert train(config, out, "warmup.steps=1", "algorithm.kl_coef=0.01") == 0
+    assert (out / "warmup_model" / "config.json").is_file()
+    assert "Writing model shards" not in capsys.readouterr().err

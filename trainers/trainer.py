@@ -1200,7 +1200,8 @@ class Trainer:
         self.engine.load_weights(self.model)
         if self.ref_model is not None:
             self.ref_model.load_state_dict(self.model.state_dict())
-            self.model.save_pretrained(self.out / "warmup_model")
+            with quiet_progress():  # (its bar would break the run's own)
+                self.model.save_pretrained(self.out / "warmup_model")
             self.reference = "warmup_model"
         self.warmup_stats = stats
         if logger is not None:
