@@ -270,9 +270,10 @@ def test_word_answers_compare_as_text(gold, pred, equal):
     assert v.details["kind"] == ("equal" if equal else "wrong")
 
 
-def test_a_word_for_a_number_is_not_a_number():
-    v = verify("5", "five")
-    assert not v.correct and v.details["kind"] == "unparsable"
+def test_a_whole_answer_in_number_words_is_that_number():
+    # (rules 11: "five" was unparsable; a number in words is read as its digits)
+    assert verify("5", "five").correct
+    assert verify("5", "six").details["kind"] == "wrong"
 
 
 # -- a worker exception is a verification failure, not an unparsable prediction ---------------

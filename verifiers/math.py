@@ -77,7 +77,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_value, prepare, require_evaluated, value_nodes
 from rlvr.verifiers.math_extract import (after_reasoning, extract_answer, extract_here, final_boxes, looks_like_bare_answer,
-                                        restatement_parts, tagged_answers)
+                                        restatement_parts, spelled_answer, stated_answers, tagged_answers)
 from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
                                            word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
@@ -95,7 +95,11 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 10  # 10: values joined by "or" are never a tuple or interval; a fractional power that simplifies
+RULES_VERSION = 11  # 11: `\\sin^{-1}` is arcsin; hedges after a box in brackets, after dashes or LaTeX spaces,
+#                   "maybe 4", choice letters and number words; golds boxing several answers, placeholders (`nan`,
+#                   `N/A`) and divisions by zero are gold errors; `d.dd \\times 10^{k}` rounds as `d.dde{k}`, to
+#                   significant digits whatever k; whole answers in number words; `####` lines that disagree
+#                   10: values joined by "or" are never a tuple or interval; a fractional power that simplifies
 #                   (`27^{1/3}`) is not evaluated; a box inside a box is part of the outer one
 #                   9: maths right after a box (`\\boxed{12}^2`, `\\times 10^{k}`, `,000`) is part of the answer
 #                   8: answers stated after the last box, labels and spacing before a dash, nested `\\over`, `x \\neq a`,
@@ -246,6 +250,7 @@ def clear_cache() -> None:
         _cache.data.clear()
         _cache.hits = 0
     _gold_norm.cache_clear()
+    _gold_problem.cache_clear()
     _gold_checks.clear()
 
 
@@ -271,14 +276,56 @@ def _committed_answers(text: str) -> list[str] | None:
     """Every final answer `text` commits to, for hedge detection: those of its trusted `<answer>`
     tags when it has any (boxes outside them are reasoning, see `tagged_answers`), else all its
     boxes and an answer stated after the last one (`final_boxes`: "\\boxed{20}. Actually, the
-    answer is 21." takes 20 back); None when it has neither (the other extraction rules then apply)."""
+    answer is 21." takes 20 back), else its `####` lines and "the answer is" when these are several
+    (`stated_answers`); None otherwise (the other extraction rules then apply)."""
     tagged = tagged_answers(text)
     if tagged:
         return [a for tag in tagged for a in tag]
     boxed, said_later = final_boxes(text)
     if not boxed:
-        return None
+        return stated_answers(text)  # `#### 5` and `#### 6`: two answers too
     return [b.strip() for b in boxed] + ([said_later] if said_later is not None else [])
+
+
+#: Gold answers that are a missing value, not an answer (compared after normalisation, ignoring
+#: case). Not "None": that may be a genuine answer ("which of these is prime? None").
+_PLACEHOLDER_GOLDS = frozenset({"nan", "null", "tbd", "n/a"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _gold_problem(gold: str) -> str | None:
+    """Why `gold` cannot be graded although it may parse, or None: its boxes hold several different
+    answers (only the last would be graded, so the complete answer scores as a hedge), it is a
+    placeholder for a missing value (`nan`, `N/A`: every answer would be wrong), or it divides by
+    zero (`1/0`: no answer equals it). Memoised as `_gold_norm` is."""
+    boxed, _ = final_boxes(gold)
+    if len(boxed) > 1 and len({normalize(b) for b in boxed}) > 1:
+        return (f"gold answer {gold[:200]!r} boxes several different answers ({len(boxed)} boxes), and only "
+                "one is graded: put the whole answer in one box (`\\boxed{-2, 3}`), or drop this row")
+    norm = normalize(_gold_text(gold))
+    if norm.strip().lower() in _PLACEHOLDER_GOLDS:
+        return f"gold answer {gold[:200]!r} looks like a missing value, not an answer: fill it in or drop this row"
+    try:
+        tree = parse(norm)
+    except (ParseError, RecursionError):
+        return None  # (`validate_gold` names a gold that cannot be parsed)
+    if ":" not in norm and _divides_by_zero(tree):  # (`3:00` is a time, not 3 over 0)
+        return f"gold answer {gold[:200]!r} divides by zero, so no answer can equal it: fix or drop this row"
+    return None
+
+
+def _divides_by_zero(node: object) -> bool:
+    """True when the parse tree holds a division whose denominator is exactly 0 (`1/0`, `\\frac{0}{0}`,
+    `(1, 1/0)`)."""
+    if not isinstance(node, tuple):
+        return False
+    if node and node[0] == "div":
+        try:
+            if exact_value(node[2]) == 0:
+                return True
+        except Exception:  # noqa: BLE001 - NeedSympy or anything else: not a known 0
+            pass
+    return any(_divides_by_zero(part) for part in node)
 
 
 def _gold_text(gold: str) -> str:
@@ -340,6 +387,9 @@ def validate_gold(gold: Any) -> str:
     """
     if not isinstance(gold, str) and not is_number_gold(gold):
         raise GoldAnswerError(f"gold answer {gold!r} is a {type(gold).__name__}; expected text or a number")
+    problem = _gold_problem(str(gold))
+    if problem is not None:
+        raise GoldAnswerError(problem)
     text = _gold_text(str(gold))
     norm = normalize(text)
     if _CHOICE_GOLD_RE.match(norm):
@@ -541,6 +591,9 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
     if not isinstance(prediction, str):
         return _Plan(verdict=Verdict.wrong(f"unparsable prediction: not text ({type(prediction).__name__})",
                                            details=_details("unparsable")))
+    problem = _gold_problem(gold)
+    if problem is not None:
+        return _Plan(verdict=Verdict.failed(problem, details=_details("error")))
     g_norm, number_gold = _gold_norm(gold)
     if len(prediction) > 200_000:
         prediction = prediction[-200_000:]
@@ -562,7 +615,10 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
     clash = _unit_clash(gold, answers)
     if clash is not None:
         return _Plan(verdict=clash)
-    norms = list(dict.fromkeys(normalize(a, number_gold=number_gold) for a in answers))
+    norms = [normalize(a, number_gold=number_gold) for a in answers]
+    if word_answer(g_norm) is None:  # "The answer is five.": 5 (a word gold compares words with words)
+        norms = [spelled_answer(n) or n for n in norms]
+    norms = list(dict.fromkeys(norms))
     norms = [n for n in norms if n] or [""]
     for n in norms:
         if len(n) > MAX_ANSWER_CHARS:

@@ -47,7 +47,7 @@ from typing import Callable, Iterator
 from rlvr.verifiers.math_parse import ParseError
 
 __all__ = ["MAX_PM_VALUES", "NeedSympy", "Outcome", "compare", "exact_eq", "exact_value", "decimal_places",
-           "prepare", "has_symbols", "value_nodes"]
+           "may_be_rounding", "rounding_reason", "prepare", "has_symbols", "value_nodes"]
 
 MAX_BITS = 4096  # exact fast path gives up (to sympy) beyond numbers this large
 MAX_FACTORIAL = 200
@@ -160,22 +160,53 @@ def _isqrt_exact(n: int) -> int | None:
 
 
 def decimal_places(node: tuple) -> tuple[int, int] | None:
-    """(places, significant digits) when the node is a decimal literal (possibly negated), else None."""
+    """(places, significant digits) when the node is a decimal literal (possibly negated), else None.
+    A number times a power of ten (`3.33 \\times 10^{-4}`) is read as its literal (`3.33e-4`): the
+    same rounding, written another way."""
     while node[0] == "neg":
         node = node[1]
-    if node[0] != "num" or ("." not in node[1] and "e" not in node[1].lower()):
+    power = _power_of_ten(node)
+    if power is not None:
+        node, shift = power
+    else:
+        shift = 0
+    if node[0] != "num" or ("." not in node[1] and "e" not in node[1].lower() and not shift):
         return None
     lit = node[1].lower()
     mant, _, exp = lit.partition("e")
     int_part, _, frac = mant.partition(".")
-    places = len(frac) - (int(exp) if exp else 0)
+    places = len(frac) - (int(exp) if exp else 0) - shift
     sig = len((int_part + frac).lstrip("0")) or 1
     return places, sig
 
 
+def _power_of_ten(node: tuple) -> tuple[tuple, int] | None:
+    """(the number literal, k) when `node` is a literal times `10^{k}`, k a whole number; else None."""
+    if node[0] != "mul" or node[1][0] != "num" or node[2][0] != "pow" or node[2][1] != ("num", "10"):
+        return None
+    exponent, sign = node[2][2], 1
+    if exponent[0] == "neg":
+        exponent, sign = exponent[1], -1
+    if exponent[0] != "num" or not exponent[1].isdigit() or len(exponent[1]) > 3:
+        return None
+    return node[1], sign * int(exponent[1])
+
+
+#: A decimal is taken as a rounding to at most this many places either side of the point (sizes capped).
+MAX_ROUNDING_PLACES = 400
+
+
+def may_be_rounding(places: int, sig: int) -> bool:
+    """Whether a decimal written with `places` places and `sig` significant digits may be a rounding
+    of an exact value: with 3 significant digits or more (`0.33` for 1/3 is too coarse to tell a
+    rounding from a wrong answer), whatever the exponent (`6.67e3` rounds 20000/3 as `0.667` rounds
+    2/3). The one rule of the exact path (`rounds_to`) and of sympy's (`math_sympy._numeric_eq`)."""
+    return sig >= 3 and abs(places) <= MAX_ROUNDING_PLACES
+
+
 def rounds_to(dec: Fraction, places: int, sig: int, exact: Fraction) -> bool:
     """True when `dec` (written with `places` places, `sig` significant digits) is `exact` rounded."""
-    if sig < 3 or places < 0 or places > 60:
+    if not may_be_rounding(places, sig):
         return False
     scale = Fraction(10) ** places
     scaled = exact * scale
@@ -207,8 +238,15 @@ def answer_rounds_gold(a: tuple, b: tuple, gold: Fraction, answer: Fraction) -> 
     `rounds_to`). Never the other way round: a decimal gold is exact as written."""
     db = decimal_places(b)
     if db and not decimal_places(a) and rounds_to(answer, db[0], db[1], gold):
-        return f"equal after rounding to {db[0]} decimal places"
+        return rounding_reason(*db)
     return None
+
+
+def rounding_reason(places: int, sig: int) -> str:
+    """The reason of a verdict that takes a decimal as a rounding (see `may_be_rounding`)."""
+    if places < 0:  # `6.67e3`: rounded to tens, better said in significant digits
+        return f"equal after rounding to {sig} significant digits"
+    return f"equal after rounding to {places} decimal places"
 
 
 def _fmt(v: Fraction) -> str:

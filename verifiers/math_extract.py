@@ -36,7 +36,7 @@ import re
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 
-__all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "final_boxes", "said_after", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
+__all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
 #: A box: `\\boxed`, `\\fbox`, `\\framebox` (whose optional `[width][position]` are skipped; each at most
 #: 40 characters, so a flood of unclosed `[` costs linear time).
@@ -119,7 +119,7 @@ def final_boxes(text: str) -> tuple[list[str], str | None]:
     if not spans:
         return [], None
     contents = [_box_content(text, *box) for box in spans]
-    return [content for content, _ in contents], said_after(text[contents[-1][1]:])
+    return [content for content, _ in contents], said_after(text[contents[-1][1]:], contents[-1][0])
 
 
 def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
@@ -177,20 +177,66 @@ _APPROXIMATE_RE = re.compile(r"\b(?:" + "|".join(sorted(w for w in _APPROXIMATEL
                              + "|".join(re.escape(w) for w in sorted(_APPROXIMATELY) if not w[0].isalpha()), re.IGNORECASE)
 
 
-#: "or" and a value right after a box (`\\boxed{20} or 21`, `$\\boxed{20}$ or $21$`, `\\boxed{20}, or maybe 21`).
-_OR_AFTER_BOX_RE = re.compile(r"[ \t$]*,?[ \t]*(?:\\text\{\s*or\s*\}|\bor\b)[ \t]*(?:(?:maybe|perhaps|possibly)[ \t]+)?\$?[ \t]*"
-                              r"(-?[0-9\\][^\s$,;]*?)\.?(?=[\s$,;]|$)", re.IGNORECASE)
+#: Spacing or punctuation between a box and a hedge word: spaces, `$`, a comma or semicolon, an
+#: opening bracket (`\\boxed{5} (or 4)`), a dash, LaTeX spaces (`\\quad`, `\\,`, `~`). Bounded runs only.
+_HEDGE_GAP = r"(?:[ \t$,;(\[~\u2013\u2014-]|\\q?quad\b|\\[,;: ]){0,12}"
+_HEDGE_SPACE = r"(?:[ \t~]|\\q?quad\b|\\[,;: ]){0,12}"
+#: "or" (or "maybe", "possibly", "perhaps") right after a box, and what follows it: in math mode
+#: (group 1, `$\\boxed{20}$ or $x = 21$`), else one word (group 2, `\\boxed{20} or 21`, `or twenty-one`).
+_OR_AFTER_BOX_RE = re.compile(
+    _HEDGE_GAP + r"(?:\\text\{\s*or\s*\}|\bor\b(?:[ \t]+(?:maybe|perhaps|possibly)\b)?|\b(?:maybe|perhaps|possibly)\b)"
+    + _HEDGE_SPACE + r"(?:\$([^$\n]{1,200})\$|([^\s$,;]{1,200}(?:[ -][A-Za-z]+){0,4}))", re.IGNORECASE)
+_CHOICE_LETTER_RE = re.compile(r"^\(?[A-E]\)?$")
+_VALUE_START_RE = re.compile(r"-?[0-9\\]")
 
 
-def said_after(tail: str) -> str | None:
-    """The answer `tail` (the text after a box) states in words — "the answer is 21", `#### 21`, or
-    "or 21" right after the box — when it is a value in its own right; None when it states none,
-    or only something that is no second answer: a remark ("the answer is correct"), a pointer back
-    ("the answer is boxed above"), a rounding ("approximately 0.33"), or prose ("the answer is not
-    21"). A number in words is given as digits ("twenty-one" is "21")."""
-    alternative = _OR_AFTER_BOX_RE.match(tail)
-    if alternative is not None and _looks_like_math(alternative.group(1)):
-        return alternative.group(1)  # `\\boxed{20} or 21`: a second answer offered beside the box
+def _alternative(tail: str, box: str | None) -> str | None:
+    """The second answer offered beside the box by "or" right after it (`\\boxed{20} or 21`,
+    `\\boxed{20} (or 21)`, `\\boxed{B} or C`, `\\boxed{20} or twenty-one` as "21"), or None when
+    what follows is no value (`\\boxed{5} or so`, `or more precisely 5.0`). A letter is a value only
+    as a choice beside a boxed choice letter (`box`); words only when they spell a number."""
+    m = _OR_AFTER_BOX_RE.match(tail)
+    if m is None:
+        return None
+    if m.group(1) is not None:  # in math mode: a value when it has a digit
+        said = m.group(1).strip()
+        return said if any(c.isdigit() for c in said) else None
+    words = m.group(2)
+    first = _balanced(words.split()[0].rstrip(".")) if words.split() else ""
+    if _VALUE_START_RE.match(first):  # a number or LaTeX (`21`, `-3`, `\\frac{1}{2}`)
+        return first if _looks_like_math(first) else None
+    if box is not None and _CHOICE_LETTER_RE.match(box.strip()) and _CHOICE_LETTER_RE.match(first):
+        return first
+    spelled = _leading_number(words.lower().replace("-", " ").split())
+    return str(spelled) if spelled is not None else None
+
+
+def _balanced(value: str) -> str:
+    """`value` less the closing brackets at its end that close nothing in it (`4)` of `(or 4)`)."""
+    while value and value[-1] in ")]" and value.count(value[-1]) > value.count("(" if value[-1] == ")" else "["):
+        value = value[:-1].rstrip(".")
+    return value
+
+
+def _leading_number(words: list[str]) -> int | None:
+    """The number the longest run of number words at the start of `words` spells, or None."""
+    for n in range(len(words), 0, -1):
+        spelled = _spelled_number([w.strip(".,;)]") for w in words[:n]])
+        if spelled is not None:
+            return spelled
+    return None
+
+
+def said_after(tail: str, box: str | None = None) -> str | None:
+    """The answer `tail` (the text after a box, `box` holding the box's content) states in words —
+    "the answer is 21", `#### 21`, or "or 21" right after the box (see `_alternative`) — when it is
+    a value in its own right; None when it states none, or only something that is no second answer:
+    a remark ("the answer is correct"), a pointer back ("the answer is boxed above"), a rounding
+    ("approximately 0.33"), or prose ("the answer is not 21"). A number in words is given as
+    digits ("twenty-one" is "21")."""
+    alternative = _alternative(tail, box)
+    if alternative is not None:
+        return alternative  # `\\boxed{20} or 21`: a second answer offered beside the box
     if "nswer" not in tail and "####" not in tail:
         return None
     said = extract_here(tail)  # (no box is left in the tail, nor a trusted tag: those came first)
@@ -334,6 +380,17 @@ def _spelled_number(words: list[str]) -> int | None:
     return None if last is None else total + current
 
 
+def spelled_answer(norm: str) -> str | None:
+    """The digits of a normalised answer that is wholly a whole number in words ("five",
+    "twenty-five", "one hundred and five"), else None. Why: "The answer is five." answers 5, and
+    read as words it would be no maths at all."""
+    words = norm.strip().rstrip(".!").lower().replace("-", " ").split()
+    if not words or len(words) > 12:
+        return None
+    spelled = _spelled_number(words)
+    return str(spelled) if spelled is not None else None
+
+
 def _names_another_value(answer: str, remark: str) -> bool:
     """True when a remark after `answer` names a value other than it: a spelled number that is not
     the answer's (`2 (three)`; `7 (seven)` only restates 7), a word that changes the value
@@ -389,6 +446,34 @@ def _said_answer(text: str) -> str | None:
         if _looks_like_math(got):
             return got
     return said[-1] if said else None
+
+
+def stated_answers(text: str) -> list[str] | None:
+    """Every final answer a text without boxes or tags states: each `#### n` line, and its last
+    "the answer is …" when that reads as a value (as `said_after` reads one), when these are more
+    than one; None otherwise (`extract_here` then reads the answer). Why: "The answer is 5.\\n#### 6"
+    and "#### 5\\n#### 6" offer two answers, a hedge as a box and a later different answer are
+    (`final_boxes`), not whichever one the extraction rules happen to read first."""
+    text = strip_markdown(text)
+    gsm = [(_said_answer(g) or g).strip() for g in _GSM_RE.findall(text)]  # (`#### The answer is 6`: 6)
+    if not gsm:
+        return None
+    said = _said_answer(text)
+    if said is not None and not _states_value(said):
+        said = None
+    found = ([said] if said is not None else []) + gsm
+    return found if len(found) > 1 else None
+
+
+def _states_value(said: str) -> bool:
+    """Whether what "the answer is" said is a value, not a remark ("straightforward", "boxed
+    above", "about 0.33"): maths (a digit, LaTeX), a number in words, or a word answer of a closed
+    kind ("yes", "Monday")."""
+    if len(said) > 200 or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said):
+        return False
+    if any(c.isdigit() or c == "\\" for c in said) or spelled_answer(said) is not None:
+        return True
+    return said.strip().rstrip(".!").lower() in _ANSWER_WORDS
 
 
 def _tag_answers(inner: str) -> list[str]:

@@ -284,8 +284,8 @@ def _strip_bold(text: str) -> str:
 
 # Names that are maths, not words: a letters-only answer made of these (and single letters) is algebra.
 _MATH_NAMES = {
-    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "exp",
-    "ln", "log", "lg", "det", "gcd", "lcm", "max", "min", "floor", "ceil", "sqrt", "pi", "oo", "inf",
+    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "arccot", "arcsec", "arccsc",
+    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "exp", "ln", "log", "lg", "det", "gcd", "lcm", "max", "min", "floor", "ceil", "sqrt", "pi", "oo", "inf",
     "infty", "infinity", "or", "and", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta",
     "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau",
     "upsilon", "phi", "varphi", "chi", "psi", "omega",

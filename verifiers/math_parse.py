@@ -48,8 +48,13 @@ class ParseError(ValueError):
 
 
 _FUNCS = {
-    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-    "exp", "ln", "log", "lg", "det", "gcd", "lcm", "max", "min", "floor", "ceil",
+    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "arccot", "arcsec", "arccsc",
+    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "exp", "ln", "log", "lg", "det", "gcd", "lcm", "max", "min", "floor", "ceil",
+}
+#: The inverse of each trigonometric or hyperbolic function: `\\sin^{-1} x` is arcsin x, not 1/sin x.
+_INVERSE = {
+    "sin": "arcsin", "cos": "arccos", "tan": "arctan", "cot": "arccot", "sec": "arcsec", "csc": "arccsc",
+    "sinh": "arcsinh", "cosh": "arccosh", "tanh": "arctanh",
 }
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
@@ -518,6 +523,15 @@ class _Parser:
             elif tok == ("op", "}"):
                 level -= 1
 
+    def function_power(self) -> tuple:
+        """The power after a function name (the `^` is taken): an argument as for \\frac, or a bare
+        `-1` (`\\tan^-1 x`), which would otherwise be read as a minus with nothing before it."""
+        if self.at("-") and self.peek(1) == ("num", "1"):
+            self.take()
+            self.take()
+            return ("neg", ("num", "1"))
+        return self.read_arg()
+
     def parse_cmd(self, name: str) -> tuple:
         self.enter()
         try:
@@ -545,7 +559,9 @@ class _Parser:
                 power = None
                 if self.at("^"):  # \sin^2 x
                     self.take()
-                    power = self.read_arg()
+                    power = self.function_power()
+                    if power == ("neg", ("num", "1")) and name in _INVERSE:
+                        name, power = _INVERSE[name], None
                 base = None
                 if name in ("log", "lg") and self.at("_"):
                     self.take()

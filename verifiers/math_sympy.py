@@ -32,7 +32,8 @@ from fractions import Fraction
 import sympy
 
 from rlvr.verifiers.math_compare import (NeedSympy, Outcome, answer_rounds_gold, compare, decimal_places, exact_eq,
-                                         exact_value, prepare, require_evaluated, value_nodes)
+                                         exact_value, may_be_rounding, prepare, require_evaluated, rounding_reason,
+                                         value_nodes)
 from rlvr.verifiers.math_parse import ParseError, parse
 
 __all__ = ["check_gold", "compare_normalized", "to_sympy", "sympy_eq"]
@@ -40,6 +41,8 @@ __all__ = ["check_gold", "compare_normalized", "to_sympy", "sympy_eq"]
 _FUNCS = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec,
     "csc": sympy.csc, "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
+    "arccot": sympy.acot, "arcsec": sympy.asec, "arccsc": sympy.acsc, "arcsinh": sympy.asinh,
+    "arccosh": sympy.acosh, "arctanh": sympy.atanh,
     "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh, "exp": sympy.exp,
     "floor": sympy.floor, "ceiling": sympy.ceiling, "ceil": sympy.ceiling,
 }
@@ -289,12 +292,12 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
     if cd is not None and abs(cd) <= 1e-20 * max(1.0, abs(ca)) and _not_told_apart(A, B, diff, va, vb):
         return True, "equal numerically (to 20 digits)"
     dp = decimal_places(b)  # only the answer may be a rounding of the gold (see `math_compare.exact_eq`)
-    if dp and not decimal_places(a) and dp[1] >= 3 and va.is_real:
+    if dp and not decimal_places(a) and may_be_rounding(*dp) and va.is_real:
         scale = sympy.Integer(10) ** dp[0]
         rounded = sympy.floor(va * scale + sympy.Rational(1, 2))
         lit = exact_value(b)
         if rounded == sympy.Rational(lit.numerator, lit.denominator) * scale:
-            return True, f"equal after rounding to {dp[0]} decimal places"
+            return True, rounding_reason(*dp)
     return False, f"different values: {_short(va)} vs {_short(vb)}"
 
 
