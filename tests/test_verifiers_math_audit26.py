@@ -171,3 +171,16 @@ def test_final_answer_lines_that_disagree_are_a_hedge(gold, text):
 ])
 def test_final_answer_lines_that_agree_are_no_hedge(text):
     assert verify("6", text).correct
+
+
+@pytest.mark.parametrize("text", ["I think the answer is straightforward.\n#### 6",
+                                  "The answer is simple to check.\n\n#### 6"])
+def test_a_gsm_line_after_a_remark_about_the_answer_is_read(text):
+    """A "the answer is" that only remarks on the answer made the whole output unparsable, though
+    a `####` line gave the answer."""
+    assert verify("6", text).correct
+    assert not verify("5", text).correct
+
+
+def test_a_remark_without_a_gsm_line_is_still_no_answer():
+    assert not verify("6", "I think the answer is straightforward.").correct

@@ -98,7 +98,8 @@ DEFAULT_TIMEOUT = 5.0
 RULES_VERSION = 11  # 11: `\\sin^{-1}` is arcsin; hedges after a box in brackets, after dashes or LaTeX spaces,
 #                   "maybe 4", choice letters and number words; golds boxing several answers, placeholders (`nan`,
 #                   `N/A`) and divisions by zero are gold errors; `d.dd \\times 10^{k}` rounds as `d.dde{k}`, to
-#                   significant digits whatever k; whole answers in number words; `####` lines that disagree
+#                   significant digits whatever k; whole answers in number words; `####` lines that disagree;
+#                   a `####` line is read after a "the answer is" that makes a remark ("straightforward")
 #                   10: values joined by "or" are never a tuple or interval; a fractional power that simplifies
 #                   (`27^{1/3}`) is not evaluated; a box inside a box is part of the outer one
 #                   9: maths right after a box (`\\boxed{12}^2`, `\\times 10^{k}`, `,000`) is part of the answer

@@ -603,10 +603,10 @@ def extract_here(text: str, *, fallback: str | None = None) -> str | None:
     if boxed:
         return boxed[-1].strip()
     said = _said_answer(text)
-    if said:
-        return said
     gsm = _GSM_RE.findall(text)
-    if gsm:
+    if said and (not gsm or _states_value(said)):
+        return said
+    if gsm:  # (also after a remark: "I think the answer is straightforward.\n#### 6" is 6)
         return gsm[-1].strip()
     if fallback == "last_number":
         nums = _NUMBER_RE.findall(text)
