@@ -42,8 +42,9 @@ class Job:
             check_file_name(name)
             if not isinstance(data, (str, bytes)):
                 raise TypeError(f"file {name!r} must hold str or bytes, got {type(data).__name__}")
-            if name == program:
-                raise ValueError(f"file name {name!r} is taken by the program itself; rename the file")
+            if name == program or name.startswith(program + "/"):
+                raise ValueError(f"file name {name!r} is taken by the program itself (its file {program!r} "
+                                 "cannot also be a directory); rename the file")
             parent = name.rsplit("/", 1)[0] if "/" in name else None
             while parent:
                 if parent in self.files:
@@ -195,14 +196,18 @@ class Sandbox(ABC):
     #: starts (tmpfs mounts), else None: `_check_job_fits` refuses stdin or files that do not fit.
     _job_space: int | None = None
 
+    #: Bytes of stdin, files and program together that a run's worker can receive, where its memory
+    #: bounds them (a container's), else None: `_check_job_fits` refuses more.
+    _input_space: int | None = None
+
     def _check_job_fits(self, job: Job, limits: Limits) -> None:
         """Raise ValueError when the caller's own stdin or files would not fit in the run (so that
         neither the sandbox nor the program is blamed for them), or are not UTF-8 text.
 
         Counted as the worker writes them: the files, their parent directories and the program in
         the work dir (at most `max_files`, on every backend alike), and their size in whole pages
-        in the work dir, the stdin's in /tmp (at most `_job_space` each). Sizes only: nothing is
-        copied for text that is ASCII."""
+        in the work dir, the stdin's in /tmp (at most `_job_space` each), and all of them together
+        (at most `_input_space`). Sizes only: nothing is copied for text that is ASCII."""
         stdin_size = _text_size("stdin", job.stdin)
         sizes = [_text_size(f"file {name!r}", data) if isinstance(data, str) else len(data)
                  for name, data in job.files.items()]
@@ -213,6 +218,11 @@ class Sandbox(ABC):
         if entries > limits.max_files:
             raise ValueError(f"the run's files, their directories and the program make {entries} entries in the "
                              f"work dir, more than max_files={limits.max_files}: raise max_files or pass fewer files")
+        total = stdin_size + sum(sizes)
+        if self._input_space is not None and total > self._input_space:
+            raise ValueError(f"the run's stdin, files and program ({total} bytes) are more than the {self.name} "
+                             f"backend's worker can receive in its memory ({self._input_space} bytes, set by the "
+                             "sandbox's memory_mb): create the sandbox with a larger memory_mb")
         if self._job_space is None:
             return
         fix = (f"the {self.name} backend's tmpfs mounts hold {self._job_space / 2**20:g} MiB each, 4x the "

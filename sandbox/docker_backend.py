@@ -54,6 +54,12 @@ log = logging.getLogger("rlvr.sandbox")
 #: Memory the container gets beyond the per-run limit, for the worker itself and the page cache
 #: (and, on top, twice the output cap: `container_memory_mb`).
 WORKER_OVERHEAD_MB = 128
+#: What receiving a run's stdin, files and program costs the container's memory, in bytes per
+#: byte of them (their base64 line as read and as parsed, and the files they become in the tmpfs
+#: mounts: see the worker's `_write_payload`), and what the worker itself keeps meanwhile (MiB).
+#: `_check_job_fits` refuses a run that brings more than the container could receive.
+INPUT_COST = 5
+INPUT_RESERVE_MB = 24
 #: How long (seconds) to wait for the engine's events about a container lost during a run.
 EVENTS_WAIT_SECONDS = 5.0
 #: The label every rlvr container carries, and the labels naming the process that started it.
@@ -76,6 +82,13 @@ def container_memory_mb(limits: Limits) -> int:
     the handler to hold a run's stdout and stderr, each up to `max_output_bytes`, while it answers
     (in base64, a piece at a time: see the worker's `send`)."""
     return limits.memory_mb + WORKER_OVERHEAD_MB + -(-2 * limits.max_output_bytes // (1 << 20))
+
+
+def input_space(limits: Limits) -> int:
+    """Bytes of stdin, files and program together that a container of a sandbox with `limits` can
+    receive for a run (see `INPUT_COST`): more would have the OOM killer end the worker's handler
+    before the program starts."""
+    return (container_memory_mb(limits) - INPUT_RESERVE_MB) * (1 << 20) // INPUT_COST
 
 
 def _client():
@@ -369,6 +382,7 @@ class DockerSandbox(Sandbox):
     def __init__(self, *, image: str = DEFAULT_IMAGE, **limits) -> None:
         super().__init__(**limits)
         self._job_space = 4 * self.limits.max_file_mb * 1024 * 1024  # each tmpfs mount's size
+        self._input_space = input_space(self.limits)
         self.image = image
         self._client = _client()
         _require_image(self._client, image)

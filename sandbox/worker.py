@@ -35,9 +35,13 @@ gone, the handler compares the worker's settings with those it had when it start
 (`process_settings`), and the worker retires on any change: the next run always gets a worker as
 it started. The job's own result stands.
 
-Output travels compactly: a run's stdout and stderr, raw bytes, go as base64 in the result line
-(`Worker.send`), a piece at a time, so that the handler holds no more than the bytes collected
-(JSON escapes would take up to six bytes per byte printed, in the container's memory under Docker).
+Input and output travel compactly: a job's stdin and files come as base64 of their bytes (the
+host's `job_message`), decoded a piece at a time into the files (`_write_payload`), and a run's
+stdout and stderr, raw bytes, go as base64 in the result line (`Worker.send`), a piece at a time,
+so that the handler holds no more than the bytes collected (JSON escapes would take up to six bytes
+per byte, in the container's memory under Docker). A handler killed before its job's process
+exists (while receiving the job: `_report_unreceived`) is the sandbox's failure, never the
+program's: each handler marks, on a pipe of the worker's, that it is about to fork the job's process.
 
 Arguments: MODE WORKDIR TMPDIR SCRATCH [JOB_UID [OOM_EVENTS]]. SCRATCH is a comma-separated list
 of other directories a job can write (e.g. /dev/shm,/dev/mqueue), wiped after each job like WORKDIR
@@ -101,6 +105,8 @@ FILE_COUNT_INTERVAL = 0.05
 OUTPUT_FIELDS = ("stdout", "stderr")
 #: Bytes of output encoded at a time (a multiple of 3: the pieces' base64 joins into the whole's).
 B64_PIECE = 3 << 20
+#: Characters of a job's base64 input decoded at a time (a multiple of 4: `_write_payload`).
+B64_TEXT_PIECE = 4 << 20
 #: The worker's resource limits a job could change from outside (`process_settings`).
 RLIMITS = tuple(sorted(name for name in dir(resource) if name.startswith("RLIMIT_")))
 #: ioprio_get's number, by machine (no wrapper in Python's os module).
@@ -187,13 +193,30 @@ def _restore_dir(path: str, was: os.stat_result) -> None:
         pass
 
 
+def _write_payload(fd: int, payload) -> None:
+    """Write a job's stdin or file contents to `fd`: text, or {"b64": base64 of the bytes} (as the
+    host sends them: `job_message`), decoded a piece at a time, so that the handler holds no more
+    than the received text and one piece of its bytes (see `B64_PIECE`)."""
+    if isinstance(payload, dict):
+        text = payload["b64"]
+        pieces = (base64.b64decode(text[start:start + B64_TEXT_PIECE]) for start in range(0, len(text), B64_TEXT_PIECE))
+    else:
+        pieces = iter((payload.encode(),))
+    for data in pieces:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+
+
 def _write_files(workdir: str, files: dict, uid: int | None) -> None:
     for name, payload in files.items():
         path = os.path.join(workdir, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        data = base64.b64decode(payload["b64"]) if isinstance(payload, dict) else payload.encode()
-        with open(path, "wb") as handle:
-            handle.write(data)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            _write_payload(fd, payload)
+        finally:
+            os.close(fd)
     if uid is not None:  # the job runs as nobody: give it its work dir
         for root, dirs, names in os.walk(workdir):
             for name in dirs + names:
@@ -315,6 +338,8 @@ class Worker:
         self.settings = process_settings(os.getpid())  # compared after each job (see the module docs)
         self.send({"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
         me = os.getpid()
+        # written by each handler as it makes its job's process, read by us once the handler is gone
+        self.forked_r, self.forked_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         # The worker's objects never change from here on: kept out of the collector's passes, so
         # that a handler's and a job's collections do not touch (and copy) the pages holding them.
         gc.freeze()
@@ -324,25 +349,44 @@ class Worker:
             if handler == 0:
                 os._exit(self.handle_one_job(me))
             ended = self._wait_for(handler)
+            forked = _read_available(self.forked_r) != ""  # whether the job's process came to exist
             if ended != HANDLED:
-                if self.mode == "host":  # the handler's leftovers were handed to us: end them
+                oom = bool(self.oom_events) and _oom_kills(self.oom_events) > oom_kills
+                if ended < 0 and not forked:
+                    self._report_unreceived(-ended, oom)
+                elif self.mode == "host":  # the handler's leftovers were handed to us: end them
                     self.kill_leftovers(None)  # (not the handler's pid: reaped, it may be reused)
-                elif ended < 0:
-                    oom = bool(self.oom_events) and _oom_kills(self.oom_events) > oom_kills
-                    if oom or self._reaped_others or _others_than(handler):
-                        self._report_killed_handler(-ended, oom)
+                elif ended < 0 and (oom or self._reaped_others or _others_than(handler)):
+                    self._report_killed_handler(-ended, oom)
                 return
+
+    def _report_unreceived(self, number: int, oom: bool) -> None:
+        """Tell the host that a handler was killed by signal `number` before its job's process
+        existed (while it received the job or wrote its files): no program ran, so nothing of it
+        can be blamed. A "sandbox_error"; with `oom` the sandbox's memory cgroup's OOM killer acted
+        meanwhile: the job's input did not fit in the memory the worker had to receive it."""
+        why = (": the OOM killer of the sandbox's memory cgroup ended it while it received the run's stdin "
+               "and files (they did not fit in the worker's memory: create the sandbox with a larger memory_mb)"
+               if oom else "")
+        self._write_report({"status": "sandbox_error", "exit_code": None, "stdout": "", "stderr": "",
+                            "wall_time": 0.0, "retire": True, "message": (
+                                f"the sandbox's worker failed to receive the run, before the program started: its "
+                                f"handler was killed by {_signal_name(number)}{why}")})
 
     def _report_killed_handler(self, number: int, oom: bool = False) -> None:
         """Tell the host that a job's handler was killed by signal `number` once the job had
-        processes (alive, or ended and reaped by us: a job that kills and then exits). In a pid namespace of our own nothing outside can reach the handler
+        processes (alive, or ended and reaped by us: a job that kills and then exits; before the
+        job's process existed, see `_report_unreceived`). In a pid namespace of our own nothing outside can reach the handler
         but the host's root and the OOM killer (the job is its first choice), so the job did it:
         `kill(-1, SIGKILL)` spares only us. The host then blames the program rather than running it
         again, which would hand it a second, fresh try at a test it saw itself failing. With `oom`
         the sandbox's memory cgroup's OOM killer acted meanwhile (the run filled the memory it
         shares with the worker: see `_first_for_the_oom_killer`), and the report says so.
         The leading newline ends any line the handler was cut off in the middle of."""
-        report = {"handler_killed": number, **({"oom": True} if oom else {})}
+        self._write_report({"handler_killed": number, **({"oom": True} if oom else {})})
+
+    def _write_report(self, report: dict) -> None:
+        """Send the worker's own `report` about a handler that gave no answer, on a line of its own."""
         try:
             self.ctl_out.write(b"\n" + json.dumps(report).encode() + b"\n")
             self.ctl_out.flush()
@@ -386,7 +430,8 @@ class Worker:
             # made before the job: a job that cripples this handler may leave it unable to allocate
             sabotaged = (json.dumps(SABOTAGE_RESULT) + "\n").encode()
             try:
-                result = self.run_job(json.loads(line))
+                job, line = json.loads(line), None  # (the line freed: a job's input may be large)
+                result = self.run_job(job)
             except Exception as exc:  # the worker's own fault (reported as such, and retired) ...
                 if self._own_limits_lowered():  # ... unless the job, running as our user, did it
                     os.write(self.ctl_out.fileno(), sabotaged)
@@ -428,10 +473,11 @@ class Worker:
         workdir = self.workdir
         os.makedirs(workdir, exist_ok=True)
         program = os.path.join(workdir, job["filename"])
-        files = dict(job.get("files") or {})
+        files = dict(job.pop("files", None) or {})  # (taken out of the job: freed once written)
         files[job["filename"]] = job["code"]
         _write_files(workdir, files, self.job_uid)
-        stdin_fd = self._stdin_fd(job.get("stdin", ""))
+        del files
+        stdin_fd = self._stdin_fd(job.pop("stdin", ""))
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         setup_r, setup_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
@@ -439,6 +485,9 @@ class Worker:
         oom_kills = _oom_kills(oom_events)
         started = time.monotonic()
         worker_pid = os.getpid()
+        # marked before the fork, not after: a job that killed its handler before the handler had
+        # marked it would otherwise pass for a run the sandbox failed to receive (no program's fault)
+        os.write(self.forked_w, b"1")  # the job's process is made next: from here on a killed handler may be its doing
         pid = os.fork()
         if pid == 0:  # the job's child: never returns
             os.close(out_r)
@@ -485,12 +534,10 @@ class Worker:
             if self.job_uid is not None and path in (workdir, self.tmpdir):
                 os.chown(path, self.job_uid, self.job_uid)
 
-    def _stdin_fd(self, text: str) -> int:
+    def _stdin_fd(self, payload) -> int:
         """An unlinked temp file holding the job's stdin (no writer thread, no pipe deadlock)."""
         fd = os.open(self.tmpdir, os.O_RDWR | os.O_TMPFILE, 0o600)
-        data = text.encode()
-        while data:
-            data = data[os.write(fd, data):]
+        _write_payload(fd, payload)
         os.lseek(fd, 0, os.SEEK_SET)
         return fd
 
