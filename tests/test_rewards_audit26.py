@@ -184,3 +184,34 @@ def test_toolmath_scores_a_turn_after_a_tool_call_by_its_sentences():
     env.step("Let me check. " + call)
     *_, info = env.step(final)
     assert info["turn_details"]["process_paid"]["steps"] == 0.5
+
+
+# -- the diff review: sentence cuts within maths and after factorials; the step cap in lines --------
+def test_a_factorial_before_a_command_ends_no_sentence():
+    """Cutting every line into sentences cut `3! \\cdot 2 = 13` after `3!`, so the false claim
+    escaped as nothing checkable, and true ones lost their credit."""
+    assert verify_steps("We compute.\n$3! \\cdot 2 = 13$\n").score == 0.0
+    assert verify_steps("We compute.\n3! \\times 4! = 144\n").steps == [None, 1.0]
+
+
+def test_maths_between_dollars_is_not_cut_into_sentences():
+    from rlvr.verifiers.steps import split_steps
+
+    assert split_steps("Done $a. B$ end. Then 2 + 2 = 4.") == ["Done $a. B$ end.", "Then 2 + 2 = 4."]
+    assert split_steps("So \\(x. Y\\) holds. Z") == ["So \\(x. Y\\) holds.", "Z"]
+
+
+def test_the_step_cap_counts_lines_so_sentences_do_not_use_it_up():
+    """150 lines of two sentences each made 300 steps, and the true claims past the 200th failed
+    unread."""
+    text = "\n".join(f"Step {i}: we add. Then {i} + 1 = {i + 1}." for i in range(150))
+    assert verify_steps(text).correct
+    beyond = "\n".join(["ok."] * 200 + ["2 + 2 = 5"])
+    assert verify_steps(beyond).steps[-1] == 0.0  # a line past the first 200: unread, fails
+
+
+def test_the_sentence_cap_bounds_a_few_long_lines():
+    from rlvr.verifiers.steps import MAX_SENTENCES, split_steps
+
+    line = " ".join(f"Then {i} + 1 = {i + 1}." for i in range(MAX_SENTENCES + 5))
+    assert len(split_steps(line)) == MAX_SENTENCES

@@ -1,7 +1,8 @@
 """Rule-based process reward: check every arithmetic claim a worked solution states.
 
 `verify_steps(solution_text)` splits the solution into steps (the sentences of each non-empty
-line: a line is cut after `.`, `!` or `?` and spaces, before a capital, `\\` or `$`), finds the
+line: a line is cut after `.`, `!` or `?` and spaces, before a capital, `\\` or `$`, but not within
+`$…$` or `\\(…\\)`, nor after a factorial before `\\`: `3! \\cdot 2`), finds the
 equalities each step states — `3 \\cdot 4 = 12`, `\\frac{6}{8} = \\frac{3}{4}`, chains `a = b = c`,
 GSM8K's `<<48/2=24>>` — and checks each link of each chain with the same comparer as
 `rlvr.verifiers.math.verify` (exact rationals in-process, sympy in a time-limited worker
@@ -74,8 +75,8 @@ Scoring:
   claim, so no solution costs more.
   It counts only the time a sympy worker runs this solution's checks: waiting for a free worker
   (other solutions checked at the same time) never fails a claim.
-- Only the first `MAX_STEPS` (200) steps are checked, and at most `_MAX_CLAIMS` (400) distinct
-  claims in one step. A later step that states an equality (it contains `=`) scores 0.0 without
+- Only the steps of the first `MAX_STEPS` (200) lines, and at most `MAX_SENTENCES` (800) steps,
+  are checked, and at most `_MAX_CLAIMS` (400) distinct claims in one step. A later step that states an equality (it contains `=`) scores 0.0 without
   being read, and so does a step with more claims than that: neither is shown to hold, so padding a
   solution with filler lines or claims hides nothing. Later steps without `=` score None.
 - A check that itself fails (a crashed math worker, no free worker for `timelimit.DEFAULT_MAX_WAIT`
@@ -95,7 +96,7 @@ from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.timelimit import Budget
 from rlvr.verifiers.verdict import Verdict
 
-__all__ = ["RULES_VERSION", "MAX_STEPS", "split_steps", "find_claims", "verify_steps"]
+__all__ = ["RULES_VERSION", "MAX_STEPS", "MAX_SENTENCES", "split_steps", "find_claims", "verify_steps"]
 
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
@@ -104,10 +105,14 @@ RULES_VERSION = 5  # 3: a repeated claim (however spelled) counts once, a claim 
 # 4: `n = m` between two different plain numbers after text is no claim (an operation in words);
 # 5: an infinite or undefined side (`1/0`) fails its claim, a clock time (`10:30`) makes no claim, a
 # decimal's written places are part of a repeated claim (`0.333` vs `0.3330`), every line is split
-# into sentences
+# into sentences (not within maths, nor after a factorial), the first 200 lines are read (at most
+# 800 sentences)
 
-#: Steps read per solution; later steps that state an equality fail unread (see the module docstring).
+#: Lines read per solution; steps on later lines that state an equality fail unread (see the module
+#: docstring).
 MAX_STEPS = 200
+#: Steps (sentences) read per solution at most, whatever its lines: bounds the work on few long lines.
+MAX_SENTENCES = 4 * MAX_STEPS
 _MAX_CLAIMS = 400
 #: Tokens read on each side of an '=': a claim's side is a few words next to it; a longer run is not
 #: read (reading every run in full would cost time quadratic in the length of a line).
@@ -162,15 +167,66 @@ _OPS_AFTER = {"times", "plus", "minus", "divided", "over", "squared", "cubed", "
               "\\bmod", "\\mod", "of", "factorial", "to", "raised", "choose"}
 
 
-def _lines(text: str) -> list[str]:
-    """All steps of a solution (no cap): the sentences of each of its lines, in order, so that a
-    line more or less above them ("Solution:") does not change how a paragraph is scored."""
-    return [s.strip() for line in text.splitlines() for s in _SENTENCE_END_RE.split(line) if s.strip()]
+def _lines(text: str) -> list[tuple[int, str]]:
+    """All steps of a solution (no cap), each with the number of its line (from 0): the sentences
+    of each of its lines, in order, so that a line more or less above them ("Solution:") does not
+    change how a paragraph is scored."""
+    return [(number, s.strip()) for number, line in enumerate(text.splitlines())
+            for s in _sentences(line) if s.strip()]
+
+
+def _sentences(line: str) -> list[str]:
+    """`line` cut into sentences (`_SENTENCE_END_RE`), except within maths (`$…$`, `\\(…\\)`)
+    and after a factorial (`3! \\cdot 2 = 12`, where `!` ends no sentence)."""
+    cuts = []
+    for match in _SENTENCE_END_RE.finditer(line):
+        mark = match.start() - 1  # the `.`, `!` or `?`
+        if line[mark] == "!" and mark and (line[mark - 1].isdigit() or line[mark - 1] in ")}") \
+                and line[match.end()] == "\\":
+            continue
+        cuts.append(match)
+    if not cuts:
+        return [line]
+    spans = iter(_maths_spans(line))  # (in order, as the cuts are: one pass over both)
+    span = next(spans, None)
+    pieces, start = [], 0
+    for match in cuts:
+        while span is not None and span[1] <= match.start():
+            span = next(spans, None)
+        if span is None or match.start() <= span[0]:  # not within maths
+            pieces.append(line[start:match.start()])
+            start = match.end()
+    return pieces + [line[start:]]
+
+
+_MATHS_DELIMITER_RE = re.compile(r"\\[()]|(?<!\\)\$\$?")
+
+
+def _maths_spans(line: str) -> list[tuple[int, int]]:
+    """Where `line`'s maths is, in order: from a `$` (or `$$`) to the next one, or `\\(` to `\\)`."""
+    spans, opened = [], None
+    for match in _MATHS_DELIMITER_RE.finditer(line):
+        token = match.group()
+        if opened is None:
+            if token != "\\)":
+                opened = (match.start(), "\\)" if token == "\\(" else token)
+        elif token == opened[1]:
+            spans.append((opened[0], match.end()))
+            opened = None
+    return spans
+
+
+def _read(steps: list[tuple[int, str]]) -> list[bool]:
+    """For each step, whether it is read: it is on one of the first `MAX_STEPS` lines and among the
+    first `MAX_SENTENCES` steps."""
+    return [number < MAX_STEPS and index < MAX_SENTENCES for index, (number, _) in enumerate(steps)]
 
 
 def split_steps(text: str) -> list[str]:
-    """Steps of a solution that are read: the sentences of its lines; the first `MAX_STEPS` of them."""
-    return _lines(text)[:MAX_STEPS]
+    """Steps of a solution that are read: the sentences of its first `MAX_STEPS` lines, at most
+    `MAX_SENTENCES` of them."""
+    steps = _lines(text)
+    return [step for (_, step), read in zip(steps, _read(steps)) if read]
 
 
 def _strict_percent(s: str) -> str | None:
@@ -662,13 +718,15 @@ def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Ver
     n_checked = n_claims = n_repeated = n_idle = 0
     judged: set[tuple[str, str]] = set()
     budget = Budget(timeout)
-    for idx, step in enumerate(_lines(solution_text)):
-        if idx >= MAX_STEPS:  # not read: an equality there is not shown to hold
+    steps = _lines(solution_text)
+    for idx, ((_, step), read) in enumerate(zip(steps, _read(steps))):
+        if not read:  # not read: an equality there is not shown to hold
             if "=" in step:
                 scores.append(0.0)
                 n_checked += 1
                 if first_bad is None:
-                    first_bad = f"step {idx + 1}: states an equality after the first {MAX_STEPS} steps, which are all that is checked"
+                    first_bad = (f"step {idx + 1}: states an equality after the first {MAX_STEPS} lines (or "
+                                 f"{MAX_SENTENCES} sentences), which are all that is checked")
             else:
                 scores.append(None)
             continue
