@@ -88,7 +88,7 @@ class SubprocessSandbox(Sandbox):
     def __init__(self, *, python: str | None = None, **limits) -> None:
         super().__init__(**limits)
         self.python = python or default_python()
-        if not os.access(self.python, os.X_OK):  # else every run would be a sandbox_error
+        if shutil.which(self.python) is None:  # else every run would be a sandbox_error (a bare name: on PATH)
             raise SandboxUnavailable(f"the sandbox's python interpreter {self.python!r} does not exist or "
                                      "is not executable: pass python= an interpreter path")
         self._root = tempfile.mkdtemp(prefix="rlvr-sandbox-")

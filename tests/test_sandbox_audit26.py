@@ -216,3 +216,15 @@ def test_the_filter_refuses_buffer_sizes_on_every_architecture(arch, setsockopt,
 
 def test_the_filter_refuses_i386_socketcall_whose_arguments_it_cannot_read():
     assert _decide(I386, 102, 14, 0) == EPERM  # socketcall(SYS_SETSOCKOPT, ...)
+
+
+def test_subprocess_sandbox_takes_an_interpreter_name_on_path():
+    """The check that refuses a missing interpreter looked for a bare name ("python3") in the
+    current directory instead of on PATH, where the backend runs it from."""
+    sandbox = make_sandbox("subprocess", python="python3")
+    try:
+        assert sandbox.run("print(1)").stdout == "1\n"
+    finally:
+        sandbox.close()
+    with pytest.raises(SandboxUnavailable, match="'no-such-python3' does not exist"):
+        make_sandbox("subprocess", python="no-such-python3")
