@@ -108,9 +108,11 @@ def _mbpp_entry_point(tests: list[str], setup: str = "") -> str | None:
     """The function MBPP's asserts test: the first function they call by a plain name that is
     neither a builtin nor bound by the tests' own code (`setup`: the row's `test_imports` and
     `test_setup_code`), as `plan_tests` reads them: `assert set(similar_elements(...)) == ...`
-    tests `similar_elements`, and `assert isclose(area(2), 12.566)` tests `area` (a free call
-    wrapping another is skipped), whether or not the row imports `isclose`: when it does not,
-    `plan_tests` refuses the row rather than let the answer define `isclose` itself."""
+    tests `similar_elements`, and `assert isclose(area(2), 12.566)` tests `area` (a comparison
+    helper, `_CHECKERS`, wrapping another call is skipped), whether or not the row imports
+    `isclose`: when it does not, `plan_tests` refuses the row rather than let the answer define
+    `isclose` itself. Any other call is the row's own even when it wraps one (`assert
+    max_chain_length([Pair(5, 24)], 1) == 1` tests `max_chain_length`, not `Pair`)."""
     own = _BUILTIN_NAMES | bound_names(setup, *tests)
     for line in tests:
         try:
@@ -119,10 +121,15 @@ def _mbpp_entry_point(tests: list[str], setup: str = "") -> str | None:
             continue
         calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                         and node.func.id not in own), key=lambda node: (node.lineno, node.col_offset))
-        inner = [call for call in calls if not _wraps_any(call, calls)]
-        if inner:
-            return inner[0].func.id
+        tested = [call for call in calls if not (call.func.id in _CHECKERS and _wraps_any(call, calls))]
+        if tested:
+            return tested[0].func.id
     return None
+
+
+#: Comparison helpers an MBPP assert may wrap the tested call in (`isclose(area(2), 12.566)`).
+_CHECKERS = frozenset({"isclose", "allclose", "approx", "almost_equal", "assertAlmostEqual", "assert_almost_equal",
+                       "assert_allclose", "array_equal", "assert_array_equal", "assert_array_almost_equal"})
 
 
 def _wraps_any(call: ast.Call, calls: list[ast.Call]) -> bool:

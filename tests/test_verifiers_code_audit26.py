@@ -6,6 +6,7 @@ arguments."""
 from __future__ import annotations
 
 import time
+import tracemalloc
 
 import pytest
 
@@ -14,7 +15,7 @@ from conftest import TEST_LIMITS, get_sandbox
 from rlvr.envs.code_env import _mbpp_entry_point
 from rlvr.envs.scoring import resolve_verifier
 from rlvr.envs.tasks import Task
-from rlvr.verifiers.code import check_function
+from rlvr.verifiers.code import check_function, compare_output
 from rlvr.verifiers.code_harness import safe_repr
 from rlvr.verifiers.code_plan import plan_tests
 
@@ -177,3 +178,86 @@ def test_a_forged_change_of_another_kind_fails_the_call(box):
     tests = "def check(candidate):\n    a = [1]\n    assert candidate(a) == 0\n"
     verdict = check_function(solution, tests, "f", sandbox=box)
     assert not verdict.correct and "malformed changed arguments" in verdict.reason, verdict.reason
+
+
+# -- fix 8.1: every top-level check(...) call is checked with its own arguments ---------------------
+DOUBLE_RIGHT = "def f(x):\n    return 2 * x\n"
+DOUBLE_WRONG_BUT_FOR_1 = "def f(x):\n    return 2 if x == 1 else 0\n"
+
+
+@pytest.mark.parametrize("tests, wrong_score", [
+    ("def check(candidate, n):\n    assert candidate(n) == n * 2\ncheck(f, 1)\ncheck(f, 2)\ncheck(f, 3)\n", 1 / 3),
+    ("def check(candidate, n=1):\n    assert candidate(n) == n * 2\ncheck(f)\ncheck(f, n=4)\n", 1 / 2),
+    ("def check(candidate, /, n=1):\n    assert candidate(n) == n * 2\ncheck(f)\ncheck(f, 3)\n", 1 / 2),
+    ("def check(candidate, n):\n    assert candidate(n) == n * 2\nfor i in range(1, 4):\n    check(f, i)\n", 0.0),
+    ("def check(candidate, n):\n    assert candidate(n) == n * 2\ndef run():\n    check(f, 3)\ncheck(f, 1)\nrun()\n", 1 / 2),
+    ("def check(candidate, n):\n    assert candidate(n) == n * 2\ncheck(lambda x: f(x), 1)\ncheck(f, 3)\n", 1 / 2),
+])
+def test_each_check_call_is_checked_with_its_own_arguments(box, tests, wrong_score):
+    assert check_function(DOUBLE_RIGHT, tests, "f", sandbox=box).score == 1.0
+    verdict = check_function(DOUBLE_WRONG_BUT_FOR_1, tests, "f", sandbox=box)
+    assert verdict.score == pytest.approx(wrong_score), verdict.reason
+
+
+def test_a_positional_only_candidate_is_the_first_parameter():
+    plan = plan_tests("def check(candidate, /, n=2):\n    assert candidate(n) == 4\ncheck(f)\n", "f")
+    assert plan.bindings["candidate"] == "f" and "n" not in plan.bindings
+    assert [unit.source for unit in plan.units] == [
+        "n, = (lambda candidate, /, n=2: (n,))(candidate)\nassert candidate(n) == 4"]
+
+
+def test_a_check_call_without_a_required_argument_is_a_dataset_error():
+    with pytest.raises(ValueError, match="'n' besides 'candidate'.*line 4"):
+        plan_tests("def check(candidate, n):\n    assert candidate(n) == 4\ncheck(f, 2)\ncheck(f)\n", "f")
+
+
+# -- fix 8.2 / 8.3: the child's report of changed arguments ------------------------------------------
+def test_an_unchanged_argument_holding_a_nan_keeps_the_tests_objects(box):
+    tests = "inner = [1]\na = [float('nan'), inner]\nf(a)\ninner.append(2)\nassert a[1] == [1, 2]\n"
+    verdict = check_function("def f(a):\n    pass\n", tests, "f", sandbox=box)
+    assert verdict.score == 1.0, verdict.reason
+    changed = "a = [float('nan'), 1]\nf(a)\nassert a[1] == 5\n"
+    assert check_function("def f(a):\n    a[1] = 5\n", changed, "f", sandbox=box).score == 1.0
+
+
+def test_arguments_the_child_cannot_decode_leave_it_serving(box):
+    deep = "x = 1\nfor _ in range(80):\n    x = [x]\n"
+    tests = deep + "try:\n    f(x)\nexcept RecursionError:\n    pass\nassert f([1]) == 1\n"
+    solution = "import sys\nsys.setrecursionlimit(60)\ndef f(a):\n    return 1\n"
+    verdict = check_function(solution, tests, "f", sandbox=box)
+    assert verdict.score == 1.0, verdict.reason
+
+
+# -- fix 8.4: comparing outputs ------------------------------------------------------------------------
+def test_equal_outputs_match_without_being_split():
+    actual, expected = "1 2 3\n" * 400_000, "1 2 3\n" * 400_000  # equal, but not the same object
+    tracemalloc.start()
+    try:
+        assert compare_output(actual, expected)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024, peak
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n", "\r", "\x0c", "\u2028"])
+def test_long_outputs_compare_as_their_lines_do(line_break):
+    expected = "".join(f"{i} {i * i}\n" for i in range(5000))
+    spaced = line_break.join(f" {i}\t{i * i} " for i in range(5000)) + line_break
+    assert compare_output(spaced, expected)
+    assert compare_output(spaced + line_break * 3, expected)
+    assert not compare_output(spaced.replace(f" 4999\t{4999 * 4999}", " 4999\t0"), expected)
+    assert not compare_output(spaced.replace(" 2500\t", " 2500\t0 "), expected)
+    assert not compare_output(spaced.replace(line_break, line_break * 2, 3000), expected)
+
+
+# -- fix 8.5: MBPP's entry point is never a call of the row's own inside the tested one ---------------
+@pytest.mark.parametrize("tests, entry", [
+    (["assert max_chain_length([Pair(5, 24), Pair(15, 25)], 2) == 1"], "max_chain_length"),
+    (["assert f(g(2)) == 3"], "f"),
+    (["assert isclose(area(2), 12.566, rel_tol=0.001)"], "area"),
+    (["assert math.isclose(area(2), 12.566)"], "area"),
+    (["assert allclose(volume(2), 8.0)"], "volume"),
+])
+def test_mbpp_entry_point_skips_only_comparison_helpers(tests, entry):
+    assert _mbpp_entry_point(tests) == entry

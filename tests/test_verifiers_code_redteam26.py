@@ -120,10 +120,10 @@ def test_check_that_needs_an_argument_the_tests_never_give_is_a_dataset_error(te
         check_function(SQUARE, tests, "square")
 
 
-def test_plan_binds_the_other_parameters_before_the_units():
+def test_plan_binds_the_other_parameters_in_each_unit():
     plan = plan_tests("def check(candidate, n, k=2):\n    assert candidate(n) == k\n\ncheck(f, 4)\n")
-    assert plan.setup.endswith("n, k = (lambda candidate, n, k=2: (n, k))(candidate, 4)")
-    assert [unit.source for unit in plan.units] == ["assert candidate(n) == k"]
+    assert [unit.source for unit in plan.units] == [
+        "n, k = (lambda candidate, n, k=2: (n, k))(candidate, 4)\nassert candidate(n) == k"]
 
 
 # -- 3. stderr does not count against a check_io program --------------------------------------------

@@ -84,16 +84,16 @@ HARNESS_FILES = {
 #: its name, and a checker the tests neither define nor import, asserted on the solution's result,
 #: is a dataset error, not the solution's to define; 8: an exception of the solution reaches the tests
 #: as the nearest builtin class in its MRO with its args (a JSONDecodeError is a ValueError), a
-#: `check` whose other parameters have defaults or are given by the tests' `check(...)` call runs
-#: with them, and one that needs an argument the tests never give is a dataset error; a `check_io`
-#: program stopped for its stderr alone is run again with its stderr discarded and judged by its
-#: stdout; a bare call of the solution followed by a check of another kind is that check's setup,
-#: not a unit of its own; the task's own exception class (defined by the tests or the prompt)
-#: reaches the tests as itself; a test argument too large to send is a dataset error; the
-#: arguments a call changes in place are written back into the tests' objects; `check_function`
-#: takes the last block that defines the entry point, not a usage example after it; MBPP's entry
-#: point is the call a free checker wraps (`isclose(area(2), ...)`: area)), so that a resumed
-#: evaluation never mixes verdicts of two rule sets.
+#: `check` with other parameters is checked once for each top-level statement that runs it, with
+#: that call's arguments (else its defaults), and one that needs an argument a call does not give is
+#: a dataset error; a `check_io` program stopped for its stderr alone is run again with its stderr
+#: discarded and judged by its stdout; a bare call of the solution followed by a check of another
+#: kind is that check's setup, not a unit of its own; the task's own exception class (defined by
+#: the tests or the prompt) reaches the tests as itself; a test argument too large to send is a
+#: dataset error; the arguments a call changes in place are written back into the tests' objects;
+#: `check_function` takes the last block that defines the entry point, not a usage example after it;
+#: MBPP's entry point is the call a comparison helper wraps (`isclose(area(2), ...)`: area)), so that
+#: a resumed evaluation never mixes verdicts of two rule sets.
 RULES_VERSION = 8
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
@@ -435,21 +435,24 @@ def compare_output(actual: str, expected: str, *, exact: bool = False,
     differs by that much, relatively (or absolutely, below 1); every other token (integers, words,
     "inf", "nan") must match exactly, so an off-by-one integer answer never passes.
 
-    The texts are read a line and a token at a time and the comparison stops at the first
-    difference: a program's output may be tens of MiB, and splitting it all up front would cost the
-    host memory and time in proportion to it, right or wrong.
+    Equal texts match at once. Otherwise they are read a line at a time and the comparison stops at
+    the first differing line: a program's output may be tens of MiB, and splitting it all up front
+    would cost the host memory in proportion to it, right or wrong.
     """
-    if exact:
+    if exact or actual == expected:
         return actual == expected
     a_lines, e_lines = _token_lines(actual), _token_lines(expected)
     for a_line, e_line in itertools.zip_longest(a_lines, e_lines):
         if a_line is None or e_line is None or a_line[0] != e_line[0]:  # more lines, or blank lines
             return False
-        for a, e in itertools.zip_longest(a_line[1], e_line[1]):
+        a_tokens, e_tokens = a_line[1], e_line[1]
+        if a_tokens == e_tokens:
+            continue
+        if len(a_tokens) != len(e_tokens):
+            return False
+        for a, e in zip(a_tokens, e_tokens):
             if a == e:
                 continue
-            if a is None or e is None:
-                return False
             # tolerance only for an expected non-integer decimal (a point or an exponent): integers,
             # words and inf/nan must match exactly
             y = _number(e) if float_tolerance is not None and any(mark in e for mark in ".eE") else None
@@ -459,32 +462,37 @@ def compare_output(actual: str, expected: str, *, exact: bool = False,
     return True
 
 
-#: What `str.splitlines` ends a line at, and a run of what `str.split` splits at (no token).
+#: What `str.splitlines` ends a line at.
 _LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-_TOKEN = re.compile(r"\S+")
 
 
-def _line_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Where each line of `text.splitlines()` starts and ends, one line at a time."""
+#: About how much of a text `_lines` splits at a time (a few KiB: the host holds one piece's lines).
+_PIECE = 8 << 10
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text.splitlines()`, one piece of about `_PIECE` characters (cut after a line
+    break) split at a time, so that a long text is never split all at once."""
     start = 0
-    for match in _LINE_BREAK.finditer(text):
-        yield start, match.start()
-        start = match.end()
-    if start < len(text):
-        yield start, len(text)
+    while start < len(text):
+        cut = _LINE_BREAK.search(text, start + _PIECE) if len(text) - start > _PIECE else None
+        end = len(text) if cut is None else cut.end()
+        yield from text[start:end].splitlines()
+        start = end
 
 
-def _token_lines(text: str) -> Iterator[tuple[int, Iterator[str]]]:
+def _token_lines(text: str) -> Iterator[tuple[int, list[str]]]:
     """Each line that holds a token, as (blank lines since the previous such line, its tokens): the
-    lines of `text` as token lists, less the blank lines at the start and end. Lazy, and no line is
-    copied: tokens are read out of `text` as they are compared."""
+    lines of `text` as token lists (`str.split`), less the blank lines at the start and end. Lazy:
+    one line is split at a time."""
     blank = 0
     first = True
-    for start, end in _line_spans(text):
-        if _TOKEN.search(text, start, end) is None:
+    for line in _lines(text):
+        tokens = line.split()
+        if not tokens:
             blank += 1
             continue
-        yield (0 if first else blank), (match.group() for match in _TOKEN.finditer(text, start, end))
+        yield (0 if first else blank), tokens
         first, blank = False, 0
 
 

@@ -300,7 +300,10 @@ def _changed(before, args, kwargs, used):
         try:
             if type(value) is type(copy) and value == copy:
                 continue
-            text = "[" + (int.__repr__(key) if type(key) is int else _quote(key)) + "," + to_json(value) + "]"
+            state = to_json(value)
+            if type(value) is type(copy) and state == to_json(copy):
+                continue  # equal but for a NaN (`nan != nan`): unchanged, and the tests keep their objects
+            text = "[" + (int.__repr__(key) if type(key) is int else _quote(key)) + "," + state + "]"
         except BaseException:  # noqa: BLE001 - not plain data any more
             continue
         size += len(text) + 1
@@ -359,13 +362,15 @@ def serve(request_fd, reply_fd):
             raised = "[" + _quote("NameError") + "," + _quote(f"the solution defines {what}") + "]"
             _reply(reply_fd, head + [("raised", raised)])
             continue
+        before = None  # stays None when decoding the arguments fails: no call, nothing changed
         try:
             args = [_untag(arg) for arg in message["args"]]
             kwargs = {key: _untag(value) for key, value in message["kwargs"].items()}
             before = _mutable_copies(message, args, kwargs)
             result = function(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001
-            _reply(reply_fd, head + [("raised", _raised(exc))] + _changed(before, args, kwargs, 0))
+            changed = [] if before is None else _changed(before, args, kwargs, 0)
+            _reply(reply_fd, head + [("raised", _raised(exc))] + changed)
             continue
         try:
             body = to_json(result)

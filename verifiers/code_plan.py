@@ -20,9 +20,12 @@
   gets a unit of its own, a call `test_x()` after all the other statements, as pytest would run it.
 * HumanEval style (`def check(candidate): ...`): the same split applied to the body of `check`,
   run at module level with `candidate` bound. A body that cannot run that way (it uses `return`,
-  `nonlocal`, `yield` ...) or holds no assert is one unit, `check(candidate)`. Other parameters of
-  `check` get what the tests' first `check(...)` call gives them, else their defaults; tests that
-  leave one without a value (`def check(candidate, n):` never called with `n`) raise ValueError.
+  `nonlocal`, `yield` ...) or holds no assert is one unit, `check(candidate)`. A `check` with other
+  parameters is checked once for each top-level statement that runs it: a `check(f, 2)` call gets
+  those units (or that one unit) with its own arguments bound, any other statement (`for n in
+  range(3): check(f, n)`) is one unit that runs as it stands; with no such statement, the
+  parameters take their defaults. A call that leaves one without a value (`def check(candidate,
+  n):` called as `check(f)`, or never called) raises ValueError.
 
 The tests run as a script does (`__name__ == "__main__"`), so the body of a top-level
 `if __name__ == "__main__":` block is planned as top-level statements. Test classes
@@ -214,7 +217,7 @@ def plan_tests(
     body = _script_body(tree.body)
     check = _find_check(body)
     setup_nodes = list(setup_tree.body)
-    param = check.args.args[0].arg if check is not None else None
+    param = _first_parameter(check) if check is not None else None
     tests_bound = _bound_and_used([tree, setup_tree])[0]
     wrapper = _tests_candidate(body, tests_bound) if check is not None else None
     if check is not None:
@@ -240,17 +243,24 @@ def plan_tests(
     if check is None:
         units = _group_units(body + _pytest_calls(body, tree), reach)
     else:
-        setup_nodes += [node for node in body if node is not check and not _is_check_call(node)]
+        runs = _check_runs(check, body) if _other_parameters(check.args) else []
+        setup_nodes += [node for node in body if node is not check and not _is_check_call(node)
+                        and not any(node is run for run in runs)]
         if wrapper is not None:
             setup_nodes.append(_bind_candidate(param, wrapper))
-        call = _check_call_for(check, body)
         units = _group_units(check.body, reach)
         if not units or not _units_compile(units):
+            units = []
+        if not runs:
+            call = _check_call_for(check)
+            if not units:
+                setup_nodes.append(check)
+                text = ast.unparse(call)
+                units = [TestUnit(text, f"line {check.lineno}: {text[:LABEL_LENGTH]}")]
+        else:
             setup_nodes.append(check)
-            text = ast.unparse(call)
-            units = [TestUnit(text, f"line {check.lineno}: {text[:LABEL_LENGTH]}")]
-        elif _other_parameters(check.args):
-            setup_nodes.append(_bind_parameters(check, call))
+            first = _check_call_values(body)[:1]
+            units = [unit for run in runs for unit in _run_units(check, run, first, units)]
     if units and not _can_fail(tree):
         raise ValueError("the tests assert nothing (no assert statement, raise or assert...() call), so every "
                          "answer that runs without an error would pass: fix the dataset's tests")
@@ -298,9 +308,14 @@ def _is_main_guard(node: ast.stmt) -> bool:
 
 def _find_check(body: list[ast.stmt]) -> ast.FunctionDef | None:
     for node in body:
-        if isinstance(node, ast.FunctionDef) and node.name == "check" and node.args.args:
+        if isinstance(node, ast.FunctionDef) and node.name == "check" and node.args.posonlyargs + node.args.args:
             return node
     return None
+
+
+def _first_parameter(check: ast.FunctionDef) -> str:
+    """The name of the check's first parameter (`candidate`), positional-only or not."""
+    return (check.args.posonlyargs + check.args.args)[0].arg
 
 
 def _other_parameters(args: ast.arguments) -> list[str]:
@@ -309,23 +324,57 @@ def _other_parameters(args: ast.arguments) -> list[str]:
     return names + [arg.arg for arg in (args.vararg, args.kwarg) if arg is not None]
 
 
-def _check_call_for(check: ast.FunctionDef, body: list[ast.stmt]) -> ast.Call:
-    """`check(candidate, ...)` with the arguments beyond the first that the tests' first top-level
-    `check(...)` call gives (`check(f, 10)`), as the tests call it. Raises ValueError when the
-    check has a parameter without a default that the tests never give: no call could run it, so
+def _check_runs(check: ast.FunctionDef, body: list[ast.stmt]) -> list[ast.stmt]:
+    """The top-level statements that run a check with other parameters, in order: each `check(...)`
+    call, and each other statement that calls it, directly or through a helper the tests define
+    (`for n in range(3): check(f, n)`). Each is checked with its own arguments (see `_run_units`);
+    with none, a `check(candidate)` standing for the check's defaults."""
+    helpers = {node.name: {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+               for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not check}
+    callers = _closure({check.name}, helpers)
+    runs = [node for node in body if node is not check and not _is_definition(node)
+            and _uses_any(node, callers, _shallow_walk)]
+    if runs:
+        return runs
+    call = ast.Expr(ast.Call(ast.Name(check.name, ast.Load()), [ast.Name(_first_parameter(check), ast.Load())], []))
+    return [ast.fix_missing_locations(ast.copy_location(call, check))]
+
+
+def _run_units(check: ast.FunctionDef, run: ast.stmt, first: list[ast.expr],
+               units: list[TestUnit]) -> list[TestUnit]:
+    """The units for `run`, one statement that runs the check. A top-level `check(f, 2)` passing what
+    the first such call passes (`first`: what `candidate` is bound to) gets the check's units
+    (`units`; [] when its body cannot run at module level: the call itself), each after a statement
+    binding the check's other parameters as that call does. Any other statement (a loop of calls, a
+    call given another candidate) is one unit that runs as it stands."""
+    given = run.value.args[:1] if _is_check_call(run) else None
+    if given is None or (first and [ast.dump(arg) for arg in given] != [ast.dump(arg) for arg in first]):
+        text = ast.unparse(run)
+        return [TestUnit(text, f"line {run.lineno}: {text.splitlines()[0][:LABEL_LENGTH]}")]
+    call = _check_call_for(check, run.value)
+    text = ast.unparse(call)
+    if not units:
+        return [TestUnit(text, f"line {run.lineno}: {text[:LABEL_LENGTH]}")]
+    binder = ast.unparse(_bind_parameters(check, call))
+    return [TestUnit(f"{binder}\n{unit.source}", f"{unit.label} (for line {run.lineno})") for unit in units]
+
+
+def _check_call_for(check: ast.FunctionDef, given: ast.Call | None = None) -> ast.Call:
+    """`check(candidate, ...)` with the arguments beyond the first that `given` (a `check(...)` call of
+    the tests, `check(f, 10)`) passes; `check(candidate)` without it. Raises ValueError when the
+    check has a parameter without a default that the call leaves unset: no call could run it, so
     every answer would fail, and that is the dataset's fault, not the answer's.
     """
-    calls = [node.value for node in body if _is_check_call(node)]
-    if not calls or not _other_parameters(check.args):  # (a check of `candidate` alone is called so)
-        calls = [ast.Call(ast.Name(check.name, ast.Load()), [], [])]
-    given = calls[0]
-    param = check.args.args[0].arg
+    given = given or ast.Call(ast.Name(check.name, ast.Load()), [], [])
+    param = _first_parameter(check)
     keywords = [keyword for keyword in given.keywords if keyword.arg != param]
     call = ast.Call(ast.Name(check.name, ast.Load()), [ast.Name(param, ast.Load())] + given.args[1:], keywords)
     missing = _missing_arguments(check.args, call)
     if missing:
         raise ValueError(f"the tests' {check.name}() needs {', '.join(map(repr, missing))} besides "
-                         f"{param!r}, which the tests never pass to it, so no answer could pass: "
+                         f"{param!r}, which the tests never pass to it "
+                         f"(line {getattr(given, 'lineno', check.lineno)}), "
+                         "so no answer could pass: "
                          f"give {'them defaults' if len(missing) > 1 else 'it a default'} or call "
                          f"{check.name}({param}, ...) with {'them' if len(missing) > 1 else 'it'} in the dataset's tests")
     return ast.fix_missing_locations(ast.copy_location(call, check))
