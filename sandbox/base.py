@@ -218,7 +218,9 @@ class Sandbox(ABC):
         if entries > limits.max_files:
             raise ValueError(f"the run's files, their directories and the program make {entries} entries in the "
                              f"work dir, more than max_files={limits.max_files}: raise max_files or pass fewer files")
-        total = stdin_size + sum(sizes)
+        # (the program travels as JSON text, not base64 as stdin and files do: up to six bytes a
+        # character that is not ASCII, `\\uXXXX`)
+        total = stdin_size + sum(sizes[:-1]) + (len(code) if code.isascii() else 6 * len(code))
         if self._input_space is not None and total > self._input_space:
             raise ValueError(f"the run's stdin, files and program ({total} bytes) are more than the {self.name} "
                              f"backend's worker can receive in its memory ({self._input_space} bytes, set by the "

@@ -72,3 +72,14 @@ def test_a_file_under_the_program_files_name_raises(sandbox, name, language):
     result = sandbox.run("print(open('main.pyx/x').read())", files={"main.pyx/x": "near"})
     assert (result.status, result.stdout) == ("ok", "near\n")
     assert get_sandbox(sandbox.name, **TEST_LIMITS).run(CORRECT).stdout == "correct answer\n"
+
+
+def test_a_program_the_container_cannot_receive_is_refused_at_the_call():
+    """The program travels as JSON text, where a character that is not ASCII takes six bytes: a
+    5-million-character program of them (10 MiB as a file) passed the input check, counted as its
+    UTF-8 bytes, and then failed as a sandbox_error."""
+    sandbox = small_docker()
+    program = "s = '" + "\u00e9" * (5 << 20) + "'\nprint(len(s))\n"
+    with pytest.raises(ValueError, match="create the sandbox with a larger memory_mb"):
+        sandbox.run(program)
+    assert sandbox.run("s = '" + "\u00e9" * (1 << 16) + "'\nprint(len(s))\n").stdout == f"{1 << 16}\n"
