@@ -7,8 +7,8 @@
    while "or so" and restatements of the same value stay no hedge.
 3. A gold boxing several different answers is a gold error, not its last box.
 4. Placeholder golds (`nan`, `N/A`, `TBD`, `null`) are gold errors; "None" stays an answer.
-5. `d.dd \\times 10^{k}` rounds as `d.dde{k}`, and one rule (3 significant digits, any exponent)
-   holds for exact and irrational golds alike.
+5. `d.dd \\times 10^{k}` rounds as `d.dde{k}` (3 significant digits); left of the point (tens and
+   more) only for an irrational gold, never for an exact one (see the review's section below).
 6. A whole answer in number words is its number; `####` lines that disagree (with each other or
    with "the answer is") are a hedge; golds that divide by zero are gold errors.
 """
@@ -124,9 +124,9 @@ def test_a_clock_time_gold_is_no_division_by_zero():
     ("\\frac{1}{3000}", "\\boxed{3.33 \\times 10^{-4}}"),
     ("1000\\pi", "\\boxed{3.14e3}"),
     ("1000\\pi", "\\boxed{3.14 \\times 10^3}"),
-    ("\\frac{20000}{3}", "\\boxed{6.67e3}"),
-    ("\\frac{20000}{3}", "\\boxed{6.67 \\cdot 10^3}"),
     ("2000\\pi", "\\boxed{6.28e3}"),
+    ("-1000\\pi", "\\boxed{-3.14 \\times 10^3}"),
+    ("-\\frac{1}{3000}", "\\boxed{-3.33 \\times 10^{-4}}"),
 ])
 def test_scientific_notation_rounds_to_significant_digits_either_way_it_is_written(gold, text):
     v = verify(gold, text)
@@ -184,3 +184,73 @@ def test_a_gsm_line_after_a_remark_about_the_answer_is_read(text):
 
 def test_a_remark_without_a_gsm_line_is_still_no_answer():
     assert not verify("6", "I think the answer is straightforward.").correct
+
+
+# -- review of rules 11 ------------------------------------------------------------------------
+# Regressions a review found in the first cut of rules 11, each narrowed back toward rules 10.
+
+@pytest.mark.parametrize("gold, text", [
+    ("123456", "\\boxed{1.23 \\times 10^5}"), ("123456", "\\boxed{1.23e5}"),
+    ("299792458", "\\boxed{3.00 \\times 10^8}"), ("2016", "\\boxed{202 \\times 10^1}"),
+    ("18750", "#### 1.88e4"), ("\\frac{20000}{3}", "\\boxed{6.67e3}"),
+    ("\\frac{20000}{3}", "\\boxed{6.67 \\cdot 10^3}"), ("-\\frac{20000}{3}", "\\boxed{-6.67e3}"),
+])
+def test_an_exact_gold_is_not_rounded_left_of_the_point(gold, text):
+    """A reward hack: any whole number accepted its first three digits in scientific notation."""
+    assert not verify(gold, text).correct
+
+
+def test_a_whole_answer_in_full_scientific_notation_is_still_right():
+    assert verify("123456", "\\boxed{1.23456 \\times 10^5}").correct
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("7", "$\\boxed{7}$, perhaps one of the roots"), ("7", "\\boxed{7} or one of its multiples"),
+    ("\\frac{1}{2}", "\\boxed{\\frac{1}{2}} or one half"), ("\\frac{1}{2}", "\\boxed{0.5} (or one half)"),
+    ("\\frac34", "\\boxed{\\frac34} (or three quarters)"), ("12", "\\boxed{12} \u2014 or one dozen"),
+    ("2", "\\boxed{2} (or one more than 1)"),
+])
+def test_number_words_that_begin_a_phrase_are_no_second_answer(gold, text):
+    assert verify(gold, text).correct
+
+
+@pytest.mark.parametrize("gold, text", [("10", "\\boxed{10} (or \\$10)"), ("20", "\\boxed{\\$20} (or \\$20.00)")])
+def test_an_escaped_dollar_after_the_box_is_read_as_a_value(gold, text):
+    assert verify(gold, text).correct
+
+
+@pytest.mark.parametrize("text", ["\\boxed{10} or \\$12", "\\boxed{10} (or \\$12)"])
+def test_a_different_amount_in_dollars_after_the_box_is_a_hedge(text):
+    v = verify("10", text)
+    assert not v.correct and v.details["kind"] == "hedged", v
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("\\frac{\\pi}{3}", "\\boxed{\\frac{\\pi}{3}} (or 60^\\circ)"),
+    ("60", "\\boxed{60^\\circ} (or \\frac{\\pi}{3} radians)"),
+    ("30", "\\boxed{30\\%} (or 0.3)"), ("\\frac13", "$\\boxed{\\frac13}$ (or $0.33$)"),
+    ("5", "\\boxed{5} (or five)"),
+])
+def test_a_restatement_in_brackets_is_no_hedge(gold, text):
+    assert verify(gold, text).correct
+
+
+@pytest.mark.parametrize("gold", [
+    "$\\boxed{\\dfrac{1}{2}}$ and finally $\\boxed{\\frac12}$", "$x=\\boxed{3}$ ... $\\boxed{x=3}$",
+    "$\\boxed{(A)}$ ... $\\boxed{A}$", "\\boxed{50\\%} ... \\boxed{50}",
+])
+def test_a_gold_boxing_one_answer_written_two_ways_is_accepted(gold):
+    validate_gold(gold)
+
+
+def test_a_gold_boxing_one_answer_twice_grades_its_last_box():
+    gold = "$\\boxed{\\dfrac{1}{2}}$ and finally $\\boxed{\\frac12}$"
+    assert verify(gold, "\\boxed{0.5}").correct
+    assert not verify(gold, "\\boxed{2}").correct
+
+
+@pytest.mark.parametrize("text", ["The answer is:\n#### 6", "So the answer is #### 6",
+                                  "**The answer is:**\n#### 6"])
+def test_a_gsm_mark_after_the_answer_is_is_no_part_of_the_answer(text):
+    assert verify("6", text).correct
+    assert not verify("5", text).correct

@@ -95,11 +95,12 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 11  # 11: `\\sin^{-1}` is arcsin; hedges after a box in brackets, after dashes or LaTeX spaces,
-#                   "maybe 4", choice letters and number words; golds boxing several answers, placeholders (`nan`,
-#                   `N/A`) and divisions by zero are gold errors; `d.dd \\times 10^{k}` rounds as `d.dde{k}`, to
-#                   significant digits whatever k; whole answers in number words; `####` lines that disagree;
-#                   a `####` line is read after a "the answer is" that makes a remark ("straightforward")
+RULES_VERSION = 11  # 11: `\\sin^{-1}` is arcsin; hedges after a box after dashes or LaTeX spaces, "maybe 4",
+#                   choice letters and whole number-word phrases, in brackets only between plain numbers or
+#                   letters; golds boxing answers the verifier tells apart, placeholders (`nan`, `N/A`) and
+#                   divisions by zero are gold errors; `d.dd \\times 10^{k}` rounds as `d.dde{k}` (left of the
+#                   point only for irrational golds); whole answers in number words; `####` lines that
+#                   disagree; a `####` line is read after a "the answer is" that makes a remark or ends in `:`
 #                   10: values joined by "or" are never a tuple or interval; a fractional power that simplifies
 #                   (`27^{1/3}`) is not evaluated; a box inside a box is part of the outer one
 #                   9: maths right after a box (`\\boxed{12}^2`, `\\times 10^{k}`, `,000`) is part of the answer
@@ -300,7 +301,7 @@ def _gold_problem(gold: str) -> str | None:
     placeholder for a missing value (`nan`, `N/A`: every answer would be wrong), or it divides by
     zero (`1/0`: no answer equals it). Memoised as `_gold_norm` is."""
     boxed, _ = final_boxes(gold)
-    if len(boxed) > 1 and len({normalize(b) for b in boxed}) > 1:
+    if len(boxed) > 1 and _boxes_differ(boxed):
         return (f"gold answer {gold[:200]!r} boxes several different answers ({len(boxed)} boxes), and only "
                 "one is graded: put the whole answer in one box (`\\boxed{-2, 3}`), or drop this row")
     norm = normalize(_gold_text(gold))
@@ -313,6 +314,15 @@ def _gold_problem(gold: str) -> str | None:
     if ":" not in norm and _divides_by_zero(tree):  # (`3:00` is a time, not 3 over 0)
         return f"gold answer {gold[:200]!r} divides by zero, so no answer can equal it: fix or drop this row"
     return None
+
+
+def _boxes_differ(boxed: list[str]) -> bool:
+    """Whether a gold's boxes hold answers the verifier tells apart: the last box (the one graded)
+    does not accept another. Boxes writing one answer two ways (`\\dfrac{1}{2}` and `\\frac12`,
+    `x=\\boxed{3}` and `\\boxed{x=3}`, `(A)` and `A`) are one answer, not a gold error."""
+    last = boxed[-1]
+    others = dict.fromkeys(b for b in boxed[:-1] if normalize(b) != normalize(last))
+    return any(not verify(last, other).correct for other in others)
 
 
 def _divides_by_zero(node: object) -> bool:

@@ -181,15 +181,19 @@ def decimal_places(node: tuple) -> tuple[int, int] | None:
 
 
 def _power_of_ten(node: tuple) -> tuple[tuple, int] | None:
-    """(the number literal, k) when `node` is a literal times `10^{k}`, k a whole number; else None."""
-    if node[0] != "mul" or node[1][0] != "num" or node[2][0] != "pow" or node[2][1] != ("num", "10"):
+    """(the number literal, k) when `node` is a literal (possibly negated: `-3.14 \\times 10^3`)
+    times `10^{k}`, k a whole number; else None."""
+    if node[0] != "mul" or node[2][0] != "pow" or node[2][1] != ("num", "10"):
+        return None
+    mantissa = node[1][1] if node[1][0] == "neg" else node[1]
+    if mantissa[0] != "num":
         return None
     exponent, sign = node[2][2], 1
     if exponent[0] == "neg":
         exponent, sign = exponent[1], -1
     if exponent[0] != "num" or not exponent[1].isdigit() or len(exponent[1]) > 3:
         return None
-    return node[1], sign * int(exponent[1])
+    return mantissa, sign * int(exponent[1])
 
 
 #: A decimal is taken as a rounding to at most this many places either side of the point (sizes capped).
@@ -200,13 +204,16 @@ def may_be_rounding(places: int, sig: int) -> bool:
     """Whether a decimal written with `places` places and `sig` significant digits may be a rounding
     of an exact value: with 3 significant digits or more (`0.33` for 1/3 is too coarse to tell a
     rounding from a wrong answer), whatever the exponent (`6.67e3` rounds 20000/3 as `0.667` rounds
-    2/3). The one rule of the exact path (`rounds_to`) and of sympy's (`math_sympy._numeric_eq`)."""
+    2/3). The one rule of the exact path (`rounds_to`) and of sympy's (`math_sympy._numeric_eq`),
+    which both also refuse a rounding left of the point (`places` < 0) of a rational value."""
     return sig >= 3 and abs(places) <= MAX_ROUNDING_PLACES
 
 
 def rounds_to(dec: Fraction, places: int, sig: int, exact: Fraction) -> bool:
-    """True when `dec` (written with `places` places, `sig` significant digits) is `exact` rounded."""
-    if not may_be_rounding(places, sig):
+    """True when `dec` (written with `places` places, `sig` significant digits) is `exact` rounded.
+    Never to tens or more (`places` < 0): `1.23 \\times 10^5` is no answer for 123456, whose every
+    digit is known; such a rounding stands only for an irrational value (`math_sympy._numeric_eq`)."""
+    if places < 0 or not may_be_rounding(places, sig):
         return False
     scale = Fraction(10) ** places
     scaled = exact * scale

@@ -182,33 +182,58 @@ _APPROXIMATE_RE = re.compile(r"\b(?:" + "|".join(sorted(w for w in _APPROXIMATEL
 _HEDGE_GAP = r"(?:[ \t$,;(\[~\u2013\u2014-]|\\q?quad\b|\\[,;: ]){0,12}"
 _HEDGE_SPACE = r"(?:[ \t~]|\\q?quad\b|\\[,;: ]){0,12}"
 #: "or" (or "maybe", "possibly", "perhaps") right after a box, and what follows it: in math mode
-#: (group 1, `$\\boxed{20}$ or $x = 21$`), else one word (group 2, `\\boxed{20} or 21`, `or twenty-one`).
+#: (group 1, `$\\boxed{20}$ or $x = 21$`), else one word (group 2, `\\boxed{20} or 21`, `or twenty-one`,
+#: `or \\$12`: an escaped dollar is part of the word).
 _OR_AFTER_BOX_RE = re.compile(
     _HEDGE_GAP + r"(?:\\text\{\s*or\s*\}|\bor\b(?:[ \t]+(?:maybe|perhaps|possibly)\b)?|\b(?:maybe|perhaps|possibly)\b)"
-    + _HEDGE_SPACE + r"(?:\$([^$\n]{1,200})\$|([^\s$,;]{1,200}(?:[ -][A-Za-z]+){0,4}))", re.IGNORECASE)
+    + _HEDGE_SPACE + r"(?:\$([^$\n]{1,200})\$|((?:\\\$|[^\s$,;]){1,200}(?:[ -][A-Za-z]+){0,4}))", re.IGNORECASE)
 _CHOICE_LETTER_RE = re.compile(r"^\(?[A-E]\)?$")
 _VALUE_START_RE = re.compile(r"-?[0-9\\]")
+#: A phrase after "or" runs to the next punctuation or bracket (`or one half)`: "one half").
+_PHRASE_RE = re.compile(r"[^.,;:!?()\[\]{}$\n]*")
+_BARE_NUMBER_RE = re.compile(r"^(?:\\\$)?(-?[0-9]+(?:\.[0-9]+)?)$")
 
 
 def _alternative(tail: str, box: str | None) -> str | None:
     """The second answer offered beside the box by "or" right after it (`\\boxed{20} or 21`,
     `\\boxed{20} (or 21)`, `\\boxed{B} or C`, `\\boxed{20} or twenty-one` as "21"), or None when
     what follows is no value (`\\boxed{5} or so`, `or more precisely 5.0`). A letter is a value only
-    as a choice beside a boxed choice letter (`box`); words only when they spell a number."""
+    as a choice beside a boxed choice letter (`box`); words only when the whole phrase spells a
+    number (`or one of its roots`, `or one half` are none). In brackets see `_bracketed_hedge`."""
     m = _OR_AFTER_BOX_RE.match(tail)
     if m is None:
         return None
+    found = _offered(tail, m, box)
+    if found is not None and any(c in "([" for c in tail[:m.start(m.lastindex)]):
+        return found if _bracketed_hedge(found, box) else None
+    return found
+
+
+def _offered(tail: str, m: re.Match, box: str | None) -> str | None:
+    """What `_OR_AFTER_BOX_RE`'s match `m` offers as a value (see `_alternative`), or None."""
     if m.group(1) is not None:  # in math mode: a value when it has a digit
         said = m.group(1).strip()
         return said if any(c.isdigit() for c in said) else None
     words = m.group(2)
     first = _balanced(words.split()[0].rstrip(".")) if words.split() else ""
     if _VALUE_START_RE.match(first):  # a number or LaTeX (`21`, `-3`, `\\frac{1}{2}`)
-        return first if _looks_like_math(first) else None
+        return first if first != "\\" and _looks_like_math(first) else None
     if box is not None and _CHOICE_LETTER_RE.match(box.strip()) and _CHOICE_LETTER_RE.match(first):
         return first
-    spelled = _leading_number(words.lower().replace("-", " ").split())
-    return str(spelled) if spelled is not None else None
+    return spelled_answer(_PHRASE_RE.match(tail, m.start(2)).group())
+
+
+def _bracketed_hedge(found: str, box: str | None) -> bool:
+    """Whether a value offered in brackets after the box (`\\boxed{5} (or 4)`) is a second answer,
+    not a restatement (`\\boxed{\\frac{\\pi}{3}} (or 60^\\circ)`, `\\boxed{30\\%} (or 0.3)`): only when
+    the box and it are both plain numbers (or both choice letters) that differ. Other pairs are
+    read as restatements, as before rules 11: telling those apart needs the full comparison."""
+    if box is None:
+        return False
+    if _CHOICE_LETTER_RE.match(box.strip()) and _CHOICE_LETTER_RE.match(found):
+        return box.strip().strip("()") != found.strip("()")
+    a, b = _BARE_NUMBER_RE.match(box.strip()), _BARE_NUMBER_RE.match(found)
+    return a is not None and b is not None and float(a.group(1)) != float(b.group(1))
 
 
 def _balanced(value: str) -> str:
@@ -216,15 +241,6 @@ def _balanced(value: str) -> str:
     while value and value[-1] in ")]" and value.count(value[-1]) > value.count("(" if value[-1] == ")" else "["):
         value = value[:-1].rstrip(".")
     return value
-
-
-def _leading_number(words: list[str]) -> int | None:
-    """The number the longest run of number words at the start of `words` spells, or None."""
-    for n in range(len(words), 0, -1):
-        spelled = _spelled_number([w.strip(".,;)]") for w in words[:n]])
-        if spelled is not None:
-            return spelled
-    return None
 
 
 def said_after(tail: str, box: str | None = None) -> str | None:
@@ -312,7 +328,9 @@ def _reread(got: str) -> str:
     """What one "the answer is …" said, re-read from the last time it says it again ("Final Answer:
     The final answer is $42$." nests the phrase once; "the answer is the answer is 5" is 5), without
     a trailing remark (`7 (seven)`, `7; I am sure`). Linear: at most two phrases are re-read (when
-    the last says nothing, the one before it says the last)."""
+    the last says nothing, the one before it says the last). A `####` mark it starts with is no part
+    of it ("The answer is:\\n#### 6" says 6)."""
+    got = _GSM_MARK_RE.sub("", got)
     heads = [m.start() for m in _ANSWER_HEAD_RE.finditer(got)] if "nswer" in got.lower() else []
     for start in reversed(heads):
         m = _ANSWER_IS_RE.match(got, start)
@@ -324,6 +342,7 @@ def _reread(got: str) -> str:
     return got[:-1] if _EXCLAIMED_NUMBER_RE.fullmatch(got) else got
 
 
+_GSM_MARK_RE = re.compile(r"^\s*####\s*")
 #: A plain number said with an exclamation mark ("The answer is 42!"): prose, not a factorial, which
 #: a model writes in maths (`$5!$`), and which as a final answer would be unevaluated anyway.
 _EXCLAIMED_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?!")

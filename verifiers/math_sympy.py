@@ -292,7 +292,8 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
     if cd is not None and abs(cd) <= 1e-20 * max(1.0, abs(ca)) and _not_told_apart(A, B, diff, va, vb):
         return True, "equal numerically (to 20 digits)"
     dp = decimal_places(b)  # only the answer may be a rounding of the gold (see `math_compare.exact_eq`)
-    if dp and not decimal_places(a) and may_be_rounding(*dp) and va.is_real:
+    if dp and not decimal_places(a) and may_be_rounding(*dp) and va.is_real \
+            and (dp[0] >= 0 or A.is_rational is not True):  # (tens and more only for irrationals: `rounds_to`)
         scale = sympy.Integer(10) ** dp[0]
         rounded = sympy.floor(va * scale + sympy.Rational(1, 2))
         lit = exact_value(b)
