@@ -261,3 +261,35 @@ def test_long_outputs_compare_as_their_lines_do(line_break):
 ])
 def test_mbpp_entry_point_skips_only_comparison_helpers(tests, entry):
     assert _mbpp_entry_point(tests) == entry
+
+
+# -- the third review: check calls whose arguments depend on the statements around them -----------
+AROUND = {
+    "rebound between calls": ("def check(candidate, inp, expected):\n    assert candidate(inp) == expected\n"
+                              "inp = [1, 2, 3]\ncheck(f, inp, 6)\ninp = [4, 5]\ncheck(f, inp, 9)\n",
+                              "def f(xs):\n    return sum(xs)\n", "def f(xs):\n    return 9 if xs == [4, 5] else 0\n"),
+    "changed between calls": ("def check(candidate, n):\n    assert candidate(n) == 2 * n\nx = 3\ncheck(f, x)\nx += 2\n"
+                              "check(f, x)\n",
+                              "def f(n):\n    return 2 * n\n", "def f(n):\n    return 10 if n == 5 else 0\n"),
+    "early return": ("def check(candidate, inputs=None):\n    if inputs is None:\n        return\n    for x in inputs:\n"
+                     "        assert candidate(x) == 2 * x\ncheck(f, [1, 2])\ncheck(f)\n",
+                     "def f(x):\n    return 2 * x\n", "def f(x):\n    return 0\n"),
+    "in a lambda": ("def check(candidate, n):\n    assert candidate(n) == 2 * n\nlist(map(lambda n: check(f, n), [1, 2, 3]))\n",
+                    "def f(n):\n    return 2 * n\n", "def f(n):\n    return 2\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(AROUND))
+def test_check_calls_that_depend_on_the_statements_around_them_run_as_written(box, case):
+    """Each call's arguments were bound after the whole setup had run, so every call saw the last
+    value of `inp` (a right answer scored 0.5, one right only for the last value 0.5 or 1.0); a
+    check returning early for some call failed that call's unit; a call in a lambda was not seen."""
+    tests, right, wrong = AROUND[case]
+    assert check_function(right, tests, "f", sandbox=box).correct
+    assert check_function(wrong, tests, "f", sandbox=box).score == 0.0
+
+
+def test_plain_check_calls_keep_a_unit_each(box):
+    tests = "def check(candidate, n):\n    assert candidate(n) == n * 2\ncheck(f, 1)\ncheck(f, 2)\ncheck(f, 3)\n"
+    verdict = check_function("def f(x):\n    return 2 if x == 1 else 0\n", tests, "f", sandbox=box)
+    assert round(verdict.score, 3) == 0.333

@@ -85,7 +85,8 @@ HARNESS_FILES = {
 #: is a dataset error, not the solution's to define; 8: an exception of the solution reaches the tests
 #: as the nearest builtin class in its MRO with its args (a JSONDecodeError is a ValueError), a
 #: `check` with other parameters is checked once for each top-level statement that runs it, with
-#: that call's arguments (else its defaults), and one that needs an argument a call does not give is
+#: that call's arguments (else its defaults; the calls and what follows them as one unit, in
+#: order, when other statements come between or the check may return early), and one that needs an argument a call does not give is
 #: a dataset error; a `check_io` program stopped for its stderr alone is run again with its stderr
 #: discarded and judged by its stdout; a bare call of the solution followed by a check of another
 #: kind is that check's setup, not a unit of its own; the task's own exception class (defined by

@@ -244,14 +244,22 @@ def plan_tests(
         units = _group_units(body + _pytest_calls(body, tree), reach)
     else:
         runs = _check_runs(check, body) if _other_parameters(check.args) else []
-        setup_nodes += [node for node in body if node is not check and not _is_check_call(node)
-                        and not any(node is run for run in runs)]
+        as_written = _runs_as_written(check, body, runs)
+        if as_written is not None:  # the runs depend on the statements around them: in order, one unit
+            setup_nodes += body[:body.index(as_written[0])]
+        else:
+            setup_nodes += [node for node in body if node is not check and not _is_check_call(node)
+                            and not any(node is run for run in runs)]
         if wrapper is not None:
             setup_nodes.append(_bind_candidate(param, wrapper))
         units = _group_units(check.body, reach)
         if not units or not _units_compile(units):
             units = []
-        if not runs:
+        if as_written is not None:
+            text = ast.unparse(ast.Module(body=as_written, type_ignores=[]))
+            first_line = text.splitlines()[0][:LABEL_LENGTH]
+            units = [TestUnit(text, f"line {as_written[0].lineno}: {first_line} (and the rest of the tests)")]
+        elif not runs:
             call = _check_call_for(check)
             if not units:
                 setup_nodes.append(check)
@@ -333,11 +341,29 @@ def _check_runs(check: ast.FunctionDef, body: list[ast.stmt]) -> list[ast.stmt]:
                for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not check}
     callers = _closure({check.name}, helpers)
     runs = [node for node in body if node is not check and not _is_definition(node)
-            and _uses_any(node, callers, _shallow_walk)]
+            and _uses_any(node, callers)]  # (a call in a lambda too: `map(lambda n: check(f, n), ...)`)
     if runs:
         return runs
     call = ast.Expr(ast.Call(ast.Name(check.name, ast.Load()), [ast.Name(_first_parameter(check), ast.Load())], []))
     return [ast.fix_missing_locations(ast.copy_location(call, check))]
+
+
+def _runs_as_written(check: ast.FunctionDef, body: list[ast.stmt], runs: list[ast.stmt]) -> list[ast.stmt] | None:
+    """The statements from the first run of a check with other parameters to the end, when they must
+    run as written, in order, as one unit; None when each `check(...)` call can be a unit of its own.
+
+    A call's arguments are bound where its unit runs, after the whole setup: that is only what the
+    call passed when nothing but other runs and definitions comes after the first one (`x = 3;
+    check(f, x); x = 5; check(f, x)` would check 5 twice), and a unit must call the solution, which
+    a check that may `return` early for some arguments does not always do."""
+    if not runs or not any(run in body for run in runs):
+        return None
+    start = next(i for i, node in enumerate(body) if any(node is run for run in runs))
+    rest = body[start:]
+    plain = all(any(node is run for run in runs) or isinstance(node, (ast.Import, ast.ImportFrom))
+                or (_is_definition(node) and node is not check) for node in rest)
+    returns = any(isinstance(node, ast.Return) for node in _shallow_walk(check))
+    return None if plain and not returns else rest
 
 
 def _run_units(check: ast.FunctionDef, run: ast.stmt, first: list[ast.expr],
