@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from rlvr.verifiers.math_extract import closing_brace as _closing_brace, last_boxed
+
 _OPEN_TAG = re.compile(r"<answer>", re.IGNORECASE)
 _CLOSE_TAG = re.compile(r"</answer>", re.IGNORECASE)
 #: Most digits the exponent of a number read here may have, in a model's answer or a task's gold:
@@ -84,39 +86,6 @@ def tagged_answers(text: str) -> list[str]:
         if content:
             found.append(content)
         pos = closing.end()
-
-
-def last_boxed(text: str) -> str | None:
-    """Contents of the last `\\boxed{...}` (braces matched, see `_closing_brace`), or None. The
-    usual case, a box without braces inside, takes two `str.find` calls (half a regex match's cost:
-    a format reward checks this once per step)."""
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    begin = start + 7  # len("\\boxed{")
-    close = text.find("}", begin)
-    if close >= 0 and text.find("{", begin, close) >= 0:  # braces inside
-        close = _closing_brace(text, begin)
-    return None if close is None or close < 0 else text[begin:close].strip()
-
-
-def _closing_brace(text: str, begin: int) -> int | None:
-    """The index of the "}" that closes a brace opened just before `begin`, or None.
-
-    Walks from closing brace to closing brace with `str.find`/`str.count` rather than character by
-    character: the depth can only fall to 0 at a "}", and the "{" between two of them say how far
-    it rose (a format reward checks this once per step).
-    """
-    pos = begin
-    depth = 1
-    while True:
-        close = text.find("}", pos)
-        if close < 0:
-            return None
-        depth += text.count("{", pos, close) - 1
-        if depth == 0:
-            return close
-        pos = close + 1
 
 
 def _unboxed(answer: str) -> str:

@@ -76,9 +76,10 @@ from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
 from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_value, prepare, require_evaluated, value_nodes
-from rlvr.verifiers.math_extract import (after_reasoning, extract_answer, extract_here, final_boxes, looks_like_bare_answer,
-                                        restatement_parts, spelled_answer, stated_answers, tagged_answers)
-from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize,
+from rlvr.verifiers.math_extract import (_said_answer, after_reasoning, extract_answer, extract_here, final_boxes,
+                                        looks_like_bare_answer, restatement_parts, spelled_answer, stated_answers,
+                                        tagged_answers)
+from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize, strip_markdown,
                                            word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.math_units import Unit, said_unit
@@ -246,14 +247,16 @@ _gold_checks = _GoldChecks(_GOLD_CHECKS_SIZE)
 
 
 def clear_cache() -> None:
-    """Forget memoised verdicts, normalised golds and gold checks (used by benchmarks to measure
-    cold throughput)."""
+    """Forget memoised verdicts, normalised golds and gold checks, and the extraction's memos of
+    the last texts read (used by benchmarks to measure cold throughput)."""
     with _cache.lock:
         _cache.data.clear()
         _cache.hits = 0
     _gold_norm.cache_clear()
     _gold_problem.cache_clear()
     _gold_checks.clear()
+    strip_markdown.cache_clear()
+    _said_answer.cache_clear()
 
 
 def _pool() -> WorkerPool:

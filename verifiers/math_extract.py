@@ -32,11 +32,12 @@ the regular expressions have no nested quantifiers.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 
-__all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
+__all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
 #: A box: `\\boxed`, `\\fbox`, `\\framebox` (whose optional `[width][position]` are skipped; each at most
 #: 40 characters, so a flood of unclosed `[` costs linear time).
@@ -97,6 +98,39 @@ def _matching_braces(text: str, start: int) -> dict[int, int]:
         elif open_at:
             pairs[open_at.pop()] = m.start()
     return pairs
+
+
+def last_boxed(text: str) -> str | None:
+    """Contents of the last `\\boxed{...}` (braces matched, see `closing_brace`), or None. The
+    usual case, a box without braces inside, takes two `str.find` calls (half a regex match's cost:
+    a format reward checks it once per step)."""
+    start = text.rfind("\\boxed{")
+    if start < 0:
+        return None
+    begin = start + 7  # len("\\boxed{")
+    close = text.find("}", begin)
+    if close >= 0 and text.find("{", begin, close) >= 0:  # braces inside
+        close = closing_brace(text, begin)
+    return None if close is None or close < 0 else text[begin:close].strip()
+
+
+def closing_brace(text: str, begin: int) -> int | None:
+    """The index of the "}" that closes a brace opened just before `begin`, or None.
+
+    Walks from closing brace to closing brace with `str.find`/`str.count` rather than character by
+    character: the depth can only fall to 0 at a "}", and the "{" between two of them say how far
+    it rose (a format reward checks it once per step).
+    """
+    pos = begin
+    depth = 1
+    while True:
+        close = text.find("}", pos)
+        if close < 0:
+            return None
+        depth += text.count("{", pos, close) - 1
+        if depth == 0:
+            return close
+        pos = close + 1
 
 
 def all_boxed(text: str) -> list[str]:
@@ -452,10 +486,12 @@ def _looks_like_math(said: str) -> bool:
     return len(words) <= 3 and word_answer(said) is not None and words[0].lower().strip(".,!") not in _JUDGEMENTS
 
 
+@lru_cache(maxsize=256)
 def _said_answer(text: str) -> str | None:
     """What the last "the answer is …" (or "Final Answer" heading) in `text` says that reads as an
     answer (see `_looks_like_math`): "The answer is 42. Let me verify the answer is correct." is 42.
-    When none reads as one, the last thing said."""
+    When none reads as one, the last thing said. (Cached: extraction and `stated_answers` both ask
+    it of the same text, and its scan over the whole text is most of an extraction's cost.)"""
     found = [(m.start(), m.group(1)) for m in _ANSWER_IS_RE.finditer(text)]
     if "nswer" in text:
         found += [(m.start(), m.group(1)) for m in _HEADING_RE.finditer(text)]
@@ -473,6 +509,8 @@ def stated_answers(text: str) -> list[str] | None:
     than one; None otherwise (`extract_here` then reads the answer). Why: "The answer is 5.\\n#### 6"
     and "#### 5\\n#### 6" offer two answers, a hedge as a box and a later different answer are
     (`final_boxes`), not whichever one the extraction rules happen to read first."""
+    if "####" not in text:  # (no `#### n` line: nothing to read twice)
+        return None
     text = strip_markdown(text)
     gsm = [(_said_answer(g) or g).strip() for g in _GSM_RE.findall(text)]  # (`#### The answer is 6`: 6)
     if not gsm:

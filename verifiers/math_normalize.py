@@ -37,6 +37,7 @@ Conventions applied here (documented again in docs/verifiers.md):
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left
 from fractions import Fraction
@@ -237,8 +238,10 @@ _BOLD_AFTER_RE = re.compile(r"[\w(*]")
 _ITALIC_RE = re.compile(r"(?<![\w)\]}*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w(*])")
 
 
+@functools.lru_cache(maxsize=256)
 def strip_markdown(text: str) -> str:
-    """`text` without markdown bold/italic marks (`**18**` is 18, not a power)."""
+    """`text` without markdown bold/italic marks (`**18**` is 18, not a power). (Cached: the
+    extraction rules ask it of the same model output more than once.)"""
     if "*" not in text:
         return text
     return _ITALIC_RE.sub(r"\1", _strip_bold(text))
