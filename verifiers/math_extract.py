@@ -486,7 +486,7 @@ def _looks_like_math(said: str) -> bool:
     return len(words) <= 3 and word_answer(said) is not None and words[0].lower().strip(".,!") not in _JUDGEMENTS
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # (64 texts of a batch; few enough that long outputs hold little memory)
 def _said_answer(text: str) -> str | None:
     """What the last "the answer is …" (or "Final Answer" heading) in `text` says that reads as an
     answer (see `_looks_like_math`): "The answer is 42. Let me verify the answer is correct." is 42.

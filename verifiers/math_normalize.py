@@ -238,7 +238,7 @@ _BOLD_AFTER_RE = re.compile(r"[\w(*]")
 _ITALIC_RE = re.compile(r"(?<![\w)\]}*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w(*])")
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)  # (64 texts of a batch; few enough that long outputs hold little memory)
 def strip_markdown(text: str) -> str:
     """`text` without markdown bold/italic marks (`**18**` is 18, not a power). (Cached: the
     extraction rules ask it of the same model output more than once.)"""
