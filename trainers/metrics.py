@@ -190,7 +190,7 @@ def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: s
         pts = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool)]
         return [p[0] for p in pts], [p[1] for p in pts]
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     shown: list[float] = []  # the values of the reward panel, which its y-range must cover
     for key, label in (("reward_mean", "reward (mean)"), ("accuracy", "train accuracy")):
         xs, ys = series(key)
@@ -208,7 +208,7 @@ def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: s
     axes[0].set_xlabel("step")
     axes[0].set_title("reward / accuracy")
     axes[0].set_ylim(*reward_axis_limits(shown))
-    axes[0].legend(loc="best")  # (where it covers the fewest points: a fixed corner hid the reward curve)
+    _legend_below(axes[0])
     axes[0].grid(alpha=0.3)
     for key, label in (("response_length", "response length"), ("filtered_fraction", "groups filtered")):
         xs, ys = series(key)
@@ -216,7 +216,7 @@ def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: s
             axes[1].plot(xs, ys, label=label)
     axes[1].set_xlabel("step")
     axes[1].set_title("length / filtering")
-    axes[1].legend(loc="upper right")
+    _legend_below(axes[1])
     axes[1].grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
@@ -225,3 +225,9 @@ def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: s
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def _legend_below(ax) -> None:
+    """The panel's legend under its x-axis, where it hides no curve (inside, the reward curve or
+    the response length ran under it wherever it was put)."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
