@@ -301,3 +301,17 @@ def test_the_warmup_model_is_saved_without_transformers_progress_bar(tmp_path, c
     assert train(config, out, "warmup.steps=1", "algorithm.kl_coef=0.01") == 0
     assert (out / "warmup_model" / "config.json").is_file()
     assert "Writing model shards" not in capsys.readouterr().err
+
+
+def test_a_local_model_loads_without_transformers_progress_bar_when_progress_is_off(tmp_path, config, capsys):
+    """With log.progress=false, loading `model.name_or_path` from a folder still drew transformers'
+    "Loading weights" bar."""
+    from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
+
+    folder = tmp_path / "model"
+    tokenizer = build_tiny_tokenizer()
+    build_tiny_model(tokenizer, hidden_size=32, num_layers=1).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    capsys.readouterr()
+    assert train(config, tmp_path / "run", f"model.name_or_path={folder}") == 0
+    assert "Loading weights" not in capsys.readouterr().err

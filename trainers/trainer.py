@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import contextlib
 import errno
 import json
 import math
@@ -181,8 +182,9 @@ def load_policy(cfg: Config) -> tuple[Any, Any]:
                               f"model/ subfolder: use model.name_or_path={str(folder / 'model')!r}")
         name = str(folder)
     try:
-        tok = AutoTokenizer.from_pretrained(name, trust_remote_code=m.trust_remote_code)
-        model = AutoModelForCausalLM.from_pretrained(name, trust_remote_code=m.trust_remote_code, dtype=torch.float32)
+        with quiet_progress() if not cfg.log.progress else contextlib.nullcontext():  # (log.progress=false: no bars)
+            tok = AutoTokenizer.from_pretrained(name, trust_remote_code=m.trust_remote_code)
+            model = AutoModelForCausalLM.from_pretrained(name, trust_remote_code=m.trust_remote_code, dtype=torch.float32)
     except (OSError, ValueError) as exc:  # no such folder, no hub access, not a model: one line naming the key
         reason = " ".join(str(exc).split())[:300]
         raise ConfigError(f"model.name_or_path={m.name_or_path!r} cannot be loaded ({type(exc).__name__}: {reason}); "
