@@ -25,12 +25,14 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Job:
-    """One program to run: its source, its stdin, extra files for the work dir, and its language."""
+    """One program to run: its source, its stdin, extra files for the work dir, its language, and
+    what a stderr past the output cap does (`STDERR_OVERFLOWS`)."""
 
     code: str
     stdin: str = ""
     files: Mapping[str, str | bytes] = field(default_factory=dict)
     language: str = "python"
+    stderr_overflow: str = "stop"
 
     def __post_init__(self) -> None:
         if not isinstance(self.code, str):
@@ -38,6 +40,9 @@ class Job:
         if not isinstance(self.stdin, str):
             raise TypeError(f"stdin must be a str, got {type(self.stdin).__name__}")
         program, _ = language_command(self.language)  # raises for an unknown language
+        if self.stderr_overflow not in STDERR_OVERFLOWS:
+            raise ValueError(f"stderr_overflow must be one of {', '.join(map(repr, STDERR_OVERFLOWS))}, "
+                             f"got {self.stderr_overflow!r}")
         for name, data in self.files.items():
             check_file_name(name)
             if not isinstance(data, (str, bytes)):
@@ -51,6 +56,11 @@ class Job:
                     raise ValueError(f"files {parent!r} and {name!r} clash: {parent!r} would be a directory")
                 parent = parent.rsplit("/", 1)[0] if "/" in parent else None
 
+
+#: What a run's stderr past the output cap does: "stop" the run (`output_limit`, as stdout does), or
+#: "cut": the rest is read and dropped and the run goes on, for callers that judge stdout alone
+#: (`check_io`: a right program that logs a lot); the result's `details["stderr_cut"]` says so.
+STDERR_OVERFLOWS = ("stop", "cut")
 
 #: The longest part of a file name (the kernel's NAME_MAX) and the longest whole name, in UTF-8
 #: bytes: the whole name leaves room for the work dir's own path within PATH_MAX (4096).
@@ -129,12 +139,14 @@ class Sandbox(ABC):
         timeout: float | None = None,
         memory_mb: int | None = None,
         language: str = "python",
+        stderr_overflow: str = "stop",
         **limits: Any,
     ) -> ExecResult:
         """Run one program and return how it ended. Never raises for anything the program does.
 
         `files` (name: str or bytes) are written into the program's work dir (its current directory)
-        before it starts. Limits given here override the sandbox's defaults for this run only. Bad
+        before it starts. `stderr_overflow` says what a stderr past `max_output_bytes` does
+        (`STDERR_OVERFLOWS`: stop the run, or cut the stderr and go on). Limits given here override the sandbox's defaults for this run only. Bad
         arguments raise here, before anything runs, never as a "sandbox_error": ValueError for a
         value out of its range (a limit that is nan, infinite, over a day, 2.5 processes: see
         `Limits`), an unknown language, a bad file name (escaping the work dir, not UTF-8, a part
@@ -143,7 +155,7 @@ class Sandbox(ABC):
         unknown limit, one that is no number, or a file that holds neither str nor bytes.
         """
         files = {name: _file_contents(data) for name, data in dict(files or {}).items()}
-        job = Job(code=code, stdin=stdin, files=files, language=language)
+        job = Job(code=code, stdin=stdin, files=files, language=language, stderr_overflow=stderr_overflow)
         run_limits = self.limits.with_overrides(timeout=timeout, memory_mb=memory_mb, **limits)
         self._check_limits(run_limits)  # bad arguments raise here, never as a sandbox_error
         self._check_job_fits(job, run_limits)

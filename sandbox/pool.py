@@ -322,6 +322,7 @@ def job_message(job: Job, limits: Limits, warm_python: bool, rlimit_nproc: bool 
         "argv": list(argv),
         "warm": warm_python and job.language == "python",
         "rlimit_nproc": rlimit_nproc,
+        "stderr_overflow": job.stderr_overflow,
         "limits": {**limits.to_dict(), "cpu_seconds": limits.cpu_seconds},
     }
 

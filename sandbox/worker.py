@@ -626,6 +626,8 @@ class Worker:
         counted = [self.workdir, self.tmpdir, *self.scratch] if max_files else []
         next_count = started
         status, message, wait_status, rusage = None, "", None, None
+        cut_stderr = job.get("stderr_overflow") == "cut"  # (else a stderr past the cap stops the run)
+        stderr_cut = False
         try:
             while open_fds or wait_status is None:
                 now = time.monotonic()
@@ -658,6 +660,9 @@ class Worker:
                     buffer.extend(data)
                     if len(buffer) > cap:
                         del buffer[cap:]
+                        if fd == err_r and cut_stderr:  # read on and dropped: the run goes on
+                            stderr_cut = True
+                            continue
                         name = "stdout" if fd == out_r else "stderr"
                         status, message = "output_limit", f"{name} exceeded {cap} bytes and was cut"
                 if status == "output_limit":
@@ -676,7 +681,8 @@ class Worker:
             status, message = _classify(exit_code, tail, cpu_used, limits)
         return {"status": status, "exit_code": exit_code, "stdout": stdout, "stderr": stderr,
                 "wall_time": wall, "message": message,
-                "details": {"cpu_time": round(cpu_used, 4), "max_rss_kb": rusage.ru_maxrss if rusage else 0}}
+                "details": {"cpu_time": round(cpu_used, 4), "max_rss_kb": rusage.ru_maxrss if rusage else 0,
+                            **({"stderr_cut": True} if stderr_cut else {})}}
 
     def _collect(self, pid: int) -> tuple[int, resource.struct_rusage]:
         """The exit status and resource usage of the job's child, which has exited or was killed.

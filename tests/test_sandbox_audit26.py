@@ -228,3 +228,24 @@ def test_subprocess_sandbox_takes_an_interpreter_name_on_path():
         sandbox.close()
     with pytest.raises(SandboxUnavailable, match="'no-such-python3' does not exist"):
         make_sandbox("subprocess", python="no-such-python3")
+
+
+# -- the read-through: a stderr past the cap can be cut while the run goes on ------------------------
+LOGS_THEN_ANSWERS = ("import sys\nfor i in range(20000):\n    print('debug step', i, file=sys.stderr)\n"
+                     "print('answer')\n")
+
+
+def test_a_stderr_past_the_cap_stops_the_run_unless_it_is_to_be_cut(sandbox):
+    """`check_io` judges stdout alone: it used to rerun a program stopped for its stderr with its
+    source rewritten to discard stderr. The sandbox now cuts that stderr and lets the run go on."""
+    cap = 4096
+    stopped = sandbox.run(LOGS_THEN_ANSWERS, max_output_bytes=cap)
+    assert stopped.status == "output_limit" and stopped.message.startswith("stderr exceeded")
+    cut = sandbox.run(LOGS_THEN_ANSWERS, max_output_bytes=cap, stderr_overflow="cut")
+    assert (cut.status, cut.stdout) == ("ok", "answer\n"), cut.message
+    assert len(cut.stderr.encode()) == cap and cut.details["stderr_cut"] is True
+    assert "stderr_cut" not in sandbox.run(CORRECT, stderr_overflow="cut").details
+    flood = "print('x' * 10000)"  # stdout past the cap still stops the run
+    assert sandbox.run(flood, max_output_bytes=cap, stderr_overflow="cut").status == "output_limit"
+    with pytest.raises(ValueError, match="stderr_overflow must be one of 'stop', 'cut', got 'drop'"):
+        sandbox.run(CORRECT, stderr_overflow="drop")

@@ -87,8 +87,8 @@ HARNESS_FILES = {
 #: `check` with other parameters is checked once for each top-level statement that runs it, with
 #: that call's arguments (else its defaults; the calls and what follows them as one unit, in
 #: order, when other statements come between or the check may return early), and one that needs an argument a call does not give is
-#: a dataset error; a `check_io` program stopped for its stderr alone is run again with its stderr
-#: discarded and judged by its stdout; a bare call of the solution followed by a check of another
+#: a dataset error; a `check_io` program's stderr past the output cap is cut and the run goes on
+#: (it was stopped), since only stdout is judged; a bare call of the solution followed by a check of another
 #: kind is that check's setup, not a unit of its own; the task's own exception class (defined by
 #: the tests or the prompt) reaches the tests as itself; a test argument too large to send is a
 #: dataset error; the arguments a call changes in place are written back into the tests' objects;
@@ -524,8 +524,8 @@ def check_io(
     A case whose expected output is over the sandbox's output cap gets a cap of twice its size (at
     most `MAX_CASE_OUTPUT_BYTES`), so a right program is never cut off; a case expecting more than
     that cannot be checked and gives `Verdict.failed` (kind "dataset_error"). Only stdout is
-    judged: a case the sandbox stopped because the program's stderr ran over the output cap
-    (logging) is run again with its stderr discarded.
+    judged, so a program's stderr past the output cap (logging) is cut and the run goes on
+    (the sandbox's `stderr_overflow="cut"`) rather than stopping a right program.
     """
     pairs = _normalise_cases(cases)
     _check_seconds("timeout", timeout)
@@ -535,17 +535,16 @@ def check_io(
     if code is None:
         return Verdict.wrong(f"no solution: expected text, got {type(solution).__name__}",
                              details={"kind": "no_code", "tests": n})
-    tree = None
     if language == "python":
-        problem, tree = _syntax_problem(code)
+        problem, _ = _syntax_problem(code)
         if problem is not None:
             return Verdict.wrong(f"case 1 of {n} failed: {problem}", details={"kind": "syntax", "tests": n, "passed": 0})
     box = _sandbox_or_verdict(sandbox)
     if isinstance(box, Verdict):
         return box
     _check_run_limits(box, memory_mb)  # the shared default sandbox, now that it exists
-    jobs = [{"code": code, "stdin": stdin, "timeout": timeout, "memory_mb": memory_mb, "language": language}
-            for stdin, _ in pairs]
+    jobs = [{"code": code, "stdin": stdin, "timeout": timeout, "memory_mb": memory_mb, "language": language,
+             "stderr_overflow": "cut"} for stdin, _ in pairs]
     base_cap = getattr(getattr(box, "limits", None), "max_output_bytes", None) or Limits.max_output_bytes
     for number, ((_, expected), job) in enumerate(zip(pairs, jobs), 1):
         cap = _output_cap(expected, base_cap)
@@ -557,23 +556,14 @@ def check_io(
         if cap > base_cap:
             job["max_output_bytes"] = cap
     try:
-        results = list(box.run_many(jobs, concurrency=concurrency))
-        flooded = [i for i, result in enumerate(results) if _stderr_over_cap(result)]
-        if flooded:  # only stdout is compared: run those again with their stderr discarded
-            quiet = _without_stderr(code, language, tree)
-            for i, result in zip(flooded, box.run_many([{**jobs[i], "code": quiet} for i in flooded],
-                                                       concurrency=concurrency)):
-                results[i] = result
+        results = box.run_many(jobs, concurrency=concurrency)
     except Exception as exc:
         return Verdict.failed(f"sandbox raised {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
     outcomes = []
-    for number, ((stdin, expected), result) in enumerate(zip(pairs, results)):
+    for (stdin, expected), result in zip(pairs, results):
         if result.infrastructure_failed:
             return Verdict.failed(f"sandbox error: {result.message}", details={"kind": "sandbox_error", "tests": n})
-        error = _case_error(result, expected, exact, float_tolerance)
-        if error is not None and number in flooded:
-            error += " (run again with its stderr discarded: it printed more than the output cap there)"
-        outcomes.append(error)
+        outcomes.append(_case_error(result, expected, exact, float_tolerance))
     passed = sum(error is None for error in outcomes)
     details = {"tests": n, "passed": passed, "results": [{"ok": e is None, "error": e} for e in outcomes],
                "backend": results[0].backend if results else ""}
@@ -599,50 +589,6 @@ def _output_cap(expected: str, base_cap: int) -> int | None:
     if needed > MAX_CASE_OUTPUT_BYTES:
         return None
     return max(base_cap, min(2 * needed + 4096, MAX_CASE_OUTPUT_BYTES))
-
-
-def _stderr_over_cap(result: ExecResult) -> bool:
-    """Whether the sandbox stopped a run because its stderr, not its stdout, ran over the output cap
-    (the sandbox caps both alike and names the stream in its message)."""
-    return result.status == "output_limit" and result.message.startswith("stderr ")
-
-
-#: The statement that sends a Python program's stderr to /dev/null (see `_without_stderr`).
-_DISCARD_STDERR = ("import os as _rlvr_os; _rlvr_fd = _rlvr_os.open(_rlvr_os.devnull, _rlvr_os.O_WRONLY); "
-                   "_rlvr_os.dup2(_rlvr_fd, 2); _rlvr_os.close(_rlvr_fd); del _rlvr_os, _rlvr_fd")
-
-
-def _without_stderr(code: str, language: str, tree: ast.Module | None) -> str:
-    """`code` with its stderr sent to /dev/null before its own first statement runs.
-
-    For a rerun of a program that the sandbox stopped for its stderr (debug logging): only its stdout
-    is compared, and the sandbox caps stderr as it caps stdout, so a right answer that logs a lot
-    would otherwise fail. A Python program's `from __future__` imports stay first."""
-    if language != "python":
-        return "exec 2>/dev/null\n" + code
-    futures = _future_imports(tree)
-    if not futures:
-        return _DISCARD_STDERR + "\n" + code
-    # after the last one, on its line (`from __future__ import annotations; x = (1,` may follow)
-    end_line, end_column = futures[-1].end_lineno, futures[-1].end_col_offset  # (a column in UTF-8 bytes)
-    lines = re.split(r"(?<=\n)|(?<=\r)(?!\n)", code)  # with their ends, as Python counts lines
-    line = lines[end_line - 1].encode("utf-8")
-    head, tail = line[:end_column].decode("utf-8"), line[end_column:].decode("utf-8")
-    return "".join(lines[: end_line - 1]) + head + "; " + _DISCARD_STDERR + tail + "".join(lines[end_line:])
-
-
-def _future_imports(tree: ast.Module | None) -> list[ast.stmt]:
-    """The module's `from __future__` imports, which must come first (after a docstring)."""
-    body = list(tree.body) if tree is not None else []
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]
-    imports = []
-    for node in body:
-        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
-            break
-        imports.append(node)
-    return imports
 
 
 def _case_error(result: ExecResult, expected: str, exact: bool, float_tolerance: float | None) -> str | None:
