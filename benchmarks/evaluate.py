@@ -21,7 +21,8 @@ envs' training-time cap would score a reasoning model's long answers wrong.
 
 Samples whose verification failed (sandbox outage, verifier crash: `Verdict.error`) are written
 with their error, left out of every metric, counted in the summary and announced loudly; the next
-run retries them.
+run scores their saved completions again (with an engine in a multi-turn env, whose later turns
+follow the failed tool result, it draws their episodes again, each with the seed its row records).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from rlvr.benchmarks.estimators import parse_ks
 from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, check_run, data_identity, env_identity,
                                      model_identity, verifier_identity, write_json)
 from rlvr.benchmarks.registry import LoadedBenchmark, load_benchmark
-from rlvr.benchmarks.scoring import score_completions
+from rlvr.benchmarks.scoring import answers_in_one_turn, score_completions
 from rlvr.benchmarks.summary import compute_metrics, format_table, plot_pass_at_k
 
 SUMMARY = "summary.json"
@@ -475,7 +476,11 @@ def _unlock_out_dir(out_dir: str, owns_lock: bool) -> None:
 
 def run_engine(run: EngineRun, engine: Any, tokenizer: Any = None) -> EvalResult:
     """Draw the samples `run` lacks with `engine` (rollouts, verdicts from the env), then summarise.
-    `tokenizer` is the engine's for token-level engines (hf, vllm); None for the openai engine."""
+    `tokenizer` is the engine's for token-level engines (hf, vllm); None for the openai engine.
+
+    Samples whose verification failed in an earlier run (an outage: their row holds an error) are
+    not drawn anew where the env is single-turn: their saved completion is scored again
+    (`_rescore_failed`). In a multi-turn env they are drawn again with their own seed (`_to_draw`)."""
     from rlvr.trainers.rollout import RolloutCollector
 
     try:
@@ -484,21 +489,67 @@ def run_engine(run: EngineRun, engine: Any, tokenizer: Any = None) -> EvalResult
         store = ResultStore(run.out_dir)
         base_env = loaded.env
         collector = RolloutCollector(engine, lambda: copy.copy(base_env), tokenizer, max_turns=run.max_turns)
-        calls = _sampling_calls([[j for j in range(run.n) if not store.done((task.id, j))] for task in loaded.tasks],
-                                len(loaded.known_ids), run.samples_per_call)
-        total = sum(len(call) for call in calls)
-        bar = progress_bar(total, f"{loaded.benchmark.name} sampling+scoring", run.progress)
         try:
-            _sample(collector, store, loaded, calls, run.sampling, bar)
+            rescored = _rescore_failed(loaded, store, run.n, run.progress) if answers_in_one_turn(base_env) else set()
+            draws = {base: _sampling_calls(missing, len(loaded.known_ids), run.samples_per_call)
+                     for base, missing in _to_draw(loaded, store, run.n, run.sampling.seed, rescored).items()}
+            total = sum(len(call) for calls in draws.values() for call in calls)
+            bar = progress_bar(total, f"{loaded.benchmark.name} sampling+scoring", run.progress)
+            try:
+                for base, calls in draws.items():
+                    _sample(collector, store, loaded, calls, dataclasses.replace(run.sampling, seed=base), bar)
+            finally:
+                bar.close()
         finally:
-            bar.close()
             store.close()
             collector.close()
         keys = [(t.id, j) for t in loaded.tasks for j in range(run.n)]
         return _finish(loaded, store, keys, run.ks, run.settings, confidence=run.confidence, ci_method=run.ci_method,
-                       verbose=run.verbose, elapsed=run.prepare_seconds + time.perf_counter() - start, scored_now=total)
+                       verbose=run.verbose, elapsed=run.prepare_seconds + time.perf_counter() - start,
+                       scored_now=len(rescored) + total)
     finally:
         _unlock_out_dir(run.out_dir, run.owns_lock)
+
+
+def _rescore_failed(loaded: LoadedBenchmark, store: ResultStore, n: int, progress: bool) -> set[tuple[str, int]]:
+    """Score again the saved completion of each sample (of the first `n` per task) whose
+    verification failed (its row holds an error: a sandbox outage, a verifier crash), and return
+    their keys. Only for a single-turn env, where the completion is the whole episode: the verdict
+    is all that is missing, and drawing the sample again would cost its generation and change it.
+    The rows keep what the generation recorded (seed, finish_reason, tokens); the verdict's fields
+    are replaced, with an error again if the outage goes on."""
+    failed = [(task, j, store.rows[(task.id, j)]) for task in loaded.tasks for j in range(n)
+              if (task.id, j) in store.rows and store.rows[(task.id, j)].get("error")
+              and isinstance(store.rows[(task.id, j)].get("completion"), str)]
+    chunks = scored_chunks(loaded, [task for task, _, _ in failed], [row["completion"] for _, _, row in failed],
+                           f"{loaded.benchmark.name} re-scoring", progress=progress)
+    try:
+        for first, verdicts in chunks:
+            store.add([{**row, **_verdict_row(task.id, j, row["completion"], verdict)}
+                       for (task, j, row), verdict in zip(failed[first:], verdicts)])
+    finally:
+        chunks.close()
+    return {(task.id, j) for task, j, _ in failed}
+
+
+def _to_draw(loaded: LoadedBenchmark, store: ResultStore, n: int, base: int,
+             skip: set[tuple[str, int]]) -> dict[int, list[list[int]]]:
+    """The samples to draw (not done, not in `skip`), by the base seed each is drawn with: for each
+    base, the sample indices each task lacks (`_sampling_calls`'s `missing`). A new sample takes
+    this run's `base`; one drawn before whose verification failed (a multi-turn episode cut short
+    by an outage) takes the base of the run that drew it, its recorded seed minus its number
+    `j * N + t`, so it is drawn again with its own seed (as the engines' seeds give it)."""
+    size = len(loaded.known_ids)
+    draws: dict[int, list[list[int]]] = {}
+    for t, task in enumerate(loaded.tasks):
+        for j in range(n):
+            key = (task.id, j)
+            if key in skip or store.done(key):
+                continue
+            seed = (store.rows.get(key) or {}).get("seed")
+            own = seed - (j * size + t) if isinstance(seed, int) and not isinstance(seed, bool) else base
+            draws.setdefault(own, [[] for _ in loaded.tasks])[t].append(j)
+    return draws
 
 
 def evaluate_engine(

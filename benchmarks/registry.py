@@ -241,14 +241,32 @@ def _gsm8k(rows: list[Row]) -> list[Row]:
             for i, r in enumerate(rows)]
 
 
+def _id_cell(row: Row, i: int, column: str) -> str:
+    """Row i's task id in `column`, as text: a null or empty id is a BenchmarkDataError naming the
+    row (`_cell`), and a whole-number float is written as an int ("60", not "60.0": pandas stores
+    an integer column holding a null as floats), so completions keyed by the number still match."""
+    value = _cell(row, i, column)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _ids(rows: list[Row], column: str) -> list[str]:
+    """The task id of each row: its `column` (`_id_cell`) when the data has that column, else the
+    row number (a copy of the data without it)."""
+    if not any(column in r for r in rows):
+        return [str(i) for i in range(len(rows))]
+    return [_id_cell(r, i, column) for i, r in enumerate(rows)]
+
+
 def _math500(rows: list[Row]) -> list[Row]:
-    return [{"task_id": str(r.get("unique_id") or i), "question": str(_cell(r, i, "problem")),
-             "answer": str(_cell(r, i, "answer")), "solution": r.get("solution") or ""} for i, r in enumerate(rows)]
+    return [{"task_id": task_id, "question": str(_cell(r, i, "problem")), "answer": str(_cell(r, i, "answer")),
+             "solution": r.get("solution") or ""} for i, (r, task_id) in enumerate(zip(rows, _ids(rows, "unique_id")))]
 
 
 def _aime(rows: list[Row]) -> list[Row]:
-    return [{"task_id": str(r.get("id") if r.get("id") not in (None, "") else i), "question": str(_cell(r, i, "problem")),
-             "answer": str(_cell(r, i, "answer")).strip(), "solution": r.get("solution") or ""} for i, r in enumerate(rows)]
+    return [{"task_id": task_id, "question": str(_cell(r, i, "problem")), "answer": str(_cell(r, i, "answer")).strip(),
+             "solution": r.get("solution") or ""} for i, (r, task_id) in enumerate(zip(rows, _ids(rows, "id")))]
 
 
 def _math_reference(row: Row) -> str:
@@ -290,7 +308,7 @@ def _mbpp(rows: list[Row]) -> list[Row]:
         if not isinstance(text, str) or not text.strip():
             raise BenchmarkDataError(f"row {i}: columns 'prompt' and 'text' are both empty or missing; every MBPP task "
                                      f"needs its description: fix the row or drop it")
-        out.append({"task_id": str(_cell(r, i, "task_id")), "text": text, "test_list": _mbpp_tests(r, i),
+        out.append({"task_id": _id_cell(r, i, "task_id"), "text": text, "test_list": _mbpp_tests(r, i),
                     "test_setup_code": setup, "code": r.get("code") or ""})
     return out
 
@@ -354,7 +372,7 @@ def _apps(rows: list[Row]) -> Prepared:
     out = []
     skipped: dict[str, list[str]] = {}
     for i, r in enumerate(rows):
-        task_id = str(_cell(r, i, "problem_id")) if "problem_id" in r else str(i)
+        task_id = _id_cell(r, i, "problem_id") if "problem_id" in r else str(i)
         io = _apps_io(r, i, task_id)
         if isinstance(io, str):
             skipped.setdefault(io, []).append(task_id)
