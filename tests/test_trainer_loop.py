@@ -113,7 +113,7 @@ def test_nan_loss_never_touches_weights(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("extra", [
     ("algorithm.estimator=rloo", "algorithm.loss_agg=seq-mean-token-mean", "algorithm.dual_clip=3"),
-    ("algorithm.estimator=dr_grpo", "algorithm.loss_agg=seq-mean-token-sum-norm", "algorithm.kl_coef=0.1", "algorithm.kl_estimator=k1"),
+    ("algorithm.estimator=dr_grpo", "algorithm.loss_agg=seq-mean-token-sum-norm", "algorithm.kl_coef=0.1", "algorithm.kl_estimator=k2"),
     ("algorithm.estimator=reinforce++", "algorithm.kl_coef=0.05", "algorithm.kl_in=reward", "algorithm.entropy_coef=0.01"),
     ("algorithm.estimator=reinforce++-baseline", "algorithm.tis_cap=2", "algorithm.mask_truncated=true"),
     ("algorithm.estimator=process_grpo", "algorithm.overlong_cache_len=2", "train.lr_scheduler=cosine", "train.warmup_steps=1"),

@@ -124,6 +124,8 @@ class AlgorithmConfig:
     # (env.max_turns, else the env's own)
     loss_agg: Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"] = "token-mean"
     kl_coef: float = 0.0  # 0: no reference model is loaded at all
+    # in the loss, k3's gradient is that of KL(ref || pi) and k2's that of KL(pi || ref); k1's is 0 in
+    # expectation there (refused): k1 belongs in the reward (see losses.kl_estimate)
     kl_estimator: Literal["k1", "k2", "k3"] = "k3"
     # "reward": the KL penalty joins each sample's reward before the advantages. With grpo's std scaling
     # a group whose task rewards are all equal then gets advantages of about +-1 from KL differences
@@ -311,6 +313,13 @@ class Config:
                 f"algorithm.estimator={a.estimator} compares the samples of a group, so it needs train.group_size >= 2 "
                 f"(got {t.group_size}: every advantage would be 0 and the run would never train); sample at least 2 "
                 "completions per prompt, or use algorithm.estimator=reinforce++ (normalised over the whole batch)"
+            )
+        if a.kl_coef > 0 and a.kl_in == "loss" and a.kl_estimator == "k1":
+            raise ConfigError(
+                "algorithm.kl_estimator=k1 with algorithm.kl_in=loss does not pull the policy towards the reference: "
+                "on the policy's own samples the expected gradient of k1 (log pi - log ref) is E[grad log pi] = 0, so "
+                "the term adds only noise; use kl_estimator=k3 (GRPO's choice) or k2 in the loss, or keep k1 with "
+                "algorithm.kl_in=reward (where k1 is the standard choice)"
             )
         if a.dual_clip is not None and a.dual_clip <= 1:
             raise ConfigError(f"algorithm.dual_clip must be > 1 (e.g. 3.0) or null, got {a.dual_clip}")

@@ -178,6 +178,12 @@ def kl_estimate(
     * ``k2 = d**2 / 2`` — biased, low variance, always >= 0;
     * ``k3 = exp(-d) - 1 + d`` — unbiased, low variance, always >= 0 (GRPO's choice).
 
+    That is what their *values* estimate (a metric, or a penalty in the reward). As a *loss* on the
+    policy's own samples their expected gradients differ: k2's is the gradient of ``KL(pi || pi_ref)``,
+    k3's that of the forward ``KL(pi_ref || pi)``, and k1's is exactly 0 (``E_pi[grad log pi] = 0``: it
+    adds noise and never pulls the policy to the reference), so k1 belongs in the reward, not the loss
+    (the config refuses ``kl_estimator=k1`` with ``kl_in=loss``).
+
     ``d`` is clamped to ``[-clamp, clamp]`` first (``None`` disables it) so that ``exp`` cannot
     overflow on tokens the reference model finds nearly impossible.
     """

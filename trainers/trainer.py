@@ -248,7 +248,8 @@ class Trainer:
     """GRPO/DAPO-family trainer over rlvr environments.
 
     ``Trainer(config).train()`` builds everything from the config. ``model``/``tokenizer`` may be given
-    (e.g. a warmed-up model); ``resume=True`` continues from the latest checkpoint in
+    (e.g. a warmed-up model; an engine that loads its own copy of ``model.name_or_path``, as vLLM does,
+    gets its weights before the first rollout); ``resume=True`` continues from the latest checkpoint in
     ``config.log.output_dir`` exactly where it stopped. On resume the config must match the
     checkpoint's except for :data:`~.config.RESUME_MUTABLE_KEYS` (changes are printed), and the
     training env must be the checkpoint's: the same dataset size and env fingerprint (data content,
@@ -299,6 +300,7 @@ class Trainer:
         self.dtype = pick_dtype(cfg.model.dtype, self.device)
 
         # policy, reference (only when a KL term is used), optimizer, scheduler
+        given_model = model is not None
         if model is None:
             model, tokenizer = load_policy(cfg)
         elif tokenizer is None:
@@ -320,6 +322,8 @@ class Trainer:
 
         # engine and rollouts
         self.engine = self._make_engine()
+        if given_model and not resume:  # (a resume loads the checkpoint's weights into it)
+            self._sync_given_model()
         self.sampling = SamplingParams(
             temperature=cfg.sampling.temperature, top_p=cfg.sampling.top_p,
             max_new_tokens=cfg.sampling.max_new_tokens, stop=tuple(cfg.sampling.stop),
@@ -382,6 +386,14 @@ class Trainer:
         # (vLLM seeds numpy's legacy RNG with it, which takes seeds below 2**32 only)
         engine = VLLMEngine(self.cfg.model.name_or_path, seed=self.cfg.train.seed % 2**32, **kwargs)
         return engine
+
+    def _sync_given_model(self) -> None:
+        """A model passed as ``model=`` (e.g. warmed up) to an engine that loaded its own copy of
+        ``model.name_or_path`` (vLLM): give the engine the policy's weights now, so that the first
+        rollouts sample from the policy rather than from the weights on disk. The hf engine shares
+        the trainer's model object and needs nothing."""
+        if getattr(self.engine, "model", None) is not self.model:
+            self.engine.load_weights(self.model)
 
     @staticmethod
     def _probe_env(collector: RolloutCollector, env_id: str, key: str, kwargs: dict[str, Any]) -> Any:
@@ -644,7 +656,7 @@ class Trainer:
         return out
 
     def _micro_batches(self, rows: torch.Tensor) -> list[torch.Tensor]:
-        size = self.cfg.train.micro_batch_size or len(rows)
+        size = self.cfg.train.micro_batch_size or max(len(rows), 1)  # (no rows: no micro-batch)
         return [rows[i : i + size] for i in range(0, len(rows), size)]
 
     # -------------------------------------------------------------- one step
@@ -753,7 +765,7 @@ class Trainer:
 
         adv = self._advantages(trajs, rewards, mask, old_lp, ref_lp).to(mask.dtype)
         if not bool((adv.abs() * mask).sum() > 0):
-            stats.update(skipped=1, skip_reason="no learning signal (all advantages are 0)")
+            stats.update(skipped=1, skip_reason=self._no_signal_reason(trajs, mask))
             return stats
 
         B = len(trajs)
@@ -762,7 +774,9 @@ class Trainer:
         # term (KL in the loss, entropy bonus) touches them: they are not forwarded. The loss
         # normalisers below still count every row, so the update is the same as with them. The
         # statistics of the forward passes (ratio_mean, ratio_max, approx_kl, clip fractions, entropy)
-        # then cover only the rows trained, those with a non-zero advantage.
+        # then cover only the rows trained, those with a non-zero advantage. A mini-batch without
+        # such a row forwards nothing but still takes its optimizer step, on a zero gradient, as it
+        # does without skipping (AdamW's momentum and weight decay move the weights all the same).
         zero_terms_only = a.entropy_coef == 0 and not (ref_lp is not None and a.kl_in == "loss")
         carries_signal = ((adv != 0) & (mask > 0)).any(-1).cpu()
         skips_rows = t.skip_zero_advantage and zero_terms_only
@@ -787,8 +801,10 @@ class Trainer:
                 n_seq = float((m_mb.sum(-1) > 0).sum()) if a.loss_agg == "seq-mean-token-mean" else float(len(mb))
                 nonfinite = False
                 mb_loss = 0.0
-                if skips_rows and bool(carries_signal[mb].any()):
+                if skips_rows:
                     mb = mb[carries_signal[mb]]
+                    if len(mb) == 0:
+                        self._zero_gradients()
                 for rows in self._micro_batches(mb):
                     lp, logits, T = self._forward(self.model, batch, rows, want_logits=True)
                     m = mask[rows, :T]
@@ -850,6 +866,23 @@ class Trainer:
         if skipped_nonfinite:
             stats["note"] = f"{skipped_nonfinite} optimizer step(s) skipped: non-finite loss or gradient"
         return stats
+
+    def _zero_gradients(self) -> None:
+        """Give every trained parameter a zero gradient: the one a mini-batch whose advantages are
+        all 0 produces when it is forwarded, so that skipping it takes the same optimizer step."""
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+
+    def _no_signal_reason(self, trajs: list[Trajectory], mask: torch.Tensor) -> str:
+        """Why a batch has no token with a non-zero advantage, for ``skip_reason``."""
+        if bool(mask.sum() > 0):
+            return "no learning signal (all advantages are 0)"
+        if self.cfg.algorithm.mask_truncated and all(t.truncated for t in trajs):
+            return ("no learning signal (every episode was truncated and algorithm.mask_truncated masks them "
+                    "all out of the loss)")
+        return "no learning signal (no episode has a loss token)"
 
     # -------------------------------------------------------------- evaluation
 
