@@ -15,7 +15,8 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 
 __all__ = [
-    "SamplingParams", "Sample", "Engine", "EngineError", "FinishReason", "added_vocab", "split_stops",
+    "SamplingParams", "Sample", "Engine", "EngineError", "FinishReason", "added_vocab", "special_vocab", "split_stops",
+    "stop_token_strings",
     "context_length_of", "generate_by_limit", "check_limit_count", "generation_limit",
 ]
 
@@ -34,17 +35,35 @@ def added_vocab(tokenizer: Any) -> dict[str, int]:
     return dict(tokenizer.get_added_vocab()) if hasattr(tokenizer, "get_added_vocab") else {}
 
 
-def split_stops(stop: Sequence[str], added: Mapping[str, int]) -> tuple[list[str], list[int]]:
+def special_vocab(tokenizer: Any) -> dict[str, int]:
+    """The tokenizer's added tokens that text decoded without special tokens leaves out
+    (``"<|im_end|>"`` -> id). An added token that such text keeps (Qwen's ``"</tool_call>"``, added
+    but not special) is not one. Engines read it once."""
+    return {s: i for s, i in added_vocab(tokenizer).items() if s not in tokenizer.decode([i], skip_special_tokens=True)}
+
+
+def split_stops(stop: Sequence[str], special: Mapping[str, int]) -> tuple[list[str], list[int]]:
     """``stop`` as ``(stop_strings, stop_token_ids)``: every stop stays a string, and one that is one
-    of the tokenizer's added tokens ``added`` (:func:`added_vocab`) also stops on that token's id.
+    of the tokenizer's special tokens ``special`` (:func:`special_vocab`) also stops on that token's id.
 
     Why: engines decode text without special tokens, so a special token given as a stop *string*
     never appears in the text it is matched against and would be silently ignored (vLLM matches
     stop strings on that text). Stopping on its id is what the user meant. An added token that is
-    not special (Qwen's ``<tool_call>``) stays in the text, and a model may also spell it out in
-    smaller tokens: the string catches that. The hf and vllm engines both use this, so one config
-    stops at the same place on either engine."""
-    return list(stop), [int(added[s]) for s in stop if s in added]
+    not special (Qwen's ``</tool_call>``) stays in the text, so it stays a stop string only: it
+    stops at the same sampled token, and is reported (``meta["stop_reason"]``) and cut from the text
+    as any stop string, as vLLM does; a model that spells it out in smaller tokens is caught too.
+    The hf and vllm engines both use this, so one config stops at the same place on either engine."""
+    return list(stop), [int(special[s]) for s in stop if s in special]
+
+
+def stop_token_strings(stop: Sequence[str], special: Mapping[str, int]) -> dict[int, str]:
+    """The stop strings that stop on a token id (see :func:`split_stops`), by that id: the stop
+    string a sample that ended on the id reports in ``meta["stop_reason"]``."""
+    names: dict[int, str] = {}
+    for s in stop:
+        if s in special:
+            names.setdefault(int(special[s]), s)
+    return names
 
 
 #: The smallest temperature other than 0 (greedy): logits divided by less overflow to inf and NaN.
@@ -97,7 +116,9 @@ class Sample:
     ``logprobs``: one float per token id, the log-probability of that id under the distribution it was
     sampled from (see the engine for what that distribution is). ``finish_reason``: ``"stop"`` (EOS,
     stop token or stop string) or ``"length"`` (hit ``max_new_tokens``). ``text``: decoded text, without
-    special tokens and cut before a matched stop string.
+    special tokens and cut before a matched stop string. ``meta["stop_reason"]``: the string of
+    ``SamplingParams.stop`` that ended the sample, also one that is a special token matched by its id
+    (:func:`split_stops`; not text, so never in ``text``); absent for EOS and ``stop_token_ids``.
     """
 
     token_ids: list[int]

@@ -14,8 +14,9 @@ recomputes; with ``temperature != 1`` the trainer must score with the same tempe
 model's temperature-1 log-probs instead.
 
 A sample ends at EOS (the tokenizer's and the model generation config's), at one of
-``SamplingParams.stop_token_ids`` or when its text contains one of ``SamplingParams.stop`` (finish
-reason ``"stop"``), or after ``max_new_tokens`` (``"length"``). A sample never runs past the model's
+``SamplingParams.stop_token_ids`` or when its text contains one of ``SamplingParams.stop`` (a stop
+string that is a special token stops on its id; finish reason ``"stop"``; ``meta["stop_reason"]``
+names the stop string), or after ``max_new_tokens`` (``"length"``). A sample never runs past the model's
 context (:attr:`HFEngine.context_length`): it stops with ``"length"`` when prompt + sample fill it, and
 a prompt that fills it alone is refused with an error.
 """
@@ -27,8 +28,8 @@ from typing import Any, Sequence
 import torch
 
 from rlvr.trainers.engine import (
-    BatchedLimitsEngine, Sample, SamplingParams, added_vocab, context_length_of, generation_limit, split_stops,
-    state_dict_of,
+    BatchedLimitsEngine, Sample, SamplingParams, context_length_of, generation_limit, special_vocab, split_stops,
+    state_dict_of, stop_token_strings,
 )
 
 __all__ = ["HFEngine", "top_p_filter"]
@@ -81,6 +82,16 @@ def sample_categorical(logp: torch.Tensor, generator: torch.Generator | None = N
     return torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp_(max=logp.shape[-1] - 1)
 
 
+def _name_stop_token(sample: Sample, names: dict[int, str], eos: frozenset[int]) -> Sample:
+    """``sample`` with ``meta["stop_reason"]`` set to the stop string it ended on when that is a
+    special token matched by its id (``names``, :func:`~rlvr.trainers.engine.stop_token_strings`),
+    as the vllm engine reports it; an EOS ends a sample without one, as in vLLM."""
+    last = sample.token_ids[-1] if sample.token_ids else None
+    if sample.finish_reason == "stop" and "stop_reason" not in sample.meta and last in names and last not in eos:
+        sample.meta["stop_reason"] = names[last]
+    return sample
+
+
 class HFEngine(BatchedLimitsEngine):
     """Engine over a ``transformers`` causal LM (``AutoModelForCausalLM``-like) and its tokenizer.
 
@@ -112,7 +123,7 @@ class HFEngine(BatchedLimitsEngine):
         self.eos_token_ids = frozenset(eos)
         pad = getattr(tokenizer, "pad_token_id", None)
         self.pad_token_id = int(pad) if pad is not None else (min(eos) if eos else 0)
-        self._added_vocab = added_vocab(tokenizer)  # special tokens given as stop strings stop on their ids
+        self._special_vocab = special_vocab(tokenizer)  # special tokens given as stop strings stop on their ids
         self.context_length = context_length_of(getattr(model, "config", None), tokenizer)
         #: whether the model's forward takes ``logits_to_keep`` (None: not known until the first forward)
         self._keeps_logits: bool | None = None
@@ -148,7 +159,7 @@ class HFEngine(BatchedLimitsEngine):
         prompts = [self._check_prompt(i, p) for i, p in enumerate(prompts_token_ids)]
         limits = [generation_limit(i, len(p), sampling.max_new_tokens, None if caps is None else caps[i], self.context_length)
                   for i, p in enumerate(prompts)]
-        stop_strings, special_stop_ids = split_stops(sampling.stop, self._added_vocab)  # "<|im_end|>" stops on its id
+        stop_strings, special_stop_ids = split_stops(sampling.stop, self._special_vocab)  # "<|im_end|>" stops on its id
         stop_ids = set(self.eos_token_ids) | set(sampling.stop_token_ids) | set(special_stop_ids)
         unknown = [t for t in sampling.stop_token_ids if not 0 <= t < self.vocab_size]
         if unknown:
@@ -177,9 +188,10 @@ class HFEngine(BatchedLimitsEngine):
                         results[r] = s
         finally:
             self.model.train(was_training)
+        names = stop_token_strings(sampling.stop, self._special_vocab)
         out: list[list[Sample]] = [[] for _ in prompts]
         for r, (pi, _) in enumerate(rows):
-            out[pi].append(results[r])  # type: ignore[arg-type]
+            out[pi].append(_name_stop_token(results[r], names, self.eos_token_ids))  # type: ignore[arg-type]
         return out
 
     def _check_prompt(self, index: int, prompt: Sequence[int]) -> list[int]:

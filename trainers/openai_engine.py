@@ -6,7 +6,8 @@ Conversations are sent concurrently from daemon threads. The first failure ends 
 conversations not yet sent are not sent, those in flight make no further attempt, and the error is
 raised without waiting for them (a Ctrl-C likewise). Connection errors, 408/409/429 and 5xx
 answers (except 501 and 505, which no retry changes) are retried with exponential backoff, waiting at
-least what a ``Retry-After`` header asks; another 4xx answer is an error carrying the server's message.
+least what a ``Retry-After`` header asks; another 4xx answer is an error carrying the server's message
+(:class:`ContextLengthExceededError` when it refuses the conversation as longer than the context).
 A generation that gets no whole answer within ``timeout`` is *not* re-sent: the server is up and
 still working on it, and re-sending would only queue the same work again (:class:`ServerTimeoutError`).
 A choice the server ended with a finish reason other than ``stop``, ``length``, ``tool_calls`` or
@@ -42,6 +43,7 @@ __all__ = [
     "ServerUnreachableError",
     "ServerTimeoutError",
     "RequestRejectedError",
+    "ContextLengthExceededError",
     "chat_request_body",
     "samples_from_response",
 ]
@@ -68,6 +70,32 @@ class RequestRejectedError(OpenAIEngineError):
         super().__init__(message)
         self.status = status
         self.body = body
+
+
+class ContextLengthExceededError(RequestRejectedError):
+    """The server refused the conversation as longer than the model's context (with ``max_tokens``,
+    for servers that count it, as OpenAI's and ``rlvr serve`` do): a 400 with OpenAI's code
+    ``context_length_exceeded`` or a message saying so (vLLM's and OpenAI's "maximum context
+    length", ``rlvr serve``'s "the model's context"). Rollouts end a multi-turn episode that grows
+    into it as truncated (see `rlvr.trainers.rollout`)."""
+
+
+#: Words of a 400 that refuses a prompt as too long: vLLM's and OpenAI's, and ``rlvr serve``'s.
+_CONTEXT_WORDS = ("maximum context length", "the model's context")
+
+
+def context_exceeded(status: int, body: str) -> bool:
+    """Whether an error answer (``status``, ``body``) refuses the prompt as longer than the context."""
+    if status != 400:
+        return False
+    try:
+        err = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        err = None
+    if isinstance(err, dict) and err.get("code") == "context_length_exceeded":
+        return True
+    message = _error_message(body).lower()
+    return any(words in message for words in _CONTEXT_WORDS)
 
 
 class _Stopped(OpenAIEngineError):
@@ -386,9 +414,8 @@ class OpenAIEngine(Engine):
                     last = f"HTTP {exc.code}: {_error_message(text)}"
                     wait = _retry_after(exc.headers.get("Retry-After"))
                     continue
-                raise RequestRejectedError(
-                    f"{method} {url} was rejected with HTTP {exc.code}: {_error_message(text)}", exc.code, text
-                ) from None
+                rejected = ContextLengthExceededError if context_exceeded(exc.code, text) else RequestRejectedError
+                raise rejected(f"{method} {url} was rejected with HTTP {exc.code}: {_error_message(text)}", exc.code, text) from None
             except TimeoutError as exc:
                 # urllib wraps a timeout while connecting or sending in URLError: a bare timeout means
                 # the request was sent and the answer did not come (in full) in time. Re-sending a

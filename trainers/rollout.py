@@ -43,6 +43,8 @@ How the token sequence of an episode is built (the trainer's contract)
   generate at most the room left, and an episode with no room left for another turn (after the env's
   reply) ends with ``episode_truncated=True``, as one out of turns does; the reply that did not fit is
   left out. A prompt that fills the context alone is an error (bad data or settings, not a model failure).
+  Chat-level: a later turn the server refuses as longer than the model's context ends the episode
+  the same way (``episode_truncated=True``); a first prompt refused so is an error.
 
 Engines that only work at the chat level (an OpenAI-compatible server) expose
 ``generate_chat(conversations, n, sampling, tools=None) -> list[list[Sample]]``; pass ``tokenizer=None``
@@ -67,7 +69,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from rlvr.trainers.engine import Sample, SamplingParams, added_vocab, context_length_of, generate_by_limit
+from rlvr.trainers.engine import Sample, SamplingParams, added_vocab, context_length_of, generate_by_limit, special_vocab
 
 __all__ = [
     "Trajectory",
@@ -421,6 +423,20 @@ class _Episode:
 # ------------------------------------------------------------------------------------ collector
 
 
+def _end_overflowed(live: list[_Episode], samples: list[Sample | None]) -> tuple[list[_Episode], list[Sample]]:
+    """The live episodes that got a sample, with their samples. The others' conversations outgrew the
+    model's context (a chat-level server refused them): they end truncated, as a token-level episode
+    out of context does, their last env reply staying in ``messages``."""
+    kept = []
+    for ep, sample in zip(live, samples):
+        if sample is None:
+            ep.done = True
+            ep.traj.episode_truncated = True
+        else:
+            kept.append((ep, sample))
+    return [ep for ep, _ in kept], [sample for _, sample in kept]
+
+
 class RolloutCollector:
     """Runs groups of episodes with one engine over a pool of environments (reused across calls).
 
@@ -481,6 +497,7 @@ class RolloutCollector:
         self.max_context_tokens = self._context_limit(max_context_tokens)
         self._special_tokens: list[str] | None = None  # the tokenizer's added tokens, read once when needed
         self._added_vocab: dict[str, int] | None = None  # the tokenizer's added vocabulary, read once when needed
+        self._special_vocab: dict[str, int] | None = None  # its special tokens (not text), read once when needed
         self._stop_strings: tuple[str, ...] = ()  # the stop strings of the sampling of the current `collect`
         self._pool: list[Any] = []
         self._threads: ThreadPoolExecutor | None = None  # steps envs that wait (sandbox, tools) concurrently
@@ -627,7 +644,9 @@ class RolloutCollector:
             t0 = time.perf_counter()
             samples = self._generate(live, n if turn == 0 else 1, turn_sampling, first=turn == 0, caps=self._turn_caps(live, sampling))
             t1 = time.perf_counter()
-            self._step(live, samples, last_turn=limit is not None and turn + 1 >= limit)
+            live, samples = _end_overflowed(live, samples)
+            if live:
+                self._step(live, samples, last_turn=limit is not None and turn + 1 >= limit)
             self.timings["generate"] += t1 - t0
             self.timings["env"] += time.perf_counter() - t1
             turn += 1
@@ -693,35 +712,40 @@ class RolloutCollector:
             return capped(prompts, n, sampling, caps)
         return generate_by_limit(self.engine, prompts, n, sampling, caps)
 
-    def _generate(self, live: list[_Episode], n: int, sampling: SamplingParams, first: bool, caps: list[int] | None = None) -> list[Sample]:
+    def _generate(self, live: list[_Episode], n: int, sampling: SamplingParams, first: bool,
+                  caps: list[int] | None = None) -> list[Sample | None]:
         """One sample per live episode. On the first turn the ``n`` episodes of a group share a prompt
         (sampled ``n`` times at once) unless an env worded its task differently at some reset.
-        ``caps``: each episode's generation limit (see :meth:`_turn_caps`)."""
+        ``caps``: each episode's generation limit (see :meth:`_turn_caps`). None for an episode a
+        chat-level server refused as longer than the model's context (after the first turn)."""
         if first and n > 1 and self._groups_share_prompts(live, n):
             heads = live[::n]
             if self.token_level:
                 out = self._sample_tokens([ep.traj.token_ids for ep in heads], n, sampling, None if caps is None else caps[::n])
             else:
-                out = self._generate_chat(heads, n, sampling)
+                out = self._generate_chat(heads, n, sampling, first)
             flat = [s for group in out for s in group]
         else:
             if self.token_level:
                 out = self._sample_tokens([ep.traj.token_ids for ep in live], 1, sampling, caps)
             else:
-                out = self._generate_chat(live, 1, sampling)
-            flat = [group[0] for group in out]
+                out = self._generate_chat(live, 1, sampling, first)
+            flat = [None if group is None else group[0] for group in out]
         if len(flat) != len(live):
             raise RuntimeError(f"engine returned {len(flat)} samples for {len(live)} episodes")
         return flat
 
-    def _generate_chat(self, episodes: list[_Episode], n: int, sampling: SamplingParams) -> list[list[Sample]]:
+    def _generate_chat(self, episodes: list[_Episode], n: int, sampling: SamplingParams,
+                       first: bool = False) -> list[list[Sample] | None]:
         """``engine.generate_chat`` over the episodes' conversations, each with its own env's tools.
 
         ``generate_chat`` takes one tool list for all its conversations, so the episodes are grouped by
         their tools (envs may offer different tools per task) and the engine is called once per distinct
         tool list; the results come back in the episodes' order. With a seed, each call after the first
         gets its seed moved by ``n`` times the conversations sent before it, so the conversations keep
-        the distinct seeds one call would give them (``seed + i * n`` for the ``i``-th, in the order sent)."""
+        the distinct seeds one call would give them (``seed + i * n`` for the ``i``-th, in the order sent).
+        An episode whose conversation the server refuses as longer than the model's context gets None
+        (see :meth:`_chat_call`)."""
         by_tools: list[tuple[Any, list[int]]] = []  # (tools, indices of the episodes offering them)
         for i, ep in enumerate(episodes):
             for tools, members in by_tools:
@@ -730,18 +754,50 @@ class RolloutCollector:
                     break
             else:
                 by_tools.append((ep.tools, [i]))
-        out: list[list[Sample]] = [[] for _ in episodes]
+        out: list[list[Sample] | None] = [[] for _ in episodes]
         sent = 0
         for tools, members in by_tools:
             call_sampling = sampling
             if sampling.seed is not None and sent:
                 call_sampling = dataclasses.replace(sampling, seed=sampling.seed + sent * n)
-            got = self.engine.generate_chat([_template_messages(episodes[i].messages) for i in members], n, call_sampling, tools=tools)
+            got = self._chat_call([episodes[i] for i in members], n, call_sampling, tools, first)
             if len(got) != len(members):
                 raise RuntimeError(f"engine returned samples for {len(got)} conversations, asked for {len(members)}")
             for i, samples in zip(members, got):
                 out[i] = samples
             sent += len(members)
+        return out
+
+    def _chat_call(self, episodes: list[_Episode], n: int, sampling: SamplingParams, tools: Any,
+                   first: bool) -> list[list[Sample] | None]:
+        """``engine.generate_chat`` over the episodes' conversations; None for each one the server
+        refuses as longer than the model's context (:class:`~rlvr.trainers.openai_engine.ContextLengthExceededError`).
+
+        A refusal fails the whole call, so the conversations are then sent one by one, each with the
+        seed it had in the call, to learn which are too long. After the first turn the model's own
+        turns made it so: the episode ends truncated, as a token-level one out of context does. On
+        the first turn the env's prompt alone is too long: an error, as for a token-level rollout
+        (bad data or settings, not a model failure)."""
+        from rlvr.trainers.openai_engine import ContextLengthExceededError  # noqa: PLC0415
+
+        conversations = [_template_messages(ep.messages) for ep in episodes]
+        try:
+            return self.engine.generate_chat(conversations, n, sampling, tools=tools)
+        except ContextLengthExceededError as exc:
+            if first:
+                tasks = ", ".join(dict.fromkeys(ep.traj.task_id for ep in episodes))
+                raise ValueError(
+                    f"the server refused the opening prompt of a task ({tasks}) as longer than the model's context "
+                    f"({exc}); shorten or filter such prompts, or lower max_tokens (sampling.max_new_tokens)") from exc
+            if len(episodes) == 1:
+                return [None]
+        out: list[list[Sample] | None] = []
+        for i, conversation in enumerate(conversations):
+            alone = sampling if sampling.seed is None else dataclasses.replace(sampling, seed=sampling.seed + i * n)
+            try:
+                out.extend(self.engine.generate_chat([conversation], n, alone, tools=tools))
+            except ContextLengthExceededError:
+                out.append(None)
         return out
 
     def _groups_share_prompts(self, live: list[_Episode], n: int) -> bool:
@@ -801,11 +857,13 @@ class RolloutCollector:
         in ``meta["stop_reason"]`` (the hf and vllm engines, and the openai engine when the server
         names it, as vLLM's does); without a report, a token-level sample's ids are decoded to find
         it, while a chat-level sample (text only) stays as returned. Stop strings that are special
-        tokens are not text, and stay out."""
+        tokens are not text, and stay out (engines report them too)."""
         if sample.finish_reason != "stop" or not self._stop_strings:
             return sample.text
         reported = (sample.meta or {}).get("stop_reason")  # the stop string that matched, as the engine saw it
         if isinstance(reported, str) and reported in self._stop_strings:
+            if self.token_level and reported in self._special():
+                return sample.text
             if sample.text.endswith(reported):  # a server that keeps stop strings in its text
                 return sample.text
             return sample.text + reported
@@ -873,6 +931,12 @@ class RolloutCollector:
         if self._added_vocab is None:
             self._added_vocab = added_vocab(self.tokenizer)
         return self._added_vocab
+
+    def _special(self) -> dict[str, int]:
+        """The tokenizer's special tokens (left out of decoded text), read once."""
+        if self._special_vocab is None:
+            self._special_vocab = special_vocab(self.tokenizer)
+        return self._special_vocab
 
     def _env_turn_ids(self, ep: _Episode, sample: Sample, obs: str, n_before: int) -> list[int]:
         """The token ids of what the environment said after the model's turn (appended with mask 0).

@@ -8,9 +8,10 @@ project is developed on; see ``docs/engines.md``):
 - turns our :class:`~rlvr.trainers.engine.SamplingParams` into ``vllm.SamplingParams(n=...,
   temperature=..., top_p=..., max_tokens=..., stop=..., stop_token_ids=..., seed=..., logprobs=0)``
   (:func:`to_vllm_kwargs`; a stop string that is a special token, e.g. ``"<|im_end|>"``, goes to
-  ``stop_token_ids`` as the hf engine does it, see :func:`~rlvr.trainers.engine.split_stops`) and calls ``llm.generate([TokensPrompt(prompt_token_ids=...)], params)``;
+  ``stop_token_ids`` as the hf engine does it, see :func:`~rlvr.trainers.engine.split_stops`; greedy
+  asks for ``n=1``, which vLLM requires, and repeats it) and calls ``llm.generate([TokensPrompt(prompt_token_ids=...)], params)``;
 - reads each ``RequestOutput.outputs[j]`` (``token_ids``, ``logprobs`` as a list of
-  ``{token_id: Logprob(logprob=...)}`` dicts, ``finish_reason``, ``text``) into our
+  ``{token_id: Logprob(logprob=...)}`` dicts, ``finish_reason``, ``stop_reason``, ``text``) into our
   :class:`~rlvr.trainers.engine.Sample` (:func:`samples_from_request_outputs`);
 - loads new weights with ``llm.apply_model(lambda model: model.load_weights(weights=...))`` (vLLM
   models take ``(name, tensor)`` pairs with Hugging Face parameter names) and then resets the prefix
@@ -35,8 +36,8 @@ import os
 from typing import Any, Mapping, Sequence
 
 from rlvr.trainers.engine import (
-    BatchedLimitsEngine, EngineError, Sample, SamplingParams, added_vocab, generation_limit, split_stops,
-    state_dict_of,
+    BatchedLimitsEngine, EngineError, Sample, SamplingParams, generation_limit, special_vocab, split_stops,
+    state_dict_of, stop_token_strings,
 )
 
 __all__ = [
@@ -98,16 +99,19 @@ def to_vllm_kwargs(sampling: SamplingParams, n: int, *, prompt_index: int = 0,
     ``seed + i * n``: vLLM seeds each request separately and gives its ``j``-th sample ``seed + j``,
     so this offset gives every (prompt, sample) its own seed (``seed + i`` would give sample ``j`` of
     prompt ``i`` the seed of sample ``j - 1`` of prompt ``i + 1``: duplicated samples for identical
-    prompts). With the tokenizer's ``added`` tokens (:func:`~rlvr.trainers.engine.added_vocab`), stop
-    strings that are added tokens also go to ``stop_token_ids``: vLLM matches stop strings on text
-    decoded without special tokens, where special ones never appear (:func:`~rlvr.trainers.engine.split_stops`).
+    prompts). With the tokenizer's special tokens ``added`` (:func:`~rlvr.trainers.engine.special_vocab`),
+    stop strings that are special tokens also go to ``stop_token_ids``: vLLM matches stop strings on
+    text decoded without special tokens, where they never appear (:func:`~rlvr.trainers.engine.split_stops`).
+    Greedy (temperature 0) asks for one sample whatever ``n``: vLLM refuses ``n > 1`` with greedy
+    sampling (``SamplingParams._verify_greedy_sampling``), and the ``n`` samples are that one
+    repeated, as the hf engine's greedy samples are (:func:`samples_from_request_outputs`).
     A temperature vLLM does not sample with as asked is a ``ValueError`` (:func:`check_vllm_temperature`).
     """
     if n < 1:
         raise ValueError(f"n (samples per prompt) must be >= 1, got {n}")
     check_vllm_temperature(sampling.temperature)
     kwargs: dict[str, Any] = {
-        "n": int(n),
+        "n": 1 if sampling.temperature == 0 else int(n),
         "temperature": float(sampling.temperature),
         "top_p": float(sampling.top_p),
         "max_tokens": int(sampling.max_new_tokens),
@@ -156,34 +160,50 @@ def _finish_reason(reason: str | None, where: str) -> str:
     raise EngineError(f"vLLM did not finish {where} (finish_reason={reason!r}); the engine failed or was aborted")
 
 
-def samples_from_request_outputs(request_outputs: Sequence[Any], n: int) -> list[list[Sample]]:
+def samples_from_request_outputs(request_outputs: Sequence[Any], n: int, *, greedy: bool = False,
+                                 stop_names: Mapping[int, str] | None = None) -> list[list[Sample]]:
     """Our ``[prompt][sample]`` lists from vLLM ``RequestOutput`` objects (one per prompt, in order).
 
     Uses, per ``RequestOutput``, ``.outputs`` (``CompletionOutput``: ``index``, ``text``,
     ``token_ids``, ``logprobs``, ``finish_reason``, ``stop_reason``), sorted by ``index``.
+    ``greedy``: vLLM was asked for one sample per prompt (:func:`to_vllm_kwargs`), which stands for
+    all ``n`` (copies, so a caller may change one). ``stop_reason`` goes to ``meta["stop_reason"]``
+    as a stop string: vLLM reports the token id for a ``stop_token_ids`` stop, which ``stop_names``
+    (:func:`~rlvr.trainers.engine.stop_token_strings`) maps back to the stop string it came from; an
+    id given as such (``SamplingParams.stop_token_ids``) names no string and stays vLLM's int.
     """
     groups: list[list[Sample]] = []
     for pi, ro in enumerate(request_outputs):
         outs = sorted(ro.outputs, key=lambda o: getattr(o, "index", 0))
-        if len(outs) != n:
-            raise EngineError(f"vLLM returned {len(outs)} samples for prompt {pi}, expected n={n}")
-        group = []
-        for o in outs:
-            ids = [int(t) for t in o.token_ids]
-            meta = {}
-            if getattr(o, "stop_reason", None) is not None:
-                meta["stop_reason"] = o.stop_reason
-            group.append(
-                Sample(
-                    token_ids=ids,
-                    logprobs=sampled_logprobs(ids, o.logprobs),
-                    finish_reason=_finish_reason(o.finish_reason, f"sample {getattr(o, 'index', '?')} of prompt {pi}"),  # type: ignore[arg-type]
-                    text=o.text or "",
-                    meta=meta,
-                )
-            )
+        if len(outs) != (1 if greedy else n):
+            raise EngineError(f"vLLM returned {len(outs)} samples for prompt {pi}, expected n={1 if greedy else n}")
+        group = [_sample_from_output(o, pi, stop_names or {}) for o in outs]
+        if greedy:
+            group = [group[0]] + [_copy(group[0]) for _ in range(n - 1)]
         groups.append(group)
     return groups
+
+
+def _sample_from_output(o: Any, pi: int, stop_names: Mapping[int, str]) -> Sample:
+    """The Sample of one ``CompletionOutput`` of prompt ``pi`` (see :func:`samples_from_request_outputs`)."""
+    ids = [int(t) for t in o.token_ids]
+    meta = {}
+    reason = getattr(o, "stop_reason", None)
+    if reason is not None:
+        meta["stop_reason"] = stop_names.get(reason, reason)
+    return Sample(
+        token_ids=ids,
+        logprobs=sampled_logprobs(ids, o.logprobs),
+        finish_reason=_finish_reason(o.finish_reason, f"sample {getattr(o, 'index', '?')} of prompt {pi}"),  # type: ignore[arg-type]
+        text=o.text or "",
+        meta=meta,
+    )
+
+
+def _copy(sample: Sample) -> Sample:
+    """A copy of ``sample`` that shares no list or dict with it."""
+    return Sample(token_ids=list(sample.token_ids), logprobs=list(sample.logprobs), finish_reason=sample.finish_reason,
+                  text=sample.text, meta=dict(sample.meta))
 
 
 def max_model_len(llm: Any) -> int | None:
@@ -306,7 +326,7 @@ class VLLMEngine(BatchedLimitsEngine):
         self.weight_sync = weight_sync
         self._asleep = False
         self._closed = False
-        self._added_vocab: dict[str, int] | None = None  # the tokenizer's added tokens, read at the first generate
+        self._special_vocab: dict[str, int] | None = None  # the tokenizer's special tokens, read at the first generate
         self.context_length = max_model_len(llm)
 
     def _generate(
@@ -322,16 +342,17 @@ class VLLMEngine(BatchedLimitsEngine):
         self.wake_up()
         from vllm.inputs import TokensPrompt  # noqa: PLC0415
 
-        if self._added_vocab is None:  # to turn special-token stop strings into stop ids; read once
-            self._added_vocab = added_vocab(self.llm.get_tokenizer())
+        if self._special_vocab is None:  # to turn special-token stop strings into stop ids; read once
+            self._special_vocab = special_vocab(self.llm.get_tokenizer())
         params = []
         for i, p in enumerate(prompts):
-            kwargs = to_vllm_kwargs(sampling, n, prompt_index=i, added=self._added_vocab)
+            kwargs = to_vllm_kwargs(sampling, n, prompt_index=i, added=self._special_vocab)
             kwargs["max_tokens"] = generation_limit(i, len(p), sampling.max_new_tokens, None if caps is None else caps[i],
                                                     self.context_length, "vLLM's max_model_len")
             params.append(self._vllm.SamplingParams(**kwargs))
         outputs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompts], params, use_tqdm=False)
-        return samples_from_request_outputs(outputs, n)
+        return samples_from_request_outputs(outputs, n, greedy=sampling.temperature == 0,
+                                            stop_names=stop_token_strings(sampling.stop, self._special_vocab))
 
     def load_weights(self, weights: Any) -> None:
         """Copy new weights (a ``state_dict`` or a module) into vLLM's model, then drop the prefix

@@ -90,12 +90,17 @@ UNSUPPORTED_FIELDS: dict[str, tuple[Any, ...]] = {
 }
 
 
+#: The error ``code`` of a prompt longer than the context (OpenAI's), which clients recognise.
+CONTEXT_EXCEEDED = "context_length_exceeded"
+
+
 class BadRequest(ValueError):
     """A request the server refuses (HTTP 400 unless ``status`` says otherwise); ``param`` names the field."""
 
-    def __init__(self, message: str, param: str | None = None, status: int = 400, kind: str = "invalid_request_error"):
+    def __init__(self, message: str, param: str | None = None, status: int = 400, kind: str = "invalid_request_error",
+                 code: str | None = None):
         super().__init__(message)
-        self.param, self.status, self.kind = param, status, kind
+        self.param, self.status, self.kind, self.code = param, status, kind, code
 
 
 class ServerBusy(BadRequest):
@@ -236,12 +241,14 @@ def reply_message(text: str, finish_reason: str, *, tools_offered: bool) -> tupl
     return {"role": "assistant", "content": content or None, "tool_calls": calls}, "tool_calls"
 
 
-def _stop_string(sample: Any) -> str | None:
+def _stop_string(sample: Any, special: Any = ()) -> str | None:
     """The stop string that ended ``sample`` (left out of its text, as OpenAI's API does), which
     vLLM's server reports as the choice's ``stop_reason``: a client putting it back (rlvr's
-    rollouts do) sees the text the model wrote. None when no stop string ended it."""
+    rollouts do) sees the text the model wrote. None when no stop string ended it, or when it is
+    one of the ``special`` tokens (matched by its id: not text, so nothing to put back; vLLM's
+    server does not match those as stop strings either)."""
     reported = (sample.meta or {}).get("stop_reason")
-    return reported if isinstance(reported, str) else None
+    return reported if isinstance(reported, str) and reported not in special else None
 
 
 # ---------------------------------------------------------------------- log-prob bytes
@@ -325,6 +332,7 @@ class ChatCompletionServer:
         self.context_length = getattr(engine, "context_length", None)
         self.vocab_size = getattr(engine, "vocab_size", None)
         self._token_bytes = token_bytes_function(engine.tokenizer)
+        self._special = getattr(engine, "_special_vocab", {})  # stop strings that are not text are not reported
         self._stopping = threading.Event()  # set by stop(): every request from then on gets 503
         self._active = 0  # requests being computed or answered (stop() waits for them)
         self._active_changed = threading.Condition()
@@ -444,13 +452,14 @@ class ChatCompletionServer:
             room = self.context_length - len(prompt)
             if room < 1:
                 raise BadRequest(f"the prompt ({len(prompt)} tokens) fills the model's context of {self.context_length} "
-                                 "tokens, leaving no room for a reply; shorten 'messages'", "messages")
+                                 "tokens, leaving no room for a reply; shorten 'messages'", "messages", code=CONTEXT_EXCEEDED)
             if not req["max_tokens_set"]:  # as vLLM and OpenAI: the room left, here capped
                 sampling = dataclasses.replace(sampling, max_new_tokens=min(room, DEFAULT_MAX_TOKENS))
             elif sampling.max_new_tokens > room:
                 raise BadRequest(
                     f"the prompt ({len(prompt)} tokens) plus max_tokens ({sampling.max_new_tokens}) exceeds the model's "
-                    f"context of {self.context_length} tokens; shorten 'messages' or lower 'max_tokens'", "max_tokens")
+                    f"context of {self.context_length} tokens; shorten 'messages' or lower 'max_tokens'", "max_tokens",
+                    code=CONTEXT_EXCEEDED)
         with self._turn():
             if self._stopping.is_set():
                 raise ShuttingDown()
@@ -465,7 +474,7 @@ class ChatCompletionServer:
         for i, s in enumerate(samples):
             message, finish_reason = reply_message(s.text, s.finish_reason, tools_offered=bool(req["tools"]))
             choice: dict[str, Any] = {"index": i, "message": message, "finish_reason": finish_reason, "logprobs": None,
-                                      "stop_reason": _stop_string(s) if finish_reason == "stop" else None}  # as vLLM's server (none for tool_calls)
+                                      "stop_reason": _stop_string(s, self._special) if finish_reason == "stop" else None}  # as vLLM's server (none for tool_calls)
             if req["logprobs"]:
                 choice["logprobs"] = {"content": [
                     {"token": tok.decode([t]), "logprob": lp, "bytes": self._token_bytes(t), "top_logprobs": []}
@@ -511,8 +520,8 @@ class ChatCompletionServer:
                     self.close_connection = True
 
             def _error(self, status: int, message: str, param: str | None = None, kind: str = "invalid_request_error",
-                       headers: dict[str, str] | None = None) -> None:
-                self._send(status, {"error": {"message": message, "type": kind, "param": param, "code": None}}, headers)
+                       headers: dict[str, str] | None = None, code: str | None = None) -> None:
+                self._send(status, {"error": {"message": message, "type": kind, "param": param, "code": code}}, headers)
 
             def _client_gone(self) -> bool:
                 """Whether the client has closed the connection (it timed out or gave up). A client
@@ -621,7 +630,7 @@ class ChatCompletionServer:
                 except ServerBusy as exc:
                     self._error(exc.status, str(exc), exc.param, exc.kind, headers={"Retry-After": str(exc.retry_after)})
                 except BadRequest as exc:
-                    self._error(exc.status, str(exc), exc.param, exc.kind)
+                    self._error(exc.status, str(exc), exc.param, exc.kind, code=exc.code)
                 except Exception as exc:  # an engine failure is the server's fault, never the client's
                     self._error(500, f"generation failed: {type(exc).__name__}: {exc}", kind="server_error")
 
