@@ -22,6 +22,7 @@ import decimal
 import functools
 import os
 import threading
+import unicodedata
 from typing import Any
 
 from rlvr.envs.tools import Tool, ToolBusy, ToolError, ToolInfraError, TurnBudget, seconds_text, tool, truncate_output
@@ -43,13 +44,18 @@ def check_calculator_expression(expression: str) -> str:
     """Validate an expression for the calculator; return it in Python syntax or raise ToolError.
 
     Only numbers, + - * / // % ** ^, parentheses and a fixed list of maths functions and
-    constants are allowed — the expression is never handed to `eval` unchecked.
+    constants are allowed — the expression is never handed to `eval` unchecked. The text is
+    NFKC-normalised first (`_normalized`), and the text returned, the one checked, is the one sympy
+    parses: Python's parser normalises identifiers that way and sympy's does not, so `ｓｑｒｔ(16)`
+    passed the check as `sqrt` and reached sympy as an unknown function.
     """
     if not isinstance(expression, str) or not expression.strip():
         raise ToolError("expression must be a non-empty string")
     if len(expression) > MAX_CALC_CHARS:
         raise ToolError(f"expression longer than {MAX_CALC_CHARS} characters")
-    text = expression.strip().replace("^", "**").replace("×", "*").replace("÷", "/")
+    text = _normalized(expression).strip().replace("^", "**").replace("×", "*").replace("÷", "/")
+    if len(text) > MAX_CALC_CHARS:
+        raise ToolError(f"expression longer than {MAX_CALC_CHARS} characters once its Unicode forms are written plainly")
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -65,6 +71,17 @@ def check_calculator_expression(expression: str) -> str:
         elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)) or isinstance(node, ast.Constant) and isinstance(node.value, bool):
             raise ToolError(f"only numbers are allowed as literals, found {node.value!r}")
     return text
+
+
+def _normalized(expression: str) -> str:
+    """`expression` in Unicode's NFKC form (fullwidth `ｓｑｒｔ` is `sqrt`, `２` is `2`), or a
+    ToolError for a superscript or subscript, which that form would turn into a plain character of
+    another meaning (`3²` into `32`, `10⁻³` into `10-3`)."""
+    for char in expression:
+        if not char.isascii() and unicodedata.decomposition(char).startswith(("<super>", "<sub>")):
+            raise ToolError(f"the superscript or subscript {char!r} cannot be read: write powers with ** or ^ "
+                            "(3**2, not 3²) and names in plain letters")
+    return unicodedata.normalize("NFKC", expression)
 
 
 def exact_round(value: Any, digits: Any = None) -> Any:
@@ -145,6 +162,44 @@ def _nearest_integer(value: Any, places: int) -> int:
     if below not in (sympy.true, sympy.false):
         raise ValueError(f"{cannot}: sympy cannot decide its sign")
     return -int(magnitude) if below == sympy.true else int(magnitude)
+
+
+def exact_floor(value: Any) -> Any:
+    """The calculator's `floor`: sympy's, but a number is floored from as many bits as its size
+    takes (`exact_integer_part`), so that `floor(pi*10**5000)` is that integer, not an error."""
+    import sympy
+
+    return exact_integer_part(value, -1, sympy.floor)
+
+
+def exact_ceiling(value: Any) -> Any:
+    """The calculator's `ceiling`, as `exact_floor`."""
+    import sympy
+
+    return exact_integer_part(value, 1, sympy.ceiling)
+
+
+def exact_integer_part(value: Any, direction: int, sympy_function: Any) -> Any:
+    """`sympy_function` (sympy's floor, direction -1, or ceiling, 1) of `value`, for a number that
+    is not rational from as many bits as its size takes, as `round` does (`_nearest_integer`).
+
+    sympy's own works at a fixed precision of about 100 digits: past that it gave up (`floor(pi *
+    10**200)` failed), or failed to write its message about giving up (`floor(pi*10**5000)`: Python
+    writes at most 4300 digits of an int), and the model's call failed. Anything else, or a number
+    even these bits cannot decide, is left to sympy's own.
+    """
+    import sympy
+    from sympy.core.evalf import PrecisionExhausted, get_integer_part
+
+    value = sympy.sympify(value)
+    if not value.is_number or value.is_Rational or value.is_finite is False:
+        return sympy_function(value)
+    options = {"maxprec": 333 + 2 * _size_bits(sympy.Abs(value))}
+    try:
+        real, imaginary = get_integer_part(value, direction, options, return_ints=True)
+    except (PrecisionExhausted, NotImplementedError, TypeError, ValueError):
+        return sympy_function(value)
+    return sympy.Integer(real) + sympy.Integer(imaginary) * sympy.I
 
 
 def _size_bits(value: Any) -> int:
@@ -253,7 +308,7 @@ def evaluate_expression(text: str) -> tuple[str, str]:
 
     names = {name: getattr(sympy, name) for name in _CALC_FUNCS if hasattr(sympy, name)}
     names.update({"ln": checked_log, "log": checked_log, "N": checked_n, "abs": sympy.Abs, "round": exact_round,
-                  "pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo})
+                  "floor": exact_floor, "ceiling": exact_ceiling, "pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo})
     names.update({s: sympy.Symbol(s) for s in ("x", "y", "z", "n")})
     try:
         value = sympy.sympify(text, locals=names, rational=True)

@@ -16,7 +16,7 @@ infrastructure failure (`info["valid"]` False) instead of paying a process rewar
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Sequence
 
 PROCESS_REWARDS = (None, "steps")
 
@@ -35,12 +35,23 @@ def check_process_reward(value: Any) -> str | None:
 
 
 def reasoning_of(content: str) -> str:
-    """The turn's own text, without its `<tool_call>` blocks (their code is not a claim)."""
-    return _TOOL_CALL.sub(" ", content)
+    """The turn's own text, without its `<tool_call>` blocks (their code is not a claim), those
+    drafted in its reasoning too. The text of a `<think>` block (`reasoning_spans`, the blocks in
+    which a `<tool_call>` is no call) is read on its own: a call left unclosed there ends with the
+    block, not with the turn, so the text after the block is still read."""
+    from rlvr.envs.toolcalls import reasoning_spans
+
+    pieces, pos = [], 0
+    for start, end in reasoning_spans(content):
+        pieces += [content[pos:start], content[start:end]]
+        pos = end
+    return "".join(_TOOL_CALL.sub(" ", piece) for piece in [*pieces, content[pos:]])
 
 
-def steps_reward(text: str, *, timeout: float) -> tuple[float | None, dict[str, Any]]:
+def steps_reward(text: str | Sequence[str], *, timeout: float) -> tuple[float | None, dict[str, Any]]:
     """(score, details): the fraction of checked steps that hold, or None when nothing is checkable.
+    `text` may be a list of texts (an episode's turns): each is read within its own window, its
+    claims judged once across them (`verify_steps`).
 
     Raises:
         StepsCheckError: the check itself failed (`verify_steps` returned a failed Verdict).

@@ -14,11 +14,13 @@ the env refuses, when built, a `max_obs_chars` too small for `max_calls_per_turn
 `max_calls_per_turn` (each answered with a short error) would still make it longer.
 
 Calls are read by `rlvr.envs.toolcalls.parse_tool_calls`: strict JSON (NaN and infinities are
-errors), OpenAI-style entries of type "function" only, and a turn with both OpenAI-style
-`tool_calls` and `<tool_call>` text runs the `tool_calls` and answers each text call with an error
-(a failed call), so that every call the recorded turn shows has a reply; its assistant message
-declares the text calls in its `tool_calls` too (`begin_turn`), so that every reply names a call
-the message declares.
+errors), OpenAI-style entries of type "function" only, and no `<tool_call>` block inside the
+model's reasoning (a closed `<think>…</think>` block, or the text before a `</think>` the response
+never opened, as under Qwen3's template): a call only drafted there is no call, so a turn whose
+other text answers is a final answer. A turn with both OpenAI-style `tool_calls` and `<tool_call>`
+text runs the `tool_calls` and answers each text call with an error (a failed call), so that every
+call the recorded turn shows has a reply; its assistant message declares the text calls in its
+`tool_calls` too (`begin_turn`), so that every reply names a call the message declares.
 
 Reward parts: a `process` score per tool turn (1 when every call parsed and ran, 0 when any was
 malformed — bad JSON, unknown tool, wrong arguments — or failed; calls not run because the
@@ -43,8 +45,10 @@ product of two fractions:
 - `calls`: the share of the episode's tool turns whose calls all parsed and ran (1 when it made no
   call, or when none of its calls ran: a turn skipped as busy is not scored);
 - `steps`: 1 without `process_reward="steps"`; with it, the steps score of the episode's reasoning
-  — every turn's text outside its tool calls, and the answer, checked as one text, so a claim
-  repeated in two turns is judged once — or 0 when nothing in it was checkable.
+  — every turn's text outside its tool calls, and the answer, checked as one solution in parts, one
+  per turn: each turn is read within its own window (its first 200 lines, `verify_steps`), so prose
+  in one turn never pushes another's claims out of reading, and a claim repeated in two turns is
+  judged once — or 0 when nothing in it was checkable.
 A tool call never raises the credit: an answer with no call earns what one after any number of
 good calls earns (1.1 under the default weights, right; 0.1 wrong), a failed call costs its
 share, and the reasoning written in tool turns counts as it would written in the answer. An
@@ -257,8 +261,9 @@ class ToolMathEnv(MathEnv):
             **({"calculator_timeout": self.calculator_timeout} if "calculator" in self.tools else {}),
             "turn_timeout": self.turn_timeout,
             "process_credit": self.process_credit,
-            # 2: "on_answer" pays the calls share x the whole reasoning's steps score (1: the mean of the turn scores)
-            **({"process_credit_rules": 2} if self.process_credit == "on_answer" else {}),
+            # 2: "on_answer" pays the calls share x the whole reasoning's steps score (1: the mean of the turn scores);
+            # 3: that reasoning is read turn by turn, each turn within its own window of lines
+            **({"process_credit_rules": 3} if self.process_credit == "on_answer" else {}),
             "max_calls_per_turn": self.max_calls_per_turn,
             "max_tool_output_chars": self.max_tool_output_chars,
             # decides whether a turn's tool responses are cut (`_fit_observation`)
@@ -380,14 +385,17 @@ class ToolMathEnv(MathEnv):
         """The final answer's `process` part: with `process_credit="per_turn"`, its steps score
         (with `process_reward="steps"`; 0 when nothing was checkable); with "on_answer", the
         episode's credit (`episode_process_credit`): the share of tool turns that ran, times the
-        steps score of the whole episode's reasoning checked as one text."""
-        if self.process_credit != "on_answer":
-            return super().process_score(task, content)
+        steps score of the whole episode's reasoning checked as one solution in parts, one per turn
+        (each read within its own window of lines; a claim repeated in two turns judged once)."""
+        if self.process_credit != "on_answer":  # (a call drafted in its <think> block is no reasoning either)
+            return super().process_score(task, reasoning_of(content))
         calls = [credit for credit, _ in self._held if credit is not None]
         details: dict[str, Any] = {}
         steps_score = None
         if self.process_reward == "steps":
-            reasoning = "\n".join([*(text for _, text in self._held if text.strip()), content])
+            # one solution in parts: each turn read within its own window (the lines read are
+            # counted per turn: prose in one turn must not push the answer's claims out of reading)
+            reasoning = [*(text for _, text in self._held if text.strip()), reasoning_of(content)]
             score, steps = steps_reward(reasoning, timeout=self.steps_timeout)
             steps_score = score or 0.0
             details["process"] = {"steps": steps}

@@ -19,6 +19,11 @@ with no `tool_calls` beside them, since a template renders both and the calls wo
 twice; its tool replies name the calls by position (`call_id`). A server that returns calls in
 OpenAI's shape takes the blocks out of the text (`split_hermes_calls`), as vLLM's tool parsers do.
 
+A `<tool_call>` block inside the model's reasoning (`reasoning_spans`: a closed `<think>…</think>`
+block, or the text before a `</think>` whose `<think>` the prompt opened, as Qwen3's template does)
+is a call the model only drafted: it is no call, as the math verifier reads no answer there when
+the text after the block gives one (`rlvr.verifiers.math_extract.after_reasoning`).
+
 OpenAI-style `tool_calls` are recorded and parsed from the same reading of each entry, so the
 recorded message always declares the calls its replies name: every entry gets an id (its own when
 that is a non-empty string no earlier entry of the turn used, else `call_id`, `call_ids`), an entry
@@ -42,6 +47,9 @@ from rlvr.verifiers.shaping import tag_blocks
 
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
+#: The tags of the model's reasoning block (R1/Qwen3 style).
+THINK_OPEN = "<think>"
+THINK_CLOSE = "</think>"
 #: Deepest nesting `to_json` writes out; deeper values are written as a placeholder text.
 _MAX_JSON_DEPTH = 100
 #: Most values (containers and scalars, a shared one each time it appears) `to_json` writes out;
@@ -274,7 +282,8 @@ MIXED_CALL_ERROR = ("this <tool_call> block was not run: the turn also has OpenA
 
 
 def parse_tool_calls(content: str, tool_calls: list[Any] | None = None, *, turn: int = 0) -> list[ToolCall]:
-    """All tool calls of one turn: OpenAI-style `tool_calls` if given, else those in the text.
+    """All tool calls of one turn: OpenAI-style `tool_calls` if given, else those in the text
+    (outside its reasoning: a call drafted inside `<think>…</think>` is none, see `reasoning_spans`).
 
     A turn with both (a client's message, never a server's: `split_hermes_calls` takes the blocks
     out) runs its `tool_calls`; each `<tool_call>` block of its text comes after them as a call
@@ -293,8 +302,53 @@ def parse_tool_calls(content: str, tool_calls: list[Any] | None = None, *, turn:
     return _text_calls(content, turn)
 
 
+def reasoning_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each part of `text` that is the model's reasoning, in order: the text up to
+    and with the first `</think>` when no `<think>` comes before it (the prompt opened the block,
+    as Qwen3's chat template does), then every closed `<think>…</think>` block. A `<think>` inside a
+    `<tool_call>` block outside reasoning (a python call's code) opens nothing, and an unclosed
+    `<think>` is no block (the model never finished it). Linear in the length of `text`."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    first_close = text.find(THINK_CLOSE)
+    if first_close >= 0 and text.find(THINK_OPEN, 0, first_close) < 0:
+        pos = first_close + len(THINK_CLOSE)
+        spans.append((0, pos))
+    call = text.find(OPEN_TAG, pos)
+    while (opened := text.find(THINK_OPEN, pos)) >= 0:
+        if 0 <= call < pos:  # (found before `pos` moved past it: look again from here; -1: none left)
+            call = text.find(OPEN_TAG, pos)
+        if 0 <= call < opened:  # a call's text comes first: a tag in it is no reasoning
+            end = text.find(CLOSE_TAG, call + len(OPEN_TAG))
+            if end < 0:
+                break
+            pos = end + len(CLOSE_TAG)
+            continue
+        close = text.find(THINK_CLOSE, opened + len(THINK_OPEN))
+        if close < 0:
+            break
+        pos = close + len(THINK_CLOSE)
+        spans.append((opened, pos))
+    return spans
+
+
+def without_reasoning(text: str) -> str:
+    """`text` with its reasoning (`reasoning_spans`) blanked out with spaces: the same length, so
+    that a position in it is the same position in `text`."""
+    spans = reasoning_spans(text)
+    if not spans:
+        return text
+    pieces, pos = [], 0
+    for start, end in spans:
+        pieces += [text[pos:start], " " * (end - start)]
+        pos = end
+    return "".join(pieces) + text[pos:]
+
+
 def _text_calls(content: str, turn: int) -> list[ToolCall]:
-    """The `<tool_call>` blocks of `content` (Hermes/Qwen format), the k-th with id `call_id(turn, k)`."""
+    """The `<tool_call>` blocks of `content` (Hermes/Qwen format) outside its reasoning
+    (`without_reasoning`), the k-th with id `call_id(turn, k)`."""
+    content = without_reasoning(content)
     calls: list[ToolCall] = []
     for k, (_, _, inner) in enumerate(tag_blocks(content, OPEN_TAG, CLOSE_TAG)):
         raw = inner.strip()
@@ -373,7 +427,8 @@ def template_tool_calls(tool_calls: list[Any]) -> list[Any]:
 
 def split_hermes_calls(text: str) -> tuple[str, list[dict[str, Any]]]:
     """(`text` without its `<tool_call>` blocks, the calls in OpenAI's shape with fresh unique ids),
-    for a server answering in OpenAI's format. When any block is malformed (bad JSON, no name, an
+    for a server answering in OpenAI's format. Blocks inside the reasoning are no calls
+    (`reasoning_spans`) and stay in the text. When any block is malformed (bad JSON, no name, an
     unclosed tag) the text comes back whole and the list empty: the caller then hands on the text
     as the model wrote it, and whoever reads it (an env's parser) answers every call, the bad ones
     with an error, rather than seeing only the good ones."""
@@ -385,7 +440,7 @@ def split_hermes_calls(text: str) -> tuple[str, list[dict[str, Any]]]:
     calls = [{"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function",
               "function": {"name": call.name, "arguments": to_json(call.arguments)}} for call in parsed]
     kept, pos = [], 0
-    for start, end, _ in tag_blocks(text, OPEN_TAG, CLOSE_TAG):
+    for start, end, _ in tag_blocks(without_reasoning(text), OPEN_TAG, CLOSE_TAG):  # (drafts stay in the text)
         kept.append(text[pos:start])
         pos = end
     kept.append(text[pos:])

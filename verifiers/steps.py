@@ -76,9 +76,11 @@ Scoring:
   It counts only the time a sympy worker runs this solution's checks: waiting for a free worker
   (other solutions checked at the same time) never fails a claim.
 - Only the steps of the first `MAX_STEPS` (200) lines, and at most `MAX_SENTENCES` (800) steps,
-  are checked, and at most `_MAX_CLAIMS` (400) distinct claims in one step. A later step that states an equality (it contains `=`) scores 0.0 without
-  being read, and so does a step with more claims than that: neither is shown to hold, so padding a
-  solution with filler lines or claims hides nothing. Later steps without `=` score None.
+  are checked, and at most `_MAX_CLAIMS` (400) distinct claims in one step; a solution given in
+  parts (an episode's turns) gets that window in each part, its claims judged once across them. A
+  later step that states an equality (it contains `=`) scores 0.0 without being read, and so does
+  a step with more claims than that: neither is shown to hold, so padding a solution with filler
+  lines or claims hides nothing. Later steps without `=` score None.
 - A check that itself fails (a crashed math worker, no free worker for `timelimit.DEFAULT_MAX_WAIT`
   seconds) is no judgement of the solution: the result is `Verdict.failed(...)` (`error` set), and
   the solution must not be scored at all.
@@ -87,6 +89,7 @@ Scoring:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from fractions import Fraction
 
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
@@ -220,6 +223,26 @@ def _read(steps: list[tuple[int, str]]) -> list[bool]:
     """For each step, whether it is read: it is on one of the first `MAX_STEPS` lines and among the
     first `MAX_SENTENCES` steps."""
     return [number < MAX_STEPS and index < MAX_SENTENCES for index, (number, _) in enumerate(steps)]
+
+
+def _parts(solution: str | Sequence[str]) -> list[str]:
+    """`verify_steps`'s solution as its list of parts: a text is one part, a list or tuple of texts
+    is its parts; anything else (not model text) is no part."""
+    if isinstance(solution, str):
+        return [solution]
+    if isinstance(solution, (list, tuple)) and all(isinstance(part, str) for part in solution):
+        return list(solution)
+    return []
+
+
+def _parts_steps(parts: list[str]) -> list[tuple[str, bool]]:
+    """Every step of every part, in order, each with whether it is read (`_read`, within its own
+    part: the lines and sentences are counted from the start of each part)."""
+    out: list[tuple[str, bool]] = []
+    for part in parts:
+        steps = _lines(part)
+        out += [(step, read) for (_, step), read in zip(steps, _read(steps))]
+    return out
 
 
 def split_steps(text: str) -> list[str]:
@@ -705,28 +728,34 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     return _run_within(plan, budget, target=_CLAIM_TARGET)
 
 
-def verify_steps(solution_text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
+def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
     """Check the arithmetic claims of each step; see the module docstring for the scoring.
 
+    `solution_text`: the solution, or its parts (a list or tuple of texts: the turns of an episode,
+    its answer last). Each part is read within its own window (the first `MAX_STEPS` lines and
+    `MAX_SENTENCES` steps of it; `_parts_steps`), so that what one turn writes never pushes another's
+    claims out of reading, and the parts are scored as one solution: a claim stated in an earlier
+    part is judged once, and steps are numbered across the parts. The work is bounded by the
+    number of parts times one window: the caller bounds the parts (an env by its `max_turns`).
     `timeout`: seconds for all the sympy checks of this solution together (worker time only).
     A check that could not be done at all gives `Verdict.failed` (the solution is not scored).
     """
-    if not isinstance(solution_text, str) or not solution_text.strip():
+    parts = _parts(solution_text)
+    if not any(part.strip() for part in parts):
         return Verdict.wrong("no steps to check", steps=[], details={"kind": "unparsable"})
     scores: list[float | None] = []
     first_bad = None
     n_checked = n_claims = n_repeated = n_idle = 0
     judged: set[tuple[str, str]] = set()
     budget = Budget(timeout)
-    steps = _lines(solution_text)
-    for idx, ((_, step), read) in enumerate(zip(steps, _read(steps))):
+    for idx, (step, read) in enumerate(_parts_steps(parts)):
         if not read:  # not read: an equality there is not shown to hold
             if "=" in step:
                 scores.append(0.0)
                 n_checked += 1
                 if first_bad is None:
                     first_bad = (f"step {idx + 1}: states an equality after the first {MAX_STEPS} lines (or "
-                                 f"{MAX_SENTENCES} sentences), which are all that is checked")
+                                 f"{MAX_SENTENCES} sentences) of its text, which are all that is checked")
             else:
                 scores.append(None)
             continue

@@ -1,0 +1,162 @@
+"""ToolMath-v0, its tool-call reading, its calculator and the steps check: review of session 27."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rlvr.envs.calculator import check_calculator_expression, evaluate_expression, make_calculator
+from rlvr.envs.process import reasoning_of
+from rlvr.envs.tool_env import ToolMathEnv
+from rlvr.envs.toolcalls import parse_tool_calls, split_hermes_calls
+from rlvr.envs.tools import ToolError, TurnBudget
+from rlvr.verifiers.steps import MAX_STEPS, verify_steps
+
+
+def call(name: str, **arguments) -> str:
+    return f"<tool_call>{json.dumps({'name': name, 'arguments': arguments})}</tool_call>"
+
+
+def calculator_env(**kwargs) -> tuple[ToolMathEnv, str]:
+    env = ToolMathEnv(builtin_tools=("calculator",), **kwargs)
+    env.reset(options={"index": 0})
+    return env, env.task.answer
+
+
+PROSE = "\n".join(f"Note {i}: let me think about the problem carefully" for i in range(70))
+
+
+# -- 1. each turn's reasoning is read within its own window ---------------------------------------
+
+
+def test_prose_in_tool_turns_does_not_push_the_answers_claims_out_of_reading():
+    # the turns were joined into one text and read to its 200th line: the answer's true `12 * 5 = 60`
+    # (line 211) counted as a false step, and the episode earned no process credit
+    env, gold = calculator_env(max_turns=4, process_reward="steps")
+    for _ in range(3):
+        env.step(PROSE + "\n" + call("calculator", expression="12*5"))
+    _, reward, terminated, _, info = env.step(f"12 * 5 = 60\nSo the answer is \\boxed{{{gold}}}.")
+    assert terminated and gold == "60"
+    assert info["turn_details"]["process_paid"]["steps"] == 1.0
+    assert reward == pytest.approx(1.1)
+
+
+def test_a_solution_in_parts_gives_each_part_its_own_window():
+    prose = "\n".join(f"Note {i}: nothing to check here" for i in range(MAX_STEPS + 10))
+    assert not verify_steps(prose + "\n3 * 4 = 12").correct  # one text: the claim is past the window
+    assert verify_steps([prose, "3 * 4 = 12"]).correct
+    # the window still holds within a part: an equality past it is not shown to hold
+    late = verify_steps(["3 * 4 = 12", prose + "\n2 + 2 = 4"])
+    assert not late.correct and "after the first" in late.reason
+    # a claim stated in an earlier part is judged once
+    repeated = verify_steps(["2 + 3 = 5", "2 + 3 = 5", "5 = 2 + 3"])
+    assert repeated.correct and repeated.details["claims"] == 1 and repeated.details["repeated_claims"] == 2
+
+
+# -- 2. a tool call drafted in the reasoning is no call -------------------------------------------
+
+
+def test_a_call_drafted_inside_think_is_not_run_and_the_answer_is_scored():
+    # the drafted call ran and the turn was a tool turn: the answer after </think> was never scored
+    env, gold = calculator_env(max_turns=1)
+    text = (f"<think>I could check it with {call('calculator', expression='12*12')} but it is easy.</think>\n"
+            f"The answer is \\boxed{{{gold}}}.")
+    _, reward, terminated, truncated, info = env.step(text)
+    assert terminated and not truncated and reward == pytest.approx(1.1)
+    assert "tool_calls" not in info["turn_details"]
+    assert not [m for m in info["messages"] if m["role"] == "tool"]
+
+
+def test_a_call_after_the_reasoning_block_still_runs():
+    env, _ = calculator_env(max_turns=2)
+    obs, reward, terminated, _, info = env.step(f"<think>I will compute it.</think>\n{call('calculator', expression='12*5')}")
+    assert not terminated and "60" in obs
+    assert info["turn_details"]["tool_calls"] == [{"id": "call_1_0", "name": "calculator", "ok": True}]
+
+
+def test_qwen3_reasoning_opened_by_the_prompt_holds_no_call():
+    # Qwen3's template opens <think> in the prompt: the response holds only its closing tag
+    drafted = f"I could call {call('calculator', expression='12*12')} here.\n</think>\n\nThe answer is \\boxed{{60}}."
+    assert parse_tool_calls(drafted) == []
+    env, gold = calculator_env(max_turns=1)
+    _, reward, terminated, _, _ = env.step(drafted.replace("60", gold))
+    assert terminated and reward == pytest.approx(1.1)
+    after = f"Let me compute it.\n</think>\n\n{call('calculator', expression='12*5')}"
+    assert [c.name for c in parse_tool_calls(after)] == ["calculator"]
+
+
+def test_a_think_tag_inside_a_calls_code_opens_no_reasoning():
+    code = call("python", code="print('<think>')")
+    text = f"{code} then <think>a</think> {call('calculator', expression='1+1')}"
+    assert [c.name for c in parse_tool_calls(text)] == ["python", "calculator"]
+
+
+def test_a_server_split_keeps_drafted_calls_in_the_text():
+    drafted = f"<think>maybe {call('calculator', expression='1+1')}</think>"
+    text, calls = split_hermes_calls(f"{drafted} {call('calculator', expression='2+2')}")
+    assert text == drafted and [c["function"]["name"] for c in calls] == ["calculator"]
+
+
+def test_an_unclosed_call_drafted_in_think_does_not_hide_the_text_after_the_block():
+    reasoning = reasoning_of('<think>maybe <tool_call>{"name": </think> 12 * 5 = 60 so \\boxed{60}')
+    assert "12 * 5 = 60" in reasoning and "tool_call" not in reasoning
+
+
+# -- 3. the calculator's whitelist and sympy read the same names ----------------------------------
+
+
+@pytest.mark.parametrize("expression, checked, result", [
+    ("ｓｑｒｔ(16)", "sqrt(16)", "4"),
+    ("2*ｐｉ", "2*pi", "2*pi ≈ 6.28318530717959"),
+    ("ｘ - x", "x - x", "0"),
+])
+def test_fullwidth_names_are_read_as_the_names_they_are(expression, checked, result):
+    # the check read `sqrt` (Python normalises identifiers), sympy an unknown function `ｓｑｒｔ`
+    assert check_calculator_expression(expression) == checked
+    assert evaluate_expression(checked) == ("ok", result)
+    assert make_calculator().run({"expression": expression}, TurnBudget(10)) == result
+
+
+@pytest.mark.parametrize("expression", ["ᵖⁱ", "3²", "10⁻³", "x₁"])
+def test_superscripts_and_subscripts_are_refused(expression):
+    # their plain forms mean something else (`3²` would be 32)
+    with pytest.raises(ToolError, match="superscript or subscript"):
+        check_calculator_expression(expression)
+
+
+def test_the_length_limit_holds_for_the_normalised_text():
+    with pytest.raises(ToolError, match="longer than"):
+        check_calculator_expression("1+" * 249 + "\ufdfa")  # one ligature that writes out as 18 characters
+
+
+# -- 4. floor and ceiling of a huge number ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("expression, shown", [
+    ("floor(pi*10**5000)", "3.14159265358979E+5000"),
+    ("ceiling(-E**10000)", "-8.80681822566292E+4342"),
+])
+def test_floor_of_a_huge_irrational_is_shown_approximated(expression, shown):
+    # sympy's floor failed to write its own message (Python's 4300-digit limit): the model's failed call
+    assert evaluate_expression(expression) == ("ok", f"{shown} (approximated: it has numbers too long to show in full)")
+    env, _ = calculator_env(max_turns=2)
+    obs, *_, info = env.step(call("calculator", expression=expression))
+    assert info["turn_details"]["tool_calls"][0]["ok"] is True and shown in obs
+
+
+def test_floor_is_exact_past_sympys_own_precision():
+    # sympy's floor gave up at about 100 digits ("PrecisionExhausted")
+    status, text = evaluate_expression("floor(pi*10**200) - 314*10**198")
+    assert status == "ok" and text.startswith("1592653589793238462643383279") and len(text) == 198
+    assert evaluate_expression("floor(x)") == ("ok", "floor(x)")
+    assert evaluate_expression("ceiling(2.5) + floor(-2.5)") == ("ok", "0")
+
+
+def test_a_drafted_calls_code_is_not_read_as_the_answers_reasoning():
+    # per_turn checked the answer's raw text: `2+2 == 5` in the drafted code was a false step
+    env, gold = calculator_env(max_turns=1, process_reward="steps", process_credit="per_turn")
+    drafted = call("python", code="print(2+2 == 5)")
+    _, reward, terminated, _, info = env.step(f"<think>{drafted}</think>\n12 * 5 = 60, so \\boxed{{{gold}}}.")
+    assert terminated and reward == pytest.approx(1.1)
+    assert info["turn_details"]["process"]["steps"]["reason"] == "all 1 claims in 1 steps hold"
