@@ -658,7 +658,8 @@ def test_engine_failure_while_sampling_exits_4_and_the_run_resumes(tmp_path, cap
     finally:
         server.close()
     err = capsys.readouterr().err
-    assert "RequestRejectedError" in err and "max_tokens exceeds the model's context" in err
+    # (a RequestRejectedError, named by its subclass for a refusal over the context)
+    assert "ContextLengthExceededError" in err and "max_tokens exceeds the model's context" in err
     assert "rerun the same command with the same --out to resume" in err and "Traceback" not in err
     assert len((out / "samples.jsonl").read_text().splitlines()) == 64  # the first batch was kept
     server = ChatServer(ok=10**6)

@@ -44,7 +44,7 @@ How the token sequence of an episode is built (the trainer's contract)
   reply) ends with ``episode_truncated=True``, as one out of turns does; the reply that did not fit is
   left out. A prompt that fills the context alone is an error (bad data or settings, not a model failure).
   Chat-level: a later turn the server refuses as longer than the model's context ends the episode
-  the same way (``episode_truncated=True``); a first prompt refused so is an error.
+  the same way (``episode_truncated=True``); a first prompt refused so raises the server's refusal.
 
 Engines that only work at the chat level (an OpenAI-compatible server) expose
 ``generate_chat(conversations, n, sampling, tools=None) -> list[list[Sample]]``; pass ``tokenizer=None``
@@ -776,19 +776,17 @@ class RolloutCollector:
         A refusal fails the whole call, so the conversations are then sent one by one, each with the
         seed it had in the call, to learn which are too long. After the first turn the model's own
         turns made it so: the episode ends truncated, as a token-level one out of context does. On
-        the first turn the env's prompt alone is too long: an error, as for a token-level rollout
-        (bad data or settings, not a model failure)."""
+        the first turn the refusal stands, raised as the server gave it: the env's prompt, or the
+        prompt with the ``max_tokens`` asked (servers that count it refuse that too), does not fit,
+        which the settings or the data must fix (``rlvr eval`` reports it as an engine failure)."""
         from rlvr.trainers.openai_engine import ContextLengthExceededError  # noqa: PLC0415
 
         conversations = [_template_messages(ep.messages) for ep in episodes]
         try:
             return self.engine.generate_chat(conversations, n, sampling, tools=tools)
-        except ContextLengthExceededError as exc:
+        except ContextLengthExceededError:
             if first:
-                tasks = ", ".join(dict.fromkeys(ep.traj.task_id for ep in episodes))
-                raise ValueError(
-                    f"the server refused the opening prompt of a task ({tasks}) as longer than the model's context "
-                    f"({exc}); shorten or filter such prompts, or lower max_tokens (sampling.max_new_tokens)") from exc
+                raise
             if len(episodes) == 1:
                 return [None]
         out: list[list[Sample] | None] = []
