@@ -11,6 +11,7 @@ All are pure functions of counts (or of per-sample answers), shared by offline e
   C(c, k) / C(n, k), also unbiased and in product form.
 - `maj_at_k(answers, correct, k)`: expected correctness of a majority vote over k samples drawn
   without replacement; answers are equivalence classes (see `benchmarks.majority`).
+  `maj_at_ks(answers, correct, ks)` gives several k at once, for about the cost of one.
 - `aggregate(values)`: the mean over problems with a confidence interval. Default: normal
   approximation, mean ± z·s/√P with s the sample standard deviation over the P problems (the
   samples of one problem are not independent, so problems are the unit). `method="bootstrap"`
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections import Counter, defaultdict
-from fractions import Fraction
+from collections import Counter
 from statistics import NormalDist
-from typing import Hashable, Sequence
+from typing import Any, Hashable, Sequence
 
-__all__ = ["pass_at_k", "pass_hat_k", "maj_at_k", "mean_accuracy", "aggregate", "parse_ks"]
+import numpy as np
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
+
+__all__ = ["pass_at_k", "pass_hat_k", "maj_at_k", "maj_at_ks", "mean_accuracy", "aggregate", "parse_ks"]
 
 
 def _check_counts(n: int, c: int, k: int) -> None:
@@ -85,43 +88,126 @@ def maj_at_k(answers: Sequence[Hashable | None], correct: Sequence[bool], k: int
     which does not vote) and `correct[i]` whether it is right; all correct samples must share one
     class. A vote scores 1 when the correct class is strictly the most frequent, 1/t when it ties
     with t-1 other classes, 0 otherwise. The result is the average over all C(n, k) subsets of
-    the samples, computed without enumerating them: for each count x of correct samples in the
-    subset, a small dynamic programme over the other classes counts the ways to draw the rest with
-    no class above x, split by how many classes reach exactly x. With k = n it is the plain
-    majority vote over all samples; with k = 1 it is the mean accuracy.
+    the samples, computed without enumerating them (see `maj_at_ks`, which gives several k at
+    once for the cost of the largest). With k = n it is the plain majority vote over all samples;
+    with k = 1 it is the mean accuracy.
+    """
+    return maj_at_ks(answers, correct, [k])[0]
+
+
+def maj_at_ks(answers: Sequence[Hashable | None], correct: Sequence[bool], ks: Sequence[int]) -> list[float]:
+    """`maj_at_k` for each k of `ks` (in that order), computed together.
+
+    The right class wins a draw holding x of its samples when no other class has more than x, with
+    credit 1/(1+t) when t classes have exactly x. For each x, `_right_wins` gives that chance for
+    the other k - x samples drawn, by a dynamic programme over the classes that can reach x (the
+    smaller classes and the samples without a vote can never outvote x: they form one free pool).
+    Its table holds probabilities (the chance of a random draw), not counts of subsets, so nothing
+    overflows at any n, and one table serves every k. Exact up to floating-point rounding (about
+    1e-12 relative: tests compare it with enumerating every subset, and with the earlier
+    implementation in exact rationals, which took a minute per problem at n = 1024 where this
+    takes about 0.1 s; see benchmarks/perf/eval_bench.py).
     """
     n = len(answers)
     if len(correct) != n:
         raise ValueError(f"answers and correct must have the same length, got {n} and {len(correct)}")
-    _check_counts(n, sum(bool(x) for x in correct), k)
+    n_correct = sum(bool(x) for x in correct)
+    for k in ks:
+        _check_counts(n, n_correct, k)
     classes = {answers[i] for i in range(n) if correct[i]}
     if len(classes) > 1:
         raise ValueError(f"all correct samples must share one answer class, got {sorted(map(repr, classes))}")
     if None in classes:
         raise ValueError("a correct sample must have an answer class (not None)")
-    if not classes:
-        return 0.0
-    right = next(iter(classes))
+    if not classes or not ks:
+        return [0.0] * len(ks)
     counts = Counter(a for a in answers if a is not None)
-    m_right = counts.pop(right)
-    m_none = n - m_right - sum(counts.values())
-    others = list(counts.values())
-    credit = Fraction(0)
-    for x in range(1, min(k, m_right) + 1):
-        # ways[(j, t)]: draws of j samples from the other classes, none above x, t of them exactly x
-        ways: dict[tuple[int, int], int] = {(0, 0): 1}
-        budget = k - x
-        for m in others:
-            grown: dict[tuple[int, int], int] = defaultdict(int)
-            for (j, t), w in ways.items():
-                for y in range(0, min(m, x, budget - j) + 1):
-                    grown[(j + y, t + (y == x))] += w * math.comb(m, y)
-            ways = grown
-        for (j, t), w in ways.items():
-            rest = budget - j
-            if 0 <= rest <= m_none:
-                credit += Fraction(math.comb(m_right, x) * w * math.comb(m_none, rest), t + 1)
-    return float(credit / math.comb(n, k))
+    m_right = counts.pop(next(iter(classes)))
+    others = sorted(counts.values(), reverse=True)
+    biggest = others[0] if others else 0
+    log_fact = np.array([math.lgamma(i + 1) for i in range(n + 1)])
+    k_arr = np.array(ks)
+    credit = np.zeros(len(ks))
+    for x in range(1, min(max(ks), m_right, biggest) + 1):
+        use = (k_arr >= x) & (k_arr - x <= n - m_right)  # the draws that can hold exactly x right samples
+        if use.any():
+            rivals = [m for m in others if m >= x]
+            wins = _right_wins(rivals, n - m_right - sum(rivals), x, k_arr[use] - x, log_fact)
+            credit[use] += _hypergeom(log_fact, n - m_right, m_right, k_arr[use], np.array(x)) * wins
+    if m_right > biggest:  # x right samples above every other class: the vote is right whatever else is drawn
+        x = np.arange(biggest + 1, m_right + 1)[None, :]
+        credit += _hypergeom(log_fact, n - m_right, m_right, k_arr[:, None], x).sum(axis=1)
+    return [min(1.0, float(c)) for c in credit]
+
+
+def _log_comb(log_fact: Any, a: Any, b: Any) -> Any:
+    """log C(a, b) elementwise (numpy broadcasting); -inf where b < 0 or b > a."""
+    a, b = np.asarray(a), np.asarray(b)
+    ok = (b >= 0) & (b <= a)
+    b = np.where(ok, b, 0)
+    return np.where(ok, log_fact[a] - log_fact[b] - log_fact[a - b], -np.inf)
+
+
+def _hypergeom(log_fact: Any, pool: int, m: int, draws: Any, hits: Any) -> Any:
+    """The chance that `hits` of `draws` samples drawn without replacement from pool + m samples
+    are among the m: C(m, hits) C(pool, draws - hits) / C(pool + m, draws), 0 where impossible.
+    `draws` is a column and `hits` a row of integers (broadcast to a table); one exp per cell."""
+    lo = int(hits.max())
+    rest = _log_comb(log_fact, pool, np.arange(-lo, int(draws.max()) + 1))  # rest[i] = log C(pool, i - lo)
+    whole = _log_comb(log_fact, pool + m, draws)
+    whole[np.isinf(whole)] = np.inf  # more draws than samples: chance 0, not nan
+    return np.exp(rest[draws - hits + lo] + _log_comb(log_fact, m, hits) - whole)
+
+
+def _right_wins(rivals: list[int], free: int, x: int, targets: Any, log_fact: Any) -> Any:
+    """For each draw size s of `targets`: the chance that s samples drawn from the `free` pool and the
+    `rivals` classes (sizes, each >= x; at least one) hold no class above x, weighted 1/(1+t) for
+    t classes at x.
+
+    The table over the first classes (`_add_class`) holds every draw size up to the largest target;
+    the last class is added at the targets only, so a single rival costs one row per target.
+    """
+    width = int(targets.max()) + 1
+    table = np.ones((1, min(free + 1, width)))  # the free pool: any draw is fine, no tie
+    pool = free
+    for m in rivals[:-1]:
+        table = _add_class(table, pool, m, x, width, log_fact)
+        pool += m
+    untied, tied = (np.append(_by_draws(table, x, extra), np.zeros(width)) for extra in (0, 1))
+    # the last class: y of its samples drawn, y < x (no new tie) or y = x (one more tie)
+    y = np.arange(x + 1)[None, :]
+    s = targets[:, None]
+    before = np.where(y < x, untied[np.clip(s - y, 0, None)], tied[np.clip(s - y, 0, None)])
+    return (before * _hypergeom(log_fact, pool, rivals[-1], s, y)).sum(axis=1)
+
+
+def _add_class(table: Any, pool: int, m: int, x: int, width: int, log_fact: Any) -> Any:
+    """table[t, r] over random draws from `pool` samples -> the same over pool + m samples, a class of m.
+
+    table[t, r]: the chance that a random draw of j = t*x + r samples has no class above x and t
+    classes at exactly x (r: the draws that are not in a tied class). Drawing y of the new class
+    moves r by y (y < x) or t by one (y = x). Only draws below `width` are wanted: t and r stop
+    where t*x + r could no longer be below it.
+    """
+    rows = min(table.shape[0] + 1, (width - 1) // x + 1)
+    cols = min(table.shape[1] + x - 1, width)
+    chance = _hypergeom(log_fact, pool, m, np.arange((rows - 1) * x + cols)[:, None], np.arange(x + 1)[None, :])
+    step = chance.strides[0]
+    at = as_strided(chance, shape=(rows, cols, x + 1), strides=(x * step, step, chance.strides[1]))  # [t, r, y]: chance[t*x + r, y]
+    padded = np.zeros((table.shape[0], x - 1 + cols))
+    padded[:, x - 1:x - 1 + table.shape[1]] = table
+    below = sliding_window_view(padded, x, axis=1)  # [t, r, i] = table[t, r - y] with y = x - 1 - i
+    grown = np.zeros((rows, cols))
+    grown[:table.shape[0]] = np.einsum("tri,tri->tr", below, at[:table.shape[0], :, x - 1::-1])
+    tied = min(rows - 1, table.shape[0])
+    grown[1:tied + 1, :table.shape[1]] += table[:tied] * at[1:tied + 1, :table.shape[1], x]
+    return grown
+
+
+def _by_draws(table: Any, x: int, extra_ties: int) -> Any:
+    """table[t, r] summed by draw size j = t*x + r, each weighted 1/(1 + t + extra_ties)."""
+    t, r = np.indices(table.shape)
+    return np.bincount((t * x + r).ravel(), weights=(table / (1 + t + extra_ties)).ravel())
 
 
 def aggregate(

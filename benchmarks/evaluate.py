@@ -230,11 +230,12 @@ def _finish(
     elapsed: float,
     scored_now: int,
     warnings: Sequence[str] = (),
+    progress: bool = False,
 ) -> EvalResult:
     rows = [store.rows[k] for k in keys if k in store.rows]
     bench = loaded.benchmark
     result = compute_metrics(rows, ks, majority=bench.kind == "math", task_order=[t.id for t in loaded.tasks],
-                             confidence=confidence, ci_method=ci_method)
+                             confidence=confidence, ci_method=ci_method, progress=progress)
     metrics = result["metrics"]
     counts = result["counts"]
     result["warnings"] = [*loaded.warnings, *warnings, *result["warnings"], *_length_warnings(loaded, counts)]
@@ -351,7 +352,7 @@ def evaluate_completions(
         store.close()
     keys = [(c.task_id, c.sample_index) for c in items]
     return _finish(loaded, store, keys, ks, settings, confidence=confidence, ci_method=ci_method, verbose=verbose,
-                   elapsed=time.perf_counter() - start, scored_now=len(todo), warnings=warnings)
+                   elapsed=time.perf_counter() - start, scored_now=len(todo), warnings=warnings, progress=progress)
 
 
 def _drop_skipped(loaded: LoadedBenchmark, items: list[Any]) -> tuple[list[Any], list[str]]:
@@ -506,7 +507,7 @@ def run_engine(run: EngineRun, engine: Any, tokenizer: Any = None) -> EvalResult
         keys = [(t.id, j) for t in loaded.tasks for j in range(run.n)]
         return _finish(loaded, store, keys, run.ks, run.settings, confidence=run.confidence, ci_method=run.ci_method,
                        verbose=run.verbose, elapsed=run.prepare_seconds + time.perf_counter() - start,
-                       scored_now=len(rescored) + total)
+                       scored_now=len(rescored) + total, progress=run.progress)
     finally:
         _unlock_out_dir(run.out_dir, run.owns_lock)
 

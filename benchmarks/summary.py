@@ -11,10 +11,11 @@ describe a subset of the benchmark.
 from __future__ import annotations
 
 import os
+import sys
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
-from rlvr.benchmarks.estimators import aggregate, maj_at_k, pass_at_k, pass_hat_k
+from rlvr.benchmarks.estimators import aggregate, maj_at_ks, pass_at_k, pass_hat_k
 
 
 _FAMILY_RANK = {"pass@": 1, "maj@": 2, "pass^": 3}
@@ -44,8 +45,13 @@ def compute_metrics(
     task_order: Sequence[str] | None = None,
     confidence: float = 0.95,
     ci_method: str = "normal",
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Metrics of scored samples (dicts with task_id, correct, score, error, completion).
+
+    With `majority`, each problem's answers are grouped into classes and maj@k computed for every k
+    at once (`_majority_votes`); `progress` shows that under a bar (a fraction of a second per
+    problem at n = 1024 samples, nothing at small n).
 
     `task_order` is every task of the benchmark (as evaluated): those without any sample are
     counted in `counts["problems_without_samples"]` and warned about.
@@ -79,14 +85,7 @@ def compute_metrics(
 
     put("mean_accuracy", [sum(bool(r["correct"]) for r in by_task[t]) / len(by_task[t]) for t in order])
     put("mean_score", [sum(float(r["score"]) for r in by_task[t]) / len(by_task[t]) for t in order])
-    classes: dict[str, list[Any]] = {}
-    if majority:
-        from rlvr.benchmarks.majority import answer_classes
-
-        for t in order:
-            samples = by_task[t]
-            classes[t] = answer_classes([str(r.get("completion", "")) for r in samples], [bool(r["correct"]) for r in samples],
-                                        kinds=[r.get("kind") for r in samples])
+    maj = _majority_votes(by_task, order, ks, progress) if majority else {}
     for k in ks:
         usable = [t for t in order if len(by_task[t]) >= k]
         if len(usable) < len(order):
@@ -98,7 +97,7 @@ def compute_metrics(
         if k > 1:  # pass^1 is pass@1
             put(f"pass^{k}", [pass_hat_k(n, c, k) for n, c in counts])
         if majority:
-            put(f"maj@{k}", [maj_at_k(classes[t], [bool(r["correct"]) for r in by_task[t]], k) for t in usable])
+            put(f"maj@{k}", [maj[t][k] for t in usable])
     metrics = {name: metrics[name] for name in sorted(metrics, key=metric_order)}
     judged = sum(len(v) for v in by_task.values())
     counts_out = {
@@ -115,6 +114,27 @@ def compute_metrics(
                                 "max": max((len(v) for v in by_task.values()), default=0)},
     }
     return {"metrics": metrics, "counts": counts_out, "warnings": warnings}
+
+
+def _majority_votes(by_task: Mapping[str, Sequence[Mapping[str, Any]]], order: Sequence[str], ks: Sequence[int],
+                    progress: bool) -> dict[str, dict[int, float]]:
+    """{task: {k: maj@k}} for the k each problem has samples for, under a progress bar (tqdm on
+    stderr, counting problems) when `progress`."""
+    from tqdm.auto import tqdm
+
+    from rlvr.benchmarks.majority import answer_classes
+
+    votes: dict[str, dict[int, float]] = {}
+    with tqdm(order, desc="maj@k", unit="problem", disable=not progress or not order, file=sys.stderr,
+              dynamic_ncols=True) as bar:
+        for t in bar:
+            samples = by_task[t]
+            correct = [bool(r["correct"]) for r in samples]
+            classes = answer_classes([str(r.get("completion", "")) for r in samples], correct,
+                                     kinds=[r.get("kind") for r in samples])
+            usable = [k for k in ks if k <= len(samples)]
+            votes[t] = dict(zip(usable, maj_at_ks(classes, correct, usable)))
+    return votes
 
 
 def _unsampled_warning(unsampled: Sequence[str], total: int) -> str:
