@@ -25,6 +25,10 @@ MAX_EXPONENT_DIGITS = 3
 _NUMBER = re.compile(rf"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{{1,{MAX_EXPONENT_DIGITS}}})?$")
 #: The exponent of a number `Fraction` reads ("1e5", "2.5E-1_000"), for `check_gold`.
 _EXPONENT = re.compile(r"[eE][+-]?([\d_]+)")
+#: A signed number in one pair of brackets ("(-5)", "(+7)"), as models write a negative answer.
+_BRACKETED_SIGNED = re.compile(r"\(([+-][^()]*)\)")
+#: Dashes read as the minus sign: the typeset minus U+2212 and the en dash U+2013 ("−5", "–5").
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
 #: A number written with thousands separators ("1,000", "-12,345.5"): the only commas removed.
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _SPACE = re.compile(r"\s+")
@@ -49,8 +53,11 @@ MAX_NUMBER_CHARS = 4096
 #: on the right of "=": LinearEquation reads "8 = x" as 8; 6: Countdown reads the LaTeX operators
 #: `\times`, `\cdot`, `\div`, the dots `·` `⋅` and `\left( \right)`, and the "boxed" `format` part of
 #: the registered and maths envs (`envs.custom`) credits the last box that holds something, an
-#: empty `\boxed{}` or `\boxed{\text{}}` being none).
-RULES_VERSION = 6
+#: empty `\boxed{}` or `\boxed{\text{}}` being none; 7: a signed number in brackets is read ("(-5)",
+#: "x = (-5)", "$(-5)$"), the en dash "–5" is a minus sign as U+2212 is, and the "boxed" `format`
+#: part credits no box that shows nothing (`\phantom{0}`, `\hspace{1cm}`, `\ `, a zero-width space)
+#: nor a box inside `<think>` when the math verifier reads the answer after the block).
+RULES_VERSION = 7
 
 
 def tagged_answers(text: str) -> list[str]:
@@ -133,22 +140,25 @@ def parse_number(text: str | None, *, variable: str | None = None) -> Fraction |
 
     None if the text is not one number. Lenient only where the reading is unambiguous: markup
     enclosing the whole number or the variable's value ("**7**", "\\(7\\)", "$x = 5$": `unwrapped`),
-    `$` signs, the typeset minus sign ("−5"), a sentence's final period or comma ("5.", "10,"),
-    spaces around signs, "=" and "/", and commas that are thousands separators. "1,2", "12,34",
-    "1,0000", "1, 234" and "1 2" are not numbers (not 12), whatever the digits' script ("1 ٢"), nor
-    is "1$2"; ".5" is a half (not 5).
+    one pair of brackets around a signed number ("(-5)", "x = (-5)"; not "(3+4)" nor "(1)(2)"),
+    `$` signs, the typeset minus sign and the en dash ("−5", "–5"), a sentence's final period or
+    comma ("5.", "10,"), spaces around signs, "=" and "/", and commas that are thousands separators.
+    "1,2", "12,34", "1,0000", "1, 234" and "1 2" are not numbers (not 12), whatever the digits'
+    script ("1 ٢"), nor is "1$2"; ".5" is a half (not 5).
     """
     if text is None:
         return None
     s = unwrapped(text)
     if s.endswith((".", ",")):  # sentence punctuation after the number
         s = unwrapped(s[:-1])
-    # a "$" is a space ("1$2" is no 12); U+2212 is the typeset minus sign
-    s = _SPACE.sub(_loose_space, s.replace("$", " ").replace("\u2212", "-").strip())
+    # a "$" is a space ("1$2" is no 12); the typeset minus and the en dash are minus signs
+    s = _SPACE.sub(_loose_space, s.replace("$", " ").translate(_MINUS_SIGNS).strip())
     if variable and s.lower().startswith(variable.lower() + "="):
         s = unwrapped(s[len(variable) + 1:])
     elif variable and s.lower().endswith("=" + variable.lower()):
         s = unwrapped(s[:-len(variable) - 1])
+    if (bracketed := _BRACKETED_SIGNED.fullmatch(s)) is not None:  # "(-5)": what is inside must be one number
+        s = bracketed[1]
     if len(s) > MAX_NUMBER_CHARS or not s:
         return None
     num, slash, den = s.partition("/")

@@ -75,6 +75,13 @@ def test_toolmath_keeps_its_default_process_weight_when_weights_are_assigned():
     ("\\boxed{\\,}", 0.0, 0.0),
     ("\\boxed{{}}", 0.0, 0.0),
     ("\\boxed{}", 0.0, 0.0),
+    ("\\boxed{\\phantom{0}}", 0.0, 0.0),
+    ("\\boxed{\\hspace{1cm}}", 0.0, 0.0),
+    ("\\boxed{\\vspace{2pt}}", 0.0, 0.0),
+    ("\\boxed{\\text{\\phantom{5}}}", 0.0, 0.0),
+    ("\\boxed{\\,\\phantom{2}}", 0.0, 0.0),
+    ("\\boxed{\\ }", 0.0, 0.0),
+    ("\\boxed{\u200b}", 0.0, 0.0),
     ("\\boxed{2}", 1.0, 1.0),
     ("The answer is 2.", 1.0, 0.0),
 ])
@@ -96,6 +103,14 @@ def test_toolmath_format_part_uses_the_same_rule():
     ("\\boxed{5}\\boxed{", "5"),
     ("\\boxed{\\text{}}", None),
     ("\\boxed{\\quad}", None),
+    ("\\boxed{\\phantom{0}}", None),
+    ("\\boxed{\\hspace{1cm}}", None),
+    ("\\boxed{\\vspace{2pt}}", None),
+    ("\\boxed{\\text{\\phantom{5}}}", None),
+    ("\\boxed{\\,\\phantom{2}}", None),
+    ("\\boxed{\\ }", None),
+    ("\\boxed{\u200b}", None),
+    ("\\boxed{2}\\boxed{\\phantom{0}}", "2"),
 ])
 def test_boxed_reward_and_the_env_share_one_rule(text, content):
     env = rlvr.make("rlvr/Math-v0", reward_weights={"format": 1})

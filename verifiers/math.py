@@ -79,8 +79,8 @@ from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_valu
 from rlvr.verifiers.math_extract import (_said_answer, after_reasoning, extract_answer, extract_here, final_boxes,
                                         looks_like_bare_answer, restatement_parts, spelled_answer, stated_answers,
                                         tagged_answers)
-from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, choice_letter, choice_letters, normalize, strip_markdown,
-                                           word_answer)
+from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, _normalize, choice_letter, choice_letters, normalize,
+                                           strip_markdown, word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.math_units import Unit, said_unit
 from rlvr.verifiers.timelimit import (Budget, TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
@@ -96,7 +96,10 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 11  # 11: `\\sin^{-1}` is arcsin; hedges after a box after dashes or LaTeX spaces, "maybe 4",
+RULES_VERSION = 12  # 12: `\\thinspace` `\\medspace` `\\thickspace` `\\enspace` `\\enskip` are spaces; `\\strut`,
+#                   `\\null`, `\\relax`, `\\nonumber` and the negative spaces are dropped (a box holding only
+#                   them is empty)
+#                   11: `\\sin^{-1}` is arcsin; hedges after a box after dashes or LaTeX spaces, "maybe 4",
 #                   choice letters and whole number-word phrases, in brackets only between plain numbers or
 #                   letters; golds boxing answers the verifier tells apart, placeholders (`nan`, `N/A`) and
 #                   divisions by zero are gold errors; `d.dd \\times 10^{k}` rounds as `d.dde{k}` (left of the
@@ -257,6 +260,7 @@ def clear_cache() -> None:
     _gold_checks.clear()
     strip_markdown.cache_clear()
     _said_answer.cache_clear()
+    _normalize.cache_clear()
 
 
 def _pool() -> WorkerPool:

@@ -49,9 +49,14 @@ MAX_ANSWER_CHARS = 1500
 _DELIMS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
 _DROP_RE = re.compile(
     r"\\(?:displaystyle|textstyle|scriptstyle|left(?=[^a-zA-Z])|right(?=[^a-zA-Z])|big[lr]?|Big[lr]?|"
-    r"bigg[lr]?|Bigg[lr]?|limits|nolimits|mathrm(?=\{(?:d)\}))"
+    r"bigg[lr]?|Bigg[lr]?|limits|nolimits|mathrm(?=\{(?:d)\})|"
+    # invisible: struts, an empty box, no-ops and the negative spaces (rules 12)
+    r"(?:strut|null|relax|nonumber|neg(?:thin|med|thick)space)(?![A-Za-z]))"
 )
 _LEFT_DOT_RE = re.compile(r"\\(?:left|right)\.")
+#: LaTeX's named spaces, read as the thin space `\\,` is, with the spaces after the name that
+#: LaTeX skips (`2\\thinspace 000` is 2000; rules 12).
+_NAMED_SPACE_RE = re.compile(r"\\(?:thinspace|medspace|thickspace|enspace|enskip)(?![A-Za-z])\s*")
 #: Wide spaces are two spaces, never one: so `2 \quad 300` is two numbers, not the thousands 2300
 #: (one plain space between digit groups is a thousands separator, see `_PLAIN_GROUPS_RE`).
 _WIDE_SPACE_RE = re.compile(r"\\(?:qquad|quad|hfill)(?![A-Za-z])")
@@ -515,6 +520,7 @@ def _latex_spacing(s: str) -> str:
     two), thin spaces between digit groups removed (`10\\,000`) and `\\\\` row breaks kept."""
     s = _LEFT_DOT_RE.sub("", s)
     s = _DROP_RE.sub("", s)
+    s = _NAMED_SPACE_RE.sub(r"\\,", s)
     s = _WIDE_SPACE_RE.sub("  ", s)
     s = s.replace("\\!", "")  # a negative thin space, as in `1,\!000`
     s = _DIGIT_GROUP_SPACE_RE.sub("", s)
@@ -765,7 +771,16 @@ def normalize(text: str, *, number_gold: bool = False) -> str:
     `number_gold`: the gold answer is a plain number, so unit-like text after the answer's number is
     dropped (`12 \\text{ sandwiches}` is 12, `10 m` is 10, `12 \\text{ or 13}` is not 12); otherwise
     only known units of several letters, or units written as text, are.
+
+    Memoised for the last 64 texts: in one env step the verifier normalises a box's answer and the
+    format reward (`shaping.last_box`) asks the same of the same box; `math.clear_cache` clears it.
     """
+    return _normalize(text, bool(number_gold))
+
+
+@functools.lru_cache(maxsize=64)  # (64 texts of a batch; few enough that long outputs hold little memory)
+def _normalize(text: str, number_gold: bool) -> str:
+    """`normalize`, memoised."""
     s = strip_markdown(text.strip()[:MAX_ANSWER_CHARS * 2])
     s = _strip_delims(s)
     s = s.replace("\\$", "$") if s.startswith("\\$") else s

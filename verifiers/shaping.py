@@ -8,9 +8,11 @@ return a float (or a Verdict for `format_verdict`). They never raise on model te
   characters (Unicode category Cf: zero-width spaces, joiners, marks) are no content.
 - `boxed_reward(text)`: 1.0 when the text has a box that holds something (`last_box`): a box as the
   math verifier finds it (`\\boxed{…}` with balanced braces, `\\fbox{…}`, `\\boxed 5`; an unclosed
-  `\\boxed{` is none), whose content is not empty once normalised as the verifier normalises an
-  answer and its braces are removed (`\\boxed{}`, `\\boxed{\\text{}}`, `\\boxed{\\,}`, `\\boxed{{}}`
-  are empty). Math-v0 and ToolMath-v0 give their `format` part by this rule.
+  `\\boxed{` is none) where it reads the answer (after the last `</think>` when the text after it
+  answers: `math_extract.after_reasoning`), whose content shows something once normalised as the
+  verifier normalises an answer (`\\boxed{}`, `\\boxed{\\text{}}`, `\\boxed{\\,}`, `\\boxed{{}}`,
+  `\\boxed{\\phantom{0}}`, `\\boxed{\\ }` are empty). Math-v0 and ToolMath-v0 give their `format`
+  part by this rule.
 - `answer_tag_reward(text)`: 1.0 when a non-empty `<answer>…</answer>` exists.
 - `format_verdict(text, think=True, boxed=True)`: the chosen checks as a Verdict; `score` is the
   fraction passed, `correct` when all pass, `reason` names the first failure.
@@ -30,7 +32,7 @@ import re
 import unicodedata
 from typing import Iterator
 
-from rlvr.verifiers.math_extract import all_boxed, last_boxed
+from rlvr.verifiers.math_extract import THINK_CLOSE, after_reasoning, all_boxed, last_boxed
 from rlvr.verifiers.math_normalize import normalize
 from rlvr.verifiers.verdict import Verdict
 
@@ -61,16 +63,29 @@ def _has_content(text: str) -> bool:
     return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
 
 
-_EMPTY_CONTENT_RE = re.compile(r"[\s{}]+")
-_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
+#: What a reader does not see in a normalised box: braces, a line break `\\` and the control space
+#: `\ ` (normalising leaves its backslash); whitespace and format characters go by `_has_content`.
+_UNSEEN_RE = re.compile(r"[{}]|\\(?:\\|(?=\s|$))")
 
 
 def last_box(text: str) -> str | None:
-    """The content of the last box of `text` that holds something, or None: the boxes the math
-    verifier finds (`all_boxed`), and of them the last whose content is not empty once normalised
-    as the verifier normalises an answer (spaces, `\\text{}` wrappers and spacing commands such as
-    `\\,` go) and its braces are removed. An empty box is none: the verifier reads the answer of
-    `\\boxed{2} (as asked, within \\boxed{})` in the first box, and calls `\\boxed{\\text{}}` empty."""
+    """The content of the last box that holds something of the part of `text` the math verifier
+    reads (`_read_part`: after a closed `<think>` block when the text after it answers), or None:
+    the boxes the verifier finds (`all_boxed`), and of them the last that holds something
+    (`_holds_something`). An empty box is none: the verifier reads the answer of `\\boxed{2} (as
+    asked, within \\boxed{})` in the first box, and calls `\\boxed{\\text{}}` empty."""
+    return _last_box_in(_read_part(text))
+
+
+def _read_part(text: str) -> str:
+    """The part of `text` whose boxes the math verifier reads: the text after the last `</think>`
+    when that part answers, else all of it (`math_extract.after_reasoning`, the verifier's own
+    rule). A box tried inside the reasoning earns no format credit when the answer follows it."""
+    return after_reasoning(text) if THINK_CLOSE in text else text
+
+
+def _last_box_in(text: str) -> str | None:
+    """`last_box` of a text already cut to the part the verifier reads."""
     for content in reversed(all_boxed(text)):
         if _holds_something(content):
             return content
@@ -78,26 +93,30 @@ def last_box(text: str) -> str | None:
 
 
 def _holds_something(content: str) -> bool:
-    """Whether a box's content is not empty once normalised and its braces removed. A digit outside
-    the names of LaTeX commands and `$` (`42`, `3/4`, `\\frac{3}{4}`) survives normalising, so such
-    content holds something without it; only the rest (`\\text{}`, `\\,`, words) is normalised,
-    which costs more than the rest of a step."""
-    if "$" not in content and any(ch.isdigit() for ch in _COMMAND_RE.sub("", content)):
+    """Whether a box's content shows something once normalised as the verifier normalises an
+    answer (spaces, `\\text{}` wrappers, `\\phantom{5}`, `\\hspace{1cm}` and `\\,` go) and what a
+    reader does not see is removed (braces, `\\ `, `\\\\`, whitespace, zero-width characters).
+    Plain content with a digit (`42`, `3/4`) shows it and skips normalising, which costs more than
+    the rest of a step; a backslash or `$` may hide the digit (`\\phantom{0}`), so such content is
+    normalised."""
+    if "\\" not in content and "$" not in content and any(ch.isdigit() for ch in content):
         return True
-    return bool(_EMPTY_CONTENT_RE.sub("", normalize(content)))
+    return _has_content(_UNSEEN_RE.sub("", normalize(content)))
 
 
 def boxed_reward(text: str) -> float:
-    """1.0 when the text has a box that holds something (`last_box`)."""
+    """1.0 when the part of the text the math verifier reads has a box that holds something
+    (`last_box`)."""
     if not isinstance(text, str):
         return 0.0
+    text = _read_part(text)
     # the usual answer, one `\\boxed{...}` that holds a digit, in a few `str.find` calls (a format
     # reward checks every step); anything else as `last_box` reads it
     if text.count("\\boxed") == 1 and "box{" not in text:  # (no `\\fbox{`, `\\framebox{` either)
         quick = last_boxed(text)
         if quick is not None and _holds_something(quick):
             return 1.0
-    return 1.0 if last_box(text) is not None else 0.0
+    return 1.0 if _last_box_in(text) is not None else 0.0
 
 
 def answer_tag_reward(text: str) -> float:
