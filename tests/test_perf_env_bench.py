@@ -28,6 +28,15 @@ def test_the_diagnostics_run_and_end_with_their_figures(mode):
     assert {f"math_short_{key}", f"math_latex_{key}"} <= set(figures)
 
 
+def test_the_default_mode_runs_both_envs_and_ends_with_their_figures():
+    done = subprocess.run([sys.executable, str(BENCH), "--rounds", "1", "--batch", "4", "--mixes", "short",
+                           "--backend", "subprocess"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"math_overhead", "toolmath_overhead", "toolmath_env_steps_per_s"} <= set(figures)
+    assert figures["sandbox_backend"] == "subprocess"
+
+
 def test_the_floor_step_pays_what_the_env_pays():
     sys.path.insert(0, str(BENCH.parent))
     try:

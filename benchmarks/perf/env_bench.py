@@ -248,7 +248,10 @@ def bench_toolmath(rounds: int, batch: int, backend: str) -> dict:
     from rlvr.sandbox import make_sandbox
 
     sandbox = make_sandbox(backend=backend)
-    vec = make_vec("ToolMath-v0", batch, sandbox=sandbox, max_turns=rounds + 10, builtin_tools=("python",))
+    # `per_turn` pays each tool turn its process part at once (the default, "on_answer", pays with
+    # the final answer, which this bench never gives), so each step's reward shows its call ran
+    vec = make_vec("ToolMath-v0", batch, sandbox=sandbox, max_turns=rounds + 10, builtin_tools=("python",),
+                   process_credit="per_turn")
     pool = ThreadPoolExecutor(max_workers=batch)
     vec.reset(seed=0)
     t_env = t_direct = 0.0
