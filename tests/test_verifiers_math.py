@@ -332,17 +332,30 @@ def test_an_empty_set_is_a_wrong_answer_not_a_crash(prediction):
 
 
 @pytest.mark.parametrize("gold, prediction", [
-    ("(1,2)", "\\boxed{(\\frac{1+\\det 5}{2}, 2)}"),  # (a nested ± is evaluated now: the set of both values)
-    ("(1,2)", "(1, (2+\\det 1)^2)"),
-    ("[0, 1)", "[0, \\det 2)"),
-    ("x < 3", "x < \\det 3"),
-    ("(-\\infty, 0) \\cup (1, \\infty)", "(-\\infty, 0) \\cup (1, \\det 3)"),
-    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&2\\\\3&\\det 4\\end{pmatrix}"),
+    # `\\det` of a variable: sympy cannot evaluate it (of a constant it is refused before any
+    # evaluation as not evaluated, see `test_a_function_of_constants_is_refused_before_evaluation`)
+    ("(1,2)", "\\boxed{(\\frac{1+\\det y}{2}, 2)}"),  # (a nested ± is evaluated now: the set of both values)
+    ("(1,2)", "(1, (2+\\det y)^2)"),
+    ("[0, 1)", "[0, \\det y)"),
+    ("(-\\infty, 0) \\cup (1, \\infty)", "(-\\infty, 0) \\cup (1, \\det y)"),
+    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&2\\\\3&\\det y\\end{pmatrix}"),
 ])
 def test_a_prediction_sympy_cannot_evaluate_is_unparsable_whatever_the_gold_shape(gold, prediction):
-    # the gold is a tuple, interval, relation, union or matrix: it must not be blamed for the prediction
+    # the gold is a tuple, interval, union or matrix: it must not be blamed for the prediction
     verdict = verify(gold, prediction)
     assert not verdict.correct and verdict.error is None and verdict.details["kind"] == "unparsable", verdict
+
+
+@pytest.mark.parametrize("gold, prediction", [
+    ("(1,2)", "\\boxed{(\\frac{1+\\det 5}{2}, 2)}"),
+    ("x < 3", "x < \\det 3"),
+    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&2\\\\3&\\det 4\\end{pmatrix}"),
+])
+def test_a_function_of_constants_is_refused_before_evaluation(gold, prediction):
+    # rules version 13: decided on the trees, so neither sympy nor the gold is ever asked
+    verdict = verify(gold, prediction)
+    assert not verdict.correct and verdict.error is None and verdict.details["kind"] == "wrong", verdict
+    assert verdict.reason.startswith("not evaluated: the answer still holds \\det"), verdict
 
 
 def test_a_flood_of_nested_boxes_is_read_in_one_pass():

@@ -77,12 +77,14 @@ def test_a_gold_taking_most_of_the_limit_alone_is_blamed():
     check_gold(vmath._gold_norm(gold)[0])
     alone = time.monotonic() - start
     timeout = max(0.3, alone * 1.3)  # the gold alone fits the limit, but not within half of it
-    v = verify(gold, "\\boxed{2\\sin(5\\cdot 10^{99999})\\cos(5\\cdot 10^{99999})}", timeout=timeout)
+    # the same value in another form, with no operation the gold lacks (so it is compared, not
+    # refused as "not evaluated" before any evaluation: rules 13)
+    # (`2\sin(a)\cos(a)` is refused as holding a \cos; `\sin(2 \cdot 5 \cdot 10^{99999})` is the
+    # gold's own tree, equal with no evaluation)
+    v = verify(gold, "\\boxed{\\sin(10^{100000}) + (\\sqrt{2}-1)(\\sqrt{2}+1) - 1}", timeout=timeout)
     # never the model's timeout: the gold is blamed or, when the comparison fits in the limit (the
-    # gold's own time measured on a busy machine can leave room), the answer is judged (it holds a
-    # \cos the gold has not: "not evaluated", a wrong answer by the rules, not a timeout)
-    judged = v.details["kind"] == "wrong" and v.reason.startswith("not evaluated: the answer still holds \\cos")
-    assert v.correct or judged or _blames_gold(v, vmath._gold_norm(gold)[0]), v
+    # gold's own time measured on a busy machine can leave room), the answer is judged right
+    assert v.correct or _blames_gold(v, vmath._gold_norm(gold)[0]), v
     assert v.details["kind"] != "timeout", v
 
 

@@ -13,8 +13,9 @@ Pipeline for one pair (gold, prediction):
    process: it is linear-time with hard size caps, so it needs no time limit.
 3. Compare with exact rational arithmetic (`math_compare.exact_eq`). Integers, decimals, fractions,
    mixed numbers, percentages and scientific notation are decided here, in microseconds. An answer
-   equal in value that still holds an operation to carry out (`\\binom{20}{5}` for 15504, see
-   `math_compare.unevaluated`) is wrong: copying the question's expression is no answer.
+   that still holds an operation to carry out (`\\binom{20}{5}` for 15504, see
+   `math_compare.unevaluated`) is wrong: copying the question's expression is no answer. That is
+   decided first, on the trees alone, whatever the answer's value (`15!` for 3, `1000000!`).
 4. Only when that cannot decide (symbols, roots, π, functions, equations) the comparison is re-run
    with sympy (`math_sympy`) in a worker process under a hard time limit (`timelimit`): on timeout
    the worker is killed and the verdict says "timed out after 5s". A job that runs past its time
@@ -75,7 +76,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
-from rlvr.verifiers.math_compare import NeedSympy, compare, exact_eq, exact_value, prepare, require_evaluated, value_nodes
+from rlvr.verifiers.math_compare import (NeedSympy, compare, exact_eq, exact_value, not_evaluated, prepare,
+                                        require_evaluated, value_nodes)
 from rlvr.verifiers.math_extract import (_said_answer, after_reasoning, extract_answer, extract_here, final_boxes,
                                         looks_like_bare_answer, restatement_parts, spelled_answer, stated_answers,
                                         tagged_answers)
@@ -96,7 +98,10 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 12  # 12: `\\thinspace` `\\medspace` `\\thickspace` `\\enspace` `\\enskip` are spaces; `\\strut`,
+RULES_VERSION = 13  # 13: an answer holding an operation to carry out (`15!`, `\\binom{}{}`, `\\gcd`, `\\log`)
+#                   that the gold has not is "not evaluated" whatever its value, decided before any value
+#                   is computed (`1000000!` for 3 was a sympy timeout, `15!` "different values")
+#                   12: `\\thinspace` `\\medspace` `\\thickspace` `\\enspace` `\\enskip` are spaces; `\\strut`,
 #                   `\\null`, `\\relax`, `\\nonumber` and the negative spaces are dropped (a box holding only
 #                   them is empty)
 #                   11: `\\sin^{-1}` is arcsin; hedges after a box after dashes or LaTeX spaces, "maybe 4",
@@ -513,9 +518,11 @@ def _plan_normalized(g_norm: str, p_norm: str, *, final: bool = True) -> _Plan:
         _cache.put(key, v)
         return _Plan(verdict=v)
     try:
-        out = compare(g_tree, p_tree, exact_eq)
-        if final:
-            out = require_evaluated(out, g_tree, p_tree)
+        out = not_evaluated(g_tree, p_tree) if final else None  # structural: no value is computed
+        if out is None:
+            out = compare(g_tree, p_tree, exact_eq)
+            if final:
+                out = require_evaluated(out, g_tree, p_tree)
     except NeedSympy:
         return _Plan(job=key, key=key)
     except RecursionError:

@@ -47,7 +47,7 @@ from typing import Callable, Iterator
 from rlvr.verifiers.math_parse import ParseError
 
 __all__ = ["MAX_PM_VALUES", "NeedSympy", "Outcome", "compare", "exact_eq", "exact_value", "decimal_places",
-           "may_be_rounding", "rounding_reason", "prepare", "has_symbols", "value_nodes"]
+           "may_be_rounding", "not_evaluated", "rounding_reason", "prepare", "has_symbols", "value_nodes"]
 
 MAX_BITS = 4096  # exact fast path gives up (to sympy) beyond numbers this large
 MAX_FACTORIAL = 200
@@ -391,16 +391,24 @@ def _simplifiable_power(node: tuple) -> bool:
 
 
 def require_evaluated(out: Outcome, gold: tuple, pred: tuple) -> Outcome:
-    """`out`, unless it finds `pred` equal to `gold` while `pred` is not evaluated (`unevaluated`)
+    """`out`, unless it finds `pred` equal to `gold` while `pred` is not evaluated (`not_evaluated`)
     or depends on unknowns where the gold is a value (`_unknowns_beside_a_value`)."""
     if not out.equal:
         return out
     unknowns = _unknowns_beside_a_value(gold, pred)
     if unknowns:
         return Outcome(False, "wrong", f"the answer depends on {unknowns}, where the gold answer is a value")
+    return not_evaluated(gold, pred) or out
+
+
+def not_evaluated(gold: tuple, pred: tuple) -> Outcome | None:
+    """The wrong verdict on a `pred` that leaves an operation to be computed (`unevaluated`), else
+    None. It looks at the trees alone, so callers decide it before computing any value: `15!` for
+    a gold of 3 is refused as not evaluated, and `1000000!` costs nothing instead of a sympy
+    worker's whole time limit."""
     left = unevaluated(gold, pred)
     if left is None:
-        return out
+        return None
     return Outcome(False, "wrong", f"not evaluated: the answer still holds {left}, which the gold answer has not")
 
 
@@ -424,7 +432,8 @@ def unevaluated(gold: tuple, pred: tuple) -> str | None:
     A final answer is a result, not the question restated: `\\binom{20}{5}` for 15504, `15!`,
     `\\gcd(84, 126)`, `\\log_2 1024`, `\\sin\\frac{\\pi}{6}` for 1/2, `\\sqrt{72}` for 6√2 all equal
     their gold in value, and copying the prompt's expression into the box would earn full reward
-    with no work. Such an operation counts only on constants (`\\sin x \\cos x` for
+    with no work. The rule is structural, whatever the answer's value (`15!` for a gold of 3 is
+    not evaluated either), so it is decided before any value is computed. Such an operation counts only on constants (`\\sin x \\cos x` for
     `\\frac{1}{2}\\sin 2x` is an identity, not a restatement) and only where the gold has none of
     its kind (gold `\\sqrt{12}`, `\\sin 1` allow the same). Arithmetic stays a form of the value:
     `2^{10}`, `\\frac{6}{8}`, `3 \\cdot 5` are accepted."""
