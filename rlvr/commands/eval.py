@@ -28,13 +28,24 @@ EXIT_ENGINE_FAILED = 4
 
 class _EngineOption(argparse.Action):
     """Stores an option that only applies when sampling with ``--engine`` and records, in
-    ``engine_options``, that it was given: with ``--completions`` it would be silently ignored, so
-    `_check_args` refuses it instead (even at its default value, which shows it was meant)."""
+    ``engine_options`` ({option: the engines using it, or None for all}), that it was given: with
+    ``--completions``, or with an engine that does not use it, it would be silently ignored, so
+    `_check_args` refuses it instead (even at its default value, which shows it was meant).
+    ``engines``: the engines that use the option (default: all)."""
+
+    def __init__(self, option_strings, dest, engines: tuple[str, ...] | None = None, **kwargs) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.engines = engines
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         setattr(namespace, self.dest, values)
-        given = (*getattr(namespace, "engine_options", ()), option_string)  # a new tuple: never the shared default
-        namespace.engine_options = tuple(dict.fromkeys(given))
+        given = dict(getattr(namespace, "engine_options", {}))  # a copy: never the shared default
+        given[option_string] = self.engines
+        namespace.engine_options = given
+
+
+#: The engines that use an engine-specific option (see `_EngineOption`).
+_OPENAI, _LOCAL = ("openai",), ("hf", "vllm")
 
 
 def register(subparsers) -> None:
@@ -54,17 +65,18 @@ def register(subparsers) -> None:
                    help="JSONL of completions to score (no engine needed; options only sampling uses, --model, --n, "
                         "--temperature..., are refused with it)")
     p.add_argument("--engine", choices=["hf", "vllm", "openai"], default=None, help="engine to sample with")
-    # the options with action=_EngineOption only apply when sampling: refused with --completions
+    # the options with action=_EngineOption only apply when sampling: refused with --completions, and
+    # those with engines=... with any other engine
     p.add_argument("--model", action=_EngineOption, default=None,
                    help="hf/vllm: a save_pretrained folder or hub id ('tiny' = local tiny model for tests); openai: the "
                         "served model name (default: the server's first)")
-    p.add_argument("--base-url", action=_EngineOption, default="http://127.0.0.1:8000/v1",
+    p.add_argument("--base-url", action=_EngineOption, engines=_OPENAI, default="http://127.0.0.1:8000/v1",
                    help="openai engine: API root (default %(default)s)")
-    p.add_argument("--api-key", action=_EngineOption, default=None, help="openai engine: bearer token (default $OPENAI_API_KEY)")
-    p.add_argument("--concurrency", action=_EngineOption, type=int, default=8,
+    p.add_argument("--api-key", action=_EngineOption, engines=_OPENAI, default=None, help="openai engine: bearer token (default $OPENAI_API_KEY)")
+    p.add_argument("--concurrency", action=_EngineOption, engines=_OPENAI, type=int, default=8,
                    help="openai engine: requests in flight (default 8); each sample is one request, so raise it with "
                         "--n > 1 on a big server")
-    p.add_argument("--timeout", action=_EngineOption, type=positive_seconds, default=1800.0,
+    p.add_argument("--timeout", action=_EngineOption, engines=_OPENAI, type=positive_seconds, default=1800.0,
                    help="openai engine: seconds to wait for the server's answer to one request, which may queue behind "
                         "--concurrency others on the server (default %(default)s); a generation is never re-sent on timeout")
     p.add_argument("--n", action=_EngineOption, type=int, default=1, help="samples per problem (default 1)")
@@ -82,16 +94,16 @@ def register(subparsers) -> None:
                         "them (default: no cap)")
     p.add_argument("--max-turns", action=_EngineOption, type=int, default=None,
                    help="model turns per episode at most (multi-turn envs)")
-    p.add_argument("--device", action=_EngineOption, default=None,
+    p.add_argument("--device", action=_EngineOption, engines=("hf",), default=None,
                    help="hf engine: cpu, cuda, cuda:1 ... (default: cuda when available)")
-    p.add_argument("--dtype", action=_EngineOption, default="auto", choices=["auto", "float32", "bfloat16", "float16"],
+    p.add_argument("--dtype", action=_EngineOption, engines=_LOCAL, default="auto", choices=["auto", "float32", "bfloat16", "float16"],
                    help="hf/vllm weights dtype")
     p.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "docker", "subprocess"],
                    help="sandbox backend for code benchmarks (default auto)")
     p.add_argument("--ci", choices=["normal", "bootstrap"], default="normal",
                    help="confidence interval over problems (default: normal approximation)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run, engine_options=())
+    p.set_defaults(func=run, engine_options={})
 
 
 def _fail(message: str) -> int:
@@ -215,12 +227,29 @@ def _engine_failed(exc: Exception, out: str) -> int:
     return EXIT_ENGINE_FAILED
 
 
-def _engine_options_with_completions(given: tuple[str, ...]) -> str:
+def _engine_options_with_completions(given: dict) -> str:
     """Why engine-only options are refused with --completions: they would change nothing."""
     one = len(given) == 1
     they, them = ("it", "it") if one else ("they", "them")
     return (f"{', '.join(given)} only {'applies' if one else 'apply'} when sampling with --engine; --completions scores "
             f"completions generated elsewhere, so {they} would be ignored: drop {them}, or sample with --engine")
+
+
+def _options_of_other_engines(engine: str, given: dict) -> str | None:
+    """Why options that only other engines use are refused with ``--engine engine`` (they would
+    change nothing), or None when there are none."""
+    owners: dict[tuple[str, ...], list[str]] = {}  # the engines using them -> the misplaced options
+    for option, engines in given.items():
+        if engines is not None and engine not in engines:
+            owners.setdefault(engines, []).append(option)
+    if not owners:
+        return None
+    named = " and ".join(f"{', '.join(options)} (only {' and '.join(engines)} use{'s' if len(engines) == 1 else ''} "
+                         f"{'it' if len(options) == 1 else 'them'})" for engines, options in owners.items())
+    one = sum(len(options) for options in owners.values()) == 1
+    fix = f"--engine {' or '.join(next(iter(owners)))}" if len(owners) == 1 else "the engine each belongs to"
+    return (f"--engine {engine} does not use {named}, so {'it' if one else 'they'} would be ignored: drop "
+            f"{'it' if one else 'them'}, or sample with {fix}")
 
 
 def _temperature(args) -> float:
@@ -260,6 +289,9 @@ def _check_args(args) -> str | None:
         return "give either --completions FILE.jsonl (score saved completions) or --engine hf|vllm|openai (sample them)"
     if args.completions is not None and args.engine_options:
         return _engine_options_with_completions(args.engine_options)
+    misplaced = _options_of_other_engines(args.engine, args.engine_options) if args.engine else None
+    if misplaced:
+        return misplaced
     if args.engine in ("hf", "vllm") and not args.model:
         return f"--engine {args.engine} needs --model (a save_pretrained folder or hub id)"
     if args.limit is not None and args.limit < 1:
