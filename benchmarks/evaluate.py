@@ -323,12 +323,15 @@ def evaluate_completions(
 
     `limit` keeps the benchmark's first N problems (and the completions for them). Completions for
     rows the benchmark skips on purpose (APPS problems without tests) are ignored with a warning.
-    `max_chars` caps a completion's length (default: no cap).
+    `max_chars` caps a completion's length (default: no cap). `sandbox` (None: the shared one) runs
+    the code of every env that runs some (`load_benchmark`); one the benchmark's env cannot take is a
+    ValueError, as `rlvr eval --sandbox` must never be ignored.
     """
     ks = parse_ks(ks)
     start = time.perf_counter()
     check_out_dir(out_dir)
-    loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars)
+    loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars,
+                            sandbox_required=True)
     items = read_completions(completions, [*loaded.known_ids, *loaded.skipped], benchmark=loaded.benchmark.name)
     items, warnings = _drop_skipped(loaded, items)
     if limit:  # completions for problems beyond the first N are fine, and not scored
@@ -438,7 +441,8 @@ def prepare_engine_run(
     check_out_dir(out_dir)
     owns_lock = _lock_out_dir(out_dir)
     try:
-        loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars)
+        loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars,
+                                sandbox_required=True)
         if system_prompt is not None:
             loaded.env.system_prompt = system_prompt  # (the env's fingerprint then names it)
         settings = {"mode": "engine", "engine": engine_name, "model": model_name, "dtype": dtype, "base_url": base_url,
@@ -598,7 +602,8 @@ def evaluate_engine(
     of consecutive sample numbers, up to `samples_per_call` (default: max(64, n);
     `tasks_per_batch` is its older name), each saved before the next starts: when the engine fails
     (its error is raised), the samples of finished calls are kept and the same call resumes after
-    them. `max_chars` caps a turn's length (default: no cap).
+    them. `max_chars` caps a turn's length (default: no cap). `sandbox` is used as
+    `evaluate_completions` uses it.
     """
     run = prepare_engine_run(
         benchmark, out_dir, engine_name=engine_name or type(engine).__name__, model_name=model_name,

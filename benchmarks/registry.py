@@ -573,6 +573,47 @@ def _user_task_count(bench: Benchmark, available: int | None, data: str | None) 
     return bench.size
 
 
+def _takes_sandbox(env_id: str) -> bool:
+    """Whether the env registered as `env_id` has a `sandbox=` argument (Code-v0, ToolMath-v0, an env
+    class of the user's that has one): only such an env runs the model's code in the sandbox given.
+    Read from the registered entry point's signature, before anything is built."""
+    import inspect
+
+    import gymnasium as gym
+    from gymnasium.envs.registration import find_highest_version, get_env_id, load_env_creator, parse_env_id
+
+    from rlvr.envs.registry import _full_id, register_builtin
+
+    register_builtin()
+    full = _full_id(env_id)
+    if full not in gym.registry:  # an id without its version: the latest one, as `rlvr.make` builds it
+        namespace, name, _ = parse_env_id(full)
+        full = get_env_id(namespace, name, find_highest_version(namespace, name))
+    entry = gym.spec(full).entry_point
+    creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    try:
+        return "sandbox" in inspect.signature(creator).parameters
+    except (TypeError, ValueError):  # no signature to read (a builtin): it cannot be told one
+        return False
+
+
+def _sandbox_kwargs(bench: Benchmark, sandbox: Any, required: bool) -> dict[str, Any]:
+    """`{"sandbox": sandbox}` for an env that takes one, else {}: the eval's sandbox (and its
+    stand-in for a backend that cannot start, which makes the samples unverified) must reach every
+    env that runs the model's code, not only code benchmarks. A sandbox the env cannot take is a
+    ValueError when `required` (the user chose a backend that would not be used)."""
+    if sandbox is None:
+        return {}
+    if _takes_sandbox(bench.env_id):
+        return {"sandbox": sandbox}
+    if required:
+        raise ValueError(
+            f"benchmark {bench.name!r} runs on {bench.env_id}, which takes no sandbox, so --sandbox would not "
+            f"be used: leave --sandbox out (auto) for it (an env registered with verifier=\"code\" takes its "
+            f"sandbox at registration: verifier_settings={{\"sandbox\": make_sandbox(...)}})")
+    return {}
+
+
 def load_benchmark(
     name: str | Benchmark,
     *,
@@ -581,12 +622,16 @@ def load_benchmark(
     sandbox: Any = None,
     math_timeout: float = 5.0,
     max_chars: int | None = None,
+    sandbox_required: bool = False,
 ) -> LoadedBenchmark:
     """Load a benchmark's tasks (from `data` if given, else the hub) and build its env.
 
-    `limit` keeps the first N tasks. `sandbox` is used by code benchmarks (default: the shared one).
-    `max_chars` caps a completion's length (longer ones are scored wrong as "over-long"); by default
-    there is no cap, unlike the envs' training-time default.
+    `limit` keeps the first N tasks. `sandbox` goes to every env that takes one (Code-v0, ToolMath-v0
+    for its python tool; default: the shared one); it replaces a sandbox in a registered benchmark's
+    `env_kwargs`. With `sandbox_required` (`rlvr eval --sandbox`), a sandbox the env cannot take is a
+    ValueError (`_sandbox_kwargs`), never silently unused. `max_chars` caps a completion's length
+    (longer ones are scored wrong as "over-long"); by default there is no cap, unlike the envs'
+    training-time default.
     """
     import rlvr
 
@@ -594,12 +639,12 @@ def load_benchmark(
     if limit is not None and limit < 1:
         raise ValueError(f"--limit must be >= 1, got {limit}")
     action_chars = _check_max_chars(max_chars)
+    with_sandbox = _sandbox_kwargs(bench, sandbox, sandbox_required)
     if bench.hub_id is None:  # a user benchmark over a registered env
         kwargs = dict(bench.env_kwargs)
         if data is not None:
             kwargs["dataset"] = data
-        if sandbox is not None and bench.kind == "code":
-            kwargs["sandbox"] = sandbox
+        kwargs.update(with_sandbox)
         if max_chars is not None or "max_action_chars" not in kwargs:
             kwargs["max_action_chars"] = action_chars
         env = rlvr.make(bench.env_id, **kwargs).unwrapped
@@ -629,13 +674,11 @@ def load_benchmark(
         dup = next(task_id for task_id, count in Counter(ids).items() if count > 1)
         raise BenchmarkDataError(f"benchmark {bench.name!r}: task id {dup!r} appears more than once in {where}")
     rows = list(rows[:limit] if limit else rows)
-    kwargs = dict(bench.env_kwargs, max_action_chars=action_chars)
+    kwargs = dict(bench.env_kwargs, max_action_chars=action_chars, **with_sandbox)
     if bench.kind == "math":
         kwargs.setdefault("timeout", math_timeout)
     if bench.kind == "code":
         kwargs["id_key"] = "task_id"
-        if sandbox is not None:
-            kwargs["sandbox"] = sandbox
     try:
         env = rlvr.make(bench.env_id, dataset=rows, **kwargs).unwrapped
     except BenchmarkDataError:

@@ -99,7 +99,8 @@ def register(subparsers) -> None:
     p.add_argument("--dtype", action=_EngineOption, engines=_LOCAL, default="auto", choices=["auto", "float32", "bfloat16", "float16"],
                    help="hf/vllm weights dtype")
     p.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "docker", "subprocess"],
-                   help="sandbox backend for code benchmarks (default auto)")
+                   help="sandbox backend for the model's code: code benchmarks and tool envs with the python tool "
+                        "(default auto); refused for a benchmark whose env takes no sandbox")
     p.add_argument("--ci", choices=["normal", "bootstrap"], default="normal",
                    help="confidence interval over problems (default: normal approximation)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -120,7 +121,8 @@ def _default_ks(n: int) -> list[int]:
 
 
 def _sandbox(backend: str):
-    """The sandbox for code benchmarks; None when it cannot start (samples are then reported unverified)."""
+    """The sandbox for the envs that run the model's code (code benchmarks, the python tool): None for
+    "auto" (the env's own), a `_DownSandbox` when it cannot start (samples are then reported unverified)."""
     if backend == "auto":
         return None
     from rlvr.sandbox import make_sandbox
@@ -128,8 +130,8 @@ def _sandbox(backend: str):
     try:
         return make_sandbox(backend)
     except Exception as exc:
-        print(f"rlvr eval: WARNING: the {backend!r} sandbox cannot start ({type(exc).__name__}: {exc}); code samples "
-              f"will be reported as unverified, not scored", file=sys.stderr)
+        print(f"rlvr eval: WARNING: the {backend!r} sandbox cannot start ({type(exc).__name__}: {exc}); samples whose "
+              f"code needs it will be reported as unverified, not scored", file=sys.stderr)
         return _DownSandbox(f"{backend} sandbox unavailable: {exc}")
 
 

@@ -1,0 +1,93 @@
+"""Benchmarks, sandbox 27: `rlvr eval --sandbox` reaches every env that runs the model's code.
+
+A red team found it applied to code benchmarks only: a benchmark over ToolMath-v0 with the python
+tool ran the model's programs in the "auto" sandbox whatever --sandbox said, and with a backend that
+could not start (which the CLI announced as "unverified, not scored") in the unisolated subprocess
+backend, scored. An env that cannot take a sandbox at all refuses a chosen one instead of ignoring it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from rlvr.benchmarks import register_benchmark
+from rlvr.benchmarks.registry import load_benchmark
+from rlvr.cli import main
+
+
+def tool_call(code: str) -> str:
+    return "<tool_call>" + json.dumps({"name": "python", "arguments": {"code": code}}) + "</tool_call>"
+
+
+@pytest.fixture
+def toolmath():
+    """A registered ToolMath-v0 benchmark with the python tool (not a code benchmark)."""
+    register_benchmark("toolmath-sandbox27", "rlvr/ToolMath-v0", size=1, force=True,
+                       env_kwargs={"builtin_tools": ("python",), "max_turns": 3})
+    return "toolmath-sandbox27"
+
+
+@pytest.fixture
+def world():
+    """A folder anyone can reach and write (pytest's tmp_path is its owner's only): the subprocess
+    backend runs the program as another user."""
+    folder = Path(tempfile.mkdtemp(prefix="rlvr-sandbox27-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def eval_writing(tmp_path, benchmark, backend, marker):
+    """`rlvr eval --sandbox backend` of one completion whose python call writes `marker`: the exit
+    status, the sample row and the summary."""
+    program = f"open({str(marker)!r}, 'w').write('ran'); print(60)"
+    comps = tmp_path / "c.jsonl"
+    comps.write_text(json.dumps({"task_id": "0", "completion": tool_call(program)}) + "\n")
+    out = tmp_path / "out"
+    code = main(["eval", "--benchmark", benchmark, "--completions", str(comps), "--out", str(out),
+                 "--sandbox", backend, "--no-progress"])
+    row = json.loads((out / "samples.jsonl").read_text().splitlines()[-1])
+    return code, row, json.loads((out / "summary.json").read_text())
+
+
+def test_tool_benchmark_runs_the_python_tool_in_the_chosen_sandbox(tmp_path, toolmath, world):
+    marker = world / "ran.txt"
+    code, row, summary = eval_writing(tmp_path, toolmath, "subprocess", marker)
+    assert code == 0 and row["error"] is None  # judged (no final answer: wrong, but scored)
+    assert summary["fingerprint"]["env"]["settings"]["sandbox_backend"] == "subprocess"
+    # the program ran in the chosen backend: subprocess isolates nothing, so its file is on the host
+    # (before the fix it ran in "auto", bwrap here, whose writes stay inside the sandbox)
+    assert marker.read_text() == "ran"
+
+
+def test_tool_benchmark_with_a_sandbox_that_cannot_start_is_unverified(tmp_path, toolmath, world, monkeypatch, capsys):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/rlvr-test-docker.sock")  # docker cannot start
+    marker = world / "ran.txt"
+    code, row, summary = eval_writing(tmp_path, toolmath, "docker", marker)
+    assert code == 3
+    assert "cannot start" in capsys.readouterr().err
+    assert row["error"] and not row["correct"]
+    assert summary["excluded"] == 1 and summary["complete"] is False
+    assert summary["fingerprint"]["env"]["settings"]["sandbox_backend"] == "unavailable"
+    assert not marker.exists()  # the program never ran (before the fix: in another backend, and scored)
+
+
+def test_sandbox_for_an_env_that_takes_none_is_refused(tmp_path, capsys):
+    register_benchmark("arith-sandbox27", "rlvr/Arithmetic-v0", size=2, force=True)
+    comps = tmp_path / "c.jsonl"
+    comps.write_text(json.dumps({"task_id": "Arithmetic/0", "completion": "1"}) + "\n")
+    code = main(["eval", "--benchmark", "arith-sandbox27", "--completions", str(comps), "--out",
+                 str(tmp_path / "out"), "--sandbox", "subprocess", "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "rlvr/Arithmetic-v0, which takes no sandbox" in err and "--sandbox" in err
+    assert not (tmp_path / "out" / "samples.jsonl").exists()
+    # without --sandbox (auto) it runs, and the Python API may still pass a sandbox it does not use
+    assert main(["eval", "--benchmark", "arith-sandbox27", "--completions", str(comps), "--out",
+                 str(tmp_path / "out"), "--no-progress"]) == 0
+    assert len(load_benchmark("arith-sandbox27", sandbox=object()).tasks) == 2
