@@ -13,12 +13,12 @@ from rlvr.envs.registry import BUILTIN_ENVS, UnknownEnvError, make, register, re
 from rlvr.envs.rewards import RewardWeights
 from rlvr.envs.spaces import TextSpace
 from rlvr.envs.tasks import DatasetError, GeneratorError, GeneratorSource, ListSource, Task, TaskSource
-from rlvr.envs.tools import Tool, ToolError, tool
+from rlvr.envs.tools import Tool, ToolError, ToolInfraError, tool
 from rlvr.envs.vector import TextVectorEnv, make_vec
 
 __all__ = [
     "TextEnv", "SingleTurnEnv", "Turn", "InfrastructureError", "Fingerprint", "BUILTIN_ENVS",
     "UnknownEnvError", "make", "register", "registered_ids", "RewardWeights", "TextSpace",
     "DatasetError", "GeneratorError", "GeneratorSource", "ListSource", "Task", "TaskSource", "Tool", "ToolError",
-    "tool", "TextVectorEnv", "make_vec",
+    "ToolInfraError", "tool", "TextVectorEnv", "make_vec",
 ]

@@ -28,7 +28,8 @@ How the token sequence of an episode is built (the trainer's contract)
   follows it (Qwen3 drops an empty think block), the model's tokens are kept as they are and the turn
   is closed with the template's end-of-turn marker (what it writes after a message's content), less
   the part the model sampled (its EOS); the env's reply is what the template writes after that turn,
-  and the trajectory is flagged ``template_mismatch``. So is an episode whose reply cannot be
+  and the trajectory is flagged ``template_mismatch`` (only turns the env replied to are compared:
+  the episode's last model turn is kept as sampled, unchecked). So is an episode whose reply cannot be
   tokenised as in the rendering because the rendering's tokens span the boundary between the model's
   last token and the reply (a template that writes plain text, no special token, after a turn the
   model ended without one: ``"\\n"`` sampled, ``"\\n\\n"`` a single token in the rendering).
@@ -109,7 +110,10 @@ class Trajectory:
     zero reward. ``template_mismatch``: some model turn was not what the chat template renders for its
     message, or an env reply's tokens could not continue the model's as in the template's rendering
     (a token of the rendering spans their boundary), so the tokens are not the template's rendering
-    of ``messages``.
+    of ``messages``. Only the model turns the env replied to are compared (building the reply's
+    tokens is what needs the rendering): the episode's last model turn (its final answer, or the last
+    turn of an episode out of turns) is not, so a special token sampled inside it is not flagged.
+    That is harmless: training uses the sampled ids as they are, whatever the flag.
     """
 
     task_id: str
@@ -602,7 +606,7 @@ class RolloutCollector:
                 raise RolloutInfrastructureError(
                     f"verification failed for infrastructure reasons in {len(bad)} group(s) after "
                     f"{infra_retries} retries (e.g. {errors[:3]}); these episodes are not trained on as "
-                    "zero reward. Check the sandbox (`rlvr sandbox check`) or the verifier and resume."
+                    "zero reward. Check the sandbox (`rlvr sandbox check`) or the verifier."  # (how to go on: the caller's)
                 )
             self.infra_retried_groups += len(bad)
             redo = self._run([options[g] for g in bad], n, sampling, 0)

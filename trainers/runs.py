@@ -6,11 +6,12 @@ The trainer (:mod:`.trainer`) wires the RL step; this module holds the rules for
 - one run at a time per ``output_dir``: starting or resuming a run takes an exclusive lock on
   ``output_dir/.lock`` (held until the process exits or calls :func:`release_output_dir`), and a
   second process is refused at once (:func:`lock_output_dir`);
-- a fresh run refuses an ``output_dir`` that already holds a run (a checkpoint, ``metrics.jsonl`` or
-  ``summary.json``) unless ``log.overwrite``, which deletes exactly :data:`RUN_OUTPUTS` (in its
-  folders only what a run writes there: other files there are refused, :func:`foreign_files`), and only
-  once the new run has been built (:func:`check_output_dir`, :func:`clear_previous_run`); a
-  ``config.json`` that is not an rlvr run's config (a model's, say) is refused even then;
+- a fresh run refuses an ``output_dir`` that already holds a run (a checkpoint, or a ``metrics.jsonl``
+  or ``summary.json`` of a finished step: :func:`existing_outputs`) unless ``log.overwrite``, which
+  deletes exactly :data:`RUN_OUTPUTS` (in its folders only what a run writes there: other files there
+  are refused, :func:`foreign_files`), and only once the new run has been built
+  (:func:`check_output_dir`, :func:`clear_previous_run`); a ``config.json`` that is not an rlvr
+  run's config (a model's, say) is refused even then;
 - ``--resume`` compares the config with the checkpoint's: only
   :data:`~.config.RESUME_MUTABLE_KEYS` may change unless allowed (:func:`check_resume_config`),
   and the config's optimizer hyper-parameters are written into the restored optimizer
@@ -180,12 +181,16 @@ def release_output_dir(out: Path) -> None:
 def existing_outputs(out: Path) -> list[str]:
     """The outputs of an earlier run in ``out``: a checkpoint, ``metrics.jsonl``, ``summary.json``.
 
-    A ``metrics.jsonl`` without a step's row is none: a run stopped before its first step (during
-    the warm-up, or after the evaluation before training, logged as step 0) leaves one, and
-    rerunning the same command must not need ``log.overwrite``."""
+    A ``metrics.jsonl`` without a step's row is none, nor is a ``summary.json`` of no step: a run
+    stopped before finishing its first step (during the warm-up, after the evaluation before
+    training, logged as step 0, or by an infrastructure failure in step 1, whose summary keeps
+    the reason) leaves them, and rerunning the same command must not need ``log.overwrite``."""
     found = [f"checkpoint {ckpt.name}"] if (ckpt := latest_checkpoint(out)) is not None else []
-    files = [name for name in ("metrics.jsonl", "summary.json") if (out / name).exists()]
-    return found + [name for name in files if name != "metrics.jsonl" or _has_step_rows(out / name)]
+    if (out / "metrics.jsonl").exists() and _has_step_rows(out / "metrics.jsonl"):
+        found.append("metrics.jsonl")
+    if (out / "summary.json").exists() and _summary_has_steps(out / "summary.json"):
+        found.append("summary.json")
+    return found
 
 
 def _has_step_rows(path: Path) -> bool:
@@ -203,6 +208,15 @@ def _has_step_rows(path: Path) -> bool:
     except OSError:
         return True
     return False
+
+
+def _summary_has_steps(path: Path) -> bool:
+    """Whether the summary ``path`` records a finished step (an unreadable one counts as recording one)."""
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return True
+    return not (isinstance(summary, dict) and summary.get("steps") == 0)
 
 
 #: Sections every rlvr run's ``config.json`` has (``config_to_dict``); a model's has none of them.
@@ -446,8 +460,13 @@ def apply_optimizer_config(optimizer: torch.optim.Optimizer, scheduler: torch.op
 
 
 def resume_hint(out: Path, what: str, step: int) -> str:
-    """What stopped the run at ``step``, its latest checkpoint and how to continue from it."""
+    """What stopped the run at ``step``, its latest checkpoint and how to continue from it. A run
+    stopped before finishing a step has nothing to resume, and leaves nothing in the way of the
+    same command (:func:`existing_outputs`): that is the way to continue."""
     ckpt = latest_checkpoint(out)
+    if ckpt is None and step == 0:
+        return (f"{what} at step 0; no checkpoint was saved, and none is needed: no step was done, so once the "
+                "cause is fixed, run the same command again (without --resume)")
     if ckpt is None:
         return f"{what} at step {step}; no checkpoint was saved, so the run cannot be resumed"
     return (f"{what} at step {step}; the latest checkpoint is {ckpt}; continue with the same "

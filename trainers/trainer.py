@@ -26,9 +26,10 @@ once the new run has been built. ``--resume`` compares the config with the check
 hyper-parameters, and refuses a training dataset or env that changed since the checkpoint (its size,
 its fingerprint) unless allowed. Ctrl-C / SIGTERM finishes the current step, saves a checkpoint and
 says how to resume; a second one stops at once. Verification that keeps failing for infrastructure
-reasons stops the run after saving the last completed step; a checkpoint that cannot be written
-(a full disk) raises :class:`CheckpointSaveError`. ``summary.json`` and ``curves.png`` are brought up
-to date at each checkpoint and when the run stops, not only at its end.
+reasons stops the run after saving the last completed step (in step 1: nothing in the way of the
+same command); a checkpoint that cannot be written (a full disk) raises :class:`CheckpointSaveError`.
+``summary.json`` and ``curves.png`` are brought up to date at each checkpoint and when the run stops,
+not only at its end.
 
 All the maths lives in pure functions; this file only wires them.
 """
@@ -1149,7 +1150,9 @@ class Trainer:
         """:meth:`step`; when its rollouts' verification keeps failing for infrastructure reasons, the
         step had not touched the weights or the optimizer yet: put its data position and RNG back as
         they were when the previous step ended, save that step (unless saved), write the summary and
-        plot, and raise. The resumed run then trains exactly what the uninterrupted one would."""
+        plot, and raise. The resumed run then trains exactly what the uninterrupted one would. In
+        step 1 there is nothing to save: the summary (``steps`` 0, with the reason) is no run's
+        outputs (:func:`~.runs.existing_outputs`), so the same command starts the run again."""
         task_counter, rng = self.task_counter, rng_state()
         try:
             return self.step()

@@ -72,6 +72,8 @@ def run(args) -> int:
         print(f"rlvr demo: {exc}", file=sys.stderr)
         if latest_checkpoint(_output_dir(args)) is not None:
             print(f"rlvr demo: once fixed, continue with: {resume_command(args)}", file=sys.stderr)
+        else:  # no step was saved: nothing to resume, and nothing left in the way of starting again
+            print("rlvr demo: once fixed, run the same command again", file=sys.stderr)
         return EXIT_INFRASTRUCTURE
     except CheckpointSaveError as exc:  # a checkpoint could not be written (a full disk): why, and how to go on
         print(f"rlvr demo: the run stopped because {exc}", file=sys.stderr)
