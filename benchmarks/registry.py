@@ -591,10 +591,22 @@ def _takes_sandbox(env_id: str) -> bool:
         full = get_env_id(namespace, name, find_highest_version(namespace, name))
     entry = gym.spec(full).entry_point
     creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    if isinstance(creator, type):  # an env class: the `__init__` of any of its bases may name it (a
+        # subclass hands its `**kwargs` on)
+        return any("sandbox" in _parameters(c.__dict__["__init__"]) for c in creator.__mro__ if "__init__" in c.__dict__)
+    # a factory: named, or taken with the rest (`**kwargs`, handed on to an env that may take it; one
+    # that does not raises naming it when built, never drops it)
+    return any(name == "sandbox" or kind is inspect.Parameter.VAR_KEYWORD for name, kind in _parameters(creator).items())
+
+
+def _parameters(function: Any) -> dict[str, Any]:
+    """`function`'s parameters, name -> kind ({} when inspect cannot read them: a builtin)."""
+    import inspect
+
     try:
-        return "sandbox" in inspect.signature(creator).parameters
-    except (TypeError, ValueError):  # no signature to read (a builtin): it cannot be told one
-        return False
+        return {name: p.kind for name, p in inspect.signature(function).parameters.items()}
+    except (TypeError, ValueError):
+        return {}
 
 
 def _sandbox_kwargs(bench: Benchmark, sandbox: Any, required: bool) -> dict[str, Any]:
@@ -604,7 +616,7 @@ def _sandbox_kwargs(bench: Benchmark, sandbox: Any, required: bool) -> dict[str,
     ValueError when `required` (the user chose a backend that would not be used)."""
     if sandbox is None:
         return {}
-    if _takes_sandbox(bench.env_id):
+    if bench.kind == "code" or _takes_sandbox(bench.env_id):  # (a code benchmark's env always runs code)
         return {"sandbox": sandbox}
     if required:
         raise ValueError(

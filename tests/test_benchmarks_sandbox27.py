@@ -18,6 +18,7 @@ import pytest
 from rlvr.benchmarks import register_benchmark
 from rlvr.benchmarks.registry import load_benchmark
 from rlvr.cli import main
+from rlvr.envs.tool_env import ToolMathEnv
 
 
 def tool_call(code: str) -> str:
@@ -91,3 +92,25 @@ def test_sandbox_for_an_env_that_takes_none_is_refused(tmp_path, capsys):
     assert main(["eval", "--benchmark", "arith-sandbox27", "--completions", str(comps), "--out",
                  str(tmp_path / "out"), "--no-progress"]) == 0
     assert len(load_benchmark("arith-sandbox27", sandbox=object()).tasks) == 2
+
+
+class _PassingOnToolMath(ToolMathEnv):
+    """A user's env over ToolMath-v0 that hands its keyword arguments on (`**kwargs`): it takes a
+    sandbox as surely as ToolMath-v0 does (the first version of the fix read only the class's own
+    `__init__`, refused `--sandbox` for such a benchmark and dropped the sandbox given to
+    `load_benchmark`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+
+def test_an_env_taking_keyword_arguments_on_gets_the_sandbox(tmp_path, world):
+    import gymnasium
+
+    gymnasium.register("rlvr/PassingOnToolMath-v0", entry_point=_PassingOnToolMath)
+    register_benchmark("passing-on-sandbox27", "rlvr/PassingOnToolMath-v0", size=1, force=True,
+                       env_kwargs={"builtin_tools": ("python",), "max_turns": 3})
+    code, row, summary = eval_writing(tmp_path, "passing-on-sandbox27", "subprocess", world / "ran.txt")
+    assert code == 0 and row["error"] is None, (code, row)
+    assert summary["fingerprint"]["env"]["settings"]["sandbox_backend"] == "subprocess"
+    assert (world / "ran.txt").read_text() == "ran"

@@ -101,3 +101,23 @@ def test_a_user_tool_raising_tool_infra_error_is_flagged_not_scored():
     _, reward, terminated, _, info = env.step(call % "muffins")
     assert info["valid"] is False and info["error"] == "database unreachable" and terminated
     assert info["turn_details"]["tool_calls"][-1]["infra_error"] == "database unreachable"
+
+
+def test_a_fresh_start_hides_the_tensorboard_points_of_a_run_stopped_before_its_first_step(tmp_path):
+    # a run stopped in step 1 leaves its step-0 points (the evaluation before training) in
+    # tensorboard/; the same folder is started again without log.overwrite, possibly with other
+    # settings: TensorBoard must show only the new run's points
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from rlvr.trainers.metrics import MetricsLogger
+
+    first = MetricsLogger(tmp_path, 3, progress=False, jsonl=False)
+    first.log(0, {"eval/pass@1": 0.25})
+    first.close()
+    second = MetricsLogger(tmp_path, 3, progress=False, jsonl=False)
+    second.log(0, {"eval/pass@1": 0.5})
+    second.log(1, {"eval/pass@1": 0.75})
+    second.close()
+    events = EventAccumulator(str(tmp_path / "tensorboard"))
+    events.Reload()
+    assert [(e.step, e.value) for e in events.Scalars("eval/pass@1")] == [(0, 0.5), (1, 0.75)]

@@ -62,7 +62,10 @@ class MetricsLogger:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
-                self.tb = SummaryWriter(str(self.dir / "tensorboard"), purge_step=start_step + 1 if start_step else None)
+                # a resumed run hides the events logged after its checkpoint's step, a fresh one every
+                # earlier event (those of a run stopped before its first step, whose folder a rerun
+                # reuses without log.overwrite): TensorBoard purges them from the view
+                self.tb = SummaryWriter(str(self.dir / "tensorboard"), purge_step=start_step + 1 if start_step else 0)
             except Exception as exc:  # tensorboard not installed: say so once, keep training
                 warnings.warn(f"TensorBoard logging is off ({exc}); pip install tensorboard to enable it")
         self.bar = None
