@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import decimal
 import functools
+import math
 import os
 import threading
 import unicodedata
@@ -165,8 +166,9 @@ def _nearest_integer(value: Any, places: int) -> int:
 
 
 def exact_floor(value: Any) -> Any:
-    """The calculator's `floor`: sympy's, but a number is floored from as many bits as its size
-    takes (`exact_integer_part`), so that `floor(pi*10**5000)` is that integer, not an error."""
+    """The calculator's `floor`: sympy's, or where sympy's gives up, the integer found from as many
+    digits as the number's size takes and checked (`exact_integer_part`): `floor(pi*10**5000)` is
+    that integer, not an error."""
     import sympy
 
     return exact_integer_part(value, -1, sympy.floor)
@@ -180,26 +182,63 @@ def exact_ceiling(value: Any) -> Any:
 
 
 def exact_integer_part(value: Any, direction: int, sympy_function: Any) -> Any:
-    """`sympy_function` (sympy's floor, direction -1, or ceiling, 1) of `value`, for a number that
-    is not rational from as many bits as its size takes, as `round` does (`_nearest_integer`).
+    """`sympy_function` (sympy's floor, direction -1, or ceiling, 1) of `value`; where sympy's own
+    gives up on a number, that integer found from more digits and checked (`_checked_integer_part`).
 
-    sympy's own works at a fixed precision of about 100 digits: past that it gave up (`floor(pi *
-    10**200)` failed), or failed to write its message about giving up (`floor(pi*10**5000)`: Python
-    writes at most 4300 digits of an int), and the model's call failed. Anything else, or a number
-    even these bits cannot decide, is left to sympy's own.
+    sympy's own works at a fixed precision of about 100 digits: past that it gives up (`floor(pi *
+    10**200)` stayed unevaluated and the call failed), or fails to write its message about giving up
+    (`floor(pi*10**5000)`: Python writes at most 4300 digits of an int). It is asked first: sympy's
+    `get_integer_part` at a higher precision than its own is not reliable on a difference of
+    nearly equal terms (it answered `floor(10**80*(pi - 3.14...(40 decimals)))` 3683 too low).
     """
     import sympy
-    from sympy.core.evalf import PrecisionExhausted, get_integer_part
+    from sympy.core.evalf import PrecisionExhausted
 
     value = sympy.sympify(value)
     if not value.is_number or value.is_Rational or value.is_finite is False:
         return sympy_function(value)
-    options = {"maxprec": 333 + 2 * _size_bits(sympy.Abs(value))}
     try:
-        real, imaginary = get_integer_part(value, direction, options, return_ints=True)
-    except (PrecisionExhausted, NotImplementedError, TypeError, ValueError):
-        return sympy_function(value)
-    return sympy.Integer(real) + sympy.Integer(imaginary) * sympy.I
+        result = sympy_function(value)
+        if not result.has(sympy.floor, sympy.ceiling):
+            return result
+    except (PrecisionExhausted, ValueError):  # (ValueError: Python's limit on the digits of an int)
+        pass
+    real, imaginary = value.as_real_imag()
+    return (sympy.Integer(_checked_integer_part(real, direction))
+            + sympy.Integer(_checked_integer_part(imaginary, direction)) * sympy.I)
+
+
+def _checked_integer_part(value: Any, direction: int) -> int:
+    """The floor (direction -1) or ceiling (1) of the real sympy number `value`, or a ValueError
+    saying it cannot be found exactly.
+
+    The integer is read from `value` to about 30 digits past its whole part, then checked: `value`
+    minus it, and minus the next integer beyond it, each evaluated to a precision sympy vouches for
+    (`strict`), must have the signs of a value between them. Never an integer those checks did
+    not confirm: a wrong integer would be shown as exact.
+    """
+    import sympy
+    from mpmath.libmp import round_ceiling, round_floor, to_int
+    from sympy.core.evalf import PrecisionExhausted
+
+    if value.is_Rational:
+        return int(value.p // value.q) if direction < 0 else -int(-value.p // value.q)
+    digits = 30 + math.ceil(_size_bits(sympy.Abs(value)) * math.log10(2))  # 30 past the whole part
+    options = {"maxn": 100 + 2 * digits, "strict": True}  # room for terms that cancel each other
+    cannot = (f"cannot {'floor' if direction < 0 else 'take the ceiling of'} {_shown(value)} exactly: sympy "
+              "cannot tell which integers it lies between (N(...) gives an approximation)")
+    try:
+        approximation = value.evalf(digits, **options)
+        if not approximation.is_Float:
+            raise ValueError(cannot)
+        integer = int(to_int(approximation._mpf_, round_floor if direction < 0 else round_ceiling))
+        # floor: value - integer > 0 > value - (integer + 1); ceiling the other way round
+        signs = [sympy.sign((value - bound).evalf(15, **options)) for bound in (integer, integer - direction)]
+    except (PrecisionExhausted, ValueError, TypeError):
+        raise ValueError(cannot) from None
+    if signs != [-direction, direction]:
+        raise ValueError(cannot)
+    return integer
 
 
 def _size_bits(value: Any) -> int:

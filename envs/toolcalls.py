@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ CLOSE_TAG = "</tool_call>"
 #: The tags of the model's reasoning block (R1/Qwen3 style).
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
+_REASONING_TAGS = re.compile("|".join(map(re.escape, (THINK_OPEN, THINK_CLOSE, OPEN_TAG, CLOSE_TAG))))
 #: Deepest nesting `to_json` writes out; deeper values are written as a placeholder text.
 _MAX_JSON_DEPTH = 100
 #: Most values (containers and scalars, a shared one each time it appears) `to_json` writes out;
@@ -305,31 +307,50 @@ def parse_tool_calls(content: str, tool_calls: list[Any] | None = None, *, turn:
 def reasoning_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each part of `text` that is the model's reasoning, in order: the text up to
     and with the first `</think>` when no `<think>` comes before it (the prompt opened the block,
-    as Qwen3's chat template does), then every closed `<think>…</think>` block. A `<think>` inside a
-    `<tool_call>` block outside reasoning (a python call's code) opens nothing, and an unclosed
-    `<think>` is no block (the model never finished it). Linear in the length of `text`."""
+    as Qwen3's chat template does), then every closed `<think>…</think>` block.
+
+    A tag inside a `<tool_call>` block outside reasoning (a python call's code, a calculator
+    expression quoting `</think>`) opens and closes nothing: the call is the model's, not a draft.
+    A call that no `</tool_call>` closes before the next `<tool_call>` is an abandoned draft: a
+    `</think>` in it still ends the reasoning the prompt opened. An unclosed `<think>` is no block
+    (the model never finished it). One pass over the tags' positions: linear in the length of `text`.
+    """
+    tags = [(match.group(), match.start(), match.end()) for match in _REASONING_TAGS.finditer(text)]
+    call_closes = _call_closes_next(tags)
     spans: list[tuple[int, int]] = []
-    pos = 0
-    first_close = text.find(THINK_CLOSE)
-    if first_close >= 0 and text.find(THINK_OPEN, 0, first_close) < 0:
-        pos = first_close + len(THINK_CLOSE)
-        spans.append((0, pos))
-    call = text.find(OPEN_TAG, pos)
-    while (opened := text.find(THINK_OPEN, pos)) >= 0:
-        if 0 <= call < pos:  # (found before `pos` moved past it: look again from here; -1: none left)
-            call = text.find(OPEN_TAG, pos)
-        if 0 <= call < opened:  # a call's text comes first: a tag in it is no reasoning
-            end = text.find(CLOSE_TAG, call + len(OPEN_TAG))
-            if end < 0:
-                break
-            pos = end + len(CLOSE_TAG)
-            continue
-        close = text.find(THINK_CLOSE, opened + len(THINK_OPEN))
-        if close < 0:
-            break
-        pos = close + len(THINK_CLOSE)
-        spans.append((opened, pos))
+    leading = True  # no `<think>` yet: the text so far may be reasoning the prompt opened
+    opened = -1  # where the `<think>` block being read began (-1: none)
+    in_call = False  # inside a `<tool_call>` block outside reasoning
+    for k, (tag, start, end) in enumerate(tags):
+        if opened >= 0:
+            if tag == THINK_CLOSE:
+                spans.append((opened, end))
+                opened = -1
+        elif in_call:
+            if tag == CLOSE_TAG:
+                in_call = False
+            elif tag == THINK_CLOSE and leading and not call_closes[k]:
+                spans.append((0, end))
+                leading = in_call = False
+        elif tag == OPEN_TAG:
+            in_call = True
+        elif tag == THINK_OPEN:
+            opened, leading = start, False
+        elif tag == THINK_CLOSE and leading:
+            spans.append((0, end))
+            leading = False
     return spans
+
+
+def _call_closes_next(tags: list[tuple[str, int, int]]) -> list[bool]:
+    """For each of `tags` (`reasoning_spans`'s), whether the next call tag after it is a
+    `</tool_call>` (the call it is in closes before another opens)."""
+    closes, following = [False] * len(tags), False
+    for k in range(len(tags) - 1, -1, -1):
+        closes[k] = following
+        if tags[k][0] in (OPEN_TAG, CLOSE_TAG):
+            following = tags[k][0] == CLOSE_TAG
+    return closes
 
 
 def without_reasoning(text: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from rlvr.envs.calculator import check_calculator_expression, evaluate_expression, make_calculator
 from rlvr.envs.process import reasoning_of
 from rlvr.envs.tool_env import ToolMathEnv
-from rlvr.envs.toolcalls import parse_tool_calls, split_hermes_calls
+from rlvr.envs.toolcalls import parse_tool_calls, reasoning_spans, split_hermes_calls
 from rlvr.envs.tools import ToolError, TurnBudget
 from rlvr.verifiers.steps import MAX_STEPS, verify_steps
 
@@ -103,6 +103,29 @@ def test_an_unclosed_call_drafted_in_think_does_not_hide_the_text_after_the_bloc
     assert "12 * 5 = 60" in reasoning and "tool_call" not in reasoning
 
 
+def test_a_think_close_inside_a_calls_code_ends_no_reasoning():
+    # with no <think> before it, the </think> in the code counted as the end of the prompt's reasoning
+    code = call("python", code="print('</think>')")
+    assert [(c.name, c.arguments) for c in parse_tool_calls(code)] == [("python", {"code": "print('</think>')"})]
+    assert reasoning_spans(f"Let me check. {code}") == []
+
+
+def test_a_calculator_call_quoting_think_close_is_run_not_taken_for_an_answer():
+    env, _ = calculator_env(max_turns=2)
+    obs, _, terminated, _, info = env.step("Let me compute. " + call("calculator", expression="2+2 </think>"))
+    assert not terminated and "cannot parse expression" in obs
+    assert info["turn_details"]["tool_calls"][0]["name"] == "calculator"
+
+
+def test_reasoning_the_prompt_opened_still_ends_after_a_drafted_call_or_inside_an_abandoned_one():
+    drafted = f"I could call {call('calculator', expression='1+1')}.\n</think>\n"
+    assert reasoning_spans(drafted + "answer") == [(0, len(drafted) - 1)]
+    abandoned = 'maybe <tool_call>{"name": "calculator"\n</think>\n'
+    text = abandoned + call("calculator", expression="2+2")
+    assert reasoning_spans(text) == [(0, len(abandoned) - 1)]
+    assert [c.arguments for c in parse_tool_calls(text)] == [{"expression": "2+2"}]
+
+
 # -- 3. the calculator's whitelist and sympy read the same names ----------------------------------
 
 
@@ -151,6 +174,48 @@ def test_floor_is_exact_past_sympys_own_precision():
     assert status == "ok" and text.startswith("1592653589793238462643383279") and len(text) == 198
     assert evaluate_expression("floor(x)") == ("ok", "floor(x)")
     assert evaluate_expression("ceiling(2.5) + floor(-2.5)") == ("ok", "0")
+
+
+def pi_digits(count: int) -> str:
+    """The first `count` digits of pi ("31415..."), from mpmath far past the precision asked."""
+    import mpmath
+
+    with mpmath.workdps(count + 50):
+        return mpmath.nstr(mpmath.pi, count + 20, strip_zeros=False).replace(".", "")[:count]
+
+
+@pytest.mark.parametrize("k", [40, 60, 150])
+@pytest.mark.parametrize("function", ["floor", "ceiling"])
+def test_floor_of_a_difference_of_nearly_equal_terms_is_exact_or_an_error(k, function):
+    # sympy's get_integer_part at a high precision answered k=40 3683 too low, shown as exact
+    digits = pi_digits(2 * k + 1)
+    pi_to_k_places = int(digits[:k + 1])
+    floor = int(digits) - pi_to_k_places * 10**k  # floor(10**(2k) * (pi - pi_to_k_places / 10**k))
+    truth = floor if function == "floor" else floor + 1
+    expression = f"{function}(10**{2 * k}*(pi - {pi_to_k_places}/10**{k}))"
+    try:
+        result = make_calculator().run({"expression": expression}, TurnBudget(20))
+    except ToolError as exc:
+        assert "exactly" in str(exc)
+    else:
+        assert result == str(truth)
+
+
+def test_floor_is_exact_for_a_root_less_a_rational_close_to_it():
+    root_2 = 1414213562373095048801688724209698078569671875376948073176679737990732478462107038850387534327641573
+    truth = "-26498615376908770297507516394414926278735587850290006416858677733407249440724420004949884721793942853"
+    assert evaluate_expression(f"floor(10**200*(sqrt(2) - {root_2}/10**99))") == ("ok", truth)
+
+
+def test_floor_of_a_number_past_pythons_digit_limit_is_exact():
+    last_digits = pi_digits(20001)[-10:]
+    assert evaluate_expression("floor(pi*10**20000) % 10**10") == ("ok", str(int(last_digits)))
+
+
+def test_a_floor_no_precision_can_confirm_is_an_error_not_a_guess():
+    pi_to_400_places = pi_digits(401)
+    with pytest.raises(ToolError, match="cannot floor .* exactly"):
+        make_calculator().run({"expression": f"floor(pi - {pi_to_400_places}/10**400)"}, TurnBudget(20))
 
 
 def test_a_drafted_calls_code_is_not_read_as_the_answers_reasoning():

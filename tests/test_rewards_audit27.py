@@ -93,7 +93,12 @@ def test_the_new_rules_have_their_own_version():
 # ---------------------------------------------------------------- named spaces and invisible commands (math rules 12)
 
 @pytest.mark.parametrize("content", ["\\enspace", "\\thinspace", "\\medspace", "\\strut", "\\null", "\\relax",
-                                     "\\nonumber", "\\negthinspace", "\\enskip \\strut"])
+                                     "\\nonumber", "\\negthinspace", "\\enskip \\strut",
+                                     # rules 13
+                                     "\\mathstrut", "\\>", "\\kern1em", "\\hskip 1em", "\\mkern3mu", "\\mskip 3mu",
+                                     "\\kern-2pt", "\\kern{0.5ex}", "\\hspace*{1em}", "\\space", "\\smash{}",
+                                     "\\smash[t]{\\ }", "\\rule{0pt}{0pt}", "\\rule[-1ex]{1cm}{0.4pt}",
+                                     "\\underline{\\ }"])
 def test_a_box_of_named_spaces_or_invisible_commands_is_empty(content):
     from rlvr.verifiers.math import verify
     from rlvr.verifiers.shaping import boxed_reward
@@ -103,14 +108,15 @@ def test_a_box_of_named_spaces_or_invisible_commands_is_empty(content):
     assert verify("5", text).details["kind"] == "unparsable"
 
 
-@pytest.mark.parametrize("answer", ["2\\thinspace 000", "2\\enspace000", "2\\,000"])
+@pytest.mark.parametrize("answer", ["2\\thinspace 000", "2\\enspace000", "2\\,000", "2\\>000", "2\\space 000"])
 def test_a_named_thin_space_between_digit_groups_joins_them(answer):
     from rlvr.verifiers.math import verify
 
     assert verify("2000", "\\boxed{%s}" % answer).correct
 
 
-@pytest.mark.parametrize("answer", ["5\\strut", "5 \\relax", "\\null 5"])
+@pytest.mark.parametrize("answer", ["5\\strut", "5 \\relax", "\\null 5", "5\\kern1em", "\\mkern-3mu 5", "\\underline{5}",
+                                    "\\underline 5", "\\smash{5}", "\\mathstrut 5", "5\\rule{0pt}{2ex}", "\\space5"])
 def test_invisible_commands_around_an_answer_are_dropped(answer):
     from rlvr.verifiers.math import verify
 
@@ -131,3 +137,18 @@ def test_clear_cache_forgets_normalised_texts():
     assert math_normalize._normalize.cache_info().currsize > 0
     clear_cache()
     assert math_normalize._normalize.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize("answer", ["2\\kern1em 000", "2\\hskip 1em000", "2\\rule{0pt}{0pt}000"])
+def test_a_space_of_a_given_length_between_digits_joins_nothing(answer):
+    # a wide space, as `\hspace{1em}` is: `2 000` would be the thousands 2000
+    from rlvr.verifiers.math import verify
+
+    assert verify("2000", "\\boxed{%s}" % answer).details["kind"] == "unparsable"
+
+
+def test_commands_that_only_start_like_the_new_spaces_are_kept():
+    from rlvr.verifiers.math_normalize import normalize
+
+    assert [normalize(c) for c in ("\\kernel", "\\spaces", "\\underlines", "\\smashed")] == [
+        "\\kernel", "\\spaces", "\\underlines", "\\smashed"]

@@ -100,7 +100,10 @@ DEFAULT_TIMEOUT = 5.0
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
 RULES_VERSION = 13  # 13: an answer holding an operation to carry out (`15!`, `\\binom{}{}`, `\\gcd`, `\\log`)
 #                   that the gold has not is "not evaluated" whatever its value, decided before any value
-#                   is computed (`1000000!` for 3 was a sympy timeout, `15!` "different values")
+#                   is computed (`1000000!` for 3 was a sympy timeout, `15!` "different values");
+#                   `\\>` and `\\space` are spaces, `\\kern` `\\mkern` `\\hskip` `\\mskip` with their length
+#                   and `\\rule{}{}` wide spaces, `\\mathstrut` dropped, `\\smash{x}` and `\\underline{x}` are x
+#                   (a box holding only them is empty)
 #                   12: `\\thinspace` `\\medspace` `\\thickspace` `\\enspace` `\\enskip` are spaces; `\\strut`,
 #                   `\\null`, `\\relax`, `\\nonumber` and the negative spaces are dropped (a box holding only
 #                   them is empty)

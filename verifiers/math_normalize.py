@@ -2,10 +2,10 @@
 
 Conventions applied here (documented again in docs/verifiers.md):
 - Math delimiters `$…$`, `\\(…\\)`, `\\[…\\]`, `\\displaystyle`, `\\left`/`\\right`, spacing commands are
-  dropped (`\\hspace{…}` is a wide space); `\\dfrac`/`\\tfrac`/`\\cfrac` are `\\frac` (so `2\\dfrac{1}{2}`
-  is the mixed number 5/2). Markup that does not change the value goes: `\\phantom{…}` (invisible:
-  dropped with its argument), `\\color{red}`, `\\textcolor{red}{x}` and `\\colorbox{red}{x}` (x is kept),
-  `\\framebox[…]{x}` is `\\fbox{x}`.
+  dropped (`\\hspace{…}`, `\\kern1em` and `\\rule{…}{…}` are wide spaces); `\\dfrac`/`\\tfrac`/`\\cfrac`
+  are `\\frac` (so `2\\dfrac{1}{2}` is the mixed number 5/2). Markup that does not change the value
+  goes: `\\phantom{…}` (invisible: dropped with its argument), `\\color{red}`, `\\textcolor{red}{x}` and
+  `\\colorbox{red}{x}` (x is kept), `\\smash{x}` and `\\underline{x}` are x, `\\framebox[…]{x}` is `\\fbox{x}`.
 - `\\text{…}`, `\\mathrm{…}`, `\\textbf{…}`, `\\mbox{…}` keep their content; unit words after a number
   ("5 cm", "12 \\text{ dollars}", "3 square feet", "60 miles per hour", "5cm") are dropped, as is a
   leading currency sign. Units written as text are dropped too (`20 \\text{ km/h}`, `5 \\text{ m}`).
@@ -50,26 +50,36 @@ _DELIMS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
 _DROP_RE = re.compile(
     r"\\(?:displaystyle|textstyle|scriptstyle|left(?=[^a-zA-Z])|right(?=[^a-zA-Z])|big[lr]?|Big[lr]?|"
     r"bigg[lr]?|Bigg[lr]?|limits|nolimits|mathrm(?=\{(?:d)\})|"
-    # invisible: struts, an empty box, no-ops and the negative spaces (rules 12)
-    r"(?:strut|null|relax|nonumber|neg(?:thin|med|thick)space)(?![A-Za-z]))"
+    # invisible: struts, an empty box, no-ops and the negative spaces (rules 12); `\smash` and
+    # `\underline` show their argument as it is (rules 13)
+    r"(?:strut|mathstrut|null|relax|nonumber|neg(?:thin|med|thick)space|underline)(?![A-Za-z])|"
+    r"smash(?![A-Za-z])(?:\s*\[[tb]\])?)"
 )
 _LEFT_DOT_RE = re.compile(r"\\(?:left|right)\.")
 #: LaTeX's named spaces, read as the thin space `\\,` is, with the spaces after the name that
 #: LaTeX skips (`2\\thinspace 000` is 2000; rules 12).
-_NAMED_SPACE_RE = re.compile(r"\\(?:thinspace|medspace|thickspace|enspace|enskip)(?![A-Za-z])\s*")
+_NAMED_SPACE_RE = re.compile(r"\\(?:thinspace|medspace|thickspace|enspace|enskip|space)(?![A-Za-z])\s*")
+#: TeX's spaces of a given length (`\\kern1em`, `\\hskip 2pt`, `\\mkern-3mu`, braced as KaTeX allows),
+#: and a rule (`\\rule{0pt}{2ex}`, a strut, or a bar that is no value): wide spaces, which never join
+#: digit groups, as `\\hspace{…}` is (rules 13).
+_LENGTH = r"[-+]?\s*(?:\d+(?:\.\d*)?|\.\d+)\s*(?:pt|pc|in|bp|cm|mm|dd|cc|sp|em|ex|mu|px)(?![A-Za-z])"
+_SKIP_RE = re.compile(
+    rf"\\(?:kern|mkern|hskip|mskip)(?![A-Za-z])\s*(?:\{{\s*{_LENGTH}\s*\}}|{_LENGTH})"
+    r"|\\rule(?![A-Za-z])\s*(?:\[[^\]{}]*\]\s*)?\{[^{}]*\}\s*\{[^{}]*\}"
+)
 #: Wide spaces are two spaces, never one: so `2 \quad 300` is two numbers, not the thousands 2300
 #: (one plain space between digit groups is a thousands separator, see `_PLAIN_GROUPS_RE`).
 _WIDE_SPACE_RE = re.compile(r"\\(?:qquad|quad|hfill)(?![A-Za-z])")
 #: LaTeX spaces `\,` `\;` `\:` `\ ` and `~`. A row break `\\` is kept whole, even when a space
 #: follows it (`1 \\ 2` is two matrix rows): pairs of backslashes are skipped over (group 1, put back),
 #: so a lone backslash after them is the only one that can start a space.
-_SPACING_RE = re.compile(r"(?<!\\)((?:\\\\)*)\\[,;: ]|~")
+_SPACING_RE = re.compile(r"(?<!\\)((?:\\\\)*)\\[,;:> ]|~")
 #: One plain space between digit groups (`10 000`, `1 000 000`): thousands, when the first group has
 #: 1-3 digits and is a whole number (not after a decimal point, a letter or `^`) and every later group
 #: has exactly three. Any other number-space-number is unparsable (see `math_parse`), not a product.
 _PLAIN_GROUPS_RE = re.compile(r"(?<![\w.^])\d{1,3}(?: \d{3})+(?!\d)")
 # LaTeX spacing between digit groups is a thousands separator: `10\,000`, `10\;000`, `1\ 000`.
-_DIGIT_GROUP_SPACE_RE = re.compile(r"(?<=\d)(?:\\[,;: ]|~)(?=\d{3}(?!\d))")
+_DIGIT_GROUP_SPACE_RE = re.compile(r"(?<=\d)(?:\\[,;:> ]|~)(?=\d{3}(?!\d))")
 #: Commands whose braced argument is text (`\\text{cm}`, `\\mathrm{m}`): `TEXT_GROUP_RE`, `_TEXT_OPEN`.
 _TEXT_COMMANDS = "text|textbf|textit|textrm|textnormal|textup|texttt|mbox|hbox|mathrm|mathbf|mathit|mathsf|mathtt|emph"
 TEXT_GROUP_RE = re.compile(rf"\\(?:{_TEXT_COMMANDS})\s*\{{([^{{}}]*)\}}")
@@ -521,6 +531,7 @@ def _latex_spacing(s: str) -> str:
     s = _LEFT_DOT_RE.sub("", s)
     s = _DROP_RE.sub("", s)
     s = _NAMED_SPACE_RE.sub(r"\\,", s)
+    s = _SKIP_RE.sub("  ", s)
     s = _WIDE_SPACE_RE.sub("  ", s)
     s = s.replace("\\!", "")  # a negative thin space, as in `1,\!000`
     s = _DIGIT_GROUP_SPACE_RE.sub("", s)
