@@ -7,6 +7,9 @@
   server's 400; it now ends truncated, as a token-level one does (a first prompt too long stays an error).
 - vllm engine: greedy with n > 1 (refused by vLLM) asks for one sample and repeats it; an int
   ``stop_reason`` (a special-token stop string vLLM matched by id) is mapped back to the string.
+- ``rlvr serve`` refused prompt + max_tokens over the context, so a chat-level episode ended
+  truncated while its reply still fitted; it caps max_tokens to the room left, as vLLM's server does.
+- after a context refusal the call's conversations were re-sent one at a time; the call is halved.
 
 HTTP runs against a real ``rlvr serve`` (ChatCompletionServer) on 127.0.0.1; vLLM is not installed
 here, so its checks use the stand-in outputs of tests/test_engine_vllm.py's pattern.
@@ -15,6 +18,7 @@ here, so its checks use the stand-in outputs of tests/test_engine_vllm.py's patt
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import pytest
@@ -135,15 +139,18 @@ def test_a_chat_level_episode_that_outgrows_the_context_ends_truncated_as_a_toke
     tok = build_tiny_tokenizer("chatml")
     engine = HFChatEngine(_calculator_forever(tok, 1300), tok)
     sampling = SamplingParams(temperature=0, max_new_tokens=100, seed=0)
-    [[token_level]] = RolloutCollector(engine, "rlvr/ToolMath-v0", tok, env_kwargs={"max_turns": 5}).collect([0], 1, sampling)
-    assert token_level.episode_truncated and token_level.valid
+    token_level = RolloutCollector(engine, "rlvr/ToolMath-v0", tok, env_kwargs={"max_turns": 5}).collect([0, 1], 1, sampling)
     with ChatCompletionServer(engine, "m", "127.0.0.1", 0) as srv:
         collector = RolloutCollector(OpenAIEngine(srv.url), "rlvr/ToolMath-v0", None, env_kwargs={"max_turns": 5})
         # two episodes in one call: the refusal of one must not end the other before its time
-        one, two = collector.collect([0, 1], 1, sampling)
-    for [tr] in (one, two):
-        assert tr.episode_truncated and tr.valid and tr.num_turns == 2
-        assert tr.messages[-1]["role"] == "tool"  # the env's last reply stays in the messages
+        chat_level = collector.collect([0, 1], 1, sampling)
+    # rlvr serve caps max_tokens to the room left, as the token-level path caps each turn: same episodes
+    for [tl], [tr] in zip(token_level, chat_level):
+        assert tr.valid and tr.turn_texts == tl.turn_texts
+        assert (tr.num_turns, tr.episode_truncated, tr.total_reward) == (tl.num_turns, tl.episode_truncated, tl.total_reward)
+    [[tr]] = chat_level[:1]
+    assert tr.episode_truncated and tr.num_turns == 3  # the fourth turn's prompt fills the context
+    assert tr.messages[-1]["role"] == "tool"  # the env's last reply stays in the messages
 
 
 def test_a_first_prompt_longer_than_the_context_stays_an_error():
@@ -235,3 +242,105 @@ def test_an_int_stop_reason_is_mapped_back_to_the_stop_string_it_came_from():
     [[a, b, c]] = samples_from_request_outputs(ros, 3, stop_names={7: "<|eot_id|>"})
     assert a.meta == {"stop_reason": "<|eot_id|>"} and c.meta == {"stop_reason": "###"}
     assert b.meta == {"stop_reason": 9}  # an id given as such names no string: vLLM's int, as before
+
+
+# ---- 5. rlvr serve caps max_tokens to the room left, as vLLM's server does ------------------------
+
+
+def test_rlvr_serve_caps_max_tokens_to_the_room_left_and_refuses_only_a_prompt_that_fills_the_context():
+    """vLLM 0.33's server (``get_max_tokens``) answers a prompt + max_tokens over the context with
+    max_tokens lowered to the room left; rlvr serve refused it, so a chat-level episode ended
+    while its reply still fitted. A max_tokens over the whole context is refused, as vLLM does."""
+    tok = build_tiny_tokenizer("chatml")
+    engine = HFChatEngine(_Scripted(build_tiny_model(tok, seed=0, max_position_embeddings=120), tok,
+                                    lambda _: tok.encode("y", add_special_tokens=False)), tok)  # never stops
+    messages = [{"role": "user", "content": "x " * 40}]
+    with ChatCompletionServer(engine, "m", "127.0.0.1", 0) as srv:
+        answer = srv.chat_completion({"model": "m", "messages": messages, "temperature": 0, "max_tokens": 100})
+        prompt = answer["usage"]["prompt_tokens"]
+        assert prompt + 100 > 120 and answer["usage"]["completion_tokens"] == 120 - prompt
+        assert answer["choices"][0]["finish_reason"] == "length"
+        with pytest.raises(RequestRejectedError, match=r"max_tokens \(121\) exceeds the model's context of 120"):
+            OpenAIEngine(srv.url).generate_chat([messages], 1, SamplingParams(max_new_tokens=121))
+
+
+def test_a_chat_level_episode_through_rlvr_serve_matches_the_token_level_one_near_the_context():
+    """chat_room.py: the second turn has room for the answer but not for max_tokens=200; the
+    token-level episode answers (reward 1.1), the chat-level one through rlvr serve was refused
+    and ended truncated with reward 0."""
+    tok = _qwen_like_tokenizer()
+    engine = HFChatEngine(_tool_math_model(tok, context=1240), tok)
+    sampling = SamplingParams(temperature=0, max_new_tokens=200, stop=["</tool_call>"])
+    [[tl]] = RolloutCollector(engine, "rlvr/ToolMath-v0", tok, env_kwargs={"max_turns": 3}).collect([0], 1, sampling)
+    assert len(tl.token_ids) - len(tl.turn_texts[-1]) + 200 > 1240  # the last turn had less room than max_tokens
+    with ChatCompletionServer(engine, "m", "127.0.0.1", 0) as srv:
+        collector = RolloutCollector(OpenAIEngine(srv.url), "rlvr/ToolMath-v0", None, env_kwargs={"max_turns": 3})
+        [[cl]] = collector.collect([0], 1, sampling)
+        collector.close()
+    assert tl.num_turns == 2 and not tl.episode_truncated and tl.correct
+    assert (cl.num_turns, cl.episode_truncated, cl.correct, cl.total_reward) == (2, False, True, pytest.approx(tl.total_reward))
+    assert cl.turn_texts == tl.turn_texts
+
+
+# ---- 6. a refused conversation is found by halving the call ----------------------------------------
+
+
+class _Forced(torch.nn.Module):
+    """The tiny model writing ``script(prompt_text)`` token by token; a None entry is sampled freely
+    (so it depends on the seed)."""
+
+    def __init__(self, inner, tok, script):
+        super().__init__()
+        self.inner, self.tok, self.script = inner, tok, script
+        self.config, self.generation_config = inner.config, inner.generation_config
+
+    def get_input_embeddings(self):
+        return self.inner.get_input_embeddings()
+
+    def forward(self, *args, **kwargs):
+        if kwargs.get("past_key_values") is None:
+            self.start = kwargs["input_ids"].shape[1]
+            self.ids = self.script(self.tok.decode(kwargs["input_ids"][0].tolist()))
+        out = self.inner(*args, **kwargs)
+        forced = self.ids[min(kwargs["attention_mask"].shape[1] - self.start, len(self.ids) - 1)]
+        if forced is not None:
+            out.logits = out.logits.clone()
+            out.logits[:, -1, forced] += 100.0
+        return out
+
+
+def test_a_refused_conversation_is_found_by_halving_the_call_and_the_others_keep_their_samples():
+    """overflow_serial.py: after a refusal every conversation of the turn was sent again alone, one
+    after another (40 episodes, one too long: 40 single calls). Halving keeps the calls batched:
+    at most 2 * ceil(log2(N)) + 2 calls, and each conversation keeps the seed of the whole call."""
+    tok = build_tiny_tokenizer("chatml")
+    calls = {e: '<tool_call>{"name": "calculator", "arguments": {"expression": "%s"}}</tool_call>' % e
+             for e in ("12*5", "10**300")}
+    tok.add_tokens(list(calls.values()))  # one token each: the first turn is quick to write
+    long_for = []  # the question whose calculator reply (301 digits) overflows the context on turn 2
+
+    def script(prompt):
+        if "<|im_start|>tool" in prompt:
+            return [None, tok.eos_token_id]  # one token sampled with the conversation's seed
+        expression = "10**300" if any(q in prompt for q in long_for) else "12*5"
+        return tok.encode(calls[expression], add_special_tokens=False) + [tok.eos_token_id]
+
+    engine = HFChatEngine(_Forced(build_tiny_model(tok, seed=0, max_position_embeddings=1250), tok, script), tok)
+    tasks = [0] + [1 + i % 15 for i in range(39)]  # task 0 once
+    sampling = SamplingParams(temperature=1.0, max_new_tokens=8, seed=3)
+    sent = []  # the conversations of each generate_chat call
+    with ChatCompletionServer(engine, "m", "127.0.0.1", 0) as srv:
+        client = OpenAIEngine(srv.url)
+        generate_chat = client.generate_chat
+        client.generate_chat = lambda conversations, *a, **k: sent.append(conversations) or generate_chat(conversations, *a, **k)
+        collector = RolloutCollector(client, "rlvr/ToolMath-v0", None, env_kwargs={"max_turns": 3})
+        unsplit = collector.collect(tasks, 1, sampling)
+        long_for.append(next(m["content"] for m in unsplit[0][0].messages if m["role"] == "user").split("\n")[0])  # task 0's question
+        sent.clear()
+        split = collector.collect(tasks, 1, sampling)
+        collector.close()
+    second_turn = [c for c in sent if all(sum(m["role"] == "assistant" for m in conv) == 1 for conv in c)]
+    assert len(second_turn[0]) == 40 and len(second_turn) <= 2 * math.ceil(math.log2(40)) + 2
+    assert split[0][0].episode_truncated and split[0][0].num_turns == 1 and not unsplit[0][0].episode_truncated
+    assert [g[0].turn_texts for g in split[1:]] == [g[0].turn_texts for g in unsplit[1:]]
+    assert len({g[0].turn_texts[1] for g in unsplit}) > 20  # the second turns depend on the seeds

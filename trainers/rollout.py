@@ -46,6 +46,10 @@ How the token sequence of an episode is built (the trainer's contract)
   left out. A prompt that fills the context alone is an error (bad data or settings, not a model failure).
   Chat-level: a later turn the server refuses as longer than the model's context ends the episode
   the same way (``episode_truncated=True``); a first prompt refused so raises the server's refusal.
+  A server that caps ``max_tokens`` to the room left (vLLM, ``rlvr serve``) refuses only a
+  conversation that fills the context, so such episodes match token-level ones; one that refuses
+  prompt + ``max_tokens`` over the context (OpenAI) ends them truncated while a short reply might
+  still have fit.
 
 Engines that only work at the chat level (an OpenAI-compatible server) expose
 ``generate_chat(conversations, n, sampling, tools=None) -> list[list[Sample]]``; pass ``tokenizer=None``
@@ -777,30 +781,36 @@ class RolloutCollector:
         """``engine.generate_chat`` over the episodes' conversations; None for each one the server
         refuses as longer than the model's context (:class:`~rlvr.trainers.openai_engine.ContextLengthExceededError`).
 
-        A refusal fails the whole call, so the conversations are then sent one by one, each with the
-        seed it had in the call, to learn which are too long. After the first turn the model's own
-        turns made it so: the episode ends truncated, as a token-level one out of context does. On
-        the first turn the refusal stands, raised as the server gave it: the env's prompt, or the
-        prompt with the ``max_tokens`` asked (servers that count it refuse that too), does not fit,
-        which the settings or the data must fix (``rlvr eval`` reports it as an engine failure)."""
+        After the first turn the model's own turns made a conversation too long: its episode ends
+        truncated, as a token-level one out of context does (see :meth:`_send_or_split` for how the
+        refused ones are found). On the first turn the refusal stands, raised as the server gave it:
+        the env's prompt, or the prompt with the ``max_tokens`` asked (servers that count it refuse
+        that too), does not fit, which the settings or the data must fix (``rlvr eval`` reports it as
+        an engine failure)."""
+        conversations = [_template_messages(ep.messages) for ep in episodes]
+        return self._send_or_split(conversations, n, sampling, tools, first)
+
+    def _send_or_split(self, conversations: list[Any], n: int, sampling: SamplingParams, tools: Any,
+                       first: bool) -> list[list[Sample] | None]:
+        """One ``generate_chat`` call over ``conversations``; when the server refuses one of them as
+        too long (which fails the whole call), each half is sent again the same way, down to the
+        refused conversations alone (None each). The calls stay batched (the server answers a half's
+        conversations concurrently): a refused conversation among N costs about ``2 * log2(N)``
+        calls, not N. A half starting at position ``j`` is sent with ``seed + j * n``, so every
+        conversation keeps the seed it had in the whole call and samples what it would have."""
         from rlvr.trainers.openai_engine import ContextLengthExceededError  # noqa: PLC0415
 
-        conversations = [_template_messages(ep.messages) for ep in episodes]
         try:
             return self.engine.generate_chat(conversations, n, sampling, tools=tools)
         except ContextLengthExceededError:
             if first:
                 raise
-            if len(episodes) == 1:
+            if len(conversations) == 1:
                 return [None]
-        out: list[list[Sample] | None] = []
-        for i, conversation in enumerate(conversations):
-            alone = sampling if sampling.seed is None else dataclasses.replace(sampling, seed=sampling.seed + i * n)
-            try:
-                out.extend(self.engine.generate_chat([conversation], n, alone, tools=tools))
-            except ContextLengthExceededError:
-                out.append(None)
-        return out
+        half = len(conversations) // 2
+        later = sampling if sampling.seed is None else dataclasses.replace(sampling, seed=sampling.seed + half * n)
+        return (self._send_or_split(conversations[:half], n, sampling, tools, first)
+                + self._send_or_split(conversations[half:], n, later, tools, first))
 
     def _groups_share_prompts(self, live: list[_Episode], n: int) -> bool:
         """True when the ``n`` episodes of every group (adjacent in ``live``) open with the same prompt."""

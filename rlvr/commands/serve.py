@@ -6,8 +6,9 @@ server. ``--model tiny`` serves the randomly initialised tiny model (no download
 chat template (a base model without one is refused at start-up).
 
 Request fields honoured: ``model``, ``messages`` (content a string or a list of text parts),
-``n``, ``temperature``, ``top_p``, ``max_tokens`` / ``max_completion_tokens`` (default: the room left
-in the model's context, at most :data:`DEFAULT_MAX_TOKENS`), ``stop``, ``stop_token_ids``, ``seed``,
+``n``, ``temperature``, ``top_p``, ``max_tokens`` / ``max_completion_tokens`` (capped to the room the
+prompt leaves in the model's context, as vLLM's server does; default: that room, at most
+:data:`DEFAULT_MAX_TOKENS`), ``stop``, ``stop_token_ids``, ``seed``,
 ``logprobs``, ``tools``. A field that would change the reply but cannot be honoured here (``top_k``,
 ``min_p``, the penalties, ``logit_bias``, ``top_logprobs``, ``response_format``, ``tool_choice``...,
 see :data:`UNSUPPORTED_FIELDS`) is refused with a 400 naming it unless it has its neutral value
@@ -303,8 +304,9 @@ class ChatCompletionServer:
     :meth:`serve_forever` in the foreground, or :meth:`start` / :meth:`close` (a background thread).
     ``max_queue``: requests that may wait while one generates; more get 503 with ``Retry-After``.
     ``idle_timeout``: seconds a connection may stay silent before it is closed (see the module doc).
-    The context checked against prompt + ``max_tokens`` is the engine's ``context_length``, the
-    one it generates with, so a prompt too long is a 400 here rather than an engine failure (500).
+    The context is the engine's ``context_length``, the one it generates with: ``max_tokens`` is
+    capped to the room the prompt leaves in it (as vLLM's server does, :meth:`_reply_limit`), and a
+    prompt that fills it alone is a 400 here rather than an engine failure (500).
     A tokenizer without a chat template is a :class:`ModelLoadError` (no request could be served).
     :attr:`generated` and :attr:`skipped` count the requests computed and those skipped because
     their client had gone.
@@ -435,6 +437,26 @@ class ChatCompletionServer:
             with self._count_lock:
                 self._pending -= 1
 
+    def _reply_limit(self, req: dict[str, Any], prompt_len: int) -> int:
+        """The generation limit of a request whose prompt is ``prompt_len`` tokens, as vLLM's server
+        sets it (``get_max_tokens``): ``max_tokens`` capped to the room the prompt leaves in the
+        context, so a reply the cap cuts ends with finish reason ``"length"`` instead of the request
+        being refused (a multi-turn client nearing the context still gets its short replies, as a
+        token-level rollout does); without ``max_tokens``, that room, at most :data:`DEFAULT_MAX_TOKENS`.
+
+        Refused (400): a ``max_tokens`` over the whole context (no conversation fits it: a setting
+        to lower, as vLLM refuses it), and a prompt that fills the context alone (OpenAI's code
+        ``context_length_exceeded``, which clients tell from other refusals)."""
+        asked, context = req["sampling"].max_new_tokens, self.context_length
+        if req["max_tokens_set"] and asked > context:
+            raise BadRequest(f"max_tokens ({asked}) exceeds the model's context of {context} tokens, so no reply "
+                             "can be that long; lower 'max_tokens'", "max_tokens")
+        room = context - prompt_len
+        if room < 1:
+            raise BadRequest(f"the prompt ({prompt_len} tokens) fills the model's context of {context} tokens, "
+                             "leaving no room for a reply; shorten 'messages'", "messages", code=CONTEXT_EXCEEDED)
+        return min(asked, room) if req["max_tokens_set"] else min(room, DEFAULT_MAX_TOKENS)
+
     def chat_completion(self, body: Any, client_gone: Any = None) -> dict[str, Any]:
         """The response to a chat-completions request body. ``client_gone``: a callable checked when
         the request's turn comes; when it says the client has gone, :class:`ClientGone` is raised
@@ -449,17 +471,7 @@ class ChatCompletionServer:
             raise BadRequest(f"the chat template cannot render 'messages': {exc}", "messages") from None
         sampling = req["sampling"]
         if self.context_length:
-            room = self.context_length - len(prompt)
-            if room < 1:
-                raise BadRequest(f"the prompt ({len(prompt)} tokens) fills the model's context of {self.context_length} "
-                                 "tokens, leaving no room for a reply; shorten 'messages'", "messages", code=CONTEXT_EXCEEDED)
-            if not req["max_tokens_set"]:  # as vLLM and OpenAI: the room left, here capped
-                sampling = dataclasses.replace(sampling, max_new_tokens=min(room, DEFAULT_MAX_TOKENS))
-            elif sampling.max_new_tokens > room:
-                raise BadRequest(
-                    f"the prompt ({len(prompt)} tokens) plus max_tokens ({sampling.max_new_tokens}) exceeds the model's "
-                    f"context of {self.context_length} tokens; shorten 'messages' or lower 'max_tokens'", "max_tokens",
-                    code=CONTEXT_EXCEEDED)
+            sampling = dataclasses.replace(sampling, max_new_tokens=self._reply_limit(req, len(prompt)))
         with self._turn():
             if self._stopping.is_set():
                 raise ShuttingDown()
