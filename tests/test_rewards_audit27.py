@@ -152,3 +152,14 @@ def test_commands_that_only_start_like_the_new_spaces_are_kept():
 
     assert [normalize(c) for c in ("\\kernel", "\\spaces", "\\underlines", "\\smashed")] == [
         "\\kernel", "\\spaces", "\\underlines", "\\smashed"]
+
+
+@pytest.mark.parametrize("gold, answer, right", [
+    ("12", "1\\underline{2}", True), ("2", "1\\underline{2}", False),  # it shows 12, not the product 1{2}
+    ("0.9", "0.\\smash{9}", True), ("0", "0.\\smash{9}", False),
+    ("14", "\\underline{14}", True), ("2", "\\sqrt{1\\underline{4}}", False),
+])
+def test_underline_and_smash_show_their_argument_as_written(gold, answer, right):
+    from rlvr.verifiers.math import verify
+
+    assert verify(gold, "\\boxed{%s}" % answer).correct is right

@@ -74,7 +74,9 @@ class RequestRejectedError(OpenAIEngineError):
 
 class ContextLengthExceededError(RequestRejectedError):
     """The server refused the conversation as longer than the model's context (with ``max_tokens``,
-    for servers that count it, as OpenAI's and ``rlvr serve`` do): a 400 with OpenAI's code
+    for servers that count it, as OpenAI's does; vLLM's and ``rlvr serve`` cap ``max_tokens`` to the
+    room left and refuse only a prompt that fills the context, or a ``max_tokens`` over the whole
+    context, which a first turn raises as a setting to fix): a 400 with OpenAI's code
     ``context_length_exceeded`` or a message saying so (vLLM's and OpenAI's "maximum context
     length", ``rlvr serve``'s "the model's context"). Rollouts end a multi-turn episode that grows
     into it as truncated (see `rlvr.trainers.rollout`)."""

@@ -50,11 +50,13 @@ _DELIMS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
 _DROP_RE = re.compile(
     r"\\(?:displaystyle|textstyle|scriptstyle|left(?=[^a-zA-Z])|right(?=[^a-zA-Z])|big[lr]?|Big[lr]?|"
     r"bigg[lr]?|Bigg[lr]?|limits|nolimits|mathrm(?=\{(?:d)\})|"
-    # invisible: struts, an empty box, no-ops and the negative spaces (rules 12); `\smash` and
-    # `\underline` show their argument as it is (rules 13)
-    r"(?:strut|mathstrut|null|relax|nonumber|neg(?:thin|med|thick)space|underline)(?![A-Za-z])|"
-    r"smash(?![A-Za-z])(?:\s*\[[tb]\])?)"
+    # invisible: struts, an empty box, no-ops and the negative spaces (rules 12)
+    r"(?:strut|mathstrut|null|relax|nonumber|neg(?:thin|med|thick)space)(?![A-Za-z]))"
 )
+#: `\underline{x}` and `\smash{x}` (or of one token, `\underline 5`) show x as it is: replaced by x
+#: without its braces (`1\underline{2}` is 12, not `1{2}`, a product); one with braces inside stays,
+#: unknown (rules 13).
+_SHOWN_AS_IS_RE = re.compile(r"\\(?:underline|smash(?:\s*\[[tb]\])?)(?:\s*\{([^{}]*)\}|\s+(?=\w))")
 _LEFT_DOT_RE = re.compile(r"\\(?:left|right)\.")
 #: LaTeX's named spaces, read as the thin space `\\,` is, with the spaces after the name that
 #: LaTeX skips (`2\\thinspace 000` is 2000; rules 12).
@@ -529,6 +531,7 @@ def _latex_spacing(s: str) -> str:
     """`s` without sizing commands (`\\left`, `\\big`), with LaTeX spaces as spaces (wide ones as
     two), thin spaces between digit groups removed (`10\\,000`) and `\\\\` row breaks kept."""
     s = _LEFT_DOT_RE.sub("", s)
+    s = _SHOWN_AS_IS_RE.sub(lambda m: m.group(1) or "", s)
     s = _DROP_RE.sub("", s)
     s = _NAMED_SPACE_RE.sub(r"\\,", s)
     s = _SKIP_RE.sub("  ", s)
