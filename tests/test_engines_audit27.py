@@ -37,7 +37,8 @@ TOOL_CALL = '<tool_call>{"name": "calculator", "arguments": {"expression": "12*5
 
 
 class _Scripted(torch.nn.Module):
-    """The tiny model, made to write a script token by token (greedy); ``script(prompt_text)`` picks it."""
+    """The tiny model, made to write a script token by token (greedy); ``script(prompt_text)`` picks
+    it. A None entry is sampled freely (so it depends on the seed)."""
 
     def __init__(self, inner, tok, script):
         super().__init__()
@@ -51,10 +52,11 @@ class _Scripted(torch.nn.Module):
         if kwargs.get("past_key_values") is None:
             self.start = kwargs["input_ids"].shape[1]
             self.ids = self.script(self.tok.decode(kwargs["input_ids"][0].tolist()))
-        step = kwargs["attention_mask"].shape[1] - self.start
         out = self.inner(*args, **kwargs)
-        out.logits = out.logits.clone()
-        out.logits[:, -1, self.ids[min(step, len(self.ids) - 1)]] += 100.0
+        forced = self.ids[min(kwargs["attention_mask"].shape[1] - self.start, len(self.ids) - 1)]
+        if forced is not None:
+            out.logits = out.logits.clone()
+            out.logits[:, -1, forced] += 100.0
         return out
 
 
@@ -285,30 +287,6 @@ def test_a_chat_level_episode_through_rlvr_serve_matches_the_token_level_one_nea
 # ---- 6. a refused conversation is found by halving the call ----------------------------------------
 
 
-class _Forced(torch.nn.Module):
-    """The tiny model writing ``script(prompt_text)`` token by token; a None entry is sampled freely
-    (so it depends on the seed)."""
-
-    def __init__(self, inner, tok, script):
-        super().__init__()
-        self.inner, self.tok, self.script = inner, tok, script
-        self.config, self.generation_config = inner.config, inner.generation_config
-
-    def get_input_embeddings(self):
-        return self.inner.get_input_embeddings()
-
-    def forward(self, *args, **kwargs):
-        if kwargs.get("past_key_values") is None:
-            self.start = kwargs["input_ids"].shape[1]
-            self.ids = self.script(self.tok.decode(kwargs["input_ids"][0].tolist()))
-        out = self.inner(*args, **kwargs)
-        forced = self.ids[min(kwargs["attention_mask"].shape[1] - self.start, len(self.ids) - 1)]
-        if forced is not None:
-            out.logits = out.logits.clone()
-            out.logits[:, -1, forced] += 100.0
-        return out
-
-
 def test_a_refused_conversation_is_found_by_halving_the_call_and_the_others_keep_their_samples():
     """overflow_serial.py: after a refusal every conversation of the turn was sent again alone, one
     after another (40 episodes, one too long: 40 single calls). Halving keeps the calls batched:
@@ -325,7 +303,7 @@ def test_a_refused_conversation_is_found_by_halving_the_call_and_the_others_keep
         expression = "10**300" if any(q in prompt for q in long_for) else "12*5"
         return tok.encode(calls[expression], add_special_tokens=False) + [tok.eos_token_id]
 
-    engine = HFChatEngine(_Forced(build_tiny_model(tok, seed=0, max_position_embeddings=1250), tok, script), tok)
+    engine = HFChatEngine(_Scripted(build_tiny_model(tok, seed=0, max_position_embeddings=1250), tok, script), tok)
     tasks = [0] + [1 + i % 15 for i in range(39)]  # task 0 once
     sampling = SamplingParams(temperature=1.0, max_new_tokens=8, seed=3)
     sent = []  # the conversations of each generate_chat call
