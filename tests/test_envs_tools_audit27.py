@@ -225,3 +225,28 @@ def test_a_drafted_calls_code_is_not_read_as_the_answers_reasoning():
     _, reward, terminated, _, info = env.step(f"<think>{drafted}</think>\n12 * 5 = 60, so \\boxed{{{gold}}}.")
     assert terminated and reward == pytest.approx(1.1)
     assert info["turn_details"]["process"]["steps"]["reason"] == "all 1 claims in 1 steps hold"
+
+
+# -- round of a difference of nearly equal terms -----------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [40, 60, 150])
+def test_round_of_a_difference_of_nearly_equal_terms_is_exact_or_an_error(k):
+    # round took get_integer_part at a raised precision: k=40 gave ...617216 for ...620900, shown as exact
+    digits = pi_digits(2 * k + 2)
+    pi_to_k_places = int(digits[:k + 1])
+    floor = int(digits[:-1]) - pi_to_k_places * 10**k  # floor(10**(2k) * (pi - pi_to_k_places / 10**k))
+    truth = floor + (int(digits[-1]) >= 5)  # the next digit says which integer is nearer
+    expression = f"round(10**{2 * k}*(pi - {pi_to_k_places}/10**{k}))"
+    try:
+        result = make_calculator().run({"expression": expression}, TurnBudget(20))
+    except ToolError as exc:
+        assert "cannot round" in str(exc) and "exactly" in str(exc)
+    else:
+        assert result == str(truth)
+
+
+def test_round_of_a_zero_sympy_cannot_prove_is_still_zero_and_of_a_float_tie_away_from_zero():
+    assert evaluate_expression("round(sin(pi/7) - cos(5*pi/14))") == ("ok", "0")
+    assert evaluate_expression("round(10**50*(sin(pi/7) - cos(5*pi/14)))") == ("ok", "0")
+    assert evaluate_expression("round(N(5/2)) - round(-N(5/2))") == ("ok", "6")
