@@ -578,25 +578,38 @@ def _takes_sandbox(env_id: str) -> bool:
     class of the user's that has one): only such an env runs the model's code in the sandbox given.
     Read from the registered entry point's signature, before anything is built."""
     import inspect
+    from functools import partial
 
-    import gymnasium as gym
-    from gymnasium.envs.registration import find_highest_version, get_env_id, load_env_creator, parse_env_id
+    from gymnasium.envs.registration import load_env_creator
 
-    from rlvr.envs.registry import _full_id, register_builtin
+    from rlvr.envs.registry import _build_with
 
-    register_builtin()
-    full = _full_id(env_id)
-    if full not in gym.registry:  # an id without its version: the latest one, as `rlvr.make` builds it
-        namespace, name, _ = parse_env_id(full)
-        full = get_env_id(namespace, name, find_highest_version(namespace, name))
-    entry = gym.spec(full).entry_point
+    entry = _spec(env_id).entry_point
     creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    if isinstance(creator, partial) and creator.func is _build_with:  # `rlvr.register`'s creator of an env
+        # with objects among its arguments (an in-memory dataset, a generator): read the class it builds
+        creator = load_env_creator(creator.args[0])
     if isinstance(creator, type):  # an env class: the `__init__` of any of its bases may name it (a
         # subclass hands its `**kwargs` on)
         return any("sandbox" in _parameters(c.__dict__["__init__"]) for c in creator.__mro__ if "__init__" in c.__dict__)
     # a factory: named, or taken with the rest (`**kwargs`, handed on to an env that may take it; one
     # that does not raises naming it when built, never drops it)
     return any(name == "sandbox" or kind is inspect.Parameter.VAR_KEYWORD for name, kind in _parameters(creator).items())
+
+
+def _spec(env_id: str) -> Any:
+    """The Gymnasium spec `rlvr.make(env_id)` builds from (an id without its version: the latest)."""
+    import gymnasium as gym
+    from gymnasium.envs.registration import find_highest_version, get_env_id, parse_env_id
+
+    from rlvr.envs.registry import _full_id, register_builtin
+
+    register_builtin()
+    full = _full_id(env_id)
+    if full not in gym.registry:
+        namespace, name, _ = parse_env_id(full)
+        full = get_env_id(namespace, name, find_highest_version(namespace, name))
+    return gym.spec(full)
 
 
 def _parameters(function: Any) -> dict[str, Any]:
@@ -609,6 +622,22 @@ def _parameters(function: Any) -> dict[str, Any]:
         return {}
 
 
+def unused_sandbox(name: str | Benchmark) -> str | None:
+    """Why a sandbox chosen for the benchmark would go unused (its env takes none, `_takes_sandbox`;
+    a code benchmark's env always takes one), or None. `rlvr eval --sandbox` asks before it starts
+    the backend or creates --out; `load_benchmark(sandbox_required=True)` refuses with it."""
+    bench = get_benchmark(name)
+    if bench.kind == "code" or _takes_sandbox(bench.env_id):
+        return None
+    message = (f"benchmark {bench.name!r} runs on {bench.env_id}, which takes no sandbox, so --sandbox would not be "
+               f"used: leave --sandbox out (auto) for it")
+    # `rlvr.register(verifier="code")` stores the verifier in the spec; a benchmark's env_kwargs may override it
+    if bench.env_kwargs.get("verifier", _spec(bench.env_id).kwargs.get("verifier")) == "code":
+        message += (" (its code verifier takes the sandbox at registration: rlvr.register(..., verifier=\"code\", "
+                    "verifier_settings={\"sandbox\": make_sandbox(...)}))")
+    return message
+
+
 def _sandbox_kwargs(bench: Benchmark, sandbox: Any, required: bool) -> dict[str, Any]:
     """`{"sandbox": sandbox}` for an env that takes one, else {}: the eval's sandbox (and its
     stand-in for a backend that cannot start, which makes the samples unverified) must reach every
@@ -616,13 +645,11 @@ def _sandbox_kwargs(bench: Benchmark, sandbox: Any, required: bool) -> dict[str,
     ValueError when `required` (the user chose a backend that would not be used)."""
     if sandbox is None:
         return {}
-    if bench.kind == "code" or _takes_sandbox(bench.env_id):  # (a code benchmark's env always runs code)
+    problem = unused_sandbox(bench)
+    if problem is None:
         return {"sandbox": sandbox}
     if required:
-        raise ValueError(
-            f"benchmark {bench.name!r} runs on {bench.env_id}, which takes no sandbox, so --sandbox would not "
-            f"be used: leave --sandbox out (auto) for it (an env registered with verifier=\"code\" takes its "
-            f"sandbox at registration: verifier_settings={{\"sandbox\": make_sandbox(...)}})")
+        raise ValueError(problem)
     return {}
 
 

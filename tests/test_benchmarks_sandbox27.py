@@ -114,3 +114,38 @@ def test_an_env_taking_keyword_arguments_on_gets_the_sandbox(tmp_path, world):
     assert code == 0 and row["error"] is None, (code, row)
     assert summary["fingerprint"]["env"]["settings"]["sandbox_backend"] == "subprocess"
     assert (world / "ran.txt").read_text() == "ran"
+
+
+def eval_refused(tmp_path, benchmark, capsys):
+    """`rlvr eval --sandbox docker` of `benchmark` with docker unreachable: the exit status, stderr
+    and whether --out was created."""
+    comps = tmp_path / "c.jsonl"
+    comps.write_text(json.dumps({"task_id": "0", "completion": "1"}) + "\n")
+    out = tmp_path / "out"
+    code = main(["eval", "--benchmark", benchmark, "--completions", str(comps), "--out", str(out),
+                 "--sandbox", "docker", "--no-progress"])
+    return code, capsys.readouterr().err, out.exists()
+
+
+def test_sandbox_refused_before_the_backend_starts_or_out_is_created(tmp_path, monkeypatch, capsys):
+    # the review found the backend started first (its "cannot start ... unverified" warning printed
+    # before the refusal) and an empty --out left behind
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/rlvr-test-docker.sock")
+    code, err, out_created = eval_refused(tmp_path, "gsm8k", capsys)
+    assert code == 2 and "rlvr/Math-v0, which takes no sandbox" in err
+    assert "cannot start" not in err and "unverified" not in err
+    assert not out_created
+    assert "verifier_settings" not in err  # advice for envs registered with verifier="code" only
+
+
+def test_an_env_registered_with_the_code_verifier_is_told_where_its_sandbox_goes(tmp_path, monkeypatch, capsys,
+                                                                                 registered):
+    # an in-memory dataset: the registered entry point is a creator taking **kwargs, which was read as
+    # taking a sandbox (the env then failed on it with a TypeError traceback)
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/rlvr-test-docker.sock")
+    env_id = registered("rlvr/CodeVerifierSandbox27-v0", dataset=[{"question": "q", "answer": "a"}], verifier="code")
+    register_benchmark("code-verifier-sandbox27", env_id, size=1, force=True)
+    code, err, out_created = eval_refused(tmp_path, "code-verifier-sandbox27", capsys)
+    assert code == 2 and f"{env_id}, which takes no sandbox" in err
+    assert 'verifier_settings={"sandbox": make_sandbox(...)}' in err
+    assert "cannot start" not in err and not out_created

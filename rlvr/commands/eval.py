@@ -282,6 +282,20 @@ def _sampling_problem(args) -> str | None:
     return None
 
 
+def _unused_sandbox(args) -> str | None:
+    """Why --sandbox (not auto) would go unused by the benchmark's env, which takes none, or None:
+    known before `_sandbox` starts the backend (and warns when it cannot) and before --out is created.
+    An unknown benchmark is left to the run, which names it."""
+    from rlvr.benchmarks.registry import unused_sandbox
+
+    if args.sandbox == "auto":
+        return None
+    try:
+        return unused_sandbox(args.benchmark)
+    except KeyError:
+        return None
+
+
 def _check_args(args) -> str | None:
     """What is wrong with the options and --out, or None; checked before anything is loaded or
     written (--out is created)."""
@@ -306,7 +320,7 @@ def _check_args(args) -> str | None:
         return f"--max-tokens must be >= 1, got {args.max_tokens}"
     if args.max_turns is not None and args.max_turns < 1:
         return f"--max-turns must be >= 1, got {args.max_turns}; leave it out for the env's own limit"
-    problem = _sampling_problem(args) if args.engine else None
+    problem = (_sampling_problem(args) if args.engine else None) or _unused_sandbox(args)
     if problem:
         return problem
     try:
