@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from fractions import Fraction
-from itertools import combinations
 
 import pytest
 
@@ -17,6 +15,7 @@ from rlvr.benchmarks.evaluate import evaluate_completions
 from rlvr.benchmarks.majority import CORRECT, answer_classes
 from rlvr.benchmarks.summary import compute_metrics
 from rlvr.verifiers.math import verify
+from test_benchmarks_estimators import brute_force_maj  # the definition: every k-subset enumerated
 
 HEDGED_EXAMPLE = ["The answer is \\boxed{5}."] * 2 + ["It is \\boxed{3} or \\boxed{5}."] * 3 + ["\\boxed{7}"]
 
@@ -84,22 +83,6 @@ def test_a_wrong_answer_equal_to_the_right_ones_never_votes_against_them():
 
 
 # ------------------------------------------------------------------ maj@k for every k at once
-
-
-def brute_force_maj(answers, correct, k):
-    """The definition: every k-subset, 1 if the right class is strictly the most frequent, 1/t on
-    a t-way tie, 0 otherwise; None does not vote."""
-    right = next((a for a, c in zip(answers, correct) if c), None)
-    total = Fraction(0)
-    subsets = list(combinations(range(len(answers)), k))
-    for s in subsets:
-        votes = Counter(answers[i] for i in s if answers[i] is not None)
-        if right is None or votes.get(right, 0) == 0:
-            continue
-        top = max(votes.values())
-        if votes[right] == top:
-            total += Fraction(1, sum(1 for v in votes.values() if v == top))
-    return total / len(subsets)
 
 
 def _previous_maj_at_k():
