@@ -5,14 +5,14 @@ namespaces (and so its own POSIX message queues), a read-only root with read-onl
 directories, and private size-limited tmpfs mounts for the work dir, /tmp and /dev/shm. It dies with its parent. Started as root, the whole sandbox runs as `nobody`.
 A seccomp filter refuses the kernel keyring's system calls, since the user keyring is not made
 private by the namespaces: a run could leave a key there for the next run on the same worker; it
-also refuses memfd_create and SysV shared memory (memory no limit covers), the calls that read or
-drop a file's pages in the host's page cache (a channel between runs through the shared system
-files: `REFUSED_SYSCALLS`), unshare and a clone into a new user namespace (nested namespaces, where
-a run holds every capability), and raising a socket's or a pipe's buffer size (kernel memory outside
-memory_mb; the default-sized buffers remain, bounded by the open-file limit and max_processes, which
-only a memory cgroup, Docker's, would cover). The number of files in the tmpfs mounts, which
-bubblewrap cannot limit (it takes no `nr_inodes`), is counted by the worker while the run goes on
-(`max_files`).
+also refuses memfd_create, SysV shared memory, semaphore sets and message queues (memory no limit
+covers), the calls that read or drop a file's pages in the host's page cache (a channel between
+runs through the shared system files: `REFUSED_SYSCALLS`), unshare and a clone into a new user
+namespace (nested namespaces, where a run holds every capability), and raising a socket's or a
+pipe's buffer size (kernel memory outside memory_mb; the default-sized buffers remain, bounded by
+the open-file limit and max_processes, which only a memory cgroup, Docker's, would cover). The
+number of files in the tmpfs mounts, which bubblewrap cannot limit (it takes no `nr_inodes`), is
+counted by the worker while the run goes on (`max_files`).
 The per-run limits (time, CPU, memory, processes, file size, output) are applied by the worker
 to the child it forks for each run. The tmpfs mounts' size (4x `max_file_mb`) is fixed when a
 worker starts, so a run may lower `max_file_mb` but not raise it above the sandbox's (refused), and
@@ -49,6 +49,9 @@ FIX = ("install bubblewrap (`apt-get install bubblewrap`) and allow unprivileged
 #:   is mapped, and no tmpfs size covers them), and shmget (i386: also the `ipc` multiplexer), whose
 #:   SysV segments are the same: detached, they count against no process (2 GiB held under a 64 MiB
 #:   limit), and no cgroup caps them here, as Docker's does;
+#: - semget and msgget, for the same reason: a SysV semaphore set or message queue is kernel memory
+#:   that belongs to no process (150 sets of 32000 semaphores held ~290 MiB under memory_mb=64).
+#:   Python's multiprocessing locks and semaphores are POSIX ones (sem_open, in /dev/shm): they work;
 #: - unshare, which would open nested namespaces;
 #: - what tells or sets which pages of a file are in the host's page cache: fadvise64 (dropping
 #:   pages), mincore, cachestat, io_uring_setup (its reads are out of a filter's sight) and x32's
@@ -60,10 +63,10 @@ FIX = ("install bubblewrap (`apt-get install bubblewrap`) and allow unprivileged
 #:   bypass the check of setsockopt (`SETSOCKOPT_SYSCALLS`). 32-bit programs' sockets need the
 #:   direct calls (Linux 4.3+: musl uses them; a glibc built for older kernels uses socketcall).
 REFUSED_SYSCALLS = {
-    0xC000003E: (248, 249, 250, 319, 29, 272, 221, 27, 451, 425,  # x86-64, and the same calls of x32
-                 *(0x40000000 + n for n in (248, 249, 250, 319, 29, 272, 221, 27, 451, 546, 425))),
-    0x40000003: (286, 287, 288, 356, 395, 117, 310, 250, 272, 218, 451, 425, 102),  # i386: 32-bit programs on x86-64
-    0xC00000B7: (217, 218, 219, 279, 194, 97, 223, 232, 451, 425),  # aarch64
+    0xC000003E: (248, 249, 250, 319, 29, 64, 68, 272, 221, 27, 451, 425,  # x86-64, and the same calls of x32
+                 *(0x40000000 + n for n in (248, 249, 250, 319, 29, 64, 68, 272, 221, 27, 451, 546, 425))),
+    0x40000003: (286, 287, 288, 356, 395, 393, 399, 117, 310, 250, 272, 218, 451, 425, 102),  # i386: 32-bit programs on x86-64
+    0xC00000B7: (217, 218, 219, 279, 194, 190, 186, 97, 223, 232, 451, 425),  # aarch64
 }
 #: preadv2's numbers, by architecture: refused (EPERM) when its flags (the sixth argument) hold
 #: RWF_NOWAIT, a read that fails rather than wait for the disk, so that it tells whether a page is

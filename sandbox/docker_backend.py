@@ -45,7 +45,7 @@ from dataclasses import replace
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
 from rlvr.sandbox.image import DEFAULT_IMAGE, ImageBuildError, python_version_in
 from rlvr.sandbox.limits import Limits
-from rlvr.sandbox.pool import WORKER_SOURCE, Channel, WarmPool, job_message
+from rlvr.sandbox.pool import WORKER_SOURCE, Channel, WarmPool, job_message, wait_ready
 from rlvr.sandbox.result import ExecResult
 from rlvr.sandbox.worker import WORKER_PROCESSES
 
@@ -244,8 +244,7 @@ class DockerChannel(Channel):
                 if kind == 1:
                     return payload
                 self._stderr = (self._stderr + payload)[-4000:]
-            ready, _, _ = select.select([self._socket], [], [], timeout)
-            if not ready:
+            if not wait_ready(self._socket, select.POLLIN, timeout):
                 return None
             data = self._socket.recv(1 << 20)
             if not data:
@@ -255,8 +254,7 @@ class DockerChannel(Channel):
     def alive(self) -> bool:
         """False once the attach stream has ended (the container stopped, or was killed)."""
         try:
-            ready, _, _ = select.select([self._socket], [], [], 0)
-            return not ready or self._socket.recv(1, socket.MSG_PEEK) != b""
+            return not wait_ready(self._socket, select.POLLIN, 0) or self._socket.recv(1, socket.MSG_PEEK) != b""
         except Exception:  # noqa: BLE001 - e.g. a TLS socket takes no MSG_PEEK: presume it lost
             return False
 

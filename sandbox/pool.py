@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import queue
 import select
@@ -40,6 +41,18 @@ WORKER_SOURCE = (Path(__file__).with_name("worker.py")).read_text()
 GRACE_SECONDS = CLEANUP_SECONDS + 10.0
 START_TIMEOUT_SECONDS = 30.0
 NOBODY = 65534
+
+
+def wait_ready(fd, events: int, timeout: float | None) -> bool:
+    """Whether `fd` (a descriptor, or an object with `fileno()`) becomes ready for `events`
+    (`select.POLLIN`, `select.POLLOUT`) within `timeout` seconds (None: no limit; 0: look only).
+    An end of stream or an error counts as ready, as with select: the read or write that follows
+    tells which. poll rather than `select.select`, which refuses descriptors numbered 1024 or more
+    (FD_SETSIZE), and a host process with a raised open-file limit holds such (dataset shards,
+    sockets). The timeout is rounded up to poll's milliseconds, so that a short wait is not a spin."""
+    poller = select.poll()
+    poller.register(fd, events)
+    return bool(poller.poll(None if timeout is None else math.ceil(max(timeout, 0.0) * 1000)))
 
 
 class Channel(ABC):
@@ -173,7 +186,7 @@ class ProcessChannel(Channel):
 
     def send_line(self, data: bytes, timeout: float | None = None) -> None:
         """Write `data` to the worker's stdin through its descriptor (non-blocking, waiting for
-        room with select), so that a worker that stopped reading makes this raise TimeoutError
+        room with `wait_ready`), so that a worker that stopped reading makes this raise TimeoutError
         after `timeout` seconds instead of blocking forever."""
         fd = self.process.stdin.fileno()  # (the buffered writer is never used: nothing is left in it)
         os.set_blocking(fd, False)  # (our end of the pipe only: the worker's end is its own)
@@ -183,8 +196,7 @@ class ProcessChannel(Channel):
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise TimeoutError(f"the worker took no input for {timeout:g}s")
-            _, ready, _ = select.select([], [fd], [], left)
-            if ready:
+            if wait_ready(fd, select.POLLOUT, left):
                 try:
                     view = view[os.write(fd, view):]
                 except BlockingIOError:
@@ -192,8 +204,7 @@ class ProcessChannel(Channel):
 
     def _read_some(self, timeout: float) -> bytes | None:
         fd = self.process.stdout.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
+        if not wait_ready(fd, select.POLLIN, timeout):
             return None
         return os.read(fd, 1 << 20)
 
