@@ -318,6 +318,9 @@ class TextEnv(gym.Env[str, str]):
     env_name: str = "Text"
     #: The keys ``reset(options=...)`` takes (any other raises, rather than being ignored).
     reset_options: frozenset[str] = frozenset(("index", "task"))
+    #: Whether a task given to ``reset(options={"task": ...})`` must have a gold answer: False for
+    #: an env whose verifier never reads it (Countdown checks the expression against the target).
+    given_task_needs_answer: bool = True
 
     def __init__(
         self,
@@ -440,9 +443,11 @@ class TextEnv(gym.Env[str, str]):
                 ``fingerprint``, ``turn_details``, and env-specific entries (ToolMath's ``tools``).
 
         Raises:
-            ValueError: an unknown option, both ``index`` and ``task``, a task without a gold
-                answer or with fields the env cannot score (:meth:`check_given_task`: a Countdown
-                task without ``numbers``), or a prompt longer than ``max_obs_chars``.
+            ValueError: an unknown option, both ``index`` and ``task``, a task whose question is
+                not non-empty text, one without a gold answer (where the env's verifier reads
+                one: ``given_task_needs_answer``) or with fields the env cannot score
+                (:meth:`check_given_task`: a Countdown task without ``numbers``), or a prompt
+                longer than ``max_obs_chars``.
             TypeError: an ``index`` that is not an int (True, 1.0), or a ``task`` of another type.
             IndexError: an ``index`` outside the source (negative ones count from the end).
         """
@@ -461,9 +466,11 @@ class TextEnv(gym.Env[str, str]):
         """The task `reset(options=...)` asks for: given, by index, or drawn with `np_random`.
 
         A given task is a Task, or a dict with 'question', 'answer' and optionally 'id' (other keys
-        go to `Task.meta`); one without a gold answer (None, NaN) is refused, as it would be scored
-        against the text 'None'. An index must be an int (`check_index`: True or 1.0 is refused).
-        Both together are refused: one of them would be ignored.
+        go to `Task.meta`). Its question must be non-empty text, as a dataset row's or a
+        generator's must (None would be prompted as 'None'), and one without a gold answer (None,
+        NaN) is refused, as it would be scored against the text 'None' (unless the env's verifier
+        reads no gold: `given_task_needs_answer`). An index must be an int (`check_index`: True or
+        1.0 is refused). Both together are refused: one of them would be ignored.
         """
         if options:
             unknown = sorted(map(str, set(options) - self.reset_options))
@@ -478,11 +485,15 @@ class TextEnv(gym.Env[str, str]):
             if isinstance(task, Mapping):
                 if "question" not in task:
                     raise ValueError(f"options['task'] has no 'question' (its keys: {sorted(map(str, task))}); give the question text")
-                task = Task(str(task.get("id", "custom")), str(task["question"]), task.get("answer"),
+                task = Task(str(task.get("id", "custom")), task["question"], task.get("answer"),
                             {k: v for k, v in task.items() if k not in ("id", "question", "answer")})
             if not isinstance(task, Task):
                 raise TypeError(f"options['task'] must be a Task or a dict with 'question'/'answer', got {type(task).__name__}")
-            if is_missing(task.answer):
+            question = task.question
+            if not isinstance(question, str) or not question.strip():  # the rule of dataset rows and generators
+                raise ValueError(f"options['task'] 'question' is empty or not text ({question!r:.80}): it must be "
+                                 f"non-empty text (the model would be prompted with it); give the question text")
+            if self.given_task_needs_answer and is_missing(task.answer):
                 raise ValueError(f"options['task'] has no gold answer ({task.answer!r}); give the 'answer' the verifier checks")
             return self.check_given_task(task)
         if options and options.get("index") is not None:

@@ -20,7 +20,8 @@ from string import Formatter
 from typing import Any, Callable, Sequence
 
 from rlvr.envs.answers import RULES_VERSION, follows_tag_format
-from rlvr.envs.base import BatchVerify, SingleTurnEnv
+from rlvr.envs.base import BatchVerify, SingleTurnEnv, TextEnv
+from rlvr.envs.rewards import RewardWeights
 from rlvr.envs.scoring import Scorer, callable_identity, resolve_verifier
 from rlvr.envs.tasks import (DatasetError, GeneratorSource, ListSource, Task, TaskSource, build_tasks, is_missing, load_table,
                              require_column)
@@ -231,18 +232,53 @@ def _has_formatting(template: str) -> bool:
     return False
 
 
+#: `format_reward` not given: the verifier's own default (`default_format_reward`).
+_DEFAULT_FORMAT: Any = object()
+
+
+def default_format_reward(scorer_name: str) -> str | None:
+    """The format reward of an env that names none: "boxed" for the math verifier (its default
+    prompt asks for a `\\boxed{}` answer, and Math-v0 credits that form), else None."""
+    return "boxed" if scorer_name == "math" else None
+
+
 class VerifiedEnv(SingleTurnEnv):
-    """A single-turn env over any TaskSource, with a prompt template and a Scorer."""
+    """A single-turn env over any TaskSource, with a prompt template and a Scorer.
+
+    `format_reward` is what the `format` reward part credits: "boxed" (a `\\boxed{}` that holds
+    something), "answer_tags" (one non-empty `<answer>` tag) or None (nothing: the part is always
+    0). Not given, it is "boxed" for the math verifier, as in Math-v0, and None otherwise. A
+    non-zero `format` weight with no format reward (`reward_weights={"format": 0.2}` and a callable
+    verifier, or format_reward=None) raises a ValueError, when the env is built and when the
+    weights are reassigned: the weight would silently pay nothing.
+    """
 
     env_name = "Custom"
 
-    def __init__(self, source: TaskSource, scorer: Scorer, *, prompt: Prompt = None, format_reward: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, source: TaskSource, scorer: Scorer, *, prompt: Prompt = None, format_reward: str | None = _DEFAULT_FORMAT,
+                 **kwargs: Any) -> None:
         self.scorer = scorer
         self.prompt = prompt if prompt is not None else default_prompt(scorer.name)
+        if format_reward is _DEFAULT_FORMAT:
+            format_reward = default_format_reward(scorer.name)
         if format_reward not in (None, "boxed", "answer_tags"):
             raise ValueError(f"format_reward must be None, 'boxed' or 'answer_tags', got {format_reward!r}")
         self.format_reward = format_reward
         super().__init__(source, **kwargs)
+
+    def _set_reward_weights(self, value: Any) -> None:
+        """`TextEnv.reward_weights`' setter, refusing a non-zero `format` weight that nothing could pay."""
+        weights = RewardWeights.coerce(value)
+        if weights.format != 0 and self.format_reward is None:
+            raise ValueError(
+                f"{type(self).__name__}: reward_weights give the 'format' part the weight {weights.format}, but this env "
+                f"has no format reward (format_reward=None, the default for the {self.scorer.name!r} verifier), so "
+                f"that part would always be 0; pass format_reward='boxed' (credits a \\boxed{{}} answer) or "
+                f"'answer_tags' (one <answer></answer> tag), to rlvr.register or rlvr.make, with a prompt that asks "
+                f"for that form, or drop the 'format' weight")
+        TextEnv.reward_weights.fset(self, weights)
+
+    reward_weights = TextEnv.reward_weights.setter(_set_reward_weights)
 
     def make_prompt(self, task: Task) -> str:
         """The prompt of `task`; a template it cannot fill (a field it lacks or holds as None, a value

@@ -4,12 +4,12 @@ Used by Countdown's verifier: the model's expression is parsed with `ast` and wa
 non-negative integer literals, parentheses and the four operators are allowed, and evaluation is
 exact (`Fraction`), so `7/2*2` is exactly 7 and no float rounding can make a wrong answer right.
 
-The typeset operators are read as theirs (`×`, `·`, `⋅`, `\\times`, `\\cdot`: `*`; `÷`, `\\div`:
-`/`; `−`: `-`; `\\left(`, `\\right)`: parentheses). Only the characters of such an expression then
-reach `ast.parse` (ASCII digits, `+ - * /`, parentheses and spaces): a `#` would start a Python
-comment that hides the rest of the answer ("8 + 5 #\n- 6" read as 8 + 5), and model text such as
-"8+5if 1 else 2" made the parser print a SyntaxWarning to stderr (or fail differently under
-`-W error`). These characters cannot give either.
+The typeset operators are read as theirs (`×`, `·`, `⋅`, `∗`, `\\times`, `\\cdot`: `*`; `÷`,
+`\\div`: `/`; `−` and the en dash `–`: `-`; `\\left(`, `\\right)`: parentheses; `EXPR_RULES_VERSION`).
+Only the characters of such an expression then reach `ast.parse` (ASCII digits, `+ - * /`,
+parentheses and spaces): a `#` would start a Python comment that hides the rest of the answer
+("8 + 5 #\n- 6" read as 8 + 5), and model text such as "8+5if 1 else 2" made the parser print a
+SyntaxWarning to stderr (or fail differently under `-W error`). These characters cannot give either.
 """
 
 from __future__ import annotations
@@ -24,10 +24,15 @@ MAX_EXPRESSION_CHARS = 256
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 #: Every character an expression may hold once its whitespace runs are single spaces.
 _ALLOWED_CHARS = frozenset("0123456789+-*/() ")
+#: Version of how expressions are read, recorded in Countdown's verifier fingerprint (`expr_rules`),
+#: so results under two readings are not mixed. 2: the en dash "–" is a minus sign (as
+#: `answers.parse_number` reads it since answer rules 7: "8 – 3" was refused while "–5" was -5),
+#: and the asterisk operator "∗" (U+2217) a times sign.
+EXPR_RULES_VERSION = 2
 #: Typeset spellings of the operators and parentheses, and the ASCII each stands for.
-_TYPESET = {"×": "*", "·": "*", "⋅": "*", "\\times": "*", "\\cdot": "*", "÷": "/", "\\div": "/", "−": "-",
-            "\\left(": "(", "\\right)": ")"}
-_TYPESET_RE = re.compile(r"\\(?:times|cdot|div)(?![A-Za-z])|\\left\(|\\right\)|[×·⋅÷−]")
+_TYPESET = {"×": "*", "·": "*", "⋅": "*", "∗": "*", "\\times": "*", "\\cdot": "*", "÷": "/", "\\div": "/",
+            "−": "-", "–": "-", "\\left(": "(", "\\right)": ")"}
+_TYPESET_RE = re.compile(r"\\(?:times|cdot|div)(?![A-Za-z])|\\left\(|\\right\)|[×·⋅∗÷−–]")
 
 
 class ExprError(ValueError):

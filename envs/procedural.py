@@ -31,7 +31,7 @@ import numpy as np
 from rlvr.envs.answers import MAX_NUMBER_CHARS, RULES_VERSION, check_gold, final_answer, follows_tag_format, parse_number, unwrapped
 from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.errors import did_you_mean
-from rlvr.envs.expr import ExprError, evaluate
+from rlvr.envs.expr import EXPR_RULES_VERSION, ExprError, evaluate
 from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import GeneratorSource, Task
 from rlvr.verifiers.verdict import Verdict
@@ -230,14 +230,29 @@ def _intermediates(ops: str) -> str:
     return f" Intermediate results may be {' or '.join(kinds)}." if kinds else ""
 
 
+#: Version of `linear_equation_task`'s tasks, in the env's fingerprint (`data.generator_version`).
+#: 2: "x = c" (a = 1, b = 0: the prompt states the answer) is drawn again (1.2% of default tasks,
+#: half of those with max_coef=1), so those seeds give other tasks than under 1; the rest are as
+#: they were.
+LINEAR_EQUATION_VERSION = 2
+
+
 def linear_equation_task(rng: np.random.Generator, *, max_coef: int = 9, max_solution: int = 9, negative: bool = False) -> dict:
-    """`a*x + b = c` with an integer solution; answer x."""
-    low = -max_solution if negative else 0
-    x = int(rng.integers(low, max_solution + 1))
-    a = int(rng.integers(1, max_coef + 1))
-    if negative and rng.integers(2):
-        a = -a
-    b = int(rng.integers(-max_coef if negative else 0, max_coef + 1))
+    """`a*x + b = c` with an integer solution; answer x.
+
+    An equation that already states its answer ("x = 8": a = 1, b = 0) is drawn again with the same
+    generator: copying the number would earn full reward. Every setting allows others (b may be
+    1..max_coef, and max_coef >= 1), and at worst (max_coef 1) half the draws are such, so the
+    redraws end at once."""
+    while True:
+        low = -max_solution if negative else 0
+        x = int(rng.integers(low, max_solution + 1))
+        a = int(rng.integers(1, max_coef + 1))
+        if negative and rng.integers(2):
+            a = -a
+        b = int(rng.integers(-max_coef if negative else 0, max_coef + 1))
+        if a != 1 or b != 0:
+            break
     c = a * x + b
     lhs = ("" if a == 1 else "-" if a == -1 else str(a)) + "x"
     if b:
@@ -273,15 +288,22 @@ def sort_task(rng: np.random.Generator, *, length: int = 4, max_value: int = 9) 
     }
 
 
+#: Version of `mod_arith_task`'s tasks, in the env's fingerprint (`data.generator_version`). 2: the
+#: chat prompt says the result is a number from 0 to m-1 ("(9 - 10) mod 8" is 7, where C's and
+#: Java's `%` give -1, which the prompt did not rule out); numbers and compact prompts are as in 1.
+MOD_ARITH_VERSION = 2
+
+
 def mod_arith_task(rng: np.random.Generator, *, max_value: int = 20, max_modulus: int = 10, ops: str = "+*") -> dict:
-    """`(a op b) mod m` with 0 <= a, b <= max_value and 2 <= m <= max_modulus; answer in 0..m-1."""
+    """`(a op b) mod m` with 0 <= a, b <= max_value and 2 <= m <= max_modulus; answer in 0..m-1,
+    which the chat prompt states (a negative difference has a negative truncated remainder too)."""
     a = int(rng.integers(0, max_value + 1))
     b = int(rng.integers(0, max_value + 1))
     m = int(rng.integers(2, max_modulus + 1))
     op = ops[int(rng.integers(len(ops)))]
     value = {"+": a + b, "-": a - b, "*": a * b}[op] % m
     return {
-        "question": f"Compute ({a} {op} {b}) mod {m}. {TAG_INSTRUCTION}",
+        "question": f"Compute ({a} {op} {b}) mod {m}. Give the result as a number from 0 to {m - 1}. {TAG_INSTRUCTION}",
         "compact": f"({a}{op}{b})%{m}=",
         "answer": str(value),
     }
@@ -487,7 +509,9 @@ class CountdownEnv(ProceduralEnv):
     that is not an expression and a number ("banana = 99", "6 - 1 = 5 = 5") unparsable (no compact
     format credit: `_countdown_reading`); of two sides that both read as the target ("1 = 8/8"),
     the bare target is the number. A sentence's final period ("6 - 1.") is ignored, and so is
-    markup enclosing the answer or one side ("$6 - 1$", "\\(6 - 1\\) = 5"). Targets are never one
+    markup enclosing the answer or one side ("$6 - 1$", "\\(6 - 1\\) = 5"). Typeset operators are read as theirs
+    ("6 – 1" with an en dash, "2 × 3"; `rlvr.envs.expr`, whose rules version is `expr_rules` in the
+    verifier fingerprint). Targets are never one
     of the given numbers (generator version 2), and the chat prompt's example answer is never a
     right answer (version 3).
     Difficulty: `count` (2..6 numbers, default 3), `max_number` (default 9), `ops` (default "+-*/").
@@ -497,6 +521,9 @@ class CountdownEnv(ProceduralEnv):
     generator = staticmethod(countdown_task)
     difficulty_keys = ("count", "max_number", "ops")
     generator_version = COUNTDOWN_VERSION
+    #: the verdict checks the expression against `numbers` and `target`, never a gold answer: a
+    #: given task needs none (one given is kept, unread)
+    given_task_needs_answer = False
 
     def check_difficulty(self, s: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -507,7 +534,8 @@ class CountdownEnv(ProceduralEnv):
 
     def check_given_task(self, task: Task) -> Task:
         """A given task needs `numbers` (a non-empty list of whole numbers) and `target` (a whole
-        number) among its fields; integers written as strings (a CSV's "10") are read as integers."""
+        number) among its fields; integers written as strings (a CSV's "10") are read as integers.
+        Its `answer` may be left out: the verdict never reads it."""
         meta = dict(task.meta)
         for key in ("numbers", "target"):
             if key not in meta:
@@ -519,6 +547,12 @@ class CountdownEnv(ProceduralEnv):
         meta["numbers"] = [_given_int("an item of 'numbers'", n) for n in numbers]
         meta["target"] = _given_int("'target'", meta["target"])
         return replace(task, meta=meta)
+
+    def verifier_fingerprint(self) -> dict[str, Any]:
+        """`ProceduralEnv`'s, with the version of how expressions are read (`expr.EXPR_RULES_VERSION`)."""
+        fingerprint = super().verifier_fingerprint()
+        fingerprint["settings"]["expr_rules"] = EXPR_RULES_VERSION
+        return fingerprint
 
     def reads_as_answer(self, task: Task, answer: str) -> bool:
         """An expression with the allowed operators, optionally with a number on one side of one
@@ -626,10 +660,12 @@ class LinearEquationEnv(ProceduralEnv):
 
     Difficulty: `max_coef` (default 9), `max_solution` (default 9), `negative` (allow negative
     coefficients and solutions; default False). Answers like "5", "x = 5", "5 = x" or "10/2" are accepted.
+    No task is "x = c", which states its answer (generator version 2).
     """
 
     env_name = "LinearEquation"
     generator = staticmethod(linear_equation_task)
+    generator_version = LINEAR_EQUATION_VERSION
     difficulty_keys = ("max_coef", "max_solution", "negative")
     answer_variable = "x"
 
@@ -767,11 +803,13 @@ class ModArithEnv(ProceduralEnv):
     """`rlvr/ModArith-v0`: compute `(a op b) mod m`.
 
     Difficulty: `max_value` (default 20), `max_modulus` (2.., default 10), `ops` (subset of
-    "+-*", default "+*").
+    "+-*", default "+*"). The answer is the residue in 0..m-1, which the chat prompt states
+    (generator version 2): "(9 - 10) mod 8" is 7, not -1.
     """
 
     env_name = "ModArith"
     generator = staticmethod(mod_arith_task)
+    generator_version = MOD_ARITH_VERSION
     difficulty_keys = ("max_value", "max_modulus", "ops")
 
     def check_difficulty(self, s: dict[str, Any]) -> dict[str, Any]:

@@ -148,10 +148,14 @@ def register(
         verifier: "math" (default for datasets), "code", "exact" (default for generators) or a
             callable fn(gold, completion) -> Verdict | bool | float.
         prompt: template string ("{question}", other columns by name) or callable(task) -> str.
+        format_reward: what the `format` reward part credits (paid only under a non-zero `format`
+            weight in `reward_weights`): "boxed" (a `\\boxed{}` that holds something), "answer_tags"
+            (one non-empty `<answer></answer>` tag) or None (nothing). Default: "boxed" for the
+            "math" verifier (as Math-v0; its default prompt asks for a box), None for the others.
+            A non-zero `format` weight with no format reward raises a ValueError at make time.
         force: replace an existing registration of the same id.
         **kwargs: further env arguments stored as defaults (`split`, `config`, `revision`,
-            `generator_settings`, `verifier_settings`, `reward_weights`, `system_prompt`,
-            `format_reward`, ...).
+            `generator_settings`, `verifier_settings`, `reward_weights`, `system_prompt`, ...).
 
     Returns:
         The full env id (or, used as a decorator, the generator unchanged).

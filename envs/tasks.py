@@ -191,6 +191,12 @@ class GeneratorSource(TaskSource):
     generator seeded by `i`, so evaluation sets are reproducible; `sample(rng)` draws a seed from
     the environment's generator.
 
+    The task id (`info["task_id"]`; results and pass@k are grouped by it) is "name/i" for task `i`
+    and "name/s<seed>" for a drawn one, unless the dict has an `id` key (its value written as text:
+    5 is "5"), or the `Task` an id other than None or "": then that id, which must be unique to
+    the task. An `id` that says nothing (None, NaN, blank text) raises `GeneratorError` naming
+    the task index or seed: every task would share the id 'None' and their results be merged.
+
     Every task made is checked as a dataset row is (`build_tasks`): a non-empty text question, a
     gold answer, converted by `convert_answer` and accepted by `validate_answer` (the verifier's
     own gold-answer check, see `rlvr.envs.scoring.Scorer`). A task that fails raises
@@ -239,10 +245,16 @@ class GeneratorSource(TaskSource):
                 raise
             raise self._raised(exc, seed, task_id) from exc
         if isinstance(made, Task):
-            task = made if made.id else Task(task_id, made.question, made.answer, made.meta)
+            if made.id is None or made.id == "":  # no id given: the index or seed names the task
+                task = Task(task_id, made.question, made.answer, made.meta)
+            else:
+                task = made if _names_a_task(made.id) else self._bad_id(made.id, seed, task_id)
         elif isinstance(made, Mapping) and "question" in made and "answer" in made:
             meta = {k: v for k, v in made.items() if k not in ("question", "answer", "id")}
-            task = Task(str(made.get("id", task_id)), made["question"], made["answer"], meta)
+            if "id" in made:
+                given = made["id"]
+                task_id = str(given) if _names_a_task(given) else self._bad_id(given, seed, task_id)
+            task = Task(task_id, made["question"], made["answer"], meta)
         else:
             raise self._error("the task", made, "it must be a Task or a dict with 'question' and 'answer' keys")
         return self._checked(task)
@@ -261,6 +273,13 @@ class GeneratorSource(TaskSource):
             if problem:
                 raise self._error("'answer'", task.answer, problem)
         return task if answer is task.answer else Task(task.id, question, answer, task.meta)
+
+    def _bad_id(self, value: Any, seed: int, task_id: str) -> Any:
+        """Raise the error for a generated task whose id says nothing (None, NaN, blank text)."""
+        raise GeneratorError(f"{self._what()} returned the id {value!r:.80} for task {task_id!r} (seed {seed}): a task "
+                             f"id must be non-empty text or a number, unique to the task (results and pass@k are "
+                             f"grouped by task id, so tasks sharing {str(value)!r:.40} would be merged); leave the 'id' "
+                             f"key out to have tasks named by index or seed, or fix the generator")
 
     def _error(self, field: str, value: Any, problem: str) -> GeneratorError:
         """The error for a generated task whose `field` holds the unusable `value`."""
@@ -318,6 +337,11 @@ class GeneratorSource(TaskSource):
 
             fingerprint["callable"] = callable_identity(self.fn)
         return fingerprint
+
+
+def _names_a_task(value: Any) -> bool:
+    """True for a task id that says something: not None, NaN or blank text."""
+    return not is_missing(value) and bool(str(value).strip())
 
 
 def _task_text(task: Task) -> str:
