@@ -15,7 +15,8 @@ class Limits:
 
     Attributes:
         timeout: wall-clock seconds before the run is killed (status "timeout").
-        cpu_time: CPU seconds (RLIMIT_CPU); defaults to `timeout` rounded up.
+        cpu_time: CPU seconds of each process, all its threads together (RLIMIT_CPU). None (the
+            default): no CPU limit but a backstop past the timeout on every CPU the run may use.
         memory_mb: address-space limit in MiB of each process (RLIMIT_AS); Docker also caps the whole
             container at the sandbox's value plus the worker's share (status "memory" when exceeded).
         max_processes: the run's own processes and threads at once, its main process included
@@ -59,8 +60,10 @@ class Limits:
     @property
     def cpu_seconds(self) -> int:
         """The job's RLIMIT_CPU, whole seconds: `cpu_time` rounded up (the worker also refuses a run
-        that used more than `cpu_time` itself), else one second past `timeout`, so that the wall
-        clock decides."""
+        that used more than `cpu_time` itself). Without `cpu_time`, one second past `timeout` *per
+        CPU*: the worker multiplies it by the CPUs the job may run on (its affinity), since
+        RLIMIT_CPU adds up all of a process's threads, so that the wall clock decides even for a
+        program whose threads work in parallel."""
         if self.cpu_time is not None:
             return math.ceil(self.cpu_time)
         return int(self.timeout) + 1

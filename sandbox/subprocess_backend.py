@@ -7,6 +7,15 @@ files a run writes, nor on memory outside its processes (memfds, SysV shared mem
 in sockets and pipes, whose buffers it may also raise). They can read whatever the user
 running rlvr can read and can open network connections. Use it only for trusted code or where no
 isolating backend works; `make_sandbox("auto")` warns when it falls back to it.
+
+Run as root, each worker's jobs run as a uid of their own (`claim_job_uid`): `max_processes` is
+their RLIMIT_NPROC, and after each job the SysV IPC objects and /dev/shm and /dev/mqueue entries
+that uid owns are removed. Run as another user, jobs run as that user, and both are weaker:
+RLIMIT_NPROC counts every process and thread of the user, so a job's is the user's task count when
+it starts plus `max_processes` (the trainer's threads would otherwise leave a job none; a job may
+then use what the user's other processes, concurrent runs among them, give up meanwhile, and what
+they start meanwhile is taken from it), and what a job leaves in SysV IPC, /dev/shm, /dev/mqueue or
+/tmp outside its own dirs stays (nothing tells it apart from the user's own).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from rlvr.sandbox.bwrap import default_python
 from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, job_message
 from rlvr.sandbox.result import ExecResult
+from rlvr.sandbox.worker import SHARED_IPC_DIRS, remove_entries_of, remove_sysv_ipc
 
 
 # When rlvr runs as root, each worker's jobs run as a uid of their own, so that their process
@@ -48,15 +58,27 @@ def claim_job_uid() -> tuple[int, int]:
         except BlockingIOError:
             os.close(fd)
             continue
-        kill_processes_of(uid)
+        forget_uid(uid)
         return uid, fd
     raise RuntimeError("no free uid for sandbox jobs")
 
 
 def release_job_uid(uid: int, lock: int) -> None:
-    """Kill what a worker's jobs left running as `uid` (the worker is gone), then free the uid."""
-    kill_processes_of(uid)
+    """Kill what a worker's jobs left running as `uid` (the worker is gone) and remove what they left
+    in SysV IPC and shared dirs (a job the worker could not clean up after), then free the uid."""
+    forget_uid(uid)
     os.close(lock)
+
+
+def forget_uid(uid: int) -> None:
+    """Kill every process running as `uid`, then remove its SysV IPC objects and its entries in
+    /dev/shm and /dev/mqueue (root only): nothing of a job uid outlives the worker it was claimed for."""
+    kill_processes_of(uid)
+    remove_sysv_ipc(uid)
+    try:
+        remove_entries_of(uid, SHARED_IPC_DIRS)
+    except OSError:  # (what cannot be removed stays: never a reason to fail a worker's start or end)
+        pass
 
 
 def kill_processes_of(uid: int) -> None:

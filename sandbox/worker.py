@@ -49,6 +49,14 @@ and TMPDIR, or "-". JOB_UID is "-" for none. OOM_EVENTS, where the worker's memo
 sandbox's own (a container), is a comma-separated list of the files where it counts its OOM kills
 (`_oom_kills`): a handler killed while that count went up is reported as the OOM killer's doing.
 
+Without OOM_EVENTS (bwrap, subprocess) the worker shares its memory cgroup with the host's own
+processes (the trainer), and `memory_mb` is a per-process RLIMIT_AS: a program over it gets an
+allocation failure (MemoryError, status "memory"), never the OOM killer. So a job that dies by a
+SIGKILL the sandbox did not send while the OOM kills counted for the worker (its memory cgroup's
+count, else the system's in /proc/vmstat: `host_oom_files`) went up was ended for the host's memory
+pressure: status "sandbox_error", not the program's "error". (A program that fills the host's
+memory on purpose, with many processes or with memory outside RLIMIT_AS, is reported so too.)
+
 Modes:
   pidns       the worker is pid 1 of its own pid namespace (bubblewrap `--as-pid-1`, or a container
               without an init): signals from the jobs cannot reach it (pid 1 only receives signals
@@ -57,7 +65,15 @@ Modes:
   host        no namespace (the subprocess backend): leftovers are found through the child
               subreaper and killed; when started as root, jobs drop to JOB_UID (one per worker), so
               that the process limit applies to them alone and they cannot signal the worker or any
-              other process.
+              other process, and after each job the SysV IPC objects and the /dev/shm and
+              /dev/mqueue entries of JOB_UID are removed (`remove_sysv_ipc`, `remove_entries_of`):
+              nothing else owns them. Without a job uid (rlvr not root) nothing there can be told
+              apart from the user's own, so what a job leaves there stays. RLIMIT_NPROC counts every
+              process and thread of the job's real uid, so without a job uid it is set to the
+              count of the user's tasks (`_tasks_of`, by the worker between jobs, at most
+              `USER_TASKS_FRESH` old: the worker and the job's handler among them) plus
+              `max_processes`: a weaker limit, since the user's other processes (the trainer's
+              threads, concurrent runs) share it, and may end or start threads meanwhile.
 """
 
 from __future__ import annotations
@@ -109,6 +125,11 @@ B64_PIECE = 3 << 20
 B64_TEXT_PIECE = 4 << 20
 #: The worker's resource limits a job could change from outside (`process_settings`).
 RLIMITS = tuple(sorted(name for name in dir(resource) if name.startswith("RLIMIT_")))
+#: How old (seconds) the worker's count of the user's tasks may be when it forks a job's handler
+#: (`Worker.user_tasks`): a count costs a read of /proc for every process, some milliseconds.
+USER_TASKS_FRESH = 1.0
+#: Where a job running as a job uid of its own may leave files that outlive it (`remove_entries_of`).
+SHARED_IPC_DIRS = ("/dev/shm", "/dev/mqueue")
 #: ioprio_get's number, by machine (no wrapper in Python's os module).
 IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "i686": 290, "i386": 290}
 IOPRIO_WHO_PROCESS = 1
@@ -286,6 +307,10 @@ class Worker:
         self.settings: dict = {}  # the worker's own settings when it started (set by `serve`)
         self._reaped_others = False  # set by `_wait_for`
         self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
+        # where the OOM kills of the worker's memory cgroup (else the system's) are counted (module docs)
+        self.host_oom_files = _memory_cgroup_oom_files() + ["/proc/vmstat"]
+        # host mode without a job uid: (when, how many) tasks the user had (see `_nproc`)
+        self.user_tasks: tuple[float, int] | None = None
         self.ctl_in = os.fdopen(os.dup(0), "rb")
         self.ctl_out = os.fdopen(os.dup(1), "wb")
         null = os.open(os.devnull, os.O_RDWR)
@@ -345,6 +370,9 @@ class Worker:
         gc.freeze()
         while True:
             oom_kills = _oom_kills(self.oom_events) if self.oom_events else 0
+            if self.mode == "host" and self.job_uid is None:  # (see `_nproc`)
+                if self.user_tasks is None or time.monotonic() - self.user_tasks[0] > USER_TASKS_FRESH:
+                    self.user_tasks = (time.monotonic(), _tasks_of(os.getuid()))
             handler = os.fork()
             if handler == 0:
                 os._exit(self.handle_one_job(me))
@@ -481,8 +509,9 @@ class Worker:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         setup_r, setup_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-        oom_events = job.get("oom_events")
-        oom_kills = _oom_kills(oom_events)
+        oom_events = job.get("oom_events")  # (Docker: the container's own cgroup, its OOM kills the run's)
+        oom_files = oom_events or self.host_oom_files
+        oom_kills = _oom_kills(oom_files)
         started = time.monotonic()
         worker_pid = os.getpid()
         # marked before the fork, not after: a job that killed its handler before the handler had
@@ -505,10 +534,17 @@ class Worker:
                 result.update(status="sandbox_error", message=f"the sandbox could not start the program: {setup_failure}",
                               retire=True)
             elif (result["status"] == "error" and result["exit_code"] == -signal.SIGKILL
-                  and _oom_kills(oom_events) > oom_kills):
-                result.update(status="memory", message=(
-                    "memory limit exceeded: the OOM killer of the sandbox's memory cgroup ended the program "
-                    "(its processes, its files in the tmpfs mounts and the worker share that limit)"))
+                  and _oom_kills(oom_files) > oom_kills):
+                if oom_events:
+                    result.update(status="memory", message=(
+                        "memory limit exceeded: the OOM killer of the sandbox's memory cgroup ended the program "
+                        "(its processes, its files in the tmpfs mounts and the worker share that limit)"))
+                else:  # RLIMIT_AS kept each process under memory_mb: the host ran out (module docs)
+                    result.update(status="sandbox_error", message=(
+                        "the kernel's OOM killer ended the program (SIGKILL) while the host, or the memory cgroup "
+                        "the sandbox shares with the host's processes, ran out of memory: host memory pressure, not "
+                        f"the program's doing (each of its processes was held under memory_mb="
+                        f"{job['limits']['memory_mb']} MiB, which ends in an allocation failure, not a kill)"))
         finally:
             os.close(out_r)
             os.close(err_r)
@@ -517,7 +553,10 @@ class Worker:
             try:
                 self.clean(workdir)
                 if self.mode == "pidns":
-                    _remove_sysv_ipc()
+                    remove_sysv_ipc()
+                elif self.job_uid is not None:  # (without one, nothing there is surely the job's)
+                    remove_sysv_ipc(self.job_uid)
+                    remove_entries_of(self.job_uid, SHARED_IPC_DIRS)
             except Exception:  # the job's result stands; this worker must not serve another
                 clean = False
         if not clean:
@@ -563,15 +602,13 @@ class Worker:
             limits = job["limits"]
             memory = limits["memory_mb"] * 1024 * 1024
             file_size = limits["max_file_mb"] * 1024 * 1024
-            cpu = limits["cpu_seconds"]
+            cpu = _cpu_rlimit(limits)
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             if job.get("rlimit_nproc", True):  # containers count processes with their pids cgroup
-                # RLIMIT_NPROC counts every process of the user: in a namespace of our own, the
-                # worker and this job's handler too, which are not the run's
-                nproc = limits["max_processes"] + (WORKER_PROCESSES if self.mode == "pidns" else 0)
+                nproc = self._nproc(limits["max_processes"])
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
             os.chdir(workdir)
@@ -589,6 +626,17 @@ class Worker:
                 os.write(SETUP_FD, f"{type(exc).__name__}: {exc}".encode()[:2000])
             finally:
                 os._exit(126)
+
+    def _nproc(self, max_processes: int) -> int:
+        """The job's RLIMIT_NPROC, which counts every process and thread of its real uid: in a
+        namespace of our own, the worker and this job's handler too, which are not the run's; on the
+        host without a job uid, every task of the user, as the worker last counted them (with itself
+        and, to come, this handler: see the module docs); with a job uid, the job's alone."""
+        if self.mode == "pidns":
+            return max_processes + WORKER_PROCESSES
+        if self.job_uid is None and self.user_tasks is not None:
+            return self.user_tasks[1] + 1 + max_processes  # (+1: this handler, forked since)
+        return max_processes
 
     @staticmethod
     def _exec_python_here(source: str, program: str, workdir: str) -> None:
@@ -855,11 +903,13 @@ def _read_available(fd: int) -> str:
 IPC_RMID = 0
 
 
-def _remove_sysv_ipc() -> None:
-    """Delete every SysV shared-memory segment, semaphore set and message queue in our IPC namespace.
+def remove_sysv_ipc(uid: int | None = None) -> None:
+    """Delete every SysV shared-memory segment, semaphore set and message queue in our IPC
+    namespace, or, given `uid`, those it owns or created (an owner may hand an object to another uid).
 
-    They outlive the processes that made them, so one run could otherwise leave data for the next.
-    Only called in pidns mode, where the worker has an IPC namespace of its own.
+    They outlive the processes that made them, so one run could otherwise leave data for the next,
+    and kernel memory behind. Called in pidns mode, where the worker has an IPC namespace of its
+    own, and in host mode for a job uid of the worker's own (nothing else runs as it).
     """
     libc = LIBC
     for table, remove in (("shm", lambda i: libc.shmctl(i, IPC_RMID, None)),
@@ -867,11 +917,85 @@ def _remove_sysv_ipc() -> None:
                           ("msg", lambda i: libc.msgctl(i, IPC_RMID, None))):
         try:
             with open(f"/proc/sysvipc/{table}") as handle:
-                rows = handle.read().splitlines()[1:]
-        except OSError:
+                header, *rows = handle.read().splitlines()
+        except (OSError, ValueError):
             continue
+        columns = header.split()
+        owners = [columns.index(name) for name in ("uid", "cuid") if name in columns]
         for row in rows:
-            remove(int(row.split()[1]))
+            fields = row.split()
+            if uid is None or any(int(fields[column]) == uid for column in owners):
+                remove(int(fields[1]))
+
+
+def remove_entries_of(uid: int, dirs) -> None:
+    """Remove what `uid` owns at the top of each of `dirs` (shared dirs such as /dev/shm, where a
+    job of a job uid of its own may leave files: they outlive it and hold memory), whole trees for
+    its directories. Called once every process of the uid is gone: nothing can swap an entry meanwhile
+    (the dirs are sticky: only an entry's owner or root may rename it)."""
+    for top in dirs:
+        try:
+            entries = list(os.scandir(top))
+        except OSError:  # not mounted here
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    _clean_dir(entry.path)
+                    os.rmdir(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except FileNotFoundError:
+                continue
+
+
+def _tasks_of(uid: int) -> int:
+    """How many processes and threads run with real uid `uid` (what its RLIMIT_NPROC counts), as
+    far as /proc shows. Only the processes whose /proc dir is the uid's or root's are read (that of a
+    process that is not dumpable, like the worker, is root's)."""
+    total = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        path = f"/proc/{name}"
+        try:
+            if os.stat(path).st_uid not in (uid, 0):
+                continue
+            with open(f"{path}/status", "rb") as handle:
+                status = handle.read()
+        except OSError:  # gone meanwhile
+            continue
+        real, threads = None, 0
+        for line in status.splitlines():
+            if line.startswith(b"Uid:"):
+                real = int(line.split()[1])
+            elif line.startswith(b"Threads:"):
+                threads = int(line.split()[1])
+        if real == uid:
+            total += threads
+    return total
+
+
+def _memory_cgroup_oom_files() -> list[str]:
+    """The files where this process's memory cgroup counts its OOM kills (v1 `memory.oom_control`,
+    v2 `memory.events`, each counting the kills of its own processes), for `_oom_kills`; empty where
+    /proc/self/cgroup cannot be read. Under bwrap /sys is not mounted: none of them can be read."""
+    files = []
+    try:
+        with open("/proc/self/cgroup") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return files
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            files.append(f"/sys/fs/cgroup/memory{path.rstrip('/')}/memory.oom_control")
+        elif controllers == "":  # v2 (no such file for the system's root cgroup: skipped when read)
+            path = path.rstrip("/")
+            files += [f"/sys/fs/cgroup{path}/memory.events", f"/sys/fs/cgroup/unified{path}/memory.events"]
+    return files
 
 
 def _first_for_the_oom_killer() -> None:
@@ -902,9 +1026,10 @@ def _first_for_the_oom_killer() -> None:
 
 
 def _oom_kills(paths: list[str] | None) -> int:
-    """How many processes the sandbox's memory cgroup has killed so far: the `oom_kill` count of
-    the first readable file of `paths` (cgroup v2 `memory.events`, v1 `memory.oom_control`), or 0.
-    The host names the files where the cgroup is the sandbox's own (a container); elsewhere None."""
+    """How many processes the OOM killer has ended so far: the `oom_kill` count of the first
+    readable file of `paths` (cgroup v2 `memory.events`, v1 `memory.oom_control`, or /proc/vmstat for
+    the whole system), or 0. The host names the files where the cgroup is the sandbox's own (a
+    container); elsewhere the worker's own (`Worker.host_oom_files`)."""
     for path in paths or ():
         try:
             with open(path) as handle:
@@ -959,11 +1084,30 @@ def _children_of(parent: int) -> list[int]:
     return children
 
 
+def _cpu_rlimit(limits: dict) -> int:
+    """The job's RLIMIT_CPU, whole seconds. With `cpu_time`, `cpu_seconds` (it rounded up). Without,
+    a backstop the wall clock always reaches first: `cpu_seconds` (the timeout, rounded, plus one)
+    for each CPU the job may run on. RLIMIT_CPU adds up every thread of a process, so a limit of
+    one CPU's worth would end a program whose threads work in parallel before its timeout."""
+    if limits.get("cpu_time") is not None:
+        return limits["cpu_seconds"]
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except OSError:
+        cpus = os.cpu_count() or 1
+    return limits["cpu_seconds"] * max(1, cpus)
+
+
 def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict) -> tuple[str, str]:
     tail = stderr[-2000:]
     cpu_limit = limits.get("cpu_time")  # (None: the wall-clock timeout decides, RLIMIT_CPU is past it)
-    if exit_code == -signal.SIGXCPU or (exit_code == -signal.SIGKILL and cpu_used >= limits["cpu_seconds"] - 0.5):
-        return "timeout", f"CPU-time limit of {cpu_limit or limits['cpu_seconds']:g}s exceeded"
+    cpu_rlimit = _cpu_rlimit(limits)
+    if exit_code == -signal.SIGXCPU or (exit_code == -signal.SIGKILL and cpu_used >= cpu_rlimit - 0.5):
+        if cpu_limit is None:  # (only a job that ran on more CPUs than it was started with gets here)
+            return "timeout", (f"CPU-time backstop of {cpu_rlimit}s exceeded (no cpu_time was set: the "
+                               f"{limits['timeout']:g}s timeout in whole seconds plus one, {limits['cpu_seconds']}s, "
+                               f"for each of the {cpu_rlimit // limits['cpu_seconds']} CPUs the run was started on)")
+        return "timeout", f"CPU-time limit of {cpu_limit:g}s exceeded"
     if cpu_limit is not None and cpu_used > cpu_limit:  # RLIMIT_CPU counts whole seconds only
         return "timeout", f"CPU-time limit of {cpu_limit:g}s exceeded ({cpu_used:.2f}s used)"
     if exit_code == -signal.SIGXFSZ or (exit_code != 0 and "File too large" in tail):
