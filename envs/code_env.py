@@ -36,7 +36,8 @@ outcome is the fraction of tests passed; with `partial_credit=False` it is 1 whe
 and 0 otherwise (`credit`; the verdict keeps the fraction in its details as "partial_score").
 
 A row that could not be scored raises `DatasetError` naming the row when the env is built, not at
-every step: empty tests, an `entry_point` that is not a function name or is not the function the
+every step: empty tests (an APPS row with an empty `input_output`: "row i has no tests", with how
+to drop such rows), a `test_setup_code` or `test_imports` that does not parse (named as such), an `entry_point` that is not a function name or is not the function the
 prompt asks for, tests the verifier refuses (`plan_tests`: tests that do not parse, never use the
 solution, or assert nothing), stdin/stdout cases of unequal count, null (which would read
 "None") or holding a mapping or nested list (its repr), or all expecting no output (a program printing nothing would pass). A HumanEval row with a null `entry_point` takes the one its tests name (`check(add)`) or
@@ -190,6 +191,30 @@ def _check_tests(i: int, task_id: Any, column: str, tests: str, entry_point: str
         raise DatasetError(f"row {i} (task {str(task_id)!r}): column {column!r} cannot check a solution: {error}")
 
 
+def _check_mbpp_parts(i: int, task_id: Any, parts: list[tuple[str, list[str]]], code: str,
+                      entry_point: str | None) -> None:
+    """`_check_tests` for an MBPP row whose tests `code` are its columns' lines joined in order
+    (`parts`: (column, its lines)): a syntax error is blamed on the column its line comes from, so a
+    broken `test_setup_code` or `test_imports` is named as such, not as the asserts."""
+    if _plan_error(code, entry_point) is None:
+        return
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        line = exc.lineno or 0
+        for column, lines in parts if line >= 1 else []:
+            size = sum(item.count("\n") + 1 for item in lines)
+            if line <= size:
+                if column != "test_list":
+                    raise DatasetError(f"row {i} (task {str(task_id)!r}): column {column!r} does not parse "
+                                       f"({exc.msg}, its line {line}): fix the row's {column}") from None
+                break
+            line -= size
+    except (ValueError, RecursionError, MemoryError):
+        pass  # null bytes, absurd nesting: reported below as the tests'
+    _check_tests(i, task_id, "test_list", code, entry_point)
+
+
 _TOP_LEVEL_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 
 
@@ -230,14 +255,29 @@ def _io_rows(table: Any) -> list[dict[str, Any]]:
     """Each row's {"inputs", "outputs"} (and APPS's "fn_name", when it has one)."""
     if "input_output" not in table.columns:
         return [{"inputs": a, "outputs": b} for a, b in zip(table.column("inputs"), table.column("outputs"))]
-    rows = []
+    rows, empty = [], []
     for i, blob in enumerate(table.column("input_output")):
         try:
-            data = json.loads(blob) if isinstance(blob, str) else blob
+            data = json.loads(blob) if isinstance(blob, str) and blob.strip() else blob
+            if _holds_nothing(data):
+                empty.append(i)  # no tests at all (APPS has such rows)
+                continue
             rows.append({"inputs": data["inputs"], "outputs": data["outputs"], "fn_name": data.get("fn_name")})
         except (ValueError, KeyError, TypeError, AttributeError):
             raise DatasetError(f"row {i}: 'input_output' must be JSON like {{\"inputs\": [...], \"outputs\": [...]}}") from None
+    if empty:
+        others = f" ({len(empty)} rows are so: {', '.join(map(str, empty[:10]))}{', ...' if len(empty) > 10 else ''})"
+        raise DatasetError(f"row {empty[0]} has no tests: its 'input_output' is empty{others if len(empty) > 1 else ''}; "
+                           "drop such rows before building the env (with datasets: "
+                           "ds.filter(lambda row: bool((row['input_output'] or '').strip())))")
     return rows
+
+
+def _holds_nothing(data: Any) -> bool:
+    """Whether an `input_output` value is empty: null, blank text, or JSON null / "" / {} / []."""
+    if isinstance(data, str):
+        return not data.strip()
+    return data is None or (isinstance(data, (dict, list)) and not data)
 
 
 def _check_cases(i: int, ins: Any, outs: Any) -> None:
@@ -392,7 +432,9 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             # assert as one test (the answer stays one string: rlvr eval's scorer reads it too)
             code = "\n".join([*setup, *tests]) + "\n"
             entry = _mbpp_entry_point(tests, "\n".join(setup))
-            _check_tests(i, ids[i], "test_list", code, entry)
+            _check_mbpp_parts(i, ids[i], [("test_imports", _code_lines(i, "test_imports", imports[i])),
+                                          ("test_setup_code", _code_lines(i, "test_setup_code", setups[i])),
+                                          ("test_list", tests)], code, entry)
             meta = {"kind": "function", "entry_point": entry, "example": tests[0]}
             tasks.append(Task(str(ids[i]), row_text(texts, i, qk), code, meta))
         return tasks

@@ -93,9 +93,14 @@ HARNESS_FILES = {
 #: the tests or the prompt) reaches the tests as itself; a test argument too large to send is a
 #: dataset error; the arguments a call changes in place are written back into the tests' objects;
 #: `check_function` takes the last block that defines the entry point, not a usage example after it;
-#: MBPP's entry point is the call a comparison helper wraps (`isclose(area(2), ...)`: area)), so that
-#: a resumed evaluation never mixes verdicts of two rule sets.
-RULES_VERSION = 8
+#: MBPP's entry point is the call a comparison helper wraps (`isclose(area(2), ...)`: area); 9: the
+#: tests' leading imports are setup, run before the solution's process starts, and one that fails is a
+#: setup error, as is a unit's own top-level import failing before it calls the solution (a dataset
+#: error), not a failed test; a helper the answer defines in an earlier block than the function that
+#: uses it is put before it; the harness's report is read line by line at "\n" only, so U+2028 in a
+#: solution's error no longer loses it), so that a resumed evaluation never mixes verdicts of two
+#: rule sets.
+RULES_VERSION = 9
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).
@@ -241,7 +246,13 @@ class _FunctionJob:
 
 
 def _harness_outcome(stdout: str, nonce: str) -> dict | None:
-    for line in reversed(stdout.splitlines()):
+    """The harness's report: the last line of its stdout that starts with the nonce, parsed.
+
+    Lines are split at "\n" only, the one line break JSON never leaves raw in a string: the report
+    keeps other characters as they are (`ensure_ascii=False`), and a solution's error text holding
+    U+2028, U+2029 or U+0085 must not cut the line (`str.splitlines` would, and the whole
+    report would be lost)."""
+    for line in reversed(stdout.split("\n")):
         if line.startswith(nonce + " "):
             try:
                 outcome = json.loads(line[len(nonce) + 1:])

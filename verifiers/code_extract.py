@@ -19,11 +19,19 @@ while sample input and output such as `5` or `Input: 3` parse but call nothing (
 function at top level). Either
 way a later block that redefines the function wins, and without such a block the answer is the
 last block, as `extract_code` gives it.
+
+An answer may split its program over blocks: a helper first, then the function that calls it.
+When the chosen block parses and uses names it does not define that earlier blocks define at top
+level (a def or class, an import, or a constant assigned a value that calls nothing), those
+definitions are put before it (`_with_earlier_definitions`), with what they need in turn. Nothing
+else of the earlier blocks is taken (no prints or usage examples), and an answer in one block, or
+whose chosen block needs nothing from the others, is taken exactly as before.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 import textwrap
 from typing import Collection
@@ -198,7 +206,9 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     the answer may continue (HumanEval's prompt): a block that does not parse alone but does after
     it (a function body) also qualifies. With `any_function` and no `defines` (a function task whose
     tests do not name the function): the last block that parses and defines a function at top level.
-    When no block qualifies: `extract_code(text)` (the last block, else the whole text).
+    When no block qualifies: `extract_code(text)` (the last block, else the whole text). The block
+    taken gets the definitions from earlier blocks that it uses without defining (a helper in a
+    block of its own), put before it: see `_with_earlier_definitions`.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
@@ -206,8 +216,103 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     bodies = [body.strip("\n") for body in _language_bodies(text, "python")]
     reading = None if names or any_function else _last_reading_block(bodies)
     if reading is not None:
-        return reading
-    for body in reversed(bodies):
-        if _qualifies(body, names, prefix, any_function):
-            return body
+        return _with_earlier_definitions(reading, bodies[:bodies.index(reading)])
+    for index in range(len(bodies) - 1, -1, -1):
+        if _qualifies(bodies[index], names, prefix, any_function):
+            return _with_earlier_definitions(bodies[index], bodies[:index])
     return extract_code(text)
+
+
+#: Builtin names: a block that uses one (`len`, `input`) does not need it from an earlier block.
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def _bound_names(node: ast.AST) -> set[str]:
+    """Every name `node` binds anywhere in it: assignments, definitions, parameters, imports,
+    `except ... as`, match captures."""
+    bound: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
+            bound.add(child.id)
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(child.name)
+        elif isinstance(child, ast.arg):
+            bound.add(child.arg)
+        elif isinstance(child, ast.alias):
+            bound.add((child.asname or child.name).split(".")[0])
+        elif isinstance(child, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and child.name:
+            bound.add(child.name)
+        elif isinstance(child, ast.MatchMapping) and child.rest:
+            bound.add(child.rest)
+    return bound
+
+
+def _free_names(node: ast.AST) -> set[str]:
+    """The names `node` uses but never binds, less the builtins."""
+    used = {child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)}
+    return used - _bound_names(node) - _BUILTIN_NAMES
+
+
+def _definition_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement of an earlier block defines, when it only defines: a def or
+    class, an import (not `from __future__`, which must open its module), or an assignment to plain
+    names of a value that calls nothing (`MOD = 10**9 + 7`; not `data = input()`, which would run).
+    Other statements (prints, usage examples, reading input) are never carried over."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            return set()
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names if alias.name != "*"}
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if all(isinstance(target, ast.Name) for target in targets) and not _calls(node.value):
+            return {target.id for target in targets}
+    return set()
+
+
+def _statement_text(block: str, tree: ast.Module, position: int) -> str:
+    """The source of the top-level statement at `position` in `tree` (parsed from `block`): its
+    lines as written, decorators included; its unparsed form when it shares a line with another
+    statement (`import os; x = 1`)."""
+    node = tree.body[position]
+    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    before = tree.body[position - 1].end_lineno if position else 0
+    after = tree.body[position + 1].lineno if position + 1 < len(tree.body) else None
+    if before >= start or (after is not None and after <= node.end_lineno):
+        return ast.unparse(node)
+    return "\n".join(block.split("\n")[start - 1:node.end_lineno])
+
+
+def _with_earlier_definitions(body: str, earlier: list[str]) -> str:
+    """`body`, the chosen block, preceded by what earlier blocks define at top level that it uses
+    without defining itself (a helper in its own block before the function that calls it), and
+    what those definitions use in turn. Each name is taken from the last earlier block that
+    defines it, and the definitions keep their order in the answer. `body` as it is when it does
+    not parse, uses no such name, or has no earlier block: an answer in one block is unchanged."""
+    tree = _parse(body) if earlier else None
+    if tree is None:
+        return body
+    own = _bound_names(tree)
+    found: dict[str, tuple[int, int]] = {}  # name -> (block, statement) of its last earlier definition
+    parsed: list[ast.Module | None] = []
+    for number, block in enumerate(earlier):
+        block_tree = _parse(block)
+        parsed.append(block_tree)
+        for position, node in enumerate(block_tree.body if block_tree is not None else []):
+            for name in _definition_names(node):
+                found[name] = (number, position)
+    wanted = [name for name in sorted(_free_names(tree)) if name in found]
+    chosen: set[tuple[int, int]] = set()
+    while wanted:
+        name = wanted.pop()
+        place = found[name]
+        if name in own or place in chosen:
+            continue
+        chosen.add(place)
+        node = parsed[place[0]].body[place[1]]
+        wanted.extend(other for other in _free_names(node) if other in found)
+    if not chosen:
+        return body
+    texts = [_statement_text(earlier[number], parsed[number], position) for number, position in sorted(chosen)]
+    return "\n\n".join(texts) + "\n\n\n" + body

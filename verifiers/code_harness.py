@@ -831,7 +831,13 @@ class Harness:
 
     # -- the tests ------------------------------------------------------------------------------
     def run_setup(self, source):
-        """Run the tests' module-level setup; returns an error text when it failed."""
+        """Run the tests' module-level setup; returns (whose, error text) when it failed, whose being
+        "tests" or, when the setup had called the solution by then, "solution".
+
+        It runs before the solution's process is started (`harness_main`), so until the setup calls
+        the solution no solution code has run anywhere: a failure then (an import of a module the
+        sandbox lacks) cannot be the answer's doing, and is reported as a setup error. Once it has
+        called the solution, a failure is scored as the answer's."""
         if not source.strip():
             return None
         calls_before = self.calls
@@ -864,13 +870,28 @@ class Harness:
         It passes only if it finishes, no call of the solution failed as a process, and it called
         the solution at least once: the host plans every unit around a use of the solution, so a
         unit that never calls it (a skipped check, an empty loop) has checked nothing.
+
+        A unit ended by one of its own top-level import statements (`import numpy as np`, with no
+        numpy in the sandbox) before it called the solution cannot be checked: the task's fault,
+        reported as "unsupported" (`Verdict.failed`), not a failed test. The answer cannot
+        bring that about: it runs in another process and never in this one, so it cannot touch
+        this interpreter's modules, and this one imports only from directories nobody in the
+        sandbox can write (`_import_paths_cleaned`), so what imports here does not depend on it.
+        An import statement that runs unconditionally at the unit's top level, before its first
+        call, is reached whatever the answer returned in earlier units (the statements before it
+        only get there without raising). Everything else stays the answer's failure: an
+        ImportError the solution raised when called (the call is counted first, so `self.calls`
+        has moved), one raised after the unit's first call, or one from inside a helper or a
+        conditional, whose reaching an answer could steer.
         """
         self.fault = None
         self.unsendable = None
         self.last_call = None
         calls_before = self.calls
+        code = None
         try:
-            exec(compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec", dont_inherit=True), self.namespace)
+            code = compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec", dont_inherit=True)
+            exec(code, self.namespace)
         except SolutionFault as exc:
             return str(exc)
         except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised
@@ -878,6 +899,10 @@ class Harness:
             # returned (so no answer could steer the test to it)
             if type(exc) is UnsendableArgument and self.calls == calls_before:
                 self.unsendable = exc.problem
+            elif (isinstance(exc, ImportError) and self.calls == calls_before
+                  and _raised_by_import(exc, code, unit["source"])):
+                self.unsendable = (f"the tests' own import failed before the test called the solution "
+                                   f"({describe(exc)}): the sandbox's Python must have what the tests import")
             error = describe(exc)
             if isinstance(exc, AssertionError) and self.last_call and self.last_call[1] is not None:
                 error += f" ({self.last_call[0]} returned {self.last_call[1]})"
@@ -890,6 +915,25 @@ class Harness:
 
     def close(self):
         self._drop_child()
+
+
+def _raised_by_import(exc, code, source):
+    """Whether `exc` came out of a top-level `import` / `from ... import` statement of a unit: the
+    statement at the line where the unit's own frame (running `code`, compiled from `source`)
+    stopped."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code is not code:
+        tb = tb.tb_next
+    if tb is None or code is None:
+        return False
+    import ast  # only here, on this rare path: from the standard library's read-only directory
+
+    try:
+        body = ast.parse(source).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return any(isinstance(node, (ast.Import, ast.ImportFrom)) and node.lineno <= tb.tb_lineno <= node.end_lineno
+               for node in body)
 
 
 def _import_paths_cleaned():
@@ -962,7 +1006,9 @@ def harness_main():
     harness = None
     try:
         harness = Harness(payload, child_program)
-        harness._start_child()  # loads while the setup runs
+        # The setup (the tests' imports among it) runs before the solution's process is started,
+        # unless it calls the solution itself: what it does cannot depend on the solution then,
+        # so its failure is the tests' own (see `run_setup`).
         problem = harness.run_setup(payload.get("setup", ""))
         if problem is not None and problem[0] == "tests":
             outcome = {"kind": "setup_error", "error": problem[1]}
@@ -970,6 +1016,8 @@ def harness_main():
             error = f"the test setup failed calling the solution: {problem[1]}"
             outcome = {"kind": "results", "results": [{"ok": False, "error": error}] * len(payload["units"])}
         else:
+            if harness.child is None:
+                harness._start_child()
             outcome = {"kind": "results", "results": harness.run_units(payload["units"])}
         if outcome["kind"] == "results":
             outcome["results"] = bounded_results(outcome["results"])

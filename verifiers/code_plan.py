@@ -2,11 +2,13 @@
 
 `check_function` scores the fraction of tests passed, so the tests have to be split into units:
 
-* MBPP style (top-level asserts, or a list of assert strings): each checking statement is a unit,
-  together with the plain statements just before it (the setup it needs); trailing statements join
-  the last unit. A checking statement asserts (outside nested definitions), runs a helper function
-  of the tests that asserts (directly or through other helpers), or is a bare call of the solution
-  itself (`f(-1)`: it must not raise) that no check of another kind follows (`candidate(a)` before
+* MBPP style (top-level asserts, or a list of assert strings): the import statements the tests
+  begin with are setup (run before the solution's process starts: one that fails is a setup error);
+  then each checking statement is a unit, together with the plain statements just before it (the
+  setup it needs); trailing statements join the last unit. A checking statement asserts (outside
+  nested definitions), runs a helper function of the tests that asserts (directly or through
+  other helpers), or is a bare call of the solution itself (`f(-1)`: it must not raise) that no
+  check of another kind follows (`candidate(a)` before
   `assert a == [1, 2, 3]` is that assert's setup, or a do-nothing answer would pass it). A bare
   call of a helper that only uses the solution without asserting (`show(1)` after `def show(x):
   print(f(x))`) is not: it checks nothing. A definition is never one by itself: defining `def
@@ -241,7 +243,10 @@ def plan_tests(
         raise ValueError(f"the tests check {ast.unparse(wrapper)[:LABEL_LENGTH]!r}, which never uses the "
                          "solution, so every answer would pass: fix the dataset's tests")
     if check is None:
-        units = _group_units(body + _pytest_calls(body, tree), reach)
+        statements = body + _pytest_calls(body, tree)
+        leading = _leading_imports(statements)
+        setup_nodes += leading
+        units = _group_units(statements[len(leading):], reach)
     else:
         runs = _check_runs(check, body) if _other_parameters(check.args) else []
         as_written = _runs_as_written(check, body, runs)
@@ -704,6 +709,22 @@ def _reject_test_classes(body: list[ast.stmt]) -> None:
             raise ValueError(f"the tests' checks sit in class {node.name!r} (line {node.lineno}), and test "
                              "classes (unittest.TestCase, pytest classes) are not supported: write them as "
                              "top-level asserts, test_* functions or a check(candidate) function")
+
+
+def _leading_imports(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """The import statements the tests begin with (MBPP's `test_imports`, an evalplus script's
+    `import numpy as np`): setup, not part of the first unit. The setup runs before the solution's
+    process is started, so an import that fails there is the tests' own failure (a setup error,
+    `Verdict.failed`), never a failed test of the answer. Only a leading run of imports: they bind
+    names and call nothing, so running them first changes nothing else (a `from __future__` import,
+    which must open its module, stays where it is)."""
+    count = 0
+    for statement in statements:
+        future = isinstance(statement, ast.ImportFrom) and statement.module == "__future__"
+        if future or not isinstance(statement, (ast.Import, ast.ImportFrom)):
+            break
+        count += 1
+    return statements[:count]
 
 
 def _group_units(statements: list[ast.stmt], reach: _Reach) -> list[TestUnit]:
