@@ -74,6 +74,10 @@ class Scorer:
     #: Version of a built-in verifier's scoring rules, in the fingerprint's settings as "rules"
     #: (the math verifier's `RULES_VERSION`); None: not versioned.
     rules: int | None = None
+    #: True when `score` must run in the thread that steps the env (a user callable given
+    #: `timeout=None`: it may set `signal.alarm`, which works in the main thread only), so a vector
+    #: env or the rollout loop calls it there, never in its thread pool (`VerifiedEnv.batch_verify`).
+    in_calling_thread: bool = False
 
     @property
     def group_key(self) -> Any:
@@ -321,8 +325,9 @@ def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> 
     thread — one that sets `signal.alarm` (Math-Verify does), or uses objects bound to that thread
     (an sqlite3 connection) — is given `timeout=None`: it is then called directly, without a limit
     (and passed `timeout=None` only if it takes it, as any limit: one without a `timeout` parameter
-    is called with the gold and the completion alone). In a vector env every step runs in a thread
-    of the env's pool anyway.
+    is called with the gold and the completion alone). Its Scorer says so (`in_calling_thread`):
+    a vector env and the rollout loop then call it in the thread that steps them, one answer after
+    another, not in their thread pools.
 
     A `SystemExit` the callable raises (`sys.exit(3)`) gives a failed verdict too (`valid=False`,
     the error says so) rather than ending the process; a `KeyboardInterrupt` propagates.
@@ -368,7 +373,8 @@ def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> 
                                   f"a failed verification; return a verdict, or raise an exception, instead")
         return as_verdict(result, source)
 
-    return Scorer(name, score, None, None, dict(settings), identity=callable_identity(verifier))
+    return Scorer(name, score, None, None, dict(settings), identity=callable_identity(verifier),
+                  in_calling_thread=timeout is None)
 
 
 class _VerifierTimeout(Exception):

@@ -13,7 +13,12 @@ compares the two): every sub-env a `SingleTurnEnv` whose class keeps the base cl
 turn checks, `respond` and end-of-turn logic (its verifier, prompt, format and process scores are
 its own, and are called as usual), every action a plain string within `max_action_chars`, every
 env's verification a `BatchVerify` request, and infrastructure failures flagged rather than
-raised. Otherwise `step_single_turn` returns None and changes nothing. The hooks run in the
+raised. Otherwise `step_single_turn` returns None and leaves every env as it was. Every env's
+answer is recorded first, as `begin_turn` records it (turn 1, the assistant message appended to
+`messages`), so `batch_verify`, the verifier and the scoring hooks see the env in the state they
+see on the env-by-env path (a `process_score` that reads `self.messages` gives one reward on
+either); where a `batch_verify` then raises or returns None, that record is undone before the
+env-by-env step begins. The hooks run in the
 env-by-env order for each env (verify, score, then draw the next task and make its prompt), so an
 env whose hooks also draw from `np_random` gets the same random stream on either path: which path
 a step takes depends on the actions (an over-long one goes env by env), and must not change the
@@ -66,29 +71,49 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
     vector info in Gymnasium's layout: with `same_step` the new episodes' reset info plus the
     ended ones' `final_obs` / `final_info`; otherwise the step's own info.
     """
-    n = len(cores)
     if not all(map(batchable, {type(core) for core in cores})):
         return None
     for core, action in zip(cores, actions):  # every cheap check first: no hook runs for a step that goes env by env
         if (type(action) is not str or core._done or core.task is None or len(action) > core.max_action_chars
                 or core.on_infra_error != "flag" or core._turn != 0 or core._return_parts is not _RESET_PARTS):
             return None
+    # record every answer as `begin_turn` does (turn 1, the assistant message appended) before any
+    # hook runs, so `batch_verify`, the verifier and the scoring hooks see the env as on the
+    # env-by-env path; undone exactly if this path then declines
+    opening = [core._messages for core in cores]
+    ended_messages = [[*messages, {"role": "assistant", "content": action}] for messages, action in zip(opening, actions)]
+    for core, messages in zip(cores, ended_messages):
+        core._turn = 1
+        core._messages = messages
+    try:
+        return _step_begun(cores, actions, same_step, opening, ended_messages)
+    except BaseException:  # Ctrl-C, or a hook's error past the flagging: as `stepping.step_envs` leaves them
+        for core in cores:
+            core._done = True
+        raise
+
+
+def _step_begun(cores: Sequence[TextEnv], actions: Sequence[str], same_step: bool, opening: list[Any],
+                ended_messages: list[Any]) -> tuple[list[str], list[float], dict[str, Any]] | None:
+    """`step_single_turn` once every env's turn is recorded; None, with each env's `_turn` and
+    `_messages` put back (`opening`), where a `batch_verify` raises or returns None."""
+    n = len(cores)
     requests = []
     for core, action in zip(cores, actions):
         try:
             request = core.batch_verify(core.task, action, None)
         except Exception:
-            return None  # the env-by-env step reports it as that env's failure
+            request = None  # the env-by-env step reports it as that env's failure
         if request is None:
+            for env, messages in zip(cores, opening):
+                env._turn = 0
+                env._messages = messages
             return None
         requests.append(request)
     keys = [request.key for request in requests]
     one_key = keys.count(keys[0]) == n  # the usual case: one verifier for all, settled in index order
 
-    # What runs no hook is done before the verification, in one pass while the envs are still in
-    # the CPU caches (the verifier's work evicts them): the ended episodes' messages
     tasks = [core.task for core in cores]
-    ended_messages = [[*core._messages, {"role": "assistant", "content": action}] for core, action in zip(cores, actions)]
     weights = [core.reward_weights for core in cores]
     # the same objects in the step's and the reset's infos (no env changes them in between)
     shared = {"reward_weights": [core._weights() for core in cores], "fingerprint": [core.fingerprint() for core in cores]}
@@ -111,8 +136,7 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
                 if len(prompt) > core.max_obs_chars:
                     raise ValueError(core._long_observation(f"the prompt of task {task.id!r}", prompt))
         except BaseException:
-            _end_as_env_by_env(cores, list(order), i, next_tasks, prompts, ended_messages, verdicts,
-                               outcomes, formats, processes)
+            _end_as_env_by_env(cores, list(order), i, next_tasks, prompts, verdicts, outcomes, formats, processes)
             raise
         reset_info = _reset_columns(cores, next_tasks, prompts, shared)
     rewards = [float(w.outcome * o + w.format * f + w.process * p)  # `combine`, spelled out
@@ -120,9 +144,7 @@ def step_single_turn(cores: Sequence[TextEnv], actions: Sequence[Any], same_step
     step_columns = _step_columns(tasks, outcomes, formats, processes, verdicts, errors, details, shared)
 
     if not same_step:  # the episodes stay ended until the next step resets them
-        for core, messages, verdict, o, f, p in zip(cores, ended_messages, verdicts, outcomes, formats, processes):
-            core._turn = 1
-            core._messages = messages
+        for core, verdict, o, f, p in zip(cores, verdicts, outcomes, formats, processes):
             core._return_parts = add_parts(_RESET_PARTS, {"outcome": o, "format": f, "process": p})
             core._verdict = verdict
             core._done = True
@@ -166,8 +188,7 @@ def _settle_order(keys: list[Any]) -> list[int]:
 
 
 def _end_as_env_by_env(cores: Sequence[TextEnv], order: list[int], failed: int, next_tasks: list[Any], prompts: list[Any],
-                       ended_messages: list[Any], verdicts: list[Any], outcomes: list[float], formats: list[float],
-                       processes: list[float]) -> None:
+                       verdicts: list[Any], outcomes: list[float], formats: list[float], processes: list[float]) -> None:
     """After env `failed`'s SameStep reset raised: leave every env as the env-by-env step leaves it
     (see the module docs). The envs settled before it in `order` begin their next episode, `failed`
     ends its scored turn, the ones after it hold the recorded answer; every episode then ends."""
@@ -178,9 +199,7 @@ def _end_as_env_by_env(cores: Sequence[TextEnv], order: list[int], failed: int, 
     core._return_parts = add_parts(_RESET_PARTS, {"outcome": outcomes[failed], "format": formats[failed],
                                                   "process": processes[failed]})
     core._verdict = verdicts[failed]
-    for i in order[position:]:
-        cores[i]._turn = 1
-        cores[i]._messages = ended_messages[i]
+    # the ones from `failed` on keep the turn recorded before the verification (turn 1, the answer)
     for core in cores:
         core._done = True
 

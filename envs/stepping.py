@@ -6,7 +6,9 @@ procedural envs, `exact` tasks) is verified in one batch per verifier — in-pro
 holds the GIL, where threads would only add switching costs, while the math verifier's
 `verify_batch` spreads its slow sympy cases over worker processes itself. Every other step (a
 tool call, sandboxed code, a user's verifier, an env behind an unknown wrapper) runs in a thread
-pool, so while one waits on its sandbox the others run. Scoring a verified turn is cheap, and done in
+pool, so while one waits on its sandbox the others run, except a step that must run in the calling
+thread (`steps_here`: a callable verifier given `timeout=None`, which may use `signal.alarm`), done
+here while the pool works. Scoring a verified turn is cheap, and done in
 this thread, except where the env checks the reasoning's steps too (`process_reward="steps"`:
 sympy work in worker processes, up to its timeout per answer): those turns are scored side by side
 in a shared thread pool (`score_concurrently`), not one after another.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Executor, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from functools import lru_cache
 from typing import Any, Callable, NamedTuple, Sequence, TypeVar
 
@@ -162,6 +164,14 @@ def batch_verify_applies(kind: type) -> bool:
     return definer("respond") >= definer("batch_verify")
 
 
+def steps_here(env: gym.Env, driver: Driver | None) -> bool:
+    """True when `env` must be stepped in the calling thread, not in a thread pool: its `TextEnv`
+    core says so (`steps_in_calling_thread`: a registered env whose callable verifier was given
+    `timeout=None`, as one that sets `signal.alarm` must be, which works in the main thread only)."""
+    core = driver.core if driver is not None else getattr(env, "unwrapped", None)
+    return getattr(core, "steps_in_calling_thread", False) is True
+
+
 def verify_group(requests: Sequence[BatchVerify]) -> list[Verdict]:
     """The verdicts of requests with one key, from one call of the first one's `run`.
 
@@ -197,11 +207,17 @@ def step_envs(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
         # holds a half-done turn, and the caller gets none of the results settled so far (a reply,
         # a new episode's prompt); every env's episode ends unscored, so the next step asks for a
         # reset rather than going on from a history the caller never saw
-        for _, env, driver, _ in items:
-            core = driver.core if driver is not None else getattr(env, "unwrapped", None)
-            if isinstance(core, TextEnv):
-                core._done = True
+        end_unscored(items)
         raise
+
+
+def end_unscored(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]]) -> None:
+    """End the episode of every env of `items` (see `step_envs`) unscored: its next step raises
+    `ResetNeeded` until it is reset. For a step that raised: the caller got none of its results."""
+    for _, env, driver, _ in items:
+        core = driver.core if driver is not None else getattr(env, "unwrapped", None)
+        if isinstance(core, TextEnv):
+            core._done = True
 
 
 def _step_all(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Executor,
@@ -238,8 +254,18 @@ def _step_all(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]], pool: Ex
         content, tool_calls = begun
         return driver.end_turn(driver.core._respond_safely(content, tool_calls))
 
-    futures = [(key, pool.submit(step_threaded, env, driver, begun)) for key, env, driver, begun in threaded]
+    # the steps that must run in this thread (`steps_here`) get a Future filled here, once the
+    # others are under way in the pool; all are settled in `items`' order
+    here = [steps_here(env, driver) for _, env, driver, _ in threaded]
+    futures = [(key, Future() if mine else pool.submit(step_threaded, env, driver, begun))
+               for (key, env, driver, begun), mine in zip(threaded, here)]
     try:
+        for (_, future), (_, env, driver, begun), mine in zip(futures, threaded, here):
+            if mine:
+                try:
+                    future.set_result(step_threaded(env, driver, begun))
+                except Exception as exc:  # raised when settled, as a pool step's error is
+                    future.set_exception(exc)
         _settle_all(groups, futures, settle)
     finally:  # after an error too: no step may still be running when this returns (those not
         # begun are cancelled: an error or Ctrl-C waits for the running ones only)

@@ -30,7 +30,7 @@ leaves the sub-envs it was working on needing a reset, and stepping one of them 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, Sequence
 
 import gymnasium as gym
@@ -40,7 +40,7 @@ from gymnasium.vector.utils import batch_space
 
 from rlvr.envs.base import InfoFacts, TextEnv
 from rlvr.envs.single_turn_batch import step_single_turn
-from rlvr.envs.stepping import Driver, StepResult, check_actions, driver_of, step_envs
+from rlvr.envs.stepping import Driver, StepResult, check_actions, driver_of, end_unscored, step_envs
 from rlvr.envs.vector_info import batch_infos, facts_columns, mask, put_column
 
 __all__ = ["TextVectorEnv", "make_vec", "batch_infos"]
@@ -232,7 +232,9 @@ class TextVectorEnv(VectorEnv):
         jobs in worker processes); the other steps (tool calls, sandboxed code, user verifiers)
         run concurrently in the thread pool meanwhile. When every sub-env is a plain single-turn
         env, the step is done column by column instead (`rlvr.envs.single_turn_batch`), with the
-        same results.
+        same results. Autoresets (NextStep's, at the start of the step; SameStep's, as each env's
+        step is settled) of envs that keep `TextEnv`'s reset run in this thread, the others (which
+        may wait) in the pool, as `reset` runs them.
 
         `actions` is a sequence with one action per sub-env: a single string or dict (which would
         be taken as its characters or keys) raises TypeError. A sub-env that needs a reset (its
@@ -270,14 +272,22 @@ class TextVectorEnv(VectorEnv):
         ended_obs: list[str] = [""] * n
         ended_infos: list[Any] = [None] * n
 
+        # SameStep: the resets of ended sub-envs that run in the pool (`_resets_inline` is False),
+        # begun as each env is settled, in the order they were begun
+        pooled: dict[int, Future] = {}
+
         def settle(i: int, result: StepResult) -> None:
-            """Record sub-env i's step; with SameStep, reset it at once if its episode ended."""
+            """Record sub-env i's step; with SameStep, reset it at once if its episode ended (in
+            the pool for a reset that may wait: its result is recorded once the step is over)."""
             obs, rewards[i], terminated, truncated, info = result
             terms[i] = terminated
             truncs[i] = truncated
             if same_step and (terminated or truncated):
                 ended_obs[i] = obs
                 ended_infos[i] = info
+                if not self._resets_inline(i):
+                    pooled[i] = self._pool.submit(self._reset_one, i)
+                    return
                 obs, info = self._reset_one(i)
             observations[i] = obs
             infos[i] = info
@@ -292,10 +302,17 @@ class TextVectorEnv(VectorEnv):
         try:
             if resets:
                 check_actions(items)  # before any reset: a step refused for a bad action changes no sub-env
-            for i in resets:
-                obs, info = self._reset_one(i)
-                settle(i, (obs, 0.0, False, False, info))
-            step_envs(items, self._pool, settle)
+                for i, (obs, info) in self._autoresets(resets).items():
+                    settle(i, (obs, 0.0, False, False, info))
+            try:
+                step_envs(items, self._pool, settle)  # (which ends every episode of `items` if it raises)
+            except BaseException:
+                if pooled:  # once they have ended: none runs on, and one that ended later began an episode
+                    _cancel(pooled)
+                    end_unscored(items)
+                raise
+            if pooled:
+                self._settle_pooled(pooled, items, observations, infos)
         except gym.error.ResetNeeded as exc:  # a sub-env's own message names neither it nor the vector
             needing = [i for i in range(n) if (same_step or not autoreset[i]) and _needs_reset(self.envs[i])]
             if not needing:
@@ -309,6 +326,46 @@ class TextVectorEnv(VectorEnv):
         info = self._batch(list(range(n)), infos, final_idx, [ended_obs[i] for i in final_idx], [ended_infos[i] for i in final_idx])
         return (tuple(observations), np.array(rewards, dtype=np.float64), self._terminations.copy(),
                 self._truncations.copy(), info)
+
+    def _autoresets(self, indices: list[int]) -> dict[int, tuple[str, InfoFacts | dict[str, Any]]]:
+        """NextStep's resets of sub-envs `indices` (ascending), as `reset` runs them: those of a
+        `TextEnv` keeping its own reset in this thread, the others (which may wait) in the pool.
+        Each result by sub-env; a reset that raised is raised (the lowest-numbered sub-env's) once
+        every one has ended."""
+        pooled = {i: self._pool.submit(self._reset_one, i) for i in indices if not self._resets_inline(i)}
+        results: dict[int, tuple[str, InfoFacts | dict[str, Any]]] = {}
+        errors: dict[int, Exception] = {}
+        try:
+            for i in indices:
+                if i not in pooled:
+                    try:
+                        results[i] = self._reset_one(i)
+                    except Exception as exc:
+                        errors[i] = exc
+        except BaseException:
+            _cancel(pooled)
+            raise
+        done, failed = _results(pooled)
+        results.update(done)
+        errors.update(failed)
+        if errors:
+            raise errors[min(errors)]
+        return {i: results[i] for i in indices}
+
+    def _settle_pooled(self, pooled: dict[int, Future], items: list[Any], observations: list[str], infos: list[Any]) -> None:
+        """Record the SameStep resets `step` ran in the pool (`pooled`, in the order begun) once all
+        have ended. One that raised is raised (the first begun, as a reset raising in `settle`
+        would), every episode of the step's `items` ended unscored, as `step_envs` leaves them."""
+        try:
+            done, errors = _results(pooled)
+            if errors:
+                raise errors[next(i for i in pooled if i in errors)]
+        except BaseException:
+            end_unscored(items)
+            raise
+        for i, (obs, info) in done.items():
+            observations[i] = obs
+            infos[i] = info
 
     def _step_single_turn(self, actions: list[Any], same_step: bool) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]] | None:
         """`step` done column by column when every sub-env is a plain single-turn env (see
@@ -401,6 +458,30 @@ class TextVectorEnv(VectorEnv):
         self._pool.shutdown(wait=True)
         for env in self.envs:
             env.close()
+
+
+def _results(futures: dict[int, Future]) -> tuple[dict[int, Any], dict[int, Exception]]:
+    """The results of `futures` (one per sub-env) and the errors they raised, by sub-env, once every
+    one has ended; on Ctrl-C those not begun are cancelled, the running ones waited for."""
+    results: dict[int, Any] = {}
+    errors: dict[int, Exception] = {}
+    try:
+        for i, future in futures.items():
+            try:
+                results[i] = future.result()
+            except Exception as exc:
+                errors[i] = exc
+    except BaseException:
+        _cancel(futures)
+        raise
+    return results, errors
+
+
+def _cancel(futures: dict[int, Future]) -> None:
+    """Cancel those of `futures` not begun and wait for the running ones: none runs on after this."""
+    for future in futures.values():
+        future.cancel()
+    wait(futures.values())
 
 
 def _check_distinct(envs: Sequence[gym.Env]) -> None:
