@@ -38,6 +38,7 @@ __all__ = [
     "apply_overrides",
     "override_value",
     "RESUME_MUTABLE_KEYS",
+    "RESUME_CHANGE_NOTES",
     "config_changes",
     "GROUP_ESTIMATORS",
     "training_tasks_per_step",
@@ -595,10 +596,25 @@ def config_to_dict(config: Config) -> dict[str, Any]:
 #: covers the whole section). Everything else (data, seed, batch shape, objective, model, engine,
 #: sampling) would make the resumed run a different run; changing it needs ``allow_config_change``.
 #: The optimizer's hyper-parameters are applied to the restored optimizer on resume.
+#: ``train.infra_retries`` only decides how often a group whose verification failed for
+#: infrastructure reasons is re-run before the run stops (raising it is the way to ride out a flaky
+#: sandbox). ``train.micro_batch_size`` and ``model.gradient_checkpointing`` change memory use, not the
+#: update: the loss of a micro-batch is normalised by the whole mini-batch's token and sequence counts,
+#: and checkpointing recomputes the same activations (dropout is off), so the update differs by float
+#: rounding at most (:data:`RESUME_CHANGE_NOTES` says so when they change).
 RESUME_MUTABLE_KEYS = (
     "train.total_steps", "train.lr", "train.weight_decay", "train.beta1", "train.beta2", "train.max_grad_norm",
+    "train.infra_retries", "train.micro_batch_size", "model.gradient_checkpointing",
     "log.*", "eval.*",
 )
+
+#: What ``--resume`` prints beside a change of these keys (see :data:`RESUME_MUTABLE_KEYS`).
+RESUME_CHANGE_NOTES = {
+    "train.micro_batch_size": "memory use only: the loss is normalised over the whole mini-batch, so the "
+                              "updates differ from the original run's by float rounding at most",
+    "model.gradient_checkpointing": "memory use and speed only: the same activations are recomputed, so the "
+                                    "updates differ from the original run's by float rounding at most",
+}
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

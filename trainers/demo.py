@@ -11,9 +11,13 @@
    save the curves, and write ``runs/demo/summary.json``.
 
 The demo starts afresh every time (``log.overwrite``) in a directory it marks as its own
-(:data:`MARKER`); it refuses a directory that holds any other run rather than delete it. An
-interrupted demo (Ctrl-C saves the last step) continues exactly where it stopped with
-``rlvr demo --resume`` (``run_demo(resume=True)``) and the same options; a plain rerun replaces it.
+(:data:`MARKER`, written for each demo run; any other run there removes it); it refuses a
+directory that holds any other run rather than delete it. An interrupted demo (Ctrl-C saves the
+last step) continues exactly where it stopped with ``rlvr demo --resume`` (``run_demo(resume=True)``)
+and the same options; a plain rerun replaces it.
+
+The output directory: ``--set log.output_dir=DIR``, else ``--output-dir``, else the config file's
+``log.output_dir``, else ``runs/demo`` (:func:`demo_output_dir`).
 """
 
 from __future__ import annotations
@@ -24,13 +28,19 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from rlvr.trainers.config import load_config
-from rlvr.trainers.runs import LOCK_FILE, lock_output_dir, release_output_dir
+import yaml
 
-__all__ = ["run_demo", "DEMO_CONFIG", "QUICK_OVERRIDES", "MARKER"]
+from rlvr.trainers.config import Config, load_config
+from rlvr.trainers.runs import DEMO_MARKER, LOCK_FILE, lock_output_dir, release_output_dir
 
-#: The file that marks an output directory as the demo's, so that a rerun may replace it.
-MARKER = ".rlvr-demo"
+__all__ = ["run_demo", "demo_output_dir", "DEMO_CONFIG", "DEFAULT_OUTPUT_DIR", "QUICK_OVERRIDES", "MARKER"]
+
+#: The file that marks an output directory's run as the demo's, so that a rerun may replace it
+#: (removed by any other run there: see :data:`~.runs.DEMO_MARKER`).
+MARKER = DEMO_MARKER
+
+#: Where the demo writes when neither the options nor the config file say (``log.output_dir``).
+DEFAULT_OUTPUT_DIR = "runs/demo"
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "demo.yaml"
 
@@ -49,6 +59,40 @@ def _config_path(config: str | Path | None) -> Path:
     raise FileNotFoundError("configs/demo.yaml not found; pass --config PATH")
 
 
+def _sets_output_dir(path: Path) -> bool:
+    """Whether the config file ``path`` (already read by :func:`load_config`) sets ``log.output_dir``."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return False
+    log = data.get("log") if isinstance(data, dict) else None
+    return isinstance(log, dict) and log.get("output_dir") is not None
+
+
+def _load(config: str | Path | None, overrides: Sequence[str], output_dir: str | Path | None, quick: bool) -> Config:
+    """The demo's config, its ``log.output_dir`` chosen as :func:`demo_output_dir` says."""
+    path = _config_path(config)
+    cfg = load_config(path, [*(QUICK_OVERRIDES if quick else ()), "log.overwrite=true", *overrides])
+    if not any(o.split("=", 1)[0].strip() == "log.output_dir" for o in overrides):
+        if output_dir is not None:
+            cfg.log.output_dir = str(output_dir)  # (set as is: a path is no YAML value, "runs/x #2" neither)
+        elif not _sets_output_dir(path):
+            cfg.log.output_dir = DEFAULT_OUTPUT_DIR
+    return cfg
+
+
+def demo_output_dir(config: str | Path | None = None, overrides: Sequence[str] = (),
+                    output_dir: str | Path | None = None) -> Path:
+    """Where :func:`run_demo` with these arguments writes: the last ``log.output_dir`` override, else
+    ``output_dir`` (``--output-dir``), else the config file's ``log.output_dir``, else
+    :data:`DEFAULT_OUTPUT_DIR`.
+
+    Raises:
+        ConfigError, FileNotFoundError: as :func:`run_demo` does for a bad config.
+    """
+    return Path(_load(config, overrides, output_dir, quick=False).log.output_dir)
+
+
 def _made_by_demo(out: Path) -> bool:
     """Whether ``out`` holds a demo run: the marker, or (a demo run from before the marker existed)
     a ``summary.json`` with the fields only the demo adds (``eval_decoding``, ``wall_seconds``)."""
@@ -64,19 +108,20 @@ def _made_by_demo(out: Path) -> bool:
 def run_demo(
     config: str | Path | None = None,
     overrides: Sequence[str] = (),
-    output_dir: str | Path = "runs/demo",
+    output_dir: str | Path | None = None,
     quick: bool = False,
     resume: bool = False,
+    allow_config_change: bool = False,
 ) -> dict:
-    """Run the demo and return its summary (also written to ``<log.output_dir>/summary.json``;
-    ``output_dir`` is the default, ``--set log.output_dir=...`` wins). ``resume``: continue the
-    interrupted demo run there from its latest checkpoint (same arguments as that run)."""
+    """Run the demo and return its summary (also written to ``<log.output_dir>/summary.json``; where
+    that is: :func:`demo_output_dir`). ``resume``: continue the interrupted demo run there from its
+    latest checkpoint (same arguments as that run); with ``allow_config_change`` as well, accept
+    changes to settings a resume would otherwise refuse (printed; as ``rlvr train --resume
+    --allow-config-change``)."""
     from rlvr.trainers.trainer import ResumeError
 
     t0 = time.perf_counter()
-    cfg = load_config(_config_path(config), [*(QUICK_OVERRIDES if quick else ()), "log.overwrite=true", *overrides])
-    if not any(o.split("=", 1)[0].strip() == "log.output_dir" for o in overrides):
-        cfg.log.output_dir = str(output_dir)  # (set as is: a path is no YAML value, "runs/x #2" neither)
+    cfg = _load(config, overrides, output_dir, quick)
     out = Path(cfg.log.output_dir)
     if resume and not out.is_dir():
         raise ResumeError(f"--resume: no checkpoint: {out} does not exist (run rlvr demo without --resume to start)")
@@ -92,12 +137,12 @@ def run_demo(
                 f"{out} is not empty and was not made by rlvr demo (no {MARKER} file); the demo replaces its output "
                 "directory, so choose another --output-dir (or delete this one yourself)"
             )
-        return _run(cfg, out, t0, resume)
+        return _run(cfg, out, t0, resume, allow_config_change)
     finally:
         release_output_dir(out)
 
 
-def _run(cfg, out: Path, t0: float, resume: bool) -> dict:
+def _run(cfg, out: Path, t0: float, resume: bool, allow_config_change: bool) -> dict:
     from rlvr.trainers.checkpoint import latest_checkpoint
     from rlvr.trainers.trainer import Trainer
 
@@ -111,11 +156,11 @@ def _run(cfg, out: Path, t0: float, resume: bool) -> dict:
     if ckpt is not None and int(ckpt.name.split("_")[-1]) < cfg.train.total_steps:  # an unfinished demo run
         print(f"rlvr demo: starting afresh replaces the unfinished demo run in {out} (its latest checkpoint is "
               f"{ckpt.name}); rlvr demo --resume would continue it instead", flush=True)
-    trainer = Trainer(cfg, resume=resume)
+    trainer = Trainer(cfg, resume=resume, allow_config_change=allow_config_change)
     if trainer.resumed_from is not None:
         print(f"rlvr demo: resuming from {trainer.resumed_from} (step {trainer.step_count})", flush=True)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("made by rlvr demo: a rerun of the demo replaces this directory's run\n")
+    # (written by train() once the previous run's outputs, this mark among them, are gone)
+    trainer.run_marks[MARKER] = "made by rlvr demo: a rerun of the demo replaces this directory's run\n"
     try:
         summary = trainer.train()
     finally:

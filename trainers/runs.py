@@ -43,10 +43,10 @@ except ImportError:  # pragma: no cover - Windows: no locking
 
 from rlvr.trainers.checkpoint import (CheckpointError, incomplete_checkpoints, latest_checkpoint, load_trainer_state,
                                       restore_moved_aside)
-from rlvr.trainers.config import RESUME_MUTABLE_KEYS, Config, TrainConfig, config_changes, config_to_dict, resume_mutable
+from rlvr.trainers.config import RESUME_CHANGE_NOTES, RESUME_MUTABLE_KEYS, Config, TrainConfig, config_changes, config_to_dict, resume_mutable
 
 __all__ = [
-    "ResumeError", "OutputDirBusy", "TrainingInterrupted", "RUN_OUTPUTS", "OPTIMIZER_KEYS", "LOCK_FILE", "StopRequests",
+    "ResumeError", "OutputDirBusy", "TrainingInterrupted", "DEMO_MARKER", "RUN_OUTPUTS", "OPTIMIZER_KEYS", "LOCK_FILE", "StopRequests",
     "apply_optimizer_config", "check_no_foreign_files", "check_output_dir", "check_resume_config", "clear_previous_run",
     "existing_outputs", "foreign_config", "foreign_files", "holds_output_dir", "lock_output_dir", "release_output_dir", "resume_hint", "say",
 ]
@@ -66,9 +66,16 @@ class TrainingInterrupted(KeyboardInterrupt):
     checkpointed and how to continue. A ``KeyboardInterrupt``, so callers that stop on Ctrl-C still do."""
 
 
+#: The file by which ``rlvr demo`` marks the run in an output_dir as its own, so that a rerun of the
+#: demo may replace it. It belongs to the run it was written for: any new run there removes it (with
+#: ``log.overwrite`` or not, :meth:`~.trainer.Trainer.train`), and the demo writes it again for its
+#: own new run (``Trainer.run_marks``); so a ``rlvr train`` run that replaced a demo run there is not
+#: taken for the demo's and deleted by the next ``rlvr demo``.
+DEMO_MARKER = ".rlvr-demo"
+
 #: What a run writes into its output_dir; ``log.overwrite`` removes exactly these.
 RUN_OUTPUTS = ("checkpoints", "metrics.jsonl", "tensorboard", "curves.png", "summary.json", "warmup_model",
-               "config.json", "config_changes.jsonl")
+               "config.json", "config_changes.jsonl", DEMO_MARKER)
 
 #: The lock file in an output_dir (never deleted: see :func:`lock_output_dir`).
 LOCK_FILE = ".lock"
@@ -362,6 +369,8 @@ def check_resume_config(out: Path, cfg: Config, state: dict[str, Any], ckpt: Pat
         )
     for k, (old, new) in changes.items():
         note = "" if resume_mutable(k) else " (allowed by --allow-config-change)"
+        if k in RESUME_CHANGE_NOTES:
+            note = f" ({RESUME_CHANGE_NOTES[k]})"
         if k in OPTIMIZER_KEYS:
             note = " (applied to the restored optimizer)"
         say(f"resume: {k} changed from {old!r} to {new!r}{note}")
@@ -440,9 +449,17 @@ def apply_optimizer_config(optimizer: torch.optim.Optimizer, scheduler: torch.op
     without this, lowering ``train.lr`` to resume a diverging run silently did nothing. The current
     rate is recomputed from the config's lr and schedule at the restored position, which gives the
     very same number when nothing changed (resume stays exact). Differences not in ``reported``
-    (the config comparison's keys; an older checkpoint has no config to compare) are printed."""
+    (the config comparison's keys; an older checkpoint has no config to compare) are printed.
+
+    A changed ``train.total_steps`` under a linear or cosine schedule reshapes the whole schedule
+    to the new length: it is not continued from where it was. Extending a finished cosine run from
+    4 to 8 steps takes the rate at step 4 from the end of the old curve (0) back to the middle
+    of the new one (half of ``train.lr``). The rate at the resume point before and after the change
+    is printed. (To keep the old rate, resume with ``train.lr`` scaled accordingly, or use the
+    constant schedule.)"""
     lam, k = scheduler.lr_lambdas[0], scheduler.last_epoch
     group = optimizer.param_groups[0]
+    restored_rate = group["lr"]
     before = {"train.lr": group.get("initial_lr", group["lr"]), "train.weight_decay": group["weight_decay"],
               "train.beta1": group["betas"][0], "train.beta2": group["betas"][1]}
     after = {"train.lr": t.lr, "train.weight_decay": t.weight_decay, "train.beta1": t.beta1, "train.beta2": t.beta2}
@@ -457,6 +474,11 @@ def apply_optimizer_config(optimizer: torch.optim.Optimizer, scheduler: torch.op
     for key in before:
         if before[key] != after[key] and key not in reported:
             say(f"resume: {key} is now {after[key]!r} (the checkpoint's optimizer had {before[key]!r})")
+    if "train.total_steps" in reported and t.lr_scheduler != "constant":
+        also = " and train.lr" if "train.lr" in reported else ""
+        say(f"resume: note: train.total_steps{also} changed under the {t.lr_scheduler} learning-rate schedule, "
+            f"which is reshaped to the new length rather than continued: the learning rate at the resume point "
+            f"(step {k}) goes from {restored_rate:.6g} to {group['lr']:.6g}")
 
 
 def resume_hint(out: Path, what: str, step: int) -> str:

@@ -66,7 +66,7 @@ from rlvr.trainers.metrics import MetricsLogger, plot_curves
 from rlvr.trainers.overlong import soft_overlong_penalty
 from rlvr.trainers.rollout import RolloutCollector, RolloutInfrastructureError, Trajectory
 from rlvr.trainers.runs import (
-    ResumeError, StopRequests, TrainingInterrupted, apply_optimizer_config, check_output_dir, clear_previous_run,
+    DEMO_MARKER, ResumeError, StopRequests, TrainingInterrupted, apply_optimizer_config, check_output_dir, clear_previous_run,
     holds_output_dir, release_output_dir, resume_hint, say,
 )
 
@@ -366,6 +366,10 @@ class Trainer:
         self._resumed_row: dict[str, Any] | None = None
         self._resumed_eval_due = False
         self._stops = StopRequests()
+        #: files (name: text) that :meth:`train` writes into the output directory as the run starts,
+        #: after a fresh run has removed the previous run's: ``rlvr demo`` marks its run as its own
+        #: (:data:`~.runs.DEMO_MARKER`)
+        self.run_marks: dict[str, str] = {}
         if resume:
             self._load_checkpoint()  # (checks the task ranges from the run's real data position)
         else:
@@ -1065,8 +1069,13 @@ class Trainer:
         raises :class:`CheckpointSaveError`."""
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
-        if self.resumed_from is None and self.step_count == 0 and cfg.log.overwrite:
-            clear_previous_run(self.out)
+        if self.resumed_from is None and self.step_count == 0:
+            if cfg.log.overwrite:
+                clear_previous_run(self.out)
+            else:  # a new run's, not the demo's (a demo run that did no step may have left its mark)
+                (self.out / DEMO_MARKER).unlink(missing_ok=True)
+        for name, text in self.run_marks.items():
+            (self.out / name).write_text(text)
         (self.out / "config.json").write_text(json.dumps(config_to_dict(cfg), indent=2))
         if self._config_changes:  # config.json holds the config in effect; what resumes changed is kept here
             with open(self.out / "config_changes.jsonl", "a") as f:

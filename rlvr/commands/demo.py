@@ -12,7 +12,8 @@ def register(subparsers) -> None:
         "demo", help="warm up a tiny model, train it with DAPO and show held-out pass@1 before/after",
         description="Build a tiny transformer and tokenizer locally, warm it up with a short supervised phase, "
                     "train it with DAPO on a procedural task and print held-out pass@1 before and after RL. "
-                    "Writes runs/demo/summary.json, metrics.jsonl, TensorBoard logs and curves.png. Each run starts "
+                    "Writes summary.json, metrics.jsonl, TensorBoard logs and curves.png into runs/demo (or the "
+                    "config's log.output_dir, or --output-dir). Each run starts "
                     "afresh; Ctrl-C finishes the current step, saves it and says how to continue (--resume). Exit "
                     "status as `rlvr train`'s: 0 done; 1 done, but an evaluation failed; 2 a bad config or option, "
                     "or nothing to resume; 3 verification kept failing for infrastructure reasons; 4 a checkpoint could not "
@@ -21,11 +22,16 @@ def register(subparsers) -> None:
     p.add_argument("--config", default=None, help="demo config (default: configs/demo.yaml, installed with rlvr)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. --set train.total_steps=50")
-    p.add_argument("--output-dir", default="runs/demo", help="where results go (default runs/demo)")
+    p.add_argument("--output-dir", default=None,
+                   help="where results go (default: the config's log.output_dir, else runs/demo; "
+                        "--set log.output_dir=DIR wins)")
     p.add_argument("--quick", action="store_true", help="a shortened run for smoke tests: the full warm-up, then 100 RL steps and 100 evaluation problems (about 3 minutes on 2 cores)")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted demo run from its latest checkpoint, exactly where it stopped "
                         "(give the other options as before)")
+    p.add_argument("--allow-config-change", action="store_true",
+                   help="with --resume: accept changes to any other config key (printed), knowing the resumed "
+                        "run is no longer the same run (as rlvr train's)")
     p.set_defaults(func=run)
 
 
@@ -36,7 +42,7 @@ def resume_command(args) -> str:
     parts = [prog, "demo"]
     if args.config is not None:
         parts += ["--config", args.config]
-    if args.output_dir != "runs/demo":
+    if args.output_dir is not None:
         parts += ["--output-dir", str(args.output_dir)]
     if args.quick:
         parts.append("--quick")
@@ -46,12 +52,11 @@ def resume_command(args) -> str:
 
 
 def _output_dir(args) -> str:
-    """Where the run went: the last ``--set log.output_dir=...`` (its value parsed as the config
-    parses it), else ``--output-dir`` (as given)."""
-    from rlvr.trainers.config import override_value
+    """Where the run went (:func:`~rlvr.trainers.demo.demo_output_dir`): the last ``--set
+    log.output_dir=...``, else ``--output-dir``, else the config's ``log.output_dir``, else runs/demo."""
+    from rlvr.trainers.demo import demo_output_dir
 
-    dirs = [override_value(o) for o in args.overrides if o.split("=", 1)[0].strip() == "log.output_dir"]
-    return str(dirs[-1]) if dirs else args.output_dir
+    return str(demo_output_dir(args.config, args.overrides, args.output_dir))
 
 
 def run(args) -> int:
@@ -62,9 +67,12 @@ def run(args) -> int:
     from rlvr.trainers.rollout import RolloutInfrastructureError
     from rlvr.trainers.trainer import CheckpointSaveError, ResumeError
 
+    if args.allow_config_change and not args.resume:
+        print("rlvr demo: --allow-config-change only applies with --resume", file=sys.stderr)
+        return 2
     try:
         summary = run_demo(config=args.config, overrides=args.overrides, output_dir=args.output_dir, quick=args.quick,
-                           resume=args.resume)
+                           resume=args.resume, allow_config_change=args.allow_config_change)
     except (ConfigError, ResumeError, FileNotFoundError) as exc:  # (no config file found: pass --config)
         print(f"rlvr demo: {exc}", file=sys.stderr)
         return 2

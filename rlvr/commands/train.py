@@ -34,7 +34,10 @@ def register(subparsers) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue from the latest checkpoint in log.output_dir (exactly where it stopped); "
                         "train.total_steps, the optimizer settings (train.lr, weight_decay, beta1, beta2, "
-                        "max_grad_norm), log.* and eval.* may differ from the checkpoint's config")
+                        "max_grad_norm), train.infra_retries, train.micro_batch_size, model.gradient_checkpointing, "
+                        "log.* and eval.* may differ from the checkpoint's config (a new train.total_steps "
+                        "reshapes a linear or cosine learning-rate schedule to the new length: the rate at the "
+                        "resume point is printed)")
     p.add_argument("--allow-config-change", action="store_true",
                    help="with --resume: accept changes to any other config key (printed), knowing the resumed "
                         "run is no longer the same run")
