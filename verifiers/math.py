@@ -99,7 +99,8 @@ DEFAULT_TIMEOUT = 5.0
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
 RULES_VERSION = 14  # 14: digits on both sides of bare braces are one number, as LaTeX shows them
-#                   (`1{2}` and `1\\textcolor{red}{2}` are 12, were the product 2); `1{2+3}` is unparsable
+#                   (`1{2}` and `1\\textcolor{red}{2}` are 12, were the product 2; `2\\cdot1{2}` is 24);
+#                   `1{2+3}`, `{1+2}3` and `1\\quad{2}` are unparsable
 #                   13: an answer holding an operation to carry out (`15!`, `\\binom{}{}`, `\\gcd`, `\\log`)
 #                   that the gold has not is "not evaluated" whatever its value, decided before any value
 #                   is computed (`1000000!` for 3 was a sympy timeout, `15!` "different values");

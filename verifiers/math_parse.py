@@ -97,12 +97,14 @@ def _is_script(tokens: list[tuple[str, str]]) -> bool:
     return len(tokens) >= 2 and tokens[-2] in (("op", "^"), ("op", "_"))
 
 
-def _tokenize(text: str) -> tuple[list[tuple[str, str]], frozenset[int]]:
-    """The tokens of `text`, and the indices of the numbers that follow another number with only
-    space between them (`5 6`): the parser refuses to read those as a product (see `_Parser.factor`).
-    A number after an exponent or subscript is not one of them (`2^2 3^2` is 36, see `_is_script`)."""
+def _tokenize(text: str) -> tuple[list[tuple[str, str]], frozenset[int], frozenset[int]]:
+    """The tokens of `text`; the indices of the numbers that follow another number with only
+    space between them (`5 6`): the parser refuses to read those as a product (see `_Parser.factor`;
+    a number after an exponent or subscript is not one of them: `2^2 3^2` is 36, see `_is_script`);
+    and the indices of every token that follows a space (`_Parser.digits_across_braces`)."""
     tokens: list[tuple[str, str]] = []
     spaced: set[int] = set()
+    gapped: set[int] = set()
     gap = False  # a LaTeX space (`\\,`) was skipped since the last token
     pos, n = 0, len(text)
     while pos < n:
@@ -113,6 +115,8 @@ def _tokenize(text: str) -> tuple[list[tuple[str, str]], frozenset[int]]:
             raise ParseError(f"unexpected character {text[pos]!r}")
         gap = gap or text[pos].isspace()
         pos = m.end()
+        if gap:
+            gapped.add(len(tokens))
         if m.group("num") is not None:
             if gap and tokens and tokens[-1][0] == "num" and not _is_script(tokens):
                 spaced.add(len(tokens))
@@ -164,7 +168,7 @@ def _tokenize(text: str) -> tuple[list[tuple[str, str]], frozenset[int]]:
         gap = False
         if len(tokens) > MAX_TOKENS:
             raise ParseError(f"answer too long (more than {MAX_TOKENS} tokens)")
-    return tokens, frozenset(spaced)
+    return tokens, frozenset(spaced), frozenset(gapped)
 
 
 #: The fraction commands: all the same fraction (`\\dfrac`, `\\tfrac`, `\\cfrac` only change its size).
@@ -173,9 +177,12 @@ _ATOM_START_OPS = {"(", "[", "\\{", "pi", "oo", "{", "lfloor", "lceil"}
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]], spaced: frozenset[int] = frozenset()) -> None:
+    def __init__(self, tokens: list[tuple[str, str]], spaced: frozenset[int] = frozenset(),
+                 gapped: frozenset[int] = frozenset()) -> None:
         self.t = tokens
         self.spaced = spaced  # numbers after a number and a space (see `_tokenize`)
+        self.gapped = gapped  # tokens after a space (see `_tokenize`)
+        self.in_script = 0  # > 0 while a bare exponent is read (`x^2{3}`: no digits join there)
         self.i = 0
         self.depth = 0
         self.bare_closes: set[int] = set()  # indices of the `}` ending a bare {group} (see `digits_across_braces`)
@@ -214,6 +221,13 @@ class _Parser:
         return node
 
     def parse_list(self, closers: tuple[str, ...]) -> tuple:
+        script, self.in_script = self.in_script, 0  # (a bracket in a bare exponent is read whole: `2^(1{2})`)
+        try:
+            return self._parse_list(closers)
+        finally:
+            self.in_script = script
+
+    def _parse_list(self, closers: tuple[str, ...]) -> tuple:
         items = [self.parse_union()]
         seps = set()
         while True:
@@ -291,10 +305,6 @@ class _Parser:
                 right = self.parse_unary()
                 left = ("mul" if tok[1] == "*" else "div", left, right)
             elif self.starts_atom():
-                joined = self.digits_across_braces(left)
-                if joined is not None:
-                    left = joined
-                    continue
                 mixed = self.mixed_number(left)
                 if mixed is not None:
                     left = mixed
@@ -312,34 +322,37 @@ class _Parser:
             raise ParseError("two numbers separated only by a space")
         return self.parse_unary()
 
-    def digits_across_braces(self, left: tuple) -> tuple | None:
-        """`left` (a number, or its negation) joined with the digits that follow it across braces,
-        as LaTeX shows them: `1{2}` and `{1}2` show 12, `1\\textcolor{red}{2}` (colour dropped) too;
-        else None (nothing taken) when no bare {group} stands between two numbers.
-        Why: read as a product, `1{2}` would be 2, an answer the model never showed (rules 14).
-        A join that makes no number (`1.5{2.5}`, `1e5{2}`) or digits next to a braced expression
-        (`1{2+3}`) cannot be read either way: refused."""
-        prev = self.t[self.i - 1] if self.i else None
-        before_bare = self.i - 1 in self.bare_closes
-        ends_in_digit = prev is not None and (prev[0] == "num" or (before_bare and self.t[self.i - 2][0] == "num"))
-        nxt, after = self.peek(), self.peek(1)
-        opens_number = nxt == ("op", "{") and after is not None and after[0] == "num"
-        if not ends_in_digit or not (opens_number or (before_bare and nxt is not None and nxt[0] == "num")):
-            return None
-        whole = left[1] if left[0] == "neg" else left
-        if whole[0] != "num" or (prev[0] == "num" and _is_script(self.t[:self.i])):
-            return None  # `x^2{3}`, `2x{3}`: a factor after something else, read as before
-        if opens_number and self.peek(2) != ("op", "}"):
-            raise ParseError("digits next to a braced expression (`1{2+3}`)")
-        digits = after[1] if opens_number else nxt[1]
-        literal = whole[1] + digits
-        if "e" in literal.lower() or literal.count(".") > 1:
-            raise ParseError(f"{whole[1]!r} and {digits!r} shown side by side make no number")
-        self.i += 3 if opens_number else 1
-        if opens_number:
-            self.bare_closes.add(self.i - 1)
-        node = ("num", literal)
-        return ("neg", node) if left[0] == "neg" else node
+    def digits_across_braces(self, node: tuple) -> tuple:
+        """`node` (an atom just read) joined with the digits that follow it across bare braces, as
+        LaTeX shows them: `1{2}` and `{1}2` show 12, `1\\textcolor{red}{2}` (colour dropped) too, and
+        so after an operator (`2\\cdot1{2}` is 24) and before a postfix (`1{2}\\%` is 12%); `node`
+        itself where no bare {group} stands between digits. Why: read as a product, `1{2}` would be
+        2, an answer the model never showed (rules 14).
+        Refused, as no reading is sure: digits beside a braced expression (`1{2+3}`, `{1+2}3`), a
+        join that makes no number (`1.5{2.5}`, `1e5{2}`), and digits a space parts (`1 {2}`,
+        `1\\quad{2}`: two numbers, as `5 6` is). Not inside a bare exponent (`x^2{3}` is 3x^2, as
+        before: TeX's exponent is the 2 alone)."""
+        while not self.in_script:
+            prev = self.t[self.i - 1] if self.i else None
+            before_bare = self.i - 1 in self.bare_closes
+            ends_in_digit = prev is not None and (prev[0] == "num" or (before_bare and self.t[self.i - 2][0] == "num"))
+            nxt, after = self.peek(), self.peek(1)
+            opens_number = nxt == ("op", "{") and after is not None and after[0] == "num"
+            if not ends_in_digit or not (opens_number or (before_bare and nxt is not None and nxt[0] == "num")):
+                return node
+            if self.i in self.gapped:
+                raise ParseError("two numbers separated only by a space")
+            if node[0] != "num" or (opens_number and self.peek(2) != ("op", "}")):
+                raise ParseError("digits beside a braced expression (`1{2+3}`, `{1+2}3`)")
+            digits = after[1] if opens_number else nxt[1]
+            literal = node[1] + digits
+            if "e" in literal.lower() or literal.count(".") > 1:
+                raise ParseError(f"{node[1]!r} and {digits!r} shown side by side make no number")
+            self.i += 3 if opens_number else 1
+            if opens_number:
+                self.bare_closes.add(self.i - 1)
+            node = ("num", literal)
+        return node
 
     def mixed_number(self, left: tuple) -> tuple | None:
         """`left` (a whole number, or its negation) and the `\\frac{n}{d}` of digits that follows as one
@@ -380,7 +393,14 @@ class _Parser:
         if self.at("^"):
             self.take()
             self.enter()
-            exp = self.parse_unary() if not self.at("{") else self.parse_group()
+            if self.at("{"):
+                exp = self.parse_group()
+            else:
+                self.in_script += 1
+                try:
+                    exp = self.parse_unary()
+                finally:
+                    self.in_script -= 1
             self.depth -= 1
             base = ("pow", base, exp)
             while self.at("!") or self.at("%") or self.at("'"):
@@ -396,7 +416,7 @@ class _Parser:
         return ("sym", node[1] + "'") if node[0] == "sym" else node
 
     def parse_postfix(self) -> tuple:
-        node = self.parse_atom()
+        node = self.digits_across_braces(self.parse_atom())
         if node[0] == "num" and "." in node[1] and self.at("overline", "cmd"):
             node = self.repeating_decimal(node[1])
         while self.at("!") or self.at("%") or self.at("_") or self.at("'"):
@@ -633,10 +653,10 @@ def _flat_label(node: tuple) -> str:
 
 def parse(text: str) -> tuple:
     """Parse normalised answer text into a tree (see the module docstring). Raises ParseError."""
-    tokens, spaced = _tokenize(text)
+    tokens, spaced, gapped = _tokenize(text)
     if not tokens:
         raise ParseError("empty answer")
     try:
-        return _Parser(tokens, spaced).parse_top()
+        return _Parser(tokens, spaced, gapped).parse_top()
     except RecursionError:
         raise ParseError("nested too deeply") from None
