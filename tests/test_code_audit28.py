@@ -132,6 +132,16 @@ def test_only_needed_definitions_are_carried_and_one_block_answers_are_unchanged
     assert extract_program(io) == "def solve(n):\n    return n * 2\n\n\nn = int(input())\nprint(solve(n))"
 
 
+def test_carried_helpers_go_after_the_blocks_future_import(box):
+    # (review of the session's diff: the helper put before `from __future__` was a SyntaxError)
+    answer = ("```python\nclass Node:\n    pass\n```\n```python\n\"\"\"Adds.\"\"\"\nfrom __future__ import annotations\n\n"
+              "def add(a: int, b: int, hint: Node | None = None) -> int:\n    return a + b\n```\n")
+    program = extract_program(answer, ["add"])
+    assert program.startswith('"""Adds."""\nfrom __future__ import annotations\n') and "class Node" in program
+    compile(program, "<answer>", "exec")
+    assert check_function(answer, ["assert add(1, 2) == 3", "assert add(0, 0) == 0"], "add", sandbox=box).correct
+
+
 # -- 3. line separators in the report -------------------------------------------------------------
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
 def test_a_line_separator_in_a_solutions_error_does_not_lose_the_report(box, separator):

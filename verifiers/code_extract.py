@@ -288,7 +288,8 @@ def _with_earlier_definitions(body: str, earlier: list[str]) -> str:
     """`body`, the chosen block, preceded by what earlier blocks define at top level that it uses
     without defining itself (a helper in its own block before the function that calls it), and
     what those definitions use in turn. Each name is taken from the last earlier block that
-    defines it, and the definitions keep their order in the answer. `body` as it is when it does
+    defines it, and the definitions keep their order in the answer; they go after the body's
+    docstring and `from __future__` imports, which must open the module. `body` as it is when it does
     not parse, uses no such name, or has no earlier block: an answer in one block is unchanged."""
     tree = _parse(body) if earlier else None
     if tree is None:
@@ -315,4 +316,14 @@ def _with_earlier_definitions(body: str, earlier: list[str]) -> str:
     if not chosen:
         return body
     texts = [_statement_text(earlier[number], parsed[number], position) for number, position in sorted(chosen)]
-    return "\n\n".join(texts) + "\n\n\n" + body
+    # after the body's docstring and `from __future__` imports, which must open the module
+    opening = 0
+    for position, node in enumerate(tree.body):
+        docstring = position == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+            and isinstance(node.value.value, str)
+        if not (docstring or (isinstance(node, ast.ImportFrom) and node.module == "__future__")):
+            break
+        opening = node.end_lineno
+    lines = body.splitlines(keepends=True)
+    head, rest = "".join(lines[:opening]), "".join(lines[opening:])
+    return head + ("\n" if head and not head.endswith("\n") else "") + "\n\n".join(texts) + "\n\n\n" + rest
