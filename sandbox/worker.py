@@ -49,13 +49,12 @@ and TMPDIR, or "-". JOB_UID is "-" for none. OOM_EVENTS, where the worker's memo
 sandbox's own (a container), is a comma-separated list of the files where it counts its OOM kills
 (`_oom_kills`): a handler killed while that count went up is reported as the OOM killer's doing.
 
-Without OOM_EVENTS (bwrap, subprocess) the worker shares its memory cgroup with the host's own
-processes (the trainer), and `memory_mb` is a per-process RLIMIT_AS: a program over it gets an
-allocation failure (MemoryError, status "memory"), never the OOM killer. So a job that dies by a
-SIGKILL the sandbox did not send while the OOM kills counted for the worker (its memory cgroup's
-count, else the system's in /proc/vmstat: `host_oom_files`) went up was ended for the host's memory
-pressure: status "sandbox_error", not the program's "error". (A program that fills the host's
-memory on purpose, with many processes or with memory outside RLIMIT_AS, is reported so too.)
+Without OOM_EVENTS (bwrap, subprocess) `memory_mb` is a per-process RLIMIT_AS: a program over it
+gets an allocation failure (MemoryError, status "memory"). A job the kernel's OOM killer ends there
+because the host ran out is reported as the program's SIGKILL ("error"): no count the worker can
+read tells that apart from a program that ran the host out itself (its processes together, each
+under `memory_mb`) or killed itself when some other process was OOM-killed, and scoring those as
+infrastructure failures would let a wrong answer escape its score.
 
 Modes:
   pidns       the worker is pid 1 of its own pid namespace (bubblewrap `--as-pid-1`, or a container
@@ -145,6 +144,19 @@ def _prctl(option: int, value: int) -> None:
         pass
 
 
+def _make_usable(root: int, name: str) -> None:
+    """Give the directory `name` in the directory open as `root` the mode 0700 (a job may have made
+    it unreadable), never following a symlink: another job may swap the directory for one between
+    the listing and this (in a shared dir such as /dev/shm), and a chmod by name would then change
+    the mode of whatever it points to, as root. The directory is opened first (O_PATH, no symlink
+    followed: a swapped-in symlink raises) and changed through that descriptor."""
+    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY, dir_fd=root)
+    try:
+        os.chmod(f"/proc/self/fd/{fd}", 0o700)
+    finally:
+        os.close(fd)
+
+
 def _clean_dir(path: str) -> None:
     """Remove everything inside `path`, whatever its depth, modes or symlinks.
 
@@ -168,7 +180,7 @@ def _clean_dir(path: str) -> None:
             if not subdirs:
                 return
             for name in subdirs:
-                os.chmod(name, 0o700, dir_fd=root)
+                _make_usable(root, name)
                 sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=root)
                 try:
                     for entry in os.scandir(sub):
@@ -307,8 +319,6 @@ class Worker:
         self.settings: dict = {}  # the worker's own settings when it started (set by `serve`)
         self._reaped_others = False  # set by `_wait_for`
         self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
-        # where the OOM kills of the worker's memory cgroup (else the system's) are counted (module docs)
-        self.host_oom_files = _memory_cgroup_oom_files() + ["/proc/vmstat"]
         # host mode without a job uid: (when, how many) tasks the user had (see `_nproc`)
         self.user_tasks: tuple[float, int] | None = None
         self.ctl_in = os.fdopen(os.dup(0), "rb")
@@ -510,8 +520,7 @@ class Worker:
         err_r, err_w = os.pipe()
         setup_r, setup_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         oom_events = job.get("oom_events")  # (Docker: the container's own cgroup, its OOM kills the run's)
-        oom_files = oom_events or self.host_oom_files
-        oom_kills = _oom_kills(oom_files)
+        oom_kills = _oom_kills(oom_events)
         started = time.monotonic()
         worker_pid = os.getpid()
         # marked before the fork, not after: a job that killed its handler before the handler had
@@ -534,17 +543,10 @@ class Worker:
                 result.update(status="sandbox_error", message=f"the sandbox could not start the program: {setup_failure}",
                               retire=True)
             elif (result["status"] == "error" and result["exit_code"] == -signal.SIGKILL
-                  and _oom_kills(oom_files) > oom_kills):
-                if oom_events:
-                    result.update(status="memory", message=(
-                        "memory limit exceeded: the OOM killer of the sandbox's memory cgroup ended the program "
-                        "(its processes, its files in the tmpfs mounts and the worker share that limit)"))
-                else:  # RLIMIT_AS kept each process under memory_mb: the host ran out (module docs)
-                    result.update(status="sandbox_error", message=(
-                        "the kernel's OOM killer ended the program (SIGKILL) while the host, or the memory cgroup "
-                        "the sandbox shares with the host's processes, ran out of memory: host memory pressure, not "
-                        f"the program's doing (each of its processes was held under memory_mb="
-                        f"{job['limits']['memory_mb']} MiB, which ends in an allocation failure, not a kill)"))
+                  and _oom_kills(oom_events) > oom_kills):
+                result.update(status="memory", message=(
+                    "memory limit exceeded: the OOM killer of the sandbox's memory cgroup ended the program "
+                    "(its processes, its files in the tmpfs mounts and the worker share that limit)"))
         finally:
             os.close(out_r)
             os.close(err_r)
@@ -978,26 +980,6 @@ def _tasks_of(uid: int) -> int:
     return total
 
 
-def _memory_cgroup_oom_files() -> list[str]:
-    """The files where this process's memory cgroup counts its OOM kills (v1 `memory.oom_control`,
-    v2 `memory.events`, each counting the kills of its own processes), for `_oom_kills`; empty where
-    /proc/self/cgroup cannot be read. Under bwrap /sys is not mounted: none of them can be read."""
-    files = []
-    try:
-        with open("/proc/self/cgroup") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
-        return files
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            files.append(f"/sys/fs/cgroup/memory{path.rstrip('/')}/memory.oom_control")
-        elif controllers == "":  # v2 (no such file for the system's root cgroup: skipped when read)
-            path = path.rstrip("/")
-            files += [f"/sys/fs/cgroup{path}/memory.events", f"/sys/fs/cgroup/unified{path}/memory.events"]
-    return files
-
-
 def _first_for_the_oom_killer() -> None:
     """Make this job process, and every process it starts, the OOM killer's first choice
     (`oom_score_adj` 1000) when memory runs out: in a container, a run that fills its memory
@@ -1026,10 +1008,9 @@ def _first_for_the_oom_killer() -> None:
 
 
 def _oom_kills(paths: list[str] | None) -> int:
-    """How many processes the OOM killer has ended so far: the `oom_kill` count of the first
-    readable file of `paths` (cgroup v2 `memory.events`, v1 `memory.oom_control`, or /proc/vmstat for
-    the whole system), or 0. The host names the files where the cgroup is the sandbox's own (a
-    container); elsewhere the worker's own (`Worker.host_oom_files`)."""
+    """How many processes the sandbox's memory cgroup has killed so far: the `oom_kill` count of
+    the first readable file of `paths` (cgroup v2 `memory.events`, v1 `memory.oom_control`), or 0.
+    The host names the files where the cgroup is the sandbox's own (a container); elsewhere None."""
     for path in paths or ():
         try:
             with open(path) as handle:

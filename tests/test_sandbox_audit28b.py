@@ -1,9 +1,10 @@
 """Sandbox audit 28 (b), against the real subprocess and bubblewrap backends.
 
-- A correct program under its `memory_mb` that the kernel's OOM killer ends because the memory
-  cgroup it shares with the host's processes (a pod, a `docker run -m`) ran out is the sandbox's
-  failure ("sandbox_error"), never the program's "error"; a program over its own `memory_mb` is
-  still "memory".
+- (A first fix scored a host OOM kill under bwrap/subprocess as "sandbox_error"; the session's
+  review showed a wrong program could then escape its score by running the host out itself or by
+  killing itself when any process was OOM-killed, so it was withdrawn: a program that kills itself
+  stays its own "error", and a documented limit remains.) Cleaning a shared dir never changes the
+  mode of what a symlink swapped in for a directory points to.
 - Run as a user other than root, the subprocess backend's RLIMIT_NPROC leaves a job its
   `max_processes` on top of the user's own threads (a trainer with 40 of them made every run fail
   to start a thread), and still stops a job past it.
@@ -21,7 +22,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -34,92 +34,33 @@ ROOT = os.geteuid() == 0
 OTHER_UID = 54321  # a uid with no account: the subprocess backend's jobs then run as it, unprivileged
 
 
-# -- 1. the host's memory pressure is not the program's failure ------------------------------------
-def _child_memory_cgroup(name: str) -> tuple[str, str]:
-    """(path, version) of a new memory cgroup under this process's own, or skip saying why not."""
-    if not ROOT:
-        pytest.skip("making a memory cgroup needs root")
-    with open("/proc/self/cgroup") as handle:
-        lines = [line.rstrip("\n").split(":", 2) for line in handle]
-    for _, controllers, path in lines:
-        if "memory" in controllers.split(","):
-            parent, version = f"/sys/fs/cgroup/memory{path.rstrip('/')}", "v1"
-            break
-    else:
-        path = next((p for _, c, p in lines if c == ""), None)
-        parent, version = f"/sys/fs/cgroup{(path or '').rstrip('/')}", "v2"
-        try:
-            with open(os.path.join(parent, "cgroup.subtree_control")) as handle:
-                if "memory" not in handle.read().split():
-                    pytest.skip(f"the memory controller is not enabled for the children of {parent}")
-        except OSError as exc:
-            pytest.skip(f"no cgroup v1 memory controller nor a readable cgroup v2 at {parent}: {exc}")
-    cgroup = os.path.join(parent, name)
-    try:
-        os.mkdir(cgroup)
-    except OSError as exc:
-        pytest.skip(f"cannot make a memory cgroup under {parent}: {exc}")
-    return cgroup, version
-
-
-def _remove_cgroup(cgroup: str) -> None:
-    for _ in range(100):  # its processes (the script, its sandbox's workers) may take a moment to go
-        try:
-            os.rmdir(cgroup)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.05)
-
-
-HOST_OOM_SCRIPT = textwrap.dedent("""
-    import os, sys
-    cgroup, version, backend = sys.argv[1:4]
-    limit = str(300 << 20)
-    files = (["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"] if version == "v1"
-             else ["memory.max", "memory.swap.max"])
-    for name, value in zip(files, (limit, limit if version == "v1" else "0")):
-        if os.path.exists(os.path.join(cgroup, name)):
-            with open(os.path.join(cgroup, name), "w") as handle:
-                handle.write(value)
-    with open(os.path.join(cgroup, "cgroup.procs"), "w") as handle:
-        handle.write(str(os.getpid()))
-    from rlvr.sandbox import make_sandbox
-    with make_sandbox(backend, memory_mb=512, timeout=10, max_concurrent=1) as sandbox:
-        assert sandbox.run("print('ready')").status == "ok"
-        trainer = bytearray(180 << 20)  # the host's own memory, in the same cgroup
-        for i in range(0, len(trainer), 4096):
-            trainer[i] = 1
-        result = sandbox.run("x = bytearray(150 << 20)\\nfor i in range(0, len(x), 4096): x[i] = 1\\nprint('done')")
-        print("UNDER_PRESSURE", result.status, result.exit_code, result.message, sep="|")
-        del trainer
-        own = sandbox.run("x = bytearray(100 << 20)", memory_mb=64)  # over its own limit
-        print("OWN_LIMIT", own.status, sep="|")
-        print("FREED", sandbox.run("x = bytearray(120 << 20)\\nprint('done')").status, sep="|")
-""")
-
-
-@pytest.mark.parametrize("backend", ["subprocess", "bwrap"])
-def test_an_oom_kill_for_the_hosts_memory_is_a_sandbox_error_not_the_programs(backend):
-    get_sandbox(backend, **TEST_LIMITS)  # skips where the backend cannot run
-    cgroup, version = _child_memory_cgroup(f"rlvr-audit28b-{os.getpid()}-{backend}")
-    try:
-        done = subprocess.run([sys.executable, "-c", HOST_OOM_SCRIPT, cgroup, version, backend],
-                              capture_output=True, text=True, timeout=120)
-    finally:
-        _remove_cgroup(cgroup)
-    lines = dict(line.split("|", 1) for line in done.stdout.splitlines() if "|" in line)
-    assert "UNDER_PRESSURE" in lines, (done.stdout, done.stderr)
-    status, exit_code, message = lines["UNDER_PRESSURE"].split("|", 2)
-    assert (status, exit_code) == ("sandbox_error", str(-signal.SIGKILL)), lines
-    assert "OOM killer" in message and "host memory pressure" in message, message
-    assert lines["OWN_LIMIT"] == "memory" and lines["FREED"] == "ok", lines
-
-
+# -- 1. a program's own SIGKILL; cleaning shared dirs ----------------------------------------------
 def test_a_program_killing_itself_is_still_its_own_error(box):
     result = box.run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
     assert (result.status, result.message) == ("error", "killed by signal SIGKILL"), result
+
+
+def test_making_a_directory_usable_never_follows_a_symlink(tmp_path):
+    # a job may swap a directory of a shared dir (/dev/shm) for a symlink between the listing and
+    # the chmod: root must not change the mode of what it points to (review of the session's diff)
+    target = tmp_path / "target"
+    target.mkdir(mode=0o755)
+    os.chmod(target, 0o755)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "swapped").symlink_to(target)
+    (shared / "plain").mkdir(mode=0o000)
+    root = os.open(shared, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with pytest.raises(OSError):
+            worker_module._make_usable(root, "swapped")
+        worker_module._make_usable(root, "plain")
+    finally:
+        os.close(root)
+    assert target.stat().st_mode & 0o777 == 0o755
+    assert (shared / "plain").stat().st_mode & 0o777 == 0o700
+    worker_module._clean_dir(str(shared))
+    assert list(shared.iterdir()) == [] and target.stat().st_mode & 0o777 == 0o755
 
 
 # -- 2. RLIMIT_NPROC as a user other than root ---------------------------------------------------
