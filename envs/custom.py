@@ -20,13 +20,12 @@ from string import Formatter
 from typing import Any, Callable, Sequence
 
 from rlvr.envs.answers import RULES_VERSION, follows_tag_format
-from rlvr.envs.base import BatchVerify, SingleTurnEnv, TextEnv, failed_turn
+from rlvr.envs.base import BatchVerify, SingleTurnEnv, TextEnv
 from rlvr.envs.rewards import RewardWeights
 from rlvr.envs.scoring import Scorer, callable_identity, resolve_verifier
 from rlvr.envs.tasks import (DatasetError, GeneratorSource, ListSource, Task, TaskSource, build_tasks, is_missing, load_table,
                              require_column)
 from rlvr.verifiers.shaping import boxed_reward
-from rlvr.verifiers.verdict import Verdict
 
 MATH_PROMPT = "{question}\n\nPut your final answer within \\boxed{{}}."
 PLAIN_PROMPT = "{question}"
@@ -311,14 +310,12 @@ class VerifiedEnv(SingleTurnEnv):
         return self.scorer.score(task, content)
 
     def batch_verify(self, task: Task, content: str, tool_calls: Any) -> BatchVerify | None:
-        """The scorer's `score_batch` request; for a scorer that must run in the calling thread
-        (`Scorer.in_calling_thread`: a callable given `timeout=None`), a request answered by
-        `verify` in the thread that steps the env (`_verify_here`), since a vector env runs
-        turns without a request in its thread pool; other scorers: None (`respond`, in the pool)."""
+        """The scorer's `score_batch` request; None for other scorers (`respond`: in the vector env's
+        thread pool, or, for one that must run in the calling thread (`steps_in_calling_thread`),
+        in the thread that steps the env, with `env.step`'s handling of its errors: an
+        `InfrastructureError` raised, any other a failed verdict)."""
         scorer = self.scorer
         if scorer.score_batch is None:
-            if scorer.in_calling_thread:
-                return BatchVerify(("calling-thread",), _verify_here, (self, task, content))
             return None
         return BatchVerify(scorer.group_key, scorer.score_batch, (task, content))
 
@@ -349,20 +346,6 @@ class VerifiedEnv(SingleTurnEnv):
         if self.format_reward is not None:  # how the form is read (empty tags are none since rules 4, boxes 6)
             settings["format_rules"] = RULES_VERSION
         return settings
-
-
-def _verify_here(payloads: list[tuple[VerifiedEnv, Task, str]]) -> list[Verdict]:
-    """`BatchVerify.run` of `VerifiedEnv.batch_verify` for a scorer that must run in the calling
-    thread: each env's `verify`, one after the other, in this thread. One that raises gives the
-    failed verdict `env.step` gives it (`failed_turn`: "<Env>.respond raised ..."), the others are
-    unaffected."""
-    out = []
-    for env, task, content in payloads:
-        try:
-            out.append(env.verify(task, content))
-        except Exception as exc:  # a crashing verifier is an infrastructure failure, as in `respond`
-            out.append(failed_turn(env, exc).verdict)
-    return out
 
 
 class DatasetEnv(VerifiedEnv):

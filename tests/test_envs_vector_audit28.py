@@ -339,3 +339,29 @@ def test_a_bad_action_with_pooled_resets_pending_changes_no_sub_env():
     assert [_state(env) for env in vec.envs] == before
     assert vec.step(["\\boxed{1}", "\\boxed{2}"])[1].dtype == np.float64
     vec.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_infrastructure_error_of_a_timeout_none_verifier_stops_the_vector_step_as_env_step(mode):
+    """(review of the session's diff) `env.step` raises a verifier's InfrastructureError; the vector
+    env, past the checker's first steps, must too, not mark the answers invalid and go on."""
+    from rlvr.envs.base import InfrastructureError
+
+    state = {"down": False}
+
+    def check(gold, completion):
+        if state["down"]:
+            raise InfrastructureError("verification service down")
+        return gold == completion
+
+    env_id = rlvr.register("rlvr/Audit28Down-v0", dataset=[{"question": "1+1?", "answer": "2"}], verifier=check,
+                           verifier_settings={"timeout": None}, force=True)
+    vec = make_vec(env_id, 2, autoreset_mode=mode)
+    for _ in range(3):
+        vec.reset(seed=0)
+        vec.step(["2", "2"])
+    vec.reset(seed=0)
+    state["down"] = True
+    with pytest.raises(InfrastructureError, match="verification service down"):
+        vec.step(["2", "2"])
+    vec.close()
