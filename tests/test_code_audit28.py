@@ -18,7 +18,6 @@ import pytest
 
 from rlvr.envs.code_env import CodeEnv
 from rlvr.envs.errors import DatasetError
-from rlvr.verifiers import code as code_module
 from rlvr.verifiers.code import check_function
 from rlvr.verifiers.code_extract import extract_program
 from rlvr.verifiers.code_plan import plan_tests
@@ -55,14 +54,40 @@ def test_an_evalplus_script_importing_a_missing_module_is_a_setup_error(box):
     assert verdict.details["kind"] == "setup_error" and verdict.error is not None, verdict.reason
 
 
-def test_the_setup_runs_before_the_solution_process_is_started(box):
-    # a setup that fails without calling the solution leaves no solution process ever started
-    job = code_module._prepare_function(DOUBLE, f"import {ABSENT}\nassert f(1) == 2\n", "f", timeout=5.0,
-                                        call_timeout=None, setup_code="", extract=True, memory_mb=None)
-    result = box.run(**job.run_kwargs)
-    outcome = code_module._harness_outcome(result.stdout, job.nonce)
-    assert outcome is not None and outcome["kind"] == "setup_error", (result.stdout[-300:], result.stderr[-300:])
-    assert outcome["starts"] == 0
+#: Setup code (run in the harness) for the path of the file "trace" in the solution's working
+#: directory, the harness's `_scratch_directory`.
+TRACE_PATH = ("import os, time\n"
+              "trace = os.path.join(os.environ.get('TMPDIR') or '/tmp', f'rlvr-solution-{os.getpid()}', 'trace')\n")
+
+
+def test_no_solution_code_runs_before_the_setup_calls_the_solution(box):
+    # The solution's process starts before the setup (its interpreter starts up meanwhile), but
+    # the solution must not be loaded into it yet: its module-level code leaves a trace in its
+    # working directory, and the setup watches for a while that none appears, then calls the
+    # solution (which loads it) and sees the trace appear, so the watch could have seen it.
+    solution = "open('trace', 'w').close()\n" + DOUBLE
+    setup = (TRACE_PATH + "for _ in range(60):\n"
+             "    assert not os.path.exists(trace), 'the solution ran before the setup called it'\n"
+             "    time.sleep(0.01)\n"
+             "assert f(1) == 2 and os.path.exists(trace)\n")
+    verdict = check_function(solution, ["assert f(2) == 4"], "f", sandbox=box, setup_code=setup)
+    assert verdict.correct, verdict.reason
+    # a setup that never calls it: the solution is loaded only after the setup, before the units
+    first_unit = TRACE_PATH + "assert not os.path.exists(trace)\n"
+    late = first_unit.replace("assert not", "assert")
+    for setup, expected in ((first_unit + "time.sleep(0.3)\nassert not os.path.exists(trace)\n", True), (late, False)):
+        verdict = check_function(solution, ["assert f(2) == 4"], "f", sandbox=box, setup_code=setup)
+        assert verdict.correct is expected and verdict.details["kind"] == ("passed" if expected else "setup_error"), verdict
+
+
+def test_a_failing_setup_is_the_tests_even_when_the_solution_would_kill_the_harness_on_loading(box):
+    # loaded during the setup, this solution would end the harness before the setup's import fails
+    # (no report: never a setup error); it is never loaded, as the setup fails without calling it
+    killer = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + DOUBLE
+    setup = f"import time\ntime.sleep(0.3)\nimport {ABSENT}\n"
+    verdict = check_function(killer, "assert f(1) == 2\n", "f", sandbox=box, setup_code=setup)
+    assert verdict.details["kind"] == "setup_error" and ABSENT in (verdict.error or ""), verdict.reason
+    assert verdict.details.get("solution_starts") is None  # a setup error reports no results
 
 
 def test_a_units_own_import_failing_before_it_calls_the_solution_is_a_dataset_error(box):
@@ -140,6 +165,20 @@ def test_carried_helpers_go_after_the_blocks_future_import(box):
     assert program.startswith('"""Adds."""\nfrom __future__ import annotations\n') and "class Node" in program
     compile(program, "<answer>", "exec")
     assert check_function(answer, ["assert add(1, 2) == 3", "assert add(0, 0) == 0"], "add", sandbox=box).correct
+
+
+def test_names_the_chosen_block_binds_itself_are_never_carried_from_earlier_blocks():
+    # the chosen block binds each name in another way (parameter, except-as, match capture, import,
+    # walrus, class); the earlier block's definitions of the same names stay out, and only the
+    # helper it really lacks comes in (code_plan.bound_and_used finds the names both sides bind)
+    earlier = ("```python\ndef x(): pass\ndef err(): pass\ndef cap(): pass\ndef rest(): pass\n"
+               "import math\nclass K: pass\ndef w(): pass\ndef helper(v):\n    return v\n```\n")
+    chosen = ("```python\nimport math\nclass K:\n    pass\ndef f(x):\n    try:\n        pass\n"
+              "    except ValueError as err:\n        return err\n    match x:\n        case [cap, *rest]:\n"
+              "            return cap, rest\n    if (w := x):\n        return helper(w), K, math\n```\n")
+    program = extract_program(earlier + chosen, ["f"])
+    assert program.startswith("def helper(v):\n    return v\n\n\nimport math\n"), program
+    assert program.count("def ") == 2 and "class K: pass" not in program
 
 
 # -- 3. line separators in the report -------------------------------------------------------------

@@ -94,7 +94,7 @@ HARNESS_FILES = {
 #: dataset error; the arguments a call changes in place are written back into the tests' objects;
 #: `check_function` takes the last block that defines the entry point, not a usage example after it;
 #: MBPP's entry point is the call a comparison helper wraps (`isclose(area(2), ...)`: area); 9: the
-#: tests' leading imports are setup, run before the solution's process starts, and one that fails is a
+#: tests' leading imports are setup, run before the solution is loaded, and one that fails is a
 #: setup error, as is a unit's own top-level import failing before it calls the solution (a dataset
 #: error), not a failed test; a helper the answer defines in an earlier block than the function that
 #: uses it is put before it; the harness's report is read line by line at "\n" only, so U+2028 in a

@@ -36,6 +36,8 @@ import re
 import textwrap
 from typing import Collection
 
+from rlvr.verifiers.code_plan import bound_and_used
+
 __all__ = ["extract_code", "extract_program", "LANGUAGE_TAGS", "MODES"]
 
 MODES = ("last", "first", "all", "raw")
@@ -227,30 +229,10 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
-def _bound_names(node: ast.AST) -> set[str]:
-    """Every name `node` binds anywhere in it: assignments, definitions, parameters, imports,
-    `except ... as`, match captures."""
-    bound: set[str] = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
-            bound.add(child.id)
-        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(child.name)
-        elif isinstance(child, ast.arg):
-            bound.add(child.arg)
-        elif isinstance(child, ast.alias):
-            bound.add((child.asname or child.name).split(".")[0])
-        elif isinstance(child, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and child.name:
-            bound.add(child.name)
-        elif isinstance(child, ast.MatchMapping) and child.rest:
-            bound.add(child.rest)
-    return bound
-
-
 def _free_names(node: ast.AST) -> set[str]:
     """The names `node` uses but never binds, less the builtins."""
-    used = {child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)}
-    return used - _bound_names(node) - _BUILTIN_NAMES
+    bound, used = bound_and_used([node])
+    return used - bound - _BUILTIN_NAMES
 
 
 def _definition_names(node: ast.stmt) -> set[str]:
@@ -294,7 +276,7 @@ def _with_earlier_definitions(body: str, earlier: list[str]) -> str:
     tree = _parse(body) if earlier else None
     if tree is None:
         return body
-    own = _bound_names(tree)
+    own = bound_and_used([tree])[0]
     found: dict[str, tuple[int, int]] = {}  # name -> (block, statement) of its last earlier definition
     parsed: list[ast.Module | None] = []
     for number, block in enumerate(earlier):

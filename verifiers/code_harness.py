@@ -665,6 +665,7 @@ class Harness:
         self.typing_names = payload.get("typing_names") is True
         self.deadline = time.monotonic() + self.timeout
         self.child = None
+        self.load_sent = False  # whether the current process was sent the solution
         self.loaded = False
         self.starts = 0
         self.fatal = None  # set once the solution cannot serve calls any more
@@ -680,12 +681,15 @@ class Harness:
             self.namespace[name] = SolutionFunction(self, target)
 
     # -- the solution process ---------------------------------------------------------------
-    def _start_child(self):
+    def _spawn_child(self):
+        """Start a solution process, without the solution: it gets only the trusted child program,
+        and runs nothing of the answer's until `_send_load`."""
         if self.starts > MAX_RESTARTS:
             self.fatal = f"the solution process failed {self.starts} times; no more restarts"
             return
         self.starts += 1
         self.loaded = False
+        self.load_sent = False
         if self.starts == 1:
             self.child = Child(self.program, self.import_path, self.solution_directory)  # failing to start the first one is our fault
         else:
@@ -693,11 +697,24 @@ class Harness:
                 self.child = Child(self.program, self.import_path, self.solution_directory)
             except OSError as exc:  # e.g. the last one left a fork bomb behind
                 self.fatal = f"could not restart the solution process ({describe(exc)})"
-                return
+
+    def _send_load(self):
+        """Send the solution's source to the started process, which runs it on receipt."""
+        self.load_sent = True
         try:
             self.child.send({"op": "load", "source": self.solution, "typing_names": self.typing_names}, self.deadline)
         except (ChannelClosed, ChannelTimeout):
             pass  # found out when the reply is awaited
+
+    def _ready(self):
+        """Have a process with the solution loaded (starting and loading one as needed), or set
+        `self.fatal` to why there is none."""
+        if self.fatal is None and self.child is None:
+            self._spawn_child()
+        if self.fatal is None and not self.load_sent:
+            self._send_load()
+        if self.fatal is None and not self.loaded:
+            self._await_load()
 
     def _await_load(self):
         try:
@@ -751,10 +768,7 @@ class Harness:
         except ValueError:
             raise UnsendableArgument(f"the arguments of {text}", too_large=len(marshal.dumps(message))) from None
         self.calls += 1
-        if self.fatal is None and self.child is None:
-            self._start_child()
-        if self.fatal is None and not self.loaded:
-            self._await_load()
+        self._ready()
         if self.fatal is not None:
             self._fail(self.fatal)
         deadline = self.deadline
@@ -834,10 +848,12 @@ class Harness:
         """Run the tests' module-level setup; returns (whose, error text) when it failed, whose being
         "tests" or, when the setup had called the solution by then, "solution".
 
-        It runs before the solution's process is started (`harness_main`), so until the setup calls
-        the solution no solution code has run anywhere: a failure then (an import of a module the
-        sandbox lacks) cannot be the answer's doing, and is reported as a setup error. Once it has
-        called the solution, a failure is scored as the answer's."""
+        It runs before the solution is loaded: the solution's process is already starting
+        (`harness_main`), but it is sent the solution's source only when the setup first calls
+        the solution (`call`) or, failing that, after the setup (`run_units`). So until the setup
+        calls the solution no solution code has run anywhere: a failure then (an import of a
+        module the sandbox lacks) cannot be the answer's doing, and is reported as a setup error.
+        Once it has called the solution, a failure is scored as the answer's."""
         if not source.strip():
             return None
         calls_before = self.calls
@@ -848,8 +864,7 @@ class Harness:
         return None
 
     def run_units(self, units):
-        if self.fatal is None and self.child is not None and not self.loaded:
-            self._await_load()
+        self._ready()
         if self.fatal is not None:  # a solution that does not load passes nothing, whatever the tests
             return [{"ok": False, "error": self.fatal} for _ in units]
         results = []
@@ -1006,9 +1021,11 @@ def harness_main():
     harness = None
     try:
         harness = Harness(payload, child_program)
-        # The setup (the tests' imports among it) runs before the solution's process is started,
-        # unless it calls the solution itself: what it does cannot depend on the solution then,
-        # so its failure is the tests' own (see `run_setup`).
+        # The solution's process is started now, so that its interpreter starts up while the setup
+        # runs, but it is sent the solution only once the setup has ended or first calls it: until
+        # then no code of the answer's runs anywhere, and a failure of the setup (an import of a
+        # module the sandbox lacks) is the tests' own (see `run_setup`).
+        harness._spawn_child()
         problem = harness.run_setup(payload.get("setup", ""))
         if problem is not None and problem[0] == "tests":
             outcome = {"kind": "setup_error", "error": problem[1]}
@@ -1016,8 +1033,6 @@ def harness_main():
             error = f"the test setup failed calling the solution: {problem[1]}"
             outcome = {"kind": "results", "results": [{"ok": False, "error": error}] * len(payload["units"])}
         else:
-            if harness.child is None:
-                harness._start_child()
             outcome = {"kind": "results", "results": harness.run_units(payload["units"])}
         if outcome["kind"] == "results":
             outcome["results"] = bounded_results(outcome["results"])

@@ -3,7 +3,7 @@
 `check_function` scores the fraction of tests passed, so the tests have to be split into units:
 
 * MBPP style (top-level asserts, or a list of assert strings): the import statements the tests
-  begin with are setup (run before the solution's process starts: one that fails is a setup error);
+  begin with are setup (run before the solution is loaded: one that fails is a setup error);
   then each checking statement is a unit, together with the plain statements just before it (the
   setup it needs); trailing statements join the last unit. A checking statement asserts (outside
   nested definitions), runs a helper function of the tests that asserts (directly or through
@@ -60,7 +60,7 @@ from typing import Sequence
 from rlvr.verifiers.code_harness import MODULES
 
 __all__ = ["TestUnit", "TestPlan", "plan_tests", "solution_functions", "prompt_definitions", "bound_names",
-           "prompt_head", "TYPING_NAMES_PRAGMA"]
+           "bound_and_used", "prompt_head", "TYPING_NAMES_PRAGMA"]
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__", "__builtins__"}
 LABEL_LENGTH = 100
@@ -160,7 +160,7 @@ def bound_names(*sources: str) -> set[str]:
             trees.append(ast.parse(source))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-    return _bound_and_used(trees)[0]
+    return bound_and_used(trees)[0]
 
 
 def _usable_prompt(prompt: str, entry_point: str | None) -> tuple[str, ast.Module] | None:
@@ -220,7 +220,7 @@ def plan_tests(
     check = _find_check(body)
     setup_nodes = list(setup_tree.body)
     param = _first_parameter(check) if check is not None else None
-    tests_bound = _bound_and_used([tree, setup_tree])[0]
+    tests_bound = bound_and_used([tree, setup_tree])[0]
     wrapper = _tests_candidate(body, tests_bound) if check is not None else None
     if check is not None:
         called = _check_call_arguments(body, tests_bound)
@@ -456,7 +456,7 @@ def checked_names(tests: str) -> list[str]:
         tree = ast.parse(tests)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    return _check_call_arguments(_script_body(tree.body), _bound_and_used([tree])[0])
+    return _check_call_arguments(_script_body(tree.body), bound_and_used([tree])[0])
 
 
 def _check_call_arguments(body: list[ast.stmt], tests_bound: set[str]) -> list[str]:
@@ -798,7 +798,10 @@ def _units_compile(units: list[TestUnit]) -> bool:
     return True
 
 
-def _bound_and_used(trees: Sequence[ast.AST]) -> tuple[set[str], set[str]]:
+def bound_and_used(trees: Sequence[ast.AST]) -> tuple[set[str], set[str]]:
+    """(bound, used): every name the `trees` bind anywhere in them (assignments, definitions,
+    parameters, imports, `except ... as`, match captures), and every name they read. Shared with
+    `code_extract`, which finds the helpers an answer's chosen block takes from earlier blocks."""
     used: set[str] = set()
     bound: set[str] = set()
     for tree in trees:
@@ -822,7 +825,7 @@ def _bound_and_used(trees: Sequence[ast.AST]) -> tuple[set[str], set[str]]:
 
 def _free_names(tree, setup_tree, param, entry_point) -> tuple[dict[str, str], tuple[str, ...]]:
     """Names the tests use but never define: common modules, else the solution's functions."""
-    bound, used = _bound_and_used([tree, setup_tree])
+    bound, used = bound_and_used([tree, setup_tree])
     free = used - bound - BUILTIN_NAMES
     modules = tuple(sorted(name for name in free if name in MODULES))
     bindings = {name: name for name in sorted(free - set(modules))}
