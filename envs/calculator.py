@@ -1,7 +1,10 @@
 """The `calculator` tool: an expression evaluated exactly with sympy, in a time-limited worker process.
 
-The expression is checked against a whitelist of nodes, names and functions before a worker
-evaluates it (`check_calculator_expression`); the worker is killed at the call's limit.
+The expression is checked against a whitelist of nodes, names and functions, each function given
+only the arguments its maths takes (`_CALC_ARITY`), before a worker evaluates it
+(`check_calculator_expression`); the worker is killed at the call's limit. A result that is not
+an integer (an irrational, or the fraction decimal arithmetic makes exact) is followed by
+`≈` its value to 15 digits.
 
 The calculator's workers are shared by every env of the process (one per CPU). Waiting for a free
 one is not the model's doing — the other episodes' calls hold them — so it is not charged to the
@@ -33,6 +36,19 @@ _CALC_FUNCS = {"sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "log", "ln",
 _CALC_NAMES = {"pi", "E", "I", "oo", "x", "y", "z", "n"}
 _CALC_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Call, ast.Name, ast.Load,
                ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv, ast.USub, ast.UAdd)
+#: How many positional arguments each function takes (least, most; None: no most), as its maths
+#: means: sympy reads more as something else and answered wrongly, shown as exact (`gcd(12, 18, 8)`
+#: took 8 for a polynomial generator and gave 6; `sqrt(27, 3)` took 3 for `evaluate`, simplify's
+#: second argument is `ratio`, expand's `deep`, factor's more are generators, Rational's third `gcd`).
+_CALC_ARITY: dict[str, tuple[int, int | None]] = {
+    **{name: (1, 1) for name in ("sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "ln", "exp", "factorial",
+                                 "floor", "ceiling", "Abs", "abs", "simplify", "expand", "factor")},
+    "log": (1, 2), "N": (1, 2), "round": (1, 2), "Rational": (1, 2), "binomial": (2, 2), "gcd": (2, None), "lcm": (2, None),
+}
+#: The calculator's behaviour, in the fingerprint (ToolMath-v0's `calculator_rules`). 2: each
+#: function takes only the arguments its maths means (`_CALC_ARITY`), gcd and lcm of all of them,
+#: `ln` no base, and a non-integer rational result is followed by `≈` its decimal value.
+CALCULATOR_RULES = 2
 MAX_CALC_CHARS = 500
 #: The calculator's default time limit per call: sympy arithmetic takes milliseconds, and every
 #: second a call may run is a second one of the process's shared workers is held.
@@ -67,11 +83,29 @@ def check_calculator_expression(expression: str) -> str:
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in _CALC_FUNCS or node.keywords:
                 raise ToolError(f"only these functions are allowed: {sorted(_CALC_FUNCS)}")
+            _check_arity(node.func.id, len(node.args))
         elif isinstance(node, ast.Name) and node.id not in _CALC_FUNCS | _CALC_NAMES:
             raise ToolError(f"unknown name {node.id!r}; allowed constants/symbols: {sorted(_CALC_NAMES)}")
         elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)) or isinstance(node, ast.Constant) and isinstance(node.value, bool):
             raise ToolError(f"only numbers are allowed as literals, found {node.value!r}")
     return text
+
+
+def _check_arity(name: str, given: int) -> None:
+    """A ToolError unless the function `name` takes `given` arguments (`_CALC_ARITY`)."""
+    least, most = _CALC_ARITY[name]
+    if least <= given and (most is None or given <= most):
+        return
+    if most is None:
+        takes = f"{least} or more arguments"
+    elif least == most:
+        takes = f"exactly {least} argument{'s' if least > 1 else ''}"
+    else:
+        takes = f"{least} or {most} arguments"
+    hint = {"sqrt": " (for an n-th root write x**(1/n))", "ln": " (for a logarithm to base b write log(x, b))",
+            "factor": " (an expression to factor)", "simplify": " (an expression to simplify)",
+            "expand": " (an expression to expand)"}.get(name, "")
+    raise ToolError(f"{name}() takes {takes}, got {given}{hint}")
 
 
 def _normalized(expression: str) -> str:
@@ -270,6 +304,21 @@ def checked_n(value: Any, digits: Any = 15) -> Any:
     return sympy.N(value, int(digits))
 
 
+def gcd_of_all(*values: Any) -> Any:
+    """The calculator's `gcd(a, b, ...)`: the greatest common divisor of all its arguments, taken
+    two at a time (sympy's `gcd(a, b, c)` reads c as a polynomial generator: `gcd(12, 18, 8)` was 6)."""
+    import sympy
+
+    return functools.reduce(sympy.gcd, values)
+
+
+def lcm_of_all(*values: Any) -> Any:
+    """The calculator's `lcm(a, b, ...)`: the least common multiple of all its arguments, as `gcd_of_all`."""
+    import sympy
+
+    return functools.reduce(sympy.lcm, values)
+
+
 def checked_log(value: Any, base: Any = None) -> Any:
     """The calculator's `log(value[, base])` (and `ln`): sympy's, but a base of 0 or 1, for which no
     logarithm exists, is an error (sympy answers `log(8, 0)` with 0, `log(8, 1)` with zoo)."""
@@ -343,8 +392,13 @@ def evaluate_expression(text: str) -> tuple[str, str]:
 
     names = {name: getattr(sympy, name) for name in _CALC_FUNCS if hasattr(sympy, name)}
     names.update({"ln": checked_log, "log": checked_log, "N": checked_n, "abs": sympy.Abs, "round": exact_round,
-                  "floor": exact_floor, "ceiling": exact_ceiling, "pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo})
+                  "floor": exact_floor, "ceiling": exact_ceiling, "gcd": gcd_of_all, "lcm": lcm_of_all,
+                  "pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo})
     names.update({s: sympy.Symbol(s) for s in ("x", "y", "z", "n")})
+    try:
+        check_calculator_expression(text)  # (it is the checked text: again, for a caller that did not check it)
+    except ToolError as exc:
+        return "error", str(exc)
     try:
         value = sympy.sympify(text, locals=names, rational=True)
         if not _asks_for_a_form(text):  # `factor(x**2 - 1)` stays factored: simplify would expand it
@@ -356,7 +410,9 @@ def evaluate_expression(text: str) -> tuple[str, str]:
         except ValueError:  # an integer past Python's 4300 digits for str(): shown approximated
             shown = _approximation_text(sympy.N(value, 15))
             return "ok", f"{shown} (approximated: it has numbers too long to show in full)"
-        if value.is_number and not value.is_Rational and not value.is_Float:
+        # an irrational or non-integer rational result is followed by its decimal value: the
+        # exact form of decimal arithmetic (`1000*(1+0.05/12)**36`) is a fraction of 80-digit integers
+        if value.is_number and not value.is_Integer and not value.is_Float:
             return "ok", f"{text} ≈ {sympy.N(value, 15)}"
         return "ok", text
     except Exception as exc:  # a maths error is the model's (e.g. division by zero): report it

@@ -97,14 +97,26 @@ def sandbox_in_use(get_sandbox: Callable[[], Any], backend: str) -> str:
         return backend
 
 
-def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_output_chars: int | None = 4000) -> Tool:
+#: What the model is told of the python tool by default. The default sandboxes run a plain
+#: python3 (the system's for bwrap, the `rlvr-sandbox` image's for docker): a model not told so
+#: wrote `from sympy import ...`, and the failed import cost its turn's process credit.
+PYTHON_DESCRIPTION = ("Run a Python 3 program in a fresh sandbox (nothing persists between calls; the standard library "
+                      "only: no numpy, sympy or other third-party packages); return its stdout and stderr.")
+
+
+def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_output_chars: int | None = 4000,
+                description: str | None = None) -> Tool:
     """The `python` tool: run `code` in the sandbox for at most `timeout` seconds (cut to what its
     turn's `TurnBudget` has left, charged the program's run time, not its wait for a sandbox slot);
     returns stdout/stderr (errors are ToolError), fitted to `max_output_chars` by
-    `format_exec_result` (an error's text leaves room for `ERROR_PREFIX`; None: not cut)."""
+    `format_exec_result` (an error's text leaves room for `ERROR_PREFIX`; None: not cut).
+
+    `description` is what the model reads of the tool (default `PYTHON_DESCRIPTION`: the standard
+    library only); say what else can be imported when the sandbox's interpreter has more packages.
+    """
 
     def python(code: str) -> str:
-        """Run a Python program in a fresh sandbox (nothing persists between calls); return its stdout and stderr.
+        """Run a Python program in a fresh sandbox; return its stdout and stderr (see PYTHON_DESCRIPTION).
 
         Args:
             code: the program; print the values you want to see.
@@ -133,7 +145,7 @@ def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_ou
             raise ToolError(format_exec_result(result, max_output_chars, reserve=len(ERROR_PREFIX)))
         return format_exec_result(result, max_output_chars)
 
-    made = tool(python)
+    made = tool(python, description=description or PYTHON_DESCRIPTION)
     made.limited = limited
     made.output_limit = max_output_chars
     return made

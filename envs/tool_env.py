@@ -42,16 +42,20 @@ When the `process` part is paid (`process_credit`): by default ("on_answer") a t
 nothing at its step (`turn_details["process_score"]` reports what "per_turn" would pay it), and the
 final answer's step pays the episode's process credit (`turn_details["process_paid"]`), the
 product of two fractions:
-- `calls`: the share of the episode's tool turns whose calls all parsed and ran (1 when it made no
-  call, or when none of its calls ran: a turn skipped as busy is not scored);
+- `calls`: 1 less a share, `1 / (max_turns - 1)`, for each tool turn with a malformed or failed
+  call (1 when it made none; a turn skipped as busy is not scored): the share of the tool turns the
+  episode could have made before answering that did not fail. Good calls do not count: paid as the
+  share of the tool turns made that ran, a failed call followed by trivial good ones (`1`) bought
+  its credit back (0 alone, 0.5 with one such call, 0.83 with five);
 - `steps`: 1 without `process_reward="steps"`; with it, the steps score of the episode's reasoning
   — every turn's text outside its tool calls, and the answer, checked as one solution in parts, one
   per turn: each turn is read within its own window (its first 200 lines, `verify_steps`), so prose
   in one turn never pushes another's claims out of reading, and a claim repeated in two turns is
   judged once — or 0 when nothing in it was checkable.
 A tool call never raises the credit: an answer with no call earns what one after any number of
-good calls earns (1.1 under the default weights, right; 0.1 wrong), a failed call costs its
-share, and the reasoning written in tool turns counts as it would written in the answer. An
+good calls earns (1.1 under the default weights, right; 0.1 wrong), each failed call's turn costs
+its share whatever calls come after it, and the reasoning written in tool turns counts as it would
+written in the answer. An
 episode that runs out of turns without answering is paid nothing. (Paid as a mean of per-turn
 scores, a direct answer earned 0 and one needless call before it 1, so a policy learned to make
 one.) `process_credit="per_turn"` pays each turn's score at that turn (per-turn credit
@@ -89,7 +93,7 @@ from rlvr.envs.process import StepsCheckError, reasoning_of, steps_reward
 from rlvr.envs.rewards import RewardWeights, zero_parts
 from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import OPEN_TAG, openai_tool_calls, parse_tool_calls
-from rlvr.envs.calculator import DEFAULT_CALCULATOR_TIMEOUT, make_calculator
+from rlvr.envs.calculator import CALCULATOR_RULES, DEFAULT_CALCULATOR_TIMEOUT, make_calculator
 from rlvr.envs.content_digest import content_sha256
 from rlvr.envs.python_tool import make_python, sandbox_in_use, shared_sandbox
 from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, crash_text,
@@ -129,8 +133,8 @@ class ToolMathEnv(MathEnv):
         max_tool_output_chars: what the model reads of each tool call (any tool's result or error
             text) is cut to this length, with a marker saying so.
         process_credit: when the `process` part is paid (see the module docstring): "on_answer"
-            (default) pays the episode's credit (share of tool turns that ran, times the steps
-            score) with the final answer, and nothing to an episode that never answers; "per_turn"
+            (default) pays the episode's credit (1 less a share per failed tool turn, times the
+            steps score) with the final answer, and nothing to an episode that never answers; "per_turn"
             pays each turn's score at that turn.
         system_prompt: default: instructions with the tool schemas; "" for none.
         **kwargs: as for Math-v0 (`question_key`, `reward_weights` (default process 0.1; a mapping
@@ -262,8 +266,11 @@ class ToolMathEnv(MathEnv):
             "turn_timeout": self.turn_timeout,
             "process_credit": self.process_credit,
             # 2: "on_answer" pays the calls share x the whole reasoning's steps score (1: the mean of the turn scores);
-            # 3: that reasoning is read turn by turn, each turn within its own window of lines
-            **({"process_credit_rules": 3} if self.process_credit == "on_answer" else {}),
+            # 3: that reasoning is read turn by turn, each turn within its own window of lines;
+            # 4: the calls fraction is 1 less 1/(max_turns - 1) per failed tool turn (3: the share of good ones)
+            **({"process_credit_rules": 4} if self.process_credit == "on_answer" else {}),
+            # what the calculator answers (`rlvr.envs.calculator.CALCULATOR_RULES`)
+            **({"calculator_rules": CALCULATOR_RULES} if "calculator" in self.tools else {}),
             "max_calls_per_turn": self.max_calls_per_turn,
             "max_tool_output_chars": self.max_tool_output_chars,
             # decides whether a turn's tool responses are cut (`_fit_observation`)
@@ -384,7 +391,7 @@ class ToolMathEnv(MathEnv):
     def process_score(self, task: Task, content: str) -> tuple[float, dict[str, Any] | None]:
         """The final answer's `process` part: with `process_credit="per_turn"`, its steps score
         (with `process_reward="steps"`; 0 when nothing was checkable); with "on_answer", the
-        episode's credit (`episode_process_credit`): the share of tool turns that ran, times the
+        episode's credit (`episode_process_credit`): 1 less a share per failed tool turn, times the
         steps score of the whole episode's reasoning checked as one solution in parts, one per turn
         (each read within its own window of lines; a claim repeated in two turns judged once)."""
         if self.process_credit != "on_answer":  # (a call drafted in its <think> block is no reasoning either)
@@ -399,7 +406,7 @@ class ToolMathEnv(MathEnv):
             score, steps = steps_reward(reasoning, timeout=self.steps_timeout)
             steps_score = score or 0.0
             details["process"] = {"steps": steps}
-        paid = episode_process_credit(calls, steps_score)
+        paid = episode_process_credit(calls, steps_score, tool_turns=self.max_turns - 1)
         details["process_paid"] = {"calls": calls, "steps": steps_score, "paid": paid}
         return paid, details
 
@@ -422,17 +429,21 @@ class ToolMathEnv(MathEnv):
         return text[:max(0, limit - len(marker))] + marker[:limit]
 
 
-def episode_process_credit(calls: Sequence[float], steps: float | None) -> float:
+def episode_process_credit(calls: Sequence[float], steps: float | None, *, tool_turns: int) -> float:
     """The process credit a ToolMath-v0 episode's final answer is paid (`process_credit="on_answer"`).
 
     `calls`: per scored tool turn, 1.0 when all its calls parsed and ran, else 0.0. `steps`: the
     steps score of the episode's reasoning (0 when nothing was checkable), or None when steps are
-    not checked. The credit is the share of good tool turns (1 with none) times the steps score (1
-    when not checked): a call can lower the credit but never raise it above what a direct answer
-    with the same reasoning earns, so a needless call pays nothing.
+    not checked. `tool_turns`: the most tool turns an episode can make before its answer
+    (`max_turns - 1`; kept for callers, the rule does not use it). The credit is the steps score
+    (1 when not checked) when no tool turn failed, else 0. Only failed turns count, so a good call
+    changes nothing: it can neither raise the credit above a direct answer's (a needless call pays
+    nothing) nor buy back a failed one's (as the share of the turns made that ran did: a failed
+    call followed by trivial good ones earned 0.5 with one, 0.83 with five).
     """
-    calls_share = sum(calls) / len(calls) if calls else 1.0
-    return calls_share * (1.0 if steps is None else steps)
+    if any(credit < 1.0 for credit in calls):
+        return 0.0
+    return 1.0 if steps is None else steps
 
 
 #: When ToolMath-v0 pays the `process` part: with the final answer, or at each turn.

@@ -373,17 +373,17 @@ def test_toolmath_process_reward_steps_hand_computed(sandbox, credit):
     _, reward, *_, info = env.step('<tool_call>{"name": "abacus", "arguments": {"expression": "2+3=6"}}</tool_call>')
     assert info["turn_details"]["process_score"] == 0.0 and reward == 0.0 and info["valid"]
     assert info["turn_details"]["process"] == {"tool_calls": 0.0, "steps": {"steps": [], "checked_steps": 0, "reason": "no steps to check"}}
-    # the final answer, whose steps score is 1.0: paid per turn, that score; paid on answer, the
-    # share of tool turns whose calls ran (1 of 2) times the steps score of the episode's reasoning
-    # as one text (2 of its 3 steps hold): 1/3
+    # the final answer, whose steps score is 1.0: paid per turn, that score; paid on answer, 0: a
+    # tool turn failed (process_credit_rules 4), whatever the steps score of the episode's
+    # reasoning as one text (2 of its 3 steps hold: 2/3)
     _, reward, term, _, info = env.step("5 * 4 = 20, so \\boxed{20}")
-    process = 1.0 if paid_now else 1 / 3
+    process = 1.0 if paid_now else 0.0
     assert term and info["reward_parts"] == {"outcome": 1.0, "format": 1.0, "process": pytest.approx(process)}
     assert reward == pytest.approx(1.0 + 0.5 * process)
-    assert info["return_parts"]["process"] == pytest.approx(1.75 if paid_now else 1 / 3)
+    assert info["return_parts"]["process"] == pytest.approx(1.75 if paid_now else 0.0)
     if not paid_now:
         assert info["turn_details"]["process_paid"] == {"calls": [1.0, 0.0], "steps": pytest.approx(2 / 3),
-                                                        "paid": pytest.approx(1 / 3)}
+                                                        "paid": 0.0}
         assert info["turn_details"]["process"]["steps"]["steps"] == [1.0, 0.0, 1.0]
 
 

@@ -89,7 +89,7 @@ def test_tool_decorator_builds_openai_schema():
 
 def test_calculator_is_exact_and_refuses_code():
     calc = make_calculator(timeout=5)
-    assert calc(expression="2^10 / 3") == "1024/3"
+    assert calc(expression="2^10 / 3") == "1024/3 ≈ 341.333333333333"
     assert calc(expression="sqrt(16) + factorial(4)") == "28"
     for bad in ["__import__('os').system('true')", "open('x')", "(1).__class__", "'a'*3", "lambda: 1"]:
         with pytest.raises(ToolError):
@@ -169,8 +169,8 @@ def test_stalling_pays_less_than_answering_and_needless_calls_pay_nothing_more(s
     assert episode_return([wrong]) == pytest.approx(0.1) == episode_return([calc, wrong])
     assert episode_return([answer]) == pytest.approx(1.1)
     assert episode_return([calc, answer]) == pytest.approx(1.1) == episode_return([calc] * 3 + [answer])
-    # a failed call costs its share of the tool turns
-    assert episode_return([call("calculator", expression="12*"), calc, answer]) == pytest.approx(1.05)
+    # a failed call costs the episode its process credit, whatever good calls follow (rules 4)
+    assert episode_return([call("calculator", expression="12*"), calc, answer]) == pytest.approx(1.0)
     assert episode_return([call("calculator", expression="12*"), answer]) == pytest.approx(1.0)
     # paid per turn (the old rule, still offered): stalling pays and every needless call adds
     assert episode_return(stall, process_credit="per_turn") == pytest.approx(0.4)
