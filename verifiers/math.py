@@ -98,7 +98,16 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 14  # 14: digits on both sides of bare braces are one number, as LaTeX shows them
+RULES_VERSION = 15  # 15: maths continuing a box after its closing brace is part of its answer (`$\\boxed{12}\\pi$`
+#                   is 12π, `\\boxed{3}/4`, `$\\boxed{3} + 1$`); "or" after a box past display-maths ends, line
+#                   breaks, emphasis, Unicode spaces, "或者", fillers and `x =` is a hedge; corrections in other
+#                   words ("actually, it's 4", "it should be 4", "the final result is 4", "the correct option is
+#                   C") and answers stated after the last <answer> tag are hedges; inequalities joined by "and"/
+#                   `\\land`/`\\wedge` (and a comma pair bounding one variable from both sides) are their
+#                   intersection, unclear conjunctions unparsable; a choice judged false is no choice; a provably
+#                   non-zero difference is never equal (`x + 10^{-30}`); infinity inside a power or product
+#                   (`\\infty^0`) is unparsable; `\\boldsymbol` is `\\mathbf`; zero-width characters are dropped
+#                   14: digits on both sides of bare braces are one number, as LaTeX shows them
 #                   (`1{2}` and `1\\textcolor{red}{2}` are 12, were the product 2; `2\\cdot1{2}` is 24);
 #                   `1{2+3}`, `{1+2}3` and `1\\quad{2}` are unparsable
 #                   13: an answer holding an operation to carry out (`15!`, `\\binom{}{}`, `\\gcd`, `\\log`)

@@ -33,6 +33,9 @@ Conventions (see docs/verifiers.md for the full list):
 - Single-variable inequalities are intervals: `x > 3` = `(3, \\infty)`, `1 \\le x < 2` = `[1, 2)`,
   `x \\neq 2` = `(-\\infty, 2) \\cup (2, \\infty)`; one not
   solved for its variable is compared with a ray as a relation: `x - 3 > 0` = `2x > 6` = `x > 3`.
+  Inequalities in one variable joined by "and" (`\\land`, `\\wedge`) hold together (`x > -1 \\land x < 1`
+  = `(-1, 1)`, `x > 3 \\land x < 2` = the empty set; mixed or unclear systems are unparsable), as
+  do two joined by a comma that bound the variable from both sides (`x > 2, x < 3` = `(2, 3)`); see `_system`.
 """
 
 from __future__ import annotations
@@ -278,6 +281,10 @@ def prepare(node: tuple) -> tuple:
     and in a list or set those values stand as its elements (`\\pm 2, 3` is 2, -2, 3).
     """
     kind = node[0]
+    if kind == "list" and len(node) > 2:
+        system = _system(node[1], node[2])
+        if system is not None:
+            return system
     if kind in ("list", "set", "union"):
         items: list[tuple] = []
         for x in node[1]:
@@ -324,6 +331,140 @@ def _symbol_range(op: str, left: tuple, right: tuple) -> tuple | None:
     if op == "!=":
         return ("union", (below, above))
     return above if op in (">", ">=") else below
+
+
+_INEQUALITY_OPS = frozenset({"<", "<=", ">", ">=", "!="})
+_INFINITE = {("const", "oo"): float("inf"), ("neg", ("const", "oo")): float("-inf")}
+
+
+def _system(items: tuple, seps: tuple) -> tuple | None:
+    """Inequalities that hold together, as the one set of values they allow, or None when `items`
+    (a bare list joined by `seps`) is no such system and stays a list.
+
+    Joined by "and" (`\\land`, `\\wedge`): inequalities hold together, so `x > -1 \\text{ and } x < 1`
+    is (-1, 1) and `x > 3 \\land x < 2` the empty set, never the union of their rays. Every item must
+    then be an inequality in the same one variable whose bounds can be told apart (see
+    `_intersection`); mixed items (`x > 1 \\text{ and } y < 2`, `x = 1 \\text{ and } x > 0`), a
+    system that also says "or", or bounds that cannot be compared in-process raise `ParseError`
+    (unparsable): no reading is sure. "or" and commas between solutions keep their meaning, with one
+    exception: two inequalities in one variable joined by a comma, a lower and an upper bound with
+    room between them (`x > 2, x < 3`), are a system too, as the union of such rays would be every
+    number, an answer nobody writes that way; disjoint rays (`x < 2, x > 3`) stay a list of solutions.
+    """
+    if "and" in seps:
+        if not any(item[0] == "rel" and _INEQUALITY_OPS.intersection(item[1]) for item in items):
+            return None  # `3 \\text{ and } 4`, `x = 1 \\text{ and } y = 2`: values, as before
+        if not set(seps) <= {"and", ","}:
+            raise ParseError("inequalities joined by both 'and' and 'or': which holds together is unclear")
+        return _intersection(items, exact_only=False)
+    if seps == (",",) and len(items) == 2:
+        rays = [_single_bound(item) for item in items]
+        if None in rays or rays[0][0] != rays[1][0] or rays[0][1] == "!=" or rays[1][1] == "!=":
+            return None
+        lower = [r for r in rays if r[2][3][1] in _INFINITE]  # the ray bounded below: (a, oo)
+        upper = [r for r in rays if r[2][3][0] in _INFINITE]
+        if len(lower) != 1 or len(upper) != 1:
+            return None
+        lo, hi = _bound_value(lower[0][2][3][0]), _bound_value(upper[0][2][3][1])
+        closed = lower[0][2][1] == "[" and upper[0][2][2] == "]"
+        if lo is None or hi is None or not (lo < hi or (lo == hi and closed)):
+            return None  # disjoint rays (or bounds not known exactly): solutions listed, as before
+        return _intersection(items, exact_only=True)
+    return None
+
+
+def _single_bound(node: tuple) -> tuple[str, str, tuple] | None:
+    """(variable, op, its set of values) for an inequality between a lone variable and a value
+    (`x > 3`, `3 < x`; the set as `_symbol_range` makes it), else None."""
+    if node[0] != "rel" or len(node[1]) != 1 or node[1][0] not in _INEQUALITY_OPS or _has_pm(node):
+        return None
+    left, right = node[2]
+    name = left[1] if left[0] == "sym" else right[1] if right[0] == "sym" else None
+    values = _symbol_range(node[1][0], left, right)
+    return None if values is None or name is None else (name, node[1][0], values)
+
+
+def _inequality_set(node: tuple) -> tuple[str, list[tuple]] | None:
+    """(variable, intervals) for a single-variable inequality: a lone variable against a value
+    (`x \\ge 2`, `x \\neq 2`: two intervals) or a chain with the variable between two values
+    (`1 < x \\le 2`); intervals as ("seq", open, close, (lo, hi)). None for anything else."""
+    single = _single_bound(node)
+    if single is not None:
+        values = single[2]
+        return single[0], list(values[1]) if values[0] == "union" else [values]
+    if node[0] != "rel" or len(node[1]) != 2 or _has_pm(node) or node[2][1][0] != "sym":
+        return None
+    prepared = prepare(node)
+    if prepared[0] != "seq":
+        return None
+    return node[2][1][1], [prepared]
+
+
+def _bound_value(node: tuple) -> Fraction | float | None:
+    """An interval end's exact value (±inf for `\\infty`), or None when it is not a rational number
+    the exact path can compute (`\\sqrt{2}`, `\\pi`)."""
+    if node in _INFINITE:
+        return _INFINITE[node]
+    if has_symbols(node):
+        return None
+    try:
+        return exact_value(node)
+    except (NeedSympy, ValueError, ZeroDivisionError, OverflowError):
+        return None
+
+
+def _intersection(items: tuple, *, exact_only: bool) -> tuple:
+    """The values that every inequality of `items` allows (all in one variable, see `_system`): an
+    interval, a union of intervals, a one-point set `\\{a\\}` (`x \\ge 2 \\land x \\le 2`), or the
+    empty set. Interval ends keep the answer's own spelling. With ends that are not exact
+    rationals (`\\sqrt 2`, `\\pi`) only one lower and one upper bound can be combined, into the
+    interval between them as a chain `a < x < b` is read; anything else raises `ParseError`."""
+    sets, names = [], set()
+    for item in items:
+        found = _inequality_set(item)
+        if found is None:
+            raise ParseError("'and' joins an inequality to something that is not an inequality in one variable")
+        names.add(found[0])
+        # each interval as (lo node, lo value, lo closed, hi node, hi value, hi closed)
+        sets.append([(iv[3][0], _bound_value(iv[3][0]), iv[1] == "[", iv[3][1], _bound_value(iv[3][1]), iv[2] == "]")
+                     for iv in found[1]])
+    if len(names) != 1:
+        raise ParseError(f"'and' joins inequalities in different variables ({', '.join(sorted(names))})")
+    if any(iv[1] is None or iv[4] is None for ivs in sets for iv in ivs):
+        if exact_only or any(len(ivs) != 1 for ivs in sets):
+            raise ParseError("inequalities whose bounds cannot be compared exactly")
+        lows = [ivs[0][:3] for ivs in sets if ivs[0][1] != float("-inf")]
+        highs = [ivs[0][3:] for ivs in sets if ivs[0][4] != float("inf")]
+        if len(lows) > 1 or len(highs) > 1:
+            raise ParseError("several bounds on one side whose values cannot be compared exactly")
+        oo = ("const", "oo")
+        low = lows[0] if lows else (("neg", oo), None, False)
+        high = highs[0] if highs else (oo, None, False)
+        return _interval(low[0], low[2], high[0], high[2])
+    current = sets[0]
+    for ivs in sets[1:]:
+        current = [meet for a in current for b in ivs if (meet := _meet(a, b)) is not None]
+    pieces = sorted(current, key=lambda iv: (iv[1], not iv[2]))
+    out = [("set", (iv[0],)) if iv[1] == iv[4] else _interval(iv[0], iv[2], iv[3], iv[5]) for iv in pieces]
+    if not out:
+        return ("set", ())
+    return out[0] if len(out) == 1 else ("union", tuple(out))
+
+
+def _meet(a: tuple, b: tuple) -> tuple | None:
+    """The intersection of two intervals (lo node, lo value, lo closed, hi node, hi value, hi
+    closed), or None when they do not meet; at a shared end the open one wins."""
+    if (a[1], not a[2]) >= (b[1], not b[2]):
+        lo = a[:3]
+    else:
+        lo = b[:3]
+    if (a[4], a[5]) <= (b[4], b[5]):
+        hi = a[3:]
+    else:
+        hi = b[3:]
+    if lo[1] < hi[1] or (lo[1] == hi[1] and lo[2] and hi[2]):
+        return lo + hi
+    return None
 
 
 #: How `unevaluated` names an operation left in an answer.

@@ -6,11 +6,17 @@ A closed reasoning block (`<think>…</think>`) holds reasoning: when the text a
 Order of preference (the first rule that finds something wins):
 1. `<answer>…</answer>`, closed and holding an answer (the last such one, see `tagged_answers`):
    the answer is read inside it only, by the rules below; boxes in the reasoning outside it are
-   ignored. A mention of `<answer>` in prose, an unclosed or empty tag is no answer tag.
+   ignored. A mention of `<answer>` in prose, an unclosed or empty tag is no answer tag. A final
+   answer stated again after the last tag (a box, "the answer is", `#### n`, "or 4") is one more
+   answer beside it, for hedge detection; ordinary prose there is not read.
 2. `\\boxed{…}` / `\\fbox{…}` / `\\framebox{…}` (nested braces; also `\\boxed 5`): the LAST one is the
    answer, and all of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}`
-   or `\\boxed{3}`). A box inside another is part of the outer one's content, not a box of its own. An answer stated after the last box ("\\boxed{20}. Actually, the answer is 21.")
-   is returned beside them by `final_boxes`: the grader counts it as one more final answer.
+   or `\\boxed{3}`). A box inside another is part of the outer one's content, not a box of its own.
+   Maths that continues a box right after its closing brace is part of its answer
+   (`$\\boxed{12}\\pi$` is 12π, `$\\boxed{3} + 1$` is 4; see `_continuation`). An answer stated
+   after the last box ("\\boxed{20}. Actually, the answer is 21.", "\\boxed{20} or 21", "Wait,
+   actually it's 21.") is returned beside them by `final_boxes`: the grader counts it as one more
+   final answer.
 3. "the (final) answer is …" up to the end of the sentence or line, up to a reason ("because",
    "since", …), without a trailing remark (`7 (seven)`, `7; I am sure`; a remark that retracts or
    hedges, `12 (wrong)`, `18; not really`, is kept, see `_drop_remark`), or a "Final Answer" heading
@@ -137,7 +143,8 @@ def all_boxed(text: str) -> list[str]:
     """Contents of every \\boxed{} / \\fbox{} in order, at most the last `MAX_BOXES` (unterminated
     ones are skipped). A sign written just before a box is part of what it says (see `_box_sign`):
     `x = -\\boxed{20}` gives `-(20)`, `\\pm\\boxed{3}` gives `\\pm(3)`; so is maths that continues it
-    (see `_AFTER_BOX_RE`): `\\boxed{12}^2` gives `(12)^2`."""
+    (see `_AFTER_BOX_RE` and `_continuation`): `\\boxed{12}^2` gives `(12)^2`, `$\\boxed{12}\\pi$`
+    gives `(12)\\pi`, `$\\boxed{3}0$` gives `{3}0` (30)."""
     return [content for content, _ in (_box_content(text, *box) for box in _box_spans(text))]
 
 
@@ -159,7 +166,7 @@ def final_boxes(text: str) -> tuple[list[str], str | None]:
 def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
     """What the box at `command`, holding `text[a:b]`, says, and where the text after it begins:
     with the sign written before it and the maths that continues it right after its closing brace
-    (`_AFTER_BOX_RE`: `\\boxed{12}^2` is 144, not 12)."""
+    (`_AFTER_BOX_RE`: `\\boxed{12}^2` is 144, not 12; `_continuation`: `$\\boxed{12}\\pi$` is 12π)."""
     content = text[a:b]
     if not content.strip():
         return content, b + 1
@@ -168,6 +175,14 @@ def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
     if after is not None and after.group("thousands") and not content.strip().isdigit():
         after = None  # `,000` groups continue an integer only
     if after is None:
+        went_on = _continuation(text, b + 1)
+        if went_on is not None:
+            more, glued_digits = went_on
+            # digits glued on (`\boxed{3}0`, `.5`) join the box's number as LaTeX shows them: the
+            # parser reads `{3}0` as 30 and refuses `{1+2}0` (rules 14); anything else follows the
+            # box's value as a whole (`\boxed{12}\pi` is `(12)\pi`, `\boxed{3} + 1` is `(3) + 1`)
+            said = f"{{{content}}}{more}" if glued_digits else f"({content}){more}"
+            return sign + said, b + 1 + len(more)
         return (f"{sign}({content})" if sign else content), b + 1
     if after.group("thousands"):
         return f"{sign}{content.strip()}{after.group(0)}", after.end()
@@ -211,16 +226,25 @@ _APPROXIMATE_RE = re.compile(r"\b(?:" + "|".join(sorted(w for w in _APPROXIMATEL
                              + "|".join(re.escape(w) for w in sorted(_APPROXIMATELY) if not w[0].isalpha()), re.IGNORECASE)
 
 
-#: Spacing or punctuation between a box and a hedge word: spaces, `$`, a comma or semicolon, an
-#: opening bracket (`\\boxed{5} (or 4)`), a dash, LaTeX spaces (`\\quad`, `\\,`, `~`). Bounded runs only.
-_HEDGE_GAP = r"(?:[ \t$,;(\[~\u2013\u2014-]|\\q?quad\b|\\[,;: ]){0,12}"
-_HEDGE_SPACE = r"(?:[ \t~]|\\q?quad\b|\\[,;: ]){0,12}"
-#: "or" (or "maybe", "possibly", "perhaps") right after a box, and what follows it: in math mode
-#: (group 1, `$\\boxed{20}$ or $x = 21$`), else one word (group 2, `\\boxed{20} or 21`, `or twenty-one`,
-#: `or \\$12`: an escaped dollar is part of the word).
+#: Spacing or punctuation between a box and a hedge word: spaces (Unicode ones too: U+00A0, thin
+#: spaces), `$`, a comma or semicolon, an opening bracket (`\\boxed{5} (or 4)`), a dash, LaTeX spaces
+#: (`\\quad`, `\\,`, `~`), markdown emphasis (`**or**`); before "or" also line breaks and the end of
+#: display or inline maths (`\\[\\boxed{3}\\]\\nor 4`, `\\(\\boxed{3}\\) or 4`). Bounded runs only.
+_SPACES = " \t\u00a0\u2000-\u200b\u202f\u205f\u3000"
+_HEDGE_GAP = r"(?:[" + _SPACES + r"$,;(\[~*_\u2013\u2014-]|\\q?quad\b|\\[,;: ]){0,12}"
+_OR_GAP = r"(?:[\n" + _SPACES + r"$,;(\[~*_\u2013\u2014-]|\\q?quad\b|\\[,;: \])]){0,16}"
+_HEDGE_SPACE = r"(?:[\n" + _SPACES + r"~*_]|\\q?quad\b|\\[,;: ]){0,12}"
+#: "or" (also "或者"/"或", and "or" with a filler word: "or else", "or alternatively", "or rather",
+#: "or maybe"), or "maybe", "possibly", "perhaps" right after a box, and what follows it, past a
+#: variable and `=` (`or x = 4`): maths between `$` or `$$` (group "maths", `$\\boxed{20}$ or $x =
+#: 21$`) or in `\\(…\\)` (group "paren"), else one word (group "word", `\\boxed{20} or 21`,
+#: `or twenty-one`, `or \\$12`: an escaped dollar is part of the word).
 _OR_AFTER_BOX_RE = re.compile(
-    _HEDGE_GAP + r"(?:\\text\{\s*or\s*\}|\bor\b(?:[ \t]+(?:maybe|perhaps|possibly)\b)?|\b(?:maybe|perhaps|possibly)\b)"
-    + _HEDGE_SPACE + r"(?:\$([^$\n]{1,200})\$|((?:\\\$|[^\s$,;]){1,200}(?:[ -][A-Za-z]+){0,4}))", re.IGNORECASE)
+    r"(?:" + _OR_GAP + r"(?:\\text\{\s*or\s*\}|(?:\bor\b|或者|或)(?:" + _HEDGE_SPACE
+    + r"(?:maybe|perhaps|possibly|else|alternatively|rather)\b)?)|" + _HEDGE_GAP + r"\b(?:maybe|perhaps|possibly)\b)"
+    + _HEDGE_SPACE + r"(?:[A-Za-z](?:_\{?\w{1,3}\}?)?[ \t]*=[ \t]*)?"
+    r"(?:\$\$?(?P<maths>[^$\n]{1,200})\$|\\\((?P<paren>[^\n]{1,200}?)\\\)"
+    r"|(?P<word>(?:\\\$|[^\s$,;]){1,200}(?:[ -][A-Za-z]+){0,4}))", re.IGNORECASE)
 _CHOICE_LETTER_RE = re.compile(r"^\(?[A-E]\)?$")
 _VALUE_START_RE = re.compile(r"-?[0-9\\]")
 #: A phrase after "or" runs to the next punctuation or bracket (`or one half)`: "one half").
@@ -238,23 +262,25 @@ def _alternative(tail: str, box: str | None) -> str | None:
     if m is None:
         return None
     found = _offered(tail, m, box)
-    if found is not None and any(c in "([" for c in tail[:m.start(m.lastindex)]):
+    value = next(name for name in ("maths", "paren", "word") if m[name] is not None)
+    if found is not None and any(c in "([" for c in tail[:m.start(value)]):
         return found if _bracketed_hedge(found, box) else None
     return found
 
 
 def _offered(tail: str, m: re.Match, box: str | None) -> str | None:
     """What `_OR_AFTER_BOX_RE`'s match `m` offers as a value (see `_alternative`), or None."""
-    if m.group(1) is not None:  # in math mode: a value when it has a digit
-        said = m.group(1).strip()
+    maths = m["maths"] if m["maths"] is not None else m["paren"]
+    if maths is not None:  # in math mode: a value when it has a digit
+        said = maths.strip()
         return said if any(c.isdigit() for c in said) else None
-    words = m.group(2)
+    words = m["word"]
     first = _balanced(words.split()[0].rstrip(".")) if words.split() else ""
     if _VALUE_START_RE.match(first):  # a number or LaTeX (`21`, `-3`, `\\frac{1}{2}`)
         return first if first != "\\" and _looks_like_math(first) else None
     if box is not None and _CHOICE_LETTER_RE.match(box.strip()) and _CHOICE_LETTER_RE.match(first):
         return first
-    return spelled_answer(_PHRASE_RE.match(tail, m.start(2)).group())
+    return spelled_answer(_PHRASE_RE.match(tail, m.start("word")).group())
 
 
 def _bracketed_hedge(found: str, box: str | None) -> bool:
@@ -279,7 +305,8 @@ def _balanced(value: str) -> str:
 
 def said_after(tail: str, box: str | None = None) -> str | None:
     """The answer `tail` (the text after a box, `box` holding the box's content) states in words —
-    "the answer is 21", `#### 21`, or "or 21" right after the box (see `_alternative`) — when it is
+    "the answer is 21", `#### 21`, "or 21" right after the box (see `_alternative`), or a
+    correction in other words ("actually, it's 21", "it should be 21", see `_correction`) — when it is
     a value in its own right; None when it states none, or only something that is no second answer:
     a remark ("the answer is correct"), a pointer back ("the answer is boxed above"), a rounding
     ("approximately 0.33"), or prose ("the answer is not 21"). A number in words is given as
@@ -287,8 +314,14 @@ def said_after(tail: str, box: str | None = None) -> str | None:
     alternative = _alternative(tail, box)
     if alternative is not None:
         return alternative  # `\\boxed{20} or 21`: a second answer offered beside the box
-    if "nswer" not in tail and "####" not in tail:
-        return None
+    said = _said_answer_after(tail) if "nswer" in tail or "####" in tail else None
+    if said is None or (box is not None and normalize(said) == normalize(box)):
+        return _correction(tail, box) or said  # "Wait, actually it's 4.", "it should be 4"
+    return said
+
+
+def _said_answer_after(tail: str) -> str | None:
+    """What "the answer is" or `#### n` in `tail` says, when it is a value (see `said_after`)."""
     said = extract_here(tail)  # (no box is left in the tail, nor a trusted tag: those came first)
     if (said is None or not _looks_like_math(said) or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said)
             or len(said) > 200):
@@ -296,6 +329,48 @@ def said_after(tail: str, box: str | None = None) -> str | None:
     spelled = _spelled_number(said.lower().replace("-", " ").split())
     if spelled is not None:  # "the answer is twenty-one": 21 (number words are no maths in a box)
         return str(spelled)
+    return said if looks_like_bare_answer(normalize(said)) else None
+
+
+#: A correction or a final statement in other words than "the answer is": "actually, it's 4",
+#: "the final result is 4", "the correct option is C", and "it should be 4" where it opens a
+#: sentence (after an interjection: "Oops, it should be 4."; not "If we double it, it should be
+#: 24"). The value runs to the end of the sentence or line (see `_ANSWER_IS_RE`).
+_CORRECTION_RE = re.compile(
+    r"(?:\bactually,?\s+(?:it'?s|it\s+is|it\s+should\s+be)"
+    r"|\bfinal\s+(?:result|value)\s+(?:is|:|=)"
+    r"|\b(?:correct|right)\s+(?:option|choice)\s+(?:is|:|=)"
+    r"|(?:^|(?<=[.!?\n]))[ \t*]*(?:(?:wait|oops|hmm+|no|sorry|oh|ah|so|correction|actually)\b[,.!:]?[ \t]+){0,3}"
+    r"it\s+should\s+(?:be|have\s+been))\s*(?::\s*)?(.+?)"
+    r"(?:\.(?:\s|$)|\n|$|,?(?<!\s)\s+(?:because|since|as|which|given|for)(?:\s|$))",
+    re.IGNORECASE)
+#: Words that must be in a text for `_CORRECTION_RE` to find anything in it (a cheap first check).
+_CORRECTION_WORDS = ("actually", "should be", "should have been", "final result", "final value", "option", "choice")
+
+
+def _correction(tail: str, before: str | None) -> str | None:
+    """The value the last correction or final statement in `tail` (see `_CORRECTION_RE`) gives, or
+    None: maths (a digit, LaTeX) or a number in words; a choice letter only after a choice letter
+    (`before`, the answer it follows). Never a word ("it should be positive"), a remark, a pointer
+    back or a rounding, nor anything that is no bare answer ("the final result is 4 times larger")."""
+    lowered = tail.lower()
+    if not any(w in lowered for w in _CORRECTION_WORDS):
+        return None
+    said = None
+    for m in _CORRECTION_RE.finditer(tail):
+        said = m.group(1)
+    if said is None:
+        return None
+    said = _drop_remark(said.strip().rstrip(".").strip()).strip()
+    if not said or len(said) > 200 or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said):
+        return None
+    spelled = spelled_answer(said)
+    if spelled is not None:
+        return spelled
+    if _CHOICE_LETTER_RE.match(said.upper() if len(said) <= 3 else said):
+        return said if before is not None and _CHOICE_LETTER_RE.match(before.strip()) else None
+    if not any(c.isdigit() or c in "\\$" for c in said):
+        return None
     return said if looks_like_bare_answer(normalize(said)) else None
 
 
@@ -313,6 +388,104 @@ _AFTER_BOX_RE = re.compile(
     r"(?:\{[^{}$]{1,20}\}|\d|[A-Za-z])"
     r"|[ \t]*(?:\\times|\\cdot)[ \t]*10[ \t]*\^[ \t]*(?:\{[ \t]*[+-]?\d{1,4}[ \t]*\}|[+-]?\d)"
     r"|(?P<thousands>(?:,\d{3})+)(?![\d,])")
+#: Maths commands that continue a box's expression as an operand (`\\boxed{12}\\pi`,
+#: `\\boxed{3}\\sqrt{2}`), and as an operator (`\\boxed{3}\\cdot 2`). Any other command after a box
+#: (`\\text`, `\\mathrm`, `\\quad`, `\\,`, `\\]`, a relation, another box) continues nothing: units,
+#: spacing, the end of the maths or another statement.
+_CONT_OPERANDS = ("pi|sqrt|frac|dfrac|tfrac|cfrac|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|log|ln|exp|"
+                  "infty|alpha|beta|gamma|delta|theta|lambda|phi|varphi|sigma|omega|left")
+_CONT_OPERATORS = "cdot|times|div|pm|mp|ast"
+#: What an operator after a box must be followed by to continue it (`\\boxed{3}-4`; not
+#: `\\boxed{5}-year`, `\\boxed{3}**`, `\\boxed{A}/\\boxed{B}`).
+_CONT_OPERAND = r"(?:\d|\.\d|\\(?:" + _CONT_OPERANDS + r")(?![A-Za-z])|[({]|[A-Za-z](?![A-Za-z']))"
+#: How maths goes on right after a box's closing brace. Glued digits or a decimal part (`0`, `.5`;
+#: not a sentence's full stop); anywhere `\\%`, an operand command or an operator command and its
+#: operand, spaced or not; a glued ASCII operator and its operand (`/4`, `-4`). Only in maths mode
+#: (see `_in_maths`): a spaced ASCII operator (`$\\boxed{3} + 1$`; in prose `\\boxed{3} - that is`
+#: is a dash), a glued letter (`$\\boxed{3}x$`) and spaced digits (`$\\boxed{3} 0$`, kept as
+#: `{3} 0`, which the parser refuses: LaTeX shows 30, a space in the source shows 3 0).
+_CONT_START_RE = re.compile(
+    r"(?P<digits>\d|\.\d)"
+    r"|(?P<space>[ \t]+)?(?:"
+    r"(?P<command>\\%|\\(?:" + _CONT_OPERANDS + r")(?![A-Za-z])"
+    r"|\\(?:" + _CONT_OPERATORS + r")(?![A-Za-z])[ \t]*(?=" + _CONT_OPERAND + r"))"
+    r"|(?P<operator>[+*/-][ \t]*(?=" + _CONT_OPERAND + r"))"
+    r"|(?P<letter>[A-Za-z](?![A-Za-z']))"
+    r"|(?P<spaced_digits>\d))")
+#: One piece of the maths that continues a box: a printable ASCII character other than a
+#: delimiter or separator (`$`, `,`, `;`, a relation, `&`, `~`, a backslash), a point that is no
+#: full stop, one of the commands above (and `\\right`), or `\\%`, `\\{`, `\\}`.
+_CONT_TOKEN = (r"(?:(?![$,;=<>&~\\.])[!-~]|\.(?![\s$\\]|\Z)|\\(?:" + _CONT_OPERANDS + "|" + _CONT_OPERATORS
+               + r"|right)(?![A-Za-z])|\\[%{}])")
+#: Its length is capped above 3000 characters: the grader refuses an answer that long as written.
+_MATHS_BODY_RE = re.compile(r"(?:[ \t]*" + _CONT_TOKEN + r"){0,3001}")  # in maths: spaces are no ends
+_PROSE_BODY_RE = re.compile(r"(?:\\(?:" + _CONT_OPERATORS + r")(?![A-Za-z])[ \t]*|" + _CONT_TOKEN + r"){0,3001}")
+_OPEN_OF = {")": "(", "]": "[", "}": "{"}
+_BRACKET_RE = re.compile(r"\\[{}]|[(){}\[\]]")
+#: Maths delimiters, with `\\\\` (a line break) and `\\$` (a dollar sign) read first so that they are none.
+_MATH_DELIM_RE = re.compile(r"\\\\|\\\$|\$\$?|\\[()\[\]]")
+#: How far back `_in_maths` looks for the maths delimiter a box stands in.
+_MATHS_LOOKBACK = 3000
+
+
+def _continuation(text: str, start: int) -> tuple[str, bool] | None:
+    """The maths that continues the box whose closing brace is just before `start` (see
+    `_CONT_START_RE`): its text, and whether it begins with digits (joined to the box's number);
+    None when what follows continues nothing (a full stop, `$`, a comma, units, `\\text`, spacing).
+    It runs to the end of the maths (`$`, `\\)`, `\\]`, a relation, a comma, a line break, units
+    in `\\text`), in prose to the next space; a closing bracket that closes nothing in it ends it
+    (`(\\boxed{3}/4)`). Bounded and linear: at most 3001 characters, and at most 64 boxes are read."""
+    m = _CONT_START_RE.match(text, start)
+    if m is None:
+        return None
+    maths_only = m["letter"] is not None or m["spaced_digits"] is not None or (m["space"] and m["operator"])
+    in_maths = _in_maths(text, start)
+    if maths_only and not in_maths:
+        return None
+    body = (_MATHS_BODY_RE if in_maths else _PROSE_BODY_RE).match(text, m.end()).group()
+    more = _cut_unmatched(m.group() + body).rstrip()
+    if not more.strip() or more.rstrip().endswith(("+", "-", "*", "/")):
+        return None
+    return more, m["digits"] is not None or m["spaced_digits"] is not None
+
+
+def _cut_unmatched(more: str) -> str:
+    """`more` up to its first closing bracket that closes nothing in it."""
+    depth = {"(": 0, "[": 0, "{": 0}
+    for m in _BRACKET_RE.finditer(more):
+        c = m.group()
+        if c in depth:
+            depth[c] += 1
+        elif len(c) == 1:
+            if not depth[_OPEN_OF[c]]:
+                return more[:m.start()]
+            depth[_OPEN_OF[c]] -= 1
+    return more
+
+
+def _in_maths(text: str, pos: int) -> bool:
+    """Whether `pos` stands in maths: inside `$…$`, `$$…$$`, `\\(…\\)` or `\\[…\\]`, as the delimiters
+    since the paragraph's start show (at most `_MATHS_LOOKBACK` characters back; a blank line ends
+    inline maths). A box with no delimiter around it is read as in prose."""
+    begin = max(0, pos - _MATHS_LOOKBACK)
+    paragraph = text.rfind("\n\n", begin, pos)
+    state = ""
+    for m in _MATH_DELIM_RE.finditer(text, paragraph + 2 if paragraph >= 0 else begin, pos):
+        d = m.group()
+        if d in ("$", "$$"):
+            if not state:
+                state = d
+            elif state == d:
+                state = ""
+            elif state == "$":  # `$a$$b$`: a closing and an opening dollar
+                state = "$"
+        elif d in ("\\(", "\\["):
+            state = state or d
+        elif d in ("\\)", "\\]") and state == ("\\(" if d == "\\)" else "\\["):
+            state = ""
+    return bool(state)
+
+
 #: What a spaced minus must follow to be a sign (maths around it): a relation, an opening bracket
 #: or `$`, an operation, or a digit (`2 - \\boxed{20}`, a binary minus); after a LaTeX command too.
 _MATH_BEFORE_SPACED_MINUS = frozenset("=<>([{$+*/^,0123456789")
@@ -506,11 +679,13 @@ def _said_answer(text: str) -> str | None:
 def stated_answers(text: str) -> list[str] | None:
     """Every final answer a text without boxes or tags states: each `#### n` line, and its last
     "the answer is …" when that reads as a value (as `said_after` reads one), when these are more
-    than one; None otherwise (`extract_here` then reads the answer). Why: "The answer is 5.\\n#### 6"
+    than one; without `####`, the last "the answer is" and a correction after it that names another
+    value ("The answer is B. Actually, it's C.", see `_corrected_statement`); None otherwise
+    (`extract_here` then reads the answer). Why: "The answer is 5.\\n#### 6"
     and "#### 5\\n#### 6" offer two answers, a hedge as a box and a later different answer are
     (`final_boxes`), not whichever one the extraction rules happen to read first."""
-    if "####" not in text:  # (no `#### n` line: nothing to read twice)
-        return None
+    if "####" not in text:  # (no `#### n` line: only a correction after "the answer is" to read)
+        return _corrected_statement(text)
     text = strip_markdown(text)
     gsm = [(_said_answer(g) or g).strip() for g in _GSM_RE.findall(text)]  # (`#### The answer is 6`: 6)
     if not gsm:
@@ -520,6 +695,27 @@ def stated_answers(text: str) -> list[str] | None:
         said = None
     found = ([said] if said is not None else []) + gsm
     return found if len(found) > 1 else None
+
+
+def _corrected_statement(text: str) -> list[str] | None:
+    """The last "the answer is …" of a text without boxes or tags that reads as an answer, and the
+    correction after it (see `_correction`) when that names another value: "The answer is B.
+    Actually, it's C." offers two answers, not B; None otherwise."""
+    lowered = text.lower()
+    if not any(w in lowered for w in ("answer", "option", "choice")) or not any(w in lowered for w in _CORRECTION_WORDS):
+        return None
+    text = strip_markdown(text)
+    last = None
+    for m in _ANSWER_IS_RE.finditer(text):
+        got = _reread(m.group(1))
+        if got and _looks_like_math(got):
+            last = (got, m.end())
+    if last is None:
+        return None
+    corrected = _correction(text[last[1]:], last[0])
+    if corrected is None or normalize(corrected) == normalize(last[0]):
+        return None
+    return [last[0], corrected]
 
 
 def _states_value(said: str) -> bool:
@@ -549,15 +745,45 @@ def _tag_answers(inner: str) -> list[str]:
 
 def tagged_answers(text: str) -> list[list[str]]:
     """For each closed `<answer>…</answer>` whose content yields an answer (see `_tag_answers`), in
-    order, the answers it holds; at most the last `MAX_BOXES` tags.
+    order, the answers it holds; at most the last `MAX_BOXES` tags. When the text after the last
+    one states a final answer again (a box, "the answer is", `#### n`, "or 4", see `_after_tag`),
+    those answers come last, as one more tag's: `<answer>3</answer>\n\\boxed{4}` offers two.
 
     Only such a tag is trusted to hold the final answer: a mention of `<answer>` in prose, a tag
     left open (an echo of the instruction) or an empty or wordy one is not, and the other rules
     apply to the whole text. Several tags with different answers are a hedge, as boxes are."""
-    if "<" not in text or not _ANSWER_CLOSE_RE.search(text):
+    found, end = _tags(text)
+    if not found:
         return []
-    found = (_tag_answers(inner) for inner in _ANSWER_TAG_RE.findall(text))
-    return [got for got in found if got][-MAX_BOXES:]
+    later = _after_tag(text[end:], found[-1][-1])
+    return found + [later] if later else found
+
+
+def _tags(text: str) -> tuple[list[list[str]], int]:
+    """The answers of each trusted tag (see `tagged_answers`), and where the last one ends."""
+    if "<" not in text or not _ANSWER_CLOSE_RE.search(text):
+        return [], 0
+    found: list[list[str]] = []
+    end = 0
+    for m in _ANSWER_TAG_RE.finditer(text):
+        got = _tag_answers(m.group(1))
+        if got:
+            found.append(got)
+            end = m.end()
+    return found[-MAX_BOXES:], end
+
+
+def _after_tag(tail: str, answer: str) -> list[str]:
+    """The answers `tail`, the text after the last trusted tag, states as final answers: its boxes
+    and an answer stated after them (see `final_boxes`), else an answer stated in words (see
+    `said_after`: "or 4", "the answer is 4", `#### 4`, "actually, it's 4"). Ordinary prose states none."""
+    if not tail.strip():
+        return []
+    boxed, said = final_boxes(tail)
+    if boxed:
+        return [b.strip() for b in boxed] + ([said] if said is not None else [])
+    said = said_after(tail, answer)
+    return [said] if said is not None else []
 
 
 def answer_tag(text: str) -> str | None:
@@ -653,7 +879,7 @@ def extract_here(text: str, *, fallback: str | None = None) -> str | None:
     """`extract_answer` on `text` as it is: a reasoning block in it is not looked for (the caller
     has already chosen the part to read with `after_reasoning`)."""
     text = strip_markdown(text)
-    tagged = tagged_answers(text)
+    tagged, _ = _tags(text)
     if tagged:  # the answer is read inside the last trusted tag only
         return tagged[-1][-1]
     boxed = all_boxed(text)

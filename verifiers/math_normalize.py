@@ -202,9 +202,16 @@ _UNICODE_SIGNS = {"％": "%", "٪": "%", "﹪": "%", "∅": "\\varnothing ", "�
 _UNICODE_SIGNS_RE = re.compile("[" + "".join(_UNICODE_SIGNS) + "]")
 
 
+#: Characters that show nothing (zero-width space, non-joiner, joiner, word joiner, byte-order mark):
+#: dropped, so `1\u200b3` is the 13 it shows.
+_ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+
 def _unicode_math(s: str) -> str:
-    """`s` with Unicode fractions, superscript powers and roots written in LaTeX (see `_VULGAR`), and
-    percent signs, `∅` and `ℝ` as LaTeX (see `_UNICODE_SIGNS`)."""
+    """`s` without zero-width characters (see `_ZERO_WIDTH_RE`), with Unicode fractions, superscript
+    powers and roots written in LaTeX (see `_VULGAR`), and percent signs, `∅` and `ℝ` as LaTeX (see
+    `_UNICODE_SIGNS`)."""
+    s = _ZERO_WIDTH_RE.sub("", s)
     s = _UNICODE_SIGNS_RE.sub(lambda m: _UNICODE_SIGNS[m.group()], s)
     s = _VULGAR_RE.sub(lambda m: "\\frac{%d}{%d}" % _VULGAR[m.group()], s)
     s = _SUPERSCRIPT_RE.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPTS) + "}", s)
@@ -224,20 +231,26 @@ _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 # option's own text ("(C) 12"). Never followed directly by another letter ("Carrots" names no choice).
 #: After a choice letter: an operation or relation, which makes the letter a variable (`c = 12`, `a^2`);
 #: not `/`, which separates hedged choices (`A/B`).
-_VARIABLE_AFTER_RE = re.compile(r"\s*(?:[=^_+*<>]|\\(?:cdot|times|le|ge|leq|geq|neq)(?![A-Za-z]))")
+_VARIABLE_AFTER_RE = re.compile(r"\s*(?:[=^_+*<>≠≤≥]|\\(?:cdot|times|le|ge|leq|geq|ne|neq|lt|gt)(?![A-Za-z]))")
 #: After an upper-case letter: a relation, `^` or `_` (the same, less `+`, `*`, `\\cdot`, `\\times`,
 #: which mark up a choice: `B*`, `C+`), which makes it a variable (`C = 12`, `A^2`).
-_RELATION_AFTER_RE = re.compile(r"\s*(?:[=^_<>]|\\(?:le|ge|leq|geq|neq)(?![A-Za-z]))")
+_RELATION_AFTER_RE = re.compile(r"\s*(?:[=^_<>≠≤≥]|\\(?:le|ge|leq|geq|ne|neq|lt|gt)(?![A-Za-z]))")
 #: After a lower-case letter: a lower-case word, which makes it the article ("a negative number"),
 #: but for the words that list choices ("a or b").
 _PROSE_AFTER_RE = re.compile(r"\s+(?!(?:or|and|nor)\b)[a-z]{2,}")
 _CHOICE_HEAD_RE = re.compile(r"^\s*(?:(?i:option|choice)\s*:?\s*)?\(?\s*([A-Ea-e])\s*\)?(?![A-Za-z])")  # also "Option B"
 #: A judgement right after a choice letter that rules the option out (`(B) is wrong`, `B eliminated`,
 #: `(B) is not correct`), rather than the option's own text (`(B) No solution`, `(E) none of these`).
-_RULED_OUT = r"(?:wrong|incorrect|eliminated|excluded|rejected|ruled\s+out|(?:a\s+)?distractor|not\s+(?:it|correct|right|the\s+answer))\b"
-_RULED_OUT_RE = re.compile(rf"[\s.:)\-]*(?:(?:is|was|seems|looks)\s+)?{_RULED_OUT}", re.IGNORECASE)
-#: The same as a bracketed remark anywhere after it (`B (wrong)`, `(B) 12 (eliminated)`).
-_RULED_OUT_REMARK_RE = re.compile(rf"\(\s*(?:no|nope|{_RULED_OUT})\s*\)", re.IGNORECASE)
+_RULED_OUT = r"(?:wrong|incorrect|untrue|eliminated|excluded|rejected|ruled\s+out|(?:a\s+)?distractor|not\s+(?:it|correct|right|the\s+answer))\b"
+#: Judgements that may also be an option's own text (`(B) False`, `(A) No`, `(D) Impossible`): they
+#: rule the option out after "is" (`C is false`), or after a bare letter as all that follows it
+#: (`C false`, `C: False`, `C: no`); after a bracketed letter or "Option C" alone they are its text.
+_VERDICT = r"(?:false|invalid|impossible|no|nope|not\s+(?:true|valid|possible))"
+_RULED_OUT_RE = re.compile(rf"[\s.:)\-]*(?:(?:is|was|seems|looks)\s+)?{_RULED_OUT}"
+                           rf"|[\s.:)\-]*(?:is|was|seems|looks)\s+{_VERDICT}\b", re.IGNORECASE)
+_BARE_VERDICT_RE = re.compile(rf"[\s.:\-]*{_VERDICT}[\s.!]*$", re.IGNORECASE)
+#: The same as a bracketed remark anywhere after it (`B (wrong)`, `(B) 12 (eliminated)`, `B (false)`).
+_RULED_OUT_REMARK_RE = re.compile(rf"\(\s*(?:{_VERDICT}|{_RULED_OUT})\s*\)", re.IGNORECASE)
 # Another choice letter standing alone later in the answer ("A or B", "(A), (B)", "A/B").
 _OTHER_UPPER_RE = re.compile(r"(?<![A-Za-z\\])([A-E])(?![A-Za-z])")
 _OTHER_ANY_RE = re.compile(r"(?<![A-Za-z\\])([A-Ea-e])(?![A-Za-z])")
@@ -865,8 +878,9 @@ def choice_letters(text: str) -> list[str]:
     m = _CHOICE_HEAD_RE.match(s)
     if not m or _names_no_choice(m, s):
         return []
-    if _RULED_OUT_RE.match(s, m.end()) or _RULED_OUT_REMARK_RE.search(s, m.end()):
-        return []  # `(B) is wrong`, `B (eliminated)`: the option is ruled out, not chosen
+    if _RULED_OUT_RE.match(s, m.end()) or _RULED_OUT_REMARK_RE.search(s, m.end()) \
+            or (m.group().strip() == m.group(1) and _BARE_VERDICT_RE.match(s, m.end())):
+        return []  # `(B) is wrong`, `B (eliminated)`, `C: False`: the option is ruled out, not chosen
     letters = [m.group(1).upper()]
     # a row break \\ separates choices as a comma does (`A\\B\\C`), while a letter after a lone
     # backslash is a command's (`\Delta`); pairs are taken from the left: `\\\B` is a break, then `\B`

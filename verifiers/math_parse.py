@@ -608,7 +608,7 @@ class _Parser:
                 return ("binom", n, self.read_arg())
             if name in ("emptyset", "varnothing"):
                 return ("set", ())
-            if name in ("boxed", "fbox", "framebox", "mathbf", "mathrm", "text", "textbf", "mathit", "bm",
+            if name in ("boxed", "fbox", "framebox", "mathbf", "mathrm", "text", "textbf", "mathit", "bm", "boldsymbol",
                         "operatorname", "mathbb", "overline", "hat", "vec", "mathsf", "displaystyle"):
                 return self.read_arg()
             if name in _FUNCS:

@@ -10,7 +10,8 @@ Scalar equivalence, cheapest test first:
 3. no free symbols: numerical values to 30 digits agree to 1e-20 relative ("equal numerically"),
    values below 1 to 1e-20 absolute only when their difference also vanishes at 100 digits, as
    rounding noise does and a true difference does not (`e^{-50}` is not 0), or the decimal rounding
-   rule holds;
+   rule holds; unless the answer is a decimal (a rounding), a difference that evalf knows to be
+   non-zero at higher precision is a difference (`\\frac{\\pi}{3.14159…}` with 62 decimals is not 1);
 4. free symbols: `expand(a - b) == 0`; otherwise evaluate both at twelve fixed sample points (`_points`):
    four with the variables positive and four with some negative, all small and none whole, then two
    of whole numbers (where `\\lfloor x \\rfloor` and `\\lceil x \\rceil - 1` differ) and two far from 0
@@ -20,9 +21,13 @@ Scalar equivalence, cheapest test first:
    (`0^x` and `0` at every negative x), fall back to `simplify`. A difference
    counts where both sides stay within the reals (so `|x|` != `x`); where one leaves them (a root
    or logarithm of a negative number) only when an absolute value is involved (`\\ln|x|` != `\\ln x`,
-   but `\\ln(x^2)` = `2\\ln x`, as on the positive numbers); see `_counts`.
+   but `\\ln(x^2)` = `2\\ln x`, as on the positive numbers); see `_counts`. Agreement is overruled
+   when the expanded difference is provably not 0: a non-zero number or a polynomial (or quotient
+   of polynomials) in the variables with a non-zero coefficient (`x + 10^{-30}` is not `x`).
+Infinity inside a power, product, quotient or function (`\\infty^0`) is refused (`to_sympy`).
 Equations compare as proportional (a = b and c = d are the same when (a-b)/(c-d) is a non-zero
-constant); inequalities likewise with a positive constant and the same strictness.
+constant); inequalities likewise with a positive constant and the same strictness (decided exactly
+when both sides are polynomials with rational coefficients, `_rational_proportion`).
 """
 
 from __future__ import annotations
@@ -66,8 +71,43 @@ _MIN_BITS = 16
 _symbols: dict[str, sympy.Symbol] = {}
 
 
+#: Where infinity may stand in a value: alone, negated, or in a sum (`\\infty + 1`; `\\infty - \\infty`
+#: is nan, which no value equals). Anywhere else `to_sympy` refuses it.
+_INFINITY_ALLOWED = frozenset({"neg", "add", "sub"})
+
+
 def to_sympy(node: tuple) -> sympy.Expr:
-    """Build a sympy expression from a parse tree (scalars only)."""
+    """Build a sympy expression from a parse tree (scalars only).
+
+    Raises ValueError for infinity inside a power, product, quotient or function (`\\infty^0`,
+    `0 \\cdot \\infty`, `1^\\infty`, `\\frac{1}{\\infty}`, `e^{-\\infty}`): those are a limit's
+    indeterminate or unevaluated forms, not values, and sympy folds some of them into a number
+    (`oo**0` is 1, so `\\infty^0` would equal a gold of 1). Checked on the tree, before sympy sees it."""
+    _refuse_infinity(node)
+    return _to_sympy(node)
+
+
+def _refuse_infinity(node: tuple) -> None:
+    """Raise ValueError when `\\infty` stands in `node` anywhere but alone, negated or in a sum (see
+    `to_sympy`). A walk without recursion: trees may be deep."""
+    stack: list = [(node, False)]
+    while stack:
+        x, inside = stack.pop()
+        if not isinstance(x, tuple) or not x:
+            continue
+        if not isinstance(x[0], str):  # a tuple of nodes (function arguments, matrix rows)
+            stack.extend((child, inside) for child in x)
+            continue
+        if x == ("const", "oo"):
+            if inside:
+                raise ValueError("infinity inside a power, product, quotient or function is no value")
+            continue
+        inner = inside or x[0] not in _INFINITY_ALLOWED
+        stack.extend((child, inner) for child in x[1:])
+
+
+def _to_sympy(node: tuple) -> sympy.Expr:
+    """`to_sympy`'s recursive builder (the infinity check is done once, on the whole tree)."""
     kind = node[0]
     if kind == "num":
         lit = node[1]
@@ -81,52 +121,52 @@ def to_sympy(node: tuple) -> sympy.Expr:
     if kind == "const":
         return _CONST[node[1]]
     if kind == "neg":
-        return -to_sympy(node[1])
+        return -_to_sympy(node[1])
     if kind == "add":
-        return to_sympy(node[1]) + to_sympy(node[2])
+        return _to_sympy(node[1]) + _to_sympy(node[2])
     if kind == "sub":
-        return to_sympy(node[1]) - to_sympy(node[2])
+        return _to_sympy(node[1]) - _to_sympy(node[2])
     if kind == "mul":
-        return to_sympy(node[1]) * to_sympy(node[2])
+        return _to_sympy(node[1]) * _to_sympy(node[2])
     if kind == "div":
-        return to_sympy(node[1]) / to_sympy(node[2])
+        return _to_sympy(node[1]) / _to_sympy(node[2])
     if kind == "pow":
-        return sympy.Pow(to_sympy(node[1]), to_sympy(node[2]))
+        return sympy.Pow(_to_sympy(node[1]), _to_sympy(node[2]))
     if kind == "mixed":
         return sympy.Rational(int(node[1][1])) + sympy.Rational(int(node[2][1]), int(node[3][1]))
     if kind == "pct":
-        return to_sympy(node[1]) / 100
+        return _to_sympy(node[1]) / 100
     if kind == "fact":
-        return sympy.factorial(to_sympy(node[1]))
+        return sympy.factorial(_to_sympy(node[1]))
     if kind == "abs":
-        return sympy.Abs(to_sympy(node[1]))
+        return sympy.Abs(_to_sympy(node[1]))
     if kind == "binom":
-        return sympy.binomial(to_sympy(node[1]), to_sympy(node[2]))
+        return sympy.binomial(_to_sympy(node[1]), _to_sympy(node[2]))
     if kind == "root":
-        a, n = to_sympy(node[1]), to_sympy(node[2])
+        a, n = _to_sympy(node[1]), _to_sympy(node[2])
         if n == 2:
             return sympy.sqrt(a)
         if n.is_Integer and n % 2 == 1 and a.is_number and a.is_negative:
             return sympy.real_root(a, n)
         return sympy.root(a, n)
     if kind == "log":
-        arg = to_sympy(node[1])
-        return sympy.log(arg) if node[2] is None else sympy.log(arg, to_sympy(node[2]))
+        arg = _to_sympy(node[1])
+        return sympy.log(arg) if node[2] is None else sympy.log(arg, _to_sympy(node[2]))
     if kind == "func":
         name, arg = node[1], node[2]
         if name in ("gcd", "lcm", "max", "min"):
-            args = [to_sympy(a) for a in (arg if isinstance(arg, tuple) and arg and isinstance(arg[0], tuple) else (arg,))]
+            args = [_to_sympy(a) for a in (arg if isinstance(arg, tuple) and arg and isinstance(arg[0], tuple) else (arg,))]
             f = {"gcd": sympy.gcd, "lcm": sympy.lcm, "max": sympy.Max, "min": sympy.Min}[name]
             out = args[0]
             for a in args[1:]:
                 out = f(out, a)
             return out
         if name == "det" and arg[0] == "matrix":
-            return sympy.Matrix([[to_sympy(c) for c in row] for row in arg[1]]).det()
+            return sympy.Matrix([[_to_sympy(c) for c in row] for row in arg[1]]).det()
         if name in _FUNCS:
-            return _FUNCS[name](to_sympy(arg))
+            return _FUNCS[name](_to_sympy(arg))
         if name == "ln":
-            return sympy.log(to_sympy(arg))
+            return sympy.log(_to_sympy(arg))
     raise ValueError(f"cannot evaluate a {kind!r} here")
 
 
@@ -260,10 +300,13 @@ def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
     if not free:
         return _numeric_eq(a, b, A, B)
     diff = A - B
-    if diff == 0 or sympy.expand(diff) == 0:
+    expanded = diff if diff == 0 else sympy.expand(diff)
+    if expanded == 0:
         return True, "difference simplifies to 0"
     sampled = _sampled_eq(A, B, free)
     if sampled is not None:
+        if sampled[0] and _proven_nonzero_function(expanded, free, _precision_for(a, b)):
+            return False, "different expressions (their difference is provably not 0)"
         return sampled
     if sympy.simplify(diff) == 0:
         return True, "difference simplifies to 0"
@@ -290,7 +333,10 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
     diff = (va - vb).evalf(30)
     cd = _finite_number(diff)
     if cd is not None and abs(cd) <= 1e-20 * max(1.0, abs(ca)) and _not_told_apart(A, B, diff, va, vb):
-        return True, "equal numerically (to 20 digits)"
+        # a decimal answer may be a rounding (below); any other answer must not differ provably
+        if decimal_places(b) is not None or not _proven_nonzero(A - B, _precision_for(a, b)):
+            return True, "equal numerically (to 20 digits)"
+        return False, "different values (equal to 20 digits, but their difference is provably not 0)"
     dp = decimal_places(b)  # only the answer may be a rounding of the gold (see `math_compare.exact_eq`)
     if dp and not decimal_places(a) and may_be_rounding(*dp) and va.is_real \
             and (dp[0] >= 0 or A.is_rational is not True):  # (tens and more only for irrationals: `rounds_to`)
@@ -314,6 +360,72 @@ def _not_told_apart(A: sympy.Expr, B: sympy.Expr, diff: sympy.Expr, va: sympy.Ex
         return True
     precise = abs((A - B).evalf(100))
     return bool(precise == 0 or precise <= sympy.Float("1e-20") * gap)
+
+
+#: Bits a difference's value must be known to for `_proven_nonzero` to take it as not 0 (evalf
+#: asked for 30 digits, about 100 bits, returns a true 0 as a bound of a bit or so).
+_PROOF_BITS = 64
+
+
+def _precision_for(a: tuple, b: tuple) -> int:
+    """The working precision (digits) `_proven_nonzero` may use for the values of trees `a` and `b`:
+    100, plus the digits their numbers are written with (`\\frac{\\pi}{3.14159…}` with 62 decimals
+    differs from 1 past the 62nd digit), at most 3100 (answers are at most 3000 characters)."""
+    digits = sum(len(node[1]) for tree in (a, b) for node in _leaves(tree) if node[0] == "num")
+    return 100 + min(digits, 3000)
+
+
+def _leaves(tree: tuple) -> list[tuple]:
+    """The number, symbol and constant nodes of a tree (a walk without recursion)."""
+    out, stack = [], [tree]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, tuple) and x:
+            if x[0] in ("num", "sym", "const"):
+                out.append(x)
+            else:
+                stack.extend(x)
+    return out
+
+
+def _proven_nonzero(value: sympy.Expr, maxn: int) -> bool:
+    """Whether the number `value` is provably not 0: evalf, which raises its working precision (up
+    to `maxn` digits) until the result is known to the digits asked, knows it to `_PROOF_BITS` bits
+    or more and it is not 0. A true 0 (`\\cos\\frac{2\\pi}{7} + \\cos\\frac{4\\pi}{7} + \\cos\\frac{6\\pi}{7} +
+    \\frac12`, two spellings of one root) comes back as a bound of a bit or so, never as a value."""
+    if value == 0:
+        return False
+    if value.is_Rational:
+        return True
+    try:
+        v = value.evalf(30, maxn=maxn)
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+    if not v.is_number or v.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+        return False
+    return any(isinstance(part, sympy.Float) and part != 0 and part._prec >= _PROOF_BITS
+               for part in v.as_real_imag())
+
+
+def _proven_nonzero_function(expanded: sympy.Expr, free: list[sympy.Symbol], maxn: int) -> bool:
+    """Whether the expanded difference of two expressions is provably not 0 as a function: a number
+    that is not 0 (`x + 10^{-30}` against `x`), or a polynomial in the variables with a coefficient
+    that is not 0 (`x(1 + 10^{-30})`), or a quotient whose expanded numerator is one (`\\frac{1 +
+    10^{-30}}{x}`). Sampling at 30 digits with a relative tolerance of 1e-12 cannot see such
+    differences. Anything else (functions of the variables) is left to sampling."""
+    if expanded.is_number:
+        return _proven_nonzero(expanded, maxn)
+    if not expanded.is_polynomial(*free):
+        if not expanded.is_rational_function(*free):
+            return False
+        expanded = sympy.expand(sympy.fraction(sympy.together(expanded))[0])
+        if expanded == 0 or not expanded.is_polynomial(*free):
+            return False
+    try:
+        coefficients = sympy.Poly(expanded, *free).coeffs()
+    except sympy.PolynomialError:
+        return False
+    return any(_proven_nonzero(c, maxn) for c in coefficients if c.is_number)
 
 
 def _short(v: sympy.Expr) -> str:
@@ -349,6 +461,11 @@ def rel_eq(g: tuple, p: tuple) -> tuple[bool, str]:
     if og in ("=", "!=") and sympy.expand(fg + fp) == 0:
         return True, "equivalent relations"
     free = sorted(fg.free_symbols | fp.free_symbols, key=lambda s: s.name)
+    exact = _rational_proportion(fg, fp, free)
+    if exact is not None:
+        if exact != 0 and (og in ("=", "!=") or exact > 0):
+            return True, "equivalent relations (proportional)"
+        return False, "different relations"
     strict = fg.has(sympy.Abs) or fp.has(sympy.Abs)
     g_dom, p_dom = _restricted(fg), _restricted(fp)
     ratios = []
@@ -361,6 +478,32 @@ def rel_eq(g: tuple, p: tuple) -> tuple[bool, str]:
             and abs(ratios[0]) > 1e-12 and (og in ("=", "!=") or ratios[0].real > 0):
         return True, "equivalent relations (proportional)"
     return False, "different relations"
+
+
+def _rational_proportion(fg: sympy.Expr, fp: sympy.Expr, free: list[sympy.Symbol]) -> sympy.Rational | None:
+    """For two polynomials in the variables with rational coefficients (`x - 1`, `2x - 2 -
+    10^{-30}`), decided exactly: the factor c with fg = c·fp, or 0 when there is none. None when
+    either is not such a polynomial (sampling decides; its tolerance would take `x - 1 > 0` and
+    `x - 1 - 10^{-30} > 0` for one relation)."""
+    if not free:
+        return None
+    terms = []
+    for f in (fg, fp):
+        e = sympy.expand(f)
+        if not e.is_polynomial(*free):
+            return None
+        try:
+            t = dict(sympy.Poly(e, *free).terms())
+        except sympy.PolynomialError:
+            return None
+        if not t or not all(c.is_Rational for c in t.values()):
+            return None
+        terms.append(t)
+    g, p = terms
+    if g.keys() != p.keys():
+        return sympy.Integer(0)
+    ratios = {g[m] / p[m] for m in g}
+    return ratios.pop() if len(ratios) == 1 else sympy.Integer(0)
 
 
 def _check_evaluable(node: tuple) -> None:
