@@ -50,6 +50,10 @@ _CALC_ARITY: dict[str, tuple[int, int | None]] = {
 #: `ln` no base, and a non-integer rational result is followed by `≈` its decimal value.
 CALCULATOR_RULES = 2
 MAX_CALC_CHARS = 500
+#: Longest exact form of a non-integer result shown before its `≈` value; a longer one (decimal
+#: arithmetic compounded hundreds of times) is shown approximated, so the cut at the tool's output
+#: limit never leaves the model part of a numerator and no value.
+MAX_EXACT_CHARS = 1000
 #: The calculator's default time limit per call: sympy arithmetic takes milliseconds, and every
 #: second a call may run is a second one of the process's shared workers is held.
 DEFAULT_CALCULATOR_TIMEOUT = 2.0
@@ -83,12 +87,26 @@ def check_calculator_expression(expression: str) -> str:
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in _CALC_FUNCS or node.keywords:
                 raise ToolError(f"only these functions are allowed: {sorted(_CALC_FUNCS)}")
-            _check_arity(node.func.id, len(node.args))
+            _check_arity(node.func.id, len(node.args) - _generators(node))
         elif isinstance(node, ast.Name) and node.id not in _CALC_FUNCS | _CALC_NAMES:
             raise ToolError(f"unknown name {node.id!r}; allowed constants/symbols: {sorted(_CALC_NAMES)}")
         elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)) or isinstance(node, ast.Constant) and isinstance(node.value, bool):
             raise ToolError(f"only numbers are allowed as literals, found {node.value!r}")
     return text
+
+
+#: Functions that take the variables to work in after their expression (`factor(x**2*y - y, x)`).
+_WITH_GENERATORS = frozenset({"factor", "expand"})
+
+
+def _generators(call: ast.Call) -> int:
+    """How many of `call`'s arguments after the first are variables it works in (`factor(e, x, y)`):
+    counted apart from the arity, since sympy reads them as generators, rightly."""
+    if call.func.id not in _WITH_GENERATORS:
+        return 0
+    extra = call.args[1:]
+    symbols = [arg for arg in extra if isinstance(arg, ast.Name) and arg.id in ("x", "y", "z", "n")]
+    return len(symbols) if len(symbols) == len(extra) else 0
 
 
 def _check_arity(name: str, given: int) -> None:
@@ -413,7 +431,10 @@ def evaluate_expression(text: str) -> tuple[str, str]:
         # an irrational or non-integer rational result is followed by its decimal value: the
         # exact form of decimal arithmetic (`1000*(1+0.05/12)**36`) is a fraction of 80-digit integers
         if value.is_number and not value.is_Integer and not value.is_Float:
-            return "ok", f"{text} ≈ {sympy.N(value, 15)}"
+            approximation = sympy.N(value, 15)
+            if len(text) > MAX_EXACT_CHARS:  # the output cap would cut the exact form and its value
+                return "ok", f"{approximation} (approximated: its exact form has {len(text)} characters)"
+            return "ok", f"{text} ≈ {approximation}"
         return "ok", text
     except Exception as exc:  # a maths error is the model's (e.g. division by zero): report it
         return "error", f"{type(exc).__name__}: {exc}"

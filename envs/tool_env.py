@@ -42,11 +42,10 @@ When the `process` part is paid (`process_credit`): by default ("on_answer") a t
 nothing at its step (`turn_details["process_score"]` reports what "per_turn" would pay it), and the
 final answer's step pays the episode's process credit (`turn_details["process_paid"]`), the
 product of two fractions:
-- `calls`: 1 less a share, `1 / (max_turns - 1)`, for each tool turn with a malformed or failed
-  call (1 when it made none; a turn skipped as busy is not scored): the share of the tool turns the
-  episode could have made before answering that did not fail. Good calls do not count: paid as the
-  share of the tool turns made that ran, a failed call followed by trivial good ones (`1`) bought
-  its credit back (0 alone, 0.5 with one such call, 0.83 with five);
+- `calls`: 1 when no tool turn had a malformed or failed call (also when it made none; a turn
+  skipped as busy is not scored), else 0. Good calls do not count: paid as the share of the tool
+  turns made that ran, a failed call followed by trivial good ones (`1`) bought its credit back
+  (0 alone, 0.5 with one such call, 0.83 with five);
 - `steps`: 1 without `process_reward="steps"`; with it, the steps score of the episode's reasoning
   — every turn's text outside its tool calls, and the answer, checked as one solution in parts, one
   per turn: each turn is read within its own window (its first 200 lines, `verify_steps`), so prose
@@ -133,7 +132,7 @@ class ToolMathEnv(MathEnv):
         max_tool_output_chars: what the model reads of each tool call (any tool's result or error
             text) is cut to this length, with a marker saying so.
         process_credit: when the `process` part is paid (see the module docstring): "on_answer"
-            (default) pays the episode's credit (1 less a share per failed tool turn, times the
+            (default) pays the episode's credit (0 after a failed tool turn, else the
             steps score) with the final answer, and nothing to an episode that never answers; "per_turn"
             pays each turn's score at that turn.
         system_prompt: default: instructions with the tool schemas; "" for none.
@@ -267,7 +266,7 @@ class ToolMathEnv(MathEnv):
             "process_credit": self.process_credit,
             # 2: "on_answer" pays the calls share x the whole reasoning's steps score (1: the mean of the turn scores);
             # 3: that reasoning is read turn by turn, each turn within its own window of lines;
-            # 4: the calls fraction is 1 less 1/(max_turns - 1) per failed tool turn (3: the share of good ones)
+            # 4: the calls fraction is 0 after any failed tool turn, else 1 (3: the share of good ones)
             **({"process_credit_rules": 4} if self.process_credit == "on_answer" else {}),
             # what the calculator answers (`rlvr.envs.calculator.CALCULATOR_RULES`)
             **({"calculator_rules": CALCULATOR_RULES} if "calculator" in self.tools else {}),
@@ -391,7 +390,7 @@ class ToolMathEnv(MathEnv):
     def process_score(self, task: Task, content: str) -> tuple[float, dict[str, Any] | None]:
         """The final answer's `process` part: with `process_credit="per_turn"`, its steps score
         (with `process_reward="steps"`; 0 when nothing was checkable); with "on_answer", the
-        episode's credit (`episode_process_credit`): 1 less a share per failed tool turn, times the
+        episode's credit (`episode_process_credit`): 0 after a failed tool turn, else the
         steps score of the whole episode's reasoning checked as one solution in parts, one per turn
         (each read within its own window of lines; a claim repeated in two turns judged once)."""
         if self.process_credit != "on_answer":  # (a call drafted in its <think> block is no reasoning either)
@@ -429,7 +428,7 @@ class ToolMathEnv(MathEnv):
         return text[:max(0, limit - len(marker))] + marker[:limit]
 
 
-def episode_process_credit(calls: Sequence[float], steps: float | None, *, tool_turns: int) -> float:
+def episode_process_credit(calls: Sequence[float], steps: float | None, *, tool_turns: int | None = None) -> float:
     """The process credit a ToolMath-v0 episode's final answer is paid (`process_credit="on_answer"`).
 
     `calls`: per scored tool turn, 1.0 when all its calls parsed and ran, else 0.0. `steps`: the
