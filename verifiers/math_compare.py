@@ -34,8 +34,9 @@ Conventions (see docs/verifiers.md for the full list):
   `x \\neq 2` = `(-\\infty, 2) \\cup (2, \\infty)`; one not
   solved for its variable is compared with a ray as a relation: `x - 3 > 0` = `2x > 6` = `x > 3`.
   Inequalities in one variable joined by "and" (`\\land`, `\\wedge`) hold together (`x > -1 \\land x < 1`
-  = `(-1, 1)`, `x > 3 \\land x < 2` = the empty set; mixed or unclear systems are unparsable), as
-  do two joined by a comma that bound the variable from both sides (`x > 2, x < 3` = `(2, 3)`); see `_system`.
+  = `(-1, 1)`; mixed or unclear systems, and those no number satisfies, `x > 3 \\land x < 2`, are
+  unparsable), as do two joined by a comma that bound the variable from both sides (`x > 2, x < 3`
+  = `(2, 3)`); see `_system`.
 """
 
 from __future__ import annotations
@@ -342,8 +343,10 @@ def _system(items: tuple, seps: tuple) -> tuple | None:
     (a bare list joined by `seps`) is no such system and stays a list.
 
     Joined by "and" (`\\land`, `\\wedge`): inequalities hold together, so `x > -1 \\text{ and } x < 1`
-    is (-1, 1) and `x > 3 \\land x < 2` the empty set, never the union of their rays. Every item must
-    then be an inequality in the same one variable whose bounds can be told apart (see
+    is (-1, 1), never the union of their rays. When no number satisfies them all (`x < -1 \\text{ and }
+    x > 1`) they raise `ParseError`: "and" is then most likely casual language for "or" (the union is
+    meant), while an empty answer is written `\\emptyset` or "no solution"; no reading is sure. Every
+    item must then be an inequality in the same one variable whose bounds can be told apart (see
     `_intersection`); mixed items (`x > 1 \\text{ and } y < 2`, `x = 1 \\text{ and } x > 0`), a
     system that also says "or", or bounds that cannot be compared in-process raise `ParseError`
     (unparsable): no reading is sure. "or" and commas between solutions keep their meaning, with one
@@ -415,10 +418,11 @@ def _bound_value(node: tuple) -> Fraction | float | None:
 
 def _intersection(items: tuple, *, exact_only: bool) -> tuple:
     """The values that every inequality of `items` allows (all in one variable, see `_system`): an
-    interval, a union of intervals, a one-point set `\\{a\\}` (`x \\ge 2 \\land x \\le 2`), or the
-    empty set. Interval ends keep the answer's own spelling. With ends that are not exact
-    rationals (`\\sqrt 2`, `\\pi`) only one lower and one upper bound can be combined, into the
-    interval between them as a chain `a < x < b` is read; anything else raises `ParseError`."""
+    interval, a union of intervals or a one-point set `\\{a\\}` (`x \\ge 2 \\land x \\le 2`); when no
+    number satisfies them all, `ParseError` (see `_system`). Interval ends keep the answer's own
+    spelling. With ends that are not exact rationals (`\\sqrt 2`, `\\pi`) only one lower and one upper
+    bound can be combined, into the interval between them as a chain `a < x < b` is read; anything
+    else raises `ParseError`."""
     sets, names = [], set()
     for item in items:
         found = _inequality_set(item)
@@ -447,7 +451,7 @@ def _intersection(items: tuple, *, exact_only: bool) -> tuple:
     pieces = sorted(current, key=lambda iv: (iv[1], not iv[2]))
     out = [("set", (iv[0],)) if iv[1] == iv[4] else _interval(iv[0], iv[2], iv[3], iv[5]) for iv in pieces]
     if not out:
-        return ("set", ())
+        raise ParseError("inequalities joined by 'and' that no number satisfies: 'and' may mean 'or' here")
     return out[0] if len(out) == 1 else ("union", tuple(out))
 
 

@@ -242,15 +242,19 @@ _CHOICE_HEAD_RE = re.compile(r"^\s*(?:(?i:option|choice)\s*:?\s*)?\(?\s*([A-Ea-e
 #: A judgement right after a choice letter that rules the option out (`(B) is wrong`, `B eliminated`,
 #: `(B) is not correct`), rather than the option's own text (`(B) No solution`, `(E) none of these`).
 _RULED_OUT = r"(?:wrong|incorrect|untrue|eliminated|excluded|rejected|ruled\s+out|(?:a\s+)?distractor|not\s+(?:it|correct|right|the\s+answer))\b"
-#: Judgements that may also be an option's own text (`(B) False`, `(A) No`, `(D) Impossible`): they
-#: rule the option out after "is" (`C is false`), or after a bare letter as all that follows it
-#: (`C false`, `C: False`, `C: no`); after a bracketed letter or "Option C" alone they are its text.
+#: Judgements that are also an option's own text when options read "A. True  B. False" or "A. Yes
+#: B. No" (`B. False`, `(A) No`, `D: Not possible`, `B (False)`): they rule the option out only after
+#: "is" (`C is false`), or after a bare letter with nothing but spaces between (`C false`, `C no`).
+#: After a label mark (`B.`, `B:`, `B)`, `(B)`, "Option B") or in brackets they are the option's text.
 _VERDICT = r"(?:false|invalid|impossible|no|nope|not\s+(?:true|valid|possible))"
 _RULED_OUT_RE = re.compile(rf"[\s.:)\-]*(?:(?:is|was|seems|looks)\s+)?{_RULED_OUT}"
                            rf"|[\s.:)\-]*(?:is|was|seems|looks)\s+{_VERDICT}\b", re.IGNORECASE)
-_BARE_VERDICT_RE = re.compile(rf"[\s.:\-]*{_VERDICT}[\s.!]*$", re.IGNORECASE)
-#: The same as a bracketed remark anywhere after it (`B (wrong)`, `(B) 12 (eliminated)`, `B (false)`).
-_RULED_OUT_REMARK_RE = re.compile(rf"\(\s*(?:{_VERDICT}|{_RULED_OUT})\s*\)", re.IGNORECASE)
+_BARE_VERDICT_RE = re.compile(rf"\s*{_VERDICT}[\s.!]*$", re.IGNORECASE)
+#: `_RULED_OUT` (or "nope") as a bracketed remark anywhere after the letter (`B (wrong)`, `(B) 12
+#: (eliminated)`); "(no)" only after other text (`(B) 12 (no)`), as right after the letter it is the
+#: option's text (`B (No)`).
+_RULED_OUT_REMARK_RE = re.compile(rf"\(\s*(?:nope|{_RULED_OUT})\s*\)", re.IGNORECASE)
+_NO_REMARK_RE = re.compile(r"\(\s*no\s*\)", re.IGNORECASE)
 # Another choice letter standing alone later in the answer ("A or B", "(A), (B)", "A/B").
 _OTHER_UPPER_RE = re.compile(r"(?<![A-Za-z\\])([A-E])(?![A-Za-z])")
 _OTHER_ANY_RE = re.compile(r"(?<![A-Za-z\\])([A-Ea-e])(?![A-Za-z])")
@@ -867,7 +871,8 @@ def choice_letters(text: str) -> list[str]:
     "(C) 12 apples", "Option B", "choice (B)"; several for hedges such as "A or B", "(A), (B), (C), (D)", "A B C D", "A, B",
     "ABCD". After the letter only punctuation or the option's own text may follow, and that text
     must not name another choice letter (a lone capital A-E, or any lone letter in a bare list), nor
-    rule the option out (`(B) is wrong`, `B (eliminated)`: no letter; `(B) No solution` is an option's text).
+    rule the option out (`(B) is wrong`, `B (eliminated)`, `C is false`, `C no`: no letter; `(B) No
+    solution`, `B. False`, `B (No)` are an option's text: see `_VERDICT`).
     An unbracketed letter followed by an operation or relation may be a variable, and "a" followed by
     a word the article: see `_names_no_choice`.
     """
@@ -878,9 +883,11 @@ def choice_letters(text: str) -> list[str]:
     m = _CHOICE_HEAD_RE.match(s)
     if not m or _names_no_choice(m, s):
         return []
+    no = _NO_REMARK_RE.search(s, m.end())
     if _RULED_OUT_RE.match(s, m.end()) or _RULED_OUT_REMARK_RE.search(s, m.end()) \
+            or (no is not None and s[m.end():no.start()].strip()) \
             or (m.group().strip() == m.group(1) and _BARE_VERDICT_RE.match(s, m.end())):
-        return []  # `(B) is wrong`, `B (eliminated)`, `C: False`: the option is ruled out, not chosen
+        return []  # `(B) is wrong`, `B (eliminated)`, `C false`: the option is ruled out, not chosen
     letters = [m.group(1).upper()]
     # a row break \\ separates choices as a comma does (`A\\B\\C`), while a letter after a lone
     # backslash is a command's (`\Delta`); pairs are taken from the left: `\\\B` is a break, then `\B`

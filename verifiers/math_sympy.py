@@ -10,8 +10,9 @@ Scalar equivalence, cheapest test first:
 3. no free symbols: numerical values to 30 digits agree to 1e-20 relative ("equal numerically"),
    values below 1 to 1e-20 absolute only when their difference also vanishes at 100 digits, as
    rounding noise does and a true difference does not (`e^{-50}` is not 0), or the decimal rounding
-   rule holds; unless the answer is a decimal (a rounding), a difference that evalf knows to be
-   non-zero at higher precision is a difference (`\\frac{\\pi}{3.14159…}` with 62 decimals is not 1);
+   rule holds; when neither side holds a decimal (a rounding, see `_has_decimal`), a difference that
+   evalf knows to be non-zero at higher precision is a difference (`\\pi - \\frac{314159…}{10^{62}}`
+   with 62 digits is not 0, while `3.14159265358979323846` is `\\pi` to 20 digits);
 4. free symbols: `expand(a - b) == 0`; otherwise evaluate both at twelve fixed sample points (`_points`):
    four with the variables positive and four with some negative, all small and none whole, then two
    of whole numbers (where `\\lfloor x \\rfloor` and `\\lceil x \\rceil - 1` differ) and two far from 0
@@ -22,8 +23,9 @@ Scalar equivalence, cheapest test first:
    counts where both sides stay within the reals (so `|x|` != `x`); where one leaves them (a root
    or logarithm of a negative number) only when an absolute value is involved (`\\ln|x|` != `\\ln x`,
    but `\\ln(x^2)` = `2\\ln x`, as on the positive numbers); see `_counts`. Agreement is overruled
-   when the expanded difference is provably not 0: a non-zero number or a polynomial (or quotient
-   of polynomials) in the variables with a non-zero coefficient (`x + 10^{-30}` is not `x`).
+   when neither side holds a decimal and the expanded difference is provably not 0: a non-zero
+   number or a polynomial (or quotient of polynomials) in the variables with a non-zero coefficient
+   (`x + 10^{-30}` is not `x`; `0.3333333333333333x`, a rounding, is `\\frac{x}{3}`).
 Infinity inside a power, product, quotient or function (`\\infty^0`) is refused (`to_sympy`).
 Equations compare as proportional (a = b and c = d are the same when (a-b)/(c-d) is a non-zero
 constant); inequalities likewise with a positive constant and the same strictness (decided exactly
@@ -305,7 +307,7 @@ def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
         return True, "difference simplifies to 0"
     sampled = _sampled_eq(A, B, free)
     if sampled is not None:
-        if sampled[0] and _proven_nonzero_function(expanded, free, _precision_for(a, b)):
+        if sampled[0] and not _has_decimal(a, b) and _proven_nonzero_function(expanded, free, _precision_for(a, b)):
             return False, "different expressions (their difference is provably not 0)"
         return sampled
     if sympy.simplify(diff) == 0:
@@ -333,8 +335,8 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
     diff = (va - vb).evalf(30)
     cd = _finite_number(diff)
     if cd is not None and abs(cd) <= 1e-20 * max(1.0, abs(ca)) and _not_told_apart(A, B, diff, va, vb):
-        # a decimal answer may be a rounding (below); any other answer must not differ provably
-        if decimal_places(b) is not None or not _proven_nonzero(A - B, _precision_for(a, b)):
+        # a decimal on either side is a rounding (the rules below); exact sides must not differ provably
+        if _has_decimal(a, b) or not _proven_nonzero(A - B, _precision_for(a, b)):
             return True, "equal numerically (to 20 digits)"
         return False, "different values (equal to 20 digits, but their difference is provably not 0)"
     dp = decimal_places(b)  # only the answer may be a rounding of the gold (see `math_compare.exact_eq`)
@@ -369,10 +371,21 @@ _PROOF_BITS = 64
 
 def _precision_for(a: tuple, b: tuple) -> int:
     """The working precision (digits) `_proven_nonzero` may use for the values of trees `a` and `b`:
-    100, plus the digits their numbers are written with (`\\frac{\\pi}{3.14159…}` with 62 decimals
-    differs from 1 past the 62nd digit), at most 3100 (answers are at most 3000 characters)."""
+    100, plus the digits their numbers are written with (`\\frac{314159…}{10^{62}}` with 62 digits
+    differs from `\\pi` past the 62nd), at most 3100 (answers are at most 3000 characters)."""
     digits = sum(len(node[1]) for tree in (a, b) for node in _leaves(tree) if node[0] == "num")
     return 100 + min(digits, 3000)
+
+
+def _has_decimal(a: tuple, b: tuple) -> bool:
+    """Whether tree `a` or `b` holds a decimal: a number written with a point or an exponent
+    (`3.14159`, `0.3333333333333333x`, `1e-3`) or read as one (`3.3 \\times 10^{-4}`, see
+    `decimal_places`). A decimal is a rounding, so a difference past its digits proves nothing:
+    `_proven_nonzero` is not asked (`3.14159265358979323846` is `\\pi` to 20 digits, `\\frac{x}{3}`
+    is `0.3333333333333333x`), and the tolerances and decimal rounding rules decide."""
+    if decimal_places(a) is not None or decimal_places(b) is not None:
+        return True
+    return any(node[0] == "num" and any(c in node[1] for c in ".eE") for tree in (a, b) for node in _leaves(tree))
 
 
 def _leaves(tree: tuple) -> list[tuple]:
