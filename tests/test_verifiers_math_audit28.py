@@ -1,5 +1,7 @@
-"""Math verifier extraction, audit 28 (rules 15): maths that continues a box, hedges after display
-maths, corrections in other words than "the answer is", and answers after an `<answer>` tag."""
+"""Math verifier extraction, audit 28 (rules 15): maths that continues a box (not units, nor a
+continuation cut open), hedges after display maths (not a ratio, a unit or an angle restating the
+box), corrections in other words than "the answer is", and answers after an `<answer>` tag (up to
+the end of the chat turn)."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ def kind(gold: str, prediction: str) -> str:
     ("4", "So $x = \\boxed{3} + 1$."),
     ("6", "So $x = \\boxed{3}\\cdot 2$."),
     ("2", "\\[\\boxed{3} - 1\\]"),
-    ("3x", "$\\boxed{3}x$"),
+    ("3\\sqrt{2}", "$\\boxed{3}\\left(\\sqrt{2}\\right)$"),
     ("12\\pi", "\\boxed{12}\\pi square units"),           # a maths command continues it in prose too
     ("3/4", "(which is \\boxed{3}/4)"),                   # a bracket that closes nothing ends it
     ("-30", "$-\\boxed{3}0$"),
@@ -71,6 +73,33 @@ def test_what_does_not_continue_a_box_is_left_out(gold, text):
     assert kind(gold, text) == "equal", text
 
 
+@pytest.mark.parametrize("gold, text", [
+    ("9.8", "$\\boxed{9.8}m/s^2$"),
+    ("20", "The force is $\\boxed{20}N$."),
+    ("500", "$\\boxed{500}g$"),
+    ("10", "$\\boxed{10}\\frac{m}{s}$"),
+    ("60", "$\\boxed{60}/h$"),
+    ("3", "It is $\\boxed{3}x$ faster."),             # a letter never continues a box: graded as 3
+    ("3", "$\\boxed{3}\\cdot x$"),
+    ("2", "$\\boxed{2}\\pi r$"),
+    ("10", "$\\boxed{10}\\frac{\\text{m}}{\\text{s}}$"),  # stops at \\text with a brace open
+    ("5", "$\\boxed{5}\\left(\\text{cm}\\right)$"),
+])
+def test_units_after_a_box_leave_the_box_alone(gold, text):
+    assert kind(gold, text) == "equal", text
+
+
+@pytest.mark.parametrize("text, boxes", [
+    ("It costs $5 each, so the total is \\boxed{15} - 3 = 12 after the discount.", ["15"]),
+    ("It costs $5 each, so three cost \\boxed{15} + 2 more.", ["15"]),
+    ("$\\boxed{15} - 3 and so on", ["15"]),                  # a lone `$` that never closes on its line
+    ("It costs $5 each, so $x = \\boxed{3} + 1$.", ["(3) + 1"]),  # real maths after a price
+    ("$5$ and $\\boxed{3} - 1$", ["(3) - 1"]),
+])
+def test_a_price_opens_no_maths(text, boxes):
+    assert final_boxes(text)[0] == boxes, text
+
+
 def test_boxes_joined_by_an_operator_stay_two_answers():
     assert final_boxes("\\boxed{A}/\\boxed{B}")[0] == ["A", "B"]
     assert kind("A", "\\boxed{A}/\\boxed{B}") == "hedged"
@@ -113,9 +142,27 @@ def test_or_after_a_box_is_a_hedge(text):
     ("3", "\\boxed{3}\n\nor more precisely 3.0"),
     ("3", "\\boxed{3} or so"),
     ("3", "\\boxed{3}\n\nPerhaps 2 more examples would help."),  # "perhaps" only on the box's line
+    ("\\frac{1}{4}", "\\[\n\\boxed{\\frac{1}{4}}\n\\]\nor 1 out of 4"),   # a ratio in words
+    ("\\frac{1}{4}", "\\[\n\\boxed{\\frac{1}{4}}\n\\]\n\nor 1 in 4."),
+    ("\\frac{\\pi}{2}", "$\\boxed{\\frac{\\pi}{2}}$\n\nor $90^\\circ$"),  # the same angle in degrees
+    ("30^\\circ", "\\boxed{30^\\circ} or $\\frac{\\pi}{6}$"),
+    ("120", "$\\boxed{120}$ 或者 120元"),                         # the same value with a unit
+    ("5", "\\[\\boxed{5}\\]\n或者5个"),
+    ("5", "\\boxed{5} or 5cm"),
 ])
 def test_an_equal_value_or_no_value_after_or_is_no_hedge(gold, text):
     assert kind(gold, text) == "equal", text
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("30", "\\boxed{30} or $45^\\circ$"),
+    ("30^\\circ", "\\boxed{30^\\circ} or 45^\\circ"),
+    ("120", "$\\boxed{120}$ 或者 130元"),
+    ("5", "\\boxed{5} or 6cm"),
+    ("\\frac{1}{4}", "\\boxed{\\frac{1}{4}} or 2"),
+])
+def test_another_value_with_a_unit_after_or_is_a_hedge(gold, text):
+    assert kind(gold, text) == "hedged", text
 
 
 # -- 3. corrections in other words than "the answer is" ------------------------------------------
@@ -145,6 +192,8 @@ def test_a_later_correction_is_a_hedge(gold, text):
     ("42", "The answer is 42. Actually, it's correct."),
     ("42", "The answer is 42. Checking: it should be divisible by 6, and 42 is."),
     ("3", "\\boxed{3}\n\nSo it should be 3."),
+    ("24", "\\boxed{24}\n\nLet's verify. After 1 day she has read 12 pages. It should be 12 per day."),
+    ("24", "\\boxed{24}\n\nCheck: it should be $12$ pages on day one."),
 ])
 def test_reasoning_after_a_box_is_no_correction(gold, text):
     assert kind(gold, text) == "equal", text
@@ -183,6 +232,26 @@ def test_prose_after_a_tag_is_still_not_read(text):
     assert kind("3", text) == "equal", text
 
 
+@pytest.mark.parametrize("text", [
+    "<answer>5</answer><|im_end|>\n<|im_start|>user\nWhat is 3+4?<|im_end|>\n<|im_start|>assistant\nThe answer is 7.",
+    "<answer>5</answer><|eot_id|><|start_header_id|>user<|end_header_id|>\n\nWhat is 3+4? \\boxed{7}",
+    "<answer>5</answer><|endoftext|>The answer is 7.",
+    "<answer>5</answer></s>#### 7",
+    "<answer>5</answer>\n\nHuman: What is 3+4?\n\nAssistant: The answer is 7.",
+    "<answer>5</answer>\nUser: what is 3+4?\nThe answer is 7.",
+    "<answer>5</answer>\n### Instruction\nAdd 3 and 4.\n### Response\nThe answer is 7.",
+])
+def test_a_next_chat_turn_after_a_tag_is_not_read(text):
+    assert kind("5", text) == "equal", text
+    assert tagged_answers(text) == [["5"]]
+
+
+def test_an_answer_after_a_tag_before_the_turn_ends_is_still_read():
+    text = "<answer>5</answer>\nWait, actually it's 4.<|im_end|>\n<|im_start|>user\nWhat is 3+4?"
+    assert kind("5", text) == "hedged"
+    assert tagged_answers(text) == [["5"], ["4"]]
+
+
 def test_tagged_answers_lists_the_later_answer_last():
     assert tagged_answers("<answer>3</answer>\n\\boxed{4}") == [["3"], ["4"]]
     assert tagged_answers("<answer>3</answer>\nThat is all.") == [["3"]]
@@ -204,6 +273,10 @@ def test_tagged_answers_lists_the_later_answer_last():
     "The answer is 3. " + "Actually, it's " * 7_000,
     "\\boxed{3}." + " wait," * 16_000,
     "$\\boxed{3}+" + "(" * 100_000 + "$",
+    "$5 each " * 20_000 + "\\boxed{3} + 1",
+    "$" + "\\boxed{3}\\frac{" * 10_000,
+    "<answer>3</answer>" + "<|im_end|> or 4" * 10_000,
+    "\\boxed{3} or " + "1 in " * 20_000,
 ])
 def test_long_adversarial_outputs_stay_fast(text):
     start = time.perf_counter()

@@ -7,13 +7,15 @@ Order of preference (the first rule that finds something wins):
 1. `<answer>…</answer>`, closed and holding an answer (the last such one, see `tagged_answers`):
    the answer is read inside it only, by the rules below; boxes in the reasoning outside it are
    ignored. A mention of `<answer>` in prose, an unclosed or empty tag is no answer tag. A final
-   answer stated again after the last tag (a box, "the answer is", `#### n`, "or 4") is one more
-   answer beside it, for hedge detection; ordinary prose there is not read.
+   answer stated again after the last tag (a box, "the answer is", `#### n`, "or 4") and before the
+   chat turn ends (`<|im_end|>`, "User:") is one more answer beside it, for hedge detection;
+   ordinary prose there is not read.
 2. `\\boxed{…}` / `\\fbox{…}` / `\\framebox{…}` (nested braces; also `\\boxed 5`): the LAST one is the
    answer, and all of them are returned by `all_boxed` so the grader can detect hedging (`\\boxed{2}`
    or `\\boxed{3}`). A box inside another is part of the outer one's content, not a box of its own.
    Maths that continues a box right after its closing brace is part of its answer
-   (`$\\boxed{12}\\pi$` is 12π, `$\\boxed{3} + 1$` is 4; see `_continuation`). An answer stated
+   (`$\\boxed{12}\\pi$` is 12π, `$\\boxed{3} + 1$` is 4; not units: `$\\boxed{20}N$` is 20; see
+   `_continuation`). An answer stated
    after the last box ("\\boxed{20}. Actually, the answer is 21.", "\\boxed{20} or 21", "Wait,
    actually it's 21.") is returned beside them by `final_boxes`: the grader counts it as one more
    final answer.
@@ -262,6 +264,11 @@ def _alternative(tail: str, box: str | None) -> str | None:
     if m is None:
         return None
     found = _offered(tail, m, box)
+    if found is not None and box is not None:
+        number, unit = _without_unit(found)
+        box_number, box_unit = _without_unit(box.strip())
+        if unit or box_unit:  # `\\boxed{\\frac{\\pi}{2}} or 90^\\circ`, `\\boxed{120} 或者 120元`
+            return number if _bracketed_hedge(number, box_number) else None
     value = next(name for name in ("maths", "paren", "word") if m[name] is not None)
     if found is not None and any(c in "([" for c in tail[:m.start(value)]):
         return found if _bracketed_hedge(found, box) else None
@@ -276,6 +283,8 @@ def _offered(tail: str, m: re.Match, box: str | None) -> str | None:
         return said if any(c.isdigit() for c in said) else None
     words = m["word"]
     first = _balanced(words.split()[0].rstrip(".")) if words.split() else ""
+    if _RATIO_RE.match(tail, m.start("word")):  # "or 1 in 4", "or 3 out of 4": a ratio in words, no value
+        return None
     if _VALUE_START_RE.match(first):  # a number or LaTeX (`21`, `-3`, `\\frac{1}{2}`)
         return first if first != "\\" and _looks_like_math(first) else None
     if box is not None and _CHOICE_LETTER_RE.match(box.strip()) and _CHOICE_LETTER_RE.match(first):
@@ -283,11 +292,28 @@ def _offered(tail: str, m: re.Match, box: str | None) -> str | None:
     return spelled_answer(_PHRASE_RE.match(tail, m.start("word")).group())
 
 
+#: "N in M", "N out of M" after "or": a ratio phrase ("or 1 in 4" after `\\boxed{\\frac14}`).
+_RATIO_RE = re.compile(r"\d+[ \t]+(?:in|out[ \t]+of)[ \t]+\d", re.IGNORECASE)
+#: A number with a unit: a degree sign (`90^\\circ`, `90°`), CJK characters glued on (`120元`,
+#: `5个`) or a common unit glued on (`5cm`, `3kg`). Group "number" is the number.
+_NUMBER_UNIT_RE = re.compile(
+    r"(?P<number>-?(?:\\\$)?\d[\d,]*(?:\.\d+)?)[ \t]*(?:\^[ \t]*\{?[ \t]*\\circ[ \t]*\}?|°|\\degree\b"
+    r"|[\u3400-\u9fff]+|(?:mm|cm|km|m|mg|kg|g|ml|mL|L|s|min|h|hr|hrs|ft|lb|lbs|oz)\b)\Z")
+
+
+def _without_unit(value: str) -> tuple[str, bool]:
+    """`value` less its unit (see `_NUMBER_UNIT_RE`), and whether it had one."""
+    m = _NUMBER_UNIT_RE.match(value)
+    return (m["number"], True) if m else (value, False)
+
+
 def _bracketed_hedge(found: str, box: str | None) -> bool:
     """Whether a value offered in brackets after the box (`\\boxed{5} (or 4)`) is a second answer,
     not a restatement (`\\boxed{\\frac{\\pi}{3}} (or 60^\\circ)`, `\\boxed{30\\%} (or 0.3)`): only when
     the box and it are both plain numbers (or both choice letters) that differ. Other pairs are
-    read as restatements, as before rules 11: telling those apart needs the full comparison."""
+    read as restatements, as before rules 11: telling those apart needs the full comparison. The
+    same holds after "or" when either side carries a unit (`\\boxed{\\frac{\\pi}{2}}\\n\\nor
+    $90^\\circ$`, `\\boxed{120} 或者 120元`, see `_alternative`)."""
     if box is None:
         return False
     if _CHOICE_LETTER_RE.match(box.strip()) and _CHOICE_LETTER_RE.match(found):
@@ -341,7 +367,7 @@ _CORRECTION_RE = re.compile(
     r"|\bfinal\s+(?:result|value)\s+(?:is|:|=)"
     r"|\b(?:correct|right)\s+(?:option|choice)\s+(?:is|:|=)"
     r"|(?:^|(?<=[.!?\n]))[ \t*]*(?:(?:wait|oops|hmm+|no|sorry|oh|ah|so|correction|actually)\b[,.!:]?[ \t]+){0,3}"
-    r"it\s+should\s+(?:be|have\s+been))\s*(?::\s*)?(.+?)"
+    r"(?P<should>it\s+should\s+(?:be|have\s+been)))\s*(?::\s*)?(?P<value>.+?)"
     r"(?:\.(?:\s|$)|\n|$|,?(?<!\s)\s+(?:because|since|as|which|given|for)(?:\s|$))",
     re.IGNORECASE)
 #: Words that must be in a text for `_CORRECTION_RE` to find anything in it (a cheap first check).
@@ -356,9 +382,9 @@ def _correction(tail: str, before: str | None) -> str | None:
     lowered = tail.lower()
     if not any(w in lowered for w in _CORRECTION_WORDS):
         return None
-    said = None
+    said = should = None
     for m in _CORRECTION_RE.finditer(tail):
-        said = m.group(1)
+        said, should = m["value"], m["should"]
     if said is None:
         return None
     said = _drop_remark(said.strip().rstrip(".").strip()).strip()
@@ -371,7 +397,14 @@ def _correction(tail: str, before: str | None) -> str | None:
         return said if before is not None and _CHOICE_LETTER_RE.match(before.strip()) else None
     if not any(c.isdigit() or c in "\\$" for c in said):
         return None
+    if should and _PROSE_WORD_RE.search(_INLINE_MATHS_RE.sub(" ", said)):
+        return None  # "It should be 12 per day.": a check of an intermediate value, not a correction
     return said if looks_like_bare_answer(normalize(said)) else None
+
+
+#: Inline maths (`$…$`, `\\(…\\)`), and a word of prose: two or more letters, no command's name.
+_INLINE_MATHS_RE = re.compile(r"\$[^$]*\$|\\\((?:(?!\\\)).)*\\\)")
+_PROSE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 
 
 #: A sign right before a box, with only spacing or an opening between: spaces, a line break, LaTeX
@@ -396,22 +429,23 @@ _CONT_OPERANDS = ("pi|sqrt|frac|dfrac|tfrac|cfrac|sin|cos|tan|cot|sec|csc|arcsin
                   "infty|alpha|beta|gamma|delta|theta|lambda|phi|varphi|sigma|omega|left")
 _CONT_OPERATORS = "cdot|times|div|pm|mp|ast"
 #: What an operator after a box must be followed by to continue it (`\\boxed{3}-4`; not
-#: `\\boxed{5}-year`, `\\boxed{3}**`, `\\boxed{A}/\\boxed{B}`).
-_CONT_OPERAND = r"(?:\d|\.\d|\\(?:" + _CONT_OPERANDS + r")(?![A-Za-z])|[({]|[A-Za-z](?![A-Za-z']))"
+#: `\\boxed{5}-year`, `\\boxed{3}**`, `\\boxed{A}/\\boxed{B}`, nor a letter: `\\boxed{60}/h` is a unit).
+_CONT_OPERAND = r"(?:\d|\.\d|\\(?:" + _CONT_OPERANDS + r")(?![A-Za-z])|[({])"
 #: How maths goes on right after a box's closing brace. Glued digits or a decimal part (`0`, `.5`;
 #: not a sentence's full stop); anywhere `\\%`, an operand command or an operator command and its
 #: operand, spaced or not; a glued ASCII operator and its operand (`/4`, `-4`). Only in maths mode
 #: (see `_in_maths`): a spaced ASCII operator (`$\\boxed{3} + 1$`; in prose `\\boxed{3} - that is`
-#: is a dash), a glued letter (`$\\boxed{3}x$`) and spaced digits (`$\\boxed{3} 0$`, kept as
-#: `{3} 0`, which the parser refuses: LaTeX shows 30, a space in the source shows 3 0).
+#: is a dash) and spaced digits (`$\\boxed{3} 0$`, kept as `{3} 0`, which the parser refuses: LaTeX
+#: shows 30, a space in the source shows 3 0). A letter never starts one (see `_continuation`).
 _CONT_START_RE = re.compile(
     r"(?P<digits>\d|\.\d)"
     r"|(?P<space>[ \t]+)?(?:"
     r"(?P<command>\\%|\\(?:" + _CONT_OPERANDS + r")(?![A-Za-z])"
     r"|\\(?:" + _CONT_OPERATORS + r")(?![A-Za-z])[ \t]*(?=" + _CONT_OPERAND + r"))"
     r"|(?P<operator>[+*/-][ \t]*(?=" + _CONT_OPERAND + r"))"
-    r"|(?P<letter>[A-Za-z](?![A-Za-z']))"
     r"|(?P<spaced_digits>\d))")
+#: A letter of the Latin alphabet that is no part of a command's name (`m` of `\\frac{m}{s}`; not `\\pi`).
+_BARE_LETTER_RE = re.compile(r"\\[A-Za-z]+|([A-Za-z])")
 #: One piece of the maths that continues a box: a printable ASCII character other than a
 #: delimiter or separator (`$`, `,`, `;`, a relation, `&`, `~`, a backslash), a point that is no
 #: full stop, one of the commands above (and `\\right`), or `\\%`, `\\{`, `\\}`.
@@ -424,6 +458,9 @@ _OPEN_OF = {")": "(", "]": "[", "}": "{"}
 _BRACKET_RE = re.compile(r"\\[{}]|[(){}\[\]]")
 #: Maths delimiters, with `\\\\` (a line break) and `\\$` (a dollar sign) read first so that they are none.
 _MATH_DELIM_RE = re.compile(r"\\\\|\\\$|\$\$?|\\[()\[\]]")
+#: A dollar sign that is a price, not the opening of maths: `$` and a number, then words or the end
+#: of a clause (`$5 each`, `$12.50.`, `$3, so`); not `$5$`, `$5 + x$`, `$5 \\times 2$`.
+_PRICE_RE = re.compile(r"\$\d[\d,]*(?:\.\d+)?(?:[ \t]+[A-Za-z]{2}|[.,;:!?)]?(?:\s|\Z))")
 #: How far back `_in_maths` looks for the maths delimiter a box stands in.
 _MATHS_LOOKBACK = 3000
 
@@ -434,17 +471,28 @@ def _continuation(text: str, start: int) -> tuple[str, bool] | None:
     None when what follows continues nothing (a full stop, `$`, a comma, units, `\\text`, spacing).
     It runs to the end of the maths (`$`, `\\)`, `\\]`, a relation, a comma, a line break, units
     in `\\text`), in prose to the next space; a closing bracket that closes nothing in it ends it
-    (`(\\boxed{3}/4)`). Bounded and linear: at most 3001 characters, and at most 64 boxes are read."""
+    (`(\\boxed{3}/4)`). Bounded and linear: at most 3001 characters, and at most 64 boxes are read.
+
+    The box is graded alone (as by rules 14) when what follows is no clear maths:
+    - it holds a Latin letter (outside a command's name): after a box a letter is far more often a
+      unit than a variable (`$\\boxed{9.8}m/s^2$`, `\\boxed{20}N`, `\\boxed{10}\\frac{m}{s}`,
+      `\\boxed{60}/h`), and multiplying a unit in turns a right answer into an expression in
+      unknowns. The price: `$\\boxed{3}x$` is graded as 3, not 3x; a box that holds only part of
+      its answer is the model's own slip, and reading units as variables would fail many more;
+    - it leaves a bracket open (`\\frac{\\text{m}}{\\text{s}}`, `\\left(\\text{cm}\\right)`: it
+      stopped at `\\text` inside an operand), which would make the answer unparsable."""
     m = _CONT_START_RE.match(text, start)
     if m is None:
         return None
-    maths_only = m["letter"] is not None or m["spaced_digits"] is not None or (m["space"] and m["operator"])
+    maths_only = m["spaced_digits"] is not None or (m["space"] and m["operator"])
     in_maths = _in_maths(text, start)
     if maths_only and not in_maths:
         return None
     body = (_MATHS_BODY_RE if in_maths else _PROSE_BODY_RE).match(text, m.end()).group()
     more = _cut_unmatched(m.group() + body).rstrip()
-    if not more.strip() or more.rstrip().endswith(("+", "-", "*", "/")):
+    if not more.strip() or more.endswith(("+", "-", "*", "/")) or _open_bracket(more):
+        return None
+    if any(letter.group(1) for letter in _BARE_LETTER_RE.finditer(more)):
         return None
     return more, m["digits"] is not None or m["spaced_digits"] is not None
 
@@ -463,10 +511,21 @@ def _cut_unmatched(more: str) -> str:
     return more
 
 
+def _open_bracket(more: str) -> bool:
+    """Whether `more` leaves a bracket or brace open (`\\frac{`, `\\left(`)."""
+    depth = 0
+    for m in _BRACKET_RE.finditer(more):
+        if len(m.group()) == 1:
+            depth += 1 if m.group() in "([{" else -1
+    return depth > 0
+
+
 def _in_maths(text: str, pos: int) -> bool:
     """Whether `pos` stands in maths: inside `$…$`, `$$…$$`, `\\(…\\)` or `\\[…\\]`, as the delimiters
     since the paragraph's start show (at most `_MATHS_LOOKBACK` characters back; a blank line ends
-    inline maths). A box with no delimiter around it is read as in prose."""
+    inline maths). A box with no delimiter around it is read as in prose. A price (`It costs $5
+    each`, see `_PRICE_RE`) opens no maths, and inline `$` maths must close on the box's line: a
+    lone dollar sign before a box makes no prose after it maths."""
     begin = max(0, pos - _MATHS_LOOKBACK)
     paragraph = text.rfind("\n\n", begin, pos)
     state = ""
@@ -474,6 +533,8 @@ def _in_maths(text: str, pos: int) -> bool:
         d = m.group()
         if d in ("$", "$$"):
             if not state:
+                if d == "$" and _PRICE_RE.match(text, m.start()):
+                    continue
                 state = d
             elif state == d:
                 state = ""
@@ -483,6 +544,9 @@ def _in_maths(text: str, pos: int) -> bool:
             state = state or d
         elif d in ("\\)", "\\]") and state == ("\\(" if d == "\\)" else "\\["):
             state = ""
+    if state == "$":
+        line_end = text.find("\n", pos)
+        return text.find("$", pos, line_end if line_end >= 0 else len(text)) >= 0
     return bool(state)
 
 
@@ -773,10 +837,23 @@ def _tags(text: str) -> tuple[list[list[str]], int]:
     return found[-MAX_BOXES:], end
 
 
+#: Where a chat turn ends or another begins: a chat template's special tokens (ChatML, Llama 3, an
+#: end-of-text or `</s>` token) or a line that opens a turn as plain-text chat formats do
+#: ("Human:", "User:", "### Instruction").
+_TURN_END_RE = re.compile(
+    r"<\|(?:im_end|im_start|eot_id|endoftext|end_of_text|start_header_id|end|user|assistant)\|>|</s>"
+    r"|^[ \t]*(?:(?:Human|User)[ \t]*:|###[ \t]*Instruction\b)", re.IGNORECASE | re.MULTILINE)
+
+
 def _after_tag(tail: str, answer: str) -> list[str]:
     """The answers `tail`, the text after the last trusted tag, states as final answers: its boxes
     and an answer stated after them (see `final_boxes`), else an answer stated in words (see
-    `said_after`: "or 4", "the answer is 4", `#### 4`, "actually, it's 4"). Ordinary prose states none."""
+    `said_after`: "or 4", "the answer is 4", `#### 4`, "actually, it's 4"). Ordinary prose states none.
+    The tail ends where a chat turn does (see `_TURN_END_RE`): a run-on output that goes on to write
+    the next user turn and answers it answers another question, not this one again."""
+    turn_end = _TURN_END_RE.search(tail)
+    if turn_end is not None:
+        tail = tail[:turn_end.start()]
     if not tail.strip():
         return []
     boxed, said = final_boxes(tail)
