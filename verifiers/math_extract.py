@@ -15,7 +15,7 @@ Order of preference (the first rule that finds something wins):
    or `\\boxed{3}`). A box inside another is part of the outer one's content, not a box of its own.
    Maths that continues a box right after its closing brace is part of its answer
    (`$\\boxed{12}\\pi$` is 12π, `$\\boxed{3} + 1$` is 4; not units: `$\\boxed{20}N$` is 20; see
-   `_continuation`). An answer stated
+   `math_after_box`). An answer stated
    after the last box ("\\boxed{20}. Actually, the answer is 21.", "\\boxed{20} or 21", "Wait,
    actually it's 21.") is returned beside them by `final_boxes`: the grader counts it as one more
    final answer.
@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 
@@ -145,7 +146,7 @@ def all_boxed(text: str) -> list[str]:
     """Contents of every \\boxed{} / \\fbox{} in order, at most the last `MAX_BOXES` (unterminated
     ones are skipped). A sign written just before a box is part of what it says (see `_box_sign`):
     `x = -\\boxed{20}` gives `-(20)`, `\\pm\\boxed{3}` gives `\\pm(3)`; so is maths that continues it
-    (see `_AFTER_BOX_RE` and `_continuation`): `\\boxed{12}^2` gives `(12)^2`, `$\\boxed{12}\\pi$`
+    (see `math_after_box`): `\\boxed{12}^2` gives `(12)^2`, `$\\boxed{12}\\pi$`
     gives `(12)\\pi`, `$\\boxed{3}0$` gives `{3}0` (30)."""
     return [content for content, _ in (_box_content(text, *box) for box in _box_spans(text))]
 
@@ -168,27 +169,16 @@ def final_boxes(text: str) -> tuple[list[str], str | None]:
 def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
     """What the box at `command`, holding `text[a:b]`, says, and where the text after it begins:
     with the sign written before it and the maths that continues it right after its closing brace
-    (`_AFTER_BOX_RE`: `\\boxed{12}^2` is 144, not 12; `_continuation`: `$\\boxed{12}\\pi$` is 12π)."""
+    (see `math_after_box`: `\\boxed{12}^2` is 144, not 12; `$\\boxed{12}\\pi$` is 12π)."""
     content = text[a:b]
     if not content.strip():
         return content, b + 1
     sign = _box_sign(text, command)
-    after = _AFTER_BOX_RE.match(text, b + 1)
-    if after is not None and after.group("thousands") and not content.strip().isdigit():
-        after = None  # `,000` groups continue an integer only
-    if after is None:
-        went_on = _continuation(text, b + 1)
-        if went_on is not None:
-            more, glued_digits = went_on
-            # digits glued on (`\boxed{3}0`, `.5`) join the box's number as LaTeX shows them: the
-            # parser reads `{3}0` as 30 and refuses `{1+2}0` (rules 14); anything else follows the
-            # box's value as a whole (`\boxed{12}\pi` is `(12)\pi`, `\boxed{3} + 1` is `(3) + 1`)
-            said = f"{{{content}}}{more}" if glued_digits else f"({content}){more}"
-            return sign + said, b + 1 + len(more)
+    went_on = continued(text, b + 1, content)
+    if went_on is None:
         return (f"{sign}({content})" if sign else content), b + 1
-    if after.group("thousands"):
-        return f"{sign}{content.strip()}{after.group(0)}", after.end()
-    return f"{sign}({content}){after.group(0)}", after.end()
+    said, end = went_on
+    return sign + said, end
 
 
 def _box_spans(text: str) -> list[tuple[int, int, int]]:
@@ -411,143 +401,6 @@ _PROSE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 #: spaces (`\\,` `\\;` `~` `\\quad`), `$`, `{`, `(` or `\\left(` (`-\\,\\boxed{12}`, `-$\\boxed{12}$`,
 #: `-(\\boxed{12})`). Group 2 is what is between: empty for a glued sign.
 _SIGN_BEFORE_BOX_RE = re.compile(r"(-|\u2212|\\pm|\\mp)((?:[ \t\n{($~]|\\[,;:! ]|\\q?quad|\\left\(){0,12})\Z")
-#: Maths right after a box's closing brace that continues its expression, so that the box alone is
-#: not the answer: a power (`\\boxed{12}^2`, `^{2}`; not a degree or prime mark, `^\\circ`,
-#: `^{\\prime}`, `'`, which are units, nor an ordinal, `^{th}`), the `\\times 10^{k}` of scientific
-#: notation, and thousands groups after an integer (`\\boxed{12},000`). A factorial `!` is not read:
-#: after a box in prose it is an exclamation.
-_AFTER_BOX_RE = re.compile(
-    r"\^(?![ \t]*\{?[ \t]*(?:\\circ|\\prime|'|o\b|(?:\\(?:text|mathrm|textrm)\{)?(?:st|nd|rd|th)\b))"
-    r"(?:\{[^{}$]{1,20}\}|\d|[A-Za-z])"
-    r"|[ \t]*(?:\\times|\\cdot)[ \t]*10[ \t]*\^[ \t]*(?:\{[ \t]*[+-]?\d{1,4}[ \t]*\}|[+-]?\d)"
-    r"|(?P<thousands>(?:,\d{3})+)(?![\d,])")
-#: Maths commands that continue a box's expression as an operand (`\\boxed{12}\\pi`,
-#: `\\boxed{3}\\sqrt{2}`), and as an operator (`\\boxed{3}\\cdot 2`). Any other command after a box
-#: (`\\text`, `\\mathrm`, `\\quad`, `\\,`, `\\]`, a relation, another box) continues nothing: units,
-#: spacing, the end of the maths or another statement.
-_CONT_OPERANDS = ("pi|sqrt|frac|dfrac|tfrac|cfrac|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|log|ln|exp|"
-                  "infty|alpha|beta|gamma|delta|theta|lambda|phi|varphi|sigma|omega|left")
-_CONT_OPERATORS = "cdot|times|div|pm|mp|ast"
-#: What an operator after a box must be followed by to continue it (`\\boxed{3}-4`; not
-#: `\\boxed{5}-year`, `\\boxed{3}**`, `\\boxed{A}/\\boxed{B}`, nor a letter: `\\boxed{60}/h` is a unit).
-_CONT_OPERAND = r"(?:\d|\.\d|\\(?:" + _CONT_OPERANDS + r")(?![A-Za-z])|[({])"
-#: How maths goes on right after a box's closing brace. Glued digits or a decimal part (`0`, `.5`;
-#: not a sentence's full stop); anywhere `\\%`, an operand command or an operator command and its
-#: operand, spaced or not; a glued ASCII operator and its operand (`/4`, `-4`). Only in maths mode
-#: (see `_in_maths`): a spaced ASCII operator (`$\\boxed{3} + 1$`; in prose `\\boxed{3} - that is`
-#: is a dash) and spaced digits (`$\\boxed{3} 0$`, kept as `{3} 0`, which the parser refuses: LaTeX
-#: shows 30, a space in the source shows 3 0). A letter never starts one (see `_continuation`).
-_CONT_START_RE = re.compile(
-    r"(?P<digits>\d|\.\d)"
-    r"|(?P<space>[ \t]+)?(?:"
-    r"(?P<command>\\%|\\(?:" + _CONT_OPERANDS + r")(?![A-Za-z])"
-    r"|\\(?:" + _CONT_OPERATORS + r")(?![A-Za-z])[ \t]*(?=" + _CONT_OPERAND + r"))"
-    r"|(?P<operator>[+*/-][ \t]*(?=" + _CONT_OPERAND + r"))"
-    r"|(?P<spaced_digits>\d))")
-#: A letter of the Latin alphabet that is no part of a command's name (`m` of `\\frac{m}{s}`; not `\\pi`).
-_BARE_LETTER_RE = re.compile(r"\\[A-Za-z]+|([A-Za-z])")
-#: One piece of the maths that continues a box: a printable ASCII character other than a
-#: delimiter or separator (`$`, `,`, `;`, a relation, `&`, `~`, a backslash), a point that is no
-#: full stop, one of the commands above (and `\\right`), or `\\%`, `\\{`, `\\}`.
-_CONT_TOKEN = (r"(?:(?![$,;=<>&~\\.])[!-~]|\.(?![\s$\\]|\Z)|\\(?:" + _CONT_OPERANDS + "|" + _CONT_OPERATORS
-               + r"|right)(?![A-Za-z])|\\[%{}])")
-#: Its length is capped above 3000 characters: the grader refuses an answer that long as written.
-_MATHS_BODY_RE = re.compile(r"(?:[ \t]*" + _CONT_TOKEN + r"){0,3001}")  # in maths: spaces are no ends
-_PROSE_BODY_RE = re.compile(r"(?:\\(?:" + _CONT_OPERATORS + r")(?![A-Za-z])[ \t]*|" + _CONT_TOKEN + r"){0,3001}")
-_OPEN_OF = {")": "(", "]": "[", "}": "{"}
-_BRACKET_RE = re.compile(r"\\[{}]|[(){}\[\]]")
-#: Maths delimiters, with `\\\\` (a line break) and `\\$` (a dollar sign) read first so that they are none.
-_MATH_DELIM_RE = re.compile(r"\\\\|\\\$|\$\$?|\\[()\[\]]")
-#: A dollar sign that is a price, not the opening of maths: `$` and a number, then words or the end
-#: of a clause (`$5 each`, `$12.50.`, `$3, so`); not `$5$`, `$5 + x$`, `$5 \\times 2$`.
-_PRICE_RE = re.compile(r"\$\d[\d,]*(?:\.\d+)?(?:[ \t]+[A-Za-z]{2}|[.,;:!?)]?(?:\s|\Z))")
-#: How far back `_in_maths` looks for the maths delimiter a box stands in.
-_MATHS_LOOKBACK = 3000
-
-
-def _continuation(text: str, start: int) -> tuple[str, bool] | None:
-    """The maths that continues the box whose closing brace is just before `start` (see
-    `_CONT_START_RE`): its text, and whether it begins with digits (joined to the box's number);
-    None when what follows continues nothing (a full stop, `$`, a comma, units, `\\text`, spacing).
-    It runs to the end of the maths (`$`, `\\)`, `\\]`, a relation, a comma, a line break, units
-    in `\\text`), in prose to the next space; a closing bracket that closes nothing in it ends it
-    (`(\\boxed{3}/4)`). Bounded and linear: at most 3001 characters, and at most 64 boxes are read.
-
-    The box is graded alone (as by rules 14) when what follows is no clear maths:
-    - it holds a Latin letter (outside a command's name): after a box a letter is far more often a
-      unit than a variable (`$\\boxed{9.8}m/s^2$`, `\\boxed{20}N`, `\\boxed{10}\\frac{m}{s}`,
-      `\\boxed{60}/h`), and multiplying a unit in turns a right answer into an expression in
-      unknowns. The price: `$\\boxed{3}x$` is graded as 3, not 3x; a box that holds only part of
-      its answer is the model's own slip, and reading units as variables would fail many more;
-    - it leaves a bracket open (`\\frac{\\text{m}}{\\text{s}}`, `\\left(\\text{cm}\\right)`: it
-      stopped at `\\text` inside an operand), which would make the answer unparsable."""
-    m = _CONT_START_RE.match(text, start)
-    if m is None:
-        return None
-    maths_only = m["spaced_digits"] is not None or (m["space"] and m["operator"])
-    in_maths = _in_maths(text, start)
-    if maths_only and not in_maths:
-        return None
-    body = (_MATHS_BODY_RE if in_maths else _PROSE_BODY_RE).match(text, m.end()).group()
-    more = _cut_unmatched(m.group() + body).rstrip()
-    if not more.strip() or more.endswith(("+", "-", "*", "/")) or _open_bracket(more):
-        return None
-    if any(letter.group(1) for letter in _BARE_LETTER_RE.finditer(more)):
-        return None
-    return more, m["digits"] is not None or m["spaced_digits"] is not None
-
-
-def _cut_unmatched(more: str) -> str:
-    """`more` up to its first closing bracket that closes nothing in it."""
-    depth = {"(": 0, "[": 0, "{": 0}
-    for m in _BRACKET_RE.finditer(more):
-        c = m.group()
-        if c in depth:
-            depth[c] += 1
-        elif len(c) == 1:
-            if not depth[_OPEN_OF[c]]:
-                return more[:m.start()]
-            depth[_OPEN_OF[c]] -= 1
-    return more
-
-
-def _open_bracket(more: str) -> bool:
-    """Whether `more` leaves a bracket or brace open (`\\frac{`, `\\left(`)."""
-    depth = 0
-    for m in _BRACKET_RE.finditer(more):
-        if len(m.group()) == 1:
-            depth += 1 if m.group() in "([{" else -1
-    return depth > 0
-
-
-def _in_maths(text: str, pos: int) -> bool:
-    """Whether `pos` stands in maths: inside `$…$`, `$$…$$`, `\\(…\\)` or `\\[…\\]`, as the delimiters
-    since the paragraph's start show (at most `_MATHS_LOOKBACK` characters back; a blank line ends
-    inline maths). A box with no delimiter around it is read as in prose. A price (`It costs $5
-    each`, see `_PRICE_RE`) opens no maths, and inline `$` maths must close on the box's line: a
-    lone dollar sign before a box makes no prose after it maths."""
-    begin = max(0, pos - _MATHS_LOOKBACK)
-    paragraph = text.rfind("\n\n", begin, pos)
-    state = ""
-    for m in _MATH_DELIM_RE.finditer(text, paragraph + 2 if paragraph >= 0 else begin, pos):
-        d = m.group()
-        if d in ("$", "$$"):
-            if not state:
-                if d == "$" and _PRICE_RE.match(text, m.start()):
-                    continue
-                state = d
-            elif state == d:
-                state = ""
-            elif state == "$":  # `$a$$b$`: a closing and an opening dollar
-                state = "$"
-        elif d in ("\\(", "\\["):
-            state = state or d
-        elif d in ("\\)", "\\]") and state == ("\\(" if d == "\\)" else "\\["):
-            state = ""
-    if state == "$":
-        line_end = text.find("\n", pos)
-        return text.find("$", pos, line_end if line_end >= 0 else len(text)) >= 0
-    return bool(state)
 
 
 #: What a spaced minus must follow to be a sign (maths around it): a relation, an opening bracket
