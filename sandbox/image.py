@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections import deque
 from pathlib import Path
 from typing import Callable
 
@@ -44,15 +45,40 @@ def docker_client():
         ) from None
 
 
-def build_from_dockerfile(tag: str = DEFAULT_IMAGE, log: Callable[[str], None] = print) -> str:
+#: How many of the last build log lines an ImageBuildError for a failed Dockerfile build quotes.
+BUILD_LOG_TAIL = 20
+
+
+def build_from_dockerfile(tag: str = DEFAULT_IMAGE, log: Callable[[str], None] = print, *,
+                          context: str | Path = DOCKERFILE_DIR) -> str:
+    """`docker build` the directory `context` (default: the Dockerfile beside this module) as `tag`.
+
+    Each line of the build's output goes to `log` as the daemon sends it (the low-level API streams;
+    `client.images.build` would read the whole build first), so a slow `apt-get` shows progress. A
+    failed build raises ImageBuildError quoting the last `BUILD_LOG_TAIL` lines, which say why.
+    """
+    from docker.utils.json_stream import json_stream
+
     client = docker_client()
-    try:
-        _, lines = client.images.build(path=str(DOCKERFILE_DIR), tag=tag, rm=True, pull=False)
-        for line in lines:
-            if "stream" in line:
-                log(line["stream"].rstrip())
-    except Exception as exc:
-        raise ImageBuildError(f"docker build failed ({exc}); without a registry use --method debootstrap") from None
+    recent: deque[str] = deque(maxlen=BUILD_LOG_TAIL)
+    error = None
+    try:  # forcerm: remove the intermediate containers of a failed build too
+        chunks = client.api.build(path=str(context), tag=tag, rm=True, forcerm=True, pull=False)
+        for chunk in json_stream(chunks):  # raw bytes split into JSON objects as they arrive
+            for line in str(chunk.get("stream", "")).splitlines():
+                if line.strip():
+                    recent.append(line.rstrip())
+                    log(line.rstrip())
+            if "error" in chunk or "errorDetail" in chunk:
+                error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message") or str(chunk)
+                break
+    except Exception as exc:  # the daemon refused the build, or the connection broke during it
+        error = getattr(exc, "explanation", None) or str(exc)
+    if error is not None:
+        tail = "\n".join(recent)
+        raise ImageBuildError(f"docker build failed: {error}"
+                              + (f"\nlast lines of the build log:\n{tail}" if tail else "")
+                              + "\n(without a registry use --method debootstrap)")
     return tag
 
 
@@ -66,9 +92,9 @@ def build_with_debootstrap(
     """debootstrap a minimal Debian with python3 and import it as `tag` (needs root)."""
     if shutil.which("debootstrap") is None:
         raise ImageBuildError("debootstrap is not installed: `apt-get install debootstrap`")
+    client = docker_client()  # first: without a daemon, root would not help (`docker import` needs it)
     if os.geteuid() != 0:
         raise ImageBuildError("debootstrap needs root: run `sudo rlvr sandbox build-image`")
-    client = docker_client()
     with tempfile.TemporaryDirectory(prefix="rlvr-rootfs-") as scratch:
         root = Path(scratch) / "rootfs"
         log(f"debootstrap {suite} from {mirror} into {root} (about a minute)...")
@@ -135,13 +161,18 @@ def python_version_in(client, tag: str) -> str:
 
 def build_image(method: str = "auto", tag: str = DEFAULT_IMAGE, log: Callable[[str], None] = print,
                 **debootstrap_options) -> str:
-    """Build the sandbox image. "auto" tries the Dockerfile and falls back to debootstrap."""
+    """Build the sandbox image. "auto" tries the Dockerfile and falls back to debootstrap.
+
+    Both methods need the Docker daemon, so it is checked first: an unreachable one raises its own
+    ImageBuildError rather than a fallback's (e.g. debootstrap's "needs root") that hides the cause.
+    """
+    if method not in ("auto", "dockerfile", "debootstrap"):
+        raise ValueError(f"unknown image build method {method!r}; use auto, dockerfile or debootstrap")
+    docker_client()
     if method == "dockerfile":
         return build_from_dockerfile(tag, log)
     if method == "debootstrap":
         return build_with_debootstrap(tag, log=log, **debootstrap_options)
-    if method != "auto":
-        raise ValueError(f"unknown image build method {method!r}; use auto, dockerfile or debootstrap")
     try:
         return build_from_dockerfile(tag, log)
     except ImageBuildError as exc:

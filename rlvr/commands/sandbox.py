@@ -61,7 +61,7 @@ def build_image(args: argparse.Namespace) -> int:
     from rlvr.sandbox.image import DEFAULT_IMAGE, DEFAULT_MIRROR, ImageBuildError, build_image as build
 
     try:
-        tag = build(args.method, args.tag or DEFAULT_IMAGE, log=lambda line: print(line, flush=True),
+        tag = build(args.method, args.tag or DEFAULT_IMAGE, log=lambda line: print(line, file=sys.stderr, flush=True),
                     **({"mirror": args.mirror or DEFAULT_MIRROR} if args.method != "dockerfile" else {}))
     except ImageBuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
