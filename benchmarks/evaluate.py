@@ -23,6 +23,10 @@ Samples whose verification failed (sandbox outage, verifier crash: `Verdict.erro
 with their error, left out of every metric, counted in the summary and announced loudly; the next
 run scores their saved completions again (with an engine in a multi-turn env, whose later turns
 follow the failed tool result, it draws their episodes again, each with the seed its row records).
+Samples whose dataset tests failed on their own (a "setup_error" or "dataset_error": HumanEval+ and
+MBPP+ tests import numpy, which the sandbox's Python may lack) are unverified too; the banner then
+says so, names the missing module and how to run the tests in a sandbox that has it, rather than
+blaming an outage (`_unverified_banner`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import copy
 import dataclasses
 import json
 import os
+import re
 import secrets
 import sys
 import tempfile
@@ -274,13 +279,63 @@ def _finish(
             print(f"warning: {warning}", file=sys.stderr)
         print(f"results in {store.out_dir}/ ({SAMPLES}, {SUMMARY}" + (f", {PLOT})" if _has_plot(metrics) else ")"))
     if counts["excluded"]:
-        reasons = "; ".join(f"{n}x {r}" for r, n in counts["excluded_reasons"].items())
         bar = "!" * 78
-        print(f"\n{bar}\nINCOMPLETE: {counts['excluded']} of {counts['samples']} samples could NOT be verified "
-              f"(infrastructure failure, e.g. the sandbox is down: {reasons}).\nThey are EXCLUDED from every "
-              f"metric above, not counted as wrong. Fix it (`rlvr sandbox check`) and rerun the same command: "
-              f"only these samples will be redone.\n{bar}", file=sys.stderr)
+        print(f"\n{bar}\n{_unverified_banner(rows, counts)}\n{bar}", file=sys.stderr)
     return EvalResult(summary)
+
+
+#: Verdict kinds of a sample whose verification failed because of the dataset's tests themselves
+#: (their imports or setup raised, or they cannot check any answer), not an outage: a rerun in the
+#: same sandbox fails again.
+TESTS_FAILED = ("setup_error", "dataset_error")
+
+_MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
+
+
+def _tests_failed(row: dict[str, Any]) -> bool:
+    """Whether an unverified sample's row says the dataset's tests failed (`TESTS_FAILED`); rows
+    written before they held a kind are read by their error text."""
+    return row.get("kind") in TESTS_FAILED or str(row.get("error") or "").startswith("setup error:")
+
+
+def _unverified_banner(rows: Sequence[dict[str, Any]], counts: dict[str, Any]) -> str:
+    """What the INCOMPLETE banner says about the samples that could not be verified, by cause: an
+    outage (the sandbox is down: fix it and rerun) or the dataset's tests failing on their own (a
+    module the sandbox's Python lacks, such as numpy for HumanEval+ and MBPP+; a rerun as it stands
+    fails the same way, so it says which module and how to run the tests where it exists)."""
+    reasons = "; ".join(f"{n}x {r}" for r, n in counts["excluded_reasons"].items())
+    head = f"INCOMPLETE: {counts['excluded']} of {counts['samples']} samples could NOT be verified"
+    failed = [r for r in rows if r.get("error")]
+    by_tests = [r for r in failed if _tests_failed(r)]
+    if not by_tests:
+        return (f"{head} (infrastructure failure, e.g. the sandbox is down: {reasons}).\nThey are EXCLUDED from every "
+                f"metric above, not counted as wrong. Fix it (`rlvr sandbox check`) and rerun the same command: only "
+                f"these samples will be redone.")
+    lines = [f"{head} ({reasons}).", "They are EXCLUDED from every metric above, not counted as wrong."]
+    outage = len(failed) - len(by_tests)
+    if outage:
+        lines.append(f"{outage} of them: infrastructure failure (e.g. the sandbox is down). Fix it (`rlvr sandbox "
+                     f"check`) and rerun the same command: only the unverified samples will be redone.")
+    modules = sorted({m.group(1).split(".")[0] for r in by_tests for m in [_MISSING_MODULE.search(str(r["error"]))] if m})
+    which = f"For {len(by_tests)} of them, the" if outage else "For all of them, the"
+    lines.append(f"{which} dataset's own tests failed before any answer was checked (a setup or dataset error, not "
+                 f"the sandbox being down): rerunning as it stands fails the same way.")
+    if modules:
+        names = ", ".join(modules)
+        lines.append(
+            f"The tests import {names}, which the sandbox's Python does not have. Run them in a sandbox whose "
+            f"Python has {names}: `rlvr eval` has no option for the sandbox's interpreter or image, so score from "
+            f"Python with rlvr.benchmarks.evaluate_completions(...) (or evaluate_engine) and the same out folder, "
+            f"passing sandbox=rlvr.sandbox.make_sandbox(\"bwrap\", python=\"/opt/py/bin/python3\") (a Python "
+            f"installation with {names}, readable by every user; bwrap mounts only the installation the "
+            f"interpreter resolves to, so not a venv) or "
+            f"sandbox=make_sandbox(\"docker\", image=\"IMAGE\") (an image whose python3 has {names}, e.g. built "
+            f"FROM rlvr-sandbox:latest): only these samples will be redone. Or drop the rows whose tests need it.")
+    else:
+        lines.append("Fix or drop those rows in the dataset (their tests' imports or setup raised, or their tests "
+                     "cannot check any answer), or run them in a sandbox whose Python can run their setup "
+                     "(make_sandbox(..., python=...) or image=..., given to rlvr.benchmarks.evaluate_completions).")
+    return "\n".join(lines)
 
 
 def _has_plot(metrics: dict[str, Any]) -> bool:

@@ -13,6 +13,10 @@ same column layout):
 | mbpp       | google-research-datasets/mbpp (sanitized, test)      | Code-v0 | 257  |
 | apps       | codeparrot/apps (all, test)                          | Code-v0 | 5000 |
 
+An MBPP+ file (evalplus/mbppplus: the MBPP columns plus a `test` script checking every base and
+plus input) given to `mbpp` with `--data` is scored by its `test` scripts (`_mbpp`); the run's data
+fingerprint and warnings say so.
+
 A benchmark is data + an environment: `prepare` turns the raw rows into the env's layout (and
 gives every task a stable `task_id`), `reference` gives a completion that must score right (the
 dataset's own solution, used by the checks). Users add their own from any registered env with
@@ -144,13 +148,18 @@ class LoadedBenchmark:
 
 
 class Prepared(list):
-    """What a `prepare` returns when it leaves source rows out on purpose: the prepared rows, plus
-    `skipped` = {reason: [task ids]} so the loader can count and report them (a plain list means
-    none were skipped)."""
+    """What a `prepare` returns when it leaves source rows out on purpose or reads the data in a
+    way a run must record: the prepared rows, plus `skipped` = {reason: [task ids]} so the loader
+    can count and report them, `notes` added to the data fingerprint (so the summary says how the
+    rows were read, and a results folder scored another way is not resumed) and `warnings` for the
+    run's summary. A plain list means none of these."""
 
-    def __init__(self, rows: Sequence[Row] = (), skipped: Mapping[str, list[str]] | None = None) -> None:
+    def __init__(self, rows: Sequence[Row] = (), skipped: Mapping[str, list[str]] | None = None, *,
+                 notes: Mapping[str, Any] | None = None, warnings: Sequence[str] = ()) -> None:
         super().__init__(rows)
         self.skipped: dict[str, list[str]] = dict(skipped or {})
+        self.notes: dict[str, Any] = dict(notes or {})
+        self.warnings: list[str] = list(warnings)
 
 
 def _cell(row: Row, i: int, column: str) -> Any:
@@ -300,7 +309,36 @@ def _mbpp_tests(row: Row, i: int) -> list[str]:
     return tests
 
 
-def _mbpp(rows: list[Row]) -> list[Row]:
+#: The prepared-row key holding the assert an MBPP+ task's prompt shows (`_set_prompt_examples`).
+PROMPT_EXAMPLE = "prompt_example"
+
+#: What the data fingerprint of an MBPP+ file records (`Prepared.notes`): its `test` scripts are scored.
+MBPP_PLUS_NOTE = {"tests_column": "test (MBPP+ scripts; test_list only gives the prompt's example)"}
+
+
+def _mbpp_plus_script(row: Row, i: int, asserts: list[str], setup: str) -> str:
+    """Row i's MBPP+ `test` script (evalplus/mbppplus: it defines an `assertion` helper and checks
+    the function on every base and plus input). It must test the function `test_list` tests: the
+    env reads the entry point from the script, the prompt's example from `test_list`."""
+    from rlvr.envs.code_env import _mbpp_entry_point
+
+    script = _cell(row, i, "test")
+    if not isinstance(script, str):
+        raise BenchmarkDataError(f"row {i}: column 'test' must be the MBPP+ test script (text), got "
+                                 f"{type(script).__name__} ({script!r:.80})")
+    asked, checked = _mbpp_entry_point(asserts, setup), _mbpp_entry_point([script], setup)
+    if checked != asked:
+        raise BenchmarkDataError(f"row {i}: the 'test' script checks the function {checked!r}, but 'test_list' tests "
+                                 f"{asked!r}; both must test the same function: fix the row or drop it")
+    return script
+
+
+def _mbpp(rows: list[Row]) -> Prepared:
+    """MBPP rows in Code-v0's MBPP layout. An MBPP+ file (a `test` column, as evalplus/mbppplus
+    has) is scored by its `test` scripts, which check every base and plus input, with the first
+    `test_list` assert as the prompt's example; its fingerprint notes it and a warning says so.
+    Scoring its `test_list` alone would report base MBPP under an MBPP+ file's name."""
+    plus = any("test" in r for r in rows)
     out = []
     for i, r in enumerate(rows):
         setup = "\n".join([*_mbpp_imports(r, i), r.get("test_setup_code") or ""]).strip()
@@ -308,9 +346,21 @@ def _mbpp(rows: list[Row]) -> list[Row]:
         if not isinstance(text, str) or not text.strip():
             raise BenchmarkDataError(f"row {i}: columns 'prompt' and 'text' are both empty or missing; every MBPP task "
                                      f"needs its description: fix the row or drop it")
-        out.append({"task_id": _id_cell(r, i, "task_id"), "text": text, "test_list": _mbpp_tests(r, i),
-                    "test_setup_code": setup, "code": r.get("code") or ""})
-    return out
+        asserts = _mbpp_tests(r, i)
+        row = {"task_id": _id_cell(r, i, "task_id"), "text": text, "test_list": asserts,
+               "test_setup_code": setup, "code": r.get("code") or ""}
+        if plus:
+            row.update(test_list=[_mbpp_plus_script(r, i, asserts, setup)], **{PROMPT_EXAMPLE: asserts[0]})
+        out.append(row)
+    if not plus:
+        return Prepared(out)
+    numpy = sum("numpy" in r["test_list"][0] for r in out)
+    warning = ("mbpp: the data has MBPP+'s 'test' column: each task is scored by its 'test' script (every base and "
+               "plus input), not by 'test_list'; drop the 'test' column to score MBPP's base asserts instead")
+    if numpy:
+        warning += (f". {numpy} of {len(out)} scripts use numpy: the sandbox's Python needs it, or those samples are "
+                    f"unverified")
+    return Prepared(out, notes=MBPP_PLUS_NOTE, warnings=[warning])
 
 
 #: Why an APPS row is left out (counted and reported, never silent).
@@ -702,10 +752,11 @@ def load_benchmark(
     raw_count = len(rows)
     rows = _prepare(bench, rows, where)
     skipped, warnings = _skip_report(bench, rows.skipped, raw_count)
+    warnings += rows.warnings
     if not rows:
         raise BenchmarkDataError(f"benchmark {bench.name!r}: no usable rows in {where} ({raw_count} read"
                                  + (f", skipped: {_skip_counts(rows.skipped)}" if rows.skipped else "") + ")")
-    fp = dict(fp, rows_read=raw_count, rows_used=len(rows))
+    fp = dict(fp, **rows.notes, rows_read=raw_count, rows_used=len(rows))
     if rows.skipped:
         fp["rows_skipped"] = {reason: len(ids) for reason, ids in rows.skipped.items()}
     ids = [r["task_id"] for r in rows]
@@ -724,7 +775,21 @@ def load_benchmark(
         raise
     except DatasetError as exc:  # a row the env refuses (Code-v0: tests that cannot check a solution)
         raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: {exc}") from None
+    _set_prompt_examples(env, rows)
     tasks = [env.source.get(i) for i in range(env.source.size)]
     if bench.kind == "code":
         _check_code_tests(bench, tasks, where)
     return LoadedBenchmark(bench, env, tasks, rows, fp, skipped, warnings, all_ids=ids)
+
+
+def _set_prompt_examples(env: Any, rows: Sequence[Row]) -> None:
+    """Give the tasks of rows with a `PROMPT_EXAMPLE` (MBPP+) that assert as the prompt's example.
+    Code-v0 shows the first of a row's tests, which for MBPP+ is the whole `test` script: every
+    input with its expected output (kilobytes, and the answers). Its tasks are replaced in its task
+    list, which every copy of the env shares."""
+    import dataclasses
+
+    for i, row in enumerate(rows):
+        if PROMPT_EXAMPLE in row:
+            task = env.source.tasks[i]
+            env.source.tasks[i] = dataclasses.replace(task, meta={**task.meta, "example": row[PROMPT_EXAMPLE]})

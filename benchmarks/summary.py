@@ -59,10 +59,14 @@ def compute_metrics(
     Returns {"metrics": {name: aggregate-dict}, "counts": {...}, "warnings": [...]}; metric names
     are "pass@k", "pass^k", "maj@k" (when `majority`), "mean_accuracy", "mean_score". Among the
     counts of judged samples, "overlong" were over the length cap and "truncated" were cut off by
-    the generation limit (rows with `truncated` set).
+    the generation limit (rows with `truncated` set). Unverified samples are counted by error
+    text ("excluded_reasons", the five commonest) and by the verdict's kind ("excluded_kinds":
+    "sandbox_error" for an outage, "setup_error" or "dataset_error" when the dataset's tests could
+    not run, "unknown" for rows without a kind), so a report can tell an outage from bad tests.
     """
     by_task: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     excluded: dict[str, int] = defaultdict(int)
+    excluded_kinds: dict[str, int] = defaultdict(int)
     seen: set[str] = set()
     total = 0
     for row in rows:
@@ -70,6 +74,7 @@ def compute_metrics(
         seen.add(str(row["task_id"]))
         if row.get("error"):
             excluded[str(row.get("error"))[:120]] += 1
+            excluded_kinds[str(row.get("kind") or "unknown")] += 1
             continue
         by_task[str(row["task_id"])].append(row)
     order = [t for t in (task_order or sorted(by_task)) if t in by_task]
@@ -105,6 +110,7 @@ def compute_metrics(
         "judged": judged,
         "excluded": total - judged,
         "excluded_reasons": dict(sorted(excluded.items(), key=lambda kv: -kv[1])[:5]),
+        "excluded_kinds": dict(sorted(excluded_kinds.items(), key=lambda kv: -kv[1])),
         "overlong": sum(r.get("kind") == "overlong" for v in by_task.values() for r in v),
         "truncated": sum(bool(r.get("truncated")) for v in by_task.values() for r in v),
         "problems": len(order),
