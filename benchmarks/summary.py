@@ -187,8 +187,9 @@ def plot_pass_at_k(metrics: Mapping[str, Mapping[str, Any]], path: str, title: s
     ticks = sorted(all_ks)
     if len(ticks) > 1 and max(ticks) / min(ticks) >= 4:
         ax.set_xscale("log", base=2)
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([str(k) for k in ticks])
+    labelled = _tick_labels(ticks)
+    ax.set_xticks(labelled)
+    ax.set_xticklabels([str(k) for k in labelled])
     ax.minorticks_off()
     ax.set_xlabel("k")
     ax.set_ylabel("score")
@@ -196,13 +197,40 @@ def plot_pass_at_k(metrics: Mapping[str, Mapping[str, Any]], path: str, title: s
     ax.grid(True, alpha=0.3)
     ax.legend()
     if title:
-        ax.set_title(title)
+        ax.set_title(_fitting_title(title), fontsize=10)
     fig.tight_layout()
     try:
         _save_atomically(fig, path)
     finally:
         plt.close(fig)
     return path
+
+
+#: Most k labelled on the x axis: past this, labels run into each other (`--k 1,2,...,16`).
+MAX_K_LABELS = 8
+#: Most characters of a plot title at the figure's width; a longer one is shortened in its middle.
+MAX_TITLE_CHARS = 60
+
+
+def _tick_labels(ks: list[int]) -> list[int]:
+    """The k to label: all of them when few; else the powers of 2 among them (the log axis's
+    natural marks) with the smallest and largest k, thinned evenly if still too many."""
+    if len(ks) <= MAX_K_LABELS:
+        return ks
+    chosen = sorted({ks[0], ks[-1], *(k for k in ks if k & (k - 1) == 0)})
+    if len(chosen) > MAX_K_LABELS:
+        step = -(-len(chosen) // MAX_K_LABELS)
+        chosen = sorted({*chosen[::step], chosen[-1]})
+    return chosen
+
+
+def _fitting_title(title: str) -> str:
+    """`title` shortened in the middle to fit the plot's width (a long model path otherwise ran
+    off both sides, hiding the benchmark's name and the checkpoint's step)."""
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    keep = MAX_TITLE_CHARS - 1
+    return title[: keep // 2] + "…" + title[len(title) - (keep - keep // 2):]
 
 
 def _save_atomically(fig: Any, path: str) -> None:

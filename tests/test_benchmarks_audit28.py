@@ -185,3 +185,36 @@ def test_banner_of_tests_that_cannot_check_names_no_module():
     assert "For all of them, the dataset's own tests failed" in banner
     assert "Fix or drop those rows in the dataset" in banner and "The tests import" not in banner
     assert "sandbox is down:" not in banner
+
+
+# -- pass@k plot readability (the progress-and-plots review) ------------------------------------
+def test_pass_at_k_plot_labels_few_ks_and_fits_a_long_title(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from rlvr.benchmarks import summary
+
+    assert summary._tick_labels([1, 2, 4, 8]) == [1, 2, 4, 8]
+    assert summary._tick_labels(list(range(1, 17))) == [1, 2, 4, 8, 16]  # 1..16 ran into each other
+    assert len(summary._tick_labels(list(range(1, 1025)))) <= summary.MAX_K_LABELS
+    title = "gsm8k (/work/runs/gsm8k_qwen2.5_0.5b_dapo_lr1e-6/checkpoints/step_000200/model)"
+    short = summary._fitting_title(title)
+    assert len(short) <= summary.MAX_TITLE_CHARS and short.startswith("gsm8k (") and short.endswith("step_000200/model)")
+    metrics = {f"pass@{k}": {"mean": k / 16, "ci_low": k / 16, "ci_high": k / 16} for k in range(1, 17)}
+    shown = []
+    real_savefig = plt.Figure.savefig
+
+    def record(fig, *args, **kwargs):  # the real save, after noting what the figure shows
+        ax = fig.axes[0]
+        shown.append(([int(t) for t in ax.get_xticks()], ax.get_title()))
+        return real_savefig(fig, *args, **kwargs)
+
+    plt.Figure.savefig = record
+    try:
+        path = summary.plot_pass_at_k(metrics, str(tmp_path / "p.png"), title=title)
+    finally:
+        plt.Figure.savefig = real_savefig
+    assert (tmp_path / "p.png").stat().st_size > 0 and path.endswith("p.png")
+    assert shown == [([1, 2, 4, 8, 16], short)]
