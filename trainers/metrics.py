@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["MetricsLogger", "read_jsonl", "plot_curves", "reward_axis_limits"]
+__all__ = ["MetricsLogger", "read_jsonl", "plot_curves", "curves_figure", "reward_axis_limits"]
 
 #: Metrics shown next to the progress bar.
 BAR_KEYS = ("reward_mean", "accuracy", "response_length", "kl", "entropy", "eval/pass@1")
@@ -169,6 +169,11 @@ def reward_axis_limits(values: list[float]) -> tuple[float, float]:
     return low - margin, high + margin
 
 
+#: A series with at most this many points is drawn with markers: a line through one point draws
+#: nothing (a one-step run, the plot at the first checkpoint), and a few markers show the steps.
+MARKER_POINTS = 30
+
+
 def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: str = "rlvr training",
                 evals: dict[int, dict[str, float]] | None = None,
                 rows: list[dict[str, Any]] | None = None) -> Path | None:
@@ -177,28 +182,51 @@ def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: s
     The per-step rows come from ``rows`` (dicts with a ``"step"`` key) when given, else from the
     JSONL file (so a run with ``log.jsonl`` off can still be plotted from memory). Held-out pass@1
     comes from ``evals`` ({step: {"eval/pass@1": ...}}, which includes the evaluation before
-    training, step 0) when given, else from the logged rows.
+    training, step 0) when given, else from the logged rows. Returns None (and writes nothing)
+    when there are no rows; see :func:`curves_figure` for what is drawn.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
     if rows is None:
         rows = read_jsonl(jsonl_path) if jsonl_path is not None else []
     if not rows:
         return None
+    fig = curves_figure(rows, title=title, evals=evals)
+    out = Path(png_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    return out
+
+
+def curves_figure(rows: list[dict[str, Any]], *, title: str = "rlvr training",
+                  evals: dict[int, dict[str, float]] | None = None):
+    """The matplotlib Figure of :func:`plot_curves` (built without pyplot: no global state to close).
+
+    Left panel: reward, train accuracy and held-out pass@1 on a "reward / accuracy" axis. Right
+    panel: response length on a "tokens" axis and the filtered fraction of groups on its own axis
+    (0 to 1, on the right): on the tokens axis a fraction is a flat line at 0. Steps are integer
+    ticks, and short series get markers.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     def series(key: str) -> tuple[list[int], list[float]]:
         pts = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool)]
         return [p[0] for p in pts], [p[1] for p in pts]
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    def draw(ax, xs, ys, **kwargs) -> None:
+        if len(xs) <= MARKER_POINTS:
+            kwargs.setdefault("marker", "o")
+            kwargs.setdefault("markersize", 4)
+        ax.plot(xs, ys, **kwargs)
+        steps.extend(xs)
+
+    fig = Figure(figsize=(11, 4.5))
+    axes = fig.subplots(1, 2)
+    steps: list[int] = []  # every step drawn, which the x-ranges must cover
     shown: list[float] = []  # the values of the reward panel, which its y-range must cover
-    for key, label in (("reward_mean", "reward (mean)"), ("accuracy", "train accuracy")):
+    for key, label, color in (("reward_mean", "reward (mean)", "C0"), ("accuracy", "train accuracy", "C1")):
         xs, ys = series(key)
         if xs:
-            axes[0].plot(xs, ys, label=label, alpha=0.8)
+            draw(axes[0], xs, ys, label=label, color=color, alpha=0.8)
             shown += ys
     if evals:
         points = sorted((int(k), v["eval/pass@1"]) for k, v in evals.items() if "eval/pass@1" in v)
@@ -206,31 +234,49 @@ def plot_curves(jsonl_path: str | Path | None, png_path: str | Path, *, title: s
     else:
         xs, ys = series("eval/pass@1")
     if xs:
-        axes[0].plot(xs, ys, "o-", label="held-out pass@1", color="black")
+        draw(axes[0], xs, ys, label="held-out pass@1", color="black", marker="o")
         shown += ys
-    axes[0].set_xlabel("step")
     axes[0].set_title("reward / accuracy")
+    axes[0].set_ylabel("reward / accuracy")
     axes[0].set_ylim(*reward_axis_limits(shown))
-    _legend_below(axes[0])
-    axes[0].grid(alpha=0.3)
-    for key, label in (("response_length", "response length"), ("filtered_fraction", "groups filtered")):
-        xs, ys = series(key)
-        if xs:
-            axes[1].plot(xs, ys, label=label)
-    axes[1].set_xlabel("step")
+    xs, ys = series("response_length")
+    if xs:
+        draw(axes[1], xs, ys, label="response length", color="C0")
     axes[1].set_title("length / filtering")
-    _legend_below(axes[1])
-    axes[1].grid(alpha=0.3)
+    axes[1].set_ylabel("tokens")
+    twins = []
+    xs, ys = series("filtered_fraction")
+    if xs:
+        frac = axes[1].twinx()
+        draw(frac, xs, ys, label="groups filtered", color="C1")
+        # a small margin: a fraction of 0 or 1 (often 0) would otherwise lie on the frame
+        frac.set_ylim(-0.03, 1.03)
+        frac.set_ylabel("fraction of groups", color="C1")
+        frac.tick_params(axis="y", colors="C1")
+        twins.append(frac)
+    if steps:  # one step (or two neighbours) gets a range of whole steps around it, not 0.96..1.04
+        low, high = min(steps), max(steps)
+        pad = 1 if high - low < 2 else 0.03 * (high - low)
+        for ax in axes:
+            ax.set_xlim(low - pad, high + pad)
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    _legend_below(axes[0])
+    _legend_below(axes[1], *twins)
     fig.suptitle(title)
     fig.tight_layout()
-    out = Path(png_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return fig
 
 
-def _legend_below(ax) -> None:
-    """The panel's legend under its x-axis, where it hides no curve (inside, the reward curve or
-    the response length ran under it wherever it was put)."""
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
+def _legend_below(ax, *twins) -> None:
+    """The panel's legend (with the curves of its twin axes) under its x-axis, where it hides no
+    curve (inside, the reward curve or the response length ran under it wherever it was put)."""
+    handles, labels = [], []
+    for a in (ax, *twins):
+        h, l = a.get_legend_handles_labels()
+        handles += h
+        labels += l
+    if handles:
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
