@@ -112,6 +112,12 @@ _NEVER = threading.Event()
 _FINISHED = {"stop": "stop", "tool_calls": "stop", "function_call": "stop", None: "stop", "length": "length"}
 #: The longest wait a server's Retry-After can impose before a retry (seconds).
 MAX_RETRY_AFTER = 60.0
+#: The ``GET /models`` probe (asking the server its model's name) waits this long at most for an
+#: answer (less when ``timeout`` is shorter), and gives up after this many timed-out attempts: a
+#: working server lists its models at once, and the generation timeout (``rlvr eval``'s is 30
+#: minutes), retried, would leave the user of a hung server without a word for hours.
+MODELS_TIMEOUT = 30.0
+MODELS_TIMEOUT_ATTEMPTS = 2
 
 
 def retryable_status(status: int) -> bool:
@@ -279,6 +285,8 @@ class OpenAIEngine(Engine):
     408/409/429 or 5xx, waiting ``backoff * 2**attempt`` seconds in between, or longer when the
     server's ``Retry-After`` says so. ``concurrency``: conversations in flight at once.
     ``logprobs``: ask the server for per-token log-probs (returned in ``Sample.meta["token_logprobs"]``).
+    Asking the model's name (``model=None``) waits ``models_timeout`` seconds at most per attempt
+    (see :data:`MODELS_TIMEOUT`).
 
     With a ``seed``, conversation ``i`` is sent ``seed + i * n``: a server seeds its ``j``-th choice
     ``seed + j`` (vLLM does), so every conversation draws its own random numbers.
@@ -307,6 +315,7 @@ class OpenAIEngine(Engine):
         self.backoff = float(backoff)
         self.concurrency = int(concurrency)
         self.logprobs = bool(logprobs)
+        self.models_timeout = min(self.timeout, MODELS_TIMEOUT)
         self._model = model
 
     # ------------------------------------------------------------------ Engine API
@@ -333,7 +342,8 @@ class OpenAIEngine(Engine):
     def model(self) -> str:
         """The model name sent with every request (asked from the server once when not given)."""
         if self._model is None:
-            listing = self._request("GET", "/models")
+            listing = self._request("GET", "/models", timeout=self.models_timeout,
+                                    timeout_attempts=MODELS_TIMEOUT_ATTEMPTS)
             data = listing.get("data") if isinstance(listing, dict) else None
             if not isinstance(data, list) or not data:
                 raise OpenAIEngineError(f"{self.base_url}/models lists no model; pass model=NAME explicitly")
@@ -389,10 +399,15 @@ class OpenAIEngine(Engine):
                 return samples[:n]
         raise OpenAIEngineError(f"the server returned {len(samples)} choices for n={n} after {n} requests")
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, stop: threading.Event = _NEVER) -> Any:
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, stop: threading.Event = _NEVER, *,
+                 timeout: float | None = None, timeout_attempts: int | None = None) -> Any:
         """The JSON answer of one API call, retried as the class says. ``stop`` is checked before
         every attempt and ends a retry's wait early: once set, :class:`_Stopped` is raised instead of
-        sending again (the call this request belongs to has failed already)."""
+        sending again (the call this request belongs to has failed already). ``timeout``: this
+        call's, instead of the engine's; ``timeout_attempts``: give up (:class:`ServerUnreachableError`)
+        after that many attempts timed out, rather than after ``max_retries``."""
+        timeout = self.timeout if timeout is None else timeout
+        timed_out = 0
         url = self.base_url + path
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -406,9 +421,9 @@ class OpenAIEngine(Engine):
                 raise _Stopped(f"{method} {url}: not sent, another request of the same call failed")
             wait = 0.0
             req = urllib.request.Request(url, data=data, headers=headers, method=method)
-            deadline = time.monotonic() + self.timeout  # for the whole answer, not each read of it
+            deadline = time.monotonic() + timeout  # for the whole answer, not each read of it
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
                     raw = _read_body(resp, deadline)
             except urllib.error.HTTPError as exc:
                 text = _error_body(exc, deadline)
@@ -429,11 +444,18 @@ class OpenAIEngine(Engine):
                         "(`rlvr eval --timeout SECONDS`, OpenAIEngine(timeout=...)) or lower --concurrency / --max-tokens"
                     ) from None
                 last = f"{type(exc).__name__}: {exc}"
+                timed_out += 1
+                if timeout_attempts is not None and timed_out >= timeout_attempts:
+                    raise ServerUnreachableError(_no_answer(method, url, timeout, timed_out, connected=True)) from None
                 continue
             except (urllib.error.URLError, http.client.HTTPException, ConnectionError,
                     ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:  # (a TLS connection cut: as a reset one)
                 reason = getattr(exc, "reason", exc)
                 last = f"{type(reason).__name__}: {reason}"
+                if isinstance(reason, TimeoutError):  # no connection within the timeout
+                    timed_out += 1
+                    if timeout_attempts is not None and timed_out >= timeout_attempts:
+                        raise ServerUnreachableError(_no_answer(method, url, timeout, timed_out, connected=False)) from None
                 continue
             except OSError as exc:  # e.g. an ssl.SSLError while reading the answer
                 raise OpenAIEngineError(
@@ -450,6 +472,14 @@ class OpenAIEngine(Engine):
             hint = ("check that an OpenAI-compatible server is running there (e.g. `rlvr serve --model tiny` or "
                     "`vllm serve MODEL`) and that base_url ends with /v1")
         raise ServerUnreachableError(f"no usable answer from {url} after {self.max_retries + 1} attempt(s) (last: {last}); {hint}")
+
+
+def _no_answer(method: str, url: str, timeout: float, attempts: int, connected: bool) -> str:
+    """Why a request that timed out ``attempts`` times is given up, and what to check."""
+    what = ("accepted the connection but sent no answer" if connected else "could not be connected to")
+    return (f"{method} {url}: the server {what} within {timeout:g}s, {attempts} time(s): it is hung or overloaded, "
+            f"or what is there is not an OpenAI-compatible server (a dead tunnel, a firewall dropping packets); "
+            f"check it (its log, `curl {url}`)")
 
 
 def _map_in_threads(fn: Callable[[int], Any], count: int, workers: int, stop: threading.Event) -> list[Any]:

@@ -8,10 +8,11 @@ Exit status: 0 done; 2 bad input (the message says what to fix); 3 done but some
 be verified (sandbox outage: excluded from the metrics, rerun to score them); 4 the engine or its
 server failed while sampling (any :class:`~rlvr.trainers.engine.EngineError` of the hf, vllm or
 openai engine, or CUDA running out of memory; the samples finished so far are saved: rerun the same
-command, same --out, to resume; other sampling settings need another --out once a sample is saved).
+command, same --out, to resume; other sampling settings need another --out once a sample is saved);
+130 interrupted (Ctrl-C): the samples finished so far are saved, and the same command resumes.
 
-The benchmark, its data, the options and the --out folder's run are checked before a local model
-(hf, vllm) is loaded, so a typo costs no model load.
+The benchmark, its data, the options (--device included) and the --out folder's run are checked
+before a local model (hf, vllm) is loaded, so a typo costs no model load.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def register(subparsers) -> None:
     p.add_argument("--max-turns", action=_EngineOption, type=int, default=None,
                    help="model turns per episode at most (multi-turn envs)")
     p.add_argument("--device", action=_EngineOption, engines=("hf",), default=None,
-                   help="hf engine: cpu, cuda, cuda:1 ... (default: cuda when available)")
+                   help="hf engine: cpu, cuda, cuda:1 ... (default or auto: cuda when available)")
     p.add_argument("--dtype", action=_EngineOption, engines=_LOCAL, default="auto", choices=["auto", "float32", "bfloat16", "float16"],
                    help="hf/vllm weights dtype")
     p.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "docker", "subprocess"],
@@ -167,6 +168,9 @@ def _openai_engine(args):
 
     engine = OpenAIEngine(args.base_url, args.model, api_key=args.api_key, concurrency=args.concurrency,
                           timeout=args.timeout)
+    if args.model is None:  # the server is asked now: say so, in case it is slow to answer
+        print(f"rlvr eval: waiting for the server at {engine.base_url} to name its model (GET /models, "
+              f"{engine.models_timeout:g}s a try; --model NAME skips this)", file=sys.stderr, flush=True)
     try:
         return engine, engine.model
     except OpenAIEngineError as exc:
@@ -310,6 +314,13 @@ def _check_args(args) -> str | None:
         return misplaced
     if args.engine in ("hf", "vllm") and not args.model:
         return f"--engine {args.engine} needs --model (a save_pretrained folder or hub id)"
+    if args.engine == "hf":
+        from rlvr.commands.serve import check_hf_device
+
+        try:
+            check_hf_device(args.device)
+        except ValueError as exc:
+            return str(exc)
     if args.limit is not None and args.limit < 1:
         return f"--limit must be >= 1, got {args.limit}"
     if args.n < 1:
@@ -357,6 +368,20 @@ def _evaluate_with_engine(args, common: dict) -> int:
             engine.close()
 
 
+def _interrupted(out: str) -> int:
+    """Ctrl-C once --out exists: say how many samples are saved there and how to go on; 130."""
+    from rlvr.benchmarks.evaluate import ResultStore
+
+    saved = len(ResultStore(out).rows)
+    if saved:
+        print(f"rlvr eval: interrupted; {saved} sample(s) are saved in {out}: rerun the same command with the same "
+              f"--out to continue (the saved ones are not redone)", file=sys.stderr)
+    else:
+        print(f"rlvr eval: interrupted before any sample was saved in {out}; rerun the same command to start again",
+              file=sys.stderr)
+    return 130
+
+
 def run(args) -> int:
     from rlvr.benchmarks.completions import CompletionsError
     from rlvr.benchmarks.estimators import parse_ks
@@ -379,6 +404,8 @@ def run(args) -> int:
         if args.completions is not None:
             return evaluate_completions(args.benchmark, args.completions, args.out, **common).exit_code
         return _evaluate_with_engine(args, common)
+    except KeyboardInterrupt:
+        return _interrupted(args.out)
     except (CompletionsError, RunMismatchError, DatasetError, KeyError, ValueError, _EngineError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         return _fail(message)

@@ -649,11 +649,43 @@ class ChatCompletionServer:
         return Handler
 
 
+def check_hf_device(device: str | None) -> None:
+    """Refuse, with a ValueError naming ``--device``, a device the hf engine cannot use: not a
+    torch device, ``cuda`` without a GPU, ``cuda:N`` past the GPUs present. The trainer's own checks
+    (`_check_device`, `pick_device`), run before the model loads: a typo would otherwise surface as
+    a traceback once the whole model had loaded. None and ``auto`` (the default device) pass."""
+    if device is None or device == "auto":
+        return
+    from rlvr.trainers.config import ConfigError, _check_device
+
+    try:
+        _check_device(device)
+    except ConfigError:
+        raise ValueError(f"--device {device!r} is not a torch device; use cpu, cuda or cuda:N "
+                         "(or leave it out: cuda when available)") from None
+    import torch
+
+    from rlvr.trainers.trainer import pick_device
+
+    try:
+        dev = pick_device(device)
+    except ConfigError:
+        raise ValueError(f"--device {device}: no CUDA GPU is available; use --device cpu (or leave it out)") from None
+    count = torch.cuda.device_count() if dev.type == "cuda" else 0
+    if dev.type == "cuda" and dev.index is not None and dev.index >= count:
+        raise ValueError(f"--device {device}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}; "
+                         "pick one of them")
+
+
 def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "auto"):
     """An :class:`~rlvr.trainers.hf_chat.HFChatEngine` for ``model``: ``"tiny"`` (the locally built
     tiny model) or a Hugging Face model folder / hub id. Returns ``(engine, name)``; a
-    ModelLoadError when the model cannot be loaded (each command reports it in its own name)."""
+    ModelLoadError when the model cannot be loaded (each command reports it in its own name).
+    ``device``: None or ``"auto"`` for the default; check it first with `check_hf_device`."""
     import torch
+
+    if device == "auto":
+        device = None
 
     from rlvr.trainers.hf_chat import HFChatEngine
 
@@ -741,7 +773,7 @@ def register(subparsers) -> None:
     p.add_argument("--model", required=True, help="a save_pretrained folder, a hub id, or 'tiny' (local random tiny model)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default or auto: cuda when available)")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"], help="weights dtype")
     p.add_argument("--served-model-name", default=None, help="the name clients send as 'model' (default: --model)")
     p.add_argument("--max-queue", type=int, default=DEFAULT_MAX_QUEUE,
@@ -759,6 +791,11 @@ def run(args) -> int:
     if not args.idle_timeout > 0 or not math.isfinite(args.idle_timeout):
         print(f"rlvr serve: --idle-timeout must be a number of seconds > 0, got {args.idle_timeout:g}", file=sys.stderr)
         return 1
+    try:
+        check_hf_device(args.device)
+    except ValueError as exc:
+        print(f"rlvr serve: {exc}", file=sys.stderr)
+        return 2
     try:
         _check_listen(args.host, args.port)
     except OSError as exc:
