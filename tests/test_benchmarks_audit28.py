@@ -218,3 +218,12 @@ def test_pass_at_k_plot_labels_few_ks_and_fits_a_long_title(tmp_path):
         plt.Figure.savefig = real_savefig
     assert (tmp_path / "p.png").stat().st_size > 0 and path.endswith("p.png")
     assert shown == [([1, 2, 4, 8, 16], short)]
+
+
+def test_benchmarks_check_tells_the_tests_own_failure_from_an_outage(tmp_path, capsys):
+    # (the benchmark-data review) `rlvr benchmarks check` called a tests' missing import "infrastructure"
+    data = write_jsonl(tmp_path / "he.jsonl", [HE_ROW])
+    assert main(["benchmarks", "check", "humaneval", "--data", str(data), "--no-progress"]) == 3
+    err = capsys.readouterr().err
+    assert "unverified (1, the dataset's own tests failed, not the sandbox" in err, err
+    assert "infrastructure" not in err and MISSING in err
