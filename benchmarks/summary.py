@@ -168,12 +168,17 @@ def format_table(metrics: Mapping[str, Mapping[str, Any]], title: str = "") -> s
 def plot_pass_at_k(metrics: Mapping[str, Mapping[str, Any]], path: str, title: str = "") -> str:
     """PNG of pass@k (and pass^k, maj@k when present) against k, with CI bars, written atomically;
     returns the path."""
-    import matplotlib
+    _save_atomically(pass_at_k_figure(metrics, title), path)
+    return path
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+def pass_at_k_figure(metrics: Mapping[str, Mapping[str, Any]], title: str = "") -> Any:
+    """The matplotlib Figure of :func:`plot_pass_at_k` (built without pyplot: no global state to
+    close). At most `MAX_K_LABELS` k are labelled, and a long title is shortened in its middle."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4), dpi=100)
+    ax = fig.add_subplot()
     all_ks: set[int] = set()
     for prefix, style in (("pass@", "o-"), ("maj@", "s--"), ("pass^", "^:")):
         points = sorted((int(name[len(prefix):]), m) for name, m in metrics.items() if name.startswith(prefix))
@@ -199,11 +204,7 @@ def plot_pass_at_k(metrics: Mapping[str, Mapping[str, Any]], path: str, title: s
     if title:
         ax.set_title(_fitting_title(title), fontsize=10)
     fig.tight_layout()
-    try:
-        _save_atomically(fig, path)
-    finally:
-        plt.close(fig)
-    return path
+    return fig
 
 
 #: Most k labelled on the x axis: past this, labels run into each other (`--k 1,2,...,16`).

@@ -164,12 +164,16 @@ def batch_verify_applies(kind: type) -> bool:
     return definer("respond") >= definer("batch_verify")
 
 
+def _core_of(env: gym.Env, driver: Driver | None) -> Any:
+    """The env object whose state a step changes: the driver's core, else what `env` wraps."""
+    return driver.core if driver is not None else getattr(env, "unwrapped", None)
+
+
 def steps_here(env: gym.Env, driver: Driver | None) -> bool:
     """True when `env` must be stepped in the calling thread, not in a thread pool: its `TextEnv`
     core says so (`steps_in_calling_thread`: a registered env whose callable verifier was given
     `timeout=None`, as one that sets `signal.alarm` must be, which works in the main thread only)."""
-    core = driver.core if driver is not None else getattr(env, "unwrapped", None)
-    return getattr(core, "steps_in_calling_thread", False) is True
+    return getattr(_core_of(env, driver), "steps_in_calling_thread", False) is True
 
 
 def verify_group(requests: Sequence[BatchVerify]) -> list[Verdict]:
@@ -215,7 +219,7 @@ def end_unscored(items: Sequence[tuple[Any, gym.Env, Driver | None, Any]]) -> No
     """End the episode of every env of `items` (see `step_envs`) unscored: its next step raises
     `ResetNeeded` until it is reset. For a step that raised: the caller got none of its results."""
     for _, env, driver, _ in items:
-        core = driver.core if driver is not None else getattr(env, "unwrapped", None)
+        core = _core_of(env, driver)
         if isinstance(core, TextEnv):
             core._done = True
 

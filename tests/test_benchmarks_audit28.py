@@ -189,11 +189,6 @@ def test_banner_of_tests_that_cannot_check_names_no_module():
 
 # -- pass@k plot readability (the progress-and-plots review) ------------------------------------
 def test_pass_at_k_plot_labels_few_ks_and_fits_a_long_title(tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
     from rlvr.benchmarks import summary
 
     assert summary._tick_labels([1, 2, 4, 8]) == [1, 2, 4, 8]
@@ -203,21 +198,10 @@ def test_pass_at_k_plot_labels_few_ks_and_fits_a_long_title(tmp_path):
     short = summary._fitting_title(title)
     assert len(short) <= summary.MAX_TITLE_CHARS and short.startswith("gsm8k (") and short.endswith("step_000200/model)")
     metrics = {f"pass@{k}": {"mean": k / 16, "ci_low": k / 16, "ci_high": k / 16} for k in range(1, 17)}
-    shown = []
-    real_savefig = plt.Figure.savefig
-
-    def record(fig, *args, **kwargs):  # the real save, after noting what the figure shows
-        ax = fig.axes[0]
-        shown.append(([int(t) for t in ax.get_xticks()], ax.get_title()))
-        return real_savefig(fig, *args, **kwargs)
-
-    plt.Figure.savefig = record
-    try:
-        path = summary.plot_pass_at_k(metrics, str(tmp_path / "p.png"), title=title)
-    finally:
-        plt.Figure.savefig = real_savefig
-    assert (tmp_path / "p.png").stat().st_size > 0 and path.endswith("p.png")
-    assert shown == [([1, 2, 4, 8, 16], short)]
+    ax = summary.pass_at_k_figure(metrics, title=title).axes[0]
+    assert [int(t) for t in ax.get_xticks()] == [1, 2, 4, 8, 16] and ax.get_title() == short
+    path = summary.plot_pass_at_k(metrics, str(tmp_path / "p.png"), title=title)
+    assert path.endswith("p.png") and (tmp_path / "p.png").stat().st_size > 0
 
 
 def test_benchmarks_check_tells_the_tests_own_failure_from_an_outage(tmp_path, capsys):

@@ -114,10 +114,10 @@ def test_eval_takes_device_auto_and_cpu(tmp_path, capsys):
 
 def test_eval_says_it_waits_and_gives_up_on_a_silent_server_after_two_short_tries(silent_server, tmp_path):
     url, conns = silent_server
-    start = time.monotonic()
+    # (a hang guard, not a timing: the old probe waited 4 x the generation timeout)
     proc = subprocess.run(_rlvr("eval", "--benchmark", "gsm8k", "--engine", "openai", "--base-url", url, "--timeout", "1",
-                                "--out", str(tmp_path / "run"), "--no-progress"), capture_output=True, text=True, env=ENV)
-    elapsed = time.monotonic() - start
+                                "--out", str(tmp_path / "run"), "--no-progress"), capture_output=True, text=True, env=ENV,
+                          timeout=120)
     assert proc.returncode == 2
     first, second = proc.stderr.splitlines()
     assert first == (f"rlvr eval: waiting for the server at {url} to name its model (GET /models, 1s a try; "
@@ -125,7 +125,6 @@ def test_eval_says_it_waits_and_gives_up_on_a_silent_server_after_two_short_trie
     assert second.startswith(f"rlvr eval: cannot use the server at {url}: GET {url}/models: the server accepted the "
                              "connection but sent no answer within 1s, 2 time(s): it is hung or overloaded")
     assert len(conns) == 2  # (it was 4: 3 retries, with a backoff of 0.5 + 1 + 2 s)
-    assert elapsed < 7
 
 
 def test_the_model_probe_has_its_own_short_timeout_not_the_generation_one(silent_server, monkeypatch):
@@ -133,10 +132,9 @@ def test_the_model_probe_has_its_own_short_timeout_not_the_generation_one(silent
     monkeypatch.setattr(openai_engine, "MODELS_TIMEOUT", 0.5)  # 30 s in use: too long for a test
     engine = OpenAIEngine(url, timeout=1800.0)  # rlvr eval's default generation timeout
     assert engine.models_timeout == 0.5
-    start = time.monotonic()
     with pytest.raises(ServerUnreachableError, match=r"sent no answer within 0\.5s, 2 time\(s\)"):
         engine.model
-    assert time.monotonic() - start < 5 and len(conns) == 2
+    assert len(conns) == 2
 
 
 # ------------------------------------------------------------------ Ctrl-C

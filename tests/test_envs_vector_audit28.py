@@ -256,12 +256,14 @@ class _SlowReset(MathEnv):
     threads: set = set()
     fail = False
     running = 0
+    most_at_once = 0  # the most resets under way together
     lock = threading.Lock()
 
     def reset(self, *, seed=None, options=None):
         with _SlowReset.lock:
             _SlowReset.threads.add(threading.current_thread().name)
             _SlowReset.running += 1
+            _SlowReset.most_at_once = max(_SlowReset.most_at_once, _SlowReset.running)
         try:
             time.sleep(self.delay)
             if _SlowReset.fail and self._turn:
@@ -274,7 +276,7 @@ class _SlowReset(MathEnv):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_autoresets_of_envs_with_their_own_reset_run_in_the_pool_with_gymnasiums_results(mode):
-    """The 4 autoresets take about one reset's time, not four, in pool threads; observations,
+    """The 4 autoresets run side by side, in pool threads; observations,
     rewards and task ids equal Gymnasium's SyncVectorEnv (which resets one after the other)."""
     _SlowReset.fail = False
     class Quick(_SlowReset):  # the reference's resets need not wait (the delay changes no result)
@@ -288,14 +290,13 @@ def test_autoresets_of_envs_with_their_own_reset_run_in_the_pool_with_gymnasiums
         out.append((obs, info["task_id"].tolist()))
         for step in range(4):
             _SlowReset.threads.clear()
-            start = time.perf_counter()
+            _SlowReset.most_at_once = 0
             obs, rewards, terms, truncs, info = vec.step(["\\boxed{1}", "\\boxed{2}", "x", "\\boxed{3}"])
-            took = time.perf_counter() - start
             out.append((obs, rewards.tolist(), terms.tolist(), truncs.tolist(), info["task_id"].tolist(),
                         info["final_info"]["task_id"].tolist() if "final_info" in info else None))
             resetting = step % 2 == 1 or (mode == "SameStep" and step > 0)  # (step 0 starts the math verifier)
             if vec is ours and resetting:
-                assert took < 3 * _SlowReset.delay, took  # one after another: 4 * delay
+                assert _SlowReset.most_at_once > 1, _SlowReset.most_at_once  # one after another: 1
                 assert _SlowReset.threads and threading.current_thread().name not in _SlowReset.threads
     ours.close()
     ref.close()

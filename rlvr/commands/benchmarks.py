@@ -76,8 +76,10 @@ def run_check(args) -> int:
     if errors:
         # the dataset's own tests failing (a module the sandbox's Python lacks) is no outage: a
         # rerun in the same sandbox fails the same way
-        tests_side = [v for v in errors if (v.details or {}).get("kind") in ("setup_error", "dataset_error")]
-        outages = [v for v in errors if (v.details or {}).get("kind") not in ("setup_error", "dataset_error")]
+        from rlvr.benchmarks.evaluate import TESTS_FAILED
+
+        tests_side = [v for v in errors if (v.details or {}).get("kind") in TESTS_FAILED]
+        outages = [v for v in errors if (v.details or {}).get("kind") not in TESTS_FAILED]
         if tests_side:
             print(f"  unverified ({len(tests_side)}, the dataset's own tests failed, not the sandbox; a rerun "
                   f"in the same sandbox fails again): {tests_side[0].error}", file=sys.stderr)
