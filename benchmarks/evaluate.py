@@ -324,17 +324,17 @@ def _unverified_banner(rows: Sequence[dict[str, Any]], counts: dict[str, Any]) -
         names = ", ".join(modules)
         lines.append(
             f"The tests import {names}, which the sandbox's Python does not have. Run them in a sandbox whose "
-            f"Python has {names}: `rlvr eval` has no option for the sandbox's interpreter or image, so score from "
-            f"Python with rlvr.benchmarks.evaluate_completions(...) (or evaluate_engine) and the same out folder, "
-            f"passing sandbox=rlvr.sandbox.make_sandbox(\"bwrap\", python=\"/opt/py/bin/python3\") (a Python "
-            f"installation with {names}, readable by every user; bwrap mounts only the installation the "
-            f"interpreter resolves to, so not a venv) or "
-            f"sandbox=make_sandbox(\"docker\", image=\"IMAGE\") (an image whose python3 has {names}, e.g. built "
-            f"FROM rlvr-sandbox:latest): only these samples will be redone. Or drop the rows whose tests need it.")
+            f"Python has {names}, with the same out folder: `rlvr eval ... --sandbox bwrap --sandbox-python "
+            f"/opt/venv/bin/python` (a venv or Python installation with {names}, readable by every user, outside "
+            f"/tmp and /work) or `--sandbox docker --sandbox-image IMAGE` "
+            f"(an image whose python3 has {names}, e.g. built FROM rlvr-sandbox:latest); from Python, pass "
+            f"sandbox=rlvr.sandbox.make_sandbox(\"bwrap\", python=...) or make_sandbox(\"docker\", image=...) to "
+            f"evaluate_completions. Only these samples will be redone. Or drop the rows whose tests need it.")
     else:
         lines.append("Fix or drop those rows in the dataset (their tests' imports or setup raised, or their tests "
                      "cannot check any answer), or run them in a sandbox whose Python can run their setup "
-                     "(make_sandbox(..., python=...) or image=..., given to rlvr.benchmarks.evaluate_completions).")
+                     "(`rlvr eval --sandbox-python` or `--sandbox-image`; from Python, make_sandbox(..., python=...) "
+                     "or image=..., given to rlvr.benchmarks.evaluate_completions).")
     return "\n".join(lines)
 
 

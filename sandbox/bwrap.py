@@ -166,6 +166,22 @@ def default_python() -> str:
     return sys.executable
 
 
+#: The folders each sandbox gets its own (empty, or the kernel's) copy of: nothing of the host's
+#: under them is visible inside.
+SANDBOX_MOUNTS = ("/work", "/tmp", "/dev", "/proc")
+
+
+def interpreter_folders(python: str) -> list[str]:
+    """The folders outside the system dirs that `python` needs inside the sandbox, read-only: the
+    installation its binary resolves to and, for a venv's interpreter, the venv itself (the path
+    the worker is started by, and the site-packages that hold the packages it was chosen for)."""
+    folders = [str(Path(os.path.realpath(python)).parents[1])]
+    venv = Path(os.path.abspath(python)).parents[1]
+    if (venv / "pyvenv.cfg").is_file():
+        folders.append(str(venv))
+    return [f for f in dict.fromkeys(folders) if not any(f == d or f.startswith(d + "/") for d in SYSTEM_DIRS)]
+
+
 def bwrap_argv(python: str, tmpfs_bytes: int, seccomp_fd: int | None = None) -> list[str]:
     """The bubblewrap command line that starts one isolated worker (with the seccomp filter read
     from `seccomp_fd`, when given)."""
@@ -179,9 +195,8 @@ def bwrap_argv(python: str, tmpfs_bytes: int, seccomp_fd: int | None = None) -> 
             argv += ["--ro-bind", path, path]
     for path in ETC_FILES:
         argv += ["--ro-bind-try", path, path]
-    prefix = str(Path(os.path.realpath(python)).parents[1])
-    if not any(prefix == d or prefix.startswith(d + "/") for d in SYSTEM_DIRS):
-        argv += ["--ro-bind", prefix, prefix]  # an interpreter outside the system dirs
+    for folder in interpreter_folders(python):
+        argv += ["--ro-bind", folder, folder]
     size = str(tmpfs_bytes)
     argv += ["--proc", "/proc", "--dev", "/dev", "--mqueue", "/dev/mqueue",
              "--size", size, "--tmpfs", "/dev/shm",
@@ -227,9 +242,18 @@ class BwrapSandbox(Sandbox):
         """(works, explanation): whether bubblewrap can start a sandbox here, and if not why and how to fix."""
         if shutil.which("bwrap") is None:
             return False, f"bwrap is not installed: {FIX}"
+        python = python or default_python()
+        hidden = [(f, m) for f in interpreter_folders(python) for m in SANDBOX_MOUNTS if f == m or f.startswith(m + "/")]
+        if hidden:
+            folder, mount = hidden[0]
+            return False, (f"the sandbox's python {python!r} needs {folder}, which lies under {mount}, where the "
+                           "sandbox mounts its own empty folder: put the Python installation (or its venv) "
+                           "elsewhere, e.g. under /opt")
         fd = _seccomp_fd()
-        argv = bwrap_argv(python or default_python(), 1 << 20, fd)
-        probe = argv[: argv.index("--") + 1] + ["/bin/true"]
+        argv = bwrap_argv(python, 1 << 20, fd)
+        # the interpreter itself, as the workers will run it (as nobody under root): one that the
+        # sandbox cannot see or read is found here, not as a sandbox_error on every run
+        probe = argv[: argv.index("--") + 1] + [python, "-I", "-c", "pass"]
         try:
             proc = subprocess.run(probe, capture_output=True, timeout=20, pass_fds=(fd,),
                                   preexec_fn=become_nobody if os.geteuid() == 0 else None)
@@ -238,7 +262,11 @@ class BwrapSandbox(Sandbox):
         finally:
             os.close(fd)
         if proc.returncode != 0:
-            return False, f"bwrap cannot create a sandbox here ({proc.stderr.decode().strip()}): {FIX}"
+            stderr = proc.stderr.decode(errors="replace").strip()
+            if not stderr.startswith("bwrap:") or "execvp" in stderr:  # bwrap started: the interpreter did not
+                return False, (f"the sandbox's python {python!r} does not run inside bwrap ({stderr or f'exit status {proc.returncode}'}): "
+                               "give python= a full Python installation, or a venv of one, that every user can read")
+            return False, f"bwrap cannot create a sandbox here ({stderr}): {FIX}"
         return True, "bubblewrap works: user, pid, net, ipc and uts namespaces"
 
     def _check_limits(self, limits: Limits) -> None:

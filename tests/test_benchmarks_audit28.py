@@ -144,7 +144,8 @@ def test_tests_needing_a_missing_module_are_not_called_an_outage(tmp_path, capsy
     assert "sandbox is down:" not in banner and "rlvr sandbox check" not in banner
     assert "dataset's own tests failed" in banner
     assert f"The tests import {MISSING}, which the sandbox's Python does not have" in banner
-    assert "`rlvr eval` has no option" in banner and "evaluate_completions" in banner
+    assert "--sandbox bwrap --sandbox-python" in banner and "--sandbox docker --sandbox-image" in banner
+    assert "evaluate_completions" in banner
     assert 'make_sandbox("bwrap", python=' in banner and 'make_sandbox("docker", image=' in banner
 
 

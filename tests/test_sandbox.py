@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -269,12 +271,26 @@ def test_bwrap_missing_names_the_fix(monkeypatch, tmp_path):
 def test_worker_that_cannot_start_is_a_sandbox_error_not_a_program_failure():
     if not BwrapSandbox.check()[0]:
         pytest.skip("bwrap unavailable here")
-    with make_sandbox("bwrap", python="/bin/false") as sandbox:  # exits at once: no worker
-        result = sandbox.run("print(1)")
+    # an "interpreter" that passes the backend's start-up probe (`python -I -c pass`) and then
+    # exits at once when started as a worker
+    root = tempfile.mkdtemp(prefix="rlvr-worker-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
+    try:
+        os.chmod(root, 0o755)
+        python = os.path.join(root, "bin", "python3")
+        os.makedirs(os.path.dirname(python))
+        with open(python, "w") as f:
+            f.write('#!/bin/sh\n[ "$3" = pass ] && exit 0\nexit 1\n')
+        os.chmod(python, 0o755)
+        with make_sandbox("bwrap", python=python) as sandbox:
+            result = sandbox.run("print(1)")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     assert result.status == "sandbox_error" and result.infrastructure_failed
     assert "did not start" in result.message
     with pytest.raises(SandboxUnavailable, match="does not exist"):
         make_sandbox("bwrap", python="/nonexistent")
+    with pytest.raises(SandboxUnavailable, match="does not run inside bwrap"):  # found when the sandbox is made
+        make_sandbox("bwrap", python="/bin/false")
 
 
 def test_auto_picks_an_isolating_backend_and_says_which(caplog):

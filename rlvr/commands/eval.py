@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 
 from rlvr.commands import positive_seconds
@@ -102,6 +103,13 @@ def register(subparsers) -> None:
     p.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "docker", "subprocess"],
                    help="sandbox backend for the model's code: code benchmarks and tool envs with the python tool "
                         "(default auto); refused for a benchmark whose env takes no sandbox")
+    p.add_argument("--sandbox-python", default=None, metavar="PATH",
+                   help="with --sandbox bwrap or subprocess: the Python interpreter the model's code and the tests run "
+                        "with (default the system's python3), e.g. a venv with numpy for HumanEval+/MBPP+; under bwrap it "
+                        "must be readable by every user and lie outside /tmp and /work")
+    p.add_argument("--sandbox-image", default=None, metavar="IMAGE",
+                   help="with --sandbox docker: the image to run code in (default rlvr-sandbox:latest), e.g. one "
+                        "built FROM it with python3-numpy")
     p.add_argument("--ci", choices=["normal", "bootstrap"], default="normal",
                    help="confidence interval over problems (default: normal approximation)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -121,15 +129,18 @@ def _default_ks(n: int) -> list[int]:
     return ks
 
 
-def _sandbox(backend: str):
+def _sandbox(backend: str, python: str | None = None, image: str | None = None):
     """The sandbox for the envs that run the model's code (code benchmarks, the python tool): None for
-    "auto" (the env's own), a `_DownSandbox` when it cannot start (samples are then reported unverified)."""
+    "auto" (the env's own), a `_DownSandbox` when it cannot start (samples are then reported unverified).
+    `python` (bwrap, subprocess) and `image` (docker) are passed on when given (`_sandbox_option_problem`
+    has checked they fit the backend)."""
     if backend == "auto":
         return None
     from rlvr.sandbox import make_sandbox
 
+    options = {"python": python} if python else {"image": image} if image else {}
     try:
-        return make_sandbox(backend)
+        return make_sandbox(backend, **options)
     except Exception as exc:
         print(f"rlvr eval: WARNING: the {backend!r} sandbox cannot start ({type(exc).__name__}: {exc}); samples whose "
               f"code needs it will be reported as unverified, not scored", file=sys.stderr)
@@ -300,6 +311,25 @@ def _unused_sandbox(args) -> str | None:
         return None
 
 
+def _sandbox_option_problem(args) -> str | None:
+    """What is wrong with --sandbox-python / --sandbox-image, or None: each belongs to the backends
+    that take it, named with --sandbox (with auto the backend is not known in advance), and the
+    interpreter must exist, so a typo fails here rather than leaving every sample unverified."""
+    if args.sandbox_python is not None:
+        if args.sandbox not in ("bwrap", "subprocess"):
+            return (f"--sandbox-python is for --sandbox bwrap or subprocess, not {args.sandbox}"
+                    + (" (use --sandbox-image for docker)" if args.sandbox == "docker" else ": name the backend"))
+        path = os.path.expanduser(args.sandbox_python)
+        found = path if os.sep in path else shutil.which(path)
+        if not found or not os.path.isfile(found) or not os.access(found, os.X_OK):
+            return f"--sandbox-python {args.sandbox_python!r} is not an executable file"
+        args.sandbox_python = found
+    if args.sandbox_image is not None and args.sandbox != "docker":
+        return (f"--sandbox-image is for --sandbox docker, not {args.sandbox}"
+                + (" (use --sandbox-python for bwrap and subprocess)" if args.sandbox != "auto" else ": name the backend"))
+    return None
+
+
 def _check_args(args) -> str | None:
     """What is wrong with the options and --out, or None; checked before anything is loaded or
     written (--out is created)."""
@@ -331,7 +361,7 @@ def _check_args(args) -> str | None:
         return f"--max-tokens must be >= 1, got {args.max_tokens}"
     if args.max_turns is not None and args.max_turns < 1:
         return f"--max-turns must be >= 1, got {args.max_turns}; leave it out for the env's own limit"
-    problem = (_sampling_problem(args) if args.engine else None) or _unused_sandbox(args)
+    problem = (_sampling_problem(args) if args.engine else None) or _sandbox_option_problem(args) or _unused_sandbox(args)
     if problem:
         return problem
     try:
@@ -397,7 +427,7 @@ def run(args) -> int:
         return _fail(str(exc))
     if args.engine and max(ks) > args.n:
         return _fail(f"--k {max(ks)} is more than --n {args.n}: pass@k needs at least k samples per problem")
-    sandbox = _sandbox(args.sandbox)
+    sandbox = _sandbox(args.sandbox, args.sandbox_python, args.sandbox_image)
     common = dict(ks=ks, data=args.data, limit=args.limit, sandbox=sandbox, ci_method=args.ci, progress=not args.no_progress,
                   max_chars=args.max_chars)
     try:
