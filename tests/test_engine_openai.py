@@ -249,10 +249,22 @@ def test_an_aborted_errored_or_filtered_choice_is_an_engine_error_not_an_answer(
 
 
 def test_complete_finish_reasons_are_answers():
-    reasons = ["stop", "tool_calls", "function_call", None, "length"]
+    reasons = ["stop", "tool_calls", "function_call", "length"]
     resp = {"choices": [{"index": i, "message": {"role": "assistant", "content": "x"}, "finish_reason": r}
                         for i, r in enumerate(reasons)]}
-    assert [s.finish_reason for s in samples_from_response(resp)] == ["stop"] * 4 + ["length"]
+    assert [s.finish_reason for s in samples_from_response(resp)] == ["stop"] * 3 + ["length"]
+
+
+@pytest.mark.parametrize("fields", [{"finish_reason": None}, {}])
+def test_a_choice_without_a_finish_reason_is_an_engine_error_not_an_answer(fields):
+    """Null or absent, nobody can tell a whole answer from one cut off at max_tokens (before: taken
+    as "stop", so a cut-off answer was scored and lost its truncated flag)."""
+    resp = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "partial ans"}, **fields}]}
+    with pytest.raises(OpenAIEngineError, match="no finish_reason, so whether it is a whole answer or one cut off"):
+        samples_from_response(resp)
+    with Scripted([(200, resp)]) as srv:
+        with pytest.raises(EngineError, match="no finish_reason"):
+            OpenAIEngine(srv.url, "m").generate_chat([CONV], 1, SamplingParams())
 
 
 def test_every_conversation_gets_its_own_seeds():

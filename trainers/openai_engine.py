@@ -11,7 +11,8 @@ least what a ``Retry-After`` header asks; another 4xx answer is an error carryin
 A generation that gets no whole answer within ``timeout`` is *not* re-sent: the server is up and
 still working on it, and re-sending would only queue the same work again (:class:`ServerTimeoutError`).
 A choice the server ended with a finish reason other than ``stop``, ``length``, ``tool_calls`` or
-``function_call`` (``abort``, ``error``, ``content_filter``) is an engine failure, never an answer,
+``function_call`` (``abort``, ``error``, ``content_filter``, or none: then nobody can tell a whole
+answer from one cut off at ``max_tokens``) is an engine failure, never an answer,
 and so is an answer outside the chat-completions format (not JSON, a choice without a ``message``,
 a ``content`` that is not text): it is never scored as the model's reply. All errors are
 :class:`~rlvr.trainers.engine.EngineError` s.
@@ -109,7 +110,7 @@ class _Stopped(OpenAIEngineError):
 _NEVER = threading.Event()
 
 #: Finish reasons of a complete answer, and what they mean for a Sample.
-_FINISHED = {"stop": "stop", "tool_calls": "stop", "function_call": "stop", None: "stop", "length": "length"}
+_FINISHED = {"stop": "stop", "tool_calls": "stop", "function_call": "stop", "length": "length"}
 #: The longest wait a server's Retry-After can impose before a retry (seconds).
 MAX_RETRY_AFTER = 60.0
 #: The ``GET /models`` probe (asking the server its model's name) waits this long at most for an
@@ -231,6 +232,11 @@ def _sample_from_choice(choice: dict[str, Any], index: int, usage: Any) -> Sampl
     raw_reason = choice.get("finish_reason")
     if raw_reason is not None and not isinstance(raw_reason, str):
         raise _malformed(f"choice {index} has the finish_reason {_shown(raw_reason)}, not a string")
+    if raw_reason is None:  # absent or null: complete, or cut off at max_tokens? nobody can tell
+        raise OpenAIEngineError(
+            f"the server gave choice {index} no finish_reason, so whether it is a whole answer or one cut off at "
+            "max_tokens is unknown: it is not scored. An OpenAI-compatible server sets finish_reason on every "
+            "choice of a non-streamed answer; fix the server (or the proxy in front of it) and rerun")
     if raw_reason not in _FINISHED:  # e.g. vLLM's "abort", "error"; OpenAI's "content_filter"
         raise OpenAIEngineError(
             f"the server ended choice {index} with finish_reason={raw_reason!r} (aborted, failed "
