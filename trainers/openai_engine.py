@@ -360,6 +360,22 @@ class OpenAIEngine(Engine):
             self._model = name
         return self._model
 
+    def check_server(self) -> None:
+        """Raise :class:`ServerUnreachableError` unless the server answers ``GET /models`` within the
+        probe's short timeout (:data:`MODELS_TIMEOUT`, two tries). With the model named, nothing else
+        asks the server anything before the first generation, which waits the generation timeout: a
+        hung server would be found only then. Any answer counts as up, an error page included (a
+        server without ``/models``), except a refusal that generation would get too (401, 403)."""
+        try:
+            self._request("GET", "/models", timeout=self.models_timeout, timeout_attempts=MODELS_TIMEOUT_ATTEMPTS)
+        except RequestRejectedError as exc:
+            if exc.status in (401, 403):
+                raise
+        except ServerUnreachableError:
+            raise
+        except OpenAIEngineError:  # an answer, though not a model listing: the server is up
+            pass
+
     def generate_chat(
         self,
         conversations: Sequence[Sequence[dict[str, Any]]],

@@ -179,10 +179,16 @@ def _openai_engine(args):
 
     engine = OpenAIEngine(args.base_url, args.model, api_key=args.api_key, concurrency=args.concurrency,
                           timeout=args.timeout)
-    if args.model is None:  # the server is asked now: say so, in case it is slow to answer
+    # the server is asked now: say so, in case it is slow to answer
+    if args.model is None:
         print(f"rlvr eval: waiting for the server at {engine.base_url} to name its model (GET /models, "
               f"{engine.models_timeout:g}s a try; --model NAME skips this)", file=sys.stderr, flush=True)
+    else:
+        print(f"rlvr eval: checking that the server at {engine.base_url} answers (GET /models, "
+              f"{engine.models_timeout:g}s a try)", file=sys.stderr, flush=True)
     try:
+        if args.model is not None:  # else the first generation would wait --timeout on a hung server
+            engine.check_server()
         return engine, engine.model
     except OpenAIEngineError as exc:
         engine.close()
