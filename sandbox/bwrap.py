@@ -263,7 +263,9 @@ class BwrapSandbox(Sandbox):
             os.close(fd)
         if proc.returncode != 0:
             stderr = proc.stderr.decode(errors="replace").strip()
-            if not stderr.startswith("bwrap:") or "execvp" in stderr:  # bwrap started: the interpreter did not
+            # bwrap started and the interpreter did not, or bwrap could not mount (read) its folders
+            if not stderr.startswith("bwrap:") or "execvp" in stderr or any(
+                    f"path {folder}:" in stderr for folder in interpreter_folders(python)):
                 return False, (f"the sandbox's python {python!r} does not run inside bwrap ({stderr or f'exit status {proc.returncode}'}): "
                                "give python= a full Python installation, or a venv of one, that every user can read")
             return False, f"bwrap cannot create a sandbox here ({stderr}): {FIX}"

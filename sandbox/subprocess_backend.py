@@ -25,12 +25,13 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import tempfile
 
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
 from rlvr.sandbox.bwrap import default_python
 from rlvr.sandbox.limits import Limits
-from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, job_message
+from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, become_nobody, job_message
 from rlvr.sandbox.result import ExecResult
 from rlvr.sandbox.worker import SHARED_IPC_DIRS, remove_entries_of, remove_sysv_ipc
 
@@ -101,6 +102,27 @@ def kill_processes_of(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
+def _check_runs_unprivileged(python: str) -> None:
+    """Raise SandboxUnavailable unless `python` starts, standard library included, as an
+    unprivileged user (nobody): under root, jobs run as uids of their own, and an interpreter they
+    cannot read (one under /root, such as a pyenv or venv there) fails every program in ways that
+    look like the program's own failures (a missing module, exit 127), never like an outage."""
+    try:
+        proc = subprocess.run([python, "-I", "-c", "import encodings, datetime, json"], capture_output=True,
+                              timeout=30, cwd="/", preexec_fn=become_nobody)
+    except subprocess.TimeoutExpired:
+        raise SandboxUnavailable(f"the sandbox's python {python!r} did not start within 30s") from None
+    except OSError as exc:
+        raise SandboxUnavailable(f"the sandbox's python {python!r} cannot be started as an unprivileged user "
+                                 f"({exc})") from None
+    if proc.returncode != 0:
+        said = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise SandboxUnavailable(
+            f"the sandbox's python {python!r} does not run as an unprivileged user ({said[-1] if said else f'exit status {proc.returncode}'}): "
+            "as root, jobs run as uids of their own, which must be able to read the interpreter and its "
+            "installation; pass python= one every user can read (e.g. /usr/bin/python3)")
+
+
 class SubprocessSandbox(Sandbox):
     """Runs programs as limited child processes of a warm worker on the host (not isolated)."""
 
@@ -113,6 +135,8 @@ class SubprocessSandbox(Sandbox):
         if shutil.which(self.python) is None:  # else every run would be a sandbox_error (a bare name: on PATH)
             raise SandboxUnavailable(f"the sandbox's python interpreter {self.python!r} does not exist or "
                                      "is not executable: pass python= an interpreter path")
+        if os.geteuid() == 0:  # (a bare name as the worker, started as root, finds it on PATH)
+            _check_runs_unprivileged(shutil.which(self.python))
         self._root = tempfile.mkdtemp(prefix="rlvr-sandbox-")
         self._root_owner = os.getpid()  # a forked child's close() leaves the parent's folder alone
         os.chmod(self._root, 0o711)  # jobs may run as nobody when rlvr runs as root

@@ -109,7 +109,10 @@ def test_a_sandbox_option_the_backend_does_not_take_is_refused_before_anything_r
     assert not (tmp_path / "out").exists()
 
 
-def test_a_bare_interpreter_name_is_looked_up_on_path(tmp_path, capsys):
+def test_a_bare_interpreter_name_is_looked_up_on_path(tmp_path, capsys, monkeypatch):
+    from rlvr.sandbox.bwrap import default_python
+
+    monkeypatch.setenv("PATH", os.path.dirname(default_python()))  # (this machine's may hold a pyenv shim under /root)
     assert _eval(tmp_path, "--sandbox", "subprocess", "--sandbox-python", "python3") == 3  # runs: the module is missing
     assert f"The tests import {MODULE}" in capsys.readouterr().err
 
@@ -122,7 +125,35 @@ def test_the_image_given_is_the_one_the_docker_backend_runs(tmp_path, capsys):
             pytest.fail(f"required sandbox backend 'docker' is unavailable: {exc}")
         pytest.skip(f"docker unavailable here: {exc}")
     image = "rlvr-no-such-image-29:latest"
-    assert _eval(tmp_path, "--sandbox", "docker", "--sandbox-image", image) == 3
+    assert _eval(tmp_path, "--sandbox", "docker", "--sandbox-image", image) == 2  # the user's choice: nothing runs
     err = capsys.readouterr().err
-    assert "the 'docker' sandbox cannot start" in err and image in err
-    assert _summary(tmp_path)["excluded"] == 1  # unverified, never scored wrong
+    assert err.startswith(f"rlvr eval: --sandbox docker --sandbox-image {image}: ") and "not found" in err
+    assert not (tmp_path / "out" / "samples.jsonl").exists()
+
+
+@pytest.fixture()
+def unreadable_venv():
+    """A venv's interpreter that only root can reach (its folder is 0700): as root, the sandbox's jobs
+    (as nobody, or uids of their own) cannot start it."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: as another user, jobs run as that user, who can read their own folder")
+    root, python = make_venv_with("rlvr_probe_private_29", "")
+    os.chmod(root, 0o700)
+    yield root, python
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("backend", ["subprocess", "bwrap"])
+def test_an_interpreter_the_jobs_cannot_read_is_refused_before_anything_runs(tmp_path, capsys, backend,
+                                                                             unreadable_venv):
+    """Before, under subprocess: every job failed to load the solution (exit 127), scored WRONG with
+    exit 0; under bwrap: "bwrap cannot create a sandbox here ... install bubblewrap", every sample
+    unverified with the advice to run `rlvr sandbox check`, which looks at another interpreter."""
+    get_sandbox(backend)
+    root, python = unreadable_venv
+    assert _eval(tmp_path, "--sandbox", backend, "--sandbox-python", python) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"rlvr eval: --sandbox {backend} --sandbox-python {python}: the sandbox's python {python!r} ")
+    assert ("cannot be started as an unprivileged user" if backend == "subprocess" else "does not run inside bwrap") in err
+    assert "install bubblewrap" not in err
+    assert not (tmp_path / "out" / "samples.jsonl").exists()

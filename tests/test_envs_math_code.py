@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 
 import gymnasium as gym
@@ -268,13 +267,20 @@ def test_code_rows_that_cannot_be_a_task_are_named(row, message):
         rlvr.make("Code-v0", dataset=[row])
 
 
-def test_code_sandbox_failure_is_invalid_not_wrong(tmp_path):
-    from rlvr.sandbox import make_sandbox
+def test_code_sandbox_failure_is_invalid_not_wrong():
+    import pathlib
+    import shutil
+    import tempfile
 
-    python = tmp_path / "python3"
-    python.symlink_to(sys.executable)
+    from rlvr.sandbox import make_sandbox
+    from rlvr.sandbox.bwrap import default_python
+
+    folder = pathlib.Path(tempfile.mkdtemp())
+    folder.chmod(0o755)  # (under root, the sandbox checks its jobs' uid can start the interpreter)
+    python = folder / "python3"
+    python.symlink_to(default_python())
     broken = make_sandbox("subprocess", python=str(python))
-    python.unlink()  # its interpreter is gone once it is made: it cannot start any program
+    shutil.rmtree(folder)  # its interpreter is gone once it is made: it cannot start any program
     for dataset, answer in [(None, "```python\ndef add(a, b):\n    return a + b\n```"),
                             ([{"question": "Echo.", "inputs": ["x\n"], "outputs": ["x\n"]}], "```python\nprint(input())\n```")]:
         env = rlvr.make("Code-v0", dataset=dataset, sandbox=broken).unwrapped

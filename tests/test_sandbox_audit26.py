@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 
 import pytest
@@ -218,9 +219,14 @@ def test_the_filter_refuses_i386_socketcall_whose_arguments_it_cannot_read():
     assert _decide(I386, 102, 14, 0) == EPERM  # socketcall(SYS_SETSOCKOPT, ...)
 
 
-def test_subprocess_sandbox_takes_an_interpreter_name_on_path():
+def test_subprocess_sandbox_takes_an_interpreter_name_on_path(monkeypatch):
     """The check that refuses a missing interpreter looked for a bare name ("python3") in the
     current directory instead of on PATH, where the backend runs it from."""
+    from rlvr.sandbox.bwrap import default_python
+
+    # a PATH whose python3 every user can run (this machine's PATH may start with a pyenv shim
+    # under /root, which a root sandbox refuses: its jobs could not read that installation)
+    monkeypatch.setenv("PATH", os.path.dirname(default_python()))
     sandbox = make_sandbox("subprocess", python="python3")
     try:
         assert sandbox.run("print(1)").stdout == "1\n"

@@ -133,7 +133,8 @@ def _sandbox(backend: str, python: str | None = None, image: str | None = None):
     """The sandbox for the envs that run the model's code (code benchmarks, the python tool): None for
     "auto" (the env's own), a `_DownSandbox` when it cannot start (samples are then reported unverified).
     `python` (bwrap, subprocess) and `image` (docker) are passed on when given (`_sandbox_option_problem`
-    has checked they fit the backend)."""
+    has checked they fit the backend); a sandbox with them that cannot start is `_SandboxChoiceError`:
+    a rerun as it stands would fail the same way, so nothing is run."""
     if backend == "auto":
         return None
     from rlvr.sandbox import make_sandbox
@@ -142,9 +143,16 @@ def _sandbox(backend: str, python: str | None = None, image: str | None = None):
     try:
         return make_sandbox(backend, **options)
     except Exception as exc:
+        if options:
+            (name, value), = options.items()
+            raise _SandboxChoiceError(f"--sandbox {backend} --sandbox-{name} {value}: {exc}") from None
         print(f"rlvr eval: WARNING: the {backend!r} sandbox cannot start ({type(exc).__name__}: {exc}); samples whose "
               f"code needs it will be reported as unverified, not scored", file=sys.stderr)
         return _DownSandbox(f"{backend} sandbox unavailable: {exc}")
+
+
+class _SandboxChoiceError(RuntimeError):
+    """The --sandbox-python or --sandbox-image given cannot run (exit 2, with the reason)."""
 
 
 class _DownSandbox:
@@ -433,7 +441,10 @@ def run(args) -> int:
         return _fail(str(exc))
     if args.engine and max(ks) > args.n:
         return _fail(f"--k {max(ks)} is more than --n {args.n}: pass@k needs at least k samples per problem")
-    sandbox = _sandbox(args.sandbox, args.sandbox_python, args.sandbox_image)
+    try:
+        sandbox = _sandbox(args.sandbox, args.sandbox_python, args.sandbox_image)
+    except _SandboxChoiceError as exc:
+        return _fail(str(exc))
     common = dict(ks=ks, data=args.data, limit=args.limit, sandbox=sandbox, ci_method=args.ci, progress=not args.no_progress,
                   max_chars=args.max_chars)
     try:
