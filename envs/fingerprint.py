@@ -21,7 +21,6 @@ import json
 import re
 import types
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, Iterator
 
 import numpy as np
@@ -136,9 +135,35 @@ def plain_json(value: Any, _depth: int = 0) -> Any:
     return stable_repr(value)
 
 
+class FrozenDict(dict):
+    """A read-only dict: a fingerprint's nested records (`fp["verifier"]`, `fp["settings"]`).
+
+    A dict, so `json.dumps` writes it (a `MappingProxyType` it cannot); every method that would
+    change it raises TypeError. Pickled and copied as a new FrozenDict of its items (unpickling a
+    dict subclass sets items one by one, which is refused here).
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a fingerprint is read-only; use to_dict() for a copy that can be changed")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return FrozenDict, (dict(self),)
+
+    def __copy__(self) -> "FrozenDict":
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "FrozenDict":
+        return self
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return MappingProxyType({str(k): _freeze(v) for k, v in value.items()})
+        return FrozenDict({str(k): _freeze(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
     return value
@@ -153,7 +178,13 @@ def _thaw(value: Any) -> Any:
 
 
 class Fingerprint(Mapping):
-    """Read-only nested mapping (`fp["data"]["sha256"]`); `to_dict()` gives plain JSON data."""
+    """Read-only nested mapping (`fp["data"]["sha256"]`); `to_dict()` gives plain JSON data.
+
+    Its records are `FrozenDict`s and tuples, which `json` writes: `json.dumps(dict(fp))` writes the
+    whole record, `json.dumps(fp["verifier"])` a part. The Fingerprint itself is no dict, so
+    `json.dumps(fp)` raises TypeError: a vector env (Gymnasium's and rlvr's) splits a dict in an
+    info into one column per key, and must keep this one object per env.
+    """
 
     __slots__ = ("_data", "_digest")
 
@@ -194,7 +225,7 @@ class Fingerprint(Mapping):
         return f"Fingerprint({self.digest}, env_id={self._data.get('env_id')!r})"
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """Pickled as its plain data (a `MappingProxyType` cannot be pickled), rebuilt by `_unpickle`.
+        """Pickled as its plain data, rebuilt by `_unpickle`.
 
         Rebuilding recomputes the digest from the data, so a pickle cannot carry a digest that
         does not match it.

@@ -78,6 +78,9 @@ class Scorer:
     #: `timeout=None`: it may set `signal.alarm`, which works in the main thread only), so a vector
     #: env or the rollout loop calls it there, never in its thread pool (`VerifiedEnv.batch_verify`).
     in_calling_thread: bool = False
+    #: Settings known only once the verifier runs, asked for when the fingerprint is taken and
+    #: added to `settings` there (the code verifier's default sandbox: the backend "auto" picks).
+    settings_in_use: Callable[[], dict[str, Any]] | None = None
 
     @property
     def group_key(self) -> Any:
@@ -90,7 +93,11 @@ class Scorer:
         user callable, what it is made of and the version of how its result is read
         (`CALLABLE_RESULT_RULES`). Settings JSON cannot write are written the same in every process
         (`plain_json`: a set sorted, an object by type and state, never a memory address)."""
-        settings = dict(self.settings) if self.rules is None else {**self.settings, "rules": self.rules}
+        settings = dict(self.settings)
+        if self.settings_in_use is not None:
+            settings.update(self.settings_in_use())
+        if self.rules is not None:
+            settings["rules"] = self.rules
         settings = plain_json(settings)
         if self.identity is None:
             return {"name": self.name, "settings": settings}
@@ -254,11 +261,20 @@ def _code_scorer(sandbox: Any = None, timeout: float = 10.0) -> Scorer:
     def check(value: Any) -> str | None:
         return None if isinstance(value, str) and value.strip() else "the tests (answer column) must be non-empty Python code"
 
-    # the fingerprint names the backend ("auto" until a sandbox object is given) and the time limit
-    settings = {"sandbox_backend": getattr(sandbox, "name", "auto"), "timeout": float(timeout)}
+    def in_use() -> dict[str, Any]:
+        # the backend the answers run on, as Code-v0 records it (`sandbox_in_use`): without a sandbox
+        # object, the one `check_function` uses (`default_sandbox`, "auto" resolved: started now if
+        # it was not yet, as it is for the first answer); "auto" when none can start
+        from rlvr.envs.python_tool import sandbox_in_use
+        from rlvr.verifiers.code import default_sandbox
+
+        return {"sandbox_backend": sandbox_in_use(default_sandbox if sandbox is None else lambda: sandbox, "auto")}
+
+    # the fingerprint names the backend (`in_use`, when it is taken: not when the env is built) and the time limit
+    settings = {"sandbox_backend": "auto", "timeout": float(timeout)}
     from rlvr.verifiers.code import RULES_VERSION
 
-    return Scorer("code", score, check, None, settings, rules=RULES_VERSION)
+    return Scorer("code", score, check, None, settings, rules=RULES_VERSION, settings_in_use=in_use)
 
 
 #: The "math" and "exact" scorers already built, per settings (see `_shared_scorer`).
@@ -417,7 +433,9 @@ def callable_identity(fn: Any, *, refresh: bool = False) -> dict[str, Any]:
     arguments (their `stable_repr`: a set sorted, no memory address), and a function (also a bound
     method's, or a callable object's `__call__`) a digest of its code: bytecode, constants, names,
     defaults and the closure's values, plus a digest of the object's attributes (a bound
-    method's, a callable object's). Plain values (numbers, strings, and containers of them) count
+    method's, a callable object's) and its class (`_class_identity`: its name and the code of its
+    methods, inherited ones too, so that a subclass overriding a helper the method calls is another
+    verifier). Plain values (numbers, strings, and containers of them) count
     by value, other objects by type only, and what the function reads from globals does not count.
     Bytecode differs between Python versions, so the digest can too.
 
@@ -470,9 +488,44 @@ def _identity(fn: Any, refresh: bool = False) -> dict[str, Any]:
     if isinstance(function, types.FunctionType):
         identity["code"] = _function_digest(function)
     owner = getattr(fn, "__self__", fn if not inspect.isroutine(fn) else None)
-    if owner is not None and not isinstance(owner, types.ModuleType) and hasattr(owner, "__dict__"):
-        identity["state"] = _digest(_stable_repr(_plain(vars(owner))))
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        # a bound method's (or callable object's) class: the function may call methods a subclass overrides
+        identity["class"] = _class_identity(owner if isinstance(owner, type) else type(owner))
+        if hasattr(owner, "__dict__"):
+            identity["state"] = _digest(_stable_repr(_plain(vars(owner))))
     return identity
+
+
+def _class_identity(cls: type) -> dict[str, str]:
+    """A class's "module.qualname" and a digest of what its methods compute with: the classes of its
+    MRO (but `object`) by name, and every member of their class dicts, a function (also one a
+    staticmethod, classmethod or property wraps) by `_function_digest`, another value by `_plain`.
+
+    So a bound method `obj.check` that calls `self.norm` tells a subclass overriding `norm` from
+    its base, and a change to `norm`'s code from none. Names and code only: the same in every process.
+    """
+    parts = []
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        members = [(name, _member_parts(name, value)) for name, value in vars(klass).items()]
+        parts.append((f"{klass.__module__}.{klass.__qualname__}",
+                      sorted((name, part) for name, part in members if part is not None)))
+    return {"name": f"{cls.__module__}.{cls.__qualname__}", "code": _digest(_stable_repr(parts))}
+
+
+def _member_parts(name: str, value: Any) -> Any:
+    """What a class member computes with (see `_class_identity`); None for a dunder attribute that
+    is not a function (`__doc__`, `__module__`, `__dict__`...)."""
+    if isinstance(value, (staticmethod, classmethod)):
+        return [type(value).__name__, _member_parts(name, value.__func__)]
+    if isinstance(value, property):
+        return ["property", *(_member_parts(name, f) for f in (value.fget, value.fset, value.fdel))]
+    if isinstance(value, types.FunctionType):
+        return f"function:{_function_digest(value)}"
+    if name.startswith("__") and name.endswith("__"):
+        return None
+    return _plain(value)
 
 
 def _function_digest(function: types.FunctionType, depth: int = 0) -> str:

@@ -596,7 +596,11 @@ def test_fingerprint_names_every_column_and_verifier_setting_that_changes_result
     slow = DatasetEnv(rows, verifier="code").fingerprint()
     from rlvr.verifiers.code import RULES_VERSION
 
-    assert quick["verifier"] == {"name": "code", "settings": {"sandbox_backend": "auto", "timeout": 3.0, "rules": RULES_VERSION}}
+    from rlvr.verifiers.code import default_sandbox
+
+    # (the backend the answers run on, as Code-v0 records it: it was "auto", whatever ran them)
+    assert quick["verifier"] == {"name": "code", "settings": {"sandbox_backend": default_sandbox().name, "timeout": 3.0,
+                                                              "rules": RULES_VERSION}}
     assert slow["verifier"]["settings"]["timeout"] == 10.0 and quick != slow
     with pytest.raises(ValueError, match=r"code verifier: verifier_settings\[.timeout.\] must be a positive finite number"):
         DatasetEnv(rows, verifier="code", verifier_settings={"timeout": 0})
