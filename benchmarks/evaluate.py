@@ -66,14 +66,23 @@ class OutDirError(ValueError):
 
 
 def check_out_dir(out_dir: str) -> None:
-    """Create `out_dir` if needed and make sure files can be written there; an OutDirError saying
-    why not. Checked before any data or model is loaded, so a wrong --out costs nothing."""
+    """Make sure `out_dir` can hold the results: a folder files can be written in, or one that can be
+    created; an OutDirError saying why not. Checked before any data or model is loaded, so a wrong
+    --out costs nothing; a missing folder is created only when the run writes to it, so a run
+    refused later (its data, its options) leaves no empty folder behind."""
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise OutDirError(f"--out {out_dir!r} is an existing file, not a folder; give a folder path (it is created if missing)")
+    existing = os.path.abspath(out_dir)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
     try:
-        os.makedirs(out_dir, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
-            pass
+        if not os.path.isdir(existing):
+            raise NotADirectoryError(f"{existing} is a file")
+        if existing == os.path.abspath(out_dir):
+            with tempfile.TemporaryFile(dir=out_dir):
+                pass
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError(f"no folder can be created in {existing}")
     except OSError as exc:
         raise OutDirError(f"--out {out_dir!r} cannot hold the results ({exc.strerror or exc}); give a folder you can "
                           f"write to") from None

@@ -698,8 +698,15 @@ def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "aut
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if model.startswith((".", "~", os.sep)) and not os.path.isdir(os.path.expanduser(model)):
-        raise ModelLoadError(f"no model folder at {model!r}; pass a folder written by save_pretrained, a hub id, or 'tiny'")
+    from rlvr.trainers.model_source import model_path_problem
+
+    problem = model_path_problem(model)
+    if problem is not None:
+        what, instead = problem
+        if instead is not None:
+            raise ModelLoadError(f"--model {model!r} is {what}: use --model {instead!r}")
+        raise ModelLoadError(f"no model folder at {model!r}: {what}; pass a folder written by save_pretrained, a hub "
+                             "id (org/name), or 'tiny'")
     model = os.path.expanduser(model)
     torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
     try:

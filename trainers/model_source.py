@@ -1,0 +1,31 @@
+"""Where a model to load is named: checks made before transformers is asked.
+
+`rlvr train` (`model.name_or_path`), `rlvr eval --model` and `rlvr serve --model` take a folder
+written by `save_pretrained`, a hub id or "tiny". Two mistakes are common and transformers reports
+them badly: a path that does not exist ("Repo id must be in the form 'repo_name'...", as it is then
+taken for a hub id) and an rlvr checkpoint folder given instead of its `model/` subfolder (a
+tokenizer error about sentencepiece). `model_path_problem` names both in words a user can act on.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def looks_like_path(name: str) -> bool:
+    """Whether `name` is meant as a folder, not a hub id: it starts with ./ ../ / or ~, or has more
+    separators than a hub id's one `org/name`."""
+    seps = name.count("/") + (name.count(os.sep) if os.sep != "/" else 0)
+    return name.startswith(("./", "../", "/", "~", ".\\", "..\\")) or seps > 1
+
+
+def model_path_problem(name: str) -> tuple[str, str | None] | None:
+    """(what is wrong, the name to use instead or None) for a model name that cannot be loaded as it
+    is, found without loading anything; None when nothing is known to be wrong."""
+    folder = Path(name).expanduser()
+    if looks_like_path(name) and not folder.is_dir():
+        return f"no such folder ({folder.absolute()})", None
+    if folder.is_dir() and (folder / "trainer_state.pt").is_file() and (folder / "model").is_dir():
+        return "an rlvr checkpoint folder, whose model is in its model/ subfolder", str(folder / "model")
+    return None
