@@ -27,7 +27,7 @@ import gymnasium as gym
 from rlvr.envs.errors import did_you_mean
 from rlvr.envs.fingerprint import Fingerprint
 from rlvr.envs.interning import Interned
-from rlvr.envs.rewards import RewardWeights, add_parts, combine, zero_parts
+from rlvr.envs.rewards import PARTS, RewardWeights, add_parts, combine, zero_parts
 from rlvr.envs.spaces import TextSpace
 from rlvr.envs.tasks import IndexDraws, Task, TaskSource, check_index, is_missing
 from rlvr.envs.toolcalls import openai_tool_calls
@@ -150,6 +150,32 @@ def failed_turn(env: "TextEnv", exc: Exception) -> Turn:
     return Turn(done=True, verdict=Verdict.failed(f"{type(env).__name__}.respond raised {type(exc).__name__}: {exc}"))
 
 
+def out_of_range(parts: Mapping[str, Any]) -> str | None:
+    """The first reward part of `parts` (outcome, format, process; a missing one counts as 0, other
+    keys are not read) that is not a number in [0, 1] (NaN, inf, 7.0, None), or None when all
+    are. A hook that gives such a part fails the verification: it would be a reward of nan or 7,
+    reported as valid (the rule `scoring.as_verdict` applies to verifiers)."""
+    for name in PARTS:
+        if name not in parts:
+            continue
+        value = parts[name]
+        try:
+            if 0.0 <= value <= 1.0:
+                continue
+        except (TypeError, ValueError):  # not a number (None, text; an array has no single truth)
+            pass
+        return name
+    return None
+
+
+def out_of_range_verdict(env: "TextEnv", part: str, value: Any) -> Verdict:
+    """The failed verdict of a turn whose `part` came out as `value`, outside [0, 1]: an
+    infrastructure failure (the env's hook is wrong), never a wrong answer. Names the hook."""
+    hook = env.part_hooks.get(part, "respond")
+    return Verdict.failed(f"{type(env).__name__}.{hook} gave the {part!r} reward part {value!r:.80}; every reward "
+                          f"part must be a number in [0, 1] (NaN is none): fix {hook}")
+
+
 #: The reward parts of a reset (all zero). Shared by every reset's `InfoFacts`, so it must never be
 #: modified: `InfoFacts.to_info` and the vector env's columns only read it.
 _RESET_PARTS: dict[str, float] = zero_parts()
@@ -219,6 +245,51 @@ class InfoFacts:
         if self.extra:
             info.update(self.extra)
         return info
+
+
+class Setting:
+    """A setting the env's fingerprint records, declared on the class that owns it (`max_turns =
+    Setting("_checked_positive")`): assigning it, in `__init__` or later, drops the env's cached
+    fingerprint, so the next step's `info["fingerprint"]` names the new value.
+
+    Only `__set__` is defined (no `__get__`): a read finds the value in the instance's `__dict__`
+    as for a plain attribute, so the settings the step path reads cost next to nothing extra.
+    The first `__set__` of an env replaces the `__dict__` CPython made for it on demand (a
+    "split" dict, which CPython 3.11 and 3.12 cannot specialise attribute access on: every read
+    and write of every attribute of the env took about 30 ns more) by a plain copy.
+
+    Args:
+        check: None, or the name of an env method `check(name, value) -> value` run first: it
+            refuses a bad value (the error `__init__` would give) and may update what depends on
+            the setting (`max_action_chars` rebuilds `action_space`). A name, not a function, so
+            a subclass may override the method.
+        fixed: True for a setting built into other objects when the env is built (a tool's time
+            limit, the generator's difficulty): it may be set once, and a later assignment raises
+            AttributeError (the fingerprint would name a value the env does not use).
+    """
+
+    __slots__ = ("name", "check", "fixed")
+
+    def __init__(self, check: str | None = None, *, fixed: bool = False) -> None:
+        self.name = ""
+        self.check = check
+        self.fixed = fixed
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __set__(self, env: Any, value: Any) -> None:
+        values, name = env.__dict__, self.name
+        if "_fingerprint" not in values:  # the env's first setting: a plain dict (see above)
+            values = dict(values)
+            env.__dict__ = values
+        if self.fixed and name in values:
+            raise AttributeError(f"{type(env).__name__}.{name} is fixed when the env is built (it is built into the "
+                                 f"env's tools or tasks); make a new env with {name}={value!r:.80}")
+        if self.check is not None:
+            value = getattr(env, self.check)(name, value)
+        values[name] = value
+        values["_fingerprint"] = None  # it names this setting: made again at the next step
 
 
 def positive_int(name: str, value: Any, meaning: str) -> int:
@@ -321,6 +392,15 @@ class TextEnv(gym.Env[str, str]):
     #: Whether a task given to ``reset(options={"task": ...})`` must have a gold answer: False for
     #: an env whose verifier never reads it (Countdown checks the expression against the target).
     given_task_needs_answer: bool = True
+    #: The hook each reward part comes from (for the error of a part outside [0, 1]): the outcome
+    #: is the score of the verdict `respond` gives, the other parts are in its `Turn`.
+    part_hooks: Mapping[str, str] = {"outcome": "respond", "format": "respond", "process": "respond"}
+
+    # settings the fingerprint records (see `Setting`); a reassignment is checked as in `__init__`
+    source = Setting("_checked_source")
+    max_turns = Setting("_checked_positive")
+    max_action_chars = Setting("_checked_positive")
+    max_obs_chars = Setting("_checked_positive")
 
     def __init__(
         self,
@@ -337,9 +417,6 @@ class TextEnv(gym.Env[str, str]):
     ) -> None:
         if unknown:  # a misspelled argument a subclass passed on: name it and what the env takes
             raise TypeError(unknown_arguments_message(type(self), unknown))
-        if not isinstance(source, TaskSource):
-            raise TypeError(f"source must be a TaskSource, got {type(source).__name__}")
-        max_turns = positive_int("max_turns", max_turns, "the most turns of an episode")
         if on_infra_error not in ("flag", "raise"):
             raise ValueError(f"on_infra_error must be 'flag' or 'raise', got {on_infra_error!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -352,14 +429,10 @@ class TextEnv(gym.Env[str, str]):
         self.max_turns = max_turns
         self.reward_weights = reward_weights
         self.system_prompt = system_prompt
-        self.max_action_chars = positive_int("max_action_chars", max_action_chars,
-                                             "the longest model turn scored normally, in characters")
-        self.max_obs_chars = positive_int("max_obs_chars", max_obs_chars,
-                                          "the longest prompt or reply the env may give, in characters")
+        self.max_action_chars = max_action_chars  # (and action_space, see `_checked_positive`)
+        self.max_obs_chars = max_obs_chars  # (and observation_space)
         self.on_infra_error = on_infra_error
         self.render_mode = render_mode
-        self.action_space = TextSpace(self.max_action_chars)
-        self.observation_space = TextSpace(self.max_obs_chars)
         self.task: Task | None = None
         #: The conversation so far. Replaced, never modified in place (see `InfoFacts`): infos'
         #: facts hold the list of their moment without copying it.
@@ -400,6 +473,28 @@ class TextEnv(gym.Env[str, str]):
             raise TypeError(f"system_prompt must be a str or None, got {type(value).__name__}")
         self._system_prompt = value
         self._fingerprint = None  # it names the system prompt
+
+    #: What each setting declared with `Setting("_checked_positive")` means (for its error).
+    _POSITIVE_MEANINGS: dict[str, str] = {
+        "max_turns": "the most turns of an episode",
+        "max_action_chars": "the longest model turn scored normally, in characters",
+        "max_obs_chars": "the longest prompt or reply the env may give, in characters",
+    }
+
+    def _checked_source(self, name: str, value: Any) -> TaskSource:
+        if not isinstance(value, TaskSource):
+            raise TypeError(f"source must be a TaskSource, got {type(value).__name__}")
+        return value
+
+    def _checked_positive(self, name: str, value: Any) -> int:
+        """A positive int setting (`positive_int`); the action and observation spaces follow the
+        caps they are made of."""
+        value = positive_int(name, value, self._POSITIVE_MEANINGS.get(name, "a count"))
+        if name == "max_action_chars":
+            self.action_space = TextSpace(value)
+        elif name == "max_obs_chars":
+            self.observation_space = TextSpace(value)
+        return value
 
     # ------------------------------------------------------------------ hooks for subclasses
 
@@ -662,6 +757,17 @@ class TextEnv(gym.Env[str, str]):
         truncated = False
         verdict = turn.verdict
         done = bool(turn.done)
+        if verdict is None or verdict.error is None:  # every part a number in [0, 1], the outcome too
+            parts = dict(turn.parts)
+            if done and verdict is not None:
+                parts["outcome"] = verdict.score
+            try:  # the usual case, spelled out (this runs at every step); `out_of_range` says which
+                in_range = 0.0 <= parts["outcome"] <= 1.0 and 0.0 <= parts["format"] <= 1.0 and 0.0 <= parts["process"] <= 1.0
+            except (KeyError, TypeError, ValueError):
+                in_range = False
+            bad = None if in_range else out_of_range(parts)
+            if bad is not None:  # the hook's fault, not the answer's: a failed verification that ends the episode
+                verdict, done = out_of_range_verdict(self, bad, parts[bad]), True
         observation = "" if done else turn.observation
         if len(observation) > self.max_obs_chars:
             self._done = True  # not scored: the next step needs a reset
@@ -676,10 +782,8 @@ class TextEnv(gym.Env[str, str]):
                 self._done = True  # not scored: the next step needs a reset
                 raise InfrastructureError(f"verification failed on task {self.task.id}: {verdict.error}")
             parts = zero_parts()
-        else:
-            parts = dict(turn.parts)
-            if done and verdict is not None:
-                parts["outcome"] = float(verdict.score)
+        elif done and verdict is not None:
+            parts["outcome"] = float(parts["outcome"])
         if turn.messages:  # copies: the env owns every message it holds (see `InfoFacts`)
             self._messages = [*self._messages, *_copy_messages(turn.messages)]
         self._return_parts = add_parts(self._return_parts, parts)
@@ -712,13 +816,16 @@ class TextEnv(gym.Env[str, str]):
     def fingerprint(self) -> Fingerprint:
         """What produced this env's results: env id and version, verifier, data, settings.
 
-        Made once and remade when the spec (set by `gym.make` after `__init__`), `reward_weights` or
-        `system_prompt` is reassigned; the other settings are fixed when the env is built.
+        Made once and remade when the spec (set by `gym.make` after `__init__`) or a setting it
+        records is reassigned (`reward_weights`, `system_prompt`, and the settings declared with
+        `Setting`; those built into the env's tools or tasks cannot be reassigned). A spec's
+        `max_episode_steps` is recorded when set: it cuts episodes, so it changes returns.
         """
         spec = self.spec
         if self._fingerprint is None or self._fingerprint_spec is not spec:
             from rlvr.envs.version import rlvr_version
 
+            limit = getattr(spec, "max_episode_steps", None)
             value = {
                 "env_id": spec.id if spec is not None else type(self).__name__,
                 "env_version": spec.version if spec is not None else None,
@@ -729,6 +836,7 @@ class TextEnv(gym.Env[str, str]):
                 "settings": {
                     **self.settings(),
                     "max_turns": self.max_turns,
+                    **({"max_episode_steps": limit} if limit is not None else {}),
                     "max_action_chars": self.max_action_chars,
                     "reward_weights": dict(self._weights()),
                     "system_prompt": self.system_prompt,
@@ -792,6 +900,7 @@ class SingleTurnEnv(TextEnv):
 
     #: True when `verify` is quick in-process work (no sandbox, no worker process, no I/O).
     inline_verify: bool = False
+    part_hooks: Mapping[str, str] = {"outcome": "verify", "format": "format_score", "process": "process_score"}
 
     def verify(self, task: Task, content: str) -> Verdict:
         """Score the model's answer to `task`."""

@@ -57,7 +57,7 @@ import re
 import textwrap
 from typing import Any
 
-from rlvr.envs.base import SingleTurnEnv
+from rlvr.envs.base import Setting, SingleTurnEnv
 from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text, task_ids
 from rlvr.sandbox import check_backend
@@ -556,6 +556,12 @@ class CodeEnv(SingleTurnEnv):
     """
 
     env_name = "Code"
+    # recorded in the fingerprint (see `Setting`), checked as in `__init__` when reassigned
+    exact = Setting("_checked_comparison")
+    float_tolerance = Setting("_checked_comparison")
+    partial_credit = Setting("_checked_partial_credit")
+    timeout = Setting("_checked_seconds")
+    case_timeout = Setting("_checked_seconds")
 
     def __init__(
         self,
@@ -576,9 +582,6 @@ class CodeEnv(SingleTurnEnv):
         **kwargs: Any,
     ) -> None:
         self.exact, self.float_tolerance = _check_comparison(exact, float_tolerance)
-        if not isinstance(partial_credit, bool):
-            raise ValueError(f"partial_credit must be True (outcome = fraction of tests passed) or False (1 only when "
-                             f"every test passes, else 0), got {partial_credit!r}")
         self.partial_credit = partial_credit
         if not (isinstance(timeout, (int, float)) and timeout > 0 and isinstance(case_timeout, (int, float)) and case_timeout > 0):
             raise ValueError(f"timeout and case_timeout must be positive numbers of seconds, got {timeout!r} and {case_timeout!r}")
@@ -597,6 +600,25 @@ class CodeEnv(SingleTurnEnv):
         if any(task.meta.get("call_based") for task in tasks):  # how call-based rows are read
             fingerprint["call_based"] = "apps-v1"
         super().__init__(ListSource(tasks, fingerprint), **kwargs)
+
+    def _checked_comparison(self, name: str, value: Any) -> Any:
+        """`exact` or `float_tolerance`, checked with the other one (`_check_comparison`; set
+        together in `__init__`, where the other is not set yet)."""
+        settings = self.__dict__
+        if name == "exact":
+            return _check_comparison(value, settings.get("float_tolerance"))[0]
+        return _check_comparison(settings.get("exact", False), value)[1]
+
+    def _checked_partial_credit(self, name: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"partial_credit must be True (outcome = fraction of tests passed) or False (1 only when "
+                             f"every test passes, else 0), got {value!r}")
+        return value
+
+    def _checked_seconds(self, name: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        return float(value)
 
     def _get_sandbox(self) -> Any:
         if self._sandbox is None:

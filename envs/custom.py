@@ -20,7 +20,7 @@ from string import Formatter
 from typing import Any, Callable, Sequence
 
 from rlvr.envs.answers import RULES_VERSION, follows_tag_format
-from rlvr.envs.base import BatchVerify, SingleTurnEnv, TextEnv
+from rlvr.envs.base import BatchVerify, Setting, SingleTurnEnv, TextEnv
 from rlvr.envs.rewards import RewardWeights
 from rlvr.envs.scoring import Scorer, callable_identity, resolve_verifier
 from rlvr.envs.tasks import (DatasetError, GeneratorSource, ListSource, Task, TaskSource, build_tasks, is_missing, load_table,
@@ -254,17 +254,39 @@ class VerifiedEnv(SingleTurnEnv):
     """
 
     env_name = "Custom"
+    # recorded in the fingerprint (see `Setting`); the scorer read the tasks' gold answers when the
+    # env was built, so it stays
+    scorer = Setting(fixed=True)
+    prompt = Setting("_checked_prompt")
+    format_reward = Setting("_checked_format_reward")
 
     def __init__(self, source: TaskSource, scorer: Scorer, *, prompt: Prompt = None, format_reward: str | None = _DEFAULT_FORMAT,
                  **kwargs: Any) -> None:
         self.scorer = scorer
-        self.prompt = prompt if prompt is not None else default_prompt(scorer.name)
+        self.prompt = prompt
         if format_reward is _DEFAULT_FORMAT:
             format_reward = default_format_reward(scorer.name)
-        if format_reward not in (None, "boxed", "answer_tags"):
-            raise ValueError(f"format_reward must be None, 'boxed' or 'answer_tags', got {format_reward!r}")
         self.format_reward = format_reward
         super().__init__(source, **kwargs)
+
+    def _checked_prompt(self, name: str, value: Prompt) -> Prompt:
+        """A template or a callable; None is the verifier's default prompt (`default_prompt`)."""
+        if value is None:
+            return default_prompt(self.scorer.name)
+        if not isinstance(value, str) and not callable(value):
+            raise TypeError(f"prompt must be a template string, a callable(task) -> str or None, got {type(value).__name__}")
+        return value
+
+    def _checked_format_reward(self, name: str, value: Any) -> str | None:
+        """One of None, "boxed", "answer_tags"; None is refused under a non-zero `format` weight
+        (once the weights are set: see `_set_reward_weights`)."""
+        if value not in (None, "boxed", "answer_tags"):
+            raise ValueError(f"format_reward must be None, 'boxed' or 'answer_tags', got {value!r}")
+        weights = self.__dict__.get("_reward_weights")
+        if value is None and weights is not None and weights.format != 0:
+            raise ValueError(f"{type(self).__name__}: format_reward=None would leave the 'format' part always 0 under "
+                             f"its reward weight {weights.format}; set reward_weights without a 'format' weight first")
+        return value
 
     def _set_reward_weights(self, value: Any) -> None:
         """`TextEnv.reward_weights`' setter, refusing a non-zero `format` weight that nothing could pay."""

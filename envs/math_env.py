@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rlvr.envs.base import Setting
 from rlvr.envs.custom import DatasetEnv
 from rlvr.envs.process import check_process_reward, steps_reward
 from rlvr.envs.samples import MATH_SAMPLES
@@ -39,9 +40,10 @@ class MathEnv(DatasetEnv):
     env_name = "Math"
     question_candidates = ("question", "problem", "prompt", "input")
     answer_candidates = ("answer", "final_answer", "solution", "target", "output")
+    process_reward = Setting("_checked_process_reward")  # recorded in the fingerprint
 
     def __init__(self, dataset: Any = None, *, timeout: float = 5.0, process_reward: str | None = None, **kwargs: Any) -> None:
-        self.process_reward = check_process_reward(process_reward)
+        self.process_reward = process_reward
         self.steps_timeout = float(timeout)
         if "verifier" in kwargs:
             raise TypeError(f"{type(self).__name__} always uses the math verifier; register another task with rlvr.register(..., verifier=...) instead")
@@ -52,6 +54,9 @@ class MathEnv(DatasetEnv):
             verifier_settings={"timeout": timeout},
             **kwargs,
         )
+
+    def _checked_process_reward(self, name: str, value: Any) -> str | None:
+        return check_process_reward(value)
 
     def process_score(self, task: Task, content: str) -> tuple[float, dict[str, Any] | None]:
         if self.process_reward != "steps":

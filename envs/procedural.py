@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rlvr.envs.answers import MAX_NUMBER_CHARS, RULES_VERSION, check_gold, final_answer, follows_tag_format, parse_number, unwrapped
-from rlvr.envs.base import SingleTurnEnv
+from rlvr.envs.base import Setting, SingleTurnEnv
 from rlvr.envs.errors import did_you_mean
 from rlvr.envs.expr import EXPR_RULES_VERSION, ExprError, evaluate
 from rlvr.envs.interning import Interned
@@ -380,10 +380,12 @@ class ProceduralEnv(SingleTurnEnv):
     generator_version: int | None = None
     #: The variable a numeric answer may name ("x = 5"), read by `check_number` and `reads_as_answer`.
     answer_variable: str | None = None
+    # recorded in the fingerprint (see `Setting`); the task generator was made with the difficulty
+    format = Setting("_checked_format")
+    difficulty = Setting(fixed=True)
 
     def __init__(self, *, format: str = "chat", **kwargs: Any) -> None:
-        if format not in FORMATS:
-            raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+        self._checked_format("format", format)
         self.check_setting_names(kwargs)
         difficulty = {k: kwargs.pop(k) for k in list(kwargs) if k in self.difficulty_keys}
         self.format = format
@@ -391,6 +393,11 @@ class ProceduralEnv(SingleTurnEnv):
         check_generates(self.env_name, type(self).generator, self.difficulty)
         source = GeneratorSource(type(self).generator, self.difficulty, name=self.env_name, version=self.generator_version)
         super().__init__(source, **kwargs)
+
+    def _checked_format(self, name: str, value: Any) -> str:
+        if value not in FORMATS:
+            raise ValueError(f"format must be one of {FORMATS}, got {value!r}")
+        return value
 
     def check_difficulty(self, settings: dict[str, Any]) -> dict[str, Any]:
         """Validate difficulty settings (raise ValueError naming the setting and its range)."""

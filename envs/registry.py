@@ -15,6 +15,8 @@ not: then `json` refuses that argument). The strings that need an env id name it
 
 from __future__ import annotations
 
+import dataclasses
+
 import difflib
 import functools
 import os
@@ -98,7 +100,13 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
             f"Register your own with rlvr.register({full!r}, dataset=..., question_key=..., "
             f"answer_key=..., verifier=...) or rlvr.register({full!r}, generator=fn)."
         )
-    return gym.make(full, **kwargs)
+    env = gym.make(full, **kwargs)
+    # gym.make keeps a max_episode_steps in its TimeLimit wrapper and clears it from the env's own
+    # spec; it cuts episodes, so it changes returns: the env's fingerprint must see it
+    limit = env.spec.max_episode_steps if env.spec is not None else None
+    if limit is not None and env.unwrapped.spec is not None:
+        env.unwrapped.spec = dataclasses.replace(env.unwrapped.spec, max_episode_steps=limit)
+    return env
 
 
 def _resolves(full: str) -> bool:

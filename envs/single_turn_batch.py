@@ -44,7 +44,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from rlvr.envs.base import _RESET_PARTS, SingleTurnEnv, TextEnv, _copy_messages, failed_turn, opening_messages
+from rlvr.envs.base import (_RESET_PARTS, SingleTurnEnv, TextEnv, _copy_messages, failed_turn, opening_messages, out_of_range,
+                            out_of_range_verdict)
 from rlvr.envs.rewards import add_parts
 from rlvr.envs.stepping import score_concurrently, scores_slowly, verify_group
 from rlvr.envs.vector_info import _NO_DETAILS, VARYING, constant_columns, mask, put_column
@@ -222,6 +223,7 @@ def _score(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str], v
             except Exception as exc:  # scoring raised: an infrastructure failure, every part 0
                 verdicts[i] = failed_turn(core, exc).verdict
                 scored.append((0.0, 0.0, None))
+    _flag_out_of_range(cores, verdicts, scored)
     errors = [verdict.error for verdict in verdicts]
     details = [detail or None for _, _, detail in scored]
     if errors.count(None) == len(errors):  # the usual case: every verification worked
@@ -231,6 +233,25 @@ def _score(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str], v
     return ([float(v.score) if good else 0.0 for v, good in zip(verdicts, ok)],
             [f if good else 0.0 for (f, _, _), good in zip(scored, ok)],
             [p if good else 0.0 for (_, p, _), good in zip(scored, ok)], details, errors)
+
+
+def _flag_out_of_range(cores: Sequence[TextEnv], verdicts: list[Any], scored: list[tuple[Any, Any, Any]]) -> None:
+    """Fail (in `verdicts`, in place) each answer whose outcome, format or process part is not a
+    number in [0, 1], as `TextEnv.end_turn_facts` does (`out_of_range_verdict`, naming the hook).
+    A plain loop: for a batch of 64 it took half the time of building NumPy columns to compare."""
+    for i, (verdict, (format_part, process_part, _)) in enumerate(zip(verdicts, scored)):
+        if verdict.error is not None:
+            continue
+        score = verdict.score
+        try:
+            if 0.0 <= score <= 1.0 and 0.0 <= format_part <= 1.0 and 0.0 <= process_part <= 1.0:
+                continue
+        except (TypeError, ValueError):  # not a number: `out_of_range` names it
+            pass
+        parts = {"outcome": score, "format": format_part, "process": process_part}
+        bad = out_of_range(parts)
+        if bad is not None:
+            verdicts[i] = out_of_range_verdict(cores[i], bad, parts[bad])
 
 
 def _score_concurrently(cores: Sequence[TextEnv], tasks: list[Any], actions: Sequence[str], verdicts: list[Any]

@@ -86,7 +86,7 @@ import math
 import numbers
 from typing import Any, Callable, Mapping, Sequence
 
-from rlvr.envs.base import Turn, positive_int
+from rlvr.envs.base import Setting, Turn, positive_int
 from rlvr.envs.math_env import MathEnv
 from rlvr.envs.process import StepsCheckError, reasoning_of, steps_reward
 from rlvr.envs.rewards import RewardWeights, zero_parts
@@ -95,6 +95,7 @@ from rlvr.envs.toolcalls import OPEN_TAG, openai_tool_calls, parse_tool_calls
 from rlvr.envs.calculator import CALCULATOR_RULES, DEFAULT_CALCULATOR_TIMEOUT, make_calculator
 from rlvr.envs.content_digest import content_sha256
 from rlvr.envs.python_tool import make_python, sandbox_in_use, shared_sandbox
+from rlvr.envs.scoring import callable_identity
 from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, crash_text,
                              tool, truncate_output)
 from rlvr.sandbox import check_backend
@@ -151,6 +152,16 @@ class ToolMathEnv(MathEnv):
     """
 
     env_name = "ToolMath"
+    # recorded in the fingerprint (see `Setting`); the tools, and the limits built into them when
+    # the env is built, stay as built
+    process_credit = Setting("_checked_process_credit")
+    turn_timeout = Setting("_checked_seconds")
+    max_calls_per_turn = Setting("_checked_positive")
+    tools = Setting(fixed=True)
+    tool_timeout = Setting(fixed=True)
+    calculator_timeout = Setting(fixed=True)
+    max_tool_output_chars = Setting(fixed=True)
+    _POSITIVE_MEANINGS = {**MathEnv._POSITIVE_MEANINGS, "max_calls_per_turn": "the most tool calls run per turn"}
 
     def __init__(
         self,
@@ -171,8 +182,6 @@ class ToolMathEnv(MathEnv):
         reward_weights: Any = None,
         **kwargs: Any,
     ) -> None:
-        if process_credit not in PROCESS_CREDITS:
-            raise ValueError(f"process_credit must be one of {list(PROCESS_CREDITS)}, got {process_credit!r}")
         self.process_credit = process_credit
         self._held: list[tuple[float | None, str]] = []  # per tool turn: (call credit, its reasoning)
         builtin_tools = _builtin_names(builtin_tools)
@@ -182,12 +191,13 @@ class ToolMathEnv(MathEnv):
         self.tool_timeout = _seconds("tool_timeout", tool_timeout)
         self.calculator_timeout = (min(self.tool_timeout, DEFAULT_CALCULATOR_TIMEOUT) if calculator_timeout is None
                                    else _seconds("calculator_timeout", calculator_timeout))
-        self.turn_timeout = _seconds("turn_timeout", turn_timeout)
+        self.turn_timeout = turn_timeout
         # (0 calls per turn would refuse every call: zero process reward for every tool turn)
-        self.max_calls_per_turn = positive_int("max_calls_per_turn", max_calls_per_turn, "the most tool calls run per turn")
+        self.max_calls_per_turn = max_calls_per_turn
         self.max_tool_output_chars = positive_int("max_tool_output_chars", max_tool_output_chars,
                                                   "the most characters of a tool's reply")
         found: dict[str, Tool] = {}
+        own: list[str] = []  # the names of the tools given (not built in)
         # the python tool fits its own text (keeping the status and stderr's end); `run_call` cuts
         # every other tool's text, once
         if "python" in builtin_tools:
@@ -202,21 +212,38 @@ class ToolMathEnv(MathEnv):
                        if extra.name in BUILTIN_TOOLS else "give each tool its own name (@tool(name=...))")
                 raise ValueError(f"tool {extra.name!r} has the name of {what}; {fix}")
             found[extra.name] = extra
+            own.append(extra.name)
         if not found:
             raise ValueError("ToolMath-v0 needs at least one tool: keep a built-in tool or pass tools=[...]")
         self.tools = found
+        self._own_tools = tuple(own)
         # the model reads the descriptions as written, not as \uXXXX escapes
         listing = "\n".join(json.dumps(t.schema()["function"], ensure_ascii=False) for t in found.values())
         self._listing_prompt = SYSTEM_TEMPLATE.format(tools=listing)
         if system_prompt is None:
             system_prompt = self._listing_prompt
+        # (max_obs_chars is checked against the tool replies of a turn: `_checked_positive`)
         super().__init__(dataset, max_turns=max_turns, system_prompt=system_prompt or None, reward_weights=reward_weights, **kwargs)
-        needed = self.max_calls_per_turn * (self.max_tool_output_chars + _CALL_OVERHEAD)
-        if self.max_obs_chars < needed:
-            raise ValueError(f"max_obs_chars={self.max_obs_chars} is too small for a turn's tool responses: "
-                             f"max_calls_per_turn={self.max_calls_per_turn} results of up to max_tool_output_chars="
-                             f"{self.max_tool_output_chars} characters each (plus {_CALL_OVERHEAD} for markers and tags) "
-                             f"need up to {needed}; raise max_obs_chars to {needed} or lower the other two")
+
+    def _checked_process_credit(self, name: str, value: Any) -> str:
+        if value not in PROCESS_CREDITS:
+            raise ValueError(f"process_credit must be one of {list(PROCESS_CREDITS)}, got {value!r}")
+        return value
+
+    def _checked_seconds(self, name: str, value: Any) -> float:
+        return _seconds(name, value)
+
+    def _checked_positive(self, name: str, value: Any) -> int:
+        """`TextEnv`'s check; `max_obs_chars` must also hold a turn's tool responses, as many as
+        `max_calls_per_turn` of up to `max_tool_output_chars` each (checked once both are set)."""
+        if name in ("max_obs_chars", "max_calls_per_turn"):
+            value = positive_int(name, value, self._POSITIVE_MEANINGS[name])
+            settings = self.__dict__
+            obs_chars = value if name == "max_obs_chars" else settings.get("max_obs_chars")
+            calls = value if name == "max_calls_per_turn" else settings.get("max_calls_per_turn")
+            if obs_chars is not None and calls is not None:
+                _check_room(obs_chars, calls, self.max_tool_output_chars)
+        return super()._checked_positive(name, value)
 
     @property
     def reward_weights(self) -> RewardWeights:
@@ -258,6 +285,8 @@ class ToolMathEnv(MathEnv):
         return {
             **super().settings(),
             "tools": sorted(self.tools),
+            # the code of the tools given, which a schema does not show (the built-ins' is rlvr's)
+            **({"tool_code": {name: _tool_identity(self.tools[name]) for name in self._own_tools}} if self._own_tools else {}),
             # what the model is told about them (descriptions, parameters), wherever it is shown
             "tool_schemas": content_sha256(self.tool_schemas())[:16],
             "tool_timeout": self.tool_timeout,
@@ -453,6 +482,25 @@ DEFAULT_REWARD_WEIGHTS = {"outcome": 1.0, "format": 0.0, "process": 0.1}
 #: Characters a turn's observation may need per call beyond `max_tool_output_chars`: the
 #: `<tool_response>` tags, the newline between responses and the truncation markers.
 _CALL_OVERHEAD = 200
+
+
+def _check_room(max_obs_chars: int, max_calls_per_turn: int, max_tool_output_chars: int) -> None:
+    """Refuse a `max_obs_chars` too small for a turn's tool responses (ValueError naming all three)."""
+    needed = max_calls_per_turn * (max_tool_output_chars + _CALL_OVERHEAD)
+    if max_obs_chars < needed:
+        raise ValueError(f"max_obs_chars={max_obs_chars} is too small for a turn's tool responses: "
+                         f"max_calls_per_turn={max_calls_per_turn} results of up to max_tool_output_chars="
+                         f"{max_tool_output_chars} characters each (plus {_CALL_OVERHEAD} for markers and tags) "
+                         f"need up to {needed}; raise max_obs_chars to {needed} or lower the other two")
+
+
+def _tool_identity(tool: Tool) -> dict[str, Any]:
+    """What a tool given to ToolMath-v0 runs, for the fingerprint: its function's identity
+    (`callable_identity`: name, code digest, closure and bound values), and its `limited` one's."""
+    identity = {"fn": callable_identity(tool.fn)}
+    if tool.limited is not None:
+        identity["limited"] = callable_identity(tool.limited)
+    return identity
 
 
 def _seconds(name: str, value: Any) -> float:
