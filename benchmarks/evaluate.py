@@ -70,8 +70,13 @@ def check_out_dir(out_dir: str) -> None:
     created; an OutDirError saying why not. Checked before any data or model is loaded, so a wrong
     --out costs nothing; a missing folder is created only when the run writes to it, so a run
     refused later (its data, its options) leaves no empty folder behind."""
+    if not out_dir:
+        raise OutDirError("--out is empty; give a folder path (it is created if missing)")
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise OutDirError(f"--out {out_dir!r} is an existing file, not a folder; give a folder path (it is created if missing)")
+    if os.path.lexists(out_dir) and not os.path.exists(out_dir):
+        raise OutDirError(f"--out {out_dir!r} is a link to {os.readlink(out_dir)!r}, which does not exist; create that "
+                          f"folder or give another path")
     existing = os.path.abspath(out_dir)
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)

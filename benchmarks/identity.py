@@ -164,7 +164,13 @@ def check_run(out_dir: str, identity: Mapping[str, Any], legacy: Mapping[str, An
             print(f"rlvr eval: note: {path} was written by an older rlvr eval that recorded fewer settings; it "
                   f"matches on those ({', '.join(k for k in _LEGACY_KEYS if k in before)}) and now records the data "
                   f"content, env, verifier and model signature too", file=sys.stderr)
-    os.makedirs(out_dir, exist_ok=True)  # (`check_out_dir` checked it can be: it is made when first written)
+    try:  # (`check_out_dir` checked it can be: it is made when first written)
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:  # e.g. a permission check that passed for a folder the file system refuses
+        from rlvr.benchmarks.evaluate import OutDirError
+
+        raise OutDirError(f"--out {out_dir!r} cannot hold the results ({exc.strerror or exc}); give a folder you "
+                          "can write to") from None
     write_json(path, identity)
 
 

@@ -132,11 +132,14 @@ class SubprocessSandbox(Sandbox):
     def __init__(self, *, python: str | None = None, **limits) -> None:
         super().__init__(**limits)
         self.python = python or default_python()
-        if shutil.which(self.python) is None:  # else every run would be a sandbox_error (a bare name: on PATH)
+        found = shutil.which(self.python)  # a bare name: on PATH; a relative path: from here
+        if found is None:  # else every run would be a sandbox_error
             raise SandboxUnavailable(f"the sandbox's python interpreter {self.python!r} does not exist or "
                                      "is not executable: pass python= an interpreter path")
-        if os.geteuid() == 0:  # (a bare name as the worker, started as root, finds it on PATH)
-            _check_runs_unprivileged(shutil.which(self.python))
+        if os.sep in self.python:  # (workers start elsewhere than here: an absolute path)
+            self.python = os.path.abspath(self.python)
+        if os.geteuid() == 0:
+            _check_runs_unprivileged(os.path.abspath(found))
         self._root = tempfile.mkdtemp(prefix="rlvr-sandbox-")
         self._root_owner = os.getpid()  # a forked child's close() leaves the parent's folder alone
         os.chmod(self._root, 0o711)  # jobs may run as nobody when rlvr runs as root

@@ -11,6 +11,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +99,43 @@ def test_an_out_folder_that_cannot_be_created_is_refused_before_anything_runs(tm
                  "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"rlvr eval: --out {str(blocker / 'x' / 'y')!r} cannot hold the results") and "is a file" in err
+
+
+@pytest.mark.parametrize("kind", ["empty", "dangling-link"])
+def test_an_out_path_that_names_no_folder_is_refused_with_a_message(tmp_path, capsys, monkeypatch, kind):
+    """(A review of the change above: the data loaded, then `os.makedirs` raised a traceback.)"""
+    monkeypatch.chdir(tmp_path)
+    data = write_sample("gsm8k", str(tmp_path / "gsm8k.jsonl"))
+    comps = tmp_path / "c.jsonl"
+    comps.write_text(json.dumps({"task_id": "0", "completion": "\\boxed{1}"}) + "\n")
+    out = ""
+    if kind == "dangling-link":
+        (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+        out = "dangling"
+    assert main(["eval", "--benchmark", "gsm8k", "--data", data, "--completions", str(comps), "--out", out,
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("rlvr eval: --out is empty; give a folder path (it is created if missing)\n" if kind == "empty" else
+                   f"rlvr eval: --out 'dangling' is a link to {str(tmp_path / 'gone')!r}, which does not exist; create "
+                   "that folder or give another path\n")
+
+
+def test_a_relative_sandbox_python_is_taken_from_here(monkeypatch):
+    """(A review: as root, the unprivileged-start probe ran from / and looked for /py/python3.)"""
+    from rlvr.sandbox import make_sandbox
+    from rlvr.sandbox.bwrap import default_python
+
+    root = Path(tempfile.mkdtemp())
+    root.chmod(0o755)  # (as root, jobs run unprivileged: they must reach the interpreter)
+    try:
+        (root / "py").mkdir()
+        (root / "py" / "python3").symlink_to(default_python())
+        monkeypatch.chdir(root)
+        box = make_sandbox("subprocess", python="py/python3")
+        try:
+            assert box.python == str(root / "py" / "python3")
+            assert box.run("print(6 * 7)").stdout == "42\n"
+        finally:
+            box.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -337,7 +337,7 @@ def _sandbox_option_problem(args) -> str | None:
         found = path if os.sep in path else shutil.which(path)
         if not found or not os.path.isfile(found) or not os.access(found, os.X_OK):
             return f"--sandbox-python {args.sandbox_python!r} is not an executable file"
-        args.sandbox_python = found
+        args.sandbox_python = os.path.abspath(found)
     if args.sandbox_image is not None and args.sandbox != "docker":
         return (f"--sandbox-image is for --sandbox docker, not {args.sandbox}"
                 + (" (use --sandbox-python for bwrap and subprocess)" if args.sandbox != "auto" else ": name the backend"))
