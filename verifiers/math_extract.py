@@ -26,6 +26,9 @@ Order of preference (the first rule that finds something wins):
    does not, see `_looks_like_math`). The rule is
    applied again inside what it found and inside an `<answer>` tag, so the MATH/Minerva format
    "Final Answer: The final answer is $42$. I hope it is correct." gives `$42$`.
+   A sentence after "Final Answer" or "Answer:" gives the value it names ("Janet makes $18 every
+   day." gives `$18`, "The value of x is 5." gives 5), or no answer when it names none (see
+   `_sentence_value`): never its words read as a product of letters.
 
 Markdown bold/italic marks are removed first (`**Answer:** 42`, `The answer is **18**.`).
 4. GSM8K's `#### n`.
@@ -45,6 +48,7 @@ from functools import lru_cache
 from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
+from rlvr.verifiers.math_units import said_unit
 
 __all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
@@ -331,6 +335,10 @@ def said_after(tail: str, box: str | None = None) -> str | None:
     if alternative is not None:
         return alternative  # `\\boxed{20} or 21`: a second answer offered beside the box
     said = _said_answer_after(tail) if "nswer" in tail or "####" in tail else None
+    if said is not None and box is not None:
+        parts = restatement_parts(said)
+        if normalize(parts[0]) == normalize(box):  # "the answer is 18 (9 × 2)" after `\\boxed{18}`:
+            said = parts[-1]  # the restatement alone is a second answer that must be right too
     if said is None or (box is not None and normalize(said) == normalize(box)):
         return _correction(tail, box) or said  # "Wait, actually it's 4.", "it should be 4"
     return said
@@ -576,21 +584,139 @@ def _looks_like_math(said: str) -> bool:
     return len(words) <= 3 and word_answer(said) is not None and words[0].lower().strip(".,!") not in _JUDGEMENTS
 
 
+#: The heads whose answer may be a whole sentence: "Final Answer: Janet makes $18 every day.",
+#: "Answer: There are 12 apples." (not "the answer is …", where words after a number say more).
+_FINAL_HEAD_RE = re.compile(r"final\s+answer|answer\s*:", re.IGNORECASE)
+#: A word of prose: two letters or more (a lone letter may be a variable), or an apostrophe word.
+_SENTENCE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?:'[A-Za-z]+)?(?![A-Za-z])")
+#: "<subject> is/are/equals/= <value>": the value is what follows the verb (see `_sentence_value`).
+_VERB_SPLIT_RE = re.compile(r"\s(?:is|are|was|were|equals|=)\s+|(?<=\S)=\s*", re.IGNORECASE)
+#: Inline maths holding a number only (`$12$`, `$18\%$`): the number itself, in a sentence.
+_MATHS_NUMBER_RE = re.compile(r"\$\s*(-?\d[\d,]*(?:\.\d+)?\s*(?:\\?%)?)\s*\$")
+#: The one number of a sentence (with a currency sign before it, a percent sign after it); group
+#: "number". A letter, digit, `.` or `/` glued to either side makes it no plain number (`5th`, `3/4`).
+_SENTENCE_NUMBER_RE = re.compile(
+    r"(?<![\w.\\/])(?P<number>(?:\\?\$|US\$|€|£|¥)?\s?-?\d[\d,]*(?:\.\d+)?(?:\s?(?:\\?%|percent\b|per\s?cent\b))?)"
+    r"(?![\w/]|\.\d)")
+#: What a sentence with one number may hold besides it and its words: spaces, an apostrophe, a comma,
+#: a hyphen, a closing period or exclamation mark. Anything else (maths, a colon, brackets) is more
+#: than a number in words, and such a sentence says no one value.
+_SENTENCE_REST_RE = re.compile(r"[A-Za-z\s',-]*[.!]?\s*")
+#: Words that make the number a reference, not the answer ("as found in step 3"), or hedge its value.
+_REFERENCE_WORDS = frozenset(
+    "step steps part question problem case line equation eq page figure fig row column option choice section "
+    "chapter example exercise item times than about approximately around nearly almost roughly over under "
+    "least most".split())
+
+
+def _sentence_value(said: str) -> str | None:
+    """The value a sentence said after "Final Answer" or "Answer:" names, "" when it is a sentence
+    that names no one value, or None when it is no sentence (maths, a number first, a word answer).
+
+    A sentence begins with a word of prose and holds a digit: "Janet makes $18 every day." Read as
+    maths its words were a product of letters (J·a·n·e·t · 18 · …). It names a value when it ends
+    "… is/are/equals/= <value>" (the subject holding no digit: "The value of x is 5.", "Area = 25")
+    with a value that reads as one (maths, or a number with unit words after it), or when it holds
+    exactly one number and words that neither change its value nor point elsewhere ("There are 12
+    apples." is 12, "Janet makes $18 every day." is `$18`, "She runs 5 km a day." is `5 km`: a unit
+    right after the number stays, see `_with_unit`; not "She needs 5 more.", "as in step 3", "about 5").
+    A sentence that hedges or takes back (`retracts`: "not", "or", "maybe") names none."""
+    s = said.strip()
+    words = _SENTENCE_WORD_RE.findall(_INLINE_MATHS_RE.sub(" ", s))
+    first = _SENTENCE_WORD_RE.match(s)
+    if (not any(c.isdigit() for c in s) or first is None or len(words) < 2
+            or first.group().lower() in _MATH_WORDS or _CHOICE_START_RE.match(s)):
+        return None
+    if retracts(s):
+        return ""
+    for m in _VERB_SPLIT_RE.finditer(s):
+        subject, value = s[:m.start()], s[m.end():].strip().rstrip(".!").strip()
+        if any(c.isdigit() for c in subject):
+            break
+        value = _value_said(value) if value else None
+        if value is not None:
+            return value
+    plain = _MATHS_NUMBER_RE.sub(r"\1", s)
+    numbers = list(_SENTENCE_NUMBER_RE.finditer(plain))
+    if len(numbers) != 1 or sum(c.isdigit() for c in plain) != sum(c.isdigit() for c in numbers[0]["number"]):
+        return ""
+    number = numbers[0]
+    rest = plain[:number.start()] + " " + plain[number.end():]
+    if not _SENTENCE_REST_RE.fullmatch(rest):
+        return ""
+    before = _SENTENCE_WORD_RE.findall(plain[:number.start()])
+    if (any(w.lower() in _REFERENCE_WORDS or changes_value(w) for w in _SENTENCE_WORD_RE.findall(rest))
+            or (before and before[-1].lower() in ("to", "of", "by"))):  # "up to 12", "a factor of 3"
+        return ""
+    return _with_unit(number["number"].strip(), _SENTENCE_WORD_RE.findall(plain[number.end():]))
+
+
+def _with_unit(number: str, after: list[str]) -> str:
+    """`number` with the unit the words after it begin with (`5 km` of "5 km every day", see
+    `math_units.said_unit`), so that a unit the gold differs in is still seen; else the number alone
+    (the other words, "apples", "every day", name what was counted)."""
+    for k in range(min(len(after), 4), 0, -1):
+        said = f"{number} {' '.join(after[:k])}"
+        if said_unit(said) is not None:
+            return said
+    return number
+
+
+#: A choice label first ("Option B …", "(B) …", "B. …"): a choice answer, read as such elsewhere.
+_CHOICE_START_RE = re.compile(r"\s*(?:(?:option|choice)\s*\(?[A-Ea-e]\b|\(?[A-E][).:](?:\s|$))", re.IGNORECASE)
+
+
+def _value_said(value: str) -> str | None:
+    """What follows "is"/"=" in a sentence, when it is a value, else None: it holds a digit, and is
+    maths (see `looks_like_bare_answer`), or a number with words after it that neither change its
+    value nor point elsewhere: then the number and its unit (`$18 per day` is `$18`, `5 cm long` is
+    `5 cm`, see `_with_unit`)."""
+    if not any(c.isdigit() for c in value) or retracts(value) or _APPROXIMATE_RE.search(value):
+        return None
+    if looks_like_bare_answer(normalize(value)):
+        return value
+    plain = _MATHS_NUMBER_RE.sub(r"\1", value)
+    m = _SENTENCE_NUMBER_RE.match(plain)
+    if m is None:
+        return None
+    tail = plain[m.end():]
+    words = _SENTENCE_WORD_RE.findall(tail)
+    if (any(c.isdigit() for c in tail) or not _SENTENCE_REST_RE.fullmatch(tail)
+            or any(w.lower() in _REFERENCE_WORDS or w.lower() in _VERB_WORDS or changes_value(w) for w in words)):
+        return None
+    return _with_unit(m["number"].strip(), words)
+
+
+#: Verbs: words after a value that make it a clause ("12 is the answer", "5 are left").
+_VERB_WORDS = frozenset("is are was were be been equals gives makes has have had".split())
+
+
 @lru_cache(maxsize=64)  # (64 texts of a batch; few enough that long outputs hold little memory)
 def _said_answer(text: str) -> str | None:
     """What the last "the answer is …" (or "Final Answer" heading) in `text` says that reads as an
     answer (see `_looks_like_math`): "The answer is 42. Let me verify the answer is correct." is 42.
     When none reads as one, the last thing said. (Cached: extraction and `stated_answers` both ask
     it of the same text, and its scan over the whole text is most of an extraction's cost.)"""
-    found = [(m.start(), m.group(1)) for m in _ANSWER_IS_RE.finditer(text)]
+    found = [(m.start(), m.group(1), _FINAL_HEAD_RE.match(m.group()) is not None) for m in _ANSWER_IS_RE.finditer(text)]
     if "nswer" in text:
-        found += [(m.start(), m.group(1)) for m in _HEADING_RE.finditer(text)]
+        found += [(m.start(), m.group(1), True) for m in _HEADING_RE.finditer(text)]
         found.sort()
-    said = [got for got in (_reread(g) for _, g in found) if got]
-    for got in reversed(said):
+    said: list[tuple[str, bool]] = []  # (what was said, whether it is a sentence that says no value)
+    for _, g, final in found:
+        got = _reread(g)
+        if got and final and not _ANSWER_HEAD_RE.search(g):  # (a nested "the answer is" was re-read)
+            value = _sentence_value(got)
+            if value is not None:
+                said.append((value, not value))
+                continue
+        if got:
+            said.append((got, False))
+    for got, unreadable in reversed(said):
+        if unreadable:
+            return None  # the last statement is a sentence naming no one value: no answer, not its words
         if _looks_like_math(got):
             return got
-    return said[-1] if said else None
+    return said[-1][0] if said else None
 
 
 def stated_answers(text: str) -> list[str] | None:
@@ -764,12 +890,16 @@ _POINTS_BACK_RE = re.compile(r"\b(?:box(?:ed)?|above|before|earlier|previous(?:l
 
 
 #: A said answer followed, in brackets, by its value written another way: `$\\frac{3}{4}$ (0.75)`,
-#: `50% (0.5)`, `0.75 (3/4)`, `$\\frac12$ (or 0.5)`, `$\\frac{\\sqrt2}{2}$ (about 0.707)`.
+#: `50% (0.5)`, `0.75 (3/4)`, `$\\frac12$ (or 0.5)`, `$\\frac{\\sqrt2}{2}$ (about 0.707)`, or by the
+#: arithmetic that gave it (group "working": `12 (3 × 4)`, `12 (i.e., 4+8)`; after a space only,
+#: or after "i.e."/"=": `2(3+4)` is a product).
 _PLAIN_VALUE = r"-?\d[\d,]*(?:\.\d+)?(?: ?/ ?\d+| ?\^ ?\{?-?\d+\}?)?(?: ?\\?%)?"
+#: Arithmetic on plain values, the working that gave the answer: `3 × 4`, `9 \\times 2`, `4+8`.
+_ARITHMETIC = (_PLAIN_VALUE + r"(?: ?(?:[-+*/×÷·⋅]|\\(?:times|cdot|div)(?![A-Za-z])) ?" + _PLAIN_VALUE + r"){1,8}")
 _RESTATED_RE = re.compile(  # matched on the answer with its whitespace runs squeezed to one space
-    r"(?P<x>\$[^$]+\$|" + _PLAIN_VALUE + r") ?"
+    r"(?P<x>\$[^$]+\$|" + _PLAIN_VALUE + r")(?P<space> ?)"
     r"\( ?(?:(?P<how>about|approximately|approx\.?|roughly|around|nearly|\\approx|≈|~|=|or|i\.e\.,?|that is,?) ?)?"
-    r"(?P<y>\$[^$()]+\$|" + _PLAIN_VALUE + r") ?\)", re.IGNORECASE)
+    r"(?:(?P<y>\$[^$()]+\$|" + _PLAIN_VALUE + r")|(?P<working>" + _ARITHMETIC + r")) ?\)", re.IGNORECASE)
 #: Longer than this, a said answer is no value with a restatement (and the match stays cheap).
 _MAX_RESTATED_CHARS = 200
 
@@ -777,7 +907,9 @@ _MAX_RESTATED_CHARS = 200
 def restatement_parts(answer: str, *, said: bool = True) -> list[str]:
     """A said answer and the restatement of its value in brackets after it, as two answers that
     must both be right (`$\\frac{3}{4}$ (0.75)` gives `$\\frac{3}{4}$` and `0.75`, which the
-    grader checks as it checks several boxes); an approximate one (`(about 0.707)`) is dropped, as
+    grader checks as it checks several boxes); so is arithmetic on plain values that gave it
+    (`12 (3 × 4)`, `18 (i.e., 9 \\times 2)`: 12 and `3 × 4`, never the product 144; a working that
+    does not come to the answer makes two different answers, a hedge); an approximate one (`(about 0.707)`) is dropped, as
     a rounding is no second answer. Anything else is `[answer]`. Read as maths, the brackets were a
     product: 3/4 times 0.75 equalled a gold of 9/16. Only for answers said in prose ("the answer
     is …"); `said=False` (a whole output that is its own answer) only after `$…$` maths. In a box,
@@ -787,9 +919,11 @@ def restatement_parts(answer: str, *, said: bool = True) -> list[str]:
     m = _RESTATED_RE.fullmatch(" ".join(answer.split()))
     if m is None or (not said and not m["x"].startswith("$")):
         return [answer]
+    if m["working"] is not None and not m["space"] and not m["how"]:
+        return [answer]  # `2(3+4)` without a space is maths: 2 times 7
     if (m["how"] or "").lower() in _APPROXIMATELY:
         return [m["x"]]
-    return [m["x"], m["y"]]
+    return [m["x"], m["y"] if m["y"] is not None else m["working"]]
 
 
 def extract_answer(text: str, *, fallback: str | None = None) -> str | None:

@@ -1,11 +1,12 @@
 """Clean an extracted answer string before parsing: delimiters, spacing, text, units, separators.
 
 Conventions applied here (documented again in docs/verifiers.md):
-- Math delimiters `$…$`, `\\(…\\)`, `\\[…\\]`, `\\displaystyle`, `\\left`/`\\right`, spacing commands are
-  dropped (`\\hspace{…}`, `\\kern1em` and `\\rule{…}{…}` are wide spaces); `\\dfrac`/`\\tfrac`/`\\cfrac`
-  are `\\frac` (so `2\\dfrac{1}{2}` is the mixed number 5/2). Markup that does not change the value
-  goes: `\\phantom{…}` (invisible: dropped with its argument), `\\color{red}`, `\\textcolor{red}{x}` and
-  `\\colorbox{red}{x}` (x is kept), `\\smash{x}` and `\\underline{x}` are x, `\\framebox[…]{x}` is `\\fbox{x}`.
+- Math delimiters `$…$`, `\\(…\\)`, `\\[…\\]` (also inside the answer: `\\(18\\) dollars`),
+  `\\displaystyle`, `\\left`/`\\right`, spacing commands are dropped (`\\hspace{…}`, `\\kern1em` and
+  `\\rule{…}{…}` are wide spaces); `\\dfrac`/`\\tfrac`/`\\cfrac` are `\\frac` (so `2\\dfrac{1}{2}` is
+  the mixed number 5/2). Markup that does not change the value goes: `\\phantom{…}` (invisible:
+  dropped with its argument), `\\color{red}`, `\\textcolor{red}{x}` and `\\colorbox{red}{x}` (x is
+  kept), `\\smash{x}` and `\\underline{x}` are x, `\\framebox[…]{x}` is `\\fbox{x}`.
 - `\\text{…}`, `\\mathrm{…}`, `\\textbf{…}`, `\\mbox{…}` keep their content; unit words after a number
   ("5 cm", "12 \\text{ dollars}", "3 square feet", "60 miles per hour", "5cm") are dropped, as is a
   leading currency sign. Units written as text are dropped too (`20 \\text{ km/h}`, `5 \\text{ m}`).
@@ -13,7 +14,11 @@ Conventions applied here (documented again in docs/verifiers.md):
   (`12 \\text{ sandwiches}`, see `_is_unit_like`: never text with a digit, a number word, an operation, a
   negation, a retraction or a second answer, so `12 \\text{ or 13}`, `5 \\text{ squared}` and
   `12 \\text{ is wrong}` keep their meaning) and a bare one-letter unit (`10 m`, `5 g`, `300 K`);
-  otherwise a bare one-letter unit is not (`2x + 3 m` may be 3m).
+  otherwise a bare one-letter unit is not (`2x + 3 m` may be 3m). With such a gold, plain lower-case
+  words after a whole answer that is a plain number are dropped when unit-like and no maths
+  (`12 cupcakes`, `10% discount`; not `12 x`, `12 xyz`, `12 pi`: see `_plain_word_tail`), and so are
+  units as a fraction of texts (`60 \\frac{\\text{km}}{\\text{h}}`), a known unit to a negative power
+  (`\\text{h}^{-1}`), a unit after a slash (`50/\\text{hour}`) and an ordinal's suffix (`4^{th}`, `2nd`).
 - Percent: `\\%`, `\\text{\\%}`, the words "percent" and "per cent", full-width `％` and Arabic `٪` are
   all the percent sign (`0.5 \\text{ percent}` is 0.5%, not 0.5; see `math_compare`).
 - Magnitude words after a number multiply it: `5 \\text{ thousand}` is 5000, `2 \\text{ dozen}` 24,
@@ -23,11 +28,12 @@ Conventions applied here (documented again in docs/verifiers.md):
   answer; not "none": too ambiguous, it may answer any question) are `\\{\\}`.
 - Degrees are dropped: `30^\\circ` equals `30` (no conversion to radians), except on the number a
   trigonometric function is applied to (`\\sin 30^\\circ` is sin(π/6)).
-- Thousands separators: `1{,}000`, `1,\\!000` and LaTeX spaces between digit groups (`10\\,000`)
+- Thousands separators: `1{,}000`, `1\\text{,}000`, `1,\\!000` and LaTeX spaces between digit groups (`10\\,000`)
   always, and `1,000` / `12,345,678` when the whole answer is one
   number so grouped (so `(1,000)` stays a pair and `1, 000` stays a list); one plain space between
   groups of three (`10 000`). Wide spaces (`\\quad`) never join digits.
-- `\\\\` row breaks are kept even when a space follows (`\\ ` is a space, `\\\\ ` is not).
+- `\\\\` row breaks are kept even when a space follows (`\\ ` is a space, `\\\\ ` is not); a row break's
+  spacing is dropped (`\\\\[6pt]` is `\\\\`).
 - `2 1/2` (a whole number, a space, a fraction) is the mixed number 5/2; `-2 1/2` is -5/2.
 - Unicode maths is LaTeX: `√2`, `½`, `x²` (see `_unicode_math`).
 - Word answers (`\\text{Yes}`, `Monday`) are compared as case-folded text, never as products of
@@ -178,6 +184,36 @@ _TEXT_CMD = r"\\(?:text|textrm|textnormal|textit|textbf|mbox|mathrm|mathit|maths
 _TEXT_TAIL_RE = re.compile(rf"(?:(?<=[\d}}).%])|(?<=\\pi))\s*{_TEXT_CMD}\{{([^{{}}]*)\}}(?:\s*\^\s*\{{?[23]\}}?)?\.?\s*$")
 #: A unit written as two texts around a slash (`\\text{ km}/\\text{h}`): group 1 is the first up to its brace.
 _TEXT_OVER_TEXT_RE = re.compile(rf"({_TEXT_CMD}\{{[^{{}}]*)\}}\s*/\s*{_TEXT_CMD}\{{")
+#: Inline or display maths delimiters inside the answer (`\\(18\\) dollars`, `\\(50\\)%`), where `$` is a
+#: space: a lone backslash before the bracket (pairs of backslashes are row breaks: `\\\\(2)` stays).
+_INNER_DELIM_RE = re.compile(r"(?<!\\)((?:\\\\)*)\\[()\[\]]")
+#: A row break with its spacing (`\\\\[6pt]`, `\\\\[-1ex]`): the row break only.
+_ROW_SKIP_RE = re.compile(rf"(?<!\\)((?:\\\\)+)\s*\[\s*{_LENGTH}\s*\]")
+#: A comma written as text between digit groups (`12\\text{,}000`), a thousands separator as `{,}` is.
+_TEXT_COMMA_RE = re.compile(r"(?<=\d)\\(?:text|mathrm)\s*\{\s*,\s*\}(?=\d{3}(?!\d))")
+#: When the gold is a plain number, units in other LaTeX forms: a fraction of texts
+#: (`\\frac{\\text{km}}{\\text{h}}`, `\\frac{\\text{m}}{\\text{s}^2}`; group 1 and 2 the texts, group 3 a
+#: power 2 or 3 of the lower one), rewritten as one text (`\\text{km/h}`) ...
+_TEXT_FRAC_RE = re.compile(
+    rf"\\frac\s*\{{\s*{_TEXT_CMD}\{{([^{{}}]*)\}}\s*\}}"
+    rf"\s*\{{\s*{_TEXT_CMD}\{{([^{{}}]*)\}}\s*(?:\^\s*\{{?\s*([23])\s*\}}?)?\s*\}}")
+#: ... a text unit after a number and a slash (`50/\\text{hour}`: so much per hour; group 1), and a
+#: text unit raised to a negative power (`\\text{h}^{-1}`) at the end.
+_SLASH_TEXT_TAIL_RE = re.compile(rf"(?<=[\d.])\s*/\s*{_TEXT_CMD}\{{([^{{}}]*)\}}\s*$")
+_INVERSE_TEXT_TAIL_RE = re.compile(
+    rf"(?<=[\d}}])\s*{_TEXT_CMD}\{{([^{{}}]*)\}}\s*\^\s*(?:\{{\s*-\s*[1-3]\s*\}}|-\s*[1-3])\s*$")
+#: An ordinal's suffix after a whole number, raised or glued, the whole answer once text is unwrapped
+#: (`4^{\\text{th}}` is `4^{ th }`, `4^{th}`, `\\text{2nd}` is `2nd`): group 1 the number, then the suffix.
+_ORDINAL_RE = re.compile(r"(\d+)\s*(?:\^\s*(?:\{\s*(st|nd|rd|th)\s*\}|(st|nd|rd|th))|(st|nd|rd|th))")
+#: A plain number with plain lower-case words after it (`12 cupcakes`, `10% discount`, `3/4 of the
+#: pizza`), the whole answer: group 1 the number, group 2 the words (see `_plain_word_tail`).
+_PLAIN_WORD_TAIL_RE = re.compile(
+    r"([-+]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+|\\frac\{\d+\}\{\d+\}|(?:\d+\s+)?\d+/\d+)"
+    r"(?:\s*\\cdot\s*\d+)?%?)\s+([a-z]+(?:(?:\s+|-|')[a-z]+)*)")
+#: Short words that may join the words of such a tail (`12 cups of flour`, `1/2 of the cake`), never
+#: last (nor `a` first); any other word has three letters or more.
+_TAIL_LINK_WORDS = frozenset("of in on at a an".split())
+_VOWELS = frozenset("aeiou")
 _UNIT_PART_RE = re.compile(rf"(?:(?:{_UNIT_WORDS})(?:\^\{{?[23]\}}?)?|\^\{{?[23]\}}?)", re.IGNORECASE)
 _UNIT_SEP_RE = re.compile(r"[\s/*]+")
 #: A unit of several letters glued to a number, the whole answer: `5cm`, `12km^2`.
@@ -345,6 +381,11 @@ def word_answer(text: str) -> str | None:
     if not any(run.lower() not in _MATH_NAMES for run in re.findall(r"[A-Za-z]{2,}", s)):
         return None
     return " ".join(s.casefold().split())
+
+
+def _inner_delim(m: re.Match) -> str:
+    """A `\\(`, `\\)`, `\\[` or `\\]` inside the answer as a space, the row breaks before it kept."""
+    return m.group(1) + " "
 
 
 def _strip_delims(s: str) -> str:
@@ -590,10 +631,73 @@ def _strip_text_units(s: str, number_gold: bool) -> str:
         return s
     if "/" in s:  # `\\text{ km}/\\text{h}` is `\\text{ km/h}`
         s = _TEXT_OVER_TEXT_RE.sub(r"\1/", s)
+    if number_gold:
+        s = _number_gold_text_units(s)
     m = _TEXT_TAIL_RE.search(s)
     if m is None or not (_is_unit_text(m.group(1)) or number_gold and _is_unit_like(m.group(1))):
         return s
     return s[:m.start()]
+
+
+def _number_gold_text_units(s: str) -> str:
+    """For a plain-number gold, `s` with units in text written in other LaTeX forms made plain (see
+    `_TEXT_FRAC_RE`): a fraction of known units is one text (`\\frac{\\text{km}}{\\text{h}}` is
+    `\\text{km/h}`), a known unit to a negative power (`\\text{h}^{-1}`) and a known unit or unit-like
+    words after a slash (`50/\\text{hour}`, `3/\\text{person}`) are dropped at the end. Text that is
+    not units keeps its form."""
+    if "frac" in s:
+        s = _TEXT_FRAC_RE.sub(_text_fraction, s)
+    for _ in range(3):  # `\\text{km}\\,\\text{h}^{-1}`; `\\text{m}\\,\\text{s}^{-2}`
+        m = _INVERSE_TEXT_TAIL_RE.search(s)
+        if m is None or not _is_unit_text(m.group(1)):
+            break
+        s = s[:m.start()]
+    m = _SLASH_TEXT_TAIL_RE.search(s)
+    if m is not None and (_is_unit_text(m.group(1)) or _is_unit_like(m.group(1))
+                          and all(len(w) > 1 for w in _WORD_RE.findall(m.group(1)))):
+        s = s[:m.start()]  # (`12/\\text{x}` may divide by x: a letter after a slash only as a known unit)
+    return s
+
+
+def _text_fraction(m: re.Match) -> str:
+    """A fraction of two known units as one text (`\\text{m/s^2}`), anything else as it was."""
+    upper, lower, power = m.group(1).strip(), m.group(2).strip(), m.group(3)
+    if not (_is_unit_text(upper) and _is_unit_text(lower)) or "/" in upper + lower:
+        return m.group()
+    return f"\\text{{ {upper}/{lower}{'^' + power if power else ''}}}"
+
+
+def _plain_word_tail(s: str) -> str:
+    """For a plain-number gold, a plain number followed by plain lower-case words as the number
+    (`12 cupcakes`, `10% discount`, `3/4 of the pizza`), when the words are unit-like
+    (`_is_unit_like`) and none could be maths: each has three letters or more and a vowel (a, e, i,
+    o, u) and is no function or constant name (`sin`, `pi`, `max`), but for the link words of
+    `_TAIL_LINK_WORDS` before others. So `12 x`, `12 k`, `12 xyz`, `12 more` and `12 or thirteen`
+    are kept (a product, a claim), and anything before the number (`2x + 3 apples`) keeps the whole
+    answer as it is. The price: a product of three letters with a vowel (`12 abc`) reads as a noun."""
+    m = _PLAIN_WORD_TAIL_RE.fullmatch(s)
+    if m is None:
+        return s
+    words = _WORD_RE.findall(m.group(2))
+    for i, word in enumerate(words):
+        if word in _TAIL_LINK_WORDS and i < len(words) - 1 and (i or word != "a"):
+            continue  # (a first `a` may be a variable: `12 a day`)
+        if len(word) < 3 or not _VOWELS.intersection(word) or word.replace("'", "") in _MATH_NAMES:
+            return s
+    return m.group(1) if _is_unit_like(m.group(2)) else s
+
+
+def _ordinal(s: str) -> str:
+    """For a plain-number gold, a whole number with its ordinal suffix (`4^{th}`, `2nd`, `21st`) as
+    the number; only the suffix English gives it (`2^{th}` is kept, as the maths it writes)."""
+    m = _ORDINAL_RE.fullmatch(s)
+    if m is None:
+        return s
+    number = m.group(1)
+    suffix = m.group(2) or m.group(3) or m.group(4)
+    last, tens = int(number) % 10, int(number) % 100
+    wanted = "th" if 11 <= tens <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(last, "th")
+    return number if suffix == wanted else s
 
 
 def _is_unit_like(text: str) -> bool:
@@ -814,6 +918,10 @@ def _normalize(text: str, number_gold: bool) -> str:
     """`normalize`, memoised."""
     s = strip_markdown(text.strip()[:MAX_ANSWER_CHARS * 2])
     s = _strip_delims(s)
+    if "\\\\" in s and "[" in s:
+        s = _ROW_SKIP_RE.sub(r"\1", s)  # `\\\\[6pt]` is a row break
+    if "\\(" in s or "\\)" in s or "\\[" in s or "\\]" in s:
+        s = _INNER_DELIM_RE.sub(_inner_delim, s)  # `\\(18\\) dollars` as `$18$ dollars` is
     s = s.replace("\\$", "$") if s.startswith("\\$") else s
     s = s.replace("$", " ") if "$" in s.strip("$") else s.strip("$")
     if not s.isascii():
@@ -824,6 +932,8 @@ def _normalize(text: str, number_gold: bool) -> str:
         s = _latex_spacing(s)
     if " " in s:
         s = _PLAIN_GROUPS_RE.sub(_join_groups, s)
+    if "{," in s and "\\" in s:
+        s = _TEXT_COMMA_RE.sub("{,}", s)  # `12\\text{,}000`
     if "{,}" in s:
         s = s.replace("{,}", "")
     if "mod" in s:
@@ -853,6 +963,8 @@ def _normalize(text: str, number_gold: bool) -> str:
         s = _reals_without(s)
     if " " in s:
         s = (_ANY_UNIT_TAIL_RE if number_gold else _UNIT_TAIL_RE).sub("", s).strip()
+    if number_gold and (s[-1:].isalpha() or s.endswith("}")):
+        s = _ordinal(_plain_word_tail(s))
     glued = _GLUED_UNIT_RE.match(s)
     if glued:
         s = glued.group(1)

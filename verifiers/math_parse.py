@@ -237,6 +237,10 @@ class _Parser:
             if tok[0] == "op" and tok[1] in (",", ";", "or", "and"):
                 self.take()
                 seps.add(tok[1])
+                nxt = self.peek()
+                if tok[1] == "," and nxt is not None and nxt[0] == "op" and nxt[1] in ("or", "and"):
+                    self.take()  # `1, 2, and 3`: the comma and the word are one separator; "or" keeps
+                    seps.add(nxt[1])  # its meaning (`5, or 6` offers alternatives, as `5 or 6` does)
                 items.append(self.parse_union())
                 continue
             break
@@ -652,7 +656,21 @@ def _flat_label(node: tuple) -> str:
 
 
 def parse(text: str) -> tuple:
-    """Parse normalised answer text into a tree (see the module docstring). Raises ParseError."""
+    """Parse normalised answer text into a tree (see the module docstring). Raises ParseError.
+
+    A label this parser cannot read on the left of the answer's one `=` (`\\angle ABC = 90`,
+    `E[X] = \\frac{7}{2}`, `[ABC] = 18`, `\\Pr( red ) = \\frac14`) is read as its letters, as `E(X) = …`
+    and `AB = 5` are: `ABC = 18`, whose value is 18 (see `_relabelled`)."""
+    try:
+        return _parse(text)
+    except ParseError:
+        relabelled = _relabelled(text)
+        if relabelled is None:
+            raise
+        return _parse(relabelled)
+
+
+def _parse(text: str) -> tuple:
     tokens, spaced, gapped = _tokenize(text)
     if not tokens:
         raise ParseError("empty answer")
@@ -660,3 +678,30 @@ def parse(text: str) -> tuple:
         return _Parser(tokens, spaced, gapped).parse_top()
     except RecursionError:
         raise ParseError("nested too deeply") from None
+
+
+#: A label left of an `=`: letters, spaces, brackets, bars, primes, and the commands that name an
+#: angle, an area, a probability or an expectation, or set a letter in another font; no digit, no
+#: operator, no comma (group 1), then the `=` and what follows it (group 2).
+_LABEL_RE = re.compile(
+    r"\s*((?:[A-Za-z\s()\[\]{}|']|\\(?:angle|measuredangle|triangle|Pr|mathbb|mathrm|mathbf|mathcal|mathit|"
+    r"operatorname|overline|widehat|overarc|arc|hat|bar|vec|text|left|right|lbrack|rbrack)(?![A-Za-z]))+)=(?!=)(.*)\Z",
+    re.DOTALL)
+_RELATION_RE = re.compile(r"[=<>≤≥≠≈]|\\(?:le|ge|leq|geq|ne|neq|lt|gt|approx|equiv|sim)(?![A-Za-z])")
+_COMMAND_NAME_RE = re.compile(r"\\[A-Za-z]+")
+
+
+def _relabelled(text: str) -> str | None:
+    """`text` with the label left of its one `=` replaced by the label's letters (`[ABC] = 18` is
+    `ABC = 18`), or None when it has no such label: it holds a digit, an operator or a comma, or
+    names no letter, or the right side holds another relation. Why: `\\angle ABC`, `E[X]` and `[ABC]`
+    name what the value is, as `E(X)` does, but a one-letter bracket and `\\angle` are no maths this
+    parser reads, so the answer was unparsable; read as letters, the label is a relation's side
+    and the value is the answer's (`x = 5` stays an assignment: its left side parses)."""
+    if len(text) > 2000:
+        return None
+    m = _LABEL_RE.match(text)
+    if m is None or _RELATION_RE.search(m.group(2)) or not m.group(2).strip():
+        return None
+    letters = "".join(re.findall(r"[A-Za-z]", _COMMAND_NAME_RE.sub(" ", m.group(1))))
+    return f"{letters} = {m.group(2)}" if letters else None

@@ -97,7 +97,9 @@ _ALONE_ONLY = frozenset({"in"})
 #: other digit: `2x - 3 cm` ends with `cm`, not `x - 3 cm`.)
 _POWER = r"\^\s*(?:\{\s*)?[23]"  # (its closing brace is matched as any brace: no two ways to match a space)
 _TAIL_RE = re.compile(rf"(?:(?<=[\d}})\]])|(?<=\\pi))\s*((?:[A-Za-z°]|{_POWER})(?:[A-Za-z\s/*.{{}}°]|{_POWER}){{0,60}}?)\s*$")
-_SPACING_RE = re.compile(r"\\[,;:! ]|~|\\quad|\\qquad|\$")
+#: Spacing and maths delimiters, read as spaces: `$`, and `\\(`, `\\)`, `\\[`, `\\]` (`\\(60\\,\\text{m/s}\\)`
+#: ends with its unit; a pair of backslashes, a row break, is not one).
+_SPACING_RE = re.compile(r"\\[,;:! ]|~|\\quad|\\qquad|\$|(?<!\\)\\[()\[\]]")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree")
 #: A phrase's tokens: a power `^2`/`^3` (group 1), a degree mark, `/`, `*`, a word, or (group 2)
 #: anything else but a space, brace or full stop, which makes the phrase no unit.
