@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
+import select
 import sys
 import warnings
 
@@ -49,8 +51,53 @@ def _format_warning(message, category, filename, lineno, line=None) -> str:
 _python_format_warning = warnings.formatwarning
 
 
+#: The exit status after the reader of stdout went away (`rlvr benchmarks list | head -1`): what a
+#: shell reports for a process killed by SIGPIPE (128 + 13), as for other Unix tools.
+EXIT_BROKEN_PIPE = 141
+
+
+def _stdout_is_broken() -> bool:
+    """Whether stdout is a pipe whose reader has gone (poll reports an error on it): tells a closed
+    `| head` from a broken pipe elsewhere (a server's socket), which is a real failure."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no descriptor (captured output): not a pipe
+        return False
+
+
+def _silence_stdout() -> None:
+    """Point stdout's descriptor at /dev/null, so the flush at interpreter exit of what is still
+    buffered does not fail again (Python would print "Exception ignored ..." and exit 120)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line `argv` (default: sys.argv[1:]) and return its exit status.
+
+    Ctrl-C is 130 ("interrupted" on stderr); stdout closed by its reader (`| head`) is
+    `EXIT_BROKEN_PIPE` (141), quietly, as the output nobody reads is no error."""
     warnings.formatwarning = _format_warning
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # what is still buffered fails here, not in Python's exit flush
+        return status
+    except BrokenPipeError:
+        if not _stdout_is_broken():
+            raise
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = _parse(parser, argv)
     if isinstance(args, int):

@@ -71,8 +71,10 @@ import functools
 import numbers
 import re
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
@@ -98,7 +100,7 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 15  # 15: maths continuing a box after its closing brace is part of its answer (`$\\boxed{12}\\pi$`
+RULES_VERSION = 16  # 16: false negatives of real models' answer styles: a noun after a number gold's value (`12 cupcakes`), `\\(...\\)` inside an answer, units as fractions/negative powers/after a slash and ordinals, `1\\text{,}000`, `\\\\[6pt]` in matrices, a "Final Answer:" sentence read for its value, arithmetic restating a said answer in brackets (`12 (3 × 4)`), ", and" lists, labels before `=` (`[ABC] = 18`); an unparsable gold is an error whatever the answer unless the answer is written as it is. 15: 15: maths continuing a box after its closing brace is part of its answer (`$\\boxed{12}\\pi$`
 #                   is 12π, `\\boxed{3}/4`, `$\\boxed{3} + 1$`); "or" after a box past display-maths ends, line
 #                   breaks, emphasis, Unicode spaces, "或者", fillers and `x =` is a hedge; corrections in other
 #                   words ("actually, it's 4", "it should be 4", "the final result is 4", "the correct option is
@@ -278,6 +280,8 @@ def clear_cache() -> None:
     _gold_norm.cache_clear()
     _gold_problem.cache_clear()
     _gold_checks.clear()
+    _gold_tree.cache_clear()
+    _gold_unreadable.cache_clear()
     strip_markdown.cache_clear()
     _said_answer.cache_clear()
     _normalize.cache_clear()
@@ -520,11 +524,9 @@ def _plan_normalized(g_norm: str, p_norm: str, *, final: bool = True) -> _Plan:
                           details=_details("unparsable"))
         _cache.put(key, v)
         return _Plan(verdict=v)
-    try:
-        g_tree = prepare(parse(g_norm))
-    except (ParseError, RecursionError) as exc:
-        return _Plan(verdict=Verdict.failed(f"unparsable gold answer {g_norm[:200]!r}: {exc}",
-                                            details=_details("error")))
+    g_tree, problem = _gold_tree(g_norm) if final else _parsed(g_norm)
+    if problem is not None:
+        return _Plan(verdict=Verdict.failed(problem, details=_details("error")))
     try:
         p_tree = prepare(parse(p_norm))
     except Exception as exc:  # noqa: BLE001 - a ParseError, or any other way the prediction cannot be read
@@ -547,6 +549,32 @@ def _plan_normalized(g_norm: str, p_norm: str, *, final: bool = True) -> _Plan:
     v = _from_outcome(out)
     _cache.put(key, v)
     return _Plan(verdict=v)
+
+
+def _parsed(g_norm: str) -> tuple[tuple | None, str | None]:
+    """(the prepared parse tree of a normalised gold, None), or (None, why it cannot be parsed)."""
+    try:
+        return prepare(parse(g_norm)), None
+    except (ParseError, RecursionError) as exc:
+        return None, f"unparsable gold answer {g_norm[:200]!r}: {exc}"
+
+
+#: `_parsed` for final answers' golds, memoised as `_gold_norm` is: a batch grades many answers
+#: against each gold, and `_plan` checks the gold before reading the answer (`_gold_unreadable`),
+#: so the comparison reuses that parse. (Trees are tuples: sharing them is safe.)
+_gold_tree = functools.lru_cache(maxsize=4096)(_parsed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _gold_unreadable(g_norm: str) -> str | None:
+    """Why a normalised gold that `_plan_normalized` would parse cannot be, or None. `_plan` makes
+    an unparsable gold an error whatever the answer (it was "wrong" when the answer was unparsable
+    too, an error otherwise), unless the answer is written as the gold is. Golds judged without a
+    parse are not checked: choice letters, words (`word_answer`), and answers with a colon (clock
+    times and ratios, see `_colon_answers`)."""
+    if ":" in g_norm or _CHOICE_GOLD_RE.match(g_norm) or word_answer(g_norm) is not None:
+        return None
+    return _gold_tree(g_norm)[1]
 
 
 #: An added constant at the end of an answer (`x^2 + C`), and a letter c or C not inside a word or command.
@@ -628,13 +656,27 @@ def _plan(gold: Any, prediction: Any, fallback: str | None) -> _Plan | list[_Pla
                 f"gold answer {gold!r} is a {type(gold).__name__}, not an answer; expected text or a number "
                 "(check the dataset's answer column with validate_golds)", details=_details("error")))
         gold = str(gold)
-    if not isinstance(prediction, str):
-        return _Plan(verdict=Verdict.wrong(f"unparsable prediction: not text ({type(prediction).__name__})",
-                                           details=_details("unparsable")))
     problem = _gold_problem(gold)
     if problem is not None:
         return _Plan(verdict=Verdict.failed(problem, details=_details("error")))
     g_norm, number_gold = _gold_norm(gold)
+    plan = _plan_answers(gold, g_norm, number_gold, prediction, fallback)
+    problem = _gold_unreadable(g_norm)
+    if problem is None:
+        return plan
+    # A gold the parser cannot read is an error whatever the answer (also when the answer has none),
+    # except an answer written as the gold is, after normalisation: that needs no parse
+    if isinstance(plan, _Plan) and plan.verdict is not None and plan.verdict.correct:
+        return plan
+    return _Plan(verdict=Verdict.failed(problem, details=_details("error")))
+
+
+def _plan_answers(gold: str, g_norm: str, number_gold: bool, prediction: Any, fallback: str | None
+                  ) -> _Plan | list[_Plan]:
+    """`_plan` once the gold is known to be an answer: the prediction's answers against it."""
+    if not isinstance(prediction, str):
+        return _Plan(verdict=Verdict.wrong(f"unparsable prediction: not text ({type(prediction).__name__})",
+                                           details=_details("unparsable")))
     if len(prediction) > 200_000:
         prediction = prediction[-200_000:]
     prediction = after_reasoning(prediction)  # boxes tried inside `<think>` are no answers when one follows
@@ -875,14 +917,24 @@ def verify_batch(pairs: Sequence[tuple[Any, Any]], *, timeout: float = DEFAULT_T
     results: dict[tuple, Verdict] = {}
     box_results: dict[tuple, dict[tuple, Verdict]] = {}
     if singles or boxes:
-        with ThreadPoolExecutor(max_workers=min(pool.size, len(singles) + len(boxes))) as ex:
+        ex = ThreadPoolExecutor(max_workers=min(pool.size, len(singles) + len(boxes)))
+        stop, threads = threading.Event(), set()  # (the executor's threads: those that hold our workers)
+        single_futures: dict[tuple, Future] = {}
+        box_futures: dict[tuple, Future] = {}
+        try:
             # singles first: the executor starts tasks in order, so by the time a task of boxes runs,
             # every single has a thread, and waiting for one there (`known`) cannot deadlock
-            single_futures = {key: ex.submit(_run_job, p, timeout, pool) for key, p in singles.items()}
-            box_futures = {key: ex.submit(_run_boxes, todo, timeout, pool, single_futures)
-                           for key, todo in boxes.items()}
+            for key, p in singles.items():
+                single_futures[key] = ex.submit(_batch_task, stop, threads, _run_job, p, timeout, pool)
+            for key, todo in boxes.items():
+                box_futures[key] = ex.submit(_batch_task, stop, threads, _run_boxes, todo, timeout, pool,
+                                             single_futures, stop)
             results = {key: f.result() for key, f in single_futures.items()}
             box_results = {key: f.result() for key, f in box_futures.items()}
+        except BaseException:
+            _stop_batch(ex, stop, threads, pool, [*single_futures.values(), *box_futures.values()])
+            raise
+        ex.shutdown()
     out = []
     for plan in plans:
         if not isinstance(plan, list):
@@ -895,13 +947,54 @@ def verify_batch(pairs: Sequence[tuple[Any, Any]], *, timeout: float = DEFAULT_T
     return out
 
 
+class _BatchStopped(Exception):
+    """A task of an interrupted `verify_batch` that was not run (nobody reads its result)."""
+
+
+def _batch_task(stop: threading.Event, threads: set, run: Callable[..., Any], *args: Any) -> Any:
+    """`run(*args)` in a thread of `verify_batch`'s executor, noting the thread (see `_stop_batch`);
+    not run once the batch is stopped."""
+    threads.add(threading.get_ident())
+    if stop.is_set():
+        raise _BatchStopped
+    return run(*args)
+
+
+#: Seconds `_stop_batch` waits at most for the batch's threads to see that their jobs were killed.
+_STOP_GRACE = 2.0
+
+
+def _stop_batch(ex: ThreadPoolExecutor, stop: threading.Event, threads: set, pool: WorkerPool,
+                futures: list[Future]) -> None:
+    """Stop an interrupted `verify_batch` now (Ctrl-C while it waits for its jobs).
+
+    Leaving the executor as a `with` block does would wait for every queued job, each up to its
+    time limit: minutes of silence after Ctrl-C. Instead queued tasks are cancelled, running ones
+    are told not to start another job (`stop`), and the workers running this batch's jobs are
+    killed, so their calls return at once (as failed verdicts nobody reads). Workers the pool runs
+    for other callers are left alone. Bounded by `_STOP_GRACE`: a task that just got a new worker
+    has it killed on the next round."""
+    stop.set()
+    ex.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + _STOP_GRACE
+    while True:
+        pool.kill_jobs_of(threads)
+        pending = [f for f in futures if not f.done()]
+        if not pending or time.monotonic() > deadline:
+            return
+        wait_futures(pending, timeout=0.05)
+
+
 def _run_boxes(todo: list[_Plan], timeout: float, pool: WorkerPool,
-               known: dict[tuple, Future]) -> dict[tuple, Verdict]:
+               known: dict[tuple, Future], stop: threading.Event | None = None) -> dict[tuple, Verdict]:
     """The verdicts of the sympy jobs of one output's boxed answers, run one after another in one
-    `timeout` (as `verify` runs them); a job that is also some single answer's is that one's verdict."""
+    `timeout` (as `verify` runs them); a job that is also some single answer's is that one's verdict.
+    Once `stop` is set (the batch was interrupted) no other job is started."""
     budget = Budget(timeout)
     out: dict[tuple, Verdict] = {}
     for p in todo:
+        if stop is not None and stop.is_set():
+            raise _BatchStopped
         if p.job not in out:
             out[p.job] = known[p.job].result() if p.job in known else _run_within(p, budget, pool)
     return out

@@ -11,10 +11,12 @@ for the next job. It is safe to call from many threads at once (each caller hold
 length of its call; callers beyond the pool size wait for a free worker). The time limit starts
 once the job has a worker, so other callers' load never eats into it; the wait for a free worker is
 bounded on its own (`wait`, default `DEFAULT_MAX_WAIT`), and a wait past it raises `PoolBusy`, an
-infrastructure failure. A `Budget` is one time limit shared by several jobs run one after another
-(the claims of one solution): each job gets what is left of it, and only the time it held a worker
-is taken from it. The pool can be called from asyncio (via
-`loop.run_in_executor`, see `rlvr.verifiers.math.averify`) and from several processes: a pool
+infrastructure failure. Time limits and waits are at most `MAX_SECONDS` (a day; more is a
+ValueError). `kill_jobs_of(threads)` kills the workers running jobs for some threads at once (an
+interrupted caller's: see `rlvr.verifiers.math.verify_batch`). A `Budget` is one time limit
+shared by several jobs run one after another (the claims of one solution): each job gets what is
+left of it, and only the time it held a worker is taken from it. The pool can be called from
+asyncio (via `loop.run_in_executor`, see `rlvr.verifiers.math.averify`) and from several processes: a pool
 belongs to the process that created it, and a forked child transparently builds its own (with a
 lock of its own around the shared pools: a thread of the parent's may have held the parent's at the
 fork).
@@ -48,7 +50,7 @@ import time
 import weakref
 from typing import Any, Callable, Sequence
 
-__all__ = ["DEFAULT_MAX_WAIT", "Budget", "PoolBusy", "TimeLimitExceeded", "WorkerCrashed", "WorkerPool", "get_pool",
+__all__ = ["DEFAULT_MAX_WAIT", "MAX_SECONDS", "Budget", "PoolBusy", "TimeLimitExceeded", "WorkerCrashed", "WorkerPool", "get_pool",
            "run_with_time_limit"]
 
 #: Seconds a call waits at most for a free worker (a `Budget`: all its jobs' waits together) before
@@ -59,6 +61,17 @@ DEFAULT_MAX_WAIT = 300.0
 #: Seconds `_Zygote.close` waits for the zygote to exit once told to (it exits at once unless it is
 #: still importing the preload modules) before it kills it: closing a pool never hangs.
 _ZYGOTE_EXIT_WAIT = 2.0
+
+
+#: The longest time limit (and wait for a worker) a call accepts, in seconds: a day, as the code
+#: sandbox's. Past about 24 days the waits themselves fail (`poll` takes milliseconds as a C int).
+MAX_SECONDS = 86_400.0
+
+
+def _check_seconds(what: str, seconds: float) -> None:
+    """A ValueError naming `what` unless `seconds` is a number of at most `MAX_SECONDS` (NaN is not)."""
+    if not seconds <= MAX_SECONDS:
+        raise ValueError(f"{what} must be at most {MAX_SECONDS:g} seconds, got {seconds!r}")
 
 
 class TimeLimitExceeded(Exception):
@@ -187,15 +200,19 @@ class _Zygote:
                                     f"{self.process.poll()})")
         return int(msg.decode()), Connection(fds[0])
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
         """Tell the zygote to exit (its socket closes) and reap it: after `_ZYGOTE_EXIT_WAIT`
-        seconds it is killed. Either way it is waited for, so no `Popen` is left running."""
+        seconds, or at once with `kill`, it is killed (it only exits once it has imported the
+        preload modules: sympy takes a second). Either way it is waited for, so no `Popen` is left
+        running."""
         import subprocess
 
         try:
             self.sock.close()
         except OSError:
             pass
+        if kill:
+            self.process.kill()
         try:
             self.process.wait(timeout=_ZYGOTE_EXIT_WAIT)
         except subprocess.TimeoutExpired:
@@ -306,7 +323,8 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._alive = 0
         self._slots = threading.BoundedSemaphore(self.size)
-        self._busy: set[_Worker] = set()  # workers running a job (killed by `close(kill_busy=True)`)
+        # workers running a job, with the thread each runs it for (see `close(kill_busy=True)`, `kill_jobs_of`)
+        self._busy: dict[_Worker, int] = {}
         self._pid = os.getpid()
         self._closed = False
         self.kills = 0  # workers killed on timeout (for tests and metrics)
@@ -330,7 +348,7 @@ class WorkerPool:
                 with self._lock:
                     self._alive += 1
             with self._lock:
-                self._busy.add(worker)
+                self._busy[worker] = threading.get_ident()
             return worker
         except BaseException:
             self._slots.release()
@@ -338,7 +356,7 @@ class WorkerPool:
 
     def _release(self, worker: _Worker, *, broken: bool = False) -> None:
         with self._lock:
-            self._busy.discard(worker)
+            self._busy.pop(worker, None)
         try:
             if broken or self._closed:
                 worker.kill()
@@ -366,6 +384,9 @@ class WorkerPool:
         """
         if self._closed:
             raise RuntimeError("this WorkerPool is closed; create a new one")
+        _check_seconds("timeout", timeout.left if isinstance(timeout, Budget) else timeout)
+        if wait is not None:
+            _check_seconds("wait", wait)
         if os.getpid() != self._pid:
             raise RuntimeError("a WorkerPool cannot be used from a forked child; use get_pool()")
         budget = timeout if isinstance(timeout, Budget) else None
@@ -422,6 +443,22 @@ class WorkerPool:
         with ThreadPoolExecutor(max_workers=self.size) as ex:
             return list(ex.map(one, arg_tuples))
 
+    def kill_jobs_of(self, threads: "set[int] | frozenset[int]") -> int:
+        """Kill the workers now running jobs for the threads whose idents are in `threads` (see
+        `threading.get_ident`); their calls raise `WorkerCrashed` at once. For a caller that is
+        interrupted while its threads wait on jobs (Ctrl-C in `verify_batch`): each job would
+        otherwise run to its time limit. Other callers' jobs go on. Returns how many were killed."""
+        import signal
+
+        with self._lock:
+            doomed = [worker for worker, thread in self._busy.items() if thread in threads]
+        for worker in doomed:
+            try:  # the call that holds it sees its end of the socket close, and gives it back
+                os.kill(worker.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        return len(doomed)
+
     @property
     def alive(self) -> int:
         return self._alive
@@ -449,7 +486,7 @@ class WorkerPool:
             with self._lock:
                 self._alive -= 1
         if self._zygote is not None:
-            self._zygote.close()
+            self._zygote.close(kill=kill_busy)  # (at exit: no waiting for its imports to end)
             self._zygote = None
 
     def __enter__(self) -> "WorkerPool":

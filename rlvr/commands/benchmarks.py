@@ -17,7 +17,11 @@ def register(subparsers) -> None:
     lst = sub.add_parser("list", help="name, size, source and environment of every benchmark")
     lst.add_argument("--json", action="store_true", help="print JSON")
     lst.set_defaults(func=run_list)
-    chk = sub.add_parser("check", help="score the benchmark's own reference solutions (all must be right)")
+    chk = sub.add_parser("check", help="score the benchmark's own reference solutions (all must be right)",
+                         epilog="Exit status: 0 every reference solution is right; 1 some are wrong; 2 the "
+                                "benchmark cannot be loaded (unknown name, bad data or option); 3 some could not "
+                                "be verified (a sandbox outage, the dataset's own tests failing; 3 wins over 1); 130 "
+                                "interrupted; 141 stdout closed by its reader.")
     chk.add_argument("name", help="benchmark name")
     chk.add_argument("--data", default=None, help="local copy of the benchmark (file or folder); default: the hub")
     chk.add_argument("--limit", type=int, default=None, help="only the first N problems")

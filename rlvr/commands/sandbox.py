@@ -13,14 +13,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sandbox", help="check, build and try the code sandbox")
     commands = parser.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
 
-    check = commands.add_parser("check", help="which backends work here, and how to fix the others")
+    check = commands.add_parser("check", help="which backends work here, and how to fix the others",
+                                epilog="Exit status: 0 an isolating backend (bwrap or docker) works; 1 none does "
+                                       "(make_sandbox('auto') would fall back to the unisolated subprocess "
+                                       "backend).")
     check.set_defaults(func=check_backends)
 
-    build = commands.add_parser("build-image", help="build the Docker sandbox image")
+    build = commands.add_parser("build-image", help="build the Docker sandbox image",
+                                epilog="Exit status: 0 built; 1 the build failed; 2 a usage error (--mirror with "
+                                       "--method dockerfile, which does not use it).")
     build.add_argument("--method", choices=("auto", "dockerfile", "debootstrap"), default="auto",
                        help="auto: the Dockerfile if a registry is reachable, else debootstrap")
     build.add_argument("--tag", default=None, help="image tag (default rlvr-sandbox:latest)")
-    build.add_argument("--mirror", default=None, help="Debian mirror for debootstrap")
+    build.add_argument("--mirror", default=None,
+                       help="Debian mirror for debootstrap (--method debootstrap, or auto when it picks it)")
     build.set_defaults(func=build_image)
 
     from rlvr.sandbox.limits import LANGUAGES, Limits
@@ -60,6 +66,10 @@ def check_backends(args: argparse.Namespace) -> int:
 def build_image(args: argparse.Namespace) -> int:
     from rlvr.sandbox.image import DEFAULT_IMAGE, DEFAULT_MIRROR, ImageBuildError, build_image as build
 
+    if args.method == "dockerfile" and args.mirror is not None:  # it was silently ignored
+        print("rlvr sandbox build-image: error: --mirror is a Debian mirror for debootstrap; the Dockerfile build "
+              "(--method dockerfile) does not use it: drop --mirror, or use --method debootstrap", file=sys.stderr)
+        return 2
     try:
         tag = build(args.method, args.tag or DEFAULT_IMAGE, log=lambda line: print(line, file=sys.stderr, flush=True),
                     **({"mirror": args.mirror or DEFAULT_MIRROR} if args.method != "dockerfile" else {}))
