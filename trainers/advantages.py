@@ -170,11 +170,18 @@ def reinforce_pp_token_advantages(
     kl_penalty: Tensor | None = None,
     eps: float = 1e-6,
 ) -> Tensor:
-    """REINFORCE++ token-level advantages, whitened over every response token of the batch.
+    """REINFORCE++ token-level advantages, normalised over every response token of the batch.
 
     The outcome reward sits on the last response token and each token pays its own KL penalty, so with
     no discount the return from token ``t`` is ``G_t = R - sum_{s >= t} kl_penalty_s`` (masked).
-    The returns of all masked tokens in the batch are then whitened together.
+
+    Without ``group_baseline`` the returns of all masked tokens in the batch are whitened together
+    (batch mean subtracted, divided by the batch std). With ``group_baseline`` (REINFORCE++-baseline)
+    the group mean is the baseline and the returns are only *divided* by the (population) std of the
+    masked returns, not centred again: the token-weighted batch mean of group-centred rewards is not 0
+    when lengths differ, and subtracting it would give a group whose rewards are all equal non-zero
+    advantages whose sign depends on other groups' lengths. If all masked returns are equal (no
+    spread) they are returned as they are rather than divided by ``eps``.
 
     ``rewards``: ``[num_groups, group_size]`` (group baseline subtracted first when asked);
     ``mask``: ``[num_groups * group_size, num_tokens]`` in flattened-batch order;
@@ -202,7 +209,20 @@ def reinforce_pp_token_advantages(
         # reverse cumulative sum: sum_{s >= t} kl_s
         to_go = kl.flip(-1).cumsum(-1).flip(-1)
         returns = returns - to_go * maskf
-    return masked_whiten(returns, maskf, eps=eps).to(dtype)
+    if not group_baseline:
+        return masked_whiten(returns, maskf, eps=eps).to(dtype)
+    return (returns * _inverse_spread(returns, maskf, eps)).to(dtype)
+
+
+def _inverse_spread(values: Tensor, mask: Tensor, eps: float) -> Tensor:
+    """``1 / (std + eps)`` of the masked ``values`` (population std); 1 when they are all equal (or the
+    mask is empty), so that equal values keep their size instead of being divided by ``eps`` (their
+    computed std may be a rounding step above 0: see :func:`masked_whiten`)."""
+    picked = values.masked_select(mask > 0)
+    if picked.numel() == 0 or bool((picked == picked[0]).all()):
+        return torch.ones((), dtype=values.dtype, device=values.device)
+    std = picked.std(unbiased=False)
+    return 1.0 / (std + eps)
 
 
 def process_grpo_advantages(

@@ -18,6 +18,10 @@ then the policy-gradient loss of the whole group is 0 whatever the ratios are:
   rewards still gets non-zero advantages when other groups differ: nothing is filtered
   (``estimator="reinforce++"`` keeps every group). REINFORCE++-baseline (``"reinforce++-baseline"``)
   subtracts the group mean first and is filtered like GRPO.
+
+Samples the loss masks out do not count: with ``algorithm.mask_truncated`` a group whose samples
+are all truncated, or whose samples the loss sees all have the group's mean reward (advantage 0),
+is dropped and refilled (``Trainer._has_signal``).
 """
 
 from __future__ import annotations

@@ -168,7 +168,8 @@ def policy_loss(
 
 
 def kl_estimate(
-    logprobs: Tensor, ref_logprobs: Tensor, kind: str = "k3", *, clamp: float | None = 20.0
+    logprobs: Tensor, ref_logprobs: Tensor, kind: str = "k3", *, clamp: float | None = 20.0,
+    k3_max: float | None = 10.0,
 ) -> Tensor:
     """Per-token estimate of ``KL(pi || pi_ref)`` from samples of ``pi`` (Schulman's estimators).
 
@@ -186,6 +187,14 @@ def kl_estimate(
 
     ``d`` is clamped to ``[-clamp, clamp]`` first (``None`` disables it) so that ``exp`` cannot
     overflow on tokens the reference model finds nearly impossible.
+
+    The k3 value is then capped at ``k3_max`` (default 10; ``None`` disables it), as verl's
+    ``low_var_kl`` does. ``exp(-d)`` grows exponentially where the policy gives a sampled token far
+    less probability than the reference (``d = -20`` gives about 4.85e8), so one such token would
+    otherwise outweigh every other token of the batch in the loss, its gradient, the KL penalty in
+    the reward and the logged KL. A token with ``-2.61 < d < 11`` (k3 below 10) is unchanged;
+    a capped token contributes 10 and no gradient (so k3 is no longer unbiased on such tokens: it
+    under-states their KL, by design).
     """
     _same_shape("ref_logprobs", ref_logprobs, logprobs)
     d = logprobs - ref_logprobs.detach()
@@ -196,7 +205,8 @@ def kl_estimate(
     if kind == "k2":
         return 0.5 * d * d
     if kind == "k3":
-        return torch.exp(-d) - 1.0 + d
+        k3 = torch.exp(-d) - 1.0 + d
+        return k3 if k3_max is None else k3.clamp(max=k3_max)
     raise ValueError(f"unknown KL estimator {kind!r}; choose one of {', '.join(KL_ESTIMATORS)}")
 
 

@@ -316,13 +316,17 @@ def _check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_chan
             state = load_trainer_state(ckpt)
         except CheckpointError as exc:
             raise ResumeError(f"--resume: {exc}") from exc
-        if state["step"] >= cfg.train.total_steps and (state["step"] > cfg.train.total_steps or _finished(out, state["step"])):
-            raise ResumeError(
-                f"--resume: nothing left to do, the checkpoint {ckpt.name} is at step {state['step']} and "
-                f"train.total_steps is {cfg.train.total_steps}; raise it (--set train.total_steps=N) "
-                "to train further"
-            )
-        return state, check_resume_config(out, cfg, state, ckpt, allow=allow_config_change)
+        done = (f"nothing left to do, the checkpoint {ckpt.name} is at step {state['step']} and train.total_steps "
+                f"is {cfg.train.total_steps}; raise it (--set train.total_steps=N) to train further")
+        finished = state["step"] >= cfg.train.total_steps and (state["step"] > cfg.train.total_steps
+                                                             or _finished(out, state["step"]))
+        if not finished:
+            return state, check_resume_config(out, cfg, state, ckpt, allow=allow_config_change)
+        try:  # a finished run: say what else the command would be refused for, in the same message
+            check_resume_config(out, cfg, state, ckpt, allow=allow_config_change, quiet=True)
+        except ResumeError as exc:
+            raise ResumeError(f"--resume: {done}. Also: {str(exc).removeprefix('--resume: ')}") from None
+        raise ResumeError(f"--resume: {done}")
     why = foreign_config(out)
     if why is not None:
         raise ResumeError(
@@ -347,12 +351,13 @@ def _check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_chan
     return None, {}
 
 
-def check_resume_config(out: Path, cfg: Config, state: dict[str, Any], ckpt: Path, *, allow: bool) -> Changes:
+def check_resume_config(out: Path, cfg: Config, state: dict[str, Any], ckpt: Path, *, allow: bool,
+                        quiet: bool = False) -> Changes:
     """The changes between ``cfg`` and the config the checkpoint was trained with (settings both know).
 
     Keys of :data:`RESUME_MUTABLE_KEYS` may change; any other change would silently make the
     resumed run a different run (data order, batch, objective) and raises :class:`ResumeError`
-    unless ``allow``. Every change is printed."""
+    unless ``allow``. Every change is printed (unless ``quiet``: only checked)."""
     saved = state.get("config")
     if not saved:
         return {}
@@ -367,7 +372,7 @@ def check_resume_config(out: Path, cfg: Config, state: dict[str, Any], ckpt: Pat
             f"(Trainer(allow_config_change=True)) to continue anyway. These may change on resume: "
             f"{', '.join(RESUME_MUTABLE_KEYS)}"
         )
-    for k, (old, new) in changes.items():
+    for k, (old, new) in ([] if quiet else changes.items()):
         note = "" if resume_mutable(k) else " (allowed by --allow-config-change)"
         if k in RESUME_CHANGE_NOTES:
             note = f" ({RESUME_CHANGE_NOTES[k]})"

@@ -4,7 +4,8 @@ One step of :meth:`Trainer.step`:
 
 1. **Rollouts.** Draw the next ``batch_groups`` tasks, sample ``group_size`` episodes each with the
    engine (token in / token out, :mod:`.rollout`). With dynamic sampling, groups without learning
-   signal (all rewards equal) are dropped and more are generated, within a budget of extra rounds
+   signal (all rewards equal; with ``mask_truncated``, no sample the loss sees with a non-zero
+   advantage) are dropped and more are generated, within a budget of extra rounds
    (:func:`~.dynamic_sampling.fill_batch`); when the budget runs out the step trains on what it has
    and says so. Episodes whose verification failed for infrastructure reasons are retried, then the
    run stops with a clear error: they are never trained on as zero reward.
@@ -63,6 +64,7 @@ from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.losses import aggregate, kl_estimate, kl_penalised_rewards, kl_penalised_token_rewards, logprobs_from_logits, policy_loss, token_entropy, truncated_is_weights
 from rlvr.trainers.metrics import MetricsLogger, plot_curves
+from rlvr.trainers.model_source import model_path_problem
 from rlvr.trainers.overlong import soft_overlong_penalty
 from rlvr.trainers.rollout import RolloutCollector, RolloutInfrastructureError, Trajectory
 from rlvr.trainers.runs import (
@@ -173,14 +175,14 @@ def load_policy(cfg: Config) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     name, folder = m.name_or_path, Path(m.name_or_path).expanduser()
-    seps = name.count("/") + (name.count(os.sep) if os.sep != "/" else 0)
-    if (name.startswith(("./", "../", "/", "~", ".\\", "..\\")) or seps > 1) and not folder.is_dir():
-        raise ConfigError(f"model.name_or_path={name!r}: no such folder ({folder.absolute()}); set it to a folder "
-                          "written by save_pretrained, a hub id (org/name) or 'tiny'")
+    problem = model_path_problem(name)
+    if problem is not None:
+        what, instead = problem
+        if instead is not None:
+            raise ConfigError(f"model.name_or_path={name!r} is {what}: use model.name_or_path={instead!r}")
+        raise ConfigError(f"model.name_or_path={name!r}: {what}; set it to a folder written by save_pretrained, a "
+                          "hub id (org/name) or 'tiny'")
     if folder.is_dir():
-        if (folder / "trainer_state.pt").is_file() and (folder / "model").is_dir():
-            raise ConfigError(f"model.name_or_path={name!r} is an rlvr checkpoint folder, whose model is in its "
-                              f"model/ subfolder: use model.name_or_path={str(folder / 'model')!r}")
         name = str(folder)
     try:
         with quiet_progress() if not cfg.log.progress else contextlib.nullcontext():  # (log.progress=false: no bars)
@@ -559,10 +561,27 @@ class Trainer:
         return r
 
     def _has_signal(self, group: list[Trajectory]) -> bool:
+        """Whether dynamic sampling keeps ``group``: whether the loss would see a non-zero advantage.
+
+        With ``algorithm.mask_truncated`` the loss never sees the truncated samples (:meth:`_batch`
+        masks them out), while the advantages are still taken over the whole group. So a group
+        whose samples are all truncated is dropped, and so is one whose samples the loss sees all
+        get advantage 0: each has the group's mean reward (GRPO, Dr. GRPO, RLOO and REINFORCE++'s
+        group baseline all give a sample an advantage of 0 exactly there). Process-supervised GRPO
+        is judged on the seen samples' step rewards alone."""
         a = self.cfg.algorithm
+        seen = [t for t in group if not t.truncated] if a.mask_truncated else group
+        if not seen:
+            return False
         if a.estimator == "process_grpo":
-            return process_group_has_signal([self._shaped_steps(t) for t in group], tol=a.ds_tol)
-        return group_has_signal([self.shaped_reward(t) for t in group], tol=a.ds_tol, estimator=a.estimator)
+            return process_group_has_signal([self._shaped_steps(t) for t in seen], tol=a.ds_tol)
+        rewards = [self.shaped_reward(t) for t in group]
+        if not group_has_signal(rewards, tol=a.ds_tol, estimator=a.estimator):
+            return False
+        if len(seen) == len(group) or a.estimator == "reinforce++":
+            return True
+        mean = sum(rewards) / len(rewards)
+        return any(abs(r - mean) > a.ds_tol for r, t in zip(rewards, group) if not t.truncated)
 
     @staticmethod
     def _steps(t: Trajectory) -> list[tuple[int, float]]:
