@@ -185,11 +185,17 @@ def _check_timeout(verifier: str, timeout: Any) -> float:
     """`timeout` when it is a positive finite number of seconds, else a ValueError naming the setting.
 
     A timeout of 0 or less (or a string) was taken as is: every answer that needs the sympy stage
-    then "timed out" and was scored wrong, silently.
+    then "timed out" and was scored wrong, silently. The math and code verifiers' limits are at
+    most a day (`timelimit.MAX_SECONDS`, the sandbox's limit): past it the math verifier's waits
+    fail, for the answers that reach its sympy stage only. A callable's, run in a thread, has no cap.
     """
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+    from rlvr.verifiers.timelimit import MAX_SECONDS
+
+    most = math.inf if verifier == "callable" else MAX_SECONDS
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (0 < timeout < math.inf and timeout <= most):
+        cap = f", at most {MAX_SECONDS:g} (a day)" if most < math.inf else ""
         raise ValueError(f"{verifier} verifier: verifier_settings['timeout'] must be a positive finite number of "
-                         f"seconds, got {timeout!r}")
+                         f"seconds{cap}, got {timeout!r}")
     return timeout
 
 

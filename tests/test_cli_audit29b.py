@@ -312,3 +312,18 @@ def test_a_mirror_with_the_dockerfile_build_is_refused(capsys):
     assert main(["sandbox", "build-image", "--method", "dockerfile", "--mirror", "http://deb.example/debian"]) == 2
     out, err = capsys.readouterr()
     assert not out and "--mirror is a Debian mirror for debootstrap" in err
+
+
+@pytest.mark.parametrize("answer", ["\\boxed{12}", "\\boxed{(x+1)^2}"])
+def test_a_timeout_past_a_day_is_refused_before_any_answer_is_read(answer):
+    """(A review: only answers reaching the sympy stage raised, so some answers got verdicts and
+    others an exception; an env accepted the setting and failed mid-run.)"""
+    from rlvr.envs.scoring import resolve_verifier
+
+    with pytest.raises(ValueError, match="at most 86400"):
+        verify("x^2+2x+1", answer, timeout=100_000)
+    with pytest.raises(ValueError, match="at most 86400"):
+        verify_batch([("x^2+2x+1", answer)], timeout=100_000)
+    with pytest.raises(ValueError, match=r"verifier_settings\['timeout'\] must be .* at most 86400"):
+        resolve_verifier("math", timeout=100_000)
+    assert verify("12", "\\boxed{12}", timeout=86_400).correct

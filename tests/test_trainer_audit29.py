@@ -146,12 +146,11 @@ def test_has_signal_asks_whether_a_sample_the_loss_sees_gets_an_advantage(tmp_pa
     assert not tr._has_signal(all_cut)
     assert tr._has_signal(kept_differ)
     assert off._has_signal(all_cut) and off._has_signal(seen_below_mean) and off._has_signal(seen_at_mean)
-    if estimator == "process_grpo":  # judged on the seen samples' own step rewards
-        assert not tr._has_signal(seen_below_mean) and not tr._has_signal(seen_at_mean)
-    else:
-        assert tr._has_signal(seen_below_mean)
-        # plain REINFORCE++ normalises over the batch: any sample the loss sees is signal
-        assert tr._has_signal(seen_at_mean) == (estimator == "reinforce++")
+    # (process GRPO pools the step rewards of the whole group, as its advantages do: a review found
+    # it judged the seen samples alone, dropping seen_below_mean, whose seen samples get -0.577)
+    assert tr._has_signal(seen_below_mean)
+    # plain REINFORCE++ normalises over the batch: any sample the loss sees is signal
+    assert tr._has_signal(seen_at_mean) == (estimator == "reinforce++")
     tr.close()
     off.close()
 

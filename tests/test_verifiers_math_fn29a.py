@@ -167,3 +167,18 @@ def test_a_unit_inside_inline_maths_delimiters_is_still_compared_with_the_golds(
     verdict = verify("60 \\text{ km/h}", pred)
     assert not verdict.correct and "different units" in verdict.reason
     assert verify("60 \\text{ m/s}", pred).correct
+
+
+@pytest.mark.parametrize("word", ["onwards", "upwards", "upward", "exceeding", "beyond", "tops", "undefined",
+                                  "impossible", "unsolvable", "ambiguous", "unknown", "estimate", "estimated",
+                                  "hypothetically", "assumed", "approx", "decrease", "down", "drop", "with remainder",
+                                  "plus tax", "minus"])
+def test_a_plain_tail_that_bounds_hedges_or_operates_is_not_dropped(word):
+    """(A review of the plain-noun tail: each of these was read as 12.)"""
+    assert not verify("12", f"The answer is $\\boxed{{12 {word}}}$.").correct
+    assert not verify("12", f"The answer is 12 {word}.").correct
+
+
+@pytest.mark.parametrize("tail", ["red marbles", "family members", "servings", "blue marbles", "cups of flour"])
+def test_nouns_with_those_endings_or_short_words_still_read_as_the_number(tail):
+    assert verify("12", f"The answer is 12 {tail}.").correct

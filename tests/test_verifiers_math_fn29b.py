@@ -20,35 +20,34 @@ def _kind(gold: str, prediction: str) -> str:
     ("18", "### Final Answer\nJanet makes **$18** per day."),
     ("5", "Final Answer: The value of x is 5."),
     ("12", "**Final Answer:** There are 12 apples."),
-    ("12", "Answer: She bakes 12 cupcakes."),
-    ("2, 3", "Final Answer: The roots are 2 and 3."),
+    ("5", "Final Answer: She needs 5 more apples."),
+    ("5", "Final Answer: It takes 5 hours and 20 minutes."),
+    # what reading the value a sentence names scored right (a review of rules version 16's draft)
+    ("12", "Final Answer: It cannot be 12."),
+    ("12", "Final Answer: Twice the number is 12."),
+    ("12", "Final Answer: The number squared equals 12."),
+    ("12", "Final Answer: The temperature is minus 12."),
+    ("12", "Final Answer: It is 12 plus tax."),
+    ("12", "Final Answer: Each ticket costs $12 for a total of $48."),
+    ("12", "Final Answer: Janet has 12 apples, which she doubles to get 24."),
 ])
-def test_final_answer_sentence_names_its_value(gold, prediction):
-    assert verify(gold, prediction).correct
+def test_a_final_answer_sentence_is_no_answer_never_a_product_of_its_words(gold, prediction):
+    """Before: its words were read as a product of letters (J·a·n·e·t · 18), scored wrong."""
+    verdict = verify(gold, prediction)
+    assert not verdict.correct and verdict.details["kind"] == "unparsable"
+    assert "no final answer" in verdict.reason
 
 
-@pytest.mark.parametrize("gold, prediction, kind", [
-    ("18", "**Final Answer:** Janet makes $17 every day.", "wrong"),
-    ("5", "Final Answer: The value of x is 6.", "wrong"),
-    ("3", "Final Answer: As computed in step 3.", "unparsable"),
-    ("5", "Final Answer: She needs 5 more apples.", "unparsable"),
-    ("5", "Final Answer: It is not 5.", "unparsable"),
-    ("5", "Final Answer: The value is 5 or 6.", "unparsable"),
-    ("5", "Final Answer: There are about 5 apples.", "unparsable"),
-    ("5", "Final Answer: She earns 5 thousand dollars.", "unparsable"),
-    ("12", "Final Answer: Half of 12.", "unparsable"),
-    ("5", "Final Answer: It takes 5 hours and 20 minutes.", "unparsable"),
-    ("0.5", "Final Answer: She pays 0.5 percent interest.", "wrong"),  # 0.5% is not 0.5
-    ("5 m", "Final Answer: Janet walks 5 km every day.", "wrong"),  # the unit is kept
-])
-def test_final_answer_sentence_with_another_value_stays_wrong(gold, prediction, kind):
-    assert _kind(gold, prediction) == kind
-
-
-def test_unreadable_final_sentence_does_not_fall_back_to_an_earlier_answer():
+def test_an_unreadable_final_sentence_does_not_fall_back_to_an_earlier_answer():
     text = "The answer is 5. Final Answer: Janet makes 6 dollars and 50 cents."
     assert extract_answer(text) is None
     assert _kind("5", text) == "unparsable"
+
+
+def test_a_final_answer_that_is_maths_is_read_as_before():
+    assert verify("18", "**Final Answer:** $18$").correct
+    assert verify("5", "Final Answer: x = 5").correct
+    assert verify("12", "Final Answer: The final answer is $12$. I hope it is correct.").correct
 
 
 def test_the_answer_is_a_sentence_is_not_reread():

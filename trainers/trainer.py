@@ -567,14 +567,22 @@ class Trainer:
         masks them out), while the advantages are still taken over the whole group. So a group
         whose samples are all truncated is dropped, and so is one whose samples the loss sees all
         get advantage 0: each has the group's mean reward (GRPO, Dr. GRPO, RLOO and REINFORCE++'s
-        group baseline all give a sample an advantage of 0 exactly there). Process-supervised GRPO
-        is judged on the seen samples' step rewards alone."""
+        group baseline all give a sample an advantage of 0 exactly there); for process-supervised
+        GRPO, each of their step rewards has the mean of the group's pooled step rewards."""
         a = self.cfg.algorithm
         seen = [t for t in group if not t.truncated] if a.mask_truncated else group
         if not seen:
             return False
-        if a.estimator == "process_grpo":
-            return process_group_has_signal([self._shaped_steps(t) for t in seen], tol=a.ds_tol)
+        if a.estimator == "process_grpo":  # step rewards pooled over the whole group, as the advantages are
+            steps = [self._shaped_steps(t) for t in group]
+            if not process_group_has_signal(steps, tol=a.ds_tol):
+                return False
+            if len(seen) == len(group):
+                return True
+            pooled = [float(r) for sample in steps for _, r in sample]
+            mean = sum(pooled) / len(pooled)
+            return any(abs(float(r) - mean) > a.ds_tol
+                       for sample, t in zip(steps, group) if not t.truncated for _, r in sample)
         rewards = [self.shaped_reward(t) for t in group]
         if not group_has_signal(rewards, tol=a.ds_tol, estimator=a.estimator):
             return False

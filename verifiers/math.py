@@ -87,7 +87,7 @@ from rlvr.verifiers.math_normalize import (MAX_ANSWER_CHARS, _normalize, choice_
                                            strip_markdown, word_answer)
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.math_units import Unit, said_unit
-from rlvr.verifiers.timelimit import (Budget, TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
+from rlvr.verifiers.timelimit import (MAX_SECONDS, Budget, TimeLimitExceeded, WorkerCrashed, WorkerMemoryError, WorkerPool,
                                       get_pool)
 from rlvr.verifiers.verdict import Verdict
 
@@ -869,6 +869,14 @@ def _combine(verdicts: list[Verdict]) -> Verdict:
                          details=_details("hedged"))
 
 
+def _check_timeout(timeout: Any) -> None:
+    """A ValueError unless `timeout` is a positive number of seconds of at most a day
+    (`timelimit.MAX_SECONDS`), checked before any answer is read: a bad one would raise only for
+    the answers that reach the sympy stage, so that some answers got a verdict and others did not."""
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not 0 < timeout <= MAX_SECONDS:
+        raise ValueError(f"timeout must be a positive number of seconds, at most {MAX_SECONDS:g} (a day), got {timeout!r}")
+
+
 def verify(gold: Any, prediction: Any, *, timeout: float = DEFAULT_TIMEOUT,
            fallback: str | None = None) -> Verdict:
     """Grade `prediction` (a bare answer or a whole model output) against `gold`.
@@ -879,6 +887,7 @@ def verify(gold: Any, prediction: Any, *, timeout: float = DEFAULT_TIMEOUT,
         timeout: seconds allowed for the sympy stage (the fast stage is bounded by construction).
         fallback: None (strict) or "last_number" — see `extract_answer`.
     """
+    _check_timeout(timeout)  # (else only answers that reach the sympy stage would raise)
     plan = _plan(gold, prediction, fallback)
     plans = plan if isinstance(plan, list) else [plan]
     budget = Budget(timeout)  # one budget for all the boxed answers of this output
@@ -903,6 +912,7 @@ def verify_batch(pairs: Sequence[tuple[Any, Any]], *, timeout: float = DEFAULT_T
     under it, and the several boxed answers of one output share it (run one after another, see
     `_run_boxes`). Repeated pairs are decided once. Results are in the order of `pairs`.
     """
+    _check_timeout(timeout)
     pool = _pool() if workers is None else get_pool(workers, preload=_PRELOAD)
     plans = [_plan(g, p, fallback) for g, p in pairs]
     singles: dict[tuple, _Plan] = {}  # one answer's job, by (gold, answer)

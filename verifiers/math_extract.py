@@ -26,9 +26,8 @@ Order of preference (the first rule that finds something wins):
    does not, see `_looks_like_math`). The rule is
    applied again inside what it found and inside an `<answer>` tag, so the MATH/Minerva format
    "Final Answer: The final answer is $42$. I hope it is correct." gives `$42$`.
-   A sentence after "Final Answer" or "Answer:" gives the value it names ("Janet makes $18 every
-   day." gives `$18`, "The value of x is 5." gives 5), or no answer when it names none (see
-   `_sentence_value`): never its words read as a product of letters.
+   A sentence of prose after "Final Answer" or "Answer:" ("Janet makes $18 every day.") is no
+   answer (see `_sentence_value`): never its words read as a product of letters.
 
 Markdown bold/italic marks are removed first (`**Answer:** 42`, `The answer is **18**.`).
 4. GSM8K's `#### n`.
@@ -48,7 +47,6 @@ from functools import lru_cache
 from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
-from rlvr.verifiers.math_units import said_unit
 
 __all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
@@ -589,106 +587,28 @@ def _looks_like_math(said: str) -> bool:
 _FINAL_HEAD_RE = re.compile(r"final\s+answer|answer\s*:", re.IGNORECASE)
 #: A word of prose: two letters or more (a lone letter may be a variable), or an apostrophe word.
 _SENTENCE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?:'[A-Za-z]+)?(?![A-Za-z])")
-#: "<subject> is/are/equals/= <value>": the value is what follows the verb (see `_sentence_value`).
-_VERB_SPLIT_RE = re.compile(r"\s(?:is|are|was|were|equals|=)\s+|(?<=\S)=\s*", re.IGNORECASE)
-#: Inline maths holding a number only (`$12$`, `$18\%$`): the number itself, in a sentence.
-_MATHS_NUMBER_RE = re.compile(r"\$\s*(-?\d[\d,]*(?:\.\d+)?\s*(?:\\?%)?)\s*\$")
-#: The one number of a sentence (with a currency sign before it, a percent sign after it); group
-#: "number". A letter, digit, `.` or `/` glued to either side makes it no plain number (`5th`, `3/4`).
-_SENTENCE_NUMBER_RE = re.compile(
-    r"(?<![\w.\\/])(?P<number>(?:\\?\$|US\$|€|£|¥)?\s?-?\d[\d,]*(?:\.\d+)?(?:\s?(?:\\?%|percent\b|per\s?cent\b))?)"
-    r"(?![\w/]|\.\d)")
-#: What a sentence with one number may hold besides it and its words: spaces, an apostrophe, a comma,
-#: a hyphen, a closing period or exclamation mark. Anything else (maths, a colon, brackets) is more
-#: than a number in words, and such a sentence says no one value.
-_SENTENCE_REST_RE = re.compile(r"[A-Za-z\s',-]*[.!]?\s*")
-#: Words that make the number a reference, not the answer ("as found in step 3"), or hedge its value.
-_REFERENCE_WORDS = frozenset(
-    "step steps part question problem case line equation eq page figure fig row column option choice section "
-    "chapter example exercise item times than about approximately around nearly almost roughly over under "
-    "least most".split())
 
 
 def _sentence_value(said: str) -> str | None:
-    """The value a sentence said after "Final Answer" or "Answer:" names, "" when it is a sentence
-    that names no one value, or None when it is no sentence (maths, a number first, a word answer).
+    """"" when `said`, the text after "Final Answer" or "Answer:", is a sentence of prose (it begins
+    with a word and holds a digit: "Janet makes $18 every day."), which names no answer; None when
+    it is no sentence (maths, a number first, a word answer, a choice), read as before.
 
-    A sentence begins with a word of prose and holds a digit: "Janet makes $18 every day." Read as
-    maths its words were a product of letters (J·a·n·e·t · 18 · …). It names a value when it ends
-    "… is/are/equals/= <value>" (the subject holding no digit: "The value of x is 5.", "Area = 25")
-    with a value that reads as one (maths, or a number with unit words after it), or when it holds
-    exactly one number and words that neither change its value nor point elsewhere ("There are 12
-    apples." is 12, "Janet makes $18 every day." is `$18`, "She runs 5 km a day." is `5 km`: a unit
-    right after the number stays, see `_with_unit`; not "She needs 5 more.", "as in step 3", "about 5").
-    A sentence that hedges or takes back (`retracts`: "not", "or", "maybe") names none."""
+    Read as maths, a sentence's words were a product of letters (J·a·n·e·t · 18 · …). Reading the
+    value it names instead was tried (rules version 16's first draft) and scored wrong answers right:
+    "It cannot be 12.", "Twice the number is 12.", "It is 12 plus tax.", "Each ticket costs $12 for
+    a total of $48." So such a sentence is no answer (unparsable), never its words."""
     s = said.strip()
     words = _SENTENCE_WORD_RE.findall(_INLINE_MATHS_RE.sub(" ", s))
     first = _SENTENCE_WORD_RE.match(s)
     if (not any(c.isdigit() for c in s) or first is None or len(words) < 2
             or first.group().lower() in _MATH_WORDS or _CHOICE_START_RE.match(s)):
         return None
-    if retracts(s):
-        return ""
-    for m in _VERB_SPLIT_RE.finditer(s):
-        subject, value = s[:m.start()], s[m.end():].strip().rstrip(".!").strip()
-        if any(c.isdigit() for c in subject):
-            break
-        value = _value_said(value) if value else None
-        if value is not None:
-            return value
-    plain = _MATHS_NUMBER_RE.sub(r"\1", s)
-    numbers = list(_SENTENCE_NUMBER_RE.finditer(plain))
-    if len(numbers) != 1 or sum(c.isdigit() for c in plain) != sum(c.isdigit() for c in numbers[0]["number"]):
-        return ""
-    number = numbers[0]
-    rest = plain[:number.start()] + " " + plain[number.end():]
-    if not _SENTENCE_REST_RE.fullmatch(rest):
-        return ""
-    before = _SENTENCE_WORD_RE.findall(plain[:number.start()])
-    if (any(w.lower() in _REFERENCE_WORDS or changes_value(w) for w in _SENTENCE_WORD_RE.findall(rest))
-            or (before and before[-1].lower() in ("to", "of", "by"))):  # "up to 12", "a factor of 3"
-        return ""
-    return _with_unit(number["number"].strip(), _SENTENCE_WORD_RE.findall(plain[number.end():]))
-
-
-def _with_unit(number: str, after: list[str]) -> str:
-    """`number` with the unit the words after it begin with (`5 km` of "5 km every day", see
-    `math_units.said_unit`), so that a unit the gold differs in is still seen; else the number alone
-    (the other words, "apples", "every day", name what was counted)."""
-    for k in range(min(len(after), 4), 0, -1):
-        said = f"{number} {' '.join(after[:k])}"
-        if said_unit(said) is not None:
-            return said
-    return number
+    return ""
 
 
 #: A choice label first ("Option B …", "(B) …", "B. …"): a choice answer, read as such elsewhere.
 _CHOICE_START_RE = re.compile(r"\s*(?:(?:option|choice)\s*\(?[A-Ea-e]\b|\(?[A-E][).:](?:\s|$))", re.IGNORECASE)
-
-
-def _value_said(value: str) -> str | None:
-    """What follows "is"/"=" in a sentence, when it is a value, else None: it holds a digit, and is
-    maths (see `looks_like_bare_answer`), or a number with words after it that neither change its
-    value nor point elsewhere: then the number and its unit (`$18 per day` is `$18`, `5 cm long` is
-    `5 cm`, see `_with_unit`)."""
-    if not any(c.isdigit() for c in value) or retracts(value) or _APPROXIMATE_RE.search(value):
-        return None
-    if looks_like_bare_answer(normalize(value)):
-        return value
-    plain = _MATHS_NUMBER_RE.sub(r"\1", value)
-    m = _SENTENCE_NUMBER_RE.match(plain)
-    if m is None:
-        return None
-    tail = plain[m.end():]
-    words = _SENTENCE_WORD_RE.findall(tail)
-    if (any(c.isdigit() for c in tail) or not _SENTENCE_REST_RE.fullmatch(tail)
-            or any(w.lower() in _REFERENCE_WORDS or w.lower() in _VERB_WORDS or changes_value(w) for w in words)):
-        return None
-    return _with_unit(m["number"].strip(), words)
-
-
-#: Verbs: words after a value that make it a clause ("12 is the answer", "5 are left").
-_VERB_WORDS = frozenset("is are was were be been equals gives makes has have had".split())
 
 
 @lru_cache(maxsize=64)  # (64 texts of a batch; few enough that long outputs hold little memory)

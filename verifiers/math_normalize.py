@@ -213,6 +213,24 @@ _PLAIN_WORD_TAIL_RE = re.compile(
 #: Short words that may join the words of such a tail (`12 cups of flour`, `1/2 of the cake`), never
 #: last (nor `a` first); any other word has three letters or more.
 _TAIL_LINK_WORDS = frozenset("of in on at a an".split())
+#: Words a plain tail may not hold, beyond `_is_unit_like`'s denylist: they bound, hedge, withdraw
+#: or operate on the number rather than name what it counts (`12 onwards`, `12 tops`, `12 unknown`,
+#: `12 with remainder`); and endings of adverbs, adjectives and participles (`hypothetically`,
+#: `upwards`, `exceeding`, `assumed`, `unsolvable`, `ambiguous`). A noun after a number is plural or
+#: a mass noun, so few are lost: `12 servings` and `12 vegetables` still read as 12.
+_TAIL_NOT_NOUNS = frozenset(
+    "tops beyond undefined impossible unknown estimate approx decrease increase down drop remainder "
+    "plus minus max min maximum minimum more less fewer extra left over under above below off ago "
+    "later earlier before after apart away back ahead behind short shy lower higher greater smaller "
+    "larger bigger times twice thrice squared cubed dozen hundred thousand million billion trillion "
+    "score grand with without and but not nor yet than then unless except excluding including each "
+    "only just total sum difference product quotient".split())
+_TAIL_NOT_NOUN_ENDINGS = ("ly", "ward", "wards", "ing", "ed", "able", "ible", "ous", "ive")
+#: Nouns of five letters or more with such an ending (shorter words are not judged by it: `red`).
+_TAIL_NOUNS_WITH_THOSE_ENDINGS = frozenset(
+    "family supply assembly butterfly dragonfly jelly belly string building painting ceiling evening "
+    "morning wedding pudding frosting icing stuffing filling topping serving helping offering drawing "
+    "olive".split())
 _VOWELS = frozenset("aeiou")
 _UNIT_PART_RE = re.compile(rf"(?:(?:{_UNIT_WORDS})(?:\^\{{?[23]\}}?)?|\^\{{?[23]\}}?)", re.IGNORECASE)
 _UNIT_SEP_RE = re.compile(r"[\s/*]+")
@@ -682,7 +700,9 @@ def _plain_word_tail(s: str) -> str:
     for i, word in enumerate(words):
         if word in _TAIL_LINK_WORDS and i < len(words) - 1 and (i or word != "a"):
             continue  # (a first `a` may be a variable: `12 a day`)
-        if len(word) < 3 or not _VOWELS.intersection(word) or word.replace("'", "") in _MATH_NAMES:
+        if (len(word) < 3 or not _VOWELS.intersection(word) or word.replace("'", "") in _MATH_NAMES
+                or word in _TAIL_NOT_NOUNS or (len(word) >= 5 and word.endswith(_TAIL_NOT_NOUN_ENDINGS)
+                                               and word not in _TAIL_NOUNS_WITH_THOSE_ENDINGS)):
             return s
     return m.group(1) if _is_unit_like(m.group(2)) else s
 
