@@ -41,6 +41,9 @@ class MathEnv(DatasetEnv):
     question_candidates = ("question", "problem", "prompt", "input")
     answer_candidates = ("answer", "final_answer", "solution", "target", "output")
     process_reward = Setting("_checked_process_reward")  # recorded in the fingerprint
+    # the steps check's time limit is the verifier's `timeout`, which the fingerprint records and the
+    # scorer was built with: changing it alone would leave the two apart under one fingerprint
+    steps_timeout = Setting(fixed=True)
 
     def __init__(self, dataset: Any = None, *, timeout: float = 5.0, process_reward: str | None = None, **kwargs: Any) -> None:
         self.process_reward = process_reward

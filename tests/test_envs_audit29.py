@@ -286,3 +286,13 @@ def test_the_column_by_column_vector_step_fails_the_same_hooks_as_the_env_by_env
         assert list(result[1]) == [1.0, 0.0, 1.0] and list(info["valid"]) == [True, False, True]
         assert f"_HookEnv.{hook} gave the {part!r} reward part" in info["error"][1]
     assert got[4]["final_info"]["error"][1] == want[4]["final_info"]["error"][1]
+
+
+def test_the_steps_time_limit_is_fixed_with_the_verifiers():
+    """It was a plain attribute: reassigned, it changed process scores under the same fingerprint
+    (the fingerprint records the verifier's timeout, which it equals when the env is built)."""
+    env = rlvr.make("rlvr/Math-v0", process_reward="steps", timeout=3.0).unwrapped
+    assert env.steps_timeout == 3.0
+    with pytest.raises(AttributeError, match="steps_timeout is fixed when the env is built"):
+        env.steps_timeout = 0.001
+    assert env.steps_timeout == 3.0

@@ -182,3 +182,20 @@ def test_a_plain_tail_that_bounds_hedges_or_operates_is_not_dropped(word):
 @pytest.mark.parametrize("tail", ["red marbles", "family members", "servings", "blue marbles", "cups of flour"])
 def test_nouns_with_those_endings_or_short_words_still_read_as_the_number(tail):
     assert verify("12", f"The answer is 12 {tail}.").correct
+
+
+@pytest.mark.parametrize("gold, text", [("12", "<answer>12 cupcakes</answer>"), ("10\\%", "<answer>10% discount</answer>"),
+                                        ("0.5", "<answer>0.5 cups</answer>")])
+def test_an_answer_tag_holding_a_number_and_what_it_counts_is_read(gold, text):
+    """It was "no final answer found": a tag's content counted only when it read as bare maths."""
+    assert verify(gold, text).correct
+
+
+@pytest.mark.parametrize("gold, text, kind", [
+    ("12", "<answer>13 cupcakes</answer>", "wrong"),
+    ("12", "<answer>12 onwards</answer>", "unparsable"),
+    ("12", "<answer>There are 12 cupcakes</answer>", "unparsable"),
+    ("12x", "<answer>12 cupcakes</answer>", "wrong"),  # a gold with letters keeps the words
+])
+def test_an_answer_tag_with_other_words_stays_as_it_was(gold, text, kind):
+    assert verify(gold, text).details["kind"] == kind

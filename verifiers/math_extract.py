@@ -692,6 +692,10 @@ def _states_value(said: str) -> bool:
     return said.strip().rstrip(".!").lower() in _ANSWER_WORDS
 
 
+#: A plain number as `normalize` writes one (`12`, `-3.5`, `10%`, `\\frac{1}{2}`, `1/2`; no words).
+_PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d+)?|\.\d+)(?:\\?%)?|-?\\frac\{\d+\}\{\d+\}|-?\d+/\d+")
+
+
 def _tag_answers(inner: str) -> list[str]:
     """The answers one `<answer>` tag's content commits to: its boxes (several are a hedge), else
     what it says the answer is, else the content itself when it reads as a bare answer; [] when it
@@ -703,7 +707,12 @@ def _tag_answers(inner: str) -> list[str]:
     if said:
         return [said]
     inner, norm = inner.strip(), normalize(inner)
-    return [inner] if norm and looks_like_bare_answer(norm) else []
+    if norm and looks_like_bare_answer(norm):
+        return [inner]
+    # a number and what it counts (`12 cupcakes`): the answer, whose words a number gold drops
+    # (`_plain_word_tail`); any other gold compares them as written
+    counted = normalize(inner, number_gold=True)
+    return [inner] if counted != norm and _PLAIN_NUMBER_RE.fullmatch(counted) else []
 
 
 def tagged_answers(text: str) -> list[list[str]]:
