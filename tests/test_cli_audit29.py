@@ -61,8 +61,8 @@ def test_a_missing_model_path_is_no_such_folder_not_a_bad_repo_id(tmp_path, caps
                 *args, "--out", str(tmp_path / "out"), "--no-progress"]
     assert main([command, *args]) == status
     err = capsys.readouterr().err
-    assert err.startswith(f"rlvr {command}: no model folder at 'runs/nonexist/model': no such folder "
-                          f"({tmp_path / 'runs/nonexist/model'})")
+    assert err.startswith(f"rlvr {command}: --model 'runs/nonexist/model': no such folder "
+                          f"({tmp_path / 'runs/nonexist/model'}); give a folder written by save_pretrained")
     assert "Repo id" not in err
 
 

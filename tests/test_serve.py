@@ -223,7 +223,7 @@ def test_serve_names_a_model_it_cannot_load(tmp_path, capsys):
     from rlvr.cli import main
 
     assert main(["serve", "--model", str(tmp_path / "no-such-model")]) == 1
-    assert capsys.readouterr().err.startswith("rlvr serve: no model folder at")
+    assert capsys.readouterr().err.startswith(f"rlvr serve: --model {str(tmp_path / 'no-such-model')!r}: no such folder")
 
 
 def test_list_of_text_parts_is_rendered_as_its_text(server, checkpoint):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 
 def looks_like_path(name: str) -> bool:
@@ -29,3 +30,16 @@ def model_path_problem(name: str) -> tuple[str, str | None] | None:
     if folder.is_dir() and (folder / "trainer_state.pt").is_file() and (folder / "model").is_dir():
         return "an rlvr checkpoint folder, whose model is in its model/ subfolder", str(folder / "model")
     return None
+
+
+def model_path_error(name: str, shown: Callable[[str], str]) -> str | None:
+    """The message for a model name that cannot be loaded as it is (`model_path_problem`), or None;
+    `shown(value)` writes the setting the way the command takes it (`--model 'x'`,
+    `model.name_or_path='x'`)."""
+    problem = model_path_problem(name)
+    if problem is None:
+        return None
+    what, instead = problem
+    if instead is not None:
+        return f"{shown(name)} is {what}: use {shown(instead)}"
+    return f"{shown(name)}: {what}; give a folder written by save_pretrained, a hub id (org/name) or 'tiny'"

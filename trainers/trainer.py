@@ -64,7 +64,7 @@ from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.losses import aggregate, kl_estimate, kl_penalised_rewards, kl_penalised_token_rewards, logprobs_from_logits, policy_loss, token_entropy, truncated_is_weights
 from rlvr.trainers.metrics import MetricsLogger, plot_curves
-from rlvr.trainers.model_source import model_path_problem
+from rlvr.trainers.model_source import model_path_error
 from rlvr.trainers.overlong import soft_overlong_penalty
 from rlvr.trainers.rollout import RolloutCollector, RolloutInfrastructureError, Trajectory
 from rlvr.trainers.runs import (
@@ -175,13 +175,9 @@ def load_policy(cfg: Config) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     name, folder = m.name_or_path, Path(m.name_or_path).expanduser()
-    problem = model_path_problem(name)
-    if problem is not None:
-        what, instead = problem
-        if instead is not None:
-            raise ConfigError(f"model.name_or_path={name!r} is {what}: use model.name_or_path={instead!r}")
-        raise ConfigError(f"model.name_or_path={name!r}: {what}; set it to a folder written by save_pretrained, a "
-                          "hub id (org/name) or 'tiny'")
+    error = model_path_error(name, lambda value: f"model.name_or_path={value!r}")
+    if error is not None:
+        raise ConfigError(error)
     if folder.is_dir():
         name = str(folder)
     try:

@@ -698,15 +698,11 @@ def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "aut
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from rlvr.trainers.model_source import model_path_problem
+    from rlvr.trainers.model_source import model_path_error
 
-    problem = model_path_problem(model)
-    if problem is not None:
-        what, instead = problem
-        if instead is not None:
-            raise ModelLoadError(f"--model {model!r} is {what}: use --model {instead!r}")
-        raise ModelLoadError(f"no model folder at {model!r}: {what}; pass a folder written by save_pretrained, a hub "
-                             "id (org/name), or 'tiny'")
+    error = model_path_error(model, lambda value: f"--model {value!r}")
+    if error is not None:
+        raise ModelLoadError(error)
     model = os.path.expanduser(model)
     torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
     try:
