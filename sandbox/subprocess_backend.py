@@ -102,11 +102,18 @@ def kill_processes_of(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
+#: Interpreters found to start as an unprivileged user (`_check_runs_unprivileged`), checked once
+#: each: a process may make many sandboxes, and each check starts a Python (tens of ms).
+_UNPRIVILEGED_OK: set[str] = set()
+
+
 def _check_runs_unprivileged(python: str) -> None:
     """Raise SandboxUnavailable unless `python` starts, standard library included, as an
     unprivileged user (nobody): under root, jobs run as uids of their own, and an interpreter they
     cannot read (one under /root, such as a pyenv or venv there) fails every program in ways that
     look like the program's own failures (a missing module, exit 127), never like an outage."""
+    if python in _UNPRIVILEGED_OK:
+        return
     try:
         proc = subprocess.run([python, "-I", "-c", "import encodings, datetime, json"], capture_output=True,
                               timeout=30, cwd="/", preexec_fn=become_nobody)
@@ -121,6 +128,7 @@ def _check_runs_unprivileged(python: str) -> None:
             f"the sandbox's python {python!r} does not run as an unprivileged user ({said[-1] if said else f'exit status {proc.returncode}'}): "
             "as root, jobs run as uids of their own, which must be able to read the interpreter and its "
             "installation; pass python= one every user can read (e.g. /usr/bin/python3)")
+    _UNPRIVILEGED_OK.add(python)
 
 
 class SubprocessSandbox(Sandbox):

@@ -6,7 +6,12 @@ Backends that cannot run here are skipped with the reason, unless RLVR_REQUIRE_B
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import json
 import os
+import shutil
+import tempfile
 
 import gymnasium as gym
 import pytest
@@ -128,3 +133,36 @@ def assert_judged(gold: str, text: str, right: bool) -> None:
 
     verdict = verify(gold, text)
     assert verdict.correct is right, verdict.reason
+
+
+@contextlib.contextmanager
+def shell_interpreter(script: str):
+    """The path of an executable `bin/python3` holding the shell `script`, in a folder every user can
+    read and outside /tmp and /work (which each bwrap sandbox replaces with its own): an interpreter
+    that misbehaves in a chosen way. Removed afterwards."""
+    root = tempfile.mkdtemp(prefix="rlvr-fake-python-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
+    try:
+        os.chmod(root, 0o755)
+        python = os.path.join(root, "bin", "python3")
+        os.makedirs(os.path.dirname(python))
+        with open(python, "w") as f:
+            f.write("#!/bin/sh\n" + script)
+        os.chmod(python, 0o755)
+        yield python
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class JsonHandler(http.server.BaseHTTPRequestHandler):
+    """A quiet request handler of a test HTTP server that answers in JSON (`reply`)."""
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status: int, body) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)

@@ -611,21 +611,12 @@ class ChatServer:
         import http.server
         import threading
 
+        from conftest import JsonHandler
+
         self.ok, self.posts = ok, 0
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def reply(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_GET(self):
                 self.reply(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
 

@@ -18,6 +18,7 @@ import pytest
 from rlvr.benchmarks.samples import write_sample
 from rlvr.cli import main
 import test_cli_audit28
+from conftest import JsonHandler
 
 silent_server = test_cli_audit28.silent_server  # a fixture: accepts connections, never answers
 
@@ -43,18 +44,7 @@ class _Server:
         self.gets = self.posts = 0
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def reply(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_GET(self):
                 server.gets += 1
                 self.reply(models_status, {"error": {"message": f"GET answered {models_status}"}})
@@ -69,7 +59,10 @@ class _Server:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def close(self) -> None:
+    def __enter__(self) -> "_Server":
+        return self
+
+    def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -82,11 +75,8 @@ def _eval(server: _Server, tmp_path) -> int:
 
 @pytest.mark.parametrize("status", [404, 405])
 def test_a_server_without_a_models_route_still_serves_the_run(tmp_path, capsys, status):
-    server = _Server(status)
-    try:
+    with _Server(status) as server:
         assert _eval(server, tmp_path) == 0
-    finally:
-        server.close()
     assert server.posts == 2  # one question each
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["counts"]["samples"] == 2 and summary["excluded"] == 0
@@ -94,11 +84,8 @@ def test_a_server_without_a_models_route_still_serves_the_run(tmp_path, capsys, 
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_a_refused_key_is_found_by_the_probe(tmp_path, capsys, status):
-    server = _Server(status)
-    try:
+    with _Server(status) as server:
         assert _eval(server, tmp_path) == 2
-    finally:
-        server.close()
     assert server.posts == 0
     err = capsys.readouterr().err
     assert f"was rejected with HTTP {status}: GET answered {status}" in err

@@ -12,7 +12,6 @@ import rlvr
 from rlvr.envs.base import InfrastructureError, SingleTurnEnv, TextEnv, Turn
 from rlvr.envs.tasks import ListSource, Task
 from rlvr.envs.tools import tool
-from rlvr.envs.vector import TextVectorEnv
 from rlvr.verifiers.verdict import Verdict
 
 TASK = {"question": "What is 3*4?", "answer": "12"}
@@ -257,35 +256,14 @@ def test_a_multi_turn_respond_with_a_part_outside_0_1_ends_the_episode_unscored(
 
 @pytest.mark.parametrize("mode, hook, part", BAD[:2] + BAD[3:5])
 def test_the_column_by_column_vector_step_fails_the_same_hooks_as_the_env_by_env_one(mode, hook, part):
-    import rlvr.envs.vector as vector
-
-    batched = []
-    real = vector.step_single_turn
-
-    def counting(cores, actions, same_step):
-        result = real(cores, actions, same_step)
-        batched.append(result is not None)
-        return result
+    from test_envs_vector import _run_both_built  # infos, rewards and the envs' state equal on both paths
 
     builds = [lambda: _HookEnv("ok"), lambda: _HookEnv(mode), lambda: _HookEnv("ok")]
-    fast = TextVectorEnv(builds, autoreset_mode="SameStep")
-    slow = TextVectorEnv(builds, autoreset_mode="SameStep")
-    slow._step_single_turn = lambda actions, same_step: None  # env by env
-    vector.step_single_turn = counting
-    try:
-        fast.reset(seed=0)
-        slow.reset(seed=0)
-        got, want = fast.step(["4"] * 3), slow.step(["4"] * 3)
-    finally:
-        vector.step_single_turn = real
-        fast.close()
-        slow.close()
-    assert batched == [True]  # the fast path took the step
-    for result in (got, want):
-        info = result[4]["final_info"]
-        assert list(result[1]) == [1.0, 0.0, 1.0] and list(info["valid"]) == [True, False, True]
-        assert f"_HookEnv.{hook} gave the {part!r} reward part" in info["error"][1]
-    assert got[4]["final_info"]["error"][1] == want[4]["final_info"]["error"][1]
+    info, batched = _run_both_built(builds, 3, "SameStep", [["4"] * 3], reference="phases")
+    assert batched == 1  # the fast path took the step
+    final = info["final_info"]
+    assert list(final["reward_parts"]["outcome"]) == [1.0, 0.0, 1.0] and list(final["valid"]) == [True, False, True]
+    assert f"_HookEnv.{hook} gave the {part!r} reward part" in final["error"][1]
 
 
 def test_the_steps_time_limit_is_fixed_with_the_verifiers():

@@ -318,10 +318,13 @@ def _state(env):
 
 
 def _run_both_built(build, n, mode, steps, reference="wrapped"):
-    """`_run_both` for envs made by `build()`; also returns how many steps were batched column by
-    column (`rlvr.envs.single_turn_batch`). The reference envs are wrapped (stepped whole), or with
-    `reference="phases"` driven env by env through their step's phases (`step_envs`)."""
+    """`_run_both` for envs made by `build()` (or, `build` a list of n builders, each env by its
+    own); also returns how many steps were batched column by column (`rlvr.envs.single_turn_batch`).
+    The reference envs are wrapped (stepped whole), or with `reference="phases"` driven env by env
+    through their step's phases (`step_envs`)."""
     import rlvr.envs.vector as vector
+
+    builds = list(build) if isinstance(build, (list, tuple)) else [build] * n
 
     batched = []
     real = vector.step_single_turn
@@ -331,11 +334,11 @@ def _run_both_built(build, n, mode, steps, reference="wrapped"):
         batched.append(result is not None)
         return result
 
-    fast = TextVectorEnv([build for _ in range(n)], autoreset_mode=mode)
+    fast = TextVectorEnv(builds, autoreset_mode=mode)
     if reference == "wrapped":
-        slow = TextVectorEnv([lambda: _PassThrough(build()) for _ in range(n)], autoreset_mode=mode)
+        slow = TextVectorEnv([lambda b=b: _PassThrough(b()) for b in builds], autoreset_mode=mode)
     else:
-        slow = TextVectorEnv([build for _ in range(n)], autoreset_mode=mode)
+        slow = TextVectorEnv(builds, autoreset_mode=mode)
         slow._step_single_turn = lambda actions, same_step: None
     vector.step_single_turn = counting
     try:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
 from rlvr.sandbox import ExecResult, Limits, SandboxUnavailable, make_sandbox
 from rlvr.sandbox.bwrap import BwrapSandbox, default_python
+from conftest import shell_interpreter
 
 
 def test_stdout_stdin_exit_code(sandbox):
@@ -273,18 +272,9 @@ def test_worker_that_cannot_start_is_a_sandbox_error_not_a_program_failure():
         pytest.skip("bwrap unavailable here")
     # an "interpreter" that passes the backend's start-up probe (`python -I -c pass`) and then
     # exits at once when started as a worker
-    root = tempfile.mkdtemp(prefix="rlvr-worker-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
-    try:
-        os.chmod(root, 0o755)
-        python = os.path.join(root, "bin", "python3")
-        os.makedirs(os.path.dirname(python))
-        with open(python, "w") as f:
-            f.write('#!/bin/sh\n[ "$3" = pass ] && exit 0\nexit 1\n')
-        os.chmod(python, 0o755)
+    with shell_interpreter('[ "$3" = pass ] && exit 0\nexit 1\n') as python:
         with make_sandbox("bwrap", python=python) as sandbox:
             result = sandbox.run("print(1)")
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
     assert result.status == "sandbox_error" and result.infrastructure_failed
     assert "did not start" in result.message
     with pytest.raises(SandboxUnavailable, match="does not exist"):

@@ -17,7 +17,7 @@ import tempfile
 import pytest
 
 from rlvr.sandbox import SandboxUnavailable, make_sandbox
-from conftest import get_sandbox
+from conftest import get_sandbox, shell_interpreter
 from test_cli_eval_sandbox29 import make_venv_with
 
 
@@ -57,15 +57,6 @@ def test_an_interpreter_under_a_folder_the_sandbox_replaces_is_refused_naming_it
 
 
 def test_an_interpreter_that_does_not_run_inside_is_refused_with_its_reason():
-    root = tempfile.mkdtemp(prefix="rlvr-bwrap-python-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
-    try:
-        os.chmod(root, 0o755)
-        fake = os.path.join(root, "bin", "python3")
-        os.makedirs(os.path.dirname(fake))
-        with open(fake, "w") as f:
-            f.write("#!/bin/sh\necho 'not a python' >&2\nexit 3\n")
-        os.chmod(fake, 0o755)
+    with shell_interpreter("echo 'not a python' >&2\nexit 3\n") as fake:
         with pytest.raises(SandboxUnavailable, match=r"does not run inside bwrap \(not a python\)"):
             make_sandbox("bwrap", python=fake)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
