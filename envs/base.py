@@ -252,8 +252,9 @@ class Setting:
     Setting("_checked_positive")`): assigning it, in `__init__` or later, drops the env's cached
     fingerprint, so the next step's `info["fingerprint"]` names the new value.
 
-    Only `__set__` is defined (no `__get__`): a read finds the value in the instance's `__dict__`
-    as for a plain attribute, so the settings the step path reads cost next to nothing extra.
+    Only `__set__` and `__delete__` (which refuses) are defined, no `__get__`: a read finds the
+    value in the instance's `__dict__` as for a plain attribute, so the settings the step path reads
+    cost next to nothing extra.
     The first `__set__` of an env replaces the `__dict__` CPython made for it on demand (a
     "split" dict, which CPython 3.11 and 3.12 cannot specialise attribute access on: every read
     and write of every attribute of the env took about 30 ns more) by a plain copy.
@@ -290,6 +291,13 @@ class Setting:
             value = getattr(env, self.check)(name, value)
         values[name] = value
         values["_fingerprint"] = None  # it names this setting: made again at the next step
+
+    def __delete__(self, env: Any) -> None:
+        """Refuse `del env.<setting>`: the env reads every setting on each step and its fingerprint
+        names each, so there is no value to fall back on; say what to do instead."""
+        kind, name = type(env).__name__, self.name
+        fix = f"make a new env with the {name} you want" if self.fixed else f"assign a new value (env.{name} = ...)"
+        raise AttributeError(f"{kind}.{name} is a setting the env's fingerprint records and cannot be deleted; {fix}")
 
 
 def positive_int(name: str, value: Any, meaning: str) -> int:
