@@ -222,7 +222,7 @@ def test_cli_prints_the_url_and_serves(tmp_path):
 def test_serve_names_a_model_it_cannot_load(tmp_path, capsys):
     from rlvr.cli import main
 
-    assert main(["serve", "--model", str(tmp_path / "no-such-model")]) == 1
+    assert main(["serve", "--model", str(tmp_path / "no-such-model")]) == 2
     assert capsys.readouterr().err.startswith(f"rlvr serve: --model {str(tmp_path / 'no-such-model')!r}: no such folder")
 
 
@@ -300,7 +300,7 @@ def test_a_model_without_chat_template_is_refused_at_start_up(tmp_path, capsys):
     build_tiny_model(tok).save_pretrained(tmp_path)
     tok.save_pretrained(tmp_path)
     capsys.readouterr()  # drop save_pretrained's progress bar
-    assert main(["serve", "--model", str(tmp_path), "--port", "0"]) == 1
+    assert main(["serve", "--model", str(tmp_path), "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "rlvr serve: the tokenizer of" in err and "has no chat template" in err and "instruct" in err
     with pytest.raises(ModelLoadError, match="no chat template"):
@@ -436,8 +436,8 @@ def test_serve_reports_a_port_in_use_and_a_bad_idle_timeout_on_stderr(capsys):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert main(["serve", "--model", "tiny", "--port", str(port)]) == 1
+        assert main(["serve", "--model", "tiny", "--port", str(port)]) == 2
     out, err = capsys.readouterr()
     assert f"rlvr serve: cannot listen on 127.0.0.1:{port}" in err and "cannot listen" not in out
-    assert main(["serve", "--model", "tiny", "--idle-timeout", "0"]) == 1
+    assert main(["serve", "--model", "tiny", "--idle-timeout", "0"]) == 2
     assert "rlvr serve: --idle-timeout must be a number of seconds > 0, got 0" in capsys.readouterr().err

@@ -329,7 +329,7 @@ def test_a_host_that_is_not_this_machines_is_named_as_the_problem(capsys, monkey
         raise AssertionError("the model was loaded")
 
     monkeypatch.setattr(serve_module, "load_hf_chat_engine", no_load)
-    assert main(["serve", "--model", "tiny", "--host", host, "--port", "0"]) == 1
+    assert main(["serve", "--model", "tiny", "--host", host, "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert f"rlvr serve: cannot listen on {host}:0: --host {host} is not an address of this machine" in err, err
     assert "--host 127.0.0.1" in err and "--port" not in err
@@ -337,5 +337,5 @@ def test_a_host_that_is_not_this_machines_is_named_as_the_problem(capsys, monkey
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert main(["serve", "--model", "tiny", "--port", str(port)]) == 1
+        assert main(["serve", "--model", "tiny", "--port", str(port)]) == 2
     assert f"port {port} is in use" in capsys.readouterr().err

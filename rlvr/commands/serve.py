@@ -768,11 +768,18 @@ def _stop_on_interrupt(server: ChatCompletionServer) -> int:
     return 130
 
 
+#: Exit status when serving is refused before it starts (see the command's --help): as for the other
+#: commands' bad options, so a script can tell "fix the command" from a crash (1, a traceback).
+EXIT_REFUSED = 2
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "serve", help="serve a local model over the OpenAI chat-completions API",
         description="Serve a model with the hf engine at http://HOST:PORT/v1 (POST /v1/chat/completions, "
-                    "GET /v1/models), so any OpenAI-compatible client or `rlvr eval --engine openai` can use it.")
+                    "GET /v1/models), so any OpenAI-compatible client or `rlvr eval --engine openai` can use it.",
+        epilog="Exit status: 2 refused before serving: a bad option, a model that cannot be loaded or used, or an "
+               "address that cannot be listened on (the message says what to fix); 130 stopped with Ctrl-C.")
     p.add_argument("--model", required=True, help="a save_pretrained folder, a hub id, or 'tiny' (local random tiny model)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)")
@@ -790,36 +797,36 @@ def register(subparsers) -> None:
 def run(args) -> int:
     if args.max_queue < 0:
         print(f"rlvr serve: --max-queue must be >= 0, got {args.max_queue}", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     if not args.idle_timeout > 0 or not math.isfinite(args.idle_timeout):
         print(f"rlvr serve: --idle-timeout must be a number of seconds > 0, got {args.idle_timeout:g}", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     try:
         check_hf_device(args.device)
     except ValueError as exc:
         print(f"rlvr serve: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_REFUSED
     try:
         _check_listen(args.host, args.port)
     except OSError as exc:
         print(f"rlvr serve: cannot listen on {args.host}:{args.port}: {_listen_problem(exc, args.host, args.port)}",
               file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     try:
         engine, name = load_hf_chat_engine(args.model, args.device, args.dtype)
     except ModelLoadError as exc:
         print(f"rlvr serve: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     try:
         server = ChatCompletionServer(engine, args.served_model_name or name, args.host, args.port, max_queue=args.max_queue,
                                       idle_timeout=args.idle_timeout)
     except ModelLoadError as exc:  # e.g. no chat template: refused before listening
         print(f"rlvr serve: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     except OSError as exc:  # taken since the check above
         print(f"rlvr serve: cannot listen on {args.host}:{args.port}: {_listen_problem(exc, args.host, args.port)}",
               file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     print(f"rlvr serve: model {server.model_name!r} on {engine.device} at {server.url} "
           f"(POST {server.url}/chat/completions, GET {server.url}/models); Ctrl-C stops", flush=True)
     try:
