@@ -233,6 +233,28 @@ def named_tensors(weights: Any) -> list[tuple[str, Any]]:
     return pairs
 
 
+def load_all_weights(model: Any, pairs: list[tuple[str, Any]]) -> list[str]:
+    """Load ``pairs`` into a vLLM model (``model.load_weights``) and return the names of its
+    parameters they left untouched, sorted (empty when every one was loaded).
+
+    vLLM's models return the set of their parameters a call loaded; its own loader compares that
+    set with ``model.named_parameters()`` after the first load and refuses a checkpoint that misses
+    some. An update that misses some (a partial ``state_dict``, names that match none of vLLM's)
+    would otherwise leave those weights stale while the trainer goes on as if they were new. A
+    model whose ``load_weights`` returns no set (older vLLM models) cannot be checked: [] then.
+    As vLLM's loader does, the parameters of a module whose ``quant_method`` builds or fixes them up
+    after loading (quantisation and KV-cache scales a checkpoint may lack) are not asked for."""
+    loaded = model.load_weights(weights=pairs)
+    if not isinstance(loaded, (set, frozenset)):
+        return []
+    exempt = set()
+    for prefix, module in model.named_modules():
+        method = getattr(module, "quant_method", None)
+        if getattr(method, "uses_meta_device", False) or getattr(method, "process_weights_after_loading", None):
+            exempt.update(f"{prefix}.{name}" if prefix else name for name, _ in module.named_parameters())
+    return sorted(name for name, _ in model.named_parameters() if name not in loaded and name not in exempt)
+
+
 def _reads_as_zero(value: str) -> bool:
     """Whether vLLM reads an environment switch as off: it takes ``bool(int(value))`` ("00" is 0)."""
     try:
@@ -356,7 +378,8 @@ class VLLMEngine(BatchedLimitsEngine):
 
     def load_weights(self, weights: Any) -> None:
         """Copy new weights (a ``state_dict`` or a module) into vLLM's model, then drop the prefix
-        cache (its KV blocks belong to the old weights)."""
+        cache (its KV blocks belong to the old weights). An :class:`EngineError` names the model's
+        parameters the weights did not cover (see :func:`load_all_weights`): they would stay stale."""
         self._check_open()
         if not self.weight_sync:
             raise RuntimeError("this vllm engine was built with weight_sync=False (evaluation only); build it with "
@@ -366,11 +389,16 @@ class VLLMEngine(BatchedLimitsEngine):
             self.llm.wake_up(tags=["weights"])
         apply_model = getattr(self.llm, "apply_model", None)
         if callable(apply_model):
-            apply_model(lambda model: model.load_weights(weights=pairs))
+            missed = apply_model(lambda model: load_all_weights(model, pairs))  # one list per worker
         else:  # older vLLM without apply_model: reach the in-process model directly
             runner = self.llm.llm_engine.model_executor.driver_worker.model_runner
-            runner.model.load_weights(weights=pairs)
+            missed = [load_all_weights(runner.model, pairs)]
         self.llm.reset_prefix_cache()
+        stale = sorted({name for names in (missed or []) for name in (names or [])})
+        if stale:
+            raise EngineError(f"the new weights left {len(stale)} of vLLM's parameters unloaded ({', '.join(stale[:5])}"
+                              f"{', ...' if len(stale) > 5 else ''}): they still hold the old values; pass the whole "
+                              "state_dict of the model the engine was built from (Hugging Face parameter names)")
 
     def sleep(self, level: int = 1) -> None:
         """Release GPU memory for training: level 1 offloads weights to CPU and drops the KV cache;
