@@ -222,7 +222,7 @@ def test_cli_prints_the_url_and_serves(tmp_path):
 def test_serve_names_a_model_it_cannot_load(tmp_path, capsys):
     from rlvr.cli import main
 
-    assert main(["serve", "--model", str(tmp_path / "no-such-model")]) == 2
+    assert main(["serve", "--model", str(tmp_path / "no-such-model"), "--port", "0"]) == 2
     assert capsys.readouterr().err.startswith(f"rlvr serve: --model {str(tmp_path / 'no-such-model')!r}: no such folder")
 
 
