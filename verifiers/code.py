@@ -98,9 +98,11 @@ HARNESS_FILES = {
 #: setup error, as is a unit's own top-level import failing before it calls the solution (a dataset
 #: error), not a failed test; a helper the answer defines in an earlier block than the function that
 #: uses it is put before it; the harness's report is read line by line at "\n" only, so U+2028 in a
-#: solution's error no longer loses it), so that a resumed evaluation never mixes verdicts of two
-#: rule sets.
-RULES_VERSION = 9
+#: solution's error no longer loses it; 10: a test argument too large to send, or no plain data, is
+#: a dataset error only when the answer cannot have made it: no call of the solution was made in the
+#: run yet, or the test read nothing an earlier call returned; else it is the answer's failed test),
+#: so that a resumed evaluation never mixes verdicts of two rule sets.
+RULES_VERSION = 10
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

@@ -138,7 +138,8 @@ class UnsendableArgument(TypeError):
     """Raised by `Harness.call` when the tests pass the solution an argument that no answer could
     receive: no plain data (`NotPlainData`; `what` names the object, "a function object"), or a
     call larger than a message may be (`too_large`, its size in bytes). A unit that ends with it
-    is the task's fault. `problem` says so for the report."""
+    before it called the solution, and made the argument from nothing an earlier call returned, is
+    the task's fault (`Harness.run_unit`). `problem` says so for the report."""
 
     def __init__(self, what, too_large=None):
         if too_large is None:
@@ -886,6 +887,14 @@ class Harness:
         the solution at least once: the host plans every unit around a use of the solution, so a
         unit that never calls it (a skipped check, an empty loop) has checked nothing.
 
+        A unit ended by an argument the solution cannot receive (`UnsendableArgument`) is the
+        task's fault only when the answer cannot have made it: the unit had not called the solution
+        yet, and either no call was made in the whole run (setup included) or the unit read nothing
+        of the tests' namespace that an earlier call could have shaped (`_independent_of_answers`).
+        Values returned earlier stay in the namespace: `a = candidate(3)` in one unit and
+        `candidate(a)` in the next send back what the answer chose, so a list too large to pass
+        back is that answer's failed test.
+
         A unit ended by one of its own top-level import statements (`import numpy as np`, with no
         numpy in the sandbox) before it called the solution cannot be checked: the task's fault,
         reported as "unsupported" (`Verdict.failed`), not a failed test. The answer cannot
@@ -903,6 +912,9 @@ class Harness:
         self.unsendable = None
         self.last_call = None
         calls_before = self.calls
+        # what the unit finds in the tests' namespace: after a call of the solution (in the setup or
+        # an earlier unit) it may hold what the answer sent (see `_independent_of_answers`)
+        start = dict(self.namespace) if calls_before else None
         code = None
         try:
             code = compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec", dont_inherit=True)
@@ -911,8 +923,11 @@ class Harness:
             return str(exc)
         except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised
             # the unit ended on an argument no answer could receive, before any call of the unit
-            # returned (so no answer could steer the test to it)
-            if type(exc) is UnsendableArgument and self.calls == calls_before:
+            # returned, and made from nothing an earlier call returned (so no answer could steer
+            # the test to it): no call was made in the whole run yet, or the unit read nothing of
+            # the namespace an earlier call could have shaped
+            if (type(exc) is UnsendableArgument and self.calls == calls_before
+                    and (calls_before == 0 or _independent_of_answers(unit["source"], start))):
                 self.unsendable = exc.problem
             elif (isinstance(exc, ImportError) and self.calls == calls_before
                   and _raised_by_import(exc, code, unit["source"])):
@@ -930,6 +945,50 @@ class Harness:
 
     def close(self):
         self._drop_child()
+
+
+#: Builtins that read the tests' namespace or state outside the unit (files), which an earlier call
+#: of the solution may have shaped: a unit that uses one is not known to be independent of the answer.
+STATEFUL_BUILTINS = frozenset({"globals", "locals", "vars", "eval", "exec", "compile", "open", "input",
+                               "__import__", "getattr", "dir", "id", "breakpoint", "help"})
+
+
+def _independent_of_answers(source, start):
+    """Whether the unit `source`, started on the tests' namespace `start`, can only have computed
+    what it sends from its own code: every name it reads is a module, a solution proxy
+    (`candidate`), a builtin of no state (not in STATEFUL_BUILTINS), or one that was not in the
+    namespace when the unit started (the unit's own); and it reads no underscore attribute
+    (`__globals__`, the proxy's harness). The namespace keeps what the setup and earlier units bound
+    (`a = candidate(3)`, a list the solution changed in place), so a unit that reads such a name
+    may send what the answer chose: a wrong answer returning a list too large to pass back would
+    have its failure taken for the dataset's. False when in doubt (the test then fails)."""
+    import ast  # only here, on this rare path: from the standard library's read-only directory
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    bound, loaded = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            return False
+    for name in loaded:
+        if name in start:
+            if not isinstance(start[name], (type(sys), SolutionFunction)):
+                return False
+        elif name in STATEFUL_BUILTINS or (name not in bound and not hasattr(builtins, name)):
+            return False  # (a stateful builtin even when the unit binds its name: maybe after reading it)
+    return True
 
 
 def _raised_by_import(exc, code, source):
