@@ -4,9 +4,11 @@ Each turn the model either calls tools — `<tool_call>{"name": ..., "arguments"
 in its text (Hermes/Qwen format), or OpenAI-style `tool_calls` in an assistant message dict — or
 gives its final answer (a turn without tool calls), which is verified like Math-v0. Tool results
 come back as the observation (`<tool_response>...</tool_response>` blocks) and as `role: "tool"`
-messages. Reaching `max_turns` without a final answer truncates the episode; that last step's
-observation is still its tool responses (the episode's true next observation, as with Gymnasium's
-`TimeLimit`), while a final answer's step observes "".
+messages, with any chat-control markup in them (`<|im_end|>`, `</tool_response>`, `[INST]`...)
+broken by a zero width space (`neutralised`), so that a tool's output cannot forge turns. Reaching
+`max_turns` without a final answer truncates the episode; that last step's observation is still
+its tool responses (the episode's true next observation, as with Gymnasium's `TimeLimit`), while a
+final answer's step observes "".
 
 A turn's observation (its tool responses) stays within the observation space (`max_obs_chars`):
 the env refuses, when built, a `max_obs_chars` too small for `max_calls_per_turn` results of
@@ -84,6 +86,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import re
 from typing import Any, Callable, Mapping, Sequence
 
 from rlvr.envs.base import Setting, Turn, positive_int
@@ -301,6 +304,8 @@ class ToolMathEnv(MathEnv):
             **({"calculator_rules": CALCULATOR_RULES} if "calculator" in self.tools else {}),
             "max_calls_per_turn": self.max_calls_per_turn,
             "max_tool_output_chars": self.max_tool_output_chars,
+            # how a tool's text is made the model's reply (`TOOL_REPLY_RULES`)
+            "tool_reply_rules": TOOL_REPLY_RULES,
             # decides whether a turn's tool responses are cut (`_fit_observation`)
             "max_obs_chars": self.max_obs_chars,
             # the python tool's backend, "auto" resolved (see `sandbox_in_use`)
@@ -318,11 +323,19 @@ class ToolMathEnv(MathEnv):
         alike (a user tool returning, or failing with, megabytes must not flood the context),
         except what a tool that fits its text to that limit itself (the python tool) said; before
         that, what UTF-8 cannot encode (a lone surrogate) is written as its escape (`encodable`),
-        so that a tokenizer can read the observation and the messages.
+        so that a tokenizer can read the observation and the messages, and chat-control markup
+        (`<|im_end|>`, `</tool_response>`, `[INST]`...) is broken with a zero width space
+        (`neutralised`), so that no tool output, nor an error echoing the model's text, can end
+        the tool message or forge a turn when the messages are rendered and tokenised.
         """
         text, ok, fitted = self._call_tool(name, arguments, error, budget if budget is not None else TurnBudget(self.turn_timeout))
         text = encodable(text)
-        return (text if fitted else truncate_output(text, self.max_tool_output_chars)), ok
+        escaped = neutralised(text)
+        # a fitted text stays as the tool fitted it, unless the escapes made it longer than both the
+        # limit and itself (markup near the limit, rare): then it is cut too
+        if fitted and len(escaped) <= max(len(text), self.max_tool_output_chars):
+            return escaped, ok
+        return truncate_output(escaped, self.max_tool_output_chars), ok
 
     def _call_tool(self, name: str | None, arguments: dict[str, Any], error: str | None,
                    budget: TurnBudget) -> tuple[str, bool | None, bool]:
@@ -474,6 +487,11 @@ def episode_process_credit(calls: Sequence[float], steps: float | None, *, tool_
     return 1.0 if steps is None else steps
 
 
+#: How a tool's text becomes the tool message (`ToolMathEnv.run_call`), for the fingerprint.
+#: 1 (not recorded): as the tool wrote it (lone surrogates escaped), cut to `max_tool_output_chars`;
+#: 2: chat-control markup in it broken with a zero width space (`neutralised`).
+TOOL_REPLY_RULES = 2
+
 #: When ToolMath-v0 pays the `process` part: with the final answer, or at each turn.
 PROCESS_CREDITS = ("on_answer", "per_turn")
 #: ToolMath-v0's reward weights by default; a mapping given as `reward_weights` is merged over them.
@@ -567,3 +585,36 @@ def encodable(text: str) -> str:
         return str.__str__(text)
     except UnicodeEncodeError:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+#: What `neutralised` puts after the opening bracket of chat-control markup: a ZERO WIDTH SPACE,
+#: which the model's tokenizer reads as a character of its own, so the markup is no longer the
+#: special token or tag (no tokenizer matches a special token across it, and NFKC keeps it), while
+#: the text looks the same to a person reading it.
+ZWSP = "\u200b"
+
+#: The opening bracket of chat-control markup, matched with the rest of the markup ahead:
+#: `<|...|>` special tokens (ChatML/Qwen, Llama 3, Phi, Granite...) and DeepSeek's `<｜...｜>`
+#: (full-width bar); the Hermes/Qwen tool tags, `<think>`, Gemma's turn tags, `<s>`, `<bos>`,
+#: `<eos>` and Llama 2's `<<SYS>>`, opening or closing; Mistral's `[INST]`, `[TOOL_RESULTS]`...
+_CONTROL = re.compile(
+    "<(?=[|\uff5c])"
+    "|<(?=/?(?:tool_call|tool_response|tools|think|start_of_turn|end_of_turn|s|bos|eos)>|</?SYS>>)"
+    "|\\[(?=/?(?:INST|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|AVAILABLE_TOOLS|SYSTEM_PROMPT|THINK)\\])")
+
+
+def neutralised(text: str) -> str:
+    """`text` (a tool's reply) with a zero width space (`ZWSP`) after the `<` or `[` of each piece
+    of chat-control markup in it (`_CONTROL`): `<|im_end|>` becomes `<\\u200b|im_end|>`,
+    `</tool_response>` `<\\u200b/tool_response>`, `[INST]` `[\\u200bINST]`.
+
+    The tool message's text goes into the chat template, and the rendering is tokenised as a
+    whole: a literal `<|im_end|>` printed by a python call would be the special token, ending the
+    tool message and letting the output forge user or assistant turns (or more tool responses)
+    that the model then conditions on. Escaping it in the env holds for any tokenizer and for a
+    chat server rendering the same messages. The escape is deterministic and idempotent (an
+    escaped text has no markup left), and text with neither `<` nor `[` is returned at once.
+    """
+    if "<" not in text and "[" not in text:
+        return text
+    return _CONTROL.sub("\\g<0>" + ZWSP, text)

@@ -6,7 +6,9 @@ The supported subset:
 - `type`: one of string, integer, number, boolean, array, object, null, or a non-empty list of
   distinct ones (`["integer", "null"]`); as in JSON Schema, an integer is any number whose
   fractional part is zero (`3.0` is one, and the tool gets it as the int 3: `conform_arguments`;
-  `3.5`, NaN and the infinities are not), and true and false are booleans, not integers;
+  `3.5`, NaN and the infinities are not), and true and false are booleans, not integers; an
+  integer given where the type is "number" and not "integer" (a parameter hinted `float`) reaches
+  the tool as a float (`4` as `4.0`), and one too large for a float is refused;
 - `enum`: a non-empty list of the allowed values (compared as JSON: true is not 1, 1 is 1.0);
 - `items`: one schema, for every element of an array;
 - `properties`, `required`, `additionalProperties` (true, false or a schema): an object schema
@@ -132,6 +134,9 @@ def _value_problem(value: Any, schema: dict[str, Any], where: str | None, name: 
         kinds = [kinds] if isinstance(kinds, str) else kinds
         if not any(_is_kind(value, kind) for kind in kinds):
             return f"{where or 'the arguments'} of tool {name!r} must be {_kinds_text(kinds)}, got {type(value).__name__}"
+        if _number_only(kinds) and _plain_int(value) and _as_float(value) is None:
+            return (f"{where or 'the arguments'} of tool {name!r} must be a number a float can hold (at most about "
+                    f"1.8e308 in size), got an integer of about {_digits(value)} digits")
     if "enum" in schema and not any(_same(value, option) for option in schema["enum"]):
         return f"{where or 'the arguments'} of tool {name!r} must be one of {short_repr(schema['enum'])}, got {short_repr(value)}"
     if isinstance(value, list) and "items" in schema:
@@ -178,11 +183,13 @@ def _is_kind(value: Any, kind: str) -> bool:
 
 def conform_arguments(arguments: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
     """`arguments` as the tool gets them: each float that `parameters` accepts only as an integer
-    (`3.0` where the type is "integer" and not "number") made an int, in arrays and objects too,
-    so that a tool hinted `int` gets an int. The rest is left as it is, and so is every container
-    with nothing to change (the same object); one with something to change is a new one, so the
-    caller's arguments (the recorded call) are never modified. Meant for arguments that passed
-    `argument_problem`; it walks the schema as that does."""
+    (`3.0` where the type is "integer" and not "number") made an int, and each int where the type
+    is "number" and not "integer" (`4` for a parameter hinted `float`) made a float, in arrays and
+    objects too, so that a tool hinted `int` gets an int and one hinted `float` a float (an int too
+    large for a float, which `argument_problem` refuses, is left as it is). The rest is left as it
+    is, and so is every container with nothing to change (the same object); one with something to
+    change is a new one, so the caller's arguments (the recorded call) are never modified. Meant
+    for arguments that passed `argument_problem`; it walks the schema as that does."""
     return _conform(arguments, parameters)
 
 
@@ -192,6 +199,9 @@ def _conform(value: Any, schema: dict[str, Any]) -> Any:
     kinds = [kinds] if isinstance(kinds, str) else kinds or []
     if _integral_float(value) and "integer" in kinds and "number" not in kinds:
         return int(value)
+    if _plain_int(value) and _number_only(kinds):  # (one too large for a float: `_value_problem` refuses it)
+        as_float = _as_float(value)
+        return value if as_float is None else as_float
     if isinstance(value, list) and "items" in schema:
         items = [_conform(item, schema["items"]) for item in value]
         return items if any(new is not old for new, old in zip(items, value)) else value
@@ -201,6 +211,31 @@ def _conform(value: Any, schema: dict[str, Any]) -> Any:
                      for key, item in value.items()}
         return conformed if any(conformed[key] is not item for key, item in value.items()) else value
     return value
+
+
+def _number_only(kinds: list[str]) -> bool:
+    """Whether a schema of types `kinds` takes numbers but not as integers ("number" without
+    "integer": a parameter hinted `float`), so that the tool gets an int the model wrote (`4`) as a
+    float (`4.0`): a float's methods (`x.hex()`, `x.is_integer()`) must not fail on it."""
+    return "number" in kinds and "integer" not in kinds
+
+
+def _plain_int(value: Any) -> bool:
+    """Whether `value` is an int and not a bool (true and false are not numbers in JSON)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _digits(value: int) -> int:
+    """About how many decimal digits `value` has (from its bits: `str()` of a very long int raises)."""
+    return int(value.bit_length() * 0.30103) + 1
+
+
+def _as_float(value: int) -> float | None:
+    """`value` as a float, or None when it is too large for one (beyond about 1.8e308)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return None
 
 
 def _integral_float(value: Any) -> bool:

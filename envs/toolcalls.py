@@ -278,8 +278,10 @@ def _from_payload(payload: Any, ident: str, raw: str) -> ToolCall:
     return ToolCall(ident, name, arguments, raw=raw)
 
 
-#: The error of a `<tool_call>` block in a turn that also has OpenAI-style `tool_calls`.
-MIXED_CALL_ERROR = ("this <tool_call> block was not run: the turn also has OpenAI-style tool_calls, which are its calls; "
+#: The error of a `<tool_call>` block in a turn that also has OpenAI-style `tool_calls` (no tag in
+#: its words: tool replies escape chat markup, see `tool_env.neutralised`, and a tag is a special
+#: token of some tokenizers).
+MIXED_CALL_ERROR = ("this tool call written in the text was not run: the turn also has OpenAI-style tool_calls, which are its calls; "
                     "give a turn's calls one way only")
 
 
