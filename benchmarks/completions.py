@@ -11,6 +11,7 @@ one run shows what to fix.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -30,7 +31,9 @@ class Completion:
 
 
 def read_completions(path: str, known_ids: Iterable[str], *, benchmark: str = "") -> list[Completion]:
-    """Parse and check `path`; raise CompletionsError listing the first offending lines."""
+    """Parse and check `path` ("~" expanded: a shell leaves the one in `--completions=~/x`);
+    raise CompletionsError listing the first offending lines."""
+    path = os.path.expanduser(path)
     known = set(known_ids)
     problems: list[str] = []
     count_bad = 0

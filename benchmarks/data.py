@@ -128,8 +128,11 @@ def load_local(path: str, split: str | None = None) -> tuple[list[dict[str, Any]
     """Rows and fingerprint of a local file or folder.
 
     A file `datasets` cannot read (bad JSON, a broken parquet file...) is a BenchmarkDataError
-    naming `--data` and the root cause, not a traceback from inside `datasets`.
+    naming `--data` and the root cause, not a traceback from inside `datasets`. A "~" in `path` is
+    expanded (as `load_table` and `--model` do; a shell leaves the one in `--data=~/x` as it is),
+    and the messages name the expanded path.
     """
+    path = os.path.expanduser(path)
     with _quiet_datasets():
         try:
             return _load_local(path, split)

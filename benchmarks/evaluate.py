@@ -8,8 +8,13 @@ Two ways in, one folder layout out:
   envs included) and keeps the env's verdicts.
 
 The folder gets `samples.jsonl` (one line per sample: task_id, sample_index, completion, score,
-correct, reason, error, ...), `summary.json`, `pass_at_k.png` (when some pass@k exists) and
-`run.json` (what the samples were produced with, see `rlvr.benchmarks.identity`). Samples are
+correct, reason, error, ..., and `sandbox`, the sandbox that scored it, where the env runs code),
+`summary.json`, `pass_at_k.png` (when some pass@k exists) and `run.json` (what the samples were
+produced with, see `rlvr.benchmarks.identity`). The sandbox is not part of that identity (a rerun
+after an outage may use another), so the summary counts the samples by the sandbox their rows
+record (`judged_by`) rather than naming the latest run's. A run with no sample at all (completions
+only for problems beyond `limit`) writes a summary saying so (`complete` false, `error`) and exits
+2 (`EvalResult.exit_code`). Samples are
 appended as they are scored, so an interrupted run resumes: samples already scored (same task,
 same index, same completion; no verification error) are not redone. A run with different
 settings, data content or model in the same folder is refused rather than mixed. With an engine,
@@ -46,10 +51,10 @@ from typing import Any, Callable, Iterator, Sequence
 from rlvr.benchmarks.completions import read_completions
 from rlvr.benchmarks.estimators import parse_ks
 from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, check_run, data_identity, env_identity,
-                                     model_identity, verifier_identity, write_json)
+                                     model_identity, sandbox_label, verifier_identity, write_json)
 from rlvr.benchmarks.registry import LoadedBenchmark, load_benchmark
 from rlvr.benchmarks.scoring import answers_in_one_turn, score_completions
-from rlvr.benchmarks.summary import compute_metrics, format_table, plot_pass_at_k
+from rlvr.benchmarks.summary import compute_metrics, format_table, judged_by, plot_pass_at_k, with_judging_backend
 
 SUMMARY = "summary.json"
 PLOT = "pass_at_k.png"
@@ -94,11 +99,17 @@ def check_out_dir(out_dir: str) -> None:
 
 
 class EvalResult(dict):
-    """The summary (a dict, as written to summary.json), plus `exit_code`."""
+    """The summary (a dict, as written to summary.json), plus `exit_code`: `rlvr eval`'s exit
+    status, 2 when the run has no sample at all (the completions name none of the problems
+    evaluated: bad input, `summary["error"]` says what to fix), 3 when some samples could not be
+    verified, else 0."""
 
     @property
     def exit_code(self) -> int:
-        return 3 if self.get("counts", {}).get("excluded") else 0
+        counts = self.get("counts", {})
+        if not counts.get("samples"):
+            return 2
+        return 3 if counts.get("excluded") else 0
 
 
 # ------------------------------------------------------------------ the results folder
@@ -175,7 +186,11 @@ def _legacy_data(loaded: LoadedBenchmark) -> Any:
     return fp.get("sha256") or fp.get("source")
 
 
-def _verdict_row(task_id: str, index: int, completion: str, verdict: Any, **extra: Any) -> dict[str, Any]:
+def _verdict_row(task_id: str, index: int, completion: str, verdict: Any, *, sandbox: str | None = None,
+                 **extra: Any) -> dict[str, Any]:
+    """A sample's row: its verdict, `extra` fields, and `sandbox`, the label of the sandbox that
+    scored it (`sandbox_label`; left out for an env that runs no code), so the summary can say what
+    judged the samples of a folder that several runs wrote (`judged_by`)."""
     error = getattr(verdict, "error", None)
     details = getattr(verdict, "details", None) or {}
     row = {
@@ -188,6 +203,8 @@ def _verdict_row(task_id: str, index: int, completion: str, verdict: Any, **extr
         "error": error,
         "kind": details.get("kind"),
     }
+    if sandbox is not None:
+        row["sandbox"] = sandbox
     row.update(extra)
     return row
 
@@ -250,7 +267,11 @@ def _finish(
     scored_now: int,
     warnings: Sequence[str] = (),
     progress: bool = False,
+    empty: str = "",
 ) -> EvalResult:
+    """Summarise the run's samples (`keys`) into summary.json (and the plot), print the table, and
+    return the summary. `empty` says why a run without any sample has none (the completions match
+    no problem evaluated): its summary says so (`error`, `complete` false) and its exit status is 2."""
     rows = [store.rows[k] for k in keys if k in store.rows]
     bench = loaded.benchmark
     result = compute_metrics(rows, ks, majority=bench.kind == "math", task_order=[t.id for t in loaded.tasks],
@@ -267,17 +288,26 @@ def _finish(
         + ("normal approximation, mean ± z·s/√P (s = sample std over problems), clipped to [0, 1]" if ci_method == "normal"
            else "bootstrap over problems (2000 resamples, seed 0), percentile interval")
     )
+    error = None if rows else (empty or f"no sample to summarise for the {counts['problems_total']} problems evaluated")
+    fingerprint = loaded.fingerprint()
+    judges = None
+    if settings.get("sandbox") is not None or any("sandbox" in row for row in rows):  # an env running code
+        judges = judged_by(rows)
+        fingerprint = with_judging_backend(fingerprint, judges)
+    wrote_samples = os.path.isfile(store.path)  # (made by the first sample a run adds)
     summary.update({
         "metrics": metrics,
         "counts": counts,
         "excluded": counts["excluded"],
-        "complete": counts["excluded"] == 0,
+        "complete": counts["excluded"] == 0 and not error,
+        **({"error": error} if error else {}),
         "warnings": result["warnings"],
-        "fingerprint": loaded.fingerprint(),
+        **({"judged_by": judges} if judges is not None else {}),
+        "fingerprint": fingerprint,
         "settings": settings,
         "timing": {"seconds": round(elapsed, 3), "scored_now": scored_now,
                    "reused": max(0, len(rows) - scored_now)},
-        "files": {"samples": SAMPLES, "plot": PLOT if _has_plot(metrics) else None},
+        "files": {"samples": SAMPLES if wrote_samples else None, "plot": PLOT if _has_plot(metrics) else None},
     })
     _write_plot(store.out_dir, metrics, f"{bench.name} ({settings.get('model') or settings.get('mode')})")
     write_json(os.path.join(store.out_dir, SUMMARY), summary)
@@ -291,7 +321,11 @@ def _finish(
         print(format_table(metrics, title) if metrics else f"{title}\nno metric could be computed")
         for warning in result["warnings"]:
             print(f"warning: {warning}", file=sys.stderr)
-        print(f"results in {store.out_dir}/ ({SAMPLES}, {SUMMARY}" + (f", {PLOT})" if _has_plot(metrics) else ")"))
+        if error:
+            print(f"error: {error}", file=sys.stderr)
+        files = summary["files"]
+        written = [name for name in (files["samples"], SUMMARY, files["plot"]) if name]  # never one not written
+        print(f"results in {store.out_dir}/ ({', '.join(written)})")
     if counts["excluded"]:
         bar = "!" * 78
         print(f"\n{bar}\n{_unverified_banner(rows, counts)}\n{bar}", file=sys.stderr)
@@ -401,14 +435,16 @@ def evaluate_completions(
     check_out_dir(out_dir)
     loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars,
                             sandbox_required=True)
-    items = read_completions(completions, [*loaded.known_ids, *loaded.skipped], benchmark=loaded.benchmark.name)
-    items, warnings = _drop_skipped(loaded, items)
+    read = read_completions(completions, [*loaded.known_ids, *loaded.skipped], benchmark=loaded.benchmark.name)
+    items, warnings = _drop_skipped(loaded, read)
     if limit:  # completions for problems beyond the first N are fine, and not scored
         keep = {t.id for t in loaded.tasks}
         items = [c for c in items if c.task_id in keep]
     by_id = {t.id: t for t in loaded.tasks}
-    settings = {"mode": "completions", "completions": os.path.abspath(completions), "k": ks, "limit": limit,
-                "data": data, "max_chars": max_chars, "ci": {"confidence": confidence, "method": ci_method}}
+    label = sandbox_label(loaded.env)
+    settings = {"mode": "completions", "completions": os.path.abspath(os.path.expanduser(completions)), "k": ks,
+                "limit": limit, "data": data, "max_chars": max_chars, "sandbox": label,
+                "ci": {"confidence": confidence, "method": ci_method}}
     check_run(out_dir, _identity(loaded, "completions", max_chars=max_chars),
               {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "completions",
                "data": _legacy_data(loaded), "max_chars": max_chars})
@@ -418,13 +454,32 @@ def evaluate_completions(
                            f"{loaded.benchmark.name} scoring", progress=progress, chunk_size=chunk_size, batched=batched)
     try:
         for first, verdicts in chunks:
-            store.add([_verdict_row(c.task_id, c.sample_index, c.completion, v) for c, v in zip(todo[first:], verdicts)])
+            store.add([_verdict_row(c.task_id, c.sample_index, c.completion, v, sandbox=label)
+                       for c, v in zip(todo[first:], verdicts)])
     finally:
         chunks.close()
         store.close()
     keys = [(c.task_id, c.sample_index) for c in items]
     return _finish(loaded, store, keys, ks, settings, confidence=confidence, ci_method=ci_method, verbose=verbose,
-                   elapsed=time.perf_counter() - start, scored_now=len(todo), warnings=warnings, progress=progress)
+                   elapsed=time.perf_counter() - start, scored_now=len(todo), warnings=warnings, progress=progress,
+                   empty="" if items else _none_evaluated(loaded, completions, read, limit))
+
+
+def _none_evaluated(loaded: LoadedBenchmark, path: str, read: Sequence[Any], limit: int | None) -> str:
+    """Why none of the completions `read` from `path` is scored (each names a known task): they are
+    for problems beyond --limit, or that the benchmark skips."""
+    skipped = sum(c.task_id in loaded.skipped for c in read)
+    beyond = len(read) - skipped
+    why = []
+    def are(count: int) -> str:
+        return f"{count} {'is' if count == 1 else 'are'}"
+
+    if beyond:
+        why.append(f"{are(beyond)} for problems beyond the first {limit} (--limit {limit}): raise --limit or leave it out")
+    if skipped:
+        why.append(f"{are(skipped)} for problems {loaded.benchmark.name} skips (see the warning)")
+    return (f"none of the {len(read)} completions in {path} is for the {len(loaded.tasks)} problems evaluated, so "
+            f"nothing was scored: {'; '.join(why)}")
 
 
 def _drop_skipped(loaded: LoadedBenchmark, items: list[Any]) -> tuple[list[Any], list[str]]:
@@ -517,7 +572,8 @@ def prepare_engine_run(
         settings = {"mode": "engine", "engine": engine_name, "model": model_name, "dtype": dtype, "base_url": base_url,
                     "n": n, "k": ks, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed,
                     "seed_base": base_seed, "limit": limit, "data": data, "system_prompt": system_prompt,
-                    "max_turns": max_turns, "max_chars": max_chars, "ci": {"confidence": confidence, "method": ci_method}}
+                    "max_turns": max_turns, "max_chars": max_chars, "sandbox": sandbox_label(loaded.env),
+                    "ci": {"confidence": confidence, "method": ci_method}}
         _check_engine_run(out_dir, loaded, settings)
     except BaseException:
         _unlock_out_dir(out_dir, owns_lock)
@@ -564,14 +620,15 @@ def run_engine(run: EngineRun, engine: Any, tokenizer: Any = None) -> EvalResult
         base_env = loaded.env
         collector = RolloutCollector(engine, lambda: copy.copy(base_env), tokenizer, max_turns=run.max_turns)
         try:
-            rescored = _rescore_failed(loaded, store, run.n, run.progress) if answers_in_one_turn(base_env) else set()
+            label = run.settings.get("sandbox")
+            rescored = _rescore_failed(loaded, store, run.n, run.progress, label) if answers_in_one_turn(base_env) else set()
             draws = {base: _sampling_calls(missing, len(loaded.known_ids), run.samples_per_call)
                      for base, missing in _to_draw(loaded, store, run.n, run.sampling.seed, rescored).items()}
             total = sum(len(call) for calls in draws.values() for call in calls)
             bar = progress_bar(total, f"{loaded.benchmark.name} sampling+scoring", run.progress)
             try:
                 for base, calls in draws.items():
-                    _sample(collector, store, loaded, calls, dataclasses.replace(run.sampling, seed=base), bar)
+                    _sample(collector, store, loaded, calls, dataclasses.replace(run.sampling, seed=base), bar, label)
             finally:
                 bar.close()
         finally:
@@ -585,13 +642,15 @@ def run_engine(run: EngineRun, engine: Any, tokenizer: Any = None) -> EvalResult
         _unlock_out_dir(run.out_dir, run.owns_lock)
 
 
-def _rescore_failed(loaded: LoadedBenchmark, store: ResultStore, n: int, progress: bool) -> set[tuple[str, int]]:
+def _rescore_failed(loaded: LoadedBenchmark, store: ResultStore, n: int, progress: bool,
+                    sandbox: str | None = None) -> set[tuple[str, int]]:
     """Score again the saved completion of each sample (of the first `n` per task) whose
     verification failed (its row holds an error: a sandbox outage, a verifier crash), and return
     their keys. Only for a single-turn env, where the completion is the whole episode: the verdict
     is all that is missing, and drawing the sample again would cost its generation and change it.
     The rows keep what the generation recorded (seed, finish_reason, tokens); the verdict's fields
-    are replaced, with an error again if the outage goes on."""
+    are replaced (`sandbox`: the label of the sandbox that scores them now), with an error again if
+    the outage goes on."""
     failed = [(task, j, store.rows[(task.id, j)]) for task in loaded.tasks for j in range(n)
               if (task.id, j) in store.rows and store.rows[(task.id, j)].get("error")
               and isinstance(store.rows[(task.id, j)].get("completion"), str)]
@@ -599,7 +658,7 @@ def _rescore_failed(loaded: LoadedBenchmark, store: ResultStore, n: int, progres
                            f"{loaded.benchmark.name} re-scoring", progress=progress)
     try:
         for first, verdicts in chunks:
-            store.add([{**row, **_verdict_row(task.id, j, row["completion"], verdict)}
+            store.add([{**row, **_verdict_row(task.id, j, row["completion"], verdict, sandbox=sandbox)}
                        for (task, j, row), verdict in zip(failed[first:], verdicts)])
     finally:
         chunks.close()
@@ -696,17 +755,18 @@ def _check_engine_run(out_dir: str, loaded: LoadedBenchmark, settings: dict[str,
 
 
 def _sample(collector: Any, store: ResultStore, loaded: LoadedBenchmark, calls: Sequence[list[tuple[int, int]]],
-            sampling: Any, bar: Any) -> None:
+            sampling: Any, bar: Any, sandbox: str | None = None) -> None:
     """Run the engine `calls` (see `_sampling_calls`), one sample per problem listed, saving each
     call's samples before the next. `sampling.seed` is the run's base seed; a call starting at
     sample number g is seeded `base + g`, so its i-th sample (the engines seed the prompt at
-    position i `seed + i`) gets `base + g + i`, its own number, which its row records."""
+    position i `seed + i`) gets `base + g + i`, its own number, which its row records (with
+    `sandbox`, the label of the sandbox that scored it)."""
     size = len(loaded.known_ids)
     for call in calls:
         t0, j0 = call[0]
         params = dataclasses.replace(sampling, seed=sampling.seed + j0 * size + t0)
         groups = collector.collect([{"index": t} for t, _ in call], 1, params)
-        store.add([_trajectory_row(loaded.tasks[t].id, j, group[0], seed=sampling.seed + j * size + t)
+        store.add([_trajectory_row(loaded.tasks[t].id, j, group[0], seed=sampling.seed + j * size + t, sandbox=sandbox)
                    for (t, j), group in zip(call, groups)])
         bar.update(len(call))
 
@@ -735,7 +795,7 @@ def _sampling_calls(missing: Sequence[Sequence[int]], size: int, per_call: int) 
     return [[(g % size, g // size) for g in run] for run in runs]
 
 
-def _trajectory_row(task_id: str, index: int, traj: Any, *, seed: int) -> dict[str, Any]:
+def _trajectory_row(task_id: str, index: int, traj: Any, *, seed: int, sandbox: str | None = None) -> dict[str, Any]:
     """A sampled episode's row: its verdict, how the generation ended, and the `seed` it was drawn
     with (without --seed each run draws its base at random: a resumed folder's rows keep theirs)."""
     from rlvr.verifiers.verdict import Verdict
@@ -754,7 +814,7 @@ def _trajectory_row(task_id: str, index: int, traj: Any, *, seed: int) -> dict[s
     }
     if traj.num_turns > 1:
         extra["messages"] = traj.messages
-    return _verdict_row(task_id, index, traj.completion, verdict, **extra)
+    return _verdict_row(task_id, index, traj.completion, verdict, sandbox=sandbox, **extra)
 
 
 def score_references(benchmark: Any, *, data: str | None = None, broken: Callable[[str], str] | None = None,

@@ -102,6 +102,43 @@ def _without_sandbox(value: Any) -> Any:
     return value
 
 
+def sandbox_label(env: Any) -> str | None:
+    """What runs `env`'s model code, as each sample row records it (`sandbox`): the backend with
+    its interpreter or image, e.g. "subprocess (/usr/bin/python3.11)", "docker (rlvr-sandbox:latest)",
+    "unavailable" (a backend that could not start); None for an env that runs no code in a sandbox
+    (its fingerprint names no `sandbox_backend`). The sandbox is not part of the identity (a rerun
+    may use another), so the rows are where a verdict's sandbox is known: the summary counts them
+    (`judged_by`) rather than naming the sandbox of whichever run wrote it last."""
+    names = sandbox_names(env.fingerprint().to_dict())
+    if not names:
+        return None
+    get = getattr(env, "_get_sandbox", None)  # Code-v0, ToolMath-v0: the sandbox object, with its python or image
+    if not callable(get):  # (a registered env's code verifier holds its sandbox: its backend is what is known)
+        return names[0]
+    try:
+        sandbox = get()
+    except Exception:  # noqa: BLE001 - its samples are then unverified, their errors say why
+        return f"{names[0]} (could not start)"
+    name = str(getattr(sandbox, "name", type(sandbox).__name__))
+    detail = getattr(sandbox, "python", None) or getattr(sandbox, "image", None)
+    return f"{name} ({detail})" if detail else name
+
+
+def sandbox_names(value: Any) -> list[str]:
+    """The `sandbox_backend` values found in `value` (a fingerprint) at any depth, each once."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "sandbox_backend" and isinstance(item, str):
+                found.append(item)
+            else:
+                found += sandbox_names(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += sandbox_names(item)
+    return list(dict.fromkeys(found))
+
+
 def model_identity(model: str, *, served: bool = False) -> dict[str, Any]:
     """What identifies `model`: a local folder by absolute path plus `folder_signature`; a served
     model (`served`: the openai engine, where the server's name for it is all that is known) or

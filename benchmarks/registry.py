@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import json
+import numbers
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -163,15 +164,22 @@ class Prepared(list):
 
 
 def _cell(row: Row, i: int, column: str) -> Any:
-    """Row i's value in `column`; a BenchmarkDataError naming the row and column when it is null,
-    NaN, missing, blank or a boolean (str() would make a missing gold answer the answer "None", and
-    NaN the answer "nan")."""
+    """Row i's value in a text `column` (a question, gold answer, prompt, test script, entry point,
+    task id); a BenchmarkDataError naming the row and column when it is null, NaN, missing, blank,
+    a boolean, or a list or object (str() would make a missing gold answer the answer "None", NaN
+    the answer "nan", and the list [1, 2] the gold text "[1, 2]", a Python repr no model writes).
+    List columns (MBPP's `test_list`) are read by `_string_list`, never by this."""
     value = row.get(column)
     if is_missing(value):  # None, or NaN (an empty cell of a parquet or pandas export)
         raise BenchmarkDataError(f"row {i}: column {column!r} is null or missing ({value!r}); every row needs it: "
                                  f"fix the row or drop it")
     if isinstance(value, bool):  # str() would make it the text "True"
         raise BenchmarkDataError(f"row {i}: column {column!r} is a boolean ({value!r}), not text or a number: fix the row")
+    if not isinstance(value, (str, numbers.Number)):  # a list, an object, an array: str() writes its repr
+        kind = "an object" if isinstance(value, Mapping) else "a list" if isinstance(value, (list, tuple)) else (
+            f"a {type(value).__name__}")
+        raise BenchmarkDataError(f"row {i}: column {column!r} is {kind} ({value!r:.80}), not text or a number: write "
+                                 f"it as one string (e.g. the answer \"1, 2\" as the text a right answer gives)")
     if isinstance(value, str) and not value.strip():
         raise BenchmarkDataError(f"row {i}: column {column!r} is empty; every row needs it: fix the row or drop it")
     return value

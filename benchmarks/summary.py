@@ -122,6 +122,40 @@ def compute_metrics(
     return {"metrics": metrics, "counts": counts_out, "warnings": warnings}
 
 
+#: What `judged_by` counts a sample under when its row records no sandbox (written by an older
+#: `rlvr eval`, before rows named their sandbox).
+UNRECORDED = "unrecorded"
+
+
+def judged_by(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """How many samples each sandbox scored (an unverified sample: failed to score), by the label
+    its row records (`rlvr.benchmarks.identity.sandbox_label`), commonest first; rows without one
+    count as `UNRECORDED`. A resumed run's samples may come from several runs, each with its own
+    sandbox: this, not the current run's sandbox, says what judged them."""
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[str(row.get("sandbox") or UNRECORDED)] += 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def with_judging_backend(fingerprint: Any, judges: Mapping[str, int]) -> Any:
+    """`fingerprint` with every `sandbox_backend` replaced by the backend of the samples' sandboxes
+    (`judges`, from `judged_by`): that backend when one judged them all, "mixed (...; see
+    judged_by)" when several did, None when there is no sample. The env's own value is the backend
+    of the run that wrote the summary, which may have scored none of them."""
+    names = sorted({label.split(" (", 1)[0] for label in judges})
+    backend = None if not names else names[0] if len(names) == 1 else f"mixed ({', '.join(names)}; see judged_by)"
+
+    def replace(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: backend if k == "sandbox_backend" else replace(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [replace(v) for v in value]
+        return value
+
+    return replace(fingerprint)
+
+
 def _majority_votes(by_task: Mapping[str, Sequence[Mapping[str, Any]]], order: Sequence[str], ks: Sequence[int],
                     progress: bool) -> dict[str, dict[int, float]]:
     """{task: {k: maj@k}} for the k each problem has samples for, under a progress bar (tqdm on

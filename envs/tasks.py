@@ -445,6 +445,7 @@ def _local_table(path: str, ext: str, split: str | None) -> LoadedDataset:
         columns, rows = read_csv_rows(text, path)
     else:
         rows = read_json_rows(text, path)
+        _refuse_column_layout(rows, path)
         columns = list(dict.fromkeys(key for row in rows for key in row))
     if not rows:
         raise no_rows(path, "only a header" if ext == ".csv" else "no objects, only blank lines or an empty array")
@@ -452,6 +453,37 @@ def _local_table(path: str, ext: str, split: str | None) -> LoadedDataset:
         raise DatasetError(f"dataset {path!r} has no split {split!r}; available splits: ['train'] (set split=)")
     fingerprint = {"source": os.path.abspath(path), "sha256": hashlib.sha256(data).hexdigest()}
     return _rows_table(rows, columns, fingerprint)
+
+
+def _refuse_column_layout(rows: list[dict[str, Any]], path: str) -> None:
+    """A DatasetError when a JSON file's one object is a whole table, not a row: pandas'
+    `DataFrame.to_json` writes by default {"question": {"0": ..., "1": ...}, "answer": {...}}
+    (orient="columns"; orient="index" keys the rows instead), and `json.dump(Dataset.to_dict())`
+    writes {"question": [...], "answer": [...]}. Read as one row, every cell was a whole column, and
+    the error blamed a gold answer. Told apart from a real one-row file by its shape: every value a
+    dict over the same keys, or every value a list of one length, more than one of them (a lone
+    dict-valued field is a row's; with one column, the dict's keys must be index labels)."""
+    if len(rows) != 1 or not rows[0]:
+        return
+    values = list(rows[0].values())
+    if all(isinstance(v, dict) for v in values):
+        keys = [tuple(v) for v in values]
+        if len(keys[0]) < 2 or any(k != keys[0] for k in keys):
+            return
+        labels = all(str(k).lstrip("-").isdigit() for k in keys[0])
+        if len(values) < 2 and not labels:
+            return
+        by_index = all(str(k).lstrip("-").isdigit() for k in rows[0])
+        what = ("one JSON object of rows keyed by their index (pandas to_json's orient='index')" if by_index and not labels
+                else "one JSON object of columns (pandas to_json's default layout)")
+    elif all(isinstance(v, list) for v in values) and len(values) > 1:
+        if len({len(v) for v in values}) != 1 or len(values[0]) < 2:
+            return
+        what = "one JSON object of columns, each a list (json.dump of Dataset.to_dict() or DataFrame.to_dict('list'))"
+    else:
+        return
+    raise DatasetError(f"dataset file {path!r} holds {what}, not rows; export it with one row per line: "
+                       f"df.to_json('name.jsonl', orient='records', lines=True) or Dataset.to_json('name.jsonl')")
 
 
 def _rows_table(rows: list[Mapping[str, Any]], columns: list[str], fingerprint: dict[str, Any]) -> LoadedDataset:
