@@ -49,7 +49,7 @@ it when loading a dataset); an unparsable one, or one that is neither text nor a
 gives a kind "error" Verdict at reward time.
 
 Conventions in brief (details in `math_compare`, `math_normalize` and docs/verifiers.md):
-`1,000` = `1{,}000` = `10 000`/10 = 1000; `5 6` is unparsable, not 30; `50\\%` = `50` = `0.5` but
+`1,000` = `1{,}000` = `10 000`/10 = 1000 but `12{,}5` = 12.5; `5 6` is unparsable, not 30; `50\\%` = `50` = `0.5` but
 `0.5\\%` != `0.5`; a decimal with >= 3 significant digits equals an
 exact value it correctly rounds (`0.333` = `1/3`, `3.14` = `\\pi`; `0.33` != `1/3`); `0.\\overline{3}` = 1/3;
 `2\\frac12` = `2\\dfrac12` = 5/2, `-2\\frac12` = -5/2; `30^\\circ` = 30 but `\\sin 30^\\circ` = 1/2; unit
@@ -100,7 +100,7 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 17  # 17: an `<answer>` tag holding a number and what it counts (`12 cupcakes`) is read. 16: false negatives of real models' answer styles: a noun after a number gold's value (`12 cupcakes`), `\\(...\\)` inside an answer, units as fractions/negative powers/after a slash and ordinals, `1\\text{,}000`, `\\\\[6pt]` in matrices, a "Final Answer:" sentence read for its value, arithmetic restating a said answer in brackets (`12 (3 × 4)`), ", and" lists, labels before `=` (`[ABC] = 18`); an unparsable gold is an error whatever the answer unless the answer is written as it is. 15: 15: maths continuing a box after its closing brace is part of its answer (`$\\boxed{12}\\pi$`
+RULES_VERSION = 18  # 18: a retraction in words after the final answer ("Wait, no, it's 20.", "My mistake, it's 20.", "Oops! 20.") names one more final answer, as a correction does (`math_retraction`); so does a correction after the last `####` line; `{,}`/`\\text{,}` between digits is never dropped into another number (`12{,}5` is 12.5, `(3\\text{,}4)` a pair), the rarer magnitude words (septillion, lac, crore) multiply and `\\$12\\text{K}` is 12000. 17: an `<answer>` tag holding a number and what it counts (`12 cupcakes`) is read. 16: false negatives of real models' answer styles: a noun after a number gold's value (`12 cupcakes`), `\\(...\\)` inside an answer, units as fractions/negative powers/after a slash and ordinals, `1\\text{,}000`, `\\\\[6pt]` in matrices, a "Final Answer:" sentence read for its value, arithmetic restating a said answer in brackets (`12 (3 × 4)`), ", and" lists, labels before `=` (`[ABC] = 18`); an unparsable gold is an error whatever the answer unless the answer is written as it is. 15: 15: maths continuing a box after its closing brace is part of its answer (`$\\boxed{12}\\pi$`
 #                   is 12π, `\\boxed{3}/4`, `$\\boxed{3} + 1$`); "or" after a box past display-maths ends, line
 #                   breaks, emphasis, Unicode spaces, "或者", fillers and `x =` is a hedge; corrections in other
 #                   words ("actually, it's 4", "it should be 4", "the final result is 4", "the correct option is

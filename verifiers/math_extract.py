@@ -17,8 +17,8 @@ Order of preference (the first rule that finds something wins):
    (`$\\boxed{12}\\pi$` is 12π, `$\\boxed{3} + 1$` is 4; not units: `$\\boxed{20}N$` is 20; see
    `math_after_box`). An answer stated
    after the last box ("\\boxed{20}. Actually, the answer is 21.", "\\boxed{20} or 21", "Wait,
-   actually it's 21.") is returned beside them by `final_boxes`: the grader counts it as one more
-   final answer.
+   actually it's 21.", a retraction: "Wait, no, it's 21.", see `math_retraction`) is returned
+   beside them by `final_boxes`: the grader counts it as one more final answer.
 3. "the (final) answer is …" up to the end of the sentence or line, up to a reason ("because",
    "since", …), without a trailing remark (`7 (seven)`, `7; I am sure`; a remark that retracts or
    hedges, `12 (wrong)`, `18; not really`, is kept, see `_drop_remark`), or a "Final Answer" heading
@@ -47,6 +47,7 @@ from functools import lru_cache
 from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
+from rlvr.verifiers.math_retraction import might_retract, retraction
 
 __all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
@@ -324,7 +325,8 @@ def _balanced(value: str) -> str:
 def said_after(tail: str, box: str | None = None) -> str | None:
     """The answer `tail` (the text after a box, `box` holding the box's content) states in words —
     "the answer is 21", `#### 21`, "or 21" right after the box (see `_alternative`), or a
-    correction in other words ("actually, it's 21", "it should be 21", see `_correction`) — when it is
+    correction in other words ("actually, it's 21", "it should be 21") or a retraction ("Wait, no,
+    it's 21.", see `_correction`) — when it is
     a value in its own right; None when it states none, or only something that is no second answer:
     a remark ("the answer is correct"), a pointer back ("the answer is boxed above"), a rounding
     ("approximately 0.33"), or prose ("the answer is not 21"). A number in words is given as
@@ -371,18 +373,46 @@ _CORRECTION_WORDS = ("actually", "should be", "should have been", "final result"
 
 
 def _correction(tail: str, before: str | None) -> str | None:
-    """The value the last correction or final statement in `tail` (see `_CORRECTION_RE`) gives, or
-    None: maths (a digit, LaTeX) or a number in words; a choice letter only after a choice letter
-    (`before`, the answer it follows). Never a word ("it should be positive"), a remark, a pointer
-    back or a rounding, nor anything that is no bare answer ("the final result is 4 times larger")."""
+    """The value the last correction in `tail` gives: a correction or final statement in other
+    words than "the answer is" (see `_worded_correction`) or a retraction ("Wait, no, it's 20.",
+    see `math_retraction`), whichever opens later; None when the later one names no value."""
+    worded = _worded_correction(tail, before)
+    retracted = retraction(tail, before, _after_statements(tail))
+    if retracted is not None and (worded is None or retracted[0] > worded[0]):
+        return retracted[1]
+    return worded[1] if worded is not None else None
+
+
+def _after_statements(tail: str) -> int:
+    """Where `tail` goes on after its last "the answer is" phrase (0 without one): a retraction
+    before it is superseded by the answer stated again ("Wait, no, it's 20. So the answer is 18.")."""
+    if "nswer" not in tail:
+        return 0
+    last = None
+    for last in _ANSWER_HEAD_RE.finditer(tail):
+        pass
+    return last.end() if last is not None else 0
+
+
+def _worded_correction(tail: str, before: str | None) -> tuple[int, str | None] | None:
+    """Where the last correction or final statement in `tail` (see `_CORRECTION_RE`) opens and the
+    value it gives, or None when there is none: the value is maths (a digit, LaTeX) or a number in
+    words; a choice letter only after a choice letter (`before`, the answer it follows); None, never
+    a word ("it should be positive"), a remark, a pointer back or a rounding, nor anything that is no
+    bare answer ("the final result is 4 times larger")."""
     lowered = tail.lower()
     if not any(w in lowered for w in _CORRECTION_WORDS):
         return None
     said = should = None
     for m in _CORRECTION_RE.finditer(tail):
-        said, should = m["value"], m["should"]
+        said, should, at = m["value"], m["should"], m.start()
     if said is None:
         return None
+    return at, _corrected_value(said, should, before)
+
+
+def _corrected_value(said: str, should: str | None, before: str | None) -> str | None:
+    """What a correction's value `said` reads as (see `_worded_correction`), or None."""
     said = _drop_remark(said.strip().rstrip(".").strip()).strip()
     if not said or len(said) > 200 or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said):
         return None
@@ -643,20 +673,26 @@ def stated_answers(text: str) -> list[str] | None:
     """Every final answer a text without boxes or tags states: each `#### n` line, and its last
     "the answer is …" when that reads as a value (as `said_after` reads one), when these are more
     than one; without `####`, the last "the answer is" and a correction after it that names another
-    value ("The answer is B. Actually, it's C.", see `_corrected_statement`); None otherwise
+    value ("The answer is B. Actually, it's C.", see `_corrected_statement`); after the last `####`
+    line, a correction or retraction there that names another value ("#### 18\\nWait, no, it's 20.",
+    see `_correction`); None otherwise
     (`extract_here` then reads the answer). Why: "The answer is 5.\\n#### 6"
     and "#### 5\\n#### 6" offer two answers, a hedge as a box and a later different answer are
     (`final_boxes`), not whichever one the extraction rules happen to read first."""
     if "####" not in text:  # (no `#### n` line: only a correction after "the answer is" to read)
         return _corrected_statement(text)
     text = strip_markdown(text)
-    gsm = [(_said_answer(g) or g).strip() for g in _GSM_RE.findall(text)]  # (`#### The answer is 6`: 6)
+    marks = list(_GSM_RE.finditer(text))
+    gsm = [(_said_answer(m.group(1)) or m.group(1)).strip() for m in marks]  # (`#### The answer is 6`: 6)
     if not gsm:
         return None
     said = _said_answer(text)
     if said is not None and not _states_value(said):
         said = None
     found = ([said] if said is not None else []) + gsm
+    corrected = _correction(text[marks[-1].end():], gsm[-1])  # "#### 18\nWait, no, it's 20."
+    if corrected is not None and normalize(corrected) != normalize(gsm[-1]):
+        found.append(corrected)
     return found if len(found) > 1 else None
 
 
@@ -665,7 +701,8 @@ def _corrected_statement(text: str) -> list[str] | None:
     correction after it (see `_correction`) when that names another value: "The answer is B.
     Actually, it's C." offers two answers, not B; None otherwise."""
     lowered = text.lower()
-    if not any(w in lowered for w in ("answer", "option", "choice")) or not any(w in lowered for w in _CORRECTION_WORDS):
+    if not any(w in lowered for w in ("answer", "option", "choice")) or not (
+            any(w in lowered for w in _CORRECTION_WORDS) or might_retract(lowered)):
         return None
     text = strip_markdown(text)
     last = None

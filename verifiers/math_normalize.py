@@ -22,15 +22,16 @@ Conventions applied here (documented again in docs/verifiers.md):
 - Percent: `\\%`, `\\text{\\%}`, the words "percent" and "per cent", full-width `％` and Arabic `٪` are
   all the percent sign (`0.5 \\text{ percent}` is 0.5%, not 0.5; see `math_compare`).
 - Magnitude words after a number multiply it: `5 \\text{ thousand}` is 5000, `2 \\text{ dozen}` 24,
-  `3 million` 3000000, `5\\text{k}` 5000 (a bare `5k` stays 5 times k).
+  `3 million` 3000000 (up to decillion; lakh/lac and crore too), `5\\text{k}` 5000 (a bare `5k` stays
+  5 times k). After a leading currency sign K, M, B, bn, mn are too: `\\$12\\text{K}` is 12000.
 - Sets: `\\mathbb{R}`, `ℝ` and the words "all real numbers" (the whole answer) are `(-\\infty, \\infty)`;
   `\\emptyset`, `\\varnothing`, `∅` and the words "the empty set" and "no solution(s)" (the whole
   answer; not "none": too ambiguous, it may answer any question) are `\\{\\}`.
 - Degrees are dropped: `30^\\circ` equals `30` (no conversion to radians), except on the number a
   trigonometric function is applied to (`\\sin 30^\\circ` is sin(π/6)).
 - Thousands separators: `1{,}000`, `1\\text{,}000`, `1,\\!000` and LaTeX spaces between digit groups (`10\\,000`)
-  always, and `1,000` / `12,345,678` when the whole answer is one
-  number so grouped (so `(1,000)` stays a pair and `1, 000` stays a list); one plain space between
+  always (`12{,}5` is the decimal comma 12.5 and `(3\\text{,}4)` a pair: see `_comma_chain`), and
+  `1,000` / `12,345,678` when the whole answer is one number so grouped (so `(1,000)` stays a pair and `1, 000` stays a list); one plain space between
   groups of three (`10 000`). Wide spaces (`\\quad`) never join digits.
 - `\\\\` row breaks are kept even when a space follows (`\\ ` is a space, `\\\\ ` is not); a row break's
   spacing is dropped (`\\\\[6pt]` is `\\\\`).
@@ -146,12 +147,13 @@ _NUMBER_WORDS = frozenset(
     "hundredth hundredths thousandth thousandths millionth millionths twice thrice double triple "
     "quadruple grand gross score scores kilo mil mill bps ppm ppb permille doubled halved tripled quadrupled "
     "quadrillion quintillion zillion zillions googol myriad mega giga tera micro nano pico milli centi deci hecto "
-    "bil tril thou hundo percentile percentiles basis".split())
+    "bil tril thou hundo percentile percentiles basis lac lacs mio mrd bln sextillion septillion octillion "
+    "nonillion decillion".split())
 #: Number words long enough to be recognised inside another word (`orthirteen`, `xorthirteen`).
 _NUMBER_STEMS = (
     "three", "seven", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
     "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-    "hundred", "thousand", "million", "billion", "trillion", "dozen")
+    "hundred", "thousand", "illion", "dozen")  # (`illion`: million, septillion, zillion, plurals)
 #: Operations, comparisons and constants: they change the value (`5 \\text{ squared}`, `5 \\text{ less}`).
 _VALUE_WORDS = frozenset(
     "squared cubed negative minus plus over under divided by multiplied less more fewer greater larger "
@@ -189,8 +191,15 @@ _TEXT_OVER_TEXT_RE = re.compile(rf"({_TEXT_CMD}\{{[^{{}}]*)\}}\s*/\s*{_TEXT_CMD}
 _INNER_DELIM_RE = re.compile(r"(?<!\\)((?:\\\\)*)\\[()\[\]]")
 #: A row break with its spacing (`\\\\[6pt]`, `\\\\[-1ex]`): the row break only.
 _ROW_SKIP_RE = re.compile(rf"(?<!\\)((?:\\\\)+)\s*\[\s*{_LENGTH}\s*\]")
-#: A comma written as text between digit groups (`12\\text{,}000`), a thousands separator as `{,}` is.
-_TEXT_COMMA_RE = re.compile(r"(?<=\d)\\(?:text|mathrm)\s*\{\s*,\s*\}(?=\d{3}(?!\d))")
+#: A comma set without LaTeX's space after it: `{,}`, or written as text (`\\text{,}`, `\\mathrm{,}`).
+#: Between digits it is a thousands separator or a decimal comma (see `_comma_chain`); anywhere else
+#: it is a plain comma (`(a{,}b)` is a pair, never the product ab).
+_COMMA_SEP = rf"(?:\\(?:{_TEXT_COMMANDS})\s*\{{\s*,\s*\}}|(?<!\\)\{{\s*,\s*\}})"
+_COMMA_SEP_RE = re.compile(_COMMA_SEP)
+#: A run of digit groups joined by such commas (group 1; it starts only where a digit run starts, so
+#: the scan is linear), or one such comma elsewhere.
+_COMMA_RE = re.compile(rf"((?<!\d)\d+(?:{_COMMA_SEP}\d+)+)|{_COMMA_SEP}")
+_DIGITS_RE = re.compile(r"\d+")
 #: When the gold is a plain number, units in other LaTeX forms: a fraction of texts
 #: (`\\frac{\\text{km}}{\\text{h}}`, `\\frac{\\text{m}}{\\text{s}^2}`; group 1 and 2 the texts, group 3 a
 #: power 2 or 3 of the lower one), rewritten as one text (`\\text{km/h}`) ...
@@ -450,16 +459,30 @@ _EMPTY_TEXT_RE = re.compile(rf"{_TEXT_OPEN}\s*\}}")
 _SPACE_PERCENT_RE = re.compile(r"(?<=[\d.])\s+%")
 #: Magnitude words after a number (`5 thousand`, `5 \\text{ million dollars}`, `2 dozen`), and a `k`
 #: written as text (`5\\text{k}`; a bare `5k` may be 5 times a variable k). Plurals are not
-#: converted (`5 \\text{ hundreds}` may count a place value), nor dropped as units.
+#: converted (`5 \\text{ hundreds}` may count a place value), nor dropped as units; but for the Indian
+#: lakh (lac) and crore, which count no place (`12 \\text{ lakhs}` is 1200000).
 _MAGNITUDES = {"hundred": 10 ** 2, "thousand": 10 ** 3, "million": 10 ** 6, "billion": 10 ** 9,
-               "trillion": 10 ** 12, "dozen": 12}
+               "trillion": 10 ** 12, "quadrillion": 10 ** 15, "quintillion": 10 ** 18, "sextillion": 10 ** 21,
+               "septillion": 10 ** 24, "octillion": 10 ** 27, "nonillion": 10 ** 30, "decillion": 10 ** 33,
+               "dozen": 12, "lakhs": 10 ** 5, "lakh": 10 ** 5, "lacs": 10 ** 5, "lac": 10 ** 5,
+               "crores": 10 ** 7, "crore": 10 ** 7}
 _MAGNITUDE_RE = re.compile(
     rf"(?<=\d)\s*((?:{_TEXT_OPEN})?)\s*((?:(?:{'|'.join(_MAGNITUDES)})(?![A-Za-z])\s*)+)", re.IGNORECASE)
 #: What every magnitude word holds (a cheap test before the regex: most answers have none).
-_MAGNITUDE_HINTS = ("hundred", "thousand", "illion", "dozen")
+_MAGNITUDE_HINTS = ("hundred", "thousand", "illion", "dozen", "lakh", "lac", "crore")
 _KILO_RE = re.compile(rf"(?<=\d)\s*({_TEXT_OPEN})\s*k(?![A-Za-z])")
 #: A larger product of magnitude words is left as words (then the answer is no number at all).
-_MAX_MAGNITUDE = 10 ** 30
+_MAX_MAGNITUDE = 10 ** 33
+#: An answer that starts with a currency sign before its number (`\\$12`, a lone `$12` with no other
+#: `$`, `£12`, `USD 12`): an amount of money, where a letter after the number is a magnitude.
+_CURRENCY_LEAD_RE = re.compile(r"-?\s*(?:\\\$|\$(?![^$]*\$)|£|€|¥|USD|Rs\.?)\s*[\d.]")
+#: The magnitudes of money, after such an amount's number, bare or as text (`\\$12\\text{K}`, `$12M`,
+#: `£3\\text{ bn}`): a thousand, a million, a billion (not kelvin, metres or a variable).
+_MONEY_SUFFIXES = {"k": 10 ** 3, "m": 10 ** 6, "b": 10 ** 9, "bn": 10 ** 9, "bln": 10 ** 9, "mn": 10 ** 6,
+                   "mln": 10 ** 6, "mio": 10 ** 6}
+_MONEY_SUFFIX = "(?i:bln|bn|mln|mio|mn|k|m|b)"
+_MONEY_SUFFIX_RE = re.compile(
+    rf"(?<=\d)\s*(?:{_TEXT_OPEN}\s*({_MONEY_SUFFIX})\s*\}}|({_MONEY_SUFFIX})(?![A-Za-z]))")
 
 
 def _markup(s: str) -> str:
@@ -569,18 +592,27 @@ def _percent(s: str) -> str:
     return _SPACE_PERCENT_RE.sub("%", s) if "%" in s else s
 
 
-def _magnitudes(s: str) -> str:
+def _magnitudes(s: str, money: bool = False) -> str:
     """`s` with magnitude words after a number as a product (`5 \\text{ thousand}` is `5 \\cdot 1000`,
     `2 dozen eggs` is `2 \\cdot 12 eggs`, `5\\text{k}` is `5 \\cdot 1000`): they change the value, so they
-    are never dropped as units."""
+    are never dropped as units. When `money` (the answer starts with a currency sign), a K, M or B
+    after a number is one too (`\\$12\\text{K}` is 12000, not 12 kelvin; see `_MONEY_SUFFIX_RE`)."""
     changed = 0
+    if money:
+        s, changed = _MONEY_SUFFIX_RE.subn(_money_suffix, s)
     low = s.lower()
     if any(hint in low for hint in _MAGNITUDE_HINTS):
-        s, changed = _MAGNITUDE_RE.subn(_magnitude, s)
+        s, words = _MAGNITUDE_RE.subn(_magnitude, s)
+        changed += words
     if "k" in s and "\\" in s:
         s, kilo = _KILO_RE.subn(r" \\cdot 1000 \1", s)
         changed += kilo
     return _EMPTY_TEXT_RE.sub(" ", s) if changed and "\\" in s else s
+
+
+def _money_suffix(m: re.Match) -> str:
+    """A money magnitude (`K`, `\\text{M}`, `bn`) as ` \\cdot factor `."""
+    return f" \\cdot {_MONEY_SUFFIXES[(m.group(1) or m.group(2)).lower()]} "
 
 
 def _magnitude(m: re.Match) -> str:
@@ -620,6 +652,43 @@ def _latex_spacing(s: str) -> str:
 def _spacing(m: re.Match) -> str:
     """A LaTeX space as a plain space, the `\\\\` row breaks before it kept (see `_SPACING_RE`)."""
     return (m.group(1) or "") + " "
+
+
+def _comma_chain(m: re.Match) -> str:
+    """Digit groups joined by `{,}` or `\\text{,}` (see `_COMMA_RE`) as the number they write, or a
+    lone such comma elsewhere as a plain comma.
+
+    - every group after the first has three digits, the first no leading zero: thousands
+      (`1{,}000`, `12{,}345{,}678`); Indian grouping, twos then a last three (`1{,}00{,}000`), too;
+    - a comma with spaces inside its braces (`12\\text{, }5`) otherwise separates items (`12, 5`),
+      and so does every comma of digits that alone fill brackets (`(3\\text{,}4)` is the pair (3, 4));
+    - one comma with 1-2 or 4+ digits after it, or after a whole part 0: a decimal comma (`12{,}5`
+      is 12.5, `3{,}14` 3.14, `0{,}125` 0.125, as European-style LaTeX writes them);
+    - anything else (`1{,}000{,}5`, `1.2{,}5`) stays written with `{,}`, which the parser refuses:
+      the answer is wrong, never silently another number.
+    Why: dropping every such comma read `12{,}5` as 125 and `12\\text{,}5` as `12\\text5`, 12 times 5."""
+    if m.group(1) is None:
+        return ","
+    text = m.group(1)
+    groups = _DIGITS_RE.findall(text)
+    head, tails = groups[0], groups[1:]
+    if not head.startswith("0") and (
+            all(len(g) == 3 for g in tails)
+            or len(tails) >= 2 and len(head) <= 2 and len(tails[-1]) == 3 and all(len(g) == 2 for g in tails[:-1])):
+        return "".join(groups)
+    # (a few characters either side: the scan stays linear)
+    before = m.string[max(0, m.start() - 16):m.start()].rstrip()
+    after = m.string[m.end():m.end() + 16].lstrip()
+    if (any(not sep.endswith("{,}") for sep in _COMMA_SEP_RE.findall(text))
+            or before.endswith(("(", "[", "\\{")) and after.startswith((")", "]", "\\}"))):
+        return ", ".join(groups)
+    if len(tails) == 1 and not before.endswith(".") and not _DECIMAL_AFTER_RE.match(m.string, m.end()):
+        return f"{head}.{tails[0]}"
+    return "{,}".join(groups)
+
+
+#: A decimal point and digit right after a digit run (`12{,}5.3`): no decimal comma before it.
+_DECIMAL_AFTER_RE = re.compile(r"\.\d")
 
 
 def _join_groups(m: re.Match) -> str:
@@ -938,6 +1007,7 @@ def _normalize(text: str, number_gold: bool) -> str:
     """`normalize`, memoised."""
     s = strip_markdown(text.strip()[:MAX_ANSWER_CHARS * 2])
     s = _strip_delims(s)
+    money = bool(_CURRENCY_LEAD_RE.match(s))  # (before a leading `$` is dropped)
     if "\\\\" in s and "[" in s:
         s = _ROW_SKIP_RE.sub(r"\1", s)  # `\\\\[6pt]` is a row break
     if "\\(" in s or "\\)" in s or "\\[" in s or "\\]" in s:
@@ -952,14 +1022,12 @@ def _normalize(text: str, number_gold: bool) -> str:
         s = _latex_spacing(s)
     if " " in s:
         s = _PLAIN_GROUPS_RE.sub(_join_groups, s)
-    if "{," in s and "\\" in s:
-        s = _TEXT_COMMA_RE.sub("{,}", s)  # `12\\text{,}000`
-    if "{,}" in s:
-        s = s.replace("{,}", "")
+    if "{" in s and "," in s:
+        s = _COMMA_RE.sub(_comma_chain, s)  # `1{,}000`, `12\\text{,}000`, `12{,}5`
     if "mod" in s:
         s = _MODULUS_TAIL_RE.sub("", s)
     s = _percent(s)
-    s = _magnitudes(s)
+    s = _magnitudes(s, money)
     if "\\" in s:
         s = _strip_text_units(s, number_gold)
     s = _degrees(s)

@@ -1,0 +1,186 @@
+"""Read a retraction in words after a final answer: "The answer is 18. Wait, no, it's 20."
+
+A model that states an answer and then takes it back in plain words ("Wait, no, it's 20.", "My
+mistake, it's 20.", "Oops! 20.", "Wait, no.\\nIt's 20.") has not committed to its first answer.
+Until rules 18 (`math.RULES_VERSION`) such a retraction was not read and the first answer was
+graded alone. Now the value it names is one more final answer (see `math_extract._correction`),
+as a correction in other words ("actually, it's 20") already was: an answer that differs from the
+one retracted makes the output a hedge, and one that restates it changes nothing.
+
+The rule is narrow on purpose: a verifier that reads a self-check as a retraction marks a right
+answer wrong. A retraction is read only when
+- it opens a sentence, with a retracting word or phrase: "no" followed by punctuation ("no,",
+  "no.", "no!", "no —", "no:", "no..."; or "no wait"), "oops", "sorry", "apologies", "my mistake",
+  "scratch that", "correction:", "erratum:", "I mean", "let me correct that", "I made a mistake",
+  "I miscounted", "that's wrong"; interjections may come before or after it ("Wait, no", "Hmm,
+  wait, no", "**Wait**, no"). "no" followed by a word is an ordinary word: "No 2 ways about it",
+  "Hmm, no further simplification", "Oh, no need to convert";
+- it does not answer a question (a sentence after "?": "Is the remainder 0? No, it's 2.");
+- the rest of its sentence, past an optional statement ("it's", "it is", "the answer is", "the
+  correct total is", "she makes", "I mean", a colon), is a value and nothing else: maths with no
+  word of prose in it ("Wait, no, let me verify: 3 × 6 = 18", "Oops, typo in step 3, but the answer
+  stands", "No. of apples: 18", "Wait, no — 12 is right" name none), a number in words ("twenty"),
+  or a choice letter after a choice letter. A retraction that ends its sentence there ("Wait, no.",
+  "Oops!", "I made a mistake.") reads the next sentence the same way, so only a short statement
+  of a value ("It's 20.", "20.") is read. A bare "No." (which may abbreviate "number") must be
+  followed by a statement ("No. It's 20.").
+Arithmetic that gives the value ("Wait, no, it's 1.5 + 18.5 = 20.") gives the last side of its
+chain of `=` (20), when every side after the first is arithmetic on numbers; a reason after the
+value (", because …") and a refused value after it (", not 18") are dropped.
+
+Only the retractions after the last "the answer is" of the text read are looked at: a retraction
+that the model follows with its answer again ("Wait, no, it's 20. So the answer is 18.") is
+superseded by that statement, which the rules before this one read.
+
+Linear in the text: a retraction opens a sentence and its value is looked for within a bounded
+window after it, and at most the last `_MAX_TRIGGERS` retractions are read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rlvr.verifiers.math_normalize import normalize
+
+__all__ = ["might_retract", "retraction"]
+
+#: Text without one of these (lowercased) holds no retraction: a cheap first check.
+_HINTS = ("no,", "no.", "no!", "no:", "no;", "no -", "no \u2014", "no \u2013", "no\u2014", "no\u2013", "no\u2026",
+          "no*", "no wait", "oops", "sorry", "apolog", "mistake", "error", "typo", "scratch that", "correction", "erratum",
+          "i mean", "correct that", "correct this", "correct myself", "wrong", "incorrect", "not right",
+          "miscount", "miscalc", "my bad")
+
+_W = r"[*_]{0,3}"  # markdown emphasis around a word (`**Wait**`)
+#: Interjections that may stand before or after a retracting word: "Wait, no", "No, wait".
+_INTERJECTION = r"(?:wait|hold\s+on|hmm+|hm+|uh+|um+|ah+|oh+|actually|well|ugh)\b"
+#: Retracting words and phrases. "no" only before punctuation (or "wait"): "no 2 ways" is no retraction.
+_RETRACTING = (
+    r"(?:no\b(?=" + _W + r"[ \t]*(?:[,.!:;\u2026\u2014\u2013-]|wait\b))"
+    r"|w?hoops\b|oops\b|sorry\b|(?:my\s+)?apologies\b|my\s+(?:mistake|bad|error)\b|scratch\s+that\b"
+    r"|(?:correction|erratum)\b(?=" + _W + r"[ \t]*:)|i\s+mean\b|let\s+me\s+correct\s+(?:that|this|myself)\b"
+    r"|i\s+(?:made|make)\s+(?:a|an)\s+(?:mistake|error|typo)\b|i\s+(?:miscounted|miscalculated)\b"
+    r"|that(?:'s|\u2019s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+right)\b)")
+#: What follows a word of the run: punctuation (a sentence's end too: "Wait, no. It's 20."), then
+#: spaces and at most two line breaks. Each part is a bounded run of one kind: linear.
+_SEP = (_W + r"(?:[ \t]*(?:,|;|:|\.{1,3}|!{1,3}|\u2026|\u2014|\u2013|-{1,2})" + _W + r")?[ \t]*(?:\n[ \t]*){0,2}")
+#: Where a sentence opens: the start of the text (past spacing, `$`, a dash or the end of display
+#: maths right after an answer), a line, or after the end of a sentence and a space.
+_OPENING = r"(?:\A(?:[\s$,;:\u2014\u2013*_-]|\\[\])]){0,20}|(?<=\n)[ \t>#*_-]{0,8}|(?<=[.!?\u2026][ \t])|(?<=[.!?][\"')*][ \t]))"
+#: A run of interjections and retracting words that opens a sentence (`_retracting_run` checks it
+#: holds a retracting one).
+_RUN_RE = re.compile(_OPENING + r"(?:" + _W + r"(?:" + _RETRACTING + r"|" + _INTERJECTION + r")" + _SEP + r"){1,5}",
+                     re.IGNORECASE)
+_RETRACTING_RE = re.compile(_RETRACTING, re.IGNORECASE)
+#: A bare "No." with nothing else in the run: perhaps "No." for "number" ("No. 5 is odd").
+_BARE_NO_RE = re.compile(r"[\s$,;:\u2014\u2013*_>#-]*no" + _W + r"\.\s*\Z", re.IGNORECASE)
+#: What may state the value after the run: "it's", "it is", "the (correct) answer/total is", "she
+#: makes", "there are", "I mean", or a colon.
+_STATEMENT_RE = re.compile(
+    r"(?:(?:it|that|this)(?:'s|\u2019s|\s+is|\s+was|\s+(?:should|must|would|will)\s+be)"
+    r"|(?:the\s+)?(?:(?:correct|right|real|actual|final|true|new)\s+)?"
+    r"(?:answer|total|result|sum|value|number|count|amount|cost|price)(?:\s+(?:is|was|should\s+be|would\s+be|must\s+be)|[ \t]*[:=])"
+    r"|(?:she|he|they|we|you|i|it)\s+(?:makes?|made|has|had|have|gets?|got|earns?|earned|needs?|needed|pays?|paid"
+    r"|spends?|spent|saves?|saved|owes?|sells?|sold|buys?|bought|is|was|are|were"
+    r"|will\s+(?:have|make|get|need|pay|spend|be))"
+    r"|there\s+(?:are|is|were|was|will\s+be)|i\s+mean)\b" + _W + r"[ \t]*(?::[ \t]*)?",
+    re.IGNORECASE)
+#: The end of a sentence: a full stop before a space or the end (not a decimal point), "!", "?",
+#: a line break, or the end of the text.
+_END_RE = re.compile(r"\.(?=\s|\Z)|[!?\n]|\Z")
+#: How far after a run its value may end: longer values are no bare answer anyway.
+_WINDOW = 240
+#: Read at most this many retractions (the last ones): a bound on what a flood of them costs.
+_MAX_TRIGGERS = 16
+#: A reason after the value (", because 4 × 5 = 20") and a value refused after it (", not 18").
+_REASON_RE = re.compile(r",?[ \t]+(?:because|since|as)\b.*\Z|,[ \t]*(?:and\s+)?not[ \t]+(?P<refused>[^,]{1,40})\Z",
+                        re.IGNORECASE | re.DOTALL)
+#: Arithmetic on numbers (a side of `=` in "1.5 + 18.5 = 20"), and a lone variable (`x = 20`).
+_ARITHMETIC_RE = re.compile(r"(?:[\d.,+*/\u00d7\u00f7\u00b7\u22c5()^\u2212 \t-]|\\(?:times|cdot|div)(?![A-Za-z]))*\d"
+                            r"(?:[\d.,+*/\u00d7\u00f7\u00b7\u22c5()^\u2212 \t-]|\\(?:times|cdot|div)(?![A-Za-z]))*")
+_VARIABLE_RE = re.compile(r"[ \t]*[A-Za-z][ \t]*")
+
+
+def might_retract(lowered: str) -> bool:
+    """Whether `lowered` (a lowercased text) may hold a retraction: a cheap first check."""
+    return any(h in lowered for h in _HINTS)
+
+
+def retraction(tail: str, before: str | None, start: int = 0) -> tuple[int, str] | None:
+    """Where the last retraction in `tail[start:]` that names a value opens, and that value (see
+    the module docstring); None when there is none. `before` is the answer it follows (a choice
+    letter is read only after a choice letter)."""
+    if not might_retract(tail[start:].lower()):
+        return None
+    runs = [m for m in _RUN_RE.finditer(tail, start) if _RETRACTING_RE.search(m.group())][-_MAX_TRIGGERS:]
+    for m in reversed(runs):
+        value = _value_after(tail, m, before)
+        if value is not None:
+            return m.start(), value
+    return None
+
+
+def _value_after(tail: str, run: re.Match, before: str | None) -> str | None:
+    """The value the rest of the sentence (or the next, after a run that ends one) after the
+    retracting `run` names, or None."""
+    if _answers_a_question(tail, run.start()):
+        return None
+    pos = run.end()
+    statement = _STATEMENT_RE.match(tail, pos)
+    if statement is not None:
+        pos = statement.end()
+    elif _BARE_NO_RE.match(run.group()):
+        return None  # "No. 5 is odd": "No." may abbreviate "number"
+    window = tail[pos:pos + _WINDOW + 1]
+    end = _END_RE.search(window)
+    if end.start() >= _WINDOW or window[end.start():end.start() + 1] == "?":
+        return None  # too long for a value, or a question ("No, 20?")
+    return _read_value(window[:end.start()], before)
+
+
+def _answers_a_question(tail: str, at: int) -> bool:
+    """Whether the sentence opening at `at` follows a question ("Is it 0? No, it's 2.")."""
+    before = tail[max(0, at - 8):at].rstrip()
+    return before.endswith("?")
+
+
+def _read_value(said: str, before: str | None) -> str | None:
+    """`said` (the rest of a retraction's sentence) as a value, or None (see the module docstring)."""
+    from rlvr.verifiers.math_extract import (_APPROXIMATE_RE, _CHOICE_LETTER_RE, _INLINE_MATHS_RE, _POINTS_BACK_RE,
+                                             _PROSE_WORD_RE, _drop_remark, looks_like_bare_answer, spelled_answer)
+
+    said = said.strip().strip("*_").strip()
+    reason = _REASON_RE.search(said)
+    if reason is not None and (reason["refused"] is None or _is_value(reason["refused"])):
+        said = said[:reason.start()].strip()
+    said = _drop_remark(said.rstrip(".").strip()).strip().strip("*_").strip()
+    if not said or len(said) > 200 or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said):
+        return None
+    spelled = spelled_answer(said)
+    if spelled is not None:
+        return spelled
+    if _CHOICE_LETTER_RE.match(said.upper() if len(said) <= 3 else said):
+        return said if before is not None and _CHOICE_LETTER_RE.match(before.strip()) else None
+    if not any(c.isdigit() or c in "\\$" for c in said) or _PROSE_WORD_RE.search(_INLINE_MATHS_RE.sub(" ", said)):
+        return None  # a word ("that's right"), or prose ("let me verify: 3 × 6 = 18", "12 is right")
+    said = _last_side(said)
+    return said if looks_like_bare_answer(normalize(said)) else None
+
+
+def _is_value(text: str) -> bool:
+    """Whether `text` (what ", not …" refuses) is a plain value: a digit and no word of prose."""
+    from rlvr.verifiers.math_extract import _PROSE_WORD_RE
+
+    return any(c.isdigit() for c in text) and not _PROSE_WORD_RE.search(text)
+
+
+def _last_side(said: str) -> str:
+    """The last side of a chain of `=` whose sides after the first are arithmetic on numbers, the
+    first one arithmetic or a lone variable ("1.5 + 18.5 = 20", "x = 20": 20); else `said`
+    (`y = 2x + 3` is an equation, kept whole)."""
+    if "=" not in said or "$" in said:
+        return said
+    sides = said.split("=")
+    if all(_ARITHMETIC_RE.fullmatch(s) for s in sides[1:]) and (
+            _ARITHMETIC_RE.fullmatch(sides[0]) or _VARIABLE_RE.fullmatch(sides[0])):
+        return sides[-1].strip()
+    return said
