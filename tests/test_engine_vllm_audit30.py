@@ -9,7 +9,10 @@ import torch
 
 from rlvr.trainers.engine import EngineError
 from rlvr.trainers.vllm_engine import VLLMEngine, load_all_weights
-from test_engine_vllm import _StandInLLM, standin_vllm  # noqa: F401  (the fixture)
+import test_engine_vllm
+from test_engine_vllm import _StandInLLM
+
+standin_vllm = test_engine_vllm.standin_vllm  # the fixture: a stand-in `vllm` module
 
 
 class _ReportingModel(torch.nn.Module):
@@ -39,7 +42,7 @@ class _LLMWith(_StandInLLM):
         return [fn(self.model)]
 
 
-def test_a_partial_update_names_the_stale_parameters(standin_vllm):  # noqa: F811  (the fixture)
+def test_a_partial_update_names_the_stale_parameters(standin_vllm):
     model = _ReportingModel()
     engine = VLLMEngine(llm=_LLMWith(model))
     whole = {name: torch.full_like(p, 3.0) for name, p in model.state_dict().items()}
@@ -51,16 +54,31 @@ def test_a_partial_update_names_the_stale_parameters(standin_vllm):  # noqa: F81
         engine.load_weights({"model.embed_tokens.weight": torch.zeros(4, 2)})
 
 
+class _BuildsAfterLoading:
+    """Like vLLM's UnquantizedLinearMethod: a quant method with a post-loading hook."""
+
+    def process_weights_after_loading(self, layer):
+        pass
+
+
 def test_parameters_a_quant_method_builds_and_unreporting_models_are_not_asked_for():
     model = _ReportingModel()
-
-    class BuildsAfterLoading:
-        def process_weights_after_loading(self, layer):
-            pass
-
-    model.norm.quant_method = BuildsAfterLoading()
-    assert load_all_weights(model, [("embed.weight", torch.zeros(4, 2))]) == []
+    model.norm.quant_method = _BuildsAfterLoading()
+    assert load_all_weights(model, [("embed.weight", torch.zeros(4, 2))]) == ([], frozenset({"embed.weight"}))
     del model.norm.quant_method
-    assert load_all_weights(model, [("embed.weight", torch.zeros(4, 2))]) == ["norm.bias", "norm.weight"]
+    assert load_all_weights(model, [("embed.weight", torch.zeros(4, 2))])[0] == ["norm.bias", "norm.weight"]
     model.load_weights = lambda weights: None  # an older vLLM model: nothing to check against
-    assert load_all_weights(model, []) == []
+    assert load_all_weights(model, []) == ([], None)
+
+
+def test_a_later_update_must_load_every_parameter_the_first_one_loaded(standin_vllm):
+    # as in an unquantized vLLM model, the layers' quant method exempts them from vLLM's own check:
+    # only the comparison with the first update's loaded names sees a partial later update
+    model = _ReportingModel()
+    model.embed.quant_method = _BuildsAfterLoading()
+    engine = VLLMEngine(llm=_LLMWith(model))
+    whole = {name: torch.full_like(p, 2.0) for name, p in model.state_dict().items()}
+    engine.load_weights(whole)
+    engine.load_weights(whole)  # the same names again: fine
+    with pytest.raises(EngineError, match=r"left 1 of vLLM's parameters unloaded \(embed\.weight\)"):
+        engine.load_weights({"norm.weight": torch.ones(2), "norm.bias": torch.zeros(2)})

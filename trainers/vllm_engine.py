@@ -233,26 +233,29 @@ def named_tensors(weights: Any) -> list[tuple[str, Any]]:
     return pairs
 
 
-def load_all_weights(model: Any, pairs: list[tuple[str, Any]]) -> list[str]:
-    """Load ``pairs`` into a vLLM model (``model.load_weights``) and return the names of its
-    parameters they left untouched, sorted (empty when every one was loaded).
+def load_all_weights(model: Any, pairs: list[tuple[str, Any]]) -> tuple[list[str], frozenset[str] | None]:
+    """Load ``pairs`` into a vLLM model (``model.load_weights``); return the names of its
+    parameters they left untouched that vLLM's own loader would ask for, sorted, and the set of
+    names the call loaded (None when the model reports none).
 
-    vLLM's models return the set of their parameters a call loaded; its own loader compares that
-    set with ``model.named_parameters()`` after the first load and refuses a checkpoint that misses
-    some. An update that misses some (a partial ``state_dict``, names that match none of vLLM's)
-    would otherwise leave those weights stale while the trainer goes on as if they were new. A
-    model whose ``load_weights`` returns no set (older vLLM models) cannot be checked: [] then.
-    As vLLM's loader does, the parameters of a module whose ``quant_method`` builds or fixes them up
-    after loading (quantisation and KV-cache scales a checkpoint may lack) are not asked for."""
+    vLLM's models return the set of their parameters a call loaded; its loader compares that set
+    with ``model.named_parameters()`` after the first load and refuses a checkpoint that misses
+    some, except the parameters of a module whose ``quant_method`` builds or fixes them up after
+    loading, which this check exempts the same way. For an unquantized model that exemption covers
+    the linear and embedding layers (their ``UnquantizedLinearMethod`` has such a hook), so this
+    check alone mostly catches updates that load next to nothing (names that match none of vLLM's);
+    :meth:`VLLMEngine.load_weights` also compares each update's set with the first one's. A model
+    whose ``load_weights`` returns no set (older vLLM models) cannot be checked: ([], None)."""
     loaded = model.load_weights(weights=pairs)
     if not isinstance(loaded, (set, frozenset)):
-        return []
+        return [], None
     exempt = set()
     for prefix, module in model.named_modules():
         method = getattr(module, "quant_method", None)
         if getattr(method, "uses_meta_device", False) or getattr(method, "process_weights_after_loading", None):
             exempt.update(f"{prefix}.{name}" if prefix else name for name, _ in module.named_parameters())
-    return sorted(name for name, _ in model.named_parameters() if name not in loaded and name not in exempt)
+    stale = sorted(name for name, _ in model.named_parameters() if name not in loaded and name not in exempt)
+    return stale, frozenset(loaded)
 
 
 def _reads_as_zero(value: str) -> bool:
@@ -347,6 +350,8 @@ class VLLMEngine(BatchedLimitsEngine):
         self.sleep_enabled = enable_sleep_mode
         self.weight_sync = weight_sync
         self._asleep = False
+        #: the parameter names the first checked update loaded: every later update must load them all
+        self._first_loaded: frozenset[str] | None = None
         self._closed = False
         self._special_vocab: dict[str, int] | None = None  # the tokenizer's special tokens, read at the first generate
         self.context_length = max_model_len(llm)
@@ -379,7 +384,9 @@ class VLLMEngine(BatchedLimitsEngine):
     def load_weights(self, weights: Any) -> None:
         """Copy new weights (a ``state_dict`` or a module) into vLLM's model, then drop the prefix
         cache (its KV blocks belong to the old weights). An :class:`EngineError` names the model's
-        parameters the weights did not cover (see :func:`load_all_weights`): they would stay stale."""
+        parameters the weights did not cover: those vLLM's loader asks for (see
+        :func:`load_all_weights`), and, after the first update, any the first update loaded; they
+        would keep their old values while the trainer takes them for new."""
         self._check_open()
         if not self.weight_sync:
             raise RuntimeError("this vllm engine was built with weight_sync=False (evaluation only); build it with "
@@ -389,12 +396,20 @@ class VLLMEngine(BatchedLimitsEngine):
             self.llm.wake_up(tags=["weights"])
         apply_model = getattr(self.llm, "apply_model", None)
         if callable(apply_model):
-            missed = apply_model(lambda model: load_all_weights(model, pairs))  # one list per worker
+            results = apply_model(lambda model: load_all_weights(model, pairs))  # one per worker
         else:  # older vLLM without apply_model: reach the in-process model directly
             runner = self.llm.llm_engine.model_executor.driver_worker.model_runner
-            missed = [load_all_weights(runner.model, pairs)]
+            results = [load_all_weights(runner.model, pairs)]
         self.llm.reset_prefix_cache()
-        stale = sorted({name for names in (missed or []) for name in (names or [])})
+        stale, loaded = set(), set()
+        for missed, names in results or []:
+            stale.update(missed)
+            loaded.update(names or ())
+        if self._first_loaded is None and loaded and not stale:
+            self._first_loaded = frozenset(loaded)  # what a whole update loads (the first one, checked)
+        elif self._first_loaded is not None:
+            stale.update(self._first_loaded - loaded)  # loaded by the first update, not by this one
+        stale = sorted(stale)
         if stale:
             raise EngineError(f"the new weights left {len(stale)} of vLLM's parameters unloaded ({', '.join(stale[:5])}"
                               f"{', ...' if len(stale) > 5 else ''}): they still hold the old values; pass the whole "
