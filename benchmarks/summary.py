@@ -142,7 +142,8 @@ def with_judging_backend(fingerprint: Any, judges: Mapping[str, int]) -> Any:
     """`fingerprint` with every `sandbox_backend` replaced by the backend of the samples' sandboxes
     (`judges`, from `judged_by`): that backend when one judged them all, "mixed (...; see
     judged_by)" when several did, None when there is no sample. The env's own value is the backend
-    of the run that wrote the summary, which may have scored none of them."""
+    of the run that wrote the summary, which may have scored none of them. `env_digest` is made again
+    from the rewritten env record, so that it is the digest of the record it stands beside."""
     names = sorted({label.split(" (", 1)[0] for label in judges})
     backend = None if not names else names[0] if len(names) == 1 else f"mixed ({', '.join(names)}; see judged_by)"
 
@@ -153,7 +154,12 @@ def with_judging_backend(fingerprint: Any, judges: Mapping[str, int]) -> Any:
             return [replace(v) for v in value]
         return value
 
-    return replace(fingerprint)
+    rewritten = replace(fingerprint)
+    if isinstance(rewritten, dict) and isinstance(rewritten.get("env"), dict) and "env_digest" in rewritten:
+        from rlvr.envs.fingerprint import Fingerprint
+
+        rewritten["env_digest"] = Fingerprint(rewritten["env"]).digest  # the digest of the env record beside it
+    return rewritten
 
 
 def _majority_votes(by_task: Mapping[str, Sequence[Mapping[str, Any]]], order: Sequence[str], ks: Sequence[int],

@@ -141,6 +141,10 @@ def test_rows_record_their_sandbox_and_the_summary_counts_what_judged_them(tmp_p
     assert result["judged_by"] == {label: size}
     assert result["fingerprint"]["verifier"]["settings"]["sandbox_backend"] == "subprocess"
     assert result["settings"]["sandbox"] == "down"  # this run's own sandbox, as a setting
+    # the env digest is that of the env record it stands beside (the judging backend's), not this run's
+    from rlvr.envs.fingerprint import Fingerprint
+    assert result["fingerprint"]["env_digest"] == Fingerprint(result["fingerprint"]["env"]).digest
+    assert result["fingerprint"]["env_digest"] == summary["fingerprint"]["env_digest"]
     # rows of an older rlvr eval, without the field, still load and count as unrecorded
     rows = read_rows(out / "samples.jsonl")
     del rows[0]["sandbox"]
