@@ -5,7 +5,8 @@ A closed reasoning block (`<think>…</think>`) holds reasoning: when the text a
 
 Order of preference (the first rule that finds something wins):
 1. `<answer>…</answer>`, closed and holding an answer (the last such one, see `tagged_answers`):
-   the answer is read inside it only, by the rules below; boxes in the reasoning outside it are
+   the answer is read inside it only, by the rules below, hedge checks included (`\\boxed{12} or
+   13`, "Actually, it's 13." inside the tag, see `_tag_answers`); boxes in the reasoning outside it are
    ignored. A mention of `<answer>` in prose, an unclosed or empty tag is no answer tag. A final
    answer stated again after the last tag (a box, "the answer is", `#### n`, "or 4") and before the
    chat turn ends (`<|im_end|>`, "User:") is one more answer beside it, for hedge detection;
@@ -47,7 +48,7 @@ from functools import lru_cache
 from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
-from rlvr.verifiers.math_retraction import might_retract, retraction
+from rlvr.verifiers.math_retraction import might_offer, might_retract, retraction, second_answer
 
 __all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
@@ -334,7 +335,10 @@ def said_after(tail: str, box: str | None = None) -> str | None:
     alternative = _alternative(tail, box)
     if alternative is not None:
         return alternative  # `\\boxed{20} or 21`: a second answer offered beside the box
-    said = _said_answer_after(tail) if "nswer" in tail or "####" in tail else None
+    bracketed = _bracket_after_box(tail, box)
+    if bracketed is not None:
+        return bracketed  # `\\boxed{12} (3 × 5)`, `\\boxed{12} (13)`: a value that is not the box's
+    said = _said_answer_after(tail) if "nswer" in tail.lower() or "####" in tail else None
     if said is not None and box is not None:
         parts = restatement_parts(said)
         if normalize(parts[0]) == normalize(box):  # "the answer is 18 (9 × 2)" after `\\boxed{18}`:
@@ -342,6 +346,100 @@ def said_after(tail: str, box: str | None = None) -> str | None:
     if said is None or (box is not None and normalize(said) == normalize(box)):
         return _correction(tail, box) or said  # "Wait, actually it's 4.", "it should be 4"
     return said
+
+
+#: A bracket right after a box, past spacing, `$` or the end of `\\(…\\)`/`\\[…\\]`: its content (one
+#: line, no bracket inside, at most 200 characters). A bracket glued to the box (`\\boxed{2}(3)`) is none.
+_BRACKET_AFTER_BOX_RE = re.compile(r"(?:[ \t$]|\\[)\]]){1,8}\((?P<inside>[^()\n]{1,200})\)")
+#: A value with the condition under which it holds: `(13 if we count the teacher)`.
+_CONDITIONED_RE = re.compile(r"(?P<value>-?\d[\d,]*(?:\.\d+)?)[ \t]+(?:if|when|assuming|counting|including|excluding)\b",
+                             re.IGNORECASE)
+_ALTERNATIVELY_RE = re.compile(r"alternatively\b,?[ \t]*", re.IGNORECASE)
+#: A plain number (`12`, `-3.5`, `1,000`, `\\$12`), a fraction of two (`3/4`, `\\frac{3}{4}`), a percent.
+_PLAIN_FLOAT_RE = re.compile(r"(?:\\\$)?(?P<a>-?\d[\d,]*(?:\.\d+)?|-?\.\d+)(?: ?/ ?(?P<b>\d+))?(?P<pct> ?\\?%)?"
+                             r"|(?P<sign>-?)\\[dt]?frac\{(?P<n>\d+)\}\{(?P<d>\d+)\}")
+
+
+def _plain_float(value: str) -> tuple[float, bool] | None:
+    """The value of a plain number, fraction or percent written in `value` (`$…$` around it
+    allowed), and whether it was a percent; None for anything else (or a zero denominator)."""
+    m = _PLAIN_FLOAT_RE.fullmatch(value.strip().strip("$").strip())
+    if m is None:
+        return None
+    try:
+        if m["n"] is not None:
+            return (-1 if m["sign"] else 1) * int(m["n"]) / int(m["d"]), False
+        got = float(m["a"].replace(",", ""))
+        return (got / int(m["b"]) if m["b"] else got), m["pct"] is not None
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _same_plain_value(a: str, b: str) -> bool:
+    """Whether `b` says the plain value `a` says: equal as numbers (`12` and `12.0`, `0.5` and
+    `1/2`), or one the percent of the other (`0.5` and `50\\%`, `30\\%` and `0.3`; also `50` and `50\\%`)."""
+    x, y = _plain_float(a), _plain_float(b)
+    if x is None or y is None:
+        return False
+    (xv, x_percent), (yv, y_percent) = x, y
+    return any(abs(u - v) <= 1e-9 * max(1.0, abs(u)) for u, v in (
+        (xv, yv), *([(xv, yv / 100)] if y_percent else []), *([(xv / 100, yv)] if x_percent else [])))
+
+
+def _rounds_to(value: str, rounded: str) -> bool:
+    """Whether `rounded` (said "about …" after `value`) may be a rounding of `value`: closer than a
+    unit in its last decimal place shown (`1.4142` and `1.41`, `12.5` and `13`), or within 5%
+    (`1000` and `1001`). True when either is no plain number (`$\\frac{\\sqrt2}{2}$` and 0.707: the
+    rounding of an expression is not checked here)."""
+    x, y = _plain_float(value), _plain_float(rounded)
+    if x is None or y is None or x[1] != y[1]:
+        return True
+    xv, yv = x[0], y[0]
+    shown = rounded.strip().strip("$").split("/")[0]
+    decimals = len(shown.split(".")[1].rstrip("\\% ")) if "." in shown else 0
+    return abs(xv - yv) < 10.0 ** -decimals or abs(xv - yv) <= 0.05 * abs(xv)
+
+
+def _bracket_after_box(tail: str, box: str | None) -> str | None:
+    """The value a bracket right after the box gives when it is not the box's (rules 18): a plain
+    value (`\\boxed{12} (13)`, `(i.e. 13)`, `(= 13)`, `(alternatively 13)`, `(13 if we count the
+    teacher)`, `(thirteen)`), arithmetic that does not come to it (`(3 × 5)`, `(3 \\times 5 = 15)`),
+    or a value "about" it that is no rounding of it (`(about 20)`); else None. Read only when the box
+    holds a plain number, as `_bracketed_hedge` reads "(or …)": another bracket is a remark or a
+    unit (`(dozen)`, `(in dollars)`, `(cm)`, `(see above)`), a restatement (`\\boxed{0.5} (50\\%)`,
+    `(3 × 4)`, `(3 × 4 = 12)`, `(twelve)`) or an expression's value, which is not compared here.
+    A number alone in brackets (`\\boxed{12} (1)`) is read as a value, not as an equation label."""
+    if box is None or "(" not in tail[:16] or _plain_float(box) is None:
+        return None
+    m = _BRACKET_AFTER_BOX_RE.match(tail)
+    if m is None:
+        return None
+    box = box.strip()
+    inside = _ALTERNATIVELY_RE.sub("", " ".join(m["inside"].split()), count=1)
+    if not inside or inside.lower().startswith("or "):
+        return None  # "(or …)" is `_alternative`'s to read
+    conditioned = _CONDITIONED_RE.match(inside)
+    spelled = spelled_answer(inside)
+    if conditioned is not None or spelled is not None:
+        value = conditioned["value"] if conditioned is not None else spelled
+        return None if _same_plain_value(box, value) else value
+    if "=" in inside.lstrip("= "):  # a working and its result: `(3 × 5 = 15)`
+        sides = [side.strip() for side in inside.split("=")]
+        if not all(sides) or not all(_ARITHMETIC_FULL_RE.fullmatch(side) for side in sides):
+            return None
+        return sides[-1] if not _same_plain_value(box, sides[-1]) else sides[0]
+    parts = restatement_parts(f"{box} ({inside})")
+    if len(parts) < 2 or _same_plain_value(box, parts[-1]) or _decimal_rounding(box, parts[-1]):
+        return None
+    return parts[-1]
+
+
+def _decimal_rounding(shown: str, value: str) -> bool:
+    """Whether the decimal `shown` (`0.33`) is `value` (`1/3`) rounded at the decimals it shows."""
+    x, y = _plain_float(shown), _plain_float(value)
+    if x is None or y is None or x[1] or y[1] or "." not in shown:
+        return False
+    return abs(x[0] - y[0]) < 10.0 ** -len(shown.strip().split(".")[1])
 
 
 def _said_answer_after(tail: str) -> str | None:
@@ -374,19 +472,20 @@ _CORRECTION_WORDS = ("actually", "should be", "should have been", "final result"
 
 def _correction(tail: str, before: str | None) -> str | None:
     """The value the last correction in `tail` gives: a correction or final statement in other
-    words than "the answer is" (see `_worded_correction`) or a retraction ("Wait, no, it's 20.",
-    see `math_retraction`), whichever opens later; None when the later one names no value."""
-    worded = _worded_correction(tail, before)
-    retracted = retraction(tail, before, _after_statements(tail))
-    if retracted is not None and (worded is None or retracted[0] > worded[0]):
-        return retracted[1]
-    return worded[1] if worded is not None else None
+    words than "the answer is" (see `_worded_correction`), a retraction ("Wait, no, it's 20.", see
+    `math_retraction.retraction`) or a second answer offered in other words ("Wait, it's 20.",
+    "Alternatively, 20.", "Result: 20", see `math_retraction.second_answer`), whichever opens
+    later; None when the later one names no value."""
+    start = _after_statements(tail)
+    found = [f for f in (_worded_correction(tail, before), retraction(tail, before, start),
+                         second_answer(tail, before, start)) if f is not None]
+    return max(found, key=lambda f: f[0])[1] if found else None
 
 
 def _after_statements(tail: str) -> int:
     """Where `tail` goes on after its last "the answer is" phrase (0 without one): a retraction
     before it is superseded by the answer stated again ("Wait, no, it's 20. So the answer is 18.")."""
-    if "nswer" not in tail:
+    if "nswer" not in tail.lower():
         return 0
     last = None
     for last in _ANSWER_HEAD_RE.finditer(tail):
@@ -499,10 +598,17 @@ def _reread(got: str) -> str:
             got = inner
             break
     got = _drop_remark(got).strip()
+    filler = _FILLER_RE.match(got)
+    if filler is not None and filler.end() < len(got):  # "the final answer is still 18": 18
+        got = got[filler.end():]
     return got[:-1] if _EXCLAIMED_NUMBER_RE.fullmatch(got) else got
 
 
 _GSM_MARK_RE = re.compile(r"^\s*####\s*")
+#: Words before the value that say nothing about it ("the answer is still 18", "is indeed 18",
+#: "is simply 18", "is therefore 18"): read as part of the answer, they made it prose, no value.
+_FILLER_RE = re.compile(r"(?:(?:still|indeed|just|simply|exactly|precisely|therefore|thus|hence|then|now|also|again"
+                        r"|clearly|certainly|definitely|really|actually|obviously)\b,?[ \t]+){1,3}", re.IGNORECASE)
 #: A plain number said with an exclamation mark ("The answer is 42!"): prose, not a factorial, which
 #: a model writes in maths (`$5!$`), and which as a final answer would be unevaluated anyway.
 _EXCLAIMED_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?!")
@@ -690,7 +796,8 @@ def stated_answers(text: str) -> list[str] | None:
     if said is not None and not _states_value(said):
         said = None
     found = ([said] if said is not None else []) + gsm
-    corrected = _correction(text[marks[-1].end():], gsm[-1])  # "#### 18\nWait, no, it's 20."
+    tail = text[marks[-1].end():]
+    corrected = _alternative(tail, gsm[-1]) or _correction(tail, gsm[-1])  # "#### 18\nor 20", "#### 18\nWait, no, it's 20."
     if corrected is not None and normalize(corrected) != normalize(gsm[-1]):
         found.append(corrected)
     return found if len(found) > 1 else None
@@ -698,11 +805,13 @@ def stated_answers(text: str) -> list[str] | None:
 
 def _corrected_statement(text: str) -> list[str] | None:
     """The last "the answer is …" of a text without boxes or tags that reads as an answer, and the
-    correction after it (see `_correction`) when that names another value: "The answer is B.
-    Actually, it's C." offers two answers, not B; None otherwise."""
+    correction after it (see `_correction`) or "or …" right after it (see `_alternative`: "The
+    answer is 18.\nor 20") when that names another value: "The answer is B. Actually, it's C."
+    offers two answers, not B; None otherwise."""
     lowered = text.lower()
     if not any(w in lowered for w in ("answer", "option", "choice")) or not (
-            any(w in lowered for w in _CORRECTION_WORDS) or might_retract(lowered)):
+            any(w in lowered for w in _CORRECTION_WORDS) or might_retract(lowered) or might_offer(lowered)
+            or _OR_WORD_RE.search(lowered)):
         return None
     text = strip_markdown(text)
     last = None
@@ -712,10 +821,14 @@ def _corrected_statement(text: str) -> list[str] | None:
             last = (got, m.end())
     if last is None:
         return None
-    corrected = _correction(text[last[1]:], last[0])
+    tail = text[last[1]:]  # "or 20" right after the statement ("The answer is 18.\nor 20"), or a correction
+    corrected = _alternative(tail, last[0]) or _correction(tail, last[0])
     if corrected is None or normalize(corrected) == normalize(last[0]):
         return None
     return [last[0], corrected]
+
+
+_OR_WORD_RE = re.compile(r"\bor\b")
 
 
 def _states_value(said: str) -> bool:
@@ -733,16 +846,33 @@ def _states_value(said: str) -> bool:
 _PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d+)?|\.\d+)(?:\\?%)?|-?\\frac\{\d+\}\{\d+\}|-?\d+/\d+")
 
 
-def _tag_answers(inner: str) -> list[str]:
+def _tag_answers(inner: str, hedges: bool = False) -> list[str]:
     """The answers one `<answer>` tag's content commits to: its boxes (several are a hedge), else
     what it says the answer is, else the content itself when it reads as a bare answer; [] when it
-    yields none (empty, or prose)."""
+    yields none (empty, or prose).
+
+    With `hedges` (rules 18), the content is read as a whole output is for hedge detection: an
+    answer stated after its last box (`\\boxed{12} or 13`, `\\boxed{12}\\n#### 13`, "\\boxed{12}
+    Actually, it's 13.", see `final_boxes`), and, without boxes, several `####` lines or a
+    correction after "the answer is" ("The answer is 12. Actually, it's 13.", see
+    `stated_answers`), are answers of the tag too. Until rules 18 only the boxes were read there,
+    and the first answer was graded alone. A `#### n` line alone in a tag is its answer (rules 18)."""
+    if hedges:
+        boxed, said_later = final_boxes(inner)
+        if boxed:
+            return [b.strip() for b in boxed] + ([said_later] if said_later is not None else [])
+        stated = stated_answers(inner)
+        if stated:
+            return stated
     boxed = [b.strip() for b in all_boxed(inner)]
     if boxed:
         return boxed
     said = _said_answer(inner)
     if said:
         return [said]
+    gsm = _GSM_RE.findall(inner)
+    if gsm:  # `<answer>#### 12</answer>` (rules 18)
+        return [gsm[-1].strip()]
     inner, norm = inner.strip(), normalize(inner)
     if norm and looks_like_bare_answer(norm):
         return [inner]
@@ -761,21 +891,22 @@ def tagged_answers(text: str) -> list[list[str]]:
     Only such a tag is trusted to hold the final answer: a mention of `<answer>` in prose, a tag
     left open (an echo of the instruction) or an empty or wordy one is not, and the other rules
     apply to the whole text. Several tags with different answers are a hedge, as boxes are."""
-    found, end = _tags(text)
+    found, end = _tags(text, hedges=True)
     if not found:
         return []
     later = _after_tag(text[end:], found[-1][-1])
     return found + [later] if later else found
 
 
-def _tags(text: str) -> tuple[list[list[str]], int]:
-    """The answers of each trusted tag (see `tagged_answers`), and where the last one ends."""
+def _tags(text: str, hedges: bool = False) -> tuple[list[list[str]], int]:
+    """The answers of each trusted tag (see `tagged_answers`; `hedges` see `_tag_answers`), and
+    where the last one ends."""
     if "<" not in text or not _ANSWER_CLOSE_RE.search(text):
         return [], 0
     found: list[list[str]] = []
     end = 0
     for m in _ANSWER_TAG_RE.finditer(text):
-        got = _tag_answers(m.group(1))
+        got = _tag_answers(m.group(1), hedges)
         if got:
             found.append(got)
             end = m.end()
@@ -866,6 +997,7 @@ _RESTATED_RE = re.compile(  # matched on the answer with its whitespace runs squ
     r"(?P<x>\$[^$]+\$|" + _PLAIN_VALUE + r")(?P<space> ?)"
     r"\( ?(?:(?P<how>about|approximately|approx\.?|roughly|around|nearly|\\approx|≈|~|=|or|i\.e\.,?|that is,?) ?)?"
     r"(?:(?P<y>\$[^$()]+\$|" + _PLAIN_VALUE + r")|(?P<working>" + _ARITHMETIC + r")) ?\)", re.IGNORECASE)
+_ARITHMETIC_FULL_RE = re.compile(_PLAIN_VALUE + r"|" + _ARITHMETIC)
 #: Longer than this, a said answer is no value with a restatement (and the match stays cheap).
 _MAX_RESTATED_CHARS = 200
 
@@ -876,7 +1008,8 @@ def restatement_parts(answer: str, *, said: bool = True) -> list[str]:
     grader checks as it checks several boxes); so is arithmetic on plain values that gave it
     (`12 (3 × 4)`, `18 (i.e., 9 \\times 2)`: 12 and `3 × 4`, never the product 144; a working that
     does not come to the answer makes two different answers, a hedge); an approximate one (`(about 0.707)`) is dropped, as
-    a rounding is no second answer. Anything else is `[answer]`. Read as maths, the brackets were a
+    a rounding is no second answer, when it may be one (see `_rounds_to`: `12 (about 20)` is two
+    answers). Anything else is `[answer]`. Read as maths, the brackets were a
     product: 3/4 times 0.75 equalled a gold of 9/16. Only for answers said in prose ("the answer
     is …"); `said=False` (a whole output that is its own answer) only after `$…$` maths. In a box,
     and as a bare answer, `2 (3)` is the product 6."""
@@ -887,8 +1020,9 @@ def restatement_parts(answer: str, *, said: bool = True) -> list[str]:
         return [answer]
     if m["working"] is not None and not m["space"] and not m["how"]:
         return [answer]  # `2(3+4)` without a space is maths: 2 times 7
-    if (m["how"] or "").lower() in _APPROXIMATELY:
-        return [m["x"]]
+    if (m["how"] or "").lower() in _APPROXIMATELY:  # a rounding is no second answer; another value is
+        y = m["y"] if m["y"] is not None else m["working"]
+        return [m["x"]] if m["y"] is None or _rounds_to(m["x"], y) else [m["x"], y]
     return [m["x"], m["y"] if m["y"] is not None else m["working"]]
 
 

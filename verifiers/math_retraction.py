@@ -42,7 +42,7 @@ import re
 
 from rlvr.verifiers.math_normalize import normalize
 
-__all__ = ["might_retract", "retraction"]
+__all__ = ["might_retract", "retraction", "might_offer", "second_answer"]
 
 #: Text without one of these (lowercased) holds no retraction: a cheap first check.
 _HINTS = ("no,", "no.", "no!", "no:", "no;", "no -", "no \u2014", "no \u2013", "no\u2014", "no\u2013", "no\u2026",
@@ -119,9 +119,10 @@ def retraction(tail: str, before: str | None, start: int = 0) -> tuple[int, str]
     return None
 
 
-def _value_after(tail: str, run: re.Match, before: str | None) -> str | None:
+def _value_after(tail: str, run: re.Match, before: str | None, *, asked: bool = False) -> str | None:
     """The value the rest of the sentence (or the next, after a run that ends one) after the
-    retracting `run` names, or None."""
+    retracting `run` names, or None. A question names none ("No, 20?") unless `asked` (the run
+    itself asks: "or was it 20?")."""
     if _answers_a_question(tail, run.start()):
         return None
     pos = run.end()
@@ -132,8 +133,8 @@ def _value_after(tail: str, run: re.Match, before: str | None) -> str | None:
         return None  # "No. 5 is odd": "No." may abbreviate "number"
     window = tail[pos:pos + _WINDOW + 1]
     end = _END_RE.search(window)
-    if end.start() >= _WINDOW or window[end.start():end.start() + 1] == "?":
-        return None  # too long for a value, or a question ("No, 20?")
+    if end.start() >= _WINDOW or (window[end.start():end.start() + 1] == "?") != asked:
+        return None  # too long for a value, or a question ("No, 20?") where none is asked
     return _read_value(window[:end.start()], before)
 
 
@@ -184,3 +185,75 @@ def _last_side(said: str) -> str:
             _ARITHMETIC_RE.fullmatch(sides[0]) or _VARIABLE_RE.fullmatch(sides[0])):
         return sides[-1].strip()
     return said
+
+
+# -- second answers offered in other words (rules 18 too) ----------------------------------------
+#
+# Besides a retraction, a model may offer another final answer after its first without taking the
+# first back: "Wait, it's 20.", "Alternatively, 20.", "Hmm, or was it 20?", "though 20 is also
+# possible", or a label line "Result: 20" / "Edit: 20". Each names one more final answer (a hedge
+# when it differs, nothing when it restates the first). Narrow for the same reason as above: the
+# rest of the sentence must be a value and nothing else ("Alternatively, we could compute 3 × 4 =
+# 12." and "Edit: fixed a typo in step 2." name none), "it's" needs an interjection before it
+# ("Wait, it's 20."; a bare "It's 20 in total." is a sentence of the working), and "Wait, it's 20."
+# and a label line are read only when no more working (no digit) follows them: in "Hmm, it's 4.
+# Times 3 days is 12." the 4 is a step of a check of the answer, not another answer.
+
+#: Text without one of these (lowercased) offers no second answer: a cheap first check.
+_OFFER_HINTS = ("alternatively", "or was it", "or is it", "it's", "it\u2019s", "it is", "it should", "it must",  # `_OFFER_RE`
+                "also",  # `_ALSO_RE`
+                "result", "edit", "update")  # `_LABEL_RE` (the last three: `second_answer` slices them)
+#: An interjection run, then "it's" / "it is" / "it should be" ("Wait, it's 20."; group "said"),
+#: "alternatively" (group "alt"), or "or was it" / "or is it" (group "asked", a question).
+#: (`second_answer` checks that "it's" has an interjection before it: group "run".)
+_OFFER_RE = re.compile(
+    _OPENING + r"(?P<run>(?:" + _W + _INTERJECTION + _SEP + r"){0,3})" + _W
+    + r"(?:(?P<said>it(?:'s|\u2019s|\s+is|\s+(?:should|must)\s+be)\b" + _W + r"[ \t]*)"
+    + r"|(?P<alt>alternatively\b)" + _SEP + r"|(?P<asked>or\s+(?:was|is)\s+it\b)[ \t]*)", re.IGNORECASE)
+#: A label line with a value after it: "Result: 20", "Edit: 20", "**Update:** 20".
+_LABEL_RE = re.compile(r"(?:\A|(?<=\n))[ \t>#*_-]{0,8}(?:result|edit|update)" + _W + r"[ \t]*:" + _W + r"[ \t]*",
+                       re.IGNORECASE)
+#: "though 20 is also possible", "x = 20 would also be correct": a value, then that it is also an
+#: answer, ending its sentence. The value is one token (or `$…$`) of at most 40 characters: linear.
+_ALSO_RE = re.compile(
+    r"(?<![^\s,;(])(?:[A-Za-z][ \t]*=[ \t]*)?(?P<value>\$[^$\n]{1,80}\$|[^\s$,;:!?()]{1,40})[ \t]+"
+    r"(?:(?:is|would\s+be|could\s+be|might\s+be|may\s+be)[ \t]+also|(?:would|could|might|may)[ \t]+also[ \t]+be)"
+    r"[ \t]+(?:possible|correct|valid|acceptable|right|an?[ \t]+(?:(?:possible|valid|correct|acceptable)[ \t]+)?answer)"
+    r"[ \t]*(?:[.!)]|\n|\Z)", re.IGNORECASE)
+
+
+def might_offer(lowered: str) -> bool:
+    """Whether `lowered` (a lowercased text) may offer a second answer (see `second_answer`)."""
+    return any(h in lowered for h in _OFFER_HINTS)
+
+
+def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, str] | None:
+    """Where the last second answer offered in other words in `tail[start:]` opens, and its value
+    (see the comment above `_OFFER_HINTS`); None when there is none. `before` is the answer it
+    follows (a choice letter is read only after a choice letter)."""
+    lowered = tail[start:].lower()
+    if not might_offer(lowered):
+        return None
+    found: list[tuple[int, str]] = []
+    last_digit = max(tail.rfind(d, start) for d in "0123456789")  # (-1 without one)
+    offers = _OFFER_RE.finditer(tail, start) if any(h in lowered for h in _OFFER_HINTS[:8]) else ()
+    for m in list(offers)[-_MAX_TRIGGERS:]:
+        if m["said"] is not None and (not m["run"] or _END_RE.search(tail, m.end()).end() <= last_digit):
+            continue  # "It's 4.", "Hmm, it's 4. Times 3 days is 12.": a step of a check, not an answer
+        value = _value_after(tail, m, before, asked=m["asked"] is not None)
+        if value is not None:
+            found.append((m.start(), value))
+    labels = _LABEL_RE.finditer(tail, start) if any(h in lowered for h in _OFFER_HINTS[9:]) else ()
+    for m in list(labels)[-_MAX_TRIGGERS:]:
+        line_end = tail.find("\n", m.end())
+        said = tail[m.end():line_end if line_end >= 0 else len(tail)]
+        if line_end >= 0 and line_end < last_digit:
+            continue  # "Result: 4" and more working after it: a step of a check
+        value = _read_value(said, before) if len(said) <= _WINDOW else None
+        if value is not None:
+            found.append((m.start(), value))
+    for m in list(_ALSO_RE.finditer(tail, start) if "also" in lowered else ())[-_MAX_TRIGGERS:]:
+        value = _read_value(m["value"], before)
+        if value is not None:
+            found.append((m.start(), value))
+    return max(found) if found else None
