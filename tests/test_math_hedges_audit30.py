@@ -129,10 +129,10 @@ def test_a_filler_word_before_the_value_is_no_part_of_it(text):
 def test_the_new_readings_are_linear():
     texts = ["Wait, " * 20000 + "it's 13", "Hmm, or was it " * 10000, "a is also possible " * 10000,
              ("x" * 39 + " ") * 5000 + "is also possible", "\nResult: " * 20000, "Alternatively, " * 20000]
-    start = time.perf_counter()
+    start = time.process_time()
     for text in texts:
         second_answer(text, "12")
     said_after(" " * 100000 + "(13)", "12")
     said_after(" (" + "1 × " * 30000 + ")", "12")
     tagged_answers("<answer>The answer is 12." + " Wait, it's 13." * 5000 + "</answer>")
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0

@@ -236,13 +236,13 @@ def test_retraction_reports_where_it_opens():
 ])
 def test_long_adversarial_tails_stay_fast(tail):
     said_after(" Wait, no, it's 20.", "18")  # (warm: imports and compiled expressions)
-    start = time.perf_counter()
+    start = time.process_time()  # (this process's CPU time: other processes on the machine do not count)
     for stated in ("\\boxed{18}", "The answer is 18. ", "#### 18\n"):
         final_boxes(stated + tail)
         stated_answers(stated + tail)
     said_after(tail, "18")
     retraction(tail, "18")
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 2.0  # linear: well under; quadratic on 100k characters: minutes
 
 
 def test_rules_version_is_18_or_later():
