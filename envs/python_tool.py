@@ -15,7 +15,8 @@ from rlvr.envs.tools import ERROR_PREFIX, Tool, ToolError, ToolInfraError, TurnB
 from rlvr.sandbox.result import ExecResult
 
 
-def format_exec_result(result: Any, max_chars: int | None, *, reserve: int = 0) -> str:
+def format_exec_result(result: Any, max_chars: int | None, *, reserve: int = 0,
+                       escape: Callable[[str], str] | None = None) -> str:
     """What the model sees of a program run: stdout, then stderr, then the status when not ok
     (each labelled, `[stdout]`, `[stderr]`, `[status: ...]`, but stdout alone, which is not).
 
@@ -24,9 +25,17 @@ def format_exec_result(result: Any, max_chars: int | None, *, reserve: int = 0) 
     the status line is kept whole, and of stderr its end (a traceback's last lines). Stdout is cut
     first (its end, marked), keeping at least a quarter of the room when stderr is long too, then
     the start of stderr (marked). Only stdout, and too long: its start, as `truncate_output` cuts.
+
+    `escape` (ToolMath-v0's: chat markup broken, `tool_env.neutralised`) is applied to stdout,
+    stderr and the status message before the cut, so that the cut counts the characters it adds: an
+    escaped text cut again afterwards would lose the status line and the end of stderr. The labels
+    and markers hold no markup, and a cut never makes any (each ends before a newline), so the
+    result needs no escaping again.
     """
-    stdout, stderr = result.stdout or "", result.stderr or ""
-    status = f"[status: {result.status}{': ' + result.message if result.message else ''}]" if result.status != "ok" else ""
+    escape = escape or str
+    stdout, stderr = escape(result.stdout or ""), escape(result.stderr or "")
+    message = escape(result.message or "")
+    status = f"[status: {result.status}{': ' + message if message else ''}]" if result.status != "ok" else ""
     # stdout is labelled when something follows it: after "error: " its first line read as the error
     stdout_header = "[stdout]\n" if stdout and (stderr or status) else ""
     parts = [text for text in (stdout_header + stdout if stdout else "", f"[stderr]\n{stderr}" if stderr else "", status) if text]
@@ -105,11 +114,12 @@ PYTHON_DESCRIPTION = ("Run a Python 3 program in a fresh sandbox (nothing persis
 
 
 def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_output_chars: int | None = 4000,
-                description: str | None = None) -> Tool:
+                description: str | None = None, escape: Callable[[str], str] | None = None) -> Tool:
     """The `python` tool: run `code` in the sandbox for at most `timeout` seconds (cut to what its
     turn's `TurnBudget` has left, charged the program's run time, not its wait for a sandbox slot);
     returns stdout/stderr (errors are ToolError), fitted to `max_output_chars` by
-    `format_exec_result` (an error's text leaves room for `ERROR_PREFIX`; None: not cut).
+    `format_exec_result` (an error's text leaves room for `ERROR_PREFIX`; None: not cut), after
+    `escape` (None: none) made the program's text safe to show (ToolMath-v0 breaks chat markup).
 
     `description` is what the model reads of the tool (default `PYTHON_DESCRIPTION`: the standard
     library only); say what else can be imported when the sandbox's interpreter has more packages.
@@ -142,8 +152,8 @@ def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_ou
             raise ToolInfraError(f"sandbox failed: {result.message or result.stderr}")
         budget.charge(min(elapsed, max(0.0, float(result.wall_time or 0.0))))
         if result.status != "ok":
-            raise ToolError(format_exec_result(result, max_output_chars, reserve=len(ERROR_PREFIX)))
-        return format_exec_result(result, max_output_chars)
+            raise ToolError(format_exec_result(result, max_output_chars, reserve=len(ERROR_PREFIX), escape=escape))
+        return format_exec_result(result, max_output_chars, escape=escape)
 
     made = tool(python, description=description or PYTHON_DESCRIPTION)
     made.limited = limited

@@ -99,6 +99,7 @@ from rlvr.envs.calculator import CALCULATOR_RULES, DEFAULT_CALCULATOR_TIMEOUT, m
 from rlvr.envs.content_digest import content_sha256
 from rlvr.envs.python_tool import make_python, sandbox_in_use, shared_sandbox
 from rlvr.envs.scoring import callable_identity
+from rlvr.envs.tool_schema import plain_schema
 from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, crash_text,
                              tool, truncate_output)
 from rlvr.sandbox import check_backend
@@ -201,10 +202,11 @@ class ToolMathEnv(MathEnv):
                                                   "the most characters of a tool's reply")
         found: dict[str, Tool] = {}
         own: list[str] = []  # the names of the tools given (not built in)
-        # the python tool fits its own text (keeping the status and stderr's end); `run_call` cuts
-        # every other tool's text, once
+        # the python tool escapes and fits its own text (keeping the status and stderr's end), so
+        # that the fit counts the escapes; `run_call` escapes and cuts every other tool's text, once
         if "python" in builtin_tools:
-            found["python"] = make_python(self._get_sandbox, timeout=self.tool_timeout, max_output_chars=self.max_tool_output_chars)
+            found["python"] = make_python(self._get_sandbox, timeout=self.tool_timeout, max_output_chars=self.max_tool_output_chars,
+                                          escape=reply_text)
         if "calculator" in builtin_tools:
             found["calculator"] = make_calculator(timeout=self.calculator_timeout, max_output_chars=None)
         for k, item in enumerate(tools):
@@ -269,8 +271,9 @@ class ToolMathEnv(MathEnv):
         return self._sandbox
 
     def tool_schemas(self) -> list[dict[str, Any]]:
-        """The tools in OpenAI function format (pass to a chat template as `tools=`)."""
-        return [t.schema() for t in self.tools.values()]
+        """The tools in OpenAI function format (pass to a chat template as `tools=`), as plain
+        JSON data (`plain_schema`: a `float` hint's "number" is a plain "number" here)."""
+        return [plain_schema(t.schema()) for t in self.tools.values()]
 
     @property
     def tools_in_prompt(self) -> bool:
@@ -319,21 +322,23 @@ class ToolMathEnv(MathEnv):
         reason that is not the model's, the calculator busy with other calls). Raises
         ToolInfraError.
 
-        The text, a result or an error, is cut to `max_tool_output_chars` here, for every tool
-        alike (a user tool returning, or failing with, megabytes must not flood the context),
-        except what a tool that fits its text to that limit itself (the python tool) said; before
-        that, what UTF-8 cannot encode (a lone surrogate) is written as its escape (`encodable`),
-        so that a tokenizer can read the observation and the messages, and chat-control markup
-        (`<|im_end|>`, `</tool_response>`, `[INST]`...) is broken with a zero width space
-        (`neutralised`), so that no tool output, nor an error echoing the model's text, can end
-        the tool message or forge a turn when the messages are rendered and tokenised.
+        The text, a result or an error, is made safe to show (`reply_text`): what UTF-8 cannot
+        encode (a lone surrogate) written as its escape (`encodable`), so that a tokenizer can read
+        the observation and the messages, and chat-control markup (`<|im_end|>`, `</tool_response>`,
+        `[INST]`...) broken with a zero width space (`neutralised`), so that no tool output, nor
+        an error echoing the model's text, can end the tool message or forge a turn when the
+        messages are rendered and tokenised. Then it is cut to `max_tool_output_chars`, for every
+        tool alike (a user tool returning, or failing with, megabytes must not flood the context),
+        except what a tool that fits its text to that limit itself said. The python tool escapes
+        its text before it fits it (`make_python`'s `escape`), so that the status line and the end
+        of stderr it keeps are not cut off again here; escaping that text again changes nothing.
         """
         text, ok, fitted = self._call_tool(name, arguments, error, budget if budget is not None else TurnBudget(self.turn_timeout))
-        text = encodable(text)
-        escaped = neutralised(text)
-        # a fitted text stays as the tool fitted it, unless the escapes made it longer than both the
-        # limit and itself (markup near the limit, rare): then it is cut too
-        if fitted and len(escaped) <= max(len(text), self.max_tool_output_chars):
+        escaped = reply_text(text)
+        # a fitted text stays as the tool fitted it (markers may take it past the limit): the python
+        # tool's, escaped already; another tool's that fits itself (`Tool.output_limit`) but does
+        # not escape, unless the escapes took it past the limit: then it is cut too
+        if fitted and (escaped == text or len(escaped) <= self.max_tool_output_chars):
             return escaped, ok
         return truncate_output(escaped, self.max_tool_output_chars), ok
 
@@ -489,8 +494,10 @@ def episode_process_credit(calls: Sequence[float], steps: float | None, *, tool_
 
 #: How a tool's text becomes the tool message (`ToolMathEnv.run_call`), for the fingerprint.
 #: 1 (not recorded): as the tool wrote it (lone surrogates escaped), cut to `max_tool_output_chars`;
-#: 2: chat-control markup in it broken with a zero width space (`neutralised`).
-TOOL_REPLY_RULES = 2
+#: 2: chat-control markup in it broken with a zero width space (`neutralised`);
+#: 3: the python tool escapes its text before it fits it, so that a long output with markup keeps
+#: its status line and the end of stderr (2 cut the escaped text again, from its start).
+TOOL_REPLY_RULES = 3
 
 #: When ToolMath-v0 pays the `process` part: with the final answer, or at each turn.
 PROCESS_CREDITS = ("on_answer", "per_turn")
@@ -601,6 +608,12 @@ _CONTROL = re.compile(
     "<(?=[|\uff5c])"
     "|<(?=/?(?:tool_call|tool_response|tools|think|start_of_turn|end_of_turn|s|bos|eos)>|</?SYS>>)"
     "|\\[(?=/?(?:INST|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|AVAILABLE_TOOLS|SYSTEM_PROMPT|THINK)\\])")
+
+
+def reply_text(text: str) -> str:
+    """`text`, a tool's reply, as the model reads it: `encodable`, then `neutralised`. Idempotent:
+    a text it made is returned unchanged."""
+    return neutralised(encodable(text))
 
 
 def neutralised(text: str) -> str:

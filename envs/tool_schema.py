@@ -7,8 +7,10 @@ The supported subset:
   distinct ones (`["integer", "null"]`); as in JSON Schema, an integer is any number whose
   fractional part is zero (`3.0` is one, and the tool gets it as the int 3: `conform_arguments`;
   `3.5`, NaN and the infinities are not), and true and false are booleans, not integers; an
-  integer given where the type is "number" and not "integer" (a parameter hinted `float`) reaches
-  the tool as a float (`4` as `4.0`), and one too large for a float is refused;
+  integer given to a parameter `@tool` made from a `float` hint reaches the tool as a float (`4`
+  as `4.0`, and 2**53 + 1 as the nearest float, as `float()` makes it), and one too large for a
+  float is refused; a "number" in a schema written by hand takes integers as they are (OpenAI-style
+  schemas say "number" for integers too: `math.comb` must get ints, `3**40` stay exact);
 - `enum`: a non-empty list of the allowed values (compared as JSON: true is not 1, 1 is 1.0);
 - `items`: one schema, for every element of an array;
 - `properties`, `required`, `additionalProperties` (true, false or a schema): an object schema
@@ -134,7 +136,7 @@ def _value_problem(value: Any, schema: dict[str, Any], where: str | None, name: 
         kinds = [kinds] if isinstance(kinds, str) else kinds
         if not any(_is_kind(value, kind) for kind in kinds):
             return f"{where or 'the arguments'} of tool {name!r} must be {_kinds_text(kinds)}, got {type(value).__name__}"
-        if _number_only(kinds) and _plain_int(value) and _as_float(value) is None:
+        if _float_hinted(kinds) and _plain_int(value) and _as_float(value) is None:
             return (f"{where or 'the arguments'} of tool {name!r} must be a number a float can hold (at most about "
                     f"1.8e308 in size), got an integer of about {_digits(value)} digits")
     if "enum" in schema and not any(_same(value, option) for option in schema["enum"]):
@@ -183,10 +185,12 @@ def _is_kind(value: Any, kind: str) -> bool:
 
 def conform_arguments(arguments: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
     """`arguments` as the tool gets them: each float that `parameters` accepts only as an integer
-    (`3.0` where the type is "integer" and not "number") made an int, and each int where the type
-    is "number" and not "integer" (`4` for a parameter hinted `float`) made a float, in arrays and
-    objects too, so that a tool hinted `int` gets an int and one hinted `float` a float (an int too
-    large for a float, which `argument_problem` refuses, is left as it is). The rest is left as it
+    (`3.0` where the type is "integer" and not "number") made an int, and each int given to a
+    parameter `@tool` made from a `float` hint (`_float_hinted`) made a float (`4` as `4.0`; one
+    float cannot hold exactly, 2**53 + 1, as the nearest float), in arrays and objects too, so that
+    a tool hinted `int` gets an int and one hinted `float` a float (an int too large for a float,
+    which `argument_problem` refuses, is left as it is). An int for a "number" in a schema written
+    by hand is left as it is: such schemas say "number" for integers too. The rest is left as it
     is, and so is every container with nothing to change (the same object); one with something to
     change is a new one, so the caller's arguments (the recorded call) are never modified. Meant
     for arguments that passed `argument_problem`; it walks the schema as that does."""
@@ -199,7 +203,7 @@ def _conform(value: Any, schema: dict[str, Any]) -> Any:
     kinds = [kinds] if isinstance(kinds, str) else kinds or []
     if _integral_float(value) and "integer" in kinds and "number" not in kinds:
         return int(value)
-    if _plain_int(value) and _number_only(kinds):  # (one too large for a float: `_value_problem` refuses it)
+    if _plain_int(value) and _float_hinted(kinds):  # (one too large for a float: `_value_problem` refuses it)
         as_float = _as_float(value)
         return value if as_float is None else as_float
     if isinstance(value, list) and "items" in schema:
@@ -213,11 +217,41 @@ def _conform(value: Any, schema: dict[str, Any]) -> Any:
     return value
 
 
-def _number_only(kinds: list[str]) -> bool:
-    """Whether a schema of types `kinds` takes numbers but not as integers ("number" without
-    "integer": a parameter hinted `float`), so that the tool gets an int the model wrote (`4`) as a
-    float (`4.0`): a float's methods (`x.hex()`, `x.is_integer()`) must not fail on it."""
-    return "number" in kinds and "integer" not in kinds
+class _FloatNumber(str):
+    """The type name "number" as `param_schema` writes it for a `float` hint: equal to "number",
+    and JSON and chat templates show it as that, but it tells `conform_arguments` that the
+    function asked for a float. No key of its own is added to the schema the model reads, and it
+    survives the copies the schema goes through (`{**schema}`, a `["number", "null"]` list,
+    `copy.deepcopy`, pickling). `plain_schema` makes it a plain "number" again for what is shown
+    and hashed."""
+
+    __slots__ = ()
+
+
+_FLOAT_NUMBER = _FloatNumber("number")
+
+
+def _float_hinted(kinds: list[str]) -> bool:
+    """Whether a schema of types `kinds` is a parameter hinted `float` (`_FloatNumber`, without
+    "integer"), so that the tool gets an int the model wrote (`4`) as a float (`4.0`): a float's
+    methods (`x.hex()`, `x.is_integer()`) must not fail on it. A hand-written "number" is not one:
+    OpenAI-style schemas use it for integers too, and a tool such as `math.comb` needs the int."""
+    return any(isinstance(kind, _FloatNumber) for kind in kinds) and "integer" not in kinds
+
+
+def plain_schema(value: Any) -> Any:
+    """`value` (a schema, or a tool's OpenAI-format schema) with each `_FloatNumber` made a plain
+    "number" (new containers where something changed), for what is shown and fingerprinted: the
+    same JSON, and the same digest as a schema written by hand."""
+    if isinstance(value, _FloatNumber):
+        return "number"
+    if isinstance(value, dict):
+        new = {key: plain_schema(item) for key, item in value.items()}
+        return new if any(new[key] is not item for key, item in value.items()) else value
+    if isinstance(value, list):
+        items = [plain_schema(item) for item in value]
+        return items if any(new is not old for new, old in zip(items, value)) else value
+    return value
 
 
 def _plain_int(value: Any) -> bool:
@@ -267,7 +301,8 @@ def short_repr(value: Any) -> str:
 def param_schema(hint: Any) -> dict[str, Any] | None:
     """The JSON schema of a parameter hinted `hint`, or None when it has none: str, int, float,
     bool, list, dict, `list[X]` (with `items`), `dict[str, X]` (with `additionalProperties`), and
-    any of those `| None` (`Optional`: a `["...", "null"]` type)."""
+    any of those `| None` (`Optional`: a `["...", "null"]` type). A `float` hint's "number" is
+    `_FloatNumber`: the tool gets an int the model wrote as a float (`conform_arguments`)."""
     origin = typing.get_origin(hint) or hint
     args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
@@ -276,7 +311,7 @@ def param_schema(hint: Any) -> dict[str, Any] | None:
         return None if inner is None else {**inner, "type": [inner["type"], "null"]}
     if origin not in _JSON_TYPES:
         return None
-    schema: dict[str, Any] = {"type": _JSON_TYPES[origin]}
+    schema: dict[str, Any] = {"type": _FLOAT_NUMBER if origin is float else _JSON_TYPES[origin]}
     if origin is list and len(args) == 1:
         items = param_schema(args[0])
         if items is not None:

@@ -6,19 +6,29 @@
    turn tag from them.
 2. A parameter hinted `float` gets a float when the model writes an integer (`4`), and an integer
    too large for a float is the model's argument error, not a crash.
+
+Review of the above:
+
+3. A long python output with markup in it keeps its status line and the end of its traceback: the
+   tool escapes its text before it fits it (an escaped text cut again lost them).
+4. Only a parameter hinted `float` gets a float: a "number" in a schema written by hand (OpenAI-style
+   schemas use it for integers too) passes the model's integer as it is (`math.comb`, `3**40`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import math
+import pickle
 import re
 
 import pytest
 
 import rlvr
 from rlvr.envs.tool_env import TOOL_REPLY_RULES, ZWSP, ToolMathEnv, neutralised
-from rlvr.envs.tool_schema import argument_problem, conform_arguments
-from rlvr.envs.tools import ToolError, tool
+from rlvr.envs.tool_schema import argument_problem, conform_arguments, param_schema
+from rlvr.envs.tools import Tool, ToolError, tool, truncate_output
 from rlvr.sandbox import make_sandbox
 from rlvr.trainers.engine import Engine, Sample, SamplingParams
 from rlvr.trainers.rollout import collect_rollouts
@@ -129,7 +139,7 @@ def test_python_output_the_escapes_make_longer_than_the_limit_is_cut_with_its_ma
 
 def test_the_fingerprint_records_the_tool_reply_rules():
     settings = ToolMathEnv(builtin_tools=("calculator",)).fingerprint()["settings"]
-    assert settings["tool_reply_rules"] == TOOL_REPLY_RULES == 2
+    assert settings["tool_reply_rules"] == TOOL_REPLY_RULES == 3
 
 
 # ---- 1b. at the token level, with a real tokenizer and a Qwen-style template -------------------------
@@ -251,13 +261,127 @@ def test_an_integer_too_large_for_a_float_is_the_models_argument_error():
     assert "argument 'xs'[1] of tool 'total' must be a number a float can hold" in info["messages"][-1]["content"]
 
 
-def test_conforming_makes_ints_floats_only_where_integers_are_not_a_type_of_their_own():
-    schema = {"type": "object", "properties": {"f": {"type": "number"}, "i": {"type": "integer"},
+def test_conforming_makes_ints_floats_only_for_float_hinted_parameters():
+    schema = {"type": "object", "properties": {"f": param_schema(float), "i": {"type": "integer"},
                                                "n": {"type": ["number", "integer"]}, "b": {"type": "number"}}}
-    given = {"f": 4, "i": 3.0, "n": 5}
+    given = {"f": 4, "i": 3.0, "n": 5, "b": 6}
     conformed = conform_arguments(given, schema)
-    assert conformed == {"f": 4.0, "i": 3, "n": 5}
-    assert [type(conformed[k]) for k in "fin"] == [float, int, int] and type(given["f"]) is int
+    assert conformed == {"f": 4.0, "i": 3, "n": 5, "b": 6}
+    assert [type(conformed[k]) for k in "finb"] == [float, int, int, int] and type(given["f"]) is int
     assert argument_problem({"b": True}, schema, "t") is not None  # true is no number, converted or not
     assert argument_problem({"f": 10 ** 308}, schema, "t") is None
     assert conform_arguments({"f": 10 ** 400}, schema) == {"f": 10 ** 400}  # unchecked: left, never raises
+
+
+# ---- 3. a long python output with markup in it --------------------------------------------------------
+
+#: The markers the python tool's fit does not count (`format_exec_result`), and run_call's.
+MARKERS = re.compile(r"\n\[\.\.\. stdout truncated to \d+ characters\]|\[\.\.\. stderr truncated to its last \d+ characters\]\n"
+                     r"|\n\[\.\.\. output truncated to \d+ characters\]")
+
+
+def _reply(env, code):
+    obs, reward, term, trunc, info = env.step(call("python", code=code))
+    content = info["messages"][-1]["content"]
+    assert obs == f"<tool_response>\n{content}\n</tool_response>" and len(obs) <= env.max_obs_chars
+    assert not WHOLE.search(content) and neutralised(content) == content  # escaped, and once
+    assert len(MARKERS.sub("", content)) <= env.max_tool_output_chars, content
+    return content, info
+
+
+def test_a_long_python_output_with_markup_keeps_its_status_line_and_the_end_of_its_traceback(sandbox):
+    env = rlvr.make("ToolMath-v0", sandbox=sandbox, max_tool_output_chars=400, max_turns=8).unwrapped
+    env.reset(options={"index": 0})
+    status = "\n\n[status: error: exited with code 1]"
+    # stdout all markup, then an error
+    content, info = _reply(env, "print((chr(60) + 's' + chr(62)) * 300)\nraise ValueError('THE REAL ERROR')")
+    assert content.startswith(f"error: [stdout]\n<{ZWSP}s>") and "[... stdout truncated to" in content
+    assert content.endswith("    raise ValueError('THE REAL ERROR')\nValueError: THE REAL ERROR" + status)
+    assert info["turn_details"]["tool_calls"][0]["ok"] is False
+    # 200 lines with one piece of markup, then an error
+    code = "print(chr(60) + 's' + chr(62) + ' start')\nfor i in range(200): print('line', i)\nraise ValueError('THE REAL ERROR at step 7')"
+    content, _ = _reply(env, code)
+    assert content.startswith(f"error: [stdout]\n<{ZWSP}s> start\nline 0\n")
+    assert content.endswith("ValueError: THE REAL ERROR at step 7" + status)
+    # stderr all markup: its end kept, escaped
+    content, _ = _reply(env, "import sys\nsys.exit((chr(60) + '|im_end|' + chr(62)) * 200)")
+    assert content.startswith("error: [stderr]\n[... stderr truncated to its last ")
+    assert content.endswith(f"<{ZWSP}|im_end|>" * 5 + status)
+    # a result (no error) all markup: its start, escaped, with the marker
+    content, info = _reply(env, "print((chr(60) + 's' + chr(62)) * 300)")
+    assert content == f"<{ZWSP}s>" * 100 + "\n[... output truncated to 400 characters]"
+    assert info["turn_details"]["tool_calls"][0]["ok"] is True
+
+
+def test_other_tools_replies_are_still_escaped_once_and_cut_to_the_limit():
+    @tool
+    def shout(n: int) -> str:
+        """Markup, n times."""
+        return "<|im_end|>" * n
+
+    @tool
+    def refuse(n: int) -> str:
+        """Refuse with markup."""
+        raise ToolError("[INST]" * n)
+
+    fitting = Tool("fitting", "Fits its own text but does not escape it.", {"type": "object", "properties": {}},
+                   lambda: "<|" * 150, output_limit=300)
+    env = rlvr.make("ToolMath-v0", builtin_tools=("calculator",), tools=[shout, refuse, fitting], max_turns=8,
+                    max_tool_output_chars=300).unwrapped
+    env.reset(options={"index": 0})
+    for text, expected in [(call("shout", n=100), truncate_output(f"<{ZWSP}|im_end|>" * 100, 300)),
+                           (call("shout", n=3), f"<{ZWSP}|im_end|>" * 3),
+                           (call("refuse", n=100), truncate_output("error: " + f"[{ZWSP}INST]" * 100, 300)),
+                           (call("fitting"), truncate_output(f"<{ZWSP}|" * 150, 300)),
+                           (call("calculator", expression="1 + " + "<|im_end|>" * 40),
+                            None)]:
+        *_, info = env.step(text)
+        content = info["messages"][-1]["content"]
+        assert not WHOLE.search(content) and neutralised(content) == content, content
+        if expected is not None:
+            assert content == expected
+        assert len(MARKERS.sub("", content)) <= 300
+
+
+# ---- 4. "number" in a schema written by hand ----------------------------------------------------------
+
+
+def _hand(name, fn):
+    return Tool(name, "A tool written with an OpenAI-style schema.",
+                {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a", "b"]},
+                fn)
+
+
+def test_a_hand_written_number_schema_passes_integers_as_they_are():
+    choose = _hand("choose", lambda a, b: str(math.comb(a, b)))
+    power = _hand("power", lambda a, b: str(a ** b))
+    assert choose.run({"a": 10, "b": 3}) == "120"
+    assert power.run({"a": 3, "b": 40}) == str(3 ** 40) and power.run({"a": 0.5, "b": 2}) == "0.25"
+    env = rlvr.make("ToolMath-v0", builtin_tools=(), tools=[choose, power], max_turns=6).unwrapped
+    env.reset(options={"index": 0})
+    for text, expected in [(call("choose", a=10, b=3), "120"), (call("power", a=3, b=40), "12157665459056928801"),
+                           ('<tool_call>{"name": "power", "arguments": {"a": 1' + "0" * 400 + ', "b": 1}}</tool_call>',
+                            "1" + "0" * 400)]:
+        *_, info = env.step(text)
+        assert info["messages"][-1]["content"] == expected
+        assert info["turn_details"]["tool_calls"][0]["ok"] is True
+
+
+def _kinds(x: float, xs: list[float], y: float | None = None) -> str:
+    """The types it gets."""
+    return " ".join(type(v).__name__ for v in [x, *xs, y])
+
+
+kinds = tool(_kinds, name="kinds")  # its function picklable by name (an async vector env pickles tools)
+
+
+def test_a_float_hinted_parameter_still_gets_a_float_after_copies_and_pickling():
+    for made in (kinds, copy.deepcopy(kinds), pickle.loads(pickle.dumps(kinds))):
+        assert made.run({"x": 4, "xs": [1, 2.5], "y": 3}) == "float float float float"
+    assert kinds.run({"x": 9007199254740993, "xs": []}) == "float NoneType"  # float(v), as the hint asks
+    # what the model and the fingerprint see is plain JSON, as a hand-written schema is
+    env = ToolMathEnv(builtin_tools=(), tools=[kinds])
+    (shown,) = env.tool_schemas()
+    assert shown["function"]["parameters"]["properties"]["x"] == {"type": "number"}
+    assert type(shown["function"]["parameters"]["properties"]["y"]["type"][0]) is str
+    assert json.dumps(shown) == json.dumps(kinds.schema())
