@@ -89,13 +89,18 @@ def test_an_unsendable_argument_no_answer_made_stays_a_dataset_error(box, tests)
 
 
 def test_an_unsendable_value_kept_from_an_earlier_test_is_the_answers_failure(box):
-    """Conservative by design: a test that reads a name an earlier test bound cannot be told apart
-    from one that sends back what the answer chose, so the refusal is a failed test, even when that
-    earlier value happens to be a literal. (Checking a dataset with its reference solution shows it.)"""
-    tests = ["S = 'a' * (17 << 20)\nassert f('ab') == 2", "assert f(S) == 17 << 20"]
-    verdict = check_function("def f(s):\n    return len(s)\n", tests, "f", sandbox=box, timeout=20)
+    """Conservative by design: a test that reads a name an earlier test bound after a call of the
+    solution cannot be told apart from one that sends back what the answer chose, so the refusal is
+    a failed test, even when that value happens to be a literal. (Checking a dataset with its
+    reference solution shows it.) Bound before the run's first call, the same str is the tests' own
+    (review of rules 10: this test had pinned that case as the answer's failure too)."""
+    after = ["assert f('ab') == 2", "S = 'a' * (17 << 20)\nassert f('abc') == 3", "assert f(S) == 17 << 20"]
+    verdict = check_function("def f(s):\n    return len(s)\n", after, "f", sandbox=box, timeout=20)
     assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
-    assert verdict.score == 0.5
+    assert verdict.score == pytest.approx(2 / 3)
+    before = ["S = 'a' * (17 << 20)\nassert f('ab') == 2", "assert f(S) == 17 << 20"]
+    verdict = check_function("def f(s):\n    return len(s)\n", before, "f", sandbox=box, timeout=20)
+    assert verdict.details["kind"] == "dataset_error", verdict.reason
     assert RULES_VERSION >= 10
 
 
@@ -132,3 +137,108 @@ def test_a_unit_made_of_its_own_code_is_independent_of_answers(source):
 ])
 def test_a_unit_reading_what_an_earlier_call_could_shape_is_not(source):
     assert not _independent_of_answers(source, _start(a=[0], n=5, helper=lambda n: n))
+
+
+# -- 4. review of rules 10: names resolved by scope, and state outside the namespace ---------------
+APPLY = "def apply(f, xs):\n    return [f(x) for x in xs]\n"
+
+
+@pytest.mark.parametrize("tests, setup", [
+    # a lambda's parameter named like a list an earlier statement bound is the lambda's own
+    pytest.param("def check(candidate):\n    xs = [1, 2]\n    assert candidate(None, []) == []\n"
+                 "    assert candidate(lambda xs: xs * 2, [1, 2]) == [2, 4]\n", "", id="lambda-parameter"),
+    # a comprehension's variable likewise
+    pytest.param("def check(candidate):\n    v = [1]\n    assert candidate(None, []) == []\n"
+                 "    assert candidate([lambda x: x for v in range(2)][0], [1, 2]) == [1, 2]\n", "", id="comprehension"),
+    # a helper of the setup's, bound before any call and unchanged since
+    pytest.param(["assert apply(None, []) == []", "assert apply(double, [1, 2]) == [2, 4]"],
+                 "K = 2\ndef double(v):\n    return K * v\n", id="setup-helper"),
+    # one an earlier test defined before the run's first call
+    pytest.param(["def double(v):\n    return 2 * v\nassert apply(None, []) == []",
+                  "assert apply(double, [1, 2]) == [2, 4]"], "", id="earlier-test-helper"),
+    # an instance of a class of the setup's, made by the test itself
+    pytest.param(["assert apply(None, []) == []", "assert apply(Twice(), [1, 2]) == [2, 4]"],
+                 "class Twice:\n    def __call__(self, v):\n        return 2 * v\n", id="setup-class"),
+])
+def test_an_honest_higher_order_test_stays_a_dataset_error(box, tests, setup):
+    """Functions the tests made themselves are no plain data: a correct `apply` is not failed for them."""
+    verdict = check_function(APPLY, tests, "apply", sandbox=box, timeout=20, setup_code=setup)
+    assert verdict.details["kind"] == "dataset_error", verdict.reason
+    assert "fix or drop it in the dataset" in verdict.reason
+
+
+WRONG = "def f(x):\n    return [0] * 3_600_000 if isinstance(x, int) else 0\n"
+
+
+@pytest.mark.parametrize("tests, setup", [
+    # a setup helper that reads a global an earlier test set from a call
+    pytest.param(["A = f(3)\nassert len(A) == 3", "assert f(get()) == 6"], "def get():\n    return A\n", id="helper-reads-answer"),
+    # a helper the tests rebound after the first call
+    pytest.param(["assert f([1]) == 1\nget = (lambda: f(3))\nB = get()\nassert len(B) == 3\nget = lambda: B",
+                  "assert f(get()) == 6"], "", id="helper-bound-after-call"),
+    # state outside the namespace: a module attribute, sys.argv changed in place, a frame, builtins
+    pytest.param(["import math\nmath.a = f(3)\nassert len(math.a) == 3", "assert f(math.a) == 6"], "", id="module-attribute"),
+    pytest.param(["import sys\nsys.argv[:] = f(3)\nassert len(sys.argv) == 3", "assert f(sys.argv) == 6"], "", id="sys-argv"),
+    pytest.param(["a = f(3)\nassert len(a) == 3",
+                  "import inspect\nassert f(inspect.currentframe().f_globals['a']) == 6"], "", id="inspect-frame"),
+    pytest.param(["a = f(3)\nassert len(a) == 3",
+                  "g = (x for x in ())\nassert f(g.gi_frame.f_globals['a']) == 6"], "", id="generator-frame"),
+    pytest.param(["import builtins\nbuiltins.data = f(3)\nassert len(data) == 3",
+                  "g = lambda data: data\nassert f(data) == 6"], "", id="builtins-attribute"),
+    pytest.param(["from math import *\nimport math\nmath.b = f(3)\nassert len(math.b) == 3",
+                  "from math import b\nassert f(b) == 6"], "", id="from-import"),
+])
+def test_an_answer_reaching_the_argument_outside_plain_names_is_the_answers_failure(box, tests, setup):
+    verdict = check_function(WRONG, tests, "f", sandbox=box, timeout=20, setup_code=setup)
+    assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
+    honest = check_function(RIGHT, tests, "f", sandbox=box, timeout=20, setup_code=setup)
+    assert honest.correct, honest.reason
+
+
+def test_the_garbage_collectors_objects_are_not_the_tests_own(box):
+    tests = ["a = f(3)\nassert len(a) == 3",
+             "import gc\nassert f(max((o for o in gc.get_objects() if type(o) is list), key=len)) == 6"]
+    verdict = check_function(WRONG, tests, "f", sandbox=box, timeout=20)
+    assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
+
+
+def _namespace(setup):
+    """A tests' namespace after `setup`, and what it held at the run's first call (then)."""
+    import builtins
+
+    from rlvr.verifiers.code_harness import FirstCall
+
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "candidate": SolutionFunction(None, "f")}
+    exec(setup, namespace)
+    return namespace, FirstCall(namespace)
+
+
+@pytest.mark.parametrize("setup, later, source, independent", [
+    ("def g(v):\n    return v\n", "", "candidate(g)", True),
+    ("def g(v):\n    return v\n", "g = len", "candidate(g)", False),  # rebound after the first call
+    ("def g(v, k=2):\n    return v * k\n", "g.__defaults__ = ([0],)", "candidate(g)", False),
+    ("def g(v):\n    return v\n", "g.__code__ = (lambda v: a).__code__\na = [0]", "candidate(g)", False),
+    ("class C:\n    n = 2\n", "C.n = 3", "candidate(C())", False),  # a class attribute set since
+    ("class C:\n    n = 2\n", "", "candidate(C())", True),
+    ("xs = [1]", "", "candidate(lambda: 0, xs)", False),  # a list: maybe changed in place since
+    ("xs = [1]", "", "candidate(lambda xs: xs, [1])", True),
+    ("xs = [1]", "", "match 3:\n    case xs:\n        candidate(lambda: 0)", True),
+    ("xs = [1]", "", "xs = [2]\ncandidate(lambda: 0, xs)", True),  # rebound before any mention
+    ("xs = [1]", "", "candidate(lambda: 0, xs)\nxs = [2]", False),
+    ("import math", "", "candidate(math.floor, math.pi)", True),
+    ("import math", "math.pi = 3", "candidate(math.floor, math.pi)", False),
+    ("", "", "import sys\ncandidate(sys.maxsize)", False),
+    ("", "", "g = (x for x in ())\ncandidate('{0.gi_frame.f_globals[a]}'.format(g))", False),
+    ("", "", "import operator\ncandidate(operator.attrgetter('gi_frame')((x for x in ())))", False),
+])
+def test_what_the_rule_takes_for_the_tests_own(setup, later, source, independent):
+    import math
+
+    namespace, first = _namespace(setup)
+    pi = math.pi
+    try:
+        exec(later, namespace)
+        start = dict(namespace)
+        assert _independent_of_answers(source, start, first, namespace) is independent
+    finally:
+        math.pi = pi

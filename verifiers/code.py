@@ -100,7 +100,9 @@ HARNESS_FILES = {
 #: uses it is put before it; the harness's report is read line by line at "\n" only, so U+2028 in a
 #: solution's error no longer loses it; 10: a test argument too large to send, or no plain data, is
 #: a dataset error only when the answer cannot have made it: no call of the solution was made in the
-#: run yet, or the test read nothing an earlier call returned; else it is the answer's failed test),
+#: run yet, or the test read nothing an earlier call returned: names resolved by scope, values bound
+#: before the first call that cannot change count as the tests', module attributes, builtins, frames
+#: and the garbage collector's objects checked too; else it is the answer's failed test),
 #: so that a resumed evaluation never mixes verdicts of two rule sets.
 RULES_VERSION = 10
 DEFAULT_TIMEOUT = 10.0

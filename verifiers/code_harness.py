@@ -673,6 +673,7 @@ class Harness:
         self.fault = None  # set when a call failed as a process during the current unit
         self.unsendable = None  # why the current unit cannot be checked, when it ended with UnsendableArgument
         self.calls = 0
+        self.first = None  # a FirstCall, from the run's first call of the solution
         self.last_call = None
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}  # as a script runs
         for name in payload.get("modules", ()):
@@ -768,6 +769,8 @@ class Harness:
             frame = request_frame(message)  # its size is checked here, so sending raises no ValueError
         except ValueError:
             raise UnsendableArgument(f"the arguments of {text}", too_large=len(marshal.dumps(message))) from None
+        if self.calls == 0:  # what the tests made before any answer existed (`_independent_of_answers`)
+            self.first = FirstCall(self.namespace)
         self.calls += 1
         self._ready()
         if self.fatal is not None:
@@ -927,7 +930,8 @@ class Harness:
             # the test to it): no call was made in the whole run yet, or the unit read nothing of
             # the namespace an earlier call could have shaped
             if (type(exc) is UnsendableArgument and self.calls == calls_before
-                    and (calls_before == 0 or _independent_of_answers(unit["source"], start))):
+                    and (calls_before == 0
+                         or _independent_of_answers(unit["source"], start, self.first, self.namespace))):
                 self.unsendable = exc.problem
             elif (isinstance(exc, ImportError) and self.calls == calls_before
                   and _raised_by_import(exc, code, unit["source"])):
@@ -951,44 +955,342 @@ class Harness:
 #: of the solution may have shaped: a unit that uses one is not known to be independent of the answer.
 STATEFUL_BUILTINS = frozenset({"globals", "locals", "vars", "eval", "exec", "compile", "open", "input",
                                "__import__", "getattr", "dir", "id", "breakpoint", "help"})
+#: Modules that lead back to the tests' namespace or to what earlier tests left in this process
+#: (frames, the garbage collector's objects, the builtins, sys.modules and sys.argv, code run by
+#: name): a unit that reaches one is not known to be independent of the answer.
+STATE_MODULES = frozenset({
+    "__main__", "_pickle", "_thread", "asyncio", "bdb", "builtins", "code", "copyreg", "ctypes",
+    "faulthandler", "gc", "importlib", "inspect", "pdb", "pickle", "pkgutil", "runpy", "site", "sys",
+    "threading", "traceback", "tracemalloc",
+})
+#: Attributes that lead from a frame, traceback, generator or coroutine to a namespace, and
+#: attribute readers by name (like `getattr`).
+STATE_ATTRIBUTES = frozenset({
+    "f_globals", "f_locals", "f_back", "f_builtins", "tb_frame", "tb_next", "gi_frame", "cr_frame",
+    "ag_frame", "gi_yieldfrom", "cr_await", "ag_await", "get_stack", "attrgetter", "methodcaller",
+})
+#: The builtins as they were before any test ran (a test may set `builtins.x` to what a call returned).
+ORIGINAL_BUILTINS = dict(vars(builtins))
+#: Bytecode operations that read a global (or, in a class body or at module level, a name).
+_GLOBAL_READS = frozenset({"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS"})
+_ATTRIBUTE_OPS = frozenset({"LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR", "STORE_ATTR", "DELETE_ATTR",
+                            "IMPORT_FROM"})
+_NAME_WRITES = frozenset({"STORE_NAME", "STORE_GLOBAL", "DELETE_NAME", "DELETE_GLOBAL"})
+_ATOMS = (type(None), bool, int, float, complex, str, bytes, range, type(Ellipsis), type(NotImplemented))
+_MISSING = object()
 
 
-def _independent_of_answers(source, start):
-    """Whether the unit `source`, started on the tests' namespace `start`, can only have computed
-    what it sends from its own code: every name it reads is a module, a solution proxy
-    (`candidate`), a builtin of no state (not in STATEFUL_BUILTINS), or one that was not in the
-    namespace when the unit started (the unit's own); and it reads no underscore attribute
-    (`__globals__`, the proxy's harness). The namespace keeps what the setup and earlier units bound
-    (`a = candidate(3)`, a list the solution changed in place), so a unit that reads such a name
-    may send what the answer chose: a wrong answer returning a list too large to pass back would
-    have its failure taken for the dataset's. False when in doubt (the test then fails)."""
-    import ast  # only here, on this rare path: from the standard library's read-only directory
+class FirstCall:
+    """What the tests had bound when the run first called the solution (`Harness.call`): the tests'
+    namespace, every loaded module's attributes, and the state of the tests' functions and classes
+    then bound (code, defaults, closure; class attributes). A value still bound as then, and of a
+    kind that cannot change in place, was made before any answer existed."""
 
+    def __init__(self, namespace):
+        self.live = namespace
+        self.names = dict(namespace)
+        self.modules = {id(module): (module, dict(vars(module)))
+                        for module in list(sys.modules.values()) if type(module) is type(sys)}
+        self.states = {}
+        budget = [10_000]
+        for value in self.names.values():
+            self._keep(value, budget, 0)
+
+    def _keep(self, value, budget, depth):
+        if depth > 20 or budget[0] <= 0 or id(value) in self.states:
+            return
+        budget[0] -= 1
+        if type(value) in (tuple, frozenset):
+            for item in value:
+                self._keep(item, budget, depth + 1)
+            return
+        state = _state(value, self.live)
+        if state is not None:
+            self.states[id(value)] = (value, state)
+            for item in state:
+                self._keep(item, budget, depth + 1)
+
+    def unchanged(self, value):
+        """Whether `value` (a function or class of the tests') had the state it has now then."""
+        kept = self.states.get(id(value))
+        now = _state(value, self.live)
+        return (kept is not None and kept[0] is value and now is not None and len(now) == len(kept[1])
+                and all(a is b for a, b in zip(now, kept[1])))
+
+
+def _state(value, namespace):
+    """What an earlier test could have changed of a function or class of the tests' (defined in
+    their namespace): its code, defaults and closure; its attributes and bases. None for others."""
+    if type(value) is type(_state) and value.__globals__ is namespace:
+        cells = []
+        for cell in value.__closure__ or ():
+            try:
+                cells.append(cell.cell_contents)
+            except ValueError:  # an empty cell
+                cells.append(None)
+        kwdefaults = value.__kwdefaults__ or {}
+        return (value.__code__, value.__defaults__, *kwdefaults.keys(), *kwdefaults.values(), *cells)
+    if isinstance(value, type) and not _library_class(value):
+        attributes = vars(value)
+        return (*value.__bases__, *attributes.keys(), *attributes.values())
+    return None
+
+
+def _state_module(module):
+    name = getattr(module, "__name__", None)
+    return type(name) is not str or name in STATE_MODULES or name.partition(".")[0] in STATE_MODULES
+
+
+def _module_of(namespace):
+    """The loaded module whose namespace `namespace` is, or None."""
+    module = sys.modules.get(namespace.get("__name__")) if type(namespace) is dict else None
+    return module if module is not None and vars(module) is namespace else None
+
+
+def _library_class(cls):
+    """Whether `cls` is a builtin class or one a loaded module defines (not one of the tests')."""
+    if not cls.__flags__ & (1 << 9):  # not a heap type: a builtin or extension class, of no state
+        return True
+    module = sys.modules.get(cls.__module__)
+    return module is not None and vars(module).get(cls.__name__) is cls
+
+
+class _Reads:
+    """Decides `_independent_of_answers` for one unit (see there)."""
+
+    def __init__(self, start, first, namespace, own, bound):
+        self.start, self.first, self.namespace = start, first, namespace
+        self.own, self.bound = own, bound  # the unit's own top-level names; every name it binds
+        self.modules = {}  # modules the unit or its helpers reach, by id
+        self.attributes = set()
+        self.checking = set()  # functions whose check is under way (recursion)
+
+    def code(self, code, unit):
+        """Whether what `code` reads (globals, attributes, imports, format fields) is the tests'
+        own; names the unit binds first count as its own only for the unit's code (`unit`)."""
+        import dis
+
+        names = set()
+        codes = [code]
+        while codes:
+            current = codes.pop()
+            for instruction in dis.get_instructions(current):
+                op, arg = instruction.opname, instruction.argval
+                if op == "IMPORT_STAR":
+                    return False
+                if instruction.opcode not in dis.hasname or op in _NAME_WRITES:
+                    continue
+                if op == "IMPORT_NAME":
+                    if not self.imported(arg):
+                        return False
+                elif op in _ATTRIBUTE_OPS or op in _GLOBAL_READS:
+                    (self.attributes if op in _ATTRIBUTE_OPS else names).add(arg)
+                else:  # an operation on a name this Python has and we do not know: both ways
+                    names.add(arg)
+                    self.attributes.add(arg)
+            for const in current.co_consts:
+                if type(const) is type(code):
+                    codes.append(const)
+                elif type(const) is str and "{" in const and _field_reaches_state(const):
+                    return False
+        if any(type(a) is not str or a.startswith("_") or a in STATE_ATTRIBUTES for a in self.attributes):
+            return False
+        return all(self.name(name, unit) for name in names)
+
+    def imported(self, name):
+        if type(name) is not str or name.partition(".")[0] in STATE_MODULES:
+            return False
+        parts = name.split(".")
+        for end in range(1, len(parts) + 1):  # `import a.b` binds a and loads a.b
+            module = sys.modules.get(".".join(parts[:end]))
+            if module is None:
+                return False  # (a relative import, or one that failed)
+            self.modules[id(module)] = module
+        return True
+
+    def name(self, name, unit):
+        """Whether the global `name` the unit or one of the tests' functions reads is the tests' own."""
+        if name in STATEFUL_BUILTINS:  # (even when the unit binds the name: maybe after reading it)
+            return False
+        if name in self.start:
+            if unit and name in self.own:
+                return True
+            value = self.start[name]
+            if type(value) is SolutionFunction:
+                return True
+            if type(value) is type(sys):
+                self.modules[id(value)] = value
+                return not _state_module(value)
+            before = self.first.names.get(name, _MISSING) if self.first is not None else _MISSING
+            return before is value and self.fixed(value, 0)
+        if name in self.bound:
+            return True
+        return vars(builtins).get(name, _MISSING) is ORIGINAL_BUILTINS.get(name, ())
+
+    def fixed(self, value, depth):
+        """Whether `value`, bound since before the run's first call, still is what the tests made
+        then: a value that cannot change, or a function or class of the tests' whose state is as
+        then and that reads only what is the tests' own."""
+        kind = type(value)
+        if kind in _ATOMS or kind is SolutionFunction:
+            return True
+        if depth > 20:
+            return False
+        if kind in (tuple, frozenset):
+            return len(value) <= 10_000 and all(self.fixed(item, depth + 1) for item in value)
+        if kind is type(sys):
+            self.modules[id(value)] = value
+            return not _state_module(value)
+        if kind is type(len):  # a builtin function: of a module, not a method of some object
+            owner = value.__self__
+            return owner is None or (type(owner) is type(sys) and not _state_module(owner))
+        if kind in (staticmethod, classmethod):
+            return self.fixed(value.__func__, depth + 1)
+        if kind is property:
+            return all(self.fixed(f, depth + 1) for f in (value.fget, value.fset, value.fdel))
+        if kind in (type(type.__dict__["__dict__"]), type(_ReadsSlots.__dict__["slot"])):
+            return True  # the __dict__ / __weakref__ / slot descriptors of a class
+        if kind is type(_state):
+            if value.__globals__ is not self.namespace:
+                module = _module_of(value.__globals__)
+                return module is not None and not _state_module(module)
+            return self.tests_function(value, depth)
+        if isinstance(value, type):
+            if _library_class(value):
+                return not value.__flags__ & (1 << 9) or not _state_module(sys.modules[value.__module__])
+            return (self.first is not None and self.first.unchanged(value)
+                    and all(self.fixed(item, depth + 1) for item in _state(value, self.namespace)))
+        return False
+
+    def tests_function(self, function, depth):
+        if id(function) in self.checking:
+            return True  # a recursive helper: checked where the check began
+        self.checking.add(id(function))
+        state = _state(function, self.namespace)
+        return (self.first is not None and self.first.unchanged(function)
+                and all(self.fixed(item, depth + 1) for item in state[1:])
+                and self.code(function.__code__, unit=False))
+
+    def module_attributes(self):
+        """Whether every attribute the unit (or a helper) may read of a module it reaches is a
+        function, class or module of that module's, or a constant it had at the run's first call."""
+        checked = set()
+        pending = list(self.modules.values())
+        while pending:
+            module = pending.pop()
+            if id(module) in checked:
+                continue
+            checked.add(id(module))
+            if _state_module(module):
+                return False
+            before = self.first.modules.get(id(module)) if self.first is not None else None
+            attributes = vars(module)
+            for attribute in self.attributes:
+                value = attributes.get(attribute, _MISSING)
+                if value is _MISSING:
+                    continue
+                if type(value) is type(sys):
+                    pending.append(value)
+                elif self.fixed(value, 0) and (_is_code(value) or (
+                        before is not None and before[0] is module
+                        and before[1].get(attribute, _MISSING) is value)):
+                    continue
+                else:
+                    return False
+        return True
+
+
+class _ReadsSlots:
+    """Only for the type of a slot descriptor (`_Reads.fixed`)."""
+
+    __slots__ = ("slot",)
+
+
+def _is_code(value):
+    """Whether a module attribute's value is code (a function, builtin or class), not data that an
+    earlier test could have set from what a call returned."""
+    return type(value) in (type(_state), type(len)) or isinstance(value, type)
+
+
+def _field_reaches_state(text):
+    """Whether a str.format template reads an underscore or state attribute ('{0.gi_frame...}')."""
+    import re
+
+    return any(re.search(r"\.\s*(_|" + "|".join(STATE_ATTRIBUTES) + ")", field)
+               for field in re.findall(r"\{([^{}]*)\}", text))
+
+
+def _top_level_own(tree):
+    """Names the unit binds at its top level, unconditionally, before any of its code mentions them
+    (`s = 'a' * n`, `import m`, `def g(...)`): whatever an earlier test left under such a name, the
+    unit reads only its own value."""
+    import ast
+
+    own, seen = set(), set()
+    for statement in tree.body:
+        targets = set()
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+            names = [statement.target] if isinstance(statement, ast.AnnAssign) else statement.targets
+            while any(isinstance(n, (ast.Tuple, ast.List, ast.Starred)) for n in names):
+                names = [m for n in names for m in (
+                    n.elts if isinstance(n, (ast.Tuple, ast.List)) else [n.value] if isinstance(n, ast.Starred) else [n])]
+            if all(isinstance(n, ast.Name) for n in names):
+                targets = {n.id for n in names}
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            targets = {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            targets = {statement.name}
+        mentioned = {node.id for node in ast.walk(statement) if isinstance(node, ast.Name)}
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and targets:
+            mentioned = {node.id for node in ast.walk(statement.value) if isinstance(node, ast.Name)}
+        own |= targets - seen - mentioned
+        seen |= targets | {node.id for node in ast.walk(statement) if isinstance(node, ast.Name)}
+    return own
+
+
+def _independent_of_answers(source, start, first=None, namespace=None):
+    """Whether the unit `source`, started on the tests' namespace `start` (a copy of `namespace`, the
+    live one), can only have computed what it sends from what the tests made themselves, never from
+    what an earlier call of the solution returned or changed. `first` (`FirstCall`) is what was
+    bound when the run first called the solution (None: nothing counts as bound before it).
+
+    The unit's code is compiled, so scopes are Python's own: a lambda's or comprehension's
+    parameter is no read of the namespace. Every global name it (or a function of the tests' it
+    reads) reads must be: a solution proxy (`candidate`); a module not in STATE_MODULES; a name the
+    unit binds itself (first, at its top level, for one an earlier test bound too); a builtin as it
+    was before any test ran and not in STATEFUL_BUILTINS; or a value bound before the first call
+    and still the same object, of a kind nobody can change in place (ints, strings, tuples of
+    them), or a function or class of the tests' whose code, defaults, closure and attributes are as
+    then and read only such names in turn. A list bound before the first call is not: it may have
+    been passed to the solution and changed in place. Attributes read of a module must be its
+    functions, classes or submodules, or constants it held at the first call; no underscore or
+    STATE_ATTRIBUTES attribute is read, not even in a format template. The namespace keeps what the
+    setup and earlier units bound (`a = candidate(3)`), so a unit reading such a name may send what
+    the answer chose: a wrong answer returning a list too large to pass back would have its failure
+    taken for the dataset's. False when in doubt (the test then fails)."""
+    import ast
+
+    namespace = start if namespace is None else namespace
+    if start.get("__builtins__", builtins) is not builtins:
+        return False
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        code = compile(tree, "<unit>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError):
         return False
-    bound, loaded = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-        elif isinstance(node, ast.alias):
-            bound.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            return False
-    for name in loaded:
-        if name in start:
-            if not isinstance(start[name], (type(sys), SolutionFunction)):
-                return False
-        elif name in STATEFUL_BUILTINS or (name not in bound and not hasattr(builtins, name)):
-            return False  # (a stateful builtin even when the unit binds its name: maybe after reading it)
-    return True
+    bound = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
+    bound |= {node.name for node in ast.walk(tree)
+              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    bound |= {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree)
+              if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    bound |= {node.name for node in ast.walk(tree) if isinstance(node, ast.ExceptHandler) and node.name}
+    bound |= {getattr(node, "name", None) or getattr(node, "rest", None) for node in ast.walk(tree)
+              if type(node).__name__ in ("MatchAs", "MatchStar", "MatchMapping")}
+    reads = _Reads(start, first, namespace, _top_level_own(tree), bound)
+    try:
+        return reads.code(code, unit=True) and reads.module_attributes()
+    except RecursionError:
+        return False
 
 
 def _raised_by_import(exc, code, source):
