@@ -23,14 +23,17 @@ Conventions applied here (documented again in docs/verifiers.md):
   all the percent sign (`0.5 \\text{ percent}` is 0.5%, not 0.5; see `math_compare`).
 - Magnitude words after a number multiply it: `5 \\text{ thousand}` is 5000, `2 \\text{ dozen}` 24,
   `3 million` 3000000 (up to decillion; lakh/lac and crore too), `5\\text{k}` 5000 (a bare `5k` stays
-  5 times k). After a leading currency sign K, M, B, bn, mn are too: `\\$12\\text{K}` is 12000.
+  5 times k). Right after the amount of an answer that starts with a currency sign, K, M, B, bn, mn
+  are too (`\\$12\\text{K}` is 12000), and a glued k, m, b when the gold is a plain number (`\\$12m`;
+  see `_money_magnitude`); lakh/lac is 100000 in Indian English, so `12 lac` is 1200000.
 - Sets: `\\mathbb{R}`, `ℝ` and the words "all real numbers" (the whole answer) are `(-\\infty, \\infty)`;
   `\\emptyset`, `\\varnothing`, `∅` and the words "the empty set" and "no solution(s)" (the whole
   answer; not "none": too ambiguous, it may answer any question) are `\\{\\}`.
 - Degrees are dropped: `30^\\circ` equals `30` (no conversion to radians), except on the number a
   trigonometric function is applied to (`\\sin 30^\\circ` is sin(π/6)).
 - Thousands separators: `1{,}000`, `1\\text{,}000`, `1,\\!000` and LaTeX spaces between digit groups (`10\\,000`)
-  always (`12{,}5` is the decimal comma 12.5 and `(3\\text{,}4)` a pair: see `_comma_chain`), and
+  always (`12{,}5` is the decimal comma 12.5, `(3\\text{,}4)` a pair and `1,000{,}000` 1000000, never
+  1,000.000: see `_comma_chain`), and
   `1,000` / `12,345,678` when the whole answer is one number so grouped (so `(1,000)` stays a pair and `1, 000` stays a list); one plain space between
   groups of three (`10 000`). Wide spaces (`\\quad`) never join digits.
 - `\\\\` row breaks are kept even when a space follows (`\\ ` is a space, `\\\\ ` is not); a row break's
@@ -195,10 +198,11 @@ _ROW_SKIP_RE = re.compile(rf"(?<!\\)((?:\\\\)+)\s*\[\s*{_LENGTH}\s*\]")
 #: Between digits it is a thousands separator or a decimal comma (see `_comma_chain`); anywhere else
 #: it is a plain comma (`(a{,}b)` is a pair, never the product ab).
 _COMMA_SEP = rf"(?:\\(?:{_TEXT_COMMANDS})\s*\{{\s*,\s*\}}|(?<!\\)\{{\s*,\s*\}})"
-_COMMA_SEP_RE = re.compile(_COMMA_SEP)
-#: A run of digit groups joined by such commas (group 1; it starts only where a digit run starts, so
-#: the scan is linear), or one such comma elsewhere.
-_COMMA_RE = re.compile(rf"((?<!\d)\d+(?:{_COMMA_SEP}\d+)+)|{_COMMA_SEP}")
+#: A run of digit groups joined by such commas or plain ones (group 1; `_comma_chain` leaves a run of
+#: plain commas only as it is), or one such comma elsewhere. A run starts only where a digit run
+#: starts that no digit and comma precede (`1,000{,}000` is one run, not `000{,}000` after `1,`), so
+#: the scan is linear.
+_COMMA_RE = re.compile(rf"((?<!\d)(?<!\d,)\d+(?:(?:{_COMMA_SEP}|,)\d+)+)|{_COMMA_SEP}")
 _DIGITS_RE = re.compile(r"\d+")
 #: When the gold is a plain number, units in other LaTeX forms: a fraction of texts
 #: (`\\frac{\\text{km}}{\\text{h}}`, `\\frac{\\text{m}}{\\text{s}^2}`; group 1 and 2 the texts, group 3 a
@@ -476,13 +480,24 @@ _MAX_MAGNITUDE = 10 ** 33
 #: An answer that starts with a currency sign before its number (`\\$12`, a lone `$12` with no other
 #: `$`, `£12`, `USD 12`): an amount of money, where a letter after the number is a magnitude.
 _CURRENCY_LEAD_RE = re.compile(r"-?\s*(?:\\\$|\$(?![^$]*\$)|£|€|¥|USD|Rs\.?)\s*[\d.]")
-#: The magnitudes of money, after such an amount's number, bare or as text (`\\$12\\text{K}`, `$12M`,
-#: `£3\\text{ bn}`): a thousand, a million, a billion (not kelvin, metres or a variable).
+#: The amount right after the leading currency sign, once `normalize` has dropped a dollar sign
+#: (`12`, `- 12`, `£12`, `USD 1,500`, `Rs. 2.5`): group 1 the sign and currency, group 2 the number.
+_MONEY_AMOUNT_RE = re.compile(r"(\s*-?\s*(?:£|€|¥|USD|Rs\.?)?\s*)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)")
+#: A magnitude of money right after that amount (see `_money_magnitude`): an upper-case K, M or B, or
+#: bn, mn, mln, bln, mio in any case, glued, spaced or as text (`12M`, `12 M`, `12\\text{ K}`,
+#: `1.2\\text{bn}`, `5 mln`); group 1 or 2 is it.
+_MONEY_WORD = "(?i:bln|bn|mln|mio|mn)"
+_MONEY_SUFFIX_RE = re.compile(
+    rf"\s*(?:{_TEXT_OPEN}\s*({_MONEY_WORD}|[KMB])\s*\}}|({_MONEY_WORD}|[KMB])(?![A-Za-z]))")
+#: A lower-case k, m or b after that amount, glued (`12k`, `12m`, `12\\text{m}`), or a spaced k (`12 k`):
+#: group 1, 2 or 3. Read as a magnitude only when the gold is a plain number (then no variable) and
+#: the letter ends the answer (see `_money_magnitude`).
+_MONEY_LETTER_RE = re.compile(rf"{_TEXT_OPEN}([kmb])\}}|([kmb])(?![A-Za-z])|\s+(k)(?![A-Za-z])")
 _MONEY_SUFFIXES = {"k": 10 ** 3, "m": 10 ** 6, "b": 10 ** 9, "bn": 10 ** 9, "bln": 10 ** 9, "mn": 10 ** 6,
                    "mln": 10 ** 6, "mio": 10 ** 6}
-_MONEY_SUFFIX = "(?i:bln|bn|mln|mio|mn|k|m|b)"
-_MONEY_SUFFIX_RE = re.compile(
-    rf"(?<=\d)\s*(?:{_TEXT_OPEN}\s*({_MONEY_SUFFIX})\s*\}}|({_MONEY_SUFFIX})(?![A-Za-z]))")
+#: What may follow an upper-case or worded money magnitude: words only, bare or as text
+#: (`\\$12M dollars`, `\\$5M \\text{ per year}`): no digit, operator or bracket, no second amount.
+_MONEY_TAIL_RE = re.compile(rf"(?:\s*(?:{_TEXT_OPEN}[A-Za-z ./]*\}}|[A-Za-z./]+(?![A-Za-z./])))*\s*")
 
 
 def _markup(s: str) -> str:
@@ -592,14 +607,14 @@ def _percent(s: str) -> str:
     return _SPACE_PERCENT_RE.sub("%", s) if "%" in s else s
 
 
-def _magnitudes(s: str, money: bool = False) -> str:
+def _magnitudes(s: str, money: bool = False, number_gold: bool = False) -> str:
     """`s` with magnitude words after a number as a product (`5 \\text{ thousand}` is `5 \\cdot 1000`,
     `2 dozen eggs` is `2 \\cdot 12 eggs`, `5\\text{k}` is `5 \\cdot 1000`): they change the value, so they
     are never dropped as units. When `money` (the answer starts with a currency sign), a K, M or B
-    after a number is one too (`\\$12\\text{K}` is 12000, not 12 kelvin; see `_MONEY_SUFFIX_RE`)."""
+    after the amount is one too (`\\$12\\text{K}` is 12000, not 12 kelvin; see `_money_magnitude`)."""
     changed = 0
     if money:
-        s, changed = _MONEY_SUFFIX_RE.subn(_money_suffix, s)
+        s, changed = _money_magnitude(s, number_gold)
     low = s.lower()
     if any(hint in low for hint in _MAGNITUDE_HINTS):
         s, words = _MAGNITUDE_RE.subn(_magnitude, s)
@@ -610,9 +625,31 @@ def _magnitudes(s: str, money: bool = False) -> str:
     return _EMPTY_TEXT_RE.sub(" ", s) if changed and "\\" in s else s
 
 
-def _money_suffix(m: re.Match) -> str:
-    """A money magnitude (`K`, `\\text{M}`, `bn`) as ` \\cdot factor `."""
-    return f" \\cdot {_MONEY_SUFFIXES[(m.group(1) or m.group(2)).lower()]} "
+def _money_magnitude(s: str, number_gold: bool) -> tuple[str, int]:
+    """`s`, an answer that started with a currency sign, with a magnitude right after its amount as a
+    product (`12M` is `12 \\cdot 1000000`), and 1; else `s` and 0. Only the amount right after the
+    sign is read so (`\\$5 + 5m` is not `5 + 5 \\cdot 1000000`), and only when words at most follow:
+    - K, M, B (upper case: a lower-case m is as likely a metre or a minute) and bn, mn, mln, bln,
+      mio, glued, spaced or as text (`\\$12M`, `\\$12 M`, `\\$12\\text{ K}`, `\\$1.2\\text{bn}`);
+    - a lower-case k, m or b glued to the amount (`\\$12k`, `\\$12m`, `\\$12\\text{m}`; a k spaced too,
+      `\\$12\\,k`) only when the gold is a plain number and the letter ends the answer: with an
+      algebraic gold `\\$12b` is 12 times b (the cost of b items), and `\\$12 m` stays 12 metres."""
+    amount = _MONEY_AMOUNT_RE.match(s)
+    if amount is None:
+        return s, 0
+    suffix = _MONEY_SUFFIX_RE.match(s, amount.end())
+    if suffix is not None:
+        rest_ok = _MONEY_TAIL_RE.fullmatch(s, suffix.end()) is not None
+    elif number_gold:
+        suffix = _MONEY_LETTER_RE.match(s, amount.end())
+        rest_ok = suffix is not None and s[suffix.end():].strip() in ("", ".")
+    else:
+        rest_ok = False
+    if not rest_ok:
+        return s, 0
+    word = next(g for g in suffix.groups() if g)
+    number = amount.group(2).replace(",", "")
+    return f"{amount.group(1)}{number} \\cdot {_MONEY_SUFFIXES[word.lower()]} {s[suffix.end():]}", 1
 
 
 def _magnitude(m: re.Match) -> str:
@@ -660,6 +697,11 @@ def _comma_chain(m: re.Match) -> str:
 
     - every group after the first has three digits, the first no leading zero: thousands
       (`1{,}000`, `12{,}345{,}678`); Indian grouping, twos then a last three (`1{,}00{,}000`), too;
+    - a run with plain commas too (`1,000{,}000`) is thousands when its first group has 1-3 digits and
+      every later one three (1000000), else left unparsable: a group after a plain comma is never the
+      whole part of a decimal comma (`1,000{,}000` is not 1,000.000, i.e. 1000);
+    - a run right after a decimal point (`1.5{,}3`, `3.141{,}592`) is left unparsable: US-style
+      grouped decimals or a European thousands point, the reader cannot tell;
     - a comma with spaces inside its braces (`12\\text{, }5`) otherwise separates items (`12, 5`),
       and so does every comma of digits that alone fill brackets (`(3\\text{,}4)` is the pair (3, 4));
     - one comma with 1-2 or 4+ digits after it, or after a whole part 0: a decimal comma (`12{,}5`
@@ -670,16 +712,25 @@ def _comma_chain(m: re.Match) -> str:
     if m.group(1) is None:
         return ","
     text = m.group(1)
+    seps = _DIGITS_RE.split(text)[1:-1]
+    if all(sep == "," for sep in seps):
+        return text  # plain commas only: the plain rules read them (see `_THOUSANDS_RE`)
     groups = _DIGITS_RE.findall(text)
     head, tails = groups[0], groups[1:]
-    if not head.startswith("0") and (
-            all(len(g) == 3 for g in tails)
-            or len(tails) >= 2 and len(head) <= 2 and len(tails[-1]) == 3 and all(len(g) == 2 for g in tails[:-1])):
+    plain = "," in seps
+    if m.start() > 0 and m.string[m.start() - 1] == ".":
+        return "{,}".join(groups)
+    if not head.startswith("0") and all(len(g) == 3 for g in tails) and (not plain or len(head) <= 3):
         return "".join(groups)
+    if plain:
+        return "{,}".join(groups)
+    if (not head.startswith("0") and len(tails) >= 2 and len(head) <= 2 and len(tails[-1]) == 3
+            and all(len(g) == 2 for g in tails[:-1])):
+        return "".join(groups)  # Indian grouping
     # (a few characters either side: the scan stays linear)
     before = m.string[max(0, m.start() - 16):m.start()].rstrip()
     after = m.string[m.end():m.end() + 16].lstrip()
-    if (any(not sep.endswith("{,}") for sep in _COMMA_SEP_RE.findall(text))
+    if (any(not sep.endswith("{,}") for sep in seps)
             or before.endswith(("(", "[", "\\{")) and after.startswith((")", "]", "\\}"))):
         return ", ".join(groups)
     if len(tails) == 1 and not before.endswith(".") and not _DECIMAL_AFTER_RE.match(m.string, m.end()):
@@ -1027,7 +1078,7 @@ def _normalize(text: str, number_gold: bool) -> str:
     if "mod" in s:
         s = _MODULUS_TAIL_RE.sub("", s)
     s = _percent(s)
-    s = _magnitudes(s, money)
+    s = _magnitudes(s, money, number_gold)
     if "\\" in s:
         s = _strip_text_units(s, number_gold)
     s = _degrees(s)
