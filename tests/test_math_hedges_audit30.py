@@ -136,3 +136,25 @@ def test_the_new_readings_are_linear():
     said_after(" (" + "1 × " * 30000 + ")", "12")
     tagged_answers("<answer>The answer is 12." + " Wait, it's 13." * 5000 + "</answer>")
     assert time.process_time() - start < 2.0
+
+
+# -- review 2: a second answer or correction restating the answer in a form the grader cannot read
+
+@pytest.mark.parametrize("tail", [
+    "Result: 20 ✓", "Result: `20`", "Result: 20 (4 × 5)", "Alternatively, 20 ✓.", "Alternatively, 20€.",
+    "Wait, it's 20 ✓.", "Actually, it's 20 ✓.", "Actually, it's 20€.", "Actually, it's 20 (4 × 5).",
+])
+def test_a_second_answer_restating_the_answer_unreadably_is_none(tail):
+    for stated in ("\\boxed{20}\n\n", "The answer is 20.\n\n", "<answer>\\boxed{20}\n\n" + tail + "</answer>"):
+        text = stated if stated.endswith("</answer>") else stated + tail
+        assert verify("20", text).correct, text
+
+
+@pytest.mark.parametrize("tail", [
+    "Result: 18 ✓", "Result: `18`", "Result: 18 (9 × 2)", "Alternatively, 18 ✓.", "Wait, it's 18 ✓.",
+    "Actually, it's 18 ✓.", "Actually, it's 18 (9 × 2).",
+])
+def test_a_second_answer_naming_another_value_beside_a_check_mark_or_working_is_a_hedge(tail):
+    for stated in ("\\boxed{20}\n\n", "The answer is 20.\n\n", "<answer>\\boxed{20}\n\n" + tail + "</answer>"):
+        text = stated if stated.endswith("</answer>") else stated + tail
+        assert verify("20", text).details["kind"] == "hedged", text

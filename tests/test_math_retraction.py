@@ -11,7 +11,7 @@ import pytest
 
 from rlvr.verifiers.math import RULES_VERSION, verify
 from rlvr.verifiers.math_extract import final_boxes, said_after, stated_answers
-from rlvr.verifiers.math_retraction import retraction
+from rlvr.verifiers.math_retraction import readable_value, retraction
 
 
 def kind(gold: str, prediction: str) -> str:
@@ -233,6 +233,12 @@ def test_retraction_reports_where_it_opens():
     "I made a mistake. " * 5_500,
     "No. " * 25_000,
     "Wait\u2026 no\u2026 " * 10_000,
+    # (review 2: list markers, check marks, working, arrows, the last statement's search)
+    "Oops!\n\n" + "1. " * 30_000, "Oops!\n" * 20_000 + "1. x", "Wait, no, 20" + " \u2713" * 50_000,
+    "Wait, no, 20 (" + "4 \u00d7 " * 30_000 + "5)", "Wait, no, 20: " + "1" * 100_000 + "x", "I mean " + "1 \u2192 " * 30_000 + "20",
+    "Actually, it's 20" + " " * 100_000 + "\u2713", "Actually, it's 20 (" + "\u2713" * 100_000 + ")",
+    "Actually, it's 20: " + "1" * 100_000 + "x", "Actually, it's 20 (" + "1 + " * 30_000 + ")",
+    "answer " * 50_000 + "sorry", "answer**" * 30_000 + " it's 20", "Sorry, 20 i.e." * 20_000,
 ])
 def test_long_adversarial_tails_stay_fast(tail):
     said_after(" Wait, no, it's 20.", "18")  # (warm: imports and compiled expressions)
@@ -247,3 +253,112 @@ def test_long_adversarial_tails_stay_fast(tail):
 
 def test_rules_version_is_18_or_later():
     assert RULES_VERSION >= 18
+
+
+# -- review 2 of rules 18: right answers a retraction's reading scored hedged ---------------------
+
+@pytest.mark.parametrize("text", [
+    "The total is \\boxed{20}.\n\nI made a mistake.\n\n1. First, she buys 4 packs.\n2. Each costs $5.",
+    "The total is \\boxed{20}.\n\nMy apologies.\n\n1. 4 packs\n2. $5 each",
+    "The answer is 20.\n\nWait, no.\n\n1. She buys 4 packs at $5 each.\n2. 4 × 5 = 20.\n\nSo it's confirmed.",
+    "#### 20\n\nOops!\n\n2. Next question",
+    "\\boxed{20}\n\nSorry!\n\n3) See above.",
+    "\\boxed{20}\n\nWait, no.\n\n**1.** Recheck",
+    "\\boxed{20}\n\nWait, no:\n(2) Recheck the packs.",
+    "\\boxed{20}\n\nOops.\n\n1. 2 + 2 = 4\n2. 4 × 5 = 20",
+    "\\boxed{20}\n\nOops.\n\n2 + 2 = 4\n4 × 5 = 20",  # working after the sentence, no answer
+])
+def test_a_list_marker_or_working_after_a_retraction_names_no_value(text):
+    assert kind("20", text) == "equal"
+
+
+def test_a_list_marker_is_no_retracted_value():
+    assert retraction("Oops.\n\n1. 2 + 2 = 4, so 4 × 5 = 20", "20") is None
+    assert retraction("Wait, no.\n\n1. She buys 4 packs.", "20") is None
+
+
+@pytest.mark.parametrize("text", [
+    "The answer is 18. Wait, no.\n20",
+    "#### 18\n\nOops!\n\n20",
+    "The answer is 18. Oops! 20. Sorry about that.",
+    "The answer is 18.\n\nWait, no.\n\n1. 4 packs\n\nWait, no, it's 20.",
+    "The answer is 18. Wait, no, it's 20. I hope this answer helps.",  # "answer" in no statement after it
+])
+def test_a_value_on_its_own_after_a_retraction_still_counts(text):
+    assert kind("18", text) == "hedged"
+
+
+#: A right `\\boxed{20}` restated after a retraction in a form the grader cannot read, or with
+#: working, a check mark or a remark beside it: no second answer.
+RESTATED = [
+    "Wait, no: 4 × 5 = 20 ✓", "No, 20 ✓.", "Wait, no: 4 × 5 = 20 ✔️", "Wait, no: 4 × 5 = 20 (✓).",
+    "Oops!\n\n4 × 5 = 20 ✓", "No, wait.\n\n4 × 5 = 20 ✓.", "Wait, no.\n18 + 2 = 20 ✔",
+    "Wait, no, it's 20\u3002", "Sorry\uff0c20\u3002", "Wait, no, \u7b54\u6848\u662f 20\u3002",
+    "Oops! 20 (4 × 5).", "No, it's 20 (= 4 × 5).", "No, it's 20 [4 × 5].", "No, it's 20 (4·5).",
+    "Sorry — it's 20 (20 = 4 × 5).", "I mean 20 (4 x 5).", "I mean 20 [=4×5].", "I mean 20 (i.e., $4 \\times 5$).",
+    "Wait, no, it's 20 ($4 \\times 5$).", "Wait, no, it's 20: 4 × 5.",
+    "I mean 10 + 10 → 20.", "I mean 10 + 10 ⇒ 20.", "I mean 4 × 5 → 20.", "I mean 20 = 4 x 5.",
+    "I mean √400 = 20.", "I mean \\sqrt{400} = 20.",
+    "Wait, no, it's 20, i.e. twenty.", "Sorry, 20€.", "Sorry, 20 €.", "Sorry, ₹20.", "Sorry, 20s.", "Sorry, 20x.",
+    "Sorry, x20.", "Sorry, #20.", "Sorry, 20/-.", "Sorry, 20.-", "Sorry, `20`.", "Sorry, 2 0.", "Sorry, 20 y.o.",
+    "Wait, no, it's 20,0.", "Wait, no, it's 20.0.",
+]
+
+
+@pytest.mark.parametrize("tail", RESTATED)
+def test_a_restatement_the_grader_cannot_read_is_no_second_answer(tail):
+    for stated in ("\\boxed{20}\n\n", "The answer is 20.\n\n", "#### 20\n\n", "<answer>20</answer>\n\n"):
+        assert kind("20", stated + tail) == "equal", stated + tail
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("1000", "\\boxed{1000}\n\nI mean 1k."),
+    ("2", "\\boxed{2}\n\nI mean 2 (x = 2)."),
+    ("25", "\\boxed{25\\%}\n\nI mean 0.25."),
+    ("20", "The answer is 20. Wait, no, 18. No, 20 ✓."),  # the last retraction restates: the earlier one is superseded
+])
+def test_a_restatement_in_another_form_is_no_second_answer(gold, text):
+    assert kind(gold, text) == "equal"
+
+
+#: Retractions of a right 20 to another value the grader reads, written as the restatements above
+#: are: hedges still.
+@pytest.mark.parametrize("tail", [
+    "Wait, no, it's 18 ✓.", "No, 18 ✓.", "Wait, no: 4 × 4.5 = 18 ✓", "Oops! 18 (4 × 5).", "Oops! 18 [9×2].",
+    "I mean 10 + 8 → 18.", "I mean √324 = 18.", "I mean 18 = 9 x 2.", "Wait, no, it's 18\u3002", "Sorry\uff0c18\u3002",
+    "Sorry, `18`.", "Wait, no, it's 18, i.e. eighteen.", "Wait, no, it's 18: 9 × 2.", "Wait, no.\n\n18.", "Oops!\n\n18",
+    "Wait, no, 18,5", "Wait, no, it's 2 (x = 2).", "The answer is 20. Wait, no, 18. Hmm, no, 20 ✓. Wait, no, 18.",
+])
+def test_a_retraction_to_another_readable_value_is_still_a_hedge(tail):
+    for stated in ("\\boxed{20}\n\n", "The answer is 20.\n\n", "#### 20\n\n", "<answer>20</answer>\n\n"):
+        assert kind("20", stated + tail) == "hedged", stated + tail
+
+
+def test_readable_value():
+    assert readable_value("18", "20") and readable_value("\\frac{1}{2}", "20") and readable_value("2x + 3", "y")
+    assert not readable_value("20.0", "20") and not readable_value("0.25", "25\\%")  # the answer again
+    assert not readable_value("20€", "20") and not readable_value("₹18", "20")  # the grader cannot read these
+    assert not readable_value("18s", "20") and not readable_value("1k", "1000")  # a letter glued to a number
+
+
+def _fastest(run, times: int = 7) -> float:
+    best = float("inf")
+    for _ in range(times):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_hint_words_in_the_working_cost_no_scan_for_statements():
+    """Words that may open a retraction or a second answer ("no, wait", "sorry", "it's", "or") in the
+    working before the last "the answer is" must not make the statement-reading scan the whole text:
+    only what follows the last statement can hold a retraction."""
+    hints = ("She sold 48 clips in April. No, wait, let me re-read it. Sorry, it's fine: there is no error, "
+             "or is there? Half of 48 is 24, so 48 + 24 = 72. ") * 1500
+    stated_answers(hints + "The answer is 72.")  # (warm)
+    reference = _fastest(lambda: hints.lower().count("a"))  # two passes over the text in C
+    with_hints = _fastest(lambda: stated_answers(hints + "The answer is 72."))
+    # a few passes over the text: ~6 references; scanning it for statements and hint words: ~80
+    assert with_hints < 20 * reference + 0.001
+    assert stated_answers(hints + "The answer is 72. Sorry, 73.") == ["72", "73"]  # (still read after the statement)

@@ -48,7 +48,8 @@ from functools import lru_cache
 from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
-from rlvr.verifiers.math_retraction import might_offer, might_retract, retraction, second_answer
+from rlvr.verifiers.math_retraction import (might_offer, might_retract, readable_value, retraction, second_answer,
+                                           without_marks, without_working)
 
 __all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
 
@@ -479,7 +480,7 @@ def _correction(tail: str, before: str | None) -> str | None:
     start = _after_statements(tail)
     found = [f for f in (_worded_correction(tail, before), retraction(tail, before, start),
                          second_answer(tail, before, start)) if f is not None]
-    return max(found, key=lambda f: f[0])[1] if found else None
+    return (max(found, key=lambda f: f[0])[1] or None) if found else None  # ("": a restatement, see `_read_value`)
 
 
 def _after_statements(tail: str) -> int:
@@ -511,8 +512,10 @@ def _worded_correction(tail: str, before: str | None) -> tuple[int, str | None] 
 
 
 def _corrected_value(said: str, should: str | None, before: str | None) -> str | None:
-    """What a correction's value `said` reads as (see `_worded_correction`), or None."""
-    said = _drop_remark(said.strip().rstrip(".").strip()).strip()
+    """What a correction's value `said` reads as (see `_worded_correction`), or None; "" for a value
+    that is no other answer (`before` again in another form, or one the grader cannot read: "20 ✓",
+    "20€", see `math_retraction.readable_value`)."""
+    said = _drop_remark(without_marks(said.strip().rstrip(".")).rstrip(".").strip()).strip()
     if not said or len(said) > 200 or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said):
         return None
     spelled = spelled_answer(said)
@@ -524,7 +527,10 @@ def _corrected_value(said: str, should: str | None, before: str | None) -> str |
         return None
     if should and _PROSE_WORD_RE.search(_INLINE_MATHS_RE.sub(" ", said)):
         return None  # "It should be 12 per day.": a check of an intermediate value, not a correction
-    return said if looks_like_bare_answer(normalize(said)) else None
+    said = without_working(said)  # "20 (4 × 5)"
+    if not looks_like_bare_answer(normalize(said)):
+        return None
+    return said if readable_value(said, before) else ""
 
 
 #: Inline maths (`$…$`, `\\(…\\)`), and a word of prose: two or more letters, no command's name.
@@ -809,10 +815,15 @@ def _corrected_statement(text: str) -> list[str] | None:
     answer is 18.\nor 20") when that names another value: "The answer is B. Actually, it's C."
     offers two answers, not B; None otherwise."""
     lowered = text.lower()
-    if not any(w in lowered for w in ("answer", "option", "choice")) or not (
-            any(w in lowered for w in _CORRECTION_WORDS) or might_retract(lowered) or might_offer(lowered)
-            or _OR_WORD_RE.search(lowered)):
+    if not any(w in lowered for w in ("answer", "option", "choice")):
         return None
+    if not any(w in lowered for w in _CORRECTION_WORDS):
+        # A retraction, a second answer and "or …" are read only after the last statement (see
+        # `_correction`): words that hint at one in the working before it ("no, wait", "sorry",
+        # "it's") say nothing, and must not cost a scan of the whole text for statements.
+        after = lowered[_last_statement_at(lowered):]
+        if not (might_retract(after) or might_offer(after) or _OR_WORD_RE.search(after)):
+            return None
     text = strip_markdown(text)
     last = None
     for m in _ANSWER_IS_RE.finditer(text):
@@ -829,6 +840,25 @@ def _corrected_statement(text: str) -> list[str] | None:
 
 
 _OR_WORD_RE = re.compile(r"\bor\b")
+#: What follows "answer", "option" or "choice" where a statement opens ("is", ":", "="), past
+#: spacing and emphasis (`**Answer:**`): looser than `_ANSWER_HEAD_RE`, which reads the text with
+#: its emphasis marks removed. Matched only right after such a word, whose runs are disjoint: linear.
+_HEAD_MARK_RE = re.compile(r"[\s*_]*(?:is|:|=)")
+
+
+def _last_statement_at(lowered: str) -> int:
+    """Where in `lowered` (a lowercased text) the last "answer"/"option"/"choice" that may open a
+    statement (see `_HEAD_MARK_RE`) stands; 0 without one. Whatever `_correction` reads after the
+    text's last statement lies after it."""
+    at = 0
+    for word in ("answer", "option", "choice"):
+        k = lowered.rfind(word)
+        while k > at:
+            if _HEAD_MARK_RE.match(lowered, k + len(word)):
+                at = k
+                break
+            k = lowered.rfind(word, 0, k)
+    return at
 
 
 def _states_value(said: str) -> bool:

@@ -22,11 +22,21 @@ answer wrong. A retraction is read only when
   stands", "No. of apples: 18", "Wait, no — 12 is right" name none), a number in words ("twenty"),
   or a choice letter after a choice letter. A retraction that ends its sentence there ("Wait, no.",
   "Oops!", "I made a mistake.") reads the next sentence the same way, so only a short statement
-  of a value ("It's 20.", "20.") is read. A bare "No." (which may abbreviate "number") must be
-  followed by a statement ("No. It's 20.").
-Arithmetic that gives the value ("Wait, no, it's 1.5 + 18.5 = 20.") gives the last side of its
-chain of `=` (20), when every side after the first is arithmetic on numbers; a reason after the
-value (", because …") and a refused value after it (", not 18") are dropped.
+  of a value ("It's 20.", "20.") is read; without a statement ("It's …") before it, only when no
+  more working (no digit) follows it, and never an ordered-list marker opening a line ("Oops!\n\n1.
+  She buys 4 packs." names no 1). A bare "No." (which may abbreviate "number") must be followed by
+  a statement ("No. It's 20."). The full-width "。", "！", "？", "，" punctuate as their ASCII forms;
+  the stop of "i.e." and "e.g." ends no sentence.
+Arithmetic that gives the value ("Wait, no, it's 1.5 + 18.5 = 20.", "10 + 10 → 20", "20 = 4 × 5")
+gives the plain number of its chain of `=` or arrows (20; the last side when none is plain), when
+its sides are arithmetic on numbers; a reason after the value (", because …"), a restatement
+(", i.e. twenty"), working in brackets or after a colon ("20 (4 × 5)", "20: 4 × 5"), check marks
+("20 ✓") and backticks are dropped, and a refused value after it (", not 18").
+A value that is the answer again in another form (`20.0` after 20, `0.25` after `25\\%`), one the
+grader cannot read ("20€", "₹20", "答案是 20"), or one with a letter glued to a number after a
+plain-number answer ("20s", "1k": a unit, not a product) counts as no other answer (see
+`readable_value`): grading it as one would mark the right answer before it wrong. It is still the
+last word, so an earlier retraction is not read in its place.
 
 Only the retractions after the last "the answer is" of the text read are looked at: a retraction
 that the model follows with its answer again ("Wait, no, it's 20. So the answer is 18.") is
@@ -42,7 +52,8 @@ import re
 
 from rlvr.verifiers.math_normalize import normalize
 
-__all__ = ["might_retract", "retraction", "might_offer", "second_answer"]
+__all__ = ["might_retract", "retraction", "might_offer", "second_answer", "readable_value", "without_marks",
+           "without_working"]
 
 #: Text without one of these (lowercased) holds no retraction: a cheap first check.
 _HINTS = ("no,", "no.", "no!", "no:", "no;", "no -", "no \u2014", "no \u2013", "no\u2014", "no\u2013", "no\u2026",
@@ -55,14 +66,15 @@ _W = r"[*_]{0,3}"  # markdown emphasis around a word (`**Wait**`)
 _INTERJECTION = r"(?:wait|hold\s+on|hmm+|hm+|uh+|um+|ah+|oh+|actually|well|ugh)\b"
 #: Retracting words and phrases. "no" only before punctuation (or "wait"): "no 2 ways" is no retraction.
 _RETRACTING = (
-    r"(?:no\b(?=" + _W + r"[ \t]*(?:[,.!:;\u2026\u2014\u2013-]|wait\b))"
+    r"(?:no\b(?=" + _W + r"[ \t]*(?:[,.!:;\u2026\u2014\u2013\uff0c\uff1a\u3002\uff01-]|wait\b))"
     r"|w?hoops\b|oops\b|sorry\b|(?:my\s+)?apologies\b|my\s+(?:mistake|bad|error)\b|scratch\s+that\b"
     r"|(?:correction|erratum)\b(?=" + _W + r"[ \t]*:)|i\s+mean\b|let\s+me\s+correct\s+(?:that|this|myself)\b"
     r"|i\s+(?:made|make)\s+(?:a|an)\s+(?:mistake|error|typo)\b|i\s+(?:miscounted|miscalculated)\b"
     r"|that(?:'s|\u2019s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+right)\b)")
 #: What follows a word of the run: punctuation (a sentence's end too: "Wait, no. It's 20."), then
 #: spaces and at most two line breaks. Each part is a bounded run of one kind: linear.
-_SEP = (_W + r"(?:[ \t]*(?:,|;|:|\.{1,3}|!{1,3}|\u2026|\u2014|\u2013|-{1,2})" + _W + r")?[ \t]*(?:\n[ \t]*){0,2}")
+_SEP = (_W + r"(?:[ \t]*(?:[,;:\uff0c\uff1b\uff1a\u3001\u3002\uff01]|\.{1,3}|!{1,3}|\u2026|\u2014|\u2013|-{1,2})" + _W
+        + r")?[ \t]*(?:\n[ \t]*){0,2}")
 #: Where a sentence opens: the start of the text (past spacing, `$`, a dash or the end of display
 #: maths right after an answer), a line, or after the end of a sentence and a space.
 _OPENING = r"(?:\A(?:[\s$,;:\u2014\u2013*_-]|\\[\])]){0,20}|(?<=\n)[ \t>#*_-]{0,8}|(?<=[.!?\u2026][ \t])|(?<=[.!?][\"')*][ \t]))"
@@ -84,9 +96,28 @@ _STATEMENT_RE = re.compile(
     r"|will\s+(?:have|make|get|need|pay|spend|be))"
     r"|there\s+(?:are|is|were|was|will\s+be)|i\s+mean)\b" + _W + r"[ \t]*(?::[ \t]*)?",
     re.IGNORECASE)
-#: The end of a sentence: a full stop before a space or the end (not a decimal point), "!", "?",
-#: a line break, or the end of the text.
-_END_RE = re.compile(r"\.(?=\s|\Z)|[!?\n]|\Z")
+#: The end of a sentence: a full stop before a space or the end (not a decimal point, nor the
+#: stop of "i.e." or "e.g."), "!", "?", their full-width forms ("。", "！", "？"), a line break, or
+#: the end of the text.
+_END_RE = re.compile(r"(?<![iIeE]\.[eEgG])\.(?=\s|\Z)|[!?\n\u3002\uff01\uff1f]|\Z")
+#: An ordered-list marker that opens a line ("1. ", "2) ", "(3) ", "**1.** "): the number of a
+#: step, not a value ("Oops!\n\n1. She buys 4 packs." names none).
+_LIST_MARKER_RE = re.compile(r"[*_]{0,2}(?:\d{1,3}[.)]|\(\d{1,3}\))[*_]{0,2}[ \t]+\S")
+#: Check marks after a value ("4 × 5 = 20 ✓", "20 (✓)", "20 ✔️" with its emoji selector): no part of it.
+_CHECK_MARKS = "\u2713\u2714\u2705\u2611\ufe0f"
+#: A restatement after the value (", i.e. twenty", " e.g. 4 × 5", ", that is, 20"): dropped as a
+#: reason is.
+_RESTATED_RE = re.compile(r",?[ \t]+(?:i\.e\.|e\.g\.|that\s+is\b|namely\b).*\Z", re.IGNORECASE | re.DOTALL)
+#: Working in brackets after the value: "20 (4 × 5)", "20 (= 4 × 5)", "20 [4·5]", "2 (x = 2)",
+#: "20 (i.e., $4 \\times 5$)". Group "inside" is checked for an operation and no word of prose.
+_WORKING_RE = re.compile(r"(?P<open>[(\[])[ \t]*(?:(?:i\.e\.|e\.g\.),?[ \t]*)?(?P<inside>[^()\[\]\n]{1,120})[)\]]\Z",
+                         re.IGNORECASE)
+_OPERATION_RE = re.compile(r"[=+*/\u00d7\u00f7\u00b7\u22c5\u2212^-]|\\(?:times|cdot|div|frac|sqrt)(?![A-Za-z])|(?<=\d)[ \t]*x[ \t]*(?=\d)")
+#: Arrows read as `=` in a chain of working ("10 + 10 → 20").
+_ARROW_RE = re.compile(r"\u2192|\u21d2|\u27f9|=>|\\(?:Rightarrow|implies|to)(?![A-Za-z])")
+#: A decimal comma after a plain-number answer: "20,0" (one or two digits after the comma; three
+#: are a thousands separator).
+_DECIMAL_COMMA_RE = re.compile(r"(-?\d+),(\d{1,2})")
 #: How far after a run its value may end: longer values are no bare answer anyway.
 _WINDOW = 240
 #: Read at most this many retractions (the last ones): a bound on what a flood of them costs.
@@ -95,8 +126,8 @@ _MAX_TRIGGERS = 16
 _REASON_RE = re.compile(r",?[ \t]+(?:because|since|as)\b.*\Z|,[ \t]*(?:and\s+)?not[ \t]+(?P<refused>[^,]{1,40})\Z",
                         re.IGNORECASE | re.DOTALL)
 #: Arithmetic on numbers (a side of `=` in "1.5 + 18.5 = 20"), and a lone variable (`x = 20`).
-_ARITHMETIC_RE = re.compile(r"(?:[\d.,+*/\u00d7\u00f7\u00b7\u22c5()^\u2212 \t-]|\\(?:times|cdot|div)(?![A-Za-z]))*\d"
-                            r"(?:[\d.,+*/\u00d7\u00f7\u00b7\u22c5()^\u2212 \t-]|\\(?:times|cdot|div)(?![A-Za-z]))*")
+_ARITHMETIC_RE = re.compile(r"(?:[\d.,+*/\u00d7\u00f7\u00b7\u22c5()^\u2212\u221a{} \t-]|\\(?:times|cdot|div|sqrt|frac)(?![A-Za-z]))*\d"
+                            r"(?:[\d.,+*/\u00d7\u00f7\u00b7\u22c5()^\u2212\u221a{} \t-]|\\(?:times|cdot|div|sqrt|frac)(?![A-Za-z]))*")
 _VARIABLE_RE = re.compile(r"[ \t]*[A-Za-z][ \t]*")
 
 
@@ -107,7 +138,8 @@ def might_retract(lowered: str) -> bool:
 
 def retraction(tail: str, before: str | None, start: int = 0) -> tuple[int, str] | None:
     """Where the last retraction in `tail[start:]` that names a value opens, and that value (see
-    the module docstring); None when there is none. `before` is the answer it follows (a choice
+    the module docstring; "" for a value that is no other answer, see `_read_value`); None when
+    there is none. `before` is the answer it follows (a choice
     letter is read only after a choice letter)."""
     if not might_retract(tail[start:].lower()):
         return None
@@ -122,7 +154,9 @@ def retraction(tail: str, before: str | None, start: int = 0) -> tuple[int, str]
 def _value_after(tail: str, run: re.Match, before: str | None, *, asked: bool = False) -> str | None:
     """The value the rest of the sentence (or the next, after a run that ends one) after the
     retracting `run` names, or None. A question names none ("No, 20?") unless `asked` (the run
-    itself asks: "or was it 20?")."""
+    itself asks: "or was it 20?"). A value in the next sentence without a statement before it
+    ("Oops!\n20.") is read only when no more working (no digit) follows it, and never a list
+    marker opening a line ("Oops!\n\n1. She buys 4 packs.")."""
     if _answers_a_question(tail, run.start()):
         return None
     pos = run.end()
@@ -131,11 +165,25 @@ def _value_after(tail: str, run: re.Match, before: str | None, *, asked: bool = 
         pos = statement.end()
     elif _BARE_NO_RE.match(run.group()):
         return None  # "No. 5 is odd": "No." may abbreviate "number"
+    elif not tail[tail.rfind("\n", 0, pos) + 1:pos].strip() and _LIST_MARKER_RE.match(tail, pos):
+        return None  # "Wait, no.\n\n1. She buys 4 packs.": the number of a step
     window = tail[pos:pos + _WINDOW + 1]
     end = _END_RE.search(window)
-    if end.start() >= _WINDOW or (window[end.start():end.start() + 1] == "?") != asked:
+    if end.start() >= _WINDOW or (window[end.start():end.start() + 1] in ("?", "\uff1f")) != asked:
         return None  # too long for a value, or a question ("No, 20?") where none is asked
+    if statement is None and _ends_sentence(run.group()) and any(c.isdigit() for c in tail[pos + end.end():]):
+        return None  # "Oops.\n\n2 + 2 = 4\n4 × 5 = 20": working after it, no answer
     return _read_value(window[:end.start()], before)
+
+
+def _ends_sentence(run: str) -> bool:
+    """Whether the retracting `run` ends its sentence ("Wait, no.", "Oops!", "I made a mistake.\n"):
+    what follows is another sentence."""
+    run = run.rstrip(" \t")
+    if run.endswith("\n"):
+        return True
+    run = run.rstrip("*_")
+    return run.endswith(("!", "\u3002", "\uff01")) or (run.endswith(".") and not run.endswith(".."))
 
 
 def _answers_a_question(tail: str, at: int) -> bool:
@@ -145,26 +193,134 @@ def _answers_a_question(tail: str, at: int) -> bool:
 
 
 def _read_value(said: str, before: str | None) -> str | None:
-    """`said` (the rest of a retraction's sentence) as a value, or None (see the module docstring)."""
+    """`said` (the rest of a retraction's sentence) as a value, or None when it names none (see the
+    module docstring); "" when it names a value that is no other answer: `before` again in another
+    form, or one the grader could not read (see `readable_value`). (A retraction naming "" is the
+    last word all the same: an earlier one is not read in its place.)"""
     from rlvr.verifiers.math_extract import (_APPROXIMATE_RE, _CHOICE_LETTER_RE, _INLINE_MATHS_RE, _POINTS_BACK_RE,
                                              _PROSE_WORD_RE, _drop_remark, looks_like_bare_answer, spelled_answer)
 
-    said = said.strip().strip("*_").strip()
+    said = without_marks(said)
     reason = _REASON_RE.search(said)
     if reason is not None and (reason["refused"] is None or _is_value(reason["refused"])):
         said = said[:reason.start()].strip()
-    said = _drop_remark(said.rstrip(".").strip()).strip().strip("*_").strip()
+    restated = _RESTATED_RE.search(said) if ("." in said or " " in said) else None
+    if restated is not None:
+        said = said[:restated.start()].strip()
+    said = _drop_remark(said.rstrip(".").strip()).strip().strip("*_`").strip()
     if not said or len(said) > 200 or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said):
         return None
     spelled = spelled_answer(said)
     if spelled is not None:
-        return spelled
+        return "" if before is not None and _same_value(before, spelled) else spelled
     if _CHOICE_LETTER_RE.match(said.upper() if len(said) <= 3 else said):
         return said if before is not None and _CHOICE_LETTER_RE.match(before.strip()) else None
     if not any(c.isdigit() or c in "\\$" for c in said) or _PROSE_WORD_RE.search(_INLINE_MATHS_RE.sub(" ", said)):
         return None  # a word ("that's right"), or prose ("let me verify: 3 × 6 = 18", "12 is right")
-    said = _last_side(said)
-    return said if looks_like_bare_answer(normalize(said)) else None
+    said = _last_side(without_working(said))
+    if before is not None and _plain_number(before) and _DECIMAL_COMMA_RE.fullmatch(said):
+        said = said.replace(",", ".")  # "20,0" after 20: a decimal comma, not the pair (20, 0)
+    if not looks_like_bare_answer(normalize(said)):
+        return None
+    return said if readable_value(said, before) else ""
+
+
+def without_marks(said: str) -> str:
+    """`said` stripped, less emphasis marks and backticks around it and check marks after it
+    ("**20**", "`20`", "20 ✓", "20 (✓)")."""
+    said = said.strip().strip("*_`").strip()
+    for _ in range(8):  # (a few marks at most: a bound on what a flood of them costs)
+        if not said:
+            break
+        if said[-1] in _CHECK_MARKS:  # "20 ✓"
+            said = said.rstrip(" \t" + _CHECK_MARKS)
+        elif said[-1] == ")" and said[:-1].rstrip(" \t")[-1:] in tuple(_CHECK_MARKS):  # "20 (✓)"
+            k = said.rfind("(")
+            if k < 0 or said[k + 1:-1].strip(" \t" + _CHECK_MARKS):
+                break
+            said = said[:k]
+        else:
+            break
+        said = said.rstrip().rstrip("*_`").rstrip()
+    return said
+
+
+def without_working(said: str) -> str:
+    """`said` less working in brackets after its value ("20 (4 × 5)", "20 (= 4 × 5)", "2 (x = 2)",
+    "20 [4·5]": an operation and no word of prose inside) or after a colon ("20: 4 × 5"). A
+    bracket holding a value alone ("20 (18)") stays, and so does a colon between numbers (`3:30`):
+    they are no working."""
+    if not said.endswith((")", "]")) and ": " not in said:
+        return said
+    from rlvr.verifiers.math_extract import _INLINE_MATHS_RE, _PROSE_WORD_RE
+
+    colon = said.rfind(": ")
+    if colon > 0:
+        working = _TIMES_X_RE.sub("\u00d7", said[colon + 1:].strip())
+        if _OPERATION_RE.search(working) and _ARITHMETIC_RE.fullmatch(working):
+            return said[:colon].strip()
+    k = max(said.rfind("("), said.rfind("["))
+    if k <= 0 or not said.endswith(")" if said[k] == "(" else "]"):
+        return said
+    m = _WORKING_RE.fullmatch(said, k)
+    if m is None:
+        return said
+    inside = _INLINE_MATHS_RE.sub(lambda x: x.group().strip("$"), m["inside"])
+    if not _OPERATION_RE.search(inside) or _PROSE_WORD_RE.search(inside):
+        return said
+    return said[:k].strip()
+
+
+def readable_value(value: str, before: str | None) -> bool:
+    """Whether `value`, a value a retraction, a correction or a second answer names after the
+    answer `before`, counts as one more final answer (rules 18): the grader can read it (it parses
+    as an answer does once normalised, or is a word answer), it is not `before` in another form
+    (`0.25` after `25\\%`, `20.0` after `20`) and, after a plain-number answer, it has no letter
+    glued to it (`20s`, `1k`, `20x`, `x20`: a unit or a typo, which the grader would read as a
+    product). An unreadable restatement ("20 ✓", "20€", "₹20") is no second answer: grading it as
+    one would mark the right answer before it wrong."""
+    from rlvr.verifiers.math_compare import prepare
+    from rlvr.verifiers.math_normalize import word_answer
+    from rlvr.verifiers.math_parse import parse
+
+    if before is not None and _same_value(before, value):
+        return False
+    tried = set()
+    for number_gold in (False, True):
+        norm = normalize(value, number_gold=number_gold)
+        if not norm or norm in tried:
+            continue
+        tried.add(norm)
+        if word_answer(norm) is not None:
+            return True
+        if before is not None and _plain_number(before) and _LETTER_RE.search(_COMMAND_RE.sub(" ", norm)):
+            continue  # `20s` after 20: a unit glued on, not the product 20·s
+        try:
+            prepare(parse(norm))
+        except Exception:  # noqa: BLE001 - a ParseError, or any other way the grader cannot read it
+            continue
+        return True
+    return False
+
+
+#: A LaTeX command's name, and a letter outside one (in a normalised value).
+_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
+_LETTER_RE = re.compile(r"[A-Za-z]")
+
+
+def _plain_number(value: str) -> bool:
+    """Whether `value` is a plain number, fraction or percent (see `math_extract._plain_float`)."""
+    from rlvr.verifiers.math_extract import _plain_float
+
+    return _plain_float(value) is not None
+
+
+def _same_value(before: str, value: str) -> bool:
+    """Whether `value` says the plain value `before` says, in another form (see
+    `math_extract._same_plain_value`: `20.0` and 20, `0.25` and `25\\%`)."""
+    from rlvr.verifiers.math_extract import _same_plain_value
+
+    return _same_plain_value(before, value)
 
 
 def _is_value(text: str) -> bool:
@@ -175,16 +331,25 @@ def _is_value(text: str) -> bool:
 
 
 def _last_side(said: str) -> str:
-    """The last side of a chain of `=` whose sides after the first are arithmetic on numbers, the
-    first one arithmetic or a lone variable ("1.5 + 18.5 = 20", "x = 20": 20); else `said`
+    """The value a chain of `=` (or of arrows: "10 + 10 → 20") gives when its sides are arithmetic
+    on numbers, the first one arithmetic or a lone variable ("1.5 + 18.5 = 20", "x = 20": 20): its
+    last side that is a plain number ("20 = 4 × 5": 20), else its last side; else `said`
     (`y = 2x + 3` is an equation, kept whole)."""
+    said = _ARROW_RE.sub("=", said)
     if "=" not in said or "$" in said:
         return said
     sides = said.split("=")
-    if all(_ARITHMETIC_RE.fullmatch(s) for s in sides[1:]) and (
-            _ARITHMETIC_RE.fullmatch(sides[0]) or _VARIABLE_RE.fullmatch(sides[0])):
-        return sides[-1].strip()
+    arithmetic = [_ARITHMETIC_RE.fullmatch(_TIMES_X_RE.sub("\u00d7", s)) for s in sides]
+    if all(arithmetic[1:]) and (arithmetic[0] or _VARIABLE_RE.fullmatch(sides[0])):
+        plain = [s.strip() for s in sides if _PLAIN_SIDE_RE.fullmatch(s.strip())]
+        return plain[-1] if plain else sides[-1].strip()
     return said
+
+
+#: "4 x 5": a times sign written as the letter x between numbers.
+_TIMES_X_RE = re.compile(r"(?<=\d)[ \t]*[xX][ \t]*(?=\d)")
+#: A plain number as a side of a chain of working.
+_PLAIN_SIDE_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
 # -- second answers offered in other words (rules 18 too) ----------------------------------------
@@ -229,7 +394,8 @@ def might_offer(lowered: str) -> bool:
 
 def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, str] | None:
     """Where the last second answer offered in other words in `tail[start:]` opens, and its value
-    (see the comment above `_OFFER_HINTS`); None when there is none. `before` is the answer it
+    (see the comment above `_OFFER_HINTS`; "" for a value that is no other answer, see
+    `_read_value`); None when there is none. `before` is the answer it
     follows (a choice letter is read only after a choice letter)."""
     lowered = tail[start:].lower()
     if not might_offer(lowered):
