@@ -341,24 +341,20 @@ def test_readable_value():
     assert not readable_value("18s", "20") and not readable_value("1k", "1000")  # a letter glued to a number
 
 
-def _fastest(run, times: int = 7) -> float:
-    best = float("inf")
-    for _ in range(times):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def test_hint_words_in_the_working_cost_no_scan_for_statements():
+def test_hint_words_in_the_working_cost_no_scan_for_statements(monkeypatch):
     """Words that may open a retraction or a second answer ("no, wait", "sorry", "it's", "or") in the
-    working before the last "the answer is" must not make the statement-reading scan the whole text:
-    only what follows the last statement can hold a retraction."""
+    working before the last "the answer is" must not make the statement-reading scan the whole text
+    (`strip_markdown` and the statement search over all of it): only what follows the last
+    statement can hold a retraction."""
+    from rlvr.verifiers import math_extract
+
+    scanned = []
+    real = math_extract.strip_markdown
+    monkeypatch.setattr(math_extract, "strip_markdown", lambda text: scanned.append(len(text)) or real(text))
     hints = ("She sold 48 clips in April. No, wait, let me re-read it. Sorry, it's fine: there is no error, "
              "or is there? Half of 48 is 24, so 48 + 24 = 72. ") * 1500
-    stated_answers(hints + "The answer is 72.")  # (warm)
-    reference = _fastest(lambda: hints.lower().count("a"))  # two passes over the text in C
-    with_hints = _fastest(lambda: stated_answers(hints + "The answer is 72."))
-    # a few passes over the text: ~6 references; scanning it for statements and hint words: ~80
-    assert with_hints < 20 * reference + 0.001
-    assert stated_answers(hints + "The answer is 72. Sorry, 73.") == ["72", "73"]  # (still read after the statement)
+    assert math_extract._corrected_statement(hints + "The answer is 72.") is None
+    assert scanned == []  # the hint words in the working cost no scan
+    assert math_extract._corrected_statement(hints + "The answer is 72. Sorry, 73.") == ["72", "73"]
+    assert scanned  # (after the statement they are read)
+    assert stated_answers(hints + "The answer is 72. Sorry, 73.") == ["72", "73"]
