@@ -1,4 +1,5 @@
-"""Audit 30: environment settings refuse deletion with an error that says what to do instead."""
+"""Audit 30: environment settings refuse deletion with an error that says what to do instead; the
+verifier's workers do not import from the working directory unless their caller does."""
 
 from __future__ import annotations
 
@@ -18,3 +19,31 @@ def test_deleting_a_setting_is_refused_with_what_to_do_instead():
         del tool_env.tool_timeout
     env.reset(options={"task": {"question": "What is 3*4?", "answer": "12"}})
     assert env.step("\\boxed{12}")[1] == 1.0  # the env still steps
+
+
+# ------------------------------------------------------------------ the verifier's workers and the working directory
+
+CHILD = """
+import json, sys
+from rlvr.verifiers.timelimit import WorkerPool
+with WorkerPool(1, preload=["colorsys"]) as pool:
+    print(json.dumps(pool.call("os.path:abspath", ("x",), timeout=30)))
+    print(json.dumps(pool.call("colorsys:rgb_to_hsv", (1.0, 0.0, 0.0), timeout=30)))
+"""
+
+
+def test_a_stray_module_in_the_working_directory_does_not_shadow_the_workers_imports(tmp_path):
+    """A `python script.py` run from a folder holding a `colorsys.py` (sympy imports colorsys) used to
+    break every sympy check: `python -c` put that folder first on the workers' import path."""
+    import subprocess
+    import sys
+
+    work = tmp_path / "data"
+    work.mkdir()
+    (work / "colorsys.py").write_text("raise RuntimeError('the stray colorsys.py was imported')\n")
+    script = tmp_path / "bin" / "check.py"
+    script.parent.mkdir()
+    script.write_text(CHILD)
+    done = subprocess.run([sys.executable, str(script)], cwd=work, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == [f'"{work / "x"}"', "[0.0, 1.0, 1.0]"]

@@ -170,9 +170,13 @@ class _Zygote:
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(os.environ)
+        # `python -c` puts the working directory first on the import path; the workers keep it only
+        # when this process has it too (`python -m`, a REPL), so that a stray file there (a
+        # `colorsys.py` beside the user's data) cannot shadow a module the workers import
+        keep_cwd = any(entry in ("", os.getcwd()) for entry in sys.path)
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from rlvr.verifiers.timelimit import _zygote_main; _zygote_main()",
-             str(theirs.fileno()), ",".join(preload), str(memory_mb or 0)],
+             str(theirs.fileno()), ",".join(preload), str(memory_mb or 0), str(int(keep_cwd))],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
             env=env,
@@ -229,6 +233,9 @@ def _zygote_main() -> None:  # pragma: no cover - runs in a child process
     from multiprocessing.connection import Connection
 
     fd, preload, memory_mb = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    if sys.argv[4:5] == ["0"]:  # the caller does not import from its working directory: nor do we
+        cwd = os.getcwd()
+        sys.path[:] = [entry for entry in sys.path if entry not in ("", cwd)]
     # Interrupts and termination requests are the caller's: it ends this process by closing the
     # control socket (so also when it dies), and kills a worker past its time limit. The workers
     # inherit these dispositions.
