@@ -158,3 +158,70 @@ def test_a_second_answer_naming_another_value_beside_a_check_mark_or_working_is_
     for stated in ("\\boxed{20}\n\n", "The answer is 20.\n\n", "<answer>\\boxed{20}\n\n" + tail + "</answer>"):
         text = stated if stated.endswith("</answer>") else stated + tail
         assert verify("20", text).details["kind"] == "hedged", text
+
+
+# -- review 3: right answers scored hedged by the bracket after a box and second answers in words
+
+@pytest.mark.parametrize("gold, text", [
+    ("3", "To the nearest whole number: $\\boxed{3}$ (about 3.46)."), ("12", "\\boxed{12} (about 12.3)"),
+    ("1234", "\\boxed{1234} (about 1200)"),
+])
+def test_a_box_that_rounds_the_approximate_value_in_its_bracket_stays_right(gold, text):
+    assert verify(gold, text).correct
+
+
+@pytest.mark.parametrize("text", ["\\boxed{100} (about 104)", "The answer is 100 (about 104).", "\\boxed{3} (about 3.6)"])
+def test_an_approximate_value_the_integer_box_is_no_rounding_of_is_a_hedge(text):
+    gold = "3" if "{3}" in text else "100"
+    assert verify(gold, text).details["kind"] == "hedged"
+
+
+def test_rounds_to_reads_both_directions_at_the_decimals_shown():
+    assert restatement_parts("3 (about 3.46)") == ["3"]
+    assert restatement_parts("100 (about 104)") == ["100", "104"]
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("6", "The answer is $\\boxed{6}$ (60%)."), ("6", "The answer is $\\boxed{6}$ (6/10)."),
+    ("6", "\\boxed{6} (\\frac{6}{10})"), ("6", "\\boxed{6} (6/10 = 60\\%)"),
+])
+def test_a_share_in_brackets_after_a_box_is_no_second_answer(gold, text):
+    assert verify(gold, text).correct
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("24", "The answer is $\\boxed{24}$ ($4!$)."), ("6", "The answer is $\\boxed{6}$ ($\\binom{4}{2}$)."),
+    ("6", "\\boxed{6} (\\binom{4}{2})"), ("24", "\\boxed{24} (4!)"),
+])
+def test_an_expression_in_brackets_after_a_box_is_not_compared(gold, text):
+    assert verify(gold, text).correct
+    assert said_after(text[text.index("}") + 1:].lstrip("$"), gold) is None
+
+
+@pytest.mark.parametrize("text", [
+    "\\boxed{12} (13)", "\\boxed{12} (3 × 5)", "\\boxed{12} (i.e. 13)", "\\boxed{12}\n\nAlternatively, 13.",
+    "\\boxed{12}\n\nResult: 13", "\\boxed{6} (7/10)", "\\boxed{12} (3 \\times 5 = 15)",
+])
+def test_another_value_after_a_plain_number_box_stays_a_hedge(text):
+    gold = "6" if "{6}" in text else "12"
+    assert verify(gold, text).details["kind"] == "hedged"
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("2\\sqrt{3}", "The answer is $\\boxed{2\\sqrt{3}}$.\n\nAlternatively, $\\sqrt{12}$."),
+    ("\\frac{\\pi}{2}", "The answer is $\\boxed{\\frac{\\pi}{2}}$.\n\nResult: 90°"),
+    ("\\frac{1}{2}", "\\boxed{\\frac{1}{2}}\n\nWait, it's $\\frac{2}{4}$."),
+])
+def test_a_second_answer_in_words_after_an_answer_that_is_no_plain_number_is_not_read(gold, text):
+    assert verify(gold, text).correct
+    assert second_answer(text[text.index("$.") + 2:] if "$." in text else text, gold) is None
+
+
+def test_a_second_answer_in_words_is_read_after_a_plain_number_or_choice_letter():
+    assert second_answer("\n\nAlternatively, 13.", "12")[1] == "13"
+    assert second_answer("\n\nAlternatively, C.", "B")[1] == "C"
+    assert verify("B", "\\boxed{B}\n\nAlternatively, C.").details["kind"] == "hedged"
+
+
+def test_a_retraction_in_words_after_an_answer_that_is_no_plain_number_is_still_read():
+    assert verify("2\\sqrt{3}", "\\boxed{2\\sqrt{3}}\n\nWait, no, it's 4.").details["kind"] == "hedged"

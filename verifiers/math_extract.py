@@ -388,17 +388,37 @@ def _same_plain_value(a: str, b: str) -> bool:
 
 
 def _rounds_to(value: str, rounded: str) -> bool:
-    """Whether `rounded` (said "about …" after `value`) may be a rounding of `value`: closer than a
-    unit in its last decimal place shown (`1.4142` and `1.41`, `12.5` and `13`), or within 5%
-    (`1000` and `1001`). True when either is no plain number (`$\\frac{\\sqrt2}{2}$` and 0.707: the
-    rounding of an expression is not checked here)."""
+    """Whether `rounded` (said "about …" after `value`) may be a rounding of `value`, or `value` one
+    of `rounded`: `rounded` closer than a unit in its last decimal place shown (`1.4142` and `1.41`,
+    `12.5` and `13`), an integer ending in zeros within half a unit of its last non-zero digit
+    (`1234` and `1200`), within 5% of a value with decimals (`2.5` and `2.6`), or `value` what
+    `rounded` gives at the decimals `value` shows (`3` and `3.46`, `12` and `12.3`; `100` and `104`
+    are two answers: 104 rounds to 104, not 100). True when either is no plain number
+    (`$\\frac{\\sqrt2}{2}$` and 0.707: the rounding of an expression is not checked here)."""
     x, y = _plain_float(value), _plain_float(rounded)
     if x is None or y is None or x[1] != y[1]:
         return True
     xv, yv = x[0], y[0]
-    shown = rounded.strip().strip("$").split("/")[0]
-    decimals = len(shown.split(".")[1].rstrip("\\% ")) if "." in shown else 0
-    return abs(xv - yv) < 10.0 ** -decimals or abs(xv - yv) <= 0.05 * abs(xv)
+    gap = abs(xv - yv)
+    shown_y, shown_x = _shown_number(rounded), _shown_number(value)
+    if gap < 10.0 ** -_decimals(shown_y) or gap <= 0.5 * 10.0 ** -_decimals(shown_x) + 1e-12:
+        return True
+    zeros = len(shown_y) - len(shown_y.rstrip("0")) if "." not in shown_y and "/" not in shown_y else 0
+    if zeros and gap <= 0.5 * 10.0 ** zeros:
+        return True  # `1200` after 1234: rounded at its significant figures
+    return "." in shown_x and gap <= 0.05 * abs(xv)
+
+
+def _shown_number(value: str) -> str:
+    """The number `value` writes, as written (less `$`, a `\\$` sign, a percent sign and commas)."""
+    shown = value.strip().strip("$").strip().removeprefix("\\$")
+    return re.sub(r" ?\\?%$", "", shown).replace(",", "")
+
+
+def _decimals(shown: str) -> int:
+    """How many decimals the number `shown` (see `_shown_number`) shows: 2 for `3.46`, 0 for `3/4`."""
+    shown = shown.split("/")[0]
+    return len(shown.split(".")[1].strip()) if "." in shown else 0
 
 
 def _bracket_after_box(tail: str, box: str | None) -> str | None:
@@ -409,7 +429,9 @@ def _bracket_after_box(tail: str, box: str | None) -> str | None:
     holds a plain number, as `_bracketed_hedge` reads "(or …)": another bracket is a remark or a
     unit (`(dozen)`, `(in dollars)`, `(cm)`, `(see above)`), a restatement (`\\boxed{0.5} (50\\%)`,
     `(3 × 4)`, `(3 × 4 = 12)`, `(twelve)`) or an expression's value, which is not compared here.
-    A number alone in brackets (`\\boxed{12} (1)`) is read as a value, not as an equation label."""
+    A number alone in brackets (`\\boxed{12} (1)`) is read as a value, not as an equation label.
+    Not read either: a share of a whole (`\\boxed{6} (60\\%)`, `(6/10)`, see `_share_of`), and an
+    expression that is no plain value or arithmetic on them (`(4!)`, `(\\binom{4}{2})`)."""
     if box is None or "(" not in tail[:16] or _plain_float(box) is None:
         return None
     m = _BRACKET_AFTER_BOX_RE.match(tail)
@@ -428,11 +450,32 @@ def _bracket_after_box(tail: str, box: str | None) -> str | None:
         sides = [side.strip() for side in inside.split("=")]
         if not all(sides) or not all(_ARITHMETIC_FULL_RE.fullmatch(side) for side in sides):
             return None
+        if any(_share_of(box, side) for side in sides):
+            return None  # `\\boxed{6} (6/10 = 60\\%)`: the share the answer is of a whole
         return sides[-1] if not _same_plain_value(box, sides[-1]) else sides[0]
     parts = restatement_parts(f"{box} ({inside})")
     if len(parts) < 2 or _same_plain_value(box, parts[-1]) or _decimal_rounding(box, parts[-1]):
         return None
-    return parts[-1]
+    value = parts[-1].strip().strip("$").strip()
+    if not _ARITHMETIC_FULL_RE.fullmatch(value) and _plain_float(value) is None:
+        return None  # `(4!)`, `(\\binom{4}{2})`: an expression, whose value is not compared here
+    return None if _share_of(box, value) else parts[-1]
+
+
+def _share_of(box: str, value: str) -> bool:
+    """Whether `value`, in brackets after the plain-number box, is the share the box is of a whole,
+    not another answer: a percent after a box that is none (`\\boxed{6} (60\\%)`), or a fraction whose
+    numerator is the box (`\\boxed{6} (6/10)`, `(\\frac{6}{10})`)."""
+    x, y = _plain_float(box), _plain_float(value)
+    if x is None or y is None or x[1]:
+        return False
+    if y[1]:
+        return True
+    m = _PLAIN_FLOAT_RE.fullmatch(value.strip().strip("$").strip())
+    numerator = m["n"] if m["n"] is not None else (m["a"] if m["b"] is not None else None)
+    if numerator is None:
+        return False
+    return abs(float(numerator.replace(",", "")) - x[0]) <= 1e-9 * max(1.0, abs(x[0]))
 
 
 def _decimal_rounding(shown: str, value: str) -> bool:

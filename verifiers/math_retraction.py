@@ -315,6 +315,13 @@ def _plain_number(value: str) -> bool:
     return _plain_float(value) is not None
 
 
+def _choice_letter(value: str) -> bool:
+    """Whether `value` is a choice letter (`C`, `(C)`, see `math_extract._CHOICE_LETTER_RE`)."""
+    from rlvr.verifiers.math_extract import _CHOICE_LETTER_RE
+
+    return _CHOICE_LETTER_RE.match(value.strip()) is not None
+
+
 def _same_value(before: str, value: str) -> bool:
     """Whether `value` says the plain value `before` says, in another form (see
     `math_extract._same_plain_value`: `20.0` and 20, `0.25` and `25\\%`)."""
@@ -396,7 +403,12 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
     """Where the last second answer offered in other words in `tail[start:]` opens, and its value
     (see the comment above `_OFFER_HINTS`; "" for a value that is no other answer, see
     `_read_value`); None when there is none. `before` is the answer it
-    follows (a choice letter is read only after a choice letter)."""
+    follows (a choice letter is read only after a choice letter). Read only after a plain number
+    or a choice letter, where a restatement can be told from another answer: after another answer
+    an offer is most often the same in another form (`2\\sqrt{3}` then "Alternatively, $\\sqrt{12}$",
+    `\\frac{\\pi}{2}` then "Result: 90°"), which the grader would score as a second answer."""
+    if before is not None and not _plain_number(before) and not _choice_letter(before):
+        return None
     lowered = tail[start:].lower()
     if not might_offer(lowered):
         return None
