@@ -242,3 +242,59 @@ def test_what_the_rule_takes_for_the_tests_own(setup, later, source, independent
         assert _independent_of_answers(source, start, first, namespace) is independent
     finally:
         math.pi = pi
+
+
+# -- 5. review 3 of rules 10: attributes set on functions and classes ------------------------------
+@pytest.mark.parametrize("tests, setup", [
+    # an attribute set on a setup helper after the first call (the function's own __dict__)
+    pytest.param(["helper.data = f(3)\nassert len(helper.data) == 3", "assert f(helper.data) == 6"],
+                 "def helper():\n    return 0\n", id="helper-attribute"),
+    # a helper returning its own attribute
+    pytest.param(["helper.data = f(3)\nassert len(helper.data) == 3", "assert f(helper()) == 6"],
+                 "def helper():\n    return helper.data\n", id="helper-reads-own-attribute"),
+    # attributes set on a library function, class, a class's function and a metaclass
+    pytest.param(["import json\njson.dumps.data = f(3)\nassert len(json.dumps.data) == 3",
+                  "import json\nassert f(json.dumps.data) == 6"], "", id="library-function-attribute"),
+    pytest.param(["import json\njson.JSONDecoder.data = f(3)\nassert len(json.JSONDecoder.data) == 3",
+                  "import json\nassert f(json.JSONDecoder.data) == 6"], "", id="library-class-attribute"),
+    pytest.param(["import json\njson.JSONDecoder.decode.data = f(3)\nassert len(json.JSONDecoder.decode.data) == 3",
+                  "import json\nassert f(json.JSONDecoder.decode.data) == 6"], "", id="library-method-attribute"),
+    pytest.param(["import abc\nabc.ABCMeta.data = f(3)\nassert len(abc.ABCMeta.data) == 3",
+                  "import collections.abc\nassert f(collections.abc.Sized.data) == 6"], "", id="library-metaclass-attribute"),
+    # a class of the setup's inheriting it from a library base class
+    pytest.param(["import json\njson.JSONDecoder.data = f(3)\nassert len(json.JSONDecoder.data) == 3",
+                  "assert f(C.data) == 6"], "import json\nclass C(json.JSONDecoder):\n    pass\n", id="library-base-attribute"),
+])
+def test_an_attribute_set_on_a_function_or_class_from_a_call_is_the_answers_failure(box, tests, setup):
+    verdict = check_function(WRONG, tests, "f", sandbox=box, timeout=20, setup_code=setup)
+    assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
+    honest = check_function(RIGHT, tests, "f", sandbox=box, timeout=20, setup_code=setup)
+    assert honest.correct, honest.reason
+
+
+@pytest.mark.parametrize("tests, setup", [
+    pytest.param(["assert apply(None, []) == []", "import json\nassert apply(json.dumps, [1, 2]) == ['1', '2']"],
+                 "", id="library-function"),
+    pytest.param(["assert apply(None, []) == []", "assert apply(str.upper, ['a']) == ['A']"], "", id="builtin-method"),
+    pytest.param(["assert apply(None, []) == []", "import math\nassert apply(math.sqrt, [4]) == [2.0]"],
+                 "", id="builtin-function"),
+    pytest.param(["assert apply(None, []) == []", "assert apply(double, [1, 2]) == [2, 4]"],
+                 "import functools\ndef wrap(g):\n    @functools.wraps(g)\n    def inner(v):\n        return g(v)\n"
+                 "    return inner\n@wrap\ndef double(v):\n    return 2 * v\n", id="wrapped-setup-helper"),
+])
+def test_honest_library_and_wrapped_functions_stay_a_dataset_error(box, tests, setup):
+    verdict = check_function(APPLY, tests, "apply", sandbox=box, timeout=20, setup_code=setup)
+    assert verdict.details["kind"] == "dataset_error", verdict.reason
+
+
+@pytest.mark.parametrize("setup, later, source, independent", [
+    ("def g(v):\n    return v\n", "", "candidate(g.data)", True),  # (an AttributeError, not sent)
+    ("def g(v):\n    return v\n", "g.data = [0]", "candidate(g.data)", False),
+    ("def g(v):\n    return v\n", "g.data = 3", "candidate(g)", False),
+    ("def g(v):\n    return v\ng.data = 3\n", "", "candidate(g.data)", True),  # set before the first call
+    ("import json", "", "candidate(json.dumps, json.JSONDecoder.decode)", True),
+])
+def test_what_the_rule_takes_of_function_attributes(setup, later, source, independent):
+    namespace, first = _namespace(setup)
+    exec(later, namespace)
+    assert _independent_of_answers(source, dict(namespace), first, namespace) is independent

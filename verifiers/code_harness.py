@@ -983,7 +983,7 @@ _MISSING = object()
 class FirstCall:
     """What the tests had bound when the run first called the solution (`Harness.call`): the tests'
     namespace, every loaded module's attributes, and the state of the tests' functions and classes
-    then bound (code, defaults, closure; class attributes). A value still bound as then, and of a
+    then bound (code, defaults, closure, function attributes; class attributes). A value still bound as then, and of a
     kind that cannot change in place, was made before any answer existed."""
 
     def __init__(self, namespace):
@@ -1020,7 +1020,8 @@ class FirstCall:
 
 def _state(value, namespace):
     """What an earlier test could have changed of a function or class of the tests' (defined in
-    their namespace): its code, defaults and closure; its attributes and bases. None for others."""
+    their namespace): its code, defaults, closure and attributes (`helper.data = candidate(3)`); a
+    class's attributes and bases. None for others."""
     if type(value) is type(_state) and value.__globals__ is namespace:
         cells = []
         for cell in value.__closure__ or ():
@@ -1028,8 +1029,9 @@ def _state(value, namespace):
                 cells.append(cell.cell_contents)
             except ValueError:  # an empty cell
                 cells.append(None)
-        kwdefaults = value.__kwdefaults__ or {}
-        return (value.__code__, value.__defaults__, *kwdefaults.keys(), *kwdefaults.values(), *cells)
+        kwdefaults, attributes = value.__kwdefaults__ or {}, vars(value)
+        return (value.__code__, value.__defaults__, *kwdefaults.keys(), *kwdefaults.values(), *cells,
+                *attributes.keys(), *attributes.values())
     if isinstance(value, type) and not _library_class(value):
         attributes = vars(value)
         return (*value.__bases__, *attributes.keys(), *attributes.values())
@@ -1062,6 +1064,7 @@ class _Reads:
         self.start, self.first, self.namespace = start, first, namespace
         self.own, self.bound = own, bound  # the unit's own top-level names; every name it binds
         self.modules = {}  # modules the unit or its helpers reach, by id
+        self.objects = {}  # library functions and classes they reach, by id (`object_attributes`)
         self.attributes = set()
         self.checking = set()  # functions whose check is under way (recursion)
 
@@ -1152,13 +1155,15 @@ class _Reads:
             return True  # the __dict__ / __weakref__ / slot descriptors of a class
         if kind is type(_state):
             if value.__globals__ is not self.namespace:
+                self.objects[id(value)] = value
                 module = _module_of(value.__globals__)
                 return module is not None and not _state_module(module)
             return self.tests_function(value, depth)
         if isinstance(value, type):
             if _library_class(value):
+                self.objects[id(value)] = value
                 return not value.__flags__ & (1 << 9) or not _state_module(sys.modules[value.__module__])
-            return (self.first is not None and self.first.unchanged(value)
+            return (self.first is not None and self.first.unchanged(value) and self.fixed(type(value), depth + 1)
                     and all(self.fixed(item, depth + 1) for item in _state(value, self.namespace)))
         return False
 
@@ -1198,6 +1203,32 @@ class _Reads:
                 else:
                     return False
         return True
+
+
+    def object_attributes(self):
+        """Whether no attribute the unit (or a helper) may read of a library function or class it
+        reaches is one an earlier test could have set from what a call returned (`json.dumps.data =
+        candidate(3)`, `json.JSONDecoder.data = ...`): a library function's own attributes never
+        count, and a library class's (or its metaclass's; builtin classes take none) only when they
+        are code that `fixed` accepts. By name, whatever object the unit reads it of: in doubt."""
+        attributes, modules = frozenset(self.attributes), set(self.modules)
+        checked = set()
+        while len(checked) < len(self.objects):  # (`fixed` adds the functions of a class's it meets)
+            value = next(v for k, v in self.objects.items() if k not in checked)
+            checked.add(id(value))
+            if not isinstance(value, type):
+                if any(a in vars(value) for a in attributes):
+                    return False
+                continue
+            for cls in (*value.__mro__, *type(value).__mro__):
+                for attribute in attributes if cls.__flags__ & (1 << 9) else ():
+                    found = vars(cls).get(attribute, _MISSING)
+                    if found is not _MISSING and not (
+                            (_is_code(found) or type(found) in (staticmethod, classmethod, property))
+                            and type(found) is not type(sys) and self.fixed(found, 0)):
+                        return False
+        # what `fixed` read on the way (a helper's code) was checked by no rule above: in doubt
+        return self.attributes == attributes and set(self.modules) == modules
 
 
 class _ReadsSlots:
@@ -1263,7 +1294,9 @@ def _independent_of_answers(source, start, first=None, namespace=None):
     them), or a function or class of the tests' whose code, defaults, closure and attributes are as
     then and read only such names in turn. A list bound before the first call is not: it may have
     been passed to the solution and changed in place. Attributes read of a module must be its
-    functions, classes or submodules, or constants it held at the first call; no underscore or
+    functions, classes or submodules, or constants it held at the first call; none may be one a
+    library function it reaches has of its own, or a library class has that is not code
+    (`_Reads.object_attributes`); no underscore or
     STATE_ATTRIBUTES attribute is read, not even in a format template. The namespace keeps what the
     setup and earlier units bound (`a = candidate(3)`), so a unit reading such a name may send what
     the answer chose: a wrong answer returning a list too large to pass back would have its failure
@@ -1288,7 +1321,7 @@ def _independent_of_answers(source, start, first=None, namespace=None):
               if type(node).__name__ in ("MatchAs", "MatchStar", "MatchMapping")}
     reads = _Reads(start, first, namespace, _top_level_own(tree), bound)
     try:
-        return reads.code(code, unit=True) and reads.module_attributes()
+        return reads.code(code, unit=True) and reads.module_attributes() and reads.object_attributes()
     except RecursionError:
         return False
 
