@@ -16,10 +16,11 @@ answers (`container_memory_mb`). A run may raise `max_output_bytes` (the verifie
 that expect long outputs): what it prints beyond the sandbox's cap must then fit in what the
 worker leaves of its share (most of it: the worker itself takes about 15 MiB).
 
-A container lost during a run is looked up in the engine's events: one that Docker was asked to
-kill (`docker kill`, `docker rm -f`, a daemon shutdown) was not ended by the program, which
-cannot signal its pid 1; one whose OOM killer acted ended for lack of memory. A run that loses
-its container twice is then a "sandbox_error" (killed from outside) or "memory" (`DockerPool`).
+A container lost during a run is looked up in the engine's events: one whose OOM killer acted
+ended for lack of the run's memory, and the run is "memory" at once, never tried again; one that
+Docker was asked to kill (`docker kill`, `docker rm -f`, a daemon shutdown) was not ended by the
+program, which cannot signal its pid 1, and a run that loses its container that way twice is a
+"sandbox_error" (`DockerPool`).
 Containers log nothing (log driver "none"): every byte a run prints goes through the worker's
 stdout, and Docker's default json-file driver would keep it all on the host's disk.
 
@@ -62,6 +63,10 @@ INPUT_COST = 5
 INPUT_RESERVE_MB = 24
 #: How long (seconds) to wait for the engine's events about a container lost during a run.
 EVENTS_WAIT_SECONDS = 5.0
+#: How long (seconds) a run's own calls to the engine (a container's pids limit, its removal) may
+#: take: a daemon that answers none of them meanwhile is hung, and the run ends as a
+#: "sandbox_error" rather than waiting on it the client's whole timeout for each call (`DockerPool`).
+CALL_TIMEOUT_SECONDS = 10.0
 #: The label every rlvr container carries, and the labels naming the process that started it.
 LABEL = "rlvr.sandbox"
 OWNER_LABELS = ("rlvr.sandbox.boot_id", "rlvr.sandbox.pid_ns", "rlvr.sandbox.pid", "rlvr.sandbox.pid_start")
@@ -264,7 +269,8 @@ class DockerChannel(Channel):
         if limit == self.pids_limit:
             return
         api = self._client.api  # (the SDK's Container.update takes no pids limit: Engine API /containers/{id}/update)
-        response = api._post_json(api._url("/containers/{0}/update", self.container.id), data={"PidsLimit": limit})
+        response = api._post_json(api._url("/containers/{0}/update", self.container.id), data={"PidsLimit": limit},
+                                  timeout=CALL_TIMEOUT_SECONDS)
         api._raise_for_status(response)
         self.pids_limit = limit
 
@@ -295,14 +301,23 @@ class DockerChannel(Channel):
             return "killed"
         return "exited" if actions & {"die", "destroy"} else "unknown"
 
+    #: Set by `kill` when the engine did not answer the removal within `CALL_TIMEOUT_SECONDS`.
+    daemon_hung = False
+
     def kill(self) -> None:
+        import requests
+
         try:
             self._socket.close()
         except OSError:
             pass
+        api = self._client.api
         try:
-            self.container.remove(force=True)
-        except Exception:  # already gone
+            api._raise_for_status(api._delete(api._url("/containers/{0}", self.container.id), params={"force": True},
+                                              timeout=CALL_TIMEOUT_SECONDS))
+        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError):
+            self.daemon_hung = True  # (the container stops anyway once the engine reads its closed stdin)
+        except Exception:  # noqa: BLE001 - already gone
             pass
 
     def diagnostics(self) -> str:
@@ -312,14 +327,18 @@ class DockerChannel(Channel):
 class DockerPool(WarmPool):
     """Warm containers, each given the run's process limit before the run.
 
-    A run that loses its container twice (see `WarmPool`) is judged by how the containers ended
-    (`DockerChannel.how_it_ended`). A program cannot kill its container's pid 1 (it handles no
-    signals): one killed through Docker without its OOM killer acting was killed from outside,
-    and the run is a "sandbox_error", whatever an empty program does next. One whose OOM killer
-    acted both times ran out of memory: the run is "memory" (the program's processes, its files
-    in the tmpfs mounts and the worker share the container's memory). Otherwise (a worker that
-    exited or went silent) the pool decides as for every backend. A handler that the worker
-    reports killed while the container's OOM killer acted makes the run "memory" at once.
+    A container lost during a run is judged by how it ended (`DockerChannel.how_it_ended`). One
+    whose OOM killer acted was lost to the run's own memory: the program's processes, its files in
+    the tmpfs mounts and the worker share the container's memory, and a program can make itself
+    and its files the OOM killer's last choice (it may set its own `oom_score_adj` back to the
+    worker's), so that the worker goes first. The run is then "memory" at once, never tried again
+    on a fresh container: a second try would let a program that sees a test going wrong get a new,
+    independent attempt at it. (The run is still a "sandbox_error" if a fresh container then fails
+    to run an empty program: `WarmPool`.) A handler that the worker reports killed while the
+    container's OOM killer acted is "memory" the same way. A container lost otherwise is tried once
+    more (see `WarmPool`); one lost twice to a kill through Docker without its OOM killer acting
+    was killed from outside (a program cannot kill its container's pid 1: it handles no signals),
+    and the run is a "sandbox_error", whatever an empty program does next.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -327,21 +346,26 @@ class DockerPool(WarmPool):
         self._run = threading.local()  # this thread's run: how its containers ended (`_exchange`)
 
     def execute(self, message: dict, limits: Limits) -> ExecResult:
-        self._run.losses, self._run.handler_oom = [], False
+        self._run.losses, self._run.oom, self._run.checking, self._run.hung = [], None, False, False
         result = super().execute(message, limits)
-        losses = self._run.losses[:2]  # (a third: the empty program's, see `_runs_an_empty_program`)
-        if result.status != "error" or result.exit_code is not None:
-            return result
-        if self._run.handler_oom:
-            ended = "the run's supervisor (its handler)"
-        elif len(losses) == 2 and set(losses) == {"oom"}:
-            ended = "the sandbox's worker (twice, on fresh workers)"
-        else:
+        if result.status != "error" or result.exit_code is not None or self._run.oom is None:
             return result
         return replace(result, status="memory", message=(
-            f"memory limit exceeded: the container's OOM killer ended {ended}: the program's processes, its "
+            f"memory limit exceeded: the container's OOM killer ended {self._run.oom}: the program's processes, its "
             "files in the tmpfs mounts and the worker share the container's memory (the sandbox's memory_mb, "
             "plus the worker's share)"))
+
+    def _discard(self, channel: DockerChannel) -> None:
+        super()._discard(channel)
+        if channel.daemon_hung:  # this run will not wait on the engine again (`_acquire`)
+            self._run.hung = True
+
+    def _acquire(self) -> DockerChannel:
+        if getattr(self._run, "hung", False):
+            raise SandboxUnavailable(
+                f"the Docker daemon did not answer within {CALL_TIMEOUT_SECONDS:g}s when this run's container was "
+                "to be removed: it is hung or gone, so the run is not tried on another container")
+        return super()._acquire()
 
     def _exchange(self, channel: DockerChannel, message: dict, limits: Limits) -> dict | None:
         try:
@@ -357,8 +381,13 @@ class DockerPool(WarmPool):
             losses = getattr(self._run, "losses", None)
             if losses is not None:
                 losses.append(channel.how_it_ended(began))
+                if losses[-1] == "oom" and not self._run.checking:
+                    # the run's own doing: no second try (`WarmPool.execute` tries no job that
+                    # killed its handler again); `execute` makes the run "memory"
+                    self._run.oom = "the sandbox's worker"
+                    return {"handler_killed": "by the container's OOM killer"}
         elif "handler_killed" in reply and reply.pop("oom", False):  # (see the worker's `_report_killed_handler`)
-            self._run.handler_oom = True
+            self._run.oom = "the run's supervisor (its handler)"
         return reply
 
     def _runs_an_empty_program(self, message: dict, limits: Limits) -> bool:
@@ -368,7 +397,13 @@ class DockerPool(WarmPool):
                 f"the {self.name} sandbox lost its container twice during this run, killed from outside through "
                 "Docker (`docker kill`, `docker rm -f`, a daemon restart; not by its OOM killer): a program cannot "
                 "kill its container, so the sandbox is failing, not the program")
-        return super()._runs_an_empty_program(message, limits)
+        if getattr(self._run, "hung", False):
+            return False  # (no fresh container can be asked of a hung daemon: a "sandbox_error")
+        self._run.checking = True  # (a container lost now is the sandbox's failure: no report stands in)
+        try:
+            return super()._runs_an_empty_program(message, limits)
+        finally:
+            self._run.checking = False
 
 
 class DockerSandbox(Sandbox):
@@ -437,9 +472,7 @@ def _require_image(client, image: str) -> None:
     try:
         found = client.images.get(image)
     except docker.errors.ImageNotFound:
-        raise SandboxUnavailable(
-            f"Docker image {image!r} not found: build it with `rlvr sandbox build-image`"
-        ) from None
+        raise SandboxUnavailable(f"Docker image {image!r} not found: {_how_to_build(image)}") from None
     except Exception as exc:
         raise SandboxUnavailable(f"cannot query Docker for image {image!r}: {exc}") from None
     if found.id in _WORKING_IMAGES:
@@ -448,6 +481,15 @@ def _require_image(client, image: str) -> None:
         python_version_in(client, image)
     except ImageBuildError as exc:
         raise SandboxUnavailable(
-            f"{exc}: the sandbox's worker needs python3 (3.9 or later) in the image; rebuild it with "
-            "`rlvr sandbox build-image`, or pass image= one that has it") from None
+            f"{exc}: the sandbox's worker needs python3 (3.9 or later) in the image; "
+            f"{_how_to_build(image).replace('build it', 'rebuild it', 1)}, or pass image= one that has it") from None
     _WORKING_IMAGES.add(found.id)
+
+
+def _how_to_build(image: str) -> str:
+    """How to get `image`: `rlvr sandbox build-image` makes the default image; any other tag is
+    either built by it under that tag, or an image of the user's own (such as one FROM the default)."""
+    if image == DEFAULT_IMAGE:
+        return "build it with `rlvr sandbox build-image`"
+    return (f"build it with `rlvr sandbox build-image --tag {image}`, or build or pull an image of your own "
+            f"with that tag (for instance one FROM {DEFAULT_IMAGE}, with python3 3.9 or later)")

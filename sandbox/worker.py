@@ -83,6 +83,7 @@ import ctypes
 import errno
 import gc
 import json
+import math
 import os
 import resource
 import select
@@ -106,6 +107,10 @@ CLEANUP_SECONDS = 5.0
 # answered, but the worker must retire (a job's processes could not all be killed); or the host
 # closed the control pipe. Any other end (a crash, a signal) also ends the worker.
 HANDLED, RETIRE, HOST_CLOSED = 0, 3, 4
+#: The status `Worker._supervise` gives a run whose host closed the control pipe meanwhile (the host
+#: process ended, even by SIGKILL): the run is stopped at once, not left to its time limit (up to a
+#: day, a CPU busy all along, in a container nothing else would stop), and never answered.
+HOST_GONE = "host_gone"
 #: A handler's answer when the job lowered the handler's own resource limits and the handler then
 #: failed (`Worker._own_limits_lowered`): the program's doing, so its `error`, never a `sandbox_error`
 #: that would leave a wrong answer unscored (or, repeated, stop a training run as an outage).
@@ -470,6 +475,8 @@ class Worker:
             try:
                 job, line = json.loads(line), None  # (the line freed: a job's input may be large)
                 result = self.run_job(job)
+                if result.get("status") == HOST_GONE:  # the job is killed and its files wiped: the worker ends
+                    return HOST_CLOSED
             except Exception as exc:  # the worker's own fault (reported as such, and retired) ...
                 if self._own_limits_lowered():  # ... unless the job, running as our user, did it
                     os.write(self.ctl_out.fileno(), sabotaged)
@@ -695,7 +702,10 @@ class Worker:
                 wait = min(remaining, max(0.0, next_count - now)) if counted else remaining
                 # Once the child is gone, only processes it left behind can hold the pipes open:
                 # take what is already there and stop.
-                ready, _, _ = select.select(watched, [], [], wait if wait_status is None else 0)
+                ready = _wait_readable(watched, wait if wait_status is None else 0, self.ctl_in.fileno())
+                if ready is None:  # the host is gone: nobody waits for the result
+                    status, message = HOST_GONE, "the host closed the control pipe during the run"
+                    break
                 if not ready and wait_status is not None:
                     break
                 for fd in ready:
@@ -1040,6 +1050,26 @@ def _too_many_files(paths: list[str], limit: int) -> str | None:
         if stats.f_files and stats.f_files - stats.f_ffree - 1 > limit:
             return path
     return None
+
+
+def _wait_readable(fds: list[int], timeout: float, control: int) -> list[int] | None:
+    """Those of `fds` that become readable (or reach their end) within `timeout` seconds, as
+    `select` would say; None once the host has closed the control pipe, whose read end is
+    `control`. That pipe is watched for its hang-up alone (no POLLIN asked: poll reports POLLHUP
+    and POLLERR whatever is asked), so nothing is read from it, and a byte the host sent (it sends
+    the next job only once this one is answered) wakes nothing: the next handler reads it."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    poller.register(control, 0)
+    ready = []
+    for fd, events in poller.poll(math.ceil(max(timeout, 0.0) * 1000)):
+        if fd == control:
+            if events & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                return None
+        else:
+            ready.append(fd)
+    return ready
 
 
 def _kill_group(pid: int) -> None:
