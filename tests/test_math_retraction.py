@@ -358,3 +358,29 @@ def test_hint_words_in_the_working_cost_no_scan_for_statements(monkeypatch):
     assert math_extract._corrected_statement(hints + "The answer is 72. Sorry, 73.") == ["72", "73"]
     assert scanned  # (after the statement they are read)
     assert stated_answers(hints + "The answer is 72. Sorry, 73.") == ["72", "73"]
+
+
+#: A retraction to a number and what it counts, ending its sentence ("Wait, no, it's 21 apples."),
+#: after a right 20: the number is read as a plain-number gold's answer is ("21 apples" is 21).
+@pytest.mark.parametrize("tail", [
+    "Wait, no, it's 21 apples.", "Oops, 21 dollars.", "Oops, 21 apples!", "Wait, no, she has 21 apples.",
+    "Wait, no.\n\n21 apples.", "Sorry, 3/4 of the pizza.",
+])
+def test_a_retraction_to_a_number_and_a_noun_is_a_hedge(tail):
+    for stated in ("\\boxed{20}. ", "The answer is 20. ", "The answer is 20 apples. ", "#### 20\n",
+                   "\\boxed{20 \\text{ apples}}\n\n"):
+        assert kind("20", stated + tail) == "hedged", stated + tail
+    assert retraction("The answer is 20. " + tail, "20")[1] in ("21", "3/4")
+
+
+@pytest.mark.parametrize("tail", [
+    "Wait, no, it's 20 apples.", "Oops, 20 dollars.",  # the answer again
+    "No, 2 hours have passed!", "Oops, 3 apples per box in step 2.", "Wait, no, 12 is right.",  # a sentence
+    "Wait, no, 2 more.", "Wait, no, 5 each.", "Wait, no, 5 minutes earlier.", "Wait, no, 21 apples and 3 pears.",
+    "Oops, 2 typos.", "Wait, no, 1 error.",  # about a mistake, not a value
+    "Wait, no, it's 6 an hour.", "Oops, 3 apples every day.", "Sorry, 6 dollars apiece.",  # a rate: a step
+    "Wait, no, let me verify: 3 × 6 = 18",
+])
+def test_words_after_a_number_that_name_no_other_value_are_no_retraction(tail):
+    for stated in ("\\boxed{20}. ", "The answer is 20. ", "#### 20\n"):
+        assert kind("20", stated + tail) == "equal", stated + tail

@@ -20,13 +20,16 @@ answer wrong. A retraction is read only when
   correct total is", "she makes", "I mean", a colon), is a value and nothing else: maths with no
   word of prose in it ("Wait, no, let me verify: 3 × 6 = 18", "Oops, typo in step 3, but the answer
   stands", "No. of apples: 18", "Wait, no — 12 is right" name none), a number in words ("twenty"),
-  or a choice letter after a choice letter. A retraction that ends its sentence there ("Wait, no.",
-  "Oops!", "I made a mistake.") reads the next sentence the same way, so only a short statement
-  of a value ("It's 20.", "20.") is read; without a statement ("It's …") before it, only when no
-  more working (no digit) follows it, and never an ordered-list marker opening a line ("Oops!\n\n1.
-  She buys 4 packs." names no 1). A bare "No." (which may abbreviate "number") must be followed by
-  a statement ("No. It's 20."). The full-width "。", "！", "？", "，" punctuate as their ASCII forms;
-  the stop of "i.e." and "e.g." ends no sentence.
+  or a choice letter after a choice letter. After an answer that is a number, a number and the
+  words of what it counts ("Wait, no, it's 21 apples.", "Oops, 21 dollars.") is that number, read
+  as a plain-number gold's answer is ("12 cupcakes", rules 16), unless the words are about a
+  mistake ("Oops, 2 typos.") or make it a rate ("6 per day", "6 an hour": a step). A retraction
+  that ends its sentence there ("Wait, no.", "Oops!", "I made a mistake.") reads the next sentence
+  the same way, so only a short statement of a value ("It's 20.", "20.") is read; without a
+  statement ("It's …") before it, only when no more working (no digit) follows it, and never an
+  ordered-list marker opening a line ("Oops!\n\n1. She buys 4 packs." names no 1). A bare "No."
+  (which may abbreviate "number") must be followed by a statement ("No. It's 20."). The full-width
+  "。", "！", "？", "，" punctuate as their ASCII forms; the stop of "i.e." and "e.g." ends no sentence.
 Arithmetic that gives the value ("Wait, no, it's 1.5 + 18.5 = 20.", "10 + 10 → 20", "20 = 4 × 5")
 gives the plain number of its chain of `=` or arrows (20; the last side when none is plain), when
 its sides are arithmetic on numbers; a reason after the value (", because …"), a restatement
@@ -215,6 +218,8 @@ def _read_value(said: str, before: str | None) -> str | None:
         return "" if before is not None and _same_value(before, spelled) else spelled
     if _CHOICE_LETTER_RE.match(said.upper() if len(said) <= 3 else said):
         return said if before is not None and _CHOICE_LETTER_RE.match(before.strip()) else None
+    if before is not None and _counts(before):
+        said = _noun_tail_dropped(said)  # "21 apples" after 20: the value 21
     if not any(c.isdigit() or c in "\\$" for c in said) or _PROSE_WORD_RE.search(_INLINE_MATHS_RE.sub(" ", said)):
         return None  # a word ("that's right"), or prose ("let me verify: 3 × 6 = 18", "12 is right")
     said = _last_side(without_working(said))
@@ -223,6 +228,32 @@ def _read_value(said: str, before: str | None) -> str | None:
     if not looks_like_bare_answer(normalize(said)):
         return None
     return said if readable_value(said, before) else ""
+
+
+def _noun_tail_dropped(said: str) -> str:
+    """`said` (a whole sentence's value, after an answer that is a number, see `_counts`) less plain
+    lower-case words after its number that name what it counts ("21 apples", "21 dollars": 21), read
+    as a plain-number gold's answer is (`math_normalize._plain_word_tail`, rules 16); else `said` as
+    it is ("3 apples per box in step 2", "2 hours have passed", "12 is right" keep their words, and
+    so name no value; so does "Oops, 2 typos.", whose words are about a mistake, see `_HINTS`, and
+    a rate, "Wait, no, it's 6 per day.": most often a step of the working, not the answer)."""
+    from rlvr.verifiers.math_normalize import _plain_word_tail
+
+    number = _plain_word_tail(said)
+    if number == said or not _plain_number(number):
+        return said
+    words = said[len(number):].lower()
+    return said if might_retract(words) or _RATE_RE.search(words) else number
+
+
+#: Words that make a number and what it counts a rate ("6 per day", "6 an hour", "6 every day").
+_RATE_RE = re.compile(r"\b(?:per|an?|every|apiece)\b")
+
+
+def _counts(before: str) -> bool:
+    """Whether the answer `before` is a number, read as a plain-number gold's answer is: a plain
+    number (`20`, `$20`) or one with what it counts (`20 apples`, `20 \\text{ apples}`)."""
+    return _plain_number(before) or _plain_number(normalize(before, number_gold=True))
 
 
 def without_marks(said: str) -> str:
