@@ -174,6 +174,20 @@ def remove_orphaned_containers(client) -> list[str]:
 
 
 # -- one worker container ----------------------------------------------------------------------
+def loss_from_events(actions: set) -> str:
+    """How a container that stopped answering during a run ended, from the actions of the engine's
+    events for it since the run began: "killed" when Docker was asked to kill it (`docker kill`,
+    `docker rm -f`, a daemon shutdown: only the API can ask, never the program), even if its OOM
+    killer also acted meanwhile (on the program's children, which the program may have survived);
+    else "oom" when the OOM killer acted; else "exited" or "unknown". An "oom" loss is scored as the
+    program's `memory` at once, so an outside kill must not be taken for one."""
+    if "kill" in actions:
+        return "killed"
+    if "oom" in actions:
+        return "oom"
+    return "exited" if actions & {"die", "destroy"} else "unknown"
+
+
 class DockerChannel(Channel):
     """A worker container, its stdin and stdout through an attached socket."""
 
@@ -295,11 +309,7 @@ class DockerChannel(Channel):
             if actions & {"die", "destroy"} or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        if "oom" in actions:
-            return "oom"
-        if "kill" in actions:
-            return "killed"
-        return "exited" if actions & {"die", "destroy"} else "unknown"
+        return loss_from_events(actions)
 
     #: Set by `kill` when the engine did not answer the removal within `CALL_TIMEOUT_SECONDS`.
     daemon_hung = False

@@ -235,3 +235,15 @@ def test_a_daemon_that_hangs_during_a_run_ends_it_soon(monkeypatch):
                 client.containers.get(container).remove(force=True)
             except docker.errors.APIError:  # gone, or its removal under way
                 pass
+
+
+def test_an_outside_kill_is_no_oom_loss_even_after_the_oom_killer_acted():
+    """A run whose children the OOM killer ended (the program may survive that) and whose container
+    Docker then killed (an operator, a node drain) lost its worker from outside: it is tried again,
+    not scored as the program's `memory` (review: the OOM event was read first)."""
+    from rlvr.sandbox.docker_backend import loss_from_events
+
+    assert loss_from_events({"oom", "kill", "die", "destroy"}) == "killed"
+    assert loss_from_events({"kill", "die"}) == "killed"
+    assert loss_from_events({"oom", "die", "destroy"}) == "oom"
+    assert loss_from_events({"die"}) == "exited" and loss_from_events(set()) == "unknown"
