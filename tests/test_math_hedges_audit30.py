@@ -10,7 +10,8 @@ import time
 import pytest
 
 from rlvr.verifiers.math import verify
-from rlvr.verifiers.math_extract import restatement_parts, said_after, tagged_answers
+from rlvr.verifiers.math_extract import said_after, tagged_answers
+from rlvr.verifiers.math_restatement import restatement_parts
 from rlvr.verifiers.math_retraction import second_answer
 
 

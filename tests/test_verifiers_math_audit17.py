@@ -229,7 +229,7 @@ def test_a_value_restated_in_brackets_after_a_said_answer(gold, text, right):
 
 
 def test_restatement_parts():
-    from rlvr.verifiers.math_extract import restatement_parts
+    from rlvr.verifiers.math_restatement import restatement_parts
     assert restatement_parts("$\\frac{3}{4}$ (0.75)") == ["$\\frac{3}{4}$", "0.75"]
     assert restatement_parts("$x$ (about 2.5)") == ["$x$"]
     assert restatement_parts("12 (twelve)") == ["12 (twelve)"]

@@ -340,8 +340,8 @@ _LETTER_RE = re.compile(r"[A-Za-z]")
 
 
 def _plain_number(value: str) -> bool:
-    """Whether `value` is a plain number, fraction or percent (see `math_extract._plain_float`)."""
-    from rlvr.verifiers.math_extract import _plain_float
+    """Whether `value` is a plain number, fraction or percent (see `math_restatement._plain_float`)."""
+    from rlvr.verifiers.math_restatement import _plain_float
 
     return _plain_float(value) is not None
 
@@ -355,8 +355,8 @@ def _choice_letter(value: str) -> bool:
 
 def _same_value(before: str, value: str) -> bool:
     """Whether `value` says the plain value `before` says, in another form (see
-    `math_extract._same_plain_value`: `20.0` and 20, `0.25` and `25\\%`)."""
-    from rlvr.verifiers.math_extract import _same_plain_value
+    `math_restatement._same_plain_value`: `20.0` and 20, `0.25` and `25\\%`)."""
+    from rlvr.verifiers.math_restatement import _same_plain_value
 
     return _same_plain_value(before, value)
 
