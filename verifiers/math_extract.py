@@ -384,10 +384,16 @@ def _correction(tail: str, before: str | None) -> str | None:
     `math_retraction.retraction`) or a second answer offered in other words ("Wait, it's 20.",
     "Alternatively, 20.", "Result: 20", see `math_retraction.second_answer`), whichever opens
     later; None when the later one names no value."""
+    if _WORD_RE.search(tail) is None:  # each needs a word ("no", "oops", "result"): most tails are "." or ""
+        return None
     start = _after_statements(tail)
     found = [f for f in (_worded_correction(tail, before), retraction(tail, before, start),
                          second_answer(tail, before, start)) if f is not None]
     return (max(found, key=lambda f: f[0])[1] or None) if found else None  # ("": a restatement, see `_read_value`)
+
+
+#: Two letters in a row (any script): a tail without them holds no correction, retraction or offer.
+_WORD_RE = re.compile(r"[^\W\d_]{2}")
 
 
 def _after_statements(tail: str) -> int:

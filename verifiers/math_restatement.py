@@ -101,10 +101,10 @@ def _bracket_after_box(tail: str, box: str | None) -> str | None:
     A number alone in brackets (`\\boxed{12} (1)`) is read as a value, not as an equation label.
     Not read either: a share of a whole (`\\boxed{6} (60\\%)`, `(6/10)`, see `_share_of`), and an
     expression that is no plain value or arithmetic on them (`(4!)`, `(\\binom{4}{2})`)."""
-    from rlvr.verifiers.math_extract import spelled_answer  # (math_extract imports this module)
-
     if box is None or "(" not in tail[:16] or _plain_float(box) is None:
         return None
+    from rlvr.verifiers.math_extract import spelled_answer  # (math_extract imports this module)
+
     m = _BRACKET_AFTER_BOX_RE.match(tail)
     if m is None:
         return None

@@ -438,10 +438,10 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
     or a choice letter, where a restatement can be told from another answer: after another answer
     an offer is most often the same in another form (`2\\sqrt{3}` then "Alternatively, $\\sqrt{12}$",
     `\\frac{\\pi}{2}` then "Result: 90°"), which the grader would score as a second answer."""
-    if before is not None and not _plain_number(before) and not _choice_letter(before):
-        return None
     lowered = tail[start:].lower()
-    if not might_offer(lowered):
+    if not might_offer(lowered):  # (the cheaper check first)
+        return None
+    if before is not None and not _plain_number(before) and not _choice_letter(before):
         return None
     found: list[tuple[int, str]] = []
     last_digit = max(tail.rfind(d, start) for d in "0123456789")  # (-1 without one)
