@@ -99,7 +99,6 @@ from rlvr.envs.calculator import CALCULATOR_RULES, DEFAULT_CALCULATOR_TIMEOUT, m
 from rlvr.envs.content_digest import content_sha256
 from rlvr.envs.python_tool import make_python, sandbox_in_use, shared_sandbox
 from rlvr.envs.scoring import callable_identity
-from rlvr.envs.tool_schema import plain_schema
 from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, crash_text,
                              tool, truncate_output)
 from rlvr.sandbox import check_backend
@@ -272,8 +271,8 @@ class ToolMathEnv(MathEnv):
 
     def tool_schemas(self) -> list[dict[str, Any]]:
         """The tools in OpenAI function format (pass to a chat template as `tools=`), as plain
-        JSON data (`plain_schema`: a `float` hint's "number" is a plain "number" here)."""
-        return [plain_schema(t.schema()) for t in self.tools.values()]
+        JSON data (see `Tool.schema`)."""
+        return [t.schema() for t in self.tools.values()]
 
     @property
     def tools_in_prompt(self) -> bool:

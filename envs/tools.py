@@ -58,7 +58,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from rlvr.envs.deadline import CallTimeout, call_within
-from rlvr.envs.tool_schema import argument_problem, check_parameters, conform_arguments, param_schema, short_repr, with_default
+from rlvr.envs.tool_schema import (
+    argument_problem, check_parameters, conform_arguments, param_schema, plain_schema, short_repr, with_default,
+)
 
 
 #: What the env puts before the text of a failed call ("error: ..."); the python tool leaves room
@@ -222,9 +224,10 @@ class Tool:
 
     def schema(self) -> dict[str, Any]:
         """The tool in OpenAI function format: a new copy each call, as it goes into infos (a caller
-        that edits one, say for a chat template, must not change the arguments this tool accepts)."""
-        return {"type": "function",
-                "function": {"name": self.name, "description": self.description, "parameters": copy.deepcopy(self.parameters)}}
+        that edits one, say for a chat template, must not change the arguments this tool accepts),
+        of plain JSON data (`plain_schema`: a `float` hint's "number" is a plain str here)."""
+        return {"type": "function", "function": {"name": self.name, "description": self.description,
+                                                 "parameters": plain_schema(copy.deepcopy(self.parameters))}}
 
     def check_arguments(self, arguments: Any) -> str | None:
         """None if `arguments` fit the schema, else what is wrong (for the model to read); see

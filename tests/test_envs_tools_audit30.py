@@ -385,3 +385,17 @@ def test_a_float_hinted_parameter_still_gets_a_float_after_copies_and_pickling()
     assert shown["function"]["parameters"]["properties"]["x"] == {"type": "number"}
     assert type(shown["function"]["parameters"]["properties"]["y"]["type"][0]) is str
     assert json.dumps(shown) == json.dumps(kinds.schema())
+
+
+def test_a_tools_own_schema_is_plain_json_data_too():
+    """`Tool.schema()` called directly (for a chat template of one's own) holds plain str types,
+    as the env's `tool_schemas()` does: the float marker is internal."""
+    from rlvr.envs.tools import tool as make_tool
+
+    def half(x: float) -> float:
+        """Half of x."""
+        return x / 2
+
+    schema = make_tool(half).schema()
+    kind = schema["function"]["parameters"]["properties"]["x"]["type"]
+    assert kind == "number" and type(kind) is str
