@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import json
 import numbers
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -733,6 +734,8 @@ def load_benchmark(
     import rlvr
 
     bench = get_benchmark(name)
+    if isinstance(data, str):
+        data = os.path.expanduser(data)  # (as the shell would: messages name the file read)
     if limit is not None and limit < 1:
         raise ValueError(f"--limit must be >= 1, got {limit}")
     action_chars = _check_max_chars(max_chars)

@@ -229,3 +229,13 @@ def test_a_missing_tilde_path_is_named_expanded(tmp_path, monkeypatch, capsys):
     assert main(["eval", "--benchmark", "gsm8k", "--data=~/nope.jsonl", "--completions", comps, "--out",
                  str(tmp_path / "out"), "--no-progress"]) == 2
     assert f"{tmp_path}/nope.jsonl" in capsys.readouterr().err
+
+
+def test_a_bad_row_under_a_tilde_path_is_named_with_the_expanded_path(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_jsonl(tmp_path / "g.jsonl", [{"question": "What is 1+1?", "answer": "no marker here"}])
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "0", "completion": "2"}])
+    assert main(["eval", "--benchmark", "gsm8k", "--data=~/g.jsonl", "--completions", comps, "--out",
+                 str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}/g.jsonl" in err and "~/g.jsonl" not in err, err
