@@ -32,10 +32,21 @@ def box(request):
 BACK = ("def check(candidate):\n    a = candidate(3)\n    assert len(a) == 3\n"
         "    assert candidate(a) == 6\n")
 RIGHT = "def f(x):\n    return [1, 2, 3] if isinstance(x, int) else sum(x)\n"
+#: Returns a list too large (marshalled) to be sent back to it: the red team's wrong answer.
+WRONG = "def f(x):\n    return [0] * 3_600_000 if isinstance(x, int) else 0\n"
+
+
+def _wrong_fails_and_right_passes(box, tests, setup="", wrong=WRONG, right=RIGHT):
+    """The wrong answer's refusal is its failed test (scored, not a dataset error); the right one passes."""
+    verdict = check_function(wrong, tests, "f", sandbox=box, timeout=20, setup_code=setup)
+    assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
+    assert not verdict.correct and verdict.score < 1 and "fix or drop it in the dataset" not in verdict.reason
+    honest = check_function(right, tests, "f", sandbox=box, timeout=20, setup_code=setup)
+    assert honest.correct, honest.reason
 
 STEERED = [
     # the red team's case: a returned list too large (marshalled) to pass back
-    pytest.param(BACK, "def f(x):\n    return [0] * 3_600_000 if isinstance(x, int) else 0\n", RIGHT,
+    pytest.param(BACK, WRONG, RIGHT,
                  id="returned-list-too-large"),
     # a small return that makes the next test build a too-large argument
     pytest.param("def check(candidate):\n    n = candidate(3)\n    assert n > 0\n    assert candidate('x' * n) == 3\n",
@@ -55,22 +66,13 @@ STEERED = [
 
 @pytest.mark.parametrize("tests, wrong, right", STEERED)
 def test_an_unsendable_argument_an_earlier_answer_made_is_the_answers_failure(box, tests, wrong, right):
-    verdict = check_function(wrong, tests, "f", sandbox=box, timeout=20)
-    assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
-    assert not verdict.correct and verdict.score < 1
-    assert "fix or drop it in the dataset" not in verdict.reason
-    honest = check_function(right, tests, "f", sandbox=box, timeout=20)
-    assert honest.correct, honest.reason
+    _wrong_fails_and_right_passes(box, tests, wrong=wrong, right=right)
 
 
 def test_a_value_the_setup_got_from_the_solution_counts_too(box):
     """The setup's calls are the run's too: a value it got stays in the namespace for every test,
     the first one included."""
-    tests, setup = ["assert f(A) == 6"], "A = f(3)"
-    wrong = "def f(x):\n    return [0] * 3_600_000 if isinstance(x, int) else 0\n"
-    verdict = check_function(wrong, tests, "f", sandbox=box, timeout=20, setup_code=setup)
-    assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
-    assert check_function(RIGHT, tests, "f", sandbox=box, timeout=20, setup_code=setup).correct
+    _wrong_fails_and_right_passes(box, ["assert f(A) == 6"], "A = f(3)")
 
 
 # -- 2. what stays the dataset's fault --------------------------------------------------------------
@@ -167,8 +169,6 @@ def test_an_honest_higher_order_test_stays_a_dataset_error(box, tests, setup):
     assert "fix or drop it in the dataset" in verdict.reason
 
 
-WRONG = "def f(x):\n    return [0] * 3_600_000 if isinstance(x, int) else 0\n"
-
 
 @pytest.mark.parametrize("tests, setup", [
     # a setup helper that reads a global an earlier test set from a call
@@ -189,10 +189,7 @@ WRONG = "def f(x):\n    return [0] * 3_600_000 if isinstance(x, int) else 0\n"
                   "from math import b\nassert f(b) == 6"], "", id="from-import"),
 ])
 def test_an_answer_reaching_the_argument_outside_plain_names_is_the_answers_failure(box, tests, setup):
-    verdict = check_function(WRONG, tests, "f", sandbox=box, timeout=20, setup_code=setup)
-    assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
-    honest = check_function(RIGHT, tests, "f", sandbox=box, timeout=20, setup_code=setup)
-    assert honest.correct, honest.reason
+    _wrong_fails_and_right_passes(box, tests, setup)
 
 
 def test_the_garbage_collectors_objects_are_not_the_tests_own(box):
@@ -266,10 +263,7 @@ def test_what_the_rule_takes_for_the_tests_own(setup, later, source, independent
                   "assert f(C.data) == 6"], "import json\nclass C(json.JSONDecoder):\n    pass\n", id="library-base-attribute"),
 ])
 def test_an_attribute_set_on_a_function_or_class_from_a_call_is_the_answers_failure(box, tests, setup):
-    verdict = check_function(WRONG, tests, "f", sandbox=box, timeout=20, setup_code=setup)
-    assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
-    honest = check_function(RIGHT, tests, "f", sandbox=box, timeout=20, setup_code=setup)
-    assert honest.correct, honest.reason
+    _wrong_fails_and_right_passes(box, tests, setup)
 
 
 @pytest.mark.parametrize("tests, setup", [
