@@ -374,6 +374,9 @@ class WarmPool:
     is not tried again: a program that sees a test going wrong (a loop that stops calling it) could
     otherwise kill its supervisor to be run afresh, a second try at the test that only the last
     answer counts for. The run is the program's "error" if a fresh worker runs an empty program.
+    So is one whose handler failed (exited without answering) once the program's process existed
+    (`Worker._report_failed_handler`): a program that found a way to make it fail would otherwise
+    get the same second try.
 
     A worker is sent its run within the run's deadline (its time limit and `GRACE_SECONDS`): one
     that takes no input meanwhile (frozen: a paused container) is lost like one that goes silent.
@@ -504,14 +507,18 @@ class WarmPool:
             except BaseException:  # interrupted (a KeyboardInterrupt) mid-run: no worker is left running it
                 self._discard(channel)
                 raise
-            if reply is not None and "handler_killed" not in reply:
+            if reply is not None and not {"handler_killed", "handler_failed"} & reply.keys():
                 self._release(channel, reply.pop("retire", False))
                 return ExecResult(**reply, backend=self.name)
             elapsed = time.monotonic() - started
             diagnostics = channel.diagnostics()
             self._discard(channel)
-            if reply is not None:  # the job killed its handler: no second try (see the class docs)
+            if reply is not None and "handler_killed" in reply:  # the job killed its handler: no second try
                 what = f"the program killed its sandbox supervisor (signal {reply['handler_killed']})"
+                break
+            if reply is not None:  # its handler failed once the program had started: no second try either
+                what = (f"the program's sandbox supervisor failed after the program started (exit status "
+                        f"{reply['handler_failed']}), and a fresh one runs an empty program")
                 break
         else:
             what = "the program killed or froze its sandbox supervisor (twice, on fresh workers)"

@@ -9,8 +9,9 @@ running rlvr can read and can open network connections. Use it only for trusted 
 isolating backend works; `make_sandbox("auto")` warns when it falls back to it.
 
 Run as root, each worker's jobs run as a uid of their own (`claim_job_uid`): `max_processes` is
-their RLIMIT_NPROC, and after each job the SysV IPC objects and /dev/shm and /dev/mqueue entries
-that uid owns are removed. Run as another user, jobs run as that user, and both are weaker:
+their RLIMIT_NPROC, and after each job the SysV IPC objects and the top-level entries of /dev/shm,
+/dev/mqueue, /tmp and /var/tmp that uid owns are removed (a job leaves nothing there for the next).
+Run as another user, jobs run as that user, and both are weaker:
 RLIMIT_NPROC counts every process and thread of the user, so a job's is the user's task count when
 it starts plus `max_processes` (the trainer's threads would otherwise leave a job none; a job may
 then use what the user's other processes, concurrent runs among them, give up meanwhile, and what
@@ -33,7 +34,7 @@ from rlvr.sandbox.bwrap import default_python
 from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, become_nobody, job_message
 from rlvr.sandbox.result import ExecResult
-from rlvr.sandbox.worker import SHARED_IPC_DIRS, remove_entries_of, remove_sysv_ipc
+from rlvr.sandbox.worker import JOB_UID_SHARED_DIRS, remove_entries_of, remove_sysv_ipc
 
 
 # When rlvr runs as root, each worker's jobs run as a uid of their own, so that their process
@@ -72,12 +73,14 @@ def release_job_uid(uid: int, lock: int) -> None:
 
 
 def forget_uid(uid: int) -> None:
-    """Kill every process running as `uid`, then remove its SysV IPC objects and its entries in
-    /dev/shm and /dev/mqueue (root only): nothing of a job uid outlives the worker it was claimed for."""
+    """Kill every process running as `uid`, then remove its SysV IPC objects and its top-level
+    entries in /dev/shm, /dev/mqueue, /tmp and /var/tmp (root only): nothing of a job uid outlives
+    the worker it was claimed for. Only what the uid owns is removed (the dirs are sticky: no other
+    user's entry there can be renamed by the uid), whole trees for its directories."""
     kill_processes_of(uid)
     remove_sysv_ipc(uid)
     try:
-        remove_entries_of(uid, SHARED_IPC_DIRS)
+        remove_entries_of(uid, JOB_UID_SHARED_DIRS)
     except OSError:  # (what cannot be removed stays: never a reason to fail a worker's start or end)
         pass
 

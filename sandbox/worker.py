@@ -61,17 +61,17 @@ Modes:
               without an init): signals from the jobs cannot reach it (pid 1 only receives signals
               it handles, and it handles none), and after each job it kills every other process in
               the namespace with kill(-1).
-  host        no namespace (the subprocess backend): leftovers are found through the child
-              subreaper and killed; when started as root, jobs drop to JOB_UID (one per worker), so
-              that the process limit applies to them alone and they cannot signal the worker or any
-              other process, and after each job the SysV IPC objects and the /dev/shm and
-              /dev/mqueue entries of JOB_UID are removed (`remove_sysv_ipc`, `remove_entries_of`):
-              nothing else owns them. Without a job uid (rlvr not root) nothing there can be told
-              apart from the user's own, so what a job leaves there stays. RLIMIT_NPROC counts every
-              process and thread of the job's real uid, so without a job uid it is set to the
-              count of the user's tasks (`_tasks_of`, by the worker between jobs, at most
-              `USER_TASKS_FRESH` old: the worker and the job's handler among them) plus
-              `max_processes`: a weaker limit, since the user's other processes (the trainer's
+  host        no namespace (the subprocess backend): leftovers are found through the child subreaper
+              and killed; when started as root, jobs drop to JOB_UID (one per worker), so that the
+              process limit applies to them alone and they cannot signal the worker or any other
+              process, and after each job the SysV IPC objects and the top-level /dev/shm,
+              /dev/mqueue, /tmp and /var/tmp entries of JOB_UID are removed (`remove_sysv_ipc`,
+              `remove_entries_of`): nothing else owns them. Without a job uid (rlvr not root)
+              nothing there can be told apart from the user's own, so what a job leaves there stays.
+              RLIMIT_NPROC counts every process and thread of the job's real uid, so without a job
+              uid it is set to the count of the user's tasks (`_tasks_of`, by the worker between
+              jobs, at most `USER_TASKS_FRESH` old: the worker and the job's handler among them)
+              plus `max_processes`: a weaker limit, since the user's other processes (the trainer's
               threads, concurrent runs) share it, and may end or start threads meanwhile.
 """
 
@@ -111,11 +111,16 @@ HANDLED, RETIRE, HOST_CLOSED = 0, 3, 4
 #: process ended, even by SIGKILL): the run is stopped at once, not left to its time limit (up to a
 #: day, a CPU busy all along, in a container nothing else would stop), and never answered.
 HOST_GONE = "host_gone"
-#: A handler's answer when the job lowered the handler's own resource limits and the handler then
-#: failed (`Worker._own_limits_lowered`): the program's doing, so its `error`, never a `sandbox_error`
-#: that would leave a wrong answer unscored (or, repeated, stop a training run as an outage).
+#: The answer for a job that changed its handler's own resource limits (`Worker._limits_changed`),
+#: whether or not the handler then failed: the program's doing, so its `error`, never a
+#: `sandbox_error` that would leave a wrong answer unscored (or, repeated, stop a training run as an
+#: outage), nor a second try.
 SABOTAGE_RESULT = {"status": "error", "message": "the program changed its sandbox supervisor's resource limits",
                    "exit_code": None, "stdout": "", "stderr": "", "wall_time": 0.0, "retire": True}
+#: `SABOTAGE_RESULT` as the line sent, encoded before any job runs (a crippled handler, or worker,
+#: may be unable to allocate it then). The leading newline ends a line cut off midway (a handler that
+#: failed while sending its answer): the host skips that piece and reads this one.
+SABOTAGE_LINE = b"\n" + json.dumps(SABOTAGE_RESULT).encode() + b"\n"
 #: The worker's own processes while a job runs: the worker and the job's handler.
 WORKER_PROCESSES = 2
 READ_CHUNK = 65536
@@ -134,6 +139,17 @@ RLIMITS = tuple(sorted(name for name in dir(resource) if name.startswith("RLIMIT
 USER_TASKS_FRESH = 1.0
 #: Where a job running as a job uid of its own may leave files that outlive it (`remove_entries_of`).
 SHARED_IPC_DIRS = ("/dev/shm", "/dev/mqueue")
+#: The host's shared temp dirs, world-writable and sticky: a job of a job uid of its own may leave
+#: files there too (outside its own TMPDIR), for a later job of the same uid to read. Only their
+#: top-level entries are looked at (one listing and one lstat each: no walk of the host's /tmp).
+SHARED_TMP_DIRS = ("/tmp", "/var/tmp")
+#: Every shared dir swept of a job uid's entries after each job and when the uid is released.
+JOB_UID_SHARED_DIRS = SHARED_IPC_DIRS + SHARED_TMP_DIRS
+#: How long (ns) before a job a shared temp dir must have last changed for the sweep after the job
+#: to skip it when its time has not changed (`_changed_dirs`): file times come from a clock that
+#: moves a tick (a few ms) at a time, so a change during the job could leave the time of one made
+#: just before it.
+STAMP_MARGIN_NS = 100_000_000
 #: ioprio_get's number, by machine (no wrapper in Python's os module).
 IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "i686": 290, "i386": 290}
 IOPRIO_WHO_PROCESS = 1
@@ -323,6 +339,8 @@ class Worker:
         self.roots: dict[str, os.stat_result] = {}  # those dirs when empty (set by `serve`, see `clean`)
         self.settings: dict = {}  # the worker's own settings when it started (set by `serve`)
         self._reaped_others = False  # set by `_wait_for`
+        self._handler_limits_changed = False  # set by `_wait_for`
+        self.job_started = False  # in a handler: whether its job's process was made (`run_job`)
         self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
         # host mode without a job uid: (when, how many) tasks the user had (see `_nproc`)
         self.user_tasks: tuple[float, int] | None = None
@@ -390,16 +408,27 @@ class Worker:
                     self.user_tasks = (time.monotonic(), _tasks_of(os.getuid()))
             handler = os.fork()
             if handler == 0:
-                os._exit(self.handle_one_job(me))
+                code = 70  # (what escaped the handler's own reporting: a failure with no answer)
+                try:
+                    code = self.handle_one_job(me)
+                finally:
+                    os._exit(code)  # never back into this loop, whatever happened
             ended = self._wait_for(handler)
             forked = _read_available(self.forked_r) != ""  # whether the job's process came to exist
             if ended != HANDLED:
                 oom = bool(self.oom_events) and _oom_kills(self.oom_events) > oom_kills
                 if ended < 0 and not forked:
                     self._report_unreceived(-ended, oom)
-                elif self.mode == "host":  # the handler's leftovers were handed to us: end them
+                    return
+                if self.mode == "host":  # the handler's leftovers were handed to us: end them
                     self.kill_leftovers(None)  # (not the handler's pid: reaped, it may be reused)
-                elif ended < 0 and (oom or self._reaped_others or _others_than(handler)):
+                if ended in (RETIRE, HOST_CLOSED) or not forked:  # answered, or no program ran
+                    return
+                if self._handler_limits_changed:  # the job crippled its handler, which then failed
+                    self._write_line(SABOTAGE_LINE)
+                elif ended > 0:  # the handler failed with the job's process made: see `_report_failed_handler`
+                    self._report_failed_handler(ended)
+                elif self.mode == "pidns" and (oom or self._reaped_others or _others_than(handler)):
                     self._report_killed_handler(-ended, oom)
                 return
 
@@ -428,12 +457,29 @@ class Worker:
         The leading newline ends any line the handler was cut off in the middle of."""
         self._write_report({"handler_killed": number, **({"oom": True} if oom else {})})
 
+    def _report_failed_handler(self, code: int) -> None:
+        """Tell the host that a job's handler exited with `code`, not an answer, once the job's process
+        existed. Its limits were not changed (`_handler_limits_changed`: else the run is the program's
+        `error` already), so it is a failure of the handler's own; the host still runs no second try:
+        a program that found a way to make its handler fail would otherwise get a fresh attempt at a
+        test it saw itself failing. It blames the program only if a fresh worker then runs an empty
+        program (`WarmPool.execute`), as after two lost workers."""
+        self._write_report({"handler_failed": code})
+
     def _write_report(self, report: dict) -> None:
         """Send the worker's own `report` about a handler that gave no answer, on a line of its own."""
         try:
-            self.ctl_out.write(b"\n" + json.dumps(report).encode() + b"\n")
-            self.ctl_out.flush()
-        except OSError:
+            self._write_line(b"\n" + json.dumps(report).encode() + b"\n")
+        except Exception:  # noqa: BLE001 - (a job may have lowered our limits too: the host sees us gone)
+            pass
+
+    def _write_line(self, data: bytes) -> None:
+        """Write `data` to the control pipe unbuffered (whatever a failed handler left unsent is lost)."""
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.ctl_out.fileno(), view):]
+        except OSError:  # the host is gone
             pass
 
     def _wait_for(self, handler: int) -> int:
@@ -442,12 +488,26 @@ class Worker:
         stopped (a job may signal it: they run as the same user in a namespace) is resumed, so
         that it goes on enforcing the job's limits. In a namespace of our own, every other process
         (the job's) is killed first: a job that kept stopping its handler would otherwise outrun its
-        time limit many times over, the handler barely running between stops."""
+        time limit many times over, the handler barely running between stops. A handler that ended
+        without answering has its resource limits compared with the worker's before it is reaped
+        (`_handler_limits_changed`): one a job lowered may have failed in ways it cannot report
+        itself (a signal from a lowered RLIMIT_STACK or RLIMIT_CPU)."""
         self._reaped_others = False  # whether a process of the job's ended up ours (see `serve`)
+        self._handler_limits_changed = False  # whether the handler ended with limits a job changed
         while True:
-            try:
-                done, status = os.waitpid(-1, os.WUNTRACED)
+            try:  # looked at first, not reaped: a handler that ended is read before its pid is freed
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WSTOPPED | os.WNOWAIT)
             except InterruptedError:
+                continue
+            if (info.si_pid == handler and info.si_code != os.CLD_STOPPED
+                    and not (info.si_code == os.CLD_EXITED and info.si_status in (HANDLED, RETIRE, HOST_CLOSED))):
+                # it ended without an answer: a zombie keeps its resource limits until reaped
+                self._handler_limits_changed = self._limits_changed(handler)
+            try:
+                done, status = os.waitpid(info.si_pid, os.WUNTRACED | os.WNOHANG)
+            except (ChildProcessError, InterruptedError):
+                continue
+            if done == 0:  # its state changed again meanwhile (a stopped process resumed): look afresh
                 continue
             if done != handler:
                 self._reaped_others = True
@@ -460,7 +520,18 @@ class Worker:
             return os.waitstatus_to_exitcode(status)
 
     def handle_one_job(self, worker_pid: int) -> int:
-        """In a handler: read one job, run it, answer; the exit code tells the worker what next."""
+        """In a handler: read one job, run it, answer; the exit code tells the worker what next.
+
+        A job runs as our user (bwrap, Docker, subprocess without root), so it can lower this
+        handler's resource limits (`prlimit` on its parent) to make it fail, while it runs or later,
+        as it answers (a lowered RLIMIT_AS fails the encoding of a large output; a lowered
+        RLIMIT_FSIZE the line on our stderr), so that the run is blamed on the sandbox or tried
+        again. Once the job's processes are all gone nothing can change them any more: if they
+        differ then from the worker's, the run is the program's `error` (`SABOTAGE_RESULT`), whether
+        or not anything failed yet, so the outcome never depends on what the handler still had to do.
+        A failure after the job's process was made that is not answered here is reported by the
+        worker (`serve`), never tried again."""
+        self.job_started = False  # set by `run_job` as it makes the job's process
         try:
             _prctl(PR_SET_CHILD_SUBREAPER, 1)  # the job's orphans come back here to be killed
             if self.mode == "host":
@@ -470,38 +541,57 @@ class Worker:
             line = self.ctl_in.readline()
             if not line:
                 return HOST_CLOSED
-            # made before the job: a job that cripples this handler may leave it unable to allocate
-            sabotaged = (json.dumps(SABOTAGE_RESULT) + "\n").encode()
             try:
                 job, line = json.loads(line), None  # (the line freed: a job's input may be large)
                 result = self.run_job(job)
                 if result.get("status") == HOST_GONE:  # the job is killed and its files wiped: the worker ends
                     return HOST_CLOSED
             except Exception as exc:  # the worker's own fault (reported as such, and retired) ...
-                if self._own_limits_lowered():  # ... unless the job, running as our user, did it
-                    os.write(self.ctl_out.fileno(), sabotaged)
-                    return RETIRE
+                if self._limits_changed():  # ... unless the job, running as our user, did it
+                    return self._answer_sabotaged()
                 result = {"status": "sandbox_error", "message": f"worker: {type(exc).__name__}: {exc}",
                           "exit_code": None, "stdout": "", "stderr": traceback.format_exc(),
                           "wall_time": 0.0, "retire": True}
+            if self.job_started and self._limits_changed():  # (the job is gone: they stay as they are now)
+                return self._answer_sabotaged()
             if not result.get("retire"):
                 changed = self._changed_settings(worker_pid)
                 if changed:
-                    print(f"rlvr worker: a job changed the worker's {', '.join(changed)}: retiring", file=sys.stderr)
                     result["retire"] = True
+                    try:
+                        print(f"rlvr worker: a job changed the worker's {', '.join(changed)}: retiring",
+                              file=sys.stderr)
+                    except Exception:  # noqa: BLE001 - a note for diagnostics only: the answer matters
+                        pass
             self.send(result)
             return RETIRE if result.get("retire") else HANDLED
         except BaseException:  # noqa: BLE001 - no answer could be given: the worker ends, the host sees it
-            traceback.print_exc()
+            if self.job_started and self._limits_changed():
+                return self._answer_sabotaged()
+            try:
+                traceback.print_exc()
+            except BaseException:  # noqa: BLE001 - (a stderr the job made unwritable)
+                pass
             return 70
 
-    def _own_limits_lowered(self) -> bool:
-        """Whether this handler's resource limits differ from the worker's (it was forked from the
-        worker, and sets limits only in the job's process): a job of the same user lowered them
-        (`prlimit` on its parent), so that the handler failed and the run would be blamed on the
-        sandbox. False when even that cannot be read."""
+    def _answer_sabotaged(self) -> int:
+        """Answer `SABOTAGE_RESULT` (encoded beforehand: this handler may be unable to allocate),
+        after whatever part of an answer was sent; the worker retires."""
+        self._write_line(SABOTAGE_LINE)
+        return RETIRE
+
+    def _limits_changed(self, pid: int = 0) -> bool:
+        """Whether the resource limits of process `pid` (0: this one), a handler forked from the
+        worker (which sets limits only in the job's process), differ from the worker's: a job of the
+        same user changed them (`prlimit` on its parent), so that the handler would fail and the run
+        be blamed on the sandbox. False when even that cannot be read (a limit the worker could not
+        read when it started is not compared)."""
         try:
-            return any(resource.getrlimit(getattr(resource, name)) != tuple(self.settings[name]) for name in RLIMITS)
+            for name in RLIMITS:
+                was = self.settings.get(name)
+                if isinstance(was, tuple) and resource.prlimit(pid, getattr(resource, name)) != was:
+                    return True
+            return False
         except Exception:  # noqa: BLE001 - cannot tell: the failure stays the sandbox's
             return False
 
@@ -530,9 +620,12 @@ class Worker:
         oom_kills = _oom_kills(oom_events)
         started = time.monotonic()
         worker_pid = os.getpid()
+        # taken while no process of the job uid exists: the dirs hold nothing of it (see `_changed_dirs`)
+        tmp_stamps = _dir_stamps(SHARED_TMP_DIRS) if self.job_uid is not None else {}
         # marked before the fork, not after: a job that killed its handler before the handler had
         # marked it would otherwise pass for a run the sandbox failed to receive (no program's fault)
         os.write(self.forked_w, b"1")  # the job's process is made next: from here on a killed handler may be its doing
+        self.job_started = True
         pid = os.fork()
         if pid == 0:  # the job's child: never returns
             os.close(out_r)
@@ -565,7 +658,7 @@ class Worker:
                     remove_sysv_ipc()
                 elif self.job_uid is not None:  # (without one, nothing there is surely the job's)
                     remove_sysv_ipc(self.job_uid)
-                    remove_entries_of(self.job_uid, SHARED_IPC_DIRS)
+                    remove_entries_of(self.job_uid, SHARED_IPC_DIRS + _changed_dirs(tmp_stamps))
             except Exception:  # the job's result stands; this worker must not serve another
                 clean = False
         if not clean:
@@ -961,6 +1054,36 @@ def remove_entries_of(uid: int, dirs) -> None:
                     os.unlink(entry.path)
             except FileNotFoundError:
                 continue
+
+
+def _dir_stamps(dirs) -> dict:
+    """{dir: its modification time (ns)} for each of `dirs`, taken before a job, or None for one
+    that changed within `STAMP_MARGIN_NS` (or cannot be read): see `_changed_dirs`."""
+    recent = time.time_ns() - STAMP_MARGIN_NS
+    stamps = {}
+    for path in dirs:
+        try:
+            stamp = os.stat(path).st_mtime_ns
+        except OSError:
+            stamp = None
+        stamps[path] = stamp if stamp is not None and stamp < recent else None
+    return stamps
+
+
+def _changed_dirs(stamps: dict) -> tuple:
+    """Those dirs of `stamps` (`_dir_stamps`) whose entries may have changed since: made, removed or
+    renamed in a dir sets its modification time, which only its owner (root, for /tmp) may set to
+    another time than now. So a dir whose time is the same, and was older than the job, got no entry
+    meanwhile, and the sweep after a job need not list it: a host's /tmp may hold thousands of
+    entries, an lstat each, milliseconds per run."""
+    changed = []
+    for path, stamp in stamps.items():
+        try:
+            if stamp is None or os.stat(path).st_mtime_ns != stamp:
+                changed.append(path)
+        except OSError:
+            changed.append(path)
+    return tuple(changed)
 
 
 def _tasks_of(uid: int) -> int:
