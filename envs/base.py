@@ -308,9 +308,9 @@ def positive_int(name: str, value: Any, meaning: str) -> int:
     return int(value)
 
 
-def unknown_arguments_message(kind: type, unknown: Mapping[str, Any]) -> str:
-    """The error for keyword arguments no `__init__` of `kind` (its own and its bases', up to
-    TextEnv) takes: each named, with the closest accepted name, and the accepted names listed."""
+def accepted_arguments(kind: type) -> list[str]:
+    """The keyword arguments the `__init__`s of `kind` (its own and its bases', up to TextEnv)
+    take by name, in MRO order (`rlvr.register` checks a registration's arguments against them)."""
     accepted: list[str] = []
     for cls in kind.__mro__:
         if "__init__" not in cls.__dict__ or not issubclass(cls, TextEnv):
@@ -323,6 +323,13 @@ def unknown_arguments_message(kind: type, unknown: Mapping[str, Any]) -> str:
             if param.kind in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD) and param.name not in ("self", "source"):
                 if param.name not in accepted:
                     accepted.append(param.name)
+    return accepted
+
+
+def unknown_arguments_message(kind: type, unknown: Mapping[str, Any]) -> str:
+    """The error for keyword arguments no `__init__` of `kind` (its own and its bases', up to
+    TextEnv) takes: each named, with the closest accepted name, and the accepted names listed."""
+    accepted = accepted_arguments(kind)
     return (f"{kind.__name__} got unexpected keyword argument(s) {', '.join(map(repr, unknown))}"
             f"{did_you_mean(unknown, accepted)}; it takes {accepted}")
 
@@ -895,6 +902,15 @@ def _verify_inline(payloads: list[tuple["SingleTurnEnv", Task, str]]) -> list[Ve
     return out
 
 
+#: The `SingleTurnEnv` hooks that make a turn's ``process`` part: overriding one may pay it.
+PROCESS_HOOKS = ("process_score", "score_parts", "complete_turn", "respond")
+
+
+def overrides_any(kind: type, base: type, names: Sequence[str]) -> bool:
+    """True when class `kind` defines any of the methods `names` otherwise than `base` does."""
+    return any(getattr(kind, name) is not getattr(base, name) for name in names)
+
+
 class SingleTurnEnv(TextEnv):
     """One prompt, one answer, one verdict: the episode ends after the first step.
 
@@ -904,11 +920,49 @@ class SingleTurnEnv(TextEnv):
     whose ``verify`` is cheap, pure-Python work sets ``inline_verify = True``: a vector env then
     verifies its sub-envs one after the other instead of in threads (threads only add switching
     costs to work that holds the GIL).
+
+    Settings that would do nothing are refused (ValueError): ``max_turns`` other than 1 (unless the
+    subclass overrides ``respond`` or ``begin_turn`` to take several turns), and a non-zero
+    ``process`` weight when the env pays no process part (`pays_process`).
     """
 
     #: True when `verify` is quick in-process work (no sandbox, no worker process, no I/O).
     inline_verify: bool = False
     part_hooks: Mapping[str, str] = {"outcome": "verify", "format": "format_score", "process": "process_score"}
+
+    def pays_process(self) -> bool:
+        """Whether the ``process`` reward part can ever be non-zero. SingleTurnEnv's own hooks pay
+        0, so this is True only for a subclass that overrides one that makes the part
+        (`PROCESS_HOOKS`); a subclass whose process reward is a setting says so itself (Math-v0's
+        `process_reward`). A non-zero ``process`` weight on an env that pays nothing is refused."""
+        return overrides_any(type(self), SingleTurnEnv, PROCESS_HOOKS)
+
+    def process_weight_fix(self) -> str:
+        """What to do about a non-zero ``process`` weight the env cannot pay (for the error)."""
+        return "drop the 'process' weight"
+
+    def _set_reward_weights(self, value: Any) -> None:
+        """`TextEnv.reward_weights`' setter, refusing a non-zero ``process`` weight that nothing
+        could pay: it would be accepted, recorded in the fingerprint, and add 0 to every reward."""
+        weights = RewardWeights.coerce(value)
+        if weights.process != 0 and not self.pays_process():
+            raise ValueError(f"{type(self).__name__}: reward_weights give the 'process' part the weight {weights.process}, "
+                             f"but this env has no process reward, so that part would always be 0; "
+                             f"{self.process_weight_fix()}")
+        TextEnv.reward_weights.fset(self, weights)
+
+    reward_weights = TextEnv.reward_weights.setter(_set_reward_weights)
+
+    def _checked_positive(self, name: str, value: Any) -> int:
+        """`TextEnv`'s check; and `max_turns` must be 1 unless the class takes several turns (it
+        overrides `respond` or `begin_turn`): the first step of a single-turn env always ends
+        the episode, so any other value would only be recorded in the fingerprint."""
+        value = super()._checked_positive(name, value)
+        if name == "max_turns" and value != 1 and not overrides_any(type(self), SingleTurnEnv, ("respond", "begin_turn")):
+            raise ValueError(f"{type(self).__name__}: max_turns={value}, but this is a single-turn env: its first step "
+                             f"always ends the episode, so max_turns must be 1; for several turns use a multi-turn env "
+                             f"(rlvr/ToolMath-v0, or a TextEnv subclass whose respond() continues the episode)")
+        return value
 
     def verify(self, task: Task, content: str) -> Verdict:
         """Score the model's answer to `task`."""

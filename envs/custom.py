@@ -20,7 +20,7 @@ from string import Formatter
 from typing import Any, Callable, Sequence
 
 from rlvr.envs.answers import RULES_VERSION, follows_tag_format
-from rlvr.envs.base import BatchVerify, Setting, SingleTurnEnv, TextEnv
+from rlvr.envs.base import BatchVerify, Setting, SingleTurnEnv
 from rlvr.envs.rewards import RewardWeights
 from rlvr.envs.scoring import Scorer, callable_identity, resolve_verifier
 from rlvr.envs.tasks import (DatasetError, GeneratorSource, ListSource, Task, TaskSource, build_tasks, is_missing, load_table,
@@ -289,7 +289,8 @@ class VerifiedEnv(SingleTurnEnv):
         return value
 
     def _set_reward_weights(self, value: Any) -> None:
-        """`TextEnv.reward_weights`' setter, refusing a non-zero `format` weight that nothing could pay."""
+        """`SingleTurnEnv.reward_weights`' setter (which checks the `process` weight), refusing a non-zero
+        `format` weight that nothing could pay."""
         weights = RewardWeights.coerce(value)
         if weights.format != 0 and self.format_reward is None:
             raise ValueError(
@@ -298,9 +299,9 @@ class VerifiedEnv(SingleTurnEnv):
                 f"that part would always be 0; pass format_reward='boxed' (credits a \\boxed{{}} answer) or "
                 f"'answer_tags' (one <answer></answer> tag), to rlvr.register or rlvr.make, with a prompt that asks "
                 f"for that form, or drop the 'format' weight")
-        TextEnv.reward_weights.fset(self, weights)
+        SingleTurnEnv.reward_weights.fset(self, weights)  # and its check of the 'process' weight
 
-    reward_weights = TextEnv.reward_weights.setter(_set_reward_weights)
+    reward_weights = SingleTurnEnv.reward_weights.setter(_set_reward_weights)
 
     def make_prompt(self, task: Task) -> str:
         """The prompt of `task`; a template it cannot fill (a field it lacks or holds as None, a value
@@ -379,7 +380,8 @@ class DatasetEnv(VerifiedEnv):
         verifier: "math", "code", "exact" or a callable fn(gold, completion).
         prompt: template ("{question}", other columns by name) or callable(task) -> str; a template
             is checked against every row when the env is built (`check_prompt_rows`).
-        split / config / revision: which part and version of a hub dataset.
+        split / config / revision: which part and version of a hub dataset (refused for data without
+            them: `load_table`).
         id_key: column with task ids (default: the row index).
         verifier_settings: keyword arguments of the verifier (e.g. {"timeout": 5}).
     """

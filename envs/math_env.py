@@ -8,14 +8,15 @@ whose last `\\boxed{}` is the answer). Without `dataset=` a small built-in set i
 Reward parts: `outcome` (the verifier's score), `format` (1 when the answer is in `\\boxed{}`;
 weighted 0 unless `reward_weights={"format": w}`) and, with `process_reward="steps"`, `process`
 (the fraction of the reasoning's checked steps whose arithmetic holds; weighted 0 unless
-`reward_weights={"process": w}`).
+`reward_weights={"process": w}`). A non-zero `process` weight without `process_reward` is refused
+(a ValueError, when the env is built and when the weights are reassigned): it would pay 0.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rlvr.envs.base import Setting
+from rlvr.envs.base import PROCESS_HOOKS, Setting, overrides_any
 from rlvr.envs.custom import DatasetEnv
 from rlvr.envs.process import check_process_reward, steps_reward
 from rlvr.envs.samples import MATH_SAMPLES
@@ -28,7 +29,8 @@ class MathEnv(DatasetEnv):
     Args:
         dataset: hub id, local json/jsonl/parquet/csv path, `datasets.Dataset` or list of dicts
             (default: the built-in sample set).
-        split / config / revision: which part and version of a hub dataset.
+        split / config / revision: which part and version of a hub dataset (refused with the
+            built-in sample set or rows in memory, which have none).
         question_key / answer_key: columns (default: recognised from the layout).
         prompt: template ("{question}") or callable(task) -> str.
         timeout: seconds the math verifier may spend per answer.
@@ -59,7 +61,23 @@ class MathEnv(DatasetEnv):
         )
 
     def _checked_process_reward(self, name: str, value: Any) -> str | None:
-        return check_process_reward(value)
+        """One of `PROCESS_REWARDS`; None is refused under a non-zero `process` weight that then
+        nothing could pay (once the weights are set: see `pays_process`)."""
+        value = check_process_reward(value)
+        weights = self.__dict__.get("_reward_weights")
+        if value is None and weights is not None and weights.process != 0 and not overrides_any(type(self), MathEnv, PROCESS_HOOKS):
+            raise ValueError(f"{type(self).__name__}: process_reward=None would leave the 'process' part always 0 under "
+                             f"its reward weight {weights.process}; set reward_weights without a 'process' weight first")
+        return value
+
+    def pays_process(self) -> bool:
+        """With `process_reward` set, or in a subclass making the part itself (ToolMath-v0's tool-call
+        credit); without either, a non-zero `process` weight is refused."""
+        return self.process_reward is not None or overrides_any(type(self), MathEnv, PROCESS_HOOKS)
+
+    def process_weight_fix(self) -> str:
+        return ("pass process_reward='steps' (credits the reasoning's checked arithmetic steps), to rlvr.make or "
+                "rlvr.register, or drop the 'process' weight")
 
     def process_score(self, task: Task, content: str) -> tuple[float, dict[str, Any] | None]:
         if self.process_reward != "steps":

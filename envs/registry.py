@@ -19,17 +19,21 @@ import dataclasses
 
 import difflib
 import functools
+import inspect
+import numbers
 import os
 import re
 import reprlib
 import types
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 from urllib.parse import quote, unquote
 
 import gymnasium as gym
 from gymnasium.envs.registration import find_highest_version, load_env_creator, parse_env_id
 
-from rlvr.envs.custom import check_template
+from rlvr.envs.base import accepted_arguments
+from rlvr.envs.custom import DatasetEnv, GeneratorEnv, check_template
+from rlvr.envs.errors import did_you_mean
 from rlvr.envs.scoring import callable_identity, resolve_verifier
 from rlvr.envs.tasks import GeneratorError
 from rlvr.envs.vector import make_vec
@@ -162,8 +166,13 @@ def register(
             "math" verifier (as Math-v0; its default prompt asks for a box), None for the others.
             A non-zero `format` weight with no format reward raises a ValueError at make time.
         force: replace an existing registration of the same id.
+        max_episode_steps: as for `gymnasium.register`: `make` wraps the env in a `TimeLimit`
+            of that many steps (recorded in the fingerprint). None or a positive int.
         **kwargs: further env arguments stored as defaults (`split`, `config`, `revision`,
             `generator_settings`, `verifier_settings`, `reward_weights`, `system_prompt`, ...).
+            One the env does not take (a typo) raises a TypeError here, naming it, and so do
+            `generator_settings` the generator's signature has no argument for (when it can be
+            read and has no **kwargs), rather than every make of the id failing.
 
     Returns:
         The full env id (or, used as a decorator, the generator unchanged).
@@ -191,10 +200,14 @@ def register(
     if dataset is None and (question_key or answer_key):  # a generator's dicts always have 'question' and 'answer'
         raise ValueError("question_key/answer_key need dataset=; a generator returns dicts with 'question' and 'answer'")
     check_template(prompt)  # a template no task can fill ("\\boxed{}", "{}") fails now, not at the first reset
+    max_episode_steps = _checked_limit(kwargs.pop("max_episode_steps", None))
+    # a misspelled or foreign argument fails now, not at every make of the id
+    _check_env_arguments(full, DatasetEnv if dataset is not None else GeneratorEnv, kwargs)
     if dataset is None and generator is None:
 
         def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-            register(full, generator=fn, verifier=verifier, prompt=prompt, force=force, **kwargs)
+            register(full, generator=fn, verifier=verifier, prompt=prompt, force=force, max_episode_steps=max_episode_steps,
+                     **kwargs)
             return fn
 
         return decorator
@@ -221,6 +234,7 @@ def register(
     else:
         if not callable(generator):
             raise TypeError(f"generator must be a callable fn(rng, **settings), got {type(generator).__name__}")
+        _check_generator_settings(full, generator, kwargs.get("generator_settings"))
         verifier = "exact" if verifier is None else verifier
         resolve_verifier(verifier, **settings)
         env_kwargs = dict(kwargs, generator=generator, verifier=verifier, prompt=prompt)
@@ -230,8 +244,62 @@ def register(
     spec_kwargs = {key: _held(key, value) for key, value in env_kwargs.items()}
     if any(not _is_plain(value) for value in spec_kwargs.values()):  # a generator, or a value to unwrap
         entry_point = _creator_name(entry_point.rpartition(":")[2], full)
-    gym.register(full, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", full), kwargs=spec_kwargs)
+    gym.register(full, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", full), kwargs=spec_kwargs,
+                 max_episode_steps=max_episode_steps)
     return full
+
+
+def _checked_limit(value: Any) -> int | None:
+    """`max_episode_steps` as `gymnasium.register` takes it (a TimeLimit that `make` wraps the env
+    in): None or a positive int; anything else a ValueError naming it, not a failure at make."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"max_episode_steps must be None or a positive int (the steps after which gymnasium's "
+                         f"TimeLimit truncates an episode), got {value!r}")
+    return int(value)
+
+
+def _check_env_arguments(full: str, kind: type, kwargs: dict[str, Any]) -> None:
+    """A TypeError naming the arguments of a registration (`kwargs`, beyond what `register` names
+    itself) that the env class `kind` does not take: stored as they were, each make of the id failed."""
+    accepted = [name for name in accepted_arguments(kind) if name not in _OWN_ARGUMENTS]
+    unknown = [name for name in kwargs if name not in accepted]
+    if unknown:
+        what = "dataset" if kind is DatasetEnv else "generator"
+        raise TypeError(f"rlvr.register({full!r}): unexpected keyword argument(s) {', '.join(map(repr, unknown))}"
+                        f"{did_you_mean(unknown, [*accepted, *_OWN_ARGUMENTS[:-1], 'max_episode_steps'])}; a {what} task "
+                        f"takes {accepted}, and max_episode_steps (gymnasium's TimeLimit)")
+
+
+#: What `register` takes by name itself, and what the env classes fill in themselves (the scorer
+#: `VerifiedEnv` is given): none of them an env argument to store from **kwargs.
+_OWN_ARGUMENTS = ("dataset", "generator", "question_key", "answer_key", "verifier", "prompt", "force", "scorer")
+
+
+def _check_generator_settings(full: str, generator: Callable[..., Any], settings: Any) -> None:
+    """A TypeError for `generator_settings` that `generator(rng, **settings)` cannot take: not a
+    dict with str keys, or a name its signature lacks (checked only when the signature can be
+    read and has no **kwargs). At make time the generator's own TypeError blamed the generator."""
+    if settings is None:
+        return
+    if not isinstance(settings, Mapping) or not all(isinstance(key, str) for key in settings):
+        raise TypeError(f"rlvr.register({full!r}): generator_settings must be a dict of keyword arguments of the "
+                        f"generator, got {settings!r:.100}")
+    try:
+        params = list(inspect.signature(generator).parameters.values())
+    except (TypeError, ValueError):  # a builtin or an odd callable: its own error at make time
+        return
+    if any(param.kind is param.VAR_KEYWORD for param in params):
+        return
+    if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        params = params[1:]  # the rng, passed first by position
+    accepted = [param.name for param in params if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)]
+    unknown = [name for name in settings if name not in accepted]
+    if unknown:
+        name = getattr(generator, "__qualname__", type(generator).__qualname__)
+        raise TypeError(f"rlvr.register({full!r}): generator_settings {', '.join(map(repr, unknown))} are no arguments "
+                        f"of the generator {name}{did_you_mean(unknown, accepted)}; it takes {accepted}")
 
 
 def _dataset_path(dataset: str | os.PathLike) -> str:

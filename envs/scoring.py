@@ -206,6 +206,24 @@ def _check_flag(verifier: str, name: str, value: Any) -> bool:
     return bool(value)
 
 
+# The built-in scorers' functions are module-level functions bound with `functools.partial`, not
+# closures: an env holding its scorer then pickles (copies to a worker process, Gymnasium's async
+# vector env), as the procedural envs do.
+
+
+def _math_score(timeout: float, task: Task, completion: str) -> Verdict:
+    from rlvr.verifiers.math import verify
+
+    return verify(task.answer, completion, timeout=timeout)
+
+
+def _math_score_batch(timeout: float, items: list[tuple[Task, str]]) -> list[Verdict]:
+    # the cheap stage runs in this thread; only answers that need sympy go to worker processes
+    from rlvr.verifiers.math import verify_batch
+
+    return verify_batch([(task.answer, completion) for task, completion in items], timeout=timeout)
+
+
 def _math_scorer(timeout: float = 5.0) -> Scorer:
     """The math verifier (`rlvr.verifiers.math.verify`); its fingerprint names the time limit and the
     version of its scoring rules (`RULES_VERSION`), so that verdicts of two rule sets never mix.
@@ -214,73 +232,68 @@ def _math_scorer(timeout: float = 5.0) -> Scorer:
     timeout = float(_check_timeout("math", timeout))
     from rlvr.verifiers.math import RULES_VERSION
 
-    def score(task: Task, completion: str) -> Verdict:
-        from rlvr.verifiers.math import verify
+    return Scorer("math", functools.partial(_math_score, timeout), check_math_gold, math_gold, {"timeout": timeout},
+                  functools.partial(_math_score_batch, timeout), ("math", timeout), rules=RULES_VERSION)
 
-        return verify(task.answer, completion, timeout=timeout)
 
-    def score_batch(items: list[tuple[Task, str]]) -> list[Verdict]:
-        # the cheap stage runs in this thread; only answers that need sympy go to worker processes
-        from rlvr.verifiers.math import verify_batch
+def _exact_score(case_sensitive: bool, task: Task, completion: str) -> Verdict:
+    from rlvr.envs.answers import final_answer
 
-        return verify_batch([(task.answer, completion) for task, completion in items], timeout=timeout)
+    got = final_answer(completion, compact=False) or ""
+    want = str(task.answer).strip()
+    if (got == want) if case_sensitive else (got.lower() == want.lower()):
+        return Verdict.right("exact match")
+    return Verdict.wrong(f"{got[:60]!r} != {want[:60]!r}")
 
-    return Scorer("math", score, check_math_gold, math_gold, {"timeout": timeout}, score_batch, ("math", timeout),
-                  rules=RULES_VERSION)
+
+def _exact_check(value: Any) -> str | None:
+    return None if value is not None and str(value).strip() else "the gold answer is empty"
+
+
+def _exact_score_batch(case_sensitive: bool, items: list[tuple[Task, str]]) -> list[Verdict]:
+    return [_exact_score(case_sensitive, task, completion) for task, completion in items]
 
 
 def _exact_scorer(case_sensitive: bool = True) -> Scorer:
     case_sensitive = _check_flag("exact", "case_sensitive", case_sensitive)
-
-    def score(task: Task, completion: str) -> Verdict:
-        from rlvr.envs.answers import final_answer
-
-        got = final_answer(completion, compact=False) or ""
-        want = str(task.answer).strip()
-        if (got == want) if case_sensitive else (got.lower() == want.lower()):
-            return Verdict.right("exact match")
-        return Verdict.wrong(f"{got[:60]!r} != {want[:60]!r}")
-
-    def check(value: Any) -> str | None:
-        return None if value is not None and str(value).strip() else "the gold answer is empty"
-
-    def score_batch(items: list[tuple[Task, str]]) -> list[Verdict]:
-        return [score(task, completion) for task, completion in items]
-
     from rlvr.envs.answers import RULES_VERSION  # how `final_answer` reads the answer
 
-    return Scorer("exact", score, check, None, {"case_sensitive": case_sensitive}, score_batch,
+    return Scorer("exact", functools.partial(_exact_score, case_sensitive), _exact_check, None,
+                  {"case_sensitive": case_sensitive}, functools.partial(_exact_score_batch, case_sensitive),
                   ("exact", case_sensitive), rules=RULES_VERSION)
+
+
+def _code_score(sandbox: Any, timeout: float, task: Task, completion: str) -> Verdict:
+    from rlvr.verifiers.code import check_function
+
+    # extracted as check_function does (the block that defines the entry point, not a usage example after it)
+    return check_function(completion, task.answer, task.meta.get("entry_point"), sandbox=sandbox, timeout=timeout)
+
+
+def _code_check(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "the tests (answer column) must be non-empty Python code"
+
+
+def _code_in_use(sandbox: Any) -> dict[str, Any]:
+    # the backend the answers run on, as Code-v0 records it (`sandbox_in_use`): without a sandbox
+    # object, the one `check_function` uses (`default_sandbox`, "auto" resolved: started now if
+    # it was not yet, as it is for the first answer); "auto" when none can start
+    from rlvr.envs.python_tool import sandbox_in_use
+    from rlvr.verifiers.code import default_sandbox
+
+    return {"sandbox_backend": sandbox_in_use(default_sandbox if sandbox is None else lambda: sandbox, "auto")}
 
 
 def _code_scorer(sandbox: Any = None, timeout: float = 10.0) -> Scorer:
     """Unit tests in the answer column, run against the completion's code in `sandbox` (default:
     `make_sandbox("auto")`), `timeout` seconds for loading the solution and running every test."""
     _check_timeout("code", timeout)
-
-    def score(task: Task, completion: str) -> Verdict:
-        from rlvr.verifiers.code import check_function
-
-        # extracted as check_function does (the block that defines the entry point, not a usage example after it)
-        return check_function(completion, task.answer, task.meta.get("entry_point"), sandbox=sandbox, timeout=timeout)
-
-    def check(value: Any) -> str | None:
-        return None if isinstance(value, str) and value.strip() else "the tests (answer column) must be non-empty Python code"
-
-    def in_use() -> dict[str, Any]:
-        # the backend the answers run on, as Code-v0 records it (`sandbox_in_use`): without a sandbox
-        # object, the one `check_function` uses (`default_sandbox`, "auto" resolved: started now if
-        # it was not yet, as it is for the first answer); "auto" when none can start
-        from rlvr.envs.python_tool import sandbox_in_use
-        from rlvr.verifiers.code import default_sandbox
-
-        return {"sandbox_backend": sandbox_in_use(default_sandbox if sandbox is None else lambda: sandbox, "auto")}
-
     # the fingerprint names the backend (`in_use`, when it is taken: not when the env is built) and the time limit
     settings = {"sandbox_backend": "auto", "timeout": float(timeout)}
     from rlvr.verifiers.code import RULES_VERSION
 
-    return Scorer("code", score, check, None, settings, rules=RULES_VERSION, settings_in_use=in_use)
+    return Scorer("code", functools.partial(_code_score, sandbox, timeout), _code_check, None, settings,
+                  rules=RULES_VERSION, settings_in_use=functools.partial(_code_in_use, sandbox))
 
 
 #: The "math" and "exact" scorers already built, per settings (see `_shared_scorer`).

@@ -508,9 +508,15 @@ def load_table(
     absolute path as "source": recorded, but not part of the fingerprint's digest, so a copy
     elsewhere is the same data: `rlvr.envs.fingerprint.LOCATION_KEYS`), rows given in memory by
     `content_sha256`, hub datasets by id, config, split and revision. A file that cannot be read
-    raises a DatasetError naming it and the cause.
+    raises a DatasetError naming it and the cause. A `config` or `revision` for data that has none
+    (a local file, rows in memory, a `datasets.Dataset`), or a `split` it does not have (rows in
+    memory have only "train", as a local file; the built-in sample set none), raises a DatasetError:
+    ignored, it would name data the env does not train on.
     """
     if isinstance(dataset, (list, tuple)):
+        builtin = _is_builtin_samples(dataset)  # no split, not even "train": it is no part of a larger dataset
+        what = "the built-in sample set (used when no dataset= is given)" if builtin else "a dataset given in memory (a list of rows)"
+        _refuse_options(what, split, config, revision, [] if builtin else ["train"])
         rows = list(dataset)
         if not rows:  # else the first complaint would be a missing 'question' column
             raise DatasetError("the dataset has no rows (an empty list); give at least one row")
@@ -552,12 +558,38 @@ def load_table(
     # A datasets.Dataset / DatasetDict passed in directly.
     if hasattr(dataset, "column_names") and hasattr(dataset, "__getitem__"):
         if isinstance(dataset.column_names, dict):  # DatasetDict
+            _refuse_options("the given DatasetDict", None, config, revision, [])
             dataset, _ = _pick_split(dataset, split, "the given DatasetDict")
+        else:  # one split already: a split= other than its own would be ignored
+            own = getattr(dataset, "split", None)
+            _refuse_options("the given datasets.Dataset", split, config, revision, [] if own is None else [str(own)])
         return _from_hf(dataset, {"source": "datasets.Dataset", "content_fingerprint": getattr(dataset, "_fingerprint", None)})
     raise DatasetError(
         f"dataset must be a hub id, a path to a json/jsonl/parquet/csv file, a datasets.Dataset or a "
         f"list of dicts; got {type(dataset).__name__}"
     )
+
+
+def _is_builtin_samples(rows: Any) -> bool:
+    """True for the built-in sample set an env reads without `dataset=` (Math-v0, Code-v0,
+    ToolMath-v0): errors name it so, not as the user's own list."""
+    from rlvr.envs.samples import CODE_SAMPLES, MATH_SAMPLES
+
+    return rows is MATH_SAMPLES or rows is CODE_SAMPLES
+
+
+def _refuse_options(what: str, split: str | None, config: str | None, revision: str | None, splits: list[str]) -> None:
+    """A DatasetError for a `split`, `config` or `revision` that data without them (`what`: rows in
+    memory, a `datasets.Dataset`) would silently ignore: the env would train on other data than
+    the one named. `splits` are the split names that do mean this data ("train", as a local file's)."""
+    if config is not None or revision is not None:
+        given = ", ".join(f"{name}={value!r}" for name, value in (("config", config), ("revision", revision)) if value is not None)
+        raise DatasetError(f"{what} has no config= or revision= (those are for hub datasets), got {given}; drop them, "
+                           f"or pass dataset= a hub id")
+    if split is not None and split not in splits:
+        available = f"available splits: {splits}" if splits else "it has no splits"
+        raise DatasetError(f"{what} has no split {split!r}; {available} (drop split=, or pass dataset= the data of "
+                           f"that split: a hub id, a local file, or its rows)")
 
 
 def _load_file(path: str, *, split: str | None, config: str | None, revision: str | None) -> LoadedDataset:

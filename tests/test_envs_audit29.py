@@ -30,10 +30,11 @@ def _digest(env, text="3 * 4 = 12 so \\boxed{12}", task=TASK):
 
 
 def test_reassigned_math_settings_change_the_fingerprint_and_what_they_change():
-    env = rlvr.make("rlvr/Math-v0", reward_weights={"outcome": 1, "process": 0.5, "format": 0.5}).unwrapped
+    env = rlvr.make("rlvr/Math-v0", reward_weights={"outcome": 1, "format": 0.5}).unwrapped
     seen = {_digest(env)}
-    for name, value in [("process_reward", "steps"), ("format_reward", "answer_tags"), ("prompt", "Solve: {question}"),
-                        ("max_turns", 2), ("system_prompt", "Be brief."), ("max_action_chars", 5)]:
+    for name, value in [("process_reward", "steps"), ("reward_weights", {"outcome": 1, "process": 0.5, "format": 0.5}),
+                        ("format_reward", "answer_tags"), ("prompt", "Solve: {question}"),
+                        ("system_prompt", "Be brief."), ("max_action_chars", 5)]:
         setattr(env, name, value)
         digest = _digest(env)
         assert digest not in seen, name  # the record names the new value, not the one first cached

@@ -338,7 +338,9 @@ def test_math_process_reward_steps_hand_computed():
     env.reset(options={"task": task})
     _, reward, *_, info = env.step("\\boxed{20}")  # nothing checkable earns no process credit
     assert info["reward_parts"]["process"] == 0.0 and reward == pytest.approx(1.1)
-    off = rlvr.make("Math-v0", reward_weights=weights).unwrapped  # default: no process reward
+    with pytest.raises(ValueError, match="pass process_reward='steps'"):  # default: no process reward, so no weight for it
+        rlvr.make("Math-v0", reward_weights=weights)
+    off = rlvr.make("Math-v0", reward_weights={**weights, "process": 0.0}).unwrapped
     off.reset(options={"task": task})
     assert off.step(STEPS_ANSWER)[4]["reward_parts"]["process"] == 0.0
     assert env.fingerprint()["settings"]["process_reward"] == "steps" and env.fingerprint() != off.fingerprint()

@@ -1,0 +1,184 @@
+"""Audit 31 of the envs: settings that were accepted and then did nothing, and Math-v0 pickling.
+
+1. a non-zero `process` weight on an env with no process reward is refused (as `format` is);
+2. split= / config= / revision= on the built-in sample set or in-memory rows are refused;
+3. `rlvr.register` checks its keyword arguments (and generator_settings) when registering, and
+   honours max_episode_steps as `gymnasium.register` does;
+4. Math-v0 (the math verifier's scorer) pickles;
+5. max_turns other than 1 on a single-turn env is refused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+
+import pytest
+
+import rlvr
+from rlvr.envs.base import SingleTurnEnv
+from rlvr.envs.errors import DatasetError
+from rlvr.envs.tasks import ListSource, Task
+from rlvr.verifiers.verdict import Verdict
+
+ROWS = [{"question": "What is 3*4?", "answer": "12"}]
+_ids = itertools.count()
+
+
+def _new_id(name: str) -> str:
+    return f"rlvr/Audit31{name}{next(_ids)}-v0"
+
+
+def _answer_first(env, text_of=lambda gold: f"3 * 4 = 12, so \\boxed{{{gold}}} <answer>{gold}</answer>"):
+    env.reset(options={"index": 0})
+    gold = env.unwrapped.task.answer
+    return env.step(text_of(gold))
+
+
+# ------------------------------------------------------------------ 1. a process weight nothing pays
+
+
+def test_a_process_weight_on_an_env_without_process_reward_is_refused_at_make():
+    exact = rlvr.register(_new_id("Exact"), dataset=ROWS, verifier="exact")
+    weights = {"outcome": 1, "process": 0.2}
+    with pytest.raises(ValueError, match=r"MathEnv: reward_weights give the 'process' part the weight 0\.2, but this env "
+                                         r"has no process reward.*pass process_reward='steps'"):
+        rlvr.make("rlvr/Math-v0", reward_weights=weights)
+    for env_id in ("rlvr/Arithmetic-v0", exact):
+        with pytest.raises(ValueError, match=r"no process reward, so that part would always be 0; drop the 'process' weight"):
+            rlvr.make(env_id, reward_weights=weights)
+    assert rlvr.make("rlvr/Arithmetic-v0", reward_weights={"outcome": 1, "process": 0}).unwrapped.reward_weights.process == 0
+
+
+def test_a_process_weight_assigned_later_is_refused_and_the_weights_stay():
+    env = rlvr.make("rlvr/Math-v0").unwrapped
+    before = env.reward_weights
+    with pytest.raises(ValueError, match="pass process_reward='steps'"):
+        env.reward_weights = {"outcome": 1, "process": 0.5}
+    assert env.reward_weights == before
+    env.process_reward = "steps"  # then the weight is paid
+    env.reward_weights = {"outcome": 1, "process": 0.5}
+    with pytest.raises(ValueError, match=r"process_reward=None would leave the 'process' part always 0"):
+        env.process_reward = None
+    assert env.process_reward == "steps"
+
+
+def test_envs_that_pay_a_process_part_keep_their_process_weight():
+    _, reward, *_, info = _answer_first(rlvr.make("rlvr/Math-v0", process_reward="steps",
+                                                  reward_weights={"outcome": 1, "process": 0.2}))
+    assert info["reward_parts"]["process"] == 1.0 and reward == pytest.approx(1.2)
+    tool_env = rlvr.make("rlvr/ToolMath-v0").unwrapped  # tool-call credit, without process_reward
+    assert tool_env.process_reward is None and tool_env.reward_weights.process == 0.1
+
+    class Reasoned(SingleTurnEnv):  # a subclass with its own process_score may weight it
+        def verify(self, task, content):
+            return Verdict.right("ok")
+
+        def process_score(self, task, content):
+            return 0.5, None
+
+    env = Reasoned(ListSource([Task("t", "q?", "a")], {"name": "reasoned"}), reward_weights={"process": 1.0})
+    env.reset(seed=0)
+    assert env.step("a")[1] == pytest.approx(1.5)
+
+
+# ------------------------------------------------------------------ 2. split / config / revision with nothing to select
+
+
+@pytest.mark.parametrize("env_id", ["rlvr/Math-v0", "rlvr/Code-v0"])
+def test_split_config_or_revision_of_the_builtin_samples_are_refused(env_id):
+    for kwargs in ({"split": "test"}, {"split": "train"}):
+        with pytest.raises(DatasetError, match=r"the built-in sample set \(used when no dataset= is given\) has no split"):
+            rlvr.make(env_id, **kwargs)
+    for kwargs in ({"config": "main"}, {"revision": "abc"}):
+        with pytest.raises(DatasetError, match=r"the built-in sample set .* has no config= or revision="):
+            rlvr.make(env_id, **kwargs)
+
+
+def test_split_config_or_revision_of_rows_in_memory_are_refused_as_a_local_files_are():
+    with pytest.raises(DatasetError, match=r"a dataset given in memory \(a list of rows\) has no split 'test'; available "
+                                           r"splits: \['train'\]"):
+        rlvr.make("rlvr/Math-v0", dataset=ROWS, split="test")
+    with pytest.raises(DatasetError, match=r"has no config= or revision= \(those are for hub datasets\), got revision='abc'"):
+        rlvr.make("rlvr/Math-v0", dataset=ROWS, revision="abc")
+    exact = rlvr.register(_new_id("Split"), dataset=ROWS, verifier="exact", split="test")
+    with pytest.raises(DatasetError, match="has no split 'test'"):
+        rlvr.make(exact)
+    # "train", a local file's one split, names these rows too
+    assert rlvr.make("rlvr/Math-v0", dataset=ROWS, split="train").reset(seed=0)[0].startswith("What is 3*4?")
+
+
+# ------------------------------------------------------------------ 3. register's keyword arguments
+
+
+def test_register_refuses_an_argument_no_env_takes_naming_it():
+    env_id = _new_id("Typo")
+    with pytest.raises(TypeError, match=r"rlvr.register\('rlvr/Audit31Typo\d+-v0'\): unexpected keyword argument\(s\) "
+                                        r"'qustion_key' \(did you mean 'question_key' for 'qustion_key'\?\); a dataset task takes"):
+        rlvr.register(env_id, dataset=ROWS, qustion_key="q")
+    assert env_id not in rlvr.registered_ids()  # nothing left registered that every make would fail on
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) 'generator_settings'"):
+        rlvr.register(_new_id("DataGen"), dataset=ROWS, generator_settings={"high": 3})
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) 'split'; a generator task takes"):
+        rlvr.register(_new_id("GenSplit"), generator=lambda rng: {"question": "q", "answer": "a"}, split="train")
+
+
+def test_register_honours_max_episode_steps_as_gymnasium_register_does():
+    env_id = rlvr.register(_new_id("Limit"), dataset=ROWS, verifier="exact", max_episode_steps=4)
+    env = rlvr.make(env_id)
+    assert env.spec.max_episode_steps == 4 and type(env).__name__ == "TimeLimit"
+    _, info = env.reset(seed=0)
+    assert info["fingerprint"]["settings"]["max_episode_steps"] == 4  # it cuts episodes: recorded
+    assert env.step("<answer>12</answer>")[1] == 1.0
+    for bad in (0, 2.5, "4"):
+        with pytest.raises(ValueError, match="max_episode_steps must be None or a positive int"):
+            rlvr.register(_new_id("BadLimit"), dataset=ROWS, max_episode_steps=bad)
+
+
+def _gen(rng, high=9):
+    return {"question": f"{int(rng.integers(2, high + 1))}*2=", "answer": "0"}
+
+
+def test_generator_settings_are_checked_against_the_generators_signature_at_register():
+    with pytest.raises(TypeError, match=r"generator_settings 'hihg' are no arguments of the generator _gen "
+                                        r"\(did you mean 'high' for 'hihg'\?\); it takes \['high'\]"):
+        rlvr.register(_new_id("Gen"), verifier="exact", generator_settings={"hihg": 3})(_gen)
+    with pytest.raises(TypeError, match="generator_settings must be a dict"):
+        rlvr.register(_new_id("Gen"), generator=_gen, generator_settings=[3])
+    good = rlvr.register(_new_id("Gen"), generator=_gen, generator_settings={"high": 3})
+    assert rlvr.make(good).reset(seed=0)[0][0] in "23"
+
+    def open_ended(rng, **settings):  # **kwargs: any name may be meant, so none is refused
+        return {"question": "q", "answer": str(settings.get("level", 0))}
+
+    assert rlvr.make(rlvr.register(_new_id("Gen"), generator=open_ended, generator_settings={"level": 2})).reset(seed=0)
+
+
+# ------------------------------------------------------------------ 4. pickling
+
+
+@pytest.mark.parametrize("make", [lambda: rlvr.make("rlvr/Math-v0"),
+                                  lambda: rlvr.make(rlvr.register(_new_id("Pickle"), dataset=ROWS, verifier="exact"))])
+def test_math_and_exact_verifier_envs_pickle_and_score_the_same(make):
+    env = make()
+    env.reset(seed=0)
+    loaded = pickle.loads(pickle.dumps(env))
+    got, want = _answer_first(loaded), _answer_first(env)
+    assert got[1] == want[1] == 1.0
+    assert got[4]["fingerprint"].digest == want[4]["fingerprint"].digest
+
+
+# ------------------------------------------------------------------ 5. max_turns on a single-turn env
+
+
+def test_max_turns_other_than_one_on_a_single_turn_env_is_refused():
+    for env_id in ("rlvr/Math-v0", "rlvr/Arithmetic-v0"):
+        with pytest.raises(ValueError, match=r"max_turns=3, but this is a single-turn env: its first step always ends the "
+                                             r"episode, so max_turns must be 1; for several turns use a multi-turn env "
+                                             r"\(rlvr/ToolMath-v0"):
+            rlvr.make(env_id, max_turns=3)
+    env = rlvr.make("rlvr/Math-v0", max_turns=1).unwrapped
+    with pytest.raises(ValueError, match="single-turn env"):
+        env.max_turns = 2
+    assert env.max_turns == 1
+    assert rlvr.make("rlvr/ToolMath-v0", max_turns=3).unwrapped.max_turns == 3  # multi-turn: unchanged
