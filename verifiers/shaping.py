@@ -4,8 +4,11 @@ All functions are pure and cheap; they take the completion text (or its length i
 return a float (or a Verdict for `format_verdict`). They never raise on model text.
 
 - `think_format_reward(text)`: 1.0 when the text is `<think>…</think>` (non-empty reasoning, once,
-  at the start) followed by a non-empty answer; else 0.0. Whitespace and invisible format
-  characters (Unicode category Cf: zero-width spaces, joiners, marks) are no content.
+  at the start) followed by a non-empty answer; else 0.0. What shows nothing is no content:
+  whitespace, control and format characters (Unicode categories Cc, Cf: zero-width spaces,
+  joiners, marks), combining marks standing alone (Mn, Me: U+034F, variation selectors), and the
+  other default-ignorable or blank code points (Hangul fillers U+115F, U+1160, U+3164, U+FFA0,
+  the blank Braille pattern U+2800, U+17B4, U+17B5, U+180B–U+180F, tags).
 - `boxed_reward(text)`: 1.0 when the text has a box that holds something (`last_box`): a box as the
   math verifier finds it (`\\boxed{…}` with balanced braces, `\\fbox{…}`, `\\boxed 5`; an unclosed
   `\\boxed{` is none) where it reads the answer (after the last `</think>` when the text after it
@@ -13,7 +16,8 @@ return a float (or a Verdict for `format_verdict`). They never raise on model te
   verifier normalises an answer (`\\boxed{}`, `\\boxed{\\text{}}`, `\\boxed{\\,}`, `\\boxed{{}}`,
   `\\boxed{\\phantom{0}}`, `\\boxed{\\ }` are empty). Math-v0 and ToolMath-v0 give their `format`
   part by this rule.
-- `answer_tag_reward(text)`: 1.0 when a non-empty `<answer>…</answer>` exists.
+- `answer_tag_reward(text)`: 1.0 when an `<answer>…</answer>` with content (as for the think
+  format) exists.
 - `format_verdict(text, think=True, boxed=True)`: the chosen checks as a Verdict; `score` is the
   fraction passed, `correct` when all pass, `reason` names the first failure.
 - `length_penalty(length, target, coef)`: `-coef * max(0, length - target)` — linear cost per token
@@ -57,10 +61,31 @@ def think_format_reward(text: str) -> float:
     return 1.0
 
 
+#: Categories of characters that show nothing on their own: controls, format characters (the
+#: zero-width space U+200B), surrogates, combining marks (on no base, as `_has_content` reads them:
+#: a base they sit on is content itself) and separators.
+_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Mn", "Me", "Zs", "Zl", "Zp"})
+#: Code points that show nothing though their category is of visible ones: Unicode's
+#: Default_Ignorable_Code_Point letters and unassigned code points (Hangul fillers, U+2065,
+#: U+FFF0–U+FFF8, the unassigned tags block E0000–E0FFF) and the blank Braille pattern U+2800.
+_UNSEEN_CODES = frozenset({0x115F, 0x1160, 0x2065, 0x2800, 0x3164, 0xFFA0, *range(0xFFF0, 0xFFF9)})
+
+
 def _has_content(text: str) -> bool:
-    """Whether `text` holds a visible character: whitespace and format characters (category Cf,
-    such as the zero-width space U+200B) are no reasoning and no answer."""
-    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
+    """Whether `text` holds a visible character: what shows nothing (whitespace, zero-width and
+    other format characters, lone combining marks, fillers: `_UNSEEN_CATEGORIES`, `_UNSEEN_CODES`)
+    is no reasoning and no answer."""
+    return any(_visible(ch) for ch in text)
+
+
+def _visible(ch: str) -> bool:
+    """Whether the character `ch` shows something on its own (see `_has_content`)."""
+    if ch.isspace():
+        return False
+    code = ord(ch)
+    if code in _UNSEEN_CODES or 0xE0000 <= code <= 0xE0FFF:
+        return False
+    return unicodedata.category(ch) not in _UNSEEN_CATEGORIES
 
 
 #: What a reader does not see in a normalised box: braces, a line break `\\` and the control space
@@ -120,10 +145,10 @@ def boxed_reward(text: str) -> float:
 
 
 def answer_tag_reward(text: str) -> float:
-    """1.0 when the text has a non-empty `<answer>...</answer>`."""
+    """1.0 when the text has an `<answer>...</answer>` with content (`_has_content`)."""
     if not isinstance(text, str):
         return 0.0
-    return 1.0 if any(inner.strip() for _, _, inner in tag_blocks(text, "<answer>", "</answer>")) else 0.0
+    return 1.0 if any(_has_content(inner) for _, _, inner in tag_blocks(text, "<answer>", "</answer>")) else 0.0
 
 
 def tag_blocks(text: str, open_tag: str, close_tag: str) -> Iterator[tuple[int, int, str]]:

@@ -39,7 +39,18 @@ What a claim is:
 - Several claims in one step are separate chains: they are split at `. `, `; `, `, ` (not inside a
   bracket pair without `=`, such as `\\gcd(12, 18)`), at the words "and" (not in "the sum of 3 and
   4"), "so", "then", "thus", "hence", "therefore", "but", "or", "which means", at `=>`, `\\implies`,
-  `\\Rightarrow`, `→`, `\\quad`, `\\\\`, and at inequality signs (`3 + 4 = 7 < 8 = 9` states `8 = 9`).
+  `\\Rightarrow`, `→`, `\\quad`, `\\\\`, at inequality signs (`3 + 4 = 7 < 8 = 9` states `8 = 9`) and
+  at `\\equiv` / `≡`.
+- LaTeX layout is no part of a claim: the markers of display and alignment environments
+  (`\\begin{aligned}`), an alignment `&` (`3 \\cdot 4 &= 12`; one before a column of notes, `&&
+  \\text{(sum)}`, ends the chain like `\\quad`), spacing commands around `=` (`\\;=\\;`, `\\quad=`),
+  `\\tag{1}`, `\\label{…}`, `\\nonumber`, `\\checkmark`. A chain that starts with `=` continues the one
+  before it, whose last side is its left side: an aligned row after `\\\\` (`12 + 5 \\\\ &= 18` claims
+  `12 + 5 = 18`), or a step that starts with `=` (`= 18` on the next line), continuing the chain
+  that ended the step before (not over text between them, nor from one part to the next).
+- A side with a modulus note (`\\pmod{5}`, `\\bmod`, `\\mod`, `(\\mathrm{mod}\\ 7)`, `\\text{mod}`, "mod")
+  states a congruence, not an equality: the links touching it are no claims, the chain's other
+  links are (`2^{10} = 1024 = 4 \\pmod{5}` claims `2^{10} = 1024`).
 - `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
   links of the same chain are. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
@@ -61,7 +72,9 @@ Scoring:
   and a claim stated before, however it is spelled (`2 + 2 = 4` on twenty lines, or `4 = 2 + 2`,
   `(2+2) = 4.0` after it, is judged once, where it first appears: sides compare as parse trees
   with exact numbers; a decimal of 3 or more significant digits keeps its written places, since
-  `1/3 = 0.333` holds as a rounding and `1/3 = 0.3330` does not). Otherwise a solution
+  `1/3 = 0.333` holds as a rounding and `1/3 = 0.3330` does not, but once a claim has held
+  exactly, its decimals respelled with trailing zeros are the same claim: `1/4 = 0.250` after
+  `1/4 = 0.25`). Otherwise a solution
   could pad a wrong answer with `1 = 1` lines, or dilute one false step with copies of a true one.
   Such a claim that is false (`4 = 5`) still fails its step. Padding with true arithmetic that is
   new but beside the point (`2 + 3 = 5`, `2 + 4 = 6`, …) still earns credit: rules cannot tell
@@ -104,12 +117,15 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "MAX_SENTENCES", "split_steps", "find_c
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 5  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
+RULES_VERSION = 6  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
 # 4: `n = m` between two different plain numbers after text is no claim (an operation in words);
 # 5: an infinite or undefined side (`1/0`) fails its claim, a clock time (`10:30`) makes no claim, a
 # decimal's written places are part of a repeated claim (`0.333` vs `0.3330`), every line is split
 # into sentences (not within maths, nor after a factorial), the first 200 lines are read (at most
-# 800 sentences)
+# 800 sentences); 6: claims in alignment environments (`&=`, rows after `\\`), with spacing commands
+# around `=` or a `\tag`/`\checkmark` after them are read, a line or row starting with `=` continues the
+# chain before it, a side with a modulus note (`\pmod{5}`) is no claim, `\equiv` splits chains, and an
+# exactly true claim respelled with trailing zeros (`1/4 = 0.250`) is the same claim
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -143,13 +159,33 @@ _OPERAND_START = frozenset("0123456789([{\\abcdefghijklmnopqrstuvwxyzABCDEFGHIJK
 _CURRENCY_RE = re.compile(r"\\?[$€£¥](?=\s?-?\.?\d)|(?<=\d)\s?[€£¥]")
 # what separates one chain of claims from the next
 _SPLIT_RE = re.compile(
-    r"(?P<punct>[.;,](?=\s))|(?P<and>\band\b)"
+    r"(?P<punct>(?<!\\)[.;,](?=\s))|(?P<and>\band\b)|(?P<row>\\\\)"
     r"|\b(?:so|then|thus|hence|therefore|but|or|which\s+(?:means|gives|is))\b"
     r"|=>|->|⇒|→|⟹|\\(?:implies|Rightarrow|rightarrow|Longrightarrow|to|therefore|quad|qquad)(?![A-Za-z])"
-    r"|\\\\|<|>|≤|≥|≠|!=|\\(?:leq?|geq?|lt|gt|neq?|ll|gg|leqslant|geqslant)(?![A-Za-z])",
+    r"|<|>|≤|≥|≠|!=|≡|\\(?:leq?|geq?|lt|gt|neq?|ll|gg|leqslant|geqslant|equiv)(?![A-Za-z])",
     re.IGNORECASE)
 _LINK_RE = re.compile(r"(=|\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])|≃|≅|\\cong(?![A-Za-z]))")
 _OPEN, _CLOSE = "([{", ")]}"
+#: LaTeX that lays equations out or labels them and states nothing: the markers of display and
+#: alignment environments, `\\tag{1}`, `\\label{eq}`, `\\nonumber`, `\\checkmark`, and `&`, an aligned
+#: row's alignment point (`3 \\cdot 4 &= 12`); rows end at `\\\\`, which splits chains anyway.
+_LAYOUT_RE = re.compile(
+    r"\\(?:begin|end)\s*\{(?:align|aligned|alignat|alignedat|flalign|eqnarray|gather|gathered|split|multline"
+    r"|equation|displaymath|math)\*?\}(?:\s*\{\d+\})?"
+    r"|\\(?:tag\*?|label)\s*\{[^{}]*\}|\\(?:checkmark|nonumber|notag)(?![A-Za-z])|(?<!\\)&")
+#: A run of spaces and LaTeX spacing commands (`\\;`, `\\,`, `\\:`, `\\!`, `\\ `, `\\quad`, `\\qquad`; not the
+#: line break `\\\\`): next to an `=` such a run is only space (`3 \\cdot 4 \\;=\\; 12`), where `_SPLIT_RE`
+#: would cut at its `;` or `\\quad`. Runs are matched whole, left to right: linear in a line.
+#: An `&` that opens a column of notes after an aligned row (`12 + 5 &= 17 && \\text{(sum)}`): it ends
+#: the chain, as `\\quad` does, where another `&` is only space.
+_NOTE_COLUMN_RE = re.compile(r"(?<!\\)&(?=\s*+(?:&|\\(?:text|textrm|textit|textbf|mbox|quad|qquad)(?![A-Za-z])))")
+_GAP_RE = re.compile(r"(?:\s|(?<!\\)\\(?:[;,:!> ]|q?quad(?![A-Za-z])))+")
+#: A step that starts with `=` (maths delimiters aside) continues the chain of the step before it.
+_CONTINUES_RE = re.compile(r"\s*+(?:\$\$?|\\[\[(])?\s*+=(?!>)")
+#: A modulus note (`\\pmod{5}`, `\\bmod`, `\\mod`, `(\\mathrm{mod}\\ 7)`, `\\text{mod}`): the side it is on states
+#: a congruence, not an equality (`81 = 1 \\pmod{5}` holds, though 81 is not 1).
+_MOD_NOTE_RE = re.compile(r"\\[pb]?mod(?![A-Za-z])|(?<![A-Za-z])mod(?:ulo)?(?![A-Za-z])", re.IGNORECASE)
+_CONTENT_RE = re.compile(r"[^\W_]")
 _PCT_MOD_RE = re.compile(r"%\s*\d")
 # a number right before a "%" (`normalize` writes every spelling of percent so); it starts after no
 # digit or point, and its digits are taken whole (possessive): a failed match never backtracks over
@@ -235,13 +271,14 @@ def _parts(solution: str | Sequence[str]) -> list[str]:
     return []
 
 
-def _parts_steps(parts: list[str]) -> list[tuple[str, bool]]:
+def _parts_steps(parts: list[str]) -> list[tuple[str, bool, bool]]:
     """Every step of every part, in order, each with whether it is read (`_read`, within its own
-    part: the lines and sentences are counted from the start of each part)."""
-    out: list[tuple[str, bool]] = []
+    part: the lines and sentences are counted from the start of each part) and whether it is its
+    part's first (where no chain of an earlier part goes on)."""
+    out: list[tuple[str, bool, bool]] = []
     for part in parts:
         steps = _lines(part)
-        out += [(step, read) for (_, step), read in zip(steps, _read(steps))]
+        out += [(step, read, i == 0) for i, ((_, step), read) in enumerate(zip(steps, _read(steps)))]
     return out
 
 
@@ -396,9 +433,9 @@ def _is_product(s: str, start: int, end: int) -> bool:
 
 
 def _droppable(token: str) -> bool:
-    """Punctuation, a check mark or an abbreviation next to a claim ("i.e.", "e.g", "✓"), never a
-    number, operator or variable."""
-    return bool(re.fullmatch(r"[:;,.!?\"'“”‘’✓✔]+|(?:[A-Za-z]\.)+[A-Za-z]\.?", token))
+    """Punctuation, a check mark, a LaTeX spacing command or an abbreviation next to a claim ("i.e.",
+    "e.g", "✓", `\\;` before a `\\checkmark`), never a number, operator or variable."""
+    return bool(re.fullmatch(r"[:;,.!?\"'“”‘’✓✔]+|(?:[A-Za-z]\.)+[A-Za-z]\.?|\\(?:[;,:!]|q?quad)", token))
 
 
 def _run_piece(run: list[str], outer: int) -> tuple[str | None, str]:
@@ -488,8 +525,7 @@ _ANY_OPENER_RE = re.compile("|".join(_OPENERS.values()))
 
 
 def _math_pieces(step: str) -> list[str]:
-    """`step` cut at its maths delimiters: the maths segments and the text between them, in order
-    (those with an '=' in them).
+    """`step` cut at its maths delimiters: the maths segments and the text between them, in order.
 
     `$` follows Markdown/pandoc: an opening `$` is followed by a non-space, a closing one follows a
     non-space and is not followed by a digit, so "$20 and $30" is money, not maths."""
@@ -510,7 +546,7 @@ def _math_pieces(step: str) -> list[str]:
         pieces += [step[start:m.start()], step[m.end():c.start()]]
         start = search = c.end()
     pieces.append(step[start:])
-    return [p for p in pieces if "=" in p]
+    return pieces
 
 
 def _without_end_punctuation(s: str) -> str:
@@ -525,30 +561,39 @@ def _without_end_punctuation(s: str) -> str:
     return s[:end]
 
 
-def _chains(piece: str) -> list[tuple[str, bool]]:
-    """The chains of claims in one piece of a step (see the module docstring for the separators),
-    once trailing punctuation (`_without_end_punctuation`) and brackets around the whole piece are
-    off; each with whether it follows text (a split at a comma or a word, not at a sign)."""
+def _chains(piece: str) -> list[tuple[str, bool, bool]]:
+    """The chains of one piece of a step (see the module docstring for the separators), once
+    trailing punctuation (`_without_end_punctuation`) and brackets around the whole piece are off;
+    each with whether it follows text (a split at a comma or a word, not at a sign) and whether it
+    starts a row (a split at a line break `\\\\`). Chains without an '=' are listed too: text between
+    two rows breaks a continued chain (`_all_claims`)."""
     s = _unwrapped(_without_end_punctuation(piece.strip()))
     protected = _protected(s) if "," in s or ";" in s else None
-    chains, start, preceded = [], 0, False
+    chains, start, preceded, row = [], 0, False, False
     for m in _SPLIT_RE.finditer(s):
         if m.group("punct") and protected is not None and protected[m.start()]:
             continue
         if m.group("and") and re.search(r"\b(?:of|between)\s+\S+\s*$", s[max(0, m.start() - 60):m.start()],
                                         re.IGNORECASE):
             continue  # "the sum of 3 and 4": one noun phrase
-        chains.append((s[start:m.start()], preceded))
+        chains.append((s[start:m.start()], preceded, row))
         start = m.end()
         # text before the next chain: a split at a comma, "and", "so"...; not at a sign (`<`, `=>`)
         preceded = m.group("punct") is not None or m.group()[:1].isalpha()
-    chains.append((s[start:], preceded))
-    return [(chain, after_text) for chain, after_text in chains if "=" in chain]
+        row = m.group("row") is not None
+    chains.append((s[start:], preceded, row))
+    return chains
 
 
-def _chain_claims(chain: str, follows_text: bool = False) -> list[tuple[str, str]]:
-    """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped.
+def _chain_claims(chain: str, follows_text: bool = False,
+                  carried: str | None = None) -> tuple[list[tuple[str, str]], str | None]:
+    """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped, and the
+    chain's last side (None when it is not read).
 
+    `carried`: the last side of the chain this one continues (`_all_claims`), the left side of a
+    chain that starts with `=` (`= 18` after `3 \\cdot 4 + 5 = 12 + 5` claims `12 + 5 = 18`).
+    A side with a modulus note (`1 \\pmod{5}`, `_MOD_NOTE_RE`) states a congruence: its links are
+    no claims, the chain's other links are (`2^{10} = 1024 = 4 \\pmod{5}` claims `2^{10} = 1024`).
     A first link between two different plain numbers after text (`follows_text`: the chain was
     split from text before it at a comma or a word, see `_chains`; or words come before its first
     side) is no claim: it is the tail of an operation written in words (`Then add 5 = 17`, `The sum
@@ -556,19 +601,23 @@ def _chain_claims(chain: str, follows_text: bool = False) -> list[tuple[str, str
     bits = _LINK_RE.split(chain)
     parts, links = bits[0::2], bits[1::2]
     if len(parts) < 2:
-        return []
+        return [], None
     sides: list[str | None] = []
     for i, part in enumerate(parts):
         if i == 0:
-            sides.append(_left_side(part))
+            side = carried if carried is not None and not part.strip() else _left_side(part)
         elif i == len(parts) - 1:
-            sides.append(_right_side(part))
+            side = _right_side(part)
         else:
-            sides.append(part.strip() if _parses(part) else None)
+            side = part.strip() if _parses(part) else None
+        if side is not None and _MOD_NOTE_RE.search(side if i == 0 else part):
+            side = None  # a congruence (the note after a last side may follow words: check its part)
+        sides.append(side)
     if (_plain_numbers_differ(sides[0], sides[1]) and links[0] == "="
             and (follows_text or len(parts[0].split()) > 1)):  # (a plain number is one token)
         sides[0] = None  # the tail of an operation in words
-    return [(a, b) for a, b, link in zip(sides, sides[1:], links) if link == "=" and a is not None and b is not None]
+    claims = [(a, b) for a, b, link in zip(sides, sides[1:], links) if link == "=" and a is not None and b is not None]
+    return claims, sides[-1]
 
 
 _PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -585,7 +634,7 @@ def _plain_numbers_differ(left: str | None, right: str | None) -> bool:
 def find_claims(step: str) -> list[tuple[str, str]]:
     """The (left, right) equalities stated in one step, consecutive links of chains included (at
     most `_MAX_CLAIMS`; `verify_steps` fails a step that states more)."""
-    return _all_claims(step)[:_MAX_CLAIMS]
+    return _all_claims(step)[0][:_MAX_CLAIMS]
 
 
 def _without_thousands(text: str) -> str:
@@ -599,23 +648,56 @@ def _without_thousands(text: str) -> str:
     return _THOUSANDS_RE.sub(lambda m: "," if any(a <= m.start() < b for a, b in calls) else "", text)
 
 
-def _all_claims(step: str) -> list[tuple[str, str]]:
-    """Every distinct (left, right) equality stated in one step, in order."""
+def _all_claims(step: str, carried: str | None = None) -> tuple[list[tuple[str, str]], str | None]:
+    """Every distinct (left, right) equality stated in one step, in order, and the side the step's
+    last chain ends on (None when text without an '=' ends it).
+
+    A chain that starts with `=` continues the one before it, its left side being that chain's last
+    side: in an aligned row after a line break (`12 + 5 \\\\ &= 18`), or at the start of the step,
+    continuing the previous step's last chain (`carried`: what this function returned for it). A
+    step of nothing but maths delimiters (`$$`, `\\begin{aligned}`) passes `carried` on."""
     claims: list[tuple[str, str]] = []
     for m in _CALC_RE.finditer(step):  # GSM8K annotations are screened like any other claim
         left, right = (_without_thousands(g).strip() for g in m.groups())
         if _parses(left) and _parses(right):
             claims.append((left, right))
     step = _CALC_RE.sub("", step)
+    if "&" in step:
+        step = _NOTE_COLUMN_RE.sub(" \\\\quad ", step)
+    step = _LAYOUT_RE.sub(" ", step)
     step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
     step = _without_thousands(step)
     step = re.sub(r"={2,}", "=", step.replace("~", " ").replace("＝", "="))
+    if "\\" in step:
+        step = _GAP_RE.sub(lambda m: _gap(step, m), step)
     step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
+    continues = _CONTINUES_RE.match(step) is not None
+    last = carried  # the last side of the chain before, while nothing but a chain's text has come
     for piece in _math_pieces(step):
+        if "=" not in piece:
+            if _CONTENT_RE.search(piece):
+                last = None  # text between: nothing after it continues the chain before it
+            continue
         piece = _CURRENCY_RE.sub("", piece)
-        for chain, after_text in _chains(piece):
-            claims.extend(_chain_claims(chain, follows_text=after_text))
-    return list(dict.fromkeys(claims))
+        for chain, after_text, after_row in _chains(piece):
+            if "=" not in chain:
+                if _CONTENT_RE.search(chain):
+                    last = None
+                continue
+            starts_with_link = chain.lstrip().startswith("=")
+            found, last = _chain_claims(chain, follows_text=after_text,
+                                        carried=last if starts_with_link and (after_row or continues) else None)
+            continues = False  # (only the step's first chain continues the step before)
+            claims.extend(found)
+    return list(dict.fromkeys(claims)), last
+
+
+def _gap(step: str, m: re.Match) -> str:
+    """A run of spaces and spacing commands (`_GAP_RE`) as plain space when an `=` is next to it."""
+    run = m.group()
+    if "\\" in run and (step[m.end():m.end() + 1] == "=" or step[m.start() - 1:m.start()] == "="):
+        return " "
+    return run
 
 
 # -- checking ------------------------------------------------------------------------------------
@@ -658,33 +740,49 @@ def _finite(side: str) -> bool:  # pragma: no cover - in a worker
                    for value in value_nodes(prepare(parse(side))))
 
 
-def _side_tree(side: str) -> object:
+def _side_trees(side: str) -> tuple[object, object]:
     """One side as it is compared: its parse tree with every number as its exact value (so `(2+2)`,
-    `{2+2}` and `2 + (2)` are one tree, and `4.0` is `4`); its normalised text, spaces removed,
-    when it does not parse."""
+    `{2+2}` and `2 + (2)` are one tree, and `4.0` is `4`), its normalised text, spaces removed, when
+    it does not parse; and the same with each decimal's trailing zeros dropped (`0.250` as `0.25`),
+    which is how the side of a claim that holds exactly is known (see `_exact_numbers`)."""
     strict = _strict_percent(side)
     text = re.sub(r"\s+", "", side if strict is None else strict)
     try:
-        return _exact_numbers(parse(text))
+        tree = parse(text)
     except Exception:  # noqa: BLE001 - unreadable text is compared as text
-        return text
+        return text, text
+    exact = _exact_numbers(tree)
+    return exact, (_exact_numbers(tree, drop_zeros=True) if "." in text else exact)  # (no decimal: the same)
 
 
-def _exact_numbers(node: object) -> object:
+def _exact_numbers(node: object, drop_zeros: bool = False) -> object:
     """`node` with every number as its exact value, and as written to so many decimal places when
     that can change a verdict: a decimal of 3 or more significant digits may be a rounding, which
     holds to its own places only (`1/3 = 0.333` holds, `1/3 = 0.3330` does not), so the two are
-    two claims; `4.0` and `4` are one number."""
+    two claims; `4.0` and `4` are one number. With `drop_zeros` each decimal is read without its
+    trailing zeros first (`0.2500` as `0.25`): the tree of a side whose claim holds exactly, where
+    more zeros change nothing (`1/4 = 0.25` and `1/4 = 0.250` are one claim)."""
     if isinstance(node, tuple) and node and node[0] == "num":
         try:
             value = exact_value(node)
         except Exception:  # noqa: BLE001 - a huge exponent: kept as written
             return node
-        written = decimal_places(node)
+        written = decimal_places(_without_trailing_zeros(node) if drop_zeros else node)
         return ("num", value) if written is None or written[1] < 3 else ("num", value, written[0])
     if isinstance(node, tuple):
-        return tuple(_exact_numbers(child) for child in node)
+        return tuple(_exact_numbers(child, drop_zeros) for child in node)
     return node
+
+
+def _without_trailing_zeros(node: tuple) -> tuple:
+    """A number literal without the zeros that end its decimal part (`0.2500` as `0.25`, `2.0e3` as
+    `2e3`)."""
+    mantissa, e, exponent = str(node[1]).lower().partition("e")
+    whole, point, decimals = mantissa.partition(".")
+    if not point:
+        return node
+    decimals = decimals.rstrip("0")
+    return ("num", whole + ("." + decimals if decimals else "") + e + exponent)
 
 
 def _claim_key(a: object, b: object) -> tuple[str, str]:
@@ -711,6 +809,13 @@ def _computes_nothing(a: object, b: object) -> bool:
     if a == b:
         return True
     return isinstance(a, tuple) and isinstance(b, tuple) and _numbers(a) == _numbers(b)
+
+
+#: The reasons the comparer gives for a claim that holds exactly (not as a rounding, nor numerically):
+#: respelling such a claim's decimals with more trailing zeros cannot change its verdict. (A reason
+#: not listed only means such respellings are judged again, never that a false claim goes unjudged.)
+_EXACT_REASONS = frozenset({"equal as integers", "equal as rationals", "identical expressions",
+                            "difference simplifies to 0"})
 
 
 def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
@@ -747,8 +852,12 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
     first_bad = None
     n_checked = n_claims = n_repeated = n_idle = 0
     judged: set[tuple[str, str]] = set()
+    exact: set[tuple[str, str]] = set()  # claims that held exactly, keyed without trailing zeros
     budget = Budget(timeout)
-    for idx, (step, read) in enumerate(_parts_steps(parts)):
+    carried: str | None = None  # the side the last step's chain ended on (`_all_claims`)
+    for idx, (step, read, first) in enumerate(_parts_steps(parts)):
+        if first or not read:
+            carried = None
         if not read:  # not read: an equality there is not shown to hold
             if "=" in step:
                 scores.append(0.0)
@@ -759,7 +868,7 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
             else:
                 scores.append(None)
             continue
-        claims = _all_claims(step)
+        claims, carried = _all_claims(step, carried)
         if len(claims) > _MAX_CLAIMS:  # not all read: the step is not shown to hold
             scores.append(0.0)
             n_checked += 1
@@ -768,13 +877,16 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
             continue
         results = []
         for left, right in claims:
-            trees = _side_tree(left), _side_tree(right)  # (each side parsed once, for both uses)
-            key = _claim_key(*trees)
-            if key in judged:  # said before: judged once, where first stated
+            (a, a_exact), (b, b_exact) = _side_trees(left), _side_trees(right)  # (each side parsed once)
+            trees = a, b
+            key, exact_key = _claim_key(a, b), _claim_key(a_exact, b_exact)
+            if key in judged or exact_key in exact:  # said before: judged once, where first stated
                 n_repeated += 1
                 continue
             judged.add(key)
             v = _check_claim(left, right, budget)
+            if v.correct and v.reason in _EXACT_REASONS:
+                exact.add(exact_key)
             if v.error is not None:  # the check itself failed: no score, rather than a wrong one
                 return Verdict.failed(f"step {idx + 1}: {left} = {right} could not be checked: {v.error}",
                                       details={"kind": "error", "checked_steps": n_checked, "claims": n_claims})
