@@ -515,17 +515,20 @@ class WarmPool:
             self._discard(channel)
             if reply is not None and "handler_killed" in reply:  # the job killed its handler: no second try
                 what = f"the program killed its sandbox supervisor (signal {reply['handler_killed']})"
+                lost = f"its supervisor was killed by signal {reply['handler_killed']}"
                 break
             if reply is not None:  # its handler failed once the program had started: no second try either
                 what = (f"the program's sandbox supervisor failed after the program started (exit status "
                         f"{reply['handler_failed']}), and a fresh one runs an empty program")
+                lost = f"its supervisor failed after the program started, exit status {reply['handler_failed']}"
                 break
         else:
             what = "the program killed or froze its sandbox supervisor (twice, on fresh workers)"
+            lost = "twice, on fresh workers"
         if self._runs_an_empty_program(message, limits):
             return ExecResult("error", None, "", diagnostics, elapsed, backend=self.name, message=what)
         return ExecResult.sandbox_error(
-            f"the {self.name} sandbox lost its worker twice during this run, and a fresh worker then "
+            f"the {self.name} sandbox lost its worker during this run ({lost}), and a fresh worker then "
             "failed to run an empty program: the sandbox is failing, not the program"
             + (f" ({diagnostics})" if diagnostics else ""), self.name, elapsed)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import pwd
 import random
 import shutil
 import signal
@@ -52,8 +53,11 @@ def claim_job_uid() -> tuple[int, int]:
     their process limit and their signals, with a stranger.
     """
     os.makedirs(UID_LOCK_DIR, mode=0o700, exist_ok=True)
+    taken = _subordinate_ranges()
     for _ in range(1000):
         uid = random.choice(JOB_UID_RANGE)
+        if _belongs_to_someone(uid, taken):  # its processes would be killed and its files removed
+            continue
         fd = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -65,6 +69,41 @@ def claim_job_uid() -> tuple[int, int]:
     raise RuntimeError("no free uid for sandbox jobs")
 
 
+SUBORDINATE_ID_FILES = ("/etc/subuid", "/etc/subgid")
+
+
+def _subordinate_ranges(files: tuple[str, ...] | None = None) -> list[range]:
+    """The uid (and gid) ranges `files` hand to users' rootless containers ("name:start:count"
+    lines): their processes and files run as those host uids, so a job uid must be none of them.
+    A file that is missing or unreadable gives none; a malformed line is skipped."""
+    ranges = []
+    for path in SUBORDINATE_ID_FILES if files is None else files:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.strip().split(":")
+            if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+                start = int(parts[1])
+                ranges.append(range(start, start + int(parts[2])))
+    return ranges
+
+
+def _belongs_to_someone(uid: int, subordinate: list[range]) -> bool:
+    """Whether `uid` is an account's (the system's user database, LDAP/SSSD included, knows it) or
+    lies in a user's subordinate range: claiming it would kill that user's processes and remove
+    their files in the shared dirs (`forget_uid`)."""
+    if any(uid in r for r in subordinate):
+        return True
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
+
 def release_job_uid(uid: int, lock: int) -> None:
     """Kill what a worker's jobs left running as `uid` (the worker is gone) and remove what they left
     in SysV IPC and shared dirs (a job the worker could not clean up after), then free the uid."""
@@ -74,8 +113,8 @@ def release_job_uid(uid: int, lock: int) -> None:
 
 def forget_uid(uid: int) -> None:
     """Kill every process running as `uid`, then remove its SysV IPC objects and its top-level
-    entries in /dev/shm, /dev/mqueue, /tmp and /var/tmp (root only): nothing of a job uid outlives
-    the worker it was claimed for. Only what the uid owns is removed (the dirs are sticky: no other
+    entries in /dev/shm, /dev/mqueue, /tmp and /var/tmp (root only). Other world-writable dirs
+    (/run/lock, a sticky dir inside /tmp) are not looked at: what a job leaves there stays. Only what the uid owns is removed (the dirs are sticky: no other
     user's entry there can be renamed by the uid), whole trees for its directories."""
     kill_processes_of(uid)
     remove_sysv_ipc(uid)

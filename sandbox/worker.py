@@ -147,9 +147,10 @@ SHARED_TMP_DIRS = ("/tmp", "/var/tmp")
 JOB_UID_SHARED_DIRS = SHARED_IPC_DIRS + SHARED_TMP_DIRS
 #: How long (ns) before a job a shared temp dir must have last changed for the sweep after the job
 #: to skip it when its time has not changed (`_changed_dirs`): file times come from a clock that
-#: moves a tick (a few ms) at a time, so a change during the job could leave the time of one made
-#: just before it.
-STAMP_MARGIN_NS = 100_000_000
+#: moves a tick at a time, a few ms on most filesystems but a whole second on some (ext4 with
+#: 128-byte inodes, ext3, some network filesystems), so a change during the job could leave the
+#: time of one made up to a second before it.
+STAMP_MARGIN_NS = 2_000_000_000
 #: ioprio_get's number, by machine (no wrapper in Python's os module).
 IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "i686": 290, "i386": 290}
 IOPRIO_WHO_PROCESS = 1

@@ -137,6 +137,8 @@ def test_a_handler_that_fails_after_the_program_started_is_not_run_again(tmp_pat
         # the empty program fails too: the sandbox is failing, and says so (never the program's error)
         assert result.status == "sandbox_error" and result.infrastructure_failed, result
         assert "failed to run an empty program" in result.message
+        # it says what happened, once: not "lost its worker twice" (it ran once), with the exit status
+        assert "twice" not in result.message and "exit status 70" in result.message, result.message
         assert len(started) == 2, started  # the run once (no second try), then the empty program
     finally:
         pool.close()
@@ -235,3 +237,52 @@ def test_a_released_job_uid_leaves_nothing_in_tmp_and_nothing_of_others_is_touch
                 os.unlink(path)
         if os.path.lexists(tree):
             forget_uid(uid)
+
+
+# -- review of the above: job uids never a user's; a coarse clock never hides a change ----------
+def test_a_uid_of_an_account_or_a_subordinate_range_is_someones(tmp_path):
+    from rlvr.sandbox.subprocess_backend import _belongs_to_someone, _subordinate_ranges
+
+    subuid = tmp_path / "subuid"
+    subuid.write_text("alice:1050000:65536\nbroken line\nbob:x:5\n")
+    ranges = _subordinate_ranges((str(subuid), str(tmp_path / "missing")))
+    assert ranges == [range(1_050_000, 1_050_000 + 65536)]
+    assert _belongs_to_someone(1_050_000, ranges) and _belongs_to_someone(1_115_535, ranges)
+    assert not _belongs_to_someone(1_115_536, ranges) and not _belongs_to_someone(1_049_999, ranges)
+    assert _belongs_to_someone(0, [])  # root: in the user database
+    assert not _belongs_to_someone(1_049_999, [])
+
+
+@needs_root
+def test_a_job_uid_is_never_claimed_in_a_users_subordinate_range(tmp_path, monkeypatch):
+    """Nine tenths of the job uid range are handed to a user's rootless containers: a claim (which
+    kills the uid's processes and removes its files in /tmp) must take a uid outside them."""
+    from rlvr.sandbox import subprocess_backend as backend
+
+    first = backend.JOB_UID_RANGE[0]
+    given = range(first, first + len(backend.JOB_UID_RANGE) * 9 // 10)
+    subuid = tmp_path / "subuid"
+    subuid.write_text(f"alice:{given.start}:{len(given)}\n")
+    monkeypatch.setattr(backend, "SUBORDINATE_ID_FILES", (str(subuid),))
+    for _ in range(20):
+        uid, fd = backend.claim_job_uid()
+        backend.release_job_uid(uid, fd)
+        assert uid in backend.JOB_UID_RANGE and uid not in given, uid
+
+
+def test_a_temp_dir_changed_a_second_before_a_job_is_always_swept(tmp_path):
+    """On a filesystem whose times move a whole second at a time, an entry made during a job in
+    the same second as a change before it leaves the dir's time as it was: a dir changed that
+    recently is swept whatever its time says afterwards."""
+    from rlvr.sandbox.worker import _changed_dirs, _dir_stamps
+
+    recent, old = tmp_path / "recent", tmp_path / "old"
+    recent.mkdir()
+    old.mkdir()
+    now = time.time()
+    os.utime(recent, (now - 1.5, now - 1.5))
+    os.utime(old, (now - 60, now - 60))
+    stamps = _dir_stamps((str(recent), str(old)))
+    assert _changed_dirs(stamps) == (str(recent),)  # the old one unchanged: skipped
+    (old / "f").write_text("x")
+    assert set(_changed_dirs(stamps)) == {str(recent), str(old)}
