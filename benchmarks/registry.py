@@ -516,7 +516,8 @@ def register_benchmark(
     else "env". `rlvr eval --benchmark NAME` then works on it; `--data PATH` replaces the env's
     `dataset=` (its first `size` rows when `size` is given, else all). A `size` larger than the
     env's dataset may be registered for use with `--data` (without it, loading the benchmark then
-    says so).
+    says so). A procedural benchmark is the first `size` *distinct* questions: a task whose question
+    repeats an earlier one is skipped (loading says so when the generator cannot make `size`).
     """
     if not isinstance(name, str) or not name or any(c.isspace() for c in name):
         raise ValueError(f"benchmark name must be a non-empty string without spaces, got {name!r}")
@@ -616,6 +617,40 @@ def _check_code_tests(bench: Benchmark, tasks: Sequence[Task], where: str) -> No
         error = _plan_error(task.answer, task.meta.get("entry_point"))
         if error is not None:
             raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: task {task.id!r} (row {i}): {error}")
+
+
+#: How a procedural benchmark picks its tasks, recorded in its data fingerprint: a results folder
+#: made when it took tasks ``0..size-1`` as they came (repeats included) has none, so its run
+#: identity differs and ``rlvr eval`` refuses to mix its samples with the distinct set's.
+DISTINCT_SELECTION = "first size distinct questions"
+
+
+def _distinct_generated(bench: Benchmark, source: Any, count: int) -> list[Task]:
+    """The first ``count`` tasks of an endless procedural ``source`` (from index 0) whose question
+    texts (stripped) differ: an index whose question repeats an earlier one is skipped (task i is
+    made from seed i, and a generator may make one question from several seeds), so no question
+    weighs twice in pass@k. Looks at most ``10 * count + 1000`` indices.
+
+    Raises:
+        BenchmarkDataError: the generator makes fewer distinct questions there.
+    """
+    limit = 10 * count + 1000
+    tasks: list[Task] = []
+    seen: set[str] = set()
+    i = 0
+    while len(tasks) < count and i < limit:
+        task = source.get(i)
+        key = str(task.question).strip()
+        if key not in seen:
+            seen.add(key)
+            tasks.append(task)
+        i += 1
+    if len(tasks) < count:
+        raise BenchmarkDataError(
+            f"benchmark {bench.name!r}: {bench.env_id} makes only {len(tasks)} distinct questions in its tasks "
+            f"0..{limit - 1}, fewer than the benchmark's size={count}; register it with a smaller size= (or "
+            "env_kwargs that make more questions)")
+    return tasks
 
 
 def _user_task_count(bench: Benchmark, available: int | None, data: str | None) -> int:
@@ -748,11 +783,17 @@ def load_benchmark(
         if max_chars is not None or "max_action_chars" not in kwargs:
             kwargs["max_action_chars"] = action_chars
         env = rlvr.make(bench.env_id, **kwargs).unwrapped
-        every = [env.source.get(i) for i in range(_user_task_count(bench, env.source.size, data))]
+        count = _user_task_count(bench, env.source.size, data)
+        fp = env.source.fingerprint()
+        if env.source.size is None:  # endless: its first `size` distinct questions (see _distinct_generated)
+            every = _distinct_generated(bench, env.source, count)
+            fp = dict(fp, selection=DISTINCT_SELECTION)
+        else:
+            every = [env.source.get(i) for i in range(count)]
         tasks = every[:limit] if limit else every
         if bench.kind == "code":
             _check_code_tests(bench, tasks, f"env {bench.env_id}" if data is None else f"--data {data!r}")
-        return LoadedBenchmark(bench, env, tasks, None, env.source.fingerprint(), all_ids=[t.id for t in every])
+        return LoadedBenchmark(bench, env, tasks, None, fp, all_ids=[t.id for t in every])
     if data is not None:
         rows, fp = load_local(str(data), bench.split)
         where = f"--data {data!r}"

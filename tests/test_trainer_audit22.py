@@ -14,7 +14,7 @@ from rlvr.trainers.checkpoint import latest_checkpoint
 from rlvr.trainers.config import ConfigError, load_config
 from rlvr.trainers.trainer import Trainer
 
-rlvr.register("rlvr/SayADigitAudit-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+rlvr.register("rlvr/SayADigitAudit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
               verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
 
 

@@ -25,7 +25,7 @@ from rlvr.trainers.checkpoint import latest_checkpoint, list_checkpoints
 from rlvr.trainers.config import ConfigWarning, load_config
 from rlvr.trainers.metrics import read_jsonl
 
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
               verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
 
 TINY_YAML = """\

@@ -20,7 +20,7 @@ from rlvr.trainers.rollout import Trajectory
 from rlvr.trainers.trainer import Trainer, load_policy
 
 # a task a random tiny model solves now and then (any digit in the answer), so groups carry signal
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
               verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
 
 

@@ -30,7 +30,7 @@ def _verify(gold: str, completion: str) -> Verdict | float:
     return float(any(c.isdigit() for c in completion))
 
 
-rlvr.register("rlvr/SandboxedDigit-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+rlvr.register("rlvr/SandboxedDigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
               verifier=_verify, force=True)
 
 TINY_YAML = """\

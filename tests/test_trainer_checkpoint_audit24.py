@@ -26,7 +26,7 @@ from rlvr.trainers.config import config_to_dict, load_config
 from rlvr.trainers.metrics import read_jsonl
 from rlvr.trainers.trainer import ResumeError, Trainer
 
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
               verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
 BASE = ["log.progress=false", "log.tensorboard=false", "log.plot=false", "env.id=rlvr/SayADigit-v0",
         "sampling.max_new_tokens=4", "train.batch_groups=4", "train.group_size=4", "train.lr=3e-3",

@@ -27,9 +27,9 @@ from rlvr.trainers.warmup import WARMUP_OFFSET, warmup_task_range
 
 # a task a random tiny model solves now and then (any digit in the answer), and one that scores
 # every answer the same (no group ever has signal)
-rlvr.register("rlvr/ChecksDigit-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+rlvr.register("rlvr/ChecksDigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
               verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
-rlvr.register("rlvr/ChecksSeventy-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+rlvr.register("rlvr/ChecksSeventy-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
               verifier=lambda gold, completion: 0.7, force=True)
 
 

@@ -21,7 +21,7 @@ from rlvr.trainers.trainer import ResumeError, Trainer
 import rlvr
 
 # a task a random model solves now and then (any digit in the answer), so groups carry signal
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
               verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
 ENV = "env.id=rlvr/SayADigit-v0"
 
@@ -229,7 +229,7 @@ def test_dropout_is_off_so_update_logprobs_are_the_policys(tmp_path):
 def test_equal_non_binary_rewards_never_touch_weights(tmp_path):
     # every answer scores 0.7: without dynamic sampling the batch reaches the update, and float32
     # rounding in the group mean used to become an advantage of the same sign for every sample
-    rlvr.register("rlvr/AlwaysSeventy-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+    rlvr.register("rlvr/AlwaysSeventy-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
                   verifier=lambda gold, completion: 0.7, force=True)
     tr = Trainer(make_config(tmp_path, "train.total_steps=1", "algorithm.dynamic_sampling=false",
                              "env.id=rlvr/AlwaysSeventy-v0", "train.group_size=8"))

@@ -19,7 +19,7 @@ from rlvr.trainers.metrics import read_jsonl
 from rlvr.trainers.trainer import ResumeError, Trainer, TrainingInterrupted, load_policy
 
 # a task a random model solves now and then (any digit in the answer), so groups carry signal
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": "7+1=", "answer": "8"},
+rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
               verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
 rlvr.register("rlvr/TenTasks-v0", dataset=[{"question": f"{i}+0=", "answer": str(i)} for i in range(10)],
               verifier="exact", force=True)

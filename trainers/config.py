@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 import math
 import types
 import warnings
@@ -44,6 +45,9 @@ __all__ = [
     "training_tasks_per_step",
     "task_ranges",
     "check_task_ranges",
+    "MAX_HELDOUT_SKIPS",
+    "question_key",
+    "distinct_tasks",
 ]
 
 
@@ -172,12 +176,17 @@ class TrainConfig:
 class EvalConfig:
     """Held-out evaluation (pass@1) during and around training.
 
-    Procedural envs: evaluation tasks are indices ``offset, offset + 1, ...``, never trained on.
+    Procedural envs: evaluation tasks are indices ``offset, offset + 1, ...``, less each one whose
+    question repeats an earlier one (task i is made from seed i: a small task space repeats itself),
+    until ``num_tasks`` distinct questions. Training and the warm-up skip every task that asks one of
+    them, whatever its index (the run's summary says how many it skipped: ``heldout_skipped_tasks``).
     Finite datasets: with ``env_kwargs`` that select other data (e.g. ``{split: test}``) the first
     ``num_tasks`` tasks of that data are used; with none (the eval env would read the training data)
     the last ``num_tasks`` tasks of the dataset are held out of training and used instead, so the
-    evaluation never scores tasks the policy trained on. That hold-out is fixed when the run starts
-    and kept by ``--resume``, whatever ``eval.num_tasks`` says then (it decides the training data).
+    evaluation never scores tasks the policy trained on; there too, a training task that asks a
+    held-out question is skipped, and a repeated question is evaluated once. That hold-out (and the
+    questions training skips) is fixed when the run starts and kept by ``--resume``, whatever
+    ``eval.num_tasks`` says then (it decides the training data).
     """
 
     every: int = 0  # steps between evaluations (0: only before and after)
@@ -352,6 +361,35 @@ class Config:
             warnings.warn(ConfigWarning(
                 f"engine.kwargs ({', '.join(map(str, self.engine.kwargs))}) are ignored: they are passed to the vLLM "
                 "engine only (engine.name=vllm), and engine.name is hf; remove them, or set engine.name=vllm"))
+        self._warn_unused_algorithm()
+
+    def _warn_unused_algorithm(self) -> None:
+        """`_warn_unused` for the algorithm's settings that only one mode of it reads: each is
+        warned about when set to other than its default (what a config that never mentions it has)
+        while the mode that reads it is off. ``scale_std=false`` is a warning rather than an error
+        for the estimators that never divide by a group std, as the other cases: it is what a
+        config's grpo setting leaves behind when ``--set algorithm.estimator=...`` switches away."""
+        a, default = self.algorithm, AlgorithmConfig()
+        unused: list[str] = []
+        if not a.scale_std and a.estimator in ("rloo", "reinforce++", "reinforce++-baseline"):
+            what = ("reinforce++ and reinforce++-baseline always divide by the batch's token std"
+                    if a.estimator.startswith("reinforce++") else "rloo never divides by a std")
+            unused.append(f"algorithm.scale_std=false does nothing with algorithm.estimator={a.estimator} ({what}); "
+                          "only grpo and process_grpo honour it (dr_grpo never scales)")
+        if a.overlong_cache_len == 0 and a.overlong_coef != default.overlong_coef:
+            unused.append(f"algorithm.overlong_coef={a.overlong_coef} does nothing: algorithm.overlong_cache_len is 0 "
+                          "(no overlong punishment); set overlong_cache_len (e.g. 64) to use it")
+        if not a.dynamic_sampling:
+            for key in ("ds_max_extra_rounds", "ds_tol"):
+                if getattr(a, key) != getattr(default, key):
+                    unused.append(f"algorithm.{key}={getattr(a, key)} does nothing: algorithm.dynamic_sampling is false")
+        if a.kl_coef == 0:
+            for key in ("kl_in", "kl_estimator"):
+                if getattr(a, key) != getattr(default, key):
+                    unused.append(f"algorithm.{key}={getattr(a, key)} does nothing: algorithm.kl_coef is 0 (no KL term, "
+                                  "no reference model); set kl_coef > 0 to use it")
+        for text in unused:
+            warnings.warn(ConfigWarning(text))
 
     def _check_temperatures(self) -> None:
         """Temperatures the engines accept: training samples, so at least ``GREEDY_BELOW`` (a smaller
@@ -402,6 +440,49 @@ GROUP_ESTIMATORS = ("grpo", "dr_grpo", "rloo", "process_grpo", "reinforce++-base
 # ------------------------------------------------------------------------------------ task indices
 
 
+#: The most tasks in a row that training or the warm-up skip because their question is one of the
+#: held-out evaluation's before giving up (:class:`ConfigError`): the task space is then (almost)
+#: all held out, and drawing on would never end.
+MAX_HELDOUT_SKIPS = 1000
+
+
+def question_key(task: Any) -> str:
+    """What makes two tasks the same question for held-out evaluation: a digest of the task's
+    question text, stripped (procedural task ``i`` is made from seed ``i``, so different indices
+    can make the same question)."""
+    return hashlib.sha256(str(task.question).strip().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def distinct_tasks(source: Any, start: int, count: int, *, stop: int | None = None) -> tuple[list[int], list[str]]:
+    """The indices of the first ``count`` tasks of ``source`` from ``start`` on whose questions
+    (:func:`question_key`) differ, and their keys: an index whose question repeats one already taken
+    is skipped. ``stop``: a finite range (take what it has). Without one (an endless procedural
+    source) the search looks at most ``10 * count + 1000`` indices.
+
+    Raises:
+        ConfigError: an endless source that gives fewer than ``count`` distinct questions there.
+    """
+    limit = stop if stop is not None else start + 10 * count + 1000
+    indices: list[int] = []
+    keys: list[str] = []
+    seen: set[str] = set()
+    i = start
+    while len(indices) < count and i < limit:
+        key = question_key(source.get(i))
+        if key not in seen:
+            seen.add(key)
+            indices.append(i)
+            keys.append(key)
+        i += 1
+    if stop is None and len(indices) < count:
+        raise ConfigError(
+            f"eval.num_tasks={count}: the evaluation env makes only {len(indices)} distinct questions from its tasks "
+            f"{start}..{limit - 1} (task i is made from seed i, and this generator repeats itself); held-out "
+            "evaluation needs distinct questions that training never sees: lower eval.num_tasks, or use a larger "
+            "task space (e.g. more digits)")
+    return indices, keys
+
+
 def training_tasks_per_step(cfg: Config) -> int:
     """The most training tasks one step draws: ``train.batch_groups`` per generation round and, with
     dynamic sampling, up to ``1 + algorithm.ds_max_extra_rounds`` rounds (each may refill the whole batch)."""
@@ -443,6 +524,16 @@ def check_task_ranges(cfg: Config, *, drawn: int = 0, steps_done: int = 0, evalu
     held-out evaluation must never score a task that training or the warm-up drew, and the warm-up
     keeps apart from training. ``evaluation=False``: the evaluation does not use indices from
     ``eval.offset`` (its env, set by ``eval.env_kwargs``, reads a dataset).
+
+    Indices are one half of the guarantee; questions are the other. Task ``i`` is made from seed
+    ``i``, so two indices can make the same question: the trainer takes the held-out set as
+    distinct questions (:func:`distinct_tasks`; ``num_eval_tasks`` is then the span of indices it
+    looked at), and training and the warm-up skip every task whose question is in it. A skipped
+    task counts as drawn (the data position moves past it), so ``drawn`` stays exact; the steps
+    left are counted by the tasks they *train on*, and each skip moves training one index further.
+    Such extra indices cannot bring a held-out question into training (it is skipped), so the
+    separation from evaluation holds whatever the skips; how far training reaches is an estimate
+    there, exact when nothing is skipped.
 
     Raises:
         ConfigError: naming both ranges, the settings behind them and a way out.

@@ -59,7 +59,9 @@ from rlvr.trainers.checkpoint import (
     CheckpointError, damaged_checkpoint, latest_checkpoint, load_trainer_state, quiet_progress, remove_stale_temporaries,
     rng_state, save_checkpoint, set_rng_state,
 )
-from rlvr.trainers.config import Config, ConfigError, check_task_ranges, config_to_dict
+from rlvr.trainers.config import (
+    MAX_HELDOUT_SKIPS, Config, ConfigError, check_task_ranges, config_to_dict, distinct_tasks, question_key,
+)
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.losses import aggregate, kl_estimate, kl_penalised_rewards, kl_penalised_token_rewards, logprobs_from_logits, policy_loss, token_entropy, truncated_is_weights
@@ -334,6 +336,12 @@ class Trainer:
         )
         self.eval_collector: RolloutCollector | None = None
         self.eval_size: int | None = None
+        #: the task sources of the training and evaluation envs (None: an env without one), whose
+        #: questions decide what training must skip
+        self._train_source: Any = None
+        self._eval_source: Any = None
+        #: the training data order of one finite-dataset pass: ``(epoch, permutation)``
+        self._order: tuple[int, np.ndarray] | None = None
         #: the training dataset's size (None: an endless procedural source)
         self.dataset_size = self._source_size()
         #: the training env's fingerprint ``{"digest", "record"}`` (None: the env has none), which a resume compares
@@ -343,6 +351,15 @@ class Trainer:
         self.eval_holdout = self._eval_holdout()
         if cfg.eval.num_tasks:
             self._build_eval_collector()  # a bad eval.env_kwargs fails now, not after training
+        #: the held-out evaluation set: the task indices of its distinct questions, and the keys of those
+        #: questions (:func:`~.config.question_key`), which training and the warm-up skip. The keys are
+        #: fixed when the run starts and kept by its checkpoints, since they decide the training data.
+        self.eval_indices: list[int] = []
+        self.heldout_keys: frozenset[str] = frozenset()
+        #: training tasks skipped so far because their question is held out (kept by checkpoints)
+        self.heldout_skipped = 0
+        if cfg.eval.num_tasks:
+            self._set_held_out()
 
         # progress
         self.step_count = 0
@@ -372,6 +389,7 @@ class Trainer:
             self._load_checkpoint()  # (checks the task ranges from the run's real data position)
         else:
             self._check_task_ranges()
+        self._draw(self.task_counter)  # a task space all held out fails now, not in step 1
 
     # -------------------------------------------------------------- set-up
 
@@ -412,6 +430,7 @@ class Trainer:
 
     def _source_size(self) -> int | None:
         env = self._probe_env(self.collector, self.cfg.env.id, "env.kwargs", self.cfg.env.kwargs)
+        self._train_source = getattr(env.unwrapped, "source", None)
         size = getattr(getattr(env.unwrapped, "source", None), "size", None)
         if size is not None and self.cfg.env.train_offset >= size:
             raise ConfigError(f"env.train_offset ({self.cfg.env.train_offset}) must be below the dataset's size ({size})")
@@ -480,7 +499,10 @@ class Trainer:
 
     def _check_task_ranges(self, num_eval_tasks: int | None = None) -> None:
         """A procedural env: training, the warm-up and held-out evaluation must use disjoint task
-        indices (:func:`~.config.check_task_ranges`, from the data position reached so far)."""
+        indices (:func:`~.config.check_task_ranges`, from the data position reached so far; the
+        evaluation's range spans the indices its distinct questions were looked for in)."""
+        if num_eval_tasks is None and self.eval_indices and self.eval_size is None:
+            num_eval_tasks = self.eval_indices[-1] - self.cfg.eval.offset + 1
         if self.dataset_size is None:
             check_task_ranges(self.cfg, drawn=self.task_counter, steps_done=self.step_count,
                               evaluation=self.eval_size is None, num_eval_tasks=num_eval_tasks)
@@ -519,20 +541,85 @@ class Trainer:
                                                chat_template=env.chat_template, max_turns=env.max_turns,
                                                max_context_tokens=self.cfg.sampling.max_context_tokens)
         probe = self._probe_env(self.eval_collector, env.id, "eval.env_kwargs", kwargs)
-        self.eval_size = getattr(getattr(probe.unwrapped, "source", None), "size", None)
+        self._eval_source = getattr(probe.unwrapped, "source", None)
+        self.eval_size = getattr(self._eval_source, "size", None)
+
+    def _held_out(self, num_tasks: int) -> tuple[list[int], list[str]]:
+        """The indices of ``num_tasks`` evaluation tasks with distinct questions, and their question
+        keys: procedural envs from ``eval.offset`` on, skipping an index whose question repeats one
+        taken (task i is made from seed i: a small task space repeats itself); finite data its
+        held-out tail or, for other data (``eval.env_kwargs``), its first tasks, without repeats.
+        An env without a task source gets plain indices and no keys (nothing to compare)."""
+        e = self.cfg.eval
+        if self.eval_size is None:
+            start, stop = e.offset, None
+        elif self._eval_reads_training_data:
+            if not self.eval_holdout:
+                raise ValueError(
+                    "evaluating on the training dataset needs tasks held out of training, which a run sets aside "
+                    "only when it starts with eval.num_tasks > 0; set eval.env_kwargs (e.g. {split: test}) to "
+                    "evaluate on other data")
+            start, stop = self.source_size, self.source_size + min(num_tasks, self.eval_holdout)
+        else:
+            start, stop = 0, min(num_tasks, self.eval_size)
+        if self._eval_source is None or not callable(getattr(self._eval_source, "get", None)):
+            return list(range(start, stop if stop is not None else start + num_tasks)), []
+        return distinct_tasks(self._eval_source, start, num_tasks, stop=stop)
+
+    def _set_held_out(self) -> None:
+        """Fix the held-out evaluation set (:meth:`_held_out`) of ``eval.num_tasks``, saying so when
+        repeated questions were skipped to make it."""
+        e = self.cfg.eval
+        if self.eval_size is None and self.dataset_size is None:  # indices first: the plainer mistake
+            check_task_ranges(self.cfg)
+        self.eval_indices, keys = self._held_out(e.num_tasks)
+        self.heldout_keys = frozenset(keys)
+        if self.eval_indices and self.eval_size is None and self.eval_indices[-1] - e.offset + 1 > len(self.eval_indices):
+            say(f"eval: {len(self.eval_indices)} held-out questions, all distinct: tasks {e.offset}..{self.eval_indices[-1]} "
+                f"less {self.eval_indices[-1] - e.offset + 1 - len(self.eval_indices)} that repeat an earlier question; "
+                "training and the warm-up skip every task with one of these questions")
 
     def _next_task(self) -> dict[str, Any]:
-        """Reset options of the next training task (the data position is ``task_counter``)."""
-        k = self.task_counter
-        self.task_counter += 1
+        """Reset options of the next training task (the data position is ``task_counter``), past
+        the tasks whose question is held out for evaluation (:meth:`_draw`)."""
+        options, self.task_counter, skipped = self._draw(self.task_counter)
+        self.heldout_skipped += skipped
+        return options
+
+    def _draw(self, k: int) -> tuple[dict[str, Any], int, int]:
+        """The training task at data position ``k`` or, when its question is one of the held-out
+        evaluation's (:attr:`heldout_keys`), the next one that is not: ``(reset options, the data
+        position after it, positions skipped)``. A pure function of ``k`` and the held-out set, so a
+        resumed run draws what the uninterrupted one did; a skipped position counts as drawn.
+
+        Raises:
+            ConfigError: :data:`~.config.MAX_HELDOUT_SKIPS` positions in a row are all held out.
+        """
+        check = bool(self.heldout_keys) and callable(getattr(self._train_source, "get", None))
+        for skipped in range(MAX_HELDOUT_SKIPS + 1):
+            index = self._task_index(k + skipped)
+            if not check or question_key(self._train_source.get(index)) not in self.heldout_keys:
+                return {"index": index}, k + skipped + 1, skipped
+        raise ConfigError(
+            f"training tasks from data position {k} on: {MAX_HELDOUT_SKIPS + 1} in a row ask one of the "
+            f"{len(self.heldout_keys)} questions held out for evaluation (eval.num_tasks), which training never "
+            f"draws; this task space is (almost) all held out: lower eval.num_tasks, or use a larger task space "
+            f"({self.cfg.env.id}, env.kwargs {self.cfg.env.kwargs})")
+
+    def _task_index(self, k: int) -> int:
+        """The task index at data position ``k``: ``env.train_offset + k`` for an endless procedural
+        source (task i is seeded by i); for a finite dataset position ``train_offset + k`` of its
+        pool, reshuffled every pass (one permutation per pass, kept while the pass lasts)."""
         env = self.cfg.env
-        if self.source_size is None:  # endless procedural source: task i is seeded by i
-            return {"index": env.train_offset + k}
-        size = self.source_size  # finite dataset: data position train_offset + k, reshuffled every pass
+        if self.source_size is None:
+            return env.train_offset + k
+        size = self.source_size
         epoch, pos = divmod(env.train_offset + k, size)
-        if env.shuffle:
-            pos = int(np.random.default_rng([self.cfg.train.seed, epoch]).permutation(size)[pos])
-        return {"index": pos}
+        if not env.shuffle:
+            return pos
+        if self._order is None or self._order[0] != epoch or len(self._order[1]) != size:
+            self._order = (epoch, np.random.default_rng([self.cfg.train.seed, epoch]).permutation(size))
+        return int(self._order[1][pos])
 
     # -------------------------------------------------------------- rewards and advantages
 
@@ -916,9 +1003,11 @@ class Trainer:
 
     def evaluate(self, num_tasks: int | None = None, *, temperature: float | None = None, samples: int | None = None) -> dict[str, float]:
         """Held-out pass@1: the mean correctness over ``samples`` episodes on each of ``num_tasks``
-        tasks disjoint from training (greedy when temperature is 0): procedural envs use indices from
-        ``eval.offset``; finite datasets the first tasks of the eval data, or the tail held out of
-        training when the eval data is the training data (:class:`~.config.EvalConfig`).
+        distinct questions that training never draws (greedy when temperature is 0): procedural envs
+        use indices from ``eval.offset``; finite datasets the first tasks of the eval data, or the
+        tail held out of training when the eval data is the training data (:class:`~.config.EvalConfig`);
+        a repeated question is asked once (:meth:`_held_out`). Training skips the questions of the
+        run's ``eval.num_tasks``; asking for more checks the extra ones by their indices only.
         Uses its own seeded sampler, so it does not disturb the training RNG (resume stays exact)."""
         e = self.cfg.eval
         num_tasks = e.num_tasks if num_tasks is None else num_tasks
@@ -928,19 +1017,14 @@ class Trainer:
             return {}
         if self.eval_collector is None:
             self._build_eval_collector()
-        size = self.eval_size
-        if size is None:  # procedural: indices from eval.offset, which never meet the training indices
-            self._check_task_ranges(num_tasks)
-            indices = range(e.offset, e.offset + num_tasks)
-        elif self._eval_reads_training_data:  # the tail that training never draws from
-            if not self.eval_holdout:
-                raise ValueError(
-                    "evaluating on the training dataset needs tasks held out of training, which a run sets aside "
-                    "only when it starts with eval.num_tasks > 0; set eval.env_kwargs (e.g. {split: test}) to "
-                    "evaluate on other data")
-            indices = range(self.source_size, self.source_size + min(num_tasks, self.eval_holdout))
-        else:  # other data (eval.env_kwargs, e.g. {split: test}): its first tasks
-            indices = range(min(num_tasks, size))
+        if num_tasks <= len(self.eval_indices):  # the run's held-out set (questions training skips)
+            indices = self.eval_indices[:num_tasks]
+        else:  # more than the run holds out: those past its set are kept apart by their indices only
+            if self.eval_size is None:
+                self._check_task_ranges(num_tasks)
+            indices, _ = self._held_out(num_tasks)
+            if self.eval_size is None:
+                self._check_task_ranges(indices[-1] - e.offset + 1 if indices else 0)
         sampling = dataclasses.replace(self.sampling, temperature=temperature, seed=self.cfg.train.seed + 7919)
         n = samples if temperature > 0 else 1
         groups = self.eval_collector.collect([{"index": i} for i in indices], n, sampling,
@@ -976,6 +1060,8 @@ class Trainer:
             "warmup_stats": self.warmup_stats,
             "train_seconds": self._elapsed(),
             "eval_holdout": self.eval_holdout,  # the training pool, which a resume must not change
+            "heldout_keys": sorted(self.heldout_keys),  # the questions training skips, likewise
+            "heldout_skipped": self.heldout_skipped,
             "dataset_size": self.dataset_size,  # the data a resume must find again (or be allowed to change)
             "env_fingerprint": self.env_fingerprint,
             "row": row,  # the step's metrics before its evaluation, logged on resume if they never were
@@ -1065,6 +1151,18 @@ class Trainer:
             say(f"resume: keeping the run's {held} evaluation tasks held out of training (the eval settings "
                  f"would now hold out {self.eval_holdout}); changing it would change the training data")
             self.eval_holdout = int(held)
+            if self.cfg.eval.num_tasks:
+                self._set_held_out()
+        keys = state.get("heldout_keys")  # (None: a checkpoint from before questions were compared)
+        if keys is not None:
+            keys = frozenset(keys)
+            new = len(self.heldout_keys - keys)
+            if keys != self.heldout_keys:
+                say(f"resume: training keeps skipping the run's {len(keys)} held-out questions" + (
+                    f"; the evaluation settings changed, and {new} of the questions evaluated now were not held "
+                    "out of training" if new else ""))
+            self.heldout_keys = keys
+        self.heldout_skipped = int(state.get("heldout_skipped") or 0)
         self._last_saved = self.step_count
         self.resumed_from = ckpt
         row = state.get("row")
@@ -1185,11 +1283,11 @@ class Trainer:
         plot, and raise. The resumed run then trains exactly what the uninterrupted one would. In
         step 1 there is nothing to save: the summary (``steps`` 0, with the reason) is no run's
         outputs (:func:`~.runs.existing_outputs`), so the same command starts the run again."""
-        task_counter, rng = self.task_counter, rng_state()
+        task_counter, skipped, rng = self.task_counter, self.heldout_skipped, rng_state()
         try:
             return self.step()
         except RolloutInfrastructureError as exc:
-            self.task_counter = task_counter
+            self.task_counter, self.heldout_skipped = task_counter, skipped
             set_rng_state(rng)
             if self.step_count > 0 and self._last_saved != self.step_count:
                 try:
@@ -1266,7 +1364,8 @@ class Trainer:
 
         stats = supervised_warmup(self.model, self.tokenizer, env.id, env_kwargs=env.kwargs, chat_template=env.chat_template,
                                   steps=w.steps, batch_size=w.batch_size, lr=w.lr, mistake=w.mistake,
-                                  mistake_rate=w.mistake_rate, seed=self.cfg.train.seed, on_step=progress)
+                                  mistake_rate=w.mistake_rate, seed=self.cfg.train.seed, on_step=progress,
+                                  exclude=self.heldout_keys)
         self.engine.load_weights(self.model)
         if self.ref_model is not None:
             self.ref_model.load_state_dict(self.model.state_dict())
@@ -1281,7 +1380,9 @@ class Trainer:
     def summary(self, wall: float) -> dict[str, Any]:
         """``steps``, ``train_seconds`` (the whole run's wall time, warm-up and earlier segments
         included), the warm-up's statistics, and held-out pass@1: ``pass@1_before`` only when there was
-        an evaluation before training (step 0), ``pass@1_after`` only when the final step was evaluated."""
+        an evaluation before training (step 0), ``pass@1_after`` only when the final step was evaluated.
+        With held-out questions: ``heldout_questions`` (how many) and ``heldout_skipped_tasks`` (the
+        training tasks skipped as one of them; the warm-up's are ``warmup_heldout_skipped``)."""
         evals = {int(k): v for k, v in self.eval_results.items()}
         out: dict[str, Any] = {"steps": self.step_count, "train_seconds": wall, "output_dir": str(self.out),
                                **self.warmup_stats}
@@ -1293,6 +1394,9 @@ class Trainer:
             out["eval_steps"] = sorted(evals)
         if self.eval_errors:
             out["eval_errors"] = {str(k): v for k, v in sorted(self.eval_errors.items())}
+        if self.heldout_keys:  # how the held-out questions were kept out of training
+            out["heldout_questions"] = len(self.heldout_keys)
+            out["heldout_skipped_tasks"] = self.heldout_skipped
         return out
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 import torch
 
@@ -32,10 +32,41 @@ WARMUP_POOL = 8192
 
 def warmup_task_range(steps: int, batch_size: int, *, offset: int = WARMUP_OFFSET, pool_size: int = WARMUP_POOL) -> range:
     """The task indices a warm-up of ``steps`` x ``batch_size`` examples uses: a pool from ``offset`` of
-    at most ``pool_size`` tasks (at least one batch), cycled."""
+    at most ``pool_size`` tasks (at least one batch), cycled. A task whose question is held out for
+    evaluation is skipped and the pool takes the next index instead (:func:`pool_indices`), so the
+    pool may reach a little further: those extra indices are no held-out question either."""
     if steps <= 0:
         return range(offset, offset)
     return range(offset, offset + min(steps * batch_size, max(pool_size, batch_size)))
+
+
+def pool_indices(source: Any, indices: range, exclude: Collection[str] = ()) -> tuple[list[int], int]:
+    """``len(indices)`` task indices from ``indices.start`` on, skipping each task whose question
+    (:func:`~rlvr.trainers.config.question_key`) is in ``exclude``; and how many were skipped.
+
+    Raises:
+        ConfigError: :data:`~rlvr.trainers.config.MAX_HELDOUT_SKIPS` tasks in a row are excluded.
+    """
+    from rlvr.trainers.config import MAX_HELDOUT_SKIPS, ConfigError, question_key
+
+    if not exclude:
+        return list(indices), 0
+    out: list[int] = []
+    i, run, skipped = indices.start, 0, 0
+    while len(out) < len(indices):
+        if question_key(source.get(i)) in exclude:
+            skipped += 1
+            run += 1
+            if run > MAX_HELDOUT_SKIPS:
+                raise ConfigError(
+                    f"warm-up tasks from index {i - run + 1} on: {run} in a row ask one of the {len(exclude)} questions "
+                    "held out for evaluation, which the warm-up never trains on; lower eval.num_tasks or use a larger "
+                    "task space")
+        else:
+            out.append(i)
+            run = 0
+        i += 1
+    return out, skipped
 
 
 def drop_carry(prompt: str, answer: str) -> str:
@@ -62,7 +93,7 @@ def off_by_one(prompt: str, answer: str) -> str:
 MISTAKES: dict[str, Callable[[str, str], str]] = {"drop_carry": drop_carry, "off_by_one": off_by_one}
 
 
-def _examples(env: Any, collector: RolloutCollector, tokenizer: Any, indices: range, mistake: str | None = None,
+def _examples(env: Any, collector: RolloutCollector, tokenizer: Any, indices: Collection[int], mistake: str | None = None,
               mistake_rate: float = 0.0, seed: int = 0) -> list[tuple[list[int], list[int]]]:
     """(prompt ids, answer ids + EOS) for tasks ``indices``, rendered as the rollouts render them."""
     out = []
@@ -105,6 +136,7 @@ def supervised_warmup(
     pool_size: int = WARMUP_POOL,
     log_every: int = 0,
     on_step: Callable[[int, float], None] | None = None,
+    exclude: Collection[str] = (),
 ) -> dict[str, float]:
     """Train ``model`` on gold answers of tasks ``offset, offset + 1, ...`` for ``steps`` steps.
 
@@ -114,7 +146,10 @@ def supervised_warmup(
     mistake from :data:`MISTAKES` (as imitation data made by people or weaker models does); RL with an
     exact verifier then has something real to fix. ``log_every`` prints the loss every that many
     steps; ``on_step(step, loss)`` is called after every step (the trainer shows progress with it:
-    the demo's warm-up takes minutes). Returns ``{"warmup_steps", "warmup_loss", "warmup_seconds"}``.
+    the demo's warm-up takes minutes). ``exclude``: question keys
+    (:func:`~rlvr.trainers.config.question_key`) of the held-out evaluation; a task asking one of them
+    is skipped (:func:`pool_indices`). Returns ``{"warmup_steps", "warmup_loss", "warmup_seconds"}``,
+    and ``warmup_heldout_skipped`` (tasks skipped) when ``exclude`` is given.
     """
     if mistake is not None and mistake not in MISTAKES:
         raise ValueError(f"unknown warm-up mistake {mistake!r}; choose one of {sorted(MISTAKES)} or none")
@@ -130,7 +165,8 @@ def supervised_warmup(
 
     collector = RolloutCollector(_Probe(), lambda: env, tokenizer, chat_template=chat_template)
     # a pool of examples, cycled: making tasks costs more than a tiny model's training step
-    indices = warmup_task_range(steps, batch_size, offset=offset, pool_size=pool_size)
+    indices, skipped = pool_indices(env.unwrapped.source, warmup_task_range(steps, batch_size, offset=offset, pool_size=pool_size),
+                                    exclude)
     pool = len(indices)
     data = _examples(env, collector, tokenizer, indices, mistake, mistake_rate, seed)
     data = [data[k % pool] for k in range(steps * batch_size)]
@@ -166,4 +202,7 @@ def supervised_warmup(
             on_step(s + 1, loss_value)
     opt.zero_grad(set_to_none=True)  # the last step's gradient must not join the first RL update
     env.close()
-    return {"warmup_steps": steps, "warmup_loss": loss_value, "warmup_seconds": time.perf_counter() - t0}
+    stats = {"warmup_steps": steps, "warmup_loss": loss_value, "warmup_seconds": time.perf_counter() - t0}
+    if exclude:
+        stats["warmup_heldout_skipped"] = skipped
+    return stats

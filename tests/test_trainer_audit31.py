@@ -1,0 +1,197 @@
+"""Audit 31: held-out evaluation by question content, unused algorithm settings, the data order's
+cost, and procedural benchmarks without repeated questions.
+
+Task ``i`` of a procedural env is made from seed ``i``, so disjoint index ranges can still ask the
+same question: with one-digit addition (100 questions) the evaluation set repeated itself and
+training drew its questions. The held-out set is now distinct questions, and training and the
+warm-up skip every task that asks one of them.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import rlvr
+from rlvr.benchmarks.registry import DISTINCT_SELECTION, load_benchmark, register_benchmark
+from rlvr.benchmarks.data import BenchmarkDataError
+from rlvr.trainers import trainer as trainer_module
+from rlvr.trainers.checkpoint import latest_checkpoint
+from rlvr.trainers.config import ConfigError, ConfigWarning, load_config
+from rlvr.trainers.trainer import Trainer
+from rlvr.trainers.warmup import WARMUP_OFFSET, pool_indices, warmup_task_range
+
+ONE_DIGIT = "env.kwargs={format: compact, digits: 1}"  # 10 x 10 = 100 distinct questions
+
+rlvr.register("rlvr/Audit31Three-v0", generator=lambda rng: {"question": f"{int(rng.integers(3))}+0=", "answer": "0"},
+              verifier=lambda gold, completion: float(completion.strip() == gold), force=True)
+
+
+def make_config(out, *extra):
+    return load_config(None, [
+        f"log.output_dir={out}", "log.progress=false", "log.tensorboard=false", "log.plot=false",
+        "env.id=rlvr/Arithmetic-v0", ONE_DIGIT, "sampling.max_new_tokens=3", "train.batch_groups=2",
+        "train.group_size=2", "model.tiny_hidden_size=32", "model.tiny_layers=1", *extra,
+    ])
+
+
+def question(trainer, index, *, eval_env=False):
+    env = rlvr.make(trainer.cfg.env.id, **{**trainer.cfg.env.kwargs, **(trainer.cfg.eval.env_kwargs if eval_env else {})})
+    return env.unwrapped.source.get(index).question.strip()
+
+
+def evaluated_indices(trainer):
+    """The task indices `evaluate()` scores (read from what it hands its collector)."""
+    seen = []
+    collect = trainer.eval_collector.collect
+    trainer.eval_collector.collect = lambda tasks, *a, **k: seen.extend(t["index"] for t in tasks) or collect(tasks, *a, **k)
+    trainer.evaluate()
+    trainer.eval_collector.collect = collect
+    return seen
+
+
+# ------------------------------------------------------------------------------------ held-out questions
+
+
+def test_heldout_questions_are_distinct_and_training_never_draws_them(tmp_path):
+    tr = Trainer(make_config(tmp_path, "eval.num_tasks=30"))
+    try:
+        scored = [question(tr, i, eval_env=True) for i in evaluated_indices(tr)]
+        assert len(scored) == 30 and len(set(scored)) == 30, Counter(scored).most_common(3)
+        trained = [question(tr, tr._next_task()["index"]) for _ in range(400)]
+        assert not set(trained) & set(scored)
+        assert len(set(trained)) == 70  # every other question is trained on
+        assert tr.heldout_skipped > 0 and tr.task_counter == 400 + tr.heldout_skipped
+        assert tr.summary(0.0)["heldout_questions"] == 30
+    finally:
+        tr.close()
+
+
+def test_the_warmup_skips_heldout_questions(tmp_path):
+    tr = Trainer(make_config(tmp_path, "eval.num_tasks=40", "warmup.steps=1", "warmup.batch_size=64"))
+    try:
+        held = {question(tr, i, eval_env=True) for i in evaluated_indices(tr)}
+        source = tr.collector._envs(1)[0].unwrapped.source
+        indices, skipped = pool_indices(source, warmup_task_range(1, 64), tr.heldout_keys)
+        assert len(indices) == 64 and indices[0] >= WARMUP_OFFSET and skipped > 0
+        assert not {source.get(i).question.strip() for i in indices} & held
+        stats = tr.run_warmup()
+        assert stats["warmup_heldout_skipped"] == skipped
+    finally:
+        tr.close()
+
+
+def test_a_task_space_all_held_out_is_a_config_error(tmp_path):
+    # all 100 one-digit sums are held out: training could never draw a task
+    with pytest.raises(ConfigError, match=r"ask one of the 100 questions held out for evaluation"):
+        Trainer(make_config(tmp_path, "eval.num_tasks=100"))
+    # a generator of 3 questions cannot give 5 distinct held-out ones
+    with pytest.raises(ConfigError, match=r"eval\.num_tasks=5: the evaluation env makes only 3 distinct questions"):
+        Trainer(make_config(tmp_path, "env.id=rlvr/Audit31Three-v0", "env.kwargs={}", "eval.num_tasks=5"))
+
+
+def test_finite_dataset_training_skips_questions_of_its_heldout_tail(tmp_path):
+    # tasks 8 and 9 (held out) ask what tasks 0 and 1 ask
+    rows = [{"question": f"{i % 8}+0=", "answer": str(i % 8)} for i in range(10)]
+    rlvr.register("rlvr/Audit31Ten-v0", dataset=rows, verifier=lambda gold, c: float(c.strip() == gold), force=True)
+    tr = Trainer(make_config(tmp_path, "env.id=rlvr/Audit31Ten-v0", "env.kwargs={}", "eval.num_tasks=2"))
+    try:
+        assert evaluated_indices(tr) == [8, 9]
+        assert {tr._next_task()["index"] for _ in range(30)} == set(range(2, 8))
+    finally:
+        tr.close()
+
+
+def test_resume_draws_what_the_uninterrupted_run_draws(tmp_path):
+    common = ("eval.num_tasks=50", "eval.before=false", "algorithm.dynamic_sampling=false", "train.batch_groups=4")
+
+    def drawn_in_last_step(trainer):
+        seen = []
+        collect = trainer.collector.collect
+        trainer.collector.collect = lambda tasks, *a, **k: seen.extend(t["index"] for t in tasks) or collect(tasks, *a, **k)
+        trainer.train()
+        trainer.close()
+        return seen, trainer.task_counter, trainer.heldout_skipped
+
+    whole = Trainer(make_config(tmp_path / "whole", "train.total_steps=3", *common))
+    whole_seen, whole_counter, whole_skipped = drawn_in_last_step(whole)
+    part = Trainer(make_config(tmp_path / "part", "train.total_steps=2", "log.save_every=1", *common))
+    part.train()
+    part.close()
+    resumed = Trainer(make_config(tmp_path / "part", "train.total_steps=3", *common), resume=True)
+    assert resumed.heldout_keys == whole.heldout_keys
+    resumed_seen, resumed_counter, resumed_skipped = drawn_in_last_step(resumed)
+    assert whole_seen[-4:] == resumed_seen and (whole_counter, whole_skipped) == (resumed_counter, resumed_skipped)
+    assert whole_skipped > 0  # with 50 of 100 questions held out, skips are certain in 12 draws
+    held = {question(whole, i, eval_env=True) for i in whole.eval_indices}
+    assert not {question(whole, i) for i in whole_seen} & held
+    summary = json.loads((tmp_path / "part" / "summary.json").read_text())
+    assert summary["heldout_questions"] == 50 and summary["heldout_skipped_tasks"] == resumed_skipped
+    state_keys = __import__("torch").load(latest_checkpoint(tmp_path / "part") / "trainer_state.pt", weights_only=False)
+    assert sorted(state_keys["heldout_keys"]) == sorted(whole.heldout_keys)
+
+
+# ------------------------------------------------------------------------------------ the data order
+
+
+def test_a_pass_shuffles_once(tmp_path, monkeypatch):
+    rows = [{"question": f"{i}+0=", "answer": str(i)} for i in range(50)]
+    rlvr.register("rlvr/Audit31Fifty-v0", dataset=rows, verifier=lambda gold, c: float(c.strip() == gold), force=True)
+    tr = Trainer(make_config(tmp_path, "env.id=rlvr/Audit31Fifty-v0", "env.kwargs={}", "train.seed=3"))
+    calls = []
+    real = np.random.default_rng
+    monkeypatch.setattr(trainer_module.np.random, "default_rng", lambda *a: calls.append(a) or real(*a))
+    try:
+        drawn = [tr._next_task()["index"] for _ in range(120)]  # 2.4 passes
+    finally:
+        monkeypatch.undo()
+        tr.close()
+    expected = [int(real([3, k // 50]).permutation(50)[k % 50]) for k in range(120)]
+    assert drawn == expected
+    assert len(calls) <= 3  # one permutation per pass (the first may be made at start-up), not one per task
+
+
+# ------------------------------------------------------------------------------------ unused settings
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["algorithm.estimator=rloo", "algorithm.scale_std=false"], r"scale_std=false does nothing with algorithm\.estimator=rloo"),
+    (["algorithm.estimator=reinforce++-baseline", "algorithm.scale_std=false"], r"only grpo and process_grpo honour it"),
+    (["algorithm.estimator=reinforce++", "algorithm.scale_std=false"], r"always divide by the batch's token std"),
+    (["algorithm.overlong_coef=0.5"], r"overlong_coef=0\.5 does nothing: algorithm\.overlong_cache_len is 0"),
+    (["algorithm.dynamic_sampling=false", "algorithm.ds_max_extra_rounds=5"], r"ds_max_extra_rounds=5 does nothing"),
+    (["algorithm.kl_in=reward"], r"kl_in=reward does nothing: algorithm\.kl_coef is 0"),
+    (["algorithm.kl_estimator=k1"], r"kl_estimator=k1 does nothing: algorithm\.kl_coef is 0"),
+])
+def test_algorithm_settings_that_take_no_effect_are_warned_about(overrides, message):
+    with pytest.warns(ConfigWarning, match=message):
+        load_config(None, overrides)
+
+
+@pytest.mark.parametrize("overrides", [
+    [], ["algorithm.scale_std=false"], ["algorithm.estimator=dr_grpo", "algorithm.scale_std=false"],
+    ["algorithm.overlong_cache_len=4", "algorithm.overlong_coef=0.5"], ["algorithm.dynamic_sampling=false"],
+    ["algorithm.kl_coef=0.1", "algorithm.kl_in=reward", "algorithm.kl_estimator=k1"],
+])
+def test_settings_in_use_or_left_at_their_defaults_are_not_warned_about(overrides):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConfigWarning)
+        load_config(None, overrides)
+
+
+# ------------------------------------------------------------------------------------ benchmarks
+
+
+def test_a_procedural_benchmark_is_distinct_questions():
+    register_benchmark("audit31-countdown", "rlvr/Countdown-v0", size=200, force=True)
+    loaded = load_benchmark("audit31-countdown")
+    questions = [t.question for t in loaded.tasks]
+    assert len(questions) == 200 and len(set(questions)) == 200
+    assert loaded.data_fingerprint["selection"] == DISTINCT_SELECTION  # an older results folder's identity differs
+    register_benchmark("audit31-three", "rlvr/Audit31Three-v0", size=4, force=True)
+    with pytest.raises(BenchmarkDataError, match=r"makes only 3 distinct questions .* size=4"):
+        load_benchmark("audit31-three")
