@@ -88,17 +88,21 @@ def test_many_ampersands_are_read_in_linear_time():
 
 # -- 2. modulus notes ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["81 = 1 \\pmod{5}", "100 = 2 \\ (\\mathrm{mod}\\ 7)", "100 = 2 \\ (\\text{mod } 7)",
-                                  "100 = 2 \\mod 7", "100 = 2 \\bmod{7}"])
-def test_a_true_congruence_written_with_equals_is_no_false_claim(text):
+# (audit 31b: a congruence of integers is checked as one, so a true one now earns credit; `\\bmod`
+# alone is the operation, which stays no claim)
+@pytest.mark.parametrize("text, steps", [("81 = 1 \\pmod{5}", [1.0]), ("100 = 2 \\ (\\mathrm{mod}\\ 7)", [1.0]),
+                                         ("100 = 2 \\ (\\text{mod } 7)", [1.0]), ("100 = 2 \\mod 7", [1.0]),
+                                         ("100 = 2 \\bmod{7}", [None])])
+def test_a_true_congruence_written_with_equals_is_no_false_claim(text, steps):
     v = _steps(text)
-    assert v.correct and v.steps == [None]
+    assert v.correct and v.steps == steps
 
 
-@pytest.mark.parametrize("text", ["2^{10} = 1024 = 4 \\pmod{5}", "3^4 = 81 = 1 \\pmod 5", "2^{10} = 1024 \\equiv 4 \\pmod{5}"])
-def test_a_modulus_note_leaves_the_steps_other_true_links(text):
+@pytest.mark.parametrize("text, claims", [("2^{10} = 1024 = 4 \\pmod{5}", 2), ("3^4 = 81 = 1 \\pmod 5", 2),
+                                          ("2^{10} = 1024 \\equiv 4 \\pmod{5}", 1)])
+def test_a_modulus_note_leaves_the_steps_other_true_links(text, claims):
     v = _steps(text)
-    assert v.correct and v.steps == [1.0] and v.details["claims"] == 1
+    assert v.correct and v.steps == [1.0] and v.details["claims"] == claims
 
 
 def test_a_false_link_beside_a_modulus_note_still_fails():
@@ -144,3 +148,148 @@ def test_visible_text_with_marks_is_still_content():
     assert think_format_reward("<think>中</think>\u3164x") == 1.0
     assert boxed_reward("\\boxed{ab}") == 1.0
     assert answer_tag_reward("<answer>\u2800 5</answer>") == 1.0
+
+
+# -- 5. audit 31b: regressions of rules 6 ---------------------------------------------------------
+# (f1) only a row's main chain is continued, and a note after it (`\quad`, an `&` column) changes nothing
+
+@pytest.mark.parametrize("text, steps, claim", [
+    ("$$\\begin{aligned} (x+1)^2 &= x^2 + 2x + 1 \\\\ &= 4 + 4 + 1 \\quad (x = 2) \\\\ &= 9 \\end{aligned}$$",
+     [1.0], ("4 + 4 + 1", "9")),
+    ("$$\\begin{aligned} A &= \\pi r^2 \\qquad (r = 3) \\\\ &= 9\\pi \\end{aligned}$$", [None], None),
+    ("$$\\begin{aligned} f(2) &= 2 \\cdot 2^2 + 1 && \\text{with } x = 2 \\\\ &= 9 \\end{aligned}$$",
+     [1.0], ("2 \\cdot 2^2 + 1", "9")),
+    ("$f(2) = 2^2 + 1$ (using $x = 2$)\n$= 5$", [None, None], None),
+    ("$$f(3) = 3^2 + 1 \\quad \\text{for } n = 3$$\n$$= 10$$", [None, 1.0], None),
+    ("$$(x+1)^2 &= 4 + 4 + 1 (x = 2) \\\\ &= 9$$", [None], None),
+    ("f(x) = x^2 + 1 at x = 2\n= 5", [None, None], None),
+])
+def test_a_note_after_a_row_is_never_the_side_the_next_row_continues(text, steps, claim):
+    v = _steps(text)
+    assert v.correct and v.steps == steps
+    if claim is not None:
+        assert claim in find_claims(text)
+
+
+def test_a_row_after_a_note_still_continues_the_main_chain_and_can_fail():
+    v = _steps("$$\\begin{aligned} (x+1)^2 &= 4 + 4 + 1 \\quad (x = 2) \\\\ &= 10 \\end{aligned}$$")
+    assert v.steps == [0.0] and "4 + 4 + 1 = 10" in v.reason
+
+
+def test_a_second_chain_in_a_row_leaves_nothing_to_continue():
+    assert _steps("$$3 + 4 = 7, \\; 2 + 2 = 4 \\\\ &= 8$$").steps == [1.0]
+    assert _steps("$3 + 4 = 7$ and $2 \\cdot 2 = 4$\n$= 8$").steps == [1.0, None]
+
+
+# (f2) LaTeX spaces are spaces everywhere: `,\;` still separates two claims
+
+@pytest.mark.parametrize("text, steps", [
+    ("$2 + 3 = 5,\\; 5 \\cdot 2 = 11$", [0.0]), ("$2 + 3 = 5;\\; 5 \\cdot 2 = 11$", [0.0]),
+    ("$2 + 3 = 5,\\, 5 \\cdot 2 = 11$", [0.0]), ("$\\text{Total:}\\; 3 + 4 = 8$", [0.0]),
+    ("$\\text{Total:} 3 + 4 = 8$", [0.0]), ("$2 + 3 = 5,\\; 5 \\cdot 2 = 10$", [1.0]),
+    ("$2 + 3 = 5,\\,\\, 5 \\cdot 2 = 10,\\,\\, 10 - 1 = 9$", [1.0]), ("\\;" * 1000 + " 3 + 4 = 8", [0.0]),
+])
+def test_latex_spaces_after_a_separator_still_separate_claims(text, steps):
+    assert _steps(text).steps == steps
+
+
+def test_latex_spaces_keep_every_claim_of_a_list():
+    assert _steps("$2 + 3 = 5,\\,\\, 5 \\cdot 2 = 10,\\,\\, 10 - 1 = 9$").details["claims"] == 3
+    assert _steps("$2 + 3 = 5,\\; 5 \\cdot 2 = 11$").reason.startswith("step 1: 5 \\cdot 2 = 11 is false")
+
+
+def test_a_thin_space_between_digit_groups_is_still_thousands():
+    assert _steps("$1\\,000 + 500 = 1500$").steps == [1.0]
+    assert _steps("$1,\\!000 + 500 = 1500$").steps == [1.0]
+    v = _steps("$1\\,000 + 500 = 1600$")
+    assert v.steps == [0.0] and "1500 vs 1600" in v.reason
+
+
+def test_many_latex_spaces_are_read_in_linear_time():
+    start = time.perf_counter()
+    v = _steps("\\;" * 100_000 + " 3 + 4 = 8")
+    assert time.perf_counter() - start < 5
+    assert v.steps == [0.0]
+
+
+# (f3) an `&` that is no alignment point of a relation starts a column
+
+@pytest.mark.parametrize("text", ["$$\\begin{align} 2+2 &= 4 & (1+2) &= 3 \\end{align}$$",
+                                  "$$\\begin{align} 10 &= 2 \\cdot 5 & \\frac{1}{2} &= 0.5 \\end{align}$$",
+                                  "$$\\begin{align} 2^2 &= 4 & (3)^2 &= 9 \\end{align}$$"])
+def test_two_columns_of_an_align_row_are_two_claims(text):
+    v = _steps(text)
+    assert v.steps == [1.0] and v.details["claims"] == 2
+
+
+def test_a_false_second_column_fails_and_eqnarray_rows_still_read():
+    v = _steps("$$\\begin{align} 2+2 &= 4 & 1+2 &= 4 \\end{align}$$")
+    assert v.steps == [0.0] and "1+2 = 4" in v.reason
+    v = _steps("\\begin{eqnarray} 3 \\cdot 4 &=& 12 \\\\ &=& 13 \\end{eqnarray}")
+    assert v.steps == [0.0] and "12 = 13" in v.reason
+
+
+# (f4) a link between different units is a conversion, not a claim
+
+@pytest.mark.parametrize("text, steps", [
+    ("$$\\begin{aligned} t &= 2 \\times 30 \\text{ min} \\\\ &= 60 \\text{ min} \\\\ &= 1 \\text{ h} \\end{aligned}$$", [1.0]),
+    ("$$\\begin{aligned} w &= 2.5 \\text{ kg} \\\\ &= 2500 \\text{ g} \\end{aligned}$$", [None]),
+    ("Time = 2 \\times 30 = 60 minutes\n= 1 hour", [1.0, None]),
+    ("$5 \\text{ cm} = 0.05 \\text{ m}$", [None]),
+])
+def test_a_unit_conversion_is_no_false_claim(text, steps):
+    v = _steps(text)
+    assert v.correct and v.steps == steps
+
+
+def test_a_claim_in_one_unit_is_still_checked():
+    assert _steps("$2 \\times 30 \\text{ min} = 70 \\text{ min}$").steps == [0.0]
+    assert _steps("$3 \\cdot 4 = 13 \\text{ cm}$").steps == [0.0]
+
+
+# (f5) a row break with its spacing (`\\[4pt]`, `\\*`) is still a row break
+
+@pytest.mark.parametrize("brk", ["\\\\[4pt]", "\\\\[1ex]", "\\\\*", "\\\\*[-2mm]", "\\\\ [0.5em]"])
+def test_a_row_break_with_spacing_still_continues_the_chain(brk):
+    v = _steps(f"$$\\begin{{aligned}} 3 \\cdot 4 + 5 &= 12 + 5 {brk} &= 18 \\end{{aligned}}$$")
+    assert v.steps == [0.0] and "12 + 5 = 18" in v.reason
+
+
+def test_a_row_break_with_spacing_is_no_display_opener():
+    v = _steps("\\[ 3 \\cdot 4 + 5 = 12 + 5 \\\\[2pt] = 18 \\]")
+    assert v.steps == [0.0] and "12 + 5 = 18" in v.reason
+    v = _steps("3 \\cdot 4 + 5 &= 12 + 5 \\\\[2pt] &= 18 \\]")  # a display's last line
+    assert v.steps == [0.0] and "12 + 5 = 18" in v.reason
+
+
+def test_a_claim_before_a_display_delimiter_of_another_line_is_read():
+    assert _steps("\\[\n3 + 4 = 8 \\]").steps == [None, 0.0]
+    assert _steps("3 + 4 = 8 \\)").steps == [0.0]
+
+
+# (f6) a label or a rule between two lines ends the chain
+
+@pytest.mark.parametrize("between", ["Step 2:", "**Step 2:**", "---", "### Step 2", "Case 2:"])
+def test_a_label_or_rule_between_lines_ends_the_chain(between):
+    v = _steps(f"3 + 4 = 7\n{between}\n= 8")
+    assert v.correct and v.steps == [1.0, None, None]
+
+
+def test_a_line_of_delimiters_between_lines_passes_the_chain_on():
+    assert _steps("3 + 4 = 7\n$$\n= 8\n$$").steps == [1.0, None, 0.0, None]
+
+
+# (f7) a congruence between integers is checked as one
+
+@pytest.mark.parametrize("text, steps", [
+    ("$81 = 2 \\pmod{5}$", [0.0]), ("$3 \\cdot 27 = 81 = 2 \\pmod 5$", [0.0]),
+    ("$3 \\cdot 27 = 1 \\pmod{5}$", [1.0]), ("$100 = 3 \\ (\\mathrm{mod}\\ 7)$", [0.0]),
+    ("$2^{10} = 3 \\pmod{5}$", [0.0]), ("$x = 2 \\pmod{5}$", [None]), ("$81 = 2 \\bmod 5$", [None]),
+])
+def test_a_congruence_between_integers_is_checked(text, steps):
+    assert _steps(text).steps == steps
+
+
+def test_a_congruence_is_known_by_its_modulus_too():
+    v = _steps("$12 = 2 \\pmod{5}$\n$12 = 2 \\pmod{7}$")
+    assert v.steps == [1.0, 0.0] and "not congruent modulo 7" in v.reason

@@ -39,18 +39,37 @@ What a claim is:
 - Several claims in one step are separate chains: they are split at `. `, `; `, `, ` (not inside a
   bracket pair without `=`, such as `\\gcd(12, 18)`), at the words "and" (not in "the sum of 3 and
   4"), "so", "then", "thus", "hence", "therefore", "but", "or", "which means", at `=>`, `\\implies`,
-  `\\Rightarrow`, `→`, `\\quad`, `\\\\`, at inequality signs (`3 + 4 = 7 < 8 = 9` states `8 = 9`) and
-  at `\\equiv` / `≡`.
+  `\\Rightarrow`, `→`, `\\quad`, `\\\\`, at inequality signs (`3 + 4 = 7 < 8 = 9` states `8 = 9`), at
+  `\\equiv` / `≡` and at a label in text (`\\text{Total:} 3 + 4 = 8` states `3 + 4 = 8`).
 - LaTeX layout is no part of a claim: the markers of display and alignment environments
-  (`\\begin{aligned}`), an alignment `&` (`3 \\cdot 4 &= 12`; one before a column of notes, `&&
-  \\text{(sum)}`, ends the chain like `\\quad`), spacing commands around `=` (`\\;=\\;`, `\\quad=`),
-  `\\tag{1}`, `\\label{…}`, `\\nonumber`, `\\checkmark`. A chain that starts with `=` continues the one
-  before it, whose last side is its left side: an aligned row after `\\\\` (`12 + 5 \\\\ &= 18` claims
-  `12 + 5 = 18`), or a step that starts with `=` (`= 18` on the next line), continuing the chain
-  that ended the step before (not over text between them, nor from one part to the next).
+  (`\\begin{aligned}`), a display delimiter whose pair is on another line (`3 + 4 = 8 \\]`), an
+  alignment `&` before or after a relation (`3 \\cdot 4 &= 12`, `a &=& b`; any other `&` starts a
+  column, another equation or notes, `& 1 + 2 &= 3`, `&& \\text{(sum)}`, and ends the chain like
+  `\\quad`), LaTeX spaces (`\\;`, `\\,`, `\\:`, `\\ `, `\\!` are spaces everywhere, so `5,\\; 6` splits
+  as `5, 6`, but between digit groups, `1\\,000`, thousands; `\\quad` is a space only next to
+  `=`), the spacing after a row break (`\\\\[4pt]`, `\\\\*`), `\\tag{1}`, `\\label{…}`, `\\nonumber`,
+  `\\checkmark`.
+- A chain that starts with `=` continues the one before it, whose last side is its left side: an
+  aligned row after `\\\\` (`12 + 5 \\\\ &= 18` claims `12 + 5 = 18`), or a step that starts with `=`
+  (`= 18` on the next line), continuing the last row of the step before. Only a row's main chain
+  (its first with an `=`) is continued, and only from a last side that is all of that chain's end
+  (not `2` in `= 4 + 1 (x = 2)` or `= x^2 + 1 at x = 2`, nor `7` in `= 7 apples in 2 days`): what a
+  `\\quad` or an `&` column puts after it is a note, which changes nothing (`&= 4 + 4 + 1 \\quad (x = 2) \\\\ &= 9`
+  claims `4 + 4 + 1 = 9`); another chain or text after it in the row (at a comma, a word, a sign),
+  text before it, and a step between with any text (a label "Step 2:", a rule `---`; not a line of
+  maths delimiters or `\\begin{aligned}`) leave nothing to continue: then a row starting with `=`
+  claims nothing (no claim beats a claim about the wrong side), as it does in a new part.
+- Two sides that end with different known units (`60 \\text{ min} = 1 \\text{ h}`, `2.5 kg = 2500 g`,
+  as `math_units` reads them) state a conversion, which the numbers alone do not check: their link
+  is no claim. A unit on one side only (`3 \\cdot 4 = 12 \\text{ cm}`) or the same on both is checked.
 - A side with a modulus note (`\\pmod{5}`, `\\bmod`, `\\mod`, `(\\mathrm{mod}\\ 7)`, `\\text{mod}`, "mod")
-  states a congruence, not an equality: the links touching it are no claims, the chain's other
-  links are (`2^{10} = 1024 = 4 \\pmod{5}` claims `2^{10} = 1024`).
+  states a congruence, not an equality: the links touching it are no equalities, the chain's other
+  links are (`2^{10} = 1024 = 4 \\pmod{5}` claims `2^{10} = 1024`). A last side that ends with the
+  note (`\\pmod{n}`, `\\pmod n`, `\\mod n`, `(\\mathrm{mod}\\ n)`, `(\\text{mod } n)`, `(mod n)`) is a
+  congruence claim when both sides and the modulus are integers without variables, evaluated
+  exactly (`3 \\cdot 27 = 1 \\pmod{5}`): it holds when n divides their difference (`81 = 2 \\pmod{5}`
+  is false, `1024 = 4 \\pmod{5}` holds). Any other side with a note (`\\bmod`, "mod", a variable) is
+  no claim. `a \\equiv b \\pmod{n}` is not read (`\\equiv` splits chains).
 - `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
   links of the same chain are. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
@@ -109,6 +128,7 @@ from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import decimal_places, exact_value, has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, MAX_ANSWER_CHARS, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
+from rlvr.verifiers.math_units import said_unit
 from rlvr.verifiers.timelimit import Budget
 from rlvr.verifiers.verdict import Verdict
 
@@ -124,8 +144,11 @@ RULES_VERSION = 6  # 3: a repeated claim (however spelled) counts once, a claim 
 # into sentences (not within maths, nor after a factorial), the first 200 lines are read (at most
 # 800 sentences); 6: claims in alignment environments (`&=`, rows after `\\`), with spacing commands
 # around `=` or a `\tag`/`\checkmark` after them are read, a line or row starting with `=` continues the
-# chain before it, a side with a modulus note (`\pmod{5}`) is no claim, `\equiv` splits chains, and an
-# exactly true claim respelled with trailing zeros (`1/4 = 0.250`) is the same claim
+# chain before it (only a row's main chain, from a side that is all of its end; not over a label or
+# text), LaTeX spaces are spaces everywhere, an `&` not at a relation starts a column, a link between
+# different units is no claim, `a = b \pmod{n}` between integers is checked as a congruence (another
+# side with a modulus note is no claim), `\equiv` splits chains, and an exactly true claim respelled
+# with trailing zeros (`1/4 = 0.250`) is the same claim
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -159,32 +182,56 @@ _OPERAND_START = frozenset("0123456789([{\\abcdefghijklmnopqrstuvwxyzABCDEFGHIJK
 _CURRENCY_RE = re.compile(r"\\?[$€£¥](?=\s?-?\.?\d)|(?<=\d)\s?[€£¥]")
 # what separates one chain of claims from the next
 _SPLIT_RE = re.compile(
-    r"(?P<punct>(?<!\\)[.;,](?=\s))|(?P<and>\band\b)|(?P<row>\\\\)"
+    r"(?P<punct>(?<!\\)[.;,](?=\s))|(?P<and>\band\b)|(?P<row>\\\\)|(?P<note>\\q?quad(?![A-Za-z]))"
+    r"|(?P<label>\\(?:text|textbf|textit|textrm|mbox)\s*\{[^{}]*:\s*\})"
     r"|\b(?:so|then|thus|hence|therefore|but|or|which\s+(?:means|gives|is))\b"
-    r"|=>|->|⇒|→|⟹|\\(?:implies|Rightarrow|rightarrow|Longrightarrow|to|therefore|quad|qquad)(?![A-Za-z])"
+    r"|=>|->|⇒|→|⟹|\\(?:implies|Rightarrow|rightarrow|Longrightarrow|to|therefore)(?![A-Za-z])"
     r"|<|>|≤|≥|≠|!=|≡|\\(?:leq?|geq?|lt|gt|neq?|ll|gg|leqslant|geqslant|equiv)(?![A-Za-z])",
     re.IGNORECASE)
 _LINK_RE = re.compile(r"(=|\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])|≃|≅|\\cong(?![A-Za-z]))")
 _OPEN, _CLOSE = "([{", ")]}"
 #: LaTeX that lays equations out or labels them and states nothing: the markers of display and
 #: alignment environments, `\\tag{1}`, `\\label{eq}`, `\\nonumber`, `\\checkmark`, and `&`, an aligned
-#: row's alignment point (`3 \\cdot 4 &= 12`); rows end at `\\\\`, which splits chains anyway.
+#: row's alignment point (`3 \\cdot 4 &= 12`; an `&` that starts a column is a split, `_columns`).
 _LAYOUT_RE = re.compile(
     r"\\(?:begin|end)\s*\{(?:align|aligned|alignat|alignedat|flalign|eqnarray|gather|gathered|split|multline"
     r"|equation|displaymath|math)\*?\}(?:\s*\{\d+\})?"
     r"|\\(?:tag\*?|label)\s*\{[^{}]*\}|\\(?:checkmark|nonumber|notag)(?![A-Za-z])|(?<!\\)&")
-#: A run of spaces and LaTeX spacing commands (`\\;`, `\\,`, `\\:`, `\\!`, `\\ `, `\\quad`, `\\qquad`; not the
-#: line break `\\\\`): next to an `=` such a run is only space (`3 \\cdot 4 \\;=\\; 12`), where `_SPLIT_RE`
-#: would cut at its `;` or `\\quad`. Runs are matched whole, left to right: linear in a line.
-#: An `&` that opens a column of notes after an aligned row (`12 + 5 &= 17 && \\text{(sum)}`): it ends
-#: the chain, as `\\quad` does, where another `&` is only space.
-_NOTE_COLUMN_RE = re.compile(r"(?<!\\)&(?=\s*+(?:&|\\(?:text|textrm|textit|textbf|mbox|quad|qquad)(?![A-Za-z])))")
-_GAP_RE = re.compile(r"(?:\s|(?<!\\)\\(?:[;,:!> ]|q?quad(?![A-Za-z])))+")
+#: A row break with what may follow it, `*` and a length (`\\\\[4pt]`, `\\\\*[1ex]`: not a `\\[` display
+#: opener), and LaTeX's small spaces (`\\;` `\\,` `\\:` `\\>` `\\ ` `\\!`, the named ones). Matched in one pass
+#: from the left, so the backslash of a row break never starts a space (`\\\\;` is a break, then `;`).
+_LENGTH = r"[-+]?\s*+(?:\d+(?:\.\d*)?|\.\d+)\s*+(?:pt|pc|in|bp|cm|mm|dd|cc|sp|em|ex|mu|px)"
+_SPACE_RE = re.compile(rf"\\\\\*?(?:\s*+\[\s*+{_LENGTH}\s*+\])?|\\[,;:> !]"
+                       r"|\\(?:thinspace|medspace|thickspace|enspace|enskip)(?![A-Za-z])")
+#: Three digits after a space between digit groups (`10\\,000`): a thousands separator, as `normalize` reads it.
+_DIGIT_GROUP_RE = re.compile(r"\d{3}(?!\d)")
+#: A relation after an `&` (spaces aside): the `&` is that relation's alignment point (`12 &= 3 \\cdot 4`).
+_RELATION_AFTER_RE = re.compile(
+    r"\s*+(?:[=<>≤≥≠≈≡≃≅]|\\(?:approx|simeq|cong|equiv|leq?|geq?|lt|gt|neq?|ll|gg|leqslant|geqslant|sim|propto)"
+    r"(?![A-Za-z]))")
+_AMPERSAND_RE = re.compile(r"(?<!\\)&")
+#: A run of spaces and wide spaces (`\\quad`, `\\qquad`): next to an `=` such a run is only space
+#: (`3 \\cdot 4 \\quad=\\quad 12`), where `_SPLIT_RE` would cut at its `\\quad`. Runs are matched whole,
+#: left to right: linear in a line.
+_GAP_RE = re.compile(r"(?:\s|(?<!\\)\\q?quad(?![A-Za-z]))+")
 #: A step that starts with `=` (maths delimiters aside) continues the chain of the step before it.
 _CONTINUES_RE = re.compile(r"\s*+(?:\$\$?|\\[\[(])?\s*+=(?!>)")
+#: A step that passes the chain before it on: it starts with `=` or is nothing but maths delimiters,
+#: row breaks and layout (`$$`, `\\]`, `\\begin{aligned}`), once layout is off; any other text (a label
+#: "Step 2:", a rule `---`) ends that chain.
+_PASSES_RE = re.compile(r"(?:\s|\$|\\[\[\]()]|\\\\)*+(?:=|$)")
 #: A modulus note (`\\pmod{5}`, `\\bmod`, `\\mod`, `(\\mathrm{mod}\\ 7)`, `\\text{mod}`): the side it is on states
 #: a congruence, not an equality (`81 = 1 \\pmod{5}` holds, though 81 is not 1).
 _MOD_NOTE_RE = re.compile(r"\\[pb]?mod(?![A-Za-z])|(?<![A-Za-z])mod(?:ulo)?(?![A-Za-z])", re.IGNORECASE)
+#: A modulus note ending a side, with its modulus (in one of the groups): `\\pmod{5}`, `\\pmod 5`,
+#: `\\mod 7`, `(\\mathrm{mod}\\ 7)`, `(\\text{mod } 7)`, `(mod 7)`. (`\\bmod` alone is the operation.)
+_MOD_TAIL_RE = re.compile(
+    r"(?:\\pmod|\\mod(?![A-Za-z]))\s*+(?:\{([^{}]{1,40})\}|(\d{1,40}))\s*$"
+    r"|\(\s*+(?:\\(?:text|mathrm|operatorname|rm)\s*+\{\s*+mod\s*+\}|\\b?mod(?![A-Za-z])|mod(?![A-Za-z]))"
+    r"\s*+(?:\{([^{}]{1,40})\}|([^(){}]{1,40}))\)\s*$")
+#: A maths delimiter `\\[` `\\]` `\\(` `\\)` left in a piece (`_math_pieces` cuts at pairs): its pair is on
+#: another line, and it is no part of the claim beside it (`3 + 4 = 8 \\]` on a display's last line).
+_LONE_DELIMITER_RE = re.compile(r"\\[\[\]()]")
 _CONTENT_RE = re.compile(r"[^\W_]")
 _PCT_MOD_RE = re.compile(r"%\s*\d")
 # a number right before a "%" (`normalize` writes every spelling of percent so); it starts after no
@@ -487,22 +534,26 @@ def _left_side(part: str) -> str | None:
     return piece
 
 
-def _right_side(part: str) -> str | None:
+def _right_side(part: str) -> tuple[str | None, bool]:
     """The right side of the last '=' of a chain: the run of tokens after it up to the first English
     word, read as a whole (`3 * 4 = 13 apples in 2 days` states `13`; `= 12 5 6` is never `12`);
-    None when it is no number ("= 2x + 1") or an operation in words follows it ("12 = 3 times 4")."""
-    words = _closed_head(part).split()[:_MAX_SIDE_WORDS + 1]
+    None when it is no number ("= 2x + 1") or an operation in words follows it ("12 = 3 times 4").
+    With it, whether the side is all of `part` (its unit words included): only such a side ends a
+    chain that a row starting with `=` may continue (not `2` in `= 4 + 1 (x = 2)`, nor `13` above)."""
+    head = _closed_head(part)
+    words = head.split()[:_MAX_SIDE_WORDS + 1]
     k = 0
     while k < len(words) and not _is_word_at(words, k, +1):
         k += 1
     if k > _MAX_SIDE_WORDS:
-        return None  # a run longer than a side is read: never cut down
+        return None, False  # a run longer than a side is read: never cut down
     reading, piece = _run_piece(words[:k], -1)
     if reading != "number":
-        return None  # a variable ("= 2x + 1"), or a run that cannot be read as a whole
+        return None, False  # a variable ("= 2x + 1"), or a run that cannot be read as a whole
     if k < len(words) and _bare(words[k]).lower() in _OPS_AFTER:
-        return None  # "12 = 3 times 4": the operation is in words
-    return _with_unit(piece, words, k)
+        return None, False  # "12 = 3 times 4": the operation is in words
+    side = _with_unit(piece, words, k)
+    return side, len(head) == len(part) and (k == len(words) or side != piece)
 
 
 def _with_unit(piece: str, words: list[str], k: int) -> str:
@@ -561,39 +612,48 @@ def _without_end_punctuation(s: str) -> str:
     return s[:end]
 
 
-def _chains(piece: str) -> list[tuple[str, bool, bool]]:
+def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
     """The chains of one piece of a step (see the module docstring for the separators), once
     trailing punctuation (`_without_end_punctuation`) and brackets around the whole piece are off;
-    each with whether it follows text (a split at a comma or a word, not at a sign) and whether it
-    starts a row (a split at a line break `\\\\`). Chains without an '=' are listed too: text between
-    two rows breaks a continued chain (`_all_claims`)."""
+    each with whether it follows text (a split at a comma, a word or a label `\\text{Total:}`, not at
+    a sign), whether it starts a row (a split at a line break `\\\\`) and whether it follows a note
+    separator (`\\quad`, an `&` column). Chains without an '=' are listed too, a label as one: text
+    between two rows breaks a continued chain (`_all_claims`)."""
     s = _unwrapped(_without_end_punctuation(piece.strip()))
     protected = _protected(s) if "," in s or ";" in s else None
-    chains, start, preceded, row = [], 0, False, False
+    chains, start, preceded, row, note = [], 0, False, False, False
     for m in _SPLIT_RE.finditer(s):
         if m.group("punct") and protected is not None and protected[m.start()]:
             continue
         if m.group("and") and re.search(r"\b(?:of|between)\s+\S+\s*$", s[max(0, m.start() - 60):m.start()],
                                         re.IGNORECASE):
             continue  # "the sum of 3 and 4": one noun phrase
-        chains.append((s[start:m.start()], preceded, row))
+        chains.append((s[start:m.start()], preceded, row, note))
+        if m.group("label"):
+            chains.append((m.group(), False, False, False))
         start = m.end()
         # text before the next chain: a split at a comma, "and", "so"...; not at a sign (`<`, `=>`)
-        preceded = m.group("punct") is not None or m.group()[:1].isalpha()
+        preceded = m.group("punct") is not None or m.group("label") is not None or m.group()[:1].isalpha()
         row = m.group("row") is not None
-    chains.append((s[start:], preceded, row))
+        note = m.group("note") is not None
+    chains.append((s[start:], preceded, row, note))
     return chains
 
 
 def _chain_claims(chain: str, follows_text: bool = False,
                   carried: str | None = None) -> tuple[list[tuple[str, str]], str | None]:
     """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped, and the
-    chain's last side (None when it is not read).
+    side a row continuing the chain starts from: its last side, when that is read and is all of the
+    chain's end (`_right_side`), else None (no claim is better than a claim about the wrong side).
 
     `carried`: the last side of the chain this one continues (`_all_claims`), the left side of a
     chain that starts with `=` (`= 18` after `3 \\cdot 4 + 5 = 12 + 5` claims `12 + 5 = 18`).
-    A side with a modulus note (`1 \\pmod{5}`, `_MOD_NOTE_RE`) states a congruence: its links are
-    no claims, the chain's other links are (`2^{10} = 1024 = 4 \\pmod{5}` claims `2^{10} = 1024`).
+    A side with a modulus note (`1 \\pmod{5}`, `_MOD_NOTE_RE`) states a congruence: the links touching
+    it are no equalities, the chain's other links are (`2^{10} = 1024 = 4 \\pmod{5}` claims
+    `2^{10} = 1024`); a last side that ends with the note, whose link's sides and modulus are integers
+    (`_congruence`), is claimed with its note (`1024 = 4 \\pmod{5}`), to be checked as a congruence.
+    Two sides that name different units (`60 \\text{ min} = 1 \\text{ h}`, `math_units`) are a
+    conversion, which the numbers alone do not check: their link is no claim.
     A first link between two different plain numbers after text (`follows_text`: the chain was
     split from text before it at a comma or a word, see `_chains`; or words come before its first
     side) is no claim: it is the tail of an operation written in words (`Then add 5 = 17`, `The sum
@@ -603,21 +663,67 @@ def _chain_claims(chain: str, follows_text: bool = False,
     if len(parts) < 2:
         return [], None
     sides: list[str | None] = []
+    whole = False
     for i, part in enumerate(parts):
         if i == 0:
             side = carried if carried is not None and not part.strip() else _left_side(part)
         elif i == len(parts) - 1:
-            side = _right_side(part)
+            side, whole = _right_side(part)
         else:
             side = part.strip() if _parses(part) else None
         if side is not None and _MOD_NOTE_RE.search(side if i == 0 else part):
             side = None  # a congruence (the note after a last side may follow words: check its part)
         sides.append(side)
-    if (_plain_numbers_differ(sides[0], sides[1]) and links[0] == "="
-            and (follows_text or len(parts[0].split()) > 1)):  # (a plain number is one token)
+    words_before = follows_text or len(parts[0].split()) > 1  # (a plain number is one token)
+    if _plain_numbers_differ(sides[0], sides[1]) and links[0] == "=" and words_before:
         sides[0] = None  # the tail of an operation in words
-    claims = [(a, b) for a, b, link in zip(sides, sides[1:], links) if link == "=" and a is not None and b is not None]
-    return claims, sides[-1]
+    claims = [(a, b) for a, b, link in zip(sides, sides[1:], links)
+              if link == "=" and a is not None and b is not None and not _units_differ(a, b)]
+    end = parts[-1].strip()
+    before = sides[-2]
+    if (before is not None and links[-1] == "=" and _MOD_NOTE_RE.search(end) and _congruence(before, end)
+            and not (len(parts) == 2 and words_before and _PLAIN_NUMBER_RE.fullmatch(before.strip()))):
+        claims.append((before, end))  # `81 = 2 \\pmod{5}`: a congruence, checked as one
+    if len(parts) > 2 and any(_is_word(w) for w in parts[-2].split()):
+        whole = False  # `f(x) = x^2 + 1 at x = 2`: the last link is a note in words, not the chain's end
+    return claims, sides[-1] if whole else None
+
+
+def _units_differ(a: str, b: str) -> bool:
+    """Whether sides `a` and `b` both end with a known unit (`math_units.said_unit`) and the units
+    differ (`60 \\text{ min}` and `1 \\text{ h}`, `2.5 kg` and `2500 g`): a conversion."""
+    unit_a = said_unit(a)
+    if unit_a is None:
+        return False
+    unit_b = said_unit(b)
+    return unit_b is not None and unit_a[1] != unit_b[1]
+
+
+def _integer(text: str) -> int | None:
+    """The value of `text` when it is an integer expression without variables (`3 \\cdot 27`, `2^{10}`),
+    evaluated exactly in-process; None for anything else."""
+    normal = _strict_percent(text)
+    if normal is None or not normal.strip():
+        return None
+    try:
+        tree = parse(normal)
+        value = None if has_symbols(tree) else exact_value(tree)
+    except Exception:  # noqa: BLE001 - not a plain integer expression: no congruence
+        return None
+    return int(value) if value is not None and value.denominator == 1 else None
+
+
+def _congruence(left: str, right: str) -> tuple[int, int, int] | None:
+    """`(a, b, n)` for a claim whose right side ends with a modulus note (`_MOD_TAIL_RE`) when both
+    sides and the modulus are integers (`a = b \\pmod{n}`, n > 0); None otherwise (no claim)."""
+    m = _MOD_TAIL_RE.search(right)
+    if m is None or _MOD_NOTE_RE.search(left) or _MOD_NOTE_RE.search(right[:m.start()]):
+        return None
+    a, b = _integer(left), _integer(right[:m.start()])
+    modulus = _integer(next(g for g in m.groups() if g is not None))
+    if a is None or b is None or modulus is None or modulus <= 0:
+        return None
+    return a, b, modulus
 
 
 _PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -649,22 +755,31 @@ def _without_thousands(text: str) -> str:
 
 
 def _all_claims(step: str, carried: str | None = None) -> tuple[list[tuple[str, str]], str | None]:
-    """Every distinct (left, right) equality stated in one step, in order, and the side the step's
-    last chain ends on (None when text without an '=' ends it).
+    """Every distinct (left, right) equality stated in one step, in order, and the side a step
+    starting with `=` after it continues from (None when there is none, or it is not certain).
 
     A chain that starts with `=` continues the one before it, its left side being that chain's last
     side: in an aligned row after a line break (`12 + 5 \\\\ &= 18`), or at the start of the step,
-    continuing the previous step's last chain (`carried`: what this function returned for it). A
-    step of nothing but maths delimiters (`$$`, `\\begin{aligned}`) passes `carried` on."""
+    continuing the previous step's last row (`carried`: what this function returned for it). A
+    row's main chain is its first with an `=`; only that chain is continued. What a note separator
+    (`\\quad`, an `&` column) puts after it in the row is a note, which changes nothing
+    (`&= 4 + 4 + 1 \\quad (x = 2) \\\\ &= 9` claims `4 + 4 + 1 = 9`); other text or another chain
+    after it (a comma, a word, a sign) leaves the row with no side to continue, and so does text
+    before it. A step that is nothing but maths delimiters and layout (`$$`, `\\begin{aligned}`)
+    passes `carried` on; any other step without an `=` at its start (a label "Step 2:", `---`)
+    ends it."""
     claims: list[tuple[str, str]] = []
     for m in _CALC_RE.finditer(step):  # GSM8K annotations are screened like any other claim
         left, right = (_without_thousands(g).strip() for g in m.groups())
         if _parses(left) and _parses(right):
             claims.append((left, right))
     step = _CALC_RE.sub("", step)
+    if "\\" in step:
+        step = _SPACE_RE.sub(lambda m: _space(step, m), step)
     if "&" in step:
-        step = _NOTE_COLUMN_RE.sub(" \\\\quad ", step)
+        step = _AMPERSAND_RE.sub(lambda m: _column(step, m), step)
     step = _LAYOUT_RE.sub(" ", step)
+    last = carried if _PASSES_RE.match(step) else None  # the side a chain starting with `=` continues
     step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
     step = _without_thousands(step)
     step = re.sub(r"={2,}", "=", step.replace("~", " ").replace("＝", "="))
@@ -672,28 +787,62 @@ def _all_claims(step: str, carried: str | None = None) -> tuple[list[tuple[str, 
         step = _GAP_RE.sub(lambda m: _gap(step, m), step)
     step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
     continues = _CONTINUES_RE.match(step) is not None
-    last = carried  # the last side of the chain before, while nothing but a chain's text has come
+    main = note = False  # whether the row's main chain has come; whether a note has started after it
     for piece in _math_pieces(step):
         if "=" not in piece:
-            if _CONTENT_RE.search(piece):
+            if not note and _CONTENT_RE.search(piece):
                 last = None  # text between: nothing after it continues the chain before it
             continue
         piece = _CURRENCY_RE.sub("", piece)
-        for chain, after_text, after_row in _chains(piece):
+        if "\\" in piece:  # a display's delimiter whose pair is on another line (`3 + 4 = 8 \\]`) is space
+            piece = _LONE_DELIMITER_RE.sub(" ", piece)
+        for chain, after_text, after_row, after_note in _chains(piece):
+            if after_row:
+                main = note = False  # a new row
+            elif after_note and main:
+                note = True  # the rest of the row is a note to its main chain
             if "=" not in chain:
-                if _CONTENT_RE.search(chain):
+                if not note and _CONTENT_RE.search(chain):
                     last = None
                 continue
-            starts_with_link = chain.lstrip().startswith("=")
-            found, last = _chain_claims(chain, follows_text=after_text,
-                                        carried=last if starts_with_link and (after_row or continues) else None)
+            continued = chain.lstrip().startswith("=") and not main and (after_row or continues)
+            found, end = _chain_claims(chain, follows_text=after_text, carried=last if continued else None)
             continues = False  # (only the step's first chain continues the step before)
             claims.extend(found)
+            if not main:
+                last, main = end, True
+            elif not note:
+                last = None  # a second chain in the row: which one goes on is not certain
     return list(dict.fromkeys(claims)), last
 
 
+def _space(step: str, m: re.Match) -> str:
+    """A match of `_SPACE_RE` as it is read: a row break as a plain `\\\\`, `\\!` as nothing (`1,\\!000`), a
+    space between digit groups as it is (`10\\,000`, thousands for `normalize`), any other as a space."""
+    token = m.group()
+    if token.startswith("\\\\"):
+        return " \\\\ "
+    if token == "\\!":
+        return ""
+    if step[m.start() - 1:m.start()].isdigit() and _DIGIT_GROUP_RE.match(step, m.end()):
+        return token
+    return " "
+
+
+def _column(step: str, m: re.Match) -> str:
+    """An `&` as it is read: kept (layout, `_LAYOUT_RE` drops it) before a relation (`12 &= 3 \\cdot 4`)
+    or right after one (`a &=& b`); otherwise it starts a column, `\\quad`: another equation or a note
+    (`2 + 2 &= 4 & 1 + 2 &= 3`, `&& \\text{(sum)}`), which ends the chain before it."""
+    if _RELATION_AFTER_RE.match(step, m.end()):
+        return "&"
+    j = m.start() - 1
+    while j >= 0 and step[j].isspace():
+        j -= 1
+    return "&" if j >= 0 and step[j] in "=<>≤≥≠≈≡" else " \\quad "
+
+
 def _gap(step: str, m: re.Match) -> str:
-    """A run of spaces and spacing commands (`_GAP_RE`) as plain space when an `=` is next to it."""
+    """A run of spaces and wide spaces (`_GAP_RE`) as plain space when an `=` is next to it."""
     run = m.group()
     if "\\" in run and (step[m.end():m.end() + 1] == "=" or step[m.start() - 1:m.start()] == "="):
         return " "
@@ -833,6 +982,14 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     return _run_within(plan, budget, target=_CLAIM_TARGET)
 
 
+def _check_congruence(a: int, b: int, modulus: int) -> Verdict:
+    """The verdict on a congruence `a = b (mod modulus)` between integers (`_congruence`)."""
+    if (a - b) % modulus == 0:
+        return Verdict.right(f"congruent modulo {modulus}")
+    return Verdict.wrong(f"not congruent modulo {modulus}: {a} - {b} is no multiple of {modulus}",
+                         details={"kind": "wrong"})
+
+
 def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
     """Check the arithmetic claims of each step; see the module docstring for the scoring.
 
@@ -877,14 +1034,20 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
             continue
         results = []
         for left, right in claims:
-            (a, a_exact), (b, b_exact) = _side_trees(left), _side_trees(right)  # (each side parsed once)
-            trees = a, b
-            key, exact_key = _claim_key(a, b), _claim_key(a_exact, b_exact)
+            congruence = _congruence(left, right) if _MOD_NOTE_RE.search(right) else None
+            if congruence is not None:  # `81 = 1 \\pmod{5}`: known by its integers and modulus
+                a, b, modulus = congruence
+                trees = a, b
+                key = exact_key = ("mod", repr((min(a, b), max(a, b), modulus)))
+            else:
+                (a, a_exact), (b, b_exact) = _side_trees(left), _side_trees(right)  # (each side parsed once)
+                trees = a, b
+                key, exact_key = _claim_key(a, b), _claim_key(a_exact, b_exact)
             if key in judged or exact_key in exact:  # said before: judged once, where first stated
                 n_repeated += 1
                 continue
             judged.add(key)
-            v = _check_claim(left, right, budget)
+            v = _check_claim(left, right, budget) if congruence is None else _check_congruence(*congruence)
             if v.correct and v.reason in _EXACT_REASONS:
                 exact.add(exact_key)
             if v.error is not None:  # the check itself failed: no score, rather than a wrong one
