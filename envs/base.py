@@ -911,6 +911,26 @@ def overrides_any(kind: type, base: type, names: Sequence[str]) -> bool:
     return any(getattr(kind, name) is not getattr(base, name) for name in names)
 
 
+#: Said by the refusals of settings that did nothing (and were once accepted): a training run
+#: recorded them in its fingerprint, so leaving them out changes the setup it resumes with.
+RESUME_HINT = "(a run started with it before can continue with --resume --allow-config-change after removing it)"
+
+
+def single_turn_max_turns_message(kind: str, value: Any) -> str:
+    """The error for `max_turns` other than 1 on the single-turn env class named `kind` (also
+    raised by `rlvr.register`, before any env is built)."""
+    return (f"{kind}: max_turns={value}, but this is a single-turn env: its first step always ends the episode, so "
+            f"max_turns must be 1; for several turns use a multi-turn env (rlvr/ToolMath-v0, or a TextEnv subclass "
+            f"whose respond() continues the episode) {RESUME_HINT}")
+
+
+def unpaid_process_message(kind: str, weight: float, fix: str) -> str:
+    """The error for a non-zero `process` weight on the env class named `kind`, which pays no process
+    part; `fix` says what to do (also raised by `rlvr.register`, before any env is built)."""
+    return (f"{kind}: reward_weights give the 'process' part the weight {weight}, but this env has no process reward, "
+            f"so that part would always be 0; {fix} {RESUME_HINT}")
+
+
 class SingleTurnEnv(TextEnv):
     """One prompt, one answer, one verdict: the episode ends after the first step.
 
@@ -946,9 +966,7 @@ class SingleTurnEnv(TextEnv):
         could pay: it would be accepted, recorded in the fingerprint, and add 0 to every reward."""
         weights = RewardWeights.coerce(value)
         if weights.process != 0 and not self.pays_process():
-            raise ValueError(f"{type(self).__name__}: reward_weights give the 'process' part the weight {weights.process}, "
-                             f"but this env has no process reward, so that part would always be 0; "
-                             f"{self.process_weight_fix()}")
+            raise ValueError(unpaid_process_message(type(self).__name__, weights.process, self.process_weight_fix()))
         TextEnv.reward_weights.fset(self, weights)
 
     reward_weights = TextEnv.reward_weights.setter(_set_reward_weights)
@@ -959,9 +977,7 @@ class SingleTurnEnv(TextEnv):
         the episode, so any other value would only be recorded in the fingerprint."""
         value = super()._checked_positive(name, value)
         if name == "max_turns" and value != 1 and not overrides_any(type(self), SingleTurnEnv, ("respond", "begin_turn")):
-            raise ValueError(f"{type(self).__name__}: max_turns={value}, but this is a single-turn env: its first step "
-                             f"always ends the episode, so max_turns must be 1; for several turns use a multi-turn env "
-                             f"(rlvr/ToolMath-v0, or a TextEnv subclass whose respond() continues the episode)")
+            raise ValueError(single_turn_max_turns_message(type(self).__name__, value))
         return value
 
     def verify(self, task: Task, content: str) -> Verdict:

@@ -510,13 +510,27 @@ class GeneratorEnv(VerifiedEnv):
         super().__init__(source, scorer, prompt=prompt, **kwargs)
 
 
-def _spec_id(env: Any) -> Callable[[], str | None]:
-    """A function giving `env`'s registered id (its `spec`, which `gym.make` sets after `__init__`),
+def _spec_id(env: Any) -> "_SpecId":
+    """A callable giving `env`'s registered id (its `spec`, which `gym.make` sets after `__init__`),
     or None before that; it holds `env` weakly, so its task source does not keep it alive."""
-    ref = weakref.ref(env)
+    return _SpecId(env)
 
-    def spec_id() -> str | None:
-        spec = getattr(ref(), "spec", None)
+
+class _SpecId:
+    """`_spec_id`'s callable: a class, not a closure, so that the env's task source pickles. A
+    weak reference does not pickle, so a pickled one keeps the id it gives then."""
+
+    __slots__ = ("_ref", "_fixed")
+
+    def __init__(self, env: Any = None, fixed: str | None = None) -> None:
+        self._ref = weakref.ref(env) if env is not None else None
+        self._fixed = fixed
+
+    def __call__(self) -> str | None:
+        if self._ref is None:
+            return self._fixed
+        spec = getattr(self._ref(), "spec", None)
         return spec.id if spec is not None else None
 
-    return spec_id
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _SpecId, (None, self())

@@ -76,8 +76,9 @@ class MathEnv(DatasetEnv):
         return self.process_reward is not None or overrides_any(type(self), MathEnv, PROCESS_HOOKS)
 
     def process_weight_fix(self) -> str:
-        return ("pass process_reward='steps' (credits the reasoning's checked arithmetic steps), to rlvr.make or "
-                "rlvr.register, or drop the 'process' weight")
+        # not rlvr.register: a registered task takes no process_reward (it pays no process part)
+        return ("pass process_reward='steps' (credits the reasoning's checked arithmetic steps): "
+                "rlvr.make('rlvr/Math-v0', dataset=..., process_reward='steps'), or drop the 'process' weight")
 
     def process_score(self, task: Task, content: str) -> tuple[float, dict[str, Any] | None]:
         if self.process_reward != "steps":

@@ -15,12 +15,12 @@ not: then `json` refuses that argument). The strings that need an env id name it
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 
 import difflib
 import functools
 import inspect
-import numbers
 import os
 import re
 import reprlib
@@ -31,11 +31,12 @@ from urllib.parse import quote, unquote
 import gymnasium as gym
 from gymnasium.envs.registration import find_highest_version, load_env_creator, parse_env_id
 
-from rlvr.envs.base import accepted_arguments
+from rlvr.envs.base import accepted_arguments, positive_int, single_turn_max_turns_message, unpaid_process_message
 from rlvr.envs.custom import DatasetEnv, GeneratorEnv, check_template
 from rlvr.envs.errors import did_you_mean
+from rlvr.envs.rewards import RewardWeights
 from rlvr.envs.scoring import callable_identity, resolve_verifier
-from rlvr.envs.tasks import GeneratorError
+from rlvr.envs.tasks import DatasetError, GeneratorError, check_data_options
 from rlvr.envs.vector import make_vec
 
 NAMESPACE = "rlvr"
@@ -104,13 +105,50 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
             f"Register your own with rlvr.register({full!r}, dataset=..., question_key=..., "
             f"answer_key=..., verifier=...) or rlvr.register({full!r}, generator=fn)."
         )
-    env = gym.make(full, **kwargs)
+    token = _IN_MAKE.set(True)
+    try:
+        env = gym.make(full, **_without_registered_data_options(full, kwargs))
+    finally:
+        _IN_MAKE.reset(token)
     # gym.make keeps a max_episode_steps in its TimeLimit wrapper and clears it from the env's own
     # spec; it cuts episodes, so it changes returns: the env's fingerprint must see it
     limit = env.spec.max_episode_steps if env.spec is not None else None
     if limit is not None and env.unwrapped.spec is not None:
         env.unwrapped.spec = dataclasses.replace(env.unwrapped.spec, max_episode_steps=limit)
     return env
+
+
+#: The arguments that say which part or version of a dataset to read: they belong to the dataset.
+_DATA_OPTIONS = ("split", "config", "revision")
+#: True while `make` builds an env: the data options `_build_with` is given then are the caller's own.
+_IN_MAKE: contextvars.ContextVar[bool] = contextvars.ContextVar("rlvr_in_make", default=False)
+
+
+def _without_registered_data_options(full: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` for `gymnasium.make(full)`, where a `dataset=` other than the registered one also
+    sets the registration's `split` / `config` / `revision` the caller did not pass to None.
+
+    `gymnasium.make` merges the spec's kwargs with the caller's: `rlvr.make(id, dataset=rows)` on
+    an id registered over "openai/gsm8k" with config="main" gave the rows config="main", which rows
+    do not have (refused, naming a config the caller never gave), and a hub dataset would have been
+    read with another dataset's split. Those options describe the registered data and go with it;
+    passed again to `make`, they are kept (and checked against the new data)."""
+    spec = gym.registry.get(full)
+    if "dataset" not in kwargs or spec is None or "dataset" not in spec.kwargs:
+        return kwargs
+    if _same_data(_unwrapped(spec.kwargs["dataset"]), kwargs["dataset"]):
+        return kwargs
+    cleared = {key: None for key in _DATA_OPTIONS if spec.kwargs.get(key) is not None and key not in kwargs}
+    return {**kwargs, **cleared} if cleared else kwargs
+
+
+def _same_data(registered: Any, given: Any) -> bool:
+    """Whether `given` is the registered dataset: the same object, or the same hub id or path."""
+    if registered is given:
+        return True
+    if isinstance(registered, str) and isinstance(given, (str, os.PathLike)):
+        return registered in (os.fspath(given), _dataset_path(given))
+    return False
 
 
 def _resolves(full: str) -> bool:
@@ -166,13 +204,18 @@ def register(
             "math" verifier (as Math-v0; its default prompt asks for a box), None for the others.
             A non-zero `format` weight with no format reward raises a ValueError at make time.
         force: replace an existing registration of the same id.
-        max_episode_steps: as for `gymnasium.register`: `make` wraps the env in a `TimeLimit`
-            of that many steps (recorded in the fingerprint). None or a positive int.
         **kwargs: further env arguments stored as defaults (`split`, `config`, `revision`,
             `generator_settings`, `verifier_settings`, `reward_weights`, `system_prompt`, ...).
             One the env does not take (a typo) raises a TypeError here, naming it, and so do
             `generator_settings` the generator's signature has no argument for (when it can be
-            read and has no **kwargs), rather than every make of the id failing.
+            read and has no **kwargs), rather than every make of the id failing. So do values
+            every make would refuse, checked without loading data (`_check_values`): max_turns
+            other than 1, a non-zero 'process' weight, split / config / revision that rows, a local
+            file or a `datasets.Dataset` do not have. `max_episode_steps` (gymnasium's TimeLimit)
+            is refused: these tasks end after one step, so a step limit does nothing.
+
+    `rlvr.make(id, dataset=...)` with other data than the registered one leaves out the registered
+    `split`, `config` and `revision` (they describe the registered data), unless given to it again.
 
     Returns:
         The full env id (or, used as a decorator, the generator unchanged).
@@ -200,21 +243,22 @@ def register(
     if dataset is None and (question_key or answer_key):  # a generator's dicts always have 'question' and 'answer'
         raise ValueError("question_key/answer_key need dataset=; a generator returns dicts with 'question' and 'answer'")
     check_template(prompt)  # a template no task can fill ("\\boxed{}", "{}") fails now, not at the first reset
-    max_episode_steps = _checked_limit(kwargs.pop("max_episode_steps", None))
-    # a misspelled or foreign argument fails now, not at every make of the id
-    _check_env_arguments(full, DatasetEnv if dataset is not None else GeneratorEnv, kwargs)
+    _refuse_step_limit(full, kwargs.pop("max_episode_steps", None))
+    kind = DatasetEnv if dataset is not None else GeneratorEnv
+    # a misspelled or foreign argument, or a value every make refuses, fails now, not at every make of the id
+    _check_env_arguments(full, kind, kwargs)
+    if isinstance(dataset, (str, os.PathLike)):
+        dataset = _dataset_path(dataset)
+    _check_values(full, kind, dataset, kwargs)
     if dataset is None and generator is None:
 
         def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-            register(full, generator=fn, verifier=verifier, prompt=prompt, force=force, max_episode_steps=max_episode_steps,
-                     **kwargs)
+            register(full, generator=fn, verifier=verifier, prompt=prompt, force=force, **kwargs)
             return fn
 
         return decorator
     if full in gym.registry and not force:
         raise ValueError(f"{full!r} is already registered; pick another id or version, or pass force=True to replace it")
-    if isinstance(dataset, (str, os.PathLike)):
-        dataset = _dataset_path(dataset)
     for part in (verifier, generator, prompt):  # what they are made of, as registered (`callable_identity`)
         if callable(part) and not isinstance(part, type):
             callable_identity(part, refresh=True)
@@ -242,22 +286,42 @@ def register(
     if full in gym.registry:
         del gym.registry[full]
     spec_kwargs = {key: _held(key, value) for key, value in env_kwargs.items()}
-    if any(not _is_plain(value) for value in spec_kwargs.values()):  # a generator, or a value to unwrap
+    # a generator, or a value to unwrap; or data options that `gymnasium.make` may merge with other data
+    # (`_build_with` then says where they came from)
+    if any(not _is_plain(value) for value in spec_kwargs.values()) or any(env_kwargs.get(key) is not None
+                                                                         for key in _DATA_OPTIONS):
         entry_point = _creator_name(entry_point.rpartition(":")[2], full)
-    gym.register(full, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", full), kwargs=spec_kwargs,
-                 max_episode_steps=max_episode_steps)
+    gym.register(full, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", full), kwargs=spec_kwargs)
     return full
 
 
-def _checked_limit(value: Any) -> int | None:
-    """`max_episode_steps` as `gymnasium.register` takes it (a TimeLimit that `make` wraps the env
-    in): None or a positive int; anything else a ValueError naming it, not a failure at make."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"max_episode_steps must be None or a positive int (the steps after which gymnasium's "
-                         f"TimeLimit truncates an episode), got {value!r}")
-    return int(value)
+def _refuse_step_limit(full: str, value: Any) -> None:
+    """A ValueError for a `max_episode_steps` (other than None): the tasks `register` makes end after
+    their one step, so gymnasium's TimeLimit never cut an episode, except at 1, where it marked
+    every answer truncated as well as terminated; and `gymnasium.make` and `rlvr.make` recorded it
+    differently in the fingerprint."""
+    if value is not None:
+        raise ValueError(f"rlvr.register({full!r}): max_episode_steps={value!r}, but the dataset and generator tasks it "
+                         f"registers end after one step, so a step limit does nothing; drop it (for several turns, "
+                         f"register a multi-turn TextEnv subclass with gymnasium.register(id, entry_point=...) and set "
+                         f"its max_turns)")
+
+
+def _check_values(full: str, kind: type, dataset: Any, kwargs: dict[str, Any]) -> None:
+    """The values of a registration that every make of it would refuse, found without loading
+    data or calling the generator: `max_turns` other than 1 and a non-zero 'process' weight (these
+    single-turn envs pay no process part), and `split` / `config` / `revision` that rows, a local file or a `datasets.Dataset` do not have
+    (`check_data_options`; a hub id is only checked when it is loaded). The messages are make's."""
+    if "max_turns" in kwargs:
+        turns = positive_int("max_turns", kwargs["max_turns"], "the most turns of an episode")
+        if turns != 1:
+            raise ValueError(f"rlvr.register({full!r}): {single_turn_max_turns_message(kind.__name__, turns)}")
+    weights = RewardWeights.coerce(kwargs.get("reward_weights"))
+    if weights.process != 0:
+        unpaid = unpaid_process_message(kind.__name__, weights.process, "drop the 'process' weight")
+        raise ValueError(f"rlvr.register({full!r}): {unpaid}")
+    if dataset is not None:
+        check_data_options(dataset, **{key: kwargs.get(key) for key in _DATA_OPTIONS})
 
 
 def _check_env_arguments(full: str, kind: type, kwargs: dict[str, Any]) -> None:
@@ -268,8 +332,7 @@ def _check_env_arguments(full: str, kind: type, kwargs: dict[str, Any]) -> None:
     if unknown:
         what = "dataset" if kind is DatasetEnv else "generator"
         raise TypeError(f"rlvr.register({full!r}): unexpected keyword argument(s) {', '.join(map(repr, unknown))}"
-                        f"{did_you_mean(unknown, [*accepted, *_OWN_ARGUMENTS[:-1], 'max_episode_steps'])}; a {what} task "
-                        f"takes {accepted}, and max_episode_steps (gymnasium's TimeLimit)")
+                        f"{did_you_mean(unknown, [*accepted, *_OWN_ARGUMENTS[:-1]])}; a {what} task takes {accepted}")
 
 
 #: What `register` takes by name itself, and what the env classes fill in themselves (the scorer
@@ -380,8 +443,26 @@ def __getattr__(name: str) -> Callable[..., Any]:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     env_id = unquote(match["id"])
     if match["kind"] == "TextVectorEnv":
-        return functools.partial(make_vec, env_id)
+        return functools.partial(_vector_env, env_id)
     return functools.partial(_build_with, f"rlvr.envs.custom:{match['kind']}", env_id)
+
+
+def _vector_env(env_id: str, num_envs: int, **kwargs: Any) -> Any:
+    """`gymnasium.make_vec`'s creator of `env_id`'s `TextVectorEnv` (`rlvr.envs.vector.make_vec`).
+
+    `gymnasium.make_vec` passes the spec's kwargs merged with the caller's; the spec's own values
+    are left out here (each sub-env's `make` merges them again), so that `make` sees what the caller
+    gave: a dataset= with the registration's split / config / revision left out, as with `make`.
+    """
+    spec = gym.registry.get(env_id)
+    if spec is not None:
+        kwargs = {key: value for key, value in kwargs.items() if key not in spec.kwargs or not _is_spec_value(value, spec.kwargs[key])}
+    return make_vec(env_id, num_envs, **kwargs)
+
+
+def _is_spec_value(value: Any, registered: Any) -> bool:
+    """Whether `value` is the spec's `registered` value (or `gymnasium.make_vec`'s deep copy of it)."""
+    return value is registered or (type(value) is type(registered) and _is_plain(value) and value == registered)
 
 
 def _is_plain(value: Any) -> bool:
@@ -405,3 +486,21 @@ def _build_with(entry_point: str, env_id: str, **kwargs: Any) -> gym.Env:
         return load_env_creator(entry_point)(**kwargs)
     except GeneratorError as exc:
         raise GeneratorError(f"{env_id}: {exc}") from exc
+    except DatasetError as exc:
+        merged = "" if _IN_MAKE.get() else _merged_data_options(env_id, kwargs)
+        if not merged:
+            raise
+        raise DatasetError(f"{exc} ({merged} may be the registration's of {env_id!r}, which gymnasium.make merges with "
+                           f"the dataset= given; rlvr.make leaves them out with other data, or pass "
+                           f"{', '.join(f'{key}=None' for key in _DATA_OPTIONS)})") from exc
+
+
+def _merged_data_options(env_id: str, kwargs: dict[str, Any]) -> str:
+    """The registered split / config / revision in `kwargs` (as "split='train', config='main'"), when
+    they were built with a dataset other than the registered one: `gymnasium.make` merged them
+    with the caller's dataset= (`rlvr.make` does not: `_without_registered_data_options`)."""
+    spec = gym.registry.get(env_id)
+    if spec is None or "dataset" not in spec.kwargs or _same_data(_unwrapped(spec.kwargs["dataset"]), kwargs.get("dataset")):
+        return ""
+    return ", ".join(f"{key}={kwargs[key]!r}" for key in _DATA_OPTIONS
+                     if kwargs.get(key) is not None and kwargs.get(key) == spec.kwargs.get(key))

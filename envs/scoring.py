@@ -375,41 +375,52 @@ def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> 
         del passed["timeout"]
     timeout = settings.get("timeout", CALLABLE_TIMEOUT)
     if timeout is None:  # called in the caller's thread, with no limit
-        def call(task: Task, completion: str) -> Any:
-            return verifier(task.answer, completion, **passed)
+        call = functools.partial(_call_directly, verifier, passed)
     else:
         try:
             timeout = float(_check_timeout("callable", timeout))
         except ValueError as exc:
             raise ValueError(f"{exc}, or None to call the verifier directly, without a limit") from None
         limit = timeout + CALLABLE_GRACE if "timeout" in passed else timeout
+        call = functools.partial(_call_limited, verifier, passed, limit, source)
+    # module-level functions bound with partial, not closures: the env then pickles when the
+    # verifier does (a module-level function; a lambda does not, and pickle says so)
+    return Scorer(name, functools.partial(_callable_score, call, source), None, None, dict(settings),
+                  identity=callable_identity(verifier), in_calling_thread=timeout is None)
 
-        def call(task: Task, completion: str) -> Any:
-            try:
-                return call_within(limit, verifier, task.answer, completion, **passed)
-            except CallTimeout:
-                raise _VerifierTimeout(
-                    f"{source} did not return within its time limit of {limit:g}s (it goes on in a background thread); "
-                    f"if it needs longer, raise the limit with verifier_settings={{'timeout': seconds}}") from None
-            except ValueError as exc:
-                if "main thread" in str(exc):  # signal.signal / signal.alarm outside the main thread
-                    raise ValueError(f"{exc} (the verifier ran in a worker thread, under its time limit; one that "
-                                     f"uses signals, such as Math-Verify, needs verifier_settings={{'timeout': None}}, "
-                                     f"which calls it directly, without a limit)") from exc
-                raise
 
-    def score(task: Task, completion: str) -> Verdict:
-        try:
-            result = call(task, completion)
-        except _VerifierTimeout as exc:
-            return Verdict.failed(str(exc))
-        except SystemExit as exc:  # sys.exit() in a verifier is no reason to end the trainer (KeyboardInterrupt is)
-            return Verdict.failed(f"{source} raised SystemExit({exc.code!r}) (sys.exit() or exit() in the verifier): "
-                                  f"a failed verification; return a verdict, or raise an exception, instead")
-        return as_verdict(result, source)
+def _call_directly(verifier: Callable[..., Any], passed: dict[str, Any], task: Task, completion: str) -> Any:
+    """A callable verifier's call in the calling thread, without a limit (`_callable_scorer`)."""
+    return verifier(task.answer, completion, **passed)
 
-    return Scorer(name, score, None, None, dict(settings), identity=callable_identity(verifier),
-                  in_calling_thread=timeout is None)
+
+def _call_limited(verifier: Callable[..., Any], passed: dict[str, Any], limit: float, source: str, task: Task,
+                  completion: str) -> Any:
+    """A callable verifier's call in a worker thread, waited for `limit` seconds (`_callable_scorer`)."""
+    try:
+        return call_within(limit, verifier, task.answer, completion, **passed)
+    except CallTimeout:
+        raise _VerifierTimeout(
+            f"{source} did not return within its time limit of {limit:g}s (it goes on in a background thread); "
+            f"if it needs longer, raise the limit with verifier_settings={{'timeout': seconds}}") from None
+    except ValueError as exc:
+        if "main thread" in str(exc):  # signal.signal / signal.alarm outside the main thread
+            raise ValueError(f"{exc} (the verifier ran in a worker thread, under its time limit; one that "
+                             f"uses signals, such as Math-Verify, needs verifier_settings={{'timeout': None}}, "
+                             f"which calls it directly, without a limit)") from exc
+        raise
+
+
+def _callable_score(call: Callable[[Task, str], Any], source: str, task: Task, completion: str) -> Verdict:
+    """The Verdict of a callable verifier's `call` (`_callable_scorer`)."""
+    try:
+        result = call(task, completion)
+    except _VerifierTimeout as exc:
+        return Verdict.failed(str(exc))
+    except SystemExit as exc:  # sys.exit() in a verifier is no reason to end the trainer (KeyboardInterrupt is)
+        return Verdict.failed(f"{source} raised SystemExit({exc.code!r}) (sys.exit() or exit() in the verifier): "
+                              f"a failed verification; return a verdict, or raise an exception, instead")
+    return as_verdict(result, source)
 
 
 class _VerifierTimeout(Exception):

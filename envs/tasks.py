@@ -510,13 +510,11 @@ def load_table(
     `content_sha256`, hub datasets by id, config, split and revision. A file that cannot be read
     raises a DatasetError naming it and the cause. A `config` or `revision` for data that has none
     (a local file, rows in memory, a `datasets.Dataset`), or a `split` it does not have (rows in
-    memory have only "train", as a local file; the built-in sample set none), raises a DatasetError:
-    ignored, it would name data the env does not train on.
+    memory have only "train", as a local file and a `datasets.Dataset`; the built-in sample set none),
+    raises a DatasetError: ignored, it would name data the env does not train on (`check_data_options`).
     """
     if isinstance(dataset, (list, tuple)):
-        builtin = _is_builtin_samples(dataset)  # no split, not even "train": it is no part of a larger dataset
-        what = "the built-in sample set (used when no dataset= is given)" if builtin else "a dataset given in memory (a list of rows)"
-        _refuse_options(what, split, config, revision, [] if builtin else ["train"])
+        check_data_options(dataset, split=split, config=config, revision=revision)
         rows = list(dataset)
         if not rows:  # else the first complaint would be a missing 'question' column
             raise DatasetError("the dataset has no rows (an empty list); give at least one row")
@@ -556,18 +554,52 @@ def load_table(
             },
         )
     # A datasets.Dataset / DatasetDict passed in directly.
-    if hasattr(dataset, "column_names") and hasattr(dataset, "__getitem__"):
+    if _is_hf_data(dataset):
+        check_data_options(dataset, split=split, config=config, revision=revision)
         if isinstance(dataset.column_names, dict):  # DatasetDict
-            _refuse_options("the given DatasetDict", None, config, revision, [])
             dataset, _ = _pick_split(dataset, split, "the given DatasetDict")
-        else:  # one split already: a split= other than its own would be ignored
-            own = getattr(dataset, "split", None)
-            _refuse_options("the given datasets.Dataset", split, config, revision, [] if own is None else [str(own)])
         return _from_hf(dataset, {"source": "datasets.Dataset", "content_fingerprint": getattr(dataset, "_fingerprint", None)})
     raise DatasetError(
         f"dataset must be a hub id, a path to a json/jsonl/parquet/csv file, a datasets.Dataset or a "
         f"list of dicts; got {type(dataset).__name__}"
     )
+
+
+def _is_hf_data(dataset: Any) -> bool:
+    """True for a `datasets.Dataset` or `DatasetDict` (told apart by `column_names`, a dict for the latter)."""
+    return hasattr(dataset, "column_names") and hasattr(dataset, "__getitem__")
+
+
+def check_data_options(dataset: Any, *, split: str | None, config: str | None, revision: str | None) -> None:
+    """`load_table`'s checks of `split`, `config` and `revision` for data that has no such options
+    or only some, made without reading the data: a DatasetError for a config or revision given with
+    rows in memory, an existing local file, a `datasets.Dataset` or `DatasetDict`, and for a split
+    they do not have (rows and a local file have "train" only, as `datasets` names a file's one
+    split; a `Dataset` is one split already, so it takes "train" like rows, and nothing else: the
+    split name it carries is no guide, `train_test_split()["test"]` carries "train"; the built-in
+    sample set has none). A hub id is not checked (only loading it tells). `rlvr.register` calls
+    this too, so a registration no make could build is refused when it is made."""
+    if isinstance(dataset, (list, tuple)):
+        builtin = _is_builtin_samples(dataset)  # no split, not even "train": it is no part of a larger dataset
+        what = "the built-in sample set (used when no dataset= is given)" if builtin else "a dataset given in memory (a list of rows)"
+        _refuse_options(what, split, config, revision, [] if builtin else ["train"])
+    elif isinstance(dataset, (str, os.PathLike)):
+        path = os.path.expanduser(os.fspath(dataset))
+        if not os.path.isfile(path) or os.path.splitext(path)[1].lower() not in _FILE_FORMATS:
+            return  # a hub id, or a path `_load_file` refuses for itself
+        if config is not None or revision is not None:
+            raise DatasetError(f"{path!r} is a local file: it has no config= or revision= (those are for hub datasets); drop them")
+        if split not in (None, "train"):  # what `datasets` calls a local file's one split
+            raise DatasetError(f"dataset {path!r} has no split {split!r}; available splits: ['train'] (set split=)")
+    elif _is_hf_data(dataset):
+        if isinstance(dataset.column_names, dict):  # DatasetDict: split= picks one of its splits
+            _refuse_options("the given DatasetDict", None, config, revision, [])
+            _pick_split(dataset, split, "the given DatasetDict")
+        else:
+            _refuse_options("the given datasets.Dataset", None, config, revision, [])
+            if split not in (None, "train"):
+                raise DatasetError(f"the given datasets.Dataset is one split already, so split={split!r} would select "
+                                   f"nothing; leave split= out (or pass a DatasetDict with split=)")
 
 
 def _is_builtin_samples(rows: Any) -> bool:
@@ -599,8 +631,7 @@ def _load_file(path: str, *, split: str | None, config: str | None, revision: st
         raise DatasetError(f"dataset path {path!r} is a folder, not a file; give the path of a .json, .jsonl, .parquet or .csv file")
     if ext not in _FILE_FORMATS:
         raise DatasetError(f"cannot read {path!r}: unknown file type {ext!r}; use a .json, .jsonl, .parquet or .csv file")
-    if config is not None or revision is not None:
-        raise DatasetError(f"{path!r} is a local file: it has no config= or revision= (those are for hub datasets); drop them")
+    check_data_options(path, split=split, config=config, revision=revision)
     if ext != ".parquet":
         return _local_table(path, ext, split)
     digest = file_sha256(path)

@@ -3,7 +3,7 @@
 1. a non-zero `process` weight on an env with no process reward is refused (as `format` is);
 2. split= / config= / revision= on the built-in sample set or in-memory rows are refused;
 3. `rlvr.register` checks its keyword arguments (and generator_settings) when registering, and
-   honours max_episode_steps as `gymnasium.register` does;
+   refuses max_episode_steps (its tasks end after one step);
 4. Math-v0 (the math verifier's scorer) pickles;
 5. max_turns other than 1 on a single-turn env is refused.
 """
@@ -18,7 +18,7 @@ import pytest
 import rlvr
 from rlvr.envs.base import SingleTurnEnv
 from rlvr.envs.errors import DatasetError
-from rlvr.envs.tasks import ListSource, Task
+from rlvr.envs.tasks import GeneratorSource, ListSource, Task
 from rlvr.verifiers.verdict import Verdict
 
 ROWS = [{"question": "What is 3*4?", "answer": "12"}]
@@ -101,9 +101,8 @@ def test_split_config_or_revision_of_rows_in_memory_are_refused_as_a_local_files
         rlvr.make("rlvr/Math-v0", dataset=ROWS, split="test")
     with pytest.raises(DatasetError, match=r"has no config= or revision= \(those are for hub datasets\), got revision='abc'"):
         rlvr.make("rlvr/Math-v0", dataset=ROWS, revision="abc")
-    exact = rlvr.register(_new_id("Split"), dataset=ROWS, verifier="exact", split="test")
-    with pytest.raises(DatasetError, match="has no split 'test'"):
-        rlvr.make(exact)
+    with pytest.raises(DatasetError, match="has no split 'test'"):  # at register: every make would fail
+        rlvr.register(_new_id("Split"), dataset=ROWS, verifier="exact", split="test")
     # "train", a local file's one split, names these rows too
     assert rlvr.make("rlvr/Math-v0", dataset=ROWS, split="train").reset(seed=0)[0].startswith("What is 3*4?")
 
@@ -123,16 +122,20 @@ def test_register_refuses_an_argument_no_env_takes_naming_it():
         rlvr.register(_new_id("GenSplit"), generator=lambda rng: {"question": "q", "answer": "a"}, split="train")
 
 
-def test_register_honours_max_episode_steps_as_gymnasium_register_does():
-    env_id = rlvr.register(_new_id("Limit"), dataset=ROWS, verifier="exact", max_episode_steps=4)
-    env = rlvr.make(env_id)
-    assert env.spec.max_episode_steps == 4 and type(env).__name__ == "TimeLimit"
-    _, info = env.reset(seed=0)
-    assert info["fingerprint"]["settings"]["max_episode_steps"] == 4  # it cuts episodes: recorded
-    assert env.step("<answer>12</answer>")[1] == 1.0
-    for bad in (0, 2.5, "4"):
-        with pytest.raises(ValueError, match="max_episode_steps must be None or a positive int"):
-            rlvr.register(_new_id("BadLimit"), dataset=ROWS, max_episode_steps=bad)
+def test_register_refuses_max_episode_steps_as_its_tasks_end_after_one_step():
+    # a TimeLimit never cut these single-turn episodes (at 1 it marked every answer truncated too),
+    # and gymnasium.make / rlvr.make recorded it differently in the fingerprint
+    for limit in (1, 4, 0, "4"):
+        env_id = _new_id("Limit")
+        with pytest.raises(ValueError, match=r"max_episode_steps=.*, but the dataset and generator tasks it registers end "
+                                             r"after one step, so a step limit does nothing; drop it \(for several turns, "
+                                             r"register a multi-turn TextEnv subclass with gymnasium.register"):
+            rlvr.register(env_id, dataset=ROWS, verifier="exact", max_episode_steps=limit)
+        assert env_id not in rlvr.registered_ids()
+    with pytest.raises(ValueError, match="a step limit does nothing"):
+        rlvr.register(_new_id("Limit"), verifier="exact", max_episode_steps=2)(_gen)
+    env = rlvr.make(rlvr.register(_new_id("Limit"), dataset=ROWS, verifier="exact", max_episode_steps=None))
+    assert env.spec.max_episode_steps is None
 
 
 def _gen(rng, high=9):
@@ -182,3 +185,111 @@ def test_max_turns_other_than_one_on_a_single_turn_env_is_refused():
         env.max_turns = 2
     assert env.max_turns == 1
     assert rlvr.make("rlvr/ToolMath-v0", max_turns=3).unwrapped.max_turns == 3  # multi-turn: unchanged
+
+
+# ------------------------------------------------------------------ audit 31, second round
+
+
+def test_make_with_other_data_leaves_out_the_registered_split_config_and_revision():
+    import datasets
+    import gymnasium as gym
+
+    # nothing is downloaded at register; the hub data's options go with it when make is given other data
+    hub = rlvr.register(_new_id("Hub"), dataset="openai/gsm8k", config="main", split="train", revision="abc")
+    dataset = datasets.Dataset.from_list(ROWS)
+    for kwargs in ({"dataset": ROWS}, {"dataset": dataset},
+                   {"dataset": datasets.DatasetDict({"train": dataset, "test": dataset}), "split": "test"}):
+        assert rlvr.make(hub, **kwargs).reset(seed=0)[0].startswith("What is 3*4?")
+    assert gym.make_vec(hub, 2, dataset=ROWS).reset(seed=0)[0][1].startswith("What is 3*4?")
+    with pytest.raises(DatasetError, match=r"has no split 'test'") as caught:  # an explicit bad split stays refused
+        rlvr.make(hub, dataset=ROWS, split="test")
+    assert "registration" not in str(caught.value)
+    # gymnasium.make merges the registration's options: the error says where they came from
+    with pytest.raises(DatasetError, match=r"got config='main', revision='abc'.*\(split='train', config='main', "
+                                           r"revision='abc' may be the registration's of 'rlvr/Audit31Hub\d+-v0'"):
+        gym.make(hub, dataset=ROWS)
+
+
+def test_math_v0_process_weight_error_points_to_make_not_register():
+    with pytest.raises(ValueError) as caught:
+        rlvr.make("rlvr/Math-v0", dataset=ROWS, reward_weights={"process": 0.2})
+    assert "rlvr.make('rlvr/Math-v0', dataset=..., process_reward='steps')" in str(caught.value)
+    assert "rlvr.register" not in str(caught.value)  # it takes no process_reward
+
+
+def _verify_exact(gold, completion):  # module-level: pickles by reference
+    return completion.strip() == str(gold)
+
+
+@pytest.mark.parametrize("register", [
+    lambda: rlvr.register(_new_id("PickleGen"), generator=_gen, verifier="exact"),
+    lambda: rlvr.register(_new_id("PickleFn"), dataset=ROWS, verifier=_verify_exact),
+    lambda: rlvr.register(_new_id("PickleFnDirect"), dataset=ROWS, verifier=_verify_exact, verifier_settings={"timeout": None}),
+])
+def test_generator_tasks_and_callable_verifier_tasks_pickle_and_score_the_same(register):
+    env_id = register()
+    env = rlvr.make(env_id)
+    loaded = pickle.loads(pickle.dumps(env))
+    answer = (lambda gold: str(gold))
+    got, want = _answer_first(loaded, answer), _answer_first(env, answer)
+    assert got[1] == want[1] == 1.0
+    assert got[4]["fingerprint"].digest == want[4]["fingerprint"].digest
+    if isinstance(loaded.unwrapped.source, GeneratorSource):  # its errors still name the env
+        assert loaded.unwrapped.source.label() == env_id
+
+
+def test_a_lambda_verifier_fails_to_pickle_with_pickles_own_error():
+    env = rlvr.make(rlvr.register(_new_id("PickleLambda"), dataset=ROWS, verifier=lambda gold, completion: True))
+    with pytest.raises((pickle.PicklingError, AttributeError), match="lambda"):
+        pickle.dumps(env)
+
+
+def test_register_refuses_values_every_make_would_refuse():
+    import datasets
+
+    cases = [({"max_turns": 3}, ValueError, r"DatasetEnv: max_turns=3, but this is a single-turn env"),
+             ({"max_turns": 0}, ValueError, r"max_turns must be a positive int"),
+             ({"reward_weights": {"process": 0.2}}, ValueError, r"the 'process' part the weight 0\.2, but this env has no "
+                                                                 r"process reward.*drop the 'process' weight"),
+             ({"split": "test"}, DatasetError, r"a dataset given in memory \(a list of rows\) has no split 'test'"),
+             ({"config": "main"}, DatasetError, r"has no config= or revision="),
+             ({"dataset": datasets.Dataset.from_list(ROWS), "split": "test"}, DatasetError, "one split already")]
+    for kwargs, error, message in cases:
+        env_id = _new_id("Values")
+        with pytest.raises(error, match=message):
+            rlvr.register(env_id, **{"dataset": ROWS, "verifier": "exact", **kwargs})
+        assert env_id not in rlvr.registered_ids()
+    with pytest.raises(ValueError, match="single-turn env"):
+        rlvr.register(_new_id("Values"), verifier="exact", max_turns=2)(_gen)
+    assert rlvr.make(rlvr.register(_new_id("Values"), dataset=ROWS, verifier="exact", max_turns=1, split="train",
+                                   reward_weights={"outcome": 1, "process": 0})).reset(seed=0)
+
+
+def test_register_refuses_config_and_split_a_local_file_lacks(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"question": "What is 3*4?", "answer": "12"}\n')
+    with pytest.raises(DatasetError, match="is a local file: it has no config= or revision="):
+        rlvr.register(_new_id("File"), dataset=str(path), config="main")
+    with pytest.raises(DatasetError, match=r"has no split 'test'; available splits: \['train'\]"):
+        rlvr.register(_new_id("File"), dataset=str(path), split="test")
+    assert rlvr.make(rlvr.register(_new_id("File"), dataset=str(path), split="train")).reset(seed=0)
+
+
+def test_a_datasets_dataset_takes_split_train_as_rows_do_and_refuses_other_splits():
+    import datasets
+
+    dataset = datasets.Dataset.from_list(ROWS * 2)
+    assert rlvr.make("rlvr/Math-v0", dataset=dataset, split="train").reset(seed=0)[0].startswith("What is 3*4?")
+    test_half = dataset.train_test_split(test_size=0.5, seed=0)["test"]  # it carries .split == "train"
+    with pytest.raises(DatasetError, match=r"the given datasets.Dataset is one split already, so split='test' would "
+                                           r"select nothing; leave split= out \(or pass a DatasetDict with split=\)"):
+        rlvr.make("rlvr/Math-v0", dataset=test_half, split="test")
+    assert rlvr.make("rlvr/Math-v0", dataset=test_half).reset(seed=0)
+
+
+def test_refusals_of_settings_that_did_nothing_say_how_a_run_started_with_them_resumes():
+    hint = "(a run started with it before can continue with --resume --allow-config-change after removing it)"
+    for kwargs in ({"max_turns": 2}, {"reward_weights": {"outcome": 1, "process": 0.2}}):
+        with pytest.raises(ValueError) as caught:
+            rlvr.make("rlvr/Math-v0", **kwargs)
+        assert hint in str(caught.value)
