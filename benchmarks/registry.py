@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from rlvr.benchmarks.data import BenchmarkDataError, load_hub, load_local
-from rlvr.envs.tasks import DatasetError, Task, is_missing
+from rlvr.envs.tasks import DatasetError, ListSource, Task, is_missing
 
 Row = dict[str, Any]
 
@@ -621,15 +621,19 @@ def _check_code_tests(bench: Benchmark, tasks: Sequence[Task], where: str) -> No
 
 #: How a procedural benchmark picks its tasks, recorded in its data fingerprint: a results folder
 #: made when it took tasks ``0..size-1`` as they came (repeats included) has none, so its run
-#: identity differs and ``rlvr eval`` refuses to mix its samples with the distinct set's.
-DISTINCT_SELECTION = "first size distinct questions"
+#: identity differs and ``rlvr eval`` refuses to mix its samples with the distinct set's. The
+#: "listed" selection (distinct prompts, episodes run on exactly the listed tasks) replaced one whose
+#: episodes ran tasks ``0..size-1`` under the distinct tasks' ids: those folders are refused too.
+DISTINCT_SELECTION = "first size distinct prompts, listed"
 
 
-def _distinct_generated(bench: Benchmark, source: Any, count: int) -> list[Task]:
-    """The first ``count`` tasks of an endless procedural ``source`` (from index 0) whose question
-    texts (stripped) differ: an index whose question repeats an earlier one is skipped (task i is
-    made from seed i, and a generator may make one question from several seeds), so no question
-    weighs twice in pass@k. Looks at most ``10 * count + 1000`` indices.
+def _distinct_generated(bench: Benchmark, source: Any, count: int, render: Any = None) -> list[Task]:
+    """The first ``count`` tasks of an endless procedural ``source`` (from index 0) whose prompts
+    (``render``, the env's ``make_prompt``; else the question text; stripped) differ: an index whose
+    prompt repeats an earlier one is skipped (task i is made from seed i, and a generator may make
+    one question from several seeds), so no question weighs twice in pass@k. The prompt, not the
+    question alone: a template may show meta columns next to a generic question. Looks at most
+    ``10 * count + 1000`` indices.
 
     Raises:
         BenchmarkDataError: the generator makes fewer distinct questions there.
@@ -640,7 +644,13 @@ def _distinct_generated(bench: Benchmark, source: Any, count: int) -> list[Task]
     i = 0
     while len(tasks) < count and i < limit:
         task = source.get(i)
-        key = str(task.question).strip()
+        key = None
+        if render is not None:
+            try:
+                key = render(task)
+            except Exception:  # (its episode fails the same way: the question text tells it apart)
+                key = None
+        key = str(task.question if not isinstance(key, str) else key).strip()
         if key not in seen:
             seen.add(key)
             tasks.append(task)
@@ -786,8 +796,12 @@ def load_benchmark(
         count = _user_task_count(bench, env.source.size, data)
         fp = env.source.fingerprint()
         if env.source.size is None:  # endless: its first `size` distinct questions (see _distinct_generated)
-            every = _distinct_generated(bench, env.source, count)
+            every = _distinct_generated(bench, env.source, count, getattr(env, "make_prompt", None))
             fp = dict(fp, selection=DISTINCT_SELECTION)
+            # the env runs exactly these: an episode's `{"index": t}` (t: the task's place in `every`,
+            # as evaluation, --limit, resume and scoring number them) is task `every[t]`, not the
+            # generator's task t, which the skipped repeats would shift
+            env.source = ListSource(every, fp)
         else:
             every = [env.source.get(i) for i in range(count)]
         tasks = every[:limit] if limit else every

@@ -75,8 +75,9 @@ def test_the_warmup_skips_heldout_questions(tmp_path):
     tr = Trainer(make_config(tmp_path, "eval.num_tasks=40", "warmup.steps=1", "warmup.batch_size=64"))
     try:
         held = {question(tr, i, eval_env=True) for i in evaluated_indices(tr)}
-        source = tr.collector._envs(1)[0].unwrapped.source
-        indices, skipped = pool_indices(source, warmup_task_range(1, 64), tr.heldout_keys)
+        env = tr.collector._envs(1)[0].unwrapped
+        source = env.source
+        indices, skipped = pool_indices(source, warmup_task_range(1, 64), tr.heldout_keys, env.make_prompt)
         assert len(indices) == 64 and indices[0] >= WARMUP_OFFSET and skipped > 0
         assert not {source.get(i).question.strip() for i in indices} & held
         stats = tr.run_warmup()
@@ -195,3 +196,159 @@ def test_a_procedural_benchmark_is_distinct_questions():
     register_benchmark("audit31-three", "rlvr/Audit31Three-v0", size=4, force=True)
     with pytest.raises(BenchmarkDataError, match=r"makes only 3 distinct questions .* size=4"):
         load_benchmark("audit31-three")
+
+
+# ------------------------------------------------------------------------------------ review of audit 31
+
+
+rlvr.register("rlvr/Audit31Gaps-v0", generator=lambda rng: {"question": f"{int(rng.integers(6))}+0=", "answer": "0"},
+              verifier=lambda gold, completion: float(completion.strip() == gold), force=True)
+
+
+def test_a_procedural_benchmark_runs_the_tasks_it_lists(tmp_path, monkeypatch):
+    # six questions, repeated among the first indices: the distinct tasks are not indices 0..5
+    from rlvr.cli import main
+    from rlvr.envs.base import TextEnv
+
+    register_benchmark("audit31-gaps", "rlvr/Audit31Gaps-v0", size=6, force=True)
+    loaded = load_benchmark("audit31-gaps")
+    asked = {t.id: t.question for t in loaded.tasks}
+    assert [t.id for t in loaded.tasks] != [f"{t.id.rsplit('/', 1)[0]}/{i}" for i, t in enumerate(loaded.tasks)]  # gaps
+    for t, task in enumerate(loaded.tasks):  # what every user of loaded.env runs for position t
+        obs, _ = loaded.env.reset(options={"index": t})
+        assert task.question in obs
+    limited = load_benchmark("audit31-gaps", limit=3)
+    assert [limited.env.source.get(t).id for t in range(3)] == [t.id for t in limited.tasks] == [t.id for t in loaded.tasks[:3]]
+
+    seen = []
+    reset = TextEnv.reset_facts
+
+    def recording(self, *, seed=None, options=None):
+        obs, facts = reset(self, seed=seed, options=options)
+        seen.append((facts.task_id, obs))
+        return obs, facts
+
+    monkeypatch.setattr(TextEnv, "reset_facts", recording)
+    for out, extra in ((tmp_path / "all", []), (tmp_path / "some", ["--limit", "4"])):
+        seen.clear()
+        assert main(["eval", "--benchmark", "audit31-gaps", "--engine", "hf", "--model", "tiny", "--device", "cpu",
+                     "--temperature", "0", "--max-tokens", "2", "--n", "1", "--k", "1", "--out", str(out),
+                     "--no-progress", *extra]) == 0
+        assert seen and all(asked[task_id] in obs for task_id, obs in seen), seen
+        rows = [json.loads(line)["task_id"] for line in (out / "samples.jsonl").read_text().splitlines()]
+        assert sorted(rows) == sorted(task_id for task_id, _ in seen)
+
+
+def test_heldout_questions_are_keyed_by_the_prompt_the_model_sees(tmp_path):
+    # the question is generic; the content is in a column the prompt template shows
+    rows = [{"question": "What is the number?", "context": f"The number is {i}.", "answer": str(i)} for i in range(40)]
+    rlvr.register("rlvr/Audit31Ctx-v0", dataset=rows, prompt="{context} {question}",
+                  verifier=lambda gold, c: float(c.strip() == gold), force=True)
+    tr = Trainer(make_config(tmp_path / "ctx", "env.id=rlvr/Audit31Ctx-v0", "env.kwargs={}", "eval.num_tasks=8"))
+    try:
+        assert tr.eval_indices == list(range(32, 40))
+        assert {tr._next_task()["index"] for _ in range(100)} == set(range(32))
+    finally:
+        tr.close()
+    # half the rows generic, half not: none is lost to training or to the evaluation
+    mixed = [({"question": "What is the number?", "context": f"The number is {i}.", "answer": str(i)} if i % 2 else
+              {"question": f"What is {i}+0?", "context": "", "answer": str(i)}) for i in range(40)]
+    rlvr.register("rlvr/Audit31CtxMixed-v0", dataset=mixed, prompt="{context} {question}",
+                  verifier=lambda gold, c: float(c.strip() == gold), force=True)
+    tr = Trainer(make_config(tmp_path / "mixed", "env.id=rlvr/Audit31CtxMixed-v0", "env.kwargs={}", "eval.num_tasks=8"))
+    try:
+        assert tr.eval_indices == list(range(32, 40))
+        assert {tr._next_task()["index"] for _ in range(200)} == set(range(32))
+    finally:
+        tr.close()
+    # a prompt callable, likewise
+    rlvr.register("rlvr/Audit31CtxCall-v0", dataset=rows, prompt=lambda task: f"{task.meta['context']} {task.question}",
+                  verifier=lambda gold, c: float(c.strip() == gold), force=True)
+    tr = Trainer(make_config(tmp_path / "call", "env.id=rlvr/Audit31CtxCall-v0", "env.kwargs={}", "eval.num_tasks=8"))
+    try:
+        assert tr.eval_indices == list(range(32, 40))
+    finally:
+        tr.close()
+
+
+def test_an_evaluation_in_another_format_holds_out_the_same_questions(tmp_path):
+    # compact training prompts ("3+4="), chat evaluation prompts: the same sums, so still held out
+    tr = Trainer(make_config(tmp_path, "eval.num_tasks=30", "eval.env_kwargs={format: chat}"))
+    try:
+        held = {question(tr, i, eval_env=True) for i in tr.eval_indices}
+        assert len(held) == 30
+        trained = {question(tr, tr._next_task()["index"]) for _ in range(300)}
+        assert not trained & held and len(trained) == 70
+    finally:
+        tr.close()
+
+
+def test_a_heldout_set_smaller_than_asked_is_said(tmp_path, capsys):
+    rows = [{"question": f"{i % 8}+0=", "answer": str(i % 8)} for i in range(20)]  # tasks 16..19 ask what 0..3 ask
+    test_rows = [{"question": "1+0=", "answer": "1"}] * 3 + [{"question": "2+0=", "answer": "2"}]
+    rlvr.register("rlvr/Audit31Short-v0", dataset=rows, verifier=lambda gold, c: float(c.strip() == gold), force=True)
+    tr = Trainer(make_config(tmp_path / "a", "env.id=rlvr/Audit31Short-v0", "env.kwargs={}", "eval.num_tasks=4"))
+    tr.close()
+    assert tr.eval_indices == [16, 17, 18, 19]
+    assert "held out" in capsys.readouterr().err  # all distinct: nothing more said
+    rows2 = [{"question": f"{i % 8}+0=", "answer": str(i % 8)} for i in range(16)] + test_rows
+    rlvr.register("rlvr/Audit31Short-v0", dataset=rows2, verifier=lambda gold, c: float(c.strip() == gold), force=True)
+    tr = Trainer(make_config(tmp_path / "b", "env.id=rlvr/Audit31Short-v0", "env.kwargs={}", "eval.num_tasks=4"))
+    tr.close()
+    assert tr.eval_indices == [16, 19]
+    err = capsys.readouterr().err
+    assert "eval.num_tasks=4, but the evaluation data holds 2 distinct questions" in err
+
+
+def _one_step_run(out, *extra):
+    tr = Trainer(make_config(out, "train.total_steps=1", "log.save_every=1", "eval.before=false", *extra))
+    tr.train()
+    tr.close()
+
+
+def test_resuming_with_heldout_evaluation_a_run_that_held_none_out_is_a_resume_error(tmp_path):
+    from rlvr.trainers.trainer import ResumeError
+
+    rlvr.register("rlvr/Audit31TenB-v0", dataset=[{"question": f"{i}+0=", "answer": str(i)} for i in range(10)],
+                  verifier=lambda gold, c: float(c.strip() == gold), force=True)
+    data = ("env.id=rlvr/Audit31TenB-v0", "env.kwargs={}")
+    _one_step_run(tmp_path, *data, "eval.num_tasks=0")
+    with pytest.raises(ResumeError, match=r"eval\.num_tasks=3, but the run started with eval\.num_tasks=0.*"
+                                          r"eval\.env_kwargs.*split: test.*or resume with eval\.num_tasks=0"):
+        Trainer(make_config(tmp_path, *data, "eval.num_tasks=3", "train.total_steps=2"), resume=True)
+    Trainer(make_config(tmp_path, *data, "eval.num_tasks=0", "train.total_steps=2"), resume=True).close()
+
+
+def test_a_checkpoint_from_before_heldout_questions_is_said_and_summarised(tmp_path, capsys):
+    import torch
+
+    _one_step_run(tmp_path, "eval.num_tasks=30")
+    path = latest_checkpoint(tmp_path) / "trainer_state.pt"
+    state = torch.load(path, weights_only=False)
+    for key in ("heldout_keys", "heldout_skipped", "heldout_key", "heldout_since_step"):
+        state.pop(key, None)
+    torch.save(state, path)
+    capsys.readouterr()
+    tr = Trainer(make_config(tmp_path, "eval.num_tasks=30", "eval.before=false", "log.save_every=1",
+                             "train.total_steps=2"), resume=True)
+    assert "predates held-out questions" in capsys.readouterr().err
+    summary = tr.train()
+    tr.close()
+    assert summary["heldout_since_step"] == 2
+    tr = Trainer(make_config(tmp_path, "eval.num_tasks=30", "eval.before=false", "train.total_steps=3"), resume=True)
+    try:
+        assert tr.heldout_since_step == 2  # kept by the later checkpoints
+        assert "predates" not in capsys.readouterr().err
+    finally:
+        tr.close()
+    fresh = Trainer(make_config(tmp_path / "fresh", "eval.num_tasks=30"))
+    fresh.close()
+    assert "heldout_since_step" not in fresh.summary(0.0)
+
+
+def test_too_few_distinct_questions_names_the_envs_own_settings(tmp_path):
+    with pytest.raises(ConfigError, match=r"only 100 distinct questions .*more questions \(digits, terms, ops, allow_negative\)"):
+        Trainer(make_config(tmp_path, "eval.num_tasks=120"))
+    with pytest.raises(ConfigError, match=r"only 3 distinct questions") as error:
+        Trainer(make_config(tmp_path, "env.id=rlvr/Audit31Three-v0", "env.kwargs={}", "eval.num_tasks=5"))
+    assert "digits" not in str(error.value)

@@ -16,7 +16,7 @@ import warnings
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 import yaml
 
@@ -46,6 +46,7 @@ __all__ = [
     "task_ranges",
     "check_task_ranges",
     "MAX_HELDOUT_SKIPS",
+    "HELDOUT_KEY",
     "question_key",
     "distinct_tasks",
 ]
@@ -446,18 +447,40 @@ GROUP_ESTIMATORS = ("grpo", "dr_grpo", "rloo", "process_grpo", "reinforce++-base
 MAX_HELDOUT_SKIPS = 1000
 
 
-def question_key(task: Any) -> str:
-    """What makes two tasks the same question for held-out evaluation: a digest of the task's
-    question text, stripped (procedural task ``i`` is made from seed ``i``, so different indices
-    can make the same question)."""
-    return hashlib.sha256(str(task.question).strip().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+#: What :func:`question_key` digests, recorded in checkpoints: keys of a checkpoint that has none
+#: digest the question text alone (they were made so before the prompt was keyed).
+HELDOUT_KEY = "prompt"
 
 
-def distinct_tasks(source: Any, start: int, count: int, *, stop: int | None = None) -> tuple[list[int], list[str]]:
+def question_key(task: Any, render: Callable[[Any], str] | None = None) -> str:
+    """What makes two tasks the same question for held-out evaluation: a digest of the prompt the
+    model is shown for it, stripped (procedural task ``i`` is made from seed ``i``, so different
+    indices can make the same question). ``render`` is the training env's ``make_prompt``: the
+    question alone can be generic text ("What is the number?") whose content is in a meta column
+    the prompt template shows, or the prompt can be made by a callable. Both training and held-out
+    tasks are keyed with the training env's rendering, so an evaluation env that only words the
+    prompt differently (``format: chat`` against ``compact``) still asks the same questions. A task
+    that ``render`` cannot render (other data with other columns), or no ``render``: the question
+    text."""
+    text = None
+    if render is not None:
+        try:
+            text = render(task)
+        except Exception:  # (the env refuses it: such a task is never a training prompt)
+            text = None
+    if not isinstance(text, str):
+        text = str(task.question)
+    return hashlib.sha256(text.strip().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def distinct_tasks(source: Any, start: int, count: int, *, stop: int | None = None,
+                   render: Callable[[Any], str] | None = None,
+                   settings: Sequence[str] = ()) -> tuple[list[int], list[str]]:
     """The indices of the first ``count`` tasks of ``source`` from ``start`` on whose questions
-    (:func:`question_key`) differ, and their keys: an index whose question repeats one already taken
-    is skipped. ``stop``: a finite range (take what it has). Without one (an endless procedural
-    source) the search looks at most ``10 * count + 1000`` indices.
+    (:func:`question_key` with ``render``) differ, and their keys: an index whose question repeats
+    one already taken is skipped. ``stop``: a finite range (take what it has). Without one (an
+    endless procedural source) the search looks at most ``10 * count + 1000`` indices.
+    ``settings``: the env's difficulty settings, named in the error as the way to more questions.
 
     Raises:
         ConfigError: an endless source that gives fewer than ``count`` distinct questions there.
@@ -468,18 +491,19 @@ def distinct_tasks(source: Any, start: int, count: int, *, stop: int | None = No
     seen: set[str] = set()
     i = start
     while len(indices) < count and i < limit:
-        key = question_key(source.get(i))
+        key = question_key(source.get(i), render)
         if key not in seen:
             seen.add(key)
             indices.append(i)
             keys.append(key)
         i += 1
     if stop is None and len(indices) < count:
+        larger = (f"settings that make more questions ({', '.join(settings)})" if settings
+                  else "settings that make more questions")
         raise ConfigError(
             f"eval.num_tasks={count}: the evaluation env makes only {len(indices)} distinct questions from its tasks "
             f"{start}..{limit - 1} (task i is made from seed i, and this generator repeats itself); held-out "
-            "evaluation needs distinct questions that training never sees: lower eval.num_tasks, or use a larger "
-            "task space (e.g. more digits)")
+            f"evaluation needs distinct questions that training never sees: lower eval.num_tasks, or use {larger}")
     return indices, keys
 
 

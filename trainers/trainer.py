@@ -60,7 +60,7 @@ from rlvr.trainers.checkpoint import (
     rng_state, save_checkpoint, set_rng_state,
 )
 from rlvr.trainers.config import (
-    MAX_HELDOUT_SKIPS, Config, ConfigError, check_task_ranges, config_to_dict, distinct_tasks, question_key,
+    HELDOUT_KEY, MAX_HELDOUT_SKIPS, Config, ConfigError, check_task_ranges, config_to_dict, distinct_tasks, question_key,
 )
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
 from rlvr.trainers.engine import SamplingParams
@@ -340,6 +340,12 @@ class Trainer:
         #: questions decide what training must skip
         self._train_source: Any = None
         self._eval_source: Any = None
+        #: the training env's ``make_prompt``: held-out and training tasks are both keyed by the prompt
+        #: it shows (:func:`~.config.question_key`), so the two sets compare
+        self._render: Callable[[Any], str] | None = None
+        #: the evaluation env's difficulty settings (a procedural env's ``difficulty_keys``), named
+        #: when its generator makes too few distinct questions
+        self._eval_settings: tuple[str, ...] = ()
         #: the training data order of one finite-dataset pass: ``(epoch, permutation)``
         self._order: tuple[int, np.ndarray] | None = None
         #: the training dataset's size (None: an endless procedural source)
@@ -358,6 +364,9 @@ class Trainer:
         self.heldout_keys: frozenset[str] = frozenset()
         #: training tasks skipped so far because their question is held out (kept by checkpoints)
         self.heldout_skipped = 0
+        #: the first step that skipped the held-out questions when it is not step 1: a run resumed from a
+        #: checkpoint made before questions were held out (its earlier steps may have trained on some)
+        self.heldout_since_step: int | None = None
         if cfg.eval.num_tasks:
             self._set_held_out()
 
@@ -431,6 +440,8 @@ class Trainer:
     def _source_size(self) -> int | None:
         env = self._probe_env(self.collector, self.cfg.env.id, "env.kwargs", self.cfg.env.kwargs)
         self._train_source = getattr(env.unwrapped, "source", None)
+        render = getattr(env.unwrapped, "make_prompt", None)
+        self._render = render if callable(render) else None
         size = getattr(getattr(env.unwrapped, "source", None), "size", None)
         if size is not None and self.cfg.env.train_offset >= size:
             raise ConfigError(f"env.train_offset ({self.cfg.env.train_offset}) must be below the dataset's size ({size})")
@@ -543,6 +554,8 @@ class Trainer:
         probe = self._probe_env(self.eval_collector, env.id, "eval.env_kwargs", kwargs)
         self._eval_source = getattr(probe.unwrapped, "source", None)
         self.eval_size = getattr(self._eval_source, "size", None)
+        keys = getattr(probe.unwrapped, "difficulty_keys", ())
+        self._eval_settings = tuple(map(str, keys)) if isinstance(keys, (tuple, list)) else ()
 
     def _held_out(self, num_tasks: int) -> tuple[list[int], list[str]]:
         """The indices of ``num_tasks`` evaluation tasks with distinct questions, and their question
@@ -564,7 +577,8 @@ class Trainer:
             start, stop = 0, min(num_tasks, self.eval_size)
         if self._eval_source is None or not callable(getattr(self._eval_source, "get", None)):
             return list(range(start, stop if stop is not None else start + num_tasks)), []
-        return distinct_tasks(self._eval_source, start, num_tasks, stop=stop)
+        return distinct_tasks(self._eval_source, start, num_tasks, stop=stop, render=self._render,
+                              settings=self._eval_settings)
 
     def _set_held_out(self) -> None:
         """Fix the held-out evaluation set (:meth:`_held_out`) of ``eval.num_tasks``, saying so when
@@ -578,6 +592,12 @@ class Trainer:
             say(f"eval: {len(self.eval_indices)} held-out questions, all distinct: tasks {e.offset}..{self.eval_indices[-1]} "
                 f"less {self.eval_indices[-1] - e.offset + 1 - len(self.eval_indices)} that repeat an earlier question; "
                 "training and the warm-up skip every task with one of these questions")
+        elif self.eval_size is not None and len(self.eval_indices) < e.num_tasks:
+            held = self.eval_holdout if self._eval_reads_training_data else self.eval_size
+            say(f"eval: eval.num_tasks={e.num_tasks}, but the evaluation data holds {len(self.eval_indices)} distinct "
+                f"questions (of {min(held, e.num_tasks)} tasks" + (
+                    ", less those whose question repeats an earlier one)" if held >= e.num_tasks else ")")
+                + f"; each evaluation scores those {len(self.eval_indices)}")
 
     def _next_task(self) -> dict[str, Any]:
         """Reset options of the next training task (the data position is ``task_counter``), past
@@ -598,7 +618,7 @@ class Trainer:
         check = bool(self.heldout_keys) and callable(getattr(self._train_source, "get", None))
         for skipped in range(MAX_HELDOUT_SKIPS + 1):
             index = self._task_index(k + skipped)
-            if not check or question_key(self._train_source.get(index)) not in self.heldout_keys:
+            if not check or question_key(self._train_source.get(index), self._render) not in self.heldout_keys:
                 return {"index": index}, k + skipped + 1, skipped
         raise ConfigError(
             f"training tasks from data position {k} on: {MAX_HELDOUT_SKIPS + 1} in a row ask one of the "
@@ -1062,6 +1082,8 @@ class Trainer:
             "eval_holdout": self.eval_holdout,  # the training pool, which a resume must not change
             "heldout_keys": sorted(self.heldout_keys),  # the questions training skips, likewise
             "heldout_skipped": self.heldout_skipped,
+            "heldout_key": HELDOUT_KEY,  # what the keys digest (a checkpoint without it: the question text)
+            "heldout_since_step": self.heldout_since_step,
             "dataset_size": self.dataset_size,  # the data a resume must find again (or be allowed to change)
             "env_fingerprint": self.env_fingerprint,
             "row": row,  # the step's metrics before its evaluation, logged on resume if they never were
@@ -1151,9 +1173,25 @@ class Trainer:
             say(f"resume: keeping the run's {held} evaluation tasks held out of training (the eval settings "
                  f"would now hold out {self.eval_holdout}); changing it would change the training data")
             self.eval_holdout = int(held)
+            if self.cfg.eval.num_tasks and not held and self._eval_reads_training_data:
+                raise ResumeError(
+                    f"--resume: eval.num_tasks={self.cfg.eval.num_tasks}, but the run started with eval.num_tasks=0, so "
+                    f"no tasks of its training dataset were held out for evaluation (every one may have been trained "
+                    "on); evaluate on other data (eval.env_kwargs, e.g. {split: test}), or resume with eval.num_tasks=0")
             if self.cfg.eval.num_tasks:
                 self._set_held_out()
         keys = state.get("heldout_keys")  # (None: a checkpoint from before questions were compared)
+        if keys is not None and state.get("heldout_key") != HELDOUT_KEY:  # digests of the question text alone
+            if frozenset(keys) != self.heldout_keys:
+                say(f"resume: {ckpt.name} compared held-out questions by their text; they are now compared by the "
+                    f"prompt the model sees, so training skips the {len(self.heldout_keys)} questions of the current "
+                    "evaluation settings")
+            keys = None
+        elif keys is None and self.heldout_keys:
+            say(f"resume: {ckpt.name} predates held-out questions (it records none), so steps 1..{self.step_count} "
+                f"may have trained on some of the {len(self.heldout_keys)} questions evaluated now; training skips "
+                f"them from step {self.step_count + 1} on (summary: heldout_since_step)")
+            self.heldout_since_step = self.step_count + 1
         if keys is not None:
             keys = frozenset(keys)
             new = len(self.heldout_keys - keys)
@@ -1163,6 +1201,8 @@ class Trainer:
                     "out of training" if new else ""))
             self.heldout_keys = keys
         self.heldout_skipped = int(state.get("heldout_skipped") or 0)
+        if state.get("heldout_since_step") is not None:
+            self.heldout_since_step = int(state["heldout_since_step"])
         self._last_saved = self.step_count
         self.resumed_from = ckpt
         row = state.get("row")
@@ -1382,7 +1422,9 @@ class Trainer:
         included), the warm-up's statistics, and held-out pass@1: ``pass@1_before`` only when there was
         an evaluation before training (step 0), ``pass@1_after`` only when the final step was evaluated.
         With held-out questions: ``heldout_questions`` (how many) and ``heldout_skipped_tasks`` (the
-        training tasks skipped as one of them; the warm-up's are ``warmup_heldout_skipped``)."""
+        training tasks skipped as one of them; the warm-up's are ``warmup_heldout_skipped``), and
+        ``heldout_since_step`` when a resumed checkpoint predates held-out questions (the steps before
+        it may have trained on some of them)."""
         evals = {int(k): v for k, v in self.eval_results.items()}
         out: dict[str, Any] = {"steps": self.step_count, "train_seconds": wall, "output_dir": str(self.out),
                                **self.warmup_stats}
@@ -1397,6 +1439,8 @@ class Trainer:
         if self.heldout_keys:  # how the held-out questions were kept out of training
             out["heldout_questions"] = len(self.heldout_keys)
             out["heldout_skipped_tasks"] = self.heldout_skipped
+        if self.heldout_since_step is not None:  # steps before it may have trained on held-out questions
+            out["heldout_since_step"] = self.heldout_since_step
         return out
 
     def close(self) -> None:

@@ -40,9 +40,11 @@ def warmup_task_range(steps: int, batch_size: int, *, offset: int = WARMUP_OFFSE
     return range(offset, offset + min(steps * batch_size, max(pool_size, batch_size)))
 
 
-def pool_indices(source: Any, indices: range, exclude: Collection[str] = ()) -> tuple[list[int], int]:
+def pool_indices(source: Any, indices: range, exclude: Collection[str] = (),
+                 render: Callable[[Any], str] | None = None) -> tuple[list[int], int]:
     """``len(indices)`` task indices from ``indices.start`` on, skipping each task whose question
-    (:func:`~rlvr.trainers.config.question_key`) is in ``exclude``; and how many were skipped.
+    (:func:`~rlvr.trainers.config.question_key` of the prompt ``render`` makes, the env's
+    ``make_prompt``) is in ``exclude``; and how many were skipped.
 
     Raises:
         ConfigError: :data:`~rlvr.trainers.config.MAX_HELDOUT_SKIPS` tasks in a row are excluded.
@@ -54,7 +56,7 @@ def pool_indices(source: Any, indices: range, exclude: Collection[str] = ()) -> 
     out: list[int] = []
     i, run, skipped = indices.start, 0, 0
     while len(out) < len(indices):
-        if question_key(source.get(i)) in exclude:
+        if question_key(source.get(i), render) in exclude:
             skipped += 1
             run += 1
             if run > MAX_HELDOUT_SKIPS:
@@ -166,7 +168,7 @@ def supervised_warmup(
     collector = RolloutCollector(_Probe(), lambda: env, tokenizer, chat_template=chat_template)
     # a pool of examples, cycled: making tasks costs more than a tiny model's training step
     indices, skipped = pool_indices(env.unwrapped.source, warmup_task_range(steps, batch_size, offset=offset, pool_size=pool_size),
-                                    exclude)
+                                    exclude, getattr(env.unwrapped, "make_prompt", None))
     pool = len(indices)
     data = _examples(env, collector, tokenizer, indices, mistake, mistake_rate, seed)
     data = [data[k % pool] for k in range(steps * batch_size)]
