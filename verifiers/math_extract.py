@@ -708,7 +708,7 @@ def stated_answers(text: str) -> list[str] | None:
         return _corrected_statement(text)
     text = strip_markdown(text)
     marks = list(_GSM_RE.finditer(text))
-    gsm = [(_said_answer(m.group(1)) or m.group(1)).strip() for m in marks]  # (`#### The answer is 6`: 6)
+    gsm = [_drop_remark((_said_answer(m.group(1)) or m.group(1)).strip()).strip() for m in marks]  # (`#### The answer is 6`: 6)
     if not gsm:
         return None
     said = _said_answer(text)
@@ -814,8 +814,8 @@ def _tag_answers(inner: str, hedges: bool = False) -> list[str]:
     if said:
         return [said]
     gsm = _GSM_RE.findall(inner)
-    if gsm:  # `<answer>#### 12</answer>` (rules 18)
-        return [gsm[-1].strip()]
+    if gsm:  # `<answer>#### 12</answer>` (rules 18), `<answer>#### 12 (twelve)</answer>` (rules 19)
+        return [_drop_remark(gsm[-1].strip()).strip()]
     inner, norm = inner.strip(), normalize(inner)
     if norm and looks_like_bare_answer(norm):
         return [inner]
@@ -957,7 +957,7 @@ def extract_here(text: str, *, fallback: str | None = None) -> str | None:
     if said and (not gsm or _states_value(said)):
         return said
     if gsm:  # (also after a remark: "I think the answer is straightforward.\n#### 6" is 6)
-        return gsm[-1].strip()
+        return _drop_remark(gsm[-1].strip()).strip()  # (`#### 12 (twelve)` is 12, as "the answer is" reads it)
     if fallback == "last_number":
         nums = _NUMBER_RE.findall(text)
         if nums:
