@@ -229,13 +229,14 @@ def test_a_false_second_column_fails_and_eqnarray_rows_still_read():
     assert v.steps == [0.0] and "12 = 13" in v.reason
 
 
-# (f4) a link between different units is a conversion, not a claim
+# (f4) a link between different units is a conversion, not a claim in numbers alone (audit 31b:
+# between units of one dimension it is checked exactly, so a true conversion holds)
 
 @pytest.mark.parametrize("text, steps", [
     ("$$\\begin{aligned} t &= 2 \\times 30 \\text{ min} \\\\ &= 60 \\text{ min} \\\\ &= 1 \\text{ h} \\end{aligned}$$", [1.0]),
-    ("$$\\begin{aligned} w &= 2.5 \\text{ kg} \\\\ &= 2500 \\text{ g} \\end{aligned}$$", [None]),
+    ("$$\\begin{aligned} w &= 2.5 \\text{ kg} \\\\ &= 2500 \\text{ g} \\end{aligned}$$", [1.0]),
     ("Time = 2 \\times 30 = 60 minutes\n= 1 hour", [1.0, None]),
-    ("$5 \\text{ cm} = 0.05 \\text{ m}$", [None]),
+    ("$5 \\text{ cm} = 0.05 \\text{ m}$", [1.0]),
 ])
 def test_a_unit_conversion_is_no_false_claim(text, steps):
     v = _steps(text)
@@ -293,3 +294,84 @@ def test_a_congruence_between_integers_is_checked(text, steps):
 def test_a_congruence_is_known_by_its_modulus_too():
     v = _steps("$12 = 2 \\pmod{5}$\n$12 = 2 \\pmod{7}$")
     assert v.steps == [1.0, 0.0] and "not congruent modulo 7" in v.reason
+
+
+# -- audit 31b: regressions of rules 6 against rules 5 -------------------------------------------
+
+# (g1) a side with words after it ends its chain: the next `=` row is the next computation
+
+@pytest.mark.parametrize("text", [
+    "He earns 5 * 8 = 40 dollars per day\n= 40 * 5 = 200 per week",
+    "Area = 6 * 4 = 24 square feet\n= 24 * 2 = 48 square feet for both walls",
+])
+def test_a_side_ending_in_words_is_not_continued(text):
+    v = _steps(text)
+    assert v.correct and v.steps == [1.0, 1.0]
+
+
+def test_a_row_after_a_side_ending_in_words_is_still_checked():
+    v = _steps("He earns 5 * 8 = 40 dollars per day\n= 40 * 5 = 210 per week")
+    assert v.steps == [1.0, 0.0] and "40 * 5 = 210" in v.reason
+
+
+# (g2) a chain naming two units, its continued rows included, is a conversion
+
+@pytest.mark.parametrize("text, steps", [
+    ("\\begin{aligned}\n2 \\text{ h} &= 2 \\times 60 \\\\\n&= 120 \\text{ min}\n\\end{aligned}", [None, None, None, None]),
+    ("\\begin{aligned}\n\\$12 \\times 3 &= \\$36 \\\\\n&= 3600 \\text{ cents}\n\\end{aligned}", [None, 1.0, 1.0, None]),
+    ("$2 \\text{ h} = 2 \\times 60 = 120 \\text{ min}$", [None]),
+])
+def test_an_aligned_conversion_is_no_false_claim(text, steps):
+    v = _steps(text)
+    assert v.correct and v.steps == steps
+
+
+def test_a_conversion_chain_still_checks_its_other_links():
+    # unitless against unitless, and one unit against the same unit, are still claims in a conversion
+    v = _steps("$$\\begin{aligned} 2 \\text{ h} &= 2 \\times 60 \\\\ &= 130 \\\\ &= 130 \\text{ min} \\end{aligned}$$")
+    assert v.steps == [0.0] and "2 \\times 60 = 130" in v.reason
+    v = _steps("\\begin{aligned}\n\\$12 \\times 3 &= \\$37 \\\\\n&= 3700 \\text{ cents}\n\\end{aligned}")
+    assert v.steps == [None, 0.0, 1.0, None] and "12 \\times 3 = 37" in v.reason
+
+
+# (g3) units of one dimension convert exactly; powers of one dimension compare by their numbers
+
+@pytest.mark.parametrize("text, steps", [
+    ("The area is $6 \\times 4 \\text{ m} = 25 \\text{ m}^2$.", [0.0]),
+    ("$3 \\times 4 \\text{ ft} = 13 \\text{ ft}^2$", [0.0]),
+    ("$3 \\times 4 \\text{ ft} = 12 \\text{ ft}^2$", [1.0]),
+    ("$$5 \\times 3 \\text{ kg} = 16 \\text{ g}$$", [0.0]),
+    ("$$5 \\times 3 \\text{ kg} = 15000 \\text{ g}$$", [1.0]),
+    ("$$4 \\times 25 \\text{ cm} = 2 \\text{ m}$$", [0.0]),
+    ("$$4 \\times 25 \\text{ cm} = 1 \\text{ m}$$", [1.0]),
+    ("$$90 \\text{ min} = 2 \\text{ h}$$", [0.0]),
+    ("$$90 \\text{ min} = 1.5 \\text{ h}$$", [1.0]),
+    ("$$\\frac{\\pi}{3} \\text{ rad} = 60^\\circ$$", [None]),  # different kinds: no claim
+])
+def test_a_link_between_units_is_checked_by_their_kind(text, steps):
+    assert _steps(text).steps == steps
+
+
+def test_a_conversion_is_not_the_same_claim_as_its_numbers():
+    # `4 \times 25 = 1` read without units is false; the conversion before it must not hide it
+    v = _steps("$$4 \\times 25 \\text{ cm} = 1 \\text{ m}$$\n$$4 \\times 25 = 1$$")
+    assert v.steps == [1.0, 0.0]
+
+
+# (g4) a congruence with a power too large to build is checked by remainders
+
+@pytest.mark.parametrize("text, steps", [
+    ("$7^{2023} = 9 \\pmod{10}$", [0.0]), ("$7^{2023} = 3 \\pmod{10}$", [1.0]),
+    ("$10^{100000} = 2 \\pmod{9}$", [0.0]), ("$10^{100000} = 1 \\pmod{9}$", [1.0]),
+    ("$2^{5000} = 2 \\pmod 3$", [0.0]), ("$(2^{5000} + 2) \\cdot 3 = 0 \\pmod{9}$", [1.0]),
+    ("$2^{10^{10^{5}}} = 1 \\pmod 3$", [None]),  # an exponent too large to evaluate: no claim
+])
+def test_a_congruence_with_a_huge_power_is_checked(text, steps):
+    t0 = time.perf_counter()
+    assert _steps(text).steps == steps
+    assert time.perf_counter() - t0 < 2
+
+
+def test_two_true_huge_congruences_each_earn_credit():
+    v = _steps("$2^{5000} = 1 \\pmod 3$\n$2^{6000} = 1 \\pmod 3$")
+    assert v.correct and v.steps == [1.0, 1.0]

@@ -53,22 +53,33 @@ What a claim is:
   aligned row after `\\\\` (`12 + 5 \\\\ &= 18` claims `12 + 5 = 18`), or a step that starts with `=`
   (`= 18` on the next line), continuing the last row of the step before. Only a row's main chain
   (its first with an `=`) is continued, and only from a last side that is all of that chain's end
-  (not `2` in `= 4 + 1 (x = 2)` or `= x^2 + 1 at x = 2`, nor `7` in `= 7 apples in 2 days`): what a
+  with no word after it (not `2` in `= 4 + 1 (x = 2)` or `= x^2 + 1 at x = 2`, nor `7` in `= 7 apples
+  in 2 days`, nor `40` in `= 40 dollars per day`, after which `= 40 * 5 = 200` is the next computation): what a
   `\\quad` or an `&` column puts after it is a note, which changes nothing (`&= 4 + 4 + 1 \\quad (x = 2) \\\\ &= 9`
   claims `4 + 4 + 1 = 9`); another chain or text after it in the row (at a comma, a word, a sign),
   text before it, and a step between with any text (a label "Step 2:", a rule `---`; not a line of
   maths delimiters or `\\begin{aligned}`) leave nothing to continue: then a row starting with `=`
   claims nothing (no claim beats a claim about the wrong side), as it does in a new part.
-- Two sides that end with different known units (`60 \\text{ min} = 1 \\text{ h}`, `2.5 kg = 2500 g`,
-  as `math_units` reads them) state a conversion, which the numbers alone do not check: their link
-  is no claim. A unit on one side only (`3 \\cdot 4 = 12 \\text{ cm}`) or the same on both is checked.
+- Units (as `math_units` reads a side's end, `2 \\text{ h}`, `25 \\text{ m}^2`, `2500 g`; a currency sign
+  stuck to a number is its unit, `\\$36` dollars): a link between units of one dimension of different
+  sizes is a conversion, checked exactly (`4 \\times 25 \\text{ cm} = 1 \\text{ m}` holds, `= 2 \\text{ m}`
+  and `5 \\times 3 \\text{ kg} = 16 \\text{ g}` fail; a side that is no exact rational number makes no
+  claim); between powers of one dimension the numbers are compared (`6 \\times 4 \\text{ m} = 25
+  \\text{ m}^2` fails: the unit is written on the last factor only); between other units (degrees and
+  radians) there is no claim. A chain that names two different units, its continued rows included,
+  is a conversion: there a link between a side with a unit and one without is no claim (`2 \\text{ h}
+  &= 2 \\times 60 \\\\ &= 120 \\text{ min}`), while links between unitless sides or sides in the same unit
+  are. Elsewhere a unit on one side only (`3 \\cdot 4 = 12 \\text{ cm}`) or the same on both is checked.
 - A side with a modulus note (`\\pmod{5}`, `\\bmod`, `\\mod`, `(\\mathrm{mod}\\ 7)`, `\\text{mod}`, "mod")
   states a congruence, not an equality: the links touching it are no equalities, the chain's other
   links are (`2^{10} = 1024 = 4 \\pmod{5}` claims `2^{10} = 1024`). A last side that ends with the
   note (`\\pmod{n}`, `\\pmod n`, `\\mod n`, `(\\mathrm{mod}\\ n)`, `(\\text{mod } n)`, `(mod n)`) is a
   congruence claim when both sides and the modulus are integers without variables, evaluated
   exactly (`3 \\cdot 27 = 1 \\pmod{5}`): it holds when n divides their difference (`81 = 2 \\pmod{5}`
-  is false, `1024 = 4 \\pmod{5}` holds). Any other side with a note (`\\bmod`, "mod", a variable) is
+  is false, `1024 = 4 \\pmod{5}` holds). A side too large to evaluate exactly that is built from
+  integers with `+`, `-`, products, brackets and powers is evaluated modulo n (`7^{2023} = 9 \\pmod{10}`
+  fails); a power's exponent must still be evaluated exactly (`2^{10^{10^{5}}}` makes no claim), and a
+  fraction, factorial or function in such a side makes none either. Any other side with a note (`\\bmod`, "mod", a variable) is
   no claim. `a \\equiv b \\pmod{n}` is not read (`\\equiv` splits chains).
 - `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
   links of the same chain are. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
@@ -128,7 +139,7 @@ from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import decimal_places, exact_value, has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, MAX_ANSWER_CHARS, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
-from rlvr.verifiers.math_units import said_unit
+from rlvr.verifiers.math_units import Unit, read_unit, said_unit
 from rlvr.verifiers.timelimit import Budget
 from rlvr.verifiers.verdict import Verdict
 
@@ -144,9 +155,10 @@ RULES_VERSION = 6  # 3: a repeated claim (however spelled) counts once, a claim 
 # into sentences (not within maths, nor after a factorial), the first 200 lines are read (at most
 # 800 sentences); 6: claims in alignment environments (`&=`, rows after `\\`), with spacing commands
 # around `=` or a `\tag`/`\checkmark` after them are read, a line or row starting with `=` continues the
-# chain before it (only a row's main chain, from a side that is all of its end; not over a label or
+# chain before it (only a row's main chain, from a side that is all of its end, no word after it; not over a label or
 # text), LaTeX spaces are spaces everywhere, an `&` not at a relation starts a column, a link between
-# different units is no claim, `a = b \pmod{n}` between integers is checked as a congruence (another
+# different units is a conversion (checked exactly within a dimension), `a = b \pmod{n}` between
+# integers is checked as a congruence, by remainders when a power is too large to build (another
 # side with a modulus note is no claim), `\equiv` splits chains, and an exactly true claim respelled
 # with trailing zeros (`1/4 = 0.250`) is the same claim
 
@@ -538,8 +550,9 @@ def _right_side(part: str) -> tuple[str | None, bool]:
     """The right side of the last '=' of a chain: the run of tokens after it up to the first English
     word, read as a whole (`3 * 4 = 13 apples in 2 days` states `13`; `= 12 5 6` is never `12`);
     None when it is no number ("= 2x + 1") or an operation in words follows it ("12 = 3 times 4").
-    With it, whether the side is all of `part` (its unit words included): only such a side ends a
-    chain that a row starting with `=` may continue (not `2` in `= 4 + 1 (x = 2)`, nor `13` above)."""
+    With it, whether the side is all of `part`, no word after it: only such a side ends a chain that
+    a row starting with `=` may continue (not `2` in `= 4 + 1 (x = 2)`, nor `13` above, nor `40` in
+    `= 40 dollars per day`, after which `= 40 * 5` starts the next computation)."""
     head = _closed_head(part)
     words = head.split()[:_MAX_SIDE_WORDS + 1]
     k = 0
@@ -552,8 +565,9 @@ def _right_side(part: str) -> tuple[str | None, bool]:
         return None, False  # a variable ("= 2x + 1"), or a run that cannot be read as a whole
     if k < len(words) and _bare(words[k]).lower() in _OPS_AFTER:
         return None, False  # "12 = 3 times 4": the operation is in words
-    side = _with_unit(piece, words, k)
-    return side, len(head) == len(part) and (k == len(words) or side != piece)
+    # only a side with nothing after it is carried on: after `= 40 dollars per day` a row `= 40 * 5`
+    # is the next computation, not a claim that 40 dollars a day is 200 (words end the chain)
+    return _with_unit(piece, words, k), len(head) == len(part) and k == len(words)
 
 
 def _with_unit(piece: str, words: list[str], k: int) -> str:
@@ -640,8 +654,16 @@ def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
     return chains
 
 
+#: A claim as it is found (`_all_claims`): its left and right sides, the unit each names (`_unit`) and
+#: the units its chain names (shared by a chain and every row continuing it, so it grows as they are
+#: read; None for a claim outside any chain: a GSM8K annotation, a congruence). See `_stated`.
+Claim = tuple[str, str, "Unit | None", "Unit | None", "dict[Unit, None] | None"]
+#: What a row starting with `=` continues (`_chain_claims`): the last side, its unit and its chain's units.
+Carry = tuple[str, "Unit | None", "dict[Unit, None]"]
+
+
 def _chain_claims(chain: str, follows_text: bool = False,
-                  carried: str | None = None) -> tuple[list[tuple[str, str]], str | None]:
+                  carried: Carry | None = None) -> tuple[list[Claim], Carry | None]:
     """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped, and the
     side a row continuing the chain starts from: its last side, when that is read and is all of the
     chain's end (`_right_side`), else None (no claim is better than a claim about the wrong side).
@@ -652,8 +674,13 @@ def _chain_claims(chain: str, follows_text: bool = False,
     it are no equalities, the chain's other links are (`2^{10} = 1024 = 4 \\pmod{5}` claims
     `2^{10} = 1024`); a last side that ends with the note, whose link's sides and modulus are integers
     (`_congruence`), is claimed with its note (`1024 = 4 \\pmod{5}`), to be checked as a congruence.
-    Two sides that name different units (`60 \\text{ min} = 1 \\text{ h}`, `math_units`) are a
-    conversion, which the numbers alone do not check: their link is no claim.
+    Units (`_unit`): a link between two units of one dimension with different sizes (`100 \\text{ cm}
+    = 1 \\text{ m}`) is a conversion, checked exactly (`_conversion`), or no claim when a side is no
+    exact number; between powers of one dimension (`6 \\times 4 \\text{ m} = 24 \\text{ m}^2`, the unit
+    on the last factor only) the numbers are compared; between other units (degrees and radians) it
+    is no claim (`_unrelated`). A chain naming two different units,
+    its continued rows included, is a conversion: there a link between a side with a unit and one
+    without is no claim (`2 \\text{ h} &= 2 \\times 60 \\\\ &= 120 \\text{ min}`); see `_stated`.
     A first link between two different plain numbers after text (`follows_text`: the chain was
     split from text before it at a comma or a word, see `_chains`; or words come before its first
     side) is no claim: it is the tail of an operation written in words (`Then add 5 = 17`, `The sum
@@ -662,11 +689,14 @@ def _chain_claims(chain: str, follows_text: bool = False,
     parts, links = bits[0::2], bits[1::2]
     if len(parts) < 2:
         return [], None
+    money = [_CURRENCY_RE.search(part) for part in parts]  # (a currency sign is the side's unit, `_unit`)
+    parts = [_CURRENCY_RE.sub("", part) for part in parts]
+    continued = carried is not None and not parts[0].strip()
     sides: list[str | None] = []
     whole = False
     for i, part in enumerate(parts):
         if i == 0:
-            side = carried if carried is not None and not part.strip() else _left_side(part)
+            side = carried[0] if continued else _left_side(part)
         elif i == len(parts) - 1:
             side, whole = _right_side(part)
         else:
@@ -677,53 +707,159 @@ def _chain_claims(chain: str, follows_text: bool = False,
     words_before = follows_text or len(parts[0].split()) > 1  # (a plain number is one token)
     if _plain_numbers_differ(sides[0], sides[1]) and links[0] == "=" and words_before:
         sides[0] = None  # the tail of an operation in words
-    claims = [(a, b) for a, b, link in zip(sides, sides[1:], links)
-              if link == "=" and a is not None and b is not None and not _units_differ(a, b)]
+    units = [None if side is None else _unit(side, money[i]) for i, side in enumerate(sides)]
+    group: dict[Unit, None] = carried[2] if continued else {}
+    if continued:
+        units[0] = carried[1]
+    group.update(dict.fromkeys(unit for unit in units if unit is not None))
+    claims: list[Claim] = [
+        (a, b, ua, ub, group) for a, b, ua, ub, link in zip(sides, sides[1:], units, units[1:], links)
+        if link == "=" and a is not None and b is not None and not _unrelated(ua, ub)
+        and (not _is_conversion(ua, ub) or _conversion(a, ua, b, ub) is not None)]
     end = parts[-1].strip()
     before = sides[-2]
     if (before is not None and links[-1] == "=" and _MOD_NOTE_RE.search(end) and _congruence(before, end)
             and not (len(parts) == 2 and words_before and _PLAIN_NUMBER_RE.fullmatch(before.strip()))):
-        claims.append((before, end))  # `81 = 2 \\pmod{5}`: a congruence, checked as one
+        claims.append((before, end, None, None, None))  # `81 = 2 \\pmod{5}`: a congruence, checked as one
     if len(parts) > 2 and any(_is_word(w) for w in parts[-2].split()):
         whole = False  # `f(x) = x^2 + 1 at x = 2`: the last link is a note in words, not the chain's end
-    return claims, sides[-1] if whole else None
+    return claims, (sides[-1], units[-1], group) if whole and sides[-1] is not None else None
 
 
-def _units_differ(a: str, b: str) -> bool:
-    """Whether sides `a` and `b` both end with a known unit (`math_units.said_unit`) and the units
-    differ (`60 \\text{ min}` and `1 \\text{ h}`, `2.5 kg` and `2500 g`): a conversion."""
-    unit_a = said_unit(a)
-    if unit_a is None:
+#: The unit a currency sign stuck to a number names (`\\$36` is 36 dollars, 3600 cents).
+_CURRENCY_UNITS = {"$": read_unit("dollars"), **{sign: Unit(((f"currency {sign}", 1),), Fraction(1)) for sign in "€£¥"}}
+
+
+def _unit(side: str, money: re.Match | None) -> Unit | None:
+    """The unit a side names: the known unit it ends with (`math_units.said_unit`: `2 \\text{ h}`,
+    `25 \\text{ m}^2`), else the currency of a sign stuck to its number (`money`, the sign its part
+    had before it was dropped), else None."""
+    said = said_unit(side)
+    if said is not None:
+        return said[1]
+    return None if money is None else _CURRENCY_UNITS.get(money.group().strip().lstrip("\\"))
+
+
+def _is_conversion(unit_a: Unit | None, unit_b: Unit | None) -> bool:
+    """Whether a link between sides in these units converts a quantity: two units of one dimension
+    with different names (`cm` and `m`, `kg` and `g`, dollars and cents)."""
+    return unit_a is not None and unit_b is not None and unit_a != unit_b and unit_a.dims == unit_b.dims
+
+
+def _unrelated(unit_a: Unit | None, unit_b: Unit | None) -> bool:
+    """Whether a link between sides in these units is no claim: units of different kinds, whose
+    numbers neither compare nor convert exactly (degrees and radians, dollars and euros, hours and
+    metres). Units of one kind in different powers (`6 \\times 4 \\text{ m} = 24 \\text{ m}^2`: the unit
+    written on the last factor only) compare by their numbers."""
+    if unit_a is None or unit_b is None:
         return False
-    unit_b = said_unit(b)
-    return unit_b is not None and unit_a[1] != unit_b[1]
+    return {name for name, _ in unit_a.dims} != {name for name, _ in unit_b.dims}
 
 
-def _integer(text: str) -> int | None:
-    """The value of `text` when it is an integer expression without variables (`3 \\cdot 27`, `2^{10}`),
-    evaluated exactly in-process; None for anything else."""
+def _conversion(a: str, unit_a: Unit, b: str, unit_b: Unit) -> tuple[Fraction, Fraction] | None:
+    """The two sides of a conversion (`_is_conversion`) as exact amounts of the base unit (`4 \\times
+    25 \\text{ cm}` is 1 m): the claim holds when they are equal. None when a side is no exact
+    rational number (`\\frac{\\pi}{3} \\text{ rad}`): no claim."""
+    value_a, value_b = _exact(a), _exact(b)
+    if value_a is None or value_b is None:
+        return None
+    return value_a * unit_a.scale, value_b * unit_b.scale
+
+
+def _stated(claim: Claim) -> bool:
+    """Whether a claim found in a chain (`_chain_claims`) is stated once its chain is read to its end:
+    in a chain naming two different units (a conversion, `2 \\text{ h} = 2 \\times 60 = 120 \\text{ min}`)
+    a link between a side with a unit and one without is no claim, which of them is converted being
+    unknown; elsewhere a unit on one side only (`3 \\cdot 4 = 12 \\text{ cm}`) is checked by the numbers."""
+    _, _, unit_a, unit_b, group = claim
+    return group is None or len(group) < 2 or (unit_a is None) == (unit_b is None)
+
+
+def _exact(text: str) -> Fraction | None:
+    """The exact rational value of `text` (its unit dropped, as `normalize` does) when it is a number
+    expression without variables evaluated in-process; None for anything else."""
     normal = _strict_percent(text)
     if normal is None or not normal.strip():
         return None
     try:
         tree = parse(normal)
-        value = None if has_symbols(tree) else exact_value(tree)
-    except Exception:  # noqa: BLE001 - not a plain integer expression: no congruence
+        return None if has_symbols(tree) else exact_value(tree)
+    except Exception:  # noqa: BLE001 - not a plain number expression
         return None
+
+
+def _integer(text: str) -> int | None:
+    """The value of `text` when it is an integer expression without variables (`3 \\cdot 27`, `2^{10}`),
+    evaluated exactly in-process; None for anything else."""
+    value = _exact(text)
     return int(value) if value is not None and value.denominator == 1 else None
 
 
-def _congruence(left: str, right: str) -> tuple[int, int, int] | None:
-    """`(a, b, n)` for a claim whose right side ends with a modulus note (`_MOD_TAIL_RE`) when both
-    sides and the modulus are integers (`a = b \\pmod{n}`, n > 0); None otherwise (no claim)."""
+def _residue(node: object, modulus: int) -> int | None:
+    """The remainder modulo `modulus` of an integer expression's tree built from integer literals,
+    `+`, `-`, products and powers with an exponent that is a non-negative integer evaluated exactly
+    (`7^{2023}`, `2^{3^{5}}`): powers are taken with `pow(a, e, n)`, so a huge value is never built.
+    None for anything else (a fraction, a decimal, a variable, a function, an exponent too large to
+    evaluate exactly, as `2^{10^{10^{3}}}`)."""
+    if not isinstance(node, tuple) or not node:
+        return None
+    kind, args = node[0], node[1:]
+    if kind == "num":
+        text = str(node[1])
+        return int(text) % modulus if text.isdigit() and len(text) <= 4000 else None
+    values = [_residue(arg, modulus) for arg in args] if kind in ("neg", "add", "sub", "mul") else None
+    if values is not None:
+        if len(values) != (1 if kind == "neg" else 2) or None in values:
+            return None
+        a = values[0]
+        if kind == "neg":
+            return -a % modulus
+        b = values[1]
+        return (a + b if kind == "add" else a - b if kind == "sub" else a * b) % modulus
+    if kind == "pow" and len(args) == 2:
+        base = _residue(args[0], modulus)
+        try:
+            exponent = None if has_symbols(args[1]) else exact_value(args[1])
+        except Exception:  # noqa: BLE001 - an exponent too large to evaluate: no claim
+            return None
+        if base is None or exponent is None or exponent.denominator != 1 or exponent < 0:
+            return None
+        return pow(base, int(exponent), modulus)
+    return None
+
+
+def _congruence_side(text: str, modulus: int) -> tuple[int, object] | None:
+    """A congruence's side: its value and what identifies it (`verify_steps`): the integer itself when
+    it is evaluated exactly (`_integer`), else its remainder modulo `modulus` (`_residue`: a power too
+    large to build, `7^{2023}`) and its normalised text. None when it is no integer expression."""
+    exact = _integer(text)
+    if exact is not None:
+        return exact, exact
+    normal = _strict_percent(text)
+    if normal is None or not normal.strip():
+        return None
+    try:
+        tree = parse(normal)
+        value = None if has_symbols(tree) else _residue(tree, modulus)
+    except Exception:  # noqa: BLE001 - not a plain integer expression: no congruence
+        return None
+    return None if value is None else (value, ("text", re.sub(r"\s+", "", normal)))
+
+
+def _congruence(left: str, right: str) -> tuple[int, int, int, object, object] | None:
+    """`(a, b, n, key_a, key_b)` for a claim whose right side ends with a modulus note (`_MOD_TAIL_RE`)
+    when both sides and the modulus are integers (`a = b \\pmod{n}`, n > 0), each side known by
+    `_congruence_side` (a side too large to evaluate, `7^{2023}`, by its remainder); None otherwise."""
     m = _MOD_TAIL_RE.search(right)
     if m is None or _MOD_NOTE_RE.search(left) or _MOD_NOTE_RE.search(right[:m.start()]):
         return None
-    a, b = _integer(left), _integer(right[:m.start()])
     modulus = _integer(next(g for g in m.groups() if g is not None))
-    if a is None or b is None or modulus is None or modulus <= 0:
+    if modulus is None or modulus <= 0:
         return None
-    return a, b, modulus
+    a, b = _congruence_side(left, modulus), _congruence_side(right[:m.start()], modulus)
+    if a is None or b is None:
+        return None
+    return a[0], b[0], modulus, a[1], b[1]
 
 
 _PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -739,8 +875,9 @@ def _plain_numbers_differ(left: str | None, right: str | None) -> bool:
 
 def find_claims(step: str) -> list[tuple[str, str]]:
     """The (left, right) equalities stated in one step, consecutive links of chains included (at
-    most `_MAX_CLAIMS`; `verify_steps` fails a step that states more)."""
-    return _all_claims(step)[0][:_MAX_CLAIMS]
+    most `_MAX_CLAIMS`; `verify_steps` fails a step that states more). A link of a chain that later
+    rows, in other steps, turn into a conversion (`_stated`) is listed here: `verify_steps` reads on."""
+    return list(dict.fromkeys((c[0], c[1]) for c in _all_claims(step)[0] if _stated(c)))[:_MAX_CLAIMS]
 
 
 def _without_thousands(text: str) -> str:
@@ -754,7 +891,7 @@ def _without_thousands(text: str) -> str:
     return _THOUSANDS_RE.sub(lambda m: "," if any(a <= m.start() < b for a, b in calls) else "", text)
 
 
-def _all_claims(step: str, carried: str | None = None) -> tuple[list[tuple[str, str]], str | None]:
+def _all_claims(step: str, carried: Carry | None = None) -> tuple[list[Claim], Carry | None]:
     """Every distinct (left, right) equality stated in one step, in order, and the side a step
     starting with `=` after it continues from (None when there is none, or it is not certain).
 
@@ -768,11 +905,11 @@ def _all_claims(step: str, carried: str | None = None) -> tuple[list[tuple[str, 
     before it. A step that is nothing but maths delimiters and layout (`$$`, `\\begin{aligned}`)
     passes `carried` on; any other step without an `=` at its start (a label "Step 2:", `---`)
     ends it."""
-    claims: list[tuple[str, str]] = []
+    claims: list[Claim] = []
     for m in _CALC_RE.finditer(step):  # GSM8K annotations are screened like any other claim
         left, right = (_without_thousands(g).strip() for g in m.groups())
         if _parses(left) and _parses(right):
-            claims.append((left, right))
+            claims.append((left, right, None, None, None))
     step = _CALC_RE.sub("", step)
     if "\\" in step:
         step = _SPACE_RE.sub(lambda m: _space(step, m), step)
@@ -793,7 +930,6 @@ def _all_claims(step: str, carried: str | None = None) -> tuple[list[tuple[str, 
             if not note and _CONTENT_RE.search(piece):
                 last = None  # text between: nothing after it continues the chain before it
             continue
-        piece = _CURRENCY_RE.sub("", piece)
         if "\\" in piece:  # a display's delimiter whose pair is on another line (`3 + 4 = 8 \\]`) is space
             piece = _LONE_DELIMITER_RE.sub(" ", piece)
         for chain, after_text, after_row, after_note in _chains(piece):
@@ -813,7 +949,10 @@ def _all_claims(step: str, carried: str | None = None) -> tuple[list[tuple[str, 
                 last, main = end, True
             elif not note:
                 last = None  # a second chain in the row: which one goes on is not certain
-    return list(dict.fromkeys(claims)), last
+    distinct: dict[tuple, Claim] = {}
+    for claim in claims:
+        distinct.setdefault(claim[:4], claim)
+    return list(distinct.values()), last
 
 
 def _space(step: str, m: re.Match) -> str:
@@ -986,8 +1125,15 @@ def _check_congruence(a: int, b: int, modulus: int) -> Verdict:
     """The verdict on a congruence `a = b (mod modulus)` between integers (`_congruence`)."""
     if (a - b) % modulus == 0:
         return Verdict.right(f"congruent modulo {modulus}")
-    return Verdict.wrong(f"not congruent modulo {modulus}: {a} - {b} is no multiple of {modulus}",
+    return Verdict.wrong(f"not congruent modulo {modulus}: the sides leave remainders {a % modulus} and {b % modulus}",
                          details={"kind": "wrong"})
+
+
+def _check_conversion(a: Fraction, b: Fraction) -> Verdict:
+    """The verdict on a unit conversion whose sides are `a` and `b` of the base unit (`_conversion`)."""
+    if a == b:
+        return Verdict.right("the same quantity")
+    return Verdict.wrong(f"not the same quantity: {a} and {b} of the base unit", details={"kind": "wrong"})
 
 
 def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
@@ -1011,10 +1157,16 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
     judged: set[tuple[str, str]] = set()
     exact: set[tuple[str, str]] = set()  # claims that held exactly, keyed without trailing zeros
     budget = Budget(timeout)
-    carried: str | None = None  # the side the last step's chain ended on (`_all_claims`)
-    for idx, (step, read, first) in enumerate(_parts_steps(parts)):
+    carried: Carry | None = None  # the side the last step's chain ended on (`_all_claims`)
+    found: list[tuple[str, bool, list[Claim]]] = []
+    for step, read, first in _parts_steps(parts):  # all first: a later row can make a chain a conversion
         if first or not read:
             carried = None
+        claims: list[Claim] = []
+        if read:
+            claims, carried = _all_claims(step, carried)
+        found.append((step, read, claims))
+    for idx, (step, read, found_claims) in enumerate(found):
         if not read:  # not read: an equality there is not shown to hold
             if "=" in step:
                 scores.append(0.0)
@@ -1025,20 +1177,24 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
             else:
                 scores.append(None)
             continue
-        claims, carried = _all_claims(step, carried)
-        if len(claims) > _MAX_CLAIMS:  # not all read: the step is not shown to hold
+        stated = [claim for claim in found_claims if _stated(claim)]
+        if len(stated) > _MAX_CLAIMS:  # not all read: the step is not shown to hold
             scores.append(0.0)
             n_checked += 1
             if first_bad is None:
-                first_bad = f"step {idx + 1}: states {len(claims)} claims, more than the {_MAX_CLAIMS} checked in one step"
+                first_bad = f"step {idx + 1}: states {len(stated)} claims, more than the {_MAX_CLAIMS} checked in one step"
             continue
         results = []
-        for left, right in claims:
+        for left, right, unit_a, unit_b, _ in stated:
             congruence = _congruence(left, right) if _MOD_NOTE_RE.search(right) else None
-            if congruence is not None:  # `81 = 1 \\pmod{5}`: known by its integers and modulus
-                a, b, modulus = congruence
-                trees = a, b
-                key = exact_key = ("mod", repr((min(a, b), max(a, b), modulus)))
+            conversion = _conversion(left, unit_a, right, unit_b) if _is_conversion(unit_a, unit_b) else None
+            if conversion is not None:  # `100 \\text{ cm} = 1 \\text{ m}`: known by its sides and units
+                trees = _side_trees(left)[0], _side_trees(right)[0]
+                key = exact_key = ("unit", repr(sorted([repr((trees[0], unit_a)), repr((trees[1], unit_b))])))
+            elif congruence is not None:  # `81 = 1 \\pmod{5}`: known by its integers and modulus
+                a, b, modulus, key_a, key_b = congruence
+                trees = key_a, key_b
+                key = exact_key = ("mod", repr((*sorted((repr(key_a), repr(key_b))), modulus)))
             else:
                 (a, a_exact), (b, b_exact) = _side_trees(left), _side_trees(right)  # (each side parsed once)
                 trees = a, b
@@ -1047,7 +1203,10 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
                 n_repeated += 1
                 continue
             judged.add(key)
-            v = _check_claim(left, right, budget) if congruence is None else _check_congruence(*congruence)
+            if conversion is not None:
+                v = _check_conversion(*conversion)
+            else:
+                v = _check_claim(left, right, budget) if congruence is None else _check_congruence(*congruence[:3])
             if v.correct and v.reason in _EXACT_REASONS:
                 exact.add(exact_key)
             if v.error is not None:  # the check itself failed: no score, rather than a wrong one
