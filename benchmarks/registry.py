@@ -787,7 +787,8 @@ def load_benchmark(
     with_sandbox = _sandbox_kwargs(bench, sandbox, sandbox_required)
     if bench.hub_id is None:  # a user benchmark over a registered env
         kwargs = dict(bench.env_kwargs)
-        if data is not None:
+        if data is not None:  # the benchmark's split / config / revision name its own data, not the file given
+            kwargs = {key: value for key, value in kwargs.items() if key not in ("split", "config", "revision")}
             kwargs["dataset"] = data
         kwargs.update(with_sandbox)
         if max_chars is not None or "max_action_chars" not in kwargs:

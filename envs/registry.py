@@ -136,10 +136,20 @@ def _without_registered_data_options(full: str, kwargs: dict[str, Any]) -> dict[
     spec = gym.registry.get(full)
     if "dataset" not in kwargs or spec is None or "dataset" not in spec.kwargs:
         return kwargs
-    if _same_data(_unwrapped(spec.kwargs["dataset"]), kwargs["dataset"]):
+    registered = _unwrapped(spec.kwargs["dataset"])
+    if _same_data(registered, kwargs["dataset"]):
         return kwargs
-    cleared = {key: None for key in _DATA_OPTIONS if spec.kwargs.get(key) is not None and key not in kwargs}
+    # a split name ("train", "test") means the same part of another hub dataset (a mirror, a newer
+    # copy): kept from one hub id to another; a config or revision is the registered dataset's own
+    keep = {"split"} if _is_hub_id(registered) and _is_hub_id(kwargs["dataset"]) else set()
+    cleared = {key: None for key in _DATA_OPTIONS
+               if spec.kwargs.get(key) is not None and key not in kwargs and key not in keep}
     return {**kwargs, **cleared} if cleared else kwargs
+
+
+def _is_hub_id(dataset: Any) -> bool:
+    """Whether `dataset` names a hub dataset ("openai/gsm8k"): text that is no local data path."""
+    return isinstance(dataset, str) and _dataset_path(dataset) == dataset and not os.path.exists(os.path.expanduser(dataset))
 
 
 def _same_data(registered: Any, given: Any) -> bool:
@@ -451,12 +461,18 @@ def _vector_env(env_id: str, num_envs: int, **kwargs: Any) -> Any:
     """`gymnasium.make_vec`'s creator of `env_id`'s `TextVectorEnv` (`rlvr.envs.vector.make_vec`).
 
     `gymnasium.make_vec` passes the spec's kwargs merged with the caller's; the spec's own values
-    are left out here (each sub-env's `make` merges them again), so that `make` sees what the caller
-    gave: a dataset= with the registration's split / config / revision left out, as with `make`.
+    are left out here (each sub-env's `make` merges them again). With a dataset= other than the
+    registered one, a split / config / revision equal to the registration's is kept, as
+    `gymnasium.make` keeps it: it may be the caller's own (a pinned revision must never be dropped
+    unseen), and data without it says so (pass None for those to leave them out).
     """
     spec = gym.registry.get(env_id)
     if spec is not None:
-        kwargs = {key: value for key, value in kwargs.items() if key not in spec.kwargs or not _is_spec_value(value, spec.kwargs[key])}
+        other_data = "dataset" in kwargs and "dataset" in spec.kwargs and not _same_data(
+            _unwrapped(spec.kwargs["dataset"]), kwargs["dataset"])
+        kwargs = {key: value for key, value in kwargs.items()
+                  if key not in spec.kwargs or (other_data and key in _DATA_OPTIONS)
+                  or not _is_spec_value(value, spec.kwargs[key])}
     return make_vec(env_id, num_envs, **kwargs)
 
 

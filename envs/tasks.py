@@ -575,8 +575,9 @@ def check_data_options(dataset: Any, *, split: str | None, config: str | None, r
     or only some, made without reading the data: a DatasetError for a config or revision given with
     rows in memory, an existing local file, a `datasets.Dataset` or `DatasetDict`, and for a split
     they do not have (rows and a local file have "train" only, as `datasets` names a file's one
-    split; a `Dataset` is one split already, so it takes "train" like rows, and nothing else: the
-    split name it carries is no guide, `train_test_split()["test"]` carries "train"; the built-in
+    split; a `Dataset` is one split already, so it takes "train" like rows, or the split name it
+    carries (`load_dataset(..., split="test")`; that name is no guide otherwise,
+    `train_test_split()["test"]` carries "train"); a `DatasetDict` a split it has; the built-in
     sample set has none). A hub id is not checked (only loading it tells). `rlvr.register` calls
     this too, so a registration no make could build is refused when it is made."""
     if isinstance(dataset, (list, tuple)):
@@ -594,12 +595,15 @@ def check_data_options(dataset: Any, *, split: str | None, config: str | None, r
     elif _is_hf_data(dataset):
         if isinstance(dataset.column_names, dict):  # DatasetDict: split= picks one of its splits
             _refuse_options("the given DatasetDict", None, config, revision, [])
-            _pick_split(dataset, split, "the given DatasetDict")
+            if split is not None:  # (none given: `load_table` asks for one if it has several; a
+                _pick_split(dataset, split, "the given DatasetDict")  # registration may leave it to make)
         else:
             _refuse_options("the given datasets.Dataset", None, config, revision, [])
-            if split not in (None, "train"):
-                raise DatasetError(f"the given datasets.Dataset is one split already, so split={split!r} would select "
-                                   f"nothing; leave split= out (or pass a DatasetDict with split=)")
+            own = getattr(dataset, "split", None)
+            if split not in (None, "train", None if own is None else str(own)):
+                named = "" if own is None else f" ({str(own)!r})"
+                raise DatasetError(f"the given datasets.Dataset is one split already{named}, so split={split!r} would "
+                                   f"select nothing; leave split= out (or pass a DatasetDict with split=)")
 
 
 def _is_builtin_samples(rows: Any) -> bool:

@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 import pickle
 
+import gymnasium as gym
 import pytest
 
 import rlvr
@@ -200,7 +202,12 @@ def test_make_with_other_data_leaves_out_the_registered_split_config_and_revisio
     for kwargs in ({"dataset": ROWS}, {"dataset": dataset},
                    {"dataset": datasets.DatasetDict({"train": dataset, "test": dataset}), "split": "test"}):
         assert rlvr.make(hub, **kwargs).reset(seed=0)[0].startswith("What is 3*4?")
-    assert gym.make_vec(hub, 2, dataset=ROWS).reset(seed=0)[0][1].startswith("What is 3*4?")
+    # gymnasium.make_vec merges the registration's options as gymnasium.make does: equal to them, the
+    # caller's own cannot be told apart (a pinned revision is never dropped), so rows say they lack them
+    with pytest.raises(DatasetError, match="has no config= or revision="):
+        gym.make_vec(hub, 2, dataset=ROWS)
+    none = {"split": None, "config": None, "revision": None}
+    assert gym.make_vec(hub, 2, dataset=ROWS, **none).reset(seed=0)[0][1].startswith("What is 3*4?")
     with pytest.raises(DatasetError, match=r"has no split 'test'") as caught:  # an explicit bad split stays refused
         rlvr.make(hub, dataset=ROWS, split="test")
     assert "registration" not in str(caught.value)
@@ -293,3 +300,85 @@ def test_refusals_of_settings_that_did_nothing_say_how_a_run_started_with_them_r
         with pytest.raises(ValueError) as caught:
             rlvr.make("rlvr/Math-v0", **kwargs)
         assert hint in str(caught.value)
+
+
+# -- review of 0668f8a: data options stay with the caller's data ----------------------------------
+def _fake_hub(monkeypatch):
+    """`datasets.load_dataset` answering from two small in-memory 'hub' datasets (no network here),
+    recording each call: what is under test is which split/config/revision rlvr asks for."""
+    import datasets
+
+    def rows(tag):
+        return [{"question": f"{tag} q{i}: What is {i}+1?", "answer": str(i + 1)} for i in range(3)]
+
+    hub = {"org/a": {"train": rows("A-train"), "test": rows("A-test")},
+           "org/b": {"train": rows("B-train"), "test": rows("B-test")},
+           "org/b1": {"test": rows("B1-test")}}
+    calls = []
+
+    def load_dataset(path, name=None, revision=None, **_):
+        calls.append((path, name, revision))
+        if path not in hub:
+            raise FileNotFoundError(path)
+        return datasets.DatasetDict({k: datasets.Dataset.from_list(v) for k, v in hub[path].items()})
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    return hub, calls
+
+
+def test_make_vec_keeps_a_revision_or_split_given_with_other_data(monkeypatch):
+    _, calls = _fake_hub(monkeypatch)
+    rid = rlvr.register("rlvr/Audit31Rev-v0", dataset="org/a", split="test", revision="v1.0", verifier="exact",
+                        force=True)
+    vec = gym.make_vec(rid, 2, dataset="org/b1", revision="v1.0")
+    try:
+        assert calls and all(call == ("org/b1", None, "v1.0") for call in calls), calls  # never unpinned
+    finally:
+        vec.close()
+    vec = gym.make_vec(rid, 2, dataset="org/b", split="test")
+    try:
+        vec.reset(seed=0)
+        assert all(env.unwrapped.task.question.startswith("B-test") for env in vec.envs)
+    finally:
+        vec.close()
+
+
+def test_another_hub_dataset_keeps_the_registered_split_but_not_its_config(monkeypatch):
+    _fake_hub(monkeypatch)
+    rid = rlvr.register("rlvr/Audit31Split-v0", dataset="org/a", split="test", verifier="exact", force=True)
+    env = rlvr.make(rid, dataset="org/b")
+    env.reset(seed=0)
+    assert env.unwrapped.task.question.startswith("B-test")
+
+
+def test_a_datasetdict_registered_without_a_split_takes_one_at_make():
+    import datasets
+
+    rows = [{"question": f"q{i}", "answer": str(i)} for i in range(5)]
+    data = datasets.DatasetDict({"train": datasets.Dataset.from_list(rows[:3]), "test": datasets.Dataset.from_list(rows[3:])})
+    rid = rlvr.register("rlvr/Audit31Dict-v0", dataset=data, verifier="exact", force=True)
+    assert rlvr.make(rid, split="train").unwrapped.source.size == 3
+    assert rlvr.make(rid, split="test").unwrapped.source.size == 2
+    with pytest.raises(DatasetError, match="choose one with split="):
+        rlvr.make(rid)
+
+
+def test_a_dataset_takes_its_own_split_name():
+    import datasets
+
+    data = datasets.Dataset.from_list([{"question": "q", "answer": "1"}], split="test")
+    assert rlvr.make("rlvr/Math-v0", dataset=data, split="test").unwrapped.source.size == 1
+    with pytest.raises(DatasetError, match="one split already"):
+        rlvr.make("rlvr/Math-v0", dataset=data, split="validation")
+
+
+def test_benchmark_data_replaces_the_benchmarks_own_split(monkeypatch, tmp_path):
+    from rlvr.benchmarks.registry import load_benchmark, register_benchmark
+
+    hub, _ = _fake_hub(monkeypatch)
+    rid = rlvr.register("rlvr/Audit31Bench-v0", dataset="org/a", verifier="exact", force=True)
+    register_benchmark("audit31-bench-test", rid, env_kwargs={"split": "test"}, force=True)
+    local = tmp_path / "test.jsonl"
+    local.write_text("".join(json.dumps(row) + "\n" for row in hub["org/a"]["test"]))
+    loaded = load_benchmark("audit31-bench-test", data=str(local))
+    assert [t.question for t in loaded.tasks] == [row["question"] for row in hub["org/a"]["test"]]
