@@ -18,6 +18,7 @@ from rlvr.verifiers.math import RULES_VERSION, verify
     "Adding them up gives 12.\n#### 12 (twelve)\n",
     "#### 12\n#### 12 (twelve)",
     "<answer>#### 12 (twelve)</answer>",
+    "#### 12 (in total)",
 ])
 def test_a_remark_after_a_gsm_answer_is_not_part_of_it(completion):
     verdict = verify("12", completion)
@@ -29,6 +30,10 @@ def test_a_remark_after_a_gsm_answer_is_not_part_of_it(completion):
     "#### 12 (wrong)",          # takes it back
     "#### 12 (just kidding)",
     "#### 12\n#### 13 (thirteen)",
+    # a remark that qualifies the answer (review of rules 19): an approximation, bound, hedge or base
+    "#### 12 (approx)", "#### 12 (nearly)", "#### 12 (upper bound)", "#### 12 (tentative)",
+    "#### 12; I think", "#### 12 (hex)", "#### 12 (in binary)", "<answer>#### 12 (approx)</answer>",
+    "The answer is 12 (approx).", "The answer is 12 (almost).",
 ])
 def test_a_remark_naming_another_value_or_retracting_still_counts(completion):
     verdict = verify("12", completion)

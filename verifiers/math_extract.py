@@ -540,9 +540,25 @@ def _drop_remark(got: str) -> str:
     endpoint`, `Monday (Tuesday)`, see `_names_another_value`): then it stays part of the answer,
     which no longer reads as 12."""
     m = _REMARK_RE.search(got)
-    if m is None or retracts(m.group()) or _names_another_value(got[:m.start()], m.group()):
+    if m is None or retracts(m.group()) or _names_another_value(got[:m.start()], m.group()) or _qualifies(m.group()):
         return got
     return got[:m.start()]
+
+
+#: Words that make a remark qualify the answer rather than comment on it (rules 19): an
+#: approximation or bound (`12 (approx)`, `12 (upper bound)`), a hedge (`12 (tentative)`, `12; I
+#: think`) or another base (`12 (hex)` is 18). Such a remark stays part of the answer, which then
+#: reads as no plain 12: dropped, it made a hedged or other value pass for the gold.
+_QUALIFIERS = frozenset(
+    "approx approximately approximate approximation about around roughly nearly almost estimate estimated "
+    "estimation bound bounds upper lower least most max maximum min minimum tentative tentatively think "
+    "believe suppose assume guess likely unverified unconfirmed unchecked hopefully presumably hex hexadecimal "
+    "binary octal base radix".split())
+
+
+def _qualifies(remark: str) -> bool:
+    """Whether a remark after an answer qualifies it (see `_QUALIFIERS`)."""
+    return any(word.lower() in _QUALIFIERS for word in re.findall(r"[A-Za-z]+", remark))
 
 
 _SMALL_NUMBERS = {w: i for i, w in enumerate(
