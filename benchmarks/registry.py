@@ -627,19 +627,30 @@ def _check_code_tests(bench: Benchmark, tasks: Sequence[Task], where: str) -> No
 DISTINCT_SELECTION = "first size distinct prompts, listed"
 
 
-def _distinct_generated(bench: Benchmark, source: Any, count: int, render: Any = None) -> list[Task]:
+#: Why a procedural benchmark leaves out a task of its generator (:attr:`LoadedBenchmark.skipped`)
+REPEATED_QUESTION = "repeats an earlier question"
+
+
+def _distinct_generated(bench: Benchmark, source: Any, count: int,
+                        render: Any = None) -> tuple[list[Task], dict[str, str]]:
     """The first ``count`` tasks of an endless procedural ``source`` (from index 0) whose prompts
-    (``render``, the env's ``make_prompt``; else the question text; stripped) differ: an index whose
-    prompt repeats an earlier one is skipped (task i is made from seed i, and a generator may make
-    one question from several seeds), so no question weighs twice in pass@k. The prompt, not the
-    question alone: a template may show meta columns next to a generic question. Looks at most
-    ``10 * count + 1000`` indices.
+    (``render``, the env's ``make_prompt``; else the question text; stripped) differ, and the ids of
+    the tasks skipped among them (id: :data:`REPEATED_QUESTION`): an index whose prompt repeats an
+    earlier one is skipped (task i is made from seed i, and a generator may make one question from
+    several seeds), so no question weighs twice in pass@k. The prompt, not the question alone: a
+    template may show meta columns next to a generic question; but a prompt that varies for one task
+    (a random few-shot example, :func:`~rlvr.trainers.config.steady_render`) would make every task
+    distinct, so then the question text. Looks at most ``10 * count + 1000`` indices.
 
     Raises:
         BenchmarkDataError: the generator makes fewer distinct questions there.
     """
+    from rlvr.trainers.config import steady_render  # (plain Python: no torch)
+
     limit = 10 * count + 1000
+    render = steady_render(render, source)[0]
     tasks: list[Task] = []
+    skipped: dict[str, str] = {}
     seen: set[str] = set()
     i = 0
     while len(tasks) < count and i < limit:
@@ -654,13 +665,15 @@ def _distinct_generated(bench: Benchmark, source: Any, count: int, render: Any =
         if key not in seen:
             seen.add(key)
             tasks.append(task)
+        else:  # (a completions file may name it: it is ignored with this reason, not an unknown id)
+            skipped[task.id] = REPEATED_QUESTION
         i += 1
     if len(tasks) < count:
         raise BenchmarkDataError(
             f"benchmark {bench.name!r}: {bench.env_id} makes only {len(tasks)} distinct questions in its tasks "
             f"0..{limit - 1}, fewer than the benchmark's size={count}; register it with a smaller size= (or "
             "env_kwargs that make more questions)")
-    return tasks
+    return tasks, skipped
 
 
 def _user_task_count(bench: Benchmark, available: int | None, data: str | None) -> int:
@@ -796,8 +809,9 @@ def load_benchmark(
         env = rlvr.make(bench.env_id, **kwargs).unwrapped
         count = _user_task_count(bench, env.source.size, data)
         fp = env.source.fingerprint()
+        skipped: dict[str, str] = {}
         if env.source.size is None:  # endless: its first `size` distinct questions (see _distinct_generated)
-            every = _distinct_generated(bench, env.source, count, getattr(env, "make_prompt", None))
+            every, skipped = _distinct_generated(bench, env.source, count, getattr(env, "make_prompt", None))
             fp = dict(fp, selection=DISTINCT_SELECTION)
             # the env runs exactly these: an episode's `{"index": t}` (t: the task's place in `every`,
             # as evaluation, --limit, resume and scoring number them) is task `every[t]`, not the
@@ -808,7 +822,7 @@ def load_benchmark(
         tasks = every[:limit] if limit else every
         if bench.kind == "code":
             _check_code_tests(bench, tasks, f"env {bench.env_id}" if data is None else f"--data {data!r}")
-        return LoadedBenchmark(bench, env, tasks, None, fp, all_ids=[t.id for t in every])
+        return LoadedBenchmark(bench, env, tasks, None, fp, skipped, all_ids=[t.id for t in every])
     if data is not None:
         rows, fp = load_local(str(data), bench.split)
         where = f"--data {data!r}"

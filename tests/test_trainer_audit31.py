@@ -352,3 +352,148 @@ def test_too_few_distinct_questions_names_the_envs_own_settings(tmp_path):
     with pytest.raises(ConfigError, match=r"only 3 distinct questions") as error:
         Trainer(make_config(tmp_path, "env.id=rlvr/Audit31Three-v0", "env.kwargs={}", "eval.num_tasks=5"))
     assert "digits" not in str(error.value)
+
+
+# ------------------------------------------------------------------------------------ review of audit 31, round 2
+
+
+def _drawing_run(trainer):
+    """Train ``trainer`` to its end; the task indices of each generation round, its data position
+    and skip count, and its summary."""
+    seen = []
+    collect = trainer.collector.collect
+    trainer.collector.collect = lambda tasks, *a, **k: seen.append([t["index"] for t in tasks]) or collect(tasks, *a, **k)
+    summary = trainer.train()
+    trainer.close()
+    return seen, trainer.task_counter, trainer.heldout_skipped, summary
+
+
+_GROWN = ("eval.before=false", "algorithm.dynamic_sampling=false", "train.batch_groups=8", "log.save_every=1")
+
+
+@pytest.mark.parametrize("before", [0, 30])
+def test_resuming_with_more_heldout_questions_skips_the_new_ones_from_then_on(tmp_path, capsys, before):
+    import shutil
+
+    _one_step_run(tmp_path / "a", f"eval.num_tasks={before}", "algorithm.dynamic_sampling=false", "train.batch_groups=8")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    capsys.readouterr()
+    tr = Trainer(make_config(tmp_path / "a", "train.total_steps=3", "eval.num_tasks=50", *_GROWN), resume=True)
+    err = capsys.readouterr().err
+    assert f"{50 - before} of the 50 questions evaluated now were not held out of training" in err
+    assert "training skips them from step 2 on (summary: heldout_since_step)" in err
+    seen, counter, skipped, summary = _drawing_run(tr)
+    held = {question(tr, i, eval_env=True) for i in tr.eval_indices}
+    assert len(held) == 50 and not {question(tr, i) for batch in seen for i in batch} & held
+    assert summary["heldout_since_step"] == 2 and summary["heldout_questions"] == 50
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["heldout_since_step"] == 2
+    # the grown set is the run's own from then on: a resume with unchanged settings draws what the
+    # uninterrupted run drew, and keeps the step the set grew at
+    Trainer(make_config(tmp_path / "b", "train.total_steps=2", "eval.num_tasks=50", *_GROWN), resume=True).train()
+    capsys.readouterr()
+    again = Trainer(make_config(tmp_path / "b", "train.total_steps=3", "eval.num_tasks=50", *_GROWN), resume=True)
+    assert "were not held out" not in capsys.readouterr().err
+    seen_b, counter_b, skipped_b, summary_b = _drawing_run(again)
+    assert seen_b == seen[-1:] and (counter_b, skipped_b) == (counter, skipped)
+    assert summary_b["heldout_since_step"] == 2
+
+
+def test_a_resume_with_unchanged_heldout_settings_reports_no_heldout_since_step(tmp_path, capsys):
+    _one_step_run(tmp_path, "eval.num_tasks=30")
+    capsys.readouterr()
+    tr = Trainer(make_config(tmp_path, "train.total_steps=2", "eval.num_tasks=30", "eval.before=false"), resume=True)
+    summary = tr.train()
+    tr.close()
+    assert "heldout_since_step" not in summary and "held out of training by" not in capsys.readouterr().err
+
+
+def _random_shots(task):
+    import random
+
+    return f"Example: {random.choice(['1+1=2', '2+5=7', '3+3=6', '4+0=4'])}\n{task.question}"
+
+
+def test_a_prompt_drawn_at_random_is_keyed_by_its_question_text(tmp_path, capsys):
+    from rlvr.trainers.config import distinct_tasks, question_key, steady_render
+
+    rows = [{"question": f"{i % 20}+0=", "answer": str(i % 20)} for i in range(40)]  # rows 32..39 ask what 12..19 ask
+    rlvr.register("rlvr/Audit31Shots-v0", dataset=rows, prompt=_random_shots,
+                  verifier=lambda gold, c: float(c.strip() == gold), force=True)
+    tr = Trainer(make_config(tmp_path, "env.id=rlvr/Audit31Shots-v0", "env.kwargs={}", "eval.num_tasks=8"))
+    try:
+        assert "differs between renderings of the same task" in capsys.readouterr().err
+        assert tr.eval_indices == list(range(32, 40))
+        drawn = {tr._next_task()["index"] for _ in range(200)}
+        assert drawn == set(range(12)) | set(range(20, 32))  # rows 12..19 ask held-out questions
+    finally:
+        tr.close()
+    env = rlvr.make("rlvr/Audit31Shots-v0").unwrapped
+    assert steady_render(env.make_prompt, env.source)[0] is None
+    # distinct_tasks on its own: rows 20..39 repeat rows 0..19, however the prompt is drawn
+    indices, keys = distinct_tasks(env.source, 0, 40, stop=40, render=env.make_prompt)
+    assert indices == list(range(20)) and keys == [question_key(env.source.get(i)) for i in range(20)]
+
+
+def test_a_procedural_benchmark_with_a_prompt_drawn_at_random_is_distinct_questions():
+    rlvr.register("rlvr/Audit31GapShots-v0", generator=lambda rng: {"question": f"{int(rng.integers(6))}+0=", "answer": "0"},
+                  prompt=_random_shots, verifier=lambda gold, completion: float(completion.strip() == gold), force=True)
+    register_benchmark("audit31-gap-shots", "rlvr/Audit31GapShots-v0", size=6, force=True)
+    questions = [t.question for t in load_benchmark("audit31-gap-shots").tasks]
+    assert sorted(questions) == [f"{i}+0=" for i in range(6)]
+    register_benchmark("audit31-gap-shots", "rlvr/Audit31GapShots-v0", size=7, force=True)
+    with pytest.raises(BenchmarkDataError, match="makes only 6 distinct questions"):
+        load_benchmark("audit31-gap-shots")
+
+
+def test_a_checkpoint_keyed_by_question_text_is_compared_by_question_text(tmp_path, capsys):
+    import hashlib
+    import shutil
+
+    import torch
+
+    _one_step_run(tmp_path / "a", "eval.num_tasks=30")
+    made = Trainer(make_config(tmp_path / "probe", "eval.num_tasks=30"))
+    made.close()
+    path = latest_checkpoint(tmp_path / "a") / "trainer_state.pt"
+    state = torch.load(path, weights_only=False)
+    # what a75eb59 wrote: digests of the question text, and no record of what the keys digest
+    state["heldout_keys"] = sorted(hashlib.sha256(question(made, i, eval_env=True).encode()).hexdigest()[:32]
+                                   for i in made.eval_indices)
+    for key in ("heldout_key", "heldout_since_step"):
+        state.pop(key, None)
+    torch.save(state, path)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    capsys.readouterr()
+    # the same 30 questions: all held out since step 1
+    tr = Trainer(make_config(tmp_path / "a", "train.total_steps=2", "eval.num_tasks=30", "eval.before=false"), resume=True)
+    tr.close()
+    assert tr.heldout_since_step is None and len(tr.heldout_keys) == 30
+    assert "keyed held-out questions by their question text" in capsys.readouterr().err
+    # 50: the 20 new ones only from the resumed step on
+    tr = Trainer(make_config(tmp_path / "b", "train.total_steps=2", "eval.num_tasks=50", "eval.before=false"), resume=True)
+    assert "20 of the 50 questions evaluated now were not held out" in capsys.readouterr().err
+    summary = tr.train()
+    tr.close()
+    assert summary["heldout_since_step"] == 2 and summary["heldout_questions"] == 50
+
+
+def test_completions_for_a_procedural_benchmarks_repeated_questions_are_ignored_with_the_reason(tmp_path):
+    from rlvr.benchmarks import evaluate_completions
+
+    REPEATED_QUESTION = "repeats an earlier question"
+    register_benchmark("audit31-add60", "rlvr/Arithmetic-v0", size=60, env_kwargs={"format": "compact", "digits": 1},
+                       force=True)
+    loaded = load_benchmark("audit31-add60")
+    listed = {t.id for t in loaded.tasks}
+    assert loaded.skipped and set(loaded.skipped.values()) == {REPEATED_QUESTION}
+    assert not set(loaded.skipped) & listed
+    env = rlvr.make("rlvr/Arithmetic-v0", format="compact", digits=1).unwrapped
+    path = tmp_path / "completions.jsonl"
+    # tasks 0..59 as the generator numbers them, as the docs used to say to write them
+    path.write_text("".join(json.dumps({"task_id": env.source.get(i).id, "completion": str(env.source.get(i).answer)})
+                            + "\n" for i in range(60)))
+    result = evaluate_completions("audit31-add60", str(path), str(tmp_path / "out"), ks=[1], progress=False,
+                                  verbose=False)
+    repeats = sum(env.source.get(i).id in loaded.skipped for i in range(60))
+    assert repeats and result["counts"]["samples"] == 60 - repeats
+    assert any(f"that audit31-add60 skips ({REPEATED_QUESTION})" in w for w in result["warnings"])

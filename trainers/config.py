@@ -47,6 +47,8 @@ __all__ = [
     "check_task_ranges",
     "MAX_HELDOUT_SKIPS",
     "HELDOUT_KEY",
+    "QUESTION_TEXT_KEY",
+    "steady_render",
     "question_key",
     "distinct_tasks",
 ]
@@ -450,6 +452,35 @@ MAX_HELDOUT_SKIPS = 1000
 #: What :func:`question_key` digests, recorded in checkpoints: keys of a checkpoint that has none
 #: digest the question text alone (they were made so before the prompt was keyed).
 HELDOUT_KEY = "prompt"
+#: What the keys digest when the prompt cannot be keyed (:func:`steady_render`) or there is no
+#: prompt to render: the question text alone, as checkpoints without a ``heldout_key`` did.
+QUESTION_TEXT_KEY = "question"
+
+
+def steady_render(render: Callable[[Any], str] | None, source: Any, start: int = 0, *,
+                  tasks: int = 3, times: int = 4) -> tuple[Callable[[Any], str] | None, str]:
+    """``(render, "")`` when ``render`` (an env's ``make_prompt``) makes the same prompt every time
+    for the same task, else ``(None, why)``: a prompt drawn at random (a random few-shot example)
+    gives one question a different key each time, so held-out questions would never match the
+    training tasks that ask them; such an env is keyed by its question text instead. Checked on
+    the first ``tasks`` tasks of ``source`` from ``start`` (those of a finite source that exist),
+    each rendered ``times`` times: with 4 random examples, a random prompt passes by chance with
+    probability (1/4)^9. A task that ``render`` refuses is left out of the check."""
+    if render is None or not callable(getattr(source, "get", None)):
+        return render, ""
+    size = getattr(source, "size", None)
+    stop = start + tasks if size is None else min(start + tasks, size)
+    for i in range(start, stop):
+        try:
+            task = source.get(i)
+            first = render(task)
+            others = [render(task) for _ in range(times - 1)]
+        except Exception:  # (question_key falls back to the question text for it anyway)
+            continue
+        if any(other != first for other in others):
+            return None, (f"the prompt of task {i} differs between renderings of the same task (drawn at random, "
+                          "e.g. a random few-shot example), so questions are compared by their question text")
+    return render, ""
 
 
 def question_key(task: Any, render: Callable[[Any], str] | None = None) -> str:
@@ -481,11 +512,13 @@ def distinct_tasks(source: Any, start: int, count: int, *, stop: int | None = No
     one already taken is skipped. ``stop``: a finite range (take what it has). Without one (an
     endless procedural source) the search looks at most ``10 * count + 1000`` indices.
     ``settings``: the env's difficulty settings, named in the error as the way to more questions.
+    A ``render`` whose prompts vary for one task (:func:`steady_render`) is not used.
 
     Raises:
         ConfigError: an endless source that gives fewer than ``count`` distinct questions there.
     """
     limit = stop if stop is not None else start + 10 * count + 1000
+    render = steady_render(render, source, start)[0]
     indices: list[int] = []
     keys: list[str] = []
     seen: set[str] = set()

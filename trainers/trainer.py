@@ -48,7 +48,7 @@ import shutil
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
@@ -60,7 +60,8 @@ from rlvr.trainers.checkpoint import (
     rng_state, save_checkpoint, set_rng_state,
 )
 from rlvr.trainers.config import (
-    HELDOUT_KEY, MAX_HELDOUT_SKIPS, Config, ConfigError, check_task_ranges, config_to_dict, distinct_tasks, question_key,
+    HELDOUT_KEY, MAX_HELDOUT_SKIPS, QUESTION_TEXT_KEY, Config, ConfigError, check_task_ranges, config_to_dict,
+    distinct_tasks, question_key, steady_render,
 )
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
 from rlvr.trainers.engine import SamplingParams
@@ -229,6 +230,9 @@ def _lr_lambda(kind: str, warmup: int, total: int) -> Callable[[int], float]:
 #: Statistics of :func:`~.losses.policy_loss` that are maxima: a batch's is its micro-batches' largest.
 _MAX_STATS = frozenset({"ratio_max"})
 
+#: How a resume names what held-out keys digest (a checkpoint's ``heldout_key``)
+_KEY_WORDS = {HELDOUT_KEY: "the prompt the model sees", QUESTION_TEXT_KEY: "their question text"}
+
 
 def _turn_lengths(t: Trajectory) -> list[int]:
     """Tokens the model sampled in each turn."""
@@ -341,8 +345,11 @@ class Trainer:
         self._train_source: Any = None
         self._eval_source: Any = None
         #: the training env's ``make_prompt``: held-out and training tasks are both keyed by the prompt
-        #: it shows (:func:`~.config.question_key`), so the two sets compare
+        #: it shows (:func:`~.config.question_key`), so the two sets compare. None (keys digest the
+        #: question text) when the env has none or its prompts vary for one task (:func:`~.config.steady_render`)
         self._render: Callable[[Any], str] | None = None
+        #: the training env's ``make_prompt`` as it is (a checkpoint's prompt keys are compared with it)
+        self._prompt: Callable[[Any], str] | None = None
         #: the evaluation env's difficulty settings (a procedural env's ``difficulty_keys``), named
         #: when its generator makes too few distinct questions
         self._eval_settings: tuple[str, ...] = ()
@@ -441,7 +448,10 @@ class Trainer:
         env = self._probe_env(self.collector, self.cfg.env.id, "env.kwargs", self.cfg.env.kwargs)
         self._train_source = getattr(env.unwrapped, "source", None)
         render = getattr(env.unwrapped, "make_prompt", None)
-        self._render = render if callable(render) else None
+        self._prompt = render if callable(render) else None
+        self._render, why = steady_render(self._prompt, self._train_source)
+        if why and self.cfg.eval.num_tasks:
+            say(f"eval: held-out questions of {self.cfg.env.id}: {why}")
         size = getattr(getattr(env.unwrapped, "source", None), "size", None)
         if size is not None and self.cfg.env.train_offset >= size:
             raise ConfigError(f"env.train_offset ({self.cfg.env.train_offset}) must be below the dataset's size ({size})")
@@ -1082,7 +1092,7 @@ class Trainer:
             "eval_holdout": self.eval_holdout,  # the training pool, which a resume must not change
             "heldout_keys": sorted(self.heldout_keys),  # the questions training skips, likewise
             "heldout_skipped": self.heldout_skipped,
-            "heldout_key": HELDOUT_KEY,  # what the keys digest (a checkpoint without it: the question text)
+            "heldout_key": self._key_kind,  # what the keys digest (a checkpoint without it: the question text)
             "heldout_since_step": self.heldout_since_step,
             "dataset_size": self.dataset_size,  # the data a resume must find again (or be allowed to change)
             "env_fingerprint": self.env_fingerprint,
@@ -1180,29 +1190,8 @@ class Trainer:
                     "on); evaluate on other data (eval.env_kwargs, e.g. {split: test}), or resume with eval.num_tasks=0")
             if self.cfg.eval.num_tasks:
                 self._set_held_out()
-        keys = state.get("heldout_keys")  # (None: a checkpoint from before questions were compared)
-        if keys is not None and state.get("heldout_key") != HELDOUT_KEY:  # digests of the question text alone
-            if frozenset(keys) != self.heldout_keys:
-                say(f"resume: {ckpt.name} compared held-out questions by their text; they are now compared by the "
-                    f"prompt the model sees, so training skips the {len(self.heldout_keys)} questions of the current "
-                    "evaluation settings")
-            keys = None
-        elif keys is None and self.heldout_keys:
-            say(f"resume: {ckpt.name} predates held-out questions (it records none), so steps 1..{self.step_count} "
-                f"may have trained on some of the {len(self.heldout_keys)} questions evaluated now; training skips "
-                f"them from step {self.step_count + 1} on (summary: heldout_since_step)")
-            self.heldout_since_step = self.step_count + 1
-        if keys is not None:
-            keys = frozenset(keys)
-            new = len(self.heldout_keys - keys)
-            if keys != self.heldout_keys:
-                say(f"resume: training keeps skipping the run's {len(keys)} held-out questions" + (
-                    f"; the evaluation settings changed, and {new} of the questions evaluated now were not held "
-                    "out of training" if new else ""))
-            self.heldout_keys = keys
+        self._resume_heldout(state, ckpt.name)
         self.heldout_skipped = int(state.get("heldout_skipped") or 0)
-        if state.get("heldout_since_step") is not None:
-            self.heldout_since_step = int(state["heldout_since_step"])
         self._last_saved = self.step_count
         self.resumed_from = ckpt
         row = state.get("row")
@@ -1210,6 +1199,60 @@ class Trainer:
             self._resumed_row, self._resumed_eval_due = dict(row), bool(state.get("row_eval_due"))
             self._row, self._row_eval_due = dict(row), self._resumed_eval_due
         self._check_task_ranges()
+
+    def _resume_heldout(self, state: Mapping[str, Any], name: str) -> None:
+        """The held-out questions training skips on resume: the checkpoint's and those evaluated now
+        (:attr:`heldout_keys`), so a lower ``eval.num_tasks`` still skips what the run skipped and a
+        higher one (or evaluation added to a run that had none) skips its new questions too. A question
+        evaluated now that the checkpoint did not hold out may have been trained on before: it is
+        skipped from the resumed step on, which :attr:`heldout_since_step` records (the latest such
+        step; checkpoints keep it). With unchanged settings the set is the run's own, so the resumed
+        run draws what the uninterrupted one did. Keys made another way (the question text, by a
+        checkpoint without ``heldout_key`` or of an env whose prompts vary) are compared by making the
+        current questions' keys that way; the run's other questions cannot be made out then, so
+        training skips those evaluated now."""
+        keys = state.get("heldout_keys")  # (None: a checkpoint from before questions were compared)
+        since = state.get("heldout_since_step")
+        since = None if since is None else int(since)
+        current, step = self.heldout_keys, self.step_count
+        if keys is None:
+            if current:
+                say(f"resume: {name} predates held-out questions (it records none), so steps 1..{step} may have "
+                    f"trained on some of the {len(current)} questions evaluated now; training skips them from step "
+                    f"{step + 1} on (summary: heldout_since_step)")
+                since = step + 1
+            self.heldout_since_step = since
+            return
+        keys, kind = frozenset(keys), state.get("heldout_key") or QUESTION_TEXT_KEY
+        if kind == self._key_kind:
+            new = len(current - keys)
+            self.heldout_keys = keys | current
+            if keys - current:
+                say(f"resume: training keeps skipping the run's {len(keys)} held-out questions, "
+                    f"{len(keys - current)} of them not evaluated now")
+        else:
+            new = sum(key not in keys for key in self._heldout_keys_as(kind))
+            say(f"resume: {name} keyed held-out questions by {_KEY_WORDS.get(kind, kind)}, this run keys them by "
+                f"{_KEY_WORDS[self._key_kind]}; training skips the {len(current)} questions evaluated now")
+        if new:
+            say(f"resume: {new} of the {len(current)} questions evaluated now were not held out of training by {name} "
+                f"(it held out {len(keys)}: the evaluation settings changed), so steps 1..{step} may have trained on "
+                f"them; training skips them from step {step + 1} on (summary: heldout_since_step)")
+            since = step + 1
+        self.heldout_since_step = since
+
+    @property
+    def _key_kind(self) -> str:
+        """What this run's held-out keys digest (:data:`~.config.HELDOUT_KEY` or
+        :data:`~.config.QUESTION_TEXT_KEY`), recorded in checkpoints."""
+        return HELDOUT_KEY if self._render is not None else QUESTION_TEXT_KEY
+
+    def _heldout_keys_as(self, kind: str) -> list[str]:
+        """The keys of the questions evaluated now made the ``kind`` way (a checkpoint's)."""
+        if not callable(getattr(self._eval_source, "get", None)):
+            return []
+        render = self._prompt if kind == HELDOUT_KEY else None
+        return [question_key(self._eval_source.get(i), render) for i in self.eval_indices]
 
     # -------------------------------------------------------------- the loop
 

@@ -167,8 +167,12 @@ def supervised_warmup(
 
     collector = RolloutCollector(_Probe(), lambda: env, tokenizer, chat_template=chat_template)
     # a pool of examples, cycled: making tasks costs more than a tiny model's training step
+    from rlvr.trainers.config import steady_render
+
+    # keyed as the trainer keys them: by question text when the env's prompt is drawn at random
+    render = steady_render(getattr(env.unwrapped, "make_prompt", None), env.unwrapped.source)[0]
     indices, skipped = pool_indices(env.unwrapped.source, warmup_task_range(steps, batch_size, offset=offset, pool_size=pool_size),
-                                    exclude, getattr(env.unwrapped, "make_prompt", None))
+                                    exclude, render)
     pool = len(indices)
     data = _examples(env, collector, tokenizer, indices, mistake, mistake_rate, seed)
     data = [data[k % pool] for k in range(steps * batch_size)]
