@@ -314,12 +314,13 @@ def test_a_row_after_a_side_ending_in_words_is_still_checked():
     assert v.steps == [1.0, 0.0] and "40 * 5 = 210" in v.reason
 
 
-# (g2) a chain naming two units, its continued rows included, is a conversion
+# (g2) a chain naming two units, its continued rows included, is a conversion (audit 31c: a link
+# between a side with a unit and one without holds in either unit, so the true ones below earn credit)
 
 @pytest.mark.parametrize("text, steps", [
-    ("\\begin{aligned}\n2 \\text{ h} &= 2 \\times 60 \\\\\n&= 120 \\text{ min}\n\\end{aligned}", [None, None, None, None]),
+    ("\\begin{aligned}\n2 \\text{ h} &= 2 \\times 60 \\\\\n&= 120 \\text{ min}\n\\end{aligned}", [None, 1.0, 1.0, None]),
     ("\\begin{aligned}\n\\$12 \\times 3 &= \\$36 \\\\\n&= 3600 \\text{ cents}\n\\end{aligned}", [None, 1.0, 1.0, None]),
-    ("$2 \\text{ h} = 2 \\times 60 = 120 \\text{ min}$", [None]),
+    ("$2 \\text{ h} = 2 \\times 60 = 120 \\text{ min}$", [1.0]),
 ])
 def test_an_aligned_conversion_is_no_false_claim(text, steps):
     v = _steps(text)
@@ -375,3 +376,102 @@ def test_a_congruence_with_a_huge_power_is_checked(text, steps):
 def test_two_true_huge_congruences_each_earn_credit():
     v = _steps("$2^{5000} = 1 \\pmod 3$\n$2^{6000} = 1 \\pmod 3$")
     assert v.correct and v.steps == [1.0, 1.0]
+
+
+# -- audit 31c: regressions of rules 6, round 3 --------------------------------------------------
+
+# (h1) a unit conversion after a computation no longer hides a false computation: in a chain naming
+# two units of one dimension a side without a unit is checked against each of them
+
+@pytest.mark.parametrize("text", [
+    "4 * 3 = 13 dollars = 1300 cents",
+    "She runs 3 * 20 = 61 minutes = 3660 seconds.",
+    "$3 \\times 4 + 0.5 = 12.6 \\text{ kg} = 12600 \\text{ g}$",
+    "$7 \\times 8 = 57 \\text{ cm} = 0.57 \\text{ m}$",
+    "$$\\begin{aligned} \\text{Cost} &= 12 \\times 3 \\\\ &= 37 \\text{ dollars} \\\\ &= 3700 \\text{ cents} \\end{aligned}$$",
+    "$$\\begin{aligned} 2 \\text{ h} &= 2 \\times 60 \\\\ &= 121 \\text{ min} \\end{aligned}$$",
+])
+def test_a_false_computation_before_a_true_conversion_still_fails(text):
+    v = _steps(text)
+    assert v.steps == [0.0] and not v.correct
+
+
+@pytest.mark.parametrize("text", [
+    "$$\\begin{aligned} 2 \\text{ h} &= 2 \\times 60 \\\\ &= 120 \\text{ min} \\end{aligned}$$",
+    "$7 \\times 8 = 56 \\text{ cm} = 0.56 \\text{ m}$",
+    "$1 \\text{ h} = 60 \\text{ min} = 60 \\times 60 = 3600 \\text{ s}$",  # 3600 is 60 min in seconds
+    "4 * 3 = 12 dollars = 1200 cents",
+    "He earns 15 * 40 = <<15*40=600>>600 dollars a week.\nHe saves 600 - 450 = <<600-450=150>>150 dollars.",
+])
+def test_a_side_without_a_unit_holds_in_either_unit_of_its_chain(text):
+    v = _steps(text)
+    assert v.correct and set(v.steps) - {None} == {1.0}
+
+
+def test_a_side_without_a_unit_is_checked_against_each_unit_of_its_chain():
+    v = _steps("$1 \\text{ h} = 60 \\text{ min} = 60 \\times 61 = 3600 \\text{ s}$")
+    assert v.steps == [0.0] and "60 \\text{ min} = 60 \\times 61" in v.reason
+
+
+# (h2) a price or rate times a quantity with a unit is checked by its numbers, as before rules 6
+
+@pytest.mark.parametrize("text, steps", [
+    ("$\\$3 \\times 4 \\text{ lb} = \\$13$", [0.0]),
+    ("$\\$3 \\times 4 \\text{ lbs} = \\$12$", [1.0]),
+    ("$\\$8 \\times 3 \\text{ hours} = \\$25$", [0.0]),
+    ("$\\$2.50 \\times 6 \\text{ gallons} = \\$16$", [0.0]),
+    ("$25 \\times 8 \\text{ weeks} = \\$201$", [0.0]),
+    ("Distance $= 60 \\times 3 \\text{ h} = 200 \\text{ miles}$", [0.0]),
+    ("Distance $= 60 \\times 3 \\text{ h} = 180 \\text{ miles}$", [1.0]),
+    ("$\\$4 \\times 3 = €13$", [0.0]),  # a computation between currencies is still one
+])
+def test_a_rate_times_a_quantity_is_checked_by_its_numbers(text, steps):
+    assert _steps(text).steps == steps
+
+
+@pytest.mark.parametrize("text", [
+    "$\\frac{\\pi}{3} \\text{ rad} = 60^\\circ$", "$\\$13 = €12$", "$111^\\circ = \\frac{111\\pi}{180} \\text{ rad}$",
+])
+def test_one_number_in_another_system_of_its_quantity_is_no_claim(text):
+    v = _steps(text)
+    assert v.correct and v.steps == [None]
+
+
+# (h3) a side mixing sizes of one dimension makes no claim (its numbers are no measure of it)
+
+@pytest.mark.parametrize("text", [
+    "$50 \\text{ cm} \\times 2 \\text{ m} = 1 \\text{ m}^2$",
+    "$$\\begin{aligned} \\text{Total} &= 3 \\times 4 \\text{ kg} + 500 \\text{ g} \\\\ &= 12 \\text{ kg} + 500 \\text{ g} \\\\ &= 12.5 \\text{ kg} \\end{aligned}$$",
+])
+def test_a_side_mixing_sizes_of_one_dimension_is_no_claim(text):
+    v = _steps(text)
+    assert v.correct and v.steps == [None]
+
+
+# (h4) a congruence is checked only modulo a number below 2^64, once per side, in bounded time
+
+@pytest.mark.parametrize("text, steps", [
+    ("$2^{100} = 1 \\pmod{2^{64}+1}$", [None]), ("$2^{100} = 1 \\pmod{3^{2000}-2}$", [None]),
+    ("$2^{100} = 68719476736 \\pmod{18446744073709551615}$", [1.0]),  # 2^64 - 1: the largest modulus
+    ("$2^{100} = 976371285 \\pmod{10^{9}+7}$", [1.0]), ("$2^{100} = 976371286 \\pmod{10^{9}+7}$", [0.0]),
+])
+def test_a_congruence_needs_a_modulus_below_two_to_the_64(text, steps):
+    assert _steps(text).steps == steps
+
+
+def _huge_congruences(modulus):
+    """Seconds to check 400 KB of congruences between sums of powers with 3833-bit exponents."""
+    side = "+".join(["5^{7^{1365}}"] * 55)
+    text = "\n".join(f"{side} = {side}+{k} \\pmod{{{modulus}}}" for k in range(300))
+    t0 = time.perf_counter()
+    v = _steps((text * 200)[:400_000])
+    assert not v.correct  # a line past the first 200 is not read (and `side + k` is false anyway)
+    return time.perf_counter() - t0
+
+
+def test_many_lines_of_huge_congruences_are_read_quickly():
+    # measured against the same text with a modulus that is a variable (no claim, no powers taken),
+    # so that a busy machine does not fail it; before, one line took ~16 s with `3^2000-2`
+    reading = _huge_congruences("x")
+    assert _huge_congruences("3^2000-2") < 3 * reading + 2  # too large a modulus: no claim
+    assert _huge_congruences("2^{61}-1") < 3 * reading + 3  # checked, within the solution's exponent bits

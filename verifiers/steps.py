@@ -64,12 +64,16 @@ What a claim is:
   stuck to a number is its unit, `\\$36` dollars): a link between units of one dimension of different
   sizes is a conversion, checked exactly (`4 \\times 25 \\text{ cm} = 1 \\text{ m}` holds, `= 2 \\text{ m}`
   and `5 \\times 3 \\text{ kg} = 16 \\text{ g}` fail; a side that is no exact rational number makes no
-  claim); between powers of one dimension the numbers are compared (`6 \\times 4 \\text{ m} = 25
-  \\text{ m}^2` fails: the unit is written on the last factor only); between other units (degrees and
-  radians) there is no claim. A chain that names two different units, its continued rows included,
-  is a conversion: there a link between a side with a unit and one without is no claim (`2 \\text{ h}
-  &= 2 \\times 60 \\\\ &= 120 \\text{ min}`), while links between unitless sides or sides in the same unit
-  are. Elsewhere a unit on one side only (`3 \\cdot 4 = 12 \\text{ cm}`) or the same on both is checked.
+  claim); between units of other kinds or powers the numbers are compared, as a unit is often
+  written on one factor only (`6 \\times 4 \\text{ m} = 25 \\text{ m}^2`, `\\$3 \\times 4 \\text{ lb} = \\$13`
+  and `60 \\times 3 \\text{ h} = 200 \\text{ miles}` fail), but one number against one number in another
+  system of the same quantity (degrees and radians, two currencies: `\\frac{\\pi}{3} \\text{ rad} =
+  60^\\circ`, `\\$13 = €12`) is no claim. In a chain that names two units of one dimension, its
+  continued rows included, a link between a side with a unit and one without holds when the
+  unitless value is the other side's number or its quantity in another unit of that dimension the
+  chain names (`2 \\text{ h} &= 2 \\times 60 \\\\ &= 120 \\text{ min}` holds; `4 \\times 3 = 13 \\text{ dollars}
+  = 1300 \\text{ cents}` fails: 12 is neither 13 nor 1300). Elsewhere a unit on one side only (`3 \\cdot 4
+  = 12 \\text{ cm}`) or the same on both is checked by the numbers.
 - A side with a modulus note (`\\pmod{5}`, `\\bmod`, `\\mod`, `(\\mathrm{mod}\\ 7)`, `\\text{mod}`, "mod")
   states a congruence, not an equality: the links touching it are no equalities, the chain's other
   links are (`2^{10} = 1024 = 4 \\pmod{5}` claims `2^{10} = 1024`). A last side that ends with the
@@ -79,7 +83,10 @@ What a claim is:
   is false, `1024 = 4 \\pmod{5}` holds). A side too large to evaluate exactly that is built from
   integers with `+`, `-`, products, brackets and powers is evaluated modulo n (`7^{2023} = 9 \\pmod{10}`
   fails); a power's exponent must still be evaluated exactly (`2^{10^{10^{5}}}` makes no claim), and a
-  fraction, factorial or function in such a side makes none either. Any other side with a note (`\\bmod`, "mod", a variable) is
+  fraction, factorial or function in such a side makes none either. The modulus must be a positive
+  integer below 2^64 (`\\pmod{10^{9}+7}`; `\\pmod{3^{2000}-2}` makes no claim), and the powers of one
+  solution's congruences may take 2,000,000 exponent bits in all (a congruence after that makes no
+  claim), so that their work stays small. Any other side with a note (`\\bmod`, "mod", a variable) is
   no claim. `a \\equiv b \\pmod{n}` is not read (`\\equiv` splits chains).
 - `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
   links of the same chain are. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
@@ -134,6 +141,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from fractions import Fraction
+from contextvars import ContextVar
 
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import decimal_places, exact_value, has_symbols
@@ -157,8 +165,10 @@ RULES_VERSION = 6  # 3: a repeated claim (however spelled) counts once, a claim 
 # around `=` or a `\tag`/`\checkmark` after them are read, a line or row starting with `=` continues the
 # chain before it (only a row's main chain, from a side that is all of its end, no word after it; not over a label or
 # text), LaTeX spaces are spaces everywhere, an `&` not at a relation starts a column, a link between
-# different units is a conversion (checked exactly within a dimension), `a = b \pmod{n}` between
-# integers is checked as a congruence, by remainders when a power is too large to build (another
+# units of one dimension is a conversion (checked exactly; a unitless side in a chain naming two
+# such units holds in either), one number in another system of its quantity (degrees and radians,
+# two currencies) is no claim, other units compare by their numbers, `a = b \pmod{n}` between
+# integers is checked as a congruence (n < 2^64), by remainders when a power is too large to build (another
 # side with a modulus note is no claim), `\equiv` splits chains, and an exactly true claim respelled
 # with trailing zeros (`1/4 = 0.250`) is the same claim
 
@@ -238,7 +248,7 @@ _MOD_NOTE_RE = re.compile(r"\\[pb]?mod(?![A-Za-z])|(?<![A-Za-z])mod(?:ulo)?(?![A
 #: A modulus note ending a side, with its modulus (in one of the groups): `\\pmod{5}`, `\\pmod 5`,
 #: `\\mod 7`, `(\\mathrm{mod}\\ 7)`, `(\\text{mod } 7)`, `(mod 7)`. (`\\bmod` alone is the operation.)
 _MOD_TAIL_RE = re.compile(
-    r"(?:\\pmod|\\mod(?![A-Za-z]))\s*+(?:\{([^{}]{1,40})\}|(\d{1,40}))\s*$"
+    r"(?:\\pmod|\\mod(?![A-Za-z]))\s*+(?:\{((?:[^{}]|\{[^{}]{0,20}\}){1,40})\}|(\d{1,40}))\s*$"
     r"|\(\s*+(?:\\(?:text|mathrm|operatorname|rm)\s*+\{\s*+mod\s*+\}|\\b?mod(?![A-Za-z])|mod(?![A-Za-z]))"
     r"\s*+(?:\{([^{}]{1,40})\}|([^(){}]{1,40}))\)\s*$")
 #: A maths delimiter `\\[` `\\]` `\\(` `\\)` left in a piece (`_math_pieces` cuts at pairs): its pair is on
@@ -656,7 +666,7 @@ def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
 
 #: A claim as it is found (`_all_claims`): its left and right sides, the unit each names (`_unit`) and
 #: the units its chain names (shared by a chain and every row continuing it, so it grows as they are
-#: read; None for a claim outside any chain: a GSM8K annotation, a congruence). See `_stated`.
+#: read; None for a claim outside any chain: a GSM8K annotation, a congruence). See `_other_units`.
 Claim = tuple[str, str, "Unit | None", "Unit | None", "dict[Unit, None] | None"]
 #: What a row starting with `=` continues (`_chain_claims`): the last side, its unit and its chain's units.
 Carry = tuple[str, "Unit | None", "dict[Unit, None]"]
@@ -676,11 +686,13 @@ def _chain_claims(chain: str, follows_text: bool = False,
     (`_congruence`), is claimed with its note (`1024 = 4 \\pmod{5}`), to be checked as a congruence.
     Units (`_unit`): a link between two units of one dimension with different sizes (`100 \\text{ cm}
     = 1 \\text{ m}`) is a conversion, checked exactly (`_conversion`), or no claim when a side is no
-    exact number; between powers of one dimension (`6 \\times 4 \\text{ m} = 24 \\text{ m}^2`, the unit
-    on the last factor only) the numbers are compared; between other units (degrees and radians) it
-    is no claim (`_unrelated`). A chain naming two different units,
-    its continued rows included, is a conversion: there a link between a side with a unit and one
-    without is no claim (`2 \\text{ h} &= 2 \\times 60 \\\\ &= 120 \\text{ min}`); see `_stated`.
+    exact number; between units of other kinds or powers the numbers are compared, as the unit is
+    often written on one factor only (`\\$3 \\times 4 \\text{ lb} = \\$12`, `6 \\times 4 \\text{ m} = 24
+    \\text{ m}^2`), but for one number against one number in another system of one quantity (degrees
+    and radians, two currencies: `_other_system`), which makes no claim (`_unit_claim`). (A side
+    naming a unit before its end, `50 \\text{ cm} \\times 2 \\text{ m}`, reads as no number.) In a chain naming two units of
+    one dimension, its continued rows included, a link between a side with a unit and one without
+    holds in either unit (`2 \\text{ h} &= 2 \\times 60 \\\\ &= 120 \\text{ min}`; `_other_units`).
     A first link between two different plain numbers after text (`follows_text`: the chain was
     split from text before it at a comma or a word, see `_chains`; or words come before its first
     side) is no claim: it is the tail of an operation written in words (`Then add 5 = 17`, `The sum
@@ -714,8 +726,7 @@ def _chain_claims(chain: str, follows_text: bool = False,
     group.update(dict.fromkeys(unit for unit in units if unit is not None))
     claims: list[Claim] = [
         (a, b, ua, ub, group) for a, b, ua, ub, link in zip(sides, sides[1:], units, units[1:], links)
-        if link == "=" and a is not None and b is not None and not _unrelated(ua, ub)
-        and (not _is_conversion(ua, ub) or _conversion(a, ua, b, ub) is not None)]
+        if link == "=" and a is not None and b is not None and _unit_claim(a, ua, b, ub)]
     end = parts[-1].strip()
     before = sides[-2]
     if (before is not None and links[-1] == "=" and _MOD_NOTE_RE.search(end) and _congruence(before, end)
@@ -727,7 +738,13 @@ def _chain_claims(chain: str, follows_text: bool = False,
 
 
 #: The unit a currency sign stuck to a number names (`\\$36` is 36 dollars, 3600 cents).
-_CURRENCY_UNITS = {"$": read_unit("dollars"), **{sign: Unit(((f"currency {sign}", 1),), Fraction(1)) for sign in "€£¥"}}
+_CURRENCY_UNITS = {"$": read_unit("dollars"), "€": read_unit("euros"),
+                   **{sign: Unit(((f"currency {sign}", 1),), Fraction(1)) for sign in "£¥"}}
+#: Kinds of unit that measure one quantity in different systems, with no exact rate between them that
+#: the numbers could be checked by: angles (degrees, radians) and money (one currency, another).
+_SYSTEMS = (frozenset({"angle", "radian"}), frozenset({"dollar", "euro", "currency £", "currency ¥"}))
+#: An operation between numbers in a side (`_one_number`; a leading sign is no operation).
+_OPERATION_RE = re.compile(r"\\(?:times|cdot|div)(?![A-Za-z])|[-+*×·÷]")
 
 
 def _unit(side: str, money: re.Match | None) -> Unit | None:
@@ -746,14 +763,39 @@ def _is_conversion(unit_a: Unit | None, unit_b: Unit | None) -> bool:
     return unit_a is not None and unit_b is not None and unit_a != unit_b and unit_a.dims == unit_b.dims
 
 
-def _unrelated(unit_a: Unit | None, unit_b: Unit | None) -> bool:
-    """Whether a link between sides in these units is no claim: units of different kinds, whose
-    numbers neither compare nor convert exactly (degrees and radians, dollars and euros, hours and
-    metres). Units of one kind in different powers (`6 \\times 4 \\text{ m} = 24 \\text{ m}^2`: the unit
-    written on the last factor only) compare by their numbers."""
+def _unit_claim(a: str, unit_a: Unit | None, b: str, unit_b: Unit | None) -> bool:
+    """Whether the link `a = b` between sides in these units (`_unit`) is a claim. It is none when it
+    is a conversion (`_is_conversion`) with a side that is no exact number, and when each side is one
+    number in another system of the same quantity (`_other_system`: `\\frac{\\pi}{3} \\text{ rad} =
+    60^\\circ`). Units of other kinds are otherwise compared by their numbers: a rate's unit is often not written (`\\$3 \\times 4 \\text{ lb}
+    = \\$12`, `60 \\times 3 \\text{ h} = 180 \\text{ miles}`), nor a power's (`6 \\times 4 \\text{ m} = 24
+    \\text{ m}^2`)."""
+    if unit_a is None and unit_b is None:
+        return True
+    if _is_conversion(unit_a, unit_b):
+        return _conversion(a, unit_a, b, unit_b) is not None
+    return not (_other_system(unit_a, unit_b) and _one_number(a) and _one_number(b))
+
+
+def _kinds(unit: Unit) -> frozenset[str]:
+    """The dimensions a unit is made of, without their powers (`m` and `m^2` are of one kind)."""
+    return frozenset(name for name, _ in unit.dims)
+
+
+def _other_system(unit_a: Unit | None, unit_b: Unit | None) -> bool:
+    """Whether these are units of one quantity in two systems (`_SYSTEMS`: degrees and radians,
+    dollars and euros), whose numbers neither compare nor convert exactly."""
     if unit_a is None or unit_b is None:
         return False
-    return {name for name, _ in unit_a.dims} != {name for name, _ in unit_b.dims}
+    kinds_a, kinds_b = _kinds(unit_a), _kinds(unit_b)
+    return kinds_a != kinds_b and any(kinds_a | kinds_b <= system for system in _SYSTEMS)
+
+
+def _one_number(side: str) -> bool:
+    """Whether a side is one number with its unit, no operation in it (`\\frac{\\pi}{3} \\text{ rad}`,
+    `60^\\circ`; not `\\$4 \\times 3`)."""
+    return not _OPERATION_RE.search(side.strip().lstrip("-"))
+
 
 
 def _conversion(a: str, unit_a: Unit, b: str, unit_b: Unit) -> tuple[Fraction, Fraction] | None:
@@ -766,13 +808,25 @@ def _conversion(a: str, unit_a: Unit, b: str, unit_b: Unit) -> tuple[Fraction, F
     return value_a * unit_a.scale, value_b * unit_b.scale
 
 
-def _stated(claim: Claim) -> bool:
-    """Whether a claim found in a chain (`_chain_claims`) is stated once its chain is read to its end:
-    in a chain naming two different units (a conversion, `2 \\text{ h} = 2 \\times 60 = 120 \\text{ min}`)
-    a link between a side with a unit and one without is no claim, which of them is converted being
-    unknown; elsewhere a unit on one side only (`3 \\cdot 4 = 12 \\text{ cm}`) is checked by the numbers."""
+def _other_units(claim: Claim) -> list[Unit]:
+    """For a link between a side with a unit and one without (`2 \\text{ h} = 2 \\times 60`), the other
+    units of the same dimension its chain names, once the chain is read to its end (`120 \\text{ min}`
+    in a later row): the side without a unit may be the quantity in any of them (`_in_other_unit`).
+    Empty for any other link, whose numbers are checked as they are (`3 \\cdot 4 = 13 \\text{ cm}` fails)."""
     _, _, unit_a, unit_b, group = claim
-    return group is None or len(group) < 2 or (unit_a is None) == (unit_b is None)
+    if group is None or (unit_a is None) == (unit_b is None):
+        return []
+    unit = unit_a or unit_b
+    return [other for other in group if other != unit and other.dims == unit.dims]
+
+
+def _in_other_unit(bare: str, side: str, unit: Unit, others: list[Unit]) -> bool:
+    """Whether the exact value of `bare` is the quantity `side` (in `unit`) expressed in one of the
+    `others` units (`2 \\times 60` is `2 \\text{ h}` in minutes). False when a side is no exact number."""
+    value, quantity = _exact(bare), _exact(side)
+    if value is None or quantity is None:
+        return False
+    return any(value == quantity * unit.scale / other.scale for other in others)
 
 
 def _exact(text: str) -> Fraction | None:
@@ -795,19 +849,19 @@ def _integer(text: str) -> int | None:
     return int(value) if value is not None and value.denominator == 1 else None
 
 
-def _residue(node: object, modulus: int) -> int | None:
+def _residue(node: object, modulus: int, work: _Work) -> int | None:
     """The remainder modulo `modulus` of an integer expression's tree built from integer literals,
     `+`, `-`, products and powers with an exponent that is a non-negative integer evaluated exactly
     (`7^{2023}`, `2^{3^{5}}`): powers are taken with `pow(a, e, n)`, so a huge value is never built.
     None for anything else (a fraction, a decimal, a variable, a function, an exponent too large to
-    evaluate exactly, as `2^{10^{10^{3}}}`)."""
+    evaluate exactly, as `2^{10^{10^{3}}}`, or a power whose exponent bits `work` no longer has)."""
     if not isinstance(node, tuple) or not node:
         return None
     kind, args = node[0], node[1:]
     if kind == "num":
         text = str(node[1])
         return int(text) % modulus if text.isdigit() and len(text) <= 4000 else None
-    values = [_residue(arg, modulus) for arg in args] if kind in ("neg", "add", "sub", "mul") else None
+    values = [_residue(arg, modulus, work) for arg in args] if kind in ("neg", "add", "sub", "mul") else None
     if values is not None:
         if len(values) != (1 if kind == "neg" else 2) or None in values:
             return None
@@ -817,30 +871,73 @@ def _residue(node: object, modulus: int) -> int | None:
         b = values[1]
         return (a + b if kind == "add" else a - b if kind == "sub" else a * b) % modulus
     if kind == "pow" and len(args) == 2:
-        base = _residue(args[0], modulus)
+        base = _residue(args[0], modulus, work)
         try:
             exponent = None if has_symbols(args[1]) else exact_value(args[1])
         except Exception:  # noqa: BLE001 - an exponent too large to evaluate: no claim
             return None
         if base is None or exponent is None or exponent.denominator != 1 or exponent < 0:
             return None
-        return pow(base, int(exponent), modulus)
+        work.bits_left -= int(exponent).bit_length()
+        return None if work.bits_left < 0 else pow(base, int(exponent), modulus)
     return None
+
+
+#: The largest modulus a congruence is checked with: a remainder is then a machine word, so a power
+#: with a long exponent (`5^{7^{1365}}`) costs a few thousand word products, not big-number ones.
+_MAX_MODULUS = 2**64 - 1
+#: The exponent bits all the powers of one solution's congruences may take together (`_residue`):
+#: about a third of a second of `pow`; a congruence met after they are spent makes no claim.
+_MAX_POWER_BITS = 2_000_000
+
+
+class _Work:
+    """The congruence work of one solution (`verify_steps`, `find_claims`): each side worked out so far,
+    by (text, modulus), so that a side repeated over many lines or read again is worked out once, and
+    the exponent bits its powers may still take (`_MAX_POWER_BITS`)."""
+
+    __slots__ = ("sides", "bits_left")
+
+    def __init__(self) -> None:
+        self.sides: dict[tuple[str, int], tuple[int, object] | None] = {}
+        self.bits_left = _MAX_POWER_BITS
+
+
+#: The work of the solution being read (set by `_reading`); None outside one.
+_WORK: ContextVar[_Work | None] = ContextVar("rlvr_steps_congruence_work", default=None)
 
 
 def _congruence_side(text: str, modulus: int) -> tuple[int, object] | None:
     """A congruence's side: its value and what identifies it (`verify_steps`): the integer itself when
     it is evaluated exactly (`_integer`), else its remainder modulo `modulus` (`_residue`: a power too
-    large to build, `7^{2023}`) and its normalised text. None when it is no integer expression."""
-    exact = _integer(text)
-    if exact is not None:
-        return exact, exact
+    large to build, `7^{2023}`) and its normalised text. None when it is no integer expression.
+    Worked out once per solution (`_Work`)."""
+    work = _WORK.get() or _Work()
+    key = (text, modulus)
+    if key not in work.sides:
+        work.sides[key] = _work_out_side(text, modulus, work)
+    return work.sides[key]
+
+
+def _work_out_side(text: str, modulus: int, work: _Work) -> tuple[int, object] | None:
+    """`_congruence_side`, uncached (the side is parsed once); `work` pays for its powers."""
     normal = _strict_percent(text)
     if normal is None or not normal.strip():
         return None
     try:
         tree = parse(normal)
-        value = None if has_symbols(tree) else _residue(tree, modulus)
+        if has_symbols(tree):
+            return None
+    except Exception:  # noqa: BLE001 - not a plain integer expression: no congruence
+        return None
+    try:
+        exact = exact_value(tree)
+    except Exception:  # noqa: BLE001 - too large to evaluate exactly: by its remainder below
+        exact = None
+    if exact is not None:  # (as `_integer`)
+        return (int(exact), int(exact)) if exact.denominator == 1 else None
+    try:
+        value = _residue(tree, modulus, work)
     except Exception:  # noqa: BLE001 - not a plain integer expression: no congruence
         return None
     return None if value is None else (value, ("text", re.sub(r"\s+", "", normal)))
@@ -848,14 +945,15 @@ def _congruence_side(text: str, modulus: int) -> tuple[int, object] | None:
 
 def _congruence(left: str, right: str) -> tuple[int, int, int, object, object] | None:
     """`(a, b, n, key_a, key_b)` for a claim whose right side ends with a modulus note (`_MOD_TAIL_RE`)
-    when both sides and the modulus are integers (`a = b \\pmod{n}`, n > 0), each side known by
-    `_congruence_side` (a side too large to evaluate, `7^{2023}`, by its remainder); None otherwise."""
+    when both sides and the modulus are integers (`a = b \\pmod{n}`, 0 < n < 2^64), each side known by
+    `_congruence_side` (a side too large to evaluate, `7^{2023}`, by its remainder); None otherwise
+    (a larger modulus, `3^{2000} - 2`, makes no claim)."""
     m = _MOD_TAIL_RE.search(right)
     if m is None or _MOD_NOTE_RE.search(left) or _MOD_NOTE_RE.search(right[:m.start()]):
         return None
     modulus = _integer(next(g for g in m.groups() if g is not None))
-    if modulus is None or modulus <= 0:
-        return None
+    if modulus is None or not 0 < modulus <= _MAX_MODULUS:
+        return None  # (a modulus such as `3^{2000} - 2` would make each power a long big-number job)
     a, b = _congruence_side(left, modulus), _congruence_side(right[:m.start()], modulus)
     if a is None or b is None:
         return None
@@ -876,8 +974,13 @@ def _plain_numbers_differ(left: str | None, right: str | None) -> bool:
 def find_claims(step: str) -> list[tuple[str, str]]:
     """The (left, right) equalities stated in one step, consecutive links of chains included (at
     most `_MAX_CLAIMS`; `verify_steps` fails a step that states more). A link of a chain that later
-    rows, in other steps, turn into a conversion (`_stated`) is listed here: `verify_steps` reads on."""
-    return list(dict.fromkeys((c[0], c[1]) for c in _all_claims(step)[0] if _stated(c)))[:_MAX_CLAIMS]
+    rows, in other steps, turn into a conversion (`_other_units`) is checked by `verify_steps` as such."""
+    token = _WORK.set(_Work())
+    try:
+        claims = _all_claims(step)[0]
+    finally:
+        _WORK.reset(token)
+    return list(dict.fromkeys((c[0], c[1]) for c in claims))[:_MAX_CLAIMS]
 
 
 def _without_thousands(text: str) -> str:
@@ -1148,6 +1251,15 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
     `timeout`: seconds for all the sympy checks of this solution together (worker time only).
     A check that could not be done at all gives `Verdict.failed` (the solution is not scored).
     """
+    token = _WORK.set(_Work())  # the solution's congruence work: cached and bounded (`_Work`)
+    try:
+        return _verify_steps(solution_text, timeout)
+    finally:
+        _WORK.reset(token)
+
+
+def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict:
+    """`verify_steps`, within its solution's `_Work`."""
     parts = _parts(solution_text)
     if not any(part.strip() for part in parts):
         return Verdict.wrong("no steps to check", steps=[], details={"kind": "unparsable"})
@@ -1177,7 +1289,7 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
             else:
                 scores.append(None)
             continue
-        stated = [claim for claim in found_claims if _stated(claim)]
+        stated = list(dict.fromkeys((*claim[:4], tuple(_other_units(claim))) for claim in found_claims))
         if len(stated) > _MAX_CLAIMS:  # not all read: the step is not shown to hold
             scores.append(0.0)
             n_checked += 1
@@ -1185,7 +1297,7 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
                 first_bad = f"step {idx + 1}: states {len(stated)} claims, more than the {_MAX_CLAIMS} checked in one step"
             continue
         results = []
-        for left, right, unit_a, unit_b, _ in stated:
+        for left, right, unit_a, unit_b, others in stated:
             congruence = _congruence(left, right) if _MOD_NOTE_RE.search(right) else None
             conversion = _conversion(left, unit_a, right, unit_b) if _is_conversion(unit_a, unit_b) else None
             if conversion is not None:  # `100 \\text{ cm} = 1 \\text{ m}`: known by its sides and units
@@ -1199,6 +1311,8 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
                 (a, a_exact), (b, b_exact) = _side_trees(left), _side_trees(right)  # (each side parsed once)
                 trees = a, b
                 key, exact_key = _claim_key(a, b), _claim_key(a_exact, b_exact)
+                if others:  # it may hold in another unit of its chain: not the same claim as its numbers
+                    key = exact_key = ("units", repr((key, unit_a, unit_b, others)))
             if key in judged or exact_key in exact:  # said before: judged once, where first stated
                 n_repeated += 1
                 continue
@@ -1207,6 +1321,9 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
                 v = _check_conversion(*conversion)
             else:
                 v = _check_claim(left, right, budget) if congruence is None else _check_congruence(*congruence[:3])
+                if others and not v.correct and v.error is None and (
+                        _in_other_unit(right, left, unit_a, others) if unit_a else _in_other_unit(left, right, unit_b, others)):
+                    v = Verdict.right("the same quantity in another unit of its chain")
             if v.correct and v.reason in _EXACT_REASONS:
                 exact.add(exact_key)
             if v.error is not None:  # the check itself failed: no score, rather than a wrong one
