@@ -80,8 +80,9 @@ def _code_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str], con
         elif task.meta.get("kind") == "io":
             ios.append((i, solution, task.answer))
         else:
+            options = env.function_options() if hasattr(env, "function_options") else {"timeout": env.timeout, "extract": False}
             functions.append({"solution": solution, "tests": task.answer, "entry_point": task.meta.get("entry_point"),
-                              "timeout": env.timeout, "extract": False})  # as the env's own `verify` checks it
+                              **options})  # as the env's own `verify` checks it (per-call limit included)
             fn_where.append(i)
     try:
         sandbox = _sandbox_of(env)

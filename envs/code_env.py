@@ -23,9 +23,11 @@ The model's program is found by `extract_program`: for function tasks the last f
 defines the entry point (so a usage example after the solution is skipped, and a later block that
 redefines the function wins, even a broken one); for stdin/stdout tasks the last block that parses and
 calls anything (sample input/output blocks do not); else the last fenced block (or the whole
-answer). For HumanEval tasks a completion that only writes the function body is appended to the
+answer); helpers and imports it uses from other blocks, earlier or later, come with it. For
+HumanEval tasks a completion that only writes the function body is appended to the
 prompt; a whole function comes after the prompt, less the prompt's `def` line when that is a bare
-signature (no docstring body). What a HumanEval prompt defines besides the entry point (helpers such as `encode_shift` or
+signature (no docstring body); the answer's opening `from __future__` imports are moved above the
+prompt, where Python requires them (`split_future_imports`). What a HumanEval prompt defines besides the entry point (helpers such as `encode_shift` or
 `poly`, constants, with their imports) is the dataset's code: it is put before the tests (which then
 use it, not the answer's version) and run again after the answer's code, so an answer that
 redefines a helper the tests build expected values with cannot pass by it. Without `dataset=` a small built-in HumanEval-layout set is used.
@@ -61,7 +63,7 @@ from rlvr.envs.base import Setting, SingleTurnEnv
 from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text, task_ids
 from rlvr.sandbox import check_backend
-from rlvr.verifiers.code_extract import extract_code, extract_program
+from rlvr.verifiers.code_extract import extract_code, extract_program, split_future_imports
 from rlvr.verifiers.code_plan import (TYPING_NAMES_PRAGMA, bound_names, checked_names, entry_def, plan_tests,
                                      prompt_definitions, prompt_head)
 from rlvr.verifiers.verdict import Verdict
@@ -94,6 +96,9 @@ def _same(got, want):
 
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
+#: The share of `timeout` one call of a function-completion answer may take when `call_timeout` is
+#: not given: a call that hangs leaves three quarters of the time to the tests after it.
+CALL_TIMEOUT_SHARE = 0.25
 
 
 def _as_text(value: Any) -> str:
@@ -400,7 +405,12 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         qk = require_column(table, question_key, "question_key", ("prompt",))
         prompts, tests, entries = table.column(qk), table.column("test"), table.column("entry_point")
         for i in range(n):
-            if not isinstance(tests[i], str) or not tests[i].strip():
+            if tests[i] is not None and not isinstance(tests[i], str):  # not "empty": say what it is
+                mbpp = (" (a list of assert lines is the MBPP layout: name the column 'test_list')"
+                        if isinstance(tests[i], (list, tuple)) else "")
+                raise DatasetError(f"row {i}: column 'test' must be a string of test code defining "
+                                   f"check(candidate), got {type(tests[i]).__name__} ({tests[i]!r:.80}){mbpp}")
+            if tests[i] is None or not tests[i].strip():
                 raise DatasetError(f"row {i}: column 'test' is empty; every HumanEval-layout task needs its tests")
             prompt = row_text(prompts, i, qk)
             entry = _entry_point(i, prompt, tests[i], entries[i])
@@ -537,6 +547,10 @@ class CodeEnv(SingleTurnEnv):
         question_key / id_key: override the detected description / id columns.
         sandbox: a `Sandbox` (default: one shared sandbox per process, `sandbox_backend`).
         timeout: seconds for loading a function-completion solution and running all its tests.
+        call_timeout: seconds for one call of a function-completion solution (default None: a
+            quarter of `timeout`, `CALL_TIMEOUT_SHARE`). A call that runs over fails its test and
+            the next test gets a fresh process, so an answer that hangs on one input loses that
+            test, not every test after it: its partial credit does not depend on the tests' order.
         case_timeout: seconds per stdin/stdout case.
         exact: compare stdin/stdout output byte for byte (default: token by token, whitespace-tolerant).
         float_tolerance: an expected stdin/stdout token written as a non-integer decimal ("0.5",
@@ -562,6 +576,7 @@ class CodeEnv(SingleTurnEnv):
     partial_credit = Setting("_checked_partial_credit")
     timeout = Setting("_checked_seconds")
     case_timeout = Setting("_checked_seconds")
+    call_timeout = Setting("_checked_call_timeout")
 
     def __init__(
         self,
@@ -576,6 +591,7 @@ class CodeEnv(SingleTurnEnv):
         sandbox_backend: str = "auto",
         timeout: float = 10.0,
         case_timeout: float = 5.0,
+        call_timeout: float | None = None,
         exact: bool = False,
         float_tolerance: float | None = None,
         partial_credit: bool = True,
@@ -586,6 +602,7 @@ class CodeEnv(SingleTurnEnv):
         if not (isinstance(timeout, (int, float)) and timeout > 0 and isinstance(case_timeout, (int, float)) and case_timeout > 0):
             raise ValueError(f"timeout and case_timeout must be positive numbers of seconds, got {timeout!r} and {case_timeout!r}")
         self.timeout, self.case_timeout = float(timeout), float(case_timeout)
+        self.call_timeout = call_timeout
         table = load_table(CODE_SAMPLES if dataset is None else dataset, split=split, config=config, revision=revision)
         if id_key is not None:
             require_column(table, id_key, "id_key")
@@ -619,6 +636,19 @@ class CodeEnv(SingleTurnEnv):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         return float(value)
+
+    def _checked_call_timeout(self, name: str, value: Any) -> float | None:
+        if value is None:
+            return None  # a share of `timeout`, whatever it is at the step (`call_seconds`)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"call_timeout must be None (a quarter of timeout) or a positive number of seconds, "
+                             f"got {value!r}")
+        return float(value)
+
+    def call_seconds(self) -> float:
+        """The per-call time limit of a function task: `call_timeout`, or by default
+        `CALL_TIMEOUT_SHARE` of `timeout`."""
+        return self.call_timeout if self.call_timeout is not None else self.timeout * CALL_TIMEOUT_SHARE
 
     def _get_sandbox(self) -> Any:
         if self._sandbox is None:
@@ -680,13 +710,22 @@ class CodeEnv(SingleTurnEnv):
         if prompt:
             if entry and re.search(rf"^\s*def\s+{re.escape(entry)}\s*\(", code, re.MULTILINE):
                 # helpers and imports of the prompt stay available; a bare signature (no docstring
-                # body) is dropped, or the answer's code would sit where its body should be
-                code = meta.get("prompt_head", prompt) + "\n" + code
+                # body) is dropped, or the answer's code would sit where its body should be. The
+                # answer's (and prompt's) `from __future__` imports must open the module: moved up
+                answer_futures, code = split_future_imports(code)
+                prompt_futures, head = split_future_imports(meta.get("prompt_head", prompt))
+                code = answer_futures + prompt_futures + head + "\n" + code
             else:  # a continuation; on a line of its own unless it finishes the prompt's last line
-                code = prompt + ("\n" if not prompt.endswith("\n") and not finishes_line else "") + code
+                prompt_futures, head = split_future_imports(prompt)
+                code = prompt_futures + head + ("\n" if not prompt.endswith("\n") and not finishes_line else "") + code
             if meta.get("helpers"):  # re-bound after the answer: its own versions of them do not count
-                code += "\n\n\n" + meta["helpers"] + "\n"
+                code += "\n\n\n" + split_future_imports(meta["helpers"])[1] + "\n"
         return code
+
+    def function_options(self) -> dict[str, Any]:
+        """`check_function`'s options for a function task's `solution_of` (batch scorers pass the
+        same): the time limits for all tests and for one call."""
+        return {"timeout": self.timeout, "call_timeout": self.call_seconds(), "extract": False}
 
     def io_options(self) -> dict[str, Any]:
         """`check_io`'s options for a stdin/stdout task's `solution_of` (batch scorers pass the same)."""
@@ -709,7 +748,7 @@ class CodeEnv(SingleTurnEnv):
         if task.meta.get("kind") == "io":
             return check_io(solution, task.answer, sandbox=sandbox, **self.io_options())
         return check_function(solution, task.answer, task.meta.get("entry_point"), sandbox=sandbox,
-                              timeout=self.timeout, extract=False)
+                              **self.function_options())
 
     def credit(self, verdict: Verdict) -> Verdict:
         """`verdict` as this env scores it: unchanged with `partial_credit` (score = fraction of tests
@@ -740,7 +779,8 @@ class CodeEnv(SingleTurnEnv):
         from rlvr.verifiers.code import RULES_VERSION
 
         settings = {"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend),
-                    "timeout": self.timeout, "case_timeout": self.case_timeout, "rules": RULES_VERSION}
+                    "timeout": self.timeout, "call_timeout": self.call_seconds(), "case_timeout": self.case_timeout,
+                    "rules": RULES_VERSION}
         if self.exact:  # the output comparison, when not the default (earlier fingerprints stay valid)
             settings["exact"] = True
         if self.float_tolerance is not None:

@@ -102,9 +102,14 @@ HARNESS_FILES = {
 #: a dataset error only when the answer cannot have made it: no call of the solution was made in the
 #: run yet, or the test read nothing an earlier call returned: names resolved by scope, values bound
 #: before the first call that cannot change count as the tests', module attributes, builtins, frames
-#: and the garbage collector's objects checked too; else it is the answer's failed test),
+#: and the garbage collector's objects checked too; else it is the answer's failed test); 11: an
+#: exception outside Exception (sys.exit(), exit(), KeyboardInterrupt) stays outside it, so a test's
+#: `except Exception` no longer catches a wrong answer exiting on bad input; Counter, OrderedDict,
+#: defaultdict and namedtuple come back as themselves; the tests' own time between calls is not
+#: charged to the answer; a HumanEval answer's `__future__` imports go first; definitions the chosen
+#: block lacks come from later blocks too; check_io picks its program as Code-v0 does,
 #: so that a resumed evaluation never mixes verdicts of two rule sets.
-RULES_VERSION = 10
+RULES_VERSION = 11
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).
@@ -167,13 +172,17 @@ def _sandbox_or_verdict(sandbox: Sandbox | None) -> Sandbox | Verdict:
 
 def _solution_text(solution: Any, extract: bool | str, language: str,
                    defines: Sequence[str] | None = None) -> str | None:
-    """The code of `solution` as `extract` says. For a function check (`defines` given: the functions
-    the tests call, empty when they do not name one) `extract=True` takes the last block that
-    defines one of them, or any function (`extract_program`), so that a usage example after the
-    answer (`print(double(4))`) is not taken for it."""
+    """The code of `solution` as `extract` says. For Python `extract=True` reads the program as
+    Code-v0 does (`extract_program`), so that a block after the answer is not taken for it: for a
+    function check (`defines` given: the functions the tests call, empty when they do not name one)
+    the last block that defines one of them, or any function, not a usage example
+    (`print(double(4))`); for a stdin/stdout program (`defines` None) the last block that reads
+    input, else the last that calls anything, not a sample output (`3`) or a one-line snippet."""
     if not isinstance(solution, str):
         return None
-    if extract is True and language == "python" and defines is not None:
+    if extract is True and language == "python":
+        if defines is None:
+            return extract_program(solution)
         return extract_program(solution, defines, any_function=True)
     mode = extract if isinstance(extract, str) else ("last" if extract else "raw")
     return extract_code(solution, language=language, mode=mode)
@@ -328,7 +337,10 @@ def check_function(
         entry_point: the solution's function that `candidate` stands for (HumanEval's
             entry_point). Names the tests call without defining them are the solution's functions.
         sandbox: where to run; default a shared make_sandbox("auto").
-        timeout: seconds for loading the solution and running all tests.
+        timeout: seconds the solution may take: loading it and its calls. Time the tests' own
+            code takes between calls (a dataset's slow reference helper) is not counted; the whole
+            run may take `code_harness.TESTS_OVERTIME` (1.5 s) more, after which tests not yet
+            started fail "not run" (code rules 11).
         call_timeout: seconds for one call of the solution (default: what is left of `timeout`).
             A call that runs over fails its test; the next test gets a fresh solution process.
         setup_code: extra test-side setup (MBPP's test_setup_code).
@@ -536,6 +548,10 @@ def check_io(
     APPS's {"inputs": [...], "outputs": [...]}). A case passes when the program exits with status 0
     within `timeout` seconds and its output matches (see `compare_output` for `exact` and
     `float_tolerance`). Cases run concurrently in the sandbox. Bad cases or options raise ValueError.
+    `extract`: True takes the program out of a model's text as Code-v0 does (`extract_program`: the
+    last fenced block that reads standard input, else the last that calls anything, so a sample
+    output or a snippet after the program is skipped), a mode of `extract_code`, or False for code
+    as given.
     A case whose expected output is over the sandbox's output cap gets a cap of twice its size (at
     most `MAX_CASE_OUTPUT_BYTES`), so a right program is never cut off; a case expecting more than
     that cannot be checked and gives `Verdict.failed` (kind "dataset_error"). Only stdout is

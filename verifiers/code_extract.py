@@ -20,12 +20,14 @@ function at top level). Either
 way a later block that redefines the function wins, and without such a block the answer is the
 last block, as `extract_code` gives it.
 
-An answer may split its program over blocks: a helper first, then the function that calls it.
-When the chosen block parses and uses names it does not define that earlier blocks define at top
-level (a def or class, an import, or a constant assigned a value that calls nothing), those
-definitions are put before it (`_with_earlier_definitions`), with what they need in turn. Nothing
-else of the earlier blocks is taken (no prints or usage examples), and an answer in one block, or
-whose chosen block needs nothing from the others, is taken exactly as before.
+An answer may split its program over blocks: a helper first, then the function that calls it, or
+the function first and then its helper or a forgotten `import math`. When the chosen block parses
+and uses names it does not define that other blocks define at top level (a def or class, an
+import, or a constant assigned a value that calls nothing), those definitions are put before it
+(`_with_other_definitions`), with what they need in turn: from an earlier block when one defines
+the name, else from a later one. Nothing else of the other blocks is taken (no prints, calls or
+usage examples), and an answer in one block, or whose chosen block needs nothing from the others,
+is taken exactly as before.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from typing import Collection
 
 from rlvr.verifiers.code_plan import bound_and_used
 
-__all__ = ["extract_code", "extract_program", "LANGUAGE_TAGS", "MODES"]
+__all__ = ["extract_code", "extract_program", "split_future_imports", "LANGUAGE_TAGS", "MODES"]
 
 MODES = ("last", "first", "all", "raw")
 #: Fence tags that count as each language (compared lower-case); an untagged fence always counts.
@@ -170,12 +172,13 @@ def _reads_input(tree: ast.Module) -> bool:
     return False
 
 
-def _last_reading_block(bodies: list[str]) -> str | None:
-    """The last block that parses and reads standard input (a stdin/stdout program), else None."""
-    for body in reversed(bodies):
-        tree = _parse(body)
+def _last_reading_block(bodies: list[str]) -> int | None:
+    """The index of the last block that parses and reads standard input (a stdin/stdout program),
+    else None."""
+    for index in range(len(bodies) - 1, -1, -1):
+        tree = _parse(bodies[index])
         if tree is not None and _reads_input(tree):
-            return body
+            return index
     return None
 
 
@@ -209,8 +212,8 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     it (a function body) also qualifies. With `any_function` and no `defines` (a function task whose
     tests do not name the function): the last block that parses and defines a function at top level.
     When no block qualifies: `extract_code(text)` (the last block, else the whole text). The block
-    taken gets the definitions from earlier blocks that it uses without defining (a helper in a
-    block of its own), put before it: see `_with_earlier_definitions`.
+    taken gets the definitions from the other blocks that it uses without defining (a helper in a
+    block of its own, before or after it), put before it: see `_with_other_definitions`.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
@@ -218,10 +221,10 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     bodies = [body.strip("\n") for body in _language_bodies(text, "python")]
     reading = None if names or any_function else _last_reading_block(bodies)
     if reading is not None:
-        return _with_earlier_definitions(reading, bodies[:bodies.index(reading)])
+        return _with_other_definitions(bodies[reading], bodies[:reading], bodies[reading + 1:])
     for index in range(len(bodies) - 1, -1, -1):
         if _qualifies(bodies[index], names, prefix, any_function):
-            return _with_earlier_definitions(bodies[index], bodies[:index])
+            return _with_other_definitions(bodies[index], bodies[:index], bodies[index + 1:])
     return extract_code(text)
 
 
@@ -236,7 +239,7 @@ def _free_names(node: ast.AST) -> set[str]:
 
 
 def _definition_names(node: ast.stmt) -> set[str]:
-    """The names a top-level statement of an earlier block defines, when it only defines: a def or
+    """The names a top-level statement of another block defines, when it only defines: a def or
     class, an import (not `from __future__`, which must open its module), or an assignment to plain
     names of a value that calls nothing (`MOD = 10**9 + 7`; not `data = input()`, which would run).
     Other statements (prints, usage examples, reading input) are never carried over."""
@@ -266,25 +269,45 @@ def _statement_text(block: str, tree: ast.Module, position: int) -> str:
     return "\n".join(block.split("\n")[start - 1:node.end_lineno])
 
 
-def _with_earlier_definitions(body: str, earlier: list[str]) -> str:
-    """`body`, the chosen block, preceded by what earlier blocks define at top level that it uses
-    without defining itself (a helper in its own block before the function that calls it), and
-    what those definitions use in turn. Each name is taken from the last earlier block that
-    defines it, and the definitions keep their order in the answer; they go after the body's
-    docstring and `from __future__` imports, which must open the module. `body` as it is when it does
-    not parse, uses no such name, or has no earlier block: an answer in one block is unchanged."""
-    tree = _parse(body) if earlier else None
+def _definitions(blocks: list[str], offset: int) -> tuple[dict[str, tuple[int, int]], dict[int, ast.Module]]:
+    """({name: (block number, statement)} of the last definition of each name in `blocks`, numbered
+    from `offset`), and the parsed blocks by number (`_definition_names`; blocks that do not parse
+    define nothing)."""
+    found: dict[str, tuple[int, int]] = {}
+    parsed: dict[int, ast.Module] = {}
+    for number, block in enumerate(blocks, offset):
+        tree = _parse(block)
+        if tree is None:
+            continue
+        parsed[number] = tree
+        for position, node in enumerate(tree.body):
+            for name in _definition_names(node):
+                found[name] = (number, position)
+    return found, parsed
+
+
+def _with_other_definitions(body: str, earlier: list[str], later: list[str]) -> str:
+    """`body`, the chosen block, preceded by what the other blocks define at top level that it uses
+    without defining itself (a helper in its own block before or after the function that calls it,
+    an import given after it), and what those definitions use in turn. Each name is taken from the
+    last earlier block that defines it, else from the last later block that does: a name the
+    answer defines before its chosen block is taken as before. Only definitions are taken
+    (`_definition_names`), never a later usage example's prints or calls, and never a name the
+    chosen block binds itself (a later block that redefines the function is not merged: for a
+    function task it would have been the chosen block). The definitions keep their order in the
+    answer; they go after the body's docstring and `from __future__` imports, which must open the
+    module. `body` as it is when it does not parse, uses no such name, or is the answer's only block."""
+    tree = _parse(body) if earlier or later else None
     if tree is None:
         return body
     own = bound_and_used([tree])[0]
-    found: dict[str, tuple[int, int]] = {}  # name -> (block, statement) of its last earlier definition
-    parsed: list[ast.Module | None] = []
-    for number, block in enumerate(earlier):
-        block_tree = _parse(block)
-        parsed.append(block_tree)
-        for position, node in enumerate(block_tree.body if block_tree is not None else []):
-            for name in _definition_names(node):
-                found[name] = (number, position)
+    found, parsed = _definitions(earlier, 0)
+    blocks = dict(enumerate(earlier))
+    if later:  # after the chosen block (number len(earlier)): only names no earlier block defines
+        later_found, later_parsed = _definitions(later, len(earlier) + 1)
+        found = {**later_found, **found}
+        parsed.update(later_parsed)
+        blocks.update(enumerate(later, len(earlier) + 1))
     wanted = [name for name in sorted(_free_names(tree)) if name in found]
     chosen: set[tuple[int, int]] = set()
     while wanted:
@@ -297,7 +320,7 @@ def _with_earlier_definitions(body: str, earlier: list[str]) -> str:
         wanted.extend(other for other in _free_names(node) if other in found)
     if not chosen:
         return body
-    texts = [_statement_text(earlier[number], parsed[number], position) for number, position in sorted(chosen)]
+    texts = [_statement_text(blocks[number], parsed[number], position) for number, position in sorted(chosen)]
     # after the body's docstring and `from __future__` imports, which must open the module
     opening = 0
     for position, node in enumerate(tree.body):
@@ -309,3 +332,49 @@ def _with_earlier_definitions(body: str, earlier: list[str]) -> str:
     lines = body.splitlines(keepends=True)
     head, rest = "".join(lines[:opening]), "".join(lines[opening:])
     return head + ("\n" if head and not head.endswith("\n") else "") + "\n\n".join(texts) + "\n\n\n" + rest
+
+
+#: A line end as Python's tokenizer reads one (`str.splitlines` also splits at form feeds and
+#: other characters that do not end a line of code).
+_SOURCE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_future_imports(code: str) -> tuple[str, str]:
+    """(the `from __future__` imports that open `code`, one per line; `code` without them).
+
+    Such an import must come first in its module (after a docstring at most): code that is put
+    after other code (a whole-function answer after the HumanEval prompt) has to give them up to
+    the very top, or it no longer compiles and a right answer scores 0. Each import's lines are
+    left blank, so the rest keeps its line numbers; one that shares a line with another statement
+    (`from __future__ import annotations; import os`) becomes `pass`. ("", `code`) when it does
+    not parse or opens with no such import."""
+    tree = _parse(code) if "__future__" in code else None
+    if tree is None:
+        return "", code
+    nodes = []
+    for position, node in enumerate(tree.body):
+        if position == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):
+            continue  # the module's docstring: it may come before them
+        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            break
+        nodes.append((position, node))
+    if not nodes:
+        return "", code
+    lines = _SOURCE_LINE.findall(code)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(lineno: int, col: int) -> int:  # `col` counts UTF-8 bytes, as ast's offsets do
+        return starts[lineno - 1] + len(lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+
+    futures, text = [], code
+    for position, node in reversed(nodes):
+        futures.append(ast.unparse(node))
+        start, end = offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
+        before = tree.body[position - 1].end_lineno if position else 0
+        after = tree.body[position + 1].lineno if position + 1 < len(tree.body) else None
+        alone = before < node.lineno and (after is None or after > node.end_lineno)
+        text = text[:start] + ("\n" * (node.end_lineno - node.lineno) if alone else "pass") + text[end:]
+    return "\n".join(reversed(futures)) + "\n", text

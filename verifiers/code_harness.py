@@ -83,6 +83,10 @@ MODULES = (
     "functools", "hashlib", "heapq", "itertools", "json", "math", "operator", "random", "re",
     "statistics", "string", "sys", "typing",
 )
+#: Seconds past the time limit that the tests' own code may take the run (`Harness.run_units`):
+#: the limit counts only the solution's time, and the host's sandbox gives the harness 3s beyond
+#: it (code.HARNESS_GRACE) for start-up and reporting; what is left then ends the last unit.
+TESTS_OVERTIME = 1.5
 #: Exceptions from the solution that must not be re-raised in the tests as themselves: they steer
 #: control flow (a StopIteration ends a `for x in map(candidate, ...)` loop early, silently).
 UNSAFE_EXCEPTIONS = frozenset({"StopIteration", "StopAsyncIteration", "GeneratorExit"})
@@ -274,6 +278,8 @@ def decode(data, depth=0):
         return dict(enumerate(items)).values()
     if tag == "$array":
         return _decode_array(items)
+    if tag in ("$counter", "$odict", "$defaultdict", "$namedtuple"):
+        return _decode_container(tag, items)
     if len(items) != {"$complex": 2, "$fraction": 2, "$range": 3}.get(tag, -1):
         raise ValueError(f"unknown or malformed tag {tag!r}")
     if tag == "$complex":
@@ -285,6 +291,53 @@ def decode(data, depth=0):
     if tag == "$fraction":
         return fractions.Fraction(items[0], items[1])
     return range(*items)
+
+
+#: The default factories a defaultdict may come back with: builtin classes, named (never code of the
+#: solution's). One with another factory comes back as a plain dict.
+DEFAULT_FACTORIES = {cls.__name__: cls for cls in (int, float, complex, str, bytes, bool, list, tuple, dict,
+                                                   set, frozenset)}
+#: The most fields a returned namedtuple's type may have, and how many such types are kept for reuse.
+MAX_FIELDS = 1000
+NAMEDTUPLE_TYPES = 256
+_namedtuple_types = {}
+
+
+def _decode_container(tag, items):
+    """The collections value of a "$counter", "$odict", "$defaultdict" or "$namedtuple" body, rebuilt
+    here from plain data by the standard library's own classes, so that a returned Counter still
+    answers a missing key with 0 and an OrderedDict compares its order, as in one process. A
+    namedtuple comes back as an instance of a namedtuple type made here with the same name and
+    fields (`collections.namedtuple` takes identifiers only), so `.x` and `._fields` work."""
+    if tag == "$namedtuple":
+        if len(items) != 3 or type(items[0]) is not str or type(items[1]) is not list or type(items[2]) is not list:
+            raise ValueError("malformed $namedtuple")
+        typename, fields, values = items
+        if (len(fields) != len(values) or len(fields) > MAX_FIELDS or len(typename) > 200
+                or not all(type(field) is str and len(field) <= 200 for field in fields)):
+            raise ValueError("malformed $namedtuple")
+        key = (typename, tuple(fields))
+        cls = _namedtuple_types.get(key)
+        if cls is None:
+            try:
+                cls = collections.namedtuple(typename, fields, module="solution")
+            except (ValueError, TypeError) as exc:  # a name that is no identifier, a keyword, a repeat
+                raise ValueError(f"malformed $namedtuple ({exc})") from None
+            if len(_namedtuple_types) < NAMEDTUPLE_TYPES:
+                _namedtuple_types[key] = cls
+        return cls._make(values)
+    if tag == "$defaultdict":
+        if len(items) != 2 or not (items[0] is None or items[0] in DEFAULT_FACTORIES):
+            raise ValueError("malformed $defaultdict")
+        factory, items = (None if items[0] is None else DEFAULT_FACTORIES[items[0]]), items[1]
+    if not (type(items) is list and all(type(pair) is list and len(pair) == 2 for pair in items)):
+        raise ValueError(f"malformed {tag}")
+    pairs = {key: value for key, value in items}
+    if tag == "$counter":
+        return collections.Counter(pairs)
+    if tag == "$odict":
+        return collections.OrderedDict(pairs)
+    return collections.defaultdict(factory, pairs)
 
 
 def _decode_array(items):
@@ -397,8 +450,14 @@ def _shown(value, budget):
         return value[: max(budget[0], 0) + 1]
     if kind is set or kind is frozenset:
         return value if len(value) <= budget[0] else kind(itertools.islice(value, max(budget[0], 0)))
-    if kind is dict:
-        return {key: _shown(item, budget) for key, item in itertools.islice(value.items(), max(budget[0], 0))}
+    if kind in (dict, collections.Counter, collections.OrderedDict, collections.defaultdict):
+        kept = {key: _shown(item, budget) for key, item in itertools.islice(value.items(), max(budget[0], 0))}
+        if kind is dict or len(kept) < len(value):
+            return kept  # (cut: shown as a dict)
+        return collections.defaultdict(value.default_factory, kept) if kind is collections.defaultdict else kind(kept)
+    if kind in _namedtuple_types.values():
+        kept = _shown(tuple(value), budget)
+        return kind._make(kept) if len(kept) == len(value) and ... not in kept[-1:] else kept
     if kind is list or kind is tuple or kind is collections.deque:
         kept = []
         for item in value:
@@ -478,7 +537,14 @@ class SolutionFault(BaseException):
 
 
 class SolutionError(Exception):
-    """The solution raised an exception that is not re-raised as itself (not a builtin one)."""
+    """The solution raised an Exception that is not re-raised as itself (StopIteration, or one that
+    cannot be rebuilt from its message)."""
+
+
+class SolutionExit(BaseException):
+    """The solution raised an exception outside Exception that is not re-raised as itself
+    (GeneratorExit, or one that cannot be rebuilt). Like SystemExit in one process, the tests'
+    `except Exception` cannot catch it: a test that expects an error fails."""
 
 
 class SolutionFunction:
@@ -499,8 +565,13 @@ def _solution_exception(name, message, args=None, own_name=None, *, task_names=N
     """The exception the tests see when the solution raised an exception whose nearest builtin
     class is `name`, with `message` (its str) and `args` (tagged plain data, or None).
 
-    Only builtin classes (of Exception, less UNSAFE_EXCEPTIONS) are made, from plain data alone:
-    `args` when they decode to a tuple the class takes, else the message. A class of the solution's
+    Only builtin classes (less UNSAFE_EXCEPTIONS) are made, from plain data alone: `args` when they
+    decode to a tuple the class takes, else the message. One outside Exception (SystemExit from
+    `sys.exit()`, KeyboardInterrupt, BaseException) stays outside it, as in one process: a test's
+    `except Exception` must not catch it, or a wrong answer that exits on bad input would pass a
+    test that expects an error. When none can be made, SolutionError stands for an Exception and
+    SolutionExit for anything else (GeneratorExit, which would steer a generator's close, or a name
+    that is no builtin exception class: a tampered reply). A class of the solution's
     own (`own_name`, a json.JSONDecodeError, a `class Bad(KeyError)`) arrives as that builtin base,
     with a note naming it, so `except ValueError` and `e.args` work as they would in one process;
     unless the task defines a class of that name itself (`task_names`: the tests' namespace, which
@@ -511,7 +582,7 @@ def _solution_exception(name, message, args=None, own_name=None, *, task_names=N
     name = name if type(name) is str and name.isidentifier() else "an exception"
     text = message[:500] if type(message) is str else ""
     cls = getattr(builtins, name, None)
-    if isinstance(cls, type) and issubclass(cls, Exception) and name not in UNSAFE_EXCEPTIONS:
+    if isinstance(cls, type) and issubclass(cls, BaseException) and name not in UNSAFE_EXCEPTIONS:
         own = type(own_name) is str and own_name != name
         task_class = _task_exception_class(own_name, cls, task_names) if own else None
         exc = _builtin_exception(task_class, _exception_args(args), text) if task_class is not None else None
@@ -521,16 +592,20 @@ def _solution_exception(name, message, args=None, own_name=None, *, task_names=N
             if own and type(exc) is cls and hasattr(exc, "add_note"):  # (Python 3.11+)
                 exc.add_note(f"(raised by the solution as {own_name[:200]})")
             return exc
-    return SolutionError(f"the solution raised {name}" + (f": {text}" if text else ""))
+    what = f"the solution raised {name}" + (f": {text}" if text else "")
+    return SolutionError(what) if isinstance(cls, type) and issubclass(cls, Exception) else SolutionExit(what)
 
 
 def _task_exception_class(own_name, base, task_names):
     """The task's own exception class named `own_name` (in `task_names`, the tests' namespace) when
-    it is a strict subclass of the builtin `base`, else None."""
+    it is a strict subclass of the builtin `base`, and an Exception only when `base` is one (a
+    solution's exception outside Exception must not arrive as one the tests' `except Exception`
+    catches), else None."""
     if task_names is None or not own_name.isidentifier():
         return None
     found = task_names.get(own_name)
-    if isinstance(found, type) and issubclass(found, base) and found is not base:
+    if (isinstance(found, type) and issubclass(found, base) and found is not base
+            and (issubclass(base, Exception) or not issubclass(found, Exception))):
         return found
     return None
 
@@ -664,7 +739,16 @@ class Harness:
         self.timeout = float(payload["timeout"])
         self.call_timeout = payload.get("call_timeout")
         self.typing_names = payload.get("typing_names") is True
-        self.deadline = time.monotonic() + self.timeout
+        # The time limit counts only time spent on the solution (loading it and its calls): a
+        # dataset whose tests compute expected values with slow code of their own must not starve a
+        # right answer. `deadline` is when the solution's time runs out, moved on by the time the
+        # tests' own code takes (`_solution_clock`); `run_end` bounds the whole run, so that the
+        # harness reports before the sandbox's own time limit kills it.
+        started = time.monotonic()
+        self.deadline = started + self.timeout
+        self.run_end = started + self.timeout + TESTS_OVERTIME
+        self.tests_since = started  # the clock stands while the tests' own code runs (None: it runs)
+        self.solution_depth = 0
         self.child = None
         self.load_sent = False  # whether the current process was sent the solution
         self.loaded = False
@@ -672,6 +756,8 @@ class Harness:
         self.fatal = None  # set once the solution cannot serve calls any more
         self.fault = None  # set when a call failed as a process during the current unit
         self.unsendable = None  # why the current unit cannot be checked, when it ended with UnsendableArgument
+        self.interrupt = None  # the KeyboardInterrupt the solution last raised, as the tests see it
+        self.stopped = None  # why the units left are not run: an uncaught KeyboardInterrupt stopped the run
         self.calls = 0
         self.first = None  # a FirstCall, from the run's first call of the solution
         self.last_call = None
@@ -704,7 +790,7 @@ class Harness:
         """Send the solution's source to the started process, which runs it on receipt."""
         self.load_sent = True
         try:
-            self.child.send({"op": "load", "source": self.solution, "typing_names": self.typing_names}, self.deadline)
+            self.child.send({"op": "load", "source": self.solution, "typing_names": self.typing_names}, min(self.deadline, self.run_end))
         except (ChannelClosed, ChannelTimeout):
             pass  # found out when the reply is awaited
 
@@ -720,7 +806,7 @@ class Harness:
 
     def _await_load(self):
         try:
-            reply = self.child.recv(self.deadline)
+            reply = self.child.recv(min(self.deadline, self.run_end))
         except ChannelTimeout:
             self._drop_child()
             self.fatal = f"loading the solution did not finish within the time limit ({self.timeout:g}s)"
@@ -740,6 +826,25 @@ class Harness:
         error = reply.get("error") if type(reply) is dict else None
         self._drop_child()
         self.fatal = f"the solution failed to load: {safe_repr(error, 500) if type(error) is not str else error[:500]}"
+
+    def _solution_clock(self, running):
+        """Start (`running`) or stop the solution's clock: while it stands, the tests' own code runs
+        and `deadline` moves on with the time it takes. Nested uses (a call made while a call's
+        result is written back into a test's object) count as one."""
+        now = time.monotonic()
+        if running:
+            if self.solution_depth == 0 and self.tests_since is not None:
+                self.deadline += now - self.tests_since
+                self.tests_since = None
+            self.solution_depth += 1
+        else:
+            self.solution_depth -= 1
+            if self.solution_depth == 0:
+                self.tests_since = now
+
+    def _solution_time_left(self):
+        """Seconds the solution has left of the time limit."""
+        return self.deadline - (self.tests_since if self.tests_since is not None else time.monotonic())
 
     def _drop_child(self):
         if self.child is not None:
@@ -772,10 +877,18 @@ class Harness:
         if self.calls == 0:  # what the tests made before any answer existed (`_independent_of_answers`)
             self.first = FirstCall(self.namespace)
         self.calls += 1
+        self._solution_clock(True)
+        try:
+            return self._call(frame, message, text, args, kwargs)
+        finally:
+            self._solution_clock(False)
+
+    def _call(self, frame, message, text, args, kwargs):
+        """Send one call to the solution and return its result (or raise), on the solution's clock."""
         self._ready()
         if self.fatal is not None:
             self._fail(self.fatal)
-        deadline = self.deadline
+        deadline = min(self.deadline, self.run_end)
         if self.call_timeout is not None:
             deadline = min(deadline, time.monotonic() + float(self.call_timeout))
         try:
@@ -787,6 +900,8 @@ class Harness:
                 break
         except ChannelTimeout:
             self._drop_child()
+            if deadline == self.run_end and self.run_end < self.deadline:
+                self._fail(f"{text} did not return before the run's end ({self._run_used_up()})")
             limit = self.call_timeout if self.call_timeout is not None else self.timeout
             self._fail(f"{text} did not return within the time limit ({float(limit):g}s)")
         except ChannelClosed:
@@ -813,7 +928,10 @@ class Harness:
             self.last_call = (text, safe_repr(value))
             return value
         if "raised" in reply and type(reply["raised"]) is list and 2 <= len(reply["raised"]) <= 4:
-            raise _solution_exception(*reply["raised"], task_names=self.namespace)
+            exc = _solution_exception(*reply["raised"], task_names=self.namespace)
+            if isinstance(exc, KeyboardInterrupt):
+                self.interrupt = exc  # if no test catches it, it stops the run (`run_unit`)
+            raise exc
         if "unsupported" in reply:
             what = reply["unsupported"]
             what = what[:200] if type(what) is str else "an unsupported object"
@@ -867,14 +985,31 @@ class Harness:
             return ("solution" if self.calls > calls_before else "tests", describe(exc))
         return None
 
+    def _run_used_up(self):
+        """Why the run's end came while the solution had time left: the tests' own code took it."""
+        return (f"the run may take {self.timeout + TESTS_OVERTIME:g}s, and the tests' own code took all "
+                f"but {self.timeout - self._solution_time_left():.1f}s of it")
+
     def run_units(self, units):
-        self._ready()
+        """Run the units in order; one is started only while the solution has time left and the run
+        has not reached its end (`run_end`). Time the tests' own code takes is not the solution's."""
+        self._solution_clock(True)
+        try:
+            self._ready()
+        finally:
+            self._solution_clock(False)
         if self.fatal is not None:  # a solution that does not load passes nothing, whatever the tests
             return [{"ok": False, "error": self.fatal} for _ in units]
         results = []
         for unit in units:
-            if time.monotonic() >= self.deadline:
+            if self.stopped is not None:
+                results.append({"ok": False, "error": self.stopped})
+                continue
+            if self._solution_time_left() <= 0:
                 results.append({"ok": False, "error": f"not run: the time limit ({self.timeout:g}s) was used up"})
+                continue
+            if time.monotonic() >= self.run_end:
+                results.append({"ok": False, "error": f"not run: {self._run_used_up()}"})
                 continue
             error = self.run_unit(unit)
             if self.unsendable is not None:  # it failed on an argument no solution can receive
@@ -925,6 +1060,9 @@ class Harness:
         except SolutionFault as exc:
             return str(exc)
         except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised
+            if exc is self.interrupt:  # as unittest and pytest do, it stops the run: the rest fail
+                self.stopped = (f"not run: the solution raised KeyboardInterrupt in an earlier test "
+                                f"({unit.get('label', 'test')}), which no test caught: it stops the run")
             # the unit ended on an argument no answer could receive, before any call of the unit
             # returned, and made from nothing an earlier call returned (so no answer could steer
             # the test to it): no call was made in the whole run yet, or the unit read nothing of
