@@ -497,3 +497,44 @@ def test_completions_for_a_procedural_benchmarks_repeated_questions_are_ignored_
     repeats = sum(env.source.get(i).id in loaded.skipped for i in range(60))
     assert repeats and result["counts"]["samples"] == 60 - repeats
     assert any(f"that audit31-add60 skips ({REPEATED_QUESTION})" in w for w in result["warnings"])
+
+
+# ---------------------------------------------------- final review: an evaluation leaves the RNGs as they were
+
+
+def test_an_evaluation_between_steps_leaves_a_resumed_run_exact_when_prompts_draw_from_random(tmp_path):
+    """A prompt callable drawing a random few-shot example consumes Python's `random` in the
+    evaluation after a checkpoint; the resumed run (restored from the checkpoint, before that
+    evaluation) must still draw exactly what the uninterrupted one does."""
+    import random
+
+    import torch
+    from safetensors.torch import load_file
+
+    def shots(task):
+        return f"Ex: {random.choice(['1+1=2', '2+5=7', '3+3=6', '4+0=4'])}\n{task.question}"
+
+    rlvr.register("rlvr/Audit31Shots-v0", generator=lambda rng: {"question": f"{int(rng.integers(60))}+0=", "answer": "0"},
+                  prompt=shots, verifier=lambda gold, c: float(sum(map(ord, c)) % 2), force=True)
+    common = ("env.id=rlvr/Audit31Shots-v0", "env.kwargs={}", "sampling.temperature=1.0", "train.batch_groups=3",
+              "eval.num_tasks=20", "eval.every=2", "eval.before=false", "algorithm.dynamic_sampling=true",
+              "algorithm.ds_max_extra_rounds=2")
+
+    def rows(out):
+        drop = ("time", "sec", "elapsed", "per_s")
+        return [{k: v for k, v in json.loads(line).items() if not any(d in k for d in drop)}
+                for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+    whole = Trainer(make_config(tmp_path / "whole", "train.total_steps=4", *common))
+    whole.train()
+    whole.close()
+    part = Trainer(make_config(tmp_path / "part", "train.total_steps=2", "log.save_every=1", *common))
+    part.train()
+    part.close()
+    resumed = Trainer(make_config(tmp_path / "part", "train.total_steps=4", "log.save_every=1", *common), resume=True)
+    resumed.train()
+    resumed.close()
+    assert rows(tmp_path / "whole") == rows(tmp_path / "part")
+    a = load_file(str(latest_checkpoint(tmp_path / "whole") / "model" / "model.safetensors"))
+    b = load_file(str(latest_checkpoint(tmp_path / "part") / "model" / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)

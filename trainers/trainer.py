@@ -1038,7 +1038,8 @@ class Trainer:
         tail held out of training when the eval data is the training data (:class:`~.config.EvalConfig`);
         a repeated question is asked once (:meth:`_held_out`). Training skips the questions of the
         run's ``eval.num_tasks``; asking for more checks the extra ones by their indices only.
-        Uses its own seeded sampler, so it does not disturb the training RNG (resume stays exact)."""
+        Uses its own seeded sampler and puts the process's RNGs back afterwards, so it does not
+        disturb the training RNG (resume stays exact, even when a prompt draws from `random`)."""
         e = self.cfg.eval
         num_tasks = e.num_tasks if num_tasks is None else num_tasks
         temperature = e.temperature if temperature is None else temperature
@@ -1057,8 +1058,14 @@ class Trainer:
                 self._check_task_ranges(indices[-1] - e.offset + 1 if indices else 0)
         sampling = dataclasses.replace(self.sampling, temperature=temperature, seed=self.cfg.train.seed + 7919)
         n = samples if temperature > 0 else 1
-        groups = self.eval_collector.collect([{"index": i} for i in indices], n, sampling,
-                                             infra_retries=self.cfg.train.infra_retries)
+        # the process's RNGs are put back afterwards: an env's prompt may draw from them (a random
+        # few-shot example), and a run resumed after the evaluation must draw what this one does
+        state = rng_state()
+        try:
+            groups = self.eval_collector.collect([{"index": i} for i in indices], n, sampling,
+                                                 infra_retries=self.cfg.train.infra_retries)
+        finally:
+            set_rng_state(state)
         flat = [tr for g in groups for tr in g]
         return {
             "eval/pass@1": float(np.mean([tr.correct for tr in flat])),
