@@ -97,8 +97,9 @@ def _same(got, want):
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 #: The share of `timeout` one call of a function-completion answer may take when `call_timeout` is
-#: not given: a call that hangs leaves three quarters of the time to the tests after it.
-CALL_TIMEOUT_SHARE = 0.25
+#: not given: a call that hangs leaves half the time to the tests after it, and a right answer's one
+#: heavy call (a few seconds of a 10 s limit, as APPS allows about 4 s a case) still passes.
+CALL_TIMEOUT_SHARE = 0.5
 
 
 def _as_text(value: Any) -> str:
@@ -547,8 +548,8 @@ class CodeEnv(SingleTurnEnv):
         question_key / id_key: override the detected description / id columns.
         sandbox: a `Sandbox` (default: one shared sandbox per process, `sandbox_backend`).
         timeout: seconds for loading a function-completion solution and running all its tests.
-        call_timeout: seconds for one call of a function-completion solution (default None: a
-            quarter of `timeout`, `CALL_TIMEOUT_SHARE`). A call that runs over fails its test and
+        call_timeout: seconds for one call of a function-completion solution (default None: half
+            of `timeout`, `CALL_TIMEOUT_SHARE`). A call that runs over fails its test and
             the next test gets a fresh process, so an answer that hangs on one input loses that
             test, not every test after it: its partial credit does not depend on the tests' order.
         case_timeout: seconds per stdin/stdout case.
@@ -641,7 +642,7 @@ class CodeEnv(SingleTurnEnv):
         if value is None:
             return None  # a share of `timeout`, whatever it is at the step (`call_seconds`)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"call_timeout must be None (a quarter of timeout) or a positive number of seconds, "
+            raise ValueError(f"call_timeout must be None (half of timeout) or a positive number of seconds, "
                              f"got {value!r}")
         return float(value)
 

@@ -107,15 +107,21 @@ def test_a_namedtuple_keeps_its_fields_and_a_defaultdict_its_builtin_factory(box
 
 
 @pytest.mark.parametrize("bad", [
-    {"$namedtuple": ["P", ["_x"], [1]]}, {"$namedtuple": ["P", ["x", "x"], [1, 2]]},
-    {"$namedtuple": ["a b", ["x"], [1]]}, {"$namedtuple": ["P", ["x"], [1, 2]]},
-    {"$namedtuple": ["P", ["def"], [1]]}, {"$namedtuple": ["P", ["x); import os #"], [1]]},
+    {"$namedtuple": ["P", ["x"], [1, 2]]}, {"$namedtuple": ["P", "x", [1]]},
     {"$defaultdict": ["eval", []]}, {"$defaultdict": ["int", [[1]]]}, {"$counter": [[[1], 2]]},
     {"$odict": [1]},
 ])
 def test_container_tags_reject_malformed_data(bad):
     with pytest.raises((ValueError, TypeError)):
         decode(bad)
+
+
+@pytest.mark.parametrize("fields", [["_x"], ["x", "x"], ["def"], ["x); import os #"]])
+def test_a_namedtuple_whose_type_cannot_be_made_here_is_its_plain_tuple(fields):
+    # (`namedtuple(..., rename=True)` makes `_2`; a name no identifier is never compiled into a type)
+    back = decode({"$namedtuple": ["P", fields, list(range(len(fields)))]})
+    assert type(back) is tuple and back == tuple(range(len(fields)))
+    assert type(decode({"$namedtuple": ["a b", ["x"], [1]]})) is tuple
 
 
 # -- 3. the tests' own time is not the solution's -----------------------------------------------------
@@ -142,3 +148,23 @@ def test_tests_slower_than_the_run_allows_are_cut_off_with_a_report(box):
     assert verdict.details["kind"] == "failed", verdict.reason  # reported, not killed by the sandbox
     assert 0 < verdict.details["passed"] < 6
     assert "the tests' own code took" in verdict.reason, verdict.reason
+
+
+# -- review of rules 11: the run's end is kept inside a unit; a type not rebuilt is a plain tuple ----
+def test_tests_running_into_the_runs_end_keep_the_credit_earned_and_report_in_time(box):
+    """Slow reference code after each call (1.8 s a unit, 4 s limit): a unit still running at the
+    run's end is stopped there, so the harness reports before the sandbox kills it: the units that
+    passed keep their credit (the run scored 0, 'no result', when the sandbox killed it)."""
+    setup = "import time\ndef ref(x):\n    t = time.monotonic()\n    while time.monotonic() - t < 1.8:\n        pass\n    return x * 2\n"
+    tests = [f"assert f({i}) == ref({i})" for i in range(6)]
+    verdict = check_function("def f(x):\n    return 2 * x\n", tests, "f", sandbox=box, timeout=4.0, setup_code=setup)
+    assert verdict.details.get("kind") == "failed", verdict.reason
+    assert verdict.score == pytest.approx(3 / 6), verdict.reason
+    assert "not finished" in verdict.reason
+
+
+def test_a_namedtuple_type_that_cannot_be_rebuilt_comes_back_as_a_plain_tuple(box):
+    solution = ("from collections import namedtuple\nR = namedtuple('R', ['lo', 'hi', 'lo'], rename=True)\n"
+                "def minmax(xs):\n    return R(min(xs), max(xs), 0)\n")
+    verdict = check_function(solution, ["assert minmax([3, 1, 2]) == (1, 3, 0)"], "minmax", sandbox=box, timeout=5)
+    assert verdict.correct, verdict.reason

@@ -87,6 +87,11 @@ MODULES = (
 #: the limit counts only the solution's time, and the host's sandbox gives the harness 3s beyond
 #: it (code.HARNESS_GRACE) for start-up and reporting; what is left then ends the last unit.
 TESTS_OVERTIME = 1.5
+class RunEnded(BaseException):
+    """Raised in a unit still running at the run's end (`Harness._arm_run_end`): outside
+    `Exception`, so that a test's `except Exception` does not swallow it."""
+
+
 #: Exceptions from the solution that must not be re-raised in the tests as themselves: they steer
 #: control flow (a StopIteration ends a `for x in map(candidate, ...)` loop early, silently).
 UNSAFE_EXCEPTIONS = frozenset({"StopIteration", "StopAsyncIteration", "GeneratorExit"})
@@ -313,16 +318,18 @@ def _decode_container(tag, items):
         if len(items) != 3 or type(items[0]) is not str or type(items[1]) is not list or type(items[2]) is not list:
             raise ValueError("malformed $namedtuple")
         typename, fields, values = items
-        if (len(fields) != len(values) or len(fields) > MAX_FIELDS or len(typename) > 200
-                or not all(type(field) is str and len(field) <= 200 for field in fields)):
+        if len(fields) != len(values):
             raise ValueError("malformed $namedtuple")
+        if (len(fields) > MAX_FIELDS or len(typename) > 200
+                or not all(type(field) is str and len(field) <= 200 for field in fields)):
+            return tuple(values)  # (a type not rebuilt here comes back as the plain tuple it is)
         key = (typename, tuple(fields))
         cls = _namedtuple_types.get(key)
         if cls is None:
             try:
                 cls = collections.namedtuple(typename, fields, module="solution")
-            except (ValueError, TypeError) as exc:  # a name that is no identifier, a keyword, a repeat
-                raise ValueError(f"malformed $namedtuple ({exc})") from None
+            except (ValueError, TypeError):  # fields `namedtuple(..., rename=True)` made (`_2`), a keyword:
+                return tuple(values)  # the plain tuple, as before rules 11, never the answer's fault
             if len(_namedtuple_types) < NAMEDTUPLE_TYPES:
                 _namedtuple_types[key] = cls
         return cls._make(values)
@@ -1054,9 +1061,14 @@ class Harness:
         # an earlier unit) it may hold what the answer sent (see `_independent_of_answers`)
         start = dict(self.namespace) if calls_before else None
         code = None
+        armed = self._arm_run_end()
         try:
             code = compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec", dont_inherit=True)
             exec(code, self.namespace)
+        except RunEnded:  # the tests' own code ran into the run's end: report in time, the rest not run
+            self._disarm_run_end()
+            self.stopped = f"not run: {self._run_used_up()}"
+            return f"not finished: {self._run_used_up()}"
         except SolutionFault as exc:
             return str(exc)
         except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised
@@ -1079,11 +1091,38 @@ class Harness:
             if isinstance(exc, AssertionError) and self.last_call and self.last_call[1] is not None:
                 error += f" ({self.last_call[0]} returned {self.last_call[1]})"
             return error
+        finally:
+            if armed:
+                self._disarm_run_end()
         if self.fault is not None:
             return self.fault  # the test swallowed a failed call: still a failure
         if self.calls == calls_before:
             return NO_CALL
         return None
+
+    def _arm_run_end(self):
+        """Raise `RunEnded` in the running unit when the run's end (`run_end`) comes, and again every
+        0.2 s while the unit still runs (a test's bare `except:` may swallow one): the tests' own code
+        (a slow reference helper) must not run on until the sandbox kills the harness, which would
+        lose the report and every test's result with it. A SIGALRM before the run's end is no timer of
+        ours (the child may send one): it kills the harness, as it always did. False where no timer
+        can be set (not the main thread): the run's end is then checked between units only."""
+        def on_alarm(signum, frame):
+            if time.monotonic() >= self.run_end - 0.05:
+                raise RunEnded()
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGALRM)
+
+        try:
+            signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, max(0.001, self.run_end - time.monotonic()), 0.2)
+        except (ValueError, OSError):
+            return False
+        return True
+
+    def _disarm_run_end(self):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
     def close(self):
         self._drop_child()
