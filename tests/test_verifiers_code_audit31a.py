@@ -168,3 +168,17 @@ def test_a_namedtuple_type_that_cannot_be_rebuilt_comes_back_as_a_plain_tuple(bo
                 "def minmax(xs):\n    return R(min(xs), max(xs), 0)\n")
     verdict = check_function(solution, ["assert minmax([3, 1, 2]) == (1, 3, 0)"], "minmax", sandbox=box, timeout=5)
     assert verdict.correct, verdict.reason
+
+
+def test_tests_that_time_their_calls_with_their_own_alarm_keep_it(box):
+    """A common idiom: the setup installs a SIGALRM handler, each test wraps its call in
+    `signal.alarm(1)`. The harness's own run-end timer must hand such an alarm to the tests'
+    handler (the slow call fails its own test), not kill the harness and lose every result."""
+    setup = ("import signal\nclass Timeout(Exception):\n    pass\n"
+             "def _on_alarm(signum, frame):\n    raise Timeout()\n"
+             "signal.signal(signal.SIGALRM, _on_alarm)\n")
+    tests = [f"signal.alarm(1)\ntry:\n    assert f({i}) == {2 * i}\nfinally:\n    signal.alarm(0)" for i in range(3)]
+    solution = "import time\ndef f(x):\n    if x == 1:\n        time.sleep(1.5)\n    return 2 * x\n"
+    verdict = check_function(solution, tests, "f", sandbox=box, timeout=6.0, setup_code=setup)
+    assert verdict.details.get("kind") == "failed", verdict.reason
+    assert verdict.score == pytest.approx(2 / 3) and "Timeout" in verdict.reason, verdict.reason

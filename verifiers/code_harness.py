@@ -764,6 +764,7 @@ class Harness:
         self.fault = None  # set when a call failed as a process during the current unit
         self.unsendable = None  # why the current unit cannot be checked, when it ended with UnsendableArgument
         self.interrupt = None  # the KeyboardInterrupt the solution last raised, as the tests see it
+        self._alarm = (None, None)  # (our SIGALRM handler, the one before it) while a unit runs (`_arm_run_end`)
         self.stopped = None  # why the units left are not run: an uncaught KeyboardInterrupt stopped the run
         self.calls = 0
         self.first = None  # a FirstCall, from the run's first call of the solution
@@ -1018,7 +1019,12 @@ class Harness:
             if time.monotonic() >= self.run_end:
                 results.append({"ok": False, "error": f"not run: {self._run_used_up()}"})
                 continue
-            error = self.run_unit(unit)
+            try:
+                error = self.run_unit(unit)
+            except RunEnded:  # (one that fired as the unit's own clauses ran: the run's end all the same)
+                self._disarm_run_end()
+                self.stopped = f"not run: {self._run_used_up()}"
+                error = f"not finished: {self._run_used_up()}"
             if self.unsendable is not None:  # it failed on an argument no solution can receive
                 results.append({"ok": False, "error": error, "unsupported": self.unsendable})
             else:
@@ -1063,8 +1069,12 @@ class Harness:
         code = None
         armed = self._arm_run_end()
         try:
-            code = compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec", dont_inherit=True)
-            exec(code, self.namespace)
+            try:
+                code = compile(unit["source"], f"<{unit.get('label', 'test')}>", "exec", dont_inherit=True)
+                exec(code, self.namespace)
+            finally:  # off before anything else runs: the clauses below are the harness's own work
+                if armed:
+                    self._disarm_run_end()
         except RunEnded:  # the tests' own code ran into the run's end: report in time, the rest not run
             self._disarm_run_end()
             self.stopped = f"not run: {self._run_used_up()}"
@@ -1091,9 +1101,6 @@ class Harness:
             if isinstance(exc, AssertionError) and self.last_call and self.last_call[1] is not None:
                 error += f" ({self.last_call[0]} returned {self.last_call[1]})"
             return error
-        finally:
-            if armed:
-                self._disarm_run_end()
         if self.fault is not None:
             return self.fault  # the test swallowed a failed call: still a failure
         if self.calls == calls_before:
@@ -1104,25 +1111,39 @@ class Harness:
         """Raise `RunEnded` in the running unit when the run's end (`run_end`) comes, and again every
         0.2 s while the unit still runs (a test's bare `except:` may swallow one): the tests' own code
         (a slow reference helper) must not run on until the sandbox kills the harness, which would
-        lose the report and every test's result with it. A SIGALRM before the run's end is no timer of
-        ours (the child may send one): it kills the harness, as it always did. False where no timer
-        can be set (not the main thread): the run's end is then checked between units only."""
+        lose the report and every test's result with it. A SIGALRM before the run's end is not our
+        timer's: it goes to the handler the tests installed (their own `signal.alarm`), and without
+        one it kills the harness, as it always did (the child may send one). A test that sets its
+        own alarm replaces our timer (one timer per process): its unit then runs as before, bounded
+        by the sandbox only. False where no timer can be set (not the main thread): the run's end is
+        then checked between units only."""
+        previous = signal.getsignal(signal.SIGALRM)
+
         def on_alarm(signum, frame):
             if time.monotonic() >= self.run_end - 0.05:
                 raise RunEnded()
+            if callable(previous):
+                return previous(signum, frame)
+            if previous == signal.SIG_IGN:
+                return None
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGALRM)
+            return None
 
         try:
             signal.signal(signal.SIGALRM, on_alarm)
             signal.setitimer(signal.ITIMER_REAL, max(0.001, self.run_end - time.monotonic()), 0.2)
         except (ValueError, OSError):
             return False
+        self._alarm = (on_alarm, previous)
         return True
 
     def _disarm_run_end(self):
+        """Stop the timer and give SIGALRM back to the handler it had (unless a test has set another)."""
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        ours, previous = self._alarm
+        if signal.getsignal(signal.SIGALRM) is ours:
+            signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
 
     def close(self):
         self._drop_child()
