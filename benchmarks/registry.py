@@ -123,10 +123,6 @@ class LoadedBenchmark:
         """Every task id of the benchmark, also those beyond `limit` (what a completions file may name)."""
         return self.all_ids if self.all_ids is not None else [task.id for task in self.tasks]
 
-    @property
-    def task_index(self) -> dict[str, int]:
-        return {task.id: i for i, task in enumerate(self.tasks)}
-
     def fingerprint(self) -> dict[str, Any]:
         env_fp = self.env.fingerprint().to_dict()
         return {
@@ -645,29 +641,13 @@ def _distinct_generated(bench: Benchmark, source: Any, count: int,
     Raises:
         BenchmarkDataError: the generator makes fewer distinct questions there.
     """
-    from rlvr.trainers.config import steady_render  # (plain Python: no torch)
+    from rlvr.trainers.config import first_distinct  # (plain Python: no torch)
 
     limit = 10 * count + 1000
-    render = steady_render(render, source)[0]
-    tasks: list[Task] = []
-    skipped: dict[str, str] = {}
-    seen: set[str] = set()
-    i = 0
-    while len(tasks) < count and i < limit:
-        task = source.get(i)
-        key = None
-        if render is not None:
-            try:
-                key = render(task)
-            except Exception:  # (its episode fails the same way: the question text tells it apart)
-                key = None
-        key = str(task.question if not isinstance(key, str) else key).strip()
-        if key not in seen:
-            seen.add(key)
-            tasks.append(task)
-        else:  # (a completions file may name it: it is ignored with this reason, not an unknown id)
-            skipped[task.id] = REPEATED_QUESTION
-        i += 1
+    indices, _, repeated = first_distinct(source, 0, count, limit, render)
+    tasks: list[Task] = [source.get(i) for i in indices]
+    # (a completions file may name a skipped task: it is ignored with this reason, not an unknown id)
+    skipped = {source.get(i).id: REPEATED_QUESTION for i in repeated}
     if len(tasks) < count:
         raise BenchmarkDataError(
             f"benchmark {bench.name!r}: {bench.env_id} makes only {len(tasks)} distinct questions in its tasks "

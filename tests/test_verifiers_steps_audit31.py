@@ -370,7 +370,7 @@ def test_a_conversion_is_not_the_same_claim_as_its_numbers():
 def test_a_congruence_with_a_huge_power_is_checked(text, steps):
     t0 = time.perf_counter()
     assert _steps(text).steps == steps
-    assert time.perf_counter() - t0 < 2
+    assert time.perf_counter() - t0 < 10  # a hang guard (building the power took minutes), not a speed target
 
 
 def test_two_true_huge_congruences_each_earn_credit():
@@ -473,5 +473,6 @@ def test_many_lines_of_huge_congruences_are_read_quickly():
     # measured against the same text with a modulus that is a variable (no claim, no powers taken),
     # so that a busy machine does not fail it; before, one line took ~16 s with `3^2000-2`
     reading = _huge_congruences("x")
-    assert _huge_congruences("3^2000-2") < 3 * reading + 2  # too large a modulus: no claim
-    assert _huge_congruences("2^{61}-1") < 3 * reading + 3  # checked, within the solution's exponent bits
+    # hang guards (it took hours before), not speed targets: generous against a busy machine
+    assert _huge_congruences("3^2000-2") < 5 * reading + 5  # too large a modulus: no claim
+    assert _huge_congruences("2^{61}-1") < 5 * reading + 10  # checked, within the solution's exponent bits

@@ -504,6 +504,30 @@ def question_key(task: Any, render: Callable[[Any], str] | None = None) -> str:
     return hashlib.sha256(text.strip().encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def first_distinct(source: Any, start: int, count: int, limit: int,
+                   render: Callable[[Any], str] | None = None) -> tuple[list[int], list[str], list[int]]:
+    """The indices of the first ``count`` tasks of ``source`` in ``start..limit - 1`` whose questions
+    (:func:`question_key` with ``render``, unless its prompts vary for one task: :func:`steady_render`)
+    differ, their keys, and the indices skipped among them as repeats of an earlier question. Held-out
+    evaluation (:func:`distinct_tasks`) and procedural benchmarks both take their tasks so."""
+    render = steady_render(render, source, start)[0]
+    indices: list[int] = []
+    keys: list[str] = []
+    repeated: list[int] = []
+    seen: set[str] = set()
+    i = start
+    while len(indices) < count and i < limit:
+        key = question_key(source.get(i), render)
+        if key in seen:
+            repeated.append(i)
+        else:
+            seen.add(key)
+            indices.append(i)
+            keys.append(key)
+        i += 1
+    return indices, keys, repeated
+
+
 def distinct_tasks(source: Any, start: int, count: int, *, stop: int | None = None,
                    render: Callable[[Any], str] | None = None,
                    settings: Sequence[str] = ()) -> tuple[list[int], list[str]]:
@@ -518,18 +542,7 @@ def distinct_tasks(source: Any, start: int, count: int, *, stop: int | None = No
         ConfigError: an endless source that gives fewer than ``count`` distinct questions there.
     """
     limit = stop if stop is not None else start + 10 * count + 1000
-    render = steady_render(render, source, start)[0]
-    indices: list[int] = []
-    keys: list[str] = []
-    seen: set[str] = set()
-    i = start
-    while len(indices) < count and i < limit:
-        key = question_key(source.get(i), render)
-        if key not in seen:
-            seen.add(key)
-            indices.append(i)
-            keys.append(key)
-        i += 1
+    indices, keys, _ = first_distinct(source, start, count, limit, render)
     if stop is None and len(indices) < count:
         larger = (f"settings that make more questions ({', '.join(settings)})" if settings
                   else "settings that make more questions")
