@@ -73,7 +73,8 @@ What a claim is:
   unitless value is the other side's number or its quantity in another unit of that dimension the
   chain names (`2 \\text{ h} &= 2 \\times 60 \\\\ &= 120 \\text{ min}` holds; `4 \\times 3 = 13 \\text{ dollars}
   = 1300 \\text{ cents}` fails: 12 is neither 13 nor 1300). Elsewhere a unit on one side only (`3 \\cdot 4
-  = 12 \\text{ cm}`) or the same on both is checked by the numbers.
+  = 12 \\text{ cm}`) or the same on both is checked by the numbers. (The unit rules are
+  `rlvr.verifiers.step_units`.)
 - A side with a modulus note (`\\pmod{5}`, `\\bmod`, `\\mod`, `(\\mathrm{mod}\\ 7)`, `\\text{mod}`, "mod")
   states a congruence, not an equality: the links touching it are no equalities, the chain's other
   links are (`2^{10} = 1024 = 4 \\pmod{5}` claims `2^{10} = 1024`). A last side that ends with the
@@ -87,7 +88,8 @@ What a claim is:
   integer below 2^64 (`\\pmod{10^{9}+7}`; `\\pmod{3^{2000}-2}` makes no claim), and the powers of one
   solution's congruences may take 2,000,000 exponent bits in all (a congruence after that makes no
   claim), so that their work stays small. Any other side with a note (`\\bmod`, "mod", a variable) is
-  no claim. `a \\equiv b \\pmod{n}` is not read (`\\equiv` splits chains).
+  no claim. `a \\equiv b \\pmod{n}` is not read (`\\equiv` splits chains). (The congruence checks are
+  `rlvr.verifiers.step_congruence`.)
 - `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
   links of the same chain are. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
@@ -141,13 +143,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from fractions import Fraction
-from contextvars import ContextVar
 
 from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import decimal_places, exact_value, has_symbols
-from rlvr.verifiers.math_normalize import _MATH_NAMES, MAX_ANSWER_CHARS, normalize
+from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
-from rlvr.verifiers.math_units import Unit, read_unit, said_unit
+from rlvr.verifiers.math_units import Unit
+from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congruence, solution_work
+from rlvr.verifiers.step_numbers import strict_percent
+from rlvr.verifiers.step_units import (check_conversion, conversion, in_other_unit, is_conversion, other_units,
+                                       side_unit, unit_claim)
 from rlvr.verifiers.timelimit import Budget
 from rlvr.verifiers.verdict import Verdict
 
@@ -242,24 +247,10 @@ _CONTINUES_RE = re.compile(r"\s*+(?:\$\$?|\\[\[(])?\s*+=(?!>)")
 #: row breaks and layout (`$$`, `\\]`, `\\begin{aligned}`), once layout is off; any other text (a label
 #: "Step 2:", a rule `---`) ends that chain.
 _PASSES_RE = re.compile(r"(?:\s|\$|\\[\[\]()]|\\\\)*+(?:=|$)")
-#: A modulus note (`\\pmod{5}`, `\\bmod`, `\\mod`, `(\\mathrm{mod}\\ 7)`, `\\text{mod}`): the side it is on states
-#: a congruence, not an equality (`81 = 1 \\pmod{5}` holds, though 81 is not 1).
-_MOD_NOTE_RE = re.compile(r"\\[pb]?mod(?![A-Za-z])|(?<![A-Za-z])mod(?:ulo)?(?![A-Za-z])", re.IGNORECASE)
-#: A modulus note ending a side, with its modulus (in one of the groups): `\\pmod{5}`, `\\pmod 5`,
-#: `\\mod 7`, `(\\mathrm{mod}\\ 7)`, `(\\text{mod } 7)`, `(mod 7)`. (`\\bmod` alone is the operation.)
-_MOD_TAIL_RE = re.compile(
-    r"(?:\\pmod|\\mod(?![A-Za-z]))\s*+(?:\{((?:[^{}]|\{[^{}]{0,20}\}){1,40})\}|(\d{1,40}))\s*$"
-    r"|\(\s*+(?:\\(?:text|mathrm|operatorname|rm)\s*+\{\s*+mod\s*+\}|\\b?mod(?![A-Za-z])|mod(?![A-Za-z]))"
-    r"\s*+(?:\{([^{}]{1,40})\}|([^(){}]{1,40}))\)\s*$")
 #: A maths delimiter `\\[` `\\]` `\\(` `\\)` left in a piece (`_math_pieces` cuts at pairs): its pair is on
 #: another line, and it is no part of the claim beside it (`3 + 4 = 8 \\]` on a display's last line).
 _LONE_DELIMITER_RE = re.compile(r"\\[\[\]()]")
 _CONTENT_RE = re.compile(r"[^\W_]")
-_PCT_MOD_RE = re.compile(r"%\s*\d")
-# a number right before a "%" (`normalize` writes every spelling of percent so); it starts after no
-# digit or point, and its digits are taken whole (possessive): a failed match never backtracks over
-# them, so a long digit run costs linear time
-_PCT_RE = re.compile(r"(?<![\d.])(\d++(?:\.\d++)?+|\.\d++)%")
 #: A clock time ("10:30"): the parser would read it as the ratio 10/30, which no claim means.
 _CLOCK_RE = re.compile(r"(?<![\d.:])\d{1,2}:\d\d(?!\d)")
 _WORD_RE = re.compile(r"[A-Za-z]{2,}(?:['’-][A-Za-z]+)*")
@@ -358,29 +349,13 @@ def split_steps(text: str) -> list[str]:
     return [step for (_, step), read in zip(steps, _read(steps)) if read]
 
 
-def _strict_percent(s: str) -> str | None:
-    """`s` normalised, with each `p%` written as exactly p/100; None when a `%` is not a percent of a
-    number. `normalize` writes every spelling of percent (`\\%`, `％`, `\\text{ percent}`, "per cent")
-    as `%` right after its number, so each is read the same. A side longer than an answer may be
-    (`MAX_ANSWER_CHARS`) is not read: `normalize` would cut it, and a cut text is another claim."""
-    if len(s) > MAX_ANSWER_CHARS:
-        return None
-    s = normalize(s)
-    if "%" not in s and "percent" not in s.lower():
-        return s
-    if _PCT_MOD_RE.search(s):
-        return None  # "7 % 3": a remainder, not a percentage
-    s = _PCT_RE.sub(r"(\1/100)", s)
-    return None if "%" in s or "percent" in s.lower() else s
-
-
 def _reading(s: str) -> str | None:
     """"number" when `s` is a checkable numeric expression, "symbolic" when it is one with variables;
     None for anything else, a clock time among it included (`3:00 + 2 = 5:00` is no ratio)."""
     s = s.strip()
     if not s or _CLOCK_RE.search(s):
         return None
-    strict = _strict_percent(s)
+    strict = strict_percent(s)
     if strict is None:
         return None
     try:
@@ -664,9 +639,9 @@ def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
     return chains
 
 
-#: A claim as it is found (`_all_claims`): its left and right sides, the unit each names (`_unit`) and
+#: A claim as it is found (`_all_claims`): its left and right sides, the unit each names (`step_units.side_unit`) and
 #: the units its chain names (shared by a chain and every row continuing it, so it grows as they are
-#: read; None for a claim outside any chain: a GSM8K annotation, a congruence). See `_other_units`.
+#: read; None for a claim outside any chain: a GSM8K annotation, a congruence). See `step_units.other_units`.
 Claim = tuple[str, str, "Unit | None", "Unit | None", "dict[Unit, None] | None"]
 #: What a row starting with `=` continues (`_chain_claims`): the last side, its unit and its chain's units.
 Carry = tuple[str, "Unit | None", "dict[Unit, None]"]
@@ -680,19 +655,19 @@ def _chain_claims(chain: str, follows_text: bool = False,
 
     `carried`: the last side of the chain this one continues (`_all_claims`), the left side of a
     chain that starts with `=` (`= 18` after `3 \\cdot 4 + 5 = 12 + 5` claims `12 + 5 = 18`).
-    A side with a modulus note (`1 \\pmod{5}`, `_MOD_NOTE_RE`) states a congruence: the links touching
+    A side with a modulus note (`1 \\pmod{5}`, `MOD_NOTE_RE`) states a congruence: the links touching
     it are no equalities, the chain's other links are (`2^{10} = 1024 = 4 \\pmod{5}` claims
     `2^{10} = 1024`); a last side that ends with the note, whose link's sides and modulus are integers
-    (`_congruence`), is claimed with its note (`1024 = 4 \\pmod{5}`), to be checked as a congruence.
-    Units (`_unit`): a link between two units of one dimension with different sizes (`100 \\text{ cm}
-    = 1 \\text{ m}`) is a conversion, checked exactly (`_conversion`), or no claim when a side is no
+    (`step_congruence.congruence`), is claimed with its note (`1024 = 4 \\pmod{5}`), to be checked as a congruence.
+    Units (`step_units.side_unit`): a link between two units of one dimension with different sizes (`100 \\text{ cm}
+    = 1 \\text{ m}`) is a conversion, checked exactly (`step_units.conversion`), or no claim when a side is no
     exact number; between units of other kinds or powers the numbers are compared, as the unit is
     often written on one factor only (`\\$3 \\times 4 \\text{ lb} = \\$12`, `6 \\times 4 \\text{ m} = 24
     \\text{ m}^2`), but for one number against one number in another system of one quantity (degrees
-    and radians, two currencies: `_other_system`), which makes no claim (`_unit_claim`). (A side
+    and radians, two currencies), which makes no claim (`step_units.unit_claim`). (A side
     naming a unit before its end, `50 \\text{ cm} \\times 2 \\text{ m}`, reads as no number.) In a chain naming two units of
     one dimension, its continued rows included, a link between a side with a unit and one without
-    holds in either unit (`2 \\text{ h} &= 2 \\times 60 \\\\ &= 120 \\text{ min}`; `_other_units`).
+    holds in either unit (`2 \\text{ h} &= 2 \\times 60 \\\\ &= 120 \\text{ min}`; `step_units.other_units`).
     A first link between two different plain numbers after text (`follows_text`: the chain was
     split from text before it at a comma or a word, see `_chains`; or words come before its first
     side) is no claim: it is the tail of an operation written in words (`Then add 5 = 17`, `The sum
@@ -701,7 +676,7 @@ def _chain_claims(chain: str, follows_text: bool = False,
     parts, links = bits[0::2], bits[1::2]
     if len(parts) < 2:
         return [], None
-    money = [_CURRENCY_RE.search(part) for part in parts]  # (a currency sign is the side's unit, `_unit`)
+    money = [_CURRENCY_RE.search(part) for part in parts]  # (a currency sign is the side's unit, `step_units.side_unit`)
     parts = [_CURRENCY_RE.sub("", part) for part in parts]
     continued = carried is not None and not parts[0].strip()
     sides: list[str | None] = []
@@ -713,251 +688,28 @@ def _chain_claims(chain: str, follows_text: bool = False,
             side, whole = _right_side(part)
         else:
             side = part.strip() if _parses(part) else None
-        if side is not None and _MOD_NOTE_RE.search(side if i == 0 else part):
+        if side is not None and MOD_NOTE_RE.search(side if i == 0 else part):
             side = None  # a congruence (the note after a last side may follow words: check its part)
         sides.append(side)
     words_before = follows_text or len(parts[0].split()) > 1  # (a plain number is one token)
     if _plain_numbers_differ(sides[0], sides[1]) and links[0] == "=" and words_before:
         sides[0] = None  # the tail of an operation in words
-    units = [None if side is None else _unit(side, money[i]) for i, side in enumerate(sides)]
+    units = [None if side is None else side_unit(side, money[i]) for i, side in enumerate(sides)]
     group: dict[Unit, None] = carried[2] if continued else {}
     if continued:
         units[0] = carried[1]
     group.update(dict.fromkeys(unit for unit in units if unit is not None))
     claims: list[Claim] = [
         (a, b, ua, ub, group) for a, b, ua, ub, link in zip(sides, sides[1:], units, units[1:], links)
-        if link == "=" and a is not None and b is not None and _unit_claim(a, ua, b, ub)]
+        if link == "=" and a is not None and b is not None and unit_claim(a, ua, b, ub)]
     end = parts[-1].strip()
     before = sides[-2]
-    if (before is not None and links[-1] == "=" and _MOD_NOTE_RE.search(end) and _congruence(before, end)
+    if (before is not None and links[-1] == "=" and MOD_NOTE_RE.search(end) and congruence(before, end)
             and not (len(parts) == 2 and words_before and _PLAIN_NUMBER_RE.fullmatch(before.strip()))):
         claims.append((before, end, None, None, None))  # `81 = 2 \\pmod{5}`: a congruence, checked as one
     if len(parts) > 2 and any(_is_word(w) for w in parts[-2].split()):
         whole = False  # `f(x) = x^2 + 1 at x = 2`: the last link is a note in words, not the chain's end
     return claims, (sides[-1], units[-1], group) if whole and sides[-1] is not None else None
-
-
-#: The unit a currency sign stuck to a number names (`\\$36` is 36 dollars, 3600 cents).
-_CURRENCY_UNITS = {"$": read_unit("dollars"), "€": read_unit("euros"),
-                   **{sign: Unit(((f"currency {sign}", 1),), Fraction(1)) for sign in "£¥"}}
-#: Kinds of unit that measure one quantity in different systems, with no exact rate between them that
-#: the numbers could be checked by: angles (degrees, radians) and money (one currency, another).
-_SYSTEMS = (frozenset({"angle", "radian"}), frozenset({"dollar", "euro", "currency £", "currency ¥"}))
-#: An operation between numbers in a side (`_one_number`; a leading sign is no operation).
-_OPERATION_RE = re.compile(r"\\(?:times|cdot|div)(?![A-Za-z])|[-+*×·÷]")
-
-
-def _unit(side: str, money: re.Match | None) -> Unit | None:
-    """The unit a side names: the known unit it ends with (`math_units.said_unit`: `2 \\text{ h}`,
-    `25 \\text{ m}^2`), else the currency of a sign stuck to its number (`money`, the sign its part
-    had before it was dropped), else None."""
-    said = said_unit(side)
-    if said is not None:
-        return said[1]
-    return None if money is None else _CURRENCY_UNITS.get(money.group().strip().lstrip("\\"))
-
-
-def _is_conversion(unit_a: Unit | None, unit_b: Unit | None) -> bool:
-    """Whether a link between sides in these units converts a quantity: two units of one dimension
-    with different names (`cm` and `m`, `kg` and `g`, dollars and cents)."""
-    return unit_a is not None and unit_b is not None and unit_a != unit_b and unit_a.dims == unit_b.dims
-
-
-def _unit_claim(a: str, unit_a: Unit | None, b: str, unit_b: Unit | None) -> bool:
-    """Whether the link `a = b` between sides in these units (`_unit`) is a claim. It is none when it
-    is a conversion (`_is_conversion`) with a side that is no exact number, and when each side is one
-    number in another system of the same quantity (`_other_system`: `\\frac{\\pi}{3} \\text{ rad} =
-    60^\\circ`). Units of other kinds are otherwise compared by their numbers: a rate's unit is often not written (`\\$3 \\times 4 \\text{ lb}
-    = \\$12`, `60 \\times 3 \\text{ h} = 180 \\text{ miles}`), nor a power's (`6 \\times 4 \\text{ m} = 24
-    \\text{ m}^2`)."""
-    if unit_a is None and unit_b is None:
-        return True
-    if _is_conversion(unit_a, unit_b):
-        return _conversion(a, unit_a, b, unit_b) is not None
-    return not (_other_system(unit_a, unit_b) and _one_number(a) and _one_number(b))
-
-
-def _kinds(unit: Unit) -> frozenset[str]:
-    """The dimensions a unit is made of, without their powers (`m` and `m^2` are of one kind)."""
-    return frozenset(name for name, _ in unit.dims)
-
-
-def _other_system(unit_a: Unit | None, unit_b: Unit | None) -> bool:
-    """Whether these are units of one quantity in two systems (`_SYSTEMS`: degrees and radians,
-    dollars and euros), whose numbers neither compare nor convert exactly."""
-    if unit_a is None or unit_b is None:
-        return False
-    kinds_a, kinds_b = _kinds(unit_a), _kinds(unit_b)
-    return kinds_a != kinds_b and any(kinds_a | kinds_b <= system for system in _SYSTEMS)
-
-
-def _one_number(side: str) -> bool:
-    """Whether a side is one number with its unit, no operation in it (`\\frac{\\pi}{3} \\text{ rad}`,
-    `60^\\circ`; not `\\$4 \\times 3`)."""
-    return not _OPERATION_RE.search(side.strip().lstrip("-"))
-
-
-
-def _conversion(a: str, unit_a: Unit, b: str, unit_b: Unit) -> tuple[Fraction, Fraction] | None:
-    """The two sides of a conversion (`_is_conversion`) as exact amounts of the base unit (`4 \\times
-    25 \\text{ cm}` is 1 m): the claim holds when they are equal. None when a side is no exact
-    rational number (`\\frac{\\pi}{3} \\text{ rad}`): no claim."""
-    value_a, value_b = _exact(a), _exact(b)
-    if value_a is None or value_b is None:
-        return None
-    return value_a * unit_a.scale, value_b * unit_b.scale
-
-
-def _other_units(claim: Claim) -> list[Unit]:
-    """For a link between a side with a unit and one without (`2 \\text{ h} = 2 \\times 60`), the other
-    units of the same dimension its chain names, once the chain is read to its end (`120 \\text{ min}`
-    in a later row): the side without a unit may be the quantity in any of them (`_in_other_unit`).
-    Empty for any other link, whose numbers are checked as they are (`3 \\cdot 4 = 13 \\text{ cm}` fails)."""
-    _, _, unit_a, unit_b, group = claim
-    if group is None or (unit_a is None) == (unit_b is None):
-        return []
-    unit = unit_a or unit_b
-    return [other for other in group if other != unit and other.dims == unit.dims]
-
-
-def _in_other_unit(bare: str, side: str, unit: Unit, others: list[Unit]) -> bool:
-    """Whether the exact value of `bare` is the quantity `side` (in `unit`) expressed in one of the
-    `others` units (`2 \\times 60` is `2 \\text{ h}` in minutes). False when a side is no exact number."""
-    value, quantity = _exact(bare), _exact(side)
-    if value is None or quantity is None:
-        return False
-    return any(value == quantity * unit.scale / other.scale for other in others)
-
-
-def _exact(text: str) -> Fraction | None:
-    """The exact rational value of `text` (its unit dropped, as `normalize` does) when it is a number
-    expression without variables evaluated in-process; None for anything else."""
-    normal = _strict_percent(text)
-    if normal is None or not normal.strip():
-        return None
-    try:
-        tree = parse(normal)
-        return None if has_symbols(tree) else exact_value(tree)
-    except Exception:  # noqa: BLE001 - not a plain number expression
-        return None
-
-
-def _integer(text: str) -> int | None:
-    """The value of `text` when it is an integer expression without variables (`3 \\cdot 27`, `2^{10}`),
-    evaluated exactly in-process; None for anything else."""
-    value = _exact(text)
-    return int(value) if value is not None and value.denominator == 1 else None
-
-
-def _residue(node: object, modulus: int, work: _Work) -> int | None:
-    """The remainder modulo `modulus` of an integer expression's tree built from integer literals,
-    `+`, `-`, products and powers with an exponent that is a non-negative integer evaluated exactly
-    (`7^{2023}`, `2^{3^{5}}`): powers are taken with `pow(a, e, n)`, so a huge value is never built.
-    None for anything else (a fraction, a decimal, a variable, a function, an exponent too large to
-    evaluate exactly, as `2^{10^{10^{3}}}`, or a power whose exponent bits `work` no longer has)."""
-    if not isinstance(node, tuple) or not node:
-        return None
-    kind, args = node[0], node[1:]
-    if kind == "num":
-        text = str(node[1])
-        return int(text) % modulus if text.isdigit() and len(text) <= 4000 else None
-    values = [_residue(arg, modulus, work) for arg in args] if kind in ("neg", "add", "sub", "mul") else None
-    if values is not None:
-        if len(values) != (1 if kind == "neg" else 2) or None in values:
-            return None
-        a = values[0]
-        if kind == "neg":
-            return -a % modulus
-        b = values[1]
-        return (a + b if kind == "add" else a - b if kind == "sub" else a * b) % modulus
-    if kind == "pow" and len(args) == 2:
-        base = _residue(args[0], modulus, work)
-        try:
-            exponent = None if has_symbols(args[1]) else exact_value(args[1])
-        except Exception:  # noqa: BLE001 - an exponent too large to evaluate: no claim
-            return None
-        if base is None or exponent is None or exponent.denominator != 1 or exponent < 0:
-            return None
-        work.bits_left -= int(exponent).bit_length()
-        return None if work.bits_left < 0 else pow(base, int(exponent), modulus)
-    return None
-
-
-#: The largest modulus a congruence is checked with: a remainder is then a machine word, so a power
-#: with a long exponent (`5^{7^{1365}}`) costs a few thousand word products, not big-number ones.
-_MAX_MODULUS = 2**64 - 1
-#: The exponent bits all the powers of one solution's congruences may take together (`_residue`):
-#: about a third of a second of `pow`; a congruence met after they are spent makes no claim.
-_MAX_POWER_BITS = 2_000_000
-
-
-class _Work:
-    """The congruence work of one solution (`verify_steps`, `find_claims`): each side worked out so far,
-    by (text, modulus), so that a side repeated over many lines or read again is worked out once, and
-    the exponent bits its powers may still take (`_MAX_POWER_BITS`)."""
-
-    __slots__ = ("sides", "bits_left")
-
-    def __init__(self) -> None:
-        self.sides: dict[tuple[str, int], tuple[int, object] | None] = {}
-        self.bits_left = _MAX_POWER_BITS
-
-
-#: The work of the solution being read (set by `_reading`); None outside one.
-_WORK: ContextVar[_Work | None] = ContextVar("rlvr_steps_congruence_work", default=None)
-
-
-def _congruence_side(text: str, modulus: int) -> tuple[int, object] | None:
-    """A congruence's side: its value and what identifies it (`verify_steps`): the integer itself when
-    it is evaluated exactly (`_integer`), else its remainder modulo `modulus` (`_residue`: a power too
-    large to build, `7^{2023}`) and its normalised text. None when it is no integer expression.
-    Worked out once per solution (`_Work`)."""
-    work = _WORK.get() or _Work()
-    key = (text, modulus)
-    if key not in work.sides:
-        work.sides[key] = _work_out_side(text, modulus, work)
-    return work.sides[key]
-
-
-def _work_out_side(text: str, modulus: int, work: _Work) -> tuple[int, object] | None:
-    """`_congruence_side`, uncached (the side is parsed once); `work` pays for its powers."""
-    normal = _strict_percent(text)
-    if normal is None or not normal.strip():
-        return None
-    try:
-        tree = parse(normal)
-        if has_symbols(tree):
-            return None
-    except Exception:  # noqa: BLE001 - not a plain integer expression: no congruence
-        return None
-    try:
-        exact = exact_value(tree)
-    except Exception:  # noqa: BLE001 - too large to evaluate exactly: by its remainder below
-        exact = None
-    if exact is not None:  # (as `_integer`)
-        return (int(exact), int(exact)) if exact.denominator == 1 else None
-    try:
-        value = _residue(tree, modulus, work)
-    except Exception:  # noqa: BLE001 - not a plain integer expression: no congruence
-        return None
-    return None if value is None else (value, ("text", re.sub(r"\s+", "", normal)))
-
-
-def _congruence(left: str, right: str) -> tuple[int, int, int, object, object] | None:
-    """`(a, b, n, key_a, key_b)` for a claim whose right side ends with a modulus note (`_MOD_TAIL_RE`)
-    when both sides and the modulus are integers (`a = b \\pmod{n}`, 0 < n < 2^64), each side known by
-    `_congruence_side` (a side too large to evaluate, `7^{2023}`, by its remainder); None otherwise
-    (a larger modulus, `3^{2000} - 2`, makes no claim)."""
-    m = _MOD_TAIL_RE.search(right)
-    if m is None or _MOD_NOTE_RE.search(left) or _MOD_NOTE_RE.search(right[:m.start()]):
-        return None
-    modulus = _integer(next(g for g in m.groups() if g is not None))
-    if modulus is None or not 0 < modulus <= _MAX_MODULUS:
-        return None  # (a modulus such as `3^{2000} - 2` would make each power a long big-number job)
-    a, b = _congruence_side(left, modulus), _congruence_side(right[:m.start()], modulus)
-    if a is None or b is None:
-        return None
-    return a[0], b[0], modulus, a[1], b[1]
 
 
 _PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -974,12 +726,9 @@ def _plain_numbers_differ(left: str | None, right: str | None) -> bool:
 def find_claims(step: str) -> list[tuple[str, str]]:
     """The (left, right) equalities stated in one step, consecutive links of chains included (at
     most `_MAX_CLAIMS`; `verify_steps` fails a step that states more). A link of a chain that later
-    rows, in other steps, turn into a conversion (`_other_units`) is checked by `verify_steps` as such."""
-    token = _WORK.set(_Work())
-    try:
+    rows, in other steps, turn into a conversion (`step_units.other_units`) is checked by `verify_steps` as such."""
+    with solution_work():
         claims = _all_claims(step)[0]
-    finally:
-        _WORK.reset(token)
     return list(dict.fromkeys((c[0], c[1]) for c in claims))[:_MAX_CLAIMS]
 
 
@@ -1136,7 +885,7 @@ def _side_trees(side: str) -> tuple[object, object]:
     `{2+2}` and `2 + (2)` are one tree, and `4.0` is `4`), its normalised text, spaces removed, when
     it does not parse; and the same with each decimal's trailing zeros dropped (`0.250` as `0.25`),
     which is how the side of a claim that holds exactly is known (see `_exact_numbers`)."""
-    strict = _strict_percent(side)
+    strict = strict_percent(side)
     text = re.sub(r"\s+", "", side if strict is None else strict)
     try:
         tree = parse(text)
@@ -1211,7 +960,7 @@ _EXACT_REASONS = frozenset({"equal as integers", "equal as rationals", "identica
 
 def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     """The verdict on one claim: a judgement (`error` None) unless the check itself failed."""
-    l_text, r_text = _strict_percent(left), _strict_percent(right)
+    l_text, r_text = strict_percent(left), strict_percent(right)
     if l_text is None or r_text is None:
         return Verdict.wrong("cannot be read", details={"kind": "unparsable"})
     try:
@@ -1222,21 +971,6 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
         # planning runs no worker: what it cannot do comes from the claim's text (an unreadable left side)
         return Verdict.wrong(f"cannot be read ({plan.verdict.error[:200]})", details={"kind": "unparsable"})
     return _run_within(plan, budget, target=_CLAIM_TARGET)
-
-
-def _check_congruence(a: int, b: int, modulus: int) -> Verdict:
-    """The verdict on a congruence `a = b (mod modulus)` between integers (`_congruence`)."""
-    if (a - b) % modulus == 0:
-        return Verdict.right(f"congruent modulo {modulus}")
-    return Verdict.wrong(f"not congruent modulo {modulus}: the sides leave remainders {a % modulus} and {b % modulus}",
-                         details={"kind": "wrong"})
-
-
-def _check_conversion(a: Fraction, b: Fraction) -> Verdict:
-    """The verdict on a unit conversion whose sides are `a` and `b` of the base unit (`_conversion`)."""
-    if a == b:
-        return Verdict.right("the same quantity")
-    return Verdict.wrong(f"not the same quantity: {a} and {b} of the base unit", details={"kind": "wrong"})
 
 
 def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
@@ -1251,15 +985,12 @@ def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT
     `timeout`: seconds for all the sympy checks of this solution together (worker time only).
     A check that could not be done at all gives `Verdict.failed` (the solution is not scored).
     """
-    token = _WORK.set(_Work())  # the solution's congruence work: cached and bounded (`_Work`)
-    try:
+    with solution_work():  # the solution's congruence work: cached and bounded
         return _verify_steps(solution_text, timeout)
-    finally:
-        _WORK.reset(token)
 
 
 def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict:
-    """`verify_steps`, within its solution's `_Work`."""
+    """`verify_steps`, within its solution's congruence work (`step_congruence.solution_work`)."""
     parts = _parts(solution_text)
     if not any(part.strip() for part in parts):
         return Verdict.wrong("no steps to check", steps=[], details={"kind": "unparsable"})
@@ -1289,7 +1020,7 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
             else:
                 scores.append(None)
             continue
-        stated = list(dict.fromkeys((*claim[:4], tuple(_other_units(claim))) for claim in found_claims))
+        stated = list(dict.fromkeys((*claim[:4], tuple(other_units(*claim[2:]))) for claim in found_claims))
         if len(stated) > _MAX_CLAIMS:  # not all read: the step is not shown to hold
             scores.append(0.0)
             n_checked += 1
@@ -1298,13 +1029,13 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
             continue
         results = []
         for left, right, unit_a, unit_b, others in stated:
-            congruence = _congruence(left, right) if _MOD_NOTE_RE.search(right) else None
-            conversion = _conversion(left, unit_a, right, unit_b) if _is_conversion(unit_a, unit_b) else None
-            if conversion is not None:  # `100 \\text{ cm} = 1 \\text{ m}`: known by its sides and units
+            mod_claim = congruence(left, right) if MOD_NOTE_RE.search(right) else None
+            converted = conversion(left, unit_a, right, unit_b) if is_conversion(unit_a, unit_b) else None
+            if converted is not None:  # `100 \\text{ cm} = 1 \\text{ m}`: known by its sides and units
                 trees = _side_trees(left)[0], _side_trees(right)[0]
                 key = exact_key = ("unit", repr(sorted([repr((trees[0], unit_a)), repr((trees[1], unit_b))])))
-            elif congruence is not None:  # `81 = 1 \\pmod{5}`: known by its integers and modulus
-                a, b, modulus, key_a, key_b = congruence
+            elif mod_claim is not None:  # `81 = 1 \\pmod{5}`: known by its integers and modulus
+                a, b, modulus, key_a, key_b = mod_claim
                 trees = key_a, key_b
                 key = exact_key = ("mod", repr((*sorted((repr(key_a), repr(key_b))), modulus)))
             else:
@@ -1317,12 +1048,12 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
                 n_repeated += 1
                 continue
             judged.add(key)
-            if conversion is not None:
-                v = _check_conversion(*conversion)
+            if converted is not None:
+                v = check_conversion(*converted)
             else:
-                v = _check_claim(left, right, budget) if congruence is None else _check_congruence(*congruence[:3])
+                v = _check_claim(left, right, budget) if mod_claim is None else check_congruence(*mod_claim[:3])
                 if others and not v.correct and v.error is None and (
-                        _in_other_unit(right, left, unit_a, others) if unit_a else _in_other_unit(left, right, unit_b, others)):
+                        in_other_unit(right, left, unit_a, others) if unit_a else in_other_unit(left, right, unit_b, others)):
                     v = Verdict.right("the same quantity in another unit of its chain")
             if v.correct and v.reason in _EXACT_REASONS:
                 exact.add(exact_key)

@@ -1,0 +1,59 @@
+"""Exact values of the sides of a worked solution's claims (`rlvr.verifiers.steps`).
+
+A side is read as the math verifier reads an answer (`normalize`), with each percentage written as
+the exact fraction it is (`12.5%` is `12.5/100`), and evaluated in-process when it is a number
+expression without variables. The process reward uses these values where it must not round: unit
+conversions (`rlvr.verifiers.step_units`) and congruences (`rlvr.verifiers.step_congruence`).
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from rlvr.verifiers.math_compare import exact_value, has_symbols
+from rlvr.verifiers.math_normalize import MAX_ANSWER_CHARS, normalize
+from rlvr.verifiers.math_parse import parse
+
+#: A `%` followed by a number: "7 % 3" is a remainder, not a percentage.
+_PCT_MOD_RE = re.compile(r"%\s*\d")
+# a number right before a "%" (`normalize` writes every spelling of percent so); it starts after no
+# digit or point, and its digits are taken whole (possessive): a failed match never backtracks over
+# them, so a long digit run costs linear time
+_PCT_RE = re.compile(r"(?<![\d.])(\d++(?:\.\d++)?+|\.\d++)%")
+
+
+def strict_percent(s: str) -> str | None:
+    """`s` normalised, with each `p%` written as exactly p/100; None when a `%` is not a percent of a
+    number. `normalize` writes every spelling of percent (`\\%`, `％`, `\\text{ percent}`, "per cent")
+    as `%` right after its number, so each is read the same. A side longer than an answer may be
+    (`MAX_ANSWER_CHARS`) is not read: `normalize` would cut it, and a cut text is another claim."""
+    if len(s) > MAX_ANSWER_CHARS:
+        return None
+    s = normalize(s)
+    if "%" not in s and "percent" not in s.lower():
+        return s
+    if _PCT_MOD_RE.search(s):
+        return None  # "7 % 3": a remainder, not a percentage
+    s = _PCT_RE.sub(r"(\1/100)", s)
+    return None if "%" in s or "percent" in s.lower() else s
+
+
+def exact_number(text: str) -> Fraction | None:
+    """The exact rational value of `text` (its unit dropped, as `normalize` does) when it is a number
+    expression without variables evaluated in-process; None for anything else."""
+    normal = strict_percent(text)
+    if normal is None or not normal.strip():
+        return None
+    try:
+        tree = parse(normal)
+        return None if has_symbols(tree) else exact_value(tree)
+    except Exception:  # noqa: BLE001 - not a plain number expression
+        return None
+
+
+def exact_integer(text: str) -> int | None:
+    """The value of `text` when it is an integer expression without variables (`3 \\cdot 27`, `2^{10}`),
+    evaluated exactly in-process; None for anything else."""
+    value = exact_number(text)
+    return int(value) if value is not None and value.denominator == 1 else None

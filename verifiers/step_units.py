@@ -1,0 +1,118 @@
+"""Units in the claims of a worked solution (`rlvr.verifiers.steps`): which links between sides with
+units are claims, and how a conversion between two units of one dimension is checked.
+
+- Two units of one dimension with different names (`cm` and `m`, dollars and cents) make a link a
+  conversion (`is_conversion`), checked exactly on the sides' amounts of the base unit
+  (`conversion`, `check_conversion`); a conversion with a side that is no exact number claims nothing.
+- Two units of one quantity in different systems, with no exact rate between them (degrees and
+  radians, two currencies), make a link between two single numbers no claim (`unit_claim`).
+- Units of other kinds are compared by their numbers: a rate's unit is often not written.
+- A side without a unit linked to one with a unit may be the quantity in another unit its chain
+  names later (`2 \\text{ h} = 2 \\times 60` before `= 120 \\text{ min}`; `other_units`, `in_other_unit`).
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from rlvr.verifiers.math_units import Unit, read_unit, said_unit
+from rlvr.verifiers.step_numbers import exact_number
+from rlvr.verifiers.verdict import Verdict
+
+#: The unit a currency sign stuck to a number names (`\\$36` is 36 dollars, 3600 cents).
+_CURRENCY_UNITS = {"$": read_unit("dollars"), "€": read_unit("euros"),
+                   **{sign: Unit(((f"currency {sign}", 1),), Fraction(1)) for sign in "£¥"}}
+#: Kinds of unit that measure one quantity in different systems, with no exact rate between them that
+#: the numbers could be checked by: angles (degrees, radians) and money (one currency, another).
+_SYSTEMS = (frozenset({"angle", "radian"}), frozenset({"dollar", "euro", "currency £", "currency ¥"}))
+#: An operation between numbers in a side (`_one_number`; a leading sign is no operation).
+_OPERATION_RE = re.compile(r"\\(?:times|cdot|div)(?![A-Za-z])|[-+*×·÷]")
+
+
+def side_unit(side: str, money: re.Match | None) -> Unit | None:
+    """The unit a side names: the known unit it ends with (`math_units.said_unit`: `2 \\text{ h}`,
+    `25 \\text{ m}^2`), else the currency of a sign stuck to its number (`money`, the sign its part
+    had before it was dropped), else None."""
+    said = said_unit(side)
+    if said is not None:
+        return said[1]
+    return None if money is None else _CURRENCY_UNITS.get(money.group().strip().lstrip("\\"))
+
+
+def is_conversion(unit_a: Unit | None, unit_b: Unit | None) -> bool:
+    """Whether a link between sides in these units converts a quantity: two units of one dimension
+    with different names (`cm` and `m`, `kg` and `g`, dollars and cents)."""
+    return unit_a is not None and unit_b is not None and unit_a != unit_b and unit_a.dims == unit_b.dims
+
+
+def unit_claim(a: str, unit_a: Unit | None, b: str, unit_b: Unit | None) -> bool:
+    """Whether the link `a = b` between sides in these units (`side_unit`) is a claim. It is none when
+    it is a conversion (`is_conversion`) with a side that is no exact number, and when each side is one
+    number in another system of the same quantity (`_other_system`: `\\frac{\\pi}{3} \\text{ rad} =
+    60^\\circ`). Units of other kinds are otherwise compared by their numbers: a rate's unit is often
+    not written (`\\$3 \\times 4 \\text{ lb} = \\$12`, `60 \\times 3 \\text{ h} = 180 \\text{ miles}`),
+    nor a power's (`6 \\times 4 \\text{ m} = 24 \\text{ m}^2`)."""
+    if unit_a is None and unit_b is None:
+        return True
+    if is_conversion(unit_a, unit_b):
+        return conversion(a, unit_a, b, unit_b) is not None
+    return not (_other_system(unit_a, unit_b) and _one_number(a) and _one_number(b))
+
+
+def _kinds(unit: Unit) -> frozenset[str]:
+    """The dimensions a unit is made of, without their powers (`m` and `m^2` are of one kind)."""
+    return frozenset(name for name, _ in unit.dims)
+
+
+def _other_system(unit_a: Unit | None, unit_b: Unit | None) -> bool:
+    """Whether these are units of one quantity in two systems (`_SYSTEMS`: degrees and radians,
+    dollars and euros), whose numbers neither compare nor convert exactly."""
+    if unit_a is None or unit_b is None:
+        return False
+    kinds_a, kinds_b = _kinds(unit_a), _kinds(unit_b)
+    return kinds_a != kinds_b and any(kinds_a | kinds_b <= system for system in _SYSTEMS)
+
+
+def _one_number(side: str) -> bool:
+    """Whether a side is one number with its unit, no operation in it (`\\frac{\\pi}{3} \\text{ rad}`,
+    `60^\\circ`; not `\\$4 \\times 3`)."""
+    return not _OPERATION_RE.search(side.strip().lstrip("-"))
+
+
+def conversion(a: str, unit_a: Unit, b: str, unit_b: Unit) -> tuple[Fraction, Fraction] | None:
+    """The two sides of a conversion (`is_conversion`) as exact amounts of the base unit (`4 \\times
+    25 \\text{ cm}` is 1 m): the claim holds when they are equal. None when a side is no exact
+    rational number (`\\frac{\\pi}{3} \\text{ rad}`): no claim."""
+    value_a, value_b = exact_number(a), exact_number(b)
+    if value_a is None or value_b is None:
+        return None
+    return value_a * unit_a.scale, value_b * unit_b.scale
+
+
+def check_conversion(a: Fraction, b: Fraction) -> Verdict:
+    """The verdict on a unit conversion whose sides are `a` and `b` of the base unit (`conversion`)."""
+    if a == b:
+        return Verdict.right("the same quantity")
+    return Verdict.wrong(f"not the same quantity: {a} and {b} of the base unit", details={"kind": "wrong"})
+
+
+def other_units(unit_a: Unit | None, unit_b: Unit | None, chain_units: dict[Unit, None] | None) -> list[Unit]:
+    """For a link between a side with a unit and one without (`2 \\text{ h} = 2 \\times 60`), the other
+    units of the same dimension its chain names (`chain_units`), once the chain is read to its end
+    (`120 \\text{ min}` in a later row): the side without a unit may be the quantity in any of them
+    (`in_other_unit`). Empty for any other link, whose numbers are checked as they are
+    (`3 \\cdot 4 = 13 \\text{ cm}` fails)."""
+    if chain_units is None or (unit_a is None) == (unit_b is None):
+        return []
+    unit = unit_a or unit_b
+    return [other for other in chain_units if other != unit and other.dims == unit.dims]
+
+
+def in_other_unit(bare: str, side: str, unit: Unit, others: list[Unit]) -> bool:
+    """Whether the exact value of `bare` is the quantity `side` (in `unit`) expressed in one of the
+    `others` units (`2 \\times 60` is `2 \\text{ h}` in minutes). False when a side is no exact number."""
+    value, quantity = exact_number(bare), exact_number(side)
+    if value is None or quantity is None:
+        return False
+    return any(value == quantity * unit.scale / other.scale for other in others)
