@@ -14,8 +14,10 @@ A choice the server ended with a finish reason other than ``stop``, ``length``, 
 ``function_call`` (``abort``, ``error``, ``content_filter``, or none: then nobody can tell a whole
 answer from one cut off at ``max_tokens``) is an engine failure, never an answer,
 and so is an answer outside the chat-completions format (not JSON, a choice without a ``message``,
-a ``content`` that is not text): it is never scored as the model's reply. All errors are
-:class:`~rlvr.trainers.engine.EngineError` s.
+a ``content`` that is not text, a legacy ``function_call`` without a name): it is never scored as the
+model's reply. All errors are :class:`~rlvr.trainers.engine.EngineError` s. A legacy ``function_call``
+is read as a one-entry ``tool_calls``, and reasoning the server returns apart from the answer
+(``reasoning_content``, ``reasoning``) is kept in ``Sample.meta["reasoning"]``.
 
 The server returns text, not the token ids the model sampled, so this engine works at the chat level
 only (:meth:`OpenAIEngine.generate_chat`): it serves evaluation, never training, and
@@ -25,6 +27,7 @@ only (:meth:`OpenAIEngine.generate_chat`): it serves evaluation, never training,
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import http.client
 import json
 import os
@@ -79,12 +82,16 @@ class ContextLengthExceededError(RequestRejectedError):
     room left and refuse only a prompt that fills the context, or a ``max_tokens`` over the whole
     context, which a first turn raises as a setting to fix): a 400 with OpenAI's code
     ``context_length_exceeded`` or a message saying so (vLLM's and OpenAI's "maximum context
-    length", ``rlvr serve``'s "the model's context"). Rollouts end a multi-turn episode that grows
-    into it as truncated (see `rlvr.trainers.rollout`)."""
+    length", ``rlvr serve``'s "the model's context"), or llama.cpp's error type
+    ``exceed_context_size_error`` or its message "exceeds the available context size". Rollouts end
+    a multi-turn episode that grows into it as truncated (see `rlvr.trainers.rollout`)."""
 
 
-#: Words of a 400 that refuses a prompt as too long: vLLM's and OpenAI's, and ``rlvr serve``'s.
-_CONTEXT_WORDS = ("maximum context length", "the model's context")
+#: Words of a 400 that refuses a prompt as too long: vLLM's and OpenAI's, ``rlvr serve``'s, and
+#: llama.cpp's ("the request exceeds the available context size, try increasing it").
+_CONTEXT_WORDS = ("maximum context length", "the model's context", "exceeds the available context size")
+#: ``error.code`` (OpenAI's) or ``error.type`` (llama.cpp's) values of the same refusal.
+_CONTEXT_CODES = {"code": "context_length_exceeded", "type": "exceed_context_size_error"}
 
 
 def context_exceeded(status: int, body: str) -> bool:
@@ -95,7 +102,7 @@ def context_exceeded(status: int, body: str) -> bool:
         err = json.loads(body).get("error")
     except (ValueError, AttributeError):
         err = None
-    if isinstance(err, dict) and err.get("code") == "context_length_exceeded":
+    if isinstance(err, dict) and any(err.get(field) == value for field, value in _CONTEXT_CODES.items()):
         return True
     message = _error_message(body).lower()
     return any(words in message for words in _CONTEXT_WORDS)
@@ -196,10 +203,10 @@ def _choice_index(choice: Any, position: int) -> int:
     return index
 
 
-def _message_text(content: Any, index: int) -> str:
-    """A message's ``content`` as one string: a string as is, null as "" (a reply with tool calls
-    only, or no text), a list of text parts (``[{"type": "text", "text": ...}]``; servers speaking the
-    Responses API's vocabulary call them ``"output_text"``) concatenated."""
+def _message_text(content: Any, index: int, field: str = "content") -> str:
+    """A message's ``content`` (or other text ``field``) as one string: a string as is, null as ""
+    (a reply with tool calls only, or no text), a list of text parts (``[{"type": "text", "text":
+    ...}]``; servers speaking the Responses API's vocabulary call them ``"output_text"``) concatenated."""
     if content is None:
         return ""
     if isinstance(content, str):
@@ -208,7 +215,38 @@ def _message_text(content: Any, index: int) -> str:
             isinstance(part, dict) and part.get("type") in ("text", "output_text") and isinstance(part.get("text"), str)
             for part in content):
         return "".join(part["text"] for part in content)
-    raise _malformed(f"choice {index} has a 'content' that is neither a string nor a list of text parts: {_shown(content)}")
+    raise _malformed(f"choice {index} has a '{field}' that is neither a string nor a list of text parts: {_shown(content)}")
+
+
+#: The message fields in which servers return the reasoning they parsed out of the reply (vLLM's and
+#: SGLang's ``reasoning_content`` with a reasoning parser; newer vLLM's ``reasoning``), first found kept.
+_REASONING_FIELDS = ("reasoning_content", "reasoning")
+
+
+def _reasoning(message: dict[str, Any], index: int) -> str:
+    """The reasoning a server returned beside a message's ``content`` ("" when none). It is not part of
+    the answer the env judges, but dropping it would lose the model's work from the saved samples, and
+    from a reply cut off at ``max_tokens`` while still reasoning (``content`` empty) everything."""
+    for field in _REASONING_FIELDS:
+        text = _message_text(message.get(field), index, field)
+        if text:
+            return text
+    return ""
+
+
+def _legacy_function_call(call: Any, index: int) -> list[dict[str, Any]]:
+    """A legacy ``function_call`` (``{"name": ..., "arguments": "<JSON>"}``, the API before
+    ``tool_calls``) as a one-entry ``tool_calls`` list, so the env runs it like any call. Its id is
+    made from the choice and the call (the legacy format has none): the same reply gets the same id on
+    every run. Anything but an object with a non-empty ``name`` and ``arguments`` given as text (or an
+    object) is the server breaking the format: an error, never an empty answer scored as the model's."""
+    if not isinstance(call, dict) or not isinstance(call.get("name"), str) or not call["name"]:
+        raise _malformed(f"choice {index} has a 'function_call' that is not an object with a 'name': {_shown(call)}")
+    arguments = call.get("arguments")
+    if not isinstance(arguments, (str, dict)):
+        raise _malformed(f"choice {index} has a 'function_call' whose 'arguments' are not text: {_shown(call)}")
+    digest = hashlib.sha256(json.dumps([index, call["name"], arguments], sort_keys=True, default=str).encode()).hexdigest()
+    return [{"id": f"call_{digest[:24]}", "type": "function", "function": {"name": call["name"], "arguments": arguments}}]
 
 
 def _token_logprobs(logprobs: Any, index: int) -> tuple[list[float], list[str]] | None:
@@ -252,6 +290,11 @@ def _sample_from_choice(choice: dict[str, Any], index: int, usage: Any) -> Sampl
         meta["stop_reason"] = stop_reason  # left out of the text, as OpenAI's API does; rollouts put it back
     if message.get("tool_calls"):
         meta["tool_calls"] = _checked_tool_calls(message["tool_calls"], index)
+    elif message.get("function_call") is not None:  # the legacy form of one call (OpenAI's API before tool_calls)
+        meta["tool_calls"] = _legacy_function_call(message["function_call"], index)
+    reasoning = _reasoning(message, index)
+    if reasoning:
+        meta["reasoning"] = reasoning
     token_logprobs = _token_logprobs(choice.get("logprobs"), index)
     if token_logprobs is not None:
         meta["token_logprobs"], meta["tokens"] = token_logprobs
@@ -264,7 +307,9 @@ def samples_from_response(response: dict[str, Any]) -> list[Sample]:
     """Samples from a chat-completions response, in choice-index order.
 
     Text-level: ``token_ids`` and ``logprobs`` stay empty (the server does not say which ids it
-    sampled). ``meta`` holds ``tool_calls`` (when the server returned some), ``token_logprobs`` (when
+    sampled). ``meta`` holds ``tool_calls`` (when the server returned some; a legacy ``function_call``
+    comes as a one-entry list), ``reasoning`` (the text of ``reasoning_content`` or ``reasoning``, when
+    the server returned the model's reasoning apart from its answer), ``token_logprobs`` (when
     requested and returned), ``finish_reason`` as the server said it, ``stop_reason`` (the stop string
     that ended a ``stop`` choice, when the server says which, as vLLM does) and the response's ``usage``.
     Anything outside the format (a choice that is not an object or has no ``message``, a ``content``
