@@ -9,7 +9,11 @@ only inside a time-limited worker). `exact_eq` raises `NeedSympy` when a value i
 
 Conventions (see docs/verifiers.md for the full list):
 - `x = 3` equals `3` (an assignment to a single variable is its value); `x = 3` vs `y = 3` differ.
-  A chain `3 \\cdot 4 = 12` compared with a value uses its last member.
+  A chain `3 \\cdot 4 = 12` compared with a value uses its last member that is not a label (`3 = x`
+  is 3, `[ABC] = 18` is 18, see `_is_label`). An answer `x^2 + \\frac{1}{x^2} = 7` gives 7, the value
+  of the expression a question may ask for (nothing tells it from an unsolved `x + 1 = 3`, which
+  gives 3 too); a gold equation with an unknown outside a label (`x^2 + y^2 = 1`) is no value, so
+  an answer `1` is wrong against it (`_unsolved_equation`).
 - Percentages: `p\\%` equals `p/100`, and equals `p` itself when |p| >= 1 (so `50\\%` = `50` = `0.5`,
   but `0.5\\%` != `0.5`).
 - Decimals: exact comparison, except that a decimal answer with d places and at least 3 significant
@@ -687,12 +691,67 @@ def _elements(node: tuple) -> tuple:
 
 
 def _scalar(node: tuple) -> tuple:
-    """A single value out of an assignment or an '=' chain (used when a value is asked)."""
+    """A single value out of an assignment or an '=' chain (used when a value is asked): the chain's
+    last member that is not a label (`2 + 3 = 5` and `[ABC] = 18` are 5 and 18, `3 = x` is 3), or its
+    last member when all are labels. Whether that member may stand for the chain is
+    `_unsolved_equation`'s question."""
     if node[0] == "assign":
         return node[2]
     if node[0] == "rel" and set(node[1]) == {"="}:
-        return node[2][-1]
+        values = [m for m in node[2] if not _is_label(m)]
+        return values[-1] if values else node[2][-1]
     return node
+
+
+#: Functions whose value at a label is a label too (`\\cos A = \\frac35` gives cos A, as asked).
+_TRIG_NAMES = frozenset({"sin", "cos", "tan", "cot", "sec", "csc"})
+#: Constants a label's letters may parse as (`\\text{Area}`: A, r, e, a, with e read as Euler's number).
+_LETTER_CONSTANTS = frozenset({("const", "E"), ("const", "I")})
+
+
+def _is_label(node: tuple, head: bool = False) -> bool:
+    """Whether a side of an equation names the value rather than constrains an unknown: a variable,
+    letters (`AB`, `[ABC]`, `\\angle ABC`, `E[X]`, `xy`), a function of numbers or labels (`f(2)`,
+    `f'(2)`, `f^{-1}(3)`, `g(f(2))`, `f(x)`), a trigonometric function of one (`\\cos A`), or a
+    sum or difference of distinct labels (`m + n`, `AB + BC`). Not: a variable under any arithmetic
+    with numbers (`x + 1`, `-x`, `2x`, `x^2`, `|x|`, `\\sqrt{x}`, `x + x`): `x + 1 = 3` is an
+    equation still to solve, not the value 3. `head`: the node stands first in a product, where
+    `f^{-1}` may stand for a function applied to what follows."""
+    kind = node[0]
+    if kind == "sym" or node in _LETTER_CONSTANTS:
+        return True
+    if head and kind == "pow" and node[1][0] == "sym" and node[2] == ("neg", ("num", "1")):
+        return True
+    if kind == "func" and node[1] in _TRIG_NAMES:
+        return _is_label(node[2])
+    if kind == "mul":
+        argument = node[2]
+        return _is_label(node[1], head=True) and (_is_label(argument) or not has_symbols(argument))
+    if kind in ("add", "sub"):
+        terms = _terms(node)
+        return len(set(terms)) == len(terms) and all(_is_label(t) for t in terms)
+    return False
+
+
+def _terms(node: tuple) -> list[tuple]:
+    """The summands of a sum or difference (signs dropped), left to right."""
+    out, stack = [], [node]
+    while stack:
+        x = stack.pop()
+        if x[0] in ("add", "sub"):
+            stack.extend((x[2], x[1]))
+        else:
+            out.append(x)
+    return out
+
+
+def _unsolved_equation(node: tuple) -> bool:
+    """An '=' chain with an unknown in a member that is not a label (`x^2 + y^2 = 1`, `2x + 1 = 3`):
+    as a gold, an equation, which no value with no unknown stands for. (As an answer it is read as
+    its right side, the value of its left side: `x^2 + \\frac{1}{x^2} = 7` answers "what is
+    x^2 + 1/x^2?"; without the question an unsolved `x + 1 = 3` cannot be told from it.)"""
+    return node[0] == "rel" and set(node[1]) == {"="} and any(
+        has_symbols(m) and not _is_label(m) for m in node[2])
 
 
 def compare(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | None = None) -> Outcome:
@@ -725,6 +784,8 @@ def compare(gold: tuple, pred: tuple, eq: ScalarEq, rel_eq: ScalarEq | None = No
         return Outcome(ok, "equal" if ok else "wrong", why)
     if gk is None and pk is None:
         g, p = _scalar(gold), _scalar(pred)
+        if _unsolved_equation(gold) and not has_symbols(p):
+            return Outcome(False, "wrong", "a value compared with an equation with an unknown")
         if g[0] == "rel" or p[0] == "rel":
             return Outcome(False, "wrong", "a relation compared with a value")
         return _compare_values(g, p, eq)
