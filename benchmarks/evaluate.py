@@ -21,6 +21,12 @@ settings, data content or model in the same folder is refused rather than mixed.
 sample j of problem t always gets the seed `seed + j * N + t` (N problems), so growing `n` draws
 new samples, the same ones a single run would have drawn.
 
+With an engine, a problem whose prompt does not fit the model's context (the engine's
+`PromptTooLongError`: token-level engines count the prompt's tokens, a server refuses it) is
+skipped, not fatal: the call is made again without it, the summary lists it under `skipped` with
+the reason and says the metrics cover the other problems, and `skipped.json` records it so that a
+rerun in the folder skips it again without asking (see `rlvr.benchmarks.identity`).
+
 Completions are scored without a length cap unless `max_chars` (`--max-chars`) sets one: the
 envs' training-time cap would score a reasoning model's long answers wrong.
 
@@ -51,7 +57,8 @@ from typing import Any, Callable, Iterator, Sequence
 from rlvr.benchmarks.completions import read_completions
 from rlvr.benchmarks.estimators import parse_ks
 from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, check_run, data_identity, env_identity,
-                                     model_identity, sandbox_label, verifier_identity, write_json)
+                                     model_identity, read_skipped, sandbox_label, verifier_identity, write_json,
+                                     write_skipped)
 from rlvr.benchmarks.registry import LoadedBenchmark, load_benchmark
 from rlvr.benchmarks.scoring import answers_in_one_turn, score_completions
 from rlvr.benchmarks.summary import compute_metrics, format_table, judged_by, plot_pass_at_k, with_judging_backend
@@ -268,14 +275,18 @@ def _finish(
     warnings: Sequence[str] = (),
     progress: bool = False,
     empty: str = "",
+    skipped: dict[str, str] | None = None,
 ) -> EvalResult:
     """Summarise the run's samples (`keys`) into summary.json (and the plot), print the table, and
     return the summary. `empty` says why a run without any sample has none (the completions match
-    no problem evaluated): its summary says so (`error`, `complete` false) and its exit status is 2."""
+    no problem evaluated): its summary says so (`error`, `complete` false) and its exit status is 2.
+    `skipped` (task id -> reason): problems not sampled, their prompt not fitting the model's
+    context; listed in the summary and counted at the end of the report."""
     rows = [store.rows[k] for k in keys if k in store.rows]
     bench = loaded.benchmark
+    skipped = {t.id: skipped[t.id] for t in loaded.tasks if t.id in (skipped or {})}
     result = compute_metrics(rows, ks, majority=bench.kind == "math", task_order=[t.id for t in loaded.tasks],
-                             confidence=confidence, ci_method=ci_method, progress=progress)
+                             confidence=confidence, ci_method=ci_method, progress=progress, skipped=skipped)
     metrics = result["metrics"]
     counts = result["counts"]
     result["warnings"] = [*loaded.warnings, *warnings, *result["warnings"], *_length_warnings(loaded, counts)]
@@ -288,7 +299,8 @@ def _finish(
         + ("normal approximation, mean ± z·s/√P (s = sample std over problems), clipped to [0, 1]" if ci_method == "normal"
            else "bootstrap over problems (2000 resamples, seed 0), percentile interval")
     )
-    error = None if rows else (empty or f"no sample to summarise for the {counts['problems_total']} problems evaluated")
+    error = None if rows else (empty or f"no sample to summarise for the {counts['problems_total']} problems evaluated"
+                               + (f" ({len(skipped)} skipped: prompt longer than the model's context)" if skipped else ""))
     fingerprint = loaded.fingerprint()
     judges = None
     if settings.get("sandbox") is not None or any("sandbox" in row for row in rows):  # an env running code
@@ -303,6 +315,7 @@ def _finish(
         **({"error": error} if error else {}),
         "warnings": result["warnings"],
         **({"judged_by": judges} if judges is not None else {}),
+        **({"skipped": [{"task_id": t, "reason": r} for t, r in skipped.items()]} if skipped else {}),
         "fingerprint": fingerprint,
         "settings": settings,
         "timing": {"seconds": round(elapsed, 3), "scored_now": scored_now,
@@ -312,8 +325,8 @@ def _finish(
     _write_plot(store.out_dir, metrics, f"{bench.name} ({settings.get('model') or settings.get('mode')})")
     write_json(os.path.join(store.out_dir, SUMMARY), summary)
     if verbose:
-        problems = (f"{counts['problems']} of {counts['problems_total']}" if counts["problems_without_samples"]
-                    else str(counts["problems"]))
+        problems = (f"{counts['problems']} of {counts['problems_total']}"
+                    if counts["problems_without_samples"] or counts["skipped"] else str(counts["problems"]))
         title = (f"{bench.name}: {problems} problems, {counts['judged']} judged samples "
                  f"({scored_now} new, {summary['timing']['reused']} reused"
                  + (f", {counts['truncated']} cut off by --max-tokens" if counts["truncated"] else "")
@@ -326,6 +339,11 @@ def _finish(
         files = summary["files"]
         written = [name for name in (files["samples"], SUMMARY, files["plot"]) if name]  # never one not written
         print(f"results in {store.out_dir}/ ({', '.join(written)})")
+        if skipped:  # last, so that it is never missed
+            print(f"{len(skipped)} of {counts['problems_total']} problems SKIPPED (prompt longer than the model's "
+                  f"context): {', '.join(list(skipped)[:10])}{', ...' if len(skipped) > 10 else ''}; the metrics "
+                  f"cover the other {counts['problems_total'] - len(skipped)} (see \"skipped\" in {SUMMARY})",
+                  file=sys.stderr)
     if counts["excluded"]:
         bar = "!" * 78
         print(f"\n{bar}\n{_unverified_banner(rows, counts)}\n{bar}", file=sys.stderr)
@@ -440,14 +458,31 @@ def evaluate_completions(
     if limit:  # completions for problems beyond the first N are fine, and not scored
         keep = {t.id for t in loaded.tasks}
         items = [c for c in items if c.task_id in keep]
-    by_id = {t.id: t for t in loaded.tasks}
     label = sandbox_label(loaded.env)
     settings = {"mode": "completions", "completions": os.path.abspath(os.path.expanduser(completions)), "k": ks,
                 "limit": limit, "data": data, "max_chars": max_chars, "sandbox": label,
                 "ci": {"confidence": confidence, "method": ci_method}}
-    check_run(out_dir, _identity(loaded, "completions", max_chars=max_chars),
-              {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "completions",
-               "data": _legacy_data(loaded), "max_chars": max_chars})
+    # the folder's lock, as a sampling run takes it: another run there meanwhile would mix its samples
+    # with these (taken once the data and completions are read, so a run refused for them creates no folder)
+    owns_lock = _lock_out_dir(out_dir)
+    try:
+        check_run(out_dir, _identity(loaded, "completions", max_chars=max_chars),
+                  {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "completions",
+                   "data": _legacy_data(loaded), "max_chars": max_chars})
+        return _score_into(loaded, out_dir, items, read, completions, ks, settings, start, limit=limit,
+                           chunk_size=chunk_size, batched=batched, confidence=confidence, ci_method=ci_method,
+                           progress=progress, verbose=verbose, warnings=warnings)
+    finally:
+        _unlock_out_dir(out_dir, owns_lock)
+
+
+def _score_into(loaded: LoadedBenchmark, out_dir: str, items: list[Any], read: list[Any], completions: str,
+                ks: list[int], settings: dict[str, Any], start: float, *, limit: int | None, chunk_size: int,
+                batched: bool, confidence: float, ci_method: str, progress: bool, verbose: bool,
+                warnings: list[str]) -> EvalResult:
+    """`evaluate_completions`'s scoring and summary, once it holds the folder's lock."""
+    by_id = {t.id: t for t in loaded.tasks}
+    label = settings["sandbox"]
     store = ResultStore(out_dir)
     todo = [c for c in items if not store.done((c.task_id, c.sample_index), c.completion)]
     chunks = scored_chunks(loaded, [by_id[c.task_id] for c in todo], [c.completion for c in todo],
@@ -583,9 +618,10 @@ def prepare_engine_run(
 
 
 def _lock_out_dir(out_dir: str) -> bool:
-    """Hold `out_dir`'s lock (`rlvr.trainers.runs.lock_output_dir`) for a sampling run, which may
-    take hours: a second run there meanwhile, above all before the first sample binds the folder to
-    its settings, would add samples drawn with other settings. True when this call took it."""
+    """Hold `out_dir`'s lock (`rlvr.trainers.runs.lock_output_dir`) for a run, which may take hours:
+    a second run there meanwhile (sampling or scoring completions), above all before the first
+    sample binds the folder to its settings, would add samples made with other settings. True when
+    this call took it."""
     from rlvr.trainers.runs import ResumeError, holds_output_dir, lock_output_dir
 
     if holds_output_dir(Path(out_dir)):
@@ -619,25 +655,30 @@ def run_engine(run: EngineRun, engine: Any, tokenizer: Any = None) -> EvalResult
         store = ResultStore(run.out_dir)
         base_env = loaded.env
         collector = RolloutCollector(engine, lambda: copy.copy(base_env), tokenizer, max_turns=run.max_turns)
+        skipped = read_skipped(run.out_dir)  # (found by an earlier run of this folder: not asked again)
         try:
             label = run.settings.get("sandbox")
             rescored = _rescore_failed(loaded, store, run.n, run.progress, label) if answers_in_one_turn(base_env) else set()
+            not_asked = rescored | {(t.id, j) for t in loaded.tasks if t.id in skipped for j in range(run.n)}
             draws = {base: _sampling_calls(missing, len(loaded.known_ids), run.samples_per_call)
-                     for base, missing in _to_draw(loaded, store, run.n, run.sampling.seed, rescored).items()}
+                     for base, missing in _to_draw(loaded, store, run.n, run.sampling.seed, not_asked).items()}
             total = sum(len(call) for calls in draws.values() for call in calls)
             bar = progress_bar(total, f"{loaded.benchmark.name} sampling+scoring", run.progress)
+            drawn = 0
             try:
                 for base, calls in draws.items():
-                    _sample(collector, store, loaded, calls, dataclasses.replace(run.sampling, seed=base), bar, label)
+                    drawn += _sample(collector, store, loaded, calls, dataclasses.replace(run.sampling, seed=base), bar, label,
+                            skipped)
             finally:
                 bar.close()
         finally:
             store.close()
             collector.close()
+            write_skipped(run.out_dir, skipped)
         keys = [(t.id, j) for t in loaded.tasks for j in range(run.n)]
         return _finish(loaded, store, keys, run.ks, run.settings, confidence=run.confidence, ci_method=run.ci_method,
                        verbose=run.verbose, elapsed=run.prepare_seconds + time.perf_counter() - start,
-                       scored_now=len(rescored) + total, progress=run.progress)
+                       scored_now=len(rescored) + drawn, progress=run.progress, skipped=skipped)
     finally:
         _unlock_out_dir(run.out_dir, run.owns_lock)
 
@@ -755,20 +796,63 @@ def _check_engine_run(out_dir: str, loaded: LoadedBenchmark, settings: dict[str,
 
 
 def _sample(collector: Any, store: ResultStore, loaded: LoadedBenchmark, calls: Sequence[list[tuple[int, int]]],
-            sampling: Any, bar: Any, sandbox: str | None = None) -> None:
+            sampling: Any, bar: Any, sandbox: str | None = None, skipped: dict[str, str] | None = None) -> int:
     """Run the engine `calls` (see `_sampling_calls`), one sample per problem listed, saving each
     call's samples before the next. `sampling.seed` is the run's base seed; a call starting at
     sample number g is seeded `base + g`, so its i-th sample (the engines seed the prompt at
     position i `seed + i`) gets `base + g + i`, its own number, which its row records (with
-    `sandbox`, the label of the sandbox that scored it)."""
+    `sandbox`, the label of the sandbox that scored it).
+
+    `skipped` (task id -> reason, updated in place): problems whose prompt does not fit the model's
+    context. Their samples are left out of the calls; a call the engine refuses for such prompts
+    (`PromptTooLongError`) adds them and is made again without them, cut where leaving them out
+    breaks its run of consecutive numbers, so every sample keeps its own seed. Returns the number of
+    samples drawn."""
+    from rlvr.trainers.rollout import PromptTooLongError
+
     size = len(loaded.known_ids)
-    for call in calls:
+    skipped = {} if skipped is None else skipped
+
+    def kept(call: Sequence[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+        return _consecutive([(t, j) for t, j in call if loaded.tasks[t].id not in skipped], size)
+
+    pending = [part for call in calls for part in kept(call)]
+    drawn = 0
+    bar.update(sum(len(call) for call in calls) - sum(len(part) for part in pending))
+    while pending:
+        call = pending.pop(0)
         t0, j0 = call[0]
         params = dataclasses.replace(sampling, seed=sampling.seed + j0 * size + t0)
-        groups = collector.collect([{"index": t} for t, _ in call], 1, params)
+        try:
+            groups = collector.collect([{"index": t} for t, _ in call], 1, params)
+        except PromptTooLongError as exc:
+            for position, reason in zip(exc.positions, exc.reasons):
+                skipped.setdefault(loaded.tasks[call[position][0]].id, f"prompt longer than the model's context: {reason}")
+            parts = kept(call)
+            bar.update(len(call) - sum(len(part) for part in parts))
+            pending[:0] = parts
+            continue
         store.add([_trajectory_row(loaded.tasks[t].id, j, group[0], seed=sampling.seed + j * size + t, sandbox=sandbox)
                    for (t, j), group in zip(call, groups)])
         bar.update(len(call))
+        drawn += len(call)
+    return drawn
+
+
+def _consecutive(call: Sequence[tuple[int, int]], size: int) -> list[list[tuple[int, int]]]:
+    """`call`'s (task index, sample index) pairs cut into runs of consecutive sample numbers
+    (`j * size + t`), each an engine call whose samples take consecutive seeds.
+
+    >>> _consecutive([(0, 0), (2, 0), (0, 1)], 3)
+    [[(0, 0)], [(2, 0), (0, 1)]]
+    """
+    runs: list[list[tuple[int, int]]] = []
+    for t, j in call:
+        if runs and runs[-1][-1][1] * size + runs[-1][-1][0] == j * size + t - 1:
+            runs[-1].append((t, j))
+        else:
+            runs.append([(t, j)])
+    return runs
 
 
 def _sampling_calls(missing: Sequence[Sequence[int]], size: int, per_call: int) -> list[list[tuple[int, int]]]:

@@ -17,6 +17,13 @@ The identity names everything a sample depends on, by content rather than by nam
 means the folder's settings are unknown: such a folder is refused, never silently reused. It binds
 the folder only once `samples.jsonl` holds a row: a run that stopped before its first sample (a
 server rejecting every request) left nothing to mix, so its `run.json` is replaced.
+`skipped.json` lists the problems a sampling run skipped because their prompt does not fit the
+model's context (task id -> reason), with the digest of the run.json it was found under: whether a
+prompt fits depends on nothing but that identity (the data, the env's prompt, the model, the
+sampling settings), so a rerun in the folder skips them again without asking the engine, and a
+record made under another identity (a folder without samples is rebound) is ignored (`read_skipped`).
+A served model is known by name only: after raising the server's context, delete skipped.json to
+have them sampled.
 A `run.json` written before this identity existed (no `format` key) is checked on the fields it
 has, the old way, and then rewritten in the current format.
 """
@@ -31,6 +38,8 @@ from typing import Any, Mapping
 
 RUN = "run.json"
 SAMPLES = "samples.jsonl"
+#: Problems an engine run skipped because their prompt does not fit the model's context.
+SKIPPED = "skipped.json"
 
 #: Version of run.json's layout; a run.json without it was written by an older `rlvr eval`.
 FORMAT = 2
@@ -265,6 +274,39 @@ def _diffs(before: Mapping[str, Any], now: Mapping[str, Any], keys: list[str], p
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _run_digest(out_dir: str) -> str | None:
+    try:
+        with open(os.path.join(out_dir, RUN), encoding="utf-8") as handle:
+            return digest(json.load(handle))
+    except (OSError, ValueError):
+        return None
+
+
+def read_skipped(out_dir: str) -> dict[str, str]:
+    """The problems skipped for an over-long prompt under `out_dir`'s current run.json (task id ->
+    reason); {} when there is no record, it cannot be read, or it was made under another run.json."""
+    try:
+        with open(os.path.join(out_dir, SKIPPED), encoding="utf-8") as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    run = _run_digest(out_dir)
+    if not isinstance(record, dict) or run is None or record.get("run") != run or not isinstance(record.get("problems"), dict):
+        return {}
+    return {str(t): str(r) for t, r in record["problems"].items()}
+
+
+def write_skipped(out_dir: str, skipped: Mapping[str, str]) -> None:
+    """Record `skipped` (task id -> reason) for the folder's current run.json; an empty one removes
+    the record."""
+    path = os.path.join(out_dir, SKIPPED)
+    if not skipped:
+        if os.path.exists(path):
+            os.remove(path)
+        return
+    write_json(path, {"run": _run_digest(out_dir), "problems": dict(skipped)})
 
 
 def write_json(path: str, data: Any) -> None:

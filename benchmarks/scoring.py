@@ -3,7 +3,9 @@
 The verdict of a completion is the one the benchmark's environment gives (`env.step`); this module
 gets the same verdicts faster for the built-in kinds:
 
-- math: `rlvr.verifiers.math.verify_batch` over (gold, completion) pairs — the cheap exact stage in
+- math (an env whose verifier is the math verifier, as `scores_with_math` checks; a benchmark
+  registered with kind="math" over an env scored otherwise is stepped through its env):
+  `rlvr.verifiers.math.verify_batch` over (gold, completion) pairs — the cheap exact stage in
   this process, distinct sympy comparisons spread over all cores, repeated answers decided once;
 - code (function tasks): the env's own `solution_of` (so HumanEval continuations are appended to the
   prompt exactly as the env does), then `check_functions`, which runs every program concurrently
@@ -34,10 +36,25 @@ def score_with_env(env: Any, task: Task, completion: str) -> Verdict:
     return verdict
 
 
+def scores_with_math(env: Any) -> bool:
+    """Whether `env` scores with the math verifier exactly as `_math_batch` does: its verifier's
+    fingerprint is the math verifier's with the same time limit and rules version. A benchmark's
+    kind (registered as "math" for maj@k) does not say what its env scores with."""
+    from rlvr.envs.scoring import resolve_verifier
+
+    try:
+        fingerprint = env.verifier_fingerprint()
+        if fingerprint.get("name") != "math":
+            return False
+        return fingerprint == resolve_verifier("math", timeout=fingerprint["settings"]["timeout"]).fingerprint()
+    except Exception:  # no fingerprint, another verifier's settings: not the math verifier
+        return False
+
+
 def _math_batch(env: Any, tasks: Sequence[Task], completions: Sequence[str]) -> list[Verdict]:
     from rlvr.verifiers.math import verify_batch
 
-    timeout = float((env.verifier_fingerprint().get("settings") or {}).get("timeout", 5.0))
+    timeout = float(env.verifier_fingerprint()["settings"]["timeout"])
     out = [None] * len(tasks)
     pairs, where = [], []
     for i, (task, text) in enumerate(zip(tasks, completions)):
@@ -125,7 +142,7 @@ def score_completions(
     if len(tasks) != len(completions):
         raise ValueError(f"{len(tasks)} tasks but {len(completions)} completions")
     texts = [c if isinstance(c, str) else str(c) for c in completions]
-    if batched and kind == "math" and hasattr(env, "max_action_chars") and answers_in_one_turn(env):
+    if batched and kind == "math" and hasattr(env, "max_action_chars") and answers_in_one_turn(env) and scores_with_math(env):
         return _math_batch(env, tasks, texts)
     if batched and kind == "code" and hasattr(env, "solution_of"):
         return _code_batch(env, tasks, texts, concurrency)

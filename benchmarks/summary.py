@@ -5,7 +5,8 @@ judged and is excluded, and counted). pass@k / pass^k / maj@k for a given k use 
 at least k judged samples; every metric is the mean over problems with a confidence interval from
 `estimators.aggregate`. Problems of the benchmark without any sample (a completions file that
 skips them) are in no metric: they are counted and named in a warning, since the metrics then
-describe a subset of the benchmark.
+describe a subset of the benchmark. So are problems an engine run skipped because their prompt does
+not fit the model's context (`skipped`): listed with the reason, counted apart (`counts["skipped"]`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def compute_metrics(
     confidence: float = 0.95,
     ci_method: str = "normal",
     progress: bool = False,
+    skipped: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Metrics of scored samples (dicts with task_id, correct, score, error, completion).
 
@@ -54,7 +56,9 @@ def compute_metrics(
     problem at n = 1024 samples, nothing at small n).
 
     `task_order` is every task of the benchmark (as evaluated): those without any sample are
-    counted in `counts["problems_without_samples"]` and warned about.
+    counted in `counts["problems_without_samples"]` and warned about. `skipped` (task id -> reason)
+    are problems not sampled on purpose (their prompt does not fit the model's context): counted in
+    `counts["skipped"]` and warned about with their reason, not as problems without samples.
 
     Returns {"metrics": {name: aggregate-dict}, "counts": {...}, "warnings": [...]}; metric names
     are "pass@k", "pass^k", "maj@k" (when `majority`), "mean_accuracy", "mean_score". Among the
@@ -79,9 +83,12 @@ def compute_metrics(
         by_task[str(row["task_id"])].append(row)
     order = [t for t in (task_order or sorted(by_task)) if t in by_task]
     warnings: list[str] = []
-    unsampled = [t for t in task_order or () if t not in seen]
+    skipped = {t: r for t, r in (skipped or {}).items() if t not in seen}
+    unsampled = [t for t in task_order or () if t not in seen and t not in skipped]
     if unsampled:
         warnings.append(_unsampled_warning(unsampled, len(task_order or ())))
+    if skipped:
+        warnings.append(skipped_warning(skipped, len(task_order) if task_order is not None else len(seen) + len(skipped)))
     metrics: dict[str, Any] = {}
 
     def put(name: str, values: list[float]) -> None:
@@ -116,6 +123,7 @@ def compute_metrics(
         "problems": len(order),
         "problems_total": len(task_order) if task_order is not None else len(seen),
         "problems_without_samples": len(unsampled),
+        "skipped": len(skipped),
         "samples_per_problem": {"min": min((len(v) for v in by_task.values()), default=0),
                                 "max": max((len(v) for v in by_task.values()), default=0)},
     }
@@ -189,6 +197,17 @@ def _unsampled_warning(unsampled: Sequence[str], total: int) -> str:
     return (f"{len(unsampled)} of {total} problems have no sample ({shown}) and are left out of every metric: "
             f"the numbers describe the other {total - len(unsampled)} only (give completions for every problem; "
             f"--limit N evaluates the first N problems only)")
+
+
+def skipped_warning(skipped: Mapping[str, str], total: int) -> str:
+    """The warning for problems skipped because their prompt does not fit the model's context,
+    naming the first few with their reason."""
+    ids = list(skipped)
+    shown = "; ".join(f"{t!r}: {skipped[t]}" for t in ids[:3]) + ("; ..." if len(ids) > 3 else "")
+    return (f"{len(ids)} of {total} problems were SKIPPED, their prompt being longer than the model's context allows "
+            f"({shown}); the metrics are over the other {total - len(ids)} problems only (summary.json lists them "
+            f"under \"skipped\"; a rerun in this folder skips them again: use a model with a longer context, in "
+            f"another --out, to evaluate them)")
 
 
 def format_table(metrics: Mapping[str, Mapping[str, Any]], title: str = "") -> str:

@@ -91,7 +91,7 @@ def test_a_run_that_goes_ahead_creates_its_out_folder(tmp_path, capsys):
     out = tmp_path / "runs" / "new"
     assert main(["eval", "--benchmark", "gsm8k", "--data", data, "--limit", "1", "--completions", str(comps),
                  "--out", str(out), "--no-progress"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["pass_at_k.png", "run.json", "samples.jsonl", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "pass_at_k.png", "run.json", "samples.jsonl", "summary.json"]
 
 
 def test_an_out_folder_that_cannot_be_created_is_refused_before_anything_runs(tmp_path, capsys):

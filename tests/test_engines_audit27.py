@@ -29,7 +29,7 @@ from rlvr.trainers.engine import SamplingParams, special_vocab
 from rlvr.trainers.hf_chat import HFChatEngine
 from rlvr.trainers.hf_engine import HFEngine
 from rlvr.trainers.openai_engine import ContextLengthExceededError, OpenAIEngine, RequestRejectedError, context_exceeded
-from rlvr.trainers.rollout import RolloutCollector
+from rlvr.trainers.rollout import PromptTooLongError, RolloutCollector
 from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
 from rlvr.trainers.vllm_engine import samples_from_request_outputs, to_vllm_kwargs
 
@@ -163,8 +163,9 @@ def test_a_first_prompt_longer_than_the_context_stays_an_error():
         RolloutCollector(engine, "rlvr/ToolMath-v0", tok).collect([0], 1, sampling)
     with ChatCompletionServer(engine, "m", "127.0.0.1", 0) as srv:
         collector = RolloutCollector(OpenAIEngine(srv.url), "rlvr/ToolMath-v0", None)
-        with pytest.raises(ContextLengthExceededError, match="context"):  # the settings or data must change
+        with pytest.raises(PromptTooLongError, match="context") as refused:  # the settings or data must change
             collector.collect([0], 1, sampling)
+        assert refused.value.positions == [0]
 
 
 @pytest.mark.parametrize("status, error, exceeded", [
@@ -322,3 +323,16 @@ def test_a_refused_conversation_is_found_by_halving_the_call_and_the_others_keep
     assert split[0][0].episode_truncated and split[0][0].num_turns == 1 and not unsplit[0][0].episode_truncated
     assert [g[0].turn_texts for g in split[1:]] == [g[0].turn_texts for g in unsplit[1:]]
     assert len({g[0].turn_texts[1] for g in unsplit}) > 20  # the second turns depend on the seeds
+
+
+def test_training_names_the_config_setting_of_a_prompt_that_does_not_fit():
+    """The collector's message serves every caller; training adds the config key of the limit."""
+    from rlvr.trainers.trainer import _collect
+
+    tok = build_tiny_tokenizer("chatml")
+    engine = HFChatEngine(_calculator_forever(tok, 120), tok)
+    collector = RolloutCollector(engine, "rlvr/ToolMath-v0", tok, max_context_tokens=20)
+    with pytest.raises(PromptTooLongError) as refused:
+        _collect(collector, [0], 1, SamplingParams(temperature=0, max_new_tokens=10))
+    assert "sampling.max_context_tokens" not in str(refused.value)
+    assert any("sampling.max_context_tokens" in note for note in refused.value.__notes__)

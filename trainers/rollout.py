@@ -43,9 +43,15 @@ How the token sequence of an episode is built (the trainer's contract)
 * An episode stays within ``max_context_tokens`` (default: the model's context): each turn may
   generate at most the room left, and an episode with no room left for another turn (after the env's
   reply) ends with ``episode_truncated=True``, as one out of turns does; the reply that did not fit is
-  left out. A prompt that fills the context alone is an error (bad data or settings, not a model failure).
+  left out. A prompt that fills the context alone is an error (bad data or settings, not a model
+  failure): :class:`PromptTooLongError`, naming every task of the call whose prompt does not fit, so
+  a caller may drop them and go on with the others (``rlvr eval`` skips them).
   Chat-level: a later turn the server refuses as longer than the model's context ends the episode
-  the same way (``episode_truncated=True``); a first prompt refused so raises the server's refusal.
+  the same way (``episode_truncated=True``); first prompts refused so are found one by one (see
+  :meth:`RolloutCollector._send_or_split`) and raised as a :class:`PromptTooLongError` with the
+  server's refusal for each; when the server refuses every conversation of a call of several, its
+  refusal is raised as it gave it (a setting such as ``max_tokens`` over the whole context refuses
+  them all, which dropping prompts would not fix).
   A server that caps ``max_tokens`` to the room left (vLLM, ``rlvr serve``) refuses only a
   conversation that fills the context, so such episodes match token-level ones; one that refuses
   prompt + ``max_tokens`` over the context (OpenAI) ends them truncated while a short reply might
@@ -79,6 +85,7 @@ from rlvr.trainers.engine import Sample, SamplingParams, added_vocab, context_le
 __all__ = [
     "Trajectory",
     "RolloutInfrastructureError",
+    "PromptTooLongError",
     "RolloutCollector",
     "collect_rollouts",
     "task_options",
@@ -89,6 +96,57 @@ __all__ = [
 
 class RolloutInfrastructureError(RuntimeError):
     """Episodes kept failing verification for infrastructure reasons after every retry."""
+
+
+class PromptTooLongError(ValueError):
+    """First-turn prompts that do not fit the model's context (bad data or settings, not a model
+    failure to score). Raised by :meth:`RolloutCollector.collect` before any of its episodes is used,
+    naming every group whose prompt does not fit, so that a caller can drop them and ask again.
+
+    Attributes (aligned lists):
+        positions: indices into the task list given to ``collect`` of the groups that do not fit.
+        task_ids: those groups' task ids.
+        reasons: why each does not fit: the prompt's length and the limit (token-level engines),
+            or the server's refusal (chat-level engines).
+
+    A ValueError, as this error was before it named the tasks, so callers catching that still do."""
+
+    def __init__(self, positions: Sequence[int], task_ids: Sequence[str], reasons: Sequence[str]) -> None:
+        self.positions = list(positions)
+        self.task_ids = [str(t) for t in task_ids]
+        self.reasons = list(reasons)
+        shown = "; ".join(f"task {t}: {r}" for t, r in zip(self.task_ids[:3], self.reasons[:3]))
+        more = f" (and {len(self.task_ids) - 3} more)" if len(self.task_ids) > 3 else ""
+        super().__init__(
+            f"{len(self.task_ids)} prompt(s) do not fit the model's context: {shown}{more}; shorten or filter such "
+            "prompts, or raise max_context_tokens (the model's context by default) or the server's context if the "
+            "model allows"
+        )
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.positions, self.task_ids, self.reasons))
+
+    @classmethod
+    def of(cls, found: Sequence[tuple[int, str, str]]) -> "PromptTooLongError":
+        """From (group, task id, reason) per episode that does not fit: one entry per group (its
+        episodes ask the same task), in group order."""
+        by_group: dict[int, tuple[str, str]] = {}
+        for group, task_id, reason in found:
+            by_group.setdefault(group, (task_id, reason))
+        order = sorted(by_group)
+        return cls(order, [by_group[g][0] for g in order], [by_group[g][1] for g in order])
+
+    def moved(self, where: Callable[[int], int]) -> "PromptTooLongError":
+        """The same error with each position mapped through ``where`` (a group number to the
+        position in the caller's task list)."""
+        return type(self)([where(p) for p in self.positions], self.task_ids, self.reasons)
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A first-turn conversation the server refused as longer than the model's context: its refusal."""
+
+    reason: str
 
 
 @dataclass
@@ -598,7 +656,10 @@ class RolloutCollector:
             raise ValueError(f"n (episodes per task) must be >= 1, got {n}")
         options = [{"index": int(t)} if isinstance(t, int) else dict(t) for t in tasks]
         self._stop_strings = tuple(sampling.stop or ())
-        groups = self._run(options, n, sampling, start_group)
+        try:
+            groups = self._run(options, n, sampling, start_group)
+        except PromptTooLongError as exc:  # (positions: the trajectories' group numbers)
+            raise exc.moved(lambda g: g - start_group) from None
         if infra_retries is None:
             return groups
         for attempt in range(infra_retries + 1):
@@ -613,7 +674,10 @@ class RolloutCollector:
                     "zero reward. Check the sandbox (`rlvr sandbox check`) or the verifier."  # (how to go on: the caller's)
                 )
             self.infra_retried_groups += len(bad)
-            redo = self._run([options[g] for g in bad], n, sampling, 0)
+            try:
+                redo = self._run([options[g] for g in bad], n, sampling, 0)
+            except PromptTooLongError as exc:  # (a server whose context shrank meanwhile)
+                raise exc.moved(lambda g: bad[g]) from None
             for g, group in zip(bad, redo):
                 for t in group:
                     t.group = groups[g][0].group
@@ -663,8 +727,10 @@ class RolloutCollector:
     def _start_tokens(self, episodes: list[_Episode]) -> None:
         """Tokenise each episode's opening prompt. The episodes of a group are adjacent and usually
         ask the same thing, so an episode whose prompt equals the previous one's reuses its ids
-        (rendering and encoding are the same pure functions of the same input)."""
+        (rendering and encoding are the same pure functions of the same input). Prompts without
+        room to generate are all found before :class:`PromptTooLongError` names them."""
         prev: tuple[Any, ...] | None = None  # (chat mode, messages, tools, prompt, ids, context_text)
+        too_long: list[tuple[int, str, str]] = []  # (group, task id, reason)
         for ep in episodes:
             tr = ep.traj
             chat = self.uses_chat_template(ep.env)
@@ -680,23 +746,26 @@ class RolloutCollector:
                     ids = [int(bos)] + ids
             if not ids:
                 raise ValueError(f"task {tr.task_id} rendered to an empty prompt; check the env's prompt")
-            self._check_prompt_fits(tr.task_id, len(ids))
+            problem = self._check_prompt_fits(len(ids))
+            if problem:
+                too_long.append((tr.group, tr.task_id, problem))
             prev = (chat, ep.messages, ep.tools, tr.prompt, ids, ep.context_text)
             tr.token_ids = list(ids)
             tr.loss_mask = [0] * len(ids)
             tr.logprobs = [0.0] * len(ids)
             tr.prompt_len = len(ids)
+        if too_long:
+            raise PromptTooLongError.of(too_long)
 
-    def _check_prompt_fits(self, task_id: str, prompt_len: int) -> None:
-        """A prompt must leave room for at least one generated token within ``max_context_tokens``: one
-        that does not is bad data or settings (not a model failure to score), so it is an error."""
+    def _check_prompt_fits(self, prompt_len: int) -> str | None:
+        """Why a prompt of ``prompt_len`` tokens does not fit, or None: it must leave room for at least
+        one generated token within ``max_context_tokens``. One that does not is bad data or settings
+        (not a model failure to score); :meth:`_start_tokens` raises :class:`PromptTooLongError`."""
         limit = self.max_context_tokens
         if limit is not None and prompt_len >= limit:
-            raise ValueError(
-                f"task {task_id}: the prompt is {prompt_len} tokens, which leaves no room to generate within "
-                f"max_context_tokens={limit} (sampling.max_context_tokens in a config; default: the model's "
-                "context); shorten or filter such prompts, or raise the limit if the model's context allows"
-            )
+            return (f"the prompt is {prompt_len} tokens, leaving no room to generate within max_context_tokens={limit} "
+                    "(the model's context by default)")
+        return None
 
     def _turn_caps(self, live: list[_Episode], sampling: SamplingParams) -> list[int] | None:
         """Each live episode's generation limit for this turn: ``max_new_tokens``, lowered to the room
@@ -732,12 +801,14 @@ class RolloutCollector:
                 out = self._sample_tokens([ep.traj.token_ids for ep in heads], n, sampling, None if caps is None else caps[::n])
             else:
                 out = self._generate_chat(heads, n, sampling, first)
+                self._raise_refused(heads, out)
             flat = [s for group in out for s in group]
         else:
             if self.token_level:
                 out = self._sample_tokens([ep.traj.token_ids for ep in live], 1, sampling, caps)
             else:
                 out = self._generate_chat(live, 1, sampling, first)
+                self._raise_refused(live, out)
             flat = [None if group is None else group[0] for group in out]
         if len(flat) != len(live):
             raise RuntimeError(f"engine returned {len(flat)} samples for {len(live)} episodes")
@@ -783,12 +854,34 @@ class RolloutCollector:
 
         After the first turn the model's own turns made a conversation too long: its episode ends
         truncated, as a token-level one out of context does (see :meth:`_send_or_split` for how the
-        refused ones are found). On the first turn the refusal stands, raised as the server gave it:
-        the env's prompt, or the prompt with the ``max_tokens`` asked (servers that count it refuse
-        that too), does not fit, which the settings or the data must fix (``rlvr eval`` reports it as
-        an engine failure)."""
+        refused ones are found). On the first turn the env's prompt, or the prompt with the
+        ``max_tokens`` asked (servers that count it refuse that too), does not fit, which the settings
+        or the data must fix: each refused one gets its refusal (``_Refused``), and the turn raises
+        :class:`PromptTooLongError` naming them all (:meth:`_raise_refused`). When the server refuses
+        every one of several conversations, its refusal is raised as it gave it: a setting refuses
+        them all (``max_tokens`` over the whole context), not their prompts."""
+        from rlvr.trainers.openai_engine import ContextLengthExceededError  # noqa: PLC0415
+
         conversations = [_template_messages(ep.messages) for ep in episodes]
-        return self._send_or_split(conversations, n, sampling, tools, first)
+        if not first:
+            return self._send_or_split(conversations, n, sampling, tools, first)
+        try:
+            return self.engine.generate_chat(conversations, n, sampling, tools=tools)
+        except ContextLengthExceededError as exc:
+            if len(conversations) == 1:
+                return [_Refused(str(exc))]
+            refusal = exc
+        got = self._send_or_split(conversations, n, sampling, tools, first)
+        if all(isinstance(g, _Refused) for g in got):
+            raise refusal
+        return got
+
+    @staticmethod
+    def _raise_refused(episodes: list[_Episode], out: Sequence[Any]) -> None:
+        """:class:`PromptTooLongError` naming the episodes whose first prompt the server refused."""
+        refused = [(ep.traj.group, ep.traj.task_id, got.reason) for ep, got in zip(episodes, out) if isinstance(got, _Refused)]
+        if refused:
+            raise PromptTooLongError.of(refused)
 
     def _send_or_split(self, conversations: list[Any], n: int, sampling: SamplingParams, tools: Any,
                        first: bool) -> list[list[Sample] | None]:
@@ -797,16 +890,16 @@ class RolloutCollector:
         refused conversations alone (None each). The calls stay batched (the server answers a half's
         conversations concurrently): a refused conversation among N costs about ``2 * log2(N)``
         calls, not N. A half starting at position ``j`` is sent with ``seed + j * n``, so every
-        conversation keeps the seed it had in the whole call and samples what it would have."""
+        conversation keeps the seed it had in the whole call and samples what it would have.
+        A refused conversation alone is None after the first turn (its episode ends truncated), its
+        refusal (``_Refused``) on the first (see :meth:`_chat_call`)."""
         from rlvr.trainers.openai_engine import ContextLengthExceededError  # noqa: PLC0415
 
         try:
             return self.engine.generate_chat(conversations, n, sampling, tools=tools)
-        except ContextLengthExceededError:
-            if first:
-                raise
+        except ContextLengthExceededError as exc:
             if len(conversations) == 1:
-                return [None]
+                return [_Refused(str(exc)) if first else None]
         half = len(conversations) // 2
         later = sampling if sampling.seed is None else dataclasses.replace(sampling, seed=sampling.seed + half * n)
         return (self._send_or_split(conversations[:half], n, sampling, tools, first)

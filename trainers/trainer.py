@@ -69,7 +69,7 @@ from rlvr.trainers.losses import aggregate, kl_estimate, kl_penalised_rewards, k
 from rlvr.trainers.metrics import MetricsLogger, plot_curves
 from rlvr.trainers.model_source import model_path_error
 from rlvr.trainers.overlong import soft_overlong_penalty
-from rlvr.trainers.rollout import RolloutCollector, RolloutInfrastructureError, Trajectory
+from rlvr.trainers.rollout import PromptTooLongError, RolloutCollector, RolloutInfrastructureError, Trajectory
 from rlvr.trainers.runs import (
     DEMO_MARKER, ResumeError, StopRequests, TrainingInterrupted, apply_optimizer_config, check_output_dir, clear_previous_run,
     holds_output_dir, release_output_dir, resume_hint, say,
@@ -247,6 +247,18 @@ def _turn_lengths(t: Trajectory) -> list[int]:
 
 
 # ------------------------------------------------------------------------------------ the trainer
+
+
+
+def _collect(collector: RolloutCollector, *args: Any, **kwargs: Any) -> list[list[Trajectory]]:
+    """`collector.collect`; prompts that do not fit the context also name the config setting of the
+    limit (the collector's message is the same for every caller, `rlvr eval` included)."""
+    try:
+        return collector.collect(*args, **kwargs)
+    except PromptTooLongError as exc:
+        exc.add_note("In a training config the limit is sampling.max_context_tokens; filter such prompts out of the "
+                     "env's data, or raise the limit if the model's context allows.")
+        raise
 
 
 class Trainer:
@@ -818,8 +830,8 @@ class Trainer:
 
         def generate(needed: int, round_index: int) -> list[list[Trajectory]]:
             tasks = [self._next_task() for _ in range(needed)]
-            groups = self.collector.collect(tasks, t.group_size, self._rollout_sampling(round_index),
-                                            infra_retries=t.infra_retries)
+            groups = _collect(self.collector, tasks, t.group_size, self._rollout_sampling(round_index),
+                              infra_retries=t.infra_retries)
             generated.extend(tr for g in groups for tr in g)
             return groups
 
@@ -1062,8 +1074,8 @@ class Trainer:
         # few-shot example), and a run resumed after the evaluation must draw what this one does
         state = rng_state()
         try:
-            groups = self.eval_collector.collect([{"index": i} for i in indices], n, sampling,
-                                                 infra_retries=self.cfg.train.infra_retries)
+            groups = _collect(self.eval_collector, [{"index": i} for i in indices], n, sampling,
+                              infra_retries=self.cfg.train.infra_retries)
         finally:
             set_rng_state(state)
         flat = [tr for g in groups for tr in g]

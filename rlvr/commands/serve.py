@@ -10,7 +10,9 @@ Request fields honoured: ``model``, ``messages`` (content a string or a list of 
 prompt leaves in the model's context, as vLLM's server does; default: that room, at most
 :data:`DEFAULT_MAX_TOKENS`), ``stop``, ``stop_token_ids``, ``seed``,
 ``logprobs``, ``tools``. A field that would change the reply but cannot be honoured here (``top_k``,
-``min_p``, the penalties, ``logit_bias``, ``top_logprobs``, ``response_format``, ``tool_choice``...,
+``min_p``, the penalties, ``logit_bias``, ``top_logprobs``, ``response_format``, ``tool_choice``, legacy
+``functions`` / ``function_call``, ``reasoning_effort``, vLLM's rendering options ``chat_template``,
+``chat_template_kwargs``, ``add_generation_prompt`` and ``continue_final_message``...,
 see :data:`UNSUPPORTED_FIELDS`) is refused with a 400 naming it unless it has its neutral value
 (clients often send defaults explicitly); a reply sampled otherwise than asked would be wrong output.
 Other fields (``user``, ``stream_options``...) are ignored. A bad request gets an OpenAI-style error
@@ -88,6 +90,26 @@ UNSUPPORTED_FIELDS: dict[str, tuple[Any, ...]] = {
     "prompt_logprobs": (0,),
     "echo": (False,),
     "guided_json": (), "guided_regex": (), "guided_choice": (), "guided_grammar": (), "structured_outputs": (),
+    "bad_words": ([],),
+    "allowed_token_ids": (),
+    "length_penalty": (1,),
+    "truncate_prompt_tokens": (),  # (vLLM: keeps the prompt's last N tokens; a prompt is never cut here)
+    # OpenAI's legacy function calling (before `tools`): the model would be offered functions it is not shown
+    "functions": ([],),
+    "function_call": ("none", "auto"),
+    "reasoning_effort": (),
+    # how the conversation is rendered (vLLM): here always the model's own template, as is, ending
+    # with the assistant's generation prompt
+    "chat_template": (),
+    "chat_template_kwargs": ({},),
+    "add_generation_prompt": (True,),
+    "continue_final_message": (False,),
+    "documents": ([],),
+    "add_special_tokens": (False,),
+    # output other than text
+    "modalities": (["text"],),
+    "audio": (),
+    "web_search_options": (),
 }
 
 
@@ -160,6 +182,13 @@ def _short_int(value: int) -> str:
     return text if len(text) <= 24 else f"{text[:12]}... ({len(text)} digits)"
 
 
+def _neutral(value: Any, neutral: tuple[Any, ...]) -> bool:
+    """Whether `value` is one of a field's `neutral` values, of the same JSON type (true is not 1,
+    0 is not false)."""
+    return any(value == v and type(value) is type(v) or (type(value), type(v)) in ((int, float), (float, int)) and value == v
+               for v in neutral)
+
+
 def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int = DEFAULT_MAX_TOKENS,
                        vocab_size: int | None = None) -> dict[str, Any]:
     """Validate a chat-completions request body; return ``messages``, ``n``, ``sampling``
@@ -215,11 +244,12 @@ def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int 
         raise BadRequest("'tools' must be a list of tool objects ({\"type\": \"function\", \"function\": {...}})", "tools")
     for field, neutral in UNSUPPORTED_FIELDS.items():
         value = body.get(field)
-        if value is None or value in neutral or (field == "tool_choice" and value == "none" and not tools):
+        if value is None or _neutral(value, neutral) or (field == "tool_choice" and value == "none" and not tools):
             continue
         hint = f"leave it out or send {json.dumps(neutral[0])}" if neutral else "leave it out"
-        raise BadRequest(f"'{field}' is not supported by rlvr serve (it samples with temperature, top_p, stop and "
-                         f"max_tokens only), so {json.dumps(value)[:100]} cannot be honoured; {hint}", field)
+        raise BadRequest(f"'{field}' is not supported by rlvr serve (it renders the conversation with the model's own "
+                         f"chat template and samples with temperature, top_p, stop and max_tokens only), so "
+                         f"{json.dumps(value)[:100]} cannot be honoured; {hint}", field)
     try:
         sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, stop=tuple(stop),
                                   stop_token_ids=tuple(stop_token_ids), seed=seed)
