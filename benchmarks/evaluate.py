@@ -898,6 +898,8 @@ def _trajectory_row(task_id: str, index: int, traj: Any, *, seed: int, sandbox: 
     }
     if traj.num_turns > 1:
         extra["messages"] = traj.messages
+    if any(traj.turn_reasoning):  # what a reasoning parser took out of the text: kept, one entry per turn
+        extra["reasoning"] = traj.turn_reasoning
     return _verdict_row(task_id, index, traj.completion, verdict, sandbox=sandbox, **extra)
 
 

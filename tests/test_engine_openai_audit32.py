@@ -45,6 +45,9 @@ class Server:
             def log_message(self, *args):
                 pass
 
+            def do_GET(self):  # no /models route: `rlvr eval` goes on without the probe's answer
+                self.send_error(404)
+
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append(body)
@@ -202,3 +205,22 @@ def test_reasoning_fields_read_like_content_and_absent_reasoning_adds_nothing():
     assert "reasoning" not in plain.meta
     with pytest.raises(OpenAIEngineError, match="malformed: choice 0 has a 'reasoning_content' that is neither"):
         samples_from_response(reply({"reasoning_content": 7, "content": "x"}))
+
+
+def test_reasoning_reaches_the_trajectory_and_the_eval_samples(tmp_path):
+    """Before: kept in the sample's meta only, it reached neither the rollout's trajectory nor
+    `samples.jsonl`, so an evaluation lost every word a reasoning parser took out of the text."""
+    from rlvr.benchmarks.samples import write_sample
+    from rlvr.cli import main
+
+    answer = lambda body: (200, reply({"reasoning_content": "12*5 = 60.", "content": "\\boxed{60}"}))  # noqa: E731
+    with Server(answer) as srv:
+        [[traj]] = collect_rollouts(OpenAIEngine(srv.url, "m", max_retries=0), "rlvr/Math-v0", None,
+                                    SamplingParams(max_new_tokens=50), tasks=[0], n=1)
+        data = write_sample("gsm8k", str(tmp_path / "gsm8k.jsonl"))
+        assert main(["eval", "--benchmark", "gsm8k", "--data", data, "--limit", "1", "--engine", "openai", "--model",
+                     "m", "--base-url", srv.url, "--timeout", "5", "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    assert traj.turn_reasoning == ["12*5 = 60."] and traj.turn_texts == ["\\boxed{60}"]
+    assert traj.to_dict()["turn_reasoning"] == ["12*5 = 60."]
+    [row] = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    assert row["reasoning"] == ["12*5 = 60."] and row["completion"] == "\\boxed{60}"

@@ -176,6 +176,9 @@ class Trajectory:
     tokens is what needs the rendering): the episode's last model turn (its final answer, or the last
     turn of an episode out of turns) is not, so a special token sampled inside it is not flagged.
     That is harmless: training uses the sampled ids as they are, whatever the flag.
+    ``turn_reasoning``: for each model turn, the reasoning a chat server returned apart from its text
+    (``Sample.meta["reasoning"]``: vLLM's or SGLang's reasoning parser), "" when none; it is no part
+    of ``turn_texts`` (what the env judged) nor of ``messages`` (what is sent back to the server).
     """
 
     task_id: str
@@ -188,6 +191,7 @@ class Trajectory:
     turn_ends: list[int] = field(default_factory=list)
     turn_rewards: list[float] = field(default_factory=list)
     turn_texts: list[str] = field(default_factory=list)
+    turn_reasoning: list[str] = field(default_factory=list)
     finish_reasons: list[str] = field(default_factory=list)
     outcome_reward: float = 0.0
     total_reward: float = 0.0
@@ -236,6 +240,7 @@ class Trajectory:
             "prompt": self.prompt,
             "completion": self.completion,
             "turn_texts": list(self.turn_texts),
+            "turn_reasoning": list(self.turn_reasoning),
             "turn_rewards": list(self.turn_rewards),
             "finish_reasons": list(self.finish_reasons),
             "outcome_reward": self.outcome_reward,
@@ -949,6 +954,7 @@ class RolloutCollector:
         text = self._with_stop_string(sample)
         tr.turn_ends.append(len(tr.token_ids) - 1 if sample.token_ids else -1)
         tr.turn_texts.append(text)
+        tr.turn_reasoning.append(str((sample.meta or {}).get("reasoning") or ""))
         tr.finish_reasons.append(sample.finish_reason)
         tr.truncated = sample.finish_reason == "length"
         tool_calls = (sample.meta or {}).get("tool_calls")
