@@ -372,6 +372,21 @@ def _encode_after(tokenizer: Any, before: Sequence[int], text: str, added: Mappi
     return _encode_segment(tokenizer, text, added), False
 
 
+def _decode_after(tokenizer: Any, before: Sequence[int], ids: Sequence[int]) -> str:
+    """The text ``ids`` stand for right after the token ids ``before``: decoded after the last few of
+    them, less their own text. Decoded alone, a SentencePiece-style tokenizer drops the space its
+    first token starts with (``▁hi`` reads "hi" at the start of a string, " hi" after other text).
+    When the decoding of ``before``'s tail is not a prefix of the joint one, ``ids`` alone."""
+    tail = [int(t) for t in before[-4:]]
+    ids = [int(t) for t in ids]
+    if tail:
+        head = tokenizer.decode(tail, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        both = tokenizer.decode(tail + ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        if both.startswith(head):
+            return both[len(head) :]
+    return tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+
+
 #: stands for an assistant message's content when asking a template what it writes after the content
 _CONTENT_SENTINEL = "RLVR-CONTENT-SENTINEL-7Q2"
 
@@ -1094,7 +1109,8 @@ class RolloutCollector:
         the trajectory is flagged ``template_mismatch``."""
         tok = self.tokenizer
         base = ep.context_text
-        sampled = tok.decode(sample.token_ids, skip_special_tokens=False)
+        before = ep.traj.token_ids[: len(ep.traj.token_ids) - len(sample.token_ids)]  # (the turn is recorded)
+        sampled = _decode_after(tok, before, sample.token_ids)
         rendered_turn = upto_assistant[len(base) :] if upto_assistant.startswith(base) else None
         if rendered_turn is not None and rendered_turn.startswith(sampled):
             if self._special_tokens is None:
