@@ -5,6 +5,10 @@ A model sometimes closes its box before the answer ends: `$\\boxed{12}\\pi$` ans
 Grading the box alone would score those as 12 or 3, so since rules 15 (`math.RULES_VERSION`) such
 maths is read as part of the box's answer (see `continued`).
 
+Words can change a box's value too (rules 20, see `_worded`): a magnitude after a plain number
+(`$\\boxed{2.5}$ million` is 2500000, as `\\boxed{2.5 \\text{ million}}` is) and an operation in
+words (`\\boxed{3} squared`, `\\boxed{3} times 2`: kept as text, so never read as 3).
+
 What follows a box is just as often no maths at all, and then the box alone is the answer:
 - units (`\\boxed{20}N`, `$\\boxed{9.8}m/s^2$`, `\\boxed{20}\\text{ cm}`, `90^\\circ`): a Latin
   letter after a box is far more often a unit than a variable, and multiplying a unit in would
@@ -30,12 +34,16 @@ def continued(text: str, end: int, content: str) -> tuple[str, int] | None:
     with the maths that continues it, and where the text after that maths begins; None when nothing
     continues it (the box alone is the answer).
 
-    A power, scientific notation or thousands groups (`_AFTER_BOX_RE`) are read first: `\\boxed{12}^2`
+    A magnitude or an operation in words (`_worded`) is read first, then a power, scientific
+    notation or thousands groups (`_AFTER_BOX_RE`, `\\,000` too): `\\boxed{12}^2`
     gives `(12)^2`, `\\boxed{12},000` gives `12,000` (groups continue an integer only). Else any other
     maths (`_continuation`): digits glued on (`\\boxed{3}0`, `.5`) join the box's number as LaTeX
     shows them, so `\\boxed{3}0` gives `{3}0`, which the parser reads as 30 and refuses for
     `{1+2}0` (rules 14); anything else follows the box's value as a whole (`\\boxed{12}\\pi` gives
     `(12)\\pi`, `\\boxed{3} + 1` gives `(3) + 1`)."""
+    worded = _worded(text, end, content)
+    if worded is not None:
+        return worded
     after = _AFTER_BOX_RE.match(text, end)
     if after is not None and after.group("thousands") and not content.strip().isdigit():
         after = None  # `,000` groups continue an integer only
@@ -60,7 +68,49 @@ _AFTER_BOX_RE = re.compile(
     r"\^(?![ \t]*\{?[ \t]*(?:\\circ|\\prime|'|o\b|(?:\\(?:text|mathrm|textrm)\{)?(?:st|nd|rd|th)\b))"
     r"(?:\{[^{}$]{1,20}\}|\d|[A-Za-z])"
     r"|[ \t]*(?:\\times|\\cdot)[ \t]*10[ \t]*\^[ \t]*(?:\{[ \t]*[+-]?\d{1,4}[ \t]*\}|[+-]?\d)"
-    r"|(?P<thousands>(?:,\d{3})+)(?![\d,])")
+    r"|(?P<thousands>(?:(?:,|\\,|\{,\}|\\(?:text|mathrm)\{,\})\d{3})+)(?![\d,])")
+#: What may stand between a box's closing brace and a word after it: the end of the maths the box
+#: stands in (`$`, `\\)`, `\\]`), spaces and LaTeX spaces.
+_WORD_GAP = r"(?:\$\$?|\\[)\]])?(?:[ \t~]|\\[ ,;:]|\\q?quad(?![A-Za-z])){0,6}"
+#: A word after a box, as text in maths (`\\text{ million}`, group NAME) or in prose (`million`,
+#: group NAME_bare).
+def _word(name: str, words: str) -> str:
+    return (r"(?:\\(?:text|mathrm|textrm|mbox)[ \t]*\{[ \t]*(?P<" + name + ">" + words + r")[ \t]*\}"
+            r"|(?P<" + name + "_bare>" + words + r")(?![A-Za-z]))")
+
+
+#: A magnitude word after a box that holds a plain number: `$\\boxed{2.5}$ million` is 2500000,
+#: as `\\boxed{2.5 \\text{ million}}` is (rules 20). Not `dozen`: "how many dozen" asks in dozens.
+_MAGNITUDE_RE = re.compile(_WORD_GAP + _word("mag", r"hundred|thousand|million|billion|trillion|lakh|crore"),
+                           re.IGNORECASE)
+#: An operation in words after a box that changes its value (rules 20): `\\boxed{3} squared`,
+#: `\\boxed{3} cubed` (not before a word: `squared units`), `\\boxed{3} times 2`, `plus 1`, `divided
+#: by 2` (only before a number: `\\boxed{3} times` counts times, `\\boxed{5} more apples` is 5).
+_OPERAND = (r"[ \t]+(?P<operand>-?\d+(?:\.\d+)?|(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty"
+            r"|hundred|half)\b)")
+_OPERATION_RE = re.compile(
+    _WORD_GAP + r"(?:" + _word("power", r"squared|cubed") + r"(?![ \t]*[A-Za-z])"
+    r"|(?P<op>times|plus|minus|divided[ \t]+by|multiplied[ \t]+by|to[ \t]+the[ \t]+power[ \t]+of)"
+    + _OPERAND + r")", re.IGNORECASE)
+_PLAIN_NUMBER_RE = re.compile(r"[ \t]*-?\d[\d,]*(?:\.\d+)?[ \t]*")
+
+
+def _worded(text: str, end: int, content: str) -> tuple[str, int] | None:
+    """A box's answer with the word after it that changes its value, and where the text after that
+    word begins; None when no such word follows. A magnitude after a plain number multiplies it
+    (`\\boxed{2.5} million` gives `2.5\\text{ million}`, which normalisation reads as 2500000); an
+    operation in words is kept as text (`\\boxed{3} squared` gives `(3)\\text{ squared}`), which the
+    grader cannot read as the box's value: the answer said is not 3, and never right by accident."""
+    m = _MAGNITUDE_RE.match(text, end)
+    if m is not None and _PLAIN_NUMBER_RE.fullmatch(content):
+        return f"{content.strip()}\\text{{ {(m['mag'] or m['mag_bare']).lower()}}}", m.end()
+    m = _OPERATION_RE.match(text, end)
+    if m is not None:
+        word = m["power"] or m["power_bare"] or f"{m['op']} {m['operand']}"
+        return f"({content})\\text{{ {' '.join(word.split())}}}", m.end()
+    return None
+
+
 #: Maths commands that continue a box's expression as an operand (`\\boxed{12}\\pi`,
 #: `\\boxed{3}\\sqrt{2}`), and as an operator (`\\boxed{3}\\cdot 2`). Any other command after a box
 #: (`\\text`, `\\mathrm`, `\\quad`, `\\,`, `\\]`, a relation, another box) continues nothing: units,

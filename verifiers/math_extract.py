@@ -1,5 +1,7 @@
 """Find the final answer in a model's output.
 
+Only the text up to the end of the chat turn is read (`<|im_end|>`, `<|im_start|>`, a "User:"
+line, see `within_turn`): a run-on output answering the next user turn answers another question.
 A closed reasoning block (`<think>…</think>`) holds reasoning: when the text after its last
 `</think>` commits to an answer, only that text is read (see `after_reasoning`).
 
@@ -48,11 +50,11 @@ from functools import lru_cache
 from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
-from rlvr.verifiers.math_restatement import _bracket_after_box, restatement_parts
+from rlvr.verifiers.math_restatement import _bracket_after_box, conditioned_after_box, restatement_parts
 from rlvr.verifiers.math_retraction import (might_offer, might_retract, readable_value, retraction, second_answer,
-                                           without_marks, without_working)
+                                           value_line, without_marks, without_working)
 
-__all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer"]
+__all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer", "within_turn"]
 
 #: A box: `\\boxed`, `\\fbox`, `\\framebox` (whose optional `[width][position]` are skipped; each at most
 #: 40 characters, so a flood of unclosed `[` costs linear time).
@@ -176,7 +178,7 @@ def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
     """What the box at `command`, holding `text[a:b]`, says, and where the text after it begins:
     with the sign written before it and the maths that continues it right after its closing brace
     (see `math_after_box`: `\\boxed{12}^2` is 144, not 12; `$\\boxed{12}\\pi$` is 12π)."""
-    content = text[a:b]
+    content = _approximately(text[a:b])
     if not content.strip():
         return content, b + 1
     sign = _box_sign(text, command)
@@ -185,6 +187,24 @@ def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
         return (f"{sign}({content})" if sign else content), b + 1
     said, end = went_on
     return sign + said, end
+
+
+#: An approximation word opening an answer, before a value (`about 3`, `\\text{about } 3`,
+#: `approximately 72`), as text or not; read as `\\approx`, as `\\approx 3` and `~72` already were.
+_ABOUT_RE = re.compile(r"^[ \t]*(?:\\(?:text|mathrm|textrm|mbox)[ \t]*\{[ \t]*)?"
+                       r"(?:about|approximately|approx\.?|roughly|around|nearly)(?![A-Za-z])[ \t]*\}?[ \t]*(?=[-\d.\\$])",
+                       re.IGNORECASE)
+#: A plain number and at most two words of what it counts, then "left", "left over" or "remaining"
+#: ("72 left", "72 apples remaining"): group "said" is the answer without it.
+_REMAINING_RE = re.compile(r"(?P<said>-?\d[\d,]*(?:\.\d+)?(?:[ \t]+[A-Za-z]+){0,2}?)[ \t]+(?:left(?:[ \t]+over)?|remaining)")
+
+
+def _approximately(answer: str) -> str:
+    """`answer` with an approximation word opening it written as `\\approx` (rules 20): "about 72"
+    is the answer 72 as `\\approx 72` is, which normalisation reads as its value (a rounding said
+    after another answer stays no second answer: `\\approx` is an approximation word too)."""
+    m = _ABOUT_RE.match(answer)
+    return answer if m is None else "\\approx " + answer[m.end():]
 
 
 def _box_spans(text: str) -> list[tuple[int, int, int]]:
@@ -232,14 +252,14 @@ _SPACES = " \t\u00a0\u2000-\u200b\u202f\u205f\u3000"
 _HEDGE_GAP = r"(?:[" + _SPACES + r"$,;(\[~*_\u2013\u2014-]|\\q?quad\b|\\[,;: ]){0,12}"
 _OR_GAP = r"(?:[\n" + _SPACES + r"$,;(\[~*_\u2013\u2014-]|\\q?quad\b|\\[,;: \])]){0,16}"
 _HEDGE_SPACE = r"(?:[\n" + _SPACES + r"~*_]|\\q?quad\b|\\[,;: ]){0,12}"
-#: "or" (also "或者"/"或", and "or" with a filler word: "or else", "or alternatively", "or rather",
-#: "or maybe"), or "maybe", "possibly", "perhaps" right after a box, and what follows it, past a
-#: variable and `=` (`or x = 4`): maths between `$` or `$$` (group "maths", `$\\boxed{20}$ or $x =
-#: 21$`) or in `\\(…\\)` (group "paren"), else one word (group "word", `\\boxed{20} or 21`,
-#: `or twenty-one`, `or \\$12`: an escaped dollar is part of the word).
+#: "or" (also "或者"/"或", and "or" with a filler word: "or else", "or alternatively", "or rather", "or
+#: maybe"; a colon after it: "Or: 13"), or "maybe", "possibly", "perhaps" right after a box, and
+#: what follows it, past a variable and `=` (`or x = 4`): maths between `$` or `$$` (group "maths",
+#: `$\\boxed{20}$ or $x = 21$`) or in `\\(…\\)` (group "paren"), else one word (group "word",
+#: `\\boxed{20} or 21`, `or twenty-one`, `or \\$12`: an escaped dollar is part of the word).
 _OR_AFTER_BOX_RE = re.compile(
     r"(?:" + _OR_GAP + r"(?:\\text\{\s*or\s*\}|(?:\bor\b|或者|或)(?:" + _HEDGE_SPACE
-    + r"(?:maybe|perhaps|possibly|else|alternatively|rather)\b)?)|" + _HEDGE_GAP + r"\b(?:maybe|perhaps|possibly)\b)"
+    + r"(?:maybe|perhaps|possibly|else|alternatively|rather)\b)?:?)|" + _HEDGE_GAP + r"\b(?:maybe|perhaps|possibly)\b)"
     + _HEDGE_SPACE + r"(?:[A-Za-z](?:_\{?\w{1,3}\}?)?[ \t]*=[ \t]*)?"
     r"(?:\$\$?(?P<maths>[^$\n]{1,200})\$|\\\((?P<paren>[^\n]{1,200}?)\\\)"
     r"|(?P<word>(?:\\\$|[^\s$,;]){1,200}(?:[ -][A-Za-z]+){0,4}))", re.IGNORECASE)
@@ -337,16 +357,18 @@ def said_after(tail: str, box: str | None = None) -> str | None:
     alternative = _alternative(tail, box)
     if alternative is not None:
         return alternative  # `\\boxed{20} or 21`: a second answer offered beside the box
-    bracketed = _bracket_after_box(tail, box)
+    bracketed = _bracket_after_box(tail, box) or conditioned_after_box(tail, box)
     if bracketed is not None:
-        return bracketed  # `\\boxed{12} (3 × 5)`, `\\boxed{12} (13)`: a value that is not the box's
+        return bracketed  # `\\boxed{12} (3 × 5)`, `\\boxed{12} (13)`, `\\boxed{12}, 13 with the teacher`
     said = _said_answer_after(tail) if "nswer" in tail.lower() or "####" in tail else None
     if said is not None and box is not None:
         parts = restatement_parts(said)
         if normalize(parts[0]) == normalize(box):  # "the answer is 18 (9 × 2)" after `\\boxed{18}`:
             said = parts[-1]  # the restatement alone is a second answer that must be right too
     if said is None or (box is not None and normalize(said) == normalize(box)):
-        return _correction(tail, box) or said  # "Wait, actually it's 4.", "it should be 4"
+        said = _correction(tail, box) or said  # "Wait, actually it's 4.", "it should be 4"
+    if said is None:  # "\\boxed{20}\n\n21", "Therefore, $21$.", "20 or 21" on a line (rules 20)
+        return value_line(tail, box)
     return said
 
 
@@ -520,6 +542,10 @@ def _reread(got: str) -> str:
     filler = _FILLER_RE.match(got)
     if filler is not None and filler.end() < len(got):  # "the final answer is still 18": 18
         got = got[filler.end():]
+    remaining = _REMAINING_RE.fullmatch(got)
+    if remaining is not None:  # "the answer is 72 left": 72, as `\\boxed{72 \\text{ left}}` is (rules 20)
+        got = remaining["said"]
+    got = _approximately(got)  # "the answer is about 72": `\\approx 72` (rules 20)
     return got[:-1] if _EXCLAIMED_NUMBER_RE.fullmatch(got) else got
 
 
@@ -880,6 +906,27 @@ _TURN_END_RE = re.compile(
     r"|^[ \t]*(?:(?:Human|User)[ \t]*:|###[ \t]*Instruction\b)", re.IGNORECASE | re.MULTILINE)
 
 
+def within_turn(text: str) -> str:
+    """`text` up to where its chat turn ends (see `_TURN_END_RE`): a run-on output that writes the
+    next user turn and answers it answers another question, so nothing past that point is read,
+    neither as the answer nor as a hedge (rules 20; until then only the text after an `<answer>` tag
+    was cut there). Markers before any text (`<|im_start|>assistant` opening the output) end no turn,
+    nor does an HTML strike-through's `</s>` after its `<s>` on the same line (`<s>5</s> 6`). Linear."""
+    if "<" not in text and ":" not in text and "#" not in text:  # (no marker can be in it: most texts)
+        return text
+    opening: int | None = 0  # where the run of markers opening the text ends (None once text came)
+    for m in _TURN_END_RE.finditer(text):
+        if opening is not None and not text[opening:m.start()].strip():
+            opening = m.end()
+            continue  # an opening marker, or one of a run of them, before any text
+        opening = None
+        opened = text.rfind("<s>", max(0, m.start() - 200), m.start()) if m.group() == "</s>" else -1
+        if opened >= 0 and text.find("\n", opened, m.start()) < 0:
+            continue  # a strike-through (`<s>5</s>`, looked for at most 200 characters back), no end of turn
+        return text[:m.start()]
+    return text
+
+
 def _after_tag(tail: str, answer: str) -> list[str]:
     """The answers `tail`, the text after the last trusted tag, states as final answers: its boxes
     and an answer stated after them (see `final_boxes`), else an answer stated in words (see
@@ -918,11 +965,13 @@ def after_reasoning(text: str) -> str:
     """The part of `text` after its last `</think>` when that part commits to an answer (a box, a
     trusted `<answer>` tag, "the answer is …" or `#### n` that reads as an answer and does not
     point back to one, "the answer is boxed above", or a bare answer), else `text` itself (nothing
-    after the block, only an end-of-proof mark, or no answer).
+    after the block, only an end-of-proof mark, or no answer). Either way only the text up to the
+    end of its chat turn is read (see `within_turn`).
 
     What a model writes inside its reasoning block is reasoning: a `\\boxed{41}` tried there is
     neither the answer nor a hedge when the text after the block answers 42. Only when nothing after
     the block reads as an answer are the boxes inside it looked at."""
+    text = within_turn(text)
     end = text.rfind(THINK_CLOSE)
     if end < 0:
         return text
@@ -955,7 +1004,7 @@ def extract_answer(text: str, *, fallback: str | None = None) -> str | None:
     """
     if not isinstance(text, str) or not text:
         return None
-    return extract_here(after_reasoning(text) if THINK_CLOSE in text else text, fallback=fallback)
+    return extract_here(after_reasoning(text), fallback=fallback)
 
 
 def extract_here(text: str, *, fallback: str | None = None) -> str | None:

@@ -56,7 +56,7 @@ import re
 from rlvr.verifiers.math_normalize import normalize
 
 __all__ = ["might_retract", "retraction", "might_offer", "second_answer", "readable_value", "without_marks",
-           "without_working"]
+           "without_working", "value_line"]
 
 #: Text without one of these (lowercased) holds no retraction: a cheap first check.
 _HINTS = ("no,", "no.", "no!", "no:", "no;", "no -", "no \u2014", "no \u2013", "no\u2014", "no\u2013", "no\u2026",
@@ -97,7 +97,8 @@ _STATEMENT_RE = re.compile(
     r"|(?:she|he|they|we|you|i|it)\s+(?:makes?|made|has|had|have|gets?|got|earns?|earned|needs?|needed|pays?|paid"
     r"|spends?|spent|saves?|saved|owes?|sells?|sold|buys?|bought|is|was|are|were"
     r"|will\s+(?:have|make|get|need|pay|spend|be))"
-    r"|there\s+(?:are|is|were|was|will\s+be)|i\s+mean)\b" + _W + r"[ \t]*(?::[ \t]*)?",
+    r"|there\s+(?:are|is|were|was|will\s+be)|i\s+mean)\b" + _W + r"[ \t]*(?::[ \t]*)?"
+    r"(?:(?:actually|really|indeed)\b[ \t]*)?",  # ("it's actually 20": a filler, rules 20)
     re.IGNORECASE)
 #: The end of a sentence: a full stop before a space or the end (not a decimal point, nor the
 #: stop of "i.e." or "e.g."), "!", "?", their full-width forms ("。", "！", "？"), a line break, or
@@ -400,21 +401,42 @@ _PLAIN_SIDE_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 # 12." and "Edit: fixed a typo in step 2." name none), "it's" needs an interjection before it
 # ("Wait, it's 20."; a bare "It's 20 in total." is a sentence of the working), and "Wait, it's 20."
 # and a label line are read only when no more working (no digit) follows them: in "Hmm, it's 4.
-# Times 3 days is 12." the 4 is a step of a check of the answer, not another answer.
+# Times 3 days is 12." the 4 is a step of a check of the answer, not another answer. Since rules 20
+# also: a hedging or second-thought word opening the sentence ("Maybe 20.", "Possibly 20.",
+# "Probably 20.", "I think it's 20.", "On second thought, 20.", "Actually 20.", "Also 20."; not
+# before a chain of working, "Also, 3 + 4 = 7.", and "Also" only when no more working follows),
+# "the answer could also be 20" / "would be 20" / "becomes 20" (not after a counterfactual about a
+# mistake: "If we had forgotten the teacher, the answer would be 21"), and "Final: 20".
 
 #: Text without one of these (lowercased) offers no second answer: a cheap first check.
-_OFFER_HINTS = ("alternatively", "or was it", "or is it", "it's", "it\u2019s", "it is", "it should", "it must",  # `_OFFER_RE`
-                "also",  # `_ALSO_RE`
-                "result", "edit", "update")  # `_LABEL_RE` (the last three: `second_answer` slices them)
+_OFFER_RE_HINTS = ("alternatively", "or was it", "or is it", "it's", "it\u2019s", "it is", "it should", "it must",
+                   "i think", "second thought", "actually", "also", "probably", "maybe", "perhaps", "possibly")
+_LABEL_HINTS = ("result", "edit", "update", "final")  # `_LABEL_RE`
+#: `_COULD_BE_RE`: "could also be", "would be", "might be" ...
+_COULD_BE_HINTS = ("also be", "would be", "could be", "might be", "may be", "will be", "becomes")
+_OFFER_HINTS = _OFFER_RE_HINTS + _LABEL_HINTS + _COULD_BE_HINTS  # ("also": `_ALSO_RE` too)
 #: An interjection run, then "it's" / "it is" / "it should be" ("Wait, it's 20."; group "said"),
 #: "alternatively" (group "alt"), or "or was it" / "or is it" (group "asked", a question).
 #: (`second_answer` checks that "it's" has an interjection before it: group "run".)
 _OFFER_RE = re.compile(
     _OPENING + r"(?P<run>(?:" + _W + _INTERJECTION + _SEP + r"){0,3})" + _W
     + r"(?:(?P<said>it(?:'s|\u2019s|\s+is|\s+(?:should|must)\s+be)\b" + _W + r"[ \t]*)"
-    + r"|(?P<alt>alternatively\b)" + _SEP + r"|(?P<asked>or\s+(?:was|is)\s+it\b)[ \t]*)", re.IGNORECASE)
-#: A label line with a value after it: "Result: 20", "Edit: 20", "**Update:** 20".
-_LABEL_RE = re.compile(r"(?:\A|(?<=\n))[ \t>#*_-]{0,8}(?:result|edit|update)" + _W + r"[ \t]*:" + _W + r"[ \t]*",
+    + r"|(?P<alt>alternatively\b)" + _SEP + r"|(?P<asked>or\s+(?:was|is)\s+it\b)[ \t]*"
+    + r"|(?P<bare>i\s+think|on\s+second\s+thought|actually|also|probably|maybe|perhaps|possibly)\b" + _SEP + r")",
+    re.IGNORECASE)
+#: A sentence saying the answer may be another value (rules 20): "The answer could also be 21.",
+#: "It might also be 21.", "If we include the teacher, the answer would be 21.", "Including the
+#: teacher, the answer becomes 21." (not a counterfactual
+#: about a mistake: "If we had forgotten the teacher, the answer would be 21", see `_COUNTERFACTUAL_RE`).
+_COULD_BE_RE = re.compile(
+    r"(?:\b(?:the\s+(?:final\s+|correct\s+)?answer|it|this|that)\s+(?:could|might|may|can)\s+also\s+be"
+    r"|\bthe\s+(?:final\s+|correct\s+)?answer\s+(?:(?:would|could|might|may|will)\s+(?:also\s+)?be|becomes))\b" + _W
+    + r"[ \t]*(?::[ \t]*)?", re.IGNORECASE)
+#: What makes the clause before "the answer would be" a counterfactual about a mistake, or a negation.
+_COUNTERFACTUAL_RE = re.compile(r"\b(?:had|were|instead|mistak\w*|wrong\w*|incorrect\w*|forg[oe]t\w*|not|never)\b|n't\b",
+                                re.IGNORECASE)
+#: A label line with a value after it: "Result: 20", "Edit: 20", "**Update:** 20", "Final: 20".
+_LABEL_RE = re.compile(r"(?:\A|(?<=\n))[ \t>#*_-]{0,8}(?:result|edit|update|final)" + _W + r"[ \t]*:" + _W + r"[ \t]*",
                        re.IGNORECASE)
 #: "though 20 is also possible", "x = 20 would also be correct": a value, then that it is also an
 #: answer, ending its sentence. The value is one token (or `$…$`) of at most 40 characters: linear.
@@ -423,6 +445,16 @@ _ALSO_RE = re.compile(
     r"(?:(?:is|would\s+be|could\s+be|might\s+be|may\s+be)[ \t]+also|(?:would|could|might|may)[ \t]+also[ \t]+be)"
     r"[ \t]+(?:possible|correct|valid|acceptable|right|an?[ \t]+(?:(?:possible|valid|correct|acceptable)[ \t]+)?answer)"
     r"[ \t]*(?:[.!)]|\n|\Z)", re.IGNORECASE)
+
+
+def _working(tail: str, pos: int) -> bool:
+    """Whether the sentence from `pos` is a chain of working (`3 + 4 = 7`, not `x = 7`): its value
+    is a step of a check, not another answer."""
+    sentence = tail[pos:pos + _WINDOW]
+    sentence = sentence[:_END_RE.search(sentence).start()]
+    if "=" not in sentence and not _ARROW_RE.search(sentence):
+        return False
+    return not _VARIABLE_RE.fullmatch(_ARROW_RE.sub("=", sentence).split("=")[0].strip("$ \t*_"))
 
 
 def might_offer(lowered: str) -> bool:
@@ -445,14 +477,17 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
         return None
     found: list[tuple[int, str]] = []
     last_digit = max(tail.rfind(d, start) for d in "0123456789")  # (-1 without one)
-    offers = _OFFER_RE.finditer(tail, start) if any(h in lowered for h in _OFFER_HINTS[:8]) else ()
+    offers = _OFFER_RE.finditer(tail, start) if any(h in lowered for h in _OFFER_RE_HINTS) else ()
     for m in list(offers)[-_MAX_TRIGGERS:]:
         if m["said"] is not None and (not m["run"] or _END_RE.search(tail, m.end()).end() <= last_digit):
             continue  # "It's 4.", "Hmm, it's 4. Times 3 days is 12.": a step of a check, not an answer
+        if m["bare"] is not None and (_working(tail, m.end()) or (
+                m["bare"].lower() == "also" and _END_RE.search(tail, m.end()).end() <= last_digit)):
+            continue  # "Also, 3 + 4 = 7.", "Also 4. Times 3 is 12.": a step of a check, not an answer
         value = _value_after(tail, m, before, asked=m["asked"] is not None)
         if value is not None:
             found.append((m.start(), value))
-    labels = _LABEL_RE.finditer(tail, start) if any(h in lowered for h in _OFFER_HINTS[9:]) else ()
+    labels = _LABEL_RE.finditer(tail, start) if any(h in lowered for h in _LABEL_HINTS) else ()
     for m in list(labels)[-_MAX_TRIGGERS:]:
         line_end = tail.find("\n", m.end())
         said = tail[m.end():line_end if line_end >= 0 else len(tail)]
@@ -461,8 +496,86 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
         value = _read_value(said, before) if len(said) <= _WINDOW else None
         if value is not None:
             found.append((m.start(), value))
+    could = _COULD_BE_RE.finditer(tail, start) if any(h in lowered for h in _COULD_BE_HINTS) else ()
+    for m in list(could)[-_MAX_TRIGGERS:]:
+        clause = tail[max(start, m.start() - _WINDOW):m.start()]
+        clause = clause[max(clause.rfind(c) for c in ".!?\n") + 1:]  # (the sentence so far)
+        if _COUNTERFACTUAL_RE.search(clause):
+            continue  # "If we had forgotten the teacher, the answer would be 21.": a mistake explained
+        value = _value_after(tail, m, before)
+        if value is not None:
+            found.append((m.start(), value))
     for m in list(_ALSO_RE.finditer(tail, start) if "also" in lowered else ())[-_MAX_TRIGGERS:]:
         value = _read_value(m["value"], before)
         if value is not None:
             found.append((m.start(), value))
     return max(found) if found else None
+
+
+# -- a value alone on a line after the answer (rules 20) -----------------------------------------
+#
+# A model may end with another value on a line of its own after its final answer:
+# "\\boxed{20}\n\n21", "Therefore, $21$.", `$$21$$`, "**21**", a last sentence "So 21.", or offer
+# two on one line: "20 or 21". That is a second final answer (a hedge when it differs), not ordinary
+# trailing text. Read only after a plain-number answer and only for a plain number that is not the
+# answer's value in another form (`0.5` after `\\frac12`, `20.0` after 20) nor a decimal rounding of
+# it (`0.33` after `\\frac13`): a check line ("Check: 4*5 = 20"), units ("20 cm"), prose and
+# expressions are no such value.
+
+_NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
+#: One value as a line may write it: `$21$`, `$$21$$`, `\\(21\\)`, `\\[21\\]`, `**21**`, `21`.
+_LINE_VALUE = (r"(?:\$\$?[ \t]*(?P<{0}1>" + _NUMBER + r")[ \t]*\$\$?|\\[(\[][ \t]*(?P<{0}2>" + _NUMBER
+               + r")[ \t]*\\[)\]]|(?P<{0}3>" + _NUMBER + r"))")
+#: A last line holding one value, after a conclusion word or a condition at most ("Therefore, $21$.",
+#: "So 21.", "If inclusive: 21.").
+_VALUE_LINE_RE = re.compile(
+    r"[ \t>#*_-]*(?P<said>(?:therefore|thus|hence|so|finally)\b[*_]*[,:]?[ \t]*"
+    r"|(?:if|when|with|without|including|excluding|counting|assuming|otherwise)\b[^,:;\n]{0,80}[,:][ \t]*)?[*_]*"
+    + _LINE_VALUE.format("a")
+    + r"[*_]*[ \t]*[.!]?[ \t*_]*", re.IGNORECASE)
+#: A line offering two values: "20 or 21", "$20$ or $21$".
+_TWO_VALUES_LINE_RE = re.compile(
+    r"(?:\A|(?<=\n))[ \t>*_-]*" + _LINE_VALUE.format("a") + r"[ \t]*,?[ \t]*or[ \t]+" + _LINE_VALUE.format("b")
+    + r"[ \t]*[.!]?[ \t*_]*(?=\n|\Z)", re.IGNORECASE)
+
+
+#: Where a sentence starts within a line: after ".", "!" or "?" and a space.
+_SENTENCE_START_RE = re.compile(r"(?<=[.!?])[ \t]+")
+
+
+def value_line(tail: str, before: str | None) -> str | None:
+    """Another plain value `tail` (the text after the answer `before`) states on a line of its own
+    (see the comment above): its last non-blank line alone, or that line's last sentence when it
+    opens with a conclusion word ("So 21."), or any line offering two values ("20 or 21"); None
+    when there is none, or when it is `before`'s value (see `_other_plain`)."""
+    if before is None or not _plain_number(before) or not any(c.isdigit() for c in tail):
+        return None
+    if " or " in tail:
+        for m in list(_TWO_VALUES_LINE_RE.finditer(tail))[-_MAX_TRIGGERS:]:
+            for value in (m["a1"] or m["a2"] or m["a3"], m["b1"] or m["b2"] or m["b3"]):
+                if _other_plain(before, value):
+                    return value
+    last = tail.rstrip()
+    own_line = last.rfind("\n") >= 0  # (else the rest of the answer's own line: `\\boxed{3} * 2`)
+    last = last[last.rfind("\n") + 1:]
+    if len(last) > 4 * _WINDOW:
+        return None
+    m = _VALUE_LINE_RE.fullmatch(last) if own_line else None
+    if m is None:  # the line's last sentence, when it concludes: "Let me redo: 4*5 = 20. So 20."
+        sentences = _SENTENCE_START_RE.split(last)
+        m = _VALUE_LINE_RE.fullmatch(sentences[-1]) if own_line or len(sentences) > 1 else None
+        if m is None or not m["said"]:
+            return None
+    if m["a3"] is not None and not m["said"] and last.rstrip(" \t*_").endswith("."):
+        return None  # "2." alone: an ordered-list marker, no value
+    value = m["a1"] or m["a2"] or m["a3"]
+    return value if _other_plain(before, value) else None
+
+
+def _other_plain(before: str, value: str) -> bool:
+    """Whether the plain number `value` is another value than the plain answer `before`: not the
+    same in another form, nor the one rounded at the decimals the other shows (`0.33` and `\\frac13`,
+    see `math_restatement._decimal_rounding`)."""
+    from rlvr.verifiers.math_restatement import _decimal_rounding
+
+    return not _same_value(before, value) and not _decimal_rounding(value, before) and not _decimal_rounding(before, value)
