@@ -12,9 +12,12 @@ threads; the worker's two come on top. A run whose process the container's OOM k
 reported as "memory" (the worker compares the cgroup's OOM-kill count before and after the run).
 The container's memory is the sandbox's `memory_mb`, plus `WORKER_OVERHEAD_MB` for the worker, plus
 twice `max_output_bytes`, the most the run's handler holds (its stdout and stderr) while it
-answers (`container_memory_mb`). A run may raise `max_output_bytes` (the verifiers do, for cases
-that expect long outputs): what it prints beyond the sandbox's cap must then fit in what the
-worker leaves of its share (most of it: the worker itself takes about 15 MiB).
+answers (`container_memory_mb`). That reserve is memory a run that prints little can use too, so
+a sandbox whose reserve exceeds its `memory_mb` is refused (`check_output_reserve`): the container
+never gets more than twice `memory_mb` plus the worker's share. A run may raise
+`max_output_bytes` (the verifiers do, for cases that expect long outputs): what it prints beyond
+the sandbox's cap must then fit in what the worker leaves of its share (most of it: the worker
+itself takes about 15 MiB).
 
 A container lost during a run is looked up in the engine's events: one whose OOM killer acted
 ended for lack of the run's memory, and the run is "memory" at once, never tried again; one that
@@ -86,7 +89,31 @@ def container_memory_mb(limits: Limits) -> int:
     """The container's memory limit: the run's `memory_mb`, the worker's own share, and room for
     the handler to hold a run's stdout and stderr, each up to `max_output_bytes`, while it answers
     (in base64, a piece at a time: see the worker's `send`)."""
-    return limits.memory_mb + WORKER_OVERHEAD_MB + -(-2 * limits.max_output_bytes // (1 << 20))
+    return limits.memory_mb + WORKER_OVERHEAD_MB + output_reserve_mb(limits.max_output_bytes)
+
+
+def output_reserve_mb(max_output_bytes: int) -> int:
+    """MiB of the container's memory kept for a run's output: its stdout and stderr, each up to
+    `max_output_bytes`, which the handler holds until it has answered."""
+    return -(-2 * max_output_bytes // (1 << 20))
+
+
+def check_output_reserve(limits: Limits) -> None:
+    """Refuse (ValueError) a sandbox whose output reserve (`output_reserve_mb`) is larger than its
+    `memory_mb`. The reserve is memory of the container's cgroup like any other: a run that prints
+    little may use it, so it raises the memory cap of every run, which would otherwise grow without
+    bound with `max_output_bytes` (2 GiB of output allowed 4 GiB more memory, whatever `memory_mb`
+    said). Bounded by `memory_mb`, the container never gets more than twice `memory_mb` plus the
+    worker's share; a larger output needs a larger `memory_mb`, asked for in so many words."""
+    reserve = output_reserve_mb(limits.max_output_bytes)
+    if reserve > limits.memory_mb:
+        largest = limits.memory_mb * (1 << 20) // 2
+        raise ValueError(
+            f"max_output_bytes={limits.max_output_bytes} is too large for memory_mb={limits.memory_mb} under the "
+            f"docker backend: its container keeps {reserve} MiB (twice max_output_bytes: a run's stdout and "
+            "stderr, which its worker holds while answering) on top of memory_mb, memory a run that prints little "
+            f"could use, and that reserve may not exceed memory_mb. Lower max_output_bytes to at most {largest}, or "
+            f"raise memory_mb to at least {reserve}")
 
 
 def input_space(limits: Limits) -> int:
@@ -424,6 +451,7 @@ class DockerSandbox(Sandbox):
 
     def __init__(self, *, image: str = DEFAULT_IMAGE, **limits) -> None:
         super().__init__(**limits)
+        check_output_reserve(self.limits)  # (before any container: the cap each would get)
         self._job_space = 4 * self.limits.max_file_mb * 1024 * 1024  # each tmpfs mount's size
         self._input_space = input_space(self.limits)
         self.image = image

@@ -60,7 +60,8 @@ Modes:
   pidns       the worker is pid 1 of its own pid namespace (bubblewrap `--as-pid-1`, or a container
               without an init): signals from the jobs cannot reach it (pid 1 only receives signals
               it handles, and it handles none), and after each job it kills every other process in
-              the namespace with kill(-1).
+              the namespace with kill(-1). A job that left sockets in the worker's network
+              namespace (`_sockets_left`) has the worker retire: they would outlive it otherwise.
   host        no namespace (the subprocess backend): leftovers are found through the child subreaper
               and killed; when started as root, jobs drop to JOB_UID (one per worker), so that the
               process limit applies to them alone and they cannot signal the worker or any other
@@ -654,6 +655,12 @@ class Worker:
             os.close(setup_r)
             clean = self.kill_leftovers(pid)
             try:
+                if clean and self.mode == "pidns":
+                    left = _sockets_left()
+                    if left:  # (see `_sockets_left`: only a fresh namespace is free of them)
+                        result["retire"] = True
+                        print(f"rlvr worker: the job left {left} socket(s) in the worker's network namespace: "
+                              "retiring", file=sys.stderr)
                 self.clean(workdir)
                 if self.mode == "pidns":
                     remove_sysv_ipc()
@@ -1032,6 +1039,49 @@ def remove_sysv_ipc(uid: int | None = None) -> None:
             fields = row.split()
             if uid is None or any(int(fields[column]) == uid for column in owners):
                 remove(int(fields[1]))
+
+
+#: What a job can leave in its worker's network namespace (`_sockets_left`): the table of its unix
+#: sockets (abstract names among them), and the namespace's counts of IPv4 and IPv6 sockets by
+#: protocol, of TCP connections in TIME_WAIT and of IP fragments waiting to be reassembled. (The
+#: TCP tables, /proc/net/tcp and tcp6, would tell the same, but reading one walks the kernel's
+#: TCP hash of every namespace, milliseconds; these take some microseconds.)
+SOCKET_TABLES = ("/proc/net/unix",)
+SOCKET_COUNTS = ("/proc/net/sockstat", "/proc/net/sockstat6")
+#: The fields of `SOCKET_COUNTS` that count this namespace's own (others count the host's).
+NAMESPACE_COUNTS = (b"inuse", b"tw")
+
+
+def _sockets_left(tables=SOCKET_TABLES, counts=SOCKET_COUNTS) -> int:
+    """How many sockets (and fragment queues) the namespace holds, read by a pidns worker's
+    handler once every process of the job is gone. Its network namespace has no network, lives as
+    long as the worker, and holds no socket of the worker's (its control pipes come from outside),
+    so everything counted then is a leftover of the job that outlived its processes, and a channel
+    to the next job: a unix socket whose own fd waits in its receive queue (sent to itself with
+    SCM_RIGHTS) lives until the kernel's garbage collector of such cycles runs, its abstract name,
+    data of the job's choosing, listed in /proc/net/unix to every later job all the while; a
+    closed TCP connection stays in TIME_WAIT for a minute, its ports chosen by the job. A worker
+    whose job left any retires, its namespace with it (`run_job`). Sockets closed the ordinary way
+    are gone once their process is, so ordinary programs never cost a worker. A file the kernel
+    lacks (sockstat6 without IPv6) counts none; one that cannot be read raises (the worker then
+    retires as well)."""
+    count = 0
+    for path in tables:
+        try:
+            with open(path, "rb") as handle:
+                count += max(0, handle.read().count(b"\n") - 1)  # (its first line is a header)
+        except FileNotFoundError:
+            continue
+    for path in counts:  # lines such as "TCP: inuse 0 orphan 0 tw 0 alloc 1 mem 0"
+        try:
+            with open(path, "rb") as handle:
+                lines = handle.read().splitlines()
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            count += sum(int(value) for name, value in zip(fields[1::2], fields[2::2]) if name in NAMESPACE_COUNTS)
+    return count
 
 
 def remove_entries_of(uid: int, dirs) -> None:
