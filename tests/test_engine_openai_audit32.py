@@ -84,14 +84,36 @@ def ask(srv):
 FUNCTION_CALL = {"name": "calculator", "arguments": json.dumps({"expression": "12*5"})}
 
 
-def test_a_legacy_function_call_is_returned_as_an_openai_tool_call_with_a_stable_id():
+def test_a_legacy_function_call_is_returned_as_an_openai_tool_call():
     with Server(lambda body: (200, reply({"content": None, "function_call": FUNCTION_CALL}, "function_call"))) as srv:
-        first, again = ask(srv), ask(srv)
+        first = ask(srv)
     [call] = first.meta["tool_calls"]
-    assert call["type"] == "function" and call["function"] == FUNCTION_CALL
-    assert isinstance(call["id"], str) and call["id"].startswith("call_")
-    assert again.meta["tool_calls"] == first.meta["tool_calls"]  # the same reply, the same id, on every run
+    assert call == {"type": "function", "function": FUNCTION_CALL}  # no id: the env gives it one unique in the episode
     assert first.text == "" and first.finish_reason == "stop" and first.meta["finish_reason"] == "function_call"
+
+
+def test_a_legacy_function_call_repeated_in_an_episode_gets_a_new_id_each_turn():
+    """A review found the first version's id, made from the call alone, repeated when the model
+    repeated the call; servers that need unique ids in a conversation refuse such a request."""
+    def answer(body):
+        if sum(m["role"] == "tool" for m in body["messages"]) >= 2:
+            return 200, reply({"content": "The answer is \\boxed{60}."})
+        return 200, reply({"content": None, "function_call": FUNCTION_CALL}, "function_call")
+
+    def episode_ids():
+        with Server(answer) as srv:
+            [[traj]] = collect_rollouts(OpenAIEngine(srv.url, "m", max_retries=0), "rlvr/ToolMath-v0", None,
+                                        SamplingParams(max_new_tokens=50), tasks=[0], n=1,
+                                        env_kwargs={"builtin_tools": ("calculator",)})
+        assert traj.valid and traj.num_turns == 3
+        messages = srv.requests[-1]["messages"]
+        ids = [call["id"] for m in messages if m["role"] == "assistant" for call in m["tool_calls"]]
+        assert [m["tool_call_id"] for m in messages if m["role"] == "tool"] == ids
+        return ids
+
+    ids = episode_ids()
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert episode_ids() == ids  # the same on every run
 
 
 def test_a_legacy_function_call_is_run_by_the_env_and_the_episode_goes_on():
@@ -203,8 +225,11 @@ def test_reasoning_fields_read_like_content_and_absent_reasoning_adds_nothing():
     assert parts.meta["reasoning"] == "ab"
     plain = samples_from_response(reply({"reasoning_content": None, "content": "x"}))[0]
     assert "reasoning" not in plain.meta
-    with pytest.raises(OpenAIEngineError, match="malformed: choice 0 has a 'reasoning_content' that is neither"):
-        samples_from_response(reply({"reasoning_content": 7, "content": "x"}))
+    # reasoning is never judged: a shape of its own is kept as its JSON, never an engine error (a review
+    # found the first version stopping a whole eval over it)
+    odd = samples_from_response(reply({"reasoning": {"text": "12*5 = 60"}, "content": "\\boxed{60}"}))[0]
+    assert odd.text == "\\boxed{60}" and odd.meta["reasoning"] == '{"text": "12*5 = 60"}'
+    assert samples_from_response(reply({"reasoning_content": 7, "content": "x"}))[0].meta["reasoning"] == "7"
 
 
 def test_reasoning_reaches_the_trajectory_and_the_eval_samples(tmp_path):

@@ -27,7 +27,6 @@ only (:meth:`OpenAIEngine.generate_chat`): it serves evaluation, never training,
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import http.client
 import json
 import os
@@ -228,7 +227,11 @@ def _reasoning(message: dict[str, Any], index: int) -> str:
     the answer the env judges, but dropping it would lose the model's work from the saved samples, and
     from a reply cut off at ``max_tokens`` while still reasoning (``content`` empty) everything."""
     for field in _REASONING_FIELDS:
-        text = _message_text(message.get(field), index, field)
+        value = message.get(field)
+        try:
+            text = _message_text(value, index, field)
+        except OpenAIEngineError:  # a shape of its own: kept as its JSON (it is never judged, so no error)
+            text = json.dumps(value, ensure_ascii=False, default=str)
         if text:
             return text
     return ""
@@ -236,17 +239,18 @@ def _reasoning(message: dict[str, Any], index: int) -> str:
 
 def _legacy_function_call(call: Any, index: int) -> list[dict[str, Any]]:
     """A legacy ``function_call`` (``{"name": ..., "arguments": "<JSON>"}``, the API before
-    ``tool_calls``) as a one-entry ``tool_calls`` list, so the env runs it like any call. Its id is
-    made from the choice and the call (the legacy format has none): the same reply gets the same id on
-    every run. Anything but an object with a non-empty ``name`` and ``arguments`` given as text (or an
-    object) is the server breaking the format: an error, never an empty answer scored as the model's."""
+    ``tool_calls``) as a one-entry ``tool_calls`` list, so the env runs it like any call. It has no
+    id (the legacy format has none): the env gives it one that is unique in the episode and the same
+    on every run (`rlvr.envs.toolcalls.call_ids`: ``call_<turn>_<k>``), where an id made from the call
+    alone would repeat when the model repeats the call, which servers that need unique ids refuse.
+    Anything but an object with a non-empty ``name`` and ``arguments`` given as text (or an object) is
+    the server breaking the format: an error, never an empty answer scored as the model's."""
     if not isinstance(call, dict) or not isinstance(call.get("name"), str) or not call["name"]:
         raise _malformed(f"choice {index} has a 'function_call' that is not an object with a 'name': {_shown(call)}")
     arguments = call.get("arguments")
     if not isinstance(arguments, (str, dict)):
         raise _malformed(f"choice {index} has a 'function_call' whose 'arguments' are not text: {_shown(call)}")
-    digest = hashlib.sha256(json.dumps([index, call["name"], arguments], sort_keys=True, default=str).encode()).hexdigest()
-    return [{"id": f"call_{digest[:24]}", "type": "function", "function": {"name": call["name"], "arguments": arguments}}]
+    return [{"type": "function", "function": {"name": call["name"], "arguments": arguments}}]
 
 
 def _token_logprobs(logprobs: Any, index: int) -> tuple[list[float], list[str]] | None:
