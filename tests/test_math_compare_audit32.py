@@ -1,5 +1,4 @@
-"""Audit 32: a gold equation with an unknown is no value, a chain's labels are not its value, root/log identities on a shifted real domain, and
-decimals compared to every digit they write."""
+"""Audit 32: a gold equation with an unknown is no value, a chain's labels are not its value."""
 
 import pytest
 
@@ -46,19 +45,6 @@ def test_equation_golds_still_compare_as_equations():
 
 
 @pytest.mark.parametrize("gold, prediction", [
-    ("\\sqrt{x-3}\\sqrt{x+3}", "\\boxed{\\sqrt{x^2-9}}"), ("\\ln(x-3)+\\ln(x+3)", "\\boxed{\\ln(x^2-9)}"),
-    ("\\sqrt{x}\\sqrt{x-5}", "\\boxed{\\sqrt{x(x-5)}}"), ("\\ln((x-40)^2)", "\\boxed{2\\ln(x-40)}"),
-    ("\\sqrt{(x-100)^3}", "\\boxed{(x-100)\\sqrt{x-100}}"), ("\\sqrt{x-40}\\sqrt{x-50}", "\\boxed{\\sqrt{(x-40)(x-50)}}"),
-    ("\\sqrt{40-x}\\sqrt{x-39}", "\\boxed{\\sqrt{(40-x)(x-39)}}"), ("\\arcsin(x-40) + \\arccos(x-40)", "\\boxed{\\frac{\\pi}{2}}"),
-    ("\\sqrt{x-40}\\sqrt{y-40}", "\\boxed{\\sqrt{(x-40)(y-40)}}"),
-])
-def test_identities_equal_where_both_sides_are_real_far_from_0(gold, prediction):
-    """Was wrong ("different expressions"): no fixed sample point lies where both sides are real."""
-    v = verify(gold, prediction)
-    assert (v.correct, v.details["kind"]) == (True, "equal") and "sample points" in v.reason, v
-
-
-@pytest.mark.parametrize("gold, prediction", [
     ("\\sqrt{x-3}", "\\boxed{\\sqrt{x+3}}"), ("\\ln(x-40)", "\\boxed{\\ln(x-41)}"),
     ("\\sqrt{x-3}\\sqrt{x+3}", "\\boxed{\\sqrt{x^2-10}}"), ("\\sqrt{x-40}\\sqrt{x-50}", "\\boxed{\\sqrt{(x-40)(x-50)} + 1}"),
     ("\\sqrt{40-x}\\sqrt{x-39}", "\\boxed{\\sqrt{(40-x)(x-39)} + 10^{-5}}"), ("\\ln(x-1000)", "\\boxed{\\ln(x-1000.5)}"),
@@ -69,26 +55,10 @@ def test_different_expressions_on_a_shifted_domain_stay_different(gold, predicti
     assert _verdict(gold, prediction) == (False, "wrong")
 
 
-@pytest.mark.parametrize("gold, prediction", [
-    ("\\pi", "\\boxed{3.14159265358979323846264338327950288419719999}"),
-    ("\\sqrt{2}", "\\boxed{1.41421356237309504880168872420969807856967999999999}"),
-    ("2\\sqrt{2}", "\\boxed{2 \\cdot 1.41421356237309504880168872420969807856967999999999}"),
-    ("x", "\\boxed{1.0000000000001x}"), ("x^2", "\\boxed{x^{2.0000000000001}}"), ("x", "\\boxed{1.0000000000000001x}"),
-    ("\\frac{x}{3}", "\\boxed{0.3333333333333335x}"),
+@pytest.mark.parametrize("gold, prediction, right", [
+    ("|z| = 5", "\\boxed{5}", True), ("|AB| = 5", "\\boxed{5}", True),  # the absolute value of a label names a value
+    ("e", "\\boxed{(1 + \\frac{1}{n})^n = e}", True),  # Euler's number alone is a value, not a letter
+    ("12", "\\boxed{\\text{Area} = 12}", True), ("3", "\\boxed{|x| = 3}", True),
 ])
-def test_decimals_that_contradict_the_gold_at_a_written_digit_are_wrong(gold, prediction):
-    """Was equal: values compared to 20 digits, and sampled ones to 1e-12, whatever the answer wrote."""
-    assert _verdict(gold, prediction) == (False, "wrong")
-
-
-@pytest.mark.parametrize("gold, prediction", [
-    ("\\pi", "\\boxed{3.1415926535897932384626433832795028841971}"),  # cut after 40 places
-    ("\\pi", "\\boxed{3.1415926535897932384626433832795028841972}"),  # rounded there
-    ("\\pi", "\\boxed{3.14159265358979323846}"), ("\\pi", "\\boxed{3.14159}"), ("\\sqrt{2}", "\\boxed{1.414}"),
-    ("\\sqrt{2}", "\\boxed{1.41421356237309504880168872420969807856967187537694}"),
-    ("\\frac{x}{3}", "\\boxed{0.3333333333333333x}"), ("\\frac{x}{3}", "\\boxed{0.33333333333333333333333x}"),
-    ("x^{1/3}", "\\boxed{x^{0.3333333333333333}}"), ("\\frac13\\ln(x-40)", "\\boxed{0.3333333333333333\\ln(x-40)}"),
-    ("e^{-50}", "\\boxed{1.9287498479639177830e-22}"),
-])
-def test_decimals_right_to_every_digit_written_stay_right(gold, prediction):
-    assert _verdict(gold, prediction) == (True, "equal")
+def test_labels_a_review_found_misread(gold, prediction, right):
+    assert _verdict(gold, prediction)[0] is right

@@ -709,24 +709,29 @@ _TRIG_NAMES = frozenset({"sin", "cos", "tan", "cot", "sec", "csc"})
 _LETTER_CONSTANTS = frozenset({("const", "E"), ("const", "I")})
 
 
-def _is_label(node: tuple, head: bool = False) -> bool:
+def _is_label(node: tuple, head: bool = False, in_product: bool = False) -> bool:
     """Whether a side of an equation names the value rather than constrains an unknown: a variable,
     letters (`AB`, `[ABC]`, `\\angle ABC`, `E[X]`, `xy`), a function of numbers or labels (`f(2)`,
-    `f'(2)`, `f^{-1}(3)`, `g(f(2))`, `f(x)`), a trigonometric function of one (`\\cos A`), or a
-    sum or difference of distinct labels (`m + n`, `AB + BC`). Not: a variable under any arithmetic
-    with numbers (`x + 1`, `-x`, `2x`, `x^2`, `|x|`, `\\sqrt{x}`, `x + x`): `x + 1 = 3` is an
-    equation still to solve, not the value 3. `head`: the node stands first in a product, where
-    `f^{-1}` may stand for a function applied to what follows."""
+    `f'(2)`, `f^{-1}(3)`, `g(f(2))`, `f(x)`), a trigonometric function of one (`\\cos A`), the
+    absolute value of one (`|z|`, `|AB|`), or a sum or difference of distinct labels (`m + n`,
+    `AB + BC`). Not: a variable under any arithmetic with numbers (`x + 1`, `-x`, `2x`, `x^2`,
+    `\\sqrt{x}`, `x + x`): `x + 1 = 3` is an equation still to solve, not the value 3; nor Euler's
+    number or `i` on their own (`(1 + \\frac1n)^n = e` gives e), only among letters (`\\text{Area}`).
+    `head`: the node stands first in a product, where `f^{-1}` may stand for a function applied to
+    what follows; `in_product`: the node is a factor of a product of letters."""
     kind = node[0]
-    if kind == "sym" or node in _LETTER_CONSTANTS:
+    if kind == "sym" or (in_product and node in _LETTER_CONSTANTS):
         return True
     if head and kind == "pow" and node[1][0] == "sym" and node[2] == ("neg", ("num", "1")):
         return True
     if kind == "func" and node[1] in _TRIG_NAMES:
         return _is_label(node[2])
+    if kind == "abs":
+        return _is_label(node[1])
     if kind == "mul":
         argument = node[2]
-        return _is_label(node[1], head=True) and (_is_label(argument) or not has_symbols(argument))
+        return (_is_label(node[1], head=True, in_product=True)
+                and (_is_label(argument, in_product=True) or not has_symbols(argument)))
     if kind in ("add", "sub"):
         terms = _terms(node)
         return len(set(terms)) == len(terms) and all(_is_label(t) for t in terms)

@@ -12,18 +12,12 @@ Scalar equivalence, cheapest test first:
    rounding noise does and a true difference does not (`e^{-50}` is not 0), or the decimal rounding
    rule holds; when neither side holds a decimal (a rounding, see `_has_decimal`), a difference that
    evalf knows to be non-zero at higher precision is a difference (`\\pi - \\frac{314159…}{10^{62}}`
-   with 62 digits is not 0, while `3.14159265358979323846` is `\\pi` to 20 digits); an answer that
-   writes a decimal of more digits than that is compared to every digit it writes, and equals
-   the gold only within one unit of its last place (`_long_decimal_eq`);
+   with 62 digits is not 0, while `3.14159265358979323846` is `\\pi` to 20 digits);
 4. free symbols: `expand(a - b) == 0`; otherwise evaluate both at twelve fixed sample points (`_points`):
    four with the variables positive and four with some negative, all small and none whole, then two
    of whole numbers (where `\\lfloor x \\rfloor` and `\\lceil x \\rceil - 1` differ) and two far from 0
-   (where `\\max(x, -3)` and `x` do); when fewer than 3 of these lie where both sides are real,
-   points inside that shared real domain too (`_domain_points`: `\\sqrt{x-40}\\sqrt{x-50}`). Values
-   agree within 1e-12 relative, or within the smallest relative unit in the last place of a decimal
-   the answer writes when that is finer (`1.0000000000001x` is not `x`, see `_answer_ulp`). A
-   difference that counts means "different", agreement at >= 3 points and no counting difference
-   means equal ("equal at N sample points"); when too few points
+   (where `\\max(x, -3)` and `x` do). A difference that counts means "different", agreement at >= 3
+   points and no counting difference means equal ("equal at N sample points"); when too few points
    can be evaluated, or one side is undefined at too many points where the other has a value
    (`0^x` and `0` at every negative x), fall back to `simplify`. A difference
    counts where both sides stay within the reals (so `|x|` != `x`); where one leaves them (a root
@@ -42,7 +36,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import mpmath
 import sympy
 
 from rlvr.verifiers.math_compare import (NeedSympy, Outcome, answer_rounds_gold, compare, decimal_places, exact_eq,
@@ -265,27 +258,23 @@ def _counts(a_dom: list, b_dom: list, strict: bool, pt: dict) -> bool:
     return (ra and rb) or (strict and (ra or rb))
 
 
-def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol], tol: float = 1e-12,
-                domain_tol: float = 1e-20) -> tuple[bool, str] | None:
+def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple[bool, str] | None:
     """Compare A and B at the sample points: (False, why) at the first difference that counts (see
     `_counts`), (True, why) when they agree at >= 3 points where both are computed within the reals
     and differ at none that counts, else None
     (also when one side is undefined at `_MAX_ONE_SIDED` points where the other has a value: an
-    occasional removable gap is skipped, but `0^x` agrees with `0` only where it is defined).
-    Values agree within `tol`, relative (absolute below 1). When fewer than 3 of the fixed points
-    lie where both sides are real (`\\sqrt{x-40}\\sqrt{x-50}` is real only past 50), the points of
-    `_domain_points` inside that shared real domain are tried too, where values agree within
-    `domain_tol` (finer: near the edge of a domain that starts at 40, `e^{-x}` is about 1e-18, which
-    1e-12 would take for 0, so `\\sqrt{x-40} + e^{-x}` would be `\\sqrt{x-40}`)."""
+    occasional removable gap is skipped, but `0^x` agrees with `0` only where it is defined)."""
     strict = A.has(sympy.Abs) or B.has(sympy.Abs)
-    a_dom, b_dom = _restricted(A), _restricted(B)
+    a_dom = b_dom = None
     agree = one_sided = 0
     for pt in _points(free):
         va, vb = _value_at(A, pt), _value_at(B, pt)
         if va is None or vb is None:
             one_sided += (va is None) != (vb is None)
             continue
-        if _agree(A, B, va, vb, pt, tol):
+        if a_dom is None:
+            a_dom, b_dom = _restricted(A), _restricted(B)
+        if abs(va - vb) <= 1e-12 * max(1.0, abs(va)):
             # agreement counts only where both are computed within the reals: a factor never real
             # (`\\sqrt{-1-x^2}/(i\\sqrt{1+x^2})`, 1 by principal branches) would otherwise switch off
             # every difference and let one answer equal two golds (2 for x > 0 and 3 for x < 0)
@@ -293,145 +282,9 @@ def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol], tol: flo
                 agree += 1
             continue
         if _counts(a_dom, b_dom, strict, pt):
-            return False, _differ_at(pt)
-    if agree < 3 and one_sided < _MAX_ONE_SIDED and (a_dom or b_dom):
-        for pt in _domain_points(a_dom + b_dom, free):
-            if agree >= _ENOUGH_DOMAIN_POINTS:
-                break
-            if not (_real_defined(a_dom, pt) and _real_defined(b_dom, pt)):
-                continue
-            va, vb = _value_at(A, pt), _value_at(B, pt)
-            if va is None or vb is None:
-                continue
-            if not _agree(A, B, va, vb, pt, min(tol, domain_tol)):
-                return False, _differ_at(pt)
-            agree += 1
+            where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
+            return False, f"different expressions (differ at {where})"
     return (True, f"equal at {agree} sample points") if agree >= 3 and one_sided < _MAX_ONE_SIDED else None
-
-
-#: The finest relative difference two sampled values compared as floats can show.
-_FLOAT_RESOLUTION = 1e-14
-#: The most digits a comparison works to (answers are at most 3000 characters).
-_MAX_DIGITS = 3200
-
-
-def _agree(A: sympy.Expr, B: sympy.Expr, va: complex, vb: complex, pt: dict, tol: float) -> bool:
-    """Whether A and B, whose values at `pt` are `va` and `vb`, agree there within `tol` (relative;
-    absolute below 1). A tolerance finer than floats resolve (an answer's decimal of 16 digits or
-    more, see `_answer_ulp`) is checked on their difference evaluated to enough digits."""
-    scale = max(1.0, abs(va))
-    if abs(va - vb) > max(tol, _FLOAT_RESOLUTION) * scale:
-        return False
-    if tol >= _FLOAT_RESOLUTION:
-        return True
-    try:
-        d = _finite_number_or_none((A - B).evalf(_digits_for(tol), subs=pt))
-    except (ArithmeticError, ValueError, TypeError):
-        return True  # no better value than the floats', which agree
-    return d is None or abs(d) <= sympy.Float(tol) * scale
-
-
-def _finite_number_or_none(value: sympy.Expr) -> sympy.Expr | None:
-    """`value`'s absolute value as a sympy number (no float underflow), or None when it is none."""
-    if not value.is_number or value.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
-        return None
-    return sympy.Abs(value)
-
-
-def _digits_for(tol: float | sympy.Expr) -> int:
-    """Working digits to compare values within the relative tolerance `tol`: its own and 15 more."""
-    return min(int(-sympy.log(sympy.Float(tol), 10).evalf(15)) + 15, _MAX_DIGITS)
-
-
-def _answer_ulp(b: tuple) -> sympy.Float | None:
-    """The smallest relative unit in the last place among the decimals written in the answer's tree
-    `b` (`1.0000000000001`: 1e-13; `0.3333333333333333`: 3e-16), or None when it writes none. A
-    decimal is a rounding of its last digit, never finer: the answer may differ from the gold by
-    less than this, and by no more (see `_numeric_eq`, `_sampled_eq`)."""
-    out = None
-    for node in _leaves(b):
-        if node[0] != "num" or not any(c in node[1] for c in ".eE"):
-            continue
-        mantissa = node[1].lower().partition("e")[0]
-        digits = mantissa.replace(".", "").lstrip("0")
-        if not digits:
-            continue
-        leading = sympy.Float(digits[0] + "." + (digits[1:30] or "0"), 30)
-        ulp = sympy.Float(10, 30) ** (1 - len(digits)) / leading
-        out = ulp if out is None else min(out, ulp)
-    return out
-
-
-def _differ_at(pt: dict) -> str:
-    where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
-    return f"different expressions (differ at {where})"
-
-
-#: Sampling inside the shared real domain stops at this many agreeing points (see `_sampled_eq`).
-_ENOUGH_DOMAIN_POINTS = 6
-#: Where in a gap between two real zeros of a restricted argument `_domain_points` samples (fractions
-#: of the gap), and how far past the outermost zeros (none of them whole or simple fractions).
-_GAP_FRACTIONS = (0.2718281828, 0.5772156649, 0.8414709848)
-_PAST_ENDS = (0.5772156649, 1.3247179572, 2.2360679775, 4.6692016091)
-#: Widely spread magnitudes, for domains `_domain_points` cannot locate (several variables, or
-#: arguments that are no quotient of polynomials).
-_SPREAD = (10.5772156649, 31.4159265359, 100.5772156649, 316.2277660168, 1000.5772156649, 10000.5772156649)
-#: The most points `_domain_points` gives (the spread ones last, and always kept).
-_MAX_DOMAIN_POINTS = 60
-#: Restricted arguments of higher degree than this are not solved for their zeros.
-_MAX_ROOT_DEGREE = 8
-
-
-def _domain_points(restricted: list[tuple[str, sympy.Expr]], free: list[sympy.Symbol]) -> list[dict]:
-    """More sample points, for expressions real only where the fixed points of `_points` rarely are
-    (`\\ln(x - 40)`, `\\sqrt{x}\\sqrt{x - 5}`, `\\sqrt{(x - 100)^3}`). With one variable: points in each
-    gap between the real zeros (and poles) of the restricted arguments (roots' radicands, logarithms'
-    arguments; for arcsin and arccos, where theirs is ±1) that are quotients of polynomials of degree <= `_MAX_ROOT_DEGREE`, and past the
-    outermost ones on both sides; the real domain is a union of such gaps. Then, for any number of
-    variables, every variable at widely spread values (`_SPREAD`), all positive, all negative and of
-    alternating signs. The caller keeps only the points where both sides are real. At most
-    `_MAX_DOMAIN_POINTS` points in all."""
-    pts: list[dict] = []
-    if len(free) == 1:
-        (x,) = free
-        # where each argument crosses the edge of its domain: 0, or ±1 for arcsin/arccos
-        edges = [e for need, arg in restricted for e in ((arg - 1, arg + 1) if need == "unit" else (arg,))]
-        zeros = sorted(set(_real_zeros(edges, x)))
-        if zeros:
-            for lo, hi in zip(zeros, zeros[1:]):
-                pts.extend({x: sympy.Float(lo + f * (hi - lo), 30)} for f in _GAP_FRACTIONS)
-            pts.extend({x: sympy.Float(zeros[-1] + d * max(1.0, abs(zeros[-1]) / 100), 30)} for d in _PAST_ENDS)
-            pts.extend({x: sympy.Float(zeros[0] - d * max(1.0, abs(zeros[0]) / 100), 30)} for d in _PAST_ENDS)
-    for signs in ((1, 1), (-1, -1), (1, -1)):
-        for m in _SPREAD:
-            pts.append({s: sympy.Float(signs[i % 2] * m * (1 + 0.1361 * i), 30) for i, s in enumerate(free)})
-    return pts[-_MAX_DOMAIN_POINTS:]
-
-
-def _real_zeros(args: list[sympy.Expr], x: sympy.Symbol) -> list[float]:
-    """The real zeros of the numerators and denominators of those `args` that are quotients of
-    polynomials in `x` with number coefficients, of degree at most `_MAX_ROOT_DEGREE` (others are
-    skipped), as floats."""
-    out: list[float] = []
-    for arg in args:
-        if not arg.is_rational_function(x):
-            continue
-        for part in sympy.fraction(sympy.together(arg)):
-            try:
-                poly = sympy.Poly(part, x).sqf_part()  # a repeated zero slows nroots down or stops it
-            except sympy.PolynomialError:
-                continue
-            if not 1 <= poly.degree() <= _MAX_ROOT_DEGREE or not all(c.is_number for c in poly.all_coeffs()):
-                continue
-            try:
-                roots = poly.nroots(n=15, maxsteps=100)
-            except (mpmath.libmp.NoConvergence, ValueError, TypeError, ArithmeticError):
-                continue
-            for r in roots:
-                c = _finite_number(r)
-                if c is not None and abs(c.imag) <= 1e-9 * max(1.0, abs(c.real)) and abs(c.real) < 1e12:
-                    out.append(c.real)
-    return out
 
 
 def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
@@ -452,10 +305,7 @@ def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
     expanded = diff if diff == 0 else sympy.expand(diff)
     if expanded == 0:
         return True, "difference simplifies to 0"
-    ulp = _answer_ulp(b)
-    tol = 1e-12 if ulp is None else min(1e-12, ulp)
-    # (a decimal is a rounding: inside a shifted domain too, it is held to no finer tolerance than its own)
-    sampled = _sampled_eq(A, B, free, tol, tol if _has_decimal(a, b) else 1e-20)
+    sampled = _sampled_eq(A, B, free)
     if sampled is not None:
         if sampled[0] and not _has_decimal(a, b) and _proven_nonzero_function(expanded, free, _precision_for(a, b)):
             return False, "different expressions (their difference is provably not 0)"
@@ -478,9 +328,6 @@ def _rational_eq(a: tuple, b: tuple, A: sympy.Rational, B: sympy.Rational) -> tu
 def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool, str]:
     if A.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or B.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
         return False, "different values (infinite or undefined)"
-    ulp = _answer_ulp(b)
-    if ulp is not None and ulp < 1e-20:
-        return _long_decimal_eq(A, B, ulp)
     va, vb = A.evalf(30), B.evalf(30)
     ca, cb = _finite_number(va), _finite_number(vb)
     if ca is None or cb is None:
@@ -501,22 +348,6 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
         if rounded == sympy.Rational(lit.numerator, lit.denominator) * scale:
             return True, rounding_reason(*dp)
     return False, f"different values: {_short(va)} vs {_short(vb)}"
-
-
-def _long_decimal_eq(A: sympy.Expr, B: sympy.Expr, ulp: sympy.Float) -> tuple[bool, str]:
-    """An answer `B` that writes a decimal of more digits than the 20 `_numeric_eq` otherwise compares
-    (relative unit in its last place `ulp`, see `_answer_ulp`) against the gold `A`, to every digit
-    written: equal when they differ by less than one unit in that place (a rounding or a cut of the
-    gold's expansion, `3.1415926535897932384626433832795028841971` for `\\pi`), different when a
-    digit written contradicts the gold (`3.14159265358979323846264338327950288419719999`)."""
-    digits = _digits_for(ulp)
-    va, vb = A.evalf(digits), B.evalf(digits)
-    if _finite_number(va) is None or _finite_number(vb) is None:
-        return False, "a value could not be evaluated to a finite number"
-    gap = _finite_number_or_none((A - B).evalf(digits))
-    if gap is not None and gap < ulp * max(abs(va), abs(vb)):
-        return True, "equal numerically (to every digit written)"
-    return False, f"different values: {_short(va)} vs {_short(vb)} (the answer's digits differ from the gold's value)"
 
 
 def _not_told_apart(A: sympy.Expr, B: sympy.Expr, diff: sympy.Expr, va: sympy.Expr, vb: sympy.Expr) -> bool:
