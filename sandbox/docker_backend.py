@@ -233,6 +233,9 @@ class DockerChannel(Channel):
              ",".join(OOM_EVENTS)],  # (no job uid; where the worker finds its OOM kills: a handler's too)
             stdin_open=True,
             network_mode="none",
+            # a closed TCP connection leaves no TIME_WAIT entry in the container's network namespace:
+            # one would make the worker retire after every run that used the loopback (`_sockets_left`)
+            sysctls={"net.ipv4.tcp_max_tw_buckets": "0"},
             read_only=True,
             # /dev/shm as a tmpfs of our own (Docker then mounts none there), to limit its files too
             tmpfs={"/work": private, "/tmp": private, "/dev/shm": f"{tmpfs_size},mode=1777"},
@@ -451,12 +454,15 @@ class DockerSandbox(Sandbox):
 
     def __init__(self, *, image: str = DEFAULT_IMAGE, **limits) -> None:
         super().__init__(**limits)
-        check_output_reserve(self.limits)  # (before any container: the cap each would get)
         self._job_space = 4 * self.limits.max_file_mb * 1024 * 1024  # each tmpfs mount's size
         self._input_space = input_space(self.limits)
         self.image = image
         self._client = _client()
         _require_image(self._client, image)
+        # (after the engine and image checks: where Docker cannot start, `make_sandbox("auto")` must
+        # hear SandboxUnavailable and go on to the next backend, which these limits may suit; before
+        # any container: the cap each would get)
+        check_output_reserve(self.limits)
         try:
             remove_orphaned_containers(self._client)
         except Exception as exc:  # noqa: BLE001 - housekeeping must never stop a sandbox

@@ -1062,7 +1062,9 @@ def _sockets_left(tables=SOCKET_TABLES, counts=SOCKET_COUNTS) -> int:
     data of the job's choosing, listed in /proc/net/unix to every later job all the while; a
     closed TCP connection stays in TIME_WAIT for a minute, its ports chosen by the job. A worker
     whose job left any retires, its namespace with it (`run_job`). Sockets closed the ordinary way
-    are gone once their process is, so ordinary programs never cost a worker. A file the kernel
+    are gone once their process is, so most programs never cost a worker; a closed TCP connection
+    does, unless the namespace keeps no TIME_WAIT entries (Docker's containers: tcp_max_tw_buckets
+    is 0). What the namespace's traffic counters tell the next job is not checked. A file the kernel
     lacks (sockstat6 without IPv6) counts none; one that cannot be read raises (the worker then
     retires as well)."""
     count = 0
