@@ -23,9 +23,11 @@ new samples, the same ones a single run would have drawn.
 
 With an engine, a problem whose prompt does not fit the model's context (the engine's
 `PromptTooLongError`: token-level engines count the prompt's tokens, a server refuses it) is
-skipped, not fatal: the call is made again without it, the summary lists it under `skipped` with
-the reason and says the metrics cover the other problems, and `skipped.json` records it so that a
-rerun in the folder skips it again without asking (see `rlvr.benchmarks.identity`).
+skipped, not fatal: the call's other samples are kept (a chat-level engine's error carries them) or
+drawn again without it, later calls leave it out, the summary lists it under `skipped` with the
+reason and says the metrics cover the other problems (samples of it drawn before, when it still
+fitted, are left out of them too), and `skipped.json` records it so that a rerun in the folder
+skips it again without asking (see `rlvr.benchmarks.identity`).
 
 Completions are scored without a length cap unless `max_chars` (`--max-chars`) sets one: the
 envs' training-time cap would score a reasoning model's long answers wrong.
@@ -281,11 +283,15 @@ def _finish(
     return the summary. `empty` says why a run without any sample has none (the completions match
     no problem evaluated): its summary says so (`error`, `complete` false) and its exit status is 2.
     `skipped` (task id -> reason): problems not sampled, their prompt not fitting the model's
-    context; listed in the summary and counted at the end of the report."""
-    rows = [store.rows[k] for k in keys if k in store.rows]
+    context; listed in the summary and counted at the end of the report. Samples of theirs drawn
+    before (a server whose context shrank since) stay in samples.jsonl but out of every metric,
+    count and line of the report (`compute_metrics`), the summary giving their number."""
     bench = loaded.benchmark
     skipped = {t.id: skipped[t.id] for t in loaded.tasks if t.id in (skipped or {})}
-    result = compute_metrics(rows, ks, majority=bench.kind == "math", task_order=[t.id for t in loaded.tasks],
+    all_rows = [store.rows[k] for k in keys if k in store.rows]
+    rows = [row for row in all_rows if str(row["task_id"]) not in skipped]
+    held = {t: sum(str(row["task_id"]) == t for row in all_rows) for t in skipped}
+    result = compute_metrics(all_rows, ks, majority=bench.kind == "math", task_order=[t.id for t in loaded.tasks],
                              confidence=confidence, ci_method=ci_method, progress=progress, skipped=skipped)
     metrics = result["metrics"]
     counts = result["counts"]
@@ -315,7 +321,8 @@ def _finish(
         **({"error": error} if error else {}),
         "warnings": result["warnings"],
         **({"judged_by": judges} if judges is not None else {}),
-        **({"skipped": [{"task_id": t, "reason": r} for t, r in skipped.items()]} if skipped else {}),
+        **({"skipped": [{"task_id": t, "reason": r, **({"samples_left_out": held[t]} if held[t] else {})}
+                        for t, r in skipped.items()]} if skipped else {}),
         "fingerprint": fingerprint,
         "settings": settings,
         "timing": {"seconds": round(elapsed, 3), "scored_now": scored_now,
@@ -339,14 +346,17 @@ def _finish(
         files = summary["files"]
         written = [name for name in (files["samples"], SUMMARY, files["plot"]) if name]  # never one not written
         print(f"results in {store.out_dir}/ ({', '.join(written)})")
-        if skipped:  # last, so that it is never missed
-            print(f"{len(skipped)} of {counts['problems_total']} problems SKIPPED (prompt longer than the model's "
-                  f"context): {', '.join(list(skipped)[:10])}{', ...' if len(skipped) > 10 else ''}; the metrics "
-                  f"cover the other {counts['problems_total'] - len(skipped)} (see \"skipped\" in {SUMMARY})",
-                  file=sys.stderr)
     if counts["excluded"]:
         bar = "!" * 78
         print(f"\n{bar}\n{_unverified_banner(rows, counts)}\n{bar}", file=sys.stderr)
+    if verbose and skipped:  # last, after the unverified banner too, so that it is never missed
+        earlier = (f" ({counts['skipped_samples']} sample{'s' if counts['skipped_samples'] != 1 else ''} drawn for "
+                   "them before left out too)"
+                   if counts["skipped_samples"] else "")
+        print(f"{len(skipped)} of {counts['problems_total']} problems SKIPPED (prompt longer than the model's "
+              f"context): {', '.join(list(skipped)[:10])}{', ...' if len(skipped) > 10 else ''}{earlier}; the metrics "
+              f"cover the other {counts['problems_total'] - len(skipped)} (see \"skipped\" in {SUMMARY})",
+              file=sys.stderr)
     return EvalResult(summary)
 
 
@@ -804,10 +814,12 @@ def _sample(collector: Any, store: ResultStore, loaded: LoadedBenchmark, calls: 
     `sandbox`, the label of the sandbox that scored it).
 
     `skipped` (task id -> reason, updated in place): problems whose prompt does not fit the model's
-    context. Their samples are left out of the calls; a call the engine refuses for such prompts
-    (`PromptTooLongError`) adds them and is made again without them, cut where leaving them out
-    breaks its run of consecutive numbers, so every sample keeps its own seed. Returns the number of
-    samples drawn."""
+    context. Their samples are left out of the calls, those found by a call the engine refuses
+    (`PromptTooLongError`) out of every later call as well. The error of a chat-level engine
+    carries the call's other samples, finished (`PromptTooLongError.groups`, each drawn with its
+    own seed): they are kept, not drawn again. A token-level engine refuses before generating: the
+    call is made again without the skipped problems, cut where leaving them out breaks its run of
+    consecutive numbers, so every sample keeps its own seed. Returns the number of samples drawn."""
     from rlvr.trainers.rollout import PromptTooLongError
 
     size = len(loaded.known_ids)
@@ -816,9 +828,19 @@ def _sample(collector: Any, store: ResultStore, loaded: LoadedBenchmark, calls: 
     def kept(call: Sequence[tuple[int, int]]) -> list[list[tuple[int, int]]]:
         return _consecutive([(t, j) for t, j in call if loaded.tasks[t].id not in skipped], size)
 
-    pending = [part for call in calls for part in kept(call)]
+    def save(pairs: Sequence[tuple[int, int]], groups: Sequence[Any]) -> int:
+        store.add([_trajectory_row(loaded.tasks[t].id, j, group[0], seed=sampling.seed + j * size + t, sandbox=sandbox)
+                   for (t, j), group in zip(pairs, groups)])
+        bar.update(len(pairs))
+        return len(pairs)
+
+    def refilter(pending: list[list[tuple[int, int]]]) -> list[list[tuple[int, int]]]:
+        parts = [part for call in pending for part in kept(call)]
+        bar.update(sum(len(call) for call in pending) - sum(len(part) for part in parts))
+        return parts
+
+    pending = refilter([list(call) for call in calls])
     drawn = 0
-    bar.update(sum(len(call) for call in calls) - sum(len(part) for part in pending))
     while pending:
         call = pending.pop(0)
         t0, j0 = call[0]
@@ -828,14 +850,14 @@ def _sample(collector: Any, store: ResultStore, loaded: LoadedBenchmark, calls: 
         except PromptTooLongError as exc:
             for position, reason in zip(exc.positions, exc.reasons):
                 skipped.setdefault(loaded.tasks[call[position][0]].id, f"prompt longer than the model's context: {reason}")
-            parts = kept(call)
-            bar.update(len(call) - sum(len(part) for part in parts))
-            pending[:0] = parts
+            if exc.groups is not None:  # the others were generated: kept
+                done = [(pair, group) for pair, group in zip(call, exc.groups) if group is not None]
+                drawn += save([pair for pair, _ in done], [group for _, group in done])
+                bar.update(len(call) - len(done))
+                call = []
+            pending = refilter([call, *pending])
             continue
-        store.add([_trajectory_row(loaded.tasks[t].id, j, group[0], seed=sampling.seed + j * size + t, sandbox=sandbox)
-                   for (t, j), group in zip(call, groups)])
-        bar.update(len(call))
-        drawn += len(call)
+        drawn += save(call, groups)
     return drawn
 
 

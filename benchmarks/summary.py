@@ -6,7 +6,8 @@ at least k judged samples; every metric is the mean over problems with a confide
 `estimators.aggregate`. Problems of the benchmark without any sample (a completions file that
 skips them) are in no metric: they are counted and named in a warning, since the metrics then
 describe a subset of the benchmark. So are problems an engine run skipped because their prompt does
-not fit the model's context (`skipped`): listed with the reason, counted apart (`counts["skipped"]`).
+not fit the model's context (`skipped`): listed with the reason, counted apart (`counts["skipped"]`),
+samples of theirs drawn before included (`counts["skipped_samples"]`).
 """
 
 from __future__ import annotations
@@ -58,7 +59,10 @@ def compute_metrics(
     `task_order` is every task of the benchmark (as evaluated): those without any sample are
     counted in `counts["problems_without_samples"]` and warned about. `skipped` (task id -> reason)
     are problems not sampled on purpose (their prompt does not fit the model's context): counted in
-    `counts["skipped"]` and warned about with their reason, not as problems without samples.
+    `counts["skipped"]` and warned about with their reason, not as problems without samples. A
+    skipped problem is in no metric and no other count even when some of its samples were drawn
+    before (a server whose context shrank since): those rows are left out, counted in
+    `counts["skipped_samples"]`, so that "the metrics cover the other problems" stays true.
 
     Returns {"metrics": {name: aggregate-dict}, "counts": {...}, "warnings": [...]}; metric names
     are "pass@k", "pass^k", "maj@k" (when `majority`), "mean_accuracy", "mean_score". Among the
@@ -72,8 +76,13 @@ def compute_metrics(
     excluded: dict[str, int] = defaultdict(int)
     excluded_kinds: dict[str, int] = defaultdict(int)
     seen: set[str] = set()
+    skipped = dict(skipped or {})
+    left_out: dict[str, int] = defaultdict(int)  # samples of skipped problems, drawn before they were
     total = 0
     for row in rows:
+        if str(row["task_id"]) in skipped:
+            left_out[str(row["task_id"])] += 1
+            continue
         total += 1
         seen.add(str(row["task_id"]))
         if row.get("error"):
@@ -83,12 +92,12 @@ def compute_metrics(
         by_task[str(row["task_id"])].append(row)
     order = [t for t in (task_order or sorted(by_task)) if t in by_task]
     warnings: list[str] = []
-    skipped = {t: r for t, r in (skipped or {}).items() if t not in seen}
+    problems_total = len(task_order) if task_order is not None else len(seen) + len(skipped)
     unsampled = [t for t in task_order or () if t not in seen and t not in skipped]
     if unsampled:
         warnings.append(_unsampled_warning(unsampled, len(task_order or ())))
     if skipped:
-        warnings.append(skipped_warning(skipped, len(task_order) if task_order is not None else len(seen) + len(skipped)))
+        warnings.append(skipped_warning(skipped, problems_total, left_out))
     metrics: dict[str, Any] = {}
 
     def put(name: str, values: list[float]) -> None:
@@ -121,9 +130,10 @@ def compute_metrics(
         "overlong": sum(r.get("kind") == "overlong" for v in by_task.values() for r in v),
         "truncated": sum(bool(r.get("truncated")) for v in by_task.values() for r in v),
         "problems": len(order),
-        "problems_total": len(task_order) if task_order is not None else len(seen),
+        "problems_total": problems_total,
         "problems_without_samples": len(unsampled),
         "skipped": len(skipped),
+        "skipped_samples": sum(left_out.values()),
         "samples_per_problem": {"min": min((len(v) for v in by_task.values()), default=0),
                                 "max": max((len(v) for v in by_task.values()), default=0)},
     }
@@ -199,13 +209,17 @@ def _unsampled_warning(unsampled: Sequence[str], total: int) -> str:
             f"--limit N evaluates the first N problems only)")
 
 
-def skipped_warning(skipped: Mapping[str, str], total: int) -> str:
+def skipped_warning(skipped: Mapping[str, str], total: int, left_out: Mapping[str, int] | None = None) -> str:
     """The warning for problems skipped because their prompt does not fit the model's context,
-    naming the first few with their reason."""
+    naming the first few with their reason; `left_out` (task id -> number): their samples drawn
+    before, which no metric counts."""
     ids = list(skipped)
     shown = "; ".join(f"{t!r}: {skipped[t]}" for t in ids[:3]) + ("; ..." if len(ids) > 3 else "")
+    earlier = sum((left_out or {}).values())
+    dropped = (f"; the {earlier} sample{'s' if earlier != 1 else ''} drawn for {sum(1 for t in ids if (left_out or {}).get(t))} of them before "
+               "(when their prompt still fitted) are left out too") if earlier else ""
     return (f"{len(ids)} of {total} problems were SKIPPED, their prompt being longer than the model's context allows "
-            f"({shown}); the metrics are over the other {total - len(ids)} problems only (summary.json lists them "
+            f"({shown}){dropped}; the metrics are over the other {total - len(ids)} problems only (summary.json lists them "
             f"under \"skipped\"; a rerun in this folder skips them again: use a model with a longer context, in "
             f"another --out, to evaluate them)")
 

@@ -624,7 +624,7 @@ class ChatServer:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 server.posts += 1
                 if server.posts > server.ok:
-                    self.reply(400, {"error": {"message": "max_tokens exceeds the model's context"}})
+                    self.reply(400, {"error": {"message": "the model 'fake' is not loaded"}})
                 else:
                     self.reply(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": "\\boxed{14}"},
                                                   "finish_reason": "stop"}]})
@@ -649,8 +649,8 @@ def test_engine_failure_while_sampling_exits_4_and_the_run_resumes(tmp_path, cap
     finally:
         server.close()
     err = capsys.readouterr().err
-    # (a RequestRejectedError, named by its subclass for a refusal over the context)
-    assert "ContextLengthExceededError" in err and "max_tokens exceeds the model's context" in err
+    # (a refusal that is not about the context: a refusal over the context skips its problem instead)
+    assert "RequestRejectedError" in err and "the model 'fake' is not loaded" in err
     assert "rerun the same command with the same --out to resume" in err and "Traceback" not in err
     assert len((out / "samples.jsonl").read_text().splitlines()) == 64  # the first batch was kept
     server = ChatServer(ok=10**6)

@@ -20,7 +20,7 @@ from rlvr.cli import main
 from rlvr.commands.serve import ChatCompletionServer
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.hf_chat import HFChatEngine
-from rlvr.trainers.openai_engine import ContextLengthExceededError, OpenAIEngine
+from rlvr.trainers.openai_engine import OpenAIEngine
 from rlvr.trainers.rollout import PromptTooLongError, RolloutCollector
 from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
 
@@ -124,10 +124,10 @@ def test_rollouts_name_every_prompt_that_does_not_fit(engine, tmp_path):
             collector.collect([0, 1, 2, 3], 1, sampling)
         assert caught.value.positions == [1, 3]
         assert all("fills the model's context of 256 tokens" in r for r in caught.value.reasons)
-        # every conversation refused: a setting (max_tokens over the context) more likely than the
-        # prompts, raised as the server gave it
-        with pytest.raises(ContextLengthExceededError):
+        # every conversation refused: still each its own prompt too long (review 32), not a setting
+        with pytest.raises(PromptTooLongError) as caught:
             collector.collect([1, 3], 1, sampling)
+        assert caught.value.positions == [0, 1] and caught.value.groups == [None, None]
         assert len(collector.collect([0, 2], 1, sampling)) == 2
 
 

@@ -48,10 +48,11 @@ How the token sequence of an episode is built (the trainer's contract)
   a caller may drop them and go on with the others (``rlvr eval`` skips them).
   Chat-level: a later turn the server refuses as longer than the model's context ends the episode
   the same way (``episode_truncated=True``); first prompts refused so are found one by one (see
-  :meth:`RolloutCollector._send_or_split`) and raised as a :class:`PromptTooLongError` with the
-  server's refusal for each; when the server refuses every conversation of a call of several, its
-  refusal is raised as it gave it (a setting such as ``max_tokens`` over the whole context refuses
-  them all, which dropping prompts would not fix).
+  :meth:`RolloutCollector._send_or_split`), each sent once more with ``max_tokens=1`` to tell a
+  prompt that fills the context alone from one that leaves less room than the ``max_tokens`` asked,
+  and raised as a :class:`PromptTooLongError` with that reason for each, even when every
+  conversation of the call is refused; the other episodes are finished first and carried by the
+  error (``groups``).
   A server that caps ``max_tokens`` to the room left (vLLM, ``rlvr serve``) refuses only a
   conversation that fills the context, so such episodes match token-level ones; one that refuses
   prompt + ``max_tokens`` over the context (OpenAI) ends them truncated while a short reply might
@@ -100,21 +101,29 @@ class RolloutInfrastructureError(RuntimeError):
 
 class PromptTooLongError(ValueError):
     """First-turn prompts that do not fit the model's context (bad data or settings, not a model
-    failure to score). Raised by :meth:`RolloutCollector.collect` before any of its episodes is used,
-    naming every group whose prompt does not fit, so that a caller can drop them and ask again.
+    failure to score). Raised by :meth:`RolloutCollector.collect`, naming every group whose prompt
+    does not fit, so that a caller can drop them and go on with the others.
 
     Attributes (aligned lists):
         positions: indices into the task list given to ``collect`` of the groups that do not fit.
         task_ids: those groups' task ids.
         reasons: why each does not fit: the prompt's length and the limit (token-level engines),
-            or the server's refusal (chat-level engines).
+            or the server's refusal (chat-level engines; see ``RolloutCollector._chat_call``).
+
+    ``groups``: None when nothing was generated (token-level engines count the prompts before any
+    generation). Chat-level engines only learn which prompts do not fit by sending them, so the
+    others are generated and scored first: ``groups`` then holds ``collect``'s result for the whole
+    task list, None at each position named (their episodes are not finished), so that a caller
+    keeps them rather than generating them again (each was sampled with the seed of its position).
 
     A ValueError, as this error was before it named the tasks, so callers catching that still do."""
 
-    def __init__(self, positions: Sequence[int], task_ids: Sequence[str], reasons: Sequence[str]) -> None:
+    def __init__(self, positions: Sequence[int], task_ids: Sequence[str], reasons: Sequence[str],
+                 groups: Sequence[Any] | None = None) -> None:
         self.positions = list(positions)
         self.task_ids = [str(t) for t in task_ids]
         self.reasons = list(reasons)
+        self.groups = None if groups is None else list(groups)
         shown = "; ".join(f"task {t}: {r}" for t, r in zip(self.task_ids[:3], self.reasons[:3]))
         more = f" (and {len(self.task_ids) - 3} more)" if len(self.task_ids) > 3 else ""
         super().__init__(
@@ -124,22 +133,24 @@ class PromptTooLongError(ValueError):
         )
 
     def __reduce__(self) -> Any:
-        return (type(self), (self.positions, self.task_ids, self.reasons))
+        return (type(self), (self.positions, self.task_ids, self.reasons, self.groups))
 
     @classmethod
-    def of(cls, found: Sequence[tuple[int, str, str]]) -> "PromptTooLongError":
+    def of(cls, found: Sequence[tuple[int, str, str]], groups: Sequence[Any] | None = None) -> "PromptTooLongError":
         """From (group, task id, reason) per episode that does not fit: one entry per group (its
         episodes ask the same task), in group order."""
         by_group: dict[int, tuple[str, str]] = {}
         for group, task_id, reason in found:
             by_group.setdefault(group, (task_id, reason))
         order = sorted(by_group)
-        return cls(order, [by_group[g][0] for g in order], [by_group[g][1] for g in order])
+        return cls(order, [by_group[g][0] for g in order], [by_group[g][1] for g in order], groups)
 
-    def moved(self, where: Callable[[int], int]) -> "PromptTooLongError":
+    def moved(self, where: Callable[[int], int], keep_groups: bool = True) -> "PromptTooLongError":
         """The same error with each position mapped through ``where`` (a group number to the
-        position in the caller's task list)."""
-        return type(self)([where(p) for p in self.positions], self.task_ids, self.reasons)
+        position in the caller's task list); ``groups`` kept when ``keep_groups`` (already in the
+        caller's order), else dropped."""
+        return type(self)([where(p) for p in self.positions], self.task_ids, self.reasons,
+                          self.groups if keep_groups else None)
 
 
 @dataclass(frozen=True)
@@ -509,6 +520,20 @@ class _Episode:
 # ------------------------------------------------------------------------------------ collector
 
 
+def _drop_refused(live: list[_Episode], samples: list[Any], refused: list[tuple[int, str, str]]) -> tuple[list[_Episode], list[Any]]:
+    """The live episodes whose first prompt the server did not refuse, with their samples. Each
+    refused one (its sample a ``_Refused``) ends unfinished and is added to ``refused`` as (group,
+    task id, reason), for :class:`PromptTooLongError`."""
+    kept = []
+    for ep, sample in zip(live, samples):
+        if isinstance(sample, _Refused):
+            ep.done = True
+            refused.append((ep.traj.group, ep.traj.task_id, sample.reason))
+        else:
+            kept.append((ep, sample))
+    return [ep for ep, _ in kept], [sample for _, sample in kept]
+
+
 def _end_overflowed(live: list[_Episode], samples: list[Sample | None]) -> tuple[list[_Episode], list[Sample]]:
     """The live episodes that got a sample, with their samples. The others' conversations outgrew the
     model's context (a chat-level server refused them): they end truncated, as a token-level episode
@@ -696,8 +721,8 @@ class RolloutCollector:
             self.infra_retried_groups += len(bad)
             try:
                 redo = self._run([options[g] for g in bad], n, sampling, 0)
-            except PromptTooLongError as exc:  # (a server whose context shrank meanwhile)
-                raise exc.moved(lambda g: bad[g]) from None
+            except PromptTooLongError as exc:  # (a server whose context shrank meanwhile: only the redo's groups)
+                raise exc.moved(lambda g: bad[g], keep_groups=False) from None
             for g, group in zip(bad, redo):
                 for t in group:
                     t.group = groups[g][0].group
@@ -726,6 +751,7 @@ class RolloutCollector:
             self._start_tokens(episodes)
         limit = self.max_turns
         turn = 0
+        refused: list[tuple[int, str, str]] = []  # (group, task id, reason): first prompts a server refused
         while True:
             live = [ep for ep in episodes if not ep.done]
             if not live:
@@ -736,13 +762,19 @@ class RolloutCollector:
             t0 = time.perf_counter()
             samples = self._generate(live, n if turn == 0 else 1, turn_sampling, first=turn == 0, caps=self._turn_caps(live, sampling))
             t1 = time.perf_counter()
+            if turn == 0:
+                live, samples = _drop_refused(live, samples, refused)
             live, samples = _end_overflowed(live, samples)
             if live:
                 self._step(live, samples, last_turn=limit is not None and turn + 1 >= limit)
             self.timings["generate"] += t1 - t0
             self.timings["env"] += time.perf_counter() - t1
             turn += 1
-        return [[episodes[g * n + j].traj for j in range(n)] for g in range(len(options))]
+        groups = [[episodes[g * n + j].traj for j in range(n)] for g in range(len(options))]
+        if refused:  # (the others are finished: the error carries them, see PromptTooLongError.groups)
+            named = {group for group, _, _ in refused}
+            raise PromptTooLongError.of(refused, [None if start_group + g in named else group for g, group in enumerate(groups)])
+        return groups
 
     def _start_tokens(self, episodes: list[_Episode]) -> None:
         """Tokenise each episode's opening prompt. The episodes of a group are adjacent and usually
@@ -814,22 +846,21 @@ class RolloutCollector:
         """One sample per live episode. On the first turn the ``n`` episodes of a group share a prompt
         (sampled ``n`` times at once) unless an env worded its task differently at some reset.
         ``caps``: each episode's generation limit (see :meth:`_turn_caps`). None for an episode a
-        chat-level server refused as longer than the model's context (after the first turn)."""
+        chat-level server refused as longer than the model's context after the first turn, its
+        refusal (``_Refused``) for one whose first prompt it refused (see :meth:`_chat_call`)."""
         if first and n > 1 and self._groups_share_prompts(live, n):
             heads = live[::n]
             if self.token_level:
                 out = self._sample_tokens([ep.traj.token_ids for ep in heads], n, sampling, None if caps is None else caps[::n])
             else:
                 out = self._generate_chat(heads, n, sampling, first)
-                self._raise_refused(heads, out)
-            flat = [s for group in out for s in group]
+            flat = [s for group in out for s in ([group] * n if isinstance(group, _Refused) else group)]
         else:
             if self.token_level:
                 out = self._sample_tokens([ep.traj.token_ids for ep in live], 1, sampling, caps)
             else:
                 out = self._generate_chat(live, 1, sampling, first)
-                self._raise_refused(live, out)
-            flat = [None if group is None else group[0] for group in out]
+            flat = [group if group is None or isinstance(group, _Refused) else group[0] for group in out]
         if len(flat) != len(live):
             raise RuntimeError(f"engine returned {len(flat)} samples for {len(live)} episodes")
         return flat
@@ -844,7 +875,7 @@ class RolloutCollector:
         gets its seed moved by ``n`` times the conversations sent before it, so the conversations keep
         the distinct seeds one call would give them (``seed + i * n`` for the ``i``-th, in the order sent).
         An episode whose conversation the server refuses as longer than the model's context gets None
-        (see :meth:`_chat_call`)."""
+        after the first turn, its refusal (``_Refused``) on the first (see :meth:`_chat_call`)."""
         by_tools: list[tuple[Any, list[int]]] = []  # (tools, indices of the episodes offering them)
         for i, ep in enumerate(episodes):
             for tools, members in by_tools:
@@ -868,51 +899,61 @@ class RolloutCollector:
         return out
 
     def _chat_call(self, episodes: list[_Episode], n: int, sampling: SamplingParams, tools: Any,
-                   first: bool) -> list[list[Sample] | None]:
-        """``engine.generate_chat`` over the episodes' conversations; None for each one the server
-        refuses as longer than the model's context (:class:`~rlvr.trainers.openai_engine.ContextLengthExceededError`).
+                   first: bool) -> list[Any]:
+        """``engine.generate_chat`` over the episodes' conversations, sent once (see
+        :meth:`_send_or_split` for how the ones the server refuses as longer than the model's context,
+        :class:`~rlvr.trainers.openai_engine.ContextLengthExceededError`, are found).
 
-        After the first turn the model's own turns made a conversation too long: its episode ends
-        truncated, as a token-level one out of context does (see :meth:`_send_or_split` for how the
-        refused ones are found). On the first turn the env's prompt, or the prompt with the
-        ``max_tokens`` asked (servers that count it refuse that too), does not fit, which the settings
-        or the data must fix: each refused one gets its refusal (``_Refused``), and the turn raises
-        :class:`PromptTooLongError` naming them all (:meth:`_raise_refused`). When the server refuses
-        every one of several conversations, its refusal is raised as it gave it: a setting refuses
-        them all (``max_tokens`` over the whole context), not their prompts."""
-        from rlvr.trainers.openai_engine import ContextLengthExceededError  # noqa: PLC0415
-
+        After the first turn the model's own turns made a conversation too long: None, its episode
+        ends truncated, as a token-level one out of context does. On the first turn each refused
+        conversation is a prompt that cannot be answered within the model's context and this call's
+        settings, whatever the others did (all of a call's conversations may be too long: the last,
+        shorter call of a benchmark, or a run of long problems): it gets its reason (``_Refused``)
+        and :meth:`_run` raises :class:`PromptTooLongError` naming them all. Each is sent again
+        alone with ``max_tokens=1`` (see :meth:`_why_refused`) so that its reason says whether the
+        prompt alone does not fit or only with the ``max_tokens`` asked."""
         conversations = [_template_messages(ep.messages) for ep in episodes]
-        if not first:
-            return self._send_or_split(conversations, n, sampling, tools, first)
-        try:
-            return self.engine.generate_chat(conversations, n, sampling, tools=tools)
-        except ContextLengthExceededError as exc:
-            if len(conversations) == 1:
-                return [_Refused(str(exc))]
-            refusal = exc
         got = self._send_or_split(conversations, n, sampling, tools, first)
-        if all(isinstance(g, _Refused) for g in got):
-            raise refusal
+        if first:
+            got = [self._why_refused(c, sampling, tools, g) if isinstance(g, _Refused) else g
+                   for c, g in zip(conversations, got)]
         return got
 
-    @staticmethod
-    def _raise_refused(episodes: list[_Episode], out: Sequence[Any]) -> None:
-        """:class:`PromptTooLongError` naming the episodes whose first prompt the server refused."""
-        refused = [(ep.traj.group, ep.traj.task_id, got.reason) for ep, got in zip(episodes, out) if isinstance(got, _Refused)]
-        if refused:
-            raise PromptTooLongError.of(refused)
+    def _why_refused(self, conversation: Any, sampling: SamplingParams, tools: Any, refused: "_Refused") -> "_Refused":
+        """The reason a first prompt was refused, from one more request with ``max_tokens=1``. Still
+        refused: the prompt alone fills the model's context (the server's words for that). Accepted:
+        the server counts the prompt plus ``max_tokens`` against the context (OpenAI's does; vLLM's
+        and ``rlvr serve`` cap ``max_tokens`` to the room left), and this prompt leaves less room than
+        the ``max_tokens`` asked: it cannot be answered within these settings either, which the
+        reason says, with the lower limit that would give it room. Unless ``max_tokens`` alone is
+        over the context (a one-word conversation with it refused too, asked once per collector and
+        ``max_tokens``): that is a setting, no prompt's fault, and the server's refusal is raised."""
+        from rlvr.trainers.openai_engine import ContextLengthExceededError  # noqa: PLC0415
+
+        probe = dataclasses.replace(sampling, max_new_tokens=1)
+        try:
+            self.engine.generate_chat([conversation], 1, probe, tools=tools)
+        except ContextLengthExceededError as exc:
+            return _Refused(str(exc))
+        checked = self.__dict__.setdefault("_max_tokens_fit", set())  # the max_tokens values a short conversation took
+        if sampling.max_new_tokens not in checked:
+            # (raises the refusal of a max_tokens over the whole context; accepted, it costs one reply)
+            self.engine.generate_chat([[{"role": "user", "content": "Hi"}]], 1, sampling)
+            checked.add(sampling.max_new_tokens)
+        return _Refused(f"the prompt fits the model's context alone, but not with max_tokens={sampling.max_new_tokens} "
+                        "more (this server counts the prompt plus max_tokens against the context; a lower max_tokens, "
+                        f"--max-tokens in rlvr eval, gives it room): {refused.reason}")
 
     def _send_or_split(self, conversations: list[Any], n: int, sampling: SamplingParams, tools: Any,
-                       first: bool) -> list[list[Sample] | None]:
+                       first: bool) -> list[Any]:
         """One ``generate_chat`` call over ``conversations``; when the server refuses one of them as
         too long (which fails the whole call), each half is sent again the same way, down to the
-        refused conversations alone (None each). The calls stay batched (the server answers a half's
+        refused conversations alone. The calls stay batched (the server answers a half's
         conversations concurrently): a refused conversation among N costs about ``2 * log2(N)``
-        calls, not N. A half starting at position ``j`` is sent with ``seed + j * n``, so every
-        conversation keeps the seed it had in the whole call and samples what it would have.
-        A refused conversation alone is None after the first turn (its episode ends truncated), its
-        refusal (``_Refused``) on the first (see :meth:`_chat_call`)."""
+        calls, not N, and no request is sent twice. A half starting at position ``j`` is sent with
+        ``seed + j * n``, so every conversation keeps the seed it had in the whole call and samples
+        what it would have. A refused conversation alone is None after the first turn (its episode
+        ends truncated), its refusal (``_Refused``) on the first (see :meth:`_chat_call`)."""
         from rlvr.trainers.openai_engine import ContextLengthExceededError  # noqa: PLC0415
 
         try:

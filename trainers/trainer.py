@@ -1428,7 +1428,9 @@ class Trainer:
         try:
             result = self.evaluate()
         except Exception as exc:
-            self.eval_errors[step] = f"{type(exc).__name__}: {exc}"
+            # with the error's notes: they carry its advice (a prompt too long names sampling.max_context_tokens)
+            notes = [str(note) for note in getattr(exc, "__notes__", ())]
+            self.eval_errors[step] = " ".join([f"{type(exc).__name__}: {exc}", *notes])
             logger.write(f"step {step}: evaluation failed ({self.eval_errors[step]}); training goes on")
             return {}
         self.eval_results[step] = result
