@@ -1,11 +1,12 @@
 """Audit 32 (rules 20): what follows a final answer, and where the chat turn ends.
 
 1. A second answer offered after the box under a condition or in words is a hedge: in brackets
-   (`(if we count the teacher, 21)`, `(otherwise 21)`, `(21 otherwise)`, `(with the teacher: 21)`),
-   after a comma or dash (`, 21 with the teacher`), or in a later sentence ("Maybe 21.", "The answer
-   could also be 21.", "If we include the teacher, the answer would be 21.", "I think it's 13.",
-   "Actually 13."), or a different plain value alone on the last line (`$$13$$`, `**13**`,
-   "Therefore, $13$."), or a line offering two ("20 or 21").
+   (`(if we count the teacher, 21)`, `(otherwise 21)`, `(21 otherwise)`, `(if inclusive: 21)`),
+   after a comma or dash (`, 21 if we count the teacher`; not "with"/"including", review of rules
+   21), or in a later sentence ("Maybe 21.", "The answer could also be 21.", "If we include the
+   teacher, the answer would be 21.", "I think it's 13.", "Actually 13."), or a different plain
+   value alone on the last line, marked up (`$$13$$`, `**13**`, "Therefore, $13$."), or a line
+   offering two ("20 or 21").
 2. Nothing past the end of the chat turn is read (`<|im_end|>`, `<|im_start|>`, a "User:" line).
 3. A magnitude word after a plain-number box multiplies it (`$\\boxed{2.5}$ million`), thousands
    groups after `\\,` continue it (`$\\boxed{3}\\,000$`), and an operation in words changes it
@@ -34,10 +35,10 @@ def _kind(gold: str, prediction: str) -> str:
     "\\boxed{20} (otherwise 21)",
     "\\boxed{20} (21 otherwise)",
     "\\boxed{20} (else 21)",
-    "\\boxed{20} (with the teacher: 21)",
+    "\\boxed{20} (if inclusive: 21)",
     "\\boxed{20} (or, counting the teacher, 21)",
     "\\boxed{20} (counting the teacher it would be 21)",
-    "\\boxed{20}, 21 with the teacher",
+    "\\boxed{20}, 21 if we count the teacher",
     "\\boxed{20} \u2014 21 if inclusive",
 ])
 def test_a_conditional_second_value_beside_the_box_is_a_hedge(prediction):

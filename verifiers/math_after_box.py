@@ -5,9 +5,10 @@ A model sometimes closes its box before the answer ends: `$\\boxed{12}\\pi$` ans
 Grading the box alone would score those as 12 or 3, so since rules 15 (`math.RULES_VERSION`) such
 maths is read as part of the box's answer (see `continued`).
 
-Words can change a box's value too (rules 20, see `_worded`): a magnitude after a plain number
-(`$\\boxed{2.5}$ million` is 2500000, as `\\boxed{2.5 \\text{ million}}` is) and an operation in
-words (`\\boxed{3} squared`, `\\boxed{3} times 2`: kept as text, so never read as 3).
+Words can change a box's value too (rules 20, see `_worded`): a magnitude ending the phrase after
+a plain number (`$\\boxed{2.5}$ million.` is 2500000, as `\\boxed{2.5 \\text{ million}}` is; not
+`$\\boxed{2}$ hundred-dollar bills`) and an operation in words ending the answer (`\\boxed{3}
+squared`, `\\boxed{3} times 2`: kept as text, so never read as 3; not `\\boxed{5} times 4 is 20`).
 
 What follows a box is just as often no maths at all, and then the box alone is the answer:
 - units (`\\boxed{20}N`, `$\\boxed{9.8}m/s^2$`, `\\boxed{20}\\text{ cm}`, `90^\\circ`): a Latin
@@ -76,22 +77,34 @@ _WORD_GAP = r"(?:\$\$?|\\[)\]])?(?:[ \t~]|\\[ ,;:]|\\q?quad(?![A-Za-z])){0,6}"
 #: group NAME_bare).
 def _word(name: str, words: str) -> str:
     return (r"(?:\\(?:text|mathrm|textrm|mbox)[ \t]*\{[ \t]*(?P<" + name + ">" + words + r")[ \t]*\}"
-            r"|(?P<" + name + "_bare>" + words + r")(?![A-Za-z]))")
+            r"|(?P<" + name + "_bare>" + words + r")(?![A-Za-z-]))")  # (not `hundred-dollar`: an adjective)
 
 
 #: A magnitude word after a box that holds a plain number: `$\\boxed{2.5}$ million` is 2500000,
 #: as `\\boxed{2.5 \\text{ million}}` is (rules 20). Not `dozen`: "how many dozen" asks in dozens.
-_MAGNITUDE_RE = re.compile(_WORD_GAP + _word("mag", r"hundred|thousand|million|billion|trillion|lakh|crore"),
+#: Only when the word ends the phrase: before a noun (`$\\boxed{3}$ thousand people`) or in a
+#: compound adjective (`$\\boxed{2}$ hundred-dollar bills`) it may count in that unit, so the box
+#: alone is read, as before rules 21 (review of rules 21).
+_MAGNITUDE_RE = re.compile(_WORD_GAP + _word("mag", r"hundred|thousand|million|billion|trillion|lakh|crore")
+                           + r"(?![ \t]*[A-Za-z]|\.\.|\u2026)", re.IGNORECASE)  # (nor before "...": a pause)
+#: The text before a box saying it counts in that magnitude ("In thousands of dollars, she earned
+#: $\\boxed{3}$ thousand.", "(in millions)"): then the box alone is the answer.
+_COUNTS_IN_RE = re.compile(r"\bin[ \t]+(?:the[ \t]+)?(hundred|thousand|million|billion|trillion|lakh|crore)s\b",
                            re.IGNORECASE)
+#: How far back before a box `_worded` looks for `_COUNTS_IN_RE` (within its paragraph).
+_COUNTS_IN_LOOKBACK = 300
 #: An operation in words after a box that changes its value (rules 20): `\\boxed{3} squared`,
 #: `\\boxed{3} cubed` (not before a word: `squared units`), `\\boxed{3} times 2`, `plus 1`, `divided
-#: by 2` (only before a number: `\\boxed{3} times` counts times, `\\boxed{5} more apples` is 5).
-_OPERAND = (r"[ \t]+(?P<operand>-?\d+(?:\.\d+)?|(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty"
+#: by 2` (only before a number: `\\boxed{3} times` counts times, `\\boxed{5} more apples` is 5), and
+#: only when nothing but the number follows: before a result or a word it is a check of the answer
+#: or what it counts (`$\\boxed{5}$ times 4 is 20`, `\\boxed{2} to the power of 10 equals 1024`,
+#: `\\boxed{7} plus 2 extra that were broken`; review of rules 21).
+_OPERAND = (r"[ \t]+(?P<operand>-?\d+(?:\.\d+)?(?![.,]?\d)|(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty"
             r"|hundred|half)\b)")
 _OPERATION_RE = re.compile(
     _WORD_GAP + r"(?:" + _word("power", r"squared|cubed") + r"(?![ \t]*[A-Za-z])"
     r"|(?P<op>times|plus|minus|divided[ \t]+by|multiplied[ \t]+by|to[ \t]+the[ \t]+power[ \t]+of)"
-    + _OPERAND + r")", re.IGNORECASE)
+    + _OPERAND + r"(?![ \t]*(?:[A-Za-z=]|\\(?:eq|approx|to|Rightarrow|implies)\b|\u2192|\u21d2)))", re.IGNORECASE)
 _PLAIN_NUMBER_RE = re.compile(r"[ \t]*-?\d[\d,]*(?:\.\d+)?[ \t]*")
 
 
@@ -102,13 +115,21 @@ def _worded(text: str, end: int, content: str) -> tuple[str, int] | None:
     operation in words is kept as text (`\\boxed{3} squared` gives `(3)\\text{ squared}`), which the
     grader cannot read as the box's value: the answer said is not 3, and never right by accident."""
     m = _MAGNITUDE_RE.match(text, end)
-    if m is not None and _PLAIN_NUMBER_RE.fullmatch(content):
+    if m is not None and _PLAIN_NUMBER_RE.fullmatch(content) and not _counts_in(text, end, m["mag"] or m["mag_bare"]):
         return f"{content.strip()}\\text{{ {(m['mag'] or m['mag_bare']).lower()}}}", m.end()
     m = _OPERATION_RE.match(text, end)
     if m is not None:
         word = m["power"] or m["power_bare"] or f"{m['op']} {m['operand']}"
         return f"({content})\\text{{ {' '.join(word.split())}}}", m.end()
     return None
+
+
+def _counts_in(text: str, end: int, magnitude: str) -> bool:
+    """Whether the paragraph before the box ending at `end` says its value counts in `magnitude`s
+    ("in thousands", "(in millions)"; at most `_COUNTS_IN_LOOKBACK` characters back)."""
+    before = text[max(0, end - _COUNTS_IN_LOOKBACK):end]
+    before = before[before.rfind("\n\n") + 1:]
+    return any(m.group(1).lower() == magnitude.lower() for m in _COUNTS_IN_RE.finditer(before))
 
 
 #: Maths commands that continue a box's expression as an operand (`\\boxed{12}\\pi`,

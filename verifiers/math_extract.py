@@ -1,7 +1,8 @@
 """Find the final answer in a model's output.
 
 Only the text up to the end of the chat turn is read (`<|im_end|>`, `<|im_start|>`, a "User:"
-line, see `within_turn`): a run-on output answering the next user turn answers another question.
+line before an "Assistant:" one, see `within_turn`): a run-on output answering the next user turn
+answers another question.
 A closed reasoning block (`<think>…</think>`) holds reasoning: when the text after its last
 `</think>` commits to an answer, only that text is read (see `after_reasoning`).
 
@@ -44,6 +45,7 @@ the regular expressions have no nested quantifiers.
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 
@@ -898,12 +900,20 @@ def _tags(text: str, hedges: bool = False) -> tuple[list[list[str]], int]:
     return found[-MAX_BOXES:], end
 
 
-#: Where a chat turn ends or another begins: a chat template's special tokens (ChatML, Llama 3, an
-#: end-of-text or `</s>` token) or a line that opens a turn as plain-text chat formats do
-#: ("Human:", "User:", "### Instruction").
+#: Where a chat turn ends or another begins: a chat template's special tokens (ChatML, Llama 3,
+#: Phi, DeepSeek-R1's `<｜end▁of▁sentence｜>` / `<｜User｜>`, Gemma's `<end_of_turn>` /
+#: `<start_of_turn>`, an end-of-text or `</s>` token; group "token") or a line that opens a turn as
+#: plain-text chat formats do ("Human:", "User:", "### Instruction"; group "plain").
 _TURN_END_RE = re.compile(
-    r"<\|(?:im_end|im_start|eot_id|endoftext|end_of_text|start_header_id|end|user|assistant)\|>|</s>"
-    r"|^[ \t]*(?:(?:Human|User)[ \t]*:|###[ \t]*Instruction\b)", re.IGNORECASE | re.MULTILINE)
+    r"(?P<token><\|(?:im_end|im_start|eot_id|endoftext|end_of_text|start_header_id|end|user|assistant)\|>|</s>"
+    r"|<\uff5c(?:end\u2581of\u2581sentence|User|Assistant)\uff5c>|<(?:end|start)_of_turn>)"
+    r"|^[ \t]*(?P<plain>(?:Human|User)[ \t]*:|###[ \t]*Instruction\b)", re.IGNORECASE | re.MULTILINE)
+#: A line that opens the model's reply in a plain-text chat format: only after one of these does a
+#: "User:" line before it open a next turn (review of rules 21: "Human: 2 legs each", "User: 20 GB"
+#: and a quoted "User: I have 3 apples.\nBot: ..." are lines of an honest answer).
+_REPLY_LINE_RE = re.compile(r"^[ \t]*(?:Assistant|AI)[ \t]*:|^[ \t]*###[ \t]*Response\b", re.IGNORECASE | re.MULTILINE)
+#: A code fence opening or closing a line: a marker inside a code block is quoted, no end of turn.
+_FENCE_RE = re.compile(r"^[ \t]*```", re.MULTILINE)
 
 
 def within_turn(text: str) -> str:
@@ -911,20 +921,53 @@ def within_turn(text: str) -> str:
     next user turn and answers it answers another question, so nothing past that point is read,
     neither as the answer nor as a hedge (rules 20; until then only the text after an `<answer>` tag
     was cut there). Markers before any text (`<|im_start|>assistant` opening the output) end no turn,
-    nor does an HTML strike-through's `</s>` after its `<s>` on the same line (`<s>5</s> 6`). Linear."""
+    nor does an HTML strike-through's `</s>` after its `<s>` (`<s>5</s> 6`, also over lines), nor a
+    marker quoted in backticks or a code block (`` `</s>` ``). A plain-text "User:"/"Human:" line
+    ends the turn only when a later line opens the reply ("Assistant:", "AI:"; "### Response" after
+    "### Instruction") and no `</think>` follows it (it is then reasoning). Linear."""
     if "<" not in text and ":" not in text and "#" not in text:  # (no marker can be in it: most texts)
         return text
     opening: int | None = 0  # where the run of markers opening the text ends (None once text came)
+    last_reply = last_think = fences = None  # (looked for once, when first needed)
+    ticks = [0, 0]  # backticks counted on the line so far, and where the count stopped (see `_quoted`)
     for m in _TURN_END_RE.finditer(text):
         if opening is not None and not text[opening:m.start()].strip():
             opening = m.end()
             continue  # an opening marker, or one of a run of them, before any text
         opening = None
-        opened = text.rfind("<s>", max(0, m.start() - 200), m.start()) if m.group() == "</s>" else -1
-        if opened >= 0 and text.find("\n", opened, m.start()) < 0:
-            continue  # a strike-through (`<s>5</s>`, looked for at most 200 characters back), no end of turn
+        if m["plain"] is not None:
+            if last_reply is None:
+                last_reply = max((r.start() for r in _REPLY_LINE_RE.finditer(text)), default=-1)
+                last_think = text.rfind(THINK_CLOSE)
+            if last_reply < m.end() or last_think > m.start():
+                continue  # "Human: 2 legs each": a line of the answer, no next turn
+        else:
+            opened = text.rfind("<s>", max(0, m.start() - 200), m.start()) if m.group() == "</s>" else -1
+            if opened >= 0 and text.find("</s>", opened, m.start()) < 0:
+                continue  # a strike-through (`<s>5</s>`, `<s>$15\n(old)</s>`: its `<s>` at most 200 characters back)
+            if fences is None:
+                fences = [f.start() for f in _FENCE_RE.finditer(text)] if "```" in text else []
+            if _quoted(text, m.start(), m.end(), fences, ticks):
+                continue  # "the EOS token is `</s>`": a marker quoted, no end of turn
         return text[:m.start()]
     return text
+
+
+def _quoted(text: str, start: int, end: int, fences: list[int], ticks: list[int]) -> bool:
+    """Whether `text[start:end]` stands in inline code (an odd number of backticks before it on its
+    line, one after it at most 200 characters away) or in a code block (after an odd number of
+    `fences`). `ticks` carries the count of backticks on the line up to where it was last asked
+    (reset at a line break), so that the calls of one pass over `text` stay linear."""
+    if bisect.bisect_left(fences, start) % 2:
+        return True
+    count, counted = ticks
+    line_break = text.rfind("\n", counted, start)
+    if line_break >= 0:
+        count, counted = 0, line_break + 1
+    count += text.count("`", counted, start)
+    ticks[:] = [count, start]
+    line_end = text.find("\n", end, end + 200)
+    return count % 2 == 1 and "`" in text[end:line_end if line_end >= 0 else end + 200]
 
 
 def _after_tag(tail: str, answer: str) -> list[str]:

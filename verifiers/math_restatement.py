@@ -21,19 +21,26 @@ import re
 #: A bracket right after a box, past spacing, `$` or the end of `\\(…\\)`/`\\[…\\]`: its content (one
 #: line, no bracket inside, at most 200 characters). A bracket glued to the box (`\\boxed{2}(3)`) is none.
 _BRACKET_AFTER_BOX_RE = re.compile(r"(?:[ \t$]|\\[)\]]){1,8}\((?P<inside>[^()\n]{1,200})\)")
-#: Words that open a condition, or the other case ("otherwise").
-_CONDITION = r"(?:if|when|unless|assuming|counting|including|excluding|with|without|otherwise|else)"
-#: A value with the condition under which it holds: `(13 if we count the teacher)`, `(13 otherwise)`.
-_CONDITIONED_RE = re.compile(r"(?P<value>-?\d[\d,]*(?:\.\d+)?)[ \t]+" + _CONDITION + r"\b", re.IGNORECASE)
+#: Words that open a condition, or the other case ("otherwise"). Not "with", "without",
+#: "including" or "excluding" (review of rules 21): after a box they more often say what the value
+#: is made of or what else there is (`— 8 with glasses and 7 without`, `— 5 including tax`, `(with
+#: remainder: 2)`, `(with tax: 33)`) than that it is another count of the answer.
+_CONDITION = r"(?:if|when|unless|assuming|counting|otherwise|else)"
+#: A value with the condition under which it holds: `(13 if we count the teacher)`, `(13 otherwise)`
+#: (in brackets also "including"/"excluding", as before rules 21: `(13 including the teacher)`).
+_CONDITIONED_RE = re.compile(r"(?P<value>-?\d[\d,]*(?:\.\d+)?)[ \t]+(?:" + _CONDITION + r"|including|excluding)\b",
+                             re.IGNORECASE)
 #: A condition, then the value that holds under it, last in the bracket (rules 20): `(if we count
-#: the teacher, 13)`, `(with the teacher: 13)`, `(or, counting the teacher, 13)`, `(counting the
-#: teacher it would be 13)`, `(otherwise 13)`, `(else, it's 13)`; the value is after a comma or
-#: colon, a statement ("it would be"), or right after "otherwise"/"else".
+#: the teacher, 13)`, `(or, counting the teacher, 13)`, `(counting the teacher it would be 13)`,
+#: `(otherwise 13)`, `(else, it's 13)`; the value is after a comma or colon, a statement ("it would
+#: be"), or right after "otherwise"/"else".
 _CONDITION_FIRST_RE = re.compile(
-    r"(?:or,?[ \t]+)?(?:(?:if|when|unless|assuming|counting|including|excluding|with|without)\b[^,:;]{0,120}?"
+    r"(?:or,?[ \t]+)?(?:(?:if|when|unless|assuming|counting)\b[^,:;]{0,120}?"
     r"(?:[,:]|(?=[ \t]+(?:it|that|the[ \t]+answer)(?:'s|[ \t]+is|[ \t]+would[ \t]+be)[ \t]))"
     r"|(?:or[ \t]+)?(?:otherwise|else)\b,?)[ \t]*(?:(?:it|that|the[ \t]+answer)(?:'s|[ \t]+is|[ \t]+would[ \t]+be)[ \t]+)?"
     r"(?P<value>-?\d[\d,]*(?:\.\d+)?)[ \t]*\.?", re.IGNORECASE)
+#: A breakdown of the answer after a value: "8 if boys and 7 if girls" gives parts, not another answer.
+_BREAKDOWN_RE = re.compile(r"\band[ \t]+-?\d", re.IGNORECASE)
 _ALTERNATIVELY_RE = re.compile(r"alternatively\b,?[ \t]*", re.IGNORECASE)
 #: A plain number (`12`, `-3.5`, `1,000`, `\\$12`), a fraction of two (`3/4`, `\\frac{3}{4}`), a percent.
 _PLAIN_FLOAT_RE = re.compile(r"(?:\\\$)?(?P<a>-?\d[\d,]*(?:\.\d+)?|-?\.\d+)(?: ?/ ?(?P<b>\d+))?(?P<pct> ?\\?%)?"
@@ -103,8 +110,7 @@ def _decimals(shown: str) -> int:
 def _bracket_after_box(tail: str, box: str | None) -> str | None:
     """The value a bracket right after the box gives when it is not the box's (rules 18): a plain
     value (`\\boxed{12} (13)`, `(i.e. 13)`, `(= 13)`, `(alternatively 13)`, `(13 if we count the
-    teacher)`, `(13 otherwise)`, `(if we count the teacher, 13)`, `(with the teacher: 13)`,
-    `(otherwise 13)`, `(thirteen)`), arithmetic that does not come to it (`(3 × 5)`, `(3 \\times 5 = 15)`),
+    teacher)`, `(13 otherwise)`, `(if we count the teacher, 13)`, `(otherwise 13)`, `(thirteen)`), arithmetic that does not come to it (`(3 × 5)`, `(3 \\times 5 = 15)`),
     or a value "about" it that is no rounding of it (`(about 20)`); else None. Read only when the box
     holds a plain number, as `_bracketed_hedge` reads "(or …)": another bracket is a remark or a
     unit (`(dozen)`, `(in dollars)`, `(cm)`, `(see above)`), a restatement (`\\boxed{0.5} (50\\%)`,
@@ -125,6 +131,8 @@ def _bracket_after_box(tail: str, box: str | None) -> str | None:
     if conditioned is None and (not inside or inside.lower().startswith("or ")):
         return None  # "(or …)" is `_alternative`'s to read
     conditioned = conditioned or _CONDITIONED_RE.match(inside)
+    if conditioned is not None and _BREAKDOWN_RE.search(inside):
+        return None  # `(8 if boys and 7 if girls)`: the parts of the answer
     spelled = spelled_answer(inside)
     if conditioned is not None or spelled is not None:
         value = conditioned["value"] if conditioned is not None else spelled
@@ -211,19 +219,25 @@ def restatement_parts(answer: str, *, said: bool = True) -> list[str]:
     return [m["x"], m["y"] if m["y"] is not None else m["working"]]
 
 
-#: A value and its condition after a box, past a comma or dash (rules 20): `\\boxed{12}, 13 with the
-#: teacher`, `\\boxed{12} — 13 if inclusive`.
+#: A value and its condition after a box, past a comma or dash (rules 20): `\\boxed{12}, 13 if we
+#: count the teacher`, `\\boxed{12} — 13 if inclusive` (not "with"/"including", see `_CONDITION`).
 _CONDITIONED_AFTER_BOX_RE = re.compile(r"(?:[ \t$]|\\[)\]]){0,8}[,;\u2014\u2013-]{1,2}[ \t]*"
                                        r"(?P<value>-?\d[\d,]*(?:\.\d+)?)[ \t]+" + _CONDITION + r"\b", re.IGNORECASE)
 
 
 def conditioned_after_box(tail: str, box: str | None) -> str | None:
     """The value `tail` gives right after a plain-number box, past a comma or dash, with the
-    condition under which it holds (`, 13 with the teacher`, `— 13 if inclusive`) when it is not the
-    box's value; else None. As in brackets (see `_bracket_after_box`), a second answer."""
+    condition under which it holds (`, 13 if we count the teacher`, `— 13 if inclusive`) when it is
+    not the box's value; else None (also for a breakdown, `— 8 if boys and 7 if girls`, and a case of
+    a formula, `, 5 when n = 1`). As in
+    brackets (see `_bracket_after_box`), a second answer."""
     if box is None or _plain_float(box) is None:
         return None
     m = _CONDITIONED_AFTER_BOX_RE.match(tail)
     if m is None or _same_plain_value(box, m["value"]):
         return None
+    clause = tail[m.end():m.end() + 200]
+    clause = clause[:min((i for i in (clause.find(c) for c in ".;\n") if i >= 0), default=len(clause))]
+    if _BREAKDOWN_RE.search(clause) or "=" in clause:
+        return None  # `— 8 if boys and 7 if girls`: the parts of the answer; `, 5 when n = 1`: another case
     return m["value"]

@@ -155,12 +155,13 @@ def retraction(tail: str, before: str | None, start: int = 0) -> tuple[int, str]
     return None
 
 
-def _value_after(tail: str, run: re.Match, before: str | None, *, asked: bool = False) -> str | None:
+def _value_after(tail: str, run: re.Match, before: str | None, *, asked: bool = False,
+                 nouns: bool = True) -> str | None:
     """The value the rest of the sentence (or the next, after a run that ends one) after the
     retracting `run` names, or None. A question names none ("No, 20?") unless `asked` (the run
     itself asks: "or was it 20?"). A value in the next sentence without a statement before it
     ("Oops!\n20.") is read only when no more working (no digit) follows it, and never a list
-    marker opening a line ("Oops!\n\n1. She buys 4 packs.")."""
+    marker opening a line ("Oops!\n\n1. She buys 4 packs."). `nouns`: see `_read_value`."""
     if _answers_a_question(tail, run.start()):
         return None
     pos = run.end()
@@ -177,7 +178,7 @@ def _value_after(tail: str, run: re.Match, before: str | None, *, asked: bool = 
         return None  # too long for a value, or a question ("No, 20?") where none is asked
     if statement is None and _ends_sentence(run.group()) and any(c.isdigit() for c in tail[pos + end.end():]):
         return None  # "Oops.\n\n2 + 2 = 4\n4 × 5 = 20": working after it, no answer
-    return _read_value(window[:end.start()], before)
+    return _read_value(window[:end.start()], before, nouns=nouns)
 
 
 def _ends_sentence(run: str) -> bool:
@@ -196,11 +197,13 @@ def _answers_a_question(tail: str, at: int) -> bool:
     return before.endswith("?")
 
 
-def _read_value(said: str, before: str | None) -> str | None:
+def _read_value(said: str, before: str | None, *, nouns: bool = True) -> str | None:
     """`said` (the rest of a retraction's sentence) as a value, or None when it names none (see the
     module docstring); "" when it names a value that is no other answer: `before` again in another
     form, or one the grader could not read (see `readable_value`). (A retraction naming "" is the
-    last word all the same: an earlier one is not read in its place.)"""
+    last word all the same: an earlier one is not read in its place.) With `nouns` false the words
+    of what a number counts are not dropped: the value must be all of `said` ("3 rows makes sense
+    here" names none)."""
     from rlvr.verifiers.math_extract import (_APPROXIMATE_RE, _CHOICE_LETTER_RE, _INLINE_MATHS_RE, _POINTS_BACK_RE,
                                              _PROSE_WORD_RE, _drop_remark, looks_like_bare_answer, spelled_answer)
 
@@ -219,7 +222,7 @@ def _read_value(said: str, before: str | None) -> str | None:
         return "" if before is not None and _same_value(before, spelled) else spelled
     if _CHOICE_LETTER_RE.match(said.upper() if len(said) <= 3 else said):
         return said if before is not None and _CHOICE_LETTER_RE.match(before.strip()) else None
-    if before is not None and _counts(before):
+    if nouns and before is not None and _counts(before):
         said = _noun_tail_dropped(said)  # "21 apples" after 20: the value 21
     if not any(c.isdigit() or c in "\\$" for c in said) or _PROSE_WORD_RE.search(_INLINE_MATHS_RE.sub(" ", said)):
         return None  # a word ("that's right"), or prose ("let me verify: 3 × 6 = 18", "12 is right")
@@ -406,7 +409,13 @@ _PLAIN_SIDE_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 # "Probably 20.", "I think it's 20.", "On second thought, 20.", "Actually 20.", "Also 20."; not
 # before a chain of working, "Also, 3 + 4 = 7.", and "Also" only when no more working follows),
 # "the answer could also be 20" / "would be 20" / "becomes 20" (not after a counterfactual about a
-# mistake: "If we had forgotten the teacher, the answer would be 21"), and "Final: 20".
+# mistake: "If we had forgotten the teacher, the answer would be 21"), and "Final: 20". Since the
+# review of rules 21: "would be" / "becomes" only alone or after a clause that counts the question's
+# quantity again ("If we include the teacher, it would be 21"; not a conversion, "In radians, the
+# answer would be π/2", nor a what-if, "If the rows doubled, the answer would be 24"); after "I
+# think", "Maybe" and the like the value must be all of the sentence ("I think 3 rows makes sense"
+# names none); also "Or maybe it's 20.", "It could be 20 too." and "Alternatively, if we count the
+# teacher: 20.".
 
 #: Text without one of these (lowercased) offers no second answer: a cheap first check.
 _OFFER_RE_HINTS = ("alternatively", "or was it", "or is it", "it's", "it\u2019s", "it is", "it should", "it must",
@@ -414,6 +423,11 @@ _OFFER_RE_HINTS = ("alternatively", "or was it", "or is it", "it's", "it\u2019s"
 _LABEL_HINTS = ("result", "edit", "update", "final")  # `_LABEL_RE`
 #: `_COULD_BE_RE`: "could also be", "would be", "might be" ...
 _COULD_BE_HINTS = ("also be", "would be", "could be", "might be", "may be", "will be", "becomes")
+#: "It could be 21 too.", "The answer might be 21 as well.": another value offered beside the answer
+#: (review of rules 21). The value is one token (or `$…$`) of at most 40 characters: linear.
+_TOO_RE = re.compile(
+    r"\b(?:the\s+(?:final\s+|correct\s+)?answer|it|this|that)\s+(?:could|might|may|can)\s+(?:also\s+)?be[ \t]+"
+    r"(?P<value>\$[^$\n]{1,80}\$|[^\s$,;:!?()]{1,40})[ \t]+(?:too|as[ \t]+well)\b[ \t]*(?:[.!]|\n|\Z)", re.IGNORECASE)
 _OFFER_HINTS = _OFFER_RE_HINTS + _LABEL_HINTS + _COULD_BE_HINTS  # ("also": `_ALSO_RE` too)
 #: An interjection run, then "it's" / "it is" / "it should be" ("Wait, it's 20."; group "said"),
 #: "alternatively" (group "alt"), or "or was it" / "or is it" (group "asked", a question).
@@ -422,16 +436,22 @@ _OFFER_RE = re.compile(
     _OPENING + r"(?P<run>(?:" + _W + _INTERJECTION + _SEP + r"){0,3})" + _W
     + r"(?:(?P<said>it(?:'s|\u2019s|\s+is|\s+(?:should|must)\s+be)\b" + _W + r"[ \t]*)"
     + r"|(?P<alt>alternatively\b)" + _SEP + r"|(?P<asked>or\s+(?:was|is)\s+it\b)[ \t]*"
-    + r"|(?P<bare>i\s+think|on\s+second\s+thought|actually|also|probably|maybe|perhaps|possibly)\b" + _SEP + r")",
+    + r"|(?P<bare>i\s+think|on\s+second\s+thought|actually|also|probably|(?:or\s+)?(?:maybe|perhaps|possibly))\b"
+    + _SEP + r")",
     re.IGNORECASE)
 #: A sentence saying the answer may be another value (rules 20): "The answer could also be 21.",
 #: "It might also be 21.", "If we include the teacher, the answer would be 21.", "Including the
 #: teacher, the answer becomes 21." (not a counterfactual
 #: about a mistake: "If we had forgotten the teacher, the answer would be 21", see `_COUNTERFACTUAL_RE`).
 _COULD_BE_RE = re.compile(
-    r"(?:\b(?:the\s+(?:final\s+|correct\s+)?answer|it|this|that)\s+(?:could|might|may|can)\s+also\s+be"
-    r"|\bthe\s+(?:final\s+|correct\s+)?answer\s+(?:(?:would|could|might|may|will)\s+(?:also\s+)?be|becomes))\b" + _W
-    + r"[ \t]*(?::[ \t]*)?", re.IGNORECASE)
+    r"(?:\b(?P<also>(?:the\s+(?:final\s+|correct\s+)?answer|it|this|that)\s+(?:could|might|may|can)\s+also\s+be)"
+    r"|\b(?:the\s+(?:final\s+|correct\s+)?answer|it)\s+(?:(?:would|could|might|may|will)\s+(?:also\s+)?be|becomes))\b"
+    + _W + r"[ \t]*(?::[ \t]*)?", re.IGNORECASE)
+#: What a clause before "the answer would be" / "it would be" must say for the value to be another
+#: count of the question's own quantity ("If we include the teacher, ...", "Counting the teacher,
+#: ..."; review of rules 21): without it the value answers another question, a conversion ("In
+#: radians, the answer would be π/2") or a what-if ("If the rows doubled, the answer would be 24").
+_RECOUNT_RE = re.compile(r"\b(?:includ|exclud|count|inclusive|exclusive)\w*", re.IGNORECASE)
 #: What makes the clause before "the answer would be" a counterfactual about a mistake, or a negation.
 _COUNTERFACTUAL_RE = re.compile(r"\b(?:had|were|instead|mistak\w*|wrong\w*|incorrect\w*|forg[oe]t\w*|not|never)\b|n't\b",
                                 re.IGNORECASE)
@@ -455,6 +475,17 @@ def _working(tail: str, pos: int) -> bool:
     if "=" not in sentence and not _ARROW_RE.search(sentence):
         return False
     return not _VARIABLE_RE.fullmatch(_ARROW_RE.sub("=", sentence).split("=")[0].strip("$ \t*_"))
+
+
+def _conditioned_value(tail: str, pos: int, before: str | None) -> str | None:
+    """The value of the sentence from `pos` when it is a condition and the value under it ("if we
+    count the teacher: 21", see `math_restatement._CONDITION_FIRST_RE`), else None."""
+    from rlvr.verifiers.math_restatement import _CONDITION_FIRST_RE
+
+    sentence = tail[pos:pos + _WINDOW]
+    sentence = sentence[:_END_RE.search(sentence).start()].strip()
+    m = _CONDITION_FIRST_RE.fullmatch(sentence)
+    return None if m is None or "=" in sentence else _read_value(m["value"], before, nouns=False)
 
 
 def might_offer(lowered: str) -> bool:
@@ -484,8 +515,10 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
         if m["bare"] is not None and (_working(tail, m.end()) or (
                 m["bare"].lower() == "also" and _END_RE.search(tail, m.end()).end() <= last_digit)):
             continue  # "Also, 3 + 4 = 7.", "Also 4. Times 3 is 12.": a step of a check, not an answer
-        value = _value_after(tail, m, before, asked=m["asked"] is not None)
-        if value is not None:
+        value = _value_after(tail, m, before, asked=m["asked"] is not None, nouns=m["bare"] is None)
+        if value is None and m["alt"] is not None:  # "Alternatively, if we count the teacher: 21."
+            value = _conditioned_value(tail, m.end(), before)
+        if value is not None:  # (after "I think", "Maybe": the value all of the sentence, review of rules 21)
             found.append((m.start(), value))
     labels = _LABEL_RE.finditer(tail, start) if any(h in lowered for h in _LABEL_HINTS) else ()
     for m in list(labels)[-_MAX_TRIGGERS:]:
@@ -502,7 +535,14 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
         clause = clause[max(clause.rfind(c) for c in ".!?\n") + 1:]  # (the sentence so far)
         if _COUNTERFACTUAL_RE.search(clause):
             continue  # "If we had forgotten the teacher, the answer would be 21.": a mistake explained
+        if m["also"] is None and not (_RECOUNT_RE.search(clause) if clause.strip(" \t*_") else m.group()[0] in "Tt"):
+            continue  # "In radians, the answer would be π/2.": another question's answer, not a recount
         value = _value_after(tail, m, before)
+        if value is not None:
+            found.append((m.start(), value))
+    too = _TOO_RE.finditer(tail, start) if " too" in lowered or "as well" in lowered else ()
+    for m in list(too)[-_MAX_TRIGGERS:]:
+        value = _read_value(m["value"], before, nouns=False)
         if value is not None:
             found.append((m.start(), value))
     for m in list(_ALSO_RE.finditer(tail, start) if "also" in lowered else ())[-_MAX_TRIGGERS:]:
@@ -515,12 +555,15 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
 # -- a value alone on a line after the answer (rules 20) -----------------------------------------
 #
 # A model may end with another value on a line of its own after its final answer:
-# "\\boxed{20}\n\n21", "Therefore, $21$.", `$$21$$`, "**21**", a last sentence "So 21.", or offer
-# two on one line: "20 or 21". That is a second final answer (a hedge when it differs), not ordinary
-# trailing text. Read only after a plain-number answer and only for a plain number that is not the
-# answer's value in another form (`0.5` after `\\frac12`, `20.0` after 20) nor a decimal rounding of
-# it (`0.33` after `\\frac13`): a check line ("Check: 4*5 = 20"), units ("20 cm"), prose and
-# expressions are no such value.
+# "Therefore, $21$.", `$$21$$`, "**21**", a last sentence "So 21.", "21 if counting the teacher.",
+# or offer two on one line: "20 or 21". That is a second final answer (a hedge when it differs), not
+# ordinary trailing text. Read only after a plain-number answer and only for a plain number that is
+# not the answer's value in another form (`0.5` after `\\frac12`, `20.0` after 20) nor a decimal
+# rounding of it (`0.33` after `\\frac13`): a check line ("Check: 4*5 = 20"), units ("20 cm"), prose
+# and expressions are no such value. Nor are (review of rules 21): a plain number alone with no
+# markup ("Thank you!\n\n1", "In hours:\n\n2", a year), a value under a rule or a list item
+# ("---\n\n1"), a check's own result ("Let's verify: 12 - 5 = 7. ✓\n\nSo 7."), and two values
+# ending a sentence wrapped onto their line ("rows of\n3 or 4").
 
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
 #: One value as a line may write it: `$21$`, `$$21$$`, `\\(21\\)`, `\\[21\\]`, `**21**`, `21`.
@@ -533,6 +576,11 @@ _VALUE_LINE_RE = re.compile(
     r"|(?:if|when|with|without|including|excluding|counting|assuming|otherwise)\b[^,:;\n]{0,80}[,:][ \t]*)?[*_]*"
     + _LINE_VALUE.format("a")
     + r"[*_]*[ \t]*[.!]?[ \t*_]*", re.IGNORECASE)
+#: A last line holding a value and the condition under which it holds (review of rules 21): "21 if
+#: counting the teacher." (no digit or "=" in the condition: "5 when n = 1" is a case of a formula).
+_CONDITIONED_LINE_RE = re.compile(
+    r"[ \t>*_-]*[*_]*" + _LINE_VALUE.format("a") + r"[*_]*[ \t]+(?:if|when|unless|assuming|counting|otherwise)\b"
+    r"[^=\d\n]{0,80}", re.IGNORECASE)
 #: A line offering two values: "20 or 21", "$20$ or $21$".
 _TWO_VALUES_LINE_RE = re.compile(
     r"(?:\A|(?<=\n))[ \t>*_-]*" + _LINE_VALUE.format("a") + r"[ \t]*,?[ \t]*or[ \t]+" + _LINE_VALUE.format("b")
@@ -541,6 +589,22 @@ _TWO_VALUES_LINE_RE = re.compile(
 
 #: Where a sentence starts within a line: after ".", "!" or "?" and a space.
 _SENTENCE_START_RE = re.compile(r"(?<=[.!?])[ \t]+")
+#: Words of a check of the answer ("Let's verify: 12 - 5 = 7. ✓\n\nSo 7."): a value concluding it
+#: that the check already came to is its result, not another answer (review of rules 21).
+_CHECK_RE = re.compile(r"\b(?:verif\w*|check\w*|confirm\w*|sanity)\b|[\u2713\u2714\u2705]", re.IGNORECASE)
+#: A line before a lone value that makes it no answer: a rule (`---`, `***`) or a list item (`- a`,
+#: `1. a`): "---\n\n1" is a page or footnote number, a number under a list item one of its items.
+_NOT_BEFORE_VALUE_RE = re.compile(r"[ \t>]*(?:([-*_])(?:[ \t]*\1){2,}[ \t]*|(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\S.*)")
+
+
+def _wrapped(tail: str, at: int) -> bool:
+    """Whether the line opening at `at` goes on the sentence of the line before it (that line is
+    not blank and ends with no ".", "!", "?" or ":"): "rows of\n3 or 4" is one sentence wrapped."""
+    previous = tail[:at].rstrip("\n")
+    if len(previous) < len(tail[:at]) - 1:
+        return False  # a blank line before it
+    previous = previous[previous.rfind("\n") + 1:].rstrip(" \t*_")
+    return bool(previous) and not previous.endswith((".", "!", "?", ":", "$", "}", "\\]", "\\)"))
 
 
 def value_line(tail: str, before: str | None) -> str | None:
@@ -552,15 +616,23 @@ def value_line(tail: str, before: str | None) -> str | None:
         return None
     if " or " in tail:
         for m in list(_TWO_VALUES_LINE_RE.finditer(tail))[-_MAX_TRIGGERS:]:
+            if _wrapped(tail, m.start()):
+                continue  # "You could group them in rows of\n3 or 4": the end of a sentence, no offer
             for value in (m["a1"] or m["a2"] or m["a3"], m["b1"] or m["b2"] or m["b3"]):
                 if _other_plain(before, value):
                     return value
     last = tail.rstrip()
     own_line = last.rfind("\n") >= 0  # (else the rest of the answer's own line: `\\boxed{3} * 2`)
+    earlier = last[:last.rfind("\n") + 1]
     last = last[last.rfind("\n") + 1:]
     if len(last) > 4 * _WINDOW:
         return None
     m = _VALUE_LINE_RE.fullmatch(last) if own_line else None
+    if m is None and own_line:
+        conditioned = _CONDITIONED_LINE_RE.fullmatch(last)
+        if conditioned is not None:
+            value = conditioned["a1"] or conditioned["a2"] or conditioned["a3"]
+            return value if _other_plain(before, value) else None
     if m is None:  # the line's last sentence, when it concludes: "Let me redo: 4*5 = 20. So 20."
         sentences = _SENTENCE_START_RE.split(last)
         m = _VALUE_LINE_RE.fullmatch(sentences[-1]) if own_line or len(sentences) > 1 else None
@@ -569,6 +641,13 @@ def value_line(tail: str, before: str | None) -> str | None:
     if m["a3"] is not None and not m["said"] and last.rstrip(" \t*_").endswith("."):
         return None  # "2." alone: an ordered-list marker, no value
     value = m["a1"] or m["a2"] or m["a3"]
+    if not m["said"] and m["a3"] is not None and not any(c in last for c in "*_#"):
+        return None  # "Thank you!\n\n1", "In hours:\n\n2", "2024": a plain number alone may be anything
+    if not m["said"] and _NOT_BEFORE_VALUE_RE.fullmatch(earlier.rstrip()[earlier.rstrip().rfind("\n") + 1:]):
+        return None  # "---\n\n1", "- 4 boxes\n2": a footnote or a list's, no answer
+    checked = tail[:len(tail.rstrip()) - len(m.string) + m.start("a1" if m["a1"] else "a2" if m["a2"] else "a3")]
+    if _CHECK_RE.search(checked) and re.search(r"(?<![\d.])" + re.escape(value) + r"(?![\d]|\.\d)", checked):
+        return None  # "Let's verify: 12 - 5 = 7. ✓\n\nSo 7.": the check's result, no answer
     return value if _other_plain(before, value) else None
 
 
