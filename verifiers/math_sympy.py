@@ -21,9 +21,7 @@ Scalar equivalence, cheapest test first:
    (where `\\max(x, -3)` and `x` do). A difference that counts means "different", agreement at >= 3
    points and no counting difference means equal ("equal at N sample points"); when too few points
    can be evaluated, or one side is undefined at too many points where the other has a value
-   (`0^x` and `0` at every negative x), fall back to `simplify`; when fewer than 3 points lie where
-   both sides are real and neither side holds a decimal, first compare at points inside that shared
-   real domain, exactly (`_domain_eq`: `\\sqrt{x-3}\\sqrt{x+3}` is `\\sqrt{x^2-9}`). A difference
+   (`0^x` and `0` at every negative x), fall back to `simplify`. A difference
    counts where both sides stay within the reals (so `|x|` != `x`); where one leaves them (a root
    or logarithm of a negative number) only when an absolute value is involved (`\\ln|x|` != `\\ln x`,
    but `\\ln(x^2)` = `2\\ln x`, as on the positive numbers); see `_counts`. Agreement is overruled
@@ -40,7 +38,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import mpmath
 import sympy
 
 from rlvr.verifiers.math_compare import (NeedSympy, Outcome, answer_rounds_gold, compare, decimal_places, exact_eq,
@@ -263,15 +260,12 @@ def _counts(a_dom: list, b_dom: list, strict: bool, pt: dict) -> bool:
     return (ra and rb) or (strict and (ra or rb))
 
 
-def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol],
-                exact: tuple[sympy.Expr, int] | None = None) -> tuple[bool, str] | None:
+def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple[bool, str] | None:
     """Compare A and B at the sample points: (False, why) at the first difference that counts (see
     `_counts`), (True, why) when they agree at >= 3 points where both are computed within the reals
     and differ at none that counts, else None
     (also when one side is undefined at `_MAX_ONE_SIDED` points where the other has a value: an
-    occasional removable gap is skipped, but `0^x` agrees with `0` only where it is defined).
-    When fewer than 3 of the fixed points lie where both sides are real and `exact` is given (the
-    expanded difference and the precision `_proven_nonzero` may use), `_domain_eq` decides."""
+    occasional removable gap is skipped, but `0^x` agrees with `0` only where it is defined)."""
     strict = A.has(sympy.Abs) or B.has(sympy.Abs)
     a_dom = b_dom = None
     agree = one_sided = 0
@@ -292,135 +286,7 @@ def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol],
         if _counts(a_dom, b_dom, strict, pt):
             where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
             return False, f"different expressions (differ at {where})"
-    if agree < 3 and one_sided < _MAX_ONE_SIDED and exact is not None:
-        if a_dom is None:
-            a_dom, b_dom = _restricted(A), _restricted(B)
-        if a_dom or b_dom:
-            return _domain_eq(A, B, free, a_dom, b_dom, strict, *exact)
     return (True, f"equal at {agree} sample points") if agree >= 3 and one_sided < _MAX_ONE_SIDED else None
-
-
-#: Where `_domain_eq` samples between two neighbouring edges (fractions of the gap: near both ends
-#: and inside), and how far past the outermost edges (in units of max(1, |edge| / 100)).
-_GAP_FRACTIONS = (0.0013, 0.0271, 0.2718281828, 0.5772156649, 0.8414709848, 0.9729, 0.9987)
-_PAST_EDGE = (0.0013, 0.0271, 0.3183098862, 1.3247179572, 4.6692016091, 23.4142135624)
-#: `_domain_eq` uses at most this many edges (the ones nearest 0) and none farther from 0 than
-#: `_MAX_EDGE` (`x^{x^x}` past that is slow to evaluate and overflows anyway).
-_MAX_EDGES = 8
-_MAX_EDGE = 1e6
-#: Restricted arguments of higher degree than this are not solved for their zeros.
-_MAX_ROOT_DEGREE = 8
-#: The working precision (digits) `_domain_eq` gives evalf at least, to see a difference as small as
-#: `e^{-x}` at x = 1000 (about 1e-435) where the identity's terms cancel to nothing.
-_DOMAIN_DIGITS = 1000
-
-
-def _domain_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol], a_dom: list, b_dom: list, strict: bool,
-               expanded: sympy.Expr, maxn: int) -> tuple[bool, str] | None:
-    """For A and B that the fixed sample points rarely see both real (`\\sqrt{x-3}\\sqrt{x+3}` and
-    `\\sqrt{x^2-9}`, `\\ln((x-40)^2)` and `2\\ln(x-40)`: real only past 3 or 40): compare them at
-    points inside that shared real domain. Only for sides without decimals (the caller's
-    duty): agreement there is exact, not within a tolerance.
-
-    The points (`_domain_points`): between and past the edges, the real zeros of the arguments that
-    restrict the domain and of those of `|.|`, min and max (so a difference confined to 40 < x < 40.5,
-    `\\sqrt{x-40}(2x-81)` against `\\sqrt{x-40}|2x-81|`, has points in it), near each edge and farther.
-    At a point where both sides are real, they agree when their values agree within 1e-12 (as at
-    the fixed points) and the expanded difference `expanded` is not provably non-zero there (see
-    `_proven_nonzero`): a term that the domain keeps tiny (`e^{-x}` past 100, `e^{-x^2}`) is still a
-    difference, which no tolerance would see. (True, why) when >= 3 such points agree and no
-    difference counts (see `_counts`), (False, why) at the first that does, else None."""
-    agree = 0
-    digits = max(maxn, _DOMAIN_DIGITS)
-    for pt in _domain_points(A, B, free, a_dom + b_dom):
-        va, vb = _value_at(A, pt), _value_at(B, pt)
-        if va is None or vb is None:
-            continue
-        real = _real_defined(a_dom, pt) and _real_defined(b_dom, pt)
-        same = abs(va - vb) <= 1e-12 * max(1.0, abs(va))
-        if same and real and _proven_nonzero_at(expanded, pt, digits):
-            same = False
-        if same:
-            agree += real
-        elif _counts(a_dom, b_dom, strict, pt):
-            where = ", ".join(f"{s}={float(v):.6g}" for s, v in pt.items())
-            return False, f"different expressions (differ at {where})"
-    return (True, f"equal at {agree} sample points in the shared real domain") if agree >= 3 else None
-
-
-def _proven_nonzero_at(expanded: sympy.Expr, pt: dict, maxn: int) -> bool:
-    """Whether `expanded` is provably not 0 at `pt` (see `_proven_nonzero`): evalf raises its working
-    precision up to `maxn` digits through any cancellation, and a true 0 comes back as a bound."""
-    try:
-        v = expanded.evalf(30, subs=pt, maxn=maxn)
-    except (ArithmeticError, ValueError, TypeError):
-        return False
-    if not v.is_number or v.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
-        return False
-    return any(isinstance(part, sympy.Float) and part != 0 and part._prec >= _PROOF_BITS
-               for part in v.as_real_imag())
-
-
-def _domain_points(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol], restricted: list) -> list[dict]:
-    """`_domain_eq`'s points. For each variable, its edges: the real zeros of those restricted
-    arguments of it alone (arcsin's and arccos's minus and plus 1), and of its absolute values'
-    arguments and min's and max's differences of arguments (see `_real_zeros`); its values: at
-    `_GAP_FRACTIONS` of each gap between neighbouring edges and at `_PAST_EDGE` past the outermost
-    ones on both sides, or the fixed positive values of `_POINTS` when it has no edge. Point k
-    gives each variable its value number k (cycling, shifted per variable); as many points as the
-    longest list of values. None when no variable has an edge."""
-    edges = [e for need, arg in restricted for e in ((arg - 1, arg + 1) if need == "unit" else (arg,))]
-    for side in (A, B):
-        for node in sympy.preorder_traversal(side):
-            if isinstance(node, sympy.Abs):
-                edges.append(node.args[0])
-            elif isinstance(node, (sympy.Min, sympy.Max)):
-                edges.extend(p - q for i, p in enumerate(node.args) for q in node.args[i + 1:])
-    values = []
-    for x in free:
-        own = [e for e in edges if e.free_symbols == {x}]
-        zeros = sorted({z for z in _real_zeros(own, x) if abs(z) <= _MAX_EDGE}, key=abs)[:_MAX_EDGES]
-        zeros.sort()
-        vals: list[float] = []
-        for lo, hi in zip(zeros, zeros[1:]):
-            vals.extend(lo + f * (hi - lo) for f in _GAP_FRACTIONS)
-        if zeros:
-            for edge, sign in ((zeros[-1], 1), (zeros[0], -1)):
-                unit = max(1.0, abs(edge) / 100)
-                vals.extend(edge + sign * d * unit for d in _PAST_EDGE)
-        values.append(vals)
-    count = max(len(v) for v in values)
-    if not count:
-        return []
-    values = [v or _POINTS for v in values]
-    return [{x: sympy.Float(vals[(k + i) % len(vals)], 30) for i, (x, vals) in enumerate(zip(free, values))}
-            for k in range(count)]
-
-
-def _real_zeros(args: list[sympy.Expr], x: sympy.Symbol) -> list[float]:
-    """The real zeros, as floats, of the numerators and denominators of those `args` that are
-    quotients of polynomials in `x` with number coefficients, of degree 1 to `_MAX_ROOT_DEGREE`
-    (others are skipped)."""
-    out: list[float] = []
-    for arg in args:
-        if not arg.is_rational_function(x):
-            continue
-        for part in sympy.fraction(sympy.together(arg)):
-            try:
-                poly = sympy.Poly(part, x).sqf_part()  # a repeated zero slows nroots down or stops it
-            except sympy.PolynomialError:
-                continue
-            if not 1 <= poly.degree() <= _MAX_ROOT_DEGREE or not all(c.is_number for c in poly.all_coeffs()):
-                continue
-            try:
-                roots = poly.nroots(n=15, maxsteps=100)
-            except (mpmath.libmp.NoConvergence, ValueError, TypeError, ArithmeticError, sympy.PolynomialError):
-                continue
-            for r in roots:
-                c = _finite_number(r)
-                if c is not None and abs(c.imag) <= 1e-9 * max(1.0, abs(c.real)):
-                    out.append(c.real)
-    return out
 
 
 def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
@@ -441,10 +307,7 @@ def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
     expanded = diff if diff == 0 else sympy.expand(diff)
     if expanded == 0:
         return True, "difference simplifies to 0"
-    # (sampling inside a shifted real domain only without decimals: there agreement is exact, and a
-    # decimal's rounding is a difference; see `_domain_eq`)
-    exact = None if _has_decimal(a, b) else (expanded, _precision_for(a, b))
-    sampled = _sampled_eq(A, B, free, exact)
+    sampled = _sampled_eq(A, B, free)
     if sampled is not None:
         if sampled[0] and not _has_decimal(a, b) and _proven_nonzero_function(expanded, free, _precision_for(a, b)):
             return False, "different expressions (their difference is provably not 0)"
@@ -531,7 +394,7 @@ def _long_decimal_contradicts(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) 
             moves = [abs((spread.subs({**exact, symbol: exact[symbol] + step}) - B).evalf(digits))
                      for step in (unit, -unit)]
             allowed += max(moves)
-        noise = sympy.Float(10, digits) ** (10 - digits) * max(abs(A.evalf(digits)), 1)
+        noise = sympy.Float(10, digits) ** (10 - digits) * max(abs(A.evalf(digits)), abs(B.evalf(digits)))  # (relative: golds far below 1 too)
         return bool(gap.is_Float and allowed.is_number and gap > allowed + noise)
     except (ArithmeticError, ValueError, TypeError, RecursionError):
         return False
