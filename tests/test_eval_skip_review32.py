@@ -3,7 +3,7 @@
 1. a chat-level call made only of over-long prompts skips them (it stopped the run, on every rerun);
    a prompt that fits alone but not with max_tokens is skipped with a reason saying so;
 2. a chat-level run draws each sample once: no request sent twice, the call's fitting samples kept
-   from the refused call, a problem found too long left out of the later calls;
+   from the call with the refusal, a problem found too long left out of the later calls;
 3. a skipped problem with samples drawn before is in no metric or count, as the report says;
 4. a failed held-out evaluation in training still names sampling.max_context_tokens;
 and the "K of M problems SKIPPED" line is the report's last, after the unverified banner too.
@@ -144,20 +144,22 @@ def test_a_max_tokens_over_the_whole_context_still_stops_the_run(small, tmp_path
 
 
 class Spy(OpenAIEngine):
-    """The openai engine, recording each generate_chat it makes: (conversations, max_tokens, seed, refused)."""
+    """The openai engine, recording each generate_chat it makes: (key, conversations, refused), with
+    refused the number of conversations refused in place (``refusals="return"``), or None when the
+    call raised."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.calls = []
 
-    def generate_chat(self, conversations, n, sampling, tools=None):
+    def generate_chat(self, conversations, n, sampling, tools=None, *, refusals="raise"):
         key = (json.dumps(conversations), n, sampling.max_new_tokens, sampling.seed)
         try:
-            got = super().generate_chat(conversations, n, sampling, tools=tools)
+            got = super().generate_chat(conversations, n, sampling, tools=tools, refusals=refusals)
         except Exception:
-            self.calls.append((key, len(conversations), True))
+            self.calls.append((key, len(conversations), None))
             raise
-        self.calls.append((key, len(conversations), False))
+        self.calls.append((key, len(conversations), sum(isinstance(g, ContextLengthExceededError) for g in got)))
         return got
 
 
@@ -176,12 +178,12 @@ def test_a_chat_level_run_draws_each_sample_once_and_sends_no_request_twice(smal
     assert result.exit_code == 0 and [s["task_id"] for s in result["skipped"]] == ["1"]
     rows = _rows(out)
     assert len(rows) == 9 and all(r["seed"] == r["sample_index"] * 4 + int(r["task_id"]) for r in rows)
-    # each of the 9 samples generated once (the refused call's fitting halves are kept, not redrawn)
-    assert sum(size for _, size, refused in calls if not refused) == 9
+    # each of the 9 samples generated once (the refused call's other answers are kept, not redrawn)
+    assert sum(size - refused for _, size, refused in calls if refused is not None) == 9
     # no request sent twice, and the long problem refused in one call only (later calls leave it out):
-    # the whole call, its halves down to the problem alone, and that one probe with max_tokens=1
+    # refused in place in its call of 4 (nothing sent again), then that one probe with max_tokens=1
     assert len({key for key, _, _ in calls}) == len(calls)
-    assert [size for _, size, refused in calls if refused] == [4, 2, 1, 1]
+    assert [(size, refused) for _, size, refused in calls if refused != 0] == [(4, 1), (1, None)]
 
 
 # ---- 3. a skipped problem with samples drawn before --------------------------------------------

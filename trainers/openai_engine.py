@@ -7,7 +7,9 @@ conversations not yet sent are not sent, those in flight make no further attempt
 raised without waiting for them (a Ctrl-C likewise). Connection errors, 408/409/429 and 5xx
 answers (except 501 and 505, which no retry changes) are retried with exponential backoff, waiting at
 least what a ``Retry-After`` header asks; another 4xx answer is an error carrying the server's message
-(:class:`ContextLengthExceededError` when it refuses the conversation as longer than the context).
+(:class:`ContextLengthExceededError` when it refuses the conversation as longer than the context;
+``generate_chat(..., refusals="return")`` puts that one in the conversation's place instead, the
+others answered in the same call).
 A generation that gets no whole answer within ``timeout`` is *not* re-sent: the server is up and
 still working on it, and re-sending would only queue the same work again (:class:`ServerTimeoutError`).
 A choice the server ended with a finish reason other than ``stop``, ``length``, ``tool_calls`` or
@@ -431,12 +433,22 @@ class OpenAIEngine(Engine):
         n: int,
         sampling: SamplingParams,
         tools: list[dict[str, Any]] | None = None,
-    ) -> list[list[Sample]]:
+        *,
+        refusals: str = "raise",
+    ) -> list[Any]:
         """Sample ``n`` assistant replies to every conversation; result ``[conversation][sample]``.
 
         If the server returns fewer than ``n`` choices (some servers ignore ``n``), the missing ones are
         asked for again, with a different seed when one is set. The first failure is raised as soon as
-        it happens, and the other conversations stop (see :func:`_map_in_threads`)."""
+        it happens, and the other conversations stop (see :func:`_map_in_threads`).
+
+        ``refusals="return"``: a conversation the server refuses as longer than the model's context
+        gets its :class:`ContextLengthExceededError` in its place instead of failing the call, and the
+        others go on. Each conversation is its own request, so the answers of the others are kept as
+        they are (the same seeds, the same samples as a call without the refused one); a caller needs
+        no second call to find which one was refused. Any other error still fails the whole call."""
+        if refusals not in ("raise", "return"):
+            raise ValueError(f"refusals must be 'raise' or 'return', got {refusals!r}")
         if n < 1:
             raise ValueError(f"n (samples per conversation) must be >= 1, got {n}")
         if not isinstance(sampling, SamplingParams):
@@ -447,8 +459,13 @@ class OpenAIEngine(Engine):
         model = self.model
         stop = threading.Event()
 
-        def complete(i: int) -> list[Sample]:
-            return self._complete(conversations[i], n, sampling, model, tools, i, stop)
+        def complete(i: int) -> Any:
+            try:
+                return self._complete(conversations[i], n, sampling, model, tools, i, stop)
+            except ContextLengthExceededError as exc:
+                if refusals == "return":
+                    return exc
+                raise
 
         if len(conversations) <= 1 or self.concurrency == 1:
             return [complete(i) for i in range(len(conversations))]

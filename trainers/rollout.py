@@ -47,8 +47,9 @@ How the token sequence of an episode is built (the trainer's contract)
   failure): :class:`PromptTooLongError`, naming every task of the call whose prompt does not fit, so
   a caller may drop them and go on with the others (``rlvr eval`` skips them).
   Chat-level: a later turn the server refuses as longer than the model's context ends the episode
-  the same way (``episode_truncated=True``); first prompts refused so are found one by one (see
-  :meth:`RolloutCollector._send_or_split`), each sent once more with ``max_tokens=1`` to tell a
+  the same way (``episode_truncated=True``); first prompts refused so are told apart from the others
+  (see :meth:`RolloutCollector._send_or_split`: the openai engine reports each in its place, other
+  chat engines' calls are halved), each distinct one sent once more with ``max_tokens=1`` to tell a
   prompt that fills the context alone from one that leaves less room than the ``max_tokens`` asked,
   and raised as a :class:`PromptTooLongError` with that reason for each, even when every
   conversation of the call is refused; the other episodes are finished first and carried by the
@@ -66,6 +67,13 @@ Each turn, the envs of all live episodes are stepped together (`rlvr.envs.steppi
 stepping of `TextVectorEnv`): plain verifications in one batch per verifier, sandboxed code and tool
 calls concurrently in threads.
 
+Seeds: with ``sampling.seed`` set, the first turn of the episode at position ``i`` of a call is drawn
+with ``seed + i`` by engines that seed each prompt on its own (vllm, openai; the ``hf`` engine seeds
+one generator per call). A later turn is drawn with ``turn_seed(seed, turn)`` plus the episode's
+position among the episodes still running, so it depends on which other episodes share the call
+and which have ended: in a multi-turn env only the first turn is reproducible from an episode's own
+seed, its later turns only when the call is made up the same way.
+
 Trajectories whose verification failed for infrastructure reasons (sandbox down, verifier crash),
 or whose env returned a non-finite reward (NaN, inf: a broken reward, not a score), have
 ``valid=False``: they must never be trained on as a zero reward. ``infra_retries`` re-runs the
@@ -75,6 +83,8 @@ groups holding such episodes and raises :class:`RolloutInfrastructureError` when
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import json
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -151,6 +161,16 @@ class PromptTooLongError(ValueError):
         caller's order), else dropped."""
         return type(self)([where(p) for p in self.positions], self.task_ids, self.reasons,
                           self.groups if keep_groups else None)
+
+
+def _merged_refusals(first: PromptTooLongError | None, later: PromptTooLongError) -> PromptTooLongError:
+    """One error naming the prompts of both (positions in the same task list), ``groups`` left to
+    the caller (see :meth:`RolloutCollector.collect`)."""
+    named = {} if first is None else dict(zip(first.positions, zip(first.task_ids, first.reasons)))
+    for p, task_id, reason in zip(later.positions, later.task_ids, later.reasons):
+        named.setdefault(p, (task_id, reason))
+    order = sorted(named)
+    return PromptTooLongError(order, [named[p][0] for p in order], [named[p][1] for p in order])
 
 
 @dataclass(frozen=True)
@@ -609,6 +629,7 @@ class RolloutCollector:
         self._special_tokens: list[str] | None = None  # the tokenizer's added tokens, read once when needed
         self._added_vocab: dict[str, int] | None = None  # the tokenizer's added vocabulary, read once when needed
         self._special_vocab: dict[str, int] | None = None  # its special tokens (not text), read once when needed
+        self._refusals_kw: bool | None = None  # whether engine.generate_chat takes refusals="return", read once
         self._stop_strings: tuple[str, ...] = ()  # the stop strings of the sampling of the current `collect`
         self._pool: list[Any] = []
         self._threads: ThreadPoolExecutor | None = None  # steps envs that wait (sandbox, tools) concurrently
@@ -695,21 +716,30 @@ class RolloutCollector:
         ``tasks``: reset options per task (``{"index": i}``, ``{"task": Task(...)}``) or plain ints
         (indices). ``infra_retries``: None returns invalid episodes as they are (``valid=False``);
         an int re-runs groups holding invalid episodes up to that many times, then raises
-        :class:`RolloutInfrastructureError`.
+        :class:`RolloutInfrastructureError`. A :class:`PromptTooLongError` that carries the other
+        groups (chat-level engines) is raised after those groups had their retries, so its
+        ``groups`` are as final as ``collect``'s result; a prompt refused during a retry is added to
+        it, the groups finished so far kept.
         """
         if n < 1:
             raise ValueError(f"n (episodes per task) must be >= 1, got {n}")
         options = [{"index": int(t)} if isinstance(t, int) else dict(t) for t in tasks]
         self._stop_strings = tuple(sampling.stop or ())
+        refused: PromptTooLongError | None = None  # prompts that do not fit, the others finished (chat level)
         try:
-            groups = self._run(options, n, sampling, start_group)
+            groups: list[Any] = self._run(options, n, sampling, start_group)
         except PromptTooLongError as exc:  # (positions: the trajectories' group numbers)
-            raise exc.moved(lambda g: g - start_group) from None
+            refused = exc.moved(lambda g: g - start_group)
+            if refused.groups is None or infra_retries is None:
+                raise refused from None
+            groups = refused.groups  # the finished ones are retried below like any others, then raised
         if infra_retries is None:
             return groups
         for attempt in range(infra_retries + 1):
-            bad = [g for g, group in enumerate(groups) if any(not t.valid for t in group)]
+            bad = [g for g, group in enumerate(groups) if group is not None and any(not t.valid for t in group)]
             if not bad:
+                if refused is not None:
+                    raise PromptTooLongError(refused.positions, refused.task_ids, refused.reasons, groups) from None
                 return groups
             if attempt == infra_retries:
                 errors = sorted({t.error or "unknown" for g in bad for t in groups[g] if not t.valid})
@@ -720,10 +750,17 @@ class RolloutCollector:
                 )
             self.infra_retried_groups += len(bad)
             try:
-                redo = self._run([options[g] for g in bad], n, sampling, 0)
-            except PromptTooLongError as exc:  # (a server whose context shrank meanwhile: only the redo's groups)
-                raise exc.moved(lambda g: bad[g], keep_groups=False) from None
+                redo: list[Any] = self._run([options[g] for g in bad], n, sampling, 0)
+            except PromptTooLongError as exc:  # (a server whose context shrank meanwhile): merged with the rest
+                moved = exc.moved(lambda g: bad[g], keep_groups=False)
+                refused = _merged_refusals(refused, moved)
+                # the redo's finished groups replace the old ones; those it could not run stay to retry
+                redo = exc.groups if exc.groups is not None else [groups[g] for g in bad]
+                for g in moved.positions:
+                    groups[g] = None
             for g, group in zip(bad, redo):
+                if group is None or groups[g] is None:
+                    continue
                 for t in group:
                     t.group = groups[g][0].group
                 groups[g] = group
@@ -909,14 +946,22 @@ class RolloutCollector:
         conversation is a prompt that cannot be answered within the model's context and this call's
         settings, whatever the others did (all of a call's conversations may be too long: the last,
         shorter call of a benchmark, or a run of long problems): it gets its reason (``_Refused``)
-        and :meth:`_run` raises :class:`PromptTooLongError` naming them all. Each is sent again
-        alone with ``max_tokens=1`` (see :meth:`_why_refused`) so that its reason says whether the
-        prompt alone does not fit or only with the ``max_tokens`` asked."""
+        and :meth:`_run` raises :class:`PromptTooLongError` naming them all. Each distinct refused
+        conversation is sent again once, alone, with ``max_tokens=1`` (see :meth:`_why_refused`) so
+        that its reason says whether the prompt alone does not fit or only with the ``max_tokens``
+        asked."""
         conversations = [_template_messages(ep.messages) for ep in episodes]
-        got = self._send_or_split(conversations, n, sampling, tools, first)
+        got = list(self._send_or_split(conversations, n, sampling, tools, first))
         if first:
-            got = [self._why_refused(c, sampling, tools, g) if isinstance(g, _Refused) else g
-                   for c, g in zip(conversations, got)]
+            # a call may hold one conversation many times (rlvr eval's calls repeat a problem for its
+            # samples): each distinct one is probed once, its reason shared by every copy
+            reasons: dict[str, _Refused] = {}
+            for i, (c, g) in enumerate(zip(conversations, got)):
+                if isinstance(g, _Refused):
+                    key = json.dumps(c, sort_keys=True, default=str)
+                    if key not in reasons:
+                        reasons[key] = self._why_refused(c, sampling, tools, g)
+                    got[i] = reasons[key]
         return got
 
     def _why_refused(self, conversation: Any, sampling: SamplingParams, tools: Any, refused: "_Refused") -> "_Refused":
@@ -946,16 +991,23 @@ class RolloutCollector:
 
     def _send_or_split(self, conversations: list[Any], n: int, sampling: SamplingParams, tools: Any,
                        first: bool) -> list[Any]:
-        """One ``generate_chat`` call over ``conversations``; when the server refuses one of them as
+        """One ``generate_chat`` call over ``conversations``. An engine whose ``generate_chat`` takes
+        ``refusals="return"`` (the openai engine: one request per conversation) reports each refused
+        conversation in its place, the others answered in that one call with their seeds: nothing
+        is sent again. With another engine, when the server refuses one of them as
         too long (which fails the whole call), each half is sent again the same way, down to the
         refused conversations alone. The calls stay batched (the server answers a half's
         conversations concurrently): a refused conversation among N costs about ``2 * log2(N)``
-        calls, not N, and no request is sent twice. A half starting at position ``j`` is sent with
+        calls, not N; a refused call's answers are lost, so its conversations that fit are generated
+        again (with the same seeds: the samples kept are the same). A half starting at position ``j`` is sent with
         ``seed + j * n``, so every conversation keeps the seed it had in the whole call and samples
         what it would have. A refused conversation alone is None after the first turn (its episode
         ends truncated), its refusal (``_Refused``) on the first (see :meth:`_chat_call`)."""
         from rlvr.trainers.openai_engine import ContextLengthExceededError  # noqa: PLC0415
 
+        if self._returns_refusals():  # each conversation refused or answered on its own: one call, nothing re-sent
+            got = list(self.engine.generate_chat(conversations, n, sampling, tools=tools, refusals="return"))
+            return [(_Refused(str(g)) if first else None) if isinstance(g, ContextLengthExceededError) else g for g in got]
         try:
             return self.engine.generate_chat(conversations, n, sampling, tools=tools)
         except ContextLengthExceededError as exc:
@@ -965,6 +1017,18 @@ class RolloutCollector:
         later = sampling if sampling.seed is None else dataclasses.replace(sampling, seed=sampling.seed + half * n)
         return (self._send_or_split(conversations[:half], n, sampling, tools, first)
                 + self._send_or_split(conversations[half:], n, later, tools, first))
+
+    def _returns_refusals(self) -> bool:
+        """Whether the engine's ``generate_chat`` takes ``refusals="return"`` (the openai engine's):
+        then a conversation refused as too long comes back as its error, the others answered in the
+        same call. Engines without it fail the whole call, and :meth:`_send_or_split` halves it."""
+        if self._refusals_kw is None:
+            try:
+                params = inspect.signature(self.engine.generate_chat).parameters
+            except (TypeError, ValueError):  # a callable without a readable signature
+                params = {}
+            self._refusals_kw = "refusals" in params
+        return self._refusals_kw
 
     def _groups_share_prompts(self, live: list[_Episode], n: int) -> bool:
         """True when the ``n`` episodes of every group (adjacent in ``live``) open with the same prompt."""
