@@ -122,7 +122,8 @@ def test_cutting_at_the_turn_end_stays_linear_with_quoted_markers_and_user_lines
     quoted = "`</s>` " * 40_000 + "\nend"
     assert within_turn(quoted) == quoted
     lines = "User: 1 GB\n" * 40_000 + "Assistant: b"
-    assert within_turn("x\n" + lines) == "x\n"
+    assert within_turn("So \\boxed{20}.\n" + lines) == "So \\boxed{20}.\n"  # (an answer before it: review of rules 24)
+    assert within_turn("x\n" + lines) == "x\n" + lines
     fenced = "x\n```\n" + "<|im_end|>" * 40_000 + "\n```\ny"
     assert within_turn(fenced) == fenced
 

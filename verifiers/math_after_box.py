@@ -98,13 +98,14 @@ _COUNTS_IN_LOOKBACK = 300
 #: by 2` (only before a number: `\\boxed{3} times` counts times, `\\boxed{5} more apples` is 5), and
 #: only when nothing but the number follows: before a result or a word it is a check of the answer
 #: or what it counts (`$\\boxed{5}$ times 4 is 20`, `\\boxed{2} to the power of 10 equals 1024`,
-#: `\\boxed{7} plus 2 extra that were broken`; review of rules 21).
+#: `\\boxed{7} plus 2 extra that were broken`; review of rules 21), a bracket or a comma (`\\boxed{6} plus 1
+#: (the teacher) if you include her`, `\\boxed{7} minus 0, i.e., 7`: a remark on it; review of rules 24).
 _OPERAND = (r"[ \t]+(?P<operand>-?\d+(?:\.\d+)?(?![.,]?\d)|(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty"
             r"|hundred|half)\b)")
 _OPERATION_RE = re.compile(
     _WORD_GAP + r"(?:" + _word("power", r"squared|cubed") + r"(?![ \t]*[A-Za-z])"
     r"|(?P<op>times|plus|minus|divided[ \t]+by|multiplied[ \t]+by|to[ \t]+the[ \t]+power[ \t]+of)"
-    + _OPERAND + r"(?![ \t]*(?:[A-Za-z=]|\\(?:eq|approx|to|Rightarrow|implies)\b|\u2192|\u21d2)))", re.IGNORECASE)
+    + _OPERAND + r"(?![ \t]*(?:[A-Za-z=(,]|\\(?:eq|approx|to|Rightarrow|implies)\b|\u2192|\u21d2)))", re.IGNORECASE)
 _PLAIN_NUMBER_RE = re.compile(r"[ \t]*-?\d[\d,]*(?:\.\d+)?[ \t]*")
 
 

@@ -912,8 +912,14 @@ _TURN_END_RE = re.compile(
 #: "User:" line before it open a next turn (review of rules 21: "Human: 2 legs each", "User: 20 GB"
 #: and a quoted "User: I have 3 apples.\nBot: ..." are lines of an honest answer).
 _REPLY_LINE_RE = re.compile(r"^[ \t]*(?:Assistant|AI)[ \t]*:|^[ \t]*###[ \t]*Response\b", re.IGNORECASE | re.MULTILINE)
-#: A code fence opening or closing a line: a marker inside a code block is quoted, no end of turn.
-_FENCE_RE = re.compile(r"^[ \t]*```", re.MULTILINE)
+#: A code fence opening or closing a line (``` or ~~~): a marker inside a code block is quoted, no end of turn.
+_FENCE_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})", re.MULTILINE)
+#: A run of backticks: an inline code span opens and closes with one (`` `</s>` ``, ``` ``</s>`` ```).
+_TICKS_RE = re.compile(r"`+")
+#: A reasoning block's tags (see `THINK_CLOSE`).
+_THINK_TAG_RE = re.compile(r"</?think>")
+#: How many plain-text "User:" lines `within_turn` checks for an answer before them (a bound on its cost).
+_MAX_PLAIN_CHECKS = 8
 
 
 def within_turn(text: str) -> str:
@@ -921,51 +927,110 @@ def within_turn(text: str) -> str:
     next user turn and answers it answers another question, so nothing past that point is read,
     neither as the answer nor as a hedge (rules 20; until then only the text after an `<answer>` tag
     was cut there). Markers before any text (`<|im_start|>assistant` opening the output) end no turn,
-    nor does an HTML strike-through's `</s>` after its `<s>` (`<s>5</s> 6`, also over lines), nor a
-    marker quoted in backticks or a code block (`` `</s>` ``). A plain-text "User:"/"Human:" line
-    ends the turn only when a later line opens the reply ("Assistant:", "AI:"; "### Response" after
-    "### Instruction") and no `</think>` follows it (it is then reasoning). Linear."""
+    nor does a marker quoted: in inline code (`` `</s>` ``, ``` ``</s>`` ```), a code block (fenced by
+    ``` or ~~~, or a line indented by four spaces or a tab), or a reasoning block (`<think>…</think>`,
+    or text before R1's `</think>` without its `<think>`: "the token </s> as a separator"), nor an
+    HTML strike-through's `</s>` after its `<s>` (`<s>5</s> 6`, also over lines, however far back).
+    A plain-text "User:"/"Human:" line, unquoted, ends the turn only when it is a run-on turn (review
+    of rules 24: a quoted chat log or a prompt echo "System: …\nUser: …\nAssistant: \\boxed{12}"
+    is none): the text before it holds an answer, a later line opens the reply ("Assistant:", "AI:";
+    "### Response" after "### Instruction") with text after it, and no `</think>` follows it. Linear."""
     if "<" not in text and ":" not in text and "#" not in text:  # (no marker can be in it: most texts)
         return text
     opening: int | None = 0  # where the run of markers opening the text ends (None once text came)
-    last_reply = last_think = fences = None  # (looked for once, when first needed)
-    ticks = [0, 0]  # backticks counted on the line so far, and where the count stopped (see `_quoted`)
+    last_reply = last_think = blocks = thinks = strikes = None  # (looked for once, when first needed)
+    plain_checks = 0
+    ticks = [0, 0, 0]  # backtick runs counted on the line so far, where the count stopped, the line's start (see `_quoted`)
     for m in _TURN_END_RE.finditer(text):
         if opening is not None and not text[opening:m.start()].strip():
             opening = m.end()
             continue  # an opening marker, or one of a run of them, before any text
         opening = None
+        if blocks is None:
+            blocks = _code_blocks(text)
+        if _quoted(text, m.start(), m.end(), blocks, ticks):
+            continue  # "the EOS token is `</s>`": a marker quoted, no end of turn
         if m["plain"] is not None:
             if last_reply is None:
-                last_reply = max((r.start() for r in _REPLY_LINE_RE.finditer(text)), default=-1)
+                replies = list(_REPLY_LINE_RE.finditer(text))
+                last_reply = replies[-1] if replies else None
                 last_think = text.rfind(THINK_CLOSE)
-            if last_reply < m.end() or last_think > m.start():
+            if last_reply is None or last_reply.start() < m.end() or last_think > m.start():
                 continue  # "Human: 2 legs each": a line of the answer, no next turn
+            if not text[last_reply.end():].strip() or plain_checks >= _MAX_PLAIN_CHECKS:
+                continue  # an empty reply: no run-on turn
+            plain_checks += 1
+            if extract_here(text[:m.start()]) is None:
+                continue  # a chat log quoted, a prompt echoed: no answer before it, no run-on turn
         else:
-            opened = text.rfind("<s>", max(0, m.start() - 200), m.start()) if m.group() == "</s>" else -1
-            if opened >= 0 and text.find("</s>", opened, m.start()) < 0:
-                continue  # a strike-through (`<s>5</s>`, `<s>$15\n(old)</s>`: its `<s>` at most 200 characters back)
-            if fences is None:
-                fences = [f.start() for f in _FENCE_RE.finditer(text)] if "```" in text else []
-            if _quoted(text, m.start(), m.end(), fences, ticks):
-                continue  # "the EOS token is `</s>`": a marker quoted, no end of turn
+            if thinks is None:
+                thinks = [(t.start(), t.group() == THINK_CLOSE) for t in _THINK_TAG_RE.finditer(text)] if "think>" in text else []
+            if _in_reasoning(thinks, m.start(), text):
+                continue  # "the token </s> as a separator" in the reasoning: quoted, no end of turn
+            if m.group() == "</s>":
+                if strikes is None:
+                    strikes = ([t.start() for t in re.finditer("<s>", text)], [t.start() for t in re.finditer("</s>", text)])
+                if _struck(strikes, m.start()):
+                    continue  # a strike-through (`<s>5</s>`, `<s>$15\n(old)</s>`)
         return text[:m.start()]
     return text
 
 
-def _quoted(text: str, start: int, end: int, fences: list[int], ticks: list[int]) -> bool:
-    """Whether `text[start:end]` stands in inline code (an odd number of backticks before it on its
-    line, one after it at most 200 characters away) or in a code block (after an odd number of
-    `fences`). `ticks` carries the count of backticks on the line up to where it was last asked
-    (reset at a line break), so that the calls of one pass over `text` stay linear."""
-    if bisect.bisect_left(fences, start) % 2:
+def _in_reasoning(thinks: list[tuple[int, bool]], at: int, text: str) -> bool:
+    """Whether `at` lies in a reasoning block of `text`: after a `<think>`, or before the first
+    `</think>` with no `<think>` before it (R1 opens the block in the prompt), with a `</think>`
+    after it. `thinks`: the blocks' tags in order, as (position, whether it closes)."""
+    if not thinks or text.rfind(THINK_CLOSE) < at:
+        return False
+    i = bisect.bisect_left(thinks, (at, False))
+    return i == 0 or not thinks[i - 1][1]
+
+
+def _struck(strikes: tuple[list[int], list[int]], at: int) -> bool:
+    """Whether the `</s>` at `at` closes an HTML strike-through: an `<s>` before it with no `</s>`
+    between them. `strikes`: the positions of all `<s>` and all `</s>`, in order."""
+    opens, closes = strikes
+    i = bisect.bisect_left(opens, at)
+    if i == 0:
+        return False
+    opened = opens[i - 1]
+    return bisect.bisect_left(closes, at) == bisect.bisect_left(closes, opened)
+
+
+def _code_blocks(text: str) -> list[int]:
+    """Where the fenced code blocks of `text` open and close, in order (a block opens at an odd
+    index): a fence (``` or ~~~) closes only at a fence of its own kind at least as long; a block
+    left open runs to the end of the text."""
+    if "```" not in text and "~~~" not in text:
+        return []
+    bounds: list[int] = []
+    fence = ""
+    for f in _FENCE_RE.finditer(text):
+        if not fence:
+            fence = f.group(1)
+            bounds.append(f.start())
+        elif f.group(1)[0] == fence[0] and len(f.group(1)) >= len(fence):
+            fence = ""
+            bounds.append(f.start())
+    return bounds
+
+
+def _quoted(text: str, start: int, end: int, blocks: list[int], ticks: list[int]) -> bool:
+    """Whether `text[start:end]` stands in inline code (an odd number of backtick runs before it on
+    its line, one after it at most 200 characters away), on a line indented as code (four spaces or
+    a tab), or in a code block (after an odd number of `blocks` bounds). `ticks` carries the count
+    of backtick runs on the line up to where it was last asked, where the count stopped and where
+    that line starts (reset at a line break), so that the calls of one pass over `text` stay linear."""
+    if bisect.bisect_right(blocks, start) % 2:
         return True
-    count, counted = ticks
+    count, counted, line_start = ticks
     line_break = text.rfind("\n", counted, start)
     if line_break >= 0:
-        count, counted = 0, line_break + 1
-    count += text.count("`", counted, start)
-    ticks[:] = [count, start]
+        count, counted, line_start = 0, line_break + 1, line_break + 1
+    count += sum(1 for _ in _TICKS_RE.finditer(text, counted, start))
+    ticks[:] = [count, start, line_start]
+    if text.startswith(("    ", "\t"), line_start):
+        return True  # an indented code line: `    parts = s.split("</s>")`
     line_end = text.find("\n", end, end + 200)
     return count % 2 == 1 and "`" in text[end:line_end if line_end >= 0 else end + 200]
 

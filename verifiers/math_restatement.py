@@ -39,6 +39,9 @@ _CONDITION_FIRST_RE = re.compile(
     r"(?:[,:]|(?=[ \t]+(?:it|that|the[ \t]+answer)(?:'s|[ \t]+is|[ \t]+would[ \t]+be)[ \t]))"
     r"|(?:or[ \t]+)?(?:otherwise|else)\b,?)[ \t]*(?:(?:it|that|the[ \t]+answer)(?:'s|[ \t]+is|[ \t]+would[ \t]+be)[ \t]+)?"
     r"(?P<value>-?\d[\d,]*(?:\.\d+)?)[ \t]*\.?", re.IGNORECASE)
+#: A condition that says the value is the answer rounded (`(if rounded, 13)`, `(when rounding up, 13)`):
+#: a rounding of the box is then no second answer (review of rules 24), as `(about 13)` is none.
+_ROUNDED_RE = re.compile(r"\bround(?:ed|ing)?\b", re.IGNORECASE)
 #: A breakdown of the answer after a value: "8 if boys and 7 if girls" gives parts, not another answer.
 _BREAKDOWN_RE = re.compile(r"\band[ \t]+-?\d", re.IGNORECASE)
 _ALTERNATIVELY_RE = re.compile(r"alternatively\b,?[ \t]*", re.IGNORECASE)
@@ -136,6 +139,8 @@ def _bracket_after_box(tail: str, box: str | None) -> str | None:
     spelled = spelled_answer(inside)
     if conditioned is not None or spelled is not None:
         value = conditioned["value"] if conditioned is not None else spelled
+        if conditioned is not None and _ROUNDED_RE.search(inside) and _rounds_to(box, value):
+            return None  # `\\boxed{12.5} (if rounded to the nearest whole number, 13)`: its rounding, as `(about 13)`
         return None if _same_plain_value(box, value) else value
     if "=" in inside.lstrip("= "):  # a working and its result: `(3 × 5 = 15)`
         sides = [side.strip() for side in inside.split("=")]

@@ -569,21 +569,28 @@ _NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
 #: One value as a line may write it: `$21$`, `$$21$$`, `\\(21\\)`, `\\[21\\]`, `**21**`, `21`.
 _LINE_VALUE = (r"(?:\$\$?[ \t]*(?P<{0}1>" + _NUMBER + r")[ \t]*\$\$?|\\[(\[][ \t]*(?P<{0}2>" + _NUMBER
                + r")[ \t]*\\[)\]]|(?P<{0}3>" + _NUMBER + r"))")
+#: What may open a line before its value: spacing, a quote, a heading, emphasis, a bullet's dash,
+#: but not the minus of a negative value (`**-3**` is -3, not 3; review of rules 24).
+_LEAD = r"(?:[ \t>#*_]|-(?!\d))*"
 #: A last line holding one value, after a conclusion word or a condition at most ("Therefore, $21$.",
-#: "So 21.", "If inclusive: 21.").
+#: "So 21.", "If inclusive: 21."). The condition (group "condition") counts only when it is a recount
+#: of the answer ("if inclusive", "counting the teacher", see `_recount`): a case of a formula ("When
+#: n = 1: 3"), a scenario ("If she saves for 24 weeks: 240"), a conversion ("When converted to
+#: minutes: 120"), a rounding or what else there is ("With tax: 12.96", dropped) answer another
+#: question (review of rules 24).
 _VALUE_LINE_RE = re.compile(
-    r"[ \t>#*_-]*(?P<said>(?:therefore|thus|hence|so|finally)\b[*_]*[,:]?[ \t]*"
-    r"|(?:if|when|with|without|including|excluding|counting|assuming|otherwise)\b[^,:;\n]{0,80}[,:][ \t]*)?[*_]*"
+    _LEAD + r"(?P<said>(?:therefore|thus|hence|so|finally)\b[*_]*[,:]?[ \t]*"
+    r"|(?P<condition>(?:if|when|counting|assuming|otherwise)\b[^,:;\n]{0,80})[,:][ \t]*)?[*_]*"
     + _LINE_VALUE.format("a")
     + r"[*_]*[ \t]*[.!]?[ \t*_]*", re.IGNORECASE)
 #: A last line holding a value and the condition under which it holds (review of rules 21): "21 if
 #: counting the teacher." (no digit or "=" in the condition: "5 when n = 1" is a case of a formula).
 _CONDITIONED_LINE_RE = re.compile(
-    r"[ \t>*_-]*[*_]*" + _LINE_VALUE.format("a") + r"[*_]*[ \t]+(?:if|when|unless|assuming|counting|otherwise)\b"
-    r"[^=\d\n]{0,80}", re.IGNORECASE)
+    _LEAD + r"[*_]*" + _LINE_VALUE.format("a") + r"[*_]*[ \t]+(?P<condition>(?:if|when|unless|assuming|counting|otherwise)\b"
+    r"[^=\d\n]{0,80})", re.IGNORECASE)
 #: A line offering two values: "20 or 21", "$20$ or $21$".
 _TWO_VALUES_LINE_RE = re.compile(
-    r"(?:\A|(?<=\n))[ \t>*_-]*" + _LINE_VALUE.format("a") + r"[ \t]*,?[ \t]*or[ \t]+" + _LINE_VALUE.format("b")
+    r"(?:\A|(?<=\n))" + _LEAD + _LINE_VALUE.format("a") + r"[ \t]*,?[ \t]*or[ \t]+" + _LINE_VALUE.format("b")
     + r"[ \t]*[.!]?[ \t*_]*(?=\n|\Z)", re.IGNORECASE)
 
 
@@ -630,7 +637,7 @@ def value_line(tail: str, before: str | None) -> str | None:
     m = _VALUE_LINE_RE.fullmatch(last) if own_line else None
     if m is None and own_line:
         conditioned = _CONDITIONED_LINE_RE.fullmatch(last)
-        if conditioned is not None:
+        if conditioned is not None and _recount(conditioned["condition"], last):
             value = conditioned["a1"] or conditioned["a2"] or conditioned["a3"]
             return value if _other_plain(before, value) else None
     if m is None:  # the line's last sentence, when it concludes: "Let me redo: 4*5 = 20. So 20."
@@ -638,6 +645,8 @@ def value_line(tail: str, before: str | None) -> str | None:
         m = _VALUE_LINE_RE.fullmatch(sentences[-1]) if own_line or len(sentences) > 1 else None
         if m is None or not m["said"]:
             return None
+    if m["condition"] is not None and not _recount(m["condition"], last):
+        return None  # "When n = 1: 3", "If she saves for 24 weeks: 240": another question's answer
     if m["a3"] is not None and not m["said"] and last.rstrip(" \t*_").endswith("."):
         return None  # "2." alone: an ordered-list marker, no value
     value = m["a1"] or m["a2"] or m["a3"]
@@ -649,6 +658,22 @@ def value_line(tail: str, before: str | None) -> str | None:
     if _CHECK_RE.search(checked) and re.search(r"(?<![\d.])" + re.escape(value) + r"(?![\d]|\.\d)", checked):
         return None  # "Let's verify: 12 - 5 = 7. ✓\n\nSo 7.": the check's result, no answer
     return value if _other_plain(before, value) else None
+
+
+#: A list item's marker opening a line (`- `, `* `, `• `, `1. `, `2) `).
+_LIST_ITEM_RE = re.compile(r"[ \t>]*(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
+
+
+def _recount(condition: str, line: str) -> bool:
+    """Whether `condition`, on the value's `line`, makes the value another count of the answer:
+    "otherwise", or words of counting in or out ("if inclusive", "counting the teacher", "if the
+    teacher is included"; see `_RECOUNT_RE`) with no number or "=" in them, on a line that is no
+    list item. A list of cases ("- When n = 1: 1"), a scenario, a conversion or a rounding answers
+    another question (review of rules 24)."""
+    condition = condition.strip(" \t*_")
+    if _LIST_ITEM_RE.match(line) or any(c.isdigit() or c == "=" for c in condition):
+        return False
+    return condition.lower() == "otherwise" or _RECOUNT_RE.search(condition) is not None
 
 
 def _other_plain(before: str, value: str) -> bool:
