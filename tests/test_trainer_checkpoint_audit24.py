@@ -374,3 +374,15 @@ def test_a_trainer_gives_up_only_a_lock_it_took(tmp_path):
         release_output_dir(tmp_path)
     run(tmp_path, "train.total_steps=2", resume=True)
     assert not holds_output_dir(tmp_path)
+
+
+def test_an_occupied_output_dir_names_the_python_form_too(tmp_path):
+    """A first-hour user running the README's Python snippet into a run folder `make demo` filled
+    was told only CLI flags (--resume, --set); the advice now names the Python form as well, and
+    following it works."""
+    run(tmp_path, "train.total_steps=1")
+    with pytest.raises(ResumeError) as info:
+        Trainer(make_config(tmp_path, "train.total_steps=1"))
+    message = str(info.value)
+    assert "Trainer(config, resume=True)" in message and "load_config" in message
+    Trainer(make_config(tmp_path, "train.total_steps=2"), resume=True)  # the advice is accepted

@@ -340,13 +340,14 @@ def _check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_chan
     if existing and not cfg.log.overwrite:
         if ckpt is not None:
             raise ResumeError(
-                f"{out} already holds a run ({', '.join(existing)}); pass --resume to continue it, "
-                "--set log.overwrite=true to start afresh there, or choose another log.output_dir"
+                f"{out} already holds a run ({', '.join(existing)}); resume it (--resume; in Python "
+                "Trainer(config, resume=True)), set log.overwrite=true to start afresh there (--set "
+                "log.overwrite=true, or that override in load_config), or choose another log.output_dir"
             )
         raise ResumeError(
             f"{out} already holds the outputs of a run without a checkpoint ({', '.join(existing)}), "
-            "which --resume cannot continue; --set log.overwrite=true to replace them, or choose another "
-            "log.output_dir"
+            "which cannot be resumed; set log.overwrite=true to replace them (--set log.overwrite=true, or "
+            "that override in load_config), or choose another log.output_dir"
         )
     return None, {}
 
