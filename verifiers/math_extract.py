@@ -951,7 +951,7 @@ def within_turn(text: str) -> str:
         if _quoted(text, m.start(), m.end(), blocks, ticks):
             continue  # "the EOS token is `</s>`": a marker quoted, no end of turn
         if m["plain"] is not None:
-            if last_reply is None:
+            if last_think is None:  # (looked for once: `last_reply` stays None when there is none)
                 replies = list(_REPLY_LINE_RE.finditer(text))
                 last_reply = replies[-1] if replies else None
                 last_think = text.rfind(THINK_CLOSE)
@@ -972,8 +972,23 @@ def within_turn(text: str) -> str:
                     strikes = ([t.start() for t in re.finditer("<s>", text)], [t.start() for t in re.finditer("</s>", text)])
                 if _struck(strikes, m.start()):
                     continue  # a strike-through (`<s>5</s>`, `<s>$15\n(old)</s>`)
+                if _eos_mentioned(text, m.start(), m.end()):
+                    continue  # "the string a</s>b</s>c split on </s> gives 3": the token named in prose
         return text[:m.start()]
     return text
+
+
+def _eos_mentioned(text: str, start: int, end: int) -> bool:
+    """Whether the unquoted `</s>` at `text[start:end]` is named in prose, not the end of the turn
+    (review of rules 26): inside a word with another `</s>` later on its line ("a</s>b</s>c", a string
+    of tokens), or between spaces with a lowercase word after it ("split on </s> gives"). A model's
+    end-of-sequence token is followed by a new line, a marker or a next turn's capitalised text.
+    Linear: each check reads only up to the next `</s>` or the next few characters."""
+    before = text[start - 1:start]
+    if before.isalnum() and text[end:end + 1].isalnum():
+        following = text.find("</s>", end)
+        return following >= 0 and "\n" not in text[end:following]
+    return before in (" ", "\t") and re.match(r"[ \t]+[a-z]", text[end:end + 40]) is not None
 
 
 def _in_reasoning(thinks: list[tuple[int, bool]], at: int, text: str) -> bool:

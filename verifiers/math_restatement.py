@@ -241,6 +241,8 @@ def conditioned_after_box(tail: str, box: str | None) -> str | None:
     m = _CONDITIONED_AFTER_BOX_RE.match(tail)
     if m is None or _same_plain_value(box, m["value"]):
         return None
+    if tail[m.end("value"):m.end()].strip().lower() == "when":
+        return None  # `; 3 when counted by rows`, `, 5 when n = 1`: another case or quantity (review of rules 26)
     clause = tail[m.end():m.end() + 200]
     clause = clause[:min((i for i in (clause.find(c) for c in ".;\n") if i >= 0), default=len(clause))]
     if _BREAKDOWN_RE.search(clause) or "=" in clause:

@@ -453,8 +453,15 @@ _COULD_BE_RE = re.compile(
 #: radians, the answer would be π/2") or a what-if ("If the rows doubled, the answer would be 24").
 _RECOUNT_RE = re.compile(r"\b(?:includ|exclud|count|inclusive|exclusive)\w*", re.IGNORECASE)
 #: What makes the clause before "the answer would be" a counterfactual about a mistake, or a negation.
-_COUNTERFACTUAL_RE = re.compile(r"\b(?:had|were|instead|mistak\w*|wrong\w*|incorrect\w*|forg[oe]t\w*|not|never)\b|n't\b",
-                                re.IGNORECASE)
+_COUNTERFACTUAL_RE = re.compile(r"\b(?:had|were|instead|mistak\w*|wrong\w*|incorrect\w*|forg[oe]t\w*|not|never)\b|n't\b"
+                                r"|\bif[ \t]+(?:we|you|one|they)[ \t]+(?:counted|included|excluded)\b", re.IGNORECASE)
+#: A clause before "it would be" that adds another amount to the question's (review of rules 26): a
+#: percentage or a charge ("Including an 8% sales tax, it would be $12.96"): another quantity, no recount.
+_OTHER_AMOUNT_RE = re.compile(r"%|\\%|\bper[ \t]*cent\b|\b(?:tax\w*|vat|fees?|shipping|postage|delivery|handling|tips?"
+                              r"|gratuity|interest|surcharges?|commissions?|discounts?)\b", re.IGNORECASE)
+#: Words of German after the answer ("Die Kisten: 3. Also 3.": "also" is "so"): there "Also" offers no
+#: second answer (review of rules 26).
+_GERMAN_RE = re.compile(r"\b(?:Die|Der|Das|ist|sind|und|nicht|gibt|insgesamt|Antwort|Lösung)\b")
 #: A label line with a value after it: "Result: 20", "Edit: 20", "**Update:** 20", "Final: 20".
 _LABEL_RE = re.compile(r"(?:\A|(?<=\n))[ \t>#*_-]{0,8}(?:result|edit|update|final)" + _W + r"[ \t]*:" + _W + r"[ \t]*",
                        re.IGNORECASE)
@@ -509,12 +516,18 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
     found: list[tuple[int, str]] = []
     last_digit = max(tail.rfind(d, start) for d in "0123456789")  # (-1 without one)
     offers = _OFFER_RE.finditer(tail, start) if any(h in lowered for h in _OFFER_RE_HINTS) else ()
+    german = None  # (whether the text after the answer is German, looked for once)
     for m in list(offers)[-_MAX_TRIGGERS:]:
         if m["said"] is not None and (not m["run"] or _END_RE.search(tail, m.end()).end() <= last_digit):
             continue  # "It's 4.", "Hmm, it's 4. Times 3 days is 12.": a step of a check, not an answer
         if m["bare"] is not None and (_working(tail, m.end()) or (
                 m["bare"].lower() == "also" and _END_RE.search(tail, m.end()).end() <= last_digit)):
             continue  # "Also, 3 + 4 = 7.", "Also 4. Times 3 is 12.": a step of a check, not an answer
+        if m["bare"] is not None and m["bare"].lower() == "also":
+            if german is None:
+                german = _GERMAN_RE.search(tail, start) is not None
+            if german:
+                continue  # "Die Kisten: 3. Also 3.": German "also" is "so", a step's result
         value = _value_after(tail, m, before, asked=m["asked"] is not None, nouns=m["bare"] is None)
         if value is None and m["alt"] is not None:  # "Alternatively, if we count the teacher: 21."
             value = _conditioned_value(tail, m.end(), before)
@@ -537,6 +550,8 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
             continue  # "If we had forgotten the teacher, the answer would be 21.": a mistake explained
         if m["also"] is None and not (_RECOUNT_RE.search(clause) if clause.strip(" \t*_") else m.group()[0] in "Tt"):
             continue  # "In radians, the answer would be π/2.": another question's answer, not a recount
+        if m["also"] is None and _OTHER_AMOUNT_RE.search(clause):
+            continue  # "Including an 8% sales tax, it would be $12.96.": another amount, not a recount
         value = _value_after(tail, m, before)
         if value is not None:
             found.append((m.start(), value))
@@ -614,6 +629,22 @@ def _wrapped(tail: str, at: int) -> bool:
     return bool(previous) and not previous.endswith((".", "!", "?", ":", "$", "}", "\\]", "\\)"))
 
 
+#: A label that asks for the answer itself ("Final answer:"): a value under it is one.
+_ANSWER_LABEL_RE = re.compile(r"\b(?:answers?|final|results?|solutions?)\b", re.IGNORECASE)
+#: A rule line (`---`, `***`, `___`): what follows it is a footnote or an appendix.
+_RULE_LINE_RE = re.compile(r"^[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE)
+
+
+def _introduced(tail: str, at: int) -> bool:
+    """Whether the line opening at `at` is under a line (blank lines between it and them aside) that
+    ends with ":" and names no answer ("Possible row lengths:\n2 or 3", "For reference, the number
+    of rows:\n$$3$$"): a value the text introduces as something else, not a second final answer
+    ("Final answer:\n13" is one; review of rules 26). Reads back over the blank lines only."""
+    previous = tail[:at].rstrip()
+    previous = previous[previous.rfind("\n") + 1:].rstrip(" \t*_")
+    return previous.endswith(":") and not _ANSWER_LABEL_RE.search(previous)
+
+
 def value_line(tail: str, before: str | None) -> str | None:
     """Another plain value `tail` (the text after the answer `before`) states on a line of its own
     (see the comment above): its last non-blank line alone, or that line's last sentence when it
@@ -623,8 +654,8 @@ def value_line(tail: str, before: str | None) -> str | None:
         return None
     if " or " in tail:
         for m in list(_TWO_VALUES_LINE_RE.finditer(tail))[-_MAX_TRIGGERS:]:
-            if _wrapped(tail, m.start()):
-                continue  # "You could group them in rows of\n3 or 4": the end of a sentence, no offer
+            if _wrapped(tail, m.start()) or _introduced(tail, m.start()):
+                continue  # "You could group them in rows of\n3 or 4", "Possible row lengths:\n2 or 3": no offer
             for value in (m["a1"] or m["a2"] or m["a3"], m["b1"] or m["b2"] or m["b3"]):
                 if _other_plain(before, value):
                     return value
@@ -654,6 +685,10 @@ def value_line(tail: str, before: str | None) -> str | None:
         return None  # "Thank you!\n\n1", "In hours:\n\n2", "2024": a plain number alone may be anything
     if not m["said"] and _NOT_BEFORE_VALUE_RE.fullmatch(earlier.rstrip()[earlier.rstrip().rfind("\n") + 1:]):
         return None  # "---\n\n1", "- 4 boxes\n2": a footnote or a list's, no answer
+    if not m["said"] and (_introduced(tail, len(earlier)) or _RULE_LINE_RE.search(earlier)):
+        return None  # "The number of rows:\n$$3$$", "---\n*Source: problem 3*\n\n**3**": introduced, a footnote's
+    if m["said"] and len(m.string) < len(last) and _stated_before(last[:len(last) - len(m.string)], value):
+        return None  # "Each box holds 4 and there are 3 boxes. So 3.": a count the line stated, concluded
     checked = tail[:len(tail.rstrip()) - len(m.string) + m.start("a1" if m["a1"] else "a2" if m["a2"] else "a3")]
     if _CHECK_RE.search(checked) and re.search(r"(?<![\d.])" + re.escape(value) + r"(?![\d]|\.\d)", checked):
         return None  # "Let's verify: 12 - 5 = 7. ✓\n\nSo 7.": the check's result, no answer
@@ -662,6 +697,12 @@ def value_line(tail: str, before: str | None) -> str | None:
 
 #: A list item's marker opening a line (`- `, `* `, `• `, `1. `, `2) `).
 _LIST_ITEM_RE = re.compile(r"[ \t>]*(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
+
+
+def _stated_before(text: str, value: str) -> bool:
+    """Whether `text` (a line before its last sentence) states `value` as a count of something
+    ("there are 3 boxes"): a last "So 3." concludes that count (review of rules 26)."""
+    return re.search(r"(?<![\d.,=])" + re.escape(value) + r"[ \t]+[A-Za-z]", text) is not None
 
 
 def _recount(condition: str, line: str) -> bool:
