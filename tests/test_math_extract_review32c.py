@@ -76,3 +76,15 @@ def test_many_user_lines_with_no_reply_line_are_read_in_linear_time():
     began = time.perf_counter()
     assert verify("12", text).correct
     assert time.perf_counter() - began < 2.0
+
+
+def test_the_literal_precheck_misses_no_turn_end():
+    """`within_turn` skips the pattern's scan when no literal piece of a marker is in the text; every
+    text the pattern matches (case-insensitively: `ſ` is an `s` there) must pass the pre-check."""
+    from rlvr.verifiers.math_extract import _TURN_END_RE, _may_end_turn
+
+    texts = ["x<|IM_END|>y", "a</S>b", "a</ſ>b", "<\uff5cEnd\u2581of\u2581sentence\uff5c>", "<END_OF_TURN>",
+             "\n  USER : hi", "\n Uſer: x", "HUMAN:", "### INSTRUCTION", "<|eot_id|>", "<start_of_turn>"]
+    for text in texts:
+        assert _TURN_END_RE.search(text) and _may_end_turn(text), text
+    assert not _may_end_turn("Each <<3*4=12>> gives 12.\n#### 12")  # the common case: no scan
