@@ -88,3 +88,24 @@ def test_the_literal_precheck_misses_no_turn_end():
     for text in texts:
         assert _TURN_END_RE.search(text) and _may_end_turn(text), text
     assert not _may_end_turn("Each <<3*4=12>> gives 12.\n#### 12")  # the common case: no scan
+
+
+@pytest.mark.parametrize("prediction", [
+    "$x = \\boxed{3}$\n\nThe other solution:\n$$-2$$",  # only a bare label names the answer
+    "$\\boxed{5}$\n\nNumber of real solutions:\n**2**",
+    "$\\boxed{150}$\n\nIntermediate results:\n\n**10**",
+    "$x = \\boxed{8}$\n\nCheck: substituting into the left side gives\n$$19$$",  # a check's result
+    "$x = \\boxed{8}$\n\n**Check:** $2 \\cdot 8 + 3 = 16 + 3 =$\n\n$$19$$",
+    "The bill is $\\boxed{60}$ dollars.\n\nSplit among 4 friends, each pays \\$15. Therefore, 15.",  # a stated amount
+])
+def test_values_a_final_review_found_read_as_second_answers_are_none(prediction):
+    gold = {"$x = \\boxed{3}": "3", "$\\boxed{5}$": "5", "$\\boxed{150}$": "150", "$x = \\boxed{8}": "8"}
+    expected = next((g for head, g in gold.items() if prediction.startswith(head)), "60")
+    assert verify(expected, prediction).correct, prediction
+
+
+@pytest.mark.parametrize("prediction", [
+    "$\\boxed{12}$\n\nFinal answer:\n**13**", "$\\boxed{12}$\n\n13 otherwise.", "$\\boxed{12}$\n\n**13** otherwise.",
+])
+def test_their_hedging_neighbours_are_still_hedges(prediction):
+    assert not verify("12", prediction).correct, prediction

@@ -630,7 +630,8 @@ def _wrapped(tail: str, at: int) -> bool:
 
 
 #: A label that asks for the answer itself ("Final answer:"): a value under it is one.
-_ANSWER_LABEL_RE = re.compile(r"\b(?:answers?|final|results?|solutions?)\b", re.IGNORECASE)
+_ANSWER_LABEL_RE = re.compile(r"(?:final|(?:(?:the|my|our)\s+)?(?:final\s+)?(?:answers?|results?|solutions?)(?:\s+is)?)\s*:",
+                              re.IGNORECASE)
 #: A rule line (`---`, `***`, `___`): what follows it is a footnote or an appendix.
 _RULE_LINE_RE = re.compile(r"^[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE)
 
@@ -641,8 +642,10 @@ def _introduced(tail: str, at: int) -> bool:
     of rows:\n$$3$$"): a value the text introduces as something else, not a second final answer
     ("Final answer:\n13" is one; review of rules 26). Reads back over the blank lines only."""
     previous = tail[:at].rstrip()
-    previous = previous[previous.rfind("\n") + 1:].rstrip(" \t*_")
-    return previous.endswith(":") and not _ANSWER_LABEL_RE.search(previous)
+    previous = previous[previous.rfind("\n") + 1:].strip(" \t*_#>")
+    # (only a bare label names the answer: "The other solution:", "Number of real solutions:" and
+    # "Intermediate results:" introduce other values; final review of rules 27)
+    return previous.endswith(":") and not _ANSWER_LABEL_RE.fullmatch(previous)
 
 
 def value_line(tail: str, before: str | None) -> str | None:
@@ -689,6 +692,8 @@ def value_line(tail: str, before: str | None) -> str | None:
         return None  # "The number of rows:\n$$3$$", "---\n*Source: problem 3*\n\n**3**": introduced, a footnote's
     if m["said"] and len(m.string) < len(last) and _stated_before(last[:len(last) - len(m.string)], value):
         return None  # "Each box holds 4 and there are 3 boxes. So 3.": a count the line stated, concluded
+    if not m["said"] and _check_leads_in(earlier):
+        return None  # "Check: substituting gives\n$$19$$": the check's result on its own line, no answer
     checked = tail[:len(tail.rstrip()) - len(m.string) + m.start("a1" if m["a1"] else "a2" if m["a2"] else "a3")]
     if _CHECK_RE.search(checked) and re.search(r"(?<![\d.])" + re.escape(value) + r"(?![\d]|\.\d)", checked):
         return None  # "Let's verify: 12 - 5 = 7. ✓\n\nSo 7.": the check's result, no answer
@@ -699,10 +704,26 @@ def value_line(tail: str, before: str | None) -> str | None:
 _LIST_ITEM_RE = re.compile(r"[ \t>]*(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
 
 
+#: A line's end that leads into a value on the next line: "=", ":", or a verb of result.
+_LEADS_IN_RE = re.compile(r"(?:=|:|\b(?:gives|is|becomes|equals|yields))[ \t$*_]*$", re.IGNORECASE)
+
+
+def _check_leads_in(earlier: str) -> bool:
+    """Whether the last non-blank line of `earlier` is a check that leads into the next line's value
+    ("Check: substituting into the left side gives", "**Check:** $2 \\cdot 8 + 3 = 16 + 3 =$"): that
+    value is the check's result, not a second answer (final review of rules 27)."""
+    line = earlier.rstrip()
+    line = line[line.rfind("\n") + 1:]
+    return _CHECK_RE.search(line) is not None and _LEADS_IN_RE.search(line) is not None
+
+
 def _stated_before(text: str, value: str) -> bool:
     """Whether `text` (a line before its last sentence) states `value` as a count of something
     ("there are 3 boxes"): a last "So 3." concludes that count (review of rules 26)."""
-    return re.search(r"(?<![\d.,=])" + re.escape(value) + r"[ \t]+[A-Za-z]", text) is not None
+    for m in re.finditer(r"(?<![\d.,=])" + re.escape(value) + r"(?:[ \t]+[A-Za-z]|[.,;!](?!\d))", text):
+        if not text[:m.start()].rstrip(" \t$").endswith("="):  # ("Let me redo: 4*5 = 20. So 20." is a redo)
+            return True
+    return False
 
 
 def _recount(condition: str, line: str) -> bool:
@@ -711,7 +732,7 @@ def _recount(condition: str, line: str) -> bool:
     teacher is included"; see `_RECOUNT_RE`) with no number or "=" in them, on a line that is no
     list item. A list of cases ("- When n = 1: 1"), a scenario, a conversion or a rounding answers
     another question (review of rules 24)."""
-    condition = condition.strip(" \t*_")
+    condition = condition.strip(" \t*_.!")
     if _LIST_ITEM_RE.match(line) or any(c.isdigit() or c == "=" for c in condition):
         return False
     return condition.lower() == "otherwise" or _RECOUNT_RE.search(condition) is not None
