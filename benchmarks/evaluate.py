@@ -53,6 +53,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -290,7 +291,7 @@ def _finish(
     skipped = {t.id: skipped[t.id] for t in loaded.tasks if t.id in (skipped or {})}
     all_rows = [store.rows[k] for k in keys if k in store.rows]
     rows = [row for row in all_rows if str(row["task_id"]) not in skipped]
-    held = {t: sum(str(row["task_id"]) == t for row in all_rows) for t in skipped}
+    held = Counter(str(row["task_id"]) for row in all_rows if str(row["task_id"]) in skipped)
     result = compute_metrics(all_rows, ks, majority=bench.kind == "math", task_order=[t.id for t in loaded.tasks],
                              confidence=confidence, ci_method=ci_method, progress=progress, skipped=skipped)
     metrics = result["metrics"]

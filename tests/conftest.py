@@ -39,6 +39,18 @@ def get_sandbox(backend: str, **limits):
     return sandbox
 
 
+def own_sandbox(backend: str, **options):
+    """A sandbox of the calling test's own (closed by the caller), or skip/fail as `get_sandbox` does."""
+    if backend == "docker":
+        pytest.importorskip("docker")
+    try:
+        return make_sandbox(backend, **options)
+    except SandboxUnavailable as exc:
+        if backend in REQUIRED_BACKENDS:
+            pytest.fail(f"required sandbox backend {backend!r} is unavailable: {exc}")
+        pytest.skip(f"sandbox backend {backend!r} unavailable here: {exc}")
+
+
 #: The limits of the sandboxes tests share (the `sandbox`, `box` and `program_box` fixtures).
 TEST_LIMITS = {"timeout": 5, "memory_mb": 256, "max_processes": 32, "max_output_bytes": 100_000, "max_file_mb": 8}
 

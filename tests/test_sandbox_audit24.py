@@ -24,21 +24,9 @@ import time
 
 import pytest
 
-from conftest import REQUIRED_BACKENDS, TEST_LIMITS, get_sandbox
+from conftest import REQUIRED_BACKENDS, TEST_LIMITS, get_sandbox, own_sandbox
 from rlvr.sandbox import SandboxUnavailable, make_sandbox
 from rlvr.sandbox.limits import LANGUAGES
-
-
-def _own_sandbox(backend: str, **options):
-    """A sandbox of this test's own (closed by the caller), or skip/fail as `get_sandbox` does."""
-    if backend == "docker":
-        pytest.importorskip("docker")
-    try:
-        return make_sandbox(backend, **options)
-    except SandboxUnavailable as exc:
-        if backend in REQUIRED_BACKENDS:
-            pytest.fail(f"required sandbox backend {backend!r} is unavailable: {exc}")
-        pytest.skip(f"sandbox backend {backend!r} unavailable here: {exc}")
 
 
 def _docker_client():
@@ -136,7 +124,7 @@ def test_docker_containers_keep_no_log_of_the_runs_output():
 def test_docker_a_large_output_of_control_characters_fits_in_the_container():
     _docker_client()
     size = 24_000_000
-    sandbox = _own_sandbox("docker", memory_mb=128, max_output_bytes=30_000_000, timeout=30, max_concurrent=1)
+    sandbox = own_sandbox("docker", memory_mb=128, max_output_bytes=30_000_000, timeout=30, max_concurrent=1)
     try:
         result = sandbox.run(f"import sys\nfor _ in range({size // 1_000_000}):\n"
                              "    sys.stdout.buffer.write(b'\\x01' * 1_000_000)")
@@ -160,7 +148,7 @@ def test_output_bytes_come_back_as_the_program_wrote_them(backend):
 
 def test_docker_a_run_whose_worker_the_oom_killer_ends_twice_is_memory():
     _docker_client()
-    sandbox = _own_sandbox("docker", memory_mb=32, max_file_mb=64, max_output_bytes=100_000, timeout=10,
+    sandbox = own_sandbox("docker", memory_mb=32, max_file_mb=64, max_output_bytes=100_000, timeout=10,
                            max_concurrent=1)
     try:
         # the program gives up being the OOM killer's first choice, then fills the container's
@@ -176,7 +164,7 @@ def test_docker_a_run_whose_worker_the_oom_killer_ends_twice_is_memory():
 
 def test_docker_a_run_whose_supervisor_the_oom_killer_ends_is_memory():
     _docker_client()
-    sandbox = _own_sandbox("docker", memory_mb=64, max_output_bytes=100_000, timeout=20, max_concurrent=1)
+    sandbox = own_sandbox("docker", memory_mb=64, max_output_bytes=100_000, timeout=20, max_concurrent=1)
     try:
         # the program gives up being the OOM killer's first choice, then prints far more than the
         # container holds under a cap raised for this run: its handler, holding the output, is the largest
@@ -206,7 +194,7 @@ def test_a_run_may_not_raise_max_file_mb_above_the_sandboxs(backend):
 # -- 9. a container killed from outside twice is the sandbox's failure ----------------------------
 def test_docker_a_container_killed_from_outside_twice_during_a_run_is_a_sandbox_error():
     client = _docker_client()
-    sandbox = _own_sandbox("docker", timeout=10, max_concurrent=1)
+    sandbox = own_sandbox("docker", timeout=10, max_concurrent=1)
     killed: list[str] = []
 
     def killer() -> None:  # kill the container running the run, then its replacement, as an operator would

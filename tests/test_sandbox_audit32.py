@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REQUIRED_BACKENDS, TEST_LIMITS
+from conftest import TEST_LIMITS, own_sandbox
 from rlvr.sandbox import Limits, make_sandbox
 from rlvr.sandbox.base import SandboxUnavailable
 
@@ -76,18 +76,6 @@ print(asyncio.run(main()))
 """
 
 
-def _own_sandbox(backend: str, **options):
-    """A sandbox of this test's own (closed by the caller), or skip/fail as `get_sandbox` does."""
-    if backend == "docker":
-        pytest.importorskip("docker")
-    try:
-        return make_sandbox(backend, **options)
-    except SandboxUnavailable as exc:
-        if backend in REQUIRED_BACKENDS:
-            pytest.fail(f"required sandbox backend {backend!r} is unavailable: {exc}")
-        pytest.skip(f"sandbox backend {backend!r} unavailable here: {exc}")
-
-
 def _look(sandbox) -> tuple[str, int, int]:
     """(the serving worker, abstract names of this file's, TCP sockets) as a run sees them."""
     result = sandbox.run(LOOK)
@@ -100,7 +88,7 @@ def _look(sandbox) -> tuple[str, int, int]:
 @pytest.mark.parametrize("backend", ["bwrap", "docker"])
 @pytest.mark.parametrize("attack", [SELF_LOOPS, TIME_WAIT], ids=["unix-self-loops", "tcp-time-wait"])
 def test_sockets_a_run_leaves_never_reach_the_next_run(backend, attack):
-    sandbox = _own_sandbox(backend, **LIMITS)
+    sandbox = own_sandbox(backend, **LIMITS)
     try:
         before, _, _ = _look(sandbox)
         result = sandbox.run(attack)
@@ -119,7 +107,7 @@ def test_sockets_a_run_leaves_never_reach_the_next_run(backend, attack):
 
 @pytest.mark.parametrize("backend", ["bwrap", "docker"])
 def test_a_run_that_closes_its_sockets_keeps_its_worker(backend):
-    sandbox = _own_sandbox(backend, **LIMITS)
+    sandbox = own_sandbox(backend, **LIMITS)
     try:
         before, _, _ = _look(sandbox)
         result = sandbox.run(ORDINARY)
@@ -149,7 +137,7 @@ def test_counting_the_sockets_left_is_cheap(backend):
 
     check = (f"SOCKET_TABLES, SOCKET_COUNTS = {worker.SOCKET_TABLES!r}, {worker.SOCKET_COUNTS!r}\n"
              f"NAMESPACE_COUNTS = {worker.NAMESPACE_COUNTS!r}\n{inspect.getsource(worker._sockets_left)}")
-    sandbox = _own_sandbox(backend, **LIMITS)
+    sandbox = own_sandbox(backend, **LIMITS)
     try:
         result = sandbox.run(TIMED, files={"worker_check.py": check})
         assert result.status == "ok", (result.status, result.message, result.stderr)

@@ -166,11 +166,8 @@ class PromptTooLongError(ValueError):
 def _merged_refusals(first: PromptTooLongError | None, later: PromptTooLongError) -> PromptTooLongError:
     """One error naming the prompts of both (positions in the same task list), ``groups`` left to
     the caller (see :meth:`RolloutCollector.collect`)."""
-    named = {} if first is None else dict(zip(first.positions, zip(first.task_ids, first.reasons)))
-    for p, task_id, reason in zip(later.positions, later.task_ids, later.reasons):
-        named.setdefault(p, (task_id, reason))
-    order = sorted(named)
-    return PromptTooLongError(order, [named[p][0] for p in order], [named[p][1] for p in order])
+    named = [] if first is None else list(zip(first.positions, first.task_ids, first.reasons))
+    return PromptTooLongError.of(named + list(zip(later.positions, later.task_ids, later.reasons)))
 
 
 @dataclass(frozen=True)
@@ -403,12 +400,16 @@ def _encode_after(tokenizer: Any, before: Sequence[int], text: str, added: Mappi
     return _encode_segment(tokenizer, text, added), False
 
 
+#: How many of the ids before a turn `_decode_after` decodes it after.
+_DECODE_CONTEXT = 4
+
+
 def _decode_after(tokenizer: Any, before: Sequence[int], ids: Sequence[int]) -> str:
-    """The text ``ids`` stand for right after the token ids ``before``: decoded after the last few of
-    them, less their own text. Decoded alone, a SentencePiece-style tokenizer drops the space its
+    """The text ``ids`` stand for right after the token ids ``before``: decoded after the last
+    `_DECODE_CONTEXT` of them, less their own text. Decoded alone, a SentencePiece-style tokenizer drops the space its
     first token starts with (``▁hi`` reads "hi" at the start of a string, " hi" after other text).
     When the decoding of ``before``'s tail is not a prefix of the joint one, ``ids`` alone."""
-    tail = [int(t) for t in before[-4:]]
+    tail = [int(t) for t in before[-_DECODE_CONTEXT:]]
     ids = [int(t) for t in ids]
     if tail:
         head = tokenizer.decode(tail, skip_special_tokens=False, clean_up_tokenization_spaces=False)
@@ -630,6 +631,7 @@ class RolloutCollector:
         self._added_vocab: dict[str, int] | None = None  # the tokenizer's added vocabulary, read once when needed
         self._special_vocab: dict[str, int] | None = None  # its special tokens (not text), read once when needed
         self._refusals_kw: bool | None = None  # whether engine.generate_chat takes refusals="return", read once
+        self._max_tokens_fit: set[int] = set()  # max_tokens values a one-word conversation was accepted with
         self._stop_strings: tuple[str, ...] = ()  # the stop strings of the sampling of the current `collect`
         self._pool: list[Any] = []
         self._threads: ThreadPoolExecutor | None = None  # steps envs that wait (sandbox, tools) concurrently
@@ -980,11 +982,10 @@ class RolloutCollector:
             self.engine.generate_chat([conversation], 1, probe, tools=tools)
         except ContextLengthExceededError as exc:
             return _Refused(str(exc))
-        checked = self.__dict__.setdefault("_max_tokens_fit", set())  # the max_tokens values a short conversation took
-        if sampling.max_new_tokens not in checked:
+        if sampling.max_new_tokens not in self._max_tokens_fit:
             # (raises the refusal of a max_tokens over the whole context; accepted, it costs one reply)
             self.engine.generate_chat([[{"role": "user", "content": "Hi"}]], 1, sampling)
-            checked.add(sampling.max_new_tokens)
+            self._max_tokens_fit.add(sampling.max_new_tokens)
         return _Refused(f"the prompt fits the model's context alone, but not with max_tokens={sampling.max_new_tokens} "
                         "more (this server counts the prompt plus max_tokens against the context; a lower max_tokens, "
                         f"--max-tokens in rlvr eval, gives it room): {refused.reason}")
@@ -1214,8 +1215,8 @@ class RolloutCollector:
         the trajectory is flagged ``template_mismatch``."""
         tok = self.tokenizer
         base = ep.context_text
-        before = ep.traj.token_ids[: len(ep.traj.token_ids) - len(sample.token_ids)]  # (the turn is recorded)
-        sampled = _decode_after(tok, before, sample.token_ids)
+        end = len(ep.traj.token_ids) - len(sample.token_ids)  # (the turn is recorded: it ends the ids)
+        sampled = _decode_after(tok, ep.traj.token_ids[max(0, end - _DECODE_CONTEXT):end], sample.token_ids)
         rendered_turn = upto_assistant[len(base) :] if upto_assistant.startswith(base) else None
         if rendered_turn is not None and rendered_turn.startswith(sampled):
             if self._special_tokens is None:

@@ -967,7 +967,7 @@ def within_turn(text: str) -> str:
         else:
             if thinks is None:
                 thinks = [(t.start(), t.group() == THINK_CLOSE) for t in _THINK_TAG_RE.finditer(text)] if "think>" in text else []
-            if _in_reasoning(thinks, m.start(), text):
+            if _in_reasoning(thinks, m.start()):
                 continue  # "the token </s> as a separator" in the reasoning: quoted, no end of turn
             if m.group() == "</s>":
                 if strikes is None:
@@ -1005,11 +1005,11 @@ def _eos_mentioned(text: str, start: int, end: int) -> bool:
     return before in (" ", "\t") and re.match(r"[ \t]+[a-z]", text[end:end + 40]) is not None
 
 
-def _in_reasoning(thinks: list[tuple[int, bool]], at: int, text: str) -> bool:
-    """Whether `at` lies in a reasoning block of `text`: after a `<think>`, or before the first
-    `</think>` with no `<think>` before it (R1 opens the block in the prompt), with a `</think>`
-    after it. `thinks`: the blocks' tags in order, as (position, whether it closes)."""
-    if not thinks or text.rfind(THINK_CLOSE) < at:
+def _in_reasoning(thinks: list[tuple[int, bool]], at: int) -> bool:
+    """Whether `at` lies in a reasoning block: after a `<think>`, or before the first `</think>` with
+    no `<think>` before it (R1 opens the block in the prompt), with a `</think>` after it. `thinks`:
+    the blocks' tags in order, as (position, whether it closes)."""
+    if not thinks or next((p for p, closes in reversed(thinks) if closes), -1) < at:
         return False
     i = bisect.bisect_left(thinks, (at, False))
     return i == 0 or not thinks[i - 1][1]

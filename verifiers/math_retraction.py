@@ -580,7 +580,7 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
 # ("---\n\n1"), a check's own result ("Let's verify: 12 - 5 = 7. ✓\n\nSo 7."), and two values
 # ending a sentence wrapped onto their line ("rows of\n3 or 4").
 
-_NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
+_NUMBER = _PLAIN_SIDE_RE.pattern
 #: One value as a line may write it: `$21$`, `$$21$$`, `\\(21\\)`, `\\[21\\]`, `**21**`, `21`.
 _LINE_VALUE = (r"(?:\$\$?[ \t]*(?P<{0}1>" + _NUMBER + r")[ \t]*\$\$?|\\[(\[][ \t]*(?P<{0}2>" + _NUMBER
                + r")[ \t]*\\[)\]]|(?P<{0}3>" + _NUMBER + r"))")
@@ -686,7 +686,8 @@ def value_line(tail: str, before: str | None) -> str | None:
     value = m["a1"] or m["a2"] or m["a3"]
     if not m["said"] and m["a3"] is not None and not any(c in last for c in "*_#"):
         return None  # "Thank you!\n\n1", "In hours:\n\n2", "2024": a plain number alone may be anything
-    if not m["said"] and _NOT_BEFORE_VALUE_RE.fullmatch(earlier.rstrip()[earlier.rstrip().rfind("\n") + 1:]):
+    above = earlier.rstrip()
+    if not m["said"] and _NOT_BEFORE_VALUE_RE.fullmatch(above[above.rfind("\n") + 1:]):
         return None  # "---\n\n1", "- 4 boxes\n2": a footnote or a list's, no answer
     if not m["said"] and (_introduced(tail, len(earlier)) or _RULE_LINE_RE.search(earlier)):
         return None  # "The number of rows:\n$$3$$", "---\n*Source: problem 3*\n\n**3**": introduced, a footnote's

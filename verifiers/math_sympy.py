@@ -370,9 +370,9 @@ def _long_decimal_contradicts(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) 
     amount, and the gold must lie within the sum of those moves of B (a cut of `\\pi` inside
     `\\pi^{10}` moves it ten times as much). Never when the gold writes a decimal (a rounding
     itself) or the answer writes more than `_MAX_DECIMALS`, nor when the check cannot be made."""
-    if decimal_places(a) is not None or any(n[0] == "num" and any(c in n[1] for c in ".eE") for n in _leaves(a)):
+    if decimal_places(a) is not None or _decimal_literals(a):
         return False
-    literals = [n for n in _leaves(b) if n[0] == "num" and any(c in n[1] for c in ".eE")]
+    literals = _decimal_literals(b)
     if not literals or len(literals) > _MAX_DECIMALS:
         return False
     units, longest = [], 0
@@ -390,7 +390,7 @@ def _long_decimal_contradicts(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) 
         exact = {sympy.Symbol(f"\x00decimal{k}"): to_sympy(node) for k, node in enumerate(literals)}
         gap = abs((A - B).evalf(digits))
         allowed = sympy.Integer(0)
-        for k, (symbol, unit) in enumerate(zip(exact, units)):
+        for symbol, unit in zip(exact, units):
             moves = [abs((spread.subs({**exact, symbol: exact[symbol] + step}) - B).evalf(digits))
                      for step in (unit, -unit)]
             allowed += max(moves)
@@ -444,7 +444,12 @@ def _has_decimal(a: tuple, b: tuple) -> bool:
     is `0.3333333333333333x`), and the tolerances and decimal rounding rules decide."""
     if decimal_places(a) is not None or decimal_places(b) is not None:
         return True
-    return any(node[0] == "num" and any(c in node[1] for c in ".eE") for tree in (a, b) for node in _leaves(tree))
+    return bool(_decimal_literals(a) or _decimal_literals(b))
+
+
+def _decimal_literals(tree: tuple) -> list[tuple]:
+    """The number nodes of `tree` written with a point or an exponent (`3.14159`, `1e-3`)."""
+    return [node for node in _leaves(tree) if node[0] == "num" and any(c in node[1] for c in ".eE")]
 
 
 def _leaves(tree: tuple) -> list[tuple]:
