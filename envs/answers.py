@@ -14,6 +14,8 @@ import re
 from fractions import Fraction
 
 from rlvr.verifiers.math_extract import closing_brace as _closing_brace, last_boxed
+# the format rewards' test of "shows something" (private there; shared so the two agree)
+from rlvr.verifiers.shaping import _has_content
 
 _OPEN_TAG = re.compile(r"<answer>", re.IGNORECASE)
 _CLOSE_TAG = re.compile(r"</answer>", re.IGNORECASE)
@@ -56,13 +58,18 @@ MAX_NUMBER_CHARS = 4096
 #: empty `\boxed{}` or `\boxed{\text{}}` being none; 7: a signed number in brackets is read ("(-5)",
 #: "x = (-5)", "$(-5)$"), the en dash "–5" is a minus sign as U+2212 is, and the "boxed" `format`
 #: part credits no box that shows nothing (`\phantom{0}`, `\hspace{1cm}`, `\ `, a zero-width space)
-#: nor a box inside `<think>` when the math verifier reads the answer after the block).
-RULES_VERSION = 7
+#: nor a box inside `<think>` when the math verifier reads the answer after the block); 8: an
+#: `<answer>` tag holding only what shows nothing (a zero-width space U+200B, the word joiner
+#: U+2060, the Hangul filler U+3164: `shaping._has_content`) is empty, as a blank one is: no
+#: answer, no format credit, and a later `\boxed{}` or line is read instead).
+RULES_VERSION = 8
 
 
 def tagged_answers(text: str) -> list[str]:
     """Contents of every complete `<answer>...</answer>` in `text`, in order (tags in any case),
-    stripped; empty ones (nothing but whitespace) left out.
+    stripped; empty ones left out: those that show nothing, by the format rewards' own test
+    (`shaping._has_content`: whitespace, zero-width and other format characters, fillers such as
+    U+3164), so `format_reward="answer_tags"` and `shaping.answer_tag_reward` agree on emptiness.
 
     A complete pair is a closing tag and the last opening tag before it, with no other tag between
     them: an `<answer>` mentioned in the prose earlier ("I will put the result in <answer> tags.")
@@ -90,7 +97,7 @@ def tagged_answers(text: str) -> list[str]:
         while (later := _OPEN_TAG.search(text, opening.end(), closing.start())) is not None:
             opening = later
         content = text[opening.end():closing.start()].strip()
-        if content:
+        if _has_content(content):
             found.append(content)
         pos = closing.end()
 
