@@ -107,9 +107,12 @@ HARNESS_FILES = {
 #: `except Exception` no longer catches a wrong answer exiting on bad input; Counter, OrderedDict,
 #: defaultdict and namedtuple come back as themselves; the tests' own time between calls is not
 #: charged to the answer; a HumanEval answer's `__future__` imports go first; definitions the chosen
-#: block lacks come from later blocks too; check_io picks its program as Code-v0 does,
+#: block lacks come from later blocks too; check_io picks its program as Code-v0 does; 12: a fence
+#: tag with a file name, option or version (```python:add.py, ```python3.11) counts as its language,
+#: a stdin/stdout program is not taken from a later block that feeds it input of its own
+#: (`sys.stdin = io.StringIO(...)`), and its `main()` call given in a block of its own is kept,
 #: so that a resumed evaluation never mixes verdicts of two rule sets.
-RULES_VERSION = 11
+RULES_VERSION = 12
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

@@ -3,8 +3,10 @@
 Models wrap code in Markdown fences (```python ... ```), often more than once (a sketch, then the
 final version), and sometimes forget to close the last one when they hit the length limit. The
 default takes the last block tagged for the language (or untagged), which is where the final
-answer usually is. A fence may be indented (a block nested in a Markdown list item): its
-indentation is taken off the block's lines. CRLF line ends are read as "\n".
+answer usually is. The tag is the language part of the fence's info string: a file name, option or
+version after it (```python:add.py, ```py title="a.py", ```python3.11, ```python-3) does not hide
+the block (`_fence_language`, `_tag_counts`). A fence may be indented (a block nested in a Markdown
+list item): its indentation is taken off the block's lines. CRLF line ends are read as "\n".
 
 A solution is often followed by a usage example (```python\nprint(f(1))\n``` or
 ```\n>>> f(1)\n2\n```), which is then the last block. `extract_program` skips such blocks for
@@ -12,7 +14,8 @@ Python. With the names the program must define (a function task's entry point) i
 block that defines one of them at top level (`from solution import f` does not); a block that does not parse but has a top-level `def`
 line for one counts too (a broken final version is still the final answer, and fails), and so does
 a function body that continues a given prefix (HumanEval's prompt). Without names, it takes the
-last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`), else the last
+last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`; not a "test it
+locally" block that feeds input of its own, `sys.stdin = io.StringIO(...)`: `_fakes_input`), else the last
 block that parses and calls anything: a stdin/stdout program that calls nothing prints nothing,
 while sample input and output such as `5` or `Input: 3` parse but call nothing (with
 `any_function`, for a function task whose tests name no function, the last block that defines a
@@ -26,8 +29,11 @@ and uses names it does not define that other blocks define at top level (a def o
 import, or a constant assigned a value that calls nothing), those definitions are put before it
 (`_with_other_definitions`), with what they need in turn: from an earlier block when one defines
 the name, else from a later one. Nothing else of the other blocks is taken (no prints, calls or
-usage examples), and an answer in one block, or whose chosen block needs nothing from the others,
-is taken exactly as before.
+usage examples), save one call: when the stdin/stdout program taken defines a function it never
+calls (`def main(): ...`) and a later block does nothing but call it (`main()`, or
+`if __name__ == "__main__": main()`), that block is put after it (`_with_later_call`), since
+without it the program would print nothing. An answer in one block, or whose chosen block needs
+nothing from the others, is taken exactly as before.
 """
 
 from __future__ import annotations
@@ -43,18 +49,41 @@ from rlvr.verifiers.code_plan import bound_and_used
 __all__ = ["extract_code", "extract_program", "split_future_imports", "LANGUAGE_TAGS", "MODES"]
 
 MODES = ("last", "first", "all", "raw")
-#: Fence tags that count as each language (compared lower-case); an untagged fence always counts.
+#: Fence tags that count as each language (compared lower-case, a version after one allowed:
+#: `python3.11`, `python-3`, `py3`); an untagged fence always counts. See `_fence_language`.
 LANGUAGE_TAGS = {
     "python": ("python", "python3", "py", "py3"),
     "bash": ("bash", "sh", "shell"),
     "sh": ("sh", "bash", "shell"),
 }
 _FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([^\s`]*)[^\n]*$", re.MULTILINE)
+#: Where the language ends in a fence's info string: `python:add.py`, `python{.numberLines}`,
+#: `python,editable`, `python=`.
+_LANGUAGE_END = re.compile(r"[:{},=\s]")
+#: A language name followed by a version: `python3.11`, `python-3`, `py3`.
+_VERSIONED = re.compile(r"([a-z]+)[-_]?\d+(?:\.\d+)*")
+
+
+def _fence_language(info: str) -> str:
+    """The language part of a fence's info string, lower-case: what comes before a file name, an
+    attribute or an option (`python:add.py`, `py title="a.py"`, `python{.numberLines}`), with
+    the braces and dot of `{python}` and `{.python}` taken off; "" for an untagged fence."""
+    return _LANGUAGE_END.split(info.lower().lstrip("{").lstrip("."), maxsplit=1)[0]
+
+
+def _tag_counts(tag: str, tags: Collection[str]) -> bool:
+    """Whether a fence's language `tag` (`_fence_language`) is one of `tags`, or one of them with a
+    version after it (`python3.11`, `python-3`, `py3` for Python); an untagged fence always counts."""
+    if tag == "" or tag in tags:
+        return True
+    versioned = _VERSIONED.fullmatch(tag)
+    return versioned is not None and versioned.group(1) in tags
 
 
 def _blocks(text: str) -> list[tuple[str, str]]:
-    """(tag, body) of every fenced block, in order; an unclosed last block runs to the end, and a
-    last untagged fence with nothing after it closes a block whose opening fence was left out.
+    """(tag, body) of every fenced block, in order, the tag being the language part of the fence's
+    info string (`_fence_language`); an unclosed last block runs to the end, and a last fence with
+    no info string and nothing after it closes a block whose opening fence was left out.
 
     A fence may be indented (a block nested in a Markdown list item): that indentation is taken off
     the block's lines, as Markdown does, so the code is not left with an unexpected indent. CRLF
@@ -67,13 +96,14 @@ def _blocks(text: str) -> list[tuple[str, str]]:
         opening = _FENCE.search(text, position)
         if opening is None:
             return blocks
-        indent, fence, tag = opening.group(1), opening.group(2), opening.group(3).lower()
+        indent, fence, info = opening.group(1), opening.group(2), opening.group(3)
+        tag = _fence_language(info)
         body_start = opening.end() + 1
         closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$",
                              re.MULTILINE).search(text, body_start)
         if closing is None:
             rest = text[body_start:]
-            if not rest.strip() and not tag:  # a closing fence whose opening was left out: the
+            if not rest.strip() and not info:  # a closing fence whose opening was left out: the
                 # text before it (since the last block) is the block (`    return a + b\n````)
                 rest, indent = _code_tail(text[position:opening.start()]), ""
             blocks.append((tag, _unindent(rest, len(indent))))
@@ -105,9 +135,9 @@ def _unindent(body: str, width: int) -> str:
 
 
 def _language_bodies(text: str, language: str) -> list[str]:
-    """The bodies of the fenced blocks tagged for `language` (or untagged), in order."""
+    """The bodies of the fenced blocks tagged for `language` (or untagged), in order (`_tag_counts`)."""
     tags = LANGUAGE_TAGS.get(language, (language.lower(),))
-    return [body for tag, body in _blocks(text) if tag == "" or tag in tags]
+    return [body for tag, body in _blocks(text) if _tag_counts(tag, tags)]
 
 
 def extract_code(text: str, language: str = "python", mode: str = "last", *,
@@ -159,7 +189,7 @@ def _calls(tree: ast.Module) -> bool:
     return any(isinstance(node, ast.Call) for node in ast.walk(tree))
 
 
-def _reads_input(tree: ast.Module) -> bool:
+def _reads_input(tree: ast.AST) -> bool:
     """Whether the code reads standard input: `input(`, `sys.stdin` (or `stdin`), `open(0)`."""
     for node in ast.walk(tree):
         if (isinstance(node, ast.Attribute) and node.attr == "stdin"
@@ -172,14 +202,105 @@ def _reads_input(tree: ast.Module) -> bool:
     return False
 
 
+#: Strings that name standard input to a patching helper: `patch("sys.stdin", io.StringIO(...))`,
+#: `monkeypatch.setattr("builtins.input", ...)`.
+_INPUT_PATHS = frozenset({"sys.stdin", "builtins.input"})
+
+
+def _is_input_target(target: ast.expr) -> bool:
+    """Whether an assignment target is standard input: `sys.stdin` (any `.stdin`), `builtins.input`,
+    or the names `stdin` and `input`."""
+    if isinstance(target, ast.Attribute):
+        return target.attr == "stdin" or target.attr == "input" and isinstance(target.value, ast.Name) \
+            and target.value.id in ("builtins", "__builtins__")
+    return isinstance(target, ast.Name) and target.id in ("stdin", "input")
+
+
+def _fixed_data(value: ast.expr) -> bool:
+    """Whether a value assigned to standard input is data of the code's own: it holds a string
+    (`lambda: "3"`, `iter(["1 2"]).__next__`, `open("in.txt")`) or makes a `StringIO`/`BytesIO`,
+    and does not read the real input (`io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")` does)."""
+    own = any(isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
+              or isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None))
+              in ("StringIO", "BytesIO") for node in ast.walk(value))
+    return own and not _reads_input(value)
+
+
+def _fakes_input(tree: ast.Module) -> bool:
+    """Whether the code replaces standard input with data of its own, as a "test it locally" block
+    does (`sys.stdin = io.StringIO("1 2")`, `input = lambda: "3"`, `patch("sys.stdin", ...)`,
+    `setattr(sys, "stdin", ...)`): such a block is a test driver, not the program that reads input.
+    Rebinding to the real input (`input = sys.stdin.readline`) or to data read from it
+    (`input = iter(tokens).__next__`) is no fake."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(map(_is_input_target, targets)) and _fixed_data(node.value):
+                return True
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            strings = [arg.value if isinstance(arg, ast.Constant) else None for arg in node.args]
+            if name in ("patch", "setattr") and strings[:1] and strings[0] in _INPUT_PATHS \
+                    or name in ("setattr", "object") and strings[1:2] in (["stdin"], ["input"]):
+                return True
+    return False
+
+
 def _last_reading_block(bodies: list[str]) -> int | None:
     """The index of the last block that parses and reads standard input (a stdin/stdout program),
-    else None."""
+    else None. A block that feeds input of its own (`_fakes_input`: `sys.stdin = io.StringIO(...)`
+    then `main()`) reads none: it is a local test of the program, which always sees that input."""
     for index in range(len(bodies) - 1, -1, -1):
         tree = _parse(bodies[index])
-        if tree is not None and _reads_input(tree):
+        if tree is not None and _reads_input(tree) and not _fakes_input(tree):
             return index
     return None
+
+
+def _uncalled_functions(tree: ast.Module) -> set[str]:
+    """The functions a block defines at top level and never uses outside their own body (a `main`
+    the block does not call)."""
+    defined, used = set(), set()
+    for node in tree.body:
+        own = node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+        if own is not None:
+            defined.add(own)
+        used.update(inner.id for inner in ast.walk(node) if isinstance(inner, ast.Name) and inner.id != own)
+    return defined - used
+
+
+def _only_calls(tree: ast.Module, functions: set[str]) -> bool:
+    """Whether a block does nothing but call some of `functions` with no arguments: `main()`, or
+    `if __name__ == "__main__":` around such calls (nothing else, so nothing that feeds input)."""
+    def is_call(statement: ast.stmt) -> bool:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in functions \
+            and not call.args and not call.keywords
+
+    def is_guard(statement: ast.stmt) -> bool:
+        test = statement.test if isinstance(statement, ast.If) else None
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+            return False
+        sides = [test.left, test.comparators[0]]
+        return any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides) \
+            and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides) \
+            and not statement.orelse and all(map(is_call, statement.body))
+
+    return bool(tree.body) and all(is_call(statement) or is_guard(statement) for statement in tree.body)
+
+
+def _with_later_call(body: str, later: list[str]) -> str:
+    """`body` (a program that reads input) followed by the first later block that only calls a
+    function `body` defines and never calls (`_only_calls`): the answer gave `def main(): ...` in one
+    block and `main()` or `if __name__ == "__main__": main()` in the next, and without the call the
+    program prints nothing. `body` as it is when it calls all its functions or no such block follows."""
+    tree = _parse(body)
+    functions = _uncalled_functions(tree) if tree is not None else set()
+    for block in later if functions else []:
+        other = _parse(block)
+        if other is not None and _only_calls(other, functions):
+            return body + "\n\n\n" + block
+    return body
 
 
 def _tries_to_define(body: str, names: set[str]) -> bool:
@@ -206,7 +327,10 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     defines one of those names at top level (an import does not), or that does not parse but has
     a top-level `def` or `class` line for one (a broken final version is still the final answer).
     Without: the last block that parses and reads standard input (`input(`, `sys.stdin`,
-    `open(0)`), else the last block that parses and calls something (a stdin/stdout program;
+    `open(0)`; a block that feeds its own input, `sys.stdin = io.StringIO(...)`, is a local test
+    and does not count), followed by a later block that only calls a function it defines and never
+    calls (`main()` in a block of its own: `_with_later_call`), else the last block that parses
+    and calls something (a stdin/stdout program;
     sample input/output blocks call nothing, and a usage line `main()  # prints 4` reads nothing). `prefix` is code
     the answer may continue (HumanEval's prompt): a block that does not parse alone but does after
     it (a function body) also qualifies. With `any_function` and no `defines` (a function task whose
@@ -221,7 +345,8 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     bodies = [body.strip("\n") for body in _language_bodies(text, "python")]
     reading = None if names or any_function else _last_reading_block(bodies)
     if reading is not None:
-        return _with_other_definitions(bodies[reading], bodies[:reading], bodies[reading + 1:])
+        program = _with_later_call(bodies[reading], bodies[reading + 1:])
+        return _with_other_definitions(program, bodies[:reading], bodies[reading + 1:])
     for index in range(len(bodies) - 1, -1, -1):
         if _qualifies(bodies[index], names, prefix, any_function):
             return _with_other_definitions(bodies[index], bodies[:index], bodies[index + 1:])
