@@ -160,14 +160,16 @@ def with_judging_backend(fingerprint: Any, judges: Mapping[str, int]) -> Any:
     """`fingerprint` with every `sandbox_backend` replaced by the backend of the samples' sandboxes
     (`judges`, from `judged_by`): that backend when one judged them all, "mixed (...; see
     judged_by)" when several did, None when there is no sample. The env's own value is the backend
-    of the run that wrote the summary, which may have scored none of them. `env_digest` is made again
-    from the rewritten env record, so that it is the digest of the record it stands beside."""
+    of the run that wrote the summary, which may have scored none of them; for the same reason its
+    `sandbox` details (the limits and interpreter or image of that run's sandbox) are left out: each
+    row's `sandbox` says what judged it. `env_digest` is made again from the rewritten env record, so
+    that it is the digest of the record it stands beside."""
     names = sorted({label.split(" (", 1)[0] for label in judges})
     backend = None if not names else names[0] if len(names) == 1 else f"mixed ({', '.join(names)}; see judged_by)"
 
     def replace(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: backend if k == "sandbox_backend" else replace(v) for k, v in value.items()}
+            return {k: backend if k == "sandbox_backend" else replace(v) for k, v in value.items() if k != "sandbox"}
         if isinstance(value, list):
             return [replace(v) for v in value]
         return value

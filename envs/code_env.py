@@ -775,11 +775,13 @@ class CodeEnv(SingleTurnEnv):
         return 1.0 if self.solution_of(task, content).strip() else 0.0
 
     def verifier_fingerprint(self) -> dict[str, Any]:
-        from rlvr.envs.python_tool import sandbox_in_use
+        from rlvr.envs.python_tool import sandbox_settings
 
         from rlvr.verifiers.code import RULES_VERSION
 
-        settings = {"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend),
+        # the sandbox's backend ("auto" resolved), default limits and interpreter or image: the same
+        # answer passes under one sandbox's memory or process limits and fails under another's
+        settings = {**sandbox_settings(self._get_sandbox, self._sandbox_backend),
                     "timeout": self.timeout, "call_timeout": self.call_seconds(), "case_timeout": self.case_timeout,
                     "rules": RULES_VERSION}
         if self.exact:  # the output comparison, when not the default (earlier fingerprints stay valid)

@@ -12,6 +12,7 @@ import time
 from typing import Any, Callable
 
 from rlvr.envs.tools import ERROR_PREFIX, Tool, ToolError, ToolInfraError, TurnBudget, tool, truncate_output
+from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.result import ExecResult
 
 
@@ -106,6 +107,45 @@ def sandbox_in_use(get_sandbox: Callable[[], Any], backend: str) -> str:
         return backend
 
 
+def sandbox_settings(get_sandbox: Callable[[], Any], backend: str) -> dict[str, Any]:
+    """What an env's fingerprint records of the sandbox its programs run in: `sandbox_backend`
+    (as `sandbox_in_use` says), and beside it, where the sandbox exposes them, `sandbox`: its
+    default limits (`limits`, `Limits.to_dict()`: a run's limits start from them, and a program
+    within 512 MiB fails under 64) and its interpreter (`python`: bwrap's and subprocess's) or
+    image (`image`: docker's), which decide what the programs can import.
+
+    The sandbox is got once, as `sandbox_in_use` gets it (the env runs its programs in it); only
+    attributes set when it was made are read, so no worker is started for them. A sandbox lacking
+    them (your own `Sandbox` class, or one whose attribute fails) gives what it has; one that
+    cannot start gives the asked-for backend alone. (A benchmark run's identity leaves out both
+    keys, `rlvr.benchmarks.identity`: a rerun may judge in another sandbox; each sample row
+    records the one that judged it.)"""
+    try:
+        sandbox = get_sandbox()
+    except Exception:
+        return {"sandbox_backend": backend}
+    found: dict[str, Any] = {"sandbox_backend": sandbox_in_use(lambda: sandbox, backend)}
+    details: dict[str, Any] = {}
+    limits = _attribute(sandbox, "limits")
+    if isinstance(limits, Limits):
+        details["limits"] = limits.to_dict()
+    for name in ("python", "image"):
+        value = _attribute(sandbox, name)
+        if isinstance(value, str):
+            details[name] = value
+    if details:
+        found["sandbox"] = details
+    return found
+
+
+def _attribute(obj: Any, name: str) -> Any:
+    """`obj.name`, or None when it has none or reading it fails (a property of a user's class)."""
+    try:
+        return getattr(obj, name, None)
+    except Exception:
+        return None
+
+
 #: What the model is told of the python tool by default. The default sandboxes run a plain
 #: python3 (the system's for bwrap, the `rlvr-sandbox` image's for docker): a model not told so
 #: wrote `from sympy import ...`, and the failed import cost its turn's process credit.
@@ -113,7 +153,24 @@ PYTHON_DESCRIPTION = ("Run a Python 3 program in a fresh sandbox (nothing persis
                       "only: no numpy, sympy or other third-party packages); return its stdout and stderr.")
 
 
-def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_output_chars: int | None = 4000,
+#: make_python's limits when used alone; in ToolMath-v0 the env's `tool_timeout` and
+#: `max_tool_output_chars` replace them (`Tool.with_limits`).
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_OUTPUT_CHARS = 4000
+
+
+class _Unset:
+    """make_python's default for `max_output_chars` (None there means "not cut"): the value
+    was not given, so an env's limit replaces it."""
+
+    def __repr__(self) -> str:
+        return f"default ({DEFAULT_OUTPUT_CHARS})"
+
+
+UNSET: Any = _Unset()
+
+
+def make_python(get_sandbox: Callable[[], Any], *, timeout: float | None = None, max_output_chars: int | None = UNSET,
                 description: str | None = None, escape: Callable[[str], str] | None = None) -> Tool:
     """The `python` tool: run `code` in the sandbox for at most `timeout` seconds (cut to what its
     turn's `TurnBudget` has left, charged the program's run time, not its wait for a sandbox slot);
@@ -121,9 +178,20 @@ def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_ou
     `format_exec_result` (an error's text leaves room for `ERROR_PREFIX`; None: not cut), after
     `escape` (None: none) made the program's text safe to show (ToolMath-v0 breaks chat markup).
 
+    Used alone, the limits default to `DEFAULT_TIMEOUT` (10 s) and `DEFAULT_OUTPUT_CHARS` (4000).
+    Given to ToolMath-v0 (`tools=[make_python(...)]`), the tool is made again under the env's
+    limits (`Tool.with_limits`), as the built-in python tool is: the env's `tool_timeout` and
+    `max_tool_output_chars`, or the tool's own `timeout` / `max_output_chars` where one was given
+    and is smaller (None, "not cut", is no limit of its own: the env's applies), and its text
+    escaped by the env (after `escape`, when given) before it is fitted, so that a failed run keeps
+    its status line and the end of its traceback.
+
     `description` is what the model reads of the tool (default `PYTHON_DESCRIPTION`: the standard
     library only); say what else can be imported when the sandbox's interpreter has more packages.
     """
+    own_timeout, own_chars, own_escape = timeout, (None if max_output_chars is UNSET else max_output_chars), escape
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+    max_output_chars = DEFAULT_OUTPUT_CHARS if max_output_chars is UNSET else max_output_chars
 
     def python(code: str) -> str:
         """Run a Python program in a fresh sandbox; return its stdout and stderr (see PYTHON_DESCRIPTION).
@@ -155,7 +223,21 @@ def make_python(get_sandbox: Callable[[], Any], *, timeout: float = 10.0, max_ou
             raise ToolError(format_exec_result(result, max_output_chars, reserve=len(ERROR_PREFIX), escape=escape))
         return format_exec_result(result, max_output_chars, escape=escape)
 
+    def with_limits(*, timeout: float, max_output_chars: int, escape: Callable[[str], str] | None = None) -> Tool:
+        """This tool under an env's limits: each the smaller of the env's and the tool's own, when given."""
+        chars = max_output_chars if own_chars is None else min(own_chars, max_output_chars)
+        return make_python(get_sandbox, timeout=timeout if own_timeout is None else min(own_timeout, timeout),
+                           max_output_chars=chars, description=description, escape=_chained(own_escape, escape))
+
     made = tool(python, description=description or PYTHON_DESCRIPTION)
     made.limited = limited
     made.output_limit = max_output_chars
+    made.with_limits = with_limits
     return made
+
+
+def _chained(first: Callable[[str], str] | None, then: Callable[[str], str] | None) -> Callable[[str], str] | None:
+    """`then(first(text))`, either left out when None."""
+    if first is None or then is None:
+        return first or then
+    return lambda text: then(first(text))

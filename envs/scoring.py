@@ -275,13 +275,14 @@ def _code_check(value: Any) -> str | None:
 
 
 def _code_in_use(sandbox: Any) -> dict[str, Any]:
-    # the backend the answers run on, as Code-v0 records it (`sandbox_in_use`): without a sandbox
-    # object, the one `check_function` uses (`default_sandbox`, "auto" resolved: started now if
-    # it was not yet, as it is for the first answer); "auto" when none can start
-    from rlvr.envs.python_tool import sandbox_in_use
+    # the sandbox the answers run in, as Code-v0 records it (`sandbox_settings`: its backend, default
+    # limits and interpreter or image): without a sandbox object, the one `check_function` uses
+    # (`default_sandbox`, "auto" resolved: started now if it was not yet, as it is for the first
+    # answer); "auto" when none can start
+    from rlvr.envs.python_tool import sandbox_settings
     from rlvr.verifiers.code import default_sandbox
 
-    return {"sandbox_backend": sandbox_in_use(default_sandbox if sandbox is None else lambda: sandbox, "auto")}
+    return sandbox_settings(default_sandbox if sandbox is None else lambda: sandbox, "auto")
 
 
 def _code_scorer(sandbox: Any = None, timeout: float = 10.0) -> Scorer:

@@ -83,6 +83,7 @@ because of another one's. A sandboxed program's wait for a free execution slot i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import numbers
@@ -97,7 +98,7 @@ from rlvr.envs.tasks import Task
 from rlvr.envs.toolcalls import OPEN_TAG, openai_tool_calls, parse_tool_calls
 from rlvr.envs.calculator import CALCULATOR_RULES, DEFAULT_CALCULATOR_TIMEOUT, make_calculator
 from rlvr.envs.content_digest import content_sha256
-from rlvr.envs.python_tool import make_python, sandbox_in_use, shared_sandbox
+from rlvr.envs.python_tool import make_python, sandbox_settings, shared_sandbox
 from rlvr.envs.scoring import callable_identity
 from rlvr.envs.tools import (ERROR_PREFIX, Tool, ToolBusy, ToolCrash, ToolError, ToolInfraError, TurnBudget, crash_text,
                              tool, truncate_output)
@@ -127,14 +128,18 @@ class ToolMathEnv(MathEnv):
         max_turns: model turns per episode (default 4).
         sandbox: a `Sandbox` for the python tool (default: one shared sandbox per process).
         sandbox_backend: backend of the shared sandbox ("auto").
-        tool_timeout: seconds per python run or call of your own tools (default 10).
+        tool_timeout: seconds per python run or call of your own tools (default 10); also the
+            limit of a python tool of yours made with `make_python`, or its own `timeout` when
+            that is smaller (`Tool.with_limits`).
         calculator_timeout: seconds per calculator evaluation (default: 2, or `tool_timeout` if
             smaller).
         turn_timeout: seconds all the tool calls of one turn may run together (default 20; see
             the module docstring).
         max_calls_per_turn: tool calls executed per turn (more are refused with an error).
         max_tool_output_chars: what the model reads of each tool call (any tool's result or error
-            text) is cut to this length, with a marker saying so.
+            text) is cut to this length, with a marker saying so; a python tool's text (the
+            built-in's, or one of yours made with `make_python`, whose own `max_output_chars`
+            applies when smaller) keeps its status line and the end of stderr.
         process_credit: when the `process` part is paid (see the module docstring): "on_answer"
             (default) pays the episode's credit (0 after a failed tool turn, else the
             steps score) with the final answer, and nothing to an episode that never answers; "per_turn"
@@ -209,7 +214,7 @@ class ToolMathEnv(MathEnv):
         if "calculator" in builtin_tools:
             found["calculator"] = make_calculator(timeout=self.calculator_timeout, max_output_chars=None)
         for k, item in enumerate(tools):
-            extra = _as_tool(item, k, builtin_tools)
+            extra = self._under_limits(_as_tool(item, k, builtin_tools))
             if extra.name in found:
                 what = "a built-in tool" if extra.name in BUILTIN_TOOLS else "another of the tools given"
                 fix = (f"to replace the built-in, leave it out: builtin_tools={tuple(n for n in builtin_tools if n != extra.name)!r}"
@@ -228,6 +233,17 @@ class ToolMathEnv(MathEnv):
             system_prompt = self._listing_prompt
         # (max_obs_chars is checked against the tool replies of a turn: `_checked_positive`)
         super().__init__(dataset, max_turns=max_turns, system_prompt=system_prompt or None, reward_weights=reward_weights, **kwargs)
+
+    def _under_limits(self, given: Tool) -> Tool:
+        """`given`, or for a tool whose limits the env sets (`Tool.with_limits`: a `make_python`
+        tool), a copy under `tool_timeout` and `max_tool_output_chars` (or its own, smaller ones),
+        escaping its text before it fits it, as the built-in python tool does. The copy keeps the
+        given tool's name, description and parameters; the given tool is left unchanged."""
+        if given.with_limits is None:
+            return given
+        made = given.with_limits(timeout=self.tool_timeout, max_output_chars=self.max_tool_output_chars, escape=reply_text)
+        return dataclasses.replace(given, fn=made.fn, limited=made.limited, output_limit=made.output_limit,
+                                   with_limits=made.with_limits)
 
     def _checked_process_credit(self, name: str, value: Any) -> str:
         if value not in PROCESS_CREDITS:
@@ -310,8 +326,10 @@ class ToolMathEnv(MathEnv):
             "tool_reply_rules": TOOL_REPLY_RULES,
             # decides whether a turn's tool responses are cut (`_fit_observation`)
             "max_obs_chars": self.max_obs_chars,
-            # the python tool's backend, "auto" resolved (see `sandbox_in_use`)
-            **({"sandbox_backend": sandbox_in_use(self._get_sandbox, self._sandbox_backend)} if "python" in self.tools else {}),
+            # the built-in python tool's sandbox: its backend ("auto" resolved), default limits and
+            # interpreter or image (`sandbox_settings`); a python tool of yours runs in a sandbox of its own
+            **(sandbox_settings(self._get_sandbox, self._sandbox_backend)
+               if "python" in self.tools and "python" not in self._own_tools else {}),
         }
 
     def run_call(self, name: str | None, arguments: dict[str, Any], error: str | None,

@@ -26,7 +26,9 @@ expression with sympy, in a time-limited worker process); they raise `ToolInfraE
 the sandbox or the calculator's worker pool fails. Long text is cut with `truncate_output`
 (ToolMath-v0 cuts every tool's text, its own tools' and yours, results and errors alike, to
 `max_tool_output_chars`; the python tool cuts its own so that the status and the end of stderr
-survive, `format_exec_result`).
+survive, `format_exec_result`; a python tool of yours made with `make_python` is made again under
+ToolMath-v0's `tool_timeout` and `max_tool_output_chars`, and cuts its own the same way,
+`Tool.with_limits`).
 
 Time limits (`Tool.run`). Every call runs under a limit and is charged to its turn's
 `TurnBudget`, the time all the calls of one turn may run together:
@@ -196,6 +198,12 @@ class Tool:
             for a plain function, which `run` runs in a thread under the limit.
         output_limit: when set, the tool fits its own text (results, and errors with
             `ERROR_PREFIX`) to this many characters, markers aside: the env does not cut it again.
+        with_limits: for a tool whose limits the env running it sets (`make_python`'s):
+            `with_limits(timeout=, max_output_chars=, escape=)` returns the tool made again under
+            the env's time limit per call and output limit, escaping its text with the env's
+            `escape` before it fits it. ToolMath-v0 calls it for such a tool given in `tools=`, so
+            that its `tool_timeout` and `max_tool_output_chars` govern it as they govern the
+            built-in python tool (`Tool.run` gives a `limited` tool no `timeout`: it keeps to its own).
     """
 
     name: str
@@ -204,6 +212,7 @@ class Tool:
     fn: Callable[..., Any] = field(repr=False)
     limited: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
     output_limit: int | None = field(default=None, repr=False, compare=False)
+    with_limits: Callable[..., "Tool"] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -240,7 +249,8 @@ class Tool:
     def run(self, arguments: dict[str, Any], budget: TurnBudget | None = None, *, timeout: float | None = None) -> str:
         """The tool's text for `arguments`, within a time limit; the time it ran is charged to `budget`.
 
-        A tool with `limited` keeps to its own limit (cut to `budget.limit`); any other runs in a
+        A tool with `limited` keeps to its own limit (cut to `budget.limit`; `timeout` is not
+        passed to it: an env sets such a tool's limit when it takes it, `with_limits`); any other runs in a
         thread of its own for at most `timeout` seconds (None: no limit of its own), cut to what
         `budget` has left: past that, `ToolError` says so, and the thread is left running (it
         cannot be killed). In that thread, under the limit, the function's value is made text

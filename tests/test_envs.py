@@ -596,11 +596,14 @@ def test_fingerprint_names_every_column_and_verifier_setting_that_changes_result
     slow = DatasetEnv(rows, verifier="code").fingerprint()
     from rlvr.verifiers.code import RULES_VERSION
 
+    from rlvr.envs.python_tool import sandbox_settings
     from rlvr.verifiers.code import default_sandbox
 
-    # (the backend the answers run on, as Code-v0 records it: it was "auto", whatever ran them)
-    assert quick["verifier"] == {"name": "code", "settings": {"sandbox_backend": default_sandbox().name, "timeout": 3.0,
+    # (the sandbox the answers run in, as Code-v0 records it: it was "auto", whatever ran them)
+    assert quick["verifier"] == {"name": "code", "settings": {**sandbox_settings(default_sandbox, "auto"), "timeout": 3.0,
                                                               "rules": RULES_VERSION}}
+    assert quick["verifier"]["settings"]["sandbox_backend"] == default_sandbox().name
+    assert quick["verifier"]["settings"]["sandbox"]["limits"] == default_sandbox().limits.to_dict()
     assert slow["verifier"]["settings"]["timeout"] == 10.0 and quick != slow
     with pytest.raises(ValueError, match=r"code verifier: verifier_settings\[.timeout.\] must be a positive finite number"):
         DatasetEnv(rows, verifier="code", verifier_settings={"timeout": 0})
