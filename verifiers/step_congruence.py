@@ -137,15 +137,17 @@ def _work_out_side(text: str, modulus: int, work: _Work) -> tuple[int, object] |
 
 def congruence(left: str, right: str) -> tuple[int, int, int, object, object] | None:
     """`(a, b, n, key_a, key_b)` for a claim whose right side ends with a modulus note (`_MOD_TAIL_RE`)
-    when both sides and the modulus are integers (`a = b \\pmod{n}`, 0 < n < 2^64), each side known by
+    when both sides and the modulus are integers (`a = b \\pmod{n}`, 2 <= n < 2^64), each side known by
     `_side` (a side too large to evaluate, `7^{2023}`, by its remainder); None otherwise (a larger
     modulus, `3^{2000} - 2`, makes no claim)."""
     m = _MOD_TAIL_RE.search(right)
     if m is None or MOD_NOTE_RE.search(left) or MOD_NOTE_RE.search(right[:m.start()]):
         return None
     modulus = exact_integer(next(g for g in m.groups() if g is not None))
-    if modulus is None or not 0 < modulus <= _MAX_MODULUS:
-        return None  # (a modulus such as `3^{2000} - 2` would make each power a long big-number job)
+    if modulus is None or not 2 <= modulus <= _MAX_MODULUS:
+        # modulo 1 every two integers are congruent (`2 + 2 = 5 \\pmod{1}` would earn credit for a false
+        # sum); a modulus such as `3^{2000} - 2` would make each power a long big-number job
+        return None
     a, b = _side(left, modulus), _side(right[:m.start()], modulus)
     if a is None or b is None:
         return None

@@ -3,7 +3,8 @@
 A side is read as the math verifier reads an answer (`normalize`), with each percentage written as
 the exact fraction it is (`12.5%` is `12.5/100`), and evaluated in-process when it is a number
 expression without variables. The process reward uses these values where it must not round: unit
-conversions (`rlvr.verifiers.step_units`) and congruences (`rlvr.verifiers.step_congruence`).
+conversions (`rlvr.verifiers.step_units`) and congruences (`rlvr.verifiers.step_congruence`), decimals cut
+off with an ellipsis (`cut_decimal`, `check_cut`) and divisions with a remainder (`check_remainder`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fractions import Fraction
 from rlvr.verifiers.math_compare import exact_value, has_symbols
 from rlvr.verifiers.math_normalize import MAX_ANSWER_CHARS, normalize
 from rlvr.verifiers.math_parse import parse
+from rlvr.verifiers.verdict import Verdict
 
 #: A `%` followed by a number: "7 % 3" is a remainder, not a percentage.
 _PCT_MOD_RE = re.compile(r"%\s*\d")
@@ -57,3 +59,37 @@ def exact_integer(text: str) -> int | None:
     evaluated exactly in-process; None for anything else."""
     value = exact_number(text)
     return int(value) if value is not None and value.denominator == 1 else None
+
+
+#: A side that is a decimal cut off with an ellipsis (`6.666...`, `-0.1666…`), maybe with a unit after
+#: it (`16.666... dollars`, `3.28... \\text{ ft}`): the decimal's sign and digits.
+_CUT_SIDE_RE = re.compile(r"\s*(-?)\s*(\d*\.\d+)(?:\.{3}|…)(?:\s+[A-Za-z]+){0,3}(?:\s*\\text\s*\{[^{}]{0,30}\})?\s*")
+
+
+def cut_decimal(side: str) -> tuple[bool, str] | None:
+    """`(negative, digits)` when `side` is a decimal cut off with "..." or "…" (`6.666...`): it
+    states the first digits of a value, not a rounding of it; None for any other side."""
+    m = _CUT_SIDE_RE.fullmatch(side)
+    return None if m is None else (m.group(1) == "-", m.group(2))
+
+
+def check_cut(value: Fraction, negative: bool, digits: str) -> Verdict:
+    """Whether the exact `value` begins with the decimal `digits` (its sign `negative`): its size lies
+    in [d, d + u), u one unit of the last digit written (`20/3 = 6.666...` holds, `6.667...` does not).
+    When the last digit is 9 the value may also be d + u itself: `0.999... = 1` holds, as the
+    repeating decimal it is."""
+    d = Fraction(digits)
+    unit = Fraction(1, 10 ** len(digits.partition(".")[2]))
+    size = -value if negative else value
+    top_ok = digits.endswith("9") and size == d + unit
+    if size >= 0 and d <= size and (size < d + unit or top_ok):
+        return Verdict.right("the value begins with the digits written")
+    sign = "-" if negative else ""
+    return Verdict.wrong(f"the value does not begin with {sign}{digits}", details={"kind": "wrong"})
+
+
+def check_remainder(a: int, b: int, q: int, r: int) -> Verdict:
+    """Whether `a` divided by `b` is `q` with remainder `r`: a = q*b + r with 0 <= r < b."""
+    if b > 0 and 0 <= r < b and a == q * b + r:
+        return Verdict.right("quotient and remainder hold")
+    return Verdict.wrong(f"{a} divided by {b} is not {q} remainder {r}", details={"kind": "wrong"})

@@ -61,7 +61,9 @@ What a claim is:
   maths delimiters or `\\begin{aligned}`) leave nothing to continue: then a row starting with `=`
   claims nothing (no claim beats a claim about the wrong side), as it does in a new part.
 - Units (as `math_units` reads a side's end, `2 \\text{ h}`, `25 \\text{ m}^2`, `2500 g`; a currency sign
-  stuck to a number is its unit, `\\$36` dollars): a link between units of one dimension of different
+  stuck to a number is its unit, `\\$36` dollars; a plain unit word ending a left side, `5 kg = 5000
+  grams`, only in a conversion, and only one the normaliser reads without its unit, so `5 kg = 500 g`
+  is no claim): a link between units of one dimension of different
   sizes is a conversion, checked exactly (`4 \\times 25 \\text{ cm} = 1 \\text{ m}` holds, `= 2 \\text{ m}`
   and `5 \\times 3 \\text{ kg} = 16 \\text{ g}` fail; a side that is no exact rational number makes no
   claim); between units of other kinds or powers the numbers are compared, as a unit is often
@@ -84,14 +86,37 @@ What a claim is:
   is false, `1024 = 4 \\pmod{5}` holds). A side too large to evaluate exactly that is built from
   integers with `+`, `-`, products, brackets and powers is evaluated modulo n (`7^{2023} = 9 \\pmod{10}`
   fails); a power's exponent must still be evaluated exactly (`2^{10^{10^{5}}}` makes no claim), and a
-  fraction, factorial or function in such a side makes none either. The modulus must be a positive
-  integer below 2^64 (`\\pmod{10^{9}+7}`; `\\pmod{3^{2000}-2}` makes no claim), and the powers of one
+  fraction, factorial or function in such a side makes none either. The modulus must be an integer
+  from 2 to 2^64 - 1 (`\\pmod{10^{9}+7}`; `\\pmod{3^{2000}-2}` makes no claim, and neither does
+  `2 + 2 = 5 \\pmod{1}`: modulo 1 any two integers are congruent), and the powers of one
   solution's congruences may take 2,000,000 exponent bits in all (a congruence after that makes no
   claim), so that their work stays small. Any other side with a note (`\\bmod`, "mod", a variable) is
   no claim. `a \\equiv b \\pmod{n}` is not read (`\\equiv` splits chains). (The congruence checks are
   `rlvr.verifiers.step_congruence`.)
 - `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
-  links of the same chain are. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
+  links of the same chain are. So is a link whose right side is hedged as a rounding: right after it
+  ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "roughly") or right before it ("= about
+  3.3", "approximately", "roughly", "around"). (Unhedged, `2 / 3 = 0.67` is a rounding to too few
+  digits, and fails.)
+- A decimal cut off with "..." or "…" (`20/3 = 6.666...`, `1/6 = 0.1666…`) states the first digits
+  of the other side's exact value: it holds when that value lies in [d, d + u), u one unit of its
+  last digit (mirrored for a negative decimal; a last digit 9 also allows d + u: `0.999... = 1`),
+  else fails (`20/3 = 6.667...`). It makes no claim against a side with no exact rational value
+  (`\\pi = 3.14159...`), a plain decimal (`6.666... = 6.67`) or another cut decimal, nor between
+  two different units. Its ellipsis ends no sentence or chain.
+- A division with a remainder, `a / b = q` (`÷`, `\\div`) followed by "remainder r", "R r", "with a
+  remainder of r", "with r left (over)", or up to three words and "and r left" (`7 / 2 = 3 full boxes
+  and 1 left`), between plain integers, claims a = q*b + r with 0 <= r < b (`17 / 5 = 3 remainder 2`
+  holds, `remainder 3` fails), not `a / b = q`. It claims nothing when an operator comes before `a`,
+  or for "r left" after an exact division (`12 / 4 = 3 bags and 2 left`); a side followed by
+  "remainder" otherwise makes no claim.
+- A chain the text rejects or asks about makes no claim (no credit, and no failure for a claim
+  taken back): one followed in its sentence by "is/was wrong" (incorrect, false, a mistake, an error,
+  not right...) within three words of its last `=`, or by "that/this/it is (or 's, was) wrong..."
+  within six ("3 + 4 = 8 earlier, but that's a mistake"), or by ✗; one preceded by "not true that",
+  "false that", "not the case that"; and one followed by `?` within six words when an asking word
+  (is, does, can, right, ...) is in its clause ("Is 3 + 4 = 8?"; a bare `3 * 4 = 13?` is still a
+  claim). Only that chain: such words elsewhere change nothing. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
   the percent is spelled (`\\%`, `％`, `20 \\text{ percent}`: as `normalize` reads them): the
   leniency of final answers (`50\\%` = `50`) does not apply. `7 % 3` (a `%` followed by a number,
@@ -140,6 +165,7 @@ Scoring:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from fractions import Fraction
@@ -148,9 +174,9 @@ from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import decimal_places, exact_value, has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
-from rlvr.verifiers.math_units import Unit
+from rlvr.verifiers.math_units import Unit, said_unit
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congruence, solution_work
-from rlvr.verifiers.step_numbers import strict_percent
+from rlvr.verifiers.step_numbers import check_cut, check_remainder, cut_decimal, exact_number, strict_percent
 from rlvr.verifiers.step_units import (check_conversion, conversion, in_other_unit, is_conversion, other_units,
                                        side_unit, unit_claim)
 from rlvr.verifiers.timelimit import Budget
@@ -161,7 +187,7 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "MAX_SENTENCES", "split_steps", "find_c
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 6  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
+RULES_VERSION = 7  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
 # 4: `n = m` between two different plain numbers after text is no claim (an operation in words);
 # 5: an infinite or undefined side (`1/0`) fails its claim, a clock time (`10:30`) makes no claim, a
 # decimal's written places are part of a repeated claim (`0.333` vs `0.3330`), every line is split
@@ -175,7 +201,12 @@ RULES_VERSION = 6  # 3: a repeated claim (however spelled) counts once, a claim 
 # two currencies) is no claim, other units compare by their numbers, `a = b \pmod{n}` between
 # integers is checked as a congruence (n < 2^64), by remainders when a power is too large to build (another
 # side with a modulus note is no claim), `\equiv` splits chains, and an exactly true claim respelled
-# with trailing zeros (`1/4 = 0.250`) is the same claim
+# with trailing zeros (`1/4 = 0.250`) is the same claim; 7: a decimal cut off with "..." or "…"
+# (`20/3 = 6.666...`) holds when the value begins with its digits, a division with a remainder
+# (`17 / 5 = 3 remainder 2`) is checked as a = q*b + r, a modulus below 2 makes no claim, a chain the
+# text rejects ("3 + 4 = 8 is wrong", "not true that", a question "Is 3 + 4 = 8?") is no claim, a link
+# hedged as a rounding ("= 0.67 (rounded)", "= about 3.3") is not checked, and a plain unit word on a
+# left side is read in a conversion (`5 kg = 5000 grams`)
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -263,7 +294,7 @@ _OPS_BEFORE = {"and", "twice", "thrice", "half", "double", "triple", "times", "b
 _OF_OK = {"value", "result", "answer", "total", "cost", "price", "outcome", "output", "calculation"}
 _TO_OK = {"equal", "equals", "up", "comes", "amounts", "simplifies", "reduces", "leads"}
 _OPS_AFTER = {"times", "plus", "minus", "divided", "over", "squared", "cubed", "mod", "modulo",
-              "\\bmod", "\\mod", "of", "factorial", "to", "raised", "choose"}
+              "\\bmod", "\\mod", "of", "factorial", "to", "raised", "choose", "remainder", "remainders", "rem"}
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -283,6 +314,8 @@ def _sentences(line: str) -> list[str]:
         if line[mark] == "!" and mark and (line[mark - 1].isdigit() or line[mark - 1] in ")}") \
                 and line[match.end()] == "\\":
             continue
+        if line[match.end()] == "\\" and _ellipsis_kept(line, match.start() - 3):
+            continue  # `6.666... \\text{ m}`, `6.666... \\approx 6.67`: a decimal cut off, not a sentence's end
         cuts.append(match)
     if not cuts:
         return [line]
@@ -488,7 +521,10 @@ def _run_piece(run: list[str], outer: int) -> tuple[str | None, str]:
     a left side, -1: the end of a right side) are dropped, never a number: "i.e. 3 + 4 = 7"."""
     def text(tokens: list[str]) -> str:
         piece = " ".join(tokens).strip(" ,;:")
-        return piece if outer == 0 else piece.rstrip(".?")  # "Is 12 / 4 = 3? Yes, ..."
+        if outer == 0:
+            return piece
+        end = len(piece.rstrip(".?"))  # "3 * 4 = 13?"
+        return piece[:end + _ellipsis_kept(piece, end)]  # (but `6.666...`: a decimal cut off)
 
     piece = text(run)
     reading = _reading(piece)
@@ -502,14 +538,19 @@ def _run_piece(run: list[str], outer: int) -> tuple[str | None, str]:
     return reading, piece
 
 
-def _left_side(part: str) -> str | None:
+def _left_side(part: str, unit_word: bool = False) -> str | None:
     """The left side of the first '=' of a chain: the run of tokens before it up to an English word,
     read as a whole; None when it is no number or an operation written in words takes it as an
-    operand (see the module docstring)."""
+    operand (see the module docstring). With `unit_word`, a last word that names a unit is part of the
+    run (`5 kg = 5000 grams`; `_chain_claims` keeps such a side only in a conversion)."""
     tail = _open_tail(part)
     tail_words = tail.split()
     words = tail_words[-(_MAX_SIDE_WORDS + 1):]
     j = len(words)
+    if unit_word:
+        if not (j > 1 and _is_word(words[-1]) and _unit_word(words[-1])):
+            return None
+        j -= 1
     while j > 0 and not _is_word_at(words, j - 1, -1):
         j -= 1
     run = words[j:]
@@ -529,6 +570,12 @@ def _left_side(part: str) -> str | None:
     if any(re.search(r"\d", w) for w in before):
         return None  # "3 tickets at 4 = 12", "10 choose 2 = 45", "7 less 3 = 4"
     return piece
+
+
+def _unit_word(word: str) -> bool:
+    """Whether `word` is a whole unit as `math_units` reads one (`kg`, `hours`, `min`)."""
+    said = said_unit(f"1 {word}")
+    return said is not None and said[0] == word
 
 
 def _right_side(part: str) -> tuple[str | None, bool]:
@@ -605,10 +652,21 @@ def _without_end_punctuation(s: str) -> str:
     end = len(s)
     while end and s[end - 1] in ".?!":
         end -= 1
+    end += _ellipsis_kept(s, end)
     bangs = len(s[end:]) - len(s[end:].lstrip("!"))
     if bangs and end and s[end - 1] in _OPERAND_END:
         end += bangs
     return s[:end]
+
+
+_DECIMAL_END_RE = re.compile(r"(?<![\d.])\d*\.\d+$")
+
+
+def _ellipsis_kept(s: str, end: int) -> int:
+    """3 when the dots stripped from `s` at `end` start with "..." right after a decimal: a decimal cut
+    off (`6.666...`, see `step_numbers.cut_decimal`), whose ellipsis is part of the number, not the
+    end of a sentence; else 0."""
+    return 3 if s.startswith("...", end) and _DECIMAL_END_RE.search(s, max(0, end - 60), end) else 0
 
 
 def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
@@ -624,6 +682,8 @@ def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
     for m in _SPLIT_RE.finditer(s):
         if m.group("punct") and protected is not None and protected[m.start()]:
             continue
+        if m.group("punct") == "." and _ellipsis_kept(s, m.start() - 2):
+            continue  # the end of `6.666... dollars`: a decimal cut off, not a sentence's end
         if m.group("and") and re.search(r"\b(?:of|between)\s+\S+\s*$", s[max(0, m.start() - 60):m.start()],
                                         re.IGNORECASE):
             continue  # "the sum of 3 and 4": one noun phrase
@@ -691,6 +751,10 @@ def _chain_claims(chain: str, follows_text: bool = False,
         if side is not None and MOD_NOTE_RE.search(side if i == 0 else part):
             side = None  # a congruence (the note after a last side may follow words: check its part)
         sides.append(side)
+    if sides[0] is None and not continued and len(parts) > 1 and sides[1] is not None:
+        with_unit = _left_side(parts[0], unit_word=True)  # `5 kg = 5000 grams`: a conversion in plain words
+        if with_unit is not None and is_conversion(side_unit(with_unit, None), side_unit(sides[1], money[1])):
+            sides[0] = with_unit
     words_before = follows_text or len(parts[0].split()) > 1  # (a plain number is one token)
     if _plain_numbers_differ(sides[0], sides[1]) and links[0] == "=" and words_before:
         sides[0] = None  # the tail of an operation in words
@@ -701,7 +765,7 @@ def _chain_claims(chain: str, follows_text: bool = False,
     group.update(dict.fromkeys(unit for unit in units if unit is not None))
     claims: list[Claim] = [
         (a, b, ua, ub, group) for a, b, ua, ub, link in zip(sides, sides[1:], units, units[1:], links)
-        if link == "=" and a is not None and b is not None and unit_claim(a, ua, b, ub)]
+        if link == "=" and a is not None and b is not None and unit_claim(a, ua, b, ub) and _cut_claim(a, ua, b, ub)]
     end = parts[-1].strip()
     before = sides[-2]
     if (before is not None and links[-1] == "=" and MOD_NOTE_RE.search(end) and congruence(before, end)
@@ -713,6 +777,27 @@ def _chain_claims(chain: str, follows_text: bool = False,
 
 
 _PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def _cut_claim(a: str, unit_a: Unit | None, b: str, unit_b: Unit | None) -> bool:
+    """Whether the link `a = b` is a claim as far as decimals cut off with an ellipsis go (`6.666...`,
+    `step_numbers.cut_decimal`): a link with one such side is one when the other side has an exact
+    rational value to read its first digits from, is no plain decimal, and the sides name no two
+    different units (`20/3 = 6.666...`, `0.999... = 1`; not `\\pi = 3.14159...`, `0.333... = 0.333...`,
+    `6.666... = 6.67`, nor `1 \\text{ m} = 3.28... \\text{ ft}`)."""
+    cut_a, cut_b = cut_decimal(a) is not None, cut_decimal(b) is not None
+    if not (cut_a or cut_b):
+        return True
+    other = a if cut_b else b
+    if cut_a:  # (the unit of a cut side is read without its ellipsis: `3.28... \\text{ ft}`)
+        unit_a = side_unit(a.replace("...", "").replace("…", ""), None)
+    else:
+        unit_b = side_unit(b.replace("...", "").replace("…", ""), None)
+    if cut_a and cut_b or (unit_a is not None and unit_b is not None and unit_a != unit_b):
+        return False
+    if _PLAIN_NUMBER_RE.fullmatch(other.strip()) and "." in other:
+        return False  # `6.666... = 6.67`: a rounding of the digits, stated with `=`
+    return exact_number(other) is not None
 
 
 def _plain_numbers_differ(left: str | None, right: str | None) -> bool:
@@ -756,7 +841,8 @@ def _all_claims(step: str, carried: Carry | None = None) -> tuple[list[Claim], C
     after it (a comma, a word, a sign) leaves the row with no side to continue, and so does text
     before it. A step that is nothing but maths delimiters and layout (`$$`, `\\begin{aligned}`)
     passes `carried` on; any other step without an `=` at its start (a label "Step 2:", `---`)
-    ends it."""
+    ends it. Links the text rejects, asks about or hedges are read as not stated (`_unclaimed`), and a
+    division with a remainder is one claim of its own (`_remainders`), before the chains are read."""
     claims: list[Claim] = []
     for m in _CALC_RE.finditer(step):  # GSM8K annotations are screened like any other claim
         left, right = (_without_thousands(g).strip() for g in m.groups())
@@ -775,6 +861,11 @@ def _all_claims(step: str, carried: Carry | None = None) -> tuple[list[Claim], C
     if "\\" in step:
         step = _GAP_RE.sub(lambda m: _gap(step, m), step)
     step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
+    if _HEDGE_HINT_RE.search(step):
+        step = _unclaimed(step)
+    if _REMAINDER_HINT_RE.search(step):
+        found_rem, step = _remainders(step)
+        claims.extend(found_rem)
     continues = _CONTINUES_RE.match(step) is not None
     main = note = False  # whether the row's main chain has come; whether a note has started after it
     for piece in _math_pieces(step):
@@ -838,6 +929,124 @@ def _gap(step: str, m: re.Match) -> str:
     if "\\" in run and (step[m.end():m.end() + 1] == "=" or step[m.start() - 1:m.start()] == "="):
         return " "
     return run
+
+
+# -- divisions with a remainder; claims the text rejects or hedges -------------------------------
+
+#: A gap between the words of a remainder's tail: spaces, and the `\\text{...}` around words.
+_G = r"(?:\s|\\(?:text|mathrm|textrm|mbox)\s*+\{|\})*+"
+_REMAINDER_HINT_RE = re.compile(r"remainder|\bleft\b|leftover|\bR\b|\brem\b", re.IGNORECASE)
+#: `a / b = q` with a remainder after it: `17 / 5 = 3 remainder 2`, `17 ÷ 5 = 3 with a remainder of 2`,
+#: `17 \\div 5 = 3 \\text{ R } 2`, `20 / 3 = 6 with 2 left over`, `7 / 2 = 3 full boxes and 1 left`.
+_REMAINDER_RE = re.compile(
+    rf"(?<![\w.])(\d{{1,30}})\s*+(?:/|÷|\\div(?![A-Za-z]))\s*+(\d{{1,30}})\s*+=\s*+(\d{{1,30}})(?![\d.])"
+    rf"(?:{_G},?{_G}(?:with{_G}(?:a{_G})?)?(?:(?i:remainders?)|(?i:rem)\.?|R)(?![A-Za-z]){_G}(?:of{_G})?(?:is{_G})?"
+    rf"(\d{{1,30}})(?![\d.])"
+    rf"|(?:{_G}[A-Za-z]+(?![A-Za-z])){{0,3}}{_G},?{_G}(?:with|and){_G}(\d{{1,30}}){_G}"
+    rf"(?:left(?:{_G}over)?|leftover|remaining)(?![A-Za-z]))")
+#: How a division with a remainder is claimed (`_remainders`), and known again (`_special_claim`).
+_REMAINDER_CLAIM_RE = re.compile(r"(\d+) ÷ (\d+) = (\d+) remainder (\d+)")
+#: Text right before a division that makes it an operand of something else (`2 + 17 / 5 = 3 R 2`).
+_OPERAND_BEFORE_RE = re.compile(r"(?:[-+*/^×÷·=]|\\(?:cdot|times|div))\s*$")
+
+
+def _remainders(step: str) -> tuple[list[Claim], str]:
+    """The divisions with a remainder a step states (`_REMAINDER_RE`), and the step without them. One is
+    claimed as `a ÷ b = q remainder r` (checked as a = q*b + r with 0 <= r < b), not as the equality
+    `a / b = q`, which it does not state; none is claimed when the division is an operand of something
+    before it, nor when "r left" follows an exact division (`12 / 4 = 3 bags and 2 left` may count
+    something else)."""
+    claims: list[Claim] = []
+    for m in _REMAINDER_RE.finditer(step):
+        a, b, q = (int(g) for g in m.groups()[:3])
+        r = int(m.group(4) or m.group(5))
+        if _OPERAND_BEFORE_RE.search(step, max(0, m.start() - 10), m.start()):
+            continue
+        if m.group(5) is not None and q * b == a:
+            continue
+        claims.append((f"{a} ÷ {b}", f"{q} remainder {r}", None, None, None))
+    return claims, _REMAINDER_RE.sub(" ; ", step)
+
+
+_HEDGE_HINT_RE = re.compile(r"\?|wrong|incorrect|false|mistake|error|typo|[✗✘❌]|not\s+(?:the\s+case|true)|untrue|round|approx"
+                            r"|about|roughly|around", re.IGNORECASE)
+_WRONG = r"\s+(?:wrong|incorrect|false|untrue|a\s+mistake|an\s+error|a\s+typo|not\s+(?:right|correct|true))(?![A-Za-z])"
+#: A rejection right after a chain: of its last side ("3 + 4 = 8 is wrong", "✗"), of what was just said
+#: ("= 8 earlier, but that's a mistake"), or a question mark (a question when an asking word comes before
+#: it in its clause, `_ASKING_RE`).
+_REJECTED_AFTER_RE = re.compile(
+    rf"(?P<back>\b(?:that|this|it)(?:\s+(?:is|was)|['’]s){_WRONG})|(?P<near>\b(?:is|was){_WRONG}|[✗✘❌])|(?P<ask>\?)",
+    re.IGNORECASE)
+_ASKING_RE = re.compile(r"\b(?:is|are|does|do|did|was|were|can|could|would|will|should|whether|isn't|doesn't"
+                        r"|right|correct|true)\b", re.IGNORECASE)
+_CLAUSE_END_RE = re.compile(r"[.;!?](?=\s)")
+#: A rejection right before a chain: "It is not true that 3 + 4 = 8", "it is false that ...".
+_REJECTED_BEFORE_RE = re.compile(r"\b(?:not\s+true|false|untrue|not\s+the\s+case)\s+that\b", re.IGNORECASE)
+#: A rounding hedge right after a side ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)") or
+#: right before one ("= about 3.3").
+_HEDGE_AFTER_RE = re.compile(r"\(?\s*(?:rounded|approx(?:imately|\.)|roughly)(?![A-Za-z])", re.IGNORECASE)
+_HEDGE_BEFORE_RE = re.compile(r"=(?=\s*(?:about|approximately|approx\.|roughly|around)(?![A-Za-z]))", re.IGNORECASE)
+#: Words between a chain's last `=` and a rejection of its side ("is wrong") or of what was said ("that's a
+#: mistake") or a question after it, or a rejection before it and its first `=`; tokens in a hedged side.
+_NEAR_GAP, _REJECT_GAP, _HEDGE_GAP = 3, 6, 3
+#: Characters such a gap may span, and an asking word may be before the `=`: what is read stays near.
+_GAP_CHARS = 200
+
+
+def _unclaimed(step: str) -> str:
+    """`step` with the `=` of links it does not assert changed: a chain the text rejects right after it
+    ("3 + 4 = 8 is wrong", "✗"; `_REJECTED_AFTER_RE`) or right before it ("not true that 3 + 4 = 8"), or
+    asks about ("Is 3 + 4 = 8?"), has each `=` as `≠` (no claim: no credit, and no failure for a claim
+    withdrawn); a link whose right side is hedged as a rounding ("= 0.67 (rounded)", "= about 3.3") has
+    its `=` as `≈`, which is not checked. Only the chain next to such words: a rejection elsewhere in
+    the text changes nothing."""
+    eqs = [i for i, ch in enumerate(step) if ch == "="]
+    if not eqs:
+        return step
+    # (each lookup below is a bisection or a slice of at most `_GAP_CHARS`: linear in a long step)
+    seps = [(m.start(), m.end()) for m in _SPLIT_RE.finditer(step)]
+    sep_starts, sep_ends = [a for a, _ in seps], sorted(b for _, b in seps)
+    clause_ends = [c.end() for c in _CLAUSE_END_RE.finditer(step)]
+
+    def gap(a: int, b: int, most: int) -> bool:  # at most `most` words between a and b
+        return b - a <= _GAP_CHARS and len(step[a:b].split()) <= most
+
+    new: dict[int, str] = {}
+    done = -1  # the last `=` (its index in `eqs`) marked so far: ranges only move on, each `=` is marked once
+    for m in _REJECTED_AFTER_RE.finditer(step):
+        k = bisect.bisect_left(eqs, m.start()) - 1
+        if k < 0 or not gap(eqs[k] + 1, m.start(), _NEAR_GAP if m.group("near") else _REJECT_GAP):
+            continue
+        if not m.group("back") and any(sep.group() != "," for sep in _SPLIT_RE.finditer(step, eqs[k] + 1, m.start())):
+            continue  # "3 + 4 = 7, so what is 7 + 1?": the question is another chain's
+        if m.group("ask"):
+            c = bisect.bisect_right(clause_ends, eqs[k]) - 1
+            clause = max(clause_ends[c] if c >= 0 else 0, eqs[k] - _GAP_CHARS)
+            if not _ASKING_RE.search(step, clause, m.start()):
+                continue  # "3 * 4 = 13?": a claim with a question mark, not a question
+        e = bisect.bisect_right(sep_ends, eqs[k]) - 1
+        start = sep_ends[e] if e >= 0 else 0
+        new.update((i, "≠") for i in eqs[max(bisect.bisect_left(eqs, start), done + 1):k + 1])
+        done = max(done, k)
+    done = -1
+    for m in _REJECTED_BEFORE_RE.finditer(step):
+        k = bisect.bisect_left(eqs, m.end())
+        if k == len(eqs) or not gap(m.end(), eqs[k], _REJECT_GAP):
+            continue
+        b = bisect.bisect_right(sep_starts, eqs[k])
+        end = sep_starts[b] if b < len(sep_starts) else len(step)
+        last = bisect.bisect_left(eqs, end)
+        new.update((i, "≠") for i in eqs[max(k, done + 1):last])
+        done = max(done, last - 1)
+    for m in _HEDGE_AFTER_RE.finditer(step):
+        k = bisect.bisect_left(eqs, m.start()) - 1
+        if k >= 0 and gap(eqs[k] + 1, m.start(), _HEDGE_GAP):
+            new.setdefault(eqs[k], "≈")
+    for m in _HEDGE_BEFORE_RE.finditer(step):
+        new.setdefault(m.start(), "≈")
+    if not new:
+        return step
+    return "".join(new.get(i, ch) for i, ch in enumerate(step))
 
 
 # -- checking ------------------------------------------------------------------------------------
@@ -973,6 +1182,25 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     return _run_within(plan, budget, target=_CLAIM_TARGET)
 
 
+def _special_claim(left: str, right: str) -> tuple[tuple, Verdict] | None:
+    """The key and verdict of a claim checked by its own rule, in-process; None for any other claim.
+    A division with a remainder (`_remainders`) is claimed as `a ÷ b` = `q remainder r`. A side that is a
+    decimal cut off (`6.666...`, `step_numbers.cut_decimal`) states the first digits of the other side's
+    exact value (`_chain_claims` keeps only such claims whose other side has one)."""
+    rem = _REMAINDER_CLAIM_RE.fullmatch(f"{left} = {right}")
+    if rem is not None:
+        a, b, q, r = (int(g) for g in rem.groups())
+        return ("rem", a, b, q, r), check_remainder(a, b, q, r)
+    cut_left, cut_right = cut_decimal(left), cut_decimal(right)
+    if (cut_left is None) == (cut_right is None):
+        return None
+    other, cut = (right, cut_left) if cut_right is None else (left, cut_right)
+    value = exact_number(other)
+    if value is None:  # (`_chain_claims` drops such claims)
+        return None
+    return ("cut", repr(_side_trees(other)[0]), *cut), check_cut(value, *cut)
+
+
 def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
     """Check the arithmetic claims of each step; see the module docstring for the scoring.
 
@@ -1029,6 +1257,18 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
             continue
         results = []
         for left, right, unit_a, unit_b, others in stated:
+            special = _special_claim(left, right)
+            if special is not None:  # `20/3 = 6.666...`, `17 ÷ 5 = 3 remainder 2`: checked exactly in-process
+                key, v = special
+                if key in judged:
+                    n_repeated += 1
+                    continue
+                judged.add(key)
+                results.append(v.correct)
+                n_claims += 1
+                if not v.correct and first_bad is None:
+                    first_bad = f"step {idx + 1}: {left} = {right} is false ({v.reason})"
+                continue
             mod_claim = congruence(left, right) if MOD_NOTE_RE.search(right) else None
             converted = conversion(left, unit_a, right, unit_b) if is_conversion(unit_a, unit_b) else None
             if converted is not None:  # `100 \\text{ cm} = 1 \\text{ m}`: known by its sides and units
