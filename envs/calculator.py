@@ -29,6 +29,8 @@ import threading
 import unicodedata
 from typing import Any
 
+# the typeset operators the rest of rlvr reads (Countdown's expressions): one map, private there
+from rlvr.envs.expr import _TYPESET, _TYPESET_RE
 from rlvr.envs.tools import Tool, ToolBusy, ToolError, ToolInfraError, TurnBudget, seconds_text, tool, truncate_output
 
 _CALC_FUNCS = {"sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "log", "ln", "exp", "factorial", "binomial",
@@ -68,18 +70,25 @@ def check_calculator_expression(expression: str) -> str:
     constants are allowed — the expression is never handed to `eval` unchecked. The text is
     NFKC-normalised first (`_normalized`), and the text returned, the one checked, is the one sympy
     parses: Python's parser normalises identifiers that way and sympy's does not, so `ｓｑｒｔ(16)`
-    passed the check as `sqrt` and reached sympy as an unknown function.
+    passed the check as `sqrt` and reached sympy as an unknown function. Typeset operators are read
+    as `rlvr.envs.expr` reads them (`×` `·` `⋅` `∗` `\\times` `\\cdot`: `*`; `÷` `\\div`: `/`; the minus
+    sign `−` and the en dash `–`: `-`); an expression that still cannot be parsed because of another
+    non-ASCII character gets an error naming that character.
     """
     if not isinstance(expression, str) or not expression.strip():
         raise ToolError("expression must be a non-empty string")
     if len(expression) > MAX_CALC_CHARS:
         raise ToolError(f"expression longer than {MAX_CALC_CHARS} characters")
-    text = _normalized(expression).strip().replace("^", "**").replace("×", "*").replace("÷", "/")
+    text = _TYPESET_RE.sub(lambda m: _TYPESET[m.group()], _normalized(expression).strip().replace("^", "**"))
     if len(text) > MAX_CALC_CHARS:
         raise ToolError(f"expression longer than {MAX_CALC_CHARS} characters once its Unicode forms are written plainly")
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        odd = next((char for char in text if not char.isascii()), None)
+        if odd is not None:  # say which: "cannot parse" alone left the model guessing at a typeset sign
+            raise ToolError(f"cannot parse expression {expression[:80]!r}: the character {odd!r} "
+                            f"(U+{ord(odd):04X}) is not read; write the operators in ASCII (+ - * / ** ^)") from None
         raise ToolError(f"cannot parse expression {expression[:80]!r}") from None
     for node in ast.walk(tree):
         if not isinstance(node, _CALC_NODES):

@@ -19,6 +19,7 @@ import functools
 import hashlib
 import json
 import re
+import sys
 import types
 from collections.abc import Mapping
 from typing import Any, Iterator
@@ -53,9 +54,12 @@ def stable_repr(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()
     string hash order); a dataclass or named tuple field by field; a function or other callable as
     its qualified name and the digest of what it is made of (`rlvr.envs.scoring.callable_identity`);
     an object with the default repr ('<X object at 0x...>') as "<module.X state=...>", the digest of
-    its attributes (`vars`), or "<module.X>" when it has none; any other object by its own repr with
-    memory addresses removed. Containers nested deeper than a dozen levels, or holding themselves,
-    are written by type name there.
+    its attributes (`vars`), or "<module.X>" when it has none; a NumPy array, a pandas object or a
+    PyTorch tensor by its content (`content_repr`: their reprs summarise large ones as "[0, 1, ...,
+    4999]"); any other object by its own repr with memory addresses removed, and where that repr
+    summarises ("..."), by the content of an array-like (`__array__`) or else the digest of its
+    attributes after it. Containers nested deeper than a dozen levels, or holding themselves, are
+    written by type name there.
     """
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
         return repr(value)
@@ -67,6 +71,9 @@ def stable_repr(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()
     def inner(item: Any) -> str:
         return stable_repr(item, depth, seen)
 
+    array = content_repr(value, inner)
+    if array is not None:
+        return array
     kind = type(value)
     if kind is dict:
         return "{" + ", ".join(f"{inner(k)}: {inner(v)}" for k, v in value.items()) + "}"
@@ -102,7 +109,77 @@ def stable_repr(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()
         text = repr(value)
     except Exception:  # noqa: BLE001 - a broken __repr__: the type is all that can be said
         return f"<{_type_name(value)}>"
-    return _ADDRESS.sub("", text)
+    text = _ADDRESS.sub("", text)
+    if "..." in text:  # a summarised repr ("[0, 1, ..., 4999]"): its content or state tells such values apart
+        if hasattr(value, "__array__"):  # an array of another library (JAX, xarray...): its content
+            try:
+                array = np.asarray(value)
+                return _array_repr(array, inner, f"{_type_name(value)} {array.dtype!r}")
+            except Exception:  # noqa: BLE001 - one NumPy cannot read (on a GPU): its state, if any
+                pass
+        state = getattr(value, "__dict__", None)
+        if isinstance(state, dict) and state:
+            return f"{text} <state={_short_digest(stable_repr(state, depth, seen))}>"
+    return text
+
+
+def content_repr(value: Any, inner: Any = None) -> str | None:
+    """A NumPy array, a pandas Series / DataFrame / Index or a PyTorch tensor written by its
+    content: "<numpy.ndarray int64 (5000,) sha256=...>" (dtype, shape and a digest of the bytes of a
+    C-ordered copy); None for any other value.
+
+    Their reprs summarise: NumPy writes a 5000-entry array as "[0, 1, 2, ..., 4998, 4999]" and
+    rounds floats to 8 digits, so two different tables had one repr and one fingerprint. An array
+    of Python objects (its bytes are memory addresses) is written by the `stable_repr` of its items
+    (`inner`). pandas and torch are only looked at when already imported (a value of theirs cannot
+    exist otherwise): this never imports them.
+    """
+    write = inner if inner is not None else stable_repr
+    if isinstance(value, np.ndarray):
+        return _array_repr(value, write)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(value, (pandas.Series, pandas.DataFrame, pandas.Index)):
+        return _pandas_repr(pandas, value, write)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        try:
+            tensor = value.detach().cpu()
+            data = (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()  # exact: bf16 is a float32 prefix
+        except Exception:  # noqa: BLE001 - a tensor NumPy cannot hold (a sparse or meta one): its repr
+            return None
+        return _array_repr(data, write, f"{_type_name(value)} {tensor.dtype}")
+    return None
+
+
+def _array_repr(array: np.ndarray, write: Any, kind: str = "") -> str:
+    """`content_repr` of a NumPy array (`kind`: the type and dtype to write for an array-like of
+    another library, as NumPy holds it); a masked array's mask counts too."""
+    kind = kind or f"{_type_name(array)} {array.dtype!r}"
+    if array.dtype.hasobject:  # its bytes are addresses of objects: written item by item instead
+        return f"<{kind} {array.shape} items={_short_digest(write(array.tolist()))}>"
+    mask = ""
+    if isinstance(array, np.ma.MaskedArray):
+        mask = f" mask={_bytes_digest(np.ma.getmaskarray(array))}"
+    return f"<{kind} {array.shape} sha256={_bytes_digest(np.ma.getdata(array))}{mask}>"
+
+
+def _bytes_digest(array: np.ndarray) -> str:
+    """16 hex digits of the SHA-256 of an array's bytes in C order (a view or a transposed array
+    is copied first: its own buffer holds other bytes or another order)."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+def _pandas_repr(pandas: Any, value: Any, write: Any) -> str:
+    """`content_repr` of a pandas Series, DataFrame or Index: its labels, dtypes and values."""
+    if isinstance(value, pandas.Index):
+        parts: Any = [list(value.names), str(value.dtype), content_repr(np.asarray(value.to_numpy()), write)]
+    elif isinstance(value, pandas.Series):
+        parts = [value.name, str(value.dtype), content_repr(value.index, write),
+                 content_repr(np.asarray(value.to_numpy()), write)]
+    else:
+        parts = [content_repr(value.columns, write), [str(dtype) for dtype in value.dtypes], content_repr(value.index, write),
+                 [content_repr(np.asarray(value.iloc[:, i].to_numpy()), write) for i in range(value.shape[1])]]
+    return f"<{_type_name(value)} {value.shape} content={_short_digest(write(parts))}>"
 
 
 def _json_key(key: Any) -> str:

@@ -31,7 +31,7 @@ import numpy as np
 from rlvr.envs.answers import MAX_NUMBER_CHARS, RULES_VERSION, check_gold, final_answer, follows_tag_format, parse_number, unwrapped
 from rlvr.envs.base import Setting, SingleTurnEnv
 from rlvr.envs.errors import did_you_mean
-from rlvr.envs.expr import EXPR_RULES_VERSION, ExprError, evaluate
+from rlvr.envs.expr import EXPR_RULES_VERSION, MAX_EXPRESSION_CHARS, ExprError, evaluate
 from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import GeneratorSource, Task
 from rlvr.verifiers.verdict import Verdict
@@ -542,7 +542,12 @@ class CountdownEnv(ProceduralEnv):
     def check_given_task(self, task: Task) -> Task:
         """A given task needs `numbers` (a non-empty list of whole numbers) and `target` (a whole
         number) among its fields; integers written as strings (a CSV's "10") are read as integers.
-        Its `answer` may be left out: the verdict never reads it."""
+        Its `answer` may be left out: the verdict never reads it.
+
+        Only tasks an answer can solve are taken: the numbers must not be negative (an expression
+        has no unary minus: "-5" could never be used), and all of them written out with one-character
+        operators between them must fit in `expr.MAX_EXPRESSION_CHARS` (a longer expression is
+        refused unread, so a task needing all its numbers scored 0 for the right answer)."""
         meta = dict(task.meta)
         for key in ("numbers", "target"):
             if key not in meta:
@@ -553,6 +558,17 @@ class CountdownEnv(ProceduralEnv):
             raise ValueError(f"options['task'] 'numbers' must be a non-empty list of whole numbers, got {numbers!r}"[:300])
         meta["numbers"] = [_given_int("an item of 'numbers'", n) for n in numbers]
         meta["target"] = _given_int("'target'", meta["target"])
+        negative = [n for n in meta["numbers"] if n < 0]
+        if negative:
+            raise ValueError(f"options['task'] 'numbers' holds negative numbers {negative[:5]}"[:200] + "; an answer "
+                             "cannot use them (a Countdown expression has no unary minus): give numbers >= 0")
+        # a number past the cap alone is not written out (str() refuses past 4300 digits)
+        length = sum(MAX_EXPRESSION_CHARS + 1 if n >= 10 ** MAX_EXPRESSION_CHARS else len(str(n)) for n in meta["numbers"])
+        length += len(meta["numbers"]) - 1
+        if length > MAX_EXPRESSION_CHARS:
+            raise ValueError(f"options['task'] 'numbers' written out with operators between them take {length} characters, "
+                             f"more than the {MAX_EXPRESSION_CHARS} an answer's expression may have "
+                             "(expr.MAX_EXPRESSION_CHARS), so the answer using them all could never be read")
         return replace(task, meta=meta)
 
     def verifier_fingerprint(self) -> dict[str, Any]:
@@ -713,19 +729,32 @@ class SortEnv(ProceduralEnv):
 
     def check_given_task(self, task: Task) -> Task:
         """A given task's gold is the sorted integers: a string of them separated by spaces, or a
-        list of whole numbers (written out as that string); in ascending order either way."""
+        list of whole numbers (written out as that string); in ascending order either way.
+
+        Only golds an answer can match are taken: no value of more than `_SORT_DIGITS` digits
+        (`verify` reads no longer integer: the right answer scored 0), and the gold written out
+        (in `<answer>` tags in the chat format) must fit in `max_action_chars` (a longer turn is
+        scored wrong as over-long)."""
         answer = task.answer
         if isinstance(answer, (list, tuple)):
             values = [_given_int("an item of the answer", v) for v in answer]
         elif isinstance(answer, str) and answer.split() and all(_WHOLE.fullmatch(v) for v in answer.split()):
-            values = [int(v) for v in answer.split()]
+            items = answer.split()
+            _check_sort_digits(len(item.lstrip("+-").lstrip("0")) for item in items)  # before int(): no 5000-digit int
+            values = [int(v) for v in items]
         else:
             raise ValueError(f"options['task'] answer must be the sorted integers, as a list or a string such as "
                              f"'2 5 6 8', got {answer!r}"[:300])
+        _check_sort_digits(_SORT_DIGITS + 1 if abs(v) >= 10 ** _SORT_DIGITS else 0 for v in values)
         if values != sorted(values):
             raise ValueError(f"options['task'] answer {values[:20]} is not in ascending order: the gold of a Sort task "
                              "is the sorted list")
-        return replace(task, answer=" ".join(map(str, values)))
+        gold = " ".join(map(str, values))
+        written = len(gold) if self.compact else len(f"<answer>{gold}</answer>")
+        if written > self.max_action_chars:
+            raise ValueError(f"options['task'] answer written out takes {written} characters, more than "
+                             f"max_action_chars={self.max_action_chars}: the right answer would be scored as over-long")
+        return replace(task, answer=gold)
 
     def reads_as_answer(self, task: Task, answer: str) -> bool:
         """A list of integers separated by spaces or commas (see the class docstring)."""
@@ -791,6 +820,16 @@ def _is_integer_list(text: str) -> bool:
         text = text[:-1]
     parts = [part.split() for part in text.split(",")]
     return all(part and all(_LIST_INTEGER.fullmatch(item) for item in part) for part in parts)
+
+
+def _check_sort_digits(lengths: Any) -> None:
+    """A ValueError when one of the digit counts `lengths` is over `_SORT_DIGITS`: a Sort answer's
+    longer integers are read as no given number (`_small_int`), so a gold holding one could never
+    be matched."""
+    longest = max(lengths, default=0)
+    if longest > _SORT_DIGITS:
+        raise ValueError(f"options['task'] answer holds a value of more than {_SORT_DIGITS} digits; Sort reads answers' "
+                         f"integers of at most {_SORT_DIGITS} digits (_SORT_DIGITS), so no answer could match it")
 
 
 def _small_int(text: str) -> int | None:

@@ -31,7 +31,7 @@ from urllib.parse import quote, unquote
 import gymnasium as gym
 from gymnasium.envs.registration import find_highest_version, load_env_creator, parse_env_id
 
-from rlvr.envs.base import accepted_arguments, positive_int, single_turn_max_turns_message, unpaid_process_message
+from rlvr.envs.base import SingleTurnEnv, accepted_arguments, positive_int, single_turn_max_turns_message, unpaid_process_message
 from rlvr.envs.custom import DatasetEnv, GeneratorEnv, check_template
 from rlvr.envs.errors import did_you_mean
 from rlvr.envs.rewards import RewardWeights
@@ -92,7 +92,10 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
     `env_id` may omit the namespace ("Countdown-v0") and, as with `gymnasium.make`, the version
     ("rlvr/MyTask": the latest registered version, with Gymnasium's warning). Keyword arguments go
     to the environment (difficulty settings, `dataset=`, `reward_weights=`...) or to
-    `gymnasium.make` (`max_episode_steps`, `disable_env_checker`...).
+    `gymnasium.make` (`max_episode_steps`, `disable_env_checker`...). A `max_episode_steps` for a
+    single-turn env (every procedural env, Math-v0, Code-v0, a registered dataset or generator
+    task) raises a ValueError, as `register` does: its episodes end after one step, so the limit
+    does nothing, except at 1, where every answer was marked truncated as well as terminated.
     """
     register_builtin()
     full = _full_id(env_id)
@@ -113,9 +116,19 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
     # gym.make keeps a max_episode_steps in its TimeLimit wrapper and clears it from the env's own
     # spec; it cuts episodes, so it changes returns: the env's fingerprint must see it
     limit = env.spec.max_episode_steps if env.spec is not None else None
+    if limit is not None and (kwargs.get("max_episode_steps") is not None or limit == 1) and _single_turn(env.unwrapped):
+        env.close()
+        raise ValueError(f"rlvr.make({full!r}): max_episode_steps={limit!r}, but {type(env.unwrapped).__name__} episodes "
+                         "end after one step, so a step limit does nothing (at 1 it marked every answer truncated as well "
+                         "as terminated); drop it")
     if limit is not None and env.unwrapped.spec is not None:
         env.unwrapped.spec = dataclasses.replace(env.unwrapped.spec, max_episode_steps=limit)
     return env
+
+
+def _single_turn(env: Any) -> bool:
+    """Whether every episode of `env` ends after its first step: a `SingleTurnEnv` with one turn."""
+    return isinstance(env, SingleTurnEnv) and getattr(env, "max_turns", 1) == 1
 
 
 #: The arguments that say which part or version of a dataset to read: they belong to the dataset.
@@ -174,11 +187,22 @@ def _resolves(full: str) -> bool:
     return version is None and find_highest_version(namespace, name) is not None
 
 
+class _Unset:
+    """The default of `register`'s `dataset=` and `generator=`: not given at all (the decorator form),
+    told apart from an explicit None (an unset `os.environ.get(...)`), which is refused."""
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_UNSET: Any = _Unset()
+
+
 def register(
     env_id: str,
     *,
-    dataset: Any = None,
-    generator: Callable[..., Any] | None = None,
+    dataset: Any = _UNSET,
+    generator: Callable[..., Any] | None = _UNSET,
     question_key: str | None = None,
     answer_key: str | None = None,
     verifier: Any = None,
@@ -203,7 +227,9 @@ def register(
         env_id: "namespace/Name-vN" (the namespace defaults to "rlvr"); N without a leading zero
             ("-v01" is refused: Gymnasium would register it as "-v1").
         dataset / generator: where the tasks come from (exactly one). A local dataset path is
-            made absolute now, so a later `os.chdir` does not change which file is read.
+            made absolute now, so a later `os.chdir` does not change which file is read. Neither
+            given is the decorator form; one given as None with the other not given (an unset
+            `os.environ.get("MY_DATA")`) raises a ValueError rather than registering nothing.
         question_key / answer_key: dataset columns (default "question" / "answer").
         verifier: "math" (default for datasets), "code", "exact" (default for generators) or a
             callable fn(gold, completion) -> Verdict | bool | float.
@@ -240,6 +266,10 @@ def register(
     dataset, generator, verifier, prompt = (_unwrapped(v) for v in (dataset, generator, verifier, prompt))
     kwargs = {key: _unwrapped(value) for key, value in kwargs.items()}
     full = _full_id(env_id)
+    _refuse_none_source(full, dataset, generator)
+    decorating = dataset is _UNSET and generator is _UNSET
+    dataset = None if dataset is _UNSET else dataset
+    generator = None if generator is _UNSET else generator
     if not _ID.match(full):
         raise ValueError(f"env id {env_id!r} is malformed; use the form 'rlvr/MyTask-v0' (name, '-v', version number)")
     leading_zero = _LEADING_ZERO.search(full)
@@ -260,7 +290,7 @@ def register(
     if isinstance(dataset, (str, os.PathLike)):
         dataset = _dataset_path(dataset)
     _check_values(full, kind, dataset, kwargs)
-    if dataset is None and generator is None:
+    if decorating:
 
         def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
             register(full, generator=fn, verifier=verifier, prompt=prompt, force=force, **kwargs)
@@ -303,6 +333,19 @@ def register(
         entry_point = _creator_name(entry_point.rpartition(":")[2], full)
     gym.register(full, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", full), kwargs=spec_kwargs)
     return full
+
+
+def _refuse_none_source(full: str, dataset: Any, generator: Any) -> None:
+    """A ValueError for `dataset=None` or `generator=None` given with no other source of tasks.
+
+    `register` without either is the decorator form and returns a decorator; an explicit None
+    (`dataset=os.environ.get("MY_DATA")` with the variable unset) was taken for it, so nothing was
+    registered and the later `make` said only that the id is unknown."""
+    if (dataset is None and (generator is None or generator is _UNSET)) or (generator is None and dataset is _UNSET):
+        given = "dataset" if dataset is None else "generator"
+        raise ValueError(f"rlvr.register({full!r}): {given}= is None, so there are no tasks to register; pass the "
+                         f"{given} (a value read from an unset environment variable is None), or leave both dataset= "
+                         f"and generator= out to use register as a decorator on the generator")
 
 
 def _refuse_step_limit(full: str, value: Any) -> None:

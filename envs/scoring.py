@@ -26,7 +26,7 @@ import numpy as np
 
 from rlvr.envs.deadline import CallTimeout, call_within
 from rlvr.envs.errors import did_you_mean
-from rlvr.envs.fingerprint import plain_json, stable_repr
+from rlvr.envs.fingerprint import content_repr, plain_json, stable_repr
 from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import Task
 from rlvr.verifiers.math import is_number_gold
@@ -594,6 +594,9 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
     if depth < 4 and isinstance(value, dict):
         return {stable_repr(key): _plain(item, depth + 1) for key, item in value.items()}
+    content = content_repr(value)  # an array or table by its content: two tables are two verifiers
+    if content is not None:
+        return content
     return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
 
