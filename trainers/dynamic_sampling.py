@@ -10,6 +10,8 @@ then the policy-gradient loss of the whole group is 0 whatever the ratios are:
   is 0. With continuous rewards "equal" must mean "equal within a tolerance": GRPO divides by the
   std, so a group such as ``[0.5, 0.5 + 1e-9]`` would otherwise have its rounding noise blown up into
   advantages of +-1. Hence the test ``std(rewards) > tol`` instead of "are there two distinct values".
+  A group whose rewards are all exactly equal has no signal whatever ``tol`` is (0 included): float
+  rounding gives such a group a std slightly above 0 (``[0.1] * 3``: about 1e-17), so it is tested first.
   RLOO needs at least two samples per group; for any group size the leave-one-out advantages vanish
   iff the std does, so the same test is right for it (a group of one is always dropped).
 * Process-supervised GRPO normalises all step rewards of a group together: the group is useless when
@@ -54,6 +56,11 @@ ESTIMATORS: tuple[str, ...] = (
 )
 
 
+def _all_equal(t: Tensor) -> bool:
+    """Whether every value of a non-empty 1-d tensor equals the first (no signal whatever the tol)."""
+    return bool((t == t[0]).all())
+
+
 def _pop_std(values: Sequence[float] | Tensor) -> float:
     t = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
     if t.numel() == 0:
@@ -77,7 +84,7 @@ def group_has_signal(rewards: Sequence[float] | Tensor, *, tol: float = 1e-6, es
         return True
     if estimator == "rloo" and t.numel() < 2:
         return False
-    return _pop_std(t) > tol
+    return not _all_equal(t) and _pop_std(t) > tol
 
 
 def process_group_has_signal(
@@ -88,7 +95,7 @@ def process_group_has_signal(
     pooled = [float(r) for sample in step_rewards for _, r in sample]
     if not pooled or not all(math.isfinite(r) for r in pooled):
         return False
-    return _pop_std(pooled) > tol
+    return len(set(pooled)) > 1 and _pop_std(pooled) > tol
 
 
 def signal_mask(rewards: Tensor, *, tol: float = 1e-6, estimator: str = "grpo") -> Tensor:
@@ -103,7 +110,8 @@ def signal_mask(rewards: Tensor, *, tol: float = 1e-6, estimator: str = "grpo") 
     if estimator == "reinforce++":
         return finite
     # rows holding a non-finite reward are dropped above; zeroing them keeps their std from warning
-    keep = finite & (torch.where(finite[:, None], r, torch.zeros_like(r)).std(dim=1, unbiased=False) > tol)
+    spread = torch.where(finite[:, None], r, torch.zeros_like(r)).std(dim=1, unbiased=False) > tol
+    keep = finite & spread & (r != r[:, :1]).any(dim=1)  # all-equal rows: no signal whatever the tol
     if estimator == "rloo" and r.shape[1] < 2:
         keep = torch.zeros_like(keep)
     return keep

@@ -47,6 +47,7 @@ import os
 import shutil
 import time
 import warnings
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -250,6 +251,18 @@ def _turn_lengths(t: Trajectory) -> list[int]:
 
 
 
+#: The folder of ``output_dir`` that holds a KL reference a resume cannot rebuild from the config
+#: (``log.overwrite`` removes it with the rest of a run: :data:`~.runs.RUN_OUTPUTS`).
+REFERENCE_DIR = "warmup_model"
+#: The references saved there (``Trainer.reference``), and what each is.
+SAVED_REFERENCES = {"warmup_model": "its warmed-up model", "given_model": "the model passed to Trainer(model=...)"}
+
+
+def _exact_mean(values: list[float]) -> Fraction:
+    """The exact mean of finite floats (no rounding), which a reward equal to it compares equal to."""
+    return sum((Fraction(float(v)) for v in values), Fraction(0)) / len(values)
+
+
 def _collect(collector: RolloutCollector, *args: Any, **kwargs: Any) -> list[list[Trajectory]]:
     """`collector.collect`; prompts that do not fit the context also name the config setting of the
     limit (the collector's message is the same for every caller, `rlvr eval` included)."""
@@ -266,7 +279,8 @@ class Trainer:
 
     ``Trainer(config).train()`` builds everything from the config. ``model``/``tokenizer`` may be given
     (e.g. a warmed-up model; an engine that loads its own copy of ``model.name_or_path``, as vLLM does,
-    gets its weights before the first rollout); ``resume=True`` continues from the latest checkpoint in
+    gets its weights before the first rollout; with a KL term the first checkpoint saves it, the KL
+    reference, to ``<output_dir>/warmup_model``, which a resume loads); ``resume=True`` continues from the latest checkpoint in
     ``config.log.output_dir`` exactly where it stopped. On resume the config must match the
     checkpoint's except for :data:`~.config.RESUME_MUTABLE_KEYS` (changes are printed), and the
     training env must be the checkpoint's: the same dataset size and env fingerprint (data content,
@@ -330,6 +344,9 @@ class Trainer:
         self.ref_model = None
         if cfg.algorithm.kl_coef > 0:
             self.ref_model = copy.deepcopy(self.model).eval().requires_grad_(False)
+        #: a fresh run's KL reference is a model passed in, which a resume cannot rebuild from the
+        #: config: the first checkpoint saves it to the run's folder (:meth:`_save_given_reference`)
+        self._reference_unsaved = given_model and not resume and self.ref_model is not None
         params = [p for p in self.model.parameters() if p.requires_grad]
         t = cfg.train
         # the fused kernel (CPU and CUDA) updates every tensor in one call: a tiny model's step is 4x cheaper
@@ -397,7 +414,10 @@ class Trainer:
         self.eval_results: dict[int, dict[str, float]] = {}
         self.eval_errors: dict[int, str] = {}
         self.warmup_stats: dict[str, float] = {}
-        #: the KL reference: "initial" (the model the run started from) or "warmup_model" (saved by the warm-up)
+        #: the KL reference: "initial" (the model the run started from, which a resume rebuilds: the
+        #: config's model.name_or_path, or the model passed to it), "warmup_model" (saved by the
+        #: warm-up) or "given_model" (a model passed in, saved by the first checkpoint: a resume
+        #: loads it whatever it is passed); both saved ones are in ``<output_dir>/warmup_model``
         self.reference = "initial"
         self.train_seconds_before = 0.0  # wall time of the earlier segments of a resumed run
         self._t0: float | None = None
@@ -693,7 +713,9 @@ class Trainer:
         whose samples are all truncated is dropped, and so is one whose samples the loss sees all
         get advantage 0: each has the group's mean reward (GRPO, Dr. GRPO, RLOO and REINFORCE++'s
         group baseline all give a sample an advantage of 0 exactly there); for process-supervised
-        GRPO, each of their step rewards has the mean of the group's pooled step rewards."""
+        GRPO, each of their step rewards has the mean of the group's pooled step rewards. The mean is
+        exact (:func:`_exact_mean`): a float mean's rounding would make a sample at the mean look off
+        it by ~1e-17, which ``algorithm.ds_tol=0`` would count as signal."""
         a = self.cfg.algorithm
         seen = [t for t in group if not t.truncated] if a.mask_truncated else group
         if not seen:
@@ -704,17 +726,16 @@ class Trainer:
                 return False
             if len(seen) == len(group):
                 return True
-            pooled = [float(r) for sample in steps for _, r in sample]
-            mean = sum(pooled) / len(pooled)
-            return any(abs(float(r) - mean) > a.ds_tol
+            mean = _exact_mean([float(r) for sample in steps for _, r in sample])
+            return any(abs(Fraction(float(r)) - mean) > a.ds_tol
                        for sample, t in zip(steps, group) if not t.truncated for _, r in sample)
         rewards = [self.shaped_reward(t) for t in group]
         if not group_has_signal(rewards, tol=a.ds_tol, estimator=a.estimator):
             return False
         if len(seen) == len(group) or a.estimator == "reinforce++":
             return True
-        mean = sum(rewards) / len(rewards)
-        return any(abs(r - mean) > a.ds_tol for r, t in zip(rewards, group) if not t.truncated)
+        mean = _exact_mean(rewards)
+        return any(abs(Fraction(float(r)) - mean) > a.ds_tol for r, t in zip(rewards, group) if not t.truncated)
 
     @staticmethod
     def _steps(t: Trajectory) -> list[tuple[int, float]]:
@@ -1096,6 +1117,7 @@ class Trainer:
         (a resume refuses other data). Raises :class:`CheckpointSaveError` when it cannot be
         written (a full disk): the checkpoints saved before are untouched."""
         row = self._row if self._row is not None and self._row.get("step") == self.step_count else None
+        self._save_given_reference()  # (before the state that names it)
         state = {
             "step": self.step_count,
             "task_counter": self.task_counter,
@@ -1126,6 +1148,22 @@ class Trainer:
         self._last_saved = self.step_count
         self._write_checkpoint_evals(path)
         return path
+
+    def _save_given_reference(self) -> None:
+        """Save a passed-in model's KL reference once, to ``<output_dir>/warmup_model`` (where the
+        warm-up saves its own), and record it as "given_model", so that a resume, which builds its
+        model from the config, loads it rather than using ``model.name_or_path`` in its place. Done
+        by the first checkpoint (a run that saves none needs no copy), unless the warm-up has made
+        its model the reference already. A failed write is a :class:`CheckpointSaveError`."""
+        if not self._reference_unsaved or self.reference != "initial":
+            return
+        try:
+            with quiet_progress():
+                self.ref_model.save_pretrained(self.out / REFERENCE_DIR)
+        except Exception as exc:  # a full disk: the checkpoint that would name it is not written
+            raise CheckpointSaveError(self.out, self.step_count, exc) from exc
+        self._reference_unsaved = False
+        self.reference = "given_model"
 
     def _write_checkpoint_evals(self, path: Path) -> None:
         """``<checkpoint>/evals.json``: the evaluation results up to its step, and
@@ -1188,14 +1226,9 @@ class Trainer:
         self.engine.load_weights(self.model)
         reference = state.get("reference")
         if reference is None:  # a checkpoint from before the reference was recorded
-            reference = "warmup_model" if self.cfg.warmup.steps and (self.out / "warmup_model").is_dir() else "initial"
-        if self.ref_model is not None and reference == "warmup_model":
-            path = self.out / "warmup_model"
-            if not path.is_dir():
-                raise ResumeError(f"--resume: the run's KL reference {path} (its warmed-up model) is missing; "
-                                  "restore it, or start afresh (log.overwrite=true)")
-            ref = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-            self.ref_model.load_state_dict(ref.state_dict())
+            reference = "warmup_model" if self.cfg.warmup.steps and (self.out / REFERENCE_DIR).is_dir() else "initial"
+        if self.ref_model is not None and reference in SAVED_REFERENCES:
+            self._load_reference(reference)
         self.reference = reference
         held = state.get("eval_holdout")  # (None: a checkpoint from before the hold-out was recorded)
         if held is not None and held != self.eval_holdout:
@@ -1218,6 +1251,25 @@ class Trainer:
             self._resumed_row, self._resumed_eval_due = dict(row), bool(state.get("row_eval_due"))
             self._row, self._row_eval_due = dict(row), self._resumed_eval_due
         self._check_task_ranges()
+
+    def _load_reference(self, reference: str) -> None:
+        """Resume: load the run's saved KL reference (:data:`SAVED_REFERENCES`) into ``ref_model``.
+        One that is missing or does not load is a :class:`ResumeError`: another reference would
+        silently change the KL term of the rest of the run."""
+        from safetensors import SafetensorError
+        from transformers import AutoModelForCausalLM
+
+        path, what = self.out / REFERENCE_DIR, SAVED_REFERENCES[reference]
+        fix = "restore it, or start afresh (log.overwrite=true)"
+        if not path.is_dir():
+            raise ResumeError(f"--resume: the run's KL reference {path} ({what}) is missing; {fix}")
+        try:
+            with quiet_progress():
+                ref = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+            self.ref_model.load_state_dict(ref.state_dict())
+        except (OSError, EOFError, RuntimeError, ValueError, SafetensorError) as exc:
+            reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            raise ResumeError(f"--resume: the run's KL reference {path} ({what}) cannot be loaded ({reason}); {fix}") from None
 
     def _resume_heldout(self, state: Mapping[str, Any], name: str) -> None:
         """The held-out questions training skips on resume: the checkpoint's and those evaluated now
@@ -1474,7 +1526,7 @@ class Trainer:
         if self.ref_model is not None:
             self.ref_model.load_state_dict(self.model.state_dict())
             with quiet_progress():  # (its bar would break the run's own)
-                self.model.save_pretrained(self.out / "warmup_model")
+                self.model.save_pretrained(self.out / REFERENCE_DIR)
             self.reference = "warmup_model"
         self.warmup_stats = stats
         if logger is not None:
