@@ -9,6 +9,23 @@
 * A fence whose info string carries a file name or a version (```python:add.py, ```python3.11)
   was not read as Python: the whole answer, prose and fences, was run and failed to parse, and
   Code-v0 gave no format credit.
+
+A review of those fixes found regressions, also tested here:
+
+* Real programs were taken for test drivers: fast input that reads file descriptor 0
+  (`io.BytesIO(os.read(0, n)).readline`, `os.fdopen(0)`, `io.FileIO(0)`, `open("/dev/stdin")`),
+  the local-file idiom `if os.path.exists("input.txt"): sys.stdin = open("input.txt")` and a
+  self-test in a def. A right final version after a wrong draft then scored wrong, and a wrong
+  final version using the local-file idiom after a right draft scored right. Now only a block that
+  always fakes its input, reads no real input itself and calls a function of another block is a
+  driver.
+* A later `test()` call was appended to a program that reads its input at top level, and a
+  `main()` to one that already runs main (`globals()["main"]()`): now only a program that does
+  nothing at top level but define gets a later call, of a function that reads input.
+* ```python2, ```py2.7 blocks were read as Python, and fences with no language part (```:output,
+  ```{}) or an output class (```py:output, ```python {.output}) as untagged.
+* `sys.exit(main())`, `threading.Thread(target=main).start()` and a guard that sets the recursion
+  limit first were not taken as the later call.
 """
 
 from __future__ import annotations
@@ -192,3 +209,189 @@ def test_a_tagged_answer_passes_and_earns_format_credit(box):
 
 def test_the_rules_version_records_the_change():
     assert RULES_VERSION >= 12
+
+
+# -- review: real programs are not test drivers ---------------------------------------------------
+FAST_IO = {
+    "pyrival": "import io, os\ninput = io.BytesIO(os.read(0, os.fstat(0).st_size)).readline\n",
+    "os_read": "import os\ninput = iter(os.read(0, 1 << 25).decode().split('\\n')).__next__\n",
+    "local_file": "import os, sys\nif os.path.exists('input.txt'):\n    sys.stdin = open('input.txt', 'r')\n",
+    "local_env": "import os, sys\nif os.environ.get('LOCAL'):\n    sys.stdin = open('in.txt')\n",
+    "local_try": "import sys\ntry:\n    sys.stdin = open('input.txt')\nexcept OSError:\n    pass\n",
+    "dev_stdin": "import sys\nsys.stdin = open('/dev/stdin')\n",
+    "fdopen": "import os, sys\nsys.stdin = os.fdopen(0, 'r', 1 << 16)\n",
+    "fileio": "import io, sys\nsys.stdin = io.TextIOWrapper(io.FileIO(0), encoding='utf-8')\n",
+    "stringio_of_fd0": "import io, os, sys\nsys.stdin = io.StringIO(os.read(0, 1 << 25).decode())\n",
+    "stringio_of_stdin": "import io, sys\nsys.stdin = io.StringIO(sys.stdin.read())\n",
+}
+WRONG_DRAFT = "a, b = map(int, input().split())\nprint(a - b)\n"
+RIGHT_DRAFT = "a, b = map(int, input().split())\nprint(a + b)\n"
+
+
+@pytest.mark.parametrize("head", FAST_IO.values(), ids=FAST_IO.keys())
+def test_a_final_program_with_fast_or_local_input_is_taken(head):
+    final = head + "a, b = map(int, input().split())\nprint(a + b)\n"
+    answer = f"First try:\n{F}python\n{WRONG_DRAFT}{F}\nFixed, with fast input:\n{F}python\n{final}{F}\n"
+    assert extract_program(answer) == final.strip("\n")
+
+
+@pytest.mark.parametrize("name", ["pyrival", "local_file", "os_read", "fdopen"])
+def test_a_right_final_program_with_fast_or_local_input_passes_after_a_wrong_draft(box, name):
+    final = FAST_IO[name] + "a, b = map(int, input().split())\nprint(a + b)\n"
+    answer = f"First try:\n{F}python\n{WRONG_DRAFT}{F}\nFixed:\n{F}python\n{final}{F}\n"
+    assert check_io(answer, CASES, sandbox=box).correct
+    env = _io_env(box)
+    verdict = env.verify(env.source.tasks[0], answer)
+    assert verdict.correct and verdict.score == 1.0, verdict.reason
+
+
+def test_a_wrong_final_program_with_the_local_file_idiom_fails_after_a_right_draft(box):
+    """The false pass: the wrong final version was taken for a driver and the right draft ran."""
+    final = FAST_IO["local_file"] + "a, b = map(int, input().split())\nprint(a * b)\n"
+    answer = f"Draft:\n{F}python\n{RIGHT_DRAFT}{F}\nFinal answer:\n{F}python\n{final}{F}\n"
+    assert extract_program(answer) == final.strip("\n")
+    assert not check_io(answer, CASES, sandbox=box).correct
+    env = _io_env(box)
+    assert not env.verify(env.source.tasks[0], answer).correct
+
+
+def test_a_program_with_the_local_file_idiom_and_a_usage_line_passes(box):
+    program = FAST_IO["local_file"] + "def solve(a, b):\n    return a + b\n\na, b = map(int, input().split())\nprint(solve(a, b))\n"
+    answer = f"{F}python\n{program}{F}\nFor example:\n{F}python\nprint(solve(1, 2))  # 3\n{F}\n"
+    assert extract_program(answer) == program.strip("\n")
+    assert check_io(answer, CASES, sandbox=box).correct
+
+
+def test_a_program_with_a_self_test_in_a_def_is_taken(box):
+    program = ("import io, sys\n\ndef solve():\n    a, b = map(int, sys.stdin.readline().split())\n    print(a + b)\n\n"
+               "def _selftest():\n    sys.stdin = io.StringIO('1 2\\n')\n    solve()\n\n"
+               "if __name__ == '__main__':\n    if '--test' in sys.argv:\n        _selftest()\n    else:\n        solve()\n")
+    answer = f"{F}python\n{WRONG_DRAFT}{F}\nCorrected:\n{F}python\n{program}{F}\n"
+    assert extract_program(answer) == program.strip("\n")
+    assert check_io(answer, CASES, sandbox=box).correct
+
+
+def test_a_final_program_that_feeds_its_own_input_and_reads_it_is_still_taken():
+    """A block that fakes its input but reads input itself is a whole program (its final version):
+    taken as before the fix for drivers, and it fails on the real cases."""
+    for head in ('import io, sys\nsys.stdin = io.StringIO("1 2\\n")\n', 'import sys\nsys.stdin = open("input.txt")\n'):
+        final = head + "a, b = map(int, input().split())\nprint(a + b)\n"
+        answer = f"{F}python\n{PROGRAM}{F}\n\nFinal:\n\n{F}python\n{final}{F}\n"
+        assert extract_program(answer) == final.strip("\n")
+
+
+def test_a_driver_that_calls_nothing_of_another_block_is_taken_as_before():
+    """`solve()` is defined nowhere: the block is no driver of the program before it."""
+    driver = 'import io, sys\nsys.stdin = io.StringIO("1 2\\n")\nsolve()\n'
+    answer = f"{F}python\n{PROGRAM}{F}\n\n{F}python\n{driver}{F}\n"
+    assert extract_program(answer) == driver.strip("\n")
+
+
+@pytest.mark.parametrize("driver", [
+    'import io, sys\nfor data in ["1 2\\n", "5 5\\n"]:\n    sys.stdin = io.StringIO(data)\n    main()\n',
+    'import io, sys, threading\nsys.stdin = io.StringIO("1 2\\n")\nthreading.Thread(target=main).start()\n',
+])
+def test_a_driver_in_a_loop_or_a_thread_is_not_the_program(driver):
+    answer = f"{F}python\n{PROGRAM}{F}\n\nTry it:\n\n{F}python\n{driver}{F}\n"
+    assert extract_program(answer) == PROGRAM.strip("\n")
+
+
+# -- review: a later call is added only to a program that only defines -----------------------------
+def test_a_later_self_test_call_is_not_added_to_a_program_that_runs(box):
+    program = ("def solve(a, b):\n    return a + b\n\n"
+               "def test():\n    assert solve(1, 2) == 3\n    print('all tests passed')\n\n"
+               "a, b = map(int, input().split())\nprint(solve(a, b))\n")
+    answer = f"{F}python\n{program}{F}\n\nRun the self-check with:\n\n{F}python\ntest()\n{F}\n"
+    assert extract_program(answer) == program.strip("\n")
+    assert check_io(answer, CASES, sandbox=box).correct
+
+
+def test_a_later_main_call_is_not_added_to_a_program_that_already_runs_main(box):
+    program = "import sys\n\ndef main():\n    a, b = map(int, sys.stdin.readline().split())\n    print(a + b)\n\nglobals()['main']()\n"
+    answer = f"{F}python\n{program}{F}\n\nThe entry point:\n\n{F}python\nif __name__ == '__main__':\n    main()\n{F}\n"
+    assert extract_program(answer) == program.strip("\n")
+    assert check_io(answer, CASES, sandbox=box).correct
+
+
+def test_a_later_call_of_a_function_that_reads_no_input_is_not_added():
+    program = MAIN + "\n\ndef test():\n    print('ok')\n"
+    answer = f"{F}python\n{program}{F}\n\n{F}python\ntest()\n{F}\n\nRun:\n\n{F}python\nmain()\n{F}\n"
+    assert extract_program(answer) == program + "\n\nmain()"
+
+
+@pytest.mark.parametrize("program", [
+    "import sys\nsys.setrecursionlimit(10 ** 6)\ninput = sys.stdin.readline\nINF = float('inf')\n\n" + MAIN,
+    '"""Adds two numbers."""\nimport sys\nrd = lambda: sys.stdin.readline().split()\n\n'
+    "def main():\n    a, b = map(int, rd())\n    print(a + b)\n",
+    "def solve():\n    a, b = map(int, input().split())\n    print(a + b)\n\ndef main():\n    solve()\n",
+])
+def test_a_program_that_only_defines_gets_the_later_call(box, program):
+    answer = f"{F}python\n{program}{F}\n\nRun it:\n\n{F}python\nmain()\n{F}\n"
+    assert extract_program(answer) == program.strip("\n") + "\n\n\nmain()"
+    assert check_io(answer, CASES, sandbox=box).correct
+
+
+# -- review: common forms of the later call ---------------------------------------------------------
+MAIN_SYS = "import sys\n\ndef main():\n    a, b = map(int, sys.stdin.readline().split())\n    print(a + b)\n"
+CALL_FORMS = [
+    "if __name__ == '__main__':\n    sys.exit(main())\n",
+    "sys.exit(main())\n",
+    "raise SystemExit(main())\n",
+    "if __name__ == '__main__':\n    sys.setrecursionlimit(10**6)\n    main()\n",
+    "import threading\nthreading.Thread(target=main).start()\n",
+    "import threading\nsys.setrecursionlimit(1 << 25)\nthreading.stack_size(1 << 27)\nthreading.Thread(target=main).start()\n",
+    "import threading\n\nif __name__ == '__main__':\n    t = threading.Thread(target=main)\n    t.start()\n    t.join()\n",
+]
+
+
+@pytest.mark.parametrize("call", CALL_FORMS)
+def test_common_forms_of_the_later_call_are_added(box, call):
+    answer = f"{F}python\n{MAIN_SYS}{F}\n\nRun it:\n\n{F}python\n{call}{F}\n"
+    assert extract_program(answer) == MAIN_SYS + "\n\n" + call.strip("\n")
+    assert check_io(answer, CASES, sandbox=box).correct
+
+
+@pytest.mark.parametrize("call", [
+    "sys.exit(main(1))\n",
+    "import threading\nthreading.Thread(target=main)\n",            # never started
+    "sys.setrecursionlimit(int('999'))\nmain()\n",             # an argument that calls
+    "import io\nif __name__ == '__main__':\n    sys.stdin = io.StringIO('1 2')\n    main()\n",
+    "import threading\nthreading.Thread(target=main, args=('1 2',)).start()\n",
+    "sys.exit(0)\n",
+])
+def test_a_later_block_that_does_more_or_other_than_run_the_function_is_not_added(call):
+    answer = f"{F}python\n{MAIN_SYS}{F}\n\n{F}python\n{call}{F}\n"
+    assert extract_program(answer) == MAIN_SYS.strip("\n")
+
+
+# -- review: Python 2 fences and fences with no language part ----------------------------------------
+@pytest.mark.parametrize("tag", ["python2", "py2", "python2.7", "Python2", "python-2", "py27"])
+def test_a_python_2_fence_is_not_python(box, tag):
+    right = "def sum_to(n):\n    return sum(range(n + 1))\n"
+    answer = (f"Python 3:\n\n{F}python\n{right}{F}\n\nOn Python 2, use xrange:\n\n"
+              f"{F}{tag}\ndef sum_to(n):\n    return sum(xrange(n + 1))\n{F}\n")
+    assert extract_code(answer) == right.strip("\n")
+    assert extract_program(answer, ["sum_to"]) == right.strip("\n")
+    assert check_function(answer, ["assert sum_to(3) == 6", "assert sum_to(10) == 55"], sandbox=box).correct
+
+
+@pytest.mark.parametrize("tag", [":output", ":add.py", "{}", "=", "py:output", "python{.output}",
+                                 "{.python .output}", "python {.output}", "{.output}"])
+def test_a_fence_with_no_language_part_or_an_output_class_is_not_code(tag):
+    answer = f"{F}python\ndef add(a, b):\n    return a + b\n{F}\n\n{F}{tag}\nadd(1, 2)\n{F}\n"
+    assert extract_code(answer) == "def add(a, b):\n    return a + b"
+    assert extract_code(f"{F}{tag}\nadd(1, 2)\n{F}\n", fallback_raw=False) == ""
+
+
+@pytest.mark.parametrize("tag", ["python_3", "python3.12", "py3", "python:output.py", "python3=", "python311"])
+def test_python_3_versions_and_file_names_are_still_python(tag):
+    assert extract_code(f"{F}{tag}\nx = 1\n{F}\n", fallback_raw=False) == "x = 1"
+
+
+def test_a_long_answer_of_fake_blocks_is_read_fast():
+    import time
+    driver = 'import io, sys\nsys.stdin = io.StringIO("1 2\\n")\nmain()\n'
+    answer = f"{F}python\n{PROGRAM}{F}\n" + "".join(f"Try {i}:\n{F}python\n{driver}{F}\n" for i in range(1500))
+    start = time.perf_counter()
+    assert extract_program(answer) == PROGRAM.strip("\n")
+    assert time.perf_counter() - start < 3.0

@@ -108,9 +108,10 @@ HARNESS_FILES = {
 #: defaultdict and namedtuple come back as themselves; the tests' own time between calls is not
 #: charged to the answer; a HumanEval answer's `__future__` imports go first; definitions the chosen
 #: block lacks come from later blocks too; check_io picks its program as Code-v0 does; 12: a fence
-#: tag with a file name, option or version (```python:add.py, ```python3.11) counts as its language,
-#: a stdin/stdout program is not taken from a later block that feeds it input of its own
-#: (`sys.stdin = io.StringIO(...)`), and its `main()` call given in a block of its own is kept,
+#: tag with a file name, option or version (```python:add.py, ```python3.11) counts as its language
+#: (not ```python2), a stdin/stdout program is not taken from a later test driver that feeds input
+#: of its own to a function of another block (`sys.stdin = io.StringIO(...)` then `main()`), and
+#: its `main()` call given in a block of its own is kept when the program only defines,
 #: so that a resumed evaluation never mixes verdicts of two rule sets.
 RULES_VERSION = 12
 DEFAULT_TIMEOUT = 10.0

@@ -5,8 +5,11 @@ final version), and sometimes forget to close the last one when they hit the len
 default takes the last block tagged for the language (or untagged), which is where the final
 answer usually is. The tag is the language part of the fence's info string: a file name, option or
 version after it (```python:add.py, ```py title="a.py", ```python3.11, ```python-3) does not hide
-the block (`_fence_language`, `_tag_counts`). A fence may be indented (a block nested in a Markdown
-list item): its indentation is taken off the block's lines. CRLF line ends are read as "\n".
+the block, but a Python version other than 3 (```python2.7) is another language, and an info string
+with no language part (```:add.py, ```{}) or naming an output class (```py:output,
+```python {.output}) is no code (`_fence_language`, `_tag_counts`). A fence may be indented (a
+block nested in a Markdown list item): its indentation is taken off the block's lines. CRLF line
+ends are read as "\n".
 
 A solution is often followed by a usage example (```python\nprint(f(1))\n``` or
 ```\n>>> f(1)\n2\n```), which is then the last block. `extract_program` skips such blocks for
@@ -14,8 +17,9 @@ Python. With the names the program must define (a function task's entry point) i
 block that defines one of them at top level (`from solution import f` does not); a block that does not parse but has a top-level `def`
 line for one counts too (a broken final version is still the final answer, and fails), and so does
 a function body that continues a given prefix (HumanEval's prompt). Without names, it takes the
-last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`; not a "test it
-locally" block that feeds input of its own, `sys.stdin = io.StringIO(...)`: `_fakes_input`), else the last
+last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`, `os.read(0, n)`;
+not a "test it locally" block that always feeds input of its own, reads none itself and runs a
+function of another block, `sys.stdin = io.StringIO(...)` then `main()`: `_is_driver`), else the last
 block that parses and calls anything: a stdin/stdout program that calls nothing prints nothing,
 while sample input and output such as `5` or `Input: 3` parse but call nothing (with
 `any_function`, for a function task whose tests name no function, the last block that defines a
@@ -29,9 +33,10 @@ and uses names it does not define that other blocks define at top level (a def o
 import, or a constant assigned a value that calls nothing), those definitions are put before it
 (`_with_other_definitions`), with what they need in turn: from an earlier block when one defines
 the name, else from a later one. Nothing else of the other blocks is taken (no prints, calls or
-usage examples), save one call: when the stdin/stdout program taken defines a function it never
-calls (`def main(): ...`) and a later block does nothing but call it (`main()`, or
-`if __name__ == "__main__": main()`), that block is put after it (`_with_later_call`), since
+usage examples), save one call: when the stdin/stdout program taken does nothing at top level
+but define, one of its functions that reads input is never called (`def main(): ...`) and a later
+block does nothing but run it (`main()`, `sys.exit(main())`, `threading.Thread(target=main).start()`,
+or such under `if __name__ == "__main__":`), that block is put after it (`_with_later_call`), since
 without it the program would print nothing. An answer in one block, or whose chosen block needs
 nothing from the others, is taken exactly as before.
 """
@@ -50,37 +55,53 @@ __all__ = ["extract_code", "extract_program", "split_future_imports", "LANGUAGE_
 
 MODES = ("last", "first", "all", "raw")
 #: Fence tags that count as each language (compared lower-case, a version after one allowed:
-#: `python3.11`, `python-3`, `py3`); an untagged fence always counts. See `_fence_language`.
+#: `python3.11`, `python-3`, `py3`, but for Python only a version 3: `python2` code does not run
+#: here); an untagged fence always counts. See `_fence_language`.
 LANGUAGE_TAGS = {
     "python": ("python", "python3", "py", "py3"),
     "bash": ("bash", "sh", "shell"),
     "sh": ("sh", "bash", "shell"),
 }
-_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([^\s`]*)[^\n]*$", re.MULTILINE)
+_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([^\s`]*)([^\n]*)$", re.MULTILINE)
 #: Where the language ends in a fence's info string: `python:add.py`, `python{.numberLines}`,
 #: `python,editable`, `python=`.
 _LANGUAGE_END = re.compile(r"[:{},=\s]")
 #: A language name followed by a version: `python3.11`, `python-3`, `py3`.
-_VERSIONED = re.compile(r"([a-z]+)[-_]?\d+(?:\.\d+)*")
+_VERSIONED = re.compile(r"([a-z]+)[-_]?(\d+(?:\.\d+)*)")
+#: The version a tag's language name must carry when it carries one (`python2.7` is not Python 3).
+_MAJOR_VERSION = {"python": "3", "py": "3"}
+#: An output class in a fence's info string (`py:output`, `python {.output}`): the block shows what
+#: a program printed, it is no code.
+_OUTPUT_CLASS = re.compile(r"[.:]output(?![\w.-])")
 
 
-def _fence_language(info: str) -> str:
-    """The language part of a fence's info string, lower-case: what comes before a file name, an
-    attribute or an option (`python:add.py`, `py title="a.py"`, `python{.numberLines}`), with
-    the braces and dot of `{python}` and `{.python}` taken off; "" for an untagged fence."""
-    return _LANGUAGE_END.split(info.lower().lstrip("{").lstrip("."), maxsplit=1)[0]
+def _fence_language(info: str, rest: str = "") -> str | None:
+    """The language part of a fence's info string (`info`, its first word, then `rest`), lower-case:
+    what comes before a file name, an attribute or an option (`python:add.py`, `py title="a.py"`,
+    `python{.numberLines}`), with the braces and dot of `{python}` and `{.python}` taken off; ""
+    for an untagged fence. None, which no language matches, when the info string has no language
+    part (`:add.py`, `{}`, `=`) or names an output class (`py:output`, `{.python .output}`)."""
+    if not info:
+        return ""
+    if _OUTPUT_CLASS.search((info + rest).lower()):
+        return None
+    return _LANGUAGE_END.split(info.lower().lstrip("{").lstrip("."), maxsplit=1)[0] or None
 
 
-def _tag_counts(tag: str, tags: Collection[str]) -> bool:
+def _tag_counts(tag: str | None, tags: Collection[str]) -> bool:
     """Whether a fence's language `tag` (`_fence_language`) is one of `tags`, or one of them with a
-    version after it (`python3.11`, `python-3`, `py3` for Python); an untagged fence always counts."""
+    version after it (`python3.11`, `python-3`, `py3`; not `python2`, `py2.7`: `_MAJOR_VERSION`); an
+    untagged fence always counts, a fence with no language part (None) never does."""
+    if tag is None:
+        return False
     if tag == "" or tag in tags:
         return True
     versioned = _VERSIONED.fullmatch(tag)
-    return versioned is not None and versioned.group(1) in tags
+    return versioned is not None and versioned.group(1) in tags \
+        and versioned.group(2).startswith(_MAJOR_VERSION.get(versioned.group(1), ""))
 
 
-def _blocks(text: str) -> list[tuple[str, str]]:
+def _blocks(text: str) -> list[tuple[str | None, str]]:
     """(tag, body) of every fenced block, in order, the tag being the language part of the fence's
     info string (`_fence_language`); an unclosed last block runs to the end, and a last fence with
     no info string and nothing after it closes a block whose opening fence was left out.
@@ -97,7 +118,7 @@ def _blocks(text: str) -> list[tuple[str, str]]:
         if opening is None:
             return blocks
         indent, fence, info = opening.group(1), opening.group(2), opening.group(3)
-        tag = _fence_language(info)
+        tag = _fence_language(info, opening.group(4))
         body_start = opening.end() + 1
         closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$",
                              re.MULTILINE).search(text, body_start)
@@ -189,15 +210,27 @@ def _calls(tree: ast.Module) -> bool:
     return any(isinstance(node, ast.Call) for node in ast.walk(tree))
 
 
-def _reads_input(tree: ast.AST) -> bool:
-    """Whether the code reads standard input: `input(`, `sys.stdin` (or `stdin`), `open(0)`."""
+#: Functions that read from a file descriptor when given 0, standard input: `open(0)`,
+#: `os.read(0, n)`, `os.fdopen(0)`, `io.FileIO(0)`.
+_FD_READERS = frozenset({"open", "read", "fdopen", "FileIO"})
+
+
+def _reads_input(tree: ast.AST, stores: bool = True) -> bool:
+    """Whether the code reads standard input: `input(`, `sys.stdin` (or `stdin`), file descriptor 0
+    (`open(0)`, `os.read(0, n)`, `os.fdopen(0)`, `io.FileIO(0)`) or `"/dev/stdin"`. With `stores`
+    false, assigning to `sys.stdin` (`sys.stdin = io.StringIO(...)`) is no read."""
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and node.attr == "stdin"
-                or isinstance(node, ast.Name) and node.id == "stdin"):
-            return True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
-                node.func.id == "input" or node.func.id == "open" and node.args
-                and isinstance(node.args[0], ast.Constant) and node.args[0].value == 0):
+        if isinstance(node, (ast.Attribute, ast.Name)) and getattr(node, "attr", getattr(node, "id", None)) == "stdin":
+            if stores or not isinstance(node.ctx, ast.Store):
+                return True
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name == "read" and isinstance(node.func, ast.Attribute):  # os.read(0, n), not buffer.read(0)
+                name = "read" if isinstance(node.func.value, ast.Name) and node.func.value.id == "os" else None
+            if isinstance(node.func, ast.Name) and name == "input" or name in _FD_READERS and node.args \
+                    and isinstance(node.args[0], ast.Constant) and node.args[0].value == 0:
+                return True
+        elif isinstance(node, ast.Constant) and node.value == "/dev/stdin":
             return True
     return False
 
@@ -219,42 +252,177 @@ def _is_input_target(target: ast.expr) -> bool:
 def _fixed_data(value: ast.expr) -> bool:
     """Whether a value assigned to standard input is data of the code's own: it holds a string
     (`lambda: "3"`, `iter(["1 2"]).__next__`, `open("in.txt")`) or makes a `StringIO`/`BytesIO`,
-    and does not read the real input (`io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")` does)."""
+    and does not read the real input (`io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")`,
+    `io.BytesIO(os.read(0, n))` do)."""
     own = any(isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
               or isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None))
               in ("StringIO", "BytesIO") for node in ast.walk(value))
     return own and not _reads_input(value)
 
 
+def _is_main_guard(statement: ast.stmt) -> bool:
+    """Whether a statement is `if __name__ == "__main__":` (either way round), with no `else`."""
+    if not isinstance(statement, ast.If) or statement.orelse:
+        return False
+    test = statement.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides) \
+        and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
+
+
+def _run_parts(statements: list[ast.stmt]):
+    """The parts of `statements` that always run when the code is run: each simple statement whole,
+    and the head of a `with` or `for` (its items, what it loops over) and its body, and the body of
+    an `if __name__ == "__main__":` guard. Not what runs only under some other condition (`if`,
+    `try`, `while`) or when called (a def, a class)."""
+    for statement in statements:
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            yield from statement.items
+            yield from _run_parts(statement.body)
+        elif isinstance(statement, (ast.For, ast.AsyncFor)):
+            yield statement.iter
+            yield from _run_parts(statement.body)
+        elif _is_main_guard(statement):
+            yield from _run_parts(statement.body)
+        elif not isinstance(statement, (ast.If, ast.Try, ast.While, ast.FunctionDef, ast.AsyncFunctionDef,
+                                        ast.ClassDef)) and type(statement).__name__ not in ("TryStar", "Match"):
+            yield statement
+
+
 def _fakes_input(tree: ast.Module) -> bool:
-    """Whether the code replaces standard input with data of its own, as a "test it locally" block
-    does (`sys.stdin = io.StringIO("1 2")`, `input = lambda: "3"`, `patch("sys.stdin", ...)`,
-    `setattr(sys, "stdin", ...)`): such a block is a test driver, not the program that reads input.
-    Rebinding to the real input (`input = sys.stdin.readline`) or to data read from it
-    (`input = iter(tokens).__next__`) is no fake."""
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(map(_is_input_target, targets)) and _fixed_data(node.value):
-                return True
-        elif isinstance(node, ast.Call):
-            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-            strings = [arg.value if isinstance(arg, ast.Constant) else None for arg in node.args]
-            if name in ("patch", "setattr") and strings[:1] and strings[0] in _INPUT_PATHS \
-                    or name in ("setattr", "object") and strings[1:2] in (["stdin"], ["input"]):
-                return True
+    """Whether the code always replaces standard input with data of its own, as a "test it locally"
+    block does (`sys.stdin = io.StringIO("1 2")`, `input = lambda: "3"`, `patch("sys.stdin", ...)`,
+    `setattr(sys, "stdin", ...)`), at top level, in a `with` or `for`, or under the main guard
+    (`_run_parts`). Rebinding to the real input (`input = sys.stdin.readline`,
+    `io.BytesIO(os.read(0, n)).readline`) or to data read from it (`input = iter(tokens).__next__`)
+    is no fake, nor is what runs only sometimes: a local file read when it exists
+    (`if os.path.exists("input.txt"): sys.stdin = open("input.txt")`), a self-test in a def."""
+    for part in _run_parts(tree.body):
+        for node in ast.walk(part):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(map(_is_input_target, targets)) and _fixed_data(node.value):
+                    return True
+            elif isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                strings = [arg.value if isinstance(arg, ast.Constant) else None for arg in node.args]
+                if name in ("patch", "setattr") and strings[:1] and strings[0] in _INPUT_PATHS \
+                        or name in ("setattr", "object") and strings[1:2] in (["stdin"], ["input"]):
+                    return True
     return False
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """The names a block's top-level statements bind (defs, classes, imports, assignments)."""
+    names = set()
+    for node in tree.body:
+        names |= _definition_names(node) | {target.id for target in getattr(node, "targets", [])
+                                             if isinstance(target, ast.Name)}
+    return names
+
+
+def _is_driver(tree: ast.Module, elsewhere: set[str]) -> bool:
+    """Whether a block is a "test it locally" driver: it fakes its input (`_fakes_input`), reads no
+    real input of its own (assigning `sys.stdin` is no read), and calls a function it does not
+    define but another block does (`elsewhere`): `sys.stdin = io.StringIO("1 2")` then `main()`."""
+    if not _fakes_input(tree) or _reads_input(tree, stores=False):
+        return False
+    called = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called.add(node.func.id)
+        elif isinstance(node, ast.keyword) and node.arg == "target" and isinstance(node.value, ast.Name):
+            called.add(node.value.id)  # threading.Thread(target=main)
+    return bool((called - _top_level_names(tree)) & elsewhere)
+
+
+#: Text without which ASCII code cannot read standard input (`_reads_input`).
+_MAY_READ = re.compile(r"input|stdin|open|read|FileIO")
 
 
 def _last_reading_block(bodies: list[str]) -> int | None:
     """The index of the last block that parses and reads standard input (a stdin/stdout program),
-    else None. A block that feeds input of its own (`_fakes_input`: `sys.stdin = io.StringIO(...)`
-    then `main()`) reads none: it is a local test of the program, which always sees that input."""
+    else None. A test driver (`_is_driver`: `sys.stdin = io.StringIO(...)` then a `main()` of
+    another block) reads none: it is a local test of the program, which always sees that input."""
+    elsewhere: set[str] | None = None
     for index in range(len(bodies) - 1, -1, -1):
+        if bodies[index].isascii() and not _MAY_READ.search(bodies[index]):
+            continue  # no name `_reads_input` looks for (not parsed: a long answer has many blocks)
         tree = _parse(bodies[index])
-        if tree is not None and _reads_input(tree) and not _fakes_input(tree):
-            return index
+        if tree is None or not _reads_input(tree):
+            continue
+        if _fakes_input(tree):
+            if elsewhere is None:  # once: the functions and classes the blocks define at top level
+                elsewhere = {node.name for body in bodies for node in getattr(_parse(body), "body", [])
+                             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+            if _is_driver(tree, elsewhere):
+                continue
+        return index
     return None
+
+
+#: Builtins a top-level assignment may call and still only define (`INF = float("inf")`).
+_PURE_BUILTINS = frozenset({"int", "float", "str", "bool", "complex", "bytes", "list", "tuple", "dict", "set",
+                            "frozenset", "range", "len", "abs", "min", "max", "sum", "pow", "ord", "chr"})
+#: Setting-up calls a program may make before it runs (`sys.setrecursionlimit(10**6)`), given
+#: arguments that call nothing.
+_SETUP_CALLS = frozenset({"setrecursionlimit", "stack_size", "set_int_max_str_digits"})
+
+
+def _calls_in(node: ast.AST):
+    """The calls that run when `node` does: all of its calls but those inside a lambda."""
+    if isinstance(node, ast.Lambda):
+        return
+    if isinstance(node, ast.Call):
+        yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _calls_in(child)
+
+
+def _is_setup_call(statement: ast.stmt) -> bool:
+    """Whether a statement is `sys.setrecursionlimit(...)`, `threading.stack_size(...)` or the like
+    (`_SETUP_CALLS`) with arguments that call nothing."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    return isinstance(call, ast.Call) and (getattr(call.func, "attr", None) or getattr(call.func, "id", None)) \
+        in _SETUP_CALLS and not call.keywords and not any(True for arg in call.args for _ in _calls_in(arg))
+
+
+def _only_defines(tree: ast.Module) -> bool:
+    """Whether a block does nothing at top level but define: imports, defs, classes, assignments whose
+    value calls nothing but a few builtins (`_PURE_BUILTINS`; a lambda is not called) and reads no
+    input, a docstring, `sys.setrecursionlimit(...)`. Such a block prints nothing and runs nothing."""
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                             ast.Pass)) or _is_setup_call(node):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not any(
+                not (isinstance(call.func, ast.Name) and call.func.id in _PURE_BUILTINS)
+                for call in _calls_in(node.value)) and not any(_reads_input(call) for call in _calls_in(node.value)):
+            continue
+        return False
+    return True
+
+
+def _input_functions(tree: ast.Module) -> set[str]:
+    """The functions and classes a block defines at top level that read standard input, themselves
+    or through a name of the block that does (`def main(): solve()` with `def solve(): input()`;
+    `rd = sys.stdin.readline` then `def main(): rd()`)."""
+    reading: set[str] = set()
+    statements = [(node, _top_level_names(ast.Module(body=[node], type_ignores=[])),
+                   {inner.id for inner in ast.walk(node) if isinstance(inner, ast.Name)}) for node in tree.body]
+    changed = True
+    while changed:
+        changed = False
+        for node, names, used in statements:
+            if names - reading and (used & reading or _reads_input(node)):
+                reading |= names
+                changed = True
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and node.name in reading}
 
 
 def _uncalled_functions(tree: ast.Module) -> set[str]:
@@ -270,32 +438,66 @@ def _uncalled_functions(tree: ast.Module) -> set[str]:
 
 
 def _only_calls(tree: ast.Module, functions: set[str]) -> bool:
-    """Whether a block does nothing but call some of `functions` with no arguments: `main()`, or
-    `if __name__ == "__main__":` around such calls (nothing else, so nothing that feeds input)."""
-    def is_call(statement: ast.stmt) -> bool:
-        call = statement.value if isinstance(statement, ast.Expr) else None
-        return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in functions \
-            and not call.args and not call.keywords
-
-    def is_guard(statement: ast.stmt) -> bool:
-        test = statement.test if isinstance(statement, ast.If) else None
-        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+    """Whether a block does nothing but run some of `functions` with no arguments and no data of its
+    own: `main()`, `sys.exit(main())`, `threading.Thread(target=main).start()` (or `t = ...`, then
+    `t.start()`, `t.join()`), after imports and `sys.setrecursionlimit(...)` or
+    `threading.stack_size(...)` (`_is_setup_call`); the same under `if __name__ == "__main__":`."""
+    def runs(node: ast.expr) -> bool:  # main() or sys.exit(main())
+        if not isinstance(node, ast.Call) or node.keywords:
             return False
-        sides = [test.left, test.comparators[0]]
-        return any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides) \
-            and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides) \
-            and not statement.orelse and all(map(is_call, statement.body))
+        if isinstance(node.func, ast.Name) and node.func.id in functions:
+            return not node.args
+        exits = isinstance(node.func, ast.Attribute) and node.func.attr == "exit" and \
+            isinstance(node.func.value, ast.Name) and node.func.value.id == "sys" \
+            or isinstance(node.func, ast.Name) and node.func.id in ("exit", "SystemExit")
+        return exits and len(node.args) == 1 and runs(node.args[0])
 
-    return bool(tree.body) and all(is_call(statement) or is_guard(statement) for statement in tree.body)
+    def thread(node: ast.expr) -> bool:  # threading.Thread(target=main)
+        return isinstance(node, ast.Call) and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) \
+            == "Thread" and not node.args and len(node.keywords) == 1 and node.keywords[0].arg == "target" \
+            and isinstance(node.keywords[0].value, ast.Name) and node.keywords[0].value.id in functions
+
+    threads: set[str] = set()
+    called = False
+
+    def allowed(statement: ast.stmt) -> bool:
+        nonlocal called
+        if isinstance(statement, (ast.Import, ast.ImportFrom)) or _is_setup_call(statement):
+            return True
+        if isinstance(statement, ast.Raise) and statement.exc is not None and statement.cause is None:
+            called = called or runs(statement.exc)
+            return runs(statement.exc)
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name) and thread(statement.value):
+            threads.add(statement.targets[0].id)
+            return True
+        value = statement.value if isinstance(statement, ast.Expr) else None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and not value.args \
+                and not value.keywords and value.func.attr in ("start", "join"):
+            target = value.func.value
+            started = thread(target) or isinstance(target, ast.Name) and target.id in threads
+            called = called or started and value.func.attr == "start"
+            return started
+        if value is not None and runs(value):
+            called = True
+            return True
+        return _is_main_guard(statement) and all(map(allowed, statement.body))
+
+    return bool(tree.body) and all(map(allowed, tree.body)) and called
 
 
 def _with_later_call(body: str, later: list[str]) -> str:
-    """`body` (a program that reads input) followed by the first later block that only calls a
-    function `body` defines and never calls (`_only_calls`): the answer gave `def main(): ...` in one
-    block and `main()` or `if __name__ == "__main__": main()` in the next, and without the call the
-    program prints nothing. `body` as it is when it calls all its functions or no such block follows."""
+    """`body` (a program that reads input) followed by the first later block that only runs a
+    function `body` defines, never calls and that reads input (`_only_calls`, `_input_functions`):
+    the answer gave `def main(): ...` in one block and `main()` or `if __name__ == "__main__": main()`
+    in the next, and without the call the program prints nothing. Only when `body` does nothing at
+    top level but define (`_only_defines`): a program that reads input or calls anything itself
+    runs as it is (a later `test()` or a second `main()` is no part of it). `body` as it is when
+    no such block follows."""
     tree = _parse(body)
-    functions = _uncalled_functions(tree) if tree is not None else set()
+    functions = set()
+    if tree is not None and _only_defines(tree):
+        functions = _uncalled_functions(tree) & _input_functions(tree)
     for block in later if functions else []:
         other = _parse(block)
         if other is not None and _only_calls(other, functions):
@@ -327,9 +529,10 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     defines one of those names at top level (an import does not), or that does not parse but has
     a top-level `def` or `class` line for one (a broken final version is still the final answer).
     Without: the last block that parses and reads standard input (`input(`, `sys.stdin`,
-    `open(0)`; a block that feeds its own input, `sys.stdin = io.StringIO(...)`, is a local test
-    and does not count), followed by a later block that only calls a function it defines and never
-    calls (`main()` in a block of its own: `_with_later_call`), else the last block that parses
+    `open(0)`; a local test that feeds its own input, `sys.stdin = io.StringIO(...)` then a
+    `main()` of another block, does not count: `_is_driver`), followed, when it only defines, by a
+    later block that only runs a function it defines and never calls (`main()` in a block of its
+    own: `_with_later_call`), else the last block that parses
     and calls something (a stdin/stdout program;
     sample input/output blocks call nothing, and a usage line `main()  # prints 4` reads nothing). `prefix` is code
     the answer may continue (HumanEval's prompt): a block that does not parse alone but does after
