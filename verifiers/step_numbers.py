@@ -76,20 +76,54 @@ def cut_decimal(side: str) -> tuple[bool, str] | None:
 def check_cut(value: Fraction, negative: bool, digits: str) -> Verdict:
     """Whether the exact `value` begins with the decimal `digits` (its sign `negative`): its size lies
     in [d, d + u), u one unit of the last digit written (`20/3 = 6.666...` holds, `6.667...` does not).
-    When the last digit is 9 the value may also be d + u itself: `0.999... = 1` holds, as the
-    repeating decimal it is."""
+    When every digit after the point is 9, and there are two or more, the value may also be d + u
+    itself: `0.99... = 1` holds, as the repeating decimal it is; a single 9 (`2 = 1.9...`) or other
+    digits before the 9s (`0.49...`) do not read as a repeating 9, so a false sum cannot be written
+    as its neighbour with a 9 on the end."""
     d = Fraction(digits)
-    unit = Fraction(1, 10 ** len(digits.partition(".")[2]))
+    places = digits.partition(".")[2]
+    unit = Fraction(1, 10 ** len(places))
     size = -value if negative else value
-    top_ok = digits.endswith("9") and size == d + unit
+    top_ok = len(places) >= 2 and set(places) == {"9"} and size == d + unit
     if size >= 0 and d <= size and (size < d + unit or top_ok):
         return Verdict.right("the value begins with the digits written")
     sign = "-" if negative else ""
     return Verdict.wrong(f"the value does not begin with {sign}{digits}", details={"kind": "wrong"})
 
 
-def check_remainder(a: int, b: int, q: int, r: int) -> Verdict:
-    """Whether `a` divided by `b` is `q` with remainder `r`: a = q*b + r with 0 <= r < b."""
+def cut_span(negative: bool, digits: str) -> tuple[Fraction, Fraction]:
+    """The closed range of values whose first digits a cut decimal writes: [d, d + u], mirrored for a
+    negative one."""
+    d = Fraction(digits)
+    top = d + Fraction(1, 10 ** len(digits.partition(".")[2]))
+    return (-top, -d) if negative else (d, top)
+
+
+def rounding_span(text: str) -> tuple[Fraction, Fraction] | None:
+    """The closed range of values that round to the plain decimal `text` (`6.67`: [6.665, 6.675]); a
+    plain integer is itself only. None for anything else."""
+    value = exact_number(text)
+    if value is None or not _PLAIN_RE.fullmatch(text.strip()):
+        return None
+    places = text.strip().partition(".")[2]
+    half = Fraction(5, 10 ** (len(places) + 1)) if places else Fraction(0)
+    return value - half, value + half
+
+
+_PLAIN_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def check_overlap(a: tuple[Fraction, Fraction], b: tuple[Fraction, Fraction], what: str) -> Verdict:
+    """Whether one value can lie in both closed ranges `a` and `b`: a cut decimal against a plain
+    decimal or another cut decimal (`6.666... = 6.67`) can only be shown false, when no value can."""
+    if a[0] <= b[1] and b[0] <= a[1]:
+        return Verdict.right("the two can be one value")
+    return Verdict.wrong(f"no value {what}", details={"kind": "wrong"})
+
+
+def check_remainder(a: Fraction, b: Fraction, q: Fraction, r: Fraction) -> Verdict:
+    """Whether `a` divided by `b` is `q` with remainder `r`: a = q*b + r with 0 <= r < b (for integers
+    a, b, q this makes r an integer: `17 / 5 = 3 remainder 2.5` fails)."""
     if b > 0 and 0 <= r < b and a == q * b + r:
         return Verdict.right("quotient and remainder hold")
     return Verdict.wrong(f"{a} divided by {b} is not {q} remainder {r}", details={"kind": "wrong"})

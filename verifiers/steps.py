@@ -94,29 +94,43 @@ What a claim is:
   no claim. `a \\equiv b \\pmod{n}` is not read (`\\equiv` splits chains). (The congruence checks are
   `rlvr.verifiers.step_congruence`.)
 - `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
-  links of the same chain are. So is a link whose right side is hedged as a rounding: right after it
-  ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "roughly") or right before it ("= about
-  3.3", "approximately", "roughly", "around"). (Unhedged, `2 / 3 = 0.67` is a rounding to too few
-  digits, and fails.)
+  links of the same chain are. So is a link whose right side is hedged as a rounding: right after it,
+  with only the side between (its numbers, LaTeX and unit words, then spaces or an opening bracket:
+  "= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "roughly"; not after a comma or another
+  word, "= 9.5, rounded up to 10", "= 13 and we rounded nothing"; "rounded up/down" only as a
+  bracket's end, "= 10 (rounded up)") or right before it ("= about 3.3", "approximately", "roughly",
+  "around"). (Unhedged, `2 / 3 = 0.67` is a rounding to too few digits, and fails.)
 - A decimal cut off with "..." or "…" (`20/3 = 6.666...`, `1/6 = 0.1666…`) states the first digits
-  of the other side's exact value: it holds when that value lies in [d, d + u), u one unit of its
-  last digit (mirrored for a negative decimal; a last digit 9 also allows d + u: `0.999... = 1`),
-  else fails (`20/3 = 6.667...`). It makes no claim against a side with no exact rational value
-  (`\\pi = 3.14159...`), a plain decimal (`6.666... = 6.67`) or another cut decimal, nor between
-  two different units. Its ellipsis ends no sentence or chain.
+  of the other side's value: it holds when the exact value lies in [d, d + u), u one unit of its last
+  digit (mirrored for a negative decimal; d + u too when all of two or more digits after the point
+  are 9: `0.99...` reaches 1, `1.9...` does not reach 2), in the cut side's unit in a conversion (`1 \\text{ m} =
+  3.28... \\text{ ft}`). Where that does not hold or cannot be checked in-process (no exact rational
+  value, `\\sqrt{2} = 1.414...`; units of other kinds), the written digits are judged as any claim
+  (a rounding, `100/7 = 14.3...` holds; `\\binom{5}{2} = 11.0...` fails): it holds when either reading
+  does, so an ellipsis never hides a false claim. All such claims about one side are one claim
+  (`20/3 = 6.666...`, then `6.66...`, earn credit once), and one about a side stated before to be a
+  plain number exactly (`2 + 2 = 4`, then `2 + 2 = 4.0...`) is said before. Against a plain number or
+  another cut decimal it computes nothing (`4 = 4.0...`, `0.99... = 1`, `6.666... = 6.67`: no credit)
+  and fails only when false (`2 = 1.9...`; against a decimal or a cut decimal when no value can have
+  both spellings, `6.666... = 6.8`). Its ellipsis ends no sentence or chain.
 - A division with a remainder, `a / b = q` (`÷`, `\\div`) followed by "remainder r", "R r", "with a
   remainder of r", "with r left (over)", or up to three words and "and r left" (`7 / 2 = 3 full boxes
   and 1 left`), between plain integers, claims a = q*b + r with 0 <= r < b (`17 / 5 = 3 remainder 2`
-  holds, `remainder 3` fails), not `a / b = q`. It claims nothing when an operator comes before `a`,
-  or for "r left" after an exact division (`12 / 4 = 3 bags and 2 left`); a side followed by
-  "remainder" otherwise makes no claim.
-- A chain the text rejects or asks about makes no claim (no credit, and no failure for a claim
-  taken back): one followed in its sentence by "is/was wrong" (incorrect, false, a mistake, an error,
-  not right...) within three words of its last `=`, or by "that/this/it is (or 's, was) wrong..."
-  within six ("3 + 4 = 8 earlier, but that's a mistake"), or by ✗; one preceded by "not true that",
-  "false that", "not the case that"; and one followed by `?` within six words when an asking word
-  (is, does, can, right, ...) is in its clause ("Is 3 + 4 = 8?"; a bare `3 * 4 = 13?` is still a
-  claim). Only that chain: such words elsewhere change nothing. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
+  holds, `remainder 3` and `remainder 2.5` fail), not `a / b = q`; punctuation after it changes
+  nothing. With q = 0 or b = 1 (`5 / 7 = 0 remainder 5`) it computes nothing: no credit, a failure
+  when false. It claims nothing when an operator comes before `a`, and "r left" after an exact
+  division (`12 / 4 = 3 bags and 2 left`) is no remainder: the equation is read as written; a side
+  followed by "remainder" otherwise makes no claim.
+- A chain the text rejects or asks about makes no claim: it is not scored, neither credit nor
+  failure, so a false claim so marked does not fail its step (a step with other claims that hold
+  scores 1.0) and a true one earns nothing. Marked are: a chain followed in its sentence by "is/was
+  wrong" (incorrect, false, a mistake, an error, not right...; not "error-free") within three words
+  of its last `=`, or by "that/this/it is (or 's, was) wrong..." within six ("3 + 4 = 8 earlier, but
+  that's a mistake"), or by ✗; one preceded by "not true that", "false that", "not the case that";
+  and one followed by `?` within six words whose clause opens with an asking word (is, does, can,
+  ...: "Is 3 + 4 = 8?", "Wait, does 7 * 8 = 56?"). A tag ("3 + 4 = 8, right?"), a question after it
+  ("Since 3 + 4 = 8, how many are left?") or a bare `3 * 4 = 13?` leaves a claim. Only that chain:
+  such words elsewhere change nothing. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
   the percent is spelled (`\\%`, `％`, `20 \\text{ percent}`: as `normalize` reads them): the
   leniency of final answers (`50\\%` = `50`) does not apply. `7 % 3` (a `%` followed by a number,
@@ -176,7 +190,8 @@ from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.math_units import Unit, said_unit
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congruence, solution_work
-from rlvr.verifiers.step_numbers import check_cut, check_remainder, cut_decimal, exact_number, strict_percent
+from rlvr.verifiers.step_numbers import (check_cut, check_overlap, check_remainder, cut_decimal, cut_span, exact_number,
+                                         rounding_span, strict_percent)
 from rlvr.verifiers.step_units import (check_conversion, conversion, in_other_unit, is_conversion, other_units,
                                        side_unit, unit_claim)
 from rlvr.verifiers.timelimit import Budget
@@ -202,11 +217,13 @@ RULES_VERSION = 7  # 3: a repeated claim (however spelled) counts once, a claim 
 # integers is checked as a congruence (n < 2^64), by remainders when a power is too large to build (another
 # side with a modulus note is no claim), `\equiv` splits chains, and an exactly true claim respelled
 # with trailing zeros (`1/4 = 0.250`) is the same claim; 7: a decimal cut off with "..." or "…"
-# (`20/3 = 6.666...`) holds when the value begins with its digits, a division with a remainder
-# (`17 / 5 = 3 remainder 2`) is checked as a = q*b + r, a modulus below 2 makes no claim, a chain the
-# text rejects ("3 + 4 = 8 is wrong", "not true that", a question "Is 3 + 4 = 8?") is no claim, a link
-# hedged as a rounding ("= 0.67 (rounded)", "= about 3.3") is not checked, and a plain unit word on a
-# left side is read in a conversion (`5 kg = 5000 grams`)
+# (`20/3 = 6.666...`) holds when the value begins with its digits or they are a rounding of it (one
+# claim per other side, no credit against a plain number), a division with a remainder
+# (`17 / 5 = 3 remainder 2`) is checked as a = q*b + r (no credit for q = 0 or b = 1), a modulus below
+# 2 makes no claim, a chain the text rejects ("3 + 4 = 8 is wrong", "not true that", a question that
+# opens with an asking word "Is 3 + 4 = 8?") is no claim, a link hedged as a rounding right after or
+# before its side ("= 0.67 (rounded)", "= about 3.3") is not checked, and a plain unit word on a left
+# side is read in a conversion (`5 kg = 5000 grams`)
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -758,14 +775,14 @@ def _chain_claims(chain: str, follows_text: bool = False,
     words_before = follows_text or len(parts[0].split()) > 1  # (a plain number is one token)
     if _plain_numbers_differ(sides[0], sides[1]) and links[0] == "=" and words_before:
         sides[0] = None  # the tail of an operation in words
-    units = [None if side is None else side_unit(side, money[i]) for i, side in enumerate(sides)]
+    units = [None if side is None else side_unit(_uncut(side), money[i]) for i, side in enumerate(sides)]
     group: dict[Unit, None] = carried[2] if continued else {}
     if continued:
         units[0] = carried[1]
     group.update(dict.fromkeys(unit for unit in units if unit is not None))
     claims: list[Claim] = [
         (a, b, ua, ub, group) for a, b, ua, ub, link in zip(sides, sides[1:], units, units[1:], links)
-        if link == "=" and a is not None and b is not None and unit_claim(a, ua, b, ub) and _cut_claim(a, ua, b, ub)]
+        if link == "=" and a is not None and b is not None and unit_claim(a, ua, b, ub)]
     end = parts[-1].strip()
     before = sides[-2]
     if (before is not None and links[-1] == "=" and MOD_NOTE_RE.search(end) and congruence(before, end)
@@ -779,25 +796,12 @@ def _chain_claims(chain: str, follows_text: bool = False,
 _PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
-def _cut_claim(a: str, unit_a: Unit | None, b: str, unit_b: Unit | None) -> bool:
-    """Whether the link `a = b` is a claim as far as decimals cut off with an ellipsis go (`6.666...`,
-    `step_numbers.cut_decimal`): a link with one such side is one when the other side has an exact
-    rational value to read its first digits from, is no plain decimal, and the sides name no two
-    different units (`20/3 = 6.666...`, `0.999... = 1`; not `\\pi = 3.14159...`, `0.333... = 0.333...`,
-    `6.666... = 6.67`, nor `1 \\text{ m} = 3.28... \\text{ ft}`)."""
-    cut_a, cut_b = cut_decimal(a) is not None, cut_decimal(b) is not None
-    if not (cut_a or cut_b):
-        return True
-    other = a if cut_b else b
-    if cut_a:  # (the unit of a cut side is read without its ellipsis: `3.28... \\text{ ft}`)
-        unit_a = side_unit(a.replace("...", "").replace("…", ""), None)
-    else:
-        unit_b = side_unit(b.replace("...", "").replace("…", ""), None)
-    if cut_a and cut_b or (unit_a is not None and unit_b is not None and unit_a != unit_b):
-        return False
-    if _PLAIN_NUMBER_RE.fullmatch(other.strip()) and "." in other:
-        return False  # `6.666... = 6.67`: a rounding of the digits, stated with `=`
-    return exact_number(other) is not None
+def _uncut(side: str) -> str:
+    """`side` without the ellipsis of a decimal cut off (`16.666... dollars` as `16.666 dollars`): how its
+    unit is read, and how its digits are judged when the cut cannot be checked (`_cut_reading`)."""
+    if cut_decimal(side) is None:
+        return side
+    return re.sub(r"(?<=\d)(?:\.{3}|…)", "", side, count=1)
 
 
 def _plain_numbers_differ(left: str | None, right: str | None) -> bool:
@@ -939,13 +943,13 @@ _REMAINDER_HINT_RE = re.compile(r"remainder|\bleft\b|leftover|\bR\b|\brem\b", re
 #: `a / b = q` with a remainder after it: `17 / 5 = 3 remainder 2`, `17 ÷ 5 = 3 with a remainder of 2`,
 #: `17 \\div 5 = 3 \\text{ R } 2`, `20 / 3 = 6 with 2 left over`, `7 / 2 = 3 full boxes and 1 left`.
 _REMAINDER_RE = re.compile(
-    rf"(?<![\w.])(\d{{1,30}})\s*+(?:/|÷|\\div(?![A-Za-z]))\s*+(\d{{1,30}})\s*+=\s*+(\d{{1,30}})(?![\d.])"
+    rf"(?<![\w.])(\d{{1,30}})\s*+(?:/|÷|\\div(?![A-Za-z]))\s*+(\d{{1,30}})\s*+=\s*+(\d{{1,30}})(?!\d|\.\d)"
     rf"(?:{_G},?{_G}(?:with{_G}(?:a{_G})?)?(?:(?i:remainders?)|(?i:rem)\.?|R)(?![A-Za-z]){_G}(?:of{_G})?(?:is{_G})?"
-    rf"(\d{{1,30}})(?![\d.])"
+    rf"(\d{{1,30}}(?:\.\d{{1,30}})?)(?!\d|\.\d)"  # (a `.` after r ends a sentence; `2.5` is read, and fails)
     rf"|(?:{_G}[A-Za-z]+(?![A-Za-z])){{0,3}}{_G},?{_G}(?:with|and){_G}(\d{{1,30}}){_G}"
     rf"(?:left(?:{_G}over)?|leftover|remaining)(?![A-Za-z]))")
 #: How a division with a remainder is claimed (`_remainders`), and known again (`_special_claim`).
-_REMAINDER_CLAIM_RE = re.compile(r"(\d+) ÷ (\d+) = (\d+) remainder (\d+)")
+_REMAINDER_CLAIM_RE = re.compile(r"(\d+) ÷ (\d+) = (\d+) remainder (\d+(?:\.\d+)?)")
 #: Text right before a division that makes it an operand of something else (`2 + 17 / 5 = 3 R 2`).
 _OPERAND_BEFORE_RE = re.compile(r"(?:[-+*/^×÷·=]|\\(?:cdot|times|div))\s*$")
 
@@ -957,34 +961,47 @@ def _remainders(step: str) -> tuple[list[Claim], str]:
     before it, nor when "r left" follows an exact division (`12 / 4 = 3 bags and 2 left` may count
     something else)."""
     claims: list[Claim] = []
+    pieces, at = [], 0
     for m in _REMAINDER_RE.finditer(step):
         a, b, q = (int(g) for g in m.groups()[:3])
-        r = int(m.group(4) or m.group(5))
+        r = m.group(4) or m.group(5)
         if _OPERAND_BEFORE_RE.search(step, max(0, m.start() - 10), m.start()):
             continue
         if m.group(5) is not None and q * b == a:
-            continue
+            continue  # (its equation stays in the step, read as any other: `20 / 4 = 5 cookies each and 3 left`)
         claims.append((f"{a} ÷ {b}", f"{q} remainder {r}", None, None, None))
-    return claims, _REMAINDER_RE.sub(" ; ", step)
+        pieces += [step[at:m.start()], " ; "]
+        at = m.end()
+    return claims, "".join(pieces) + step[at:]
 
 
 _HEDGE_HINT_RE = re.compile(r"\?|wrong|incorrect|false|mistake|error|typo|[✗✘❌]|not\s+(?:the\s+case|true)|untrue|round|approx"
                             r"|about|roughly|around", re.IGNORECASE)
-_WRONG = r"\s+(?:wrong|incorrect|false|untrue|a\s+mistake|an\s+error|a\s+typo|not\s+(?:right|correct|true))(?![A-Za-z])"
-#: A rejection right after a chain: of its last side ("3 + 4 = 8 is wrong", "✗"), of what was just said
-#: ("= 8 earlier, but that's a mistake"), or a question mark (a question when an asking word comes before
-#: it in its clause, `_ASKING_RE`).
+_WRONG = r"\s+(?:wrong|incorrect|false|untrue|a\s+mistake|an\s+error|a\s+typo|not\s+(?:right|correct|true))(?![A-Za-z-])"
+#: A rejection right after a chain: of its last side ("3 + 4 = 8 is wrong", "✗"; not "error-free"), of what
+#: was just said ("= 8 earlier, but that's a mistake"), or a question mark (a question when the chain's
+#: clause opens with an asking word, `_ASKING_RE`).
 _REJECTED_AFTER_RE = re.compile(
     rf"(?P<back>\b(?:that|this|it)(?:\s+(?:is|was)|['’]s){_WRONG})|(?P<near>\b(?:is|was){_WRONG}|[✗✘❌])|(?P<ask>\?)",
     re.IGNORECASE)
-_ASKING_RE = re.compile(r"\b(?:is|are|does|do|did|was|were|can|could|would|will|should|whether|isn't|doesn't"
-                        r"|right|correct|true)\b", re.IGNORECASE)
+#: The start of a chain's clause that makes a `?` after the chain ask about it: an asking word first, maybe
+#: after a filler ("Is 3 + 4 = 8?", "Wait, does 7 * 8 = 56?", "Is it true that 3 + 4 = 8?"). A tag after
+#: a claim ("3 + 4 = 8, right?") or a question in the words after it ("Since 3 + 4 = 8, how many are
+#: left?") asks nothing about it: the claim is asserted.
+_ASKING_RE = re.compile(r"[\s$(*_]*(?:(?:wait|now|hmm|ok|okay|well)\b[\s,]*)?"
+                        r"(?:is|are|does|do|did|was|were|can|could|would|will|should|isn't|doesn't)\b", re.IGNORECASE)
 _CLAUSE_END_RE = re.compile(r"[.;!?](?=\s)")
 #: A rejection right before a chain: "It is not true that 3 + 4 = 8", "it is false that ...".
 _REJECTED_BEFORE_RE = re.compile(r"\b(?:not\s+true|false|untrue|not\s+the\s+case)\s+that\b", re.IGNORECASE)
 #: A rounding hedge right after a side ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)") or
-#: right before one ("= about 3.3").
-_HEDGE_AFTER_RE = re.compile(r"\(?\s*(?:rounded|approx(?:imately|\.)|roughly)(?![A-Za-z])", re.IGNORECASE)
+#: right before one ("= about 3.3"). "rounded up/down" says what is done next ("= 9.6, rounded up to 10
+#: boxes"), not how the side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)").
+_HEDGE_AFTER_RE = re.compile(r"(?:rounded(?!\s+(?:up|down)\b(?!\s*\)))|approx(?:imately|\.)|roughly)(?![A-Za-z])",
+                             re.IGNORECASE)
+#: What may stand between a hedged link's `=` and its hedge: the side itself (numbers, signs, LaTeX, unit
+#: words: `_hedged_side`), then spaces or an opening bracket; no comma, no other word.
+_TEXT_UNIT_RE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\s*\{[^{}=,;]{0,30}\}")  # (a unit: `\\text{ m}`)
+_SIDE_TOKEN_RE = re.compile(r"[^A-Za-z,;:]*|\\[A-Za-z]+\s*(?:\{[^{}]*\})?[^A-Za-z,;:]*")
 _HEDGE_BEFORE_RE = re.compile(r"=(?=\s*(?:about|approximately|approx\.|roughly|around)(?![A-Za-z]))", re.IGNORECASE)
 #: Words between a chain's last `=` and a rejection of its side ("is wrong") or of what was said ("that's a
 #: mistake") or a question after it, or a rejection before it and its first `=`; tokens in a hedged side.
@@ -1019,13 +1036,13 @@ def _unclaimed(step: str) -> str:
             continue
         if not m.group("back") and any(sep.group() != "," for sep in _SPLIT_RE.finditer(step, eqs[k] + 1, m.start())):
             continue  # "3 + 4 = 7, so what is 7 + 1?": the question is another chain's
-        if m.group("ask"):
-            c = bisect.bisect_right(clause_ends, eqs[k]) - 1
-            clause = max(clause_ends[c] if c >= 0 else 0, eqs[k] - _GAP_CHARS)
-            if not _ASKING_RE.search(step, clause, m.start()):
-                continue  # "3 * 4 = 13?": a claim with a question mark, not a question
         e = bisect.bisect_right(sep_ends, eqs[k]) - 1
         start = sep_ends[e] if e >= 0 else 0
+        if m.group("ask"):
+            c = bisect.bisect_right(clause_ends, eqs[k]) - 1
+            opening = max(clause_ends[c] if c >= 0 else 0, start)
+            if eqs[k] - opening > _GAP_CHARS or not _ASKING_RE.match(step, opening, eqs[k]):
+                continue  # "3 * 4 = 13?", "3 + 4 = 8, right?": a claim with a question mark, not a question
         new.update((i, "≠") for i in eqs[max(bisect.bisect_left(eqs, start), done + 1):k + 1])
         done = max(done, k)
     done = -1
@@ -1040,13 +1057,23 @@ def _unclaimed(step: str) -> str:
         done = max(done, last - 1)
     for m in _HEDGE_AFTER_RE.finditer(step):
         k = bisect.bisect_left(eqs, m.start()) - 1
-        if k >= 0 and gap(eqs[k] + 1, m.start(), _HEDGE_GAP):
+        if k >= 0 and gap(eqs[k] + 1, m.start(), _HEDGE_GAP) and _hedged_side(step[eqs[k] + 1:m.start()]):
             new.setdefault(eqs[k], "≈")
     for m in _HEDGE_BEFORE_RE.finditer(step):
         new.setdefault(m.start(), "≈")
     if not new:
         return step
     return "".join(new.get(i, ch) for i, ch in enumerate(step))
+
+
+def _hedged_side(between: str) -> bool:
+    """Whether the text between a link's `=` and a rounding hedge after it is the side alone: numbers,
+    signs and LaTeX (`0.67`, `\\frac{2}{3}`, `\\text{ m}`), unit words (`0.67 dollars`), then spaces or an opening
+    bracket. A comma, a separator or any other word ("= 13 and we rounded nothing") puts the hedge on
+    something else."""
+    tokens = _TEXT_UNIT_RE.sub(" ", between).rstrip().removesuffix("(").split()
+    return bool(tokens) and all(_SIDE_TOKEN_RE.fullmatch(t) or _unit_word(t) for t in tokens) \
+        and _SPLIT_RE.search(between) is None
 
 
 # -- checking ------------------------------------------------------------------------------------
@@ -1150,6 +1177,11 @@ def _numbers(tree: object) -> list:
     return sorted(n for child in tree[1:] for n in _numbers(child))
 
 
+def _is_number(tree: object) -> bool:
+    """Whether a side's tree (`_side_trees`) is one number (`4`, `0.25`)."""
+    return isinstance(tree, tuple) and bool(tree) and tree[0] == "num"
+
+
 def _computes_nothing(a: object, b: object) -> bool:
     """True for a claim, given its two sides' trees (`_side_tree`), that holds without any work:
     both sides write the same numbers, but for 0s and 1s (`1 = 1`, `4 = 4.0`, `(1) = 1`,
@@ -1182,23 +1214,57 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     return _run_within(plan, budget, target=_CLAIM_TARGET)
 
 
-def _special_claim(left: str, right: str) -> tuple[tuple, Verdict] | None:
-    """The key and verdict of a claim checked by its own rule, in-process; None for any other claim.
-    A division with a remainder (`_remainders`) is claimed as `a ÷ b` = `q remainder r`. A side that is a
-    decimal cut off (`6.666...`, `step_numbers.cut_decimal`) states the first digits of the other side's
-    exact value (`_chain_claims` keeps only such claims whose other side has one)."""
+def _remainder_claim(left: str, right: str) -> tuple[tuple, Verdict, bool] | None:
+    """The key, verdict and idleness of a division with a remainder (`_remainders`), claimed as `a ÷ b` =
+    `q remainder r`; None for any other claim. It computes nothing (idle: no credit when it holds, a
+    failure when not) when q is 0 (`5 / 7 = 0 remainder 5`) or b is 1 (`17 / 1 = 17 remainder 0`)."""
     rem = _REMAINDER_CLAIM_RE.fullmatch(f"{left} = {right}")
-    if rem is not None:
-        a, b, q, r = (int(g) for g in rem.groups())
-        return ("rem", a, b, q, r), check_remainder(a, b, q, r)
+    if rem is None:
+        return None
+    a, b, q, r = (Fraction(g) for g in rem.groups())
+    return ("rem", a, b, q, r), check_remainder(a, b, q, r), q == 0 or b == 1
+
+
+#: A side that is one number, maybe with unit words or a `\text{...}` unit after it (`4`, `4 \text{ kg}`).
+_ONE_NUMBER_RE = re.compile(r"\s*-?(?:\d+(?:\.\d*)?|\.\d+)(?:\s*(?:\\text\s*\{[^{}]*\}|[A-Za-z]+))*\s*")
+
+
+def _cut_reading(left: str, right: str, unit_a: Unit | None,
+                 unit_b: Unit | None) -> tuple[tuple | None, Verdict | None, bool] | None:
+    """How a link with a decimal cut off with "..." or "…" (`step_numbers.cut_decimal`) is judged: None
+    when neither side is one; else `(key, verdict, idle)`. Such a decimal states the first digits of
+    the other side's value: `check_cut` with its exact rational value (converted into the cut side's
+    unit in a conversion). `key` names the claim by that other side alone, so every respelling
+    (`6.666...`, `6.66...`, `6.6...`) is one claim. It is idle (no credit, a failure when false)
+    against one number (`4 = 4.0...`, `2 = 1.99...`: it computes nothing), and against a plain decimal
+    or another cut decimal (`6.666... = 6.67`), where it fails only when no value can have both
+    spellings. `verdict` is None where the cut does not hold or cannot be checked in-process
+    (`100/7 = 14.3...`, `\\sqrt{2} = 1.5...`, two units of other kinds): the written digits are then
+    judged as before rules 7, as a number (`_uncut`), so the claim holds when either reading does and
+    a false claim is never dodged by an ellipsis."""
     cut_left, cut_right = cut_decimal(left), cut_decimal(right)
-    if (cut_left is None) == (cut_right is None):
+    if cut_left is None and cut_right is None:
         return None
-    other, cut = (right, cut_left) if cut_right is None else (left, cut_right)
+    if cut_left is not None and cut_right is not None:
+        return None, check_overlap(cut_span(*cut_left), cut_span(*cut_right), "begins with both"), True
+    other, cut, unit_other, unit_cut = (right, cut_left, unit_b, unit_a) if cut_right is None \
+        else (left, cut_right, unit_a, unit_b)
+    converts = is_conversion(unit_other, unit_cut)
+    key = ("cut", repr(_side_trees(other)[0]), repr(unit_cut) if converts else None)
     value = exact_number(other)
-    if value is None:  # (`_chain_claims` drops such claims)
-        return None
-    return ("cut", repr(_side_trees(other)[0]), *cut), check_cut(value, *cut)
+    if value is None:
+        return key, None, False
+    if converts:
+        value = value * unit_other.scale / unit_cut.scale
+    elif unit_other is not None and unit_cut is not None and unit_other != unit_cut:
+        return key, None, False
+    elif _ONE_NUMBER_RE.fullmatch(other):
+        span = rounding_span(other.strip())
+        if span is not None and "." in other:
+            return None, check_overlap(span, cut_span(*cut), "rounds to one and begins with the other"), True
+        return None, check_cut(value, *cut), True
+    v = check_cut(value, *cut)
+    return key, (v if v.correct else None), False
 
 
 def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
@@ -1227,6 +1293,7 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
     n_checked = n_claims = n_repeated = n_idle = 0
     judged: set[tuple[str, str]] = set()
     exact: set[tuple[str, str]] = set()  # claims that held exactly, keyed without trailing zeros
+    valued: set[str] = set()  # sides (their trees) a claim that held exactly equated with one number
     budget = Budget(timeout)
     carried: Carry | None = None  # the side the last step's chain ended on (`_all_claims`)
     found: list[tuple[str, bool, list[Claim]]] = []
@@ -1257,13 +1324,25 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
             continue
         results = []
         for left, right, unit_a, unit_b, others in stated:
-            special = _special_claim(left, right)
-            if special is not None:  # `20/3 = 6.666...`, `17 ÷ 5 = 3 remainder 2`: checked exactly in-process
-                key, v = special
-                if key in judged:
-                    n_repeated += 1
+            special = _remainder_claim(left, right)
+            cut = _cut_reading(left, right, unit_a, unit_b) if special is None else None
+            cut_key = None
+            if cut is not None:
+                cut_key, v, idle = cut
+                if v is None:  # judged as written, without the ellipsis (`_cut_reading`)
+                    left, right = _uncut(left), _uncut(right)
+                else:
+                    special = cut_key, v, idle
+            if special is not None:  # `17 ÷ 5 = 3 remainder 2`, `20/3 = 6.666...`: checked exactly in-process
+                key, v, idle = special
+                if v.correct and (idle or key in judged or key[0] == "cut" and key[1] in valued):
+                    if idle:  # `4 = 4.0...`, `5 / 7 = 0 remainder 5`: true, but no work shown
+                        n_idle += 1
+                    else:  # said before, or the value of that side was stated exactly before
+                        n_repeated += 1
                     continue
-                judged.add(key)
+                if key is not None and v.correct:
+                    judged.add(key)
                 results.append(v.correct)
                 n_claims += 1
                 if not v.correct and first_bad is None:
@@ -1295,8 +1374,18 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
                 if others and not v.correct and v.error is None and (
                         in_other_unit(right, left, unit_a, others) if unit_a else in_other_unit(left, right, unit_b, others)):
                     v = Verdict.right("the same quantity in another unit of its chain")
+            if cut_key is not None and v.correct:  # a cut decimal read as written (`100/7 = 14.3...`)
+                if cut_key in judged or cut_key[1] in valued:
+                    n_repeated += 1
+                    continue
+                judged.add(cut_key)
             if v.correct and v.reason in _EXACT_REASONS:
                 exact.add(exact_key)
+                sides = [repr(t) for t, other in (trees, trees[::-1]) if _is_number(other)]
+                valued.update(sides)
+                if cut_key is None and any(("cut", side, None) in judged for side in sides):
+                    n_repeated += 1  # `2 + 2 = 4` after `2 + 2 = 4.0...`: that side's value was stated
+                    continue
             if v.error is not None:  # the check itself failed: no score, rather than a wrong one
                 return Verdict.failed(f"step {idx + 1}: {left} = {right} could not be checked: {v.error}",
                                       details={"kind": "error", "checked_steps": n_checked, "claims": n_claims})
