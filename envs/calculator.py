@@ -50,7 +50,9 @@ _CALC_ARITY: dict[str, tuple[int, int | None]] = {
 #: The calculator's behaviour, in the fingerprint (ToolMath-v0's `calculator_rules`). 2: each
 #: function takes only the arguments its maths means (`_CALC_ARITY`), gcd and lcm of all of them,
 #: `ln` no base, and a non-integer rational result is followed by `≈` its decimal value.
-CALCULATOR_RULES = 2
+#: 3: typeset operators are read as `rlvr.envs.expr` reads them (`2 − 3`, `2·3`, `2 \\times 3` were
+#: parse errors), and a vulgar fraction as its value in parentheses (`2/½` is 4).
+CALCULATOR_RULES = 3
 MAX_CALC_CHARS = 500
 #: Longest exact form of a non-integer result shown before its `≈` value; a longer one (decimal
 #: arithmetic compounded hundreds of times) is shown approximated, so the cut at the tool's output
@@ -72,8 +74,10 @@ def check_calculator_expression(expression: str) -> str:
     parses: Python's parser normalises identifiers that way and sympy's does not, so `ｓｑｒｔ(16)`
     passed the check as `sqrt` and reached sympy as an unknown function. Typeset operators are read
     as `rlvr.envs.expr` reads them (`×` `·` `⋅` `∗` `\\times` `\\cdot`: `*`; `÷` `\\div`: `/`; the minus
-    sign `−` and the en dash `–`: `-`); an expression that still cannot be parsed because of another
-    non-ASCII character gets an error naming that character.
+    sign `−` and the en dash `–`: `-`; other dashes, such as the hyphen `‐`, the figure dash `‒` and the
+    em dash `—`, are refused there and here), the fraction slash `⁄` as `/`, and a vulgar fraction as
+    its value in parentheses (`_normalized`); an expression that still cannot be parsed because of
+    another non-ASCII character gets an error naming that character as it was typed.
     """
     if not isinstance(expression, str) or not expression.strip():
         raise ToolError("expression must be a non-empty string")
@@ -85,7 +89,9 @@ def check_calculator_expression(expression: str) -> str:
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        odd = next((char for char in text if not char.isascii()), None)
+        # the character as typed: `½` where its NFKC form was "1⁄2", `‑` (U+2011) where it was `‐`
+        odd = next((char for char in expression if not _plain_char(char).isascii()), None)
+        odd = odd or next((char for char in text if not char.isascii()), None)
         if odd is not None:  # say which: "cannot parse" alone left the model guessing at a typeset sign
             raise ToolError(f"cannot parse expression {expression[:80]!r}: the character {odd!r} "
                             f"(U+{ord(odd):04X}) is not read; write the operators in ASCII (+ - * / ** ^)") from None
@@ -138,12 +144,36 @@ def _check_arity(name: str, given: int) -> None:
 def _normalized(expression: str) -> str:
     """`expression` in Unicode's NFKC form (fullwidth `ｓｑｒｔ` is `sqrt`, `２` is `2`), or a
     ToolError for a superscript or subscript, which that form would turn into a plain character of
-    another meaning (`3²` into `32`, `10⁻³` into `10-3`)."""
-    for char in expression:
-        if not char.isascii() and unicodedata.decomposition(char).startswith(("<super>", "<sub>")):
+    another meaning (`3²` into `32`, `10⁻³` into `10-3`).
+
+    A vulgar fraction is its value in parentheses (`½` is `(1/2)`: NFKC's "1⁄2" with `/` unbracketed
+    made `2/½` 1 and `⅔**2` 2/9), and a fraction slash `⁄` typed as such is `/`. One right after a
+    digit (`1½`, a mixed number, which NFKC would make 11/2) is a ToolError."""
+    for index, char in enumerate(expression):
+        if char.isascii():
+            continue
+        decomposition = unicodedata.decomposition(char)
+        if decomposition.startswith(("<super>", "<sub>")):
             raise ToolError(f"the superscript or subscript {char!r} cannot be read: write powers with ** or ^ "
                             "(3**2, not 3²) and names in plain letters")
-    return unicodedata.normalize("NFKC", expression)
+        if decomposition.startswith("<fraction>") and index and expression[index - 1].isdigit():
+            whole, part = expression[index - 1], _plain_char(char)
+            raise ToolError(f"{whole + char!r} cannot be read: write a mixed number with + ({whole} + {part}), "
+                            f"a product with * ({whole}*({part}))")
+    text = "".join(f"({_plain_char(char)})" if unicodedata.decomposition(char).startswith("<fraction>") else char
+                   for char in expression)
+    return unicodedata.normalize("NFKC", text).replace(_FRACTION_SLASH, "/")
+
+
+#: U+2044, the slash of NFKC's vulgar fractions ("½" is "1⁄2").
+_FRACTION_SLASH = "\u2044"
+
+
+def _plain_char(char: str) -> str:
+    """One character as the calculator reads it (NFKC, a fraction slash and typeset signs made
+    ASCII): what is left non-ASCII is a character it cannot read."""
+    text = unicodedata.normalize("NFKC", char).replace(_FRACTION_SLASH, "/")
+    return _TYPESET_RE.sub(lambda m: _TYPESET[m.group()], text)
 
 
 def exact_round(value: Any, digits: Any = None) -> Any:

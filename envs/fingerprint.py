@@ -57,9 +57,11 @@ def stable_repr(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()
     its attributes (`vars`), or "<module.X>" when it has none; a NumPy array, a pandas object or a
     PyTorch tensor by its content (`content_repr`: their reprs summarise large ones as "[0, 1, ...,
     4999]"); any other object by its own repr with memory addresses removed, and where that repr
-    summarises ("..."), by the content of an array-like (`__array__`) or else the digest of its
-    attributes after it. Containers nested deeper than a dozen levels, or holding themselves, are
-    written by type name there.
+    summarises ("...") and the object is array-like (`__array__`: JAX, xarray...), by its content.
+    Other objects with a summarised repr are written by that repr, not by their attributes: those
+    may be a cache that changes as tasks are drawn, or a corpus too large to digest per env.
+    Containers nested deeper than a dozen levels, or holding themselves, are written by type name
+    there.
     """
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
         return repr(value)
@@ -110,16 +112,16 @@ def stable_repr(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()
     except Exception:  # noqa: BLE001 - a broken __repr__: the type is all that can be said
         return f"<{_type_name(value)}>"
     text = _ADDRESS.sub("", text)
-    if "..." in text:  # a summarised repr ("[0, 1, ..., 4999]"): its content or state tells such values apart
-        if hasattr(value, "__array__"):  # an array of another library (JAX, xarray...): its content
-            try:
-                array = np.asarray(value)
-                return _array_repr(array, inner, f"{_type_name(value)} {array.dtype!r}")
-            except Exception:  # noqa: BLE001 - one NumPy cannot read (on a GPU): its state, if any
-                pass
-        state = getattr(value, "__dict__", None)
-        if isinstance(state, dict) and state:
-            return f"{text} <state={_short_digest(stable_repr(state, depth, seen))}>"
+    # a summarised repr ("[0, 1, ..., 4999]") of an array of another library (JAX, xarray...): its
+    # content. Only array-likes: another object's state may be a cache its generator fills (the
+    # digest would change after a reset) or a million-document corpus (seconds per make); such an
+    # object is its repr, as before.
+    if "..." in text and hasattr(value, "__array__"):
+        try:
+            array = np.asarray(value)
+        except Exception:  # noqa: BLE001 - one NumPy cannot read (on a GPU): its repr
+            return text
+        return _array_repr(array, inner, f"{_type_name(value)} {_dtype_text(array.dtype)}")
     return text
 
 
@@ -153,20 +155,100 @@ def content_repr(value: Any, inner: Any = None) -> str | None:
 
 def _array_repr(array: np.ndarray, write: Any, kind: str = "") -> str:
     """`content_repr` of a NumPy array (`kind`: the type and dtype to write for an array-like of
-    another library, as NumPy holds it); a masked array's mask counts too."""
-    kind = kind or f"{_type_name(array)} {array.dtype!r}"
-    if array.dtype.hasobject:  # its bytes are addresses of objects: written item by item instead
-        return f"<{kind} {array.shape} items={_short_digest(write(array.tolist()))}>"
+    another library, as NumPy holds it): "<numpy.ndarray int64 (5000,) sha256=...>".
+
+    Equal values give one digest in every process (`_content_digest`); a masked array's mask
+    counts too, and its masked entries' hidden data does not."""
+    kind = kind or f"{_type_name(array)} {_dtype_text(array.dtype)}"
     mask = ""
     if isinstance(array, np.ma.MaskedArray):
-        mask = f" mask={_bytes_digest(np.ma.getmaskarray(array))}"
-    return f"<{kind} {array.shape} sha256={_bytes_digest(np.ma.getdata(array))}{mask}>"
+        mask = f" mask={_content_digest(np.ma.getmaskarray(array), write)}"
+    return f"<{kind} {array.shape} sha256={_content_digest(array, write)}{mask}>"
 
 
-def _bytes_digest(array: np.ndarray) -> str:
-    """16 hex digits of the SHA-256 of an array's bytes in C order (a view or a transposed array
-    is copied first: its own buffer holds other bytes or another order)."""
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+def _dtype_text(dtype: np.dtype) -> str:
+    """A dtype as the values it holds, not their layout in memory: little-endian ('>i8' and '<i8'
+    hold the same integers), a structured dtype as its fields' names and dtypes (not the offsets,
+    padding or fields hidden by a field-subset view), a sub-array as its base and shape."""
+    if dtype.names is not None:
+        return "{" + ", ".join(f"{name!r}: {_dtype_text(dtype.fields[name][0])}" for name in dtype.names) + "}"
+    if dtype.subdtype is not None:
+        base, shape = dtype.subdtype
+        return f"{_dtype_text(base)}{shape}"
+    return str(_little_endian(dtype))
+
+
+def _little_endian(dtype: np.dtype) -> np.dtype:
+    """`dtype` with its items in little-endian byte order; itself when its byte order is not a
+    question (one byte, a string of bytes, a dtype of another library)."""
+    if dtype.byteorder in "=<>" and dtype.names is None:
+        try:
+            return dtype.newbyteorder("<")
+        except (TypeError, ValueError):
+            return dtype
+    return dtype
+
+
+def _raw_bytes_safe(dtype: np.dtype) -> bool:
+    """Whether every byte of an item of `dtype` is part of its value, so its bytes can be hashed:
+    booleans, integers, IEEE float16/32/64 and complex64/128, fixed-width strings and bytes,
+    datetimes and timedeltas, plain void. Not a long double (x87's float128 has 6 bytes of padding,
+    left uninitialised), a structured dtype (alignment padding), NumPy 2's variable-width strings
+    (their bytes are pointers) or a dtype of another library."""
+    if dtype.names is not None or dtype.subdtype is not None or dtype.hasobject:
+        return False
+    if dtype.kind in "biuSUMm":
+        return True
+    if dtype.kind == "f":
+        return dtype.itemsize in (2, 4, 8)
+    if dtype.kind == "c":
+        return dtype.itemsize in (8, 16)
+    return dtype.kind == "V" and dtype.type is np.void
+
+
+def _content_digest(array: np.ndarray, write: Any) -> str:
+    """16 hex digits of a SHA-256 of an array's values, the same in every process for equal values.
+
+    - A structured array field by field (name and values, recursively): its own bytes hold
+      alignment padding, left uninitialised, and a field-subset view's hold the hidden fields.
+    - An array of Python objects (its bytes are addresses) by the `stable_repr` of its items (`write`).
+    - A dtype with no padding (`_raw_bytes_safe`) by its little-endian bytes in C order; every NaN
+      is first made one NaN (their payloads and signs are not values anyone reads); -0.0 stays
+      apart from 0.0 (1/x tells them apart).
+    - Any other dtype (long double, variable-width strings...) by the text of its items' values.
+    A masked array's masked entries count as zero (or empty): their hidden data is no value."""
+    dtype = array.dtype
+    if dtype.names is not None:  # a masked array's field keeps its part of the mask
+        parts = [f"{name!r}:{_content_digest(array[name], write)}" for name in dtype.names]
+        return _short_digest(f"{array.shape} {{{', '.join(parts)}}}")
+    data = np.ma.getdata(array)
+    if isinstance(array, np.ma.MaskedArray) and np.ma.getmaskarray(array).any():
+        data = np.where(np.ma.getmaskarray(array), np.zeros((), dtype=dtype), data)
+    if dtype.hasobject:
+        return _short_digest(write(data.tolist()))
+    if dtype.kind in "fc":  # every NaN one NaN: real and imaginary parts apart
+        data = _one_nan(data)
+    if not _raw_bytes_safe(dtype):
+        return _short_digest(f"{data.shape} " + "\n".join(_ADDRESS.sub("", repr(item)) for item in data.ravel().tolist()))
+    data = np.ascontiguousarray(data, dtype=_little_endian(dtype))
+    return hashlib.sha256(data.tobytes()).hexdigest()[:16]
+
+
+def _one_nan(data: np.ndarray) -> np.ndarray:
+    """A float or complex array with every NaN (any sign or payload) made NumPy's own NaN; the
+    array itself when it holds none."""
+    if data.dtype.kind == "c":
+        parts = data.real, data.imag
+        real, imag = (_one_nan(part) for part in parts)
+        if real is parts[0] and imag is parts[1]:
+            return data
+        out = np.empty_like(data)
+        out.real, out.imag = real, imag
+        return out
+    nan = np.isnan(data)
+    if not nan.any():
+        return data
+    return np.where(nan, np.array(np.nan, dtype=data.dtype), data)
 
 
 def _pandas_repr(pandas: Any, value: Any, write: Any) -> str:

@@ -544,10 +544,14 @@ class CountdownEnv(ProceduralEnv):
         number) among its fields; integers written as strings (a CSV's "10") are read as integers.
         Its `answer` may be left out: the verdict never reads it.
 
-        Only tasks an answer can solve are taken: the numbers must not be negative (an expression
-        has no unary minus: "-5" could never be used), and all of them written out with one-character
-        operators between them must fit in `expr.MAX_EXPRESSION_CHARS` (a longer expression is
-        refused unread, so a task needing all its numbers scored 0 for the right answer)."""
+        An answer uses each number at most once, not all of them, so a number no answer can
+        write is only left out of the answers: a negative one (an expression has no unary minus:
+        "-5" is 5 with a sign, which is refused) or one longer than `expr.MAX_EXPRESSION_CHARS`
+        digits (a longer expression is refused unread). Refused are only tasks no answer the
+        verifier reads could exist for: every number is one of those, or the given `answer` is
+        an expression (digits, operators, parentheses, "=") longer than `MAX_EXPRESSION_CHARS`,
+        the task's own solution unreadable. Whether the usable numbers reach the target is not
+        checked, as for any given task."""
         meta = dict(task.meta)
         for key in ("numbers", "target"):
             if key not in meta:
@@ -558,17 +562,19 @@ class CountdownEnv(ProceduralEnv):
             raise ValueError(f"options['task'] 'numbers' must be a non-empty list of whole numbers, got {numbers!r}"[:300])
         meta["numbers"] = [_given_int("an item of 'numbers'", n) for n in numbers]
         meta["target"] = _given_int("'target'", meta["target"])
-        negative = [n for n in meta["numbers"] if n < 0]
-        if negative:
-            raise ValueError(f"options['task'] 'numbers' holds negative numbers {negative[:5]}"[:200] + "; an answer "
-                             "cannot use them (a Countdown expression has no unary minus): give numbers >= 0")
-        # a number past the cap alone is not written out (str() refuses past 4300 digits)
-        length = sum(MAX_EXPRESSION_CHARS + 1 if n >= 10 ** MAX_EXPRESSION_CHARS else len(str(n)) for n in meta["numbers"])
-        length += len(meta["numbers"]) - 1
-        if length > MAX_EXPRESSION_CHARS:
-            raise ValueError(f"options['task'] 'numbers' written out with operators between them take {length} characters, "
-                             f"more than the {MAX_EXPRESSION_CHARS} an answer's expression may have "
-                             "(expr.MAX_EXPRESSION_CHARS), so the answer using them all could never be read")
+        # a number past the cap is never written out (str() refuses past 4300 digits)
+        if not any(0 <= n < 10 ** MAX_EXPRESSION_CHARS for n in meta["numbers"]):
+            raise ValueError(f"options['task'] 'numbers' {_shown_numbers(meta['numbers'])}: no answer can use any of them, "
+                             "as a Countdown expression has no unary minus (a negative number cannot be written) and "
+                             f"is read up to {MAX_EXPRESSION_CHARS} characters (expr.MAX_EXPRESSION_CHARS); give at "
+                             f"least one number >= 0 of at most {MAX_EXPRESSION_CHARS} digits")
+        answer = task.answer
+        if isinstance(answer, str) and set(" ".join(answer.split())) <= _EXPRESSION_TEXT:
+            written = len(" ".join(answer.split()).rstrip("."))
+            if written > MAX_EXPRESSION_CHARS:
+                raise ValueError(f"options['task'] answer is an expression of {written} characters, more than the "
+                                 f"{MAX_EXPRESSION_CHARS} an answer's expression may have (expr.MAX_EXPRESSION_CHARS): "
+                                 "the task's own solution could never be read")
         return replace(task, meta=meta)
 
     def verifier_fingerprint(self) -> dict[str, Any]:
@@ -790,6 +796,17 @@ _INTEGER = re.compile(r"-?\d+")
 _SEPARATED = re.compile(r"(?<!\d)-?\d+")
 #: A whole number as a given task may write it (`_given_int`).
 _WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+#: The characters of a Countdown answer written as an expression (with "=" and a final period):
+#: a given `answer` of only these is checked to be readable (`CountdownEnv.check_given_task`).
+_EXPRESSION_TEXT = frozenset("0123456789+-*/()=. ") | frozenset("×·⋅∗÷−–")
+
+
+def _shown_numbers(numbers: list[int]) -> str:
+    """Given numbers for an error message: the first five, one of more than 20 digits named so."""
+    shown = [str(n) if abs(n) < 10**20 else f"<a {'negative ' if n < 0 else ''}number of more than 20 digits>" for n in numbers[:5]]
+    return "[" + ", ".join(shown) + (", ...]" if len(numbers) > 5 else "]")
 
 
 def _given_int(what: str, value: Any) -> int:

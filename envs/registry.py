@@ -95,7 +95,9 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
     `gymnasium.make` (`max_episode_steps`, `disable_env_checker`...). A `max_episode_steps` for a
     single-turn env (every procedural env, Math-v0, Code-v0, a registered dataset or generator
     task) raises a ValueError, as `register` does: its episodes end after one step, so the limit
-    does nothing, except at 1, where every answer was marked truncated as well as terminated.
+    does nothing, except at 1, where every answer was marked truncated as well as terminated. So
+    does any limit such an env's id was registered with (`gymnasium.register(..., max_episode_steps=)`):
+    the error names the registration, not an argument the caller did not pass.
     """
     register_builtin()
     full = _full_id(env_id)
@@ -116,11 +118,14 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
     # gym.make keeps a max_episode_steps in its TimeLimit wrapper and clears it from the env's own
     # spec; it cuts episodes, so it changes returns: the env's fingerprint must see it
     limit = env.spec.max_episode_steps if env.spec is not None else None
-    if limit is not None and (kwargs.get("max_episode_steps") is not None or limit == 1) and _single_turn(env.unwrapped):
+    if limit is not None and _single_turn(env.unwrapped):
         env.close()
-        raise ValueError(f"rlvr.make({full!r}): max_episode_steps={limit!r}, but {type(env.unwrapped).__name__} episodes "
-                         "end after one step, so a step limit does nothing (at 1 it marked every answer truncated as well "
-                         "as terminated); drop it")
+        # the caller's argument, or (None or not given) the limit the id was registered with
+        given = kwargs.get("max_episode_steps") is not None
+        where = f"max_episode_steps={limit!r}" if given else f"{full!r} is registered with max_episode_steps={limit!r}"
+        remedy = "drop it" if given else "re-register it without max_episode_steps"
+        raise ValueError(f"rlvr.make({full!r}): {where}, but {type(env.unwrapped).__name__} episodes end after one step, "
+                         f"so a step limit does nothing (at 1 it marked every answer truncated as well as terminated); {remedy}")
     if limit is not None and env.unwrapped.spec is not None:
         env.unwrapped.spec = dataclasses.replace(env.unwrapped.spec, max_episode_steps=limit)
     return env

@@ -1,12 +1,18 @@
 """Audit 33 of the envs.
 
-1. NumPy arrays (and pandas objects, tensors, other summarised reprs) are fingerprinted by their
-   content, not by their summarised repr ("[0, 1, 2, ..., 4999]");
+1. NumPy arrays (and pandas objects, tensors, array-likes with summarised reprs) are
+   fingerprinted by their content, not by their summarised repr ("[0, 1, 2, ..., 4999]"), the
+   same in every process: structured arrays field by field, long doubles by value (never padding
+   bytes), masked entries and NaN payloads not counted; other objects with a summarised repr are
+   their repr (their state may be a cache or a huge corpus);
 2. a given task no answer could be scored right for is refused at reset (Sort values over 20
-   digits, a Countdown expression over 256 characters, negative Countdown numbers);
+   digits; Countdown numbers none of which an answer can write, or a given solution longer than
+   256 characters), while a Countdown task solvable without some of its numbers is taken;
 3. `rlvr.register(id, dataset=None)` raises instead of registering nothing;
-4. the calculator reads the typeset minus, en dash and dots, and names a character it cannot read;
-5. `rlvr.make` refuses `max_episode_steps` for single-turn envs, as `register` does.
+4. the calculator reads the typeset minus, en dash, dots and vulgar fractions (rules 3), refuses
+   the dashes Countdown refuses, and names a character it cannot read as it was typed;
+5. `rlvr.make` refuses `max_episode_steps` for single-turn envs, as `register` does, naming the
+   registration when the limit is the registered one.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ import itertools
 import subprocess
 import sys
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
 import rlvr
-from rlvr.envs.calculator import check_calculator_expression, make_calculator
+from rlvr.envs.calculator import CALCULATOR_RULES, check_calculator_expression, make_calculator
+from rlvr.envs.expr import ExprError, evaluate
 from rlvr.envs.fingerprint import stable_repr
 from rlvr.envs.tools import ToolError, TurnBudget
 
@@ -112,19 +120,127 @@ def test_fingerprinting_an_array_does_not_import_pandas():
 
 
 class _Summarised:
-    """An object whose own repr summarises its data, as large-container reprs do."""
+    """An object whose own repr summarises its data and that fills a cache as tasks are drawn."""
 
     def __init__(self, data):
         self.data = data
+        self.seen = {}
 
     def __repr__(self):
         return f"Summarised([{self.data[0]}, ..., {self.data[-1]}])"
 
+    def pick(self, i):
+        item = self.data[i % len(self.data)]
+        self.seen[item] = self.seen.get(item, 0) + 1
+        return item
 
-def test_an_object_with_a_summarised_repr_is_told_apart_by_its_state():
-    assert repr(_Summarised([0, 1, 9])) == repr(_Summarised([0, 5, 9]))
-    assert stable_repr(_Summarised([0, 1, 9])) != stable_repr(_Summarised([0, 5, 9]))
-    assert stable_repr(_Summarised([0, 1, 9])) == stable_repr(_Summarised([0, 1, 9]))
+
+def test_an_object_with_a_summarised_repr_is_written_by_its_repr_not_its_state():
+    # its attributes may be a cache the generator fills (the digest changed after a reset) or a
+    # corpus too large to digest for every env: such an object is its repr, as before audit 33
+    vocab = _Summarised([0, 1, 9])
+    before = stable_repr(vocab)
+    vocab.pick(1)
+    assert stable_repr(vocab) == before == "Summarised([0, ..., 9])"
+
+
+def _pick_word(rng, vocab):
+    word = vocab.pick(int(rng.integers(100)))
+    return {"question": f"Repeat {word}", "answer": str(word)}
+
+
+def test_a_generator_filling_a_cache_on_its_setting_keeps_its_fingerprint():
+    env_id = _new_id("Cache")
+    rlvr.register(env_id, generator=_pick_word, generator_settings={"vocab": _Summarised(list(range(50)))}, force=True)
+    first = rlvr.make(env_id)
+    digest = first.unwrapped.fingerprint().digest
+    first.reset(seed=0)
+    assert rlvr.make(env_id).unwrapped.fingerprint().digest == digest
+
+
+class _ArrayLike:
+    """An array of another library: its repr summarises, `__array__` gives its content."""
+
+    def __init__(self, data):
+        self.data = np.asarray(data)
+
+    def __repr__(self):
+        return "ArrayLike([...])"
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data
+
+
+def test_an_array_like_with_a_summarised_repr_is_written_by_its_content():
+    a, b = _tables()
+    assert stable_repr(_ArrayLike(a)) != stable_repr(_ArrayLike(b))
+    assert stable_repr(_ArrayLike(a)) == stable_repr(_ArrayLike(a.copy()))
+
+
+def _filled(dtype, fill, values):
+    """An array of `dtype` whose every byte is first `fill`, then given `values`: padding bytes
+    keep `fill`, as uninitialised memory keeps whatever was there."""
+    array = np.empty(len(values), dtype=dtype)
+    array.view(np.uint8)[...] = fill
+    if dtype.names:
+        for name in dtype.names:
+            array[name] = [value[dtype.names.index(name)] for value in values]
+    else:  # by a ufunc, which writes only the value's bytes (an assignment also writes stack bytes)
+        np.positive(np.array(values, dtype=dtype), out=array)
+    return array
+
+
+def test_structured_arrays_are_written_by_their_fields_not_their_padding():
+    aligned = np.dtype([("a", "i1"), ("b", "f8")], align=True)  # 7 bytes of padding after "a"
+    zeros, ones = _filled(aligned, 0, [(1, 2.0), (3, 4.0)]), _filled(aligned, 255, [(1, 2.0), (3, 4.0)])
+    assert (zeros == ones).all() and zeros.tobytes() != ones.tobytes()
+    assert stable_repr(zeros) == stable_repr(ones)
+    assert stable_repr(zeros) != stable_repr(_filled(aligned, 0, [(1, 2.0), (3, 5.0)]))
+    # a field-subset view is its fields: the hidden "a" does not count, and it is the packed array
+    other_a = _filled(aligned, 0, [(7, 2.0), (8, 4.0)])
+    assert stable_repr(zeros[["b"]]) == stable_repr(other_a[["b"]])
+    assert stable_repr(zeros[["b"]]) == stable_repr(np.array([(2.0,), (4.0,)], dtype=[("b", "f8")]))
+    # field names count
+    assert stable_repr(np.array([(2.0,)], dtype=[("b", "f8")])) != stable_repr(np.array([(2.0,)], dtype=[("c", "f8")]))
+
+
+def test_long_double_arrays_are_written_by_their_values_not_their_padding():
+    values = [1.5, 2.5, -0.0]
+    zeros, ones = _filled(np.dtype(np.longdouble), 0, values), _filled(np.dtype(np.longdouble), 255, values)
+    assert (zeros == ones).all()
+    assert stable_repr(zeros) == stable_repr(ones)  # x87's float128 has 6 unused bytes per item
+    assert stable_repr(zeros) != stable_repr(_filled(np.dtype(np.longdouble), 0, [1.5, 2.5, 0.0]))
+    complex_zeros = _filled(np.dtype(np.clongdouble), 0, [1 + 2j])
+    assert stable_repr(complex_zeros) == stable_repr(_filled(np.dtype(np.clongdouble), 255, [1 + 2j]))
+
+
+def test_structured_and_long_double_digests_are_the_same_in_another_process():
+    code = ("import numpy as np; from rlvr.envs.fingerprint import stable_repr; "
+            "d = np.dtype([('a', 'i1'), ('b', 'f8'), ('c', np.longdouble)], align=True); "
+            "x = np.empty(3, dtype=d); x.view(np.uint8)[...] = {fill}; x['a'] = [1, 2, 3]; x['b'] = 0.5; x['c'] = 2.25; "
+            "print(stable_repr(x))")
+    outs = [subprocess.run([sys.executable, "-c", code.format(fill=fill)], capture_output=True, text=True, check=True,
+                           timeout=60, env={**__import__("os").environ, "PYTHONHASHSEED": str(fill)}).stdout
+            for fill in (0, 255)]
+    assert outs[0] == outs[1] and "sha256=" in outs[0]
+
+
+def test_masked_arrays_ignore_the_data_under_their_mask():
+    one = np.ma.array([1, 2, 3], mask=[0, 1, 0])
+    other = np.ma.array([1, 99, 3], mask=[0, 1, 0])
+    assert stable_repr(one) == stable_repr(other)
+    assert stable_repr(one) != stable_repr(np.ma.array([1, 2, 3], mask=[0, 0, 0]))  # the mask counts
+    assert stable_repr(one) != stable_repr(np.ma.array([1, 2, 4], mask=[0, 1, 0]))  # visible data counts
+
+
+def test_nan_payloads_and_byte_order_do_not_count_but_the_sign_of_zero_does():
+    payload = np.array([np.nan, 1.0])
+    payload.view(np.uint64)[0] = 0xFFF8000000000001  # a negative NaN with a payload
+    assert np.isnan(payload[0])
+    assert stable_repr(payload) == stable_repr(np.array([np.nan, 1.0]))
+    assert stable_repr(np.array([complex(payload[0], 1)])) == stable_repr(np.array([complex(np.nan, 1)]))
+    assert stable_repr(np.arange(5, dtype=">i8")) == stable_repr(np.arange(5, dtype="<i8"))
+    assert stable_repr(np.array([-0.0])) != stable_repr(np.array([0.0]))
 
 
 # ------------------------------------------------------------------ 2. given tasks no answer can match
@@ -155,16 +271,35 @@ def test_sort_refuses_a_gold_longer_than_max_action_chars():
     env.reset(options={"task": _sort_task([3, 1, 2])})  # "<answer>1 2 3</answer>" fits
 
 
-def test_countdown_refuses_numbers_that_no_readable_expression_can_use():
+def _countdown(env, numbers, target, **fields):
+    return env.reset(options={"task": {"question": "Make the target.", "numbers": numbers, "target": target, **fields}})
+
+
+@pytest.mark.parametrize("numbers, target, answer", [
+    ([3, 5, 10**300], 8, "3 + 5"),                # a number too long to write is left out
+    ([3, 5] + [123456789] * 28, 8, "3 + 5"),      # all thirty written out take 307 characters
+    ([-5, 3, 4], 7, "3 + 4"),                     # a negative number is left out
+])
+def test_countdown_takes_a_task_solvable_without_its_unusable_numbers(numbers, target, answer):
     env = rlvr.make("rlvr/Countdown-v0", disable_env_checker=True)
+    _countdown(env, numbers, target)
+    _, reward, *_ = env.step(f"<answer>{answer}</answer>")
+    assert reward == 1.0
+
+
+def test_countdown_refuses_a_task_no_readable_answer_could_exist_for():
+    env = rlvr.make("rlvr/Countdown-v0", disable_env_checker=True)
+    for numbers in ([-5, -3], [10**300], [-1, 10**256]):
+        with pytest.raises(ValueError, match=r"no answer can use any of them.*no unary minus.*256 characters"):
+            _countdown(env, numbers, 3)
     n = 10**90 + 7
-    with pytest.raises(ValueError, match=r"take 275 characters, more than the 256"):
-        env.reset(options={"task": {"question": "Make the target.", "numbers": [n, n, n], "target": 3 * n}})
-    with pytest.raises(ValueError, match=r"negative numbers \[-5\].*no unary minus"):
-        env.reset(options={"task": {"question": "Make the target.", "numbers": [-5, 3], "target": -2}})
+    # its own solution written out is longer than an answer is read
+    with pytest.raises(ValueError, match=r"answer is an expression of 275 characters, more than the 256"):
+        _countdown(env, [n, n, n], 3 * n, answer=f"{n}+{n}+{n}")
+    _countdown(env, [n, n, n], 3 * n, answer="the sum of all three, too long to write")  # prose: kept unread
     # long numbers that fit are taken, and the right answer scores 1
     m = 10**60 + 1
-    env.reset(options={"task": {"question": "Make the target.", "numbers": [m, m, m], "target": 3 * m}})
+    _countdown(env, [m, m, m], 3 * m, answer=f"{m}+{m}+{m} = {3 * m}")
     _, reward, *_ = env.step(f"<answer>{m}+{m}+{m}</answer>")
     assert reward == 1.0
 
@@ -202,6 +337,36 @@ def test_calculator_reads_the_typeset_operators_rlvr_reads(expression, value):
 def test_calculator_names_a_character_it_cannot_read():
     with pytest.raises(ToolError, match=r"the character '≤' \(U\+2264\) is not read"):
         check_calculator_expression("3 ≤ 4")
+    # the character as typed, not its NFKC form (U+2011, the non-breaking hyphen, is U+2010 there)
+    with pytest.raises(ToolError, match=r"the character '\u2011' \(U\+2011\) is not read"):
+        check_calculator_expression("3 \u2011 1")
+
+
+def test_calculator_rules_are_bumped_for_the_typeset_operators():
+    assert CALCULATOR_RULES == 3
+    env = rlvr.make("rlvr/ToolMath-v0", builtin_tools=("calculator",))
+    assert env.unwrapped.fingerprint()["settings"]["calculator_rules"] == 3
+    env.close()
+
+
+@pytest.mark.parametrize("expression, value", [("½ + 1", "3/2"), ("2/½", "4"), ("⅔**2", "4/9"), ("1⁄4 + 1", "5/4"),
+                                               ("2 * ¾", "3/2")])
+def test_calculator_reads_a_vulgar_fraction_as_its_value(expression, value):
+    assert make_calculator().limited(TurnBudget(10), expression).split(" ≈")[0] == value
+
+
+def test_calculator_refuses_a_mixed_number():
+    with pytest.raises(ToolError, match=r"'1½' cannot be read: write a mixed number with \+ \(1 \+ 1/2\)"):
+        check_calculator_expression("1½ + 1")  # NFKC alone would read 11/2
+
+
+@pytest.mark.parametrize("dash", ["\u2010", "\u2012", "\u2014"])
+def test_calculator_refuses_the_dashes_countdown_refuses(dash):
+    with pytest.raises(ExprError, match="is not allowed"):
+        evaluate(f"5 {dash} 2")
+    with pytest.raises(ToolError, match=rf"the character '{dash}' \(U\+{ord(dash):04X}\) is not read"):
+        check_calculator_expression(f"5 {dash} 2")
+    assert evaluate("5 \u2013 2")[0] == 3 and check_calculator_expression("5 \u2013 2") == "5 - 2"  # the en dash is minus
 
 
 # ------------------------------------------------------------------ 5. make(max_episode_steps) on single-turn envs
@@ -211,6 +376,19 @@ def test_calculator_names_a_character_it_cannot_read():
 def test_make_refuses_a_step_limit_on_a_single_turn_env(env_id, limit):
     with pytest.raises(ValueError, match=rf"max_episode_steps={limit}, but .* end after one step"):
         rlvr.make(env_id, max_episode_steps=limit)
+
+
+@pytest.mark.parametrize("limit", [1, 5])
+def test_make_refuses_a_registered_step_limit_on_a_single_turn_env_naming_the_registration(limit):
+    env_id = _new_id("Limited")
+    gym.register(env_id, entry_point="rlvr.envs.procedural:CountdownEnv", max_episode_steps=limit)
+    try:
+        with pytest.raises(ValueError, match=rf"is registered with max_episode_steps={limit}, but .*re-register it without"):
+            rlvr.make(env_id)
+        with pytest.raises(ValueError, match=r"max_episode_steps=2, but .*; drop it"):  # the caller's own argument
+            rlvr.make(env_id, max_episode_steps=2)
+    finally:
+        del gym.registry[env_id]
 
 
 def test_make_keeps_a_step_limit_on_a_multi_turn_env():
