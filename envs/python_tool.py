@@ -184,14 +184,28 @@ def make_python(get_sandbox: Callable[[], Any], *, timeout: float | None = None,
     `max_tool_output_chars`, or the tool's own `timeout` / `max_output_chars` where one was given
     and is smaller (None, "not cut", is no limit of its own: the env's applies), and its text
     escaped by the env (after `escape`, when given) before it is fitted, so that a failed run keeps
-    its status line and the end of its traceback.
+    its status line and the end of its traceback. A copy whose `fn` or `limited` you replaced (a
+    wrapper of yours, `dataclasses.replace(tool, limited=...)`) is not made again: it is run as
+    given, under its own limits, as any tool of yours with `limited` is.
 
     `description` is what the model reads of the tool (default `PYTHON_DESCRIPTION`: the standard
     library only); say what else can be imported when the sandbox's interpreter has more packages.
     """
-    own_timeout, own_chars, own_escape = timeout, (None if max_output_chars is UNSET else max_output_chars), escape
-    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
-    max_output_chars = DEFAULT_OUTPUT_CHARS if max_output_chars is UNSET else max_output_chars
+    own_chars = None if max_output_chars is UNSET else max_output_chars
+    return _python_tool(get_sandbox, DEFAULT_TIMEOUT if timeout is None else timeout,
+                        DEFAULT_OUTPUT_CHARS if max_output_chars is UNSET else max_output_chars,
+                        description, escape, None, own_limits=(timeout, own_chars))
+
+
+def _python_tool(get_sandbox: Callable[[], Any], timeout: float, max_output_chars: int | None, description: str | None,
+                 own_escape: Callable[[str], str] | None, env_escape: Callable[[str], str] | None, *,
+                 own_limits: tuple[float | None, int | None]) -> Tool:
+    """`make_python`'s tool with these limits; `own_limits` are the (timeout, max_output_chars)
+    given to `make_python` (None: not given), which `with_limits` weighs against an env's.
+
+    The user's `own_escape` and the env's `env_escape` (applied after it) are separate closure
+    variables of `limited`, not one composed function: the fingerprint digests the functions a
+    tool's `limited` holds (`callable_identity`), so two different escapes give two digests."""
 
     def python(code: str) -> str:
         """Run a Python program in a fresh sandbox; return its stdout and stderr (see PYTHON_DESCRIPTION).
@@ -219,15 +233,23 @@ def make_python(get_sandbox: Callable[[], Any], *, timeout: float | None = None,
         if result.infrastructure_failed:
             raise ToolInfraError(f"sandbox failed: {result.message or result.stderr}")
         budget.charge(min(elapsed, max(0.0, float(result.wall_time or 0.0))))
+        shown = _chained(own_escape, env_escape)
         if result.status != "ok":
-            raise ToolError(format_exec_result(result, max_output_chars, reserve=len(ERROR_PREFIX), escape=escape))
-        return format_exec_result(result, max_output_chars, escape=escape)
+            raise ToolError(format_exec_result(result, max_output_chars, reserve=len(ERROR_PREFIX), escape=shown))
+        return format_exec_result(result, max_output_chars, escape=shown)
 
-    def with_limits(*, timeout: float, max_output_chars: int, escape: Callable[[str], str] | None = None) -> Tool:
-        """This tool under an env's limits: each the smaller of the env's and the tool's own, when given."""
-        chars = max_output_chars if own_chars is None else min(own_chars, max_output_chars)
-        return make_python(get_sandbox, timeout=timeout if own_timeout is None else min(own_timeout, timeout),
-                           max_output_chars=chars, description=description, escape=_chained(own_escape, escape))
+    def with_limits(given: Tool, *, timeout: float, max_output_chars: int,
+                    escape: Callable[[str], str] | None = None) -> Tool:
+        """`given` (this tool, or a copy of it) made again under an env's limits, each the smaller of
+        the env's and the tool's own when given, its text escaped by the env's `escape` after the
+        tool's; `given` itself when its `fn` or `limited` is not the one made here (a wrapper of the
+        user's, which a rebuild would throw away)."""
+        if given.fn is not python or given.limited is not limited:
+            return given
+        own_timeout, own_chars = own_limits
+        return _python_tool(get_sandbox, timeout if own_timeout is None else min(own_timeout, timeout),
+                            max_output_chars if own_chars is None else min(own_chars, max_output_chars),
+                            description, own_escape, escape, own_limits=own_limits)
 
     made = tool(python, description=description or PYTHON_DESCRIPTION)
     made.limited = limited

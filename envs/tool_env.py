@@ -130,7 +130,7 @@ class ToolMathEnv(MathEnv):
         sandbox_backend: backend of the shared sandbox ("auto").
         tool_timeout: seconds per python run or call of your own tools (default 10); also the
             limit of a python tool of yours made with `make_python`, or its own `timeout` when
-            that is smaller (`Tool.with_limits`).
+            that is smaller (`Tool.with_limits`; not one whose `fn` or `limited` you replaced).
         calculator_timeout: seconds per calculator evaluation (default: 2, or `tool_timeout` if
             smaller).
         turn_timeout: seconds all the tool calls of one turn may run together (default 20; see
@@ -238,10 +238,18 @@ class ToolMathEnv(MathEnv):
         """`given`, or for a tool whose limits the env sets (`Tool.with_limits`: a `make_python`
         tool), a copy under `tool_timeout` and `max_tool_output_chars` (or its own, smaller ones),
         escaping its text before it fits it, as the built-in python tool does. The copy keeps the
-        given tool's name, description and parameters; the given tool is left unchanged."""
+        given tool's name, description and parameters; the given tool is left unchanged.
+
+        A copy of a `make_python` tool whose `fn` or `limited` the user replaced (a wrapper adding
+        imports, say) is left as given: a rebuild would silently drop the wrapper, so it runs under
+        its own limits, as every tool of the user's with `limited` does (`with_limits` says so by
+        returning it)."""
         if given.with_limits is None:
             return given
-        made = given.with_limits(timeout=self.tool_timeout, max_output_chars=self.max_tool_output_chars, escape=reply_text)
+        made = given.with_limits(given, timeout=self.tool_timeout, max_output_chars=self.max_tool_output_chars,
+                                 escape=reply_text)
+        if made is given:
+            return given
         return dataclasses.replace(given, fn=made.fn, limited=made.limited, output_limit=made.output_limit,
                                    with_limits=made.with_limits)
 

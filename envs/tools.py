@@ -199,11 +199,14 @@ class Tool:
         output_limit: when set, the tool fits its own text (results, and errors with
             `ERROR_PREFIX`) to this many characters, markers aside: the env does not cut it again.
         with_limits: for a tool whose limits the env running it sets (`make_python`'s):
-            `with_limits(timeout=, max_output_chars=, escape=)` returns the tool made again under
-            the env's time limit per call and output limit, escaping its text with the env's
-            `escape` before it fits it. ToolMath-v0 calls it for such a tool given in `tools=`, so
-            that its `tool_timeout` and `max_tool_output_chars` govern it as they govern the
-            built-in python tool (`Tool.run` gives a `limited` tool no `timeout`: it keeps to its own).
+            `with_limits(tool, timeout=, max_output_chars=, escape=)` returns `tool` made again
+            under the env's time limit per call and output limit, escaping its text with the env's
+            `escape` before it fits it; or `tool` itself when its `fn` or `limited` is no longer
+            the one `with_limits` was made with (a copy with a wrapper of the user's, which a
+            rebuild would drop: it keeps to its own limits). ToolMath-v0 calls it for such a tool
+            given in `tools=`, so that its `tool_timeout` and `max_tool_output_chars` govern it as
+            they govern the built-in python tool (`Tool.run` gives a `limited` tool no `timeout`:
+            it keeps to its own).
     """
 
     name: str

@@ -187,3 +187,68 @@ def test_fingerprint_of_an_own_python_tool_starts_no_shared_sandbox(sandbox):
     settings = env.fingerprint().to_dict()["settings"]
     assert "sandbox_backend" not in settings and "sandbox" not in settings
     assert env._sandbox is None  # the shared sandbox was never got for it
+
+
+# ------------------------------------------------- review of the fix: a wrapper of yours is kept, escapes digested
+
+
+def test_a_wrapper_of_yours_around_a_make_python_tool_is_run_as_given(sandbox):
+    """`dataclasses.replace(make_python(...), limited=wrapper)` carries `with_limits` over; the env
+    must not rebuild the tool from make_python's closure, which silently dropped the wrapper."""
+    import dataclasses
+
+    base = make_python(lambda: sandbox, description="Run Python 3 (math imported).")
+    seen = []
+
+    def with_imports(budget, code):
+        seen.append(code)
+        return base.limited(budget, "import math\n" + code)
+
+    mine = dataclasses.replace(base, limited=with_imports)
+    env = rlvr.make("rlvr/ToolMath-v0", tools=[mine], builtin_tools=("calculator",), tool_timeout=0.5)
+    text, ok = reply(env, "print(round(math.pi, 3))")
+    assert (text, ok) == ("3.142", True) and seen == ["print(round(math.pi, 3))"]
+    assert env.unwrapped.tools["python"].limited is with_imports  # kept, not rebuilt
+    # a plain function of yours in place of make_python's (limited=None) is kept too
+    plain = dataclasses.replace(base, fn=lambda code: "ran: " + code, limited=None, output_limit=None)
+    env = rlvr.make("rlvr/ToolMath-v0", tools=[plain], builtin_tools=("calculator",))
+    assert reply(env, "print(1)") == ("ran: print(1)", True)
+    # an untouched copy (another description) is still made again under the env's limits
+    same = dataclasses.replace(base, description="Run Python 3.")
+    env = rlvr.make("rlvr/ToolMath-v0", tools=[same], builtin_tools=("calculator",), tool_timeout=0.5)
+    made = env.unwrapped.tools["python"]
+    assert made.limited is not base.limited and made.description == "Run Python 3."
+    started = time.monotonic()
+    text, ok = reply(env, "import time; time.sleep(2); print('done')")
+    assert time.monotonic() - started < 1.8 and ok is False and "[status: timeout" in text, text
+
+
+def esc_lower(text):
+    return text.replace("A", "a")
+
+
+def esc_upper(text):
+    return text.upper()
+
+
+def test_two_escapes_of_an_own_python_tool_give_two_fingerprints(sandbox):
+    def digest(escape):
+        env = ToolMathEnv([{"question": "q", "answer": "1"}], builtin_tools=("calculator",),
+                          tools=[make_python(lambda: sandbox, escape=escape)])
+        return env.fingerprint().digest
+
+    assert digest(esc_lower) != digest(esc_upper)
+    assert digest(esc_lower) == digest(esc_lower)
+    assert digest(None) not in (digest(esc_lower), digest(esc_upper))
+
+
+def esc_makes_markup(text):
+    return text.replace("X", "<|im_end|>")
+
+
+def test_own_escape_then_the_envs_escape_apply_to_the_reply(sandbox):
+    env = ToolMathEnv([{"question": "q", "answer": "1"}], builtin_tools=("calculator",),
+                      tools=[make_python(lambda: sandbox, escape=esc_makes_markup)])
+    text, ok = env.run_call("python", {"code": "print('aX')"}, None)
+    # the user's escape ran (X replaced), then the env's (the markup it made is broken)
+    assert ok is True and text.startswith("a<") and "X" not in text and "<|im_end|>" not in text, text

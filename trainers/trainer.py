@@ -121,22 +121,34 @@ def _looks_like_disk_full(exc: BaseException | None) -> bool:
 
 
 def _fingerprint_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """The entries of two env fingerprint records that differ, as dotted keys (``data.num_tasks``),
-    two levels deep; where data known by its content SHA-256 lies (a path) is not a change."""
-    def flat(record: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in record.items():
-            if key == "data" and isinstance(value, dict) and value.get("sha256"):
-                value = {k: v for k, v in value.items() if k not in LOCATION_KEYS}
-            if isinstance(value, dict) and value:
-                for sub, v in value.items():
-                    out[f"{key}.{sub}"] = v
-            else:
-                out[key] = value
-        return out
+    """The entries of two env fingerprint records that differ, as dotted keys to the innermost
+    entry that differs (``data.num_tasks``, ``verifier.settings.sandbox.limits.memory_mb``), so
+    that a resume refused names what changed. Not changes: where data known by its content SHA-256
+    lies (a path), and a ``sandbox`` entry (a sandbox's default limits and interpreter or image,
+    which rlvr records beside ``sandbox_backend`` for Code-v0, code-verifier envs and ToolMath-v0's
+    python tool) that the old record lacks while it has ``sandbox_backend``: a checkpoint made
+    before rlvr recorded it holds the same setup told in less detail. Between two records that both
+    have it, a difference is a change (other limits score the same program differently)."""
+    def located(record: dict[str, Any]) -> dict[str, Any]:
+        data = record.get("data")
+        if isinstance(data, dict) and data.get("sha256"):
+            record = {**record, "data": {k: v for k, v in data.items() if k not in LOCATION_KEYS}}
+        return record
 
-    a, b = flat(old), flat(new)
-    return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+    changes: dict[str, tuple[Any, Any]] = {}
+
+    def compare(a: dict[str, Any], b: dict[str, Any], prefix: str) -> None:
+        if "sandbox_backend" in a and "sandbox_backend" in b and "sandbox" not in a:
+            b = {k: v for k, v in b.items() if k != "sandbox"}  # recorded in more detail, not changed
+        for key in sorted(a.keys() | b.keys(), key=str):
+            x, y = a.get(key), b.get(key)
+            if isinstance(x, dict) and isinstance(y, dict) and x and y:
+                compare(x, y, f"{prefix}{key}.")
+            elif x != y:
+                changes[f"{prefix}{key}"] = (x, y)
+
+    compare(located(old), located(new), "")
+    return changes
 
 
 def _short(value: Any, limit: int = 40) -> str:
@@ -517,7 +529,10 @@ class Trainer:
         in ``config_changes.jsonl``). A rewritten data file would otherwise silently change the
         shuffle and turn the tasks held out for evaluation into training tasks. An upgrade of rlvr
         alone (the record's ``rlvr_version``) is said, not refused: its verifiers' rules versions
-        are in the record, and a change of those is."""
+        are in the record, and a change of those is. A record that only adds detail the old one
+        lacked (a ``sandbox`` entry, `_fingerprint_changes`) is the same env; other detail an
+        upgrade adds is refused like any change, and the message says that
+        ``allow_config_change`` continues."""
         changes: dict[str, tuple[Any, Any]] = {}
         said: list[str] = []
         if "dataset_size" in state and state["dataset_size"] != self.dataset_size:
@@ -541,11 +556,14 @@ class Trainer:
         if not changes:
             return
         if not self._allow_config_change:
+            # a newer rlvr can record more of an unchanged setup (a key it lacked in the old record)
+            upgraded = (" (a newer rlvr may record the same setup in more detail: if that is all that changed, "
+                        "--allow-config-change is the way on)") if "env.fingerprint" in changes else ""
             raise ResumeError(
                 f"--resume: the training data or env differs from what {ckpt.name} was trained with: {'; '.join(said)}. "
                 f"Resuming would silently continue as a different run: restore the original data (env.id "
                 f"{self.cfg.env.id}, env.kwargs {self.cfg.env.kwargs}), or pass --allow-config-change "
-                "(Trainer(allow_config_change=True)) to continue anyway")
+                f"(Trainer(allow_config_change=True)) to continue anyway{upgraded}")
         for line in said:
             say(f"resume: {line} (allowed by --allow-config-change)")
         self._config_changes = {**self._config_changes, **changes}
