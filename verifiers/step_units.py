@@ -90,11 +90,58 @@ def conversion(a: str, unit_a: Unit, b: str, unit_b: Unit) -> tuple[Fraction, Fr
     return value_a * unit_a.scale, value_b * unit_b.scale
 
 
-def check_conversion(a: Fraction, b: Fraction) -> Verdict:
-    """The verdict on a unit conversion whose sides are `a` and `b` of the base unit (`conversion`)."""
+#: The number a conversion's right side states, before its unit (`1.609 \\text{ km}`, `62 miles`).
+_STATED_RE = re.compile(r"\s*(-?)(\d+)(?:\.(\d+))?(?![\d.])")
+#: The size from which a time unit is a calendar unit (day, week, year): a day of work, a year of 52 weeks.
+_DAY = Fraction(86400)
+
+
+def check_conversion(a: Fraction, b: Fraction, right: str | None = None, unit_a: Unit | None = None,
+                     unit_b: Unit | None = None) -> Verdict:
+    """The verdict on a unit conversion whose sides are `a` and `b` of the base unit (`conversion`).
+    Between units that are no whole multiple of one another (a mile and a km, a kg and a pound, a year
+    and a week: `_rounded_rate`) a right side that is one plain number (`right`, in `unit_b`) may state
+    the exact value rounded or cut off at its last digit (`1 \\text{ mile} = 1.609 \\text{ km}`, `100 km =
+    62 miles`, `1 year = 52 weeks`), as such rates are written; between whole multiples (`cm` and `m`,
+    hours and minutes, dollars and cents) it must be exact (`3 hours = 200 minutes` fails)."""
     if a == b:
         return Verdict.right("the same quantity")
+    if right is not None and unit_a is not None and unit_b is not None and _rounded_rate(unit_a, unit_b):
+        m = _STATED_RE.match(right)
+        if m is not None and Fraction(m.group()) * unit_b.scale == b and _near(a / unit_b.scale, m):
+            return Verdict.right("the same quantity, rounded or cut off at its last digit")
     return Verdict.wrong(f"not the same quantity: {a} and {b} of the base unit", details={"kind": "wrong"})
+
+
+def _rounded_rate(unit_a: Unit, unit_b: Unit) -> bool:
+    """Whether neither unit is a whole multiple of the other (`1 \\text{ in} = 2.54 \\text{ cm}`; not `m`
+    and `cm`, `h` and `min`): the rate between them is usually written rounded."""
+    rate = unit_a.scale / unit_b.scale
+    return rate.denominator != 1 and rate.numerator != 1
+
+
+def _near(exact: Fraction, m: re.Match) -> bool:
+    """Whether the number `m` (`_STATED_RE`) is `exact` rounded (within half a unit u of its last digit)
+    or cut off (in [d, d + u), mirrored for a negative number) at its last digit, keeping a significant
+    digit (|exact| >= u: `1 km = 1 mile` fails), where `exact` has no expansion at that many places (one
+    that has is written exactly)."""
+    places = len(m.group(3) or "")
+    unit = Fraction(1, 10 ** places)
+    size = -exact if m.group(1) else exact
+    stated = Fraction(f"{m.group(2)}.{m.group(3) or 0}")
+    if (exact * 10 ** places).denominator == 1 or size < unit:
+        return False
+    return abs(size - stated) * 2 <= unit or stated <= size < stated + unit
+
+
+def calendar_words(a: str, unit_a: Unit | None, b: str, unit_b: Unit | None) -> bool:
+    """Whether a conversion links a calendar unit (a day or longer) with another time unit in plain
+    words (`He works 8 hours = 1 day`, `1 year = 52 weeks`; no `\\text{...}`): a day of work, a year of
+    whole weeks or a month of 30 days is a convention of the text, so such a link that does not hold
+    exactly (nor as a rounding, `check_conversion`) is no claim."""
+    if unit_a is None or unit_b is None or unit_a.dims != (("time", 1),) or unit_b.dims != unit_a.dims:
+        return False
+    return max(unit_a.scale, unit_b.scale) >= _DAY and "\\" not in a + b
 
 
 def other_units(unit_a: Unit | None, unit_b: Unit | None, chain_units: dict[Unit, None] | None) -> list[Unit]:

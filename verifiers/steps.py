@@ -66,7 +66,11 @@ What a claim is:
   is no claim): a link between units of one dimension of different
   sizes is a conversion, checked exactly (`4 \\times 25 \\text{ cm} = 1 \\text{ m}` holds, `= 2 \\text{ m}`
   and `5 \\times 3 \\text{ kg} = 16 \\text{ g}` fail; a side that is no exact rational number makes no
-  claim); between units of other kinds or powers the numbers are compared, as a unit is often
+  claim), but between units that are no whole multiple of one another (a mile and a km, a kg and a
+  pound, a year and a week) a right side that is one number may be the value rounded or cut off at its
+  last digit, keeping a significant digit (`1 mile = 1.609 km`, `100 km = 62 miles`, `1 year = 52
+  weeks` hold; `1 km = 1 mile` fails), and a link in plain words between a day or longer and another
+  time unit that does not hold is no claim (a working day: `He works 8 hours = 1 day`); between units of other kinds or powers the numbers are compared, as a unit is often
   written on one factor only (`6 \\times 4 \\text{ m} = 25 \\text{ m}^2`, `\\$3 \\times 4 \\text{ lb} = \\$13`
   and `60 \\times 3 \\text{ h} = 200 \\text{ miles}` fail), but one number against one number in another
   system of the same quantity (degrees and radians, two currencies: `\\frac{\\pi}{3} \\text{ rad} =
@@ -93,8 +97,14 @@ What a claim is:
   claim), so that their work stays small. Any other side with a note (`\\bmod`, "mod", a variable) is
   no claim. `a \\equiv b \\pmod{n}` is not read (`\\equiv` splits chains). (The congruence checks are
   `rlvr.verifiers.step_congruence`.)
-- `\\approx` / `≈` / `\\simeq` links are not checked (they are approximate by design); the exact `=`
-  links of the same chain are. So is a link whose right side is hedged as a rounding: right after it,
+- An approximate link, `\\approx` / `≈` / `\\simeq` / `≃`, whose right side is one plain number without a
+  unit is checked for plausibility (`_approx_claim`): it holds when the left side's exact value is
+  within one unit of the number's last significant digit (an integer's trailing zeros are not
+  significant: `2^{10} \\approx 1000`, `45 \\times 19 \\approx 900`, `253/3 \\approx 84.3` hold), unless
+  that value can be written exactly at that digit, when it must be (`3 * 4 \\approx 13` fails); a left
+  side with no rational value holds when it holds as a rounding (`\\sqrt{2} \\approx 1.41`) and is no
+  claim otherwise; any other approximate link (`45 \\times 19 \\approx 50 \\times 20`, `12 \\approx 12.1`,
+  a unit) is no claim. So is a link whose right side is hedged as a rounding: right after it,
   with only the side between (its numbers, LaTeX and unit words, then spaces or an opening bracket:
   "= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "roughly"; not after a comma or another
   word, "= 9.5, rounded up to 10", "= 13 and we rounded nothing"; "rounded up/down" only as a
@@ -112,23 +122,31 @@ What a claim is:
   plain number exactly (`2 + 2 = 4`, then `2 + 2 = 4.0...`) is said before. Against a plain number or
   another cut decimal it computes nothing (`4 = 4.0...`, `0.99... = 1`, `6.666... = 6.67`: no credit)
   and fails only when false (`2 = 1.9...`; against a decimal or a cut decimal when no value can have
-  both spellings, `6.666... = 6.8`). Its ellipsis ends no sentence or chain.
+  both spellings, `6.666... = 6.8`), and so against a side that computes nothing with its digits
+  (`4 + 0 = 4.0...`, `(4) = 4.0...`). Its ellipsis ends no sentence or chain. A cut decimal inside a
+  longer side (`6.5... * 2`, `(13.0...)`, `0.333... + 0.333...`) is read as written, without its ellipsis.
 - A division with a remainder, `a / b = q` (`÷`, `\\div`) followed by "remainder r", "R r", "with a
   remainder of r", "with r left (over)", or up to three words and "and r left" (`7 / 2 = 3 full boxes
   and 1 left`), between plain integers, claims a = q*b + r with 0 <= r < b (`17 / 5 = 3 remainder 2`
   holds, `remainder 3` and `remainder 2.5` fail), not `a / b = q`; punctuation after it changes
   nothing. With q = 0 or b = 1 (`5 / 7 = 0 remainder 5`) it computes nothing: no credit, a failure
   when false. It claims nothing when an operator comes before `a`, and "r left" after an exact
-  division (`12 / 4 = 3 bags and 2 left`) is no remainder: the equation is read as written; a side
-  followed by "remainder" otherwise makes no claim.
+  division (`12 / 4 = 3 bags and 2 left`) is no remainder: the equation is read as written. "remainder
+  0" states `a / b = q` itself (one claim with it); "remainder" with no number claims that q is the
+  quotient (`17 / 5 = 3 remainder` holds, `= 4 remainder` fails); after any other side it is a word
+  (`3 * 4 = 13 remainder` fails).
 - A chain the text rejects or asks about makes no claim: it is not scored, neither credit nor
   failure, so a false claim so marked does not fail its step (a step with other claims that hold
   scores 1.0) and a true one earns nothing. Marked are: a chain followed in its sentence by "is/was
   wrong" (incorrect, false, a mistake, an error, not right...; not "error-free") within three words
   of its last `=`, or by "that/this/it is (or 's, was) wrong..." within six ("3 + 4 = 8 earlier, but
-  that's a mistake"), or by ✗; one preceded by "not true that", "false that", "not the case that";
-  and one followed by `?` within six words whose clause opens with an asking word (is, does, can,
-  ...: "Is 3 + 4 = 8?", "Wait, does 7 * 8 = 56?"). A tag ("3 + 4 = 8, right?"), a question after it
+  that's a mistake"), the rejection ending its clause (a period, `;`, `,`, `:`, `!`, `)` or the line's
+  end: not "is wrong? No", "is false modesty aside") with no "which"/"as" or ✓ between; or by ✗; one
+  preceded by "not true that", "false that", "not the case that", but not after "not", "never" or
+  "n't" ("it is not false that"), and not when also rejected after it (a double negation); and one
+  followed by `?` within six words whose clause opens with an asking word (is, does, can, ...: "Is
+  3 + 4 = 8?", "Wait, does 7 * 8 = 56?"), unless the answer after the `?` (in that sentence or the
+  next) says yes within three words ("Yes", "Indeed", "Sure", "correct", ...: asserted). A tag ("3 + 4 = 8, right?"), a question after it
   ("Since 3 + 4 = 8, how many are left?") or a bare `3 * 4 = 13?` leaves a claim. Only that chain:
   such words elsewhere change nothing. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
@@ -192,7 +210,7 @@ from rlvr.verifiers.math_units import Unit, said_unit
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congruence, solution_work
 from rlvr.verifiers.step_numbers import (check_cut, check_overlap, check_remainder, cut_decimal, cut_span, exact_number,
                                          rounding_span, strict_percent)
-from rlvr.verifiers.step_units import (check_conversion, conversion, in_other_unit, is_conversion, other_units,
+from rlvr.verifiers.step_units import (calendar_words, check_conversion, conversion, in_other_unit, is_conversion, other_units,
                                        side_unit, unit_claim)
 from rlvr.verifiers.timelimit import Budget
 from rlvr.verifiers.verdict import Verdict
@@ -220,10 +238,13 @@ RULES_VERSION = 7  # 3: a repeated claim (however spelled) counts once, a claim 
 # (`20/3 = 6.666...`) holds when the value begins with its digits or they are a rounding of it (one
 # claim per other side, no credit against a plain number), a division with a remainder
 # (`17 / 5 = 3 remainder 2`) is checked as a = q*b + r (no credit for q = 0 or b = 1), a modulus below
-# 2 makes no claim, a chain the text rejects ("3 + 4 = 8 is wrong", "not true that", a question that
-# opens with an asking word "Is 3 + 4 = 8?") is no claim, a link hedged as a rounding right after or
-# before its side ("= 0.67 (rounded)", "= about 3.3") is not checked, and a plain unit word on a left
-# side is read in a conversion (`5 kg = 5000 grams`)
+# 2 makes no claim, a chain the text rejects ("3 + 4 = 8 is wrong." ending its clause, "not true that",
+# not negated; a question that opens with an asking word "Is 3 + 4 = 8?", not answered yes) is no claim,
+# a link hedged as a rounding ("= 0.67 (rounded)", "= about 3.3") and an `\approx` link to a plain number
+# are checked as plausible (within one unit of its last significant digit), a plain unit word on a left
+# side is read in a conversion (`5 kg = 5000 grams`), a conversion between units of no whole rate may be
+# rounded or cut off (`1 mile = 1.609 km`), a calendar link in plain words that fails is no claim, and
+# an ellipsis inside a longer side is dropped (unreleased: still 7)
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -311,7 +332,7 @@ _OPS_BEFORE = {"and", "twice", "thrice", "half", "double", "triple", "times", "b
 _OF_OK = {"value", "result", "answer", "total", "cost", "price", "outcome", "output", "calculation"}
 _TO_OK = {"equal", "equals", "up", "comes", "amounts", "simplifies", "reduces", "leads"}
 _OPS_AFTER = {"times", "plus", "minus", "divided", "over", "squared", "cubed", "mod", "modulo",
-              "\\bmod", "\\mod", "of", "factorial", "to", "raised", "choose", "remainder", "remainders", "rem"}
+              "\\bmod", "\\mod", "of", "factorial", "to", "raised", "choose"}
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -754,8 +775,9 @@ def _chain_claims(chain: str, follows_text: bool = False,
     if len(parts) < 2:
         return [], None
     money = [_CURRENCY_RE.search(part) for part in parts]  # (a currency sign is the side's unit, `step_units.side_unit`)
-    parts = [_CURRENCY_RE.sub("", part) for part in parts]
+    parts = [_inner_uncut(_CURRENCY_RE.sub("", part)) for part in parts]  # (`6.5... * 2` as written)
     continued = carried is not None and not parts[0].strip()
+    parts[1:] = [_HEDGE_WORD_RE.sub("", part, count=1) if link != "=" else part for part, link in zip(parts[1:], links)]
     sides: list[str | None] = []
     whole = False
     for i, part in enumerate(parts):
@@ -783,6 +805,10 @@ def _chain_claims(chain: str, follows_text: bool = False,
     claims: list[Claim] = [
         (a, b, ua, ub, group) for a, b, ua, ub, link in zip(sides, sides[1:], units, units[1:], links)
         if link == "=" and a is not None and b is not None and unit_claim(a, ua, b, ub)]
+    claims += [(a, APPROX_MARK + m.group(1), None, None, None)  # `253/3 \\approx 84.3`: checked as plausible (`_approx_claim`)
+               for a, b, ua, ub, link in zip(sides, sides[1:], units, units[1:], links)
+               if link in _APPROX_LINKS and a is not None and b is not None and ua is None and ub is None
+               and (m := _APPROX_SIDE_RE.fullmatch(b)) is not None]
     end = parts[-1].strip()
     before = sides[-2]
     if (before is not None and links[-1] == "=" and MOD_NOTE_RE.search(end) and congruence(before, end)
@@ -794,6 +820,13 @@ def _chain_claims(chain: str, follows_text: bool = False,
 
 
 _PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+#: The approximate links (`\\approx`, `≈`, `\\simeq`, `≃`; a hedged `=` reads as `≈`, `_unclaimed`), the
+#: mark on the right side of such a claim (`_approx_claim`), and a hedge word opening the side after one.
+_APPROX_LINKS = frozenset({"\\approx", "≈", "\\simeq", "≃"})
+APPROX_MARK = "≈ "
+#: The stated side of an approximate link that is checked: one plain number, maybe with words after it (`13 pens`).
+_APPROX_SIDE_RE = re.compile(r"\s*(-?(?:\d+(?:\.\d*)?|\.\d+))(?:\s+[A-Za-z]+){0,3}\s*")
+_HEDGE_WORD_RE = re.compile(r"^\s*(?:about|approximately|approx\.|roughly|around)(?![A-Za-z])", re.IGNORECASE)
 
 
 def _uncut(side: str) -> str:
@@ -802,6 +835,15 @@ def _uncut(side: str) -> str:
     if cut_decimal(side) is None:
         return side
     return re.sub(r"(?<=\d)(?:\.{3}|…)", "", side, count=1)
+
+
+def _inner_uncut(side: str) -> str:
+    """`side` with the ellipsis of each decimal cut off in it dropped, unless the side is one such decimal
+    (`step_numbers.cut_decimal`): in a longer side (`6.5... * 2`, `(13.0...)`, `0.333... + 0.333...`) the
+    digits are judged as written, so an ellipsis hides no false claim."""
+    if "." not in side and "…" not in side or cut_decimal(side) is not None:
+        return side
+    return re.sub(r"(?<=\d)(?:\.{3}|…)", "", side)
 
 
 def _plain_numbers_differ(left: str | None, right: str | None) -> bool:
@@ -818,7 +860,7 @@ def find_claims(step: str) -> list[tuple[str, str]]:
     rows, in other steps, turn into a conversion (`step_units.other_units`) is checked by `verify_steps` as such."""
     with solution_work():
         claims = _all_claims(step)[0]
-    return list(dict.fromkeys((c[0], c[1]) for c in claims))[:_MAX_CLAIMS]
+    return list(dict.fromkeys((c[0], c[1]) for c in claims if not c[1].startswith(APPROX_MARK)))[:_MAX_CLAIMS]
 
 
 def _without_thousands(text: str) -> str:
@@ -832,7 +874,7 @@ def _without_thousands(text: str) -> str:
     return _THOUSANDS_RE.sub(lambda m: "," if any(a <= m.start() < b for a, b in calls) else "", text)
 
 
-def _all_claims(step: str, carried: Carry | None = None) -> tuple[list[Claim], Carry | None]:
+def _all_claims(step: str, carried: Carry | None = None, following: str = "") -> tuple[list[Claim], Carry | None]:
     """Every distinct (left, right) equality stated in one step, in order, and the side a step
     starting with `=` after it continues from (None when there is none, or it is not certain).
 
@@ -866,14 +908,14 @@ def _all_claims(step: str, carried: Carry | None = None) -> tuple[list[Claim], C
         step = _GAP_RE.sub(lambda m: _gap(step, m), step)
     step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
     if _HEDGE_HINT_RE.search(step):
-        step = _unclaimed(step)
+        step = _unclaimed(step, following)
     if _REMAINDER_HINT_RE.search(step):
         found_rem, step = _remainders(step)
         claims.extend(found_rem)
     continues = _CONTINUES_RE.match(step) is not None
     main = note = False  # whether the row's main chain has come; whether a note has started after it
     for piece in _math_pieces(step):
-        if "=" not in piece:
+        if not _has_link(piece):
             if not note and _CONTENT_RE.search(piece):
                 last = None  # text between: nothing after it continues the chain before it
             continue
@@ -884,7 +926,7 @@ def _all_claims(step: str, carried: Carry | None = None) -> tuple[list[Claim], C
                 main = note = False  # a new row
             elif after_note and main:
                 note = True  # the rest of the row is a note to its main chain
-            if "=" not in chain:
+            if not _has_link(chain):
                 if not note and _CONTENT_RE.search(chain):
                     last = None
                 continue
@@ -900,6 +942,11 @@ def _all_claims(step: str, carried: Carry | None = None) -> tuple[list[Claim], C
     for claim in claims:
         distinct.setdefault(claim[:4], claim)
     return list(distinct.values()), last
+
+
+def _has_link(text: str) -> bool:
+    """Whether `text` has an exact or an approximate link (`=`, `\\approx`, `≈`, `\\simeq`, `≃`)."""
+    return "=" in text or "≈" in text or "≃" in text or "\\approx" in text or "\\simeq" in text
 
 
 def _space(step: str, m: re.Match) -> str:
@@ -947,9 +994,10 @@ _REMAINDER_RE = re.compile(
     rf"(?:{_G},?{_G}(?:with{_G}(?:a{_G})?)?(?:(?i:remainders?)|(?i:rem)\.?|R)(?![A-Za-z]){_G}(?:of{_G})?(?:is{_G})?"
     rf"(\d{{1,30}}(?:\.\d{{1,30}})?)(?!\d|\.\d)"  # (a `.` after r ends a sentence; `2.5` is read, and fails)
     rf"|(?:{_G}[A-Za-z]+(?![A-Za-z])){{0,3}}{_G},?{_G}(?:with|and){_G}(\d{{1,30}}){_G}"
-    rf"(?:left(?:{_G}over)?|leftover|remaining)(?![A-Za-z]))")
+    rf"(?:left(?:{_G}over)?|leftover|remaining)(?![A-Za-z])"
+    rf"|{_G}(?:(?i:remainders?)|(?i:rem)\.?)(?![A-Za-z])(?!{_G}(?:of{_G})?(?:is{_G})?\d)()(?=\s*(?:[.,;!?]|$)))")
 #: How a division with a remainder is claimed (`_remainders`), and known again (`_special_claim`).
-_REMAINDER_CLAIM_RE = re.compile(r"(\d+) ÷ (\d+) = (\d+) remainder (\d+(?:\.\d+)?)")
+_REMAINDER_CLAIM_RE = re.compile(r"(\d+) ÷ (\d+) = (\d+) remainder (-?\d+(?:\.\d+)?)")
 #: Text right before a division that makes it an operand of something else (`2 + 17 / 5 = 3 R 2`).
 _OPERAND_BEFORE_RE = re.compile(r"(?:[-+*/^×÷·=]|\\(?:cdot|times|div))\s*$")
 
@@ -964,11 +1012,17 @@ def _remainders(step: str) -> tuple[list[Claim], str]:
     pieces, at = [], 0
     for m in _REMAINDER_RE.finditer(step):
         a, b, q = (int(g) for g in m.groups()[:3])
-        r = m.group(4) or m.group(5)
+        r = m.group(4) or m.group(5) or m.group(6)
         if _OPERAND_BEFORE_RE.search(step, max(0, m.start() - 10), m.start()):
             continue
         if m.group(5) is not None and q * b == a:
             continue  # (its equation stays in the step, read as any other: `20 / 4 = 5 cookies each and 3 left`)
+        if not r:  # `17 / 5 = 3 remainder`: the quotient's remainder is what is left, a - q*b
+            r = str(a - q * b)
+        elif r == "0":  # `20 / 4 = 5 remainder 0` states `20 / 4 = 5`: one claim with it, read as written
+            pieces += [step[at:m.start()], f"{a} / {b} = {q} ; "]
+            at = m.end()
+            continue
         claims.append((f"{a} ÷ {b}", f"{q} remainder {r}", None, None, None))
         pieces += [step[at:m.start()], " ; "]
         at = m.end()
@@ -977,7 +1031,10 @@ def _remainders(step: str) -> tuple[list[Claim], str]:
 
 _HEDGE_HINT_RE = re.compile(r"\?|wrong|incorrect|false|mistake|error|typo|[✗✘❌]|not\s+(?:the\s+case|true)|untrue|round|approx"
                             r"|about|roughly|around", re.IGNORECASE)
-_WRONG = r"\s+(?:wrong|incorrect|false|untrue|a\s+mistake|an\s+error|a\s+typo|not\s+(?:right|correct|true))(?![A-Za-z-])"
+#: A rejection word ends its clause: a period, semicolon, comma, `!`, `)` or the end of the line after it
+#: ("= 13 is wrong."; not "is false modesty aside", "is incorrect to say otherwise", "is wrong? No").
+_WRONG = (r"\s+(?:wrong|incorrect|false|untrue|a\s+mistake|an\s+error|a\s+typo|not\s+(?:right|correct|true))(?![A-Za-z-])"
+          r"(?=[ \t]*(?:[.;,:!)\n]|$))")
 #: A rejection right after a chain: of its last side ("3 + 4 = 8 is wrong", "✗"; not "error-free"), of what
 #: was just said ("= 8 earlier, but that's a mistake"), or a question mark (a question when the chain's
 #: clause opens with an asking word, `_ASKING_RE`).
@@ -993,6 +1050,14 @@ _ASKING_RE = re.compile(r"[\s$(*_]*(?:(?:wait|now|hmm|ok|okay|well)\b[\s,]*)?"
 _CLAUSE_END_RE = re.compile(r"[.;!?](?=\s)")
 #: A rejection right before a chain: "It is not true that 3 + 4 = 8", "it is false that ...".
 _REJECTED_BEFORE_RE = re.compile(r"\b(?:not\s+true|false|untrue|not\s+the\s+case)\s+that\b", re.IGNORECASE)
+#: A negation right before a rejection before a chain turns it into an assertion ("it is not false that").
+_NEGATED_RE = re.compile(r"(?:\bnot|\bnever|n['’]t)\s*$", re.IGNORECASE)
+#: Words that answer a question yes (`_affirmed`), and words that say no before such a word.
+_YES = frozenset("yes yeah yep yup correct right indeed sure exactly true".split())
+_NO = frozenset("no not nope never nah".split())
+#: Words that start a clause about something else between a chain and a rejection word ("= 19, which is
+#: incorrect as a prime test"): the rejection is not of the chain.
+_OTHER_CLAUSE_RE = re.compile(r"\b(?:which|as)\b", re.IGNORECASE)
 #: A rounding hedge right after a side ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)") or
 #: right before one ("= about 3.3"). "rounded up/down" says what is done next ("= 9.6, rounded up to 10
 #: boxes"), not how the side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)").
@@ -1010,7 +1075,7 @@ _NEAR_GAP, _REJECT_GAP, _HEDGE_GAP = 3, 6, 3
 _GAP_CHARS = 200
 
 
-def _unclaimed(step: str) -> str:
+def _unclaimed(step: str, following: str = "") -> str:
     """`step` with the `=` of links it does not assert changed: a chain the text rejects right after it
     ("3 + 4 = 8 is wrong", "✗"; `_REJECTED_AFTER_RE`) or right before it ("not true that 3 + 4 = 8"), or
     asks about ("Is 3 + 4 = 8?"), has each `=` as `≠` (no claim: no credit, and no failure for a claim
@@ -1029,6 +1094,7 @@ def _unclaimed(step: str) -> str:
         return b - a <= _GAP_CHARS and len(step[a:b].split()) <= most
 
     new: dict[int, str] = {}
+    after: set[int] = set()  # the `=` of chains rejected (or asked about) after them
     done = -1  # the last `=` (its index in `eqs`) marked so far: ranges only move on, each `=` is marked once
     for m in _REJECTED_AFTER_RE.finditer(step):
         k = bisect.bisect_left(eqs, m.start()) - 1
@@ -1036,6 +1102,8 @@ def _unclaimed(step: str) -> str:
             continue
         if not m.group("back") and any(sep.group() != "," for sep in _SPLIT_RE.finditer(step, eqs[k] + 1, m.start())):
             continue  # "3 + 4 = 7, so what is 7 + 1?": the question is another chain's
+        if not m.group("ask") and (_OTHER_CLAUSE_RE.search(step, eqs[k] + 1, m.start()) or "✓" in step[eqs[k]:m.start()]):
+            continue  # "= 19, which is incorrect.": of something else; "= 12 ✓ (the ✗ is ...)": marked right
         e = bisect.bisect_right(sep_ends, eqs[k]) - 1
         start = sep_ends[e] if e >= 0 else 0
         if m.group("ask"):
@@ -1043,18 +1111,24 @@ def _unclaimed(step: str) -> str:
             opening = max(clause_ends[c] if c >= 0 else 0, start)
             if eqs[k] - opening > _GAP_CHARS or not _ASKING_RE.match(step, opening, eqs[k]):
                 continue  # "3 * 4 = 13?", "3 + 4 = 8, right?": a claim with a question mark, not a question
-        new.update((i, "≠") for i in eqs[max(bisect.bisect_left(eqs, start), done + 1):k + 1])
+            if _affirmed(step[m.end():m.end() + 60] + " " + following):
+                continue  # "Is 3 * 4 = 13? Yes.": answered yes, the chain is asserted
+        after.update(eqs[max(bisect.bisect_left(eqs, start), done + 1):k + 1])
         done = max(done, k)
-    done = -1
+    done, before = -1, set()
     for m in _REJECTED_BEFORE_RE.finditer(step):
         k = bisect.bisect_left(eqs, m.end())
         if k == len(eqs) or not gap(m.end(), eqs[k], _REJECT_GAP):
             continue
+        if _NEGATED_RE.search(step, max(0, m.start() - 12), m.start()):
+            continue  # "it is not false that 3 * 4 = 13": asserted
         b = bisect.bisect_right(sep_starts, eqs[k])
         end = sep_starts[b] if b < len(sep_starts) else len(step)
         last = bisect.bisect_left(eqs, end)
-        new.update((i, "≠") for i in eqs[max(k, done + 1):last])
+        before.update(eqs[max(k, done + 1):last])
         done = max(done, last - 1)
+    # a chain rejected both before and after it ("not true that 3 * 4 = 13 is wrong") is asserted
+    new.update((i, "≠") for i in after ^ before)
     for m in _HEDGE_AFTER_RE.finditer(step):
         k = bisect.bisect_left(eqs, m.start()) - 1
         if k >= 0 and gap(eqs[k] + 1, m.start(), _HEDGE_GAP) and _hedged_side(step[eqs[k] + 1:m.start()]):
@@ -1064,6 +1138,18 @@ def _unclaimed(step: str) -> str:
     if not new:
         return step
     return "".join(new.get(i, ch) for i, ch in enumerate(step))
+
+
+def _affirmed(following: str) -> bool:
+    """Whether the text after a question's `?` answers it yes within its first three words ("Yes.",
+    "Indeed, ...", "Well, yes"), with no "no"/"not" before that word ("Not at all", "Of course not")."""
+    for word in re.findall(r"[A-Za-z]+", following)[:3]:
+        word = word.lower()
+        if word in _NO:
+            return False
+        if word in _YES:
+            return True
+    return False
 
 
 def _hedged_side(between: str) -> bool:
@@ -1214,6 +1300,37 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     return _run_within(plan, budget, target=_CLAIM_TARGET)
 
 
+def _approx_claim(left: str, right: str, budget: Budget) -> tuple[tuple, Verdict, bool] | None:
+    """The key, verdict and idleness of an approximate link whose right side is a plain number
+    (`_chain_claims`: `253/3 \\approx 84.3`, `3 * 4 = 13 roughly`). With an exact rational left side it
+    holds when the number is that value up to one unit u of its last significant digit (the trailing
+    zeros of an integer are not significant: `2^{10} \\approx 1000` has u = 1000, `45 \\times 19 \\approx
+    900` u = 100), where the value has no expansion at that digit (one that has must be written
+    exactly: `3 * 4 \\approx 13` and `12 + 1 = 14 roughly` fail); else it fails. A side with no rational
+    value (`\\pi \\approx 3.14`, `\\sqrt{2} \\approx 1.41`) holds when the claim holds as a rounding
+    (`_check_claim`), and is no claim (None) otherwise: plausibility cannot be decided in-process. It
+    claims nothing when the left side is a plain or cut decimal number (`6.666 \\approx 6.67`)."""
+    stated = right.strip()
+    key = ("approx", repr(_side_trees(left)[0]), stated)
+    if _PLAIN_NUMBER_RE.fullmatch(left.strip()) or cut_decimal(left) is not None:
+        return None  # `12 \\approx 12.1`, `6.666... \\approx 6.67`: a number restated, no claim
+    idle = False
+    value = exact_number(left)
+    if value is None:
+        v = _check_claim(left, right, budget)
+        return (key, v, idle) if v.correct else None
+    digits = stated.lstrip("-")
+    int_part, _, places = digits.partition(".")
+    unit = Fraction(1, 10 ** len(places)) if places else Fraction(10) ** (len(int_part) - len(int_part.rstrip("0") or "0"))
+    if digits.strip("0.") == "":
+        unit = Fraction(1, 10 ** len(places)) if places else Fraction(1)  # `0`, `0.0`: no significant digit
+    if (value / unit).denominator != 1 and abs(value - Fraction(stated)) <= unit:
+        return key, Verdict.right("plausible: within one unit of its last significant digit"), idle
+    if value == Fraction(stated):
+        return key, Verdict.right("equal"), idle
+    return key, Verdict.wrong(f"not near {stated}: the value is {value}", details={"kind": "wrong"}), idle
+
+
 def _remainder_claim(left: str, right: str) -> tuple[tuple, Verdict, bool] | None:
     """The key, verdict and idleness of a division with a remainder (`_remainders`), claimed as `a ÷ b` =
     `q remainder r`; None for any other claim. It computes nothing (idle: no credit when it holds, a
@@ -1264,7 +1381,9 @@ def _cut_reading(left: str, right: str, unit_a: Unit | None,
             return None, check_overlap(span, cut_span(*cut), "rounds to one and begins with the other"), True
         return None, check_cut(value, *cut), True
     v = check_cut(value, *cut)
-    return key, (v if v.correct else None), False
+    cut_side = _uncut(right if cut_right is not None else left)
+    idle = _computes_nothing(_side_trees(other)[0], _side_trees(cut_side)[0])  # `4 + 0 = 4.0...`, `(4) = 4.0...`
+    return key, (v if v.correct else None), idle
 
 
 def verify_steps(solution_text: str | Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
@@ -1297,12 +1416,14 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
     budget = Budget(timeout)
     carried: Carry | None = None  # the side the last step's chain ended on (`_all_claims`)
     found: list[tuple[str, bool, list[Claim]]] = []
-    for step, read, first in _parts_steps(parts):  # all first: a later row can make a chain a conversion
+    listed = list(_parts_steps(parts))
+    for at, (step, read, first) in enumerate(listed):  # all first: a later row can make a chain a conversion
         if first or not read:
             carried = None
         claims: list[Claim] = []
-        if read:
-            claims, carried = _all_claims(step, carried)
+        if read:  # (the next step may answer a question this one ends with: "Is 3 * 4 = 13?" "Yes.")
+            following = listed[at + 1][0][:60] if at + 1 < len(listed) and step.rstrip().endswith("?") else ""
+            claims, carried = _all_claims(step, carried, following)
         found.append((step, read, claims))
     for idx, (step, read, found_claims) in enumerate(found):
         if not read:  # not read: an equality there is not shown to hold
@@ -1324,7 +1445,15 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
             continue
         results = []
         for left, right, unit_a, unit_b, others in stated:
-            special = _remainder_claim(left, right)
+            link = "="
+            if right.startswith(APPROX_MARK):  # `253/3 \\approx 84.3`, `= 13 roughly`: plausible or not
+                special = _approx_claim(left, right[len(APPROX_MARK):], budget)
+                if special is None:
+                    continue
+                right, link = right[len(APPROX_MARK):], "≈"
+            else:
+                special = _remainder_claim(left, right)
+            left, right = _inner_uncut(left), _inner_uncut(right)  # `6.5... * 2`: judged as written
             cut = _cut_reading(left, right, unit_a, unit_b) if special is None else None
             cut_key = None
             if cut is not None:
@@ -1346,7 +1475,7 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
                 results.append(v.correct)
                 n_claims += 1
                 if not v.correct and first_bad is None:
-                    first_bad = f"step {idx + 1}: {left} = {right} is false ({v.reason})"
+                    first_bad = f"step {idx + 1}: {left} {link} {right} is false ({v.reason})"
                 continue
             mod_claim = congruence(left, right) if MOD_NOTE_RE.search(right) else None
             converted = conversion(left, unit_a, right, unit_b) if is_conversion(unit_a, unit_b) else None
@@ -1366,10 +1495,13 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
             if key in judged or exact_key in exact:  # said before: judged once, where first stated
                 n_repeated += 1
                 continue
-            judged.add(key)
             if converted is not None:
-                v = check_conversion(*converted)
+                v = check_conversion(*converted, right, unit_a, unit_b)
+                if not v.correct and calendar_words(left, unit_a, right, unit_b):
+                    continue  # `He works 8 hours = 1 day`: a day of work, no claim (`step_units.calendar_words`)
+                judged.add(key)
             else:
+                judged.add(key)
                 v = _check_claim(left, right, budget) if mod_claim is None else check_congruence(*mod_claim[:3])
                 if others and not v.correct and v.error is None and (
                         in_other_unit(right, left, unit_a, others) if unit_a else in_other_unit(left, right, unit_b, others)):
