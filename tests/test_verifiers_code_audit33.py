@@ -26,6 +26,22 @@ A review of those fixes found regressions, also tested here:
   ```{}) or an output class (```py:output, ```python {.output}) as untagged.
 * `sys.exit(main())`, `threading.Thread(target=main).start()` and a guard that sets the recursion
   limit first were not taken as the later call.
+
+A second review found more, also tested here:
+
+* A later call block ran a stale definition: a corrected `def solve()` that reads input only through
+  a template's helpers (`I()`, `LI()`) was not taken for a program, so `solve()` was put after the
+  first draft, and a wrong final version scored right. A driver after such a correction was skipped
+  and the stale draft ran. A block that redefines a function reading input through another
+  block's function is now the program, and a call or driver is not put after a program that a
+  block between them redefines.
+* A test file (```python:test_solution.py, `from solution import main` or `import solution` then
+  `solution.main()`) was taken for the program: the imported name counted as the block's own.
+  For a function task with no named function, `from solution import largest` was taken over
+  `def largest`.
+* Finding the functions that read input was quadratic in the depth of a helper chain (63 s for one
+  block of 2000 helpers); it is now a worklist over a graph built once, and runs only when needed.
+* `print(solve())`, and `ans = solve()` then `print(ans)`, were not taken as the later call.
 """
 
 from __future__ import annotations
@@ -129,7 +145,7 @@ def test_a_call_after_a_program_that_calls_its_function_is_still_ignored(later):
 
 @pytest.mark.parametrize("later", [
     "main(1, 2)\n",                                      # a call with arguments is a usage example
-    "print(main())\n",                                   # so is printing what it returns
+    "print(main())\n",                                   # so is printing what it returns (None)
     'import io, sys\nsys.stdin = io.StringIO("1 2\\n")\nmain()\n',   # a test driver: not carried over
     'if __name__ == "__main__":\n    main()\nelse:\n    print("imported")\n',
     "solve()\n",                                          # a function the program does not define
@@ -395,3 +411,137 @@ def test_a_long_answer_of_fake_blocks_is_read_fast():
     start = time.perf_counter()
     assert extract_program(answer) == PROGRAM.strip("\n")
     assert time.perf_counter() - start < 3.0
+
+
+# -- second review ---------------------------------------------------------------------------------
+MINMAX = [("3\n1 5 2\n", "5\n"), ("1\n-4\n", "-4\n"), ("4\n2 2 9 3\n", "9\n")]  # the maximum is right
+TEMPLATE = ("import sys\ninput = sys.stdin.readline\n\ndef I():\n    return int(input())\n\n"
+            "def LI():\n    return list(map(int, input().split()))\n\n")
+
+
+def _stale_template(first: str, final: str) -> str:
+    return (f"Template and first attempt:\n{F}python\n{TEMPLATE}def solve():\n    n = I()\n    a = LI()\n"
+            f"    print({first}(a))\n{F}\nRe-reading the statement, it is the other one:\n"
+            f"{F}python\ndef solve():\n    n = I()\n    a = LI()\n    print({final}(a))\n{F}\n"
+            f"And call it:\n{F}python\nsolve()\n{F}\n")
+
+
+def _stale_main(first: str, final: str) -> str:
+    return (f"{F}python\nimport sys\n\ndef read_case():\n    n = int(sys.stdin.readline())\n"
+            f"    return list(map(int, sys.stdin.readline().split()))\n\ndef main():\n    a = read_case()\n"
+            f"    print({first}(a))\n{F}\nFixed `main`:\n{F}python\ndef main():\n    a = read_case()\n"
+            f"    print({final}(a))\n{F}\nRun it with:\n{F}python\nif __name__ == '__main__':\n    main()\n{F}\n")
+
+
+@pytest.mark.parametrize("layout", [_stale_template, _stale_main])
+def test_a_later_call_runs_the_corrected_function_not_the_draft(box, layout):
+    wrong, right = layout("max", "min"), layout("min", "max")
+    assert "print(min(a))" in extract_program(wrong) and "print(max(a))" not in extract_program(wrong)
+    assert not check_io(wrong, MINMAX, sandbox=box).correct
+    assert check_io(right, MINMAX, sandbox=box).correct
+
+
+@pytest.mark.parametrize("driver", [False, True])
+def test_a_wrong_correction_after_a_right_draft_fails_with_or_without_a_driver(box, driver):
+    answer = (f"{F}python\n{TEMPLATE}def solve():\n    n = I()\n    a = LI()\n    print(max(a))\n\nsolve()\n{F}\n"
+              f"Corrected solve:\n{F}python\ndef solve():\n    n = I()\n    a = LI()\n    print(min(a))\n{F}\n"
+              + (f"Test:\n{F}python\nimport io\nsys.stdin = io.StringIO('3\\n1 5 2\\n')\nsolve()\n{F}\n" if driver else ""))
+    assert "print(max(a))" not in extract_program(answer)
+    assert not check_io(answer, MINMAX, sandbox=box).correct
+
+
+PICK = ("import sys\n\ndef pick(a):\n    return {op}(a)\n\ndef main():\n    n = int(sys.stdin.readline())\n"
+        "    print(pick(list(map(int, sys.stdin.readline().split()))))\n")
+FIX = "Corrected helper:\n{F}python\ndef pick(a):\n    return min(a)\n{F}\n"
+
+
+def test_a_later_call_is_not_added_when_a_block_between_redefines_what_it_runs(box):
+    answer = f"{F}python\n{PICK.format(op='max')}{F}\n" + FIX.format(F=F) + f"Run:\n{F}python\nmain()\n{F}\n"
+    assert extract_program(answer) == PICK.format(op="max").strip("\n")  # no stale run of pick
+    assert not check_io(answer, MINMAX, sandbox=box).correct
+    unrelated = answer.replace("def pick(a):\n    return min(a)", "def other(a):\n    return min(a)")
+    assert extract_program(unrelated).endswith("main()")  # a block that redefines nothing it runs
+
+
+def test_a_driver_is_taken_when_a_block_between_redefines_what_it_runs(box):
+    program = PICK.format(op="max") + "\nmain()\n"
+    driver = f"Test:\n{F}python\nimport io\nsys.stdin = io.StringIO('3\\n1 5 2\\n')\nmain()\n{F}\n"
+    answer = f"{F}python\n{program}{F}\n" + FIX.format(F=F) + driver
+    assert "io.StringIO" in extract_program(answer)  # not the stale draft, which would pass
+    assert not check_io(answer, MINMAX, sandbox=box).correct
+    without_fix = f"{F}python\n{program}{F}\n" + driver
+    assert extract_program(without_fix) == program.strip("\n")
+    assert check_io(without_fix, MINMAX, sandbox=box).correct
+
+
+def test_a_new_function_that_calls_the_program_is_no_version_of_it():
+    answer = f"{F}python\n{PROGRAM}{F}\n\n{F}python\ndef check():\n    main()\n    print('ok')\n{F}\n"
+    assert extract_program(answer) == PROGRAM.strip("\n")
+
+
+MAX_MAIN = ("import sys\n\ndef main():\n    n = int(sys.stdin.readline())\n    a = list(map(int, sys.stdin.readline().split()))\n"
+            "    print(max(a))\n\nif __name__ == '__main__':\n    main()\n")
+FROM_IMPORT = "import io, sys\nfrom solution import main\n\nsys.stdin = io.StringIO('3\\n1 5 2\\n')\nmain()  # prints 5\n"
+MODULE_IMPORT = "import io, sys\nimport solution\n\nsys.stdin = io.StringIO('3\\n1 5 2\\n')\nsolution.main()  # prints 5\n"
+
+
+@pytest.mark.parametrize("tag", ["python:test_solution.py", "python3.11", "python"])
+@pytest.mark.parametrize("test_file", [FROM_IMPORT, MODULE_IMPORT, FROM_IMPORT.replace("import main", "import main as run")
+                                       .replace("main()  #", "run()  #")])
+def test_a_test_file_that_imports_the_program_is_not_the_program(box, tag, test_file):
+    answer = f"`solution.py`:\n{F}python\n{MAX_MAIN}{F}\nQuick local check:\n{F}{tag}\n{test_file}{F}\n"
+    assert extract_program(answer) == MAX_MAIN.strip("\n")
+    assert check_io(answer, MINMAX, sandbox=box).correct
+
+
+def test_a_test_file_is_not_the_function_for_a_task_that_names_none():
+    answer = (f"{F}python\ndef largest(nums):\n    return max(nums)\n{F}\nTests:\n"
+              f"{F}python:test_solution.py\nfrom solution import largest\n\ndef test_largest():\n"
+              f"    assert largest([1, 5, 2]) == 5\n{F}\n")
+    assert extract_program(answer, any_function=True) == "def largest(nums):\n    return max(nums)"
+
+
+def test_a_standard_module_import_does_not_make_a_test_file():
+    answer = (f"{F}python\ndef gcd(a, b):\n    return a if b == 0 else gcd(b, a % b)\n{F}\n"
+              f"{F}python\nfrom math import gcd\n\ndef lcm(a, b):\n    return a * b // gcd(a, b)\n{F}\n")
+    assert extract_program(answer, any_function=True).endswith("return a * b // gcd(a, b)")
+
+
+@pytest.mark.parametrize("call", ["print(solve())", "if __name__ == '__main__':\n    print(solve())",
+                                  "ans = solve()\nprint(ans)"])
+def test_printing_what_the_function_returns_is_taken_as_the_later_call(box, call):
+    solve = "def solve():\n    n = int(input())\n    a = list(map(int, input().split()))\n    return max(a)\n"
+    answer = f"{F}python\n{solve}{F}\nThen print the result:\n{F}python\n{call}\n{F}\n"
+    assert extract_program(answer) == solve + "\n\n" + call
+    assert check_io(answer, MINMAX, sandbox=box).correct
+
+
+@pytest.mark.parametrize("call", ["print(solve(), end='')", "print(solve(3))", "x = solve()\nprint(x + 1)",
+                                  "print(other())"])
+def test_printing_anything_else_is_not_taken_as_the_later_call(call):
+    solve = "def solve():\n    n = int(input())\n    return n\n"
+    answer = f"{F}python\n{solve}{F}\n\n{F}python\n{call}\n{F}\n"
+    assert extract_program(answer) == solve.strip("\n")
+
+
+@pytest.mark.parametrize("later", [False, True])
+def test_a_long_chain_of_helpers_is_read_fast(later):
+    import time
+    body = "import sys\n\n" + "".join(f"def f{i}():\n    return f{i + 1}() + {i}\n\n" for i in range(2000)) \
+        + "def f2000():\n    return int(sys.stdin.readline())\n"
+    answer = f"{F}python\n{body}{F}\n" + (f"{F}python\nprint(f0())\n{F}\n" if later else "")
+    start = time.perf_counter()
+    program = extract_program(answer)
+    assert time.perf_counter() - start < 5.0  # (0.06 s here; the quadratic walk took 63 s)
+    assert program == body.strip("\n") + ("\n\n\nprint(f0())" if later else "")
+
+
+def test_the_same_function_shown_again_after_a_full_program_is_no_new_version(box):
+    program = ("import sys\n\ndef read_case():\n    n = int(sys.stdin.readline())\n"
+               "    return list(map(int, sys.stdin.readline().split()))\n\ndef main():\n    print(max(read_case()))\n\nmain()\n")
+    answer = f"{F}python\n{program}{F}\nThe key part:\n{F}python\ndef main():\n    print(max(read_case()))\n{F}\n"
+    assert extract_program(answer) == program.strip("\n")
+    assert check_io(answer, MINMAX, sandbox=box).correct
+    changed = answer.replace("print(max(read_case()))\n```\n", "print(min(read_case()))\n```\n")
+    assert "print(min(read_case()))" in extract_program(changed)  # a new version is taken (and prints nothing)
+    assert not check_io(changed, MINMAX, sandbox=box).correct

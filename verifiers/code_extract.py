@@ -19,11 +19,14 @@ line for one counts too (a broken final version is still the final answer, and f
 a function body that continues a given prefix (HumanEval's prompt). Without names, it takes the
 last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`, `os.read(0, n)`;
 not a "test it locally" block that always feeds input of its own, reads none itself and runs a
-function of another block, `sys.stdin = io.StringIO(...)` then `main()`: `_is_driver`), else the last
+function of another block, `sys.stdin = io.StringIO(...)` then `main()`, or a test file's
+`from solution import main` then `main()`: `_is_driver`; and a block that redefines a function of
+an earlier block that reads input only through another block's function, a corrected
+`def solve(): n = I()` after a template defining `I`, counts as reading: `_Answer.reading`), else the last
 block that parses and calls anything: a stdin/stdout program that calls nothing prints nothing,
 while sample input and output such as `5` or `Input: 3` parse but call nothing (with
 `any_function`, for a function task whose tests name no function, the last block that defines a
-function at top level). Either
+function at top level and is no test file importing another block's function). Either
 way a later block that redefines the function wins, and without such a block the answer is the
 last block, as `extract_code` gives it.
 
@@ -36,8 +39,10 @@ the name, else from a later one. Nothing else of the other blocks is taken (no p
 usage examples), save one call: when the stdin/stdout program taken does nothing at top level
 but define, one of its functions that reads input is never called (`def main(): ...`) and a later
 block does nothing but run it (`main()`, `sys.exit(main())`, `threading.Thread(target=main).start()`,
-or such under `if __name__ == "__main__":`), that block is put after it (`_with_later_call`), since
-without it the program would print nothing. An answer in one block, or whose chosen block needs
+`print(solve())` for a `solve` that returns a value, or such under `if __name__ == "__main__":`),
+that block is put after it (`_with_later_call`), since without it the program would print
+nothing; not when a block between the two redefines a function the call runs, which would run
+the stale version (nor is a driver skipped then). An answer in one block, or whose chosen block needs
 nothing from the others, is taken exactly as before.
 """
 
@@ -46,7 +51,9 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import sys
 import textwrap
+from bisect import bisect_left, bisect_right
 from typing import Collection
 
 from rlvr.verifiers.code_plan import bound_and_used
@@ -314,53 +321,256 @@ def _fakes_input(tree: ast.Module) -> bool:
     return False
 
 
+def _statement_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement binds (a def, class, import or assignment)."""
+    return _definition_names(node) | {target.id for target in getattr(node, "targets", []) if isinstance(target, ast.Name)}
+
+
 def _top_level_names(tree: ast.Module) -> set[str]:
     """The names a block's top-level statements bind (defs, classes, imports, assignments)."""
-    names = set()
+    return set().union(*map(_statement_names, tree.body))
+
+
+def _function_names(tree: ast.Module) -> set[str]:
+    """The functions and classes a block defines at top level."""
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def _foreign_imports(tree: ast.Module) -> tuple[dict[str, str], set[str]]:
+    """({name bound: name imported} for a block's top-level `from X import f`, the module names its
+    `import X` binds), for X no standard module (`from solution import main`, `import solution`):
+    what a test file of the answer's program imports from it."""
+    names: dict[str, str] = {}
+    modules: set[str] = set()
     for node in tree.body:
-        names |= _definition_names(node) | {target.id for target in getattr(node, "targets", [])
-                                             if isinstance(target, ast.Name)}
-    return names
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module and node.module.split(".")[0]
+                                                 not in sys.stdlib_module_names):
+            names.update((alias.asname or alias.name, alias.name) for alias in node.names if alias.name != "*")
+        elif isinstance(node, ast.Import):
+            modules.update((alias.asname or alias.name).split(".")[0] for alias in node.names
+                           if alias.name.split(".")[0] not in sys.stdlib_module_names)
+    return names, modules
+
+
+def _called_names(tree: ast.Module) -> set[str]:
+    """The functions a block calls that it does not define itself: called by name, named as a thread's
+    target (`threading.Thread(target=main)`), imported from a module that is no standard one
+    (`from solution import main` then `main()`, `import solution` then `solution.main()`: the
+    answer's program, as a test file runs it)."""
+    imported, modules = _foreign_imports(tree)
+    called = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called.add(imported.get(node.func.id, node.func.id))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in modules:
+            called.add(node.func.attr)
+        elif isinstance(node, ast.keyword) and node.arg == "target" and isinstance(node.value, ast.Name):
+            called.add(imported.get(node.value.id, node.value.id))  # threading.Thread(target=main)
+    return called - (_top_level_names(tree) - set(imported))
 
 
 def _is_driver(tree: ast.Module, elsewhere: set[str]) -> bool:
     """Whether a block is a "test it locally" driver: it fakes its input (`_fakes_input`), reads no
     real input of its own (assigning `sys.stdin` is no read), and calls a function it does not
-    define but another block does (`elsewhere`): `sys.stdin = io.StringIO("1 2")` then `main()`."""
+    define but another block does (`elsewhere`; `_called_names`): `sys.stdin = io.StringIO("1 2")`
+    then `main()`, or a test file's `from solution import main` then `main()`."""
     if not _fakes_input(tree) or _reads_input(tree, stores=False):
         return False
-    called = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            called.add(node.func.id)
-        elif isinstance(node, ast.keyword) and node.arg == "target" and isinstance(node.value, ast.Name):
-            called.add(node.value.id)  # threading.Thread(target=main)
-    return bool((called - _top_level_names(tree)) & elsewhere)
+    return bool(_called_names(tree) & elsewhere)
+
+
+def _tests_another_block(tree: ast.Module, elsewhere: set[str]) -> bool:
+    """Whether a block imports, from a module that is no standard one, a function that another block
+    defines (`elsewhere`): a test file of the program (`from solution import largest`), no program."""
+    imported, modules = _foreign_imports(tree)
+    return bool(set(imported.values()) & elsewhere) or bool(modules) and any(
+        isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules
+        and node.attr in elsewhere for node in ast.walk(tree))
 
 
 #: Text without which ASCII code cannot read standard input (`_reads_input`).
 _MAY_READ = re.compile(r"input|stdin|open|read|FileIO")
 
 
-def _last_reading_block(bodies: list[str]) -> int | None:
+#: A top-level `def` or `class` line: a block that may define a function.
+_DEFINES_LINE = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]", re.MULTILINE)
+
+
+class _Answer:
+    """An answer's Python blocks, each parsed when first needed, and what their top-level statements
+    use, worked out once when first needed (`reading`, `reached`): a long answer is read in time
+    linear in its size."""
+
+    def __init__(self, bodies: list[str]):
+        self.bodies = bodies
+        self._trees: dict[int, ast.Module | None] = {}
+        self._reading: list[set[str]] | None = None
+        self._uses: dict[str, set[str]] = {}
+        self._function_blocks: dict[str, list[int]] | None = None
+        self._defining: list[int] = []  # the blocks that define a function or class, in order
+        self._reached: dict[frozenset[str], set[str]] = {}
+
+    def tree(self, index: int) -> ast.Module | None:
+        if index not in self._trees:
+            self._trees[index] = _parse(self.bodies[index])
+        return self._trees[index]
+
+    def functions_elsewhere(self, index: int | None = None) -> set[str]:
+        """The functions and classes the blocks (but block `index`) define at top level."""
+        trees = (self.tree(other) for other in range(len(self.bodies)) if other != index)
+        return set().union(*(_function_names(tree) for tree in trees if tree is not None))
+
+    def reading(self, index: int) -> set[str]:
+        """The names block `index` binds at top level whose statement reads standard input, itself or
+        through a name it uses: one the block binds, else the one another block defines (the last
+        earlier block that does, else the last later one, as `_with_other_definitions` takes it).
+        A corrected `def solve(): n = I()` in a block of its own reads input through the `I` of
+        the template block before it."""
+        if self._reading is None:
+            self._build()
+        return self._reading[index]
+
+    def reached(self, names: set[str]) -> set[str]:
+        """`names` and every name the statements that bind them (in any block) use, in turn: what a
+        call of them may run."""
+        if self._reading is None:
+            self._build()
+        if frozenset(names) in self._reached:  # many drivers run the same `main()`
+            return self._reached[frozenset(names)]
+        found, queue = set(names), list(names)
+        while queue:
+            for other in self._uses.get(queue.pop(), ()):
+                if other not in found:
+                    found.add(other)
+                    queue.append(other)
+        self._reached[frozenset(names)] = found
+        return found
+
+    def redefined(self, start: int, stop: int, names: set[str] | None = None) -> bool:
+        """Whether a block after `start` and before `stop` defines one of `names` (any name when None)
+        as a function or class at top level: a later version of it that a program taken from block
+        `start`, run by block `stop`, would leave out."""
+        if self._function_blocks is None:  # once: name -> the blocks that define it, in order
+            self._function_blocks = {}
+            for block in range(len(self.bodies)):
+                tree = self.tree(block)
+                for name in _function_names(tree) if tree is not None else ():
+                    self._function_blocks.setdefault(name, []).append(block)
+                    if self._defining[-1:] != [block]:
+                        self._defining.append(block)
+        for blocks in [self._defining] if names is None else (self._function_blocks.get(name, []) for name in names):
+            after = bisect_right(blocks, start)
+            if after < len(blocks) and blocks[after] < stop:
+                return True
+        return False
+
+    def changed(self, index: int, node: ast.stmt) -> bool:
+        """Whether `node`, a function or class of block `index`, redefines one of an earlier block
+        and differs from it: a new version, not the same code shown again."""
+        self.redefined(index, index)  # the index of the blocks that define functions
+        blocks = self._function_blocks.get(node.name, [])
+        earlier = bisect_left(blocks, index)
+        if not earlier:
+            return False
+        previous = [other for other in self.tree(blocks[earlier - 1]).body if isinstance(
+            other, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and other.name == node.name][-1]
+        return ast.dump(previous) != ast.dump(node)
+
+    def _build(self) -> None:
+        """The graph of the top-level statements and the names they bind and use, then the names
+        that read input, with a worklist: each statement is marked once, so the time is linear."""
+        statements: list[tuple[int, set[str]]] = []  # (block, names it binds)
+        users: dict[tuple[int, str], list[int]] = {}  # (block, name) -> the statements that use it
+        suppliers: dict[str, list[int]] = {}  # name -> the blocks that define it (`_definition_names`)
+        own: list[set[str]] = []
+        pending: list[tuple[int, set[str]]] = []  # (statement, names it uses)
+        queue: list[int] = []
+        for block in range(len(self.bodies)):
+            tree = self.tree(block)
+            own.append(set())
+            for node in tree.body if tree is not None else []:
+                bound = _statement_names(node)
+                used = {inner.id for inner in ast.walk(node) if isinstance(inner, ast.Name)}
+                for name in bound:
+                    self._uses.setdefault(name, set()).update(used)
+                for name in _definition_names(node):
+                    if suppliers.setdefault(name, [])[-1:] != [block]:
+                        suppliers[name].append(block)
+                own[block] |= bound
+                if _reads_input(node):
+                    queue.append(len(statements))
+                pending.append((len(statements), used))
+                statements.append((block, bound))
+        for number, used in pending:
+            block = statements[number][0]
+            for name in used:
+                if name in own[block]:
+                    source = block
+                elif name in suppliers:
+                    blocks = suppliers[name]
+                    earlier = bisect_left(blocks, block)
+                    source = blocks[earlier - 1] if earlier else blocks[-1]
+                else:
+                    continue
+                users.setdefault((source, name), []).append(number)
+        marked = set(queue)
+        reading: list[set[str]] = [set() for _ in self.bodies]
+        while queue:
+            block, bound = statements[queue.pop()]
+            for name in bound - reading[block]:
+                reading[block].add(name)
+                for user in users.get((block, name), ()):
+                    if user not in marked:
+                        marked.add(user)
+                        queue.append(user)
+        self._reading = reading
+
+
+def _last_reading_block(answer: _Answer) -> int | None:
     """The index of the last block that parses and reads standard input (a stdin/stdout program),
     else None. A test driver (`_is_driver`: `sys.stdin = io.StringIO(...)` then a `main()` of
-    another block) reads none: it is a local test of the program, which always sees that input."""
+    another block) reads none: it is a local test of the program, which always sees that input.
+    A later block that redefines a function of an earlier block, reading input only through
+    another block's function (a corrected `def solve(): n = I(); ...` after a template that defines
+    `I`), reads input too: it is the final version (`_Answer.reading`). A new function that does
+    (`def test(): ... main()`) is no version of the program, nor is the same code shown again. A driver is taken after all when a block between the
+    program and it redefines a function it runs: the program would run the stale version."""
+    bodies = answer.bodies
     elsewhere: set[str] | None = None
+    drivers: list[int] = []
+    found = None
     for index in range(len(bodies) - 1, -1, -1):
         if bodies[index].isascii() and not _MAY_READ.search(bodies[index]):
             continue  # no name `_reads_input` looks for (not parsed: a long answer has many blocks)
-        tree = _parse(bodies[index])
+        tree = answer.tree(index)
         if tree is None or not _reads_input(tree):
             continue
         if _fakes_input(tree):
             if elsewhere is None:  # once: the functions and classes the blocks define at top level
-                elsewhere = {node.name for body in bodies for node in getattr(_parse(body), "body", [])
-                             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+                elsewhere = answer.functions_elsewhere()
             if _is_driver(tree, elsewhere):
+                drivers.append(index)
                 continue
-        return index
-    return None
+        found = index
+        break
+    if found is None:
+        return None
+    skipped = set(drivers)
+    for index in range(len(bodies) - 1, found, -1):  # a later version reading through another block
+        if index in skipped or not _DEFINES_LINE.search(bodies[index]):
+            continue
+        tree = answer.tree(index)
+        if tree is not None and any(answer.changed(index, node) for node in tree.body
+                                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                                    and node.name in answer.reading(index)):
+            found = index
+            break
+    for driver in drivers:  # from the last
+        if driver > found and answer.redefined(found, driver) \
+                and answer.redefined(found, driver, answer.reached(_called_names(answer.tree(driver)))):
+            return driver
+    return found
 
 
 #: Builtins a top-level assignment may call and still only define (`INF = float("inf")`).
@@ -407,24 +617,6 @@ def _only_defines(tree: ast.Module) -> bool:
     return True
 
 
-def _input_functions(tree: ast.Module) -> set[str]:
-    """The functions and classes a block defines at top level that read standard input, themselves
-    or through a name of the block that does (`def main(): solve()` with `def solve(): input()`;
-    `rd = sys.stdin.readline` then `def main(): rd()`)."""
-    reading: set[str] = set()
-    statements = [(node, _top_level_names(ast.Module(body=[node], type_ignores=[])),
-                   {inner.id for inner in ast.walk(node) if isinstance(inner, ast.Name)}) for node in tree.body]
-    changed = True
-    while changed:
-        changed = False
-        for node, names, used in statements:
-            if names - reading and (used & reading or _reads_input(node)):
-                reading |= names
-                changed = True
-    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            and node.name in reading}
-
-
 def _uncalled_functions(tree: ast.Module) -> set[str]:
     """The functions a block defines at top level and never uses outside their own body (a `main`
     the block does not call)."""
@@ -437,11 +629,23 @@ def _uncalled_functions(tree: ast.Module) -> set[str]:
     return defined - used
 
 
-def _only_calls(tree: ast.Module, functions: set[str]) -> bool:
+def _returning_functions(tree: ast.Module) -> set[str]:
+    """The functions a block defines at top level that return a value (`return best`), not counting
+    the returns of functions nested in them: what is worth printing (`print(solve())`)."""
+    def returns(node: ast.AST) -> bool:
+        return any(isinstance(child, ast.Return) and child.value is not None or not isinstance(
+            child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) and returns(child)
+            for child in ast.iter_child_nodes(node))
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and returns(node)}
+
+
+def _only_calls(tree: ast.Module, functions: set[str], returning: Collection[str] = ()) -> bool:
     """Whether a block does nothing but run some of `functions` with no arguments and no data of its
     own: `main()`, `sys.exit(main())`, `threading.Thread(target=main).start()` (or `t = ...`, then
     `t.start()`, `t.join()`), after imports and `sys.setrecursionlimit(...)` or
-    `threading.stack_size(...)` (`_is_setup_call`); the same under `if __name__ == "__main__":`."""
+    `threading.stack_size(...)` (`_is_setup_call`); the same under `if __name__ == "__main__":`.
+    One of them that returns a value (`returning`) may be printed: `print(solve())`, or
+    `ans = solve()` then `print(ans)`."""
     def runs(node: ast.expr) -> bool:  # main() or sys.exit(main())
         if not isinstance(node, ast.Call) or node.keywords:
             return False
@@ -457,7 +661,18 @@ def _only_calls(tree: ast.Module, functions: set[str]) -> bool:
             == "Thread" and not node.args and len(node.keywords) == 1 and node.keywords[0].arg == "target" \
             and isinstance(node.keywords[0].value, ast.Name) and node.keywords[0].value.id in functions
 
+    def direct(node: ast.expr | None) -> bool:  # solve()
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions \
+            and not node.args and not node.keywords
+
+    def printed(node: ast.expr | None) -> bool:  # print(solve()) or print(ans), after ans = solve()
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print" \
+            and len(node.args) == 1 and not node.keywords and (direct(node.args[0]) and node.args[0].func.id
+                                                               in returning or isinstance(node.args[0], ast.Name)
+                                                               and node.args[0].id in results)
+
     threads: set[str] = set()
+    results: set[str] = set()
     called = False
 
     def allowed(statement: ast.stmt) -> bool:
@@ -471,7 +686,16 @@ def _only_calls(tree: ast.Module, functions: set[str]) -> bool:
                 and isinstance(statement.targets[0], ast.Name) and thread(statement.value):
             threads.add(statement.targets[0].id)
             return True
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name) and direct(statement.value) \
+                and statement.value.func.id in returning:
+            results.add(statement.targets[0].id)
+            called = True
+            return True
         value = statement.value if isinstance(statement, ast.Expr) else None
+        if printed(value):
+            called = True
+            return True
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and not value.args \
                 and not value.keywords and value.func.attr in ("start", "join"):
             target = value.func.value
@@ -486,22 +710,29 @@ def _only_calls(tree: ast.Module, functions: set[str]) -> bool:
     return bool(tree.body) and all(map(allowed, tree.body)) and called
 
 
-def _with_later_call(body: str, later: list[str]) -> str:
-    """`body` (a program that reads input) followed by the first later block that only runs a
-    function `body` defines, never calls and that reads input (`_only_calls`, `_input_functions`):
-    the answer gave `def main(): ...` in one block and `main()` or `if __name__ == "__main__": main()`
-    in the next, and without the call the program prints nothing. Only when `body` does nothing at
-    top level but define (`_only_defines`): a program that reads input or calls anything itself
-    runs as it is (a later `test()` or a second `main()` is no part of it). `body` as it is when
-    no such block follows."""
-    tree = _parse(body)
-    functions = set()
-    if tree is not None and _only_defines(tree):
-        functions = _uncalled_functions(tree) & _input_functions(tree)
-    for block in later if functions else []:
-        other = _parse(block)
-        if other is not None and _only_calls(other, functions):
-            return body + "\n\n\n" + block
+def _with_later_call(answer: _Answer, index: int) -> str:
+    """Block `index` (a program that reads input) followed by the first later block that only runs
+    a function it defines, never calls and that reads input (`_only_calls`, `_Answer.reading`): the
+    answer gave `def main(): ...` in one block and `main()` or `if __name__ == "__main__": main()`
+    (or `print(solve())`, when `solve` returns a value) in the next, and without the call the program prints nothing. Only when the program does
+    nothing at top level but define (`_only_defines`): a program that reads input or calls anything
+    itself runs as it is (a later `test()` or a second `main()` is no part of it); and not when a
+    block between the two redefines a function the call runs (the program would run its stale
+    version). The block as it is when no such call follows."""
+    body, tree = answer.bodies[index], answer.tree(index)
+    candidates = _uncalled_functions(tree) if tree is not None and _only_defines(tree) else set()
+    returning = _returning_functions(tree) if candidates else set()
+    for later in range(index + 1, len(answer.bodies)) if candidates else ():
+        other = answer.tree(later)
+        if other is None or not _only_calls(other, candidates, returning):
+            continue
+        functions = candidates & answer.reading(index)
+        if not _only_calls(other, functions, returning):
+            continue
+        runs = {node.id for node in ast.walk(other) if isinstance(node, ast.Name)} & functions
+        if answer.redefined(index, later, answer.reached(runs)):
+            break
+        return body + "\n\n\n" + answer.bodies[later]
     return body
 
 
@@ -512,13 +743,14 @@ def _tries_to_define(body: str, names: set[str]) -> bool:
     return bool(names) and re.search(pattern, body, re.MULTILINE) is not None
 
 
-def _qualifies(body: str, names: set[str], prefix: str, any_function: bool = False) -> bool:
+def _qualifies(answer: _Answer, index: int, names: set[str], prefix: str, any_function: bool = False) -> bool:
     """Whether a block can be the program (see `extract_program`)."""
-    tree = _parse(body)
+    body, tree = answer.bodies[index], answer.tree(index)
     if tree is None:  # a broken definition or a continuation of `prefix` (a function body), else an example
         return _tries_to_define(body, names) or (bool(prefix) and _parse(prefix + body) is not None)
-    if any_function and not names:
-        return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body)
+    if any_function and not names:  # a function, not in a test file of another block's (`from solution import f`)
+        return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body) \
+            and not (any(_foreign_imports(tree)) and _tests_another_block(tree, answer.functions_elsewhere(index)))
     return _defines(tree, names) if names else _calls(tree)
 
 
@@ -546,12 +778,13 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     names = {defines} if isinstance(defines, str) else set(defines)
     bodies = [body.strip("\n") for body in _language_bodies(text, "python")]
-    reading = None if names or any_function else _last_reading_block(bodies)
+    answer = _Answer(bodies)
+    reading = None if names or any_function else _last_reading_block(answer)
     if reading is not None:
-        program = _with_later_call(bodies[reading], bodies[reading + 1:])
+        program = _with_later_call(answer, reading)
         return _with_other_definitions(program, bodies[:reading], bodies[reading + 1:])
     for index in range(len(bodies) - 1, -1, -1):
-        if _qualifies(bodies[index], names, prefix, any_function):
+        if _qualifies(answer, index, names, prefix, any_function):
             return _with_other_definitions(bodies[index], bodies[:index], bodies[index + 1:])
     return extract_code(text)
 
