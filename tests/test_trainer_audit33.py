@@ -168,11 +168,12 @@ def test_trainer_has_signal_at_tol_0(tmp_path):
     tr = Trainer(make_config(tmp_path / "m", "algorithm.dynamic_sampling=true", "algorithm.ds_tol=0",
                              "algorithm.mask_truncated=true", "train.group_size=3"))
     try:
-        # rewards 0, 0.2 (both truncated) and 0.1: the sample the loss sees is exactly at the mean
-        # (0.2 is 2 * 0.1 in floats), while the float mean (0 + 0.2 + 0.1) / 3 is 0.10000000000000002
+        # rewards 0, 0.2 (both truncated) and 0.1: the sample the loss sees is exactly at the exact mean,
+        # but the update's float mean is 0.10000000000000002, so it gets an advantage of -1.7e-16:
+        # the loss sees it, and at ds_tol=0 that is signal (the decision follows the update: audit 33b)
         group = [episode(8, "length", 0.0), episode(8, "length", 0.2, index=1), episode(3, "stop", 0.1, index=2)]
         assert sum(t.total_reward for t in group) / 3 != 0.1
-        assert not tr._has_signal(group)
+        assert tr._has_signal(group)
         group[2] = episode(3, "stop", 0.3, index=2)  # off the mean: signal
         assert tr._has_signal(group)
         assert not tr._has_signal([episode(8, "length", 0.1), episode(3, "stop", 0.1, index=1), episode(3, "stop", 0.1, index=2)])
@@ -195,3 +196,246 @@ def test_eval_samples_at_temperature_0_warns_and_says_what_to_set():
             warnings.simplefilter("always")
             load_config(None, ["eval.num_tasks=10", *ok])
         assert not [w for w in caught if "eval.samples" in str(w.message)]
+
+
+# ------------------------------------------------------------------ audit 33b: review of the above
+
+
+def test_a_resume_passed_another_model_keeps_the_config_model_as_reference(tmp_path):
+    """A run started from the config's model (reference "initial") resumed with a different model
+    passed in: the reference stays the model the run started from, not the one passed now."""
+    tr = Trainer(make_config(tmp_path, *KL, "train.total_steps=1"))
+    tr.train()
+    tr.close()
+    assert load_trainer_state(latest_checkpoint(tmp_path))["reference"] == "initial"
+    other, tok = given_model(tmp_path)
+    passed = weights(other)
+    tr = Trainer(make_config(tmp_path, *KL, "train.total_steps=2"), model=other, tokenizer=tok, resume=True)
+    try:
+        assert tr.reference == "initial"
+        assert same(weights(tr.ref_model), weights(load_policy(make_config(tmp_path))[0]))
+        assert not same(weights(tr.ref_model), passed)
+        tr.train()
+    finally:
+        tr.close()
+    assert load_trainer_state(latest_checkpoint(tmp_path))["reference"] == "initial"
+
+
+def test_a_resume_whose_initial_reference_does_not_fit_is_refused(tmp_path):
+    tr = Trainer(make_config(tmp_path, *KL, "train.total_steps=1"))
+    tr.train()
+    tr.close()
+    model, tok = given_model(tmp_path)
+    # the config now names another architecture than the run started from (allowed by allow_config_change)
+    with pytest.raises(ResumeError, match=r"KL reference is the model it started from, model.name_or_path='tiny' "
+                                          r"\(not the model passed"):
+        Trainer(make_config(tmp_path, *KL, "train.total_steps=2", "model.tiny_hidden_size=16"), model=model,
+                tokenizer=tok, resume=True, allow_config_change=True)
+
+
+def _advantages_seen(tr, group):
+    """Whether the update gives a sample the loss sees a non-zero advantage (the trainer's own code)."""
+    batch = tr._batch(group)
+    rewards = torch.tensor([tr.shaped_reward(t) for t in group], dtype=torch.float64)
+    adv = tr._advantages(group, rewards, batch["mask"], None, None).to(batch["mask"].dtype)
+    return bool((adv.abs() * batch["mask"]).sum() > 0)
+
+
+REWARD_GROUPS = [(0.1, 0.4, 0.25), (0.0, 0.2, 0.1), (0.1, 0.5, 0.3), (0.1, 0.9, 0.5), (0.3, 0.6, 0.45),
+                 (1.0, 0.0, 0.5), (0.0, 1.0, 0.0), (0.7, 0.7, 0.7), (0.2, 0.2, 0.3), (1 / 3, 2 / 3, 0.5)]
+
+
+@pytest.mark.parametrize("estimator", ["grpo", "dr_grpo", "rloo", "process_grpo", "reinforce++-baseline"])
+def test_has_signal_at_tol_0_follows_the_updates_advantages(tmp_path, estimator):
+    """ds_tol=0 with mask_truncated: a group with truncated samples is kept exactly when the update
+    gives a sample the loss sees a non-zero advantage ((0.1, 0.4, 0.25): the seen 0.25 gets exactly 0
+    from the float mean and was kept by the exact mean; (0, 0.2, 0.1): the other way round)."""
+    tr = Trainer(make_config(tmp_path, "algorithm.dynamic_sampling=true", "algorithm.ds_tol=0", "algorithm.mask_truncated=true",
+                             "train.group_size=3", f"algorithm.estimator={estimator}"))
+    try:
+        decided = {}
+        for rs in REWARD_GROUPS:
+            group = [episode(8, "length", rs[0]), episode(8, "length", rs[1], index=1), episode(3, "stop", rs[2], index=2)]
+            decided[rs] = tr._has_signal(group)
+            assert decided[rs] == _advantages_seen(tr, group), rs
+        assert not decided[(0.1, 0.4, 0.25)] and not decided[(1.0, 0.0, 0.5)]
+        assert decided[(0.0, 0.2, 0.1)] and decided[(0.0, 1.0, 0.0)] and not decided[(0.7, 0.7, 0.7)]
+    finally:
+        tr.close()
+
+
+def test_has_signal_compares_ds_tol_with_the_advantage(tmp_path):
+    tr = Trainer(make_config(tmp_path, "algorithm.dynamic_sampling=true", "algorithm.ds_tol=0.05", "algorithm.mask_truncated=true",
+                             "train.group_size=3", "algorithm.estimator=dr_grpo"))
+    try:
+        def group(seen):
+            return [episode(8, "length", 0.0), episode(8, "length", 1.0, index=1), episode(3, "stop", seen, index=2)]
+        assert not tr._has_signal(group(0.45))  # advantage 0.45 - 0.4833 = -0.033
+        assert tr._has_signal(group(0.6))  # 0.6 - 0.5333 = 0.067
+    finally:
+        tr.close()
+
+
+def _remote_code_model(folder, name):
+    """A tiny model with custom code (``auto_map``, loaded with ``trust_remote_code``) saved in ``folder``."""
+    import json
+
+    from transformers import AutoModelForCausalLM
+
+    folder.mkdir(parents=True)
+    (folder / f"configuration_{name}.py").write_text(
+        f"from transformers import LlamaConfig\nclass {name.title()}Config(LlamaConfig):\n    model_type = '{name}'\n")
+    (folder / f"modeling_{name}.py").write_text(
+        f"from transformers import LlamaForCausalLM\nfrom .configuration_{name} import {name.title()}Config\n"
+        f"class {name.title()}ForCausalLM(LlamaForCausalLM):\n    config_class = {name.title()}Config\n")
+    base, tok = load_policy(make_config(folder.parent / "unused"))
+    config = base.config.to_dict()
+    config.update(model_type=name, architectures=[f"{name.title()}ForCausalLM"],
+                  auto_map={"AutoConfig": f"configuration_{name}.{name.title()}Config",
+                            "AutoModelForCausalLM": f"modeling_{name}.{name.title()}ForCausalLM"})
+    base.save_pretrained(folder)
+    (folder / "config.json").write_text(json.dumps(config))
+    tok.save_pretrained(folder)
+    return AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True), tok
+
+
+def test_a_remote_code_run_overwrites_and_resumes(tmp_path):
+    """A passed-in trust_remote_code model with KL: warmup_model/ gets its Python files, which are the
+    run's own (log.overwrite accepts the folder), and a resume loads checkpoint and reference with
+    model.trust_remote_code (it used to prompt, then call the checkpoint damaged)."""
+    from rlvr.trainers.runs import foreign_files
+
+    src = tmp_path / "src" / "tinyremote33"
+    model, tok = _remote_code_model(src, "tinyremote33")
+    out = tmp_path / "out"
+    extra = (*KL, f"model.name_or_path={src}", "model.trust_remote_code=true")
+    tr = Trainer(make_config(out, *extra, "train.total_steps=1"), model=model, tokenizer=tok)
+    tr.train()
+    tr.close()
+    assert {"configuration_tinyremote33.py", "modeling_tinyremote33.py"} <= {p.name for p in (out / "warmup_model").iterdir()}
+    assert foreign_files(out) == []
+    (out / "warmup_model" / "notes.py").write_text("# mine\n")  # a .py file no save wrote stays foreign
+    assert foreign_files(out) == [out / "warmup_model" / "notes.py"]
+    (out / "warmup_model" / "notes.py").unlink()
+    tr = Trainer(make_config(out, *extra, "train.total_steps=2"), resume=True)
+    try:
+        assert tr.reference == "given_model"
+        tr.train()
+    finally:
+        tr.close()
+    tr = Trainer(make_config(out, *extra, "train.total_steps=1", "log.overwrite=true"))  # rlvr's own folder
+    try:
+        tr.train()
+    finally:
+        tr.close()
+    assert not (out / "warmup_model").exists()  # removed with the previous run (the config's model needs none)
+
+
+def test_a_remote_code_checkpoint_without_trust_remote_code_says_so(tmp_path):
+    src = tmp_path / "src" / "tinyremote33b"
+    model, tok = _remote_code_model(src, "tinyremote33b")
+    out = tmp_path / "out"
+    tr = Trainer(make_config(out, "train.total_steps=1"), model=model, tokenizer=tok)  # config: tiny, no remote code
+    tr.train()
+    tr.close()
+    with pytest.raises(ResumeError, match=r"has custom code .* set model.trust_remote_code=true") as caught:
+        Trainer(make_config(out, "train.total_steps=2"), model=model, tokenizer=tok, resume=True)
+    assert "damaged" not in str(caught.value)
+
+
+def test_python_files_of_a_model_folder_without_auto_map_are_foreign(tmp_path):
+    from rlvr.trainers.runs import foreign_files
+
+    model, _ = load_policy(make_config(tmp_path))
+    model.save_pretrained(tmp_path / "warmup_model")
+    (tmp_path / "warmup_model" / "modeling_x.py").write_text("")
+    assert foreign_files(tmp_path) == [tmp_path / "warmup_model" / "modeling_x.py"]
+
+
+# ------------------------------------------------------------------ the reference is saved as a checkpoint is
+
+
+def test_the_given_reference_is_fsynced_and_renamed_into_place(tmp_path, monkeypatch):
+    import os
+
+    synced, real_fsync = [], os.fsync
+
+    def fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    (tmp_path / ".tmp-warmup_model-killed").mkdir()  # left by a save killed midway
+    train_given(tmp_path, "train.total_steps=1")
+    saved = [p for p in synced if "/.tmp-warmup_model-" in p]
+    assert any(p.endswith("/model.safetensors") for p in saved) and any(p.endswith("/config.json") for p in saved)
+    assert str(tmp_path) in synced  # the rename into the output directory
+    assert sorted(p.name for p in tmp_path.iterdir() if "warmup_model" in p.name) == ["warmup_model"]
+
+
+def test_a_failed_reference_save_names_warmup_model_and_leaves_nothing(tmp_path):
+    import errno
+    import os
+
+    from rlvr.trainers.trainer import CheckpointSaveError
+
+    model, tok = given_model(tmp_path)
+    tr = Trainer(make_config(tmp_path, *KL, "train.total_steps=1"), model=model, tokenizer=tok)
+
+    def full(path, **kwargs):  # a disk that fills up halfway through the weights
+        os.makedirs(path, exist_ok=True)
+        (tmp_path / "x").write_text("")
+        open(os.path.join(path, "config.json"), "w").write("{}")
+        raise OSError(errno.ENOSPC, "No space left on device", os.path.join(path, "model.safetensors"))
+
+    tr.ref_model.save_pretrained = full
+    try:
+        with pytest.raises(CheckpointSaveError, match=r"saving the run's KL reference .* to \S+/warmup_model/, before "
+                                                      r"the checkpoint of step 1, failed .*the disk looks full"):
+            tr.train()
+    finally:
+        tr.close()
+    assert not [p.name for p in tmp_path.iterdir() if "warmup_model" in p.name]
+    assert latest_checkpoint(tmp_path) is None
+
+
+def test_a_failed_warmup_model_save_names_it(tmp_path):
+    from rlvr.trainers.trainer import CheckpointSaveError
+
+    tr = Trainer(make_config(tmp_path, *KL, "train.total_steps=1", "warmup.steps=1"))
+
+    def broken(path, **kwargs):
+        raise OSError(28, "No space left on device", str(path))
+
+    tr.model.save_pretrained = broken
+    try:
+        with pytest.raises(CheckpointSaveError, match=r"saving the warmed-up model, the run's KL reference, to \S+/warmup_model/"):
+            tr.train()
+    finally:
+        tr.close()
+    assert not [p.name for p in tmp_path.iterdir() if "warmup_model" in p.name]
+
+
+def test_overwrite_removes_a_killed_reference_save(tmp_path):
+    from rlvr.trainers.runs import clear_previous_run
+
+    (tmp_path / ".tmp-warmup_model-abc").mkdir()
+    (tmp_path / ".tmp-warmup_model-abc" / "model.safetensors").write_text("")
+    (tmp_path / ".old-warmup_model-abc").mkdir()
+    (tmp_path / ".tmp-mine").mkdir()
+    clear_previous_run(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".tmp-mine"]
+
+
+# ------------------------------------------------------------------ eval.samples without evaluation
+
+
+def test_eval_samples_without_evaluation_says_no_evaluation_runs():
+    for extra, greedy in ((["eval.samples=8"], True), (["eval.samples=8", "eval.temperature=1.0"], False)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            load_config(None, ["eval.num_tasks=0", *extra])
+        texts = [str(w.message) for w in caught if "eval.samples" in str(w.message)]
+        assert len(texts) == 1 and "eval.samples=8 runs no evaluation: eval.num_tasks is 0" in texts[0], texts
+        assert "is ignored: eval.temperature is 0" not in texts[0]
+        assert ("eval.temperature > 0" in texts[0]) is greedy

@@ -9,6 +9,8 @@ renamed into place, so neither a crash nor a power loss mid-save leaves a half-w
 in and only then deletes the old one (a failed rename puts it back). Temporary directories left by a
 process killed mid-save are removed by the next save (and on resume), except that an old copy moved
 aside whose step is missing is put back: a complete checkpoint is always a ``step_*`` directory.
+A model folder that checkpoints depend on (the run's KL reference) is written the same way
+(:func:`save_model_folder`).
 It gets the usual permissions (``0o777 & ~umask`` for directories, ``0o666 & ~umask`` for files), so
 other users can read the model as they can the run's other outputs. (Only one process writes a run's
 checkpoints: see :func:`~.runs.lock_output_dir`.)
@@ -37,7 +39,7 @@ import torch
 
 __all__ = ["save_checkpoint", "latest_checkpoint", "load_trainer_state", "rng_state", "set_rng_state", "list_checkpoints",
            "remove_stale_temporaries", "restore_moved_aside", "damaged_checkpoint", "incomplete_checkpoints",
-           "quiet_progress", "CheckpointError"]
+           "quiet_progress", "save_model_folder", "CheckpointError"]
 
 _STEP_DIR = re.compile(r"^step_(\d+)$")
 _OLD_DIR = re.compile(r"^\.old-(step_\d+)(-.*)?$")
@@ -226,6 +228,52 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _move_into_place(tmp: Path, final: Path) -> Path | None:
+    """Make the folder ``tmp`` (a ``.tmp-*`` sibling of ``final``) durable and rename it to ``final``:
+    usual permissions, every file and folder fsync'ed, the rename, then the parent fsync'ed. An
+    existing ``final`` is moved aside first (never deleted first; put back if the rename fails) and
+    returned, as ``.old-*``, for the caller to delete; None when there was none."""
+    _chmod_tree(tmp, _umask())  # mkdtemp made it 0700 (and the weights are written 0600)
+    _fsync_tree(tmp)
+    old: Path | None = None
+    if final.exists():
+        old = final.parent / tmp.name.replace(".tmp-", ".old-", 1)
+        os.replace(final, old)
+    try:
+        os.replace(tmp, final)
+    except BaseException:
+        if old is not None:
+            os.replace(old, final)  # the old copy is back, complete
+        raise
+    _fsync_dir(final.parent)
+    return old
+
+
+def save_model_folder(model: Any, path: str | Path) -> Path:
+    """``model.save_pretrained(path)`` written as a checkpoint is (:func:`save_checkpoint`): into a
+    temporary sibling folder, fsync'ed, renamed into place and the parent fsync'ed, so that a crash
+    or power loss leaves either the whole folder or none, never a half-written model that a
+    checkpoint names. (The run's KL reference, ``<output_dir>/warmup_model``.) The temporaries a
+    killed save left (``.tmp-<name>-*``, ``.old-<name>-*``) are removed first; a failed save removes
+    its own and leaves ``path`` as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.iterdir():
+        if stale.name.startswith((f".tmp-{path.name}-", f".old-{path.name}-")) and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{path.name}-", dir=path.parent))
+    try:
+        with quiet_progress():
+            model.save_pretrained(tmp, safe_serialization=True)
+        old = _move_into_place(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return path
+
+
 def save_checkpoint(
     output_dir: str | Path,
     step: int,
@@ -244,26 +292,13 @@ def save_checkpoint(
     remove_stale_temporaries(output_dir)
     final = root / f"step_{step:06d}"
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-step_{step:06d}-", dir=root))
-    old: Path | None = None
     try:
         with quiet_progress():
             model.save_pretrained(tmp / "model", safe_serialization=True)
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp / "model")
         torch.save(_plain(state), tmp / "trainer_state.pt")
-        _chmod_tree(tmp, _umask())  # mkdtemp made it 0700 (and the weights are written 0600)
-        _fsync_tree(tmp)
-        if final.exists():  # re-saving the same step: move the old one aside, never delete it first
-            old = root / tmp.name.replace(".tmp-", ".old-", 1)
-            os.replace(final, old)
-        try:
-            os.replace(tmp, final)
-        except BaseException:
-            if old is not None:
-                os.replace(old, final)  # the old copy is back, complete
-                old = None
-            raise
-        _fsync_dir(root)  # the rename itself is durable before older checkpoints are pruned
+        old = _move_into_place(tmp, final)  # (durable before older checkpoints are pruned)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

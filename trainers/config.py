@@ -360,7 +360,12 @@ class Config:
             warnings.warn(ConfigWarning(
                 f"eval.every={self.eval.every} runs no evaluation: eval.num_tasks is 0 (no evaluation at all); "
                 "set eval.num_tasks (e.g. 100) to evaluate every eval.every steps, or eval.every=0"))
-        if self.eval.samples > 1 and self.eval.temperature == 0:  # (Trainer.evaluate samples once when greedy)
+        if self.eval.samples > 1 and not self.eval.num_tasks:
+            greedy = " and eval.temperature > 0 (greedy decoding evaluates each task once)" if self.eval.temperature == 0 else ""
+            warnings.warn(ConfigWarning(
+                f"eval.samples={self.eval.samples} runs no evaluation: eval.num_tasks is 0 (no evaluation at all); "
+                f"set eval.num_tasks (e.g. 100){greedy} to evaluate {self.eval.samples} samples per task, or eval.samples=1"))
+        elif self.eval.samples > 1 and self.eval.temperature == 0:  # (Trainer.evaluate samples once when greedy)
             warnings.warn(ConfigWarning(
                 f"eval.samples={self.eval.samples} is ignored: eval.temperature is 0 (greedy decoding gives every sample "
                 "of a task the same answer, so each task is evaluated once); set eval.temperature > 0 (e.g. 1.0) to "

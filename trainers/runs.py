@@ -384,12 +384,48 @@ def check_resume_config(out: Path, cfg: Config, state: dict[str, Any], ckpt: Pat
 
 
 #: What rlvr writes inside the folders of :data:`RUN_OUTPUTS`: checkpoints (and the temporary
-#: copies of a save), TensorBoard event files and the warm-up model's ``save_pretrained`` files.
+#: copies of a save), TensorBoard event files and the KL reference's ``save_pretrained`` files (and,
+#: for a model with custom code, its Python files: :func:`_saved_code`).
 _RUN_FOLDER_ENTRIES = {
     "checkpoints": re.compile(r"^(step_\d+|\.(tmp|old)-step_\d+.*)$"),
     "tensorboard": re.compile(r"^events\.out\.tfevents\..*$"),
     "warmup_model": re.compile(r"^(config\.json|generation_config\.json|model.*\.safetensors(\.index\.json)?)$"),
 }
+
+#: The temporary folders beside ``warmup_model`` that a save killed midway leaves in the output
+#: directory (:func:`~.checkpoint.save_model_folder`); ``log.overwrite`` removes them too.
+_REFERENCE_TEMPORARY = re.compile(r"^\.(tmp|old)-warmup_model-.*$")
+
+
+def _saved_code(folder: Path) -> set[str]:
+    """The Python files ``save_pretrained`` copies into ``folder`` for a model with custom code
+    (``trust_remote_code``): the modules that the ``auto_map`` of the ``config.json`` there names,
+    and the files those import relatively (found as transformers finds them). Empty for a folder
+    whose config has no ``auto_map``, so that any other ``.py`` file there is still foreign."""
+    try:
+        auto_map = json.loads((folder / "config.json").read_text()).get("auto_map")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return set()
+    if not isinstance(auto_map, dict):
+        return set()
+    names = set()
+    for value in auto_map.values():  # "module.Class", "repo--module.Class", or a (slow, fast) pair
+        for ref in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(ref, str) and "." in ref:
+                names.add(ref.split("--")[-1].rsplit(".", 1)[0] + ".py")
+    if not names:
+        return names
+    from transformers.dynamic_module_utils import get_relative_imports
+
+    todo = [n for n in names if (folder / n).is_file()]
+    while todo:
+        try:
+            imported = {f"{m}.py" for m in get_relative_imports(folder / todo.pop())}
+        except (OSError, UnicodeDecodeError):
+            continue
+        todo += [n for n in imported - names if (folder / n).is_file()]
+        names |= imported
+    return names
 
 
 def foreign_files(out: Path) -> list[Path]:
@@ -399,7 +435,9 @@ def foreign_files(out: Path) -> list[Path]:
     for name, pattern in _RUN_FOLDER_ENTRIES.items():
         folder = out / name
         if folder.is_dir():
-            found += sorted(p for p in folder.iterdir() if not pattern.match(p.name))
+            code = _saved_code(folder) if name == "warmup_model" else set()
+            found += sorted(p for p in folder.iterdir()
+                            if not pattern.match(p.name) and not (p.name in code and p.is_file()))
         elif folder.exists():  # a file where a run writes a folder
             found.append(folder)
     return found + [out / name for name in RUN_OUTPUTS if name not in _RUN_FOLDER_ENTRIES and (out / name).is_dir()]
@@ -443,6 +481,9 @@ def clear_previous_run(out: Path) -> None:
         else:
             continue
         removed.append(name)
+    for p in out.iterdir():  # a killed save of the KL reference (only this process writes here: the lock)
+        if _REFERENCE_TEMPORARY.match(p.name) and p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
     if removed:
         say(f"log.overwrite: removed the previous run's {', '.join(removed)} from {out}")
 

@@ -47,7 +47,6 @@ import os
 import shutil
 import time
 import warnings
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -58,7 +57,7 @@ from rlvr.envs.fingerprint import LOCATION_KEYS
 from rlvr.trainers import advantages as adv_fns
 from rlvr.trainers.checkpoint import (
     CheckpointError, damaged_checkpoint, latest_checkpoint, load_trainer_state, quiet_progress, remove_stale_temporaries,
-    rng_state, save_checkpoint, set_rng_state,
+    rng_state, save_checkpoint, save_model_folder, set_rng_state,
 )
 from rlvr.trainers.config import (
     HELDOUT_KEY, MAX_HELDOUT_SKIPS, QUESTION_TEXT_KEY, Config, ConfigError, check_task_ranges, config_to_dict,
@@ -84,13 +83,15 @@ class CheckpointSaveError(RuntimeError):
     """A checkpoint could not be written (a full disk, a lost mount): the run stops, and the message
     says which step, why, and (when it looks like it) that the disk is full. ``cause`` is the
     original exception; ``step`` the step whose save failed; ``disk_full`` whether it looks like
-    a lack of space. The checkpoints saved before are untouched."""
+    a lack of space. The checkpoints saved before are untouched. ``what`` names what failed to be
+    written when it is not the checkpoint itself (the KL reference in ``warmup_model/``)."""
 
-    def __init__(self, out: Path, step: int, cause: BaseException) -> None:
+    def __init__(self, out: Path, step: int, cause: BaseException, *, what: str | None = None) -> None:
         self.step, self.cause = step, cause
         self.disk_full = _looks_like_disk_full(cause)
         reason = " ".join(str(cause).split())[:300] or "no message"
-        message = f"saving the checkpoint of step {step} in {out / 'checkpoints'} failed ({type(cause).__name__}: {reason})"
+        what = what or f"the checkpoint of step {step} in {out / 'checkpoints'}"
+        message = f"saving {what} failed ({type(cause).__name__}: {reason})"
         if self.disk_full:
             try:
                 free = f" ({shutil.disk_usage(out).free / 2**20:.0f} MiB free there now)"
@@ -270,11 +271,6 @@ REFERENCE_DIR = "warmup_model"
 SAVED_REFERENCES = {"warmup_model": "its warmed-up model", "given_model": "the model passed to Trainer(model=...)"}
 
 
-def _exact_mean(values: list[float]) -> Fraction:
-    """The exact mean of finite floats (no rounding), which a reward equal to it compares equal to."""
-    return sum((Fraction(float(v)) for v in values), Fraction(0)) / len(values)
-
-
 def _collect(collector: RolloutCollector, *args: Any, **kwargs: Any) -> list[list[Trajectory]]:
     """`collector.collect`; prompts that do not fit the context also name the config setting of the
     limit (the collector's message is the same for every caller, `rlvr eval` included)."""
@@ -292,7 +288,8 @@ class Trainer:
     ``Trainer(config).train()`` builds everything from the config. ``model``/``tokenizer`` may be given
     (e.g. a warmed-up model; an engine that loads its own copy of ``model.name_or_path``, as vLLM does,
     gets its weights before the first rollout; with a KL term the first checkpoint saves it, the KL
-    reference, to ``<output_dir>/warmup_model``, which a resume loads); ``resume=True`` continues from the latest checkpoint in
+    reference, to ``<output_dir>/warmup_model``, which a resume loads; a model passed to a resume only
+    receives the checkpoint's weights and never becomes the reference); ``resume=True`` continues from the latest checkpoint in
     ``config.log.output_dir`` exactly where it stopped. On resume the config must match the
     checkpoint's except for :data:`~.config.RESUME_MUTABLE_KEYS` (changes are printed), and the
     training env must be the checkpoint's: the same dataset size and env fingerprint (data content,
@@ -359,6 +356,9 @@ class Trainer:
         #: a fresh run's KL reference is a model passed in, which a resume cannot rebuild from the
         #: config: the first checkpoint saves it to the run's folder (:meth:`_save_given_reference`)
         self._reference_unsaved = given_model and not resume and self.ref_model is not None
+        #: a resume's model passed in holds the checkpoint's weights, not the run's start: a reference
+        #: "initial" is then loaded from the config (:meth:`_load_initial_reference`)
+        self._given_model = given_model
         params = [p for p in self.model.parameters() if p.requires_grad]
         t = cfg.train
         # the fused kernel (CPU and CUDA) updates every tensor in one call: a tiny model's step is 4x cheaper
@@ -426,8 +426,8 @@ class Trainer:
         self.eval_results: dict[int, dict[str, float]] = {}
         self.eval_errors: dict[int, str] = {}
         self.warmup_stats: dict[str, float] = {}
-        #: the KL reference: "initial" (the model the run started from, which a resume rebuilds: the
-        #: config's model.name_or_path, or the model passed to it), "warmup_model" (saved by the
+        #: the KL reference: "initial" (the model the run started from, which a resume rebuilds from the
+        #: config's model.name_or_path, whatever model is passed to it), "warmup_model" (saved by the
         #: warm-up) or "given_model" (a model passed in, saved by the first checkpoint: a resume
         #: loads it whatever it is passed); both saved ones are in ``<output_dir>/warmup_model``
         self.reference = "initial"
@@ -728,32 +728,53 @@ class Trainer:
 
         With ``algorithm.mask_truncated`` the loss never sees the truncated samples (:meth:`_batch`
         masks them out), while the advantages are still taken over the whole group. So a group
-        whose samples are all truncated is dropped, and so is one whose samples the loss sees all
-        get advantage 0: each has the group's mean reward (GRPO, Dr. GRPO, RLOO and REINFORCE++'s
-        group baseline all give a sample an advantage of 0 exactly there); for process-supervised
-        GRPO, each of their step rewards has the mean of the group's pooled step rewards. The mean is
-        exact (:func:`_exact_mean`): a float mean's rounding would make a sample at the mean look off
-        it by ~1e-17, which ``algorithm.ds_tol=0`` would count as signal."""
+        whose samples are all truncated is dropped, and a group with some truncated samples is kept
+        only when one of the samples the loss sees gets an advantage above ``algorithm.ds_tol`` (above
+        0 at ``ds_tol=0``), computed as the update computes it (:meth:`_seen_advantages`): a mean of
+        the group's rewards, float or exact, only approximates that, and at ``ds_tol=0`` a rounding
+        step either way decides. (The KL penalty of ``kl_in=reward`` is left out: it is not known
+        before the update.) REINFORCE++ whitens over the whole batch, so any group of it is kept."""
         a = self.cfg.algorithm
-        seen = [t for t in group if not t.truncated] if a.mask_truncated else group
-        if not seen:
+        seen = [not t.truncated for t in group] if a.mask_truncated else [True] * len(group)
+        if not any(seen):
             return False
         if a.estimator == "process_grpo":  # step rewards pooled over the whole group, as the advantages are
-            steps = [self._shaped_steps(t) for t in group]
-            if not process_group_has_signal(steps, tol=a.ds_tol):
+            if not process_group_has_signal([self._shaped_steps(t) for t in group], tol=a.ds_tol):
                 return False
-            if len(seen) == len(group):
-                return True
-            mean = _exact_mean([float(r) for sample in steps for _, r in sample])
-            return any(abs(Fraction(float(r)) - mean) > a.ds_tol
-                       for sample, t in zip(steps, group) if not t.truncated for _, r in sample)
-        rewards = [self.shaped_reward(t) for t in group]
-        if not group_has_signal(rewards, tol=a.ds_tol, estimator=a.estimator):
+        elif not group_has_signal([self.shaped_reward(t) for t in group], tol=a.ds_tol, estimator=a.estimator):
             return False
-        if len(seen) == len(group) or a.estimator == "reinforce++":
+        if all(seen) or a.estimator == "reinforce++":
             return True
-        mean = _exact_mean(rewards)
-        return any(abs(Fraction(float(r)) - mean) > a.ds_tol for r, t in zip(rewards, group) if not t.truncated)
+        sizes = self._seen_advantages(group)
+        return any(size > a.ds_tol for size, s in zip(sizes, seen) if s)
+
+    def _seen_advantages(self, group: list[Trajectory]) -> list[float]:
+        """The largest ``|advantage|`` the loss gives each sample of ``group`` (over its response
+        tokens), by the functions and dtypes :meth:`_advantages` uses. For REINFORCE++-baseline, the
+        group-centred reward (the update divides it by a spread of the whole batch, which is positive)."""
+        a = self.cfg.algorithm
+        if a.estimator == "process_grpo":
+            width = max(len(t.token_ids) for t in group) - 1  # the shifted axis of :meth:`_batch`
+            mask = torch.zeros(len(group), width)
+            for i, t in enumerate(group):
+                mask[i, : len(t.loss_mask) - 1] = torch.tensor(t.loss_mask[1:], dtype=mask.dtype)
+            adv = adv_fns.process_grpo_advantages([[self._shaped_steps(t) for t in group]], width,
+                                                  scale_std=a.scale_std, mask=mask)
+            return adv.abs().amax(dim=1).tolist()
+        rewards = torch.tensor([[self.shaped_reward(t) for t in group]], dtype=torch.float64)
+        if a.estimator == "reinforce++-baseline":
+            return adv_fns.centred(rewards, dim=1)[0].abs().tolist()
+        return self._sequence_advantages(rewards)[0].abs().tolist()
+
+    def _sequence_advantages(self, grouped: torch.Tensor) -> torch.Tensor:
+        """GRPO's, Dr. GRPO's or RLOO's advantages of rewards ``[num_groups, group_size]`` (the update's,
+        and dynamic sampling's judgement of a partly truncated group: :meth:`_seen_advantages`)."""
+        a = self.cfg.algorithm
+        if a.estimator == "grpo":
+            return adv_fns.grpo_advantages(grouped, scale_std=a.scale_std)
+        if a.estimator == "dr_grpo":
+            return adv_fns.dr_grpo_advantages(grouped)
+        return adv_fns.rloo_advantages(grouped)
 
     @staticmethod
     def _steps(t: Trajectory) -> list[tuple[int, float]]:
@@ -786,14 +807,7 @@ class Trainer:
             return adv_fns.process_grpo_advantages(grouped, mask.shape[1], scale_std=a.scale_std, mask=mask).to(mask.device)
         if kl_reward:
             rewards = kl_penalised_rewards(rewards, policy_lp, ref_lp, mask, a.kl_coef, kind=a.kl_estimator)
-        grouped = rewards.view(-1, n)
-        if a.estimator == "grpo":
-            adv = adv_fns.grpo_advantages(grouped, scale_std=a.scale_std)
-        elif a.estimator == "dr_grpo":
-            adv = adv_fns.dr_grpo_advantages(grouped)
-        else:
-            adv = adv_fns.rloo_advantages(grouped)
-        return adv_fns.expand_to_tokens(adv, mask)
+        return adv_fns.expand_to_tokens(self._sequence_advantages(rewards.view(-1, n)), mask)
 
     # -------------------------------------------------------------- tensors and forward passes
 
@@ -1175,13 +1189,20 @@ class Trainer:
         its model the reference already. A failed write is a :class:`CheckpointSaveError`."""
         if not self._reference_unsaved or self.reference != "initial":
             return
-        try:
-            with quiet_progress():
-                self.ref_model.save_pretrained(self.out / REFERENCE_DIR)
-        except Exception as exc:  # a full disk: the checkpoint that would name it is not written
-            raise CheckpointSaveError(self.out, self.step_count, exc) from exc
+        self._save_reference(self.ref_model, f"the run's KL reference (the model passed to Trainer(model=...)) to "
+                                             f"{self.out / REFERENCE_DIR}/, before the checkpoint of step {self.step_count},")
         self._reference_unsaved = False
         self.reference = "given_model"
+
+    def _save_reference(self, model: Any, what: str) -> None:
+        """Write ``model`` to ``<output_dir>/warmup_model`` as a checkpoint is written: atomically and
+        fsync'ed (:func:`~.checkpoint.save_model_folder`), since checkpoints name it as their KL
+        reference. A failed write (a full disk) is a :class:`CheckpointSaveError` saying ``what``;
+        the checkpoint that would name it is not written."""
+        try:
+            save_model_folder(model, self.out / REFERENCE_DIR)
+        except Exception as exc:
+            raise CheckpointSaveError(self.out, self.step_count, exc, what=what) from exc
 
     def _write_checkpoint_evals(self, path: Path) -> None:
         """``<checkpoint>/evals.json``: the evaluation results up to its step, and
@@ -1221,8 +1242,10 @@ class Trainer:
                  f"{', '.join(p.name for p in stale)}")
         try:
             with quiet_progress():
-                saved = AutoModelForCausalLM.from_pretrained(ckpt / "model", dtype=torch.float32)
+                saved = AutoModelForCausalLM.from_pretrained(
+                    ckpt / "model", dtype=torch.float32, trust_remote_code=self.cfg.model.trust_remote_code)
         except (OSError, EOFError, RuntimeError, ValueError, SafetensorError) as exc:
+            self._refuse_remote_code(exc, ckpt / "model")
             reason = f"model/: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
             raise ResumeError(f"--resume: {damaged_checkpoint(ckpt, reason)}") from None
         self.model.load_state_dict(saved.state_dict())
@@ -1240,14 +1263,16 @@ class Trainer:
             self.eval_errors.update({int(k): v for k, v in json.loads((ckpt / "eval_errors.json").read_text()).items()})
         self.warmup_stats = dict(state.get("warmup_stats") or {})
         self.train_seconds_before = float(state.get("train_seconds", 0.0))
-        set_rng_state(state["rng"])
-        self.engine.load_weights(self.model)
         reference = state.get("reference")
         if reference is None:  # a checkpoint from before the reference was recorded
             reference = "warmup_model" if self.cfg.warmup.steps and (self.out / REFERENCE_DIR).is_dir() else "initial"
         if self.ref_model is not None and reference in SAVED_REFERENCES:
             self._load_reference(reference)
+        elif self.ref_model is not None and self._given_model:  # (before the RNG states are restored)
+            self._load_initial_reference()
         self.reference = reference
+        set_rng_state(state["rng"])
+        self.engine.load_weights(self.model)
         held = state.get("eval_holdout")  # (None: a checkpoint from before the hold-out was recorded)
         if held is not None and held != self.eval_holdout:
             say(f"resume: keeping the run's {held} evaluation tasks held out of training (the eval settings "
@@ -1283,11 +1308,40 @@ class Trainer:
             raise ResumeError(f"--resume: the run's KL reference {path} ({what}) is missing; {fix}")
         try:
             with quiet_progress():
-                ref = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+                ref = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32,
+                                                           trust_remote_code=self.cfg.model.trust_remote_code)
             self.ref_model.load_state_dict(ref.state_dict())
         except (OSError, EOFError, RuntimeError, ValueError, SafetensorError) as exc:
+            self._refuse_remote_code(exc, path)
             reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
             raise ResumeError(f"--resume: the run's KL reference {path} ({what}) cannot be loaded ({reason}); {fix}") from None
+
+    def _refuse_remote_code(self, exc: BaseException, path: Path) -> None:
+        """Resume: a saved model that did not load because it has custom code (its ``auto_map``) and
+        ``model.trust_remote_code`` is off is no damage: raise a :class:`ResumeError` saying so."""
+        if isinstance(exc, ValueError) and "trust_remote_code" in str(exc) and not self.cfg.model.trust_remote_code:
+            raise ResumeError(f"--resume: the model in {path} has custom code (the auto_map of its config.json), which "
+                              "model.trust_remote_code=false does not run; if you trust that code, set model.trust_remote_code=true "
+                              "(with --allow-config-change when the run started without it)") from None
+
+    def _load_initial_reference(self) -> None:
+        """Resume with a model passed in, of a run whose KL reference is "initial": that reference is
+        the config's model (a fresh run from a passed-in model records "given_model" instead), which a
+        resume without one loads too. ``ref_model`` was copied from the model passed now, whatever it
+        is (its weights are replaced by the checkpoint's), so it is loaded from the config: one more
+        load of the model, only in this case. Comparing the two would cost the same load and refuse a
+        resume that can go on. One that cannot be loaded, or does not fit, is a :class:`ResumeError`."""
+        m = self.cfg.model
+        try:
+            initial, _ = load_policy(self.cfg)
+            self.ref_model.load_state_dict(initial.state_dict())
+        except (ConfigError, RuntimeError) as exc:
+            reason = " ".join(str(exc).split())[:300]
+            raise ResumeError(
+                f"--resume: the run's KL reference is the model it started from, model.name_or_path={m.name_or_path!r} "
+                f"(not the model passed to Trainer(model=...), which only receives the checkpoint's weights), and it "
+                f"cannot be loaded into the reference ({type(exc).__name__}: {reason})") from None
+        del initial
 
     def _resume_heldout(self, state: Mapping[str, Any], name: str) -> None:
         """The held-out questions training skips on resume: the checkpoint's and those evaluated now
@@ -1525,8 +1579,9 @@ class Trainer:
 
     def run_warmup(self, logger: MetricsLogger | None = None) -> dict[str, float]:
         """Supervised warm-up on gold answers (``warmup.steps``); the warmed-up model becomes the KL
-        reference and is saved to ``<output_dir>/warmup_model`` so that a resumed run finds it.
-        Progress (loss, elapsed time) goes to ``logger`` about ten times over the warm-up."""
+        reference and is saved to ``<output_dir>/warmup_model`` so that a resumed run finds it
+        (atomically and fsync'ed; a failed write is a :class:`CheckpointSaveError`). Progress (loss,
+        elapsed time) goes to ``logger`` about ten times over the warm-up."""
         from rlvr.trainers.warmup import supervised_warmup
 
         w, env = self.cfg.warmup, self.cfg.env
@@ -1543,8 +1598,7 @@ class Trainer:
         self.engine.load_weights(self.model)
         if self.ref_model is not None:
             self.ref_model.load_state_dict(self.model.state_dict())
-            with quiet_progress():  # (its bar would break the run's own)
-                self.model.save_pretrained(self.out / REFERENCE_DIR)
+            self._save_reference(self.model, f"the warmed-up model, the run's KL reference, to {self.out / REFERENCE_DIR}/")
             self.reference = "warmup_model"
         self.warmup_stats = stats
         if logger is not None:
