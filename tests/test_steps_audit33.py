@@ -23,6 +23,17 @@ Review of rules 7 (still rules 7: not released before these fixes):
 12. A remainder match that was skipped still deleted its equation from the step.
 13. A last digit 9 let `2 = 1.9...` hold.
 14. Digits with "..." that are a rounding (`100/7 = 14.3...`) failed.
+
+Third review of rules 7 (an approximate link never fails correct work; in doubt it makes no claim):
+
+15. A chain of approximations through a rounded factor failed (`\\pi \\cdot 12^2 \\approx 3.14 \\times 144
+    \\approx 452.39`): a left side with a rounded input is also checked against its chain's first exact side.
+16. A magnitude or percent word after the number (`\\approx 3 million`, `≈ 14 percent`) was dropped.
+17. Approximate links earned credit for computing nothing (`k + 0 \\approx k`) or for respellings of
+    one side (`2 + 2 \\approx 4.000`, `2 + 2 = 4` then `2 + 2 \\approx 4`).
+18. A yes-word anywhere in an answer's first three words read as yes ("The correct sum is 7").
+19. Rounded conversions ignored an integer's trailing zeros (`1 pound = 450 grams` failed) and held at
+    one significant digit (`1 kg = 2 pounds`): such a rough rate is no claim.
 """
 
 from __future__ import annotations
@@ -429,3 +440,111 @@ def test_a_zero_remainder_is_the_quotient_claim_once():
                                          ("3 * 4 = 13 is wrong.", [None]), ("1/3 + 1/4 = 0.333... + 0.333...", [0.0])])
 def test_rejection_ends_its_clause_and_ellipses_inside_sides(text, steps):
     assert _steps(text) == steps, text
+
+
+# 15. rounded inputs in a chain of approximations
+
+@pytest.mark.parametrize("text, steps", [
+    ("$A = \\pi \\cdot 12^2 \\approx 3.14 \\times 144 \\approx 452.39$", [1.0]),  # holds by \pi 12^2
+    ("$A = \\pi \\cdot 12^2 \\approx 3.14 \\times 144 \\approx 452.16$", [1.0]),  # holds by 3.14 * 144
+    ("$C = 2\\pi \\cdot 7 \\approx 2 \\times 3.14 \\times 7 \\approx 43.98$", [1.0]),
+    ("$\\frac{100}{7} \\approx 14.29$, so $14.29 \\times 3 \\approx 42.86$.", [1.0]),
+    ("$A = 5000(1.04)^{10} \\approx 5000 \\times 1.4802 \\approx 7401.22$", [None]),  # nothing exact to check against
+    ("The monthly payment is 200000 \\times 0.004167 \\approx 833.33.", [None]),
+    ("$10000 \\times 1.08^{5} \\approx 10000 \\times 1.4693 \\approx 14693.28$", [None]),
+    ("$A = \\pi \\cdot 12^2 \\approx 3.14 \\times 144 \\approx 470$", [None]),  # no rational value: no claim
+    ("$x = 100/7 \\times 3 \\approx 14.29 \\times 3 \\approx 45$", [0.0]),  # false by both sides
+    ("$x = 100/7 \\times 3 \\approx 14.29 \\times 3 \\approx 42.86$", [1.0]),
+    ("$\\frac{100}{7} \\approx 14$ so $100/7 \\approx 15.3$", [0.0]),  # no rounded input: checked as before
+])
+def test_rounded_inputs_in_a_chain_never_fail_correct_work(text, steps):
+    assert _steps(text) == steps, text
+
+
+# 16. magnitude and percent words
+
+@pytest.mark.parametrize("text", [
+    "The population grows to 2,987,000 + 12,345 ≈ 3 million people.",
+    "The population grows to $2987000 + 12345 \\approx 3$ million.",
+    "Revenue is 1250 \\times 1980 ≈ 2.5 million dollars.", "So 1250 \\times 1980 = about 2.5 million.",
+    "Total 365 \\times 24 \\times 60 ≈ 525 thousand minutes.", "It is 8 \\times 10^9 / 1 ≈ 8 billion.",
+    "We get 149 \\times 12 ≈ 18 hundred.", "So 12 \\times 12 ≈ 12 dozen.", "The rate is 17/120 ≈ 14 percent.",
+    "The rate is 17/120 ≈ 14 per cent.", "The rate is 17/120 ≈ 14.2 percent."])
+def test_a_magnitude_word_after_an_approximate_number_makes_no_claim(text):
+    assert _steps(text) == [None], text
+
+
+@pytest.mark.parametrize("text, steps", [("So 5000 / 12 ≈ 417 per month.", [1.0]), ("So 1000 / 3 ≈ 333 each.", [1.0]),
+                                         ("So 5000 / 12 ≈ 517 per month.", [0.0]),
+                                         ("So 2,987,000 + 12,345 ≈ 3,000,000.", [1.0])])
+def test_other_words_after_an_approximate_number_still_check_it(text, steps):
+    assert _steps(text) == steps, text
+
+
+# 17. padding with approximate links
+
+@pytest.mark.parametrize("pad", [lambda k: f"{k} + 0 ≈ {k}", lambda k: f"({k}) \\approx {k}",
+                                 lambda k: f"{k} \\cdot 1 \\approx {k}", lambda k: f"{k} + 0 = {k} roughly"])
+def test_approximate_links_that_compute_nothing_earn_nothing(pad):
+    text = "He buys 3 boxes of 4 pens, so 3 * 4 = 13 pens.\n" + "\n".join(pad(k) for k in range(2, 22))
+    v = verify_steps(text, timeout=10)
+    assert v.score == 0.0 and v.steps[1:] == [None] * 20, v.steps
+
+
+@pytest.mark.parametrize("pad", [lambda k: "2 + 2 \\approx 4." + "0" * k, lambda k: "1/3 \\approx 0." + "3" * k])
+def test_respelled_approximations_of_one_side_earn_credit_once(pad):
+    text = "He buys 3 boxes of 4 pens, so 3 * 4 = 13 pens.\n" + "\n".join(pad(k) for k in range(2, 22))
+    v = verify_steps(text, timeout=10)
+    assert v.steps == [0.0, 1.0] + [None] * 19 and v.score == 0.5, v.steps
+
+
+@pytest.mark.parametrize("text", ["2 + 2 = 4\n2 + 2 \\approx 4", "2 + 2 \\approx 4\n2 + 2 = 4",
+                                  "2 + 2 = 4\n2 + 2 = 4 (approximately)", "20/3 = 6.666...\n20/3 \\approx 6.67"])
+def test_an_approximation_of_a_side_stated_before_is_said_before(text):
+    v = verify_steps(text, timeout=10)
+    assert v.steps == [1.0, None] and v.details["repeated_claims"] == 1, (text, v.steps)
+
+
+def test_a_false_approximation_is_not_hidden_by_a_true_one_of_its_side():
+    assert _steps("2 + 2 \\approx 4\n2 + 2 \\approx 7") == [1.0, 0.0]
+    assert _steps("3 * 4 + 0 \\approx 13") == [0.0]  # computing nothing, yet false: fails
+
+
+# 18. yes-answers
+
+@pytest.mark.parametrize("text", [
+    "Is 3 + 4 = 8? The correct sum is 7.", "Is 3 + 4 = 8? The right answer is 7.",
+    "Is 3 + 4 = 8? Right away we see 3 + 4 = 7.", "Is 3 + 4 = 8? True value: 3 + 4 = 7.",
+    "Is 3 + 4 = 8? Correct me if wrong, but 3 + 4 = 7.", "Wait, is 15 \\times 4 = 65? Exactly 60, so no.",
+    "Is 3 + 4 = 8? Sure enough it is not: 3 + 4 = 7."])
+def test_a_yes_word_inside_an_answer_is_no_yes(text):
+    assert 0.0 not in _steps(text), text
+
+
+@pytest.mark.parametrize("text", ["Is 3 * 4 = 13? Yes.", "Is 3 * 4 = 13? Yes, it is.", "Is 3 * 4 = 13? Yes I think so.",
+                                  "Is 3 * 4 = 13? Correct.", "Is 3 * 4 = 13? Right, so 13.", "Is 3 * 4 = 13? True!",
+                                  "Is 3 * 4 = 13? Well, yes.", "Is 3 * 4 = 13? Hmm, correct.", "Is 3 * 4 = 13? **Yes.**",
+                                  "Isn't 3 * 4 = 13? Indeed.", "Is 3 * 4 = 13?\nYes."])
+def test_an_answer_that_opens_with_yes_asserts_the_question(text):
+    assert _steps(text)[0] == 0.0, text
+
+
+# 19. rounded conversions
+
+@pytest.mark.parametrize("text", ["1 pound = 450 grams", "1 pound = 454 grams", "100 km = 62 miles",
+                                  "1 mile = 1.61 km", "60 \\text{ mph} = 97 \\text{ km/h}"])
+def test_trailing_zeros_of_a_converted_integer_are_not_significant(text):
+    assert _steps(text) == [1.0], text
+
+
+@pytest.mark.parametrize("text", ["1 kg = 2 pounds", "1 mile = 2 km", "1 inch = 3 cm", "1 gallon = 4 liters",
+                                  "150 pounds = 70 kg", "1 pound = 500 grams", "60 \\text{ mph} = 100 \\text{ km/h}",
+                                  "1 km = 0.6 miles", "1 inch = 2 cm"])
+def test_a_conversion_of_one_significant_digit_makes_no_claim(text):
+    assert _steps(text) == [None], text
+
+
+@pytest.mark.parametrize("text", ["1 kg = 3 pounds", "1 km = 1 mile", "1 \\text{ m} = 4 \\text{ ft}",
+                                  "1 pound = 460 grams", "150 pounds = 80 kg", "1 mile = 1.7 km"])
+def test_a_conversion_that_is_no_rounding_still_fails(text):
+    assert _steps(text) == [0.0], text

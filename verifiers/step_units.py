@@ -13,6 +13,7 @@ units are claims, and how a conversion between two units of one dimension is che
 
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 
@@ -101,15 +102,20 @@ def check_conversion(a: Fraction, b: Fraction, right: str | None = None, unit_a:
     """The verdict on a unit conversion whose sides are `a` and `b` of the base unit (`conversion`).
     Between units that are no whole multiple of one another (a mile and a km, a kg and a pound, a year
     and a week: `_rounded_rate`) a right side that is one plain number (`right`, in `unit_b`) may state
-    the exact value rounded or cut off at its last digit (`1 \\text{ mile} = 1.609 \\text{ km}`, `100 km =
-    62 miles`, `1 year = 52 weeks`), as such rates are written; between whole multiples (`cm` and `m`,
+    the exact value rounded or cut off at its last significant digit (`1 \\text{ mile} = 1.609 \\text{ km}`,
+    `100 km = 62 miles`, `1 pound = 450 grams`, `1 year = 52 weeks`), as such rates are written; a number
+    of one significant digit that is such a rounding (`1 kg = 2 pounds`) is a rough rate, no claim: a
+    wrong verdict of kind "unclaimed", which the caller skips (`_near`); between whole multiples (`cm` and `m`,
     hours and minutes, dollars and cents) it must be exact (`3 hours = 200 minutes` fails)."""
     if a == b:
         return Verdict.right("the same quantity")
     if right is not None and unit_a is not None and unit_b is not None and _rounded_rate(unit_a, unit_b):
         m = _STATED_RE.match(right)
-        if m is not None and Fraction(m.group()) * unit_b.scale == b and _near(a / unit_b.scale, m):
+        near = _near(a / unit_b.scale, m) if m is not None and Fraction(m.group()) * unit_b.scale == b else False
+        if near:
             return Verdict.right("the same quantity, rounded or cut off at its last digit")
+        if near is None:
+            return Verdict.wrong("a rough rate of one significant digit: no claim", details={"kind": "unclaimed"})
     return Verdict.wrong(f"not the same quantity: {a} and {b} of the base unit", details={"kind": "wrong"})
 
 
@@ -120,18 +126,35 @@ def _rounded_rate(unit_a: Unit, unit_b: Unit) -> bool:
     return rate.denominator != 1 and rate.numerator != 1
 
 
-def _near(exact: Fraction, m: re.Match) -> bool:
-    """Whether the number `m` (`_STATED_RE`) is `exact` rounded (within half a unit u of its last digit)
-    or cut off (in [d, d + u), mirrored for a negative number) at its last digit, keeping a significant
-    digit (|exact| >= u: `1 km = 1 mile` fails), where `exact` has no expansion at that many places (one
-    that has is written exactly)."""
-    places = len(m.group(3) or "")
-    unit = Fraction(1, 10 ** places)
+def _near(exact: Fraction, m: re.Match) -> bool | None:
+    """Whether the number `m` (`_STATED_RE`) is `exact` rounded (within half a unit u of its last
+    significant digit; an integer's trailing zeros are not significant: `450` has u = 10) or cut off
+    (in [d, d + u), mirrored for a negative number) at that digit, keeping a significant digit
+    (|exact| >= u), where `exact` has no expansion at that digit (one that has is written exactly).
+    A number of one significant digit is a rough rate, neither shown to hold nor to fail: None (no
+    claim) when it is `exact` rounded or cut off to one significant digit (`1 kg = 2 pounds`, `1 inch =
+    3 cm`, `60 mph = 100 km/h`), else False (`1 km = 1 mile`: 0.62 is 0.6 to one digit)."""
+    whole, places = m.group(2), m.group(3) or ""
+    zeros = 0 if places else len(whole) - len(whole.rstrip("0"))
+    unit = Fraction(1, 10 ** len(places)) * 10 ** zeros
     size = -exact if m.group(1) else exact
-    stated = Fraction(f"{m.group(2)}.{m.group(3) or 0}")
-    if (exact * 10 ** places).denominator == 1 or size < unit:
+    stated = Fraction(f"{whole}.{places or 0}")
+    if size <= 0 or (exact / unit).denominator == 1:
+        return False
+    if len((whole + places).strip("0")) == 1:
+        first = Fraction(10) ** (len(str(math.floor(size))) - 1 if size >= 1 else -_leading_zeros(size))
+        return None if stated in (math.floor(size / first + Fraction(1, 2)) * first, math.floor(size / first) * first) else False
+    if size < unit:
         return False
     return abs(size - stated) * 2 <= unit or stated <= size < stated + unit
+
+
+def _leading_zeros(x: Fraction) -> int:
+    """For 0 < x < 1, the n with 10^-n <= x < 10^-(n-1) (`0.0621`: 2)."""
+    n = 1
+    while x * 10 ** n < 1:
+        n += 1
+    return n
 
 
 def calendar_words(a: str, unit_a: Unit | None, b: str, unit_b: Unit | None) -> bool:

@@ -68,8 +68,10 @@ What a claim is:
   and `5 \\times 3 \\text{ kg} = 16 \\text{ g}` fail; a side that is no exact rational number makes no
   claim), but between units that are no whole multiple of one another (a mile and a km, a kg and a
   pound, a year and a week) a right side that is one number may be the value rounded or cut off at its
-  last digit, keeping a significant digit (`1 mile = 1.609 km`, `100 km = 62 miles`, `1 year = 52
-  weeks` hold; `1 km = 1 mile` fails), and a link in plain words between a day or longer and another
+  last significant digit (an integer's trailing zeros are not significant), keeping a significant digit
+  (`1 mile = 1.609 km`, `100 km = 62 miles`, `1 pound = 450 grams`, `1 year = 52 weeks` hold; `1 km = 1
+  mile` fails); a number of one significant digit that is such a rounding or cut is a rough rate and
+  makes no claim (`1 kg = 2 pounds`, `60 mph = 100 km/h`; `1 kg = 3 pounds` fails), and a link in plain words between a day or longer and another
   time unit that does not hold is no claim (a working day: `He works 8 hours = 1 day`); between units of other kinds or powers the numbers are compared, as a unit is often
   written on one factor only (`6 \\times 4 \\text{ m} = 25 \\text{ m}^2`, `\\$3 \\times 4 \\text{ lb} = \\$13`
   and `60 \\times 3 \\text{ h} = 200 \\text{ miles}` fail), but one number against one number in another
@@ -104,7 +106,15 @@ What a claim is:
   that value can be written exactly at that digit, when it must be (`3 * 4 \\approx 13` fails); a left
   side with no rational value holds when it holds as a rounding (`\\sqrt{2} \\approx 1.41`) and is no
   claim otherwise; any other approximate link (`45 \\times 19 \\approx 50 \\times 20`, `12 \\approx 12.1`,
-  a unit) is no claim. So is a link whose right side is hedged as a rounding: right after it,
+  a unit, a magnitude or percent word after the number: `\\approx 3 million`, `≈ 14 percent`) is no
+  claim. A left side with a rounded input (a decimal that is no integer: `3.14 \\times 144 \\approx
+  452.39`) may carry its rounding on: the link holds when it holds by that side or by the first side of
+  its chain with no such input and a number (`\\pi \\cdot 12^2 \\approx 3.14 \\times 144 \\approx 452.39`:
+  c approximates a too), fails only when it fails by both, and is no claim when there is no such side
+  (`200000 \\times 0.004167 \\approx 833.33`). A link that computes nothing (`k + 0 \\approx k`,
+  `(k) \\approx k`) earns no credit, and one that holds is known by its left side alone: another number
+  stated for that side, approximately or exactly (`2 + 2 \\approx 4.00`, `2 + 2 = 4`), is said before.
+  An `=` whose right side is hedged as a rounding reads as an approximate link: a hedge right after it,
   with only the side between (its numbers, LaTeX and unit words, then spaces or an opening bracket:
   "= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "roughly"; not after a comma or another
   word, "= 9.5, rounded up to 10", "= 13 and we rounded nothing"; "rounded up/down" only as a
@@ -146,7 +156,8 @@ What a claim is:
   "n't" ("it is not false that"), and not when also rejected after it (a double negation); and one
   followed by `?` within six words whose clause opens with an asking word (is, does, can, ...: "Is
   3 + 4 = 8?", "Wait, does 7 * 8 = 56?"), unless the answer after the `?` (in that sentence or the
-  next) says yes within three words ("Yes", "Indeed", "Sure", "correct", ...: asserted). A tag ("3 + 4 = 8, right?"), a question after it
+  next) opens with yes, maybe after one interjection ("Yes, ...", "Well, yes", or "Correct.", "Right,",
+  "True!", "Indeed," ending their clause: asserted; not "The correct sum is 7", "Exactly 60, so no"). A tag ("3 + 4 = 8, right?"), a question after it
   ("Since 3 + 4 = 8, how many are left?") or a bare `3 * 4 = 13?` leaves a claim. Only that chain:
   such words elsewhere change nothing. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
@@ -244,7 +255,11 @@ RULES_VERSION = 7  # 3: a repeated claim (however spelled) counts once, a claim 
 # are checked as plausible (within one unit of its last significant digit), a plain unit word on a left
 # side is read in a conversion (`5 kg = 5000 grams`), a conversion between units of no whole rate may be
 # rounded or cut off (`1 mile = 1.609 km`), a calendar link in plain words that fails is no claim, and
-# an ellipsis inside a longer side is dropped (unreleased: still 7)
+# an ellipsis inside a longer side is dropped; then (third review) an approximate link after rounded
+# inputs may hold by its chain's first exact side, one with a magnitude or percent word is no claim, one
+# computing nothing earns nothing and one that holds is keyed by its left side (said before when
+# restated), a yes-answer must open the answer, and a rounded conversion of one significant digit is no
+# claim (trailing zeros of an integer are not significant) (unreleased: still 7)
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -805,10 +820,15 @@ def _chain_claims(chain: str, follows_text: bool = False,
     claims: list[Claim] = [
         (a, b, ua, ub, group) for a, b, ua, ub, link in zip(sides, sides[1:], units, units[1:], links)
         if link == "=" and a is not None and b is not None and unit_claim(a, ua, b, ub)]
-    claims += [(a, APPROX_MARK + m.group(1), None, None, None)  # `253/3 \\approx 84.3`: checked as plausible (`_approx_claim`)
-               for a, b, ua, ub, link in zip(sides, sides[1:], units, units[1:], links)
-               if link in _APPROX_LINKS and a is not None and b is not None and ua is None and ub is None
-               and (m := _APPROX_SIDE_RE.fullmatch(b)) is not None]
+    for i, (a, b, ua, ub, link) in enumerate(zip(sides, sides[1:], units, units[1:], links)):
+        if (link in _APPROX_LINKS and a is not None and b is not None and ua is None and ub is None
+                and (m := _APPROX_SIDE_RE.fullmatch(b)) is not None and not _MAGNITUDE_RE.search(b)):
+            # `253/3 \\approx 84.3`: checked as plausible (`_approx_claim`); after rounded inputs
+            # (`\\pi r^2 \\approx 3.14 \\times 144 \\approx 452.39`) also against the chain's first exact side
+            first = None if not _ROUNDED_INPUT_RE.search(a) else next(
+                (s for s in sides[:i] if s is not None and re.search(r"\d", s) and not _ROUNDED_INPUT_RE.search(s)), None)
+            right = APPROX_MARK + m.group(1) + (_EARLIER + first if first is not None else "")
+            claims.append((a, right, None, None, None))
     end = parts[-1].strip()
     before = sides[-2]
     if (before is not None and links[-1] == "=" and MOD_NOTE_RE.search(end) and congruence(before, end)
@@ -826,6 +846,19 @@ _APPROX_LINKS = frozenset({"\\approx", "≈", "\\simeq", "≃"})
 APPROX_MARK = "≈ "
 #: The stated side of an approximate link that is checked: one plain number, maybe with words after it (`13 pens`).
 _APPROX_SIDE_RE = re.compile(r"\s*(-?(?:\d+(?:\.\d*)?|\.\d+))(?:\s+[A-Za-z]+){0,3}\s*")
+#: A magnitude or percent word after an approximate number (`\\approx 3 million`, `\\approx 14 percent`):
+#: the number is not the value, so the link makes no claim.
+_MAGNITUDE = (r"(?:hundred|thousand|million|billion|trillion|dozen|lakh|crore|grand|k|bn|mn|percent|per\s*cent|pct)"
+              r"(?:e?s)?(?![A-Za-z])|\\?%")
+_MAGNITUDE_RE = re.compile(rf"(?<![A-Za-z])(?:{_MAGNITUDE})", re.IGNORECASE)
+#: An approximate link whose number a magnitude word follows, inside or after the maths (`\\approx 3$ million`).
+_MAGNITUDE_AFTER_RE = re.compile(rf"(?:≈|≃|\\approx|\\simeq)(?=\s*(?:about|approximately|roughly|around)?\s*"
+                                 rf"-?[\d.,]+\s*(?:\$|\\\)|\\\])?\s*(?:{_MAGNITUDE}))", re.IGNORECASE)
+#: A decimal literal that is no integer (`3.14`, `1.4802`): in the left side of an approximate link, a
+#: rounded input, whose rounding the right side may carry on (`_approx_claim`).
+_ROUNDED_INPUT_RE = re.compile(r"(?<![\d.])\d*\.\d*[1-9]")
+#: Between an approximate link's number and the earlier side of its chain it may also be checked against.
+_EARLIER = " \x00 "
 _HEDGE_WORD_RE = re.compile(r"^\s*(?:about|approximately|approx\.|roughly|around)(?![A-Za-z])", re.IGNORECASE)
 
 
@@ -909,6 +942,8 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "") ->
     step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
     if _HEDGE_HINT_RE.search(step):
         step = _unclaimed(step, following)
+    if "≈" in step or "≃" in step or "\\" in step:  # `\\approx 3$ million`: the number is not the value, no claim
+        step = _MAGNITUDE_AFTER_RE.sub("≠", step)
     if _REMAINDER_HINT_RE.search(step):
         found_rem, step = _remainders(step)
         claims.extend(found_rem)
@@ -1052,9 +1087,11 @@ _CLAUSE_END_RE = re.compile(r"[.;!?](?=\s)")
 _REJECTED_BEFORE_RE = re.compile(r"\b(?:not\s+true|false|untrue|not\s+the\s+case)\s+that\b", re.IGNORECASE)
 #: A negation right before a rejection before a chain turns it into an assertion ("it is not false that").
 _NEGATED_RE = re.compile(r"(?:\bnot|\bnever|n['’]t)\s*$", re.IGNORECASE)
-#: Words that answer a question yes (`_affirmed`), and words that say no before such a word.
-_YES = frozenset("yes yeah yep yup correct right indeed sure exactly true".split())
-_NO = frozenset("no not nope never nah".split())
+#: An answer yes to a question (`_affirmed`): first, maybe after an interjection, "yes", or a yes-word
+#: that ends its clause.
+_YES_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh)(?![A-Za-z])[\s,.!]*)?"
+                     r"(?:(?:yes|yeah|yep|yup)(?![A-Za-z])|(?:correct|right|indeed|sure|exactly|true)\s*(?:[.,!;:]|$))",
+                     re.IGNORECASE)
 #: Words that start a clause about something else between a chain and a rejection word ("= 19, which is
 #: incorrect as a prime test"): the rejection is not of the chain.
 _OTHER_CLAUSE_RE = re.compile(r"\b(?:which|as)\b", re.IGNORECASE)
@@ -1141,15 +1178,11 @@ def _unclaimed(step: str, following: str = "") -> str:
 
 
 def _affirmed(following: str) -> bool:
-    """Whether the text after a question's `?` answers it yes within its first three words ("Yes.",
-    "Indeed, ...", "Well, yes"), with no "no"/"not" before that word ("Not at all", "Of course not")."""
-    for word in re.findall(r"[A-Za-z]+", following)[:3]:
-        word = word.lower()
-        if word in _NO:
-            return False
-        if word in _YES:
-            return True
-    return False
+    """Whether the text after a question's `?` answers it yes: its first word, maybe after one
+    interjection ("Well, yes", "Hmm, correct."), is "yes" (or "yeah", "yep", "yup"), or another yes-word
+    that ends its clause ("Correct.", "Right,", "True!", "Indeed,"). A yes-word inside a sentence says
+    nothing of the question ("The correct sum is 7", "Right away we see", "Exactly 60, so no")."""
+    return _YES_RE.match(following) is not None
 
 
 def _hedged_side(between: str) -> bool:
@@ -1302,22 +1335,42 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
 
 def _approx_claim(left: str, right: str, budget: Budget) -> tuple[tuple, Verdict, bool] | None:
     """The key, verdict and idleness of an approximate link whose right side is a plain number
-    (`_chain_claims`: `253/3 \\approx 84.3`, `3 * 4 = 13 roughly`). With an exact rational left side it
-    holds when the number is that value up to one unit u of its last significant digit (the trailing
-    zeros of an integer are not significant: `2^{10} \\approx 1000` has u = 1000, `45 \\times 19 \\approx
-    900` u = 100), where the value has no expansion at that digit (one that has must be written
-    exactly: `3 * 4 \\approx 13` and `12 + 1 = 14 roughly` fail); else it fails. A side with no rational
-    value (`\\pi \\approx 3.14`, `\\sqrt{2} \\approx 1.41`) holds when the claim holds as a rounding
-    (`_check_claim`), and is no claim (None) otherwise: plausibility cannot be decided in-process. It
-    claims nothing when the left side is a plain or cut decimal number (`6.666 \\approx 6.67`)."""
-    stated = right.strip()
-    key = ("approx", repr(_side_trees(left)[0]), stated)
+    (`_chain_claims`: `253/3 \\approx 84.3`, `3 * 4 = 13 roughly`), None when it makes no claim. `right`
+    is the number, maybe with the first side of its chain after `_EARLIER`. A left side with a rounded
+    input (a decimal that is no integer: `3.14 \\times 144 \\approx 452.39`) may carry that rounding on:
+    the link holds when it holds by that side or by the chain's first side with no such input
+    (`\\pi \\cdot 12^2`: `a \\approx b \\approx c` says c approximates a too), fails only when it fails
+    by both, and makes no claim when there is no such side. Judged by one side in `_approx_side`. A
+    link that holds is known by that side alone (any number stated for it, approximately or exactly,
+    is said before: `verify_steps`). It claims nothing when the left side is a plain or cut decimal
+    number (`6.666 \\approx 6.67`)."""
+    stated, _, first = right.partition(_EARLIER)
+    stated = stated.strip()
     if _PLAIN_NUMBER_RE.fullmatch(left.strip()) or cut_decimal(left) is not None:
         return None  # `12 \\approx 12.1`, `6.666... \\approx 6.67`: a number restated, no claim
-    idle = False
+    own = _approx_side(left, stated, budget)
+    if not _ROUNDED_INPUT_RE.search(left) or own is not None and own[1].correct:
+        return own
+    if not first or _PLAIN_NUMBER_RE.fullmatch(first.strip()) or cut_decimal(first) is not None:
+        return None  # rounded inputs and nothing exact to check against: no claim
+    return _approx_side(first, stated, budget)
+
+
+def _approx_side(left: str, stated: str, budget: Budget) -> tuple[tuple, Verdict, bool] | None:
+    """`_approx_claim` against one side. With an exact rational value it holds when the number is that
+    value up to one unit u of its last significant digit (the trailing zeros of an integer are not
+    significant: `2^{10} \\approx 1000` has u = 1000, `45 \\times 19 \\approx 900` u = 100), where the
+    value has no expansion at that digit (one that has must be written exactly: `3 * 4 \\approx 13` and
+    `12 + 1 = 14 roughly` fail); else it fails. A side with no rational value (`\\pi \\approx 3.14`,
+    `\\sqrt{2} \\approx 1.41`) holds when the claim holds as a rounding (`_check_claim`), and is no claim
+    (None) otherwise: plausibility cannot be decided in-process. It is idle (no credit) when it computes
+    nothing (`k + 0 \\approx k`, `(k) \\approx k`: `_computes_nothing`)."""
+    tree = _side_trees(left)[0]
+    idle = _computes_nothing(tree, _side_trees(stated)[0])
+    key = ("approx", repr(tree))  # (a claim that holds: known by its side alone)
     value = exact_number(left)
     if value is None:
-        v = _check_claim(left, right, budget)
+        v = _check_claim(left, stated, budget)
         return (key, v, idle) if v.correct else None
     digits = stated.lstrip("-")
     int_part, _, places = digits.partition(".")
@@ -1328,7 +1381,7 @@ def _approx_claim(left: str, right: str, budget: Budget) -> tuple[tuple, Verdict
         return key, Verdict.right("plausible: within one unit of its last significant digit"), idle
     if value == Fraction(stated):
         return key, Verdict.right("equal"), idle
-    return key, Verdict.wrong(f"not near {stated}: the value is {value}", details={"kind": "wrong"}), idle
+    return (*key, stated), Verdict.wrong(f"not near {stated}: the value is {value}", details={"kind": "wrong"}), idle
 
 
 def _remainder_claim(left: str, right: str) -> tuple[tuple, Verdict, bool] | None:
@@ -1450,7 +1503,7 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
                 special = _approx_claim(left, right[len(APPROX_MARK):], budget)
                 if special is None:
                     continue
-                right, link = right[len(APPROX_MARK):], "≈"
+                right, link = right[len(APPROX_MARK):].partition(_EARLIER)[0], "≈"
             else:
                 special = _remainder_claim(left, right)
             left, right = _inner_uncut(left), _inner_uncut(right)  # `6.5... * 2`: judged as written
@@ -1464,7 +1517,8 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
                     special = cut_key, v, idle
             if special is not None:  # `17 ÷ 5 = 3 remainder 2`, `20/3 = 6.666...`: checked exactly in-process
                 key, v, idle = special
-                if v.correct and (idle or key in judged or key[0] == "cut" and key[1] in valued):
+                if v.correct and (idle or key in judged or key[0] in ("cut", "approx") and key[1] in valued
+                                  or ("approx", key[1]) in judged or ("cut", key[1], None) in judged):
                     if idle:  # `4 = 4.0...`, `5 / 7 = 0 remainder 5`: true, but no work shown
                         n_idle += 1
                     else:  # said before, or the value of that side was stated exactly before
@@ -1497,8 +1551,9 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
                 continue
             if converted is not None:
                 v = check_conversion(*converted, right, unit_a, unit_b)
-                if not v.correct and calendar_words(left, unit_a, right, unit_b):
-                    continue  # `He works 8 hours = 1 day`: a day of work, no claim (`step_units.calendar_words`)
+                if not v.correct and (calendar_words(left, unit_a, right, unit_b) or v.details.get("kind") == "unclaimed"):
+                    continue  # `He works 8 hours = 1 day`: a day of work (`step_units.calendar_words`); `1 kg = 2
+                    # pounds`: a rough rate (`step_units.check_conversion`); no claim
                 judged.add(key)
             else:
                 judged.add(key)
@@ -1515,8 +1570,8 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
                 exact.add(exact_key)
                 sides = [repr(t) for t, other in (trees, trees[::-1]) if _is_number(other)]
                 valued.update(sides)
-                if cut_key is None and any(("cut", side, None) in judged for side in sides):
-                    n_repeated += 1  # `2 + 2 = 4` after `2 + 2 = 4.0...`: that side's value was stated
+                if cut_key is None and any(("cut", side, None) in judged or ("approx", side) in judged for side in sides):
+                    n_repeated += 1  # `2 + 2 = 4` after `2 + 2 = 4.0...` or `2 + 2 \\approx 4`: that side's value was stated
                     continue
             if v.error is not None:  # the check itself failed: no score, rather than a wrong one
                 return Verdict.failed(f"step {idx + 1}: {left} = {right} could not be checked: {v.error}",
