@@ -321,11 +321,17 @@ def test_asserted_claims_with_a_question_or_tag_are_still_claims(text, steps):
     assert _steps(text) == steps, text
 
 
-@pytest.mark.parametrize("text", ["Is 3 + 4 = 8?", "Does 7 * 8 = 57?", "Wait, does 7 * 8 = 57?",
-                                  "Is it true that 3 + 4 = 8?", "So, is 3 + 4 = 8?"])
-def test_questions_that_open_with_an_asking_word_claim_nothing(text):
+@pytest.mark.parametrize("text", ["Is 3 + 4 = 8? No.", "Does 7 * 8 = 57? Nope.", "Wait, does 7 * 8 = 57? Not quite.",
+                                  "Is it true that 3 + 4 = 8? Well, no.", "So, is 3 + 4 = 8? Wrong: it is 7."])
+def test_questions_answered_no_claim_nothing(text):
     v = verify_steps(text, timeout=10)
-    assert v.steps == [None] and v.details["claims"] == 0, (text, v.reason)
+    assert set(v.steps) == {None} and v.details["claims"] == 0, (text, v.reason)
+
+
+@pytest.mark.parametrize("text", ["Is 3 + 4 = 8?", "Does 7 * 8 = 57?", "Is it true that 3 + 4 = 8?"])
+def test_questions_left_unanswered_are_asserted(text):
+    # (a question mark alone must not hide a false step: "Is" + "?" would be the cheapest hack)
+    assert _steps(text) == [0.0], text
 
 
 # -- 11. a cut decimal never hides a false claim ------------------------------------------------------
@@ -513,12 +519,13 @@ def test_a_false_approximation_is_not_hidden_by_a_true_one_of_its_side():
 # 18. yes-answers
 
 @pytest.mark.parametrize("text", [
-    "Is 3 + 4 = 8? The correct sum is 7.", "Is 3 + 4 = 8? The right answer is 7.",
-    "Is 3 + 4 = 8? Right away we see 3 + 4 = 7.", "Is 3 + 4 = 8? True value: 3 + 4 = 7.",
-    "Is 3 + 4 = 8? Correct me if wrong, but 3 + 4 = 7.", "Wait, is 15 \\times 4 = 65? Exactly 60, so no.",
-    "Is 3 + 4 = 8? Sure enough it is not: 3 + 4 = 7."])
-def test_a_yes_word_inside_an_answer_is_no_yes(text):
-    assert 0.0 not in _steps(text), text
+    "Is 3 * 4 = 13? Indeed it is.", "Is 3 * 4 = 13? That's right.", "Is 3 * 4 = 13? That is correct.",
+    "Is 3 * 4 = 13? Of course.", "Is 3 * 4 = 13? So he has 13 pens.", "Is 3 * 4 = 13? Hmm, 13.",
+    "Is 3 + 4 = 8? The correct sum is 7."])
+def test_an_answer_that_does_not_open_with_no_asserts_the_question(text):
+    # affirmations have too many wordings to list: only a leading no-word withdraws the chain (the
+    # last case, a correction without "No", is asserted too: the price of closing the hack)
+    assert _steps(text)[0] == 0.0, text
 
 
 @pytest.mark.parametrize("text", ["Is 3 * 4 = 13? Yes.", "Is 3 * 4 = 13? Yes, it is.", "Is 3 * 4 = 13? Yes I think so.",

@@ -1087,11 +1087,9 @@ _CLAUSE_END_RE = re.compile(r"[.;!?](?=\s)")
 _REJECTED_BEFORE_RE = re.compile(r"\b(?:not\s+true|false|untrue|not\s+the\s+case)\s+that\b", re.IGNORECASE)
 #: A negation right before a rejection before a chain turns it into an assertion ("it is not false that").
 _NEGATED_RE = re.compile(r"(?:\bnot|\bnever|n['’]t)\s*$", re.IGNORECASE)
-#: An answer yes to a question (`_affirmed`): first, maybe after an interjection, "yes", or a yes-word
-#: that ends its clause.
-_YES_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh)(?![A-Za-z])[\s,.!]*)?"
-                     r"(?:(?:yes|yeah|yep|yup)(?![A-Za-z])|(?:correct|right|indeed|sure|exactly|true)\s*(?:[.,!;:]|$))",
-                     re.IGNORECASE)
+#: An answer no to a question (`_denied`): first, maybe after an interjection, a no-word.
+_NO_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh|wait)(?![A-Za-z])[\s,.!]*)?"
+                    r"(?:no|nope|nah|not|never|wrong|incorrect|false)(?![A-Za-z])", re.IGNORECASE)
 #: Words that start a clause about something else between a chain and a rejection word ("= 19, which is
 #: incorrect as a prime test"): the rejection is not of the chain.
 _OTHER_CLAUSE_RE = re.compile(r"\b(?:which|as)\b", re.IGNORECASE)
@@ -1148,8 +1146,8 @@ def _unclaimed(step: str, following: str = "") -> str:
             opening = max(clause_ends[c] if c >= 0 else 0, start)
             if eqs[k] - opening > _GAP_CHARS or not _ASKING_RE.match(step, opening, eqs[k]):
                 continue  # "3 * 4 = 13?", "3 + 4 = 8, right?": a claim with a question mark, not a question
-            if _affirmed(step[m.end():m.end() + 60] + " " + following):
-                continue  # "Is 3 * 4 = 13? Yes.": answered yes, the chain is asserted
+            if not _denied(step[m.end():m.end() + 60] + " " + following):
+                continue  # "Is 3 * 4 = 13? Yes." / "That's right." / no answer: the chain is asserted
         after.update(eqs[max(bisect.bisect_left(eqs, start), done + 1):k + 1])
         done = max(done, k)
     done, before = -1, set()
@@ -1177,12 +1175,13 @@ def _unclaimed(step: str, following: str = "") -> str:
     return "".join(new.get(i, ch) for i, ch in enumerate(step))
 
 
-def _affirmed(following: str) -> bool:
-    """Whether the text after a question's `?` answers it yes: its first word, maybe after one
-    interjection ("Well, yes", "Hmm, correct."), is "yes" (or "yeah", "yep", "yup"), or another yes-word
-    that ends its clause ("Correct.", "Right,", "True!", "Indeed,"). A yes-word inside a sentence says
-    nothing of the question ("The correct sum is 7", "Right away we see", "Exactly 60, so no")."""
-    return _YES_RE.match(following) is not None
+def _denied(following: str) -> bool:
+    """Whether the text after a question's `?` answers it no: its first word, maybe after one
+    interjection ("Well, no", "Hmm, not quite", "Wait, wrong"), is a no-word. Only such an answer
+    withdraws the question's chain: any other answer, or none, leaves it asserted ("Is 3 * 4 = 13?
+    That's right.", "Is 3 * 4 = 13? So he has 13 pens."), since affirmations have too many wordings
+    for a list of them to be a fence (a question mark alone would otherwise hide a false step)."""
+    return _NO_RE.match(following) is not None
 
 
 def _hedged_side(between: str) -> bool:
