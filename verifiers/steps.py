@@ -155,9 +155,10 @@ What a claim is:
   preceded by "not true that", "false that", "not the case that", but not after "not", "never" or
   "n't" ("it is not false that"), and not when also rejected after it (a double negation); and one
   followed by `?` within six words whose clause opens with an asking word (is, does, can, ...: "Is
-  3 + 4 = 8?", "Wait, does 7 * 8 = 56?"), unless the answer after the `?` (in that sentence or the
-  next) opens with yes, maybe after one interjection ("Yes, ...", "Well, yes", or "Correct.", "Right,",
-  "True!", "Indeed," ending their clause: asserted; not "The correct sum is 7", "Exactly 60, so no"). A tag ("3 + 4 = 8, right?"), a question after it
+  3 + 4 = 8?", "Wait, does 7 * 8 = 56?") and whose answer after the `?` (in that sentence or the
+  next) opens with a no-word, maybe after one interjection ("No, ...", "Well, no", "Not quite",
+  "Wrong"); any other answer, or none, leaves the question asserted ("Yes.", "That's right.", a bare
+  question: affirmations have too many wordings to list, and "?" alone must not hide a claim). A tag ("3 + 4 = 8, right?"), a question after it
   ("Since 3 + 4 = 8, how many are left?") or a bare `3 * 4 = 13?` leaves a claim. Only that chain:
   such words elsewhere change nothing. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
@@ -250,7 +251,7 @@ RULES_VERSION = 7  # 3: a repeated claim (however spelled) counts once, a claim 
 # claim per other side, no credit against a plain number), a division with a remainder
 # (`17 / 5 = 3 remainder 2`) is checked as a = q*b + r (no credit for q = 0 or b = 1), a modulus below
 # 2 makes no claim, a chain the text rejects ("3 + 4 = 8 is wrong." ending its clause, "not true that",
-# not negated; a question that opens with an asking word "Is 3 + 4 = 8?", not answered yes) is no claim,
+# not negated; a question that opens with an asking word and is answered no: "Is 3 + 4 = 8? No.") is no claim,
 # a link hedged as a rounding ("= 0.67 (rounded)", "= about 3.3") and an `\approx` link to a plain number
 # are checked as plausible (within one unit of its last significant digit), a plain unit word on a left
 # side is read in a conversion (`5 kg = 5000 grams`), a conversion between units of no whole rate may be
@@ -258,7 +259,7 @@ RULES_VERSION = 7  # 3: a repeated claim (however spelled) counts once, a claim 
 # an ellipsis inside a longer side is dropped; then (third review) an approximate link after rounded
 # inputs may hold by its chain's first exact side, one with a magnitude or percent word is no claim, one
 # computing nothing earns nothing and one that holds is keyed by its left side (said before when
-# restated), a yes-answer must open the answer, and a rounded conversion of one significant digit is no
+# restated), only a question answered no withdraws its chain (any other answer asserts it), and a rounded conversion of one significant digit is no
 # claim (trailing zeros of an integer are not significant) (unreleased: still 7)
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
