@@ -42,6 +42,20 @@ A second review found more, also tested here:
 * Finding the functions that read input was quadratic in the depth of a helper chain (63 s for one
   block of 2000 helpers); it is now a worklist over a graph built once, and runs only when needed.
 * `print(solve())`, and `ans = solve()` then `print(ans)`, were not taken as the later call.
+
+A third review found more, also tested here:
+
+* Deeply nested but valid code (a 1000-term sum, a `main()` of 400 elifs run by a later block, a
+  changed redefinition of a deep function) raised RecursionError, so a right answer was never
+  scored: the walks are iterative, and any failure of the reading of the answer as one program
+  falls back to the chosen block as it is, with what other blocks define.
+* A later block that only redefines functions of the program (an excerpt of `solve()` after a
+  complete template, or the corrected `solve()` of a template that calls it) was taken alone,
+  without the template's call: it now replaces the old definitions inside the program, and an
+  excerpt that elides code with `...` is no new version.
+* Comparing redefinitions was quadratic in the number of functions of a block.
+* A local variable of `main()` (`best = max(a)`) counted as a use of another block's `def best`,
+  so the later `main()` call was dropped.
 """
 
 from __future__ import annotations
@@ -545,3 +559,85 @@ def test_the_same_function_shown_again_after_a_full_program_is_no_new_version(bo
     changed = answer.replace("print(max(read_case()))\n```\n", "print(min(read_case()))\n```\n")
     assert "print(min(read_case()))" in extract_program(changed)  # a new version is taken (and prints nothing)
     assert not check_io(changed, MINMAX, sandbox=box).correct
+
+
+# -- third review ----------------------------------------------------------------------------------
+def _elif_main(k: int) -> str:
+    lines = ["def main():", "    n = int(input())"]
+    lines += [f"    {'if' if i == 0 else 'elif'} n == {i}:\n        print({i * i})" for i in range(k)]
+    return "\n".join(lines + ["    else:\n        print(n * n)"])
+
+
+def test_a_long_sum_in_one_block_is_extracted_and_runs(box):
+    program = "X = " + " + ".join(str(i) for i in range(1000)) + "\nn = int(input())\nprint(n + X)"
+    answer = f"Here it is:\n{F}python\n{program}\n{F}\n"
+    assert extract_program(answer) == program
+    assert check_io(answer, [("3\n", f"{3 + sum(range(1000))}\n")], sandbox=box).correct
+
+
+def test_a_deep_main_run_by_a_later_block_is_extracted_and_scored(box):
+    answer = f"Hard-coded table:\n{F}python\n{_elif_main(400)}\n{F}\nRun it:\n{F}python\nmain()\n{F}\n"
+    assert extract_program(answer) == _elif_main(400) + "\n\n\nmain()"
+    env = CodeEnv([{"question": "Square n.", "inputs": ["3\n"], "outputs": ["9\n"]}], sandbox=box)
+    assert env.verify(env.source.tasks[0], answer).correct
+
+
+def test_a_deep_changed_redefinition_does_not_raise():
+    deep = "+".join(["1"] * 2500)
+    answer = (f"{F}python\ndef I(): return int(input())\ndef solve():\n    n = I()\n    print(n)\nsolve()\n{F}\n"
+              f"{F}python\ndef solve():\n    n = I()\n    print(n + {deep})\n{F}\n")
+    assert deep in extract_program(answer)
+
+
+def test_a_definition_that_cannot_be_carried_over_falls_back_to_the_block():
+    deep = "+".join(["1"] * 2500)  # unparsing a statement that shares its line recurses too deep
+    answer = f"{F}python\nX = {deep}; Y = 2\n{F}\n{F}python\nprint(X + int(input()))\n{F}\n"
+    assert extract_program(answer) == "print(X + int(input()))"
+
+
+TEMPLATE = ("import sys\ninput = sys.stdin.readline\ndef I(): return int(input())\n"
+            "def LI(): return list(map(int, input().split()))\ndef solve():\n    n = I()\n    a = LI()\n"
+            "    print({op}(a))\nsolve()\n")
+
+
+def test_an_excerpt_after_a_complete_program_keeps_the_program(box):
+    answer = (f"{F}python\n{TEMPLATE.format(op='max')}{F}\nThe key part is reading the array:\n"
+              f"{F}python\ndef solve():\n    n = I()\n    a = LI()\n    ...\n{F}\n")
+    assert extract_program(answer) == TEMPLATE.format(op="max").strip("\n")
+    assert check_io(answer, MINMAX, sandbox=box).correct
+
+
+@pytest.mark.parametrize("op, right", [("max", True), ("min", False)])
+def test_a_corrected_function_replaces_the_draft_inside_the_template(box, op, right):
+    fix = f"def solve():\n    n = I()\n    a = LI()\n    print({op}(a))\n"
+    draft = "min" if op == "max" else "max"
+    answer = f"{F}python\n{TEMPLATE.format(op=draft)}{F}\nOops, the fix:\n{F}python\n{fix}{F}\n"
+    program = extract_program(answer)
+    assert program.endswith(fix + "\nsolve()") and program.count("def solve") == 1
+    assert check_io(answer, MINMAX, sandbox=box).correct is right
+
+
+@pytest.mark.parametrize("op, right", [("max", True), ("min", False)])
+def test_a_correction_between_a_template_and_its_call_block_is_run_by_it(box, op, right):
+    template = TEMPLATE.format(op="sum").replace("\nsolve()\n", "\n")
+    fix = f"def solve():\n    n = I()\n    a = LI()\n    print({op}(a))\n"
+    answer = f"{F}python\n{template}{F}\nFixed:\n{F}python\n{fix}{F}\nRun:\n{F}python\nsolve()\n{F}\n"
+    assert check_io(answer, MINMAX, sandbox=box).correct is right
+
+
+def test_redefining_many_functions_is_read_fast():
+    import time
+    head = "import sys\ndef I(): return int(sys.stdin.readline())\n"
+    body = "".join(f"def f{k}():\n    return I() + {k}\n" for k in range(6000))
+    answer = f"{F}python\n{head}{body}print(f0())\n{F}\nAgain:\n{F}python\n{body}{F}\n"
+    start = time.perf_counter()
+    assert extract_program(answer).endswith("print(f0())")
+    assert time.perf_counter() - start < 10.0  # (about 2 s here; comparing each def with a scan took 20 s)
+
+
+def test_a_local_variable_is_no_use_of_another_blocks_function(box):
+    main = "def main():\n    n = int(input())\n    a = list(map(int, input().split()))\n    best = max(a)\n    print(best)\n"
+    answer = (f"{F}python\n{main}{F}\nIf you prefer a helper:\n{F}python\ndef best(xs):\n    return max(xs)\n{F}\n"
+              f"Run it with:\n{F}python\nif __name__ == '__main__':\n    main()\n{F}\n")
+    assert extract_program(answer).endswith("main()")
+    assert check_io(answer, MINMAX, sandbox=box).correct

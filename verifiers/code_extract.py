@@ -22,7 +22,10 @@ not a "test it locally" block that always feeds input of its own, reads none its
 function of another block, `sys.stdin = io.StringIO(...)` then `main()`, or a test file's
 `from solution import main` then `main()`: `_is_driver`; and a block that redefines a function of
 an earlier block that reads input only through another block's function, a corrected
-`def solve(): n = I()` after a template defining `I`, counts as reading: `_Answer.reading`), else the last
+`def solve(): n = I()` after a template defining `I`, counts as reading: `_Answer.reading`; but
+when such a block only defines, giving new versions of functions the earlier program defines, the
+program is kept and those definitions replace its old ones, so it keeps its own calls: `_spliced`;
+an excerpt that elides code with `...` is no new version), else the last
 block that parses and calls anything: a stdin/stdout program that calls nothing prints nothing,
 while sample input and output such as `5` or `Input: 3` parse but call nothing (with
 `any_function`, for a function task whose tests name no function, the last block that defines a
@@ -44,6 +47,10 @@ that block is put after it (`_with_later_call`), since without it the program wo
 nothing; not when a block between the two redefines a function the call runs, which would run
 the stale version (nor is a driver skipped then). An answer in one block, or whose chosen block needs
 nothing from the others, is taken exactly as before.
+
+The syntax trees are walked iteratively, so deeply nested but valid code (a 1000-term sum) is read;
+should the reading of the answer as one program still fail, `extract_program` falls back to the
+chosen block with the definitions it uses (`_plain_program`): it never raises on any text.
 """
 
 from __future__ import annotations
@@ -397,6 +404,29 @@ _MAY_READ = re.compile(r"input|stdin|open|read|FileIO")
 _DEFINES_LINE = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]", re.MULTILINE)
 
 
+def _elides(node: ast.AST) -> bool:
+    """Whether a definition leaves code out with a bare `...` line: an excerpt, no version."""
+    return any(isinstance(inner, ast.Expr) and isinstance(inner.value, ast.Constant) and inner.value.value is Ellipsis
+               for inner in ast.walk(node))
+
+
+def _source_lines(lines: list[str], node: ast.stmt) -> list[str]:
+    """The lines of a top-level definition (`lines`: its block's), decorators included, dedented and
+    with trailing spaces taken off: two versions compare equal when written alike."""
+    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    lines = lines[start - 1:node.end_lineno]
+    return textwrap.dedent("\n".join(line.rstrip() for line in lines)).split("\n")
+
+
+def _statement_free_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement uses and does not bind itself (a local variable, parameter,
+    comprehension target, nested def or import of a function is no use of another block's name);
+    a name it declares `global` or `nonlocal` stays a use."""
+    bound, used = bound_and_used([node])
+    shared = {name for inner in ast.walk(node) if isinstance(inner, (ast.Global, ast.Nonlocal)) for name in inner.names}
+    return used - (bound - shared)
+
+
 class _Answer:
     """An answer's Python blocks, each parsed when first needed, and what their top-level statements
     use, worked out once when first needed (`reading`, `reached`): a long answer is read in time
@@ -410,6 +440,8 @@ class _Answer:
         self._function_blocks: dict[str, list[int]] | None = None
         self._defining: list[int] = []  # the blocks that define a function or class, in order
         self._reached: dict[frozenset[str], set[str]] = {}
+        self._last_defs: dict[tuple[int, str], ast.stmt] = {}  # (block, name) -> its last def there
+        self._lines: dict[int, list[str]] = {}
 
     def tree(self, index: int) -> ast.Module | None:
         if index not in self._trees:
@@ -447,10 +479,11 @@ class _Answer:
         self._reached[frozenset(names)] = found
         return found
 
-    def redefined(self, start: int, stop: int, names: set[str] | None = None) -> bool:
+    def redefined(self, start: int, stop: int, names: set[str] | None = None, exclude: Collection[int] = ()) -> bool:
         """Whether a block after `start` and before `stop` defines one of `names` (any name when None)
         as a function or class at top level: a later version of it that a program taken from block
-        `start`, run by block `stop`, would leave out."""
+        `start`, run by block `stop`, would leave out. Blocks in `exclude` (corrections spliced
+        into the program: `_spliced`) do not count."""
         if self._function_blocks is None:  # once: name -> the blocks that define it, in order
             self._function_blocks = {}
             for block in range(len(self.bodies)):
@@ -459,23 +492,35 @@ class _Answer:
                     self._function_blocks.setdefault(name, []).append(block)
                     if self._defining[-1:] != [block]:
                         self._defining.append(block)
+                for node in tree.body if tree is not None else ():  # the last def of each name
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                        self._last_defs[block, node.name] = node
         for blocks in [self._defining] if names is None else (self._function_blocks.get(name, []) for name in names):
             after = bisect_right(blocks, start)
-            if after < len(blocks) and blocks[after] < stop:
-                return True
+            while after < len(blocks) and blocks[after] < stop:
+                if blocks[after] not in exclude:
+                    return True
+                after += 1
         return False
 
     def changed(self, index: int, node: ast.stmt) -> bool:
         """Whether `node`, a function or class of block `index`, redefines one of an earlier block
-        and differs from it: a new version, not the same code shown again."""
+        and differs from it: a new version, not the same code shown again (compared as source
+        lines, indentation and trailing spaces aside: linear, and no recursion on deep code), nor
+        an excerpt that elides code with `...` (`def solve(): n = I(); ...`)."""
         self.redefined(index, index)  # the index of the blocks that define functions
         blocks = self._function_blocks.get(node.name, [])
         earlier = bisect_left(blocks, index)
-        if not earlier:
+        if not earlier or _elides(node):
             return False
-        previous = [other for other in self.tree(blocks[earlier - 1]).body if isinstance(
-            other, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and other.name == node.name][-1]
-        return ast.dump(previous) != ast.dump(node)
+        previous = self._last_defs[blocks[earlier - 1], node.name]
+        return _source_lines(self.lines(blocks[earlier - 1]), previous) != _source_lines(self.lines(index), node)
+
+    def lines(self, index: int) -> list[str]:
+        """Block `index`'s lines, split once."""
+        if index not in self._lines:
+            self._lines[index] = self.bodies[index].split("\n")
+        return self._lines[index]
 
     def _build(self) -> None:
         """The graph of the top-level statements and the names they bind and use, then the names
@@ -491,7 +536,7 @@ class _Answer:
             own.append(set())
             for node in tree.body if tree is not None else []:
                 bound = _statement_names(node)
-                used = {inner.id for inner in ast.walk(node) if isinstance(inner, ast.Name)}
+                used = _statement_free_names(node)
                 for name in bound:
                     self._uses.setdefault(name, set()).update(used)
                 for name in _definition_names(node):
@@ -527,15 +572,18 @@ class _Answer:
         self._reading = reading
 
 
-def _last_reading_block(answer: _Answer) -> int | None:
+def _last_reading_block(answer: _Answer) -> tuple[int, list[int]] | None:
     """The index of the last block that parses and reads standard input (a stdin/stdout program),
     else None. A test driver (`_is_driver`: `sys.stdin = io.StringIO(...)` then a `main()` of
     another block) reads none: it is a local test of the program, which always sees that input.
     A later block that redefines a function of an earlier block, reading input only through
     another block's function (a corrected `def solve(): n = I(); ...` after a template that defines
     `I`), reads input too: it is the final version (`_Answer.reading`). A new function that does
-    (`def test(): ... main()`) is no version of the program, nor is the same code shown again. A driver is taken after all when a block between the
-    program and it redefines a function it runs: the program would run the stale version."""
+    (`def test(): ... main()`) is no version of the program, nor is the same code shown again. A
+    later block that only defines, giving new versions of functions the program defines, is no
+    program of its own: it is returned with the program (the second item, `_spliced`), which keeps
+    its own calls. A driver is taken after all when a block between the program and it redefines
+    a function it runs (not such a correction): the program would run the stale version."""
     bodies = answer.bodies
     elsewhere: set[str] | None = None
     drivers: list[int] = []
@@ -557,20 +605,60 @@ def _last_reading_block(answer: _Answer) -> int | None:
     if found is None:
         return None
     skipped = set(drivers)
+    corrections: list[tuple[int, set[str]]] = []  # (block, the new versions it gives), from the last
     for index in range(len(bodies) - 1, found, -1):  # a later version reading through another block
         if index in skipped or not _DEFINES_LINE.search(bodies[index]):
             continue
         tree = answer.tree(index)
-        if tree is not None and any(answer.changed(index, node) for node in tree.body
-                                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                                    and node.name in answer.reading(index)):
-            found = index
-            break
+        changed = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                   and node.name in answer.reading(index) and answer.changed(index, node)} if tree is not None else set()
+        if not changed:
+            continue
+        if _only_definitions(tree) and changed <= _function_names(answer.tree(found)):
+            corrections.append((index, changed))
+            continue
+        found = index
+        break
+    own = _function_names(answer.tree(found))
+    patches = sorted(index for index, changed in corrections if index > found and changed <= own)
     for driver in drivers:  # from the last
-        if driver > found and answer.redefined(found, driver) \
-                and answer.redefined(found, driver, answer.reached(_called_names(answer.tree(driver)))):
-            return driver
-    return found
+        if driver > found and answer.redefined(found, driver, exclude=patches) and answer.redefined(
+                found, driver, answer.reached(_called_names(answer.tree(driver))), exclude=patches):
+            return driver, []
+    return found, patches
+
+
+def _only_definitions(tree: ast.Module) -> bool:
+    """Whether a block holds nothing but defs, classes, imports and docstrings (a corrected function)."""
+    return all(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom,
+                                 ast.Pass)) or isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+               for node in tree.body)
+
+
+def _spliced(answer: _Answer, index: int, patches: list[int]) -> str:
+    """Block `index`, a program, with the functions and classes that blocks `patches` (corrections
+    that only define) define again replaced by theirs: the old definitions' lines are taken out
+    and the corrections' blocks put where the first of them was, so the program keeps its own
+    calls and loops and runs the corrected versions."""
+    body, tree = answer.bodies[index], answer.tree(index)
+    replaced = set().union(*(_function_names(answer.tree(patch)) for patch in patches))
+    lines = body.split("\n")
+    drop: set[int] = set()  # line numbers, from 0
+    first = None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in replaced:
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            first = start if first is None else min(first, start)
+            drop.update(range(start, node.end_lineno))
+    if first is None:
+        return body
+    program: list[str] = []
+    for number, line in enumerate(lines):
+        if number == first:
+            program += ["", "\n\n".join(answer.bodies[patch] for patch in patches), ""]
+        if number not in drop:
+            program.append(line)
+    return "\n".join(program)
 
 
 #: Builtins a top-level assignment may call and still only define (`INF = float("inf")`).
@@ -582,13 +670,16 @@ _SETUP_CALLS = frozenset({"setrecursionlimit", "stack_size", "set_int_max_str_di
 
 
 def _calls_in(node: ast.AST):
-    """The calls that run when `node` does: all of its calls but those inside a lambda."""
-    if isinstance(node, ast.Lambda):
-        return
-    if isinstance(node, ast.Call):
-        yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _calls_in(child)
+    """The calls that run when `node` does: all of its calls but those inside a lambda. Walked with
+    a stack of its own, not recursively: a 1000-term sum is valid code and must not raise."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Lambda):
+            continue
+        if isinstance(current, ast.Call):
+            yield current
+        stack.extend(ast.iter_child_nodes(current))
 
 
 def _is_setup_call(statement: ast.stmt) -> bool:
@@ -632,10 +723,15 @@ def _uncalled_functions(tree: ast.Module) -> set[str]:
 def _returning_functions(tree: ast.Module) -> set[str]:
     """The functions a block defines at top level that return a value (`return best`), not counting
     the returns of functions nested in them: what is worth printing (`print(solve())`)."""
-    def returns(node: ast.AST) -> bool:
-        return any(isinstance(child, ast.Return) and child.value is not None or not isinstance(
-            child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) and returns(child)
-            for child in ast.iter_child_nodes(node))
+    def returns(node: ast.AST) -> bool:  # with a stack, not recursively (deep code must not raise)
+        stack = list(ast.iter_child_nodes(node))
+        while stack:
+            child = stack.pop()
+            if isinstance(child, ast.Return) and child.value is not None:
+                return True
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                stack.extend(ast.iter_child_nodes(child))
+        return False
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and returns(node)}
 
 
@@ -710,7 +806,7 @@ def _only_calls(tree: ast.Module, functions: set[str], returning: Collection[str
     return bool(tree.body) and all(map(allowed, tree.body)) and called
 
 
-def _with_later_call(answer: _Answer, index: int) -> str:
+def _with_later_call(answer: _Answer, index: int, patches: Collection[int] = ()) -> str:
     """Block `index` (a program that reads input) followed by the first later block that only runs
     a function it defines, never calls and that reads input (`_only_calls`, `_Answer.reading`): the
     answer gave `def main(): ...` in one block and `main()` or `if __name__ == "__main__": main()`
@@ -718,19 +814,21 @@ def _with_later_call(answer: _Answer, index: int) -> str:
     nothing at top level but define (`_only_defines`): a program that reads input or calls anything
     itself runs as it is (a later `test()` or a second `main()` is no part of it); and not when a
     block between the two redefines a function the call runs (the program would run its stale
-    version). The block as it is when no such call follows."""
-    body, tree = answer.bodies[index], answer.tree(index)
+    version). The block as it is when no such call follows. With `patches` (later blocks that only
+    correct functions of the program, `_last_reading_block`) the program is first `_spliced`."""
+    body = _spliced(answer, index, patches) if patches else answer.bodies[index]
+    tree = _parse(body) if patches else answer.tree(index)
     candidates = _uncalled_functions(tree) if tree is not None and _only_defines(tree) else set()
     returning = _returning_functions(tree) if candidates else set()
     for later in range(index + 1, len(answer.bodies)) if candidates else ():
         other = answer.tree(later)
-        if other is None or not _only_calls(other, candidates, returning):
+        if later in patches or other is None or not _only_calls(other, candidates, returning):
             continue
-        functions = candidates & answer.reading(index)
+        functions = candidates & answer.reading(index).union(*map(answer.reading, patches))
         if not _only_calls(other, functions, returning):
             continue
         runs = {node.id for node in ast.walk(other) if isinstance(node, ast.Name)} & functions
-        if answer.redefined(index, later, answer.reached(runs)):
+        if answer.redefined(index, later, answer.reached(runs), exclude=patches):
             break
         return body + "\n\n\n" + answer.bodies[later]
     return body
@@ -778,15 +876,47 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     names = {defines} if isinstance(defines, str) else set(defines)
     bodies = [body.strip("\n") for body in _language_bodies(text, "python")]
-    answer = _Answer(bodies)
-    reading = None if names or any_function else _last_reading_block(answer)
-    if reading is not None:
-        program = _with_later_call(answer, reading)
-        return _with_other_definitions(program, bodies[:reading], bodies[reading + 1:])
-    for index in range(len(bodies) - 1, -1, -1):
-        if _qualifies(answer, index, names, prefix, any_function):
-            return _with_other_definitions(bodies[index], bodies[:index], bodies[index + 1:])
-    return extract_code(text)
+    try:
+        answer = _Answer(bodies)
+        reading = None if names or any_function else _last_reading_block(answer)
+        if reading is not None:
+            found, patches = reading
+            program = _with_later_call(answer, found, patches)
+            return _with_other_definitions(program, bodies[:found], bodies[found + 1:])
+        for index in range(len(bodies) - 1, -1, -1):
+            if _qualifies(answer, index, names, prefix, any_function):
+                return _with_other_definitions(bodies[index], bodies[:index], bodies[index + 1:])
+        return extract_code(text)
+    except Exception:  # e.g. RecursionError on absurdly deep code: never raise, a right answer would score 0
+        return _plain_program(text, bodies, names, prefix, any_function)
+
+
+def _plain_program(text: str, bodies: list[str], names: set[str], prefix: str, any_function: bool) -> str:
+    """What `extract_program` gives without its reading of the answer as one program (drivers,
+    later calls, corrections): the last block that reads input, else the last that qualifies, with
+    the definitions of other blocks it uses when those can be worked out. A fallback for code the
+    full reading fails on (absurdly deep nesting), so that extraction never raises."""
+    chosen = None
+    for index in range(len(bodies) - 1, -1, -1) if not (names or any_function) else ():
+        tree = _parse(bodies[index])
+        if tree is not None and _reads_input(tree):
+            chosen = index
+            break
+    for index in range(len(bodies) - 1, -1, -1) if chosen is None else ():
+        tree = _parse(bodies[index])
+        if tree is None and (_tries_to_define(bodies[index], names) or bool(prefix) and _parse(prefix + bodies[index])):
+            chosen = index
+            break
+        if tree is not None and (any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body)
+                                 if any_function and not names else _defines(tree, names) if names else _calls(tree)):
+            chosen = index
+            break
+    if chosen is None:
+        return extract_code(text)
+    try:
+        return _with_other_definitions(bodies[chosen], bodies[:chosen], bodies[chosen + 1:])
+    except Exception:
+        return bodies[chosen]
 
 
 #: Builtin names: a block that uses one (`len`, `input`) does not need it from an earlier block.
