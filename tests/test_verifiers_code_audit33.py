@@ -56,6 +56,15 @@ A third review found more, also tested here:
 * Comparing redefinitions was quadratic in the number of functions of a block.
 * A local variable of `main()` (`best = max(a)`) counted as a use of another block's `def best`,
   so the later `main()` call was dropped.
+
+A fourth review found defects of that splicing, also tested here:
+
+* A placeholder definition in the correction (`def total(a): ...  # unchanged`, or only `pass`)
+  replaced the program's real function, so a right answer failed: it is now left out.
+* A correction's `from __future__` import landed mid-file (a SyntaxError): it now goes to the top.
+* The correction was put where the old definition was, before constants its default arguments or
+  decorators use (`def solve(mod=MOD)` with `MOD` set after the old `solve`): it now goes before
+  the program's first top-level statement that runs something.
 """
 
 from __future__ import annotations
@@ -641,3 +650,76 @@ def test_a_local_variable_is_no_use_of_another_blocks_function(box):
               f"Run it with:\n{F}python\nif __name__ == '__main__':\n    main()\n{F}\n")
     assert extract_program(answer).endswith("main()")
     assert check_io(answer, MINMAX, sandbox=box).correct
+
+
+# -- fourth review ---------------------------------------------------------------------------------
+SUM_DRAFT = ("import sys\ndef I(): return sys.stdin.readline()\ndef total(a):\n    s = 0\n    for x in a:\n"
+             "        s += x\n    return s\ndef solve():\n    n = int(I())\n    a = list(map(int, I().split()))\n"
+             "    print(total(a){extra})\n{between}solve()\n")
+SUM_CASES = [("3\n1 2 3\n", "6\n"), ("2\n5 -1\n", "4\n")]
+
+
+@pytest.mark.parametrize("placeholder", [
+    "    ...  # unchanged\n", "    ...\n", "    pass  # same as before\n", "    pass\n",
+    '    """As above."""\n    pass\n', '    """As above."""\n    ...\n',
+])
+@pytest.mark.parametrize("extra", ["", " + 1"])
+def test_a_placeholder_definition_in_a_correction_keeps_the_programs_function(box, placeholder, extra):
+    """A right draft, or a wrong one, then a correct `solve()` shown next to a placeholder of the
+    helper: the helper stays the program's, the corrected `solve()` is still spliced in."""
+    fix = "def total(a):\n" + placeholder + "def solve():\n    I()\n    print(total(map(int, I().split())))\n"
+    answer = (f"{F}python\n{SUM_DRAFT.format(extra=extra, between='')}{F}\nMore compactly (`total` as above):\n"
+              f"{F}python\n{fix}{F}\n")
+    program = extract_program(answer)
+    assert program.count("def total") == 1 and "s += x" in program and program.count("def solve") == 1
+    assert "print(total(map(int, I().split())))" in program
+    assert check_io(answer, SUM_CASES, sandbox=box).correct
+
+
+def test_a_placeholder_alone_changes_nothing(box):
+    answer = (f"{F}python\n{SUM_DRAFT.format(extra=' + 1', between='')}{F}\nThe helper:\n"
+              f"{F}python\ndef total(a):\n    pass\n{F}\n")
+    assert "s += x" in extract_program(answer)
+    assert not check_io(answer, SUM_CASES, sandbox=box).correct  # the wrong draft runs, as it is
+
+
+@pytest.mark.parametrize("docstring", ["", '"""Sum the numbers."""\n', '"""Sum."""\nfrom __future__ import annotations\n'])
+def test_a_future_import_of_a_correction_goes_to_the_top(box, docstring):
+    fix = ("from __future__ import annotations\ndef solve() -> None:\n    n = int(I())\n"
+           "    a: list[int] = list(map(int, I().split()))\n    print(sum(a))\n")
+    answer = (f"{F}python\n{docstring}{SUM_DRAFT.format(extra=' + 1', between='')}{F}\nFix:\n{F}python\n{fix}{F}\n")
+    program = extract_program(answer)
+    assert program.count("from __future__ import annotations") == 1
+    opening = docstring if "__future__" in docstring else docstring + "from __future__ import annotations\n"
+    assert program.startswith(opening)
+    assert check_io(answer, SUM_CASES, sandbox=box).correct
+
+
+@pytest.mark.parametrize("fix", [
+    "def solve(mod=MOD):\n    n = int(I())\n    a = list(map(int, I().split()))\n    print(sum(a) % mod)\n",
+    "@deco\ndef solve():\n    n = int(I())\n    a = list(map(int, I().split()))\n    print(sum(a) % MOD)\n",
+])
+def test_a_correction_goes_after_the_constants_its_definition_uses(box, fix):
+    draft = SUM_DRAFT.format(extra=" + 1", between="MOD = 10**9 + 7\ndeco = lambda f: f\nLIMIT = int(1e6)\n")
+    draft = draft.replace("def solve():", "def solve(mod=None):")
+    answer = f"{F}python\n{draft}{F}\nFix:\n{F}python\n{fix}{F}\n"
+    program = extract_program(answer)
+    assert program.index("LIMIT =") < program.index("def solve") < program.index("\nsolve()")
+    assert check_io(answer, SUM_CASES, sandbox=box).correct
+
+
+def test_a_correction_goes_before_the_first_statement_that_runs(box):
+    """`ans = main()` runs the function: the correction must come before it, and with no statement
+    that runs anything after the old definition, at the end (a later block then calls it)."""
+    head = "import sys\ndef I(): return int(sys.stdin.readline())\n"
+    draft = head + "def main():\n    return I() + 1\nans = main()\nprint(ans)\n"
+    fix = "def main():\n    return I() * 2\n"
+    answer = f"{F}python\n{draft}{F}\nFix:\n{F}python\n{fix}{F}\n"
+    assert extract_program(answer).endswith(fix + "\nans = main()\nprint(ans)")
+    assert check_io(answer, [("3\n", "6\n")], sandbox=box).correct
+    draft = head + "def main():\n    print(I() + 1)\nK = 2\n"
+    fix = "def main(k=K):\n    print(I() * k)\n"
+    answer = f"{F}python\n{draft}{F}\nFix:\n{F}python\n{fix}{F}\nRun:\n{F}python\nmain()\n{F}\n"
+    program = extract_program(answer)
+    assert program.index("K = 2") < program.index(fix) and program.endswith("\nmain()")
+    assert check_io(answer, [("3\n", "6\n")], sandbox=box).correct

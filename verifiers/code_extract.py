@@ -25,7 +25,8 @@ an earlier block that reads input only through another block's function, a corre
 `def solve(): n = I()` after a template defining `I`, counts as reading: `_Answer.reading`; but
 when such a block only defines, giving new versions of functions the earlier program defines, the
 program is kept and those definitions replace its old ones, so it keeps its own calls: `_spliced`;
-an excerpt that elides code with `...` is no new version), else the last
+an excerpt that elides code with `...`, or a placeholder `def total(a): pass` beside a corrected
+function, is no new version), else the last
 block that parses and calls anything: a stdin/stdout program that calls nothing prints nothing,
 while sample input and output such as `5` or `Input: 3` parse but call nothing (with
 `any_function`, for a function task whose tests name no function, the last block that defines a
@@ -635,28 +636,66 @@ def _only_definitions(tree: ast.Module) -> bool:
                for node in tree.body)
 
 
+def _placeholder(node: ast.stmt) -> bool:
+    """Whether a definition only stands for code shown before: its body elides code with `...`
+    (`_elides`) or is only `pass` (a docstring aside), as in `def total(a): ...  # unchanged` next to
+    a corrected `solve()`. It is no new version: splicing it would replace the real function."""
+    body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+    return _elides(node) or bool(body) and all(isinstance(inner, ast.Pass) for inner in body)
+
+
 def _spliced(answer: _Answer, index: int, patches: list[int]) -> str:
     """Block `index`, a program, with the functions and classes that blocks `patches` (corrections
     that only define) define again replaced by theirs: the old definitions' lines are taken out
-    and the corrections' blocks put where the first of them was, so the program keeps its own
-    calls and loops and runs the corrected versions."""
+    and the corrections' blocks put before the first top-level statement after the first of them
+    that runs something (`_only_binds`), so the program keeps its own calls and loops and runs the
+    corrected versions, and a default argument or decorator of theirs finds the constants the
+    program sets after its old definitions (`def solve(mod=MOD)`). A placeholder definition of a
+    correction (`_placeholder`: `def total(a): ...`) neither replaces the program's nor is put in;
+    the corrections' `from __future__` imports go to the top, after the program's docstring and
+    own such imports (once each: mid-file they do not compile)."""
     body, tree = answer.bodies[index], answer.tree(index)
-    replaced = set().union(*(_function_names(answer.tree(patch)) for patch in patches))
+    replaced: set[str] = set()
+    texts, futures = [], []
+    for patch in patches:
+        future, text = split_future_imports(answer.bodies[patch])
+        futures += [line for line in future.split("\n") if line and line not in futures]
+        patch_lines = text.split("\n")  # the same line numbers as the block's (`split_future_imports`)
+        for node in answer.tree(patch).body:
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            if _placeholder(node):
+                patch_lines[start:node.end_lineno] = [None] * (node.end_lineno - start)
+            else:
+                replaced.add(node.name)
+        texts.append("\n".join(line for line in patch_lines if line is not None).strip("\n"))
     lines = body.split("\n")
     drop: set[int] = set()  # line numbers, from 0
-    first = None
-    for node in tree.body:
+    first = place = None
+    opening = 0  # the lines of the program's docstring and `from __future__` imports
+    for position, node in enumerate(tree.body):
+        if opening == position and (isinstance(node, ast.ImportFrom) and node.module == "__future__" or position == 0
+                                    and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                                    and isinstance(node.value.value, str)):
+            opening += 1
+            futures = [line for line in futures if line != ast.unparse(node)]
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in replaced:
             start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
             first = start if first is None else min(first, start)
             drop.update(range(start, node.end_lineno))
+        elif first is not None and place is None and not _only_binds(node):
+            place = node.lineno - 1
     if first is None:
         return body
+    head = tree.body[opening - 1].end_lineno if opening else 0
     program: list[str] = []
-    for number, line in enumerate(lines):
-        if number == first:
-            program += ["", "\n\n".join(answer.bodies[patch] for patch in patches), ""]
-        if number not in drop:
+    for number, line in enumerate(lines + [None]):
+        if number == head and futures:
+            program += futures
+        if number == (len(lines) if place is None else place):
+            program += ["", "\n\n".join(texts), ""]
+        if line is not None and number not in drop:
             program.append(line)
     return "\n".join(program)
 
@@ -690,22 +729,23 @@ def _is_setup_call(statement: ast.stmt) -> bool:
         in _SETUP_CALLS and not call.keywords and not any(True for arg in call.args for _ in _calls_in(arg))
 
 
+def _only_binds(node: ast.stmt) -> bool:
+    """Whether a top-level statement only defines and runs nothing: an import, def, class, `pass`,
+    a constant (a docstring) or an assignment whose value calls nothing but a few builtins
+    (`_PURE_BUILTINS`; a lambda is not called) and reads no input (`MOD = 10**9 + 7`)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    return isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not any(
+        not (isinstance(call.func, ast.Name) and call.func.id in _PURE_BUILTINS)
+        for call in _calls_in(node.value)) and not any(_reads_input(call) for call in _calls_in(node.value))
+
+
 def _only_defines(tree: ast.Module) -> bool:
-    """Whether a block does nothing at top level but define: imports, defs, classes, assignments whose
-    value calls nothing but a few builtins (`_PURE_BUILTINS`; a lambda is not called) and reads no
-    input, a docstring, `sys.setrecursionlimit(...)`. Such a block prints nothing and runs nothing."""
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-                             ast.Pass)) or _is_setup_call(node):
-            continue
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            continue
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not any(
-                not (isinstance(call.func, ast.Name) and call.func.id in _PURE_BUILTINS)
-                for call in _calls_in(node.value)) and not any(_reads_input(call) for call in _calls_in(node.value)):
-            continue
-        return False
-    return True
+    """Whether a block does nothing at top level but define (`_only_binds`) and set up
+    (`sys.setrecursionlimit(...)`). Such a block prints nothing and runs nothing."""
+    return all(_only_binds(node) or _is_setup_call(node) for node in tree.body)
 
 
 def _uncalled_functions(tree: ast.Module) -> set[str]:
