@@ -178,3 +178,17 @@ class JsonHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def register_say_a_digit() -> str:
+    """Register "rlvr/SayADigit-v0": a task a random tiny model solves now and then (any digit in the
+    answer), so the trainer tests' groups carry signal. Returns the id."""
+    return rlvr.register("rlvr/SayADigit-v0",
+                         generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
+                         verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
+
+
+def model_weights(model) -> dict:
+    """A detached copy of `model`'s weights, to compare before and after a step or a resume."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+

@@ -19,14 +19,13 @@ from pathlib import Path
 import pytest
 import torch
 
-import rlvr
 from rlvr.cli import main
 from rlvr.trainers.checkpoint import latest_checkpoint, list_checkpoints
 from rlvr.trainers.config import ConfigWarning, load_config
 from rlvr.trainers.metrics import read_jsonl
+from conftest import register_say_a_digit
 
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
-              verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
+register_say_a_digit()
 
 TINY_YAML = """\
 model: {name_or_path: tiny, tiny_hidden_size: 32, tiny_layers: 1, device: cpu}

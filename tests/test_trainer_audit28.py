@@ -10,14 +10,13 @@ import json
 import pytest
 import torch
 
-import rlvr
 from rlvr.cli import main
 from rlvr.trainers.config import load_config
 from rlvr.trainers.demo import DEMO_CONFIG, MARKER, run_demo
 from rlvr.trainers.trainer import ResumeError, Trainer
+from conftest import register_say_a_digit
 
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
-              verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
+register_say_a_digit()
 BASE = ["log.progress=false", "log.tensorboard=false", "log.plot=false", "env.id=rlvr/SayADigit-v0",
         "sampling.max_new_tokens=3", "train.batch_groups=2", "train.group_size=4", "train.lr=1e-3",
         "algorithm.dynamic_sampling=false", "model.tiny_hidden_size=32", "model.tiny_layers=1"]

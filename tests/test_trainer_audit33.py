@@ -12,16 +12,15 @@ import warnings
 import pytest
 import torch
 
-import rlvr
 from rlvr.trainers.checkpoint import latest_checkpoint, list_checkpoints, load_trainer_state
 from rlvr.trainers.config import ConfigWarning, load_config
 from rlvr.trainers.dynamic_sampling import group_has_signal, process_group_has_signal, signal_mask
 from rlvr.trainers.rollout import Trajectory
 from rlvr.trainers.trainer import ResumeError, Trainer, load_policy
+from conftest import model_weights, register_say_a_digit
 
 # a task a random tiny model solves now and then (any digit in the answer), so groups carry signal
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
-              verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
+register_say_a_digit()
 
 
 def make_config(out, *extra):
@@ -32,8 +31,7 @@ def make_config(out, *extra):
         *extra])
 
 
-def weights(model):
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+weights = model_weights
 
 
 def same(a, b):

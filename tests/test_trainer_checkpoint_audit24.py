@@ -18,16 +18,15 @@ import numpy as np
 import pytest
 import torch
 
-import rlvr
 import rlvr.trainers.checkpoint as ck
 from rlvr.cli import main
 from rlvr.trainers.checkpoint import latest_checkpoint, list_checkpoints, load_trainer_state, save_checkpoint
 from rlvr.trainers.config import config_to_dict, load_config
 from rlvr.trainers.metrics import read_jsonl
 from rlvr.trainers.trainer import ResumeError, Trainer
+from conftest import register_say_a_digit
 
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
-              verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
+register_say_a_digit()
 BASE = ["log.progress=false", "log.tensorboard=false", "log.plot=false", "env.id=rlvr/SayADigit-v0",
         "sampling.max_new_tokens=4", "train.batch_groups=4", "train.group_size=4", "train.lr=3e-3",
         "algorithm.ds_max_extra_rounds=1", "model.tiny_hidden_size=32", "model.tiny_layers=1"]

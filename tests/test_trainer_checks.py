@@ -24,6 +24,7 @@ from rlvr.trainers.metrics import plot_curves, reward_axis_limits
 from rlvr.trainers.rollout import RolloutCollector, RolloutInfrastructureError
 from rlvr.trainers.trainer import Trainer
 from rlvr.trainers.warmup import WARMUP_OFFSET, warmup_task_range
+from conftest import model_weights
 
 # a task a random tiny model solves now and then (any digit in the answer), and one that scores
 # every answer the same (no group ever has signal)
@@ -41,8 +42,7 @@ def make_config(out, *extra):
     ])
 
 
-def weights(model):
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+weights = model_weights
 
 
 # ------------------------------------------------------------------------------------ seeds

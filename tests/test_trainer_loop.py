@@ -19,10 +19,10 @@ from rlvr.trainers.rollout import RolloutInfrastructureError
 from rlvr.trainers.trainer import ResumeError, Trainer
 
 import rlvr
+from conftest import model_weights, register_say_a_digit
 
 # a task a random model solves now and then (any digit in the answer), so groups carry signal
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
-              verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
+register_say_a_digit()
 ENV = "env.id=rlvr/SayADigit-v0"
 
 
@@ -34,8 +34,7 @@ def make_config(out, *extra):
     ])
 
 
-def weights(model):
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+weights = model_weights
 
 
 def comparable(row):

@@ -17,10 +17,10 @@ from rlvr.trainers.checkpoint import latest_checkpoint, list_checkpoints, load_t
 from rlvr.trainers.config import ConfigError, load_config
 from rlvr.trainers.metrics import read_jsonl
 from rlvr.trainers.trainer import ResumeError, Trainer, TrainingInterrupted, load_policy
+from conftest import register_say_a_digit
 
 # a task a random model solves now and then (any digit in the answer), so groups carry signal
-rlvr.register("rlvr/SayADigit-v0", generator=lambda rng: {"question": f"7+{int(rng.integers(10**5, 10**6))}=", "answer": "8"},
-              verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
+register_say_a_digit()
 rlvr.register("rlvr/TenTasks-v0", dataset=[{"question": f"{i}+0=", "answer": str(i)} for i in range(10)],
               verifier="exact", force=True)
 BASE = ["log.progress=false", "log.tensorboard=false", "env.id=rlvr/SayADigit-v0", "sampling.max_new_tokens=4",
