@@ -160,7 +160,8 @@ What a claim is:
   "Wrong"); any other answer, or none, leaves the question asserted ("Yes.", "That's right.", a bare
   question: affirmations have too many wordings to list, and "?" alone must not hide a claim). A tag ("3 + 4 = 8, right?"), a question after it
   ("Since 3 + 4 = 8, how many are left?") or a bare `3 * 4 = 13?` leaves a claim. Only that chain:
-  such words elsewhere change nothing. `==` and a full-width `＝` are `=`; `~` is a LaTeX space.
+  such words elsewhere change nothing (the marks are `rlvr.verifiers.step_marks`). `==` and a
+  full-width `＝` are `=`; `~` is a LaTeX space.
 - In a step `p%` is exactly p/100 on both sides (`20% = 20` is false, `50% = 0.5` holds), however
   the percent is spelled (`\\%`, `％`, `20 \\text{ percent}`: as `normalize` reads them): the
   leniency of final answers (`50\\%` = `50`) does not apply. `7 % 3` (a `%` followed by a number,
@@ -209,7 +210,6 @@ Scoring:
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from fractions import Fraction
@@ -218,7 +218,8 @@ from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import decimal_places, exact_value, has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
-from rlvr.verifiers.math_units import Unit, said_unit
+from rlvr.verifiers.math_units import Unit
+from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, _unclaimed, _unit_word
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congruence, solution_work
 from rlvr.verifiers.step_numbers import (check_cut, check_overlap, check_remainder, cut_decimal, cut_span, exact_number,
                                          rounding_span, strict_percent)
@@ -292,14 +293,6 @@ _EMPHASIS_RE = re.compile(r"`+|(?<!\S)(?:\*\*|__|\*)(?=[^\s*_])|(?<=[^\s*_])(?:\
 _OPERAND_END = frozenset("0123456789)]}")
 _OPERAND_START = frozenset("0123456789([{\\abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _CURRENCY_RE = re.compile(r"\\?[$€£¥](?=\s?-?\.?\d)|(?<=\d)\s?[€£¥]")
-# what separates one chain of claims from the next
-_SPLIT_RE = re.compile(
-    r"(?P<punct>(?<!\\)[.;,](?=\s))|(?P<and>\band\b)|(?P<row>\\\\)|(?P<note>\\q?quad(?![A-Za-z]))"
-    r"|(?P<label>\\(?:text|textbf|textit|textrm|mbox)\s*\{[^{}]*:\s*\})"
-    r"|\b(?:so|then|thus|hence|therefore|but|or|which\s+(?:means|gives|is))\b"
-    r"|=>|->|⇒|→|⟹|\\(?:implies|Rightarrow|rightarrow|Longrightarrow|to|therefore)(?![A-Za-z])"
-    r"|<|>|≤|≥|≠|!=|≡|\\(?:leq?|geq?|lt|gt|neq?|ll|gg|leqslant|geqslant|equiv)(?![A-Za-z])",
-    re.IGNORECASE)
 _LINK_RE = re.compile(r"(=|\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])|≃|≅|\\cong(?![A-Za-z]))")
 _OPEN, _CLOSE = "([{", ")]}"
 #: LaTeX that lays equations out or labels them and states nothing: the markers of display and
@@ -624,12 +617,6 @@ def _left_side(part: str, unit_word: bool = False) -> str | None:
     if any(re.search(r"\d", w) for w in before):
         return None  # "3 tickets at 4 = 12", "10 choose 2 = 45", "7 less 3 = 4"
     return piece
-
-
-def _unit_word(word: str) -> bool:
-    """Whether `word` is a whole unit as `math_units` reads one (`kg`, `hours`, `min`)."""
-    said = said_unit(f"1 {word}")
-    return said is not None and said[0] == word
 
 
 def _right_side(part: str) -> tuple[str | None, bool]:
@@ -1018,7 +1005,7 @@ def _gap(step: str, m: re.Match) -> str:
     return run
 
 
-# -- divisions with a remainder; claims the text rejects or hedges -------------------------------
+# -- divisions with a remainder (the marks of claims the text rejects or hedges: `step_marks`) ----
 
 #: A gap between the words of a remainder's tail: spaces, and the `\\text{...}` around words.
 _G = r"(?:\s|\\(?:text|mathrm|textrm|mbox)\s*+\{|\})*+"
@@ -1063,136 +1050,6 @@ def _remainders(step: str) -> tuple[list[Claim], str]:
         pieces += [step[at:m.start()], " ; "]
         at = m.end()
     return claims, "".join(pieces) + step[at:]
-
-
-_HEDGE_HINT_RE = re.compile(r"\?|wrong|incorrect|false|mistake|error|typo|[✗✘❌]|not\s+(?:the\s+case|true)|untrue|round|approx"
-                            r"|about|roughly|around", re.IGNORECASE)
-#: A rejection word ends its clause: a period, semicolon, comma, `!`, `)` or the end of the line after it
-#: ("= 13 is wrong."; not "is false modesty aside", "is incorrect to say otherwise", "is wrong? No").
-_WRONG = (r"\s+(?:wrong|incorrect|false|untrue|a\s+mistake|an\s+error|a\s+typo|not\s+(?:right|correct|true))(?![A-Za-z-])"
-          r"(?=[ \t]*(?:[.;,:!)\n]|$))")
-#: A rejection right after a chain: of its last side ("3 + 4 = 8 is wrong", "✗"; not "error-free"), of what
-#: was just said ("= 8 earlier, but that's a mistake"), or a question mark (a question when the chain's
-#: clause opens with an asking word, `_ASKING_RE`).
-_REJECTED_AFTER_RE = re.compile(
-    rf"(?P<back>\b(?:that|this|it)(?:\s+(?:is|was)|['’]s){_WRONG})|(?P<near>\b(?:is|was){_WRONG}|[✗✘❌])|(?P<ask>\?)",
-    re.IGNORECASE)
-#: The start of a chain's clause that makes a `?` after the chain ask about it: an asking word first, maybe
-#: after a filler ("Is 3 + 4 = 8?", "Wait, does 7 * 8 = 56?", "Is it true that 3 + 4 = 8?"). A tag after
-#: a claim ("3 + 4 = 8, right?") or a question in the words after it ("Since 3 + 4 = 8, how many are
-#: left?") asks nothing about it: the claim is asserted.
-_ASKING_RE = re.compile(r"[\s$(*_]*(?:(?:wait|now|hmm|ok|okay|well)\b[\s,]*)?"
-                        r"(?:is|are|does|do|did|was|were|can|could|would|will|should|isn't|doesn't)\b", re.IGNORECASE)
-_CLAUSE_END_RE = re.compile(r"[.;!?](?=\s)")
-#: A rejection right before a chain: "It is not true that 3 + 4 = 8", "it is false that ...".
-_REJECTED_BEFORE_RE = re.compile(r"\b(?:not\s+true|false|untrue|not\s+the\s+case)\s+that\b", re.IGNORECASE)
-#: A negation right before a rejection before a chain turns it into an assertion ("it is not false that").
-_NEGATED_RE = re.compile(r"(?:\bnot|\bnever|n['’]t)\s*$", re.IGNORECASE)
-#: An answer no to a question (`_denied`): first, maybe after an interjection, a no-word.
-_NO_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh|wait)(?![A-Za-z])[\s,.!]*)?"
-                    r"(?:no|nope|nah|not|never|wrong|incorrect|false)(?![A-Za-z])", re.IGNORECASE)
-#: Words that start a clause about something else between a chain and a rejection word ("= 19, which is
-#: incorrect as a prime test"): the rejection is not of the chain.
-_OTHER_CLAUSE_RE = re.compile(r"\b(?:which|as)\b", re.IGNORECASE)
-#: A rounding hedge right after a side ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)") or
-#: right before one ("= about 3.3"). "rounded up/down" says what is done next ("= 9.6, rounded up to 10
-#: boxes"), not how the side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)").
-_HEDGE_AFTER_RE = re.compile(r"(?:rounded(?!\s+(?:up|down)\b(?!\s*\)))|approx(?:imately|\.)|roughly)(?![A-Za-z])",
-                             re.IGNORECASE)
-#: What may stand between a hedged link's `=` and its hedge: the side itself (numbers, signs, LaTeX, unit
-#: words: `_hedged_side`), then spaces or an opening bracket; no comma, no other word.
-_TEXT_UNIT_RE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\s*\{[^{}=,;]{0,30}\}")  # (a unit: `\\text{ m}`)
-_SIDE_TOKEN_RE = re.compile(r"[^A-Za-z,;:]*|\\[A-Za-z]+\s*(?:\{[^{}]*\})?[^A-Za-z,;:]*")
-_HEDGE_BEFORE_RE = re.compile(r"=(?=\s*(?:about|approximately|approx\.|roughly|around)(?![A-Za-z]))", re.IGNORECASE)
-#: Words between a chain's last `=` and a rejection of its side ("is wrong") or of what was said ("that's a
-#: mistake") or a question after it, or a rejection before it and its first `=`; tokens in a hedged side.
-_NEAR_GAP, _REJECT_GAP, _HEDGE_GAP = 3, 6, 3
-#: Characters such a gap may span, and an asking word may be before the `=`: what is read stays near.
-_GAP_CHARS = 200
-
-
-def _unclaimed(step: str, following: str = "") -> str:
-    """`step` with the `=` of links it does not assert changed: a chain the text rejects right after it
-    ("3 + 4 = 8 is wrong", "✗"; `_REJECTED_AFTER_RE`) or right before it ("not true that 3 + 4 = 8"), or
-    asks about ("Is 3 + 4 = 8?"), has each `=` as `≠` (no claim: no credit, and no failure for a claim
-    withdrawn); a link whose right side is hedged as a rounding ("= 0.67 (rounded)", "= about 3.3") has
-    its `=` as `≈`, which is not checked. Only the chain next to such words: a rejection elsewhere in
-    the text changes nothing."""
-    eqs = [i for i, ch in enumerate(step) if ch == "="]
-    if not eqs:
-        return step
-    # (each lookup below is a bisection or a slice of at most `_GAP_CHARS`: linear in a long step)
-    seps = [(m.start(), m.end()) for m in _SPLIT_RE.finditer(step)]
-    sep_starts, sep_ends = [a for a, _ in seps], sorted(b for _, b in seps)
-    clause_ends = [c.end() for c in _CLAUSE_END_RE.finditer(step)]
-
-    def gap(a: int, b: int, most: int) -> bool:  # at most `most` words between a and b
-        return b - a <= _GAP_CHARS and len(step[a:b].split()) <= most
-
-    new: dict[int, str] = {}
-    after: set[int] = set()  # the `=` of chains rejected (or asked about) after them
-    done = -1  # the last `=` (its index in `eqs`) marked so far: ranges only move on, each `=` is marked once
-    for m in _REJECTED_AFTER_RE.finditer(step):
-        k = bisect.bisect_left(eqs, m.start()) - 1
-        if k < 0 or not gap(eqs[k] + 1, m.start(), _NEAR_GAP if m.group("near") else _REJECT_GAP):
-            continue
-        if not m.group("back") and any(sep.group() != "," for sep in _SPLIT_RE.finditer(step, eqs[k] + 1, m.start())):
-            continue  # "3 + 4 = 7, so what is 7 + 1?": the question is another chain's
-        if not m.group("ask") and (_OTHER_CLAUSE_RE.search(step, eqs[k] + 1, m.start()) or "✓" in step[eqs[k]:m.start()]):
-            continue  # "= 19, which is incorrect.": of something else; "= 12 ✓ (the ✗ is ...)": marked right
-        e = bisect.bisect_right(sep_ends, eqs[k]) - 1
-        start = sep_ends[e] if e >= 0 else 0
-        if m.group("ask"):
-            c = bisect.bisect_right(clause_ends, eqs[k]) - 1
-            opening = max(clause_ends[c] if c >= 0 else 0, start)
-            if eqs[k] - opening > _GAP_CHARS or not _ASKING_RE.match(step, opening, eqs[k]):
-                continue  # "3 * 4 = 13?", "3 + 4 = 8, right?": a claim with a question mark, not a question
-            if not _denied(step[m.end():m.end() + 60] + " " + following):
-                continue  # "Is 3 * 4 = 13? Yes." / "That's right." / no answer: the chain is asserted
-        after.update(eqs[max(bisect.bisect_left(eqs, start), done + 1):k + 1])
-        done = max(done, k)
-    done, before = -1, set()
-    for m in _REJECTED_BEFORE_RE.finditer(step):
-        k = bisect.bisect_left(eqs, m.end())
-        if k == len(eqs) or not gap(m.end(), eqs[k], _REJECT_GAP):
-            continue
-        if _NEGATED_RE.search(step, max(0, m.start() - 12), m.start()):
-            continue  # "it is not false that 3 * 4 = 13": asserted
-        b = bisect.bisect_right(sep_starts, eqs[k])
-        end = sep_starts[b] if b < len(sep_starts) else len(step)
-        last = bisect.bisect_left(eqs, end)
-        before.update(eqs[max(k, done + 1):last])
-        done = max(done, last - 1)
-    # a chain rejected both before and after it ("not true that 3 * 4 = 13 is wrong") is asserted
-    new.update((i, "≠") for i in after ^ before)
-    for m in _HEDGE_AFTER_RE.finditer(step):
-        k = bisect.bisect_left(eqs, m.start()) - 1
-        if k >= 0 and gap(eqs[k] + 1, m.start(), _HEDGE_GAP) and _hedged_side(step[eqs[k] + 1:m.start()]):
-            new.setdefault(eqs[k], "≈")
-    for m in _HEDGE_BEFORE_RE.finditer(step):
-        new.setdefault(m.start(), "≈")
-    if not new:
-        return step
-    return "".join(new.get(i, ch) for i, ch in enumerate(step))
-
-
-def _denied(following: str) -> bool:
-    """Whether the text after a question's `?` answers it no: its first word, maybe after one
-    interjection ("Well, no", "Hmm, not quite", "Wait, wrong"), is a no-word. Only such an answer
-    withdraws the question's chain: any other answer, or none, leaves it asserted ("Is 3 * 4 = 13?
-    That's right.", "Is 3 * 4 = 13? So he has 13 pens."), since affirmations have too many wordings
-    for a list of them to be a fence (a question mark alone would otherwise hide a false step)."""
-    return _NO_RE.match(following) is not None
-
-
-def _hedged_side(between: str) -> bool:
-    """Whether the text between a link's `=` and a rounding hedge after it is the side alone: numbers,
-    signs and LaTeX (`0.67`, `\\frac{2}{3}`, `\\text{ m}`), unit words (`0.67 dollars`), then spaces or an opening
-    bracket. A comma, a separator or any other word ("= 13 and we rounded nothing") puts the hedge on
-    something else."""
-    tokens = _TEXT_UNIT_RE.sub(" ", between).rstrip().removesuffix("(").split()
-    return bool(tokens) and all(_SIDE_TOKEN_RE.fullmatch(t) or _unit_word(t) for t in tokens) \
-        and _SPLIT_RE.search(between) is None
 
 
 # -- checking ------------------------------------------------------------------------------------
