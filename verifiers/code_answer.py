@@ -1,0 +1,798 @@
+"""Choosing which of an answer's Python blocks is the program, and completing it (`code_extract`'s
+middle layer: it reads blocks that `code_fences` found, and `code_extract` merges in definitions).
+
+A solution is often followed by a usage example (```python\nprint(f(1))\n``` or
+```\n>>> f(1)\n2\n```), which is then the last block. `extract_program` skips such blocks for
+Python. With the names the program must define (a function task's entry point) it takes the last
+block that defines one of them at top level (`from solution import f` does not); a block that does not parse but has a top-level `def`
+line for one counts too (a broken final version is still the final answer, and fails), and so does
+a function body that continues a given prefix (HumanEval's prompt): `_qualifies`. Without names, it takes the
+last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`, `os.read(0, n)`;
+not a "test it locally" block that always feeds input of its own, reads none itself and runs a
+function of another block, `sys.stdin = io.StringIO(...)` then `main()`, or a test file's
+`from solution import main` then `main()`: `_is_driver`; and a block that redefines a function of
+an earlier block that reads input only through another block's function, a corrected
+`def solve(): n = I()` after a template defining `I`, counts as reading: `_Answer.reading`; but
+when such a block only defines, giving new versions of functions the earlier program defines, the
+program is kept and those definitions replace its old ones, so it keeps its own calls: `_spliced`;
+an excerpt that elides code with `...`, or a placeholder `def total(a): pass` beside a corrected
+function, is no new version: `_last_reading_block`), else the last
+block that parses and calls anything: a stdin/stdout program that calls nothing prints nothing,
+while sample input and output such as `5` or `Input: 3` parse but call nothing (with
+`any_function`, for a function task whose tests name no function, the last block that defines a
+function at top level and is no test file importing another block's function). Either
+way a later block that redefines the function wins, and without such a block the answer is the
+last block, as `extract_code` gives it.
+
+Of the other blocks one call may be added: when the stdin/stdout program taken does nothing at top level
+but define, one of its functions that reads input is never called (`def main(): ...`) and a later
+block does nothing but run it (`main()`, `sys.exit(main())`, `threading.Thread(target=main).start()`,
+`print(solve())` for a `solve` that returns a value, or such under `if __name__ == "__main__":`),
+that block is put after it (`_with_later_call`), since without it the program would print
+nothing; not when a block between the two redefines a function the call runs, which would run
+the stale version (nor is a driver skipped then).
+
+Also here, as the later layer uses them too: which names a top-level statement only defines
+(`_definition_names`), and `split_future_imports` (a spliced correction's `from __future__` imports
+must go to the top). The syntax trees are walked iteratively, so deeply nested but valid code (a
+1000-term sum) is read.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import textwrap
+from bisect import bisect_left, bisect_right
+from typing import Collection
+
+from rlvr.verifiers.code_fences import _parse
+from rlvr.verifiers.code_plan import bound_and_used
+
+
+def _defines(tree: ast.Module, names: Collection[str]) -> bool:
+    """Whether a top-level statement defines one of `names` (def, class, assignment). An import
+    does not: `from solution import f` in a usage example uses the function, it defines nothing."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+            return True
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(target, ast.Name) and target.id in names for target in targets):
+            return True
+    return False
+
+
+def _calls(tree: ast.Module) -> bool:
+    return any(isinstance(node, ast.Call) for node in ast.walk(tree))
+
+
+#: Functions that read from a file descriptor when given 0, standard input: `open(0)`,
+#: `os.read(0, n)`, `os.fdopen(0)`, `io.FileIO(0)`.
+_FD_READERS = frozenset({"open", "read", "fdopen", "FileIO"})
+
+
+def _reads_input(tree: ast.AST, stores: bool = True) -> bool:
+    """Whether the code reads standard input: `input(`, `sys.stdin` (or `stdin`), file descriptor 0
+    (`open(0)`, `os.read(0, n)`, `os.fdopen(0)`, `io.FileIO(0)`) or `"/dev/stdin"`. With `stores`
+    false, assigning to `sys.stdin` (`sys.stdin = io.StringIO(...)`) is no read."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Attribute, ast.Name)) and getattr(node, "attr", getattr(node, "id", None)) == "stdin":
+            if stores or not isinstance(node.ctx, ast.Store):
+                return True
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name == "read" and isinstance(node.func, ast.Attribute):  # os.read(0, n), not buffer.read(0)
+                name = "read" if isinstance(node.func.value, ast.Name) and node.func.value.id == "os" else None
+            if isinstance(node.func, ast.Name) and name == "input" or name in _FD_READERS and node.args \
+                    and isinstance(node.args[0], ast.Constant) and node.args[0].value == 0:
+                return True
+        elif isinstance(node, ast.Constant) and node.value == "/dev/stdin":
+            return True
+    return False
+
+
+#: Strings that name standard input to a patching helper: `patch("sys.stdin", io.StringIO(...))`,
+#: `monkeypatch.setattr("builtins.input", ...)`.
+_INPUT_PATHS = frozenset({"sys.stdin", "builtins.input"})
+
+
+def _is_input_target(target: ast.expr) -> bool:
+    """Whether an assignment target is standard input: `sys.stdin` (any `.stdin`), `builtins.input`,
+    or the names `stdin` and `input`."""
+    if isinstance(target, ast.Attribute):
+        return target.attr == "stdin" or target.attr == "input" and isinstance(target.value, ast.Name) \
+            and target.value.id in ("builtins", "__builtins__")
+    return isinstance(target, ast.Name) and target.id in ("stdin", "input")
+
+
+def _fixed_data(value: ast.expr) -> bool:
+    """Whether a value assigned to standard input is data of the code's own: it holds a string
+    (`lambda: "3"`, `iter(["1 2"]).__next__`, `open("in.txt")`) or makes a `StringIO`/`BytesIO`,
+    and does not read the real input (`io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")`,
+    `io.BytesIO(os.read(0, n))` do)."""
+    own = any(isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
+              or isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None))
+              in ("StringIO", "BytesIO") for node in ast.walk(value))
+    return own and not _reads_input(value)
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    """Whether a statement is `if __name__ == "__main__":` (either way round), with no `else`."""
+    if not isinstance(statement, ast.If) or statement.orelse:
+        return False
+    test = statement.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides) \
+        and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
+
+
+def _run_parts(statements: list[ast.stmt]):
+    """The parts of `statements` that always run when the code is run: each simple statement whole,
+    and the head of a `with` or `for` (its items, what it loops over) and its body, and the body of
+    an `if __name__ == "__main__":` guard. Not what runs only under some other condition (`if`,
+    `try`, `while`) or when called (a def, a class)."""
+    for statement in statements:
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            yield from statement.items
+            yield from _run_parts(statement.body)
+        elif isinstance(statement, (ast.For, ast.AsyncFor)):
+            yield statement.iter
+            yield from _run_parts(statement.body)
+        elif _is_main_guard(statement):
+            yield from _run_parts(statement.body)
+        elif not isinstance(statement, (ast.If, ast.Try, ast.While, ast.FunctionDef, ast.AsyncFunctionDef,
+                                        ast.ClassDef)) and type(statement).__name__ not in ("TryStar", "Match"):
+            yield statement
+
+
+def _fakes_input(tree: ast.Module) -> bool:
+    """Whether the code always replaces standard input with data of its own, as a "test it locally"
+    block does (`sys.stdin = io.StringIO("1 2")`, `input = lambda: "3"`, `patch("sys.stdin", ...)`,
+    `setattr(sys, "stdin", ...)`), at top level, in a `with` or `for`, or under the main guard
+    (`_run_parts`). Rebinding to the real input (`input = sys.stdin.readline`,
+    `io.BytesIO(os.read(0, n)).readline`) or to data read from it (`input = iter(tokens).__next__`)
+    is no fake, nor is what runs only sometimes: a local file read when it exists
+    (`if os.path.exists("input.txt"): sys.stdin = open("input.txt")`), a self-test in a def."""
+    for part in _run_parts(tree.body):
+        for node in ast.walk(part):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(map(_is_input_target, targets)) and _fixed_data(node.value):
+                    return True
+            elif isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                strings = [arg.value if isinstance(arg, ast.Constant) else None for arg in node.args]
+                if name in ("patch", "setattr") and strings[:1] and strings[0] in _INPUT_PATHS \
+                        or name in ("setattr", "object") and strings[1:2] in (["stdin"], ["input"]):
+                    return True
+    return False
+
+
+def _statement_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement binds (a def, class, import or assignment)."""
+    return _definition_names(node) | {target.id for target in getattr(node, "targets", []) if isinstance(target, ast.Name)}
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """The names a block's top-level statements bind (defs, classes, imports, assignments)."""
+    return set().union(*map(_statement_names, tree.body))
+
+
+def _function_names(tree: ast.Module) -> set[str]:
+    """The functions and classes a block defines at top level."""
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def _foreign_imports(tree: ast.Module) -> tuple[dict[str, str], set[str]]:
+    """({name bound: name imported} for a block's top-level `from X import f`, the module names its
+    `import X` binds), for X no standard module (`from solution import main`, `import solution`):
+    what a test file of the answer's program imports from it."""
+    names: dict[str, str] = {}
+    modules: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module and node.module.split(".")[0]
+                                                 not in sys.stdlib_module_names):
+            names.update((alias.asname or alias.name, alias.name) for alias in node.names if alias.name != "*")
+        elif isinstance(node, ast.Import):
+            modules.update((alias.asname or alias.name).split(".")[0] for alias in node.names
+                           if alias.name.split(".")[0] not in sys.stdlib_module_names)
+    return names, modules
+
+
+def _called_names(tree: ast.Module) -> set[str]:
+    """The functions a block calls that it does not define itself: called by name, named as a thread's
+    target (`threading.Thread(target=main)`), imported from a module that is no standard one
+    (`from solution import main` then `main()`, `import solution` then `solution.main()`: the
+    answer's program, as a test file runs it)."""
+    imported, modules = _foreign_imports(tree)
+    called = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called.add(imported.get(node.func.id, node.func.id))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in modules:
+            called.add(node.func.attr)
+        elif isinstance(node, ast.keyword) and node.arg == "target" and isinstance(node.value, ast.Name):
+            called.add(imported.get(node.value.id, node.value.id))  # threading.Thread(target=main)
+    return called - (_top_level_names(tree) - set(imported))
+
+
+def _is_driver(tree: ast.Module, elsewhere: set[str]) -> bool:
+    """Whether a block is a "test it locally" driver: it fakes its input (`_fakes_input`), reads no
+    real input of its own (assigning `sys.stdin` is no read), and calls a function it does not
+    define but another block does (`elsewhere`; `_called_names`): `sys.stdin = io.StringIO("1 2")`
+    then `main()`, or a test file's `from solution import main` then `main()`."""
+    if not _fakes_input(tree) or _reads_input(tree, stores=False):
+        return False
+    return bool(_called_names(tree) & elsewhere)
+
+
+def _tests_another_block(tree: ast.Module, elsewhere: set[str]) -> bool:
+    """Whether a block imports, from a module that is no standard one, a function that another block
+    defines (`elsewhere`): a test file of the program (`from solution import largest`), no program."""
+    imported, modules = _foreign_imports(tree)
+    return bool(set(imported.values()) & elsewhere) or bool(modules) and any(
+        isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules
+        and node.attr in elsewhere for node in ast.walk(tree))
+
+
+#: Text without which ASCII code cannot read standard input (`_reads_input`).
+_MAY_READ = re.compile(r"input|stdin|open|read|FileIO")
+
+
+#: A top-level `def` or `class` line: a block that may define a function.
+_DEFINES_LINE = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]", re.MULTILINE)
+
+
+def _elides(node: ast.AST) -> bool:
+    """Whether a definition leaves code out with a bare `...` line: an excerpt, no version."""
+    return any(isinstance(inner, ast.Expr) and isinstance(inner.value, ast.Constant) and inner.value.value is Ellipsis
+               for inner in ast.walk(node))
+
+
+def _source_lines(lines: list[str], node: ast.stmt) -> list[str]:
+    """The lines of a top-level definition (`lines`: its block's), decorators included, dedented and
+    with trailing spaces taken off: two versions compare equal when written alike."""
+    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    lines = lines[start - 1:node.end_lineno]
+    return textwrap.dedent("\n".join(line.rstrip() for line in lines)).split("\n")
+
+
+def _statement_free_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement uses and does not bind itself (a local variable, parameter,
+    comprehension target, nested def or import of a function is no use of another block's name);
+    a name it declares `global` or `nonlocal` stays a use."""
+    bound, used = bound_and_used([node])
+    shared = {name for inner in ast.walk(node) if isinstance(inner, (ast.Global, ast.Nonlocal)) for name in inner.names}
+    return used - (bound - shared)
+
+
+class _Answer:
+    """An answer's Python blocks, each parsed when first needed, and what their top-level statements
+    use, worked out once when first needed (`reading`, `reached`): a long answer is read in time
+    linear in its size."""
+
+    def __init__(self, bodies: list[str]):
+        self.bodies = bodies
+        self._trees: dict[int, ast.Module | None] = {}
+        self._reading: list[set[str]] | None = None
+        self._uses: dict[str, set[str]] = {}
+        self._function_blocks: dict[str, list[int]] | None = None
+        self._defining: list[int] = []  # the blocks that define a function or class, in order
+        self._reached: dict[frozenset[str], set[str]] = {}
+        self._last_defs: dict[tuple[int, str], ast.stmt] = {}  # (block, name) -> its last def there
+        self._lines: dict[int, list[str]] = {}
+
+    def tree(self, index: int) -> ast.Module | None:
+        if index not in self._trees:
+            self._trees[index] = _parse(self.bodies[index])
+        return self._trees[index]
+
+    def functions_elsewhere(self, index: int | None = None) -> set[str]:
+        """The functions and classes the blocks (but block `index`) define at top level."""
+        trees = (self.tree(other) for other in range(len(self.bodies)) if other != index)
+        return set().union(*(_function_names(tree) for tree in trees if tree is not None))
+
+    def reading(self, index: int) -> set[str]:
+        """The names block `index` binds at top level whose statement reads standard input, itself or
+        through a name it uses: one the block binds, else the one another block defines (the last
+        earlier block that does, else the last later one, as `_with_other_definitions` takes it).
+        A corrected `def solve(): n = I()` in a block of its own reads input through the `I` of
+        the template block before it."""
+        if self._reading is None:
+            self._build()
+        return self._reading[index]
+
+    def reached(self, names: set[str]) -> set[str]:
+        """`names` and every name the statements that bind them (in any block) use, in turn: what a
+        call of them may run."""
+        if self._reading is None:
+            self._build()
+        if frozenset(names) in self._reached:  # many drivers run the same `main()`
+            return self._reached[frozenset(names)]
+        found, queue = set(names), list(names)
+        while queue:
+            for other in self._uses.get(queue.pop(), ()):
+                if other not in found:
+                    found.add(other)
+                    queue.append(other)
+        self._reached[frozenset(names)] = found
+        return found
+
+    def redefined(self, start: int, stop: int, names: set[str] | None = None, exclude: Collection[int] = ()) -> bool:
+        """Whether a block after `start` and before `stop` defines one of `names` (any name when None)
+        as a function or class at top level: a later version of it that a program taken from block
+        `start`, run by block `stop`, would leave out. Blocks in `exclude` (corrections spliced
+        into the program: `_spliced`) do not count."""
+        if self._function_blocks is None:  # once: name -> the blocks that define it, in order
+            self._function_blocks = {}
+            for block in range(len(self.bodies)):
+                tree = self.tree(block)
+                for name in _function_names(tree) if tree is not None else ():
+                    self._function_blocks.setdefault(name, []).append(block)
+                    if self._defining[-1:] != [block]:
+                        self._defining.append(block)
+                for node in tree.body if tree is not None else ():  # the last def of each name
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                        self._last_defs[block, node.name] = node
+        for blocks in [self._defining] if names is None else (self._function_blocks.get(name, []) for name in names):
+            after = bisect_right(blocks, start)
+            while after < len(blocks) and blocks[after] < stop:
+                if blocks[after] not in exclude:
+                    return True
+                after += 1
+        return False
+
+    def changed(self, index: int, node: ast.stmt) -> bool:
+        """Whether `node`, a function or class of block `index`, redefines one of an earlier block
+        and differs from it: a new version, not the same code shown again (compared as source
+        lines, indentation and trailing spaces aside: linear, and no recursion on deep code), nor
+        an excerpt that elides code with `...` (`def solve(): n = I(); ...`)."""
+        self.redefined(index, index)  # the index of the blocks that define functions
+        blocks = self._function_blocks.get(node.name, [])
+        earlier = bisect_left(blocks, index)
+        if not earlier or _elides(node):
+            return False
+        previous = self._last_defs[blocks[earlier - 1], node.name]
+        return _source_lines(self.lines(blocks[earlier - 1]), previous) != _source_lines(self.lines(index), node)
+
+    def lines(self, index: int) -> list[str]:
+        """Block `index`'s lines, split once."""
+        if index not in self._lines:
+            self._lines[index] = self.bodies[index].split("\n")
+        return self._lines[index]
+
+    def _build(self) -> None:
+        """The graph of the top-level statements and the names they bind and use, then the names
+        that read input, with a worklist: each statement is marked once, so the time is linear."""
+        statements: list[tuple[int, set[str]]] = []  # (block, names it binds)
+        users: dict[tuple[int, str], list[int]] = {}  # (block, name) -> the statements that use it
+        suppliers: dict[str, list[int]] = {}  # name -> the blocks that define it (`_definition_names`)
+        own: list[set[str]] = []
+        pending: list[tuple[int, set[str]]] = []  # (statement, names it uses)
+        queue: list[int] = []
+        for block in range(len(self.bodies)):
+            tree = self.tree(block)
+            own.append(set())
+            for node in tree.body if tree is not None else []:
+                bound = _statement_names(node)
+                used = _statement_free_names(node)
+                for name in bound:
+                    self._uses.setdefault(name, set()).update(used)
+                for name in _definition_names(node):
+                    if suppliers.setdefault(name, [])[-1:] != [block]:
+                        suppliers[name].append(block)
+                own[block] |= bound
+                if _reads_input(node):
+                    queue.append(len(statements))
+                pending.append((len(statements), used))
+                statements.append((block, bound))
+        for number, used in pending:
+            block = statements[number][0]
+            for name in used:
+                if name in own[block]:
+                    source = block
+                elif name in suppliers:
+                    blocks = suppliers[name]
+                    earlier = bisect_left(blocks, block)
+                    source = blocks[earlier - 1] if earlier else blocks[-1]
+                else:
+                    continue
+                users.setdefault((source, name), []).append(number)
+        marked = set(queue)
+        reading: list[set[str]] = [set() for _ in self.bodies]
+        while queue:
+            block, bound = statements[queue.pop()]
+            for name in bound - reading[block]:
+                reading[block].add(name)
+                for user in users.get((block, name), ()):
+                    if user not in marked:
+                        marked.add(user)
+                        queue.append(user)
+        self._reading = reading
+
+
+def _last_reading_block(answer: _Answer) -> tuple[int, list[int]] | None:
+    """The index of the last block that parses and reads standard input (a stdin/stdout program),
+    else None. A test driver (`_is_driver`: `sys.stdin = io.StringIO(...)` then a `main()` of
+    another block) reads none: it is a local test of the program, which always sees that input.
+    A later block that redefines a function of an earlier block, reading input only through
+    another block's function (a corrected `def solve(): n = I(); ...` after a template that defines
+    `I`), reads input too: it is the final version (`_Answer.reading`). A new function that does
+    (`def test(): ... main()`) is no version of the program, nor is the same code shown again. A
+    later block that only defines, giving new versions of functions the program defines, is no
+    program of its own: it is returned with the program (the second item, `_spliced`), which keeps
+    its own calls. A driver is taken after all when a block between the program and it redefines
+    a function it runs (not such a correction): the program would run the stale version."""
+    bodies = answer.bodies
+    elsewhere: set[str] | None = None
+    drivers: list[int] = []
+    found = None
+    for index in range(len(bodies) - 1, -1, -1):
+        if bodies[index].isascii() and not _MAY_READ.search(bodies[index]):
+            continue  # no name `_reads_input` looks for (not parsed: a long answer has many blocks)
+        tree = answer.tree(index)
+        if tree is None or not _reads_input(tree):
+            continue
+        if _fakes_input(tree):
+            if elsewhere is None:  # once: the functions and classes the blocks define at top level
+                elsewhere = answer.functions_elsewhere()
+            if _is_driver(tree, elsewhere):
+                drivers.append(index)
+                continue
+        found = index
+        break
+    if found is None:
+        return None
+    skipped = set(drivers)
+    corrections: list[tuple[int, set[str]]] = []  # (block, the new versions it gives), from the last
+    for index in range(len(bodies) - 1, found, -1):  # a later version reading through another block
+        if index in skipped or not _DEFINES_LINE.search(bodies[index]):
+            continue
+        tree = answer.tree(index)
+        changed = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                   and node.name in answer.reading(index) and answer.changed(index, node)} if tree is not None else set()
+        if not changed:
+            continue
+        if _only_definitions(tree) and changed <= _function_names(answer.tree(found)):
+            corrections.append((index, changed))
+            continue
+        found = index
+        break
+    own = _function_names(answer.tree(found))
+    patches = sorted(index for index, changed in corrections if index > found and changed <= own)
+    for driver in drivers:  # from the last
+        if driver > found and answer.redefined(found, driver, exclude=patches) and answer.redefined(
+                found, driver, answer.reached(_called_names(answer.tree(driver))), exclude=patches):
+            return driver, []
+    return found, patches
+
+
+def _only_definitions(tree: ast.Module) -> bool:
+    """Whether a block holds nothing but defs, classes, imports and docstrings (a corrected function)."""
+    return all(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom,
+                                 ast.Pass)) or isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+               for node in tree.body)
+
+
+def _placeholder(node: ast.stmt) -> bool:
+    """Whether a definition only stands for code shown before: its body elides code with `...`
+    (`_elides`) or is only `pass` (a docstring aside), as in `def total(a): ...  # unchanged` next to
+    a corrected `solve()`. It is no new version: splicing it would replace the real function."""
+    body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+    return _elides(node) or bool(body) and all(isinstance(inner, ast.Pass) for inner in body)
+
+
+def _spliced(answer: _Answer, index: int, patches: list[int]) -> str:
+    """Block `index`, a program, with the functions and classes that blocks `patches` (corrections
+    that only define) define again replaced by theirs: the old definitions' lines are taken out
+    and the corrections' blocks put before the first top-level statement after the first of them
+    that runs something (`_only_binds`), so the program keeps its own calls and loops and runs the
+    corrected versions, and a default argument or decorator of theirs finds the constants the
+    program sets after its old definitions (`def solve(mod=MOD)`). A placeholder definition of a
+    correction (`_placeholder`: `def total(a): ...`) neither replaces the program's nor is put in;
+    the corrections' `from __future__` imports go to the top, after the program's docstring and
+    own such imports (once each: mid-file they do not compile)."""
+    body, tree = answer.bodies[index], answer.tree(index)
+    replaced: set[str] = set()
+    texts, futures = [], []
+    for patch in patches:
+        future, text = split_future_imports(answer.bodies[patch])
+        futures += [line for line in future.split("\n") if line and line not in futures]
+        patch_lines = text.split("\n")  # the same line numbers as the block's (`split_future_imports`)
+        for node in answer.tree(patch).body:
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            if _placeholder(node):
+                patch_lines[start:node.end_lineno] = [None] * (node.end_lineno - start)
+            else:
+                replaced.add(node.name)
+        texts.append("\n".join(line for line in patch_lines if line is not None).strip("\n"))
+    lines = body.split("\n")
+    drop: set[int] = set()  # line numbers, from 0
+    first = place = None
+    opening = 0  # the lines of the program's docstring and `from __future__` imports
+    for position, node in enumerate(tree.body):
+        if opening == position and (isinstance(node, ast.ImportFrom) and node.module == "__future__" or position == 0
+                                    and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                                    and isinstance(node.value.value, str)):
+            opening += 1
+            futures = [line for line in futures if line != ast.unparse(node)]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in replaced:
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            first = start if first is None else min(first, start)
+            drop.update(range(start, node.end_lineno))
+        elif first is not None and place is None and not _only_binds(node):
+            place = node.lineno - 1
+    if first is None:
+        return body
+    head = tree.body[opening - 1].end_lineno if opening else 0
+    program: list[str] = []
+    for number, line in enumerate(lines + [None]):
+        if number == head and futures:
+            program += futures
+        if number == (len(lines) if place is None else place):
+            program += ["", "\n\n".join(texts), ""]
+        if line is not None and number not in drop:
+            program.append(line)
+    return "\n".join(program)
+
+
+#: Builtins a top-level assignment may call and still only define (`INF = float("inf")`).
+_PURE_BUILTINS = frozenset({"int", "float", "str", "bool", "complex", "bytes", "list", "tuple", "dict", "set",
+                            "frozenset", "range", "len", "abs", "min", "max", "sum", "pow", "ord", "chr"})
+#: Setting-up calls a program may make before it runs (`sys.setrecursionlimit(10**6)`), given
+#: arguments that call nothing.
+_SETUP_CALLS = frozenset({"setrecursionlimit", "stack_size", "set_int_max_str_digits"})
+
+
+def _calls_in(node: ast.AST):
+    """The calls that run when `node` does: all of its calls but those inside a lambda. Walked with
+    a stack of its own, not recursively: a 1000-term sum is valid code and must not raise."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Lambda):
+            continue
+        if isinstance(current, ast.Call):
+            yield current
+        stack.extend(ast.iter_child_nodes(current))
+
+
+def _is_setup_call(statement: ast.stmt) -> bool:
+    """Whether a statement is `sys.setrecursionlimit(...)`, `threading.stack_size(...)` or the like
+    (`_SETUP_CALLS`) with arguments that call nothing."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    return isinstance(call, ast.Call) and (getattr(call.func, "attr", None) or getattr(call.func, "id", None)) \
+        in _SETUP_CALLS and not call.keywords and not any(True for arg in call.args for _ in _calls_in(arg))
+
+
+def _only_binds(node: ast.stmt) -> bool:
+    """Whether a top-level statement only defines and runs nothing: an import, def, class, `pass`,
+    a constant (a docstring) or an assignment whose value calls nothing but a few builtins
+    (`_PURE_BUILTINS`; a lambda is not called) and reads no input (`MOD = 10**9 + 7`)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    return isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not any(
+        not (isinstance(call.func, ast.Name) and call.func.id in _PURE_BUILTINS)
+        for call in _calls_in(node.value)) and not any(_reads_input(call) for call in _calls_in(node.value))
+
+
+def _only_defines(tree: ast.Module) -> bool:
+    """Whether a block does nothing at top level but define (`_only_binds`) and set up
+    (`sys.setrecursionlimit(...)`). Such a block prints nothing and runs nothing."""
+    return all(_only_binds(node) or _is_setup_call(node) for node in tree.body)
+
+
+def _uncalled_functions(tree: ast.Module) -> set[str]:
+    """The functions a block defines at top level and never uses outside their own body (a `main`
+    the block does not call)."""
+    defined, used = set(), set()
+    for node in tree.body:
+        own = node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+        if own is not None:
+            defined.add(own)
+        used.update(inner.id for inner in ast.walk(node) if isinstance(inner, ast.Name) and inner.id != own)
+    return defined - used
+
+
+def _returning_functions(tree: ast.Module) -> set[str]:
+    """The functions a block defines at top level that return a value (`return best`), not counting
+    the returns of functions nested in them: what is worth printing (`print(solve())`)."""
+    def returns(node: ast.AST) -> bool:  # with a stack, not recursively (deep code must not raise)
+        stack = list(ast.iter_child_nodes(node))
+        while stack:
+            child = stack.pop()
+            if isinstance(child, ast.Return) and child.value is not None:
+                return True
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                stack.extend(ast.iter_child_nodes(child))
+        return False
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and returns(node)}
+
+
+def _only_calls(tree: ast.Module, functions: set[str], returning: Collection[str] = ()) -> bool:
+    """Whether a block does nothing but run some of `functions` with no arguments and no data of its
+    own: `main()`, `sys.exit(main())`, `threading.Thread(target=main).start()` (or `t = ...`, then
+    `t.start()`, `t.join()`), after imports and `sys.setrecursionlimit(...)` or
+    `threading.stack_size(...)` (`_is_setup_call`); the same under `if __name__ == "__main__":`.
+    One of them that returns a value (`returning`) may be printed: `print(solve())`, or
+    `ans = solve()` then `print(ans)`."""
+    def runs(node: ast.expr) -> bool:  # main() or sys.exit(main())
+        if not isinstance(node, ast.Call) or node.keywords:
+            return False
+        if isinstance(node.func, ast.Name) and node.func.id in functions:
+            return not node.args
+        exits = isinstance(node.func, ast.Attribute) and node.func.attr == "exit" and \
+            isinstance(node.func.value, ast.Name) and node.func.value.id == "sys" \
+            or isinstance(node.func, ast.Name) and node.func.id in ("exit", "SystemExit")
+        return exits and len(node.args) == 1 and runs(node.args[0])
+
+    def thread(node: ast.expr) -> bool:  # threading.Thread(target=main)
+        return isinstance(node, ast.Call) and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) \
+            == "Thread" and not node.args and len(node.keywords) == 1 and node.keywords[0].arg == "target" \
+            and isinstance(node.keywords[0].value, ast.Name) and node.keywords[0].value.id in functions
+
+    def direct(node: ast.expr | None) -> bool:  # solve()
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions \
+            and not node.args and not node.keywords
+
+    def printed(node: ast.expr | None) -> bool:  # print(solve()) or print(ans), after ans = solve()
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print" \
+            and len(node.args) == 1 and not node.keywords and (direct(node.args[0]) and node.args[0].func.id
+                                                               in returning or isinstance(node.args[0], ast.Name)
+                                                               and node.args[0].id in results)
+
+    threads: set[str] = set()
+    results: set[str] = set()
+    called = False
+
+    def allowed(statement: ast.stmt) -> bool:
+        nonlocal called
+        if isinstance(statement, (ast.Import, ast.ImportFrom)) or _is_setup_call(statement):
+            return True
+        if isinstance(statement, ast.Raise) and statement.exc is not None and statement.cause is None:
+            called = called or runs(statement.exc)
+            return runs(statement.exc)
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name) and thread(statement.value):
+            threads.add(statement.targets[0].id)
+            return True
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name) and direct(statement.value) \
+                and statement.value.func.id in returning:
+            results.add(statement.targets[0].id)
+            called = True
+            return True
+        value = statement.value if isinstance(statement, ast.Expr) else None
+        if printed(value):
+            called = True
+            return True
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and not value.args \
+                and not value.keywords and value.func.attr in ("start", "join"):
+            target = value.func.value
+            started = thread(target) or isinstance(target, ast.Name) and target.id in threads
+            called = called or started and value.func.attr == "start"
+            return started
+        if value is not None and runs(value):
+            called = True
+            return True
+        return _is_main_guard(statement) and all(map(allowed, statement.body))
+
+    return bool(tree.body) and all(map(allowed, tree.body)) and called
+
+
+def _with_later_call(answer: _Answer, index: int, patches: Collection[int] = ()) -> str:
+    """Block `index` (a program that reads input) followed by the first later block that only runs
+    a function it defines, never calls and that reads input (`_only_calls`, `_Answer.reading`): the
+    answer gave `def main(): ...` in one block and `main()` or `if __name__ == "__main__": main()`
+    (or `print(solve())`, when `solve` returns a value) in the next, and without the call the program prints nothing. Only when the program does
+    nothing at top level but define (`_only_defines`): a program that reads input or calls anything
+    itself runs as it is (a later `test()` or a second `main()` is no part of it); and not when a
+    block between the two redefines a function the call runs (the program would run its stale
+    version). The block as it is when no such call follows. With `patches` (later blocks that only
+    correct functions of the program, `_last_reading_block`) the program is first `_spliced`."""
+    body = _spliced(answer, index, patches) if patches else answer.bodies[index]
+    tree = _parse(body) if patches else answer.tree(index)
+    candidates = _uncalled_functions(tree) if tree is not None and _only_defines(tree) else set()
+    returning = _returning_functions(tree) if candidates else set()
+    for later in range(index + 1, len(answer.bodies)) if candidates else ():
+        other = answer.tree(later)
+        if later in patches or other is None or not _only_calls(other, candidates, returning):
+            continue
+        functions = candidates & answer.reading(index).union(*map(answer.reading, patches))
+        if not _only_calls(other, functions, returning):
+            continue
+        runs = {node.id for node in ast.walk(other) if isinstance(node, ast.Name)} & functions
+        if answer.redefined(index, later, answer.reached(runs), exclude=patches):
+            break
+        return body + "\n\n\n" + answer.bodies[later]
+    return body
+
+
+def _tries_to_define(body: str, names: set[str]) -> bool:
+    """Whether a block that does not parse has a top-level `def`/`class` line for one of `names`:
+    a broken final version of the function is still the model's final answer (and fails)."""
+    pattern = r"^(?:async[ \t]+)?(?:def|class)[ \t]+(?:" + "|".join(map(re.escape, sorted(names))) + r")\b"
+    return bool(names) and re.search(pattern, body, re.MULTILINE) is not None
+
+
+def _qualifies(answer: _Answer, index: int, names: set[str], prefix: str, any_function: bool = False) -> bool:
+    """Whether a block can be the program (see `extract_program`)."""
+    body, tree = answer.bodies[index], answer.tree(index)
+    if tree is None:  # a broken definition or a continuation of `prefix` (a function body), else an example
+        return _tries_to_define(body, names) or (bool(prefix) and _parse(prefix + body) is not None)
+    if any_function and not names:  # a function, not in a test file of another block's (`from solution import f`)
+        return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body) \
+            and not (any(_foreign_imports(tree)) and _tests_another_block(tree, answer.functions_elsewhere(index)))
+    return _defines(tree, names) if names else _calls(tree)
+
+
+def _definition_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement of another block defines, when it only defines: a def or
+    class, an import (not `from __future__`, which must open its module), or an assignment to plain
+    names of a value that calls nothing (`MOD = 10**9 + 7`; not `data = input()`, which would run).
+    Other statements (prints, usage examples, reading input) are never carried over."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            return set()
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names if alias.name != "*"}
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if all(isinstance(target, ast.Name) for target in targets) and not _calls(node.value):
+            return {target.id for target in targets}
+    return set()
+
+
+#: A line end as Python's tokenizer reads one (`str.splitlines` also splits at form feeds and
+#: other characters that do not end a line of code).
+_SOURCE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_future_imports(code: str) -> tuple[str, str]:
+    """(the `from __future__` imports that open `code`, one per line; `code` without them).
+
+    Such an import must come first in its module (after a docstring at most): code that is put
+    after other code (a whole-function answer after the HumanEval prompt) has to give them up to
+    the very top, or it no longer compiles and a right answer scores 0. Each import's lines are
+    left blank, so the rest keeps its line numbers; one that shares a line with another statement
+    (`from __future__ import annotations; import os`) becomes `pass`. ("", `code`) when it does
+    not parse or opens with no such import."""
+    tree = _parse(code) if "__future__" in code else None
+    if tree is None:
+        return "", code
+    nodes = []
+    for position, node in enumerate(tree.body):
+        if position == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):
+            continue  # the module's docstring: it may come before them
+        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            break
+        nodes.append((position, node))
+    if not nodes:
+        return "", code
+    lines = _SOURCE_LINE.findall(code)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(lineno: int, col: int) -> int:  # `col` counts UTF-8 bytes, as ast's offsets do
+        return starts[lineno - 1] + len(lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+
+    futures, text = [], code
+    for position, node in reversed(nodes):
+        futures.append(ast.unparse(node))
+        start, end = offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
+        before = tree.body[position - 1].end_lineno if position else 0
+        after = tree.body[position + 1].lineno if position + 1 < len(tree.body) else None
+        alone = before < node.lineno and (after is None or after > node.end_lineno)
+        text = text[:start] + ("\n" * (node.end_lineno - node.lineno) if alone else "pass") + text[end:]
+    return "\n".join(reversed(futures)) + "\n", text
