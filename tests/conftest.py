@@ -188,6 +188,18 @@ def register_say_a_digit() -> str:
                          verifier=lambda gold, completion: float(any(c.isdigit() for c in completion)), force=True)
 
 
+def say_a_digit_config(out, *extra):
+    """A trainer config for a tiny local model on "rlvr/SayADigit-v0" (`register_say_a_digit`):
+    quiet, one small layer, 4 new tokens, groups of 2, no dynamic sampling, output in `out`; `extra`
+    adds overrides (keys not set here)."""
+    from rlvr.trainers.config import load_config
+
+    return load_config(None, [
+        f"log.output_dir={out}", "log.progress=false", "log.tensorboard=false", "env.id=rlvr/SayADigit-v0",
+        "sampling.max_new_tokens=4", "train.group_size=2", "train.lr=3e-3", "model.tiny_hidden_size=32",
+        "model.tiny_layers=1", "algorithm.dynamic_sampling=false", *extra])
+
+
 def model_weights(model) -> dict:
     """A detached copy of `model`'s weights, to compare before and after a step or a resume."""
     return {k: v.detach().clone() for k, v in model.state_dict().items()}

@@ -17,18 +17,14 @@ from rlvr.trainers.config import ConfigWarning, load_config
 from rlvr.trainers.dynamic_sampling import group_has_signal, process_group_has_signal, signal_mask
 from rlvr.trainers.rollout import Trajectory
 from rlvr.trainers.trainer import ResumeError, Trainer, load_policy
-from conftest import model_weights, register_say_a_digit
+from conftest import model_weights, register_say_a_digit, say_a_digit_config
 
 # a task a random tiny model solves now and then (any digit in the answer), so groups carry signal
 register_say_a_digit()
 
 
 def make_config(out, *extra):
-    return load_config(None, [
-        f"log.output_dir={out}", "log.progress=false", "log.tensorboard=false", "log.plot=false",
-        "env.id=rlvr/SayADigit-v0", "sampling.max_new_tokens=4", "train.batch_groups=2", "train.group_size=2",
-        "train.lr=3e-3", "model.tiny_hidden_size=32", "model.tiny_layers=1", "algorithm.dynamic_sampling=false",
-        *extra])
+    return say_a_digit_config(out, "log.plot=false", "train.batch_groups=2", *extra)
 
 
 weights = model_weights
