@@ -253,11 +253,21 @@ def _elides(node: ast.AST) -> bool:
                for inner in ast.walk(node))
 
 
+def _first_line(node: ast.stmt) -> int:
+    """The first line (from 1) of a top-level statement, a definition's decorators included."""
+    return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+
+
+def _is_docstring(position: int, node: ast.stmt) -> bool:
+    """Whether `node`, at `position` in a module's body, is the module's docstring."""
+    return position == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+        and isinstance(node.value.value, str)
+
+
 def _source_lines(lines: list[str], node: ast.stmt) -> list[str]:
     """The lines of a top-level definition (`lines`: its block's), decorators included, dedented and
     with trailing spaces taken off: two versions compare equal when written alike."""
-    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    lines = lines[start - 1:node.end_lineno]
+    lines = lines[_first_line(node) - 1:node.end_lineno]
     return textwrap.dedent("\n".join(line.rstrip() for line in lines)).split("\n")
 
 
@@ -506,7 +516,7 @@ def _spliced(answer: _Answer, index: int, patches: list[int]) -> str:
         for node in answer.tree(patch).body:
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            start = _first_line(node) - 1
             if _placeholder(node):
                 patch_lines[start:node.end_lineno] = [None] * (node.end_lineno - start)
             else:
@@ -517,13 +527,12 @@ def _spliced(answer: _Answer, index: int, patches: list[int]) -> str:
     first = place = None
     opening = 0  # the lines of the program's docstring and `from __future__` imports
     for position, node in enumerate(tree.body):
-        if opening == position and (isinstance(node, ast.ImportFrom) and node.module == "__future__" or position == 0
-                                    and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-                                    and isinstance(node.value.value, str)):
+        if opening == position and (isinstance(node, ast.ImportFrom) and node.module == "__future__"
+                                    or _is_docstring(position, node)):
             opening += 1
             futures = [line for line in futures if line != ast.unparse(node)]
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in replaced:
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            start = _first_line(node) - 1
             first = start if first is None else min(first, start)
             drop.update(range(start, node.end_lineno))
         elif first is not None and place is None and not _only_binds(node):
@@ -771,8 +780,7 @@ def split_future_imports(code: str) -> tuple[str, str]:
         return "", code
     nodes = []
     for position, node in enumerate(tree.body):
-        if position == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, str):
+        if _is_docstring(position, node):
             continue  # the module's docstring: it may come before them
         if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
             break

@@ -30,8 +30,8 @@ import builtins
 from typing import Collection
 
 from rlvr.verifiers.code_answer import (
-    _Answer, _calls, _definition_names, _defines, _last_reading_block, _qualifies, _reads_input,
-    _tries_to_define, _with_later_call, split_future_imports,
+    _Answer, _calls, _definition_names, _defines, _first_line, _is_docstring, _last_reading_block, _qualifies,
+    _reads_input, _tries_to_define, _with_later_call, split_future_imports,
 )
 from rlvr.verifiers.code_fences import LANGUAGE_TAGS, MODES, _language_bodies, _parse, extract_code
 from rlvr.verifiers.code_plan import bound_and_used
@@ -121,7 +121,7 @@ def _statement_text(block: str, tree: ast.Module, position: int) -> str:
     lines as written, decorators included; its unparsed form when it shares a line with another
     statement (`import os; x = 1`)."""
     node = tree.body[position]
-    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    start = _first_line(node)
     before = tree.body[position - 1].end_lineno if position else 0
     after = tree.body[position + 1].lineno if position + 1 < len(tree.body) else None
     if before >= start or (after is not None and after <= node.end_lineno):
@@ -184,9 +184,7 @@ def _with_other_definitions(body: str, earlier: list[str], later: list[str]) -> 
     # after the body's docstring and `from __future__` imports, which must open the module
     opening = 0
     for position, node in enumerate(tree.body):
-        docstring = position == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
-            and isinstance(node.value.value, str)
-        if not (docstring or (isinstance(node, ast.ImportFrom) and node.module == "__future__")):
+        if not (_is_docstring(position, node) or (isinstance(node, ast.ImportFrom) and node.module == "__future__")):
             break
         opening = node.end_lineno
     lines = body.splitlines(keepends=True)

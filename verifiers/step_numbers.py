@@ -80,12 +80,11 @@ def check_cut(value: Fraction, negative: bool, digits: str) -> Verdict:
     itself: `0.99... = 1` holds, as the repeating decimal it is; a single 9 (`2 = 1.9...`) or other
     digits before the 9s (`0.49...`) do not read as a repeating 9, so a false sum cannot be written
     as its neighbour with a 9 on the end."""
-    d = Fraction(digits)
+    d, top = cut_span(False, digits)
     places = digits.partition(".")[2]
-    unit = Fraction(1, 10 ** len(places))
     size = -value if negative else value
-    top_ok = len(places) >= 2 and set(places) == {"9"} and size == d + unit
-    if size >= 0 and d <= size and (size < d + unit or top_ok):
+    top_ok = len(places) >= 2 and set(places) == {"9"} and size == top
+    if size >= 0 and d <= size and (size < top or top_ok):
         return Verdict.right("the value begins with the digits written")
     sign = "-" if negative else ""
     return Verdict.wrong(f"the value does not begin with {sign}{digits}", details={"kind": "wrong"})
@@ -103,14 +102,15 @@ def rounding_span(text: str) -> tuple[Fraction, Fraction] | None:
     """The closed range of values that round to the plain decimal `text` (`6.67`: [6.665, 6.675]); a
     plain integer is itself only. None for anything else."""
     value = exact_number(text)
-    if value is None or not _PLAIN_RE.fullmatch(text.strip()):
+    if value is None or not PLAIN_NUMBER_RE.fullmatch(text.strip()):
         return None
     places = text.strip().partition(".")[2]
     half = Fraction(5, 10 ** (len(places) + 1)) if places else Fraction(0)
     return value - half, value + half
 
 
-_PLAIN_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+#: A plain decimal or integer, signed or not ("6.67", "-3", ".5", "4.").
+PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
 def check_overlap(a: tuple[Fraction, Fraction], b: tuple[Fraction, Fraction], what: str) -> Verdict:

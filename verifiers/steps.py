@@ -221,8 +221,8 @@ from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.math_units import Unit
 from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, _unclaimed, _unit_word
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congruence, solution_work
-from rlvr.verifiers.step_numbers import (check_cut, check_overlap, check_remainder, cut_decimal, cut_span, exact_number,
-                                         rounding_span, strict_percent)
+from rlvr.verifiers.step_numbers import (PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, check_cut, check_overlap, check_remainder,
+                                         cut_decimal, cut_span, exact_number, rounding_span, strict_percent)
 from rlvr.verifiers.step_units import (calendar_words, check_conversion, conversion, in_other_unit, is_conversion, other_units,
                                        side_unit, unit_claim)
 from rlvr.verifiers.timelimit import Budget
@@ -827,7 +827,6 @@ def _chain_claims(chain: str, follows_text: bool = False,
     return claims, (sides[-1], units[-1], group) if whole and sides[-1] is not None else None
 
 
-_PLAIN_NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
 #: The approximate links (`\\approx`, `≈`, `\\simeq`, `≃`; a hedged `=` reads as `≈`, `_unclaimed`), the
 #: mark on the right side of such a claim (`_approx_claim`), and a hedge word opening the side after one.
 _APPROX_LINKS = frozenset({"\\approx", "≈", "\\simeq", "≃"})
@@ -1277,7 +1276,8 @@ def _cut_reading(left: str, right: str, unit_a: Unit | None,
     other, cut, unit_other, unit_cut = (right, cut_left, unit_b, unit_a) if cut_right is None \
         else (left, cut_right, unit_a, unit_b)
     converts = is_conversion(unit_other, unit_cut)
-    key = ("cut", repr(_side_trees(other)[0]), repr(unit_cut) if converts else None)
+    other_tree = _side_trees(other)[0]
+    key = ("cut", repr(other_tree), repr(unit_cut) if converts else None)
     value = exact_number(other)
     if value is None:
         return key, None, False
@@ -1292,7 +1292,7 @@ def _cut_reading(left: str, right: str, unit_a: Unit | None,
         return None, check_cut(value, *cut), True
     v = check_cut(value, *cut)
     cut_side = _uncut(right if cut_right is not None else left)
-    idle = _computes_nothing(_side_trees(other)[0], _side_trees(cut_side)[0])  # `4 + 0 = 4.0...`, `(4) = 4.0...`
+    idle = _computes_nothing(other_tree, _side_trees(cut_side)[0])  # `4 + 0 = 4.0...`, `(4) = 4.0...`
     return key, (v if v.correct else None), idle
 
 
