@@ -30,7 +30,7 @@ import unicodedata
 from typing import Any
 
 # the typeset operators the rest of rlvr reads (Countdown's expressions): one map, private there
-from rlvr.envs.expr import _TYPESET, _TYPESET_RE
+from rlvr.envs.expr import plain_operators
 from rlvr.envs.tools import Tool, ToolBusy, ToolError, ToolInfraError, TurnBudget, seconds_text, tool, truncate_output
 
 _CALC_FUNCS = {"sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "log", "ln", "exp", "factorial", "binomial",
@@ -83,7 +83,7 @@ def check_calculator_expression(expression: str) -> str:
         raise ToolError("expression must be a non-empty string")
     if len(expression) > MAX_CALC_CHARS:
         raise ToolError(f"expression longer than {MAX_CALC_CHARS} characters")
-    text = _TYPESET_RE.sub(lambda m: _TYPESET[m.group()], _normalized(expression).strip().replace("^", "**"))
+    text = plain_operators(_normalized(expression).strip().replace("^", "**"))
     if len(text) > MAX_CALC_CHARS:
         raise ToolError(f"expression longer than {MAX_CALC_CHARS} characters once its Unicode forms are written plainly")
     try:
@@ -173,7 +173,7 @@ def _plain_char(char: str) -> str:
     """One character as the calculator reads it (NFKC, a fraction slash and typeset signs made
     ASCII): what is left non-ASCII is a character it cannot read."""
     text = unicodedata.normalize("NFKC", char).replace(_FRACTION_SLASH, "/")
-    return _TYPESET_RE.sub(lambda m: _TYPESET[m.group()], text)
+    return plain_operators(text)
 
 
 def exact_round(value: Any, digits: Any = None) -> Any:

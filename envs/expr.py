@@ -39,6 +39,11 @@ class ExprError(ValueError):
     """The expression is not a valid answer; the message says why (shown to the model/logs)."""
 
 
+def plain_operators(text: str) -> str:
+    """`text` with its typeset operators written plainly (`×` and `\\cdot` as `*`, `÷` as `/`, `−` as `-`)."""
+    return _TYPESET_RE.sub(lambda m: _TYPESET[m.group()], text)
+
+
 def evaluate(text: str, allowed_ops: str = "+-*/") -> tuple[Fraction, list[int]]:
     """Parse and evaluate `text`; return (exact value, integer literals used, in order).
 
@@ -48,7 +53,7 @@ def evaluate(text: str, allowed_ops: str = "+-*/") -> tuple[Fraction, list[int]]
     the module docstring), parentheses and whitespace is refused before parsing.
     """
     # whitespace runs joined: an expression broken over lines ("6 -\n1") is one expression
-    text = _TYPESET_RE.sub(lambda m: _TYPESET[m.group()], " ".join(text.split()))
+    text = plain_operators(" ".join(text.split()))
     if not text:
         raise ExprError("empty expression")
     if len(text) > MAX_EXPRESSION_CHARS:

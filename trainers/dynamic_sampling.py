@@ -56,16 +56,11 @@ ESTIMATORS: tuple[str, ...] = (
 )
 
 
-def _all_equal(t: Tensor) -> bool:
-    """Whether every value of a non-empty 1-d tensor equals the first (no signal whatever the tol)."""
-    return bool((t == t[0]).all())
-
-
-def _pop_std(values: Sequence[float] | Tensor) -> float:
+def _spread_above(values: Sequence[float] | Tensor, tol: float) -> bool:
+    """Whether `values` are not all equal and their population std is above `tol`. All equal is no
+    spread whatever `tol`, 0 included: float rounding gives `[0.1, 0.1, 0.1]` a std of about 1e-17."""
     t = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
-    if t.numel() == 0:
-        return 0.0
-    return float(t.std(unbiased=False).item())
+    return t.numel() > 0 and not bool((t == t[0]).all()) and float(t.std(unbiased=False)) > tol
 
 
 def group_has_signal(rewards: Sequence[float] | Tensor, *, tol: float = 1e-6, estimator: str = "grpo") -> bool:
@@ -84,7 +79,7 @@ def group_has_signal(rewards: Sequence[float] | Tensor, *, tol: float = 1e-6, es
         return True
     if estimator == "rloo" and t.numel() < 2:
         return False
-    return not _all_equal(t) and _pop_std(t) > tol
+    return _spread_above(t, tol)
 
 
 def process_group_has_signal(
@@ -95,7 +90,7 @@ def process_group_has_signal(
     pooled = [float(r) for sample in step_rewards for _, r in sample]
     if not pooled or not all(math.isfinite(r) for r in pooled):
         return False
-    return len(set(pooled)) > 1 and _pop_std(pooled) > tol
+    return _spread_above(pooled, tol)
 
 
 def signal_mask(rewards: Tensor, *, tol: float = 1e-6, estimator: str = "grpo") -> Tensor:

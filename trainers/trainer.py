@@ -739,18 +739,22 @@ class Trainer:
         if not any(seen):
             return False
         if a.estimator == "process_grpo":  # step rewards pooled over the whole group, as the advantages are
-            if not process_group_has_signal([self._shaped_steps(t) for t in group], tol=a.ds_tol):
+            values = [self._shaped_steps(t) for t in group]
+            if not process_group_has_signal(values, tol=a.ds_tol):
                 return False
-        elif not group_has_signal([self.shaped_reward(t) for t in group], tol=a.ds_tol, estimator=a.estimator):
-            return False
+        else:
+            values = [self.shaped_reward(t) for t in group]
+            if not group_has_signal(values, tol=a.ds_tol, estimator=a.estimator):
+                return False
         if all(seen) or a.estimator == "reinforce++":
             return True
-        sizes = self._seen_advantages(group)
+        sizes = self._seen_advantages(group, values)
         return any(size > a.ds_tol for size, s in zip(sizes, seen) if s)
 
-    def _seen_advantages(self, group: list[Trajectory]) -> list[float]:
+    def _seen_advantages(self, group: list[Trajectory], values: list[Any]) -> list[float]:
         """The largest ``|advantage|`` the loss gives each sample of ``group`` (over its response
-        tokens), by the functions and dtypes :meth:`_advantages` uses. For REINFORCE++-baseline, the
+        tokens), by the functions and dtypes :meth:`_advantages` uses; ``values``: each sample's
+        shaped reward (its shaped step rewards for process_grpo), as :meth:`_has_signal` took them. For REINFORCE++-baseline, the
         group-centred reward (the update divides it by a spread of the whole batch, which is positive)."""
         a = self.cfg.algorithm
         if a.estimator == "process_grpo":
@@ -758,10 +762,10 @@ class Trainer:
             mask = torch.zeros(len(group), width)
             for i, t in enumerate(group):
                 mask[i, : len(t.loss_mask) - 1] = torch.tensor(t.loss_mask[1:], dtype=mask.dtype)
-            adv = adv_fns.process_grpo_advantages([[self._shaped_steps(t) for t in group]], width,
+            adv = adv_fns.process_grpo_advantages([values], width,
                                                   scale_std=a.scale_std, mask=mask)
             return adv.abs().amax(dim=1).tolist()
-        rewards = torch.tensor([[self.shaped_reward(t) for t in group]], dtype=torch.float64)
+        rewards = torch.tensor([values], dtype=torch.float64)
         if a.estimator == "reinforce++-baseline":
             return adv_fns.centred(rewards, dim=1)[0].abs().tolist()
         return self._sequence_advantages(rewards)[0].abs().tolist()
