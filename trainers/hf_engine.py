@@ -23,6 +23,8 @@ a prompt that fills it alone is refused with an error.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any, Sequence
 
 import torch
@@ -91,6 +93,13 @@ def _name_stop_token(sample: Sample, names: dict[int, str], eos: frozenset[int])
         sample.meta["stop_reason"] = names[last]
     return sample
 
+
+
+def _cache_of(out: Any) -> Any:
+    """The KV cache a forward returned: ``out.cache`` since transformers 5.24, ``out.past_key_values``
+    before (reading the old name there is deprecated too)."""
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else out.past_key_values
 
 class HFEngine(BatchedLimitsEngine):
     """Engine over a ``transformers`` causal LM (``AutoModelForCausalLM``-like) and its tokenizer.
@@ -221,6 +230,16 @@ class HFEngine(BatchedLimitsEngine):
             tokens = sample_categorical(logp, generator)
         return tokens, logp.gather(-1, tokens[:, None]).squeeze(-1)
 
+    @functools.cached_property
+    def _cache_argument(self) -> str:
+        """The name the model's forward takes the KV cache under: ``cache`` since transformers 5.24
+        (which warns on ``past_key_values``, on stderr, at every step), ``past_key_values`` before."""
+        try:
+            parameters = inspect.signature(self.model.forward).parameters
+        except (TypeError, ValueError):  # (a forward inspect cannot read: the long-standing name)
+            return "past_key_values"
+        return "cache" if "cache" in parameters else "past_key_values"
+
     def _forward(self, **inputs: Any) -> Any:
         """The model's forward with ``logits_to_keep=1``: only the last position's logits are computed.
 
@@ -272,7 +291,7 @@ class HFEngine(BatchedLimitsEngine):
 
         # (the prefill computes the last position's logits only: see `_forward`)
         out = self._forward(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
-        cache = out.past_key_values
+        cache = _cache_of(out)
         logits = out.logits[:, -1, :]
         del out
         if len(uniq) < B:
@@ -326,9 +345,10 @@ class HFEngine(BatchedLimitsEngine):
             attention = torch.cat([attention, torch.ones((len(active), 1), dtype=attention.dtype, device=dev)], dim=1)
             pos = pos + 1
             out = self._forward(  # (one position per row: logits_to_keep=1 keeps all of them)
-                input_ids=next_tok[:, None], attention_mask=attention, position_ids=pos, past_key_values=cache, use_cache=True
+                input_ids=next_tok[:, None], attention_mask=attention, position_ids=pos, use_cache=True,
+                **{self._cache_argument: cache},
             )
-            cache = out.past_key_values
+            cache = _cache_of(out)
             logits = out.logits[:, -1, :]
             del out
 
