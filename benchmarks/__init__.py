@@ -8,9 +8,9 @@
 The command line is `rlvr eval` and `rlvr benchmarks list`; see docs/benchmarks.md.
 """
 
-from rlvr.benchmarks.estimators import aggregate, maj_at_k, mean_accuracy, parse_ks, pass_at_k, pass_hat_k
+from rlvr.benchmarks.estimators import aggregate, maj_at_k, maj_at_ks, mean_accuracy, parse_ks, pass_at_k, pass_hat_k
 
-__all__ = ["pass_at_k", "pass_hat_k", "maj_at_k", "mean_accuracy", "aggregate", "parse_ks",
+__all__ = ["pass_at_k", "pass_hat_k", "maj_at_k", "maj_at_ks", "mean_accuracy", "aggregate", "parse_ks",
            "Benchmark", "register_benchmark", "get_benchmark", "all_benchmarks", "load_benchmark",
            "evaluate_completions", "evaluate_engine", "score_references", "BenchmarkDataError"]
 

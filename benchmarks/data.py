@@ -33,13 +33,56 @@ def _dataset_rows(ds: Any) -> list[dict[str, Any]]:
     return [dict(row) for row in ds]
 
 
+#: Split names by meaning: a file or save_to_disk split named with a word of one group holds that
+#: split, not another group's (a folder of `train.jsonl` only is not gsm8k's test split).
+_SPLIT_GROUPS = (("train", "training"), ("validation", "valid", "val", "dev"), ("test", "testing"), ("prompt",))
+
+#: A shard of a split written in pieces: `test-00000-of-00002.parquet` (and the hub's older
+#: `test-00000-of-00002-<hash>.parquet`); `base` names the split, `n` the number of pieces.
+_SHARD = re.compile(r"^(?P<base>.+)-(?P<i>\d+)-of-(?P<n>\d+)(?:-[0-9a-f]+)?$")
+
+
+def _has_word(word: str, name: str) -> bool:
+    """Whether `name` holds `word` as a word (`_`, `-`, `.` and `/` separate words: `gsm8k_test`)."""
+    return re.search(rf"(?<![a-z0-9]){re.escape(word.lower())}(?![a-z0-9])", name.lower()) is not None
+
+
+def _other_split(name: str, split: str) -> str | None:
+    """The known split (`_SPLIT_GROUPS`) that `name` (a file's name, a save_to_disk split) is named
+    for when that is not `split` nor a synonym of it; None when it names none or `split` itself."""
+    ours = next((group for group in _SPLIT_GROUPS if split.lower() in group), (split.lower(),))
+    if any(_has_word(word, name) for word in ours):
+        return None
+    return next((word for group in _SPLIT_GROUPS for word in group if _has_word(word, name)), None)
+
+
+def _check_shards(path: str, files: list[str], split: str) -> None:
+    """A BenchmarkDataError unless the several `files` found for `split` are the pieces of one split
+    (`_SHARD`: the same name, all n of them); other files merely naming the split, such as another
+    config's `test_socratic.jsonl` beside `test.jsonl`, would count each problem twice."""
+    shards = [_SHARD.match(os.path.splitext(os.path.basename(f))[0]) for f in files]
+    names = [os.path.relpath(f, path) for f in files]
+    if not all(shards) or len({(m["base"], int(m["n"])) for m in shards}) != 1:  # type: ignore[index]
+        raise BenchmarkDataError(f"folder {path!r} has several files for the split {split!r} ({names[:8]}) that are not "
+                                 f"shards of one file (name-00000-of-0000N): another config or a copy would count "
+                                 f"problems twice; point --data at the file to evaluate")
+    pieces = sorted(int(m["i"]) for m in shards)  # type: ignore[index]
+    total = int(shards[0]["n"])  # type: ignore[index]
+    if pieces != list(range(total)):
+        raise BenchmarkDataError(f"folder {path!r} has shards {pieces} of the {total} pieces of the split {split!r} "
+                                 f"({names[:8]}); give all of them, or point --data at one file to evaluate only it")
+
+
 def _folder_files(path: str, split: str | None) -> list[str]:
     """The data files of the folder `path` to read for `split`.
 
-    Files whose name holds the split as a word (`test.jsonl`, `test-00000-of-00001.parquet`; not
-    `latest.jsonl`) are taken; without one, a folder of one file is that file. Anything else is an
-    error rather than a guess: files of several splits (train and validation merged into an
-    evaluation set) or of several folders (a hub download's configs, `main/` and `socratic/`).
+    Files whose name holds the split as a word (`test.jsonl`, `gsm8k_test.jsonl`,
+    `test-00000-of-00001.parquet`; not `latest.jsonl`) are taken (the caller then checks that
+    several are the shards of one split: `_check_shards`); without one, a folder of one file is that
+    file, unless its name is another split's (`train.jsonl` for a benchmark evaluating `test`). Anything else is
+    an error rather than a guess: files of several splits (train and validation merged into an
+    evaluation set), of several configs (`test.jsonl` and `test_socratic.jsonl`) or of several
+    folders (a hub download's configs, `main/` and `socratic/`).
     """
     files = sorted(
         os.path.join(root, name)
@@ -51,13 +94,16 @@ def _folder_files(path: str, split: str | None) -> list[str]:
         raise BenchmarkDataError(f"folder {path!r} holds no .jsonl/.json/.parquet/.csv file; point --data at the data file itself")
     shown = [os.path.relpath(f, path) for f in files[:8]]
     if split:
-        word = re.compile(rf"(?<![a-z0-9]){re.escape(split.lower())}(?![a-z0-9])")
-        preferred = [f for f in files if word.search(os.path.basename(f).lower())]
+        preferred = [f for f in files if _has_word(split, os.path.basename(f))]
         if preferred:
             files = preferred
         elif len(files) > 1:
             raise BenchmarkDataError(f"folder {path!r} has no file for the split {split!r} among {shown}; "
                                      f"point --data at the file to evaluate")
+        elif (other := _other_split(os.path.basename(files[0]), split)) is not None:
+            raise BenchmarkDataError(f"folder {path!r} holds only {shown[0]!r}, a file of the split {other!r}, and the "
+                                     f"benchmark evaluates the split {split!r}; to evaluate that file anyway, pass it "
+                                     f"itself: --data {files[0]!r}")
     folders = sorted({os.path.relpath(os.path.dirname(f), path) for f in files})
     if len(folders) > 1:
         raise BenchmarkDataError(f"folder {path!r} has {split or 'data'} files in several folders {folders} (configs of "
@@ -159,6 +205,10 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
             pick = split if split in loaded else names[0] if len(names) == 1 else None
             if pick is None:
                 raise BenchmarkDataError(f"{path!r} has splits {names} and none is {split!r}; point --data at one split")
+            if pick != split and split and (other := _other_split(pick, split)) is not None:
+                raise BenchmarkDataError(f"{path!r} (save_to_disk) holds only the split {pick!r}, named for {other!r}, and "
+                                         f"the benchmark evaluates the split {split!r}; to evaluate it anyway, pass it "
+                                         f"itself: --data {os.path.join(path, pick)!r}")
             loaded = loaded[pick]
         return _dataset_rows(loaded), {"source": os.path.abspath(path), "format": "save_to_disk",
                                        "content_fingerprint": getattr(loaded, "_fingerprint", None),
@@ -171,6 +221,8 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
         return _table_rows(table), dict(table.fingerprint)
     digests = [file_sha256(name) for name in files]  # hashed once: for the copies and the fingerprint
     _refuse_copies(path, files, digests)
+    if split:  # (after the copies, which get their own message)
+        _check_shards(path, files, split)
     # each file read as `load_table` reads one (JSON numbers and CSV cells as written), then joined
     tables = [load_table(name) for name in files]
     for name, table in zip(files[1:], tables[1:]):

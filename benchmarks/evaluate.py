@@ -15,7 +15,9 @@ after an outage may use another), so the summary counts the samples by the sandb
 record (`judged_by`) rather than naming the latest run's. A run with no sample at all (completions
 only for problems beyond `limit`) writes a summary saying so (`complete` false, `error`) and exits
 2 (`EvalResult.exit_code`). Samples are
-appended as they are scored, so an interrupted run resumes: samples already scored (same task,
+appended as they are scored, and when the run ends samples.jsonl is rewritten to hold one row per
+sample of the run, the summary's, rows of other samples moved to samples.other.jsonl (`ResultStore`).
+An interrupted run resumes: samples already scored (same task,
 same index, same completion; no verification error) are not redone. A run with different
 settings, data content or model in the same folder is refused rather than mixed. With an engine,
 sample j of problem t always gets the seed `seed + j * N + t` (N problems), so growing `n` draws
@@ -60,20 +62,22 @@ from typing import Any, Callable, Iterator, Sequence
 from rlvr.benchmarks.completions import read_completions
 from rlvr.benchmarks.estimators import parse_ks
 from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, check_run, data_identity, env_identity,
-                                     model_identity, read_skipped, sandbox_label, verifier_identity, write_json,
-                                     write_skipped)
+                                     has_samples, model_identity, read_skipped, sandbox_label, verifier_identity,
+                                     write_json, write_skipped)
 from rlvr.benchmarks.registry import LoadedBenchmark, load_benchmark
 from rlvr.benchmarks.scoring import answers_in_one_turn, score_completions
 from rlvr.benchmarks.summary import compute_metrics, format_table, judged_by, plot_pass_at_k, with_judging_backend
 
 SUMMARY = "summary.json"
+#: Rows of samples outside the latest run (see `ResultStore`), kept for a later run that includes them.
+OTHER = "samples.other.jsonl"
 PLOT = "pass_at_k.png"
 
 #: Samples per engine call when not given: at least this many, or n (see `_sampling_calls`).
 SAMPLES_PER_CALL = 64
 
 __all__ = ["RunMismatchError", "OutDirError", "EvalResult", "EngineRun", "check_out_dir", "evaluate_completions",
-           "evaluate_engine", "prepare_engine_run", "run_engine", "score_references", "SAMPLES", "SUMMARY", "PLOT", "RUN"]
+           "evaluate_engine", "prepare_engine_run", "run_engine", "score_references", "SAMPLES", "OTHER", "SUMMARY", "PLOT", "RUN"]
 
 
 class OutDirError(ValueError):
@@ -126,22 +130,37 @@ class EvalResult(dict):
 
 
 class ResultStore:
-    """samples.jsonl in `out_dir`: load what is there, append new results as they come."""
+    """The samples of `out_dir`: load them, append new results as they come, and at the end of a
+    run (`rewrite`) leave samples.jsonl holding exactly one row per sample of the run.
+
+    samples.jsonl is appended to while a run goes (so an interrupted run loses nothing), which
+    leaves superseded rows (a sample redone after an outage) and rows of samples outside the run
+    (another --limit, --n or completions file) beside the run's own. `rewrite` drops the first and
+    moves the second to samples.other.jsonl (`OTHER`), which is read too, so a later run that
+    includes them reuses them. A row in samples.jsonl wins over one of the same sample in
+    samples.other.jsonl."""
 
     def __init__(self, out_dir: str) -> None:
         self.out_dir = out_dir
         os.makedirs(out_dir, exist_ok=True)
         self.path = os.path.join(out_dir, SAMPLES)
+        self.other_path = os.path.join(out_dir, OTHER)
         self.rows: dict[tuple[str, int], dict[str, Any]] = {}
-        if os.path.exists(self.path):
-            with open(self.path, encoding="utf-8") as handle:
-                for line in handle:
-                    try:
-                        row = json.loads(line)
-                        key = (str(row["task_id"]), int(row["sample_index"]))
-                    except (ValueError, KeyError, TypeError):
-                        continue  # a line cut short by an interrupted run: that sample is redone
-                    self.rows[key] = row
+        _read_rows(self.path, self.rows)
+        #: samples whose row was read from samples.other.jsonl
+        self.other_keys: set[tuple[str, int]] = set()
+        #: whether samples.other.jsonl holds just one row per sample of `other_keys` (a kill during
+        #: `rewrite` can leave rows there that samples.jsonl supersedes)
+        self._other_exact = True
+        if os.path.exists(self.other_path):
+            if has_samples(out_dir):
+                other: dict[tuple[str, int], dict[str, Any]] = {}
+                lines = _read_rows(self.other_path, other)
+                self.other_keys = {key for key in other if key not in self.rows}
+                self._other_exact = lines == len(self.other_keys)
+                self.rows.update((key, other[key]) for key in self.other_keys)
+            else:  # samples.jsonl deleted to start afresh: run.json no longer vouches for these rows
+                _orphan_other(self.other_path)
         self._handle = None
 
     def done(self, key: tuple[str, int], completion: str | None = None) -> bool:
@@ -157,19 +176,112 @@ class ResultStore:
             if needs_newline:
                 self._handle.write("\n")
         for row in rows:
-            line = json.dumps(row, ensure_ascii=False)
-            try:
-                line.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate in a completion: UTF-8 cannot hold it, JSON's \\u escape can
-                line = json.dumps(row)
-            self._handle.write(line + "\n")
-            self.rows[(str(row["task_id"]), int(row["sample_index"]))] = row
+            self._handle.write(_json_line(row))
+            key = (str(row["task_id"]), int(row["sample_index"]))
+            self.rows[key] = row
+            if key in self.other_keys:  # redone: the side file's row for it is superseded
+                self.other_keys.discard(key)
+                self._other_exact = False
         self._handle.flush()
 
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+    def rewrite(self, keys: Sequence[tuple[str, int]]) -> int:
+        """Make samples.jsonl hold one row (the latest) per sample of `keys` that has one, in the order
+        they were first written, and samples.other.jsonl the latest row of every other sample; return
+        how many samples were moved there by this call. Nothing is done for a run with no sample (its
+        folder stays as it was: an empty samples.jsonl would disown samples.other.jsonl).
+
+        Each file is replaced whole (`_replace_rows`), in an order where a kill at any point leaves
+        every sample's latest row readable: the side file first gains the rows moved aside, then
+        samples.jsonl is replaced, then the side file loses the rows that are back in the run."""
+        self.close()
+        wanted = set(keys)
+        run = [key for key in self.rows if key in wanted]
+        if not run:
+            return 0
+        aside = [key for key in self.rows if key not in wanted]
+        moved = sum(key not in self.other_keys for key in aside)
+        back = self.other_keys & wanted  # rows read from the side file that are part of this run
+        exact = self._other_exact and not back and not moved  # the side file holds `aside`, no more
+        if moved:
+            _replace_rows(self.other_path, [self.rows[k] for k in self.rows if k not in wanted or k in back])
+            exact = not back
+        _replace_rows(self.path, [self.rows[key] for key in run])
+        if not exact:
+            if aside:
+                _replace_rows(self.other_path, [self.rows[key] for key in aside])
+            elif os.path.exists(self.other_path):
+                os.remove(self.other_path)
+        self.other_keys, self._other_exact = set(aside), True
+        return moved
+
+
+def _read_rows(path: str, rows: dict[tuple[str, int], dict[str, Any]]) -> int:
+    """Add the rows of the JSONL file at `path` (if any) to `rows`, by sample, the last one winning;
+    return the number of rows read."""
+    count = 0
+    if not os.path.exists(path):
+        return count
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                row = json.loads(line)
+                key = (str(row["task_id"]), int(row["sample_index"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by an interrupted run: that sample is redone
+            rows[key] = row
+            count += 1
+    return count
+
+
+def _json_line(row: dict[str, Any]) -> str:
+    line = json.dumps(row, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a completion: UTF-8 cannot hold it, JSON's \\u escape can
+        line = json.dumps(row)
+    return line + "\n"
+
+
+def _replace_rows(path: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Replace the JSONL file at `path` with `rows`, atomically: a temporary file in the same folder,
+    synced to disk, then renamed over it, so a kill leaves either the old file or the new one whole."""
+    folder = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(_json_line(row))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _orphan_other(path: str) -> None:
+    """Set aside a samples.other.jsonl found without samples.jsonl (deleted to start afresh): run.json
+    may no longer describe how its rows were made, so they are not read; renamed, not deleted."""
+    target = path[: -len(".jsonl")] + ".orphaned.jsonl"
+    os.replace(path, target)
+    print(f"rlvr eval: note: {path} was found without {SAMPLES}, so the settings its rows were made with are "
+          f"unknown; moved to {target} and not used", file=sys.stderr)
 
 
 def _ends_with_newline(path: str) -> bool:
@@ -288,6 +400,7 @@ def _finish(
     before (a server whose context shrank since) stay in samples.jsonl but out of every metric,
     count and line of the report (`compute_metrics`), the summary giving their number."""
     bench = loaded.benchmark
+    moved = store.rewrite(keys)  # samples.jsonl: the rows this summary is computed from, one per sample
     skipped = {t.id: skipped[t.id] for t in loaded.tasks if t.id in (skipped or {})}
     all_rows = [store.rows[k] for k in keys if k in store.rows]
     rows = [row for row in all_rows if str(row["task_id"]) not in skipped]
@@ -328,7 +441,8 @@ def _finish(
         "settings": settings,
         "timing": {"seconds": round(elapsed, 3), "scored_now": scored_now,
                    "reused": max(0, len(rows) - scored_now)},
-        "files": {"samples": SAMPLES if wrote_samples else None, "plot": PLOT if _has_plot(metrics) else None},
+        "files": {"samples": SAMPLES if wrote_samples else None, "plot": PLOT if _has_plot(metrics) else None,
+                  **({"other_samples": OTHER} if os.path.isfile(store.other_path) else {})},
     })
     _write_plot(store.out_dir, metrics, f"{bench.name} ({settings.get('model') or settings.get('mode')})")
     write_json(os.path.join(store.out_dir, SUMMARY), summary)
@@ -347,6 +461,11 @@ def _finish(
         files = summary["files"]
         written = [name for name in (files["samples"], SUMMARY, files["plot"]) if name]  # never one not written
         print(f"results in {store.out_dir}/ ({', '.join(written)})")
+        if moved:
+            print(f"note: {moved} sample row(s) of {SAMPLES} are not part of this run (other problems or sample "
+                  f"indices: another --limit, --n or completions file) and were moved to {OTHER}, so that {SAMPLES} "
+                  f"holds exactly the samples of this summary; a later run in this folder that includes them reuses "
+                  f"them", file=sys.stderr)
     if counts["excluded"]:
         bar = "!" * 78
         print(f"\n{bar}\n{_unverified_banner(rows, counts)}\n{bar}", file=sys.stderr)

@@ -14,7 +14,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("benchmarks", help="list the benchmarks `rlvr eval` knows; check one against its references",
                               description="List benchmarks, or check that a benchmark's reference solutions all score right.")
     sub = p.add_subparsers(dest="benchmarks_command", metavar="ACTION")
-    lst = sub.add_parser("list", help="name, size, source and environment of every benchmark")
+    lst = sub.add_parser("list", help="name, size, source and environment of every benchmark",
+                         epilog="Exit status: 0 listed; 2 a usage error (an unknown option); 130 interrupted; 141 "
+                                "stdout closed by its reader.")
     lst.add_argument("--json", action="store_true", help="print JSON")
     lst.set_defaults(func=run_list)
     chk = sub.add_parser("check", help="score the benchmark's own reference solutions (all must be right)",

@@ -56,7 +56,14 @@ def register(subparsers) -> None:
         description="Evaluate a benchmark (see `rlvr benchmarks list`). Either score completions generated "
                     "elsewhere (--completions FILE.jsonl, one {\"task_id\", \"completion\"} per line) or sample "
                     "--n completions per problem with an engine (--engine hf|vllm|openai). Writes samples.jsonl, "
-                    "summary.json and pass_at_k.png to --out; rerunning with the same --out resumes.")
+                    "summary.json and pass_at_k.png to --out; rerunning with the same --out resumes.",
+        epilog="Exit status: 0 done; 2 bad input, nothing scored (an option, --out, the data, the completions file, "
+               "a model the hf engine cannot load, a server the openai engine cannot reach at the start, completions "
+               "naming none of the problems evaluated; the message says what to fix); 3 done, but some samples could "
+               "not be verified (a sandbox outage, the dataset's own tests failing): excluded from the metrics, rerun "
+               "with the same --out to score them; 4 the engine or its server failed while sampling: the samples "
+               "finished so far are saved, rerun the same command to resume; 130 interrupted (Ctrl-C), the saved "
+               "samples kept; 141 stdout closed by its reader.")
     p.add_argument("--benchmark", required=True, help="benchmark name (rlvr benchmarks list)")
     p.add_argument("--out", required=True, help="output folder (created; reused to resume)")
     p.add_argument("--k", default=None, help="comma-separated k for pass@k (default: 1 and powers of 2 up to --n with an engine; 1 with --completions)")
