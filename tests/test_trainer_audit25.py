@@ -58,7 +58,7 @@ def test_an_answer_cut_by_the_context_room_gets_the_full_overlong_punishment(tmp
 
 
 def test_overlong_punishment_of_multi_turn_episodes(tmp_path):
-    tr = trainer(tmp_path, "algorithm.overlong_cache_len=4", "sampling.max_context_tokens=16", "env.max_turns=2")
+    tr = trainer(tmp_path, "algorithm.overlong_cache_len=4", "sampling.max_context_tokens=16")
     # out of turns (or of room for the env's reply): not cut off mid-answer, so only the ramp applies
     assert tr.shaped_reward(episode([3, 2], ["stop", "stop"], episode_truncated=True)) == 1.0
     assert tr.shaped_reward(episode([6, 2], ["stop", "stop"], episode_truncated=True)) == 0.5

@@ -580,7 +580,8 @@ def test_turn_limit_is_the_collectors_or_the_envs_own():
     engine = TurnScriptEngine(tok, [])
     assert RolloutCollector(engine, lambda: FeedbackEnv(max_turns=3), tok).turn_limit() == 3
     assert RolloutCollector(engine, lambda: FeedbackEnv(max_turns=3), tok, max_turns=2).turn_limit() == 2
-    assert RolloutCollector(engine, lambda: FeedbackEnv(max_turns=3), tok, max_turns=5).turn_limit() == 3  # the env ends it at 3
+    with pytest.raises(ValueError, match="more than the 3"):  # never silently lowered to the env's 3
+        RolloutCollector(engine, lambda: FeedbackEnv(max_turns=3), tok, max_turns=5).turn_limit()
 
 
 class StopReasonEngine(TurnScriptEngine):

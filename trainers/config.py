@@ -51,6 +51,9 @@ __all__ = [
     "steady_render",
     "question_key",
     "distinct_tasks",
+    "NO_ACTION_CHAR_LIMIT",
+    "TURN_CHARS_PER_TOKEN",
+    "training_env_kwargs",
 ]
 
 
@@ -89,7 +92,9 @@ class EnvConfig:
 
     id: str = "rlvr/Arithmetic-v0"
     kwargs: dict = field(default_factory=dict)
-    max_turns: int | None = None  # model turns per episode (None: the env's own limit)
+    # model turns per episode (None: the env's own limit); a multi-turn env is built with it as its own
+    # max_turns (unless kwargs sets one), and more than the env allows is an error
+    max_turns: int | None = None
     chat_template: bool | None = None  # None: raw text for compact prompts, the template otherwise
     # procedural tasks: training tasks are indices train_offset, train_offset + 1, ..., at most
     # train.total_steps x train.batch_groups x (1 + algorithm.ds_max_extra_rounds) of them (without dynamic
@@ -349,7 +354,23 @@ class Config:
         if self.log.keep_last < 1:
             raise ConfigError(f"log.keep_last must be >= 1, got {self.log.keep_last}")
         self._warn_unused()
+        self._warn_action_cap()
         return self
+
+    def _warn_action_cap(self) -> None:
+        """Warn (:class:`ConfigWarning`, once per process) when ``env.kwargs.max_action_chars`` is
+        below what a turn of ``sampling.max_new_tokens`` tokens may hold (``TURN_CHARS_PER_TOKEN``
+        characters a token): the env scores a longer turn 0 as over-long, a right answer included
+        (the ``overlong_action_frac`` metric counts them). Unset, the trainer sets no cap
+        (:func:`training_env_kwargs`)."""
+        cap = self.env.kwargs.get("max_action_chars")
+        tokens = self.sampling.max_new_tokens
+        if isinstance(cap, int) and not isinstance(cap, bool) and cap < tokens * TURN_CHARS_PER_TOKEN:
+            warnings.warn(ConfigWarning(
+                f"env.kwargs.max_action_chars={cap} may cut turns that sampling.max_new_tokens={tokens} allows (a token "
+                f"is often several characters, up to ~{TURN_CHARS_PER_TOKEN} in code and whitespace): the env scores "
+                "a longer turn 0 as over-long, right or not (overlong_action_frac counts them); raise it, or leave "
+                "it unset for no cap"))
 
     def _warn_unused(self) -> None:
         """Warn (:class:`ConfigWarning`) about settings that take effect in no part of this run: a
@@ -561,6 +582,64 @@ def distinct_tasks(source: Any, start: int, count: int, *, stop: int | None = No
             f"{start}..{limit - 1} (task i is made from seed i, and this generator repeats itself); held-out "
             f"evaluation needs distinct questions that training never sees: lower eval.num_tasks, or use {larger}")
     return indices, keys
+
+
+#: The ``max_action_chars`` the trainer gives an env whose ``env.kwargs`` sets none: no cap in
+#: practice (as ``rlvr eval``'s). A turn is already bounded by ``sampling.max_new_tokens`` and the
+#: episode by ``sampling.max_context_tokens``; the envs' own default (16,384 characters, about 4k
+#: tokens) would score long right answers 0 as over-long under a larger ``max_new_tokens``.
+NO_ACTION_CHAR_LIMIT = 10**9
+#: Characters a sampled token may stand for, for the warning about a ``max_action_chars`` below what
+#: ``max_new_tokens`` allows (about 4 on average in English text, more in code and runs of spaces).
+TURN_CHARS_PER_TOKEN = 8
+
+
+def training_env_kwargs(cfg: Config, env: Any) -> dict[str, Any]:
+    """``env.kwargs`` as the trainer builds its envs with them, given ``env``, one built with
+    ``env.kwargs`` as they are. An rlvr text env gets what ``env.kwargs`` does not set itself:
+
+    * ``max_action_chars``: :data:`NO_ACTION_CHAR_LIMIT`, so that the env does not score a turn
+      ``max_new_tokens`` allows 0 as over-long (the envs' default is a guard for other uses);
+    * ``max_turns``: ``env.max_turns`` for a multi-turn env, whose own limit would otherwise cap it
+      (a single-turn env is left as it is: the collector then refuses ``env.max_turns`` above 1).
+
+    Other envs (not rlvr's ``TextEnv``, or one whose ``__init__`` does not take the argument) get
+    ``env.kwargs`` as they are."""
+    from rlvr.envs.base import SingleTurnEnv, TextEnv, overrides_any
+
+    kwargs = dict(cfg.env.kwargs)
+    core = getattr(env, "unwrapped", env)
+    if not isinstance(core, TextEnv):
+        return kwargs
+    if "max_action_chars" not in kwargs and _takes_argument(type(core), "max_action_chars"):
+        kwargs["max_action_chars"] = NO_ACTION_CHAR_LIMIT
+    turns = cfg.env.max_turns
+    single = isinstance(core, SingleTurnEnv) and not overrides_any(type(core), SingleTurnEnv, ("respond", "begin_turn"))
+    if (turns is not None and "max_turns" not in kwargs and not single and getattr(core, "max_turns", None) != turns
+            and _takes_argument(type(core), "max_turns")):
+        kwargs["max_turns"] = turns
+    return kwargs
+
+
+def _takes_argument(kind: type, name: str) -> bool:
+    """Whether building the text env class ``kind`` with ``name=`` reaches ``TextEnv.__init__``:
+    every ``__init__`` on the way (``kind``'s and its bases') names it or passes ``**kwargs`` on."""
+    import inspect
+
+    from rlvr.envs.base import TextEnv
+
+    for cls in kind.__mro__:
+        if "__init__" not in cls.__dict__:
+            continue
+        try:
+            params = inspect.signature(cls.__dict__["__init__"]).parameters
+        except (TypeError, ValueError):
+            return False
+        if name in params or cls is TextEnv:
+            return name in params
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return False
+    return False
 
 
 def training_tasks_per_step(cfg: Config) -> int:

@@ -8,7 +8,10 @@ How the token sequence of an episode is built (the trainer's contract)
 ---------------------------------------------------------------------
 * The opening prompt is rendered once: with the tokenizer's chat template over the env's first
   messages (system + user, ``add_generation_prompt=True``), or as raw text for terse procedural
-  prompts (``format="compact"`` envs, or ``chat_template=False``).
+  prompts (``format="compact"`` envs, ``chat_template=False``, or a tokenizer without a chat
+  template). Raw text is the env's system message, a blank line, then the prompt
+  (:func:`raw_prompt`): the system message carries instructions the model needs (ToolMath-v0's
+  tools and call format, a ``system_prompt=``), so it is not dropped.
 * Each model turn appends the *exact* ids the engine sampled (loss mask 1) with their sampling
   log-probs. What the model sampled is never re-tokenised from text.
 * Each environment reply is appended as the chat template renders it (loss mask 0): the template is
@@ -36,7 +39,10 @@ How the token sequence of an episode is built (the trainer's contract)
 * In raw-text mode the observation is appended as it tokenises after the model's turn.
 * The env judges the turn's text as sampled: engines cut a matched stop string from ``text`` (as
   OpenAI's API does), and it is put back for the env (``stop=["</tool_call>"]`` must not turn a
-  closed tool call into an unclosed one).
+  closed tool call into an unclosed one). So is the text of a ``stop_token_ids`` token that is
+  not a special token (``stop_token_ids=[id of "</tool_call>"]``, an added token Qwen's tokenizer
+  keeps in text), which the engines leave out of ``text`` too; EOS and other special tokens are
+  no text and stay out.
 * In chat-template mode the model sees the env's reply only through the messages the env adds to
   ``info["messages"]`` (the chat history of the env contract); an env that replies with text but adds
   no message raises an error rather than training on turns whose feedback the model never saw.
@@ -101,6 +107,9 @@ __all__ = [
     "collect_rollouts",
     "task_options",
     "chat_prompt",
+    "raw_prompt",
+    "own_turn_limit",
+    "check_max_turns",
     "template_tools",
 ]
 
@@ -336,6 +345,50 @@ def chat_prompt(tokenizer: Any, messages: list[dict[str, Any]], tools: Any = Non
     supervised warm-up uses it too, so it trains on the very prompts the rollouts ask."""
     text = _render(tokenizer, _template_messages(messages), generation_prompt=True, tools=tools)
     return text, _encode(tokenizer, text)
+
+
+def raw_prompt(messages: Sequence[Mapping[str, Any]], prompt: str) -> str:
+    """An episode's opening prompt in raw-text mode (no chat template): the env's system message,
+    when its first message is one, a blank line, then ``prompt``. The system message holds what the
+    model must know to answer (ToolMath-v0's tool list and call format, a ``system_prompt=``); raw
+    text has no other place for it. The supervised warm-up uses it too."""
+    first = messages[0] if messages else None
+    system = str(first.get("content") or "") if first is not None and first.get("role") == "system" else ""
+    return f"{system}\n\n{prompt}" if system else prompt
+
+
+def own_turn_limit(env: Any) -> int:
+    """The model turns an episode of ``env`` may have at most: its own ``max_turns`` (1 when it has none)."""
+    return int(getattr(getattr(env, "unwrapped", env), "max_turns", 1) or 1)
+
+
+def check_max_turns(env: Any, max_turns: int | None) -> int:
+    """The turn limit of episodes of ``env`` under a caller's ``max_turns`` (None: the env's own).
+
+    Raises ValueError when ``max_turns`` is more than the env's own limit: the env ends every
+    episode at its own limit, so the caller's would silently mean less than it says (a trainer's
+    ``env.max_turns: 8`` on an env that stops at 4)."""
+    own = own_turn_limit(env)
+    if max_turns is None or max_turns <= own:
+        return own if max_turns is None else max_turns
+    name = _env_label(env)
+    if own == 1 and _single_turn_only(env):
+        raise ValueError(
+            f"max_turns={max_turns}, but {name} is a single-turn env: every episode ends after its first turn; "
+            "leave max_turns unset (or 1), or use a multi-turn env")
+    raise ValueError(
+        f"max_turns={max_turns} is more than the {own} turn(s) {name} allows per episode, and the env ends "
+        f"every episode there; raise the env's own limit (its max_turns setting: env_kwargs={{'max_turns': {max_turns}}}, "
+        "which a training config's env.max_turns sets for a multi-turn env) or lower max_turns "
+        f"(--max-turns in rlvr eval) to at most {own}")
+
+
+def _single_turn_only(env: Any) -> bool:
+    """Whether ``env`` is a single-turn env that cannot be given more turns."""
+    from rlvr.envs.base import SingleTurnEnv, overrides_any
+
+    core = getattr(env, "unwrapped", env)
+    return isinstance(core, SingleTurnEnv) and not overrides_any(type(core), SingleTurnEnv, ("respond", "begin_turn"))
 
 
 #: how many of the last token ids at most are decoded as the context a segment is encoded after
@@ -581,7 +634,9 @@ class RolloutCollector:
         chat_template: True renders prompts with the tokenizer's chat template, False as raw text,
             None (default) decides: raw text for ``format="compact"`` envs or tokenizers without a
             chat template, the template otherwise.
-        max_turns: model turns per episode at most (None: the env's own limit).
+        max_turns: model turns per episode at most (None: the env's own limit). More than the
+            env's own limit is a ValueError (:func:`check_max_turns`) when the first env is built
+            (:meth:`turn_limit`, :meth:`collect`): raise the env's limit with its own ``max_turns``.
         add_bos: in raw-text mode, start the prompt with the tokenizer's BOS token when it has one.
         max_context_tokens: tokens per episode at most, prompt and every turn included (token-level
             engines). None: the engine's ``context_length`` (the model's context), else the tokenizer's
@@ -633,6 +688,7 @@ class RolloutCollector:
         self._refusals_kw: bool | None = None  # whether engine.generate_chat takes refusals="return", read once
         self._max_tokens_fit: set[int] = set()  # max_tokens values a one-word conversation was accepted with
         self._stop_strings: tuple[str, ...] = ()  # the stop strings of the sampling of the current `collect`
+        self._stop_token_ids: frozenset[int] = frozenset()  # and its stop_token_ids
         self._pool: list[Any] = []
         self._threads: ThreadPoolExecutor | None = None  # steps envs that wait (sandbox, tools) concurrently
         self._thread_count = 0
@@ -664,10 +720,9 @@ class RolloutCollector:
     # -------------------------------------------------------------- pool
 
     def turn_limit(self) -> int:
-        """Model turns an episode may have at most: the env's own limit, lowered to ``max_turns``."""
-        env = self._envs(1)[0]
-        own = int(getattr(getattr(env, "unwrapped", env), "max_turns", 1) or 1)
-        return own if self.max_turns is None else min(own, self.max_turns)
+        """Model turns an episode may have at most: ``max_turns``, else the env's own limit. A
+        ``max_turns`` above the env's own limit raises ValueError (:func:`check_max_turns`)."""
+        return check_max_turns(self._envs(1)[0], self.max_turns)
 
     def _envs(self, count: int) -> list[Any]:
         while len(self._pool) < count:
@@ -727,6 +782,8 @@ class RolloutCollector:
             raise ValueError(f"n (episodes per task) must be >= 1, got {n}")
         options = [{"index": int(t)} if isinstance(t, int) else dict(t) for t in tasks]
         self._stop_strings = tuple(sampling.stop or ())
+        self._stop_token_ids = frozenset(int(t) for t in sampling.stop_token_ids or ())
+        self.turn_limit()  # (a max_turns the env would not honour fails here, before any generation)
         refused: PromptTooLongError | None = None  # prompts that do not fit, the others finished (chat level)
         try:
             groups: list[Any] = self._run(options, n, sampling, start_group)
@@ -830,8 +887,8 @@ class RolloutCollector:
             elif chat:
                 ep.context_text, ids = chat_prompt(self.tokenizer, ep.messages, ep.tools)
             else:
-                ep.context_text = None  # raw-text mode
-                ids = _encode(self.tokenizer, tr.prompt)
+                ep.context_text = None  # raw-text mode: the system message (when any), then the prompt
+                ids = _encode(self.tokenizer, raw_prompt(ep.messages, tr.prompt))
                 bos = getattr(self.tokenizer, "bos_token_id", None)
                 if self.add_bos and bos is not None and (not ids or ids[0] != bos):
                     ids = [int(bos)] + ids
@@ -1089,8 +1146,15 @@ class RolloutCollector:
         in ``meta["stop_reason"]`` (the hf and vllm engines, and the openai engine when the server
         names it, as vLLM's does); without a report, a token-level sample's ids are decoded to find
         it, while a chat-level sample (text only) stays as returned. Stop strings that are special
-        tokens are not text, and stay out (engines report them too)."""
-        if sample.finish_reason != "stop" or not self._stop_strings:
+        tokens are not text, and stay out (engines report them too).
+
+        A token-level sample that ended on one of ``sampling.stop_token_ids`` gets that token's text
+        back (:meth:`_with_stop_token`)."""
+        if sample.finish_reason != "stop":
+            return sample.text
+        if self.token_level and sample.token_ids and int(sample.token_ids[-1]) in self._stop_token_ids:
+            return self._with_stop_token(sample)
+        if not self._stop_strings:
             return sample.text
         reported = (sample.meta or {}).get("stop_reason")  # the stop string that matched, as the engine saw it
         if isinstance(reported, str) and reported in self._stop_strings:
@@ -1107,6 +1171,16 @@ class RolloutCollector:
         rest = decoded[len(sample.text) :]
         matched = [stop for stop in self._stop_strings if stop and rest.startswith(stop)]
         return sample.text + max(matched, key=len) if matched else sample.text
+
+    def _with_stop_token(self, sample: Sample) -> str:
+        """The turn's text with the text of the ``stop_token_ids`` token it ended on. Engines leave a
+        stop token out of ``text`` (the hf engine; vLLM reports its id as ``stop_reason``), but one
+        that is not a special token is text the model wrote: Qwen's ``"</tool_call>"`` is an added,
+        not special, token, and without it the env reads a closed tool call as an unclosed one.
+        The ids are decoded as the engines decode (special tokens skipped), so an EOS or other
+        special stop token adds nothing; a text the engine already ended with the token's is kept."""
+        whole = self.tokenizer.decode([int(t) for t in sample.token_ids], skip_special_tokens=True)
+        return whole if whole.startswith(sample.text) else sample.text
 
     def _apply_step(self, ep: _Episode, sample: Sample, result: Any, last_turn: bool = False) -> None:
         """Book the env's answer to the episode's turn (reward, verdict, messages, its reply's tokens).

@@ -61,7 +61,7 @@ from rlvr.trainers.checkpoint import (
 )
 from rlvr.trainers.config import (
     HELDOUT_KEY, MAX_HELDOUT_SKIPS, QUESTION_TEXT_KEY, Config, ConfigError, check_task_ranges, config_to_dict,
-    distinct_tasks, question_key, steady_render,
+    distinct_tasks, question_key, steady_render, training_env_kwargs,
 )
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
 from rlvr.trainers.engine import SamplingParams
@@ -271,6 +271,13 @@ REFERENCE_DIR = "warmup_model"
 SAVED_REFERENCES = {"warmup_model": "its warmed-up model", "given_model": "the model passed to Trainer(model=...)"}
 
 
+def _overlong_action(t: Trajectory) -> bool:
+    """Whether the env ended the episode on a turn longer than its ``max_action_chars`` (its verdict's
+    kind is "overlong"): a cap the trainer sets only when ``env.kwargs.max_action_chars`` asks."""
+    details = getattr(t.verdict, "details", None)
+    return isinstance(details, Mapping) and details.get("kind") == "overlong"
+
+
 def _collect(collector: RolloutCollector, *args: Any, **kwargs: Any) -> list[list[Trajectory]]:
     """`collector.collect`; prompts that do not fit the context also name the config setting of the
     limit (the collector's message is the same for every caller, `rlvr eval` included)."""
@@ -374,11 +381,11 @@ class Trainer:
             temperature=cfg.sampling.temperature, top_p=cfg.sampling.top_p,
             max_new_tokens=cfg.sampling.max_new_tokens, stop=tuple(cfg.sampling.stop),
         )
-        self.collector = RolloutCollector(
-            self.engine, cfg.env.id, self.tokenizer, env_kwargs=cfg.env.kwargs,
-            chat_template=cfg.env.chat_template, max_turns=cfg.env.max_turns,
-            max_context_tokens=cfg.sampling.max_context_tokens,
-        )
+        self.collector = self._collector(cfg.env.kwargs)
+        #: the kwargs every env of the run is built with: ``env.kwargs`` and the trainer's defaults
+        #: (no ``max_action_chars`` cap, ``env.max_turns`` for a multi-turn env; see
+        #: :func:`~.config.training_env_kwargs`)
+        self.env_kwargs = self._training_env_kwargs()
         self.eval_collector: RolloutCollector | None = None
         self.eval_size: int | None = None
         #: the task sources of the training and evaluation envs (None: an env without one), whose
@@ -475,6 +482,36 @@ class Trainer:
         the trainer's model object and needs nothing."""
         if getattr(self.engine, "model", None) is not self.model:
             self.engine.load_weights(self.model)
+
+    def _collector(self, env_kwargs: dict[str, Any]) -> RolloutCollector:
+        cfg = self.cfg
+        return RolloutCollector(self.engine, cfg.env.id, self.tokenizer, env_kwargs=env_kwargs,
+                                chat_template=cfg.env.chat_template, max_turns=cfg.env.max_turns,
+                                max_context_tokens=cfg.sampling.max_context_tokens)
+
+    def _training_env_kwargs(self) -> dict[str, Any]:
+        """``env.kwargs`` with the trainer's defaults (:func:`~.config.training_env_kwargs`), read from
+        the training collector's first env; the collector is made again with them when they add
+        something. ``env.max_turns`` above the env's own limit is a ConfigError now, not at step 1."""
+        cfg = self.cfg
+        probe = self._probe_env(self.collector, cfg.env.id, "env.kwargs", cfg.env.kwargs)
+        kwargs = training_env_kwargs(cfg, probe)
+        if kwargs != cfg.env.kwargs:
+            self.collector.close()
+            self.collector = self._collector(kwargs)
+            self._probe_env(self.collector, cfg.env.id, "env.kwargs", kwargs)
+        self._check_turn_limit(self.collector, "env.kwargs", kwargs)
+        return kwargs
+
+    @staticmethod
+    def _check_turn_limit(collector: RolloutCollector, key: str, kwargs: Mapping[str, Any]) -> None:
+        """The collector's turn limit, or a ConfigError naming ``env.max_turns`` when the env (built
+        with ``kwargs``, the setting ``key``) allows fewer turns (see :func:`~.rollout.check_max_turns`)."""
+        try:
+            collector.turn_limit()
+        except ValueError as exc:
+            given = f"; {key}.max_turns={kwargs['max_turns']!r} sets the env's own limit" if "max_turns" in kwargs else ""
+            raise ConfigError(f"env.max_turns: {exc}{given}") from exc
 
     @staticmethod
     def _probe_env(collector: RolloutCollector, env_id: str, key: str, kwargs: dict[str, Any]) -> Any:
@@ -607,11 +644,12 @@ class Trainer:
     def _build_eval_collector(self) -> None:
         """The evaluation's collector, with one env built (a bad ``eval.env_kwargs`` is a ConfigError)."""
         e, env = self.cfg.eval, self.cfg.env
-        kwargs = {**env.kwargs, **e.env_kwargs}
+        kwargs = {**self.env_kwargs, **e.env_kwargs}  # (with the training env's defaults)
         self.eval_collector = RolloutCollector(self.engine, env.id, self.tokenizer, env_kwargs=kwargs,
                                                chat_template=env.chat_template, max_turns=env.max_turns,
                                                max_context_tokens=self.cfg.sampling.max_context_tokens)
         probe = self._probe_env(self.eval_collector, env.id, "eval.env_kwargs", kwargs)
+        self._check_turn_limit(self.eval_collector, "eval.env_kwargs" if "max_turns" in e.env_kwargs else "env.kwargs", kwargs)
         self._eval_source = getattr(probe.unwrapped, "source", None)
         self.eval_size = getattr(self._eval_source, "size", None)
         keys = getattr(probe.unwrapped, "difficulty_keys", ())
@@ -951,6 +989,8 @@ class Trainer:
             # episodes cut short (out of turns or of context) and turns the chat template renders otherwise
             "episode_truncated_frac": float(np.mean([tr.episode_truncated for tr in trajs])),
             "template_mismatch_frac": float(np.mean([tr.template_mismatch for tr in trajs])),
+            # episodes the env ended as over-long (a turn past its max_action_chars, scored 0 right or not)
+            "overlong_action_frac": float(np.mean([_overlong_action(tr) for tr in trajs])),
             "turns_mean": float(np.mean([tr.num_turns for tr in trajs])),
         }
 
@@ -1595,7 +1635,7 @@ class Trainer:
             if logger is not None and (step % every == 0 or step == w.steps):
                 logger.write(f"warm-up step {step}/{w.steps}: loss {loss:.3f} ({time.perf_counter() - t0:.0f}s)")
 
-        stats = supervised_warmup(self.model, self.tokenizer, env.id, env_kwargs=env.kwargs, chat_template=env.chat_template,
+        stats = supervised_warmup(self.model, self.tokenizer, env.id, env_kwargs=self.env_kwargs, chat_template=env.chat_template,
                                   steps=w.steps, batch_size=w.batch_size, lr=w.lr, mistake=w.mistake,
                                   mistake_rate=w.mistake_rate, seed=self.cfg.train.seed, on_step=progress,
                                   exclude=self.heldout_keys)

@@ -18,7 +18,7 @@ import torch
 
 from rlvr.envs.base import opening_messages
 from rlvr.trainers.losses import logprobs_from_logits
-from rlvr.trainers.rollout import RolloutCollector, chat_prompt, template_tools
+from rlvr.trainers.rollout import RolloutCollector, chat_prompt, raw_prompt, template_tools
 
 __all__ = ["supervised_warmup", "warmup_task_range", "WARMUP_OFFSET", "WARMUP_POOL"]
 
@@ -107,13 +107,14 @@ def _examples(env: Any, collector: RolloutCollector, tokenizer: Any, indices: Co
         answer = str(task.answer)
         if mistake and rng.random() < mistake_rate:
             answer = MISTAKES[mistake](prompt, answer)
+        messages = opening_messages(base.system_prompt, prompt)  # as the env's reset opens an episode
         if collector.uses_chat_template(env):
             # the env's opening messages and, where its prompt does not list them, its tools, as
             # its reset gives them to the rollout
             tools = template_tools(base.reset_details())
-            p = chat_prompt(tokenizer, opening_messages(base.system_prompt, prompt), tools)[1]
-        else:
-            p = tokenizer.encode(prompt, add_special_tokens=False)
+            p = chat_prompt(tokenizer, messages, tools)[1]
+        else:  # raw text: the system message, then the prompt, as the rollouts write it
+            p = tokenizer.encode(raw_prompt(messages, prompt), add_special_tokens=False)
             bos = getattr(tokenizer, "bos_token_id", None)
             if bos is not None and (not p or p[0] != bos):
                 p = [bos] + p
