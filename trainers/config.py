@@ -941,13 +941,31 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+#: The configs shipped with rlvr (the repository's ``configs/``, installed as ``rlvr/configs``).
+SHIPPED_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def find_config(path: str | Path) -> Path:
+    """The config file ``path`` names: the file itself, else, for a bare name or ``configs/NAME``
+    (as the README writes them), the config of that name shipped with rlvr, so that the documented
+    commands also work from a pip-installed rlvr outside the repository."""
+    p = Path(path)
+    if p.is_file():
+        return p
+    shipped = SHIPPED_CONFIGS / p.name
+    if p.parent in (Path("."), Path("configs")) and shipped.is_file():
+        return shipped
+    names = sorted(f.name for f in SHIPPED_CONFIGS.glob("*.yaml")) if SHIPPED_CONFIGS.is_dir() else []
+    listed = f"; the configs shipped with rlvr ({SHIPPED_CONFIGS}): {', '.join(names)}" if names else ""
+    raise ConfigError(f"config file {str(p)!r} not found{listed}; pass --config PATH")
+
+
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
-    """Read a YAML config (or start from defaults when ``path`` is None), apply overrides, validate."""
+    """Read a YAML config (or start from defaults when ``path`` is None), apply overrides, validate.
+    ``path`` may also name a shipped config (`find_config`)."""
     data: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"config file {str(p)!r} not found; pass --config configs/NAME.yaml")
+        p = find_config(path)
         try:
             loaded = yaml.load(p.read_text(), Loader=_UniqueKeyLoader)
         except ConfigError as exc:
