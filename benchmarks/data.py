@@ -2,8 +2,8 @@
 
 Hub loading goes through `datasets.load_dataset`; when it fails (no network, offline mode, a
 missing dataset) the error says how to point `--data` at a local copy instead. Local data is a
-json/jsonl/parquet/csv file, a folder of such files (the ones whose name contains the split are
-preferred), or a folder written by `Dataset.save_to_disk`. Every load is fingerprinted (the SHA-256
+json/jsonl/parquet/csv file, a folder of such files (the ones named for the split, by their name or
+their folder's, are preferred), or a folder written by `Dataset.save_to_disk`. Every load is fingerprinted (the SHA-256
 of the file(s), arrow files included, or hub id + config + split + revision + content fingerprint)
 so results name the exact data they came from.
 """
@@ -47,13 +47,31 @@ def _has_word(word: str, name: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(word.lower())}(?![a-z0-9])", name.lower()) is not None
 
 
+def _named_split(name: str, split: str) -> str | None:
+    """The split that `name` (a file's or folder's name, a save_to_disk split) is named for:
+    `split` when it holds `split` or a synonym of it (`_SPLIT_GROUPS`), else the first other known
+    split it holds; None when it names none."""
+    ours = next((group for group in _SPLIT_GROUPS if split.lower() in group), (split.lower(),))
+    if any(_has_word(word, name) for word in ours):
+        return split
+    return next((word for group in _SPLIT_GROUPS for word in group if _has_word(word, name)), None)
+
+
 def _other_split(name: str, split: str) -> str | None:
     """The known split (`_SPLIT_GROUPS`) that `name` (a file's name, a save_to_disk split) is named
     for when that is not `split` nor a synonym of it; None when it names none or `split` itself."""
-    ours = next((group for group in _SPLIT_GROUPS if split.lower() in group), (split.lower(),))
-    if any(_has_word(word, name) for word in ours):
-        return None
-    return next((word for group in _SPLIT_GROUPS for word in group if _has_word(word, name)), None)
+    named = _named_split(name, split)
+    return None if named == split else named
+
+
+def _path_split(rel: str, split: str) -> str | None:
+    """The split a file is named for, from its path `rel` below --data: its own name's, else that of
+    the nearest folder naming one (`main/test/0000.parquet`, the hub's converted-parquet layout
+    `<config>/<split>/0000.parquet`, is a test file; `test/train.jsonl` a train file)."""
+    for part in reversed(rel.split(os.sep)):
+        if (named := _named_split(part, split)) is not None:
+            return named
+    return None
 
 
 def _check_shards(path: str, files: list[str], split: str) -> None:
@@ -73,16 +91,20 @@ def _check_shards(path: str, files: list[str], split: str) -> None:
                                  f"({names[:8]}); give all of them, or point --data at one file to evaluate only it")
 
 
-def _folder_files(path: str, split: str | None) -> list[str]:
+def _folder_files(path: str, split: str | None, check_split: bool = True) -> list[str]:
     """The data files of the folder `path` to read for `split`.
 
-    Files whose name holds the split as a word (`test.jsonl`, `gsm8k_test.jsonl`,
-    `test-00000-of-00001.parquet`; not `latest.jsonl`) are taken (the caller then checks that
-    several are the shards of one split: `_check_shards`); without one, a folder of one file is that
-    file, unless its name is another split's (`train.jsonl` for a benchmark evaluating `test`). Anything else is
-    an error rather than a guess: files of several splits (train and validation merged into an
-    evaluation set), of several configs (`test.jsonl` and `test_socratic.jsonl`) or of several
-    folders (a hub download's configs, `main/` and `socratic/`).
+    Files named for the split are taken: their name holds it (or a synonym) as a word
+    (`test.jsonl`, `gsm8k_test.jsonl`, `test-00000-of-00001.parquet`; not `latest.jsonl`), or,
+    their name naming no split, the nearest folder below `path` does (`test/0000.parquet`); the
+    caller then checks that several are the shards of one split (`_check_shards`). Without one, a
+    folder of one file is that file, unless it is named for another split (`train.jsonl`,
+    `train/0000.parquet`, or a lone `0000.parquet` in a folder `path` named `train`, for a benchmark
+    evaluating `test`) and `check_split` (false for a benchmark whose hub release has this one split:
+    a copy naming it otherwise is the same set). Anything else is an error rather than a guess: files
+    of several splits (train and validation merged into an evaluation set), of several configs
+    (`test.jsonl` and `test_socratic.jsonl`) or of several folders (a hub download's configs,
+    `main/` and `socratic/`).
     """
     files = sorted(
         os.path.join(root, name)
@@ -94,16 +116,21 @@ def _folder_files(path: str, split: str | None) -> list[str]:
         raise BenchmarkDataError(f"folder {path!r} holds no .jsonl/.json/.parquet/.csv file; point --data at the data file itself")
     shown = [os.path.relpath(f, path) for f in files[:8]]
     if split:
-        preferred = [f for f in files if _has_word(split, os.path.basename(f))]
+        named = {f: _path_split(os.path.relpath(f, path), split) for f in files}
+        preferred = [f for f in files if named[f] == split]
         if preferred:
             files = preferred
         elif len(files) > 1:
             raise BenchmarkDataError(f"folder {path!r} has no file for the split {split!r} among {shown}; "
                                      f"point --data at the file to evaluate")
-        elif (other := _other_split(os.path.basename(files[0]), split)) is not None:
+        elif check_split and (other := named[files[0]]) is not None:
             raise BenchmarkDataError(f"folder {path!r} holds only {shown[0]!r}, a file of the split {other!r}, and the "
                                      f"benchmark evaluates the split {split!r}; to evaluate that file anyway, pass it "
                                      f"itself: --data {files[0]!r}")
+        elif check_split and (other := _other_split(os.path.basename(os.path.abspath(path)), split)) is not None:
+            raise BenchmarkDataError(f"folder {path!r} is named for the split {other!r} and holds only {shown[0]!r}, and "
+                                     f"the benchmark evaluates the split {split!r}; to evaluate that file anyway, pass "
+                                     f"it itself: --data {files[0]!r}")
     folders = sorted({os.path.relpath(os.path.dirname(f), path) for f in files})
     if len(folders) > 1:
         raise BenchmarkDataError(f"folder {path!r} has {split or 'data'} files in several folders {folders} (configs of "
@@ -170,8 +197,12 @@ def _check_not_blank(path: str, data: str) -> None:
         raise BenchmarkDataError(f"{what} is empty; give the benchmark's rows (one JSON object per line for .jsonl)")
 
 
-def load_local(path: str, split: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def load_local(path: str, split: str | None = None, check_split: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Rows and fingerprint of a local file or folder.
+
+    In a folder, the files (or save_to_disk split) for `split` are read (`_folder_files`); with
+    `check_split` false (a benchmark whose hub release has only this split) a lone file or split
+    named for another one is used too.
 
     A file `datasets` cannot read (bad JSON, a broken parquet file...) is a BenchmarkDataError
     naming `--data` and the root cause, not a traceback from inside `datasets`. A "~" in `path` is
@@ -181,7 +212,7 @@ def load_local(path: str, split: str | None = None) -> tuple[list[dict[str, Any]
     path = os.path.expanduser(path)
     with _quiet_datasets():
         try:
-            return _load_local(path, split)
+            return _load_local(path, split, check_split)
         except BenchmarkDataError:
             raise
         except Exception as exc:  # a DatasetError from load_table names the file but not --data
@@ -189,7 +220,7 @@ def load_local(path: str, split: str | None = None) -> tuple[list[dict[str, Any]
                                      f"export it again (e.g. Dataset.to_json('name.jsonl'))") from exc
 
 
-def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _load_local(path: str, split: str | None, check_split: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if os.path.isfile(path):  # one file is one split, whatever the benchmark's hub split is called
         _check_not_blank(path, path)
         table = load_table(path)
@@ -205,7 +236,7 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
             pick = split if split in loaded else names[0] if len(names) == 1 else None
             if pick is None:
                 raise BenchmarkDataError(f"{path!r} has splits {names} and none is {split!r}; point --data at one split")
-            if pick != split and split and (other := _other_split(pick, split)) is not None:
+            if pick != split and split and check_split and (other := _other_split(pick, split)) is not None:
                 raise BenchmarkDataError(f"{path!r} (save_to_disk) holds only the split {pick!r}, named for {other!r}, and "
                                          f"the benchmark evaluates the split {split!r}; to evaluate it anyway, pass it "
                                          f"itself: --data {os.path.join(path, pick)!r}")
@@ -213,7 +244,7 @@ def _load_local(path: str, split: str | None) -> tuple[list[dict[str, Any]], dic
         return _dataset_rows(loaded), {"source": os.path.abspath(path), "format": "save_to_disk",
                                        "content_fingerprint": getattr(loaded, "_fingerprint", None),
                                        "sha256": _arrow_sha256(loaded, path)}
-    files = _folder_files(path, split)
+    files = _folder_files(path, split, check_split)
     for name in files:
         _check_not_blank(name, path)
     if len(files) == 1:

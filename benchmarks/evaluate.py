@@ -16,7 +16,9 @@ record (`judged_by`) rather than naming the latest run's. A run with no sample a
 only for problems beyond `limit`) writes a summary saying so (`complete` false, `error`) and exits
 2 (`EvalResult.exit_code`). Samples are
 appended as they are scored, and when the run ends samples.jsonl is rewritten to hold one row per
-sample of the run, the summary's, rows of other samples moved to samples.other.jsonl (`ResultStore`).
+sample of the run, the summary's, rows of other samples moved to samples.other.jsonl (`ResultStore`;
+not when it holds just them already, and a disk too full for the rewrite leaves it as appended, with
+a warning). A run with no sample leaves the folder's samples as they are.
 An interrupted run resumes: samples already scored (same task,
 same index, same completion; no verification error) are not redone. A run with different
 settings, data content or model in the same folder is refused rather than mixed. With an engine,
@@ -146,7 +148,10 @@ class ResultStore:
         self.path = os.path.join(out_dir, SAMPLES)
         self.other_path = os.path.join(out_dir, OTHER)
         self.rows: dict[tuple[str, int], dict[str, Any]] = {}
-        _read_rows(self.path, self.rows)
+        _remove_leftover_temps(out_dir)
+        #: the sample of each line of samples.jsonl in file order (None: a line that is no row), so
+        #: that `rewrite` sees when the file already holds exactly the run's rows
+        self._lines: list[tuple[str, int] | None] = _read_rows(self.path, self.rows)
         #: samples whose row was read from samples.other.jsonl
         self.other_keys: set[tuple[str, int]] = set()
         #: whether samples.other.jsonl holds just one row per sample of `other_keys` (a kill during
@@ -155,7 +160,7 @@ class ResultStore:
         if os.path.exists(self.other_path):
             if has_samples(out_dir):
                 other: dict[tuple[str, int], dict[str, Any]] = {}
-                lines = _read_rows(self.other_path, other)
+                lines = sum(key is not None for key in _read_rows(self.other_path, other))
                 self.other_keys = {key for key in other if key not in self.rows}
                 self._other_exact = lines == len(self.other_keys)
                 self.rows.update((key, other[key]) for key in self.other_keys)
@@ -179,6 +184,7 @@ class ResultStore:
             self._handle.write(_json_line(row))
             key = (str(row["task_id"]), int(row["sample_index"]))
             self.rows[key] = row
+            self._lines.append(key)
             if key in self.other_keys:  # redone: the side file's row for it is superseded
                 self.other_keys.discard(key)
                 self._other_exact = False
@@ -193,7 +199,11 @@ class ResultStore:
         """Make samples.jsonl hold one row (the latest) per sample of `keys` that has one, in the order
         they were first written, and samples.other.jsonl the latest row of every other sample; return
         how many samples were moved there by this call. Nothing is done for a run with no sample (its
-        folder stays as it was: an empty samples.jsonl would disown samples.other.jsonl).
+        folder stays as it was: an empty samples.jsonl would disown samples.other.jsonl), and
+        samples.jsonl is not written again when it already holds exactly the run's rows, in order
+        (a rerun that scored nothing, a first run without redone samples): a rewrite needs room for
+        a second copy, which a nearly full disk may not have. An OSError (no space left) leaves the
+        files as they were and is raised.
 
         Each file is replaced whole (`_replace_rows`), in an order where a kill at any point leaves
         every sample's latest row readable: the side file first gains the rows moved aside, then
@@ -204,6 +214,11 @@ class ResultStore:
         if not run:
             return 0
         aside = [key for key in self.rows if key not in wanted]
+        if self._lines == run:  # (then every sample outside the run was read from the side file)
+            if not self._other_exact:
+                _replace_rows(self.other_path, [self.rows[key] for key in aside])
+                self._other_exact = True
+            return 0
         moved = sum(key not in self.other_keys for key in aside)
         back = self.other_keys & wanted  # rows read from the side file that are part of this run
         exact = self._other_exact and not back and not moved  # the side file holds `aside`, no more
@@ -216,26 +231,43 @@ class ResultStore:
                 _replace_rows(self.other_path, [self.rows[key] for key in aside])
             elif os.path.exists(self.other_path):
                 os.remove(self.other_path)
-        self.other_keys, self._other_exact = set(aside), True
+        self.other_keys, self._other_exact, self._lines = set(aside), True, list(run)
         return moved
 
 
-def _read_rows(path: str, rows: dict[tuple[str, int], dict[str, Any]]) -> int:
+def _read_rows(path: str, rows: dict[tuple[str, int], dict[str, Any]]) -> list[tuple[str, int] | None]:
     """Add the rows of the JSONL file at `path` (if any) to `rows`, by sample, the last one winning;
-    return the number of rows read."""
-    count = 0
+    return the sample of each line in file order, None for a line that holds no row."""
+    lines: list[tuple[str, int] | None] = []
     if not os.path.exists(path):
-        return count
+        return lines
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             try:
                 row = json.loads(line)
                 key = (str(row["task_id"]), int(row["sample_index"]))
             except (ValueError, KeyError, TypeError):
-                continue  # a line cut short by an interrupted run: that sample is redone
+                lines.append(None)  # a line cut short by an interrupted run: that sample is redone
+                continue
             rows[key] = row
-            count += 1
-    return count
+            lines.append(key)
+    return lines
+
+
+#: The temporary files `_replace_rows` writes (and `tempfile.mkstemp`'s, which an earlier version
+#: used): `samples.jsonl.<random>.tmp`, `samples.other.jsonl.<random>.tmp`.
+_TEMP = re.compile(r"^samples(?:\.other)?\.jsonl\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def _remove_leftover_temps(out_dir: str) -> None:
+    """Remove the temporary files of a rewrite killed before its rename (each as large as the file it
+    was to replace; nothing reads them). Called with the folder's lock held, so none is in use."""
+    for name in os.listdir(out_dir):
+        if _TEMP.match(name):
+            try:
+                os.remove(os.path.join(out_dir, name))
+            except FileNotFoundError:
+                pass
 
 
 def _json_line(row: dict[str, Any]) -> str:
@@ -249,11 +281,18 @@ def _json_line(row: dict[str, Any]) -> str:
 
 def _replace_rows(path: str, rows: Sequence[dict[str, Any]]) -> None:
     """Replace the JSONL file at `path` with `rows`, atomically: a temporary file in the same folder,
-    synced to disk, then renamed over it, so a kill leaves either the old file or the new one whole."""
+    synced to disk, then renamed over it, so a kill leaves either the old file or the new one whole.
+    The new file gets the old one's permissions, or for a new one those `open` would give it (0o666
+    less the umask: `tempfile.mkstemp` would make it 0600, unreadable to the rest of a team)."""
     folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".tmp")
+    tmp = f"{path}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # (the umask applies)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            try:
+                os.fchmod(handle.fileno(), os.stat(path).st_mode & 0o777)
+            except FileNotFoundError:
+                pass
             for row in rows:
                 handle.write(_json_line(row))
             handle.flush()
@@ -277,8 +316,14 @@ def _replace_rows(path: str, rows: Sequence[dict[str, Any]]) -> None:
 
 def _orphan_other(path: str) -> None:
     """Set aside a samples.other.jsonl found without samples.jsonl (deleted to start afresh): run.json
-    may no longer describe how its rows were made, so they are not read; renamed, not deleted."""
-    target = path[: -len(".jsonl")] + ".orphaned.jsonl"
+    may no longer describe how its rows were made, so they are not read; renamed, not deleted, to a
+    name no file has (samples.other.orphaned.jsonl, then .1, .2 ...): starting afresh again must not
+    overwrite the rows set aside the first time."""
+    stem = path[: -len(".jsonl")] + ".orphaned"
+    target, number = stem + ".jsonl", 0
+    while os.path.lexists(target):
+        number += 1
+        target = f"{stem}.{number}.jsonl"
     os.replace(path, target)
     print(f"rlvr eval: note: {path} was found without {SAMPLES}, so the settings its rows were made with are "
           f"unknown; moved to {target} and not used", file=sys.stderr)
@@ -400,7 +445,15 @@ def _finish(
     before (a server whose context shrank since) stay in samples.jsonl but out of every metric,
     count and line of the report (`compute_metrics`), the summary giving their number."""
     bench = loaded.benchmark
-    moved = store.rewrite(keys)  # samples.jsonl: the rows this summary is computed from, one per sample
+    warnings = list(warnings)
+    try:  # samples.jsonl: the rows this summary is computed from, one per sample
+        moved = store.rewrite(keys)
+    except OSError as exc:  # a full disk, a quota: the rows appended are all there, so the run still ends
+        moved = 0           # with its summary (computed from the rows in memory) rather than a traceback
+        warnings.append(f"{SAMPLES} could not be rewritten to hold only this run's samples ({type(exc).__name__}: "
+                        f"{exc}) and was left as appended: it may also hold superseded rows and rows of samples "
+                        f"outside this run; this summary counts this run's samples only, and a later run in this "
+                        f"folder tidies the file once the disk has room")  # (printed with the others)
     skipped = {t.id: skipped[t.id] for t in loaded.tasks if t.id in (skipped or {})}
     all_rows = [store.rows[k] for k in keys if k in store.rows]
     rows = [row for row in all_rows if str(row["task_id"]) not in skipped]
@@ -426,7 +479,8 @@ def _finish(
     if settings.get("sandbox") is not None or any("sandbox" in row for row in rows):  # an env running code
         judges = judged_by(rows)
         fingerprint = with_judging_backend(fingerprint, judges)
-    wrote_samples = os.path.isfile(store.path)  # (made by the first sample a run adds)
+    # a run with no sample names no samples file: one in the folder is an earlier run's, left as it was
+    wrote_samples = bool(all_rows) and os.path.isfile(store.path)
     summary.update({
         "metrics": metrics,
         "counts": counts,
@@ -442,7 +496,7 @@ def _finish(
         "timing": {"seconds": round(elapsed, 3), "scored_now": scored_now,
                    "reused": max(0, len(rows) - scored_now)},
         "files": {"samples": SAMPLES if wrote_samples else None, "plot": PLOT if _has_plot(metrics) else None,
-                  **({"other_samples": OTHER} if os.path.isfile(store.other_path) else {})},
+                  **({"other_samples": OTHER} if wrote_samples and os.path.isfile(store.other_path) else {})},
     })
     _write_plot(store.out_dir, metrics, f"{bench.name} ({settings.get('model') or settings.get('mode')})")
     write_json(os.path.join(store.out_dir, SUMMARY), summary)

@@ -54,6 +54,11 @@ class Benchmark:
         kind: "math" (maj@k is reported, answers batch-verified), "code" (batched in the sandbox)
             or "env" (any other env: each sample is stepped through the env).
         hub_id / config / split / revision: where `datasets` finds it (None: no hub copy).
+        one_split: the hub release has this split only (AIME's `train`, MATH-500's `test`): a
+            local copy that names its one split otherwise (math-ai/aime25's `test.jsonl`) is the
+            same set, so `--data` takes a lone file or save_to_disk split whatever split it is
+            named for. False (the default): the release has other splits, and a folder holding
+            only another split's file is refused rather than evaluated as this one.
         size: the number of rows in the source split (for `rlvr benchmarks list`).
         size_given: `size` was given to `register_benchmark`: the benchmark is the env's first
             `size` tasks, also of a `--data` file (at most its rows); else `--data` is used whole.
@@ -84,6 +89,7 @@ class Benchmark:
     env_kwargs: Mapping[str, Any] = field(default_factory=dict)
     version: str = "1"
     description: str = ""
+    one_split: bool = False
 
     @property
     def size_label(self) -> str:
@@ -469,16 +475,16 @@ def _add(b: Benchmark) -> None:
 _add(Benchmark("gsm8k", "rlvr/Math-v0", "math", "openai/gsm8k", "main", "test", size=1319,
                columns=("question", "answer"), prepare=_gsm8k, reference=lambda r: r["answer"],
                env_kwargs=_MATH_KW, description="grade-school word problems; gold after '####'"))
-_add(Benchmark("math500", "rlvr/Math-v0", "math", "HuggingFaceH4/MATH-500", None, "test", size=500,
+_add(Benchmark("math500", "rlvr/Math-v0", "math", "HuggingFaceH4/MATH-500", None, "test", one_split=True, size=500,
                columns=("problem", "answer"), prepare=_math500, reference=_math_reference,
                env_kwargs=_MATH_KW, description="the 500-problem MATH test subset of 'Let's Verify Step by Step'"))
-_add(Benchmark("aime2024", "rlvr/Math-v0", "math", "HuggingFaceH4/aime_2024", None, "train", size=30,
+_add(Benchmark("aime2024", "rlvr/Math-v0", "math", "HuggingFaceH4/aime_2024", None, "train", one_split=True, size=30,
                columns=("problem", "answer"), prepare=_aime, reference=_math_reference,
                env_kwargs=_MATH_KW, description="AIME 2024 I and II, integer answers 0-999"))
-_add(Benchmark("aime2025", "rlvr/Math-v0", "math", "yentinglin/aime_2025", None, "train", size=30,
+_add(Benchmark("aime2025", "rlvr/Math-v0", "math", "yentinglin/aime_2025", None, "train", one_split=True, size=30,
                columns=("problem", "answer"), prepare=_aime, reference=_math_reference,
                env_kwargs=_MATH_KW, description="AIME 2025 I and II, integer answers 0-999"))
-_add(Benchmark("humaneval", "rlvr/Code-v0", "code", "openai/openai_humaneval", None, "test", size=164,
+_add(Benchmark("humaneval", "rlvr/Code-v0", "code", "openai/openai_humaneval", None, "test", one_split=True, size=164,
                columns=("task_id", "prompt", "test", "entry_point"), prepare=_humaneval,
                reference=lambda r: r["canonical_solution"],
                description="Python functions from docstrings; completions may be the continuation of the prompt"))
@@ -804,7 +810,7 @@ def load_benchmark(
             _check_code_tests(bench, tasks, f"env {bench.env_id}" if data is None else f"--data {data!r}")
         return LoadedBenchmark(bench, env, tasks, None, fp, skipped, all_ids=[t.id for t in every])
     if data is not None:
-        rows, fp = load_local(str(data), bench.split)
+        rows, fp = load_local(str(data), bench.split, check_split=not bench.one_split)
         where = f"--data {data!r}"
     else:
         rows, fp = load_hub(bench.name, bench.hub_id, bench.config, bench.split, bench.revision)
