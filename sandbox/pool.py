@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 from rlvr.sandbox.base import Job, SandboxUnavailable
 from rlvr.sandbox.limits import Limits, language_command
 from rlvr.sandbox.result import ExecResult
-from rlvr.sandbox.worker import CLEANUP_SECONDS
+from rlvr.sandbox.worker import CLEANUP_SECONDS, STARTED_LINE
 
 WORKER_SOURCE = (Path(__file__).with_name("worker.py")).read_text()
 #: Seconds a worker may take to answer beyond the run's own time limit before it is presumed hung:
@@ -40,6 +40,12 @@ WORKER_SOURCE = (Path(__file__).with_name("worker.py")).read_text()
 #: time to wipe the run's files; a loaded host must not make that look like a hang.
 GRACE_SECONDS = CLEANUP_SECONDS + 10.0
 START_TIMEOUT_SECONDS = 30.0
+#: Seconds a worker may take to receive each MiB of a run's message (its stdin and files, as base64)
+#: and write them out, before the program starts: some ten times what it takes on an idle host
+#: (~0.03 s), so that a loaded one is not taken for a frozen worker (`WarmPool._exchange`).
+RECEIVE_SECONDS_PER_MIB = 0.25
+#: The key of `WarmPool._exchange`'s reply for a worker lost before the program's process existed.
+UNSTARTED = "unstarted"
 NOBODY = 65534
 
 
@@ -378,8 +384,13 @@ class WarmPool:
     (`Worker._report_failed_handler`): a program that found a way to make it fail would otherwise
     get the same second try.
 
-    A worker is sent its run within the run's deadline (its time limit and `GRACE_SECONDS`): one
-    that takes no input meanwhile (frozen: a paused container) is lost like one that goes silent.
+    A worker lost before its program started (it says when it makes the program's process: see
+    `_exchange`) is replaced and the run tried again, up to twice, then the run is a "sandbox_error":
+    no program ran, so none is blamed, and those tries are not the program's. A worker is sent its
+    run, and writes out its stdin and files, within a deadline that grows with their size: one that
+    takes no input meanwhile (frozen: a paused container) is lost like one that goes silent. The
+    run's own time limit (and `GRACE_SECONDS`) counts from its program's start: a large input,
+    which takes seconds to receive, does not eat into it.
     A run interrupted in the caller (a KeyboardInterrupt) stops its worker before the exception goes
     on: a worker left mid-run would be neither idle nor stopped until the pool closes.
 
@@ -473,19 +484,34 @@ class WarmPool:
         _stop(channel)
 
     def _exchange(self, channel: Channel, message: dict, limits: Limits) -> dict | None:
-        """Send a run to `channel`; the worker's result, or None when it died or went silent.
+        """Send a run to `channel`; the worker's result, {`UNSTARTED`: True} when the worker was lost
+        before it began the program (see below), or None when it died or went silent once it had.
 
+        Two deadlines. Receiving the run, up to the handler's `STARTED_LINE`, sent just before it
+        makes the program's process, may take `GRACE_SECONDS` plus `RECEIVE_SECONDS_PER_MIB` for
+        each MiB of the message (a run's stdin and files, tens of seconds for hundreds of MiB);
+        the run itself then has its time limit plus `GRACE_SECONDS` from that line on. The program
+        cannot forge the line: it is sent before the program's process exists, and read first.
+        A worker lost before it (a frozen one that takes no input, one that failed while writing
+        the run's files) never ran the program, so nothing of it is the program's (`execute`).
         A worker whose handler was killed by the job (see `Worker._report_killed_handler`) says so
-        on a line of its own, after the handler's cut-off line if any: that report is returned."""
+        on a line of its own, after the handler's cut-off line if any: that report is returned;
+        so is the worker's own report of a handler lost while receiving (`_report_unreceived`)."""
+        started = False
         try:
-            # one deadline for sending the run and reading its result: a worker that takes no input
-            # (frozen) is lost like one that goes silent, never waited for without end
-            deadline = time.monotonic() + limits.timeout + GRACE_SECONDS
-            channel.send_line(json.dumps(message).encode() + b"\n", timeout=deadline - time.monotonic())
+            data = json.dumps(message).encode() + b"\n"
+            # a worker that takes no input (frozen) is lost like one that goes silent, never waited for without end
+            deadline = time.monotonic() + GRACE_SECONDS + RECEIVE_SECONDS_PER_MIB * len(data) / (1 << 20)
+            channel.send_line(data, timeout=deadline - time.monotonic())
+            del data
             while True:
                 line = channel.read_line(max(0.0, deadline - time.monotonic()))
                 if line is None:
-                    return None
+                    return None if started else {UNSTARTED: True}
+                if line == STARTED_LINE and not started:  # the program's process is made next: its time begins
+                    started = True
+                    deadline = time.monotonic() + limits.timeout + GRACE_SECONDS
+                    continue
                 if line.strip():
                     try:
                         reply = json.loads(line)
@@ -496,10 +522,11 @@ class WarmPool:
                             reply[name] = base64.b64decode(reply.pop(f"{name}_b64")).decode("utf-8", "replace")
                     return reply
         except (OSError, ValueError):  # a broken pipe: the worker is lost
-            return None
+            return None if started else {UNSTARTED: True}
 
     def execute(self, message: dict, limits: Limits) -> ExecResult:
-        for attempt in range(2):
+        lost_unstarted = lost_started = 0  # workers lost before the program started, and after
+        while True:
             channel = self._acquire()
             started = time.monotonic()
             try:
@@ -507,7 +534,7 @@ class WarmPool:
             except BaseException:  # interrupted (a KeyboardInterrupt) mid-run: no worker is left running it
                 self._discard(channel)
                 raise
-            if reply is not None and not {"handler_killed", "handler_failed"} & reply.keys():
+            if reply is not None and not {"handler_killed", "handler_failed", UNSTARTED} & reply.keys():
                 self._release(channel, reply.pop("retire", False))
                 return ExecResult(**reply, backend=self.name)
             elapsed = time.monotonic() - started
@@ -517,14 +544,24 @@ class WarmPool:
                 what = f"the program killed its sandbox supervisor (signal {reply['handler_killed']})"
                 lost = f"its supervisor was killed by signal {reply['handler_killed']}"
                 break
-            if reply is not None:  # its handler failed once the program had started: no second try either
+            if reply is not None and "handler_failed" in reply:  # failed once the program had started: no second try either
                 what = (f"the program's sandbox supervisor failed after the program started (exit status "
                         f"{reply['handler_failed']}), and a fresh one runs an empty program")
                 lost = f"its supervisor failed after the program started, exit status {reply['handler_failed']}"
                 break
-        else:
-            what = "the program killed or froze its sandbox supervisor (twice, on fresh workers)"
-            lost = "twice, on fresh workers"
+            if reply is not None:  # lost before the program existed: never the program's doing, nor one of its tries
+                lost_unstarted += 1
+                if lost_unstarted < 2:
+                    continue
+                return ExecResult.sandbox_error(
+                    f"the {self.name} sandbox lost its worker twice while it received this run, before the program "
+                    f"started (the last after {elapsed:.1f}s): the sandbox is failing, not the program"
+                    + (f" ({diagnostics})" if diagnostics else ""), self.name, elapsed)
+            lost_started += 1
+            if lost_started == 2:
+                what = "the program killed or froze its sandbox supervisor (twice, on fresh workers)"
+                lost = "twice, on fresh workers"
+                break
         if self._runs_an_empty_program(message, limits):
             return ExecResult("error", None, "", diagnostics, elapsed, backend=self.name, message=what)
         return ExecResult.sandbox_error(
@@ -544,7 +581,7 @@ class WarmPool:
         except BaseException:  # interrupted
             self._discard(channel)
             raise
-        if reply is None:
+        if reply is None or UNSTARTED in reply:
             self._discard(channel)
             return False
         self._release(channel, reply.pop("retire", False))

@@ -15,7 +15,8 @@ worker's memory holds no job's data, so what a job's child inherits is clean.
 
 It runs under the *sandbox's* interpreter, so it imports nothing outside the standard library and
 nothing of rlvr. The protocol with the host is one message per line of JSON in each direction:
-the host sends a job, the worker sends back the result. The control pipes are closed in the job's
+the host sends a job, the worker sends back `STARTED_LINE` as the job's process is about to be
+made, then the result. The control pipes are closed in the job's
 child, so a program can never write a forged result.
 
 A failure of the child's own setup before the program starts (dropping to the job's uid, applying
@@ -41,7 +42,9 @@ stdout and stderr, raw bytes, go as base64 in the result line (`Worker.send`), a
 so that the handler holds no more than the bytes collected (JSON escapes would take up to six bytes
 per byte, in the container's memory under Docker). A handler killed before its job's process
 exists (while receiving the job: `_report_unreceived`) is the sandbox's failure, never the
-program's: each handler marks, on a pipe of the worker's, that it is about to fork the job's process.
+program's: each handler marks, on a pipe of the worker's, that it is about to fork the job's process,
+and tells the host so (`STARTED_LINE`), whose time limit for the run starts then: receiving a large
+input takes seconds, which are not the program's.
 
 Arguments: MODE WORKDIR TMPDIR SCRATCH [JOB_UID [OOM_EVENTS]]. SCRATCH is a comma-separated list
 of other directories a job can write (e.g. /dev/shm,/dev/mqueue), wiped after each job like WORKDIR
@@ -78,20 +81,26 @@ Modes:
 
 from __future__ import annotations
 
-import atexit
-import base64
-import ctypes
-import errno
-import gc
-import json
-import math
-import os
-import resource
-import select
-import signal
 import sys
-import time
-import traceback
+
+#: The modules a fresh interpreter has loaded before running a program: all the worker loads on top
+#: (its own imports, `PRELOAD`) a program's file of the same name must hide (`_forget_shadowed`).
+STARTUP_MODULES = frozenset(sys.modules)
+
+import atexit  # noqa: E402 - after the snapshot above
+import base64  # noqa: E402
+import ctypes  # noqa: E402
+import errno  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import select  # noqa: E402
+import signal  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from importlib.machinery import all_suffixes  # noqa: E402
 
 # Modules a job is likely to import, loaded once here so that the forked child finds them ready.
 PRELOAD = (
@@ -122,6 +131,10 @@ SABOTAGE_RESULT = {"status": "error", "message": "the program changed its sandbo
 #: may be unable to allocate it then). The leading newline ends a line cut off midway (a handler that
 #: failed while sending its answer): the host skips that piece and reads this one.
 SABOTAGE_LINE = b"\n" + json.dumps(SABOTAGE_RESULT).encode() + b"\n"
+#: The line a handler sends the host just before it makes its job's process: the job is received
+#: and its files written, and its time limit starts (`WarmPool._exchange`). Sent before any process
+#: of the job exists, and so always the handler's first line: no job can forge it.
+STARTED_LINE = b'{"started": true}'
 #: The worker's own processes while a job runs: the worker and the job's handler.
 WORKER_PROCESSES = 2
 READ_CHUNK = 65536
@@ -626,6 +639,7 @@ class Worker:
         tmp_stamps = _dir_stamps(SHARED_TMP_DIRS) if self.job_uid is not None else {}
         # marked before the fork, not after: a job that killed its handler before the handler had
         # marked it would otherwise pass for a run the sandbox failed to receive (no program's fault)
+        self._write_line(STARTED_LINE + b"\n")  # received: the host starts the run's time limit
         os.write(self.forked_w, b"1")  # the job's process is made next: from here on a killed handler may be its doing
         self.job_started = True
         pid = os.fork()
@@ -761,6 +775,7 @@ class Worker:
         """
         sys.argv = [program]
         sys.path[0:0] = [workdir]
+        _forget_shadowed(workdir)
         atexit._clear()
         code, interrupted = _run_main(source, program)
         _flush_std_streams()  # as Python does once the main module ends, before it waits for threads
@@ -905,6 +920,37 @@ class Worker:
                 return False
             if done == 0:
                 return True
+
+
+def _forget_shadowed(workdir: str) -> None:
+    """In a warm Python job's child: drop from sys.modules what the worker loaded (not a fresh
+    interpreter: `STARTUP_MODULES`) whose top-level name the program's own files take, at the top
+    of `workdir`: a module file (`statistics.py`, a .pyc or an extension module) or a package (a
+    directory with `__init__.py`). `python3 main.py` would import those from the program's dir,
+    which comes first on sys.path; without this the worker's preloaded module would be used, and
+    the program run with a module it was not given. One listing of the work dir; the worker's own
+    references to its modules are untouched (only this child's sys.modules changes)."""
+    suffixes = sorted(all_suffixes(), key=len, reverse=True)
+    taken = set()
+    try:
+        for entry in os.scandir(workdir):
+            name = entry.name
+            if entry.is_dir():
+                if os.path.isfile(os.path.join(entry.path, "__init__.py")):
+                    taken.add(name)
+                continue
+            for suffix in suffixes:
+                if name.endswith(suffix):
+                    taken.add(name[:-len(suffix)])
+                    break
+    except OSError:  # (the program's own dir, just written: not expected)
+        pass
+    taken -= {"__main__"}
+    if not taken:
+        return
+    for loaded in [name for name in sys.modules if name.partition(".")[0] in taken]:
+        if loaded.partition(".")[0] not in STARTUP_MODULES:
+            del sys.modules[loaded]
 
 
 # -- the end of a warm Python program, as the interpreter's own would be ---------------------------
