@@ -297,6 +297,8 @@ def prepare(node: tuple) -> tuple:
             items.extend(p[1] if _is_pm_set(p) else (p,))
         if kind == "list" and len(node) > 2 and "or" in node[2]:  # alternatives: kept apart from a tuple (`_alternatives`)
             return (kind, tuple(items), "or")
+        if kind == "union":
+            return _merged_union(tuple(items))
         return (kind, tuple(items))
     if _has_pm(node) and not _is_assignment(node):
         return ("set", tuple(prepare(v) for v in _pm_values(node)), "pm")
@@ -319,6 +321,32 @@ def prepare(node: tuple) -> tuple:
     if kind == "seq":
         return ("seq", node[1], node[2], tuple(prepare(x) for x in node[3]))
     return node
+
+
+def _merged_union(items: tuple) -> tuple:
+    """A union of intervals with exact ends as the fewest intervals that cover the same numbers,
+    in order: intervals that overlap or meet at an end one of them holds are one (`[-2, 5] \\cup [5, 7]`
+    is `[-2, 7]`, a single interval when that is all); `[1, 2) \\cup (2, 3]` stays two. A union with
+    anything else (a point set, a tuple, an end that is no exact number) stays as it is."""
+    pieces = []
+    for item in items:
+        if item[0] != "seq" or len(item[3]) != 2:
+            return ("union", items)
+        (lo, hi), lo_value, hi_value = item[3], _bound_value(item[3][0]), _bound_value(item[3][1])
+        if lo_value is None or hi_value is None or lo_value > hi_value:
+            return ("union", items)
+        pieces.append([lo, lo_value, item[1] == "[", hi, hi_value, item[2] == "]"])
+    pieces.sort(key=lambda iv: (iv[1], not iv[2]))
+    merged = [pieces[0]]
+    for iv in pieces[1:]:
+        last = merged[-1]
+        if iv[1] < last[4] or iv[1] == last[4] and (iv[2] or last[5]):
+            if (iv[4], iv[5]) > (last[4], last[5]):
+                last[3:] = iv[3:]
+        else:
+            merged.append(iv)
+    out = tuple(_interval(iv[0], iv[2], iv[3], iv[5]) for iv in merged)
+    return out[0] if len(out) == 1 else ("union", out)
 
 
 def _symbol_range(op: str, left: tuple, right: tuple) -> tuple | None:
@@ -1012,6 +1040,8 @@ def _compare_collections(gold, pred, gk, pk, eq, rel_eq) -> Outcome:
         if len(g_items) == 1 or len(p_items) == 1:
             pass
         else:
+            if gold[0] == "union" or pred[0] == "union":
+                return Outcome(False, "wrong", "an interval or tuple compared with a union of other intervals")
             return Outcome(False, "wrong", "an ordered tuple compared with an unordered collection")
     matched_p = [False] * len(p_items)
     for a in g_items:

@@ -25,8 +25,9 @@ Order of preference (the first rule that finds something wins):
    beside them by `final_boxes`: the grader counts it as one more final answer.
 3. "the (final) answer is …" up to the end of the sentence or line, up to a reason ("because",
    "since", …), without a trailing remark (`7 (seven)`, `7; I am sure`; a remark that retracts or
-   hedges, `12 (wrong)`, `18; not really`, is kept, see `_drop_remark`), or a "Final Answer" heading
-   with the answer on the next line: the last one that reads as an answer ("the answer is correct"
+   hedges, `12 (wrong)`, `18; not really`, is kept, see `_drop_remark`), a value it refuses ("13,
+   not 12") or a bracket breaking its number down (`13 (12 students and 1 teacher)`), or a "Final
+   Answer" heading (a remark in brackets allowed: "Final answer (revised):") with the answer on the next line: the last one that reads as an answer ("the answer is correct"
    does not, see `_looks_like_math`). The rule is
    applied again inside what it found and inside an `<answer>` tag, so the MATH/Minerva format
    "Final Answer: The final answer is $42$. I hope it is correct." gives `$42$`.
@@ -52,9 +53,9 @@ from functools import lru_cache
 from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
-from rlvr.verifiers.math_restatement import _bracket_after_box, conditioned_after_box, restatement_parts
+from rlvr.verifiers.math_restatement import _bracket_after_box, breakdown_start, conditioned_after_box, restatement_parts
 from rlvr.verifiers.math_retraction import (might_offer, might_retract, readable_value, retraction, second_answer,
-                                           value_line, without_marks, without_working)
+                                           value_line, without_marks, without_refused, without_working)
 
 __all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer", "within_turn"]
 
@@ -66,19 +67,23 @@ _BOX_RE = re.compile(r"\\(?:boxed|fbox|framebox(?:\s*\[[^\]\n]{0,40}\])*)\s*")
 #: most one match attempt, which ends at the next `<answer>` or `</answer>`.
 _ANSWER_TAG_RE = re.compile(r"<answer>((?:(?!<answer>)[\s\S])*?)</answer>", re.IGNORECASE)
 _ANSWER_CLOSE_RE = re.compile(r"</answer>", re.IGNORECASE)
+#: A bracketed remark after "final answer" ("Final answer (revised): 13", rules 29): words only, and
+#: none of a rounding ("Final answer (rounded): 12" after `\boxed{12.4}` states no second answer).
+_FINAL_REMARK = (r"(?:[ \t]*\((?![^)\n]{0,32}(?:approx|about|round|rough|near|around|estimat|decimal))"
+                 r"[ \t]*[A-Za-z][A-Za-z ,'-]{0,30}\))?")
 #: Linear on whitespace runs: no two quantifiers can share one run (`\s*` before an optional `:` is
 #: never followed by another `\s*` over the same spaces), and the `\s+` before a reason may only
 #: start where a run starts (`(?<!\s)`), so the lazy answer does not rescan a run from each space.
 _ANSWER_IS_RE = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer|(?:correct|right)\s+(?:option|choice))\s*(?:is|:|=)\s*(?::\s*)?(.+?)"
+    r"(?:final\s+answer" + _FINAL_REMARK + r"|the\s+answer|answer|(?:correct|right)\s+(?:option|choice))\s*(?:is|:|=)\s*(?::\s*)?(.+?)"
     r"(?:\.(?:\s|$)|\n|$|,?(?<!\s)\s+(?:because|since|as|which|given|for)(?:\s|$))",
     re.IGNORECASE,
 )
 #: Where a "the answer is" phrase starts (see `_reread`).
-_ANSWER_HEAD_RE = re.compile(r"(?:final\s+answer|the\s+answer|answer|(?:correct|right)\s+(?:option|choice))\s*(?:is|:|=)",
+_ANSWER_HEAD_RE = re.compile(r"(?:final\s+answer" + _FINAL_REMARK + r"|the\s+answer|answer|(?:correct|right)\s+(?:option|choice))\s*(?:is|:|=)",
                              re.IGNORECASE)
 #: A "Final Answer" heading with the answer on the next line ("**Final Answer**\n18", "## Final answer").
-_HEADING_RE = re.compile(r"^[ \t#>]*final\s+answer[ \t]*(?::[ \t]*)?\n\s*(\S[^\n]*)", re.IGNORECASE | re.MULTILINE)
+_HEADING_RE = re.compile(r"^[ \t#>]*final\s+answer" + _FINAL_REMARK + r"[ \t]*(?::[ \t]*)?\n\s*(\S[^\n]*)", re.IGNORECASE | re.MULTILINE)
 #: A remark after the answer: a parenthesised word or two (`7 (seven)`), or words after a semicolon.
 #: The spaces before `(` may only start where a run starts (`(?<!\s)`): linear on long runs.
 _REMARK_RE = re.compile(r"(?:(?<!\s)\s+\((?=[^()]*[A-Za-z]{2})[A-Za-z' -]+\)|;\s+[A-Za-z][A-Za-z' ,!-]*)$")
@@ -387,15 +392,16 @@ def _said_answer_after(tail: str) -> str | None:
 
 
 #: A correction or a final statement in other words than "the answer is": "actually, it's 4",
-#: "the final result is 4", "the correct option is C", and "it should be 4" where it opens a
-#: sentence (after an interjection: "Oops, it should be 4."; not "If we double it, it should be
-#: 24"). The value runs to the end of the sentence or line (see `_ANSWER_IS_RE`).
+#: "the final result is 4", "the correct option is C", and "it should be 4" or "the answer should
+#: be 4" (rules 29) where it opens a sentence (after an interjection: "Oops, it should be 4."; not
+#: "If we double it, it should be 24"). The value runs to the end of the sentence or line (see
+#: `_ANSWER_IS_RE`).
 _CORRECTION_RE = re.compile(
     r"(?:\bactually,?\s+(?:it'?s|it\s+is|it\s+should\s+be)"
     r"|\bfinal\s+(?:result|value)\s+(?:is|:|=)"
     r"|\b(?:correct|right)\s+(?:option|choice)\s+(?:is|:|=)"
     r"|(?:^|(?<=[.!?\n]))[ \t*]*(?:(?:wait|oops|hmm+|no|sorry|oh|ah|so|correction|actually)\b[,.!:]?[ \t]+){0,3}"
-    r"(?P<should>it\s+should\s+(?:be|have\s+been)))\s*(?::\s*)?(?P<value>.+?)"
+    r"(?P<should>(?:it|the\s+(?:final\s+|correct\s+)?answer)\s+should\s+(?:be|have\s+been)))\s*(?::\s*)?(?P<value>.+?)"
     r"(?:\.(?:\s|$)|\n|$|,?(?<!\s)\s+(?:because|since|as|which|given|for)(?:\s|$))",
     re.IGNORECASE)
 #: Words that must be in a text for `_CORRECTION_RE` to find anything in it (a cheap first check).
@@ -566,7 +572,13 @@ def _drop_remark(got: str) -> str:
     answer back or hedges it (`12 (wrong)`, `18; not really`, `18 (just kidding)`, see
     `math_normalize.retracts`) or names another value (`2 (three)`, `2; three if we count the
     endpoint`, `Monday (Tuesday)`, see `_names_another_value`): then it stays part of the answer,
-    which no longer reads as 12."""
+    which no longer reads as 12. Since rules 29 also without a value it refuses ("13, not 12", "13
+    rather than 12", see `math_retraction.without_refused`) and without a bracket breaking its
+    number down in words (`13 (12 students and 1 teacher)`, see `math_restatement.breakdown_start`)."""
+    got = without_refused(got)
+    breakdown = breakdown_start(got)
+    if breakdown is not None:
+        return got[:breakdown]
     m = _REMARK_RE.search(got)
     if m is None or retracts(m.group()) or _names_another_value(got[:m.start()], m.group()) or _qualifies(m.group()):
         return got

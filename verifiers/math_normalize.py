@@ -61,7 +61,10 @@ _DROP_RE = re.compile(
     r"\\(?:displaystyle|textstyle|scriptstyle|left(?=[^a-zA-Z])|right(?=[^a-zA-Z])|big[lr]?|Big[lr]?|"
     r"bigg[lr]?|Bigg[lr]?|limits|nolimits|mathrm(?=\{(?:d)\})|"
     # invisible: struts, an empty box, no-ops and the negative spaces (rules 12)
-    r"(?:strut|mathstrut|null|relax|nonumber|neg(?:thin|med|thick)space)(?![A-Za-z]))"
+    r"(?:strut|mathstrut|null|relax|nonumber|neg(?:thin|med|thick)space)(?![A-Za-z])|"
+    # old font and size switches, which show what follows as it is (`{\bf 5}`, `\large 5`)
+    r"(?:bf|rm|it|sf|tt|sl|sc|bfseries|mdseries|itshape|upshape|normalfont|large|Large|LARGE|huge|Huge|small|"
+    r"tiny|normalsize|footnotesize|scriptsize)(?![A-Za-z]))"
 )
 #: `\underline{x}` and `\smash{x}` (or of one token, `\underline 5`) show x as it is: replaced by x
 #: without its braces (`1\underline{2}` is 12, not `1{2}`, a product); one with braces inside stays,
@@ -93,7 +96,7 @@ _PLAIN_GROUPS_RE = re.compile(r"(?<![\w.^])\d{1,3}(?: \d{3})+(?!\d)")
 # LaTeX spacing between digit groups is a thousands separator: `10\,000`, `10\;000`, `1\ 000`.
 _DIGIT_GROUP_SPACE_RE = re.compile(r"(?<=\d)(?:\\[,;:> ]|~)(?=\d{3}(?!\d))")
 #: Commands whose braced argument is text (`\\text{cm}`, `\\mathrm{m}`): `TEXT_GROUP_RE`, `_TEXT_OPEN`.
-_TEXT_COMMANDS = "text|textbf|textit|textrm|textnormal|textup|texttt|mbox|hbox|mathrm|mathbf|mathit|mathsf|mathtt|emph"
+_TEXT_COMMANDS = "text|textbf|textit|textrm|textnormal|textup|texttt|textsf|mbox|hbox|mathrm|mathbf|mathit|mathsf|mathtt|emph"
 TEXT_GROUP_RE = re.compile(rf"\\(?:{_TEXT_COMMANDS})\s*\{{([^{{}}]*)\}}")
 _DEGREE_RE = re.compile(r"(?:\^\s*\{?\s*\\circ\s*\}?|°|\\circ\b|\\degree\b|\^\s*\{\s*\\text\{\s*o\s*\}\s*\})"
                         r"(?:\s*(?:\\(?:text|mathrm)\s*\{\s*[CF]\s*\}|[CF](?![A-Za-z])))?|℃|℉")  # a temperature too
@@ -151,7 +154,7 @@ _NUMBER_WORDS = frozenset(
     "quadruple grand gross score scores kilo mil mill bps ppm ppb permille doubled halved tripled quadrupled "
     "quadrillion quintillion zillion zillions googol myriad mega giga tera micro nano pico milli centi deci hecto "
     "bil tril thou hundo percentile percentiles basis lac lacs mio mrd bln sextillion septillion octillion "
-    "nonillion decillion".split())
+    "nonillion decillion mille permil".split())
 #: Number words long enough to be recognised inside another word (`orthirteen`, `xorthirteen`).
 _NUMBER_STEMS = (
     "three", "seven", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
@@ -163,7 +166,8 @@ _VALUE_WORDS = frozenset(
     "smaller bigger higher lower least most minimum maximum max reciprocal inverse sqrt factorial mod modulo "
     "log ln exp pi e i negated negate negation opposite below above short off extra ago late behind ahead ish "
     "roughly approximately debt debts owed owe owing deficit loss lost earlier later before after past back "
-    "away apart too root".split())
+    "away apart too root recurring repeating repeated recurrent periodic binary octal hexadecimal hex ternary "
+    "duodecimal base radix".split())  # (`0.3 recurring` is 1/3, `10 (binary)` is 2: the words change the value)
 #: Verbs: a unit is a noun phrase, so a verb makes the text a sentence about the answer, a claim the
 #: grader cannot read (`12 \\text{ is the answer}`, `12 \\text{ is bogus}`).
 _VERBS = frozenset(
@@ -932,7 +936,9 @@ def _degrees(s: str) -> str:
     if "circ" not in s and "°" not in s and "degree" not in s and "text" not in s and "℃" not in s and "℉" not in s:
         return s
     s = _TRIG_DEGREES_RE.sub(lambda m: f"{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)
-    return _DEGREE_RE.sub("", s)
+    # a digit right after a dropped mark starts another number (`2^\\circ 3'`, degrees and minutes): a
+    # space keeps the two apart (unparsable), never glued into one (23)
+    return _DEGREE_RE.sub(lambda m: " " if s[m.end():m.end() + 1].isdigit() else "", s)
 
 
 #: A leading `=` or approximation sign before a value (`\\approx 3.14`, `≈ 3.14`, `= 12`): the
@@ -946,6 +952,27 @@ _LEADING_RELATION_STARTS = ("=", "≈", "\\")
 #: full stop taken as the third).
 _ELLIPSES = ("..", "\\ldots", "\\dots", "\\cdots", "\u2026")
 _ELLIPSIS_DECIMAL_RE = re.compile(r"(-?\d*)\.(\d+)\s*(?:\.{2,3}|\\ldots|\\dots|\\cdots|\u2026)")
+
+
+#: A decimal said to recur whose digits after the point are one digit (`0.3 recurring`), or end with one
+#: digit written twice or more (`0.1666 repeating`): that digit repeats. (Which block of `0.12 recurring`
+#: repeats is not certain: it stays, and is unparsable.)
+_RECURRING_RE = re.compile(r"^(-?\d*\.)(?:()(\d)\3*|(\d*?)(\d)\5+)\s+(?:recurring|repeating)$")
+
+
+#: A repeating decimal in British notation, dots over the first and last digit of the block after the
+#: point (`0.\\dot{1}`, `0.1\\dot{6}`, `0.\\dot{1}4285\\dot{7}`): groups the whole part and point, the digits
+#: before the block, the block's first digit, and its middle and last digits if it has two dots.
+_DOT_DIGIT = r"\\dot\s*(?:\{{\s*(?P<{0}>\d)\s*\}}|(?P<{0}_>\d))"
+_DOT_REPEAT_RE = re.compile(rf"(?<![\d.])(?P<head>-?\d*\.)(?P<before>\d*){_DOT_DIGIT.format('first')}"
+                            rf"(?:(?P<middle>\d*){_DOT_DIGIT.format('last')})?(?![\d\\])")
+
+
+def _dot_repeat(m: re.Match) -> str:
+    """`0.1\\dot{6}` as `0.1\\overline{6}` (see `_DOT_REPEAT_RE`)."""
+    first, last = m.group("first") or m.group("first_"), m.group("last") or m.group("last_")
+    block = first + (m.group("middle") + last if last else "")
+    return f"{m.group('head')}{m.group('before')}\\overline{{{block}}}"
 
 
 #: A repeating decimal with its block in brackets, the whole answer: `0.(3)`, `0.1(6)`, `1.(142857)`:
@@ -1067,6 +1094,8 @@ def _normalize(text: str, number_gold: bool) -> str:
     s = s.replace("$", " ") if "$" in s.strip("$") else s.strip("$")
     if not s.isascii():
         s = _unicode_math(s)
+    if "\\dot" in s:  # `0.\\dot{1}`, British for `0.\\overline{1}`
+        s = _DOT_REPEAT_RE.sub(_dot_repeat, s)
     if "\\" in s:
         s = _markup(s)
     if "\\" in s or "~" in s:
@@ -1085,6 +1114,8 @@ def _normalize(text: str, number_gold: bool) -> str:
     if "\\" in s:
         s = _unwrap_text(s)
     s = s.strip()
+    if s.endswith(("recurring", "repeating")):
+        s = _RECURRING_RE.sub(lambda m: f"{m.group(1)}{m.group(4) or ''}\\overline{{{m.group(3) or m.group(5)}}}", s)
     if s[:1] in _LEADING_RELATION_STARTS:
         s = _LEADING_RELATION_RE.sub("", s)
     s = _CURRENCY_RE.sub(r"\1", s)

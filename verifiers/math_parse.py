@@ -417,7 +417,14 @@ class _Parser:
             return ("fact", node)
         if tok == "%":
             return ("pct", node)
-        return ("sym", node[1] + "'") if node[0] == "sym" else node
+        if node[0] == "sym":
+            return ("sym", node[1] + "'")
+        after = [tok[0] for tok in (self.peek(), self.peek(1)) if tok is not None]
+        if after[:1] == ["num"] or self.at("'") and after[1:] == ["num"]:
+            # a prime between numbers is no product: a thousands mark (`2'500`), feet and inches
+            # (`5'6''`), minutes after degrees; none is read
+            raise ParseError("a prime between numbers")
+        return node
 
     def parse_postfix(self) -> tuple:
         node = self.digits_across_braces(self.parse_atom())
@@ -426,13 +433,18 @@ class _Parser:
         while self.at("!") or self.at("%") or self.at("_") or self.at("'"):
             if self.at("_"):
                 self.take()
+                if node[0] == "num" and self.t[self.i:self.i + 5] == _TEN_LABEL:  # `60_{ten}`: base ten
+                    self.i += 5
+                    continue
                 sub = self.take() if not self.at("{") else None
                 if sub is None:
                     g = self.parse_group()
                     label = _flat_label(g)
                 else:
                     label = sub[1]
-                if node[0] == "num" and node[1].isdigit() and label.isalnum():
+                if node[0] == "num" and node[1].isdigit() and label == "10":
+                    pass  # a numeral marked as base ten (`60_{10}`) is the number
+                elif node[0] == "num" and node[1].isdigit() and label.isalnum():
                     # a numeral in another base (`4210_{5}`, an answer MATH's number theory asks
                     # for): an atom of its own, equal only to the same digits in the same base
                     node = ("sym", f"{node[1]}_{label}")
@@ -613,7 +625,8 @@ class _Parser:
             if name in ("emptyset", "varnothing"):
                 return ("set", ())
             if name in ("boxed", "fbox", "framebox", "mathbf", "mathrm", "text", "textbf", "mathit", "bm", "boldsymbol",
-                        "operatorname", "mathbb", "overline", "hat", "vec", "mathsf", "displaystyle"):
+                        "operatorname", "mathbb", "overline", "hat", "vec", "mathsf", "displaystyle", "textsf",
+                        "texttt", "ensuremath"):
                 return self.read_arg()
             if name in _FUNCS:
                 power = None
@@ -645,6 +658,10 @@ class _Parser:
             raise ParseError(f"unknown command \\{name}")
         finally:
             self.depth -= 1
+
+
+#: The tokens of the subscript `{ten}`, a numeral's base written as a word (`60_{ten}` is 60).
+_TEN_LABEL = [("op", "{"), ("sym", "t"), ("sym", "e"), ("sym", "n"), ("op", "}")]
 
 
 def _flat_label(node: tuple) -> str:

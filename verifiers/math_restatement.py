@@ -248,3 +248,54 @@ def conditioned_after_box(tail: str, box: str | None) -> str | None:
     if _BREAKDOWN_RE.search(clause) or "=" in clause:
         return None  # `— 8 if boys and 7 if girls`: the parts of the answer; `, 5 when n = 1`: another case
     return m["value"]
+
+
+#: A bracket ending a said answer, after a space (`13 (12 students and 1 teacher)`): its content,
+#: one line without brackets. The spaces are entered only where their run starts: linear.
+_TRAILING_BRACKET_RE = re.compile(r"(?<![ \t])[ \t]+\((?P<inside>[^()\n]{1,120})\)\Z")
+_BREAKDOWN_NUMBER_RE = re.compile(r"(?<![\w.,])\d+(?:\.\d+)?(?![\w.,])")
+_BREAKDOWN_WORD_RE = re.compile(r"[A-Za-z]+")
+#: Signs that make the numbers of a bracket no parts adding up: a difference, ratio, comparison,
+#: percent or LaTeX (`12 students − 1 absent`, `12/13`).
+_NOT_PARTS_RE = re.compile(r"[\u2212\u00f7/=<>%\\$]|(?<![A-Za-z])-|-(?![A-Za-z])")
+#: Words that make a bracket a condition, an alternative, a subtraction or a rounding, not a
+#: breakdown: `13 (12 if we exclude 1 teacher)` names 12 as another answer.
+_NOT_BREAKDOWN_WORDS = frozenset(
+    "if when whenever unless assuming assume suppose supposing could would might may can should also too another "
+    "other else otherwise without exclude excludes excluding excluded minus less fewer subtract subtracting "
+    "about approximately approx roughly around nearly almost estimated".split())
+
+
+def breakdown_start(answer: str) -> int | None:
+    """Where a bracket ending the said answer `answer` starts when it only breaks the answer's plain
+    number down into its parts, in words (`13 (12 students and 1 teacher)`, `12 (3 boxes of 4 each)`):
+    the numbers in it add up to the answer, multiply to it, or are the answer itself (`13 (13 people
+    in all)`); None otherwise (rules 29). Read as maths, such a bracket made the answer unreadable, a
+    right answer unparsable; `12 (3 × 4)` without words is `restatement_parts`'s to read. A bracket
+    with a condition, an alternative, a negation, a rounding, a number in words or an operation in
+    words or signs (`13 (12 if we exclude 1 teacher)`, `13 (or 12 students and 1 teacher)`,
+    `13 (12 students − 1 absent)`) may name another answer, and is kept."""
+    from rlvr.verifiers.math_normalize import changes_value, retracts  # (as the other imports here: inside)
+
+    if not answer.endswith(")") or len(answer) > _MAX_RESTATED_CHARS:
+        return None
+    m = _TRAILING_BRACKET_RE.search(answer)
+    if m is None:
+        return None
+    number = _plain_float(answer[:m.start()])
+    inside = m["inside"]
+    words = [w for w in _BREAKDOWN_WORD_RE.findall(inside) if len(w) > 1]
+    if number is None or number[1] or not words or _NOT_PARTS_RE.search(inside) or retracts(inside):
+        return None
+    if any(w.lower() in _NOT_BREAKDOWN_WORDS or changes_value(w) for w in words):
+        return None
+    parts = [float(n) for n in _BREAKDOWN_NUMBER_RE.findall(inside)]
+    if not parts or len(parts) > 8:
+        return None
+    product = 1.0
+    for part in parts:
+        product *= part
+    whole = number[0]
+    if any(abs(got - whole) <= 1e-9 * max(1.0, abs(whole)) for got in (sum(parts), product)) or all(p == whole for p in parts):
+        return m.start()
+    return None

@@ -34,7 +34,9 @@ Arithmetic that gives the value ("Wait, no, it's 1.5 + 18.5 = 20.", "10 + 10 →
 gives the plain number of its chain of `=` or arrows (20; the last side when none is plain), when
 its sides are arithmetic on numbers; a reason after the value (", because …"), a restatement
 (", i.e. twenty"), working in brackets or after a colon ("20 (4 × 5)", "20: 4 × 5"), check marks
-("20 ✓") and backticks are dropped, and a refused value after it (", not 18").
+("20 ✓") and backticks are dropped, and a refused value after it (", not 18"; since rules 29 also
+"rather than 18", "instead of 18", "(not 18)" and a choice letter after a choice letter, see
+`without_refused`, which the statements read by `math_extract` drop too).
 A value that is the answer again in another form (`20.0` after 20, `0.25` after `25\\%`), one the
 grader cannot read ("20€", "₹20", "答案是 20"), or one with a letter glued to a number after a
 plain-number answer ("20s", "1k": a unit, not a product) counts as no other answer (see
@@ -56,7 +58,7 @@ import re
 from rlvr.verifiers.math_normalize import normalize
 
 __all__ = ["might_retract", "retraction", "might_offer", "second_answer", "readable_value", "without_marks",
-           "without_working", "value_line"]
+           "without_working", "without_refused", "value_line"]
 
 #: Text without one of these (lowercased) holds no retraction: a cheap first check.
 _HINTS = ("no,", "no.", "no!", "no:", "no;", "no -", "no \u2014", "no \u2013", "no\u2014", "no\u2013", "no\u2026",
@@ -211,6 +213,7 @@ def _read_value(said: str, before: str | None, *, nouns: bool = True) -> str | N
     reason = _REASON_RE.search(said)
     if reason is not None and (reason["refused"] is None or _is_value(reason["refused"])):
         said = said[:reason.start()].strip()
+    said = without_refused(said)  # "13 rather than 12", "C, not B" (rules 29)
     restated = _RESTATED_RE.search(said) if ("." in said or " " in said) else None
     if restated is not None:
         said = said[:restated.start()].strip()
@@ -365,6 +368,34 @@ def _same_value(before: str, value: str) -> bool:
     return _same_plain_value(before, value)
 
 
+#: A value refused after the one said (rules 29): ", not 12", ", and not 12", " rather than 12",
+#: " instead of 12", " (not 12)". Group "refused" (or "bracketed") is what is refused, checked by
+#: `without_refused`. Anchored at the end, each part a bounded run, and a run of spaces is entered
+#: only where it starts: linear.
+_REFUSED_RE = re.compile(r"(?:,[ \t]*(?:and[ \t]+)?not|,?(?<![ \t])[ \t]+(?:rather[ \t]+than|instead[ \t]+of))[ \t]+"
+                         r"(?P<refused>[^,\n]{1,40}?)[ \t.!]*\Z"
+                         r"|(?<![ \t])[ \t]+\([ \t]*not[ \t]+(?P<bracketed>[^()\n]{1,40}?)[ \t]*\)[ \t.!]*\Z", re.IGNORECASE)
+
+
+def without_refused(said: str) -> str:
+    """`said` less a value it refuses after itself ("13, not 12", "13 rather than 12", "C, not B",
+    "$13$ instead of $12$", "13 (not 12)"): the refused value is no answer, as in a retraction (rules
+    18's ", not 18"); read with it, "13, not 12" was a list of two values, a hedge, and after a box
+    no value at all, so a different answer stated after the box went unread (rules 29). Only a plain
+    value is dropped (a digit and no word of prose), or a choice letter after a choice letter:
+    "12, not counting the teacher" stays as it is."""
+    m = _REFUSED_RE.search(said) if "not" in said or "rather" in said or "instead" in said else None
+    if m is None:
+        return said
+    refused = (m["refused"] if m["refused"] is not None else m["bracketed"]).strip().strip("*_`").strip()
+    kept = said[:m.start()].rstrip(" \t,")
+    if not kept:
+        return said
+    if _is_value(refused) or (_choice_letter(refused) and _choice_letter(kept.strip("*_`$ "))):
+        return kept
+    return said
+
+
 def _is_value(text: str) -> bool:
     """Whether `text` (what ", not …" refuses) is a plain value: a digit and no word of prose."""
     from rlvr.verifiers.math_extract import _PROSE_WORD_RE
@@ -415,7 +446,7 @@ _PLAIN_SIDE_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 # answer would be π/2", nor a what-if, "If the rows doubled, the answer would be 24"); after "I
 # think", "Maybe" and the like the value must be all of the sentence ("I think 3 rows makes sense"
 # names none); also "Or maybe it's 20.", "It could be 20 too." and "Alternatively, if we count the
-# teacher: 20.".
+# teacher: 20.". Since rules 29 also "20 also works.", "20 works too." (see `_WORKS_RE`).
 
 #: Text without one of these (lowercased) offers no second answer: a cheap first check.
 _OFFER_RE_HINTS = ("alternatively", "or was it", "or is it", "it's", "it\u2019s", "it is", "it should", "it must",
@@ -428,7 +459,7 @@ _COULD_BE_HINTS = ("also be", "would be", "could be", "might be", "may be", "wil
 _TOO_RE = re.compile(
     r"\b(?:the\s+(?:final\s+|correct\s+)?answer|it|this|that)\s+(?:could|might|may|can)\s+(?:also\s+)?be[ \t]+"
     r"(?P<value>\$[^$\n]{1,80}\$|[^\s$,;:!?()]{1,40})[ \t]+(?:too|as[ \t]+well)\b[ \t]*(?:[.!]|\n|\Z)", re.IGNORECASE)
-_OFFER_HINTS = _OFFER_RE_HINTS + _LABEL_HINTS + _COULD_BE_HINTS  # ("also": `_ALSO_RE` too)
+_OFFER_HINTS = _OFFER_RE_HINTS + _LABEL_HINTS + _COULD_BE_HINTS + ("work",)  # ("also": `_ALSO_RE` too; `_WORKS_RE`)
 #: An interjection run, then "it's" / "it is" / "it should be" ("Wait, it's 20."; group "said"),
 #: "alternatively" (group "alt"), or "or was it" / "or is it" (group "asked", a question).
 #: (`second_answer` checks that "it's" has an interjection before it: group "run".)
@@ -471,6 +502,17 @@ _ALSO_RE = re.compile(
     r"(?<![^\s,;(])(?:[A-Za-z][ \t]*=[ \t]*)?(?P<value>\$[^$\n]{1,80}\$|[^\s$,;:!?()]{1,40})[ \t]+"
     r"(?:(?:is|would\s+be|could\s+be|might\s+be|may\s+be)[ \t]+also|(?:would|could|might|may)[ \t]+also[ \t]+be)"
     r"[ \t]+(?:possible|correct|valid|acceptable|right|an?[ \t]+(?:(?:possible|valid|correct|acceptable)[ \t]+)?answer)"
+    r"[ \t]*(?:[.!)]|\n|\Z)", re.IGNORECASE)
+
+
+#: "13 also works.", "13 works too.", "x = 13 would also work." (rules 29): a value opening a sentence
+#: (after "but", "though", "and" or "note" at most), then that it works too, ending the sentence. Not
+#: "Note 12 works and 13 does not.", nor "Method 2 also works." (a word before the value). The
+#: value is one token (or `$…$`) of at most 40 characters: linear.
+_WORKS_RE = re.compile(
+    _OPENING + _W + r"(?:(?:but|though|although|and|note|however)\b,?[ \t]+)?(?:[A-Za-z][ \t]*=[ \t]*)?"
+    r"(?P<value>\$[^$\n]{1,80}\$|[^\s$,;:!?()]{1,40})" + _W + r"[ \t]+"
+    r"(?:also[ \t]+works|works[ \t]+(?:too|as[ \t]+well)|(?:would|could|might|may|will)[ \t]+also[ \t]+work)\b"
     r"[ \t]*(?:[.!)]|\n|\Z)", re.IGNORECASE)
 
 
@@ -564,6 +606,10 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
         value = _read_value(m["value"], before)
         if value is not None:
             found.append((m.start(), value))
+    for m in list(_WORKS_RE.finditer(tail, start) if "work" in lowered else ())[-_MAX_TRIGGERS:]:
+        value = _read_value(m["value"], before, nouns=False)
+        if value is not None:
+            found.append((m.start(), value))
     return max(found) if found else None
 
 
@@ -603,10 +649,23 @@ _VALUE_LINE_RE = re.compile(
 _CONDITIONED_LINE_RE = re.compile(
     _LEAD + r"[*_]*" + _LINE_VALUE.format("a") + r"[*_]*[ \t]+(?P<condition>(?:if|when|unless|assuming|counting|otherwise)\b"
     r"[^=\d\n]{0,80})", re.IGNORECASE)
-#: A line offering two values: "20 or 21", "$20$ or $21$".
+#: A line offering two values: "20 or 21", "$20$ or $21$"; since rules 29 also "Either 20 or 21."
+#: and with a clause after them that says the choice is open ("20 or 21, depending on
+#: interpretation.", "20 or 21 (not sure)", "…, whichever …"; no "=" in it). Not any clause: in
+#: "Either 3 or 4, the total is 12." the values are parts of a sentence, no offer.
 _TWO_VALUES_LINE_RE = re.compile(
-    r"(?:\A|(?<=\n))" + _LEAD + _LINE_VALUE.format("a") + r"[ \t]*,?[ \t]*or[ \t]+" + _LINE_VALUE.format("b")
+    r"(?:\A|(?<=\n))" + _LEAD + r"(?:either[ \t]+)?" + _LINE_VALUE.format("a") + r"[ \t]*,?[ \t]*or[ \t]+"
+    + _LINE_VALUE.format("b") + r"(?:[ \t]*[,;(\u2014\u2013-]?[ \t]*(?:depending|depends|based|according|whichever"
+    r"|(?:i'?m[ \t]+)?not[ \t]+sure|hard[ \t]+to[ \t]+say)\b[^\n=]{0,120}?)?"
     + r"[ \t]*[.!]?[ \t*_]*(?=\n|\Z)", re.IGNORECASE)
+#: A line listing possible answers (rules 29): "Possible answers: 20, 21.", "The possible answers
+#: are 20 and 21". Group "values" is the list, each a plain value (see `_possible_answers`). Only
+#: "answers": "Possible values: 1, 2, 3" may list what the answer counts.
+_POSSIBLE_ANSWERS_RE = re.compile(
+    r"(?:\A|(?<=\n))" + _LEAD + r"(?:the[ \t]+)?(?:possible|candidate|potential|plausible)[ \t]+(?:final[ \t]+)?answers"
+    r"[*_]*[ \t]*(?::|are\b|include\b)[*_]*[ \t]*(?P<values>[^\n]{1,200})", re.IGNORECASE)
+_LIST_SEP_RE = re.compile(r"[ \t]*(?:,[ \t]*(?:(?:and|or)[ \t]+)?|[ \t]+(?:and|or)[ \t]+)", re.IGNORECASE)
+_ONE_VALUE_RE = re.compile(_LINE_VALUE.format("a"))
 
 
 #: Where a sentence starts within a line: after ".", "!" or "?" and a space.
@@ -630,7 +689,8 @@ def _wrapped(tail: str, at: int) -> bool:
 
 
 #: A label that asks for the answer itself ("Final answer:"): a value under it is one.
-_ANSWER_LABEL_RE = re.compile(r"(?:final|(?:(?:the|my|our)\s+)?(?:final\s+)?(?:answers?|results?|solutions?)(?:\s+is)?)\s*:",
+_ANSWER_LABEL_RE = re.compile(r"(?:final|(?:(?:the|my|our)\s+)?(?:final\s+)?(?:answers?|results?|solutions?)(?:\s+is)?)"
+                              r"(?:[ \t]*\([A-Za-z ,'-]{1,30}\))?\s*:",
                               re.IGNORECASE)
 #: A rule line (`---`, `***`, `___`): what follows it is a footnote or an appendix.
 _RULE_LINE_RE = re.compile(r"^[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE)
@@ -648,6 +708,22 @@ def _introduced(tail: str, at: int) -> bool:
     return previous.endswith(":") and not _ANSWER_LABEL_RE.fullmatch(previous)
 
 
+def _possible_answers(tail: str, before: str) -> str | None:
+    """The first value other than `before` on a line of `tail` listing possible answers ("Possible
+    answers: 12, 13.", see `_POSSIBLE_ANSWERS_RE`), when every item of the list is a plain value;
+    else None."""
+    for m in list(_POSSIBLE_ANSWERS_RE.finditer(tail))[-_MAX_TRIGGERS:]:
+        items = _LIST_SEP_RE.split(m["values"].strip().rstrip(".!*_ \t"))
+        values = [_ONE_VALUE_RE.fullmatch(item.strip()) for item in items]
+        if len(items) > 8 or not all(values):
+            continue  # "Possible answers: 12 if we count the teacher": no list of values
+        for v in values:
+            value = v["a1"] or v["a2"] or v["a3"]
+            if _other_plain(before, value):
+                return value
+    return None
+
+
 def value_line(tail: str, before: str | None) -> str | None:
     """Another plain value `tail` (the text after the answer `before`) states on a line of its own
     (see the comment above): its last non-blank line alone, or that line's last sentence when it
@@ -662,6 +738,9 @@ def value_line(tail: str, before: str | None) -> str | None:
             for value in (m["a1"] or m["a2"] or m["a3"], m["b1"] or m["b2"] or m["b3"]):
                 if _other_plain(before, value):
                     return value
+    possible = _possible_answers(tail, before) if "answers" in tail.lower() else None
+    if possible is not None:
+        return possible
     last = tail.rstrip()
     own_line = last.rfind("\n") >= 0  # (else the rest of the answer's own line: `\\boxed{3} * 2`)
     earlier = last[:last.rfind("\n") + 1]

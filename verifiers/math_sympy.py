@@ -27,7 +27,9 @@ Scalar equivalence, cheapest test first:
    but `\\ln(x^2)` = `2\\ln x`, as on the positive numbers); see `_counts`. Agreement is overruled
    when neither side holds a decimal and the expanded difference is provably not 0: a non-zero
    number or a polynomial (or quotient of polynomials) in the variables with a non-zero coefficient
-   (`x + 10^{-30}` is not `x`; `0.3333333333333333x`, a rounding, is `\\frac{x}{3}`).
+   (`x + 10^{-30}` is not `x`; `0.3333333333333333x`, a rounding, is `\\frac{x}{3}`), or, for any other
+   difference, its value computed to 50 digits at a few sample points is clearly not 0 there
+   (`x + 10^{-14}\\sin x` is not `x`; see `_differs_precisely`).
 Infinity inside a power, product, quotient or function (`\\infty^0`) is refused (`to_sympy`).
 Equations compare as proportional (a = b and c = d are the same when (a-b)/(c-d) is a non-zero
 constant); inequalities likewise with a positive constant and the same strictness (decided exactly
@@ -37,6 +39,7 @@ when both sides are polynomials with rational coefficients, `_rational_proportio
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Iterator
 
 import sympy
 
@@ -171,7 +174,16 @@ def _to_sympy(node: tuple) -> sympy.Expr:
             return _FUNCS[name](_to_sympy(arg))
         if name == "ln":
             return sympy.log(_to_sympy(arg))
-    raise ValueError(f"cannot evaluate a {kind!r} here")
+    raise NotAValue(f"{_KIND_WORDS.get(kind, 'something')} where a number is needed")
+
+
+class NotAValue(ValueError):
+    """A part of an answer that has no number value (a tuple inside a sum, a relation in a power)."""
+
+
+#: How a reason names a part of the tree that is no number (see `NotAValue`).
+_KIND_WORDS = {"seq": "a bracketed list or interval", "set": "a set", "list": "a list of values", "union": "a union",
+               "matrix": "a matrix", "rel": "an equation or inequality", "pm": "a plus-minus", "choice": "a choice letter"}
 
 
 def _finite_number(v: sympy.Expr) -> complex | None:
@@ -189,10 +201,7 @@ def _points(symbols: list[sympy.Symbol]) -> list[dict]:
     (all negative; the even-numbered ones; the odd-numbered ones; all negative again), all small and
     none whole; then two of whole numbers (all positive; alternating signs, the first negative) and
     two far from 0 (all positive; all negative)."""
-    pts = []
-    for k in range(4):
-        pts.append({s: sympy.Float(_POINTS[(k + 2 * i) % len(_POINTS)] + 0.37 * k, 30)
-                    for i, s in enumerate(symbols)})
+    pts = _positive_points(symbols)
     for k in range(4):
         pt = {}
         for i, s in enumerate(symbols):
@@ -207,6 +216,12 @@ def _points(symbols: list[sympy.Symbol]) -> list[dict]:
         pts.append({s: sympy.Float(sign * _FAR[i % len(_FAR)] + 0.7 * (i // len(_FAR)), 30)
                     for i, s in enumerate(symbols)})
     return pts
+
+
+def _positive_points(symbols: list[sympy.Symbol]) -> list[dict]:
+    """The first four of `_points`, with every variable positive."""
+    return [{s: sympy.Float(_POINTS[(k + 2 * i) % len(_POINTS)] + 0.37 * k, 30) for i, s in enumerate(symbols)}
+            for k in range(4)]
 
 
 def _value_at(expr: sympy.Expr, pt: dict) -> complex | None:
@@ -309,8 +324,13 @@ def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
         return True, "difference simplifies to 0"
     sampled = _sampled_eq(A, B, free)
     if sampled is not None:
-        if sampled[0] and not _has_decimal(a, b) and _proven_nonzero_function(expanded, free, _precision_for(a, b)):
-            return False, "different expressions (their difference is provably not 0)"
+        if sampled[0] and not _has_decimal(a, b):
+            maxn = _precision_for(a, b)
+            if _proven_nonzero_function(expanded, free, maxn):
+                return False, "different expressions (their difference is provably not 0)"
+            where = _differs_precisely(A, B, free)
+            if where is not None:
+                return False, f"different expressions (differ at {where} when computed to {_PRECISE_DIGITS} digits)"
         return sampled
     if sympy.simplify(diff) == 0:
         return True, "difference simplifies to 0"
@@ -505,6 +525,54 @@ def _proven_nonzero_function(expanded: sympy.Expr, free: list[sympy.Symbol], max
     return any(_proven_nonzero(c, maxn) for c in coefficients if c.is_number)
 
 
+#: Digits `_differs_precisely` computes a difference to, the size relative to the values it must
+#: have there to count, and at how many points it is computed (two: a tiny term vanishing at one
+#: sample point, `10^{-14}\\sin x` where sin x is 0, does not vanish at the next).
+_PRECISE_DIGITS = 50
+_PRECISE_GAP = sympy.Float("1e-40")
+_PRECISE_POINTS = 2
+#: The most digits evalf may work with there: a true 0 makes it raise its precision to this bound
+#: (the check's main cost), a difference above `_PRECISE_GAP` is known well before.
+_PRECISE_MAXN = 80
+
+
+def _precise_points(free: list[sympy.Symbol]) -> Iterator[dict]:
+    """The sample points in `_points`' order, the later ones made only when asked for (making points
+    costs as much as the check at one)."""
+    yield from _positive_points(free)
+    yield from _points(free)[4:]
+
+
+def _differs_precisely(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> str | None:
+    """Where two expressions without decimals, equal at the sample points to sampling's 1e-12,
+    still differ (the point, for the reason), else None: their difference computed to
+    `_PRECISE_DIGITS` digits at the first `_PRECISE_POINTS` sample points where both are computed
+    within the reals, known to `_PROOF_BITS` bits and more than `_PRECISE_GAP` of the values there.
+    Why: a tiny difference that is no number or polynomial (`x + 10^{-14}\\sin x` against `x`,
+    `e^{x + 10^{-14}}` against `e^x`) hides under sampling's tolerance; a true identity
+    (`\\sin^2 x + \\cos^2 x` and 1) computes to 0, or to a bound of a few bits, at any precision."""
+    a_dom, b_dom = _restricted(A), _restricted(B)
+    diff, tried = A - B, 0
+    for pt in _precise_points(free):
+        if tried >= _PRECISE_POINTS:
+            break
+        if not (_real_defined(a_dom, pt) and _real_defined(b_dom, pt)):
+            continue
+        try:
+            gap = diff.evalf(_PRECISE_DIGITS, subs=pt, maxn=_PRECISE_MAXN)
+        except (ArithmeticError, ValueError, TypeError):
+            continue
+        if not gap.is_number or gap.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+            continue  # (a pole of either side)
+        tried += 1
+        if not any(isinstance(p, sympy.Float) and p != 0 and p._prec >= _PROOF_BITS for p in gap.as_real_imag()):
+            continue
+        va, vb = _value_at(A, pt), _value_at(B, pt)  # (only now: the usual true identity never gets here)
+        if va is not None and vb is not None and abs(gap) > _PRECISE_GAP * max(1.0, abs(va), abs(vb)):
+            return ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
+    return None
+
+
 def _short(v: sympy.Expr) -> str:
     try:
         return f"{complex(v).real:.10g}" if complex(v).imag == 0 else str(complex(v))
@@ -655,6 +723,8 @@ def compare_normalized(gold: str, pred: str, claim: str | None = None) -> tuple[
         raise  # size limits: the caller reports them as such
     except Exception as exc:
         _check_evaluable(g_tree)  # raises if the gold (or our code) is at fault
+        if isinstance(exc, NotAValue):
+            return False, "unparsable", f"prediction cannot be evaluated: {exc}"
         return False, "unparsable", f"prediction cannot be evaluated ({type(exc).__name__}: {str(exc)[:160]})"
     if claim != "claim":
         out = require_evaluated(out, g_tree, p_tree)

@@ -12,8 +12,9 @@ It answers only when every word of the phrase is a known unit: an unknown word (
 end, so a unit is judged only where it is certain. Words that are also prose or maths in other
 places are units only when they are the whole phrase: `5 in` is five inches, `5 dollars in total`
 has no known unit. `math.verify` calls a prediction wrong when it and the gold both name a unit
-and the units differ (`said_unit` on both); the numbers are not converted (`0.1 m` for `10 cm` stays
-wrong, as its number differs).
+and the units differ (`answer_unit` on both: the unit phrase, else a currency sign before a bare
+number, `\\$5`; `units_differ`); the numbers are not converted (`0.1 m` for `10 cm` stays wrong, as
+its number differs).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ _add("volume", _GALLON / 1000, "gal", "gallon", "gallons")
 _add("dollar", 1, "dollar", "dollars", "usd")
 _add("dollar", Fraction(1, 100), "cent", "cents")
 _add("euro", 1, "euro", "euros", "eur")
+_add("currency ¥", 1, "yen")  # (the kind `step_units` gives the sign ¥)
 _add("angle", 1, "degree", "degrees", "deg")
 _add("radian", 1, "radian", "radians", "rad")
 
@@ -192,3 +194,55 @@ def said_unit(text: str) -> tuple[str, Unit] | None:
     phrase = unit_phrase(text)
     unit = None if phrase is None else read_unit(phrase)
     return None if unit is None else (phrase, unit)
+
+
+#: A currency sign or code before the answer's number (`\\$5`, `$5` with no other `$`, `USD 5`, `€5`,
+#: `£5`, `¥5`), with a minus before or after it: group 1. Maths delimiters around the whole answer are
+#: dropped first (`$\\$5$`).
+_LEADING_MONEY_RE = re.compile(
+    r"-?\s*(\\\$|US\\?\$|\$(?![^$]*\$)|USD(?![A-Za-z])|€|EUR(?![A-Za-z])|£|GBP(?![A-Za-z])|¥|JPY(?![A-Za-z]))"
+    r"\s*-?\s*[\d.]")
+_OUTER_DELIMS_RE = re.compile(r"^(?:\$\$|\$|\\\(|\\\[)(?P<inner>.*)(?:\$\$|\$|\\\)|\\\])$", re.DOTALL)
+#: The unit each sign names: `£` reads as the word "pounds" does, a mass (`£5` and `5 pounds` agree).
+_SIGN_WORDS = {"$": "dollars", "USD": "dollars", "€": "euros", "EUR": "euros", "£": "pounds", "GBP": "pounds",
+               "¥": "yen", "JPY": "yen"}
+
+
+def answer_unit(text: str) -> tuple[str, Unit] | None:
+    """The unit an answer or gold names (for `math.verify`'s check that their units agree): the
+    known unit it ends with (`said_unit`), else the currency of a sign or code before its number
+    when nothing follows the number (`\\$5` is in dollars, `€5` in euros), else None. With a sign
+    and words after the number that are no known unit (`\\$5 \\text{ per hour}`, `\\$3 each`), None:
+    the unit is not certain."""
+    said = said_unit(text)
+    if said is not None or unit_phrase(text) is not None:
+        return said
+    s = text.strip()
+    outer = _OUTER_DELIMS_RE.match(s)
+    if outer is not None and "$" not in outer.group("inner").replace("\\$", ""):
+        s = outer.group("inner").strip()
+    m = _LEADING_MONEY_RE.match(s)
+    if m is None:
+        return None
+    sign = m.group(1).replace("\\", "").replace("US$", "$")
+    return sign, read_unit(_SIGN_WORDS[sign])
+
+
+def units_differ(gold: tuple[str, Unit], answer: tuple[str, Unit]) -> bool:
+    """Whether two units (`answer_unit`) tell a gold and an answer apart. A currency sign against a
+    rate in that currency is no difference (`\\$5` for `5 \\text{ dollars per hour}`: a rate's
+    unit is often left out, and the sign says only what is before the number)."""
+    if gold[1] == answer[1]:
+        return False
+    for signed, other in ((gold, answer), (answer, gold)):
+        if signed[0] in _SIGN_WORDS and _rate_in(other[1], signed[1]):
+            return False
+    return True
+
+
+def _rate_in(unit: Unit, money: Unit) -> bool:
+    """Whether `unit` is `money` per something (`dollars per hour`, `cents/kg`: the money's kind
+    to the power 1, every other kind to a negative power)."""
+    dims = dict(unit.dims)
+    return all(dims.pop(name, None) == power for name, power in money.dims) and bool(dims) \
+        and all(power < 0 for power in dims.values())
