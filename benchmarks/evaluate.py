@@ -63,8 +63,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 from rlvr.benchmarks.completions import read_completions
 from rlvr.benchmarks.estimators import parse_ks
-from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, check_run, data_identity, env_identity,
-                                     has_samples, model_identity, read_skipped, sandbox_label, verifier_identity,
+from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, check_prompt_layout, check_run, data_identity,
+                                     env_identity, has_samples, model_identity, prompt_layout_identity, read_skipped,
+                                     sandbox_label, verifier_identity,
                                      write_json, write_skipped)
 from rlvr.benchmarks.registry import LoadedBenchmark, load_benchmark
 from rlvr.benchmarks.scoring import answers_in_one_turn, score_completions
@@ -770,6 +771,7 @@ def prepare_engine_run(
     before anything is written. `base_url` is a served model's server (its model is then known by
     name only). See `evaluate_engine` for the arguments."""
     from rlvr.trainers.engine import SamplingParams
+    from rlvr.trainers.rollout import check_max_turns
 
     start = time.perf_counter()
     ks = parse_ks(ks)
@@ -788,6 +790,10 @@ def prepare_engine_run(
                                 sandbox_required=True)
         if system_prompt is not None:
             loaded.env.system_prompt = system_prompt  # (the env's fingerprint then names it)
+        try:  # a --max-turns the env would not honour: refused now, before a model is loaded or run.json written
+            check_max_turns(loaded.env, max_turns)
+        except ValueError as exc:
+            raise ValueError(f"--max-turns: {exc}") from None
         settings = {"mode": "engine", "engine": engine_name, "model": model_name, "dtype": dtype, "base_url": base_url,
                     "n": n, "k": ks, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed,
                     "seed_base": base_seed, "limit": limit, "data": data, "system_prompt": system_prompt,
@@ -836,9 +842,14 @@ def run_engine(run: EngineRun, engine: Any, tokenizer: Any = None) -> EvalResult
     try:
         start = time.perf_counter()
         loaded = run.loaded
-        store = ResultStore(run.out_dir)
         base_env = loaded.env
         collector = RolloutCollector(engine, lambda: copy.copy(base_env), tokenizer, max_turns=run.max_turns)
+        try:  # a folder of an older rlvr eval, whose raw-text prompts left out the system message: none of the new ones
+            check_prompt_layout(run.out_dir, base_env, collector.token_level and not collector.uses_chat_template(base_env))
+        except BaseException:
+            collector.close()
+            raise
+        store = ResultStore(run.out_dir)
         skipped = read_skipped(run.out_dir)  # (found by an earlier run of this folder: not asked again)
         try:
             label = run.settings.get("sandbox")
@@ -970,13 +981,17 @@ def evaluate_engine(
 def _check_engine_run(out_dir: str, loaded: LoadedBenchmark, settings: dict[str, Any]) -> None:
     """`check_run` for a sampling run: the benchmark's identity plus the model (a folder by its
     signature, a served model, one with a `base_url`, by name), dtype, sampling settings, seed,
-    system prompt, max turns, length cap, and the benchmark's size N (seeds are `seed + j * N + t`)."""
+    system prompt, max turns (any on a single-turn env: one), length cap, the benchmark's size N (seeds are
+    `seed + j * N + t`), and, for an env with a system message, the raw-text prompt layout (`check_prompt_layout`)."""
+    from rlvr.trainers.rollout import single_turn_only
+
     sampled = {k: settings[k] for k in ("engine", "temperature", "top_p", "max_tokens", "seed", "system_prompt", "max_chars")}
     model = model_identity(settings["model"], served=settings["base_url"] is not None)
     check_run(out_dir, _identity(loaded, "engine", model=model, dtype=settings["dtype"], max_turns=settings["max_turns"],
-                                 benchmark_size=len(loaded.known_ids), **sampled),
+                                 benchmark_size=len(loaded.known_ids), **sampled, **prompt_layout_identity(loaded.env)),
               {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "engine",
-               "model": settings["model"], "data": _legacy_data(loaded), **sampled})
+               "model": settings["model"], "data": _legacy_data(loaded), **sampled},
+              single_turn=single_turn_only(loaded.env))
 
 
 def _sample(collector: Any, store: ResultStore, loaded: LoadedBenchmark, calls: Sequence[list[tuple[int, int]]],

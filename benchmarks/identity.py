@@ -26,6 +26,16 @@ A served model is known by name only: after raising the server's context, delete
 have them sampled.
 A `run.json` written before this identity existed (no `format` key) is checked on the fields it
 has, the old way, and then rewritten in the current format.
+
+Two settings are compared for what they mean rather than as written:
+
+- `prompt_layout` (`rlvr.trainers.rollout.PROMPT_LAYOUT`), recorded for an env with a system
+  message: raw-text prompts (no chat template) once left that message out, and now open with it.
+  A folder recorded without it keeps its samples only where the prompts did not change: sampled
+  through a chat template (`check_prompt_layout`, once the engine's mode is known). Its run.json
+  stays without it, so the check holds for every later rerun too.
+- `max_turns` on a single-turn env: every value (None, 1, 2...) meant one turn, as older `rlvr
+  eval`s accepted any; they compare equal there.
 """
 
 from __future__ import annotations
@@ -184,20 +194,54 @@ def folder_signature(path: str) -> dict[str, str]:
 # ------------------------------------------------------------------ the check
 
 
-def check_run(out_dir: str, identity: Mapping[str, Any], legacy: Mapping[str, Any]) -> None:
+def prompt_layout_identity(env: Any) -> dict[str, Any]:
+    """The identity's `prompt_layout` entry for `env`: `{"prompt_layout": PROMPT_LAYOUT}` when it opens
+    its episodes with a system message (raw-text prompts changed with it), else {} (they did not)."""
+    from rlvr.trainers.rollout import PROMPT_LAYOUT, raw_system_text
+
+    return {"prompt_layout": PROMPT_LAYOUT} if raw_system_text(env) else {}
+
+
+def check_prompt_layout(out_dir: str, env: Any, raw_text: bool) -> None:
+    """Refuse to add samples to `out_dir` when its samples were drawn with raw-text prompts of the
+    old layout (its run.json, checked by `check_run`, has no `prompt_layout`) and this run's prompts
+    are raw text too (`raw_text`: a token-level engine without a chat template) with the system
+    message `env` opens with, which the old prompts left out. Chat-template prompts, and envs
+    without a system message, are as they were."""
+    from rlvr.trainers.rollout import raw_system_text
+
+    system = raw_system_text(env)
+    if not raw_text or not system or not has_samples(out_dir) or "prompt_layout" in _read_run(out_dir):
+        return
+    raise RunMismatchError(
+        f"{out_dir} holds samples drawn by an older rlvr eval, whose raw-text prompts (no chat template) left out the "
+        f"env's system message ({_short(system)}); this run's prompts open with it, so its samples cannot be mixed "
+        f"with those. Use another --out folder, or delete {out_dir} to start over")
+
+
+def check_run(out_dir: str, identity: Mapping[str, Any], legacy: Mapping[str, Any], *,
+              single_turn: bool = False) -> None:
     """Refuse `out_dir` if it holds samples made with another identity, else record `identity`.
     A run.json without samples beside it (a run that stopped before its first) binds nothing and
     is replaced.
 
     `legacy` is the identity as the older run.json recorded it (checked against a run.json that
-    has no `format`). Raises RunMismatchError naming what differs, or saying that samples.jsonl
-    exists without a readable run.json."""
+    has no `format`). `single_turn`: the env ends every episode after one turn, so any
+    `max_turns` means one. A run.json without the identity's `prompt_layout` is no mismatch by
+    itself (see the module's notes and `check_prompt_layout`), and stays without it. Raises
+    RunMismatchError naming what differs, or saying that samples.jsonl exists without a readable
+    run.json."""
     identity = canonical({"format": FORMAT, **identity})
     path = os.path.join(out_dir, RUN)
     before = _read_run(out_dir) if has_samples(out_dir) else None  # no sample yet: nothing to mix, rewritten
     if before is not None:
+        if "prompt_layout" not in before:  # samples of the old layout: `check_prompt_layout` decides
+            identity.pop("prompt_layout", None)
+        compared = dict(before)
+        if single_turn and "max_turns" in compared:
+            compared["max_turns"] = identity.get("max_turns")
         if "format" in before:
-            diffs = _diffs(before, identity, sorted(set(before) | set(identity)))
+            diffs = _diffs(compared, identity, sorted(set(before) | set(identity)))
         else:
             legacy = canonical(dict(legacy))
             diffs = _diffs(before, legacy, [k for k in _LEGACY_KEYS if k in before])

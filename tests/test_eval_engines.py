@@ -345,9 +345,9 @@ def test_a_checkpoint_overwritten_in_place_or_another_dtype_or_max_turns_is_refu
     assert run["model"]["path"] == str(ckpt) and run["dtype"] == "auto" and run["max_turns"] is None
     monkeypatch.chdir(tmp_path)  # the same folder spelled another way is the same model
     assert main([*base, "--model", "ckpt", "--n", "2"]) == 0
-    for extra in (["--dtype", "float32"], ["--max-turns", "2"]):
+    for extra, said in ((["--dtype", "float32"], "other settings"), (["--max-turns", "2"], "is a single-turn env")):
         assert main([*base, "--model", str(ckpt), "--n", "2", *extra]) == 2
-        assert "other settings" in capsys.readouterr().err
+        assert said in capsys.readouterr().err
     save(1)  # training went on and wrote other weights into the same folder
     assert main([*base, "--model", str(ckpt), "--n", "3"]) == 2
     err = capsys.readouterr().err

@@ -249,5 +249,7 @@ def test_trainer_env_max_turns_raises_a_multi_turn_envs_own_limit(tmp_path):
     tr.close()
     with pytest.raises(ConfigError, match=r"env\.max_turns: max_turns=6 is more than the 3"):
         _trainer(tmp_path / "c", "env.id=rlvr/ToolMath-v0", "env.max_turns=6", "env.kwargs={max_turns: 3}")
-    with pytest.raises(ConfigError, match=r"env\.max_turns: max_turns=2, but .* is a single-turn env"):
-        _trainer(tmp_path / "d", "env.max_turns=2")
+    with pytest.warns(ConfigWarning, match=r"env\.max_turns=2 does nothing: .* is a single-turn env"):
+        tr = _trainer(tmp_path / "d", "env.max_turns=2")
+    assert tr.collector.turn_limit() == 1
+    tr.close()

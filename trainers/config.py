@@ -54,6 +54,8 @@ __all__ = [
     "NO_ACTION_CHAR_LIMIT",
     "TURN_CHARS_PER_TOKEN",
     "training_env_kwargs",
+    "training_max_turns",
+    "ENV_KWARGS_RULES",
 ]
 
 
@@ -358,19 +360,23 @@ class Config:
         return self
 
     def _warn_action_cap(self) -> None:
-        """Warn (:class:`ConfigWarning`, once per process) when ``env.kwargs.max_action_chars`` is
+        """Warn (:class:`ConfigWarning`, once per process) when ``env.kwargs.max_action_chars``, or
+        the evaluation's (``eval.env_kwargs`` over ``env.kwargs``, when it sets its own), is
         below what a turn of ``sampling.max_new_tokens`` tokens may hold (``TURN_CHARS_PER_TOKEN``
         characters a token): the env scores a longer turn 0 as over-long, a right answer included
         (the ``overlong_action_frac`` metric counts them). Unset, the trainer sets no cap
         (:func:`training_env_kwargs`)."""
-        cap = self.env.kwargs.get("max_action_chars")
         tokens = self.sampling.max_new_tokens
-        if isinstance(cap, int) and not isinstance(cap, bool) and cap < tokens * TURN_CHARS_PER_TOKEN:
-            warnings.warn(ConfigWarning(
-                f"env.kwargs.max_action_chars={cap} may cut turns that sampling.max_new_tokens={tokens} allows (a token "
-                f"is often several characters, up to ~{TURN_CHARS_PER_TOKEN} in code and whitespace): the env scores "
-                "a longer turn 0 as over-long, right or not (overlong_action_frac counts them); raise it, or leave "
-                "it unset for no cap"))
+        caps = [("env.kwargs", self.env.kwargs.get("max_action_chars"))]
+        if self.eval.num_tasks and "max_action_chars" in self.eval.env_kwargs:  # (evaluation: {**env.kwargs, **eval.env_kwargs})
+            caps.append(("eval.env_kwargs", self.eval.env_kwargs["max_action_chars"]))
+        for key, cap in caps:
+            if isinstance(cap, int) and not isinstance(cap, bool) and cap < tokens * TURN_CHARS_PER_TOKEN:
+                warnings.warn(ConfigWarning(
+                    f"{key}.max_action_chars={cap} may cut turns that sampling.max_new_tokens={tokens} allows (a token "
+                    f"is often several characters, up to ~{TURN_CHARS_PER_TOKEN} in code and whitespace): the env scores "
+                    "a longer turn 0 as over-long, right or not (overlong_action_frac counts them); raise it, or leave "
+                    "it unset for no cap"))
 
     def _warn_unused(self) -> None:
         """Warn (:class:`ConfigWarning`) about settings that take effect in no part of this run: a
@@ -594,7 +600,15 @@ NO_ACTION_CHAR_LIMIT = 10**9
 TURN_CHARS_PER_TOKEN = 8
 
 
-def training_env_kwargs(cfg: Config, env: Any) -> dict[str, Any]:
+#: How the trainer derives its envs' settings from the config (:func:`training_env_kwargs`,
+#: :func:`training_max_turns`), recorded by checkpoints so that a resumed run keeps the settings it
+#: started with. 0 (checkpoints without the record, rlvr before it): envs built with ``env.kwargs``
+#: as they are (the envs' own ``max_action_chars`` cap), ``env.max_turns`` lowered to the env's own
+#: limit. 1: no ``max_action_chars`` cap unless set, ``env.max_turns`` given to a multi-turn env.
+ENV_KWARGS_RULES = 1
+
+
+def training_env_kwargs(cfg: Config, env: Any, rules: int = ENV_KWARGS_RULES) -> dict[str, Any]:
     """``env.kwargs`` as the trainer builds its envs with them, given ``env``, one built with
     ``env.kwargs`` as they are. An rlvr text env gets what ``env.kwargs`` does not set itself:
 
@@ -604,12 +618,13 @@ def training_env_kwargs(cfg: Config, env: Any) -> dict[str, Any]:
       (a single-turn env is left as it is: the collector then refuses ``env.max_turns`` above 1).
 
     Other envs (not rlvr's ``TextEnv``, or one whose ``__init__`` does not take the argument) get
-    ``env.kwargs`` as they are."""
+    ``env.kwargs`` as they are, and so does every env under ``rules`` 0 (a run resumed from a
+    checkpoint of an rlvr before these defaults: :data:`ENV_KWARGS_RULES`)."""
     from rlvr.envs.base import SingleTurnEnv, TextEnv, overrides_any
 
     kwargs = dict(cfg.env.kwargs)
     core = getattr(env, "unwrapped", env)
-    if not isinstance(core, TextEnv):
+    if rules < 1 or not isinstance(core, TextEnv):
         return kwargs
     if "max_action_chars" not in kwargs and _takes_argument(type(core), "max_action_chars"):
         kwargs["max_action_chars"] = NO_ACTION_CHAR_LIMIT
@@ -619,6 +634,28 @@ def training_env_kwargs(cfg: Config, env: Any) -> dict[str, Any]:
             and _takes_argument(type(core), "max_turns")):
         kwargs["max_turns"] = turns
     return kwargs
+
+
+def training_max_turns(cfg: Config, env: Any, rules: int = ENV_KWARGS_RULES) -> int | None:
+    """The ``max_turns`` the trainer gives a collector whose envs are built like ``env``, from
+    ``env.max_turns``. Under ``rules`` 0 (an old run resumed) it is lowered to the env's own limit,
+    as rlvr did then. Otherwise it is ``env.max_turns`` as set, except on a single-turn env, where
+    more than 1 does nothing (every episode ends after its first turn, as it always has): a
+    :class:`ConfigWarning`, and the env's own limit. A multi-turn env's limit below it is the
+    collector's error (:func:`~.rollout.check_max_turns`)."""
+    from rlvr.trainers.rollout import own_turn_limit, single_turn_only
+
+    turns = cfg.env.max_turns
+    if turns is None:
+        return None
+    if rules < 1:
+        return min(own_turn_limit(env), turns)
+    if turns > 1 and single_turn_only(env):
+        warnings.warn(ConfigWarning(
+            f"env.max_turns={turns} does nothing: {cfg.env.id} is a single-turn env, whose every episode ends after "
+            "its first turn; leave env.max_turns unset (or use a multi-turn env)"))
+        return None
+    return turns
 
 
 def _takes_argument(kind: type, name: str) -> bool:

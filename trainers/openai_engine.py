@@ -292,8 +292,11 @@ def _sample_from_choice(choice: dict[str, Any], index: int, usage: Any) -> Sampl
     text = _message_text(message.get("content"), index)
     meta: dict[str, Any] = {"finish_reason": raw_reason}
     stop_reason = choice.get("stop_reason")  # vLLM's extension: the stop string (or token id) that ended it
-    if raw_reason == "stop" and isinstance(stop_reason, str):
-        meta["stop_reason"] = stop_reason  # left out of the text, as OpenAI's API does; rollouts put it back
+    if raw_reason == "stop" and (isinstance(stop_reason, str)
+                                 or (isinstance(stop_reason, int) and not isinstance(stop_reason, bool))):
+        # a stop string, or the id of a stop_token_ids token: left out of the text, as OpenAI's API
+        # does a stop string; rollouts put it back (a token's text decoded with the model's tokenizer)
+        meta["stop_reason"] = stop_reason
     if message.get("tool_calls"):
         meta["tool_calls"] = _checked_tool_calls(message["tool_calls"], index)
     elif message.get("function_call") is not None:  # the legacy form of one call (OpenAI's API before tool_calls)
@@ -317,7 +320,8 @@ def samples_from_response(response: dict[str, Any]) -> list[Sample]:
     comes as a one-entry list), ``reasoning`` (the text of ``reasoning_content`` or ``reasoning``, when
     the server returned the model's reasoning apart from its answer), ``token_logprobs`` (when
     requested and returned), ``finish_reason`` as the server said it, ``stop_reason`` (the stop string
-    that ended a ``stop`` choice, when the server says which, as vLLM does) and the response's ``usage``.
+    that ended a ``stop`` choice, or the id of the ``stop_token_ids`` token, when the server says which,
+    as vLLM does) and the response's ``usage``.
     Anything outside the format (a choice that is not an object or has no ``message``, a ``content``
     neither text nor text parts, a null log-prob...) is an :class:`OpenAIEngineError` naming it.
     """

@@ -110,6 +110,9 @@ __all__ = [
     "raw_prompt",
     "own_turn_limit",
     "check_max_turns",
+    "single_turn_only",
+    "PROMPT_LAYOUT",
+    "raw_system_text",
     "template_tools",
 ]
 
@@ -347,6 +350,19 @@ def chat_prompt(tokenizer: Any, messages: list[dict[str, Any]], tools: Any = Non
     return text, _encode(tokenizer, text)
 
 
+#: Version of the opening prompt's layout in raw-text mode (:func:`raw_prompt`), which runs record
+#: (a trainer's checkpoints, ``rlvr eval``'s run.json) so that one is never continued under another:
+#: 1 (not recorded, rlvr before it) was the prompt alone, the env's system message dropped; 2 is the
+#: system message, a blank line, then the prompt. The two differ only for an env with a system message.
+PROMPT_LAYOUT = 2
+
+
+def raw_system_text(env: Any) -> str:
+    """The system message ``env`` opens its episodes with ("" for none): what raw-text prompts of
+    :data:`PROMPT_LAYOUT` 2 add, and layout 1 left out."""
+    return str(getattr(getattr(env, "unwrapped", env), "system_prompt", None) or "")
+
+
 def raw_prompt(messages: Sequence[Mapping[str, Any]], prompt: str) -> str:
     """An episode's opening prompt in raw-text mode (no chat template): the env's system message,
     when its first message is one, a blank line, then ``prompt``. The system message holds what the
@@ -372,7 +388,7 @@ def check_max_turns(env: Any, max_turns: int | None) -> int:
     if max_turns is None or max_turns <= own:
         return own if max_turns is None else max_turns
     name = _env_label(env)
-    if own == 1 and _single_turn_only(env):
+    if own == 1 and single_turn_only(env):
         raise ValueError(
             f"max_turns={max_turns}, but {name} is a single-turn env: every episode ends after its first turn; "
             "leave max_turns unset (or 1), or use a multi-turn env")
@@ -383,8 +399,9 @@ def check_max_turns(env: Any, max_turns: int | None) -> int:
         f"(--max-turns in rlvr eval) to at most {own}")
 
 
-def _single_turn_only(env: Any) -> bool:
-    """Whether ``env`` is a single-turn env that cannot be given more turns."""
+def single_turn_only(env: Any) -> bool:
+    """Whether ``env`` is a single-turn env that cannot be given more turns (a ``SingleTurnEnv``
+    that does not override how a turn is answered)."""
     from rlvr.envs.base import SingleTurnEnv, overrides_any
 
     core = getattr(env, "unwrapped", env)
@@ -783,6 +800,13 @@ class RolloutCollector:
         options = [{"index": int(t)} if isinstance(t, int) else dict(t) for t in tasks]
         self._stop_strings = tuple(sampling.stop or ())
         self._stop_token_ids = frozenset(int(t) for t in sampling.stop_token_ids or ())
+        if self._stop_token_ids and not self.token_level and self.tokenizer is None:
+            raise ValueError(
+                f"stop_token_ids={sorted(self._stop_token_ids)} with a chat-level engine and no tokenizer: the server "
+                "leaves a stop token's text out of its answer (vLLM names the token id as stop_reason), and without the "
+                "model's tokenizer its text (e.g. '</tool_call>') cannot be given back to the env, which would judge a "
+                "closed tool call as unclosed; pass the model's tokenizer to the collector, or use stop strings "
+                "(stop=[...]) instead")
         self.turn_limit()  # (a max_turns the env would not honour fails here, before any generation)
         refused: PromptTooLongError | None = None  # prompts that do not fit, the others finished (chat level)
         try:
@@ -1149,14 +1173,20 @@ class RolloutCollector:
         tokens are not text, and stay out (engines report them too).
 
         A token-level sample that ended on one of ``sampling.stop_token_ids`` gets that token's text
-        back (:meth:`_with_stop_token`)."""
+        back (:meth:`_with_stop_token`); so does a chat-level one whose engine reports the token's id
+        as ``meta["stop_reason"]`` (the openai engine with a vLLM server), decoded with the
+        collector's tokenizer (``collect`` refuses ``stop_token_ids`` on a chat-level engine without one)."""
         if sample.finish_reason != "stop":
             return sample.text
         if self.token_level and sample.token_ids and int(sample.token_ids[-1]) in self._stop_token_ids:
             return self._with_stop_token(sample)
+        reported = (sample.meta or {}).get("stop_reason")  # the stop string (or token id) that matched, as the engine saw it
+        if (not self.token_level and isinstance(reported, int) and not isinstance(reported, bool)
+                and reported in self._stop_token_ids):  # (a chat-level sample: `collect` made sure of a tokenizer)
+            token = self.tokenizer.decode([reported], skip_special_tokens=True)
+            return sample.text if not token or sample.text.endswith(token) else sample.text + token
         if not self._stop_strings:
             return sample.text
-        reported = (sample.meta or {}).get("stop_reason")  # the stop string that matched, as the engine saw it
         if isinstance(reported, str) and reported in self._stop_strings:
             if self.token_level and reported in self._special():
                 return sample.text

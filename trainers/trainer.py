@@ -61,7 +61,7 @@ from rlvr.trainers.checkpoint import (
 )
 from rlvr.trainers.config import (
     HELDOUT_KEY, MAX_HELDOUT_SKIPS, QUESTION_TEXT_KEY, Config, ConfigError, check_task_ranges, config_to_dict,
-    distinct_tasks, question_key, steady_render, training_env_kwargs,
+    ENV_KWARGS_RULES, distinct_tasks, question_key, steady_render, training_env_kwargs, training_max_turns,
 )
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
 from rlvr.trainers.engine import SamplingParams
@@ -69,7 +69,10 @@ from rlvr.trainers.losses import aggregate, kl_estimate, kl_penalised_rewards, k
 from rlvr.trainers.metrics import MetricsLogger, plot_curves
 from rlvr.trainers.model_source import model_path_error
 from rlvr.trainers.overlong import soft_overlong_penalty
-from rlvr.trainers.rollout import PromptTooLongError, RolloutCollector, RolloutInfrastructureError, Trajectory
+from rlvr.trainers.rollout import (
+    PROMPT_LAYOUT, PromptTooLongError, RolloutCollector, RolloutInfrastructureError, Trajectory, own_turn_limit,
+    raw_system_text,
+)
 from rlvr.trainers.runs import (
     DEMO_MARKER, ResumeError, StopRequests, TrainingInterrupted, apply_optimizer_config, check_output_dir, clear_previous_run,
     holds_output_dir, release_output_dir, resume_hint, say,
@@ -381,6 +384,13 @@ class Trainer:
             temperature=cfg.sampling.temperature, top_p=cfg.sampling.top_p,
             max_new_tokens=cfg.sampling.max_new_tokens, stop=tuple(cfg.sampling.stop),
         )
+        #: how the envs' settings are derived from the config (:data:`~.config.ENV_KWARGS_RULES`): a
+        #: resumed run keeps its checkpoint's (0 for one without the record, made before there were
+        #: any), unless ``allow_config_change`` takes the current ones
+        self.env_rules = ENV_KWARGS_RULES
+        state = self._resume_state
+        if state is not None and not allow_config_change:
+            self.env_rules = int(state.get("env_kwargs_rules", 0))
         self.collector = self._collector(cfg.env.kwargs)
         #: the kwargs every env of the run is built with: ``env.kwargs`` and the trainer's defaults
         #: (no ``max_action_chars`` cap, ``env.max_turns`` for a multi-turn env; see
@@ -490,12 +500,21 @@ class Trainer:
                                 max_context_tokens=cfg.sampling.max_context_tokens)
 
     def _training_env_kwargs(self) -> dict[str, Any]:
-        """``env.kwargs`` with the trainer's defaults (:func:`~.config.training_env_kwargs`), read from
-        the training collector's first env; the collector is made again with them when they add
-        something. ``env.max_turns`` above the env's own limit is a ConfigError now, not at step 1."""
+        """``env.kwargs`` with the trainer's defaults (:func:`~.config.training_env_kwargs` under
+        :attr:`env_rules`), read from the training collector's first env; the collector is made again
+        with them when they add something. ``env.max_turns`` above the env's own limit is a
+        ConfigError now, not at step 1. A run resumed from a checkpoint made before the defaults
+        existed keeps its old settings (the fingerprint it was trained with), and is told so."""
         cfg = self.cfg
         probe = self._probe_env(self.collector, cfg.env.id, "env.kwargs", cfg.env.kwargs)
-        kwargs = training_env_kwargs(cfg, probe)
+        kwargs = training_env_kwargs(cfg, probe, self.env_rules)
+        if self.env_rules < ENV_KWARGS_RULES and (
+                kwargs != training_env_kwargs(cfg, probe)
+                or (cfg.env.max_turns or 0) > own_turn_limit(probe)):
+            say("resume: the run started under an older rlvr and keeps its env settings (the envs' own max_action_chars "
+                "cap, env.max_turns lowered to the env's own limit); to take the current ones (no max_action_chars cap "
+                "unless env.kwargs sets one, env.max_turns given to a multi-turn env), resume with --allow-config-change "
+                "(the env fingerprint then changes)")
         if kwargs != cfg.env.kwargs:
             self.collector.close()
             self.collector = self._collector(kwargs)
@@ -503,10 +522,11 @@ class Trainer:
         self._check_turn_limit(self.collector, "env.kwargs", kwargs)
         return kwargs
 
-    @staticmethod
-    def _check_turn_limit(collector: RolloutCollector, key: str, kwargs: Mapping[str, Any]) -> None:
-        """The collector's turn limit, or a ConfigError naming ``env.max_turns`` when the env (built
-        with ``kwargs``, the setting ``key``) allows fewer turns (see :func:`~.rollout.check_max_turns`)."""
+    def _check_turn_limit(self, collector: RolloutCollector, key: str, kwargs: Mapping[str, Any]) -> None:
+        """Set the collector's ``max_turns`` from ``env.max_turns`` (:func:`~.config.training_max_turns`,
+        for its first env), then check its turn limit: a ConfigError naming ``env.max_turns`` when the
+        env (built with ``kwargs``, the setting ``key``) allows fewer turns (see :func:`~.rollout.check_max_turns`)."""
+        collector.max_turns = training_max_turns(self.cfg, collector._envs(1)[0], self.env_rules)
         try:
             collector.turn_limit()
         except ValueError as exc:
@@ -590,6 +610,10 @@ class Trainer:
             more = f"; and {len(parts) - 6} more" if len(parts) > 6 else ""
             said.append(f"the env fingerprint changed from {old_fp.get('digest')} to {new_fp.get('digest')}"
                         + (f" ({listed}{more})" if listed else " (its data, verifier or settings differ)"))
+        layout = self._prompt_layout_change(state)
+        if layout is not None:
+            changes["env.prompt_layout"] = (1, PROMPT_LAYOUT)
+            said.append(layout)
         if not changes:
             return
         if not self._allow_config_change:
@@ -604,6 +628,21 @@ class Trainer:
         for line in said:
             say(f"resume: {line} (allowed by --allow-config-change)")
         self._config_changes = {**self._config_changes, **changes}
+
+    def _prompt_layout_change(self, state: dict[str, Any]) -> str | None:
+        """Resume: what changed in the training prompts since a checkpoint that records no
+        ``prompt_layout`` (made before raw-text prompts held the env's system message, see
+        :data:`~.rollout.PROMPT_LAYOUT`), or None when nothing did: the prompts are the same in
+        chat-template mode and for an env without a system message (the demo's, for one)."""
+        if state.get("prompt_layout") is not None:
+            return None
+        env = self._probe_env(self.collector, self.cfg.env.id, "env.kwargs", self.env_kwargs)
+        system = raw_system_text(env)
+        if not system or self.collector.uses_chat_template(env):
+            return None
+        return (f"the run's raw-text prompts (no chat template) were the prompt alone; rlvr now puts the env's system "
+                f"message ({_short(system)}) before it, so the rest of the run would train on other prompts than its "
+                "steps so far (to keep both, start a new run in another log.output_dir)")
 
     def _check_task_ranges(self, num_eval_tasks: int | None = None) -> None:
         """A procedural env: training, the warm-up and held-out evaluation must use disjoint task
@@ -1213,6 +1252,10 @@ class Trainer:
             "heldout_since_step": self.heldout_since_step,
             "dataset_size": self.dataset_size,  # the data a resume must find again (or be allowed to change)
             "env_fingerprint": self.env_fingerprint,
+            # how the envs' settings were derived (a resume derives them alike), and those of the training env
+            "env_kwargs_rules": self.env_rules,
+            "env_kwargs": self.env_kwargs,
+            "prompt_layout": PROMPT_LAYOUT,  # the raw-text prompt's layout (a resume refuses another)
             "row": row,  # the step's metrics before its evaluation, logged on resume if they never were
             "row_eval_due": self._row_eval_due if row is not None else False,
         }
