@@ -107,7 +107,7 @@ _MODULUS_TAIL_RE = re.compile(
     r"|\(\s*\\(?:text|mathrm|operatorname)\s*\{\s*mod\s*\}(?:\\[ ,;:]|~|\s)*\w+\s*\))\s*$")
 _UNIT_WORDS = (
     "cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|miles?|mph|feet|foot|ft|inch(?:es)?|in|yards?|"
-    "sq|square|cubic|units?|dollars?|cents?|euros?|pounds?|lbs?|kg|g|grams?|kilograms?|ounces?|oz|"
+    "sq|square|cubic|units?|dollars?|cents?|euros?|yen|usd|eur|pounds?|lbs?|kg|g|grams?|kilograms?|ounces?|oz|"
     "liters?|litres?|l|ml|gallons?|hours?|hrs?|h|minutes?|mins?|seconds?|secs?|s|days?|weeks?|months?|"
     "years?|degrees?|deg|radians?|rad|points?|people|persons?|students?|apples?|items?|times|per|"
     "ways|marbles|books|pages|boxes|cookies|candies|balls|cars|pieces|steps|games|tickets|eggs|bags|"
@@ -166,8 +166,16 @@ _VALUE_WORDS = frozenset(
     "smaller bigger higher lower least most minimum maximum max reciprocal inverse sqrt factorial mod modulo "
     "log ln exp pi e i negated negate negation opposite below above short off extra ago late behind ahead ish "
     "roughly approximately debt debts owed owe owing deficit loss lost earlier later before after past back "
-    "away apart too root recurring repeating repeated recurrent periodic binary octal hexadecimal hex ternary "
-    "duodecimal base radix".split())  # (`0.3 recurring` is 1/3, `10 (binary)` is 2: the words change the value)
+    "away apart too root".split())
+#: Words that say how the number is written, changing its value (`0.3 recurring` is 1/3, `10 (binary)`
+#: is 2, `10 in octal` is 8), but only where they end the phrase (or its bracket) or only a word naming
+#: the written form follows (`_READING_MARKERS`: `10 in binary notation`, `0.3 repeating decimal`).
+#: Before another noun they are part of a noun phrase that counts things (`8 binary strings`, `12 base
+#: cases`, `4 hex nuts`, `6 repeating digits`), a unit-like phrase as any other (see `_reads_number`).
+_READING_WORDS = frozenset(
+    "recurring repeating repeated recurrent periodic binary octal hexadecimal hex ternary duodecimal base "
+    "radix".split())
+_READING_MARKERS = frozenset("notation form representation system numeral number expansion decimal base radix".split())
 #: Verbs: a unit is a noun phrase, so a verb makes the text a sentence about the answer, a claim the
 #: grader cannot read (`12 \\text{ is the answer}`, `12 \\text{ is bogus}`).
 _VERBS = frozenset(
@@ -295,7 +303,14 @@ def _unicode_math(s: str) -> str:
 _TRIG_DEGREES_RE = re.compile(
     r"(\\(?:sin|cos|tan|cot|sec|csc)(?:\s*\^\s*(?:\{[^{}]*\}|\d))?\s*(?:\(\s*)?)"
     r"(-?\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree\b)")
-_CURRENCY_RE = re.compile(r"^(-?)\s*(?:\\\$|\$|£|€|¥|USD|Rs\.?)\s*(?=[\d.])")
+#: A currency sign or code before the answer's number, dropped (`\\$5`, `€5`, `USD 5`, `EUR 5`: 5, never the
+#: product of the letters E, U, R and 5); `math_units.answer_unit` reads it as the answer's unit.
+_CURRENCY_RE = re.compile(r"^(-?)\s*(?:\\\$|\$|£|€|¥|USD|EUR|GBP|JPY|Rs\.?)\s*(?=[\d.])")
+#: A leading currency spelt another way, read before the dollar signs are: `US\\$5` and `US$5` (US dollars)
+#: as `USD 5`, and a sign written as text (`\\text{\\$}5`) as the sign (`\\$5`). Group 1 a minus, group 2
+#: the sign in the text.
+_MONEY_SPELLING_RE = re.compile(
+    r"^(-?\s*)(?:US\s*\\?\$|\\(?:text|textrm|mathrm)\s*\{\s*(\\\$|€|£|¥)\s*\})(?=\s*-?\s*[\d.])")
 _THOUSANDS_RE = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\\?%)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 # A choice answer: an optional "(", the letter, an optional ")", then the end, punctuation, or the
@@ -483,10 +498,10 @@ _KILO_RE = re.compile(rf"(?<=\d)\s*({_TEXT_OPEN})\s*k(?![A-Za-z])")
 _MAX_MAGNITUDE = 10 ** 33
 #: An answer that starts with a currency sign before its number (`\\$12`, a lone `$12` with no other
 #: `$`, `£12`, `USD 12`): an amount of money, where a letter after the number is a magnitude.
-_CURRENCY_LEAD_RE = re.compile(r"-?\s*(?:\\\$|\$(?![^$]*\$)|£|€|¥|USD|Rs\.?)\s*[\d.]")
+_CURRENCY_LEAD_RE = re.compile(r"-?\s*(?:\\\$|\$(?![^$]*\$)|£|€|¥|USD|EUR|GBP|JPY|Rs\.?)\s*[\d.]")
 #: The amount right after the leading currency sign, once `normalize` has dropped a dollar sign
 #: (`12`, `- 12`, `£12`, `USD 1,500`, `Rs. 2.5`): group 1 the sign and currency, group 2 the number.
-_MONEY_AMOUNT_RE = re.compile(r"(\s*-?\s*(?:£|€|¥|USD|Rs\.?)?\s*)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)")
+_MONEY_AMOUNT_RE = re.compile(r"(\s*-?\s*(?:£|€|¥|USD|EUR|GBP|JPY|Rs\.?)?\s*)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)")
 #: A magnitude of money right after that amount (see `_money_magnitude`): an upper-case K, M or B, or
 #: bn, mn, mln, bln, mio in any case, glued, spaced or as text (`12M`, `12 M`, `12\\text{ K}`,
 #: `1.2\\text{bn}`, `5 mln`); group 1 or 2 is it.
@@ -859,7 +874,9 @@ def _is_unit_like(text: str) -> bool:
       `k`, an upper-case `M`, `grand`, `score`, `ppm`, `tenfold`, `halves`), an operation, comparison
       or offset (`squared`, `less`, `negative`, `over`, `below`, `short`, `ago`, `ish`), a negation,
       retraction, hedge or connective (`not`, `wrong`, `nope`, `rather`, `or`, `xor`, `to`), or a verb
-      (`is`, `should`), glued or not (`orthirteen`). `times` counts only as the last word (`12 times`).
+      (`is`, `should`), glued or not (`orthirteen`). `times` counts only as the last word (`12 times`);
+      a word saying how the number is written (`recurring`, `binary`, `base`) only where it ends the
+      phrase or a bracket, or names of the written form alone follow it (`_reads_number`).
     Text that fails is kept, and the answer reads as the product it spells or is unparsable: never
     right by accident. The price: an unusual unit phrase (`12 \\text{ élèves}`) is not dropped.
     """
@@ -872,7 +889,27 @@ def _is_unit_like(text: str) -> bool:
     if len(words) > _MAX_UNIT_WORDS or sum(len(w) == 1 for w in words) > 2:
         return False
     last = len(words) - 1
-    return not any(_claims(w) or (w.lower() == "times" and i != last) for i, w in enumerate(words))
+    return not any(_claims(w) or (w.lower() == "times" and i != last) for i, w in enumerate(words)) \
+        and not _reads_number(s)
+
+
+#: The words of a phrase and its closing brackets, for `_reads_number`.
+_WORD_OR_CLOSE_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\)")
+
+
+def _reads_number(text: str) -> bool:
+    """True when the phrase `text` after a number says how the number is written (see
+    `_READING_WORDS`): such a word ends the phrase or a bracket in it, or only words naming the written
+    form (`_READING_MARKERS`) follow it there (`recurring`, `(binary)`, `in octal`, `in binary notation`),
+    not when another noun follows (`binary strings`, `base cases`)."""
+    tokens = [t.lower() for t in _WORD_OR_CLOSE_RE.findall(text)]
+    for i, token in enumerate(tokens):
+        if token in _READING_WORDS:
+            rest = tokens[i + 1:]
+            rest = rest[:rest.index(")")] if ")" in rest else rest
+            if all(t in _READING_MARKERS for t in rest):
+                return True
+    return False
 
 
 def _claims(word: str) -> bool:
@@ -906,7 +943,7 @@ def changes_value(word: str) -> bool:
     if len(word) == 1:  # a pronoun "I" or article "a" in a sentence; only k, M, B, G, T are magnitudes
         return word in ("k", "M", "B", "G", "T")
     w = word.lower().replace("'", "")
-    return w not in _VERBS and w not in _CONNECTIVES and _claims(word)
+    return w not in _VERBS and w not in _CONNECTIVES and (_claims(word) or w in _READING_WORDS)
 
 
 def retracts(text: str) -> bool:
@@ -957,7 +994,21 @@ _ELLIPSIS_DECIMAL_RE = re.compile(r"(-?\d*)\.(\d+)\s*(?:\.{2,3}|\\ldots|\\dots|\
 #: A decimal said to recur whose digits after the point are one digit (`0.3 recurring`), or end with one
 #: digit written twice or more (`0.1666 repeating`): that digit repeats. (Which block of `0.12 recurring`
 #: repeats is not certain: it stays, and is unparsable.)
-_RECURRING_RE = re.compile(r"^(-?\d*\.)(?:()(\d)\3*|(\d*?)(\d)\5+)\s+(?:recurring|repeating)$")
+#: Group 1 the whole part and point, group 2 the digits (`_recurring` finds the digit that repeats,
+#: in linear time: a lazy scan for the repeated digit was quadratic in the digits).
+_RECURRING_RE = re.compile(r"(-?\d*\.)(\d+)\s+(?:recurring|repeating)")
+
+
+def _recurring(s: str) -> str:
+    """`s` as a repeating decimal when it is one said to recur (see `_RECURRING_RE`), else `s`."""
+    m = _RECURRING_RE.fullmatch(s)
+    if m is None:
+        return s
+    head, digits = m.groups()
+    before = digits.rstrip(digits[-1])
+    if len(digits) - len(before) < 2 and before:  # one last digit, not written twice: no block known
+        return s
+    return f"{head}{before}\\overline{{{digits[-1]}}}"
 
 
 #: A repeating decimal in British notation, dots over the first and last digit of the block after the
@@ -1085,6 +1136,8 @@ def _normalize(text: str, number_gold: bool) -> str:
     """`normalize`, memoised."""
     s = strip_markdown(text.strip()[:MAX_ANSWER_CHARS * 2])
     s = _strip_delims(s)
+    if s.startswith(("US", "\\text", "\\mathrm", "-")):
+        s = _MONEY_SPELLING_RE.sub(lambda m: m.group(1) + (m.group(2) or "USD "), s)
     money = bool(_CURRENCY_LEAD_RE.match(s))  # (before a leading `$` is dropped)
     if "\\\\" in s and "[" in s:
         s = _ROW_SKIP_RE.sub(r"\1", s)  # `\\\\[6pt]` is a row break
@@ -1115,7 +1168,7 @@ def _normalize(text: str, number_gold: bool) -> str:
         s = _unwrap_text(s)
     s = s.strip()
     if s.endswith(("recurring", "repeating")):
-        s = _RECURRING_RE.sub(lambda m: f"{m.group(1)}{m.group(4) or ''}\\overline{{{m.group(3) or m.group(5)}}}", s)
+        s = _recurring(s)
     if s[:1] in _LEADING_RELATION_STARTS:
         s = _LEADING_RELATION_RE.sub("", s)
     s = _CURRENCY_RE.sub(r"\1", s)

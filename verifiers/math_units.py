@@ -197,11 +197,12 @@ def said_unit(text: str) -> tuple[str, Unit] | None:
 
 
 #: A currency sign or code before the answer's number (`\\$5`, `$5` with no other `$`, `USD 5`, `€5`,
-#: `£5`, `¥5`), with a minus before or after it: group 1. Maths delimiters around the whole answer are
+#: `£5`, `¥5`; a sign written as text, `\\text{\\$}5`, as `math_normalize` reads it), with a minus before or
+#: after it: group 1, or group 2 the sign in the text. Maths delimiters around the whole answer are
 #: dropped first (`$\\$5$`).
 _LEADING_MONEY_RE = re.compile(
-    r"-?\s*(\\\$|US\\?\$|\$(?![^$]*\$)|USD(?![A-Za-z])|€|EUR(?![A-Za-z])|£|GBP(?![A-Za-z])|¥|JPY(?![A-Za-z]))"
-    r"\s*-?\s*[\d.]")
+    r"-?\s*(?:(\\\$|US\s*\\?\$|\$(?![^$]*\$)|USD(?![A-Za-z])|€|EUR(?![A-Za-z])|£|GBP(?![A-Za-z])|¥|JPY(?![A-Za-z]))"
+    r"|\\(?:text|textrm|mathrm)\s*\{\s*(\\\$|€|£|¥)\s*\})\s*-?\s*[\d.]")
 _OUTER_DELIMS_RE = re.compile(r"^(?:\$\$|\$|\\\(|\\\[)(?P<inner>.*)(?:\$\$|\$|\\\)|\\\])$", re.DOTALL)
 #: The unit each sign names: `£` reads as the word "pounds" does, a mass (`£5` and `5 pounds` agree).
 _SIGN_WORDS = {"$": "dollars", "USD": "dollars", "€": "euros", "EUR": "euros", "£": "pounds", "GBP": "pounds",
@@ -224,7 +225,7 @@ def answer_unit(text: str) -> tuple[str, Unit] | None:
     m = _LEADING_MONEY_RE.match(s)
     if m is None:
         return None
-    sign = m.group(1).replace("\\", "").replace("US$", "$")
+    sign = "".join((m.group(1) or m.group(2)).split()).replace("\\", "").replace("US$", "$")
     return sign, read_unit(_SIGN_WORDS[sign])
 
 
