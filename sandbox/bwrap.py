@@ -12,9 +12,10 @@ namespace (nested namespaces, where a run holds every capability), and raising a
 pipe's buffer size (kernel memory outside memory_mb; the default-sized buffers remain, bounded by
 the open-file limit and max_processes, which only a memory cgroup, Docker's, would cover). The
 number of files in the tmpfs mounts, which bubblewrap cannot limit (it takes no `nr_inodes`), is
-counted by the worker while the run goes on (`max_files`). It also closes two channels between
-concurrent runs through the read-only system files they share: inotify and fanotify are refused,
-and file locks (flock, fcntl's record locks) succeed without locking.
+counted by the worker while the run goes on (`max_files`). It also refuses inotify, fanotify and
+dnotify (fcntl F_NOTIFY), whose watches on the read-only system files every run shares saw the
+host's and concurrent runs' opens of them. File locks work normally (a program's own processes
+need them: SQLite), so a lock on a shared system file remains a channel between concurrent runs.
 The per-run limits (time, CPU, memory, processes, file size, output) are applied by the worker
 to the child it forks for each run. The tmpfs mounts' size (4x `max_file_mb`) is fixed when a
 worker starts, so a run may lower `max_file_mb` but not raise it above the sandbox's (refused), and
@@ -91,16 +92,6 @@ NOTIFY_SYSCALLS = {
     0x40000003: (291, 332, 292, 338, 339),
     0xC00000B7: (26, 27, 262, 263),
 }
-#: flock's numbers, by architecture: a no-op that succeeds. A lock on a read-only system file
-#: shared with every run (/etc/ld.so.cache) is seen by concurrent runs (a LOCK_NB attempt fails):
-#: a channel between them. A program that locks its own files still runs; its processes are just
-#: not kept apart by the lock.
-FLOCK_SYSCALLS = {0xC000003E: (73, 0x40000000 + 73), 0x40000003: (143,), 0xC00000B7: (32,)}
-#: fcntl's commands that take a record lock (F_SETLK, F_SETLKW, i386's 64-bit forms, and the
-#: open-file-description F_OFD_SETLK, F_OFD_SETLKW): a no-op that succeeds, like flock, since a
-#: read lock on a shared system file shows in another run's F_GETLK. F_GETLK itself is left as it
-#: is: no run holds a lock any more, so it tells nothing of another run (SQLite still works).
-FCNTL_LOCK_COMMANDS = (6, 7, 13, 14, 37, 38)
 CLONE_NEWUSER = 0x10000000
 #: setsockopt's numbers, by architecture: refused (EPERM) when it sets a socket's buffer sizes
 #: (level SOL_SOCKET, `SOCKET_BUFFER_OPTIONS`). Queued data is kernel memory that no limit of
@@ -110,17 +101,21 @@ SETSOCKOPT_SYSCALLS = {0xC000003E: (54, 0x40000000 + 54, 0x40000000 + 541), 0x40
 SOL_SOCKET = 1
 SOCKET_BUFFER_OPTIONS = (7, 8, 32, 33)  # SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE
 #: fcntl's numbers (and i386's fcntl64), by architecture: refused (EPERM) for F_SETPIPE_SZ, which
-#: grows a pipe's buffer (the same kernel memory as a socket's); pipes keep their default size.
+#: grows a pipe's buffer (the same kernel memory as a socket's); pipes keep their default size. And
+#: refused (EINVAL, what a kernel built without dnotify answers) for F_NOTIFY, dnotify's watch on a
+#: folder: on the shared /usr/bin it saw concurrent runs' opens of its files, as inotify did.
+#: File locks (F_SETLK, F_OFD_SETLK, ...) are left alone: a program's processes rely on them.
 FCNTL_SYSCALLS = {0xC000003E: (72, 0x40000000 + 72), 0x40000003: (55, 221), 0xC00000B7: (25,)}
 F_SETPIPE_SZ = 1031
+F_NOTIFY = 1026
 
 
 @lru_cache(maxsize=None)
 def seccomp_filter() -> bytes:
     """The classic-BPF seccomp program bubblewrap loads (`--seccomp FD`): `REFUSED_SYSCALLS`, a
     clone into a new user namespace, a preadv2 with RWF_NOWAIT, a setsockopt of a socket's buffer
-    sizes and an fcntl F_SETPIPE_SZ fail with EPERM, clone3, inotify and fanotify with ENOSYS, flock
-    and fcntl's record locks succeed without locking anything, everything else is allowed.
+    sizes and an fcntl F_SETPIPE_SZ fail with EPERM, clone3, inotify and fanotify with ENOSYS, an
+    fcntl F_NOTIFY (dnotify) with EINVAL, everything else is allowed.
 
     For each architecture: if the call is of that architecture, compare its number with the refused
     ones, then clone3's, then those whose arguments are checked (the low half of each, the int the
@@ -130,7 +125,7 @@ def seccomp_filter() -> bytes:
     load, jump_if_equal, jump_if_set, ret = 0x20, 0x15, 0x45, 0x06  # LD|W|ABS, JMP|JEQ|K, JMP|JSET|K, RET|K
     allow = 0x7FFF0000  # SECCOMP_RET_ALLOW
     refuse, no_such_call = 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS  # SECCOMP_RET_ERRNO
-    succeed = 0x00050000  # SECCOMP_RET_ERRNO with errno 0: the call returns 0, having done nothing
+    invalid = 0x00050000 | errno.EINVAL
     program: list[list] = [[load, 0, 0, 4]]  # seccomp_data.arch
     labels: dict[str, int] = {}
     for arch, numbers in REFUSED_SYSCALLS.items():
@@ -138,7 +133,6 @@ def seccomp_filter() -> bytes:
         program.append([load, 0, 0, 0])  # seccomp_data.nr
         program += [[jump_if_equal, "refuse", 0, n] for n in numbers]
         program += [[jump_if_equal, "no such call", 0, n] for n in CLONE3_SYSCALLS[arch] + NOTIFY_SYSCALLS[arch]]
-        program += [[jump_if_equal, "succeed", 0, n] for n in FLOCK_SYSCALLS[arch]]
         program += [[jump_if_equal, f"clone {arch}", 0, n] for n in CLONE_SYSCALLS[arch]]
         program += [[jump_if_equal, f"preadv2 {arch}", 0, n] for n in PREADV2_SYSCALLS[arch]]
         program += [[jump_if_equal, f"setsockopt {arch}", 0, n] for n in SETSOCKOPT_SYSCALLS[arch]]
@@ -159,8 +153,7 @@ def seccomp_filter() -> bytes:
         labels[f"fcntl {arch}"] = len(program)
         program.append([load, 0, 0, 16 + 1 * 8])  # seccomp_data.args[1], the command
         program.append([jump_if_equal, "refuse", 0, F_SETPIPE_SZ])
-        program += [[jump_if_equal, "succeed", 0, command] for command in FCNTL_LOCK_COMMANDS]
-        program.append([ret, 0, 0, allow])
+        program.append([jump_if_equal, "invalid", "allow", F_NOTIFY])
         labels[f"next {arch}"] = len(program)
     labels["allow"] = len(program)
     program.append([ret, 0, 0, allow])  # also an architecture not listed
@@ -168,8 +161,8 @@ def seccomp_filter() -> bytes:
     program.append([ret, 0, 0, refuse])
     labels["no such call"] = len(program)
     program.append([ret, 0, 0, no_such_call])
-    labels["succeed"] = len(program)
-    program.append([ret, 0, 0, succeed])
+    labels["invalid"] = len(program)
+    program.append([ret, 0, 0, invalid])
     for i, instruction in enumerate(program):
         for j in (1, 2):
             if isinstance(instruction[j], str):

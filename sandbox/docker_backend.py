@@ -49,7 +49,7 @@ from dataclasses import replace
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
 from rlvr.sandbox.image import DEFAULT_IMAGE, ImageBuildError, python_version_in
 from rlvr.sandbox.limits import Limits
-from rlvr.sandbox.pool import WORKER_SOURCE, Channel, WarmPool, job_message, wait_ready
+from rlvr.sandbox.pool import UNSTARTED, WORKER_SOURCE, Channel, WarmPool, job_message, wait_ready
 from rlvr.sandbox.result import ExecResult
 from rlvr.sandbox.worker import WORKER_PROCESSES
 
@@ -378,7 +378,10 @@ class DockerPool(WarmPool):
     container's OOM killer acted is "memory" the same way. A container lost otherwise is tried once
     more (see `WarmPool`); one lost twice to a kill through Docker without its OOM killer acting
     was killed from outside (a program cannot kill its container's pid 1: it handles no signals),
-    and the run is a "sandbox_error", whatever an empty program does next.
+    and SandboxUnavailable is raised (a "sandbox_error"), whatever an empty program does next. A
+    container lost before the program started (while its worker received the run) is judged the
+    same way; lost then to its OOM killer, the run's stdin and files did not fit in its memory: a
+    "sandbox_error" that says to raise memory_mb, not tried again (a fresh container fails alike).
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -408,35 +411,67 @@ class DockerPool(WarmPool):
         return super()._acquire()
 
     def _exchange(self, channel: DockerChannel, message: dict, limits: Limits) -> dict | None:
+        """`WarmPool._exchange`, with a lost container judged by how it ended (`how_it_ended`),
+        whether the program had started (None) or not (`UNSTARTED`). Lost before the program
+        started to its OOM killer, the run is a "sandbox_error" at once, never tried again: its
+        stdin and files did not fit in the memory the worker had to receive them, and would not fit
+        on a fresh container either (a larger memory_mb is the remedy)."""
+        began = time.time()
         try:
             channel.set_pids_limit(pids_limit(limits.max_processes))
         except Exception as exc:  # noqa: BLE001 - the run was not sent: never the program's fault
-            if not channel.alive():
-                return None  # the container died: the pool replaces it
-            self._discard(channel)
-            raise SandboxUnavailable(f"cannot set the container's process limit through Docker: {exc}") from None
-        began = time.time()
-        reply = super()._exchange(channel, message, limits)
-        if reply is None:
+            if channel.alive():
+                self._discard(channel)
+                raise SandboxUnavailable(f"cannot set the container's process limit through Docker: {exc}") from None
+            # the container died before the run was sent: lost before the program started
+            reply = {UNSTARTED: f"its container was gone before the run was sent (setting its process limit "
+                                f"through Docker failed: {exc})"}
+        else:
+            reply = super()._exchange(channel, message, limits)
+        if reply is None or UNSTARTED in reply:
             losses = getattr(self._run, "losses", None)
-            if losses is not None:
-                losses.append(channel.how_it_ended(began))
-                if losses[-1] == "oom" and not self._run.checking:
-                    # the run's own doing: no second try (`WarmPool.execute` tries no job that
-                    # killed its handler again); `execute` makes the run "memory"
-                    self._run.oom = "the sandbox's worker"
-                    return {"handler_killed": "by the container's OOM killer"}
+            if losses is None:
+                return reply
+            losses.append(channel.how_it_ended(began))
+            if losses[-1] == "oom" and not self._run.checking:
+                if reply is not None:  # before the program started: its input did not fit, no second try
+                    return {"status": "sandbox_error", "exit_code": None, "stdout": "", "stderr": "",
+                            "wall_time": 0.0, "retire": True, "message": (
+                                "the container's OOM killer ended the sandbox's worker while it received the run's "
+                                "stdin and files, before the program started: they did not fit in the container's "
+                                "memory (the worker receives them as base64, then writes them to the tmpfs mounts, "
+                                "which share it): raise memory_mb")}
+                # the run's own doing: no second try (`WarmPool.execute` tries no job that
+                # killed its handler again); `execute` makes the run "memory"
+                self._run.oom = "the sandbox's worker"
+                return {"handler_killed": "by the container's OOM killer"}
+            if reply is not None and losses[-1] == "killed":
+                reply[UNSTARTED] += ("; the engine reports its container killed through Docker (`docker kill`, "
+                                     "`docker rm -f`, a daemon restart), not by its OOM killer")
         elif "handler_killed" in reply and reply.pop("oom", False):  # (see the worker's `_report_killed_handler`)
             self._run.oom = "the run's supervisor (its handler)"
         return reply
 
-    def _runs_an_empty_program(self, message: dict, limits: Limits) -> bool:
+    def _killed_from_outside(self) -> bool:
+        """Whether this run lost two containers, one or more killed through Docker and none by its
+        OOM killer: a program cannot kill its container's pid 1, so the sandbox is failing."""
         losses = getattr(self._run, "losses", [])
-        if len(losses) >= 2 and "killed" in losses and "oom" not in losses:
-            raise SandboxUnavailable(
-                f"the {self.name} sandbox lost its container twice during this run, killed from outside through "
-                "Docker (`docker kill`, `docker rm -f`, a daemon restart; not by its OOM killer): a program cannot "
-                "kill its container, so the sandbox is failing, not the program")
+        return len(losses) >= 2 and "killed" in losses and "oom" not in losses
+
+    def _killed_from_outside_error(self) -> SandboxUnavailable:
+        return SandboxUnavailable(
+            f"the {self.name} sandbox lost its container twice during this run, killed from outside through "
+            "Docker (`docker kill`, `docker rm -f`, a daemon restart; not by its OOM killer): a program cannot "
+            "kill its container, so the sandbox is failing, not the program")
+
+    def _lost_before_start_twice(self, why: str, elapsed: float, diagnostics: str) -> ExecResult:
+        if self._killed_from_outside():
+            raise self._killed_from_outside_error()
+        return super()._lost_before_start_twice(why, elapsed, diagnostics)
+
+    def _runs_an_empty_program(self, message: dict, limits: Limits) -> bool:
+        if self._killed_from_outside():
+            raise self._killed_from_outside_error()
         if getattr(self._run, "hung", False):
             return False  # (no fresh container can be asked of a hung daemon: a "sandbox_error")
         self._run.checking = True  # (a container lost now is the sandbox's failure: no report stands in)

@@ -44,7 +44,8 @@ START_TIMEOUT_SECONDS = 30.0
 #: and write them out, before the program starts: some ten times what it takes on an idle host
 #: (~0.03 s), so that a loaded one is not taken for a frozen worker (`WarmPool._exchange`).
 RECEIVE_SECONDS_PER_MIB = 0.25
-#: The key of `WarmPool._exchange`'s reply for a worker lost before the program's process existed.
+#: The key of `WarmPool._exchange`'s reply for a worker lost before the program's process existed;
+#: its value says why (`_unstarted_reason`).
 UNSTARTED = "unstarted"
 NOBODY = 65534
 
@@ -484,7 +485,7 @@ class WarmPool:
         _stop(channel)
 
     def _exchange(self, channel: Channel, message: dict, limits: Limits) -> dict | None:
-        """Send a run to `channel`; the worker's result, {`UNSTARTED`: True} when the worker was lost
+        """Send a run to `channel`; the worker's result, {`UNSTARTED`: why} when the worker was lost
         before it began the program (see below), or None when it died or went silent once it had.
 
         Two deadlines. Receiving the run, up to the handler's `STARTED_LINE`, sent just before it
@@ -498,16 +499,20 @@ class WarmPool:
         on a line of its own, after the handler's cut-off line if any: that report is returned;
         so is the worker's own report of a handler lost while receiving (`_report_unreceived`)."""
         started = False
+        began = time.monotonic()
+        size = allowance = 0.0
         try:
             data = json.dumps(message).encode() + b"\n"
+            size = len(data) / (1 << 20)
+            allowance = GRACE_SECONDS + RECEIVE_SECONDS_PER_MIB * size
             # a worker that takes no input (frozen) is lost like one that goes silent, never waited for without end
-            deadline = time.monotonic() + GRACE_SECONDS + RECEIVE_SECONDS_PER_MIB * len(data) / (1 << 20)
+            deadline = began + allowance
             channel.send_line(data, timeout=deadline - time.monotonic())
             del data
             while True:
                 line = channel.read_line(max(0.0, deadline - time.monotonic()))
                 if line is None:
-                    return None if started else {UNSTARTED: True}
+                    return None if started else {UNSTARTED: _unstarted_reason(time.monotonic() - began, size, allowance)}
                 if line == STARTED_LINE and not started:  # the program's process is made next: its time begins
                     started = True
                     deadline = time.monotonic() + limits.timeout + GRACE_SECONDS
@@ -521,8 +526,8 @@ class WarmPool:
                         if f"{name}_b64" in reply:
                             reply[name] = base64.b64decode(reply.pop(f"{name}_b64")).decode("utf-8", "replace")
                     return reply
-        except (OSError, ValueError):  # a broken pipe: the worker is lost
-            return None if started else {UNSTARTED: True}
+        except (OSError, ValueError):  # a broken pipe (or a send past the allowance): the worker is lost
+            return None if started else {UNSTARTED: _unstarted_reason(time.monotonic() - began, size, allowance)}
 
     def execute(self, message: dict, limits: Limits) -> ExecResult:
         lost_unstarted = lost_started = 0  # workers lost before the program started, and after
@@ -553,10 +558,7 @@ class WarmPool:
                 lost_unstarted += 1
                 if lost_unstarted < 2:
                     continue
-                return ExecResult.sandbox_error(
-                    f"the {self.name} sandbox lost its worker twice while it received this run, before the program "
-                    f"started (the last after {elapsed:.1f}s): the sandbox is failing, not the program"
-                    + (f" ({diagnostics})" if diagnostics else ""), self.name, elapsed)
+                return self._lost_before_start_twice(reply[UNSTARTED], elapsed, diagnostics)
             lost_started += 1
             if lost_started == 2:
                 what = "the program killed or froze its sandbox supervisor (twice, on fresh workers)"
@@ -568,6 +570,13 @@ class WarmPool:
             f"the {self.name} sandbox lost its worker during this run ({lost}), and a fresh worker then "
             "failed to run an empty program: the sandbox is failing, not the program"
             + (f" ({diagnostics})" if diagnostics else ""), self.name, elapsed)
+
+    def _lost_before_start_twice(self, why: str, elapsed: float, diagnostics: str) -> ExecResult:
+        """The result of a run whose worker was lost before the program started, twice: no program
+        ran, so a "sandbox_error" that says why the last worker was lost (`_unstarted_reason`)."""
+        return ExecResult.sandbox_error(
+            f"the {self.name} sandbox lost its worker twice while it received this run, before the program "
+            f"started; the last time {why}" + (f" ({diagnostics})" if diagnostics else ""), self.name, elapsed)
 
     def _runs_an_empty_program(self, message: dict, limits: Limits) -> bool:
         """Whether a fresh worker runs an empty program of the same language under the same limits
@@ -594,6 +603,17 @@ class WarmPool:
             self._all.clear()  # (the finalizer's set: emptied, not replaced)
         for channel in channels:
             _stop(channel)
+
+
+def _unstarted_reason(elapsed: float, size: float, allowance: float) -> str:
+    """Why a worker was lost before its program started, `elapsed` seconds after the run's message
+    of `size` MiB began to be sent, with `allowance` seconds to receive it (`WarmPool._exchange`)."""
+    terms = (f"{size:.1f} MiB, its stdin and files as base64; an allowance of {allowance:.1f}s: "
+             f"{GRACE_SECONDS:g}s + {RECEIVE_SECONDS_PER_MIB:g}s per MiB")
+    if elapsed >= allowance:
+        return (f"it had not received and written out the run's message within the allowance ({terms}): "
+                "a frozen worker, or a host too loaded to take in an input this large in time")
+    return f"it died while receiving the run's message, after {elapsed:.1f}s ({terms}): the sandbox is failing"
 
 
 def _after_fork_in_child() -> None:
