@@ -54,8 +54,8 @@ from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 from rlvr.verifiers.math_restatement import _bracket_after_box, breakdown_start, conditioned_after_box, restatement_parts
-from rlvr.verifiers.math_retraction import (might_offer, might_retract, readable_value, retraction, second_answer,
-                                           value_line, without_marks, without_refused, without_working)
+from rlvr.verifiers.math_retraction import (_CONVERSION_REMARK, might_offer, might_retract, readable_value, retraction,
+                                           second_answer, value_line, without_marks, without_refused, without_working)
 
 __all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer", "within_turn"]
 
@@ -69,8 +69,16 @@ _ANSWER_TAG_RE = re.compile(r"<answer>((?:(?!<answer>)[\s\S])*?)</answer>", re.I
 _ANSWER_CLOSE_RE = re.compile(r"</answer>", re.IGNORECASE)
 #: A bracketed remark after "final answer" ("Final answer (revised): 13", rules 29): words only, and
 #: none of a rounding ("Final answer (rounded): 12" after `\boxed{12.4}` states no second answer).
+#: After a box, a remark on the value's unit or form is none either (see `_CONVERTED_HEAD_RE`).
 _FINAL_REMARK = (r"(?:[ \t]*\((?![^)\n]{0,32}(?:approx|about|round|rough|near|around|estimat|decimal))"
                  r"[ \t]*[A-Za-z][A-Za-z ,'-]{0,30}\))?")
+#: A "final answer" head whose bracketed remark names the unit or form of the value under it, or
+#: the part of the question it answers ("Final answer (in percent):", "(cents)", "(part b)"; see
+#: `math_retraction._CONVERSION_REMARK`). After a box, the value under it is the answer converted
+#: (rules 24) or another part's, no second final answer: `_said_answer_after` does not read it
+#: (review of rules 29: "Final answer (in percent): 25" after `\boxed{0.25}` was a hedge). As the
+#: answer itself, without a box, it is read.
+_CONVERTED_HEAD_RE = re.compile(r"final\s+answer[ \t]*\((?!" + _CONVERSION_REMARK + r")[^()\n]{1,32}\)", re.IGNORECASE)
 #: Linear on whitespace runs: no two quantifiers can share one run (`\s*` before an optional `:` is
 #: never followed by another `\s*` over the same spaces), and the `\s+` before a reason may only
 #: start where a run starts (`(?<!\s)`), so the lazy answer does not rescan a run from each space.
@@ -380,7 +388,11 @@ def said_after(tail: str, box: str | None = None) -> str | None:
 
 
 def _said_answer_after(tail: str) -> str | None:
-    """What "the answer is" or `#### n` in `tail` says, when it is a value (see `said_after`)."""
+    """What "the answer is" or `#### n` in `tail` says, when it is a value (see `said_after`); not
+    under a "final answer" head that names the unit or form of its value (see `_CONVERTED_HEAD_RE`,
+    blanked here, the same length)."""
+    if "(" in tail:
+        tail = _CONVERTED_HEAD_RE.sub(lambda m: " " * len(m.group()), tail)
     said = extract_here(tail)  # (no box is left in the tail, nor a trusted tag: those came first)
     if (said is None or not _looks_like_math(said) or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said)
             or len(said) > 200):
@@ -575,14 +587,20 @@ def _drop_remark(got: str) -> str:
     which no longer reads as 12. Since rules 29 also without a value it refuses ("13, not 12", "13
     rather than 12", see `math_retraction.without_refused`) and without a bracket breaking its
     number down in words (`13 (12 students and 1 teacher)`, see `math_restatement.breakdown_start`)."""
-    got = without_refused(got)
-    breakdown = breakdown_start(got)
-    if breakdown is not None:
-        return got[:breakdown]
+    got = _drop_refused(got)
     m = _REMARK_RE.search(got)
     if m is None or retracts(m.group()) or _names_another_value(got[:m.start()], m.group()) or _qualifies(m.group()):
         return got
     return got[:m.start()]
+
+
+def _drop_refused(got: str) -> str:
+    """`got` less a value it refuses after itself ("13, not 12", see
+    `math_retraction.without_refused`) and less a bracket breaking its number down in words (`13
+    (12 students and 1 teacher)`, see `math_restatement.breakdown_start`): rules 29."""
+    got = without_refused(got)
+    breakdown = breakdown_start(got)
+    return got if breakdown is None else got[:breakdown]
 
 
 #: Words that make a remark qualify the answer rather than comment on it (rules 19): an
@@ -875,6 +893,10 @@ def _tag_answers(inner: str, hedges: bool = False) -> list[str]:
     inner, norm = inner.strip(), normalize(inner)
     if norm and looks_like_bare_answer(norm):
         return [inner]
+    hinted = inner.endswith(")") or any(w in inner for w in ("not", "rather", "instead"))
+    kept = _drop_refused(inner) if hinted else inner
+    if kept != inner and looks_like_bare_answer(normalize(kept)):
+        return [kept.strip()]  # `12, not 13`, `12 (6 boys and 6 girls)`: as "the answer is" reads them (review of rules 29)
     # a number and what it counts (`12 cupcakes`): the answer, whose words a number gold drops
     # (`_plain_word_tail`); any other gold compares them as written
     counted = normalize(inner, number_gold=True)

@@ -264,6 +264,13 @@ _NOT_BREAKDOWN_WORDS = frozenset(
     "if when whenever unless assuming assume suppose supposing could would might may can should also too another "
     "other else otherwise without exclude excludes excluding excluded minus less fewer subtract subtracting "
     "about approximately approx roughly around nearly almost estimated".split())
+#: Words that make a bracket restating the answer's own number a comment on how sure it is, not a
+#: count (review of rules 29: `12 (12 needs checking)`, `12 (12 is an upper bound)`, `12 (12 I
+#: think)`): a verb saying what the number is, a person, a check to be done, a hope. With them the
+#: bracket stays part of the answer, as before rules 29 (see `breakdown_start`).
+_NOT_RESTATING_WORDS = frozenset(
+    "is are was were be been being seems seem appears appear looks look i me my we our us sure hope hoping "
+    "check checking checked recheck rechecking verify verifying confirm need needs needed pending tbd".split())
 
 
 def breakdown_start(answer: str) -> int | None:
@@ -274,7 +281,11 @@ def breakdown_start(answer: str) -> int | None:
     right answer unparsable; `12 (3 × 4)` without words is `restatement_parts`'s to read. A bracket
     with a condition, an alternative, a negation, a rounding, a number in words or an operation in
     words or signs (`13 (12 if we exclude 1 teacher)`, `13 (or 12 students and 1 teacher)`,
-    `13 (12 students − 1 absent)`) may name another answer, and is kept."""
+    `13 (12 students − 1 absent)`) may name another answer, and is kept; so is one that qualifies
+    or doubts the answer (`12 (12 tentative)`, `12 (12 is an estimate)`, `12 (12? let me recheck)`,
+    see `math_extract._qualifies` and `_NOT_RESTATING_WORDS`; review of rules 29: such a bracket
+    would otherwise pass a hedged answer as a plain one)."""
+    from rlvr.verifiers.math_extract import _qualifies
     from rlvr.verifiers.math_normalize import changes_value, retracts  # (as the other imports here: inside)
 
     if not answer.endswith(")") or len(answer) > _MAX_RESTATED_CHARS:
@@ -287,6 +298,8 @@ def breakdown_start(answer: str) -> int | None:
     words = [w for w in _BREAKDOWN_WORD_RE.findall(inside) if len(w) > 1]
     if number is None or number[1] or not words or _NOT_PARTS_RE.search(inside) or retracts(inside):
         return None
+    if "?" in inside or _qualifies(inside):
+        return None  # `12 (12? let me recheck)`, `12 (12 is an upper bound)`: a hedge, not its parts
     if any(w.lower() in _NOT_BREAKDOWN_WORDS or changes_value(w) for w in words):
         return None
     parts = [float(n) for n in _BREAKDOWN_NUMBER_RE.findall(inside)]
@@ -296,6 +309,11 @@ def breakdown_start(answer: str) -> int | None:
     for part in parts:
         product *= part
     whole = number[0]
-    if any(abs(got - whole) <= 1e-9 * max(1.0, abs(whole)) for got in (sum(parts), product)) or all(p == whole for p in parts):
+    if all(p == whole for p in parts):
+        # The answer's own number again (`13 (13 people in all)`): its words must name what is
+        # counted, no more; "I", "is", "needs checking" make it a remark about the answer.
+        lowered = [w.lower() for w in _BREAKDOWN_WORD_RE.findall(inside)]
+        return None if any(w in _NOT_RESTATING_WORDS for w in lowered) else m.start()
+    if any(abs(got - whole) <= 1e-9 * max(1.0, abs(whole)) for got in (sum(parts), product)):
         return m.start()
     return None

@@ -508,12 +508,43 @@ _ALSO_RE = re.compile(
 #: "13 also works.", "13 works too.", "x = 13 would also work." (rules 29): a value opening a sentence
 #: (after "but", "though", "and" or "note" at most), then that it works too, ending the sentence. Not
 #: "Note 12 works and 13 does not.", nor "Method 2 also works." (a word before the value). The
-#: value is one token (or `$…$`) of at most 40 characters: linear.
+#: value is one token (or `$…$`) of at most 40 characters: linear. Group "var" is a variable set to
+#: the value (see `_ANSWER_VARIABLES`).
 _WORKS_RE = re.compile(
-    _OPENING + _W + r"(?:(?:but|though|although|and|note|however)\b,?[ \t]+)?(?:[A-Za-z][ \t]*=[ \t]*)?"
+    _OPENING + _W + r"(?:(?:but|though|although|and|note|however)\b,?[ \t]+)?(?:(?P<var>[A-Za-z])[ \t]*=[ \t]*)?"
     r"(?P<value>\$[^$\n]{1,80}\$|[^\s$,;:!?()]{1,40})" + _W + r"[ \t]+"
     r"(?:also[ \t]+works|works[ \t]+(?:too|as[ \t]+well)|(?:would|could|might|may|will)[ \t]+also[ \t]+work)\b"
     r"[ \t]*(?:[.!)]|\n|\Z)", re.IGNORECASE)
+
+
+#: The variables an answer is most often named by ("Find x", "the smallest n"): "x = 13 also works."
+#: offers another answer, "k = 2 also works." another variable's value (a parameter, an index), no
+#: second answer (review of rules 29). Only the box's value is known here, not its variable.
+_ANSWER_VARIABLES = frozenset("xn")
+#: After "13 also works.", words that set the other value aside ("But we want the smallest", "we
+#: discard it", "13 is not valid here"): the offer is weighed and refused, no second answer
+#: (review of rules 29).
+_SET_ASIDE_RE = re.compile(
+    r"\b(?:smallest|largest|least|greatest|minimum|maximum|minimal|maximal|discard\w*|reject\w*|exclud\w*"
+    r"|not[ \t]+(?:valid|allowed|acceptable|wanted|asked)|invalid|but[ \t]+we[ \t]+(?:want|need|are[ \t]+asked)"
+    r"|we[ \t]+(?:want|need)[ \t]+the)\b", re.IGNORECASE)
+#: A conclusion word before a value, within a sentence ("so 12", "the answer stays 12").
+_CONCLUDES = r"\b(?:so|thus|hence|therefore|answer|keep|stick[ \t]+with|remains|stays)\b[^.!?\n\d]{0,30}?"
+
+
+def _set_aside(tail: str, pos: int, before: str | None) -> bool:
+    """Whether the text after an offer ending at `pos` ("n = 24 also works.") sets it aside: it says
+    the other value is not wanted or not valid ("But we want the smallest"), or concludes on the
+    answer `before` again, the value ending its sentence ("…, so 12."; not "So 12 or 13."). Read
+    over `_WINDOW` characters."""
+    rest = tail[pos:pos + _WINDOW]
+    if _SET_ASIDE_RE.search(rest):
+        return True
+    value = (before or "").strip().strip("$").strip()
+    if not value or not _plain_number(value):
+        return False
+    concluded = _CONCLUDES + r"(?<![\d.])\$?" + re.escape(value) + r"(?!\d|\.\d)[$*_ \t]*(?:[.!]|\n|\Z)"
+    return re.search(concluded, rest, re.IGNORECASE) is not None
 
 
 def _working(tail: str, pos: int) -> bool:
@@ -607,6 +638,10 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
         if value is not None:
             found.append((m.start(), value))
     for m in list(_WORKS_RE.finditer(tail, start) if "work" in lowered else ())[-_MAX_TRIGGERS:]:
+        if m["var"] is not None and m["var"].lower() not in _ANSWER_VARIABLES:
+            continue  # "k = 2 also works.": another variable's value, no second answer
+        if _set_aside(tail, m.end(), before):
+            continue  # "n = 24 also works. But we want the smallest, so 12.": weighed and refused
         value = _read_value(m["value"], before, nouns=False)
         if value is not None:
             found.append((m.start(), value))
@@ -650,14 +685,18 @@ _CONDITIONED_LINE_RE = re.compile(
     _LEAD + r"[*_]*" + _LINE_VALUE.format("a") + r"[*_]*[ \t]+(?P<condition>(?:if|when|unless|assuming|counting|otherwise)\b"
     r"[^=\d\n]{0,80})", re.IGNORECASE)
 #: A line offering two values: "20 or 21", "$20$ or $21$"; since rules 29 also "Either 20 or 21."
-#: and with a clause after them that says the choice is open ("20 or 21, depending on
-#: interpretation.", "20 or 21 (not sure)", "…, whichever …"; no "=" in it). Not any clause: in
-#: "Either 3 or 4, the total is 12." the values are parts of a sentence, no offer.
+#: and with a clause after them, to the end of the line, that says the choice is open ("20 or 21,
+#: depending on interpretation.", "20 or 21 (not sure)", "…, whichever …"; no "=" in it, at most
+#: 120 characters). Not any clause: in "Either 3 or 4, the total is 12." the values are parts of a
+#: sentence, no offer. Linear on long runs of spaces (review of rules 29: "12 or 13 depending" and
+#: thousands of spaces took minutes): each run is matched by one quantifier only, the spaces before
+#: a comma by one and those after it by another, and the clause runs to the line's end (no
+#: trailing quantifier shares its spaces).
 _TWO_VALUES_LINE_RE = re.compile(
-    r"(?:\A|(?<=\n))" + _LEAD + r"(?:either[ \t]+)?" + _LINE_VALUE.format("a") + r"[ \t]*,?[ \t]*or[ \t]+"
-    + _LINE_VALUE.format("b") + r"(?:[ \t]*[,;(\u2014\u2013-]?[ \t]*(?:depending|depends|based|according|whichever"
-    r"|(?:i'?m[ \t]+)?not[ \t]+sure|hard[ \t]+to[ \t]+say)\b[^\n=]{0,120}?)?"
-    + r"[ \t]*[.!]?[ \t*_]*(?=\n|\Z)", re.IGNORECASE)
+    r"(?:\A|(?<=\n))" + _LEAD + r"(?:either[ \t]+)?" + _LINE_VALUE.format("a") + r"[ \t]*(?:,[ \t]*)?or[ \t]+"
+    + _LINE_VALUE.format("b") + r"[ \t]*(?:(?:[,;(\u2014\u2013-][ \t]*)?(?:depending|depends|based|according|whichever"
+    r"|(?:i'?m[ \t]+)?not[ \t]+sure|hard[ \t]+to[ \t]+say)\b[^\n=]{0,120}|[.!][ \t*_]*|[*_][ \t*_]*)?(?=\n|\Z)",
+    re.IGNORECASE)
 #: A line listing possible answers (rules 29): "Possible answers: 20, 21.", "The possible answers
 #: are 20 and 21". Group "values" is the list, each a plain value (see `_possible_answers`). Only
 #: "answers": "Possible values: 1, 2, 3" may list what the answer counts.
@@ -688,9 +727,25 @@ def _wrapped(tail: str, at: int) -> bool:
     return bool(previous) and not previous.endswith((".", "!", "?", ":", "$", "}", "\\]", "\\)"))
 
 
-#: A label that asks for the answer itself ("Final answer:"): a value under it is one.
+#: What may not open a bracketed remark after "final answer" (negative lookaheads, to put right
+#: after its "("; also `math_extract._CONVERTED_HEAD_RE`): a unit or form the value is given in ("Final
+#: answer (in percent): 25" after `\\boxed{0.25}`, "(cents)", "(as a fraction)", "(exact)"), a
+#: rounding ("(rounded)"), or the part of the question it answers ("(part b)"). Under such a label
+#: the value is the answer converted (rules 24: never a second answer) or another part's, where
+#: "(revised)" or "(corrected)" gives a second final answer (rules 29; review of rules 29). Each
+#: lookahead scans at most 32 characters: linear.
+_CONVERSION_REMARK = (
+    r"(?![ \t]*(?:in|as|to|into|per|using|for|expressed|converted|written)\b)"
+    r"(?![^)\n]{0,32}(?:approx|about|round|rough|near|around|estimat|decimal|percent|fraction|simplif|numeric|exact))"
+    r"(?![^)\n]{0,32}\b(?:part|form|notation|units?|words?|boxed|cents?|dollars?|euros?|pounds?|minutes?|mins?|hours?"
+    r"|hrs?|seconds?|secs?|days?|weeks?|months?|years?|degrees?|radians?|met(?:er|re)s?|centimet(?:er|re)s?|cm|mm|km"
+    r"|kilomet(?:er|re)s?|miles?|feet|foot|inch(?:es)?|yards?|grams?|kilograms?|kg|g|lbs?|ounces?|oz|lit(?:er|re)s?"
+    r"|ml|gallons?|square|cubic|sq)\b)")
+#: A label that asks for the answer itself ("Final answer:", "Final answer (revised):"): a value
+#: under it is one. Not one with a remark on the value's unit or form ("Final answer (in
+#: percent):", see `_CONVERSION_REMARK`).
 _ANSWER_LABEL_RE = re.compile(r"(?:final|(?:(?:the|my|our)\s+)?(?:final\s+)?(?:answers?|results?|solutions?)(?:\s+is)?)"
-                              r"(?:[ \t]*\([A-Za-z ,'-]{1,30}\))?\s*:",
+                              r"(?:[ \t]*\(" + _CONVERSION_REMARK + r"[A-Za-z ,'-]{1,30}\))?\s*:",
                               re.IGNORECASE)
 #: A rule line (`---`, `***`, `___`): what follows it is a footnote or an appendix.
 _RULE_LINE_RE = re.compile(r"^[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE)
@@ -736,6 +791,7 @@ def value_line(tail: str, before: str | None) -> str | None:
             if _wrapped(tail, m.start()) or _introduced(tail, m.start()):
                 continue  # "You could group them in rows of\n3 or 4", "Possible row lengths:\n2 or 3": no offer
             for value in (m["a1"] or m["a2"] or m["a3"], m["b1"] or m["b2"] or m["b3"]):
+                value = value.rstrip(",")  # ("13," of "12 or 13, depending …": the number's pattern takes commas)
                 if _other_plain(before, value):
                     return value
     possible = _possible_answers(tail, before) if "answers" in tail.lower() else None
