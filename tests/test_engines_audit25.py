@@ -292,12 +292,13 @@ def test_the_openai_engine_records_the_stop_string_a_server_reports():
     call = {"id": "c", "type": "function", "function": {"name": "calc", "arguments": "{}"}}
     samples = samples_from_response({"choices": [
         choice(0, "stop", "</tool_call>"),
-        choice(1, "stop", 151645),  # a stop token id (vLLM reports the id): not text
+        choice(1, "stop", 151645),  # a stop token id (vLLM reports the id): kept as the int, for the collector to decode
         choice(2, "stop", None),  # EOS
         choice(3, "tool_calls", "</tool_call>", tool_calls=[call]),  # the server parsed the call: no text to restore
     ]})
     assert samples[0].meta["stop_reason"] == "</tool_call>"
-    assert all("stop_reason" not in s.meta for s in samples[1:])
+    assert samples[1].meta["stop_reason"] == 151645
+    assert all("stop_reason" not in s.meta for s in samples[2:])
 
 
 class ToolServer:

@@ -217,42 +217,43 @@ def test_eval_refuses_max_turns_on_a_single_turn_env_before_writing_run_json(tmp
 # ------------------------------------------------------------------ 5. stop token ids on a chat-level engine
 
 
-class VLLMServerLike:
-    """A chat-level engine answering as a vLLM server does with stop_token_ids: the first turn ends on
-    the stop token (finish_reason "stop", stop_reason its id), its text without the token's."""
-
-    chat_only = True
-
-    def __init__(self, stop_id):
-        self.stop_id, self.turn = stop_id, 0
-
-    def generate_chat(self, conversations, n, sampling, tools=None):
-        self.turn += 1
-        if self.turn == 1:
-            choice = {"finish_reason": "stop", "stop_reason": self.stop_id,
-                      "message": {"role": "assistant", "content": CALL[: -len("</tool_call>")]}}
-        else:
+def _vllm_like_answer(stop_id):
+    """A vLLM server's answers with stop_token_ids, for test_engine_openai_audit32's HTTP server: the
+    first turn ends on the stop token (finish_reason "stop", stop_reason its id), its text without
+    the token's; once the tool has replied, the answer."""
+    def answer(body):
+        if any(m.get("role") == "tool" for m in body["messages"]):
             choice = {"finish_reason": "stop", "stop_reason": None, "message": {"role": "assistant", "content": "\\boxed{5}"}}
-        return [[_sample_from_choice(choice, 0, None) for _ in range(n)] for _ in conversations]
-
-    def load_weights(self, weights):
-        pass
+        else:
+            choice = {"finish_reason": "stop", "stop_reason": stop_id,
+                      "message": {"role": "assistant", "content": CALL[: -len("</tool_call>")]}}
+        return 200, {"choices": [{"index": j, **choice} for j in range(body.get("n", 1))]}
+    return answer
 
 
 def test_openai_engine_keeps_a_stop_token_id_and_the_env_gets_its_text(tmp_path):
+    """The real openai engine (a client of a real HTTP server answering as vLLM does): given the
+    model's tokenizer it stays chat-level (its `generate` refuses), and the tokenizer decodes the
+    stop token's id the server names, so the env sees the call closed."""
+    from test_engine_openai_audit32 import Server
+
+    from rlvr.trainers.openai_engine import OpenAIEngine
+
     tok = build_tiny_tokenizer("chatml")
     tok.add_tokens(["<tool_call>", "</tool_call>"])  # as in Qwen: added, not special
     close = tok.convert_tokens_to_ids("</tool_call>")
     sample = _sample_from_choice({"finish_reason": "stop", "stop_reason": close, "message": {"content": "a"}}, 0, None)
     assert sample.meta["stop_reason"] == close
     sampling = SamplingParams(max_new_tokens=100, stop_token_ids=(close,))
-    [[tr]] = collect_rollouts(VLLMServerLike(close), "rlvr/ToolMath-v0", tok, sampling, tasks=[TASK], n=1,
-                              env_kwargs={"builtin_tools": ("calculator",)})
-    assert tr.turn_texts == [CALL, "\\boxed{5}"] and tr.correct
-    collector = RolloutCollector(VLLMServerLike(close), "rlvr/ToolMath-v0", None, env_kwargs={"builtin_tools": ("calculator",)})
-    with pytest.raises(ValueError, match=r"stop_token_ids=\[\d+\] with a chat-level engine and no tokenizer"):
-        collector.collect([TASK], 1, sampling)
-    collector.close()
+    with Server(_vllm_like_answer(close)) as srv:
+        engine = OpenAIEngine(srv.url, "m", max_retries=0)
+        [[tr]] = collect_rollouts(engine, "rlvr/ToolMath-v0", tok, sampling, tasks=[TASK], n=1,
+                                  env_kwargs={"builtin_tools": ("calculator",)})
+        assert tr.turn_texts == [CALL, "\\boxed{5}"] and tr.correct
+        collector = RolloutCollector(engine, "rlvr/ToolMath-v0", None, env_kwargs={"builtin_tools": ("calculator",)})
+        with pytest.raises(ValueError, match=r"stop_token_ids=\[\d+\] with a chat-level engine and no tokenizer"):
+            collector.collect([TASK], 1, sampling)
+        collector.close()
 
 
 # ------------------------------------------------------------------ 6. the evaluation's action cap

@@ -353,6 +353,11 @@ class OpenAIEngine(Engine):
     ``seed + j`` (vLLM does), so every conversation draws its own random numbers.
     """
 
+    #: A chat-level engine even with a tokenizer beside it (``generate`` refuses): a rollout collector
+    #: given the model's tokenizer drives it through :meth:`generate_chat` and uses the tokenizer only
+    #: to decode the ``stop_token_ids`` token a server names as ``stop_reason`` (see rollout.py).
+    chat_only = True
+
     def __init__(
         self,
         base_url: str,

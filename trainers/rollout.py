@@ -68,6 +68,9 @@ How the token sequence of an episode is built (the trainer's contract)
 Engines that only work at the chat level (an OpenAI-compatible server) expose
 ``generate_chat(conversations, n, sampling, tools=None) -> list[list[Sample]]``; pass ``tokenizer=None``
 (or such an engine without ``generate``) and trajectories carry texts, messages and rewards only.
+An engine marked ``chat_only = True`` (the openai engine, whose ``generate`` refuses) stays chat-level
+with a tokenizer too: the tokenizer then only decodes the ``stop_token_ids`` token a server names
+as ``stop_reason``, so the env gets its text back.
 
 Each turn, the envs of all live episodes are stepped together (`rlvr.envs.stepping.step_envs`, the
 stepping of `TextVectorEnv`): plain verifications in one batch per verifier, sandboxed code and tool
@@ -646,7 +649,9 @@ class RolloutCollector:
         engine: an :class:`~rlvr.trainers.engine.Engine` (token level: ``generate``) or a chat-level
             engine with ``generate_chat``.
         env: an env id (built with ``rlvr.make(env, **env_kwargs)``) or a factory returning an env.
-        tokenizer: the engine's tokenizer; None drives a chat-level engine (no token ids).
+        tokenizer: the engine's tokenizer; None drives a chat-level engine (no token ids). An engine
+            with ``chat_only = True`` is driven at the chat level with one too (which then only
+            decodes a ``stop_token_ids`` token the engine reports as ``meta["stop_reason"]``).
         env_kwargs: keyword arguments for ``rlvr.make``.
         chat_template: True renders prompts with the tokenizer's chat template, False as raw text,
             None (default) decides: raw text for ``format="compact"`` envs or tokenizers without a

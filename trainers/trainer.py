@@ -155,6 +155,15 @@ def _fingerprint_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, 
     return changes
 
 
+_UNSET = object()
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON reads it back (tuples as lists, other objects as their text), so that env
+    settings recorded by a checkpoint compare with those rebuilt from the config."""
+    return json.loads(json.dumps(value, default=str))
+
+
 def _short(value: Any, limit: int = 40) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -389,8 +398,10 @@ class Trainer:
         #: any), unless ``allow_config_change`` takes the current ones
         self.env_rules = ENV_KWARGS_RULES
         state = self._resume_state
-        if state is not None and not allow_config_change:
-            self.env_rules = int(state.get("env_kwargs_rules", 0))
+        if state is not None:
+            self._refuse_newer_records(state)
+            if not allow_config_change:
+                self.env_rules = int(state.get("env_kwargs_rules", 0))
         self.collector = self._collector(cfg.env.kwargs)
         #: the kwargs every env of the run is built with: ``env.kwargs`` and the trainer's defaults
         #: (no ``max_action_chars`` cap, ``env.max_turns`` for a multi-turn env; see
@@ -498,6 +509,21 @@ class Trainer:
         return RolloutCollector(self.engine, cfg.env.id, self.tokenizer, env_kwargs=env_kwargs,
                                 chat_template=cfg.env.chat_template, max_turns=cfg.env.max_turns,
                                 max_context_tokens=cfg.sampling.max_context_tokens)
+
+    def _refuse_newer_records(self, state: dict[str, Any]) -> None:
+        """Resume: a :class:`ResumeError` for a checkpoint whose ``env_kwargs_rules`` or
+        ``prompt_layout`` is above this rlvr's (:data:`~.config.ENV_KWARGS_RULES`,
+        :data:`~.rollout.PROMPT_LAYOUT`): a newer rlvr made it, and this one cannot build its envs or
+        prompts as they were (``--allow-config-change`` does not help: it could only switch to older ones)."""
+        for key, current in (("env_kwargs_rules", ENV_KWARGS_RULES), ("prompt_layout", PROMPT_LAYOUT)):
+            value = state.get(key)
+            if value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= current):
+                continue
+            ckpt = latest_checkpoint(self.out)
+            raise ResumeError(
+                f"--resume: {ckpt.name if ckpt is not None else 'the checkpoint'} was made by a newer rlvr: its {key} is "
+                f"{value!r}, and this rlvr knows {key} up to {current} only, so it would build the run's envs or prompts "
+                "otherwise than they were; resume it with the rlvr that made it (or a newer one)")
 
     def _training_env_kwargs(self) -> dict[str, Any]:
         """``env.kwargs`` with the trainer's defaults (:func:`~.config.training_env_kwargs` under
@@ -610,10 +636,10 @@ class Trainer:
             more = f"; and {len(parts) - 6} more" if len(parts) > 6 else ""
             said.append(f"the env fingerprint changed from {old_fp.get('digest')} to {new_fp.get('digest')}"
                         + (f" ({listed}{more})" if listed else " (its data, verifier or settings differ)"))
-        layout = self._prompt_layout_change(state)
-        if layout is not None:
-            changes["env.prompt_layout"] = (1, PROMPT_LAYOUT)
+        for key, layout in self._prompt_layout_changes(state).items():
+            changes[key] = (1, PROMPT_LAYOUT)
             said.append(layout)
+        self._say_env_kwargs_change(state, ckpt)
         if not changes:
             return
         if not self._allow_config_change:
@@ -629,20 +655,46 @@ class Trainer:
             say(f"resume: {line} (allowed by --allow-config-change)")
         self._config_changes = {**self._config_changes, **changes}
 
-    def _prompt_layout_change(self, state: dict[str, Any]) -> str | None:
-        """Resume: what changed in the training prompts since a checkpoint that records no
-        ``prompt_layout`` (made before raw-text prompts held the env's system message, see
-        :data:`~.rollout.PROMPT_LAYOUT`), or None when nothing did: the prompts are the same in
-        chat-template mode and for an env without a system message (the demo's, for one)."""
+    def _prompt_layout_changes(self, state: dict[str, Any]) -> dict[str, str]:
+        """Resume: what changed in the prompts since a checkpoint that records no ``prompt_layout``
+        (made before raw-text prompts held the env's system message, see :data:`~.rollout.PROMPT_LAYOUT`),
+        by the setting it changes: ``env.prompt_layout`` for the training prompts, ``eval.prompt_layout``
+        for the held-out evaluation's (its env may have a system message of its own, from
+        ``eval.env_kwargs``: its curve would mix two layouts). Empty when nothing changed: the prompts
+        are the same in chat-template mode and for an env without a system message (the demo's, for one)."""
         if state.get("prompt_layout") is not None:
-            return None
+            return {}
+        said: dict[str, str] = {}
         env = self._probe_env(self.collector, self.cfg.env.id, "env.kwargs", self.env_kwargs)
         system = raw_system_text(env)
-        if not system or self.collector.uses_chat_template(env):
-            return None
-        return (f"the run's raw-text prompts (no chat template) were the prompt alone; rlvr now puts the env's system "
+        if system and self.collector.token_level and not self.collector.uses_chat_template(env):
+            said["env.prompt_layout"] = (
+                f"the run's raw-text prompts (no chat template) were the prompt alone; rlvr now puts the env's system "
                 f"message ({_short(system)}) before it, so the rest of the run would train on other prompts than its "
                 "steps so far (to keep both, start a new run in another log.output_dir)")
+        if self.eval_collector is not None:
+            env = self._probe_env(self.eval_collector, self.cfg.env.id, "eval.env_kwargs", self.cfg.eval.env_kwargs)
+            system = raw_system_text(env)
+            if system and self.eval_collector.token_level and not self.eval_collector.uses_chat_template(env):
+                said["eval.prompt_layout"] = (
+                    f"the held-out evaluation's raw-text prompts (no chat template) were the prompt alone; rlvr now puts "
+                    f"its env's system message ({_short(system)}) before it, so the held-out curve would mix two prompt "
+                    "layouts (to keep one, start a new run in another log.output_dir)")
+        return said
+
+    def _say_env_kwargs_change(self, state: dict[str, Any], ckpt: Path) -> None:
+        """Resume: say which of the training envs' settings (:attr:`env_kwargs`) differ from those
+        ``ckpt`` records (its ``env_kwargs``; none in older checkpoints). What changes an env's tasks
+        or rewards is refused by the env fingerprint and the config's comparison; this names the
+        settings themselves (e.g. where this rlvr derives them otherwise from the same config than the one that saved ``ckpt``)."""
+        recorded = state.get("env_kwargs")
+        if not isinstance(recorded, dict):
+            return
+        old, new = _plain(recorded), _plain(self.env_kwargs)
+        differ = [f"{k}: {_short(old.get(k, '(unset)'))} -> {_short(new.get(k, '(unset)'))}"
+                  for k in sorted(set(old) | set(new)) if old.get(k, _UNSET) != new.get(k, _UNSET)]
+        if differ:
+            say(f"resume: the training envs are built with other settings than {ckpt.name} recorded ({'; '.join(differ)})")
 
     def _check_task_ranges(self, num_eval_tasks: int | None = None) -> None:
         """A procedural env: training, the warm-up and held-out evaluation must use disjoint task

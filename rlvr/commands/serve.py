@@ -272,14 +272,19 @@ def reply_message(text: str, finish_reason: str, *, tools_offered: bool) -> tupl
     return {"role": "assistant", "content": content or None, "tool_calls": calls}, "tool_calls"
 
 
-def _stop_string(sample: Any, special: Any = ()) -> str | None:
-    """The stop string that ended ``sample`` (left out of its text, as OpenAI's API does), which
-    vLLM's server reports as the choice's ``stop_reason``: a client putting it back (rlvr's
-    rollouts do) sees the text the model wrote. None when no stop string ended it, or when it is
-    one of the ``special`` tokens (matched by its id: not text, so nothing to put back; vLLM's
-    server does not match those as stop strings either)."""
+def _stop_reason(sample: Any, special: Any = (), stop_token_ids: Any = (), eos: Any = ()) -> str | int | None:
+    """What vLLM's server reports as a ``stop`` choice's ``stop_reason``: the stop string that ended
+    ``sample`` (left out of its text, as OpenAI's API does), or the id of the ``stop_token_ids``
+    token it ended on (left out too): a client putting it back (rlvr's rollouts do, decoding an id
+    with the model's tokenizer) sees the text the model wrote. None when neither ended it: an EOS
+    (``eos``, even one also given in ``stop_token_ids``, as vLLM checks EOS first), or a stop string
+    that is one of the ``special`` tokens (matched by its id: not text, so nothing to put back;
+    vLLM's server does not match those as stop strings either)."""
     reported = (sample.meta or {}).get("stop_reason")
-    return reported if isinstance(reported, str) and reported not in special else None
+    if isinstance(reported, str) and reported not in special:
+        return reported
+    last = int(sample.token_ids[-1]) if sample.token_ids else None
+    return last if last is not None and last in stop_token_ids and last not in eos else None
 
 
 # ---------------------------------------------------------------------- log-prob bytes
@@ -516,7 +521,10 @@ class ChatCompletionServer:
         for i, s in enumerate(samples):
             message, finish_reason = reply_message(s.text, s.finish_reason, tools_offered=bool(req["tools"]))
             choice: dict[str, Any] = {"index": i, "message": message, "finish_reason": finish_reason, "logprobs": None,
-                                      "stop_reason": _stop_string(s, self._special) if finish_reason == "stop" else None}  # as vLLM's server (none for tool_calls)
+                                      "stop_reason": None}  # as vLLM's server (none for tool_calls)
+            if finish_reason == "stop":
+                choice["stop_reason"] = _stop_reason(s, self._special, frozenset(sampling.stop_token_ids),
+                                                     getattr(self.engine, "eos_token_ids", frozenset()))
             if req["logprobs"]:
                 choice["logprobs"] = {"content": [
                     {"token": tok.decode([t]), "logprob": lp, "bytes": self._token_bytes(t), "top_logprobs": []}
