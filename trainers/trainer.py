@@ -665,21 +665,19 @@ class Trainer:
         if state.get("prompt_layout") is not None:
             return {}
         said: dict[str, str] = {}
-        env = self._probe_env(self.collector, self.cfg.env.id, "env.kwargs", self.env_kwargs)
-        system = raw_system_text(env)
-        if system and self.collector.token_level and not self.collector.uses_chat_template(env):
-            said["env.prompt_layout"] = (
-                f"the run's raw-text prompts (no chat template) were the prompt alone; rlvr now puts the env's system "
-                f"message ({_short(system)}) before it, so the rest of the run would train on other prompts than its "
-                "steps so far (to keep both, start a new run in another log.output_dir)")
+        probes = [("env.prompt_layout", self.collector, "env.kwargs", self.env_kwargs,
+                   "the run's raw-text prompts", "the env's",
+                   "so the rest of the run would train on other prompts than its steps so far (to keep both")]
         if self.eval_collector is not None:
-            env = self._probe_env(self.eval_collector, self.cfg.env.id, "eval.env_kwargs", self.cfg.eval.env_kwargs)
+            probes.append(("eval.prompt_layout", self.eval_collector, "eval.env_kwargs", self.cfg.eval.env_kwargs,
+                           "the held-out evaluation's raw-text prompts", "its env's",
+                           "so the held-out curve would mix two prompt layouts (to keep one"))
+        for key, collector, where, kwargs, prompts, whose, consequence in probes:
+            env = self._probe_env(collector, self.cfg.env.id, where, kwargs)
             system = raw_system_text(env)
-            if system and self.eval_collector.token_level and not self.eval_collector.uses_chat_template(env):
-                said["eval.prompt_layout"] = (
-                    f"the held-out evaluation's raw-text prompts (no chat template) were the prompt alone; rlvr now puts "
-                    f"its env's system message ({_short(system)}) before it, so the held-out curve would mix two prompt "
-                    "layouts (to keep one, start a new run in another log.output_dir)")
+            if system and collector.token_level and not collector.uses_chat_template(env):
+                said[key] = (f"{prompts} (no chat template) were the prompt alone; rlvr now puts {whose} system message "
+                             f"({_short(system)}) before it, {consequence}, start a new run in another log.output_dir)")
         return said
 
     def _say_env_kwargs_change(self, state: dict[str, Any], ckpt: Path) -> None:
