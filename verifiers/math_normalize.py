@@ -107,7 +107,7 @@ _MODULUS_TAIL_RE = re.compile(
     r"|\(\s*\\(?:text|mathrm|operatorname)\s*\{\s*mod\s*\}(?:\\[ ,;:]|~|\s)*\w+\s*\))\s*$")
 _UNIT_WORDS = (
     "cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|miles?|mph|feet|foot|ft|inch(?:es)?|in|yards?|"
-    "sq|square|cubic|units?|dollars?|cents?|euros?|yen|usd|eur|pounds?|lbs?|kg|g|grams?|kilograms?|ounces?|oz|"
+    "sq|square|cubic|units?|dollars?|cents?|euros?|yen|usd|eur|gbp|jpy|pounds?|lbs?|kg|g|grams?|kilograms?|ounces?|oz|"
     "liters?|litres?|l|ml|gallons?|hours?|hrs?|h|minutes?|mins?|seconds?|secs?|s|days?|weeks?|months?|"
     "years?|degrees?|deg|radians?|rad|points?|people|persons?|students?|apples?|items?|times|per|"
     "ways|marbles|books|pages|boxes|cookies|candies|balls|cars|pieces|steps|games|tickets|eggs|bags|"
@@ -167,9 +167,12 @@ _VALUE_WORDS = frozenset(
     "log ln exp pi e i negated negate negation opposite below above short off extra ago late behind ahead ish "
     "roughly approximately debt debts owed owe owing deficit loss lost earlier later before after past back "
     "away apart too root".split())
-#: Words that say how the number is written, changing its value (`0.3 recurring` is 1/3, `10 (binary)`
-#: is 2, `10 in octal` is 8), but only where they end the phrase (or its bracket) or only a word naming
-#: the written form follows (`_READING_MARKERS`: `10 in binary notation`, `0.3 repeating decimal`).
+#: Words that say how the number is written (`0.3 recurring`, `10 (binary)`, `10 in octal`), but only
+#: where they end the phrase (or its bracket) or only a word naming the written form follows
+#: (`_READING_MARKERS`: `10 in binary notation`, `0.3 repeating decimal`): such text is never dropped
+#: as a unit. `_number_reading` then reads a recurring decimal as its value (`0.3 recurring` is 1/3)
+#: and a numeral in a base as the subscript numeral (`10 in octal` is `10_{8}`, as the parser reads
+#: it: equal to `10_8`, not to 8 nor 10); one it cannot read (`6 (repeated)`) is unparsable.
 #: Before another noun they are part of a noun phrase that counts things (`8 binary strings`, `12 base
 #: cases`, `4 hex nuts`, `6 repeating digits`), a unit-like phrase as any other (see `_reads_number`).
 _READING_WORDS = frozenset(
@@ -306,11 +309,12 @@ _TRIG_DEGREES_RE = re.compile(
 #: A currency sign or code before the answer's number, dropped (`\\$5`, `€5`, `USD 5`, `EUR 5`: 5, never the
 #: product of the letters E, U, R and 5); `math_units.answer_unit` reads it as the answer's unit.
 _CURRENCY_RE = re.compile(r"^(-?)\s*(?:\\\$|\$|£|€|¥|USD|EUR|GBP|JPY|Rs\.?)\s*(?=[\d.])")
-#: A leading currency spelt another way, read before the dollar signs are: `US\\$5` and `US$5` (US dollars)
-#: as `USD 5`, and a sign written as text (`\\text{\\$}5`) as the sign (`\\$5`). Group 1 a minus, group 2
-#: the sign in the text.
+#: A leading currency spelt another way, read before the dollar signs are: `US\\$5`, `US$5` (US dollars)
+#: and `\\textdollar 5` (the text-mode dollar sign) as `USD 5`, and a sign written as text (`\\text{\\$}5`)
+#: as the sign (`\\$5`). Group 1 a minus, group 2 the sign in the text.
 _MONEY_SPELLING_RE = re.compile(
-    r"^(-?\s*)(?:US\s*\\?\$|\\(?:text|textrm|mathrm)\s*\{\s*(\\\$|€|£|¥)\s*\})(?=\s*-?\s*[\d.])")
+    r"^(-?\s*)(?:US\s*\\?\$|\\textdollar(?![A-Za-z])\s*(?:\{\s*\})?|\\(?:text|textrm|mathrm)\s*\{\s*(\\\$|€|£|¥)\s*\})"
+    r"(?=\s*-?\s*[\d.])")
 _THOUSANDS_RE = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\\?%)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 # A choice answer: an optional "(", the letter, an optional ")", then the end, punctuation, or the
@@ -999,6 +1003,52 @@ _ELLIPSIS_DECIMAL_RE = re.compile(r"(-?\d*)\.(\d+)\s*(?:\.{2,3}|\\ldots|\\dots|\
 _RECURRING_RE = re.compile(r"(-?\d*\.)(\d+)\s+(?:recurring|repeating)")
 
 
+#: A whole answer that is a number and words after it (group `num`, group `text`), for `_number_reading`.
+_NUMBER_AND_WORDS_RE = re.compile(r"(?P<num>-?(?:\d+(?:\.\d*)?|\.\d+))\s+(?P<text>[A-Za-z(][A-Za-z0-9 ()-]*?)[\s.]*")
+#: Words saying a whole number is written in a base (`in binary`, `(base 8)`, `in base-8 notation`,
+#: `hex`): group `base` its digits, or group `word` its name (see `_BASE_NAMES`).
+_BASE_READING_RE = re.compile(
+    r"\(?\s*(?:in\s+)?(?:(?:base|radix)[\s-]*(?P<base>\d{1,2})|(?P<word>binary|octal|hexadecimal|hex|ternary|duodecimal))"
+    r"(?:\s+(?:notation|form|representation|system|numeral|number))*\s*\)?", re.IGNORECASE)
+_BASE_NAMES = {"binary": 2, "ternary": 3, "octal": 8, "duodecimal": 12, "hex": 16, "hexadecimal": 16}
+#: Words saying a decimal recurs (`(repeating)`, `recurring decimal`).
+_RECURRING_WORDS_RE = re.compile(
+    r"\(?\s*(?:recurring|repeating|repeated|recurrent|periodic)(?:\s+(?:decimal|expansion|notation|form))?\s*\)?",
+    re.IGNORECASE)
+#: What `_number_reading` writes for a number with reading words it cannot read: a command the
+#: parser does not know, so the answer is unparsable rather than the product of the words' letters.
+_UNREAD_NUMERAL = "\\unreadnumeral"
+
+
+def _number_reading(s: str) -> str:
+    """`s` (a number and words after it that say how it is written: `_reads_number`) as what the parser
+    reads: a whole number in a base 2 to 36 whose digits that base has (`101 in binary`, `10 (octal)`,
+    `7 in base 8`, `10 hex`) as the subscript numeral `101_{2}`, which the parser compares only with the
+    same digits in the same base (so `101 in binary` is right for `101_2`, wrong for 5 and for 101, as
+    `101_2` is); a decimal said to recur, with a block that can be told (`0.3 (repeating)`), as the
+    repeating decimal (`_recurring`). Anything else with such words (`6 (repeated)`, `0.12 (recurring)`,
+    `9 in binary`) is made unparsable (but `0.12 recurring`, `_recurring`'s own form, stays as written).
+    Any `s` that is not a number and such words is returned as it is."""
+    m = _NUMBER_AND_WORDS_RE.fullmatch(s)
+    if m is None or not _reads_number(m.group("text")):
+        return s
+    num, text = m.group("num"), m.group("text").strip()
+    if text.lower() in ("recurring", "repeating"):
+        return s  # `_recurring`'s own form, already tried: `0.12 repeating` stays as written
+    if text.count("(") == text.count(")"):
+        base = _BASE_READING_RE.fullmatch(text)
+        if base is not None:
+            radix = int(base.group("base")) if base.group("base") else _BASE_NAMES[base.group("word").lower()]
+            digits = num.lstrip("-")
+            if 2 <= radix <= 36 and digits.isdigit() and all(int(d) < radix for d in digits):
+                return f"{num}_{{{radix}}}"
+        elif _RECURRING_WORDS_RE.fullmatch(text):
+            value = _recurring(f"{num} recurring")
+            if value != f"{num} recurring":
+                return value
+    return f"{num} {_UNREAD_NUMERAL}"
+
+
 def _recurring(s: str) -> str:
     """`s` as a repeating decimal when it is one said to recur (see `_RECURRING_RE`), else `s`."""
     m = _RECURRING_RE.fullmatch(s)
@@ -1169,6 +1219,8 @@ def _normalize(text: str, number_gold: bool) -> str:
     s = s.strip()
     if s.endswith(("recurring", "repeating")):
         s = _recurring(s)
+    if (s[:1].isdigit() or s[:1] in ("-", ".")) and len(s) <= 80 and " " in s:
+        s = _number_reading(s)  # `10 in octal`, `0.3 (repeating)`, `6 (repeated)`
     if s[:1] in _LEADING_RELATION_STARTS:
         s = _LEADING_RELATION_RE.sub("", s)
     s = _CURRENCY_RE.sub(r"\1", s)

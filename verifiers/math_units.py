@@ -60,7 +60,7 @@ _add("length", _MILE, "mi", "mile", "miles")
 _add("mass", Fraction(1, 1000), "mg", "milligram", "milligrams")
 _add("mass", 1, "gram", "grams", "gramme", "grammes")
 _add("mass", 1000, "kg", "kgs", "kilogram", "kilograms")
-_add("mass", _POUND, "lb", "lbs", "pound", "pounds")
+_add("mass", _POUND, "lb", "lbs", "pound", "pounds", "gbp")  # (`£5` and `5 GBP` read as "pounds" do: see `_SIGN_WORDS`)
 _add("mass", _POUND / 16, "oz", "ounce", "ounces")
 _add("time", 1, "sec", "secs", "second", "seconds")
 _add("time", 60, "min", "mins", "minute", "minutes")
@@ -74,7 +74,7 @@ _add("volume", _GALLON / 1000, "gal", "gallon", "gallons")
 _add("dollar", 1, "dollar", "dollars", "usd")
 _add("dollar", Fraction(1, 100), "cent", "cents")
 _add("euro", 1, "euro", "euros", "eur")
-_add("currency ¥", 1, "yen")  # (the kind `step_units` gives the sign ¥)
+_add("currency ¥", 1, "yen", "jpy")  # (the kind `step_units` gives the sign ¥)
 _add("angle", 1, "degree", "degrees", "deg")
 _add("radian", 1, "radian", "radians", "rad")
 
@@ -201,7 +201,7 @@ def said_unit(text: str) -> tuple[str, Unit] | None:
 #: after it: group 1, or group 2 the sign in the text. Maths delimiters around the whole answer are
 #: dropped first (`$\\$5$`).
 _LEADING_MONEY_RE = re.compile(
-    r"-?\s*(?:(\\\$|US\s*\\?\$|\$(?![^$]*\$)|USD(?![A-Za-z])|€|EUR(?![A-Za-z])|£|GBP(?![A-Za-z])|¥|JPY(?![A-Za-z]))"
+    r"-?\s*(?:(\\\$|\\textdollar(?![A-Za-z])\s*(?:\{\s*\})?|US\s*\\?\$|\$(?![^$]*\$)|USD(?![A-Za-z])|€|EUR(?![A-Za-z])|£|GBP(?![A-Za-z])|¥|JPY(?![A-Za-z]))"
     r"|\\(?:text|textrm|mathrm)\s*\{\s*(\\\$|€|£|¥)\s*\})\s*-?\s*[\d.]")
 _OUTER_DELIMS_RE = re.compile(r"^(?:\$\$|\$|\\\(|\\\[)(?P<inner>.*)(?:\$\$|\$|\\\)|\\\])$", re.DOTALL)
 #: The unit each sign names: `£` reads as the word "pounds" does, a mass (`£5` and `5 pounds` agree).
@@ -226,6 +226,7 @@ def answer_unit(text: str) -> tuple[str, Unit] | None:
     if m is None:
         return None
     sign = "".join((m.group(1) or m.group(2)).split()).replace("\\", "").replace("US$", "$")
+    sign = "$" if sign.startswith("textdollar") else sign  # `\\textdollar 5`, `\\textdollar{}5`
     return sign, read_unit(_SIGN_WORDS[sign])
 
 
