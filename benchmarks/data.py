@@ -2,8 +2,8 @@
 
 Hub loading goes through `datasets.load_dataset`; when it fails (no network, offline mode, a
 missing dataset) the error says how to point `--data` at a local copy instead. Local data is a
-json/jsonl/parquet/csv file, a folder of such files (the ones named for the split, by their name or
-their folder's, are preferred), or a folder written by `Dataset.save_to_disk`. Every load is fingerprinted (the SHA-256
+json/jsonl/parquet/csv file, a folder of such files (the ones named for the split, by a word of their
+name or by their folder's whole name, are preferred), or a folder written by `Dataset.save_to_disk`. Every load is fingerprinted (the SHA-256
 of the file(s), arrow files included, or hub id + config + split + revision + content fingerprint)
 so results name the exact data they came from.
 """
@@ -64,22 +64,59 @@ def _other_split(name: str, split: str) -> str | None:
     return None if named == split else named
 
 
+#: A folder named for a split by the hub's converted-parquet layout beyond the split's own name: the
+#: first rows of a split too large to convert whole (`<config>/partial-train/0000.parquet`).
+_PARTIAL = "partial-"
+
+
+def _folder_split(name: str, split: str) -> str | None:
+    """The split a folder is named for: only a whole name counts (`test`, `validation`, the hub's
+    `partial-test`; any case), a split word inside a longer name does not (`train_runs`,
+    `prompt_eng`, `v1.0-dev` name none: a folder's name is the user's, a file's is the data's). As
+    `_named_split`: `split` for it or a synonym, else the other known split; None when none."""
+    name = name.lower()
+    if name.startswith(_PARTIAL):
+        name = name[len(_PARTIAL):]
+    if name == split.lower() or any(name in group for group in _SPLIT_GROUPS):
+        return _named_split(name, split)
+    return None
+
+
 def _path_split(rel: str, split: str) -> str | None:
-    """The split a file is named for, from its path `rel` below --data: its own name's, else that of
-    the nearest folder naming one (`main/test/0000.parquet`, the hub's converted-parquet layout
+    """The split a file is named for, from its path `rel` below --data: its own name's (a split word
+    in it: `gsm8k_test.jsonl`), else that of the nearest folder whose whole name is a split's
+    (`_folder_split`: `main/test/0000.parquet`, the hub's converted-parquet layout
     `<config>/<split>/0000.parquet`, is a test file; `test/train.jsonl` a train file)."""
-    for part in reversed(rel.split(os.sep)):
-        if (named := _named_split(part, split)) is not None:
+    *folders, name = rel.split(os.sep)
+    if (named := _named_split(name, split)) is not None:
+        return named
+    for part in reversed(folders):
+        if (named := _folder_split(part, split)) is not None:
             return named
     return None
 
 
+#: A piece of a split in the hub's converted-parquet layout: `<split>/0000.parquet`, `0001.parquet` ...
+_PIECE = re.compile(r"^\d+$")
+
+
 def _check_shards(path: str, files: list[str], split: str) -> None:
     """A BenchmarkDataError unless the several `files` found for `split` are the pieces of one split
-    (`_SHARD`: the same name, all n of them); other files merely naming the split, such as another
+    (`_SHARD`: the same name, all n of them; or `_PIECE`: 0000, 0001 ... all in one folder, which
+    `_folder_files` took for the split by that folder's name); other files merely naming the split, such as another
     config's `test_socratic.jsonl` beside `test.jsonl`, would count each problem twice."""
-    shards = [_SHARD.match(os.path.splitext(os.path.basename(f))[0]) for f in files]
     names = [os.path.relpath(f, path) for f in files]
+    stems = [os.path.splitext(os.path.basename(f))[0] for f in files]
+    if all(_PIECE.match(stem) for stem in stems) and len({os.path.dirname(f) for f in files}) == 1:
+        # the numbered pieces of one folder named for the split (`_folder_files` took them for it by
+        # that name alone): the hub's `<split>/0000.parquet`, `0001.parquet` ...
+        pieces = sorted(int(stem) for stem in stems)
+        if pieces != list(range(len(pieces))):
+            raise BenchmarkDataError(f"folder {path!r} has the pieces {pieces} of the split {split!r} ({names[:8]}), "
+                                     f"not 0 to {len(pieces) - 1}: some are missing; give all of them, or point --data "
+                                     f"at one file to evaluate only it")
+        return
+    shards = [_SHARD.match(stem) for stem in stems]
     if not all(shards) or len({(m["base"], int(m["n"])) for m in shards}) != 1:  # type: ignore[index]
         raise BenchmarkDataError(f"folder {path!r} has several files for the split {split!r} ({names[:8]}) that are not "
                                  f"shards of one file (name-00000-of-0000N): another config or a copy would count "
@@ -96,11 +133,13 @@ def _folder_files(path: str, split: str | None, check_split: bool = True) -> lis
 
     Files named for the split are taken: their name holds it (or a synonym) as a word
     (`test.jsonl`, `gsm8k_test.jsonl`, `test-00000-of-00001.parquet`; not `latest.jsonl`), or,
-    their name naming no split, the nearest folder below `path` does (`test/0000.parquet`); the
-    caller then checks that several are the shards of one split (`_check_shards`). Without one, a
-    folder of one file is that file, unless it is named for another split (`train.jsonl`,
-    `train/0000.parquet`, or a lone `0000.parquet` in a folder `path` named `train`, for a benchmark
-    evaluating `test`) and `check_split` (false for a benchmark whose hub release has this one split:
+    their name naming no split, the nearest folder below `path` whose whole name is a split's does
+    (`test/0000.parquet`; `_folder_split`: not `test_runs/`), else the name of `path` itself
+    (`--data main/test` holding `0000.parquet` and `0001.parquet`); the caller then checks that
+    several are the shards of one split (`_check_shards`: `-00000-of-00002` shards, or a split
+    folder's numbered pieces). Without one, a folder of one file is that file, unless it is named
+    for another split (`train.jsonl`, `train/0000.parquet`, or a lone `0000.parquet` in a folder
+    `path` named `train`, for a benchmark evaluating `test`) and `check_split` (false for a benchmark whose hub release has this one split:
     a copy naming it otherwise is the same set). Anything else is an error rather than a guess: files
     of several splits (train and validation merged into an evaluation set), of several configs
     (`test.jsonl` and `test_socratic.jsonl`) or of several folders (a hub download's configs,
@@ -116,18 +155,20 @@ def _folder_files(path: str, split: str | None, check_split: bool = True) -> lis
         raise BenchmarkDataError(f"folder {path!r} holds no .jsonl/.json/.parquet/.csv file; point --data at the data file itself")
     shown = [os.path.relpath(f, path) for f in files[:8]]
     if split:
-        named = {f: _path_split(os.path.relpath(f, path), split) for f in files}
-        preferred = [f for f in files if named[f] == split]
+        # the --data folder's own name names the split of the files in it that name none themselves
+        root = _folder_split(os.path.basename(os.path.abspath(path)), split)
+        own = {f: _path_split(os.path.relpath(f, path), split) for f in files}
+        preferred = [f for f in files if (own[f] or root) == split]
         if preferred:
             files = preferred
         elif len(files) > 1:
             raise BenchmarkDataError(f"folder {path!r} has no file for the split {split!r} among {shown}; "
                                      f"point --data at the file to evaluate")
-        elif check_split and (other := named[files[0]]) is not None:
+        elif check_split and (other := own[files[0]]) is not None:
             raise BenchmarkDataError(f"folder {path!r} holds only {shown[0]!r}, a file of the split {other!r}, and the "
                                      f"benchmark evaluates the split {split!r}; to evaluate that file anyway, pass it "
                                      f"itself: --data {files[0]!r}")
-        elif check_split and (other := _other_split(os.path.basename(os.path.abspath(path)), split)) is not None:
+        elif check_split and (other := root) is not None:
             raise BenchmarkDataError(f"folder {path!r} is named for the split {other!r} and holds only {shown[0]!r}, and "
                                      f"the benchmark evaluates the split {split!r}; to evaluate that file anyway, pass "
                                      f"it itself: --data {files[0]!r}")

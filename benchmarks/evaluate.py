@@ -17,8 +17,10 @@ only for problems beyond `limit`) writes a summary saying so (`complete` false, 
 2 (`EvalResult.exit_code`). Samples are
 appended as they are scored, and when the run ends samples.jsonl is rewritten to hold one row per
 sample of the run, the summary's, rows of other samples moved to samples.other.jsonl (`ResultStore`;
-not when it holds just them already, and a disk too full for the rewrite leaves it as appended, with
-a warning). A run with no sample leaves the folder's samples as they are.
+not when it holds just them already, and a disk too full for the rewrite leaves it as appended, or
+only the side file not updated, with a warning saying which). summary.json is written before the
+plot, and a plot the disk has no room for is a warning. A run with no sample leaves the folder's
+samples as they are.
 An interrupted run resumes: samples already scored (same task,
 same index, same completion; no verification error) are not redone. A run with different
 settings, data content or model in the same folder is refused rather than mixed. With an engine,
@@ -48,8 +50,10 @@ blaming an outage (`_unverified_banner`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import errno
 import json
 import os
 import re
@@ -149,7 +153,11 @@ class ResultStore:
         self.path = os.path.join(out_dir, SAMPLES)
         self.other_path = os.path.join(out_dir, OTHER)
         self.rows: dict[tuple[str, int], dict[str, Any]] = {}
-        _remove_leftover_temps(out_dir)
+        # tidying needs the folder's lock: another run holding it may be in the middle of a rewrite,
+        # whose temporary file is in use (a store made without it, such as a test's, only reads)
+        locked = _holds_lock(out_dir)
+        if locked:
+            _remove_leftover_temps(out_dir)
         #: the sample of each line of samples.jsonl in file order (None: a line that is no row), so
         #: that `rewrite` sees when the file already holds exactly the run's rows
         self._lines: list[tuple[str, int] | None] = _read_rows(self.path, self.rows)
@@ -158,15 +166,19 @@ class ResultStore:
         #: whether samples.other.jsonl holds just one row per sample of `other_keys` (a kill during
         #: `rewrite` can leave rows there that samples.jsonl supersedes)
         self._other_exact = True
+        #: whether samples.jsonl holds exactly one row per sample of the run `rewrite` was last given
+        #: (its side file may still hold superseded rows when that rewrite failed half way)
+        self.samples_exact = False
         if os.path.exists(self.other_path):
             if has_samples(out_dir):
                 other: dict[tuple[str, int], dict[str, Any]] = {}
                 lines = sum(key is not None for key in _read_rows(self.other_path, other))
                 self.other_keys = {key for key in other if key not in self.rows}
                 self._other_exact = lines == len(self.other_keys)
-                self.rows.update((key, other[key]) for key in self.other_keys)
-            else:  # samples.jsonl deleted to start afresh: run.json no longer vouches for these rows
-                _orphan_other(self.other_path)
+                # in the side file's order (a set's would vary with the hash seed from run to run)
+                self.rows.update((key, row) for key, row in other.items() if key in self.other_keys)
+            elif locked or not locked_elsewhere(out_dir):  # samples.jsonl deleted to start afresh: run.json
+                _orphan_other(self.other_path)                # no longer vouches for these rows
         self._handle = None
 
     def done(self, key: tuple[str, int], completion: str | None = None) -> bool:
@@ -203,36 +215,40 @@ class ResultStore:
         folder stays as it was: an empty samples.jsonl would disown samples.other.jsonl), and
         samples.jsonl is not written again when it already holds exactly the run's rows, in order
         (a rerun that scored nothing, a first run without redone samples): a rewrite needs room for
-        a second copy, which a nearly full disk may not have. An OSError (no space left) leaves the
-        files as they were and is raised.
+        a second copy, which a nearly full disk may not have. An OSError (no space left) is raised,
+        every sample's latest row still readable: samples.jsonl as appended, or already rewritten
+        (`samples_exact` true) when only the side file's last update failed.
 
         Each file is replaced whole (`_replace_rows`), in an order where a kill at any point leaves
         every sample's latest row readable: the side file first gains the rows moved aside, then
         samples.jsonl is replaced, then the side file loses the rows that are back in the run."""
         self.close()
+        self.samples_exact = False
         wanted = set(keys)
         run = [key for key in self.rows if key in wanted]
         if not run:
             return 0
         aside = [key for key in self.rows if key not in wanted]
         if self._lines == run:  # (then every sample outside the run was read from the side file)
+            self.samples_exact = True
             if not self._other_exact:
-                _replace_rows(self.other_path, [self.rows[key] for key in aside])
+                _replace_rows(self.other_path, [self.rows[key] for key in aside], like=self.path)
                 self._other_exact = True
             return 0
         moved = sum(key not in self.other_keys for key in aside)
         back = self.other_keys & wanted  # rows read from the side file that are part of this run
         exact = self._other_exact and not back and not moved  # the side file holds `aside`, no more
         if moved:
-            _replace_rows(self.other_path, [self.rows[k] for k in self.rows if k not in wanted or k in back])
+            _replace_rows(self.other_path, [self.rows[k] for k in self.rows if k not in wanted or k in back], like=self.path)
             exact = not back
         _replace_rows(self.path, [self.rows[key] for key in run])
+        self.samples_exact, self._lines = True, list(run)
         if not exact:
             if aside:
-                _replace_rows(self.other_path, [self.rows[key] for key in aside])
+                _replace_rows(self.other_path, [self.rows[key] for key in aside], like=self.path)
             elif os.path.exists(self.other_path):
                 os.remove(self.other_path)
-        self.other_keys, self._other_exact, self._lines = set(aside), True, list(run)
+        self.other_keys, self._other_exact = set(aside), True
         return moved
 
 
@@ -255,20 +271,72 @@ def _read_rows(path: str, rows: dict[tuple[str, int], dict[str, Any]]) -> list[t
     return lines
 
 
-#: The temporary files `_replace_rows` writes (and `tempfile.mkstemp`'s, which an earlier version
-#: used): `samples.jsonl.<random>.tmp`, `samples.other.jsonl.<random>.tmp`.
-_TEMP = re.compile(r"^samples(?:\.other)?\.jsonl\.[A-Za-z0-9_]{8}\.tmp$")
+#: The temporary files `_replace_rows` writes: `samples.jsonl.rlvr-<16 hex digits>.tmp` (and the
+#: same for samples.other.jsonl), a name no user file is likely to have (`samples.jsonl.20261124.tmp`,
+#: a dated backup, is not one).
+_TEMP = re.compile(r"^samples(?:\.other)?\.jsonl\.rlvr-[0-9a-f]{16}\.tmp$")
+
+
+def _temp_name(path: str) -> str:
+    """A new temporary file name for `_replace_rows` to write `path`'s new content to (`_TEMP`)."""
+    return f"{path}.rlvr-{secrets.token_hex(8)}.tmp"
 
 
 def _remove_leftover_temps(out_dir: str) -> None:
     """Remove the temporary files of a rewrite killed before its rename (each as large as the file it
-    was to replace; nothing reads them). Called with the folder's lock held, so none is in use."""
+    was to replace; nothing reads them). Only with the folder's lock held (`ResultStore`): another
+    run's rewrite in progress would lose its temporary file."""
     for name in os.listdir(out_dir):
         if _TEMP.match(name):
             try:
                 os.remove(os.path.join(out_dir, name))
             except FileNotFoundError:
                 pass
+
+
+def _holds_lock(out_dir: str) -> bool:
+    """Whether this process holds `out_dir`'s lock (`_lock_out_dir`)."""
+    from rlvr.trainers.runs import holds_output_dir
+
+    return holds_output_dir(Path(out_dir))
+
+
+def locked_elsewhere(out_dir: str) -> bool:
+    """Whether another process holds `out_dir`'s lock (a run there is going on): a shared lock of its
+    lock file, tried without waiting and let go at once, is refused. Nothing is created."""
+    from rlvr.trainers.runs import LOCK_FILE
+
+    if _holds_lock(out_dir):
+        return False
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock: runs cannot lock their folder either
+        return False
+    try:
+        fd = os.open(os.path.join(out_dir, LOCK_FILE), os.O_RDONLY)
+    except OSError:
+        return False  # no lock file: no run has ever locked the folder
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
+    finally:
+        os.close(fd)  # (lets go of the shared lock)
+    return False
+
+
+def saved_samples(out_dir: str) -> int:
+    """How many samples `out_dir` holds a row of (samples.jsonl, and samples.other.jsonl beside it),
+    read only: unlike `ResultStore`, nothing is created, removed or renamed, so it can be asked
+    without the folder's lock (after a Ctrl-C, while another run may be writing there)."""
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    try:
+        _read_rows(os.path.join(out_dir, SAMPLES), rows)
+        if rows:
+            _read_rows(os.path.join(out_dir, OTHER), rows)
+    except OSError:
+        pass  # (replaced meanwhile, unreadable: what was read is the count)
+    return len(rows)
 
 
 def _json_line(row: dict[str, Any]) -> str:
@@ -280,20 +348,20 @@ def _json_line(row: dict[str, Any]) -> str:
     return line + "\n"
 
 
-def _replace_rows(path: str, rows: Sequence[dict[str, Any]]) -> None:
+def _replace_rows(path: str, rows: Sequence[dict[str, Any]], like: str | None = None) -> None:
     """Replace the JSONL file at `path` with `rows`, atomically: a temporary file in the same folder,
     synced to disk, then renamed over it, so a kill leaves either the old file or the new one whole.
-    The new file gets the old one's permissions, or for a new one those `open` would give it (0o666
-    less the umask: `tempfile.mkstemp` would make it 0600, unreadable to the rest of a team)."""
+    The new file gets the old one's permissions, or for a new one those of `like` (samples.jsonl for
+    its side file: completions kept private stay private aside too), else those `open` would give it
+    (0o666 less the umask: `tempfile.mkstemp` would make it 0600, unreadable to the rest of a team)."""
     folder = os.path.dirname(path) or "."
-    tmp = f"{path}.{secrets.token_hex(4)}.tmp"
+    tmp = _temp_name(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # (the umask applies)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            try:
-                os.fchmod(handle.fileno(), os.stat(path).st_mode & 0o777)
-            except FileNotFoundError:
-                pass
+            mode = next((m for m in map(_mode, (path, like)) if m is not None), None)
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             for row in rows:
                 handle.write(_json_line(row))
             handle.flush()
@@ -313,6 +381,14 @@ def _replace_rows(path: str, rows: Sequence[dict[str, Any]]) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+def _mode(path: str | None) -> int | None:
+    """The permission bits of the file at `path`; None when there is none."""
+    try:
+        return os.stat(path).st_mode & 0o777 if path is not None else None
+    except FileNotFoundError:
+        return None
 
 
 def _orphan_other(path: str) -> None:
@@ -451,10 +527,7 @@ def _finish(
         moved = store.rewrite(keys)
     except OSError as exc:  # a full disk, a quota: the rows appended are all there, so the run still ends
         moved = 0           # with its summary (computed from the rows in memory) rather than a traceback
-        warnings.append(f"{SAMPLES} could not be rewritten to hold only this run's samples ({type(exc).__name__}: "
-                        f"{exc}) and was left as appended: it may also hold superseded rows and rows of samples "
-                        f"outside this run; this summary counts this run's samples only, and a later run in this "
-                        f"folder tidies the file once the disk has room")  # (printed with the others)
+        warnings.append(_rewrite_warning(store, exc))  # (printed with the others)
     skipped = {t.id: skipped[t.id] for t in loaded.tasks if t.id in (skipped or {})}
     all_rows = [store.rows[k] for k in keys if k in store.rows]
     rows = [row for row in all_rows if str(row["task_id"]) not in skipped]
@@ -499,8 +572,12 @@ def _finish(
         "files": {"samples": SAMPLES if wrote_samples else None, "plot": PLOT if _has_plot(metrics) else None,
                   **({"other_samples": OTHER} if wrote_samples and os.path.isfile(store.other_path) else {})},
     })
-    _write_plot(store.out_dir, metrics, f"{bench.name} ({settings.get('model') or settings.get('mode')})")
-    write_json(os.path.join(store.out_dir, SUMMARY), summary)
+    # the summary first: a disk too full for the plot must not leave an earlier run's summary.json
+    _write_summary(store.out_dir, summary)
+    try:
+        _write_plot(store.out_dir, metrics, f"{bench.name} ({settings.get('model') or settings.get('mode')})")
+    except OSError as exc:
+        _no_plot(store.out_dir, summary, exc)
     if verbose:
         problems = (f"{counts['problems']} of {counts['problems_total']}"
                     if counts["problems_without_samples"] or counts["skipped"] else str(counts["problems"]))
@@ -533,6 +610,75 @@ def _finish(
               f"cover the other {counts['problems_total'] - len(skipped)} (see \"skipped\" in {SUMMARY})",
               file=sys.stderr)
     return EvalResult(summary)
+
+
+#: The errors of a disk (or a file-size limit, a quota) without room for what is written.
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _why(exc: OSError) -> str:
+    """What an OSError of a write says, for a message: "no room left on the disk: ..." for a disk
+    (a quota, a file-size limit) without room, else the error's type and text."""
+    if exc.errno in _NO_ROOM:
+        return f"no room left on the disk: {exc.strerror or exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _rewrite_warning(store: ResultStore, exc: OSError) -> str:
+    """The warning of an end-of-run rewrite (`ResultStore.rewrite`) that failed with `exc`, saying
+    what it left: samples.jsonl as appended, or rewritten and only the side file not updated."""
+    later = ("once the disk has room" if exc.errno in _NO_ROOM else "once that is fixed")
+    if store.samples_exact:
+        return (f"{SAMPLES} holds exactly this run's samples, but {OTHER} could not be updated ({_why(exc)}): it may "
+                f"still hold rows of samples that are now in {SAMPLES} (not read: those of {SAMPLES} win); a later "
+                f"run in this folder tidies it {later}")
+    return (f"{SAMPLES} could not be rewritten to hold only this run's samples ({_why(exc)}) and was left as "
+            f"appended: it may also hold superseded rows and rows of samples outside this run; this summary counts "
+            f"this run's samples only, and a later run in this folder tidies the file {later}")
+
+
+def _check_run(out_dir: str, *args: Any, **kwargs: Any) -> None:
+    """`check_run`, whose writing run.json on a full disk is an OutDirError saying so (`rlvr eval`
+    exits 2 with it), its partial temporary file removed, rather than a bare OSError."""
+    try:
+        check_run(out_dir, *args, **kwargs)
+    except OSError as exc:
+        path = os.path.join(out_dir, RUN)
+        with contextlib.suppress(OSError):
+            os.remove(path + ".tmp")  # (`write_json`'s)
+        fix = "make room on it" if exc.errno in _NO_ROOM else "fix that"
+        raise OutDirError(f"--out {out_dir!r} cannot hold the results ({RUN}: {_why(exc)}); {fix}, or give another "
+                          f"--out") from exc
+
+
+def _write_summary(out_dir: str, summary: dict[str, Any]) -> None:
+    """Write summary.json; a failure (a full disk) removes the partial temporary file it leaves and
+    raises an OutDirError saying so (`rlvr eval` exits 2 with it), not a bare OSError."""
+    path = os.path.join(out_dir, SUMMARY)
+    try:
+        write_json(path, summary)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.remove(path + ".tmp")  # (`write_json`'s)
+        fix = "make room on it" if exc.errno in _NO_ROOM else "fix that"
+        raise OutDirError(f"cannot write {path} ({_why(exc)}); the samples scored are kept in {SAMPLES}: {fix} and "
+                          f"rerun the same command to summarise them (they are not scored again)") from exc
+
+
+def _no_plot(out_dir: str, summary: dict[str, Any], exc: OSError) -> None:
+    """The plot could not be written (`exc`, a full disk): remove what is left of it (a partial file,
+    or an earlier run's plot, which would pass for this run's), and say so among the summary's
+    warnings (printed at the end of the run) and in summary.json, written again without the plot."""
+    with contextlib.suppress(OSError):
+        os.remove(os.path.join(out_dir, PLOT))
+    summary["warnings"].append(f"the plot {PLOT} could not be written ({_why(exc)}); the metrics are in {SUMMARY}")
+    summary["files"] = {**summary["files"], "plot": None}
+    path = os.path.join(out_dir, SUMMARY)
+    try:
+        write_json(path, summary)
+    except OSError:  # (then summary.json names a plot that is missing: the least harm left)
+        with contextlib.suppress(OSError):
+            os.remove(path + ".tmp")
 
 
 #: Verdict kinds of a sample whose verification failed because of the dataset's tests themselves
@@ -651,7 +797,7 @@ def evaluate_completions(
     # with these (taken once the data and completions are read, so a run refused for them creates no folder)
     owns_lock = _lock_out_dir(out_dir)
     try:
-        check_run(out_dir, _identity(loaded, "completions", max_chars=max_chars),
+        _check_run(out_dir, _identity(loaded, "completions", max_chars=max_chars),
                   {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "completions",
                    "data": _legacy_data(loaded), "max_chars": max_chars})
         return _score_into(loaded, out_dir, items, read, completions, ks, settings, start, limit=limit,
@@ -987,7 +1133,7 @@ def _check_engine_run(out_dir: str, loaded: LoadedBenchmark, settings: dict[str,
 
     sampled = {k: settings[k] for k in ("engine", "temperature", "top_p", "max_tokens", "seed", "system_prompt", "max_chars")}
     model = model_identity(settings["model"], served=settings["base_url"] is not None)
-    check_run(out_dir, _identity(loaded, "engine", model=model, dtype=settings["dtype"], max_turns=settings["max_turns"],
+    _check_run(out_dir, _identity(loaded, "engine", model=model, dtype=settings["dtype"], max_turns=settings["max_turns"],
                                  benchmark_size=len(loaded.known_ids), **sampled, **prompt_layout_identity(loaded.env)),
               {"benchmark": loaded.benchmark.name, "benchmark_version": loaded.benchmark.version, "mode": "engine",
                "model": settings["model"], "data": _legacy_data(loaded), **sampled},

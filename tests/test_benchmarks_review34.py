@@ -140,7 +140,7 @@ def test_rewritten_files_have_the_usual_permissions(tmp_path, gsm8k):
         os.umask(old)
     assert len(read_rows(out / OTHER)) == 2 and len(read_rows(out / "samples.jsonl")) == 1
     assert stat.S_IMODE(os.stat(out / "samples.jsonl").st_mode) == 0o640
-    assert stat.S_IMODE(os.stat(out / OTHER).st_mode) == 0o644  # a new file: 0o666 less the umask
+    assert stat.S_IMODE(os.stat(out / OTHER).st_mode) == 0o640  # a new side file: samples.jsonl's (review 34b)
 
 
 # ---- 3. one-split benchmarks take a copy naming its split otherwise -----------------------------
@@ -225,8 +225,10 @@ def test_leftover_temporary_files_of_a_killed_rewrite_are_removed(tmp_path, gsm8
     out = tmp_path / "out"
     comp = completions(tmp_path, "c.jsonl", [("0", 0, 18), ("1", 0, 3)])
     run(gsm8k, comp, out)
-    ours = ["samples.jsonl.3fa9c01b.tmp", "samples.other.jsonl.k3_9xz0q.tmp"]  # (the second: mkstemp's naming)
-    others = ["samples.jsonl.notes.tmp", "mine.tmp", "samples.jsonl.3fa9c01b.tmp.bak"]
+    ours = ["samples.jsonl.rlvr-3fa9c01b3fa9c01b.tmp", "samples.other.jsonl.rlvr-0123456789abcdef.tmp"]
+    # (review 34b: names without the rlvr- mark, such as a dated backup, are the user's)
+    others = ["samples.jsonl.notes.tmp", "mine.tmp", "samples.jsonl.rlvr-3fa9c01b3fa9c01b.tmp.bak",
+              "samples.jsonl.3fa9c01b.tmp", "samples.jsonl.20261124.tmp"]
     for name in ours + others:
         (out / name).write_text("x" * 1000)
     result = run(gsm8k, comp, out)

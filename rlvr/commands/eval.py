@@ -9,7 +9,8 @@ be verified (sandbox outage: excluded from the metrics, rerun to score them); 4 
 server failed while sampling (any :class:`~rlvr.trainers.engine.EngineError` of the hf, vllm or
 openai engine, or CUDA running out of memory; the samples finished so far are saved: rerun the same
 command, same --out, to resume; other sampling settings need another --out once a sample is saved);
-130 interrupted (Ctrl-C): the samples finished so far are saved, and the same command resumes.
+130 interrupted (Ctrl-C): the samples finished so far are saved, and the same command resumes. A
+disk without room for --out's files is 2 too (a message, not a traceback; what was saved is kept).
 
 The benchmark, its data, the options (--device included) and the --out folder's run are checked
 before a local model (hf, vllm) is loaded, so a typo costs no model load.
@@ -18,6 +19,7 @@ before a local model (hf, vllm) is loaded, so a typo costs no model load.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
 import sys
@@ -63,7 +65,8 @@ def register(subparsers) -> None:
                "not be verified (a sandbox outage, the dataset's own tests failing): excluded from the metrics, rerun "
                "with the same --out to score them; 4 the engine or its server failed while sampling: the samples "
                "finished so far are saved, rerun the same command to resume; 130 interrupted (Ctrl-C), the saved "
-               "samples kept; 141 stdout closed by its reader.")
+               "samples kept; 141 stdout closed by its reader. A disk without room left for --out's files is "
+               "exit status 2 too, the samples scored before kept (rerun the same command once there is room).")
     p.add_argument("--benchmark", required=True, help="benchmark name (rlvr benchmarks list)")
     p.add_argument("--out", required=True, help="output folder (created; reused to resume)")
     p.add_argument("--k", default=None, help="comma-separated k for pass@k (default: 1 and powers of 2 up to --n with an engine; 1 with --completions)")
@@ -420,10 +423,17 @@ def _evaluate_with_engine(args, common: dict) -> int:
 
 
 def _interrupted(out: str) -> int:
-    """Ctrl-C once --out exists: say how many samples are saved there and how to go on; 130."""
-    from rlvr.benchmarks.evaluate import ResultStore
+    """Ctrl-C once --out exists: say how many samples are saved there and how to go on; 130. The rows
+    are only counted (`saved_samples`, which changes nothing in the folder): this run may never have
+    taken the folder's lock, and another run holding it may be writing there (`ResultStore` would
+    tidy the folder under its feet); its samples are not called this run's."""
+    from rlvr.benchmarks.evaluate import locked_elsewhere, saved_samples
 
-    saved = len(ResultStore(out).rows)
+    if locked_elsewhere(out):
+        print(f"rlvr eval: interrupted; another run is using {out} (it holds the folder's lock), so nothing of this "
+              f"one was saved there", file=sys.stderr)
+        return 130
+    saved = saved_samples(out)
     if saved:
         print(f"rlvr eval: interrupted; {saved} sample(s) are saved in {out}: rerun the same command with the same "
               f"--out to continue (the saved ones are not redone)", file=sys.stderr)
@@ -431,6 +441,14 @@ def _interrupted(out: str) -> int:
         print(f"rlvr eval: interrupted before any sample was saved in {out}; rerun the same command to start again",
               file=sys.stderr)
     return 130
+
+
+def _no_room(exc: OSError, out: str) -> int:
+    """A write refused for want of room (a full disk, a quota) where no clearer message was given:
+    say so, not a traceback; 2. What was appended to samples.jsonl before is kept."""
+    print(f"rlvr eval: no room left to write {exc.filename or out} ({exc.strerror or exc}); the samples scored so "
+          f"far are kept in {out}: make room and rerun the same command to continue", file=sys.stderr)
+    return 2
 
 
 def run(args) -> int:
@@ -460,6 +478,10 @@ def run(args) -> int:
         return _evaluate_with_engine(args, common)
     except KeyboardInterrupt:
         return _interrupted(args.out)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        return _no_room(exc, args.out)
     except (CompletionsError, RunMismatchError, DatasetError, KeyError, ValueError, _EngineError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         return _fail(message)
