@@ -16,6 +16,9 @@ counted by the worker while the run goes on (`max_files`). It also refuses inoti
 dnotify (fcntl F_NOTIFY), whose watches on the read-only system files every run shares saw the
 host's and concurrent runs' opens of them. File locks work normally (a program's own processes
 need them: SQLite), so a lock on a shared system file remains a channel between concurrent runs.
+The filter knows the calls of x86-64 (with x32), i386 and aarch64: a call of another architecture
+(a 32-bit ARM program on an aarch64 kernel) kills its process, and on a host of another
+architecture the backend is unavailable (`HOST_ARCHITECTURES`).
 The per-run limits (time, CPU, memory, processes, file size, output) are applied by the worker
 to the child it forks for each run. The tmpfs mounts' size (4x `max_file_mb`) is fixed when a
 worker starts, so a run may lower `max_file_mb` but not raise it above the sandbox's (refused), and
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import errno
 import os
+import platform
 import shutil
 import struct
 import subprocess
@@ -108,6 +112,12 @@ SOCKET_BUFFER_OPTIONS = (7, 8, 32, 33)  # SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, 
 FCNTL_SYSCALLS = {0xC000003E: (72, 0x40000000 + 72), 0x40000003: (55, 221), 0xC00000B7: (25,)}
 F_SETPIPE_SZ = 1031
 F_NOTIFY = 1026
+#: The audit architecture of each host machine (`platform.machine()`) whose calls the filter knows.
+#: On another host (ppc64le, s390x, riscv64, ...) the bwrap backend is unavailable (`BwrapSandbox.check`):
+#: the filter would check none of its calls.
+HOST_ARCHITECTURES = {"x86_64": 0xC000003E, "amd64": 0xC000003E, "aarch64": 0xC00000B7, "arm64": 0xC00000B7,
+                      **{name: 0x40000003 for name in ("i386", "i486", "i586", "i686")}}
+SECCOMP_RET_KILL_PROCESS = 0x80000000
 
 
 @lru_cache(maxsize=None)
@@ -115,7 +125,9 @@ def seccomp_filter() -> bytes:
     """The classic-BPF seccomp program bubblewrap loads (`--seccomp FD`): `REFUSED_SYSCALLS`, a
     clone into a new user namespace, a preadv2 with RWF_NOWAIT, a setsockopt of a socket's buffer
     sizes and an fcntl F_SETPIPE_SZ fail with EPERM, clone3, inotify and fanotify with ENOSYS, an
-    fcntl F_NOTIFY (dnotify) with EINVAL, everything else is allowed.
+    fcntl F_NOTIFY (dnotify) with EINVAL, everything else is allowed. A call of an architecture
+    not listed (a 32-bit ARM program on an aarch64 kernel) kills the process, as libseccomp does:
+    its numbers are not those checked here, so allowing it would skip every refusal above.
 
     For each architecture: if the call is of that architecture, compare its number with the refused
     ones, then clone3's, then those whose arguments are checked (the low half of each, the int the
@@ -155,8 +167,9 @@ def seccomp_filter() -> bytes:
         program.append([jump_if_equal, "refuse", 0, F_SETPIPE_SZ])
         program.append([jump_if_equal, "invalid", "allow", F_NOTIFY])
         labels[f"next {arch}"] = len(program)
+    program.append([ret, 0, 0, SECCOMP_RET_KILL_PROCESS])  # an architecture not listed
     labels["allow"] = len(program)
-    program.append([ret, 0, 0, allow])  # also an architecture not listed
+    program.append([ret, 0, 0, allow])
     labels["refuse"] = len(program)
     program.append([ret, 0, 0, refuse])
     labels["no such call"] = len(program)
@@ -261,6 +274,12 @@ class BwrapSandbox(Sandbox):
     @staticmethod
     def check(python: str | None = None) -> tuple[bool, str]:
         """(works, explanation): whether bubblewrap can start a sandbox here, and if not why and how to fix."""
+        machine = platform.machine()
+        if machine not in HOST_ARCHITECTURES:
+            return False, (f"the bwrap backend's seccomp filter knows the system calls of x86-64, i386 and "
+                           f"aarch64 only, not those of this {machine or 'unknown'} host: without it a run "
+                           "could reach what the filter refuses (nested user namespaces, the kernel "
+                           "keyring, inotify); use the docker backend here")
         if shutil.which("bwrap") is None:
             return False, f"bwrap is not installed: {FIX}"
         python = python or default_python()

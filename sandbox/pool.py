@@ -44,6 +44,12 @@ START_TIMEOUT_SECONDS = 30.0
 #: and write them out, before the program starts: some ten times what it takes on an idle host
 #: (~0.03 s), so that a loaded one is not taken for a frozen worker (`WarmPool._exchange`).
 RECEIVE_SECONDS_PER_MIB = 0.25
+#: Seconds a worker may take, on top of that, for each file of a run and each folder they lie in:
+#: it creates, writes and closes each one (and gives it to the job's uid, when runs have their
+#: own), some 20 to 170 microseconds on an idle host, which for hundreds of thousands of small
+#: files (a raised `max_files`) is more than the grace and the size's allowance together. The
+#: same is added to the run's own deadline, which covers the removal of those files after it.
+SECONDS_PER_ENTRY = 0.001
 #: The key of `WarmPool._exchange`'s reply for a worker lost before the program's process existed;
 #: its value says why (`_unstarted_reason`).
 UNSTARTED = "unstarted"
@@ -388,10 +394,10 @@ class WarmPool:
     A worker lost before its program started (it says when it makes the program's process: see
     `_exchange`) is replaced and the run tried again, up to twice, then the run is a "sandbox_error":
     no program ran, so none is blamed, and those tries are not the program's. A worker is sent its
-    run, and writes out its stdin and files, within a deadline that grows with their size: one that
-    takes no input meanwhile (frozen: a paused container) is lost like one that goes silent. The
-    run's own time limit (and `GRACE_SECONDS`) counts from its program's start: a large input,
-    which takes seconds to receive, does not eat into it.
+    run, and writes out its stdin and files, within a deadline that grows with their size and their
+    number: one that takes no input meanwhile (frozen: a paused container) is lost like one that
+    goes silent. The run's own time limit (and `GRACE_SECONDS`) counts from its program's start: a
+    large input, which takes seconds to receive, does not eat into it.
     A run interrupted in the caller (a KeyboardInterrupt) stops its worker before the exception goes
     on: a worker left mid-run would be neither idle nor stopped until the pool closes.
 
@@ -490,8 +496,10 @@ class WarmPool:
 
         Two deadlines. Receiving the run, up to the handler's `STARTED_LINE`, sent just before it
         makes the program's process, may take `GRACE_SECONDS` plus `RECEIVE_SECONDS_PER_MIB` for
-        each MiB of the message (a run's stdin and files, tens of seconds for hundreds of MiB);
-        the run itself then has its time limit plus `GRACE_SECONDS` from that line on. The program
+        each MiB of the message (a run's stdin and files, tens of seconds for hundreds of MiB) plus
+        `SECONDS_PER_ENTRY` for each of its files and their folders (`_entries`);
+        the run itself then has its time limit plus `GRACE_SECONDS` from that line on (and
+        `SECONDS_PER_ENTRY` for each entry again: the worker removes them before it answers). The program
         cannot forge the line: it is sent before the program's process exists, and read first.
         A worker lost before it (a frozen one that takes no input, one that failed while writing
         the run's files) never ran the program, so nothing of it is the program's (`execute`).
@@ -501,10 +509,12 @@ class WarmPool:
         started = False
         began = time.monotonic()
         size = allowance = 0.0
+        entries = 0
         try:
             data = json.dumps(message).encode() + b"\n"
             size = len(data) / (1 << 20)
-            allowance = GRACE_SECONDS + RECEIVE_SECONDS_PER_MIB * size
+            entries = _entries(message.get("files") or {})
+            allowance = GRACE_SECONDS + RECEIVE_SECONDS_PER_MIB * size + SECONDS_PER_ENTRY * entries
             # a worker that takes no input (frozen) is lost like one that goes silent, never waited for without end
             deadline = began + allowance
             channel.send_line(data, timeout=deadline - time.monotonic())
@@ -512,10 +522,10 @@ class WarmPool:
             while True:
                 line = channel.read_line(max(0.0, deadline - time.monotonic()))
                 if line is None:
-                    return None if started else {UNSTARTED: _unstarted_reason(time.monotonic() - began, size, allowance)}
+                    return None if started else {UNSTARTED: _unstarted_reason(time.monotonic() - began, size, allowance, entries)}
                 if line == STARTED_LINE and not started:  # the program's process is made next: its time begins
                     started = True
-                    deadline = time.monotonic() + limits.timeout + GRACE_SECONDS
+                    deadline = time.monotonic() + limits.timeout + GRACE_SECONDS + SECONDS_PER_ENTRY * entries
                     continue
                 if line.strip():
                     try:
@@ -527,7 +537,7 @@ class WarmPool:
                             reply[name] = base64.b64decode(reply.pop(f"{name}_b64")).decode("utf-8", "replace")
                     return reply
         except (OSError, ValueError):  # a broken pipe (or a send past the allowance): the worker is lost
-            return None if started else {UNSTARTED: _unstarted_reason(time.monotonic() - began, size, allowance)}
+            return None if started else {UNSTARTED: _unstarted_reason(time.monotonic() - began, size, allowance, entries)}
 
     def execute(self, message: dict, limits: Limits) -> ExecResult:
         lost_unstarted = lost_started = 0  # workers lost before the program started, and after
@@ -605,14 +615,23 @@ class WarmPool:
             _stop(channel)
 
 
-def _unstarted_reason(elapsed: float, size: float, allowance: float) -> str:
+def _entries(files: dict) -> int:
+    """How many entries the worker makes in the work dir for a run's `files`: the files and the
+    folders they lie in, counted as `Sandbox._check_job_fits` counts them (the names only)."""
+    folders = {name.rsplit("/", i)[0] for name in files for i in range(1, name.count("/") + 1)}
+    return len(files) + len(folders)
+
+
+def _unstarted_reason(elapsed: float, size: float, allowance: float, entries: int = 0) -> str:
     """Why a worker was lost before its program started, `elapsed` seconds after the run's message
-    of `size` MiB began to be sent, with `allowance` seconds to receive it (`WarmPool._exchange`)."""
-    terms = (f"{size:.1f} MiB, its stdin and files as base64; an allowance of {allowance:.1f}s: "
-             f"{GRACE_SECONDS:g}s + {RECEIVE_SECONDS_PER_MIB:g}s per MiB")
+    of `size` MiB and `entries` files and folders began to be sent, with `allowance` seconds to
+    receive it (`WarmPool._exchange`)."""
+    terms = (f"{size:.1f} MiB, its stdin and files as base64, and {entries} files and folders; an allowance "
+             f"of {allowance:.1f}s: {GRACE_SECONDS:g}s + {RECEIVE_SECONDS_PER_MIB:g}s per MiB + "
+             f"{SECONDS_PER_ENTRY:g}s per file or folder")
     if elapsed >= allowance:
         return (f"it had not received and written out the run's message within the allowance ({terms}): "
-                "a frozen worker, or a host too loaded to take in an input this large in time")
+                "a frozen worker, or a host too loaded to take in an input this large (or this many files) in time")
     return f"it died while receiving the run's message, after {elapsed:.1f}s ({terms}): the sandbox is failing"
 
 
