@@ -511,10 +511,13 @@ _ALSO_RE = re.compile(
 #: value is one token (or `$…$`) of at most 40 characters: linear. Group "var" is a variable set to
 #: the value (see `_ANSWER_VARIABLES`).
 _WORKS_RE = re.compile(
-    _OPENING + _W + r"(?:(?:but|though|although|and|note|however)\b,?[ \t]+)?(?:(?P<var>[A-Za-z])[ \t]*=[ \t]*)?"
-    r"(?P<value>\$[^$\n]{1,80}\$|[^\s$,;:!?()]{1,40})" + _W + r"[ \t]+"
+    _OPENING + _W + r"(?:(?:but|though|although|and|note|however)\b[,:]?[ \t]+)?(?:(?P<var>[A-Za-z])[ \t]*=[ \t]*)?"
+    r"(?P<value>\$[^$\n]{1,80}\$|\\\([^\n]{1,80}?\\\)|[^\s$,;:!?()]{1,40})" + _W + r"[ \t]+"
     r"(?:also[ \t]+works|works[ \t]+(?:too|as[ \t]+well)|(?:would|could|might|may|will)[ \t]+also[ \t]+work)\b"
-    r"[ \t]*(?:[.!)]|\n|\Z)", re.IGNORECASE)
+    r"[ \t]*(?:[.!)]|,[ \t]*(?:and|so|thus|hence|therefore|which|both|too)\b|\n|\Z)", re.IGNORECASE)
+#: A value written as maths that sets a variable (`$x = 13$`, `\\(n=13\\)`): its variable and value.
+_MATHS_VARIABLE_RE = re.compile(r"(?:\$|\\\()[ \t]*(?P<var>[A-Za-z])[ \t]*=[ \t]*(?P<value>[^$=\n]{1,80}?)[ \t]*"
+                                r"(?:\$|\\\))")
 
 
 #: The variables an answer is most often named by ("Find x", "the smallest n"): "x = 13 also works."
@@ -525,11 +528,14 @@ _ANSWER_VARIABLES = frozenset("xn")
 #: discard it", "13 is not valid here"): the offer is weighed and refused, no second answer
 #: (review of rules 29).
 _SET_ASIDE_RE = re.compile(
-    r"\b(?:smallest|largest|least|greatest|minimum|maximum|minimal|maximal|discard\w*|reject\w*|exclud\w*"
+    r"\b(?:(?:want|need|seek|asked[ \t]+for|asks[ \t]+for|looking[ \t]+for)[ \t]+(?:the[ \t]+|an?[ \t]+)?"
+    r"(?:smallest|largest|least|greatest|minimum|maximum|minimal|maximal)|discard\w*|reject\w*|exclud\w*"
     r"|not[ \t]+(?:valid|allowed|acceptable|wanted|asked)|invalid|but[ \t]+we[ \t]+(?:want|need|are[ \t]+asked)"
     r"|we[ \t]+(?:want|need)[ \t]+the)\b", re.IGNORECASE)
-#: A conclusion word before a value, within a sentence ("so 12", "the answer stays 12").
-_CONCLUDES = r"\b(?:so|thus|hence|therefore|answer|keep|stick[ \t]+with|remains|stays)\b[^.!?\n\d]{0,30}?"
+#: A conclusion word before a value, within a sentence ("so 12", "the answer stays 12", "the
+#: smallest is 12", "it must be 12").
+_CONCLUDES = (r"\b(?:so|thus|hence|therefore|answer|keep|stick[ \t]+with|remains|stays|it'?s|it[ \t]+is|must[ \t]+be"
+              r"|smallest|largest|least|greatest|minimum|maximum)\b[^.!?\n\d]{0,30}?")
 
 
 def _set_aside(tail: str, pos: int, before: str | None) -> bool:
@@ -538,13 +544,23 @@ def _set_aside(tail: str, pos: int, before: str | None) -> bool:
     answer `before` again, the value ending its sentence ("…, so 12."; not "So 12 or 13."). Read
     over `_WINDOW` characters."""
     rest = tail[pos:pos + _WINDOW]
-    if _SET_ASIDE_RE.search(rest):
-        return True
+    return _SET_ASIDE_RE.search(rest) is not None or _concludes_on(rest, before)
+
+
+#: Words of a condition: a conclusion after them holds in one case only.
+_CONDITION_WORD_RE = re.compile(r"\b(?:if|otherwise|unless|when|whereas)\b", re.IGNORECASE)
+
+
+def _concludes_on(text: str, before: str | None) -> bool:
+    """Whether `text` concludes on the plain answer `before`: a conclusion word, then the value ending
+    its sentence ("so 12.", "since we don't, it's 12."; not "So 12 or 13.", nor "The maximum is
+    therefore 13." after 12), with no condition in `text` ("if we count the teacher, it's 13; if
+    not, it's 12." keeps both)."""
     value = (before or "").strip().strip("$").strip()
-    if not value or not _plain_number(value):
+    if not value or not _plain_number(value) or _CONDITION_WORD_RE.search(text):
         return False
     concluded = _CONCLUDES + r"(?<![\d.])\$?" + re.escape(value) + r"(?!\d|\.\d)[$*_ \t]*(?:[.!]|\n|\Z)"
-    return re.search(concluded, rest, re.IGNORECASE) is not None
+    return re.search(concluded, text, re.IGNORECASE) is not None
 
 
 def _working(tail: str, pos: int) -> bool:
@@ -638,11 +654,15 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
         if value is not None:
             found.append((m.start(), value))
     for m in list(_WORKS_RE.finditer(tail, start) if "work" in lowered else ())[-_MAX_TRIGGERS:]:
-        if m["var"] is not None and m["var"].lower() not in _ANSWER_VARIABLES:
+        var, said = m["var"], m["value"]
+        maths = _MATHS_VARIABLE_RE.fullmatch(said) if var is None else None
+        if maths is not None:  # "$x = 13$ also works.": the variable and value inside the maths
+            var, said = maths["var"], maths["value"]
+        if var is not None and var.lower() not in _ANSWER_VARIABLES:
             continue  # "k = 2 also works.": another variable's value, no second answer
         if _set_aside(tail, m.end(), before):
             continue  # "n = 24 also works. But we want the smallest, so 12.": weighed and refused
-        value = _read_value(m["value"], before, nouns=False)
+        value = _read_value(said, before, nouns=False)
         if value is not None:
             found.append((m.start(), value))
     return max(found) if found else None
@@ -732,11 +752,15 @@ def _wrapped(tail: str, at: int) -> bool:
 #: answer (in percent): 25" after `\\boxed{0.25}`, "(cents)", "(as a fraction)", "(exact)"), a
 #: rounding ("(rounded)"), or the part of the question it answers ("(part b)"). Under such a label
 #: the value is the answer converted (rules 24: never a second answer) or another part's, where
-#: "(revised)" or "(corrected)" gives a second final answer (rules 29; review of rules 29). Each
-#: lookahead scans at most 32 characters: linear.
+#: "(revised)" or "(corrected)" gives a second final answer (rules 29; review of rules 29). A
+#: leading "in", "as" or "to" alone names no unit or form: "(in conclusion)", "(to be safe)", "(as
+#: computed above)" give a second final answer (second review of rules 29). Each lookahead scans at
+#: most 32 characters: linear.
 _CONVERSION_REMARK = (
-    r"(?![ \t]*(?:in|as|to|into|per|using|for|expressed|converted|written)\b)"
-    r"(?![^)\n]{0,32}(?:approx|about|round|rough|near|around|estimat|decimal|percent|fraction|simplif|numeric|exact))"
+    r"(?![ \t]*(?:per|expressed|converted|written)\b)"
+    r"(?![^)\n]{0,32}(?:approx|about|round|rough|near|around|estimat|decimal|percent|fraction|simplif|numeric|exact"
+    r"|%|lowest|simplest|terms|digit|place|figure|signific|scientific|standard|radical|surd|interval|mixed|improper"
+    r"|ratio|base|binary|hex|mph|kph|pence|penny|unit|dp\b|d\.p))"
     r"(?![^)\n]{0,32}\b(?:part|form|notation|units?|words?|boxed|cents?|dollars?|euros?|pounds?|minutes?|mins?|hours?"
     r"|hrs?|seconds?|secs?|days?|weeks?|months?|years?|degrees?|radians?|met(?:er|re)s?|centimet(?:er|re)s?|cm|mm|km"
     r"|kilomet(?:er|re)s?|miles?|feet|foot|inch(?:es)?|yards?|grams?|kilograms?|kg|g|lbs?|ounces?|oz|lit(?:er|re)s?"
@@ -763,6 +787,17 @@ def _introduced(tail: str, at: int) -> bool:
     return previous.endswith(":") and not _ANSWER_LABEL_RE.fullmatch(previous)
 
 
+def _line_and_next(tail: str, at: int) -> str:
+    """The rest of the line of `tail` from `at`, and the next non-blank line (at most `_WINDOW`
+    characters): where a line offering values may go on to choose one."""
+    end = tail.find("\n", at)
+    if end < 0:
+        return tail[at:at + _WINDOW]
+    start = len(tail) - len(tail[end:].lstrip())
+    stop = tail.find("\n", start)
+    return tail[at:min(stop if stop >= 0 else len(tail), at + _WINDOW)]
+
+
 def _possible_answers(tail: str, before: str) -> str | None:
     """The first value other than `before` on a line of `tail` listing possible answers ("Possible
     answers: 12, 13.", see `_POSSIBLE_ANSWERS_RE`), when every item of the list is a plain value;
@@ -772,6 +807,8 @@ def _possible_answers(tail: str, before: str) -> str | None:
         values = [_ONE_VALUE_RE.fullmatch(item.strip()) for item in items]
         if len(items) > 8 or not all(values):
             continue  # "Possible answers: 12 if we count the teacher": no list of values
+        if _concludes_on(_line_and_next(tail, m.end()), before):
+            continue  # "Possible answers: 12, 13.\nChecking, 13 fails, so 12.": the choice made
         for v in values:
             value = v["a1"] or v["a2"] or v["a3"]
             if _other_plain(before, value):
@@ -790,6 +827,9 @@ def value_line(tail: str, before: str | None) -> str | None:
         for m in list(_TWO_VALUES_LINE_RE.finditer(tail))[-_MAX_TRIGGERS:]:
             if _wrapped(tail, m.start()) or _introduced(tail, m.start()):
                 continue  # "You could group them in rows of\n3 or 4", "Possible row lengths:\n2 or 3": no offer
+            if _concludes_on(_line_and_next(tail, m.end("b1") if m["b1"] else m.end("b2") if m["b2"] else m.end("b3")),
+                             before):
+                continue  # "12 or 13, depending on …; since we don't, it's 12.": the choice made
             for value in (m["a1"] or m["a2"] or m["a3"], m["b1"] or m["b2"] or m["b3"]):
                 value = value.rstrip(",")  # ("13," of "12 or 13, depending …": the number's pattern takes commas)
                 if _other_plain(before, value):
