@@ -175,10 +175,14 @@ _VALUE_WORDS = frozenset(
 #: it: equal to `10_8`, not to 8 nor 10); one it cannot read (`6 (repeated)`) is unparsable.
 #: Before another noun they are part of a noun phrase that counts things (`8 binary strings`, `12 base
 #: cases`, `4 hex nuts`, `6 repeating digits`), a unit-like phrase as any other (see `_reads_number`).
-_READING_WORDS = frozenset(
-    "recurring repeating repeated recurrent periodic binary octal hexadecimal hex ternary duodecimal base "
-    "radix".split())
-_READING_MARKERS = frozenset("notation form representation system numeral number expansion decimal base radix".split())
+_BASE_NAMES = {"binary": 2, "ternary": 3, "octal": 8, "duodecimal": 12, "hex": 16, "hexadecimal": 16}
+#: Words saying a decimal recurs, and the words naming the written form that may follow a base's or a
+#: recurring decimal's words (`_BASE_READING_RE`, `_RECURRING_WORDS_RE` are built from these).
+_RECURRING_WORDS = ("recurring", "repeating", "repeated", "recurrent", "periodic")
+_BASE_FORM_WORDS = ("notation", "form", "representation", "system", "numeral", "number")
+_RECURRING_FORM_WORDS = ("decimal", "expansion", "notation", "form")
+_READING_WORDS = frozenset(_BASE_NAMES) | frozenset(_RECURRING_WORDS) | {"base", "radix"}
+_READING_MARKERS = frozenset(_BASE_FORM_WORDS + _RECURRING_FORM_WORDS) | {"base", "radix"}
 #: Verbs: a unit is a noun phrase, so a verb makes the text a sentence about the answer, a claim the
 #: grader cannot read (`12 \\text{ is the answer}`, `12 \\text{ is bogus}`).
 _VERBS = frozenset(
@@ -306,14 +310,27 @@ def _unicode_math(s: str) -> str:
 _TRIG_DEGREES_RE = re.compile(
     r"(\\(?:sin|cos|tan|cot|sec|csc)(?:\s*\^\s*(?:\{[^{}]*\}|\d))?\s*(?:\(\s*)?)"
     r"(-?\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree\b)")
+#: The currency signs and codes read before an answer's number, with the unit word each names
+#: (`math_units.answer_unit`; None: money with no known unit word). The one list every currency
+#: regex here and in `math_units` is built from; a code ending in "." may be written without it.
+#: The dollar sign is spelt out in each regex (`\\$`, `$`, `US$`, `\\textdollar`), as each reads it
+#: its own way.
+CURRENCY_WORDS = {"$": "dollars", "USD": "dollars", "€": "euros", "EUR": "euros", "£": "pounds", "GBP": "pounds",
+                  "¥": "yen", "JPY": "yen", "Rs.": None}
+#: The signs and codes but the dollar sign as a regex alternation (a code never followed by a letter).
+CURRENCY_ALT = "|".join(
+    re.escape(k.rstrip(".")) + ("\\.?" if k.endswith(".") else "") + ("(?![A-Za-z])" if k[0].isalpha() else "")
+    for k in CURRENCY_WORDS if k != "$")
+#: The signs but the dollar sign, and `\\$`, as an alternation (a sign written as text: `\\text{€}5`).
+CURRENCY_SIGN_ALT = "|".join([r"\\\$"] + [re.escape(k) for k in CURRENCY_WORDS if k != "$" and not k[0].isalpha()])
 #: A currency sign or code before the answer's number, dropped (`\\$5`, `€5`, `USD 5`, `EUR 5`: 5, never the
 #: product of the letters E, U, R and 5); `math_units.answer_unit` reads it as the answer's unit.
-_CURRENCY_RE = re.compile(r"^(-?)\s*(?:\\\$|\$|£|€|¥|USD|EUR|GBP|JPY|Rs\.?)\s*(?=[\d.])")
+_CURRENCY_RE = re.compile(rf"^(-?)\s*(?:\\\$|\$|{CURRENCY_ALT})\s*(?=[\d.])")
 #: A leading currency spelt another way, read before the dollar signs are: `US\\$5`, `US$5` (US dollars)
 #: and `\\textdollar 5` (the text-mode dollar sign) as `USD 5`, and a sign written as text (`\\text{\\$}5`)
 #: as the sign (`\\$5`). Group 1 a minus, group 2 the sign in the text.
 _MONEY_SPELLING_RE = re.compile(
-    r"^(-?\s*)(?:US\s*\\?\$|\\textdollar(?![A-Za-z])\s*(?:\{\s*\})?|\\(?:text|textrm|mathrm)\s*\{\s*(\\\$|€|£|¥)\s*\})"
+    r"^(-?\s*)(?:US\s*\\?\$|\\textdollar(?![A-Za-z])\s*(?:\{\s*\})?|\\(?:text|textrm|mathrm)\s*\{\s*(" + CURRENCY_SIGN_ALT + r")\s*\})"
     r"(?=\s*-?\s*[\d.])")
 _THOUSANDS_RE = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\\?%)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
@@ -502,10 +519,11 @@ _KILO_RE = re.compile(rf"(?<=\d)\s*({_TEXT_OPEN})\s*k(?![A-Za-z])")
 _MAX_MAGNITUDE = 10 ** 33
 #: An answer that starts with a currency sign before its number (`\\$12`, a lone `$12` with no other
 #: `$`, `£12`, `USD 12`): an amount of money, where a letter after the number is a magnitude.
-_CURRENCY_LEAD_RE = re.compile(r"-?\s*(?:\\\$|\$(?![^$]*\$)|£|€|¥|USD|EUR|GBP|JPY|Rs\.?)\s*[\d.]")
+_CURRENCY_LEAD_RE = re.compile(rf"-?\s*(?:\\\$|\$(?![^$]*\$)|{CURRENCY_ALT})\s*[\d.]")
 #: The amount right after the leading currency sign, once `normalize` has dropped a dollar sign
 #: (`12`, `- 12`, `£12`, `USD 1,500`, `Rs. 2.5`): group 1 the sign and currency, group 2 the number.
-_MONEY_AMOUNT_RE = re.compile(r"(\s*-?\s*(?:£|€|¥|USD|EUR|GBP|JPY|Rs\.?)?\s*)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)")
+_MONEY_AMOUNT_RE = re.compile(
+    rf"(\s*-?\s*(?:{CURRENCY_ALT})?\s*)(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)")
 #: A magnitude of money right after that amount (see `_money_magnitude`): an upper-case K, M or B, or
 #: bn, mn, mln, bln, mio in any case, glued, spaced or as text (`12M`, `12 M`, `12\\text{ K}`,
 #: `1.2\\text{bn}`, `5 mln`); group 1 or 2 is it.
@@ -1008,12 +1026,12 @@ _NUMBER_AND_WORDS_RE = re.compile(r"(?P<num>-?(?:\d+(?:\.\d*)?|\.\d+))\s+(?P<tex
 #: Words saying a whole number is written in a base (`in binary`, `(base 8)`, `in base-8 notation`,
 #: `hex`): group `base` its digits, or group `word` its name (see `_BASE_NAMES`).
 _BASE_READING_RE = re.compile(
-    r"\(?\s*(?:in\s+)?(?:(?:base|radix)[\s-]*(?P<base>\d{1,2})|(?P<word>binary|octal|hexadecimal|hex|ternary|duodecimal))"
-    r"(?:\s+(?:notation|form|representation|system|numeral|number))*\s*\)?", re.IGNORECASE)
-_BASE_NAMES = {"binary": 2, "ternary": 3, "octal": 8, "duodecimal": 12, "hex": 16, "hexadecimal": 16}
+    r"\(?\s*(?:in\s+)?(?:(?:base|radix)[\s-]*(?P<base>\d{1,2})|(?P<word>"
+    + "|".join(sorted(_BASE_NAMES, key=len, reverse=True)) + r"))"
+    r"(?:\s+(?:" + "|".join(_BASE_FORM_WORDS) + r"))*\s*\)?", re.IGNORECASE)
 #: Words saying a decimal recurs (`(repeating)`, `recurring decimal`).
 _RECURRING_WORDS_RE = re.compile(
-    r"\(?\s*(?:recurring|repeating|repeated|recurrent|periodic)(?:\s+(?:decimal|expansion|notation|form))?\s*\)?",
+    r"\(?\s*(?:" + "|".join(_RECURRING_WORDS) + r")(?:\s+(?:" + "|".join(_RECURRING_FORM_WORDS) + r"))?\s*\)?",
     re.IGNORECASE)
 #: What `_number_reading` writes for a number with reading words it cannot read: a command the
 #: parser does not know, so the answer is unparsable rather than the product of the words' letters.

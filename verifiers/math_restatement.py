@@ -259,11 +259,14 @@ _BREAKDOWN_WORD_RE = re.compile(r"[A-Za-z]+")
 #: percent or LaTeX (`12 students − 1 absent`, `12/13`).
 _NOT_PARTS_RE = re.compile(r"[\u2212\u00f7/=<>%\\$]|(?<![A-Za-z])-|-(?![A-Za-z])")
 #: Words that make a bracket a condition, an alternative, a subtraction or a rounding, not a
-#: breakdown: `13 (12 if we exclude 1 teacher)` names 12 as another answer.
+#: breakdown: `13 (12 if we exclude 1 teacher)` names 12 as another answer. (Words that change the
+#: value, `less`, `fewer`, `too`, `roughly`, are `changes_value`'s, checked beside these. `unless`,
+#: `else`, `otherwise` (`retracts`) and `about`, `around`, `nearly`... (`_qualifies`) are checked
+#: before these on the whole bracket; they are kept here too, so this list holds every such word.)
 _NOT_BREAKDOWN_WORDS = frozenset(
-    "if when whenever unless assuming assume suppose supposing could would might may can should also too another "
-    "other else otherwise without exclude excludes excluding excluded minus less fewer subtract subtracting "
-    "about approximately approx roughly around nearly almost estimated".split())
+    "if when whenever unless assuming assume suppose supposing could would might may can should also another "
+    "other else otherwise without exclude excludes excluding excluded minus subtract subtracting "
+    "about approx around nearly almost estimated".split())
 #: Words that make a bracket restating the answer's own number a comment on how sure it is, not a
 #: count (review of rules 29: `12 (12 needs checking)`, `12 (12 is an upper bound)`, `12 (12 I
 #: think)`): a verb saying what the number is, a person, a check to be done, a hope. With them the

@@ -23,7 +23,7 @@ import re
 from fractions import Fraction
 from typing import NamedTuple
 
-from rlvr.verifiers.math_normalize import TEXT_GROUP_RE
+from rlvr.verifiers.math_normalize import CURRENCY_ALT, CURRENCY_SIGN_ALT, CURRENCY_WORDS, TEXT_GROUP_RE
 
 
 class Unit(NamedTuple):
@@ -201,12 +201,12 @@ def said_unit(text: str) -> tuple[str, Unit] | None:
 #: after it: group 1, or group 2 the sign in the text. Maths delimiters around the whole answer are
 #: dropped first (`$\\$5$`).
 _LEADING_MONEY_RE = re.compile(
-    r"-?\s*(?:(\\\$|\\textdollar(?![A-Za-z])\s*(?:\{\s*\})?|US\s*\\?\$|\$(?![^$]*\$)|USD(?![A-Za-z])|€|EUR(?![A-Za-z])|£|GBP(?![A-Za-z])|¥|JPY(?![A-Za-z]))"
-    r"|\\(?:text|textrm|mathrm)\s*\{\s*(\\\$|€|£|¥)\s*\})\s*-?\s*[\d.]")
+    r"-?\s*(?:(\\\$|\\textdollar(?![A-Za-z])\s*(?:\{\s*\})?|US\s*\\?\$|\$(?![^$]*\$)|" + CURRENCY_ALT + ")"
+    r"|\\(?:text|textrm|mathrm)\s*\{\s*(" + CURRENCY_SIGN_ALT + r")\s*\})\s*-?\s*[\d.]")
 _OUTER_DELIMS_RE = re.compile(r"^(?:\$\$|\$|\\\(|\\\[)(?P<inner>.*)(?:\$\$|\$|\\\)|\\\])$", re.DOTALL)
-#: The unit each sign names: `£` reads as the word "pounds" does, a mass (`£5` and `5 pounds` agree).
-_SIGN_WORDS = {"$": "dollars", "USD": "dollars", "€": "euros", "EUR": "euros", "£": "pounds", "GBP": "pounds",
-               "¥": "yen", "JPY": "yen"}
+#: The unit each sign names (`math_normalize.CURRENCY_WORDS`, those with a unit word): `£` reads as the
+#: word "pounds" does, a mass (`£5` and `5 pounds` agree).
+_SIGN_WORDS = {sign: word for sign, word in CURRENCY_WORDS.items() if word is not None}
 
 
 def answer_unit(text: str) -> tuple[str, Unit] | None:
@@ -227,6 +227,8 @@ def answer_unit(text: str) -> tuple[str, Unit] | None:
         return None
     sign = "".join((m.group(1) or m.group(2)).split()).replace("\\", "").replace("US$", "$")
     sign = "$" if sign.startswith("textdollar") else sign  # `\\textdollar 5`, `\\textdollar{}5`
+    if sign not in _SIGN_WORDS:
+        return None  # money with no known unit word (`Rs. 5`)
     return sign, read_unit(_SIGN_WORDS[sign])
 
 
