@@ -67,10 +67,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 from rlvr.benchmarks.completions import read_completions
 from rlvr.benchmarks.estimators import parse_ks
-from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, check_prompt_layout, check_run, data_identity,
-                                     env_identity, has_samples, model_identity, prompt_layout_identity, read_skipped,
-                                     sandbox_label, verifier_identity,
-                                     write_json, write_skipped)
+from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, atomic_write, check_prompt_layout, check_run,
+                                     data_identity, env_identity, model_identity, prompt_layout_identity, read_skipped,
+                                     sandbox_label, verifier_identity, write_json, write_skipped)
 from rlvr.benchmarks.registry import LoadedBenchmark, load_benchmark
 from rlvr.benchmarks.scoring import answers_in_one_turn, score_completions
 from rlvr.benchmarks.summary import compute_metrics, format_table, judged_by, plot_pass_at_k, with_judging_backend
@@ -84,7 +83,11 @@ PLOT = "pass_at_k.png"
 SAMPLES_PER_CALL = 64
 
 __all__ = ["RunMismatchError", "OutDirError", "EvalResult", "EngineRun", "check_out_dir", "evaluate_completions",
-           "evaluate_engine", "prepare_engine_run", "run_engine", "score_references", "SAMPLES", "OTHER", "SUMMARY", "PLOT", "RUN"]
+           "evaluate_engine", "prepare_engine_run", "run_engine", "score_references", "SAMPLES", "OTHER", "SUMMARY", "PLOT", "RUN",
+           "NO_ROOM"]
+
+#: The errors of a disk (or a file-size limit, a quota) without room for what is written.
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class OutDirError(ValueError):
@@ -160,7 +163,8 @@ class ResultStore:
             _remove_leftover_temps(out_dir)
         #: the sample of each line of samples.jsonl in file order (None: a line that is no row), so
         #: that `rewrite` sees when the file already holds exactly the run's rows
-        self._lines: list[tuple[str, int] | None] = _read_rows(self.path, self.rows)
+        self._lines: list[tuple[str, int] | None]
+        self._lines, written = _read_rows(self.path, self.rows)
         #: samples whose row was read from samples.other.jsonl
         self.other_keys: set[tuple[str, int]] = set()
         #: whether samples.other.jsonl holds just one row per sample of `other_keys` (a kill during
@@ -170,9 +174,9 @@ class ResultStore:
         #: (its side file may still hold superseded rows when that rewrite failed half way)
         self.samples_exact = False
         if os.path.exists(self.other_path):
-            if has_samples(out_dir):
+            if written:  # (samples.jsonl holds a sample, or the start of one: `has_samples`)
                 other: dict[tuple[str, int], dict[str, Any]] = {}
-                lines = sum(key is not None for key in _read_rows(self.other_path, other))
+                lines = sum(key is not None for key in _read_rows(self.other_path, other)[0])
                 self.other_keys = {key for key in other if key not in self.rows}
                 self._other_exact = lines == len(self.other_keys)
                 # in the side file's order (a set's would vary with the hash seed from run to run)
@@ -252,14 +256,17 @@ class ResultStore:
         return moved
 
 
-def _read_rows(path: str, rows: dict[tuple[str, int], dict[str, Any]]) -> list[tuple[str, int] | None]:
+def _read_rows(path: str, rows: dict[tuple[str, int], dict[str, Any]]) -> tuple[list[tuple[str, int] | None], bool]:
     """Add the rows of the JSONL file at `path` (if any) to `rows`, by sample, the last one winning;
-    return the sample of each line in file order, None for a line that holds no row."""
+    return the sample of each line in file order (None for a line that holds no row), and whether
+    the file holds anything but whitespace (as `has_samples` tells for samples.jsonl)."""
     lines: list[tuple[str, int] | None] = []
+    written = False
     if not os.path.exists(path):
-        return lines
+        return lines, written
     with open(path, encoding="utf-8") as handle:
         for line in handle:
+            written = written or bool(line.strip())
             try:
                 row = json.loads(line)
                 key = (str(row["task_id"]), int(row["sample_index"]))
@@ -268,24 +275,20 @@ def _read_rows(path: str, rows: dict[tuple[str, int], dict[str, Any]]) -> list[t
                 continue
             rows[key] = row
             lines.append(key)
-    return lines
+    return lines, written
 
 
-#: The temporary files `_replace_rows` writes: `samples.jsonl.rlvr-<16 hex digits>.tmp` (and the
-#: same for samples.other.jsonl), a name no user file is likely to have (`samples.jsonl.20261124.tmp`,
-#: a dated backup, is not one).
-_TEMP = re.compile(r"^samples(?:\.other)?\.jsonl\.rlvr-[0-9a-f]{16}\.tmp$")
-
-
-def _temp_name(path: str) -> str:
-    """A new temporary file name for `_replace_rows` to write `path`'s new content to (`_TEMP`)."""
-    return f"{path}.rlvr-{secrets.token_hex(8)}.tmp"
+#: The temporary files `atomic_write` writes for the folder's files (`identity.temp_name`):
+#: `samples.jsonl.rlvr-<16 hex digits>.tmp` (the same for samples.other.jsonl, run.json,
+#: summary.json and skipped.json), a name no user file is likely to have
+#: (`samples.jsonl.20261124.tmp`, a dated backup, is not one).
+_TEMP = re.compile(r"^(?:samples(?:\.other)?\.jsonl|run\.json|summary\.json|skipped\.json)\.rlvr-[0-9a-f]{16}\.tmp$")
 
 
 def _remove_leftover_temps(out_dir: str) -> None:
-    """Remove the temporary files of a rewrite killed before its rename (each as large as the file it
-    was to replace; nothing reads them). Only with the folder's lock held (`ResultStore`): another
-    run's rewrite in progress would lose its temporary file."""
+    """Remove the temporary files of a write killed before its rename (`_TEMP`; a samples file's is as
+    large as the file it was to replace; nothing reads them). Only with the folder's lock held
+    (`ResultStore`): another run's rewrite in progress would lose its temporary file."""
     for name in os.listdir(out_dir):
         if _TEMP.match(name):
             try:
@@ -349,46 +352,14 @@ def _json_line(row: dict[str, Any]) -> str:
 
 
 def _replace_rows(path: str, rows: Sequence[dict[str, Any]], like: str | None = None) -> None:
-    """Replace the JSONL file at `path` with `rows`, atomically: a temporary file in the same folder,
-    synced to disk, then renamed over it, so a kill leaves either the old file or the new one whole.
-    The new file gets the old one's permissions, or for a new one those of `like` (samples.jsonl for
-    its side file: completions kept private stay private aside too), else those `open` would give it
-    (0o666 less the umask: `tempfile.mkstemp` would make it 0600, unreadable to the rest of a team)."""
-    folder = os.path.dirname(path) or "."
-    tmp = _temp_name(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # (the umask applies)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            mode = next((m for m in map(_mode, (path, like)) if m is not None), None)
-            if mode is not None:
-                os.fchmod(handle.fileno(), mode)
-            for row in rows:
-                handle.write(_json_line(row))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    """Replace the JSONL file at `path` with `rows`, atomically (`atomic_write`: a kill leaves either
+    the old file or the new one whole); a new file gets the permissions of `like` (samples.jsonl for
+    its side file), an existing one keeps its own."""
+    def write(handle: Any) -> None:
+        for row in rows:
+            handle.write(_json_line(row))
 
-
-def _mode(path: str | None) -> int | None:
-    """The permission bits of the file at `path`; None when there is none."""
-    try:
-        return os.stat(path).st_mode & 0o777 if path is not None else None
-    except FileNotFoundError:
-        return None
+    atomic_write(path, write, like=like)
 
 
 def _orphan_other(path: str) -> None:
@@ -612,14 +583,10 @@ def _finish(
     return EvalResult(summary)
 
 
-#: The errors of a disk (or a file-size limit, a quota) without room for what is written.
-_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-
-
 def _why(exc: OSError) -> str:
     """What an OSError of a write says, for a message: "no room left on the disk: ..." for a disk
     (a quota, a file-size limit) without room, else the error's type and text."""
-    if exc.errno in _NO_ROOM:
+    if exc.errno in NO_ROOM:
         return f"no room left on the disk: {exc.strerror or exc}"
     return f"{type(exc).__name__}: {exc}"
 
@@ -627,7 +594,7 @@ def _why(exc: OSError) -> str:
 def _rewrite_warning(store: ResultStore, exc: OSError) -> str:
     """The warning of an end-of-run rewrite (`ResultStore.rewrite`) that failed with `exc`, saying
     what it left: samples.jsonl as appended, or rewritten and only the side file not updated."""
-    later = ("once the disk has room" if exc.errno in _NO_ROOM else "once that is fixed")
+    later = ("once the disk has room" if exc.errno in NO_ROOM else "once that is fixed")
     if store.samples_exact:
         return (f"{SAMPLES} holds exactly this run's samples, but {OTHER} could not be updated ({_why(exc)}): it may "
                 f"still hold rows of samples that are now in {SAMPLES} (not read: those of {SAMPLES} win); a later "
@@ -637,32 +604,31 @@ def _rewrite_warning(store: ResultStore, exc: OSError) -> str:
             f"this run's samples only, and a later run in this folder tidies the file {later}")
 
 
+def _write_error(exc: OSError, message: Callable[[str, str], str]) -> OutDirError:
+    """The OutDirError (`rlvr eval` exits 2 with it) for a results file that could not be written
+    (`exc`, a full disk), rather than a bare OSError: `message(why, fix)`, given what went wrong
+    (`_why`) and what to do about it."""
+    return OutDirError(message(_why(exc), "make room on it" if exc.errno in NO_ROOM else "fix that"))
+
+
 def _check_run(out_dir: str, *args: Any, **kwargs: Any) -> None:
-    """`check_run`, whose writing run.json on a full disk is an OutDirError saying so (`rlvr eval`
-    exits 2 with it), its partial temporary file removed, rather than a bare OSError."""
+    """`check_run`, whose writing run.json on a full disk is an OutDirError saying so (`_write_error`)."""
     try:
         check_run(out_dir, *args, **kwargs)
     except OSError as exc:
-        path = os.path.join(out_dir, RUN)
-        with contextlib.suppress(OSError):
-            os.remove(path + ".tmp")  # (`write_json`'s)
-        fix = "make room on it" if exc.errno in _NO_ROOM else "fix that"
-        raise OutDirError(f"--out {out_dir!r} cannot hold the results ({RUN}: {_why(exc)}); {fix}, or give another "
-                          f"--out") from exc
+        raise _write_error(exc, lambda why, fix: f"--out {out_dir!r} cannot hold the results ({RUN}: {why}); {fix}, "
+                                                 f"or give another --out") from exc
 
 
 def _write_summary(out_dir: str, summary: dict[str, Any]) -> None:
-    """Write summary.json; a failure (a full disk) removes the partial temporary file it leaves and
-    raises an OutDirError saying so (`rlvr eval` exits 2 with it), not a bare OSError."""
+    """Write summary.json; a failure (a full disk) is an OutDirError saying so (`_write_error`)."""
     path = os.path.join(out_dir, SUMMARY)
     try:
         write_json(path, summary)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.remove(path + ".tmp")  # (`write_json`'s)
-        fix = "make room on it" if exc.errno in _NO_ROOM else "fix that"
-        raise OutDirError(f"cannot write {path} ({_why(exc)}); the samples scored are kept in {SAMPLES}: {fix} and "
-                          f"rerun the same command to summarise them (they are not scored again)") from exc
+        raise _write_error(exc, lambda why, fix: f"cannot write {path} ({why}); the samples scored are kept in "
+                                                 f"{SAMPLES}: {fix} and rerun the same command to summarise them (they "
+                                                 f"are not scored again)") from exc
 
 
 def _no_plot(out_dir: str, summary: dict[str, Any], exc: OSError) -> None:
@@ -673,12 +639,8 @@ def _no_plot(out_dir: str, summary: dict[str, Any], exc: OSError) -> None:
         os.remove(os.path.join(out_dir, PLOT))
     summary["warnings"].append(f"the plot {PLOT} could not be written ({_why(exc)}); the metrics are in {SUMMARY}")
     summary["files"] = {**summary["files"], "plot": None}
-    path = os.path.join(out_dir, SUMMARY)
-    try:
-        write_json(path, summary)
-    except OSError:  # (then summary.json names a plot that is missing: the least harm left)
-        with contextlib.suppress(OSError):
-            os.remove(path + ".tmp")
+    with contextlib.suppress(OSError):  # (then summary.json names a plot that is missing: the least harm left)
+        write_json(os.path.join(out_dir, SUMMARY), summary)
 
 
 #: Verdict kinds of a sample whose verification failed because of the dataset's tests themselves

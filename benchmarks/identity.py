@@ -40,11 +40,13 @@ Two settings are compared for what they mean rather than as written:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import secrets
 import sys
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TextIO
 
 RUN = "run.json"
 SAMPLES = "samples.jsonl"
@@ -354,9 +356,58 @@ def write_skipped(out_dir: str, skipped: Mapping[str, str]) -> None:
 
 
 def write_json(path: str, data: Any) -> None:
-    """Write `data` as JSON atomically (a temporary file, then a rename)."""
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
+    """Write `data` as JSON to `path` atomically (`atomic_write`)."""
+    def write(handle: TextIO) -> None:
         json.dump(data, handle, indent=2, ensure_ascii=False, default=str)
         handle.write("\n")
-    os.replace(tmp, path)
+
+    atomic_write(path, write)
+
+
+def temp_name(path: str) -> str:
+    """A new name for `atomic_write`'s temporary file for `path`: `<path>.rlvr-<16 hex digits>.tmp`, a
+    name no user file is likely to have (`rlvr.benchmarks.evaluate` removes leftovers by it)."""
+    return f"{path}.rlvr-{secrets.token_hex(8)}.tmp"
+
+
+def atomic_write(path: str, write: Callable[[TextIO], Any], like: str | None = None) -> None:
+    """Replace the file at `path` with what `write` writes to the (UTF-8 text) handle it is given,
+    atomically: a temporary file in the same folder (`temp_name`), synced to disk, then renamed over
+    it, so a kill leaves either the old file or the new one whole; on any error the temporary file
+    is removed. The new file gets the old one's permissions, or for a new one those of `like`
+    (samples.jsonl for its side file: completions kept private stay private aside too), else those
+    `open` would give it (0o666 less the umask: `tempfile.mkstemp` would make it 0600, unreadable to
+    the rest of a team)."""
+    tmp = temp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # (the umask applies)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            mode = next((m for m in map(_mode, (path, like)) if m is not None), None)
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _mode(path: str | None) -> int | None:
+    """The permission bits of the file at `path`; None when there is none."""
+    try:
+        return os.stat(path).st_mode & 0o777 if path is not None else None
+    except FileNotFoundError:
+        return None

@@ -19,7 +19,6 @@ before a local model (hf, vllm) is loaded, so a typo costs no model load.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import shutil
 import sys
@@ -454,7 +453,7 @@ def _no_room(exc: OSError, out: str) -> int:
 def run(args) -> int:
     from rlvr.benchmarks.completions import CompletionsError
     from rlvr.benchmarks.estimators import parse_ks
-    from rlvr.benchmarks.evaluate import RunMismatchError, evaluate_completions
+    from rlvr.benchmarks.evaluate import NO_ROOM, RunMismatchError, evaluate_completions
     from rlvr.envs.tasks import DatasetError
 
     problem = _check_args(args)
@@ -479,7 +478,7 @@ def run(args) -> int:
     except KeyboardInterrupt:
         return _interrupted(args.out)
     except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        if exc.errno not in NO_ROOM:
             raise
         return _no_room(exc, args.out)
     except (CompletionsError, RunMismatchError, DatasetError, KeyError, ValueError, _EngineError) as exc:
