@@ -99,3 +99,61 @@ def test_final_answer_remark_naming_no_unit_is_a_second_answer(remark):
 ])
 def test_final_answer_remark_naming_a_unit_or_form_is_none(gold, box, remark, value):
     assert verify(gold, "Work.\n\n\\boxed{%s}\n\nFinal answer (%s): %s" % (box, remark, value)).correct
+
+
+# -- third review: one branch's conclusion settles nothing -----------------------------------------
+
+@pytest.mark.parametrize("after", [
+    "12 or 13, depending on whether the teacher counts. Without the teacher it's 12. With the teacher it's 13.",
+    "12 or 13, depending on the reading.\nReading A: it's 12. Reading B: it's 13.",
+    "Possible answers: 12, 13.\nCase 1 gives 13; case 2: it's 12.",
+    "13 also works. For the first configuration it's 12. For the second it's 13.",
+    "12 or 13, depending on the interpretation. Hard to say, but I think it's 12. It might be 13 though.",
+])
+def test_a_conclusion_on_each_branch_is_still_a_hedge(after):
+    assert _hedged("12", BOX + after)
+
+
+@pytest.mark.parametrize("after", [
+    "Note: 13 also works. However, 12 is the smallest.", "13 also works. 12 is the minimum.",
+    "13 also works. But 12 is the smallest such value.", "$n = 24$ also works. However, $n = 12$ is the smallest.",
+])
+def test_the_box_said_to_be_the_extreme_sets_the_offer_aside(after):
+    assert verify("12", BOX + after).correct
+
+
+# -- third review: a bracket repeating the number ----------------------------------------------------
+
+@pytest.mark.parametrize("gold, after", [
+    ("12", "The answer is 13 (13 each)."), ("12", "The answer is 13 (13 blue marbles)."),
+    ("12", "So the answer is 13 (13 red ones)."), ("12", "The answer is 13 (13 with the teacher)."),
+    ("12", "The answer is 13 (13 per person)."), ("12", "The answer is 13 (13 doubtful)."),
+])
+def test_a_second_statement_with_its_number_repeated_is_a_hedge(gold, after):
+    assert _hedged(gold, BOX + after)
+    assert _hedged("1", "\\boxed{1}\n\nThe answer is 2 (2 way).")
+
+
+@pytest.mark.parametrize("gold, said", [
+    ("12", "The answer is 12 (12 blue marbles)."), ("1", "The answer is 1 (1 person)."),
+    ("1", "The answer is 1 (1 solution)."), ("8", "The answer is 8 (8 distinct arrangements)."),
+    ("12", "The answer is 12 (12 of them)."), ("12", "The answer is 12 (12 left)."),
+    ("12", "The answer is 12 (12 per box)."), ("20\\%", "The answer is 20 (20 percent)."), ("12", "#### 12 (12 per day)"),
+])
+def test_repeated_number_naming_what_it_counts_is_right(gold, said):
+    assert verify(gold, said).correct
+
+
+@pytest.mark.parametrize("said", ["The answer is 12 (12 probably).", "The answer is 12 (12 maybe)."])
+def test_repeated_number_with_a_doubt_word_is_no_breakdown(said):
+    assert breakdown_start(said[len("The answer is "):].rstrip(".")) is None
+
+
+# -- third review: "Final answer (…)" remarks are read by whole words -------------------------------
+
+@pytest.mark.parametrize("remark", [
+    "revised based on the check", "based on the corrected count", "replaced", "after reconsideration", "figured out",
+    "standard", "mixed up earlier", "community answer",
+])
+def test_final_answer_remark_with_a_form_word_inside_another_word_is_a_second_answer(remark):
+    assert _hedged("12", BOX + "Final answer (%s): 13" % remark)

@@ -54,8 +54,9 @@ from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 from rlvr.verifiers.math_restatement import _bracket_after_box, breakdown_start, conditioned_after_box, restatement_parts
-from rlvr.verifiers.math_retraction import (_CONVERSION_REMARK, might_offer, might_retract, readable_value, retraction,
-                                           second_answer, value_line, without_marks, without_refused, without_working)
+from rlvr.verifiers.math_retraction import (_CONVERSION_REMARK, _REPEATED_NUMBER_RE, might_offer, might_retract,
+                                           readable_value, retraction, second_answer, value_line, without_marks,
+                                           without_refused, without_working)
 
 __all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer", "within_turn"]
 
@@ -394,6 +395,9 @@ def _said_answer_after(tail: str) -> str | None:
     if "(" in tail:
         tail = _CONVERTED_HEAD_RE.sub(lambda m: " " * len(m.group()), tail)
     said = extract_here(tail)  # (no box is left in the tail, nor a trusted tag: those came first)
+    repeated = None if said is None else _REPEATED_NUMBER_RE.fullmatch(said.strip().rstrip("."))
+    if repeated is not None and repeated["again"] == repeated["number"]:
+        return repeated["number"]  # "13 (13 doubtful)", no breakdown: still a statement of 13 (review of rules 29)
     if (said is None or not _looks_like_math(said) or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said)
             or len(said) > 200):
         return None

@@ -276,34 +276,12 @@ _NOT_RESTATING_WORDS = frozenset(
     "check checking checked recheck rechecking verify verifying confirm need needs needed pending tbd".split())
 
 
-#: Words that say a count is the whole ("13 (13 in all)", "12 (12 total)").
-_IN_ALL_RE = re.compile(r"(?:in[ \t]+(?:all|total)|total|altogether|overall|combined|all[ \t]+together)")
-#: Plural nouns without a final "s" that a count most often names ("13 (13 people)").
-_IRREGULAR_PLURALS = frozenset(
-    "people children men women persons feet teeth mice geese sheep fish deer cattle staff".split())
-#: Words ending in "s" that are no plural noun ("perhaps", "always", "dubious", "guess").
-_S_NOT_PLURAL = frozenset("perhaps always sometimes anyways regardless unless thus yes its has does was is as "
-                          "this plus minus".split())
-
-
-def _names_a_count(words: list[str]) -> bool:
-    """Whether `words` (a bracket's words, lowercased, after the answer's own number again) name what
-    the number counts: a plural noun or a unit first ("12 students", "13 people in all", "12 cm"), or
-    a word of the whole alone ("13 in all"). An allowlist (review of rules 29): "12 doubtful", "12 in
-    theory", "12 lol" are remarks on the answer, not what it counts."""
-    from rlvr.verifiers.math_units import read_unit
-
-    if not words:
-        return False
-    if _IN_ALL_RE.fullmatch(" ".join(words)):
-        return True
-    first = words[0]
-    if first in _IRREGULAR_PLURALS:
-        return True
-    if (len(first) >= 3 and first.endswith("s") and first not in _S_NOT_PLURAL
-            and not first.endswith(("ss", "us", "is"))):
-        return True
-    return first not in ("in", "a", "an", "at", "to", "of", "on", "by", "or") and read_unit(first) is not None
+#: Words that make a bracket repeating the answer's own number a doubt or a qualifier on it, not
+#: what it counts (second review of rules 29: `12 (12 doubtful)`, `12 (12 in theory)`, `12 (12
+#: lol)`); nouns, adjectives, "of them", "per box", "percent" name what is counted.
+_DOUBT_WORDS = frozenset(
+    "doubtful questionable uncertain unsure unverified tentative theory lol guess believe think hopefully likely "
+    "probably possibly maybe perhaps estimate bound".split())
 
 
 def breakdown_start(answer: str) -> int | None:
@@ -344,9 +322,9 @@ def breakdown_start(answer: str) -> int | None:
     whole = number[0]
     if all(p == whole for p in parts):
         # The answer's own number again (`13 (13 people in all)`): its words must name what is
-        # counted, no more; "I", "is", "needs checking" make it a remark about the answer.
+        # counted, no more; "I", "is", "needs checking", "doubtful" make it a remark about the answer.
         lowered = [w.lower() for w in _BREAKDOWN_WORD_RE.findall(inside)]
-        if any(w in _NOT_RESTATING_WORDS for w in lowered) or not _names_a_count(lowered):
+        if any(w in _NOT_RESTATING_WORDS or w in _DOUBT_WORDS for w in lowered):
             return None
         return m.start()
     if any(abs(got - whole) <= 1e-9 * max(1.0, abs(whole)) for got in (sum(parts), product)):

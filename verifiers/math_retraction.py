@@ -199,6 +199,12 @@ def _answers_a_question(tail: str, at: int) -> bool:
     return before.endswith("?")
 
 
+#: A number, then a bracket opening with the same number again (`13 (13 doubtful)`): what is said
+#: is that number, whatever the bracket adds. Bounded runs: linear.
+_REPEATED_NUMBER_RE = re.compile(r"(?P<number>-?\d[\d,]{0,30}(?:\.\d{1,30})?)[ \t]*\([ \t]*"
+                                 r"(?P<again>-?\d[\d,]{0,30}(?:\.\d{1,30})?)(?![\d.,]?\d)[^()\n]{0,200}\)")
+
+
 def _read_value(said: str, before: str | None, *, nouns: bool = True) -> str | None:
     """`said` (the rest of a retraction's sentence) as a value, or None when it names none (see the
     module docstring); "" when it names a value that is no other answer: `before` again in another
@@ -218,6 +224,9 @@ def _read_value(said: str, before: str | None, *, nouns: bool = True) -> str | N
     if restated is not None:
         said = said[:restated.start()].strip()
     said = _drop_remark(said.rstrip(".").strip()).strip().strip("*_`").strip()
+    repeated = _REPEATED_NUMBER_RE.fullmatch(said)
+    if repeated is not None and repeated["again"] == repeated["number"]:
+        said = repeated["number"]  # "13 (13 doubtful)", no breakdown: still the value 13 (review of rules 29)
     if not said or len(said) > 200 or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said):
         return None
     spelled = spelled_answer(said)
@@ -538,29 +547,56 @@ _CONCLUDES = (r"\b(?:so|thus|hence|therefore|answer|keep|stick[ \t]+with|remains
               r"|smallest|largest|least|greatest|minimum|maximum)\b[^.!?\n\d]{0,30}?")
 
 
-def _set_aside(tail: str, pos: int, before: str | None) -> bool:
-    """Whether the text after an offer ending at `pos` ("n = 24 also works.") sets it aside: it says
-    the other value is not wanted or not valid ("But we want the smallest"), or concludes on the
-    answer `before` again, the value ending its sentence ("…, so 12."; not "So 12 or 13."). Read
-    over `_WINDOW` characters."""
+def _set_aside(tail: str, pos: int, before: str | None, offered: str) -> bool:
+    """Whether the text after an offer of the value `offered` ending at `pos` ("n = 24 also works.")
+    sets it aside: it says the other value is not wanted or not valid ("But we want the smallest"),
+    or concludes on the answer `before` again (see `_concludes_on`). Read over `_WINDOW`
+    characters."""
     rest = tail[pos:pos + _WINDOW]
-    return _SET_ASIDE_RE.search(rest) is not None or _concludes_on(rest, before)
+    return _SET_ASIDE_RE.search(rest) is not None or _concludes_on(rest, before, (offered,))
 
 
 #: Words of a condition: a conclusion after them holds in one case only.
 _CONDITION_WORD_RE = re.compile(r"\b(?:if|otherwise|unless|when|whereas)\b", re.IGNORECASE)
+#: A plain number in running text (`12`, `0.5`, `1/2`, `20%`), for `_concludes_on`.
+_NUMBER = r"(?<![\d.])\$?(?:[A-Za-z][ \t]*=[ \t]*)?(?P<v>\d+(?:\.\d+)?(?:/\d+)?%?)(?!\d|\.\d)\$?"
+_NUMBER_RE = re.compile(_NUMBER)
+#: A value given as the outcome of a case or a sentence, its sentence going on or not ("Case 1
+#: gives 13;", "For the second it's 13", "the maximum is 13"): a value concluded on.
+_CONCLUDED_ANY_RE = re.compile(r"(?:" + _CONCLUDES + r"|\b(?:gives?|gave|yields?|get|gets|got)\b[ \t]*)" + _NUMBER,
+                               re.IGNORECASE)
+#: A value said to be the extreme one ("12 is the smallest", "$n = 12$ is the minimum").
+_IS_EXTREME_RE = re.compile(_NUMBER + r"[ \t]+is[ \t]+(?:indeed[ \t]+)?(?:the[ \t]+)?"
+                            r"(?:smallest|largest|least|greatest|minimum|maximum|minimal|maximal)\b", re.IGNORECASE)
 
 
-def _concludes_on(text: str, before: str | None) -> bool:
-    """Whether `text` concludes on the plain answer `before`: a conclusion word, then the value ending
-    its sentence ("so 12.", "since we don't, it's 12."; not "So 12 or 13.", nor "The maximum is
-    therefore 13." after 12), with no condition in `text` ("if we count the teacher, it's 13; if
-    not, it's 12." keeps both)."""
+def _concludes_on(text: str, before: str | None, offered) -> bool:
+    """Whether `text`, after an offer of the values `offered` besides the plain answer `before`,
+    settles on `before`: a conclusion word, then `before` ending its sentence ("so 12.", "since we
+    don't, it's 12."; not "So 12 or 13."), or "12 is the smallest"; with no other offered value
+    concluded on anywhere ("Case 1 gives 13", "For the second it's 13", "The maximum is therefore
+    13.") nor said after the last such conclusion ("I think it's 12. It might be 13 though."), and
+    no condition in `text` ("if we count the teacher, it's 13; if not, it's 12." keeps both). Any
+    doubt is a hedge (second review of rules 29: one branch's "it's 12." settled nothing)."""
     value = (before or "").strip().strip("$").strip()
     if not value or not _plain_number(value) or _CONDITION_WORD_RE.search(text):
         return False
+    others = [o.strip().strip("$,").strip() for o in offered]
+    others = [o for o in others if o and _plain_number(o) and _other_plain(value, o)]
+
+    def is_other(said: str) -> bool:
+        return any(_same_value(o, said) for o in others)
+
     concluded = _CONCLUDES + r"(?<![\d.])\$?" + re.escape(value) + r"(?!\d|\.\d)[$*_ \t]*(?:[.!]|\n|\Z)"
-    return re.search(concluded, text, re.IGNORECASE) is not None
+    ends = [m.end() for m in re.finditer(concluded, text, re.IGNORECASE)]
+    ends += [m.end() for m in _IS_EXTREME_RE.finditer(text) if _same_value(value, m["v"])]
+    if not ends:
+        return False
+    if any(is_other(m["v"]) for m in _CONCLUDED_ANY_RE.finditer(text)):
+        return False  # another offered value is concluded on too: one branch each
+    if any(is_other(m["v"]) for m in _IS_EXTREME_RE.finditer(text)):
+        return False
+    return not any(is_other(m["v"]) for m in _NUMBER_RE.finditer(text, max(ends)))
 
 
 def _working(tail: str, pos: int) -> bool:
@@ -660,7 +696,7 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
             var, said = maths["var"], maths["value"]
         if var is not None and var.lower() not in _ANSWER_VARIABLES:
             continue  # "k = 2 also works.": another variable's value, no second answer
-        if _set_aside(tail, m.end(), before):
+        if _set_aside(tail, m.end(), before, said):
             continue  # "n = 24 also works. But we want the smallest, so 12.": weighed and refused
         value = _read_value(said, before, nouns=False)
         if value is not None:
@@ -754,17 +790,21 @@ def _wrapped(tail: str, at: int) -> bool:
 #: the value is the answer converted (rules 24: never a second answer) or another part's, where
 #: "(revised)" or "(corrected)" gives a second final answer (rules 29; review of rules 29). A
 #: leading "in", "as" or "to" alone names no unit or form: "(in conclusion)", "(to be safe)", "(as
-#: computed above)" give a second final answer (second review of rules 29). Each lookahead scans at
+#: computed above)" give a second final answer (second review of rules 29). Form words are whole
+#: words ("(replaced)" names no place, "(figured out)" no figure), and "revised", "corrected",
+#: "updated" or "actually" anywhere in the bracket makes it a second final answer whatever else it
+#: names (third review of rules 29). Each lookahead scans at
 #: most 32 characters: linear.
 _CONVERSION_REMARK = (
+    r"(?:(?=[^)\n]{0,32}\b(?:revised|corrected|updated|actually)\b)|"
     r"(?![ \t]*(?:per|expressed|converted|written)\b)"
-    r"(?![^)\n]{0,32}(?:approx|about|round|rough|near|around|estimat|decimal|percent|fraction|simplif|numeric|exact"
-    r"|%|lowest|simplest|terms|digit|place|figure|signific|scientific|standard|radical|surd|interval|mixed|improper"
-    r"|ratio|base|binary|hex|mph|kph|pence|penny|unit|dp\b|d\.p))"
+    r"(?![^)\n]{0,32}(?:approx|about|round|rough|near|around|estimat|decimal|percent|fraction|simplif|numeric|exact|%"
+    r"|\b(?:lowest|simplest|terms|digits?|places?|figures?|signific\w*|scientific|radicals?|surds?|intervals?"
+    r"|mixed[ \t]+numbers?|improper|ratio|base|binary|hex|mph|kph|pence|penny|units?|dp|d\.p)\b))"
     r"(?![^)\n]{0,32}\b(?:part|form|notation|units?|words?|boxed|cents?|dollars?|euros?|pounds?|minutes?|mins?|hours?"
     r"|hrs?|seconds?|secs?|days?|weeks?|months?|years?|degrees?|radians?|met(?:er|re)s?|centimet(?:er|re)s?|cm|mm|km"
     r"|kilomet(?:er|re)s?|miles?|feet|foot|inch(?:es)?|yards?|grams?|kilograms?|kg|g|lbs?|ounces?|oz|lit(?:er|re)s?"
-    r"|ml|gallons?|square|cubic|sq)\b)")
+    r"|ml|gallons?|square|cubic|sq)\b))")
 #: A label that asks for the answer itself ("Final answer:", "Final answer (revised):"): a value
 #: under it is one. Not one with a remark on the value's unit or form ("Final answer (in
 #: percent):", see `_CONVERSION_REMARK`).
@@ -807,7 +847,8 @@ def _possible_answers(tail: str, before: str) -> str | None:
         values = [_ONE_VALUE_RE.fullmatch(item.strip()) for item in items]
         if len(items) > 8 or not all(values):
             continue  # "Possible answers: 12 if we count the teacher": no list of values
-        if _concludes_on(_line_and_next(tail, m.end()), before):
+        offered = [v["a1"] or v["a2"] or v["a3"] for v in values]
+        if _concludes_on(_line_and_next(tail, m.end()), before, offered):
             continue  # "Possible answers: 12, 13.\nChecking, 13 fails, so 12.": the choice made
         for v in values:
             value = v["a1"] or v["a2"] or v["a3"]
@@ -827,8 +868,9 @@ def value_line(tail: str, before: str | None) -> str | None:
         for m in list(_TWO_VALUES_LINE_RE.finditer(tail))[-_MAX_TRIGGERS:]:
             if _wrapped(tail, m.start()) or _introduced(tail, m.start()):
                 continue  # "You could group them in rows of\n3 or 4", "Possible row lengths:\n2 or 3": no offer
+            offered = (m["a1"] or m["a2"] or m["a3"], m["b1"] or m["b2"] or m["b3"])
             if _concludes_on(_line_and_next(tail, m.end("b1") if m["b1"] else m.end("b2") if m["b2"] else m.end("b3")),
-                             before):
+                             before, offered):
                 continue  # "12 or 13, depending on …; since we don't, it's 12.": the choice made
             for value in (m["a1"] or m["a2"] or m["a3"], m["b1"] or m["b2"] or m["b3"]):
                 value = value.rstrip(",")  # ("13," of "12 or 13, depending …": the number's pattern takes commas)
