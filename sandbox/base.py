@@ -83,6 +83,13 @@ def check_file_name(name: str) -> None:
                          "more than a file system takes: shorten it")
 
 
+def job_entries(files: Mapping[str, Any]) -> int:
+    """How many entries a run's `files` make in its work dir: the files and the folders they lie
+    in (counted from the names only). The program's own file is not among them."""
+    folders = {name.rsplit("/", i)[0] for name in files for i in range(1, name.count("/") + 1)}
+    return len(files) + len(folders)
+
+
 def _text_size(what: str, text: str) -> int:
     """The size of `text` in UTF-8 (an ASCII text is not copied to tell it); ValueError when it
     cannot be handed to a program as UTF-8 (a lone surrogate)."""
@@ -225,8 +232,7 @@ class Sandbox(ABC):
                  for name, data in job.files.items()]
         code = job.code  # (code that is not UTF-8 is refused later, as the program's error: this size will do)
         sizes.append(len(code) if code.isascii() else len(code.encode("utf-8", "surrogatepass")))
-        dirs = {name.rsplit("/", i)[0] for name in job.files for i in range(1, name.count("/") + 1)}
-        entries = len(job.files) + len(dirs) + 1  # (the program)
+        entries = job_entries(job.files) + 1  # (the program)
         if entries > limits.max_files:
             raise ValueError(f"the run's files, their directories and the program make {entries} entries in the "
                              f"work dir, more than max_files={limits.max_files}: raise max_files or pass fewer files")

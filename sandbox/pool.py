@@ -29,7 +29,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable, Sequence
 
-from rlvr.sandbox.base import Job, SandboxUnavailable
+from rlvr.sandbox.base import Job, SandboxUnavailable, job_entries
 from rlvr.sandbox.limits import Limits, language_command
 from rlvr.sandbox.result import ExecResult
 from rlvr.sandbox.worker import CLEANUP_SECONDS, STARTED_LINE
@@ -348,6 +348,7 @@ def job_message(job: Job, limits: Limits, warm_python: bool, rlimit_nproc: bool 
         "rlimit_nproc": rlimit_nproc,
         "stderr_overflow": job.stderr_overflow,
         "limits": {**limits.to_dict(), "cpu_seconds": limits.cpu_seconds},
+        "entries": job_entries(job.files),  # (the receive allowance: `WarmPool._exchange`; unread by the worker)
     }
 
 
@@ -497,7 +498,8 @@ class WarmPool:
         Two deadlines. Receiving the run, up to the handler's `STARTED_LINE`, sent just before it
         makes the program's process, may take `GRACE_SECONDS` plus `RECEIVE_SECONDS_PER_MIB` for
         each MiB of the message (a run's stdin and files, tens of seconds for hundreds of MiB) plus
-        `SECONDS_PER_ENTRY` for each of its files and their folders (`_entries`);
+        `SECONDS_PER_ENTRY` for each of its files and their folders (`job_entries`, counted once
+        by `job_message`);
         the run itself then has its time limit plus `GRACE_SECONDS` from that line on (and
         `SECONDS_PER_ENTRY` for each entry again: the worker removes them before it answers). The program
         cannot forge the line: it is sent before the program's process exists, and read first.
@@ -513,7 +515,9 @@ class WarmPool:
         try:
             data = json.dumps(message).encode() + b"\n"
             size = len(data) / (1 << 20)
-            entries = _entries(message.get("files") or {})
+            entries = message.get("entries")
+            if entries is None:  # (a message not made by `job_message`)
+                entries = job_entries(message.get("files") or {})
             allowance = GRACE_SECONDS + RECEIVE_SECONDS_PER_MIB * size + SECONDS_PER_ENTRY * entries
             # a worker that takes no input (frozen) is lost like one that goes silent, never waited for without end
             deadline = began + allowance
@@ -596,7 +600,7 @@ class WarmPool:
         except Exception:  # noqa: BLE001 - no worker starts: the sandbox is failing
             return False
         try:
-            reply = self._exchange(channel, {**message, "code": "", "files": {}, "stdin": ""}, limits)
+            reply = self._exchange(channel, {**message, "code": "", "files": {}, "stdin": "", "entries": 0}, limits)
         except BaseException:  # interrupted
             self._discard(channel)
             raise
@@ -613,13 +617,6 @@ class WarmPool:
             self._all.clear()  # (the finalizer's set: emptied, not replaced)
         for channel in channels:
             _stop(channel)
-
-
-def _entries(files: dict) -> int:
-    """How many entries the worker makes in the work dir for a run's `files`: the files and the
-    folders they lie in, counted as `Sandbox._check_job_fits` counts them (the names only)."""
-    folders = {name.rsplit("/", i)[0] for name in files for i in range(1, name.count("/") + 1)}
-    return len(files) + len(folders)
 
 
 def _unstarted_reason(elapsed: float, size: float, allowance: float, entries: int = 0) -> str:

@@ -102,6 +102,10 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 from importlib.machinery import all_suffixes  # noqa: E402
 
+#: The file name endings of importable modules (sources, bytecode, extension modules), longest
+#: first so that `.cpython-312-x86_64-linux-gnu.so` is matched before `.so` (`_forget_shadowed`).
+MODULE_SUFFIXES = tuple(sorted(all_suffixes(), key=len, reverse=True))
+
 # Modules a job is likely to import, loaded once here so that the forked child finds them ready.
 PRELOAD = (
     "abc", "array", "bisect", "collections", "copy", "dataclasses", "decimal", "enum",
@@ -930,7 +934,6 @@ def _forget_shadowed(workdir: str) -> None:
     which comes first on sys.path; without this the worker's preloaded module would be used, and
     the program run with a module it was not given. One listing of the work dir; the worker's own
     references to its modules are untouched (only this child's sys.modules changes)."""
-    suffixes = sorted(all_suffixes(), key=len, reverse=True)
     taken = set()
     try:
         for entry in os.scandir(workdir):
@@ -939,7 +942,7 @@ def _forget_shadowed(workdir: str) -> None:
                 if os.path.isfile(os.path.join(entry.path, "__init__.py")):
                     taken.add(name)
                 continue
-            for suffix in suffixes:
+            for suffix in MODULE_SUFFIXES:
                 if name.endswith(suffix):
                     taken.add(name[:-len(suffix)])
                     break

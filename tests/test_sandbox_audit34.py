@@ -6,13 +6,13 @@ review 34: `test_sandbox_review34.py`)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import platform
 
 import pytest
 from conftest import TEST_LIMITS, get_sandbox
 
-from rlvr.sandbox import make_sandbox
 from rlvr.sandbox import pool as pool_module
 from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import Channel, WarmPool, job_message
@@ -23,20 +23,70 @@ _SIZE_OF_STDIN = "import os; print(os.fstat(0).st_size)"
 
 
 # -- 1. receiving a large input is not the program's time -----------------------------------------
-@pytest.mark.timeout(60)
-@pytest.mark.parametrize("backend", ["subprocess", "bwrap"])
-def test_a_large_stdin_takes_no_time_from_the_run(backend, monkeypatch):
-    # 950 MiB of stdin took ~28 s to receive against a 1 + 15 s deadline: the worker was killed
-    # while writing the stdin, twice, then an empty program ran and the run was the program's
-    # `error`. Here the same at a smaller scale: a grace of 0.3 s, and 96 MiB that take longer to send.
+class _Clock:
+    """The pool's `time`: a clock that moves only when a fake worker below takes time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+class _ReceivesSlowly(Channel):
+    """A worker on a loaded host: it takes in a run's message at `SECONDS_PER_MIB` (slower than an
+    idle host, within `RECEIVE_SECONDS_PER_MIB`), says it starts the program (`STARTED_LINE`), which
+    then runs for `PROGRAM_SECONDS` and prints the size of its stdin. A send given less time than the
+    message takes fails after that time, as a real one does (a TimeoutError)."""
+
+    SECONDS_PER_MIB = 0.2
+    PROGRAM_SECONDS = 0.4
+
+    def __init__(self, clock: _Clock) -> None:
+        self.clock = clock
+        self._out = [b'{"ready": true}\n']
+
+    def send_line(self, data: bytes, timeout: float | None = None) -> None:
+        takes = self.SECONDS_PER_MIB * len(data) / (1 << 20)
+        if timeout is not None and takes > timeout:
+            self.clock.now += max(timeout, 0.0)
+            raise TimeoutError("the worker did not take the whole run in time")
+        self.clock.now += takes
+        stdin = json.loads(data)["stdin"]  # ({"b64": ...}, or "" for the pool's empty program)
+        stdin = base64.b64decode(stdin["b64"]) if isinstance(stdin, dict) else stdin.encode()
+        result = {"status": "ok", "exit_code": 0, "stdout": f"{len(stdin)}\n", "stderr": "", "wall_time": 0.4}
+        self._out += [STARTED_LINE + b"\n", json.dumps(result).encode() + b"\n"]
+
+    def _read_some(self, timeout: float) -> bytes | None:
+        if not self._out:
+            self.clock.now += timeout
+            return None
+        line = self._out.pop(0)
+        if line.startswith(b'{"status"'):  # (the program's result: after it has run)
+            if self.PROGRAM_SECONDS > timeout:
+                self.clock.now += timeout
+                self._out.insert(0, line)
+                return None
+            self.clock.now += self.PROGRAM_SECONDS
+        return line
+
+    def kill(self) -> None:
+        pass
+
+
+def test_a_large_stdin_takes_no_time_from_the_run(monkeypatch):
+    # 950 MiB of stdin took ~28 s to receive against a 1 + 15 s deadline: the worker was lost while
+    # taking the stdin in, twice, then an empty program ran and the run was the program's `error`.
+    # Here the same at a smaller scale, on a clock of its own: a grace of 0.3 s, a time limit of
+    # 0.5 s, and 4 MiB of stdin (5.3 MiB as the message's base64) that take ~1.1 s to receive.
+    clock = _Clock()
+    monkeypatch.setattr(pool_module, "time", clock)
     monkeypatch.setattr(pool_module, "GRACE_SECONDS", 0.3)
-    try:
-        box = make_sandbox(backend, timeout=0.5, max_concurrent=1, max_file_mb=32)
-    except Exception as exc:  # noqa: BLE001 - (bwrap missing here)
-        pytest.skip(f"{backend} unavailable: {exc}")
-    with box:
-        size = 96 << 20
-        result = box.run(_SIZE_OF_STDIN, stdin="x" * size)
+    pool = WarmPool("fake", lambda: _ReceivesSlowly(clock))
+    limits = Limits(timeout=0.5)
+    size = 4 << 20
+    result = pool.execute(job_message(Job(code=_SIZE_OF_STDIN, stdin="x" * size), limits, warm_python=True), limits)
+    pool.close()
     assert result.status == "ok" and result.stdout == f"{size}\n", (result.status, result.message)
 
 

@@ -620,7 +620,8 @@ def training_env_kwargs(cfg: Config, env: Any, rules: int = ENV_KWARGS_RULES) ->
     Other envs (not rlvr's ``TextEnv``, or one whose ``__init__`` does not take the argument) get
     ``env.kwargs`` as they are, and so does every env under ``rules`` 0 (a run resumed from a
     checkpoint of an rlvr before these defaults: :data:`ENV_KWARGS_RULES`)."""
-    from rlvr.envs.base import SingleTurnEnv, TextEnv, overrides_any
+    from rlvr.envs.base import TextEnv
+    from rlvr.trainers.rollout import single_turn_only
 
     kwargs = dict(cfg.env.kwargs)
     core = getattr(env, "unwrapped", env)
@@ -629,9 +630,8 @@ def training_env_kwargs(cfg: Config, env: Any, rules: int = ENV_KWARGS_RULES) ->
     if "max_action_chars" not in kwargs and _takes_argument(type(core), "max_action_chars"):
         kwargs["max_action_chars"] = NO_ACTION_CHAR_LIMIT
     turns = cfg.env.max_turns
-    single = isinstance(core, SingleTurnEnv) and not overrides_any(type(core), SingleTurnEnv, ("respond", "begin_turn"))
-    if (turns is not None and "max_turns" not in kwargs and not single and getattr(core, "max_turns", None) != turns
-            and _takes_argument(type(core), "max_turns")):
+    if (turns is not None and "max_turns" not in kwargs and not single_turn_only(core)
+            and getattr(core, "max_turns", None) != turns and _takes_argument(type(core), "max_turns")):
         kwargs["max_turns"] = turns
     return kwargs
 

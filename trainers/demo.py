@@ -30,7 +30,7 @@ from typing import Sequence
 
 import yaml
 
-from rlvr.trainers.config import Config, load_config
+from rlvr.trainers.config import SHIPPED_CONFIGS, Config, load_config
 from rlvr.trainers.runs import DEMO_MARKER, LOCK_FILE, lock_output_dir, release_output_dir
 
 __all__ = ["run_demo", "demo_output_dir", "DEMO_CONFIG", "DEFAULT_OUTPUT_DIR", "QUICK_OVERRIDES", "MARKER"]
@@ -42,7 +42,7 @@ MARKER = DEMO_MARKER
 #: Where the demo writes when neither the options nor the config file say (``log.output_dir``).
 DEFAULT_OUTPUT_DIR = "runs/demo"
 
-DEMO_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "demo.yaml"
+DEMO_CONFIG = SHIPPED_CONFIGS / "demo.yaml"
 
 #: A shortened demo for tests and smoke runs: the full warm-up (~2 minutes on two cores), then 100 RL steps.
 QUICK_OVERRIDES = ("train.total_steps=100", "eval.num_tasks=100", "eval.every=0")
