@@ -204,3 +204,26 @@ def model_weights(model) -> dict:
     """A detached copy of `model`'s weights, to compare before and after a step or a resume."""
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
+
+def write_jsonl(path, rows) -> str:
+    """Write ``rows`` as JSON lines at ``path`` (its folder made); returns the path as a string."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.writelines(json.dumps(row) + "\n" for row in rows)
+    return str(path)
+
+
+def write_parquet(path, rows) -> str:
+    """Write ``rows`` as a parquet file at ``path`` (its folder made); returns the path as a string."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), str(path))
+    return str(path)
+
+
+def read_rows(path) -> list:
+    """The JSON lines of ``path`` (an eval's samples.jsonl, say)."""
+    with open(path) as handle:
+        return [json.loads(line) for line in handle]

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -21,19 +20,9 @@ from rlvr.benchmarks.data import BenchmarkDataError, _folder_files
 from rlvr.benchmarks.evaluate import OTHER, ResultStore, evaluate_completions
 from rlvr.benchmarks.registry import load_benchmark
 from rlvr.cli import main
+from conftest import write_jsonl, read_rows
 
 ANSWERS = [18, 3, 70000, 540]
-
-
-def write_jsonl(path, rows):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as handle:
-        handle.writelines(json.dumps(row) + "\n" for row in rows)
-    return str(path)
-
-
-def read_rows(path):
-    return [json.loads(line) for line in open(path)]
 
 
 @pytest.fixture

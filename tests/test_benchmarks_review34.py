@@ -26,30 +26,11 @@ import pytest
 from rlvr.benchmarks.data import BenchmarkDataError
 from rlvr.benchmarks.evaluate import OTHER, PLOT, ResultStore, evaluate_completions
 from rlvr.benchmarks.registry import load_benchmark
+from conftest import write_jsonl, write_parquet, read_rows
 
 ANSWERS = [18, 3, 70000, 540]
 GSM_ROWS = [{"question": f"What is {a} + 0?", "answer": f"{a} + 0 = {a}\n#### {a}"} for a in ANSWERS]
 AIME_ROWS = [{"id": i, "problem": f"Find {i}.", "answer": str(i)} for i in range(5)]
-
-
-def write_jsonl(path, rows):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as handle:
-        handle.writelines(json.dumps(row) + "\n" for row in rows)
-    return str(path)
-
-
-def write_parquet(path, rows):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows), str(path))
-    return str(path)
-
-
-def read_rows(path):
-    return [json.loads(line) for line in open(path)]
 
 
 @pytest.fixture

@@ -35,31 +35,12 @@ from rlvr.benchmarks.data import BenchmarkDataError
 from rlvr.benchmarks.evaluate import OTHER, PLOT, ResultStore, evaluate_completions
 from rlvr.benchmarks.registry import load_benchmark
 from rlvr.cli import main
+from conftest import write_jsonl, write_parquet, read_rows
 
 ANSWERS = [18, 3, 70000, 540]
 GSM_ROWS = [{"question": f"What is {a} + 0?", "answer": f"{a} + 0 = {a}\n#### {a}"} for a in ANSWERS]
 #: A temporary file of a rewrite in progress (`_replace_rows`'s naming).
 IN_FLIGHT = "samples.jsonl.rlvr-0123456789abcdef.tmp"
-
-
-def write_jsonl(path, rows):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as handle:
-        handle.writelines(json.dumps(row) + "\n" for row in rows)
-    return str(path)
-
-
-def write_parquet(path, rows):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows), str(path))
-    return str(path)
-
-
-def read_rows(path):
-    return [json.loads(line) for line in open(path)]
 
 
 def keys(rows):
