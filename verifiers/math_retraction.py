@@ -508,10 +508,17 @@ _LABEL_RE = re.compile(r"(?:\A|(?<=\n))[ \t>#*_-]{0,8}(?:result|edit|update|fina
 #: "though 20 is also possible", "x = 20 would also be correct": a value, then that it is also an
 #: answer, ending its sentence. The value is one token (or `$…$`) of at most 40 characters: linear.
 _ALSO_RE = re.compile(
-    r"(?<![^\s,;(])(?:[A-Za-z][ \t]*=[ \t]*)?(?P<value>\$[^$\n]{1,80}\$|[^\s$,;:!?()]{1,40})[ \t]+"
+    r"(?<![^\s,;(])(?:(?P<var>[A-Za-z])[ \t]*=[ \t]*)?(?P<value>\$[^$\n]{1,80}\$|\\\([^\n]{1,80}?\\\)|[^\s$,;:!?()]{1,40})[ \t]+"
     r"(?:(?:is|would\s+be|could\s+be|might\s+be|may\s+be)[ \t]+also|(?:would|could|might|may)[ \t]+also[ \t]+be)"
     r"[ \t]+(?:possible|correct|valid|acceptable|right|an?[ \t]+(?:(?:possible|valid|correct|acceptable)[ \t]+)?answer)"
     r"[ \t]*(?:[.!)]|\n|\Z)", re.IGNORECASE)
+
+
+#: A word naming a part of the working, ending right before a value: "Method 2", "Step 3", "Case 1"
+#: is that part, not another answer ("Method 2 is also correct."; rules 30). Not "Option"/"Choice":
+#: "Option B is also correct." offers another answer.
+_PART_NAME_RE = re.compile(r"\b(?:methods?|steps?|cases?|approach(?:es)?|ways?|parts?|solutions?|lines?|equations?"
+                           r"|formulas?|attempts?|versions?|examples?|rules?|lemmas?|theorems?)[ \t]+\Z", re.IGNORECASE)
 
 
 #: "13 also works.", "13 works too.", "x = 13 would also work." (rules 29): a value opening a sentence
@@ -686,7 +693,15 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
         if value is not None:
             found.append((m.start(), value))
     for m in list(_ALSO_RE.finditer(tail, start) if "also" in lowered else ())[-_MAX_TRIGGERS:]:
-        value = _read_value(m["value"], before)
+        var, said = m["var"], m["value"]
+        maths = _MATHS_VARIABLE_RE.fullmatch(said) if var is None else None
+        if maths is not None:  # "$x = 13$ is also correct.": the variable and value inside the maths
+            var, said = maths["var"], maths["value"]
+        if var is not None and var.lower() not in _ANSWER_VARIABLES:
+            continue  # "k = 2 is also valid.": another variable's value, no second answer (rules 30)
+        if var is None and _PART_NAME_RE.search(tail, max(start, m.start() - 40), m.start()):
+            continue  # "Method 2 is also correct.": a part of the working named by its number (rules 30)
+        value = _read_value(said, before)
         if value is not None:
             found.append((m.start(), value))
     for m in list(_WORKS_RE.finditer(tail, start) if "work" in lowered else ())[-_MAX_TRIGGERS:]:
