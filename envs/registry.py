@@ -69,10 +69,19 @@ class UnknownEnvError(gym.error.UnregisteredEnv):
 
 
 def register_builtin() -> None:
-    """Register the built-in environments with Gymnasium (idempotent)."""
+    """Register the built-in environments with Gymnasium (idempotent).
+
+    Every rlvr id (these and `register`'s) is registered without Gymnasium's passive env checker:
+    rlvr checks its actions, observations and spaces itself, and the checker breaks an env for
+    good when its first `reset` is refused (Gymnasium 1.x marks the reset checked before it runs,
+    then every later `step` fails on the missing first observation with an unrelated TypeError,
+    however many good resets follow). `gymnasium.make(id, disable_env_checker=False)` still adds
+    it; `gymnasium.utils.env_checker.check_env` is a separate check and passes.
+    """
     for env_id, entry_point in BUILTIN_ENVS.items():
         if env_id not in gym.registry:
-            gym.register(env_id, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", env_id))
+            gym.register(env_id, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", env_id),
+                         disable_env_checker=True)
 
 
 def registered_ids() -> list[str]:
@@ -336,7 +345,8 @@ def register(
     if any(not _is_plain(value) for value in spec_kwargs.values()) or any(env_kwargs.get(key) is not None
                                                                          for key in _DATA_OPTIONS):
         entry_point = _creator_name(entry_point.rpartition(":")[2], full)
-    gym.register(full, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", full), kwargs=spec_kwargs)
+    gym.register(full, entry_point=entry_point, vector_entry_point=_creator_name("TextVectorEnv", full), kwargs=spec_kwargs,
+                 disable_env_checker=True)
     return full
 
 
