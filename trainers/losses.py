@@ -41,6 +41,14 @@ def _same_shape(name: str, t: Tensor, ref: Tensor) -> None:
         raise ValueError(f"{name} has shape {tuple(t.shape)} but must match {tuple(ref.shape)}")
 
 
+def _on_mask(values: Tensor, mask: Tensor) -> Tensor:
+    """`values` on the mask, exactly 0 off it, whatever is there: multiplying by the mask would
+    turn a NaN or infinity on a prompt, env or pad position into a NaN loss (`0 * inf`). Selecting
+    also sends no gradient off the mask; an input that would make a NaN *gradient* there (`exp`
+    of a huge log-ratio) must be selected before that operation, as the losses below do."""
+    return torch.where(mask.to(torch.bool), values, torch.zeros((), dtype=values.dtype, device=values.device))
+
+
 def aggregate(
     values: Tensor,
     mask: Tensor,
@@ -66,11 +74,12 @@ def aggregate(
     """
     _same_shape("mask", mask, values)
     m = mask.to(values.dtype)
+    values = _on_mask(values, mask)
     if mode == "token-mean":
         denom = m.sum() if num_tokens is None else torch.as_tensor(float(num_tokens))
-        return (values * m).sum() / denom.clamp(min=1.0)
+        return values.sum() / denom.clamp(min=1.0)
     if mode == "seq-mean-token-mean":
-        per_seq = (values * m).sum(-1) / m.sum(-1).clamp(min=1.0)
+        per_seq = values.sum(-1) / m.sum(-1).clamp(min=1.0)
         nonempty = (m.sum(-1) > 0).to(values.dtype)
         denom = nonempty.sum() if num_seqs is None else torch.as_tensor(float(num_seqs))
         return (per_seq * nonempty).sum() / denom.clamp(min=1.0)
@@ -80,7 +89,7 @@ def aggregate(
                 "aggregation 'seq-mean-token-sum-norm' needs max_len > 0 (the constant normaliser, "
                 "usually the max number of new tokens)"
             )
-        per_seq = (values * m).sum(-1) / float(max_len)
+        per_seq = values.sum(-1) / float(max_len)
         denom = float(values.shape[0]) if num_seqs is None else float(num_seqs)
         return per_seq.sum() / max(denom, 1.0)
     raise ValueError(f"unknown loss aggregation {mode!r}; choose one of {', '.join(AGG_MODES)}")
@@ -133,7 +142,7 @@ def policy_loss(
     advantages = advantages.detach().to(logprobs.dtype)
     old_logprobs = old_logprobs.detach()
 
-    log_ratio = logprobs - old_logprobs
+    log_ratio = _on_mask(logprobs - old_logprobs, mask)  # off the mask r = 1: no inf, no NaN gradient
     ratio = torch.exp(log_ratio)
     loss_unclipped = -advantages * ratio
     loss_clipped = -advantages * torch.clamp(ratio, 1.0 - eps_low, 1.0 + eps_high)
@@ -222,7 +231,7 @@ def kl_loss(
     num_seqs: float | None = None,
 ) -> Tensor:
     """KL-in-the-loss: aggregated per-token KL estimate, to be added as ``coef * kl_loss(...)``."""
-    kl = kl_estimate(logprobs, ref_logprobs, kind)
+    kl = kl_estimate(_on_mask(logprobs, mask), _on_mask(ref_logprobs, mask), kind)  # d = 0 off the mask
     return aggregate(kl, mask, agg, max_len=max_len, num_tokens=num_tokens, num_seqs=num_seqs)
 
 
@@ -235,7 +244,7 @@ def kl_penalised_rewards(
     penalty is computed without gradient. Feed the result to a sequence-level advantage estimator.
     """
     with torch.no_grad():
-        kl = kl_estimate(logprobs, ref_logprobs, kind) * mask.to(logprobs.dtype)
+        kl = _on_mask(kl_estimate(_on_mask(logprobs, mask), _on_mask(ref_logprobs, mask), kind), mask)
         penalty = coef * kl.sum(-1)
     return rewards - penalty.reshape(rewards.shape).to(rewards.dtype)
 
@@ -249,7 +258,7 @@ def kl_penalised_token_rewards(
     :func:`rlvr.trainers.advantages.reinforce_pp_token_advantages`.
     """
     with torch.no_grad():
-        return coef * kl_estimate(logprobs, ref_logprobs, kind) * mask.to(logprobs.dtype)
+        return coef * _on_mask(kl_estimate(_on_mask(logprobs, mask), _on_mask(ref_logprobs, mask), kind), mask)
 
 
 def token_entropy(logits: Tensor, *, temperature: float = 1.0, chunk_size: int = 1024) -> Tensor:
@@ -284,7 +293,7 @@ def entropy_from_logits(logits: Tensor, mask: Tensor, *, chunk_size: int = 1024)
     ent = token_entropy(logits, chunk_size=chunk_size)
     _same_shape("mask", mask, ent)
     m = mask.to(ent.dtype)
-    return (ent * m).sum() / m.sum().clamp(min=1.0)
+    return _on_mask(ent, mask).sum() / m.sum().clamp(min=1.0)
 
 
 def truncated_is_weights(
@@ -304,7 +313,7 @@ def truncated_is_weights(
     with torch.no_grad():
         w = torch.exp((old_logprobs - sampling_logprobs).float().clamp(max=80.0)).clamp(max=cap)
         if mask is not None:
-            w = w * mask.to(w.dtype)
+            w = _on_mask(w, mask)
     return w.detach()
 
 
