@@ -61,8 +61,10 @@ MAX_NUMBER_CHARS = 4096
 #: nor a box inside `<think>` when the math verifier reads the answer after the block); 8: an
 #: `<answer>` tag holding only what shows nothing (a zero-width space U+200B, the word joiner
 #: U+2060, the Hangul filler U+3164: `shaping._has_content`) is empty, as a blank one is: no
-#: answer, no format credit, and a later `\boxed{}` or line is read instead).
-RULES_VERSION = 8
+#: answer, no format credit, and a later `\boxed{}` or line is read instead); 9: the "boxed" `format`
+#: part credits no box holding only empty wrappers (`\boxed{\boxed{}}`, `\boxed{\ensuremath{}}`,
+#: `\boxed{\operatorname{}}`: a command name shows nothing of its own).
+RULES_VERSION = 9
 
 
 def tagged_answers(text: str) -> list[str]:

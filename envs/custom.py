@@ -366,7 +366,7 @@ class VerifiedEnv(SingleTurnEnv):
         name, code digest, bound arguments), so that two different lambdas are two setups."""
         prompt = self.prompt if isinstance(self.prompt, str) else {"callable": callable_identity(self.prompt)}
         settings = {"prompt": prompt, "format_reward": self.format_reward}
-        if self.format_reward is not None:  # how the form is read (empty tags are none since rules 4, boxes 6)
+        if self.format_reward is not None:  # how the form is read (empty tags are none since rules 4, boxes 6, wrapped empty boxes 9)
             settings["format_rules"] = RULES_VERSION
         return settings
 

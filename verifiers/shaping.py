@@ -17,7 +17,8 @@ return a float (or a Verdict for `format_verdict`). They never raise on model te
   `\\boxed{\\phantom{0}}`, `\\boxed{\\ }` are empty). Math-v0 and ToolMath-v0 give their `format`
   part by this rule.
 - `answer_tag_reward(text)`: 1.0 when an `<answer>…</answer>` with content (as for the think
-  format) exists.
+  format) exists, each closing tag paired with the last opening tag before it (as the envs' answer
+  rule pairs them: an `<answer>` mentioned in the prose before is no part of the answer).
 - `format_verdict(text, think=True, boxed=True)`: the chosen checks as a Verdict; `score` is the
   fraction passed, `correct` when all pass, `reason` names the first failure.
 - `length_penalty(length, target, coef)`: `-coef * max(0, length - target)` — linear cost per token
@@ -91,6 +92,10 @@ def _visible(ch: str) -> bool:
 #: What a reader does not see in a normalised box: braces, a line break `\\` and the control space
 #: `\ ` (normalising leaves its backslash); whitespace and format characters go by `_has_content`.
 _UNSEEN_RE = re.compile(r"[{}]|\\(?:\\|(?=\s|$))")
+#: The name of a command that takes an argument (`\\boxed{`, `\\fbox{`, `\\ensuremath{`, `\\operatorname{`,
+#: `\\sqrt{`): a name shows nothing of its own, only its argument may (`\\boxed{\\boxed{}}` is an empty
+#: box, `\\operatorname{lcm}` shows `lcm`). A command without an argument (`\\pi`, `\\infty`) is a symbol.
+_ARGUMENT_COMMAND_RE = re.compile(r"\\[A-Za-z]+\s*+(?=\{)")
 
 
 def last_box(text: str) -> str | None:
@@ -120,13 +125,14 @@ def _last_box_in(text: str) -> str | None:
 def _holds_something(content: str) -> bool:
     """Whether a box's content shows something once normalised as the verifier normalises an
     answer (spaces, `\\text{}` wrappers, `\\phantom{5}`, `\\hspace{1cm}` and `\\,` go) and what a
-    reader does not see is removed (braces, `\\ `, `\\\\`, whitespace, zero-width characters).
+    reader does not see is removed (braces, `\\ `, `\\\\`, whitespace, zero-width characters, and the
+    names of commands that take an argument: `\\boxed{\\fbox{}}`, `\\boxed{\\ensuremath{}}` hold nothing).
     Plain content with a digit (`42`, `3/4`) shows it and skips normalising, which costs more than
     the rest of a step; a backslash or `$` may hide the digit (`\\phantom{0}`), so such content is
     normalised."""
     if "\\" not in content and "$" not in content and any(ch.isdigit() for ch in content):
         return True
-    return _has_content(_UNSEEN_RE.sub("", normalize(content)))
+    return _has_content(_UNSEEN_RE.sub("", _ARGUMENT_COMMAND_RE.sub("", normalize(content))))
 
 
 def boxed_reward(text: str) -> float:
@@ -145,23 +151,31 @@ def boxed_reward(text: str) -> float:
 
 
 def answer_tag_reward(text: str) -> float:
-    """1.0 when the text has an `<answer>...</answer>` with content (`_has_content`)."""
+    """1.0 when the text has an `<answer>...</answer>` with content (`_has_content`). A closing tag
+    pairs with the last opening tag before it (`tag_blocks` with `nearest=True`), as the envs' answer
+    rule pairs them (`rlvr.envs.answers.tagged_answers`): in "I'll use <answer> tags. <answer></answer>"
+    the answer is the empty pair, not the prose between the first tag and the closing one."""
     if not isinstance(text, str):
         return 0.0
-    return 1.0 if any(_has_content(inner) for _, _, inner in tag_blocks(text, "<answer>", "</answer>")) else 0.0
+    blocks = tag_blocks(text, "<answer>", "</answer>", nearest=True)
+    return 1.0 if any(_has_content(inner) for _, _, inner in blocks) else 0.0
 
 
-def tag_blocks(text: str, open_tag: str, close_tag: str) -> Iterator[tuple[int, int, str]]:
+def tag_blocks(text: str, open_tag: str, close_tag: str, *, nearest: bool = False) -> Iterator[tuple[int, int, str]]:
     """(start, end, inner text) of each `open_tag ... close_tag` block of `text`, in order: an
     opening tag and the first closing tag after it, the scan going on after that closing tag (what
-    a non-greedy regex finds). Linear: an opening tag with no closing tag after it ends the scan,
-    since no later one has one either, where the regex retried from every opening tag to the end of
-    an unclosed text (4 s for 64 KB of `<answer>`; 16 s per turn for 128 KB of `<tool_call>`)."""
+    a non-greedy regex finds). With `nearest`, the block is that closing tag and the last opening
+    tag before it (an opening tag mentioned earlier in prose is no part of the block). Linear: an
+    opening tag with no closing tag after it ends the scan, since no later one has one either, where
+    the regex retried from every opening tag to the end of an unclosed text (4 s for 64 KB of
+    `<answer>`; 16 s per turn for 128 KB of `<tool_call>`); each opening tag is passed once."""
     pos = 0
     while (start := text.find(open_tag, pos)) >= 0:
         close = text.find(close_tag, start + len(open_tag))
         if close < 0:
             return
+        if nearest:
+            start = text.rfind(open_tag, start, close)
         pos = close + len(close_tag)
         yield start, pos, text[start + len(open_tag):close]
 

@@ -38,7 +38,7 @@ def _unit_word(word: str) -> bool:
 
 
 _HEDGE_HINT_RE = re.compile(r"\?|wrong|incorrect|false|mistake|error|typo|[✗✘❌]|not\s+(?:the\s+case|true)|untrue|round|approx"
-                            r"|about|roughly|around", re.IGNORECASE)
+                            r"|about|roughly|around|nearest", re.IGNORECASE)
 #: A rejection word ends its clause: a period, semicolon, comma, `!`, `)` or the end of the line after it
 #: ("= 13 is wrong."; not "is false modesty aside", "is incorrect to say otherwise", "is wrong? No").
 _WRONG = (r"\s+(?:wrong|incorrect|false|untrue|a\s+mistake|an\s+error|a\s+typo|not\s+(?:right|correct|true))(?![A-Za-z-])"
@@ -66,16 +66,17 @@ _NO_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh|wait)(?![A-Za-z])
 #: Words that start a clause about something else between a chain and a rejection word ("= 19, which is
 #: incorrect as a prime test"): the rejection is not of the chain.
 _OTHER_CLAUSE_RE = re.compile(r"\b(?:which|as)\b", re.IGNORECASE)
-#: A rounding hedge right after a side ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)") or
-#: right before one ("= about 3.3"). "rounded up/down" says what is done next ("= 9.6, rounded up to 10
-#: boxes"), not how the side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)").
-_HEDGE_AFTER_RE = re.compile(r"(?:rounded(?!\s+(?:up|down)\b(?!\s*\)))|approx(?:imately|\.)|roughly)(?![A-Za-z])",
-                             re.IGNORECASE)
+#: A rounding hedge right after a side ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "(approx)",
+#: "(rounding)", "to the nearest hundredth", "(nearest tenth)") or right before one ("= about 3.3", "= approx
+#: 3.3"). "rounded/rounding up/down" says what is done next ("= 9.6, rounded up to 10 boxes"), not how the
+#: side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)").
+_HEDGE_AFTER_RE = re.compile(r"(?:round(?:ed|ing)(?!\s+(?:up|down)\b(?!\s*\)))|approx(?:imately|\.)?|roughly"
+                             r"|(?:to\s+(?:the\s+)?)?nearest)(?![A-Za-z])", re.IGNORECASE)
 #: What may stand between a hedged link's `=` and its hedge: the side itself (numbers, signs, LaTeX, unit
 #: words: `_hedged_side`), then spaces or an opening bracket; no comma, no other word.
 _TEXT_UNIT_RE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\s*\{[^{}=,;]{0,30}\}")  # (a unit: `\\text{ m}`)
 _SIDE_TOKEN_RE = re.compile(r"[^A-Za-z,;:]*|\\[A-Za-z]+\s*(?:\{[^{}]*\})?[^A-Za-z,;:]*")
-_HEDGE_BEFORE_RE = re.compile(r"=(?=\s*(?:about|approximately|approx\.|roughly|around)(?![A-Za-z]))", re.IGNORECASE)
+_HEDGE_BEFORE_RE = re.compile(r"=(?=\s*(?:about|approximately|approx\.?|roughly|around)(?![A-Za-z]))", re.IGNORECASE)
 #: Words between a chain's last `=` and a rejection of its side ("is wrong") or of what was said ("that's a
 #: mistake") or a question after it, or a rejection before it and its first `=`; tokens in a hedged side.
 _NEAR_GAP, _REJECT_GAP, _HEDGE_GAP = 3, 6, 3

@@ -60,6 +60,19 @@ What a claim is:
   text before it, and a step between with any text (a label "Step 2:", a rule `---`; not a line of
   maths delimiters or `\\begin{aligned}`) leave nothing to continue: then a row starting with `=`
   claims nothing (no claim beats a claim about the wrong side), as it does in a new part.
+- A row or line that goes on with an expression the one before it left unfinished has no first side:
+  its first link is no claim (`Total = 120 + 45 + 30`, then `+ 15 = 210` on the next line or aligned
+  row: `+ 15` is no number). It goes on when the one before ends with a binary operator (`120 + 45 +`),
+  or when it starts with one (`+`, `-`, `\\times`; layout such as `&\\quad` aside) after one whose last
+  side is an expression with an operator between operands, no word or full stop after it. After a
+  finished one (`3 + 4 = 7`, `Compute:`) a line or row starting with `-` is a negative number or a list
+  bullet and is read as ever (`-3 + 5 = 2`, `- 3 + 4 = 7`), and so is a list item after an item of the
+  same list. Likewise a spaced "..." standing for terms left out (after an operator sign, or between a
+  number and a sign: `1 + 2 + ... + 10 = 55`) ends no sentence or chain: the side around it is no number,
+  as with `…` or `\\dots`. An inline quotient of two numbers in scientific notation (`4.5 \\times 10^6 /
+  1.5 \\times 10^3`) is no side either: by precedence it is `(4.5 \\times 10^6 / 1.5) \\times 10^3`, but it
+  is mostly meant as the quotient of the two numbers, so neither `= 3 \\times 10^3` nor `= 3 \\times 10^9`
+  after it is judged (brackets or `\\frac` make it a claim).
 - Units (as `math_units` reads a side's end, `2 \\text{ h}`, `25 \\text{ m}^2`, `2500 g`; a currency sign
   stuck to a number is its unit, `\\$36` dollars; a plain unit word ending a left side, `5 kg = 5000
   grams`, only in a conversion, and only one the normaliser reads without its unit, so `5 kg = 500 g`
@@ -116,10 +129,11 @@ What a claim is:
   stated for that side, approximately or exactly (`2 + 2 \\approx 4.00`, `2 + 2 = 4`), is said before.
   An `=` whose right side is hedged as a rounding reads as an approximate link: a hedge right after it,
   with only the side between (its numbers, LaTeX and unit words, then spaces or an opening bracket:
-  "= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "roughly"; not after a comma or another
+  "= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "(approx)", "roughly", "(rounding)", "to the
+  nearest hundredth", "(nearest tenth)"; not after a comma or another
   word, "= 9.5, rounded up to 10", "= 13 and we rounded nothing"; "rounded up/down" only as a
-  bracket's end, "= 10 (rounded up)") or right before it ("= about 3.3", "approximately", "roughly",
-  "around"). (Unhedged, `2 / 3 = 0.67` is a rounding to too few digits, and fails.)
+  bracket's end, "= 10 (rounded up)") or right before it ("= about 3.3", "approximately", "approx",
+  "roughly", "around"). (Unhedged, `2 / 3 = 0.67` is a rounding to too few digits, and fails.)
 - A decimal cut off with "..." or "…" (`20/3 = 6.666...`, `1/6 = 0.1666…`) states the first digits
   of the other side's value: it holds when the exact value lies in [d, d + u), u one unit of its last
   digit (mirrored for a negative decimal; d + u too when all of two or more digits after the point
@@ -233,7 +247,7 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "MAX_SENTENCES", "split_steps", "find_c
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 7  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
+RULES_VERSION = 8  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
 # 4: `n = m` between two different plain numbers after text is no claim (an operation in words);
 # 5: an infinite or undefined side (`1/0`) fails its claim, a clock time (`10:30`) makes no claim, a
 # decimal's written places are part of a repeated claim (`0.333` vs `0.3330`), every line is split
@@ -261,7 +275,11 @@ RULES_VERSION = 7  # 3: a repeated claim (however spelled) counts once, a claim 
 # inputs may hold by its chain's first exact side, one with a magnitude or percent word is no claim, one
 # computing nothing earns nothing and one that holds is keyed by its left side (said before when
 # restated), only a question answered no withdraws its chain (any other answer asserts it), and a rounded conversion of one significant digit is no
-# claim (trailing zeros of an integer are not significant) (unreleased: still 7)
+# claim (trailing zeros of an integer are not significant) (unreleased: still 7); 8: a row or line going on
+# with an expression the one before left unfinished (`120 + 45 + 30`, then `+ 15 = 210`) and a side with a
+# spaced "..." between terms (`1 + 2 + ... + 10 = 55`) make no claim of that first link, rounding hedges
+# "approx" (no dot), "rounding", "(to the) nearest ..." are read, and an inline quotient of two numbers in
+# scientific notation (`4.5 \times 10^6 / 1.5 \times 10^3`) is no side
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -340,6 +358,8 @@ _OPS_BEFORE = {"and", "twice", "thrice", "half", "double", "triple", "times", "b
                "than", "mod", "modulo", "\\bmod", "\\mod", "from", "squared", "cubed"}
 _OF_OK = {"value", "result", "answer", "total", "cost", "price", "outcome", "output", "calculation"}
 _TO_OK = {"equal", "equals", "up", "comes", "amounts", "simplifies", "reduces", "leads"}
+#: "to the nearest ..." after a right side: a rounding remark (`step_marks`), not an operation in words.
+_TO_NEAREST_RE = re.compile(r"\(?to\s+(?:the\s+)?nearest(?![A-Za-z])", re.IGNORECASE)
 _OPS_AFTER = {"times", "plus", "minus", "divided", "over", "squared", "cubed", "mod", "modulo",
               "\\bmod", "\\mod", "of", "factorial", "to", "raised", "choose"}
 
@@ -363,6 +383,8 @@ def _sentences(line: str) -> list[str]:
             continue
         if line[match.end()] == "\\" and _ellipsis_kept(line, match.start() - 3):
             continue  # `6.666... \\text{ m}`, `6.666... \\approx 6.67`: a decimal cut off, not a sentence's end
+        if line[mark] == "." and _ellipsis_in_expression(line, mark - 2):
+            continue  # `1 + 2 + ... \\cdot`: the terms left out of an expression, not a sentence's end
         cuts.append(match)
     if not cuts:
         return [line]
@@ -429,11 +451,19 @@ def split_steps(text: str) -> list[str]:
     return [step for (_, step), read in zip(steps, _read(steps)) if read]
 
 
+#: A quotient of two numbers in scientific notation written inline (`4.5 \\times 10^6 / 1.5 \\times 10^3`):
+#: by strict precedence it is 4.5 * 10^6 / 1.5 * 10^3, but it is mostly meant as the quotient of the two
+#: numbers. A side with one reads neither way (no claim): either reading would fail some right work.
+_SCI = r"(?<![\d.])\d++(?:\.\d++)?+\s*+(?:\\times|\\cdot|×|·|\*)\s*+10\s*+\^\s*+(?:\{\s*+[-+−]?\s*+\d++\s*+\}|[-+−]?\d++)"
+_SCI_QUOTIENT_RE = re.compile(rf"{_SCI}\s*(?:/|÷|\\div(?![A-Za-z]))\s*{_SCI}")
+
+
 def _reading(s: str) -> str | None:
     """"number" when `s` is a checkable numeric expression, "symbolic" when it is one with variables;
-    None for anything else, a clock time among it included (`3:00 + 2 = 5:00` is no ratio)."""
+    None for anything else, a clock time among it included (`3:00 + 2 = 5:00` is no ratio), and so an
+    inline quotient of two numbers in scientific notation (`_SCI_QUOTIENT_RE`), whose reading is unsure."""
     s = s.strip()
-    if not s or _CLOCK_RE.search(s):
+    if not s or _CLOCK_RE.search(s) or ("10" in s and _SCI_QUOTIENT_RE.search(s)):
         return None
     strict = strict_percent(s)
     if strict is None:
@@ -636,8 +666,8 @@ def _right_side(part: str) -> tuple[str | None, bool]:
     reading, piece = _run_piece(words[:k], -1)
     if reading != "number":
         return None, False  # a variable ("= 2x + 1"), or a run that cannot be read as a whole
-    if k < len(words) and _bare(words[k]).lower() in _OPS_AFTER:
-        return None, False  # "12 = 3 times 4": the operation is in words
+    if k < len(words) and _bare(words[k]).lower() in _OPS_AFTER and not _TO_NEAREST_RE.match(" ".join(words[k:k + 3])):
+        return None, False  # "12 = 3 times 4": the operation is in words (not "= 0.67 to the nearest hundredth")
     # only a side with nothing after it is carried on: after `= 40 dollars per day` a row `= 40 * 5`
     # is the next computation, not a claim that 40 dollars a day is 200 (words end the chain)
     return _with_unit(piece, words, k), len(head) == len(part) and k == len(words)
@@ -710,6 +740,72 @@ def _ellipsis_kept(s: str, end: int) -> int:
     return 3 if s.startswith("...", end) and _DECIMAL_END_RE.search(s, max(0, end - 60), end) else 0
 
 
+#: A binary operator sign (`-` and `+` may also be a number's sign; `*` a Markdown bullet or emphasis).
+_BINARY_OP = r"(?:[-+−*/×·÷]|\\(?:cdot|times|div|pm|mp)(?![A-Za-z]))"
+#: An operator sign before an ellipsis, or one after it (not `-`, which may be a number's sign).
+_OP_BEFORE_DOTS_RE = re.compile(rf"{_BINARY_OP}\s*$")
+_OP_AFTER_DOTS_RE = re.compile(r"\s*(?:[+*/×·÷]|\\(?:cdot|times|div|pm|mp)(?![A-Za-z]))")
+
+
+def _ellipsis_in_expression(s: str, start: int) -> bool:
+    """Whether `s[start:]` starts with "..." standing for terms left out of an expression: after an
+    operator sign (`1 + 2 + ... + 10`), or after a number and before a sign other than `-` (`1 + 2 + 3 ...
+    + 10`), spaces aside. Such an ellipsis ends no sentence or chain: the side around it reads as no number,
+    where a cut there left the claim `+ 10 = 55`."""
+    if start < 0 or not s.startswith("...", start) or s.startswith(".", start + 3):
+        return False
+    before = s[max(0, start - 20):start]
+    if _OP_BEFORE_DOTS_RE.search(before):
+        return True
+    return before.rstrip()[-1:].isdigit() and _OP_AFTER_DOTS_RE.match(s, start + 3) is not None
+
+
+#: Layout at the end of a row or line (spaces, a row break, maths delimiters, `&`, `\\quad`), and at its
+#: start: none of it is part of an expression broken there.
+_TRAILING_LAYOUT_RE = re.compile(r"(?:\s|\\\\|\$|\\[\])]|&|\\q?quad(?![A-Za-z]))+$")
+_LEADING_LAYOUT_RE = re.compile(r"(?:\s|\\\\|\$|\\[\[(]|&|\\q?quad(?![A-Za-z]))*+")
+#: A row or line that ends with a binary operator after an operand (`120 + 45 +`): the expression goes on
+#: in the next one. (Not `*`: a Markdown emphasis ends with one; not after a word, `well-`, nor `---`.)
+_ENDS_WITH_OP_RE = re.compile(r"(?:[\d)\]}!]|(?<![A-Za-z\\])[A-Za-z])\s*(?:[-+−/×·÷]|\\(?:cdot|times|div|pm|mp))$")
+#: A row or line that starts with a binary operator sign (`+ 15 = 210`, `- 15`, `\\times 2`).
+_STARTS_WITH_OP_RE = re.compile(_BINARY_OP)
+#: An operator between two operands: an expression that is more than one number (`120 + 45 + 30`).
+_INFIX_RE = re.compile(rf"[\d)\]}}!A-Za-z]\s*{_BINARY_OP}\s*[\d(\[{{\\.A-Za-z]")
+#: Where the last side of a row or line begins: after its last relation or colon.
+_LAST_RELATION_RE = re.compile(r".*(?:[=<>≤≥≈:]|\\(?:approx|leq?|geq?)(?![A-Za-z]))", re.DOTALL)
+#: A list bullet opening a line (`- 3 + 4 = 7`): the same bullet on the line before makes it a list item.
+_BULLET_RE = re.compile(r"\s*([-+*•])\s")
+
+
+def _goes_on(before: str, text: str) -> bool:
+    """Whether `text`, a row or a line, goes on with an expression that the row or line `before` it
+    left unfinished, so that its first side is the tail of that expression, no number (`+ 15 = 210` after
+    `Total = 120 + 45 + 30` claims nothing; it is `120 + 45 + 30 + 15 = 210`). It does when `before` ends
+    with a binary operator (`120 + 45 +`), or when `text` starts with one (layout aside: `&\\quad + 15`)
+    and the last side of `before` is an expression with an operator between operands, not one number, no
+    word nor full stop after it. So a line or row that starts with a negative number after a finished one
+    (`3 + 4 = 7`, then `-3 + 5 = 2`) is a claim, and so is a list item after one of the same list (`- 3 +
+    4 = 7` after `- 2 + 2 = 4 + 0`): continuations are told by what they continue. Reads at most the last
+    200 characters of `before`."""
+    tail = _TRAILING_LAYOUT_RE.sub("", _LAYOUT_RE.sub(" ", before[-200:]))
+    if not tail:
+        return False
+    if _ENDS_WITH_OP_RE.search(tail):
+        return True
+    if not _STARTS_WITH_OP_RE.match(text, _LEADING_LAYOUT_RE.match(text).end()):
+        return False
+    bullet, bullet_before = _BULLET_RE.match(text), _BULLET_RE.match(before)
+    if bullet and bullet_before and bullet.group(1) == bullet_before.group(1):
+        return False  # one list's items
+    relation = _LAST_RELATION_RE.match(tail)
+    words = tail[relation.end() if relation else 0:].split()
+    k = len(words)
+    while k > 0 and not _is_word_at(words, k - 1, -1):
+        k -= 1
+    run = " ".join(words[k:])
+    return bool(run) and run[-1] in "0123456789)]}!" and _INFIX_RE.search(run) is not None
+
+
 def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
     """The chains of one piece of a step (see the module docstring for the separators), once
     trailing punctuation (`_without_end_punctuation`) and brackets around the whole piece are off;
@@ -723,8 +819,8 @@ def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
     for m in _SPLIT_RE.finditer(s):
         if m.group("punct") and protected is not None and protected[m.start()]:
             continue
-        if m.group("punct") == "." and _ellipsis_kept(s, m.start() - 2):
-            continue  # the end of `6.666... dollars`: a decimal cut off, not a sentence's end
+        if m.group("punct") == "." and (_ellipsis_kept(s, m.start() - 2) or _ellipsis_in_expression(s, m.start() - 2)):
+            continue  # the end of `6.666... dollars` (a decimal cut off) or of `1 + 2 + ... + 10`: no sentence's end
         if m.group("and") and re.search(r"\b(?:of|between)\s+\S+\s*$", s[max(0, m.start() - 60):m.start()],
                                         re.IGNORECASE):
             continue  # "the sum of 3 and 4": one noun phrase
@@ -748,8 +844,8 @@ Claim = tuple[str, str, "Unit | None", "Unit | None", "dict[Unit, None] | None"]
 Carry = tuple[str, "Unit | None", "dict[Unit, None]"]
 
 
-def _chain_claims(chain: str, follows_text: bool = False,
-                  carried: Carry | None = None) -> tuple[list[Claim], Carry | None]:
+def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None = None,
+                  fragment: bool = False) -> tuple[list[Claim], Carry | None]:
     """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped, and the
     side a row continuing the chain starts from: its last side, when that is read and is all of the
     chain's end (`_right_side`), else None (no claim is better than a claim about the wrong side).
@@ -772,7 +868,9 @@ def _chain_claims(chain: str, follows_text: bool = False,
     A first link between two different plain numbers after text (`follows_text`: the chain was
     split from text before it at a comma or a word, see `_chains`; or words come before its first
     side) is no claim: it is the tail of an operation written in words (`Then add 5 = 17`, `The sum
-    of 3, 4, and 5 = 12`, `each at $4 = $12`), never a computation stated in symbols."""
+    of 3, 4, and 5 = 12`, `each at $4 = $12`), never a computation stated in symbols. With `fragment`,
+    the first side is the tail of an expression begun in the row or line before (`_goes_on`: `+ 15 = 210`
+    after `120 + 45 + 30`): no number, so the first link is no claim."""
     bits = _LINK_RE.split(chain)
     parts, links = bits[0::2], bits[1::2]
     if len(parts) < 2:
@@ -793,7 +891,9 @@ def _chain_claims(chain: str, follows_text: bool = False,
         if side is not None and MOD_NOTE_RE.search(side if i == 0 else part):
             side = None  # a congruence (the note after a last side may follow words: check its part)
         sides.append(side)
-    if sides[0] is None and not continued and len(parts) > 1 and sides[1] is not None:
+    if fragment and not continued:
+        sides[0] = None  # `+ 15 = 210` going on from `120 + 45 + 30`: the left side is only its tail
+    elif sides[0] is None and not continued and len(parts) > 1 and sides[1] is not None:
         with_unit = _left_side(parts[0], unit_word=True)  # `5 kg = 5000 grams`: a conversion in plain words
         if with_unit is not None and is_conversion(side_unit(with_unit, None), side_unit(sides[1], money[1])):
             sides[0] = with_unit
@@ -846,7 +946,7 @@ _MAGNITUDE_AFTER_RE = re.compile(rf"(?:≈|≃|\\approx|\\simeq)(?=\s*(?:about|a
 _ROUNDED_INPUT_RE = re.compile(r"(?<![\d.])\d*\.\d*[1-9]")
 #: Between an approximate link's number and the earlier side of its chain it may also be checked against.
 _EARLIER = " \x00 "
-_HEDGE_WORD_RE = re.compile(r"^\s*(?:about|approximately|approx\.|roughly|around)(?![A-Za-z])", re.IGNORECASE)
+_HEDGE_WORD_RE = re.compile(r"^\s*(?:about|approximately|approx\.?|roughly|around)(?![A-Za-z])", re.IGNORECASE)
 
 
 def _uncut(side: str) -> str:
@@ -894,7 +994,8 @@ def _without_thousands(text: str) -> str:
     return _THOUSANDS_RE.sub(lambda m: "," if any(a <= m.start() < b for a, b in calls) else "", text)
 
 
-def _all_claims(step: str, carried: Carry | None = None, following: str = "") -> tuple[list[Claim], Carry | None]:
+def _all_claims(step: str, carried: Carry | None = None, following: str = "",
+                previous: str = "") -> tuple[list[Claim], Carry | None]:
     """Every distinct (left, right) equality stated in one step, in order, and the side a step
     starting with `=` after it continues from (None when there is none, or it is not certain).
 
@@ -908,7 +1009,11 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "") ->
     before it. A step that is nothing but maths delimiters and layout (`$$`, `\\begin{aligned}`)
     passes `carried` on; any other step without an `=` at its start (a label "Step 2:", `---`)
     ends it. Links the text rejects, asks about or hedges are read as not stated (`_unclaimed`), and a
-    division with a remainder is one claim of its own (`_remainders`), before the chains are read."""
+    division with a remainder is one claim of its own (`_remainders`), before the chains are read.
+
+    A row or step that goes on with an expression the one before it left unfinished (`_goes_on`:
+    `120 + 45 + 30 \\\\ + 15 = 210`; `previous` is the step before, in the same part) has no first side:
+    its first link is no claim."""
     claims: list[Claim] = []
     for m in _CALC_RE.finditer(step):  # GSM8K annotations are screened like any other claim
         left, right = (_without_thousands(g).strip() for g in m.groups())
@@ -919,6 +1024,7 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "") ->
         step = _SPACE_RE.sub(lambda m: _space(step, m), step)
     if "&" in step:
         step = _AMPERSAND_RE.sub(lambda m: _column(step, m), step)
+    goes_on = bool(previous) and _goes_on(previous, step[:200])  # (before a bullet `- ` is cut off as a label)
     step = _LAYOUT_RE.sub(" ", step)
     last = carried if _PASSES_RE.match(step) else None  # the side a chain starting with `=` continues
     step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
@@ -936,24 +1042,35 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "") ->
         claims.extend(found_rem)
     continues = _CONTINUES_RE.match(step) is not None
     main = note = False  # whether the row's main chain has come; whether a note has started after it
+    before, row_start = None, True  # the last row's text (None: the step's first row), whether no text came in this row
     for piece in _math_pieces(step):
         if not _has_link(piece):
             if not note and _CONTENT_RE.search(piece):
                 last = None  # text between: nothing after it continues the chain before it
+            if piece.strip():
+                row_start = False
             continue
         if "\\" in piece:  # a display's delimiter whose pair is on another line (`3 + 4 = 8 \\]`) is space
             piece = _LONE_DELIMITER_RE.sub(" ", piece)
         for chain, after_text, after_row, after_note in _chains(piece):
             if after_row:
                 main = note = False  # a new row
+                row_start = True
             elif after_note and main:
                 note = True  # the rest of the row is a note to its main chain
+            fragment = False
+            if row_start and chain.strip():  # the row's first text: it may go on from the row (or step) before
+                fragment = goes_on if before is None else _goes_on(before, chain)
+                row_start = False
+            if chain.strip():
+                before = chain
             if not _has_link(chain):
                 if not note and _CONTENT_RE.search(chain):
                     last = None
                 continue
             continued = chain.lstrip().startswith("=") and not main and (after_row or continues)
-            found, end = _chain_claims(chain, follows_text=after_text, carried=last if continued else None)
+            found, end = _chain_claims(chain, follows_text=after_text, carried=last if continued else None,
+                                       fragment=fragment)
             continues = False  # (only the step's first chain continues the step before)
             claims.extend(found)
             if not main:
@@ -1333,7 +1450,8 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
         claims: list[Claim] = []
         if read:  # (the next step may answer a question this one ends with: "Is 3 * 4 = 13?" "Yes.")
             following = listed[at + 1][0][:60] if at + 1 < len(listed) and step.rstrip().endswith("?") else ""
-            claims, carried = _all_claims(step, carried, following)
+            previous = listed[at - 1][0] if at and not first and listed[at - 1][1] else ""
+            claims, carried = _all_claims(step, carried, following, previous)
         found.append((step, read, claims))
     for idx, (step, read, found_claims) in enumerate(found):
         if not read:  # not read: an equality there is not shown to hold
