@@ -69,3 +69,46 @@ def test_aggregate_and_entropy_ignore_nan_off_the_mask():
     logits = torch.zeros(2, 4, 3)
     logits[MASK == 0] = float("nan")
     assert torch.isclose(entropy_from_logits(logits, MASK), torch.log(torch.tensor(3.0)))
+
+
+def test_the_entropy_bonus_gradient_is_finite_with_nan_logits_off_the_mask():
+    logits = torch.zeros(2, 4, 3)
+    logits[MASK == 0] = float("nan")
+    logits.requires_grad_(True)
+    entropy_from_logits(logits, MASK).backward()
+    assert torch.isfinite(logits.grad).all() and (logits.grad[MASK == 0] == 0).all()
+
+
+def test_the_trainer_update_and_its_metrics_stay_finite_with_minus_inf_off_the_mask(tmp_path):
+    """The real `Trainer._update` on a tiny model, its log-probs -inf on every prompt and pad
+    position: the loss, the KL-in-the-loss, the entropy bonus and the logged `kl`, `entropy` and
+    on-policy difference are all finite, and the step is taken."""
+    from conftest import register_say_a_digit, say_a_digit_config
+
+    from rlvr.trainers.rollout import Trajectory
+    from rlvr.trainers.trainer import Trainer
+
+    register_say_a_digit()
+    trainer = Trainer(say_a_digit_config(tmp_path, "log.jsonl=false", "train.batch_groups=1", "algorithm.kl_coef=0.1",
+                                         "algorithm.kl_estimator=k3", "algorithm.kl_in=loss", "algorithm.entropy_coef=0.01",
+                                         "algorithm.old_logprobs=recompute"))
+    forward = trainer._forward
+
+    def poisoned(model, batch, rows, want_logits=False):
+        out = forward(model, batch, rows, want_logits)
+        lp, T = out[0], out[-1]
+        lp = torch.where(batch["mask"][rows, :T] == 0, torch.full_like(lp, float("-inf")), lp)
+        return (lp, out[1], T) if want_logits else (lp, T)
+
+    trainer._forward = poisoned
+
+    def episode(reward, index, n):
+        ids = [5, 6] + [10 + i for i in range(n)]
+        return Trajectory(task_id="t", group=0, index=index, token_ids=ids, loss_mask=[0, 0] + [1] * n,
+                          logprobs=[0.0] * len(ids), prompt_len=2, turn_ends=[len(ids) - 1], turn_rewards=[reward],
+                          total_reward=reward, finish_reasons=["stop"], truncated=False)
+
+    stats = trainer._update([episode(1.0, 0, 3), episode(0.0, 1, 5)])
+    assert stats["optimizer_steps"] == 1 and not stats.get("skipped_nonfinite")
+    for key in ("loss", "grad_norm", "kl", "entropy", "logprob_diff_first_mb"):
+        assert key in stats and torch.isfinite(torch.tensor(stats[key])), (key, stats.get(key))

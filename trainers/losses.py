@@ -20,6 +20,7 @@ __all__ = [
     "AGG_MODES",
     "KL_ESTIMATORS",
     "aggregate",
+    "on_mask",
     "policy_loss",
     "kl_estimate",
     "kl_loss",
@@ -41,7 +42,7 @@ def _same_shape(name: str, t: Tensor, ref: Tensor) -> None:
         raise ValueError(f"{name} has shape {tuple(t.shape)} but must match {tuple(ref.shape)}")
 
 
-def _on_mask(values: Tensor, mask: Tensor) -> Tensor:
+def on_mask(values: Tensor, mask: Tensor) -> Tensor:
     """`values` on the mask, exactly 0 off it, whatever is there: multiplying by the mask would
     turn a NaN or infinity on a prompt, env or pad position into a NaN loss (`0 * inf`). Selecting
     also sends no gradient off the mask; an input that would make a NaN *gradient* there (`exp`
@@ -74,7 +75,7 @@ def aggregate(
     """
     _same_shape("mask", mask, values)
     m = mask.to(values.dtype)
-    values = _on_mask(values, mask)
+    values = on_mask(values, mask)
     if mode == "token-mean":
         denom = m.sum() if num_tokens is None else torch.as_tensor(float(num_tokens))
         return values.sum() / denom.clamp(min=1.0)
@@ -142,7 +143,7 @@ def policy_loss(
     advantages = advantages.detach().to(logprobs.dtype)
     old_logprobs = old_logprobs.detach()
 
-    log_ratio = _on_mask(logprobs - old_logprobs, mask)  # off the mask r = 1: no inf, no NaN gradient
+    log_ratio = on_mask(logprobs - old_logprobs, mask)  # off the mask r = 1: no inf, no NaN gradient
     ratio = torch.exp(log_ratio)
     loss_unclipped = -advantages * ratio
     loss_clipped = -advantages * torch.clamp(ratio, 1.0 - eps_low, 1.0 + eps_high)
@@ -231,7 +232,7 @@ def kl_loss(
     num_seqs: float | None = None,
 ) -> Tensor:
     """KL-in-the-loss: aggregated per-token KL estimate, to be added as ``coef * kl_loss(...)``."""
-    kl = kl_estimate(_on_mask(logprobs, mask), _on_mask(ref_logprobs, mask), kind)  # d = 0 off the mask
+    kl = kl_estimate(on_mask(logprobs, mask), on_mask(ref_logprobs, mask), kind)  # d = 0 off the mask
     return aggregate(kl, mask, agg, max_len=max_len, num_tokens=num_tokens, num_seqs=num_seqs)
 
 
@@ -244,7 +245,7 @@ def kl_penalised_rewards(
     penalty is computed without gradient. Feed the result to a sequence-level advantage estimator.
     """
     with torch.no_grad():
-        kl = _on_mask(kl_estimate(_on_mask(logprobs, mask), _on_mask(ref_logprobs, mask), kind), mask)
+        kl = on_mask(kl_estimate(on_mask(logprobs, mask), on_mask(ref_logprobs, mask), kind), mask)
         penalty = coef * kl.sum(-1)
     return rewards - penalty.reshape(rewards.shape).to(rewards.dtype)
 
@@ -258,10 +259,10 @@ def kl_penalised_token_rewards(
     :func:`rlvr.trainers.advantages.reinforce_pp_token_advantages`.
     """
     with torch.no_grad():
-        return coef * _on_mask(kl_estimate(_on_mask(logprobs, mask), _on_mask(ref_logprobs, mask), kind), mask)
+        return coef * on_mask(kl_estimate(on_mask(logprobs, mask), on_mask(ref_logprobs, mask), kind), mask)
 
 
-def token_entropy(logits: Tensor, *, temperature: float = 1.0, chunk_size: int = 1024) -> Tensor:
+def token_entropy(logits: Tensor, *, temperature: float = 1.0, chunk_size: int = 1024, mask: Tensor | None = None) -> Tensor:
     """Entropy of the categorical distribution ``softmax(logits / temperature)`` at every position:
     ``[..., vocab] -> [...]``.
 
@@ -269,11 +270,22 @@ def token_entropy(logits: Tensor, *, temperature: float = 1.0, chunk_size: int =
     chunk of the vocabulary-sized intermediates is alive at a time (the temperature too is applied
     chunk by chunk: dividing the whole logits tensor first would copy it). A ``-inf`` logit (a masked
     token) has probability 0 and adds 0 to the sum (not ``0 * -inf = NaN``). Differentiable.
+
+    With ``mask`` (the shape of ``logits`` less its last dimension), rows off the mask are read as
+    all-zero logits (entropy ``log vocab``) with no gradient, whatever they hold: a NaN logit on a
+    pad row would otherwise make the entropy bonus's gradient NaN, even with the row's value
+    selected away afterwards. The selection is made chunk by chunk, so no logits-sized copy.
     """
     flat = logits.reshape(-1, logits.shape[-1])
+    if mask is not None:
+        if mask.shape != logits.shape[:-1]:
+            raise ValueError(f"mask has shape {tuple(mask.shape)} but must match {tuple(logits.shape[:-1])}")
+        keep = mask.reshape(-1, 1).to(torch.bool)
     outs = []
     for start in range(0, flat.shape[0], chunk_size):
         z = flat[start : start + chunk_size].float()
+        if mask is not None:
+            z = torch.where(keep[start : start + chunk_size], z, torch.zeros((), dtype=z.dtype, device=z.device))
         if temperature != 1.0:
             z = z / temperature
         lse = torch.logsumexp(z, dim=-1)
@@ -290,10 +302,9 @@ def entropy_from_logits(logits: Tensor, mask: Tensor, *, chunk_size: int = 1024)
     Returns 0 for an empty mask. Use it as a metric, or subtract ``coef * entropy`` from the loss for
     an entropy bonus.
     """
-    ent = token_entropy(logits, chunk_size=chunk_size)
-    _same_shape("mask", mask, ent)
+    ent = token_entropy(logits, chunk_size=chunk_size, mask=mask)
     m = mask.to(ent.dtype)
-    return _on_mask(ent, mask).sum() / m.sum().clamp(min=1.0)
+    return on_mask(ent, mask).sum() / m.sum().clamp(min=1.0)
 
 
 def truncated_is_weights(
@@ -313,7 +324,7 @@ def truncated_is_weights(
     with torch.no_grad():
         w = torch.exp((old_logprobs - sampling_logprobs).float().clamp(max=80.0)).clamp(max=cap)
         if mask is not None:
-            w = _on_mask(w, mask)
+            w = on_mask(w, mask)
     return w.detach()
 
 

@@ -65,7 +65,7 @@ from rlvr.trainers.config import (
 )
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
 from rlvr.trainers.engine import SamplingParams
-from rlvr.trainers.losses import aggregate, kl_estimate, kl_penalised_rewards, kl_penalised_token_rewards, logprobs_from_logits, policy_loss, token_entropy, truncated_is_weights
+from rlvr.trainers.losses import aggregate, kl_loss, kl_penalised_rewards, kl_penalised_token_rewards, logprobs_from_logits, on_mask, policy_loss, token_entropy, truncated_is_weights
 from rlvr.trainers.metrics import MetricsLogger, plot_curves
 from rlvr.trainers.model_source import model_path_error
 from rlvr.trainers.overlong import soft_overlong_penalty
@@ -1102,9 +1102,9 @@ class Trainer:
         is_w = None
         if a.tis_cap is not None:
             is_w = truncated_is_weights(old_lp, batch["sampling_lp"], cap=a.tis_cap, mask=mask)
-            stats["tis_weight_mean"] = float((is_w * mask).sum() / mask.sum().clamp(min=1))
+            stats["tis_weight_mean"] = float(on_mask(is_w, mask).sum() / mask.sum().clamp(min=1))
         if ref_lp is not None:
-            stats["kl"] = float((kl_estimate(old_lp, ref_lp, a.kl_estimator) * mask).sum() / mask.sum().clamp(min=1))
+            stats["kl"] = float(kl_loss(old_lp, ref_lp, mask, kind=a.kl_estimator))  # (token mean, 0 off the mask)
 
         adv = self._advantages(trajs, rewards, mask, old_lp, ref_lp).to(mask.dtype)
         if not bool((adv.abs() * mask).sum() > 0):
@@ -1158,19 +1158,18 @@ class Trainer:
                         dual_clip=a.dual_clip, is_weights=is_w[rows, :T] if is_w is not None else None, **kw,
                     )
                     if ref_lp is not None and a.kl_in == "loss":
-                        kl_t = kl_estimate(lp, ref_lp[rows, :T], a.kl_estimator)
-                        loss = loss + a.kl_coef * aggregate(kl_t, m, a.loss_agg, **agg_kw)
+                        loss = loss + a.kl_coef * kl_loss(lp, ref_lp[rows, :T], m, kind=a.kl_estimator, **kw)
                     if a.entropy_coef > 0:
                         # of the distribution sampled from, as the log-probs are: at the sampling temperature
-                        ent_t = token_entropy(logits, temperature=self.sampling.temperature)
+                        ent_t = token_entropy(logits, temperature=self.sampling.temperature, mask=m)
                         loss = loss - a.entropy_coef * aggregate(ent_t, m, a.loss_agg, **agg_kw)
-                        ent = float((ent_t.detach() * m).sum() / m.sum().clamp(min=1))
+                        ent = float(on_mask(ent_t.detach(), m).sum() / m.sum().clamp(min=1))
                     else:  # a metric only: computed on the loss tokens alone
                         with torch.no_grad():
                             ent = (float(token_entropy(logits.detach()[m > 0], temperature=self.sampling.temperature).mean())
                                    if bool((m > 0).any()) else 0.0)
                     if first_diff is None:  # on-policy check: the trainer's log-probs vs the engine's
-                        d = ((lp.detach() - batch["sampling_lp"][rows, :T]).abs() * m)
+                        d = on_mask((lp.detach() - batch["sampling_lp"][rows, :T]).abs(), m)
                         first_diff = float(d.max())
                     if not torch.isfinite(loss):
                         nonfinite = True
