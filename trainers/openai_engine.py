@@ -21,6 +21,10 @@ model's reply. All errors are :class:`~rlvr.trainers.engine.EngineError` s. A le
 is read as a one-entry ``tool_calls``, and reasoning the server returns apart from the answer
 (``reasoning_content``, ``reasoning``) is kept in ``Sample.meta["reasoning"]``.
 
+Greedy requests (temperature 0) ask for one choice and repeat it (vLLM refuses ``n > 1`` then). The
+length limit goes in ``max_tokens``, or ``max_completion_tokens`` once a server asks for it (OpenAI's
+reasoning models; see ``OpenAIEngine(max_tokens_field=...)``).
+
 The server returns text, not the token ids the model sampled, so this engine works at the chat level
 only (:meth:`OpenAIEngine.generate_chat`): it serves evaluation, never training, and
 :meth:`OpenAIEngine.generate` / :meth:`OpenAIEngine.load_weights` refuse with that explanation.
@@ -28,6 +32,7 @@ only (:meth:`OpenAIEngine.generate_chat`): it serves evaluation, never training,
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import http.client
 import json
@@ -49,6 +54,7 @@ __all__ = [
     "ServerTimeoutError",
     "RequestRejectedError",
     "ContextLengthExceededError",
+    "MAX_TOKENS_FIELDS",
     "chat_request_body",
     "samples_from_response",
 ]
@@ -83,7 +89,8 @@ class ContextLengthExceededError(RequestRejectedError):
     room left and refuse only a prompt that fills the context, or a ``max_tokens`` over the whole
     context, which a first turn raises as a setting to fix): a 400 with OpenAI's code
     ``context_length_exceeded`` or a message saying so (vLLM's and OpenAI's "maximum context
-    length", ``rlvr serve``'s "the model's context"), or llama.cpp's error type
+    length", ``rlvr serve``'s "the model's context", vLLM's "max_tokens must be at least 1, got 0"
+    for a prompt that exactly fills the context), or llama.cpp's error type
     ``exceed_context_size_error`` or its message "exceeds the available context size". Rollouts end
     a multi-turn episode that grows into it as truncated (see `rlvr.trainers.rollout`)."""
 
@@ -93,6 +100,10 @@ class ContextLengthExceededError(RequestRejectedError):
 _CONTEXT_WORDS = ("maximum context length", "the model's context", "exceeds the available context size")
 #: ``error.code`` (OpenAI's) or ``error.type`` (llama.cpp's) values of the same refusal.
 _CONTEXT_CODES = {"code": "context_length_exceeded", "type": "exceed_context_size_error"}
+#: vLLM's refusal of a prompt that exactly fills the context: its length check refuses only longer
+#: prompts, and the room left for the reply, 0 tokens, is then refused as ``max_tokens`` (this engine
+#: never sends a ``max_tokens`` below 1, so the 0 is the server's computed room).
+_NO_ROOM_MESSAGE = "max_tokens must be at least 1, got 0"
 
 
 def context_exceeded(status: int, body: str) -> bool:
@@ -106,7 +117,17 @@ def context_exceeded(status: int, body: str) -> bool:
     if isinstance(err, dict) and any(err.get(field) == value for field, value in _CONTEXT_CODES.items()):
         return True
     message = _error_message(body).lower()
-    return any(words in message for words in _CONTEXT_WORDS)
+    return any(words in message for words in _CONTEXT_WORDS) or _NO_ROOM_MESSAGE in message
+
+
+def asks_max_completion_tokens(status: int, body: str) -> bool:
+    """Whether an error answer refuses ``max_tokens`` and asks for ``max_completion_tokens`` instead
+    (OpenAI's reasoning models: "Unsupported parameter: 'max_tokens' ... Use 'max_completion_tokens'
+    instead.", ``param`` ``max_tokens``)."""
+    if status != 400:
+        return False
+    message = _error_message(body)
+    return "max_completion_tokens" in message and "max_tokens" in message.replace("max_completion_tokens", "")
 
 
 class _Stopped(OpenAIEngineError):
@@ -135,6 +156,12 @@ def retryable_status(status: int) -> bool:
     return status in (408, 409, 429) or (500 <= status <= 599 and status not in (501, 505))
 
 
+#: The request fields that can carry the reply's length limit: the legacy ``max_tokens`` (which
+#: every server reads), and ``max_completion_tokens``, the only one OpenAI's reasoning models accept
+#: (vLLM, SGLang and ``rlvr serve`` read both).
+MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens")
+
+
 def chat_request_body(
     conversation: Sequence[dict[str, Any]],
     n: int,
@@ -143,16 +170,20 @@ def chat_request_body(
     *,
     tools: list[dict[str, Any]] | None = None,
     logprobs: bool = False,
+    max_tokens_field: str = "max_tokens",
 ) -> dict[str, Any]:
     """The JSON body of one ``/chat/completions`` request. Optional fields are sent only when set,
-    since some servers reject fields they do not know (``stop_token_ids`` is a vLLM extension)."""
+    since some servers reject fields they do not know (``stop_token_ids`` is a vLLM extension).
+    ``max_tokens_field``: the field that carries ``sampling.max_new_tokens`` (see :data:`MAX_TOKENS_FIELDS`)."""
+    if max_tokens_field not in MAX_TOKENS_FIELDS:
+        raise ValueError(f"max_tokens_field must be one of {MAX_TOKENS_FIELDS}, got {max_tokens_field!r}")
     body: dict[str, Any] = {
         "model": model,
         "messages": list(conversation),
         "n": int(n),
         "temperature": float(sampling.temperature),
         "top_p": float(sampling.top_p),
-        "max_tokens": int(sampling.max_new_tokens),
+        max_tokens_field: int(sampling.max_new_tokens),
     }
     if sampling.stop:
         body["stop"] = list(sampling.stop)
@@ -349,8 +380,16 @@ class OpenAIEngine(Engine):
     Asking the model's name (``model=None``) waits ``models_timeout`` seconds at most per attempt
     (see :data:`MODELS_TIMEOUT`).
 
+    ``max_tokens_field``: the request field of the length limit, ``"max_tokens"`` or
+    ``"max_completion_tokens"`` (:data:`MAX_TOKENS_FIELDS`); ``None`` (the default) sends
+    ``max_tokens`` until a server refuses it with a 400 asking for ``max_completion_tokens`` (OpenAI's
+    reasoning models do), then resends that request and all later ones with ``max_completion_tokens``.
+
     With a ``seed``, conversation ``i`` is sent ``seed + i * n``: a server seeds its ``j``-th choice
     ``seed + j`` (vLLM does), so every conversation draws its own random numbers.
+    Greedy sampling (temperature 0) asks for one choice and repeats it ``n`` times: vLLM refuses
+    ``n > 1`` with greedy sampling, and the ``n`` greedy replies are the same anyway (as the vllm
+    engine does it).
     """
 
     #: A chat-level engine even with a tokenizer beside it (``generate`` refuses): a rollout collector
@@ -369,7 +408,10 @@ class OpenAIEngine(Engine):
         backoff: float = 0.5,
         concurrency: int = 8,
         logprobs: bool = False,
+        max_tokens_field: str | None = None,
     ):
+        if max_tokens_field is not None and max_tokens_field not in MAX_TOKENS_FIELDS:
+            raise ValueError(f"max_tokens_field must be None (automatic) or one of {MAX_TOKENS_FIELDS}, got {max_tokens_field!r}")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL such as http://127.0.0.1:8000/v1, got {base_url!r}")
         if timeout <= 0 or max_retries < 0 or backoff < 0 or concurrency < 1:
@@ -383,6 +425,10 @@ class OpenAIEngine(Engine):
         self.logprobs = bool(logprobs)
         self.models_timeout = min(self.timeout, MODELS_TIMEOUT)
         self._model = model
+        #: whether the field may still switch to max_completion_tokens (None given); max_tokens_field
+        #: is the one sent now
+        self._switch_field = max_tokens_field is None
+        self.max_tokens_field = max_tokens_field or "max_tokens"
 
     # ------------------------------------------------------------------ Engine API
 
@@ -484,17 +530,33 @@ class OpenAIEngine(Engine):
         """The ``n`` choices of conversation ``index``. Its seed is ``seed + index * n``, plus the
         number of choices already received when a server returned fewer than asked, so no two
         choices of one call share a seed (a server gives its ``j``-th choice ``seed + j``).
-        ``stop`` set: no further request is made (another conversation of the call failed)."""
+        ``stop`` set: no further request is made (another conversation of the call failed).
+        Greedy (temperature 0): one choice is asked for and stands for all ``n`` (copies)."""
+        wanted = 1 if sampling.temperature == 0 else n
         samples: list[Sample] = []
-        for _ in range(n):  # at most n round trips even if the server returns one choice each
+        for _ in range(wanted):  # at most `wanted` round trips even if the server returns one choice each
             params = sampling
             if sampling.seed is not None:
                 params = dataclasses.replace(sampling, seed=sampling.seed + index * n + len(samples))
-            body = chat_request_body(conversation, n - len(samples), params, model, tools=tools, logprobs=self.logprobs)
-            samples.extend(samples_from_response(self._request("POST", "/chat/completions", body, stop)))
-            if len(samples) >= n:
-                return samples[:n]
-        raise OpenAIEngineError(f"the server returned {len(samples)} choices for n={n} after {n} requests")
+            samples.extend(samples_from_response(self._post_chat(conversation, wanted - len(samples), params, model, tools, stop)))
+            if len(samples) >= wanted:
+                return [samples[i] if wanted > 1 or i == 0 else copy.deepcopy(samples[0]) for i in range(n)]
+        raise OpenAIEngineError(f"the server returned {len(samples)} choices for n={wanted} after {wanted} requests")
+
+    def _post_chat(self, conversation, n, sampling, model, tools, stop: threading.Event) -> Any:
+        """The answer to one ``POST /chat/completions``. With ``max_tokens_field=None``, a 400 asking
+        for ``max_completion_tokens`` instead of ``max_tokens`` switches the engine to it for good, and
+        the request is sent again with it (once: a server that refuses both gets the error)."""
+        field = self.max_tokens_field
+        body = chat_request_body(conversation, n, sampling, model, tools=tools, logprobs=self.logprobs, max_tokens_field=field)
+        try:
+            return self._request("POST", "/chat/completions", body, stop)
+        except RequestRejectedError as exc:
+            if not (self._switch_field and field == "max_tokens" and asks_max_completion_tokens(exc.status, exc.body)):
+                raise
+        self.max_tokens_field = "max_completion_tokens"  # (several threads may set it: the same value)
+        body["max_completion_tokens"] = body.pop("max_tokens")
+        return self._request("POST", "/chat/completions", body, stop)
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None, stop: threading.Event = _NEVER, *,
                  timeout: float | None = None, timeout_attempts: int | None = None) -> Any:

@@ -15,7 +15,8 @@ prompt leaves in the model's context, as vLLM's server does; default: that room,
 ``chat_template_kwargs``, ``add_generation_prompt`` and ``continue_final_message``...,
 see :data:`UNSUPPORTED_FIELDS`) is refused with a 400 naming it unless it has its neutral value
 (clients often send defaults explicitly); a reply sampled otherwise than asked would be wrong output.
-Other fields (``user``, ``stream_options``...) are ignored. A bad request gets an OpenAI-style error
+Other fields (``user``, ``stream_options``...) are ignored. Routes match on the path alone (a query
+string such as ``?api-version=...`` is ignored); a body comes with ``Content-Length`` or chunked. A bad request gets an OpenAI-style error
 body naming the field (``{"error": {"message", "type", "param"}}``).
 
 Requests are handled in threads; generation runs one request at a time on the model. A request
@@ -45,6 +46,7 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -54,6 +56,8 @@ __all__ = ["BadRequest", "ChatCompletionServer", "ModelLoadError", "ServerBusy",
 
 MAX_N = 128
 MAX_BODY_BYTES = 16 * 1024 * 1024
+#: Trailer lines a chunked request body may end with (they are read and ignored).
+MAX_TRAILERS = 64
 #: max_tokens of a request that sends none (when the context leaves less room, that room).
 DEFAULT_MAX_TOKENS = 4096
 #: Requests that may wait for the model while it generates; more get 503 (``--max-queue``).
@@ -263,13 +267,16 @@ def reply_message(text: str, finish_reason: str, *, tools_offered: bool) -> tupl
     """The assistant message of a reply and its finish reason, as OpenAI's API gives them. When the
     request offered tools and the model called some (Hermes ``<tool_call>`` blocks, all well formed),
     the calls go in ``tool_calls`` and out of the text (``content`` is what is left, null when
-    nothing), with finish reason ``tool_calls``; otherwise the text is the content as written."""
+    nothing); otherwise the text is the content as written. The finish reason becomes ``tool_calls``
+    only when the model stopped on its own (``stop``): a reply cut off at ``max_tokens`` after a call
+    stays ``length`` (as vLLM's server reports it), so clients still see that it was truncated."""
     from rlvr.trainers.hf_chat import tool_calls_from_text
 
     content, calls = tool_calls_from_text(text) if tools_offered else (text, [])
     if not calls:
         return {"role": "assistant", "content": text}, finish_reason
-    return {"role": "assistant", "content": content or None, "tool_calls": calls}, "tool_calls"
+    message = {"role": "assistant", "content": content or None, "tool_calls": calls}
+    return message, "tool_calls" if finish_reason == "stop" else finish_reason
 
 
 def _stop_reason(sample: Any, special: Any = (), stop_token_ids: Any = (), eos: Any = ()) -> str | int | None:
@@ -521,8 +528,8 @@ class ChatCompletionServer:
         for i, s in enumerate(samples):
             message, finish_reason = reply_message(s.text, s.finish_reason, tools_offered=bool(req["tools"]))
             choice: dict[str, Any] = {"index": i, "message": message, "finish_reason": finish_reason, "logprobs": None,
-                                      "stop_reason": None}  # as vLLM's server (none for tool_calls)
-            if finish_reason == "stop":
+                                      "stop_reason": None}
+            if s.finish_reason == "stop":  # what ended it, as the engine saw it (a tool_calls choice too, as vLLM's)
                 choice["stop_reason"] = _stop_reason(s, self._special, frozenset(sampling.stop_token_ids),
                                                      getattr(self.engine, "eos_token_ids", frozenset()))
             if req["logprobs"]:
@@ -621,30 +628,47 @@ class ChatCompletionServer:
                     if time.monotonic() >= deadline:
                         return False
 
+            def _route(self) -> str:
+                """The request's path without its query string (clients and proxies add some, e.g.
+                Azure-style ``?api-version=...``; none of them changes what is served here)."""
+                return urllib.parse.urlsplit(self.path).path.rstrip("/")
+
+            def _read_body(self) -> bytes | None:
+                """The request body, read in full before any reply (a body left unread would be parsed as
+                the next request on this keep-alive connection): by ``Content-Length``, or chunked
+                (``Transfer-Encoding: chunked``, as streaming clients send it), at most
+                :data:`MAX_BODY_BYTES` either way. A bad length or chunk is answered with a 400 that
+                closes the connection; None when answered (or when the client went away)."""
+                try:
+                    if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                        return _read_chunked(self.rfile, MAX_BODY_BYTES)
+                    try:
+                        length = int(self.headers.get("Content-Length") or 0)
+                    except ValueError:
+                        length = -1
+                    if length <= 0 or length > MAX_BODY_BYTES:
+                        raise BadRequest("the request needs a JSON body with a Content-Length between 1 and "
+                                         f"{MAX_BODY_BYTES} bytes (or a chunked one of at most that size)")
+                    return self.rfile.read(length)
+                except BadRequest as exc:
+                    self._error(exc.status, str(exc), headers={"Connection": "close"})
+                except OSError:  # the body stopped arriving for idle_timeout, or the client went away
+                    self.close_connection = True
+                return None
+
             def do_GET(self) -> None:
-                if self.path.rstrip("/") in ("/v1/models", "/models"):
+                if self._route() in ("/v1/models", "/models"):
                     self._send(200, server.models())
-                elif self.path.rstrip("/") in ("/health", "/v1/health", ""):
+                elif self._route() in ("/health", "/v1/health", ""):
                     self._send(200, {"status": "ok"})
                 else:
                     self._error(404, f"no route GET {self.path}; try GET /v1/models or POST /v1/chat/completions", kind="not_found")
 
             def do_POST(self) -> None:
-                try:
-                    length = int(self.headers.get("Content-Length") or 0)
-                except ValueError:
-                    length = -1
-                if length <= 0 or length > MAX_BODY_BYTES:
-                    # a body left unread would be parsed as the next request on this keep-alive connection
-                    self._error(400, f"the request needs a JSON body with a Content-Length between 1 and {MAX_BODY_BYTES} bytes",
-                                headers={"Connection": "close"})
+                raw = self._read_body()
+                if raw is None:
                     return
-                try:
-                    raw = self.rfile.read(length)  # read before any reply, so the connection stays usable
-                except OSError:  # the body stopped arriving for idle_timeout, or the client went away
-                    self.close_connection = True
-                    return
-                if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
+                if self._route() not in ("/v1/chat/completions", "/chat/completions"):
                     self._error(404, f"no route POST {self.path}; this server offers POST /v1/chat/completions", kind="not_found")
                     return
                 try:
@@ -687,6 +711,43 @@ class ChatCompletionServer:
         return Handler
 
 
+def _read_chunked(stream: Any, limit: int) -> bytes:
+    """A ``Transfer-Encoding: chunked`` body from ``stream``: hexadecimal size lines (extensions after
+    ``;`` ignored), each chunk followed by CRLF, ended by a zero-size chunk and optional trailers.
+    :class:`BadRequest` for a malformed chunk, or a body over ``limit`` bytes (found before it is read)."""
+    parts, total = [], 0
+
+    def line() -> bytes:
+        text = stream.readline(1026)
+        if not text.endswith(b"\n"):
+            raise BadRequest("the chunked request body ended early or has a line over 1024 bytes")
+        return text.rstrip(b"\r\n")
+
+    while True:
+        size_text = line().split(b";", 1)[0].strip()
+        if not size_text or size_text.strip(b"0123456789abcdefABCDEF"):  # (int() would take "0x", "_", "+")
+            raise BadRequest(f"the chunked request body has a malformed chunk size {size_text[:40]!r}; "
+                             "each chunk starts with its size in hexadecimal")
+        size = int(size_text, 16)
+        if size == 0:
+            break
+        total += size
+        if total > limit:
+            raise BadRequest(f"the chunked request body is over {limit} bytes")
+        data = stream.read(size)
+        if len(data) != size or stream.readline(1026) != b"\r\n":
+            raise BadRequest("the chunked request body has a chunk shorter or longer than its size")
+        parts.append(data)
+    for _ in range(MAX_TRAILERS + 1):  # trailers (ignored), up to the blank line that ends the body
+        if not line():
+            break
+    else:
+        raise BadRequest(f"the chunked request body has more than {MAX_TRAILERS} trailer lines")
+    if not total:
+        raise BadRequest("the request needs a JSON body; the chunked body sent is empty")
+    return b"".join(parts)
+
+
 def check_hf_device(device: str | None) -> None:
     """Refuse, with a ValueError naming ``--device``, a device the hf engine cannot use: not a
     torch device, ``cuda`` without a GPU, ``cuda:N`` past the GPUs present. The trainer's own checks
@@ -719,11 +780,13 @@ def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "aut
     """An :class:`~rlvr.trainers.hf_chat.HFChatEngine` for ``model``: ``"tiny"`` (the locally built
     tiny model) or a Hugging Face model folder / hub id. Returns ``(engine, name)``; a
     ModelLoadError when the model cannot be loaded (each command reports it in its own name).
-    ``device``: None or ``"auto"`` for the default; check it first with `check_hf_device`."""
+    ``device``: None or ``"auto"`` for the default (cuda when available, else cpu; the tiny model
+    too); check it first with `check_hf_device`. ``dtype``: the weights' dtype, ``"auto"`` being the
+    checkpoint's own (float32 for the tiny model)."""
     import torch
 
-    if device == "auto":
-        device = None
+    if device in (None, "auto"):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
 
     from rlvr.trainers.hf_chat import HFChatEngine
 
@@ -731,7 +794,8 @@ def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "aut
         from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
 
         tok = build_tiny_tokenizer()
-        return HFChatEngine(build_tiny_model(tok), tok, device=device), "tiny"
+        tiny_dtype = torch.float32 if dtype == "auto" else getattr(torch, dtype)
+        return HFChatEngine(build_tiny_model(tok, dtype=tiny_dtype), tok, device=device), "tiny"
     import os
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -749,8 +813,6 @@ def load_hf_chat_engine(model: str, device: str | None = None, dtype: str = "aut
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load model {model!r}: {exc}; "
                              "pass a folder written by save_pretrained, a hub id available offline, or 'tiny'") from None
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
     return HFChatEngine(lm, tok, device=device), model
 
 
