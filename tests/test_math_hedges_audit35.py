@@ -6,9 +6,14 @@ right; and any number before "is also correct" was a second answer, even another
 (`k = 2`) or a numbered part of the working ("Method 2"), which made right answers hedges.
 """
 
+import inspect
+import time
+
 import pytest
 
 from rlvr.verifiers.math import verify
+from rlvr.verifiers.math_extract import said_after
+from rlvr.verifiers.math_retraction import second_answer
 
 HEDGES = [
     "The answer is \\boxed{12}. $x = 13$ is also correct.",
@@ -45,3 +50,102 @@ def test_the_same_value_another_variable_or_a_numbered_part_is_no_second_answer(
 
 def test_the_hedge_is_not_graded_right_for_the_second_value_either():
     assert verify("13", HEDGES[0]).score == 0.0
+
+
+# -- review of rules 30 -------------------------------------------------------------------------
+
+B = "The answer is \\boxed{12}. "
+
+
+@pytest.mark.parametrize("text", [
+    B + "\\(x = 12\\) works; \\(x = 13\\) is also correct.",
+    B + "For \\(k = 2\\), \\(x = 13\\) is also correct.",
+    B + "Substituting \\(x = 13\\) gives \\(0\\), so \\(x = 13\\) is also correct.",
+])
+def test_a_bracketed_maths_value_ends_at_its_own_closing_bracket(text):
+    # The value `\(…\)` ran from the first `\(` of the line to the `\)` before "is also", swallowing
+    # the maths before it, so the offer read as no value and the hedge was missed.
+    assert verify("12", text).score == 0.0
+
+
+@pytest.mark.parametrize("text", [
+    "\\boxed{12}. Case $n = 1$ is also valid.",
+    B + "Case $n = 1$ is also valid.",
+    B + "The base case $n = 1$ is also correct.",
+    B + "Setting $x = 0$ is also valid.",
+    B + "Plugging in $x = 0$ is also valid.",
+    B + "Step $3$ is also valid.",
+])
+def test_a_case_or_a_step_setting_the_answers_variable_is_no_second_answer(text):
+    assert verify("12", text).score == 1.0
+
+
+@pytest.mark.parametrize("text", [
+    B + "The other solution 13 is also valid.",
+    B + "Another solution $13$ is also valid.",
+    B + "Either way 13 is also correct.",
+    B + "Solution 13 is also correct.",
+    B + "The other method 13 is also correct.",
+    "\\boxed{12}. One more thing 13 is also correct.",
+    "\\boxed{12}, though 13 is also possible.",
+    "\\boxed{12}. Note that x = 13 would also be correct.",
+])
+def test_a_value_named_as_another_answer_is_still_a_hedge(text):
+    # "solution" and "way" name answers, and a determiner before a part's word makes the value one
+    # of them; only a part's own number right after its word ("Method 2") is skipped.
+    verdict = verify("12", text)
+    assert verdict.score == 0.0 and verdict.details["kind"] == "hedged", verdict
+
+
+@pytest.mark.parametrize("text", [
+    "\\boxed{12}. That is, k = 12. k = 13 is also valid.",
+    "\\boxed{12}. That is, $k = 12$. $k = 13$ is also valid.",
+    "\\boxed{12}. That is, k = 12. k = 13 also works.",
+])
+def test_a_variable_set_to_the_answer_is_the_answers_variable(text):
+    assert verify("12", text).score == 0.0
+
+
+def test_second_answer_reads_the_answers_variable_from_the_text_before_the_answer():
+    tail = "$. But m = 13 is also possible."
+    assert second_answer(tail, "12") is None  # m is not known as the answer's variable
+    assert second_answer(tail, "12", head="So $m = \\boxed{12}") == (7, "13")
+    assert second_answer("\n\nk = 13 is also valid.", "12", head="So k = 12.\n\n\\boxed{12}") == (2, "13")
+    assert second_answer("$. m = 13 also works.", "12", head="So $m = \\boxed{12}") == (3, "13")
+    assert second_answer("\n\nk = 2 is also valid.", "12", head="So m = 12.\n\n\\boxed{12}") is None
+    assert second_answer("\n\nk = 13 is also valid.", "12", head="So k = 13.\n\n\\boxed{12}") is None
+
+
+_HEAD_READ = "head" in inspect.signature(said_after).parameters
+
+
+@pytest.mark.skipif(not _HEAD_READ, reason="math_extract does not pass the text before the answer on yet")
+@pytest.mark.parametrize("text", [
+    "So $m = \\boxed{12}$. But m = 13 is also possible.",
+    "The answer is $y = \\boxed{12}$. y = 13 is also correct.",
+    "So k = 12.\n\n\\boxed{12}\n\nk = 13 is also valid.",
+    "So $m = \\boxed{12}$. m = 13 also works.",
+])
+def test_a_variable_set_to_the_boxed_value_is_the_answers_variable(text):
+    assert verify("12", text).score == 0.0
+
+
+@pytest.mark.parametrize("text", [
+    "The answer is \\boxed{12}. k = 2 is also valid.",
+    "The answer is \\boxed{12}. k = 2 also works.",
+    "So $m = \\boxed{12}$. But k = 13 is also possible.",
+    "So $m = \\boxed{12}$. But m = 12 is also possible.",
+])
+def test_another_variables_value_stays_no_second_answer(text):
+    assert verify("12", text).score == 1.0
+
+
+@pytest.mark.parametrize("text, score", [
+    ("\\boxed{12}. " + "k = 1, " * 15000 + "k = 12. k = 13 is also valid.", 0.0),
+    ("\\boxed{12}. " + "\\(y \\) " * 12000 + "\\(x = 13\\) is also correct.", 0.0),
+    ("\\boxed{12}. " + "Case 2 is also valid. " * 5000, 1.0),
+])
+def test_long_offers_are_read_in_linear_time(text, score):
+    started = time.perf_counter()
+    assert verify("12", text).score == score
+    assert time.perf_counter() - started < 2.0

@@ -187,7 +187,7 @@ def final_boxes(text: str) -> tuple[list[str], str | None]:
     if not spans:
         return [], None
     contents = [_box_content(text, *box) for box in spans]
-    return [content for content, _ in contents], said_after(text[contents[-1][1]:], contents[-1][0])
+    return [content for content, _ in contents], said_after(text[contents[-1][1]:], contents[-1][0], text[:contents[-1][1]])
 
 
 def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
@@ -361,7 +361,7 @@ def _balanced(value: str) -> str:
     return value
 
 
-def said_after(tail: str, box: str | None = None) -> str | None:
+def said_after(tail: str, box: str | None = None, head: str = "") -> str | None:
     """The answer `tail` (the text after a box, `box` holding the box's content) states in words —
     "the answer is 21", `#### 21`, "or 21" right after the box (see `_alternative`), or a
     correction in other words ("actually, it's 21", "it should be 21") or a retraction ("Wait, no,
@@ -382,7 +382,7 @@ def said_after(tail: str, box: str | None = None) -> str | None:
         if normalize(parts[0]) == normalize(box):  # "the answer is 18 (9 × 2)" after `\\boxed{18}`:
             said = parts[-1]  # the restatement alone is a second answer that must be right too
     if said is None or (box is not None and normalize(said) == normalize(box)):
-        said = _correction(tail, box) or said  # "Wait, actually it's 4.", "it should be 4"
+        said = _correction(tail, box, head) or said  # "Wait, actually it's 4.", "it should be 4"
     if said is None:  # "\\boxed{20}\n\n21", "Therefore, $21$.", "20 or 21" on a line (rules 20)
         return value_line(tail, box)
     return said
@@ -424,7 +424,7 @@ _CORRECTION_RE = re.compile(
 _CORRECTION_WORDS = ("actually", "should be", "should have been", "final result", "final value", "option", "choice")
 
 
-def _correction(tail: str, before: str | None) -> str | None:
+def _correction(tail: str, before: str | None, head: str = "") -> str | None:
     """The value the last correction in `tail` gives: a correction or final statement in other
     words than "the answer is" (see `_worded_correction`), a retraction ("Wait, no, it's 20.", see
     `math_retraction.retraction`) or a second answer offered in other words ("Wait, it's 20.",
@@ -434,7 +434,7 @@ def _correction(tail: str, before: str | None) -> str | None:
         return None
     start = _after_statements(tail)
     found = [f for f in (_worded_correction(tail, before), retraction(tail, before, start),
-                         second_answer(tail, before, start)) if f is not None]
+                         second_answer(tail, before, start, head)) if f is not None]
     return (max(found, key=lambda f: f[0])[1] or None) if found else None  # ("": a restatement, see `_read_value`)
 
 
@@ -794,7 +794,7 @@ def stated_answers(text: str) -> list[str] | None:
         said = None
     found = ([said] if said is not None else []) + gsm
     tail = text[marks[-1].end():]
-    corrected = _alternative(tail, gsm[-1]) or _correction(tail, gsm[-1])  # "#### 18\nor 20", "#### 18\nWait, no, it's 20."
+    corrected = _alternative(tail, gsm[-1]) or _correction(tail, gsm[-1], text[:marks[-1].end()])  # "#### 18\nor 20", "#### 18\nWait, no, it's 20."
     if corrected is not None and normalize(corrected) != normalize(gsm[-1]):
         found.append(corrected)
     return found if len(found) > 1 else None
@@ -824,7 +824,7 @@ def _corrected_statement(text: str) -> list[str] | None:
     if last is None:
         return None
     tail = text[last[1]:]  # "or 20" right after the statement ("The answer is 18.\nor 20"), or a correction
-    corrected = _alternative(tail, last[0]) or _correction(tail, last[0])
+    corrected = _alternative(tail, last[0]) or _correction(tail, last[0], text[:last[1]])
     if corrected is None or normalize(corrected) == normalize(last[0]):
         return None
     return [last[0], corrected]

@@ -505,20 +505,50 @@ _GERMAN_RE = re.compile(r"\b(?:Die|Der|Das|ist|sind|und|nicht|gibt|insgesamt|Ant
 #: A label line with a value after it: "Result: 20", "Edit: 20", "**Update:** 20", "Final: 20".
 _LABEL_RE = re.compile(r"(?:\A|(?<=\n))[ \t>#*_-]{0,8}(?:result|edit|update|final)" + _W + r"[ \t]*:" + _W + r"[ \t]*",
                        re.IGNORECASE)
-#: "though 20 is also possible", "x = 20 would also be correct": a value, then that it is also an
-#: answer, ending its sentence. The value is one token (or `$…$`) of at most 40 characters: linear.
+#: A value as an offer writes it: one token of at most 40 characters, or maths in `$…$` or `\\(…\\)`
+#: of at most 80 that runs across no closing `$` or `\\)` (review of rules 30: "\\(x = 12\\) works;
+#: \\(x = 13\\) is also correct." is two values, not one from the first `\\(` to the last `\\)`).
+#: Inside `\\(…\\)` a backslash is taken only with the character after it, never `)` or another
+#: backslash, so the first `\\)` ends it, and the lookahead has found one within 80: linear.
+_OFFERED_VALUE = (r"(?P<value>\$[^$\n]{1,80}\$|\\\((?=[^\n]{1,80}?\\\))[^\\\n]*(?:\\[^)\\\n][^\\\n]*)*\\\)"
+                  r"|[^\s$,;:!?()]{1,40})")
+#: "though 20 is also possible", "x = 20 would also be correct": a value (see `_OFFERED_VALUE`),
+#: then that it is also an answer, ending its sentence.
 _ALSO_RE = re.compile(
-    r"(?<![^\s,;(])(?:(?P<var>[A-Za-z])[ \t]*=[ \t]*)?(?P<value>\$[^$\n]{1,80}\$|\\\([^\n]{1,80}?\\\)|[^\s$,;:!?()]{1,40})[ \t]+"
+    r"(?<![^\s,;(])(?:(?P<var>[A-Za-z])[ \t]*=[ \t]*)?" + _OFFERED_VALUE + r"[ \t]+"
     r"(?:(?:is|would\s+be|could\s+be|might\s+be|may\s+be)[ \t]+also|(?:would|could|might|may)[ \t]+also[ \t]+be)"
     r"[ \t]+(?:possible|correct|valid|acceptable|right|an?[ \t]+(?:(?:possible|valid|correct|acceptable)[ \t]+)?answer)"
     r"[ \t]*(?:[.!)]|\n|\Z)", re.IGNORECASE)
 
 
-#: A word naming a part of the working, ending right before a value: "Method 2", "Step 3", "Case 1"
-#: is that part, not another answer ("Method 2 is also correct."; rules 30). Not "Option"/"Choice":
-#: "Option B is also correct." offers another answer.
-_PART_NAME_RE = re.compile(r"\b(?:methods?|steps?|cases?|approach(?:es)?|ways?|parts?|solutions?|lines?|equations?"
-                           r"|formulas?|attempts?|versions?|examples?|rules?|lemmas?|theorems?)[ \t]+\Z", re.IGNORECASE)
+#: A word naming a part of the working right before a value ("Method 2", "Step 3"): the value is
+#: that part's number when it is one (a number of at most two digits or a letter, see
+#: `_PART_NUMBER_RE`) and no determiner stands before the word ("Method 2 is also correct.";
+#: rules 30). With one, the words name another answer ("The other method 2 ..."), and words that
+#: name answers are not listed at all ("solution", "way": "The other solution 13 is also valid.",
+#: "Either way 13 is also correct."; review of rules 30). Nor "Option"/"Choice": "Option B is also
+#: correct." offers another answer.
+_PART_NAME_RE = re.compile(r"(?P<det>\b(?:the|a|an|another|other|this|that|these|those|either|any|each|one|same)[ \t]+)?"
+                           r"\b(?:methods?|steps?|cases?|approach(?:es)?|parts?|lines?|equations?|formulas?|attempts?"
+                           r"|versions?|examples?|rules?|lemmas?|theorems?)[ \t]+\Z", re.IGNORECASE)
+_PART_NUMBER_RE = re.compile(r"[ \t$]*(?:\\\([ \t]*)?(?:\d{1,2}|[A-Za-z])(?:[ \t]*\\\))?[ \t$]*")
+#: A word right before a value that makes it a condition, not an answer (review of rules 30): "case"
+#: ("The base case $n = 1$ is also correct.": a case of the working) or a verb's -ing form ("Setting
+#: $x = 0$ is also valid.", "Plugging in $x = 0$ ...": what is valid is the step). Not "thing"
+#: ("One more thing 13 ...").
+_CONDITION_LEAD_RE = re.compile(r"\b(?:cases?|(?![A-Za-z]*thing\b)[A-Za-z]{2,}ing(?:[ \t]+(?:in|back))?)[ \t]+\Z",
+                                re.IGNORECASE)
+
+
+def _names_part(tail: str, start: int, at: int, value: str) -> bool:
+    """Whether the value `value` offered at `at` in `tail` is no answer by the words right before it
+    (from `start` on): a part of the working named by its number ("Method 2", see `_PART_NAME_RE`)
+    or a condition ("Case $n = 1$", "Setting $x = 0$", see `_CONDITION_LEAD_RE`)."""
+    lead = max(start, at - 40)
+    if _CONDITION_LEAD_RE.search(tail, lead, at):
+        return True
+    part = _PART_NAME_RE.search(tail, lead, at)
+    return part is not None and part["det"] is None and _PART_NUMBER_RE.fullmatch(value) is not None
 
 
 #: "13 also works.", "13 works too.", "x = 13 would also work." (rules 29): a value opening a sentence
@@ -528,7 +558,7 @@ _PART_NAME_RE = re.compile(r"\b(?:methods?|steps?|cases?|approach(?:es)?|ways?|p
 #: the value (see `_ANSWER_VARIABLES`).
 _WORKS_RE = re.compile(
     _OPENING + _W + r"(?:(?:but|though|although|and|note|however)\b[,:]?[ \t]+)?(?:(?P<var>[A-Za-z])[ \t]*=[ \t]*)?"
-    r"(?P<value>\$[^$\n]{1,80}\$|\\\([^\n]{1,80}?\\\)|[^\s$,;:!?()]{1,40})" + _W + r"[ \t]+"
+    + _OFFERED_VALUE + _W + r"[ \t]+"
     r"(?:also[ \t]+works|works[ \t]+(?:too|as[ \t]+well)|(?:would|could|might|may|will)[ \t]+also[ \t]+work)\b"
     r"[ \t]*(?:[.!)]|,[ \t]*(?:and|so|thus|hence|therefore|which|both|too)\b|\n|\Z)", re.IGNORECASE)
 #: A value written as maths that sets a variable (`$x = 13$`, `\\(n=13\\)`): its variable and value.
@@ -538,8 +568,32 @@ _MATHS_VARIABLE_RE = re.compile(r"(?:\$|\\\()[ \t]*(?P<var>[A-Za-z])[ \t]*=[ \t]
 
 #: The variables an answer is most often named by ("Find x", "the smallest n"): "x = 13 also works."
 #: offers another answer, "k = 2 also works." another variable's value (a parameter, an index), no
-#: second answer (review of rules 29). Only the box's value is known here, not its variable.
+#: second answer (review of rules 29). Another variable is the answer's too when the text sets it to
+#: the answer's value (see `_sets_to_answer`).
 _ANSWER_VARIABLES = frozenset("xn")
+#: A variable set to a value: `k = 12`, `$m = \\boxed{12}$`, `y=$12$` (group "boxed" or "value").
+_SET_TO_RE = re.compile(r"(?<![A-Za-z\\])(?P<var>[A-Za-z])[ \t]*=[ \t]*\$?[ \t]*"
+                        r"(?:\\boxed\{[ \t]*(?P<boxed>[^{}\n]{1,40}?)[ \t]*\}|(?P<value>[^\s$,;:!?()=]{1,40}))")
+
+
+def _sets_to_answer(texts: tuple[str, ...], var: str, before: str | None) -> bool:
+    """Whether one of `texts` sets the variable `var` to the answer's value `before` (`m =
+    \\boxed{12}`, or `k = 12` before `\\boxed{12}`): then `var` names the answer, and "m = 13 is also
+    possible." offers another (review of rules 30). One scan of each text: linear."""
+    if before is None:
+        return False
+    answer, seen = before.strip(), set()  # (each value said compared once: "k = 1" a thousand times is cheap)
+    for text in texts:
+        for m in _SET_TO_RE.finditer(text):
+            said = (m["boxed"] if m["boxed"] is not None else m["value"]).strip().rstrip(".").strip("$ \t")
+            if m["var"] != var or said in seen:
+                continue
+            if said == answer or _same_value(answer, said):
+                return True
+            seen.add(said)
+    return False
+
+
 #: After "13 also works.", words that set the other value aside ("But we want the smallest", "we
 #: discard it", "13 is not valid here"): the offer is weighed and refused, no second answer
 #: (review of rules 29).
@@ -632,14 +686,16 @@ def might_offer(lowered: str) -> bool:
     return any(h in lowered for h in _OFFER_HINTS)
 
 
-def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, str] | None:
+def second_answer(tail: str, before: str | None, start: int = 0, head: str = "") -> tuple[int, str] | None:
     """Where the last second answer offered in other words in `tail[start:]` opens, and its value
     (see the comment above `_OFFER_HINTS`; "" for a value that is no other answer, see
     `_read_value`); None when there is none. `before` is the answer it
     follows (a choice letter is read only after a choice letter). Read only after a plain number
     or a choice letter, where a restatement can be told from another answer: after another answer
     an offer is most often the same in another form (`2\\sqrt{3}` then "Alternatively, $\\sqrt{12}$",
-    `\\frac{\\pi}{2}` then "Result: 90°"), which the grader would score as a second answer."""
+    `\\frac{\\pi}{2}` then "Result: 90°"), which the grader would score as a second answer. `head`
+    is the text up to the answer, read for the variable it sets to the answer's value (`$m =
+    \\boxed{12}$`: "m = 13 is also possible." then offers another, see `_sets_to_answer`)."""
     lowered = tail[start:].lower()
     if not might_offer(lowered):  # (the cheaper check first)
         return None
@@ -692,15 +748,25 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
         value = _read_value(m["value"], before, nouns=False)
         if value is not None:
             found.append((m.start(), value))
+    named: dict[str, bool] = {}  # (whether a variable is the answer's, looked for once each)
+
+    def other_variable(var: str | None, at: int) -> bool:
+        """Whether `var` (set to the value offered at `at`) is another variable than the answer's."""
+        if var is None or var.lower() in _ANSWER_VARIABLES:
+            return False
+        if var not in named:
+            named[var] = _sets_to_answer((head, tail[:at]), var, before)
+        return not named[var]
+
     for m in list(_ALSO_RE.finditer(tail, start) if "also" in lowered else ())[-_MAX_TRIGGERS:]:
         var, said = m["var"], m["value"]
         maths = _MATHS_VARIABLE_RE.fullmatch(said) if var is None else None
         if maths is not None:  # "$x = 13$ is also correct.": the variable and value inside the maths
             var, said = maths["var"], maths["value"]
-        if var is not None and var.lower() not in _ANSWER_VARIABLES:
+        if _names_part(tail, start, m.start(), m["value"]):
+            continue  # "Method 2 is also correct.", "Case $n = 1$ is also valid.": no answer (rules 30)
+        if other_variable(var, m.start()):
             continue  # "k = 2 is also valid.": another variable's value, no second answer (rules 30)
-        if var is None and _PART_NAME_RE.search(tail, max(start, m.start() - 40), m.start()):
-            continue  # "Method 2 is also correct.": a part of the working named by its number (rules 30)
         value = _read_value(said, before)
         if value is not None:
             found.append((m.start(), value))
@@ -709,7 +775,7 @@ def second_answer(tail: str, before: str | None, start: int = 0) -> tuple[int, s
         maths = _MATHS_VARIABLE_RE.fullmatch(said) if var is None else None
         if maths is not None:  # "$x = 13$ also works.": the variable and value inside the maths
             var, said = maths["var"], maths["value"]
-        if var is not None and var.lower() not in _ANSWER_VARIABLES:
+        if other_variable(var, m.start()):
             continue  # "k = 2 also works.": another variable's value, no second answer
         if _set_aside(tail, m.end(), before, said):
             continue  # "n = 24 also works. But we want the smallest, so 12.": weighed and refused
