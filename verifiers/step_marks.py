@@ -66,12 +66,27 @@ _NO_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh|wait)(?![A-Za-z])
 #: Words that start a clause about something else between a chain and a rejection word ("= 19, which is
 #: incorrect as a prime test"): the rejection is not of the chain.
 _OTHER_CLAUSE_RE = re.compile(r"\b(?:which|as)\b", re.IGNORECASE)
+#: What "nearest" rounds to, for it to be a rounding ("to the nearest hundredth"; not "the nearest shop",
+#: "9 nearest boxes"): a place, a unit of measure or money, or a number ("nearest 0.05"). The places
+#: below one name how many decimals the rounded number must show (`_NEAREST_DECIMALS`).
+_NEAREST_PLACE = (r"(?:ten[- ]thousandths?|tenths?|hundredths?|thousandths?|whole(?:\s+numbers?)?|integers?|units?"
+                  r"|ones?|tens?|hundreds?|thousands?|millions?|billions?|percent(?:age\s+points?)?|%|cents?|penn(?:y|ies)"
+                  r"|dollars?|euros?|pounds?|degrees?|decimal(?:\s+places?)?|significant\s+(?:figures?|digits?)"
+                  r"|seconds?|minutes?|hours?|days?|weeks?|months?|years?|inch(?:es)?|f(?:oo|ee)t|yards?|miles?"
+                  r"|(?:kilo|centi|milli)?met(?:er|re)s?|(?:kilo|milli)?grams?|k?m|cm|mm|kg|g|\d*\.?\d+)(?![A-Za-z\d])")
+#: "nearest" and what it rounds to, maybe after "to (the)": a rounding remark after a side.
+_NEAREST_RE = re.compile(rf"(?:to\s+(?:the\s+)?)?nearest\s+(?P<place>{_NEAREST_PLACE})", re.IGNORECASE)
+_NEAREST_DECIMALS = {"tenth": 1, "hundredth": 2, "thousandth": 3, "cent": 2, "penny": 2, "pennie": 2}
+_LAST_NUMBER_RE = re.compile(r"\d*\.?\d+(?=[^\d]*$)")
 #: A rounding hedge right after a side ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "(approx)",
 #: "(rounding)", "to the nearest hundredth", "(nearest tenth)") or right before one ("= about 3.3", "= approx
 #: 3.3"). "rounded/rounding up/down" says what is done next ("= 9.6, rounded up to 10 boxes"), not how the
-#: side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)").
-_HEDGE_AFTER_RE = re.compile(r"(?:round(?:ed|ing)(?!\s+(?:up|down)\b(?!\s*\)))|approx(?:imately|\.)?|roughly"
-                             r"|(?:to\s+(?:the\s+)?)?nearest)(?![A-Za-z])", re.IGNORECASE)
+#: side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)"); "rounding error" (or
+#: mistake, issue, problem, slip) owns up to a wrong side and excuses nothing.
+_HEDGE_AFTER_RE = re.compile(r"(?:round(?:ed|ing)(?!\s+(?:up|down)\b(?!\s*\)))"
+                             r"(?![\s-]+(?:off\s+)?(?:errors?|mistakes?|issues?|problems?|slips?)(?![A-Za-z]))"
+                             r"|approx(?:imately|\.)?|roughly|(?P<nearest>" + _NEAREST_RE.pattern + r"))(?![A-Za-z])",
+                             re.IGNORECASE)
 #: What may stand between a hedged link's `=` and its hedge: the side itself (numbers, signs, LaTeX, unit
 #: words: `_hedged_side`), then spaces or an opening bracket; no comma, no other word.
 _TEXT_UNIT_RE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\s*\{[^{}=,;]{0,30}\}")  # (a unit: `\\text{ m}`)
@@ -140,7 +155,8 @@ def _unclaimed(step: str, following: str = "") -> str:
     new.update((i, "≠") for i in after ^ before)
     for m in _HEDGE_AFTER_RE.finditer(step):
         k = bisect.bisect_left(eqs, m.start()) - 1
-        if k >= 0 and gap(eqs[k] + 1, m.start(), _HEDGE_GAP) and _hedged_side(step[eqs[k] + 1:m.start()]):
+        if k >= 0 and gap(eqs[k] + 1, m.start(), _HEDGE_GAP) and _hedged_side(step[eqs[k] + 1:m.start()]) \
+                and (not m.group("nearest") or _shows_place(step[eqs[k] + 1:m.start()], m.group("place"))):
             new.setdefault(eqs[k], "≈")
     for m in _HEDGE_BEFORE_RE.finditer(step):
         new.setdefault(m.start(), "≈")
@@ -156,6 +172,18 @@ def _denied(following: str) -> bool:
     That's right.", "Is 3 * 4 = 13? So he has 13 pens."), since affirmations have too many wordings
     for a list of them to be a fence (a question mark alone would otherwise hide a false step)."""
     return _NO_RE.match(following) is not None
+
+
+def _shows_place(side: str, place: str) -> bool:
+    """Whether the number of a side hedged "to the nearest `place`" shows that place: a rounding to the
+    nearest hundredth or cent writes two decimals at least (`= 0.67`), so `2.4 * 3 = 7 dollars to the
+    nearest cent` is no rounding of 7.2 and is checked as stated (so is "to the nearest 0.01"). Places of
+    one and above (a whole number, ten, a dollar) and "decimal place" fit any number."""
+    place = place.lower()
+    decimals = len(place.partition(".")[2]) if place[:1].isdigit() or place[:1] == "." \
+        else _NEAREST_DECIMALS.get(place.rstrip("s"), 0)
+    number = _LAST_NUMBER_RE.search(side)
+    return decimals == 0 or number is not None and len(number.group().partition(".")[2]) >= decimals
 
 
 def _hedged_side(between: str) -> bool:

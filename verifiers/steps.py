@@ -62,17 +62,22 @@ What a claim is:
   claims nothing (no claim beats a claim about the wrong side), as it does in a new part.
 - A row or line that goes on with an expression the one before it left unfinished has no first side:
   its first link is no claim (`Total = 120 + 45 + 30`, then `+ 15 = 210` on the next line or aligned
-  row: `+ 15` is no number). It goes on when the one before ends with a binary operator (`120 + 45 +`),
-  or when it starts with one (`+`, `-`, `\\times`; layout such as `&\\quad` aside) after one whose last
-  side is an expression with an operator between operands, no word or full stop after it. After a
+  row: `+ 15` is no number). It goes on when the one before ends with a binary operator after an
+  expression (`120 + 45 +`, or one operand right after a relation: `= 120 +`; not a label or a name,
+  "Step 2 -", "Ages 18+", "Ca2+"), or when it starts with one (`+`, `-`, `\\times`; layout such as
+  `&\\quad` aside) after one whose last side is an expression with an operator between operands, no word
+  or full stop after it. Nothing goes on across a blank line or from a line closing a display (`$$`,
+  `\\]`, `\\end{...}`), and a line opening with a sure list bullet (`*` and a space, or `-`/`+`, a space
+  and maths: `- $12 \\times 10 = 120$`) goes on only from a line ending with an operator. After a
   finished one (`3 + 4 = 7`, `Compute:`) a line or row starting with `-` is a negative number or a list
   bullet and is read as ever (`-3 + 5 = 2`, `- 3 + 4 = 7`), and so is a list item after an item of the
-  same list. Likewise a spaced "..." standing for terms left out (after an operator sign, or between a
-  number and a sign: `1 + 2 + ... + 10 = 55`) ends no sentence or chain: the side around it is no number,
-  as with `…` or `\\dots`. An inline quotient of two numbers in scientific notation (`4.5 \\times 10^6 /
-  1.5 \\times 10^3`) is no side either: by precedence it is `(4.5 \\times 10^6 / 1.5) \\times 10^3`, but it
-  is mostly meant as the quotient of the two numbers, so neither `= 3 \\times 10^3` nor `= 3 \\times 10^9`
-  after it is judged (brackets or `\\frac` make it a claim).
+  same list. Likewise a spaced "..." standing for terms left out (between two operator signs, or between
+  a number and a sign other than `-`: `1 + 2 + ... + 10 = 55`) ends no sentence or chain: the side around
+  it is no number, as with `…` or `\\dots`; a word or number after "op ..." is a restart (`25 * 4 + ...
+  Actually 25 * 4 = 90` claims `25 * 4 = 90`). An inline quotient of two numbers in scientific notation
+  (`4.5 \\times 10^6 / 1.5 \\times 10^3`) is by precedence `(4.5 \\times 10^6 / 1.5) \\times 10^3`, but it is
+  mostly meant as the quotient of the two numbers: a claim with one holds when either reading does (`= 3
+  \\times 10^3` and `= 3 \\times 10^9` both hold) and fails when neither does (`= 7`).
 - Units (as `math_units` reads a side's end, `2 \\text{ h}`, `25 \\text{ m}^2`, `2500 g`; a currency sign
   stuck to a number is its unit, `\\$36` dollars; a plain unit word ending a left side, `5 kg = 5000
   grams`, only in a conversion, and only one the normaliser reads without its unit, so `5 kg = 500 g`
@@ -130,7 +135,9 @@ What a claim is:
   An `=` whose right side is hedged as a rounding reads as an approximate link: a hedge right after it,
   with only the side between (its numbers, LaTeX and unit words, then spaces or an opening bracket:
   "= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "(approx)", "roughly", "(rounding)", "to the
-  nearest hundredth", "(nearest tenth)"; not after a comma or another
+  nearest hundredth", "(nearest tenth)"; "nearest" only before a place or unit it rounds to, a place
+  below one shown in the number's decimals, so "to the nearest shop" and "7 to the nearest cent" hedge
+  nothing; "rounding error/mistake" owns up and hedges nothing; not after a comma or another
   word, "= 9.5, rounded up to 10", "= 13 and we rounded nothing"; "rounded up/down" only as a
   bracket's end, "= 10 (rounded up)") or right before it ("= about 3.3", "approximately", "approx",
   "roughly", "around"). (Unhedged, `2 / 3 = 0.67` is a rounding to too few digits, and fails.)
@@ -233,7 +240,7 @@ from rlvr.verifiers.math_compare import decimal_places, exact_value, has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.math_units import Unit
-from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, _unclaimed, _unit_word
+from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _NEAREST_PLACE, _SPLIT_RE, _unclaimed, _unit_word
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congruence, solution_work
 from rlvr.verifiers.step_numbers import (PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, check_cut, check_overlap, check_remainder,
                                          cut_decimal, cut_span, exact_number, rounding_span, strict_percent)
@@ -278,8 +285,10 @@ RULES_VERSION = 8  # 3: a repeated claim (however spelled) counts once, a claim 
 # claim (trailing zeros of an integer are not significant) (unreleased: still 7); 8: a row or line going on
 # with an expression the one before left unfinished (`120 + 45 + 30`, then `+ 15 = 210`) and a side with a
 # spaced "..." between terms (`1 + 2 + ... + 10 = 55`) make no claim of that first link, rounding hedges
-# "approx" (no dot), "rounding", "(to the) nearest ..." are read, and an inline quotient of two numbers in
-# scientific notation (`4.5 \times 10^6 / 1.5 \times 10^3`) is no side
+# "approx" (no dot), "rounding" (not "rounding error"), "(to the) nearest <place or unit>" are read, and a
+# claim with an inline quotient of two numbers in scientific notation (`4.5 \times 10^6 / 1.5 \times 10^3`)
+# holds by either reading, strict or the quotient of the two (unreleased: still 8; nothing goes on across a
+# blank line, from a closed display, into a sure bullet, or from an operator ending a label: "Step 2 -")
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -359,7 +368,7 @@ _OPS_BEFORE = {"and", "twice", "thrice", "half", "double", "triple", "times", "b
 _OF_OK = {"value", "result", "answer", "total", "cost", "price", "outcome", "output", "calculation"}
 _TO_OK = {"equal", "equals", "up", "comes", "amounts", "simplifies", "reduces", "leads"}
 #: "to the nearest ..." after a right side: a rounding remark (`step_marks`), not an operation in words.
-_TO_NEAREST_RE = re.compile(r"\(?to\s+(?:the\s+)?nearest(?![A-Za-z])", re.IGNORECASE)
+_TO_NEAREST_RE = re.compile(rf"\(?to\s+(?:the\s+)?nearest\s+{_NEAREST_PLACE}", re.IGNORECASE)
 _OPS_AFTER = {"times", "plus", "minus", "divided", "over", "squared", "cubed", "mod", "modulo",
               "\\bmod", "\\mod", "of", "factorial", "to", "raised", "choose"}
 
@@ -433,14 +442,14 @@ def _parts(solution: str | Sequence[str]) -> list[str]:
     return []
 
 
-def _parts_steps(parts: list[str]) -> list[tuple[str, bool, bool]]:
+def _parts_steps(parts: list[str]) -> list[tuple[str, bool, bool, int]]:
     """Every step of every part, in order, each with whether it is read (`_read`, within its own
-    part: the lines and sentences are counted from the start of each part) and whether it is its
-    part's first (where no chain of an earlier part goes on)."""
-    out: list[tuple[str, bool, bool]] = []
+    part: the lines and sentences are counted from the start of each part), whether it is its
+    part's first (where no chain of an earlier part goes on), and the number of its line."""
+    out: list[tuple[str, bool, bool, int]] = []
     for part in parts:
         steps = _lines(part)
-        out += [(step, read, i == 0) for i, ((_, step), read) in enumerate(zip(steps, _read(steps)))]
+        out += [(step, read, i == 0, number) for i, ((number, step), read) in enumerate(zip(steps, _read(steps)))]
     return out
 
 
@@ -453,17 +462,26 @@ def split_steps(text: str) -> list[str]:
 
 #: A quotient of two numbers in scientific notation written inline (`4.5 \\times 10^6 / 1.5 \\times 10^3`):
 #: by strict precedence it is 4.5 * 10^6 / 1.5 * 10^3, but it is mostly meant as the quotient of the two
-#: numbers. A side with one reads neither way (no claim): either reading would fail some right work.
+#: numbers. A claim with one is judged both ways (`_sci_grouped`): it holds when either reading does.
 _SCI = r"(?<![\d.])\d++(?:\.\d++)?+\s*+(?:\\times|\\cdot|×|·|\*)\s*+10\s*+\^\s*+(?:\{\s*+[-+−]?\s*+\d++\s*+\}|[-+−]?\d++)"
-_SCI_QUOTIENT_RE = re.compile(rf"{_SCI}\s*(?:/|÷|\\div(?![A-Za-z]))\s*{_SCI}")
+_SCI_QUOTIENT_RE = re.compile(rf"({_SCI})\s*(/|÷|\\div(?![A-Za-z]))\s*({_SCI})")
+
+
+def _sci_grouped(side: str) -> str | None:
+    """`side` with each inline quotient of two numbers in scientific notation bracketed as the quotient of
+    the two numbers (`(4.5 \\times 10^6) / (1.5 \\times 10^3)`): the other reading of it than strict
+    precedence's. None when it has no such quotient."""
+    if "10" not in side:
+        return None
+    grouped = _SCI_QUOTIENT_RE.sub(lambda m: f"({m.group(1)}) {m.group(2)} ({m.group(3)})", side)
+    return grouped if grouped != side else None
 
 
 def _reading(s: str) -> str | None:
     """"number" when `s` is a checkable numeric expression, "symbolic" when it is one with variables;
-    None for anything else, a clock time among it included (`3:00 + 2 = 5:00` is no ratio), and so an
-    inline quotient of two numbers in scientific notation (`_SCI_QUOTIENT_RE`), whose reading is unsure."""
+    None for anything else, a clock time among it included (`3:00 + 2 = 5:00` is no ratio)."""
     s = s.strip()
-    if not s or _CLOCK_RE.search(s) or ("10" in s and _SCI_QUOTIENT_RE.search(s)):
+    if not s or _CLOCK_RE.search(s):
         return None
     strict = strict_percent(s)
     if strict is None:
@@ -666,7 +684,7 @@ def _right_side(part: str) -> tuple[str | None, bool]:
     reading, piece = _run_piece(words[:k], -1)
     if reading != "number":
         return None, False  # a variable ("= 2x + 1"), or a run that cannot be read as a whole
-    if k < len(words) and _bare(words[k]).lower() in _OPS_AFTER and not _TO_NEAREST_RE.match(" ".join(words[k:k + 3])):
+    if k < len(words) and _bare(words[k]).lower() in _OPS_AFTER and not _TO_NEAREST_RE.match(" ".join(words[k:k + 6])):
         return None, False  # "12 = 3 times 4": the operation is in words (not "= 0.67 to the nearest hundredth")
     # only a side with nothing after it is carried on: after `= 40 dollars per day` a row `= 40 * 5`
     # is the next computation, not a claim that 40 dollars a day is 200 (words end the chain)
@@ -748,15 +766,16 @@ _OP_AFTER_DOTS_RE = re.compile(r"\s*(?:[+*/×·÷]|\\(?:cdot|times|div|pm|mp)(?!
 
 
 def _ellipsis_in_expression(s: str, start: int) -> bool:
-    """Whether `s[start:]` starts with "..." standing for terms left out of an expression: after an
-    operator sign (`1 + 2 + ... + 10`), or after a number and before a sign other than `-` (`1 + 2 + 3 ...
+    """Whether `s[start:]` starts with "..." standing for terms left out of an expression: between two
+    operator signs (`1 + 2 + ... + 10`), or after a number and before a sign other than `-` (`1 + 2 + 3 ...
     + 10`), spaces aside. Such an ellipsis ends no sentence or chain: the side around it reads as no number,
-    where a cut there left the claim `+ 10 = 55`."""
+    where a cut there left the claim `+ 10 = 55`. A word or a number after "op ..." is a restart, and the
+    ellipsis ends the sentence as ever (`25 * 4 + ... Actually 25 * 4 = 90`, `5 + 6 + ... 5 + 6 = 12`)."""
     if start < 0 or not s.startswith("...", start) or s.startswith(".", start + 3):
         return False
     before = s[max(0, start - 20):start]
-    if _OP_BEFORE_DOTS_RE.search(before):
-        return True
+    if _OP_BEFORE_DOTS_RE.search(before):  # (`-` may follow here: `1 - 2 + ... - 100`)
+        return _OP_AFTER_DOTS_RE.match(s, start + 3) is not None or s[start + 3:start + 5].lstrip()[:1] in ("-", "−")
     return before.rstrip()[-1:].isdigit() and _OP_AFTER_DOTS_RE.match(s, start + 3) is not None
 
 
@@ -775,9 +794,26 @@ _INFIX_RE = re.compile(rf"[\d)\]}}!A-Za-z]\s*{_BINARY_OP}\s*[\d(\[{{\\.A-Za-z]")
 _LAST_RELATION_RE = re.compile(r".*(?:[=<>≤≥≈:]|\\(?:approx|leq?|geq?)(?![A-Za-z]))", re.DOTALL)
 #: A list bullet opening a line (`- 3 + 4 = 7`): the same bullet on the line before makes it a list item.
 _BULLET_RE = re.compile(r"\s*([-+*•])\s")
+#: A line that opens with a sure list bullet: `*` and a space, or `-`/`+`, a space and then maths (`- $12
+#: \times 10 = 120$`: the sign is outside the maths, so no operator of it).
+_LINE_BULLET_RE = re.compile(r"\s*(?:\*|[-+](?=\s+(?:\$|\\[(\[])))\s")
+#: The end of a line that closes a display (`$$`, `\]`, `\end{aligned}`): what it showed is finished.
+_CLOSED_DISPLAY_RE = re.compile(r"(?:\$\$|\\\]|\\end\s*\{[A-Za-z]+\*?\})\s*$")
+_TRAILING_OP_RE = re.compile(rf"\s*{_BINARY_OP}$")
 
 
-def _goes_on(before: str, text: str) -> bool:
+def _step_before(listed: tuple[str, bool, bool, int], line: int) -> str:
+    """The step before (`_parts_steps`' `listed` entry), as the text a line may go on from (`_goes_on`),
+    or "" when nothing goes on from it: when it was not read, when a blank line stands between (a new
+    paragraph: `120 + 45 + 30`, a blank line, then `+ 15 = 211` is a claim) or when it closes a display
+    (`$$12 \times 15 = 12 \times 10 + 12 \times 5$$`, then a list `- $12 \times 10 = 120$`)."""
+    step, read, _, number = listed
+    if not read or line - number > 1 or _CLOSED_DISPLAY_RE.search(step[-60:]):
+        return ""
+    return step
+
+
+def _goes_on(before: str, text: str, line: bool = False) -> bool:
     """Whether `text`, a row or a line, goes on with an expression that the row or line `before` it
     left unfinished, so that its first side is the tail of that expression, no number (`+ 15 = 210` after
     `Total = 120 + 45 + 30` claims nothing; it is `120 + 45 + 30 + 15 = 210`). It does when `before` ends
@@ -785,24 +821,31 @@ def _goes_on(before: str, text: str) -> bool:
     and the last side of `before` is an expression with an operator between operands, not one number, no
     word nor full stop after it. So a line or row that starts with a negative number after a finished one
     (`3 + 4 = 7`, then `-3 + 5 = 2`) is a claim, and so is a list item after one of the same list (`- 3 +
-    4 = 7` after `- 2 + 2 = 4 + 0`): continuations are told by what they continue. Reads at most the last
-    200 characters of `before`."""
+    4 = 7` after `- 2 + 2 = 4 + 0`): continuations are told by what they continue. The operator ending
+    `before` counts only after an expression (`120 + 45 +`, or one operand right after a relation: `= 120
+    +`), not after a label or a name ("Step 2 -", "Part (a) -", "Ages 18+", "Ca2+"). With `line` (`text`
+    is a line), a line opening with a sure bullet (`_LINE_BULLET_RE`: `* 3 + 4 = 7`, `- $3 + 4 = 7$`) goes
+    on only from a line ending with such an operator. Reads at most the last 200 characters of `before`."""
     tail = _TRAILING_LAYOUT_RE.sub("", _LAYOUT_RE.sub(" ", before[-200:]))
     if not tail:
         return False
-    if _ENDS_WITH_OP_RE.search(tail):
-        return True
-    if not _STARTS_WITH_OP_RE.match(text, _LEADING_LAYOUT_RE.match(text).end()):
-        return False
-    bullet, bullet_before = _BULLET_RE.match(text), _BULLET_RE.match(before)
-    if bullet and bullet_before and bullet.group(1) == bullet_before.group(1):
-        return False  # one list's items
     relation = _LAST_RELATION_RE.match(tail)
     words = tail[relation.end() if relation else 0:].split()
     k = len(words)
     while k > 0 and not _is_word_at(words, k - 1, -1):
         k -= 1
     run = " ".join(words[k:])
+    if _ENDS_WITH_OP_RE.search(tail):
+        body = _TRAILING_OP_RE.sub("", run)
+        return _INFIX_RE.search(body) is not None or (
+            bool(body) and k == 0 and relation is not None and relation.group()[-1] != ":")
+    if line and _LINE_BULLET_RE.match(text):
+        return False  # a list item
+    if not _STARTS_WITH_OP_RE.match(text, _LEADING_LAYOUT_RE.match(text).end()):
+        return False
+    bullet, bullet_before = _BULLET_RE.match(text), _BULLET_RE.match(before)
+    if bullet and bullet_before and bullet.group(1) == bullet_before.group(1):
+        return False  # one list's items
     return bool(run) and run[-1] in "0123456789)]}!" and _INFIX_RE.search(run) is not None
 
 
@@ -1012,7 +1055,8 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
     division with a remainder is one claim of its own (`_remainders`), before the chains are read.
 
     A row or step that goes on with an expression the one before it left unfinished (`_goes_on`:
-    `120 + 45 + 30 \\\\ + 15 = 210`; `previous` is the step before, in the same part) has no first side:
+    `120 + 45 + 30 \\\\ + 15 = 210`; `previous` is the step before in the same part, or "" where nothing
+    goes on from it: `_step_before`) has no first side:
     its first link is no claim."""
     claims: list[Claim] = []
     for m in _CALC_RE.finditer(step):  # GSM8K annotations are screened like any other claim
@@ -1024,7 +1068,7 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
         step = _SPACE_RE.sub(lambda m: _space(step, m), step)
     if "&" in step:
         step = _AMPERSAND_RE.sub(lambda m: _column(step, m), step)
-    goes_on = bool(previous) and _goes_on(previous, step[:200])  # (before a bullet `- ` is cut off as a label)
+    goes_on = bool(previous) and _goes_on(previous, step[:200], line=True)  # (before a bullet `- ` is cut off as a label)
     step = _LAYOUT_RE.sub(" ", step)
     last = carried if _PASSES_RE.match(step) else None  # the side a chain starting with `=` continues
     step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
@@ -1291,6 +1335,17 @@ _EXACT_REASONS = frozenset({"equal as integers", "equal as rationals", "identica
                             "difference simplifies to 0"})
 
 
+def _sci_reading(left: str, right: str, budget: Budget) -> Verdict | None:
+    """The verdict of a claim with an inline quotient of scientific numbers (`_SCI_QUOTIENT_RE`) read as
+    the quotient of the two numbers, when that reading holds (the strict one failed): `4.5 \\times 10^6 /
+    1.5 \\times 10^3 = 3000` holds as `= 3 \\times 10^9` does; `= 7` holds neither way, and fails."""
+    grouped_left, grouped_right = _sci_grouped(left), _sci_grouped(right)
+    if grouped_left is None and grouped_right is None:
+        return None
+    v = _check_claim(grouped_left or left, grouped_right or right, budget)
+    return v if v.correct else None
+
+
 def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     """The verdict on one claim: a judgement (`error` None) unless the check itself failed."""
     l_text, r_text = strict_percent(left), strict_percent(right)
@@ -1322,6 +1377,10 @@ def _approx_claim(left: str, right: str, budget: Budget) -> tuple[tuple, Verdict
     if _PLAIN_NUMBER_RE.fullmatch(left.strip()) or cut_decimal(left) is not None:
         return None  # `12 \\approx 12.1`, `6.666... \\approx 6.67`: a number restated, no claim
     own = _approx_side(left, stated, budget)
+    grouped = _sci_grouped(left) if own is None or not own[1].correct else None
+    if grouped is not None:  # `4.5 \\times 10^6 / 1.6 \\times 10^3 \\approx 2800`: either reading (`_sci_reading`)
+        other = _approx_side(grouped, stated, budget)
+        own = other if other is not None and other[1].correct else own
     if not _ROUNDED_INPUT_RE.search(left) or own is not None and own[1].correct:
         return own
     if not first or _PLAIN_NUMBER_RE.fullmatch(first.strip()) or cut_decimal(first) is not None:
@@ -1444,13 +1503,13 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
     carried: Carry | None = None  # the side the last step's chain ended on (`_all_claims`)
     found: list[tuple[str, bool, list[Claim]]] = []
     listed = list(_parts_steps(parts))
-    for at, (step, read, first) in enumerate(listed):  # all first: a later row can make a chain a conversion
+    for at, (step, read, first, line) in enumerate(listed):  # all first: a later row can make a chain a conversion
         if first or not read:
             carried = None
         claims: list[Claim] = []
         if read:  # (the next step may answer a question this one ends with: "Is 3 * 4 = 13?" "Yes.")
             following = listed[at + 1][0][:60] if at + 1 < len(listed) and step.rstrip().endswith("?") else ""
-            previous = listed[at - 1][0] if at and not first and listed[at - 1][1] else ""
+            previous = _step_before(listed[at - 1], line) if at and not first else ""
             claims, carried = _all_claims(step, carried, following, previous)
         found.append((step, read, claims))
     for idx, (step, read, found_claims) in enumerate(found):
@@ -1533,6 +1592,8 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
             else:
                 judged.add(key)
                 v = _check_claim(left, right, budget) if mod_claim is None else check_congruence(*mod_claim[:3])
+                if mod_claim is None and not v.correct and v.error is None:
+                    v = _sci_reading(left, right, budget) or v
                 if others and not v.correct and v.error is None and (
                         in_other_unit(right, left, unit_a, others) if unit_a else in_other_unit(left, right, unit_b, others)):
                     v = Verdict.right("the same quantity in another unit of its chain")
