@@ -600,8 +600,6 @@ class CodeEnv(SingleTurnEnv):
     ) -> None:
         self.exact, self.float_tolerance = _check_comparison(exact, float_tolerance)
         self.partial_credit = partial_credit
-        if not (isinstance(timeout, (int, float)) and timeout > 0 and isinstance(case_timeout, (int, float)) and case_timeout > 0):
-            raise ValueError(f"timeout and case_timeout must be positive numbers of seconds, got {timeout!r} and {case_timeout!r}")
         self.timeout, self.case_timeout = float(timeout), float(case_timeout)
         self.call_timeout = call_timeout
         table = load_table(CODE_SAMPLES if dataset is None else dataset, split=split, config=config, revision=revision)
@@ -634,16 +632,23 @@ class CodeEnv(SingleTurnEnv):
         return value
 
     def _checked_seconds(self, name: str, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        """`timeout` or `case_timeout`, checked as the verifier checks them at every step
+        (`code._check_seconds`: positive, finite, within the sandbox's limit, `timeout` less the
+        harness's grace): a bad value raises here, not as a 0 reward at every step."""
+        from rlvr.verifiers.code import HARNESS_GRACE, _check_seconds
+
+        _check_seconds(name, value, HARNESS_GRACE if name == "timeout" else 0.0)
         return float(value)
 
     def _checked_call_timeout(self, name: str, value: Any) -> float | None:
         if value is None:
             return None  # a share of `timeout`, whatever it is at the step (`call_seconds`)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"call_timeout must be None (half of timeout) or a positive number of seconds, "
-                             f"got {value!r}")
+        from rlvr.verifiers.code import _check_seconds
+
+        try:
+            _check_seconds(name, value)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (or None: half of timeout)") from None
         return float(value)
 
     def call_seconds(self) -> float:

@@ -111,9 +111,12 @@ HARNESS_FILES = {
 #: tag with a file name, option or version (```python:add.py, ```python3.11) counts as its language
 #: (not ```python2), a stdin/stdout program is not taken from a later test driver that feeds input
 #: of its own to a function of another block (`sys.stdin = io.StringIO(...)` then `main()`), and
-#: its `main()` call given in a block of its own is kept when the program only defines,
+#: its `main()` call given in a block of its own is kept when the program only defines; 13: the time
+#: spent passing values to and from the solution is not charged to the answer (and lists of floats
+#: travel as binary doubles), an argument nested too deeply is the dataset's fault, and a line that
+#: opens with inline backticks (```python``` ...) is no fence,
 #: so that a resumed evaluation never mixes verdicts of two rule sets.
-RULES_VERSION = 12
+RULES_VERSION = 13
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

@@ -10,8 +10,12 @@ verdict is the price of isolation and its start-up is most of a verdict's cost.
 Protocol: requests are 4-byte big-endian length + marshal of a dict (trusted data, from the
 harness): {"op": "load", "source", "typing_names"} or {"op": "call", "id", "name", "args", "kwargs"},
 with values in the tagged form of `code_harness.encode`. Replies are 4-byte length + UTF-8 JSON:
-{"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", "value" | "raised" | "unsupported",
-optionally "changed"}, where "raised" is [the nearest builtin exception class's name, the message, the
+{"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", "value" | "raised" | "unsupported"
+| "too_large", "took", optionally "changed"}, where "took" is the seconds spent in the solution's own
+code (the call, and a returned iterator's items), the rest being the transfer's (see
+`code_harness.Harness._credit_transfer`, which trusts it only as far as the bytes moved explain), and
+"too_large" is the size in bytes of a return value's message past MAX_MESSAGE (null: encoding it ran
+out of memory), where "raised" is [the nearest builtin exception class's name, the message, the
 args (tagged plain data, or null), the exception class's own name] (`_raised`), and "changed" is
 [[position or keyword, tagged state], ...] for each list, dict, set, bytearray, deque or array
 argument that the call changed in place (`_changed`): the harness writes it into the tests' object.
@@ -23,6 +27,7 @@ import posix
 import sys
 
 from _json import encode_basestring_ascii as _quote
+from time import perf_counter as _clock
 
 MAX_MESSAGE = 16 << 20
 MAX_DEPTH = 300
@@ -33,6 +38,18 @@ WIDE_INT_BITS = 12_000
 MAX_EXCEPTION_ARGS = 64 << 10
 _INF = float("inf")
 _KEYS, _VALUES, _ITEMS = type({}.keys()), type({}.values()), type({}.items())
+#: Items that need no tag: a list of only these is decoded as it is, without a look at each item.
+_SCALARS = frozenset({type(None), bool, int, float, str})
+#: Seconds the solution's own code ran while a return value was encoded (a returned generator).
+_spent = [0.0]
+
+
+class _TooLarge(ValueError):
+    """A reply larger than MAX_MESSAGE; `size` is its size in bytes."""
+
+    def __init__(self, size):
+        super().__init__(f"a message of {size} bytes (more than {MAX_MESSAGE})")
+        self.size = size
 
 
 # -- values: tagged plain data ------------------------------------------------------------------
@@ -45,6 +62,8 @@ def _untag(data):
     """A trusted argument back from its tagged form."""
     kind = type(data)
     if kind is list:
+        if set(map(type, data)) <= _SCALARS:  # (a fresh list: `_mutable_copies` takes a second one)
+            return list(data)
         return [_untag(item) for item in data]
     if kind is not dict:
         return data
@@ -59,6 +78,8 @@ def _untag(data):
         return bytearray(__import__("binascii").a2b_base64(body))
     if tag == "$decimal":
         return __import__("decimal").Decimal(body)
+    if tag == "$floats":
+        return __import__("array").array("d", __import__("binascii").a2b_base64(body)).tolist()
     items = [_untag(item) for item in body]
     if tag == "$tuple":
         return tuple(items)
@@ -111,7 +132,8 @@ def _json(value, out, depth=0):
         else:
             out.append(float.__repr__(value))
     elif kind is list:
-        _sequence(value, out, depth, "[", "]")
+        if depth >= MAX_DEPTH or not _flat_json(value, out):
+            _sequence(value, out, depth, "[", "]")
     elif kind is tuple:
         _sequence(value, out, depth, '{"$tuple":[', "]}")
     elif kind is dict:
@@ -142,6 +164,28 @@ def _json(value, out, depth=0):
         out.append("}")
     else:
         _json(_plain(value), out, depth)
+
+
+def _flat_json(items, out):
+    """Append the JSON of a list of only floats (as "$floats": base64 of the machine's doubles),
+    only narrow ints or only strings, written at C speed, and say True; False for others."""
+    types = set(map(type, items))
+    if types == {float}:  # as binary doubles: float text is slow to write and to read
+        data = __import__("array").array("d", items).tobytes()
+        out.append('{"$floats":"%s"}' % __import__("binascii").b2a_base64(data, newline=False).decode("ascii"))
+        return True
+    if types == {int}:
+        if max(map(int.bit_length, items)) > WIDE_INT_BITS:
+            return False
+        text = ",".join(map(int.__repr__, items))
+    elif types == {str}:
+        text = ",".join(map(_quote, items))
+    elif not types:
+        text = ""
+    else:
+        return False
+    out.append("[" + text + "]")
+    return True
 
 
 def _sequence(items, out, depth, opening, closing):
@@ -213,10 +257,14 @@ def _plain(value):
         return value.tolist()
     if hasattr(kind, "__next__") and hasattr(kind, "__iter__"):
         items = []
-        for item in value:
-            if len(items) >= MAX_ITEMS:
-                raise ValueError(f"an iterator of more than {MAX_ITEMS} items")
-            items.append(item)
+        started = _clock()
+        try:
+            for item in value:  # the solution's own code (a generator's body) runs here
+                if len(items) >= MAX_ITEMS:
+                    raise ValueError(f"an iterator of more than {MAX_ITEMS} items")
+                items.append(item)
+        finally:
+            _spent[0] += _clock() - started
         return _TagRef("$iter", items)
     raise TypeError(f"a {kind.__name__} object")
 
@@ -243,7 +291,7 @@ def _read_exact(fd, size):
 def _send(fd, text):
     data = text.encode("utf-8", "surrogatepass")
     if len(data) > MAX_MESSAGE:
-        raise ValueError(f"a message of {len(data)} bytes (more than {MAX_MESSAGE})")
+        raise _TooLarge(len(data))
     view = memoryview(len(data).to_bytes(4, "big") + data)
     while view:
         view = view[posix.write(fd, view):]
@@ -329,6 +377,11 @@ def _changed(before, args, kwargs, used):
     return [("changed", "[" + ",".join(parts) + "]")] if parts else []
 
 
+def _seconds(value):
+    """A duration as JSON text."""
+    return float.__repr__(float(value)) if value == value and 0 <= value < _INF else "null"
+
+
 def _reply(fd, parts):
     _send(fd, "{" + ",".join(_quote(k) + ":" + v for k, v in parts) + "}")
 
@@ -389,18 +442,29 @@ def serve(request_fd, reply_fd):
             _reply(reply_fd, head + [("raised", raised)])
             continue
         before = None  # stays None when decoding the arguments fails: no call, nothing changed
+        started = None
         try:
             args = [_untag(arg) for arg in message["args"]]
             kwargs = {key: _untag(value) for key, value in message["kwargs"].items()}
             before = _mutable_copies(message, args, kwargs)
+            started = _clock()
             result = function(*args, **kwargs)
+            took = _clock() - started
         except BaseException as exc:  # noqa: BLE001
+            took = 0.0 if started is None else _clock() - started
             changed = [] if before is None else _changed(before, args, kwargs, 0)
-            _reply(reply_fd, head + [("raised", _raised(exc))] + changed)
+            _reply(reply_fd, head + [("raised", _raised(exc)), ("took", _seconds(took))] + changed)
             continue
         try:
+            _spent[0] = 0.0
             body = to_json(result)
-            _reply(reply_fd, head + [("value", body)] + _changed(before, args, kwargs, len(body)))
+            took += _spent[0]
+            _reply(reply_fd, head + [("value", body), ("took", _seconds(took))]
+                   + _changed(before, args, kwargs, len(body)))
+        except (_TooLarge, MemoryError) as exc:  # a valid value, but more than a message may carry
+            size = int.__repr__(exc.size) if type(exc) is _TooLarge else "null"
+            body = result = None
+            _reply(reply_fd, head + [("too_large", size), ("took", _seconds(took + _spent[0]))])
         except BaseException as exc:  # noqa: BLE001
             what = exc.args[0] if isinstance(exc, TypeError) and exc.args and isinstance(exc.args[0], str) else _describe(exc)
             _reply(reply_fd, head + [("unsupported", _quote(what[:200]))])

@@ -7,7 +7,8 @@ answer usually is. The tag is the language part of the fence's info string: a fi
 version after it (```python:add.py, ```py title="a.py", ```python3.11, ```python-3) does not hide
 the block, but a Python version other than 3 (```python2.7) is another language, and an info string
 with no language part (```:add.py, ```{}) or naming an output class (```py:output,
-```python {.output}) is no code (`_fence_language`, `_tag_counts`). A fence may be indented (a
+```python {.output}) is no code (`_fence_language`, `_tag_counts`). As in CommonMark, a line of backticks whose info
+string holds a backtick ("```python``` fences are used below.") is prose, not a fence. A fence may be indented (a
 block nested in a Markdown list item): its indentation is taken off the block's lines. CRLF line
 ends are read as "\n".
 
@@ -85,6 +86,10 @@ def _blocks(text: str) -> list[tuple[str | None, str]]:
     position = 0
     while True:
         opening = _FENCE.search(text, position)
+        while opening is not None and opening.group(2)[0] == "`" and "`" in opening.group(4):
+            # no fence: a backtick fence's info string holds no backtick (CommonMark), so a line
+            # that opens with inline code ("```python``` fences are used below.") is prose
+            opening = _FENCE.search(text, opening.end())
         if opening is None:
             return blocks
         indent, fence, info = opening.group(1), opening.group(2), opening.group(3)

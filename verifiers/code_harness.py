@@ -87,6 +87,13 @@ MODULES = (
 #: the limit counts only the solution's time, and the host's sandbox gives the harness 3s beyond
 #: it (code.HARNESS_GRACE) for start-up and reporting; what is left then ends the last unit.
 TESTS_OVERTIME = 1.5
+#: How much of a call's time may be passing its values to and from the solution rather than the
+#: solution's own (`Harness._credit_transfer`): at most this many seconds per call plus per byte of
+#: the request and the reply, generous to the codecs' real cost (pure Python at its slowest).
+TRANSFER_SECONDS_PER_CALL = 0.001
+TRANSFER_SECONDS_PER_BYTE = 250e-9
+#: Items that need no tag: a list of only these travels as it is, without a look at each item.
+_SCALARS = frozenset({type(None), bool, int, float, str})
 class RunEnded(BaseException):
     """Raised in a unit still running at the run's end (`Harness._arm_run_end`): outside
     `Exception`, so that a test's `except Exception` does not swallow it."""
@@ -143,15 +150,25 @@ class NotPlainData(TypeError):
     only this, and not what the code of an iterator being encoded raises, says that."""
 
 
+class DataLimit(ValueError):
+    """What `encode` raises for plain data beyond the codec's limits (nested deeper than MAX_DEPTH,
+    an iterator of more than MAX_ITEMS items): only this, and not what the code of an iterator
+    being encoded raises, says that."""
+
+
 class UnsendableArgument(TypeError):
     """Raised by `Harness.call` when the tests pass the solution an argument that no answer could
-    receive: no plain data (`NotPlainData`; `what` names the object, "a function object"), or a
-    call larger than a message may be (`too_large`, its size in bytes). A unit that ends with it
-    before it called the solution, and made the argument from nothing an earlier call returned, is
-    the task's fault (`Harness.run_unit`). `problem` says so for the report."""
+    receive: no plain data (`NotPlainData`; `what` names the object, "a function object"), plain
+    data beyond the codec's limits (`DataLimit`; `limit` says which), or a call larger than a
+    message may be (`too_large`, its size in bytes). A unit that ends with it before it called the
+    solution, and made the argument from nothing an earlier call returned, is the task's fault
+    (`Harness.run_unit`). `problem` says so for the report."""
 
-    def __init__(self, what, too_large=None):
-        if too_large is None:
+    def __init__(self, what, too_large=None, limit=None):
+        if limit is not None:
+            super().__init__(f"cannot pass {what} to the solution: {limit}")
+            self.problem = f"the tests pass {what} to the solution, which no answer can receive: {limit}"
+        elif too_large is None:
             super().__init__(f"cannot pass {what} to the solution: only plain data crosses into it")
             self.problem = f"the tests pass {what} to the solution, which only plain data can reach"
         else:
@@ -165,7 +182,7 @@ class UnsendableArgument(TypeError):
 def encode(value, depth=0):
     """`value` as JSON-ready plain data; NotPlainData (a TypeError) for anything that is not plain data."""
     if depth > MAX_DEPTH:
-        raise ValueError("data nested too deeply")
+        raise DataLimit(f"data nested more than {MAX_DEPTH} levels deep")
     kind = type(value)
     if value is None or kind is bool or kind is str:
         return value
@@ -175,6 +192,10 @@ def encode(value, depth=0):
         return value if math.isfinite(value) else {"$float": repr(value)}
     depth += 1
     if kind is list:
+        if depth <= MAX_DEPTH and value and set(map(type, value)) == {float}:
+            return {"$floats": base64.b64encode(array.array("d", value).tobytes()).decode("ascii")}
+        if depth <= MAX_DEPTH and _flat(value):
+            return list(value)
         return [encode(item, depth) for item in value]
     if kind is tuple:
         return {"$tuple": [encode(item, depth) for item in value]}
@@ -195,6 +216,15 @@ def encode(value, depth=0):
     if kind is collections.deque:
         return {"$deque": [encode(item, depth) for item in value]}
     return _encode_lenient(value, depth)
+
+
+def _flat(items):
+    """Whether the list `items` holds only narrow ints, or only strings, None and bools: items that
+    `encode` leaves as they are (checked at C speed, not item by item)."""
+    types = set(map(type, items))
+    if types == {int}:
+        return max(map(int.bit_length, items)) <= WIDE_INT_BITS
+    return types <= {str, type(None), bool}
 
 
 def _encode_lenient(value, depth):
@@ -220,14 +250,14 @@ def _encode_lenient(value, depth):
     if isinstance(value, DICT_ITEMS):
         return {"$items": [[encode(k, depth), encode(v, depth)] for k, v in value]}
     if isinstance(value, array.array):
-        return {"$array": [value.typecode, [encode(item, depth) for item in value]]}
+        return {"$array": [value.typecode, encode(value.tolist(), depth)]}
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
         return encode(value.tolist(), depth)
     if hasattr(type(value), "__next__") and hasattr(type(value), "__iter__"):
         items = []
         for item in value:
             if len(items) >= MAX_ITEMS:
-                raise ValueError(f"an iterator of more than {MAX_ITEMS} items")
+                raise DataLimit(f"an iterator of more than {MAX_ITEMS} items")
             items.append(encode(item, depth))
         return {"$iter": items}
     raise NotPlainData(f"a {type(value).__name__} object")
@@ -242,6 +272,8 @@ def decode(data, depth=0):
         return data
     depth += 1
     if kind is list:
+        if depth <= MAX_DEPTH and set(map(type, data)) <= _SCALARS:
+            return data  # (fresh from json.loads)
         return [decode(item, depth) for item in data]
     if kind is not dict or len(data) != 1:
         raise ValueError("malformed value")
@@ -259,6 +291,13 @@ def decode(data, depth=0):
             return decimal.Decimal(body)
         raw = base64.b64decode(body.encode("ascii"), validate=True)
         return raw if tag == "$bytes" else bytearray(raw)
+    if tag == "$floats":  # a list of floats, as the machine's doubles (base64)
+        if type(body) is not str:
+            raise ValueError("malformed $floats")
+        raw = base64.b64decode(body.encode("ascii"), validate=True)
+        if len(raw) % 8:
+            raise ValueError("malformed $floats")
+        return array.array("d", raw).tolist()
     if type(body) is not list:
         raise ValueError(f"malformed {tag}")
     items = [decode(item, depth) for item in body]
@@ -397,10 +436,15 @@ def send_frame(fd, frame, deadline=None):
 
 def recv_message(fd, deadline=None):
     """A framed reply from the child, parsed as JSON: untrusted data coming in, never unmarshalled."""
+    return json.loads(recv_frame(fd, deadline))
+
+
+def recv_frame(fd, deadline=None):
+    """The bytes of a framed reply from the child (ValueError when it is larger than MAX_MESSAGE)."""
     size = _LEN.unpack(_read_exact(fd, _LEN.size, deadline))[0]
     if size > MAX_MESSAGE:
         raise ValueError(f"a message of {size} bytes (more than {MAX_MESSAGE})")
-    return json.loads(_read_exact(fd, size, deadline))
+    return _read_exact(fd, size, deadline)
 
 
 def _wait(fd, deadline, write=False):
@@ -690,7 +734,10 @@ class Child:
         send_frame(self.request_w, frame, deadline)
 
     def recv(self, deadline):
-        return recv_message(self.reply_r, deadline)
+        return json.loads(self.recv_frame(deadline))
+
+    def recv_frame(self, deadline):
+        return recv_frame(self.reply_r, deadline)
 
     def ended(self):
         """How the process ended, after its pipe closed (it is killed if it lingers)."""
@@ -875,8 +922,10 @@ class Harness:
                        "kwargs": {str(key): encode(value) for key, value in kwargs.items()}}
         except NotPlainData as exc:  # an object of the tests' making: no answer could receive it
             raise UnsendableArgument(str(exc)) from None
-        except (TypeError, ValueError, RecursionError) as exc:  # too large or deep, or raised by the code of an
-            # iterator being encoded (a generator of the tests', which may call the solution): a failed test
+        except DataLimit as exc:  # plain data too deep or long for any answer to receive
+            raise UnsendableArgument(f"the arguments of {text}", limit=str(exc)) from None
+        except (TypeError, ValueError, RecursionError) as exc:  # raised by the code of an iterator being
+            # encoded (a generator of the tests', which may call the solution): a failed test
             raise TypeError(f"cannot pass {exc} to the solution: only plain data crosses into it") from None
         try:
             frame = request_frame(message)  # its size is checked here, so sending raises no ValueError
@@ -899,10 +948,13 @@ class Harness:
         deadline = min(self.deadline, self.run_end)
         if self.call_timeout is not None:
             deadline = min(deadline, time.monotonic() + float(self.call_timeout))
+        sent = time.monotonic()
         try:
             self.child.send_frame(frame, deadline)
             while True:
-                reply = self.child.recv(deadline)
+                data = self.child.recv_frame(deadline)
+                waited = time.monotonic() - sent
+                reply = json.loads(data)
                 if type(reply) is dict and type(reply.get("id")) is int and reply["id"] < message["id"]:
                     continue  # a late answer to a call that already failed
                 break
@@ -919,7 +971,25 @@ class Harness:
         except (ValueError, RecursionError, MemoryError) as exc:
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text} ({describe(exc)})")
-        return self._result(reply, message["id"], text, args, kwargs)
+        try:
+            return self._result(reply, message["id"], text, args, kwargs)
+        finally:
+            self._credit_transfer(reply, waited, len(frame) + len(data), sent)
+
+    def _credit_transfer(self, reply, waited, size, sent):
+        """Give the solution back the time of a call that was not its own: this side's (the reply's
+        parsing and decoding, the write-back: all since `sent` but the `waited` seconds until the
+        reply was in), and of the `waited` ones what the child says was not spent in the solution's
+        code ("took", see code_child), up to what moving `size` bytes may take
+        (TRANSFER_SECONDS_PER_CALL, TRANSFER_SECONDS_PER_BYTE). The child runs the solution, which
+        may tamper with what it reports: a claim that is missing, malformed or beyond `waited`
+        credits nothing, and any claim credits at most that allowance, so a lie gains no more than
+        the transfer's real size explains; the run's end (`run_end`) bounds the whole run anyway."""
+        took = reply.get("took") if type(reply) is dict else None
+        credit = 0.0
+        if type(took) in (int, float) and 0 <= took <= waited:
+            credit = min(waited - took, TRANSFER_SECONDS_PER_CALL + TRANSFER_SECONDS_PER_BYTE * size)
+        self.deadline += credit + max(0.0, time.monotonic() - sent - waited)
 
     def _result(self, reply, call_id, text, args, kwargs):
         if type(reply) is not dict or reply.get("id") != call_id:
@@ -940,6 +1010,12 @@ class Harness:
             if isinstance(exc, KeyboardInterrupt):
                 self.interrupt = exc  # if no test catches it, it stops the run (`run_unit`)
             raise exc
+        if "too_large" in reply:
+            size = reply["too_large"]
+            how = (f"{size} bytes" if type(size) is int and size > MAX_MESSAGE
+                   else "encoding it ran out of the sandbox's memory")
+            self._fail(f"{text} returned a value too large to transfer ({how}; the cap on a return "
+                       f"value's message is {MAX_MESSAGE >> 20} MiB)")
         if "unsupported" in reply:
             what = reply["unsupported"]
             what = what[:200] if type(what) is str else "an unsupported object"
@@ -995,8 +1071,9 @@ class Harness:
 
     def _run_used_up(self):
         """Why the run's end came while the solution had time left: the tests' own code took it."""
-        return (f"the run may take {self.timeout + TESTS_OVERTIME:g}s, and the tests' own code took all "
-                f"but {self.timeout - self._solution_time_left():.1f}s of it")
+        return (f"the run may take {self.timeout + TESTS_OVERTIME:g}s, and the tests' own code took all but "
+                f"{self.timeout - self._solution_time_left():.1f}s of it (passing values to and from the "
+                f"solution counts as theirs)")
 
     def run_units(self, units):
         """Run the units in order; one is started only while the solution has time left and the run
