@@ -6,7 +6,8 @@ description for the fingerprint. A user callable `fn(gold, completion)` may retu
 a bool or a score in [0, 1]; it runs under a wall-clock limit (`call_within`): one that has not
 returned after `verifier_settings["timeout"]` seconds (default `CALLABLE_TIMEOUT`) gives a verdict
 flagged as an infrastructure failure, never a hang nor a wrong answer. So does a result that is no
-verdict (a score outside [0, 1] or NaN, a Verdict holding one) and a `sys.exit()` in the callable.
+verdict (a score outside [0, 1] or NaN, a Verdict holding one or a `correct` that is no bool) and
+a `sys.exit()` in the callable.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ CALLABLE_GRACE = 1.0
 #: fingerprint as "result_rules", so results of two readings never pass for one setup. 2: a
 #: returned Verdict whose score is NaN or outside [0, 1] is a failed verification (it was the
 #: reward as is: 5.0, nan), and so is a `SystemExit` raised by the callable (it ended the
-#: process). 1 (not recorded): before.
-CALLABLE_RESULT_RULES = 2
+#: process). 3: so is a returned Verdict whose `correct` is not a bool (a NumPy bool or 1/0 counts
+#: as one; None, "yes" or 2 was passed on as is). 1 (not recorded): before.
+CALLABLE_RESULT_RULES = 3
 
 
 @dataclass(frozen=True)
@@ -110,12 +112,18 @@ def as_verdict(result: Any, source: str) -> Verdict:
 
     A score outside [0, 1] or NaN, given bare or in a Verdict, raises ValueError naming it (the env
     then flags the step invalid, as for any verifier that fails): it would be a reward of 5.0 or nan.
+    So does a Verdict whose `correct` is no bool (None, "yes", 2): the step's correctness would be
+    a guess. NumPy values are read as the Python values they hold, bare or in a Verdict.
     """
     if isinstance(result, Verdict):
-        score = result.score
-        if not isinstance(score, (int, float, np.integer, np.floating)) or not 0.0 <= float(score) <= 1.0:
+        # a Verdict turned NumPy values and 1/0 into a float score and a bool `correct` when it was made
+        score, correct = result.score, result.correct
+        if not isinstance(score, float) or not 0.0 <= score <= 1.0:
             raise ValueError(f"{source} returned a Verdict with score {score!r}; a Verdict's score must be a "
                              f"number in [0, 1] (NaN is none): fix the verifier")
+        if not isinstance(correct, bool):
+            raise ValueError(f"{source} returned a Verdict with correct={correct!r}; a Verdict's `correct` must "
+                             f"be True or False (or a NumPy bool, or 1/0): fix the verifier")
         return result
     if isinstance(result, np.generic):  # a NumPy scalar: np.isclose(...), np.float64 from a mean...
         result = result.item()

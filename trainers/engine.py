@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Sequence
 
@@ -70,6 +71,21 @@ def stop_token_strings(stop: Sequence[str], special: Mapping[str, int]) -> dict[
 GREEDY_BELOW = 1e-5
 
 
+def _token_ids(ids: Any) -> tuple[int, ...]:
+    """``SamplingParams.stop_token_ids`` as a tuple of ints; a single id counts as one. A value that is
+    no whole number (``1.7``, ``"5"``, a bool) raises ValueError: ``int()`` would have turned 1.7
+    into token 1, a stop no one asked for."""
+    if isinstance(ids, (int, np.integer, float, np.floating)):
+        ids = (ids,)
+    out = []
+    for t in ids:
+        whole_float = isinstance(t, (float, np.floating)) and float(t).is_integer()  # 2.0 from a config file
+        if isinstance(t, (bool, np.bool_)) or not (whole_float or hasattr(type(t), "__index__")):
+            raise ValueError(f"stop_token_ids must be whole numbers (token ids), got {t!r}")
+        out.append(int(t) if whole_float else operator.index(t))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class SamplingParams:
     """How to sample.
@@ -80,7 +96,8 @@ class SamplingParams:
     ``"length"``). ``stop``: strings that end a sample when they appear in its text (the text is cut
     before the stop string; the token ids keep the token that completed it). ``stop_token_ids``: token
     ids that end a sample (in addition to the tokenizer's EOS); the stop token is kept in the ids but
-    not in the text. ``seed``: makes sampling reproducible (None: use the global RNG).
+    not in the text; whole numbers only (a NumPy int or ``2.0`` counts, ``1.7`` or ``True`` does not).
+    ``seed``: makes sampling reproducible (None: use the global RNG).
     """
 
     temperature: float = 1.0
@@ -104,7 +121,7 @@ class SamplingParams:
         if any(not isinstance(s, str) or not s for s in stop):
             raise ValueError(f"stop must be non-empty strings, got {stop!r}")
         object.__setattr__(self, "stop", stop)
-        object.__setattr__(self, "stop_token_ids", tuple(int(t) for t in self.stop_token_ids))
+        object.__setattr__(self, "stop_token_ids", _token_ids(self.stop_token_ids))
         object.__setattr__(self, "max_new_tokens", int(self.max_new_tokens))
 
 

@@ -37,6 +37,11 @@ from rlvr.trainers.engine import (
 __all__ = ["HFEngine", "top_p_filter"]
 
 
+def _shape_of(value: Any) -> tuple[int, ...] | str:
+    """A tensor's shape as a tuple; for anything else, its type's name (which no shape equals)."""
+    return tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+
+
 def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
     """Set to ``-inf`` every logit outside the nucleus: the smallest set of most likely tokens whose
     total probability reaches ``top_p``. The most likely token is always kept. ``[..., vocab]``."""
@@ -140,11 +145,20 @@ class HFEngine(BatchedLimitsEngine):
     # ------------------------------------------------------------------ Engine API
 
     def load_weights(self, weights: Any) -> None:
-        """Copy new weights into the engine's model (a no-op when given the engine's own model)."""
+        """Copy new weights into the engine's model (a no-op when given the engine's own model).
+
+        Every entry of the model's ``state_dict`` must be given, as a tensor of the same shape, and
+        nothing else; the one exception is a tied output embedding (``lm_head.weight`` sharing the
+        input embedding's tensor), which a ``state_dict`` may leave out. Anything else raises
+        ValueError *before* a single tensor is copied, so a refused load leaves the engine's weights
+        as they were (``load_state_dict`` would copy what fits first, leaving a mix of old and new).
+        """
         if weights is self.model:
             return
         sd = state_dict_of(weights)
-        missing, unexpected = self.model.load_state_dict(sd, strict=False)
+        own = self.model.state_dict()
+        missing = [k for k in own if k not in sd]
+        unexpected = [k for k in sd if k not in own]
         # tied output embeddings may legitimately be absent from a state_dict (untied ones may not:
         # the engine would keep sampling from its old output layer)
         out_layer, in_layer = self.model.get_output_embeddings(), self.model.get_input_embeddings()
@@ -153,8 +167,15 @@ class HFEngine(BatchedLimitsEngine):
         if missing or unexpected:
             raise ValueError(
                 f"weights do not fit the engine's model: missing {missing[:5]}, unexpected {unexpected[:5]}; "
-                "pass the state_dict of the same architecture (unwrap DDP/compiled models first)"
+                "pass the state_dict of the same architecture (unwrap DDP/compiled models first); "
+                "the engine's weights are unchanged"
             )
+        wrong = [f"{k}: {_shape_of(sd[k])} for {tuple(own[k].shape)}" for k in own
+                 if k in sd and _shape_of(sd[k]) != tuple(own[k].shape)]
+        if wrong:
+            raise ValueError(f"weights do not fit the engine's model: {len(wrong)} with another shape (or not a "
+                             f"tensor): {wrong[:5]}; the engine's weights are unchanged")
+        self.model.load_state_dict(sd, strict=False)
 
     # ------------------------------------------------------------------ internals
 

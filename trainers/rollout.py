@@ -95,6 +95,7 @@ import dataclasses
 import inspect
 import json
 import math
+import operator
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -642,6 +643,22 @@ def _end_overflowed(live: list[_Episode], samples: list[Sample | None]) -> tuple
     return [ep for ep, _ in kept], [sample for _, sample in kept]
 
 
+def _reset_options(position: int, task: Any) -> dict[str, Any]:
+    """The reset options ``collect`` passes for one entry of its ``tasks``: a mapping as a dict, an
+    integer index (a NumPy integer too: ``rng.choice(100, size=8)``) as ``{"index": i}``. A bool (an
+    int to Python, but surely a mistake for a task index) and anything else raise TypeError naming
+    the entry, before any episode runs."""
+    if isinstance(task, Mapping):
+        return dict(task)
+    if not isinstance(task, bool):
+        try:
+            return {"index": operator.index(task)}
+        except TypeError:
+            pass
+    raise TypeError(f"tasks[{position}] must be a task index (an int) or a mapping of reset options "
+                    f"({{'index': i}} or {{'task': Task(...)}}), got {type(task).__name__} {task!r:.60}")
+
+
 class RolloutCollector:
     """Runs groups of episodes with one engine over a pool of environments (reused across calls).
 
@@ -793,8 +810,8 @@ class RolloutCollector:
         """Run ``n`` episodes per task; ``[task][sample]``.
 
         ``tasks``: reset options per task (``{"index": i}``, ``{"task": Task(...)}``) or plain ints
-        (indices). ``infra_retries``: None returns invalid episodes as they are (``valid=False``);
-        an int re-runs groups holding invalid episodes up to that many times, then raises
+        (indices; a NumPy integer counts as one, a bool does not). ``infra_retries``: None returns
+        invalid episodes as they are (``valid=False``); an int re-runs groups holding invalid episodes up to that many times, then raises
         :class:`RolloutInfrastructureError`. A :class:`PromptTooLongError` that carries the other
         groups (chat-level engines) is raised after those groups had their retries, so its
         ``groups`` are as final as ``collect``'s result; a prompt refused during a retry is added to
@@ -802,7 +819,7 @@ class RolloutCollector:
         """
         if n < 1:
             raise ValueError(f"n (episodes per task) must be >= 1, got {n}")
-        options = [{"index": int(t)} if isinstance(t, int) else dict(t) for t in tasks]
+        options = [_reset_options(position, t) for position, t in enumerate(tasks)]
         self._stop_strings = tuple(sampling.stop or ())
         self._stop_token_ids = frozenset(int(t) for t in sampling.stop_token_ids or ())
         if self._stop_token_ids and not self.token_level and self.tokenizer is None:
