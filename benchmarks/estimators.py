@@ -21,6 +21,7 @@ All are pure functions of counts (or of per-sample answers), shared by offline e
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from collections import Counter
 from statistics import NormalDist
@@ -227,10 +228,9 @@ def aggregate(
     of the problems with replacement, with a fixed `seed`.
     """
     vals = [float(v) for v in values]
+    check_ci(confidence, method)
     if not vals:
         raise ValueError("aggregate needs at least one problem's value")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     p = len(vals)
     mean = math.fsum(vals) / p
     var = math.fsum((v - mean) ** 2 for v in vals) / (p - 1) if p > 1 else 0.0
@@ -246,10 +246,21 @@ def aggregate(
         alpha = (1 - confidence) / 2
         low = means[int(math.floor(alpha * (resamples - 1)))]
         high = means[int(math.ceil((1 - alpha) * (resamples - 1)))]
-    else:
-        raise ValueError(f"method must be 'normal' or 'bootstrap', got {method!r}")
     return {"mean": mean, "ci_low": low, "ci_high": high, "stderr": stderr, "problems": p,
             "method": method, "confidence": confidence}
+
+
+#: The ways `aggregate` computes a confidence interval.
+CI_METHODS = ("normal", "bootstrap")
+
+
+def check_ci(confidence: float, method: str) -> None:
+    """Raise ValueError unless `confidence` is in (0, 1) and `method` is one of `CI_METHODS`: the
+    options of `aggregate`, checked by evaluation runs before they sample or write anything."""
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be a number in (0, 1), like 0.95; got {confidence!r}")
+    if method not in CI_METHODS:
+        raise ValueError(f"the confidence interval's method must be 'normal' or 'bootstrap', got {method!r}")
 
 
 def parse_ks(text: str | Sequence[int]) -> list[int]:

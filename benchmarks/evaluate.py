@@ -66,7 +66,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from rlvr.benchmarks.completions import read_completions
-from rlvr.benchmarks.estimators import parse_ks
+from rlvr.benchmarks.estimators import check_ci, parse_ks
 from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, atomic_write, check_prompt_layout, check_run,
                                      data_identity, env_identity, model_identity, prompt_layout_identity, read_skipped,
                                      sandbox_label, verifier_identity, write_json, write_skipped)
@@ -742,6 +742,7 @@ def evaluate_completions(
     ValueError, as `rlvr eval --sandbox` must never be ignored.
     """
     ks = parse_ks(ks)
+    check_ci(confidence, ci_method)  # before anything is scored or written, not when the summary is computed
     start = time.perf_counter()
     check_out_dir(out_dir)
     loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars,
@@ -883,6 +884,7 @@ def prepare_engine_run(
 
     start = time.perf_counter()
     ks = parse_ks(ks)
+    check_ci(confidence, ci_method)  # before anything is sampled or written, not when the summary is computed
     if n < 1:
         raise ValueError(f"--n must be >= 1, got {n}")
     if max(ks) > n:

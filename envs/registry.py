@@ -36,7 +36,7 @@ from rlvr.envs.custom import DatasetEnv, GeneratorEnv, check_template
 from rlvr.envs.errors import did_you_mean
 from rlvr.envs.rewards import RewardWeights
 from rlvr.envs.scoring import callable_identity, resolve_verifier
-from rlvr.envs.tasks import DatasetError, GeneratorError, check_data_options
+from rlvr.envs.tasks import DatasetError, GeneratorError, _is_hf_data, check_data_options
 from rlvr.envs.vector import make_vec
 
 NAMESPACE = "rlvr"
@@ -389,7 +389,23 @@ def _check_values(full: str, kind: type, dataset: Any, kwargs: dict[str, Any]) -
         unpaid = unpaid_process_message(kind.__name__, weights.process, "drop the 'process' weight")
         raise ValueError(f"rlvr.register({full!r}): {unpaid}")
     if dataset is not None:
+        _check_dataset_kind(full, dataset)
         check_data_options(dataset, **{key: kwargs.get(key) for key in _DATA_OPTIONS})
+
+
+def _check_dataset_kind(full: str, dataset: Any) -> None:
+    """A DatasetError for a `dataset=` of a kind `load_table` never reads (a pandas DataFrame, a dict
+    of columns): stored as it was, every make of the id refused it. The kinds are `load_table`'s:
+    a hub id or file path, a list of rows, a `datasets.Dataset` or `DatasetDict`."""
+    if isinstance(dataset, (str, os.PathLike, list, tuple)) or _is_hf_data(dataset):
+        return
+    hint = ""
+    if hasattr(dataset, "to_dict") and hasattr(dataset, "columns"):
+        hint = " (for a pandas DataFrame, pass df.to_dict('records') or datasets.Dataset.from_pandas(df))"
+    elif isinstance(dataset, Mapping):
+        hint = " (for a dict of columns, pass datasets.Dataset.from_dict(...) or a list of row dicts)"
+    raise DatasetError(f"rlvr.register({full!r}): dataset must be a hub id, a path to a json/jsonl/parquet/csv file, "
+                       f"a datasets.Dataset or a list of dicts; got {type(dataset).__name__}{hint}")
 
 
 def _check_env_arguments(full: str, kind: type, kwargs: dict[str, Any]) -> None:

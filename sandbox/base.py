@@ -11,7 +11,7 @@ import resource
 import time
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping, Sequence
 
 from rlvr.sandbox.limits import Limits, language_command
@@ -161,13 +161,37 @@ class Sandbox(ABC):
         stdin or files larger than the backend's mounts hold (`_job_space`); TypeError for an
         unknown limit, one that is no number, or a file that holds neither str nor bytes.
         """
+        job, run_limits = self.prepare(code, stdin=stdin, files=files, timeout=timeout, memory_mb=memory_mb,
+                                       language=language, stderr_overflow=stderr_overflow, **limits)
+        return self._run_prepared(job, run_limits)
+
+    def prepare(
+        self,
+        code: str,
+        *,
+        stdin: str = "",
+        files: Mapping[str, str | bytes] | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+        language: str = "python",
+        stderr_overflow: str = "stop",
+        **limits: Any,
+    ) -> tuple[Job, Limits]:
+        """Check one run's arguments as `run` does, running nothing: the job and the limits it would
+        run under. Raises TypeError or ValueError for a bad argument (see `run`), so that a caller's
+        mistake is reported as such, never as the infrastructure's failure."""
         files = {name: _file_contents(data) for name, data in dict(files or {}).items()}
         job = Job(code=code, stdin=stdin, files=files, language=language, stderr_overflow=stderr_overflow)
         run_limits = self.limits.with_overrides(timeout=timeout, memory_mb=memory_mb, **limits)
-        self._check_limits(run_limits)  # bad arguments raise here, never as a sandbox_error
+        self._check_limits(run_limits)
         self._check_job_fits(job, run_limits)
+        return job, run_limits
+
+    def _run_prepared(self, job: Job, run_limits: Limits) -> ExecResult:
+        """Run a job whose arguments `prepare` has checked. Never raises for anything the program
+        does; a failure of the sandbox itself is a "sandbox_error" result."""
         try:
-            code.encode("utf-8")
+            job.code.encode("utf-8")
         except UnicodeEncodeError as exc:  # (a lone surrogate): no interpreter would take it as a program
             problem = f"the program is not valid text: {exc}"
             return ExecResult("error", None, "", problem, 0.0, message=problem, backend=self.name)
@@ -183,30 +207,47 @@ class Sandbox(ABC):
             )
 
     def run_many(
-        self, jobs: Sequence[str | Mapping[str, Any]], concurrency: int | None = None
+        self, jobs: Sequence[str | Job | Mapping[str, Any]], concurrency: int | None = None
     ) -> list[ExecResult]:
         """Run many jobs concurrently (default: one per core); results come back in job order.
 
         However many threads run them, no more programs execute at once than the sandbox's
         execution slots allow (see the class docstring).
 
-        A job is a plain string of code or a dict of `run`'s keyword arguments. One job's failure
-        (even a bad argument) becomes that job's `sandbox_error` result and never affects others.
+        A job is a plain string of code, a `Job`, or a dict of `run`'s keyword arguments. Every
+        job's arguments are checked first, as `run` checks them: a bad one (a misspelt name, a value
+        out of range, an unknown language, something that is no job) raises TypeError or ValueError
+        naming the job's index, and nothing runs. A caller's mistake is never a "sandbox_error",
+        which says the infrastructure failed (and which a retry might fix). Once the jobs run, one
+        job's failure becomes that job's result and never affects the others.
         """
+        prepared = [self._prepare_job(index, job) for index, job in enumerate(jobs)]
         workers = max(1, concurrency or os.cpu_count() or 1)
 
-        def run_one(job: str | Mapping[str, Any]) -> ExecResult:
-            try:
-                if isinstance(job, str):
-                    return self.run(job)
-                return self.run(**job)
-            except Exception as exc:  # bad job arguments
-                return ExecResult.sandbox_error(f"bad job: {type(exc).__name__}: {exc}", self.name)
+        def run_one(item: tuple[Job, Limits]) -> ExecResult:
+            return self._run_prepared(*item)
 
-        if workers == 1 or len(jobs) <= 1:
-            return [run_one(job) for job in jobs]
+        if workers == 1 or len(prepared) <= 1:
+            return [run_one(item) for item in prepared]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"rlvr-{self.name}") as pool:
-            return list(pool.map(run_one, jobs))
+            return list(pool.map(run_one, prepared))
+
+    def _prepare_job(self, index: int, job: Any) -> tuple[Job, Limits]:
+        """`prepare` for one of `run_many`'s jobs; its errors name the job by its index."""
+        if isinstance(job, str):
+            options: dict[str, Any] = {"code": job}
+        elif isinstance(job, Job):
+            options = {f.name: getattr(job, f.name) for f in fields(Job)}
+        elif isinstance(job, Mapping):
+            options = dict(job)
+        else:
+            raise TypeError(f"run_many job {index}: a job is a str of code, a Job or a dict of run's keyword "
+                            f"arguments, got {type(job).__name__}")
+        try:
+            return self.prepare(**options)
+        except (TypeError, ValueError) as exc:
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(f"run_many job {index}: {exc}") from exc
 
     def _check_limits(self, limits: Limits) -> None:
         """Raise ValueError for limits this backend cannot apply to a single run."""

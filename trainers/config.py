@@ -941,8 +941,15 @@ def override_value(item: str) -> Any:
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """Apply ``key.sub=value`` overrides (values parsed as YAML) to a nested dict, in place."""
-    for item in overrides:
+    """Apply ``key.sub=value`` overrides (values parsed as YAML) to a nested dict, in place.
+
+    ``overrides`` is a list of strings: a single string (or a dict) is refused with a TypeError,
+    as iterating it would read each character (or key) as an override."""
+    items = None if isinstance(overrides, (str, bytes, Mapping)) or not hasattr(overrides, "__iter__") else list(overrides)
+    if items is None or not all(isinstance(item, str) for item in items):
+        raise TypeError(f"overrides must be a list of 'key=value' strings, like ['train.total_steps=7'], "
+                        f"got {overrides!r:.100}")
+    for item in items:
         if "=" not in item:
             raise ConfigError(f"override {item!r} must look like key=value, e.g. train.lr=1e-5")
         key, raw = item.split("=", 1)
@@ -999,7 +1006,8 @@ def find_config(path: str | Path) -> Path:
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
     """Read a YAML config (or start from defaults when ``path`` is None), apply overrides, validate.
-    ``path`` may also name a shipped config (`find_config`)."""
+    ``path`` may also name a shipped config (`find_config`); ``overrides`` is a list of
+    "key.sub=value" strings (`apply_overrides`)."""
     data: dict[str, Any] = {}
     if path is not None:
         p = find_config(path)
