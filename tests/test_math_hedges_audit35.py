@@ -13,7 +13,7 @@ import pytest
 
 from rlvr.verifiers.math import verify
 from rlvr.verifiers.math_extract import said_after
-from rlvr.verifiers.math_retraction import second_answer
+from rlvr.verifiers.math_retraction import _SET_TO_RE, second_answer
 
 HEDGES = [
     "The answer is \\boxed{12}. $x = 13$ is also correct.",
@@ -146,6 +146,61 @@ def test_another_variables_value_stays_no_second_answer(text):
     ("\\boxed{12}. " + "Case 2 is also valid. " * 5000, 1.0),
 ])
 def test_long_offers_are_read_in_linear_time(text, score):
+    started = time.perf_counter()
+    assert verify("12", text).score == score
+    assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize("text", [
+    "\\boxed{12}\nIn that case 13 is also valid.",
+    "\\boxed{12}\nIn the worst case 13 is also possible.",
+    "\\boxed{12}\nStrictly speaking 13 is also correct.",
+    "\\boxed{12}\nAfter rounding 13 is also acceptable.",
+    "\\boxed{12}\nUnder a different reading 13 is also correct.",
+    "The answer is 12.\nIn that case 13 is also valid.",
+    "#### 12\nStrictly speaking 13 is also correct.",
+    "\\boxed{12}\nIn that case $n = 13$ is also valid.",
+    "\\boxed{12}\nStrictly speaking $x = 13$ is also correct.",
+    "\\boxed{12}\nPlugging in 13 is also valid.",
+])
+def test_a_word_before_a_plain_value_or_an_open_case_keeps_the_hedge(text):
+    # Only a variable's setting after a substitution verb, a base case or a sentence-opening "Case"
+    # is a condition; "In that case", "worst case" and any other -ing word offer another answer.
+    verdict = verify("12", text)
+    assert verdict.score == 0.0 and verdict.details["kind"] == "hedged", verdict
+
+
+@pytest.mark.parametrize("text", [
+    "The answer is \\boxed{12}. Case $n = 1$ is also valid.",
+    "The answer is \\boxed{12}. The base case $n = 1$ is also correct.",
+    "The answer is \\boxed{12}. Setting $x = 0$ is also valid.",
+    "The answer is \\boxed{12}. Plugging in \\(x = 0\\) is also valid.",
+    "The answer is \\boxed{12}. Method 2 works, and method 3 is also correct.",
+])
+def test_a_condition_setting_a_variable_or_a_parts_number_stays_no_answer(text):
+    assert verify("12", text).score == 1.0
+
+
+def test_a_value_set_inside_paren_maths_ends_before_its_closing_delimiter():
+    assert [m["value"] for m in _SET_TO_RE.finditer("So \\(m = 12\\). Then \\[k = 3\\] and y = 4\\\\")] == \
+        ["12", "3", "4"]
+
+
+@pytest.mark.parametrize("text", [
+    "So \\(m = 12\\).\n\\boxed{12}\nBut \\(m = 13\\) is also correct.",
+    "Thus \\(m=12\\), so the answer is \\(\\boxed{12}\\). Note \\(m = 13\\) also works.",
+    "So \\[m = 12\\]\n\\boxed{12}\nBut m = 13 is also correct.",
+])
+def test_a_variable_set_to_the_answer_in_paren_maths_is_the_answers_variable(text):
+    assert verify("12", text).score == 0.0
+
+
+@pytest.mark.parametrize("text, score", [
+    ("\\boxed{12}. " + "In that case " * 8000 + "13 is also valid.", 0.0),
+    ("\\boxed{12}. " + "Setting " * 12000 + "$x = 13$ is also valid.", 1.0),
+    ("\\boxed{12}. " + "\\(m = 1\\) " * 9000 + "\\(m = 13\\) is also correct.", 1.0),
+])
+def test_long_condition_leads_are_read_in_linear_time(text, score):
     started = time.perf_counter()
     assert verify("12", text).score == score
     assert time.perf_counter() - started < 2.0

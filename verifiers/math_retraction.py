@@ -523,32 +523,42 @@ _ALSO_RE = re.compile(
 
 #: A word naming a part of the working right before a value ("Method 2", "Step 3"): the value is
 #: that part's number when it is one (a number of at most two digits or a letter, see
-#: `_PART_NUMBER_RE`) and no determiner stands before the word ("Method 2 is also correct.";
-#: rules 30). With one, the words name another answer ("The other method 2 ..."), and words that
-#: name answers are not listed at all ("solution", "way": "The other solution 13 is also valid.",
-#: "Either way 13 is also correct."; review of rules 30). Nor "Option"/"Choice": "Option B is also
-#: correct." offers another answer.
-_PART_NAME_RE = re.compile(r"(?P<det>\b(?:the|a|an|another|other|this|that|these|those|either|any|each|one|same)[ \t]+)?"
+#: `_PART_NUMBER_RE`) and the word opens its phrase: nothing but a joining word (see `_PART_JOINERS`)
+#: stands right before it ("Method 2 is also correct.", "and step 3 is also valid."; rules 30). With a
+#: determiner or an adjective before it, the words name another answer ("The other method 2 ...",
+#: "In the worst case 13 is also possible."; review of rules 30), and words that name answers are
+#: not listed at all ("solution", "way": "The other solution 13 is also valid.", "Either way 13 is
+#: also correct."). Nor "Option"/"Choice": "Option B is also correct." offers another answer.
+_PART_NAME_RE = re.compile(r"(?:\b(?P<word>[A-Za-z]+)[ \t]+)?"
                            r"\b(?:methods?|steps?|cases?|approach(?:es)?|parts?|lines?|equations?|formulas?|attempts?"
                            r"|versions?|examples?|rules?|lemmas?|theorems?)[ \t]+\Z", re.IGNORECASE)
+#: Words that may stand right before a part's word ("but method 2 is also correct").
+_PART_JOINERS = frozenset(("and", "but", "so", "also", "then", "or", "though", "although", "however", "note",
+                           "while", "whereas", "thus", "hence"))
 _PART_NUMBER_RE = re.compile(r"[ \t$]*(?:\\\([ \t]*)?(?:\d{1,2}|[A-Za-z])(?:[ \t]*\\\))?[ \t$]*")
-#: A word right before a value that makes it a condition, not an answer (review of rules 30): "case"
-#: ("The base case $n = 1$ is also correct.": a case of the working) or a verb's -ing form ("Setting
-#: $x = 0$ is also valid.", "Plugging in $x = 0$ ...": what is valid is the step). Not "thing"
-#: ("One more thing 13 ...").
-_CONDITION_LEAD_RE = re.compile(r"\b(?:cases?|(?![A-Za-z]*thing\b)[A-Za-z]{2,}ing(?:[ \t]+(?:in|back))?)[ \t]+\Z",
-                                re.IGNORECASE)
+#: Words right before a value setting a variable that make it a condition, not an answer (review of
+#: rules 30): a base case, a case opening its sentence ("The base case $n = 1$ is also correct.",
+#: "Case $n = 1$ is also valid.") or a verb of substitution ("Setting $x = 0$ is also valid.",
+#: "Plugging in $x = 0$ ..."): what is valid is the case or the step. Only these words, and only
+#: before a variable's setting (see `_names_part`): "In that case 13 is also valid.", "Strictly
+#: speaking 13 is also correct." and "In that case $n = 13$ is also valid." offer another answer.
+_CONDITION_LEAD_RE = re.compile(
+    r"(?:\bbase[ \t]+cases?|(?<![A-Za-z][ \t])(?<![A-Za-z])cases?"
+    r"|\b(?:setting|plugging|substituting|letting|taking|choosing|putting|using)(?:[ \t]+(?:in|back))?)[ \t]+\Z",
+    re.IGNORECASE)
 
 
-def _names_part(tail: str, start: int, at: int, value: str) -> bool:
+def _names_part(tail: str, start: int, at: int, value: str, sets_variable: bool) -> bool:
     """Whether the value `value` offered at `at` in `tail` is no answer by the words right before it
     (from `start` on): a part of the working named by its number ("Method 2", see `_PART_NAME_RE`)
-    or a condition ("Case $n = 1$", "Setting $x = 0$", see `_CONDITION_LEAD_RE`)."""
+    or, when the value sets a variable (`sets_variable`), a condition ("Case $n = 1$", "Setting $x =
+    0$", see `_CONDITION_LEAD_RE`)."""
     lead = max(start, at - 40)
-    if _CONDITION_LEAD_RE.search(tail, lead, at):
+    if sets_variable and _CONDITION_LEAD_RE.search(tail, lead, at):
         return True
     part = _PART_NAME_RE.search(tail, lead, at)
-    return part is not None and part["det"] is None and _PART_NUMBER_RE.fullmatch(value) is not None
+    return (part is not None and (part["word"] is None or part["word"].lower() in _PART_JOINERS)
+            and _PART_NUMBER_RE.fullmatch(value) is not None)
 
 
 #: "13 also works.", "13 works too.", "x = 13 would also work." (rules 29): a value opening a sentence
@@ -571,9 +581,10 @@ _MATHS_VARIABLE_RE = re.compile(r"(?:\$|\\\()[ \t]*(?P<var>[A-Za-z])[ \t]*=[ \t]
 #: second answer (review of rules 29). Another variable is the answer's too when the text sets it to
 #: the answer's value (see `_sets_to_answer`).
 _ANSWER_VARIABLES = frozenset("xn")
-#: A variable set to a value: `k = 12`, `$m = \\boxed{12}$`, `y=$12$` (group "boxed" or "value").
+#: A variable set to a value: `k = 12`, `$m = \\boxed{12}$`, `y=$12$`, `\\(m = 12\\)` (group "boxed" or
+#: "value"). A value ends before `\\)`, `\\]` or `\\\\` (review of rules 30: `\\(m = 12\\)` read "12\\").
 _SET_TO_RE = re.compile(r"(?<![A-Za-z\\])(?P<var>[A-Za-z])[ \t]*=[ \t]*\$?[ \t]*"
-                        r"(?:\\boxed\{[ \t]*(?P<boxed>[^{}\n]{1,40}?)[ \t]*\}|(?P<value>[^\s$,;:!?()=]{1,40}))")
+                        r"(?:\\boxed\{[ \t]*(?P<boxed>[^{}\n]{1,40}?)[ \t]*\}|(?P<value>(?:(?!\\[)\]\\])[^\s$,;:!?()=]){1,40}))")
 
 
 def _sets_to_answer(texts: tuple[str, ...], var: str, before: str | None) -> bool:
@@ -763,7 +774,7 @@ def second_answer(tail: str, before: str | None, start: int = 0, head: str = "")
         maths = _MATHS_VARIABLE_RE.fullmatch(said) if var is None else None
         if maths is not None:  # "$x = 13$ is also correct.": the variable and value inside the maths
             var, said = maths["var"], maths["value"]
-        if _names_part(tail, start, m.start(), m["value"]):
+        if _names_part(tail, start, m.start(), m["value"], var is not None):
             continue  # "Method 2 is also correct.", "Case $n = 1$ is also valid.": no answer (rules 30)
         if other_variable(var, m.start()):
             continue  # "k = 2 is also valid.": another variable's value, no second answer (rules 30)
