@@ -18,8 +18,11 @@ openai engine (against a real HTTP server on 127.0.0.1 run by the test):
 from __future__ import annotations
 
 import http.client
+import io
 import json
+import socket
 import threading
+import tracemalloc
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,13 +30,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import torch
 
-from rlvr.commands.serve import MAX_BODY_BYTES, ChatCompletionServer, load_hf_chat_engine, reply_message
+from rlvr.commands.serve import (
+    MAX_BODY_BYTES,
+    MAX_CHUNK_LINE,
+    BadRequest,
+    ChatCompletionServer,
+    _read_chunked,
+    load_hf_chat_engine,
+    reply_message,
+)
 from rlvr.trainers.engine import Sample, SamplingParams
 from rlvr.trainers.hf_chat import HFChatEngine
 from rlvr.trainers.openai_engine import (
     ContextLengthExceededError,
     OpenAIEngine,
     RequestRejectedError,
+    asks_max_completion_tokens,
     chat_request_body,
     context_exceeded,
 )
@@ -265,14 +277,16 @@ def greedy_server(body):
     return 200, choices(body["n"])
 
 
-def test_greedy_sampling_asks_for_one_choice_and_repeats_it():
+def test_greedy_sampling_falls_back_to_one_choice_repeated_after_vllms_refusal():
     with Server(greedy_server) as srv:
-        out = OpenAIEngine(srv.url, "m", max_retries=0).generate_chat(
-            [CONV, CONV], 4, SamplingParams(temperature=0, max_new_tokens=8, seed=3))
-    assert [body["n"] for body in srv.requests] == [1, 1]
-    assert [[s.text for s in group] for group in out] == [["40"] * 4] * 2
-    out[0][0].meta["usage"]["completion_tokens"] = 99  # copies, not one object
-    assert out[0][1].meta["usage"]["completion_tokens"] == 1
+        engine = OpenAIEngine(srv.url, "m", max_retries=0, concurrency=1)
+        out = engine.generate_chat([CONV, CONV], 4, SamplingParams(temperature=0, max_new_tokens=8, seed=3))
+        assert [body["n"] for body in srv.requests] == [4, 1, 1] and engine.greedy_single
+        assert [[s.text for s in group] for group in out] == [["40"] * 4] * 2
+        out[0][0].meta["usage"]["completion_tokens"] = 99  # copies, not one object
+        assert out[0][1].meta["usage"]["completion_tokens"] == 1
+        engine.generate_chat([CONV], 2, SamplingParams(temperature=0, max_new_tokens=8))  # remembered
+        assert [body["n"] for body in srv.requests] == [4, 1, 1, 1]
 
 
 def test_sampling_with_a_temperature_still_asks_for_n():
@@ -327,3 +341,142 @@ def test_rlvr_serve_reads_max_completion_tokens(server):
     sample = OpenAIEngine(server.url, "tiny", max_tokens_field="max_completion_tokens").generate_chat(
         [BODY["messages"]], 1, SamplingParams(max_new_tokens=1))[0][0]
     assert sample.meta["usage"]["completion_tokens"] == 1
+
+
+# ---- review of the above: chunked bodies' cost, request framing, the field switch, greedy n -----------------
+
+def test_many_one_byte_chunks_are_kept_in_one_buffer():
+    data = b" " * 30_000
+    stream = io.BytesIO(chunked(data, size=1))  # 6 bytes on the wire per body byte... under a wire cap of 2x
+    tracemalloc.start()
+    try:
+        body = _read_chunked(stream, limit=len(data) * 4)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert body == data
+    assert peak < 4 * len(data)  # a list of one-byte bytes objects costs ~40 bytes each
+
+
+def test_a_chunked_body_is_refused_past_twice_its_limit_on_the_wire():
+    data = b"x" * 60
+    with pytest.raises(BadRequest, match="on the wire"):
+        _read_chunked(io.BytesIO(chunked(data, size=1)), limit=100)  # 360 bytes on the wire > 200
+    assert _read_chunked(io.BytesIO(chunked(data, size=30)), limit=100) == data  # 72 bytes: fine
+
+
+def test_a_long_chunk_extension_is_refused():
+    ok = b"2;" + b"e" * (MAX_CHUNK_LINE - 2) + b"\r\n{}\r\n0\r\n\r\n"
+    assert _read_chunked(io.BytesIO(ok), limit=1000) == b"{}"
+    long = b"2;" + b"e" * (MAX_CHUNK_LINE + 1) + b"\r\n{}\r\n0\r\n\r\n"
+    with pytest.raises(BadRequest, match=f"line over {MAX_CHUNK_LINE} bytes"):
+        _read_chunked(io.BytesIO(long), limit=1000)
+
+
+def exchange(server, raw: bytes, wait: float = 3):
+    """Send raw bytes; returns (status lines of every answer, headers of the first, whether the
+    server closed the connection)."""
+    with socket.create_connection(server.httpd.server_address[:2], timeout=10) as s:
+        s.sendall(raw)
+        s.settimeout(wait)
+        out, closed = b"", False
+        try:
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    closed = True
+                    break
+                out += data
+        except TimeoutError:
+            pass
+    statuses, first = [], None
+    while out:  # each answer: status line, headers, Content-Length bytes of body
+        head, out = out.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        headers = {line.split(b":")[0].lower(): line for line in lines[1:]}
+        if int(lines[0].split(b" ")[1]) != 100:  # (an interim answer)
+            statuses.append(int(lines[0].split(b" ")[1]))
+            first = first or headers
+        out = out[int(headers.get(b"content-length", b":0").split(b":")[1]):]
+    return statuses, first or {}, closed
+
+
+JSON = json.dumps(BODY).encode()
+CHUNKED_JSON = b"%x\r\n%s\r\n0\r\n\r\n" % (len(JSON), JSON)
+SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def test_content_length_with_transfer_encoding_is_a_400_that_closes_the_connection(server):
+    payload = CHUNKED_JSON + SMUGGLED  # what a Content-Length-framing proxy sends as one body
+    statuses, headers, closed = exchange(server, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                                         b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % len(payload) + payload)
+    assert statuses == [400] and closed and b"close" in headers[b"connection"].lower()
+
+
+@pytest.mark.parametrize("coding,status", [
+    (b"xchunked", 400), (b"chunked, identity", 400), (b"gzip", 400), (b"chunked, chunked", 400), (b"", 400),
+    (b"gzip, chunked", 501),
+])
+def test_a_transfer_encoding_other_than_chunked_is_refused_and_closes(server, coding, status):
+    statuses, headers, closed = exchange(server, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                                         b"Transfer-Encoding: " + coding + b"\r\n\r\n" + CHUNKED_JSON + SMUGGLED)
+    assert statuses == [status] and closed
+
+
+def test_transfer_encoding_in_http_1_0_is_refused(server):
+    statuses, _, closed = exchange(server, b"POST /v1/chat/completions HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                   + CHUNKED_JSON)
+    assert statuses == [400] and closed
+
+
+def test_chunked_alone_keeps_the_connection(server):
+    statuses, _, closed = exchange(server, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                                   b"Transfer-Encoding: Chunked\r\n\r\n" + CHUNKED_JSON + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n", wait=1)
+    assert statuses == [200, 200] and not closed
+
+
+@pytest.mark.parametrize("lengths", [[b"+%d" % len(JSON)], [b"%d" % len(JSON), b"%d" % (len(JSON) + 1)]])
+def test_a_content_length_that_is_not_one_plain_number_is_refused(server, lengths):
+    head = b"".join(b"Content-Length: " + v + b"\r\n" for v in lengths)
+    statuses, _, closed = exchange(server, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n" + JSON)
+    assert statuses == [400] and closed
+
+
+def test_a_get_with_a_body_closes_the_connection(server):
+    statuses, _, closed = exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+                                   % (len(SMUGGLED), SMUGGLED))
+    assert statuses == [200] and closed
+
+
+VLLM_TOO_LARGE = {"object": "error", "message": "'max_tokens' or 'max_completion_tokens' is too large: 4000. This model's "
+                  "maximum context length is 4096 tokens and your request has 200 input tokens (4000 > 4096 - 200).",
+                  "type": "BadRequestError", "param": None, "code": 400}
+
+
+def test_vllms_too_large_refusal_naming_both_fields_does_not_switch_the_field():
+    assert not asks_max_completion_tokens(400, json.dumps(VLLM_TOO_LARGE))
+    assert not asks_max_completion_tokens(400, json.dumps(
+        {"error": {"message": "'max_tokens' or 'max_completion_tokens' must be at least 1", "param": "max_tokens"}}))
+    assert asks_max_completion_tokens(400, json.dumps(UNSUPPORTED))
+    with Server(lambda body: (400, VLLM_TOO_LARGE)) as srv:
+        engine = OpenAIEngine(srv.url, "m", max_retries=0)
+        with pytest.raises(ContextLengthExceededError):
+            engine.generate_chat([CONV], 1, SamplingParams(max_new_tokens=4000))
+    assert len(srv.requests) == 1 and engine.max_tokens_field == "max_tokens"
+
+
+def test_greedy_sampling_asks_for_n_choices_from_a_server_that_takes_it():
+    with Server(lambda body: (200, choices(body["n"]))) as srv:  # OpenAI's: n samples even at temperature 0
+        engine = OpenAIEngine(srv.url, "m", max_retries=0)
+        out = engine.generate_chat([CONV], 3, SamplingParams(temperature=0, max_new_tokens=8))
+    assert [body["n"] for body in srv.requests] == [3] and [s.text for s in out[0]] == ["40", "41", "42"]
+    assert not engine.greedy_single
+
+
+def test_greedy_fallback_with_many_threads():
+    with Server(greedy_server) as srv:
+        engine = OpenAIEngine(srv.url, "m", max_retries=0, concurrency=8)
+        out = engine.generate_chat([CONV] * 16, 2, SamplingParams(temperature=0, max_new_tokens=8))
+    assert [[s.text for s in group] for group in out] == [["40", "40"]] * 16
+    ns = [body["n"] for body in srv.requests]
+    assert ns.count(1) == 16 and ns.count(2) == len(ns) - 16 and 1 <= ns.count(2) <= 8

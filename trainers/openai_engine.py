@@ -21,8 +21,8 @@ model's reply. All errors are :class:`~rlvr.trainers.engine.EngineError` s. A le
 is read as a one-entry ``tool_calls``, and reasoning the server returns apart from the answer
 (``reasoning_content``, ``reasoning``) is kept in ``Sample.meta["reasoning"]``.
 
-Greedy requests (temperature 0) ask for one choice and repeat it (vLLM refuses ``n > 1`` then). The
-length limit goes in ``max_tokens``, or ``max_completion_tokens`` once a server asks for it (OpenAI's
+Greedy requests (temperature 0) ask for ``n`` choices; once a server refuses that as vLLM's does ("n
+must be 1 when using greedy sampling"), they ask for one and repeat it. The length limit goes in ``max_tokens``, or ``max_completion_tokens`` once a server asks for it (OpenAI's
 reasoning models; see ``OpenAIEngine(max_tokens_field=...)``).
 
 The server returns text, not the token ids the model sampled, so this engine works at the chat level
@@ -120,14 +120,33 @@ def context_exceeded(status: int, body: str) -> bool:
     return any(words in message for words in _CONTEXT_WORDS) or _NO_ROOM_MESSAGE in message
 
 
+#: Words of a 400 that refuses ``max_tokens`` as a field the model does not take (OpenAI's: "Unsupported
+#: parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.").
+_UNSUPPORTED_WORDS = ("unsupported", "not supported", "use 'max_completion_tokens'", 'use "max_completion_tokens"',
+                      "use max_completion_tokens")
+
+
 def asks_max_completion_tokens(status: int, body: str) -> bool:
-    """Whether an error answer refuses ``max_tokens`` and asks for ``max_completion_tokens`` instead
-    (OpenAI's reasoning models: "Unsupported parameter: 'max_tokens' ... Use 'max_completion_tokens'
-    instead.", ``param`` ``max_tokens``)."""
-    if status != 400:
+    """Whether an error answer refuses ``max_tokens`` as unsupported and asks for
+    ``max_completion_tokens`` instead (OpenAI's reasoning models: "Unsupported parameter: 'max_tokens'
+    is not supported with this model. Use 'max_completion_tokens' instead."). Naming both fields is
+    not enough: vLLM's refusal of a too-large limit ("'max_tokens' or 'max_completion_tokens' is too
+    large ... maximum context length") names both, and is a context overflow, never a switch."""
+    if status != 400 or context_exceeded(status, body):
         return False
-    message = _error_message(body)
-    return "max_completion_tokens" in message and "max_tokens" in message.replace("max_completion_tokens", "")
+    message = _error_message(body).lower()
+    if "max_completion_tokens" not in message or "max_tokens" not in message.replace("max_completion_tokens", ""):
+        return False
+    return any(words in message for words in _UNSUPPORTED_WORDS)
+
+
+#: vLLM's refusal of ``n > 1`` with greedy sampling (temperature 0).
+_GREEDY_N_MESSAGE = "n must be 1 when using greedy sampling"
+
+
+def refuses_greedy_n(status: int, body: str) -> bool:
+    """Whether an error answer refuses ``n > 1`` with greedy sampling, as vLLM's server does."""
+    return status == 400 and _GREEDY_N_MESSAGE in _error_message(body).lower()
 
 
 class _Stopped(OpenAIEngineError):
@@ -387,9 +406,11 @@ class OpenAIEngine(Engine):
 
     With a ``seed``, conversation ``i`` is sent ``seed + i * n``: a server seeds its ``j``-th choice
     ``seed + j`` (vLLM does), so every conversation draws its own random numbers.
-    Greedy sampling (temperature 0) asks for one choice and repeats it ``n`` times: vLLM refuses
-    ``n > 1`` with greedy sampling, and the ``n`` greedy replies are the same anyway (as the vllm
-    engine does it).
+    Greedy sampling (temperature 0) asks for ``n`` choices as other sampling does (OpenAI's hosted
+    models and other nondeterministic servers return different ones). vLLM's server refuses ``n > 1``
+    with greedy sampling ("n must be 1 when using greedy sampling"): after that refusal the request
+    is sent again asking for one choice, repeated ``n`` times (copies; its greedy replies are the same
+    anyway, as the vllm engine does it), and so are all later greedy requests of the engine.
     """
 
     #: A chat-level engine even with a tokenizer beside it (``generate`` refuses): a rollout collector
@@ -429,6 +450,9 @@ class OpenAIEngine(Engine):
         #: is the one sent now
         self._switch_field = max_tokens_field is None
         self.max_tokens_field = max_tokens_field or "max_tokens"
+        #: set (for good) once a server refused n > 1 with greedy sampling: greedy requests then ask
+        #: for one choice and copy it. (Only ever set to True, so threads need no lock.)
+        self.greedy_single = False
 
     # ------------------------------------------------------------------ Engine API
 
@@ -531,8 +555,21 @@ class OpenAIEngine(Engine):
         number of choices already received when a server returned fewer than asked, so no two
         choices of one call share a seed (a server gives its ``j``-th choice ``seed + j``).
         ``stop`` set: no further request is made (another conversation of the call failed).
-        Greedy (temperature 0): one choice is asked for and stands for all ``n`` (copies)."""
-        wanted = 1 if sampling.temperature == 0 else n
+        Greedy (temperature 0): once a server has refused ``n > 1`` then (vLLM), one choice is asked
+        for and stands for all ``n`` (copies); the refused request is sent again so."""
+        greedy = sampling.temperature == 0 and n > 1
+        if not (greedy and self.greedy_single):
+            try:
+                return self._choices(conversation, n, n, sampling, model, tools, index, stop)
+            except RequestRejectedError as exc:
+                if not (greedy and refuses_greedy_n(exc.status, exc.body)):
+                    raise
+            self.greedy_single = True
+        return self._choices(conversation, n, 1, sampling, model, tools, index, stop)
+
+    def _choices(self, conversation, n, wanted, sampling, model, tools, index, stop) -> list[Sample]:
+        """``n`` choices from ``wanted`` asked for (``n``, or 1 repeated ``n`` times), in at most
+        ``wanted`` round trips: see :meth:`_complete`."""
         samples: list[Sample] = []
         for _ in range(wanted):  # at most `wanted` round trips even if the server returns one choice each
             params = sampling
@@ -544,15 +581,17 @@ class OpenAIEngine(Engine):
         raise OpenAIEngineError(f"the server returned {len(samples)} choices for n={wanted} after {wanted} requests")
 
     def _post_chat(self, conversation, n, sampling, model, tools, stop: threading.Event) -> Any:
-        """The answer to one ``POST /chat/completions``. With ``max_tokens_field=None``, a 400 asking
-        for ``max_completion_tokens`` instead of ``max_tokens`` switches the engine to it for good, and
+        """The answer to one ``POST /chat/completions``. With ``max_tokens_field=None``, a 400 refusing
+        ``max_tokens`` as unsupported and asking for ``max_completion_tokens`` instead (never a context
+        overflow, though vLLM's names both fields) switches the engine to it for good, and
         the request is sent again with it (once: a server that refuses both gets the error)."""
         field = self.max_tokens_field
         body = chat_request_body(conversation, n, sampling, model, tools=tools, logprobs=self.logprobs, max_tokens_field=field)
         try:
             return self._request("POST", "/chat/completions", body, stop)
         except RequestRejectedError as exc:
-            if not (self._switch_field and field == "max_tokens" and asks_max_completion_tokens(exc.status, exc.body)):
+            if (isinstance(exc, ContextLengthExceededError) or not self._switch_field or field != "max_tokens"
+                    or not asks_max_completion_tokens(exc.status, exc.body)):
                 raise
         self.max_tokens_field = "max_completion_tokens"  # (several threads may set it: the same value)
         body["max_completion_tokens"] = body.pop("max_tokens")

@@ -58,6 +58,13 @@ MAX_N = 128
 MAX_BODY_BYTES = 16 * 1024 * 1024
 #: Trailer lines a chunked request body may end with (they are read and ignored).
 MAX_TRAILERS = 64
+#: Longest chunk-size line of a chunked body (the size in hexadecimal plus any ``;`` extensions, which
+#: are ignored): clients send none, and long ones would only cost the server reading them.
+MAX_CHUNK_LINE = 128
+#: A chunked body may take at most this many bytes on the wire per byte it may hold (size lines,
+#: extensions, CRLFs and trailers counted): a body sent as many tiny chunks costs reading time out of
+#: proportion to its size.
+CHUNKED_WIRE_FACTOR = 2
 #: max_tokens of a request that sends none (when the context leaves less room, that room).
 DEFAULT_MAX_TOKENS = 4096
 #: Requests that may wait for the model while it generates; more get 503 (``--max-queue``).
@@ -633,21 +640,25 @@ class ChatCompletionServer:
                 Azure-style ``?api-version=...``; none of them changes what is served here)."""
                 return urllib.parse.urlsplit(self.path).path.rstrip("/")
 
-            def _read_body(self) -> bytes | None:
+            def _read_body(self) -> bytes | bytearray | None:
                 """The request body, read in full before any reply (a body left unread would be parsed as
                 the next request on this keep-alive connection): by ``Content-Length``, or chunked
                 (``Transfer-Encoding: chunked``, as streaming clients send it), at most
-                :data:`MAX_BODY_BYTES` either way. A bad length or chunk is answered with a 400 that
-                closes the connection; None when answered (or when the client went away)."""
+                :data:`MAX_BODY_BYTES` either way. A request framed ambiguously is refused, as RFC 9112
+                (6.1, 6.3) asks, since a proxy in front may read its end elsewhere and let a second,
+                smuggled request through: both headers, ``Transfer-Encoding`` in HTTP/1.0, a coding list
+                not ending in a single ``chunked``, or a malformed ``Content-Length`` are a 400; another
+                coding (``gzip, chunked``) is a 501. A bad length or chunk is answered with a 400; every
+                such answer closes the connection. None when answered (or when the client went away)."""
                 try:
-                    if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                    if "Transfer-Encoding" in self.headers:
+                        self._check_transfer_encoding()
                         return _read_chunked(self.rfile, MAX_BODY_BYTES)
-                    try:
-                        length = int(self.headers.get("Content-Length") or 0)
-                    except ValueError:
-                        length = -1
+                    lengths = {value.strip() for value in self.headers.get_all("Content-Length", [])}
+                    text = lengths.pop() if len(lengths) == 1 else ""
+                    length = int(text) if text.isascii() and text.isdigit() else -1  # (int() takes "+5", "5_0")
                     if length <= 0 or length > MAX_BODY_BYTES:
-                        raise BadRequest("the request needs a JSON body with a Content-Length between 1 and "
+                        raise BadRequest("the request needs a JSON body with one Content-Length between 1 and "
                                          f"{MAX_BODY_BYTES} bytes (or a chunked one of at most that size)")
                     return self.rfile.read(length)
                 except BadRequest as exc:
@@ -656,13 +667,35 @@ class ChatCompletionServer:
                     self.close_connection = True
                 return None
 
+            def _check_transfer_encoding(self) -> None:
+                """Raise :class:`BadRequest` unless the request's ``Transfer-Encoding`` is exactly
+                ``chunked`` (any case, in one header), in HTTP/1.1, without a ``Content-Length``."""
+                if self.request_version < "HTTP/1.1":
+                    raise BadRequest("Transfer-Encoding is not allowed in an HTTP/1.0 request; send a Content-Length")
+                if "Content-Length" in self.headers:
+                    raise BadRequest("the request has both Content-Length and Transfer-Encoding; send one of them")
+                codings = [c.strip().lower() for value in self.headers.get_all("Transfer-Encoding", [])
+                           for c in value.split(",") if c.strip()]
+                if codings == ["chunked"]:
+                    return
+                if not codings or codings[-1] != "chunked" or codings.count("chunked") > 1:
+                    raise BadRequest(f"the request's Transfer-Encoding {', '.join(codings)!r} does not end in one "
+                                     "'chunked', so its length is unknown; send 'chunked' or a Content-Length")
+                raise BadRequest(f"the request's Transfer-Encoding {', '.join(codings)!r} is not supported; "
+                                 "only 'chunked' is (send the body uncompressed)", status=501)
+
             def do_GET(self) -> None:
+                # A GET's body is never read: one announced (a proxy would pass it on as the body) must not
+                # be parsed as the next request on this connection, so the connection ends with the answer.
+                body = "Transfer-Encoding" in self.headers or self.headers.get("Content-Length", "").strip() not in ("", "0")
+                close = {"Connection": "close"} if body else None
                 if self._route() in ("/v1/models", "/models"):
-                    self._send(200, server.models())
+                    self._send(200, server.models(), close)
                 elif self._route() in ("/health", "/v1/health", ""):
-                    self._send(200, {"status": "ok"})
+                    self._send(200, {"status": "ok"}, close)
                 else:
-                    self._error(404, f"no route GET {self.path}; try GET /v1/models or POST /v1/chat/completions", kind="not_found")
+                    self._error(404, f"no route GET {self.path}; try GET /v1/models or POST /v1/chat/completions",
+                                kind="not_found", headers=close)
 
             def do_POST(self) -> None:
                 raw = self._read_body()
@@ -711,41 +744,53 @@ class ChatCompletionServer:
         return Handler
 
 
-def _read_chunked(stream: Any, limit: int) -> bytes:
+def _read_chunked(stream: Any, limit: int) -> bytearray:
     """A ``Transfer-Encoding: chunked`` body from ``stream``: hexadecimal size lines (extensions after
-    ``;`` ignored), each chunk followed by CRLF, ended by a zero-size chunk and optional trailers.
-    :class:`BadRequest` for a malformed chunk, or a body over ``limit`` bytes (found before it is read)."""
-    parts, total = [], 0
+    ``;`` ignored, the line at most :data:`MAX_CHUNK_LINE` bytes), each chunk followed by CRLF, ended
+    by a zero-size chunk and optional trailers. The chunks go into one buffer (a list of them would
+    cost dozens of bytes per one-byte chunk). :class:`BadRequest` for a malformed chunk, a body over
+    ``limit`` bytes (found before it is read), or one taking over ``CHUNKED_WIRE_FACTOR * limit``
+    bytes on the wire (tiny chunks, long extensions or trailers)."""
+    body = bytearray()
+    wire_left = CHUNKED_WIRE_FACTOR * limit
 
-    def line() -> bytes:
-        text = stream.readline(1026)
+    def spend(count: int) -> None:
+        nonlocal wire_left
+        wire_left -= count
+        if wire_left < 0:
+            raise BadRequest(f"the chunked request body takes over {CHUNKED_WIRE_FACTOR * limit} bytes on the wire "
+                             "(chunk sizes, extensions and trailers counted); send larger chunks")
+
+    def line(longest: int) -> bytes:
+        text = stream.readline(min(longest + 2, wire_left + 1))  # (wire_left >= 0 here: never unbounded)
+        spend(len(text))
         if not text.endswith(b"\n"):
-            raise BadRequest("the chunked request body ended early or has a line over 1024 bytes")
+            raise BadRequest(f"the chunked request body ended early or has a line over {longest} bytes")
         return text.rstrip(b"\r\n")
 
     while True:
-        size_text = line().split(b";", 1)[0].strip()
+        size_text = line(MAX_CHUNK_LINE).split(b";", 1)[0].strip()
         if not size_text or size_text.strip(b"0123456789abcdefABCDEF"):  # (int() would take "0x", "_", "+")
             raise BadRequest(f"the chunked request body has a malformed chunk size {size_text[:40]!r}; "
                              "each chunk starts with its size in hexadecimal")
         size = int(size_text, 16)
         if size == 0:
             break
-        total += size
-        if total > limit:
+        if len(body) + size > limit:
             raise BadRequest(f"the chunked request body is over {limit} bytes")
         data = stream.read(size)
-        if len(data) != size or stream.readline(1026) != b"\r\n":
+        if len(data) != size or stream.read(2) != b"\r\n":
             raise BadRequest("the chunked request body has a chunk shorter or longer than its size")
-        parts.append(data)
+        body += data
+        spend(size + 2)
     for _ in range(MAX_TRAILERS + 1):  # trailers (ignored), up to the blank line that ends the body
-        if not line():
+        if not line(1024):
             break
     else:
         raise BadRequest(f"the chunked request body has more than {MAX_TRAILERS} trailer lines")
-    if not total:
+    if not body:
         raise BadRequest("the request needs a JSON body; the chunked body sent is empty")
-    return b"".join(parts)
+    return body
 
 
 def check_hf_device(device: str | None) -> None:
