@@ -219,30 +219,44 @@ class Sandbox(ABC):
         out of range, an unknown language, something that is no job) raises TypeError or ValueError
         naming the job's index, and nothing runs. A caller's mistake is never a "sandbox_error",
         which says the infrastructure failed (and which a retry might fix). Once the jobs run, one
-        job's failure becomes that job's result and never affects the others.
+        job's failure becomes that job's result and never affects the others. A subclass that
+        overrides `run` (a wrapper passing runs to another sandbox) has each job go through its
+        `run`, which checks its own arguments: there a job `run` refuses is that job's
+        "sandbox_error" result, as it was for every sandbox before.
         """
-        prepared = [self._prepare_job(index, job) for index, job in enumerate(jobs)]
+        options = [self._job_options(index, job) for index, job in enumerate(jobs)]
         workers = max(1, concurrency or os.cpu_count() or 1)
-
-        def run_one(item: tuple[Job, Limits]) -> ExecResult:
-            return self._run_prepared(*item)
+        if type(self).run is not Sandbox.run:
+            def run_one(item: Any) -> ExecResult:
+                try:
+                    return self.run(**item)
+                except Exception as exc:  # (its own `run` said how the job was wrong)
+                    return ExecResult.sandbox_error(f"bad job: {type(exc).__name__}: {exc}", self.name)
+            prepared: list[Any] = options
+        else:
+            def run_one(item: Any) -> ExecResult:
+                return self._run_prepared(*item)
+            prepared = [self._prepare_job(index, job) for index, job in enumerate(options)]
 
         if workers == 1 or len(prepared) <= 1:
             return [run_one(item) for item in prepared]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"rlvr-{self.name}") as pool:
             return list(pool.map(run_one, prepared))
 
-    def _prepare_job(self, index: int, job: Any) -> tuple[Job, Limits]:
-        """`prepare` for one of `run_many`'s jobs; its errors name the job by its index."""
+    @staticmethod
+    def _job_options(index: int, job: Any) -> dict[str, Any]:
+        """One of `run_many`'s jobs as `run`'s keyword arguments."""
         if isinstance(job, str):
-            options: dict[str, Any] = {"code": job}
-        elif isinstance(job, Job):
-            options = {f.name: getattr(job, f.name) for f in fields(Job)}
-        elif isinstance(job, Mapping):
-            options = dict(job)
-        else:
-            raise TypeError(f"run_many job {index}: a job is a str of code, a Job or a dict of run's keyword "
-                            f"arguments, got {type(job).__name__}")
+            return {"code": job}
+        if isinstance(job, Job):
+            return {f.name: getattr(job, f.name) for f in fields(Job)}
+        if isinstance(job, Mapping):
+            return dict(job)
+        raise TypeError(f"run_many job {index}: a job is a str of code, a Job or a dict of run's keyword "
+                        f"arguments, got {type(job).__name__}")
+
+    def _prepare_job(self, index: int, options: dict[str, Any]) -> tuple[Job, Limits]:
+        """`prepare` for one of `run_many`'s jobs; its errors name the job by its index."""
         try:
             return self.prepare(**options)
         except (TypeError, ValueError) as exc:

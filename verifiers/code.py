@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from rlvr.sandbox import ExecResult, Limits, Sandbox, make_sandbox
+from rlvr.sandbox.limits import language_command
 from rlvr.verifiers.code_extract import extract_code, extract_program
 from rlvr.verifiers.code_harness import report_bytes
 from rlvr.verifiers.code_plan import TestPlan, plan_tests, solution_functions
@@ -156,8 +157,8 @@ def _check_run_limits(sandbox: Sandbox | None, memory_mb: int | None) -> None:
     """Raise ValueError (or TypeError) now for a per-run memory limit `sandbox` cannot apply.
 
     `Sandbox.run` rejects such a limit itself, but by then it is inside the sandbox call, whose
-    exceptions are read as the infrastructure's failure (and `run_many` turns them into
-    sandbox_error results): a bad argument of the caller's must raise, before anything runs.
+    exceptions are read as the infrastructure's failure (and `run_many` refuses the whole batch
+    for one such job): a bad argument of the caller's must raise, before anything runs.
     """
     limits = getattr(sandbox, "limits", None)
     if memory_mb is None or not isinstance(limits, Limits):
@@ -415,12 +416,32 @@ def _run_prepared(prepared: list, sandbox: Sandbox | None, concurrency: int | No
         return [job if isinstance(job, Verdict) else box for job in prepared]
     for job in pending:  # the shared default sandbox, now that it exists
         _check_run_limits(box, job.run_kwargs["memory_mb"])
+    refusals = [None if isinstance(job, Verdict) else _refused_by(box, job.run_kwargs_for(box)) for job in prepared]
+    prepared = [job if refused is None else refused for job, refused in zip(prepared, refusals)]  # (a Verdict is falsy)
+    pending = [job for job in prepared if not isinstance(job, Verdict)]
     try:
         results = iter(box.run_many([job.run_kwargs_for(box) for job in pending], concurrency=concurrency))
     except Exception as exc:
         failed = Verdict.failed(f"sandbox raised {type(exc).__name__}: {exc}", details={"kind": "sandbox_error"})
         return [job if isinstance(job, Verdict) else failed for job in prepared]
     return [job if isinstance(job, Verdict) else interpret(job, next(results)) for job in prepared]
+
+
+def _refused_by(box: Any, run_kwargs: Mapping[str, Any]) -> Verdict | None:
+    """The verdict of a run `box` will not take (its stdin or files do not fit the backend's
+    mounts), else None. `run_many` refuses a whole batch for one such job, so each problem's runs
+    are checked alone first: that problem fails on its own, as a dataset error (what does not fit
+    is the tests the dataset gives, with the program: a rerun cannot fix it), and the others run.
+    Only a sandbox whose own `run` does the checking (`Sandbox.prepare`) is asked: a stand-in or
+    a wrapper overriding `run` reports a refused job as that job's result itself."""
+    if type(box).run is not Sandbox.run or not isinstance(getattr(box, "limits", None), Limits):
+        return None
+    try:
+        box.prepare(**run_kwargs)
+    except ValueError as exc:
+        return Verdict.failed(f"the sandbox cannot hold this problem's run: {exc}",
+                              details={"kind": "dataset_error"})
+    return None
 
 
 # -- check_io -------------------------------------------------------------------------------------
@@ -554,7 +575,9 @@ def check_io(
     `cases` is a list of (input, expected_output) pairs or of dicts with "input" and "output" (or
     APPS's {"inputs": [...], "outputs": [...]}). A case passes when the program exits with status 0
     within `timeout` seconds and its output matches (see `compare_output` for `exact` and
-    `float_tolerance`). Cases run concurrently in the sandbox. Bad cases or options raise ValueError.
+    `float_tolerance`). Cases run concurrently in the sandbox. Bad cases or options raise ValueError (an unknown `language` too). A case
+    whose stdin the sandbox cannot hold (more than its mounts take) gives `Verdict.failed` (kind
+    "dataset_error").
     `extract`: True takes the program out of a model's text as Code-v0 does (`extract_program`: the
     last fenced block that reads standard input, else the last that calls anything, so a sample
     output or a snippet after the program is skipped), a mode of `extract_code`, or False for code
@@ -568,6 +591,7 @@ def check_io(
     pairs = _normalise_cases(cases)
     _check_seconds("timeout", timeout)
     _check_run_limits(sandbox, memory_mb)
+    language_command(language)  # an unknown language is the caller's mistake: it raises, as here
     n = len(pairs)
     code = _solution_text(solution, extract, language)
     if code is None:
@@ -593,6 +617,9 @@ def check_io(
                 "(fix or drop it in the dataset)", details={"kind": "dataset_error", "tests": n})
         if cap > base_cap:
             job["max_output_bytes"] = cap
+    refused = next((r for r in (_refused_by(box, job) for job in jobs) if r is not None), None)
+    if refused is not None:
+        return Verdict.failed(refused.reason, details={**refused.details, "tests": n})
     try:
         results = box.run_many(jobs, concurrency=concurrency)
     except Exception as exc:
