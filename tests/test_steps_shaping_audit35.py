@@ -2,8 +2,9 @@
 
 1. Correct working failed when a sum went on over a line or an aligned row (`Total = 120 + 45 + 30`, then
    `+ 15 = 210`) or left terms out with an ASCII "..." (`1 + 2 + ... + 10 = 55`): the tail `+ 15 = 210`
-   was claimed. Such a first link is no claim now; a line or row that starts with a negative number or a
-   list bullet after finished work is still a claim.
+   was claimed. Such a first link is no claim now (since the second review it is claimed as the whole
+   expression, `120 + 45 + 30 + 15 = 210`); a line or row that starts with a negative number or a list
+   bullet after finished work is still a claim.
 2. Rounding hedges "approx" (no dot), "(rounding)", "(to the) nearest ..." were not read as hedges, so
    `2/3 = 0.67 (approx)` failed; a hedge still excuses only a rounding that is close.
 3. `answer_tag_reward` paired the first `<answer>` with the first `</answer>`, crediting the prose in
@@ -17,6 +18,12 @@ display ending in an unevaluated sum lost its first item; a label ending in a si
 hid the next line's claim; "nearest" in prose ("the nearest shop") and "rounding error" were read as
 hedges; "op ..." then words hid the restart's claim; and an inline scientific quotient hid claims false
 by both readings (and the whole side with them).
+
+A second review found four more, tested after those: a line opening with Markdown bold or emphasis
+(`**Step 1:**`, `*Apples:*`) was read as `* ...` going on from an unevaluated sum, hiding its claim; "nearest"
+before a prose word ("the nearest one", "nearest 5 houses") and "(rounding wrong)" were hedges; the grouped
+scientific reading bracketed a power's base (`2^2 \\times 10^3 / ...`), whose check could eat the whole time
+budget; and a wrong total on a continued line (`120 + 45 + 30`, then `+ 15 = 211`) was never checked.
 """
 
 from __future__ import annotations
@@ -42,13 +49,6 @@ def test_rules_version_bumped():
     "1 + 2 + 3 + ... + 10 = 55",
     "2 + 4 + 6 + ... + 20 = 110",
     "1 + 2 + 3 ... + 10 = 55",
-    "Total = 120 + 45 + 30\n      + 15 = 210",
-    "Total = 300 - 45 - 30\n      - 15 = 210",
-    "Total = 120 + 45 + 30 +\n15 = 210",
-    "\\begin{aligned} S &= 120 + 45 + 30 \\\\ &\\quad + 15 = 210 \\end{aligned}",
-    "\\begin{aligned} S &= 300 - 45 - 30 \\\\ &\\quad - 15 = 210 \\end{aligned}",
-    "\\begin{aligned}\nS &= 120 + 45 + 30 \\\\\n  &\\quad + 15 = 210\n\\end{aligned}",
-    "$$120 + 45 + 30 \\\\ + 15 = 210$$",
 ])
 def test_the_tail_of_an_expression_begun_before_makes_no_claim(text):
     verdict = verify_steps(text, timeout=10)
@@ -57,7 +57,20 @@ def test_the_tail_of_an_expression_begun_before_makes_no_claim(text):
 
 
 @pytest.mark.parametrize("text", [
-    "Total = 120 + 45 + 30\n      + 15 = 211",  # false either way: still no claim of the tail
+    "Total = 120 + 45 + 30\n      + 15 = 210",
+    "Total = 120 + 45 + 30 +\n15 = 210",
+    "\\begin{aligned} S &= 120 + 45 + 30 \\\\ &\\quad + 15 = 210 \\end{aligned}",
+    "\\begin{aligned} S &= 300 - 45 - 30 \\\\ &\\quad - 15 = 210 \\end{aligned}",
+    "\\begin{aligned}\nS &= 120 + 45 + 30 \\\\\n  &\\quad + 15 = 210\n\\end{aligned}",
+    "$$120 + 45 + 30 \\\\ + 15 = 210$$",
+])
+def test_a_continued_expression_is_claimed_whole_and_holds(text):  # (second review: was no claim)
+    verdict = verify_steps(text, timeout=10)
+    assert verdict.correct and verdict.score == 1.0, verdict.reason
+    assert 1.0 in verdict.steps and all(step in (None, 1.0) for step in verdict.steps)
+
+
+@pytest.mark.parametrize("text", [
     "1 + 2 + ... + 10 = 56",
 ])
 def test_a_false_tail_makes_no_claim_either(text):
@@ -84,7 +97,7 @@ def test_an_ascii_ellipsis_in_a_sum_no_longer_fails_the_step_after_it():
     ("5 - 2 = 3\n- 3 + 4 = 8", [1.0, 0.0]),
     ("**Total = 12 + 3**\n- 3 + 4 = 8", [None, 0.0]),  # emphasis is no operator
     ("---\n- 3 + 4 = 8", [None, 0.0]),  # nor is a rule
-    ("Total = 120 + 45 + 30\n+ 15 = 210\n- 3 + 4 = 8", [None, None, 0.0]),
+    ("Total = 120 + 45 + 30\n+ 15 = 210\n- 3 + 4 = 8", [None, 1.0, 0.0]),
     ("\\begin{aligned} 3 + 4 &= 7 \\\\ -3 + 5 &= 3 \\end{aligned}", [0.0]),  # a row after a finished row
     ("$$ 3 + 4 = 7 \\\\ -3 + 5 = 3 $$", [0.0]),
     ("Hmm... -3 + 5 = 3", [0.0]),  # an ellipsis after a word still ends the sentence
@@ -202,7 +215,8 @@ def test_a_list_or_paragraph_after_an_unevaluated_sum_is_still_claimed(text, ste
 
 
 def test_a_sure_bullet_still_goes_on_from_a_line_ending_in_an_operator():
-    assert _steps("Total = 120 + 45 + 30 +\n* 15 = 210") == [None, None]
+    assert _steps("Total = 120 + 45 + 30 +\n* 15 = 210") == [None, 1.0]  # 120 + 45 + 30 + 15 = 210
+    assert _steps("Total = 120 + 45 + 30 +\n* 15 = 211") == [None, 0.0]
 
 
 @pytest.mark.parametrize("text, steps", [
@@ -217,9 +231,9 @@ def test_a_sign_ending_a_label_hides_no_claim_on_the_next_line(text, steps):
     assert _steps(text) == steps
 
 
-@pytest.mark.parametrize("text", ["120 + 45 +\n15 = 210", "Total = 120 +\n45 = 165", "S = 300 - 45 -\n30 = 225"])
+@pytest.mark.parametrize("text", ["120 + 45 +\n15 = 180", "Total = 120 +\n45 = 165", "S = 300 - 45 -\n30 = 225"])
 def test_an_expression_ending_in_an_operator_still_goes_on(text):
-    assert all(step is None for step in _steps(text))
+    assert _steps(text) == [None, 1.0]  # the whole expression is claimed (`120 + 45 + 15 = 180`), not `15 = 180`
 
 
 @pytest.mark.parametrize("text", ["It is 2.5 + 1.8 = 4 miles to the nearest gas station.",
@@ -275,3 +289,81 @@ def test_an_approximate_scientific_quotient_holds_by_either_reading():
     assert _steps("4.5 \\times 10^6 / 1.6 \\times 10^3 \\approx 2800") == [1.0]
     assert _steps("9 \\times 10^6 / 7 \\times 10^3 \\approx 1300") == [1.0]  # 1285.7...
     assert _steps("9 \\times 10^6 / 7 \\times 10^3 \\approx 5000") == [0.0]
+
+
+# -- second review ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, steps", [
+    ("We compute 25 \\times 4 + 25 \\times 6\n**Step 1:** 25 \\times 4 = 101\n**Step 2:** 25 \\times 6 = 150",
+     [None, 0.0, 1.0]),
+    ("The total cost is 3 * 4 + 2 * 5\n**3 * 4 = 13**\n**2 * 5 = 10**", [None, 0.0, 1.0]),
+    ("Total cost = 3 \\times 4 + 2 \\times 5\n**Apples:** 3 \\times 4 = 13", [None, 0.0]),
+    ("So we need $3 \\times 4 + 2 \\times 5$\n*Apples:* 3 \\times 4 = 13", [None, 0.0]),
+])
+def test_a_line_opening_with_emphasis_goes_on_from_nothing(text, steps):
+    assert _steps(text) == steps
+
+
+def test_a_line_opening_with_a_product_sign_still_goes_on():
+    assert _steps("Total = 2 \\times 3\n\\times 4 = 24") == [None, 1.0]
+    assert _steps("Total = 2 \\times 3\n\\times 4 = 25") == [None, 0.0]
+
+
+@pytest.mark.parametrize("text", ["She drives 2.4 + 1.8 = 4 km to the nearest one.",
+                                  "We need 9.4 + 3 = 12 nearest 5 houses", "2.4 + 1.8 = 4 nearest ones",
+                                  "2/3 = 0.65 to the nearest 0.05 dollars",
+                                  "3.6 + 2.6 = 6 (rounding wrong)", "3.6 + 2.6 = 6 (rounding incorrectly)",
+                                  "3.6 + 2.6 = 6 (rounded badly)", "3.6 + 2.6 = 6 (rounding off by 0.2)"])
+def test_nearest_before_a_prose_word_and_a_wrong_rounding_hedge_nothing(text):
+    assert _steps(text) == [0.0]
+
+
+@pytest.mark.parametrize("text", ["100/7 = 14 to the nearest unit.", "100/7 = 14 (nearest ones)",
+                                  "100/7 = 14 to the nearest ones place", "2/3 = 0.7 (to the nearest 0.1)",
+                                  "2/3 = 0.67 (rounding off)"])
+def test_a_place_ending_the_phrase_and_rounding_off_are_still_hedges(text):
+    assert _steps(text) == [1.0]
+
+
+def test_the_grouped_scientific_reading_starts_only_at_a_free_standing_number():
+    from rlvr.verifiers.steps import _sci_grouped
+    assert _sci_grouped("2^2 \\times 10^3 / 4 \\times 10^2") is None
+    assert _sci_grouped("10^{ 2 \\times 10^3 / 4 \\times 10^2}") is None
+    assert _sci_grouped("2 \\times 10^3 / 4 \\times 10^2^{5}") is None
+    assert _sci_grouped("2 \\times 10^3 / 4 \\times 10^2") == "(2 \\times 10^3) / (4 \\times 10^2)"
+    assert _steps("2^2 \\times 10^3 / 4 \\times 10^2 = 10") == [0.0]  # 100000 strictly; no other reading
+
+
+def test_a_grouped_scientific_reading_leaves_the_budget_to_later_claims():
+    # read as 9^(9 \\times 10^9) / ..., the grouped check ran out the whole budget and the next claim timed out
+    verdict = verify_steps("9^9 \\times 10^9 / 3 \\times 10^1 = 5\n\\sqrt{8} = 2\\sqrt{2}", timeout=5)
+    assert verdict.steps == [0.0, 1.0], verdict.reason
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("Total = 120 + 45 + 30\n+ 15 = 211", [None, 0.0]),
+    ("Total = 120 + 45 + 30\n+ 15 = 210", [None, 1.0]),
+    ("\\begin{aligned} T &= 120 + 45 + 30 \\\\ &+ 15 = 211 \\end{aligned}", [0.0]),
+    ("\\begin{aligned} T &= 120 + 45 + 30 \\\\ &+ 15 = 210 \\end{aligned}", [1.0]),
+    ("Profit = 50 -\n20 = 31", [None, 0.0]),
+    ("Profit = 50 -\n20 = 30", [None, 1.0]),
+    ("Cost of apples: 3 * 4 = 12\nCost of pears: 2 * 5 = 10\nTotal = 12 + 10 + 8\n+ 6 = 37", [1.0, 1.0, None, 0.0]),
+    ("Total = 1,200 + 300\n+ 500 = 2,000", [None, 1.0]),
+])
+def test_a_continued_line_or_row_is_checked_as_the_whole_expression(text, steps):
+    assert _steps(text) == steps
+
+
+def test_a_continued_aligned_row_starting_with_minus_is_joined():
+    assert _steps("\\begin{aligned} S &= 300 - 45 - 30 \\\\ &\\quad - 15 = 211 \\end{aligned}") == [0.0]
+
+
+@pytest.mark.parametrize("text", [
+    "Total = 120 + 45 + 30\n\\times 2 = 390",  # (120 + 45 + 30) \\times 2 is meant, 120 + 45 + 60 strictly
+    "We compute 25 \\times 4 + 25 \\times 6\n+ 10 = 261",  # words before the expression: not surely all of it
+    "Total = \\$120 + \\$45\n+ \\$15 = \\$181",  # currency: not joined
+    "Total = 300 - 45 - 30\n- 15 = 211",  # `- ` may be a list bullet (`- 3 + 4 = 7`): not joined
+    "Total = 300 - 45 - 30\n      - 15 = 210",
+])
+def test_a_continuation_that_cannot_be_joined_safely_is_still_no_claim(text):
+    assert _steps(text) == [None, None]

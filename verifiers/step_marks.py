@@ -68,23 +68,33 @@ _NO_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh|wait)(?![A-Za-z])
 _OTHER_CLAUSE_RE = re.compile(r"\b(?:which|as)\b", re.IGNORECASE)
 #: What "nearest" rounds to, for it to be a rounding ("to the nearest hundredth"; not "the nearest shop",
 #: "9 nearest boxes"): a place, a unit of measure or money, or a number ("nearest 0.05"). The places
-#: below one name how many decimals the rounded number must show (`_NEAREST_DECIMALS`).
-_NEAREST_PLACE = (r"(?:ten[- ]thousandths?|tenths?|hundredths?|thousandths?|whole(?:\s+numbers?)?|integers?|units?"
-                  r"|ones?|tens?|hundreds?|thousands?|millions?|billions?|percent(?:age\s+points?)?|%|cents?|penn(?:y|ies)"
+#: below one name how many decimals the rounded number must show (`_NEAREST_DECIMALS`). Words that
+#: are also plain prose ("the nearest one", "nearest ones", "nearest 5 houses") count only as
+#: `_NEAREST_LOOSE`: the ones or units place by name ("nearest ones place"), or "ones", "unit(s)" or a
+#: number after "to (the)" or an opening bracket and ending the phrase ("to the nearest unit.", "(nearest
+#: 0.05)"); a bare "one" never does.
+_NEAREST_PLACE = (r"(?:ten[- ]thousandths?|tenths?|hundredths?|thousandths?|whole(?:\s+numbers?)?|integers?"
+                  r"|(?:ones?|one['’]s|units?)\s+(?:place|digit)s?"
+                  r"|tens?|hundreds?|thousands?|millions?|billions?|percent(?:age\s+points?)?|%|cents?|penn(?:y|ies)"
                   r"|dollars?|euros?|pounds?|degrees?|decimal(?:\s+places?)?|significant\s+(?:figures?|digits?)"
                   r"|seconds?|minutes?|hours?|days?|weeks?|months?|years?|inch(?:es)?|f(?:oo|ee)t|yards?|miles?"
-                  r"|(?:kilo|centi|milli)?met(?:er|re)s?|(?:kilo|milli)?grams?|k?m|cm|mm|kg|g|\d*\.?\d+)(?![A-Za-z\d])")
+                  r"|(?:kilo|centi|milli)?met(?:er|re)s?|(?:kilo|milli)?grams?|k?m|cm|mm|kg|g)(?![A-Za-z\d])")
+_NEAREST_LOOSE = r"(?:ones|units?|\d*\.?\d+)(?=\s*(?:$|[).,;]))"
 #: "nearest" and what it rounds to, maybe after "to (the)": a rounding remark after a side.
-_NEAREST_RE = re.compile(rf"(?:to\s+(?:the\s+)?)?nearest\s+(?P<place>{_NEAREST_PLACE})", re.IGNORECASE)
+_NEAREST_RE = re.compile(rf"(?:to\s+(?:the\s+)?)?nearest\s+(?P<place>{_NEAREST_PLACE})"
+                         rf"|(?:(?<=\()\s*|to\s+(?:the\s+)?)nearest\s+(?P<loose>{_NEAREST_LOOSE})", re.IGNORECASE)
 _NEAREST_DECIMALS = {"tenth": 1, "hundredth": 2, "thousandth": 3, "cent": 2, "penny": 2, "pennie": 2}
 _LAST_NUMBER_RE = re.compile(r"\d*\.?\d+(?=[^\d]*$)")
 #: A rounding hedge right after a side ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "(approx)",
 #: "(rounding)", "to the nearest hundredth", "(nearest tenth)") or right before one ("= about 3.3", "= approx
 #: 3.3"). "rounded/rounding up/down" says what is done next ("= 9.6, rounded up to 10 boxes"), not how the
 #: side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)"); "rounding error" (or
-#: mistake, issue, problem, slip) owns up to a wrong side and excuses nothing.
+#: mistake, issue, problem, slip), "rounding wrong" (wrongly, incorrect(ly), bad(ly)) and "rounding off by
+#: 0.2" own up to a wrong side and excuse nothing ("rounding off" ending the phrase is a hedge).
 _HEDGE_AFTER_RE = re.compile(r"(?:round(?:ed|ing)(?!\s+(?:up|down)\b(?!\s*\)))"
-                             r"(?![\s-]+(?:off\s+)?(?:errors?|mistakes?|issues?|problems?|slips?)(?![A-Za-z]))"
+                             r"(?![\s-]+(?:(?:off\s+)?(?:errors?|mistakes?|issues?|problems?|slips?)"
+                             r"|(?:(?:is|was|went|were)\s+)?(?:wrong(?:ly)?|incorrect(?:ly)?|bad(?:ly)?)"
+                             r"|(?:is|was)\s+off|off(?!\s*(?:$|[).,;])))(?![A-Za-z]))"
                              r"|approx(?:imately|\.)?|roughly|(?P<nearest>" + _NEAREST_RE.pattern + r"))(?![A-Za-z])",
                              re.IGNORECASE)
 #: What may stand between a hedged link's `=` and its hedge: the side itself (numbers, signs, LaTeX, unit
@@ -156,7 +166,7 @@ def _unclaimed(step: str, following: str = "") -> str:
     for m in _HEDGE_AFTER_RE.finditer(step):
         k = bisect.bisect_left(eqs, m.start()) - 1
         if k >= 0 and gap(eqs[k] + 1, m.start(), _HEDGE_GAP) and _hedged_side(step[eqs[k] + 1:m.start()]) \
-                and (not m.group("nearest") or _shows_place(step[eqs[k] + 1:m.start()], m.group("place"))):
+                and (not m.group("nearest") or _shows_place(step[eqs[k] + 1:m.start()], m.group("place") or m.group("loose"))):
             new.setdefault(eqs[k], "≈")
     for m in _HEDGE_BEFORE_RE.finditer(step):
         new.setdefault(m.start(), "≈")

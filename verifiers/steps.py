@@ -240,7 +240,7 @@ from rlvr.verifiers.math_compare import decimal_places, exact_value, has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
 from rlvr.verifiers.math_units import Unit
-from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _NEAREST_PLACE, _SPLIT_RE, _unclaimed, _unit_word
+from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _NEAREST_LOOSE, _NEAREST_PLACE, _SPLIT_RE, _unclaimed, _unit_word
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congruence, solution_work
 from rlvr.verifiers.step_numbers import (PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, check_cut, check_overlap, check_remainder,
                                          cut_decimal, cut_span, exact_number, rounding_span, strict_percent)
@@ -288,7 +288,11 @@ RULES_VERSION = 8  # 3: a repeated claim (however spelled) counts once, a claim 
 # "approx" (no dot), "rounding" (not "rounding error"), "(to the) nearest <place or unit>" are read, and a
 # claim with an inline quotient of two numbers in scientific notation (`4.5 \times 10^6 / 1.5 \times 10^3`)
 # holds by either reading, strict or the quotient of the two (unreleased: still 8; nothing goes on across a
-# blank line, from a closed display, into a sure bullet, or from an operator ending a label: "Step 2 -")
+# blank line, from a closed display, into a sure bullet, or from an operator ending a label: "Step 2 -";
+# second review: a line opening with Markdown emphasis, `**Step 1:**`, goes on from nothing, a continued
+# line or row's first link is claimed as the whole expression when it can be joined safely (`120 + 45 + 30
+# + 15 = 211` fails), "nearest" before a prose word and "rounding wrong/off by" hedge nothing, and the
+# grouped scientific reading starts only at a free-standing number)
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -368,7 +372,7 @@ _OPS_BEFORE = {"and", "twice", "thrice", "half", "double", "triple", "times", "b
 _OF_OK = {"value", "result", "answer", "total", "cost", "price", "outcome", "output", "calculation"}
 _TO_OK = {"equal", "equals", "up", "comes", "amounts", "simplifies", "reduces", "leads"}
 #: "to the nearest ..." after a right side: a rounding remark (`step_marks`), not an operation in words.
-_TO_NEAREST_RE = re.compile(rf"\(?to\s+(?:the\s+)?nearest\s+{_NEAREST_PLACE}", re.IGNORECASE)
+_TO_NEAREST_RE = re.compile(rf"\(?to\s+(?:the\s+)?nearest\s+(?:{_NEAREST_PLACE}|{_NEAREST_LOOSE})", re.IGNORECASE)
 _OPS_AFTER = {"times", "plus", "minus", "divided", "over", "squared", "cubed", "mod", "modulo",
               "\\bmod", "\\mod", "of", "factorial", "to", "raised", "choose"}
 
@@ -463,8 +467,13 @@ def split_steps(text: str) -> list[str]:
 #: A quotient of two numbers in scientific notation written inline (`4.5 \\times 10^6 / 1.5 \\times 10^3`):
 #: by strict precedence it is 4.5 * 10^6 / 1.5 * 10^3, but it is mostly meant as the quotient of the two
 #: numbers. A claim with one is judged both ways (`_sci_grouped`): it holds when either reading does.
-_SCI = r"(?<![\d.])\d++(?:\.\d++)?+\s*+(?:\\times|\\cdot|×|·|\*)\s*+10\s*+\^\s*+(?:\{\s*+[-+−]?\s*+\d++\s*+\}|[-+−]?\d++)"
-_SCI_QUOTIENT_RE = re.compile(rf"({_SCI})\s*(/|÷|\\div(?![A-Za-z]))\s*({_SCI})")
+#: Only free-standing numbers are grouped: not one that is a power's base or exponent, a subscript or
+#: part of a name or a command's argument (`2^2 \\times 10^3`, `x2`, `\\frac{2 \\times ...`), nor a second
+#: one raised to a power or with a factorial after it; so a grouped reading computes the same powers as
+#: the strict one, and costs no more (`_EXPONENT_BEFORE_RE` looks past spaces and an opening brace).
+_SCI = r"(?<![\d.^_{\\A-Za-z])\d++(?:\.\d++)?+\s*+(?:\\times|\\cdot|×|·|\*)\s*+10\s*+\^\s*+(?:\{\s*+[-+−]?\s*+\d++\s*+\}|[-+−]?\d++)"
+_SCI_QUOTIENT_RE = re.compile(rf"({_SCI})\s*(/|÷|\\div(?![A-Za-z]))\s*({_SCI})(?!\s*[\^_!]|\.\d)")
+_EXPONENT_BEFORE_RE = re.compile(r"[\^_]\s*(?:\{\s*)?(?:[-+−(]\s*)*$")
 
 
 def _sci_grouped(side: str) -> str | None:
@@ -473,7 +482,8 @@ def _sci_grouped(side: str) -> str | None:
     precedence's. None when it has no such quotient."""
     if "10" not in side:
         return None
-    grouped = _SCI_QUOTIENT_RE.sub(lambda m: f"({m.group(1)}) {m.group(2)} ({m.group(3)})", side)
+    grouped = _SCI_QUOTIENT_RE.sub(lambda m: m.group() if _EXPONENT_BEFORE_RE.search(side[max(0, m.start() - 12):m.start()])
+                                   else f"({m.group(1)}) {m.group(2)} ({m.group(3)})", side)
     return grouped if grouped != side else None
 
 
@@ -788,6 +798,17 @@ _LEADING_LAYOUT_RE = re.compile(r"(?:\s|\\\\|\$|\\[\[(]|&|\\q?quad(?![A-Za-z]))*
 _ENDS_WITH_OP_RE = re.compile(r"(?:[\d)\]}!]|(?<![A-Za-z\\])[A-Za-z])\s*(?:[-+−/×·÷]|\\(?:cdot|times|div|pm|mp))$")
 #: A row or line that starts with a binary operator sign (`+ 15 = 210`, `- 15`, `\\times 2`).
 _STARTS_WITH_OP_RE = re.compile(_BINARY_OP)
+#: Markdown emphasis opening a line (`**Step 1:**`, `**3 * 4 = 12**`, `*Apples:*`): `**`, or `*` right before
+#: a word character or another mark; no multiplication sign.
+_EMPHASIS_START_RE = re.compile(r"\*(?:\*|(?=\w))")
+#: A side that may be joined with the fragment going on from it (`_joined`): numbers, brackets, powers,
+#: operator signs and `\\frac`; no word, unit, currency or thousands comma.
+_JOINABLE_RE = re.compile(r"(?:[\d\s.+\-−*/×·÷()\[\]{}^]|\\(?:times|cdot|div|d?frac|left|right)(?![A-Za-z]))+")
+#: An additive sign after an expression's first character: a product or quotient going on after it
+#: (`+ 45 + 30`, then `\\times 2`) could be meant of the whole sum, so it is not joined.
+_ADDITIVE_RE = re.compile(r"(?<=.)[-+−]|\\(?:pm|mp)(?![A-Za-z])", re.DOTALL)
+#: An operator sign opening a fragment that binds tighter than `+` and `-`.
+_TIGHT_OP_RE = re.compile(r"\s*(?:[*/×·÷]|\\(?:cdot|times|div)(?![A-Za-z]))")
 #: An operator between two operands: an expression that is more than one number (`120 + 45 + 30`).
 _INFIX_RE = re.compile(rf"[\d)\]}}!A-Za-z]\s*{_BINARY_OP}\s*[\d(\[{{\\.A-Za-z]")
 #: Where the last side of a row or line begins: after its last relation or colon.
@@ -813,11 +834,12 @@ def _step_before(listed: tuple[str, bool, bool, int], line: int) -> str:
     return step
 
 
-def _goes_on(before: str, text: str, line: bool = False) -> bool:
+def _goes_on(before: str, text: str, line: bool = False) -> str | None:
     """Whether `text`, a row or a line, goes on with an expression that the row or line `before` it
     left unfinished, so that its first side is the tail of that expression, no number (`+ 15 = 210` after
-    `Total = 120 + 45 + 30` claims nothing; it is `120 + 45 + 30 + 15 = 210`). It does when `before` ends
-    with a binary operator (`120 + 45 +`), or when `text` starts with one (layout aside: `&\\quad + 15`)
+    `Total = 120 + 45 + 30` is `120 + 45 + 30 + 15 = 210`): None when it does not, else the expression
+    to join the fragment to (`_joined`), or "" when there is none that is safe to join. It goes on when
+    `before` ends with a binary operator (`120 + 45 +`), or when `text` starts with one (layout aside: `&\\quad + 15`)
     and the last side of `before` is an expression with an operator between operands, not one number, no
     word nor full stop after it. So a line or row that starts with a negative number after a finished one
     (`3 + 4 = 7`, then `-3 + 5 = 2`) is a claim, and so is a list item after one of the same list (`- 3 +
@@ -825,28 +847,51 @@ def _goes_on(before: str, text: str, line: bool = False) -> bool:
     `before` counts only after an expression (`120 + 45 +`, or one operand right after a relation: `= 120
     +`), not after a label or a name ("Step 2 -", "Part (a) -", "Ages 18+", "Ca2+"). With `line` (`text`
     is a line), a line opening with a sure bullet (`_LINE_BULLET_RE`: `* 3 + 4 = 7`, `- $3 + 4 = 7$`) goes
-    on only from a line ending with such an operator. Reads at most the last 200 characters of `before`."""
+    on only from a line ending with such an operator, and a line opening with Markdown emphasis
+    (`**Step 1:**`, `*Apples:*`) goes on from none. The expression returned is the whole last side of
+    `before` (no word before it in that side: `Total = 120 + 45 + 30`, or a line that is only `120 + 45 +
+    30`), with the operator ending it. Reads at most the last 200 characters of `before`."""
     tail = _TRAILING_LAYOUT_RE.sub("", _LAYOUT_RE.sub(" ", before[-200:]))
     if not tail:
-        return False
+        return None
     relation = _LAST_RELATION_RE.match(tail)
     words = tail[relation.end() if relation else 0:].split()
     k = len(words)
     while k > 0 and not _is_word_at(words, k - 1, -1):
         k -= 1
     run = " ".join(words[k:])
+    head = run if k == 0 else ""  # (a word before the run: the side is more than the run)
     if _ENDS_WITH_OP_RE.search(tail):
         body = _TRAILING_OP_RE.sub("", run)
-        return _INFIX_RE.search(body) is not None or (
-            bool(body) and k == 0 and relation is not None and relation.group()[-1] != ":")
+        if _INFIX_RE.search(body) is not None or (
+                bool(body) and k == 0 and relation is not None and relation.group()[-1] != ":"):
+            return head
+        return None
     if line and _LINE_BULLET_RE.match(text):
-        return False  # a list item
-    if not _STARTS_WITH_OP_RE.match(text, _LEADING_LAYOUT_RE.match(text).end()):
-        return False
+        return None  # a list item
+    start = _LEADING_LAYOUT_RE.match(text).end()
+    if not _STARTS_WITH_OP_RE.match(text, start) or (line and _EMPHASIS_START_RE.match(text, start)):
+        return None
     bullet, bullet_before = _BULLET_RE.match(text), _BULLET_RE.match(before)
     if bullet and bullet_before and bullet.group(1) == bullet_before.group(1):
-        return False  # one list's items
-    return bool(run) and run[-1] in "0123456789)]}!" and _INFIX_RE.search(run) is not None
+        return None  # one list's items
+    if bool(run) and run[-1] in "0123456789)]}!" and _INFIX_RE.search(run) is not None:
+        return "" if _TIGHT_OP_RE.match(text, start) and _ADDITIVE_RE.search(head) else head
+    return None
+
+
+def _joined(head: str, part: str) -> str | None:
+    """The first side of a chain going on from the expression `head` (`_goes_on`), `part` being the text
+    before its first link (`+ 15` after `120 + 45 + 30`; `20` after `50 -`): the two joined (`120 + 45 +
+    30 + 15`), when each is plain arithmetic (`_JOINABLE_RE`: no word, unit or currency) and the whole
+    reads as a number; else None (no claim: the side is not certain)."""
+    head = _without_thousands(_LEADING_LAYOUT_RE.sub("", head, count=1))
+    if not head or not _JOINABLE_RE.fullmatch(head) or not _JOINABLE_RE.fullmatch(part) or not re.search(r"\d", part):
+        return None
+    if not _TRAILING_OP_RE.search(head) and not _STARTS_WITH_OP_RE.match(part.lstrip()):
+        return None  # no operator between them (`(3 + 4)` and `15`; `- 15`, its `- ` cut off as a list bullet)
+    joined = f"{head} {part.strip()}"
+    return joined if _parses(joined) else None
 
 
 def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
@@ -888,7 +933,7 @@ Carry = tuple[str, "Unit | None", "dict[Unit, None]"]
 
 
 def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None = None,
-                  fragment: bool = False) -> tuple[list[Claim], Carry | None]:
+                  fragment: str | None = None) -> tuple[list[Claim], Carry | None]:
     """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped, and the
     side a row continuing the chain starts from: its last side, when that is read and is all of the
     chain's end (`_right_side`), else None (no claim is better than a claim about the wrong side).
@@ -913,7 +958,8 @@ def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None 
     side) is no claim: it is the tail of an operation written in words (`Then add 5 = 17`, `The sum
     of 3, 4, and 5 = 12`, `each at $4 = $12`), never a computation stated in symbols. With `fragment`,
     the first side is the tail of an expression begun in the row or line before (`_goes_on`: `+ 15 = 210`
-    after `120 + 45 + 30`): no number, so the first link is no claim."""
+    after `120 + 45 + 30`), `fragment` being that expression: the first side is the two joined (`120 +
+    45 + 30 + 15`, `_joined`), or none (no claim of the first link) when they cannot be joined safely."""
     bits = _LINK_RE.split(chain)
     parts, links = bits[0::2], bits[1::2]
     if len(parts) < 2:
@@ -934,8 +980,8 @@ def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None 
         if side is not None and MOD_NOTE_RE.search(side if i == 0 else part):
             side = None  # a congruence (the note after a last side may follow words: check its part)
         sides.append(side)
-    if fragment and not continued:
-        sides[0] = None  # `+ 15 = 210` going on from `120 + 45 + 30`: the left side is only its tail
+    if fragment is not None and not continued:
+        sides[0] = _joined(fragment, parts[0]) if fragment else None  # `+ 15 = 210` after `120 + 45 + 30`
     elif sides[0] is None and not continued and len(parts) > 1 and sides[1] is not None:
         with_unit = _left_side(parts[0], unit_word=True)  # `5 kg = 5000 grams`: a conversion in plain words
         if with_unit is not None and is_conversion(side_unit(with_unit, None), side_unit(sides[1], money[1])):
@@ -1056,8 +1102,8 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
 
     A row or step that goes on with an expression the one before it left unfinished (`_goes_on`:
     `120 + 45 + 30 \\\\ + 15 = 210`; `previous` is the step before in the same part, or "" where nothing
-    goes on from it: `_step_before`) has no first side:
-    its first link is no claim."""
+    goes on from it: `_step_before`) has that expression and its own start as its first side (`_joined`:
+    `120 + 45 + 30 + 15 = 210` is claimed), or none when they cannot be joined safely (no claim)."""
     claims: list[Claim] = []
     for m in _CALC_RE.finditer(step):  # GSM8K annotations are screened like any other claim
         left, right = (_without_thousands(g).strip() for g in m.groups())
@@ -1068,7 +1114,7 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
         step = _SPACE_RE.sub(lambda m: _space(step, m), step)
     if "&" in step:
         step = _AMPERSAND_RE.sub(lambda m: _column(step, m), step)
-    goes_on = bool(previous) and _goes_on(previous, step[:200], line=True)  # (before a bullet `- ` is cut off as a label)
+    goes_on = _goes_on(previous, step[:200], line=True) if previous else None  # (before a bullet `- ` is cut off as a label)
     step = _LAYOUT_RE.sub(" ", step)
     last = carried if _PASSES_RE.match(step) else None  # the side a chain starting with `=` continues
     step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
@@ -1102,7 +1148,7 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
                 row_start = True
             elif after_note and main:
                 note = True  # the rest of the row is a note to its main chain
-            fragment = False
+            fragment = None
             if row_start and chain.strip():  # the row's first text: it may go on from the row (or step) before
                 fragment = goes_on if before is None else _goes_on(before, chain)
                 row_start = False
@@ -1592,8 +1638,8 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
             else:
                 judged.add(key)
                 v = _check_claim(left, right, budget) if mod_claim is None else check_congruence(*mod_claim[:3])
-                if mod_claim is None and not v.correct and v.error is None:
-                    v = _sci_reading(left, right, budget) or v
+                if mod_claim is None and not v.correct and v.error is None and v.details.get("kind") != "timeout":
+                    v = _sci_reading(left, right, budget) or v  # (not after a strict reading past the budget)
                 if others and not v.correct and v.error is None and (
                         in_other_unit(right, left, unit_a, others) if unit_a else in_other_unit(left, right, unit_b, others)):
                     v = Verdict.right("the same quantity in another unit of its chain")
