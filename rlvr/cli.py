@@ -20,7 +20,10 @@ from rlvr import commands
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="rlvr", description="Reinforcement learning of language models on verifiable rewards."
+        prog="rlvr", description="Reinforcement learning of language models on verifiable rewards.",
+        epilog="Exit status: each command's own, listed at the end of its --help (rlvr COMMAND --help); 0 after "
+               "--help; 2 a usage error (no command, an unknown command or option); 130 interrupted; 141 stdout "
+               "closed by its reader.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):

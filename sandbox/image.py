@@ -9,8 +9,11 @@ the same image.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
+import signal
 import subprocess
 import tarfile
 import tempfile
@@ -28,6 +31,48 @@ PRUNE = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
 
 class ImageBuildError(RuntimeError):
     """The sandbox image could not be built; the message says what failed and what to do."""
+
+
+#: A Docker image reference: [registry[:port]/]path[:tag], lowercase path components (Docker's grammar,
+#: without the @digest form, which names an image but cannot be given to a build).
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REPOSITORY = re.compile(rf"^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """(repository, tag) of an image reference: split at the last ':' after the last '/', so that a
+    registry's port (``localhost:5000/rlvr-sb:v1``) stays in the repository; "latest" when it has no
+    tag. ImageBuildError for a reference Docker would refuse, before anything is built."""
+    slash = tag.rfind("/")
+    colon = tag.rfind(":")
+    repository, version = (tag[:colon], tag[colon + 1:]) if colon > slash else (tag, "latest")
+    if not _REPOSITORY.match(repository) or not _TAG.match(version):
+        raise ImageBuildError(
+            f"invalid image tag {tag!r}: use [REGISTRY[:PORT]/]NAME[:TAG] with a lowercase NAME (letters, digits, "
+            "'.', '_', '-', components split by '/') and a TAG of up to 128 letters, digits, '_', '.', '-' "
+            "(e.g. rlvr-sandbox:latest or localhost:5000/rlvr-sandbox:v1)")
+    return repository, version
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """Within the block, SIGTERM (a timeout, a cancelled CI job) raises KeyboardInterrupt as Ctrl-C
+    does, so that the ``finally`` blocks run and remove the scratch root filesystem (hundreds of MB in
+    /tmp) rather than the process dying with it left behind. The previous handler is restored after;
+    only the main thread can set one (elsewhere nothing changes)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def docker_client():
@@ -89,13 +134,15 @@ def build_with_debootstrap(
     mirror: str = DEFAULT_MIRROR,
     log: Callable[[str], None] = print,
 ) -> str:
-    """debootstrap a minimal Debian with python3 and import it as `tag` (needs root)."""
+    """debootstrap a minimal Debian with python3 and import it as `tag` (needs root). The scratch
+    root filesystem is removed however the build ends, SIGTERM included (`_sigterm_interrupts`)."""
+    repository, version = split_tag(tag)
     if shutil.which("debootstrap") is None:
         raise ImageBuildError("debootstrap is not installed: `apt-get install debootstrap`")
     client = docker_client()  # first: without a daemon, root would not help (`docker import` needs it)
     if os.geteuid() != 0:
         raise ImageBuildError("debootstrap needs root: run `sudo rlvr sandbox build-image`")
-    with tempfile.TemporaryDirectory(prefix="rlvr-rootfs-") as scratch:
+    with _sigterm_interrupts(), tempfile.TemporaryDirectory(prefix="rlvr-rootfs-") as scratch:
         root = Path(scratch) / "rootfs"
         log(f"debootstrap {suite} from {mirror} into {root} (about a minute)...")
         proc = subprocess.run(
@@ -112,9 +159,11 @@ def build_with_debootstrap(
             for entry in sorted(os.listdir(root)):
                 tar.add(root / entry, arcname=entry)
         log(f"docker import as {tag}...")
-        repository, _, version = tag.partition(":")
-        client.api.import_image(src=str(archive), repository=repository, tag=version or "latest",
-                                changes=["WORKDIR /work", 'CMD ["python3"]'])
+        try:
+            client.api.import_image(src=str(archive), repository=repository, tag=version,
+                                    changes=["WORKDIR /work", 'CMD ["python3"]'])
+        except Exception as exc:  # the daemon refused the import (docker.errors.APIError), or the connection broke
+            raise ImageBuildError(f"docker import as {tag} failed: {getattr(exc, 'explanation', None) or exc}") from None
     check_image(tag)
     return tag
 
@@ -168,6 +217,7 @@ def build_image(method: str = "auto", tag: str = DEFAULT_IMAGE, log: Callable[[s
     """
     if method not in ("auto", "dockerfile", "debootstrap"):
         raise ValueError(f"unknown image build method {method!r}; use auto, dockerfile or debootstrap")
+    split_tag(tag)  # (a tag Docker refuses: said now, not after a build, nor by a fallback's build)
     docker_client()
     if method == "dockerfile":
         return build_from_dockerfile(tag, log)

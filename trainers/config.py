@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import hashlib
 import math
+import os
 import types
 import warnings
 import typing
@@ -355,6 +356,8 @@ class Config:
             raise ConfigError(f"eval.samples must be >= 1, got {self.eval.samples}")
         if self.log.keep_last < 1:
             raise ConfigError(f"log.keep_last must be >= 1, got {self.log.keep_last}")
+        if isinstance(self.log.output_dir, str):  # `~/runs/x` is the home folder's, as a shell would read it
+            self.log.output_dir = os.path.expanduser(self.log.output_dir)
         self._warn_unused()
         self._warn_action_cap()
         return self
@@ -1004,6 +1007,18 @@ def find_config(path: str | Path) -> Path:
     raise ConfigError(f"config file {str(p)!r} not found{listed}; pass --config PATH")
 
 
+def _config_text(p: Path) -> str:
+    """The text of the config file ``p``, which must be UTF-8 (YAML's own encoding); anything else is a
+    ConfigError naming the file and the first byte that is not, rather than a UnicodeDecodeError."""
+    data = p.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{p} is not UTF-8 text: byte {exc.start} (line {line}) is {data[exc.start:exc.start + 1]!r}; "
+                          f"save it as UTF-8") from None
+
+
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
     """Read a YAML config (or start from defaults when ``path`` is None), apply overrides, validate.
     ``path`` may also name a shipped config (`find_config`); ``overrides`` is a list of
@@ -1011,8 +1026,9 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     data: dict[str, Any] = {}
     if path is not None:
         p = find_config(path)
+        text = _config_text(p)  # (its error names the file already)
         try:
-            loaded = yaml.load(p.read_text(), Loader=_UniqueKeyLoader)
+            loaded = yaml.load(text, Loader=_UniqueKeyLoader)
         except ConfigError as exc:
             raise ConfigError(f"{p}: {exc}") from None
         except yaml.YAMLError as exc:

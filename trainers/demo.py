@@ -23,6 +23,7 @@ The output directory: ``--set log.output_dir=DIR``, else ``--output-dir``, else 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import Sequence
 
 import yaml
 
-from rlvr.trainers.config import SHIPPED_CONFIGS, Config, load_config
+from rlvr.trainers.config import SHIPPED_CONFIGS, Config, ConfigError, load_config
 from rlvr.trainers.runs import DEMO_MARKER, LOCK_FILE, lock_output_dir, release_output_dir
 
 __all__ = ["run_demo", "demo_output_dir", "DEMO_CONFIG", "DEFAULT_OUTPUT_DIR", "QUICK_OVERRIDES", "MARKER"]
@@ -72,12 +73,16 @@ def _sets_output_dir(path: Path) -> bool:
 def _load(config: str | Path | None, overrides: Sequence[str], output_dir: str | Path | None, quick: bool) -> Config:
     """The demo's config, its ``log.output_dir`` chosen as :func:`demo_output_dir` says."""
     path = _config_path(config)
-    cfg = load_config(path, [*(QUICK_OVERRIDES if quick else ()), "log.overwrite=true", *overrides])
+    try:
+        cfg = load_config(path, [*(QUICK_OVERRIDES if quick else ()), "log.overwrite=true", *overrides])
+    except UnicodeDecodeError as exc:  # (a config file that is not UTF-8: one line, not a traceback)
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     if not any(o.split("=", 1)[0].strip() == "log.output_dir" for o in overrides):
         if output_dir is not None:
             cfg.log.output_dir = str(output_dir)  # (set as is: a path is no YAML value, "runs/x #2" neither)
         elif not _sets_output_dir(path):
             cfg.log.output_dir = DEFAULT_OUTPUT_DIR
+    cfg.log.output_dir = os.path.expanduser(cfg.log.output_dir)  # `--output-dir=~/x`: the home folder's, as a shell's
     return cfg
 
 

@@ -4,7 +4,8 @@
 written by `save_pretrained`, a hub id or "tiny". Two mistakes are common and transformers reports
 them badly: a path that does not exist ("Repo id must be in the form 'repo_name'...", as it is then
 taken for a hub id) and an rlvr checkpoint folder given instead of its `model/` subfolder (a
-tokenizer error about sentencepiece). `model_path_problem` names both in words a user can act on.
+tokenizer error about sentencepiece), or the training run's folder itself (its config.json is the run's, not
+a model's). `model_path_problem` names them in words a user can act on.
 """
 
 from __future__ import annotations
@@ -29,7 +30,23 @@ def model_path_problem(name: str) -> tuple[str, str | None] | None:
         return f"no such folder ({folder.absolute()})", None
     if folder.is_dir() and (folder / "trainer_state.pt").is_file() and (folder / "model").is_dir():
         return "an rlvr checkpoint folder, whose model is in its model/ subfolder", str(folder / "model")
+    if folder.is_dir() and (folder / "config.json").is_file() and (folder / "checkpoints").is_dir():
+        return _run_folder_problem(folder)
     return None
+
+
+def _run_folder_problem(folder: Path) -> tuple[str, str | None] | None:
+    """For a folder holding an rlvr training run (its config.json the run's, checkpoints/ beside):
+    what it is and the model/ folder of its latest checkpoint (None when it has none yet)."""
+    from rlvr.trainers.checkpoint import latest_checkpoint
+    from rlvr.trainers.runs import foreign_config
+
+    if foreign_config(folder) is not None:  # a model's config.json: a model folder that has a checkpoints/
+        return None
+    ckpt = latest_checkpoint(folder)
+    if ckpt is None or not (ckpt / "model").is_dir():
+        return "an rlvr training run's folder with no checkpoint holding a model yet", None
+    return "an rlvr training run's folder, whose models are in its checkpoints", str(ckpt / "model")
 
 
 def model_path_error(name: str, shown: Callable[[str], str]) -> str | None:

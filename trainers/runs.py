@@ -11,7 +11,9 @@ The trainer (:mod:`.trainer`) wires the RL step; this module holds the rules for
   deletes exactly :data:`RUN_OUTPUTS` (in its folders only what a run writes there: other files there
   are refused, :func:`foreign_files`), and only once the new run has been built
   (:func:`check_output_dir`, :func:`clear_previous_run`); a ``config.json`` that is not an rlvr
-  run's config (a model's, say) is refused even then;
+  run's config (a model's, say) is refused even then; so is a folder holding an ``rlvr eval`` run
+  (:func:`eval_run_files`), whose files are no run's outputs (and ``rlvr eval`` refuses a training
+  run's folder in turn: :func:`training_run_files`);
 - ``--resume`` compares the config with the checkpoint's: only
   :data:`~.config.RESUME_MUTABLE_KEYS` may change unless allowed (:func:`check_resume_config`),
   and the config's optimizer hyper-parameters are written into the restored optimizer
@@ -48,7 +50,8 @@ from rlvr.trainers.config import RESUME_CHANGE_NOTES, RESUME_MUTABLE_KEYS, Confi
 __all__ = [
     "ResumeError", "OutputDirBusy", "TrainingInterrupted", "DEMO_MARKER", "RUN_OUTPUTS", "OPTIMIZER_KEYS", "LOCK_FILE", "StopRequests",
     "apply_optimizer_config", "check_no_foreign_files", "check_output_dir", "check_resume_config", "clear_previous_run",
-    "existing_outputs", "foreign_config", "foreign_files", "holds_output_dir", "lock_output_dir", "release_output_dir", "resume_hint", "say",
+    "EVAL_OUTPUTS", "eval_run_files", "existing_outputs", "foreign_config", "foreign_files", "holds_output_dir", "lock_output_dir", "release_output_dir", "resume_hint", "say",
+    "training_run_files",
 ]
 
 
@@ -76,6 +79,11 @@ DEMO_MARKER = ".rlvr-demo"
 #: What a run writes into its output_dir; ``log.overwrite`` removes exactly these.
 RUN_OUTPUTS = ("checkpoints", "metrics.jsonl", "tensorboard", "curves.png", "summary.json", "warmup_model",
                "config.json", "config_changes.jsonl", DEMO_MARKER)
+
+#: What ``rlvr eval`` writes into its ``--out`` folder beside its ``summary.json`` (see
+#: :mod:`rlvr.benchmarks.evaluate`): a training run refuses a folder holding them
+#: (:func:`eval_run_files`), whose ``summary.json`` it would replace.
+EVAL_OUTPUTS = ("run.json", "samples.jsonl", "samples.other.jsonl", "skipped.json", "pass_at_k.png")
 
 #: The lock file in an output_dir (never deleted: see :func:`lock_output_dir`).
 LOCK_FILE = ".lock"
@@ -200,6 +208,40 @@ def existing_outputs(out: Path) -> list[str]:
     return found
 
 
+def eval_run_files(out: Path) -> list[str]:
+    """The files of an ``rlvr eval`` run in ``out`` (:data:`EVAL_OUTPUTS`, and its ``summary.json``
+    when they are there): a training run there would replace that summary, so it is refused."""
+    found = [name for name in EVAL_OUTPUTS if (out / name).exists()]
+    return found + ["summary.json"] if found and (out / "summary.json").exists() else found
+
+
+def training_run_files(out: Path) -> list[str]:
+    """The outputs of a training run (``rlvr train`` or ``rlvr demo``) in ``out``, finished or not:
+    the entries of :data:`RUN_OUTPUTS` there, ``config.json`` only when it is an rlvr run's and
+    ``summary.json`` only when it is a training run's (it records ``steps``). ``rlvr eval --out``
+    refuses such a folder: its own ``summary.json`` would replace the run's."""
+    found = []
+    for name in RUN_OUTPUTS:
+        path = out / name
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if name == "config.json" and foreign_config(out) is not None:
+            continue
+        if name == "summary.json" and not _training_summary(path):
+            continue
+        found.append(name)
+    return found
+
+
+def _training_summary(path: Path) -> bool:
+    """Whether the summary ``path`` is a training run's (a JSON object with ``steps``)."""
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(summary, dict) and "steps" in summary
+
+
 def _has_step_rows(path: Path) -> bool:
     """Whether the metrics file ``path`` holds a line other than a step-0 row (an unreadable file
     counts as holding rows)."""
@@ -296,6 +338,13 @@ def _check_output_dir(out: Path, cfg: Config, *, resume: bool, allow_config_chan
     for restored in restore_moved_aside(out):  # (a save killed while re-saving a step)
         say(f"restored {restored}, which a killed save had moved aside")
     ckpt = latest_checkpoint(out)
+    evaluation = eval_run_files(out)
+    if evaluation and not (resume and ckpt is not None):  # (never log.overwrite: they are no run's outputs)
+        raise ResumeError(
+            f"{out} holds an rlvr eval run ({', '.join(evaluation)}), not a training run; a training run writes "
+            "its own summary.json there, and log.overwrite does not replace an evaluation's files, so choose "
+            "another log.output_dir (or move that evaluation elsewhere)"
+        )
     if resume:
         for skipped in incomplete_checkpoints(out):
             say(f"resume: skipping {skipped}: it is incomplete (no model/ or trainer_state.pt); move it aside")

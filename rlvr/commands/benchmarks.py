@@ -12,7 +12,10 @@ import sys
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("benchmarks", help="list the benchmarks `rlvr eval` knows; check one against its references",
-                              description="List benchmarks, or check that a benchmark's reference solutions all score right.")
+                              description="List benchmarks, or check that a benchmark's reference solutions all score right.",
+                              epilog="Exit status: the ACTION's (rlvr benchmarks list --help, rlvr benchmarks check "
+                                     "--help); without an ACTION, as list's: 0 listed; 2 a usage error; 130 "
+                                     "interrupted; 141 stdout closed by its reader.")
     sub = p.add_subparsers(dest="benchmarks_command", metavar="ACTION")
     lst = sub.add_parser("list", help="name, size, source and environment of every benchmark",
                          epilog="Exit status: 0 listed; 2 a usage error (an unknown option); 130 interrupted; 141 "

@@ -14,10 +14,11 @@ def register(subparsers) -> None:
                     "train it with DAPO on a procedural task and print held-out pass@1 before and after RL. "
                     "Writes summary.json, metrics.jsonl, TensorBoard logs and curves.png into runs/demo (or the "
                     "config's log.output_dir, or --output-dir). Each run starts "
-                    "afresh; Ctrl-C finishes the current step, saves it and says how to continue (--resume). Exit "
-                    "status as `rlvr train`'s: 0 done; 1 done, but an evaluation failed; 2 a bad config or option, "
-                    "or nothing to resume; 3 verification kept failing for infrastructure reasons; 4 a checkpoint could not "
-                    "be written (a full disk); 130 interrupted.",
+                    "afresh; Ctrl-C finishes the current step, saves it and says how to continue (--resume).",
+        epilog="Exit status, as `rlvr train`'s: 0 done; 1 done, but an evaluation failed; 2 a bad config or option, "
+               "or nothing to resume, or an output folder holding something else than a demo run; 3 verification "
+               "kept failing for infrastructure reasons; 4 a checkpoint could not be written (a full disk); 130 "
+               "interrupted.",
     )
     p.add_argument("--config", default=None, help="demo config (default: configs/demo.yaml, installed with rlvr)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

@@ -378,6 +378,8 @@ def _check_args(args) -> str | None:
         return f"--limit must be >= 1, got {args.limit}"
     if args.n < 1:
         return f"--n must be >= 1 (samples per problem), got {args.n}"
+    if args.engine == "openai" and args.concurrency < 1:
+        return f"--concurrency must be >= 1 (requests in flight), got {args.concurrency}"
     if args.max_chars is not None and args.max_chars < 1:
         return f"--max-chars must be >= 1, got {args.max_chars}; leave it out for no cap"
     if args.max_tokens < 1:
@@ -391,7 +393,22 @@ def _check_args(args) -> str | None:
         check_out_dir(args.out)
     except ValueError as exc:
         return str(exc)
-    return None
+    return _training_run_problem(args.out)
+
+
+def _training_run_problem(out: str) -> str | None:
+    """Why --out cannot hold this evaluation because a training run (rlvr train, rlvr demo) is
+    there, or None: the evaluation's summary.json would replace the run's."""
+    from pathlib import Path
+
+    from rlvr.trainers.runs import training_run_files
+
+    found = training_run_files(Path(out)) if os.path.isdir(out) else []
+    if not found:
+        return None
+    return (f"--out {out!r} holds a training run ({', '.join(found)}), written by rlvr train or rlvr demo; an "
+            f"evaluation writes its own summary.json there, which would replace the run's: give another --out "
+            f"(e.g. {out.rstrip(os.sep) + '-eval'!r})")
 
 
 def _evaluate_with_engine(args, common: dict) -> int:
@@ -456,6 +473,7 @@ def run(args) -> int:
     from rlvr.benchmarks.evaluate import NO_ROOM, RunMismatchError, evaluate_completions
     from rlvr.envs.tasks import DatasetError
 
+    args.out = os.path.expanduser(args.out)  # `--out=~/x` (no shell expands it after '=') is the home folder's
     problem = _check_args(args)
     if problem:
         return _fail(problem)

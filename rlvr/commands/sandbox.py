@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
+import tokenize
 
 from rlvr.commands import positive_seconds
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("sandbox", help="check, build and try the code sandbox")
+    parser = subparsers.add_parser("sandbox", help="check, build and try the code sandbox",
+                                   epilog="Exit status: the ACTION's (rlvr sandbox ACTION --help); 2 without an ACTION "
+                                          "or after a usage error; 130 interrupted.")
     commands = parser.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
 
     check = commands.add_parser("check", help="which backends work here, and how to fix the others",
                                 epilog="Exit status: 0 an isolating backend (bwrap or docker) works; 1 none does "
                                        "(make_sandbox('auto') would fall back to the unisolated subprocess "
-                                       "backend).")
+                                       "backend); 2 a usage error; 130 interrupted; 141 stdout closed by its reader.")
     check.set_defaults(func=check_backends)
 
     build = commands.add_parser("build-image", help="build the Docker sandbox image",
-                                epilog="Exit status: 0 built; 1 the build failed; 2 a usage error (--mirror with "
-                                       "--method dockerfile, which does not use it).")
+                                epilog="Exit status: 0 built; 1 the build failed (the message says why: no Docker "
+                                       "daemon, a tag Docker refuses, a failed build or import); 2 a usage error "
+                                       "(--mirror with --method dockerfile, which does not use it); 130 interrupted.")
     build.add_argument("--method", choices=("auto", "dockerfile", "debootstrap"), default="auto",
                        help="auto: the Dockerfile if a registry is reachable, else debootstrap")
     build.add_argument("--tag", default=None, help="image tag (default rlvr-sandbox:latest)")
@@ -34,15 +39,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
         "run", help="run a program file (or - for stdin) in a sandbox",
         description="Run one program in a sandbox: its stdout and stderr are passed through, then a JSON line "
-                    "with the status and figures goes to stderr. Exit status: 0 ok, 1 the program did not end "
-                    "ok (error, timeout, memory, output limit, sandbox_error), 2 the program or an option is "
-                    "unusable or the backend cannot start.")
+                    "with the status and figures goes to stderr. The program's stdin is empty unless --stdin "
+                    "names a file for it. A Python program file is read in the encoding its coding line "
+                    "declares (PEP 263; UTF-8 without one), any other as UTF-8.",
+        epilog="Exit status: 0 ok; 1 the program did not end ok (error, timeout, memory, output limit, "
+               "sandbox_error); 2 the program, its --stdin or an option is unusable (a file that cannot be read "
+               "or decoded, a limit out of range), or the backend cannot start; 130 interrupted; 141 stdout "
+               "closed by its reader.")
     run.add_argument("file", help="program file, or - to read it from stdin")
     run.add_argument("--backend", default="auto", choices=("auto", "bwrap", "docker", "subprocess"),
                      help="auto (default): bwrap, else docker, else subprocess (not isolated; with a warning)")
     run.add_argument("--language", default="python", choices=sorted(LANGUAGES), help="default: python")
     run.add_argument("--timeout", type=positive_seconds, default=None, help=f"wall-clock seconds (default {Limits().timeout:g})")
     run.add_argument("--memory-mb", type=int, default=None, help=f"memory limit in MiB (default {Limits().memory_mb})")
+    run.add_argument("--stdin", default=None, metavar="FILE",
+                     help="a UTF-8 file whose text the program reads as its stdin, or - for this command's own "
+                          "stdin (e.g. `echo abc | rlvr sandbox run prog.py --stdin -`); default: an empty stdin")
     run.set_defaults(func=run_program)
 
 
@@ -80,23 +92,63 @@ def build_image(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read(name: str) -> bytes:
+    """The bytes of the file `name`, or of this command's stdin for "-"; OSError as is."""
+    if name == "-":
+        return sys.stdin.buffer.read()
+    with open(name, "rb") as f:
+        return f.read()
+
+
+def _program_text(data: bytes, language: str) -> str:
+    """The program's text: a Python program decoded as Python would (PEP 263: a coding line, else
+    UTF-8, a byte-order mark allowed), any other as UTF-8. UnicodeDecodeError, or SyntaxError for
+    a coding line naming an unknown encoding, when it cannot be."""
+    if language != "python":
+        return data.decode("utf-8")
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
+
+
 def run_program(args: argparse.Namespace) -> int:
-    from rlvr.sandbox import make_sandbox
+    from rlvr.sandbox import SandboxUnavailable, make_sandbox
 
-    try:
-        code = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
-    except OSError as exc:
-        print(f"error: cannot read program {args.file!r}: {exc.strerror}", file=sys.stderr)
+    if args.file == "-" and args.stdin == "-":
+        print("error: the program (-) and --stdin - cannot both be read from this command's stdin: save one to "
+              "a file", file=sys.stderr)
         return 2
-    from rlvr.sandbox import SandboxUnavailable
-
     try:
-        with make_sandbox(args.backend) as sandbox:
-            result = sandbox.run(code, language=args.language, timeout=args.timeout, memory_mb=args.memory_mb)
+        code = _program_text(_read(args.file), args.language)
+    except OSError as exc:
+        print(f"error: cannot read program {args.file!r}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except (UnicodeDecodeError, SyntaxError) as exc:
+        why = (f"byte {exc.start} is not {exc.encoding}" if isinstance(exc, UnicodeDecodeError) else exc.msg)
+        print(f"error: cannot decode program {args.file!r}: {why}; save it as UTF-8"
+              + (" or declare its encoding in a coding line (# -*- coding: latin-1 -*-)" if args.language == "python" else ""),
+              file=sys.stderr)
+        return 2
+    stdin = ""
+    if args.stdin is not None:
+        try:
+            stdin = _read(args.stdin).decode("utf-8")
+        except OSError as exc:
+            print(f"error: cannot read --stdin {args.stdin!r}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        except UnicodeDecodeError as exc:
+            print(f"error: --stdin {args.stdin!r} is not UTF-8 text (byte {exc.start})", file=sys.stderr)
+            return 2
+    # the limits given are the sandbox's own: a docker sandbox fixes its containers' memory when it
+    # starts them, so --memory-mb can only be raised there, not per run
+    limits = {name: value for name, value in (("timeout", args.timeout), ("memory_mb", args.memory_mb))
+              if value is not None}
+    try:
+        with make_sandbox(args.backend, **limits) as sandbox:
+            result = sandbox.run(code, stdin=stdin, language=args.language)
     except SandboxUnavailable as exc:  # e.g. docker without a daemon: say why, no traceback
         print(f"error: the {args.backend} sandbox cannot start: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # a limit out of range (e.g. above a docker sandbox's own)
+    except (ValueError, TypeError) as exc:  # a limit out of range (e.g. --memory-mb 0)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(result.stdout)

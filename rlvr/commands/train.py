@@ -19,12 +19,14 @@ def register(subparsers) -> None:
         description="Train a policy with RL on verifiable rewards. Every setting lives in the YAML config; "
                     "--set key=value overrides one (dotted keys, YAML values), e.g. --set train.lr=1e-5. "
                     "Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits; --resume "
-                    "continues from it. Exit status: 0 done; 1 done, but an evaluation failed (the training is "
-                    "saved); 2 a bad config or option, or nothing to resume; 3 verification kept failing for "
-                    "infrastructure reasons (sandbox down, verifier crash; the last completed step is saved: "
-                    "resume once fixed); 4 a checkpoint could not be saved (e.g. a full disk; resume from the "
-                    "latest good one once fixed); 130 interrupted. summary.json and curves.png are rewritten "
-                    "at each checkpoint and when the run stops.",
+                    "continues from it. summary.json and curves.png are rewritten at each checkpoint and when "
+                    "the run stops.",
+        epilog="Exit status: 0 done; 1 done, but an evaluation failed (the training is saved); 2 a bad config "
+               "or option (a config file that is not UTF-8 YAML among them), or nothing to resume, or a "
+               "log.output_dir that cannot take the run (another run's, an rlvr eval's); 3 verification kept "
+               "failing for infrastructure reasons (sandbox down, verifier crash; the last completed step is "
+               "saved: resume once fixed); 4 a checkpoint could not be saved (e.g. a full disk; resume from the "
+               "latest good one once fixed); 130 interrupted.",
     )
     p.add_argument("--config", default=None,
                    help="YAML config, e.g. configs/demo.yaml (with --resume it may be left out: the run's saved "
@@ -57,7 +59,7 @@ def _config_path(args) -> str:
     if not args.resume or not dirs:
         raise ConfigError("--config is required (e.g. --config configs/demo.yaml); only --resume --set "
                           "log.output_dir=DIR may leave it out, to reuse DIR/config.json")
-    saved = Path(dirs[-1]) / "config.json"
+    saved = Path(dirs[-1]).expanduser() / "config.json"
     if not saved.is_file():
         raise ConfigError(f"--resume without --config: {saved} not found; pass --config with the run's config")
     return str(saved)
@@ -101,7 +103,11 @@ def run(args) -> int:
         print("rlvr train: --allow-config-change only applies with --resume", file=sys.stderr)
         return 2
     try:
-        config = load_config(_config_path(args), args.overrides)
+        path = _config_path(args)
+        try:
+            config = load_config(path, args.overrides)
+        except UnicodeDecodeError as exc:  # (a config file that is not UTF-8: one line, not a traceback)
+            raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
         trainer = Trainer(config, resume=args.resume, allow_config_change=args.allow_config_change)
     except (ConfigError, ResumeError, VLLMUnavailableError) as exc:
         print(f"rlvr train: {exc}", file=sys.stderr)

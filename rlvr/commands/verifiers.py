@@ -26,7 +26,9 @@ _PRED_KEYS = ("prediction", "completion", "response", "output")
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("verifiers", help="tools to inspect verifiers")
+    p = subparsers.add_parser("verifiers", help="tools to inspect verifiers",
+                              epilog="Exit status: the ACTION's (rlvr verifiers audit --help); 2 without an ACTION "
+                                     "(this help is printed) or after a usage error; 130 interrupted.")
     sub = p.add_subparsers(dest="verifiers_command", metavar="ACTION")
     a = sub.add_parser("audit", help="grade a JSONL of (gold, prediction[, expected]) rows and report",
                        epilog=f"Exit status: 0 every row was verified (whatever the agreement); "
