@@ -1,10 +1,15 @@
 """Audit 35 of the code verifier: transfer time not charged to the answer, values too large to
 return named as such, deep arguments as the dataset's fault, inline backticks not read as a fence,
-CodeEnv's time limits checked at construction, and how aliased arguments cross into the solution."""
+CodeEnv's time limits checked at construction, and how aliased arguments cross into the solution.
+Second review: containers of floats (a returned generator, deque or dict view) came back malformed,
+float-list arguments travelled as base64 in a marshal request, and a solution that lied about its
+own time could buy transfer credit by padding its replies."""
 
 import json
+import marshal
 import math
 import time
+from collections import deque
 
 import pytest
 
@@ -35,14 +40,17 @@ def test_transfer_time_is_credited_only_as_far_as_the_bytes_explain():
     harness = _harness()
     before = harness.deadline
     sent = time.monotonic() - 5.0
-    harness._credit_transfer({"took": 0.0}, 5.0, 4000, sent + 0.0)  # a child that says it took nothing
+    # a child that says it took nothing, and a reply that took this side 5 s to parse: the credit,
+    # this side's own decoding included, is at most the allowance of the bytes moved
+    harness._credit_transfer(0.0, sent, sent + 0.01, 4000)
     allowance = code_harness.TRANSFER_SECONDS_PER_CALL + code_harness.TRANSFER_SECONDS_PER_BYTE * 4000
-    assert 0 < harness.deadline - before < allowance + 0.5  # (+ this side's own time since the reply)
-    for claim in ({}, {"took": -1.0}, {"took": 9.0}, {"took": "0"}, None):  # malformed: nothing credited
+    assert harness.deadline - before == pytest.approx(allowance)
+    for took in (None, -1.0, 9.0, "0", True):  # malformed, or beyond the wait: nothing credited
         harness = _harness()
         before = harness.deadline
-        harness._credit_transfer(claim, 5.0, 10**9, time.monotonic() - 5.0)
-        assert harness.deadline - before < 0.5
+        sent = time.monotonic() - 5.0
+        harness._credit_transfer(took, sent, sent + 5.0, 10**9)
+        assert harness.deadline == before
 
 
 def test_too_large_return_value_names_the_transfer_cap(box):
@@ -86,3 +94,94 @@ def test_code_env_refuses_time_limits_the_verifier_refuses(settings):
     name = next(iter(settings))
     with pytest.raises(ValueError):
         setattr(env, name, settings[name])
+
+
+# -- second review ---------------------------------------------------------------------------------
+#: Makers of values whose tagged body is a list of floats only (called anew: iterators get used up),
+#: with the floats they hold.
+FLOAT_CONTAINERS = [
+    (lambda: deque([1.5, -0.0]), [1.5, -0.0]),
+    (lambda: iter([0.25, 2.5]), [0.25, 2.5]),
+    (lambda: (x / 2 for x in (1, 3)), [0.5, 1.5]),
+    (lambda: map(float, [1, 2]), [1.0, 2.0]),
+    (lambda: {1.5: 2.5}.keys(), [1.5]),
+    (lambda: {"a": 1.5, "b": float("inf")}.values(), [1.5, float("inf")]),
+]
+
+
+@pytest.mark.parametrize("make, floats", FLOAT_CONTAINERS)
+def test_float_bodies_of_tagged_containers_agree_both_ways(make, floats):
+    """A deque, iterator or dict view of floats is written item by item by both codecs (the child
+    wrote a "$floats" body there, which the harness refused as "malformed $deque")."""
+    child_form = json.loads(code_child.to_json(make()))
+    assert child_form == code_harness.encode(make())
+    by_harness = code_harness.decode(child_form)  # a return value: child -> harness
+    request = marshal.loads(marshal.dumps(code_harness.encode(make(), binary=True)))
+    by_child = code_child._untag(request)  # an argument: harness -> child
+    for back in (by_harness, by_child):
+        assert type(back) is type(code_harness.decode(code_harness.encode(make())))
+        assert [repr(item) for item in back] == [repr(item) for item in floats]
+
+
+def test_float_containers_returned_and_changed_in_place(box):
+    solution = ("def f(x):\n    if isinstance(x, dict):\n        return x.values()\n"
+                "    if isinstance(x, list):\n        return (v * 2 for v in x)\n"
+                "    x.append(3.5)\n    return len(x)\n")
+    tests = ("from collections import deque\n\ndef check(candidate):\n"
+             "    assert list(candidate([1.0, 2.5])) == [2.0, 5.0]\n"
+             "    assert list(candidate({'a': 1.5})) == [1.5]\n"
+             "    q = deque([1.5])\n    assert candidate(q) == 2 and list(q) == [1.5, 3.5]\n")
+    verdict = check_function(solution, tests, "f", sandbox=box)
+    assert verdict.correct, verdict.reason
+
+
+def test_float_list_arguments_travel_as_raw_doubles_in_the_request(box):
+    """The request is marshal: a float list's doubles go as bytes, 8 a float (base64 took 10.7, so
+    1.7 million floats, which fit as marshal floats before code rules 13, were refused)."""
+    values = [i * 0.1 for i in range(1000)]
+    body = code_harness.encode(values, binary=True)["$floats"]
+    assert type(body) is bytes and len(body) == 8000
+    assert code_child._untag({"$floats": body}) == values
+    assert len(code_harness.request_frame({"args": [code_harness.encode(values, binary=True)]})) < 8100
+    tests = "def check(candidate):\n    xs = [i * 0.1 for i in range(1_800_000)]\n    assert candidate(xs) == 1_800_000\n"
+    verdict = check_function("def f(xs):\n    return len(xs)\n", tests, "f", sandbox=box)
+    assert verdict.correct, verdict.reason
+
+
+BUSY = ("def busy(seconds):\n    import time\n    start = time.perf_counter()\n"
+        "    while time.perf_counter() - start < seconds:\n        pass\n")
+#: A solution that takes code_child's globals, reports that its calls took no time and adds to each
+#: reply (`pad`): it must not pass where the honest solution times out.
+LIAR = BUSY + """
+import sys
+_g = sys._getframe(1).f_globals
+_g["_clock"] = lambda: 0.0
+_send = _g["_reply"]
+_g["_reply"] = lambda fd, parts: _send(fd, PAD(list(parts)))
+def f(x):
+    busy(0.1)
+    return x + 1
+"""
+CHEAT_TESTS = "def check(candidate):\n" + "".join(f"    assert candidate({i}) == {i + 1}\n" for i in range(8))
+
+
+@pytest.mark.parametrize("pad", [
+    "lambda parts: parts + [('pad', '\"' + 'x' * 2_000_000 + '\"')]",  # a key nothing reads
+    "lambda parts: parts + [('raised', '[\"ValueError\",\"' + 'x' * 2_000_000 + '\"]')]",  # a 2nd outcome
+    "lambda parts: parts",  # only the lie about its own time
+])
+def test_a_solution_misreporting_its_time_gains_no_more_than_the_allowance(box, pad):
+    honest = check_function(BUSY + "def f(x):\n    busy(0.1)\n    return x + 1\n", CHEAT_TESTS, "f",
+                            sandbox=box, timeout=0.5)
+    assert not honest.correct and "time limit" in honest.reason, honest.reason
+    liar = check_function(f"PAD = {pad}\n" + LIAR, CHEAT_TESTS, "f", sandbox=box, timeout=0.5)
+    assert not liar.correct, liar.reason
+
+
+def test_a_reply_with_unknown_keys_or_two_outcomes_is_malformed():
+    good = {"op": "reply", "id": 3, "value": 1, "took": 0.0, "changed": []}
+    assert code_harness._well_formed(good, 3)
+    for bad in ({**good, "pad": "x"}, {**good, "raised": ["ValueError", "x"]}, {**good, "id": 2},
+                {**good, "op": "x" * 10}, {"op": "reply", "id": 3, "took": 0.0},
+                {"op": "reply", "id": 3, "unsupported": "x", "changed": []}, [good]):
+        assert not code_harness._well_formed(bad, 3), bad

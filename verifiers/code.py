@@ -114,8 +114,11 @@ HARNESS_FILES = {
 #: of its own to a function of another block (`sys.stdin = io.StringIO(...)` then `main()`), and
 #: its `main()` call given in a block of its own is kept when the program only defines; 13: the time
 #: spent passing values to and from the solution is not charged to the answer (and lists of floats
-#: travel as binary doubles), an argument nested too deeply is the dataset's fault, and a line that
-#: opens with inline backticks (```python``` ...) is no fence,
+#: travel as binary doubles: raw bytes in a request, base64 in a reply; a deque, iterator or dict
+#: view of floats item by item), an argument nested too deeply is the dataset's fault, a line that
+#: opens with inline backticks (```python``` ...) is no fence, and the transfer credit, the harness's
+#: own decoding included, is capped at 1 ms + 100 ns a byte per call, a reply with an unknown key
+#: or two outcomes being malformed,
 #: so that a resumed evaluation never mixes verdicts of two rule sets.
 RULES_VERSION = 13
 DEFAULT_TIMEOUT = 10.0

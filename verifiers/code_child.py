@@ -9,9 +9,11 @@ It is kept small and imports almost nothing (no json, no re), because a fresh in
 verdict is the price of isolation and its start-up is most of a verdict's cost.
 Protocol: requests are 4-byte big-endian length + marshal of a dict (trusted data, from the
 harness): {"op": "load", "source", "typing_names"} or {"op": "call", "id", "name", "args", "kwargs"},
-with values in the tagged form of `code_harness.encode`. Replies are 4-byte length + UTF-8 JSON:
-{"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", "value" | "raised" | "unsupported"
-| "too_large", "took", optionally "changed"}, where "took" is the seconds spent in the solution's own
+with values in the tagged form of `code_harness.encode` (binary: a "$floats" body is the doubles'
+bytes, not base64 text). Replies are 4-byte length + UTF-8 JSON:
+{"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", one of "value" | "raised" |
+"unsupported" | "too_large", "took", optionally "changed"} and no other key (the harness refuses
+anything else as malformed), where "took" is the seconds spent in the solution's own
 code (the call, and a returned iterator's items), the rest being the transfer's (see
 `code_harness.Harness._credit_transfer`, which trusts it only as far as the bytes moved explain), and
 "too_large" is the size in bytes of a return value's message past MAX_MESSAGE (null: encoding it ran
@@ -78,8 +80,9 @@ def _untag(data):
         return bytearray(__import__("binascii").a2b_base64(body))
     if tag == "$decimal":
         return __import__("decimal").Decimal(body)
-    if tag == "$floats":
-        return __import__("array").array("d", __import__("binascii").a2b_base64(body)).tolist()
+    if tag == "$floats":  # the doubles as bytes in a (marshal) request, as base64 text in JSON
+        raw = body if type(body) is bytes else __import__("binascii").a2b_base64(body)
+        return __import__("array").array("d", raw).tolist()
     items = [_untag(item) for item in body]
     if tag == "$tuple":
         return tuple(items)
@@ -159,9 +162,13 @@ def _json(value, out, depth=0):
     elif kind is range:
         _sequence((value.start, value.stop, value.step), out, depth, '{"$range":[', "]}")
     elif kind is _TagRef:
-        out.append('{"%s":' % value.tag)
-        _json(value.body, out, depth + 1)
-        out.append("}")
+        if type(value.body) is list:  # item by item, as `code_harness.encode` writes these bodies: a
+            # body is never a "$floats" form (a deque or iterator of floats), which decode refuses there
+            _sequence(value.body, out, depth, '{"%s":[' % value.tag, "]}")
+        else:
+            out.append('{"%s":' % value.tag)
+            _json(value.body, out, depth + 1)
+            out.append("}")
     else:
         _json(_plain(value), out, depth)
 

@@ -89,9 +89,14 @@ MODULES = (
 TESTS_OVERTIME = 1.5
 #: How much of a call's time may be passing its values to and from the solution rather than the
 #: solution's own (`Harness._credit_transfer`): at most this many seconds per call plus per byte of
-#: the request and the reply, generous to the codecs' real cost (pure Python at its slowest).
+#: the request and the reply. The rate is about twice the codecs' measured cost (both sides' encoding
+#: and decoding of a list of a million ints, about 50 ns a byte, or of floats, about 25 ns, on a
+#: loaded 2-core AMD EPYC), so a right answer's transfer is credited in full, and a solution that
+#: misreports its own time gains no more than this. Nested data of small items (a dict of small
+#: ints) costs more a byte than this: the rest of its transfer counts as the solution's, as before
+#: code rules 13.
 TRANSFER_SECONDS_PER_CALL = 0.001
-TRANSFER_SECONDS_PER_BYTE = 250e-9
+TRANSFER_SECONDS_PER_BYTE = 100e-9
 #: Items that need no tag: a list of only these travels as it is, without a look at each item.
 _SCALARS = frozenset({type(None), bool, int, float, str})
 class RunEnded(BaseException):
@@ -179,8 +184,10 @@ class UnsendableArgument(TypeError):
         self.what = what
 
 
-def encode(value, depth=0):
-    """`value` as JSON-ready plain data; NotPlainData (a TypeError) for anything that is not plain data."""
+def encode(value, depth=0, binary=False):
+    """`value` as JSON-ready plain data; NotPlainData (a TypeError) for anything that is not plain data.
+    `binary` (the marshal request to the child): a list of floats as its doubles' bytes, 8 a float,
+    where JSON takes base64 text (10.7 bytes a float)."""
     if depth > MAX_DEPTH:
         raise DataLimit(f"data nested more than {MAX_DEPTH} levels deep")
     kind = type(value)
@@ -193,29 +200,30 @@ def encode(value, depth=0):
     depth += 1
     if kind is list:
         if depth <= MAX_DEPTH and value and set(map(type, value)) == {float}:
-            return {"$floats": base64.b64encode(array.array("d", value).tobytes()).decode("ascii")}
+            doubles = array.array("d", value).tobytes()
+            return {"$floats": doubles if binary else base64.b64encode(doubles).decode("ascii")}
         if depth <= MAX_DEPTH and _flat(value):
             return list(value)
-        return [encode(item, depth) for item in value]
+        return [encode(item, depth, binary) for item in value]
     if kind is tuple:
-        return {"$tuple": [encode(item, depth) for item in value]}
+        return {"$tuple": [encode(item, depth, binary) for item in value]}
     if kind is dict:
-        return {"$dict": [[encode(k, depth), encode(v, depth)] for k, v in value.items()]}
+        return {"$dict": [[encode(k, depth, binary), encode(v, depth, binary)] for k, v in value.items()]}
     if kind is set or kind is frozenset:
-        return {"$" + kind.__name__: [encode(item, depth) for item in value]}
+        return {"$" + kind.__name__: [encode(item, depth, binary) for item in value]}
     if kind is bytes or kind is bytearray:
         return {"$" + kind.__name__: base64.b64encode(value).decode("ascii")}
     if kind is complex:
-        return {"$complex": [encode(value.real, depth), encode(value.imag, depth)]}
+        return {"$complex": [encode(value.real, depth, binary), encode(value.imag, depth, binary)]}
     if kind is range:
         return {"$range": [value.start, value.stop, value.step]}
     if kind is fractions.Fraction:
-        return {"$fraction": [encode(value.numerator, depth), encode(value.denominator, depth)]}
+        return {"$fraction": [encode(value.numerator, depth, binary), encode(value.denominator, depth, binary)]}
     if kind is decimal.Decimal:
         return {"$decimal": str(value)}
     if kind is collections.deque:
-        return {"$deque": [encode(item, depth) for item in value]}
-    return _encode_lenient(value, depth)
+        return {"$deque": [encode(item, depth, binary) for item in value]}
+    return _encode_lenient(value, depth, binary)
 
 
 def _flat(items):
@@ -227,38 +235,38 @@ def _flat(items):
     return types <= {str, type(None), bool}
 
 
-def _encode_lenient(value, depth):
+def _encode_lenient(value, depth, binary):
     """Subclasses of plain types and iterators, as the plain value they stand for."""
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):
-        return encode(int.__int__(value), depth)
+        return encode(int.__int__(value), depth, binary)
     if isinstance(value, float):
-        return encode(float.__float__(value), depth)
+        return encode(float.__float__(value), depth, binary)
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, tuple):  # namedtuples among them
-        return encode(tuple(tuple.__iter__(value)), depth)
+        return encode(tuple(tuple.__iter__(value)), depth, binary)
     if isinstance(value, list):
-        return encode(list(list.__iter__(value)), depth)
+        return encode(list(list.__iter__(value)), depth, binary)
     if isinstance(value, dict):  # OrderedDict, defaultdict, Counter
-        return encode(dict(dict.items(value)), depth)
+        return encode(dict(dict.items(value)), depth, binary)
     if isinstance(value, (set, frozenset)):
-        return encode(set(value), depth)
+        return encode(set(value), depth, binary)
     if isinstance(value, (DICT_KEYS, DICT_VALUES)):  # odict views too
-        return {"$keys" if isinstance(value, DICT_KEYS) else "$values": [encode(item, depth) for item in value]}
+        return {"$keys" if isinstance(value, DICT_KEYS) else "$values": [encode(item, depth, binary) for item in value]}
     if isinstance(value, DICT_ITEMS):
-        return {"$items": [[encode(k, depth), encode(v, depth)] for k, v in value]}
+        return {"$items": [[encode(k, depth, binary), encode(v, depth, binary)] for k, v in value]}
     if isinstance(value, array.array):
-        return {"$array": [value.typecode, encode(value.tolist(), depth)]}
+        return {"$array": [value.typecode, encode(value.tolist(), depth, binary)]}
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
-        return encode(value.tolist(), depth)
+        return encode(value.tolist(), depth, binary)
     if hasattr(type(value), "__next__") and hasattr(type(value), "__iter__"):
         items = []
         for item in value:
             if len(items) >= MAX_ITEMS:
                 raise DataLimit(f"an iterator of more than {MAX_ITEMS} items")
-            items.append(encode(item, depth))
+            items.append(encode(item, depth, binary))
         return {"$iter": items}
     raise NotPlainData(f"a {type(value).__name__} object")
 
@@ -612,6 +620,22 @@ class SolutionFunction:
         return f"<solution function {self.__name__}>"
 
 
+#: The keys of a call's reply (see code_child), and those of which it has exactly one (its outcome).
+REPLY_KEYS = frozenset({"op", "id", "value", "raised", "unsupported", "too_large", "took", "changed"})
+REPLY_OUTCOMES = ("value", "raised", "unsupported", "too_large")
+
+
+def _well_formed(reply, call_id):
+    """Whether `reply` (parsed JSON from the child) has the shape of the reply to call `call_id`: no
+    key the protocol does not know, exactly one outcome, and "changed" beside a value or a raise
+    only. Anything else is malformed, the answer's failure: a reply padded with keys nothing reads
+    would otherwise buy transfer time it never needed (`Harness._credit_transfer`)."""
+    return (type(reply) is dict and reply.get("op") == "reply" and type(reply.get("id")) is int
+            and reply["id"] == call_id and reply.keys() <= REPLY_KEYS
+            and sum(key in reply for key in REPLY_OUTCOMES) == 1
+            and ("changed" not in reply or "value" in reply or "raised" in reply))
+
+
 def _solution_exception(name, message, args=None, own_name=None, *, task_names=None):
     """The exception the tests see when the solution raised an exception whose nearest builtin
     class is `name`, with `message` (its str) and `args` (tagged plain data, or None).
@@ -918,8 +942,8 @@ class Harness:
         self.last_call = (text, None)
         try:
             message = {"op": "call", "id": self.calls + 1, "name": name,
-                       "args": [encode(arg) for arg in args],
-                       "kwargs": {str(key): encode(value) for key, value in kwargs.items()}}
+                       "args": [encode(arg, binary=True) for arg in args],
+                       "kwargs": {str(key): encode(value, binary=True) for key, value in kwargs.items()}}
         except NotPlainData as exc:  # an object of the tests' making: no answer could receive it
             raise UnsendableArgument(str(exc)) from None
         except DataLimit as exc:  # plain data too deep or long for any answer to receive
@@ -953,7 +977,7 @@ class Harness:
             self.child.send_frame(frame, deadline)
             while True:
                 data = self.child.recv_frame(deadline)
-                waited = time.monotonic() - sent
+                received = time.monotonic()
                 reply = json.loads(data)
                 if type(reply) is dict and type(reply.get("id")) is int and reply["id"] < message["id"]:
                     continue  # a late answer to a call that already failed
@@ -971,31 +995,31 @@ class Harness:
         except (ValueError, RecursionError, MemoryError) as exc:
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text} ({describe(exc)})")
+        took = reply.get("took") if _well_formed(reply, message["id"]) else None
         try:
             return self._result(reply, message["id"], text, args, kwargs)
         finally:
-            self._credit_transfer(reply, waited, len(frame) + len(data), sent)
+            self._credit_transfer(took, sent, received, len(frame) + len(data))
 
-    def _credit_transfer(self, reply, waited, size, sent):
-        """Give the solution back the time of a call that was not its own: this side's (the reply's
-        parsing and decoding, the write-back: all since `sent` but the `waited` seconds until the
-        reply was in), and of the `waited` ones what the child says was not spent in the solution's
-        code ("took", see code_child), up to what moving `size` bytes may take
-        (TRANSFER_SECONDS_PER_CALL, TRANSFER_SECONDS_PER_BYTE). The child runs the solution, which
-        may tamper with what it reports: a claim that is missing, malformed or beyond `waited`
-        credits nothing, and any claim credits at most that allowance, so a lie gains no more than
-        the transfer's real size explains; the run's end (`run_end`) bounds the whole run anyway."""
-        took = reply.get("took") if type(reply) is dict else None
-        credit = 0.0
-        if type(took) in (int, float) and 0 <= took <= waited:
-            credit = min(waited - took, TRANSFER_SECONDS_PER_CALL + TRANSFER_SECONDS_PER_BYTE * size)
-        self.deadline += credit + max(0.0, time.monotonic() - sent - waited)
+    def _credit_transfer(self, took, sent, received, size):
+        """Give the solution back the time of a call that was not its own: of the round trip from
+        `sent` until now (the reply `received`, parsed, decoded and written back), what the child
+        says was not spent in the solution's code (`took`, see code_child), but never more than
+        moving and decoding `size` bytes (the request and the reply) may take:
+        TRANSFER_SECONDS_PER_CALL + TRANSFER_SECONDS_PER_BYTE * size. The child runs the solution,
+        which may tamper with what it reports: a claim that is missing, malformed or beyond the
+        wait for the reply credits nothing (as does a malformed reply: `took` is None then), and
+        any claim credits at most that allowance, this side's own decoding included, so a lie
+        gains no more than the allowance a call of that size has anyway."""
+        if type(took) in (int, float) and 0 <= took <= received - sent:
+            allowance = TRANSFER_SECONDS_PER_CALL + TRANSFER_SECONDS_PER_BYTE * size
+            self.deadline += max(0.0, min(time.monotonic() - sent - took, allowance))
 
     def _result(self, reply, call_id, text, args, kwargs):
-        if type(reply) is not dict or reply.get("id") != call_id:
+        if not _well_formed(reply, call_id):
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text}")
-        if "changed" in reply and ("value" in reply or "raised" in reply):
+        if "changed" in reply:
             self._write_back(reply["changed"], args, kwargs, text)
         if "value" in reply:
             try:
