@@ -192,8 +192,8 @@ def bench_math(mix: str, rounds: int, batch: int, floor: bool = False) -> dict:
     timed_pairs: list[list[tuple[str, str]]] = []
     ratios = []
     ok_env = ok_direct = chars = 0
-    # untimed warm-up rounds: round 0 pays for imports and the verifier's workers; in rounds 0 and 1
-    # gymnasium.make's env checker still inspects each sub-env, so they are stepped through it
+    # untimed warm-up rounds: round 0 pays for imports and the verifier's workers (and, were an env
+    # checker asked for with disable_env_checker=False, rounds 0 and 1 would be stepped through it)
     for r in range(rounds + WARMUP_ROUNDS):
         vec.reset(options={"index": indices})
         golds = [env.unwrapped.task.answer for env in vec.envs]  # exactly what the env verifies against
