@@ -204,3 +204,80 @@ def test_long_condition_leads_are_read_in_linear_time(text, score):
     started = time.perf_counter()
     assert verify("12", text).score == score
     assert time.perf_counter() - started < 2.0
+
+
+# -- third review of rules 30 -------------------------------------------------------------------
+
+W = "So the total is 4 + 8 = 12.\n\n\\boxed{12}\n\n"
+
+
+@pytest.mark.parametrize("text", [
+    W + "The case $n = 1$ is also valid.",
+    W + "The edge case $n = 0$ is also valid.",
+    W + "The trivial case $n = 1$ is also valid.",
+    W + "The base case 1 is also valid.",
+    W + "Checking $n = 1$ is also valid.",
+    W + "Testing $x = 0$ is also valid.",
+    W + "Verifying $n = 1$ is also valid.",
+    W + "Setting $x = 0$ is also valid.",
+])
+def test_a_case_of_the_working_or_a_check_is_no_second_answer(text):
+    # "case" counted only opening its sentence or after "base", and checking/testing were no
+    # substitution verbs, so a case or a check of the working made a right answer a hedge.
+    verdict = verify("12", text)
+    assert verdict.score == 1.0, verdict
+
+
+@pytest.mark.parametrize("text", [
+    W + "Choosing x = 13 is also valid.",
+    W + "Taking n = 13 is also correct.",
+    W + "Letting n = 13 is also acceptable.",
+    W + "In any case $n = 13$ is also valid.",
+    W + "In either case n = 13 is also valid.",
+    W + "In this case $x = 13$ is also valid.",
+    W + "In the worst case $n = 13$ is also possible.",
+])
+def test_a_chosen_value_or_an_idiom_before_a_setting_stays_a_hedge(text):
+    # Choosing, taking or letting the answer's variable be 13 offers 13; "in any/that/this case"
+    # is an idiom, no case of the working.
+    verdict = verify("12", text)
+    assert verdict.score == 0.0 and verdict.details["kind"] == "hedged", verdict
+
+
+@pytest.mark.parametrize("text", [
+    W + "The result of step 2 is also correct.",
+    W + "The formula in step 3 is also valid.",
+    W + "The answer from equation 2 is also valid.",
+    W + "Our method 2 is also correct.",
+    W + "Using part 2 is also correct.",
+    W + "Likewise step 3 is also valid.",
+    W + "Similarly, step 3 is also valid.",
+])
+def test_a_parts_number_after_a_preposition_or_a_possessive_is_no_second_answer(text):
+    # Only a short list of joining words could stand before the part's word, so "of step 2" or
+    # "Our method 2" read as another answer.
+    verdict = verify("12", text)
+    assert verdict.score == 1.0, verdict
+
+
+@pytest.mark.parametrize("text", [
+    W + "A different method 2 is also correct.",
+    W + "The second method 2 is also correct.",
+    W + "Another approach 13 is also valid.",
+    W + "The other method 13 is also correct.",
+    W + "In the worst case 13 is also possible.",
+    W + "In that case 13 is also valid.",
+])
+def test_a_determiner_naming_another_answer_before_a_parts_word_keeps_the_hedge(text):
+    verdict = verify("12", text)
+    assert verdict.score == 0.0 and verdict.details["kind"] == "hedged", verdict
+
+
+@pytest.mark.parametrize("text, score", [
+    ("\\boxed{12}. " + "In the case " * 8000 + "$n = 13$ is also valid.", 0.0),
+    ("\\boxed{12}. " + "The result of step 2 is also correct. " * 4000, 1.0),
+])
+def test_long_case_and_part_leads_are_read_in_linear_time(text, score):
+    started = time.perf_counter()
+    assert verify("12", text).score == score
+    assert time.perf_counter() - started < 2.0

@@ -523,41 +523,53 @@ _ALSO_RE = re.compile(
 
 #: A word naming a part of the working right before a value ("Method 2", "Step 3"): the value is
 #: that part's number when it is one (a number of at most two digits or a letter, see
-#: `_PART_NUMBER_RE`) and the word opens its phrase: nothing but a joining word (see `_PART_JOINERS`)
-#: stands right before it ("Method 2 is also correct.", "and step 3 is also valid."; rules 30). With a
-#: determiner or an adjective before it, the words name another answer ("The other method 2 ...",
-#: "In the worst case 13 is also possible."; review of rules 30), and words that name answers are
-#: not listed at all ("solution", "way": "The other solution 13 is also valid.", "Either way 13 is
-#: also correct."). Nor "Option"/"Choice": "Option B is also correct." offers another answer.
+#: `_PART_NUMBER_RE`), unless the word before the part's word makes the phrase name another answer
+#: (see `_ANSWER_DETERMINERS`: "The other method 13", "In the worst case 13 is also possible.",
+#: "In that case 13 is also valid."; review of rules 30). Any other word before it, or none, leaves
+#: a part reference: "Method 2 is also correct.", "The result of step 2 ...", "Our method 2 ...",
+#: "Using part 2 ...", "The base case 1 is also valid." (third review of rules 30: only a short list
+#: of joining words was allowed there, so a preposition or a possessive made these hedges). Words
+#: that name answers are not listed at all ("solution", "way": "The other solution 13 is also
+#: valid.", "Either way 13 is also correct."), nor "Option"/"Choice": "Option B is also correct."
 _PART_NAME_RE = re.compile(r"(?:\b(?P<word>[A-Za-z]+)[ \t]+)?"
                            r"\b(?:methods?|steps?|cases?|approach(?:es)?|parts?|lines?|equations?|formulas?|attempts?"
                            r"|versions?|examples?|rules?|lemmas?|theorems?)[ \t]+\Z", re.IGNORECASE)
-#: Words that may stand right before a part's word ("but method 2 is also correct").
-_PART_JOINERS = frozenset(("and", "but", "so", "also", "then", "or", "though", "although", "however", "note",
-                           "while", "whereas", "thus", "hence"))
+#: Determiners and adjectives that make "<word> <part's word> <value>" name another answer, not a
+#: part of the working: "another", "the other", "a different", "the second", "the worst", "that"
+#: (as in "in that case").
+_ANSWER_DETERMINERS = frozenset((
+    "other", "another", "different", "alternative", "alternate", "second", "worst", "best", "that", "this",
+    "which", "whichever", "any", "either", "each", "every", "such", "general"))
 _PART_NUMBER_RE = re.compile(r"[ \t$]*(?:\\\([ \t]*)?(?:\d{1,2}|[A-Za-z])(?:[ \t]*\\\))?[ \t$]*")
 #: Words right before a value setting a variable that make it a condition, not an answer (review of
-#: rules 30): a base case, a case opening its sentence ("The base case $n = 1$ is also correct.",
-#: "Case $n = 1$ is also valid.") or a verb of substitution ("Setting $x = 0$ is also valid.",
-#: "Plugging in $x = 0$ ..."): what is valid is the case or the step. Only these words, and only
-#: before a variable's setting (see `_names_part`): "In that case 13 is also valid.", "Strictly
-#: speaking 13 is also correct." and "In that case $n = 13$ is also valid." offer another answer.
+#: rules 30): a case ("Case $n = 1$", "The base case $n = 1$", "The edge case $n = 0$ is also
+#: valid."; not an idiom, see `_CASE_IDIOM_RE`) or a verb of substitution or of checking ("Setting
+#: $x = 0$ is also valid.", "Plugging in $x = 0$", "Checking $n = 1$", "Testing $x = 0$"): what is
+#: valid is the case or the step. Not "choosing", "taking", "letting" (third review of rules 30:
+#: "Choosing x = 13 is also valid." offers 13). Only before a variable's setting (see
+#: `_names_part`): "Plugging in 13 is also valid." offers another answer.
 _CONDITION_LEAD_RE = re.compile(
-    r"(?:\bbase[ \t]+cases?|(?<![A-Za-z][ \t])(?<![A-Za-z])cases?"
-    r"|\b(?:setting|plugging|substituting|letting|taking|choosing|putting|using)(?:[ \t]+(?:in|back))?)[ \t]+\Z",
+    r"(?:\b(?P<case>cases?)"
+    r"|\b(?:setting|plugging|substituting|putting|checking|testing|verifying|trying)(?:[ \t]+(?:in|back))?)[ \t]+\Z",
     re.IGNORECASE)
+#: Words before "case" that make it an idiom, not a case of the working: "In that case $n = 13$ is
+#: also valid.", "in any case", "in the worst case", "either case" still offer another answer.
+_CASE_IDIOM_RE = re.compile(r"(?:\bin(?:[ \t]+[A-Za-z]+){0,2}|\b(?:any|either|which|whichever))[ \t]+\Z",
+                            re.IGNORECASE)
 
 
 def _names_part(tail: str, start: int, at: int, value: str, sets_variable: bool) -> bool:
     """Whether the value `value` offered at `at` in `tail` is no answer by the words right before it
     (from `start` on): a part of the working named by its number ("Method 2", see `_PART_NAME_RE`)
     or, when the value sets a variable (`sets_variable`), a condition ("Case $n = 1$", "Setting $x =
-    0$", see `_CONDITION_LEAD_RE`)."""
+    0$", see `_CONDITION_LEAD_RE`). Each search looks back at most 40 characters: linear."""
     lead = max(start, at - 40)
-    if sets_variable and _CONDITION_LEAD_RE.search(tail, lead, at):
+    cond = _CONDITION_LEAD_RE.search(tail, lead, at) if sets_variable else None
+    if cond is not None and (cond["case"] is None
+                             or not _CASE_IDIOM_RE.search(tail, max(start, cond.start() - 30), cond.start())):
         return True
     part = _PART_NAME_RE.search(tail, lead, at)
-    return (part is not None and (part["word"] is None or part["word"].lower() in _PART_JOINERS)
+    return (part is not None and (part["word"] is None or part["word"].lower() not in _ANSWER_DETERMINERS)
             and _PART_NUMBER_RE.fullmatch(value) is not None)
 
 
