@@ -24,6 +24,13 @@ A second review found four more, tested after those: a line opening with Markdow
 before a prose word ("the nearest one", "nearest 5 houses") and "(rounding wrong)" were hedges; the grouped
 scientific reading bracketed a power's base (`2^2 \\times 10^3 / ...`), whose check could eat the whole time
 budget; and a wrong total on a continued line (`120 + 45 + 30`, then `+ 15 = 211`) was never checked.
+
+A third review found six more, tested last: "rounded off to two decimal places" no longer hedged; a row or
+line opening with a negative number after a finished equation (`7 = 3 + 4`, then `-2 = 3 - 5`) was joined
+to it; a joined side was cut at 200 characters (a partial sum claimed); a product or quotient ending a
+line after a sum (`120 + 45 + 30 /`, then `3 = 65`) was joined strictly; a numbering label "(2)" was read
+as a factor and `*2` opening a line as emphasis; and a running total (`= 195`, then `+ 15 = 210`), a
+continuation over three lines, and a bold line's sum were not joined, so correct work failed.
 """
 
 from __future__ import annotations
@@ -367,3 +374,94 @@ def test_a_continued_aligned_row_starting_with_minus_is_joined():
 ])
 def test_a_continuation_that_cannot_be_joined_safely_is_still_no_claim(text):
     assert _steps(text) == [None, None]
+
+
+# -- third review ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["2/3 = 0.67 (rounded off to two decimal places)",
+                                  "2/3 = 0.67 rounded off to 2 decimal places", "2/3 = 0.67 (rounded off to 2 d.p.)",
+                                  "2/3 = 0.67 (rounding off to 2 decimal places)"])
+def test_rounded_off_to_some_places_is_a_hedge_again(text):
+    assert _steps(text) == [1.0]
+
+
+@pytest.mark.parametrize("text", ["3.6 + 2.6 = 6 (rounding was off)", "3.6 + 2.6 = 6 (rounded off by 0.2)",
+                                  "2/3 = 0.9 (rounded off to one decimal place)"])
+def test_rounding_off_by_or_a_far_rounding_still_hedges_nothing(text):
+    assert _steps(text) == [0.0]
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("\\begin{aligned} 12 &= 4 \\times 3 \\\\ -12 &= -4 \\times 3 \\end{aligned}", [1.0]),
+    ("\\begin{aligned} 7 &= 3 + 4 \\\\ -2 &= 3 - 5 \\end{aligned}", [1.0]),
+    ("$$ 10 = 6 + 4 \\\\ -4 = 6 - 10 $$", [1.0]),
+    ("7 = 3 + 4\n-2 = 3 - 5", [1.0, 1.0]),
+    ("12 = 4 \\times 3\n-12 = -4 \\times 3", [1.0, 1.0]),
+    ("7 = 3 + 4\n-2 = 3 - 6", [1.0, 0.0]),  # a claim of its own, checked
+    ("\\begin{aligned} 7 &= 3 + 4 \\\\ -2 &= 3 - 6 \\end{aligned}", [0.0]),
+])
+def test_a_negative_number_opening_a_row_after_a_finished_equation_is_a_new_claim(text, steps):
+    assert _steps(text) == steps
+
+
+def test_a_spaced_or_unfinished_sign_row_still_goes_on():
+    assert _steps("\\begin{aligned} S &= 300 - 45 - 30 \\\\ &\\quad - 15 = 210 \\end{aligned}") == [1.0]
+    assert _steps("Total = 300 - 45 - 30\n-15 = 210") == [None, 1.0]  # `Total` is no number: not finished
+
+
+def test_a_side_begun_before_the_window_read_is_not_joined():
+    terms = [100 + i for i in range(120)]  # over 600 characters
+    text = f"Total = {' + '.join(map(str, terms))}\n+ 15 = {sum(terms) + 15}"
+    assert _steps(text) == [None, None]  # (a partial sum of its last terms was claimed, and failed)
+    short = terms[:40]  # within the window: joined whole and checked
+    assert _steps(f"Total = {' + '.join(map(str, short))}\n+ 15 = {sum(short) + 15}") == [None, 1.0]
+    assert _steps(f"Total = {' + '.join(map(str, short))}\n+ 15 = {sum(short) + 16}") == [None, 0.0]
+
+
+@pytest.mark.parametrize("text", ["Average = 120 + 45 + 30 /\n3 = 65", "Average = 120 + 45 + 30 \\div\n3 = 65",
+                                  "Total = 12 + 8 \\times\n2 = 40", "Total = 120 + 45 + 30\n\\times 2 = 390"])
+def test_a_product_or_quotient_after_a_sum_is_no_claim_either_way_it_is_broken(text):
+    assert _steps(text) == [None, None]
+
+
+def test_a_product_ending_a_line_after_a_product_is_still_joined():
+    assert _steps("Total = 2 \\times 3 \\times\n4 = 24") == [None, 1.0]
+    assert _steps("Total = 2 \\times 3 \\times\n4 = 25") == [None, 0.0]
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("(2) 120 + 45 + 30\n+ 15 = 210", [None, 1.0]),
+    ("(2) 120 + 45 + 30\n+ 15 = 211", [None, 0.0]),
+    ("(3) 12 + 8\n+ 5 = 25", [None, 1.0]),
+    ("2. 120 + 45 + 30\n+ 15 = 210", [None, 1.0]),
+    ("Total = 3 * 4\n*2 = 24", [None, 1.0]),  # `*2` is a product going on, no emphasis
+    ("Total = 3 * 4\n*2 = 25", [None, 0.0]),
+])
+def test_a_numbering_label_is_no_factor_and_a_star_before_a_number_is_a_product(text, steps):
+    assert _steps(text) == steps
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("Total = 120 + 45 + 30 = 195\n+ 15 = 210", [1.0, 1.0]),  # a running total: 195 + 15 = 210
+    ("Total = 120 + 45 + 30 = 195\n+ 15 = 211", [1.0, 0.0]),
+    ("Total = 120 + 45\n+ 30\n+ 15 = 210", [None, None, 1.0]),  # carried over two lines
+    ("Total = 120 + 45\n+ 30\n+ 15 = 211", [None, None, 0.0]),
+    ("Total = 120 + 45 +\n30 +\n15 = 210", [None, None, 1.0]),
+    ("\\begin{aligned} S &= 1 + 2 = 3 \\\\ &+ 4 = 7 \\end{aligned}", [1.0]),
+    ("\\begin{aligned} S &= 1 + 2 = 3 \\\\ &+ 4 = 8 \\end{aligned}", [0.0]),
+    ("\\begin{aligned} S &= 10 - 2 = 8 \\\\ &- 3 = 5 \\end{aligned}", [1.0]),
+    ("**Total = 120 + 45 + 30**\n+ 15 = 210", [None, 1.0]),  # bold markers are no part of the sum
+    ("**Total = 120 + 45 + 30**\n+ 15 = 211", [None, 0.0]),
+])
+def test_running_totals_three_line_sums_and_bold_lines_are_joined(text, steps):
+    assert _steps(text) == steps
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("5 - 2 = 3\n- 3 + 4 = 8", [1.0, 0.0]),  # a list item after a running total
+    ("Total = 195\n- 15 = 180", [None, 0.0]),
+    ("**Total = 12 + 3**\n- 3 + 4 = 8", [None, 0.0]),
+    ("\\begin{aligned} 3 + 4 &= 7 \\\\ - 3 + 5 &= 2 \\end{aligned}", [1.0]),  # more than one term: a claim
+])
+def test_a_dash_after_a_running_total_or_a_bold_line_is_still_a_list_item(text, steps):
+    assert _steps(text) == steps

@@ -89,12 +89,13 @@ _LAST_NUMBER_RE = re.compile(r"\d*\.?\d+(?=[^\d]*$)")
 #: "(rounding)", "to the nearest hundredth", "(nearest tenth)") or right before one ("= about 3.3", "= approx
 #: 3.3"). "rounded/rounding up/down" says what is done next ("= 9.6, rounded up to 10 boxes"), not how the
 #: side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)"); "rounding error" (or
-#: mistake, issue, problem, slip), "rounding wrong" (wrongly, incorrect(ly), bad(ly)) and "rounding off by
-#: 0.2" own up to a wrong side and excuse nothing ("rounding off" ending the phrase is a hedge).
+#: mistake, issue, problem, slip), "rounding wrong" (wrongly, incorrect(ly), bad(ly)), "rounding off by
+#: 0.2" and "rounding is/was off" own up to a wrong side and excuse nothing; any other "rounded off" is a
+#: hedge ("(rounding off)", "rounded off to two decimal places").
 _HEDGE_AFTER_RE = re.compile(r"(?:round(?:ed|ing)(?!\s+(?:up|down)\b(?!\s*\)))"
                              r"(?![\s-]+(?:(?:off\s+)?(?:errors?|mistakes?|issues?|problems?|slips?)"
                              r"|(?:(?:is|was|went|were)\s+)?(?:wrong(?:ly)?|incorrect(?:ly)?|bad(?:ly)?)"
-                             r"|(?:is|was)\s+off|off(?!\s*(?:$|[).,;])))(?![A-Za-z]))"
+                             r"|(?:is|was)\s+off|off\s+by)(?![A-Za-z]))"
                              r"|approx(?:imately|\.)?|roughly|(?P<nearest>" + _NEAREST_RE.pattern + r"))(?![A-Za-z])",
                              re.IGNORECASE)
 #: What may stand between a hedged link's `=` and its hedge: the side itself (numbers, signs, LaTeX, unit

@@ -60,24 +60,30 @@ What a claim is:
   text before it, and a step between with any text (a label "Step 2:", a rule `---`; not a line of
   maths delimiters or `\\begin{aligned}`) leave nothing to continue: then a row starting with `=`
   claims nothing (no claim beats a claim about the wrong side), as it does in a new part.
-- A row or line that goes on with an expression the one before it left unfinished has no first side:
-  its first link is no claim (`Total = 120 + 45 + 30`, then `+ 15 = 210` on the next line or aligned
-  row: `+ 15` is no number). It goes on when the one before ends with a binary operator after an
+- A row or line that goes on with an expression the one before it left unfinished has no first side of
+  its own: its first link claims the whole expression (`Total = 120 + 45 + 30`, then `+ 15 = 210` on the
+  next line or aligned row claims `120 + 45 + 30 + 15 = 210`), or nothing where the two cannot be joined
+  safely (a word or unit in them, a `- ` that may be a list bullet, a product or quotient after a sum:
+  `120 + 45 + 30 /` then `3`, or `\\times 2` after it, may be meant of the whole sum; a side begun too far
+  back to be read whole). It goes on when the one before ends with a binary operator after an
   expression (`120 + 45 +`, or one operand right after a relation: `= 120 +`; not a label or a name,
-  "Step 2 -", "Ages 18+", "Ca2+"), or when it starts with one (`+`, `-`, `\\times`; layout such as
+  "Step 2 -", "Ages 18+", "Ca2+"), or when it starts with one (`+`, `-`, `\\times`, `*2`; layout such as
   `&\\quad` aside) after one whose last side is an expression with an operator between operands, no word
-  or full stop after it. Nothing goes on across a blank line or from a line closing a display (`$$`,
-  `\\]`, `\\end{...}`), and a line opening with a sure list bullet (`*` and a space, or `-`/`+`, a space
-  and maths: `- $12 \\times 10 = 120$`) goes on only from a line ending with an operator. After a
-  finished one (`3 + 4 = 7`, `Compute:`) a line or row starting with `-` is a negative number or a list
-  bullet and is read as ever (`-3 + 5 = 2`, `- 3 + 4 = 7`), and so is a list item after an item of the
-  same list. Likewise a spaced "..." standing for terms left out (between two operator signs, or between
-  a number and a sign other than `-`: `1 + 2 + ... + 10 = 55`) ends no sentence or chain: the side around
-  it is no number, as with `…` or `\\dots`; a word or number after "op ..." is a restart (`25 * 4 + ...
-  Actually 25 * 4 = 90` claims `25 * 4 = 90`). An inline quotient of two numbers in scientific notation
-  (`4.5 \\times 10^6 / 1.5 \\times 10^3`) is by precedence `(4.5 \\times 10^6 / 1.5) \\times 10^3`, but it is
-  mostly meant as the quotient of the two numbers: a claim with one holds when either reading does (`= 3
-  \\times 10^3` and `= 3 \\times 10^9` both hold) and fails when neither does (`= 7`).
+  or full stop after it, or a running total (`= 195`, then `+ 15 = 210`: `195 + 15 = 210`). Bold markers
+  and a numbering label ("(2)", "2.") are no part of the expression, and a line going on with no link
+  (`+ 30`) hands the joined expression on to the next. Nothing goes on across a blank line or from a line
+  closing a display (`$$`, `\\]`, `\\end{...}`), and a line opening with a sure list bullet (`*` and a
+  space, or `-`/`+`, a space and maths: `- $12 \\times 10 = 120$`) goes on only from a line ending with an
+  operator. After a finished one (`3 + 4 = 7`, `Compute:`) a line or row starting with `-` is a negative
+  number or a list bullet and is read as ever (`-3 + 5 = 2`, `- 3 + 4 = 7`; `7 = 3 + 4`, then `-2 = 3 - 5`),
+  and so is a list item after an item of the same list. Likewise a spaced "..." standing for terms left
+  out (between two operator signs, or between a number and a sign other than `-`: `1 + 2 + ... + 10 =
+  55`) ends no sentence or chain: the side around it is no number, as with `…` or `\\dots`; a word or
+  number after "op ..." is a restart (`25 * 4 + ... Actually 25 * 4 = 90` claims `25 * 4 = 90`). An
+  inline quotient of two numbers in scientific notation (`4.5 \\times 10^6 / 1.5 \\times 10^3`) is by
+  precedence `(4.5 \\times 10^6 / 1.5) \\times 10^3`, but it is mostly meant as the quotient of the two
+  numbers: a claim with one holds when either reading does (`= 3 \\times 10^3` and `= 3 \\times 10^9` both
+  hold) and fails when neither does (`= 7`).
 - Units (as `math_units` reads a side's end, `2 \\text{ h}`, `25 \\text{ m}^2`, `2500 g`; a currency sign
   stuck to a number is its unit, `\\$36` dollars; a plain unit word ending a left side, `5 kg = 5000
   grams`, only in a conversion, and only one the normaliser reads without its unit, so `5 kg = 500 g`
@@ -292,7 +298,13 @@ RULES_VERSION = 8  # 3: a repeated claim (however spelled) counts once, a claim 
 # second review: a line opening with Markdown emphasis, `**Step 1:**`, goes on from nothing, a continued
 # line or row's first link is claimed as the whole expression when it can be joined safely (`120 + 45 + 30
 # + 15 = 211` fails), "nearest" before a prose word and "rounding wrong/off by" hedge nothing, and the
-# grouped scientific reading starts only at a free-standing number)
+# grouped scientific reading starts only at a free-standing number; third review: "rounded off to two
+# decimal places" hedges again (only "off by" and "is/was off" own up), a row or line opening with a sign
+# stuck to a number after a finished equation (`7 = 3 + 4`, then `-2 = 3 - 5`) is a new claim, a last side
+# begun before the window read is not joined, a product or quotient ending a line after a sum (`120 + 45 +
+# 30 /`) is no claim, a numbering label "(2)" is no factor of the joined side and `*2` opening a line goes on
+# as a product, a running total (`= 195`, then `+ 15 = 210`) and a line going on with no link (`+ 30`)
+# are joined, and bold markers are no part of a side)
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -799,8 +811,24 @@ _ENDS_WITH_OP_RE = re.compile(r"(?:[\d)\]}!]|(?<![A-Za-z\\])[A-Za-z])\s*(?:[-+�
 #: A row or line that starts with a binary operator sign (`+ 15 = 210`, `- 15`, `\\times 2`).
 _STARTS_WITH_OP_RE = re.compile(_BINARY_OP)
 #: Markdown emphasis opening a line (`**Step 1:**`, `**3 * 4 = 12**`, `*Apples:*`): `**`, or `*` right before
-#: a word character or another mark; no multiplication sign.
-_EMPHASIS_START_RE = re.compile(r"\*(?:\*|(?=\w))")
+#: a letter; no multiplication sign (`*2 = 24` after `3 * 4` is `3 * 4 * 2 = 24`).
+_EMPHASIS_START_RE = re.compile(r"\*(?:\*|(?=[A-Za-z]))")
+#: A `*` opening a line right before a number or bracket: a product going on (`_all_claims` keeps it).
+_STAR_PRODUCT_START_RE = re.compile(r"\s*\*(?=\s*[\d(])")
+#: Bold markers around a line's words (`**Total = 120 + 45 + 30**`): no part of its expression. Not `**`
+#: between two operands (`2**3`, a power).
+_BOLD_RE = re.compile(r"(?<!\S)(?:\*\*|__)|(?:\*\*|__)(?!\S)")
+#: A numbering label opening a line (`(2) `, `2) `, `2. `): no factor of the expression after it.
+_NUMBER_LABEL_RE = re.compile(r"^\s*(?:\(\d{1,3}\)|\d{1,3}[.)])\s+")
+#: A sign stuck to a number (`-12`, `+2`): the start of a negative number more than an operator.
+_STUCK_SIGN_RE = re.compile(r"[-+−](?=\.?\d)")
+#: A relation between sides, to split a row into its sides (`_finished`).
+_RELATION_RE = re.compile(r"[=<>≤≥≈]|\\(?:approx|leq?|geq?)(?![A-Za-z])")
+#: How much of the text before a row or line `_goes_on` reads: a last side begun before that is not seen
+#: whole, and nothing is joined to it.
+_GOES_ON_WINDOW = 600
+#: The number alone before the first `=` of a row going on with `- ` (`&- 15 = 180`, `_goes_on`).
+_LONE_TERM_RE = re.compile(r"\s*(?:\d+(?:\.\d*)?|\.\d+)\s*=")
 #: A side that may be joined with the fragment going on from it (`_joined`): numbers, brackets, powers,
 #: operator signs and `\\frac`; no word, unit, currency or thousands comma.
 _JOINABLE_RE = re.compile(r"(?:[\d\s.+\-−*/×·÷()\[\]{}^]|\\(?:times|cdot|div|d?frac|left|right)(?![A-Za-z]))+")
@@ -843,15 +871,26 @@ def _goes_on(before: str, text: str, line: bool = False) -> str | None:
     and the last side of `before` is an expression with an operator between operands, not one number, no
     word nor full stop after it. So a line or row that starts with a negative number after a finished one
     (`3 + 4 = 7`, then `-3 + 5 = 2`) is a claim, and so is a list item after one of the same list (`- 3 +
-    4 = 7` after `- 2 + 2 = 4 + 0`): continuations are told by what they continue. The operator ending
+    4 = 7` after `- 2 + 2 = 4 + 0`): continuations are told by what they continue. A sign stuck to a number
+    (`-2 = 3 - 5`, a relation after it) opens a new claim after a finished equation, one with a plain number
+    for a side of its last relation (`7 = 3 + 4`, `12 = 4 \\times 3`, `_finished`); a spaced one (`&- 15`)
+    still goes on. A last side that is one number after `=` is a running total (`= 195`, then `+ 15 = 210`
+    is `195 + 15 = 210`), but on a line a `-` after it is a list bullet as ever (`5 - 2 = 3`, then `- 3 + 4 =
+    8`), and in a row only `- 15` alone goes on with it. The operator ending
     `before` counts only after an expression (`120 + 45 +`, or one operand right after a relation: `= 120
     +`), not after a label or a name ("Step 2 -", "Part (a) -", "Ages 18+", "Ca2+"). With `line` (`text`
     is a line), a line opening with a sure bullet (`_LINE_BULLET_RE`: `* 3 + 4 = 7`, `- $3 + 4 = 7$`) goes
-    on only from a line ending with such an operator, and a line opening with Markdown emphasis
-    (`**Step 1:**`, `*Apples:*`) goes on from none. The expression returned is the whole last side of
-    `before` (no word before it in that side: `Total = 120 + 45 + 30`, or a line that is only `120 + 45 +
-    30`), with the operator ending it. Reads at most the last 200 characters of `before`."""
-    tail = _TRAILING_LAYOUT_RE.sub("", _LAYOUT_RE.sub(" ", before[-200:]))
+    on only from a line ending with such an operator, a line opening with Markdown emphasis
+    (`**Step 1:**`, `*Apples:*`) goes on from none, and a `-` goes on from no line closed by bold
+    (`**Total = 12 + 3**`). The expression returned is the whole last side of `before` (no word before it
+    in that side: `Total = 120 + 45 + 30`, or a line that is only `120 + 45 + 30`, a numbering label
+    "(2)", "2." off), with the operator ending it; bold markers are no part of it. A product or quotient
+    going on from a sum (`120 + 45 + 30 /`, then `3`; or `120 + 45 + 30`, then `\\times 2`) may be meant of
+    the whole sum: it goes on, with nothing joined. Reads at most the last `_GOES_ON_WINDOW` characters of
+    `before`: a last side begun before them is not joined."""
+    window = _LAYOUT_RE.sub(" ", before[-_GOES_ON_WINDOW:])
+    closed = re.search(r"(?:\*\*|__)\s*$", window) is not None  # (a line closed by bold)
+    tail = _TRAILING_LAYOUT_RE.sub("", _BOLD_RE.sub(" ", window))
     if not tail:
         return None
     relation = _LAST_RELATION_RE.match(tail)
@@ -860,24 +899,46 @@ def _goes_on(before: str, text: str, line: bool = False) -> str | None:
     while k > 0 and not _is_word_at(words, k - 1, -1):
         k -= 1
     run = " ".join(words[k:])
-    head = run if k == 0 else ""  # (a word before the run: the side is more than the run)
+    if relation is None:
+        run = _NUMBER_LABEL_RE.sub("", run, count=1)  # `(2) 120 + 45 + 30`: the label is no factor
+    seen = relation is not None or len(before) <= _GOES_ON_WINDOW  # (where the last side starts is read)
+    head = run if k == 0 and seen else ""  # (a word before the run: the side is more than the run)
     if _ENDS_WITH_OP_RE.search(tail):
         body = _TRAILING_OP_RE.sub("", run)
         if _INFIX_RE.search(body) is not None or (
                 bool(body) and k == 0 and relation is not None and relation.group()[-1] != ":"):
+            if _TIGHT_OP_RE.fullmatch(run[len(body):]) and _ADDITIVE_RE.search(body):
+                return ""  # `120 + 45 + 30 /`, then `3`: the quotient may be meant of the whole sum
             return head
         return None
     if line and _LINE_BULLET_RE.match(text):
         return None  # a list item
     start = _LEADING_LAYOUT_RE.match(text).end()
-    if not _STARTS_WITH_OP_RE.match(text, start) or (line and _EMPHASIS_START_RE.match(text, start)):
+    op = _STARTS_WITH_OP_RE.match(text, start)
+    if op is None or (line and _EMPHASIS_START_RE.match(text, start)):
         return None
+    minus = op.group() in ("-", "−")
+    if line and minus and closed:
+        return None  # `**Total = 12 + 3**`, then `- 3 + 4 = 8`: a list item
     bullet, bullet_before = _BULLET_RE.match(text), _BULLET_RE.match(before)
     if bullet and bullet_before and bullet.group(1) == bullet_before.group(1):
         return None  # one list's items
+    if _STUCK_SIGN_RE.match(text, start) and _RELATION_RE.search(text, start) and _finished(tail):
+        return None  # `7 = 3 + 4`, then `-2 = 3 - 5`: a new claim
     if bool(run) and run[-1] in "0123456789)]}!" and _INFIX_RE.search(run) is not None:
         return "" if _TIGHT_OP_RE.match(text, start) and _ADDITIVE_RE.search(head) else head
+    if head and relation is not None and relation.group()[-1] == "=" and _PLAIN_NUMBER_RE.fullmatch(head) \
+            and not (minus and (line or not _LONE_TERM_RE.match(text, op.end()))):
+        return head  # a running total: `= 195`, then `+ 15 = 210`
     return None
+
+
+def _finished(tail: str) -> bool:
+    """Whether the row or line `tail` ends with a finished equation: a side of its last relation is one
+    plain number (`7 = 3 + 4`, `S = 1 + 2 = 3`), a label before it aside (`Row 2: 7 = 3 + 4`)."""
+    sides = _RELATION_RE.split(tail)
+    return len(sides) > 1 and any(
+        _PLAIN_NUMBER_RE.fullmatch(side.rpartition(":")[2].strip(" $*_")) is not None for side in sides[-2:])
 
 
 def _joined(head: str, part: str) -> str | None:
@@ -1118,6 +1179,8 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
     step = _LAYOUT_RE.sub(" ", step)
     last = carried if _PASSES_RE.match(step) else None  # the side a chain starting with `=` continues
     step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
+    if goes_on and (star := _STAR_PRODUCT_START_RE.match(step)):
+        step = f"{step[:star.end() - 1]}\\times {step[star.end():]}"  # `*2 = 24` after `3 * 4`: a product, no emphasis
     step = _without_thousands(step)
     step = re.sub(r"={2,}", "=", step.replace("~", " ").replace("＝", "="))
     if "\\" in step:
@@ -1547,6 +1610,7 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
     valued: set[str] = set()  # sides (their trees) a claim that held exactly equated with one number
     budget = Budget(timeout)
     carried: Carry | None = None  # the side the last step's chain ended on (`_all_claims`)
+    run_on = ""  # the text the next step goes on from, when the last went on with no link (`Total = 120 + 45`, `+ 30`)
     found: list[tuple[str, bool, list[Claim]]] = []
     listed = list(_parts_steps(parts))
     for at, (step, read, first, line) in enumerate(listed):  # all first: a later row can make a chain a conversion
@@ -1556,7 +1620,13 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
         if read:  # (the next step may answer a question this one ends with: "Is 3 * 4 = 13?" "Yes.")
             following = listed[at + 1][0][:60] if at + 1 < len(listed) and step.rstrip().endswith("?") else ""
             previous = _step_before(listed[at - 1], line) if at and not first else ""
+            previous = run_on if previous and run_on else previous
             claims, carried = _all_claims(step, carried, following, previous)
+            # a line going on with no link of its own (`+ 30`): the next goes on from the two joined
+            run_on = f"{previous} {step}" if previous and not _has_link(step) \
+                and _goes_on(previous, step[:200], line=True) is not None else ""
+        else:
+            run_on = ""
         found.append((step, read, claims))
     for idx, (step, read, found_claims) in enumerate(found):
         if not read:  # not read: an equality there is not shown to hold
