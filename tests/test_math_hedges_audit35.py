@@ -274,10 +274,62 @@ def test_a_determiner_naming_another_answer_before_a_parts_word_keeps_the_hedge(
 
 
 @pytest.mark.parametrize("text, score", [
-    ("\\boxed{12}. " + "In the case " * 8000 + "$n = 13$ is also valid.", 0.0),
+    # (a case of the working since the fourth review: "In the case $n = 1$" as "In the base case")
+    ("\\boxed{12}. " + "In the case " * 8000 + "$n = 13$ is also valid.", 1.0),
+    ("\\boxed{12}. " + "In the other case " * 8000 + "$n = 13$ is also valid.", 0.0),
     ("\\boxed{12}. " + "The result of step 2 is also correct. " * 4000, 1.0),
 ])
 def test_long_case_and_part_leads_are_read_in_linear_time(text, score):
     started = time.perf_counter()
     assert verify("12", text).score == score
     assert time.perf_counter() - started < 2.0
+
+
+# -- fourth review of rules 30 ------------------------------------------------------------------
+
+V = "Solving, we get x = 12.\n\n\\boxed{12}\n\n"
+
+
+@pytest.mark.parametrize("text", [
+    V + "In both cases x = 13 is also possible.",
+    V + "From the first equation x = 13 is also a valid answer.",
+    V + "Using the formula x = 13 is also correct.",
+    V + "With the quadratic formula x = 13 is also valid.",
+    V + "Using the formula x = 130 is also correct.",
+    V + "In both cases $x = 13$ is also possible.",
+    V + "Using $x = 1$ is also valid.",
+])
+def test_a_variables_setting_after_a_parts_word_is_no_parts_number(text):
+    # The 13 of "x = 13" was tested as the part's own number ("equation 13"), so a two-digit
+    # setting after any part's word was no second answer (a three-digit one or `$x = 13$` was).
+    verdict = verify("12", text)
+    assert verdict.score == 0.0 and verdict.details["kind"] == "hedged", verdict
+
+
+@pytest.mark.parametrize("text", [
+    V + "The other case x = 13 is also valid.",
+    V + "The other case $x = 13$ is also valid.",
+    V + "Another case x = 130 is also valid.",
+    V + "The second case x = 130 is also valid.",
+    V + "In the worst case $n = 13$ is also possible.",
+    V + "In which case x = 13 is also valid.",
+    V + "Trying x = 13 is also valid.",
+])
+def test_a_case_named_as_another_answer_or_a_try_before_a_setting_stays_a_hedge(text):
+    verdict = verify("12", text)
+    assert verdict.score == 0.0 and verdict.details["kind"] == "hedged", verdict
+
+
+@pytest.mark.parametrize("text", [
+    V + "In the base case $n = 1$ is also valid.",
+    V + "In the edge case $x = 0$ is also valid.",
+    V + "The edge case $x = 0$ is also valid.",
+    V + "In the case $n = 1$ is also valid.",
+    V + "Method 2 is also correct.",
+    V + "Setting $x = 0$ is also valid.",
+])
+def test_a_case_of_the_working_after_in_the_is_no_second_answer(text):
+    # Any "in" up to two words before "case" was read as the idiom "in that case", so a base or
+    # edge case of the working made a right answer a hedge.
+    verdict = verify("12", text)
+    assert verdict.score == 1.0, verdict

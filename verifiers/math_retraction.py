@@ -542,32 +542,42 @@ _ANSWER_DETERMINERS = frozenset((
     "which", "whichever", "any", "either", "each", "every", "such", "general"))
 _PART_NUMBER_RE = re.compile(r"[ \t$]*(?:\\\([ \t]*)?(?:\d{1,2}|[A-Za-z])(?:[ \t]*\\\))?[ \t$]*")
 #: Words right before a value setting a variable that make it a condition, not an answer (review of
-#: rules 30): a case ("Case $n = 1$", "The base case $n = 1$", "The edge case $n = 0$ is also
-#: valid."; not an idiom, see `_CASE_IDIOM_RE`) or a verb of substitution or of checking ("Setting
-#: $x = 0$ is also valid.", "Plugging in $x = 0$", "Checking $n = 1$", "Testing $x = 0$"): what is
-#: valid is the case or the step. Not "choosing", "taking", "letting" (third review of rules 30:
-#: "Choosing x = 13 is also valid." offers 13). Only before a variable's setting (see
-#: `_names_part`): "Plugging in 13 is also valid." offers another answer.
+#: rules 30): a case of the working ("Case $n = 1$", "The base case $n = 1$", "In the edge case $x =
+#: 0$ is also valid.") or a verb of substitution or of checking ("Setting $x = 0$ is also valid.",
+#: "Plugging in $x = 0$", "Checking $n = 1$", "Testing $x = 0$"): what is valid is the case or the
+#: step. Not "choosing", "taking", "letting", "trying" (third and fourth reviews of rules 30: "Choosing
+#: x = 13 is also valid.", "Trying x = 13 is also valid." offer 13), nor "using" ("Using $x = 1$ is
+#: also valid." is a hedge, as "Using the formula x = 13 is also correct." is). Only before a
+#: variable's setting (see `_names_part`): "Plugging in 13 is also valid." offers another answer.
+#: Group "det" is the word right before "case", "idiom" an "in" before that word.
 _CONDITION_LEAD_RE = re.compile(
-    r"(?:\b(?P<case>cases?)"
-    r"|\b(?:setting|plugging|substituting|putting|checking|testing|verifying|trying)(?:[ \t]+(?:in|back))?)[ \t]+\Z",
+    r"(?:(?:(?P<idiom>\bin[ \t]+)?\b(?P<det>[A-Za-z]+)[ \t]+)?\b(?P<case>cases?)"
+    r"|\b(?:setting|plugging|substituting|putting|checking|testing|verifying)(?:[ \t]+(?:in|back))?)[ \t]+\Z",
     re.IGNORECASE)
-#: Words before "case" that make it an idiom, not a case of the working: "In that case $n = 13$ is
-#: also valid.", "in any case", "in the worst case", "either case" still offer another answer.
-_CASE_IDIOM_RE = re.compile(r"(?:\bin(?:[ \t]+[A-Za-z]+){0,2}|\b(?:any|either|which|whichever))[ \t]+\Z",
-                            re.IGNORECASE)
+#: Words right before "case" that, after "in", make the idiom "in that/this/any/either/which/
+#: whichever/both case(s)": another answer offered, no case of the working (fourth review of rules
+#: 30: any "in" up to two words before "case" was taken as the idiom, so "In the base case $n = 1$
+#: is also valid." was a hedge). All but "both" also name another answer without the "in" (see
+#: `_ANSWER_DETERMINERS`: "The other case $x = 13$", "Another case", "The second case", "In the worst
+#: case $n = 13$").
+_CASE_IDIOMS = frozenset(("that", "this", "any", "either", "which", "whichever", "both"))
 
 
 def _names_part(tail: str, start: int, at: int, value: str, sets_variable: bool) -> bool:
     """Whether the value `value` offered at `at` in `tail` is no answer by the words right before it
-    (from `start` on): a part of the working named by its number ("Method 2", see `_PART_NAME_RE`)
-    or, when the value sets a variable (`sets_variable`), a condition ("Case $n = 1$", "Setting $x =
-    0$", see `_CONDITION_LEAD_RE`). Each search looks back at most 40 characters: linear."""
+    (from `start` on): when the value sets a variable (`sets_variable`), a condition ("Case $n = 1$",
+    "Setting $x = 0$", see `_CONDITION_LEAD_RE`); otherwise a part of the working named by its number
+    ("Method 2", see `_PART_NAME_RE`). A variable's setting is never a part's number (fourth review
+    of rules 30: the 13 of "From the first equation x = 13 is also a valid answer." was read as the
+    equation's number). Each search looks back at most 40 characters: linear."""
     lead = max(start, at - 40)
-    cond = _CONDITION_LEAD_RE.search(tail, lead, at) if sets_variable else None
-    if cond is not None and (cond["case"] is None
-                             or not _CASE_IDIOM_RE.search(tail, max(start, cond.start() - 30), cond.start())):
-        return True
+    if sets_variable:
+        cond = _CONDITION_LEAD_RE.search(tail, lead, at)
+        if cond is None:
+            return False
+        det = (cond["det"] or "").lower()
+        return cond["case"] is None or not (det in _ANSWER_DETERMINERS
+                                            or (cond["idiom"] is not None and det in _CASE_IDIOMS))
     part = _PART_NAME_RE.search(tail, lead, at)
     return (part is not None and (part["word"] is None or part["word"].lower() not in _ANSWER_DETERMINERS)
             and _PART_NUMBER_RE.fullmatch(value) is not None)
