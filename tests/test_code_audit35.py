@@ -3,7 +3,10 @@ return named as such, deep arguments as the dataset's fault, inline backticks no
 CodeEnv's time limits checked at construction, and how aliased arguments cross into the solution.
 Second review: containers of floats (a returned generator, deque or dict view) came back malformed,
 float-list arguments travelled as base64 in a marshal request, and a solution that lied about its
-own time could buy transfer credit by padding its replies."""
+own time could buy transfer credit by padding its replies. Third review: the credit is measured on
+the harness's own side (padding bought it by the byte), float-list arguments whose change could not
+come back are the dataset's fault (the change was dropped silently), check_function refuses a run
+its sandbox cannot hold as check_functions does, and check_io lets a wrapper sandbox map languages."""
 
 import json
 import marshal
@@ -36,20 +39,20 @@ def _harness():
     return code_harness.Harness({"solution": "", "child_source": "", "timeout": 10})
 
 
-def test_transfer_time_is_credited_only_as_far_as_the_bytes_explain():
+def test_transfer_time_is_credited_only_as_far_as_this_sides_own_work_explains():
     harness = _harness()
     before = harness.deadline
     sent = time.monotonic() - 5.0
-    # a child that says it took nothing, and a reply that took this side 5 s to parse: the credit,
-    # this side's own decoding included, is at most the allowance of the bytes moved
-    harness._credit_transfer(0.0, sent, sent + 0.01, 4000)
-    allowance = code_harness.TRANSFER_SECONDS_PER_CALL + code_harness.TRANSFER_SECONDS_PER_BYTE * 4000
+    # a child that says it took nothing, in a call of 5 s of which this side's own work was 10 ms:
+    # the credit is at most the allowance that work explains
+    harness._credit_transfer(0.0, sent, sent + 0.01, 0.01)
+    allowance = code_harness.TRANSFER_SECONDS_PER_CALL + code_harness.TRANSFER_FACTOR * 0.01
     assert harness.deadline - before == pytest.approx(allowance)
     for took in (None, -1.0, 9.0, "0", True):  # malformed, or beyond the wait: nothing credited
         harness = _harness()
         before = harness.deadline
         sent = time.monotonic() - 5.0
-        harness._credit_transfer(took, sent, sent + 5.0, 10**9)
+        harness._credit_transfer(took, sent, sent + 5.0, 10.0)
         assert harness.deadline == before
 
 
@@ -136,15 +139,15 @@ def test_float_containers_returned_and_changed_in_place(box):
 
 
 def test_float_list_arguments_travel_as_raw_doubles_in_the_request(box):
-    """The request is marshal: a float list's doubles go as bytes, 8 a float (base64 took 10.7, so
-    1.7 million floats, which fit as marshal floats before code rules 13, were refused)."""
+    """The request is marshal: a float list's doubles go as bytes, 8 a float (base64 took 10.7). A
+    list's state must also be able to come back (base64 in a reply): 1.5 million floats fit."""
     values = [i * 0.1 for i in range(1000)]
     body = code_harness.encode(values, binary=True)["$floats"]
     assert type(body) is bytes and len(body) == 8000
     assert code_child._untag({"$floats": body}) == values
     assert len(code_harness.request_frame({"args": [code_harness.encode(values, binary=True)]})) < 8100
-    tests = "def check(candidate):\n    xs = [i * 0.1 for i in range(1_800_000)]\n    assert candidate(xs) == 1_800_000\n"
-    verdict = check_function("def f(xs):\n    return len(xs)\n", tests, "f", sandbox=box)
+    tests = "def check(candidate):\n    xs = [i * 0.1 for i in range(1_500_000)]\n    xs.sort(reverse=True)\n    candidate(xs)\n    assert xs == sorted(xs)\n"
+    verdict = check_function("def f(xs):\n    xs.sort()\n", tests, "f", sandbox=box)
     assert verdict.correct, verdict.reason
 
 
@@ -153,6 +156,7 @@ BUSY = ("def busy(seconds):\n    import time\n    start = time.perf_counter()\n"
 #: A solution that takes code_child's globals, reports that its calls took no time and adds to each
 #: reply (`pad`): it must not pass where the honest solution times out.
 LIAR = BUSY + """
+JUNK = "[" + ",".join(["0"] * 500_000) + "]"
 import sys
 _g = sys._getframe(1).f_globals
 _g["_clock"] = lambda: 0.0
@@ -169,6 +173,11 @@ CHEAT_TESTS = "def check(candidate):\n" + "".join(f"    assert candidate({i}) ==
     "lambda parts: parts + [('pad', '\"' + 'x' * 2_000_000 + '\"')]",  # a key nothing reads
     "lambda parts: parts + [('raised', '[\"ValueError\",\"' + 'x' * 2_000_000 + '\"]')]",  # a 2nd outcome
     "lambda parts: parts",  # only the lie about its own time
+    # third review: padding that is well-formed JSON, which bought 100 ns of credit a byte
+    "lambda parts: parts[:-1] + [(parts[-1][0], parts[-1][1] + ' ' * 2_000_000)]",  # spaces
+    "lambda parts: parts[:-1] + [(parts[-1][0], parts[-1][1] + '\\n' * 2_000_000)]",  # newlines
+    "lambda parts: [('took', '\"' + 'x' * 2_000_000 + '\"')] + parts",  # a key given twice
+    "lambda parts: parts + [('changed', '[[0,' + JUNK + ']]')]",  # a state for an int argument
 ])
 def test_a_solution_misreporting_its_time_gains_no_more_than_the_allowance(box, pad):
     honest = check_function(BUSY + "def f(x):\n    busy(0.1)\n    return x + 1\n", CHEAT_TESTS, "f",
@@ -178,10 +187,65 @@ def test_a_solution_misreporting_its_time_gains_no_more_than_the_allowance(box, 
     assert not liar.correct, liar.reason
 
 
+def test_a_solution_returning_junk_its_tests_ignore_gains_no_more_than_the_allowance(box):
+    """An in-place sort whose tests never read the return value: 2 MB of junk returned (a well-formed
+    reply) bought 100 ns of credit a byte; the credit now follows this side's own work, which a
+    string of junk costs little."""
+    body = "def f(xs):\n    busy(0.1)\n    xs.sort()\n"
+    tests = "def check(candidate):\n" + "".join(
+        f"    xs = [3, 1, {i}]\n    candidate(xs)\n    assert xs == sorted([3, 1, {i}])\n" for i in range(8))
+    honest = check_function(BUSY + body, tests, "f", sandbox=box, timeout=0.5)
+    assert not honest.correct and "time limit" in honest.reason, honest.reason
+    liar = BUSY + ("import sys\nsys._getframe(1).f_globals['_clock'] = lambda: 0.0\nJUNK = 'x' * 2_000_000\n"
+                   + body + "    return JUNK\n")
+    verdict = check_function(liar, tests, "f", sandbox=box, timeout=0.5)
+    assert not verdict.correct, verdict.reason
+
+
+def test_parse_reply_refuses_keys_given_twice_and_loose_whitespace():
+    assert code_harness.parse_reply(b'{"op":"reply","id":1,"value":{"$tuple":[1," a b"]},"took":0.0}') == {
+        "op": "reply", "id": 1, "value": (("$tuple", [1, " a b"]),), "took": 0.0}
+    assert code_harness.decode((("$tuple", [1, " a b"]),)) == (1, " a b")
+    for bad in (b'{"op":"reply","took":"xx","id":1,"value":1,"took":0.0}', b'{"op":"reply",\n"id":1}',
+                b'{"op":"reply","id":1,"value":1,"took":0.0}\t', b'[1]'):
+        with pytest.raises(ValueError):
+            code_harness.parse_reply(bad)
+    with pytest.raises(ValueError):  # a tagged value given twice: one of them would be padding
+        code_harness.decode(code_harness.parse_reply(b'{"value":{"$tuple":[0],"$tuple":[1]}}')["value"])
+
+
+def test_a_float_list_whose_change_could_not_come_back_is_the_datasets_fault(box):
+    """1.7 million floats fit a request (8 bytes a float) but not a reply (10.7): an in-place sort's
+    change was dropped silently and the right answer failed as wrong. Such a call is refused now, as
+    a too large argument is; a tuple of them, which no call changes, still goes."""
+    make = "XS = [i * 0.5 for i in range(1_700_000, 0, -1)]\n"
+    tests = make + "def check(candidate):\n    xs = list(XS)\n    candidate(xs)\n    assert xs == sorted(XS)\n"
+    verdict = check_function("def f(xs):\n    xs.sort()\n", tests, "f", sandbox=box)
+    assert verdict.details["kind"] == "dataset_error", verdict.reason
+    assert "as a reply carries them" in verdict.reason
+    tests = make + "def check(candidate):\n    assert candidate(tuple(XS)) == 1_700_000\n"
+    verdict = check_function("def f(xs):\n    return len(xs)\n", tests, "f", sandbox=box)
+    assert verdict.correct, verdict.reason
+
+
+@pytest.mark.parametrize("solution", [
+    "def f(xs):\n    xs.extend([0.5] * 1_000_000)\n    return [0.25] * 1_000_000\n",  # with its return value
+    "def f(xs):\n    xs.extend([0.5] * 2_000_000)\n    raise ValueError('x')\n",  # beside an exception
+])
+def test_a_changed_argument_too_large_to_come_back_fails_the_answer_with_a_reason(box, solution):
+    """It was left out silently: the tests saw the argument as it was, and failed on that."""
+    tests = ("def check(candidate):\n    xs = [1.5]\n    try:\n        candidate(xs)\n    except ValueError:\n"
+             "        pass\n    assert len(xs) > 1\n")
+    verdict = check_function(solution, tests, "f", sandbox=box)
+    assert verdict.details["kind"] == "failed", verdict.reason
+    assert "changed its argument 1 in place into more than can be transferred back" in verdict.reason
+
+
 def test_a_reply_with_unknown_keys_or_two_outcomes_is_malformed():
     good = {"op": "reply", "id": 3, "value": 1, "took": 0.0, "changed": []}
     assert code_harness._well_formed(good, 3)
     for bad in ({**good, "pad": "x"}, {**good, "raised": ["ValueError", "x"]}, {**good, "id": 2},
                 {**good, "op": "x" * 10}, {"op": "reply", "id": 3, "took": 0.0},
-                {"op": "reply", "id": 3, "unsupported": "x", "changed": []}, [good]):
+                {"op": "reply", "id": 3, "unsupported": "x", "changed": []}, [good],
+                {**good, "changed_unsent": [0, 5]}):
         assert not code_harness._well_formed(bad, 3), bad

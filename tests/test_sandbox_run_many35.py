@@ -1,7 +1,9 @@
 """`run_many` checks every job before running any (commit 59310df), and its callers keep their
 per-problem results: a sandbox subclass overriding `run` still has each job go through its `run`;
 a problem whose run does not fit the sandbox fails alone, as a dataset error, instead of failing
-its whole batch; an unknown language given to `check_io` raises, as a caller's mistake."""
+its whole batch; an unknown language given to `check_io` raises, as a caller's mistake. Third
+review: `check_function` refuses such a run as `check_functions` does (it said sandbox_error), and a
+wrapper sandbox may map a language of its own in `check_io`."""
 
 import shutil
 
@@ -9,7 +11,7 @@ import pytest
 
 from rlvr.sandbox import make_sandbox
 from rlvr.sandbox.base import Sandbox
-from rlvr.verifiers.code import check_functions, check_io
+from rlvr.verifiers.code import check_function, check_functions, check_io
 
 BACKEND = "bwrap" if shutil.which("bwrap") else "subprocess"
 
@@ -66,3 +68,25 @@ def test_check_io_with_a_stdin_too_large_is_a_dataset_error_and_an_unknown_langu
         assert verdict.details["kind"] == "dataset_error" and verdict.details["tests"] == 1
         with pytest.raises(ValueError, match="unsupported language 'Python'"):
             check_io("print(1)", [("", "1\n")], sandbox=box, language="Python")
+
+
+def test_check_function_refuses_a_run_too_large_for_the_sandbox_as_a_dataset_error():
+    big = {"solution": "def g(s):\n    return len(s)\n",
+           "tests": "DATA = '" + "a" * 5_000_000 + "'\nassert g(DATA) == 5000000", "entry_point": "g"}
+    with _small_box() as box:
+        [batch] = check_functions([big], sandbox=box, extract=False)
+        single = check_function(big["solution"], big["tests"], "g", sandbox=box, extract=False)
+    assert batch.details["kind"] == single.details["kind"] == "dataset_error", single.reason
+    assert "max_file_mb" in single.error
+
+
+def test_check_io_lets_a_wrapper_sandbox_map_a_language_of_its_own():
+    class Aliases(Wrapper):
+        def run(self, code, *, language="python", **kwargs):
+            return super().run(code, language={"py3": "python"}.get(language, language), **kwargs)
+
+    with make_sandbox("subprocess") as inner:
+        box = Aliases(inner)
+        verdict = check_io("print(int(input()) * 2)", [("2\n", "4\n")], sandbox=box, extract=False, language="py3")
+        assert verdict.correct, verdict.reason
+        assert box.calls == 1

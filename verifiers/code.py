@@ -117,8 +117,13 @@ HARNESS_FILES = {
 #: travel as binary doubles: raw bytes in a request, base64 in a reply; a deque, iterator or dict
 #: view of floats item by item), an argument nested too deeply is the dataset's fault, a line that
 #: opens with inline backticks (```python``` ...) is no fence, and the transfer credit, the harness's
-#: own decoding included, is capped at 1 ms + 100 ns a byte per call, a reply with an unknown key
-#: or two outcomes being malformed,
+#: own decoding included, is capped at 1 ms + 3 times the harness's own measured work on the call
+#: (not by the bytes, which a solution could pad), a reply with an unknown key, a key given twice,
+#: two outcomes, whitespace other than spaces or a changed state for an argument that was no list,
+#: dict, set, bytearray, deque or array being malformed; a call whose changeable arguments' states
+#: could not come back in a reply (a list of over about 1.56 million floats) is the dataset's
+#: fault, and a changed argument whose state cannot come back (grown too large) fails the answer, as a return value does, where it was silently dropped; check_function refuses
+#: a run its sandbox cannot hold as a dataset error, as check_functions does,
 #: so that a resumed evaluation never mixes verdicts of two rule sets.
 RULES_VERSION = 13
 DEFAULT_TIMEOUT = 10.0
@@ -379,6 +384,9 @@ def check_function(
     if isinstance(box, Verdict):
         return box
     _check_run_limits(box, memory_mb)  # the shared default sandbox, now that it exists
+    refused = _refused_by(box, prepared.run_kwargs_for(box))  # as `check_functions` refuses it
+    if refused is not None:
+        return refused
     try:
         result = box.run(**prepared.run_kwargs_for(box))
     except Exception as exc:  # a sandbox that raises is still the infrastructure's failure
@@ -594,7 +602,6 @@ def check_io(
     pairs = _normalise_cases(cases)
     _check_seconds("timeout", timeout)
     _check_run_limits(sandbox, memory_mb)
-    language_command(language)  # an unknown language is the caller's mistake: it raises, as here
     n = len(pairs)
     code = _solution_text(solution, extract, language)
     if code is None:
@@ -608,6 +615,8 @@ def check_io(
     if isinstance(box, Verdict):
         return box
     _check_run_limits(box, memory_mb)  # the shared default sandbox, now that it exists
+    if type(box).run is Sandbox.run:  # (a wrapper overriding `run` may map languages of its own)
+        language_command(language)  # an unknown language is the caller's mistake: it raises, as here
     jobs = [{"code": code, "stdin": stdin, "timeout": timeout, "memory_mb": memory_mb, "language": language,
              "stderr_overflow": "cut"} for stdin, _ in pairs]
     base_cap = getattr(getattr(box, "limits", None), "max_output_bytes", None) or Limits.max_output_bytes

@@ -12,12 +12,16 @@ harness): {"op": "load", "source", "typing_names"} or {"op": "call", "id", "name
 with values in the tagged form of `code_harness.encode` (binary: a "$floats" body is the doubles'
 bytes, not base64 text). Replies are 4-byte length + UTF-8 JSON:
 {"op": "loaded"} | {"op": "load_error", "error"} | {"op": "reply", "id", one of "value" | "raised" |
-"unsupported" | "too_large", "took", optionally "changed"} and no other key (the harness refuses
-anything else as malformed), where "took" is the seconds spent in the solution's own
+"unsupported" | "too_large" | "changed_unsent", "took", optionally "changed"} and no other key, each
+once, in this compact form (no whitespace outside strings: the harness refuses anything else as
+malformed), where "took" is the seconds spent in the solution's own
 code (the call, and a returned iterator's items), the rest being the transfer's (see
-`code_harness.Harness._credit_transfer`, which trusts it only as far as the bytes moved explain), and
+`code_harness.Harness._credit_transfer`, which trusts it only as far as its own measured share of
+the transfer explains), and
 "too_large" is the size in bytes of a return value's message past MAX_MESSAGE (null: encoding it ran
-out of memory), where "raised" is [the nearest builtin exception class's name, the message, the
+out of memory), "changed_unsent" is [position or keyword, size] for an argument changed in place
+whose state cannot go back (size: the reply's in bytes past the room, null when encoding ran out of
+memory), where "raised" is [the nearest builtin exception class's name, the message, the
 args (tagged plain data, or null), the exception class's own name] (`_raised`), and "changed" is
 [[position or keyword, tagged state], ...] for each list, dict, set, bytearray, deque or array
 argument that the call changed in place (`_changed`): the harness writes it into the tests' object.
@@ -29,6 +33,12 @@ import posix
 import sys
 
 from _json import encode_basestring_ascii as _quote
+
+try:  # the C encoder of `json`, for flat lists (ints, strings, bools, None): about twice as fast
+    from _json import make_encoder as _make_encoder
+    _flat_encoder = _make_encoder(None, None, _quote, None, ":", ",", False, False, False)
+except (ImportError, TypeError):  # not this interpreter's signature: item by item in Python
+    _flat_encoder = None
 from time import perf_counter as _clock
 
 MAX_MESSAGE = 16 << 20
@@ -42,6 +52,9 @@ _INF = float("inf")
 _KEYS, _VALUES, _ITEMS = type({}.keys()), type({}.values()), type({}.items())
 #: Items that need no tag: a list of only these is decoded as it is, without a look at each item.
 _SCALARS = frozenset({type(None), bool, int, float, str})
+#: Room kept in a reply beside the changed arguments' states (its head, "took", the brackets): the
+#: harness refuses a call whose mutable arguments' states would not fit in MAX_MESSAGE less this.
+CHANGED_ROOM = 64 << 10
 #: Seconds the solution's own code ran while a return value was encoded (a returned generator).
 _spent = [0.0]
 
@@ -173,25 +186,34 @@ def _json(value, out, depth=0):
         _json(_plain(value), out, depth)
 
 
+_FLAT = frozenset({int, str, bool, type(None)})
+_LITERALS = {True: "true", False: "false", None: "null"}
+
+
 def _flat_json(items, out):
-    """Append the JSON of a list of only floats (as "$floats": base64 of the machine's doubles),
-    only narrow ints or only strings, written at C speed, and say True; False for others."""
+    """Append the JSON of a list of only floats (as "$floats": base64 of the machine's doubles), or
+    only narrow ints, strings, bools and None, written at C speed, and say True; False for others.
+    (The reply's encoding is the child's share of a call's transfer, which the harness credits only
+    as a multiple of its own decoding: it must not be much slower than that.)"""
     types = set(map(type, items))
     if types == {float}:  # as binary doubles: float text is slow to write and to read
         data = __import__("array").array("d", items).tobytes()
         out.append('{"$floats":"%s"}' % __import__("binascii").b2a_base64(data, newline=False).decode("ascii"))
         return True
-    if types == {int}:
-        if max(map(int.bit_length, items)) > WIDE_INT_BITS:
-            return False
-        text = ",".join(map(int.__repr__, items))
-    elif types == {str}:
-        text = ",".join(map(_quote, items))
-    elif not types:
-        text = ""
-    else:
+    if not types <= _FLAT:
         return False
-    out.append("[" + text + "]")
+    if int in types:
+        ints = items if len(types) == 1 else [item for item in items if type(item) is int]
+        if max(map(int.bit_length, ints)) > WIDE_INT_BITS:
+            return False
+    if _flat_encoder is not None:
+        out.extend(_flat_encoder(items, 0))
+    elif types <= {bool, type(None)}:
+        out.append("[" + ",".join(map(_LITERALS.__getitem__, items)) + "]")
+    else:
+        out.append("[")
+        _sequence(items, out, 0, "", "")
+        out.append("]")
     return True
 
 
@@ -359,11 +381,30 @@ def _mutable_copies(message, args, kwargs):
     return copies
 
 
+class _Unsent(Exception):
+    """An argument the call changed in place whose state cannot go back to the tests: `key` is its
+    position or keyword, `why` the JSON of the reason (the reply's size in bytes, or null when
+    encoding ran out of memory). Never left out silently: the tests would see the argument as it
+    was, and a right answer would fail as wrong."""
+
+    def __init__(self, key, why):
+        super().__init__(why)
+        self.key, self.why = key, why
+
+    def json(self):
+        key = int.__repr__(self.key) if type(self.key) is int else _quote(self.key)
+        return "[" + key + "," + self.why + "]"
+
+
 def _changed(before, args, kwargs, used):
     """The ("changed", JSON) part of a reply: [[position or keyword, state], ...] for each mutable
     argument that the call changed in place, so the harness can update the tests' object; none when
-    nothing changed. An argument that no longer is plain data, or states that would not fit in a
-    message beside `used` bytes, are left out (the tests then see that argument as it was)."""
+    nothing changed. `_Unsent` when the states would not fit in a message beside `used` bytes (the
+    return value's), or encoding them ran out of memory: the answer's failure, as a return value
+    that cannot go back is (the harness refuses a call whose arguments' states could not come back
+    even unchanged). An argument that no longer is plain data (the solution put an object of its
+    own in it) is left out, as the return value's check would not see it: the tests see that
+    argument as it was (code rules 8)."""
     parts = []
     size = used
     for key, copy in before.items():
@@ -371,15 +412,23 @@ def _changed(before, args, kwargs, used):
         try:
             if type(value) is type(copy) and value == copy:
                 continue
+        except BaseException:  # noqa: BLE001 - an object of the solution's that cannot compare: see below
+            pass
+        try:
             state = to_json(value)
+        except MemoryError:
+            raise _Unsent(key, "null") from None
+        except BaseException:  # noqa: BLE001 - not plain data any more: left as it was
+            continue
+        try:
             if type(value) is type(copy) and state == to_json(copy):
                 continue  # equal but for a NaN (`nan != nan`): unchanged, and the tests keep their objects
-            text = "[" + (int.__repr__(key) if type(key) is int else _quote(key)) + "," + state + "]"
-        except BaseException:  # noqa: BLE001 - not plain data any more
-            continue
+        except BaseException:  # noqa: BLE001 - (the copy is plain data: only memory can fail here)
+            pass
+        text = "[" + (int.__repr__(key) if type(key) is int else _quote(key)) + "," + state + "]"
         size += len(text) + 1
-        if size > MAX_MESSAGE - (64 << 10):
-            return []
+        if size > MAX_MESSAGE - CHANGED_ROOM:
+            raise _Unsent(key, int.__repr__(size))
         parts.append(text)
     return [("changed", "[" + ",".join(parts) + "]")] if parts else []
 
@@ -459,15 +508,22 @@ def serve(request_fd, reply_fd):
             took = _clock() - started
         except BaseException as exc:  # noqa: BLE001
             took = 0.0 if started is None else _clock() - started
-            changed = [] if before is None else _changed(before, args, kwargs, 0)
+            try:
+                changed = [] if before is None else _changed(before, args, kwargs, 0)
+            except _Unsent as unsent:
+                _reply(reply_fd, head + [("changed_unsent", unsent.json()), ("took", _seconds(took))])
+                continue
             _reply(reply_fd, head + [("raised", _raised(exc)), ("took", _seconds(took))] + changed)
             continue
         try:
             _spent[0] = 0.0
             body = to_json(result)
             took += _spent[0]
-            _reply(reply_fd, head + [("value", body), ("took", _seconds(took))]
-                   + _changed(before, args, kwargs, len(body)))
+            changed = _changed(before, args, kwargs, len(body))
+            _reply(reply_fd, head + [("value", body), ("took", _seconds(took))] + changed)
+        except _Unsent as unsent:
+            body = result = None
+            _reply(reply_fd, head + [("changed_unsent", unsent.json()), ("took", _seconds(took))])
         except (_TooLarge, MemoryError) as exc:  # a valid value, but more than a message may carry
             size = int.__repr__(exc.size) if type(exc) is _TooLarge else "null"
             body = result = None

@@ -68,6 +68,8 @@ PR_SET_DUMPABLE = 4
 MAX_MESSAGE = 16 << 20
 #: Deepest nesting of plain data that crosses the pipes.
 MAX_DEPTH = 300
+#: Room kept in a reply beside the changed arguments' states (as code_child's CHANGED_ROOM).
+CHANGED_ROOM = 64 << 10
 #: Most items taken from a returned iterator or generator.
 MAX_ITEMS = 1_000_000
 #: Ints wider than this many bits travel as hex text (JSON readers cap decimal digits).
@@ -88,15 +90,21 @@ MODULES = (
 #: it (code.HARNESS_GRACE) for start-up and reporting; what is left then ends the last unit.
 TESTS_OVERTIME = 1.5
 #: How much of a call's time may be passing its values to and from the solution rather than the
-#: solution's own (`Harness._credit_transfer`): at most this many seconds per call plus per byte of
-#: the request and the reply. The rate is about twice the codecs' measured cost (both sides' encoding
-#: and decoding of a list of a million ints, about 50 ns a byte, or of floats, about 25 ns, on a
-#: loaded 2-core AMD EPYC), so a right answer's transfer is credited in full, and a solution that
-#: misreports its own time gains no more than this. Nested data of small items (a dict of small
-#: ints) costs more a byte than this: the rest of its transfer counts as the solution's, as before
-#: code rules 13.
+#: solution's own (`Harness._credit_transfer`): at most TRANSFER_SECONDS_PER_CALL plus
+#: TRANSFER_FACTOR times this side's own measured work on the call (encoding and sending the
+#: request, reading, parsing, decoding and writing back the reply). The child's share of the same
+#: work (decoding the request, encoding the reply) cannot be measured here, since the solution runs
+#: in that process and may tamper with what it reports; the factor stands for it. Measured on a
+#: loaded 2-core AMD EPYC, the child's encoding of a reply takes 0.3 to 2.3 times this side's
+#: decoding of it (a million small ints cost the child most; floats, tuples and dicts are the cheaper
+#: side for the child), and its decoding of a request 0.1 to 2.6 times this side's encoding (a dict's
+#: pairs cost the child most); so a round trip costs 1.3 to 3.3 times this side's share, and a
+#: factor of 3 credits the transfer of most right answers in full (the rest counts as the answer's,
+#: as all of it did before code rules 13). A reply
+#: padded to buy credit gains at most twice this side's time on the padding (which the child may
+#: make once and send again), and the run's end (`TESTS_OVERTIME`) bounds all credit anyway.
 TRANSFER_SECONDS_PER_CALL = 0.001
-TRANSFER_SECONDS_PER_BYTE = 100e-9
+TRANSFER_FACTOR = 3.0
 #: Items that need no tag: a list of only these travels as it is, without a look at each item.
 _SCALARS = frozenset({type(None), bool, int, float, str})
 class RunEnded(BaseException):
@@ -164,13 +172,24 @@ class DataLimit(ValueError):
 class UnsendableArgument(TypeError):
     """Raised by `Harness.call` when the tests pass the solution an argument that no answer could
     receive: no plain data (`NotPlainData`; `what` names the object, "a function object"), plain
-    data beyond the codec's limits (`DataLimit`; `limit` says which), or a call larger than a
-    message may be (`too_large`, its size in bytes). A unit that ends with it before it called the
+    data beyond the codec's limits (`DataLimit`; `limit` says which), a call larger than a
+    message may be (`too_large`, its size in bytes), or lists, dicts, sets, bytearrays, deques or
+    arrays whose state could not come back in a reply were the call to change them in place
+    (`changeable`, the size in bytes of that state as a reply carries it: a float list travels as
+    8 bytes a float to the solution but as 10.7 back). A unit that ends with it before it called the
     solution, and made the argument from nothing an earlier call returned, is the task's fault
     (`Harness.run_unit`). `problem` says so for the report."""
 
-    def __init__(self, what, too_large=None, limit=None):
-        if limit is not None:
+    def __init__(self, what, too_large=None, limit=None, changeable=None):
+        if changeable is not None:
+            room = MAX_MESSAGE - CHANGED_ROOM
+            super().__init__(f"cannot pass {what} to the solution: the state of its arguments that a call "
+                             f"may change in place takes {changeable} bytes in a reply, more than the {room} "
+                             "a reply has for them")
+            self.problem = (f"the tests pass {what} to the solution, whose lists, dicts, sets or arrays take "
+                            f"{changeable} bytes as a reply carries them, more than the {room} a reply has "
+                            "for changed arguments: no answer could change them in place and send them back")
+        elif limit is not None:
             super().__init__(f"cannot pass {what} to the solution: {limit}")
             self.problem = f"the tests pass {what} to the solution, which no answer can receive: {limit}"
         elif too_large is None:
@@ -272,7 +291,8 @@ def _encode_lenient(value, depth, binary):
 
 
 def decode(data, depth=0):
-    """Plain data back from JSON. Accepts any JSON; anything malformed raises ValueError."""
+    """Plain data back from JSON. Accepts any JSON; anything malformed raises ValueError. A JSON
+    object may come as a dict or, as `parse_reply` reads one, as a tuple of its (key, value) pairs."""
     if depth > MAX_DEPTH:
         raise ValueError("data nested too deeply")
     kind = type(data)
@@ -283,9 +303,9 @@ def decode(data, depth=0):
         if depth <= MAX_DEPTH and set(map(type, data)) <= _SCALARS:
             return data  # (fresh from json.loads)
         return [decode(item, depth) for item in data]
-    if kind is not dict or len(data) != 1:
+    if (kind is not dict and kind is not tuple) or len(data) != 1:
         raise ValueError("malformed value")
-    ((tag, body),) = data.items()
+    ((tag, body),) = data.items() if kind is dict else data
     if tag in ("$int", "$float", "$decimal", "$bytes", "$bytearray"):
         if type(body) is not str:
             raise ValueError(f"malformed {tag}")
@@ -440,6 +460,27 @@ def send_frame(fd, frame, deadline=None):
         except (BrokenPipeError, ConnectionResetError):
             raise ChannelClosed("the other side closed its pipe") from None
         view = view[written:]
+
+
+#: Bytes the child's compact JSON never holds: whitespace outside strings (which escape these).
+_LOOSE = (b"\n", b"\r", b"\t")
+
+
+def parse_reply(data):
+    """A reply of the child's as a dict whose values keep each JSON object as a tuple of its (key,
+    value) pairs (what `decode` takes), so that a key given twice, at the top or in a tagged
+    value, is seen: ValueError for that, for whitespace other than spaces (the child writes compact
+    JSON: all of it is padding), and for anything that is no JSON object. Padding is refused because
+    the transfer credit grows with this side's time on a reply (`Harness._credit_transfer`)."""
+    if any(byte in data for byte in _LOOSE):
+        raise ValueError("whitespace outside the child's compact JSON")
+    pairs = json.loads(data, object_pairs_hook=tuple)
+    if type(pairs) is not tuple:
+        raise ValueError("a reply that is no JSON object")
+    reply = dict(pairs)
+    if len(reply) != len(pairs) or any(type(v) is tuple and len(dict(v)) != len(v) for v in reply.values()):
+        raise ValueError("a key given twice")
+    return reply
 
 
 def recv_message(fd, deadline=None):
@@ -621,8 +662,9 @@ class SolutionFunction:
 
 
 #: The keys of a call's reply (see code_child), and those of which it has exactly one (its outcome).
-REPLY_KEYS = frozenset({"op", "id", "value", "raised", "unsupported", "too_large", "took", "changed"})
-REPLY_OUTCOMES = ("value", "raised", "unsupported", "too_large")
+REPLY_KEYS = frozenset({"op", "id", "value", "raised", "unsupported", "too_large", "changed_unsent", "took",
+                        "changed"})
+REPLY_OUTCOMES = ("value", "raised", "unsupported", "too_large", "changed_unsent")
 
 
 def _well_formed(reply, call_id):
@@ -634,6 +676,50 @@ def _well_formed(reply, call_id):
             and reply["id"] == call_id and reply.keys() <= REPLY_KEYS
             and sum(key in reply for key in REPLY_OUTCOMES) == 1
             and ("changed" not in reply or "value" in reply or "raised" in reply))
+
+
+def _sent_form(key, message):
+    """The encoded form in which a call's request (`message`) sent argument `key` (a position or a
+    keyword), or None when it sent no such argument."""
+    if type(key) is int and 0 <= key < len(message["args"]):
+        return message["args"][key]
+    if type(key) is str and key in message["kwargs"]:
+        return message["kwargs"][key]
+    return None
+
+
+#: The tags of encoded values that the child decodes into a list, dict, set, bytearray, deque or
+#: array: the arguments whose state a call may change in place (code_child's `_MUTABLE`).
+CHANGEABLE_TAGS = frozenset({"$floats", "$dict", "$set", "$bytearray", "$deque", "$array"})
+#: Below this many bytes of request, the states of its arguments surely fit in a reply: JSON takes at
+#: most 6 times what marshal does (a control character "\u0000" for 1 byte; `true,` for 1).
+CHANGEABLE_FIT = (MAX_MESSAGE - CHANGED_ROOM) // 6
+
+
+def _changeable_form(form):
+    """Whether an encoded argument is one the child may change in place and send back."""
+    return type(form) is list or (type(form) is dict and len(form) == 1 and next(iter(form)) in CHANGEABLE_TAGS)
+
+
+def _changeable_size(message, frame_size):
+    """The bytes that the states of the request's changeable arguments take as a reply carries them
+    (JSON, where a float list is base64: 10.7 bytes a float against the request's 8), or 0 when the
+    request is too small for them to matter (`CHANGEABLE_FIT`)."""
+    if frame_size <= CHANGEABLE_FIT:
+        return 0
+    size = 0
+    for form in [*message["args"], *message["kwargs"].values()]:
+        if _changeable_form(form):
+            size += len(json.dumps(form, separators=(",", ":"), default=_base64_stand_in)) + 16
+    return size
+
+
+def _base64_stand_in(value):
+    """Text as long as the base64 of a float list's raw doubles (bytes in a request), which a reply
+    carries instead: what json.dumps sizes them by, without encoding them."""
+    if type(value) is bytes:
+        return "A" * (4 * ((len(value) + 2) // 3))
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def _solution_exception(name, message, args=None, own_name=None, *, task_names=None):
@@ -940,6 +1026,7 @@ class Harness:
         if len(text) > 200:
             text = text[:197] + "..."
         self.last_call = (text, None)
+        encoding = time.perf_counter()
         try:
             message = {"op": "call", "id": self.calls + 1, "name": name,
                        "args": [encode(arg, binary=True) for arg in args],
@@ -955,17 +1042,23 @@ class Harness:
             frame = request_frame(message)  # its size is checked here, so sending raises no ValueError
         except ValueError:
             raise UnsendableArgument(f"the arguments of {text}", too_large=len(marshal.dumps(message))) from None
+        encoded = time.perf_counter() - encoding
+        changeable = _changeable_size(message, len(frame))
+        if changeable > MAX_MESSAGE - CHANGED_ROOM:
+            raise UnsendableArgument(f"the arguments of {text}", changeable=changeable)
         if self.calls == 0:  # what the tests made before any answer existed (`_independent_of_answers`)
             self.first = FirstCall(self.namespace)
         self.calls += 1
         self._solution_clock(True)
         try:
-            return self._call(frame, message, text, args, kwargs)
+            return self._call(frame, message, text, args, kwargs, encoded)
         finally:
             self._solution_clock(False)
 
-    def _call(self, frame, message, text, args, kwargs):
-        """Send one call to the solution and return its result (or raise), on the solution's clock."""
+    def _call(self, frame, message, text, args, kwargs, encoded=0.0):
+        """Send one call to the solution and return its result (or raise), on the solution's clock.
+        `encoded`: the seconds this side took to encode the request (part of its share of the
+        transfer, see `_credit_transfer`)."""
         self._ready()
         if self.fatal is not None:
             self._fail(self.fatal)
@@ -974,12 +1067,17 @@ class Harness:
             deadline = min(deadline, time.monotonic() + float(self.call_timeout))
         sent = time.monotonic()
         try:
+            cpu = time.thread_time()  # CPU time where this side waits on the child: its pace is not ours
             self.child.send_frame(frame, deadline)
+            own = encoded + time.thread_time() - cpu  # this side's own work on the call, in seconds
             while True:
+                cpu = time.thread_time()
                 data = self.child.recv_frame(deadline)
+                reading = time.thread_time() - cpu
                 received = time.monotonic()
-                reply = json.loads(data)
-                if type(reply) is dict and type(reply.get("id")) is int and reply["id"] < message["id"]:
+                reply = parse_reply(data)
+                parsed = time.monotonic()
+                if type(reply.get("id")) is int and reply["id"] < message["id"]:
                     continue  # a late answer to a call that already failed
                 break
         except ChannelTimeout:
@@ -996,31 +1094,34 @@ class Harness:
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text} ({describe(exc)})")
         took = reply.get("took") if _well_formed(reply, message["id"]) else None
+        own += reading + parsed - received
         try:
-            return self._result(reply, message["id"], text, args, kwargs)
+            return self._result(reply, message, text, args, kwargs)
         finally:
-            self._credit_transfer(took, sent, received, len(frame) + len(data))
+            self._credit_transfer(took, sent, received, own + time.monotonic() - parsed)
 
-    def _credit_transfer(self, took, sent, received, size):
+    def _credit_transfer(self, took, sent, received, own):
         """Give the solution back the time of a call that was not its own: of the round trip from
         `sent` until now (the reply `received`, parsed, decoded and written back), what the child
         says was not spent in the solution's code (`took`, see code_child), but never more than
-        moving and decoding `size` bytes (the request and the reply) may take:
-        TRANSFER_SECONDS_PER_CALL + TRANSFER_SECONDS_PER_BYTE * size. The child runs the solution,
-        which may tamper with what it reports: a claim that is missing, malformed or beyond the
-        wait for the reply credits nothing (as does a malformed reply: `took` is None then), and
-        any claim credits at most that allowance, this side's own decoding included, so a lie
-        gains no more than the allowance a call of that size has anyway."""
+        TRANSFER_SECONDS_PER_CALL + TRANSFER_FACTOR * `own`, this side's own measured work on the
+        call (encoding the request; the CPU time of sending it and reading the reply, where the
+        child sets the pace; parsing, decoding and writing back the reply). The child runs the
+        solution, which may tamper with what it reports and with what it sends: a claim that is
+        missing, malformed or beyond the wait for the reply credits nothing (as does a malformed
+        reply: `took` is None then), and any claim credits at most what this side's own work
+        explains, so bytes that cost this side nothing (padding) buy nothing, and costly ones buy
+        at most TRANSFER_FACTOR - 1 times what they cost this side's wall time."""
         if type(took) in (int, float) and 0 <= took <= received - sent:
-            allowance = TRANSFER_SECONDS_PER_CALL + TRANSFER_SECONDS_PER_BYTE * size
+            allowance = TRANSFER_SECONDS_PER_CALL + TRANSFER_FACTOR * own
             self.deadline += max(0.0, min(time.monotonic() - sent - took, allowance))
 
-    def _result(self, reply, call_id, text, args, kwargs):
-        if not _well_formed(reply, call_id):
+    def _result(self, reply, message, text, args, kwargs):
+        if not _well_formed(reply, message["id"]):
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text}")
         if "changed" in reply:
-            self._write_back(reply["changed"], args, kwargs, text)
+            self._write_back(reply["changed"], message, args, kwargs, text)
         if "value" in reply:
             try:
                 value = decode(reply["value"])
@@ -1040,6 +1141,8 @@ class Harness:
                    else "encoding it ran out of the sandbox's memory")
             self._fail(f"{text} returned a value too large to transfer ({how}; the cap on a return "
                        f"value's message is {MAX_MESSAGE >> 20} MiB)")
+        if "changed_unsent" in reply:
+            self._changed_unsent(reply["changed_unsent"], message, text)
         if "unsupported" in reply:
             what = reply["unsupported"]
             what = what[:200] if type(what) is str else "an unsupported object"
@@ -1049,25 +1152,42 @@ class Harness:
         self._drop_child()
         self._fail(f"the solution process sent a malformed reply to {text}")
 
-    def _write_back(self, changed, args, kwargs, text):
+    def _changed_unsent(self, unsent, message, text):
+        """Fail the call whose reply says an argument it changed in place cannot come back
+        (`unsent`: [position or keyword, size], see code_child's `_Unsent`): the answer's failure, as
+        a return value that cannot is (the call was refused before it was sent when the arguments'
+        states could not come back even unchanged)."""
+        if type(unsent) is not list or len(unsent) != 2 or _sent_form(unsent[0], message) is None:
+            self._drop_child()
+            self._fail(f"the solution process sent a malformed reply to {text}")
+        key, why = unsent
+        which = f"argument {key + 1}" if type(key) is int else f"argument {key}="
+        how = (f"{why} bytes" if type(why) is int and why > MAX_MESSAGE - CHANGED_ROOM
+               else "encoding it ran out of the sandbox's memory")
+        self._fail(f"{text} changed its {which} in place into more than can be transferred back "
+                   f"({how} with its return value and other changed arguments; the cap on a reply's "
+                   f"message is {MAX_MESSAGE >> 20} MiB)")
+
+    def _write_back(self, changed, message, args, kwargs, text):
         """Put the state of the arguments the call changed in place (`changed`: [[position or
         keyword, tagged state], ...], see code_child's `_changed`) into the tests' own objects, as
         if the solution had run in this process. Only the tests' lists, dicts, sets, bytearrays,
-        deques and arrays are written, each with plain data of its own kind; anything else the
-        child sends is a malformed reply."""
+        deques and arrays are written, each with plain data of its own kind, once; anything else
+        the child sends (a state for an argument the child holds no mutable copy of, which nothing
+        would read) is a malformed reply."""
         try:
             if type(changed) is not list:
                 raise ValueError("malformed changed arguments")
+            seen = set()
             for entry in changed:
                 if type(entry) is not list or len(entry) != 2:
                     raise ValueError("malformed changed argument")
                 key, data = entry
-                if type(key) is int and 0 <= key < len(args):
-                    original = args[key]
-                elif type(key) is str and key in kwargs:
-                    original = kwargs[key]
-                else:
+                form = _sent_form(key, message)
+                if form is None or key in seen or not _changeable_form(form):
                     raise ValueError(f"no argument {safe_repr(key, 50)} to change")
+                seen.add(key)
+                original = args[key] if type(key) is int else kwargs[key]
                 _update_in_place(original, decode(data))
         except (ValueError, TypeError, RecursionError, MemoryError) as exc:
             self._drop_child()
