@@ -14,9 +14,12 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
+import sys
 import tarfile
 import tempfile
+import time
 from collections import deque
 from pathlib import Path
 from typing import Callable
@@ -38,6 +41,8 @@ class ImageBuildError(RuntimeError):
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+#: Docker refuses a repository name (registry included) longer than this.
+MAX_REPOSITORY = 255
 
 
 def split_tag(tag: str) -> tuple[str, str]:
@@ -47,20 +52,21 @@ def split_tag(tag: str) -> tuple[str, str]:
     slash = tag.rfind("/")
     colon = tag.rfind(":")
     repository, version = (tag[:colon], tag[colon + 1:]) if colon > slash else (tag, "latest")
-    if not _REPOSITORY.match(repository) or not _TAG.match(version):
+    if len(repository) > MAX_REPOSITORY or not _REPOSITORY.match(repository) or not _TAG.match(version):
         raise ImageBuildError(
             f"invalid image tag {tag!r}: use [REGISTRY[:PORT]/]NAME[:TAG] with a lowercase NAME (letters, digits, "
-            "'.', '_', '-', components split by '/') and a TAG of up to 128 letters, digits, '_', '.', '-' "
-            "(e.g. rlvr-sandbox:latest or localhost:5000/rlvr-sandbox:v1)")
+            f"'.', '_', '-', components split by '/'; with the registry at most {MAX_REPOSITORY} characters) and a "
+            "TAG of up to 128 letters, digits, '_', '.', '-' (e.g. rlvr-sandbox:latest or localhost:5000/rlvr-sandbox:v1)")
     return repository, version
 
 
 @contextlib.contextmanager
 def _sigterm_interrupts():
     """Within the block, SIGTERM (a timeout, a cancelled CI job) raises KeyboardInterrupt as Ctrl-C
-    does, so that the ``finally`` blocks run and remove the scratch root filesystem (hundreds of MB in
-    /tmp) rather than the process dying with it left behind. The previous handler is restored after;
-    only the main thread can set one (elsewhere nothing changes)."""
+    does, so that the build stops and removes its scratch root filesystem (hundreds of MB in /tmp)
+    rather than the process dying with it left behind. The previous handler is restored after; only
+    the main thread can set one (elsewhere nothing changes). Not used around the removal itself
+    (`_signals_held` is), which an interrupt must not cut short."""
     def interrupt(signum, frame):
         raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
@@ -134,38 +140,222 @@ def build_with_debootstrap(
     mirror: str = DEFAULT_MIRROR,
     log: Callable[[str], None] = print,
 ) -> str:
-    """debootstrap a minimal Debian with python3 and import it as `tag` (needs root). The scratch
-    root filesystem is removed however the build ends, SIGTERM included (`_sigterm_interrupts`)."""
+    """debootstrap a minimal Debian with python3 and import it as `tag` (needs root).
+
+    The scratch root filesystem is removed however the build ends, SIGTERM and Ctrl-C included
+    (KeyboardInterrupt, exit 130 from the CLI): debootstrap is first stopped and waited for
+    (`_run_debootstrap`), so that its exit trap unmounts the proc and sysfs it mounted inside the
+    tree, and the tree is then removed without ever crossing a mount point (`_remove_scratch`).
+    A tree with a mount left in it is left in place, with an error naming both."""
     repository, version = split_tag(tag)
     if shutil.which("debootstrap") is None:
         raise ImageBuildError("debootstrap is not installed: `apt-get install debootstrap`")
     client = docker_client()  # first: without a daemon, root would not help (`docker import` needs it)
     if os.geteuid() != 0:
         raise ImageBuildError("debootstrap needs root: run `sudo rlvr sandbox build-image`")
-    with _sigterm_interrupts(), tempfile.TemporaryDirectory(prefix="rlvr-rootfs-") as scratch:
-        root = Path(scratch) / "rootfs"
-        log(f"debootstrap {suite} from {mirror} into {root} (about a minute)...")
-        proc = subprocess.run(
-            ["debootstrap", "--variant=minbase", "--include=python3", suite, str(root), mirror],
-            capture_output=True, text=True,
-        )
-        if proc.returncode != 0:
-            raise ImageBuildError(f"debootstrap failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-        for relative in PRUNE:
-            shutil.rmtree(root / relative, ignore_errors=True)
-        archive = Path(scratch) / "rootfs.tar"
-        log("packing the root filesystem...")
-        with tarfile.open(archive, "w") as tar:
-            for entry in sorted(os.listdir(root)):
-                tar.add(root / entry, arcname=entry)
-        log(f"docker import as {tag}...")
-        try:
-            client.api.import_image(src=str(archive), repository=repository, tag=version,
-                                    changes=["WORKDIR /work", 'CMD ["python3"]'])
-        except Exception as exc:  # the daemon refused the import (docker.errors.APIError), or the connection broke
-            raise ImageBuildError(f"docker import as {tag} failed: {getattr(exc, 'explanation', None) or exc}") from None
+    scratch = tempfile.mkdtemp(prefix="rlvr-rootfs-")
+    try:
+        with _sigterm_interrupts():
+            root = Path(scratch) / "rootfs"
+            log(f"debootstrap {suite} from {mirror} into {root} (about a minute)...")
+            status, output = _run_debootstrap(
+                ["debootstrap", "--variant=minbase", "--include=python3", suite, str(root), mirror], scratch, log)
+            if status != 0:
+                raise ImageBuildError(f"debootstrap failed (exit status {status}):\n{output}")
+            left = _unmount_all(scratch)  # (it unmounts what it mounted: never pack the host's /proc into the image)
+            if left or left is None:
+                raise ImageBuildError(f"debootstrap left mounts in {root}: "
+                                      + ", ".join(left or ["unknown (/proc/self/mountinfo cannot be read)"]))
+            for relative in PRUNE:
+                shutil.rmtree(root / relative, ignore_errors=True)
+            archive = Path(scratch) / "rootfs.tar"
+            log("packing the root filesystem...")
+            with tarfile.open(archive, "w") as tar:
+                for entry in sorted(os.listdir(root)):
+                    tar.add(root / entry, arcname=entry)
+            log(f"docker import as {tag}...")
+            try:
+                client.api.import_image(src=str(archive), repository=repository, tag=version,
+                                        changes=["WORKDIR /work", 'CMD ["python3"]'])
+            except Exception as exc:  # the daemon refused the import (docker.errors.APIError), or the connection broke
+                raise ImageBuildError(f"docker import as {tag} failed: {getattr(exc, 'explanation', None) or exc}") from None
+    except BaseException:
+        with _signals_held():  # (an interrupt already propagates: a second one must not cut the removal short)
+            problem = _remove_scratch(scratch)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr, flush=True)
+        raise
+    with _signals_held() as came:
+        problem = _remove_scratch(scratch)
+    if problem:
+        raise ImageBuildError(problem)
+    if came:
+        raise KeyboardInterrupt(f"signal {signal.Signals(came[0]).name}")
     check_image(tag)
     return tag
+
+
+#: Seconds an interrupted debootstrap gets to run its exit trap (which unmounts proc and sysfs in the
+#: tree) after SIGTERM, before its process group is killed.
+STOP_GRACE = 60.0
+
+
+def _run_debootstrap(command: list[str], scratch: str, log: Callable[[str], None]) -> tuple[int, str]:
+    """Run debootstrap in a process group of its own; (exit status, the end of its output).
+
+    SIGTERM or SIGINT (Ctrl-C) while it runs stops its group (`_stop_group`: SIGTERM, then a wait for
+    its exit trap, which unmounts the host's /proc and /sys it mounted inside the tree) and then raises
+    KeyboardInterrupt. (subprocess.run would SIGKILL it 0.25 s after an interrupt, before that trap
+    ran.) Both signals are held, not raised, while it runs, so that none can skip the stop; its own
+    group keeps the terminal's Ctrl-C from reaching it directly: it is stopped once, here."""
+    with tempfile.TemporaryFile(dir=scratch) as out, _signals_held() as came:  # (a file: never blocks a writer)
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        status = None
+        while status is None and not came:
+            try:
+                status = proc.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                pass
+        if came:
+            if status is None:
+                log("interrupted: stopping debootstrap so that it unmounts what it mounted "
+                    "(interrupt again to kill it at once)...")
+                _stop_group(proc, came)
+            raise KeyboardInterrupt(f"signal {signal.Signals(came[0]).name}")
+        out.seek(0, os.SEEK_END)
+        out.seek(max(0, out.tell() - 4000))
+        return status, out.read().decode("utf-8", "replace")
+
+
+def _stop_group(proc: subprocess.Popen, came: list[int]) -> None:
+    """SIGTERM the process group `proc` leads and wait for `proc` to end (its traps run); SIGKILL the
+    group after `STOP_GRACE` seconds, or as soon as another signal is added to `came`."""
+    seen = len(came)
+    _signal_group(proc, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE
+    while True:
+        try:
+            proc.wait(timeout=0.1)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+        if len(came) > seen or time.monotonic() > deadline:
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
+            return
+
+
+def _signal_group(proc: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(proc.pid, signum)  # (its group's id is its pid: start_new_session)
+    except ProcessLookupError:  # the whole group has ended
+        pass
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Within the block, SIGTERM and SIGINT are noted (in the list it yields) rather than acted on, so
+    that stopping debootstrap or removing the tree is not cut short halfway; the previous handlers
+    are restored after. Only the main thread can set them (elsewhere nothing changes)."""
+    came: list[int] = []
+    try:
+        previous = {signum: signal.signal(signum, lambda number, frame: came.append(number))
+                    for signum in (signal.SIGTERM, signal.SIGINT)}
+    except ValueError:  # not the main thread
+        yield came
+        return
+    try:
+        yield came
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _mounts_under(folder: str) -> list[str] | None:
+    """The mount points at or below `folder`, deepest (and latest) first, from /proc/self/mountinfo;
+    None when that cannot be read (then nothing can be known to be safe to remove)."""
+    base = os.path.realpath(folder)
+    try:
+        with open("/proc/self/mountinfo", "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    found = []
+    for index, line in enumerate(lines):
+        fields = line.split(b" ")
+        if len(fields) < 5:
+            continue
+        # (the kernel writes a space, tab, newline or backslash in a path as a 3-digit octal escape)
+        point = os.fsdecode(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), fields[4]))
+        if point == base or point.startswith(base.rstrip("/") + "/"):
+            found.append((point.count("/"), index, point))
+    return [point for _, _, point in sorted(found, reverse=True)]
+
+
+def _unmount_all(folder: str) -> list[str] | None:
+    """`umount` each mount point below `folder`, deepest first; the mount points left (None: unknown).
+    No lazy unmount (umount -l): a mount still busy after debootstrap has ended is in use by something
+    else, and is reported and left alone rather than hidden."""
+    for point in _mounts_under(folder) or ():
+        try:
+            subprocess.run(["umount", point], stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return _mounts_under(folder)
+
+
+def _remove_scratch(scratch: str) -> str | None:
+    """Remove the scratch folder after unmounting what is mounted in it; None when done, else what
+    was left and why. With a mount left in it, nothing is removed: as root, a removal through a bind
+    mount of the host's /proc or /sys (or any folder) would delete or change the host's files."""
+    left = _unmount_all(scratch)
+    if left is None:
+        return (f"the scratch folder {scratch} was left in place: /proc/self/mountinfo cannot be read, so "
+                "whether anything is mounted in it is unknown; check with `findmnt`, then remove it")
+    if left:
+        return (f"the scratch folder {scratch} was left in place: still mounted in it: {', '.join(left)}; "
+                "unmount them (umount PATH), then remove it")
+    kept = _remove_tree(scratch, frozenset())
+    if kept:
+        return f"the scratch folder {scratch} was only partly removed: {'; '.join(kept[:5])}"
+    return None
+
+
+def _remove_tree(path: str, mounts: frozenset[str], device: int | None = None) -> list[str]:
+    """Remove the tree at `path` without entering another filesystem (st_dev) or a mount point (a bind
+    mount of the same filesystem has the same st_dev); what could not be removed, and why."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        return [f"{path}: {exc.strerror}"]
+    if not stat.S_ISDIR(info.st_mode):
+        try:
+            os.unlink(path)
+            return []
+        except OSError as exc:
+            return [f"{path}: {exc.strerror}"]
+    if device is None:
+        device = info.st_dev
+        mounts = frozenset(_mounts_under(path) or ()) - {os.path.realpath(path)}
+    if info.st_dev != device or os.path.realpath(path) in mounts:
+        return [f"{path}: a mount point, not entered"]
+    kept: list[str] = []
+    try:
+        with os.scandir(path) as entries:
+            names = [entry.name for entry in entries]
+    except OSError as exc:
+        return [f"{path}: {exc.strerror}"]
+    for name in names:
+        kept += _remove_tree(os.path.join(path, name), mounts, device)
+    if not kept:
+        try:
+            os.rmdir(path)
+        except OSError as exc:
+            kept.append(f"{path}: {exc.strerror}")
+    return kept
 
 
 #: The oldest python3 the sandbox's worker runs on (it uses os.pidfd_open and os.waitstatus_to_exitcode).

@@ -17,6 +17,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -218,18 +219,28 @@ def test_an_invalid_tag_is_refused_before_any_build(capsys, method):
     assert capsys.readouterr().err.startswith("error: invalid image tag 'Bad:Tag!'")
 
 
-_STUBBED_DEBOOTSTRAP = r'''
-import subprocess, sys
-from pathlib import Path
+def _stand_in_debootstrap(folder: Path, body: str = "") -> dict[str, str]:
+    """An environment whose PATH has a stand-in `debootstrap` (the real one downloads for minutes): a
+    shell script given debootstrap's arguments (--variant --include SUITE TARGET MIRROR) that makes a
+    small tree in TARGET, then runs `body`; TMPDIR is folder/tmp."""
+    (folder / "bin").mkdir()
+    (folder / "tmp").mkdir()
+    script = folder / "bin" / "debootstrap"
+    script.write_text('#!/bin/sh\nexport TARGET="$4"\nmkdir -p "$TARGET/bin" && echo x > "$TARGET/bin/x" || exit 1\n'
+                      + body + "\n")
+    script.chmod(0o755)
+    return {**os.environ, "PATH": f"{folder / 'bin'}{os.pathsep}{os.environ['PATH']}", "TMPDIR": str(folder / "tmp")}
+
+
+# `rlvr sandbox build-image --method debootstrap --tag TAG` with STOP_GRACE seconds for an interrupted
+# debootstrap; with "nodocker" the Docker client is a stand-in (the build is stopped before any import).
+_BUILD = r'''
+import signal, sys
 import rlvr.sandbox.image as image
-real_run = subprocess.run
-def fake_run(cmd, *a, **k):  # debootstrap stands for minutes of downloads: a small tree (and a wait)
-    if cmd and cmd[0] == "debootstrap":
-        root = Path(cmd[-2]); (root / "bin").mkdir(parents=True); (root / "bin" / "x").write_text("x")
-        return real_run(["sleep", sys.argv[2]]) if sys.argv[2] != "0" else subprocess.CompletedProcess(cmd, 0, "", "")
-    return real_run(cmd, *a, **k)
-image.subprocess.run = fake_run
-image.shutil.which = lambda name: "/usr/sbin/debootstrap"
+signal.signal(signal.SIGINT, signal.default_int_handler)  # (as in a terminal, whatever the test runner ignores)
+image.STOP_GRACE = float(sys.argv[2])
+if sys.argv[3] == "nodocker":
+    image.docker_client = lambda: None
 from rlvr.cli import main
 sys.exit(main(["sandbox", "build-image", "--method", "debootstrap", "--tag", sys.argv[1]]))
 '''
@@ -250,10 +261,11 @@ def _docker_client_or_skip():
 def test_a_registry_port_stays_in_the_imported_images_repository(tmp_path):
     client = _docker_client_or_skip()
     tag = f"localhost:5000/rlvr-audit35-{os.getpid()}:v1"
+    env = _stand_in_debootstrap(tmp_path)
     try:
-        proc = subprocess.run([sys.executable, "-c", _STUBBED_DEBOOTSTRAP, tag, "0"], capture_output=True, text=True,
-                              timeout=300, env={**os.environ, "TMPDIR": str(tmp_path)})
-        # (the stub tree has no python3: the image is imported, then found unable to run it)
+        proc = subprocess.run([sys.executable, "-c", _BUILD, tag, "60", "docker"], capture_output=True, text=True,
+                              timeout=300, env=env)
+        # (the stand-in's tree has no python3: the image is imported, then found unable to run it)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
         assert f"error: image {tag} does not run python3" in proc.stderr
         assert client.images.get(tag).tags == [tag]
@@ -262,51 +274,198 @@ def test_a_registry_port_stays_in_the_imported_images_repository(tmp_path):
             client.images.remove(tag, force=True)
         except Exception:  # noqa: BLE001 - not imported
             pass
-    assert not glob.glob(str(tmp_path / "rlvr-rootfs-*"))
+    assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
+
+
+class _RefusingClient:
+    class api:  # noqa: N801 - the attribute docker's client has
+        @staticmethod
+        def import_image(**kwargs):
+            import docker
+
+            raise docker.errors.APIError("refused", explanation="repository name must be canonical")
+
+
+def _debootstrap_in_process(tmp_path, monkeypatch, body: str = "") -> None:
+    """build-image --method debootstrap in this process, with a stand-in debootstrap and Docker client."""
+    import rlvr.sandbox.image as image
+
+    env = _stand_in_debootstrap(tmp_path, body)
+    monkeypatch.setenv("PATH", env["PATH"])
+    monkeypatch.setenv("TMPDIR", env["TMPDIR"])
+    monkeypatch.setattr(image.tempfile, "tempdir", None)
+    monkeypatch.setattr(image, "docker_client", lambda: _RefusingClient())
+    monkeypatch.setattr(image.os, "geteuid", lambda: 0)
 
 
 def test_a_refused_import_is_an_error_line_not_a_traceback(tmp_path, monkeypatch, capsys):
-    docker = pytest.importorskip("docker")
-    import rlvr.sandbox.image as image
-
-    class Api:
-        def import_image(self, **kwargs):
-            raise docker.errors.APIError("refused", explanation="repository name must be canonical")
-
-    class Client:
-        api = Api()
-
-    def fake_run(cmd, *args, **kwargs):
-        Path(cmd[-2], "bin").mkdir(parents=True)
-        return subprocess.CompletedProcess(cmd, 0, "", "")
-
-    monkeypatch.setattr(image, "docker_client", lambda: Client())
-    monkeypatch.setattr(image.shutil, "which", lambda name: "/usr/sbin/debootstrap")
-    monkeypatch.setattr(image.subprocess, "run", fake_run)
-    monkeypatch.setattr(image.os, "geteuid", lambda: 0)
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setattr(image.tempfile, "tempdir", None)
+    pytest.importorskip("docker")
+    _debootstrap_in_process(tmp_path, monkeypatch)
     assert main(["sandbox", "build-image", "--method", "debootstrap", "--tag", "rlvr-x:v1"]) == 1
     assert capsys.readouterr().err.splitlines()[-1] == ("error: docker import as rlvr-x:v1 failed: repository name "
                                                         "must be canonical")
-    assert not glob.glob(str(tmp_path / "rlvr-rootfs-*"))
+    assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
+
+
+def test_a_failed_debootstrap_quotes_its_output_and_removes_its_tree(tmp_path, monkeypatch, capsys):
+    _debootstrap_in_process(tmp_path, monkeypatch, 'echo "E: Failed getting release file" >&2; exit 1')
+    assert main(["sandbox", "build-image", "--method", "debootstrap", "--tag", "rlvr-x:v1"]) == 1
+    err = capsys.readouterr().err
+    assert "error: debootstrap failed (exit status 1):\nE: Failed getting release file" in err
+    assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
+
+
+def _wait_for(pattern: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not glob.glob(pattern):
+        assert proc.poll() is None and time.monotonic() < deadline, "the build did not start"
+        time.sleep(0.05)
 
 
 def test_sigterm_during_debootstrap_removes_the_scratch_rootfs(tmp_path):
-    _docker_client_or_skip()
-    proc = subprocess.Popen([sys.executable, "-c", _STUBBED_DEBOOTSTRAP, "rlvr-audit35-never:v1", "60"],
-                            env={**os.environ, "TMPDIR": str(tmp_path)}, stderr=subprocess.PIPE, text=True)
+    env = _stand_in_debootstrap(tmp_path, "sleep 60")
+    proc = subprocess.Popen([sys.executable, "-c", _BUILD, "rlvr-audit35-never:v1", "60", "nodocker"],
+                            env=env, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while not glob.glob(str(tmp_path / "rlvr-rootfs-*" / "rootfs" / "bin" / "x")):
-            assert proc.poll() is None and time.monotonic() < deadline, "the build did not start"
-            time.sleep(0.1)
+        _wait_for(str(tmp_path / "tmp" / "rlvr-rootfs-*" / "rootfs" / "bin" / "x"), proc)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert proc.returncode == 130 and "Traceback" not in err, err
-    assert not glob.glob(str(tmp_path / "rlvr-rootfs-*"))
+    assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
+
+
+# ---- an interrupted debootstrap and the host folders it mounted inside its tree (review of the above)
+#
+# The real debootstrap mounts the host's /proc and /sys inside the tree and unmounts them in its exit
+# trap. SIGTERM (or Ctrl-C) used to SIGKILL it 0.25 s later (subprocess.run), before that trap ran, and
+# the scratch folder's removal, as root, then deleted the host's files through the mount. The stand-in
+# bind-mounts a scratch "victim" folder at TARGET/proc; each run is in a private mount namespace
+# (`unshare -m`), so that nothing it mounts is seen outside it.
+
+_MOUNTING = '''
+mkdir -p "$TARGET/proc" && mount --bind "$VICTIM" "$TARGET/proc" || exit 1
+'''
+
+
+def _unshare_or_skip() -> None:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare (a private mount namespace)")
+    if subprocess.run(["unshare", "-m", "--propagation", "private", "true"], capture_output=True).returncode != 0:
+        pytest.skip("unshare -m is not allowed here")
+
+
+def _victim(tmp_path: Path) -> Path:
+    victim = tmp_path / "victim"
+    (victim / "sub").mkdir(parents=True)
+    (victim / "host_file").write_text("precious")
+    (victim / "sub" / "f").write_text("p")
+    return victim
+
+
+def _interrupted_build(tmp_path: Path, body: str, how: str, grace: float = 60) -> tuple[subprocess.Popen, str]:
+    """Start the build in a private mount namespace with the stand-in running `body` after it has
+    mounted the victim, interrupt it once TARGET/ready exists (SIGTERM to rlvr alone, or, as Ctrl-C in a
+    terminal, SIGINT to its whole process group), and wait for it."""
+    env = _stand_in_debootstrap(tmp_path, _MOUNTING + body)
+    env.update(VICTIM=str(tmp_path / "victim"), TRAP_FILE=str(tmp_path / "trap.txt"), HOLDER=str(tmp_path / "holder"))
+    proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", sys.executable, "-c", _BUILD,
+                             "rlvr-audit35-never:v1", str(grace), "nodocker"],
+                            env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _wait_for(str(tmp_path / "tmp" / "rlvr-rootfs-*" / "rootfs" / "ready"), proc)
+        if how == "sigterm":
+            proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    return proc, err
+
+
+def _victim_is_whole(victim: Path) -> bool:
+    return (victim / "host_file").read_text() == "precious" and (victim / "sub" / "f").read_text() == "p"
+
+
+@pytest.mark.parametrize("how", ["sigterm", "ctrl-c"])
+def test_an_interrupted_debootstrap_unmounts_before_its_tree_is_removed(tmp_path, how):
+    _unshare_or_skip()
+    victim = _victim(tmp_path)
+    # (like debootstrap's: unmount in the exit trap, which takes a while: 0.5 s here)
+    proc, err = _interrupted_build(tmp_path, """
+trap 'sleep 0.5; umount "$TARGET/proc" && echo ran > "$TRAP_FILE"' EXIT
+trap 'exit 143' TERM INT
+touch "$TARGET/ready"
+sleep 60 &
+wait""", how)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert _victim_is_whole(victim), sorted(os.listdir(victim))
+    assert (tmp_path / "trap.txt").read_text().strip() == "ran"
+    assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
+
+
+def test_a_debootstrap_that_ignores_sigterm_is_killed_and_its_mount_undone(tmp_path):
+    _unshare_or_skip()
+    victim = _victim(tmp_path)
+    started = time.monotonic()
+    proc, err = _interrupted_build(tmp_path, """
+trap '' TERM INT
+touch "$TARGET/ready"
+sleep 60""", "sigterm", grace=1)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert time.monotonic() - started < 30  # killed after the grace, not at the end of its sleep
+    assert _victim_is_whole(victim), sorted(os.listdir(victim))
+    assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
+
+
+def test_a_mount_that_cannot_be_undone_leaves_the_tree_and_says_so(tmp_path):
+    _unshare_or_skip()
+    victim = _victim(tmp_path)
+    # a process of another session keeps the mount busy: its umount fails, and rlvr's too
+    proc, err = _interrupted_build(tmp_path, """
+setsid sh -c 'cd "$TARGET/proc" && echo $$ > "$HOLDER" && exec sleep 60' &
+while [ ! -s "$HOLDER" ]; do sleep 0.05; done
+trap 'umount "$TARGET/proc"; echo ran > "$TRAP_FILE"' EXIT
+trap 'exit 143' TERM INT
+touch "$TARGET/ready"
+sleep 60 &
+wait""", "sigterm")
+    try:
+        assert proc.returncode == 130 and "Traceback" not in err, err
+        assert _victim_is_whole(victim), sorted(os.listdir(victim))
+        assert (tmp_path / "trap.txt").read_text().strip() == "ran"
+        [left] = glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
+        assert f"error: the scratch folder {left} was left in place: still mounted in it: {left}/rootfs/proc" in err
+    finally:
+        holder = (tmp_path / "holder").read_text().strip()
+        if holder:
+            os.kill(int(holder), signal.SIGKILL)  # (it ends the namespace and its mount with it)
+
+
+_REMOVE_TREE = r'''
+import os, subprocess, sys
+from rlvr.sandbox.image import _remove_tree
+tree, victim = sys.argv[1:]
+os.makedirs(tree + "/a/proc")
+open(tree + "/a/file", "w").close()
+subprocess.run(["mount", "--bind", victim, tree + "/a/proc"], check=True)
+print(_remove_tree(tree, frozenset()))
+'''
+
+
+def test_the_tree_removal_never_enters_a_mount_point(tmp_path):
+    """(The removal's own guard, under the check that nothing is mounted: a bind mount of a folder of
+    the same filesystem has the same st_dev, so the mount table is consulted too.)"""
+    _unshare_or_skip()
+    victim = _victim(tmp_path)
+    proc = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c", _REMOVE_TREE,
+                           str(tmp_path / "tree"), str(victim)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "a/proc: a mount point, not entered" in proc.stdout
+    assert _victim_is_whole(victim)
+    assert sorted(os.listdir(tmp_path / "tree" / "a")) == ["proc"]  # (its file removed, the mount point kept)
 
 
 # ------------------------------------------------------------------ 6. a run folder as the model
@@ -388,3 +547,44 @@ def test_a_config_that_is_not_utf8_is_a_config_error_naming_the_byte(tmp_path):
     config.write_bytes(b"# ok\n# r\xe9glages\n")
     with pytest.raises(ConfigError, match=r"latin1.yaml is not UTF-8 text: byte 8 \(line 2\)"):
         load_config(config)
+
+
+# ------------------------------------------------------------------ review of the above: tags, ~ in --config, encodings
+
+
+def test_a_repository_name_over_255_characters_is_refused():
+    # (Docker refuses it: the debootstrap build would have run its minute first)
+    assert image_module.split_tag("x" * 255 + ":v1") == ("x" * 255, "v1")
+    assert image_module.split_tag("localhost:5000/" + "x" * 240) == ("localhost:5000/" + "x" * 240, "latest")
+    for bad in ("x" * 256, "x" * 300 + ":v1", "localhost:5000/" + "x" * 241 + ":v1"):
+        with pytest.raises(ImageBuildError, match="invalid image tag"):
+            image_module.split_tag(bad)
+
+
+def test_tilde_in_config_is_the_home_folder(tmp_path, monkeypatch):
+    from rlvr.trainers.config import find_config, load_config
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "c.yaml").write_text("log:\n  output_dir: /tmp/x\n")
+    assert find_config("~/c.yaml") == tmp_path / "c.yaml"
+    assert load_config("~/c.yaml").log.output_dir == "/tmp/x"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le", "cp037"])
+def test_sandbox_run_refuses_an_encoding_that_is_not_ascii_compatible(tmp_path, capsys, encoding):
+    # (Python refuses utf-16/utf-32 source, and runs utf-16-le or cp037 as garbled text; rlvr ran them
+    # garbled and reported that the program failed, exit 1)
+    program = tmp_path / "p.py"
+    program.write_bytes(f"# coding: {encoding}\nprint(1)\n".encode("ascii"))
+    assert main(["sandbox", "run", str(program), "--backend", "subprocess"]) == 2
+    out, err = capsys.readouterr()
+    assert not out
+    assert err.startswith(f"error: cannot decode program {str(program)!r}: encoding problem: {encoding} does not "
+                          "write ASCII as ASCII")
+
+
+def test_sandbox_run_still_takes_ascii_compatible_coding_lines(tmp_path, capsys):
+    program = tmp_path / "p.py"
+    program.write_bytes("# -*- coding: shift_jis -*-\nprint('日本')\n".encode("shift_jis"))
+    assert main(["sandbox", "run", str(program), "--backend", "subprocess"]) == 0
+    assert capsys.readouterr().out == "日本\n"

@@ -995,8 +995,9 @@ SHIPPED_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 def find_config(path: str | Path) -> Path:
     """The config file ``path`` names: the file itself, else, for a bare name or ``configs/NAME``
     (as the README writes them), the config of that name shipped with rlvr, so that the documented
-    commands also work from a pip-installed rlvr outside the repository."""
-    p = Path(path)
+    commands also work from a pip-installed rlvr outside the repository. A leading ``~`` is the home
+    folder, as in every other path rlvr takes (``--config=~/c.yaml``: no shell expands it there)."""
+    p = Path(path).expanduser()
     if p.is_file():
         return p
     shipped = SHIPPED_CONFIGS / p.name

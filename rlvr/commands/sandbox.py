@@ -103,10 +103,19 @@ def _read(name: str) -> bytes:
 def _program_text(data: bytes, language: str) -> str:
     """The program's text: a Python program decoded as Python would (PEP 263: a coding line, else
     UTF-8, a byte-order mark allowed), any other as UTF-8. UnicodeDecodeError, or SyntaxError for
-    a coding line naming an unknown encoding, when it cannot be."""
+    a coding line naming an unknown encoding or one that does not write ASCII as ASCII (utf-16,
+    cp037...: tokenize.detect_encoding accepts those; Python refuses some and runs the others as
+    garbled text), when it cannot be."""
     if language != "python":
         return data.decode("utf-8")
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    try:
+        ascii_compatible = "# coding:\n".encode(encoding) == b"# coding:\n"
+    except (UnicodeError, LookupError):
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise SyntaxError(f"encoding problem: {encoding} does not write ASCII as ASCII, so a coding line "
+                          "cannot declare it (the text read would be garbled)")
     return data.decode(encoding)
 
 
