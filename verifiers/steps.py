@@ -304,7 +304,13 @@ RULES_VERSION = 8  # 3: a repeated claim (however spelled) counts once, a claim 
 # begun before the window read is not joined, a product or quotient ending a line after a sum (`120 + 45 +
 # 30 /`) is no claim, a numbering label "(2)" is no factor of the joined side and `*2` opening a line goes on
 # as a product, a running total (`= 195`, then `+ 15 = 210`) and a line going on with no link (`+ 30`)
-# are joined, and bold markers are no part of a side)
+# are joined, and bold markers are no part of a side; fourth review: an ambiguous continuation is checked
+# by every plausible reading and fails only when none holds: a product or quotient after a sum outside
+# brackets (`120 + 45 + 30 /`, then `3 = 65`) by precedence or of the whole sum, a sign stuck to a number
+# after an unfinished sum (`12 + 8`, then `-3 + 5 = 2`) or a `+ ` line after a running total in a list of
+# them joined or alone; row breaks are no part of a joined sum, a row or line going on with no link
+# carries the joined sum to the next (`+ 15 = 210`, `= 200`), a running total with a unit (`= \$12`, then
+# `+ \$3 = \$15`) is no claim, and a spaced `**` between operands is a power)
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -816,8 +822,20 @@ _EMPHASIS_START_RE = re.compile(r"\*(?:\*|(?=[A-Za-z]))")
 #: A `*` opening a line right before a number or bracket: a product going on (`_all_claims` keeps it).
 _STAR_PRODUCT_START_RE = re.compile(r"\s*\*(?=\s*[\d(])")
 #: Bold markers around a line's words (`**Total = 120 + 45 + 30**`): no part of its expression. Not `**`
-#: between two operands (`2**3`, a power).
+#: between two operands, spaced or not (`2**3`, `2 ** 3`: a power; `_unbolded`).
 _BOLD_RE = re.compile(r"(?<!\S)(?:\*\*|__)|(?:\*\*|__)(?!\S)")
+_POWER_BEFORE_RE = re.compile(r"[\d)\]}A-Za-z]\s*$")
+_POWER_AFTER_RE = re.compile(r"\s*[-+−]?[\d(\[{.\\A-Za-z]")
+
+
+def _unbolded(s: str) -> str:
+    """`s` with its bold markers (`_BOLD_RE`) as spaces, a `**` between two operands (`2 ** 3`) kept."""
+    def bold(m: re.Match) -> str:
+        if m.group() == "**" and _POWER_BEFORE_RE.search(s, max(0, m.start() - 40), m.start()) \
+                and _POWER_AFTER_RE.match(s, m.end()):
+            return m.group()
+        return " "
+    return _BOLD_RE.sub(bold, s)
 #: A numbering label opening a line (`(2) `, `2) `, `2. `): no factor of the expression after it.
 _NUMBER_LABEL_RE = re.compile(r"^\s*(?:\(\d{1,3}\)|\d{1,3}[.)])\s+")
 #: A sign stuck to a number (`-12`, `+2`): the start of a negative number more than an operator.
@@ -832,9 +850,40 @@ _LONE_TERM_RE = re.compile(r"\s*(?:\d+(?:\.\d*)?|\.\d+)\s*=")
 #: A side that may be joined with the fragment going on from it (`_joined`): numbers, brackets, powers,
 #: operator signs and `\\frac`; no word, unit, currency or thousands comma.
 _JOINABLE_RE = re.compile(r"(?:[\d\s.+\-−*/×·÷()\[\]{}^]|\\(?:times|cdot|div|d?frac|left|right)(?![A-Za-z]))+")
-#: An additive sign after an expression's first character: a product or quotient going on after it
-#: (`+ 45 + 30`, then `\\times 2`) could be meant of the whole sum, so it is not joined.
-_ADDITIVE_RE = re.compile(r"(?<=.)[-+−]|\\(?:pm|mp)(?![A-Za-z])", re.DOTALL)
+#: An additive sign or `\\pm` after an operand: a product or quotient going on after a sum with one
+#: outside all brackets (`120 + 45 + 30`, then `\\times 2`) could be meant of the whole sum (`_top_additive`).
+_ADDITIVE_RE = re.compile(r"(?<=[\d)\]}!A-Za-z])\s*(?:[-+−]|\\(?:pm|mp)(?![A-Za-z]))")
+_OPEN_CLOSE = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+
+
+def _top_additive(s: str) -> bool:
+    """Whether the expression `s` is a sum at its top level: an additive sign after an operand outside
+    all brackets (`120 + 45 + 30`, `3 \\times 4 + 2`; not `(120 + 45 + 30)`, nor `3 \\times -2`)."""
+    depth, marks = 0, []
+    for ch in s:
+        depth += _OPEN_CLOSE.get(ch, 0)
+        marks.append(depth)
+    return any(marks[m.end() - 1] == 0 for m in _ADDITIVE_RE.finditer(s))
+
+
+class _OrAlone(str):
+    """An expression a fragment goes on from (`_goes_on`) where the fragment may as well be read alone
+    (`12 + 8`, then `-3 + 5 = 2`; a running total `= 210`, then `+ 5 = 215` in a list of `+ ` lines): the
+    first side holds by either reading (`_chain_claims`)."""
+
+
+class _OrGrouped(str):
+    """An expression a fragment goes on from (`_goes_on`) that ends in a sum before a product or quotient
+    (`120 + 45 + 30 /`, then `3 = 65`): the first side holds read by precedence or with the sum in
+    brackets (`(120 + 45 + 30) / 3`, `_chain_claims`)."""
+
+
+#: One number with a currency sign or a few unit words (`\\$12`, `12 dollars`, `5 \\text{ kg}`): a running
+#: total that a fragment going on from it cannot be joined to safely (`_goes_on`).
+_UNIT_NUMBER_RE = re.compile(r"\s*(?:\\?[$€£¥]\s?)?-?(?:\d+(?:\.\d*)?|\.\d+)\s?(?:[€£¥%]|\\%"
+                             r"|(?:\s*(?:\\(?:text|mathrm|textrm|mbox)\s*\{[^{}]*\}|[A-Za-z]+)){1,3})?\s*")
+#: Between the readings of a first side that holds by either (`_chain_claims`, `_either_claim`).
+_OR = " \x01 "
 #: An operator sign opening a fragment that binds tighter than `+` and `-`.
 _TIGHT_OP_RE = re.compile(r"\s*(?:[*/×·÷]|\\(?:cdot|times|div)(?![A-Za-z]))")
 #: An operator between two operands: an expression that is more than one number (`120 + 45 + 30`).
@@ -890,7 +939,7 @@ def _goes_on(before: str, text: str, line: bool = False) -> str | None:
     `before`: a last side begun before them is not joined."""
     window = _LAYOUT_RE.sub(" ", before[-_GOES_ON_WINDOW:])
     closed = re.search(r"(?:\*\*|__)\s*$", window) is not None  # (a line closed by bold)
-    tail = _TRAILING_LAYOUT_RE.sub("", _BOLD_RE.sub(" ", window))
+    tail = _TRAILING_LAYOUT_RE.sub("", _unbolded(window))
     if not tail:
         return None
     relation = _LAST_RELATION_RE.match(tail)
@@ -907,8 +956,8 @@ def _goes_on(before: str, text: str, line: bool = False) -> str | None:
         body = _TRAILING_OP_RE.sub("", run)
         if _INFIX_RE.search(body) is not None or (
                 bool(body) and k == 0 and relation is not None and relation.group()[-1] != ":"):
-            if _TIGHT_OP_RE.fullmatch(run[len(body):]) and _ADDITIVE_RE.search(body):
-                return ""  # `120 + 45 + 30 /`, then `3`: the quotient may be meant of the whole sum
+            if head and _TIGHT_OP_RE.fullmatch(run[len(body):]) and _top_additive(body):
+                return _OrGrouped(head)  # `120 + 45 + 30 /`, then `3`: the quotient may be meant of the whole sum
             return head
         return None
     if line and _LINE_BULLET_RE.match(text):
@@ -920,17 +969,40 @@ def _goes_on(before: str, text: str, line: bool = False) -> str | None:
     minus = op.group() in ("-", "−")
     if line and minus and closed:
         return None  # `**Total = 12 + 3**`, then `- 3 + 4 = 8`: a list item
+    total = relation is not None and relation.group()[-1] == "=" and not (
+        minus and (line or not _LONE_TERM_RE.match(text, op.end())))  # (what a running total needs but its side)
     bullet, bullet_before = _BULLET_RE.match(text), _BULLET_RE.match(before)
-    if bullet and bullet_before and bullet.group(1) == bullet_before.group(1):
+    listed = line and bullet and bullet_before and bullet.group(1) == bullet_before.group(1)
+    running = total and bool(head) and _PLAIN_NUMBER_RE.fullmatch(head) is not None
+    if listed and not running:
         return None  # one list's items
-    if _STUCK_SIGN_RE.match(text, start) and _RELATION_RE.search(text, start) and _finished(tail):
+    stuck = _STUCK_SIGN_RE.match(text, start) is not None
+    if stuck and not running and _RELATION_RE.search(text, start) and _finished(tail):
         return None  # `7 = 3 + 4`, then `-2 = 3 - 5`: a new claim
     if bool(run) and run[-1] in "0123456789)]}!" and _INFIX_RE.search(run) is not None:
-        return "" if _TIGHT_OP_RE.match(text, start) and _ADDITIVE_RE.search(head) else head
-    if head and relation is not None and relation.group()[-1] == "=" and _PLAIN_NUMBER_RE.fullmatch(head) \
-            and not (minus and (line or not _LONE_TERM_RE.match(text, op.end()))):
-        return head  # a running total: `= 195`, then `+ 15 = 210`
+        if head and _TIGHT_OP_RE.match(text, start) and _top_additive(head):
+            return _OrGrouped(head)  # `120 + 45 + 30`, then `/ 3`: meant of the whole sum, or of 30
+        return _OrAlone(head) if stuck and head else head  # `12 + 8`, then `-3 + 5 = 2`: a new claim, or not
+    if running:
+        # a running total: `= 195`, then `+ 15 = 210`; in a list of `+ ` lines, or a sign stuck to a number, it
+        # may as well be a new claim (`+ 3 + 4 = 7`, then `+ 5 + 6 = 11`)
+        return _OrAlone(head) if listed or stuck else head
+    if total and relation is not None and _UNIT_NUMBER_RE.fullmatch(tail[relation.end():]):
+        return ""  # `Cost = \\$12`, then `+ \\$3 = \\$15`: a running total with a unit, not safely joined
     return None
+
+
+def _bare_row(text: str) -> str:
+    """A row or line with the layout around it off (`&+ 30 \\\\` is `+ 30`): a fragment to join (`_first_side`)."""
+    text = _LAYOUT_RE.sub(" ", _SPACE_RE.sub(" ", text)) if "\\" in text or "&" in text else text
+    return _TRAILING_LAYOUT_RE.sub("", _LEADING_LAYOUT_RE.sub("", text, count=1))
+
+
+def _run_on(before: str, text: str) -> str:
+    """The text a row or line goes on from after `text` went on from `before` with no link of its own
+    (`Total = 120 + 45 \\\\`, then `&+ 30 \\\\`): the two joined, the layout between them off (`Total = 120
+    + 45 + 30`), so that the next one (`&+ 15 = 210`, `&= 200`) is read against the whole expression."""
+    return f"{_TRAILING_LAYOUT_RE.sub('', before)} {_bare_row(text)}"
 
 
 def _finished(tail: str) -> bool:
@@ -953,6 +1025,27 @@ def _joined(head: str, part: str) -> str | None:
         return None  # no operator between them (`(3 + 4)` and `15`; `- 15`, its `- ` cut off as a list bullet)
     joined = f"{head} {part.strip()}"
     return joined if _parses(joined) else None
+
+
+def _first_side(fragment: str, part: str) -> str | None:
+    """The first side of a chain going on from `fragment` (`_goes_on`), `part` being the text before its
+    first link: the two joined (`_joined`), or, where another reading is as plausible (`_OrAlone`,
+    `_OrGrouped`), both readings between `_OR` (the claim holds by either: `_either_claim`); None (no
+    claim) when a reading cannot be formed safely."""
+    if not fragment:
+        return None
+    joined = _joined(fragment, part)
+    if joined is None or not isinstance(fragment, (_OrAlone, _OrGrouped)):
+        return joined
+    if isinstance(fragment, _OrAlone):
+        other = _left_side(part)
+    else:
+        op = _TRAILING_OP_RE.search(fragment)
+        body, sign = (fragment[:op.start()], op.group()) if op else (fragment, "")
+        other = _joined(f"({body.strip()}){sign}", part)
+    if other is None:
+        return None
+    return joined if other == joined else f"{joined}{_OR}{other}"
 
 
 def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
@@ -1042,7 +1135,7 @@ def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None 
             side = None  # a congruence (the note after a last side may follow words: check its part)
         sides.append(side)
     if fragment is not None and not continued:
-        sides[0] = _joined(fragment, parts[0]) if fragment else None  # `+ 15 = 210` after `120 + 45 + 30`
+        sides[0] = _first_side(fragment, parts[0])  # `+ 15 = 210` after `120 + 45 + 30`
     elif sides[0] is None and not continued and len(parts) > 1 and sides[1] is not None:
         with_unit = _left_side(parts[0], unit_word=True)  # `5 kg = 5000 grams`: a conversion in plain words
         if with_unit is not None and is_conversion(side_unit(with_unit, None), side_unit(sides[1], money[1])):
@@ -1215,6 +1308,13 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
             if row_start and chain.strip():  # the row's first text: it may go on from the row (or step) before
                 fragment = goes_on if before is None else _goes_on(before, chain)
                 row_start = False
+            if fragment is not None and not _has_link(chain):
+                # a row going on with no link (`120 + 45 \\\\ + 30`): the next row goes on from the two joined,
+                # and a row starting with `=` from the joined expression (`\\\\ = 200`)
+                before = _run_on(previous if before is None else before, chain)
+                side = _first_side(fragment, _bare_row(chain))
+                last = None if side is None or note else (side, None, {})
+                continue
             if chain.strip():
                 before = chain
             if not _has_link(chain):
@@ -1470,6 +1570,25 @@ def _check_claim(left: str, right: str, budget: Budget) -> Verdict:
     return _run_within(plan, budget, target=_CLAIM_TARGET)
 
 
+def _either_claim(left: str, right: str, budget: Budget) -> tuple[tuple, Verdict, bool]:
+    """The key, verdict and idleness of a claim whose left side has two readings between `_OR`
+    (`_first_side`): it holds when either reading does (judged by the first that holds), and fails when
+    neither does (judged by the first reading); a check that could not be done gives its verdict."""
+    readings = left.split(_OR)
+    verdicts = []
+    for reading in readings:
+        v = _check_claim(reading, right, budget)
+        if not v.correct and v.error is None and v.details.get("kind") != "timeout":
+            v = _sci_reading(reading, right, budget) or v
+        if v.error is not None:
+            return ("either", left, right), v, False
+        if v.correct:  # keyed as the reading that holds, so that it is a repeat of that claim said before
+            a, b = _side_trees(reading)[0], _side_trees(right)[0]
+            return _claim_key(a, b), v, _computes_nothing(a, b)
+        verdicts.append(v)
+    return ("either", left, right), verdicts[0], False
+
+
 def _approx_claim(left: str, right: str, budget: Budget) -> tuple[tuple, Verdict, bool] | None:
     """The key, verdict and idleness of an approximate link whose right side is a plain number
     (`_chain_claims`: `253/3 \\approx 84.3`, `3 * 4 = 13 roughly`), None when it makes no claim. `right`
@@ -1622,9 +1741,13 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
             previous = _step_before(listed[at - 1], line) if at and not first else ""
             previous = run_on if previous and run_on else previous
             claims, carried = _all_claims(step, carried, following, previous)
-            # a line going on with no link of its own (`+ 30`): the next goes on from the two joined
-            run_on = f"{previous} {step}" if previous and not _has_link(step) \
-                and _goes_on(previous, step[:200], line=True) is not None else ""
+            # a line going on with no link of its own (`+ 30`): the next goes on from the two joined, and a
+            # line starting with `=` (`= 200`) from the joined expression
+            head = _goes_on(previous, step[:200], line=True) if previous and not _has_link(step) else None
+            run_on = _run_on(previous, step) if head is not None else ""
+            if head is not None:
+                side = _first_side(head, _bare_row(step))
+                carried = None if side is None else (side, None, {})
         else:
             run_on = ""
         found.append((step, read, claims))
@@ -1654,6 +1777,13 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
                 if special is None:
                     continue
                 right, link = right[len(APPROX_MARK):].partition(_EARLIER)[0], "≈"
+            elif _OR in left:  # `12 + 8` then `-3 + 5 = 2`: it holds by either reading of its first side
+                special = _either_claim(left, right, budget)
+                if special[1].error is not None:
+                    return Verdict.failed(f"step {idx + 1}: {left.partition(_OR)[0]} = {right} could not be checked: "
+                                          f"{special[1].error}", details={"kind": "error", "checked_steps": n_checked,
+                                                                         "claims": n_claims})
+                left = " (or ".join(left.split(_OR)) + ")"
             else:
                 special = _remainder_claim(left, right)
             left, right = _inner_uncut(left), _inner_uncut(right)  # `6.5... * 2`: judged as written
