@@ -14,8 +14,6 @@ Each is checked against a real HTTP server on 127.0.0.1 run by the test.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -29,46 +27,9 @@ from rlvr.trainers.openai_engine import (
     samples_from_response,
 )
 from rlvr.trainers.rollout import collect_rollouts
+from conftest import ScriptedChatServer as Server
 
 CONV = [{"role": "user", "content": "What is 12*5?"}]
-
-
-class Server:
-    """A real HTTP server on 127.0.0.1: ``answer(body)`` gives the (status, JSON) of each
-    ``POST /v1/chat/completions``; the request bodies are kept in ``requests``."""
-
-    def __init__(self, answer):
-        self.answer, self.requests = answer, []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):  # no /models route: `rlvr eval` goes on without the probe's answer
-                self.send_error(404)
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                status, payload = outer.answer(body)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def reply(message, finish_reason="stop"):

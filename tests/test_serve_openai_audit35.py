@@ -21,11 +21,9 @@ import http.client
 import io
 import json
 import socket
-import threading
 import tracemalloc
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import torch
@@ -50,6 +48,7 @@ from rlvr.trainers.openai_engine import (
     context_exceeded,
 )
 from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
+from conftest import ScriptedChatServer as Server
 
 CONV = [{"role": "user", "content": "use calc"}]
 TOOLS = [{"type": "function", "function": {"name": "calc", "parameters": {"type": "object"}}}]
@@ -205,41 +204,6 @@ def test_the_tiny_model_is_built_in_the_asked_dtype_on_the_default_device():
 
 
 # ---- openai engine against a scripted server ---------------------------------------------------------------
-
-
-class Server:
-    """A real HTTP server on 127.0.0.1: ``answer(body)`` gives the (status, JSON) of each POST; the
-    request bodies are kept in ``requests``."""
-
-    def __init__(self, answer):
-        self.answer, self.requests = answer, []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                status, payload = outer.answer(body)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def choices(n, text="4"):
