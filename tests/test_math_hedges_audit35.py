@@ -274,8 +274,9 @@ def test_a_determiner_naming_another_answer_before_a_parts_word_keeps_the_hedge(
 
 
 @pytest.mark.parametrize("text, score", [
-    # (a case of the working since the fourth review: "In the case $n = 1$" as "In the base case")
-    ("\\boxed{12}. " + "In the case " * 8000 + "$n = 13$ is also valid.", 1.0),
+    # ("In the case $n = 13$" offers 13 since the final review, as "In the other case" does)
+    ("\\boxed{12}. " + "In the case " * 8000 + "$n = 13$ is also valid.", 0.0),
+    ("\\boxed{12}. " + "In the base case " * 8000 + "$n = 1$ is also valid.", 1.0),
     ("\\boxed{12}. " + "In the other case " * 8000 + "$n = 13$ is also valid.", 0.0),
     ("\\boxed{12}. " + "The result of step 2 is also correct. " * 4000, 1.0),
 ])
@@ -324,12 +325,58 @@ def test_a_case_named_as_another_answer_or_a_try_before_a_setting_stays_a_hedge(
     V + "In the base case $n = 1$ is also valid.",
     V + "In the edge case $x = 0$ is also valid.",
     V + "The edge case $x = 0$ is also valid.",
-    V + "In the case $n = 1$ is also valid.",
     V + "Method 2 is also correct.",
     V + "Setting $x = 0$ is also valid.",
 ])
 def test_a_case_of_the_working_after_in_the_is_no_second_answer(text):
     # Any "in" up to two words before "case" was read as the idiom "in that case", so a base or
     # edge case of the working made a right answer a hedge.
+    verdict = verify("12", text)
+    assert verdict.score == 1.0, verdict
+
+
+# -- final review of rules 30 -------------------------------------------------------------------
+
+F = "Solving, we get x = 12.\n\n\\boxed{12}\n\n"
+
+
+@pytest.mark.parametrize("text", [F + lead + " x = 13 is also valid." for lead in (
+    "In such a case", "In the latter case", "In the former case", "In the remaining case", "In the first case",
+    "In the third case", "In the last case", "In the opposite case", "In the negative case", "In some cases",
+    "In many cases", "In case", "In the case", "Both cases", "In the general case", "The best case",
+    "In the case of", "Checking case",
+)] + [F + lead + " 13 is also valid." for lead in (
+    "In such a case", "In the latter case", "In some cases", "In case", "In the case", "Both cases",
+)] + [F + "The answer is 12. In the case $x = 13$ is also valid."])
+def test_any_word_before_case_but_a_working_cases_keeps_the_hedge(text):
+    # Only a short list of words naming another answer was tested, and only the one word right
+    # before "case", so "In such a case", "In the latter case", "In some cases", "In case" and "In the
+    # case" before 13 or x = 13 named a case of the working and a hedge graded right. (Until this
+    # review "In the case $n = 1$" was read as "In the base case"; it reads as a condition offering
+    # another value, as "In case" does.)
+    verdict = verify("12", text)
+    assert verdict.score == 0.0 and verdict.details["kind"] == "hedged", verdict
+
+
+@pytest.mark.parametrize("text", [
+    F + "Case $n = 1$ is also valid.",
+    F + "The case $n = 1$ is also valid.",
+    F + "Checked. The case $n = 1$ is also valid.",
+    F + "- Case $n = 1$ is also valid.",
+    F + "The base case $n = 1$ is also correct.",
+    F + "In the base case $n = 1$ is also valid.",
+    F + "The edge case $x = 0$ is also valid.",
+    F + "The trivial case $n = 1$ is also valid.",
+    F + "In the boundary case $x = 0$ is also valid.",
+    F + "The inductive case n = 2 is also valid.",
+    F + "In the degenerate case $x = 0$ is also valid.",
+    F + "The initial case n = 0 is also valid.",
+    F + "Checking $n = 1$ is also valid.",
+    F + "Setting $x = 0$ is also valid.",
+    F + "Case 2 is also valid.",
+    F + "The base case 1 is also valid.",
+    F + "The result of case 2 is also correct.",
+])
+def test_a_working_case_or_an_opening_case_is_no_second_answer(text):
     verdict = verify("12", text)
     assert verdict.score == 1.0, verdict

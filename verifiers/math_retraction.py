@@ -531,6 +531,7 @@ _ALSO_RE = re.compile(
 #: of joining words was allowed there, so a preposition or a possessive made these hedges). Words
 #: that name answers are not listed at all ("solution", "way": "The other solution 13 is also
 #: valid.", "Either way 13 is also correct."), nor "Option"/"Choice": "Option B is also correct."
+#: A case's number is read by `_working_case` instead (final review: "In the latter case 13").
 _PART_NAME_RE = re.compile(r"(?:\b(?P<word>[A-Za-z]+)[ \t]+)?"
                            r"\b(?:methods?|steps?|cases?|approach(?:es)?|parts?|lines?|equations?|formulas?|attempts?"
                            r"|versions?|examples?|rules?|lemmas?|theorems?)[ \t]+\Z", re.IGNORECASE)
@@ -542,42 +543,59 @@ _ANSWER_DETERMINERS = frozenset((
     "which", "whichever", "any", "either", "each", "every", "such", "general"))
 _PART_NUMBER_RE = re.compile(r"[ \t$]*(?:\\\([ \t]*)?(?:\d{1,2}|[A-Za-z])(?:[ \t]*\\\))?[ \t$]*")
 #: Words right before a value setting a variable that make it a condition, not an answer (review of
-#: rules 30): a case of the working ("Case $n = 1$", "The base case $n = 1$", "In the edge case $x =
-#: 0$ is also valid.") or a verb of substitution or of checking ("Setting $x = 0$ is also valid.",
-#: "Plugging in $x = 0$", "Checking $n = 1$", "Testing $x = 0$"): what is valid is the case or the
-#: step. Not "choosing", "taking", "letting", "trying" (third and fourth reviews of rules 30: "Choosing
-#: x = 13 is also valid.", "Trying x = 13 is also valid." offer 13), nor "using" ("Using $x = 1$ is
-#: also valid." is a hedge, as "Using the formula x = 13 is also correct." is). Only before a
-#: variable's setting (see `_names_part`): "Plugging in 13 is also valid." offers another answer.
-#: Group "det" is the word right before "case", "idiom" an "in" before that word.
+#: rules 30): a verb of substitution or of checking ("Setting $x = 0$ is also valid.", "Plugging in
+#: $x = 0$", "Checking $n = 1$", "Testing $x = 0$"): what is valid is the step. Not "choosing",
+#: "taking", "letting", "trying" (third and fourth reviews of rules 30: "Choosing x = 13 is also
+#: valid.", "Trying x = 13 is also valid." offer 13), nor "using" ("Using $x = 1$ is also valid." is
+#: a hedge, as "Using the formula x = 13 is also correct." is). Only before a variable's setting (see
+#: `_names_part`): "Plugging in 13 is also valid." offers another answer. A case is `_CASE_WORD_RE`'s.
 _CONDITION_LEAD_RE = re.compile(
-    r"(?:(?:(?P<idiom>\bin[ \t]+)?\b(?P<det>[A-Za-z]+)[ \t]+)?\b(?P<case>cases?)"
-    r"|\b(?:setting|plugging|substituting|putting|checking|testing|verifying)(?:[ \t]+(?:in|back))?)[ \t]+\Z",
+    r"\b(?:setting|plugging|substituting|putting|checking|testing|verifying)(?:[ \t]+(?:in|back))?[ \t]+\Z",
     re.IGNORECASE)
-#: Words right before "case" that, after "in", make the idiom "in that/this/any/either/which/
-#: whichever/both case(s)": another answer offered, no case of the working (fourth review of rules
-#: 30: any "in" up to two words before "case" was taken as the idiom, so "In the base case $n = 1$
-#: is also valid." was a hedge). All but "both" also name another answer without the "in" (see
-#: `_ANSWER_DETERMINERS`: "The other case $x = 13$", "Another case", "The second case", "In the worst
-#: case $n = 13$").
-_CASE_IDIOMS = frozenset(("that", "this", "any", "either", "which", "whichever", "both"))
+#: "case" right before a value: the value names a case of the working only as `_WORKING_CASE_RE` says.
+_CASE_WORD_RE = re.compile(r"\bcases?[ \t]+\Z", re.IGNORECASE)
+#: What before "case" makes it a case of the working, not an offer of another answer (final review
+#: of rules 30): a working-case adjective right before it ("The base case $n = 1$", "In the edge case
+#: $x = 0$", "The trivial case $n = 1$"), or a bare "Case" / "The case" opening a line or sentence
+#: ("Case $n = 1$ is also valid.", "The case $n = 1$ is also valid."). Any other word keeps the offer:
+#: "In such a/the latter/the first/some/many cases", "In case", "In the case", "Both cases", "The other
+#: case", "In the general case" offer another value (a list of words that name another answer missed
+#: most of these). `_CASE_OPENING_RE` finds the end of the sentence or line (group "stop") before an
+#: opening "Case" or "The case".
+_WORKING_CASE_RE = re.compile(r"\b(?:base|edge|trivial|boundary|inductive|degenerate|initial)[ \t]+\Z", re.IGNORECASE)
+_CASE_OPENING_RE = re.compile(r"(?P<stop>[\n.!?:])?[ \t>#*_-]*(?:the[ \t]+)?\Z", re.IGNORECASE)
+#: Prepositions before "case" and its number that refer to a case of the working ("The result of case
+#: 2", "From case 2"): only for a plain number, never a setting. Not "in": "In case 13 is also valid."
+#: is the idiom "in case", an offer.
+_CASE_REFERENCE_RE = re.compile(r"\b(?:of|from|for|to|by|with|under|see|using)[ \t]+\Z", re.IGNORECASE)
+
+
+def _working_case(tail: str, start: int, at: int, plain: bool) -> bool:
+    """Whether "case" starting at `at` in `tail` (the text from `start` on) names a case of the
+    working (see `_WORKING_CASE_RE`), or, before a `plain` part's number, is referred to by a
+    preposition (see `_CASE_REFERENCE_RE`). Each search looks back at most 20 characters: linear."""
+    lead = max(start, at - 20)
+    if _WORKING_CASE_RE.search(tail, lead, at) or plain and _CASE_REFERENCE_RE.search(tail, lead, at):
+        return True
+    opening = _CASE_OPENING_RE.search(tail, lead, at)  # (always found: it may match nothing)
+    return ((opening["stop"] is not None or opening.start() == start)
+            and tail[at:at + 5].lower() != "cases")
 
 
 def _names_part(tail: str, start: int, at: int, value: str, sets_variable: bool) -> bool:
     """Whether the value `value` offered at `at` in `tail` is no answer by the words right before it
     (from `start` on): when the value sets a variable (`sets_variable`), a condition ("Case $n = 1$",
-    "Setting $x = 0$", see `_CONDITION_LEAD_RE`); otherwise a part of the working named by its number
-    ("Method 2", see `_PART_NAME_RE`). A variable's setting is never a part's number (fourth review
-    of rules 30: the 13 of "From the first equation x = 13 is also a valid answer." was read as the
-    equation's number). Each search looks back at most 40 characters: linear."""
+    "Setting $x = 0$", see `_CONDITION_LEAD_RE` and `_working_case`); otherwise a part of the working
+    named by its number ("Method 2", see `_PART_NAME_RE`; after "case" only as `_working_case` says).
+    A variable's setting is never a part's number (fourth review of rules 30: the 13 of "From the
+    first equation x = 13 is also a valid answer." was read as the equation's number). Each search
+    looks back at most 40 characters: linear."""
     lead = max(start, at - 40)
+    case = _CASE_WORD_RE.search(tail, lead, at)
+    if case is not None and (sets_variable or _PART_NUMBER_RE.fullmatch(value) is not None):
+        return _working_case(tail, start, case.start(), not sets_variable)
     if sets_variable:
-        cond = _CONDITION_LEAD_RE.search(tail, lead, at)
-        if cond is None:
-            return False
-        det = (cond["det"] or "").lower()
-        return cond["case"] is None or not (det in _ANSWER_DETERMINERS
-                                            or (cond["idiom"] is not None and det in _CASE_IDIOMS))
+        return _CONDITION_LEAD_RE.search(tail, lead, at) is not None
     part = _PART_NAME_RE.search(tail, lead, at)
     return (part is not None and (part["word"] is None or part["word"].lower() not in _ANSWER_DETERMINERS)
             and _PART_NUMBER_RE.fullmatch(value) is not None)
