@@ -8,6 +8,7 @@ Subcommands are discovered from that folder so that adding one never touches thi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
@@ -111,7 +112,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        with contextlib.suppress(OSError):  # (stderr may be the pipe the same Ctrl-C just closed: `| tee`)
+            print("interrupted", file=sys.stderr)
         return 130
 
 

@@ -60,25 +60,53 @@ def split_tag(tag: str) -> tuple[str, str]:
     return repository, version
 
 
+#: The signals that stop a build: Ctrl-C (SIGINT), SIGTERM (a timeout, a cancelled CI job), SIGHUP (the
+#: terminal closed, an ssh connection dropped) and SIGQUIT (Ctrl-\).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def _handled_signals() -> list[int]:
+    """`STOP_SIGNALS` but those this process ignores: a build started with SIGINT ignored (a script's
+    background job, `nohup`) must not be stopped by it."""
+    return [signum for signum in STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN]
+
+
+def _set_handlers(handler) -> dict[int, object] | None:
+    """Set `handler` for each of `_handled_signals()`; the previous handlers, or None outside the main
+    thread (where none can be set, and nothing is changed)."""
+    previous: dict[int, object] = {}
+    try:
+        for signum in _handled_signals():
+            previous[signum] = signal.signal(signum, handler)
+    except ValueError:  # not the main thread (the first signal.signal raises: nothing was set)
+        return None
+    return previous
+
+
+def _restore_handlers(previous: dict[int, object]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def _sigterm_interrupts():
-    """Within the block, SIGTERM (a timeout, a cancelled CI job) raises KeyboardInterrupt as Ctrl-C
-    does, so that the build stops and removes its scratch root filesystem (hundreds of MB in /tmp)
-    rather than the process dying with it left behind. The previous handler is restored after; only
-    the main thread can set one (elsewhere nothing changes). Not used around the removal itself
-    (`_signals_held` is), which an interrupt must not cut short."""
+    """Within the block, SIGTERM, SIGHUP and SIGQUIT raise KeyboardInterrupt as Ctrl-C does, so that
+    the build stops and removes its scratch root filesystem (hundreds of MB in /tmp) rather than the
+    process dying with it left behind. A signal this process ignores stays ignored (SIGINT too). The
+    previous handlers are restored after; only the main thread can set them (elsewhere nothing
+    changes). Not used around the removal itself (`_signals_held` is), which an interrupt must not
+    cut short."""
     def interrupt(signum, frame):
         raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread
+    previous = _set_handlers(interrupt)
+    if previous is None:
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _restore_handlers(previous)
 
 
 def docker_client():
@@ -183,7 +211,7 @@ def build_with_debootstrap(
         with _signals_held():  # (an interrupt already propagates: a second one must not cut the removal short)
             problem = _remove_scratch(scratch)
         if problem:
-            print(f"error: {problem}", file=sys.stderr, flush=True)
+            _log_quietly(lambda line: print(line, file=sys.stderr, flush=True), f"error: {problem}")
         raise
     with _signals_held() as came:
         problem = _remove_scratch(scratch)
@@ -203,47 +231,92 @@ STOP_GRACE = 60.0
 def _run_debootstrap(command: list[str], scratch: str, log: Callable[[str], None]) -> tuple[int, str]:
     """Run debootstrap in a process group of its own; (exit status, the end of its output).
 
-    SIGTERM or SIGINT (Ctrl-C) while it runs stops its group (`_stop_group`: SIGTERM, then a wait for
-    its exit trap, which unmounts the host's /proc and /sys it mounted inside the tree) and then raises
+    A `STOP_SIGNALS` signal while it runs stops its group (`_stop_group`: SIGTERM, then a wait for its
+    exit trap, which unmounts the host's /proc and /sys it mounted inside the tree) and then raises
     KeyboardInterrupt. (subprocess.run would SIGKILL it 0.25 s after an interrupt, before that trap
-    ran.) Both signals are held, not raised, while it runs, so that none can skip the stop; its own
-    group keeps the terminal's Ctrl-C from reaching it directly: it is stopped once, here."""
+    ran.) The signals are held, not raised, while it runs, and the stop is in a `finally`: whatever
+    leaves this function (a log line to a closed pipe or terminal too) never leaves debootstrap
+    running while the caller removes its tree. Its own group keeps the terminal's Ctrl-C from reaching
+    it directly: it is stopped once, here."""
     with tempfile.TemporaryFile(dir=scratch) as out, _signals_held() as came:  # (a file: never blocks a writer)
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-        status = None
-        while status is None and not came:
-            try:
-                status = proc.wait(timeout=0.1)
-            except subprocess.TimeoutExpired:
-                pass
-        if came:
-            if status is None:
-                log("interrupted: stopping debootstrap so that it unmounts what it mounted "
-                    "(interrupt again to kill it at once)...")
-                _stop_group(proc, came)
-            raise KeyboardInterrupt(f"signal {signal.Signals(came[0]).name}")
-        out.seek(0, os.SEEK_END)
-        out.seek(max(0, out.tell() - 4000))
-        return status, out.read().decode("utf-8", "replace")
+        try:
+            status = None
+            while status is None and not came:
+                try:
+                    status = proc.wait(timeout=0.1)
+                except subprocess.TimeoutExpired:
+                    pass
+            if came:
+                raise KeyboardInterrupt(f"signal {signal.Signals(came[0]).name}")
+            out.seek(0, os.SEEK_END)
+            out.seek(max(0, out.tell() - 4000))
+            return status, out.read().decode("utf-8", "replace")
+        finally:
+            if proc.poll() is None:
+                try:
+                    _log_quietly(log, "interrupted: stopping debootstrap so that it unmounts what it mounted "
+                                      "(interrupt again to kill it at once)...")
+                finally:
+                    _stop_group(proc, came)
+
+
+def _log_quietly(log: Callable[[str], None], line: str) -> None:
+    """`log(line)`, but a log that cannot be written (the reader of `| tee` killed by the same Ctrl-C, a
+    closed terminal: BrokenPipeError, EIO) is no reason to fail: the interrupt is what is reported."""
+    try:
+        log(line)
+    except OSError:
+        pass
+
+
+#: Seconds to wait for the rest of debootstrap's group to end after it has been killed.
+KILL_WAIT = 5.0
 
 
 def _stop_group(proc: subprocess.Popen, came: list[int]) -> None:
-    """SIGTERM the process group `proc` leads and wait for `proc` to end (its traps run); SIGKILL the
-    group after `STOP_GRACE` seconds, or as soon as another signal is added to `came`."""
+    """SIGTERM the process group `proc` leads and wait for all of it to end (its traps run); SIGKILL
+    the group after `STOP_GRACE` seconds, or as soon as another signal is added to `came`, then wait
+    up to `KILL_WAIT` seconds more for it to be gone."""
     seen = len(came)
     _signal_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE
-    while True:
-        try:
-            proc.wait(timeout=0.1)
-            return
-        except subprocess.TimeoutExpired:
-            pass
+    while _group_alive(proc):
         if len(came) > seen or time.monotonic() > deadline:
             _signal_group(proc, signal.SIGKILL)
-            proc.wait()
-            return
+            break
+        time.sleep(0.05)
+    proc.wait()
+    deadline = time.monotonic() + KILL_WAIT
+    while _group_alive(proc) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _group_alive(proc: subprocess.Popen) -> bool:
+    """Whether `proc`, or another process of its group that is not a zombie, is still running. (Its
+    children outlive it when it ends first: until they end, its mounts may still be in use.)"""
+    if proc.poll() is None:
+        return True
+    try:
+        os.killpg(proc.pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (EPERM: a member that is not ours; still running)
+        return True
+    try:  # a zombie (not yet reaped by its new parent) holds nothing: only running members count
+        names = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return True
+    for name in names:
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and int(fields[2]) == proc.pid and fields[0] != b"Z":
+            return True
+    return False
 
 
 def _signal_group(proc: subprocess.Popen, signum: int) -> None:
@@ -255,21 +328,19 @@ def _signal_group(proc: subprocess.Popen, signum: int) -> None:
 
 @contextlib.contextmanager
 def _signals_held():
-    """Within the block, SIGTERM and SIGINT are noted (in the list it yields) rather than acted on, so
-    that stopping debootstrap or removing the tree is not cut short halfway; the previous handlers
-    are restored after. Only the main thread can set them (elsewhere nothing changes)."""
+    """Within the block, the `STOP_SIGNALS` this process does not ignore are noted (in the list it
+    yields) rather than acted on, so that stopping debootstrap or removing the tree is not cut short
+    halfway; the previous handlers are restored after. Only the main thread can set them (elsewhere
+    nothing changes)."""
     came: list[int] = []
-    try:
-        previous = {signum: signal.signal(signum, lambda number, frame: came.append(number))
-                    for signum in (signal.SIGTERM, signal.SIGINT)}
-    except ValueError:  # not the main thread
+    previous = _set_handlers(lambda number, frame: came.append(number))
+    if previous is None:
         yield came
         return
     try:
         yield came
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        _restore_handlers(previous)
 
 
 def _mounts_under(folder: str) -> list[str] | None:

@@ -588,3 +588,149 @@ def test_sandbox_run_still_takes_ascii_compatible_coding_lines(tmp_path, capsys)
     program.write_bytes("# -*- coding: shift_jis -*-\nprint('日本')\n".encode("shift_jis"))
     assert main(["sandbox", "run", str(program), "--backend", "subprocess"]) == 0
     assert capsys.readouterr().out == "日本\n"
+
+
+# ---- review of the above: a byte-order mark, an interrupt whose log line cannot be written, SIGHUP and
+# SIGQUIT, a signal the build was started with ignored, an unknown ~user in --config
+
+
+@pytest.mark.parametrize("head", [b"", b"# -*- coding: utf-8 -*-\n"])
+def test_sandbox_run_takes_a_utf8_program_with_a_byte_order_mark(tmp_path, capsys, head):
+    # (tokenize names it utf-8-sig, whose encoder writes the mark first: it was refused as not ASCII)
+    program = tmp_path / "p.py"
+    program.write_bytes(b"\xef\xbb\xbf" + head + "print('caf\u00e9')\n".encode("utf-8"))
+    assert main(["sandbox", "run", str(program), "--backend", "subprocess"]) == 0
+    assert capsys.readouterr().out == "caf\u00e9\n"
+
+
+def test_an_unknown_user_in_config_is_the_not_found_line(capsys):
+    from rlvr.trainers.config import ConfigError, find_config
+
+    name = "~rlvr-no-such-user-35/c.yaml"
+    with pytest.raises(ConfigError, match=f"config file {name!r} not found"):
+        find_config(name)
+    assert main(["train", "--config", name]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"rlvr train: config file {name!r} not found") and len(err.strip().splitlines()) == 1
+
+
+# The stand-in writes its pid to $PIDFILE, so that a test can tell whether it outlived rlvr (and end it).
+_STOPPABLE = """
+echo $$ > "$PIDFILE"
+trap 'sleep 0.3; umount "$TARGET/proc" && echo ran > "$TRAP_FILE"' EXIT
+trap 'exit 143' TERM INT
+touch "$TARGET/ready"
+sleep 60 &
+wait"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def _signalled_build(tmp_path: Path, send) -> tuple[int, bool]:
+    """The build in a private mount namespace with the mounting stand-in running `_STOPPABLE`; `send(proc)`
+    once it is ready; (rlvr's exit status, whether the stand-in was still running when rlvr had ended).
+    The reader of rlvr's stderr may close it in `send`."""
+    env = _stand_in_debootstrap(tmp_path, _MOUNTING + _STOPPABLE)
+    env.update(VICTIM=str(tmp_path / "victim"), TRAP_FILE=str(tmp_path / "trap.txt"), PIDFILE=str(tmp_path / "pid"))
+    proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", sys.executable, "-c", _BUILD,
+                             "rlvr-audit35-never:v1", "60", "nodocker"],
+                            env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    pid = 0
+    try:
+        _wait_for(str(tmp_path / "tmp" / "rlvr-rootfs-*" / "rootfs" / "ready"), proc)
+        pid = int((tmp_path / "pid").read_text())
+        send(proc)
+        proc.wait(timeout=60)
+        return proc.returncode, _alive(pid)
+    finally:
+        proc.kill()
+        if pid and _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def test_ctrl_c_with_the_log_to_a_closed_pipe_still_stops_debootstrap_first(tmp_path):
+    # (`build-image 2>&1 | tee log`: Ctrl-C kills tee too; the log line about stopping debootstrap failed
+    # with BrokenPipeError before the stop, and the tree was removed while debootstrap ran on)
+    _unshare_or_skip()
+    victim = _victim(tmp_path)
+
+    def ctrl_c_with_the_reader_gone(proc):
+        proc.stderr.close()
+        os.killpg(proc.pid, signal.SIGINT)
+
+    _, outlived = _signalled_build(tmp_path, ctrl_c_with_the_reader_gone)
+    assert not outlived
+    assert (tmp_path / "trap.txt").read_text().strip() == "ran"
+    assert _victim_is_whole(victim), sorted(os.listdir(victim))
+    assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGQUIT])
+def test_sighup_or_sigquit_during_debootstrap_stops_it_and_removes_the_tree(tmp_path, signum):
+    # (SIGHUP: the terminal closed; it killed rlvr, and debootstrap ran on with its mounts and tree)
+    _unshare_or_skip()
+    victim = _victim(tmp_path)
+    status, outlived = _signalled_build(tmp_path, lambda proc: proc.send_signal(signum))
+    assert (status, outlived) == (130, False)
+    assert (tmp_path / "trap.txt").read_text().strip() == "ran"
+    assert _victim_is_whole(victim), sorted(os.listdir(victim))
+    assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
+
+
+# build-image with a stand-in Docker client whose import refuses ("refuse") or, with "slow", first
+# creates the file argv[3] and sleeps; run as root is not needed (the stand-in debootstrap mounts nothing).
+_STUB_BUILD = r'''
+import sys, time
+import rlvr.sandbox.image as image
+class Client:
+    class api:
+        @staticmethod
+        def import_image(**kwargs):
+            if sys.argv[2] == "slow":
+                open(sys.argv[3], "w").close()
+                time.sleep(30)
+            raise RuntimeError("refused")
+image.docker_client = lambda: Client()
+image.os.geteuid = lambda: 0
+from rlvr.cli import main
+sys.exit(main(["sandbox", "build-image", "--method", "debootstrap", "--tag", "rlvr-audit35-never:v1"]))
+'''
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
+def test_a_stop_signal_during_the_import_removes_the_tree(tmp_path, signum):
+    env = _stand_in_debootstrap(tmp_path)
+    importing = tmp_path / "importing"
+    proc = subprocess.Popen([sys.executable, "-c", _STUB_BUILD, "x", "slow", str(importing)], env=env,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(str(importing), proc)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and err.endswith("interrupted\n"), err
+    assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
+
+
+def test_a_build_started_with_sigint_ignored_is_not_stopped_by_it(tmp_path):
+    # (a script's background job: `rlvr sandbox build-image &` starts with SIGINT ignored)
+    env = _stand_in_debootstrap(tmp_path, 'touch "$TARGET/ready"; sleep 1')
+    proc = subprocess.Popen([sys.executable, "-c", _STUB_BUILD, "x", "refuse"], env=env, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        _wait_for(str(tmp_path / "tmp" / "rlvr-rootfs-*" / "rootfs" / "ready"), proc)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    # (it ran to the import, which the stand-in client refuses)
+    assert proc.returncode == 1, err
+    assert err.splitlines()[-1] == "error: docker import as rlvr-audit35-never:v1 failed: refused"
+    assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))

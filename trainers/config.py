@@ -996,8 +996,9 @@ def find_config(path: str | Path) -> Path:
     """The config file ``path`` names: the file itself, else, for a bare name or ``configs/NAME``
     (as the README writes them), the config of that name shipped with rlvr, so that the documented
     commands also work from a pip-installed rlvr outside the repository. A leading ``~`` is the home
-    folder, as in every other path rlvr takes (``--config=~/c.yaml``: no shell expands it there)."""
-    p = Path(path).expanduser()
+    folder, as in every other path rlvr takes (``--config=~/c.yaml``: no shell expands it there); an
+    unknown ``~user`` stays as written, as a shell leaves it (Path.expanduser would raise)."""
+    p = Path(os.path.expanduser(str(path)))
     if p.is_file():
         return p
     shipped = SHIPPED_CONFIGS / p.name

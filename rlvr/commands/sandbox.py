@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import io
 import json
 import sys
@@ -109,8 +110,9 @@ def _program_text(data: bytes, language: str) -> str:
     if language != "python":
         return data.decode("utf-8")
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    try:
-        ascii_compatible = "# coding:\n".encode(encoding) == b"# coding:\n"
+    try:  # (utf-8-sig is UTF-8 after a byte-order mark: its encoder writes that mark first, the text as ASCII)
+        ascii_compatible = (codecs.lookup(encoding).name == "utf-8-sig"
+                            or "# coding:\n".encode(encoding) == b"# coding:\n")
     except (UnicodeError, LookupError):
         ascii_compatible = False
     if not ascii_compatible:
