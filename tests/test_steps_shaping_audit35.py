@@ -31,6 +31,10 @@ to it; a joined side was cut at 200 characters (a partial sum claimed); a produc
 line after a sum (`120 + 45 + 30 /`, then `3 = 65`) was joined strictly; a numbering label "(2)" was read
 as a factor and `*2` opening a line as emphasis; and a running total (`= 195`, then `+ 15 = 210`), a
 continuation over three lines, and a bold line's sum were not joined, so correct work failed.
+
+A fifth review found two more, tested at the very end: a line after a running total with a unit (`Width =
+5 cm`, then `+ 3 + 4 = 8`) made no claim at all, and any word counted as a unit (`x = 5 so`); and 199 long
+run-on lines took seconds per line to join.
 """
 
 from __future__ import annotations
@@ -557,3 +561,55 @@ def test_a_sign_stuck_to_a_number_after_an_unfinished_sum_holds_by_either_readin
 def test_a_claim_holding_by_one_reading_is_a_repeat_of_that_claim():
     v = verify_steps("2 + 2 = 4\n+2+2=4\n7 * 8 = 57")
     assert v.steps == [1.0, None, 0.0]
+
+
+# -- a fifth review: a unit total hid the next line's own claim; long run-on lines were slow ----------
+
+@pytest.mark.parametrize("text, steps", [
+    ("Width = 5 cm\n+ 3 + 4 = 8", [None, 0.0]),  # read alone: `3 + 4 = 8`, a claim of its own
+    ("Width = 5 cm\n+ 3 + 4 = 7", [None, 1.0]),
+    ("Price = \\$12\n+ \\$3 + \\$4 = \\$8", [None, 0.0]),
+    ("So x = 5 so\n+ 3 + 4 = 8", [None, 0.0]),  # "so" names no unit
+    ("Distance = 40 km\n+ 2 \\times 15 = 31", [None, 0.0]),
+    ("Distance = 40 km\n+ 2 \\times 15 = 30", [None, 1.0]),
+    ("Cost = \\$12\n+ \\$3 = \\$15 = \\$16", [None, 0.0]),  # only the fragment's own link is no claim
+    ("$$\\begin{aligned} Cost &= \\$12 \\\\ &+ 3 + 4 = 8 \\end{aligned}$$", [0.0]),
+])
+def test_a_line_after_a_unit_total_is_read_alone_when_its_first_side_is_whole(text, steps):
+    # (these made no claim at all: the whole line's claims went with its fragment's first link)
+    assert _steps(text) == steps
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("Cost = \\$12\n+ \\$3 = \\$15", [None, None]),  # read alone it would claim `3 = 15`
+    ("Rate = 5 km/h\n+ 3 = 8", [None, None]),
+    ("$$\\begin{aligned} Cost &= \\$12 \\\\ &+ \\$3 = \\$15 \\end{aligned}$$", [None]),
+    ("So x = 5 so\n+ 3 = 8", [None, 0.0]),  # no unit: the line alone, as ever
+    ("Total = 12 apples\n+ 3 = 15", [None, 0.0]),
+])
+def test_a_one_term_fragment_after_a_unit_total_makes_no_claim(text, steps):
+    assert _steps(text) == steps
+
+
+def test_a_sum_run_on_over_many_lines_is_joined_only_within_the_window():
+    # 199 such lines of 10,000 characters took 14 s (the trailing layout of the whole joined text was
+    # stripped at each line); now 1-2 s
+    lines = "Total = 1 + 1\n" + "+ 1 + 1 + 1 + 1 + 1 \\\\ \n" * 3
+    assert _steps(lines + "+ 1 = 18")[-1] == 1.0
+    assert _steps(lines + "+ 1 = 19")[-1] == 0.0
+    long = "Total = 1 + 1\n" + "+ 1 + 1 + 1 + 1 + 1 \\\\ \n" * 40  # over 600 characters: begun before the window
+    assert _steps(long + "+ 1 = 203")[-1] is None
+    assert _steps(long + "+ 1 = 999")[-1] is None
+
+
+def test_stripping_trailing_layout_from_the_end_only_matches_stripping_the_whole():
+    import random
+
+    from rlvr.verifiers.steps import _TRAILING_LAYOUT_RE, _without_trailing_layout
+    rng = random.Random(35)
+    tokens = ["x", "1", " ", "\\\\", "\\", "$", "&", "\\quad", "\\qquad", "quad", "\\]", ")", "+", "\n"]
+    for _ in range(3000):
+        s = "".join(rng.choice(tokens) for _ in range(rng.randint(0, 300)))
+        assert _without_trailing_layout(s) == _TRAILING_LAYOUT_RE.sub("", s), repr(s)
+    s = "1 + 1" + " \\qquad \\\\ &" * 100
+    assert _without_trailing_layout(s) == "1 + 1"

@@ -245,7 +245,7 @@ from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import decimal_places, exact_value, has_symbols
 from rlvr.verifiers.math_normalize import _MATH_NAMES, normalize
 from rlvr.verifiers.math_parse import ParseError, parse
-from rlvr.verifiers.math_units import Unit
+from rlvr.verifiers.math_units import Unit, said_unit
 from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _NEAREST_LOOSE, _NEAREST_PLACE, _SPLIT_RE, _unclaimed, _unit_word
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congruence, solution_work
 from rlvr.verifiers.step_numbers import (PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, check_cut, check_overlap, check_remainder,
@@ -878,10 +878,23 @@ class _OrGrouped(str):
     brackets (`(120 + 45 + 30) / 3`, `_chain_claims`)."""
 
 
-#: One number with a currency sign or a few unit words (`\\$12`, `12 dollars`, `5 \\text{ kg}`): a running
-#: total that a fragment going on from it cannot be joined to safely (`_goes_on`).
-_UNIT_NUMBER_RE = re.compile(r"\s*(?:\\?[$€£¥]\s?)?-?(?:\d+(?:\.\d*)?|\.\d+)\s?(?:[€£¥%]|\\%"
-                             r"|(?:\s*(?:\\(?:text|mathrm|textrm|mbox)\s*\{[^{}]*\}|[A-Za-z]+)){1,3})?\s*")
+#: One number with a currency sign (group 1), a `%` (group 2) or a few words after it (group 3: `\\$12`,
+#: `12 dollars`, `5 \\text{ kg}`): a running total with a unit when the words name a known unit
+#: (`_unit_total`).
+_UNIT_NUMBER_RE = re.compile(r"\s*(\\?[$€£¥]\s?)?-?(?:\d+(?:\.\d*)?|\.\d+)\s?(?:([€£¥%]|\\%)"
+                             r"|((?:\s*(?:\\(?:text|mathrm|textrm|mbox)\s*\{[^{}]*\}|[A-Za-z]+(?:/[A-Za-z]+)?)){1,3}))?\s*")
+
+
+def _unit_total(side: str) -> bool:
+    """Whether the last side `side` is one number with a currency sign, a `%` or a known unit after it
+    (`\\$12`, `12 dollars`, `40 km`; not `5 so`, `12 apples`: words that name no unit): a running total
+    that a fragment going on from it cannot be joined to safely (`_goes_on`)."""
+    m = _UNIT_NUMBER_RE.fullmatch(side)
+    if m is None or not (m.group(1) or m.group(2) or m.group(3)):
+        return False
+    return not m.group(3) or said_unit(side.strip()) is not None
+
+
 #: Between the readings of a first side that holds by either (`_chain_claims`, `_either_claim`).
 _OR = " \x01 "
 #: An operator sign opening a fragment that binds tighter than `+` and `-`.
@@ -987,8 +1000,13 @@ def _goes_on(before: str, text: str, line: bool = False) -> str | None:
         # a running total: `= 195`, then `+ 15 = 210`; in a list of `+ ` lines, or a sign stuck to a number, it
         # may as well be a new claim (`+ 3 + 4 = 7`, then `+ 5 + 6 = 11`)
         return _OrAlone(head) if listed or stuck else head
-    if total and relation is not None and _UNIT_NUMBER_RE.fullmatch(tail[relation.end():]):
-        return ""  # `Cost = \\$12`, then `+ \\$3 = \\$15`: a running total with a unit, not safely joined
+    if total and relation is not None and _unit_total(tail[relation.end():]):
+        # `Cost = \\$12`, then `+ \\$3 = \\$15`: a running total with a unit, not safely joined. Read alone the
+        # fragment would claim `3 = 15`: its first side, one term, makes no claim. A first side with an
+        # operation of its own (`+ 3 + 4 = 8`) is read alone, as a claim.
+        first = _RELATION_RE.search(text, op.end())
+        if first is not None and _INFIX_RE.search(text, op.end(), first.start()) is None:
+            return ""
     return None
 
 
@@ -1002,7 +1020,22 @@ def _run_on(before: str, text: str) -> str:
     """The text a row or line goes on from after `text` went on from `before` with no link of its own
     (`Total = 120 + 45 \\\\`, then `&+ 30 \\\\`): the two joined, the layout between them off (`Total = 120
     + 45 + 30`), so that the next one (`&+ 15 = 210`, `&= 200`) is read against the whole expression."""
-    return f"{_TRAILING_LAYOUT_RE.sub('', before)} {_bare_row(text)}"
+    return f"{_without_trailing_layout(before)} {_bare_row(text)}"
+
+
+def _without_trailing_layout(s: str) -> str:
+    """`s` with its trailing layout (`_TRAILING_LAYOUT_RE`) off, reading only as much of its end as it
+    takes: `_run_on` grows one joined text over many lines, and a sub over the whole of it at each line
+    made 199 long `+ 1 + 1 ...` lines (2M characters) take 14 s (now 1-2 s). A run of layout that
+    starts more than 6 characters (the longest layout token, `\\qquad`) into the end read is where it
+    starts in the whole text too."""
+    k = 64
+    while k < len(s):
+        stripped = _TRAILING_LAYOUT_RE.sub("", s[-k:])
+        if len(stripped) > 6:
+            return s[:-k] + stripped
+        k *= 2
+    return _TRAILING_LAYOUT_RE.sub("", s)
 
 
 def _finished(tail: str) -> bool:
