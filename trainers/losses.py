@@ -245,7 +245,7 @@ def kl_penalised_rewards(
     penalty is computed without gradient. Feed the result to a sequence-level advantage estimator.
     """
     with torch.no_grad():
-        kl = on_mask(kl_estimate(on_mask(logprobs, mask), on_mask(ref_logprobs, mask), kind), mask)
+        kl = kl_estimate(on_mask(logprobs, mask), on_mask(ref_logprobs, mask), kind)  # (0 off the mask: d = 0)
         penalty = coef * kl.sum(-1)
     return rewards - penalty.reshape(rewards.shape).to(rewards.dtype)
 
@@ -259,7 +259,7 @@ def kl_penalised_token_rewards(
     :func:`rlvr.trainers.advantages.reinforce_pp_token_advantages`.
     """
     with torch.no_grad():
-        return coef * on_mask(kl_estimate(on_mask(logprobs, mask), on_mask(ref_logprobs, mask), kind), mask)
+        return coef * kl_estimate(on_mask(logprobs, mask), on_mask(ref_logprobs, mask), kind)  # (0 off the mask: d = 0)
 
 
 def token_entropy(logits: Tensor, *, temperature: float = 1.0, chunk_size: int = 1024, mask: Tensor | None = None) -> Tensor:

@@ -63,9 +63,10 @@ What a claim is:
 - A row or line that goes on with an expression the one before it left unfinished has no first side of
   its own: its first link claims the whole expression (`Total = 120 + 45 + 30`, then `+ 15 = 210` on the
   next line or aligned row claims `120 + 45 + 30 + 15 = 210`), or nothing where the two cannot be joined
-  safely (a word or unit in them, a `- ` that may be a list bullet, a product or quotient after a sum:
-  `120 + 45 + 30 /` then `3`, or `\\times 2` after it, may be meant of the whole sum; a side begun too far
-  back to be read whole). It goes on when the one before ends with a binary operator after an
+  safely (a word or unit in them, a `- ` that may be a list bullet, a side begun too far back to be read
+  whole). A product or quotient after a sum (`120 + 45 + 30 /` then `3`, or `\\times 2` after it) may be
+  meant of the whole sum: it is checked by either reading (normal precedence, or the sum in brackets),
+  holding if one holds (`_OrGrouped`). It goes on when the one before ends with a binary operator after an
   expression (`120 + 45 +`, or one operand right after a relation: `= 120 +`; not a label or a name,
   "Step 2 -", "Ages 18+", "Ca2+"), or when it starts with one (`+`, `-`, `\\times`, `*2`; layout such as
   `&\\quad` aside) after one whose last side is an expression with an operator between operands, no word
@@ -948,7 +949,7 @@ def _goes_on(before: str, text: str, line: bool = False) -> str | None:
     in that side: `Total = 120 + 45 + 30`, or a line that is only `120 + 45 + 30`, a numbering label
     "(2)", "2." off), with the operator ending it; bold markers are no part of it. A product or quotient
     going on from a sum (`120 + 45 + 30 /`, then `3`; or `120 + 45 + 30`, then `\\times 2`) may be meant of
-    the whole sum: it goes on, with nothing joined. Reads at most the last `_GOES_ON_WINDOW` characters of
+    the whole sum: the expression comes back as `_OrGrouped`, checked by either reading. Reads at most the last `_GOES_ON_WINDOW` characters of
     `before`: a last side begun before them is not joined."""
     window = _LAYOUT_RE.sub(" ", before[-_GOES_ON_WINDOW:])
     closed = re.search(r"(?:\*\*|__)\s*$", window) is not None  # (a line closed by bold)

@@ -40,6 +40,8 @@ class Verdict:
     details: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if type(self.score) is float and type(self.correct) is bool:
+            return  # (every verdict rlvr makes itself: nothing to convert)
         score, correct = _plain_scalar(self.score), _plain_scalar(self.correct)
         if isinstance(score, numbers.Real):
             score = float(score)
