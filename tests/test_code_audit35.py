@@ -216,16 +216,76 @@ def test_parse_reply_refuses_keys_given_twice_and_loose_whitespace():
 
 def test_a_float_list_whose_change_could_not_come_back_is_the_datasets_fault(box):
     """1.7 million floats fit a request (8 bytes a float) but not a reply (10.7): an in-place sort's
-    change was dropped silently and the right answer failed as wrong. Such a call is refused now, as
-    a too large argument is; a tuple of them, which no call changes, still goes."""
+    change was dropped silently and the right answer failed as wrong. When the change cannot come
+    back and the list as sent could not have either, it is the dataset's fault; a read-only answer
+    on the same list, and a tuple of them, which no call changes, still pass (fourth review: such a
+    list was refused before the call, so a right read-only answer could not pass)."""
     make = "XS = [i * 0.5 for i in range(1_700_000, 0, -1)]\n"
     tests = make + "def check(candidate):\n    xs = list(XS)\n    candidate(xs)\n    assert xs == sorted(XS)\n"
     verdict = check_function("def f(xs):\n    xs.sort()\n", tests, "f", sandbox=box)
     assert verdict.details["kind"] == "dataset_error", verdict.reason
-    assert "as a reply carries them" in verdict.reason
+    assert "as a reply carries it" in verdict.reason
+    tests = make + "def check(candidate):\n    assert candidate(list(XS)) == 850_000.0\n"
+    verdict = check_function("def f(xs):\n    return max(xs)\n", tests, "f", sandbox=box)
+    assert verdict.correct, verdict.reason
     tests = make + "def check(candidate):\n    assert candidate(tuple(XS)) == 1_700_000\n"
     verdict = check_function("def f(xs):\n    return len(xs)\n", tests, "f", sandbox=box)
     assert verdict.correct, verdict.reason
+
+
+def test_a_large_int_list_never_changed_is_sent_and_a_test_expecting_a_raise_sees_the_answers(box):
+    """1.6 million ints of 10 digits: 17.6 MB as a reply carries them, so the call was refused before
+    it was sent as the dataset's fault, and inside a test's `except Exception` the refusal (a
+    TypeError) was caught and the right answer failed. The call is sent now."""
+    make = "XS = [10**9 + 7 * i for i in range(1_600_000)]\n"
+    tests = make + ("XS[7] = -1\ndef check(candidate):\n    try:\n        candidate(XS)\n    except Exception:\n"
+                    "        pass\n    else:\n        raise AssertionError('must reject negatives')\n")
+    right = "def f(xs):\n    if min(xs) < 0:\n        raise ValueError('negative')\n    return max(xs)\n"
+    verdict = check_function(right, tests, "f", sandbox=box)
+    assert verdict.correct, verdict.reason
+    verdict = check_function("def f(xs):\n    return max(xs)\n", tests, "f", sandbox=box)
+    assert verdict.details["kind"] == "failed", verdict.reason
+
+
+def test_an_argument_sorted_in_place_and_returned_comes_back_once(box):
+    """`xs.sort(); return xs` on 800,000 floats: the return value and the changed list each fit a
+    reply, only both together did not, and the right answer failed as having grown its argument.
+    The changed argument that is the returned object now travels as a reference to the value."""
+    tests = ("import random\nrandom.seed(1)\nXS = [random.random() for _ in range(800_000)]\nS = sorted(XS)\n"
+             "def check(candidate):\n    xs = list(XS)\n    ys = candidate(xs)\n    assert ys == S\n"
+             "    assert xs == S\n")
+    verdict = check_function("def f(xs):\n    xs.sort()\n    return xs\n", tests, "f", sandbox=box)
+    assert verdict.correct, verdict.reason
+
+
+#: A solution that sends `STATE` as the state of its changed argument 0, whatever it did.
+SAME_TAMPER = """
+import sys
+_g = sys._getframe(1).f_globals
+_send = _g["_reply"]
+def _tamper(fd, parts):
+    parts = [p for p in parts if p[0] != "changed"]
+    _send(fd, parts + [("changed", "[[0," + STATE + "]]")] if parts[0][1] == '"reply"' else parts)
+_g["_reply"] = _tamper
+"""
+
+
+@pytest.mark.parametrize("state, body, ok", [
+    ('{"$same":"value"}', "    xs.append(2.5)\n    return xs\n", True),  # what the child sends
+    ('{"$same":"value"}', "    xs.append(2.5)\n    raise ValueError('x')\n", False),  # no value to refer to
+    ('{"$same":"value"}', "    xs.append(2.5)\n    return 3\n", False),  # a value of another kind
+    ('{"$same":"value","$list":[]}', "    xs.append(2.5)\n    return xs\n", False),
+    ('{"$same":"value","$same":"value"}', "    xs.append(2.5)\n    return xs\n", False),
+    ('{"$same":"changed"}', "    xs.append(2.5)\n    return xs\n", False),
+    ('{"$same":["value"]}', "    xs.append(2.5)\n    return xs\n", False),
+])
+def test_a_changed_state_refers_to_the_return_value_in_exactly_one_form(box, state, body, ok):
+    tests = ("def check(candidate):\n    xs = [1.5]\n    try:\n        candidate(xs)\n    except ValueError:\n"
+             "        pass\n    assert xs == [1.5, 2.5]\n")
+    verdict = check_function(f"STATE = {state!r}\n" + SAME_TAMPER + "def f(xs):\n" + body, tests, "f", sandbox=box)
+    assert verdict.correct is ok, verdict.reason
+    if not ok:
+        assert "malformed" in verdict.reason, verdict.reason
 
 
 @pytest.mark.parametrize("solution", [

@@ -120,9 +120,11 @@ HARNESS_FILES = {
 #: own decoding included, is capped at 1 ms + 3 times the harness's own measured work on the call
 #: (not by the bytes, which a solution could pad), a reply with an unknown key, a key given twice,
 #: two outcomes, whitespace other than spaces or a changed state for an argument that was no list,
-#: dict, set, bytearray, deque or array being malformed; a call whose changeable arguments' states
-#: could not come back in a reply (a list of over about 1.56 million floats) is the dataset's
-#: fault, and a changed argument whose state cannot come back (grown too large) fails the answer, as a return value does, where it was silently dropped; check_function refuses
+#: dict, set, bytearray, deque or array being malformed; a changed argument whose state cannot
+#: come back in a reply fails the answer, as a return value does (it was silently dropped), unless
+#: the argument as sent could not have come back either (a list of over about 1.56 million floats
+#: changed in place): then it is the dataset's fault; a changed argument that is the returned
+#: object travels once; check_function refuses
 #: a run its sandbox cannot hold as a dataset error, as check_functions does,
 #: so that a resumed evaluation never mixes verdicts of two rule sets.
 RULES_VERSION = 13

@@ -24,7 +24,9 @@ whose state cannot go back (size: the reply's in bytes past the room, null when 
 memory), where "raised" is [the nearest builtin exception class's name, the message, the
 args (tagged plain data, or null), the exception class's own name] (`_raised`), and "changed" is
 [[position or keyword, tagged state], ...] for each list, dict, set, bytearray, deque or array
-argument that the call changed in place (`_changed`): the harness writes it into the tests' object.
+argument that the call changed in place (`_changed`): the harness writes it into the tests' object;
+a state of {"$same":"value"} (exactly) stands for the return value, when the argument is the very
+object the call returned.
 """
 
 import builtins
@@ -52,8 +54,7 @@ _INF = float("inf")
 _KEYS, _VALUES, _ITEMS = type({}.keys()), type({}.values()), type({}.items())
 #: Items that need no tag: a list of only these is decoded as it is, without a look at each item.
 _SCALARS = frozenset({type(None), bool, int, float, str})
-#: Room kept in a reply beside the changed arguments' states (its head, "took", the brackets): the
-#: harness refuses a call whose mutable arguments' states would not fit in MAX_MESSAGE less this.
+#: Room kept in a reply beside the changed arguments' states (its head, "took", the brackets).
 CHANGED_ROOM = 64 << 10
 #: Seconds the solution's own code ran while a return value was encoded (a returned generator).
 _spent = [0.0]
@@ -396,15 +397,21 @@ class _Unsent(Exception):
         return "[" + key + "," + self.why + "]"
 
 
-def _changed(before, args, kwargs, used):
+#: The state sent for a changed argument that is the very object the call returned: the harness
+#: writes the return value back into it, so the state does not travel twice (`xs.sort(); return xs`).
+SAME_AS_VALUE = '{"$same":"value"}'
+
+
+def _changed(before, args, kwargs, used, result=None, body=None):
     """The ("changed", JSON) part of a reply: [[position or keyword, state], ...] for each mutable
     argument that the call changed in place, so the harness can update the tests' object; none when
-    nothing changed. `_Unsent` when the states would not fit in a message beside `used` bytes (the
-    return value's), or encoding them ran out of memory: the answer's failure, as a return value
-    that cannot go back is (the harness refuses a call whose arguments' states could not come back
-    even unchanged). An argument that no longer is plain data (the solution put an object of its
-    own in it) is left out, as the return value's check would not see it: the tests see that
-    argument as it was (code rules 8)."""
+    nothing changed. An argument that is the returned object itself (`result`, encoded as `body`)
+    gets SAME_AS_VALUE for its state. `_Unsent` when the states would not fit in a message beside
+    `used` bytes (the return value's), or encoding them ran out of memory: the answer's failure,
+    as a return value that cannot go back is, unless the argument as the tests sent it could not
+    come back either (the harness decides). An argument that no longer is plain data (the solution
+    put an object of its own in it) is left out, as the return value's check would not see it: the
+    tests see that argument as it was (code rules 8)."""
     parts = []
     size = used
     for key, copy in before.items():
@@ -415,7 +422,7 @@ def _changed(before, args, kwargs, used):
         except BaseException:  # noqa: BLE001 - an object of the solution's that cannot compare: see below
             pass
         try:
-            state = to_json(value)
+            state = body if body is not None and value is result else to_json(value)
         except MemoryError:
             raise _Unsent(key, "null") from None
         except BaseException:  # noqa: BLE001 - not plain data any more: left as it was
@@ -425,6 +432,8 @@ def _changed(before, args, kwargs, used):
                 continue  # equal but for a NaN (`nan != nan`): unchanged, and the tests keep their objects
         except BaseException:  # noqa: BLE001 - (the copy is plain data: only memory can fail here)
             pass
+        if body is not None and value is result:
+            state = SAME_AS_VALUE
         text = "[" + (int.__repr__(key) if type(key) is int else _quote(key)) + "," + state + "]"
         size += len(text) + 1
         if size > MAX_MESSAGE - CHANGED_ROOM:
@@ -519,7 +528,7 @@ def serve(request_fd, reply_fd):
             _spent[0] = 0.0
             body = to_json(result)
             took += _spent[0]
-            changed = _changed(before, args, kwargs, len(body))
+            changed = _changed(before, args, kwargs, len(body), result, body)
             _reply(reply_fd, head + [("value", body), ("took", _seconds(took))] + changed)
         except _Unsent as unsent:
             body = result = None

@@ -173,23 +173,12 @@ class UnsendableArgument(TypeError):
     """Raised by `Harness.call` when the tests pass the solution an argument that no answer could
     receive: no plain data (`NotPlainData`; `what` names the object, "a function object"), plain
     data beyond the codec's limits (`DataLimit`; `limit` says which), a call larger than a
-    message may be (`too_large`, its size in bytes), or lists, dicts, sets, bytearrays, deques or
-    arrays whose state could not come back in a reply were the call to change them in place
-    (`changeable`, the size in bytes of that state as a reply carries it: a float list travels as
-    8 bytes a float to the solution but as 10.7 back). A unit that ends with it before it called the
+    message may be (`too_large`, its size in bytes). A unit that ends with it before it called the
     solution, and made the argument from nothing an earlier call returned, is the task's fault
     (`Harness.run_unit`). `problem` says so for the report."""
 
-    def __init__(self, what, too_large=None, limit=None, changeable=None):
-        if changeable is not None:
-            room = MAX_MESSAGE - CHANGED_ROOM
-            super().__init__(f"cannot pass {what} to the solution: the state of its arguments that a call "
-                             f"may change in place takes {changeable} bytes in a reply, more than the {room} "
-                             "a reply has for them")
-            self.problem = (f"the tests pass {what} to the solution, whose lists, dicts, sets or arrays take "
-                            f"{changeable} bytes as a reply carries them, more than the {room} a reply has "
-                            "for changed arguments: no answer could change them in place and send them back")
-        elif limit is not None:
+    def __init__(self, what, too_large=None, limit=None):
+        if limit is not None:
             super().__init__(f"cannot pass {what} to the solution: {limit}")
             self.problem = f"the tests pass {what} to the solution, which no answer can receive: {limit}"
         elif too_large is None:
@@ -678,6 +667,12 @@ def _well_formed(reply, call_id):
             and ("changed" not in reply or "value" in reply or "raised" in reply))
 
 
+#: A changed argument's state (as `parse_reply` gives it) that stands for the call's return value
+#: (code_child's SAME_AS_VALUE), and the absence of one.
+SAME_AS_VALUE = (("$same", "value"),)
+_NO_VALUE = object()
+
+
 def _sent_form(key, message):
     """The encoded form in which a call's request (`message`) sent argument `key` (a position or a
     keyword), or None when it sent no such argument."""
@@ -691,9 +686,6 @@ def _sent_form(key, message):
 #: The tags of encoded values that the child decodes into a list, dict, set, bytearray, deque or
 #: array: the arguments whose state a call may change in place (code_child's `_MUTABLE`).
 CHANGEABLE_TAGS = frozenset({"$floats", "$dict", "$set", "$bytearray", "$deque", "$array"})
-#: Below this many bytes of request, the states of its arguments surely fit in a reply: JSON takes at
-#: most 6 times what marshal does (a control character "\u0000" for 1 byte; `true,` for 1).
-CHANGEABLE_FIT = (MAX_MESSAGE - CHANGED_ROOM) // 6
 
 
 def _changeable_form(form):
@@ -701,17 +693,11 @@ def _changeable_form(form):
     return type(form) is list or (type(form) is dict and len(form) == 1 and next(iter(form)) in CHANGEABLE_TAGS)
 
 
-def _changeable_size(message, frame_size):
-    """The bytes that the states of the request's changeable arguments take as a reply carries them
-    (JSON, where a float list is base64: 10.7 bytes a float against the request's 8), or 0 when the
-    request is too small for them to matter (`CHANGEABLE_FIT`)."""
-    if frame_size <= CHANGEABLE_FIT:
-        return 0
-    size = 0
-    for form in [*message["args"], *message["kwargs"].values()]:
-        if _changeable_form(form):
-            size += len(json.dumps(form, separators=(",", ":"), default=_base64_stand_in)) + 16
-    return size
+def _reply_size(form):
+    """The bytes an encoded argument (`form`, as a request sent it) takes as a reply carries it
+    (JSON, where a float list is base64: 10.7 bytes a float against the request's 8), its entry's
+    brackets and key included."""
+    return len(json.dumps(form, separators=(",", ":"), default=_base64_stand_in)) + 16
 
 
 def _base64_stand_in(value):
@@ -920,6 +906,7 @@ class Harness:
         self.fatal = None  # set once the solution cannot serve calls any more
         self.fault = None  # set when a call failed as a process during the current unit
         self.unsendable = None  # why the current unit cannot be checked, when it ended with UnsendableArgument
+        self.unsent_problem = None  # (call number, why) when a call's changed argument was too large as sent
         self.interrupt = None  # the KeyboardInterrupt the solution last raised, as the tests see it
         self._alarm = (None, None)  # (our SIGALRM handler, the one before it) while a unit runs (`_arm_run_end`)
         self.stopped = None  # why the units left are not run: an uncaught KeyboardInterrupt stopped the run
@@ -1043,9 +1030,6 @@ class Harness:
         except ValueError:
             raise UnsendableArgument(f"the arguments of {text}", too_large=len(marshal.dumps(message))) from None
         encoded = time.perf_counter() - encoding
-        changeable = _changeable_size(message, len(frame))
-        if changeable > MAX_MESSAGE - CHANGED_ROOM:
-            raise UnsendableArgument(f"the arguments of {text}", changeable=changeable)
         if self.calls == 0:  # what the tests made before any answer existed (`_independent_of_answers`)
             self.first = FirstCall(self.namespace)
         self.calls += 1
@@ -1120,16 +1104,18 @@ class Harness:
         if not _well_formed(reply, message["id"]):
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text}")
-        if "changed" in reply:
-            self._write_back(reply["changed"], message, args, kwargs, text)
         if "value" in reply:
             try:
                 value = decode(reply["value"])
             except (ValueError, TypeError, RecursionError, MemoryError) as exc:
                 self._drop_child()
                 self._fail(f"the solution process sent a malformed value for {text} ({describe(exc)})")
+            if "changed" in reply:
+                self._write_back(reply["changed"], message, args, kwargs, text, value)
             self.last_call = (text, safe_repr(value))
             return value
+        if "changed" in reply:
+            self._write_back(reply["changed"], message, args, kwargs, text)
         if "raised" in reply and type(reply["raised"]) is list and 2 <= len(reply["raised"]) <= 4:
             exc = _solution_exception(*reply["raised"], task_names=self.namespace)
             if isinstance(exc, KeyboardInterrupt):
@@ -1155,26 +1141,41 @@ class Harness:
     def _changed_unsent(self, unsent, message, text):
         """Fail the call whose reply says an argument it changed in place cannot come back
         (`unsent`: [position or keyword, size], see code_child's `_Unsent`): the answer's failure, as
-        a return value that cannot is (the call was refused before it was sent when the arguments'
-        states could not come back even unchanged)."""
-        if type(unsent) is not list or len(unsent) != 2 or _sent_form(unsent[0], message) is None:
+        a return value that cannot is; unless the argument as the tests sent it would not fit in a
+        reply either (sized only here, where it failed: most calls never pay for it), which no
+        answer changing it in place could send back: then `unsent_problem` holds the dataset's
+        fault for `run_unit` to weigh, with the number of the call."""
+        form = _sent_form(unsent[0], message) if type(unsent) is list and len(unsent) == 2 else None
+        if form is None or not _changeable_form(form):
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text}")
         key, why = unsent
         which = f"argument {key + 1}" if type(key) is int else f"argument {key}="
+        room = MAX_MESSAGE - CHANGED_ROOM
+        try:
+            size = _reply_size(form)
+        except MemoryError:
+            size = 0
+        if size > room:
+            self.unsent_problem = (self.calls, (
+                f"the tests pass the solution a list, dict, set or array ({which} of {text}) that takes {size} bytes as a "
+                f"reply carries it, more than the {room} a reply has for changed arguments: no answer "
+                "could change it in place and send it back"))
         how = (f"{why} bytes" if type(why) is int and why > MAX_MESSAGE - CHANGED_ROOM
                else "encoding it ran out of the sandbox's memory")
         self._fail(f"{text} changed its {which} in place into more than can be transferred back "
                    f"({how} with its return value and other changed arguments; the cap on a reply's "
                    f"message is {MAX_MESSAGE >> 20} MiB)")
 
-    def _write_back(self, changed, message, args, kwargs, text):
+    def _write_back(self, changed, message, args, kwargs, text, value=_NO_VALUE):
         """Put the state of the arguments the call changed in place (`changed`: [[position or
         keyword, tagged state], ...], see code_child's `_changed`) into the tests' own objects, as
         if the solution had run in this process. Only the tests' lists, dicts, sets, bytearrays,
         deques and arrays are written, each with plain data of its own kind, once; anything else
         the child sends (a state for an argument the child holds no mutable copy of, which nothing
-        would read) is a malformed reply."""
+        would read) is a malformed reply. A state of exactly {"$same": "value"} (SAME_AS_VALUE)
+        stands for the call's decoded return `value` (the argument was the returned object); it is
+        malformed where the call returned nothing."""
         try:
             if type(changed) is not list:
                 raise ValueError("malformed changed arguments")
@@ -1188,7 +1189,12 @@ class Harness:
                     raise ValueError(f"no argument {safe_repr(key, 50)} to change")
                 seen.add(key)
                 original = args[key] if type(key) is int else kwargs[key]
-                _update_in_place(original, decode(data))
+                if data == SAME_AS_VALUE:
+                    if value is _NO_VALUE:
+                        raise ValueError("a changed argument that is the return value of a call that returned none")
+                    _update_in_place(original, value)
+                else:
+                    _update_in_place(original, decode(data))
         except (ValueError, TypeError, RecursionError, MemoryError) as exc:
             self._drop_child()
             self._fail(f"the solution process sent malformed changed arguments for {text} ({describe(exc)})")
@@ -1282,6 +1288,7 @@ class Harness:
         """
         self.fault = None
         self.unsendable = None
+        self.unsent_problem = None
         self.last_call = None
         calls_before = self.calls
         # what the unit finds in the tests' namespace: after a call of the solution (in the setup or
@@ -1301,6 +1308,7 @@ class Harness:
             self.stopped = f"not run: {self._run_used_up()}"
             return f"not finished: {self._run_used_up()}"
         except SolutionFault as exc:
+            self._weigh_unsent(calls_before, unit, start)
             return str(exc)
         except BaseException as exc:  # noqa: BLE001 - the test failed, whatever it raised
             if exc is self.interrupt:  # as unittest and pytest do, it stops the run: the rest fail
@@ -1323,10 +1331,20 @@ class Harness:
                 error += f" ({self.last_call[0]} returned {self.last_call[1]})"
             return error
         if self.fault is not None:
+            self._weigh_unsent(calls_before, unit, start)
             return self.fault  # the test swallowed a failed call: still a failure
         if self.calls == calls_before:
             return NO_CALL
         return None
+
+    def _weigh_unsent(self, calls_before, unit, start):
+        """Make the unit's failure the task's (`unsendable`) when it failed because a changed argument
+        could not come back that could not have come back even unchanged (`unsent_problem`, see
+        `_changed_unsent`), under the condition an argument no answer can receive is (`run_unit`):
+        it was the unit's first call, and the tests built it from nothing an earlier call returned."""
+        if (self.unsent_problem is not None and self.unsent_problem[0] == calls_before + 1
+                and (calls_before == 0 or _independent_of_answers(unit["source"], start, self.first, self.namespace))):
+            self.unsendable = self.unsent_problem[1]
 
     def _arm_run_end(self):
         """Raise `RunEnded` in the running unit when the run's end (`run_end`) comes, and again every
