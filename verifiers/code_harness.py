@@ -830,7 +830,7 @@ class Child:
         send_frame(self.request_w, frame, deadline)
 
     def recv(self, deadline):
-        return json.loads(self.recv_frame(deadline))
+        return recv_message(self.reply_r, deadline)
 
     def recv_frame(self, deadline):
         return recv_frame(self.reply_r, deadline)
@@ -1077,10 +1077,11 @@ class Harness:
         except (ValueError, RecursionError, MemoryError) as exc:
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text} ({describe(exc)})")
-        took = reply.get("took") if _well_formed(reply, message["id"]) else None
+        well_formed = _well_formed(reply, message["id"])
+        took = reply.get("took") if well_formed else None
         own += reading + parsed - received
         try:
-            return self._result(reply, message, text, args, kwargs)
+            return self._result(reply, well_formed, message, text, args, kwargs)
         finally:
             self._credit_transfer(took, sent, received, own + time.monotonic() - parsed)
 
@@ -1100,8 +1101,8 @@ class Harness:
             allowance = TRANSFER_SECONDS_PER_CALL + TRANSFER_FACTOR * own
             self.deadline += max(0.0, min(time.monotonic() - sent - took, allowance))
 
-    def _result(self, reply, message, text, args, kwargs):
-        if not _well_formed(reply, message["id"]):
+    def _result(self, reply, well_formed, message, text, args, kwargs):
+        if not well_formed:
             self._drop_child()
             self._fail(f"the solution process sent a malformed reply to {text}")
         if "value" in reply:

@@ -689,9 +689,10 @@ class ChatCompletionServer:
                 # be parsed as the next request on this connection, so the connection ends with the answer.
                 body = "Transfer-Encoding" in self.headers or self.headers.get("Content-Length", "").strip() not in ("", "0")
                 close = {"Connection": "close"} if body else None
-                if self._route() in ("/v1/models", "/models"):
+                route = self._route()
+                if route in ("/v1/models", "/models"):
                     self._send(200, server.models(), close)
-                elif self._route() in ("/health", "/v1/health", ""):
+                elif route in ("/health", "/v1/health", ""):
                     self._send(200, {"status": "ok"}, close)
                 else:
                     self._error(404, f"no route GET {self.path}; try GET /v1/models or POST /v1/chat/completions",
