@@ -19,6 +19,8 @@ from rlvr.trainers.rollout import RolloutCollector
 from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
 from rlvr.verifiers.verdict import Verdict
 
+from conftest import model_weights
+
 ROWS = [{"question": "1+1?", "answer": "2"}]
 
 
@@ -27,8 +29,9 @@ def tok():
     return build_tiny_tokenizer()
 
 
-def weights_of(model) -> dict:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+def unchanged(model, before: dict) -> bool:
+    """Whether `model`'s weights are still those `model_weights` copied into `before`."""
+    return all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
 
 
 # ------------------------------------------------------------------ Verdict from NumPy values
@@ -99,32 +102,32 @@ def test_as_verdict_reads_a_numpy_verdict_as_plain_values():
 def test_a_refused_load_leaves_the_engine_weights_unchanged(tok):
     model, other = build_tiny_model(tok, seed=0), build_tiny_model(tok, seed=1)
     engine = HFEngine(model, tok)
-    before = weights_of(model)
+    before = model_weights(model)
     subset = dict(list(other.state_dict().items())[:3])  # an incomplete state_dict
     with pytest.raises(ValueError, match="missing"):
         engine.load_weights(subset)
-    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert unchanged(model, before)
 
     extra = {**other.state_dict(), "head.extra": torch.zeros(1)}  # one key too many
     with pytest.raises(ValueError, match="unexpected"):
         engine.load_weights(extra)
-    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert unchanged(model, before)
 
 
 def test_a_load_with_a_wrong_shape_or_a_non_tensor_is_refused_before_copying(tok):
     model, other = build_tiny_model(tok, seed=0), build_tiny_model(tok, seed=1)
     engine = HFEngine(model, tok)
-    before = weights_of(model)
+    before = model_weights(model)
     sd = dict(other.state_dict())
     last = list(sd)[-1]
     sd[last] = torch.zeros(*sd[last].shape, 2)  # the last entry: load_state_dict copied all others first
     with pytest.raises(ValueError, match="another shape"):
         engine.load_weights(sd)
-    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert unchanged(model, before)
     sd[last] = [0.0]
     with pytest.raises(ValueError, match="not a tensor"):
         engine.load_weights(sd)
-    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert unchanged(model, before)
 
 
 def test_a_full_load_copies_and_a_tied_head_may_be_left_out(tok):

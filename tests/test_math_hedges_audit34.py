@@ -8,7 +8,6 @@ answer should be 13.", "Final answer (revised): 13", "Possible answers: 12, 13."
 A bracket breaking the answer's number down in words (`13 (12 students and 1 teacher)`) made a
 right answer unparsable. The near misses beside each must stay as they were."""
 
-import time
 
 import pytest
 
@@ -171,6 +170,7 @@ def test_a_breakdown_after_a_different_answer_is_still_a_hedge():
 
 # -- cost ---------------------------------------------------------------------------------------
 
+@pytest.mark.timeout(60)  # a hang guard: a quadratic reading runs past it
 @pytest.mark.parametrize("text", [
     "The answer is 1" + " " * 50000 + "rather than 2",
     "The answer is 1" + " " * 50000 + "(not 2)",
@@ -181,6 +181,4 @@ def test_a_breakdown_after_a_different_answer_is_still_a_hedge():
     "The answer is 13 (" + "1 a " * 5000 + ")",
 ])
 def test_the_new_rules_stay_linear(text):
-    start = time.perf_counter()
     verify("12", text)
-    assert time.perf_counter() - start < 20.0  # a hang guard, not a timing check

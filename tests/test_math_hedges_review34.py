@@ -9,7 +9,6 @@ set aside at once ("n = 24 also works. But we want the smallest, so 12.") were h
 none (rules 24). And `<answer>12, not 13</answer>` was unparsable while "The answer is 12, not 13"
 reads 12."""
 
-import time
 
 import pytest
 
@@ -32,6 +31,7 @@ def _hedged(gold, text):
 _SP, _TAB = " " * N, "\t " * (N // 2)
 
 
+@pytest.mark.timeout(60)  # a hang guard: a quadratic reading runs past it
 @pytest.mark.parametrize("text", [
     "\\boxed{12}\n12 or 13 depending" + _SP + "x",
     "\\boxed{12}\nEither" + _SP + "12" + _SP + "or" + _SP + "13" + _SP + "x",
@@ -51,16 +51,13 @@ _SP, _TAB = " " * N, "\t " * (N // 2)
     "<answer>12," + _SP + "not 13" + _SP + "x</answer>",
 ])
 def test_long_runs_of_spaces_cost_little(text):
-    start = time.perf_counter()
     verify("12", text)
-    assert time.perf_counter() - start < 20.0  # a hang guard, not a timing check
 
 
+@pytest.mark.timeout(60)  # a hang guard: a quadratic reading runs past it
 def test_value_line_alone_is_linear_on_spaces():
-    start = time.perf_counter()
     assert value_line("\n12 or 13 depending" + _SP + "x", "12") is None
     assert value_line("\nEither" + _SP + "12" + _SP + "or" + _SP + "13" + _SP + "x", "12") is None
-    assert time.perf_counter() - start < 20.0  # a hang guard, not a timing check
 
 
 @pytest.mark.parametrize("tail", [
