@@ -24,6 +24,61 @@ class BenchmarkDataError(DatasetError):
     """A benchmark's data cannot be loaded or lacks a column; the message says how to fix it."""
 
 
+class Rows(list):
+    """Rows read from local files, with the files they came from: `files` = [(path, number of rows)]
+    in reading order, so an error about row i can name its line (`row_line`) without a line number
+    kept for every row."""
+
+    def __init__(self, rows: Any = (), files: Any = ()) -> None:
+        super().__init__(rows)
+        self.files: list[tuple[str, int]] = list(files)
+
+
+def row_line(files: Any, i: int) -> str | None:
+    """ "line L of NAME" for row i of rows read from `files` (`Rows.files`) when the row number alone
+    does not say where the row is: blank lines before it in a JSON Lines file (skipped when reading,
+    so row i is not line i + 1), or rows joined from several files; else None. Found when asked, by
+    reading the file again (only an error names a row)."""
+    offset = 0
+    for path, count in files or ():
+        if i < offset + count:
+            line = _json_line_number(path, i - offset)
+            if line is None or (len(files) == 1 and line == i + 1):
+                return None
+            return f"line {line} of {os.path.basename(path)}"
+        offset += count
+    return None
+
+
+def _json_line_number(path: str, k: int) -> int | None:
+    """The line (from 1) of the k-th row (from 0) of a .json/.jsonl file read as JSON Lines, as
+    `read_json_rows` reads it (lines split at "\\n", blank ones skipped); None for another kind of
+    file, one JSON array, or a file that cannot be read now."""
+    import json
+
+    if not path.lower().endswith((".json", ".jsonl")):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        whole = None
+    else:
+        if not isinstance(whole, dict):  # one array: its items are not lines
+            return None
+    seen = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            if seen == k:
+                return number
+            seen += 1
+    return None
+
+
 def _table_rows(table: Any) -> list[dict[str, Any]]:
     columns = {name: table.column(name) for name in table.columns}
     return [{name: values[i] for name, values in columns.items()} for i in range(table.num_rows)]
@@ -265,7 +320,8 @@ def _load_local(path: str, split: str | None, check_split: bool = True) -> tuple
     if os.path.isfile(path):  # one file is one split, whatever the benchmark's hub split is called
         _check_not_blank(path, path)
         table = load_table(path)
-        return _table_rows(table), dict(table.fingerprint)
+        rows = _table_rows(table)
+        return Rows(rows, [(path, len(rows))]), dict(table.fingerprint)
     if not os.path.isdir(path):
         raise BenchmarkDataError(f"--data {path!r} does not exist; give a .jsonl/.json/.parquet/.csv file or a folder of them")
     import datasets
@@ -290,7 +346,8 @@ def _load_local(path: str, split: str | None, check_split: bool = True) -> tuple
         _check_not_blank(name, path)
     if len(files) == 1:
         table = load_table(files[0])
-        return _table_rows(table), dict(table.fingerprint)
+        rows = _table_rows(table)
+        return Rows(rows, [(files[0], len(rows))]), dict(table.fingerprint)
     digests = [file_sha256(name) for name in files]  # hashed once: for the copies and the fingerprint
     _refuse_copies(path, files, digests)
     if split:  # (after the copies, which get their own message)
@@ -301,7 +358,7 @@ def _load_local(path: str, split: str | None, check_split: bool = True) -> tuple
         if set(table.columns) != set(tables[0].columns):  # (a JSON file's columns come in its keys' order)
             raise BenchmarkDataError(f"--data {path!r}: {os.path.relpath(name, path)!r} has columns {list(table.columns)}, "
                                      f"{os.path.relpath(files[0], path)!r} has {list(tables[0].columns)}; give files of one layout")
-    rows = [row for table in tables for row in _table_rows(table)]
+    rows = Rows([row for table in tables for row in _table_rows(table)], [(f, t.num_rows) for f, t in zip(files, tables)])
     return rows, {"source": os.path.abspath(path), "files": [os.path.relpath(f, path) for f in files],
                   "sha256": _joined_sha256(digests)}
 

@@ -550,8 +550,8 @@ def _finish(
     except OSError as exc:
         _no_plot(store.out_dir, summary, exc)
     if verbose:
-        problems = (f"{counts['problems']} of {counts['problems_total']}"
-                    if counts["problems_without_samples"] or counts["skipped"] else str(counts["problems"]))
+        problems = (f"{counts['problems']} of {counts['problems_total']}"  # a subset: the warnings say why
+                    if counts["problems"] < counts["problems_total"] else str(counts["problems"]))
         title = (f"{bench.name}: {problems} problems, {counts['judged']} judged samples "
                  f"({scored_now} new, {summary['timing']['reused']} reused"
                  + (f", {counts['truncated']} cut off by --max-tokens" if counts["truncated"] else "")

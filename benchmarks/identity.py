@@ -73,7 +73,14 @@ _SANDBOX_KEYS = ("sandbox", "sandbox_backend")
 
 
 class RunMismatchError(ValueError):
-    """The output folder holds a run made with other settings, or with settings it cannot tell."""
+    """The output folder holds a run made with other settings, or with settings it cannot tell.
+    `changed` maps each setting that differs to (recorded value, this run's value), so a caller
+    can say more about one it chose a default for (`rlvr eval`'s --temperature); {} when the
+    settings cannot be told."""
+
+    def __init__(self, message: str, changed: Mapping[str, tuple[Any, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.changed: dict[str, tuple[Any, Any]] = dict(changed or {})
 
 
 def canonical(value: Any) -> Any:
@@ -243,15 +250,16 @@ def check_run(out_dir: str, identity: Mapping[str, Any], legacy: Mapping[str, An
         if single_turn and "max_turns" in compared:
             compared["max_turns"] = identity.get("max_turns")
         if "format" in before:
-            diffs = _diffs(compared, identity, sorted(set(before) | set(identity)))
+            keys, now = sorted(set(before) | set(identity)), identity
         else:
-            legacy = canonical(dict(legacy))
-            diffs = _diffs(before, legacy, [k for k in _LEGACY_KEYS if k in before])
+            compared, now = before, canonical(dict(legacy))
+            keys = [k for k in _LEGACY_KEYS if k in before]
+        diffs = _diffs(compared, now, keys)
         if diffs:
             raise RunMismatchError(
                 f"{out_dir} holds a run made with other settings ({'; '.join(diffs)}); its samples cannot be "
-                f"mixed with this run's. Use another --out folder, or delete {out_dir} to start over"
-            )
+                f"mixed with this run's. Use another --out folder, or delete {out_dir} to start over",
+                {k: (compared.get(k), now.get(k)) for k in keys if compared.get(k) != now.get(k)})
         if "format" not in before:
             print(f"rlvr eval: note: {path} was written by an older rlvr eval that recorded fewer settings; it "
                   f"matches on those ({', '.join(k for k in _LEGACY_KEYS if k in before)}) and now records the data "

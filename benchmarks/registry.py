@@ -29,11 +29,12 @@ import ast
 import json
 import numbers
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from rlvr.benchmarks.data import BenchmarkDataError, load_hub, load_local
+from rlvr.benchmarks.data import BenchmarkDataError, load_hub, load_local, row_line
 from rlvr.envs.tasks import DatasetError, ListSource, Task, is_missing
 
 Row = dict[str, Any]
@@ -113,6 +114,9 @@ class LoadedBenchmark:
     `skipped` maps the task ids of source rows the mapping leaves out on purpose (APPS problems
     without tests) to why; `warnings` say what a run's summary should report about the data;
     `all_ids` are the ids of every task before `limit` kept the first N (None: no limit applied).
+    `source_rows` is the data row of each task (rows skipped on purpose counted; None: task i is
+    row i) and `data_files` the local files they were read from (`Rows.files`), so messages can
+    name a task as the load errors do (`task_label`).
     """
 
     benchmark: Benchmark
@@ -123,6 +127,16 @@ class LoadedBenchmark:
     skipped: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     all_ids: list[str] | None = None
+    source_rows: list[int] | None = None
+    data_files: list[tuple[str, int]] = field(default_factory=list)
+
+    def task_label(self, i: int) -> str:
+        """How messages name task i: "task 'HumanEval/7' (row 7)", its row of the data (rows the
+        mapping skipped counted, so it is the row to fix), with its line of a JSON Lines file where
+        the row number does not give it (`row_line`)."""
+        row = self.source_rows[i] if self.source_rows is not None else i
+        line = row_line(self.data_files, row)
+        return f"task {self.tasks[i].id!r} (row {row}{', ' + line if line else ''})"
 
     @property
     def known_ids(self) -> list[str]:
@@ -159,11 +173,14 @@ class Prepared(list):
     run's summary. A plain list means none of these."""
 
     def __init__(self, rows: Sequence[Row] = (), skipped: Mapping[str, list[str]] | None = None, *,
-                 notes: Mapping[str, Any] | None = None, warnings: Sequence[str] = ()) -> None:
+                 notes: Mapping[str, Any] | None = None, warnings: Sequence[str] = (),
+                 sources: Sequence[int] | None = None) -> None:
         super().__init__(rows)
         self.skipped: dict[str, list[str]] = dict(skipped or {})
         self.notes: dict[str, Any] = dict(notes or {})
         self.warnings: list[str] = list(warnings)
+        #: the source row of each prepared row (None: row i is source row i, nothing was skipped)
+        self.sources: list[int] | None = list(sources) if sources is not None else None
 
 
 def _cell(row: Row, i: int, column: str) -> Any:
@@ -432,12 +449,14 @@ def _apps(rows: list[Row]) -> Prepared:
     `input_output` is an error naming the row."""
     out = []
     skipped: dict[str, list[str]] = {}
+    sources = []
     for i, r in enumerate(rows):
         task_id = _id_cell(r, i, "problem_id") if "problem_id" in r else str(i)
         io = _apps_io(r, i, task_id)
         if isinstance(io, str):
             skipped.setdefault(io, []).append(task_id)
             continue
+        sources.append(i)
         if io.get("fn_name"):  # call-based: the arguments and return values as the data has them
             cases = {"fn_name": io["fn_name"], "inputs": io["inputs"], "outputs": io["outputs"]}
         else:
@@ -456,7 +475,7 @@ def _apps(rows: list[Row]) -> Prepared:
         out.append({"task_id": task_id, "question": str(_cell(r, i, "question")), "input_output": blob,
                     "starter_code": starter if isinstance(starter, str) else "",
                     "solution": solutions[0] if solutions else ""})
-    return Prepared(out, skipped)
+    return Prepared(out, skipped, sources=sources)
 
 
 def _fenced(code: str) -> str:
@@ -583,12 +602,33 @@ def _check_max_chars(max_chars: int | None) -> int:
     return max_chars
 
 
+#: The start of a mapping's error about one row ("row 3: column 'answer' is null ...").
+_ROW_ERROR = re.compile(r"row (\d+)")
+
+
+def _at_row(message: str, files: Sequence[tuple[str, int]], sources: Sequence[int] | None = None) -> str:
+    """`message`, an error about one row ("row 3: ..."), naming the row of the data: `sources` maps
+    a prepared row (what the env numbers) to its data row (None: the same), and `row_line` adds
+    the line of a JSON Lines file where the row number does not give it."""
+    found = _ROW_ERROR.match(message)
+    if not found:
+        return message
+    row = int(found[1])
+    if sources is not None and row < len(sources):
+        row = sources[row]
+    line = row_line(files, row)
+    return f"row {row}{f' ({line})' if line else ''}{message[found.end():]}"
+
+
 def _prepare(bench: Benchmark, rows: list[Row], where: str) -> Prepared:
-    """The benchmark's mapping of the raw rows; a bad row's error also names the benchmark and data."""
+    """The benchmark's mapping of the raw rows; a bad row's error also names the benchmark and data,
+    and the row's line of a JSON Lines file where its number does not give it (`row_line`: blank
+    lines before it, several files)."""
     try:
         prepared = bench.prepare(rows) if bench.prepare else _with_ids(rows, None)
     except BenchmarkDataError as exc:
-        raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: {exc}") from None
+        message = _at_row(str(exc), getattr(rows, "files", ()))
+        raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: {message}") from None
     return prepared if isinstance(prepared, Prepared) else Prepared(prepared)
 
 
@@ -605,20 +645,20 @@ def _skip_report(bench: Benchmark, skipped: Mapping[str, list[str]], raw_count: 
     return by_id, [f"{bench.name}: {len(by_id)} of {raw_count} rows skipped ({_skip_counts(skipped)}); they are not scored"]
 
 
-def _check_code_tests(bench: Benchmark, tasks: Sequence[Task], where: str) -> None:
+def _check_code_tests(loaded: LoadedBenchmark, where: str) -> None:
     """Plan every function task's tests once, now: tests that do not parse would otherwise abort the
     scoring of every sample, in the middle of a run, with an error that names no task. Code-v0 has
     planned its rows when built (`_plan_error` remembers them, so this costs nothing more); a
     registered env scoring with the code verifier has not."""
     from rlvr.envs.code_env import _plan_error
 
-    for i, task in enumerate(tasks):
+    for i, task in enumerate(loaded.tasks):
         if task.meta.get("kind") != "function":
             continue
         # the same call check_function makes first, so what passes here cannot fail there
         error = _plan_error(task.answer, task.meta.get("entry_point"))
         if error is not None:
-            raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: task {task.id!r} (row {i}): {error}")
+            raise BenchmarkDataError(f"benchmark {loaded.benchmark.name!r}, {where}: {loaded.task_label(i)}: {error}")
 
 
 #: How a procedural benchmark picks its tasks, recorded in its data fingerprint: a results folder
@@ -806,9 +846,10 @@ def load_benchmark(
         else:
             every = [env.source.get(i) for i in range(count)]
         tasks = every[:limit] if limit else every
+        loaded = LoadedBenchmark(bench, env, tasks, None, fp, skipped, all_ids=[t.id for t in every])
         if bench.kind == "code":
-            _check_code_tests(bench, tasks, f"env {bench.env_id}" if data is None else f"--data {data!r}")
-        return LoadedBenchmark(bench, env, tasks, None, fp, skipped, all_ids=[t.id for t in every])
+            _check_code_tests(loaded, f"env {bench.env_id}" if data is None else f"--data {data!r}")
+        return loaded
     if data is not None:
         rows, fp = load_local(str(data), bench.split, check_split=not bench.one_split)
         where = f"--data {data!r}"
@@ -817,7 +858,9 @@ def load_benchmark(
         where = f"hub dataset {bench.hub_id!r}"
     _check_columns(bench, rows, where)
     raw_count = len(rows)
+    data_files = list(getattr(rows, "files", ()))
     rows = _prepare(bench, rows, where)
+    sources = rows.sources
     skipped, warnings = _skip_report(bench, rows.skipped, raw_count)
     warnings += rows.warnings
     if not rows:
@@ -841,12 +884,14 @@ def load_benchmark(
     except BenchmarkDataError:
         raise
     except DatasetError as exc:  # a row the env refuses (Code-v0: tests that cannot check a solution)
-        raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: {exc}") from None
+        raise BenchmarkDataError(f"benchmark {bench.name!r}, {where}: {_at_row(str(exc), data_files, sources)}") from None
     _set_prompt_examples(env, rows)
     tasks = [env.source.get(i) for i in range(env.source.size)]
+    loaded = LoadedBenchmark(bench, env, tasks, rows, fp, skipped, warnings, all_ids=ids,
+                             source_rows=sources[:len(tasks)] if sources is not None else None, data_files=data_files)
     if bench.kind == "code":
-        _check_code_tests(bench, tasks, where)
-    return LoadedBenchmark(bench, env, tasks, rows, fp, skipped, warnings, all_ids=ids)
+        _check_code_tests(loaded, where)
+    return loaded
 
 
 def _set_prompt_examples(env: Any, rows: Sequence[Row]) -> None:

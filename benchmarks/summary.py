@@ -5,7 +5,8 @@ judged and is excluded, and counted). pass@k / pass^k / maj@k for a given k use 
 at least k judged samples; every metric is the mean over problems with a confidence interval from
 `estimators.aggregate`. Problems of the benchmark without any sample (a completions file that
 skips them) are in no metric: they are counted and named in a warning, since the metrics then
-describe a subset of the benchmark. So are problems an engine run skipped because their prompt does
+describe a subset of the benchmark. So are problems whose every sample is unverified
+(`counts["problems_unjudged"]`). So are problems an engine run skipped because their prompt does
 not fit the model's context (`skipped`): listed with the reason, counted apart (`counts["skipped"]`),
 samples of theirs drawn before included (`counts["skipped_samples"]`).
 """
@@ -57,8 +58,10 @@ def compute_metrics(
     problem at n = 1024 samples, nothing at small n).
 
     `task_order` is every task of the benchmark (as evaluated): those without any sample are
-    counted in `counts["problems_without_samples"]` and warned about. `skipped` (task id -> reason)
-    are problems not sampled on purpose (their prompt does not fit the model's context): counted in
+    counted in `counts["problems_without_samples"]` and warned about; those with samples, none of
+    them judged (all unverified), in `counts["problems_unjudged"]`, with their own warning.
+    `skipped` (task id -> reason) are problems not sampled on purpose (their prompt does not fit
+    the model's context): counted in
     `counts["skipped"]` and warned about with their reason, not as problems without samples. A
     skipped problem is in no metric and no other count even when some of its samples were drawn
     before (a server whose context shrank since): those rows are left out, counted in
@@ -96,6 +99,9 @@ def compute_metrics(
     unsampled = [t for t in task_order or () if t not in seen and t not in skipped]
     if unsampled:
         warnings.append(_unsampled_warning(unsampled, len(task_order or ())))
+    unjudged = [t for t in (task_order if task_order is not None else sorted(seen)) if t in seen and t not in by_task]
+    if unjudged:
+        warnings.append(_unjudged_warning(unjudged, problems_total, len(order)))
     if skipped:
         warnings.append(skipped_warning(skipped, problems_total, left_out))
     metrics: dict[str, Any] = {}
@@ -132,6 +138,7 @@ def compute_metrics(
         "problems": len(order),
         "problems_total": problems_total,
         "problems_without_samples": len(unsampled),
+        "problems_unjudged": len(unjudged),
         "skipped": len(skipped),
         "skipped_samples": sum(left_out.values()),
         "samples_per_problem": {"min": min((len(v) for v in by_task.values()), default=0),
@@ -209,6 +216,16 @@ def _unsampled_warning(unsampled: Sequence[str], total: int) -> str:
     return (f"{len(unsampled)} of {total} problems have no sample ({shown}) and are left out of every metric: "
             f"the numbers describe the other {total - len(unsampled)} only (give completions for every problem; "
             f"--limit N evaluates the first N problems only)")
+
+
+def _unjudged_warning(unjudged: Sequence[str], total: int, covered: int) -> str:
+    """The warning for problems that have samples but not one judged (all unverified), naming the
+    first few; `covered`: the problems the metrics are over."""
+    shown = ", ".join(repr(t) for t in unjudged[:5]) + (", ..." if len(unjudged) > 5 else "")
+    return (f"{len(unjudged)} of {total} problems have no verified sample ({shown}: every sample of theirs is "
+            f"UNVERIFIED) and are left out of every metric: the numbers describe {covered} of the {total} problems "
+            f"only (see the unverified samples' reasons: once they can be verified, a rerun in the same folder "
+            f"scores them)")
 
 
 def skipped_warning(skipped: Mapping[str, str], total: int, left_out: Mapping[str, int] | None = None) -> str:

@@ -76,23 +76,26 @@ def run_check(args) -> int:
         return 2
     for warning in loaded.warnings:  # rows the mapping skipped on purpose, counted per reason
         print(f"warning: {warning}", file=sys.stderr)
-    errors = [v for v in verdicts if v.error]
+    errors = [(i, v) for i, v in enumerate(verdicts) if v.error]
     wrong = [(i, v) for i, v in enumerate(verdicts) if not v.correct and not v.error]
     right = sum(v.correct for v in verdicts)
     print(f"{args.name}: {right}/{len(verdicts)} reference solutions right, {len(wrong)} wrong, {len(errors)} unverified")
-    for i, v in wrong[:10]:
-        print(f"  problem #{i}: {v.reason}")
+    for i, v in wrong[:10]:  # named as load errors name a row: task id and data row (skipped rows counted)
+        print(f"  {loaded.task_label(i)}: {v.reason}")
     if errors:
         # the dataset's own tests failing (a module the sandbox's Python lacks) is no outage: a
         # rerun in the same sandbox fails the same way
         from rlvr.benchmarks.evaluate import TESTS_FAILED
 
-        tests_side = [v for v in errors if (v.details or {}).get("kind") in TESTS_FAILED]
-        outages = [v for v in errors if (v.details or {}).get("kind") not in TESTS_FAILED]
+        tests_side = [(i, v) for i, v in errors if (v.details or {}).get("kind") in TESTS_FAILED]
+        outages = [(i, v) for i, v in errors if (v.details or {}).get("kind") not in TESTS_FAILED]
         if tests_side:
+            i, v = tests_side[0]
             print(f"  unverified ({len(tests_side)}, the dataset's own tests failed, not the sandbox; a rerun "
-                  f"in the same sandbox fails again): {tests_side[0].error}", file=sys.stderr)
+                  f"in the same sandbox fails again): first {loaded.task_label(i)}: {v.error}", file=sys.stderr)
         if outages:
-            print(f"  unverified ({len(outages)}, infrastructure): {outages[0].error}", file=sys.stderr)
+            i, v = outages[0]
+            print(f"  unverified ({len(outages)}, infrastructure): first {loaded.task_label(i)}: {v.error}",
+                  file=sys.stderr)
         return 3
     return 0 if not wrong else 1

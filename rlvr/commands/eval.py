@@ -297,6 +297,20 @@ def _temperature(args) -> float:
     return args.temperature if args.temperature is not None else (0.6 if args.n > 1 else 0.0)
 
 
+def _default_temperature_note(exc: Exception, args) -> str:
+    """What to add to the refusal of a folder whose samples were drawn at another temperature
+    (`exc`, a RunMismatchError) when this run's temperature is --n's default, not one the user
+    gave: growing --n from 1 changes that default, and the plain refusal would name a setting the
+    user never set. "" otherwise (the refusal itself stays: greedy and sampled draws must not mix)."""
+    changed = getattr(exc, "changed", {}).get("temperature")
+    if args.temperature is not None or changed is None:
+        return ""
+    recorded, now = changed
+    return (f". No --temperature was given, so this run took the default for --n {args.n}, {now} (the default is 0, "
+            f"greedy, for --n 1 and 0.6 for --n > 1); the folder's samples were drawn at {recorded}. Pass "
+            f"--temperature {recorded} to add samples drawn as those were, or use a new --out to sample at {now}")
+
+
 #: The options of the SamplingParams fields, to name them in its errors.
 _SAMPLING_OPTIONS = {"temperature": "--temperature", "top_p": "--top-p", "max_new_tokens": "--max-tokens"}
 
@@ -416,16 +430,22 @@ def _evaluate_with_engine(args, common: dict) -> int:
     data, the sampling options, a folder holding another run) is checked before a local model is
     loaded. The openai engine, a client of a running server, is built first: the server names the
     model that the folder's run is checked against."""
-    from rlvr.benchmarks.evaluate import prepare_engine_run, run_engine
+    from rlvr.benchmarks.evaluate import RunMismatchError, prepare_engine_run, run_engine
 
     client, model_name = _openai_engine(args) if args.engine == "openai" else (None, _model_name(args))
     engine = client
     try:
-        run = prepare_engine_run(args.benchmark, args.out, engine_name=args.engine, model_name=model_name,
-                                 base_url=client.base_url if client is not None else None, n=args.n,
-                                 temperature=_temperature(args), top_p=args.top_p, max_tokens=args.max_tokens,
-                                 seed=args.seed, system_prompt=args.system_prompt, max_turns=args.max_turns,
-                                 dtype=None if client is not None else args.dtype, **common)
+        try:
+            run = prepare_engine_run(args.benchmark, args.out, engine_name=args.engine, model_name=model_name,
+                                     base_url=client.base_url if client is not None else None, n=args.n,
+                                     temperature=_temperature(args), top_p=args.top_p, max_tokens=args.max_tokens,
+                                     seed=args.seed, system_prompt=args.system_prompt, max_turns=args.max_turns,
+                                     dtype=None if client is not None else args.dtype, **common)
+        except RunMismatchError as exc:
+            note = _default_temperature_note(exc, args)
+            if not note:
+                raise
+            raise RunMismatchError(str(exc) + note, exc.changed) from None
         engine, tokenizer = (client, None) if client is not None else _local_engine(args)
         try:
             return run_engine(run, engine, tokenizer).exit_code
