@@ -52,7 +52,9 @@ _CALC_ARITY: dict[str, tuple[int, int | None]] = {
 #: `ln` no base, and a non-integer rational result is followed by `≈` its decimal value.
 #: 3: typeset operators are read as `rlvr.envs.expr` reads them (`2 − 3`, `2·3`, `2 \\times 3` were
 #: parse errors), and a vulgar fraction as its value in parentheses (`2/½` is 4).
-CALCULATOR_RULES = 3
+#: 4: `floor`, `ceiling`, `//` and `%` of an irrational number take a checked integer, never sympy's
+#: own (`floor(log(10**15 - 1, 10))` was 15, `log(10**15 - 1, 10) // 1` too; `_checked_integer_part`).
+CALCULATOR_RULES = 4
 MAX_CALC_CHARS = 500
 #: Longest exact form of a non-integer result shown before its `≈` value; a longer one (decimal
 #: arithmetic compounded hundreds of times) is shown approximated, so the cut at the tool's output
@@ -253,46 +255,69 @@ def _nearest_integer(value: Any, places: int) -> int:
 
 
 def exact_floor(value: Any) -> Any:
-    """The calculator's `floor`: sympy's, or where sympy's gives up, the integer found from as many
-    digits as the number's size takes and checked (`exact_integer_part`): `floor(pi*10**5000)` is
-    that integer, not an error."""
-    import sympy
-
-    return exact_integer_part(value, -1, sympy.floor)
+    """The calculator's `floor`: for a number, the integer found from as many digits as the number's
+    size takes and checked (`exact_integer_part`): `floor(pi*10**5000)` is that integer, not an
+    error, and `floor(log(10**15 - 1, 10))` 14 (sympy's own said 15)."""
+    return exact_integer_part(value, -1)
 
 
 def exact_ceiling(value: Any) -> Any:
     """The calculator's `ceiling`, as `exact_floor`."""
-    import sympy
-
-    return exact_integer_part(value, 1, sympy.ceiling)
+    return exact_integer_part(value, 1)
 
 
-def exact_integer_part(value: Any, direction: int, sympy_function: Any) -> Any:
-    """`sympy_function` (sympy's floor, direction -1, or ceiling, 1) of `value`; where sympy's own
-    gives up on a number, that integer found from more digits and checked (`_checked_integer_part`).
+def exact_integer_part(value: Any, direction: int) -> Any:
+    """The floor (direction -1) or ceiling (1) of `value`: sympy's own for a rational, an infinity
+    or an expression with symbols; for any other number, the integer of each of its real and
+    imaginary parts found from more digits and checked (`_checked_integer_part`), or a ValueError
+    saying it cannot be found exactly.
 
-    sympy's own works at a fixed precision of about 100 digits: past that it gives up (`floor(pi *
-    10**200)` stayed unevaluated and the call failed), or fails to write its message about giving up
-    (`floor(pi*10**5000)`: Python writes at most 4300 digits of an int). It is asked first: sympy's
-    `get_integer_part` at a higher precision than its own is not reliable on a difference of
-    nearly equal terms (it answered `floor(10**80*(pi - 3.14...(40 decimals)))` 3683 too low).
+    sympy's own is never trusted for such a number: it works at a fixed precision of about 100
+    digits, and near an integer it guesses (`floor(log(10**15 - 1, 10))` was 15, `floor(log(2**45 -
+    1, 2))` 45, `ceiling(log(10**15 + 1, 10))` 15, each shown as exact); past that precision it gives
+    up (`floor(pi * 10**200)` stayed unevaluated), or fails to write its message about giving up
+    (`floor(pi*10**5000)`: Python writes at most 4300 digits of an int).
     """
     import sympy
-    from sympy.core.evalf import PrecisionExhausted
 
     value = sympy.sympify(value)
     if not value.is_number or value.is_Rational or value.is_finite is False:
-        return sympy_function(value)
-    try:
-        result = sympy_function(value)
-        if not result.has(sympy.floor, sympy.ceiling):
-            return result
-    except (PrecisionExhausted, ValueError):  # (ValueError: Python's limit on the digits of an int)
-        pass
+        return (sympy.floor if direction < 0 else sympy.ceiling)(value)
     real, imaginary = value.as_real_imag()
     return (sympy.Integer(_checked_integer_part(real, direction))
             + sympy.Integer(_checked_integer_part(imaginary, direction)) * sympy.I)
+
+
+def exact_floordiv(dividend: Any, divisor: Any) -> Any:
+    """The calculator's `a // b`: `floor(a / b)` as `exact_floor` finds it (sympy's `//` is its own
+    floor of the quotient: `log(10**15 - 1, 10) // 1` was 15). Rationals, symbols and a zero divisor
+    keep sympy's own (exact; `floor(x/2)`; its division-by-zero error)."""
+    import sympy
+
+    dividend, divisor = sympy.sympify(dividend), sympy.sympify(divisor)
+    if _sympy_divides(dividend, divisor):
+        return dividend // divisor
+    return exact_floor(dividend / divisor)
+
+
+def exact_mod(dividend: Any, divisor: Any) -> Any:
+    """The calculator's `a % b`: `a - b * (a // b)` with the quotient's floor from `exact_floordiv`,
+    for real numbers (the sign of b's, as Python's); rationals, symbols, non-real numbers and a zero
+    divisor keep sympy's `Mod` (its floor of the quotient is not checked either)."""
+    import sympy
+
+    dividend, divisor = sympy.sympify(dividend), sympy.sympify(divisor)
+    if _sympy_divides(dividend, divisor) or (dividend / divisor).is_extended_real is not True:
+        return dividend % divisor
+    return dividend - divisor * exact_floor(dividend / divisor)
+
+
+def _sympy_divides(dividend: Any, divisor: Any) -> bool:
+    """Whether sympy's own `//` and `%` are right for these operands: both rational (exact), either
+    not a number (a symbolic `floor(x/2)`, `Mod(x, 3)`), or a divisor that is zero (its error)."""
+    if dividend.is_Rational and divisor.is_Rational:
+        return True
+    return not (dividend.is_number and divisor.is_number) or divisor.is_zero is not False
 
 
 def _checked_integer_part(value: Any, direction: int) -> int:
@@ -301,11 +326,15 @@ def _checked_integer_part(value: Any, direction: int) -> int:
 
     The integer is read from `value` to about 30 digits past its whole part, then checked: `value`
     minus it, and minus the next integer beyond it, each evaluated to a precision sympy vouches for
-    (`strict`), must have the signs of a value between them. Never an integer those checks did
-    not confirm: a wrong integer would be shown as exact.
+    (`strict`), must have the signs of a value between them; when they do not, the integers either
+    side of it are checked the same way (`log(10**50 - 1, 10)` reads as 50.000... to those digits;
+    its floor is 49). Where none passes (no digits can tell a number from an integer it equals:
+    `log(8)/log(2)`, `sin(pi/7) - cos(5*pi/14)`), the integer nearest the digits is the answer only
+    when sympy proves `value` equal to it (`_proven_equal`). Never an integer those checks did not
+    confirm: a wrong integer would be shown as exact.
     """
     import sympy
-    from mpmath.libmp import round_ceiling, round_floor, to_int
+    from mpmath.libmp import round_ceiling, round_floor, round_nearest, to_int
     from sympy.core.evalf import PrecisionExhausted
 
     if value.is_Rational:
@@ -316,16 +345,50 @@ def _checked_integer_part(value: Any, direction: int) -> int:
               "cannot tell which integers it lies between (N(...) gives an approximation)")
     try:
         approximation = value.evalf(digits, **options)
-        if not approximation.is_Float:
-            raise ValueError(cannot)
-        integer = int(to_int(approximation._mpf_, round_floor if direction < 0 else round_ceiling))
-        # floor: value - integer > 0 > value - (integer + 1); ceiling the other way round
+        read = int(to_int(approximation._mpf_, round_floor if direction < 0 else round_ceiling)) if approximation.is_Float else None
+    except (PrecisionExhausted, ValueError, TypeError):
+        read = None
+    for integer in () if read is None else (read, read + direction, read - direction):
+        if _lies_beside(value, integer, direction, options):
+            return integer
+    nearest = _nearest_of_digits(value, digits, round_nearest, to_int)
+    if nearest is not None and _proven_equal(value, nearest):
+        return nearest
+    raise ValueError(cannot)
+
+
+def _lies_beside(value: Any, integer: int, direction: int, options: dict[str, Any]) -> bool:
+    """Whether sympy, at a precision it vouches for, puts `value` strictly between `integer` and the
+    next integer beyond it in `direction` (floor, -1: value - integer > 0 > value - (integer + 1);
+    ceiling, 1: the other way round)."""
+    import sympy
+    from sympy.core.evalf import PrecisionExhausted
+
+    try:
         signs = [sympy.sign((value - bound).evalf(15, **options)) for bound in (integer, integer - direction)]
     except (PrecisionExhausted, ValueError, TypeError):
-        raise ValueError(cannot) from None
-    if signs != [-direction, direction]:
-        raise ValueError(cannot)
-    return integer
+        return False
+    return signs == [-direction, direction]
+
+
+def _nearest_of_digits(value: Any, digits: int, round_nearest: Any, to_int: Any) -> int | None:
+    """The integer nearest `value` as read to `digits` digits without a precision sympy vouches for
+    (an exact zero has none), or None when sympy gives no number: only a candidate to prove."""
+    try:
+        approximation = value.evalf(digits, maxn=100 + 2 * digits)
+        return int(to_int(approximation._mpf_, round_nearest)) if approximation.is_Float else None
+    except Exception:  # noqa: BLE001 - no candidate: the caller reports it cannot decide
+        return None
+
+
+def _proven_equal(value: Any, integer: int) -> bool:
+    """Whether sympy proves `value` equal to `integer` (`equals` answers True only with a proof:
+    the difference simplified to 0, or a minimal polynomial of x), never from digits alone."""
+    try:
+        difference = value - integer
+        return difference.is_zero is True or difference.equals(0) is True
+    except Exception:  # noqa: BLE001 - not proven
+        return False
 
 
 def _size_bits(value: Any) -> int:
@@ -443,6 +506,40 @@ def _integer_text(number: int) -> str:
         return f"{'-' if number < 0 else ''}<integer of {digits} digits>"
 
 
+#: The names `_with_checked_operators` writes `a // b` and `a % b` as (no expression can name them:
+#: the whitelist has no name starting with `_`).
+_FLOORDIV_NAME, _MOD_NAME = "_calc_floordiv", "_calc_mod"
+_OPERATOR_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+def _with_checked_operators(text: str) -> str:
+    """The checked expression `text` with each `a // b` written `_calc_floordiv((a), (b))` and each
+    `a % b` `_calc_mod((a), (b))` (`exact_floordiv`, `exact_mod`): sympy reads the operators as its
+    own floor of the quotient, unchecked. The rest keeps its text (a decimal like `0.1` must reach
+    sympy as typed, read as a rational), parenthesised as the parsed tree groups it."""
+    tree = ast.parse(text, mode="eval")
+    if not any(isinstance(node, (ast.FloorDiv, ast.Mod)) for node in ast.walk(tree)):
+        return text
+    return _rewritten(tree.body, text)
+
+
+def _rewritten(node: ast.AST, text: str) -> str:
+    """`node`'s text in `text`, with `_with_checked_operators`'s calls for `//` and `%` in it (the
+    nodes `check_calculator_expression` allows)."""
+    if not any(isinstance(inner, (ast.FloorDiv, ast.Mod)) for inner in ast.walk(node)):
+        return f"({ast.get_source_segment(text, node)})"
+    if isinstance(node, ast.BinOp):
+        left, right = _rewritten(node.left, text), _rewritten(node.right, text)
+        if isinstance(node.op, (ast.FloorDiv, ast.Mod)):
+            return f"{_FLOORDIV_NAME if isinstance(node.op, ast.FloorDiv) else _MOD_NAME}({left}, {right})"
+        return f"({left} {_OPERATOR_TEXT[type(node.op)]} {right})"
+    if isinstance(node, ast.UnaryOp):
+        return f"({'-' if isinstance(node.op, ast.USub) else '+'}{_rewritten(node.operand, text)})"
+    if isinstance(node, ast.Call):
+        return f"{node.func.id}({', '.join(_rewritten(arg, text) for arg in node.args)})"
+    raise ValueError(f"cannot rewrite a {type(node).__name__}")  # (no other node holds an operator)
+
+
 def evaluate_expression(text: str) -> tuple[str, str]:
     """Worker-side: evaluate a checked expression with sympy; ("ok", result) or ("error", message)."""
     import sympy
@@ -450,14 +547,15 @@ def evaluate_expression(text: str) -> tuple[str, str]:
     names = {name: getattr(sympy, name) for name in _CALC_FUNCS if hasattr(sympy, name)}
     names.update({"ln": checked_log, "log": checked_log, "N": checked_n, "abs": sympy.Abs, "round": exact_round,
                   "floor": exact_floor, "ceiling": exact_ceiling, "gcd": gcd_of_all, "lcm": lcm_of_all,
-                  "pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo})
+                  "pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo,
+                  _FLOORDIV_NAME: exact_floordiv, _MOD_NAME: exact_mod})
     names.update({s: sympy.Symbol(s) for s in ("x", "y", "z", "n")})
     try:
         check_calculator_expression(text)  # (it is the checked text: again, for a caller that did not check it)
     except ToolError as exc:
         return "error", str(exc)
     try:
-        value = sympy.sympify(text, locals=names, rational=True)
+        value = sympy.sympify(_with_checked_operators(text), locals=names, rational=True)
         if not _asks_for_a_form(text):  # `factor(x**2 - 1)` stays factored: simplify would expand it
             value = sympy.simplify(value)
         if value.has(sympy.zoo) or value.has(sympy.nan):

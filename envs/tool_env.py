@@ -95,7 +95,7 @@ from rlvr.envs.math_env import MathEnv
 from rlvr.envs.process import StepsCheckError, reasoning_of, steps_reward
 from rlvr.envs.rewards import RewardWeights, zero_parts
 from rlvr.envs.tasks import Task
-from rlvr.envs.toolcalls import OPEN_TAG, openai_tool_calls, parse_tool_calls
+from rlvr.envs.toolcalls import OPEN_TAG, TOOL_CALL_RULES, openai_tool_calls, parse_tool_calls
 from rlvr.envs.calculator import CALCULATOR_RULES, DEFAULT_CALCULATOR_TIMEOUT, make_calculator
 from rlvr.envs.content_digest import content_sha256
 from rlvr.envs.python_tool import make_python, sandbox_settings, shared_sandbox
@@ -328,6 +328,8 @@ class ToolMathEnv(MathEnv):
             **({"process_credit_rules": 4} if self.process_credit == "on_answer" else {}),
             # what the calculator answers (`rlvr.envs.calculator.CALCULATOR_RULES`)
             **({"calculator_rules": CALCULATOR_RULES} if "calculator" in self.tools else {}),
+            # how tool calls are read from the reply (`rlvr.envs.toolcalls.TOOL_CALL_RULES`)
+            "tool_call_rules": TOOL_CALL_RULES,
             "max_calls_per_turn": self.max_calls_per_turn,
             "max_tool_output_chars": self.max_tool_output_chars,
             # how a tool's text is made the model's reply (`TOOL_REPLY_RULES`)

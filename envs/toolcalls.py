@@ -3,7 +3,7 @@
 `parse_tool_calls` never raises on model output: each call comes back either as a well-formed
 `ToolCall` or as a `ToolCall` carrying an `error` (bad JSON — `NaN`, `Infinity` and numbers too
 large for a float included —, a number too long to read, missing name, arguments not an object, an
-unclosed tag, an OpenAI-style entry whose `type` is not "function", a `<tool_call>` block beside
+unclosed tag, a closing tag with no opening tag before it, an OpenAI-style entry whose `type` is not "function", a `<tool_call>` block beside
 OpenAI-style `tool_calls`), which the environment turns into an error message for the model.
 
 Two forms of the same calls travel between the parts, and these helpers convert between them:
@@ -46,6 +46,10 @@ from typing import Any
 
 from rlvr.verifiers.shaping import tag_blocks
 
+#: How text calls are read, for a fingerprint. 2: a `</tool_call>` with no `<tool_call>` before it,
+#: after a call's key, is a call with an error (1 read the turn as a final answer), and a block holding an object in
+#: OpenAI's shape (`{"type": "function", "function": {...}}`) is that call (1: an error, no name).
+TOOL_CALL_RULES = 2
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
 #: The tags of the model's reasoning block (R1/Qwen3 style).
@@ -260,11 +264,16 @@ def _function_parts(entry: Any) -> tuple[Any, str]:
 
 
 def _from_payload(payload: Any, ident: str, raw: str) -> ToolCall:
+    """A call's object (`{"name", "arguments"}`, arguments an object or its JSON text) as a
+    ToolCall. One in OpenAI's shape (`{"type": "function", "function": {"name", "arguments"}}`,
+    no `name` of its own) is read as an OpenAI-style entry is (`_from_entry`)."""
     if not isinstance(payload, dict):
         return ToolCall(ident, error=f"a tool call must be a JSON object with 'name' and 'arguments', got {type(payload).__name__}", raw=raw)
+    if "name" not in payload and isinstance(payload.get("function"), dict):
+        return _from_entry(payload, ident, raw)
     name = payload.get("name")
     if not isinstance(name, str) or not name:
-        return ToolCall(ident, error="the tool call has no 'name' (a string)", raw=raw)
+        return ToolCall(ident, error='the tool call has no \'name\' (a string): write {"name": <tool name>, "arguments": {...}}', raw=raw)
     arguments = payload.get("arguments", payload.get("parameters", {}))
     if isinstance(arguments, str):  # OpenAI style: arguments as a JSON string
         try:
@@ -299,7 +308,9 @@ def parse_tool_calls(content: str, tool_calls: list[Any] | None = None, *, turn:
         ids = call_ids(tool_calls, turn)
         calls = [_from_entry(entry, ident) for entry, ident in zip(tool_calls, ids)]
         taken = set(ids)
-        for k, call in enumerate(_text_calls(content, turn), start=len(calls)):
+        # (a stray closing tag is no call here: a turn's text calls are recorded, `openai_tool_calls`,
+        # only when its text has an opening tag)
+        for k, call in enumerate(_text_calls(content, turn, stray_closes=False), start=len(calls)):
             # the arguments are kept for the record (`openai_tool_calls`); the error keeps the call from running
             calls.append(ToolCall(_fresh_id(turn, k, taken), call.name, call.arguments, error=MIXED_CALL_ERROR, raw=call.raw))
         return calls
@@ -368,30 +379,58 @@ def without_reasoning(text: str) -> str:
     return "".join(pieces) + text[pos:]
 
 
-def _text_calls(content: str, turn: int) -> list[ToolCall]:
+def _text_calls(content: str, turn: int, *, stray_closes: bool = True) -> list[ToolCall]:
     """The `<tool_call>` blocks of `content` (Hermes/Qwen format) outside its reasoning
-    (`without_reasoning`), the k-th with id `call_id(turn, k)`."""
+    (`without_reasoning`), in order, the k-th with id `call_id(turn, k)`.
+
+    A block is an opening tag and the first closing tag after it (`tag_blocks`). An opening tag no
+    closing tag follows is a call with an error (it never ends); with `stray_closes`, so is a
+    closing tag with no opening tag before it since the last block when the text between holds a
+    call's key (`"name":` or `"function":`, `MISSING_OPEN_ERROR`): a call whose opening tag the
+    model left out (`{"name": ...}</tool_call>`) was read as a final answer, ending the episode,
+    where a malformed call in tags gets an error and another turn. Other stray closing tags (one
+    after an answer, a block closed twice) are still no call."""
     content = without_reasoning(content)
     calls: list[ToolCall] = []
-    for k, (_, _, inner) in enumerate(tag_blocks(content, OPEN_TAG, CLOSE_TAG)):
-        raw = inner.strip()
-        try:
-            payload = _loads(raw)
-        except (ValueError, RecursionError) as exc:
-            calls.append(ToolCall(call_id(turn, k), error=f"the tool call is not valid JSON: {_json_problem(exc)}", raw=raw[:2000]))
+    pos = 0
+    while True:
+        start, close = content.find(OPEN_TAG, pos), content.find(CLOSE_TAG, pos)
+        if close >= 0 and (start < 0 or close < start):  # a closing tag with no opening one before it
+            if stray_closes and _CALL_KEY.search(content, pos, close):
+                calls.append(ToolCall(call_id(turn, len(calls)), error=MISSING_OPEN_ERROR, raw=content[pos:close].strip()[-2000:]))
+            pos = close + len(CLOSE_TAG)
             continue
-        calls.append(_from_payload(payload, call_id(turn, k), raw[:2000]))
-    # an opening tag after the last closing one (or with none) starts a call that never ends; a
-    # count of tags would miss it behind a stray closing tag earlier in the text
-    last_close = content.rfind(CLOSE_TAG)
-    if content.find(OPEN_TAG, last_close + len(CLOSE_TAG) if last_close >= 0 else 0) >= 0:
-        calls.append(ToolCall(call_id(turn, len(calls)), error=f"a {OPEN_TAG} tag is not closed with {CLOSE_TAG}"))
-    return calls
+        if start < 0:
+            return calls
+        close = content.find(CLOSE_TAG, start + len(OPEN_TAG))
+        if close < 0:  # a call that never ends (and no later opening tag has a closing one either)
+            calls.append(ToolCall(call_id(turn, len(calls)), error=f"a {OPEN_TAG} tag is not closed with {CLOSE_TAG}"))
+            return calls
+        calls.append(_block_call(content[start + len(OPEN_TAG):close], call_id(turn, len(calls))))
+        pos = close + len(CLOSE_TAG)
 
 
-def _from_entry(entry: Any, ident: str) -> ToolCall:
-    """One OpenAI-style entry as a ToolCall, read the way `openai_tool_calls` records it."""
-    raw = to_json(entry)[:2000]
+#: What makes the text before a stray `</tool_call>` a call whose opening tag is missing (`_text_calls`).
+_CALL_KEY = re.compile(r'"(?:name|function)"\s*:')
+#: The error of a `</tool_call>` with no `<tool_call>` before it (`_text_calls`).
+MISSING_OPEN_ERROR = (f"a {CLOSE_TAG} tag has no {OPEN_TAG} tag before it: the opening tag is missing; write each call as "
+                      f'{OPEN_TAG}{{"name": <tool name>, "arguments": {{...}}}}{CLOSE_TAG}')
+
+
+def _block_call(inner: str, ident: str) -> ToolCall:
+    """The call of one `<tool_call>` block's text."""
+    raw = inner.strip()
+    try:
+        payload = _loads(raw)
+    except (ValueError, RecursionError) as exc:
+        return ToolCall(ident, error=f"the tool call is not valid JSON: {_json_problem(exc)}", raw=raw[:2000])
+    return _from_payload(payload, ident, raw[:2000])
+
+
+def _from_entry(entry: Any, ident: str, raw: str | None = None) -> ToolCall:
+    """One OpenAI-style entry as a ToolCall, read the way `openai_tool_calls` records it (`raw`:
+    the text it was read from, else the entry as JSON)."""
+    raw = to_json(entry)[:2000] if raw is None else raw
     if not isinstance(entry, dict):
         return ToolCall(ident, error=f"a tool call must be an object, got {type(entry).__name__}", raw=raw)
     kind = _other_type(entry)
