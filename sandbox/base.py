@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import resource
+import threading
 import time
 from abc import ABC, abstractmethod
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from rlvr.sandbox.limits import Limits, language_command
 from rlvr.sandbox.result import ExecResult
@@ -21,6 +23,71 @@ from rlvr.sandbox.slots import SlotTimeout, gate_for, resolve_slot_timeout
 
 class SandboxUnavailable(RuntimeError):
     """A backend cannot run on this machine; the message says why and how to fix it."""
+
+
+class RunInterrupted(BaseException):
+    """Raised in a `run_many` thread whose batch was interrupted in the caller (a KeyboardInterrupt):
+    its run stops at once, with no retry and no result. A BaseException, like KeyboardInterrupt,
+    so that no `except Exception` on the way turns it into a result and runs on."""
+
+
+#: Seconds an interrupted `run_many` waits for its threads to give back their (killed) workers
+#: before the exception goes on: they take well under a second; a subclass's `run` that blocks in
+#: something no worker kill reaches is not waited for longer.
+INTERRUPT_WAIT_SECONDS = 5.0
+
+_batch_of_thread = threading.local()  # the `_Batch` whose job this thread runs, if any
+
+
+class _Batch:
+    """The runs of one `run_many` call, so that an interrupt in the caller can stop them: each run
+    registers how to stop the worker it waits on (`stoppable`) while it waits."""
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self._lock = threading.Lock()
+        self._stops: dict[object, Callable[[], None]] = {}
+
+    def interrupt(self) -> None:
+        """Stop every worker a run of the batch waits on; later runs of it start nothing."""
+        with self._lock:  # (held while stopping: a run cannot hand its worker back meanwhile)
+            self.interrupted = True
+            for stop in list(self._stops.values()):
+                try:
+                    stop()
+                except Exception:  # noqa: BLE001 - best effort: the others must still be stopped
+                    pass
+
+
+def raise_if_interrupted() -> None:
+    """Raise RunInterrupted in a `run_many` thread whose batch was interrupted."""
+    batch = getattr(_batch_of_thread, "batch", None)
+    if batch is not None and batch.interrupted:
+        raise RunInterrupted()
+
+
+@contextmanager
+def stoppable(stop: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, an interrupt of this thread's `run_many` batch calls `stop()` (from the
+    caller's thread: it must only make the worker end, so that the block's wait on it returns).
+    RunInterrupted is raised on entry when the batch is already interrupted, and on leaving when it
+    was interrupted meanwhile: the worker may be killed, and must be discarded, never reused. Does
+    nothing outside `run_many`'s threads (an interrupt there lands in the run's own thread)."""
+    batch = getattr(_batch_of_thread, "batch", None)
+    if batch is None:
+        yield
+        return
+    key = object()
+    with batch._lock:
+        if batch.interrupted:
+            raise RunInterrupted()
+        batch._stops[key] = stop
+    try:
+        yield
+    finally:
+        with batch._lock:
+            del batch._stops[key]
+    raise_if_interrupted()
 
 
 @dataclass(frozen=True)
@@ -198,6 +265,7 @@ class Sandbox(ABC):
         started = time.monotonic()
         try:
             with self._slots.slot(self.slot_timeout):  # the wait is not the program's: its limits start later
+                raise_if_interrupted()  # (a `run_many` interrupted while this run waited for its slot)
                 return self._execute(job, run_limits)
         except (SandboxUnavailable, SlotTimeout) as exc:
             return ExecResult.sandbox_error(str(exc), self.name, time.monotonic() - started)
@@ -223,6 +291,12 @@ class Sandbox(ABC):
         overrides `run` (a wrapper passing runs to another sandbox) has each job go through its
         `run`, which checks its own arguments: there a job `run` refuses is that job's
         "sandbox_error" result, as it was for every sandbox before.
+
+        Interrupted in the caller (a KeyboardInterrupt, or any exception raised in its thread), the
+        jobs not begun are dropped and the workers of those running are killed, within a second or
+        so, before the exception goes on: it never waits for the runs' own time limits. The sandbox
+        stays usable: a killed worker is replaced, never reused, so no later run gets a result of an
+        interrupted one.
         """
         options = [self._job_options(index, job) for index, job in enumerate(jobs)]
         workers = max(1, concurrency or os.cpu_count() or 1)
@@ -240,8 +314,7 @@ class Sandbox(ABC):
 
         if workers == 1 or len(prepared) <= 1:
             return [run_one(item) for item in prepared]
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"rlvr-{self.name}") as pool:
-            return list(pool.map(run_one, prepared))
+        return _run_batch(run_one, prepared, workers, f"rlvr-{self.name}")
 
     @staticmethod
     def _job_options(index: int, job: Any) -> dict[str, Any]:
@@ -329,3 +402,37 @@ class Sandbox(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(limits={self.limits})"
+
+
+def _run_batch(run_one: Callable[[Any], ExecResult], items: list, workers: int, name: str) -> list[ExecResult]:
+    """`run_one` for each item in `workers` threads, results in order. An exception in the caller's
+    thread (a KeyboardInterrupt: only that thread receives it) drops the items not begun and stops
+    the workers of those running (`_Batch.interrupt`), then waits briefly for their threads to give
+    them back before it goes on, so that no run is left to its own time limit, and no thread holds
+    up the interpreter's exit."""
+    batch = _Batch()
+
+    def in_batch(item: Any) -> ExecResult:
+        _batch_of_thread.batch = batch
+        try:
+            raise_if_interrupted()
+            return run_one(item)
+        finally:
+            _batch_of_thread.batch = None
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+    futures = []
+    try:
+        futures = [pool.submit(in_batch, item) for item in items]
+        results = [future.result() for future in futures]
+    except BaseException:
+        batch.interrupt()
+        pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            # (those cancelled never count as done: only the ones begun are waited for)
+            wait([future for future in futures if not future.cancelled()], timeout=INTERRUPT_WAIT_SECONDS)
+        except BaseException:  # noqa: BLE001 - interrupted again: the first exception goes on
+            pass
+        raise
+    pool.shutdown(wait=True)
+    return results

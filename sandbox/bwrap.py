@@ -28,8 +28,10 @@ a run's stdin or files larger than a mount are refused (`Sandbox._job_space`).
 from __future__ import annotations
 
 import errno
+import json
 import os
 import platform
+import pwd
 import shutil
 import struct
 import subprocess
@@ -38,6 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
+from rlvr.sandbox.image import MIN_PYTHON
 from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, become_nobody, job_message
 from rlvr.sandbox.result import ExecResult
@@ -205,20 +208,150 @@ def default_python() -> str:
 SANDBOX_MOUNTS = ("/work", "/tmp", "/dev", "/proc")
 
 
-def interpreter_folders(python: str) -> list[str]:
-    """The folders outside the system dirs that `python` needs inside the sandbox, read-only: the
-    installation its binary resolves to and, for a venv's interpreter, the venv itself (the path
-    the worker is started by, and the site-packages that hold the packages it was chosen for)."""
+def python_probe(code: str = "") -> str:
+    """A program that prints the interpreter's version on its first line, exits 3 if it is older
+    than `MIN_PYTHON` (the worker's), and otherwise runs `code`."""
+    return (f"import sys\nprint(sys.version.split()[0], flush=True)\nif sys.version_info < {MIN_PYTHON!r}: "
+            f"sys.exit(3)\n{code}")
+
+
+def python_probe_failure(returncode: int, stdout: bytes, stderr: bytes) -> str | None:
+    """Why a `python_probe` run shows the interpreter unfit for the worker, or None: it failed (its
+    last line on stderr), is too old, or printed no version (`/bin/true` is no Python)."""
+    lines = stdout.decode(errors="replace").split()
+    version = lines[0] if lines and lines[0][:1].isdigit() and "." in lines[0] else None
+    if returncode == 3 and version:
+        return f"it is Python {version}; the sandbox's worker needs {'.'.join(map(str, MIN_PYTHON))} or later"
+    if returncode != 0:
+        said = stderr.decode(errors="replace").strip().splitlines()
+        return said[-1] if said else f"exit status {returncode}"
+    if version is None:
+        return "it printed no Python version: it is not a Python interpreter"
+    return None
+
+
+def install_folders(python: str) -> list[str]:
+    """The folders outside the system dirs that hold `python`'s installation: the one its binary
+    resolves to and, for a venv's interpreter, the venv. Only `check`'s first probe, which learns
+    what the interpreter needs (`interpreter_folders`), sees them; no run does."""
     folders = [str(Path(os.path.realpath(python)).parents[1])]
     venv = Path(os.path.abspath(python)).parents[1]
     if (venv / "pyvenv.cfg").is_file():
         folders.append(str(venv))
-    return [f for f in dict.fromkeys(folders) if not any(f == d or f.startswith(d + "/") for d in SYSTEM_DIRS)]
+    return [f for f in dict.fromkeys(folders) if not _in_system_dirs(f)]
+
+
+def _in_system_dirs(path: str) -> bool:
+    return any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS)
+
+
+#: What `interpreter_folders` asks the interpreter (run with -I, as the worker is): the entries of
+#: its sys.path that lie in its installation or venv (the standard library, lib-dynload and
+#: site-packages; not folders a .pth file adds from elsewhere), a venv's pyvenv.cfg, and the
+#: shared libpython its binary loads, if any.
+_PATHS_PROBE = python_probe("""import json, os, sysconfig
+prefixes = {p.rstrip("/") + "/" for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+paths = [p for p in sys.path if p and os.path.exists(p) and any((p + "/").startswith(q) for q in prefixes)]
+if sys.prefix != sys.base_prefix:
+    paths.append(os.path.join(sys.prefix, "pyvenv.cfg"))
+if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+    libdir = sysconfig.get_config_var("LIBDIR") or ""
+    for name in (sysconfig.get_config_var("INSTSONAME"), sysconfig.get_config_var("LDLIBRARY")):
+        if name and os.path.exists(os.path.join(libdir, name)):
+            paths.append(os.path.join(libdir, name))
+print(json.dumps(paths))
+""")
+
+
+class _ProbeFailed(Exception):
+    """`_probe_paths` could not learn what the interpreter needs: (stderr, return code)."""
+
+
+@lru_cache(maxsize=None)
+def _probe_paths(python: str) -> tuple[str, ...]:
+    """`_PATHS_PROBE`'s answer, run in a sandbox that sees `install_folders(python)` (our own
+    probe, never a job, sees them). Once per interpreter path."""
+    fd = _seccomp_fd()
+    argv = _argv(python, [arg for f in install_folders(python) for arg in ("--ro-bind", f, f)], 1 << 20, fd)
+    probe = argv[: argv.index("--") + 1] + [python, "-I", "-c", _PATHS_PROBE]
+    try:
+        proc = subprocess.run(probe, capture_output=True, timeout=20, pass_fds=(fd,),
+                              preexec_fn=become_nobody if os.geteuid() == 0 else None)
+    except subprocess.TimeoutExpired:
+        raise _ProbeFailed(b"bwrap did not start within 20s", -1) from None
+    finally:
+        os.close(fd)
+    problem = python_probe_failure(proc.returncode, proc.stdout, proc.stderr)
+    if problem:
+        raise _ProbeFailed(problem.encode(), proc.returncode or 1)
+    try:
+        paths = json.loads(proc.stdout.decode(errors="replace").splitlines()[1])
+    except (IndexError, ValueError):
+        raise _ProbeFailed(b"it did not say where its standard library is", 1) from None
+    return tuple(os.path.normpath(p) for p in paths)
+
+
+@lru_cache(maxsize=None)
+def _homes() -> frozenset[str]:
+    """Users' home directories (the password database's, and $HOME); read once (each worker's
+    start asks, and a directory service's full list may be slow)."""
+    homes = {os.path.expanduser("~")}
+    try:
+        homes.update(entry.pw_dir for entry in pwd.getpwall())
+    except OSError:
+        pass
+    return frozenset(os.path.normpath(h) for h in homes if h and h.startswith("/"))
+
+
+def _holds_a_home(path: str, homes: frozenset[str]) -> bool:
+    """Whether binding `path` would show a home directory whole: it is one, or an ancestor of one."""
+    return any(h == path or h.startswith(path.rstrip("/") + "/") for h in homes)
+
+
+def interpreter_folders(python: str) -> list[str]:
+    """The files and folders outside the system dirs that `python` needs inside the sandbox,
+    read-only: its standard library, lib-dynload, site-packages, a venv's pyvenv.cfg and its shared
+    libpython, as the interpreter itself reports them (`_probe_paths`), and its binary. Never the
+    whole installation or venv folder, which may be a home directory or a project folder with
+    secrets beside the interpreter; never a home directory or an ancestor of one. Only the binary
+    when the interpreter cannot be asked (`BwrapSandbox.check` then refuses it)."""
+    try:
+        paths = list(_probe_paths(python))
+    except _ProbeFailed:
+        paths = []
+    paths.append(os.path.realpath(python))
+    homes = _homes()
+    return [p for p in dict.fromkeys(paths) if not _in_system_dirs(p) and not _holds_a_home(p, homes)]
+
+
+def _binary_links(python: str) -> list[str]:
+    """bwrap arguments that make `python`'s path, and each symlink it goes through to its binary
+    (a venv's bin/python -> python3 -> /usr/bin/python3.11), the same links inside; the binary
+    itself is bound by `interpreter_folders`."""
+    args: list[str] = []
+    path = os.path.abspath(python)
+    for _ in range(40):
+        if not os.path.islink(path):
+            break
+        target = os.readlink(path)
+        if not _in_system_dirs(path):
+            args += ["--symlink", target, path]
+        path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+    real = os.path.realpath(python)
+    if path != real and not _in_system_dirs(path):  # (a folder on the way is a link: point at the binary)
+        args += ["--symlink", real, path]
+    return args
 
 
 def bwrap_argv(python: str, tmpfs_bytes: int, seccomp_fd: int | None = None) -> list[str]:
     """The bubblewrap command line that starts one isolated worker (with the seccomp filter read
-    from `seccomp_fd`, when given)."""
+    from `seccomp_fd`, when given), which sees of `python`'s installation what it needs only."""
+    binds = [arg for f in interpreter_folders(python) for arg in ("--ro-bind", f, f)]
+    return _argv(python, binds + _binary_links(python), tmpfs_bytes, seccomp_fd)
+
+
+def _argv(python: str, binds: list[str], tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
+    """`bwrap_argv` with the interpreter's `binds` (bwrap arguments) given."""
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--as-pid-1",
             "--hostname", "rlvr-sandbox", "--clearenv",
             "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
@@ -229,8 +362,7 @@ def bwrap_argv(python: str, tmpfs_bytes: int, seccomp_fd: int | None = None) -> 
             argv += ["--ro-bind", path, path]
     for path in ETC_FILES:
         argv += ["--ro-bind-try", path, path]
-    for folder in interpreter_folders(python):
-        argv += ["--ro-bind", folder, folder]
+    argv += binds
     size = str(tmpfs_bytes)
     argv += ["--proc", "/proc", "--dev", "/dev", "--mqueue", "/dev/mqueue",
              "--size", size, "--tmpfs", "/dev/shm",
@@ -243,6 +375,19 @@ def bwrap_argv(python: str, tmpfs_bytes: int, seccomp_fd: int | None = None) -> 
              *(["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []), "--",
              python, "-I", "-c", WORKER_SOURCE, "pidns", "/work", "/tmp", "/dev/shm,/dev/mqueue"]
     return argv
+
+
+def _refusal(python: str, said: str, returncode: int) -> str:
+    """Why a probe of `python` in bwrap failed, and the fix: bubblewrap itself could not make the
+    sandbox (it says "bwrap: ..."), or it did and the interpreter does not run there (or bubblewrap
+    could not mount, as nobody, what the interpreter needs)."""
+    if returncode == -1:
+        return said
+    if not said.startswith("bwrap:") or "execvp" in said or any(
+            f"path {path}:" in said for path in install_folders(python) + interpreter_folders(python)):
+        return (f"the sandbox's python {python!r} does not run inside bwrap ({said or f'exit status {returncode}'}): "
+                "give python= a full Python installation (3.9 or later), or a venv of one, that every user can read")
+    return f"bwrap cannot create a sandbox here ({said}): {FIX}"
 
 
 class BwrapSandbox(Sandbox):
@@ -283,17 +428,23 @@ class BwrapSandbox(Sandbox):
         if shutil.which("bwrap") is None:
             return False, f"bwrap is not installed: {FIX}"
         python = python or default_python()
-        hidden = [(f, m) for f in interpreter_folders(python) for m in SANDBOX_MOUNTS if f == m or f.startswith(m + "/")]
+        hidden = [(f, m) for f in install_folders(python) for m in SANDBOX_MOUNTS if f == m or f.startswith(m + "/")]
         if hidden:
             folder, mount = hidden[0]
             return False, (f"the sandbox's python {python!r} needs {folder}, which lies under {mount}, where the "
                            "sandbox mounts its own empty folder: put the Python installation (or its venv) "
                            "elsewhere, e.g. under /opt")
+        try:  # what the interpreter needs (its stdlib, site-packages: `interpreter_folders`)
+            _probe_paths(python)
+        except _ProbeFailed as failed:
+            stderr, returncode = failed.args
+            return False, _refusal(python, stderr.decode(errors="replace").strip(), returncode)
         fd = _seccomp_fd()
         argv = bwrap_argv(python, 1 << 20, fd)
-        # the interpreter itself, as the workers will run it (as nobody under root): one that the
-        # sandbox cannot see or read is found here, not as a sandbox_error on every run
-        probe = argv[: argv.index("--") + 1] + [python, "-I", "-c", "pass"]
+        # the interpreter itself, as the workers will run it (as nobody under root), seeing only
+        # what they see: one that cannot start so, or load its standard library's C extensions,
+        # is found here, not as a sandbox_error on every run
+        probe = argv[: argv.index("--") + 1] + [python, "-I", "-c", python_probe("import encodings, json, math, datetime, decimal")]
         try:
             proc = subprocess.run(probe, capture_output=True, timeout=20, pass_fds=(fd,),
                                   preexec_fn=become_nobody if os.geteuid() == 0 else None)
@@ -301,14 +452,9 @@ class BwrapSandbox(Sandbox):
             return False, "bwrap did not start within 20s"
         finally:
             os.close(fd)
-        if proc.returncode != 0:
-            stderr = proc.stderr.decode(errors="replace").strip()
-            # bwrap started and the interpreter did not, or bwrap could not mount (read) its folders
-            if not stderr.startswith("bwrap:") or "execvp" in stderr or any(
-                    f"path {folder}:" in stderr for folder in interpreter_folders(python)):
-                return False, (f"the sandbox's python {python!r} does not run inside bwrap ({stderr or f'exit status {proc.returncode}'}): "
-                               "give python= a full Python installation, or a venv of one, that every user can read")
-            return False, f"bwrap cannot create a sandbox here ({stderr}): {FIX}"
+        problem = python_probe_failure(proc.returncode, proc.stdout, proc.stderr)
+        if problem:
+            return False, _refusal(python, problem, proc.returncode or 1)
         return True, "bubblewrap works: user, pid, net, ipc and uts namespaces"
 
     def _check_limits(self, limits: Limits) -> None:

@@ -29,7 +29,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable, Sequence
 
-from rlvr.sandbox.base import Job, SandboxUnavailable, job_entries
+from rlvr.sandbox.base import Job, SandboxUnavailable, job_entries, raise_if_interrupted, stoppable
 from rlvr.sandbox.limits import Limits, language_command
 from rlvr.sandbox.result import ExecResult
 from rlvr.sandbox.worker import CLEANUP_SECONDS, STARTED_LINE
@@ -90,6 +90,19 @@ class Channel(ABC):
     def alive(self) -> bool:
         """False when the worker is known to be gone (checked before a run is sent to it)."""
         return True
+
+    def interrupt(self) -> None:
+        """Make the worker end, from a thread other than the one waiting on it (an interrupted
+        `run_many`), so that the wait sees an end of stream at once; that thread then `kill()`s it.
+        Closes nothing (the waiting thread still polls the descriptors). The default shuts down the
+        sockets the channel holds as attributes (a container's attach stream: its worker then reads
+        the end of its stdin and exits)."""
+        for value in list(vars(self).values()):
+            if isinstance(value, socket.socket):
+                try:
+                    value.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def diagnostics(self) -> str:
         """What the worker printed on stderr, for error messages."""
@@ -227,6 +240,14 @@ class ProcessChannel(Channel):
             return os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
         except ChildProcessError:  # already reaped
             return False
+
+    def interrupt(self) -> None:
+        """SIGKILL the worker's process group (its process stays unreaped, so the pid stays ours)."""
+        for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), lambda: os.kill(self.process.pid, signal.SIGKILL)):
+            try:
+                kill()
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def on_kill(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the worker is gone (to release what was claimed for it)."""
@@ -443,17 +464,19 @@ class WarmPool:
                     self._forked = False
         channel = self._spawn()
         try:
-            hello = channel.read_line(START_TIMEOUT_SECONDS)
+            with stoppable(channel.interrupt):  # (an interrupted `run_many` does not wait for the greeting)
+                hello = channel.read_line(START_TIMEOUT_SECONDS)
             ready = hello is not None and json.loads(hello).get("ready")
         except BaseException:  # interrupted (a KeyboardInterrupt), or a garbled greeting
             channel.kill()
             raise
         if not ready:
-            details = channel.diagnostics()
+            details = channel.diagnostics() or (
+                f"its first line was {hello[:200]!r}, not the worker's greeting" if hello is not None
+                else "it ended before its greeting, with nothing on its stderr" if not channel.alive()
+                else f"it said nothing for {START_TIMEOUT_SECONDS:g}s")
             channel.kill()
-            raise SandboxUnavailable(
-                f"the {self.name} sandbox worker did not start" + (f": {details}" if details else "")
-            )
+            raise SandboxUnavailable(f"the {self.name} sandbox worker did not start: {details}")
         channel.owner_pid = os.getpid()
         with self._lock:
             self._all.add(channel)
@@ -508,6 +531,11 @@ class WarmPool:
         A worker whose handler was killed by the job (see `Worker._report_killed_handler`) says so
         on a line of its own, after the handler's cut-off line if any: that report is returned;
         so is the worker's own report of a handler lost while receiving (`_report_unreceived`)."""
+        with stoppable(channel.interrupt):  # an interrupted `run_many` kills the worker: the wait ends at once
+            return self._talk(channel, message, limits)
+
+    def _talk(self, channel: Channel, message: dict, limits: Limits) -> dict | None:
+        """`_exchange`'s conversation with the worker."""
         started = False
         began = time.monotonic()
         size = allowance = 0.0
@@ -546,6 +574,7 @@ class WarmPool:
     def execute(self, message: dict, limits: Limits) -> ExecResult:
         lost_unstarted = lost_started = 0  # workers lost before the program started, and after
         while True:
+            raise_if_interrupted()  # (no new try, nor worker, for a run of an interrupted `run_many`)
             channel = self._acquire()
             started = time.monotonic()
             try:

@@ -29,10 +29,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import weakref
 
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
-from rlvr.sandbox.bwrap import default_python
+from rlvr.sandbox.bwrap import default_python, python_probe_failure
 from rlvr.sandbox.limits import Limits
+from rlvr.sandbox.image import PYTHON_PROBE
 from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, become_nobody, job_message
 from rlvr.sandbox.result import ExecResult
 from rlvr.sandbox.worker import JOB_UID_SHARED_DIRS, remove_entries_of, remove_sysv_ipc
@@ -144,33 +146,44 @@ def kill_processes_of(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-#: Interpreters found to start as an unprivileged user (`_check_runs_unprivileged`), checked once
-#: each: a process may make many sandboxes, and each check starts a Python (tens of ms).
-_UNPRIVILEGED_OK: set[str] = set()
+#: Interpreters found to run the sandbox's worker (`_check_python`), checked once each: a process
+#: may make many sandboxes, and each check starts a Python (tens of ms).
+_WORKING_PYTHONS: set[tuple[str, bool]] = set()
 
 
-def _check_runs_unprivileged(python: str) -> None:
-    """Raise SandboxUnavailable unless `python` starts, standard library included, as an
-    unprivileged user (nobody): under root, jobs run as uids of their own, and an interpreter they
-    cannot read (one under /root, such as a pyenv or venv there) fails every program in ways that
-    look like the program's own failures (a missing module, exit 127), never like an outage."""
-    if python in _UNPRIVILEGED_OK:
+def _check_python(python: str) -> None:
+    """Raise SandboxUnavailable, with the reason, unless `python` is a Python 3.9+ whose standard
+    library loads, run as the worker's jobs run it: an interpreter that is none (`/bin/true`) or too
+    old would make every run a "sandbox_error". Under root, jobs run as uids of their own, so it is
+    run as an unprivileged user (nobody): one they cannot read (under /root, such as a pyenv or venv
+    there) would fail every program in ways that look like the program's own failures (a missing
+    module, exit 127), never like an outage."""
+    unprivileged = os.geteuid() == 0
+    if (python, unprivileged) in _WORKING_PYTHONS:
         return
+    who = " as an unprivileged user" if unprivileged else ""
     try:
-        proc = subprocess.run([python, "-I", "-c", "import encodings, datetime, json"], capture_output=True,
-                              timeout=30, cwd="/", preexec_fn=become_nobody)
+        proc = subprocess.run([python, "-I", "-c", "import encodings, datetime, json\n" + PYTHON_PROBE],
+                              capture_output=True, timeout=30, cwd="/", preexec_fn=become_nobody if unprivileged else None)
     except subprocess.TimeoutExpired:
         raise SandboxUnavailable(f"the sandbox's python {python!r} did not start within 30s") from None
     except OSError as exc:
-        raise SandboxUnavailable(f"the sandbox's python {python!r} cannot be started as an unprivileged user "
-                                 f"({exc})") from None
-    if proc.returncode != 0:
-        said = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise SandboxUnavailable(f"the sandbox's python {python!r} cannot be started{who} ({exc})") from None
+    problem = python_probe_failure(proc.returncode, proc.stdout, proc.stderr)
+    if problem:
         raise SandboxUnavailable(
-            f"the sandbox's python {python!r} does not run as an unprivileged user ({said[-1] if said else f'exit status {proc.returncode}'}): "
-            "as root, jobs run as uids of their own, which must be able to read the interpreter and its "
-            "installation; pass python= one every user can read (e.g. /usr/bin/python3)")
-    _UNPRIVILEGED_OK.add(python)
+            f"the sandbox's python {python!r} does not run{who} ({problem}): " + (
+                "as root, jobs run as uids of their own, which must be able to read the interpreter and its "
+                "installation; pass python= one every user can read (e.g. /usr/bin/python3)" if unprivileged
+                else "pass python= a Python 3.9 or later (e.g. /usr/bin/python3)"))
+    _WORKING_PYTHONS.add((python, unprivileged))
+
+
+def _remove_tree(root: str, owner: int) -> None:
+    """Remove a sandbox's folder of work dirs, in the process that made it only (a forked child
+    exiting leaves its parent's alone)."""
+    if os.getpid() == owner:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class SubprocessSandbox(Sandbox):
@@ -188,10 +201,11 @@ class SubprocessSandbox(Sandbox):
                                      "is not executable: pass python= an interpreter path")
         if os.sep in self.python:  # (workers start elsewhere than here: an absolute path)
             self.python = os.path.abspath(self.python)
-        if os.geteuid() == 0:
-            _check_runs_unprivileged(os.path.abspath(found))
+        _check_python(os.path.abspath(found))
         self._root = tempfile.mkdtemp(prefix="rlvr-sandbox-")
-        self._root_owner = os.getpid()  # a forked child's close() leaves the parent's folder alone
+        # removed on close(), when the sandbox is dropped, or at exit, whichever comes first; by the
+        # process that made it only. (Made before the pool: at exit its workers are stopped first.)
+        self._remove_root = weakref.finalize(self, _remove_tree, self._root, os.getpid())
         os.chmod(self._root, 0o711)  # jobs may run as nobody when rlvr runs as root
         self._pool = WarmPool(self.name, self._spawn)
 
@@ -218,5 +232,4 @@ class SubprocessSandbox(Sandbox):
 
     def close(self) -> None:
         self._pool.close()
-        if os.getpid() == self._root_owner:
-            shutil.rmtree(self._root, ignore_errors=True)
+        self._remove_root()

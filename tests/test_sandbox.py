@@ -271,9 +271,9 @@ def test_bwrap_missing_names_the_fix(monkeypatch, tmp_path):
 def test_worker_that_cannot_start_is_a_sandbox_error_not_a_program_failure():
     if not BwrapSandbox.check()[0]:
         pytest.skip("bwrap unavailable here")
-    # an "interpreter" that passes the backend's start-up probe (`python -I -c pass`) and then
-    # exits at once when started as a worker
-    with shell_interpreter('[ "$3" = pass ] && exit 0\nexit 1\n') as python:
+    # an "interpreter" that passes the backend's start-up probes (it answers the version probe
+    # with a Python version and no extra folders) and then exits at once when started as a worker
+    with shell_interpreter('case "$3" in *"sys.version_info <"*) echo 3.11.2; echo "[]"; exit 0;; esac\nexit 1\n') as python:
         with make_sandbox("bwrap", python=python) as sandbox:
             result = sandbox.run("print(1)")
     assert result.status == "sandbox_error" and result.infrastructure_failed
