@@ -89,6 +89,7 @@ STARTUP_MODULES = frozenset(sys.modules)
 
 import atexit  # noqa: E402 - after the snapshot above
 import base64  # noqa: E402
+import builtins  # noqa: E402
 import ctypes  # noqa: E402
 import errno  # noqa: E402
 import gc  # noqa: E402
@@ -100,6 +101,7 @@ import select  # noqa: E402
 import signal  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
+import weakref  # noqa: E402
 from importlib.machinery import all_suffixes  # noqa: E402
 
 #: The file name endings of importable modules (sources, bytecode, extension modules), longest
@@ -743,7 +745,7 @@ class Worker:
             if job["warm"]:
                 signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh python3
                 os.close(SETUP_FD)  # set up: from here on, whatever happens is the program's doing
-                self._exec_python_here(job["code"], program, workdir)
+                self._exec_python_here(program, workdir)
             # Python ignores SIGPIPE and SIGXFSZ, the worker SIGINT; an exec'd program expects defaults.
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
@@ -767,7 +769,7 @@ class Worker:
         return max_processes
 
     @staticmethod
-    def _exec_python_here(source: str, program: str, workdir: str) -> None:
+    def _exec_python_here(program: str, workdir: str) -> None:
         """Run the program in this (forked) interpreter as `python3 program` would, and end as it would.
 
         The worker's environment, signal dispositions and sys.std* objects are already what a
@@ -781,9 +783,11 @@ class Worker:
         sys.path[0:0] = [workdir]
         _forget_shadowed(workdir)
         atexit._clear()
-        code, interrupted = _run_main(source, program)
+        loaded = dict(sys.modules)  # the worker's: what the program adds or replaces is finalized as its own
+        builtins_were = dict(builtins.__dict__)
+        code, interrupted = _run_main(program)
         _flush_std_streams()  # as Python does once the main module ends, before it waits for threads
-        code = _finalize(code)
+        code = _finalize(code, loaded, builtins_were)
         if interrupted:  # an uncaught KeyboardInterrupt: Python ends by its own SIGINT
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGINT)
@@ -972,20 +976,77 @@ def _main_module(program: str):
     return module
 
 
-def _run_main(source: str, program: str) -> tuple[int, bool]:
+def _run_main(program: str) -> tuple[int, bool]:
     """Run the program as the __main__ module: (exit status so far, whether a KeyboardInterrupt ended it).
 
+    Compiled from the bytes of its file, as `python3 program` reads them: the tokenizer then skips
+    a UTF-8 BOM and honours a PEP 263 coding declaration (a str would be taken as decoded already).
     Compiled with `dont_inherit=True`: as `python3 program` compiles it, without this file's own
     `from __future__` flags (postponed annotations would break `@dataclass` and typing)."""
     try:
         namespace = _main_module(program).__dict__
-        exec(compile(source, program, "exec", dont_inherit=True), namespace)
+        with open(program, "rb") as handle:
+            source = handle.read()
+        code = compile(source, program, "exec", dont_inherit=True)
+        del source
+        _match_recursion_headroom(_recursion_depth() - 1)  # (-1: the depth here, in this frame)
+        exec(code, namespace)
     except SystemExit as exc:
         return _system_exit_status(exc), False
     except BaseException as exc:  # noqa: BLE001 - report it like the interpreter does
         _report_uncaught(exc, program)
         return 1, isinstance(exc, KeyboardInterrupt)
     return 0, False
+
+
+def _recursion_depth() -> int:
+    """The interpreter's recursion depth in this frame, as its recursion limit counts it (Python
+    frames, and on Python 3.11 the C-level entries into the eval loop too): the lowest limit
+    `sys.setrecursionlimit` accepts here, less one (it refuses one at or below the depth). Read
+    this way because no public call tells it and the count differs between versions."""
+    limit = sys.getrecursionlimit()
+    try:
+        for lowest in range(1, limit):
+            try:
+                sys.setrecursionlimit(lowest)
+            except RecursionError:
+                continue
+            return lowest - 1
+        return 0
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _match_recursion_headroom(extra: int) -> None:
+    """Give the program the recursion headroom of a fresh interpreter, which the worker's `extra`
+    levels of its own (the frames from the worker's start to `_run_main`) would otherwise take:
+    under `python3 program` a module-level call chain may reach about 1000 deep. The limit is
+    raised by `extra`, and sys.getrecursionlimit and sys.setrecursionlimit are replaced by ones
+    that show and take the limit as the program would know it (1000 by default) while keeping
+    the real one `extra` higher. (A thread the program starts begins at depth 0, so it gets
+    `extra` more levels than under `python3`: more room, never less.)"""
+    if extra <= 0:
+        return
+    real_get, real_set = sys.getrecursionlimit, sys.setrecursionlimit
+    nominal = [real_get()]
+    real_set(nominal[0] + extra)
+    ceiling = (1 << 31) - 1  # (the C int the limit is held in)
+
+    def getrecursionlimit():
+        return nominal[0]
+
+    def setrecursionlimit(limit, /):
+        value = limit.__index__() if hasattr(type(limit), "__index__") else None
+        if value is None or value < 1 or value > ceiling:
+            real_set(limit)  # raises what Python raises for it (TypeError, ValueError, OverflowError)
+        real_set(min(value + extra, ceiling))
+        nominal[0] = value
+
+    for wrapper, real in ((getrecursionlimit, real_get), (setrecursionlimit, real_set)):
+        wrapper.__name__ = wrapper.__qualname__ = real.__name__
+        wrapper.__doc__ = real.__doc__
+        wrapper.__module__ = "sys"
+    sys.getrecursionlimit, sys.setrecursionlimit = getrecursionlimit, setrecursionlimit
 
 
 def _system_exit_status(exc: SystemExit) -> int:
@@ -1003,10 +1064,16 @@ def _system_exit_status(exc: SystemExit) -> int:
 
 
 def _report_uncaught(exc: BaseException, program: str) -> None:
-    """Show an uncaught exception through sys.excepthook, without the worker's own frames."""
+    """Show an uncaught exception through sys.excepthook, without the worker's own frames.
+
+    As Python does, it is kept as sys.last_exc (3.12+) and sys.last_type/value/traceback until the
+    end (`_finalize` drops them): what its frames hold is freed there, in Python's order, not now."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != program:
         tb = tb.tb_next
+    if sys.version_info >= (3, 12):
+        sys.last_exc = exc
+    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
     try:
         if sys.excepthook is sys.__excepthook__:
             traceback.print_exception(type(exc), exc, tb)
@@ -1016,14 +1083,19 @@ def _report_uncaught(exc: BaseException, program: str) -> None:
         pass
 
 
-def _finalize(code: int) -> int:
+def _finalize(code: int, loaded: dict, builtins_were: dict) -> int:
     """Finish like Python's own shutdown, which `os._exit` would skip; return the exit status.
 
     As the interpreter does at exit: wait for the program's non-daemon threads (the idiom
     `threading.Thread(target=main).start()` prints its answer from one), run its atexit handlers
     (each one's error, SystemExit included, is printed by atexit and changes nothing), then flush
-    the standard streams; a failed flush of sys.stdout or sys.stderr makes the status 120. A
-    thread that never ends is stopped by the run's time limits, as any other program.
+    the standard streams (`_flush_for_exit`); then stop calling the program's signal handlers, collect garbage and
+    take apart the program's modules (`_finalize_modules`), which finalizes what they held: a file
+    object of its own on fd 1 writes its buffer (`out = open(1, 'w')` never closed), `__del__`
+    methods and a suspended generator's `finally` run. Their errors are printed ("Exception
+    ignored in ...") by the interpreter and change nothing. Last the standard streams are flushed
+    again, silently, as Python's closing of them is. A thread or finalizer that never ends is
+    stopped by the run's time limits, as any other program.
     """
     threading = sys.modules.get("threading")
     if threading is not None and hasattr(threading, "_shutdown"):
@@ -1035,23 +1107,125 @@ def _finalize(code: int) -> int:
         atexit._run_exitfuncs()
     except BaseException:  # noqa: BLE001 - (older Pythons re-raise the last handler's error)
         pass
-    if not _flush_std_streams():
-        code = 120
-    return code
+    flushed = _flush_for_exit()
+    try:
+        _default_signal_handlers()
+        gc.collect()
+        _finalize_modules(loaded, builtins_were)
+    except BaseException:  # noqa: BLE001 - (errors inside finalizers are the interpreter's to print)
+        pass
+    _flush_std_streams()  # what finalizers printed; as in Python, a failure now is silent and changes nothing
+    return code if flushed else 120
 
 
-def _flush_std_streams() -> bool:
+def _flush_for_exit() -> bool:
+    """Flush sys.stdout and sys.stderr as Python does once the exit handlers have run: False if
+    either failed (the exit status becomes 120); a failure of sys.stdout's is printed on sys.stderr
+    ("Exception ignored in: ..."), one of sys.stderr's is not."""
+    flushed = True
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name, None)
+        try:
+            if stream is None or getattr(stream, "closed", False):
+                continue
+        except Exception:  # noqa: BLE001 - (Python takes an unreadable `closed` for open)
+            pass
+        try:
+            stream.flush()
+        except BaseException as exc:  # noqa: BLE001 - a broken stream is the program's business
+            flushed = False
+            if name == "stdout":
+                try:
+                    sys.stderr.write(f"Exception ignored in: {stream!r}\n"
+                                     + "".join(traceback.format_exception_only(type(exc), exc)))
+                    sys.stderr.flush()
+                except BaseException:  # noqa: BLE001
+                    pass
+    return flushed
+
+
+def _default_signal_handlers() -> None:
+    """As Python does once its exit handlers have run: a signal with a handler of the program's
+    (a Python function, SIGINT's default_int_handler among them) gets the default action back."""
+    for number in range(1, signal.NSIG):
+        try:
+            handler = signal.getsignal(number)
+        except (ValueError, OSError):
+            continue
+        if callable(handler):
+            try:
+                signal.signal(number, signal.SIG_DFL)
+            except (ValueError, OSError):
+                pass
+
+
+#: The sys attributes Python sets to None first when it takes the modules apart: values a program
+#: (or an uncaught exception: `_report_uncaught`) left there are freed before the modules go.
+SYS_CLEARED = ("last_exc", "last_type", "last_value", "last_traceback")
+
+
+def _finalize_modules(loaded: dict, builtins_were: dict) -> None:
+    """Take apart the program's modules as Python's shutdown does its modules, so that what they
+    hold is finalized: `__main__` and every module the program imported or replaced (those of
+    `loaded`, the worker's own, stay: the worker runs on them, and they hold nothing of the
+    program's). In Python's order: the special references go (`SYS_CLEARED`, `builtins._`, the
+    standard streams put back as sys.__stdout__ and the others), the modules leave sys.modules, the
+    builtins get their own values back, garbage is collected; then each module still alive has its
+    globals set to None, the most recently imported first, names with one leading underscore
+    first, and garbage is collected again."""
+    for name in SYS_CLEARED:
+        if getattr(sys, name, None) is not None:
+            setattr(sys, name, None)
+    if getattr(builtins, "_", None) is not None:
+        builtins._ = None
+    for name in ("stdin", "stdout", "stderr"):
+        original = getattr(sys, f"__{name}__", None)
+        if original is not None and getattr(sys, name, None) is not original:
+            setattr(sys, name, original)
+    modules = sys.modules
+    taken = []
+    for name in [name for name, module in modules.items() if loaded.get(name) is not module]:
+        module = modules.pop(name, None)
+        if isinstance(module, type(sys)):
+            taken.append(weakref.ref(module))
+    module = original = None  # (no reference of ours may keep one alive)
+    names = builtins.__dict__
+    for name in [name for name in names if name not in builtins_were]:
+        names.pop(name, None)
+    for name, value in builtins_were.items():
+        if names.get(name, names) is not value:
+            names[name] = value
+    value = None
+    gc.collect()
+    for ref in reversed(taken):
+        module = ref()
+        if module is not None:
+            _clear_globals(module.__dict__)
+        del module
+    gc.collect()
+
+
+def _clear_globals(names: dict) -> None:
+    """Set a module's globals to None as Python does when it clears a module at exit: first the
+    names with a single leading underscore, then every other but `__builtins__`."""
+    for first in (True, False):
+        for name in list(names):
+            if not isinstance(name, str) or names.get(name) is None:
+                continue
+            private = name[:1] == "_" and name[1:2] != "_"
+            if (private if first else name != "__builtins__"):
+                names[name] = None
+
+
+def _flush_std_streams() -> None:
     """Flush sys.stdout and sys.stderr (and the original streams, which Python flushes when it
-    frees them); False when flushing sys.stdout or sys.stderr failed."""
-    ok = True
-    for stream, counts in ((sys.stdout, True), (sys.stderr, True), (sys.__stdout__, False), (sys.__stderr__, False)):
+    frees them), ignoring failures, as Python does once the main module ends and when it closes them."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None and not getattr(stream, "closed", False):
                 stream.flush()
         except BaseException:  # noqa: BLE001 - a broken stream is the program's business
-            if counts:
-                ok = False
-    return ok
+            pass
 
 
 def _read_available(fd: int) -> str:

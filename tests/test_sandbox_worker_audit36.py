@@ -1,0 +1,137 @@
+"""Findings of the session-36 sandbox audit on warm Python (`sandbox/worker.py`), where a program
+behaved differently from `python3 main.py`: what it left in its own file objects, finalizers and
+suspended generators was lost at exit (the worker skipped Python's shutdown), a UTF-8 BOM or a
+PEP 263 coding declaration broke or changed the program (it was compiled as a str), and the
+worker's own frames took ~9 levels of the program's recursion limit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from conftest import TEST_LIMITS, get_sandbox
+
+from rlvr.sandbox.bwrap import default_python
+from rlvr.verifiers.code import check_io
+
+
+# -- 1. Python's shutdown: the program's objects are finalized --------------------------------------
+HELPER = {"helper.py": "class R:\n    def __del__(self):\n        print('42')\nr = R()\n"}
+_R = ("class R:\n    def __init__(self, n):\n        self.n = n\n"
+      "    def __del__(self):\n        print('del', self.n)\n")
+_MAIN_RAISES = ("def main():\n    print('first')\n    out = open(1, 'w'{})\n    out.write('second\\n')\n"
+                "    raise ValueError('v')\n")
+#: {case: (program, exit status, stdout, a piece of stderr)}, checked against python3 itself too.
+SHUTDOWN_CASES = {
+    "open(1, 'w')": ("out = open(1, 'w')\nout.write('42\\n')\n", 0, "42\n", ""),
+    "os.fdopen of a dup": ("import os\nw = os.fdopen(os.dup(1), 'w')\nw.write('42\\n')\n", 0, "42\n", ""),
+    "BufferedWriter": ("import io\nb = io.BufferedWriter(io.FileIO(1, 'w', closefd=False))\nb.write(b'42\\n')\n",
+                       0, "42\n", ""),
+    "__del__ of a global": (_R + "r = R(42)\n", 0, "del 42\n", ""),
+    "suspended generator": ("def g():\n    try:\n        yield 1\n    finally:\n        print('42')\n"
+                            "it = g()\nnext(it)\n", 0, "42\n", ""),
+    "object in a helper module": ("import helper\n", 0, "42\n", ""),
+    "object in builtins": ("import builtins\nbuiltins.keep = open(1, 'w')\nbuiltins.keep.write('42\\n')\n",
+                           0, "42\n", ""),
+    # an uncaught exception's frames live on (sys.last_traceback) until the standard streams were
+    # flushed: 'second', in a file object of main()'s, comes after 'first'
+    "order": (_R + "b = R('b')\n" + _MAIN_RAISES.format(", closefd=False") + "main()\n",
+              1, "first\nsecond\ndel b\n", "ValueError: v"),
+    # what fails to be written once fd 1 is closed (by the program's own file object) is lost silently
+    "late_flush_failure_is_silent": (_R + "b = R('b')\n" + _MAIN_RAISES.format("") + "main()\n",
+                                     1, "first\nsecond\n", "ValueError: v"),
+    "failed_flush_is_reported": ("import os\nprint('lost')\nos.close(1)\n",
+                                 120, "", "Exception ignored in: <_io.TextIOWrapper"),
+    "finalizer_error_keeps_the_status": ("import sys\nclass R:\n    def __del__(self):\n"
+                                         "        raise ValueError('boom')\nr = R()\nprint('x')\nsys.exit(3)\n",
+                                         3, "x\n", "Exception ignored in"),
+    "program_stdout_object": ("import io, sys\nclass W(io.StringIO):\n    def __del__(self):\n"
+                              "        sys.__stdout__.write('W ' + self.getvalue())\nsys.stdout = W()\nprint('hi')\n",
+                              0, "W hi\n", ""),
+    "signal_handlers_are_dropped": ("import os, signal\nsignal.signal(signal.SIGUSR1, lambda *a: print('handled'))\n"
+                                    "class R:\n    def __del__(self):\n        os.kill(os.getpid(), signal.SIGUSR1)\n"
+                                    "r = R()\nprint('x')\n", -signal.SIGUSR1, "x\n", ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SHUTDOWN_CASES))
+def test_shutdown_cases_are_what_python3_does(case, tmp_path):
+    code, status, stdout, stderr = SHUTDOWN_CASES[case]
+    for name, text in {**HELPER, "main.py": code}.items():
+        (tmp_path / name).write_text(text)
+    proc = subprocess.run([default_python(), "main.py"], cwd=tmp_path, capture_output=True, text=True, timeout=30,
+                          env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8"})
+    assert (proc.returncode, proc.stdout) == (status, stdout), proc
+    assert stderr in proc.stderr
+
+
+@pytest.mark.parametrize("case", sorted(SHUTDOWN_CASES))
+def test_programs_are_finalized_as_under_python3(sandbox, case):
+    code, status, stdout, stderr = SHUTDOWN_CASES[case]
+    result = sandbox.run(code, files=HELPER)
+    assert (result.exit_code, result.stdout) == (status, stdout), result
+    assert stderr in result.stderr, result
+    assert result.status == ("ok" if status == 0 else "error"), result
+
+
+def test_finalizers_are_under_the_run_limits(program_box):
+    backend = "bwrap" if program_box.name == "bwrap" else "subprocess"
+    quick = get_sandbox(backend, **{**TEST_LIMITS, "timeout": 1})
+    looping = quick.run("class R:\n    def __del__(self):\n        while True:\n            pass\nr = R()\n")
+    assert looping.status == "timeout", looping
+    loud = program_box.run("class R:\n    def __del__(self):\n        print('x' * 300_000)\nr = R()\n")
+    assert loud.status == "output_limit", loud
+
+
+def test_check_io_scores_a_solution_writing_through_its_own_file_object(program_box):
+    solution = ("import sys\nout = open(1, 'w')\nfor line in sys.stdin:\n"
+                "    out.write(str(int(line) * 2) + '\\n')\n")
+    verdict = check_io(solution, [("1\n2\n", "2\n4\n"), ("5\n", "10\n")], sandbox=program_box, extract=False)
+    assert verdict.correct and verdict.score == 1.0, verdict
+
+
+# -- 3. the source is compiled from its bytes, as python3 reads main.py -----------------------------
+def test_bom_and_coding_declaration(program_box):
+    bom = program_box.run("\ufeffprint('hi')\n")
+    assert (bom.status, bom.stdout) == ("ok", "hi\n"), bom
+    latin1 = program_box.run("# -*- coding: latin-1 -*-\nprint(len('é'))\n")  # (sent as UTF-8: two bytes)
+    assert (latin1.status, latin1.stdout) == ("ok", "2\n"), latin1
+
+
+# -- 4. the program's recursion headroom is a fresh interpreter's -----------------------------------
+DEEPEST = """
+import sys
+def rec(n):
+    return 0 if n == 0 else 1 + rec(n - 1)
+def deepest():
+    low, high = 1, sys.getrecursionlimit() + 50
+    while low < high:
+        mid = (low + high + 1) // 2
+        try:
+            rec(mid)
+            low = mid
+        except RecursionError:
+            high = mid - 1
+    return low
+print(sys.getrecursionlimit(), deepest())
+sys.setrecursionlimit(3000)
+print(sys.getrecursionlimit(), deepest())
+"""
+
+
+def test_recursion_headroom_is_that_of_python3_main_py(program_box, tmp_path):
+    (tmp_path / "main.py").write_text(DEEPEST)
+    fresh = subprocess.run([sys.executable, "-I", "main.py"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert fresh.stdout.split()[0] == "1000"
+    result = program_box.run(DEEPEST)
+    assert (result.status, result.stdout) == ("ok", fresh.stdout), result
+
+
+def test_recursion_limit_calls_keep_their_errors(program_box):
+    result = program_box.run("import sys\nfor v in (0, 'a', 2 ** 31):\n    try:\n        sys.setrecursionlimit(v)\n"
+                             "    except Exception as e:\n        print(type(e).__name__)\n"
+                             "sys.setrecursionlimit(2 ** 31 - 1)\nprint(sys.getrecursionlimit())\n")
+    assert result.stdout.split() == ["ValueError", "TypeError", "OverflowError", str(2 ** 31 - 1)], result
