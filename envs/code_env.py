@@ -30,7 +30,11 @@ signature (no docstring body); the answer's opening `from __future__` imports ar
 prompt, where Python requires them (`split_future_imports`). What a HumanEval prompt defines besides the entry point (helpers such as `encode_shift` or
 `poly`, constants, with their imports) is the dataset's code: it is put before the tests (which then
 use it, not the answer's version) and run again after the answer's code, so an answer that
-redefines a helper the tests build expected values with cannot pass by it. Without `dataset=` a small built-in HumanEval-layout set is used.
+redefines a helper the tests build expected values with cannot pass by it. The prompt is the dataset's
+code, not the answer's: the program carries it apart (`Program`), and when the program fails to
+load, the verifier loads the prompt alone; if that fails too (an import of a module the sandbox's
+Python lacks, such as `import numpy as np`, or a bug of the prompt's own), the verdict is a
+`setup_error` (unverified), never the answer's failure. Without `dataset=` a small built-in HumanEval-layout set is used.
 
 An answer that holds no code (`holds_no_code`: empty, only comments, `pass`, `...` or string
 literals, or prose in which nothing reads as Python) is not run: it scores 0, kind "no_code". The
@@ -64,8 +68,8 @@ from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text, task_ids
 from rlvr.sandbox import check_backend
 from rlvr.verifiers.code_extract import extract_code, extract_program, split_future_imports
-from rlvr.verifiers.code_plan import (TYPING_NAMES_PRAGMA, bound_names, checked_names, entry_def, plan_tests,
-                                     prompt_definitions, prompt_head)
+from rlvr.verifiers.code_plan import (TYPING_NAMES_PRAGMA, Program, bound_names, checked_names, entry_def,
+                                     plan_tests, prompt_definitions, prompt_head)
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -726,6 +730,9 @@ class CodeEnv(SingleTurnEnv):
                 code = prompt_futures + head + ("\n" if not prompt.endswith("\n") and not finishes_line else "") + code
             if meta.get("helpers"):  # re-bound after the answer: its own versions of them do not count
                 code += "\n\n\n" + split_future_imports(meta["helpers"])[1] + "\n"
+            # the dataset's code the program opens with, which the verifier loads alone when the program
+            # does not load: a prompt the sandbox cannot load is a setup error, not the answer's failure
+            return Program(code, prompt=meta.get("prompt_head", prompt))
         return code
 
     def function_options(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from rlvr.sandbox import ExecResult, Limits, Sandbox, make_sandbox
 from rlvr.sandbox.limits import language_command
 from rlvr.verifiers.code_extract import extract_code, extract_program
 from rlvr.verifiers.code_harness import report_bytes
-from rlvr.verifiers.code_plan import TestPlan, plan_tests, solution_functions
+from rlvr.verifiers.code_plan import Program, TestPlan, plan_tests, solution_functions
 from rlvr.verifiers.verdict import Verdict
 
 __all__ = ["check_function", "check_functions", "check_io", "extract_code", "compare_output",
@@ -126,8 +126,10 @@ HARNESS_FILES = {
 #: changed in place): then it is the dataset's fault; a changed argument that is the returned
 #: object travels once; check_function refuses
 #: a run its sandbox cannot hold as a dataset error, as check_functions does,
-#: so that a resumed evaluation never mixes verdicts of two rule sets.
-RULES_VERSION = 13
+#: so that a resumed evaluation never mixes verdicts of two rule sets; 14: a HumanEval answer whose
+#: program fails to load while the task's prompt alone fails to load too (the prompt imports a
+#: module the sandbox lacks, or raises) is a setup error, not the answer's failure (`code_plan.Program`).
+RULES_VERSION = 14
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).
@@ -329,6 +331,8 @@ def _prepare_function(solution, tests, entry_point, *, timeout, call_timeout, se
     nonce = secrets.token_hex(16)
     payload = {"nonce": nonce, "solution": code, "timeout": float(timeout), "call_timeout": call_timeout,
                "child_source": CHILD_SOURCE, **plan.payload()}
+    if extract is False and isinstance(solution, Program) and solution.prompt.strip():
+        payload["prompt"] = solution.prompt  # the dataset's code it opens with, loaded alone if it fails to load
     run_kwargs = {"code": HARNESS_LOADER, "files": HARNESS_FILES, "stdin": json.dumps(payload),
                   "timeout": float(timeout) + HARNESS_GRACE, "memory_mb": memory_mb}
     return _FunctionJob(plan, nonce, run_kwargs)

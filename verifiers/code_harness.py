@@ -36,7 +36,9 @@ It runs under the sandbox's interpreter: standard library only, nothing of rlvr.
 (`rlvr.verifiers.code`) sends this file as the program and one JSON object on stdin:
     {"nonce", "solution", "child_source", "setup", "units": [{"source", "label"}],
      "bindings": {name in the tests: solution function}, "modules": [...], "timeout", "call_timeout",
-     "typing_names": whether the solution's module gets the `typing` names first (call-based tasks)}
+     "typing_names": whether the solution's module gets the `typing` names first (call-based tasks),
+     "prompt" (optional): the dataset's code the solution's program opens with, loaded alone when
+     the solution fails to load (`prompt_problem`: a prompt that fails alone is a setup error)}
 and reads back one line: "<nonce> <json>" with {"kind": "results", "results": [...]} (or
 "setup_error" / "harness_error" when verification itself could not be done). The child runs
 `child_source` (`code_child.py`): requests go to it as marshal (trusted data), replies come back as
@@ -889,6 +891,8 @@ class Harness:
         self.timeout = float(payload["timeout"])
         self.call_timeout = payload.get("call_timeout")
         self.typing_names = payload.get("typing_names") is True
+        self.prompt = payload.get("prompt") if type(payload.get("prompt")) is str else ""
+        self.prompt_error = None  # why the task's prompt alone does not load ("": it loads), once asked
         # The time limit counts only time spent on the solution (loading it and its calls): a
         # dataset whose tests compute expected values with slow code of their own must not starve a
         # right answer. `deadline` is when the solution's time runs out, moved on by the time the
@@ -978,6 +982,9 @@ class Harness:
         error = reply.get("error") if type(reply) is dict else None
         self._drop_child()
         self.fatal = f"the solution failed to load: {safe_repr(error, 500) if type(error) is not str else error[:500]}"
+        if type(reply) is dict and reply.get("op") == "load_error" and self.prompt_error is None:
+            self.prompt_error = prompt_problem(self.prompt) or ""
+
 
     def _solution_clock(self, running):
         """Start (`running`) or stop the solution's clock: while it stands, the tests' own code runs
@@ -1822,6 +1829,36 @@ def _scratch_directory():
     return path
 
 
+def prompt_problem(prompt):
+    """Why the task's prompt (the dataset's code the solution's program begins with) fails to load
+    on its own, or None when it loads (or there is none, or it does not compile: then the program's
+    own reading stands). Asked only once the solution has failed to load: it runs here, in the
+    harness, which never runs answer code, so a failure is the dataset's or the sandbox's (an
+    import of a module the sandbox lacks), never the answer's. Its side effects cannot change a
+    verdict: a solution that does not load fails every test, or the run is a setup error. It runs
+    as the solution's module does, as a module `solution` registered in sys.modules."""
+    if not prompt.strip():
+        return None
+    try:
+        code = compile(prompt, "<prompt>", "exec", dont_inherit=True)
+    except BaseException:  # noqa: BLE001 - not loadable alone: nothing to tell
+        return None
+    module = type(sys)("solution")
+    module.__builtins__ = builtins
+    saved = sys.modules.get("solution")
+    sys.modules["solution"] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit too: the prompt may not leave either
+        return describe(exc)
+    finally:
+        if saved is None:
+            sys.modules.pop("solution", None)
+        else:
+            sys.modules["solution"] = saved
+    return None
+
+
 def harness_main():
     _prctl(PR_SET_DUMPABLE, 0)  # the child may not ptrace us or read our /proc files
     child_program = compiled_program(CHILD_CODE_FILE)  # read before any solution code exists
@@ -1866,6 +1903,8 @@ def harness_main():
             outcome = {"kind": "results", "results": [{"ok": False, "error": error}] * len(payload["units"])}
         else:
             outcome = {"kind": "results", "results": harness.run_units(payload["units"])}
+        if harness.prompt_error:  # the solution did not load, and the task's prompt alone does not either
+            outcome = {"kind": "setup_error", "error": f"the task's prompt failed to load: {harness.prompt_error}"}
         if outcome["kind"] == "results":
             outcome["results"] = bounded_results(outcome["results"])
         outcome["starts"] = harness.starts

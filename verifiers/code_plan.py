@@ -60,7 +60,7 @@ from typing import Sequence
 from rlvr.verifiers.code_harness import MODULES
 
 __all__ = ["TestUnit", "TestPlan", "plan_tests", "solution_functions", "prompt_definitions", "bound_names",
-           "bound_and_used", "prompt_head", "TYPING_NAMES_PRAGMA"]
+           "bound_and_used", "prompt_head", "TYPING_NAMES_PRAGMA", "Program"]
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__", "__builtins__"}
 LABEL_LENGTH = 100
@@ -71,6 +71,24 @@ DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 #: without importing it); call-based tasks' tests carry it (`rlvr.envs.code_env.call_tests`). The
 #: answer's text is left as it is, so the line numbers its errors report are its own.
 TYPING_NAMES_PRAGMA = "# rlvr: the solution finds the typing names ready, as on LeetCode"
+
+
+class Program(str):
+    """A program to check (its text) whose opening is a task's prompt, the dataset's code rather than
+    the answer's: `prompt` is that code as it loads alone (HumanEval's imports, helpers and the
+    function's signature; `rlvr.envs.code_env` builds these). When the program fails to load, the
+    harness loads `prompt` alone, in its own process, which never runs answer code: if that fails too
+    (an import of a module the sandbox lacks, a bug of the prompt's own), no answer could load, and
+    the verdict is a setup error, not the answer's failure. It is carried beside the text, not in it,
+    so no answer can claim lines of its own for the dataset; `check_function` reads it only from code
+    it takes as given (`extract=False`)."""
+
+    prompt: str
+
+    def __new__(cls, text: str, prompt: str = "") -> "Program":
+        program = super().__new__(cls, text)
+        program.prompt = prompt if isinstance(prompt, str) else ""
+        return program
 
 
 @dataclass(frozen=True)
