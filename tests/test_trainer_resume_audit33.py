@@ -19,7 +19,8 @@ import torch
 
 from rlvr.trainers.checkpoint import latest_checkpoint
 from rlvr.trainers.config import load_config
-from rlvr.trainers.trainer import ResumeError, Trainer, _fingerprint_changes
+from rlvr.trainers.resume import fingerprint_changes as _fingerprint_changes
+from rlvr.trainers.trainer import ResumeError, Trainer
 
 LIMITS = {"timeout": 10.0, "cpu_time": None, "memory_mb": 512, "max_processes": 32, "max_output_bytes": 1000000,
           "max_file_mb": 16, "max_files": 16384}

@@ -7,6 +7,10 @@ Where to start:
   `rlvr train` and `rlvr demo` do), writing metrics, plots and checkpoints.
 - One training step, top to bottom, is `Trainer.step`; its maths are pure functions in
   `advantages.py`, `losses.py`, `dynamic_sampling.py` and `overlong.py`.
+- The set-up and bookkeeping around the loop live in modules of their own: `policy.py` (device,
+  dtype, loading the model, AdamW and its LR schedule, the engine), `training_envs.py` (the run's
+  envs built and checked from the config), `heldout.py` (the held-out evaluation's tasks) and
+  `resume.py` (what a checkpoint holds, how `--resume` restores it and what it refuses).
 - Rollouts (`rollout.py`) go through a generation engine: `hf_engine.HFEngine` (transformers),
   `vllm_engine.VLLMEngine` (GPU, an adapter over vLLM's API), or, for evaluation only,
   `openai_engine.OpenAIEngine` (any OpenAI-compatible server); `engine.py` is their interface.

@@ -32,232 +32,58 @@ same command); a checkpoint that cannot be written (a full disk) raises :class:`
 ``summary.json`` and ``curves.png`` are brought up to date at each checkpoint and when the run stops,
 not only at its end.
 
-All the maths lives in pure functions; this file only wires them.
+All the maths lives in pure functions; this file only wires them. The set-up and bookkeeping around
+the algorithm live in modules of their own: the policy, its optimiser and the engine
+(:mod:`.policy`), the envs built and checked from the config (:mod:`.training_envs`), the held-out
+evaluation's tasks (:mod:`.heldout`), and what a checkpoint holds and a resume checks (:mod:`.resume`).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import contextlib
-import errno
 import json
-import math
 import os
-import shutil
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import torch
 
-from rlvr.envs.fingerprint import LOCATION_KEYS
 from rlvr.trainers import advantages as adv_fns
-from rlvr.trainers.checkpoint import (
-    CheckpointError, damaged_checkpoint, latest_checkpoint, load_trainer_state, quiet_progress, remove_stale_temporaries,
-    rng_state, save_checkpoint, save_model_folder, set_rng_state,
-)
+from rlvr.trainers import heldout
+from rlvr.trainers.checkpoint import rng_state, set_rng_state
 from rlvr.trainers.config import (
-    HELDOUT_KEY, MAX_HELDOUT_SKIPS, QUESTION_TEXT_KEY, Config, ConfigError, check_task_ranges, config_to_dict,
-    ENV_KWARGS_RULES, distinct_tasks, question_key, steady_render, training_env_kwargs, training_max_turns,
+    ENV_KWARGS_RULES, MAX_HELDOUT_SKIPS, Config, ConfigError, check_task_ranges, config_to_dict, question_key,
 )
 from rlvr.trainers.dynamic_sampling import fill_batch, group_has_signal, process_group_has_signal
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.losses import aggregate, kl_loss, kl_penalised_rewards, kl_penalised_token_rewards, logprobs_from_logits, on_mask, policy_loss, token_entropy, truncated_is_weights
 from rlvr.trainers.metrics import MetricsLogger, plot_curves
-from rlvr.trainers.model_source import model_path_error
 from rlvr.trainers.overlong import soft_overlong_penalty
-from rlvr.trainers.rollout import (
-    PROMPT_LAYOUT, PromptTooLongError, RolloutCollector, RolloutInfrastructureError, Trajectory, own_turn_limit,
-    raw_system_text,
+from rlvr.trainers.policy import disable_dropout, load_policy, make_engine, make_optimizer, pick_device, pick_dtype
+from rlvr.trainers.resume import (
+    REFERENCE_DIR, CheckpointSaveError, load_run_checkpoint, refuse_newer_records, save_reference, save_run_checkpoint,
+    write_checkpoint_evals,
 )
+from rlvr.trainers.rollout import PromptTooLongError, RolloutCollector, RolloutInfrastructureError, Trajectory
 from rlvr.trainers.runs import (
-    DEMO_MARKER, ResumeError, StopRequests, TrainingInterrupted, apply_optimizer_config, check_output_dir, clear_previous_run,
+    DEMO_MARKER, ResumeError, StopRequests, TrainingInterrupted, check_output_dir, clear_previous_run,
     holds_output_dir, release_output_dir, resume_hint, say,
+)
+from rlvr.trainers.training_envs import (
+    check_turn_limit, env_fingerprint, env_kwargs_of_run, eval_task_source, make_collector, probe_env,
+    training_task_source,
 )
 
 __all__ = ["Trainer", "CheckpointSaveError", "ResumeError", "TrainingInterrupted", "load_policy", "pick_device",
            "pick_dtype"]
 
 
-class CheckpointSaveError(RuntimeError):
-    """A checkpoint could not be written (a full disk, a lost mount): the run stops, and the message
-    says which step, why, and (when it looks like it) that the disk is full. ``cause`` is the
-    original exception; ``step`` the step whose save failed; ``disk_full`` whether it looks like
-    a lack of space. The checkpoints saved before are untouched. ``what`` names what failed to be
-    written when it is not the checkpoint itself (the KL reference in ``warmup_model/``)."""
-
-    def __init__(self, out: Path, step: int, cause: BaseException, *, what: str | None = None) -> None:
-        self.step, self.cause = step, cause
-        self.disk_full = _looks_like_disk_full(cause)
-        reason = " ".join(str(cause).split())[:300] or "no message"
-        what = what or f"the checkpoint of step {step} in {out / 'checkpoints'}"
-        message = f"saving {what} failed ({type(cause).__name__}: {reason})"
-        if self.disk_full:
-            try:
-                free = f" ({shutil.disk_usage(out).free / 2**20:.0f} MiB free there now)"
-            except OSError:
-                free = ""
-            message += (f"; the disk looks full{free}: free some space (or lower log.keep_last, or move "
-                        "log.output_dir to a larger disk) before resuming")
-        super().__init__(message)
-
-
-#: What `torch.save` / `save_pretrained` say when a write hits a full disk without an errno.
-_DISK_FULL_HINTS = ("no space left", "disk quota", "unexpected pos", "file write failed", "iostream error",
-                    "enospc")
-
-
-def _looks_like_disk_full(exc: BaseException | None) -> bool:
-    """True when ``exc`` or an exception it came from is ENOSPC / EDQUOT, or says a write failed the
-    way torch's zip writer does on a full disk ("[enforce fail at inline_container.cc] unexpected pos")."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-            return True
-        if any(hint in str(exc).lower() for hint in _DISK_FULL_HINTS):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-def _fingerprint_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """The entries of two env fingerprint records that differ, as dotted keys to the innermost
-    entry that differs (``data.num_tasks``, ``verifier.settings.sandbox.limits.memory_mb``), so
-    that a resume refused names what changed. Not changes: where data known by its content SHA-256
-    lies (a path), and a ``sandbox`` entry (a sandbox's default limits and interpreter or image,
-    which rlvr records beside ``sandbox_backend`` for Code-v0, code-verifier envs and ToolMath-v0's
-    python tool) that the old record lacks while it has ``sandbox_backend``: a checkpoint made
-    before rlvr recorded it holds the same setup told in less detail. Between two records that both
-    have it, a difference is a change (other limits score the same program differently)."""
-    def located(record: dict[str, Any]) -> dict[str, Any]:
-        data = record.get("data")
-        if isinstance(data, dict) and data.get("sha256"):
-            record = {**record, "data": {k: v for k, v in data.items() if k not in LOCATION_KEYS}}
-        return record
-
-    changes: dict[str, tuple[Any, Any]] = {}
-
-    def compare(a: dict[str, Any], b: dict[str, Any], prefix: str) -> None:
-        if "sandbox_backend" in a and "sandbox_backend" in b and "sandbox" not in a:
-            b = {k: v for k, v in b.items() if k != "sandbox"}  # recorded in more detail, not changed
-        for key in sorted(a.keys() | b.keys(), key=str):
-            x, y = a.get(key), b.get(key)
-            if isinstance(x, dict) and isinstance(y, dict) and x and y:
-                compare(x, y, f"{prefix}{key}.")
-            elif x != y:
-                changes[f"{prefix}{key}"] = (x, y)
-
-    compare(located(old), located(new), "")
-    return changes
-
-
-_UNSET = object()
-
-
-def _plain(value: Any) -> Any:
-    """``value`` as JSON reads it back (tuples as lists, other objects as their text), so that env
-    settings recorded by a checkpoint compare with those rebuilt from the config."""
-    return json.loads(json.dumps(value, default=str))
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("model.device is cuda but no CUDA GPU is available; use model.device=cpu (or auto)")
-    return dev
-
-
-def pick_dtype(name: str, device: torch.device) -> torch.dtype:
-    """The compute dtype of forward passes (weights and optimizer state stay float32: see `Trainer`)."""
-    if name == "auto":
-        return torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[name]
-
-
-def load_policy(cfg: Config) -> tuple[Any, Any]:
-    """The model and tokenizer named by ``cfg.model`` (the tiny local model for ``"tiny"``).
-
-    A ``model.name_or_path`` that is a path (``./x``, ``../x``, ``/x``, ``~/x``, or more than one
-    ``/``: no hub id) but no folder, or an rlvr checkpoint folder (whose model is in ``model/``),
-    is a :class:`ConfigError` saying so (transformers would complain about a repo id or a tokenizer)."""
-    m = cfg.model
-    if m.name_or_path == "tiny":
-        from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
-
-        tok = build_tiny_tokenizer(m.tiny_chat_template)
-        model = build_tiny_model(
-            tok, hidden_size=m.tiny_hidden_size, num_layers=m.tiny_layers, num_heads=m.tiny_heads,
-            num_kv_heads=m.tiny_kv_heads, seed=m.tiny_seed,
-        )
-        return model, tok
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    name, folder = m.name_or_path, Path(m.name_or_path).expanduser()
-    error = model_path_error(name, lambda value: f"model.name_or_path={value!r}")
-    if error is not None:
-        raise ConfigError(error)
-    if folder.is_dir():
-        name = str(folder)
-    try:
-        with quiet_progress() if not cfg.log.progress else contextlib.nullcontext():  # (log.progress=false: no bars)
-            tok = AutoTokenizer.from_pretrained(name, trust_remote_code=m.trust_remote_code)
-            model = AutoModelForCausalLM.from_pretrained(name, trust_remote_code=m.trust_remote_code, dtype=torch.float32)
-    except (OSError, ValueError) as exc:  # no such folder, no hub access, not a model: one line naming the key
-        reason = " ".join(str(exc).split())[:300]
-        raise ConfigError(f"model.name_or_path={m.name_or_path!r} cannot be loaded ({type(exc).__name__}: {reason}); "
-                          "set it to a folder written by save_pretrained, a hub id available offline, or 'tiny'") from None
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.eos_token
-    return model, tok
-
-
-def disable_dropout(model: Any) -> None:
-    """Set every dropout probability of ``model`` to 0.
-
-    The engine samples with dropout off (eval mode), so the update's log-probs must be computed with
-    it off too: otherwise they are noisy draws rather than the policy's, and the importance ratio
-    carries the noise (GPT-2 style configs default to dropout 0.1). Train mode is kept (gradient
-    checkpointing needs it); only the probabilities change: `nn.Dropout` modules, and the float
-    ``*dropout*`` attributes attention modules pass to their attention kernels.
-    """
-    for module in model.modules():
-        if isinstance(module, torch.nn.modules.dropout._DropoutNd):
-            module.p = 0.0
-        for name, value in vars(module).items():
-            if "dropout" in name and type(value) is float:
-                setattr(module, name, 0.0)
-
-
-def _lr_lambda(kind: str, warmup: int, total: int) -> Callable[[int], float]:
-    def f(step: int) -> float:
-        if warmup and step < warmup:
-            return (step + 1) / warmup
-        if kind == "constant":
-            return 1.0
-        progress = min(1.0, (step - warmup) / max(1, total - warmup))
-        if kind == "linear":
-            return 1.0 - progress
-        return 0.5 * (1.0 + math.cos(math.pi * progress))
-
-    return f
-
-
 #: Statistics of :func:`~.losses.policy_loss` that are maxima: a batch's is its micro-batches' largest.
 _MAX_STATS = frozenset({"ratio_max"})
-
-#: How a resume names what held-out keys digest (a checkpoint's ``heldout_key``)
-_KEY_WORDS = {HELDOUT_KEY: "the prompt the model sees", QUESTION_TEXT_KEY: "their question text"}
 
 
 def _turn_lengths(t: Trajectory) -> list[int]:
@@ -270,17 +96,6 @@ def _turn_lengths(t: Trajectory) -> list[int]:
         lengths.append(sum(t.loss_mask[start : end + 1]))
         start = end + 1
     return lengths
-
-
-# ------------------------------------------------------------------------------------ the trainer
-
-
-
-#: The folder of ``output_dir`` that holds a KL reference a resume cannot rebuild from the config
-#: (``log.overwrite`` removes it with the rest of a run: :data:`~.runs.RUN_OUTPUTS`).
-REFERENCE_DIR = "warmup_model"
-#: The references saved there (``Trainer.reference``), and what each is.
-SAVED_REFERENCES = {"warmup_model": "its warmed-up model", "given_model": "the model passed to Trainer(model=...)"}
 
 
 def _overlong_action(t: Trajectory) -> bool:
@@ -300,6 +115,8 @@ def _collect(collector: RolloutCollector, *args: Any, **kwargs: Any) -> list[lis
                      "env's data, or raise the limit if the model's context allows.")
         raise
 
+
+# ------------------------------------------------------------------------------------ the trainer
 
 class Trainer:
     """GRPO/DAPO-family trainer over rlvr environments.
@@ -373,20 +190,15 @@ class Trainer:
         if cfg.algorithm.kl_coef > 0:
             self.ref_model = copy.deepcopy(self.model).eval().requires_grad_(False)
         #: a fresh run's KL reference is a model passed in, which a resume cannot rebuild from the
-        #: config: the first checkpoint saves it to the run's folder (:meth:`_save_given_reference`)
+        #: config: the first checkpoint saves it to the run's folder (:func:`~.resume.save_run_checkpoint`)
         self._reference_unsaved = given_model and not resume and self.ref_model is not None
         #: a resume's model passed in holds the checkpoint's weights, not the run's start: a reference
-        #: "initial" is then loaded from the config (:meth:`_load_initial_reference`)
+        #: "initial" is then loaded from the config (:func:`~.resume.load_run_checkpoint`)
         self._given_model = given_model
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        t = cfg.train
-        # the fused kernel (CPU and CUDA) updates every tensor in one call: a tiny model's step is 4x cheaper
-        fused = bool(params) and all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
-        self.optimizer = torch.optim.AdamW(params, lr=t.lr, betas=(t.beta1, t.beta2), weight_decay=t.weight_decay, fused=fused or None)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(t.lr_scheduler, t.warmup_steps, t.total_steps))
+        self.optimizer, self.scheduler = make_optimizer(self.model, cfg.train)
 
         # engine and rollouts
-        self.engine = self._make_engine()
+        self.engine = make_engine(cfg, self.model, self.tokenizer, self.dtype)
         if given_model and not resume:  # (a resume loads the checkpoint's weights into it)
             self._sync_given_model()
         self.sampling = SamplingParams(
@@ -399,38 +211,38 @@ class Trainer:
         self.env_rules = ENV_KWARGS_RULES
         state = self._resume_state
         if state is not None:
-            self._refuse_newer_records(state)
+            refuse_newer_records(state, self.out)
             if not allow_config_change:
                 self.env_rules = int(state.get("env_kwargs_rules", 0))
-        self.collector = self._collector(cfg.env.kwargs)
+        self.collector = make_collector(cfg, self.engine, self.tokenizer, cfg.env.kwargs)
         #: the kwargs every env of the run is built with: ``env.kwargs`` and the trainer's defaults
         #: (no ``max_action_chars`` cap, ``env.max_turns`` for a multi-turn env; see
         #: :func:`~.config.training_env_kwargs`)
         self.env_kwargs = self._training_env_kwargs()
+        #: what the training env draws its tasks from (:func:`~.training_envs.training_task_source`):
+        #: its task source (None: an env without one), whose questions decide what training must skip;
+        #: its ``make_prompt`` as it is (a checkpoint's prompt keys are compared with it); ``_render``,
+        #: the same when held-out and training tasks can both be keyed by the prompt it shows
+        #: (:func:`~.config.question_key`), so the two sets compare, else None (keys digest the question
+        #: text: the env has no ``make_prompt`` or its prompts vary for one task, :func:`~.config.steady_render`);
+        #: and the training dataset's size (None: an endless procedural source)
+        train_env = probe_env(self.collector, cfg.env.id, "env.kwargs", cfg.env.kwargs)
+        self._train_source, self._prompt, self._render, self.dataset_size = training_task_source(cfg, train_env)
+        #: the training env's fingerprint ``{"digest", "record"}`` (None: the env has none), which a resume compares
+        self.env_fingerprint = env_fingerprint(train_env)
+        #: the evaluation's collector, built when evaluation is asked for (:meth:`_build_eval_collector`),
+        #: and what its env draws tasks from (:func:`~.training_envs.eval_task_source`): its task source
+        #: (None: an env without one), its size (None: endless) and its difficulty settings (a
+        #: procedural env's ``difficulty_keys``), named when its generator makes too few distinct questions
         self.eval_collector: RolloutCollector | None = None
-        self.eval_size: int | None = None
-        #: the task sources of the training and evaluation envs (None: an env without one), whose
-        #: questions decide what training must skip
-        self._train_source: Any = None
         self._eval_source: Any = None
-        #: the training env's ``make_prompt``: held-out and training tasks are both keyed by the prompt
-        #: it shows (:func:`~.config.question_key`), so the two sets compare. None (keys digest the
-        #: question text) when the env has none or its prompts vary for one task (:func:`~.config.steady_render`)
-        self._render: Callable[[Any], str] | None = None
-        #: the training env's ``make_prompt`` as it is (a checkpoint's prompt keys are compared with it)
-        self._prompt: Callable[[Any], str] | None = None
-        #: the evaluation env's difficulty settings (a procedural env's ``difficulty_keys``), named
-        #: when its generator makes too few distinct questions
+        self.eval_size: int | None = None
         self._eval_settings: tuple[str, ...] = ()
         #: the training data order of one finite-dataset pass: ``(epoch, permutation)``
         self._order: tuple[int, np.ndarray] | None = None
-        #: the training dataset's size (None: an endless procedural source)
-        self.dataset_size = self._source_size()
-        #: the training env's fingerprint ``{"digest", "record"}`` (None: the env has none), which a resume compares
-        self.env_fingerprint = self._env_fingerprint()
-        #: tasks at the end of a finite dataset held out of training for evaluation (see :meth:`_eval_holdout`);
+        #: tasks at the end of a finite dataset held out of training for evaluation (:func:`~.heldout.eval_holdout`);
         #: fixed when the run starts and kept by its checkpoints, since it decides the training pool
-        self.eval_holdout = self._eval_holdout()
+        self.eval_holdout = heldout.eval_holdout(cfg, self.dataset_size)
         if cfg.eval.num_tasks:
             self._build_eval_collector()  # a bad eval.env_kwargs fails now, not after training
         #: the held-out evaluation set: the task indices of its distinct questions, and the keys of those
@@ -474,27 +286,12 @@ class Trainer:
         #: (:data:`~.runs.DEMO_MARKER`)
         self.run_marks: dict[str, str] = {}
         if resume:
-            self._load_checkpoint()  # (checks the task ranges from the run's real data position)
+            load_run_checkpoint(self)  # (checks the task ranges from the run's real data position)
         else:
             self._check_task_ranges()
         self._draw(self.task_counter)  # a task space all held out fails now, not in step 1
 
     # -------------------------------------------------------------- set-up
-
-    def _make_engine(self) -> Any:
-        e = self.cfg.engine
-        if e.name == "hf":
-            from rlvr.trainers.hf_engine import HFEngine
-
-            return HFEngine(self.model, self.tokenizer, max_batch_size=e.max_batch_size, compute_dtype=self.dtype)
-        from rlvr.trainers.vllm_engine import VLLMEngine
-
-        kwargs = dict(e.kwargs)  # engine.max_batch_size is hf-only: vLLM's own knob is engine.kwargs.max_num_seqs
-        kwargs.setdefault("dtype", "bfloat16" if self.dtype == torch.bfloat16 else "auto")
-        kwargs.setdefault("trust_remote_code", self.cfg.model.trust_remote_code)
-        # (vLLM seeds numpy's legacy RNG with it, which takes seeds below 2**32 only)
-        engine = VLLMEngine(self.cfg.model.name_or_path, seed=self.cfg.train.seed % 2**32, **kwargs)
-        return engine
 
     def _sync_given_model(self) -> None:
         """A model passed as ``model=`` (e.g. warmed up) to an engine that loaded its own copy of
@@ -504,195 +301,20 @@ class Trainer:
         if getattr(self.engine, "model", None) is not self.model:
             self.engine.load_weights(self.model)
 
-    def _collector(self, env_kwargs: dict[str, Any]) -> RolloutCollector:
-        cfg = self.cfg
-        return RolloutCollector(self.engine, cfg.env.id, self.tokenizer, env_kwargs=env_kwargs,
-                                chat_template=cfg.env.chat_template, max_turns=cfg.env.max_turns,
-                                max_context_tokens=cfg.sampling.max_context_tokens)
-
-    def _refuse_newer_records(self, state: dict[str, Any]) -> None:
-        """Resume: a :class:`ResumeError` for a checkpoint whose ``env_kwargs_rules`` or
-        ``prompt_layout`` is above this rlvr's (:data:`~.config.ENV_KWARGS_RULES`,
-        :data:`~.rollout.PROMPT_LAYOUT`): a newer rlvr made it, and this one cannot build its envs or
-        prompts as they were (``--allow-config-change`` does not help: it could only switch to older ones)."""
-        for key, current in (("env_kwargs_rules", ENV_KWARGS_RULES), ("prompt_layout", PROMPT_LAYOUT)):
-            value = state.get(key)
-            if value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= current):
-                continue
-            ckpt = latest_checkpoint(self.out)
-            raise ResumeError(
-                f"--resume: {ckpt.name if ckpt is not None else 'the checkpoint'} was made by a newer rlvr: its {key} is "
-                f"{value!r}, and this rlvr knows {key} up to {current} only, so it would build the run's envs or prompts "
-                "otherwise than they were; resume it with the rlvr that made it (or a newer one)")
-
     def _training_env_kwargs(self) -> dict[str, Any]:
-        """``env.kwargs`` with the trainer's defaults (:func:`~.config.training_env_kwargs` under
+        """``env.kwargs`` with the trainer's defaults (:func:`~.training_envs.env_kwargs_of_run` under
         :attr:`env_rules`), read from the training collector's first env; the collector is made again
         with them when they add something. ``env.max_turns`` above the env's own limit is a
-        ConfigError now, not at step 1. A run resumed from a checkpoint made before the defaults
-        existed keeps its old settings (the fingerprint it was trained with), and is told so."""
+        ConfigError now, not at step 1."""
         cfg = self.cfg
-        probe = self._probe_env(self.collector, cfg.env.id, "env.kwargs", cfg.env.kwargs)
-        kwargs = training_env_kwargs(cfg, probe, self.env_rules)
-        if self.env_rules < ENV_KWARGS_RULES and (
-                kwargs != training_env_kwargs(cfg, probe)
-                or (cfg.env.max_turns or 0) > own_turn_limit(probe)):
-            say("resume: the run started under an older rlvr and keeps its env settings (the envs' own max_action_chars "
-                "cap, env.max_turns lowered to the env's own limit); to take the current ones (no max_action_chars cap "
-                "unless env.kwargs sets one, env.max_turns given to a multi-turn env), resume with --allow-config-change "
-                "(the env fingerprint then changes)")
+        probe = probe_env(self.collector, cfg.env.id, "env.kwargs", cfg.env.kwargs)
+        kwargs = env_kwargs_of_run(cfg, probe, self.env_rules)
         if kwargs != cfg.env.kwargs:
             self.collector.close()
-            self.collector = self._collector(kwargs)
-            self._probe_env(self.collector, cfg.env.id, "env.kwargs", kwargs)
-        self._check_turn_limit(self.collector, "env.kwargs", kwargs)
+            self.collector = make_collector(cfg, self.engine, self.tokenizer, kwargs)
+            probe_env(self.collector, cfg.env.id, "env.kwargs", kwargs)
+        check_turn_limit(cfg, self.env_rules, self.collector, "env.kwargs", kwargs)
         return kwargs
-
-    def _check_turn_limit(self, collector: RolloutCollector, key: str, kwargs: Mapping[str, Any]) -> None:
-        """Set the collector's ``max_turns`` from ``env.max_turns`` (:func:`~.config.training_max_turns`,
-        for its first env), then check its turn limit: a ConfigError naming ``env.max_turns`` when the
-        env (built with ``kwargs``, the setting ``key``) allows fewer turns (see :func:`~.rollout.check_max_turns`)."""
-        collector.max_turns = training_max_turns(self.cfg, collector._envs(1)[0], self.env_rules)
-        try:
-            collector.turn_limit()
-        except ValueError as exc:
-            given = f"; {key}.max_turns={kwargs['max_turns']!r} sets the env's own limit" if "max_turns" in kwargs else ""
-            raise ConfigError(f"env.max_turns: {exc}{given}") from exc
-
-    @staticmethod
-    def _probe_env(collector: RolloutCollector, env_id: str, key: str, kwargs: dict[str, Any]) -> Any:
-        """Build the collector's first env now, so a bad id or keyword argument is a ConfigError naming
-        ``key`` at start-up rather than a traceback later."""
-        try:
-            return collector._envs(1)[0]
-        except Exception as exc:
-            raise ConfigError(
-                f"{key}: cannot build {env_id} with kwargs {kwargs}: {type(exc).__name__}: {exc}; fix {key} "
-                "(or env.id)"
-            ) from exc
-
-    def _source_size(self) -> int | None:
-        env = self._probe_env(self.collector, self.cfg.env.id, "env.kwargs", self.cfg.env.kwargs)
-        self._train_source = getattr(env.unwrapped, "source", None)
-        render = getattr(env.unwrapped, "make_prompt", None)
-        self._prompt = render if callable(render) else None
-        self._render, why = steady_render(self._prompt, self._train_source)
-        if why and self.cfg.eval.num_tasks:
-            say(f"eval: held-out questions of {self.cfg.env.id}: {why}")
-        size = getattr(getattr(env.unwrapped, "source", None), "size", None)
-        if size is not None and self.cfg.env.train_offset >= size:
-            raise ConfigError(f"env.train_offset ({self.cfg.env.train_offset}) must be below the dataset's size ({size})")
-        if size is not None and self.cfg.warmup.steps > 0:  # (it would fail with an IndexError once the model is built)
-            raise ConfigError(
-                f"warmup.steps={self.cfg.warmup.steps}: the supervised warm-up draws its tasks from an endless procedural "
-                f"env (from index 5,000,000 on, apart from training and evaluation), but {self.cfg.env.id} has a dataset "
-                f"of {size} tasks; set warmup.steps=0 (or warm the model up on a procedural env beforehand)")
-        return size
-
-    def _env_fingerprint(self) -> dict[str, Any] | None:
-        """``{"digest": ..., "record": ...}`` of the training env's fingerprint (what produced its tasks
-        and rewards: data content, verifier, settings), or None for an env without one."""
-        env = self._probe_env(self.collector, self.cfg.env.id, "env.kwargs", self.cfg.env.kwargs)
-        make = getattr(env.unwrapped, "fingerprint", None)
-        if not callable(make):
-            return None
-        try:
-            fp = make()
-        except Exception:  # an env's own fingerprint method that fails: nothing to compare on resume
-            return None
-        digest = getattr(fp, "digest", None)
-        if not isinstance(digest, str):
-            return None
-        record = fp.to_dict() if callable(getattr(fp, "to_dict", None)) else None
-        return {"digest": digest, "record": record}
-
-    def _check_same_env(self, state: dict[str, Any], ckpt: Path) -> None:
-        """Resume: refuse a training dataset or env that changed since ``ckpt`` (its size, its
-        fingerprint), naming what changed, unless ``allow_config_change`` (then say it and record it
-        in ``config_changes.jsonl``). A rewritten data file would otherwise silently change the
-        shuffle and turn the tasks held out for evaluation into training tasks. An upgrade of rlvr
-        alone (the record's ``rlvr_version``) is said, not refused: its verifiers' rules versions
-        are in the record, and a change of those is. A record that only adds detail the old one
-        lacked (a ``sandbox`` entry, `_fingerprint_changes`) is the same env; other detail an
-        upgrade adds is refused like any change, and the message says that
-        ``allow_config_change`` continues."""
-        changes: dict[str, tuple[Any, Any]] = {}
-        said: list[str] = []
-        if "dataset_size" in state and state["dataset_size"] != self.dataset_size:
-            old, new = state["dataset_size"], self.dataset_size
-            changes["env.dataset_size"] = (old, new)
-            held = state.get("eval_holdout") or 0
-            said.append(f"the training dataset has {new if new is not None else 'endless'} tasks, {ckpt.name} was "
-                        f"trained on {old if old is not None else 'endless'} (the training pool and its shuffle would "
-                        "change" + (f", and tasks held out for evaluation ({held}) could be trained on)" if held else ")"))
-        old_fp, new_fp = state.get("env_fingerprint"), self.env_fingerprint
-        parts = {} if not (old_fp and new_fp) else _fingerprint_changes(old_fp.get("record") or {}, new_fp.get("record") or {})
-        upgrade = parts.pop("rlvr_version", None)  # an upgrade of rlvr alone is the same env (its rules versions are not)
-        if upgrade is not None:
-            say(f"resume: rlvr {upgrade[0]} -> {upgrade[1]}")
-        if parts and old_fp.get("digest") != new_fp.get("digest"):
-            changes["env.fingerprint"] = (old_fp.get("digest"), new_fp.get("digest"))
-            listed = "; ".join(f"{k}: {_short(a)} -> {_short(b)}" for k, (a, b) in list(parts.items())[:6])
-            more = f"; and {len(parts) - 6} more" if len(parts) > 6 else ""
-            said.append(f"the env fingerprint changed from {old_fp.get('digest')} to {new_fp.get('digest')}"
-                        + (f" ({listed}{more})" if listed else " (its data, verifier or settings differ)"))
-        for key, layout in self._prompt_layout_changes(state).items():
-            changes[key] = (1, PROMPT_LAYOUT)
-            said.append(layout)
-        self._say_env_kwargs_change(state, ckpt)
-        if not changes:
-            return
-        if not self._allow_config_change:
-            # a newer rlvr can record more of an unchanged setup (a key it lacked in the old record)
-            upgraded = (" (a newer rlvr may record the same setup in more detail: if that is all that changed, "
-                        "--allow-config-change is the way on)") if "env.fingerprint" in changes else ""
-            raise ResumeError(
-                f"--resume: the training data or env differs from what {ckpt.name} was trained with: {'; '.join(said)}. "
-                f"Resuming would silently continue as a different run: restore the original data (env.id "
-                f"{self.cfg.env.id}, env.kwargs {self.cfg.env.kwargs}), or pass --allow-config-change "
-                f"(Trainer(allow_config_change=True)) to continue anyway{upgraded}")
-        for line in said:
-            say(f"resume: {line} (allowed by --allow-config-change)")
-        self._config_changes = {**self._config_changes, **changes}
-
-    def _prompt_layout_changes(self, state: dict[str, Any]) -> dict[str, str]:
-        """Resume: what changed in the prompts since a checkpoint that records no ``prompt_layout``
-        (made before raw-text prompts held the env's system message, see :data:`~.rollout.PROMPT_LAYOUT`),
-        by the setting it changes: ``env.prompt_layout`` for the training prompts, ``eval.prompt_layout``
-        for the held-out evaluation's (its env may have a system message of its own, from
-        ``eval.env_kwargs``: its curve would mix two layouts). Empty when nothing changed: the prompts
-        are the same in chat-template mode and for an env without a system message (the demo's, for one)."""
-        if state.get("prompt_layout") is not None:
-            return {}
-        said: dict[str, str] = {}
-        probes = [("env.prompt_layout", self.collector, "env.kwargs", self.env_kwargs,
-                   "the run's raw-text prompts", "the env's",
-                   "so the rest of the run would train on other prompts than its steps so far (to keep both")]
-        if self.eval_collector is not None:
-            probes.append(("eval.prompt_layout", self.eval_collector, "eval.env_kwargs", self.cfg.eval.env_kwargs,
-                           "the held-out evaluation's raw-text prompts", "its env's",
-                           "so the held-out curve would mix two prompt layouts (to keep one"))
-        for key, collector, where, kwargs, prompts, whose, consequence in probes:
-            env = self._probe_env(collector, self.cfg.env.id, where, kwargs)
-            system = raw_system_text(env)
-            if system and collector.token_level and not collector.uses_chat_template(env):
-                said[key] = (f"{prompts} (no chat template) were the prompt alone; rlvr now puts {whose} system message "
-                             f"({_short(system)}) before it, {consequence}, start a new run in another log.output_dir)")
-        return said
-
-    def _say_env_kwargs_change(self, state: dict[str, Any], ckpt: Path) -> None:
-        """Resume: say which of the training envs' settings (:attr:`env_kwargs`) differ from those
-        ``ckpt`` records (its ``env_kwargs``; none in older checkpoints). What changes an env's tasks
-        or rewards is refused by the env fingerprint and the config's comparison; this names the
-        settings themselves (e.g. where this rlvr derives them otherwise from the same config than the one that saved ``ckpt``)."""
-        recorded = state.get("env_kwargs")
-        if not isinstance(recorded, dict):
-            return
-        old, new = _plain(recorded), _plain(self.env_kwargs)
-        differ = [f"{k}: {_short(old.get(k, '(unset)'))} -> {_short(new.get(k, '(unset)'))}"
-                  for k in sorted(set(old) | set(new)) if old.get(k, _UNSET) != new.get(k, _UNSET)]
-        if differ:
-            say(f"resume: the training envs are built with other settings than {ckpt.name} recorded ({'; '.join(differ)})")
 
     def _check_task_ranges(self, num_eval_tasks: int | None = None) -> None:
         """A procedural env: training, the warm-up and held-out evaluation must use disjoint task
@@ -704,87 +326,37 @@ class Trainer:
             check_task_ranges(self.cfg, drawn=self.task_counter, steps_done=self.step_count,
                               evaluation=self.eval_size is None, num_eval_tasks=num_eval_tasks)
 
-    @property
-    def source_size(self) -> int | None:
-        """How many tasks training draws from: the dataset less its held-out tail (None: endless)."""
-        return None if self.dataset_size is None else self.dataset_size - self.eval_holdout
-
-    @property
-    def _eval_reads_training_data(self) -> bool:
-        """A finite dataset whose eval env would read the training data (``eval.env_kwargs`` changes nothing)."""
-        env = self.cfg.env
-        return self.dataset_size is not None and {**env.kwargs, **self.cfg.eval.env_kwargs} == env.kwargs
-
-    def _eval_holdout(self) -> int:
-        """How many tasks at the end of the training dataset are held out for evaluation: ``eval.num_tasks``
-        when the evaluation would otherwise read the training data, else 0 (see :class:`~.config.EvalConfig`)."""
-        num_tasks, env = self.cfg.eval.num_tasks, self.cfg.env
-        if not num_tasks or not self._eval_reads_training_data:
-            return 0
-        if num_tasks >= self.dataset_size - env.train_offset:
-            raise ConfigError(
-                f"eval.num_tasks ({num_tasks}) would hold out the whole {self.dataset_size}-task training dataset; "
-                "evaluate on another split (e.g. eval.env_kwargs: {split: test}) or lower eval.num_tasks"
-            )
-        say(f"eval: the last {num_tasks} of the {self.dataset_size} training tasks are held out of training "
-             "for evaluation (set eval.env_kwargs, e.g. {split: test}, to evaluate on other data)")
-        return num_tasks
+    # -------------------------------------------------------------- the held-out evaluation's tasks
 
     def _build_eval_collector(self) -> None:
         """The evaluation's collector, with one env built (a bad ``eval.env_kwargs`` is a ConfigError)."""
         e, env = self.cfg.eval, self.cfg.env
         kwargs = {**self.env_kwargs, **e.env_kwargs}  # (with the training env's defaults)
-        self.eval_collector = RolloutCollector(self.engine, env.id, self.tokenizer, env_kwargs=kwargs,
-                                               chat_template=env.chat_template, max_turns=env.max_turns,
-                                               max_context_tokens=self.cfg.sampling.max_context_tokens)
-        probe = self._probe_env(self.eval_collector, env.id, "eval.env_kwargs", kwargs)
-        self._check_turn_limit(self.eval_collector, "eval.env_kwargs" if "max_turns" in e.env_kwargs else "env.kwargs", kwargs)
-        self._eval_source = getattr(probe.unwrapped, "source", None)
-        self.eval_size = getattr(self._eval_source, "size", None)
-        keys = getattr(probe.unwrapped, "difficulty_keys", ())
-        self._eval_settings = tuple(map(str, keys)) if isinstance(keys, (tuple, list)) else ()
+        self.eval_collector = make_collector(self.cfg, self.engine, self.tokenizer, kwargs)
+        probe = probe_env(self.eval_collector, env.id, "eval.env_kwargs", kwargs)
+        check_turn_limit(self.cfg, self.env_rules, self.eval_collector,
+                         "eval.env_kwargs" if "max_turns" in e.env_kwargs else "env.kwargs", kwargs)
+        self._eval_source, self.eval_size, self._eval_settings = eval_task_source(probe)
 
     def _held_out(self, num_tasks: int) -> tuple[list[int], list[str]]:
-        """The indices of ``num_tasks`` evaluation tasks with distinct questions, and their question
-        keys: procedural envs from ``eval.offset`` on, skipping an index whose question repeats one
-        taken (task i is made from seed i: a small task space repeats itself); finite data its
-        held-out tail or, for other data (``eval.env_kwargs``), its first tasks, without repeats.
-        An env without a task source gets plain indices and no keys (nothing to compare)."""
-        e = self.cfg.eval
-        if self.eval_size is None:
-            start, stop = e.offset, None
-        elif self._eval_reads_training_data:
-            if not self.eval_holdout:
-                raise ValueError(
-                    "evaluating on the training dataset needs tasks held out of training, which a run sets aside "
-                    "only when it starts with eval.num_tasks > 0; set eval.env_kwargs (e.g. {split: test}) to "
-                    "evaluate on other data")
-            start, stop = self.source_size, self.source_size + min(num_tasks, self.eval_holdout)
-        else:
-            start, stop = 0, min(num_tasks, self.eval_size)
-        if self._eval_source is None or not callable(getattr(self._eval_source, "get", None)):
-            return list(range(start, stop if stop is not None else start + num_tasks)), []
-        return distinct_tasks(self._eval_source, start, num_tasks, stop=stop, render=self._render,
-                              settings=self._eval_settings)
+        """The indices and question keys of ``num_tasks`` evaluation tasks with distinct questions
+        (:func:`~.heldout.held_out_tasks`)."""
+        return heldout.held_out_tasks(self.cfg, num_tasks, dataset_size=self.dataset_size, holdout=self.eval_holdout,
+                                      eval_size=self.eval_size, eval_source=self._eval_source, render=self._render,
+                                      settings=self._eval_settings)
 
     def _set_held_out(self) -> None:
-        """Fix the held-out evaluation set (:meth:`_held_out`) of ``eval.num_tasks``, saying so when
-        repeated questions were skipped to make it."""
-        e = self.cfg.eval
-        if self.eval_size is None and self.dataset_size is None:  # indices first: the plainer mistake
-            check_task_ranges(self.cfg)
-        self.eval_indices, keys = self._held_out(e.num_tasks)
-        self.heldout_keys = frozenset(keys)
-        if self.eval_indices and self.eval_size is None and self.eval_indices[-1] - e.offset + 1 > len(self.eval_indices):
-            say(f"eval: {len(self.eval_indices)} held-out questions, all distinct: tasks {e.offset}..{self.eval_indices[-1]} "
-                f"less {self.eval_indices[-1] - e.offset + 1 - len(self.eval_indices)} that repeat an earlier question; "
-                "training and the warm-up skip every task with one of these questions")
-        elif self.eval_size is not None and len(self.eval_indices) < e.num_tasks:
-            held = self.eval_holdout if self._eval_reads_training_data else self.eval_size
-            say(f"eval: eval.num_tasks={e.num_tasks}, but the evaluation data holds {len(self.eval_indices)} distinct "
-                f"questions (of {min(held, e.num_tasks)} tasks" + (
-                    ", less those whose question repeats an earlier one)" if held >= e.num_tasks else ")")
-                + f"; each evaluation scores those {len(self.eval_indices)}")
+        """Fix the held-out evaluation set of ``eval.num_tasks`` (:func:`~.heldout.choose_held_out`)."""
+        self.eval_indices, self.heldout_keys = heldout.choose_held_out(
+            self.cfg, dataset_size=self.dataset_size, holdout=self.eval_holdout, eval_size=self.eval_size,
+            eval_source=self._eval_source, render=self._render, settings=self._eval_settings)
+
+    # -------------------------------------------------------------- the training data: which task comes next
+
+    @property
+    def source_size(self) -> int | None:
+        """How many tasks training draws from: the dataset less its held-out tail (None: endless)."""
+        return None if self.dataset_size is None else self.dataset_size - self.eval_holdout
 
     def _next_task(self) -> dict[str, Any]:
         """Reset options of the next training task (the data position is ``task_counter``), past
@@ -1233,7 +805,7 @@ class Trainer:
         distinct questions that training never draws (greedy when temperature is 0): procedural envs
         use indices from ``eval.offset``; finite datasets the first tasks of the eval data, or the
         tail held out of training when the eval data is the training data (:class:`~.config.EvalConfig`);
-        a repeated question is asked once (:meth:`_held_out`). Training skips the questions of the
+        a repeated question is asked once (:func:`~.heldout.held_out_tasks`). Training skips the questions of the
         run's ``eval.num_tasks``; asking for more checks the extra ones by their indices only.
         Uses its own seeded sampler and puts the process's RNGs back afterwards, so it does not
         disturb the training RNG (resume stays exact, even when a prompt draws from `random`)."""
@@ -1273,265 +845,18 @@ class Trainer:
     # -------------------------------------------------------------- checkpoints
 
     def save(self) -> Path:
-        """Checkpoint the current step (what ``--resume`` needs, see :mod:`.checkpoint`).
+        """Checkpoint the current step (what ``--resume`` needs, see :mod:`.resume` and :mod:`.checkpoint`).
 
         Besides the optimizer, data position and RNG states it keeps the step's metrics row and
         whether an evaluation was due after it (a resume logs the row, and runs that evaluation,
         when the run was killed before), and the training dataset's size and env fingerprint
         (a resume refuses other data). Raises :class:`CheckpointSaveError` when it cannot be
         written (a full disk): the checkpoints saved before are untouched."""
-        row = self._row if self._row is not None and self._row.get("step") == self.step_count else None
-        self._save_given_reference()  # (before the state that names it)
-        state = {
-            "step": self.step_count,
-            "task_counter": self.task_counter,
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "rng": rng_state(),
-            "eval_results": self.eval_results,
-            "eval_errors": self.eval_errors,  # a failed evaluation still fails the resumed run (exit 1)
-            "config": config_to_dict(self.cfg),
-            "reference": self.reference,  # what the KL reference is, so a resume loads that and nothing else
-            "warmup_stats": self.warmup_stats,
-            "train_seconds": self._elapsed(),
-            "eval_holdout": self.eval_holdout,  # the training pool, which a resume must not change
-            "heldout_keys": sorted(self.heldout_keys),  # the questions training skips, likewise
-            "heldout_skipped": self.heldout_skipped,
-            "heldout_key": self._key_kind,  # what the keys digest (a checkpoint without it: the question text)
-            "heldout_since_step": self.heldout_since_step,
-            "dataset_size": self.dataset_size,  # the data a resume must find again (or be allowed to change)
-            "env_fingerprint": self.env_fingerprint,
-            # how the envs' settings were derived (a resume derives them alike), and those of the training env
-            "env_kwargs_rules": self.env_rules,
-            "env_kwargs": self.env_kwargs,
-            "prompt_layout": PROMPT_LAYOUT,  # the raw-text prompt's layout (a resume refuses another)
-            "row": row,  # the step's metrics before its evaluation, logged on resume if they never were
-            "row_eval_due": self._row_eval_due if row is not None else False,
-        }
-        try:
-            path = save_checkpoint(self.out, self.step_count, model=self.model, tokenizer=self.tokenizer,
-                                   state=state, keep_last=self.cfg.log.keep_last)
-        except Exception as exc:  # a full disk: torch.save's RuntimeError, an OSError, a SafetensorError
-            raise CheckpointSaveError(self.out, self.step_count, exc) from exc
-        self._last_saved = self.step_count
-        self._write_checkpoint_evals(path)
-        return path
-
-    def _save_given_reference(self) -> None:
-        """Save a passed-in model's KL reference once, to ``<output_dir>/warmup_model`` (where the
-        warm-up saves its own), and record it as "given_model", so that a resume, which builds its
-        model from the config, loads it rather than using ``model.name_or_path`` in its place. Done
-        by the first checkpoint (a run that saves none needs no copy), unless the warm-up has made
-        its model the reference already. A failed write is a :class:`CheckpointSaveError`."""
-        if not self._reference_unsaved or self.reference != "initial":
-            return
-        self._save_reference(self.ref_model, f"the run's KL reference (the model passed to Trainer(model=...)) to "
-                                             f"{self.out / REFERENCE_DIR}/, before the checkpoint of step {self.step_count},")
-        self._reference_unsaved = False
-        self.reference = "given_model"
-
-    def _save_reference(self, model: Any, what: str) -> None:
-        """Write ``model`` to ``<output_dir>/warmup_model`` as a checkpoint is written: atomically and
-        fsync'ed (:func:`~.checkpoint.save_model_folder`), since checkpoints name it as their KL
-        reference. A failed write (a full disk) is a :class:`CheckpointSaveError` saying ``what``;
-        the checkpoint that would name it is not written."""
-        try:
-            save_model_folder(model, self.out / REFERENCE_DIR)
-        except Exception as exc:
-            raise CheckpointSaveError(self.out, self.step_count, exc, what=what) from exc
-
-    def _write_checkpoint_evals(self, path: Path) -> None:
-        """``<checkpoint>/evals.json``: the evaluation results up to its step, and
-        ``eval_errors.json`` the failed evaluations. Small files of their own, so the evaluation
-        that follows a save can be added without rewriting the checkpoint."""
-        step = int(path.name.rsplit("_", 1)[-1]) if path.name.startswith("step_") else self.step_count
-        for name, kept in (("evals.json", self.eval_results), ("eval_errors.json", self.eval_errors)):
-            tmp = path / f"{name}.tmp"
-            try:
-                tmp.write_text(json.dumps({str(k): v for k, v in kept.items() if k <= step}))
-                os.replace(tmp, path / name)
-            except OSError as exc:
-                tmp.unlink(missing_ok=True)
-                raise CheckpointSaveError(self.out, step, exc) from exc
+        return save_run_checkpoint(self)
 
     def _elapsed(self) -> float:
         """Wall seconds of the whole run so far, earlier segments of a resumed run included."""
         return self.train_seconds_before + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
-
-    def _load_checkpoint(self) -> None:
-        """Restore the latest checkpoint (weights, optimizer, data position, RNG...). A damaged one
-        (a truncated ``trainer_state.pt``, a missing or truncated ``model.safetensors``) is a
-        :class:`ResumeError` naming it and how to resume from the previous one."""
-        from safetensors import SafetensorError
-        from transformers import AutoModelForCausalLM
-
-        ckpt = latest_checkpoint(self.out)
-        try:
-            state = self._resume_state if self._resume_state is not None else load_trainer_state(ckpt)
-        except CheckpointError as exc:
-            raise ResumeError(f"--resume: {exc}") from exc
-        self._resume_state = None
-        self._check_same_env(state, ckpt)
-        stale = remove_stale_temporaries(self.out)
-        if stale:
-            say(f"resume: removed {len(stale)} unfinished checkpoint save(s) left by a killed run: "
-                 f"{', '.join(p.name for p in stale)}")
-        try:
-            with quiet_progress():
-                saved = AutoModelForCausalLM.from_pretrained(
-                    ckpt / "model", dtype=torch.float32, trust_remote_code=self.cfg.model.trust_remote_code)
-        except (OSError, EOFError, RuntimeError, ValueError, SafetensorError) as exc:
-            self._refuse_remote_code(exc, ckpt / "model")
-            reason = f"model/: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-            raise ResumeError(f"--resume: {damaged_checkpoint(ckpt, reason)}") from None
-        self.model.load_state_dict(saved.state_dict())
-        del saved
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        apply_optimizer_config(self.optimizer, self.scheduler, self.cfg.train, reported=self._config_changes)
-        self.step_count = int(state["step"])
-        self.task_counter = int(state["task_counter"])
-        self.eval_results = {int(k): v for k, v in (state.get("eval_results") or {}).items()}
-        if (ckpt / "evals.json").is_file():  # includes the evaluation run after the save
-            self.eval_results.update({int(k): v for k, v in json.loads((ckpt / "evals.json").read_text()).items()})
-        self.eval_errors = {int(k): v for k, v in (state.get("eval_errors") or {}).items() if int(k) <= self.step_count}
-        if (ckpt / "eval_errors.json").is_file():
-            self.eval_errors.update({int(k): v for k, v in json.loads((ckpt / "eval_errors.json").read_text()).items()})
-        self.warmup_stats = dict(state.get("warmup_stats") or {})
-        self.train_seconds_before = float(state.get("train_seconds", 0.0))
-        reference = state.get("reference")
-        if reference is None:  # a checkpoint from before the reference was recorded
-            reference = "warmup_model" if self.cfg.warmup.steps and (self.out / REFERENCE_DIR).is_dir() else "initial"
-        if self.ref_model is not None and reference in SAVED_REFERENCES:
-            self._load_reference(reference)
-        elif self.ref_model is not None and self._given_model:  # (before the RNG states are restored)
-            self._load_initial_reference()
-        self.reference = reference
-        set_rng_state(state["rng"])
-        self.engine.load_weights(self.model)
-        held = state.get("eval_holdout")  # (None: a checkpoint from before the hold-out was recorded)
-        if held is not None and held != self.eval_holdout:
-            say(f"resume: keeping the run's {held} evaluation tasks held out of training (the eval settings "
-                 f"would now hold out {self.eval_holdout}); changing it would change the training data")
-            self.eval_holdout = int(held)
-            if self.cfg.eval.num_tasks and not held and self._eval_reads_training_data:
-                raise ResumeError(
-                    f"--resume: eval.num_tasks={self.cfg.eval.num_tasks}, but the run started with eval.num_tasks=0, so "
-                    f"no tasks of its training dataset were held out for evaluation (every one may have been trained "
-                    "on); evaluate on other data (eval.env_kwargs, e.g. {split: test}), or resume with eval.num_tasks=0")
-            if self.cfg.eval.num_tasks:
-                self._set_held_out()
-        self._resume_heldout(state, ckpt.name)
-        self.heldout_skipped = int(state.get("heldout_skipped") or 0)
-        self._last_saved = self.step_count
-        self.resumed_from = ckpt
-        row = state.get("row")
-        if isinstance(row, dict) and row.get("step") == self.step_count:
-            self._resumed_row, self._resumed_eval_due = dict(row), bool(state.get("row_eval_due"))
-            self._row, self._row_eval_due = dict(row), self._resumed_eval_due
-        self._check_task_ranges()
-
-    def _load_reference(self, reference: str) -> None:
-        """Resume: load the run's saved KL reference (:data:`SAVED_REFERENCES`) into ``ref_model``.
-        One that is missing or does not load is a :class:`ResumeError`: another reference would
-        silently change the KL term of the rest of the run."""
-        from safetensors import SafetensorError
-        from transformers import AutoModelForCausalLM
-
-        path, what = self.out / REFERENCE_DIR, SAVED_REFERENCES[reference]
-        fix = "restore it, or start afresh (log.overwrite=true)"
-        if not path.is_dir():
-            raise ResumeError(f"--resume: the run's KL reference {path} ({what}) is missing; {fix}")
-        try:
-            with quiet_progress():
-                ref = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32,
-                                                           trust_remote_code=self.cfg.model.trust_remote_code)
-            self.ref_model.load_state_dict(ref.state_dict())
-        except (OSError, EOFError, RuntimeError, ValueError, SafetensorError) as exc:
-            self._refuse_remote_code(exc, path)
-            reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-            raise ResumeError(f"--resume: the run's KL reference {path} ({what}) cannot be loaded ({reason}); {fix}") from None
-
-    def _refuse_remote_code(self, exc: BaseException, path: Path) -> None:
-        """Resume: a saved model that did not load because it has custom code (its ``auto_map``) and
-        ``model.trust_remote_code`` is off is no damage: raise a :class:`ResumeError` saying so."""
-        if isinstance(exc, ValueError) and "trust_remote_code" in str(exc) and not self.cfg.model.trust_remote_code:
-            raise ResumeError(f"--resume: the model in {path} has custom code (the auto_map of its config.json), which "
-                              "model.trust_remote_code=false does not run; if you trust that code, set model.trust_remote_code=true "
-                              "(with --allow-config-change when the run started without it)") from None
-
-    def _load_initial_reference(self) -> None:
-        """Resume with a model passed in, of a run whose KL reference is "initial": that reference is
-        the config's model (a fresh run from a passed-in model records "given_model" instead), which a
-        resume without one loads too. ``ref_model`` was copied from the model passed now, whatever it
-        is (its weights are replaced by the checkpoint's), so it is loaded from the config: one more
-        load of the model, only in this case. Comparing the two would cost the same load and refuse a
-        resume that can go on. One that cannot be loaded, or does not fit, is a :class:`ResumeError`."""
-        m = self.cfg.model
-        try:
-            initial, _ = load_policy(self.cfg)
-            self.ref_model.load_state_dict(initial.state_dict())
-        except (ConfigError, RuntimeError) as exc:
-            reason = " ".join(str(exc).split())[:300]
-            raise ResumeError(
-                f"--resume: the run's KL reference is the model it started from, model.name_or_path={m.name_or_path!r} "
-                f"(not the model passed to Trainer(model=...), which only receives the checkpoint's weights), and it "
-                f"cannot be loaded into the reference ({type(exc).__name__}: {reason})") from None
-        del initial
-
-    def _resume_heldout(self, state: Mapping[str, Any], name: str) -> None:
-        """The held-out questions training skips on resume: the checkpoint's and those evaluated now
-        (:attr:`heldout_keys`), so a lower ``eval.num_tasks`` still skips what the run skipped and a
-        higher one (or evaluation added to a run that had none) skips its new questions too. A question
-        evaluated now that the checkpoint did not hold out may have been trained on before: it is
-        skipped from the resumed step on, which :attr:`heldout_since_step` records (the latest such
-        step; checkpoints keep it). With unchanged settings the set is the run's own, so the resumed
-        run draws what the uninterrupted one did. Keys made another way (the question text, by a
-        checkpoint without ``heldout_key`` or of an env whose prompts vary) are compared by making the
-        current questions' keys that way; the run's other questions cannot be made out then, so
-        training skips those evaluated now."""
-        keys = state.get("heldout_keys")  # (None: a checkpoint from before questions were compared)
-        since = state.get("heldout_since_step")
-        since = None if since is None else int(since)
-        current, step = self.heldout_keys, self.step_count
-        if keys is None:
-            if current:
-                say(f"resume: {name} predates held-out questions (it records none), so steps 1..{step} may have "
-                    f"trained on some of the {len(current)} questions evaluated now; training skips them from step "
-                    f"{step + 1} on (summary: heldout_since_step)")
-                since = step + 1
-            self.heldout_since_step = since
-            return
-        keys, kind = frozenset(keys), state.get("heldout_key") or QUESTION_TEXT_KEY
-        if kind == self._key_kind:
-            new = len(current - keys)
-            self.heldout_keys = keys | current
-            if keys - current:
-                say(f"resume: training keeps skipping the run's {len(keys)} held-out questions, "
-                    f"{len(keys - current)} of them not evaluated now")
-        else:
-            new = sum(key not in keys for key in self._heldout_keys_as(kind))
-            say(f"resume: {name} keyed held-out questions by {_KEY_WORDS.get(kind, kind)}, this run keys them by "
-                f"{_KEY_WORDS[self._key_kind]}; training skips the {len(current)} questions evaluated now")
-        if new:
-            say(f"resume: {new} of the {len(current)} questions evaluated now were not held out of training by {name} "
-                f"(it held out {len(keys)}: the evaluation settings changed), so steps 1..{step} may have trained on "
-                f"them; training skips them from step {step + 1} on (summary: heldout_since_step)")
-            since = step + 1
-        self.heldout_since_step = since
-
-    @property
-    def _key_kind(self) -> str:
-        """What this run's held-out keys digest (:data:`~.config.HELDOUT_KEY` or
-        :data:`~.config.QUESTION_TEXT_KEY`), recorded in checkpoints."""
-        return HELDOUT_KEY if self._render is not None else QUESTION_TEXT_KEY
-
-    def _heldout_keys_as(self, kind: str) -> list[str]:
-        """The keys of the questions evaluated now made the ``kind`` way (a checkpoint's)."""
-        if not callable(getattr(self._eval_source, "get", None)):
-            return []
-        render = self._prompt if kind == HELDOUT_KEY else None
-        return [question_key(self._eval_source.get(i), render) for i in self.eval_indices]
 
     # -------------------------------------------------------------- the loop
 
@@ -1589,7 +914,7 @@ class Trainer:
                     if eval_due:
                         metrics.update(self._evaluate_at(step, logger))
                         if saved is not None:
-                            self._write_checkpoint_evals(saved)
+                            write_checkpoint_evals(self.out, saved, self.step_count, self.eval_results, self.eval_errors)
                     self._log_row(logger, step, metrics)
                     if saved is not None and not last:  # the run's outputs as of this checkpoint
                         self._write_outputs({"in_progress": True}, logger)
@@ -1630,7 +955,8 @@ class Trainer:
         if rerun:
             logger.write(f"resume: the evaluation of step {step} did not finish before the run stopped; running it now")
             self._evaluate_at(step, logger)
-            self._write_checkpoint_evals(self.resumed_from)
+            write_checkpoint_evals(self.out, self.resumed_from, self.step_count, self.eval_results,
+                                   self.eval_errors)
         logged = logger.last_kept_step == step if logger.jsonl_path is not None else not rerun
         if logged:
             return
@@ -1734,7 +1060,8 @@ class Trainer:
         self.engine.load_weights(self.model)
         if self.ref_model is not None:
             self.ref_model.load_state_dict(self.model.state_dict())
-            self._save_reference(self.model, f"the warmed-up model, the run's KL reference, to {self.out / REFERENCE_DIR}/")
+            save_reference(self.out, self.step_count, self.model,
+                           f"the warmed-up model, the run's KL reference, to {self.out / REFERENCE_DIR}/")
             self.reference = "warmup_model"
         self.warmup_stats = stats
         if logger is not None:
