@@ -10,10 +10,12 @@ so that the training loop reads as the algorithm.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Mapping
 
 from rlvr.trainers.config import (
-    HELDOUT_KEY, QUESTION_TEXT_KEY, Config, ConfigError, check_task_ranges, distinct_tasks, question_key,
+    HELDOUT_KEY, QUESTION_TEXT_KEY, Config, ConfigError, ConfigWarning, EvalConfig, check_task_ranges, distinct_tasks,
+    question_key,
 )
 from rlvr.trainers.runs import say
 
@@ -81,6 +83,13 @@ def choose_held_out(cfg: Config, *, dataset_size: int | None, holdout: int, eval
     e = cfg.eval
     if eval_size is None and dataset_size is None:  # indices first: the plainer mistake
         check_task_ranges(cfg)
+    if eval_size is not None and e.offset != EvalConfig.offset:  # a setting that would choose nothing
+        tail = (f"the last {holdout} of the training dataset's tasks" if eval_reads_training_data(cfg, dataset_size)
+                else "the first tasks of the evaluation data")
+        warnings.warn(ConfigWarning(
+            f"eval.offset={e.offset} is ignored: it places a procedural env's held-out tasks, and this run "
+            f"evaluates on data, whose held-out tasks are {tail}; remove eval.offset "
+            "(or choose the evaluation data with eval.env_kwargs, e.g. {split: test})"))
     indices, keys = held_out_tasks(cfg, e.num_tasks, dataset_size=dataset_size, holdout=holdout, eval_size=eval_size,
                                    eval_source=eval_source, render=render, settings=settings)
     if indices and eval_size is None and indices[-1] - e.offset + 1 > len(indices):
