@@ -53,7 +53,9 @@ _CALC_ARITY: dict[str, tuple[int, int | None]] = {
 #: 3: typeset operators are read as `rlvr.envs.expr` reads them (`2 − 3`, `2·3`, `2 \\times 3` were
 #: parse errors), and a vulgar fraction as its value in parentheses (`2/½` is 4).
 #: 4: `floor`, `ceiling`, `//` and `%` of an irrational number take a checked integer, never sympy's
-#: own (`floor(log(10**15 - 1, 10))` was 15, `log(10**15 - 1, 10) // 1` too; `_checked_integer_part`).
+#: own (`floor(log(10**15 - 1, 10))` was 15, `log(10**15 - 1, 10) // 1` too; `_checked_integer_part`);
+#: with an `N(...)` Float and rationals, `//` and `%` are exact on the values they hold, and an integer
+#: with more digits than the Float's precision is shown as a Float (`N(10**20, 15) // 3`).
 CALCULATOR_RULES = 4
 MAX_CALC_CHARS = 500
 #: Longest exact form of a non-integer result shown before its `≈` value; a longer one (decimal
@@ -266,7 +268,7 @@ def exact_ceiling(value: Any) -> Any:
     return exact_integer_part(value, 1)
 
 
-def exact_integer_part(value: Any, direction: int) -> Any:
+def exact_integer_part(value: Any, direction: int, *, shown: bool = True) -> Any:
     """The floor (direction -1) or ceiling (1) of `value`: sympy's own for a rational, an infinity
     or an expression with symbols; for any other number, the integer of each of its real and
     imaginary parts found from more digits and checked (`_checked_integer_part`), or a ValueError
@@ -277,39 +279,87 @@ def exact_integer_part(value: Any, direction: int) -> Any:
     1, 2))` 45, `ceiling(log(10**15 + 1, 10))` 15, each shown as exact); past that precision it gives
     up (`floor(pi * 10**200)` stayed unevaluated), or fails to write its message about giving up
     (`floor(pi*10**5000)`: Python writes at most 4300 digits of an int).
+
+    An integer found from a value holding Floats (`N(...)`) is shown as a Float when it has more
+    digits than they hold (`_whole_of_floats`: `floor(N(10**20, 15)/3)` is 3.33333333333333e+19,
+    not 33333333333333331968 as exact); `shown=False` gives it as the exact Integer (for `exact_mod`).
     """
     import sympy
 
     value = sympy.sympify(value)
     if not value.is_number or value.is_Rational or value.is_finite is False:
         return (sympy.floor if direction < 0 else sympy.ceiling)(value)
+    if value.is_Float:  # the binary fraction it holds, exactly; shown as the Float's precision allows
+        exact = sympy.Rational(value)
+        whole = exact.p // exact.q if direction < 0 else -(-exact.p // exact.q)
+        return _whole_of_floats(int(whole), value._prec) if shown else sympy.Integer(whole)
     real, imaginary = value.as_real_imag()
-    return (sympy.Integer(_checked_integer_part(real, direction))
-            + sympy.Integer(_checked_integer_part(imaginary, direction)) * sympy.I)
+    real_part, imaginary_part = _checked_integer_part(real, direction), _checked_integer_part(imaginary, direction)
+    floats = value.atoms(sympy.Float) if shown else ()
+    if floats and imaginary_part == 0:  # (`N(10**20, 15) // pi`: its digits are the Float's)
+        return _whole_of_floats(real_part, min(number._prec for number in floats))
+    return sympy.Integer(real_part) + sympy.Integer(imaginary_part) * sympy.I
 
 
 def exact_floordiv(dividend: Any, divisor: Any) -> Any:
     """The calculator's `a // b`: `floor(a / b)` as `exact_floor` finds it (sympy's `//` is its own
     floor of the quotient: `log(10**15 - 1, 10) // 1` was 15). Rationals, symbols and a zero divisor
-    keep sympy's own (exact; `floor(x/2)`; its division-by-zero error)."""
+    keep sympy's own (exact; `floor(x/2)`; its division-by-zero error). With a Float (an `N(...)`)
+    and no other kind of number, the floor of the exact quotient of the values the operands hold,
+    shown as a Float when it has more digits than the Float's precision (`_whole_of_floats`):
+    sympy's `N(10**20, 15) // 3` was 33333333333333331968, a wrong integer shown as exact."""
     import sympy
 
     dividend, divisor = sympy.sympify(dividend), sympy.sympify(divisor)
     if _sympy_divides(dividend, divisor):
         return dividend // divisor
+    precision = _float_precision(dividend, divisor)
+    if precision is not None:
+        quotient = sympy.Rational(dividend) / sympy.Rational(divisor)
+        return _whole_of_floats(int(quotient.p // quotient.q), precision)
     return exact_floor(dividend / divisor)
 
 
 def exact_mod(dividend: Any, divisor: Any) -> Any:
     """The calculator's `a % b`: `a - b * (a // b)` with the quotient's floor from `exact_floordiv`,
     for real numbers (the sign of b's, as Python's); rationals, symbols, non-real numbers and a zero
-    divisor keep sympy's `Mod` (its floor of the quotient is not checked either)."""
+    divisor keep sympy's `Mod` (its floor of the quotient is not checked either). With a Float and no
+    other kind of number, the remainder of the values the operands hold, found exactly and shown as
+    a Float of their precision (`N(10**20, 15) % 3` is 1.00000000000000; worked at the Float's
+    precision, `a - b*(a // b)` lost the 1 and answered 0)."""
     import sympy
 
     dividend, divisor = sympy.sympify(dividend), sympy.sympify(divisor)
     if _sympy_divides(dividend, divisor) or (dividend / divisor).is_extended_real is not True:
         return dividend % divisor
-    return dividend - divisor * exact_floor(dividend / divisor)
+    precision = _float_precision(dividend, divisor)
+    if precision is not None:
+        exact_dividend, exact_divisor = sympy.Rational(dividend), sympy.Rational(divisor)
+        quotient = exact_dividend / exact_divisor
+        return sympy.Float(exact_dividend - exact_divisor * (quotient.p // quotient.q), precision=precision)
+    return dividend - divisor * exact_integer_part(dividend / divisor, -1, shown=False)
+
+
+def _float_precision(*operands: Any) -> int | None:
+    """The least precision (bits) of the Floats among `operands` when each is a finite Float or a
+    rational and one at least is a Float; else None (`exact_floordiv`, `exact_mod`)."""
+    if not all(operand.is_Float or operand.is_Rational for operand in operands):
+        return None
+    floats = [operand for operand in operands if operand.is_Float]
+    if not floats or any(operand.is_finite is not True for operand in floats):
+        return None
+    return min(operand._prec for operand in floats)
+
+
+def _whole_of_floats(integer: int, precision: int) -> Any:
+    """The integer `integer` found from Floats of `precision` bits: a sympy Integer when a Float of
+    that precision holds every integer of its size (below 2**precision), else a Float of that
+    precision, so that digits past the Float's own are not shown as exact."""
+    import sympy
+
+    if abs(integer) < 2 ** precision:
+        return sympy.Integer(integer)
+    return sympy.Float(integer, precision=precision)
 
 
 def _sympy_divides(dividend: Any, divisor: Any) -> bool:
@@ -324,7 +374,10 @@ def _checked_integer_part(value: Any, direction: int) -> int:
     """The floor (direction -1) or ceiling (1) of the real sympy number `value`, or a ValueError
     saying it cannot be found exactly.
 
-    The integer is read from `value` to about 30 digits past its whole part, then checked: `value`
+    The integer is read from `value` to about 30 digits past its whole part, evaluated to a
+    precision sympy vouches for (`strict`). Where those digits put it clearly between two integers
+    (`_clearly_between_integers`) that is the answer (`sin(10**30)` is read so: its differences
+    below exhaust sympy's precision). Otherwise, near an integer, it is checked: `value`
     minus it, and minus the next integer beyond it, each evaluated to a precision sympy vouches for
     (`strict`), must have the signs of a value between them; when they do not, the integers either
     side of it are checked the same way (`log(10**50 - 1, 10)` reads as 50.000... to those digits;
@@ -348,13 +401,28 @@ def _checked_integer_part(value: Any, direction: int) -> int:
         read = int(to_int(approximation._mpf_, round_floor if direction < 0 else round_ceiling)) if approximation.is_Float else None
     except (PrecisionExhausted, ValueError, TypeError):
         read = None
+    if read is not None and _clearly_between_integers(approximation, digits):
+        return read
     for integer in () if read is None else (read, read + direction, read - direction):
         if _lies_beside(value, integer, direction, options):
             return integer
     nearest = _nearest_of_digits(value, digits, round_nearest, to_int)
-    if nearest is not None and _proven_equal(value, nearest):
+    if nearest is not None and _proven_equal(value, nearest, options):
         return nearest
     raise ValueError(cannot)
+
+
+def _clearly_between_integers(approximation: Any, digits: int) -> bool:
+    """Whether `approximation`, a Float sympy vouches for to `digits` significant digits (`strict`:
+    its error is below its size times 2**-precision), lies farther from the nearest integer than a
+    million times that error, so that the value it approximates has the same floor and ceiling."""
+    import sympy
+    from mpmath.libmp import dps_to_prec
+
+    exact = sympy.Rational(approximation)
+    below = exact - exact.p // exact.q
+    distance = min(below, 1 - below)
+    return distance > abs(exact) * sympy.Rational(2) ** (20 - dps_to_prec(digits))
 
 
 def _lies_beside(value: Any, integer: int, direction: int, options: dict[str, Any]) -> bool:
@@ -381,12 +449,28 @@ def _nearest_of_digits(value: Any, digits: int, round_nearest: Any, to_int: Any)
         return None
 
 
-def _proven_equal(value: Any, integer: int) -> bool:
-    """Whether sympy proves `value` equal to `integer` (`equals` answers True only with a proof:
-    the difference simplified to 0, or a minimal polynomial of x), never from digits alone."""
+#: Most operations (`count_ops`) in a value `_proven_equal` simplifies a sine of: its time grows with them.
+_MAX_PROOF_OPS = 100
+
+
+def _proven_equal(value: Any, integer: int, options: dict[str, Any]) -> bool:
+    """Whether sympy proves `value` equal to `integer`, never from digits alone: `equals` answers
+    True only with a proof (the difference simplified to 0, or a minimal polynomial of x); failing
+    that, a value checked to lie within 1/2 of `integer` (`_lies_beside`) whose difference d from it
+    has `sin(pi*d)` simplify to 0 (so d is an integer, and the only one that near is 0):
+    `4*(atan(1/2) + atan(1/3))/pi` is 1 so. That simplification is tried on small values only
+    (`_MAX_PROOF_OPS`): the calculator's time limit bounds the rest."""
+    import sympy
+
     try:
         difference = value - integer
-        return difference.is_zero is True or difference.equals(0) is True
+        if difference.is_zero is True or difference.equals(0) is True:
+            return True
+        if sympy.count_ops(value) > _MAX_PROOF_OPS:
+            return False
+        if not _lies_beside(value, integer - sympy.Rational(1, 2), -1, options):
+            return False
+        return sympy.simplify(sympy.sin(sympy.pi * difference)) == 0
     except Exception:  # noqa: BLE001 - not proven
         return False
 

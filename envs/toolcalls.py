@@ -47,7 +47,8 @@ from typing import Any
 from rlvr.verifiers.shaping import tag_blocks
 
 #: How text calls are read, for a fingerprint. 2: a `</tool_call>` with no `<tool_call>` before it,
-#: after a call's key, is a call with an error (1 read the turn as a final answer), and a block holding an object in
+#: right after a call's JSON object and in text with no final answer's mark (`_unopened_call`), is a call with an
+#: error (1 read the turn as a final answer), and a block holding an object in
 #: OpenAI's shape (`{"type": "function", "function": {...}}`) is that call (1: an error, no name).
 TOOL_CALL_RULES = 2
 OPEN_TAG = "<tool_call>"
@@ -385,19 +386,20 @@ def _text_calls(content: str, turn: int, *, stray_closes: bool = True) -> list[T
 
     A block is an opening tag and the first closing tag after it (`tag_blocks`). An opening tag no
     closing tag follows is a call with an error (it never ends); with `stray_closes`, so is a
-    closing tag with no opening tag before it since the last block when the text between holds a
-    call's key (`"name":` or `"function":`, `MISSING_OPEN_ERROR`): a call whose opening tag the
+    closing tag with no opening tag before it since the last block when the text right before it
+    is a call's JSON object (`_unopened_call`, `MISSING_OPEN_ERROR`): a call whose opening tag the
     model left out (`{"name": ...}</tool_call>`) was read as a final answer, ending the episode,
     where a malformed call in tags gets an error and another turn. Other stray closing tags (one
-    after an answer, a block closed twice) are still no call."""
+    after an answer, even one quoting JSON, a block closed twice) are still no call."""
     content = without_reasoning(content)
     calls: list[ToolCall] = []
     pos = 0
     while True:
         start, close = content.find(OPEN_TAG, pos), content.find(CLOSE_TAG, pos)
         if close >= 0 and (start < 0 or close < start):  # a closing tag with no opening one before it
-            if stray_closes and _CALL_KEY.search(content, pos, close):
-                calls.append(ToolCall(call_id(turn, len(calls)), error=MISSING_OPEN_ERROR, raw=content[pos:close].strip()[-2000:]))
+            unopened = _unopened_call(content[pos:close]) if stray_closes else None
+            if unopened is not None:
+                calls.append(ToolCall(call_id(turn, len(calls)), error=MISSING_OPEN_ERROR, raw=unopened[-2000:]))
             pos = close + len(CLOSE_TAG)
             continue
         if start < 0:
@@ -410,8 +412,56 @@ def _text_calls(content: str, turn: int, *, stray_closes: bool = True) -> list[T
         pos = close + len(CLOSE_TAG)
 
 
-#: What makes the text before a stray `</tool_call>` a call whose opening tag is missing (`_text_calls`).
-_CALL_KEY = re.compile(r'"(?:name|function)"\s*:')
+#: A call's first key: what an object that does not parse must start with to be read as a call (`_unopened_call`).
+_CALL_START = re.compile(r'\{\s*"(?:name|function)"\s*:')
+#: Final-answer marks the environments read (`\boxed{}`, `<answer>`, `####`): text holding one is an answer, never a call.
+_ANSWER_MARK = re.compile(r"\\boxed\s*\{|<answer>|^\s*####", re.MULTILINE)
+
+
+def _unopened_call(text: str) -> str | None:
+    """The call in `text`, the text before a `</tool_call>` with no `<tool_call>` before it, or None.
+
+    It is a call whose opening tag is missing only when `text` ends (whitespace aside) with its last
+    top-level JSON object (`_last_object`) and that object has a "name" or "function" key at its top
+    level, or, not parsing, starts with one (`{"name": "calculator", "arguments": {...}` with a brace
+    missing is a malformed call); and never when `text` holds a final answer's mark
+    (`_ANSWER_MARK`): an answer quoting JSON and ending with a stray tag is still the answer."""
+    text = text.rstrip()
+    if not text.endswith("}") or _ANSWER_MARK.search(text):
+        return None
+    candidate = _last_object(text)
+    if candidate is None:
+        return None
+    try:
+        payload = _loads(candidate)
+    except (ValueError, RecursionError):
+        return candidate if _CALL_START.match(candidate) else None
+    return candidate if isinstance(payload, dict) and ("name" in payload or "function" in payload) else None
+
+
+def _last_object(text: str) -> str | None:
+    """The text from the last `{` that opens a top-level object in `text` (braces inside JSON
+    strings not counted; a `}` with no `{` left open is skipped) to its end, or None when none does."""
+    start, depth, in_string, escaped = None, 0, False, False
+    for position, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = depth > 0  # (a quote in the prose around an object opens no string)
+        elif char == "{":
+            if depth == 0:
+                start = position
+            depth += 1
+        elif char == "}" and depth > 0:
+            depth -= 1
+    return None if start is None else text[start:]
+
+
 #: The error of a `</tool_call>` with no `<tool_call>` before it (`_text_calls`).
 MISSING_OPEN_ERROR = (f"a {CLOSE_TAG} tag has no {OPEN_TAG} tag before it: the opening tag is missing; write each call as "
                       f'{OPEN_TAG}{{"name": <tool name>, "arguments": {{...}}}}{CLOSE_TAG}')

@@ -137,3 +137,90 @@ def test_a_block_in_openai_shape_is_read_as_that_call():
     env.reset(seed=0)
     obs, *_ = env.step(f"<tool_call>{json.dumps(nested)}</tool_call>")
     assert "<tool_response>\n2\n</tool_response>" in obs
+
+
+# --- review of audit 36 -------------------------------------------------------------------------
+
+# 10**20 = 2**20 * 5**20 and 5**20 < 2**53: N(10**20, 15) holds 10**20 exactly; by hand
+# 10**20 % 3 == 1 (10 ≡ 1 mod 3), 10**20 % 7 == 2 (10**6 ≡ 1 mod 7, 10**2 ≡ 2)
+def test_modulo_of_a_float_is_the_exact_remainder_shown_as_a_float():
+    assert _value("N(10**20, 15) % 3") == "1.00000000000000"
+    assert _value("N(10**20, 15) % 7") == "2.00000000000000"
+    assert _value("-N(10**20, 15) % 3") == "2.00000000000000"
+    assert _value("N(10**20, 15) % -3") == "-2.00000000000000"
+    assert _value("N(10**20, 15) % N(3, 15)") == "1.00000000000000"
+    assert _value("N(7, 15) % 0.3") == "0.100000000000000"  # 7 = 23*(3/10) + 1/10
+    # N(pi, 5) is 3.1416 in 20 bits: the integer it times 10**20 holds is 3 mod 7 (computed exactly here)
+    import sympy
+    held = sympy.Rational(sympy.N(sympy.pi, 5) * 10**20)
+    assert held.q == 1 and held.p % 7 == 3
+    assert _value("N(pi, 5) * 10**20 % 7") == "3.0000"
+    assert _value("N(7.5, 15) % 2") == "1.50000000000000"
+
+
+def test_floor_division_of_a_float_shows_no_digits_past_its_precision():
+    assert _value("N(10**20, 15) // 3") == "3.33333333333333e+19"
+    assert _value("N(10**20, 15) // N(3, 15)") == "3.33333333333333e+19"
+    assert _value("floor(N(10**20, 15)/3)") == "3.33333333333333e+19"
+    assert _value("N(10**20, 15) // pi") == "3.18309886183791e+19"
+    # within the Float's precision the integer is shown as before
+    assert _value("N(7, 15) // 2") == "3" and _value("floor(N(pi, 15))") == "3"
+    assert _value("N(2, 15)*pi // 1") == "6"
+    # a remainder beside an irrational keeps its exact quotient: 10**20/pi = 31830988618379067153.77...
+    assert _value("N(10**20, 15) % pi").startswith("1.0e+20 - 31830988618379067153*pi ≈ 2.44024")
+
+
+def test_floor_decides_from_the_value_alone_when_it_is_clearly_between_integers():
+    # sin(10**30) = -0.0901169...; sympy cannot evaluate sin(10**30) - k strictly for k != 0
+    assert _value("floor(sin(10**30))") == "-1" and _value("ceiling(sin(10**30))") == "0"
+    assert _value("floor(-sin(10**30))") == "0"
+    assert _value("sin(10**30) // 1") == "-1"
+    # = 0.00025465...: positive, below 1
+    assert _value("floor(atan(10)/(9*(exp(4) - exp(3)*sin(10**6))*log(10**6)*cos(7)))") == "0"
+
+
+def test_an_integer_proven_through_a_sine():
+    # atan(1/2) + atan(1/3) = pi/4 (tan of the sum is (1/2 + 1/3)/(1 - 1/6) = 1)
+    assert _value("floor(4*(atan(1/2) + atan(1/3))/pi)") == "1"
+    assert _value("ceiling(4*(atan(1/2) + atan(1/3))/pi)") == "1"
+    assert _value("4*(atan(1/2) + atan(1/3))/pi // 1") == "1"
+    # just beside it the digits decide, either way
+    assert _value("floor(4*(atan(1/2) + atan(1/3))/pi - 10**-50)") == "0"
+    assert _value("ceiling(4*(atan(1/2) + atan(1/3))/pi + 10**-50)") == "2"
+
+
+ANSWER_WITH_JSON = 'The record {"name": "total", "value": 2} holds it, so the answer is \\boxed{2}.</tool_call>'
+
+
+def test_an_answer_quoting_json_before_a_stray_closing_tag_is_no_call():
+    assert parse_tool_calls(ANSWER_WITH_JSON) == []
+    assert parse_tool_calls('I used {"name": "calculator"} before. The answer is \\boxed{4}.</tool_call>') == []
+    # the object must be right before the tag
+    assert parse_tool_calls('{"name": "calculator"} gave 4, so it is 4.</tool_call>') == []
+    # an answer mark before a call-shaped object keeps the text an answer
+    assert parse_tool_calls(f"So \\boxed{{4}}. {CALL}</tool_call>") == []
+    assert parse_tool_calls(f"<answer>4</answer> {CALL}</tool_call>") == []
+    # an object with no call's key at its top level is no call
+    assert parse_tool_calls('{"record": {"name": "x"}}</tool_call>') == []
+
+
+def test_a_call_shaped_object_before_a_stray_closing_tag_is_a_call():
+    [call] = parse_tool_calls(f"Let me compute. {CALL} \n </tool_call>")
+    assert call.error == toolcalls.MISSING_OPEN_ERROR and call.raw == CALL
+    nested = '{"type": "function", "function": {"name": "calculator", "arguments": {"expression": "1"}}}'
+    [call] = parse_tool_calls(f"{nested}</tool_call>")
+    assert call.error == toolcalls.MISSING_OPEN_ERROR and call.raw == nested
+    # braces inside its strings are not counted; a malformed call (a brace missing) is still a call
+    braces = '{"name": "calculator", "arguments": {"expression": "{}}{"}}'
+    assert [call.raw for call in parse_tool_calls(f"{braces}</tool_call>")] == [braces]
+    broken = '{"name": "calculator", "arguments": {"expression": "1"}'
+    assert [call.raw for call in parse_tool_calls(f"see {broken}</tool_call>")] == [broken]
+
+
+def test_a_right_boxed_answer_ending_with_a_stray_tag_is_scored():
+    env = rlvr.make("rlvr/ToolMath-v0", builtin_tools=("calculator",), max_turns=2)
+    env.reset(seed=0)
+    answer = env.unwrapped.task.answer
+    reply = ANSWER_WITH_JSON.replace("2", str(answer))
+    obs, reward, terminated, truncated, info = env.step(reply)
+    assert terminated and info["verdict"].correct and reward > 0
