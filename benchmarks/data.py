@@ -10,9 +10,12 @@ so results name the exact data they came from.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import os
 import re
+from array import array
 from typing import Any
 
 from rlvr.envs.tasks import DatasetError, file_sha256, load_table
@@ -35,17 +38,21 @@ class Rows(list):
 
 
 def row_line(files: Any, i: int) -> str | None:
-    """ "line L of NAME" for row i of rows read from `files` (`Rows.files`) when the row number alone
-    does not say where the row is: blank lines before it in a JSON Lines file (skipped when reading,
-    so row i is not line i + 1), or rows joined from several files; else None. Found when asked, by
-    reading the file again (only an error names a row)."""
+    """Where row i of rows read from `files` (`Rows.files`) is, when the row number alone does not
+    say: "line L of NAME" for a row of a JSON Lines file with blank lines before it (skipped when
+    reading, so row i is not line i + 1) or of a folder of several files; "row k of NAME" (k from 0,
+    within that file) for a row of a folder of several files that have no lines to name (parquet,
+    CSV, a JSON array); else None. Lines are found when asked (only an error names a row), each
+    file's once per process (`_blank_line_index`)."""
     offset = 0
     for path, count in files or ():
         if i < offset + count:
             line = _json_line_number(path, i - offset)
-            if line is None or (len(files) == 1 and line == i + 1):
-                return None
-            return f"line {line} of {os.path.basename(path)}"
+            if line is not None and not (len(files) == 1 and line == i + 1):
+                return f"line {line} of {os.path.basename(path)}"
+            if len(files) > 1:
+                return f"row {i - offset} of {os.path.basename(path)}"
+            return None
         offset += count
     return None
 
@@ -54,29 +61,71 @@ def _json_line_number(path: str, k: int) -> int | None:
     """The line (from 1) of the k-th row (from 0) of a .json/.jsonl file read as JSON Lines, as
     `read_json_rows` reads it (lines split at "\\n", blank ones skipped); None for another kind of
     file, one JSON array, or a file that cannot be read now."""
-    import json
-
     if not path.lower().endswith((".json", ".jsonl")):
         return None
     try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        stat = os.stat(path)
+    except OSError:
         return None
+    rows_before = _blank_line_index(path, stat.st_size, stat.st_mtime_ns)
+    if rows_before is None:
+        return None
+    return k + 1 + bisect.bisect_right(rows_before, k)  # the blank lines before row k shift it down
+
+
+#: Bytes read at a time when indexing a file's blank lines: the memory used, whatever the file's size.
+_CHUNK = 1 << 23
+#: A line start ("\n" before it) followed by a line without a printable ASCII character: maybe a
+#: blank line (only whitespace as `str.strip` sees it); lines of rows always hold one ("{").
+_MAYBE_BLANK = re.compile(rb"\n[^\n!-~]*(?=\n|\Z)")
+_PRINTABLE = re.compile(rb"[!-~]")
+_BOM = b"\xef\xbb\xbf"
+
+
+@functools.lru_cache(maxsize=16)
+def _blank_line_index(path: str, size: int, mtime_ns: int) -> array | None:
+    """The blank lines of a JSON Lines file, each as the number of rows before it (nondecreasing):
+    row k is on line k + 1 + (how many of these are <= k). None for one JSON array (its first
+    character other than whitespace is "[": its items are not lines) or a file that cannot be read
+    now. Cached per file version (`size` and `mtime_ns` are in the key: an error names many rows,
+    and the file is read once), and read in chunks: a file of any size takes `_CHUNK` bytes of
+    memory and an index of its blank lines only."""
+    index = array("q")
+    carry = b""  # the start of a line not ended yet (b"x" once it holds a printable character)
+    line = 1  # the line the next bytes read start on
+    undecided = True  # whether the file is one array is not known yet (only whitespace so far)
     try:
-        whole = json.loads(text)
-    except ValueError:
-        whole = None
-    else:
-        if not isinstance(whole, dict):  # one array: its items are not lines
-            return None
-    seen = 0
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            if seen == k:
-                return number
-            seen += 1
-    return None
+        with open(path, "rb") as handle:
+            chunk = handle.read(max(_CHUNK, len(_BOM)))
+            ended = not chunk
+            chunk = chunk[len(_BOM):] if chunk.startswith(_BOM) else chunk  # read as `utf-8-sig`
+            while True:
+                if undecided and chunk.strip(b" \t\r\n"):
+                    if chunk.lstrip(b" \t\r\n")[:1] == b"[":
+                        return None
+                    undecided = False
+                buffer = carry + chunk
+                end = len(buffer) if ended else buffer.rfind(b"\n") + 1  # whole lines (at the end: all)
+                text, carry = buffer[:end], buffer[end:]
+                padded = b"\n" + text  # so that the first line has a "\n" before it too
+                position = 0
+                for found in _MAYBE_BLANK.finditer(padded):
+                    start = found.start()  # where the line starts in `text`
+                    if start == len(text):  # (the next line, after the last "\n": the next read's)
+                        break
+                    line += text.count(b"\n", position, start)
+                    position = start
+                    if not found[0][1:].decode("utf-8", "replace").strip():
+                        index.append(line - 1 - len(index))  # the lines before it, less the blank ones
+                line += text.count(b"\n", position)
+                if ended:
+                    return index
+                if _PRINTABLE.search(carry):
+                    carry = b"x"
+                chunk = handle.read(_CHUNK)
+                ended = not chunk
+    except OSError:
+        return None
 
 
 def _table_rows(table: Any) -> list[dict[str, Any]]:

@@ -72,7 +72,8 @@ from rlvr.benchmarks.identity import (RUN, SAMPLES, RunMismatchError, atomic_wri
                                      sandbox_label, verifier_identity, write_json, write_skipped)
 from rlvr.benchmarks.registry import LoadedBenchmark, load_benchmark
 from rlvr.benchmarks.scoring import answers_in_one_turn, score_completions
-from rlvr.benchmarks.summary import compute_metrics, format_table, judged_by, plot_pass_at_k, with_judging_backend
+from rlvr.benchmarks.summary import (compute_metrics, covered_problems, format_table, judged_by, plot_pass_at_k,
+                                     with_judging_backend)
 
 SUMMARY = "summary.json"
 #: Rows of samples outside the latest run (see `ResultStore`), kept for a later run that includes them.
@@ -546,7 +547,9 @@ def _finish(
     # the summary first: a disk too full for the plot must not leave an earlier run's summary.json
     _write_summary(store.out_dir, summary)
     try:
-        _write_plot(store.out_dir, metrics, f"{bench.name} ({settings.get('model') or settings.get('mode')})")
+        _write_plot(store.out_dir, metrics, f"{bench.name} ({settings.get('model') or settings.get('mode')})"
+                    + (f"\n{counts['problems']} of {counts['problems_total']} problems (see the warnings in {SUMMARY})"
+                       if counts["problems"] < counts["problems_total"] else ""))
     except OSError as exc:
         _no_plot(store.out_dir, summary, exc)
     if verbose:
@@ -578,7 +581,8 @@ def _finish(
                    if counts["skipped_samples"] else "")
         print(f"{len(skipped)} of {counts['problems_total']} problems SKIPPED (prompt longer than the model's "
               f"context): {', '.join(list(skipped)[:10])}{', ...' if len(skipped) > 10 else ''}{earlier}; the metrics "
-              f"cover the other {counts['problems_total'] - len(skipped)} (see \"skipped\" in {SUMMARY})",
+              f"cover {covered_problems(counts['problems'], counts['problems_total'], len(skipped))} (see \"skipped\" in "
+              f"{SUMMARY})",
               file=sys.stderr)
     return EvalResult(summary)
 

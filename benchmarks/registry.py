@@ -133,7 +133,8 @@ class LoadedBenchmark:
     def task_label(self, i: int) -> str:
         """How messages name task i: "task 'HumanEval/7' (row 7)", its row of the data (rows the
         mapping skipped counted, so it is the row to fix), with its line of a JSON Lines file where
-        the row number does not give it (`row_line`)."""
+        the row number does not give it, or its file and row there in a folder of several files
+        (`row_line`)."""
         row = self.source_rows[i] if self.source_rows is not None else i
         line = row_line(self.data_files, row)
         return f"task {self.tasks[i].id!r} (row {row}{', ' + line if line else ''})"

@@ -98,12 +98,12 @@ def compute_metrics(
     problems_total = len(task_order) if task_order is not None else len(seen) + len(skipped)
     unsampled = [t for t in task_order or () if t not in seen and t not in skipped]
     if unsampled:
-        warnings.append(_unsampled_warning(unsampled, len(task_order or ())))
+        warnings.append(_unsampled_warning(unsampled, problems_total, len(order)))
     unjudged = [t for t in (task_order if task_order is not None else sorted(seen)) if t in seen and t not in by_task]
     if unjudged:
         warnings.append(_unjudged_warning(unjudged, problems_total, len(order)))
     if skipped:
-        warnings.append(skipped_warning(skipped, problems_total, left_out))
+        warnings.append(skipped_warning(skipped, problems_total, left_out, covered=len(order)))
     metrics: dict[str, Any] = {}
 
     def put(name: str, values: list[float]) -> None:
@@ -210,36 +210,51 @@ def _majority_votes(by_task: Mapping[str, Sequence[Mapping[str, Any]]], order: S
     return votes
 
 
-def _unsampled_warning(unsampled: Sequence[str], total: int) -> str:
-    """The warning for problems that have no sample at all, naming the first few."""
+def covered_problems(covered: int, total: int, left_out: int) -> str:
+    """How a message about `left_out` of `total` problems names the `covered` ones the metrics are
+    over (`counts["problems"]`, the table title's X of Y): "the other N problems" when these are all
+    that is missing, else "N of the M problems". Problems can be left out for several reasons at
+    once (no sample, none verified, skipped), so "the total less mine" may not be the covered count,
+    and every message about one reason must give the same count."""
+    if covered == total - left_out:
+        return f"the other {covered} problem{'s' if covered != 1 else ''}"
+    return f"{covered} of the {total} problems"
+
+
+def _unsampled_warning(unsampled: Sequence[str], total: int, covered: int) -> str:
+    """The warning for problems that have no sample at all, naming the first few; `covered`: the
+    problems the metrics are over (`covered_problems`)."""
     shown = ", ".join(repr(t) for t in unsampled[:5]) + (", ..." if len(unsampled) > 5 else "")
     return (f"{len(unsampled)} of {total} problems have no sample ({shown}) and are left out of every metric: "
-            f"the numbers describe the other {total - len(unsampled)} only (give completions for every problem; "
-            f"--limit N evaluates the first N problems only)")
+            f"the numbers describe {covered_problems(covered, total, len(unsampled))} only (give completions for "
+            f"every problem; --limit N evaluates the first N problems only)")
 
 
 def _unjudged_warning(unjudged: Sequence[str], total: int, covered: int) -> str:
     """The warning for problems that have samples but not one judged (all unverified), naming the
-    first few; `covered`: the problems the metrics are over."""
+    first few; `covered`: the problems the metrics are over (`covered_problems`)."""
     shown = ", ".join(repr(t) for t in unjudged[:5]) + (", ..." if len(unjudged) > 5 else "")
     return (f"{len(unjudged)} of {total} problems have no verified sample ({shown}: every sample of theirs is "
-            f"UNVERIFIED) and are left out of every metric: the numbers describe {covered} of the {total} problems "
-            f"only (see the unverified samples' reasons: once they can be verified, a rerun in the same folder "
-            f"scores them)")
+            f"UNVERIFIED) and are left out of every metric: the numbers describe "
+            f"{covered_problems(covered, total, len(unjudged))} only (see the unverified samples' reasons: once "
+            f"they can be verified, a rerun in the same folder scores them)")
 
 
-def skipped_warning(skipped: Mapping[str, str], total: int, left_out: Mapping[str, int] | None = None) -> str:
+def skipped_warning(skipped: Mapping[str, str], total: int, left_out: Mapping[str, int] | None = None, *,
+                    covered: int | None = None) -> str:
     """The warning for problems skipped because their prompt does not fit the model's context,
     naming the first few with their reason; `left_out` (task id -> number): their samples drawn
-    before, which no metric counts."""
+    before, which no metric counts; `covered`: the problems the metrics are over (None: all the
+    others; `covered_problems`)."""
     ids = list(skipped)
     shown = "; ".join(f"{t!r}: {skipped[t]}" for t in ids[:3]) + ("; ..." if len(ids) > 3 else "")
     earlier = sum((left_out or {}).values())
     dropped = (f"; the {earlier} sample{'s' if earlier != 1 else ''} drawn for {sum(1 for t in ids if (left_out or {}).get(t))} of them before "
                "(when their prompt still fitted) are left out too") if earlier else ""
     return (f"{len(ids)} of {total} problems were SKIPPED, their prompt being longer than the model's context allows "
-            f"({shown}){dropped}; the metrics are over the other {total - len(ids)} problems only (summary.json lists them "
-            f"under \"skipped\"; a rerun in this folder skips them again: use a model with a longer context, in "
+            f"({shown}){dropped}; the metrics are over "
+            f"{covered_problems(total - len(ids) if covered is None else covered, total, len(ids))} only "
+            f"(summary.json lists them under \"skipped\"; a rerun in this folder skips them again: use a model with a longer context, in "
             f"another --out, to evaluate them)")
 
 
@@ -266,7 +281,8 @@ def plot_pass_at_k(metrics: Mapping[str, Mapping[str, Any]], path: str, title: s
 
 def pass_at_k_figure(metrics: Mapping[str, Mapping[str, Any]], title: str = "") -> Any:
     """The matplotlib Figure of :func:`plot_pass_at_k` (built without pyplot: no global state to
-    close). At most `MAX_K_LABELS` k are labelled, and a long title is shortened in its middle."""
+    close). At most `MAX_K_LABELS` k are labelled, and each line of a long title is shortened in its
+    middle."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6, 4), dpi=100)
@@ -294,7 +310,7 @@ def pass_at_k_figure(metrics: Mapping[str, Mapping[str, Any]], title: str = "") 
     ax.grid(True, alpha=0.3)
     ax.legend()
     if title:
-        ax.set_title(_fitting_title(title), fontsize=10)
+        ax.set_title("\n".join(_fitting_title(part) for part in title.split("\n")), fontsize=10)
     fig.tight_layout()
     return fig
 

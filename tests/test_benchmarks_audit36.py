@@ -8,6 +8,19 @@
   "X of Y problems";
 - growing --n from 1 in the same --out is still refused (the default temperature changes with
   --n), with a message saying so and what to pass.
+
+The review of these (session 36, second round):
+
+- every message about the problems the metrics cover (the warnings about problems without samples,
+  unjudged and skipped, the engine run's SKIPPED line, the plot's title) gives the one covered
+  count, `counts["problems"]` (each computed "the total less my own category", and they
+  contradicted each other);
+- the default-temperature note advises `--temperature X` only when that alone can make the run
+  match (not for a --completions folder, drawn at no temperature, nor when the seed differs too);
+- a row of a folder of several parquet / CSV / JSON-array files is named by its file and its row
+  there;
+- a file's blank lines are indexed once (per process and file version), in chunks, not by
+  reading and parsing the whole file again for every label.
 """
 
 from __future__ import annotations
@@ -17,12 +30,16 @@ import os
 
 import pytest
 
+from rlvr.benchmarks import data as bench_data
+from rlvr.benchmarks import evaluate as bench_evaluate
 from rlvr.benchmarks.data import BenchmarkDataError
+from rlvr.benchmarks.evaluate import ResultStore, _finish
+from rlvr.benchmarks.identity import RunMismatchError
 from rlvr.benchmarks.registry import load_benchmark
 from rlvr.benchmarks.samples import write_sample
 from rlvr.benchmarks.summary import compute_metrics
 from rlvr.cli import main
-from conftest import write_jsonl
+from conftest import write_jsonl, write_parquet
 
 
 def _apps_rows(wrong_id: int = 12) -> list[dict]:
@@ -117,7 +134,7 @@ def test_a_problem_with_only_unverified_samples_is_counted_and_warned_about(tmp_
     assert (counts["problems"], counts["problems_total"], counts["problems_unjudged"]) == (1, 2, 1)
     assert counts["problems_without_samples"] == 0
     warning, = [w for w in summary["warnings"] if "no verified sample" in w]
-    assert warning.startswith("1 of 2 problems have no verified sample ('1'") and "describe 1 of the 2 problems" in warning
+    assert warning.startswith("1 of 2 problems have no verified sample ('1'") and "describe the other 1 problem only" in warning
 
 
 def test_compute_metrics_counts_problems_whose_samples_are_all_unverified():
@@ -157,3 +174,179 @@ def test_growing_n_with_the_default_temperature_is_refused_with_an_explanation(t
     assert _hf(gsm8k, out, "--n", "4", "--temperature", "0.6") == 2
     err = capsys.readouterr().err
     assert "temperature: 0.0 -> 0.6" in err and "No --temperature was given" not in err
+
+
+# ---- review: one covered count in every message ----------------------------------------------------
+
+
+def test_every_coverage_warning_gives_the_problems_the_metrics_cover():
+    rows = [{"task_id": "a", "correct": False, "score": 0.0, "error": "sandbox down", "kind": "sandbox_error"},
+            {"task_id": "b", "correct": True, "score": 1.0, "error": None},
+            {"task_id": "d", "correct": True, "score": 1.0, "error": None}]
+    result = compute_metrics(rows, [1], task_order=["a", "b", "c", "d", "e"], skipped={"e": "prompt too long"})
+    assert result["counts"]["problems"] == 2
+    unsampled, unjudged, skipped = result["warnings"]
+    assert unsampled.startswith("1 of 5 problems have no sample ('c')")
+    assert unjudged.startswith("1 of 5 problems have no verified sample ('a'")
+    assert skipped.startswith("1 of 5 problems were SKIPPED")
+    # was: "the other 4", "2 of the 5", "the other 4"
+    assert all("2 of the 5 problems only" in w and "the other" not in w for w in result["warnings"])
+    # one reason alone: "the other N" is the covered count
+    alone = compute_metrics(rows[1:], [1], task_order=["b", "c", "d"])
+    assert len(alone["warnings"]) == 1 and "the numbers describe the other 2 problems only" in alone["warnings"][0]
+
+
+def test_an_mbpp_run_with_unjudged_and_unsampled_problems_says_1_of_3_everywhere(tmp_path, capsys, monkeypatch):
+    data, _ = _mbpp(tmp_path)
+    rows = [json.loads(line) for line in open(data)]
+    rows.append({"task_id": 3, "prompt": "Sub.", "code": "def sub(a,b):\n    return a-b", "test_imports": [],
+                 "test_list": ["assert sub(3, 2) == 1"]})
+    data = write_jsonl(tmp_path / "mb3.jsonl", rows)
+    comps = write_jsonl(tmp_path / "c3.jsonl", [{"task_id": 1, "completion": "```python\ndef mul(a,b):\n    return a*b\n```"},
+                                                {"task_id": 2, "completion": "```python\ndef add(a,b):\n    return a+b\n```"}])
+    titles = []
+    real_plot = bench_evaluate.plot_pass_at_k
+
+    def recording_plot(metrics, path, title=""):  # the real plot, its title kept to be checked
+        titles.append(title)
+        return real_plot(metrics, path, title=title)
+
+    monkeypatch.setattr(bench_evaluate, "plot_pass_at_k", recording_plot)
+    out = tmp_path / "out"
+    main(["eval", "--benchmark", "mbpp", "--data", data, "--completions", comps, "--out", str(out), "--no-progress"])
+    captured = capsys.readouterr()
+    assert "mbpp: 1 of 3 problems" in captured.out
+    warnings = json.loads((out / "summary.json").read_text())["warnings"]
+    coverage = [w for w in warnings if "left out of every metric" in w]
+    assert len(coverage) == 2 and all("describe 1 of the 3 problems only" in w for w in coverage)
+    assert titles == ["mbpp (completions)\n1 of 3 problems (see the warnings in summary.json)"]
+    assert (out / "pass_at_k.png").stat().st_size > 0
+
+
+def test_the_skipped_line_gives_the_covered_count_when_other_problems_are_left_out_too(tmp_path, capsys):
+    path = tmp_path / "g.jsonl"
+    path.write_text("".join(json.dumps({"question": q, "answer": "#### 4"}) + "\n" for q in ("a?", "b?", "c?")))
+    loaded = load_benchmark("gsm8k", data=str(path))
+    store = ResultStore(str(tmp_path / "out"))
+    store.add([{"task_id": "0", "sample_index": 0, "completion": "4", "correct": True, "score": 1.0},
+               {"task_id": "2", "sample_index": 0, "completion": "", "correct": False, "score": 0.0,
+                "error": "sandbox down", "kind": "sandbox_error"}])
+    store.close()
+    result = _finish(loaded, store, [("0", 0), ("1", 0), ("2", 0)], [1], {"mode": "engine"}, confidence=0.95,
+                     ci_method="normal", verbose=True, elapsed=0.0, scored_now=0,
+                     skipped={"1": "prompt longer than the model's context: test"})
+    assert result["counts"]["problems"] == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("1 of 3 problems SKIPPED") and "the metrics cover 1 of the 3 problems (see" in last  # was: the other 2
+
+
+# ---- review: the default-temperature note's advice ------------------------------------------------
+
+
+class _Args:
+    def __init__(self, n, temperature=None):
+        self.n, self.temperature = n, temperature
+
+
+def test_the_note_gives_no_advice_that_cannot_work():
+    from rlvr.commands.eval import _default_temperature_note
+
+    only = RunMismatchError("refused", {"temperature": (0.0, 0.6)})
+    assert "Pass --temperature 0.0 to add samples" in _default_temperature_note(only, _Args(4))
+    # a --completions folder: drawn at no temperature, so no --temperature can match it
+    assert _default_temperature_note(RunMismatchError("refused", {"temperature": (None, 0.0), "mode": ("completions", "engine")}),
+                                     _Args(1)) == ""
+    # the seed differs too: --temperature alone is refused again, so only where the temperature came from
+    both = _default_temperature_note(RunMismatchError("refused", {"seed": (1, 2), "temperature": (0.0, 0.6)}), _Args(4))
+    assert "default for --n 4, 0.6" in both and "Pass --temperature" not in both
+    assert _default_temperature_note(only, _Args(4, temperature=0.6)) == ""
+
+
+def test_an_engine_run_in_a_completions_folder_is_refused_without_a_temperature_to_pass(tmp_path, gsm8k, capsys):
+    out = tmp_path / "o"
+    comps = write_jsonl(tmp_path / "c.jsonl", [{"task_id": "0", "completion": "1"}])
+    main(["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--completions", comps, "--out", str(out), "--no-progress"])
+    capsys.readouterr()
+    assert _hf(gsm8k, out) == 2
+    err = capsys.readouterr().err
+    assert "temperature: None -> 0.0" in err and "No --temperature" not in err and "Pass --temperature" not in err
+
+
+# ---- review: rows of sharded files without lines ------------------------------------------------
+
+
+_SHARDS = [[{"question": "a?", "answer": "#### 1"}] * 3,
+           [{"question": "b?", "answer": "#### 2"}, {"question": "c?", "answer": "no marker"}]]
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv", "json"])
+def test_a_bad_row_of_sharded_files_without_lines_names_its_file_and_row(tmp_path, kind):
+    import csv
+
+    folder = tmp_path / "gsm"
+    folder.mkdir()
+    for k, rows in enumerate(_SHARDS):
+        path = folder / f"test-0000{k}-of-00002.{kind}"
+        if kind == "parquet":
+            write_parquet(path, rows)
+        elif kind == "csv":
+            with open(path, "w", newline="") as handle:
+                writer = csv.DictWriter(handle, ["question", "answer"])
+                writer.writeheader()
+                writer.writerows(rows)
+        else:  # one JSON array per file, pretty-printed: its items are not lines
+            path.write_text(json.dumps(rows, indent=1))
+    with pytest.raises(BenchmarkDataError, match=rf"row 4 \(row 1 of test-00001-of-00002\.{kind}\): column 'answer' "
+                                                 r"has no '#### <answer>' marker"):
+        load_benchmark("gsm8k", data=str(folder))
+
+
+def test_one_file_without_lines_names_the_row_alone(tmp_path):
+    path = write_parquet(tmp_path / "g.parquet", _SHARDS[0] + _SHARDS[1])
+    with pytest.raises(BenchmarkDataError, match=r"g\.parquet': row 4: column 'answer' has no"):
+        load_benchmark("gsm8k", data=str(path))
+
+
+# ---- review: a file's lines are found once ---------------------------------------------------------
+
+
+def test_twelve_labels_index_the_file_once_and_a_changed_file_again(tmp_path):
+    path = tmp_path / "g.jsonl"
+    lines = []
+    for i in range(12):
+        lines += [json.dumps({"question": f"q{i}?", "answer": f"#### {i}"})] + [""] * (i % 2)
+    path.write_text("\n".join(lines) + "\n")
+    loaded = load_benchmark("gsm8k", data=str(path))
+    bench_data._blank_line_index.cache_clear()
+    labels = [loaded.task_label(i) for i in range(12)]
+    assert labels[0] == "task '0' (row 0)" and labels[3] == "task '3' (row 3, line 5 of g.jsonl)"
+    assert labels[11] == "task '11' (row 11, line 17 of g.jsonl)"
+    info = bench_data._blank_line_index.cache_info()
+    assert (info.misses, info.hits) == (1, 11)  # was: the file read and parsed whole for each label
+    # the file edited since (another size): indexed anew, not named from the old index
+    path.write_text("\n\n" + "\n".join(lines) + "\n")
+    assert loaded.task_label(0) == "task '0' (row 0, line 3 of g.jsonl)"
+    assert bench_data._blank_line_index.cache_info().misses == 2
+
+
+_BLANKS = ["", " ", "\t", "\r", "\u00a0", "\u2028", "\x1c", "\u3000 "]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 64, 1 << 23])
+def test_lines_are_found_as_the_reader_skips_blank_lines_whatever_the_chunk(tmp_path, monkeypatch, chunk):
+    """The lines found in chunks are those of `text.split("\\n")` with blank (`str.strip`) lines skipped,
+    as the reader reads the file: a BOM, CRLF, whitespace a JSON string may hold (U+2028), lines cut by
+    a chunk's end."""
+    monkeypatch.setattr(bench_data, "_CHUNK", chunk)
+    bench_data._blank_line_index.cache_clear()
+    parts, expected = ["\ufeff " if chunk != 1 else "\ufeff"], []
+    for i in range(9):
+        parts += _BLANKS[: i % 4]
+        parts.append(json.dumps({"q": "x" * i + "\u2028é", "i": i}, ensure_ascii=i % 2 == 0) + "\r")
+        expected.append(len(parts))
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(("\n".join(parts) + "\n\n").encode("utf-8"))
+    assert [bench_data._json_line_number(str(path), k) for k in range(9)] == expected
+    # one JSON array, told by its first character: no lines
+    path.write_text("\n [\n" + ",\n\n".join(json.dumps({"i": i}) for i in range(3)) + "]\n")
+    assert bench_data._json_line_number(str(path), 1) is None

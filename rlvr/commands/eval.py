@@ -301,14 +301,20 @@ def _default_temperature_note(exc: Exception, args) -> str:
     """What to add to the refusal of a folder whose samples were drawn at another temperature
     (`exc`, a RunMismatchError) when this run's temperature is --n's default, not one the user
     gave: growing --n from 1 changes that default, and the plain refusal would name a setting the
-    user never set. "" otherwise (the refusal itself stays: greedy and sampled draws must not mix)."""
-    changed = getattr(exc, "changed", {}).get("temperature")
-    if args.temperature is not None or changed is None:
+    user never set. The advice to pass the folder's temperature is given only when the temperature
+    is the one setting that differs (else following it is refused again, for the others); "" when
+    the folder's samples were drawn at no temperature (a --completions run: no --temperature can
+    match it) or the user gave one (the refusal itself stays: greedy and sampled draws must not mix)."""
+    changed = getattr(exc, "changed", {})
+    recorded, now = changed.get("temperature", (None, None))
+    if args.temperature is not None or recorded is None:
         return ""
-    recorded, now = changed
-    return (f". No --temperature was given, so this run took the default for --n {args.n}, {now} (the default is 0, "
-            f"greedy, for --n 1 and 0.6 for --n > 1); the folder's samples were drawn at {recorded}. Pass "
-            f"--temperature {recorded} to add samples drawn as those were, or use a new --out to sample at {now}")
+    default = f"No --temperature was given, so this run took the default for --n {args.n}, {now}"
+    if set(changed) != {"temperature"}:  # other settings differ too: --temperature alone does not help
+        return f". ({default}: the temperature differs for that reason)"
+    return (f". {default} (the default is 0, greedy, for --n 1 and 0.6 for --n > 1); the folder's samples were drawn "
+            f"at {recorded}. Pass --temperature {recorded} to add samples drawn as those were, or use a new --out to "
+            f"sample at {now}")
 
 
 #: The options of the SamplingParams fields, to name them in its errors.
