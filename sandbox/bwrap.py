@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import platform
 import pwd
@@ -44,6 +45,8 @@ from rlvr.sandbox.image import MIN_PYTHON
 from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, become_nobody, job_message
 from rlvr.sandbox.result import ExecResult
+
+log = logging.getLogger("rlvr.sandbox")
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
@@ -248,10 +251,29 @@ def _in_system_dirs(path: str) -> bool:
 #: What `interpreter_folders` asks the interpreter (run with -I, as the worker is): the entries of
 #: its sys.path that lie in its installation or venv (the standard library, lib-dynload and
 #: site-packages; not folders a .pth file adds from elsewhere), a venv's pyvenv.cfg, and the
-#: shared libpython its binary loads, if any.
-_PATHS_PROBE = python_probe("""import json, os, sysconfig
+#: shared libpython its binary loads, if any; on a third line, the folders left out, outside those
+#: prefixes: sys.path entries, and those the site dirs' .pth files name (Python adds them only where
+#: they exist, and the probe does not see them: `BwrapSandbox` warns of those that exist).
+_PATHS_PROBE = python_probe("""import json, os, site, sysconfig
 prefixes = {p.rstrip("/") + "/" for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
-paths = [p for p in sys.path if p and os.path.exists(p) and any((p + "/").startswith(q) for q in prefixes)]
+inside = lambda p: any((os.path.abspath(p) + "/").startswith(q) for q in prefixes)
+existing = [p for p in sys.path if p and os.path.exists(p)]
+paths = [p for p in existing if inside(p)]
+dropped = [p for p in existing if p not in paths]
+for folder in (d for d in site.getsitepackages() if os.path.isdir(d)):
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".pth") or name.startswith("."):
+            continue
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:  # (as site.addpackage reads them: comments and import lines are no folders)
+            if line.strip() and not line.startswith(("#", "import ", "import\t")):
+                named = os.path.join(folder, line.rstrip())
+                if not inside(named):
+                    dropped.append(named)
 if sys.prefix != sys.base_prefix:
     paths.append(os.path.join(sys.prefix, "pyvenv.cfg"))
 if sysconfig.get_config_var("Py_ENABLE_SHARED"):
@@ -260,7 +282,13 @@ if sysconfig.get_config_var("Py_ENABLE_SHARED"):
         if name and os.path.exists(os.path.join(libdir, name)):
             paths.append(os.path.join(libdir, name))
 print(json.dumps(paths))
+print(json.dumps(dropped))
 """)
+#: What `BwrapSandbox.check` runs in the sandbox once the interpreter's version is known: the
+#: worker's own source (given as the argument after it), run as a module of another name than
+#: `__main__`, so that it does all the worker does before serving (imports its modules, the C
+#: extensions among them: ctypes, select, resource; loads the C library) and serves nothing.
+_WORKER_LOAD_PROBE = python_probe("exec(compile(sys.argv[1], '<rlvr worker>', 'exec'), {'__name__': 'rlvr_worker_check'})")
 
 
 class _ProbeFailed(Exception):
@@ -268,9 +296,10 @@ class _ProbeFailed(Exception):
 
 
 @lru_cache(maxsize=None)
-def _probe_paths(python: str) -> tuple[str, ...]:
+def _probe_paths(python: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """`_PATHS_PROBE`'s answer, run in a sandbox that sees `install_folders(python)` (our own
-    probe, never a job, sees them). Once per interpreter path."""
+    probe, never a job, sees them): (what the interpreter needs, the sys.path entries left out).
+    Once per interpreter path."""
     fd = _seccomp_fd()
     argv = _argv(python, [arg for f in install_folders(python) for arg in ("--ro-bind", f, f)], 1 << 20, fd)
     probe = argv[: argv.index("--") + 1] + [python, "-I", "-c", _PATHS_PROBE]
@@ -285,10 +314,11 @@ def _probe_paths(python: str) -> tuple[str, ...]:
     if problem:
         raise _ProbeFailed(problem.encode(), proc.returncode or 1)
     try:
-        paths = json.loads(proc.stdout.decode(errors="replace").splitlines()[1])
+        lines = proc.stdout.decode(errors="replace").splitlines()
+        paths, dropped = json.loads(lines[1]), json.loads(lines[2]) if len(lines) > 2 else []
     except (IndexError, ValueError):
         raise _ProbeFailed(b"it did not say where its standard library is", 1) from None
-    return tuple(os.path.normpath(p) for p in paths)
+    return tuple(os.path.normpath(p) for p in paths), tuple(dict.fromkeys(os.path.normpath(p) for p in dropped))
 
 
 @lru_cache(maxsize=None)
@@ -316,7 +346,7 @@ def interpreter_folders(python: str) -> list[str]:
     secrets beside the interpreter; never a home directory or an ancestor of one. Only the binary
     when the interpreter cannot be asked (`BwrapSandbox.check` then refuses it)."""
     try:
-        paths = list(_probe_paths(python))
+        paths = list(_probe_paths(python)[0])
     except _ProbeFailed:
         paths = []
     paths.append(os.path.realpath(python))
@@ -383,6 +413,11 @@ def _refusal(python: str, said: str, returncode: int) -> str:
     could not mount, as nobody, what the interpreter needs)."""
     if returncode == -1:
         return said
+    if said.startswith(("ImportError", "ModuleNotFoundError", "OSError")):  # (what `check` loads failed)
+        return (f"the sandbox's python {python!r} cannot load, inside bwrap, the modules the sandbox's worker "
+                f"needs ({said}): its C extensions may need libraries from a folder the sandbox does not mount "
+                "(a conda environment's lib/): give python= a Python whose extension modules use the system's "
+                "libraries (the system python3, or a venv of it)")
     if not said.startswith("bwrap:") or "execvp" in said or any(
             f"path {path}:" in said for path in install_folders(python) + interpreter_folders(python)):
         return (f"the sandbox's python {python!r} does not run inside bwrap ({said or f'exit status {returncode}'}): "
@@ -405,6 +440,11 @@ class BwrapSandbox(Sandbox):
         available, reason = self.check(self.python)
         if not available:
             raise SandboxUnavailable(reason)
+        dropped = [p for p in _probe_paths(self.python)[1] if os.path.exists(p) and not _in_system_dirs(p)]
+        if dropped:
+            log.warning("bwrap: the sandbox's python %s has folders on its sys.path outside its installation "
+                        "(added by .pth files or editable installs): %s; the sandbox does not mount them, so a "
+                        "program importing from them fails", self.python, ", ".join(dropped))
         self._job_space = 4 * self.limits.max_file_mb * 1024 * 1024  # each tmpfs mount's size
         self._pool = WarmPool(self.name, self._start_worker)
 
@@ -442,9 +482,10 @@ class BwrapSandbox(Sandbox):
         fd = _seccomp_fd()
         argv = bwrap_argv(python, 1 << 20, fd)
         # the interpreter itself, as the workers will run it (as nobody under root), seeing only
-        # what they see: one that cannot start so, or load its standard library's C extensions,
-        # is found here, not as a sandbox_error on every run
-        probe = argv[: argv.index("--") + 1] + [python, "-I", "-c", python_probe("import encodings, json, math, datetime, decimal")]
+        # what they see: one that cannot start so, or load what the worker loads (the standard
+        # library's C extensions among it: `_WORKER_LOAD_PROBE`), is found here, not as a
+        # sandbox_error on every run
+        probe = argv[: argv.index("--") + 1] + [python, "-I", "-c", _WORKER_LOAD_PROBE, WORKER_SOURCE]
         try:
             proc = subprocess.run(probe, capture_output=True, timeout=20, pass_fds=(fd,),
                                   preexec_fn=become_nobody if os.geteuid() == 0 else None)

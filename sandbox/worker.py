@@ -96,6 +96,7 @@ import gc  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import resource  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
@@ -786,7 +787,7 @@ class Worker:
         loaded = dict(sys.modules)  # the worker's: what the program adds or replaces is finalized as its own
         builtins_were = dict(builtins.__dict__)
         code, interrupted = _run_main(program)
-        _flush_std_streams()  # as Python does once the main module ends, before it waits for threads
+        _flush_io()
         code = _finalize(code, loaded, builtins_were)
         if interrupted:  # an uncaught KeyboardInterrupt: Python ends by its own SIGINT
             signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -1017,6 +1018,10 @@ def _recursion_depth() -> int:
         sys.setrecursionlimit(limit)
 
 
+#: The depth in the RecursionError of a refused sys.setrecursionlimit (the same words since 3.7).
+RECURSION_DEPTH_REFUSED = re.compile(r"at the recursion depth (\d+): the limit is too low")
+
+
 def _match_recursion_headroom(extra: int) -> None:
     """Give the program the recursion headroom of a fresh interpreter, which the worker's `extra`
     levels of its own (the frames from the worker's start to `_run_main`) would otherwise take:
@@ -1024,7 +1029,13 @@ def _match_recursion_headroom(extra: int) -> None:
     raised by `extra`, and sys.getrecursionlimit and sys.setrecursionlimit are replaced by ones
     that show and take the limit as the program would know it (1000 by default) while keeping
     the real one `extra` higher. (A thread the program starts begins at depth 0, so it gets
-    `extra` more levels than under `python3`: more room, never less.)"""
+    `extra` more levels than under `python3`: more room, never less.)
+
+    A limit at or below the program's depth is refused with the numbers the program knows (its
+    limit and depth, not the real ones `extra` and the wrapper's own frame higher), in Python's
+    words. The wrapper's frame makes the real depth one more than the program's during the call:
+    a limit of exactly one more than the program's depth, which Python accepts, gets a real limit
+    one above `value + extra` (one level more than under `python3`, never less)."""
     if extra <= 0:
         return
     real_get, real_set = sys.getrecursionlimit, sys.setrecursionlimit
@@ -1039,7 +1050,17 @@ def _match_recursion_headroom(extra: int) -> None:
         value = limit.__index__() if hasattr(type(limit), "__index__") else None
         if value is None or value < 1 or value > ceiling:
             real_set(limit)  # raises what Python raises for it (TypeError, ValueError, OverflowError)
-        real_set(min(value + extra, ceiling))
+        try:
+            real_set(min(value + extra, ceiling))
+        except RecursionError as exc:
+            found = RECURSION_DEPTH_REFUSED.search(str(exc))
+            if found is None:
+                raise
+            depth = int(found.group(1)) - extra - 1  # (-1: this wrapper's own frame)
+            if depth >= value:  # as Python's own check: refused at or below the depth
+                raise RecursionError(f"cannot set the recursion limit to {value} at the recursion "
+                                     f"depth {depth}: the limit is too low") from None
+            real_set(min(value + extra + 1, ceiling))
         nominal[0] = value
 
     for wrapper, real in ((getrecursionlimit, real_get), (setrecursionlimit, real_set)):
@@ -1066,21 +1087,45 @@ def _system_exit_status(exc: SystemExit) -> int:
 def _report_uncaught(exc: BaseException, program: str) -> None:
     """Show an uncaught exception through sys.excepthook, without the worker's own frames.
 
+    The worker's frames are cut from its traceback: those before the program's first (the worker's
+    start down to `_run_main`) and any later one (the recursion-limit wrappers of
+    `_match_recursion_headroom`, through which an error of the program's call passes). The
+    traceback is put on the exception, as under `python3 program`, and shown by sys.excepthook:
+    by default sys.__excepthook__, the interpreter's own printer, so the output is Python's to the
+    byte, the last sys.tracebacklimit entries only (1000 unless the program set it), and a
+    traceback a million frames deep takes no longer than under python3 (the traceback module
+    would format every frame, seconds).
+
     As Python does, it is kept as sys.last_exc (3.12+) and sys.last_type/value/traceback until the
     end (`_finalize` drops them): what its frames hold is freed there, in Python's order, not now."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != program:
         tb = tb.tb_next
+    _drop_worker_frames(tb)
+    try:
+        exc.__traceback__ = tb
+    except BaseException:  # noqa: BLE001 - (an exception class of the program's may refuse it)
+        pass
     if sys.version_info >= (3, 12):
         sys.last_exc = exc
     sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
     try:
-        if sys.excepthook is sys.__excepthook__:
-            traceback.print_exception(type(exc), exc, tb)
-        else:  # the program installed its own hook
-            sys.excepthook(type(exc), exc, tb)
+        sys.excepthook(type(exc), exc, tb)
     except BaseException:  # noqa: BLE001 - a broken hook or stderr: the status stays 1
         pass
+
+
+def _drop_worker_frames(tb) -> None:
+    """Unlink from the traceback `tb` (which starts at a frame of the program's) every later entry
+    of a frame of the worker's own code. One walk of the chain: some milliseconds a million deep."""
+    worker_file = _drop_worker_frames.__code__.co_filename
+    while tb is not None:
+        after = tb.tb_next
+        while after is not None and after.tb_frame.f_code.co_filename == worker_file:
+            after = after.tb_next
+        if after is not tb.tb_next:
+            tb.tb_next = after
+        tb = after
 
 
 def _finalize(code: int, loaded: dict, builtins_were: dict) -> int:
@@ -1215,6 +1260,21 @@ def _clear_globals(names: dict) -> None:
             private = name[:1] == "_" and name[1:2] != "_"
             if (private if first else name != "__builtins__"):
                 names[name] = None
+
+
+def _flush_io() -> None:
+    """Flush sys.stderr, then sys.stdout, ignoring failures, as Python does once the main module
+    ends (before it waits for threads). Not sys.__stdout__ or sys.__stderr__: a program that
+    replaced sys.stdout leaves what it wrote to the original in its buffer until Python frees it at
+    shutdown (`_finalize`), after the replacement's own output, or never, if the program's own file
+    object on fd 1 closed the fd by then."""
+    for name in ("stderr", "stdout"):
+        try:
+            stream = getattr(sys, name, None)
+            if stream is not None:
+                stream.flush()
+        except BaseException:  # noqa: BLE001 - a broken stream is the program's business
+            pass
 
 
 def _flush_std_streams() -> None:

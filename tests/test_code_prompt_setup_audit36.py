@@ -133,3 +133,52 @@ def test_the_prompt_check_under_bwrap(backend):
     fine = _env(box, 'import math\n\n\ndef mul(a, b):\n    """Multiply."""\n')
     verdict = fine.verify(fine.source.tasks[0], f"```python\nimport {MISSING}\n\ndef mul(a, b):\n    return a * b\n```")
     assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
+
+
+# -- review of the above: what is not the prompt's failure ------------------------------------------
+from rlvr.verifiers.code_plan import TYPING_NAMES_PRAGMA  # noqa: E402
+
+#: A prompt that loads at once in the solution's process but runs on in the harness (which has
+#: `json` loaded): its load there is still going when the run's end, or the tests' alarm, comes.
+SLOW_IN_THE_HARNESS = "import sys\nwhile 'json' in sys.modules:\n    pass\n\n\ndef mul(a, b):\n    \"\"\"Multiply.\"\"\"\n"
+
+
+def test_the_runs_end_during_the_prompt_ends_the_run_not_as_the_prompts_failure(box):
+    # the first load works; the first call kills the process; the next process's load fails, and
+    # the harness loads the prompt alone, inside the second test, until the run's end comes
+    answer = ("import os\ndef mul(a, b):\n    if a == 3:\n        os._exit(1)\n    return a * b\n"
+              "if os.path.exists('loaded-once'):\n    1 / 0\nopen('loaded-once', 'w').close()\n")
+    tests = "def check(candidate):\n    assert candidate(3, 2) == 6\n    assert candidate(2, 2) == 4\n"
+    verdict = check_function(Program(SLOW_IN_THE_HARNESS + answer, prompt=SLOW_IN_THE_HARNESS), tests, "mul",
+                             sandbox=box, extract=False, timeout=1)
+    # before the fix: a setup error, "the task's prompt failed to load: RunEnded"
+    assert verdict.error is None and verdict.details["kind"] == "failed" and verdict.score == 0.0, verdict.reason
+    assert "RunEnded" not in verdict.reason
+
+
+def test_the_tests_alarm_during_the_prompt_is_not_the_prompts_failure(box):
+    alarm = ("import signal\nclass Slow(Exception):\n    pass\ndef on_alarm(*args):\n    raise Slow('the tests alarm')\n"
+             "signal.signal(signal.SIGALRM, on_alarm)\nsignal.setitimer(signal.ITIMER_REAL, 0.3)\n"
+             "def check(candidate):\n    assert candidate(3, 2) == 6\n")
+    broken = "def mul(a, b):\n    return a * b\n\n1 / 0\n"
+    during_prompt = check_function(Program(SLOW_IN_THE_HARNESS + broken, prompt=SLOW_IN_THE_HARNESS), alarm, "mul",
+                                   sandbox=box, extract=False, timeout=2)
+    # the same alarm while the harness waits for the solution's load (it sleeps there)
+    quick = 'def mul(a, b):\n    """Multiply."""\n'
+    during_load = check_function(Program(quick + "import time\ntime.sleep(1)\n" + broken, prompt=quick), alarm, "mul",
+                                 sandbox=box, extract=False, timeout=2)
+    # before the fix: a setup error, "the task's prompt failed to load: Slow: the tests alarm"
+    assert "prompt failed to load" not in (during_prompt.error or ""), during_prompt.reason
+    assert during_prompt.details["kind"] == during_load.details["kind"], (during_prompt.reason, during_load.reason)
+
+
+def test_a_prompt_using_the_typing_names_the_tests_give_loads_alone(box):
+    prompt = 'def total(xs: List[int]) -> int:\n    """Sum xs."""\n'
+    tests = f"{TYPING_NAMES_PRAGMA}\ndef check(candidate):\n    assert candidate([1, 2]) == 3\n"
+    env = _env(box, prompt, tests, "total")
+    task = env.source.tasks[0]
+    assert env.verify(task, "    return sum(xs)\n").correct
+    verdict = env.verify(task, "    return sum(xs)\n\n1 / 0\n")
+    # before the fix: a setup error, "the task's prompt failed to load: NameError: name 'List' ..."
+    assert verdict.error is None and verdict.details["kind"] == "failed", verdict.reason
+    assert "ZeroDivisionError" in verdict.reason

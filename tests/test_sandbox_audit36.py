@@ -198,3 +198,66 @@ def test_a_home_directory_is_never_bound(venv_in_a_project):
         folders = subprocess.run([sys.executable, "-c", ask, python], env={**os.environ, "HOME": home}, cwd="/",
                                  check=True, capture_output=True, text=True, timeout=60).stdout
         assert (repr(site) in folders) is bound, (home, folders)
+
+
+# -- review of the above: the interpreter check -----------------------------------------------------
+@pytest.fixture()
+def install_with_an_unmounted_library():
+    """A Python installation outside the system dirs (a copy of the default interpreter's binary,
+    its standard library linked in) one of whose C extensions the worker imports, _ctypes, lies in
+    the installation's lib/ folder, linked from lib-dynload: as a conda environment's extensions
+    load their libraries from $PREFIX/lib, which the sandbox does not mount. It works outside."""
+    root = tempfile.mkdtemp(prefix="rlvr-audit36-", dir="/var/tmp")
+    try:
+        os.chmod(root, 0o755)
+        real = os.path.realpath(default_python())
+        stdlib = subprocess.run([real, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"],
+                                check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+        ours = os.path.join(root, "lib", os.path.basename(stdlib))
+        os.makedirs(os.path.join(ours, "lib-dynload"))
+        os.makedirs(os.path.join(root, "bin"))
+        shutil.copy2(real, os.path.join(root, "bin", "python3"))
+        for name in os.listdir(stdlib):
+            if name != "lib-dynload":
+                os.symlink(os.path.join(stdlib, name), os.path.join(ours, name))
+        for name in os.listdir(os.path.join(stdlib, "lib-dynload")):
+            target = os.path.join(stdlib, "lib-dynload", name)
+            if name.startswith("_ctypes."):
+                os.symlink(target, os.path.join(root, "lib", name))
+                target = os.path.join(root, "lib", name)
+            os.symlink(target, os.path.join(ours, "lib-dynload", name))
+        python = os.path.join(root, "bin", "python3")
+        subprocess.run([python, "-I", "-c", "import ctypes"], check=True, timeout=60)
+        yield python
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_an_interpreter_that_cannot_load_what_the_worker_imports_is_refused(install_with_an_unmounted_library):
+    get_sandbox("bwrap")
+    with pytest.raises(SandboxUnavailable, match=r"cannot load, inside bwrap, the modules the sandbox's worker "
+                                                 r"needs \(.*_ctypes.*\): its C extensions may need libraries"):
+        make_sandbox("bwrap", python=install_with_an_unmounted_library)
+
+
+def test_sys_path_folders_the_sandbox_leaves_out_are_named_when_it_is_made(venv_in_a_project, caplog):
+    get_sandbox("bwrap")
+    python, _ = venv_in_a_project
+    root = os.path.dirname(os.path.dirname(os.path.dirname(python)))
+    outside = os.path.join(root, "outside")
+    os.makedirs(outside)
+    with open(os.path.join(outside, "outside_module.py"), "w") as f:
+        f.write("VALUE = 1\n")
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    with open(os.path.join(site, "outside.pth"), "w") as f:
+        f.write(outside + "\n")
+    with caplog.at_level("WARNING", logger="rlvr.sandbox"):
+        box = make_sandbox("bwrap", python=python, timeout=10)
+    try:
+        warned = [r.getMessage() for r in caplog.records if r.name == "rlvr.sandbox"]
+        assert any(outside in message and "does not mount" in message for message in warned), warned
+        result = box.run("import outside_module\n")
+        assert result.status == "error" and "ModuleNotFoundError" in result.stderr, result
+    finally:
+        box.close()

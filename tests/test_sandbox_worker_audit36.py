@@ -7,6 +7,7 @@ worker's own frames took ~9 levels of the program's recursion limit."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -135,3 +136,90 @@ def test_recursion_limit_calls_keep_their_errors(program_box):
                              "    except Exception as e:\n        print(type(e).__name__)\n"
                              "sys.setrecursionlimit(2 ** 31 - 1)\nprint(sys.getrecursionlimit())\n")
     assert result.stdout.split() == ["ValueError", "TypeError", "OverflowError", str(2 ** 31 - 1)], result
+
+
+# -- review of the above: what still showed the worker through --------------------------------------
+def _python3(code: str, tmp_path) -> subprocess.CompletedProcess:
+    (tmp_path / "main.py").write_text(code)
+    return subprocess.run([default_python(), "main.py"], cwd=tmp_path, capture_output=True, text=True, timeout=30,
+                          env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8"})
+
+
+def _same_paths(stderr: str) -> str:
+    """A traceback with the program's path as `main.py` (the sandbox runs it from another folder)."""
+    return re.sub(r'File "[^"]*main\.py"', 'File "main.py"', stderr)
+
+
+#: Limits refused and taken at depth 53 (python3 refuses 53 and below, takes 54).
+SET_LIMIT_AT_DEPTH = """import sys
+def r(n, v):
+    if n == 0:
+        try:
+            sys.setrecursionlimit(v)
+            print(v, 'set')
+        except RecursionError as e:
+            print(v, 'RecursionError', e)
+        sys.setrecursionlimit(1000)
+        return
+    r(n - 1, v)
+for v in (30, 52, 53, 54, 55):
+    r(50, v)
+"""
+
+
+def test_a_refused_recursion_limit_names_the_programs_numbers(program_box, tmp_path):
+    fresh = _python3(SET_LIMIT_AT_DEPTH, tmp_path)
+    assert "cannot set the recursion limit to 30 at the recursion depth 53" in fresh.stdout, fresh
+    result = program_box.run(SET_LIMIT_AT_DEPTH)
+    assert (result.status, result.stdout) == ("ok", fresh.stdout), result
+
+
+#: {case: program}: what python3 shows of output left in sys.__stdout__ once sys.stdout was replaced.
+ORIGINAL_STDOUT_CASES = {
+    # the program's open(1, 'w') closes fd 1 when it is freed at shutdown: 'a' is never written
+    "replaced by open(1, 'w')": "import sys\nsys.__stdout__.write('a\\n')\nsys.stdout = open(1, 'w')\nprint('b')\n",
+    "replaced, fd kept open": ("import sys\nsys.__stdout__.write('a\\n')\n"
+                               "sys.stdout = open(1, 'w', closefd=False)\nprint('b')\n"),
+    "replaced by a StringIO": "import io, sys\nsys.__stdout__.write('a\\n')\nsys.stdout = io.StringIO()\nprint('b')\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(ORIGINAL_STDOUT_CASES))
+def test_the_original_stdout_is_flushed_when_python3_flushes_it(program_box, case, tmp_path):
+    code = ORIGINAL_STDOUT_CASES[case]
+    fresh = _python3(code, tmp_path)
+    result = program_box.run(code)
+    assert (result.exit_code, result.stdout) == (fresh.returncode, fresh.stdout), (result, fresh)
+
+
+#: {case: program} whose uncaught exception python3's own printer shows.
+TRACEBACK_CASES = {
+    # sys.tracebacklimit (1000 by default): the last entries only
+    "deep, limit 5000": "import sys\nsys.setrecursionlimit(5000)\ndef f(n): return f(n + 1)\nf(0)\n",
+    "tracebacklimit 3": "import sys\nsys.tracebacklimit = 3\ndef f(n): return 1 / 0 if n == 0 else f(n - 1)\nf(10)\n",
+    # no frame of the recursion-limit wrapper
+    "setrecursionlimit('a')": "import sys\nsys.setrecursionlimit('a')\n",
+    "setrecursionlimit too low": ("import sys\ndef r(n): return sys.setrecursionlimit(10) if n == 0 else r(n - 1)\n"
+                                  "r(20)\n"),
+    "__index__ raises": ("import sys\nclass N:\n    def __index__(self):\n        raise KeyError('k')\n"
+                         "sys.setrecursionlimit(N())\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRACEBACK_CASES))
+def test_uncaught_exceptions_are_shown_as_python3_shows_them(program_box, case, tmp_path):
+    code = TRACEBACK_CASES[case]
+    fresh = _python3(code, tmp_path)
+    assert fresh.returncode == 1 and "Traceback" in fresh.stderr, fresh
+    result = program_box.run(code)
+    assert (result.exit_code, _same_paths(result.stderr)) == (1, _same_paths(fresh.stderr)), result
+
+
+def test_a_traceback_200000_deep_costs_no_more_than_under_python3(program_box):
+    """The traceback module formatted every frame (2.7 s here); Python prints the last 1000."""
+    backend = "bwrap" if program_box.name == "bwrap" else "subprocess"
+    quick = get_sandbox(backend, **{**TEST_LIMITS, "timeout": 1})
+    result = quick.run("import sys\nsys.setrecursionlimit(200_100)\ndef f(n): return f(n + 1)\nf(0)\n")
+    assert result.status == "error", result
+    assert result.stderr.endswith("  [Previous line repeated 997 more times]\n"
+                                  "RecursionError: maximum recursion depth exceeded\n"), result.stderr[-300:]

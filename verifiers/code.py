@@ -128,8 +128,11 @@ HARNESS_FILES = {
 #: a run its sandbox cannot hold as a dataset error, as check_functions does,
 #: so that a resumed evaluation never mixes verdicts of two rule sets; 14: a HumanEval answer whose
 #: program fails to load while the task's prompt alone fails to load too (the prompt imports a
-#: module the sandbox lacks, or raises) is a setup error, not the answer's failure (`code_plan.Program`).
-RULES_VERSION = 14
+#: module the sandbox lacks, or raises) is a setup error, not the answer's failure (`code_plan.Program`);
+#: 15: the prompt loads with the typing names the tests give, and the run's end while it loads is
+#: not the prompt's failure; the sandbox worker ends a program as python3 does (buffered output
+#: in the program's own file objects reaches stdout), which changes check_io verdicts.
+RULES_VERSION = 15
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

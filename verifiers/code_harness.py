@@ -983,7 +983,18 @@ class Harness:
         self._drop_child()
         self.fatal = f"the solution failed to load: {safe_repr(error, 500) if type(error) is not str else error[:500]}"
         if type(reply) is dict and reply.get("op") == "load_error" and self.prompt_error is None:
-            self.prompt_error = prompt_problem(self.prompt) or ""
+            prepare = self._child_function("add_typing_names") if self.typing_names else None
+            self.prompt_error = prompt_problem(self.prompt, prepare) or ""
+
+    def _child_function(self, name):
+        """The function `name` of the solution process's own program (`code_child`), run here as a
+        module of another name than `__main__` (it then serves nothing): so that the prompt's
+        module is prepared by the very code that prepares the solution's (`prompt_problem`)."""
+        kind, body = self.program
+        code = marshal.loads(body) if kind == "code" else compile(body, "<rlvr child>", "exec", dont_inherit=True)
+        namespace = {"__name__": "rlvr_child", "__builtins__": builtins}
+        exec(code, namespace)
+        return namespace[name]
 
 
     def _solution_clock(self, running):
@@ -1829,14 +1840,20 @@ def _scratch_directory():
     return path
 
 
-def prompt_problem(prompt):
+def prompt_problem(prompt, prepare=None):
     """Why the task's prompt (the dataset's code the solution's program begins with) fails to load
     on its own, or None when it loads (or there is none, or it does not compile: then the program's
     own reading stands). Asked only once the solution has failed to load: it runs here, in the
     harness, which never runs answer code, so a failure is the dataset's or the sandbox's (an
     import of a module the sandbox lacks), never the answer's. Its side effects cannot change a
     verdict: a solution that does not load fails every test, or the run is a setup error. It runs
-    as the solution's module does, as a module `solution` registered in sys.modules."""
+    as the solution's module does, as a module `solution` registered in sys.modules, prepared as
+    the solution's is (`prepare`, given the module's namespace: the `typing` names of a call-based
+    task).
+
+    What is the harness's own is never the prompt's failure, and goes on: `RunEnded` (the run's end
+    came meanwhile) and whatever a SIGALRM handler raised (the tests' own alarm: their unit sees it,
+    as in one process; `_handler_errors_kept`)."""
     if not prompt.strip():
         return None
     try:
@@ -1845,18 +1862,54 @@ def prompt_problem(prompt):
         return None
     module = type(sys)("solution")
     module.__builtins__ = builtins
+    if prepare is not None:
+        prepare(module.__dict__)
     saved = sys.modules.get("solution")
     sys.modules["solution"] = module
+    from_handlers = []
+    restore = _handler_errors_kept(from_handlers)
     try:
         exec(code, module.__dict__)
+    except RunEnded:
+        raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit too: the prompt may not leave either
+        if any(exc is raised for raised in from_handlers):
+            raise
         return describe(exc)
     finally:
+        restore()
+        from_handlers.clear()
         if saved is None:
             sys.modules.pop("solution", None)
         else:
             sys.modules["solution"] = saved
     return None
+
+
+def _handler_errors_kept(raised):
+    """Have the SIGALRM handler in place (the run-end timer's, `Harness._arm_run_end`, or the tests'
+    own) put each exception it raises in the list `raised`, until the function returned is called:
+    an exception met while the prompt runs is then told apart from the prompt's own."""
+    handler = signal.getsignal(signal.SIGALRM)
+    if not callable(handler):
+        return lambda: None
+
+    def kept(signum, frame):
+        try:
+            return handler(signum, frame)
+        except BaseException as exc:
+            raised.append(exc)
+            raise
+
+    try:
+        signal.signal(signal.SIGALRM, kept)
+    except (ValueError, OSError):  # (not the main thread)
+        return lambda: None
+
+    def restore():
+        if signal.getsignal(signal.SIGALRM) is kept:
+            signal.signal(signal.SIGALRM, handler)
+    return restore
 
 
 def harness_main():
