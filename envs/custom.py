@@ -20,11 +20,11 @@ from string import Formatter
 from typing import Any, Callable, Sequence
 
 from rlvr.envs.answers import RULES_VERSION, follows_tag_format
-from rlvr.envs.base import BatchVerify, Setting, SingleTurnEnv
+from rlvr.envs.base import BatchVerify, Setting, SingleTurnEnv, positive_int
 from rlvr.envs.rewards import RewardWeights
 from rlvr.envs.scoring import Scorer, callable_identity, resolve_verifier
-from rlvr.envs.tasks import (DatasetError, GeneratorSource, ListSource, Task, TaskSource, build_tasks, is_missing, load_table,
-                             require_column)
+from rlvr.envs.tasks import (DatasetError, GeneratorSource, ListSource, Task, TaskSource, build_tasks, check_utf8, is_missing,
+                             load_table, require_column)
 from rlvr.verifiers.shaping import boxed_reward
 
 MATH_PROMPT = "{question}\n\nPut your final answer within \\boxed{{}}."
@@ -62,8 +62,8 @@ def render_prompt(prompt: str | Callable[[Task], str], task: Task) -> str:
             fields[name] = task.answer
         elif name in meta:
             value = fields[name] = meta[name]
-            if value is None:  # it would be written "None"
-                raise ValueError(f"the task's field {name!r} is None")
+            if value is None or (value != value and is_missing(value)):  # it would be written "None" or "nan"
+                raise ValueError(f"the task's field {name!r} is {value!r} (no value)")
     return prompt.format(**fields)
 
 
@@ -218,8 +218,43 @@ def check_prompt_rows(prompt: Any, tasks: Sequence[Task]) -> None:
                                    f"uses it ('{{{name}}}'); every row needs each column the template names: fill it "
                                    f"in that row, or change prompt= (a callable(task) -> str prompt can handle rows "
                                    f"without it)")
+            if type(value) is str and not value.isascii():
+                check_utf8(value, f"row {i}: column {name!r} (the prompt template uses it)")
     for i, task in enumerate(tasks if _has_formatting(prompt) else tasks[:1]):
         _check_renders(prompt, task, i)
+
+
+def longest_prompt(prompt: Any, tasks: Sequence[Task]) -> tuple[int, int] | None:
+    """(length, row) of the longest prompt the template `prompt` makes from `tasks` (the first
+    such row); None for a callable prompt (it is not run on every row). A template whose only
+    field is a plain "{question}" is measured from the questions' lengths, without rendering;
+    another is rendered for every row (`check_prompt_rows` has passed it)."""
+    if not isinstance(prompt, str) or not tasks:
+        return None
+    names, around_question = _template_plan(prompt)
+    if around_question is not None:
+        lengths = [len(task.question) for task in tasks]
+        row = max(range(len(lengths)), key=lengths.__getitem__)
+        return len(around_question[0]) + lengths[row] + len(around_question[1]), row
+    best = (-1, 0)
+    for i, task in enumerate(tasks):
+        length = len(render_prompt(prompt, task))
+        if length > best[0]:
+            best = (length, i)
+    return best
+
+
+def check_prompt_length(prompt: Any, longest: tuple[int, int] | None, tasks: Sequence[Task], max_obs_chars: int) -> None:
+    """A DatasetError naming the row and the max_obs_chars it needs when the longest prompt
+    (`longest`, from `longest_prompt`) is longer than `max_obs_chars`: that row's reset would
+    fail, at whichever point of a run first drew it."""
+    if longest is None or longest[0] <= max_obs_chars:
+        return
+    length, row = longest
+    raise DatasetError(f"row {row} (task {tasks[row].id!r:.80}): its prompt (template {prompt!r:.100}) has {length} "
+                       f"characters, more than max_obs_chars={max_obs_chars} (the observation space's limit), so "
+                       f"every reset that drew it would fail; build the env with max_obs_chars={length} or more (the "
+                       f"longest prompt), or shorten or drop the row")
 
 
 @lru_cache(maxsize=256)
@@ -270,12 +305,27 @@ class VerifiedEnv(SingleTurnEnv):
         super().__init__(source, **kwargs)
 
     def _checked_prompt(self, name: str, value: Prompt) -> Prompt:
-        """A template or a callable; None is the verifier's default prompt (`default_prompt`)."""
+        """A template or a callable; None is the verifier's default prompt (`default_prompt`).
+
+        Reassigned once the env is built, it is checked as the constructor checks it
+        (`check_new_prompt`): a template naming "{answer}" (the gold), one that does not parse, or
+        one the tasks cannot fill raises, and the env keeps its prompt."""
         if value is None:
-            return default_prompt(self.scorer.name)
-        if not isinstance(value, str) and not callable(value):
+            value = default_prompt(self.scorer.name)
+        elif not isinstance(value, str) and not callable(value):
             raise TypeError(f"prompt must be a template string, a callable(task) -> str or None, got {type(value).__name__}")
+        if "source" in self.__dict__:  # built: a reassignment
+            self.check_new_prompt(value)
         return value
+
+    def check_new_prompt(self, prompt: Prompt) -> None:
+        """The constructor's checks of a prompt reassigned on a built env: `check_prompt_rows`
+        over a list of tasks (every row), else `check_prompt` against the source's first task."""
+        source = self.source
+        if isinstance(source, ListSource):
+            check_prompt_rows(prompt, source.tasks)
+        else:
+            check_prompt(prompt, source.get(0))
 
     def _checked_format_reward(self, name: str, value: Any) -> str | None:
         """One of None, "boxed", "answer_tags"; None is refused under a non-zero `format` weight
@@ -318,6 +368,11 @@ class VerifiedEnv(SingleTurnEnv):
         does not parse, an empty "exact" gold): a ValueError naming the problem, instead of an
         episode whose every step is an unscorable failure."""
         task = super().check_given_task(task)
+        if isinstance(task.question, str) and not task.question.isascii():
+            try:
+                check_utf8(task.question, "options['task']['question']")
+            except DatasetError as exc:
+                raise ValueError(str(exc)) from None
         scorer = self.scorer
         answer = task.answer
         if scorer.convert_gold is not None:
@@ -418,23 +473,65 @@ class DatasetEnv(VerifiedEnv):
         if id_key is not None:  # it names the tasks (task ids in results)
             fingerprint["id_key"] = id_key
         source = ListSource(tasks, fingerprint)
-        checked = self._tasks.checked_prompts  # every row, once per template for the shared tasks
-        if not isinstance(prompt, str) or prompt not in checked:
-            check_prompt_rows(prompt, tasks)
-            if isinstance(prompt, str):
-                checked.add(prompt)
+        self._tasks.check_prompt(prompt)
+        #: the source built from the dataset: its rows are `self._tasks`'
+        self._built_source = source
         super().__init__(source, scorer, prompt=prompt, **kwargs)
+        self._check_prompt_length(self.prompt, self.max_obs_chars)
+
+    def check_new_prompt(self, prompt: Prompt) -> None:
+        """`VerifiedEnv.check_new_prompt`, and the longest prompt within `max_obs_chars`."""
+        if self.source is self._built_source:
+            self._tasks.check_prompt(prompt)  # (once per template for the shared tasks)
+        else:
+            super().check_new_prompt(prompt)
+        self._check_prompt_length(prompt, self.max_obs_chars)
+
+    def _checked_positive(self, name: str, value: Any) -> int:
+        """The base check; a `max_obs_chars` reassigned on a built env must also hold the longest prompt."""
+        if name == "max_obs_chars" and "_built_source" in self.__dict__ and "prompt" in self.__dict__:
+            self._check_prompt_length(self.prompt, positive_int(name, value, self._POSITIVE_MEANINGS[name]))
+        return super()._checked_positive(name, value)
+
+    def _check_prompt_length(self, prompt: Prompt, max_obs_chars: int) -> None:
+        """A DatasetError naming the row when the longest prompt of the dataset's rows (a template's;
+        a callable prompt is not run on every row) is longer than `max_obs_chars`: it is found when
+        the env is built, not at whichever reset of a run first draws the row."""
+        if self.source is self._built_source:
+            longest = self._tasks.longest_prompt(prompt)
+        elif isinstance(self.source, ListSource):
+            longest = longest_prompt(prompt, self.source.tasks)
+        else:
+            return
+        check_prompt_length(prompt, longest, self.source.tasks, max_obs_chars)
 
 
 class _Tasks:
     """A built task list, shared (weakly cached) by the envs built from the same data."""
 
-    __slots__ = ("tasks", "checked_prompts", "__weakref__")
+    __slots__ = ("tasks", "checked_prompts", "longest", "__weakref__")
 
     def __init__(self, tasks: list[Task]) -> None:
         self.tasks = tasks
         #: the templates `check_prompt_rows` has passed against these tasks
         self.checked_prompts: set[str] = set()
+        #: `longest_prompt` of each template, worked out once
+        self.longest: dict[str, tuple[int, int] | None] = {}
+
+    def check_prompt(self, prompt: Prompt) -> None:
+        """`check_prompt_rows` of `prompt` over these tasks, once per template."""
+        if not isinstance(prompt, str) or prompt not in self.checked_prompts:
+            check_prompt_rows(prompt, self.tasks)
+            if isinstance(prompt, str):
+                self.checked_prompts.add(prompt)
+
+    def longest_prompt(self, prompt: Prompt) -> tuple[int, int] | None:
+        """`longest_prompt` of `prompt` over these tasks, once per template."""
+        if not isinstance(prompt, str):
+            return None
+        if prompt not in self.longest:
+            self.longest[prompt] = longest_prompt(prompt, self.tasks)
+        return self.longest[prompt]
 
 
 _TASKS: "weakref.WeakValueDictionary[Any, _Tasks]" = weakref.WeakValueDictionary()

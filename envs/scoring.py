@@ -13,6 +13,7 @@ a `sys.exit()` in the callable.
 from __future__ import annotations
 
 import copy
+import decimal
 import functools
 import hashlib
 import inspect
@@ -51,6 +52,11 @@ CALLABLE_GRACE = 1.0
 #: process). 3: so is a returned Verdict whose `correct` is not a bool (a NumPy bool or 1/0 counts
 #: as one; None, "yes" or 2 was passed on as is). 1 (not recorded): before.
 CALLABLE_RESULT_RULES = 3
+#: Version of how the "exact" verifier writes a gold answer that is not text (`exact_gold`), in
+#: its fingerprint's settings as "gold_rules". 2: a bool is "true" / "false", a whole float "3",
+#: a float32 its shortest float32 text (they were Python's "True", "3.0", "0.10000000149011612").
+#: 1 (not recorded): before.
+EXACT_GOLD_RULES = 2
 
 
 @dataclass(frozen=True)
@@ -248,7 +254,8 @@ def _exact_score(case_sensitive: bool, task: Task, completion: str) -> Verdict:
     from rlvr.envs.answers import final_answer
 
     got = final_answer(completion, compact=False) or ""
-    want = str(task.answer).strip()
+    answer = task.answer
+    want = (answer if type(answer) is str else str(exact_gold(answer))).strip()
     if (got == want) if case_sensitive else (got.lower() == want.lower()):
         return Verdict.right("exact match")
     return Verdict.wrong(f"{got[:60]!r} != {want[:60]!r}")
@@ -256,6 +263,37 @@ def _exact_score(case_sensitive: bool, task: Task, completion: str) -> Verdict:
 
 def _exact_check(value: Any) -> str | None:
     return None if value is not None and str(value).strip() else "the gold answer is empty"
+
+
+#: Numbers from here on are written in exponent form by `exact_gold` (as JSON writers do), not as
+#: a string of digits.
+_EXPONENT_FROM = 1e21
+
+
+def exact_gold(value: Any) -> Any:
+    """A gold answer of the "exact" verifier as the text an answer is compared with (version
+    `EXACT_GOLD_RULES`): text as is; a bool as JSON writes it, "true" / "false"; an integer as its
+    digits; a float (NumPy's too) or Decimal holding a whole number as its digits ("3", not "3.0":
+    a float column cannot say whether the data meant "3" or "3.0", and "3" is how the answer is
+    written), another as its shortest text ("0.1"; an np.float32 as NumPy writes it, not as the
+    float64 it widens to); anything else as is (compared as `str(value)`).
+
+    Python's `str` wrote these as Python does: a JSON `true` became "True", a parquet float64 3.0
+    "3.0" and a float32 0.1 "0.10000000149011612", so the right answer scored 0. The task keeps
+    the gold as the data holds it (`task.answer`); `_exact_score` compares with this text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating, decimal.Decimal)) and math.isfinite(value):
+        if value == int(value) and abs(value) < _EXPONENT_FROM:
+            return str(int(value))
+        if isinstance(value, decimal.Decimal):
+            return str(value.normalize())
+        return str(value)
+    return value
 
 
 def _exact_score_batch(case_sensitive: bool, items: list[tuple[Task, str]]) -> list[Verdict]:
@@ -267,7 +305,8 @@ def _exact_scorer(case_sensitive: bool = True) -> Scorer:
     from rlvr.envs.answers import RULES_VERSION  # how `final_answer` reads the answer
 
     return Scorer("exact", functools.partial(_exact_score, case_sensitive), _exact_check, None,
-                  {"case_sensitive": case_sensitive}, functools.partial(_exact_score_batch, case_sensitive),
+                  {"case_sensitive": case_sensitive, "gold_rules": EXACT_GOLD_RULES},
+                  functools.partial(_exact_score_batch, case_sensitive),
                   ("exact", case_sensitive), rules=RULES_VERSION)
 
 
@@ -382,6 +421,7 @@ def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> 
     # `timeout` is the env's setting; the callable is passed it only if it takes it (both branches)
     if "timeout" in settings and not _takes_keyword(verifier, "timeout"):
         del passed["timeout"]
+    _check_callable_arguments(verifier, name, passed)
     timeout = settings.get("timeout", CALLABLE_TIMEOUT)
     if timeout is None:  # called in the caller's thread, with no limit
         call = functools.partial(_call_directly, verifier, passed)
@@ -396,6 +436,26 @@ def _callable_scorer(verifier: Callable[..., Any], settings: dict[str, Any]) -> 
     # verifier does (a module-level function; a lambda does not, and pickle says so)
     return Scorer(name, functools.partial(_callable_score, call, source), None, None, dict(settings),
                   identity=callable_identity(verifier), in_calling_thread=timeout is None)
+
+
+def _check_callable_arguments(verifier: Callable[..., Any], name: str, passed: dict[str, Any]) -> None:
+    """A TypeError naming the verifier and the problem when it cannot be called as
+    `verifier(gold, completion, **passed)`, as every answer is scored: one taking one argument, or
+    a third required one, or not taking a setting (a misspelled `verifier_settings` key) failed
+    only at the first step, and then at every step, each an infrastructure failure. A signature
+    that cannot be read (some builtins) is not checked."""
+    try:
+        signature = inspect.signature(verifier)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind("gold", "completion", **passed)
+    except TypeError as exc:
+        settings = "".join(f", {key}=..." for key in passed)
+        raise TypeError(f"verifier {name}{signature} cannot be called as {name}(gold, completion{settings}) ({exc}): a "
+                        f"verifier is called with the gold answer and the completion, positionally, and each of "
+                        f"verifier_settings as a keyword (but 'timeout', which it is passed only if it takes it); "
+                        f"fix its parameters or verifier_settings") from None
 
 
 def _call_directly(verifier: Callable[..., Any], passed: dict[str, Any], task: Task, completion: str) -> Any:

@@ -264,6 +264,11 @@ class GeneratorSource(TaskSource):
         question, answer = task.question, task.answer
         if not isinstance(question, str) or not question.strip():
             raise self._error("'question'", question, "it must be non-empty text (the model would be prompted with it)")
+        if not question.isascii():
+            try:
+                check_utf8(question, "the question")
+            except DatasetError as exc:
+                raise self._error("'question'", question, str(exc)) from None
         if is_missing(answer):
             raise self._error("'answer'", answer, "give the gold answer the verifier checks")
         if self.convert_answer is not None:
@@ -381,7 +386,26 @@ def file_sha256(path: str) -> str:
 
 def _from_hf(ds: Any, fingerprint: dict[str, Any]) -> LoadedDataset:
     columns = list(ds.column_names)
-    return LoadedDataset(columns, len(ds), lambda name: list(ds[name]), fingerprint)
+    features = getattr(ds, "features", None) or {}
+    return LoadedDataset(columns, len(ds), lambda name: _column_values(ds, name, features.get(name)), fingerprint)
+
+
+#: NumPy's type for each narrow float column type of `datasets`, whose values `_column_values` writes as the data means them.
+_NARROW_FLOATS = {"float16": np.float16, "float32": np.float32}
+
+
+def _column_values(ds: Any, name: str, feature: Any) -> list[Any]:
+    """The values of column `name` of a `datasets.Dataset`, as Python values.
+
+    `datasets` widens a float32 (or float16) cell to the Python float of its binary value: a
+    parquet column holding 0.1 as float32 read as 0.10000000149011612, and that text became the
+    gold answer (the math verifier then scored `\\boxed{0.1}` 0). Such a cell is read instead as the
+    float of its shortest float32 (float16) text, `str(np.float32(x))`: 0.1 stays 0.1."""
+    values = list(ds[name])
+    narrow = _NARROW_FLOATS.get(getattr(feature, "dtype", None)) if type(feature).__name__ == "Value" else None
+    if narrow is None:
+        return values
+    return [v if v is None or not isinstance(v, float) else float(str(narrow(v))) for v in values]
 
 
 def _pick_split(dsdict: Any, split: str | None, source: str) -> Any:
@@ -566,7 +590,17 @@ def load_table(
 
 
 def _is_hf_data(dataset: Any) -> bool:
-    """True for a `datasets.Dataset` or `DatasetDict` (told apart by `column_names`, a dict for the latter)."""
+    """True for a `datasets.Dataset` or `DatasetDict` (told apart by `column_names`, a dict for the latter).
+
+    A streaming one (`IterableDataset`, `IterableDatasetDict`: `load_dataset(..., streaming=True)`)
+    raises a DatasetError: an env draws tasks by index from a table of known size, so it passed
+    `rlvr.register` and then every make failed ("object of type 'IterableDataset' has no len()")."""
+    kind = type(dataset)
+    if kind.__name__ in ("IterableDataset", "IterableDatasetDict") and kind.__module__.startswith("datasets."):
+        raise DatasetError(f"dataset= is a streaming datasets.{kind.__name__} (load_dataset(..., streaming=True)), which an "
+                           f"env cannot read: it draws tasks by index from a table of known size; load it without "
+                           f"streaming=True, or pass datasets.Dataset.from_list(list(dataset)) (for a DatasetDict, of "
+                           f"the split you want)")
     return hasattr(dataset, "column_names") and hasattr(dataset, "__getitem__")
 
 
@@ -668,11 +702,26 @@ def require_column(table: LoadedDataset, name: str | None, argument: str, candid
 
 def row_text(values: Sequence[Any], i: int, key: str) -> str:
     """Row i's task text from column `key`; a DatasetError naming the row when it is empty or not
-    text (the model would be prompted with "None")."""
+    text (the model would be prompted with "None"), or not writable as UTF-8 (`check_utf8`)."""
     text = values[i]
     if not isinstance(text, str) or not text.strip():
         raise DatasetError(f"row {i}: column {key!r} is empty or not text ({text!r:.80}); fix the row or set question_key=")
+    if not text.isascii():
+        check_utf8(text, f"row {i}: column {key!r}")
     return text
+
+
+def check_utf8(text: str, where: str) -> None:
+    """A DatasetError naming `where` and the position when `text` cannot be written as UTF-8: a lone
+    surrogate ("\\ud83d", half of an emoji cut in two, which JSON's "\\ud83d" escape and Python
+    strings can hold) passed every check, then broke the tokenizer at whichever reset drew the row,
+    with a TypeError naming neither the row nor the cause."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DatasetError(f"{where} holds {text[exc.start:exc.end]!r} at character {exc.start}, a lone surrogate (half "
+                           f"of a character cut in two, e.g. an emoji) that is not text a tokenizer can read; fix the "
+                           f"data (re-export it without cutting characters, or drop the character)") from None
 
 
 def build_tasks(

@@ -148,12 +148,13 @@ def test_max_obs_chars_sets_the_observation_space():
 
 
 def test_a_prompt_longer_than_max_obs_chars_raises_at_reset_and_changes_nothing():
-    rows = [{"question": "What is 1+1?", "answer": "2"}, {"question": "long " * 40 + "2?", "answer": "2"}]
+    # a dataset row that long is refused when the env is built; a task given at reset is checked there
+    rows = [{"question": "What is 1+1?", "answer": "2"}]
     env = DatasetEnv(rows, verifier="exact", prompt="{question}", max_obs_chars=100)
     prompt, _ = env.reset(options={"index": 0})
     assert env.observation_space.contains(prompt)
     with pytest.raises(ValueError, match=r"the prompt of task .* has 202 characters, more than max_obs_chars=100"):
-        env.reset(options={"index": 1})
+        env.reset(options={"task": {"question": "long " * 40 + "2?", "answer": "2"}})
     assert env.task.id == env.source.get(0).id  # the episode under way is left as it was
     assert env.step("<answer>2</answer>")[2]
 
@@ -164,12 +165,15 @@ def test_a_vector_same_step_with_a_too_long_next_prompt_leaves_every_env_needing
     in an episode whose prompt the caller never got, and the next step names the envs to reset."""
     from rlvr.envs.vector import TextVectorEnv
 
-    rows = [{"question": "What is 1+1?", "answer": "2"}, {"question": "long " * 40 + "2?", "answer": "2"}]
+    from rlvr.envs.tasks import Task
+
+    rows = [{"question": "What is 1+1?", "answer": "2"}]
     envs = [DatasetEnv(rows, verifier="exact", prompt="{question}", max_obs_chars=100) for _ in range(3)]
     vec = TextVectorEnv(envs, autoreset_mode="SameStep")
     vec.reset(options={"index": [0, 0, 0]})
-    for env, index in zip(envs, [0, 0, 1]):  # the next draws: the short task, and for the last env the long one
-        env._draw_task = lambda env=env, index=index: env.source.get(index)
+    long_task = Task(id="long", question="long " * 40 + "2?", answer="2")  # no dataset row may be this long
+    for env, task in zip(envs, [None, None, long_task]):  # the next draws: the short task, and for the last env the long one
+        env._draw_task = lambda env=env, task=task: task or env.source.get(0)
     with pytest.raises(ValueError, match="max_obs_chars=100"):
         vec.step(["<answer>2</answer>"] * 3)
     assert all(env._done for env in envs)
@@ -185,12 +189,17 @@ def test_a_vector_same_step_with_a_too_long_next_prompt_leaves_every_env_needing
 def test_a_registered_env_never_resets_outside_its_observation_space():
     """Under `gym.make`'s env checker with warnings as errors: a clear error naming
     max_obs_chars, never Gymnasium's "not within the observation space" warning."""
-    rlvr.register("rlvr/GymAuditLongPrompt-v0", dataset=[{"question": "q" * 300, "answer": "2"}], verifier="exact")
+    rlvr.register("rlvr/GymAuditLongPrompt-v0", generator=lambda rng: {"question": "q" * 300, "answer": "2"},
+                  verifier="exact", force=True)
     env = gym.make("rlvr/GymAuditLongPrompt-v0", max_obs_chars=100)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="max_obs_chars=100"):
             env.reset(seed=0)
+    # a dataset row that long is refused when the env is built, naming max_obs_chars too
+    rlvr.register("rlvr/GymAuditLongRow-v0", dataset=[{"question": "q" * 300, "answer": "2"}], verifier="exact", force=True)
+    with pytest.raises(ValueError, match="max_obs_chars"):
+        gym.make("rlvr/GymAuditLongRow-v0", max_obs_chars=100)
 
 
 def test_toolmath_refuses_a_max_obs_chars_too_small_for_its_tool_output():

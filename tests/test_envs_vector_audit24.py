@@ -157,14 +157,14 @@ def test_a_failed_same_step_autoreset_leaves_the_envs_as_the_env_by_env_step_doe
     """The column-by-column step and the env-by-env step raise the same error and leave every env
     alike (which began its next episode, which holds its answer, the generators' states): every
     episode ended, so the next step of either asks for a reset of every sub-env."""
-    rows = [{"question": f"q{i}", "answer": str(i)} for i in range(4)] + [{"question": "L" * 300, "answer": "9"}]
-    rows_id = _register_rows("rlvr/Audit24Long-v0", rows)
-
+    # (a dataset row too long for max_obs_chars is refused when the env is built: the long prompts
+    # come from a generator whose questions grow once the episodes are under way)
     def vector(columns):
         grown = {"long": False}
         if layout == "one_verifier":
-            builds = [lambda: gym.make(rows_id, max_obs_chars=100, disable_env_checker=True) for _ in range(3)]
-            options = {"index": 0}
+            grow_id = _grow_env_id(grown)
+            builds = [lambda: gym.make(grow_id, max_obs_chars=1000, disable_env_checker=True) for _ in range(3)]
+            options = None
         else:  # the generator env's verifier is another batch: the env-by-env step settles it after env 2
             grow_id = _grow_env_id(grown)
             builds = [lambda: gym.make("rlvr/Arithmetic-v0", max_obs_chars=1000, disable_env_checker=True),
