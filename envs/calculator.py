@@ -401,15 +401,61 @@ def _checked_integer_part(value: Any, direction: int) -> int:
         read = int(to_int(approximation._mpf_, round_floor if direction < 0 else round_ceiling)) if approximation.is_Float else None
     except (PrecisionExhausted, ValueError, TypeError):
         read = None
-    if read is not None and _clearly_between_integers(approximation, digits):
+    precise = _confirming_digits(value, digits)
+    if (read is not None and _error_tracked(value) and _clearly_between_integers(approximation, digits)
+            and _read_at(value, precise, direction) == read):
         return read
     for integer in () if read is None else (read, read + direction, read - direction):
-        if _lies_beside(value, integer, direction, options):
+        if _lies_beside(value, integer, direction, options, precise):
             return integer
     nearest = _nearest_of_digits(value, digits, round_nearest, to_int)
-    if nearest is not None and _proven_equal(value, nearest, options):
+    if nearest is not None and _proven_equal(value, nearest, options, precise):
         return nearest
     raise ValueError(cannot)
+
+
+#: The sympy classes whose `evalf` bounds its own error (sympy's `evalf_table`, less `tan`, whose
+#: bound is wrong near a pole, and the floors, integrals and sums, not needed here). Any other
+#: function (`asin`, `acos`, `tan`, `gamma`, ...) is evaluated by sympy at the working precision
+#: with no account of how its argument's error grows, so its digits are not vouched for even with
+#: `strict`: `floor(tan(sqrt(pi**2/4 - 10**-40)))` read so was off in its 23rd digit.
+_ERROR_TRACKED = ("Add", "Mul", "Pow", "exp", "log", "sin", "cos", "atan", "Abs", "re", "im")
+
+
+def _error_tracked(value: Any) -> bool:
+    """Whether every part of the sympy number `value` is a number, a constant such as pi, or one of
+    the operations whose `evalf` error sympy bounds (`_ERROR_TRACKED`)."""
+    import sympy
+
+    for part in sympy.preorder_traversal(value):
+        if not (part.is_Number or part.is_NumberSymbol or part is sympy.I
+                or type(part).__name__ in _ERROR_TRACKED):
+            return False
+    return True
+
+
+def _confirming_digits(value: Any, digits: int) -> int:
+    """The digits at which a finding made at `digits` is re-checked: twice as many and 50 more,
+    plus the digits of the rationals in `value` (an argument such as `1 - 10**-40` needs them to be
+    told from 1 by a function that does not bound its error: `acos`, `asin`, `tan`)."""
+    import sympy
+
+    bits = sum(int(number.p).bit_length() + int(number.q).bit_length() for number in value.atoms(sympy.Rational))
+    return 2 * digits + 50 + math.ceil(bits * math.log10(2))
+
+
+def _read_at(value: Any, digits: int, direction: int) -> int | None:
+    """The floor (direction -1) or ceiling (1) of `value` as read from `digits` digits (`strict`),
+    or None when sympy gives none: a re-check of an integer read from fewer digits."""
+    from mpmath.libmp import round_ceiling, round_floor, to_int
+
+    try:
+        approximation = value.evalf(digits, maxn=100 + 2 * digits, strict=True)
+        if not approximation.is_Float:
+            return None
+        return int(to_int(approximation._mpf_, round_floor if direction < 0 else round_ceiling))
+    except Exception:  # noqa: BLE001 - not confirmed
+        return None
 
 
 def _clearly_between_integers(approximation: Any, digits: int) -> bool:
@@ -425,18 +471,25 @@ def _clearly_between_integers(approximation: Any, digits: int) -> bool:
     return distance > abs(exact) * sympy.Rational(2) ** (20 - dps_to_prec(digits))
 
 
-def _lies_beside(value: Any, integer: int, direction: int, options: dict[str, Any]) -> bool:
+def _lies_beside(value: Any, integer: Any, direction: int, options: dict[str, Any], precise: int) -> bool:
     """Whether sympy, at a precision it vouches for, puts `value` strictly between `integer` and the
     next integer beyond it in `direction` (floor, -1: value - integer > 0 > value - (integer + 1);
-    ceiling, 1: the other way round)."""
+    ceiling, 1: the other way round). Each difference is found to 15 digits and then to `precise`
+    digits (`_confirming_digits`), and both must agree: a function whose error sympy does not bound
+    (`asin`, `_ERROR_TRACKED`) gave `10**140*(pi/2 - asin(1 - 10**-140))**2 - 2` the wrong sign to
+    15 digits."""
     import sympy
     from sympy.core.evalf import PrecisionExhausted
 
+    wanted = [-direction, direction]
+    bounds = (integer, integer - direction)
     try:
-        signs = [sympy.sign((value - bound).evalf(15, **options)) for bound in (integer, integer - direction)]
+        if [sympy.sign((value - bound).evalf(15, **options)) for bound in bounds] != wanted:
+            return False
+        high = {**options, "maxn": options["maxn"] + 2 * precise}
+        return [sympy.sign((value - bound).evalf(precise, **high)) for bound in bounds] == wanted
     except (PrecisionExhausted, ValueError, TypeError):
         return False
-    return signs == [-direction, direction]
 
 
 def _nearest_of_digits(value: Any, digits: int, round_nearest: Any, to_int: Any) -> int | None:
@@ -453,26 +506,42 @@ def _nearest_of_digits(value: Any, digits: int, round_nearest: Any, to_int: Any)
 _MAX_PROOF_OPS = 100
 
 
-def _proven_equal(value: Any, integer: int, options: dict[str, Any]) -> bool:
+def _proven_equal(value: Any, integer: int, options: dict[str, Any], precise: int) -> bool:
     """Whether sympy proves `value` equal to `integer`, never from digits alone: `equals` answers
     True only with a proof (the difference simplified to 0, or a minimal polynomial of x); failing
     that, a value checked to lie within 1/2 of `integer` (`_lies_beside`) whose difference d from it
     has `sin(pi*d)` simplify to 0 (so d is an integer, and the only one that near is 0):
     `4*(atan(1/2) + atan(1/3))/pi` is 1 so. That simplification is tried on small values only
-    (`_MAX_PROOF_OPS`): the calculator's time limit bounds the rest."""
+    (`_MAX_PROOF_OPS`): the calculator's time limit bounds the rest.
+
+    sympy's `is_zero` and `equals` are not proofs for every value: `acos(sqrt(1 - 10**-40))` is
+    "zero" to them from a few digits (it is about 10**-20). So their answer is taken only when the
+    difference also evaluates, to `precise` digits (`_confirming_digits`), to less than 10**-precise/2."""
     import sympy
 
     try:
         difference = value - integer
         if difference.is_zero is True or difference.equals(0) is True:
-            return True
+            return _negligible(difference, precise)
         if sympy.count_ops(value) > _MAX_PROOF_OPS:
             return False
-        if not _lies_beside(value, integer - sympy.Rational(1, 2), -1, options):
+        if not _lies_beside(value, integer - sympy.Rational(1, 2), -1, options, precise):
             return False
         return sympy.simplify(sympy.sin(sympy.pi * difference)) == 0
     except Exception:  # noqa: BLE001 - not proven
         return False
+
+
+def _negligible(difference: Any, precise: int) -> bool:
+    """Whether `difference`, evaluated to `precise` digits, is below 10**-(precise // 2) in size: a
+    difference sympy calls zero that is not is seen so (a true zero evaluates to about
+    10**-precise or less, or to 0)."""
+    import sympy
+
+    approximation = difference.evalf(precise, maxn=100 + 2 * precise)
+    if approximation == 0:
+        return True
+    return bool(abs(approximation) < sympy.Integer(10) ** -(precise // 2))
 
 
 def _size_bits(value: Any) -> int:

@@ -393,9 +393,11 @@ def _text_calls(content: str, turn: int, *, stray_closes: bool = True) -> list[T
     after an answer, even one quoting JSON, a block closed twice) are still no call."""
     content = without_reasoning(content)
     calls: list[ToolCall] = []
-    pos = 0
+    pos, start = 0, -2
     while True:
-        start, close = content.find(OPEN_TAG, pos), content.find(CLOSE_TAG, pos)
+        if start != -1 and start < pos:  # the next opening tag, searched for again only once passed:
+            start = content.find(OPEN_TAG, pos)  # (searching on each stray close was quadratic)
+        close = content.find(CLOSE_TAG, pos)
         if close >= 0 and (start < 0 or close < start):  # a closing tag with no opening one before it
             unopened = _unopened_call(content[pos:close]) if stray_closes else None
             if unopened is not None:
@@ -430,13 +432,40 @@ def _unopened_call(text: str) -> str | None:
     if not text.endswith("}") or _ANSWER_MARK.search(text):
         return None
     candidate = _last_object(text)
-    if candidate is None:
-        return None
-    try:
-        payload = _loads(candidate)
-    except (ValueError, RecursionError):
-        return candidate if _CALL_START.match(candidate) else None
-    return candidate if isinstance(payload, dict) and ("name" in payload or "function" in payload) else None
+    if candidate is not None:
+        try:
+            payload = _loads(candidate)
+        except (ValueError, RecursionError):
+            if _CALL_START.match(candidate):
+                return candidate
+        else:
+            if _is_call(payload):
+                return candidate
+    return _call_ending(text)
+
+
+#: Most places `_call_ending` tries a call's JSON object from: each try parses the rest of the text.
+_MAX_CALL_STARTS = 16
+
+
+def _call_ending(text: str) -> str | None:
+    """The call's JSON object `text` ends with, found from the places a call's object starts
+    (`_CALL_START`), the last first, or None: a `{` or a quote in the prose before a call (`He wrote
+    "{" here. {"name": ...}`) hides it from `_last_object`, which counts braces from the start."""
+    starts = [match.start() for match in _CALL_START.finditer(text)][-_MAX_CALL_STARTS:]
+    for start in reversed(starts):
+        try:
+            payload = _loads(text[start:])
+        except (ValueError, RecursionError):
+            continue
+        if _is_call(payload):
+            return text[start:]
+    return None
+
+
+def _is_call(payload: Any) -> bool:
+    """Whether a parsed JSON value is shaped as a call: an object with a "name" or "function" key."""
+    return isinstance(payload, dict) and ("name" in payload or "function" in payload)
 
 
 def _last_object(text: str) -> str | None:

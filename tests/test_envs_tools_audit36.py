@@ -224,3 +224,59 @@ def test_a_right_boxed_answer_ending_with_a_stray_tag_is_scored():
     reply = ANSWER_WITH_JSON.replace("2", str(answer))
     obs, reward, terminated, truncated, info = env.step(reply)
     assert terminated and info["verdict"].correct and reward > 0
+
+
+# review of ed4f17c: digits of functions whose error sympy does not bound; is_zero taken as proof;
+# a call hidden by a brace in prose; many stray closing tags
+
+def _outcome(expression: str) -> tuple[str, str]:
+    return evaluate_expression(expression)
+
+
+def test_floor_near_a_pole_of_tan_is_never_a_wrong_integer():
+    # tan(sqrt(pi**2/4 - 10**-40)) is 31415926535897932384626433832795028841971.7...; sympy's own
+    # digits for it are wrong from the 23rd on, so the calculator may only refuse or be right
+    for function in ("floor", "ceiling"):
+        status, text = _outcome(f"{function}(tan(sqrt(pi**2/4 - 10**-40)))")
+        if status == "ok":
+            right = 31415926535897932384626433832795028841971 + (function == "ceiling")
+            assert text == str(right)
+        else:
+            assert "cannot" in text
+
+
+def test_floor_beside_the_edge_of_asin_is_right():
+    # 10**40*(pi/2 - asin(1 - 10**-40))**2 is 2 + about 3e-41 (asin(1 - e) = pi/2 - sqrt(2e)(1 + e/12 + ...))
+    assert _outcome("floor(10**40*(pi/2 - asin(1 - 10**-40))**2)") == ("ok", "2")
+    assert _outcome("ceiling(10**40*(pi/2 - asin(1 - 10**-40))**2)") == ("ok", "3")
+
+
+def test_a_zero_sympy_assumes_from_few_digits_is_not_taken_as_proof():
+    # acos(sqrt(1 - 10**-40)) is asin(10**-20), about 10**-20, which sympy's is_zero calls 0
+    for function, right in (("floor", "0"), ("ceiling", "1")):
+        status, text = _outcome(f"{function}(10**20*acos(sqrt(1 - 10**-40)) - 1)")
+        assert (status, text) == ("ok", right) or (status == "error" and "cannot" in text), (function, text)
+
+
+def test_sympy_proven_zeros_still_give_their_integer():
+    assert _value("floor(log(8)/log(2))") == "3"
+    assert _value("ceiling(log(8)/log(2))") == "3"
+    assert _value("floor(sin(pi/7) - cos(5*pi/14))") == "0"
+    assert _value("floor(sin(10**30))") == "-1"
+
+
+def test_a_brace_or_quote_in_prose_does_not_hide_a_call_missing_its_opening_tag():
+    call = '{"name": "calculator", "arguments": {"expression": "2+2"}}'
+    for prose in ('He wrote "{" here. ', "Consider the set {1, 2 and then ", 'A quote " then '):
+        calls = toolcalls._text_calls(prose + call + "</tool_call>", 0)
+        assert [(c.error, c.raw) for c in calls] == [(toolcalls.MISSING_OPEN_ERROR, call)], prose
+    # an object that is no call, after such prose, is still no call
+    assert toolcalls._text_calls('He wrote "{" here. {"answer": 4}</tool_call>', 0) == []
+
+
+@pytest.mark.timeout(10)  # hang guard: searching for an opening tag after each stray close was quadratic (21 s)
+def test_many_stray_closing_tags_are_read_in_linear_time():
+    text = '{"a": 1}</tool_call>' * 50_000  # 1,000,000 characters
+    assert toolcalls._text_calls(text, 0) == []
+    text = '{"a": 1}</tool_call>' * 50_000 + '<tool_call>{"name": "calculator", "arguments": {}}</tool_call>'
+    assert [c.name for c in toolcalls._text_calls(text, 0)] == ["calculator"]
