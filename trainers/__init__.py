@@ -11,9 +11,13 @@ Where to start:
   dtype, loading the model, AdamW and its LR schedule, the engine), `training_envs.py` (the run's
   envs built and checked from the config), `heldout.py` (the held-out evaluation's tasks) and
   `resume.py` (what a checkpoint holds, how `--resume` restores it and what it refuses).
-- Rollouts (`rollout.py`) go through a generation engine: `hf_engine.HFEngine` (transformers),
-  `vllm_engine.VLLMEngine` (GPU, an adapter over vLLM's API), or, for evaluation only,
-  `openai_engine.OpenAIEngine` (any OpenAI-compatible server); `engine.py` is their interface.
+- Rollouts (`rollout.py`: `RolloutCollector` runs episodes turn by turn) go through a generation
+  engine: `hf_engine.HFEngine` (transformers), `vllm_engine.VLLMEngine` (GPU, an adapter over
+  vLLM's API), or, for evaluation only, `openai_engine.OpenAIEngine` (any OpenAI-compatible
+  server); `engine.py` is their interface. What a rollout returns (`Trajectory`, its errors) is in
+  `trajectory.py`; the opening prompt in `opening_prompt.py`; how chat-template text around the
+  model's sampled tokens becomes token ids in `chat_tokens.py`; episode turn limits in
+  `turn_limits.py`.
 - `tiny.py` builds the tiny model and character tokenizer the demo and the tests use.
 
 See the README's Trainers section and docs/engines.md. Nothing is imported here, so importing

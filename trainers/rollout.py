@@ -87,6 +87,12 @@ Trajectories whose verification failed for infrastructure reasons (sandbox down,
 or whose env returned a non-finite reward (NaN, inf: a broken reward, not a score), have
 ``valid=False``: they must never be trained on as a zero reward. ``infra_retries`` re-runs the
 groups holding such episodes and raises :class:`RolloutInfrastructureError` when retries run out.
+
+Where the parts live: the trajectory record and the errors of a rollout in :mod:`.trajectory`; the
+opening prompt (chat template or raw text) in :mod:`.opening_prompt`; how the text around a model's
+turn becomes token ids (the token-boundary rules above) in :mod:`.chat_tokens`; the turn limits in
+:mod:`.turn_limits`. This module runs the episodes: :class:`RolloutCollector` and
+:func:`collect_rollouts`. The names moved out are importable from here as before.
 """
 
 from __future__ import annotations
@@ -98,10 +104,16 @@ import math
 import operator
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from rlvr.trainers import chat_tokens
 from rlvr.trainers.engine import Sample, SamplingParams, added_vocab, context_length_of, generate_by_limit, special_vocab
+from rlvr.trainers.opening_prompt import PROMPT_LAYOUT, chat_prompt, raw_prompt, raw_system_text, template_tools
+from rlvr.trainers.trajectory import (
+    PromptTooLongError, RolloutInfrastructureError, Trajectory, merged_refusals, task_options,
+)
+from rlvr.trainers.turn_limits import check_max_turns, env_label, own_turn_limit, single_turn_only
 
 __all__ = [
     "Trajectory",
@@ -121,193 +133,11 @@ __all__ = [
 ]
 
 
-class RolloutInfrastructureError(RuntimeError):
-    """Episodes kept failing verification for infrastructure reasons after every retry."""
-
-
-class PromptTooLongError(ValueError):
-    """First-turn prompts that do not fit the model's context (bad data or settings, not a model
-    failure to score). Raised by :meth:`RolloutCollector.collect`, naming every group whose prompt
-    does not fit, so that a caller can drop them and go on with the others.
-
-    Attributes (aligned lists):
-        positions: indices into the task list given to ``collect`` of the groups that do not fit.
-        task_ids: those groups' task ids.
-        reasons: why each does not fit: the prompt's length and the limit (token-level engines),
-            or the server's refusal (chat-level engines; see ``RolloutCollector._chat_call``).
-
-    ``groups``: None when nothing was generated (token-level engines count the prompts before any
-    generation). Chat-level engines only learn which prompts do not fit by sending them, so the
-    others are generated and scored first: ``groups`` then holds ``collect``'s result for the whole
-    task list, None at each position named (their episodes are not finished), so that a caller
-    keeps them rather than generating them again (each was sampled with the seed of its position).
-
-    A ValueError, as this error was before it named the tasks, so callers catching that still do."""
-
-    def __init__(self, positions: Sequence[int], task_ids: Sequence[str], reasons: Sequence[str],
-                 groups: Sequence[Any] | None = None) -> None:
-        self.positions = list(positions)
-        self.task_ids = [str(t) for t in task_ids]
-        self.reasons = list(reasons)
-        self.groups = None if groups is None else list(groups)
-        shown = "; ".join(f"task {t}: {r}" for t, r in zip(self.task_ids[:3], self.reasons[:3]))
-        more = f" (and {len(self.task_ids) - 3} more)" if len(self.task_ids) > 3 else ""
-        super().__init__(
-            f"{len(self.task_ids)} prompt(s) do not fit the model's context: {shown}{more}; shorten or filter such "
-            "prompts, or raise max_context_tokens (the model's context by default) or the server's context if the "
-            "model allows"
-        )
-
-    def __reduce__(self) -> Any:
-        return (type(self), (self.positions, self.task_ids, self.reasons, self.groups))
-
-    @classmethod
-    def of(cls, found: Sequence[tuple[int, str, str]], groups: Sequence[Any] | None = None) -> "PromptTooLongError":
-        """From (group, task id, reason) per episode that does not fit: one entry per group (its
-        episodes ask the same task), in group order."""
-        by_group: dict[int, tuple[str, str]] = {}
-        for group, task_id, reason in found:
-            by_group.setdefault(group, (task_id, reason))
-        order = sorted(by_group)
-        return cls(order, [by_group[g][0] for g in order], [by_group[g][1] for g in order], groups)
-
-    def moved(self, where: Callable[[int], int], keep_groups: bool = True) -> "PromptTooLongError":
-        """The same error with each position mapped through ``where`` (a group number to the
-        position in the caller's task list); ``groups`` kept when ``keep_groups`` (already in the
-        caller's order), else dropped."""
-        return type(self)([where(p) for p in self.positions], self.task_ids, self.reasons,
-                          self.groups if keep_groups else None)
-
-
-def _merged_refusals(first: PromptTooLongError | None, later: PromptTooLongError) -> PromptTooLongError:
-    """One error naming the prompts of both (positions in the same task list), ``groups`` left to
-    the caller (see :meth:`RolloutCollector.collect`)."""
-    named = [] if first is None else list(zip(first.positions, first.task_ids, first.reasons))
-    return PromptTooLongError.of(named + list(zip(later.positions, later.task_ids, later.reasons)))
-
-
 @dataclass(frozen=True)
 class _Refused:
     """A first-turn conversation the server refused as longer than the model's context: its refusal."""
 
     reason: str
-
-
-@dataclass
-class Trajectory:
-    """One episode: what was asked, the exact tokens of every turn, and how it was scored.
-
-    Token-level fields (empty for chat-level engines that return no ids):
-
-    * ``token_ids``: the whole episode, prompt first (``prompt_len`` tokens), then model turns and
-      environment replies.
-    * ``loss_mask``: 1 on tokens the model sampled, 0 on prompt and environment tokens.
-    * ``logprobs``: the engine's sampling log-prob of each token (0.0 where the mask is 0).
-    * ``turn_ends``: for each model turn, the index in ``token_ids`` of its last sampled token
-      (``-1`` for a turn that produced no tokens); ``turn_rewards[k]`` is the env's reward for turn
-      ``k``.
-
-    Rewards: ``outcome_reward`` is the ``outcome`` part summed over the episode (the verdict's score),
-    ``total_reward`` the sum of the env's weighted per-turn rewards (what a trainer optimises).
-    ``truncated`` is True when the last model turn hit the generation limit (``max_new_tokens``, or the
-    room left in the context); ``episode_truncated`` when the episode ran out of turns (the env's or
-    ``max_turns``) or of context (``max_context_tokens``) before the env's final verdict. ``valid`` is
-    False when verification itself failed (``error`` says why): never train on such an episode as a
-    zero reward. ``template_mismatch``: some model turn was not what the chat template renders for its
-    message, or an env reply's tokens could not continue the model's as in the template's rendering
-    (a token of the rendering spans their boundary), so the tokens are not the template's rendering
-    of ``messages``. Only the model turns the env replied to are compared (building the reply's
-    tokens is what needs the rendering): the episode's last model turn (its final answer, or the last
-    turn of an episode out of turns) is not, so a special token sampled inside it is not flagged.
-    That is harmless: training uses the sampled ids as they are, whatever the flag.
-    ``turn_reasoning``: for each model turn, the reasoning a chat server returned apart from its text
-    (``Sample.meta["reasoning"]``: vLLM's or SGLang's reasoning parser), "" when none; it is no part
-    of ``turn_texts`` (what the env judged) nor of ``messages`` (what is sent back to the server).
-    """
-
-    task_id: str
-    group: int
-    index: int
-    token_ids: list[int] = field(default_factory=list)
-    loss_mask: list[int] = field(default_factory=list)
-    logprobs: list[float] = field(default_factory=list)
-    prompt_len: int = 0
-    turn_ends: list[int] = field(default_factory=list)
-    turn_rewards: list[float] = field(default_factory=list)
-    turn_texts: list[str] = field(default_factory=list)
-    turn_reasoning: list[str] = field(default_factory=list)
-    finish_reasons: list[str] = field(default_factory=list)
-    outcome_reward: float = 0.0
-    total_reward: float = 0.0
-    reward_parts: dict[str, float] = field(default_factory=dict)
-    truncated: bool = False
-    episode_truncated: bool = False
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    prompt: str = ""
-    info: dict[str, Any] = field(default_factory=dict)
-    verdict: Any = None
-    valid: bool = True
-    error: str | None = None
-    task_options: dict[str, Any] = field(default_factory=dict)
-    template_mismatch: bool = False
-
-    @property
-    def correct(self) -> bool:
-        """Whether the final verdict says the answer is right."""
-        return bool(self.verdict is not None and getattr(self.verdict, "correct", False))
-
-    @property
-    def completion(self) -> str:
-        """The model's text of every turn, joined (the whole answer of a single-turn episode)."""
-        return "".join(self.turn_texts)
-
-    @property
-    def num_turns(self) -> int:
-        return len(self.turn_texts)
-
-    @property
-    def response_length(self) -> int:
-        """Number of tokens the model sampled in the episode (all turns)."""
-        return int(sum(self.loss_mask))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly summary (no token arrays, verdict as a dict)."""
-        verdict = self.verdict
-        if verdict is not None and hasattr(verdict, "to_dict"):
-            verdict = verdict.to_dict()
-        elif verdict is not None and dataclasses.is_dataclass(verdict):
-            verdict = dataclasses.asdict(verdict)
-        return {
-            "task_id": self.task_id,
-            "group": self.group,
-            "index": self.index,
-            "prompt": self.prompt,
-            "completion": self.completion,
-            "turn_texts": list(self.turn_texts),
-            "turn_reasoning": list(self.turn_reasoning),
-            "turn_rewards": list(self.turn_rewards),
-            "finish_reasons": list(self.finish_reasons),
-            "outcome_reward": self.outcome_reward,
-            "total_reward": self.total_reward,
-            "reward_parts": dict(self.reward_parts),
-            "correct": self.correct,
-            "truncated": self.truncated,
-            "episode_truncated": self.episode_truncated,
-            "template_mismatch": self.template_mismatch,
-            "response_length": self.response_length,
-            "valid": self.valid,
-            "error": self.error,
-            "verdict": verdict,
-            "messages": self.messages,
-        }
-
-
-def task_options(indices: Sequence[int]) -> list[dict[str, Any]]:
-    """``[{"index": i}, ...]``: reset options selecting task ``i`` of an env's source."""
-    return [{"index": int(i)} for i in indices]
-
-
-# ------------------------------------------------------------------------------------ rendering
 
 
 def turn_seed(seed: int, turn: int) -> int:
@@ -320,264 +150,6 @@ def turn_seed(seed: int, turn: int) -> int:
     import numpy as np
 
     return int(np.random.SeedSequence([int(seed) % 2**63, turn]).generate_state(1)[0]) % 2**31
-
-
-def _render(tokenizer: Any, messages: list[dict[str, Any]], *, generation_prompt: bool, tools: Any = None) -> str:
-    from rlvr.trainers.hf_chat import template_messages
-
-    kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": generation_prompt}
-    if tools:
-        kwargs["tools"] = tools
-    # tool calls' arguments as dicts, as templates render them (messages carry JSON strings)
-    return tokenizer.apply_chat_template(template_messages(messages), **kwargs)
-
-
-def _encode(tokenizer: Any, text: str) -> list[int]:
-    if not text:
-        return []
-    return list(tokenizer.encode(text, add_special_tokens=False))
-
-
-def template_tools(info: dict[str, Any]) -> Any:
-    """The tool schemas of an env's reset ``info`` to give the chat template (and a chat engine) as
-    ``tools=``: none when the env's system prompt already lists them (``info["tools_in_prompt"]``,
-    ToolMath-v0's default prompt), since a template that renders tools (Qwen, Hermes) would list
-    them a second time, with its own instructions beside the env's."""
-    return None if info.get("tools_in_prompt") else info.get("tools")
-
-
-def chat_prompt(tokenizer: Any, messages: list[dict[str, Any]], tools: Any = None) -> tuple[str, list[int]]:
-    """An episode's opening prompt in chat-template mode, as the rollouts render and encode it:
-    ``(text, ids)`` of ``messages`` with the env's ``tools`` and the generation prompt. The
-    supervised warm-up uses it too, so it trains on the very prompts the rollouts ask."""
-    text = _render(tokenizer, _template_messages(messages), generation_prompt=True, tools=tools)
-    return text, _encode(tokenizer, text)
-
-
-#: Version of the opening prompt's layout in raw-text mode (:func:`raw_prompt`), which runs record
-#: (a trainer's checkpoints, ``rlvr eval``'s run.json) so that one is never continued under another:
-#: 1 (not recorded, rlvr before it) was the prompt alone, the env's system message dropped; 2 is the
-#: system message, a blank line, then the prompt. The two differ only for an env with a system message.
-PROMPT_LAYOUT = 2
-
-
-def raw_system_text(env: Any) -> str:
-    """The system message ``env`` opens its episodes with ("" for none): what raw-text prompts of
-    :data:`PROMPT_LAYOUT` 2 add, and layout 1 left out."""
-    return str(getattr(getattr(env, "unwrapped", env), "system_prompt", None) or "")
-
-
-def raw_prompt(messages: Sequence[Mapping[str, Any]], prompt: str) -> str:
-    """An episode's opening prompt in raw-text mode (no chat template): the env's system message,
-    when its first message is one, a blank line, then ``prompt``. The system message holds what the
-    model must know to answer (ToolMath-v0's tool list and call format, a ``system_prompt=``); raw
-    text has no other place for it. The supervised warm-up uses it too."""
-    first = messages[0] if messages else None
-    system = str(first.get("content") or "") if first is not None and first.get("role") == "system" else ""
-    return f"{system}\n\n{prompt}" if system else prompt
-
-
-def own_turn_limit(env: Any) -> int:
-    """The model turns an episode of ``env`` may have at most: its own ``max_turns`` (1 when it has none)."""
-    return int(getattr(getattr(env, "unwrapped", env), "max_turns", 1) or 1)
-
-
-def check_max_turns(env: Any, max_turns: int | None) -> int:
-    """The turn limit of episodes of ``env`` under a caller's ``max_turns`` (None: the env's own).
-
-    Raises ValueError when ``max_turns`` is more than the env's own limit: the env ends every
-    episode at its own limit, so the caller's would silently mean less than it says (a trainer's
-    ``env.max_turns: 8`` on an env that stops at 4)."""
-    own = own_turn_limit(env)
-    if max_turns is None or max_turns <= own:
-        return own if max_turns is None else max_turns
-    name = _env_label(env)
-    if own == 1 and single_turn_only(env):
-        raise ValueError(
-            f"max_turns={max_turns}, but {name} is a single-turn env: every episode ends after its first turn; "
-            "leave max_turns unset (or 1), or use a multi-turn env")
-    raise ValueError(
-        f"max_turns={max_turns} is more than the {own} turn(s) {name} allows per episode, and the env ends "
-        f"every episode there; raise the env's own limit (its max_turns setting: env_kwargs={{'max_turns': {max_turns}}}, "
-        "which a training config's env.max_turns sets for a multi-turn env) or lower max_turns "
-        f"(--max-turns in rlvr eval) to at most {own}")
-
-
-def single_turn_only(env: Any) -> bool:
-    """Whether ``env`` is a single-turn env that cannot be given more turns (a ``SingleTurnEnv``
-    that does not override how a turn is answered)."""
-    from rlvr.envs.base import SingleTurnEnv, overrides_any
-
-    core = getattr(env, "unwrapped", env)
-    return isinstance(core, SingleTurnEnv) and not overrides_any(type(core), SingleTurnEnv, ("respond", "begin_turn"))
-
-
-#: how many of the last token ids at most are decoded as the context a segment is encoded after
-_CONTEXT_TOKENS = 256
-
-
-def _encode_segment(tokenizer: Any, text: str, added: Mapping[str, int] | None = None) -> list[int]:
-    """``text``'s ids as the tokenizer encodes it right after a special token (a segment of a longer
-    string, not the start of one).
-
-    Not ``encode(text)``: SentencePiece-style tokenizers mark the start of a string. A
-    ``Metaspace(prepend_scheme="first")`` pre-tokenizer (Llama-2 / Mistral fast tokenizers built with
-    ``legacy=False``) prepends ``"▁"`` (a space) to the first segment of a string only, so ``"\\n"``
-    encoded on its own is ``["▁", "\\n"]`` but ``["\\n"]`` after ``<|im_end|>``. So the text is encoded
-    after one of the tokenizer's special tokens, whose id is then dropped (after checking it is there);
-    a tokenizer without any special token encodes ``text`` as it is. ``added``: the tokenizer's
-    :func:`~rlvr.trainers.engine.added_vocab`, when already read."""
-    if not text:
-        return []
-    added = added_vocab(tokenizer) if added is None else added
-    eos = getattr(tokenizer, "eos_token", None)
-    names = [eos] if isinstance(eos, str) and eos in added else []
-    names += [t for t in getattr(tokenizer, "all_special_tokens", ()) if t in added]
-    for name in names:
-        ids = _encode(tokenizer, name + text)
-        if ids and ids[0] == int(added[name]):
-            return ids[1:]
-    return _encode(tokenizer, text)
-
-
-def _encode_after(tokenizer: Any, before: Sequence[int], text: str, added: Mapping[str, int]) -> tuple[list[int], bool]:
-    """The ids of ``text`` as the tokenizer encodes it right after the token ids ``before`` (the
-    episode so far), and whether they are exactly that.
-
-    A segment in the middle of a sequence is not tokenised as a string on its own (see
-    :func:`_encode_segment`: SentencePiece-style tokenizers would start it with a space), nor always
-    independently of the text before it (a BPE merge may span the boundary). So ``text`` is encoded
-    in its context: ``ctx``, the decoded ids since the last special token of ``before`` (where the
-    tokenizer splits its input; the last :data:`_CONTEXT_TOKENS` ids at most), must encode to a
-    prefix of ``ctx + text``, and the rest is ``text``'s ids. Usually ``before`` ends with a special
-    token (the model's EOS) and that is all the context there is. When the canonical encoding of
-    ``ctx + text`` re-tokenises the end of ``ctx`` (the model's last token and the segment's first
-    characters are one token there), no ids of ``text`` can make the sequence the canonical one: the
-    segment is encoded as after a special token (:func:`_encode_segment`) and False is returned.
-    ``added``: the tokenizer's :func:`~rlvr.trainers.engine.added_vocab` (the tokens it splits its
-    input at)."""
-    if not text:
-        return [], True
-    if not before:
-        return _encode(tokenizer, text), True  # the start of the string: encoded as such
-    boundaries = set(added.values())
-    start = max(0, len(before) - _CONTEXT_TOKENS)
-    for i in range(len(before) - 1, start - 1, -1):
-        if int(before[i]) in boundaries:
-            start = i
-            break
-    ctx = tokenizer.decode([int(t) for t in before[start:]], skip_special_tokens=False, clean_up_tokenization_spaces=False)
-    head = _encode(tokenizer, ctx)
-    both = _encode(tokenizer, ctx + text)
-    if both[: len(head)] == head:
-        return both[len(head) :], True
-    return _encode_segment(tokenizer, text, added), False
-
-
-#: How many of the ids before a turn `_decode_after` decodes it after.
-_DECODE_CONTEXT = 4
-
-
-def _decode_after(tokenizer: Any, before: Sequence[int], ids: Sequence[int]) -> str:
-    """The text ``ids`` stand for right after the token ids ``before``: decoded after the last
-    `_DECODE_CONTEXT` of them, less their own text. Decoded alone, a SentencePiece-style tokenizer drops the space its
-    first token starts with (``▁hi`` reads "hi" at the start of a string, " hi" after other text).
-    When the decoding of ``before``'s tail is not a prefix of the joint one, ``ids`` alone."""
-    tail = [int(t) for t in before[-_DECODE_CONTEXT:]]
-    ids = [int(t) for t in ids]
-    if tail:
-        head = tokenizer.decode(tail, skip_special_tokens=False, clean_up_tokenization_spaces=False)
-        both = tokenizer.decode(tail + ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
-        if both.startswith(head):
-            return both[len(head) :]
-    return tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
-
-
-#: stands for an assistant message's content when asking a template what it writes after the content
-_CONTENT_SENTINEL = "RLVR-CONTENT-SENTINEL-7Q2"
-
-
-def _sentinel_turn(message: dict[str, Any]) -> dict[str, Any]:
-    """The assistant `message` with `_CONTENT_SENTINEL` as its content and without tool calls
-    (which the model wrote in its own tokens)."""
-    return {**{k: v for k, v in message.items() if k != "tool_calls"}, "content": _CONTENT_SENTINEL}
-
-
-def _end_of_turn_text(tokenizer: Any, messages: list[dict[str, Any]], index: int, tools: Any = None) -> str:
-    """What the chat template writes after the content of the assistant message ``messages[index]``
-    (``"<|im_end|>\\n"`` for ChatML, ``"<|eot_id|>"`` for Llama-3).
-
-    The message is rendered with a sentinel as its content (and without tool calls, which the model
-    wrote in its own tokens) and the text after the sentinel is taken. Why not count the content's
-    characters: templates need not copy content verbatim (Llama-3's trims it, Qwen3's rewrites
-    ``<think>`` blocks)."""
-    text = _render(tokenizer, messages[:index] + [_sentinel_turn(messages[index])], generation_prompt=False, tools=tools)
-    at = text.rfind(_CONTENT_SENTINEL)
-    if at < 0:
-        raise RuntimeError(
-            "the chat template does not render an assistant message's content, so the end of a model turn "
-            "cannot be found; multi-turn token-in/token-out needs a template that does (or chat_template=False)"
-        )
-    return text[at + len(_CONTENT_SENTINEL) :]
-
-
-def _after_model_turn(tokenizer: Any, messages: list[dict[str, Any]], index: int, marker: str, tools: Any = None) -> str:
-    """What the chat template writes after the assistant message ``messages[index]`` and its
-    end-of-turn ``marker`` when the rest of ``messages`` follows (the env's reply and the next
-    generation prompt): the conversation is rendered with a sentinel as that message's content."""
-    probe = _sentinel_turn(messages[index])
-    text = _render(tokenizer, [*messages[:index], probe, *messages[index + 1 :]], generation_prompt=True, tools=tools)
-    at = text.find(_CONTENT_SENTINEL)
-    after = text[at + len(_CONTENT_SENTINEL) :] if at >= 0 else ""
-    if at < 0 or not after.startswith(marker):
-        raise RuntimeError(
-            "the chat template renders a model turn differently once messages follow it, and its end could "
-            "not be found; multi-turn token-in/token-out needs a template that ends every assistant message "
-            "with the same marker (or chat_template=False)"
-        )
-    return after[len(marker) :]
-
-
-def _unsampled_part(tokenizer: Any, marker: str, sampled_ids: Sequence[int], added: Mapping[str, int] | None = None) -> str:
-    """The part of the end-of-turn ``marker`` the model did not sample itself.
-
-    A turn that stopped on its end-of-turn token (``<|im_end|>``) already holds the start of the
-    marker: only the rest (``"\\n"``) is added, never the marker twice. Matched on whole tokens: the
-    marker's first ``j`` token ids must be the turn's last ``j`` sampled ids, so a literal ``"<"`` the
-    model wrote is not taken for the start of ``"<|im_end|>"``."""
-    marker_ids = _encode_segment(tokenizer, marker, added)  # it follows the model's tokens: not a string's start
-    sampled = [int(t) for t in sampled_ids]
-    for j in range(min(len(marker_ids), len(sampled)), 0, -1):
-        if sampled[-j:] == marker_ids[:j]:
-            head = tokenizer.decode(marker_ids[:j], skip_special_tokens=False)
-            if marker.startswith(head):
-                return marker[len(head) :]
-    return marker
-
-
-def _splits_token(text: str, at: int, tokens: Sequence[str]) -> bool:
-    """Whether position ``at`` of ``text`` falls inside an occurrence of one of ``tokens`` (the
-    tokenizer's special / added tokens): a model turn that ends with ``"<"`` has not produced the first
-    character of the ``"<|im_end|>"`` that follows it in the rendered text."""
-    # an occurrence that starts in [at - len + 1, at) and so ends after ``at``
-    return any(text.find(t, max(0, at - len(t) + 1), at + len(t) - 1) != -1 for t in tokens)
-
-
-def _env_label(env: Any) -> str:
-    """An env's registered id (``rlvr/ToolMath-v0``), else its class name: for error messages."""
-    spec_id = getattr(getattr(env, "spec", None), "id", None)
-    return str(spec_id) if spec_id else type(getattr(env, "unwrapped", env)).__name__
-
-
-def _template_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Messages as a chat template expects them (content always a string)."""
-    out = []
-    for m in messages:
-        m = dict(m)
-        if m.get("content") is None:
-            m["content"] = ""
-        out.append(m)
-    return out
 
 
 def _shared_task_options(env: Any, opts: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -858,7 +430,7 @@ class RolloutCollector:
                 redo: list[Any] = self._run([options[g] for g in bad], n, sampling, 0)
             except PromptTooLongError as exc:  # (a server whose context shrank meanwhile): merged with the rest
                 moved = exc.moved(lambda g: bad[g], keep_groups=False)
-                refused = _merged_refusals(refused, moved)
+                refused = merged_refusals(refused, moved)
                 # the redo's finished groups replace the old ones; those it could not run stay to retry
                 redo = exc.groups if exc.groups is not None else [groups[g] for g in bad]
                 for g in moved.positions:
@@ -934,7 +506,7 @@ class RolloutCollector:
                 ep.context_text, ids = chat_prompt(self.tokenizer, ep.messages, ep.tools)
             else:
                 ep.context_text = None  # raw-text mode: the system message (when any), then the prompt
-                ids = _encode(self.tokenizer, raw_prompt(ep.messages, tr.prompt))
+                ids = chat_tokens.encode(self.tokenizer, raw_prompt(ep.messages, tr.prompt))
                 bos = getattr(self.tokenizer, "bos_token_id", None)
                 if self.add_bos and bos is not None and (not ids or ids[0] != bos):
                     ids = [int(bos)] + ids
@@ -1055,7 +627,7 @@ class RolloutCollector:
         conversation is sent again once, alone, with ``max_tokens=1`` (see :meth:`_why_refused`) so
         that its reason says whether the prompt alone does not fit or only with the ``max_tokens``
         asked."""
-        conversations = [_template_messages(ep.messages) for ep in episodes]
+        conversations = [chat_tokens.with_string_content(ep.messages) for ep in episodes]
         got = list(self._send_or_split(conversations, n, sampling, tools, first))
         if first:
             # a call may hold one conversation many times (rlvr eval's calls repeat a problem for its
@@ -1303,17 +875,17 @@ class RolloutCollector:
         model did not sample (:meth:`_turn_close`), then the env's messages as the template renders
         them (``messages[n_before]`` is the model's turn the env recorded; the rest are its replies).
         Either is tokenised in context, as it tokenises after the episode's tokens so far
-        (:func:`_encode_after`), not as a string of its own: a SentencePiece-style tokenizer would
+        (:func:`~.chat_tokens.encode_after`), not as a string of its own: a SentencePiece-style tokenizer would
         start it with a space that the template's rendering (or the raw text) does not have. When no
         ids can do that (the canonical encoding merges the model's last token with the reply's first
         characters), a chat-template episode is flagged ``template_mismatch``."""
         tok = self.tokenizer
         if ep.context_text is None:
-            return _encode_after(tok, ep.traj.token_ids, obs, self._added())[0]
-        msgs = _template_messages(ep.messages)
+            return chat_tokens.encode_after(tok, ep.traj.token_ids, obs, self._added())[0]
+        msgs = chat_tokens.with_string_content(ep.messages)
         self._check_env_messages(ep, obs, n_before)
-        upto_assistant = _render(tok, msgs[: n_before + 1], generation_prompt=False, tools=ep.tools)
-        full = _render(tok, msgs, generation_prompt=True, tools=ep.tools)
+        upto_assistant = chat_tokens.render(tok, msgs[: n_before + 1], generation_prompt=False, tools=ep.tools)
+        full = chat_tokens.render(tok, msgs, generation_prompt=True, tools=ep.tools)
         if full.startswith(upto_assistant):
             tail = self._turn_close(ep, sample, msgs, n_before, upto_assistant)
             env_part = full[len(upto_assistant) :]
@@ -1322,11 +894,11 @@ class RolloutCollector:
             # an empty <think> block): the model's tokens stay as they are, closed with the
             # end-of-turn marker, and the env's part is what the template writes after that turn
             ep.traj.template_mismatch = True
-            marker = _end_of_turn_text(tok, msgs, n_before, ep.tools)
-            tail = _unsampled_part(tok, marker, sample.token_ids, self._added())
-            env_part = _after_model_turn(tok, msgs, n_before, marker, ep.tools)
+            marker = chat_tokens.end_of_turn_text(tok, msgs, n_before, ep.tools)
+            tail = chat_tokens.unsampled_part(tok, marker, sample.token_ids, self._added())
+            env_part = chat_tokens.after_model_turn(tok, msgs, n_before, marker, ep.tools)
         ep.context_text = full
-        ids, exact = _encode_after(tok, ep.traj.token_ids, tail + env_part, self._added())
+        ids, exact = chat_tokens.encode_after(tok, ep.traj.token_ids, tail + env_part, self._added())
         if not exact:
             ep.traj.template_mismatch = True
         return ids
@@ -1342,15 +914,17 @@ class RolloutCollector:
         tok = self.tokenizer
         base = ep.context_text
         end = len(ep.traj.token_ids) - len(sample.token_ids)  # (the turn is recorded: it ends the ids)
-        sampled = _decode_after(tok, ep.traj.token_ids[max(0, end - _DECODE_CONTEXT):end], sample.token_ids)
+        before = ep.traj.token_ids[max(0, end - chat_tokens.DECODE_CONTEXT):end]
+        sampled = chat_tokens.decode_after(tok, before, sample.token_ids)
         rendered_turn = upto_assistant[len(base) :] if upto_assistant.startswith(base) else None
         if rendered_turn is not None and rendered_turn.startswith(sampled):
             if self._special_tokens is None:
                 self._special_tokens = [t for t in self._added() if len(t) > 1]
-            if not _splits_token(rendered_turn, len(sampled), self._special_tokens):
+            if not chat_tokens.splits_token(rendered_turn, len(sampled), self._special_tokens):
                 return rendered_turn[len(sampled) :]
         ep.traj.template_mismatch = True
-        return _unsampled_part(tok, _end_of_turn_text(tok, msgs, n_before, ep.tools), sample.token_ids, self._added())
+        marker = chat_tokens.end_of_turn_text(tok, msgs, n_before, ep.tools)
+        return chat_tokens.unsampled_part(tok, marker, sample.token_ids, self._added())
 
     @staticmethod
     def _check_env_messages(ep: _Episode, obs: str, n_before: int) -> None:
@@ -1362,13 +936,13 @@ class RolloutCollector:
         n = len(ep.messages)
         if n <= n_before:
             raise ValueError(
-                f"env {_env_label(ep.env)}: info['messages'] does not hold the model's turn (it has {n} messages, "
+                f"env {env_label(ep.env)}: info['messages'] does not hold the model's turn (it has {n} messages, "
                 f"the model's turn is message {n_before + 1}); in chat-template mode the env must return the chat "
                 "history in info['messages'] (or run with chat_template=False)"
             )
         if str(obs).strip() and n == n_before + 1:
             raise ValueError(
-                f"env {_env_label(ep.env)} replied {str(obs)!r:.80} but added no message to info['messages']; in "
+                f"env {env_label(ep.env)} replied {str(obs)!r:.80} but added no message to info['messages']; in "
                 "chat-template mode the model sees only the env's messages: return the reply as a message too (e.g. "
                 "Turn(observation=text, messages=[{'role': 'user', 'content': text}])) or run with chat_template=False"
             )
@@ -1407,3 +981,4 @@ def collect_rollouts(
         return collector.collect(tasks, n, sampling, infra_retries=infra_retries)
     finally:
         collector.close()
+
