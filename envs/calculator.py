@@ -55,7 +55,8 @@ _CALC_ARITY: dict[str, tuple[int, int | None]] = {
 #: 4: `floor`, `ceiling`, `//` and `%` of an irrational number take a checked integer, never sympy's
 #: own (`floor(log(10**15 - 1, 10))` was 15, `log(10**15 - 1, 10) // 1` too; `_checked_integer_part`);
 #: with an `N(...)` Float and rationals, `//` and `%` are exact on the values they hold, and an integer
-#: with more digits than the Float's precision is shown as a Float (`N(10**20, 15) // 3`).
+#: with more digits than the Float's precision is shown as a Float (`N(10**20, 15) // 3`); `//` of
+#: rationals and decimals is a floor for negative quotients too (sympy's `-6.4 // 2` was -3).
 CALCULATOR_RULES = 4
 MAX_CALC_CHARS = 500
 #: Longest exact form of a non-integer result shown before its `≈` value; a longer one (decimal
@@ -303,14 +304,20 @@ def exact_integer_part(value: Any, direction: int, *, shown: bool = True) -> Any
 
 def exact_floordiv(dividend: Any, divisor: Any) -> Any:
     """The calculator's `a // b`: `floor(a / b)` as `exact_floor` finds it (sympy's `//` is its own
-    floor of the quotient: `log(10**15 - 1, 10) // 1` was 15). Rationals, symbols and a zero divisor
-    keep sympy's own (exact; `floor(x/2)`; its division-by-zero error). With a Float (an `N(...)`)
+    floor of the quotient: `log(10**15 - 1, 10) // 1` was 15). Rationals (decimals are read as
+    rationals) are floored exactly with Python's ints; symbols and a zero divisor keep sympy's own
+    (`floor(x/2)`; its division-by-zero error). With a Float (an `N(...)`)
     and no other kind of number, the floor of the exact quotient of the values the operands hold,
     shown as a Float when it has more digits than the Float's precision (`_whole_of_floats`):
     sympy's `N(10**20, 15) // 3` was 33333333333333331968, a wrong integer shown as exact."""
     import sympy
 
     dividend, divisor = sympy.sympify(dividend), sympy.sympify(divisor)
+    if dividend.is_Rational and divisor.is_Rational and divisor != 0:
+        # sympy's own `//` of rationals is not a floor when the quotient is negative (`-6.4 // 2` was
+        # -3: the fraction cut toward zero first; `-84 // 0.5` was -169): Python's ints floor exactly
+        quotient = dividend / divisor
+        return sympy.Integer(quotient.p // quotient.q)
     if _sympy_divides(dividend, divisor):
         return dividend // divisor
     precision = _float_precision(dividend, divisor)

@@ -280,3 +280,30 @@ def test_many_stray_closing_tags_are_read_in_linear_time():
     assert toolcalls._text_calls(text, 0) == []
     text = '{"a": 1}</tool_call>' * 50_000 + '<tool_call>{"name": "calculator", "arguments": {}}</tool_call>'
     assert [c.name for c in toolcalls._text_calls(text, 0)] == ["calculator"]
+
+
+# ------------------------------------------------------------------ `//` of rationals with a negative quotient
+
+
+@pytest.mark.parametrize("expression, floor", [
+    ("-6.4 // 2", -4), ("-68.8 // 2", -35), ("-10 // 0.5", -20), ("-84 // 0.5", -168),
+    ("-7 // Rational(1, 3)", -21), ("-1.5 // 1", -2), ("-0.5 // 1", -1), ("(-7/2) // 1", -4),
+    ("6.4 // -2", -4), ("-6.4 // -2", 3), ("7 // 2", 3), ("-7 // 2", -4), ("0 // -3", 0),
+])
+def test_floor_division_of_rationals_floors_negative_quotients(expression, floor):
+    # sympy's own `//` cut a fraction toward zero before dividing (-6.4 // 2 was -3) and took one too
+    # many off an exact negative quotient (-84 // 0.5 was -169)
+    assert _value(expression) == str(floor)
+
+
+def test_floor_division_and_modulo_of_rationals_agree_as_in_python():
+    from fractions import Fraction
+
+    import sympy
+
+    for a in ("-6.4", "-1.5", "7", "-7", "2.25", "-0.1"):
+        for b in ("2", "-2", "0.5", "-0.3", "3"):
+            quotient = sympy.sympify(_value(f"{a} // {b}").split("≈")[0].strip())
+            remainder = sympy.sympify(_value(f"{a} % {b}").split("≈")[0].strip())
+            assert quotient == Fraction(a) // Fraction(b), (a, b)
+            assert remainder == sympy.Rational(str(Fraction(a) % Fraction(b))), (a, b)
