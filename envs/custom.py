@@ -62,7 +62,7 @@ def render_prompt(prompt: str | Callable[[Task], str], task: Task) -> str:
             fields[name] = task.answer
         elif name in meta:
             value = fields[name] = meta[name]
-            if value is None or (value != value and is_missing(value)):  # it would be written "None" or "nan"
+            if is_missing(value):  # None or a float NaN: it would be written "None" or "nan"
                 raise ValueError(f"the task's field {name!r} is {value!r} (no value)")
     return prompt.format(**fields)
 
@@ -496,7 +496,10 @@ class DatasetEnv(VerifiedEnv):
     def _check_prompt_length(self, prompt: Prompt, max_obs_chars: int) -> None:
         """A DatasetError naming the row when the longest prompt of the dataset's rows (a template's;
         a callable prompt is not run on every row) is longer than `max_obs_chars`: it is found when
-        the env is built, not at whichever reset of a run first draws the row."""
+        the env is built, not at whichever reset of a run first draws the row. A subclass with a
+        `make_prompt` of its own makes other prompts than the template's: its are checked at reset."""
+        if type(self).make_prompt is not VerifiedEnv.make_prompt:
+            return
         if self.source is self._built_source:
             longest = self._tasks.longest_prompt(prompt)
         elif isinstance(self.source, ListSource):

@@ -443,9 +443,10 @@ def _check_callable_arguments(verifier: Callable[..., Any], name: str, passed: d
     `verifier(gold, completion, **passed)`, as every answer is scored: one taking one argument, or
     a third required one, or not taking a setting (a misspelled `verifier_settings` key) failed
     only at the first step, and then at every step, each an infrastructure failure. A signature
-    that cannot be read (some builtins) is not checked."""
+    that cannot be read (some builtins) is not checked, and a wrapper's own signature is the one
+    checked, not the function it wraps (a decorator may supply an argument)."""
     try:
-        signature = inspect.signature(verifier)
+        signature = inspect.signature(verifier, follow_wrapped=False)
     except (TypeError, ValueError):
         return
     try:

@@ -233,3 +233,47 @@ def test_a_given_task_with_nan_in_a_template_field_is_refused():
     with pytest.raises(ValueError, match="'points' is nan"):
         env.reset(options={"task": {"question": "c?", "answer": "3", "points": float("nan")}})
     assert json.dumps(env.reset(options={"index": 0})[0]) == '"a? (5 points)"'
+
+
+# ------------------------------------------------------------------ review of 202ab2c: no false refusals
+
+
+def test_an_array_in_a_template_field_still_renders():
+    # rows from df.to_dict("records") (what the DataFrame error advises) hold list columns as arrays;
+    # the NaN check compared the array with itself and raised "truth value ... is ambiguous"
+    rows = [{"question": "Pick the even one", "answer": "B", "choices": np.array(["A) 1", "B) 2"])}]
+    env = DatasetEnv(rows, verifier="exact", prompt="{question}\nChoices: {choices}")
+    prompt, _ = env.reset(seed=0)
+    assert prompt == "Pick the even one\nChoices: ['A) 1' 'B) 2']"
+    with pytest.raises(ValueError, match="nan|NaN|None"):  # a float NaN is still no value
+        env.reset(options={"task": {"question": "q", "answer": "A", "choices": float("nan")}})
+
+
+def test_a_wrapper_verifier_is_checked_by_its_own_signature():
+    import functools
+
+    def supplying(answer):
+        def decorate(fn):
+            @functools.wraps(fn)
+            def wrapper(gold, completion):
+                return fn(gold, completion, answer)
+            return wrapper
+        return decorate
+
+    @supplying("ignored")
+    def verifier(gold, completion, answer):
+        return float(completion.strip() == gold)
+
+    env = DatasetEnv([{"question": "2+2?", "answer": "4"}], verifier=verifier)
+    env.reset(seed=0)
+    assert env.step("4")[1] == 1.0
+
+
+def test_a_subclass_with_its_own_make_prompt_is_not_measured_by_the_template():
+    class Clipped(DatasetEnv):
+        def make_prompt(self, task):
+            return "Q: " + task.question[-100:]  # only the tail of a long context
+
+    env = Clipped([{"question": "x" * 5000 + " what is 1+1?", "answer": "2"}], verifier="exact", max_obs_chars=1000)
+    prompt, _ = env.reset(seed=0)
+    assert len(prompt) == 103
