@@ -84,6 +84,12 @@ def check_calculator_expression(expression: str) -> str:
     its value in parentheses (`_normalized`); an expression that still cannot be parsed because of
     another non-ASCII character gets an error naming that character as it was typed.
     """
+    return _checked_tree(expression)[0]
+
+
+def _checked_tree(expression: str) -> tuple[str, ast.Expression]:
+    """`check_calculator_expression`'s checks, returning the checked text and the tree parsed from
+    it, so that the worker, which checks the text again, need not parse it a second time."""
     if not isinstance(expression, str) or not expression.strip():
         raise ToolError("expression must be a non-empty string")
     if len(expression) > MAX_CALC_CHARS:
@@ -112,7 +118,7 @@ def check_calculator_expression(expression: str) -> str:
             raise ToolError(f"unknown name {node.id!r}; allowed constants/symbols: {sorted(_CALC_NAMES)}")
         elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)) or isinstance(node, ast.Constant) and isinstance(node.value, bool):
             raise ToolError(f"only numbers are allowed as literals, found {node.value!r}")
-    return text
+    return text, tree
 
 
 #: Functions that take the variables to work in after their expression (`factor(x**2*y - y, x)`).
@@ -329,16 +335,18 @@ def exact_floordiv(dividend: Any, divisor: Any) -> Any:
 
 def exact_mod(dividend: Any, divisor: Any) -> Any:
     """The calculator's `a % b`: `a - b * (a // b)` with the quotient's floor from `exact_floordiv`,
-    for real numbers (the sign of b's, as Python's); rationals, symbols, non-real numbers and a zero
-    divisor keep sympy's `Mod` (its floor of the quotient is not checked either). With a Float and no
+    for real numbers (the sign of b's, as Python's). Rationals keep sympy's `Mod`, exact for them;
+    symbols, non-real numbers and a zero divisor keep it too (its floor of the quotient is not
+    checked there). With a Float and no
     other kind of number, the remainder of the values the operands hold, found exactly and shown as
     a Float of their precision (`N(10**20, 15) % 3` is 1.00000000000000; worked at the Float's
     precision, `a - b*(a // b)` lost the 1 and answered 0)."""
     import sympy
 
     dividend, divisor = sympy.sympify(dividend), sympy.sympify(divisor)
-    if _sympy_divides(dividend, divisor) or (dividend / divisor).is_extended_real is not True:
-        return dividend % divisor
+    if (dividend.is_Rational and divisor.is_Rational or _sympy_divides(dividend, divisor)
+            or (dividend / divisor).is_extended_real is not True):
+        return dividend % divisor  # (sympy's Mod of rationals is exact and takes the divisor's sign)
     precision = _float_precision(dividend, divisor)
     if precision is not None:
         exact_dividend, exact_divisor = sympy.Rational(dividend), sympy.Rational(divisor)
@@ -370,10 +378,10 @@ def _whole_of_floats(integer: int, precision: int) -> Any:
 
 
 def _sympy_divides(dividend: Any, divisor: Any) -> bool:
-    """Whether sympy's own `//` and `%` are right for these operands: both rational (exact), either
-    not a number (a symbolic `floor(x/2)`, `Mod(x, 3)`), or a divisor that is zero (its error)."""
-    if dividend.is_Rational and divisor.is_Rational:
-        return True
+    """Whether sympy's own `//` and `%` are kept for these operands: either is not a number (a
+    symbolic `floor(x/2)`, `Mod(x, 3)`) or the divisor may be zero (sympy's division-by-zero
+    error). Rationals are not among them: sympy's `//` of rationals truncates a negative quotient
+    (`exact_floordiv` floors them itself); its `%` of rationals is right (`exact_mod` keeps it)."""
     return not (dividend.is_number and divisor.is_number) or divisor.is_zero is not False
 
 
@@ -616,12 +624,8 @@ def checked_log(value: Any, base: Any = None) -> Any:
 _FORM_CALLS = frozenset({"factor", "expand", "simplify"})
 
 
-def _asks_for_a_form(text: str) -> bool:
-    """True when the whole expression is one call of `_FORM_CALLS` (`factor(x**2 - 1)`)."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
+def _asks_for_a_form(tree: ast.Expression) -> bool:
+    """True when the whole expression, parsed as `tree`, is one call of `_FORM_CALLS` (`factor(x**2 - 1)`)."""
     call = tree.body
     return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in _FORM_CALLS
 
@@ -672,31 +676,48 @@ _FLOORDIV_NAME, _MOD_NAME = "_calc_floordiv", "_calc_mod"
 _OPERATOR_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
 
-def _with_checked_operators(text: str) -> str:
-    """The checked expression `text` with each `a // b` written `_calc_floordiv((a), (b))` and each
-    `a % b` `_calc_mod((a), (b))` (`exact_floordiv`, `exact_mod`): sympy reads the operators as its
-    own floor of the quotient, unchecked. The rest keeps its text (a decimal like `0.1` must reach
-    sympy as typed, read as a rational), parenthesised as the parsed tree groups it."""
-    tree = ast.parse(text, mode="eval")
-    if not any(isinstance(node, (ast.FloorDiv, ast.Mod)) for node in ast.walk(tree)):
+def _with_checked_operators(text: str, tree: ast.Expression) -> str:
+    """The checked expression `text`, parsed as `tree`, with each `a // b` written
+    `_calc_floordiv((a), (b))` and each `a % b` `_calc_mod((a), (b))` (`exact_floordiv`,
+    `exact_mod`): sympy reads the operators as its own floor of the quotient, unchecked. The rest
+    keeps its text (a decimal like `0.1` must reach sympy as typed, read as a rational),
+    parenthesised as the parsed tree groups it."""
+    holding = _holding_floor_operators(tree)
+    if tree.body not in holding:
         return text
-    return _rewritten(tree.body, text)
+    return _rewritten(tree.body, text, holding)
 
 
-def _rewritten(node: ast.AST, text: str) -> str:
+def _holding_floor_operators(tree: ast.Expression) -> set[ast.AST]:
+    """The nodes of `tree` that are or contain an `a // b` or `a % b`, found in one walk (each such
+    operation marks itself and its ancestors), so that `_rewritten` need not walk each subtree."""
+    parents: dict[ast.AST, ast.AST] = {}
+    holding: set[ast.AST] = set()
+    for node in ast.walk(tree):  # breadth first: a node's ancestors are in `parents` when it is reached
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):  # (not the operator nodes, which the parser shares)
+                parents[child] = node
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.FloorDiv, ast.Mod)):
+            while node is not None and node not in holding:
+                holding.add(node)
+                node = parents.get(node)
+    return holding
+
+
+def _rewritten(node: ast.AST, text: str, holding: set[ast.AST]) -> str:
     """`node`'s text in `text`, with `_with_checked_operators`'s calls for `//` and `%` in it (the
-    nodes `check_calculator_expression` allows)."""
-    if not any(isinstance(inner, (ast.FloorDiv, ast.Mod)) for inner in ast.walk(node)):
+    nodes `check_calculator_expression` allows; `holding`: the nodes with such an operation in them)."""
+    if node not in holding:
         return f"({ast.get_source_segment(text, node)})"
     if isinstance(node, ast.BinOp):
-        left, right = _rewritten(node.left, text), _rewritten(node.right, text)
+        left, right = _rewritten(node.left, text, holding), _rewritten(node.right, text, holding)
         if isinstance(node.op, (ast.FloorDiv, ast.Mod)):
             return f"{_FLOORDIV_NAME if isinstance(node.op, ast.FloorDiv) else _MOD_NAME}({left}, {right})"
         return f"({left} {_OPERATOR_TEXT[type(node.op)]} {right})"
     if isinstance(node, ast.UnaryOp):
-        return f"({'-' if isinstance(node.op, ast.USub) else '+'}{_rewritten(node.operand, text)})"
+        return f"({'-' if isinstance(node.op, ast.USub) else '+'}{_rewritten(node.operand, text, holding)})"
     if isinstance(node, ast.Call):
-        return f"{node.func.id}({', '.join(_rewritten(arg, text) for arg in node.args)})"
+        return f"{node.func.id}({', '.join(_rewritten(arg, text, holding) for arg in node.args)})"
     raise ValueError(f"cannot rewrite a {type(node).__name__}")  # (no other node holds an operator)
 
 
@@ -711,12 +732,14 @@ def evaluate_expression(text: str) -> tuple[str, str]:
                   _FLOORDIV_NAME: exact_floordiv, _MOD_NAME: exact_mod})
     names.update({s: sympy.Symbol(s) for s in ("x", "y", "z", "n")})
     try:
-        check_calculator_expression(text)  # (it is the checked text: again, for a caller that did not check it)
+        # checked again (in this worker process) for a caller that did not check it; the checked
+        # text is `text` itself when it was checked, and its tree serves the steps below
+        text, tree = _checked_tree(text)
     except ToolError as exc:
         return "error", str(exc)
     try:
-        value = sympy.sympify(_with_checked_operators(text), locals=names, rational=True)
-        if not _asks_for_a_form(text):  # `factor(x**2 - 1)` stays factored: simplify would expand it
+        value = sympy.sympify(_with_checked_operators(text, tree), locals=names, rational=True)
+        if not _asks_for_a_form(tree):  # `factor(x**2 - 1)` stays factored: simplify would expand it
             value = sympy.simplify(value)
         if value.has(sympy.zoo) or value.has(sympy.nan):
             return "error", "undefined result (division by zero?)"

@@ -218,7 +218,7 @@ def check_prompt_rows(prompt: Any, tasks: Sequence[Task]) -> None:
                                    f"uses it ('{{{name}}}'); every row needs each column the template names: fill it "
                                    f"in that row, or change prompt= (a callable(task) -> str prompt can handle rows "
                                    f"without it)")
-            if type(value) is str and not value.isascii():
+            if type(value) is str:
                 check_utf8(value, f"row {i}: column {name!r} (the prompt template uses it)")
     for i, task in enumerate(tasks if _has_formatting(prompt) else tasks[:1]):
         _check_renders(prompt, task, i)
@@ -368,7 +368,7 @@ class VerifiedEnv(SingleTurnEnv):
         does not parse, an empty "exact" gold): a ValueError naming the problem, instead of an
         episode whose every step is an unscorable failure."""
         task = super().check_given_task(task)
-        if isinstance(task.question, str) and not task.question.isascii():
+        if isinstance(task.question, str):
             try:
                 check_utf8(task.question, "options['task']['question']")
             except DatasetError as exc:

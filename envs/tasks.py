@@ -264,11 +264,10 @@ class GeneratorSource(TaskSource):
         question, answer = task.question, task.answer
         if not isinstance(question, str) or not question.strip():
             raise self._error("'question'", question, "it must be non-empty text (the model would be prompted with it)")
-        if not question.isascii():
-            try:
-                check_utf8(question, "the question")
-            except DatasetError as exc:
-                raise self._error("'question'", question, str(exc)) from None
+        try:
+            check_utf8(question, "the question")
+        except DatasetError as exc:
+            raise self._error("'question'", question, str(exc)) from None
         if is_missing(answer):
             raise self._error("'answer'", answer, "give the gold answer the verifier checks")
         if self.convert_answer is not None:
@@ -706,8 +705,7 @@ def row_text(values: Sequence[Any], i: int, key: str) -> str:
     text = values[i]
     if not isinstance(text, str) or not text.strip():
         raise DatasetError(f"row {i}: column {key!r} is empty or not text ({text!r:.80}); fix the row or set question_key=")
-    if not text.isascii():
-        check_utf8(text, f"row {i}: column {key!r}")
+    check_utf8(text, f"row {i}: column {key!r}")
     return text
 
 
@@ -715,7 +713,9 @@ def check_utf8(text: str, where: str) -> None:
     """A DatasetError naming `where` and the position when `text` cannot be written as UTF-8: a lone
     surrogate ("\\ud83d", half of an emoji cut in two, which JSON's "\\ud83d" escape and Python
     strings can hold) passed every check, then broke the tokenizer at whichever reset drew the row,
-    with a TypeError naming neither the row nor the cause."""
+    with a TypeError naming neither the row nor the cause. ASCII text, most text, is passed at once."""
+    if text.isascii():  # (no surrogate is ASCII: the fast path for every caller)
+        return
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
