@@ -884,7 +884,7 @@ def prepare_engine_run(
     before anything is written. `base_url` is a served model's server (its model is then known by
     name only). See `evaluate_engine` for the arguments."""
     from rlvr.trainers.engine import SamplingParams
-    from rlvr.trainers.rollout import check_max_turns
+    from rlvr.trainers.turn_limits import check_max_turns
 
     start = time.perf_counter()
     ks = parse_ks(ks)
@@ -1097,7 +1097,7 @@ def _check_engine_run(out_dir: str, loaded: LoadedBenchmark, settings: dict[str,
     signature, a served model, one with a `base_url`, by name), dtype, sampling settings, seed,
     system prompt, max turns (any on a single-turn env: one), length cap, the benchmark's size N (seeds are
     `seed + j * N + t`), and, for an env with a system message, the raw-text prompt layout (`check_prompt_layout`)."""
-    from rlvr.trainers.rollout import single_turn_only
+    from rlvr.trainers.turn_limits import single_turn_only
 
     sampled = {k: settings[k] for k in ("engine", "temperature", "top_p", "max_tokens", "seed", "system_prompt", "max_chars")}
     model = model_identity(settings["model"], served=settings["base_url"] is not None)
@@ -1123,7 +1123,7 @@ def _sample(collector: Any, store: ResultStore, loaded: LoadedBenchmark, calls: 
     own seed): they are kept, not drawn again. A token-level engine refuses before generating: the
     call is made again without the skipped problems, cut where leaving them out breaks its run of
     consecutive numbers, so every sample keeps its own seed. Returns the number of samples drawn."""
-    from rlvr.trainers.rollout import PromptTooLongError
+    from rlvr.trainers.trajectory import PromptTooLongError
 
     size = len(loaded.known_ids)
     skipped = {} if skipped is None else skipped

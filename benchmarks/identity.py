@@ -29,7 +29,7 @@ has, the old way, and then rewritten in the current format.
 
 Two settings are compared for what they mean rather than as written:
 
-- `prompt_layout` (`rlvr.trainers.rollout.PROMPT_LAYOUT`), recorded for an env with a system
+- `prompt_layout` (`rlvr.trainers.opening_prompt.PROMPT_LAYOUT`), recorded for an env with a system
   message: raw-text prompts (no chat template) once left that message out, and now open with it.
   A folder recorded without it keeps its samples only where the prompts did not change: sampled
   through a chat template (`check_prompt_layout`, once the engine's mode is known). Its run.json
@@ -206,7 +206,7 @@ def folder_signature(path: str) -> dict[str, str]:
 def prompt_layout_identity(env: Any) -> dict[str, Any]:
     """The identity's `prompt_layout` entry for `env`: `{"prompt_layout": PROMPT_LAYOUT}` when it opens
     its episodes with a system message (raw-text prompts changed with it), else {} (they did not)."""
-    from rlvr.trainers.rollout import PROMPT_LAYOUT, raw_system_text
+    from rlvr.trainers.opening_prompt import PROMPT_LAYOUT, raw_system_text
 
     return {"prompt_layout": PROMPT_LAYOUT} if raw_system_text(env) else {}
 
@@ -217,7 +217,7 @@ def check_prompt_layout(out_dir: str, env: Any, raw_text: bool) -> None:
     are raw text too (`raw_text`: a token-level engine without a chat template) with the system
     message `env` opens with, which the old prompts left out. Chat-template prompts, and envs
     without a system message, are as they were."""
-    from rlvr.trainers.rollout import raw_system_text
+    from rlvr.trainers.opening_prompt import raw_system_text
 
     system = raw_system_text(env)
     if not raw_text or not system or not has_samples(out_dir) or "prompt_layout" in _read_run(out_dir):

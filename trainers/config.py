@@ -624,7 +624,7 @@ def training_env_kwargs(cfg: Config, env: Any, rules: int = ENV_KWARGS_RULES) ->
     ``env.kwargs`` as they are, and so does every env under ``rules`` 0 (a run resumed from a
     checkpoint of an rlvr before these defaults: :data:`ENV_KWARGS_RULES`)."""
     from rlvr.envs.base import TextEnv
-    from rlvr.trainers.rollout import single_turn_only
+    from rlvr.trainers.turn_limits import single_turn_only
 
     kwargs = dict(cfg.env.kwargs)
     core = getattr(env, "unwrapped", env)
@@ -645,8 +645,8 @@ def training_max_turns(cfg: Config, env: Any, rules: int = ENV_KWARGS_RULES) -> 
     as rlvr did then. Otherwise it is ``env.max_turns`` as set, except on a single-turn env, where
     more than 1 does nothing (every episode ends after its first turn, as it always has): a
     :class:`ConfigWarning`, and the env's own limit. A multi-turn env's limit below it is the
-    collector's error (:func:`~.rollout.check_max_turns`)."""
-    from rlvr.trainers.rollout import own_turn_limit, single_turn_only
+    collector's error (:func:`~.turn_limits.check_max_turns`)."""
+    from rlvr.trainers.turn_limits import own_turn_limit, single_turn_only
 
     turns = cfg.env.max_turns
     if turns is None:

@@ -28,7 +28,7 @@ from rlvr.trainers.checkpoint import (
 )
 from rlvr.trainers.config import ENV_KWARGS_RULES, Config, ConfigError, config_to_dict
 from rlvr.trainers.policy import load_policy
-from rlvr.trainers.rollout import PROMPT_LAYOUT, raw_system_text
+from rlvr.trainers.opening_prompt import PROMPT_LAYOUT, raw_system_text
 from rlvr.trainers.runs import ResumeError, apply_optimizer_config, say
 from rlvr.trainers.training_envs import probe_env
 
@@ -308,7 +308,7 @@ def _load_initial_reference(ref_model: Any, cfg: Config) -> None:
 def refuse_newer_records(state: dict[str, Any], out: Path) -> None:
     """Resume: a :class:`ResumeError` for a checkpoint (the latest in ``out``) whose ``env_kwargs_rules`` or
     ``prompt_layout`` is above this rlvr's (:data:`~.config.ENV_KWARGS_RULES`,
-    :data:`~.rollout.PROMPT_LAYOUT`): a newer rlvr made it, and this one cannot build its envs or
+    :data:`~.opening_prompt.PROMPT_LAYOUT`): a newer rlvr made it, and this one cannot build its envs or
     prompts as they were (``--allow-config-change`` does not help: it could only switch to older ones)."""
     for key, current in (("env_kwargs_rules", ENV_KWARGS_RULES), ("prompt_layout", PROMPT_LAYOUT)):
         value = state.get(key)
@@ -418,7 +418,7 @@ def _check_same_env(tr: Trainer, state: dict[str, Any], ckpt: Path) -> None:
 
 def _prompt_layout_changes(tr: Trainer, state: dict[str, Any]) -> dict[str, str]:
     """Resume: what changed in the prompts since a checkpoint that records no ``prompt_layout``
-    (made before raw-text prompts held the env's system message, see :data:`~.rollout.PROMPT_LAYOUT`),
+    (made before raw-text prompts held the env's system message, see :data:`~.opening_prompt.PROMPT_LAYOUT`),
     by the setting it changes: ``env.prompt_layout`` for the training prompts, ``eval.prompt_layout``
     for the held-out evaluation's (its env may have a system message of its own, from
     ``eval.env_kwargs``: its curve would mix two layouts). Empty when nothing changed: the prompts

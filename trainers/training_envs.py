@@ -15,7 +15,8 @@ from typing import Any, Callable, Mapping
 from rlvr.trainers.config import (
     ENV_KWARGS_RULES, Config, ConfigError, steady_render, training_env_kwargs, training_max_turns,
 )
-from rlvr.trainers.rollout import RolloutCollector, own_turn_limit
+from rlvr.trainers.rollout import RolloutCollector
+from rlvr.trainers.turn_limits import own_turn_limit
 from rlvr.trainers.runs import say
 
 __all__ = ["make_collector", "probe_env", "env_kwargs_of_run", "check_turn_limit", "training_task_source",
@@ -61,7 +62,7 @@ def check_turn_limit(cfg: Config, env_rules: int, collector: RolloutCollector, k
                      kwargs: Mapping[str, Any]) -> None:
     """Set the collector's ``max_turns`` from ``env.max_turns`` (:func:`~.config.training_max_turns`,
     for its first env), then check its turn limit: a ConfigError naming ``env.max_turns`` when the
-    env (built with ``kwargs``, the setting ``key``) allows fewer turns (see :func:`~.rollout.check_max_turns`)."""
+    env (built with ``kwargs``, the setting ``key``) allows fewer turns (see :func:`~.turn_limits.check_max_turns`)."""
     collector.max_turns = training_max_turns(cfg, collector._envs(1)[0], env_rules)
     try:
         collector.turn_limit()

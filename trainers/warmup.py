@@ -18,7 +18,8 @@ import torch
 
 from rlvr.envs.base import opening_messages
 from rlvr.trainers.losses import logprobs_from_logits
-from rlvr.trainers.rollout import RolloutCollector, chat_prompt, raw_prompt, template_tools
+from rlvr.trainers.opening_prompt import chat_prompt, raw_prompt, template_tools
+from rlvr.trainers.rollout import RolloutCollector
 
 __all__ = ["supervised_warmup", "warmup_task_range", "WARMUP_OFFSET", "WARMUP_POOL"]
 

@@ -65,7 +65,7 @@ def run(args) -> int:
     from rlvr.trainers.checkpoint import latest_checkpoint
     from rlvr.trainers.config import ConfigError
     from rlvr.trainers.demo import run_demo
-    from rlvr.trainers.rollout import RolloutInfrastructureError
+    from rlvr.trainers.trajectory import RolloutInfrastructureError
     from rlvr.trainers.trainer import CheckpointSaveError, ResumeError
 
     if args.allow_config_change and not args.resume:

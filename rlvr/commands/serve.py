@@ -810,7 +810,7 @@ def check_hf_device(device: str | None) -> None:
                          "(or leave it out: cuda when available)") from None
     import torch
 
-    from rlvr.trainers.trainer import pick_device
+    from rlvr.trainers.policy import pick_device
 
     try:
         dev = pick_device(device)

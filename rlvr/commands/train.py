@@ -95,7 +95,7 @@ def save_failed(command: str, exc: Exception, trainer) -> int:
 
 def run(args) -> int:
     from rlvr.trainers.config import ConfigError, load_config
-    from rlvr.trainers.rollout import RolloutInfrastructureError
+    from rlvr.trainers.trajectory import RolloutInfrastructureError
     from rlvr.trainers.trainer import CheckpointSaveError, ResumeError, Trainer
     from rlvr.trainers.vllm_engine import VLLMUnavailableError
 
