@@ -10,14 +10,13 @@ so results name the exact data they came from.
 
 from __future__ import annotations
 
-import bisect
-import functools
 import hashlib
 import os
 import re
 from array import array
-from typing import Any
+from typing import Any, NamedTuple
 
+from rlvr.envs.row_files import line_of
 from rlvr.envs.tasks import DatasetError, file_sha256, load_table
 
 _EXTS = (".jsonl", ".json", ".parquet", ".csv")
@@ -27,14 +26,28 @@ class BenchmarkDataError(DatasetError):
     """A benchmark's data cannot be loaded or lacks a column; the message says how to fix it."""
 
 
+class RowFile(NamedTuple):
+    """A file rows were read from: its path, its number of rows, and its skipped blank lines as the
+    reader recorded them (`rlvr.envs.row_files.JsonRows.blank_lines`; None for a file without
+    lines: parquet, CSV, one JSON array)."""
+
+    path: str
+    rows: int
+    blank_lines: array | None = None
+
+
 class Rows(list):
-    """Rows read from local files, with the files they came from: `files` = [(path, number of rows)]
-    in reading order, so an error about row i can name its line (`row_line`) without a line number
-    kept for every row."""
+    """Rows read from local files, with the files they came from: `files` = [RowFile] in reading
+    order, so an error about row i can name its line (`row_line`) without a line number kept for
+    every row."""
 
     def __init__(self, rows: Any = (), files: Any = ()) -> None:
         super().__init__(rows)
-        self.files: list[tuple[str, int]] = list(files)
+        self.files: list[RowFile] = list(files)
+
+
+def _row_file(path: str, table: Any) -> RowFile:
+    return RowFile(path, table.num_rows, table.blank_lines)
 
 
 def row_line(files: Any, i: int) -> str | None:
@@ -42,12 +55,12 @@ def row_line(files: Any, i: int) -> str | None:
     say: "line L of NAME" for a row of a JSON Lines file with blank lines before it (skipped when
     reading, so row i is not line i + 1) or of a folder of several files; "row k of NAME" (k from 0,
     within that file) for a row of a folder of several files that have no lines to name (parquet,
-    CSV, a JSON array); else None. Lines are found when asked (only an error names a row), each
-    file's once per process (`_blank_line_index`)."""
+    CSV, a JSON array); else None. The line comes from what the reader recorded when it read the
+    file (`RowFile.blank_lines`), so the file is not read again."""
     offset = 0
-    for path, count in files or ():
+    for path, count, blank_lines in files or ():
         if i < offset + count:
-            line = _json_line_number(path, i - offset)
+            line = line_of(blank_lines, i - offset)
             if line is not None and not (len(files) == 1 and line == i + 1):
                 return f"line {line} of {os.path.basename(path)}"
             if len(files) > 1:
@@ -55,77 +68,6 @@ def row_line(files: Any, i: int) -> str | None:
             return None
         offset += count
     return None
-
-
-def _json_line_number(path: str, k: int) -> int | None:
-    """The line (from 1) of the k-th row (from 0) of a .json/.jsonl file read as JSON Lines, as
-    `read_json_rows` reads it (lines split at "\\n", blank ones skipped); None for another kind of
-    file, one JSON array, or a file that cannot be read now."""
-    if not path.lower().endswith((".json", ".jsonl")):
-        return None
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    rows_before = _blank_line_index(path, stat.st_size, stat.st_mtime_ns)
-    if rows_before is None:
-        return None
-    return k + 1 + bisect.bisect_right(rows_before, k)  # the blank lines before row k shift it down
-
-
-#: Bytes read at a time when indexing a file's blank lines: the memory used, whatever the file's size.
-_CHUNK = 1 << 23
-#: A line start ("\n" before it) followed by a line without a printable ASCII character: maybe a
-#: blank line (only whitespace as `str.strip` sees it); lines of rows always hold one ("{").
-_MAYBE_BLANK = re.compile(rb"\n[^\n!-~]*(?=\n|\Z)")
-_PRINTABLE = re.compile(rb"[!-~]")
-_BOM = b"\xef\xbb\xbf"
-
-
-@functools.lru_cache(maxsize=16)
-def _blank_line_index(path: str, size: int, mtime_ns: int) -> array | None:
-    """The blank lines of a JSON Lines file, each as the number of rows before it (nondecreasing):
-    row k is on line k + 1 + (how many of these are <= k). None for one JSON array (its first
-    character other than whitespace is "[": its items are not lines) or a file that cannot be read
-    now. Cached per file version (`size` and `mtime_ns` are in the key: an error names many rows,
-    and the file is read once), and read in chunks: a file of any size takes `_CHUNK` bytes of
-    memory and an index of its blank lines only."""
-    index = array("q")
-    carry = b""  # the start of a line not ended yet (b"x" once it holds a printable character)
-    line = 1  # the line the next bytes read start on
-    undecided = True  # whether the file is one array is not known yet (only whitespace so far)
-    try:
-        with open(path, "rb") as handle:
-            chunk = handle.read(max(_CHUNK, len(_BOM)))
-            ended = not chunk
-            chunk = chunk[len(_BOM):] if chunk.startswith(_BOM) else chunk  # read as `utf-8-sig`
-            while True:
-                if undecided and chunk.strip(b" \t\r\n"):
-                    if chunk.lstrip(b" \t\r\n")[:1] == b"[":
-                        return None
-                    undecided = False
-                buffer = carry + chunk
-                end = len(buffer) if ended else buffer.rfind(b"\n") + 1  # whole lines (at the end: all)
-                text, carry = buffer[:end], buffer[end:]
-                padded = b"\n" + text  # so that the first line has a "\n" before it too
-                position = 0
-                for found in _MAYBE_BLANK.finditer(padded):
-                    start = found.start()  # where the line starts in `text`
-                    if start == len(text):  # (the next line, after the last "\n": the next read's)
-                        break
-                    line += text.count(b"\n", position, start)
-                    position = start
-                    if not found[0][1:].decode("utf-8", "replace").strip():
-                        index.append(line - 1 - len(index))  # the lines before it, less the blank ones
-                line += text.count(b"\n", position)
-                if ended:
-                    return index
-                if _PRINTABLE.search(carry):
-                    carry = b"x"
-                chunk = handle.read(_CHUNK)
-                ended = not chunk
-    except OSError:
-        return None
 
 
 def _table_rows(table: Any) -> list[dict[str, Any]]:
@@ -369,8 +311,7 @@ def _load_local(path: str, split: str | None, check_split: bool = True) -> tuple
     if os.path.isfile(path):  # one file is one split, whatever the benchmark's hub split is called
         _check_not_blank(path, path)
         table = load_table(path)
-        rows = _table_rows(table)
-        return Rows(rows, [(path, len(rows))]), dict(table.fingerprint)
+        return Rows(_table_rows(table), [_row_file(path, table)]), dict(table.fingerprint)
     if not os.path.isdir(path):
         raise BenchmarkDataError(f"--data {path!r} does not exist; give a .jsonl/.json/.parquet/.csv file or a folder of them")
     import datasets
@@ -395,8 +336,7 @@ def _load_local(path: str, split: str | None, check_split: bool = True) -> tuple
         _check_not_blank(name, path)
     if len(files) == 1:
         table = load_table(files[0])
-        rows = _table_rows(table)
-        return Rows(rows, [(files[0], len(rows))]), dict(table.fingerprint)
+        return Rows(_table_rows(table), [_row_file(files[0], table)]), dict(table.fingerprint)
     digests = [file_sha256(name) for name in files]  # hashed once: for the copies and the fingerprint
     _refuse_copies(path, files, digests)
     if split:  # (after the copies, which get their own message)
@@ -407,7 +347,7 @@ def _load_local(path: str, split: str | None, check_split: bool = True) -> tuple
         if set(table.columns) != set(tables[0].columns):  # (a JSON file's columns come in its keys' order)
             raise BenchmarkDataError(f"--data {path!r}: {os.path.relpath(name, path)!r} has columns {list(table.columns)}, "
                                      f"{os.path.relpath(files[0], path)!r} has {list(tables[0].columns)}; give files of one layout")
-    rows = Rows([row for table in tables for row in _table_rows(table)], [(f, t.num_rows) for f, t in zip(files, tables)])
+    rows = Rows([row for table in tables for row in _table_rows(table)], [_row_file(f, t) for f, t in zip(files, tables)])
     return rows, {"source": os.path.abspath(path), "files": [os.path.relpath(f, path) for f in files],
                   "sha256": _joined_sha256(digests)}
 

@@ -8,9 +8,11 @@ JSON value is what `json` reads. Every failure is a DatasetError naming the file
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
+from array import array
 from typing import Any
 
 from rlvr.envs.errors import DatasetError
@@ -37,34 +39,55 @@ def decode_text(data: bytes, path: str) -> str:
         raise DatasetError(f"dataset file {path!r} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from None
 
 
-def read_json_rows(text: str, path: str) -> list[dict[str, Any]]:
+class JsonRows(list):
+    """The rows of a .json/.jsonl file, with where they lie in it: `blank_lines` holds, for each
+    blank line skipped, the number of rows before it (nondecreasing), so row k is on line
+    k + 1 + (how many of them are <= k) (`line_of`); None for one JSON array, whose items are not
+    lines. Only the blank lines are kept: no number per row."""
+
+    def __init__(self, rows: Any = (), blank_lines: array | None = None) -> None:
+        super().__init__(rows)
+        self.blank_lines = blank_lines
+
+
+def line_of(blank_lines: array | None, k: int) -> int | None:
+    """The line (from 1) of row k (from 0) of a file read as JSON Lines, from its `JsonRows.blank_lines`;
+    None for one JSON array."""
+    if blank_lines is None:
+        return None
+    return k + 1 + bisect.bisect_right(blank_lines, k)  # the blank lines before row k shift it down
+
+
+def read_json_rows(text: str, path: str) -> JsonRows:
     """The rows of a .json or .jsonl file: one JSON array of objects, one object, or one object
-    per line (JSON Lines; blank lines are skipped). Every value is what `json` reads: an integer
-    stays a Python int of any size, a float a float, a string a string. A line or item that is not
-    an object, or does not parse, raises a DatasetError naming the file and its line."""
+    per line (JSON Lines; blank lines are skipped, and recorded: `JsonRows`). Every value is what
+    `json` reads: an integer stays a Python int of any size, a float a float, a string a string. A
+    line or item that is not an object, or does not parse, raises a DatasetError naming the file
+    and its line."""
     try:
         whole = json.loads(text)
     except json.JSONDecodeError as exc:
         if text.lstrip().startswith("["):  # one array: its error, where json found it
             raise DatasetError(f"dataset file {path!r}, line {exc.lineno}: JSON parse error ({exc.msg} at column {exc.colno}); fix the file") from None
         return _json_lines(text, path)
-    if isinstance(whole, dict):
-        return [whole]
+    if isinstance(whole, dict):  # its line: the first one not blank (json allows only " \t\r\n" around it)
+        return JsonRows([whole], array("q", [0]) * text[:len(text) - len(text.lstrip())].count("\n"))
     if not isinstance(whole, list):
         raise DatasetError(f"dataset file {path!r} holds a JSON {type(whole).__name__}; give an array of row objects or one object per line")
     for i, row in enumerate(whole):
         if not isinstance(row, dict):
             raise DatasetError(f"dataset file {path!r}: item {i} of its array is a JSON {type(row).__name__} ({row!r:.80}), "
                                f"not an object; each row must be an object like {{\"question\": ..., \"answer\": ...}}")
-    return whole
+    return JsonRows(whole)
 
 
-def _json_lines(text: str, path: str) -> list[dict[str, Any]]:
+def _json_lines(text: str, path: str) -> JsonRows:
     """The rows of a JSON Lines file (see `read_json_rows`). Lines are split at "\\n" only: a JSON
     string may hold U+2028 and other characters `str.splitlines` would split at."""
-    rows = []
+    rows = JsonRows(blank_lines=array("q"))
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
+            rows.blank_lines.append(len(rows))
             continue
         try:
             row = json.loads(line)

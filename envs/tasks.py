@@ -373,6 +373,9 @@ class LoadedDataset:
     num_rows: int
     column: Callable[[str], list[Any]]
     fingerprint: dict[str, Any]
+    #: The skipped blank lines of a .json/.jsonl file read as JSON Lines (`row_files.JsonRows`), so
+    #: a message can name a row's line without reading the file again; None for other data.
+    blank_lines: Any = None
 
 
 def file_sha256(path: str) -> str:
@@ -475,7 +478,9 @@ def _local_table(path: str, ext: str, split: str | None) -> LoadedDataset:
     if split not in (None, "train"):  # what `datasets` called a local file's one split
         raise DatasetError(f"dataset {path!r} has no split {split!r}; available splits: ['train'] (set split=)")
     fingerprint = {"source": os.path.abspath(path), "sha256": hashlib.sha256(data).hexdigest()}
-    return _rows_table(rows, columns, fingerprint)
+    table = _rows_table(rows, columns, fingerprint)
+    table.blank_lines = getattr(rows, "blank_lines", None)  # (CSV rows have no lines)
+    return table
 
 
 def _refuse_column_layout(rows: list[dict[str, Any]], path: str) -> None:

@@ -19,8 +19,8 @@ The review of these (session 36, second round):
   match (not for a --completions folder, drawn at no temperature, nor when the seed differs too);
 - a row of a folder of several parquet / CSV / JSON-array files is named by its file and its row
   there;
-- a file's blank lines are indexed once (per process and file version), in chunks, not by
-  reading and parsing the whole file again for every label.
+- a row's line comes from the blank lines the reader skipped when it read the file (kept with the
+  rows), not from reading and parsing the whole file again for every label.
 """
 
 from __future__ import annotations
@@ -307,46 +307,47 @@ def test_one_file_without_lines_names_the_row_alone(tmp_path):
         load_benchmark("gsm8k", data=str(path))
 
 
-# ---- review: a file's lines are found once ---------------------------------------------------------
+# ---- review: a row's line is the one the reader read it from -----------------------------------------
 
 
-def test_twelve_labels_index_the_file_once_and_a_changed_file_again(tmp_path):
+def test_labels_name_the_lines_read_even_after_the_file_changed_or_went(tmp_path):
     path = tmp_path / "g.jsonl"
     lines = []
     for i in range(12):
         lines += [json.dumps({"question": f"q{i}?", "answer": f"#### {i}"})] + [""] * (i % 2)
     path.write_text("\n".join(lines) + "\n")
     loaded = load_benchmark("gsm8k", data=str(path))
-    bench_data._blank_line_index.cache_clear()
     labels = [loaded.task_label(i) for i in range(12)]
     assert labels[0] == "task '0' (row 0)" and labels[3] == "task '3' (row 3, line 5 of g.jsonl)"
     assert labels[11] == "task '11' (row 11, line 17 of g.jsonl)"
-    info = bench_data._blank_line_index.cache_info()
-    assert (info.misses, info.hits) == (1, 11)  # was: the file read and parsed whole for each label
-    # the file edited since (another size): indexed anew, not named from the old index
+    # the lines are those of the data loaded: a file edited or removed since does not change them
     path.write_text("\n\n" + "\n".join(lines) + "\n")
-    assert loaded.task_label(0) == "task '0' (row 0, line 3 of g.jsonl)"
-    assert bench_data._blank_line_index.cache_info().misses == 2
+    assert [loaded.task_label(i) for i in range(12)] == labels
+    path.unlink()
+    assert [loaded.task_label(i) for i in range(12)] == labels
 
 
 _BLANKS = ["", " ", "\t", "\r", "\u00a0", "\u2028", "\x1c", "\u3000 "]
 
 
-@pytest.mark.parametrize("chunk", [1, 2, 5, 64, 1 << 23])
-def test_lines_are_found_as_the_reader_skips_blank_lines_whatever_the_chunk(tmp_path, monkeypatch, chunk):
-    """The lines found in chunks are those of `text.split("\\n")` with blank (`str.strip`) lines skipped,
-    as the reader reads the file: a BOM, CRLF, whitespace a JSON string may hold (U+2028), lines cut by
-    a chunk's end."""
-    monkeypatch.setattr(bench_data, "_CHUNK", chunk)
-    bench_data._blank_line_index.cache_clear()
-    parts, expected = ["\ufeff " if chunk != 1 else "\ufeff"], []
+def test_lines_are_those_the_reader_skips_blank_lines_at(tmp_path):
+    """A row's line is its line of `text.split("\\n")` with blank (`str.strip`) lines skipped, as the
+    reader reads the file: after a BOM, with CRLF, whitespace a JSON string may hold (U+2028)."""
+    parts, expected = ["\ufeff "], []
     for i in range(9):
         parts += _BLANKS[: i % 4]
         parts.append(json.dumps({"q": "x" * i + "\u2028é", "i": i}, ensure_ascii=i % 2 == 0) + "\r")
         expected.append(len(parts))
     path = tmp_path / "f.jsonl"
     path.write_bytes(("\n".join(parts) + "\n\n").encode("utf-8"))
-    assert [bench_data._json_line_number(str(path), k) for k in range(9)] == expected
-    # one JSON array, told by its first character: no lines
+    rows, _ = bench_data.load_local(str(path))
+    assert [row["i"] for row in rows] == list(range(9))
+    assert [bench_data.row_line(rows.files, k) for k in range(9)] == [f"line {n} of f.jsonl" for n in expected]
+    # one JSON array: no lines (a lone file's row number says where the row is)
     path.write_text("\n [\n" + ",\n\n".join(json.dumps({"i": i}) for i in range(3)) + "]\n")
-    assert bench_data._json_line_number(str(path), 1) is None
+    rows, _ = bench_data.load_local(str(path))
+    assert rows.files[0].blank_lines is None and bench_data.row_line(rows.files, 1) is None
+    # one object after blank lines: its first line
+    path.write_text("\n\n{\n\n\"i\": 0}\n")
+    rows, _ = bench_data.load_local(str(path))
+    assert bench_data.row_line(rows.files, 0) == "line 3 of f.jsonl"
