@@ -41,9 +41,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
-from rlvr.sandbox.image import MIN_PYTHON
 from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, become_nobody, job_message
+from rlvr.sandbox.python_probe import python_probe, python_probe_failure
 from rlvr.sandbox.result import ExecResult
 
 log = logging.getLogger("rlvr.sandbox")
@@ -209,28 +209,6 @@ def default_python() -> str:
 #: The folders each sandbox gets its own (empty, or the kernel's) copy of: nothing of the host's
 #: under them is visible inside.
 SANDBOX_MOUNTS = ("/work", "/tmp", "/dev", "/proc")
-
-
-def python_probe(code: str = "") -> str:
-    """A program that prints the interpreter's version on its first line, exits 3 if it is older
-    than `MIN_PYTHON` (the worker's), and otherwise runs `code`."""
-    return (f"import sys\nprint(sys.version.split()[0], flush=True)\nif sys.version_info < {MIN_PYTHON!r}: "
-            f"sys.exit(3)\n{code}")
-
-
-def python_probe_failure(returncode: int, stdout: bytes, stderr: bytes) -> str | None:
-    """Why a `python_probe` run shows the interpreter unfit for the worker, or None: it failed (its
-    last line on stderr), is too old, or printed no version (`/bin/true` is no Python)."""
-    lines = stdout.decode(errors="replace").split()
-    version = lines[0] if lines and lines[0][:1].isdigit() and "." in lines[0] else None
-    if returncode == 3 and version:
-        return f"it is Python {version}; the sandbox's worker needs {'.'.join(map(str, MIN_PYTHON))} or later"
-    if returncode != 0:
-        said = stderr.decode(errors="replace").strip().splitlines()
-        return said[-1] if said else f"exit status {returncode}"
-    if version is None:
-        return "it printed no Python version: it is not a Python interpreter"
-    return None
 
 
 def install_folders(python: str) -> list[str]:

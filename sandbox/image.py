@@ -24,6 +24,8 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
+from rlvr.sandbox.python_probe import PYTHON_PROBE, python_probe_failure
+
 DEFAULT_IMAGE = "rlvr-sandbox:latest"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DOCKERFILE_DIR = Path(__file__).parent
@@ -429,12 +431,6 @@ def _remove_tree(path: str, mounts: frozenset[str], device: int | None = None) -
     return kept
 
 
-#: The oldest python3 the sandbox's worker runs on (it uses os.pidfd_open and os.waitstatus_to_exitcode).
-MIN_PYTHON = (3, 9)
-PYTHON_PROBE = ("import sys; print(sys.version.split()[0]); "
-                f"sys.exit(0 if sys.version_info >= {MIN_PYTHON!r} else 3)")
-
-
 def check_image(tag: str = DEFAULT_IMAGE) -> str:
     """Run python3 in the image once; returns its version or raises ImageBuildError."""
     return python_version_in(docker_client(), tag)
@@ -442,7 +438,7 @@ def check_image(tag: str = DEFAULT_IMAGE) -> str:
 
 def python_version_in(client, tag: str) -> str:
     """The version of the python3 that image `tag` runs as the sandbox runs it (user 65534, no
-    network), or ImageBuildError when it has none, or one older than `MIN_PYTHON`."""
+    network), or ImageBuildError when it has none, or one older than `python_probe.MIN_PYTHON`."""
     from docker.types import LogConfig
 
     try:  # (not containers.run: it pulls a missing image, and leaves the container of a failed start)
@@ -453,7 +449,7 @@ def python_version_in(client, tag: str) -> str:
     try:
         container.start()
         status = container.wait(timeout=120)["StatusCode"]
-        output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace").strip()
+        stdout, stderr = container.logs(stdout=True, stderr=False), container.logs(stdout=False, stderr=True)
     except Exception as exc:  # e.g. exec: "python3": executable file not found in $PATH
         raise ImageBuildError(f"image {tag} does not run python3: {getattr(exc, 'explanation', None) or exc}") from None
     finally:
@@ -461,12 +457,10 @@ def python_version_in(client, tag: str) -> str:
             container.remove(force=True)
         except Exception:  # noqa: BLE001 - gone already
             pass
-    if status == 3:
-        raise ImageBuildError(f"image {tag} does not run python3 {'.'.join(map(str, MIN_PYTHON))} or later "
-                              f"(it has {output.splitlines()[0] if output else 'an unknown version'})")
-    if status != 0:
-        raise ImageBuildError(f"image {tag} does not run python3 (exit status {status}: {output[-500:]})")
-    return output
+    problem = python_probe_failure(status, stdout, stderr)
+    if problem:
+        raise ImageBuildError(f"image {tag} does not run python3 ({problem})")
+    return stdout.decode("utf-8", "replace").split()[0]
 
 
 def build_image(method: str = "auto", tag: str = DEFAULT_IMAGE, log: Callable[[str], None] = print,

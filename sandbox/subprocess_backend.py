@@ -32,10 +32,10 @@ import tempfile
 import weakref
 
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
-from rlvr.sandbox.bwrap import default_python, python_probe_failure
+from rlvr.sandbox.bwrap import default_python
 from rlvr.sandbox.limits import Limits
-from rlvr.sandbox.image import PYTHON_PROBE
 from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, become_nobody, job_message
+from rlvr.sandbox.python_probe import PYTHON_PROBE, python_probe_failure
 from rlvr.sandbox.result import ExecResult
 from rlvr.sandbox.worker import JOB_UID_SHARED_DIRS, remove_entries_of, remove_sysv_ipc
 
