@@ -100,6 +100,7 @@ import re  # noqa: E402
 import resource  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
+import _signal  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 import weakref  # noqa: E402
@@ -363,6 +364,7 @@ class Worker:
         self._reaped_others = False  # set by `_wait_for`
         self._handler_limits_changed = False  # set by `_wait_for`
         self.job_started = False  # in a handler: whether its job's process was made (`run_job`)
+        self.loaded: ModulesSnapshot | None = None  # the worker's modules and builtins (`_snapshot_loaded`)
         self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
         # host mode without a job uid: (when, how many) tasks the user had (see `_nproc`)
         self.user_tasks: tuple[float, int] | None = None
@@ -420,14 +422,20 @@ class Worker:
         me = os.getpid()
         # written by each handler as it makes its job's process, read by us once the handler is gone
         self.forked_r, self.forked_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        self._snapshot_loaded()  # (before the freeze: see there)
         # The worker's objects never change from here on: kept out of the collector's passes, so
         # that a handler's and a job's collections do not touch (and copy) the pages holding them.
+        # Collected first: a full collection also empties the interpreter's free lists of tuples,
+        # lists, dicts and floats, thousands of objects left from the worker's start that each
+        # job's first full collection (`_finalize`) would otherwise free, copying their pages.
+        gc.collect()
         gc.freeze()
         while True:
             oom_kills = _oom_kills(self.oom_events) if self.oom_events else 0
             if self.mode == "host" and self.job_uid is None:  # (see `_nproc`)
                 if self.user_tasks is None or time.monotonic() - self.user_tasks[0] > USER_TASKS_FRESH:
                     self.user_tasks = (time.monotonic(), _tasks_of(os.getuid()))
+            self._snapshot_loaded()
             handler = os.fork()
             if handler == 0:
                 code = 70  # (what escaped the handler's own reporting: a failure with no answer)
@@ -453,6 +461,13 @@ class Worker:
                 elif self.mode == "pidns" and (oom or self._reaped_others or _others_than(handler)):
                     self._report_killed_handler(-ended, oom)
                 return
+
+    def _snapshot_loaded(self) -> None:
+        """Keep `self.loaded` what the worker has loaded now (see `ModulesSnapshot`), taken anew only
+        when the count of modules or builtins changed (the worker only adds modules, by importing)."""
+        if self.loaded is None or not self.loaded.current():
+            self.loaded = ModulesSnapshot()
+            self.loaded.by_top_name()  # (here, not in each job's process)
 
     def _report_unreceived(self, number: int, oom: bool) -> None:
         """Tell the host that a handler was killed by signal `number` before its job's process
@@ -746,7 +761,7 @@ class Worker:
             if job["warm"]:
                 signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh python3
                 os.close(SETUP_FD)  # set up: from here on, whatever happens is the program's doing
-                self._exec_python_here(program, workdir)
+                self._exec_python_here(program, workdir, self.loaded)
             # Python ignores SIGPIPE and SIGXFSZ, the worker SIGINT; an exec'd program expects defaults.
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
@@ -770,7 +785,7 @@ class Worker:
         return max_processes
 
     @staticmethod
-    def _exec_python_here(program: str, workdir: str) -> None:
+    def _exec_python_here(program: str, workdir: str, snapshot: ModulesSnapshot | None = None) -> None:
         """Run the program in this (forked) interpreter as `python3 program` would, and end as it would.
 
         The worker's environment, signal dispositions and sys.std* objects are already what a
@@ -779,16 +794,26 @@ class Worker:
         exit handlers are dropped: only the program's run at its end. The program is compiled
         without the worker's `__future__` flags and runs as a module of its own, `__main__` in
         sys.modules (see `_main_module`), so pickle and multiprocessing find what it defines.
+
+        `snapshot` is the worker's sys.modules and builtins as the worker took them before forking
+        (`ModulesSnapshot`), used when this process still has as many of each (nothing imported
+        since: the worker and its handler only add modules): copying them here would write to the
+        pages of every module object and name, shared with the worker until then, a page fault
+        each (some hundred microseconds a job).
         """
         sys.argv = [program]
         sys.path[0:0] = [workdir]
-        _forget_shadowed(workdir)
+        if snapshot is None or not snapshot.current():
+            snapshot = ModulesSnapshot()
+        # the worker's modules: what the program adds or replaces, or imports again after
+        # `_forget_shadowed` dropped the worker's, is finalized as its own
+        loaded = snapshot.modules
+        forgotten = _forget_shadowed(workdir, snapshot.by_top_name())
         atexit._clear()
-        loaded = dict(sys.modules)  # the worker's: what the program adds or replaces is finalized as its own
-        builtins_were = dict(builtins.__dict__)
+        builtins_were = snapshot.builtins
         code, interrupted = _run_main(program)
         _flush_io()
-        code = _finalize(code, loaded, builtins_were)
+        code = _finalize(code, loaded, builtins_were, forgotten)
         if interrupted:  # an uncaught KeyboardInterrupt: Python ends by its own SIGINT
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGINT)
@@ -931,14 +956,42 @@ class Worker:
                 return True
 
 
-def _forget_shadowed(workdir: str) -> None:
+class ModulesSnapshot:
+    """The worker's sys.modules and builtins at one time, with the module names grouped by their
+    top-level name (`by_top_name`, built when first asked for). Taken in the worker, where reading
+    them costs no page copies (see `Worker._exec_python_here`)."""
+
+    def __init__(self) -> None:
+        self.modules = dict(sys.modules)
+        self.builtins = dict(builtins.__dict__)
+        self._by_top: dict[str, tuple[str, ...]] | None = None
+
+    def current(self) -> bool:
+        """Whether sys.modules and builtins still hold as many entries: then they are the same,
+        since the worker's code only ever adds to them."""
+        return len(self.modules) == len(sys.modules) and len(self.builtins) == len(builtins.__dict__)
+
+    def by_top_name(self) -> dict[str, tuple[str, ...]]:
+        """{top-level name: the loaded modules under it}, those of `STARTUP_MODULES` left out."""
+        if self._by_top is None:
+            grouped: dict[str, list[str]] = {}
+            for name in self.modules:
+                top = name.partition(".")[0]
+                if top not in STARTUP_MODULES:
+                    grouped.setdefault(top, []).append(name)
+            self._by_top = {top: tuple(names) for top, names in grouped.items()}
+        return self._by_top
+
+
+def _forget_shadowed(workdir: str, by_top: dict[str, tuple[str, ...]]) -> frozenset:
     """In a warm Python job's child: drop from sys.modules what the worker loaded (not a fresh
     interpreter: `STARTUP_MODULES`) whose top-level name the program's own files take, at the top
     of `workdir`: a module file (`statistics.py`, a .pyc or an extension module) or a package (a
     directory with `__init__.py`). `python3 main.py` would import those from the program's dir,
     which comes first on sys.path; without this the worker's preloaded module would be used, and
     the program run with a module it was not given. One listing of the work dir; the worker's own
-    references to its modules are untouched (only this child's sys.modules changes)."""
+    references to its modules are untouched (only this child's sys.modules changes). `by_top` is
+    `ModulesSnapshot.by_top_name` of the modules loaded now. Returns the names dropped."""
     taken = set()
     try:
         for entry in os.scandir(workdir):
@@ -954,11 +1007,10 @@ def _forget_shadowed(workdir: str) -> None:
     except OSError:  # (the program's own dir, just written: not expected)
         pass
     taken -= {"__main__"}
-    if not taken:
-        return
-    for loaded in [name for name in sys.modules if name.partition(".")[0] in taken]:
-        if loaded.partition(".")[0] not in STARTUP_MODULES:
-            del sys.modules[loaded]
+    dropped = [name for top in taken for name in by_top.get(top, ())]
+    for name in dropped:
+        sys.modules.pop(name, None)
+    return frozenset(dropped)
 
 
 # -- the end of a warm Python program, as the interpreter's own would be ---------------------------
@@ -980,15 +1032,17 @@ def _main_module(program: str):
 def _run_main(program: str) -> tuple[int, bool]:
     """Run the program as the __main__ module: (exit status so far, whether a KeyboardInterrupt ended it).
 
-    Compiled from the bytes of its file, as `python3 program` reads them: the tokenizer then skips
-    a UTF-8 BOM and honours a PEP 263 coding declaration (a str would be taken as decoded already).
-    Compiled with `dont_inherit=True`: as `python3 program` compiles it, without this file's own
+    The program is text (the `code` given as a str; its file holds it as UTF-8): it is compiled as
+    that text, so a PEP 263 coding declaration in it describes no bytes and changes nothing, as when
+    `python3` reads a file written in the encoding it declares (`rlvr sandbox run` decodes a file by
+    its declaration before sending it). A leading BOM is dropped, as the tokenizer drops it from a
+    file (compiling a str would refuse it as a character). Compiled with `dont_inherit=True`: as `python3 program` compiles it, without this file's own
     `from __future__` flags (postponed annotations would break `@dataclass` and typing)."""
     try:
         namespace = _main_module(program).__dict__
-        with open(program, "rb") as handle:
+        with open(program, encoding="utf-8", errors="surrogateescape") as handle:
             source = handle.read()
-        code = compile(source, program, "exec", dont_inherit=True)
+        code = compile(source[1:] if source.startswith("\ufeff") else source, program, "exec", dont_inherit=True)
         del source
         _match_recursion_headroom(_recursion_depth() - 1)  # (-1: the depth here, in this frame)
         exec(code, namespace)
@@ -1128,7 +1182,7 @@ def _drop_worker_frames(tb) -> None:
         tb = after
 
 
-def _finalize(code: int, loaded: dict, builtins_were: dict) -> int:
+def _finalize(code: int, loaded: dict, builtins_were: dict, forgotten: frozenset = frozenset()) -> int:
     """Finish like Python's own shutdown, which `os._exit` would skip; return the exit status.
 
     As the interpreter does at exit: wait for the program's non-daemon threads (the idiom
@@ -1156,7 +1210,7 @@ def _finalize(code: int, loaded: dict, builtins_were: dict) -> int:
     try:
         _default_signal_handlers()
         gc.collect()
-        _finalize_modules(loaded, builtins_were)
+        _finalize_modules(loaded, builtins_were, forgotten)
     except BaseException:  # noqa: BLE001 - (errors inside finalizers are the interpreter's to print)
         pass
     _flush_std_streams()  # what finalizers printed; as in Python, a failure now is silent and changes nothing
@@ -1194,12 +1248,12 @@ def _default_signal_handlers() -> None:
     (a Python function, SIGINT's default_int_handler among them) gets the default action back."""
     for number in range(1, signal.NSIG):
         try:
-            handler = signal.getsignal(number)
+            handler = _signal.getsignal(number)  # (not signal's: its enum conversions cost more than the rest)
         except (ValueError, OSError):
             continue
         if callable(handler):
             try:
-                signal.signal(number, signal.SIG_DFL)
+                _signal.signal(number, _signal.SIG_DFL)
             except (ValueError, OSError):
                 pass
 
@@ -1209,15 +1263,16 @@ def _default_signal_handlers() -> None:
 SYS_CLEARED = ("last_exc", "last_type", "last_value", "last_traceback")
 
 
-def _finalize_modules(loaded: dict, builtins_were: dict) -> None:
+def _finalize_modules(loaded: dict, builtins_were: dict, forgotten: frozenset = frozenset()) -> None:
     """Take apart the program's modules as Python's shutdown does its modules, so that what they
     hold is finalized: `__main__` and every module the program imported or replaced (those of
     `loaded`, the worker's own, stay: the worker runs on them, and they hold nothing of the
-    program's). In Python's order: the special references go (`SYS_CLEARED`, `builtins._`, the
-    standard streams put back as sys.__stdout__ and the others), the modules leave sys.modules, the
-    builtins get their own values back, garbage is collected; then each module still alive has its
-    globals set to None, the most recently imported first, names with one leading underscore
-    first, and garbage is collected again."""
+    program's; those of `forgotten`, the worker's that `_forget_shadowed` dropped, count as the
+    program's wherever they are found again). In Python's order: the special references go
+    (`SYS_CLEARED`, `builtins._`, the standard streams put back as sys.__stdout__ and the others),
+    the modules leave sys.modules, the builtins get their own values back, garbage is collected;
+    then each module still alive has its globals set to None, the most recently imported first,
+    names with one leading underscore first, and garbage is collected again."""
     for name in SYS_CLEARED:
         if getattr(sys, name, None) is not None:
             setattr(sys, name, None)
@@ -1229,7 +1284,8 @@ def _finalize_modules(loaded: dict, builtins_were: dict) -> None:
             setattr(sys, name, original)
     modules = sys.modules
     taken = []
-    for name in [name for name, module in modules.items() if loaded.get(name) is not module]:
+    ours = [name for name, module in modules.items() if loaded.get(name) is not module or name in forgotten]
+    for name in ours:
         module = modules.pop(name, None)
         if isinstance(module, type(sys)):
             taken.append(weakref.ref(module))

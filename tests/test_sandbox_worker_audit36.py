@@ -94,12 +94,14 @@ def test_check_io_scores_a_solution_writing_through_its_own_file_object(program_
     assert verdict.correct and verdict.score == 1.0, verdict
 
 
-# -- 3. the source is compiled from its bytes, as python3 reads main.py -----------------------------
+# -- 3. the source is its text: a BOM is dropped as python3 drops it, a coding line changes nothing -----
 def test_bom_and_coding_declaration(program_box):
     bom = program_box.run("\ufeffprint('hi')\n")
     assert (bom.status, bom.stdout) == ("ok", "hi\n"), bom
-    latin1 = program_box.run("# -*- coding: latin-1 -*-\nprint(len('é'))\n")  # (sent as UTF-8: two bytes)
-    assert (latin1.status, latin1.stdout) == ("ok", "2\n"), latin1
+    # the program is text: a coding declaration describes no bytes (as python3 reading a file written
+    # in the encoding it declares; `rlvr sandbox run` decodes a latin-1 file by its declaration)
+    latin1 = program_box.run("# -*- coding: latin-1 -*-\nprint(len('é'))\n")
+    assert (latin1.status, latin1.stdout) == ("ok", "1\n"), latin1
 
 
 # -- 4. the program's recursion headroom is a fresh interpreter's -----------------------------------
@@ -223,3 +225,25 @@ def test_a_traceback_200000_deep_costs_no_more_than_under_python3(program_box):
     assert result.status == "error", result
     assert result.stderr.endswith("  [Previous line repeated 997 more times]\n"
                                   "RecursionError: maximum recursion depth exceeded\n"), result.stderr[-300:]
+
+
+# -- per-job costs moved into the worker (`ModulesSnapshot`): the end is still python3's ------------
+_OWN_JSON = {"json.py": "class R:\n    def __del__(self):\n        print('bye from', NAME)\n"
+                        "r = R()\nNAME = 'own json'\n"}
+
+
+def test_a_program_module_shadowing_a_preloaded_one_is_used_and_finalized(program_box, tmp_path):
+    """The worker preloads json; a program's own json.py is what it imports (the worker's module is
+    dropped, found through the worker's index of its modules), and it is taken apart at the end as
+    python3 does, one job after another on the same worker (each uses the worker's snapshot)."""
+    code = "import json\nprint(json.NAME)\n"
+    for name, text in {**_OWN_JSON, "main.py": code}.items():
+        (tmp_path / name).write_text(text)
+    proc = subprocess.run([default_python(), "main.py"], cwd=tmp_path, capture_output=True, text=True, timeout=30,
+                          env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8"})
+    assert (proc.returncode, proc.stdout) == (0, "own json\nbye from own json\n"), proc
+    for _ in range(3):
+        result = program_box.run(code, files=_OWN_JSON)
+        assert (result.status, result.stdout) == ("ok", proc.stdout), result
+        plain = program_box.run("import json\nprint(json.dumps([1]))\n")  # the worker's json again
+        assert (plain.status, plain.stdout) == ("ok", "[1]\n"), plain
