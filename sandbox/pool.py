@@ -464,8 +464,11 @@ class WarmPool:
                     self._forked = False
         channel = self._spawn()
         try:
+            asked = time.monotonic()
             with stoppable(channel.interrupt):  # (an interrupted `run_many` does not wait for the greeting)
                 hello = channel.read_line(START_TIMEOUT_SECONDS)
+            # its output ended before the time was up: it ended (though it may not have exited yet)
+            ended = hello is None and time.monotonic() - asked < START_TIMEOUT_SECONDS
             ready = hello is not None and json.loads(hello).get("ready")
         except BaseException:  # interrupted (a KeyboardInterrupt), or a garbled greeting
             channel.kill()
@@ -473,7 +476,7 @@ class WarmPool:
         if not ready:
             details = channel.diagnostics() or (
                 f"its first line was {hello[:200]!r}, not the worker's greeting" if hello is not None
-                else "it ended before its greeting, with nothing on its stderr" if not channel.alive()
+                else "it ended before its greeting, with nothing on its stderr" if ended or not channel.alive()
                 else f"it said nothing for {START_TIMEOUT_SECONDS:g}s")
             channel.kill()
             raise SandboxUnavailable(f"the {self.name} sandbox worker did not start: {details}")
