@@ -1334,8 +1334,10 @@ def _flush_io() -> None:
 
 
 def _flush_std_streams() -> None:
-    """Flush sys.stdout and sys.stderr (and the original streams, which Python flushes when it
-    frees them), ignoring failures, as Python does once the main module ends and when it closes them."""
+    """The silent last flush, once the program's modules are torn down: sys.stdout, sys.stderr and
+    the original streams (which Python flushes when it frees them), failures ignored, so output
+    that finalizers wrote reaches the run's result. (The flush when the main module ends, whose
+    failures Python reports, is `_flush_io`.)"""
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None and not getattr(stream, "closed", False):
