@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from rlvr.benchmarks.data import BenchmarkDataError, load_hub, load_local, row_line
+from rlvr.benchmarks.data import BenchmarkDataError, RowFile, load_hub, load_local, row_line
 from rlvr.envs.tasks import DatasetError, ListSource, Task, is_missing
 
 Row = dict[str, Any]
@@ -128,7 +128,7 @@ class LoadedBenchmark:
     warnings: list[str] = field(default_factory=list)
     all_ids: list[str] | None = None
     source_rows: list[int] | None = None
-    data_files: list[tuple[str, int]] = field(default_factory=list)
+    data_files: list[RowFile] = field(default_factory=list)
 
     def task_label(self, i: int) -> str:
         """How messages name task i: "task 'HumanEval/7' (row 7)", its row of the data (rows the
@@ -607,7 +607,7 @@ def _check_max_chars(max_chars: int | None) -> int:
 _ROW_ERROR = re.compile(r"row (\d+)")
 
 
-def _at_row(message: str, files: Sequence[tuple[str, int]], sources: Sequence[int] | None = None) -> str:
+def _at_row(message: str, files: Sequence[RowFile], sources: Sequence[int] | None = None) -> str:
     """`message`, an error about one row ("row 3: ..."), naming the row of the data: `sources` maps
     a prepared row (what the env numbers) to its data row (None: the same), and `row_line` adds
     the line of a JSON Lines file where the row number does not give it."""
