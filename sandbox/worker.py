@@ -89,6 +89,7 @@ STARTUP_MODULES = frozenset(sys.modules)
 
 import atexit  # noqa: E402 - after the snapshot above
 import base64  # noqa: E402
+import codecs  # noqa: E402
 import builtins  # noqa: E402
 import ctypes  # noqa: E402
 import errno  # noqa: E402
@@ -1032,18 +1033,13 @@ def _main_module(program: str):
 def _run_main(program: str) -> tuple[int, bool]:
     """Run the program as the __main__ module: (exit status so far, whether a KeyboardInterrupt ended it).
 
-    The program is text (the `code` given as a str; its file holds it as UTF-8): it is compiled as
-    that text, so a PEP 263 coding declaration in it describes no bytes and changes nothing, as when
-    `python3` reads a file written in the encoding it declares (`rlvr sandbox run` decodes a file by
-    its declaration before sending it). A leading BOM is dropped, as the tokenizer drops it from a
-    file (compiling a str would refuse it as a character). Compiled with `dont_inherit=True`: as `python3 program` compiles it, without this file's own
-    `from __future__` flags (postponed annotations would break `@dataclass` and typing)."""
+    Compiled from bytes, so that the tokenizer treats a BOM and a PEP 263 coding declaration as
+    python3 does (`_source_bytes`). Compiled with `dont_inherit=True`: as `python3 program` compiles
+    it, without this file's own `from __future__` flags (postponed annotations would break
+    `@dataclass` and typing)."""
     try:
         namespace = _main_module(program).__dict__
-        with open(program, encoding="utf-8", errors="surrogateescape") as handle:
-            source = handle.read()
-        code = compile(source[1:] if source.startswith("\ufeff") else source, program, "exec", dont_inherit=True)
-        del source
+        code = compile(_source_bytes(program), program, "exec", dont_inherit=True)
         _match_recursion_headroom(_recursion_depth() - 1)  # (-1: the depth here, in this frame)
         exec(code, namespace)
     except SystemExit as exc:
@@ -1052,6 +1048,37 @@ def _run_main(program: str) -> tuple[int, bool]:
         _report_uncaught(exc, program)
         return 1, isinstance(exc, KeyboardInterrupt)
     return 0, False
+
+
+#: A PEP 263 coding declaration, as the tokenizer finds it on the first or second line.
+_CODING_LINE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def _source_bytes(program: str) -> bytes:
+    """The bytes of the program to compile. The program is text (the `code` given as a str, which
+    its file holds as UTF-8), so it runs as python3 runs a file holding that text in the encoding
+    it declares: with a declaration of another encoding the text can be written in (`# coding:
+    latin-1`), that encoding's bytes (`rlvr sandbox run` decodes a file by its declaration before
+    sending it); otherwise the file's own bytes, whose BOM the tokenizer drops and whose
+    declaration it checks as python3 does (an unknown codec, a BOM with a declaration other than
+    UTF-8, a UTF-16 one: python3's "encoding problem" SyntaxError)."""
+    with open(program, "rb") as handle:
+        raw = handle.read()
+    lines = raw.split(b"\n", 2)[:2]
+    found = _CODING_LINE.match(lines[0]) or (len(lines) > 1 and re.match(rb"^[ \t\f]*(?:#.*)?\r?$", lines[0])
+                                             and _CODING_LINE.match(lines[1]))
+    if not found or raw.startswith(b"\xef\xbb\xbf"):
+        return raw
+    try:
+        declared = codecs.lookup(found.group(1).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return raw
+    if declared == "utf-8" or declared.startswith(("utf-16", "utf-32")):
+        return raw
+    try:
+        return raw.decode("utf-8").encode(declared)
+    except (UnicodeDecodeError, UnicodeEncodeError):  # text its declared encoding cannot hold: the file as written
+        return raw
 
 
 def _recursion_depth() -> int:

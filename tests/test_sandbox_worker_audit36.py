@@ -94,7 +94,7 @@ def test_check_io_scores_a_solution_writing_through_its_own_file_object(program_
     assert verdict.correct and verdict.score == 1.0, verdict
 
 
-# -- 3. the source is its text: a BOM is dropped as python3 drops it, a coding line changes nothing -----
+# -- 3. the source is its text, run as python3 runs a file holding it in the encoding it declares ------
 def test_bom_and_coding_declaration(program_box):
     bom = program_box.run("\ufeffprint('hi')\n")
     assert (bom.status, bom.stdout) == ("ok", "hi\n"), bom
@@ -247,3 +247,12 @@ def test_a_program_module_shadowing_a_preloaded_one_is_used_and_finalized(progra
         assert (result.status, result.stdout) == ("ok", proc.stdout), result
         plain = program_box.run("import json\nprint(json.dumps([1]))\n")  # the worker's json again
         assert (plain.status, plain.stdout) == ("ok", "[1]\n"), plain
+
+
+@pytest.mark.parametrize("declaration", ["# coding: foobar", "\ufeff# coding: latin-1", "# vim: set fileencoding=ascii :"])
+def test_a_coding_line_python3_refuses_is_refused(program_box, declaration):
+    # the program is compiled as python3 compiles a file holding it: a declaration of an unknown
+    # codec, a BOM beside another encoding's, or one the text cannot be written in is an error
+    result = program_box.run(f"{declaration}\nprint('caf\u00e9')\n")
+    assert (result.status, result.stdout) == ("error", ""), result
+    assert "SyntaxError" in result.stderr, result.stderr
