@@ -223,9 +223,12 @@ def test_the_skipped_line_comes_after_the_unverified_banner(tmp_path, capsys):
     result = _finish(loaded, store, [("0", 0), ("1", 0), ("2", 0)], [1], {"mode": "engine"}, confidence=0.95,
                      ci_method="normal", verbose=True, elapsed=0.0, scored_now=0,
                      skipped={"1": "prompt longer than the model's context: test"})
-    assert result["counts"]["excluded"] == 1
+    assert result["counts"]["excluded"] == 1 and result["counts"]["problems"] == 1
     err = capsys.readouterr().err
-    assert "INCOMPLETE" in err and err.strip().splitlines()[-1].startswith("1 of 3 problems SKIPPED")
+    last = err.strip().splitlines()[-1]
+    assert "INCOMPLETE" in err and last.startswith("1 of 3 problems SKIPPED")
+    # the covered count, as every coverage message gives it (audit 36: it said "the other 2")
+    assert "the metrics cover 1 of the 3 problems (see" in last
 
 
 # ---- 4. training names the config setting ---------------------------------------------------------
