@@ -252,7 +252,7 @@ def test_process_grpo_sees_the_overlong_punishment(tmp_path):
         tr = Trainer(make_config(tmp_path / estimator, "sampling.max_new_tokens=8", "algorithm.overlong_cache_len=4",
                                  "train.group_size=2", "train.batch_groups=1", f"algorithm.estimator={estimator}"))
         assert [tr.shaped_reward(t) for t in group] == [1.0, 0.0]
-        assert tr._has_signal(group)
+        assert not tr._has_signal(group)  # both right: dynamic sampling judges the task reward, not the overlong shaping
         batch = tr._batch(group)
         rewards = torch.tensor([tr.shaped_reward(t) for t in group], dtype=torch.float64)
         adv = tr._advantages(group, rewards, batch["mask"], batch["sampling_lp"], None)

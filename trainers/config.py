@@ -150,11 +150,15 @@ class AlgorithmConfig:
     entropy_coef: float = 0.0
     tis_cap: float | None = None  # truncated importance sampling cap (engine vs trainer log-probs)
     old_logprobs: Literal["auto", "engine", "recompute"] = "auto"  # auto: engine's when one pass per batch, no TIS, top_p 1
+    # DAPO dynamic sampling: drop (and refill) groups whose task rewards (the env's, before the
+    # overlong punishment and kl_in=reward's KL) do not differ among the samples the loss sees,
+    # e.g. all-correct or all-wrong groups
     dynamic_sampling: bool = True
-    ds_tol: float = 1e-6
+    ds_tol: float = 1e-6  # a group "differs" when its task-reward std (with mask_truncated: a seen sample's advantage) is above this
     ds_max_extra_rounds: int = 2
     # > 0: DAPO soft overlong punishment over the last N tokens before max_new_tokens; an answer cut
-    # off by its length limit (finish "length", also the context room left) gets the full punishment
+    # off by its length limit (finish "length", also the context room left) gets the full punishment.
+    # It shapes the reward optimised, not dynamic sampling's judgement: a group that differs only in it is dropped
     overlong_cache_len: int = 0
     overlong_coef: float = 1.0
     mask_truncated: bool = False  # drop from the loss samples whose last turn was cut (finish "length": max_new_tokens or the context room left); episodes out of turns, or with no room for another turn, are kept

@@ -423,38 +423,53 @@ class Trainer:
         return r
 
     def _has_signal(self, group: list[Trajectory]) -> bool:
-        """Whether dynamic sampling keeps ``group``: whether the loss would see a non-zero advantage.
+        """Whether dynamic sampling keeps ``group``: whether the task reward differs among the samples
+        the loss sees, i.e. whether they would get a non-zero advantage from the task reward alone.
+
+        It judges the task reward (:meth:`_task_rewards`), not the reward optimised
+        (:meth:`shaped_reward`): DAPO keeps a group when ``0 < #correct < G`` (Eq. 11), whatever the
+        overlong punishment did. On shaped rewards an all-correct group with one answer a token into
+        the overlong zone (``[1, 1, 1, 0.998]``) was kept, and GRPO's std scaling made that token's
+        punishment advantages of about +-1. A kept group is trained on its shaped rewards.
 
         With ``algorithm.mask_truncated`` the loss never sees the truncated samples (:meth:`_batch`
         masks them out), while the advantages are still taken over the whole group. So a group
         whose samples are all truncated is dropped, and a group with some truncated samples is kept
         only when one of the samples the loss sees gets an advantage above ``algorithm.ds_tol`` (above
-        0 at ``ds_tol=0``), computed as the update computes it (:meth:`_seen_advantages`): a mean of
-        the group's rewards, float or exact, only approximates that, and at ``ds_tol=0`` a rounding
-        step either way decides. (The KL penalty of ``kl_in=reward`` is left out: it is not known
-        before the update.) REINFORCE++ whitens over the whole batch, so any group of it is kept."""
+        0 at ``ds_tol=0``) from the task rewards, computed as the update computes advantages
+        (:meth:`_seen_advantages`): a mean of the group's rewards, float or exact, only approximates
+        that, and at ``ds_tol=0`` a rounding step either way decides. (The KL penalty of
+        ``kl_in=reward`` is left out too: it is not known before the update.) REINFORCE++ whitens over
+        the whole batch, so any group of it is kept."""
         a = self.cfg.algorithm
         seen = [not t.truncated for t in group] if a.mask_truncated else [True] * len(group)
         if not any(seen):
             return False
+        values = self._task_rewards(group)
         if a.estimator == "process_grpo":  # step rewards pooled over the whole group, as the advantages are
-            values = [self._shaped_steps(t) for t in group]
             if not process_group_has_signal(values, tol=a.ds_tol):
                 return False
-        else:
-            values = [self.shaped_reward(t) for t in group]
-            if not group_has_signal(values, tol=a.ds_tol, estimator=a.estimator):
-                return False
+        elif not group_has_signal(values, tol=a.ds_tol, estimator=a.estimator):
+            return False
         if all(seen) or a.estimator == "reinforce++":
             return True
         sizes = self._seen_advantages(group, values)
         return any(size > a.ds_tol for size, s in zip(sizes, seen) if s)
 
+    def _task_rewards(self, group: list[Trajectory]) -> list[Any]:
+        """What dynamic sampling judges ``group`` by: each sample's task reward, the env's
+        ``total_reward`` (for process_grpo its step rewards, :meth:`_steps`), without the overlong
+        punishment :meth:`shaped_reward` and :meth:`_shaped_steps` add for the update."""
+        if self.cfg.algorithm.estimator == "process_grpo":
+            return [self._steps(t) for t in group]
+        return [t.total_reward for t in group]
+
     def _seen_advantages(self, group: list[Trajectory], values: list[Any]) -> list[float]:
         """The largest ``|advantage|`` the loss gives each sample of ``group`` (over its response
-        tokens), by the functions and dtypes :meth:`_advantages` uses; ``values``: each sample's
-        shaped reward (its shaped step rewards for process_grpo), as :meth:`_has_signal` took them. For REINFORCE++-baseline, the
-        group-centred reward (the update divides it by a spread of the whole batch, which is positive)."""
+        tokens) for rewards ``values``, by the functions and dtypes :meth:`_advantages` uses;
+        ``values``: each sample's reward (its step rewards for process_grpo) — the task rewards
+        :meth:`_has_signal` judges by. For REINFORCE++-baseline, the group-centred reward (the update
+        divides it by a spread of the whole batch, which is positive)."""
         a = self.cfg.algorithm
         if a.estimator == "process_grpo":
             width = max(len(t.token_ids) for t in group) - 1  # the shifted axis of :meth:`_batch`
