@@ -54,7 +54,8 @@ from rlvr.verifiers.math_after_box import continued
 from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 from rlvr.verifiers.math_restatement import _bracket_after_box, breakdown_start, conditioned_after_box, restatement_parts
-from rlvr.verifiers.math_retraction import (_CONVERSION_REMARK, _REPEATED_NUMBER_RE, might_offer, might_retract,
+from rlvr.verifiers.math_retraction import (_CONVERSION_REMARK, _REPEATED_NUMBER_RE, _RETRACTING_RE, _RUN_RE, might_offer,
+                                           might_retract,
                                            readable_value, retraction, second_answer, value_line, without_marks,
                                            without_refused, without_working)
 
@@ -187,7 +188,50 @@ def final_boxes(text: str) -> tuple[list[str], str | None]:
     if not spans:
         return [], None
     contents = [_box_content(text, *box) for box in spans]
-    return [content for content, _ in contents], said_after(text[contents[-1][1]:], contents[-1][0], text[:contents[-1][1]])
+    box, end = contents[-1]
+    said = said_after(text[end:], box, text[:end])
+    if said is None or normalize(said) == normalize(box):
+        said = _hedged_before(text[:spans[-1][0]], box) or said  # "So the answer is 5 or maybe 6. \boxed{5}"
+    return [content for content, _ in contents], said
+
+
+#: A value as an answer statement right before the box writes it: a plain number or maths in `$…$`.
+_STATED_VALUE = r"(?:-?\d[\d,]{0,30}(?:\.\d{1,30})?%?|\$[^$\n]{1,40}\$)"
+#: The sentence right before the final box, when it is an answer statement offering two values
+#: (audit 37): "So the answer is 5 or maybe 6.", "It is either 3 or 5.", "The answer is 3 or 5:"
+#: (groups "a" and "b"), ending where only spacing or the opening of maths stands before the box.
+#: Anchored at both ends of a sentence of at most 160 characters (see `_hedged_before`): linear.
+_TWO_VALUES_BEFORE_BOX_RE = re.compile(
+    r"(?:(?:so|thus|hence|therefore|then)\b,?[ \t]+)?(?:the[ \t]+(?:final[ \t]+)?answer[ \t]+is|it[ \t]+is|it'?s)"
+    r"[ \t]+(?:either[ \t]+)?(?P<a>" + _STATED_VALUE + r")[ \t]*,?[ \t]+or[ \t]+(?:(?:maybe|perhaps|possibly)[ \t]+)?"
+    r"(?P<b>" + _STATED_VALUE + r")[ \t]*[.:;!]?", re.IGNORECASE)
+#: What may stand between that sentence and the box: spacing, `$`, `\[`, `\(`.
+_BEFORE_BOX_GAP_RE = re.compile(r"(?:\s|\$|\\[\[(])*\Z")
+#: The end of a sentence before that one: a stop before a space (not a decimal point), or a line break.
+_SENTENCE_STOP_RE = re.compile(r"[.!?](?=\s)|\n")
+
+
+def _hedged_before(head: str, box: str) -> str | None:
+    """The value other than the box's that the sentence right before the final box (`head` is the
+    text up to the box command) offers beside it in an answer statement ("So the answer is 5 or
+    maybe 6. \boxed{5}", "It is either 3 or 5. \boxed{3}": the same hedge as after the box or inside
+    it; audit 37), else None. Only the sentence immediately before the box, and only such a
+    statement: "Either way, \boxed{5}" or an "x is 3 or 5" of the working earlier names none."""
+    head = head[-200:]  # (the sentence is at most 160 characters: linear)
+    head = head[:_BEFORE_BOX_GAP_RE.search(head).start()]
+    stops = [m.end() for m in _SENTENCE_STOP_RE.finditer(head, 0, max(0, len(head) - 1))]
+    sentence = head[stops[-1] if stops else 0:].strip(" \t*_")
+    if len(sentence) > 160 or "or" not in sentence.lower():
+        return None
+    m = _TWO_VALUES_BEFORE_BOX_RE.fullmatch(sentence)
+    if m is None:
+        return None
+    a, b, said = m["a"].strip("$ "), m["b"].strip("$ "), normalize(box)
+    if normalize(a) == normalize(b):
+        return None
+    if normalize(a) == said:
+        return b
+    return a if normalize(b) == said else None
 
 
 def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
@@ -750,12 +794,32 @@ def _said_answer(text: str) -> str | None:
     answer (see `_looks_like_math`): "The answer is 42. Let me verify the answer is correct." is 42.
     When none reads as one, the last thing said. (Cached: extraction and `stated_answers` both ask
     it of the same text, and its scan over the whole text is most of an extraction's cost.)"""
-    found = [(m.start(), m.group(1), _FINAL_HEAD_RE.match(m.group()) is not None) for m in _ANSWER_IS_RE.finditer(text)]
+    return _last_said(_statements(text))
+
+
+def _statements(text: str) -> list[tuple[int, int, str, bool, bool]]:
+    """Every "the answer is …" (or "Final Answer" heading) in `text`, in order: where it starts and
+    ends, what it says, whether it is a final-answer head (see `_FINAL_HEAD_RE`), and whether it
+    is a label ("Final Answer: 5", "Answer: 5", a heading with the answer under it) rather than a
+    sentence ("the answer is 5", "the final answer is 5"; see `_label_and_sentence`)."""
+    found = [(m.start(), m.end(1), m.group(1), _FINAL_HEAD_RE.match(m.group()) is not None,
+              _IS_HEAD_RE.search(m.group()[:m.start(1) - m.start()]) is None) for m in _ANSWER_IS_RE.finditer(text)]
     if "nswer" in text:
-        found += [(m.start(), m.group(1), True) for m in _HEADING_RE.finditer(text)]
+        found += [(m.start(), m.end(1), m.group(1), True, True) for m in _HEADING_RE.finditer(text)]
         found.sort()
+    return found
+
+
+#: The verb of a statement in sentence form ("the answer is"), not a label's colon.
+_IS_HEAD_RE = re.compile(r"\bis\b", re.IGNORECASE)
+
+
+def _last_said(found: list[tuple[int, int, str, bool, bool]]) -> str | None:
+    """What the last of the statements `found` (see `_statements`) says that reads as an answer
+    (see `_said_answer`); the last thing said when none reads as one; None for a last statement
+    that is a sentence naming no one value."""
     said: list[tuple[str, bool]] = []  # (what was said, whether it is a sentence that says no value)
-    for _, g, final in found:
+    for _, _, g, final, _ in found:
         got = _reread(g)
         if got and final and not _ANSWER_HEAD_RE.search(g):  # (a nested "the answer is" was re-read)
             value = _sentence_value(got)
@@ -782,8 +846,8 @@ def stated_answers(text: str) -> list[str] | None:
     (`extract_here` then reads the answer). Why: "The answer is 5.\\n#### 6"
     and "#### 5\\n#### 6" offer two answers, a hedge as a box and a later different answer are
     (`final_boxes`), not whichever one the extraction rules happen to read first."""
-    if "####" not in text:  # (no `#### n` line: only a correction after "the answer is" to read)
-        return _corrected_statement(text)
+    if "####" not in text:  # (no `#### n` line: a correction after "the answer is", or a label besides it)
+        return _corrected_statement(text) or _label_and_sentence(text)
     text = strip_markdown(text)
     marks = list(_GSM_RE.finditer(text))
     gsm = [_drop_remark((_said_answer(m.group(1)) or m.group(1)).strip()).strip() for m in marks]  # (`#### The answer is 6`: 6)
@@ -828,6 +892,33 @@ def _corrected_statement(text: str) -> list[str] | None:
     if corrected is None or normalize(corrected) == normalize(last[0]):
         return None
     return [last[0], corrected]
+
+
+def _label_and_sentence(text: str) -> list[str] | None:
+    """The answers a text without boxes, tags or `####` states in both forms when they differ: its
+    last "Final Answer"/"Answer:" label or heading and its last "the answer is" sentence (each read
+    as `_said_answer` reads the last statement), as "The answer is 5.\n#### 6" offers two answers
+    (audit 37: "The answer is 6.\n\nFinal Answer: 5", "Final Answer: 6\n\nThe answer is 5."). Not
+    when a retraction stands between them ("The answer is 6. Wait, no.\n\nFinal Answer: 5": the
+    later one is the correction), nor when either names no value (a remark, a sentence of prose
+    under the label); None then and without both forms. Statements of one form keep the last word
+    ("The answer is 6. Wait, no, the answer is 5." is 5)."""
+    lowered = text.lower()
+    if "answer" not in lowered or not (":" in text or "\n" in text):
+        return None  # (a label needs its colon or its line)
+    text = strip_markdown(text)
+    found = _statements(text)
+    labels, sentences = [f for f in found if f[4]], [f for f in found if not f[4]]
+    if not labels or not sentences:
+        return None
+    said = [_last_said(labels), _last_said(sentences)]
+    if any(s is None or not _states_value(s) for s in said) or normalize(said[0]) == normalize(said[1]):
+        return None
+    first, later = sorted((labels[-1], sentences[-1]))
+    between = text[first[1]:later[0]]
+    if might_retract(between.lower()) and any(_RETRACTING_RE.search(m.group()) for m in _RUN_RE.finditer(between)):
+        return None  # "The answer is 6. Wait, no.\n\nFinal Answer: 5": the label corrects the sentence
+    return said
 
 
 _OR_WORD_RE = re.compile(r"\bor\b")

@@ -468,7 +468,10 @@ _COULD_BE_HINTS = ("also be", "would be", "could be", "might be", "may be", "wil
 _TOO_RE = re.compile(
     r"\b(?:the\s+(?:final\s+|correct\s+)?answer|it|this|that)\s+(?:could|might|may|can)\s+(?:also\s+)?be[ \t]+"
     r"(?P<value>\$[^$\n]{1,80}\$|[^\s$,;:!?()]{1,40})[ \t]+(?:too|as[ \t]+well)\b[ \t]*(?:[.!]|\n|\Z)", re.IGNORECASE)
-_OFFER_HINTS = _OFFER_RE_HINTS + _LABEL_HINTS + _COULD_BE_HINTS + ("work",)  # ("also": `_ALSO_RE` too; `_WORKS_RE`)
+#: `_CONTRAST_GIVES_RE` ("However, a more careful count gives 6.") and `_ASKED_VALUE_RE` ("Hmm, 6?").
+_GIVES_HINTS = ("gives", "yields", "comes to", "comes out to", "results in", "?")
+_OFFER_HINTS = (_OFFER_RE_HINTS + _LABEL_HINTS + _COULD_BE_HINTS + _GIVES_HINTS
+                + ("work",))  # ("also": `_ALSO_RE` too; `_WORKS_RE`)
 #: An interjection run, then "it's" / "it is" / "it should be" ("Wait, it's 20."; group "said"),
 #: "alternatively" (group "alt"), or "or was it" / "or is it" (group "asked", a question).
 #: (`second_answer` checks that "it's" has an interjection before it: group "run".)
@@ -485,8 +488,20 @@ _OFFER_RE = re.compile(
 #: about a mistake: "If we had forgotten the teacher, the answer would be 21", see `_COUNTERFACTUAL_RE`).
 _COULD_BE_RE = re.compile(
     r"(?:\b(?P<also>(?:the\s+(?:final\s+|correct\s+)?answer|it|this|that)\s+(?:could|might|may|can)\s+also\s+be)"
+    r"|\b(?P<offer>(?:the\s+(?:final\s+|correct\s+)?answer|it|that)\s+(?:could|might|may)\s+be)"
     r"|\b(?:the\s+(?:final\s+|correct\s+)?answer|it)\s+(?:(?:would|could|might|may|will)\s+(?:also\s+)?be|becomes))\b"
     + _W + r"[ \t]*(?::[ \t]*)?", re.IGNORECASE)
+#: What may stand before "it might be" / "the answer could be" / "that may be" (group "offer" of
+#: `_COULD_BE_RE`) in its clause for the value to be offered beside the answer (audit 37): nothing,
+#: or only openers: a conjunction or an interjection ("But it might be 6.", "Or it might be 6.",
+#: "Hmm, but it might be 6."). A clause opened after a semicolon stands alone ("I'm not confident;
+#: it could be 6."). Any other clause ("For n = 3 it could be 6.") is read as for "would be".
+_OFFER_CLAUSE_RE = re.compile(
+    r"[ \t>#*_-]*(?:(?:(?:but|or|and|so|yet|still|though|although|however|then|also|maybe|perhaps)\b|"
+    + _INTERJECTION + r")[ \t*_]*[,:!\u2014\u2013-]?[ \t*_]*){0,4}", re.IGNORECASE)
+#: A clause before "the answer would be" that is only "Otherwise," or "Else," (audit 37: "Otherwise,
+#: the answer would be 6." names the answer of the other reading, a second answer as "13 otherwise." is).
+_OTHERWISE_CLAUSE_RE = re.compile(r"[ \t>#*_-]*(?:otherwise|(?:or[ \t]+)?else)\b[ \t*_]*,?[ \t]*", re.IGNORECASE)
 #: What a clause before "the answer would be" / "it would be" must say for the value to be another
 #: count of the question's own quantity ("If we include the teacher, ...", "Counting the teacher,
 #: ..."; review of rules 21): without it the value answers another question, a conversion ("In
@@ -602,15 +617,37 @@ def _names_part(tail: str, start: int, at: int, value: str, sets_variable: bool)
 
 
 #: "13 also works.", "13 works too.", "x = 13 would also work." (rules 29): a value opening a sentence
-#: (after "but", "though", "and" or "note" at most), then that it works too, ending the sentence. Not
+#: (after "but", "though", "and", "note (that)" or an interjection, "Actually,", "Hmm,", at most:
+#: audit 37), then that it works too, ending the sentence. Not
 #: "Note 12 works and 13 does not.", nor "Method 2 also works." (a word before the value). The
 #: value is one token (or `$…$`) of at most 40 characters: linear. Group "var" is a variable set to
 #: the value (see `_ANSWER_VARIABLES`).
 _WORKS_RE = re.compile(
-    _OPENING + _W + r"(?:(?:but|though|although|and|note|however)\b[,:]?[ \t]+)?(?:(?P<var>[A-Za-z])[ \t]*=[ \t]*)?"
+    _OPENING + _W + r"(?:(?:(?:but|though|although|and|note(?:[ \t]+that)?|however|also|so)\b|" + _INTERJECTION
+    + r")[,:!]?[ \t]+){0,3}(?:(?P<var>[A-Za-z])[ \t]*=[ \t]*)?"
     + _OFFERED_VALUE + _W + r"[ \t]+"
     r"(?:also[ \t]+works|works[ \t]+(?:too|as[ \t]+well)|(?:would|could|might|may|will)[ \t]+also[ \t]+work)\b"
     r"[ \t]*(?:[.!)]|,[ \t]*(?:and|so|thus|hence|therefore|which|both|too)\b|\n|\Z)", re.IGNORECASE)
+#: A contrasting sentence whose subject in words gives another value (audit 37): "However, a more
+#: careful count gives 6.", "But recounting gives 6.", "Hmm, actually, the total comes to 6.". The
+#: value is all the rest of its sentence; the subject is up to six words with no digit, "=" or
+#: subject of an other value (see `_OTHER_SUBJECT_RE`). Bounded runs: linear.
+_CONTRAST_GIVES_RE = re.compile(
+    _OPENING + _W + r"(?:(?:but|however|though|yet|still|then)\b|" + _INTERJECTION + r")" + _W
+    + r"(?:[,:!]?[ \t]+(?:(?:but|however|actually|hmm+|wait|well)\b" + _W + r")){0,2},?[ \t]+"
+    r"(?P<subject>(?:[A-Za-z'\u2019-]+[ \t]+){1,6}?)(?:gives|yields|comes[ \t]+(?:out[ \t]+)?to|results[ \t]+in)[ \t]+"
+    + _OFFERED_VALUE + _W + r"[ \t]*(?:[.!]|\n|\Z)", re.IGNORECASE)
+#: Subjects that give a value the working sets aside, not another answer ("However, the negative
+#: root gives -5.", "But the other case gives 0."): no second answer.
+_OTHER_SUBJECT_RE = re.compile(r"\b(?:roots?|solutions?|cases?|branch\w*|factors?|signs?|sides?|equations?"
+                               r"|extraneous|negative|invalid|rejected|part|step)\b", re.IGNORECASE)
+#: A value alone as a question opening a sentence (audit 37): "Hmm, 6?", "Or 6?", "Maybe 6?": the
+#: answer doubted in favour of another. Only a value with a digit, or a choice letter (see
+#: `second_answer`).
+_ASKED_VALUE_RE = re.compile(
+    _OPENING + _W + r"(?:(?:or|maybe|perhaps|so|but|" + _INTERJECTION[3:] + r"[,:!]?[ \t]+){0,3}"
+    r"(?P<value>\$[^$\n]{1,40}\$|-?\d[\d,]{0,30}(?:\.\d{1,30})?%?|\(?[A-E]\)?)" + _W + r"[ \t]*\?+[ \t]*(?:\n|\Z)",
+    re.IGNORECASE)
 #: A value written as maths that sets a variable (`$x = 13$`, `\\(n=13\\)`): its variable and value.
 _MATHS_VARIABLE_RE = re.compile(r"(?:\$|\\\()[ \t]*(?P<var>[A-Za-z])[ \t]*=[ \t]*(?P<value>[^$=\n]{1,80}?)[ \t]*"
                                 r"(?:\$|\\\))")
@@ -732,6 +769,31 @@ def _conditioned_value(tail: str, pos: int, before: str | None) -> str | None:
     return None if m is None or "=" in sentence else _read_value(m["value"], before, nouns=False)
 
 
+def _offered_here(m: re.Match, clause: str) -> bool:
+    """Whether `_COULD_BE_RE`'s match `m` ("it might be", "the answer could be", "that may be")
+    offers its value beside the answer whatever the text says of it: its own clause (`clause`, the
+    sentence before it, from its last semicolon on) holds openers only (see `_OFFER_CLAUSE_RE`:
+    "It might be 6.", "But it might be 6.", "I'm not confident; it could be 6."; audit 37)."""
+    return m["offer"] is not None and _OFFER_CLAUSE_RE.fullmatch(clause[clause.rfind(";") + 1:]) is not None
+
+
+def _recounted(m: re.Match, clause: str) -> bool:
+    """Whether `_COULD_BE_RE`'s match `m` names a second answer by the clause before it in its
+    sentence (`clause`): none about a mistake; "would be" / "becomes" alone ("The answer would be
+    21."), after a recount ("If we include the teacher, it would be 21") or after a bare
+    "Otherwise," / "Else," (audit 37), and not after another amount ("Including an 8% sales tax")."""
+    if _COUNTERFACTUAL_RE.search(clause):
+        return False  # "If we had forgotten the teacher, the answer would be 21.": a mistake explained
+    if m["also"] is not None:
+        return True
+    if clause.strip(" \t*_"):
+        if not (_RECOUNT_RE.search(clause) or _OTHERWISE_CLAUSE_RE.fullmatch(clause)):
+            return False  # "In radians, the answer would be π/2.": another question's answer, not a recount
+    elif m.group()[0] not in "Tt":
+        return False  # "it would be 21." alone: the sentence of a step
+    return not _OTHER_AMOUNT_RE.search(clause)  # "Including an 8% sales tax, it would be $12.96.": another amount
+
+
 def might_offer(lowered: str) -> bool:
     """Whether `lowered` (a lowercased text) may offer a second answer (see `second_answer`)."""
     return any(h in lowered for h in _OFFER_HINTS)
@@ -785,12 +847,8 @@ def second_answer(tail: str, before: str | None, start: int = 0, head: str = "")
     for m in list(could)[-_MAX_TRIGGERS:]:
         clause = tail[max(start, m.start() - _WINDOW):m.start()]
         clause = clause[max(clause.rfind(c) for c in ".!?\n") + 1:]  # (the sentence so far)
-        if _COUNTERFACTUAL_RE.search(clause):
-            continue  # "If we had forgotten the teacher, the answer would be 21.": a mistake explained
-        if m["also"] is None and not (_RECOUNT_RE.search(clause) if clause.strip(" \t*_") else m.group()[0] in "Tt"):
-            continue  # "In radians, the answer would be π/2.": another question's answer, not a recount
-        if m["also"] is None and _OTHER_AMOUNT_RE.search(clause):
-            continue  # "Including an 8% sales tax, it would be $12.96.": another amount, not a recount
+        if not _offered_here(m, clause) and not _recounted(m, clause):
+            continue
         value = _value_after(tail, m, before)
         if value is not None:
             found.append((m.start(), value))
@@ -833,7 +891,31 @@ def second_answer(tail: str, before: str | None, start: int = 0, head: str = "")
         value = _read_value(said, before, nouns=False)
         if value is not None:
             found.append((m.start(), value))
+    found += _contrasts(tail, before, start, lowered)
     return max(found) if found else None
+
+
+def _contrasts(tail: str, before: str | None, start: int, lowered: str) -> list[tuple[int, str]]:
+    """The second answers `tail[start:]` (`lowered`, lowercased) offers in a contrasting sentence
+    whose subject gives another value ("However, a more careful count gives 6.", see
+    `_CONTRAST_GIVES_RE`) or as a lone value asked ("Hmm, 6?", see `_ASKED_VALUE_RE`): where each
+    opens and its value (audit 37)."""
+    found: list[tuple[int, str]] = []
+    gives = _CONTRAST_GIVES_RE.finditer(tail, start) if any(h in lowered for h in _GIVES_HINTS[:-1]) else ()
+    for m in list(gives)[-_MAX_TRIGGERS:]:
+        if _OTHER_SUBJECT_RE.search(m["subject"]) or _set_aside(tail, m.end(), before, m["value"]):
+            continue  # "However, the negative root gives -5.": a value of the working set aside
+        value = _read_value(m["value"], before, nouns=False)
+        if value is not None:
+            found.append((m.start(), value))
+    asked = _ASKED_VALUE_RE.finditer(tail, start) if "?" in lowered else ()
+    for m in list(asked)[-_MAX_TRIGGERS:]:
+        if _answers_a_question(tail, m.start()):
+            continue  # "Is it 5 or 6? 6?": an answer to a question, read as one
+        value = _read_value(m["value"].strip("()"), before, nouns=False)
+        if value is not None:
+            found.append((m.start(), value))
+    return found
 
 
 # -- a value alone on a line after the answer (rules 20) -----------------------------------------
