@@ -63,8 +63,10 @@ MAX_NUMBER_CHARS = 4096
 #: U+2060, the Hangul filler U+3164: `shaping._has_content`) is empty, as a blank one is: no
 #: answer, no format credit, and a later `\boxed{}` or line is read instead); 9: the "boxed" `format`
 #: part credits no box holding only empty wrappers (`\boxed{\boxed{}}`, `\boxed{\ensuremath{}}`,
-#: `\boxed{\operatorname{}}`: a command name shows nothing of its own).
-RULES_VERSION = 9
+#: `\boxed{\operatorname{}}`: a command name shows nothing of its own); 10: the "boxed" `format`
+#: part credits no box past the end of the chat turn (`...<|im_end|>...\boxed{7}`), which the
+#: verifier never reads (`shaping.boxed_reward` stops where `math_extract.within_turn` does).
+RULES_VERSION = 10
 
 
 def tagged_answers(text: str) -> list[str]:

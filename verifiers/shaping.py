@@ -9,6 +9,9 @@ return a float (or a Verdict for `format_verdict`). They never raise on model te
   joiners, marks), combining marks standing alone (Mn, Me: U+034F, variation selectors), and the
   other default-ignorable or blank code points (Hangul fillers U+115F, U+1160, U+3164, U+FFA0,
   the blank Braille pattern U+2800, U+17B4, U+17B5, U+180B–U+180F, tags).
+  All three format rewards read the text only up to the end of its chat turn, as the math verifier
+  does (`math_extract.within_turn`: `<|im_end|>`, `<|endoftext|>`, a run-on next user turn): what
+  is written after it answers another question.
 - `boxed_reward(text)`: 1.0 when the text has a box that holds something (`last_box`): a box as the
   math verifier finds it (`\\boxed{…}` with balanced braces, `\\fbox{…}`, `\\boxed 5`; an unclosed
   `\\boxed{` is none) where it reads the answer (after the last `</think>` when the text after it
@@ -17,8 +20,9 @@ return a float (or a Verdict for `format_verdict`). They never raise on model te
   `\\boxed{\\phantom{0}}`, `\\boxed{\\ }` are empty). Math-v0 and ToolMath-v0 give their `format`
   part by this rule.
 - `answer_tag_reward(text)`: 1.0 when an `<answer>…</answer>` with content (as for the think
-  format) exists, each closing tag paired with the last opening tag before it (as the envs' answer
-  rule pairs them: an `<answer>` mentioned in the prose before is no part of the answer).
+  format) exists, each closing tag paired with the last opening tag before it, tags in any case (as
+  the envs' answer rule reads them: an `<answer>` mentioned in the prose before is no part of the
+  answer, and `<ANSWER>7</ANSWER>` is an answer).
 - `format_verdict(text, think=True, boxed=True)`: the chosen checks as a Verdict; `score` is the
   fraction passed, `correct` when all pass, `reason` names the first failure.
 - `length_penalty(length, target, coef)`: `-coef * max(0, length - target)` — linear cost per token
@@ -37,7 +41,7 @@ import re
 import unicodedata
 from typing import Iterator
 
-from rlvr.verifiers.math_extract import THINK_CLOSE, after_reasoning, all_boxed, last_boxed
+from rlvr.verifiers.math_extract import THINK_CLOSE, after_reasoning, all_boxed, last_boxed, within_turn
 from rlvr.verifiers.math_normalize import normalize
 from rlvr.verifiers.verdict import Verdict
 
@@ -48,10 +52,12 @@ _THINK_RE = re.compile(r"\A\s*<think>(.*?)</think>(.*)\Z", re.DOTALL)
 
 
 def think_format_reward(text: str) -> float:
-    """1.0 for `<think>reasoning</think> answer` (one think block, first, both parts non-empty)."""
+    """1.0 for `<think>reasoning</think> answer` (one think block, first, both parts non-empty), read up to
+    the end of the chat turn (`within_turn`): an answer written past it, after a run-on next turn
+    (`<think>…</think><|im_end|>…<|im_start|>assistant\n7`), is no answer of this one."""
     if not isinstance(text, str):
         return 0.0
-    m = _THINK_RE.match(text)
+    m = _THINK_RE.match(within_turn(text))
     if not m:
         return 0.0
     thought, rest = m.group(1), m.group(2)
@@ -108,10 +114,13 @@ def last_box(text: str) -> str | None:
 
 
 def _read_part(text: str) -> str:
-    """The part of `text` whose boxes the math verifier reads: the text after the last `</think>`
-    when that part answers, else all of it (`math_extract.after_reasoning`, the verifier's own
-    rule). A box tried inside the reasoning earns no format credit when the answer follows it."""
-    return after_reasoning(text) if THINK_CLOSE in text else text
+    """The part of `text` whose boxes the math verifier reads: the text up to the end of its chat turn
+    (`math_extract.within_turn`), and of that the part after the last `</think>` when it answers
+    (`math_extract.after_reasoning`, the verifier's own rule). A box tried inside the reasoning earns no
+    format credit when the answer follows it, nor one written after the turn's end (`No idea<|im_end|>
+    <|im_start|>user …<|im_start|>assistant \\boxed{7}`, `No idea<|endoftext|>\\boxed{7}`), which the
+    verifier never reads."""
+    return after_reasoning(text) if THINK_CLOSE in text else within_turn(text)
 
 
 def _last_box_in(text: str) -> str | None:
@@ -152,23 +161,30 @@ def boxed_reward(text: str) -> float:
 
 def answer_tag_reward(text: str) -> float:
     """1.0 when the text has an `<answer>...</answer>` with content (`_has_content`). A closing tag
-    pairs with the last opening tag before it (`tag_blocks` with `nearest=True`), as the envs' answer
-    rule pairs them (`rlvr.envs.answers.tagged_answers`): in "I'll use <answer> tags. <answer></answer>"
-    the answer is the empty pair, not the prose between the first tag and the closing one."""
+    pairs with the last opening tag before it (`tag_blocks` with `nearest=True`), and tags are read in
+    any case (`<ANSWER>7</ANSWER>`), as the envs' answer rule reads them (`rlvr.envs.answers.tagged_answers`):
+    in "I'll use <answer> tags. <answer></answer>" the answer is the empty pair, not the prose between
+    the first tag and the closing one. Only the text up to the end of the chat turn is read (`within_turn`,
+    as the math verifier reads it): a tag written after a run-on next turn answers another question."""
     if not isinstance(text, str):
         return 0.0
-    blocks = tag_blocks(text, "<answer>", "</answer>", nearest=True)
+    blocks = tag_blocks(within_turn(text), "<answer>", "</answer>", nearest=True, ignore_case=True)
     return 1.0 if any(_has_content(inner) for _, _, inner in blocks) else 0.0
 
 
-def tag_blocks(text: str, open_tag: str, close_tag: str, *, nearest: bool = False) -> Iterator[tuple[int, int, str]]:
+def tag_blocks(text: str, open_tag: str, close_tag: str, *, nearest: bool = False,
+               ignore_case: bool = False) -> Iterator[tuple[int, int, str]]:
     """(start, end, inner text) of each `open_tag ... close_tag` block of `text`, in order: an
     opening tag and the first closing tag after it, the scan going on after that closing tag (what
     a non-greedy regex finds). With `nearest`, the block is that closing tag and the last opening
     tag before it (an opening tag mentioned earlier in prose is no part of the block). Linear: an
     opening tag with no closing tag after it ends the scan, since no later one has one either, where
     the regex retried from every opening tag to the end of an unclosed text (4 s for 64 KB of
-    `<answer>`; 16 s per turn for 128 KB of `<tool_call>`); each opening tag is passed once."""
+    `<answer>`; 16 s per turn for 128 KB of `<tool_call>`); each opening tag is passed once. With
+    `ignore_case` the tags match in any case (`<ANSWER>`), as the envs' answer rule reads them."""
+    if ignore_case:
+        yield from _blocks_in_any_case(text, open_tag, close_tag, nearest)
+        return
     pos = 0
     while (start := text.find(open_tag, pos)) >= 0:
         close = text.find(close_tag, start + len(open_tag))
@@ -178,6 +194,21 @@ def tag_blocks(text: str, open_tag: str, close_tag: str, *, nearest: bool = Fals
             start = text.rfind(open_tag, start, close)
         pos = close + len(close_tag)
         yield start, pos, text[start + len(open_tag):close]
+
+
+def _blocks_in_any_case(text: str, open_tag: str, close_tag: str, nearest: bool) -> Iterator[tuple[int, int, str]]:
+    """`tag_blocks` with the tags matched in any case; as linear (each opening tag passed once)."""
+    opening_re, closing_re = (re.compile(re.escape(tag), re.IGNORECASE) for tag in (open_tag, close_tag))
+    pos = 0
+    while (opening := opening_re.search(text, pos)) is not None:
+        closing = closing_re.search(text, opening.end())
+        if closing is None:
+            return
+        if nearest:
+            while (later := opening_re.search(text, opening.end(), closing.start())) is not None:
+                opening = later
+        pos = closing.end()
+        yield opening.start(), pos, text[opening.end():closing.start()]
 
 
 def format_verdict(text: str, *, think: bool = True, boxed: bool = True, answer_tag: bool = False) -> Verdict:

@@ -27,7 +27,8 @@ _SPLIT_RE = re.compile(
     r"|(?P<label>\\(?:text|textbf|textit|textrm|mbox)\s*\{[^{}]*:\s*\})"
     r"|\b(?:so|then|thus|hence|therefore|but|or|which\s+(?:means|gives|is))\b"
     r"|=>|->|⇒|→|⟹|\\(?:implies|Rightarrow|rightarrow|Longrightarrow|to|therefore)(?![A-Za-z])"
-    r"|<|>|≤|≥|≠|!=|≡|\\(?:leq?|geq?|lt|gt|neq?|ll|gg|leqslant|geqslant|equiv)(?![A-Za-z])",
+    r"|<|>|≤|≥|≠|!=|≡|\\(?:leq?|geq?|lt|gt|neq?|ll|gg|leqslant|geqslant|equiv)(?![A-Za-z])"
+    r"|[—―](?=\s*[A-Za-z])",  # an em dash (or a horizontal bar) before a word is prose punctuation
     re.IGNORECASE)
 
 
@@ -60,9 +61,25 @@ _CLAUSE_END_RE = re.compile(r"[.;!?](?=\s)")
 _REJECTED_BEFORE_RE = re.compile(r"\b(?:not\s+true|false|untrue|not\s+the\s+case)\s+that\b", re.IGNORECASE)
 #: A negation right before a rejection before a chain turns it into an assertion ("it is not false that").
 _NEGATED_RE = re.compile(r"(?:\bnot|\bnever|n['’]t)\s*$", re.IGNORECASE)
-#: An answer no to a question (`_denied`): first, maybe after an interjection, a no-word.
+#: An answer no to a question (`_denied`): first, maybe after an interjection, a no-word that is the whole
+#: answer or its first clause: "No.", "No, it's 12", "Nope!", "Wrong: it is 7", "Well, no." — or "not" with
+#: a word that completes a denial ("Not quite.", "Not at all", "Not true"). A no-word that opens a longer
+#: phrase is no denial: "No doubt.", "No question.", "Not surprisingly, yes.", "Never doubt it."
 _NO_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh|wait)(?![A-Za-z])[\s,.!]*)?"
-                    r"(?:no|nope|nah|not|never|wrong|incorrect|false)(?![A-Za-z])", re.IGNORECASE)
+                    r"(?:no|nope|nah|never|wrong|incorrect|false"
+                    r"|not(?:\s+(?:quite|really|exactly|true|correct|right|so|at\s+all|even\s+close))?)"
+                    r"[\s*_$\"'’]*(?:[,.!;:)—–]|-\s|$)"
+                    # a bare no going straight on to the correction: "No it's 12", "No 3 * 4 is 12"
+                    r"|[\s*_$\"'’]*(?:well|hmm|ok|okay|oh|wait)?[\s,.!]*(?:no|nope|nah)\s+"
+                    r"(?=(?:it|it's|that|that's|this|the|wait|we|i)(?![A-Za-z'’])|[-+\d$\\(])", re.IGNORECASE)
+#: Words that may stand between a chain and "that's wrong" after it, with the side's own tokens and unit
+#: words: fillers of a retraction ("= 8 earlier, but that's a mistake", "= 13, oh, I think that's wrong").
+#: Any other word may negate the rejection ("I don't think that's wrong", "none of it is wrong", "who says
+#: it's wrong?") or give it another subject ("Bob says that's wrong"), so the chain stays asserted.
+_RETRACTION_FILLERS = frozenset(
+    "but wait oh oops hmm hm ah well actually earlier before above sorry however though ok okay so now hold on "
+    "no and yes i think guess see realize realise know just clearly obviously".split())
+_WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 #: Words that start a clause about something else between a chain and a rejection word ("= 19, which is
 #: incorrect as a prime test"): the rejection is not of the chain.
 _OTHER_CLAUSE_RE = re.compile(r"\b(?:which|as)\b", re.IGNORECASE)
@@ -137,6 +154,8 @@ def _unclaimed(step: str, following: str = "") -> str:
             continue
         if not m.group("back") and any(sep.group() != "," for sep in _SPLIT_RE.finditer(step, eqs[k] + 1, m.start())):
             continue  # "3 + 4 = 7, so what is 7 + 1?": the question is another chain's
+        if not _about_the_chain(step[eqs[k] + 1:m.start()], m.group("back"), m.group("near")):
+            continue  # "= 13, I don't think that's wrong", "= 13 means Bob is wrong": not a retraction
         if not m.group("ask") and (_OTHER_CLAUSE_RE.search(step, eqs[k] + 1, m.start()) or "✓" in step[eqs[k]:m.start()]):
             continue  # "= 19, which is incorrect.": of something else; "= 12 ✓ (the ✗ is ...)": marked right
         e = bisect.bisect_right(sep_ends, eqs[k]) - 1
@@ -174,6 +193,30 @@ def _unclaimed(step: str, following: str = "") -> str:
     if not new:
         return step
     return "".join(new.get(i, ch) for i, ch in enumerate(step))
+
+
+def _about_the_chain(between: str, back: str | None, near: str | None) -> bool:
+    """Whether a rejection after a chain, `between` its last `=` and the rejection, rejects that chain.
+    "is wrong" (`near`) must follow the last side directly: nothing but the side (numbers, signs, LaTeX,
+    unit words: `_side_only`) between ("= 13 is wrong"; not "= 13 nothing is wrong", "= 13 neither is
+    wrong", "= 13 means Bob is wrong"). "that's wrong" (`back`) may come after fillers of a retraction
+    too (`_RETRACTION_FILLERS`: "= 8 earlier, but that's a mistake"), never after another word ("= 13, I
+    don't think that's wrong", "none of it is wrong", "nobody would say it is wrong", "who says it's
+    wrong?"). A question mark or ✗ is judged as before."""
+    if near and near[0] in "✗✘❌":
+        return True
+    if near:
+        return _side_only(between)
+    if back:
+        text = _TEXT_UNIT_RE.sub(" ", between)
+        return all(w.lower() in _RETRACTION_FILLERS or _unit_word(w) for w in _WORD_RE.findall(text))
+    return True
+
+
+def _side_only(between: str) -> bool:
+    """Whether `between` (after a link's `=`) is its side alone: side tokens and unit words, no other word."""
+    tokens = _TEXT_UNIT_RE.sub(" ", between).split()
+    return all(_SIDE_TOKEN_RE.fullmatch(t) or _unit_word(t) for t in tokens)
 
 
 def _denied(following: str) -> bool:

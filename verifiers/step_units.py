@@ -6,6 +6,10 @@ units are claims, and how a conversion between two units of one dimension is che
   (`conversion`, `check_conversion`); a conversion with a side that is no exact number claims nothing.
 - Two units of one quantity in different systems, with no exact rate between them (degrees and
   radians, two currencies), make a link between two single numbers no claim (`unit_claim`).
+- Temperatures on two scales (°C, °F, K: `0°C = 32°F`) are one quantity in two systems too, and a
+  scale's zero is no zero of the quantity, so a chain naming two scales claims nothing between a side
+  on one scale and a side on another or without one (`temperature_links`); the same scale on both
+  sides (`10°C + 5°C = 15°C`) is checked by the numbers.
 - Units of other kinds are compared by their numbers: a rate's unit is often not written.
 - A side without a unit linked to one with a unit may be the quantity in another unit its chain
   names later (`2 \\text{ h} = 2 \\times 60` before `= 120 \\text{ min}`; `other_units`, `in_other_unit`).
@@ -27,6 +31,17 @@ _CURRENCY_UNITS = {"$": read_unit("dollars"), "€": read_unit("euros"),
 #: Kinds of unit that measure one quantity in different systems, with no exact rate between them that
 #: the numbers could be checked by: angles (degrees, radians) and money (one currency, another).
 _SYSTEMS = (frozenset({"angle", "radian"}), frozenset({"dollar", "euro", "currency £", "currency ¥"}))
+#: A degree sign however written (`°`, `^\\circ`, `^{\\circ}`, `\\degree`, `\\textdegree`), and a
+#: LaTeX text wrapper whose content is read as is (`\\text{C}`, `\\mathrm{F}`).
+_DEGREE_SIGN_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\(?:degree|textdegree|circ)(?![A-Za-z])")
+_TEXT_WRAPPER_RE = re.compile(r"\\(?:text|textrm|mathrm|rm|mbox)\s*\{([^{}]*)\}")
+#: The temperature scale a side ends with: `°C`, `° F`, `℃`, `℉`, `K` after a number, "degrees Celsius",
+#: "Fahrenheit", "kelvin" (after `_DEGREE_SIGN_RE` and `_TEXT_WRAPPER_RE` are read).
+_SCALE_RE = re.compile(r"(?:°\s*(?P<deg>[CFK])|(?P<sign>[℃℉K])|(?<=[\d\s])(?P<kelvin>K)"
+                       r"|(?:(?-i:°)|degrees?)?\s*(?P<word>celsius|centigrade|fahrenheit|kelvins?))[\s$}]*$",
+                       re.IGNORECASE)
+_SCALE_NAMES = {"c": "C", "f": "F", "k": "K", "℃": "C", "℉": "F", "K": "K", "celsius": "C", "centigrade": "C",
+                "fahrenheit": "F", "kelvin": "K", "kelvins": "K"}
 #: An operation between numbers in a side (`_one_number`; a leading sign is no operation).
 _OPERATION_RE = re.compile(r"\\(?:times|cdot|div)(?![A-Za-z])|[-+*×·÷]")
 
@@ -79,6 +94,31 @@ def _one_number(side: str) -> bool:
     """Whether a side is one number with its unit, no operation in it (`\\frac{\\pi}{3} \\text{ rad}`,
     `60^\\circ`; not `\\$4 \\times 3`)."""
     return not _OPERATION_RE.search(side.strip().lstrip("-"))
+
+
+def temperature_scale(side: str) -> str | None:
+    """The temperature scale a side ends with, "C", "F" or "K" (`0°C`, `32^\\circ \\text{F}`, `20 ℃`,
+    `300 K`, `20 degrees Celsius`), else None."""
+    if not any(ch in side for ch in "°℃℉\\CFKcfk"):
+        return None
+    m = _SCALE_RE.search(_DEGREE_SIGN_RE.sub("°", _TEXT_WRAPPER_RE.sub(r" \1", side)))
+    if m is None:
+        return None
+    name = m.group("deg") or m.group("sign") or m.group("kelvin") or m.group("word")
+    return _SCALE_NAMES.get(name, _SCALE_NAMES.get(name.lower()))
+
+
+def temperature_links(sides: list[str | None]) -> set[int]:
+    """The links of a chain (`i`: between `sides[i]` and `sides[i + 1]`) that are no claim because
+    they cross temperature scales: when the chain names two scales or more, each link between a side
+    on one scale and a side on another, or with none (`0°C = 32°F`; `212°F = (212 - 32) \\times 5/9`
+    before `= 100°C`). A scale's zero is not the quantity's, so the numbers neither compare nor convert
+    by a rate; the affine conversion is left unchecked, as one number in another system is (degrees
+    and radians, two currencies). A chain on one scale (`10°C + 5°C = 15°C`) is checked as any other."""
+    scales = [None if side is None else temperature_scale(side) for side in sides]
+    if len({scale for scale in scales if scale is not None}) < 2:
+        return set()
+    return {i for i, (a, b) in enumerate(zip(scales, scales[1:])) if a != b}
 
 
 def conversion(a: str, unit_a: Unit, b: str, unit_b: Unit) -> tuple[Fraction, Fraction] | None:

@@ -197,7 +197,9 @@ What a claim is:
   holding a clock time (`10:30 + 1 = 11:30`: `H:MM` would be read as a ratio).
 - Labels and list markers at the start of a step ("Step 1:", "**Step 2.**", "### Step 3:", "Case 2:",
   "Day 2:", "Year 2020:", "Ex. 3:", "3.", "-") are not maths (`Step 1: 2^{10} = 1024` is not
-  `1 : 2^{10}`).
+  `1 : 2^{10}`); nor is a bare number and a colon with a space after it, when the rest of the step
+  has its own `=` and no other ratio (`2023: 3 \times 4 = 12`, `2: 2 + 2 = 4`; rules 9). A colon with
+  no space after it is a ratio (`2:3 = 4:6`), and so is one in a step with another ratio (`3: 1 = 6: 2`).
 
 Scoring:
 - A step scores 1.0 when all its claims hold, 0.0 when any fails, None when it has nothing
@@ -252,7 +254,7 @@ from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congru
 from rlvr.verifiers.step_numbers import (PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, check_cut, check_overlap, check_remainder,
                                          cut_decimal, cut_span, exact_number, rounding_span, strict_percent)
 from rlvr.verifiers.step_units import (calendar_words, check_conversion, conversion, in_other_unit, is_conversion, other_units,
-                                       side_unit, unit_claim)
+                                       side_unit, temperature_links, unit_claim)
 from rlvr.verifiers.timelimit import Budget
 from rlvr.verifiers.verdict import Verdict
 
@@ -261,7 +263,7 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "MAX_SENTENCES", "split_steps", "find_c
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 8  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
+RULES_VERSION = 9  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
 # 4: `n = m` between two different plain numbers after text is no claim (an operation in words);
 # 5: an infinite or undefined side (`1/0`) fails its claim, a clock time (`10:30`) makes no claim, a
 # decimal's written places are part of a repeated claim (`0.333` vs `0.3330`), every line is split
@@ -312,6 +314,11 @@ RULES_VERSION = 8  # 3: a repeated claim (however spelled) counts once, a claim 
 # them joined or alone; row breaks are no part of a joined sum, a row or line going on with no link
 # carries the joined sum to the next (`+ 15 = 210`, `= 200`), a running total with a unit (`= \$12`, then
 # `+ \$3 = \$15`) is no claim, and a spaced `**` between operands is a power)
+# 9: a question answered "No doubt." / "Not surprisingly" is asserted (a denial is a no-word ending its
+# clause, or "not quite/really/true..."), a rejection after a chain counts only when nothing but the side
+# ("= 13 is wrong") or retraction fillers ("= 13, but that's wrong") stand between ("I don't think that's
+# wrong", "means Bob is wrong" assert it), an em dash before a word ends a chain, a link between two
+# temperature scales (`0°C = 32°F`) is no claim, and a bare "2023: " opening a step is a label
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -334,7 +341,8 @@ _HEADING_RE = re.compile(r"^\s*#{1,6}\s+")
 _LABEL_RE = re.compile(
     r"^\s*(?:[*_]{1,2})?(?:[A-Za-z]+\.?\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*:(?=\s|[*_]|$)"
     r"|(?:step|stage|part)\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*[:.)-]|\d{1,3}[.)](?=\s)|[-*•](?=\s)"
-    r"|\(?[a-z]\)(?=\s)|#\d+[:.)]?(?=\s))"
+    r"|\(?[a-z]\)(?=\s)|#\d+[:.)]?(?=\s)"
+    r"|\d{1,4}:(?:[*_]{1,2})?(?=[ \t]+[^=\n]*=)(?![^\n]*\d[ \t]*:[ \t]*\d))"  # `2023: 3 × 4 = 12`; not `3: 1 = 6: 2`
     r"\s*(?:[*_]{1,2}(?=\s))?", re.IGNORECASE)
 # markdown emphasis and code: backticks, and "**", "__" or "*" opening a word (after a space) or closing
 # one (before a space or punctuation); "2 ** 3", "2**3" and "3 * 4" are maths, and so is a star between
@@ -1182,11 +1190,12 @@ def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None 
     if continued:
         units[0] = carried[1]
     group.update(dict.fromkeys(unit for unit in units if unit is not None))
+    crossing = temperature_links(sides)  # (`0°C = 32°F`: two temperature scales, no claim)
     claims: list[Claim] = [
-        (a, b, ua, ub, group) for a, b, ua, ub, link in zip(sides, sides[1:], units, units[1:], links)
-        if link == "=" and a is not None and b is not None and unit_claim(a, ua, b, ub)]
+        (a, b, ua, ub, group) for i, (a, b, ua, ub, link) in enumerate(zip(sides, sides[1:], units, units[1:], links))
+        if link == "=" and a is not None and b is not None and i not in crossing and unit_claim(a, ua, b, ub)]
     for i, (a, b, ua, ub, link) in enumerate(zip(sides, sides[1:], units, units[1:], links)):
-        if (link in _APPROX_LINKS and a is not None and b is not None and ua is None and ub is None
+        if (link in _APPROX_LINKS and a is not None and b is not None and ua is None and ub is None and i not in crossing
                 and (m := _APPROX_SIDE_RE.fullmatch(b)) is not None and not _MAGNITUDE_RE.search(b)):
             # `253/3 \\approx 84.3`: checked as plausible (`_approx_claim`); after rounded inputs
             # (`\\pi r^2 \\approx 3.14 \\times 144 \\approx 452.39`) also against the chain's first exact side

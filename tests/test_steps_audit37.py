@@ -1,0 +1,139 @@
+"""Audit 37 of the steps process reward and the format rewards.
+
+1. A "yes" answer opening with a no-word ("No doubt.") does not withdraw the asked claim.
+2. A negated or misdirected "is wrong" after a claim ("I don't think that's wrong", "means Bob is
+   wrong") does not withdraw it; an em dash before a word ends a chain.
+3. A box, tag or answer past the end of the chat turn earns no format credit.
+4. A link between two temperature scales (`0°C = 32°F`) is no claim; one scale is checked.
+5. A bare "2023: " opening a step is a label, not a ratio.
+6. `answer_tag_reward` reads tags in any case, as the envs' answer rule does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rlvr.envs.answers import tagged_answers
+from rlvr.verifiers.shaping import answer_tag_reward, boxed_reward, tag_blocks, think_format_reward
+from rlvr.verifiers.steps import RULES_VERSION, verify_steps
+
+
+def _steps(text: str) -> list:
+    return verify_steps(text, timeout=10).steps
+
+
+def test_rules_version_names_the_change():
+    assert RULES_VERSION >= 9
+
+
+# -- 1. a yes-answer opening with a no-word ----------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["Is 3 * 4 = 13? No doubt.", "Is 3 * 4 = 13? No question.",
+                                  "Is 3 * 4 = 13? Not surprisingly, yes.", "Is 3 * 4 = 13? Never doubt it.",
+                                  "Is 3 * 4 = 13? No doubt about it."])
+def test_a_yes_answer_opening_with_a_no_word_asserts_the_question(text):
+    assert _steps(text)[0] == 0.0, text
+
+
+@pytest.mark.parametrize("text", ["Is 3 + 4 = 8? No.", "Is 3 + 4 = 8? No, it is 7.", "Is 3 + 4 = 8? No. It is 7.",
+                                  "Is 3 + 4 = 8? Nope!", "Does 7 * 8 = 57? Not quite.", "Is 3 + 4 = 8? Not at all.",
+                                  "Is 3 + 4 = 8? Not true.", "Is 3 + 4 = 8? **No.**", "Is 3 + 4 = 8?\nNo",
+                                  "Is 3 + 4 = 8? Well, no.", "Is 3 + 4 = 8? Wrong: it is 7."])
+def test_a_denial_still_withdraws_the_question(text):
+    v = verify_steps(text, timeout=10)
+    assert set(v.steps) == {None} and v.details["claims"] == 0, (text, v.steps)
+
+
+@pytest.mark.parametrize("text", ["Is 3 * 4 = 13? No it's 12.", "Is 3 * 4 = 13? No the answer is 12.",
+                                  "Is 3 * 4 = 13? Well no it is 12.", "Is 3 * 4 = 13? Nope that is off."])
+def test_a_bare_no_going_on_to_the_correction_withdraws_the_question(text):
+    assert _steps(text)[0] is None, text
+
+
+def test_a_bare_no_going_on_to_a_correct_step_keeps_the_step():
+    assert _steps("Is 3 * 4 = 13? No 3 * 4 = 12.") == [None, 1.0]
+
+
+# -- 2. a negated or misdirected rejection -----------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "3 * 4 = 13, I don't think that's wrong.", "3 * 4 = 13, none of it is wrong.", "3 * 4 = 13 nothing is wrong.",
+    "3 * 4 = 13, nobody would say it is wrong.", "3 * 4 = 13 — who says it's wrong?", "3 * 4 = 13 — neither is wrong.",
+    "3 * 4 = 13 means Bob is wrong.", "3 * 4 = 13, Bob thinks that's wrong.", "3 * 4 = 13 is not wrong.",
+    "3 * 4 = 13 — so he has 13 pens."])
+def test_a_rejection_not_of_the_claim_leaves_it_asserted(text):
+    assert _steps(text) == [0.0], text
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("3 * 4 = 13, that's wrong.", [None]), ("3 * 4 = 13 is wrong; 3 * 4 = 12.", [1.0]),
+    ("3 * 4 = 13 — that's wrong.", [None]), ("3 * 4 = 13, oh wait, I think that's wrong.", [None]),
+    ("I wrote 3 + 4 = 8 earlier, but that's a mistake: 3 + 4 = 7.", [1.0]), ("$3 + 4 = 8$ is incorrect.", [None]),
+    ("3 + 4 = 8 dollars is wrong.", [None]), ("Note: 3 + 4 = 8 ✗", [None])])
+def test_genuine_retractions_still_withdraw_the_claim(text, steps):
+    assert _steps(text) == steps, text
+
+
+def test_an_em_dash_between_numbers_is_not_a_new_chain():
+    assert _steps("5 — 3 = 2") == [None]  # (no split: "3 = 2" is not claimed)
+
+
+# -- 3. format credit only within the chat turn -------------------------------------------------------
+
+RUN_ON = "I am not sure.<|im_end|>\n<|im_start|>user\nWhat is 3+4?<|im_end|>\n<|im_start|>assistant\n"
+
+
+@pytest.mark.parametrize("text", [RUN_ON + "\\boxed{7}", "No idea<|endoftext|>\\boxed{7}"])
+def test_a_box_past_the_end_of_the_turn_earns_no_format_credit(text):
+    assert boxed_reward(text) == 0.0
+
+
+def test_a_box_within_the_turn_still_counts():
+    assert boxed_reward("So \\boxed{7}<|im_end|>\n<|im_start|>user\nthanks") == 1.0
+    assert boxed_reward("<|im_start|>assistant\n\\boxed{7}") == 1.0
+
+
+def test_tags_and_think_answers_past_the_end_of_the_turn_earn_nothing():
+    assert answer_tag_reward(RUN_ON + "<answer>7</answer>") == 0.0
+    assert answer_tag_reward("<answer>7</answer><|im_end|>") == 1.0
+    assert think_format_reward("<think>hmm</think><|im_end|>\n<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n7") == 0.0
+    assert think_format_reward("<think>hmm</think>7<|im_end|>") == 1.0
+
+
+# -- 4. temperatures ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["0°C = 32°F", "100°C = 212°F", "20°C = 68°F", "0^\\circ C = 32^\\circ F",
+                                  "20 ℃ = 68 ℉", "0^{\\circ}\\text{C} = 32^{\\circ}\\text{F}",
+                                  "212°F = (212 - 32) \\times 5/9 = 100°C"])
+def test_a_link_between_two_temperature_scales_is_no_claim(text):
+    v = verify_steps(text, timeout=10)
+    assert v.steps == [None] and v.details["claims"] == 0, (text, v.reason)
+
+
+@pytest.mark.parametrize("text, steps", [("10°C + 5°C = 15°C", [1.0]), ("10°C + 5°C = 16°C", [0.0]),
+                                         ("20°C = 21°C", [0.0]), ("3 * 4 = 13°C", [0.0]),
+                                         ("60^\\circ = 3 * 20^\\circ", [1.0])])
+def test_one_scale_is_checked_by_the_numbers(text, steps):
+    assert _steps(text) == steps, text
+
+
+# -- 5. a bare number label -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, steps", [("2023: 3 × 4 = 12", [1.0]), ("2: 2 + 2 = 4", [1.0]), ("2: 2 + 2 = 5", [0.0]),
+                                         ("**2023:** 3 × 4 = 12", [1.0]), ("2:3 = 4:6", [1.0]), ("3: 1 = 6: 2", [1.0]),
+                                         ("3: 1 = 7: 2", [0.0])])
+def test_a_bare_number_and_colon_opening_a_step_is_a_label(text, steps):
+    assert _steps(text) == steps, text
+
+
+# -- 6. answer tags in any case ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["<ANSWER>7</ANSWER>", "<Answer>7</answer>", "<answer> tags. <ANSWER>7</Answer>"])
+def test_answer_tags_in_any_case_agree_with_the_envs_rule(text):
+    assert tagged_answers(text) == ["7"]
+    assert answer_tag_reward(text) == 1.0
+
+
+def test_tag_blocks_stays_case_sensitive_by_default():
+    assert list(tag_blocks("<ANSWER>7</ANSWER>", "<answer>", "</answer>")) == []
+    assert [inner for *_, inner in tag_blocks("<ANSWER>7</ANSWER>", "<answer>", "</answer>", ignore_case=True)] == ["7"]
