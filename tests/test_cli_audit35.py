@@ -182,7 +182,7 @@ def test_sandbox_run_an_undecodable_program_is_exit_2_with_a_message(tmp_path, c
     prog.write_bytes(b'print("ok")\nprint("caf\xe9")\n')
     assert main(["sandbox", "run", str(prog), "--backend", "subprocess"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: cannot decode program {str(prog)!r}: byte 22 is not utf-8; save it as UTF-8")
+    assert err.startswith(f"rlvr sandbox run: error: cannot decode program {str(prog)!r}: byte 22 is not utf-8; save it as UTF-8")
     assert "Traceback" not in err
 
 
@@ -216,7 +216,7 @@ def test_an_invalid_tag_is_refused_before_any_build(capsys, method):
         build_image(method, "Bad:Tag!", log=logged.append)
     assert logged == []  # nothing built, no fallback
     assert main(["sandbox", "build-image", "--method", method, "--tag", "Bad:Tag!"]) == 1
-    assert capsys.readouterr().err.startswith("error: invalid image tag 'Bad:Tag!'")
+    assert capsys.readouterr().err.startswith("rlvr sandbox build-image: error: invalid image tag 'Bad:Tag!'")
 
 
 def _stand_in_debootstrap(folder: Path, body: str = "") -> dict[str, str]:
@@ -302,7 +302,7 @@ def test_a_refused_import_is_an_error_line_not_a_traceback(tmp_path, monkeypatch
     pytest.importorskip("docker")
     _debootstrap_in_process(tmp_path, monkeypatch)
     assert main(["sandbox", "build-image", "--method", "debootstrap", "--tag", "rlvr-x:v1"]) == 1
-    assert capsys.readouterr().err.splitlines()[-1] == ("error: docker import as rlvr-x:v1 failed: repository name "
+    assert capsys.readouterr().err.splitlines()[-1] == ("rlvr sandbox build-image: error: docker import as rlvr-x:v1 failed: repository name "
                                                         "must be canonical")
     assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))
 
@@ -579,7 +579,7 @@ def test_sandbox_run_refuses_an_encoding_that_is_not_ascii_compatible(tmp_path, 
     assert main(["sandbox", "run", str(program), "--backend", "subprocess"]) == 2
     out, err = capsys.readouterr()
     assert not out
-    assert err.startswith(f"error: cannot decode program {str(program)!r}: encoding problem: {encoding} does not "
+    assert err.startswith(f"rlvr sandbox run: error: cannot decode program {str(program)!r}: encoding problem: {encoding} does not "
                           "write ASCII as ASCII")
 
 
@@ -732,5 +732,5 @@ def test_a_build_started_with_sigint_ignored_is_not_stopped_by_it(tmp_path):
         proc.kill()
     # (it ran to the import, which the stand-in client refuses)
     assert proc.returncode == 1, err
-    assert err.splitlines()[-1] == "error: docker import as rlvr-audit35-never:v1 failed: refused"
+    assert err.splitlines()[-1] == "rlvr sandbox build-image: error: docker import as rlvr-audit35-never:v1 failed: refused"
     assert not glob.glob(str(tmp_path / "tmp" / "rlvr-rootfs-*"))

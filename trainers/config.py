@@ -1039,8 +1039,11 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
             raise ConfigError(f"{p}: {exc}") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"{p} is not valid YAML: {exc}") from None
-        if loaded is not None and not isinstance(loaded, dict):
+        if loaded is None:  # an empty file (or comments only) would silently train on the defaults
+            raise ConfigError(f"{p} is empty: it must hold a mapping of sections (model, env, train...); "
+                              "for the defaults, leave out --config")
+        if not isinstance(loaded, dict):
             raise ConfigError(f"{p} must hold a mapping of sections (model, env, train...)")
-        data = loaded or {}
+        data = loaded
     apply_overrides(data, overrides)
     return config_from_dict(data)

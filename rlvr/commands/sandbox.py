@@ -87,7 +87,7 @@ def build_image(args: argparse.Namespace) -> int:
         tag = build(args.method, args.tag or DEFAULT_IMAGE, log=lambda line: print(line, file=sys.stderr, flush=True),
                     **({"mirror": args.mirror or DEFAULT_MIRROR} if args.method != "dockerfile" else {}))
     except ImageBuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"rlvr sandbox build-image: error: {exc}", file=sys.stderr)
         return 1
     print(f"built {tag}")
     return 0
@@ -125,17 +125,17 @@ def run_program(args: argparse.Namespace) -> int:
     from rlvr.sandbox import SandboxUnavailable, make_sandbox
 
     if args.file == "-" and args.stdin == "-":
-        print("error: the program (-) and --stdin - cannot both be read from this command's stdin: save one to "
+        print("rlvr sandbox run: error: the program (-) and --stdin - cannot both be read from this command's stdin: save one to "
               "a file", file=sys.stderr)
         return 2
     try:
         code = _program_text(_read(args.file), args.language)
     except OSError as exc:
-        print(f"error: cannot read program {args.file!r}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"rlvr sandbox run: error: cannot read program {args.file!r}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except (UnicodeDecodeError, SyntaxError) as exc:
         why = (f"byte {exc.start} is not {exc.encoding}" if isinstance(exc, UnicodeDecodeError) else exc.msg)
-        print(f"error: cannot decode program {args.file!r}: {why}; save it as UTF-8"
+        print(f"rlvr sandbox run: error: cannot decode program {args.file!r}: {why}; save it as UTF-8"
               + (" or declare its encoding in a coding line (# -*- coding: latin-1 -*-)" if args.language == "python" else ""),
               file=sys.stderr)
         return 2
@@ -144,10 +144,10 @@ def run_program(args: argparse.Namespace) -> int:
         try:
             stdin = _read(args.stdin).decode("utf-8")
         except OSError as exc:
-            print(f"error: cannot read --stdin {args.stdin!r}: {exc.strerror or exc}", file=sys.stderr)
+            print(f"rlvr sandbox run: error: cannot read --stdin {args.stdin!r}: {exc.strerror or exc}", file=sys.stderr)
             return 2
         except UnicodeDecodeError as exc:
-            print(f"error: --stdin {args.stdin!r} is not UTF-8 text (byte {exc.start})", file=sys.stderr)
+            print(f"rlvr sandbox run: error: --stdin {args.stdin!r} is not UTF-8 text (byte {exc.start})", file=sys.stderr)
             return 2
     # the limits given are the sandbox's own: a docker sandbox fixes its containers' memory when it
     # starts them, so --memory-mb can only be raised there, not per run
@@ -157,10 +157,10 @@ def run_program(args: argparse.Namespace) -> int:
         with make_sandbox(args.backend, **limits) as sandbox:
             result = sandbox.run(code, stdin=stdin, language=args.language)
     except SandboxUnavailable as exc:  # e.g. docker without a daemon: say why, no traceback
-        print(f"error: the {args.backend} sandbox cannot start: {exc}", file=sys.stderr)
+        print(f"rlvr sandbox run: error: the {args.backend} sandbox cannot start: {exc}", file=sys.stderr)
         return 2
     except (ValueError, TypeError) as exc:  # a limit out of range (e.g. --memory-mb 0)
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"rlvr sandbox run: error: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
