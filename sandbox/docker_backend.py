@@ -8,8 +8,9 @@ runs cannot signal it, and after each run it kills whatever the run left.
 The process limit is the container's pids cgroup, set to each run's `max_processes` before the run
 (RLIMIT_NPROC would count every process of uid 65534 on the host, other containers' included, not
 just the container's). As under bubblewrap, `max_processes` is the run's own processes and
-threads; the worker's two come on top. A run whose process the container's OOM killer ends is
-reported as "memory" (the worker compares the cgroup's OOM-kill count before and after the run).
+threads; the worker's two come on top. A run any of whose processes the container's OOM killer
+ends is reported as "memory", whatever its exit status (the worker compares the cgroup's OOM-kill
+count before and after the run; `details["oom_kills"]` is how many it ended).
 The container's memory is the sandbox's `memory_mb`, plus `WORKER_OVERHEAD_MB` for the worker, plus
 twice `max_output_bytes`, the most the run's handler holds (its stdout and stderr) while it
 answers (`container_memory_mb`). That reserve is memory a run that prints little can use too, so
@@ -70,6 +71,10 @@ EVENTS_WAIT_SECONDS = 5.0
 #: take: a daemon that answers none of them meanwhile is hung, and the run ends as a
 #: "sandbox_error" rather than waiting on it the client's whole timeout for each call (`DockerPool`).
 CALL_TIMEOUT_SECONDS = 10.0
+#: How long (seconds) the daemon has to answer a new client's first calls (`_client`), and the
+#: client's timeout for the rest (image checks, starting and removing containers).
+PING_TIMEOUT_SECONDS = CALL_TIMEOUT_SECONDS
+CLIENT_TIMEOUT_SECONDS = 60
 #: The label every rlvr container carries, and the labels naming the process that started it.
 LABEL = "rlvr.sandbox"
 OWNER_LABELS = ("rlvr.sandbox.boot_id", "rlvr.sandbox.pid_ns", "rlvr.sandbox.pid", "rlvr.sandbox.pid_start")
@@ -124,17 +129,30 @@ def input_space(limits: Limits) -> int:
 
 
 def _client():
+    """A Docker SDK client whose daemon answered, or SandboxUnavailable naming why none did.
+
+    The first calls (the API version, a ping) get `PING_TIMEOUT_SECONDS`, from a client of their
+    own: a daemon that accepts connections but answers nothing is hung, and `make_sandbox("auto")`
+    goes on to the next backend after that long, not after `CLIENT_TIMEOUT_SECONDS`. The client
+    returned gets the longer timeout, for the engine's slower work (starting containers)."""
     import docker
 
+    began = time.monotonic()
     try:
-        client = docker.from_env(timeout=60)
-        client.ping()
+        probe = docker.from_env(timeout=PING_TIMEOUT_SECONDS)  # (asks the daemon's API version: a first call)
+        probe.ping()
+        version = probe.api.api_version
+        probe.close()
+        return docker.from_env(timeout=CLIENT_TIMEOUT_SECONDS, version=version)
     except Exception as exc:
-        raise SandboxUnavailable(
-            f"cannot reach the Docker daemon ({type(exc).__name__}: {exc}); start it "
-            "(`dockerd` or `systemctl start docker`) or set DOCKER_HOST"
-        ) from None
-    return client
+        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        if time.monotonic() - began >= PING_TIMEOUT_SECONDS:
+            problem = (f"the Docker daemon at {where} did not answer within {PING_TIMEOUT_SECONDS:g}s "
+                       "(it accepts connections but is hung, or overloaded); restart it")
+        else:
+            problem = (f"cannot reach the Docker daemon at {where} ({type(exc).__name__}: {exc}); start it "
+                       "(`dockerd` or `systemctl start docker`) or set DOCKER_HOST")
+        raise SandboxUnavailable(problem) from None
 
 
 # -- whose containers: labels naming the owner process, and removing those of dead owners ---------

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import queue
+import re
 import select
 import signal
 import socket
@@ -355,6 +356,23 @@ def _b64_payload(data: str | bytes) -> dict:
     return {"b64": base64.b64encode(raw).decode("ascii")}
 
 
+def decode_output(raw: bytes) -> tuple[str, int]:
+    """(text, bytes replaced) of a run's stdout or stderr: its UTF-8 text, with what is not valid
+    UTF-8 (a binary write, a latin-1 text, a character cut at the output cap) replaced by U+FFFD, and
+    how many bytes were. The text alone would not tell a program that wrote U+FFFD from one whose
+    bytes were lost, so the result says so (`details["stdout_undecodable"]`,
+    `details["stderr_undecodable"]`: the count, absent when nothing was replaced)."""
+    try:
+        return raw.decode("utf-8"), 0
+    except UnicodeDecodeError:  # (surrogateescape: one lone surrogate per byte that is not UTF-8)
+        replaced = len(_ESCAPED_BYTE.findall(raw.decode("utf-8", "surrogateescape")))
+        return raw.decode("utf-8", "replace"), replaced
+
+
+#: A byte `surrogateescape` could not decode (valid UTF-8 never decodes to a lone surrogate).
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
 def job_message(job: Job, limits: Limits, warm_python: bool, rlimit_nproc: bool = True) -> dict:
     """The worker protocol's form of a job."""
     filename, argv = language_command(job.language)
@@ -569,7 +587,9 @@ class WarmPool:
                         continue
                     for name in ("stdout", "stderr"):  # a run's output: base64 of its bytes (`Worker.send`)
                         if f"{name}_b64" in reply:
-                            reply[name] = base64.b64decode(reply.pop(f"{name}_b64")).decode("utf-8", "replace")
+                            reply[name], replaced = decode_output(base64.b64decode(reply.pop(f"{name}_b64")))
+                            if replaced:
+                                reply.setdefault("details", {})[f"{name}_undecodable"] = replaced
                     return reply
         except (OSError, ValueError):  # a broken pipe (or a send past the allowance): the worker is lost
             return None if started else {UNSTARTED: _unstarted_reason(time.monotonic() - began, size, allowance, entries)}

@@ -20,10 +20,15 @@ class ExecResult:
             or file-size limit hit), "sandbox_error" (the sandbox itself failed: the program's
             fate is unknown and must never be scored as the model's failure).
         exit_code: the process's exit code, or -N when killed by signal N, or None if it never ran.
-        stdout, stderr: captured output, truncated to the output cap.
+        stdout, stderr: captured output, truncated to the output cap, decoded as UTF-8 (bytes that
+            are not UTF-8 become U+FFFD; details["stdout_undecodable"] / ["stderr_undecodable"]
+            count them).
         wall_time: seconds from start to end of the program.
         message: a short human-readable account of a non-ok status (which limit, what failed).
         backend: the backend that ran it.
+        details: cpu_time, max_rss_kb; stderr_cut, stdout/stderr_undecodable, oom_kills (Docker:
+            processes of the run its OOM killer ended), inferred_from ("stderr": a memory or
+            output_limit status read from the stderr text of a program the worker only execs).
     """
 
     status: str

@@ -50,7 +50,16 @@ Arguments: MODE WORKDIR TMPDIR SCRATCH [JOB_UID [OOM_EVENTS]]. SCRATCH is a comm
 of other directories a job can write (e.g. /dev/shm,/dev/mqueue), wiped after each job like WORKDIR
 and TMPDIR, or "-". JOB_UID is "-" for none. OOM_EVENTS, where the worker's memory cgroup is the
 sandbox's own (a container), is a comma-separated list of the files where it counts its OOM kills
-(`_oom_kills`): a handler killed while that count went up is reported as the OOM killer's doing.
+(`_oom_kills`): a handler killed while that count went up is reported as the OOM killer's doing,
+and a run during which it went up is "memory" whatever its exit status (`_blame_oom_kills`).
+
+A failed run is "memory" or "output_limit" (the file-size limit) on evidence the sandbox has, never
+on what the program printed (`_overrun`): SIGXFSZ; for warm Python, the uncaught exception, a
+MemoryError or ENOMEM/EFBIG OSError raised by the interpreter or a C function, not by a `raise`
+statement (`_limit_shown`), which the job's process records in a page shared with its handler
+(`_record_verdict`); a file of the run left at the file-size limit (`_file_at_limit`). Only for a
+program the worker execs (bash, a cold interpreter), whose end it does not see, is stderr's text
+still read, and the result then says so (`details["inferred_from"] == "stderr"`).
 
 Without OOM_EVENTS (bwrap, subprocess) `memory_mb` is a per-process RLIMIT_AS: a program over it
 gets an allocation failure (MemoryError, status "memory"). A job the kernel's OOM killer ends there
@@ -96,6 +105,8 @@ import errno  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import mmap  # noqa: E402
+import opcode  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
@@ -654,6 +665,7 @@ class Worker:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         setup_r, setup_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        verdict = mmap.mmap(-1, VERDICT_SIZE)  # (see `_record_verdict`)
         oom_events = job.get("oom_events")  # (Docker: the container's own cgroup, its OOM kills the run's)
         oom_kills = _oom_kills(oom_events)
         started = time.monotonic()
@@ -670,22 +682,19 @@ class Worker:
             os.close(out_r)
             os.close(err_r)
             os.close(setup_r)
-            self._child(job, workdir, program, stdin_fd, out_w, err_w, setup_w, worker_pid)
+            self._child(job, workdir, program, stdin_fd, out_w, err_w, setup_w, worker_pid, verdict)
         os.close(out_w)
         os.close(err_w)
         os.close(setup_w)
         os.close(stdin_fd)
         try:
-            result = self._supervise(job, pid, out_r, err_r, started)
+            result = self._supervise(job, pid, out_r, err_r, started, verdict)
             setup_failure = _read_available(setup_r)  # the child is gone: whatever it wrote is there
             if setup_failure:  # and the worker retires: the limit it failed to apply may be its own, changed
                 result.update(status="sandbox_error", message=f"the sandbox could not start the program: {setup_failure}",
                               retire=True)
-            elif (result["status"] == "error" and result["exit_code"] == -signal.SIGKILL
-                  and _oom_kills(oom_events) > oom_kills):
-                result.update(status="memory", message=(
-                    "memory limit exceeded: the OOM killer of the sandbox's memory cgroup ended the program "
-                    "(its processes, its files in the tmpfs mounts and the worker share that limit)"))
+            elif result["status"] not in ("sandbox_error", HOST_GONE):
+                _blame_oom_kills(result, _oom_kills(oom_events) - oom_kills)
         finally:
             os.close(out_r)
             os.close(err_r)
@@ -727,7 +736,7 @@ class Worker:
         os.lseek(fd, 0, os.SEEK_SET)
         return fd
 
-    def _child(self, job, workdir, program, stdin_fd, out_w, err_w, setup_w, worker_pid) -> None:
+    def _child(self, job, workdir, program, stdin_fd, out_w, err_w, setup_w, worker_pid, verdict) -> None:
         """In the forked child: become the job's process, with its limits, then run it."""
         try:
             os.setsid()
@@ -762,7 +771,7 @@ class Worker:
             if job["warm"]:
                 signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh python3
                 os.close(SETUP_FD)  # set up: from here on, whatever happens is the program's doing
-                self._exec_python_here(program, workdir, self.loaded)
+                self._exec_python_here(program, workdir, self.loaded, verdict)
             # Python ignores SIGPIPE and SIGXFSZ, the worker SIGINT; an exec'd program expects defaults.
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
@@ -786,7 +795,8 @@ class Worker:
         return max_processes
 
     @staticmethod
-    def _exec_python_here(program: str, workdir: str, snapshot: ModulesSnapshot | None = None) -> None:
+    def _exec_python_here(program: str, workdir: str, snapshot: ModulesSnapshot | None = None,
+                          verdict: mmap.mmap | None = None) -> None:
         """Run the program in this (forked) interpreter as `python3 program` would, and end as it would.
 
         The worker's environment, signal dispositions and sys.std* objects are already what a
@@ -812,7 +822,7 @@ class Worker:
         forgotten = _forget_shadowed(workdir, snapshot.by_top_name())
         atexit._clear()
         builtins_were = snapshot.builtins
-        code, interrupted = _run_main(program)
+        code, interrupted = _run_main(program, verdict)
         _flush_io()
         code = _finalize(code, loaded, builtins_were, forgotten)
         if interrupted:  # an uncaught KeyboardInterrupt: Python ends by its own SIGINT
@@ -821,8 +831,9 @@ class Worker:
             code = 128 + signal.SIGINT  # (what Python gives if the signal is blocked)
         os._exit(code & 0xFF)
 
-    def _supervise(self, job, pid, out_r, err_r, started) -> dict:
-        """Collect the child's output under the cap until it exits or its time is up."""
+    def _supervise(self, job, pid, out_r, err_r, started, verdict=None) -> dict:
+        """Collect the child's output under the cap until it exits or its time is up. `verdict` is the
+        page where a warm Python child records what its uncaught exception showed (`_record_verdict`)."""
         limits = job["limits"]
         cap = limits["max_output_bytes"]
         deadline = started + limits["timeout"]
@@ -887,13 +898,18 @@ class Worker:
         exit_code = os.waitstatus_to_exitcode(wait_status)
         stdout, stderr = chunks[out_r], chunks[err_r]  # bytes, sent as they are (see `send`)
         cpu_used = rusage.ru_utime + rusage.ru_stime if rusage else 0.0
+        details = {"cpu_time": round(cpu_used, 4), "max_rss_kb": rusage.ru_maxrss if rusage else 0,
+                   **({"stderr_cut": True} if stderr_cut else {})}
         if status is None:
+            evidence = None
+            if exit_code != 0:  # (gathered for a failed run only: the file walk costs)
+                evidence = Evidence(job["warm"], _read_verdict(verdict, pid),
+                                    _file_at_limit([self.workdir, self.tmpdir, *self.scratch],
+                                                   limits["max_file_mb"] * 1024 * 1024))
             tail = bytes(stderr[-8000:]).decode("utf-8", "replace")  # (what `_classify` looks at)
-            status, message = _classify(exit_code, tail, cpu_used, limits)
+            status, message = _classify(exit_code, tail, cpu_used, limits, evidence, details)
         return {"status": status, "exit_code": exit_code, "stdout": stdout, "stderr": stderr,
-                "wall_time": wall, "message": message,
-                "details": {"cpu_time": round(cpu_used, 4), "max_rss_kb": rusage.ru_maxrss if rusage else 0,
-                            **({"stderr_cut": True} if stderr_cut else {})}}
+                "wall_time": wall, "message": message, "details": details}
 
     def _collect(self, pid: int) -> tuple[int, resource.struct_rusage]:
         """The exit status and resource usage of the job's child, which has exited or was killed.
@@ -1030,8 +1046,9 @@ def _main_module(program: str):
     return module
 
 
-def _run_main(program: str) -> tuple[int, bool]:
+def _run_main(program: str, verdict: mmap.mmap | None = None) -> tuple[int, bool]:
     """Run the program as the __main__ module: (exit status so far, whether a KeyboardInterrupt ended it).
+    What its uncaught exception shows of a limit it reached goes to `verdict` (`_record_verdict`).
 
     Compiled from bytes, so that the tokenizer treats a BOM and a PEP 263 coding declaration as
     python3 does (`_source_bytes`). Compiled with `dont_inherit=True`: as `python3 program` compiles
@@ -1045,6 +1062,7 @@ def _run_main(program: str) -> tuple[int, bool]:
     except SystemExit as exc:
         return _system_exit_status(exc), False
     except BaseException as exc:  # noqa: BLE001 - report it like the interpreter does
+        _record_verdict(verdict, exc)  # (before the report, which cuts the traceback)
         _report_uncaught(exc, program)
         return 1, isinstance(exc, KeyboardInterrupt)
     return 0, False
@@ -1653,8 +1671,150 @@ def _cpu_rlimit(limits: dict) -> int:
     return limits["cpu_seconds"] * max(1, cpus)
 
 
-def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict) -> tuple[str, str]:
-    tail = stderr[-2000:]
+#: The bytes of the page a warm Python job's process shares with its handler (`_record_verdict`):
+#: the pid that wrote it, then the kind of limit its uncaught exception showed (`VERDICT_KINDS`).
+VERDICT_SIZE = 9
+VERDICT_KINDS = {b"M": "memory", b"F": "file_size"}
+#: The errno of an OSError that is a limit reached: RLIMIT_AS (an mmap or fork refused), RLIMIT_FSIZE.
+LIMIT_ERRNOS = {errno.ENOMEM: b"M", errno.EFBIG: b"F"}
+RAISE_VARARGS = opcode.opmap["RAISE_VARARGS"]
+#: The most entries `_file_at_limit` looks at: a run's files are bounded, its walk must be too.
+FILE_WALK_BUDGET = 20000
+#: What a failed command's stderr says of a limit: the one sign of a program the worker only execs.
+MEMORY_TEXTS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc")
+#: How a status `_overrun` inferred says where it came from, at the end of its message.
+OVERRUN_SOURCES = {"exception": "", "file": "", "stderr": " (inferred from the text of its stderr)"}
+
+
+class Evidence:
+    """What the sandbox itself saw of a failed run's limits (`_overrun`): whether the worker ran it
+    as warm Python (and so saw its end), the limit its uncaught exception showed ("memory",
+    "file_size" or None: `_record_verdict`), and whether a file of the run reached the file-size
+    limit (`_file_at_limit`)."""
+
+    __slots__ = ("warm", "verdict", "file_at_limit")
+
+    def __init__(self, warm: bool, verdict: str | None, file_at_limit: bool) -> None:
+        self.warm, self.verdict, self.file_at_limit = warm, verdict, file_at_limit
+
+
+def _record_verdict(verdict: mmap.mmap | None, exc: BaseException) -> None:
+    """In a warm Python job's process, as the uncaught exception `exc` ends the program: record in
+    `verdict`, a page shared with the handler (MAP_SHARED, mapped before the fork: no fd the
+    program sees), the limit `exc` shows (`_limit_shown`), with this process's pid, so that a process
+    the program forked, whose uncaught exception ends here too, is not taken for the job's own."""
+    if verdict is None:
+        return
+    try:
+        kind = _limit_shown(exc)
+    except MemoryError:  # too little memory left even to look: itself the sign of an allocation refused
+        kind = b"M" if isinstance(exc, MemoryError) else None
+    except BaseException:  # noqa: BLE001 - (an exception class of the program's misbehaving): no verdict
+        return
+    if kind:
+        verdict[:VERDICT_SIZE] = os.getpid().to_bytes(8, "little") + kind
+
+
+def _limit_shown(exc: BaseException | None) -> bytes | None:
+    """The kind (`VERDICT_KINDS`) of limit `exc`, or an exception it was raised while handling,
+    shows: a MemoryError or an ENOMEM OSError (RLIMIT_AS), an EFBIG OSError (RLIMIT_FSIZE), raised
+    by the interpreter or a C function (`_raised_by_c`). A MemoryError a program raises itself
+    (`raise MemoryError('...')`), or an error text it prints, shows none."""
+    for _ in range(64):  # (a chain may loop)
+        if exc is None:
+            return None
+        kind = LIMIT_ERRNOS.get(exc.errno) if isinstance(exc, OSError) else b"M" if isinstance(exc, MemoryError) else None
+        if kind and _raised_by_c(exc):
+            return kind
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _raised_by_c(exc: BaseException) -> bool:
+    """Whether `exc` was raised by the interpreter or a C function (an allocation refused, a write
+    past the limit) rather than by a `raise` statement: the instruction of its innermost traceback
+    entry, where it was first raised (a re-raise keeps that one innermost), is not RAISE_VARARGS."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code.co_code
+    return 0 <= tb.tb_lasti < len(code) and code[tb.tb_lasti] != RAISE_VARARGS
+
+
+def _read_verdict(verdict: mmap.mmap | None, pid: int) -> str | None:
+    """The limit the job's process `pid` recorded in `verdict` (`_record_verdict`), or None."""
+    if verdict is None:
+        return None
+    data = verdict[:VERDICT_SIZE]
+    return VERDICT_KINDS.get(data[8:]) if int.from_bytes(data[:8], "little") == pid else None
+
+
+def _file_at_limit(paths: list[str], size: int, budget: int = FILE_WALK_BUDGET) -> bool:
+    """Whether a regular file under `paths` (the dirs a job writes, before they are wiped; `budget`
+    entries at most) is `size` bytes or more: RLIMIT_FSIZE stops a file at exactly its size, so
+    such a file is a write refused there, whatever the program (or a command of it) then did."""
+    stack = list(paths)
+    while stack and budget > 0:
+        try:
+            entries = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                budget -= 1
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_size >= size:
+                        return True
+                except OSError:
+                    continue
+    return False
+
+
+def _overrun(tail: str, evidence: Evidence | None) -> tuple[str, str] | None:
+    """(kind, source) of the limit a failed run reached, kind "memory" or "file_size", source what
+    shows it: "exception" (the uncaught exception of a warm Python program: `_limit_shown`), "file"
+    (`_file_at_limit`) or "stderr" (the text `tail` of its stderr, for a command the worker only
+    execs, whose end it does not see: a C++ `std::bad_alloc`, a Python run cold); None if nothing
+    shows one. A warm Python program's stderr text proves nothing: it prints what it likes."""
+    if evidence is not None:
+        if evidence.verdict is not None:
+            return evidence.verdict, "exception"
+        if evidence.file_at_limit:
+            return "file_size", "file"
+        if evidence.warm:
+            return None
+    if "File too large" in tail:
+        return "file_size", "stderr"
+    if any(text in tail for text in MEMORY_TEXTS):
+        return "memory", "stderr"
+    return None
+
+
+def _blame_oom_kills(result: dict, killed: int) -> None:
+    """Make `result` "memory" when the OOM killer of the sandbox's own memory cgroup (a container's:
+    the worker is told its `oom_events`) ended `killed` > 0 processes during the run: they were the
+    run's (a killed worker or handler leaves no result), and a run that lost one did not run as
+    written, whatever its program then did (its exit status, its output) or how it ended."""
+    if killed <= 0:
+        return
+    own = ", the program's own process among them" if result["exit_code"] == -signal.SIGKILL else ""
+    result.update(status="memory", message=(
+        f"memory limit exceeded: the OOM killer of the sandbox's memory cgroup ended {killed} of the run's "
+        f"process{'es' if killed > 1 else ''}{own} (its processes, its files in the tmpfs mounts and the worker "
+        "share that limit)"))
+    result["details"]["oom_kills"] = killed
+
+
+def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict, evidence: Evidence | None = None,
+              details: dict | None = None) -> tuple[str, str]:
+    """(status, message) of a run that ended by itself with `exit_code`, from what the sandbox saw
+    of it: the signal that ended it, the CPU time it used, and for a failed run the `evidence` of a
+    limit it reached (`_overrun`). A status inferred from the `stderr` text alone (possible only for
+    a program the worker does not run itself) is marked in `details` ("inferred_from": "stderr")."""
     cpu_limit = limits.get("cpu_time")  # (None: the wall-clock timeout decides, RLIMIT_CPU is past it)
     cpu_rlimit = _cpu_rlimit(limits)
     if exit_code == -signal.SIGXCPU or (exit_code == -signal.SIGKILL and cpu_used >= cpu_rlimit - 0.5):
@@ -1665,11 +1825,16 @@ def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict) -> tup
         return "timeout", f"CPU-time limit of {cpu_limit:g}s exceeded"
     if cpu_limit is not None and cpu_used > cpu_limit:  # RLIMIT_CPU counts whole seconds only
         return "timeout", f"CPU-time limit of {cpu_limit:g}s exceeded ({cpu_used:.2f}s used)"
-    if exit_code == -signal.SIGXFSZ or (exit_code != 0 and "File too large" in tail):
+    if exit_code == -signal.SIGXFSZ:
         return "output_limit", f"file-size limit of {limits['max_file_mb']} MiB exceeded"
-    if exit_code != 0 and ("MemoryError" in tail or "Cannot allocate memory" in tail
-                           or "std::bad_alloc" in tail):
-        return "memory", f"memory limit of {limits['memory_mb']} MiB exceeded"
+    overrun = _overrun(stderr[-2000:], evidence) if exit_code != 0 else None
+    if overrun is not None:
+        kind, source = overrun
+        if source == "stderr" and details is not None:
+            details["inferred_from"] = "stderr"
+        if kind == "file_size":
+            return "output_limit", f"file-size limit of {limits['max_file_mb']} MiB exceeded{OVERRUN_SOURCES[source]}"
+        return "memory", f"memory limit of {limits['memory_mb']} MiB exceeded{OVERRUN_SOURCES[source]}"
     if exit_code == 0:
         return "ok", ""
     if exit_code < 0:

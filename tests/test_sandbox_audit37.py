@@ -1,0 +1,184 @@
+"""Findings of the session-37 sandbox audit:
+
+1. Docker: a run some of whose processes the container's OOM killer ended was `ok` unless its main
+   process was the one killed; it is `memory` now, whatever the exit status.
+2. The status was read from stderr's text: a program printing "File too large" got `output_limit`,
+   one raising `MemoryError('fake')` got `memory`. Warm Python is judged by the exception that ended
+   it (raised by the allocator or a write, not by a `raise` statement) and by its files; only a
+   command the worker execs is still judged by its stderr text, marked `inferred_from`.
+3. Output that is not UTF-8 was silently replaced: `details["stdout_undecodable"]` counts the bytes.
+4. A Docker daemon that accepts connections but never answers held `make_sandbox("docker")` for 60 s.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+
+import pytest
+from conftest import TEST_LIMITS, get_sandbox
+
+from rlvr.sandbox import SandboxUnavailable, make_sandbox
+
+BACKENDS = ["subprocess", "bwrap", "docker"]
+
+
+# -- 1. Docker: an OOM kill of any process of the run makes it "memory" ----------------------------
+CHILDREN_OVER_THE_CONTAINER = """
+import os, time
+kids = []
+for i in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(200 << 20)
+        for j in range(0, len(block), 4096):
+            block[j] = 1
+        time.sleep(2)
+        os._exit(0)
+    kids.append(pid)
+print([os.waitpid(kid, 0)[1] for kid in kids])
+"""
+
+
+def test_docker_oom_kill_of_a_child_makes_the_run_memory():
+    sandbox = get_sandbox("docker", timeout=20, memory_mb=256, max_concurrent=1)
+    result = sandbox.run(CHILDREN_OVER_THE_CONTAINER)
+    assert result.exit_code == 0 and "9" in result.stdout, result  # the program itself ended well
+    assert result.status == "memory", result
+    killed = result.details["oom_kills"]
+    assert killed >= 1 and f"OOM killer of the sandbox's memory cgroup ended {killed} of the run's" in result.message
+    # the kills are that run's: a later run that kills itself is its own error
+    itself = sandbox.run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    assert itself.status == "error" and itself.message == "killed by signal SIGKILL", itself
+
+
+# -- 2. statuses from evidence, not from stderr's text ----------------------------------------------
+FORGED = {
+    "file_too_large_text": "import sys\nprint('ValueError: File too large input', file=sys.stderr)\nsys.exit(1)",
+    "memory_error_text": "import sys\nprint('MemoryError', file=sys.stderr)\nsys.exit(1)",
+    "raise_memory_error": "raise MemoryError('fake')",
+    "raise_memory_error_bare": "def f():\n    raise MemoryError\nf()",
+    "raise_efbig": "import errno\nraise OSError(errno.EFBIG, 'File too large')",
+    # a process the program forked ran out of memory; the program's own process fails otherwise
+    "forked_child_memory_error": ("import os, sys\nif os.fork() == 0:\n    x = bytearray(10**11)\n"
+                                  "os.wait()\nsys.exit(1)"),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", sorted(FORGED))
+def test_a_limit_named_in_stderr_is_no_limit(backend, case):
+    result = get_sandbox(backend, **TEST_LIMITS).run(FORGED[case])
+    assert result.status == "error", result
+    assert "inferred_from" not in result.details
+
+
+GENUINE = {
+    "allocation": ("x = bytearray(10**11)", "memory"),
+    "allocated_slowly": ("chunks = []\nwhile True:\n    chunks.append(bytearray(10**7))", "memory"),
+    "in_a_function": ("def f():\n    return [0] * 10**11\nf()", "memory"),
+    "re_raised": ("try:\n    x = bytearray(10**11)\nexcept MemoryError as exc:\n    raise exc", "memory"),
+    "while_handling": ("try:\n    x = bytearray(10**11)\nexcept MemoryError:\n    raise RuntimeError('no room')",
+                       "memory"),
+    "big_file": ("with open('big', 'wb') as f:\n    while True:\n        f.write(b'0' * 10**6)", "output_limit"),
+    # the write refused, caught: the file left at the limit shows it
+    "big_file_caught": ("import sys\ntry:\n    with open('big', 'wb') as f:\n        while True:\n"
+                        "            f.write(b'0' * 10**6)\nexcept OSError:\n    sys.exit(1)", "output_limit"),
+    "big_file_in_a_command": ("import subprocess, sys\n"
+                              "sys.exit(subprocess.run(['sh', '-c', 'head -c 20000000 /dev/zero > big']).returncode)",
+                              "output_limit"),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", sorted(GENUINE))
+def test_a_limit_reached_is_reported(backend, case):
+    program, status = GENUINE[case]
+    result = get_sandbox(backend, **TEST_LIMITS).run(program)
+    assert result.status == status, result
+    assert "inferred_from" not in result.details
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_command_is_judged_by_its_stderr_and_says_so(backend):
+    """A program the worker only execs (here bash) ends out of its sight: its stderr text is the
+    one sign left, and the result says the status was inferred from it."""
+    sandbox = get_sandbox(backend, **TEST_LIMITS)
+    result = sandbox.run("echo 'std::bad_alloc' >&2\nexit 1", language="bash")
+    assert result.status == "memory" and result.details.get("inferred_from") == "stderr", result
+    assert "inferred from the text of its stderr" in result.message
+    plain = sandbox.run("echo 'no such thing' >&2\nexit 1", language="bash")
+    assert plain.status == "error" and "inferred_from" not in plain.details, plain
+
+
+# -- 3. output that is not UTF-8 is marked ----------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_undecodable_output_is_marked(backend):
+    sandbox = get_sandbox(backend, **TEST_LIMITS)
+    result = sandbox.run("import sys\nsys.stdout.buffer.write(b'\\xff\\xfeok\\n')\n"
+                         "sys.stderr.buffer.write(b'\\xe2\\x82')")
+    assert result.status == "ok", result
+    assert result.stdout == "\ufffd\ufffdok\n" and result.details["stdout_undecodable"] == 2, result
+    assert result.stderr == "\ufffd" and result.details["stderr_undecodable"] == 2, result
+    # a program that prints U+FFFD itself lost nothing
+    clean = sandbox.run("print('\\ufffd é')")
+    assert clean.stdout == "\ufffd é\n", clean
+    assert "stdout_undecodable" not in clean.details and "stderr_undecodable" not in clean.details
+
+
+# -- 4. a hung Docker daemon is given up on quickly --------------------------------------------------
+@pytest.fixture
+def hung_daemon(tmp_path):
+    """The path of a unix socket whose server accepts connections and never answers."""
+    path = str(tmp_path / "hung.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])  # held open, never read nor answered
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield path, accepted
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+def test_docker_gives_up_on_a_daemon_that_never_answers(hung_daemon, monkeypatch):
+    pytest.importorskip("docker")
+    from rlvr.sandbox import docker_backend
+
+    path, accepted = hung_daemon
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    monkeypatch.setattr(docker_backend, "PING_TIMEOUT_SECONDS", 2.0, raising=False)
+    began = time.monotonic()
+    with pytest.raises(SandboxUnavailable) as raised:
+        make_sandbox("docker")
+    waited = time.monotonic() - began
+    assert accepted, "the client never connected to the hung daemon"
+    assert waited < 10, f"waited {waited:.1f}s for a daemon that never answers"
+    assert f"the Docker daemon at unix://{path} did not answer within 2s" in str(raised.value)
+
+
+def test_docker_names_a_daemon_that_is_not_there(tmp_path, monkeypatch):
+    pytest.importorskip("docker")
+    missing = os.path.join(tmp_path, "missing.sock")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{missing}")
+    began = time.monotonic()
+    with pytest.raises(SandboxUnavailable) as raised:
+        make_sandbox("docker")
+    assert time.monotonic() - began < 5
+    assert f"cannot reach the Docker daemon at unix://{missing}" in str(raised.value)
