@@ -71,10 +71,16 @@ def test_an_all_wrong_group_differing_only_in_length_is_dropped(estimator):
 def test_a_group_with_mixed_correctness_is_kept(estimator):
     tr = judge(*LONG, f"algorithm.estimator={estimator}")
     assert tr._has_signal(group([100, 200, 300, 513], [1.0, 0.0, 1.0, 1.0]))
-    # one right answer, punished to a shaped reward of 0 like the wrong ones: still 0 < #correct < G
+
+
+@pytest.mark.parametrize("estimator", FILTERED)
+def test_a_mixed_group_whose_optimised_rewards_are_equal_is_dropped(estimator):
+    """One right answer, punished to a shaped reward of 0 like the wrong ones: 0 < #correct < G, but
+    the update would see nothing in the group but the KL of kl_in=reward, scaled up by GRPO's std."""
+    tr = judge(*LONG, f"algorithm.estimator={estimator}", "algorithm.kl_coef=0.001", "algorithm.kl_in=reward")
     g = group([100, 200, 300, 1024], [0.0, 0.0, 0.0, 1.0], ["stop", "stop", "stop", "length"])
     assert len({tr.shaped_reward(t) for t in g}) == 1
-    assert tr._has_signal(g)
+    assert not tr._has_signal(g)
 
 
 def test_reinforce_pp_keeps_every_group():

@@ -150,11 +150,11 @@ class AlgorithmConfig:
     entropy_coef: float = 0.0
     tis_cap: float | None = None  # truncated importance sampling cap (engine vs trainer log-probs)
     old_logprobs: Literal["auto", "engine", "recompute"] = "auto"  # auto: engine's when one pass per batch, no TIS, top_p 1
-    # DAPO dynamic sampling: drop (and refill) groups whose task rewards (the env's, before the
-    # overlong punishment and kl_in=reward's KL) do not differ among the samples the loss sees,
-    # e.g. all-correct or all-wrong groups
+    # DAPO dynamic sampling: keep a group only when a sample the loss sees gets a non-zero advantage
+    # from its task rewards (the env's, before the overlong punishment and kl_in=reward's KL), as
+    # DAPO drops all-correct and all-wrong groups, and from the rewards optimised; refill the rest
     dynamic_sampling: bool = True
-    ds_tol: float = 1e-6  # a group "differs" when its task-reward std (with mask_truncated: a seen sample's advantage) is above this
+    ds_tol: float = 1e-6  # a group has signal when its rewards' std is above this (with mask_truncated, also a seen sample's advantage)
     ds_max_extra_rounds: int = 2
     # > 0: DAPO soft overlong punishment over the last N tokens before max_new_tokens; an answer cut
     # off by its length limit (finish "length", also the context room left) gets the full punishment.

@@ -423,29 +423,42 @@ class Trainer:
         return r
 
     def _has_signal(self, group: list[Trajectory]) -> bool:
-        """Whether dynamic sampling keeps ``group``: whether the task reward differs among the samples
-        the loss sees, i.e. whether they would get a non-zero advantage from the task reward alone.
+        """Whether dynamic sampling keeps ``group``: whether the samples the loss sees would get a
+        non-zero advantage both from the task reward and from the reward optimised.
 
-        It judges the task reward (:meth:`_task_rewards`), not the reward optimised
-        (:meth:`shaped_reward`): DAPO keeps a group when ``0 < #correct < G`` (Eq. 11), whatever the
-        overlong punishment did. On shaped rewards an all-correct group with one answer a token into
-        the overlong zone (``[1, 1, 1, 0.998]``) was kept, and GRPO's std scaling made that token's
-        punishment advantages of about +-1. A kept group is trained on its shaped rewards.
+        The task reward (:meth:`_task_rewards`) decides as DAPO's ``0 < #correct < G`` (Eq. 11)
+        does: on the reward optimised alone (:meth:`shaped_reward`, with the overlong punishment) an
+        all-correct group with one answer a token into the overlong zone (``[1, 1, 1, 0.998]``) was
+        kept, and GRPO's std scaling made that token's punishment advantages of -1.7 and +0.6. The
+        reward optimised must differ too, or the update would get nothing from the group but the KL
+        penalty of ``kl_in=reward`` scaled up the same way: a wrong group whose one right answer was
+        cut off by its length limit (task ``[0, 0, 0, 1]``, optimised ``[0, 0, 0, 0]``) is dropped
+        and refilled. A kept group is trained on its optimised rewards. (A mixed group whose
+        optimised rewards differ by a hair, a wrong answer a token into the overlong zone beside a
+        cut-off right one, is kept and scaled as GRPO scales any group.)
 
         With ``algorithm.mask_truncated`` the loss never sees the truncated samples (:meth:`_batch`
         masks them out), while the advantages are still taken over the whole group. So a group
         whose samples are all truncated is dropped, and a group with some truncated samples is kept
         only when one of the samples the loss sees gets an advantage above ``algorithm.ds_tol`` (above
-        0 at ``ds_tol=0``) from the task rewards, computed as the update computes advantages
-        (:meth:`_seen_advantages`): a mean of the group's rewards, float or exact, only approximates
-        that, and at ``ds_tol=0`` a rounding step either way decides. (The KL penalty of
-        ``kl_in=reward`` is left out too: it is not known before the update.) REINFORCE++ whitens over
-        the whole batch, so any group of it is kept."""
+        0 at ``ds_tol=0``), computed as the update computes advantages (:meth:`_seen_advantages`): a
+        mean of the group's rewards, float or exact, only approximates that, and at ``ds_tol=0`` a
+        rounding step either way decides. (The KL penalty of ``kl_in=reward`` is left out: it is not
+        known before the update.) REINFORCE++ whitens over the whole batch, so any group of it is kept."""
         a = self.cfg.algorithm
         seen = [not t.truncated for t in group] if a.mask_truncated else [True] * len(group)
         if not any(seen):
             return False
-        values = self._task_rewards(group)
+        if a.estimator == "process_grpo":
+            optimised = [self._shaped_steps(t) for t in group]
+        else:
+            optimised = [self.shaped_reward(t) for t in group]
+        return self._signal_in(group, self._task_rewards(group), seen) and self._signal_in(group, optimised, seen)
+
+    def _signal_in(self, group: list[Trajectory], values: list[Any], seen: list[bool]) -> bool:
+        """Whether rewards ``values`` of ``group`` (each sample's, its step rewards for process_grpo)
+        give a sample the loss sees (``seen``) an advantage above ``algorithm.ds_tol``."""
+        a = self.cfg.algorithm
         if a.estimator == "process_grpo":  # step rewards pooled over the whole group, as the advantages are
             if not process_group_has_signal(values, tol=a.ds_tol):
                 return False
@@ -467,9 +480,9 @@ class Trainer:
     def _seen_advantages(self, group: list[Trajectory], values: list[Any]) -> list[float]:
         """The largest ``|advantage|`` the loss gives each sample of ``group`` (over its response
         tokens) for rewards ``values``, by the functions and dtypes :meth:`_advantages` uses;
-        ``values``: each sample's reward (its step rewards for process_grpo) — the task rewards
-        :meth:`_has_signal` judges by. For REINFORCE++-baseline, the group-centred reward (the update
-        divides it by a spread of the whole batch, which is positive)."""
+        ``values``: each sample's reward (its step rewards for process_grpo), task or optimised, as
+        :meth:`_has_signal` judges both. For REINFORCE++-baseline, the group-centred reward (the
+        update divides it by a spread of the whole batch, which is positive)."""
         a = self.cfg.algorithm
         if a.estimator == "process_grpo":
             width = max(len(t.token_ids) for t in group) - 1  # the shifted axis of :meth:`_batch`
