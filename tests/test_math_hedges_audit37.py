@@ -147,3 +147,72 @@ def test_other_prediction_types_stay_unparsable_naming_them(prediction):
     v = verify("5", prediction)
     assert not v.correct and v.details["kind"] == "unparsable" and v.error is None
     assert type(prediction).__name__ in v.reason
+
+
+# -- review of audit 37: regressions of rules 31 undone (same unreleased rules 31) -----------------
+
+@pytest.mark.parametrize("gold, prediction", [
+    # a check or conversion after the box: "then"/an interjection is no contrast, nor a subject no recount
+    ("20", "\\boxed{20}\n\nVerification: 4 boxes of 3 pencils. Then multiplying gives 12. Then adding 8 more gives 20."),
+    ("26", "\\boxed{26}\n\nLet me verify: Monday she read 12 pages. Then Tuesday gives 14. Total 12 + 14 = 26 ✓."),
+    ("12", "\\boxed{12}\n\nTo double-check: 3 rows of 4 chairs. Then, counting the rows gives 3."),
+    ("7", "\\boxed{7}\n\nSo each person gets 7. Then the total comes to 21."),
+    ("7", "\\boxed{7}\n\nBut three times that gives 21."),
+    ("10", "\\boxed{10}\n\nThen converting to cents gives 1000."),
+    ("10", "\\boxed{10}\n\nHowever, in cents this comes to 1000."),
+    ("12", "The answer is \\boxed{12}.\n\nWell, the perimeter then comes to 14."),
+    # "Otherwise" after a sentence stating the condition it reverses
+    ("5", "\\boxed{5}\n\nWe must exclude the teacher. Otherwise, the answer would be 6."),
+    ("5", "\\boxed{5}\n\nNote that we do not count the teacher. Otherwise, the answer would be 6."),
+    ("5", "\\boxed{5}\n\nWe assumed the teacher is not counted. Otherwise, it would be 6."),
+    ("4", "Since x must be positive, \\boxed{4}.\n\nOtherwise, the answer would be -4."),
+    ("5", "\\boxed{5}\n\nThe teacher is not a student; otherwise, the answer would be 6."),
+    # a doubted value refused on the next line
+    ("5", "\\boxed{5}\n\nHmm, 6?\nNo, 5 is correct because the teacher isn't a student."),
+    ("5", "\\boxed{5}\n\nHmm, 6?\nNo."),
+    ("5", "\\boxed{5}\n\nHmm, 6? No."),
+    # a rounding of the box, a value in prose, a value set aside on the next line
+    ("\\frac{1}{3}", "\\boxed{\\frac{1}{3}}\n\nIt might be 0.33."),
+    ("5", "\\boxed{5}\n\nThat might be 1 of the reasons."),
+    ("4", "\\boxed{4}\n\nNote that $x = -4$ also works.\nBut x > 0."),
+])
+def test_checks_conditions_and_refused_doubts_after_the_box_stay_right(gold, prediction):
+    assert _kind(gold, prediction) == "equal"
+
+
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{5}\n\nHowever, a more careful count gives 6.",
+    "\\boxed{5}\n\nBut recounting gives 6.",
+    "\\boxed{5}\n\nActually, the correct count comes to 6.",
+    "\\boxed{5}\n\nOtherwise, the answer would be 6.",
+    "\\boxed{5}\n\nThe answer is clear. Otherwise, the answer would be 6.",
+    "\\boxed{5}\n\nHmm, 6?",
+    "\\boxed{5}\n\nHmm, 6?\nMaybe.",
+    "\\boxed{5}\n\nIt might be 0.5.",
+    "\\boxed{5}\n\nNote that 3 also works.\nSo both are fine.",
+])
+def test_red_team_hedges_after_the_box_stay_hedged(prediction):
+    assert _kind("5", prediction) == "hedged"
+
+
+@pytest.mark.parametrize("prediction", [10**5000, Fraction(10**5000, 3), Decimal("sNaN")], ids=["int", "fraction", "snan"])
+def test_number_prediction_without_text_is_unparsable_naming_why(prediction):
+    v = verify("5", prediction)
+    assert not v.correct and v.details["kind"] == "unparsable" and v.error is None
+    assert type(prediction).__name__ in v.reason
+    batch = verify_batch([("5", 5), ("5", prediction)])
+    assert batch[0].correct and batch[1].details["kind"] == "unparsable"
+
+
+@pytest.mark.parametrize("gold", [10**5000, Fraction(10**5000, 7), Decimal("sNaN")], ids=["int", "fraction", "snan"])
+def test_number_gold_without_text_is_a_gold_error(gold):
+    v = verify(gold, "5")
+    assert not v.correct and v.details["kind"] == "error" and v.error is not None
+    assert verify_batch([("5", "5"), (gold, "5")])[1].details["kind"] == "error"
+
+
+def test_validate_gold_refuses_a_number_without_text_by_name():
+    from rlvr.verifiers.math import GoldAnswerError, validate_gold
+
+    with pytest.raises(GoldAnswerError, match="too large"):
+        validate_gold(10**5000)

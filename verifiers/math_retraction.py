@@ -629,14 +629,25 @@ _WORKS_RE = re.compile(
     r"(?:also[ \t]+works|works[ \t]+(?:too|as[ \t]+well)|(?:would|could|might|may|will)[ \t]+also[ \t]+work)\b"
     r"[ \t]*(?:[.!)]|,[ \t]*(?:and|so|thus|hence|therefore|which|both|too)\b|\n|\Z)", re.IGNORECASE)
 #: A contrasting sentence whose subject in words gives another value (audit 37): "However, a more
-#: careful count gives 6.", "But recounting gives 6.", "Hmm, actually, the total comes to 6.". The
-#: value is all the rest of its sentence; the subject is up to six words with no digit, "=" or
-#: subject of an other value (see `_OTHER_SUBJECT_RE`). Bounded runs: linear.
+#: careful count gives 6.", "But recounting gives 6.", "Hmm, actually, a recount comes to 6.". Only
+#: a real contrast opens it, "but", "however" or "actually" (after interjections at most): "Then
+#: multiplying gives 12." and "Well, the perimeter then comes to 14." are steps of a check (review of
+#: audit 37). The value is all the rest of its sentence; the subject is up to six words with no
+#: digit or "=", read by `_contrasts` (see `_RECOUNT_SUBJECT_RE`). Bounded runs: linear.
 _CONTRAST_GIVES_RE = re.compile(
-    _OPENING + _W + r"(?:(?:but|however|though|yet|still|then)\b|" + _INTERJECTION + r")" + _W
-    + r"(?:[,:!]?[ \t]+(?:(?:but|however|actually|hmm+|wait|well)\b" + _W + r")){0,2},?[ \t]+"
+    _OPENING + _W + r"(?:" + _INTERJECTION + _W + r"[,:!]?[ \t]+){0,2}(?:but|however|actually)\b" + _W
+    + r"(?:[,:!]?[ \t]+(?:(?:but|however|actually)\b" + _W + r")){0,2},?[ \t]+"
     r"(?P<subject>(?:[A-Za-z'\u2019-]+[ \t]+){1,6}?)(?:gives|yields|comes[ \t]+(?:out[ \t]+)?to|results[ \t]+in)[ \t]+"
     + _OFFERED_VALUE + _W + r"[ \t]*(?:[.!]|\n|\Z)", re.IGNORECASE)
+#: What the subject of `_CONTRAST_GIVES_RE` must say for its value to be another answer: that it
+#: counts or works out the answer again ("a more careful count", "recounting", "the correct
+#: calculation", "checking again"). A narrow, positive rule (review of audit 37): any other subject
+#: ("three times that", "the total for three people") gives a step's or another question's value.
+_RECOUNT_SUBJECT_RE = re.compile(r"\b(?:(?:re)?count\w*|careful\w*|correct\w*|(?:re)?calculat\w*"
+                                 r"|re-?check\w*|checking[ \t]+again)\b", re.IGNORECASE)
+#: A subject that converts the answer ("in cents", "converting", "per day"): another question's value.
+_CONVERSION_SUBJECT_RE = re.compile(r"\b(?:convert\w*|in[ \t]+(?:terms[ \t]+of[ \t]+)?[A-Za-z]+s|per)\b",
+                                    re.IGNORECASE)
 #: Subjects that give a value the working sets aside, not another answer ("However, the negative
 #: root gives -5.", "But the other case gives 0."): no second answer.
 _OTHER_SUBJECT_RE = re.compile(r"\b(?:roots?|solutions?|cases?|branch\w*|factors?|signs?|sides?|equations?"
@@ -689,7 +700,10 @@ _SET_ASIDE_RE = re.compile(
     r"\b(?:(?:want|need|seek|asked[ \t]+for|asks[ \t]+for|looking[ \t]+for)[ \t]+(?:the[ \t]+|an?[ \t]+)?"
     r"(?:smallest|largest|least|greatest|minimum|maximum|minimal|maximal)|discard\w*|reject\w*|exclud\w*"
     r"|not[ \t]+(?:valid|allowed|acceptable|wanted|asked)|invalid|but[ \t]+we[ \t]+(?:want|need|are[ \t]+asked)"
-    r"|we[ \t]+(?:want|need)[ \t]+the)\b", re.IGNORECASE)
+    r"|we[ \t]+(?:want|need)[ \t]+the|must[ \t]+be[ \t]+(?:non-?)?(?:positive|negative))\b"
+    # a constraint the other value breaks, on the same line or the next ("But x > 0."; review of audit 37)
+    r"|\b(?:but|since|as|because|given)[ \t]+(?:\$|\\\()?[ \t]*[A-Za-z][ \t]*(?:[<>\u2265\u2264]|\\[gl]e)",
+    re.IGNORECASE)
 #: A conclusion word before a value, within a sentence ("so 12", "the answer stays 12", "the
 #: smallest is 12", "it must be 12").
 _CONCLUDES = (r"\b(?:so|thus|hence|therefore|answer|keep|stick[ \t]+with|remains|stays|it'?s|it[ \t]+is|must[ \t]+be"
@@ -777,21 +791,56 @@ def _offered_here(m: re.Match, clause: str) -> bool:
     return m["offer"] is not None and _OFFER_CLAUSE_RE.fullmatch(clause[clause.rfind(";") + 1:]) is not None
 
 
-def _recounted(m: re.Match, clause: str) -> bool:
+def _recounted(m: re.Match, clause: str, earlier: str = "") -> bool:
     """Whether `_COULD_BE_RE`'s match `m` names a second answer by the clause before it in its
     sentence (`clause`): none about a mistake; "would be" / "becomes" alone ("The answer would be
     21."), after a recount ("If we include the teacher, it would be 21") or after a bare
-    "Otherwise," / "Else," (audit 37), and not after another amount ("Including an 8% sales tax")."""
+    "Otherwise," / "Else," (audit 37) that stands alone: not after a sentence stating the condition
+    it reverses (the last sentence of `earlier`, the text before `m`: "We must exclude the teacher.
+    Otherwise, the answer would be 6.", see `_states_condition`); and not after another amount
+    ("Including an 8% sales tax")."""
     if _COUNTERFACTUAL_RE.search(clause):
         return False  # "If we had forgotten the teacher, the answer would be 21.": a mistake explained
     if m["also"] is not None:
         return True
     if clause.strip(" \t*_"):
-        if not (_RECOUNT_RE.search(clause) or _OTHERWISE_CLAUSE_RE.fullmatch(clause)):
+        otherwise = _OTHERWISE_CLAUSE_RE.fullmatch(clause) is not None
+        if not (_RECOUNT_RE.search(clause) or otherwise):
             return False  # "In radians, the answer would be π/2.": another question's answer, not a recount
+        if otherwise and _states_condition(earlier[:len(earlier) - len(clause)]):
+            return False  # the other reading of a condition just stated, as "…; otherwise, it would be 6."
     elif m.group()[0] not in "Tt":
         return False  # "it would be 21." alone: the sentence of a step
     return not _OTHER_AMOUNT_RE.search(clause)  # "Including an 8% sales tax, it would be $12.96.": another amount
+
+
+#: Words of a sentence stating a condition, an exclusion or an assumption ("We must exclude the
+#: teacher.", "Since x must be positive, …", "We assumed the teacher is not counted."): an
+#: "Otherwise, the answer would be 6." after it explains the answer (review of audit 37).
+_CONDITION_STATED_RE = re.compile(
+    r"\b(?:not|no|never|exclud\w*|except\w*|must|only|since|because|assum\w*|if|unless|positive|negative"
+    r"|count\w*|includ\w*|subtract\w*|ignor\w*|need\w*|should|require\w*|important)\b|n't\b", re.IGNORECASE)
+
+
+def _states_condition(earlier: str) -> bool:
+    """Whether the last sentence of `earlier` (the text before an "Otherwise," sentence, read over
+    `_WINDOW` characters) states a condition (see `_CONDITION_STATED_RE`)."""
+    text = earlier[-_WINDOW:].rstrip(" \t\n*_")
+    text = text[:-1] if text.endswith((".", "!", ";", ":")) else text
+    sentence = text[max(text.rfind(c) for c in ".!?\n") + 1:]
+    return _CONDITION_STATED_RE.search(sentence) is not None
+
+
+def _rounds_answer(tail: str, m: re.Match, before: str | None) -> bool:
+    """Whether the value offered after `m` ("It might be 0.33.") is the answer `before` rounded at
+    the decimals it shows (`\\frac{1}{3}`), as "approximately 0.33" is (review of audit 37)."""
+    from rlvr.verifiers.math_restatement import _decimal_rounding
+
+    if before is None:
+        return False
+    window = tail[m.end():m.end() + _WINDOW]
+    said = window[:_END_RE.search(window).start()].strip().strip("$*_ \t")
+    return bool(said) and _decimal_rounding(said, before)
 
 
 def might_offer(lowered: str) -> bool:
@@ -847,9 +896,13 @@ def second_answer(tail: str, before: str | None, start: int = 0, head: str = "")
     for m in list(could)[-_MAX_TRIGGERS:]:
         clause = tail[max(start, m.start() - _WINDOW):m.start()]
         clause = clause[max(clause.rfind(c) for c in ".!?\n") + 1:]  # (the sentence so far)
-        if not _offered_here(m, clause) and not _recounted(m, clause):
+        offered = _offered_here(m, clause)
+        if not offered and not _recounted(m, clause, head + " " + tail[:m.start()]):
             continue
-        value = _value_after(tail, m, before)
+        if m["offer"] is not None and _rounds_answer(tail, m, before):
+            continue  # "It might be 0.33." after 1/3: the answer rounded, as "approximately 0.33" is
+        # an offer alone must be all of its sentence ("That might be 1 of the reasons." offers none)
+        value = _value_after(tail, m, before, nouns=not offered)
         if value is not None:
             found.append((m.start(), value))
     too = _TOO_RE.finditer(tail, start) if " too" in lowered or "as well" in lowered else ()
@@ -903,19 +956,42 @@ def _contrasts(tail: str, before: str | None, start: int, lowered: str) -> list[
     found: list[tuple[int, str]] = []
     gives = _CONTRAST_GIVES_RE.finditer(tail, start) if any(h in lowered for h in _GIVES_HINTS[:-1]) else ()
     for m in list(gives)[-_MAX_TRIGGERS:]:
-        if _OTHER_SUBJECT_RE.search(m["subject"]) or _set_aside(tail, m.end(), before, m["value"]):
-            continue  # "However, the negative root gives -5.": a value of the working set aside
+        if not _recount_subject(m["subject"]) or _set_aside(tail, m.end(), before, m["value"]):
+            continue  # "However, the negative root gives -5.", "But three times that gives 21.": no recount
         value = _read_value(m["value"], before, nouns=False)
         if value is not None:
             found.append((m.start(), value))
     asked = _ASKED_VALUE_RE.finditer(tail, start) if "?" in lowered else ()
     for m in list(asked)[-_MAX_TRIGGERS:]:
-        if _answers_a_question(tail, m.start()):
-            continue  # "Is it 5 or 6? 6?": an answer to a question, read as one
+        if _answers_a_question(tail, m.start()) or _answered_no(tail, m.end(), before):
+            continue  # "Is it 5 or 6? 6?": an answer to a question; "Hmm, 6?\nNo.": a doubt refused
         value = _read_value(m["value"].strip("()"), before, nouns=False)
         if value is not None:
             found.append((m.start(), value))
     return found
+
+
+def _recount_subject(subject: str) -> bool:
+    """Whether `subject` (of `_CONTRAST_GIVES_RE`) counts the answer again ("a more careful count",
+    "recounting"), and is no value the working sets aside ("the negative root", see
+    `_OTHER_SUBJECT_RE`), no conversion ("in cents, a careful count") and no other amount ("the
+    correct tax", see `_OTHER_AMOUNT_RE`): the filters `_recounted` applies to "would be"."""
+    return (_RECOUNT_SUBJECT_RE.search(subject) is not None and not _OTHER_SUBJECT_RE.search(subject)
+            and not _CONVERSION_SUBJECT_RE.search(subject) and not _OTHER_AMOUNT_RE.search(subject))
+
+
+#: What answers a doubted value no on the next line: "No", "Nope", "Not", "Wrong".
+_ANSWERED_NO_RE = re.compile(r"[\s>*_-]*(?:no(?:pe)?|not|wrong)\b", re.IGNORECASE)
+
+
+def _answered_no(tail: str, pos: int, before: str | None) -> bool:
+    """Whether the line from `pos`, after a lone value asked ("Hmm, 6?"), answers it no ("No, 5 is
+    correct.", "Nope.") or restates the answer `before` ("5 is right."): the doubt is refused, no
+    second answer (review of audit 37), as "Hmm, 6? No." on one line already was."""
+    if _ANSWERED_NO_RE.match(tail, pos):
+        return True
+    answer = (before or "").strip().strip("$")
+    return bool(answer) and re.match(r"[\s>*_$-]*" + re.escape(answer) + r"(?![\d.,]?\d)", tail[pos:]) is not None
 
 
 # -- a value alone on a line after the answer (rules 20) -----------------------------------------
