@@ -200,7 +200,7 @@ def unsampled_part(tokenizer: Any, marker: str, sampled_ids: Sequence[int], adde
     sampled = [int(t) for t in sampled_ids]
     for j in range(min(len(marker_ids), len(sampled)), 0, -1):
         if sampled[-j:] == marker_ids[:j]:
-            head = tokenizer.decode(marker_ids[:j], skip_special_tokens=False)
+            head = tokenizer.decode(marker_ids[:j], skip_special_tokens=False, clean_up_tokenization_spaces=False)
             if marker.startswith(head):
                 return marker[len(head) :]
     return marker

@@ -30,6 +30,13 @@ class EngineError(RuntimeError):
     so it is never scored (``rlvr eval`` stops with exit code 4 and resumes from the saved samples)."""
 
 
+#: How engines turn sampled ids into the text the env judges: special tokens left out, and nothing
+#: else changed. transformers' ``clean_up_tokenization_spaces`` (on in Llama-3's and GPT-2's
+#: tokenizer configs) would drop spaces the model wrote ("from . import x" became "from. import x"),
+#: so envs would judge text the model never wrote and stop strings holding those spaces never match.
+VERBATIM = {"skip_special_tokens": True, "clean_up_tokenization_spaces": False}
+
+
 def added_vocab(tokenizer: Any) -> dict[str, int]:
     """The tokenizer's added tokens (``"<|im_end|>"`` -> id). Engines read it once: a fast tokenizer
     builds the dict anew at every call."""
@@ -40,7 +47,7 @@ def special_vocab(tokenizer: Any) -> dict[str, int]:
     """The tokenizer's added tokens that text decoded without special tokens leaves out
     (``"<|im_end|>"`` -> id). An added token that such text keeps (Qwen's ``"</tool_call>"``, added
     but not special) is not one. Engines read it once."""
-    return {s: i for s, i in added_vocab(tokenizer).items() if s not in tokenizer.decode([i], skip_special_tokens=True)}
+    return {s: i for s, i in added_vocab(tokenizer).items() if s not in tokenizer.decode([i], **VERBATIM)}
 
 
 def split_stops(stop: Sequence[str], special: Mapping[str, int]) -> tuple[list[str], list[int]]:

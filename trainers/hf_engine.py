@@ -30,7 +30,7 @@ from typing import Any, Sequence
 import torch
 
 from rlvr.trainers.engine import (
-    BatchedLimitsEngine, Sample, SamplingParams, context_length_of, generation_limit, special_vocab, split_stops,
+    VERBATIM, BatchedLimitsEngine, Sample, SamplingParams, context_length_of, generation_limit, special_vocab, split_stops,
     state_dict_of, stop_token_strings,
 )
 
@@ -348,7 +348,7 @@ class HFEngine(BatchedLimitsEngine):
                 if hit_stop[b]:
                     reason[i] = "stop_token"
                 elif stop_strings:
-                    tail = self.tokenizer.decode(tokens[i][-window:], skip_special_tokens=True)
+                    tail = self.tokenizer.decode(tokens[i][-window:], **VERBATIM)
                     if any(s in tail for s in stop_strings):
                         reason[i] = "stop_string"
                 if reason[i] is None and len(tokens[i]) >= limits[i]:
@@ -376,7 +376,7 @@ class HFEngine(BatchedLimitsEngine):
         samples = []
         # the text leaves out a stop token; one batched call decodes every row
         texts = self.tokenizer.batch_decode(
-            [ids[:-1] if why == "stop_token" else ids for ids, why in zip(tokens, reason)], skip_special_tokens=True
+            [ids[:-1] if why == "stop_token" else ids for ids, why in zip(tokens, reason)], **VERBATIM
         )
         for i, text in enumerate(texts):
             ids = tokens[i]

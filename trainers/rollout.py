@@ -108,7 +108,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from rlvr.trainers import chat_tokens
-from rlvr.trainers.engine import Sample, SamplingParams, added_vocab, context_length_of, generate_by_limit, special_vocab
+from rlvr.trainers.engine import VERBATIM, Sample, SamplingParams, added_vocab, context_length_of, generate_by_limit, special_vocab
 from rlvr.trainers.opening_prompt import PROMPT_LAYOUT, chat_prompt, raw_prompt, raw_system_text, template_tools
 from rlvr.trainers.trajectory import (
     PromptTooLongError, RolloutInfrastructureError, Trajectory, merged_refusals, task_options,
@@ -777,7 +777,7 @@ class RolloutCollector:
         reported = (sample.meta or {}).get("stop_reason")  # the stop string (or token id) that matched, as the engine saw it
         if (not self.token_level and isinstance(reported, int) and not isinstance(reported, bool)
                 and reported in self._stop_token_ids):  # (a chat-level sample: `collect` made sure of a tokenizer)
-            token = self.tokenizer.decode([reported], skip_special_tokens=True)
+            token = self.tokenizer.decode([reported], **VERBATIM)
             return sample.text if not token or sample.text.endswith(token) else sample.text + token
         if not self._stop_strings:
             return sample.text
@@ -789,7 +789,7 @@ class RolloutCollector:
             return sample.text + reported
         if not self.token_level:
             return sample.text
-        decoded = self.tokenizer.decode(list(sample.token_ids), skip_special_tokens=True)
+        decoded = self.tokenizer.decode(list(sample.token_ids), **VERBATIM)
         if not decoded.startswith(sample.text):
             return sample.text
         rest = decoded[len(sample.text) :]
@@ -803,7 +803,7 @@ class RolloutCollector:
         not special, token, and without it the env reads a closed tool call as an unclosed one.
         The ids are decoded as the engines decode (special tokens skipped), so an EOS or other
         special stop token adds nothing; a text the engine already ended with the token's is kept."""
-        whole = self.tokenizer.decode([int(t) for t in sample.token_ids], skip_special_tokens=True)
+        whole = self.tokenizer.decode([int(t) for t in sample.token_ids], **VERBATIM)
         return whole if whole.startswith(sample.text) else sample.text
 
     def _apply_step(self, ep: _Episode, sample: Sample, result: Any, last_turn: bool = False) -> None:

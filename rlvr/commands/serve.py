@@ -323,7 +323,7 @@ def token_bytes_function(tokenizer: Any):
     the byte-level alphabet instead. Added tokens are their content; other tokenizers (and strings
     outside the alphabet) the UTF-8 of the decoded token, as before."""
     def decoded(token_id: int) -> list[int]:
-        return list(tokenizer.decode([token_id]).encode())
+        return list(tokenizer.decode([token_id], clean_up_tokenization_spaces=False).encode())
 
     backend = getattr(tokenizer, "backend_tokenizer", None)
     try:
@@ -541,7 +541,7 @@ class ChatCompletionServer:
                                                      getattr(self.engine, "eos_token_ids", frozenset()))
             if req["logprobs"]:
                 choice["logprobs"] = {"content": [
-                    {"token": tok.decode([t]), "logprob": lp, "bytes": self._token_bytes(t), "top_logprobs": []}
+                    {"token": tok.decode([t], clean_up_tokenization_spaces=False), "logprob": lp, "bytes": self._token_bytes(t), "top_logprobs": []}
                     for t, lp in zip(s.token_ids, s.logprobs)
                 ]}
             choices.append(choice)
