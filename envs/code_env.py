@@ -13,7 +13,8 @@ Recognised layouts (no keys needed):
 - APPS call-based: an `input_output` JSON string with an `fn_name` key (and optional
   `starter_code` column). Each case calls `fn_name(*inputs[k])` and compares the return value with
   `outputs[k]` as APPS does (tuples read as lists; an expected value wrapped in a one-item list also
-  matches the bare value). A LeetCode-style `class Solution` answer is called as
+  matches the bare value; with `float_tolerance`, an expected float, in lists and dicts too, matches a
+  number within it, as for stdin/stdout). A LeetCode-style `class Solution` answer is called as
   `Solution().fn_name(...)`, and a call-based answer finds the `typing` names in its module before
   it runs, as on LeetCode (its starter code uses `List[int]` without importing it; the tests ask for
   them with `TYPING_NAMES_PRAGMA`, and the answer's text, hence its line numbers, stays its own). A
@@ -46,7 +47,10 @@ every step: empty tests (an APPS row with an empty `input_output`: "row i has no
 to drop such rows), a `test_setup_code` or `test_imports` that does not parse (named as such), an `entry_point` that is not a function name or is not the function the
 prompt asks for, tests the verifier refuses (`plan_tests`: tests that do not parse, never use the
 solution, or assert nothing), stdin/stdout cases of unequal count, null (which would read
-"None") or holding a mapping or nested list (its repr), or all expecting no output (a program printing nothing would pass). A HumanEval row with a null `entry_point` takes the one its tests name (`check(add)`) or
+"None") or holding a mapping or nested list (its repr), or all expecting no output (a program printing nothing would pass),
+and MBPP asserts that build objects of a class the answer must define (MBPP/601's `Pair`,
+`_answer_class_call`: its instances cannot leave the sandbox, so a right answer would fail; every
+such row is named at once, with how to drop them). A HumanEval row with a null `entry_point` takes the one its tests name (`check(add)`) or
 else the function its prompt asks for. Each distinct row's tests are planned once per process
 (`_plan_error`), so the envs of a vector env do not plan them again.
 """
@@ -92,11 +96,38 @@ def _plain(value):
     return value
 
 
+#: The env's float_tolerance: `CodeEnv.function_options` binds it in setup code that runs before these
+#: tests; None (not bound): return values compare exactly, as APPS compares them.
+_FLOAT_TOLERANCE = globals().get("_FLOAT_TOLERANCE")
+
+
+def _finite_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value - value == 0
+
+
+def _close(got, want):
+    """got == want, except that with _FLOAT_TOLERANCE an expected float (in lists and dicts too)
+    matches a finite number that differs by that much relatively, or absolutely below 1, as
+    check_io's float_tolerance reads an expected decimal: |got - want| <= tol * max(1, |want|).
+    Integers, strings and the rest compare exactly."""
+    if _FLOAT_TOLERANCE is None or got == want:
+        return got == want
+    if isinstance(want, float) and _finite_number(want) and _finite_number(got):
+        return abs(got - want) <= _FLOAT_TOLERANCE * max(1.0, abs(want))
+    if isinstance(want, list) and isinstance(got, list):
+        return len(got) == len(want) and all(_close(a, b) for a, b in zip(got, want))
+    if isinstance(want, dict) and isinstance(got, dict):
+        return got.keys() == want.keys() and all(_close(got[key], want[key]) for key in want)
+    return False
+
+
 def _same(got, want):
-    """APPS's check: equal, or equal to the expected value unwrapped from its one-item list."""
+    """APPS's check: equal (`_close`), or equal to the expected value unwrapped from its one-item list."""
     got = _plain(got)
-    return got == want or (isinstance(want, list) and len(want) == 1 and got == want[0])
+    return _close(got, want) or (isinstance(want, list) and len(want) == 1 and _close(got, want[0]))
 '''
+#: The setup code that gives call-based tests the env's float_tolerance (`CALL_TESTS_SETUP`).
+FLOAT_TOLERANCE_SETUP = '_FLOAT_TOLERANCE = float("{tolerance!r}")\n'
 
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -123,7 +154,7 @@ def _mbpp_entry_point(tests: list[str], setup: str = "") -> str | None:
     helper, `_CHECKERS`, wrapping another call is skipped), whether or not the row imports
     `isclose`: when it does not, `plan_tests` refuses the row rather than let the answer define
     `isclose` itself. Any other call is the row's own even when it wraps one (`assert
-    max_chain_length([Pair(5, 24)], 1) == 1` tests `max_chain_length`, not `Pair`)."""
+    decode(encode("ab")) == "ab"` tests `decode`, not `encode`)."""
     own = _BUILTIN_NAMES | bound_names(setup, *tests)
     for line in tests:
         try:
@@ -149,6 +180,73 @@ def _wraps_any(call: ast.Call, calls: list[ast.Call]) -> bool:
     inside = {id(node) for argument in [*call.args, *(named.value for named in call.keywords)]
               for node in ast.walk(argument)}
     return any(id(other) in inside for other in calls if other is not call)
+
+
+#: Types whose instances do cross the sandbox as plain data: a test may build them (`Fraction(1, 2)`)
+#: with a name the answer imports, and they are no class of the answer's (`_answer_class_call`).
+_PLAIN_CLASSES = frozenset({"Fraction", "Decimal", "Counter", "OrderedDict"})
+
+
+def _answer_class_call(tests: list[str], setup: str, reference: Any) -> tuple[str, str] | None:
+    """(class, assert line) when MBPP's asserts build objects of a class the answer must define
+    (MBPP/601: `assert max_chain_length([Pair(5, 24), ...], 4) == 3`, `Pair` defined by the answer),
+    else None. The tests run apart from the answer and only plain data crosses between them, so the
+    answer's `Pair(5, 24)` cannot come back to the tests and a right answer fails every such assert
+    (while one defining `def Pair(a, b): return (a, b)` would pass). A called name the tests leave
+    to the answer is such a class when the row's reference solution (`reference`, MBPP's `code`)
+    defines it as a class; without a reference that defines it, when it is spelled as a class
+    (`Pair`, `TreeNode`: capitalised, no underscore) and called inside the arguments of another of the
+    answer's functions, its result passed back into the answer."""
+    classes, functions = _reference_definitions(reference)
+    own = _BUILTIN_NAMES | bound_names(setup, *tests)
+    for line in tests:
+        try:
+            tree = ast.parse(line)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                 and node.func.id not in own]
+        for call in calls:
+            name = call.func.id
+            if name in classes or (name not in functions and _spelled_as_class(name)
+                                   and any(_wraps_any(outer, [call]) for outer in calls)):
+                return name, line
+    return None
+
+
+def _reference_definitions(reference: Any) -> tuple[set[str], set[str]]:
+    """(classes, functions) a row's reference solution defines at top level (none when it is
+    missing or does not parse)."""
+    try:
+        tree = ast.parse(reference) if isinstance(reference, str) else None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None
+    body = tree.body if tree is not None else []
+    return ({node.name for node in body if isinstance(node, ast.ClassDef)},
+            {node.name for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))})
+
+
+def _spelled_as_class(name: str) -> bool:
+    """`Pair`, `ListNode`: capitalised words without underscores (not `Find_Max`, `NMAX`), other than
+    the plain-data types (`_PLAIN_CLASSES`)."""
+    return (name[0].isupper() and "_" not in name and any(c.islower() for c in name)
+            and name not in _PLAIN_CLASSES)
+
+
+def _refuse_class_rows(found: list[tuple[int, str, str, str]]) -> None:
+    """Raise DatasetError for the MBPP rows whose asserts build objects of a class the answer must
+    define (`found`: (row, task id, class, assert line); see `_answer_class_call`), naming them all
+    and how to drop them."""
+    if not found:
+        return
+    i, task_id, name, line = found[0]
+    rows = [row for row, *_ in found]
+    others = f"; rows {', '.join(map(str, rows))} are so" if len(rows) > 1 else ""
+    raise DatasetError(
+        f"row {i} (task {task_id!r}): column 'test_list' cannot be scored: its asserts build {name} objects "
+        f"({line.strip()[:100]}), a class the answer must define, whose instances cannot leave the sandbox "
+        f"(only plain data crosses to the tests), so a right answer would fail them{others}; drop such rows "
+        f"before building the env (with datasets: ds.filter(lambda row, i: i not in {set(rows)}, with_indices=True))")
 
 
 def _is_function_name(name: Any) -> bool:
@@ -435,6 +533,8 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         texts, test_lists = table.column(qk), table.column("test_list")
         setups = table.column("test_setup_code") if "test_setup_code" in cols else [""] * n
         imports = table.column("test_imports") if "test_imports" in cols else [[]] * n
+        references = table.column("code") if "code" in cols else [None] * n
+        class_rows: list[tuple[int, str, str, str]] = []
         for i in range(n):
             if not isinstance(test_lists[i], (list, tuple)):  # a string would be split into characters
                 raise DatasetError(f"row {i}: column 'test_list' must be a list of assert statements, got "
@@ -450,8 +550,12 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             _check_mbpp_parts(i, ids[i], [("test_imports", _code_lines(i, "test_imports", imports[i])),
                                           ("test_setup_code", _code_lines(i, "test_setup_code", setups[i])),
                                           ("test_list", tests)], code, entry)
+            uses_class = _answer_class_call(tests, "\n".join(setup), references[i])
+            if uses_class is not None:
+                class_rows.append((i, str(ids[i]), *uses_class))
             meta = {"kind": "function", "entry_point": entry, "example": tests[0]}
             tasks.append(Task(str(ids[i]), row_text(texts, i, qk), code, meta))
+        _refuse_class_rows(class_rows)
         return tasks
     if {"inputs", "outputs"} <= cols or "input_output" in cols:
         qk = require_column(table, question_key, "question_key", ("question", "problem", "description", "prompt"))
@@ -560,7 +664,9 @@ class CodeEnv(SingleTurnEnv):
         exact: compare stdin/stdout output byte for byte (default: token by token, whitespace-tolerant).
         float_tolerance: an expected stdin/stdout token written as a non-integer decimal ("0.5",
             "1e-3") matches a number that differs by this much, relatively (absolutely below 1),
-            e.g. 1e-6 for "absolute or relative error 1e-6"; integers and words match exactly.
+            e.g. 1e-6 for "absolute or relative error 1e-6"; integers and words match exactly. A
+            call-based (APPS `fn_name`) row's expected float, in lists and dicts too, matches a returned
+            number within it the same way (`CALL_TESTS_SETUP`); integers and the rest compare exactly.
         partial_credit: True (default): the outcome is the fraction of tests passed. False: 1 when
             every test passes, else 0 (all or nothing; see `credit`).
         **kwargs: `TextEnv` arguments.
@@ -610,6 +716,7 @@ class CodeEnv(SingleTurnEnv):
         if id_key is not None:
             require_column(table, id_key, "id_key")
         tasks = tasks_from_table(table, question_key=question_key, id_key=id_key)
+        self._call_based = any(task.meta.get("call_based") for task in tasks)
         self._sandbox = sandbox
         self._sandbox_backend = check_backend(sandbox_backend)
         fingerprint = dict(table.fingerprint)  # plus the columns read, when not the detected ones:
@@ -617,7 +724,7 @@ class CodeEnv(SingleTurnEnv):
             fingerprint["question_key"] = question_key
         if id_key is not None:  # and how the tasks are named in results
             fingerprint["id_key"] = id_key
-        if any(task.meta.get("call_based") for task in tasks):  # how call-based rows are read
+        if self._call_based:  # how call-based rows are read
             fingerprint["call_based"] = "apps-v1"
         super().__init__(ListSource(tasks, fingerprint), **kwargs)
 
@@ -737,8 +844,12 @@ class CodeEnv(SingleTurnEnv):
 
     def function_options(self) -> dict[str, Any]:
         """`check_function`'s options for a function task's `solution_of` (batch scorers pass the
-        same): the time limits for all tests and for one call."""
-        return {"timeout": self.timeout, "call_timeout": self.call_seconds(), "extract": False}
+        same): the time limits for all tests and for one call; with `float_tolerance`, the setup code
+        that gives it to call-based tests (`CALL_TESTS_SETUP`'s `_same`)."""
+        options = {"timeout": self.timeout, "call_timeout": self.call_seconds(), "extract": False}
+        if self.float_tolerance is not None:  # read by call-based tests' `_same`; other tests never use it
+            options["setup_code"] = FLOAT_TOLERANCE_SETUP.format(tolerance=self.float_tolerance)
+        return options
 
     def io_options(self) -> dict[str, Any]:
         """`check_io`'s options for a stdin/stdout task's `solution_of` (batch scorers pass the same)."""
@@ -800,6 +911,8 @@ class CodeEnv(SingleTurnEnv):
             settings["exact"] = True
         if self.float_tolerance is not None:
             settings["float_tolerance"] = self.float_tolerance
+            if self._call_based:  # it applies to call-based return values too (it was ignored there)
+                settings["call_float_tolerance"] = True
         return {"name": "code", "settings": settings}
 
     def settings(self) -> dict[str, Any]:
