@@ -38,6 +38,11 @@ _NON_SPACE = re.compile(r"\S")
 #: Markup that may enclose a whole answer, as (opening, closing), longest first: maths delimiters,
 #: Markdown bold and code. `unwrapped` removes a pair only when nothing between them is another one.
 _WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("`", "`"))
+#: The opening of a Markdown code fence: three or more backticks (or tildes), then optionally a
+#: language word ("python", "text", "plaintext", "math", "c++") ending its line, or a bare line
+#: break. A word is the language only when the line ends after it: in "```x = 5```" the "x" is the
+#: answer's. `_fence` reads a fence only when a closing one ends the answer.
+_FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(?:[ \t]*[A-Za-z][\w+#.-]*[ \t]*\r?\n|[ \t]*\r?\n)?")
 #: Longest answer `parse_number` reads (after the variable and spaces are removed). Exponents have
 #: at most 3 digits and Python reads ints of up to 4300 digits, so this bounds the work; it is well
 #: above any gold the procedural generators make (Arithmetic: at most 8 factors of 12 digits).
@@ -65,8 +70,12 @@ MAX_NUMBER_CHARS = 4096
 #: part credits no box holding only empty wrappers (`\boxed{\boxed{}}`, `\boxed{\ensuremath{}}`,
 #: `\boxed{\operatorname{}}`: a command name shows nothing of its own); 10: the "boxed" `format`
 #: part credits no box past the end of the chat turn (`...<|im_end|>...\boxed{7}`), which the
-#: verifier never reads (`shaping.boxed_reward` stops where `math_extract.within_turn` does).
-RULES_VERSION = 10
+#: verifier never reads (`shaping.boxed_reward` stops where `math_extract.within_turn` does);
+#: 11: a Markdown code fence enclosing the whole answer is read through ("```\n19\n```",
+#: "```text\n6 - 1\n```", "```19```", "~~~\nx = 5\n~~~"), by every procedural env (Sort too, whose
+#: fence's language word "python3" was read as a 3), while "```19``` 20" and a fence holding two
+#: fences are not one answer.
+RULES_VERSION = 11
 
 
 def tagged_answers(text: str) -> list[str]:
@@ -198,10 +207,12 @@ def _joins(char: str) -> bool:
 
 def unwrapped(text: str) -> str:
     """`text` stripped, without the markup that encloses all of it: maths delimiters (`$...$`,
-    `$$...$$`, `\\(...\\)`, `\\[...\\]`), Markdown bold (`**...**`) and code (`` `...` ``), nested
-    ones too ("$**7**$"). A pair is removed only when nothing between its two ends is another
-    delimiter of its kind, so "$7$ or $8$" and "**7** and **8**" keep theirs (they are not one
-    answer). Models write "<answer>**7**</answer>" or "\\(8 + 4 + 4\\)": unambiguous answers."""
+    `$$...$$`, `\\(...\\)`, `\\[...\\]`), Markdown bold (`**...**`), code (`` `...` ``) and code
+    fences ("```\\n19\\n```", "```text\\n19\\n```", "```19```": `_fence`), nested ones too
+    ("$**7**$", "```\\n$7$\\n```"). A pair is removed only when nothing between its two ends is another
+    delimiter of its kind, so "$7$ or $8$", "**7** and **8**" and "```7``` or ```8```" keep theirs
+    (they are not one answer). Models write "<answer>**7**</answer>" or "\\(8 + 4 + 4\\)": unambiguous
+    answers."""
     text = text.strip()
     while (pair := _enclosing(text)) is not None:
         opening, closing = pair
@@ -211,14 +222,34 @@ def unwrapped(text: str) -> str:
 
 def _enclosing(text: str) -> tuple[str, str] | None:
     """The pair of `_WRAPPERS` that encloses all of `text` with no other of its delimiters between
-    its ends, or None. Each kind can enclose once (what it leaves holds none of its delimiters), so
-    `unwrapped` loops at most once per kind."""
+    its ends, or a code fence that encloses all of it (`_fence`), or None. Each kind can enclose once
+    (what it leaves holds none of its delimiters), so `unwrapped` loops at most once per kind."""
+    fence = _fence(text)
+    if fence is not None:
+        return fence
     for opening, closing in _WRAPPERS:
         if len(text) >= len(opening) + len(closing) and text.startswith(opening) and text.endswith(closing):
             inner = text[len(opening):len(text) - len(closing)]
             if opening not in inner and closing not in inner:
                 return opening, closing
     return None
+
+
+def _fence(text: str) -> tuple[str, str] | None:
+    """(opening, closing) of a Markdown code fence enclosing all of `text`, the opening with its
+    language word and line break ("```python\\n"), or None. The closing fence is the opening's
+    run of backticks or tildes and ends the text; what is between holds no other run of three of
+    that character, so "```19``` 20" (a fence closing mid-answer) and "```19``` and ```20```" (two
+    fences) are not one answer. A fence with nothing inside ("``````") encloses nothing."""
+    opening = _FENCE_OPEN.match(text)
+    if opening is None:
+        return None
+    fence = opening[1]
+    if len(text) <= opening.end() + len(fence) or not text.endswith(fence):
+        return None
+    if fence[0] * 3 in text[opening.end():len(text) - len(fence)]:
+        return None
+    return opening[0], fence
 
 
 def check_gold(text: str) -> Fraction:

@@ -713,7 +713,8 @@ class SortEnv(ProceduralEnv):
     """`rlvr/Sort-v0`: sort integers ascending.
 
     Difficulty: `length` (1..64, default 4), `max_value` (default 9). The answer's integers (any
-    separators) must equal the sorted input exactly. A "-" is a minus sign only where the task has a
+    separators; markup enclosing the whole answer, such as a code fence, read through: `unwrapped`)
+    must equal the sorted input exactly. A "-" is a minus sign only where the task has a
     negative value (a given task's): otherwise one right after a digit separates ("0-1-5-7" is
     0 1 5 7, not 0 -1 -5 -7; see `_SEPARATED`). The whole answer is read (it is bounded by
     `max_action_chars`), so numbers after a long run of spaces count too. The compact `format` part
@@ -770,6 +771,9 @@ class SortEnv(ProceduralEnv):
         answer = self.answer_of(content)
         if answer is None:
             return Verdict.wrong("no answer found", details={"kind": "no_answer"})
+        # markup enclosing the whole answer is read through, as the other envs read it: a code
+        # fence's language word is no part of the list ("```python3\n1 2 5 8\n```" has no 3)
+        answer = unwrapped(answer)
         want = [int(v) for v in task.answer.split()]
         integers = _INTEGER if want and want[0] < 0 else _SEPARATED  # want is sorted: want[0] is its least
         got: list[int] = []

@@ -322,7 +322,9 @@ class GeneratorSource(TaskSource):
     def get(self, index: int) -> Task:
         index = check_index(index)
         if index < 0:
-            raise IndexError(f"task index must be a non-negative int, got {index!r}")
+            # a dataset's index -1 is its last task; a generator makes tasks without end, so there is no last
+            raise IndexError(f"task index must be a non-negative int, got {index!r}: a generator's tasks have no "
+                             "end, so a negative index cannot count from it")
         return self._make(index, f"{self.name}/{index}")
 
     def sample(self, rng: np.random.Generator) -> Task:
