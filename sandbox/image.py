@@ -111,19 +111,41 @@ def _sigterm_interrupts():
         _restore_handlers(previous)
 
 
+#: How long (seconds) the daemon has to answer `docker_client`'s first calls (the API version, a
+#: ping): one that accepts connections but answers nothing is hung, and `rlvr sandbox build-image`
+#: says so after this long. The Docker backend's `PING_TIMEOUT_SECONDS` is the same; it imports this
+#: module, so this one cannot import it.
+PING_TIMEOUT_SECONDS = 10.0
+#: The timeout of the client `docker_client` returns, for the daemon's slower work (a build's calls).
+CLIENT_TIMEOUT_SECONDS = 120
+
+
 def docker_client():
-    """A Docker SDK client, or ImageBuildError naming how to reach a daemon."""
+    """A Docker SDK client whose daemon answered, or ImageBuildError naming how to reach one.
+
+    The first calls get `PING_TIMEOUT_SECONDS`, from a client of their own, so that a hung daemon
+    is given up on after that long rather than after the `CLIENT_TIMEOUT_SECONDS` of the client
+    returned (as the Docker backend's `_client` does)."""
     import docker
 
+    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    began = time.monotonic()
     try:
-        client = docker.from_env(timeout=120)
-        client.ping()
-        return client
+        probe = docker.from_env(timeout=PING_TIMEOUT_SECONDS)  # (asks the daemon's API version: a first call)
+        try:
+            probe.ping()
+            version = probe.api.api_version
+        finally:
+            probe.close()
+        return docker.from_env(timeout=CLIENT_TIMEOUT_SECONDS, version=version)
     except Exception as exc:
-        raise ImageBuildError(
-            f"cannot reach the Docker daemon ({exc}); start it (`dockerd` or `systemctl start docker`) "
-            "or point DOCKER_HOST at it"
-        ) from None
+        if time.monotonic() - began >= PING_TIMEOUT_SECONDS:
+            problem = (f"the Docker daemon at {where} did not answer within {PING_TIMEOUT_SECONDS:g}s "
+                       "(it accepts connections but is hung, or overloaded); restart it")
+        else:
+            problem = (f"cannot reach the Docker daemon ({exc}); start it (`dockerd` or "
+                       "`systemctl start docker`) or point DOCKER_HOST at it")
+        raise ImageBuildError(problem) from None
 
 
 #: How many of the last build log lines an ImageBuildError for a failed Dockerfile build quotes.

@@ -53,13 +53,18 @@ sandbox's own (a container), is a comma-separated list of the files where it cou
 (`_oom_kills`): a handler killed while that count went up is reported as the OOM killer's doing,
 and a run during which it went up is "memory" whatever its exit status (`_blame_oom_kills`).
 
-A failed run is "memory" or "output_limit" (the file-size limit) on evidence the sandbox has, never
-on what the program printed (`_overrun`): SIGXFSZ; for warm Python, the uncaught exception, a
-MemoryError or ENOMEM/EFBIG OSError raised by the interpreter or a C function, not by a `raise`
-statement (`_limit_shown`), which the job's process records in a page shared with its handler
-(`_record_verdict`); a file of the run left at the file-size limit (`_file_at_limit`). Only for a
-program the worker execs (bash, a cold interpreter), whose end it does not see, is stderr's text
-still read, and the result then says so (`details["inferred_from"] == "stderr"`).
+A failed run is "memory" or "output_limit" (the file-size limit) on what the sandbox saw, never on
+the text the program printed (`_overrun`): SIGXFSZ, an OOM kill (above), and for warm Python the
+TYPE of the uncaught exception that ended it (`_limit_shown`): a MemoryError, or an OSError whose
+errno is ENOMEM (memory) or EFBIG (file size), itself, in its `__cause__`/`__context__` chain, or in
+an exception group's `.exceptions` (a multiprocessing pool re-raises its worker's MemoryError, an
+asyncio TaskGroup wraps its task's). The job's process records that kind in a page shared with its
+handler (`_record_verdict`). Who raised it is not asked: a program that raises MemoryError itself
+claims it ran out of memory, and gains nothing by it (any program can really exhaust its memory).
+A program that catches the error and exits by itself (sys.exit(1)) is an "error", whatever it
+printed or left on disk. Only for a program the worker execs (bash, a cold interpreter), whose end
+it does not see, is stderr's text still read, and the result then says so
+(`details["inferred_from"] == "stderr"`).
 
 Without OOM_EVENTS (bwrap, subprocess) `memory_mb` is a per-process RLIMIT_AS: a program over it
 gets an allocation failure (MemoryError, status "memory"). A job the kernel's OOM killer ends there
@@ -106,7 +111,6 @@ import gc  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import mmap  # noqa: E402
-import opcode  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
@@ -901,11 +905,7 @@ class Worker:
         details = {"cpu_time": round(cpu_used, 4), "max_rss_kb": rusage.ru_maxrss if rusage else 0,
                    **({"stderr_cut": True} if stderr_cut else {})}
         if status is None:
-            evidence = None
-            if exit_code != 0:  # (gathered for a failed run only: the file walk costs)
-                evidence = Evidence(job["warm"], _read_verdict(verdict, pid),
-                                    _file_at_limit([self.workdir, self.tmpdir, *self.scratch],
-                                                   limits["max_file_mb"] * 1024 * 1024))
+            evidence = Evidence(job["warm"], _read_verdict(verdict, pid))
             tail = bytes(stderr[-8000:]).decode("utf-8", "replace")  # (what `_classify` looks at)
             status, message = _classify(exit_code, tail, cpu_used, limits, evidence, details)
         return {"status": status, "exit_code": exit_code, "stdout": stdout, "stderr": stderr,
@@ -1677,25 +1677,25 @@ VERDICT_SIZE = 9
 VERDICT_KINDS = {b"M": "memory", b"F": "file_size"}
 #: The errno of an OSError that is a limit reached: RLIMIT_AS (an mmap or fork refused), RLIMIT_FSIZE.
 LIMIT_ERRNOS = {errno.ENOMEM: b"M", errno.EFBIG: b"F"}
-RAISE_VARARGS = opcode.opmap["RAISE_VARARGS"]
-#: The most entries `_file_at_limit` looks at: a run's files are bounded, its walk must be too.
-FILE_WALK_BUDGET = 20000
+#: The most exceptions `_limit_shown` looks at (chains and groups may be long, or loop).
+EXCEPTIONS_LOOKED_AT = 256
+#: Exception groups (Python 3.11 on; none before).
+EXCEPTION_GROUPS = getattr(builtins, "BaseExceptionGroup", ())
 #: What a failed command's stderr says of a limit: the one sign of a program the worker only execs.
 MEMORY_TEXTS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc")
 #: How a status `_overrun` inferred says where it came from, at the end of its message.
-OVERRUN_SOURCES = {"exception": "", "file": "", "stderr": " (inferred from the text of its stderr)"}
+OVERRUN_SOURCES = {"exception": "", "stderr": " (inferred from the text of its stderr)"}
 
 
 class Evidence:
-    """What the sandbox itself saw of a failed run's limits (`_overrun`): whether the worker ran it
-    as warm Python (and so saw its end), the limit its uncaught exception showed ("memory",
-    "file_size" or None: `_record_verdict`), and whether a file of the run reached the file-size
-    limit (`_file_at_limit`)."""
+    """What the sandbox itself saw of a run's end (`_overrun`): whether the worker ran it as warm
+    Python (and so saw the exception that ended it), and the limit that exception showed
+    ("memory", "file_size" or None: `_record_verdict`)."""
 
-    __slots__ = ("warm", "verdict", "file_at_limit")
+    __slots__ = ("warm", "verdict")
 
-    def __init__(self, warm: bool, verdict: str | None, file_at_limit: bool) -> None:
-        self.warm, self.verdict, self.file_at_limit = warm, verdict, file_at_limit
+    def __init__(self, warm: bool, verdict: str | None) -> None:
+        self.warm, self.verdict = warm, verdict
 
 
 def _record_verdict(verdict: mmap.mmap | None, exc: BaseException) -> None:
@@ -1715,32 +1715,35 @@ def _record_verdict(verdict: mmap.mmap | None, exc: BaseException) -> None:
         verdict[:VERDICT_SIZE] = os.getpid().to_bytes(8, "little") + kind
 
 
-def _limit_shown(exc: BaseException | None) -> bytes | None:
-    """The kind (`VERDICT_KINDS`) of limit `exc`, or an exception it was raised while handling,
-    shows: a MemoryError or an ENOMEM OSError (RLIMIT_AS), an EFBIG OSError (RLIMIT_FSIZE), raised
-    by the interpreter or a C function (`_raised_by_c`). A MemoryError a program raises itself
-    (`raise MemoryError('...')`), or an error text it prints, shows none."""
-    for _ in range(64):  # (a chain may loop)
-        if exc is None:
-            return None
-        kind = LIMIT_ERRNOS.get(exc.errno) if isinstance(exc, OSError) else b"M" if isinstance(exc, MemoryError) else None
-        if kind and _raised_by_c(exc):
-            return kind
-        exc = exc.__cause__ or exc.__context__
+def _limit_kind(exc: BaseException) -> bytes | None:
+    """The kind (`VERDICT_KINDS`) of limit the type of `exc` alone names: a MemoryError, an OSError
+    with errno ENOMEM (memory) or EFBIG (file size); None for any other."""
+    if isinstance(exc, MemoryError):
+        return b"M"
+    if isinstance(exc, OSError):
+        return LIMIT_ERRNOS.get(exc.errno)
     return None
 
 
-def _raised_by_c(exc: BaseException) -> bool:
-    """Whether `exc` was raised by the interpreter or a C function (an allocation refused, a write
-    past the limit) rather than by a `raise` statement: the instruction of its innermost traceback
-    entry, where it was first raised (a re-raise keeps that one innermost), is not RAISE_VARARGS."""
-    tb = exc.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    code = tb.tb_frame.f_code.co_code
-    return 0 <= tb.tb_lasti < len(code) and code[tb.tb_lasti] != RAISE_VARARGS
+def _limit_shown(exc: BaseException | None) -> bytes | None:
+    """The kind (`_limit_kind`) of limit the exception `exc` that ended a program shows: its own, or
+    that of an exception in its `__cause__`/`__context__` chain (raised while handling one), or,
+    recursively, inside an exception group's `.exceptions` (an asyncio TaskGroup's), nearest first.
+    At most `EXCEPTIONS_LOOKED_AT` exceptions, each once (a chain may loop)."""
+    pending, seen = [exc], set()  # (breadth first: `pending` grows behind the one looked at)
+    for exc in pending:
+        if len(seen) >= EXCEPTIONS_LOOKED_AT:
+            break
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        kind = _limit_kind(exc)
+        if kind:
+            return kind
+        pending += (exc.__cause__, exc.__context__)
+        if isinstance(exc, EXCEPTION_GROUPS):
+            pending += exc.exceptions[:EXCEPTIONS_LOOKED_AT]
+    return None
 
 
 def _read_verdict(verdict: mmap.mmap | None, pid: int) -> str | None:
@@ -1751,40 +1754,15 @@ def _read_verdict(verdict: mmap.mmap | None, pid: int) -> str | None:
     return VERDICT_KINDS.get(data[8:]) if int.from_bytes(data[:8], "little") == pid else None
 
 
-def _file_at_limit(paths: list[str], size: int, budget: int = FILE_WALK_BUDGET) -> bool:
-    """Whether a regular file under `paths` (the dirs a job writes, before they are wiped; `budget`
-    entries at most) is `size` bytes or more: RLIMIT_FSIZE stops a file at exactly its size, so
-    such a file is a write refused there, whatever the program (or a command of it) then did."""
-    stack = list(paths)
-    while stack and budget > 0:
-        try:
-            entries = os.scandir(stack.pop())
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                budget -= 1
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    elif entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_size >= size:
-                        return True
-                except OSError:
-                    continue
-    return False
-
-
 def _overrun(tail: str, evidence: Evidence | None) -> tuple[str, str] | None:
     """(kind, source) of the limit a failed run reached, kind "memory" or "file_size", source what
-    shows it: "exception" (the uncaught exception of a warm Python program: `_limit_shown`), "file"
-    (`_file_at_limit`) or "stderr" (the text `tail` of its stderr, for a command the worker only
+    shows it: "exception" (the type of the uncaught exception of a warm Python program:
+    `_limit_shown`) or "stderr" (the text `tail` of its stderr, for a command the worker only
     execs, whose end it does not see: a C++ `std::bad_alloc`, a Python run cold); None if nothing
     shows one. A warm Python program's stderr text proves nothing: it prints what it likes."""
     if evidence is not None:
         if evidence.verdict is not None:
             return evidence.verdict, "exception"
-        if evidence.file_at_limit:
-            return "file_size", "file"
         if evidence.warm:
             return None
     if "File too large" in tail:

@@ -2,10 +2,13 @@
 
 1. Docker: a run some of whose processes the container's OOM killer ended was `ok` unless its main
    process was the one killed; it is `memory` now, whatever the exit status.
-2. The status was read from stderr's text: a program printing "File too large" got `output_limit`,
-   one raising `MemoryError('fake')` got `memory`. Warm Python is judged by the exception that ended
-   it (raised by the allocator or a write, not by a `raise` statement) and by its files; only a
-   command the worker execs is still judged by its stderr text, marked `inferred_from`.
+2. The status was read from stderr's text: a program printing "ValueError: File too large input"
+   got `output_limit`. Warm Python is judged by the TYPE of the exception that ended it (a
+   MemoryError, an ENOMEM/EFBIG OSError, in its cause/context chain or in an exception group), not
+   by who raised it nor by its files; only a command the worker execs is still judged by its stderr
+   text, marked `inferred_from`. (A first fix judged by the raising instruction and by a file at
+   the size limit: an input file at the limit, a file truncated to it, a pool's or a TaskGroup's
+   re-raised MemoryError were all misjudged; see the regressions at the end.)
 3. Output that is not UTF-8 was silently replaced: `details["stdout_undecodable"]` counts the bytes.
 4. A Docker daemon that accepts connections but never answers held `make_sandbox("docker")` for 60 s.
 """
@@ -23,6 +26,12 @@ from conftest import TEST_LIMITS, get_sandbox
 from rlvr.sandbox import SandboxUnavailable, make_sandbox
 
 BACKENDS = ["subprocess", "bwrap", "docker"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_any(request):
+    """The sandbox of each backend, with the test limits (a backend absent here skips)."""
+    return get_sandbox(request.param, **TEST_LIMITS)
 
 
 # -- 1. Docker: an OOM kill of any process of the run makes it "memory" ----------------------------
@@ -58,9 +67,7 @@ def test_docker_oom_kill_of_a_child_makes_the_run_memory():
 FORGED = {
     "file_too_large_text": "import sys\nprint('ValueError: File too large input', file=sys.stderr)\nsys.exit(1)",
     "memory_error_text": "import sys\nprint('MemoryError', file=sys.stderr)\nsys.exit(1)",
-    "raise_memory_error": "raise MemoryError('fake')",
-    "raise_memory_error_bare": "def f():\n    raise MemoryError\nf()",
-    "raise_efbig": "import errno\nraise OSError(errno.EFBIG, 'File too large')",
+    "memory_error_text_value_error": "import sys\nprint('MemoryError', file=sys.stderr)\nraise ValueError('no')",
     # a process the program forked ran out of memory; the program's own process fails otherwise
     "forked_child_memory_error": ("import os, sys\nif os.fork() == 0:\n    x = bytearray(10**11)\n"
                                   "os.wait()\nsys.exit(1)"),
@@ -75,6 +82,27 @@ def test_a_limit_named_in_stderr_is_no_limit(backend, case):
     assert "inferred_from" not in result.details
 
 
+RAISED_BY_THE_PROGRAM = {
+    "raise_memory_error": ("raise MemoryError('fake')", "memory"),
+    "raise_memory_error_bare": ("def f():\n    raise MemoryError\nf()", "memory"),
+    "raise_efbig": ("import errno\nraise OSError(errno.EFBIG, 'File too large')", "output_limit"),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", sorted(RAISED_BY_THE_PROGRAM))
+def test_a_limit_error_the_program_raises_is_taken_at_its_word(backend, case):
+    """An uncaught MemoryError (or ENOMEM/EFBIG OSError) is judged by its type, not by who raised
+    it: a program that raises one itself claims it ran out of memory (or file size) and gets
+    `memory` (`output_limit`), as documented. It gains nothing: any program can really exhaust its
+    memory. (The first fix gave `error` here, by looking for a `raise` statement, and missed
+    re-raised genuine ones: a pool's, a TaskGroup's.)"""
+    program, status = RAISED_BY_THE_PROGRAM[case]
+    result = get_sandbox(backend, **TEST_LIMITS).run(program)
+    assert result.status == status, result
+    assert "inferred_from" not in result.details
+
+
 GENUINE = {
     "allocation": ("x = bytearray(10**11)", "memory"),
     "allocated_slowly": ("chunks = []\nwhile True:\n    chunks.append(bytearray(10**7))", "memory"),
@@ -83,12 +111,6 @@ GENUINE = {
     "while_handling": ("try:\n    x = bytearray(10**11)\nexcept MemoryError:\n    raise RuntimeError('no room')",
                        "memory"),
     "big_file": ("with open('big', 'wb') as f:\n    while True:\n        f.write(b'0' * 10**6)", "output_limit"),
-    # the write refused, caught: the file left at the limit shows it
-    "big_file_caught": ("import sys\ntry:\n    with open('big', 'wb') as f:\n        while True:\n"
-                        "            f.write(b'0' * 10**6)\nexcept OSError:\n    sys.exit(1)", "output_limit"),
-    "big_file_in_a_command": ("import subprocess, sys\n"
-                              "sys.exit(subprocess.run(['sh', '-c', 'head -c 20000000 /dev/zero > big']).returncode)",
-                              "output_limit"),
 }
 
 
@@ -111,6 +133,65 @@ def test_a_command_is_judged_by_its_stderr_and_says_so(backend):
     assert "inferred from the text of its stderr" in result.message
     plain = sandbox.run("echo 'no such thing' >&2\nexit 1", language="bash")
     assert plain.status == "error" and "inferred_from" not in plain.details, plain
+
+
+# -- 2b. regressions of the first fix: files at the limit, pools, exception groups ------------------
+def test_an_input_file_at_the_size_limit_does_not_make_a_failure_output_limit(backend_any):
+    """The caller's input file of `max_file_mb` is no write refused: a program that then fails its
+    own way is an `error` (the first fix walked the work dir and took it for one)."""
+    data = b"x" * (TEST_LIMITS["max_file_mb"] << 20)
+    result = backend_any.run("data = open('data.bin', 'rb').read()\nassert len(data) == 1, 'wrong answer'",
+                             files={"data.bin": data})
+    assert result.status == "error" and "AssertionError: wrong answer" in result.stderr, result
+
+
+def test_a_file_made_exactly_at_the_size_limit_does_not_make_a_failure_output_limit(backend_any):
+    """A file the program made exactly `max_file_mb` long (truncate: no write refused) does not
+    turn its later, unrelated failure into `output_limit`."""
+    result = backend_any.run(f"with open('out', 'wb') as f:\n    f.truncate({TEST_LIMITS['max_file_mb']} << 20)\n"
+                             "raise ValueError('bad answer')")
+    assert result.status == "error" and "ValueError: bad answer" in result.stderr, result
+
+
+HANDLED = {
+    "big_file_caught": ("import sys\ntry:\n    with open('big', 'wb') as f:\n        while True:\n"
+                        "            f.write(b'0' * 10**6)\nexcept OSError:\n    sys.exit(1)"),
+    "big_file_in_a_command": ("import subprocess, sys\n"
+                              "sys.exit(subprocess.run(['sh', '-c', 'head -c 20000000 /dev/zero > big']).returncode)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HANDLED))
+def test_a_limit_the_program_handled_is_its_error(backend_any, case):
+    """A program that caught the refused write (or saw its command die of it) and then exited by
+    itself is an `error`: the status comes from how the program ended, not from the files it left
+    (their sizes prove nothing: an input file, a truncate reach the limit too)."""
+    result = backend_any.run(HANDLED[case])
+    assert result.status == "error", result
+
+
+POOLED_OVERRUNS = {
+    "multiprocessing_pool": ("import multiprocessing as mp\nif __name__ == '__main__':\n"
+                             "    with mp.Pool(2) as pool:\n        pool.map(bytearray, [10**11])"),
+    "process_pool_executor": ("from concurrent.futures import ProcessPoolExecutor\nif __name__ == '__main__':\n"
+                              "    with ProcessPoolExecutor(2) as pool:\n        pool.submit(bytearray, 10**11).result()"),
+    "task_group": ("import asyncio\nasync def work():\n    return bytearray(10**11)\nasync def main():\n"
+                   "    async with asyncio.TaskGroup() as group:\n        group.create_task(work())\n"
+                   "asyncio.run(main())"),
+    # raised after the handler: the MemoryError is inside the groups only, in no chain
+    "exception_group_nested": ("try:\n    bytearray(10**11)\nexcept MemoryError as exc:\n    caught = exc\n"
+                               "raise ExceptionGroup('outer', [ValueError(), ExceptionGroup('inner', [caught])])"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(POOLED_OVERRUNS))
+def test_a_memory_overrun_re_raised_by_a_pool_or_a_group_is_memory(backend_any, case):
+    """A pool's worker process runs out of memory and the pool re-raises its MemoryError in the
+    program (by a `raise` statement of the stdlib); an asyncio TaskGroup wraps its task's in an
+    ExceptionGroup: both are `memory` (the first fix said `error`)."""
+    result = backend_any.run(POOLED_OVERRUNS[case])
+    assert result.status == "memory", result
+    assert "inferred_from" not in result.details
 
 
 # -- 3. output that is not UTF-8 is marked ----------------------------------------------------------
@@ -182,3 +263,29 @@ def test_docker_names_a_daemon_that_is_not_there(tmp_path, monkeypatch):
         make_sandbox("docker")
     assert time.monotonic() - began < 5
     assert f"cannot reach the Docker daemon at unix://{missing}" in str(raised.value)
+
+
+def test_image_docker_client_gives_up_on_a_daemon_that_never_answers(hung_daemon, monkeypatch):
+    """`rlvr sandbox build-image` (`image.docker_client`) waited the client's 120 s timeout on a daemon
+    that accepts and never answers: it pings with the short timeout first, as the backend does."""
+    pytest.importorskip("docker")
+    from rlvr.sandbox import image
+
+    path, accepted = hung_daemon
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    monkeypatch.setattr(image, "PING_TIMEOUT_SECONDS", 2.0, raising=False)
+    outcome = []
+
+    def call():
+        try:
+            outcome.append(image.docker_client())
+        except BaseException as exc:  # noqa: BLE001 - what the test looks at
+            outcome.append(exc)
+
+    thread = threading.Thread(target=call, daemon=True)  # (so that a hang fails the test, not the run)
+    thread.start()
+    thread.join(10)
+    assert accepted, "the client never connected to the hung daemon"
+    assert not thread.is_alive(), "image.docker_client() still waits after 10s on a daemon that never answers"
+    assert isinstance(outcome[0], image.ImageBuildError), outcome
+    assert f"the Docker daemon at unix://{path} did not answer within 2s" in str(outcome[0])
