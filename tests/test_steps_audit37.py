@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from rlvr.envs.answers import tagged_answers
@@ -103,8 +105,7 @@ def test_tags_and_think_answers_past_the_end_of_the_turn_earn_nothing():
 # -- 4. temperatures ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["0°C = 32°F", "100°C = 212°F", "20°C = 68°F", "0^\\circ C = 32^\\circ F",
-                                  "20 ℃ = 68 ℉", "0^{\\circ}\\text{C} = 32^{\\circ}\\text{F}",
-                                  "212°F = (212 - 32) \\times 5/9 = 100°C"])
+                                  "20 ℃ = 68 ℉", "0^{\\circ}\\text{C} = 32^{\\circ}\\text{F}"])
 def test_a_link_between_two_temperature_scales_is_no_claim(text):
     v = verify_steps(text, timeout=10)
     assert v.steps == [None] and v.details["claims"] == 0, (text, v.reason)
@@ -137,3 +138,91 @@ def test_answer_tags_in_any_case_agree_with_the_envs_rule(text):
 def test_tag_blocks_stays_case_sensitive_by_default():
     assert list(tag_blocks("<ANSWER>7</ANSWER>", "<answer>", "</answer>")) == []
     assert [inner for *_, inner in tag_blocks("<ANSWER>7</ANSWER>", "<answer>", "</answer>", ignore_case=True)] == ["7"]
+
+
+# -- review of rules 9: genuine corrections are not penalised, only the hack phrasings are blocked -----------
+
+@pytest.mark.parametrize("text", [
+    "Is 3 + 4 = 8? No way.", "Is 3 + 4 = 8? No way!", "Is 3 + 4 = 8? No sorry, it's 7.", "Is 3 + 4 = 8? No actually it is 7.",
+    "Is 3 + 4 = 8? No there are 7.", "Is 3 + 4 = 8? No its 7.", "Is 3 + 4 = 8? No you get 7.",
+    "Is 3 + 4 = 8? Nope because it's 7.", "Is 3 + 4 = 8? No sir.", "Is 3 + 4 = 8? Not 8 but 7.", "Is 3 + 4 = 8?\nNo way.",
+    "Is 3 + 4 = 8? 'No', it's 7."])
+def test_a_no_opening_any_answer_withdraws_the_question(text):
+    v = verify_steps(text, timeout=10)
+    assert set(v.steps) == {None} and v.details["claims"] == 0, (text, v.steps)
+
+
+@pytest.mark.parametrize("text", ["Is 3 + 4 = 8? No because 3 + 4 = 7.", "Is 3 + 4 = 8? No since 3 + 4 = 7."])
+def test_a_no_with_its_reason_withdraws_the_question_and_checks_the_reason(text):
+    assert _steps(text) == [None, 1.0], text
+
+
+@pytest.mark.parametrize("text", [
+    "Is 3 * 4 = 13? No doubts here.", "Is 3 * 4 = 13? No questions asked.", "Is 3 * 4 = 13? No wonder.",
+    "Is 3 * 4 = 13? No surprise there.", "Is 3 * 4 = 13? Not unexpectedly, yes.", "Is 3 * 4 = 13? No kidding.",
+    "Is 3 * 4 = 13? Not wrong.", "Is 3 * 4 = 13? Not incorrect.", "Is 3 * 4 = 13? Not false.", "Is 3 * 4 = 13? No mistake.",
+    "Is 3 * 4 = 13? No error there.", "Is 3 * 4 = 13? Not bad.", "Is 3 * 4 = 13? Not only that, it is prime.",
+    "Is 3 * 4 = 13? No-brainer.", "Is 3 * 4 = 13? False alarm, it is.", "Is 3 * 4 = 13? Well, no doubt."])
+def test_an_affirming_phrase_opening_with_a_no_word_asserts_the_question(text):
+    assert _steps(text)[0] == 0.0, text
+
+
+@pytest.mark.parametrize("text", [
+    "3 + 4 = 8, um, that's wrong.", "3 + 4 = 8, uh, that's wrong.", "3 + 4 = 8, wait a second, that's wrong.",
+    "3 + 4 = 8, wait a moment, that's wrong.", "3 + 4 = 8, oh, my mistake, that's wrong.",
+    "3 + 4 = 8, hmm, I believe that's wrong.", "3 + 4 = 8, wait, I made an error, that's wrong.",
+    "3 + 4 = 8, hmm, let me check... that's wrong.", "3 + 4 = 8... um, that's wrong.", "3 + 4 = 8, oh no, that's wrong.",
+    "3 + 4 = 8, no doubt that's wrong.", "3 + 4 = 8, let me think, that's wrong."])
+def test_that_is_wrong_after_words_of_a_retraction_withdraws_the_claim(text):
+    assert _steps(text) == [None], text
+
+
+@pytest.mark.parametrize("text", [
+    "3 * 4 = 13, no one thinks that's wrong.", "3 * 4 = 13, no way that's wrong.", "3 * 4 = 13, I doubt that's wrong.",
+    "3 * 4 = 13, they said that's wrong.", "3 * 4 = 13, the teacher said that's wrong.",
+    "3 * 4 = 13, someone would say that's wrong.", "3 * 4 = 13, my friend says that's wrong."])
+def test_that_is_wrong_negated_or_said_by_another_leaves_the_claim_asserted(text):
+    assert _steps(text) == [0.0], text
+
+
+@pytest.mark.parametrize("text", [
+    "3 + 4 = 8 above is wrong.", "3 + 4 = 8 here is wrong.", "3 + 4 = 8 earlier is wrong.", "3 + 4 = 8 there is a mistake.",
+    "3 + 4 = 8 (step 2) is wrong.", "3 + 4 = 8 apples is wrong.", "3 + 4 = 8 cookies is wrong.", "3 + 4 = 8 apples was wrong."])
+def test_is_wrong_after_a_place_a_reference_or_a_noun_of_the_number_withdraws_the_claim(text):
+    assert _steps(text) == [None], text
+
+
+@pytest.mark.parametrize("text", ["3 * 4 = 13 Bob is wrong.", "3 * 4 = 13 means he is wrong.", "3 * 4 = 13 none is wrong."])
+def test_is_wrong_with_another_subject_leaves_the_claim_asserted(text):
+    assert _steps(text) == [0.0], text
+
+
+@pytest.mark.parametrize("text, steps", [("12: 4 = 3", [1.0]), ("6: 2 = 3", [1.0]), ("10: 5 = 2", [1.0]), ("3: 2 = 1.5", [1.0]),
+                                         ("3: 2 = 2", [0.0]), ("12: 4 = 5", [0.0]), ("1: 3 + 4 = 7", [1.0]),
+                                         ("2: 1 = 4 + 2", [0.0])])
+def test_a_number_colon_number_before_an_equals_is_a_ratio_not_a_label(text, steps):
+    assert _steps(text) == steps, text
+
+
+@pytest.mark.parametrize("text, steps, claims", [
+    ("20°C = 9/5 × 20 + 32 = 70°F", [0.0], 1), ("20°C = 9/5 × 20 + 32 = 68°F", [1.0], 1), ("2 × 3 = 7°C = 45°F", [0.0], 1),
+    ("2 × 3 = 6 = 7°C = 45°F", [0.0], 2), ("212°F = (212 - 32) \\times 5/9 = 100°C", [1.0], 1),
+    ("212°F = (212 - 32) \\times 5/9 = 101°C", [0.0], 1), ("20°C + 5°C = 25 = 77°F", [1.0], 1)])
+def test_a_side_on_no_scale_is_checked_except_the_crossing_link_of_a_conversion(text, steps, claims):
+    v = verify_steps(text, timeout=10)
+    assert (v.steps, v.details["claims"]) == (steps, claims), text
+
+
+def _seconds(fn, arg) -> float:
+    start = time.perf_counter()
+    fn(arg)
+    return time.perf_counter() - start
+
+
+def test_no_answers_temperature_scales_and_labels_read_in_linear_time():
+    from rlvr.verifiers.step_marks import _denied
+    from rlvr.verifiers.step_units import temperature_scale
+    n = 20000
+    assert _seconds(_denied, " " * n + "wait" + "," * n + "x") < 0.5
+    assert _seconds(temperature_scale, "°" + " " * n + "x") < 0.5
+    assert _seconds(_steps, "2023:" + " " * n + "x =") < 2.0

@@ -61,25 +61,42 @@ _CLAUSE_END_RE = re.compile(r"[.;!?](?=\s)")
 _REJECTED_BEFORE_RE = re.compile(r"\b(?:not\s+true|false|untrue|not\s+the\s+case)\s+that\b", re.IGNORECASE)
 #: A negation right before a rejection before a chain turns it into an assertion ("it is not false that").
 _NEGATED_RE = re.compile(r"(?:\bnot|\bnever|n['’]t)\s*$", re.IGNORECASE)
-#: An answer no to a question (`_denied`): first, maybe after an interjection, a no-word that is the whole
-#: answer or its first clause: "No.", "No, it's 12", "Nope!", "Wrong: it is 7", "Well, no." — or "not" with
-#: a word that completes a denial ("Not quite.", "Not at all", "Not true"). A no-word that opens a longer
-#: phrase is no denial: "No doubt.", "No question.", "Not surprisingly, yes.", "Never doubt it."
+#: An answer no to a question (`_denied`): first, maybe after an interjection, a no-word ("No.", "No way",
+#: "No because 3 + 4 = 7", "No sorry, it's 7", "Nope!", "Wrong: it is 7", "Well, no.") unless it opens a
+#: phrase that affirms (`_AFFIRMING`: "No doubt.", "No question.", "Never doubt it.", "False alarm"): a
+#: block-list names those few yes-answers, while denials have too many wordings to list. "not" denies only
+#: with a word completing a denial (`_NOT_COMPLETION`: "Not quite.", "Not at all", "Not true", or "Not." alone;
+#: not "Not surprisingly", "Not bad", "Not only") or before a number ("Not 8 but 7"). No two optional runs of
+#: spaces stand next to each other, so the match is linear in a long answer.
+_AFFIRMING = (r"(?<=no)[\s*_\"'’]+(?:doubt|question|wonder|surprise|kidding|mistake|error|problem|issue|need|denying"
+              r"|arguing|argument|objection|contest|lie|cap|two\s+ways)|(?<=no)-?\s*brainer"
+              r"|(?<=never)[\s*_\"'’]+(?:doubt|wrong|been)|(?<=false)\s+alarm")
+_NOT_COMPLETION = r"(?:quite|really|exactly|true|correct|right|so|at\s+all|even\s+close)"
 _NO_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh|wait)(?![A-Za-z])[\s,.!]*)?"
-                    r"(?:no|nope|nah|never|wrong|incorrect|false"
-                    r"|not(?:\s+(?:quite|really|exactly|true|correct|right|so|at\s+all|even\s+close))?)"
-                    r"[\s*_$\"'’]*(?:[,.!;:)—–]|-\s|$)"
-                    # a bare no going straight on to the correction: "No it's 12", "No 3 * 4 is 12"
-                    r"|[\s*_$\"'’]*(?:well|hmm|ok|okay|oh|wait)?[\s,.!]*(?:no|nope|nah)\s+"
-                    r"(?=(?:it|it's|that|that's|this|the|wait|we|i)(?![A-Za-z'’])|[-+\d$\\(])", re.IGNORECASE)
-#: Words that may stand between a chain and "that's wrong" after it, with the side's own tokens and unit
-#: words: fillers of a retraction ("= 8 earlier, but that's a mistake", "= 13, oh, I think that's wrong").
-#: Any other word may negate the rejection ("I don't think that's wrong", "none of it is wrong", "who says
-#: it's wrong?") or give it another subject ("Bob says that's wrong"), so the chain stays asserted.
-_RETRACTION_FILLERS = frozenset(
-    "but wait oh oops hmm hm ah well actually earlier before above sorry however though ok okay so now hold on "
-    "no and yes i think guess see realize realise know just clearly obviously".split())
-_WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+                    rf"(?:(?:no|nope|nah|never|wrong|incorrect|false)(?![A-Za-z]|['’][A-Za-z])(?!{_AFFIRMING})"
+                    rf"|not(?:\s+{_NOT_COMPLETION})?[\s*_$\"'’]*(?:[,.!;:)—–]|-\s|$)|not\s+[-+$\\(]?\d)", re.IGNORECASE)
+#: What, between a chain and "that's wrong" after it, makes the rejection no retraction of the chain
+#: (`_about_the_chain`): a negation ("I don't think that's wrong", "none of it is wrong", "I doubt that's
+#: wrong"; "no" only as a determiner, "no one says": "oh no, that's wrong" and "no wait" retract), a
+#: question word ("who says it's wrong?"), or another subject saying or thinking so ("Bob thinks that's
+#: wrong", "they said it's wrong", "someone would say that's wrong"; not "I think", "let me think").
+#: Anything else ("um", "wait a second", "oh, my mistake", "I believe", "let me check...") leaves it one.
+_NEGATION = r"not|never|none|nothing|nobody|neither|nor|hardly|doubts?|doubted|who|whom|what|why"
+_INTERJECTION = r"i|wait|no|hmm|hm|oh|ah|um|uh|actually|sorry|so|then|okay|ok|well|hold|hang|that|this|it|yeah|yes"
+_SAYS = r"says|thinks|claims|believes|argues|insists|feels|suggests|states|marks|calls"
+_SAID = (rf"(?:(?:would|might|could|may|will|can|must|did|does|do)\s+)?(?:say|said|think|thought|claim|claimed|believe"
+         rf"|believed|argue|argued|insist|insisted|feel|felt|suggest|suggested|state|stated|mark|marked|call|called|{_SAYS})")
+_NOT_ABOUT_IT_RE = re.compile(
+    rf"\b(?:{_NEGATION})\b|n['’]t\b|\bno[\s-]+(?!(?:{_INTERJECTION})\b)[A-Za-z]|\b[A-Za-z]+\s+(?:{_SAYS})\b"
+    rf"|(?:\b(?-i:[A-HJ-Z][a-z]*)|\b(?:he|she|they|you|someone|somebody|anyone|anybody|everyone|everybody|people"
+    rf"|others|the\s+[A-Za-z]+))\s+{_SAID}\b", re.IGNORECASE)
+#: A "no doubt" in a retraction is no negation of it ("= 13, no doubt that's wrong").
+_NO_DOUBT_RE = re.compile(r"\b(?:no|without(?:\s+a)?)\s+doubt\b", re.IGNORECASE)
+#: What else may stand between a side and "is wrong" right after it (`_names_the_side`): a place ("= 8
+#: above is wrong", "here", "earlier") or a bracketed reference ("= 8 (step 2) is wrong").
+_PLACE_WORDS = frozenset("above below earlier here there before previously again".split())
+_REFERENCE_RE = re.compile(r"\([^()]{0,30}\)|\[[^\[\]]{0,30}\]")
+_PLAIN_WORD_RE = re.compile(r"[a-z]+")
 #: Words that start a clause about something else between a chain and a rejection word ("= 19, which is
 #: incorrect as a prime test"): the rejection is not of the chain.
 _OTHER_CLAUSE_RE = re.compile(r"\b(?:which|as)\b", re.IGNORECASE)
@@ -197,26 +214,36 @@ def _unclaimed(step: str, following: str = "") -> str:
 
 def _about_the_chain(between: str, back: str | None, near: str | None) -> bool:
     """Whether a rejection after a chain, `between` its last `=` and the rejection, rejects that chain.
-    "is wrong" (`near`) must follow the last side directly: nothing but the side (numbers, signs, LaTeX,
-    unit words: `_side_only`) between ("= 13 is wrong"; not "= 13 nothing is wrong", "= 13 neither is
-    wrong", "= 13 means Bob is wrong"). "that's wrong" (`back`) may come after fillers of a retraction
-    too (`_RETRACTION_FILLERS`: "= 8 earlier, but that's a mistake"), never after another word ("= 13, I
-    don't think that's wrong", "none of it is wrong", "nobody would say it is wrong", "who says it's
-    wrong?"). A question mark or ✗ is judged as before."""
+    Neither kind does after a negation, a question word or another subject saying so (`_NOT_ABOUT_IT_RE`:
+    "= 13, I don't think that's wrong", "none of it is wrong", "who says it's wrong?", "Bob thinks that's
+    wrong"). "is wrong" (`near`) must also follow the side itself (`_names_the_side`: "= 13 is wrong",
+    "= 8 apples above is wrong"; not "= 13 means Bob is wrong"); "that's wrong" (`back`) may follow any
+    other words of a retraction ("= 8, um, wait a second, that's wrong"). A ✗ or a question mark is
+    judged as before."""
     if near and near[0] in "✗✘❌":
         return True
-    if near:
-        return _side_only(between)
-    if back:
-        text = _TEXT_UNIT_RE.sub(" ", between)
-        return all(w.lower() in _RETRACTION_FILLERS or _unit_word(w) for w in _WORD_RE.findall(text))
+    if (near or back) and _NOT_ABOUT_IT_RE.search(_NO_DOUBT_RE.sub(" ", between)):
+        return False
+    return _names_the_side(between) if near else True
+
+
+def _names_the_side(between: str) -> bool:
+    """Whether `between` (after a link's `=`, before "is wrong") names the side: its tokens and unit words
+    (`= 13 dollars`), place words (`_PLACE_WORDS`: "above", "here"), a bracketed reference ("(step 2)"),
+    and at most one other lower-case word right after a side token, a noun of the number (`= 8 apples`).
+    A second word ("= 13 means Bob"), a capitalised one, or one after a word puts a new subject there."""
+    tokens = _REFERENCE_RE.sub(" ", _TEXT_UNIT_RE.sub(" ", between)).split()
+    plain, after_side = 0, False
+    for t in tokens:
+        if _SIDE_TOKEN_RE.fullmatch(t) or _unit_word(t):
+            after_side = True
+            continue
+        if t.lower() not in _PLACE_WORDS:
+            plain += 1
+            if plain > 1 or not after_side or not _PLAIN_WORD_RE.fullmatch(t):
+                return False
+        after_side = False
     return True
-
-
-def _side_only(between: str) -> bool:
-    """Whether `between` (after a link's `=`) is its side alone: side tokens and unit words, no other word."""
-    tokens = _TEXT_UNIT_RE.sub(" ", between).split()
-    return all(_SIDE_TOKEN_RE.fullmatch(t) or _unit_word(t) for t in tokens)
 
 
 def _denied(following: str) -> bool:

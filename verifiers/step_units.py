@@ -7,9 +7,10 @@ units are claims, and how a conversion between two units of one dimension is che
 - Two units of one quantity in different systems, with no exact rate between them (degrees and
   radians, two currencies), make a link between two single numbers no claim (`unit_claim`).
 - Temperatures on two scales (°C, °F, K: `0°C = 32°F`) are one quantity in two systems too, and a
-  scale's zero is no zero of the quantity, so a chain naming two scales claims nothing between a side
-  on one scale and a side on another or without one (`temperature_links`); the same scale on both
-  sides (`10°C + 5°C = 15°C`) is checked by the numbers.
+  scale's zero is no zero of the quantity, so a link between a side on one scale and a side on another
+  claims nothing, nor does the crossing link of a conversion formula between them (`temperature_links`);
+  a link with a side on no scale elsewhere (`2 \\times 3 = 7°C`) and the same scale on both sides
+  (`10°C + 5°C = 15°C`) are checked by the numbers.
 - Units of other kinds are compared by their numbers: a rate's unit is often not written.
 - A side without a unit linked to one with a unit may be the quantity in another unit its chain
   names later (`2 \\text{ h} = 2 \\times 60` before `= 120 \\text{ min}`; `other_units`, `in_other_unit`).
@@ -36,9 +37,10 @@ _SYSTEMS = (frozenset({"angle", "radian"}), frozenset({"dollar", "euro", "curren
 _DEGREE_SIGN_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\(?:degree|textdegree|circ)(?![A-Za-z])")
 _TEXT_WRAPPER_RE = re.compile(r"\\(?:text|textrm|mathrm|rm|mbox)\s*\{([^{}]*)\}")
 #: The temperature scale a side ends with: `°C`, `° F`, `℃`, `℉`, `K` after a number, "degrees Celsius",
-#: "Fahrenheit", "kelvin" (after `_DEGREE_SIGN_RE` and `_TEXT_WRAPPER_RE` are read).
+#: "Fahrenheit", "kelvin" (after `_DEGREE_SIGN_RE` and `_TEXT_WRAPPER_RE` are read). Spaces are optional
+#: only after a sign or "degrees", never at a search's start: linear in a long side ("°" and many spaces).
 _SCALE_RE = re.compile(r"(?:°\s*(?P<deg>[CFK])|(?P<sign>[℃℉K])|(?<=[\d\s])(?P<kelvin>K)"
-                       r"|(?:(?-i:°)|degrees?)?\s*(?P<word>celsius|centigrade|fahrenheit|kelvins?))[\s$}]*$",
+                       r"|(?:(?:(?-i:°)|degrees?)\s*)?(?P<word>celsius|centigrade|fahrenheit|kelvins?))[\s$}]*$",
                        re.IGNORECASE)
 _SCALE_NAMES = {"c": "C", "f": "F", "k": "K", "℃": "C", "℉": "F", "K": "K", "celsius": "C", "centigrade": "C",
                 "fahrenheit": "F", "kelvin": "K", "kelvins": "K"}
@@ -109,16 +111,41 @@ def temperature_scale(side: str) -> str | None:
 
 
 def temperature_links(sides: list[str | None]) -> set[int]:
-    """The links of a chain (`i`: between `sides[i]` and `sides[i + 1]`) that are no claim because
-    they cross temperature scales: when the chain names two scales or more, each link between a side
-    on one scale and a side on another, or with none (`0°C = 32°F`; `212°F = (212 - 32) \\times 5/9`
-    before `= 100°C`). A scale's zero is not the quantity's, so the numbers neither compare nor convert
-    by a rate; the affine conversion is left unchecked, as one number in another system is (degrees
-    and radians, two currencies). A chain on one scale (`10°C + 5°C = 15°C`) is checked as any other."""
+    """The links of a chain (`i`: between `sides[i]` and `sides[i + 1]`) that are no claim because they
+    cross temperature scales: a link between sides on two scales (`0°C = 32°F`), and one outer link of a
+    run of sides on no scale between two scales, the conversion (`20°C = 9/5 \\times 20 + 32 = 68°F`):
+    the link to the left scale when the run's first side does not equal that side's number (the run is on
+    the right scale, as a conversion's formula usually is), else the link to the right one. A scale's
+    zero is not the quantity's, so the numbers neither compare nor convert by a rate; the affine
+    conversion is left unchecked, as one number in another system is (degrees and radians, two
+    currencies). Every other link is checked by its numbers, a side on no scale included (`2 \\times 3 =
+    7°C` fails; so does `20°C = 9/5 \\times 20 + 32 = 70°F`, whose formula is 68), and so is a chain on
+    one scale (`10°C + 5°C = 15°C`)."""
     scales = [None if side is None else temperature_scale(side) for side in sides]
     if len({scale for scale in scales if scale is not None}) < 2:
         return set()
-    return {i for i, (a, b) in enumerate(zip(scales, scales[1:])) if a != b}
+    crossing = {i for i, (a, b) in enumerate(zip(scales, scales[1:])) if a is not None and b is not None and a != b}
+    i = 0
+    while i < len(sides):
+        if sides[i] is None or scales[i] is not None:
+            i += 1
+            continue
+        j = i  # sides[i..j]: a run on no scale
+        while j + 1 < len(sides) and sides[j + 1] is not None and scales[j + 1] is None:
+            j += 1
+        left = scales[i - 1] if i > 0 and sides[i - 1] is not None else None
+        right = scales[j + 1] if j + 1 < len(sides) else None
+        if left is not None and right is not None and left != right:
+            on_left = _same_number(sides[i - 1], sides[i])
+            crossing.add(j if on_left else i - 1)
+        i = j + 1
+    return crossing
+
+
+def _same_number(a: str, b: str) -> bool:
+    """Whether two sides have one exact value (their units dropped: `20°C` and `20`)."""
+    value_a, value_b = exact_number(a), exact_number(b)
+    return value_a is not None and value_a == value_b
 
 
 def conversion(a: str, unit_a: Unit, b: str, unit_b: Unit) -> tuple[Fraction, Fraction] | None:
