@@ -62,7 +62,8 @@ asyncio TaskGroup wraps its task's). The job's process records that kind in a pa
 handler (`_record_verdict`). Who raised it is not asked: a program that raises MemoryError itself
 claims it ran out of memory, and gains nothing by it (any program can really exhaust its memory).
 A program that catches the error and exits by itself (sys.exit(1)) is an "error", whatever it
-printed or left on disk. Only for a program the worker execs (bash, a cold interpreter), whose end
+printed or left on disk; so is one that fails after a MemoryError ended only one of its threads or
+child processes (the exception that ended the program is another). Only for a program the worker execs (bash, a cold interpreter), whose end
 it does not see, is stderr's text still read, and the result then says so
 (`details["inferred_from"] == "stderr"`).
 
@@ -1683,6 +1684,9 @@ EXCEPTIONS_LOOKED_AT = 256
 EXCEPTION_GROUPS = getattr(builtins, "BaseExceptionGroup", ())
 #: What a failed command's stderr says of a limit: the one sign of a program the worker only execs.
 MEMORY_TEXTS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc")
+#: What a failed command's stderr says of the file-size limit: Python's EFBIG, and a shell's report of
+#: a command SIGXFSZ killed (`head -c 100M /dev/zero > f` in bash or sh: the shell then exits 153).
+FILE_SIZE_TEXTS = ("File too large", "File size limit exceeded")
 #: How a status `_overrun` inferred says where it came from, at the end of its message.
 OVERRUN_SOURCES = {"exception": "", "stderr": " (inferred from the text of its stderr)"}
 
@@ -1765,7 +1769,7 @@ def _overrun(tail: str, evidence: Evidence | None) -> tuple[str, str] | None:
             return evidence.verdict, "exception"
         if evidence.warm:
             return None
-    if "File too large" in tail:
+    if any(text in tail for text in FILE_SIZE_TEXTS):
         return "file_size", "stderr"
     if any(text in tail for text in MEMORY_TEXTS):
         return "memory", "stderr"

@@ -135,6 +135,15 @@ def test_a_command_is_judged_by_its_stderr_and_says_so(backend):
     assert plain.status == "error" and "inferred_from" not in plain.details, plain
 
 
+@pytest.mark.parametrize("language", ["bash", "sh"])
+def test_a_shell_command_killed_by_the_file_size_limit_is_output_limit(backend_any, language):
+    """The shell reports its command's SIGXFSZ ("File size limit exceeded") and exits 153 itself, so
+    the worker sees no signal: the report is the sign (review of audit 37: it was `error`)."""
+    limit = TEST_LIMITS.get("max_file_mb", 16)
+    result = backend_any.run(f"head -c {limit + 4}M /dev/zero > big\necho after >&2\nexit 1", language=language)
+    assert result.status == "output_limit" and result.details.get("inferred_from") == "stderr", result
+
+
 # -- 2b. regressions of the first fix: files at the limit, pools, exception groups ------------------
 def test_an_input_file_at_the_size_limit_does_not_make_a_failure_output_limit(backend_any):
     """The caller's input file of `max_file_mb` is no write refused: a program that then fails its
