@@ -74,7 +74,7 @@ MAX_NUMBER_CHARS = 4096
 #: 11: a Markdown code fence enclosing the whole answer is read through ("```\n19\n```",
 #: "```text\n6 - 1\n```", "```19```", "~~~\nx = 5\n~~~"), by every procedural env (Sort too, whose
 #: fence's language word "python3" was read as a 3), while "```19``` 20" and a fence holding two
-#: fences are not one answer.
+#: fences are not one answer; a tag holding only empty markup ("****", "$$", "```\n```") is empty.
 RULES_VERSION = 11
 
 
@@ -110,9 +110,17 @@ def tagged_answers(text: str) -> list[str]:
         while (later := _OPEN_TAG.search(text, opening.end(), closing.start())) is not None:
             opening = later
         content = text[opening.end():closing.start()].strip()
-        if _has_content(content):
+        if _shows_something(content):
             found.append(content)
         pos = closing.end()
+
+
+def _shows_something(content: str) -> bool:
+    """Whether a tag's content shows anything once the markup enclosing it is read through
+    (`unwrapped`): "****", "$$" and an empty code fence ("```\n```", "``````") show nothing, as a
+    blank tag does, so they are no answer and earn no format credit."""
+    inner = unwrapped(content)
+    return _has_content(inner) and inner.strip("`~ \t\r\n") != ""
 
 
 def _unboxed(answer: str) -> str:

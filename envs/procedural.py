@@ -764,8 +764,9 @@ class SortEnv(ProceduralEnv):
         return replace(task, answer=gold)
 
     def reads_as_answer(self, task: Task, answer: str) -> bool:
-        """A list of integers separated by spaces or commas (see the class docstring)."""
-        return _is_integer_list(answer)
+        """A list of integers separated by spaces or commas (see the class docstring), markup enclosing
+        all of it read through as `verify` reads it ("```1 2 5 8```", "**1 2 5 8**")."""
+        return _is_integer_list(unwrapped(answer))
 
     def verify(self, task: Task, content: str) -> Verdict:
         answer = self.answer_of(content)

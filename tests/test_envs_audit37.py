@@ -16,7 +16,7 @@ import importlib
 import pytest
 
 import rlvr
-from rlvr.envs.answers import RULES_VERSION, parse_number, unwrapped
+from rlvr.envs.answers import RULES_VERSION, parse_number, tagged_answers, unwrapped
 from rlvr.envs.procedural import ProceduralEnv
 from rlvr.envs.registry import BUILTIN_ENVS
 
@@ -120,3 +120,23 @@ def test_a_negative_index_of_a_dataset_env_counts_from_the_end():
     env = rlvr.make("rlvr/Math-v0", dataset=[{"question": "a?", "answer": "1"}, {"question": "b?", "answer": "2"}])
     _, info = env.reset(options={"index": -1})
     assert info["task_id"] == env.reset(options={"index": 1})[1]["task_id"]
+
+
+# -- review of the fence fix: the format credit reads fences as the outcome does ---------------------
+
+@pytest.mark.parametrize("env_id, task, right, wrong", _ENVS)
+@pytest.mark.parametrize("fence", ["```{}```", "**{}**"])
+def test_the_compact_format_credits_a_fenced_right_answer_in_every_env(env_id, task, right, wrong, fence):
+    env = rlvr.make(env_id, format="compact", reward_weights={"outcome": 1, "format": 0.5})
+    env.reset(options={"task": task})
+    _, _, _, _, info = env.step(fence.format(right))
+    assert info["reward_parts"]["outcome"] == 1.0 and info["reward_parts"]["format"] == 1.0, info["reward_parts"]
+
+
+@pytest.mark.parametrize("empty", ["```\n```", "``````", "****", "$$", "~~~\n~~~"])
+def test_a_tag_holding_only_empty_markup_is_no_answer(empty):
+    assert tagged_answers(f"<answer>{empty}</answer>") == []
+    env = rlvr.make("rlvr/Arithmetic-v0", reward_weights={"outcome": 1, "format": 0.5})
+    env.reset(options={"task": {"question": "q", "answer": "19"}})
+    _, _, _, _, info = env.step(f"<answer>{empty}</answer>")
+    assert info["reward_parts"]["format"] == 0.0, info["reward_parts"]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import rlvr
-from rlvr.envs.answers import RULES_VERSION, final_answer, follows_tag_format, tagged_answers
+from rlvr.envs.answers import RULES_VERSION, final_answer, follows_tag_format, tagged_answers, unwrapped
 from rlvr.envs.expr import ExprError, evaluate
 from rlvr.envs.procedural import (
     CHECK_DRAWS,
@@ -413,7 +413,7 @@ _SORT_LIST = re.compile(r"[+-]?[0-9]+(?:(?:\s*,\s*|\s+)[+-]?[0-9]+)*\s*\.?")
 def test_compact_format_credit_agrees_with_the_verifiers_reading(env_id):
     # a first line with format credit is one the verifier reads as an answer, and (for the envs
     # whose verifier reads only answers of the task's form: all but Sort) the converse; a Sort line
-    # has credit when it is a list of integers
+    # has credit when it is a list of integers, markup enclosing it read through (audit 37)
     rng = random.Random(env_id)
     alphabet = list("0123456789 ,.=+-*/()x") + ["8", "13", " = ", "banana", "<answer>", "\n", "$", "item"]
     env = rlvr.make(env_id, format="compact").unwrapped
@@ -424,7 +424,7 @@ def test_compact_format_credit_agrees_with_the_verifiers_reading(env_id):
         readable = verdict.details.get("kind") not in ("no_answer", "unparsable")
         if env_id == "Sort-v0":
             line = final_answer(text, compact=True)
-            assert fmt == (1.0 if line is not None and _SORT_LIST.fullmatch(line) else 0.0), (text, verdict.reason)
+            assert fmt == (1.0 if line is not None and _SORT_LIST.fullmatch(unwrapped(line)) else 0.0), (text, verdict.reason)
             assert readable or fmt == 0.0, (text, verdict.reason)
         else:
             assert fmt == (1.0 if readable else 0.0), (text, verdict.reason)
