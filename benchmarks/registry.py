@@ -362,13 +362,25 @@ def _mbpp_plus_script(row: Row, i: int, asserts: list[str], setup: str) -> str:
     return script
 
 
+#: Why an MBPP row is left out (counted and reported, as APPS's rows without tests are): its asserts
+#: or setup code build objects of a class its reference solution defines (MBPP/601's `Pair`,
+#: MBPP/927's `Node`), which cannot leave the sandbox (`answer_class_call`).
+MBPP_CLASS_OBJECTS = "tests build objects of a class the answer defines (they cannot leave the sandbox)"
+
+
 def _mbpp(rows: list[Row]) -> Prepared:
     """MBPP rows in Code-v0's MBPP layout. An MBPP+ file (a `test` column, as evalplus/mbppplus
     has) is scored by its `test` scripts, which check every base and plus input, with the first
     `test_list` assert as the prompt's example; its fingerprint notes it and a warning says so.
-    Scoring its `test_list` alone would report base MBPP under an MBPP+ file's name."""
+    Scoring its `test_list` alone would report base MBPP under an MBPP+ file's name. Rows whose
+    tests build objects of a class the answer defines (`MBPP_CLASS_OBJECTS`), which Code-v0 refuses
+    since no answer could pass them rightly, are skipped and counted, as APPS's rows without tests."""
+    from rlvr.envs.code_env import answer_class_call
+
     plus = any("test" in r for r in rows)
     out = []
+    skipped: dict[str, list[str]] = {}
+    sources = []
     for i, r in enumerate(rows):
         setup = "\n".join([*_mbpp_imports(r, i), r.get("test_setup_code") or ""]).strip()
         text = r.get("prompt") or r.get("text")
@@ -380,16 +392,21 @@ def _mbpp(rows: list[Row]) -> Prepared:
                "test_setup_code": setup, "code": r.get("code") or ""}
         if plus:
             row.update(test_list=[_mbpp_plus_script(r, i, asserts, setup)], **{PROMPT_EXAMPLE: asserts[0]})
+        if answer_class_call(row["test_list"], setup, row["code"]) is not None:  # Code-v0 would refuse it
+            skipped.setdefault(MBPP_CLASS_OBJECTS, []).append(row["task_id"])
+            continue
+        sources.append(i)
         out.append(row)
+    sources = sources if skipped else None  # (None: row i is source row i)
     if not plus:
-        return Prepared(out)
+        return Prepared(out, skipped, sources=sources)
     numpy = sum("numpy" in r["test_list"][0] for r in out)
     warning = ("mbpp: the data has MBPP+'s 'test' column: each task is scored by its 'test' script (every base and "
                "plus input), not by 'test_list'; drop the 'test' column to score MBPP's base asserts instead")
     if numpy:
         warning += (f". {numpy} of {len(out)} scripts use numpy: the sandbox's Python needs it, or those samples are "
                     f"unverified")
-    return Prepared(out, notes=MBPP_PLUS_NOTE, warnings=[warning])
+    return Prepared(out, skipped, notes=MBPP_PLUS_NOTE, warnings=[warning], sources=sources)
 
 
 #: Why an APPS row is left out (counted and reported, never silent).
@@ -639,11 +656,14 @@ def _skip_counts(skipped: Mapping[str, list[str]]) -> str:
 
 
 def _skip_report(bench: Benchmark, skipped: Mapping[str, list[str]], raw_count: int) -> tuple[dict[str, str], list[str]]:
-    """Skipped rows as {task_id: reason} and one warning that counts them per reason."""
+    """Skipped rows as {task_id: reason} and one warning that counts them per reason and names
+    them (the first 10 task ids)."""
     by_id = {task_id: reason for reason, ids in skipped.items() for task_id in ids}
     if not by_id:
         return {}, []
-    return by_id, [f"{bench.name}: {len(by_id)} of {raw_count} rows skipped ({_skip_counts(skipped)}); they are not scored"]
+    named = ", ".join(repr(task_id) for task_id in list(by_id)[:10]) + (f" and {len(by_id) - 10} more" if len(by_id) > 10 else "")
+    return by_id, [f"{bench.name}: {len(by_id)} of {raw_count} rows skipped ({_skip_counts(skipped)}); they are not "
+                   f"scored (tasks {named})"]
 
 
 def _check_code_tests(loaded: LoadedBenchmark, where: str) -> None:

@@ -48,8 +48,8 @@ to drop such rows), a `test_setup_code` or `test_imports` that does not parse (n
 prompt asks for, tests the verifier refuses (`plan_tests`: tests that do not parse, never use the
 solution, or assert nothing), stdin/stdout cases of unequal count, null (which would read
 "None") or holding a mapping or nested list (its repr), or all expecting no output (a program printing nothing would pass),
-and MBPP asserts that build objects of a class the answer must define (MBPP/601's `Pair`,
-`_answer_class_call`: its instances cannot leave the sandbox, so a right answer would fail; every
+and MBPP asserts or setup code that build objects of a class the row's reference defines (MBPP/601's `Pair`,
+`answer_class_call`: its instances cannot leave the sandbox, so a right answer would fail; every
 such row is named at once, with how to drop them). A HumanEval row with a null `entry_point` takes the one its tests name (`check(add)`) or
 else the function its prompt asks for. Each distinct row's tests are planned once per process
 (`_plan_error`), so the envs of a vector env do not plan them again.
@@ -113,7 +113,10 @@ def _close(got, want):
     if _FLOAT_TOLERANCE is None or got == want:
         return got == want
     if isinstance(want, float) and _finite_number(want) and _finite_number(got):
-        return abs(got - want) <= _FLOAT_TOLERANCE * max(1.0, abs(want))
+        try:
+            return abs(got - want) <= _FLOAT_TOLERANCE * max(1.0, abs(want))
+        except OverflowError:  # an int too large for a float (10 ** 400): no float is near it
+            return False
     if isinstance(want, list) and isinstance(got, list):
         return len(got) == len(want) and all(_close(a, b) for a, b in zip(got, want))
     if isinstance(want, dict) and isinstance(got, dict):
@@ -182,68 +185,121 @@ def _wraps_any(call: ast.Call, calls: list[ast.Call]) -> bool:
     return any(id(other) in inside for other in calls if other is not call)
 
 
-#: Types whose instances do cross the sandbox as plain data: a test may build them (`Fraction(1, 2)`)
-#: with a name the answer imports, and they are no class of the answer's (`_answer_class_call`).
-_PLAIN_CLASSES = frozenset({"Fraction", "Decimal", "Counter", "OrderedDict"})
+#: Bases that make a class's instances plain data the sandbox passes on (as the base type: the
+#: harness's `_encode_lenient` reads subclasses of int, float, str, tuple, list, dict and set as
+#: those), by the name the class statement spells them with (`list`, `collections.OrderedDict`,
+#: `namedtuple('P', 'x y')`, `typing.NamedTuple`). Subclasses of complex, bytes, Fraction, Decimal
+#: or deque do not cross (the harness takes those types only exactly), so they are not listed.
+_PLAIN_BASES = frozenset({"int", "float", "str", "tuple", "list", "dict", "set", "frozenset",
+                          "namedtuple", "NamedTuple", "TypedDict", "Counter", "OrderedDict", "defaultdict",
+                          "IntEnum", "IntFlag", "StrEnum", "List", "Dict", "Set", "FrozenSet", "Tuple",
+                          "DefaultDict"})
 
 
-def _answer_class_call(tests: list[str], setup: str, reference: Any) -> tuple[str, str] | None:
-    """(class, assert line) when MBPP's asserts build objects of a class the answer must define
-    (MBPP/601: `assert max_chain_length([Pair(5, 24), ...], 4) == 3`, `Pair` defined by the answer),
-    else None. The tests run apart from the answer and only plain data crosses between them, so the
-    answer's `Pair(5, 24)` cannot come back to the tests and a right answer fails every such assert
-    (while one defining `def Pair(a, b): return (a, b)` would pass). A called name the tests leave
-    to the answer is such a class when the row's reference solution (`reference`, MBPP's `code`)
-    defines it as a class; without a reference that defines it, when it is spelled as a class
-    (`Pair`, `TreeNode`: capitalised, no underscore) and called inside the arguments of another of the
-    answer's functions, its result passed back into the answer."""
-    classes, functions = _reference_definitions(reference)
+def answer_class_call(tests: list[str], setup: str, reference: Any) -> tuple[str, str, str] | None:
+    """(class, column, line) when an MBPP row's asserts (`test_list`) or setup code
+    (`test_setup_code`) build objects of a class the answer must define, else None: MBPP/601's
+    `assert max_chain_length([Pair(5, 24), ...], 4) == 3`, MBPP/927's setup `root = Node(1)`. The
+    tests run apart from the answer and only plain data crosses between them, so the answer's
+    `Pair(5, 24)` cannot come back to the tests: a right answer (the row's reference) fails every
+    such assert as a valid verdict, while one dodging the class (`def Pair(a, b): return (a, b)`)
+    passes. The evidence is the row's reference solution (`reference`, MBPP's `code`) alone: the
+    name must be a class it defines at top level (a last binding, not a function, lambda or
+    assignment) whose instances are not plain data (`_PLAIN_BASES`: `class Vec(list)` crosses as a
+    list). That holds when the tests call the class itself (`assert Money(3).double() == 6`: the
+    `Money` object cannot come back either). A row without a reference that parses is never
+    refused: a name spelled as a class (`Split(Split(xs))`) may as well be a function.
+    Shared by Code-v0 (which refuses such rows) and the mbpp benchmark (which skips them)."""
+    classes = _reference_classes(reference)
+    if not classes:
+        return None
     own = _BUILTIN_NAMES | bound_names(setup, *tests)
-    for line in tests:
+    for column, source in [*(("test_list", line) for line in tests), ("test_setup_code", setup)]:
         try:
-            tree = ast.parse(line)
+            tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                 and node.func.id not in own]
-        for call in calls:
-            name = call.func.id
-            if name in classes or (name not in functions and _spelled_as_class(name)
-                                   and any(_wraps_any(outer, [call]) for outer in calls)):
-                return name, line
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in classes
+                    and node.func.id not in own):
+                return node.func.id, column, _line_of(source, node)
     return None
 
 
-def _reference_definitions(reference: Any) -> tuple[set[str], set[str]]:
-    """(classes, functions) a row's reference solution defines at top level (none when it is
-    missing or does not parse)."""
+def _line_of(source: str, node: ast.AST) -> str:
+    """The line of `source` where `node` starts (all of `source` when lines are counted otherwise
+    than `str.splitlines` counts them: a form feed or a lone carriage return)."""
+    lines = source.splitlines()
+    return lines[node.lineno - 1] if len(lines) == source.count("\n") + (not source.endswith("\n")) else source
+
+
+def _reference_classes(reference: Any) -> set[str]:
+    """The names a row's reference solution leaves bound to a class of its own at top level, one
+    whose instances cannot leave the sandbox (none when it is missing or does not parse): a later
+    `def`, assignment or import of the name rebinds it, and a class with a plain-data base
+    (`_PLAIN_BASES`, or such a class of the reference) passes on as that data."""
     try:
         tree = ast.parse(reference) if isinstance(reference, str) else None
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         tree = None
-    body = tree.body if tree is not None else []
-    return ({node.name for node in body if isinstance(node, ast.ClassDef)},
-            {node.name for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))})
+    classes: dict[str, bool] = {}  # name -> whether its instances are plain data
+    for node in tree.body if tree is not None else []:
+        if isinstance(node, ast.ClassDef):
+            classes[node.name] = any(_base_name(base) in _PLAIN_BASES or classes.get(_base_name(base))
+                                     for base in node.bases)
+        else:
+            for name in _top_level_bindings(node):
+                classes.pop(name, None)
+    return {name for name, plain in classes.items() if not plain}
 
 
-def _spelled_as_class(name: str) -> bool:
-    """`Pair`, `ListNode`: capitalised words without underscores (not `Find_Max`, `NMAX`), other than
-    the plain-data types (`_PLAIN_CLASSES`)."""
-    return (name[0].isupper() and "_" not in name and any(c.islower() for c in name)
-            and name not in _PLAIN_CLASSES)
+def _top_level_bindings(node: ast.stmt) -> set[str]:
+    """The names a top-level statement other than a class binds at module level: a def's name, an
+    assignment's or import's names, and those bound in an `if`, `for`, `with` or `try` block (not the
+    parameters and locals inside a function, which leave the module's names alone)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return {node.name}
+    names: set[str] = set()
+    stack: list[ast.AST] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(item.name)
+            continue
+        if isinstance(item, ast.Lambda):
+            continue
+        if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Store):
+            names.add(item.id)
+        elif isinstance(item, ast.alias):
+            names.add((item.asname or item.name).split(".")[0])
+        stack.extend(ast.iter_child_nodes(item))
+    return names
 
 
-def _refuse_class_rows(found: list[tuple[int, str, str, str]]) -> None:
-    """Raise DatasetError for the MBPP rows whose asserts build objects of a class the answer must
-    define (`found`: (row, task id, class, assert line); see `_answer_class_call`), naming them all
+def _base_name(base: ast.expr) -> str | None:
+    """The name a class base is spelled with: `list`, `collections.OrderedDict` -> OrderedDict,
+    `namedtuple('P', 'x y')` -> namedtuple, `typing.List[int]` -> List."""
+    if isinstance(base, ast.Subscript):
+        base = base.value
+    if isinstance(base, ast.Call):
+        base = base.func
+    if isinstance(base, ast.Attribute):
+        return base.attr
+    return base.id if isinstance(base, ast.Name) else None
+
+
+def _refuse_class_rows(found: list[tuple[int, str, str, str, str]]) -> None:
+    """Raise DatasetError for the MBPP rows whose tests build objects of a class the answer must
+    define (`found`: (row, task id, class, column, line); see `answer_class_call`), naming them all
     and how to drop them."""
     if not found:
         return
-    i, task_id, name, line = found[0]
+    i, task_id, name, column, line = found[0]
     rows = [row for row, *_ in found]
     others = f"; rows {', '.join(map(str, rows))} are so" if len(rows) > 1 else ""
+    what = "its asserts build" if column == "test_list" else "its setup code builds"
     raise DatasetError(
-        f"row {i} (task {task_id!r}): column 'test_list' cannot be scored: its asserts build {name} objects "
+        f"row {i} (task {task_id!r}): column {column!r} cannot be scored: {what} {name} objects "
         f"({line.strip()[:100]}), a class the answer must define, whose instances cannot leave the sandbox "
         f"(only plain data crosses to the tests), so a right answer would fail them{others}; drop such rows "
         f"before building the env (with datasets: ds.filter(lambda row, i: i not in {set(rows)}, with_indices=True))")
@@ -534,7 +590,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         setups = table.column("test_setup_code") if "test_setup_code" in cols else [""] * n
         imports = table.column("test_imports") if "test_imports" in cols else [[]] * n
         references = table.column("code") if "code" in cols else [None] * n
-        class_rows: list[tuple[int, str, str, str]] = []
+        class_rows: list[tuple[int, str, str, str, str]] = []
         for i in range(n):
             if not isinstance(test_lists[i], (list, tuple)):  # a string would be split into characters
                 raise DatasetError(f"row {i}: column 'test_list' must be a list of assert statements, got "
@@ -550,7 +606,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             _check_mbpp_parts(i, ids[i], [("test_imports", _code_lines(i, "test_imports", imports[i])),
                                           ("test_setup_code", _code_lines(i, "test_setup_code", setups[i])),
                                           ("test_list", tests)], code, entry)
-            uses_class = _answer_class_call(tests, "\n".join(setup), references[i])
+            uses_class = answer_class_call(tests, "\n".join(setup), references[i])
             if uses_class is not None:
                 class_rows.append((i, str(ids[i]), *uses_class))
             meta = {"kind": "function", "entry_point": entry, "example": tests[0]}

@@ -1,14 +1,20 @@
 """Audit 37 of Code-v0: an MBPP row whose asserts build objects of a class the answer must define
 (MBPP/601's `Pair`) is refused at build, since its reference solution would score 0 as a valid
 verdict (and an answer dodging the class would pass); and `float_tolerance` applies to call-based
-(APPS `fn_name`) rows' return values, floats in lists and dicts too, as it does to stdin/stdout."""
+(APPS `fn_name`) rows' return values, floats in lists and dicts too, as it does to stdin/stdout.
+
+After review: the evidence is a reference that parses and defines the name as a class (no spelling
+heuristic: `Split(Split(xs))` without one builds); a class subclassing a plain type (`list`,
+`namedtuple(...)`, `int`, `str`) crosses the sandbox and is not refused; setup code building the
+answer's objects (MBPP/927's `Node`) is refused too; a huge int against an expected float is just
+not close (no OverflowError)."""
 
 import json
 
 import pytest
 
 from conftest import fence
-from rlvr.envs.code_env import CodeEnv
+from rlvr.envs.code_env import CALL_TESTS_SETUP, CodeEnv
 from rlvr.envs.tasks import DatasetError
 
 #: MBPP/601 as the original MBPP layout has it (copied from the dataset, CRLF and tabs included).
@@ -49,10 +55,31 @@ def test_mbpp_row_building_answer_class_objects_is_refused_naming_row_and_class(
     assert reward == 1.0 and info["valid"]
 
 
-def test_class_refusal_without_a_reference_solution_and_what_is_not_refused(box):
+def test_without_a_reference_class_no_row_is_refused_for_its_spelling(box):
+    """Only a reference that parses and defines the name as a class is evidence: a capitalised name
+    called inside another call (`Split(Split(...))`, MBPP's own spelling) may be a function."""
     no_code = {key: value for key, value in MBPP_601.items() if key != "code"}
-    with pytest.raises(DatasetError, match="build Pair objects"):  # spelled as a class, passed back
-        CodeEnv(dataset=[no_code], sandbox=box)
+    CodeEnv(dataset=[no_code], sandbox=box)  # builds: nothing says Pair is a class
+    split = {"task_id": 4, "text": "Split odd", "test_list": ["assert Split([1,2,3,4,5]) == [1,3,5]",
+                                                             "assert Split(Split([1,3,4])) == [1,3]"]}
+    diff = {"task_id": 5, "text": "Diff", "test_list": ["assert sorted(Diff([10, 15, 20], [25, 10])) == [15, 20]",
+                                                       "assert Diff(Diff([1,2],[2]), [3]) == [1]"]}
+    answers = ["def Split(list):\n    return [x for x in list if x % 2]\n",
+               "def Diff(li1, li2):\n    return list(set(li1) - set(li2))\n"]
+    env = CodeEnv(dataset=[split, diff], sandbox=box)
+    for index, answer in enumerate(answers):
+        env.reset(options={"index": index})
+        _, reward, *_, info = env.step(fence(answer))
+        assert reward == 1.0, info["verdict"].reason
+    # a reference binding the name to a lambda, or one that does not parse (Python 2), is no evidence
+    lam = dict(split, code="Split = lambda l: [x for x in l if x % 2]")
+    py2 = dict(diff, code="def Diff(li1,li2):\r\n    print 'x'\r\n    return (list(set(li1) - set(li2)))")
+    rebound = dict(split, code="class Split:\n    pass\n\ndef Split(xs):\n    return [x for x in xs if x % 2]\n")
+    for row, answer in [(lam, answers[0]), (py2, answers[1]), (rebound, answers[0])]:
+        assert _score(CodeEnv(dataset=[row], sandbox=box), answer)[0] == 1.0
+
+
+def test_what_is_not_refused_round_trips_and_plain_types(box):
     # a second function of the answer whose plain result goes back in is scorable, as before
     round_trip = {"task_id": 1, "text": "Write encode and decode.", "code": "def encode(s): ...\ndef decode(s): ...",
                   "test_list": ["assert decode(encode('ab')) == 'ab'"]}
@@ -65,6 +92,74 @@ def test_class_refusal_without_a_reference_solution_and_what_is_not_refused(box)
     env = CodeEnv(dataset=[fraction], sandbox=box)
     reward, _ = _score(env, "from fractions import Fraction\n\ndef double(x):\n    return 2 * x\n")
     assert reward == 1.0
+
+
+#: Reference classes subclassing a plain type: their instances cross the sandbox as that type.
+SUBCLASS_ROWS = {
+    "list": ("class Vec(list):\n    pass\n\ndef vadd(a, b):\n    return [x + y for x, y in zip(a, b)]\n",
+             "assert vadd(Vec([1, 2]), Vec([3, 4])) == [4, 6]"),
+    "namedtuple": ("from collections import namedtuple\nclass Point(namedtuple('Point', 'x y')):\n    pass\n\n"
+                   "def dist(p, q):\n    return abs(p[0]-q[0]) + abs(p[1]-q[1])\n",
+                   "assert dist(Point(0, 0), Point(3, 4)) == 7"),
+    "int": ("class Money(int):\n    pass\n\ndef total(xs):\n    return sum(xs)\n",
+            "assert total([Money(2), Money(3)]) == 5"),
+    "str": ("class Word(str):\n    pass\n\ndef join(a, b):\n    return a + ' ' + b\n",
+            "assert join(Word('a'), Word('b')) == 'a b'"),
+    "typing.NamedTuple": ("import typing\nclass P(typing.NamedTuple):\n    x: int\n    y: int\n\n"
+                          "def norm1(p):\n    return abs(p[0]) + abs(p[1])\n", "assert norm1(P(-1, 2)) == 3"),
+    "OrderedDict, through a class of the reference": (
+        "import collections\nclass Base(collections.OrderedDict):\n    pass\nclass Bag(Base):\n    pass\n\n"
+        "def keys(d):\n    return sorted(d)\n", "assert keys(Bag(b=1, a=2)) == ['a', 'b']"),
+}
+
+
+@pytest.mark.parametrize("base", list(SUBCLASS_ROWS))
+def test_a_reference_class_subclassing_a_plain_type_builds_and_its_reference_scores_1(box, base):
+    code, test = SUBCLASS_ROWS[base]
+    env = CodeEnv(dataset=[{"task_id": 1, "text": base, "code": code, "test_list": [test]}], sandbox=box)
+    reward, info = _score(env, code)
+    assert reward == 1.0, info["verdict"].reason
+
+
+@pytest.mark.parametrize("code, test", [
+    # a deque subclass does not cross (the sandbox takes a deque only exactly), nor does a class of the
+    # reference whose own base is such a class
+    ("from collections import deque\nclass Q(deque):\n    pass\n\ndef first(q):\n    return q[0]\n",
+     "assert first(Q([1, 2])) == 1"),
+    ("class A:\n    pass\nclass B(A):\n    def __init__(self, v):\n        self.v = v\n\ndef val(b):\n    return b.v\n",
+     "assert val(B(3)) == 3"),
+    # the tests calling the class itself: its object cannot come back either (check_function fails it)
+    ("class Money:\n    def __init__(self, x):\n        self.x = x\n    def double(self):\n        return 2 * self.x\n",
+     "assert Money(3).double() == 6"),
+])
+def test_a_reference_class_whose_instances_do_not_cross_is_refused(box, code, test):
+    with pytest.raises(DatasetError, match=r"row 0 \(task '1'\): column 'test_list' cannot be scored: its asserts build"):
+        CodeEnv(dataset=[{"task_id": 1, "text": "t", "code": code, "test_list": [test]}], sandbox=box)
+
+
+#: MBPP/927 as the original MBPP layout has it: its setup code builds the answer's `Node` objects.
+MBPP_927 = {
+    "task_id": 927, "text": "Write a function to calculate the height of the given binary tree.",
+    "code": "class Node: \r\n\tdef __init__(self, data): \r\n\t\tself.data = data \r\n\t\tself.left = None\r\n"
+            "\t\tself.right = None\r\ndef max_height(node): \r\n\tif node is None: \r\n\t\treturn 0 ; \r\n"
+            "\telse : \r\n\t\tleft_height = max_height(node.left) \r\n\t\tright_height = max_height(node.right) \r\n"
+            "\t\tif (left_height > right_height): \r\n\t\t\treturn left_height+1\r\n\t\telse: \r\n"
+            "\t\t\treturn right_height+1",
+    "test_list": ["assert (max_height(root)) == 3", "assert (max_height(root1)) == 5 ", "assert (max_height(root2)) == 4"],
+    "test_setup_code": "root = Node(1) \r\nroot.left = Node(2) \r\nroot.right = Node(3) \r\nroot.left.left = Node(4) \r\n"
+                       "root.left.right = Node(5) \r\nroot1 = Node(1);  \r\nroot1.left = Node(2);  \r\nroot1.right = Node(3);  \r\n"
+                       "root1.left.left = Node(4);  \r\nroot1.right.left = Node(5);  \r\nroot1.right.right = Node(6);  \r\n"
+                       "root1.right.right.right= Node(7);  \r\nroot1.right.right.right.right = Node(8)\r\nroot2 = Node(1) \r\n"
+                       "root2.left = Node(2) \r\nroot2.right = Node(3) \r\nroot2.left.left = Node(4) \r\n"
+                       "root2.left.right = Node(5)\r\nroot2.left.left.left = Node(6)\r\nroot2.left.left.right = Node(7)",
+    "challenge_test_list": [],
+}
+
+
+def test_a_setup_code_building_the_answers_class_objects_is_refused(box):
+    with pytest.raises(DatasetError, match=r"row 1 \(task '927'\): column 'test_setup_code' cannot be scored: its "
+                                           r"setup code builds Node objects \(root = Node\(1\)\).*i not in \{1\}"):
+        CodeEnv(dataset=[MBPP_17, MBPP_927], sandbox=box)
 
 
 def _call_row(fn_name, inputs, outputs):
@@ -99,3 +194,18 @@ def test_float_tolerance_reaches_floats_in_lists_tuples_and_dicts_only(box):
     assert _score(env, nested.replace("'mean'", "'avg'"))[0] == 0.0
     assert _score(env, nested.replace("(1 / 3, 1000.0)", "(1 / 3, 1000.0, 0.0)"))[0] == 0.0
     assert _score(CodeEnv(dataset=rows, sandbox=box), nested)[0] == 0.0  # no tolerance: exact
+
+
+def test_a_huge_int_against_an_expected_float_is_not_close_and_raises_nothing():
+    namespace = {"_FLOAT_TOLERANCE": 1e-6}
+    exec(CALL_TESTS_SETUP, namespace)
+    assert namespace["_close"](10 ** 400, 1e300) is False  # int too large to convert to float
+    assert namespace["_same"]([10 ** 400], [1e300]) is False
+    assert namespace["_close"](1e300 * (1 + 1e-7), 1e300) is True
+
+
+def test_a_huge_int_return_value_fails_the_case_as_a_wrong_value(box):
+    env = CodeEnv(dataset=[_call_row("f", [[1]], [1e300])], sandbox=box, float_tolerance=1e-6)
+    reward, info = _score(env, "def f(x):\n    return 10 ** 400\n")
+    assert reward == 0.0 and info["valid"]
+    assert "OverflowError" not in info["verdict"].reason and "AssertionError" in info["verdict"].reason
