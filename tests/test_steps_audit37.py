@@ -120,7 +120,7 @@ def test_one_scale_is_checked_by_the_numbers(text, steps):
 
 # -- 5. a bare number label -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, steps", [("2023: 3 × 4 = 12", [1.0]), ("2: 2 + 2 = 4", [1.0]), ("2: 2 + 2 = 5", [0.0]),
+@pytest.mark.parametrize("text, steps", [("2023: 3 × 4 = 12", [1.0]), ("2: 2 + 2 = 4", [0.0]), ("2: 2 + 2 = 5", [0.0]),
                                          ("**2023:** 3 × 4 = 12", [1.0]), ("2:3 = 4:6", [1.0]), ("3: 1 = 6: 2", [1.0]),
                                          ("3: 1 = 7: 2", [0.0])])
 def test_a_bare_number_and_colon_opening_a_step_is_a_label(text, steps):
@@ -198,7 +198,7 @@ def test_is_wrong_with_another_subject_leaves_the_claim_asserted(text):
 
 
 @pytest.mark.parametrize("text, steps", [("12: 4 = 3", [1.0]), ("6: 2 = 3", [1.0]), ("10: 5 = 2", [1.0]), ("3: 2 = 1.5", [1.0]),
-                                         ("3: 2 = 2", [0.0]), ("12: 4 = 5", [0.0]), ("1: 3 + 4 = 7", [1.0]),
+                                         ("3: 2 = 2", [0.0]), ("12: 4 = 5", [0.0]), ("1: 3 + 4 = 7", [0.0]),
                                          ("2: 1 = 4 + 2", [0.0])])
 def test_a_number_colon_number_before_an_equals_is_a_ratio_not_a_label(text, steps):
     assert _steps(text) == steps, text
@@ -209,6 +209,84 @@ def test_a_number_colon_number_before_an_equals_is_a_ratio_not_a_label(text, ste
     ("2 × 3 = 6 = 7°C = 45°F", [0.0], 2), ("212°F = (212 - 32) \\times 5/9 = 100°C", [1.0], 1),
     ("212°F = (212 - 32) \\times 5/9 = 101°C", [0.0], 1), ("20°C + 5°C = 25 = 77°F", [1.0], 1)])
 def test_a_side_on_no_scale_is_checked_except_the_crossing_link_of_a_conversion(text, steps, claims):
+    v = verify_steps(text, timeout=10)
+    assert (v.steps, v.details["claims"]) == (steps, claims), text
+
+
+# -- second review of rules 9: corrections the pre-session rules withdrew are withdrawn again -----------------
+
+@pytest.mark.parametrize("text", [
+    "Is 3 + 4 = 8? Not the case, it's 7.", "Is 3 + 4 = 8? Not possible, it's 7.", "Is 3 + 4 = 8? Not likely.",
+    "Is 3 + 4 = 8? Not in this case.", "Is 3 + 4 = 8? Not according to my count, it's 7.", "Is 3 + 4 = 8? Hmm, not so fast.",
+    "Is 3 + 4 = 8? Not equal; it is 7.", "Is 3 + 4 = 8? No way, it's 7.", "Is 3 + 4 = 8? No way. It's wrong."])
+def test_not_and_any_word_withdraws_the_question(text):
+    v = verify_steps(text, timeout=10)
+    assert set(v.steps) == {None} and v.details["claims"] == 0, (text, v.steps)
+
+
+@pytest.mark.parametrize("text", ["Is 12 × 3 = 38? Not by my count: 12 × 3 = 36.",
+                                  "Does 15 + 27 = 43? Not when I add again, 15 + 27 = 42."])
+def test_not_with_its_correction_withdraws_the_question_and_checks_the_correction(text):
+    assert _steps(text) == [None, 1.0], text
+
+
+@pytest.mark.parametrize("text", [
+    "Is 3 * 4 = 13? Not a single doubt.", "Is 3 * 4 = 13? Not to mention it is prime.", "Is 3 * 4 = 13? Not in doubt.",
+    "Is 3 * 4 = 13? No joke, it is.", "Is 3 * 4 = 13? No worries, it is.", "Is 3 * 4 = 13? No exaggeration.",
+    "Is 3 * 4 = 13? No way it's wrong.", "Is 3 * 4 = 13? No way that could be wrong.", "Is 3 * 4 = 13? No chance it's wrong."])
+def test_more_affirming_phrases_assert_the_question(text):
+    assert _steps(text)[0] == 0.0, text
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("Janet has 48 + 37 = 75 eggs, oops, didn't carry, that's wrong. 48 + 37 = 85 eggs.", [1.0]),
+    ("So the cost is 4 × 2.5 = 9 dollars, hmm, not quite, that's wrong. 4 × 2.5 = 10 dollars.", [1.0]),
+    ("He sold 3 × 12 = 38 cookies, no way, that's wrong; 3 × 12 = 36.", [1.0]),
+    ("She walks 3 × 4 = 13 km, what was I thinking, that's wrong. 3 × 4 = 12 km.", [1.0]),
+    ("3 + 4 = 8, I never carry right, that's wrong.", [None]), ("3 + 4 = 8, you might think so, but that's wrong.", [None]),
+    ("3 + 4 = 8, I didn't carry so that's wrong.", [None])])
+def test_a_negation_inside_the_correction_does_not_negate_that_is_wrong(text, steps):
+    assert _steps(text) == steps, text
+
+
+@pytest.mark.parametrize("text", [
+    "3 * 4 = 13, I would never say that's wrong.", "3 * 4 = 13, no one can say that's wrong.",
+    "3 * 4 = 13, only a fool thinks that's wrong.", "3 * 4 = 13 — whoever says that's wrong is mistaken."])
+def test_a_negation_or_another_subject_right_before_that_is_wrong_still_asserts(text):
+    assert _steps(text) == [0.0], text
+
+
+@pytest.mark.parametrize("text", ["The 3 × 12 = 38 I wrote is wrong, it is 36.", "Each box holds 48 / 6 = 9 per box is wrong, it's 8.",
+                                  "3 + 4 = 8 red apples is wrong."])
+def test_is_wrong_after_a_side_and_words_naming_it_withdraws_the_claim(text):
+    assert _steps(text) == [None], text
+
+
+@pytest.mark.parametrize("text", ["3 * 4 = 13 he says is wrong.", "3 * 4 = 13 isn't wrong.", "3 * 4 = 13 Bob says is wrong.",
+                                  "3 * 4 = 13 nobody thinks is wrong.", "3 * 4 = 13 makes it wrong.",
+                                  "3 * 4 = 13 means nothing is wrong."])
+def test_is_wrong_after_a_negation_or_another_subject_still_asserts(text):
+    assert _steps(text) == [0.0], text
+
+
+@pytest.mark.parametrize("text, steps", [("12: 4 × 3 = 9", [1.0]), ("24: 4 + 2 = 8", [1.0]), ("3: 2 \\times 2 = 3", [1.0]),
+                                         ("12: 4 × 3 = 10", [0.0]), ("2023: 3 × 4 = 13", [0.0]), ("Step 2: 2 + 2 = 4", [1.0])])
+def test_only_a_four_digit_number_and_colon_is_a_bare_label(text, steps):
+    assert _steps(text) == steps, text
+
+
+@pytest.mark.parametrize("text, steps, claims", [
+    ("3 × 4°C = 13°F", [0.0], 1), ("3 × 4°C = 12°F", [1.0], 1), ("2 × 10°C = 20°C", [1.0], 1), ("-40°C = -40°F", [None], 0)])
+def test_a_side_holding_an_operation_is_on_no_scale(text, steps, claims):
+    v = verify_steps(text, timeout=10)
+    assert (v.steps, v.details["claims"]) == (steps, claims), text
+
+
+@pytest.mark.parametrize("text, steps, claims", [
+    ("25°C = 25 × 9/5 + 32 = 77 degrees Fahrenheit", [1.0], 1), ("25°C = 25 × 9/5 + 32 = 78 degrees Fahrenheit", [0.0], 1),
+    ("68°F = (68 − 32) × 5/9 = 20 degrees Celsius", [1.0], 1), ("68°F = (68 − 32) × 5/9 = 21 degrees Celsius", [0.0], 1),
+    ("20°C = 20 + 273 = 293 K", [None], 0), ("$20^\\circ C = 20 + 273.15 = 293.15 \\text{ K}$", [None], 0)])
+def test_a_conversion_to_a_scale_in_words_or_kelvin_is_checked_on_that_scale(text, steps, claims):
     v = verify_steps(text, timeout=10)
     assert (v.steps, v.details["claims"]) == (steps, claims), text
 
@@ -226,3 +304,5 @@ def test_no_answers_temperature_scales_and_labels_read_in_linear_time():
     assert _seconds(_denied, " " * n + "wait" + "," * n + "x") < 0.5
     assert _seconds(temperature_scale, "°" + " " * n + "x") < 0.5
     assert _seconds(_steps, "2023:" + " " * n + "x =") < 2.0
+    assert _seconds(_denied, "No way" + " x" * n + " wrong") < 0.5
+    assert _seconds(_steps, "3 + 4 = 8" + " oops," * n + " that's wrong.") < 2.0

@@ -62,26 +62,31 @@ _REJECTED_BEFORE_RE = re.compile(r"\b(?:not\s+true|false|untrue|not\s+the\s+case
 #: A negation right before a rejection before a chain turns it into an assertion ("it is not false that").
 _NEGATED_RE = re.compile(r"(?:\bnot|\bnever|n['’]t)\s*$", re.IGNORECASE)
 #: An answer no to a question (`_denied`): first, maybe after an interjection, a no-word ("No.", "No way",
-#: "No because 3 + 4 = 7", "No sorry, it's 7", "Nope!", "Wrong: it is 7", "Well, no.") unless it opens a
-#: phrase that affirms (`_AFFIRMING`: "No doubt.", "No question.", "Never doubt it.", "False alarm"): a
-#: block-list names those few yes-answers, while denials have too many wordings to list. "not" denies only
-#: with a word completing a denial (`_NOT_COMPLETION`: "Not quite.", "Not at all", "Not true", or "Not." alone;
-#: not "Not surprisingly", "Not bad", "Not only") or before a number ("Not 8 but 7"). No two optional runs of
-#: spaces stand next to each other, so the match is linear in a long answer.
+#: "No because 3 + 4 = 7", "No sorry, it's 7", "Nope!", "Wrong: it is 7", "Well, no.", "Not by my count",
+#: "Not the case, it's 7", "Hmm, not so fast") unless it opens a phrase that affirms (`_AFFIRMING`: "No
+#: doubt.", "No question.", "No worries", "No way it's wrong", "Never doubt it.", "False alarm", "Not
+#: surprisingly", "Not bad", "Not only", "Not wrong", "Not a doubt"): a block-list names those few
+#: yes-answers, while denials have too many wordings to list. No two optional runs of spaces stand next
+#: to each other, so the match is linear in a long answer.
 _AFFIRMING = (r"(?<=no)[\s*_\"'’]+(?:doubt|question|wonder|surprise|kidding|mistake|error|problem|issue|need|denying"
-              r"|arguing|argument|objection|contest|lie|cap|two\s+ways)|(?<=no)-?\s*brainer"
-              r"|(?<=never)[\s*_\"'’]+(?:doubt|wrong|been)|(?<=false)\s+alarm")
-_NOT_COMPLETION = r"(?:quite|really|exactly|true|correct|right|so|at\s+all|even\s+close)"
+              r"|arguing|argument|objection|contest|lie|cap|two\s+ways|joke|worries|exaggeration"
+              r"|(?:way|chance)(?:\s+[^\s.,;:!?—–]+){0,5}?\s+(?:wrong|incorrect|false|untrue|a\s+mistake)(?![A-Za-z]))"
+              r"|(?<=no)-?\s*brainer|(?<=never)[\s*_\"'’]+(?:doubt|wrong|been)|(?<=false)\s+alarm"
+              r"|(?<=not)[\s*_\"'’]+(?:surprising|unexpected|bad|only|wrong|incorrect|false|untrue|a\s+(?:single\s+)?doubt"
+              r"|in\s+(?:the\s+(?:slightest|least)\s+)?doubt|to\s+mention|a\s+(?:mistake|problem|typo)|an\s+error"
+              r"|in\s+(?:question|dispute)|questionable|unreasonable)")
 _NO_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh|wait)(?![A-Za-z])[\s,.!]*)?"
-                    rf"(?:(?:no|nope|nah|never|wrong|incorrect|false)(?![A-Za-z]|['’][A-Za-z])(?!{_AFFIRMING})"
-                    rf"|not(?:\s+{_NOT_COMPLETION})?[\s*_$\"'’]*(?:[,.!;:)—–]|-\s|$)|not\s+[-+$\\(]?\d)", re.IGNORECASE)
-#: What, between a chain and "that's wrong" after it, makes the rejection no retraction of the chain
+                    rf"(?:no|nope|nah|not|never|wrong|incorrect|false)(?![A-Za-z]|['’][A-Za-z])(?!{_AFFIRMING})",
+                    re.IGNORECASE)
+#: What, right before "that's wrong" after a chain, makes the rejection no retraction of the chain
 #: (`_about_the_chain`): a negation ("I don't think that's wrong", "none of it is wrong", "I doubt that's
 #: wrong"; "no" only as a determiner, "no one says": "oh no, that's wrong" and "no wait" retract), a
 #: question word ("who says it's wrong?"), or another subject saying or thinking so ("Bob thinks that's
 #: wrong", "they said it's wrong", "someone would say that's wrong"; not "I think", "let me think").
-#: Anything else ("um", "wait a second", "oh, my mistake", "I believe", "let me check...") leaves it one.
-_NEGATION = r"not|never|none|nothing|nobody|neither|nor|hardly|doubts?|doubted|who|whom|what|why"
+#: Only the last `_GOVERNING_WORDS` words of the clause holding the rejection count (`_CLAUSE_BREAK_RE`):
+#: a negation in the correction before it ("oops, didn't carry, that's wrong", "hmm, not quite, that's
+#: wrong", "you might think so, but that's wrong") governs no rejection.
+_NEGATION = r"not|never|none|nothing|nobody|neither|nor|hardly|doubts?|doubted|who|whom|whoever|what|why"
 _INTERJECTION = r"i|wait|no|hmm|hm|oh|ah|um|uh|actually|sorry|so|then|okay|ok|well|hold|hang|that|this|it|yeah|yes"
 _SAYS = r"says|thinks|claims|believes|argues|insists|feels|suggests|states|marks|calls"
 _SAID = (rf"(?:(?:would|might|could|may|will|can|must|did|does|do)\s+)?(?:say|said|think|thought|claim|claimed|believe"
@@ -90,13 +95,19 @@ _NOT_ABOUT_IT_RE = re.compile(
     rf"\b(?:{_NEGATION})\b|n['’]t\b|\bno[\s-]+(?!(?:{_INTERJECTION})\b)[A-Za-z]|\b[A-Za-z]+\s+(?:{_SAYS})\b"
     rf"|(?:\b(?-i:[A-HJ-Z][a-z]*)|\b(?:he|she|they|you|someone|somebody|anyone|anybody|everyone|everybody|people"
     rf"|others|the\s+[A-Za-z]+))\s+{_SAID}\b", re.IGNORECASE)
-#: A "no doubt" in a retraction is no negation of it ("= 13, no doubt that's wrong").
+#: A "no doubt" in a retraction is no negation of it ("= 13, no doubt that's wrong"); "no one" is "nobody".
 _NO_DOUBT_RE = re.compile(r"\b(?:no|without(?:\s+a)?)\s+doubt\b", re.IGNORECASE)
-#: What else may stand between a side and "is wrong" right after it (`_names_the_side`): a place ("= 8
-#: above is wrong", "here", "earlier") or a bracketed reference ("= 8 (step 2) is wrong").
-_PLACE_WORDS = frozenset("above below earlier here there before previously again".split())
-_REFERENCE_RE = re.compile(r"\([^()]{0,30}\)|\[[^\[\]]{0,30}\]")
-_PLAIN_WORD_RE = re.compile(r"[a-z]+")
+_NO_ONE_RE = re.compile(r"\bno[\s-]+one\b", re.IGNORECASE)
+_CLAUSE_BREAK_RE = re.compile(r"[,.;:!?—–()…]|\s-+\s|\b(?:but|so|and)\b", re.IGNORECASE)
+_GOVERNING_WORDS = 3
+#: Words that, between a side and "is wrong" right after it (`_names_the_side`), make another subject of
+#: the rejection: a negation ("= 13 nothing is wrong") or a new clause or subject ("= 13 means he is
+#: wrong"); so does a capitalised name ("= 13 Bob is wrong"). Any other words name the side ("= 8 red
+#: apples is wrong", "the 3 × 12 = 38 I wrote is wrong", "= 9 per box is wrong").
+_OTHER_SUBJECT = frozenset("nothing none nobody neither nor not no never who means mean makes make says say said "
+                           "thinks think shows proves he she they you someone somebody anyone everyone".split())
+_WORD_RE = re.compile(r"[A-Za-z'’]+")
+_NAME_RE = re.compile(r"(?-i:[A-Z][a-z]+)")
 #: Words that start a clause about something else between a chain and a rejection word ("= 19, which is
 #: incorrect as a prime test"): the rejection is not of the chain.
 _OTHER_CLAUSE_RE = re.compile(r"\b(?:which|as)\b", re.IGNORECASE)
@@ -214,35 +225,34 @@ def _unclaimed(step: str, following: str = "") -> str:
 
 def _about_the_chain(between: str, back: str | None, near: str | None) -> bool:
     """Whether a rejection after a chain, `between` its last `=` and the rejection, rejects that chain.
-    Neither kind does after a negation, a question word or another subject saying so (`_NOT_ABOUT_IT_RE`:
-    "= 13, I don't think that's wrong", "none of it is wrong", "who says it's wrong?", "Bob thinks that's
-    wrong"). "is wrong" (`near`) must also follow the side itself (`_names_the_side`: "= 13 is wrong",
-    "= 8 apples above is wrong"; not "= 13 means Bob is wrong"); "that's wrong" (`back`) may follow any
-    other words of a retraction ("= 8, um, wait a second, that's wrong"). A ✗ or a question mark is
-    judged as before."""
+    "that's wrong" (`back`) does unless the last words of its clause negate it or give it another
+    subject (`_governs_rejection`: "= 13, I don't think that's wrong", "who says it's wrong?", "Bob
+    thinks that's wrong"; not "= 8, oops, didn't carry, that's wrong"). "is wrong" (`near`) must follow
+    the side with no other subject (`_names_the_side`: "= 13 is wrong", "= 8 red apples is wrong"; not
+    "= 13 means Bob is wrong"). A ✗ or a question mark is judged as before."""
     if near and near[0] in "✗✘❌":
         return True
-    if (near or back) and _NOT_ABOUT_IT_RE.search(_NO_DOUBT_RE.sub(" ", between)):
-        return False
+    if back:
+        return not _governs_rejection(between)
     return _names_the_side(between) if near else True
 
 
+def _governs_rejection(between: str) -> bool:
+    """Whether the last `_GOVERNING_WORDS` words of the clause ending `between` (before "that's wrong")
+    negate the rejection or give it another subject (`_NOT_ABOUT_IT_RE`). A clause break
+    (`_CLAUSE_BREAK_RE`: a comma, a stop, a dash, "but") cuts the words before it off."""
+    clause = _CLAUSE_BREAK_RE.split(_NO_DOUBT_RE.sub(" ", between))[-1]
+    words = _NO_ONE_RE.sub("nobody", clause).split()[-_GOVERNING_WORDS:]
+    return _NOT_ABOUT_IT_RE.search(" ".join(words)) is not None
+
+
 def _names_the_side(between: str) -> bool:
-    """Whether `between` (after a link's `=`, before "is wrong") names the side: its tokens and unit words
-    (`= 13 dollars`), place words (`_PLACE_WORDS`: "above", "here"), a bracketed reference ("(step 2)"),
-    and at most one other lower-case word right after a side token, a noun of the number (`= 8 apples`).
-    A second word ("= 13 means Bob"), a capitalised one, or one after a word puts a new subject there."""
-    tokens = _REFERENCE_RE.sub(" ", _TEXT_UNIT_RE.sub(" ", between)).split()
-    plain, after_side = 0, False
-    for t in tokens:
-        if _SIDE_TOKEN_RE.fullmatch(t) or _unit_word(t):
-            after_side = True
-            continue
-        if t.lower() not in _PLACE_WORDS:
-            plain += 1
-            if plain > 1 or not after_side or not _PLAIN_WORD_RE.fullmatch(t):
-                return False
-        after_side = False
+    """Whether `between` (after a link's `=`, before "is wrong", at most `_NEAR_GAP` words) names the
+    side: its words are no negation or other subject (`_OTHER_SUBJECT`, "n't", a capitalised name other
+    than "I"). "= 13 nothing is wrong", "= 13 means Bob is wrong" and "= 13 Bob is wrong" name another."""
+    for word in _WORD_RE.findall(between):
+        if word.lower() in _OTHER_SUBJECT or word.lower().endswith(("n't", "n’t")) or _NAME_RE.fullmatch(word):
+            return False
     return True
 
 

@@ -7,10 +7,11 @@ units are claims, and how a conversion between two units of one dimension is che
 - Two units of one quantity in different systems, with no exact rate between them (degrees and
   radians, two currencies), make a link between two single numbers no claim (`unit_claim`).
 - Temperatures on two scales (°C, °F, K: `0°C = 32°F`) are one quantity in two systems too, and a
-  scale's zero is no zero of the quantity, so a link between a side on one scale and a side on another
-  claims nothing, nor does the crossing link of a conversion formula between them (`temperature_links`);
-  a link with a side on no scale elsewhere (`2 \\times 3 = 7°C`) and the same scale on both sides
-  (`10°C + 5°C = 15°C`) are checked by the numbers.
+  scale's zero is no zero of the quantity, so a link between a number on one scale and a number on
+  another claims nothing, nor does the crossing link of a conversion formula between them, its target
+  scale perhaps in words (`= 77 degrees Fahrenheit`; `temperature_links`); a link with a side on no
+  scale elsewhere (`2 \\times 3 = 7°C`), a side holding an operation (`3 \\times 4°C = 13°F`) and the
+  same scale on both sides (`10°C + 5°C = 15°C`) are checked by the numbers.
 - Units of other kinds are compared by their numbers: a rate's unit is often not written.
 - A side without a unit linked to one with a unit may be the quantity in another unit its chain
   names later (`2 \\text{ h} = 2 \\times 60` before `= 120 \\text{ min}`; `other_units`, `in_other_unit`).
@@ -110,21 +111,26 @@ def temperature_scale(side: str) -> str | None:
     return _SCALE_NAMES.get(name, _SCALE_NAMES.get(name.lower()))
 
 
-def temperature_links(sides: list[str | None]) -> set[int]:
+def temperature_links(sides: list[str | None], parts: list[str] | None = None) -> set[int]:
     """The links of a chain (`i`: between `sides[i]` and `sides[i + 1]`) that are no claim because they
-    cross temperature scales: a link between sides on two scales (`0°C = 32°F`), and one outer link of a
-    run of sides on no scale between two scales, the conversion (`20°C = 9/5 \\times 20 + 32 = 68°F`):
-    the link to the left scale when the run's first side does not equal that side's number (the run is on
-    the right scale, as a conversion's formula usually is), else the link to the right one. A scale's
-    zero is not the quantity's, so the numbers neither compare nor convert by a rate; the affine
-    conversion is left unchecked, as one number in another system is (degrees and radians, two
+    cross temperature scales: a link between two single numbers on two scales (`0°C = 32°F`), and one
+    outer link of a run of sides on no scale between two scales, the conversion (`20°C = 9/5 \\times 20 +
+    32 = 68°F`): the link to the left scale when the run's first side does not equal that side's number
+    (the run is on the right scale, as a conversion's formula usually is), else the link to the right
+    one. A scale's zero is not the quantity's, so the numbers neither compare nor convert by a rate; the
+    affine conversion is left unchecked, as one number in another system is (degrees and radians, two
     currencies). Every other link is checked by its numbers, a side on no scale included (`2 \\times 3 =
-    7°C` fails; so does `20°C = 9/5 \\times 20 + 32 = 70°F`, whose formula is 68), and so is a chain on
-    one scale (`10°C + 5°C = 15°C`)."""
-    scales = [None if side is None else temperature_scale(side) for side in sides]
+    7°C` fails; so does `20°C = 9/5 \\times 20 + 32 = 70°F`, whose formula is 68), a side holding an
+    operation next to a scale (`3 \\times 4°C = 13°F` fails), and a chain on one scale (`10°C + 5°C =
+    15°C`). `parts`, the text each side was read from, gives a side's scale written after it in words
+    or as K that the side dropped (`= 77 degrees Fahrenheit`, `= 293 \\text{ K}`)."""
+    scales = [(side is not None and temperature_scale(side)) or (temperature_scale(parts[i]) if parts else None)
+              for i, side in enumerate(sides)]  # (an unread side's scale may still end a conversion: `= 293 K`)
     if len({scale for scale in scales if scale is not None}) < 2:
         return set()
-    crossing = {i for i, (a, b) in enumerate(zip(scales, scales[1:])) if a is not None and b is not None and a != b}
+    single = [side is not None and _one_number(side) for side in sides]  # (`3 \\times 4°C`: an operation, no scale)
+    crossing = {i for i, (a, b) in enumerate(zip(scales, scales[1:]))
+                if a is not None and b is not None and a != b and single[i] and single[i + 1]}
     i = 0
     while i < len(sides):
         if sides[i] is None or scales[i] is not None:

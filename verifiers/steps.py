@@ -197,10 +197,12 @@ What a claim is:
   holding a clock time (`10:30 + 1 = 11:30`: `H:MM` would be read as a ratio).
 - Labels and list markers at the start of a step ("Step 1:", "**Step 2.**", "### Step 3:", "Case 2:",
   "Day 2:", "Year 2020:", "Ex. 3:", "3.", "-") are not maths (`Step 1: 2^{10} = 1024` is not
-  `1 : 2^{10}`); nor is a bare number and a colon with a space after it, when the rest of the step
-  holds a computation of its own, an operator before its `=`, and no other ratio (`2023: 3 \times 4 = 12`,
-  `2: 2 + 2 = 4`; rules 9). A colon with no space after it is a ratio (`2:3 = 4:6`), and so is one in a
-  step with another ratio (`3: 1 = 6: 2`) or before a bare number and `=` (`12: 4 = 3`).
+  `1 : 2^{10}`); nor is a bare four-digit number (a year, an index) and a colon with a space after it,
+  when the rest of the step holds a computation of its own, an operator before its `=`, and no other
+  ratio (`2023: 3 \times 4 = 12`; rules 9). A shorter number and a colon is a ratio (`12: 4 \times 3 = 9`,
+  `12: 4 = 3`), so `2: 2 + 2 = 4` reads as `2 : 2 + 2 = 4` and fails (a known limitation: write
+  "Step 2:"); a colon with no space after it is a ratio (`2:3 = 4:6`), and so is one in a step with
+  another ratio (`3: 1 = 6: 2`).
 
 Scoring:
 - A step scores 1.0 when all its claims hold, 0.0 when any fails, None when it has nothing
@@ -315,14 +317,14 @@ RULES_VERSION = 9  # 3: a repeated claim (however spelled) counts once, a claim 
 # them joined or alone; row breaks are no part of a joined sum, a row or line going on with no link
 # carries the joined sum to the next (`+ 15 = 210`, `= 200`), a running total with a unit (`= \$12`, then
 # `+ \$3 = \$15`) is no claim, and a spaced `**` between operands is a power)
-# 9: a question answered "No doubt." / "Not surprisingly" is asserted (a no-word opening the answer denies
-# unless it opens an affirming phrase; "not" only as "not quite/really/true...", "Not 8 but 7"), a rejection
-# after a chain is none after a negation, a question word or another subject saying so ("I don't think
-# that's wrong", "Bob thinks that's wrong"), and "is wrong" only after the side, a place, a reference or a
-# noun of the number ("= 8 apples is wrong"; not "means Bob is wrong"), an em dash before a word ends a
+# 9: a question answered "No doubt." / "Not surprisingly" is asserted (a no-word opening the answer, "not"
+# included, denies unless it opens an affirming phrase), a rejection after a chain is none when a negation,
+# a question word or another subject saying so governs it ("I don't think that's wrong", "Bob thinks that's
+# wrong"; not "oops, didn't carry, that's wrong"), nor "is wrong" after a negation or another subject
+# ("= 13 means Bob is wrong"; not "= 8 red apples is wrong"), an em dash before a word ends a
 # chain, a link between two temperature scales (`0°C = 32°F`) is no claim, nor the crossing link of a
-# conversion formula, and a bare "2023: " before a computation (`2023: 3 \times 4 = 12`; not `12: 4 = 3`)
-# opening a step is a label
+# conversion formula, and a bare four-digit "2023: " before a computation (`2023: 3 \times 4 = 12`; not
+# `12: 4 \times 3 = 9`) opening a step is a label
 
 #: Lines read per solution; steps on later lines that state an equality fail unread (see the module
 #: docstring).
@@ -346,7 +348,7 @@ _LABEL_RE = re.compile(
     r"^\s*(?:[*_]{1,2})?(?:[A-Za-z]+\.?\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*:(?=\s|[*_]|$)"
     r"|(?:step|stage|part)\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*[:.)-]|\d{1,3}[.)](?=\s)|[-*•](?=\s)"
     r"|\(?[a-z]\)(?=\s)|#\d+[:.)]?(?=\s)"
-    r"|\d{1,4}:(?:[*_]{1,2})?(?=[ \t][^=\n]*=)(?![^\n]*\d[ \t]*:[ \t]*\d)"  # `2023: 3 × 4 = 12`; not `3: 1 = 6: 2`
+    r"|\d{4}:(?:[*_]{1,2})?(?=[ \t][^=\n]*=)(?![^\n]*\d[ \t]*:[ \t]*\d)"  # `2023: 3 × 4 = 12`; not `3: 1 = 6: 2`
     r"(?=[ \t][-+]?[^=\n]*?[\w)}\]][ \t]*(?:[-+*×·÷/^]|\\(?:times|cdot|div)(?![A-Za-z]))))"  # not `12: 4 = 3`
     r"\s*(?:[*_]{1,2}(?=\s))?", re.IGNORECASE)
 # markdown emphasis and code: backticks, and "**", "__" or "*" opening a word (after a space) or closing
@@ -1195,7 +1197,9 @@ def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None 
     if continued:
         units[0] = carried[1]
     group.update(dict.fromkeys(unit for unit in units if unit is not None))
-    crossing = temperature_links(sides)  # (`0°C = 32°F`: two temperature scales, no claim)
+    # (`0°C = 32°F`: two temperature scales, no claim; a last side's scale may be in words after it,
+    # `= 77 degrees Fahrenheit`, that its side dropped)
+    crossing = temperature_links(sides, parts)
     claims: list[Claim] = [
         (a, b, ua, ub, group) for i, (a, b, ua, ub, link) in enumerate(zip(sides, sides[1:], units, units[1:], links))
         if link == "=" and a is not None and b is not None and i not in crossing and unit_claim(a, ua, b, ub)]
