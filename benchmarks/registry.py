@@ -390,11 +390,13 @@ def _mbpp(rows: list[Row]) -> Prepared:
         asserts = _mbpp_tests(r, i)
         row = {"task_id": _id_cell(r, i, "task_id"), "text": text, "test_list": asserts,
                "test_setup_code": setup, "code": r.get("code") or ""}
+        plus_script = r.get("test") if plus and isinstance(r.get("test"), str) else None
+        # (judged before the MBPP+ script is read: a script building the class would name it as the tested function)
+        if answer_class_call([*asserts, *([plus_script] if plus_script else [])], setup, row["code"]) is not None:
+            skipped.setdefault(MBPP_CLASS_OBJECTS, []).append(row["task_id"])  # Code-v0 would refuse it
+            continue
         if plus:
             row.update(test_list=[_mbpp_plus_script(r, i, asserts, setup)], **{PROMPT_EXAMPLE: asserts[0]})
-        if answer_class_call(row["test_list"], setup, row["code"]) is not None:  # Code-v0 would refuse it
-            skipped.setdefault(MBPP_CLASS_OBJECTS, []).append(row["task_id"])
-            continue
         sources.append(i)
         out.append(row)
     sources = sources if skipped else None  # (None: row i is source row i)

@@ -191,9 +191,11 @@ def _wraps_any(call: ast.Call, calls: list[ast.Call]) -> bool:
 #: `namedtuple('P', 'x y')`, `typing.NamedTuple`). Subclasses of complex, bytes, Fraction, Decimal
 #: or deque do not cross (the harness takes those types only exactly), so they are not listed.
 _PLAIN_BASES = frozenset({"int", "float", "str", "tuple", "list", "dict", "set", "frozenset",
-                          "namedtuple", "NamedTuple", "TypedDict", "Counter", "OrderedDict", "defaultdict",
-                          "IntEnum", "IntFlag", "StrEnum", "List", "Dict", "Set", "FrozenSet", "Tuple",
-                          "DefaultDict"})
+                          "TypedDict", "Counter", "OrderedDict", "defaultdict", "IntEnum", "IntFlag", "StrEnum",
+                          "List", "Dict", "Set", "FrozenSet", "Tuple", "DefaultDict"})
+#: Factories of classes whose instances cross the sandbox as bare tuples, losing the field names the
+#: reference reads (`p.x`): `Point = namedtuple('Point', 'x y')`, `class P(NamedTuple)`.
+_FIELDED = frozenset({"namedtuple", "NamedTuple"})
 
 
 def answer_class_call(tests: list[str], setup: str, reference: Any) -> tuple[str, str, str] | None:
@@ -245,12 +247,31 @@ def _reference_classes(reference: Any) -> set[str]:
     classes: dict[str, bool] = {}  # name -> whether its instances are plain data
     for node in tree.body if tree is not None else []:
         if isinstance(node, ast.ClassDef):
-            classes[node.name] = any(_base_name(base) in _PLAIN_BASES or classes.get(_base_name(base))
-                                     for base in node.bases)
-        else:
-            for name in _top_level_bindings(node):
-                classes.pop(name, None)
+            classes[node.name] = _adds_nothing(node) and any(
+                _base_name(base) in _PLAIN_BASES or classes.get(_base_name(base)) for base in node.bases)
+            continue
+        for name in _top_level_bindings(node):
+            classes.pop(name, None)
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                and _base_name(node.value) in _FIELDED):  # `Point = namedtuple('Point', 'x y')`
+            classes.update((target.id, False) for target in node.targets if isinstance(target, ast.Name))
     return {name for name, plain in classes.items() if not plain}
+
+
+def _adds_nothing(node: ast.ClassDef) -> bool:
+    """Whether a class's body adds nothing its plain-data base would lose when its instances cross
+    the sandbox as that base (`class Vec(list): pass`): only a docstring, `pass`, `__slots__` or
+    annotations (a TypedDict's keys). A method or attribute (`def norm1(self)`, an enum's members)
+    would be gone on the other side, where the reference's `v.norm1()` fails."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+            continue
+        if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
+            continue
+        if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) and t.id == "__slots__" for t in stmt.targets):
+            continue
+        return False
+    return True
 
 
 def _top_level_bindings(node: ast.stmt) -> set[str]:

@@ -60,3 +60,18 @@ def test_eval_completions_ignores_the_class_rows_and_scores_the_rest(tmp_path, c
     assert any(w.startswith("2 completions for 2 problems that mbpp skips") for w in summary["warnings"])
     scored = {json.loads(line)["task_id"] for line in (out / "samples.jsonl").read_text().splitlines()}
     assert scored == {"17", "2"}
+
+
+def test_an_mbpp_plus_class_row_is_skipped_before_its_script_is_read(tmp_path):
+    """MBPP+'s script builds the class too (`inputs = [[[Pair(5, 24), ...], 4]]`): it was read first
+    and its first call, `Pair`, taken for the tested function, an error that stopped the whole run."""
+    def plus(row, script):
+        return {"task_id": f"Mbpp/{row['task_id']}", "prompt": row["text"], "code": row["code"],
+                "test_imports": [], "test_list": row["test_list"], "test": script}
+    rows = [plus(MBPP_17, "inputs = [[10], [5]]\nresults = [40, 20]\nfor inp, exp in zip(inputs, results):\n"
+                          "    assert square_perimeter(*inp) == exp\n"),
+            plus(MBPP_601, "inputs = [[[Pair(5, 24), Pair(15, 25), Pair(27, 40), Pair(50, 60)], 4]]\nresults = [3]\n"
+                           "for inp, exp in zip(inputs, results):\n    assert max_chain_length(*inp) == exp\n")]
+    loaded = load_benchmark("mbpp", data=write_jsonl(tmp_path / "plus.jsonl", rows))
+    assert [task.id for task in loaded.tasks] == ["Mbpp/17"]
+    assert loaded.skipped == {"Mbpp/601": MBPP_CLASS_OBJECTS}
