@@ -188,13 +188,16 @@ def _wraps_any(call: ast.Call, calls: list[ast.Call]) -> bool:
 #: Bases that make a class's instances plain data the sandbox passes on (as the base type: the
 #: harness's `_encode_lenient` reads subclasses of int, float, str, tuple, list, dict and set as
 #: those), by the name the class statement spells them with (`list`, `collections.OrderedDict`,
-#: `namedtuple('P', 'x y')`, `typing.NamedTuple`). Subclasses of complex, bytes, Fraction, Decimal
-#: or deque do not cross (the harness takes those types only exactly), so they are not listed.
+#: `typing.List[int]`). Subclasses of complex, bytes, Fraction, Decimal or deque do not cross (the
+#: harness takes those types only exactly), so they are not listed; nor are named tuples
+#: (`namedtuple('P', 'x y')`, `typing.NamedTuple`), which cross as bare tuples without the field
+#: names the reference reads (`p.x`), nor enums (one with members adds them: `_adds_nothing`).
 _PLAIN_BASES = frozenset({"int", "float", "str", "tuple", "list", "dict", "set", "frozenset",
-                          "TypedDict", "Counter", "OrderedDict", "defaultdict", "IntEnum", "IntFlag", "StrEnum",
+                          "TypedDict", "Counter", "OrderedDict", "defaultdict",
                           "List", "Dict", "Set", "FrozenSet", "Tuple", "DefaultDict"})
-#: Factories of classes whose instances cross the sandbox as bare tuples, losing the field names the
-#: reference reads (`p.x`): `Point = namedtuple('Point', 'x y')`, `class P(NamedTuple)`.
+#: Factories of named tuples, for the assignment form `Point = namedtuple('Point', 'x y')`, which
+#: binds a class no `class` statement shows (a class with a NamedTuple or namedtuple(...) base is
+#: refused as any class whose base is not in `_PLAIN_BASES`).
 _FIELDED = frozenset({"namedtuple", "NamedTuple"})
 
 
@@ -206,11 +209,12 @@ def answer_class_call(tests: list[str], setup: str, reference: Any) -> tuple[str
     `Pair(5, 24)` cannot come back to the tests: a right answer (the row's reference) fails every
     such assert as a valid verdict, while one dodging the class (`def Pair(a, b): return (a, b)`)
     passes. The evidence is the row's reference solution (`reference`, MBPP's `code`) alone: the
-    name must be a class it defines at top level (a last binding, not a function, lambda or
-    assignment) whose instances are not plain data (`_PLAIN_BASES`: `class Vec(list)` crosses as a
-    list). That holds when the tests call the class itself (`assert Money(3).double() == 6`: the
-    `Money` object cannot come back either). A row without a reference that parses is never
-    refused: a name spelled as a class (`Split(Split(xs))`) may as well be a function.
+    name must be a class it defines at top level (a last binding, not a function, lambda or other
+    assignment: a `namedtuple(...)` assignment counts as a class) whose instances are not plain data
+    (`_PLAIN_BASES`: `class Vec(list)` crosses as a list). That holds when the tests call the class
+    itself (`assert Money(3).double() == 6`: the `Money` object cannot come back either). A row
+    without a reference that parses is never refused: a name spelled as a class (`Split(Split(xs))`)
+    may as well be a function.
     Shared by Code-v0 (which refuses such rows) and the mbpp benchmark (which skips them)."""
     classes = _reference_classes(reference)
     if not classes:

@@ -48,7 +48,7 @@ import time
 from dataclasses import replace
 
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
-from rlvr.sandbox.image import DEFAULT_IMAGE, ImageBuildError, python_version_in
+from rlvr.sandbox.image import DEFAULT_IMAGE, ImageBuildError, ping_docker, python_version_in
 from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import UNSTARTED, WORKER_SOURCE, Channel, WarmPool, job_message, wait_ready
 from rlvr.sandbox.result import ExecResult
@@ -71,9 +71,8 @@ EVENTS_WAIT_SECONDS = 5.0
 #: take: a daemon that answers none of them meanwhile is hung, and the run ends as a
 #: "sandbox_error" rather than waiting on it the client's whole timeout for each call (`DockerPool`).
 CALL_TIMEOUT_SECONDS = 10.0
-#: How long (seconds) the daemon has to answer a new client's first calls (`_client`), and the
-#: client's timeout for the rest (image checks, starting and removing containers).
-PING_TIMEOUT_SECONDS = CALL_TIMEOUT_SECONDS
+#: The timeout of the client `_client` returns, for the engine's work after its first calls (image
+#: checks, starting and removing containers); the first calls get `image.PING_TIMEOUT_SECONDS`.
 CLIENT_TIMEOUT_SECONDS = 60
 #: The label every rlvr container carries, and the labels naming the process that started it.
 LABEL = "rlvr.sandbox"
@@ -129,30 +128,11 @@ def input_space(limits: Limits) -> int:
 
 
 def _client():
-    """A Docker SDK client whose daemon answered, or SandboxUnavailable naming why none did.
-
-    The first calls (the API version, a ping) get `PING_TIMEOUT_SECONDS`, from a client of their
-    own: a daemon that accepts connections but answers nothing is hung, and `make_sandbox("auto")`
-    goes on to the next backend after that long, not after `CLIENT_TIMEOUT_SECONDS`. The client
+    """A Docker SDK client whose daemon answered, or SandboxUnavailable naming why none did
+    (`image.ping_docker`: the first calls get `image.PING_TIMEOUT_SECONDS`, so `make_sandbox("auto")`
+    goes on to the next backend after that long, not after `CLIENT_TIMEOUT_SECONDS`). The client
     returned gets the longer timeout, for the engine's slower work (starting containers)."""
-    import docker
-
-    began = time.monotonic()
-    try:
-        probe = docker.from_env(timeout=PING_TIMEOUT_SECONDS)  # (asks the daemon's API version: a first call)
-        probe.ping()
-        version = probe.api.api_version
-        probe.close()
-        return docker.from_env(timeout=CLIENT_TIMEOUT_SECONDS, version=version)
-    except Exception as exc:
-        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-        if time.monotonic() - began >= PING_TIMEOUT_SECONDS:
-            problem = (f"the Docker daemon at {where} did not answer within {PING_TIMEOUT_SECONDS:g}s "
-                       "(it accepts connections but is hung, or overloaded); restart it")
-        else:
-            problem = (f"cannot reach the Docker daemon at {where} ({type(exc).__name__}: {exc}); start it "
-                       "(`dockerd` or `systemctl start docker`) or set DOCKER_HOST")
-        raise SandboxUnavailable(problem) from None
+    return ping_docker(SandboxUnavailable, CLIENT_TIMEOUT_SECONDS)
 
 
 # -- whose containers: labels naming the owner process, and removing those of dead owners ---------

@@ -111,24 +111,25 @@ def _sigterm_interrupts():
         _restore_handlers(previous)
 
 
-#: How long (seconds) the daemon has to answer `docker_client`'s first calls (the API version, a
-#: ping): one that accepts connections but answers nothing is hung, and `rlvr sandbox build-image`
-#: says so after this long. The Docker backend's `PING_TIMEOUT_SECONDS` is the same; it imports this
-#: module, so this one cannot import it.
+#: How long (seconds) the daemon has to answer a new client's first calls (the API version, a ping,
+#: `ping_docker`): one that accepts connections but answers nothing is hung, and `rlvr sandbox
+#: build-image` and `make_sandbox("docker")` say so after this long. The Docker backend imports
+#: this module, so both share this constant and `ping_docker` from here.
 PING_TIMEOUT_SECONDS = 10.0
 #: The timeout of the client `docker_client` returns, for the daemon's slower work (a build's calls).
 CLIENT_TIMEOUT_SECONDS = 120
 
 
-def docker_client():
-    """A Docker SDK client whose daemon answered, or ImageBuildError naming how to reach one.
+def ping_docker(error: type[Exception], client_timeout: float, *, name_host: bool = True):
+    """A Docker SDK client with timeout `client_timeout` whose daemon answered, or `error` naming
+    why none did (with `name_host`, an unreachable daemon's address too: the Docker backend's
+    message names it, `rlvr sandbox build-image`'s gives the SDK's error alone, as they always did).
 
-    The first calls get `PING_TIMEOUT_SECONDS`, from a client of their own, so that a hung daemon
-    is given up on after that long rather than after the `CLIENT_TIMEOUT_SECONDS` of the client
-    returned (as the Docker backend's `_client` does)."""
+    The first calls (the API version, a ping) get `PING_TIMEOUT_SECONDS`, from a probe client of
+    their own, closed whatever happens, so that a hung daemon is given up on after that long rather
+    than after `client_timeout` (which the engine's slower work, builds and containers, needs)."""
     import docker
 
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     began = time.monotonic()
     try:
         probe = docker.from_env(timeout=PING_TIMEOUT_SECONDS)  # (asks the daemon's API version: a first call)
@@ -137,15 +138,23 @@ def docker_client():
             version = probe.api.api_version
         finally:
             probe.close()
-        return docker.from_env(timeout=CLIENT_TIMEOUT_SECONDS, version=version)
+        return docker.from_env(timeout=client_timeout, version=version)
     except Exception as exc:
+        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         if time.monotonic() - began >= PING_TIMEOUT_SECONDS:
             problem = (f"the Docker daemon at {where} did not answer within {PING_TIMEOUT_SECONDS:g}s "
                        "(it accepts connections but is hung, or overloaded); restart it")
         else:
-            problem = (f"cannot reach the Docker daemon ({exc}); start it (`dockerd` or "
-                       "`systemctl start docker`) or point DOCKER_HOST at it")
-        raise ImageBuildError(problem) from None
+            at = f" at {where}" if name_host else ""
+            problem = (f"cannot reach the Docker daemon{at} ({type(exc).__name__}: {exc}); start it "
+                       "(`dockerd` or `systemctl start docker`) or set DOCKER_HOST")
+        raise error(problem) from None
+
+
+def docker_client():
+    """A Docker SDK client whose daemon answered, or ImageBuildError naming how to reach one
+    (`ping_docker`)."""
+    return ping_docker(ImageBuildError, CLIENT_TIMEOUT_SECONDS, name_host=False)
 
 
 #: How many of the last build log lines an ImageBuildError for a failed Dockerfile build quotes.

@@ -56,16 +56,17 @@ and a run during which it went up is "memory" whatever its exit status (`_blame_
 A failed run is "memory" or "output_limit" (the file-size limit) on what the sandbox saw, never on
 the text the program printed (`_overrun`): SIGXFSZ, an OOM kill (above), and for warm Python the
 TYPE of the uncaught exception that ended it (`_limit_shown`): a MemoryError, or an OSError whose
-errno is ENOMEM (memory) or EFBIG (file size), itself, in its `__cause__`/`__context__` chain, or in
-an exception group's `.exceptions` (a multiprocessing pool re-raises its worker's MemoryError, an
-asyncio TaskGroup wraps its task's). The job's process records that kind in a page shared with its
+errno is ENOMEM (memory) or EFBIG (file size), itself (a multiprocessing pool or
+ProcessPoolExecutor re-raises its worker's MemoryError, found by its type), in its
+`__cause__`/`__context__` chain, or in an exception group's `.exceptions` (an asyncio TaskGroup
+wraps its task's). The job's process records that kind in a page shared with its
 handler (`_record_verdict`). Who raised it is not asked: a program that raises MemoryError itself
 claims it ran out of memory, and gains nothing by it (any program can really exhaust its memory).
 A program that catches the error and exits by itself (sys.exit(1)) is an "error", whatever it
 printed or left on disk; so is one that fails after a MemoryError ended only one of its threads or
-child processes (the exception that ended the program is another). Only for a program the worker execs (bash, a cold interpreter), whose end
-it does not see, is stderr's text still read, and the result then says so
-(`details["inferred_from"] == "stderr"`).
+child processes (the exception that ended the program is another). Only for a program the worker
+execs, a command such as bash/sh (or a python3 it starts), whose end it does not see, is stderr's
+text still read, and the result then says so (`details["inferred_from"] == "stderr"`).
 
 Without OOM_EVENTS (bwrap, subprocess) `memory_mb` is a per-process RLIMIT_AS: a program over it
 gets an allocation failure (MemoryError, status "memory"). A job the kernel's OOM killer ends there
@@ -1758,17 +1759,17 @@ def _read_verdict(verdict: mmap.mmap | None, pid: int) -> str | None:
     return VERDICT_KINDS.get(data[8:]) if int.from_bytes(data[:8], "little") == pid else None
 
 
-def _overrun(tail: str, evidence: Evidence | None) -> tuple[str, str] | None:
+def _overrun(tail: str, evidence: Evidence) -> tuple[str, str] | None:
     """(kind, source) of the limit a failed run reached, kind "memory" or "file_size", source what
     shows it: "exception" (the type of the uncaught exception of a warm Python program:
     `_limit_shown`) or "stderr" (the text `tail` of its stderr, for a command the worker only
-    execs, whose end it does not see: a C++ `std::bad_alloc`, a Python run cold); None if nothing
-    shows one. A warm Python program's stderr text proves nothing: it prints what it likes."""
-    if evidence is not None:
-        if evidence.verdict is not None:
-            return evidence.verdict, "exception"
-        if evidence.warm:
-            return None
+    execs, whose end it does not see: a command such as bash/sh, or a python3 or a C++ program it
+    starts, `std::bad_alloc`); None if nothing shows one. A warm Python program's stderr text
+    proves nothing: it prints what it likes."""
+    if evidence.verdict is not None:
+        return evidence.verdict, "exception"
+    if evidence.warm:
+        return None
     if any(text in tail for text in FILE_SIZE_TEXTS):
         return "file_size", "stderr"
     if any(text in tail for text in MEMORY_TEXTS):
@@ -1791,8 +1792,8 @@ def _blame_oom_kills(result: dict, killed: int) -> None:
     result["details"]["oom_kills"] = killed
 
 
-def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict, evidence: Evidence | None = None,
-              details: dict | None = None) -> tuple[str, str]:
+def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict, evidence: Evidence,
+              details: dict) -> tuple[str, str]:
     """(status, message) of a run that ended by itself with `exit_code`, from what the sandbox saw
     of it: the signal that ended it, the CPU time it used, and for a failed run the `evidence` of a
     limit it reached (`_overrun`). A status inferred from the `stderr` text alone (possible only for
@@ -1812,7 +1813,7 @@ def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict, eviden
     overrun = _overrun(stderr[-2000:], evidence) if exit_code != 0 else None
     if overrun is not None:
         kind, source = overrun
-        if source == "stderr" and details is not None:
+        if source == "stderr":
             details["inferred_from"] = "stderr"
         if kind == "file_size":
             return "output_limit", f"file-size limit of {limits['max_file_mb']} MiB exceeded{OVERRUN_SOURCES[source]}"

@@ -4,10 +4,12 @@ verdict (and an answer dodging the class would pass); and `float_tolerance` appl
 (APPS `fn_name`) rows' return values, floats in lists and dicts too, as it does to stdin/stdout.
 
 After review: the evidence is a reference that parses and defines the name as a class (no spelling
-heuristic: `Split(Split(xs))` without one builds); a class subclassing a plain type (`list`,
-`namedtuple(...)`, `int`, `str`) crosses the sandbox and is not refused; setup code building the
-answer's objects (MBPP/927's `Node`) is refused too; a huge int against an expected float is just
-not close (no OverflowError)."""
+heuristic: `Split(Split(xs))` without one builds); a class subclassing a plain type (`list`, `int`,
+`str`) and adding nothing to it crosses the sandbox and is not refused, while a named tuple (a class
+on `namedtuple(...)` or `NamedTuple`, or a `namedtuple(...)` assignment) crosses as a bare tuple
+without its field names and is refused, as is a plain-type subclass with a method or an enum with
+members; setup code building the answer's objects (MBPP/927's `Node`) is refused too; a huge int
+against an expected float is just not close (no OverflowError)."""
 
 import json
 
@@ -131,6 +133,12 @@ def test_a_reference_class_subclassing_a_plain_type_builds_and_its_reference_sco
      "def dist(p, q):\n    return abs(p.x - q.x) + abs(p.y - q.y)\n", "assert dist(Point(0, 0), Point(3, 4)) == 7"),
     ("import typing\nclass P(typing.NamedTuple):\n    x: int\n    y: int\n\ndef norm1(p):\n    return abs(p.x) + abs(p.y)\n",
      "assert norm1(P(-1, 2)) == 3"),
+    # an enum subclass of int or str: its members are gone on the other side (without any, there
+    # is nothing to build)
+    ("from enum import IntEnum\nclass Level(IntEnum):\n    LOW = 1\n    HIGH = 2\n\ndef up(x):\n"
+     "    return Level(x + 1).name\n", "assert up(Level(1)) == 'HIGH'"),
+    ("from enum import IntEnum\nclass Level(IntEnum):\n    pass\n\ndef up(x):\n    return x\n",
+     "assert up(Level(1)) == 1"),
     ("class Vec(list):\n    def norm1(self):\n        return sum(map(abs, self))\n\ndef total(vs):\n"
      "    return sum(v.norm1() for v in vs)\n", "assert total([Vec([1, -2]), Vec([3])]) == 6"),
     # the tests calling the class itself: its object cannot come back either (check_function fails it)

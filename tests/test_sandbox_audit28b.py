@@ -197,8 +197,10 @@ def test_with_cpu_time_the_limit_is_not_scaled(box):
 
 def test_the_backstop_is_reported_as_such():
     limits = {"timeout": 1.0, "cpu_time": None, "cpu_seconds": 2}
-    status, message = worker_module._classify(-signal.SIGXCPU, "", 2.0 * len(os.sched_getaffinity(0)), limits)
+    exec_ed = worker_module.Evidence(warm=False, verdict=None)  # (a command the worker execs)
+    cpu_used = 2.0 * len(os.sched_getaffinity(0))
+    status, message = worker_module._classify(-signal.SIGXCPU, "", cpu_used, limits, exec_ed, {})
     assert status == "timeout" and message.startswith("CPU-time backstop of"), message
     assert "no cpu_time was set" in message
-    status, message = worker_module._classify(-signal.SIGXCPU, "", 2.0, {**limits, "cpu_time": 1.5})
+    status, message = worker_module._classify(-signal.SIGXCPU, "", 2.0, {**limits, "cpu_time": 1.5}, exec_ed, {})
     assert (status, message) == ("timeout", "CPU-time limit of 1.5s exceeded")

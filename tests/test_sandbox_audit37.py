@@ -249,11 +249,11 @@ def hung_daemon(tmp_path):
 
 def test_docker_gives_up_on_a_daemon_that_never_answers(hung_daemon, monkeypatch):
     pytest.importorskip("docker")
-    from rlvr.sandbox import docker_backend
+    from rlvr.sandbox import image
 
     path, accepted = hung_daemon
     monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
-    monkeypatch.setattr(docker_backend, "PING_TIMEOUT_SECONDS", 2.0, raising=False)
+    monkeypatch.setattr(image, "PING_TIMEOUT_SECONDS", 2.0)  # (`image.ping_docker`'s, which the backend uses)
     began = time.monotonic()
     with pytest.raises(SandboxUnavailable) as raised:
         make_sandbox("docker")
@@ -282,7 +282,7 @@ def test_image_docker_client_gives_up_on_a_daemon_that_never_answers(hung_daemon
 
     path, accepted = hung_daemon
     monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
-    monkeypatch.setattr(image, "PING_TIMEOUT_SECONDS", 2.0, raising=False)
+    monkeypatch.setattr(image, "PING_TIMEOUT_SECONDS", 2.0)
     outcome = []
 
     def call():
@@ -298,3 +298,91 @@ def test_image_docker_client_gives_up_on_a_daemon_that_never_answers(hung_daemon
     assert not thread.is_alive(), "image.docker_client() still waits after 10s on a daemon that never answers"
     assert isinstance(outcome[0], image.ImageBuildError), outcome
     assert f"the Docker daemon at unix://{path} did not answer within 2s" in str(outcome[0])
+
+
+@pytest.fixture
+def failing_ping_daemon(tmp_path):
+    """The path of a unix socket whose server answers the API version over a kept-alive connection
+    and refuses the ping (HTTP 500), and the list of [connection, closed-by-the-client] it saw."""
+    path = str(tmp_path / "failing.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(16)
+    seen = []
+    stop = threading.Event()
+
+    def answer(connection, record):
+        data = b""
+        while not stop.is_set():
+            try:
+                chunk = connection.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                record[1] = True  # the client closed its end
+                return
+            data += chunk
+            while b"\r\n\r\n" in data:
+                request, data = data.split(b"\r\n\r\n", 1)
+                if b" /version " in request.split(b"\r\n", 1)[0]:
+                    body, status = b'{"ApiVersion": "1.41", "Version": "20.10.0"}', b"200 OK"
+                else:
+                    body, status = b'{"message": "refused"}', b"500 Internal Server Error"
+                connection.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
+                                   b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    def serve():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection = server.accept()[0]
+            except OSError:
+                continue
+            record = [connection, False]
+            seen.append(record)
+            threading.Thread(target=answer, args=(connection, record), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield path, seen
+    stop.set()
+    thread.join()
+    for connection, _ in seen:
+        connection.close()
+    server.close()
+
+
+@pytest.mark.parametrize("caller", ["backend", "image"])
+def test_the_probe_client_is_closed_when_the_ping_fails(failing_ping_daemon, monkeypatch, caller):
+    """The Docker backend's `_client` left its probe client (and its kept-alive connection to the
+    daemon) open when the ping failed; both callers now share `image.ping_docker`, which closes it."""
+    pytest.importorskip("docker")
+    from rlvr.sandbox import docker_backend, image
+
+    path, seen = failing_ping_daemon
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    get, error = {"backend": (docker_backend._client, SandboxUnavailable),
+                  "image": (image.docker_client, image.ImageBuildError)}[caller]
+    with pytest.raises(error) as raised:
+        get()
+    assert "cannot reach the Docker daemon" in str(raised.value) and "APIError" in str(raised.value)
+    assert seen, "the client never connected to the daemon"
+    deadline = time.monotonic() + 5
+    while not all(closed for _, closed in seen) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(closed for _, closed in seen), f"{sum(not c for _, c in seen)} probe connection(s) left open"
+
+
+def test_classify_must_be_told_what_the_sandbox_saw():
+    """`_classify` had `evidence=None` by default, with which `_overrun` read the stderr text of any
+    program (a warm Python one's too): the evidence (and the details to mark) are required now."""
+    from rlvr.sandbox import worker
+
+    limits = {"timeout": 10, "cpu_time": None, "cpu_seconds": 10, "max_file_mb": 16, "memory_mb": 256}
+    with pytest.raises(TypeError):
+        worker._classify(1, "MemoryError\n", 0.1, limits)
+    warm = worker.Evidence(warm=True, verdict=None)
+    assert worker._classify(1, "MemoryError\n", 0.1, limits, warm, {}) == ("error", "exited with code 1")
+    details = {}
+    status, _ = worker._classify(1, "MemoryError\n", 0.1, limits, worker.Evidence(warm=False, verdict=None), details)
+    assert status == "memory" and details == {"inferred_from": "stderr"}

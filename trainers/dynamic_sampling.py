@@ -22,10 +22,13 @@ then the policy-gradient loss of the whole group is 0 whatever the ratios are:
   subtracts the group mean first and is filtered like GRPO.
 
 Which rewards: the task rewards (the env's, an episode's ``total_reward`` or its step rewards), not
-the reward the update optimises. DAPO keeps a group when ``0 < #correct < G`` (Eq. 11), judged on
+the reward the update optimises alone. DAPO keeps a group when ``0 < #correct < G`` (Eq. 11), judged on
 accuracy: an all-correct or all-wrong group is dropped whatever its overlong punishment
 (``algorithm.overlong_cache_len``) or KL penalty (``kl_in=reward``) would add, else GRPO's std
 scaling turns a one-token length difference into advantages of about +-1 (``Trainer._has_signal``).
+The rewards optimised must differ too, else the update gets nothing from the group but the KL
+penalty scaled up the same way: a group with task rewards ``[0, 0, 0, 1]`` whose one right answer
+was cut off by its length limit (optimised ``[0, 0, 0, 0]``) is dropped and refilled.
 
 Samples the loss masks out do not count: with ``algorithm.mask_truncated`` a group whose samples
 are all truncated, or whose samples the loss sees all have the group's mean task reward (advantage 0),

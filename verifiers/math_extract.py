@@ -842,7 +842,9 @@ def stated_answers(text: str) -> list[str] | None:
     than one; without `####`, the last "the answer is" and a correction after it that names another
     value ("The answer is B. Actually, it's C.", see `_corrected_statement`); after the last `####`
     line, a correction or retraction there that names another value ("#### 18\\nWait, no, it's 20.",
-    see `_correction`); None otherwise
+    see `_correction`); without `####`, when no correction is found, the last "Final Answer"/"Answer:"
+    label or heading and the last "the answer is" sentence when they state different values
+    ("The answer is 6.\n\nFinal Answer: 5", math rules 31: see `_label_and_sentence`); None otherwise
     (`extract_here` then reads the answer). Why: "The answer is 5.\\n#### 6"
     and "#### 5\\n#### 6" offer two answers, a hedge as a box and a later different answer are
     (`final_boxes`), not whichever one the extraction rules happen to read first."""

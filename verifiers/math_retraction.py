@@ -656,7 +656,7 @@ _OTHER_SUBJECT_RE = re.compile(r"\b(?:roots?|solutions?|cases?|branch\w*|factors
 #: answer doubted in favour of another. Only a value with a digit, or a choice letter (see
 #: `second_answer`).
 _ASKED_VALUE_RE = re.compile(
-    _OPENING + _W + r"(?:(?:or|maybe|perhaps|so|but|" + _INTERJECTION[3:] + r"[,:!]?[ \t]+){0,3}"
+    _OPENING + _W + r"(?:(?:(?:or|maybe|perhaps|so|but)\b|" + _INTERJECTION + r")[,:!]?[ \t]+){0,3}"
     r"(?P<value>\$[^$\n]{1,40}\$|-?\d[\d,]{0,30}(?:\.\d{1,30})?%?|\(?[A-E]\)?)" + _W + r"[ \t]*\?+[ \t]*(?:\n|\Z)",
     re.IGNORECASE)
 #: A value written as maths that sets a variable (`$x = 13$`, `\\(n=13\\)`): its variable and value.

@@ -85,14 +85,19 @@ _NO_RE = re.compile(r"[\s*_$)\"'’]*(?:(?:well|hmm|ok|okay|oh|wait)(?![A-Za-z])
 #: wrong", "they said it's wrong", "someone would say that's wrong"; not "I think", "let me think").
 #: Only the last `_GOVERNING_WORDS` words of the clause holding the rejection count (`_CLAUSE_BREAK_RE`):
 #: a negation in the correction before it ("oops, didn't carry, that's wrong", "hmm, not quite, that's
-#: wrong", "you might think so, but that's wrong") governs no rejection.
-_NEGATION = r"not|never|none|nothing|nobody|neither|nor|hardly|doubts?|doubted|who|whom|whoever|what|why"
-_INTERJECTION = r"i|wait|no|hmm|hm|oh|ah|um|uh|actually|sorry|so|then|okay|ok|well|hold|hang|that|this|it|yeah|yes"
+#: wrong", "you might think so, but that's wrong") governs no rejection. `_NEGATION_OR_QUESTION` holds
+#: the negations and question words; `_NO_NOT_A_DETERMINER_BEFORE` the words before which "no" is no
+#: determiner but a word of its own ("no wait", "no that's wrong", "no it's wrong"; "no one says"
+#: negates), `_SAYS` the verbs of another subject.
+_NEGATION_OR_QUESTION = r"not|never|none|nothing|nobody|neither|nor|hardly|doubts?|doubted|who|whom|whoever|what|why"
+_NO_NOT_A_DETERMINER_BEFORE = (r"i|wait|no|hmm|hm|oh|ah|um|uh|actually|sorry|so|then|okay|ok|well|hold|hang|that|this|it"
+                               r"|yeah|yes")
 _SAYS = r"says|thinks|claims|believes|argues|insists|feels|suggests|states|marks|calls"
 _SAID = (rf"(?:(?:would|might|could|may|will|can|must|did|does|do)\s+)?(?:say|said|think|thought|claim|claimed|believe"
          rf"|believed|argue|argued|insist|insisted|feel|felt|suggest|suggested|state|stated|mark|marked|call|called|{_SAYS})")
 _NOT_ABOUT_IT_RE = re.compile(
-    rf"\b(?:{_NEGATION})\b|n['’]t\b|\bno[\s-]+(?!(?:{_INTERJECTION})\b)[A-Za-z]|\b[A-Za-z]+\s+(?:{_SAYS})\b"
+    rf"\b(?:{_NEGATION_OR_QUESTION})\b|n['’]t\b|\bno[\s-]+(?!(?:{_NO_NOT_A_DETERMINER_BEFORE})\b)[A-Za-z]"
+    rf"|\b[A-Za-z]+\s+(?:{_SAYS})\b"
     rf"|(?:\b(?-i:[A-HJ-Z][a-z]*)|\b(?:he|she|they|you|someone|somebody|anyone|anybody|everyone|everybody|people"
     rf"|others|the\s+[A-Za-z]+))\s+{_SAID}\b", re.IGNORECASE)
 #: A "no doubt" in a retraction is no negation of it ("= 13, no doubt that's wrong"); "no one" is "nobody".
@@ -229,7 +234,8 @@ def _about_the_chain(between: str, back: str | None, near: str | None) -> bool:
     subject (`_governs_rejection`: "= 13, I don't think that's wrong", "who says it's wrong?", "Bob
     thinks that's wrong"; not "= 8, oops, didn't carry, that's wrong"). "is wrong" (`near`) must follow
     the side with no other subject (`_names_the_side`: "= 13 is wrong", "= 8 red apples is wrong"; not
-    "= 13 means Bob is wrong"). A ✗ or a question mark is judged as before."""
+    "= 13 means Bob is wrong"). A ✗ after the chain always rejects it; a question mark is about the chain
+    here, and the chain stays asserted unless the question is answered no (`_denied`)."""
     if near and near[0] in "✗✘❌":
         return True
     if back:
