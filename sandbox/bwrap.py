@@ -124,6 +124,13 @@ F_NOTIFY = 1026
 HOST_ARCHITECTURES = {"x86_64": 0xC000003E, "amd64": 0xC000003E, "aarch64": 0xC00000B7, "arm64": 0xC00000B7,
                       **{name: 0x40000003 for name in ("i386", "i486", "i586", "i686")}}
 SECCOMP_RET_KILL_PROCESS = 0x80000000
+#: bubblewrap exits with 128 + N when the worker it runs died of signal N (`ProcessChannel.outside_signal`).
+BWRAP_SIGNAL_STATUS = 128
+#: Who can kill a worker with a signal that is no fault of its own (`WarmPool.execute`): the
+#: worker is pid 1 of its own pid namespace, which only SIGKILL and SIGSTOP from an ancestor
+#: namespace reach, never a signal of a job's.
+OUTSIDE_KILL = ("not sent by rlvr: an operator or the host's OOM killer; a program cannot signal its worker, "
+                "pid 1 of its own pid namespace")
 
 
 @lru_cache(maxsize=None)
@@ -430,7 +437,7 @@ class BwrapSandbox(Sandbox):
         fd = _seccomp_fd()
         try:
             return ProcessChannel(bwrap_argv(self.python, self._job_space, fd), run_as_nobody=os.geteuid() == 0,
-                                  pass_fds=(fd,))
+                                  pass_fds=(fd,), signal_status=BWRAP_SIGNAL_STATUS, outside=OUTSIDE_KILL)
         finally:
             os.close(fd)  # bubblewrap has read it
 

@@ -55,6 +55,16 @@ SECONDS_PER_ENTRY = 0.001
 #: its value says why (`_unstarted_reason`).
 UNSTARTED = "unstarted"
 NOBODY = 65534
+#: Signals the kernel raises for a process's own fault or limit (a bad memory access, an abort, a
+#: CPU or file-size limit reached): a job that lowers its worker's resource limits (`prlimit` on
+#: it, as the worker's user) can make the worker die of one, so a worker ended by one of these may
+#: be the program's doing (`ProcessChannel.outside_signal`). Any other signal, SIGKILL above all,
+#: came from outside. (A hard CPU limit ends a process with SIGKILL too, but only once it has used
+#: a whole second of CPU time of its own: a fresh worker, a run's second, has used some 0.03 s.)
+OWN_FAILURE_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT,
+                                 signal.SIGTRAP, signal.SIGSYS, signal.SIGXCPU, signal.SIGXFSZ, signal.SIGPIPE})
+#: How long (seconds) a worker whose output ended may take to exit before it is judged (`outside_signal`).
+EXIT_WAIT_SECONDS = 2.0
 
 
 def wait_ready(fd, events: int, timeout: float | None) -> bool:
@@ -74,6 +84,7 @@ class Channel(ABC):
 
     _buffer: bytes = b""  # bytes read past the last complete line
     owner_pid: int | None = None  # the process that started the worker (set by `WarmPool`)
+    outside: str = ""  # who may have sent a signal `outside_signal` returns, for the run's message
 
     @abstractmethod
     def send_line(self, data: bytes, timeout: float | None = None) -> None:
@@ -108,6 +119,12 @@ class Channel(ABC):
     def diagnostics(self) -> str:
         """What the worker printed on stderr, for error messages."""
         return ""
+
+    def outside_signal(self) -> int | None:
+        """The signal a worker lost during a run died of, when it shows the worker was killed from
+        outside (not by rlvr, not by the program); None when nothing shows that (`WarmPool.execute`
+        then judges the loss as before). The default knows nothing."""
+        return None
 
     def forget(self) -> None:
         """In a forked child: let go of the worker, which is the parent's, without stopping it.
@@ -193,9 +210,16 @@ class ProcessChannel(Channel):
     """A worker started as a local process (directly or under bubblewrap)."""
 
     def __init__(self, argv: Sequence[str], *, run_as_nobody: bool = False, env: dict | None = None,
-                 pass_fds: Sequence[int] = ()) -> None:
+                 pass_fds: Sequence[int] = (), signal_status: int | None = None, outside: str = "") -> None:
+        """`signal_status`: the exit status base by which the process reports a worker it runs
+        killed by signal N (bubblewrap exits 128 + N), None when the process is the worker itself;
+        `outside`: what may have sent a worker such a signal, for the message (`WarmPool.execute`)."""
         self._stderr = tempfile.TemporaryFile()
         self._on_kill: Callable[[], None] | None = None
+        self._signal_status = signal_status
+        self.outside = outside
+        self._ended = False  # its output reached its end (`_read_some`)
+        self._killed_here = False  # rlvr itself killed it (`interrupt`, `kill`)
         try:
             self.process = _Spawner.call(lambda: subprocess.Popen(
                 list(argv),
@@ -233,7 +257,9 @@ class ProcessChannel(Channel):
         fd = self.process.stdout.fileno()
         if not wait_ready(fd, select.POLLIN, timeout):
             return None
-        return os.read(fd, 1 << 20)
+        data = os.read(fd, 1 << 20)
+        self._ended = self._ended or not data
+        return data
 
     def alive(self) -> bool:
         # WNOWAIT: look without reaping, so the pid (and process group id) stays ours until kill()
@@ -244,6 +270,7 @@ class ProcessChannel(Channel):
 
     def interrupt(self) -> None:
         """SIGKILL the worker's process group (its process stays unreaped, so the pid stays ours)."""
+        self._killed_here = True
         for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), lambda: os.kill(self.process.pid, signal.SIGKILL)):
             try:
                 kill()
@@ -255,6 +282,7 @@ class ProcessChannel(Channel):
         self._on_kill = callback
 
     def kill(self) -> None:
+        self._killed_here = True
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -272,6 +300,32 @@ class ProcessChannel(Channel):
         callback, self._on_kill = self._on_kill, None
         if callback:
             callback()
+
+    def outside_signal(self) -> int | None:
+        """The signal the worker died of, if its output ended (it did not merely go silent: a frozen
+        worker is the pool's to kill), rlvr sent it none, and it is no signal of the worker's own
+        failure (`OWN_FAILURE_SIGNALS`). Read from the process's end, awaited `EXIT_WAIT_SECONDS` at
+        most and not reaped (the pid, and its process group, stay ours until `kill`)."""
+        if not self._ended or self._killed_here:
+            return None
+        deadline = time.monotonic() + EXIT_WAIT_SECONDS
+        while True:
+            try:
+                info = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:  # reaped already: its end is not known here
+                return None
+            if info is not None or time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
+        if info is None or self._killed_here:
+            return None
+        if info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
+            number = info.si_status
+        elif self._signal_status is not None and info.si_status > self._signal_status:
+            number = info.si_status - self._signal_status  # (bubblewrap's report of its worker's end)
+        else:
+            return None  # the worker exited by itself
+        return None if number in OWN_FAILURE_SIGNALS else number
 
     def diagnostics(self) -> str:
         """The worker's last stderr output (why it failed to start or died); "" once killed."""
@@ -421,7 +475,13 @@ class WarmPool:
     that dies or stops answering *during* a run is replaced and the run tried once more. If the run
     loses its worker again, the program is blamed ("error") only if a fresh worker then runs an
     empty program normally; otherwise the sandbox itself is failing and the run ends with
-    "sandbox_error". An infrastructure failure must never be scored as the program's.
+    "sandbox_error". An infrastructure failure must never be scored as the program's. Nor is a run
+    that lost a worker to a signal from outside (`Channel.outside_signal`: under bwrap a SIGKILL of
+    the worker, pid 1 of its own pid namespace, which no job can signal; under subprocess one no job
+    running as a uid of its own can send, or, run by a non-root user, one nothing tells from a job's):
+    once, it is tried again like any loss; twice, one of them so, it is a "sandbox_error"
+    (`_killed_from_outside`). A worker that went silent (frozen: a job can stop it, or make its
+    handler hang) and that the pool then killed at the run's deadline is no such evidence.
 
     A worker that reports its job killed the handler (bwrap, Docker: `Worker._report_killed_handler`)
     is not tried again: a program that sees a test going wrong (a loop that stops calling it) could
@@ -596,6 +656,7 @@ class WarmPool:
 
     def execute(self, message: dict, limits: Limits) -> ExecResult:
         lost_unstarted = lost_started = 0  # workers lost before the program started, and after
+        outside: list[tuple[int, str]] = []  # (signal, who may have sent it) of those killed from outside
         while True:
             raise_if_interrupted()  # (no new try, nor worker, for a run of an interrupted `run_many`)
             channel = self._acquire()
@@ -610,6 +671,10 @@ class WarmPool:
                 return ExecResult(**reply, backend=self.name)
             elapsed = time.monotonic() - started
             diagnostics = channel.diagnostics()
+            if reply is None:  # lost once the program had started: was it killed from outside?
+                number = channel.outside_signal()
+                if number is not None:
+                    outside.append((number, channel.outside))
             self._discard(channel)
             if reply is not None and "handler_killed" in reply:  # the job killed its handler: no second try
                 what = f"the program killed its sandbox supervisor (signal {reply['handler_killed']})"
@@ -626,6 +691,8 @@ class WarmPool:
                     continue
                 return self._lost_before_start_twice(reply[UNSTARTED], elapsed, diagnostics)
             lost_started += 1
+            if lost_started == 2 and outside:  # one loss at least is no doing of the program's
+                return self._killed_from_outside(outside, elapsed, diagnostics)
             if lost_started == 2:
                 what = "the program killed or froze its sandbox supervisor (twice, on fresh workers)"
                 lost = "twice, on fresh workers"
@@ -635,6 +702,20 @@ class WarmPool:
         return ExecResult.sandbox_error(
             f"the {self.name} sandbox lost its worker during this run ({lost}), and a fresh worker then "
             "failed to run an empty program: the sandbox is failing, not the program"
+            + (f" ({diagnostics})" if diagnostics else ""), self.name, elapsed)
+
+    def _killed_from_outside(self, outside: list[tuple[int, str]], elapsed: float, diagnostics: str) -> ExecResult:
+        """The result of a run that lost its worker twice once the program had started, one of them
+        (or both) to a signal from outside (`Channel.outside_signal`): a "sandbox_error", whatever an
+        empty program does next. The program is blamed for lost workers only when each loss could be
+        its doing (see the class's docs): it was seen to cause at most one here, and a lost run's fate
+        is unknown, never to be scored."""
+        signals = ", ".join(dict.fromkeys(_signal_name(number) for number, _ in outside))
+        who = next((note for _, note in outside if note), "")
+        return ExecResult.sandbox_error(
+            f"the {self.name} sandbox lost its worker twice during this run, "
+            f"{'both times' if len(outside) > 1 else 'once'} killed from outside by {signals}"
+            + (f" ({who})" if who else "") + ": the program's fate is unknown, so the run is not scored"
             + (f" ({diagnostics})" if diagnostics else ""), self.name, elapsed)
 
     def _lost_before_start_twice(self, why: str, elapsed: float, diagnostics: str) -> ExecResult:
@@ -682,6 +763,14 @@ def _unstarted_reason(elapsed: float, size: float, allowance: float, entries: in
         return (f"it had not received and written out the run's message within the allowance ({terms}): "
                 "a frozen worker, or a host too loaded to take in an input this large (or this many files) in time")
     return f"it died while receiving the run's message, after {elapsed:.1f}s ({terms}): the sandbox is failing"
+
+
+def _signal_name(number: int) -> str:
+    """The name of signal `number` ("SIGKILL" for 9), or "signal N" for one without a name."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _after_fork_in_child() -> None:

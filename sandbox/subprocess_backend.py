@@ -45,6 +45,14 @@ from rlvr.sandbox.worker import JOB_UID_SHARED_DIRS, remove_entries_of, remove_s
 # claimed with a lock file held for the worker's life, so no two workers on the machine share one.
 JOB_UID_RANGE = range(1_000_000, 1_100_000)
 UID_LOCK_DIR = "/tmp/rlvr-sandbox-uids"
+#: Who can kill a worker with a signal that is no fault of its own (`WarmPool.execute`), for the
+#: message of a run lost so: with a job uid, jobs cannot signal the worker (root); without one they
+#: run as its user and can, and nothing tells that from a kill from outside: the run, whose fate is
+#: unknown either way, is not scored (a "sandbox_error"), as under the other backends.
+JOB_UID_KILL = ("not sent by rlvr: an operator or the host's OOM killer; a program cannot signal its worker, "
+                "its jobs run as a uid of their own")
+SAME_USER_KILL = ("not sent by rlvr: an operator, the host's OOM killer, or the program itself, which runs as the "
+                  "same user: the subprocess backend run by a non-root user cannot tell them apart")
 
 
 def claim_job_uid() -> tuple[int, int]:
@@ -221,9 +229,9 @@ class SubprocessSandbox(Sandbox):
         os.mkdir(tmp)
         argv = [self.python, "-I", "-c", WORKER_SOURCE, "host", work, tmp, "-"]
         if os.geteuid() != 0:  # jobs run as the user running rlvr: no uid to claim
-            return ProcessChannel(argv)
+            return ProcessChannel(argv, outside=SAME_USER_KILL)
         job_uid, lock = claim_job_uid()
-        channel = ProcessChannel(argv + [str(job_uid)])
+        channel = ProcessChannel(argv + [str(job_uid)], outside=JOB_UID_KILL)
         channel.on_kill(lambda: release_job_uid(job_uid, lock))
         return channel
 
