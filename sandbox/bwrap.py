@@ -103,6 +103,12 @@ NOTIFY_SYSCALLS = {
     0xC00000B7: (26, 27, 262, 263),
 }
 CLONE_NEWUSER = 0x10000000
+#: prlimit64's numbers, by architecture: refused (EPERM) when it sets (a new limit given: the third
+#: argument) the limits of another process (a pid other than 0). Jobs run as the worker's user, so a
+#: job could set its worker's hard CPU limit to 0, which the kernel enforces with a SIGKILL at its
+#: next tick: a death the pool would take for a kill from outside, an unscored `sandbox_error`. A
+#: process still sets its own limits (`setrlimit`, `prlimit(0, ...)`) and reads anyone's.
+PRLIMIT_SYSCALLS = {0xC000003E: (302, 0x40000000 + 302), 0x40000003: (340,), 0xC00000B7: (261,)}
 #: setsockopt's numbers, by architecture: refused (EPERM) when it sets a socket's buffer sizes
 #: (level SOL_SOCKET, `SOCKET_BUFFER_OPTIONS`). Queued data is kernel memory that no limit of
 #: bwrap's covers: with buffers raised to the maximum a run held 1.8 GB under memory_mb=64. Socket
@@ -128,16 +134,17 @@ SECCOMP_RET_KILL_PROCESS = 0x80000000
 BWRAP_SIGNAL_STATUS = 128
 #: Who can kill a worker with a signal that is no fault of its own (`WarmPool.execute`): the
 #: worker is pid 1 of its own pid namespace, which only SIGKILL and SIGSTOP from an ancestor
-#: namespace reach, never a signal of a job's.
+#: namespace reach, never a signal of a job's, and no job can set its limits (`PRLIMIT_SYSCALLS`)
+#: to have the kernel send one.
 OUTSIDE_KILL = ("not sent by rlvr: an operator or the host's OOM killer; a program cannot signal its worker, "
-                "pid 1 of its own pid namespace")
+                "pid 1 of its own pid namespace, nor set its limits")
 
 
 @lru_cache(maxsize=None)
 def seccomp_filter() -> bytes:
     """The classic-BPF seccomp program bubblewrap loads (`--seccomp FD`): `REFUSED_SYSCALLS`, a
     clone into a new user namespace, a preadv2 with RWF_NOWAIT, a setsockopt of a socket's buffer
-    sizes and an fcntl F_SETPIPE_SZ fail with EPERM, clone3, inotify and fanotify with ENOSYS, an
+    sizes, an fcntl F_SETPIPE_SZ and a prlimit64 setting another process's limits fail with EPERM, clone3, inotify and fanotify with ENOSYS, an
     fcntl F_NOTIFY (dnotify) with EINVAL, everything else is allowed. A call of an architecture
     not listed (a 32-bit ARM program on an aarch64 kernel) kills the process, as libseccomp does:
     its numbers are not those checked here, so allowing it would skip every refusal above.
@@ -162,6 +169,7 @@ def seccomp_filter() -> bytes:
         program += [[jump_if_equal, f"preadv2 {arch}", 0, n] for n in PREADV2_SYSCALLS[arch]]
         program += [[jump_if_equal, f"setsockopt {arch}", 0, n] for n in SETSOCKOPT_SYSCALLS[arch]]
         program += [[jump_if_equal, f"fcntl {arch}", 0, n] for n in FCNTL_SYSCALLS[arch]]
+        program += [[jump_if_equal, f"prlimit {arch}", 0, n] for n in PRLIMIT_SYSCALLS[arch]]
         program.append([ret, 0, 0, allow])
         labels[f"clone {arch}"] = len(program)
         program.append([load, 0, 0, 16])  # seccomp_data.args[0], its low 32 bits (little-endian)
@@ -179,6 +187,13 @@ def seccomp_filter() -> bytes:
         program.append([load, 0, 0, 16 + 1 * 8])  # seccomp_data.args[1], the command
         program.append([jump_if_equal, "refuse", 0, F_SETPIPE_SZ])
         program.append([jump_if_equal, "invalid", "allow", F_NOTIFY])
+        labels[f"prlimit {arch}"] = len(program)
+        program.append([load, 0, 0, 16])  # seccomp_data.args[0], the pid (an int: its low 32 bits)
+        program.append([jump_if_equal, "allow", 0, 0])  # its own limits
+        program.append([load, 0, 0, 16 + 2 * 8])  # seccomp_data.args[2], the new limit's pointer: low half
+        program.append([jump_if_equal, 0, "refuse", 0])
+        program.append([load, 0, 0, 16 + 2 * 8 + 4])  # and high half: both 0 (NULL) only reads
+        program.append([jump_if_equal, "allow", "refuse", 0])
         labels[f"next {arch}"] = len(program)
     program.append([ret, 0, 0, SECCOMP_RET_KILL_PROCESS])  # an architecture not listed
     labels["allow"] = len(program)
