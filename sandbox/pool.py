@@ -59,8 +59,9 @@ NOBODY = 65534
 #: CPU or file-size limit reached): a job that lowers its worker's resource limits (`prlimit` on
 #: it, as the worker's user) can make the worker die of one, so a worker ended by one of these may
 #: be the program's doing (`ProcessChannel.outside_signal`). Any other signal, SIGKILL above all,
-#: came from outside. (A hard CPU limit ends a process with SIGKILL too, but only once it has used
-#: a whole second of CPU time of its own: a fresh worker, a run's second, has used some 0.03 s.)
+#: came from outside. (A hard CPU limit ends a process with SIGKILL too, at once when it is 0: under
+#: bwrap no job can set its worker's limits (`bwrap.PRLIMIT_SYSCALLS`), under subprocess run as root
+#: none runs as the worker's uid; run by a non-root user that backend is no boundary at all.)
 OWN_FAILURE_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT,
                                  signal.SIGTRAP, signal.SIGSYS, signal.SIGXCPU, signal.SIGXFSZ, signal.SIGPIPE})
 #: How long (seconds) a worker whose output ended may take to exit before it is judged (`outside_signal`).
