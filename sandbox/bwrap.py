@@ -104,10 +104,11 @@ NOTIFY_SYSCALLS = {
 }
 CLONE_NEWUSER = 0x10000000
 #: prlimit64's numbers, by architecture: refused (EPERM) when it sets (a new limit given: the third
-#: argument) the limits of another process (a pid other than 0). Jobs run as the worker's user, so a
-#: job could set its worker's hard CPU limit to 0, which the kernel enforces with a SIGKILL at its
-#: next tick: a death the pool would take for a kill from outside, an unscored `sandbox_error`. A
-#: process still sets its own limits (`setrlimit`, `prlimit(0, ...)`) and reads anyone's.
+#: argument) the limits of pid 1, the worker. Jobs run as the worker's user, so a job could set its
+#: worker's hard CPU limit to 0, which the kernel enforces with a SIGKILL at its next tick: a death
+#: the pool would take for a kill from outside, an unscored `sandbox_error`. Any other process's
+#: limits are set as usual (a program's own, by pid too, its children's); reading pid 1's works. A
+#: job that lowers its handler's limits is caught after the run (`Worker.handle_one_job`).
 PRLIMIT_SYSCALLS = {0xC000003E: (302, 0x40000000 + 302), 0x40000003: (340,), 0xC00000B7: (261,)}
 #: setsockopt's numbers, by architecture: refused (EPERM) when it sets a socket's buffer sizes
 #: (level SOL_SOCKET, `SOCKET_BUFFER_OPTIONS`). Queued data is kernel memory that no limit of
@@ -144,7 +145,7 @@ OUTSIDE_KILL = ("not sent by rlvr: an operator or the host's OOM killer; a progr
 def seccomp_filter() -> bytes:
     """The classic-BPF seccomp program bubblewrap loads (`--seccomp FD`): `REFUSED_SYSCALLS`, a
     clone into a new user namespace, a preadv2 with RWF_NOWAIT, a setsockopt of a socket's buffer
-    sizes, an fcntl F_SETPIPE_SZ and a prlimit64 setting another process's limits fail with EPERM, clone3, inotify and fanotify with ENOSYS, an
+    sizes, an fcntl F_SETPIPE_SZ and a prlimit64 setting pid 1's (the worker's) limits fail with EPERM, clone3, inotify and fanotify with ENOSYS, an
     fcntl F_NOTIFY (dnotify) with EINVAL, everything else is allowed. A call of an architecture
     not listed (a 32-bit ARM program on an aarch64 kernel) kills the process, as libseccomp does:
     its numbers are not those checked here, so allowing it would skip every refusal above.
@@ -189,7 +190,7 @@ def seccomp_filter() -> bytes:
         program.append([jump_if_equal, "invalid", "allow", F_NOTIFY])
         labels[f"prlimit {arch}"] = len(program)
         program.append([load, 0, 0, 16])  # seccomp_data.args[0], the pid (an int: its low 32 bits)
-        program.append([jump_if_equal, "allow", 0, 0])  # its own limits
+        program.append([jump_if_equal, 0, "allow", 1])  # not the worker's limits
         program.append([load, 0, 0, 16 + 2 * 8])  # seccomp_data.args[2], the new limit's pointer: low half
         program.append([jump_if_equal, 0, "refuse", 0])
         program.append([load, 0, 0, 16 + 2 * 8 + 4])  # and high half: both 0 (NULL) only reads

@@ -188,8 +188,8 @@ def test_a_program_that_freezes_its_supervisor_is_still_blamed(same_user_pool, m
 def test_under_bwrap_a_job_cannot_set_its_workers_limits():
     """A hard CPU limit of 0 set on the worker (pid 1) makes the kernel SIGKILL it at its next tick,
     which the pool would take for a kill from outside (an unscored `sandbox_error`): the seccomp
-    filter refuses a prlimit that sets another process's limits; reading them, and setting one's own,
-    still work."""
+    filter refuses a prlimit that sets pid 1's limits; reading them, and setting one's own (by pid
+    too), still work."""
     from conftest import get_sandbox
 
     sandbox = get_sandbox("bwrap", timeout=10)
@@ -197,10 +197,11 @@ def test_under_bwrap_a_job_cannot_set_its_workers_limits():
         "import resource\n"
         "print(resource.prlimit(1, resource.RLIMIT_CPU) is not None)\n"  # reading the worker's: allowed
         "resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))\n"  # its own: allowed
+        "import os\nresource.prlimit(os.getpid(), resource.RLIMIT_NOFILE, (120, 128))\n"  # by pid too
         "print(resource.prlimit(0, resource.RLIMIT_NOFILE))\n"
         "try:\n"
         "    resource.prlimit(1, resource.RLIMIT_CPU, (0, 0))\n"
         "except PermissionError:\n"
         "    print('refused')\n")
-    assert result.status == "ok" and result.stdout == "True\n(128, 128)\nrefused\n", result
+    assert result.status == "ok" and result.stdout == "True\n(120, 128)\nrefused\n", result
     assert sandbox.run("print(6 * 7)").stdout == "42\n"  # the worker lives on, its limits untouched
