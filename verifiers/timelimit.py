@@ -344,9 +344,8 @@ class WorkerPool:
             raise PoolBusy(f"no free worker within {wait:.3g}s: all {self.size} workers stayed busy with other "
                            "jobs (the pool is stuck or overloaded; the job was not run)")
         try:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
+            worker = self._idle_alive()
+            if worker is None:
                 with self._lock:
                     if self._zygote is None or self._zygote.process.poll() is not None:
                         self._zygote = _Zygote(self._preload, self.memory_mb)
@@ -360,6 +359,26 @@ class WorkerPool:
         except BaseException:
             self._slots.release()
             raise
+
+    def _idle_alive(self) -> _Worker | None:
+        """An idle worker that is still alive, or None when there is none. A worker that died while
+        idle (killed from outside: the host's OOM killer, an operator) has its end of the pipe
+        readable, at EOF, and is dropped here, so that no job is sent to it: the job would fail as
+        "worker process died", an error verdict for a pair nothing was wrong with."""
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                return None
+            try:
+                dead = worker.conn.poll(0)  # an idle worker never writes: anything readable is its end
+            except (OSError, EOFError):
+                dead = True
+            if not dead:
+                return worker
+            worker.kill()
+            with self._lock:
+                self._alive -= 1
 
     def _release(self, worker: _Worker, *, broken: bool = False) -> None:
         with self._lock:
