@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -219,32 +220,47 @@ def test_undecodable_output_is_marked(backend):
 
 
 # -- 4. a hung Docker daemon is given up on quickly --------------------------------------------------
-@pytest.fixture
-def hung_daemon(tmp_path):
-    """The path of a unix socket whose server accepts connections and never answers."""
-    path = str(tmp_path / "hung.sock")
+@contextlib.contextmanager
+def _unix_server(path: str, on_connection=None):
+    """A unix socket server at `path`, accepting in a thread until the block ends; each connection
+    is kept (listed as [connection, closed-by-the-client]) and handed to `on_connection(record)` in a
+    thread of its own, or held open and never read when there is none. Yields the list."""
     server = socket.socket(socket.AF_UNIX)
     server.bind(path)
     server.listen(16)
-    accepted = []
+    seen = []
     stop = threading.Event()
 
     def serve():
         server.settimeout(0.2)
         while not stop.is_set():
             try:
-                accepted.append(server.accept()[0])  # held open, never read nor answered
+                connection = server.accept()[0]
             except OSError:
                 continue
+            record = [connection, False]
+            seen.append(record)
+            if on_connection is not None:
+                threading.Thread(target=on_connection, args=(record, stop), daemon=True).start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield path, accepted
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    server.close()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join()
+        for connection, _ in seen:
+            connection.close()
+        server.close()
+
+
+@pytest.fixture
+def hung_daemon(tmp_path):
+    """The path of a unix socket whose server accepts connections and never answers."""
+    path = str(tmp_path / "hung.sock")
+    with _unix_server(path) as accepted:
+        yield path, accepted
 
 
 def test_docker_gives_up_on_a_daemon_that_never_answers(hung_daemon, monkeypatch):
@@ -304,15 +320,9 @@ def test_image_docker_client_gives_up_on_a_daemon_that_never_answers(hung_daemon
 def failing_ping_daemon(tmp_path):
     """The path of a unix socket whose server answers the API version over a kept-alive connection
     and refuses the ping (HTTP 500), and the list of [connection, closed-by-the-client] it saw."""
-    path = str(tmp_path / "failing.sock")
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(path)
-    server.listen(16)
-    seen = []
-    stop = threading.Event()
 
-    def answer(connection, record):
-        data = b""
+    def answer(record, stop):
+        connection, data = record[0], b""
         while not stop.is_set():
             try:
                 chunk = connection.recv(65536)
@@ -331,25 +341,9 @@ def failing_ping_daemon(tmp_path):
                 connection.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
                                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
 
-    def serve():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                connection = server.accept()[0]
-            except OSError:
-                continue
-            record = [connection, False]
-            seen.append(record)
-            threading.Thread(target=answer, args=(connection, record), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield path, seen
-    stop.set()
-    thread.join()
-    for connection, _ in seen:
-        connection.close()
-    server.close()
+    path = str(tmp_path / "failing.sock")
+    with _unix_server(path, answer) as seen:
+        yield path, seen
 
 
 @pytest.mark.parametrize("caller", ["backend", "image"])

@@ -21,11 +21,10 @@ from pathlib import Path
 import pytest
 
 import rlvr.sandbox.pool as pool_module
-from rlvr.sandbox.base import Job
-from rlvr.sandbox.bwrap import default_python
 from rlvr.sandbox.limits import Limits
-from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, job_message
+from rlvr.sandbox.pool import ProcessChannel, WarmPool
 from rlvr.verifiers.code import check_function
+from test_sandbox_blame import _message, _worker_spawner
 
 BACKENDS = ["bwrap", "subprocess"]
 SLOW = "import time\ntime.sleep(3)\nprint('done')"
@@ -126,21 +125,11 @@ _WORKER = ("import os, signal\nhandler = os.getppid()\n"
 
 @pytest.fixture
 def same_user_pool():
-    """A pool of real host-mode workers whose jobs run as the workers' own user."""
-    root = Path(tempfile.mkdtemp(prefix="rlvr-audit37-"))
+    """A pool of real host-mode workers whose jobs run as the workers' own user, in a folder they
+    (nobody, when the tests run as root) can reach."""
+    root = tempfile.mkdtemp(prefix="rlvr-audit37-")
     os.chmod(root, 0o755)
-    started = []
-
-    def spawn() -> ProcessChannel:
-        home = root / f"w{len(started)}"
-        for sub in ("work", "tmp"):
-            (home / sub).mkdir(parents=True)
-            os.chmod(home / sub, 0o777)
-        os.chmod(home, 0o755)
-        started.append(home)
-        argv = [default_python(), "-I", "-c", WORKER_SOURCE, "host", str(home / "work"), str(home / "tmp"), "-"]
-        return ProcessChannel(argv, run_as_nobody=os.geteuid() == 0)
-
+    spawn, started = _worker_spawner(Path(root))
     pool = WarmPool("test", spawn)
     yield pool, started
     pool.close()
@@ -148,7 +137,7 @@ def same_user_pool():
 
 
 def _run(pool: WarmPool, code: str, limits: Limits):
-    return pool.execute(job_message(Job(code=code), limits, warm_python=True, rlimit_nproc=False), limits)
+    return pool.execute(_message(code, limits), limits)
 
 
 def test_a_program_that_sigkills_its_worker_as_the_same_user_is_not_scored(same_user_pool):
