@@ -50,6 +50,14 @@ class _Encoder:
             self._digest.update(buffer)
             buffer.clear()
 
+    def add_int(self, value: int) -> None:
+        """An int in decimal; one too long for Python to write in decimal (over 4,300 digits by
+        default) in two's-complement bytes under a tag of its own, so it still digests."""
+        try:
+            self.chunk(b"i", b"%d" % value)
+        except ValueError:
+            self.chunk(b"I", value.to_bytes(value.bit_length() // 8 + 1, "little", signed=True))
+
     def add(self, value: Any) -> None:
         kind = type(value)
         if kind is str:
@@ -67,7 +75,7 @@ class _Encoder:
             for item in value:
                 self.add(item)
         elif kind is int:
-            self.chunk(b"i", b"%d" % value)
+            self.add_int(value)
         elif value is None:
             self.chunk(b"N", b"")
         elif kind is bool:

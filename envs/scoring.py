@@ -156,11 +156,21 @@ def _without_thousands_commas(answer: str) -> str:
     return answer if "," in plain else plain
 
 
+def number_text(value: Any) -> str | None:
+    """`str(value)`, or None for an int too long for Python to write in decimal (over 4,300 digits
+    by default: `sys.get_int_max_str_digits`), where `str` raises."""
+    try:
+        return str(value)
+    except ValueError:
+        return None
+
+
 def math_gold(value: Any) -> Any:
     """Normalise a math gold answer: GSM8K's "... #### 1,234" -> "1234" (only thousands separators
     go: "#### 2,3" stays "2,3"); MATH's \\boxed{...} -> its content; a number -> its text."""
     if is_number_gold(value):
-        return str(value)
+        text = number_text(value)
+        return value if text is None else text  # (`check_math_gold` refuses the one left a number)
     if not isinstance(value, str):
         return value
     if _GSM8K_MARK in value:
@@ -180,7 +190,10 @@ def check_math_gold(value: Any) -> str | None:
     not parse, and prose (`validate_gold`), such as a MATH solution with no `\\boxed{}` answer,
     which `math_gold` leaves whole."""
     if is_number_gold(value):
-        value = str(value)
+        value = number_text(value)
+        if value is None:
+            return ("a whole number of more than 4,300 digits, which Python will not write as text for the math "
+                    "verifier: give the gold answer as a string")
     if not isinstance(value, str) or not value.strip():
         return "a math gold answer must be a non-empty string (or number)"
     from rlvr.verifiers.math import validate_gold

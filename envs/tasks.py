@@ -766,11 +766,20 @@ def build_tasks(
             problem = validate_answer(gold)
             if problem:
                 raise DatasetError(
-                    f"row {i}: bad gold answer in column {answer_key!r} ({answers[i]!r:.80}): {problem}; "
+                    f"row {i}: bad gold answer in column {answer_key!r} ({_shown(answers[i])}): {problem}; "
                     f"fix the row or set answer_key= to the right column"
                 )
         tasks.append(Task(ids[i], question, gold, {key: values[i] for key, values in metas.items()}))
     return tasks
+
+
+def _shown(value: Any) -> str:
+    """`value`'s repr cut to 80 characters, for an error message; a placeholder where the repr
+    itself fails (an int of more than 4,300 digits)."""
+    try:
+        return f"{value!r:.80}"
+    except ValueError:
+        return f"<{type(value).__name__} too long to show>"
 
 
 def task_ids(table: LoadedDataset, id_key: str | None, id_prefix: str) -> list[str]:

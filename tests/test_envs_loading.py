@@ -105,6 +105,19 @@ def test_in_memory_digests_tell_types_and_arrays_apart():
 # ---------------------------------------------------------------- 3. unreadable files
 
 
+def test_an_int_too_long_to_write_digests_and_is_refused_as_a_math_gold_by_name():
+    """Python will not write an int of more than 4,300 digits in decimal: the digest of rows holding
+    one raised that ValueError at build, and so did the gold's conversion to text and the error's repr."""
+    huge = 10**5000
+    assert content_sha256(huge) == content_sha256(10**5000)
+    assert len({content_sha256(huge), content_sha256(huge + 1), content_sha256(-huge), content_sha256("1" + "0" * 5000)}) == 4
+    with pytest.raises(DatasetError, match=r"row 1: .*<int too long to show>.*more than 4,300 digits.*as a string"):
+        rlvr.make("rlvr/Math-v0", dataset=[{"question": "q", "answer": 7}, {"question": "q", "answer": huge}])
+    env = rlvr.make("rlvr/Math-v0", dataset=[{"question": "q", "answer": "1" + "0" * 5000}])  # as text it is a gold like any
+    env.reset(options={"index": 0})
+    assert env.step("\\boxed{1}")[1] == 0.0
+
+
 def test_unreadable_files_are_named_with_the_cause(tmp_path, monkeypatch):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "a", "answer": "1"}\n{"question": "b", "answer":\n')
