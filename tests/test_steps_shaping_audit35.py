@@ -605,7 +605,7 @@ def test_a_sum_run_on_over_many_lines_is_joined_only_within_the_window():
 def test_stripping_trailing_layout_from_the_end_only_matches_stripping_the_whole():
     import random
 
-    from rlvr.verifiers.steps import _TRAILING_LAYOUT_RE, _without_trailing_layout
+    from rlvr.verifiers.step_goes_on import _TRAILING_LAYOUT_RE, _without_trailing_layout
     rng = random.Random(35)
     tokens = ["x", "1", " ", "\\\\", "\\", "$", "&", "\\quad", "\\qquad", "quad", "\\]", ")", "+", "\n"]
     for _ in range(3000):

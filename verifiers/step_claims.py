@@ -1,0 +1,430 @@
+"""The claims of a step (`rlvr.verifiers.steps`): its chains `a = b = c` and the links they state.
+
+`_all_claims` cleans a step of its layout, emphasis and labels, cuts it into maths pieces and chains
+(`_chains`: at `. `, `; `, `, `, "and", "so", `=>`, inequality signs, ...), and reads each chain's
+links (`_chain_claims`), continuing the chain of the step or row before it where one starts with `=`.
+Approximate and hedged links are marked with `APPROX_MARK` for the checker, a decimal cut off with
+"..." is kept as written (`_uncut` drops the ellipsis), and a division with a remainder
+(`17 ÷ 5 = 3 remainder 2`) is read as one claim (`_remainders`). `find_claims` is the public view.
+Split out of `steps.py` so that finding claims is apart from checking them.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from rlvr.verifiers.math_units import Unit
+from rlvr.verifiers.step_congruence import MOD_NOTE_RE, congruence, solution_work
+from rlvr.verifiers.step_goes_on import _LAYOUT_RE, _SPACE_RE, _bare_row, _first_side, _goes_on, _run_on
+from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, _unclaimed
+from rlvr.verifiers.step_numbers import PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, cut_decimal
+from rlvr.verifiers.step_sides import (_is_product, _is_word, _left_side, _parses, _protected, _right_side, _unwrapped,
+                                       _without_end_punctuation)
+from rlvr.verifiers.step_split import _ellipsis_in_expression, _ellipsis_kept, _math_pieces, _without_thousands
+from rlvr.verifiers.step_units import is_conversion, side_unit, temperature_links, unit_claim
+
+_MAX_CLAIMS = 400
+_CALC_RE = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
+_HEADING_RE = re.compile(r"^\s*#{1,6}\s+")
+_LABEL_RE = re.compile(
+    r"^\s*(?:[*_]{1,2})?(?:[A-Za-z]+\.?\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*:(?=\s|[*_]|$)"
+    r"|(?:step|stage|part)\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*[:.)-]|\d{1,3}[.)](?=\s)|[-*•](?=\s)"
+    r"|\(?[a-z]\)(?=\s)|#\d+[:.)]?(?=\s)"
+    r"|\d{4}:(?:[*_]{1,2})?(?=[ \t][^=\n]*=)(?![^\n]*\d[ \t]*:[ \t]*\d)"  # `2023: 3 × 4 = 12`; not `3: 1 = 6: 2`
+    r"(?=[ \t][-+]?[^=\n]*?[\w)}\]][ \t]*(?:[-+*×·÷/^]|\\(?:times|cdot|div)(?![A-Za-z]))))"  # not `12: 4 = 3`
+    r"\s*(?:[*_]{1,2}(?=\s))?", re.IGNORECASE)
+# markdown emphasis and code: backticks, and "**", "__" or "*" opening a word (after a space) or closing
+# one (before a space or punctuation); "2 ** 3", "2**3" and "3 * 4" are maths, and so is a star between
+# an operand's end and an operand's start ("3 *4", "(2) **3"), see `_is_product`
+_EMPHASIS_RE = re.compile(r"`+|(?<!\S)(?:\*\*|__|\*)(?=[^\s*_])|(?<=[^\s*_])(?:\*\*|__|\*)(?=[\s.,;:!?)\]]|$)")
+_CURRENCY_RE = re.compile(r"\\?[$€£¥](?=\s?-?\.?\d)|(?<=\d)\s?[€£¥]")
+_LINK_RE = re.compile(r"(=|\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])|≃|≅|\\cong(?![A-Za-z]))")
+#: Three digits after a space between digit groups (`10\\,000`): a thousands separator, as `normalize` reads it.
+_DIGIT_GROUP_RE = re.compile(r"\d{3}(?!\d)")
+#: A relation after an `&` (spaces aside): the `&` is that relation's alignment point (`12 &= 3 \\cdot 4`).
+_RELATION_AFTER_RE = re.compile(
+    r"\s*+(?:[=<>≤≥≠≈≡≃≅]|\\(?:approx|simeq|cong|equiv|leq?|geq?|lt|gt|neq?|ll|gg|leqslant|geqslant|sim|propto)"
+    r"(?![A-Za-z]))")
+_AMPERSAND_RE = re.compile(r"(?<!\\)&")
+#: A run of spaces and wide spaces (`\\quad`, `\\qquad`): next to an `=` such a run is only space
+#: (`3 \\cdot 4 \\quad=\\quad 12`), where `_SPLIT_RE` would cut at its `\\quad`. Runs are matched whole,
+#: left to right: linear in a line.
+_GAP_RE = re.compile(r"(?:\s|(?<!\\)\\q?quad(?![A-Za-z]))+")
+#: A step that starts with `=` (maths delimiters aside) continues the chain of the step before it.
+_CONTINUES_RE = re.compile(r"\s*+(?:\$\$?|\\[\[(])?\s*+=(?!>)")
+#: A step that passes the chain before it on: it starts with `=` or is nothing but maths delimiters,
+#: row breaks and layout (`$$`, `\\]`, `\\begin{aligned}`), once layout is off; any other text (a label
+#: "Step 2:", a rule `---`) ends that chain.
+_PASSES_RE = re.compile(r"(?:\s|\$|\\[\[\]()]|\\\\)*+(?:=|$)")
+#: A maths delimiter `\\[` `\\]` `\\(` `\\)` left in a piece (`_math_pieces` cuts at pairs): its pair is on
+#: another line, and it is no part of the claim beside it (`3 + 4 = 8 \\]` on a display's last line).
+_LONE_DELIMITER_RE = re.compile(r"\\[\[\]()]")
+_CONTENT_RE = re.compile(r"[^\W_]")
+#: A `*` opening a line right before a number or bracket: a product going on (`_all_claims` keeps it).
+_STAR_PRODUCT_START_RE = re.compile(r"\s*\*(?=\s*[\d(])")
+
+
+def _chains(piece: str) -> list[tuple[str, bool, bool, bool]]:
+    """The chains of one piece of a step (see `steps`' module docstring for the separators), once
+    trailing punctuation (`_without_end_punctuation`) and brackets around the whole piece are off;
+    each with whether it follows text (a split at a comma, a word or a label `\\text{Total:}`, not at
+    a sign), whether it starts a row (a split at a line break `\\\\`) and whether it follows a note
+    separator (`\\quad`, an `&` column). Chains without an '=' are listed too, a label as one: text
+    between two rows breaks a continued chain (`_all_claims`)."""
+    s = _unwrapped(_without_end_punctuation(piece.strip()))
+    protected = _protected(s) if "," in s or ";" in s else None
+    chains, start, preceded, row, note = [], 0, False, False, False
+    for m in _SPLIT_RE.finditer(s):
+        if m.group("punct") and protected is not None and protected[m.start()]:
+            continue
+        if m.group("punct") == "." and (_ellipsis_kept(s, m.start() - 2) or _ellipsis_in_expression(s, m.start() - 2)):
+            continue  # the end of `6.666... dollars` (a decimal cut off) or of `1 + 2 + ... + 10`: no sentence's end
+        if m.group("and") and re.search(r"\b(?:of|between)\s+\S+\s*$", s[max(0, m.start() - 60):m.start()],
+                                        re.IGNORECASE):
+            continue  # "the sum of 3 and 4": one noun phrase
+        chains.append((s[start:m.start()], preceded, row, note))
+        if m.group("label"):
+            chains.append((m.group(), False, False, False))
+        start = m.end()
+        # text before the next chain: a split at a comma, "and", "so"...; not at a sign (`<`, `=>`)
+        preceded = m.group("punct") is not None or m.group("label") is not None or m.group()[:1].isalpha()
+        row = m.group("row") is not None
+        note = m.group("note") is not None
+    chains.append((s[start:], preceded, row, note))
+    return chains
+
+
+#: A claim as it is found (`_all_claims`): its left and right sides, the unit each names (`step_units.side_unit`) and
+#: the units its chain names (shared by a chain and every row continuing it, so it grows as they are
+#: read; None for a claim outside any chain: a GSM8K annotation, a congruence). See `step_units.other_units`.
+Claim = tuple[str, str, "Unit | None", "Unit | None", "dict[Unit, None] | None"]
+#: What a row starting with `=` continues (`_chain_claims`): the last side, its unit and its chain's units.
+Carry = tuple[str, "Unit | None", "dict[Unit, None]"]
+
+
+def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None = None,
+                  fragment: str | None = None) -> tuple[list[Claim], Carry | None]:
+    """The exact links of one chain `a = b ≈ c = d`, each side read as a number or skipped, and the
+    side a row continuing the chain starts from: its last side, when that is read and is all of the
+    chain's end (`_right_side`), else None (no claim is better than a claim about the wrong side).
+
+    `carried`: the last side of the chain this one continues (`_all_claims`), the left side of a
+    chain that starts with `=` (`= 18` after `3 \\cdot 4 + 5 = 12 + 5` claims `12 + 5 = 18`).
+    A side with a modulus note (`1 \\pmod{5}`, `MOD_NOTE_RE`) states a congruence: the links touching
+    it are no equalities, the chain's other links are (`2^{10} = 1024 = 4 \\pmod{5}` claims
+    `2^{10} = 1024`); a last side that ends with the note, whose link's sides and modulus are integers
+    (`step_congruence.congruence`), is claimed with its note (`1024 = 4 \\pmod{5}`), to be checked as a congruence.
+    Units (`step_units.side_unit`): a link between two units of one dimension with different sizes (`100 \\text{ cm}
+    = 1 \\text{ m}`) is a conversion, checked exactly (`step_units.conversion`), or no claim when a side is no
+    exact number; between units of other kinds or powers the numbers are compared, as the unit is
+    often written on one factor only (`\\$3 \\times 4 \\text{ lb} = \\$12`, `6 \\times 4 \\text{ m} = 24
+    \\text{ m}^2`), but for one number against one number in another system of one quantity (degrees
+    and radians, two currencies), which makes no claim (`step_units.unit_claim`). (A side
+    naming a unit before its end, `50 \\text{ cm} \\times 2 \\text{ m}`, reads as no number.) In a chain naming two units of
+    one dimension, its continued rows included, a link between a side with a unit and one without
+    holds in either unit (`2 \\text{ h} &= 2 \\times 60 \\\\ &= 120 \\text{ min}`; `step_units.other_units`).
+    A first link between two different plain numbers after text (`follows_text`: the chain was
+    split from text before it at a comma or a word, see `_chains`; or words come before its first
+    side) is no claim: it is the tail of an operation written in words (`Then add 5 = 17`, `The sum
+    of 3, 4, and 5 = 12`, `each at $4 = $12`), never a computation stated in symbols. With `fragment`,
+    the first side is the tail of an expression begun in the row or line before (`_goes_on`: `+ 15 = 210`
+    after `120 + 45 + 30`), `fragment` being that expression: the first side is the two joined (`120 +
+    45 + 30 + 15`, `_joined`), or none (no claim of the first link) when they cannot be joined safely."""
+    bits = _LINK_RE.split(chain)
+    parts, links = bits[0::2], bits[1::2]
+    if len(parts) < 2:
+        return [], None
+    money = [_CURRENCY_RE.search(part) for part in parts]  # (a currency sign is the side's unit, `step_units.side_unit`)
+    parts = [_inner_uncut(_CURRENCY_RE.sub("", part)) for part in parts]  # (`6.5... * 2` as written)
+    continued = carried is not None and not parts[0].strip()
+    parts[1:] = [_HEDGE_WORD_RE.sub("", part, count=1) if link != "=" else part for part, link in zip(parts[1:], links)]
+    sides: list[str | None] = []
+    whole = False
+    for i, part in enumerate(parts):
+        if i == 0:
+            side = carried[0] if continued else _left_side(part)
+        elif i == len(parts) - 1:
+            side, whole = _right_side(part)
+        else:
+            side = part.strip() if _parses(part) else None
+        if side is not None and MOD_NOTE_RE.search(side if i == 0 else part):
+            side = None  # a congruence (the note after a last side may follow words: check its part)
+        sides.append(side)
+    if fragment is not None and not continued:
+        sides[0] = _first_side(fragment, parts[0])  # `+ 15 = 210` after `120 + 45 + 30`
+    elif sides[0] is None and not continued and len(parts) > 1 and sides[1] is not None:
+        with_unit = _left_side(parts[0], unit_word=True)  # `5 kg = 5000 grams`: a conversion in plain words
+        if with_unit is not None and is_conversion(side_unit(with_unit, None), side_unit(sides[1], money[1])):
+            sides[0] = with_unit
+    words_before = follows_text or len(parts[0].split()) > 1  # (a plain number is one token)
+    if _plain_numbers_differ(sides[0], sides[1]) and links[0] == "=" and words_before:
+        sides[0] = None  # the tail of an operation in words
+    units = [None if side is None else side_unit(_uncut(side), money[i]) for i, side in enumerate(sides)]
+    group: dict[Unit, None] = carried[2] if continued else {}
+    if continued:
+        units[0] = carried[1]
+    group.update(dict.fromkeys(unit for unit in units if unit is not None))
+    # (`0°C = 32°F`: two temperature scales, no claim; a last side's scale may be in words after it,
+    # `= 77 degrees Fahrenheit`, that its side dropped)
+    crossing = temperature_links(sides, parts)
+    claims: list[Claim] = [
+        (a, b, ua, ub, group) for i, (a, b, ua, ub, link) in enumerate(zip(sides, sides[1:], units, units[1:], links))
+        if link == "=" and a is not None and b is not None and i not in crossing and unit_claim(a, ua, b, ub)]
+    for i, (a, b, ua, ub, link) in enumerate(zip(sides, sides[1:], units, units[1:], links)):
+        if (link in _APPROX_LINKS and a is not None and b is not None and ua is None and ub is None and i not in crossing
+                and (m := _APPROX_SIDE_RE.fullmatch(b)) is not None and not _MAGNITUDE_RE.search(b)):
+            # `253/3 \\approx 84.3`: checked as plausible (`_approx_claim`); after rounded inputs
+            # (`\\pi r^2 \\approx 3.14 \\times 144 \\approx 452.39`) also against the chain's first exact side
+            first = None if not _ROUNDED_INPUT_RE.search(a) else next(
+                (s for s in sides[:i] if s is not None and re.search(r"\d", s) and not _ROUNDED_INPUT_RE.search(s)), None)
+            right = APPROX_MARK + m.group(1) + (_EARLIER + first if first is not None else "")
+            claims.append((a, right, None, None, None))
+    end = parts[-1].strip()
+    before = sides[-2]
+    if (before is not None and links[-1] == "=" and MOD_NOTE_RE.search(end) and congruence(before, end)
+            and not (len(parts) == 2 and words_before and _PLAIN_NUMBER_RE.fullmatch(before.strip()))):
+        claims.append((before, end, None, None, None))  # `81 = 2 \\pmod{5}`: a congruence, checked as one
+    if len(parts) > 2 and any(_is_word(w) for w in parts[-2].split()):
+        whole = False  # `f(x) = x^2 + 1 at x = 2`: the last link is a note in words, not the chain's end
+    return claims, (sides[-1], units[-1], group) if whole and sides[-1] is not None else None
+
+
+#: The approximate links (`\\approx`, `≈`, `\\simeq`, `≃`; a hedged `=` reads as `≈`, `_unclaimed`), the
+#: mark on the right side of such a claim (`_approx_claim`), and a hedge word opening the side after one.
+_APPROX_LINKS = frozenset({"\\approx", "≈", "\\simeq", "≃"})
+APPROX_MARK = "≈ "
+#: The stated side of an approximate link that is checked: one plain number, maybe with words after it (`13 pens`).
+_APPROX_SIDE_RE = re.compile(r"\s*(-?(?:\d+(?:\.\d*)?|\.\d+))(?:\s+[A-Za-z]+){0,3}\s*")
+#: A magnitude or percent word after an approximate number (`\\approx 3 million`, `\\approx 14 percent`):
+#: the number is not the value, so the link makes no claim.
+_MAGNITUDE = (r"(?:hundred|thousand|million|billion|trillion|dozen|lakh|crore|grand|k|bn|mn|percent|per\s*cent|pct)"
+              r"(?:e?s)?(?![A-Za-z])|\\?%")
+_MAGNITUDE_RE = re.compile(rf"(?<![A-Za-z])(?:{_MAGNITUDE})", re.IGNORECASE)
+#: An approximate link whose number a magnitude word follows, inside or after the maths (`\\approx 3$ million`).
+_MAGNITUDE_AFTER_RE = re.compile(rf"(?:≈|≃|\\approx|\\simeq)(?=\s*(?:about|approximately|roughly|around)?\s*"
+                                 rf"-?[\d.,]+\s*(?:\$|\\\)|\\\])?\s*(?:{_MAGNITUDE}))", re.IGNORECASE)
+#: A decimal literal that is no integer (`3.14`, `1.4802`): in the left side of an approximate link, a
+#: rounded input, whose rounding the right side may carry on (`_approx_claim`).
+_ROUNDED_INPUT_RE = re.compile(r"(?<![\d.])\d*\.\d*[1-9]")
+#: Between an approximate link's number and the earlier side of its chain it may also be checked against.
+_EARLIER = " \x00 "
+_HEDGE_WORD_RE = re.compile(r"^\s*(?:about|approximately|approx\.?|roughly|around)(?![A-Za-z])", re.IGNORECASE)
+
+
+def _uncut(side: str) -> str:
+    """`side` without the ellipsis of a decimal cut off (`16.666... dollars` as `16.666 dollars`): how its
+    unit is read, and how its digits are judged when the cut cannot be checked (`_cut_reading`)."""
+    if cut_decimal(side) is None:
+        return side
+    return re.sub(r"(?<=\d)(?:\.{3}|…)", "", side, count=1)
+
+
+def _inner_uncut(side: str) -> str:
+    """`side` with the ellipsis of each decimal cut off in it dropped, unless the side is one such decimal
+    (`step_numbers.cut_decimal`): in a longer side (`6.5... * 2`, `(13.0...)`, `0.333... + 0.333...`) the
+    digits are judged as written, so an ellipsis hides no false claim."""
+    if "." not in side and "…" not in side or cut_decimal(side) is not None:
+        return side
+    return re.sub(r"(?<=\d)(?:\.{3}|…)", "", side)
+
+
+def _plain_numbers_differ(left: str | None, right: str | None) -> bool:
+    """Whether `left` and `right` are both a plain decimal number (`12`, `-4.5`), and different."""
+    if left is None or right is None:
+        return False
+    a, b = left.strip(), right.strip()
+    return bool(_PLAIN_NUMBER_RE.fullmatch(a) and _PLAIN_NUMBER_RE.fullmatch(b)) and Fraction(a) != Fraction(b)
+
+
+def find_claims(step: str) -> list[tuple[str, str]]:
+    """The (left, right) equalities stated in one step, consecutive links of chains included (at
+    most `_MAX_CLAIMS`; `verify_steps` fails a step that states more). A link of a chain that later
+    rows, in other steps, turn into a conversion (`step_units.other_units`) is checked by `verify_steps` as such."""
+    with solution_work():
+        claims = _all_claims(step)[0]
+    return list(dict.fromkeys((c[0], c[1]) for c in claims if not c[1].startswith(APPROX_MARK)))[:_MAX_CLAIMS]
+
+
+def _all_claims(step: str, carried: Carry | None = None, following: str = "",
+                previous: str = "") -> tuple[list[Claim], Carry | None]:
+    """Every distinct (left, right) equality stated in one step, in order, and the side a step
+    starting with `=` after it continues from (None when there is none, or it is not certain).
+
+    A chain that starts with `=` continues the one before it, its left side being that chain's last
+    side: in an aligned row after a line break (`12 + 5 \\\\ &= 18`), or at the start of the step,
+    continuing the previous step's last row (`carried`: what this function returned for it). A
+    row's main chain is its first with an `=`; only that chain is continued. What a note separator
+    (`\\quad`, an `&` column) puts after it in the row is a note, which changes nothing
+    (`&= 4 + 4 + 1 \\quad (x = 2) \\\\ &= 9` claims `4 + 4 + 1 = 9`); other text or another chain
+    after it (a comma, a word, a sign) leaves the row with no side to continue, and so does text
+    before it. A step that is nothing but maths delimiters and layout (`$$`, `\\begin{aligned}`)
+    passes `carried` on; any other step without an `=` at its start (a label "Step 2:", `---`)
+    ends it. Links the text rejects, asks about or hedges are read as not stated (`_unclaimed`), and a
+    division with a remainder is one claim of its own (`_remainders`), before the chains are read.
+
+    A row or step that goes on with an expression the one before it left unfinished (`_goes_on`:
+    `120 + 45 + 30 \\\\ + 15 = 210`; `previous` is the step before in the same part, or "" where nothing
+    goes on from it: `_step_before`) has that expression and its own start as its first side (`_joined`:
+    `120 + 45 + 30 + 15 = 210` is claimed), or none when they cannot be joined safely (no claim)."""
+    claims: list[Claim] = []
+    for m in _CALC_RE.finditer(step):  # GSM8K annotations are screened like any other claim
+        left, right = (_without_thousands(g).strip() for g in m.groups())
+        if _parses(left) and _parses(right):
+            claims.append((left, right, None, None, None))
+    step = _CALC_RE.sub("", step)
+    if "\\" in step:
+        step = _SPACE_RE.sub(lambda m: _space(step, m), step)
+    if "&" in step:
+        step = _AMPERSAND_RE.sub(lambda m: _column(step, m), step)
+    goes_on = _goes_on(previous, step[:200], line=True) if previous else None  # (before a bullet `- ` is cut off as a label)
+    step = _LAYOUT_RE.sub(" ", step)
+    last = carried if _PASSES_RE.match(step) else None  # the side a chain starting with `=` continues
+    step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
+    if goes_on and (star := _STAR_PRODUCT_START_RE.match(step)):
+        step = f"{step[:star.end() - 1]}\\times {step[star.end():]}"  # `*2 = 24` after `3 * 4`: a product, no emphasis
+    step = _without_thousands(step)
+    step = re.sub(r"={2,}", "=", step.replace("~", " ").replace("＝", "="))
+    if "\\" in step:
+        step = _GAP_RE.sub(lambda m: _gap(step, m), step)
+    step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
+    if _HEDGE_HINT_RE.search(step):
+        step = _unclaimed(step, following)
+    if "≈" in step or "≃" in step or "\\" in step:  # `\\approx 3$ million`: the number is not the value, no claim
+        step = _MAGNITUDE_AFTER_RE.sub("≠", step)
+    if _REMAINDER_HINT_RE.search(step):
+        found_rem, step = _remainders(step)
+        claims.extend(found_rem)
+    continues = _CONTINUES_RE.match(step) is not None
+    main = note = False  # whether the row's main chain has come; whether a note has started after it
+    before, row_start = None, True  # the last row's text (None: the step's first row), whether no text came in this row
+    for piece in _math_pieces(step):
+        if not _has_link(piece):
+            if not note and _CONTENT_RE.search(piece):
+                last = None  # text between: nothing after it continues the chain before it
+            if piece.strip():
+                row_start = False
+            continue
+        if "\\" in piece:  # a display's delimiter whose pair is on another line (`3 + 4 = 8 \\]`) is space
+            piece = _LONE_DELIMITER_RE.sub(" ", piece)
+        for chain, after_text, after_row, after_note in _chains(piece):
+            if after_row:
+                main = note = False  # a new row
+                row_start = True
+            elif after_note and main:
+                note = True  # the rest of the row is a note to its main chain
+            fragment = None
+            if row_start and chain.strip():  # the row's first text: it may go on from the row (or step) before
+                fragment = goes_on if before is None else _goes_on(before, chain)
+                row_start = False
+            if fragment is not None and not _has_link(chain):
+                # a row going on with no link (`120 + 45 \\\\ + 30`): the next row goes on from the two joined,
+                # and a row starting with `=` from the joined expression (`\\\\ = 200`)
+                before = _run_on(previous if before is None else before, chain)
+                side = _first_side(fragment, _bare_row(chain))
+                last = None if side is None or note else (side, None, {})
+                continue
+            if chain.strip():
+                before = chain
+            if not _has_link(chain):
+                if not note and _CONTENT_RE.search(chain):
+                    last = None
+                continue
+            continued = chain.lstrip().startswith("=") and not main and (after_row or continues)
+            found, end = _chain_claims(chain, follows_text=after_text, carried=last if continued else None,
+                                       fragment=fragment)
+            continues = False  # (only the step's first chain continues the step before)
+            claims.extend(found)
+            if not main:
+                last, main = end, True
+            elif not note:
+                last = None  # a second chain in the row: which one goes on is not certain
+    distinct: dict[tuple, Claim] = {}
+    for claim in claims:
+        distinct.setdefault(claim[:4], claim)
+    return list(distinct.values()), last
+
+
+def _has_link(text: str) -> bool:
+    """Whether `text` has an exact or an approximate link (`=`, `\\approx`, `≈`, `\\simeq`, `≃`)."""
+    return "=" in text or "≈" in text or "≃" in text or "\\approx" in text or "\\simeq" in text
+
+
+def _space(step: str, m: re.Match) -> str:
+    """A match of `_SPACE_RE` as it is read: a row break as a plain `\\\\`, `\\!` as nothing (`1,\\!000`), a
+    space between digit groups as it is (`10\\,000`, thousands for `normalize`), any other as a space."""
+    token = m.group()
+    if token.startswith("\\\\"):
+        return " \\\\ "
+    if token == "\\!":
+        return ""
+    if step[m.start() - 1:m.start()].isdigit() and _DIGIT_GROUP_RE.match(step, m.end()):
+        return token
+    return " "
+
+
+def _column(step: str, m: re.Match) -> str:
+    """An `&` as it is read: kept (layout, `_LAYOUT_RE` drops it) before a relation (`12 &= 3 \\cdot 4`)
+    or right after one (`a &=& b`); otherwise it starts a column, `\\quad`: another equation or a note
+    (`2 + 2 &= 4 & 1 + 2 &= 3`, `&& \\text{(sum)}`), which ends the chain before it."""
+    if _RELATION_AFTER_RE.match(step, m.end()):
+        return "&"
+    j = m.start() - 1
+    while j >= 0 and step[j].isspace():
+        j -= 1
+    return "&" if j >= 0 and step[j] in "=<>≤≥≠≈≡" else " \\quad "
+
+
+def _gap(step: str, m: re.Match) -> str:
+    """A run of spaces and wide spaces (`_GAP_RE`) as plain space when an `=` is next to it."""
+    run = m.group()
+    if "\\" in run and (step[m.end():m.end() + 1] == "=" or step[m.start() - 1:m.start()] == "="):
+        return " "
+    return run
+
+
+# -- divisions with a remainder (the marks of claims the text rejects or hedges: `step_marks`) ----
+
+#: A gap between the words of a remainder's tail: spaces, and the `\\text{...}` around words.
+_G = r"(?:\s|\\(?:text|mathrm|textrm|mbox)\s*+\{|\})*+"
+_REMAINDER_HINT_RE = re.compile(r"remainder|\bleft\b|leftover|\bR\b|\brem\b", re.IGNORECASE)
+#: `a / b = q` with a remainder after it: `17 / 5 = 3 remainder 2`, `17 ÷ 5 = 3 with a remainder of 2`,
+#: `17 \\div 5 = 3 \\text{ R } 2`, `20 / 3 = 6 with 2 left over`, `7 / 2 = 3 full boxes and 1 left`.
+_REMAINDER_RE = re.compile(
+    rf"(?<![\w.])(\d{{1,30}})\s*+(?:/|÷|\\div(?![A-Za-z]))\s*+(\d{{1,30}})\s*+=\s*+(\d{{1,30}})(?!\d|\.\d)"
+    rf"(?:{_G},?{_G}(?:with{_G}(?:a{_G})?)?(?:(?i:remainders?)|(?i:rem)\.?|R)(?![A-Za-z]){_G}(?:of{_G})?(?:is{_G})?"
+    rf"(\d{{1,30}}(?:\.\d{{1,30}})?)(?!\d|\.\d)"  # (a `.` after r ends a sentence; `2.5` is read, and fails)
+    rf"|(?:{_G}[A-Za-z]+(?![A-Za-z])){{0,3}}{_G},?{_G}(?:with|and){_G}(\d{{1,30}}){_G}"
+    rf"(?:left(?:{_G}over)?|leftover|remaining)(?![A-Za-z])"
+    rf"|{_G}(?:(?i:remainders?)|(?i:rem)\.?)(?![A-Za-z])(?!{_G}(?:of{_G})?(?:is{_G})?\d)()(?=\s*(?:[.,;!?]|$)))")
+#: How a division with a remainder is claimed (`_remainders`), and known again (`_special_claim`).
+_REMAINDER_CLAIM_RE = re.compile(r"(\d+) ÷ (\d+) = (\d+) remainder (-?\d+(?:\.\d+)?)")
+#: Text right before a division that makes it an operand of something else (`2 + 17 / 5 = 3 R 2`).
+_OPERAND_BEFORE_RE = re.compile(r"(?:[-+*/^×÷·=]|\\(?:cdot|times|div))\s*$")
+
+
+def _remainders(step: str) -> tuple[list[Claim], str]:
+    """The divisions with a remainder a step states (`_REMAINDER_RE`), and the step without them. One is
+    claimed as `a ÷ b = q remainder r` (checked as a = q*b + r with 0 <= r < b), not as the equality
+    `a / b = q`, which it does not state; none is claimed when the division is an operand of something
+    before it, nor when "r left" follows an exact division (`12 / 4 = 3 bags and 2 left` may count
+    something else)."""
+    claims: list[Claim] = []
+    pieces, at = [], 0
+    for m in _REMAINDER_RE.finditer(step):
+        a, b, q = (int(g) for g in m.groups()[:3])
+        r = m.group(4) or m.group(5) or m.group(6)
+        if _OPERAND_BEFORE_RE.search(step, max(0, m.start() - 10), m.start()):
+            continue
+        if m.group(5) is not None and q * b == a:
+            continue  # (its equation stays in the step, read as any other: `20 / 4 = 5 cookies each and 3 left`)
+        if not r:  # `17 / 5 = 3 remainder`: the quotient's remainder is what is left, a - q*b
+            r = str(a - q * b)
+        elif r == "0":  # `20 / 4 = 5 remainder 0` states `20 / 4 = 5`: one claim with it, read as written
+            pieces += [step[at:m.start()], f"{a} / {b} = {q} ; "]
+            at = m.end()
+            continue
+        claims.append((f"{a} ÷ {b}", f"{q} remainder {r}", None, None, None))
+        pieces += [step[at:m.start()], " ; "]
+        at = m.end()
+    return claims, "".join(pieces) + step[at:]
