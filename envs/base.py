@@ -86,32 +86,77 @@ class Turn:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+#: The keys of an action dict that are read: its text, its calls (`tool_calls`, or OpenAI's legacy
+#: single `function_call`) and its role.
+ACTION_KEYS = ("role", "content", "tool_calls", "function_call")
+#: Keys OpenAI-compatible engines put in an assistant message that are knowingly not read: a
+#: refusal or audio reply has no answer to score (its text, if any, is `content`), `name` and
+#: `annotations` (citations) say nothing to score, and reasoning (`reasoning_content`,
+#: `reasoning`, `reasoning_details`, `thinking`, as servers variously name it) is not the answer.
+IGNORED_ACTION_KEYS = frozenset({"refusal", "audio", "name", "annotations", "reasoning_content", "reasoning",
+                                 "reasoning_details", "thinking"})
+_READ_OR_IGNORED = frozenset(ACTION_KEYS) | IGNORED_ACTION_KEYS
+
+
 def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
     """Split an action into its text and its OpenAI-style `tool_calls` (None when absent).
 
     An action is the model's text, or an assistant message dict `{"content": ..., "tool_calls":
     [...]}` as an OpenAI-compatible engine returns it. Content given as OpenAI content parts
     (`[{"type": "text", "text": ...}, ...]`, all of type "text") is their texts joined; other
-    non-text content is its JSON text.
+    non-text content is its JSON text. A legacy `function_call` (one call, no id) is read as a
+    `tool_calls` list of that one call, so it runs and is recorded in OpenAI's shape with an id
+    (`openai_tool_calls`). Keys of `IGNORED_ACTION_KEYS` are not read; any other key with a value
+    (a typo such as `tool_call`) raises TypeError rather than be silently dropped.
     """
     if type(action) is str:  # the usual case, checked first: this runs at every step
         return action, None
     if isinstance(action, str):  # a str subclass: handed on as a plain str
         return str(action), None
     if isinstance(action, Mapping):
+        _check_action_keys(action)
         content = action.get("content") or ""
         if not isinstance(content, str):
             content = _text_parts(content)
             if content is None:
                 content = json.dumps(action.get("content"), default=str)
-        calls = action.get("tool_calls")
-        if calls is not None and not isinstance(calls, (list, tuple)):
-            raise TypeError(f"an assistant message's 'tool_calls' must be a list of calls, got {type(calls).__name__}")
+        calls = _action_calls(action)
         return content, list(calls) if calls else None
     raise TypeError(
         f"an action must be the model's text (str) or an assistant message dict with 'content' and "
         f"optional 'tool_calls'; got {type(action).__name__}"
     )
+
+
+def _check_action_keys(action: Mapping[Any, Any]) -> None:
+    """Raise TypeError for a key of an action dict that is neither read nor knowingly ignored and
+    holds a value (None holds nothing, so a server's empty extra field is no error)."""
+    unknown = [key for key, value in action.items() if key not in _READ_OR_IGNORED and value is not None]
+    if unknown:
+        names = [str(key) for key in unknown]
+        raise TypeError(
+            f"an assistant message dict has keys that are not read: {', '.join(map(repr, unknown))}"
+            f"{did_you_mean(names, ACTION_KEYS)}; its keys are {', '.join(ACTION_KEYS)} (and, not read, "
+            f"{', '.join(sorted(IGNORED_ACTION_KEYS))})"
+        )
+
+
+def _action_calls(action: Mapping[Any, Any]) -> Any:
+    """The action dict's calls: its `tool_calls`, or its legacy `function_call` as a list of one
+    OpenAI-style entry (no id: `call_ids` gives it one). Both at once raise: which to run is unclear."""
+    calls = action.get("tool_calls")
+    if calls is not None and not isinstance(calls, (list, tuple)):
+        raise TypeError(f"an assistant message's 'tool_calls' must be a list of calls, got {type(calls).__name__}")
+    function_call = action.get("function_call")
+    if function_call is None:
+        return calls
+    if not isinstance(function_call, Mapping):
+        raise TypeError("an assistant message's legacy 'function_call' must be a dict {'name': ..., 'arguments': ...}, "
+                        f"got {type(function_call).__name__}")
+    if calls:
+        raise TypeError("an assistant message has both 'tool_calls' and the legacy 'function_call'; give its calls "
+                        "as 'tool_calls' only")
+    return [{"type": "function", "function": dict(function_call)}]
 
 
 def _text_parts(content: Any) -> str | None:

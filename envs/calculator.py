@@ -57,7 +57,9 @@ _CALC_ARITY: dict[str, tuple[int, int | None]] = {
 #: with an `N(...)` Float and rationals, `//` and `%` are exact on the values they hold, and an integer
 #: with more digits than the Float's precision is shown as a Float (`N(10**20, 15) // 3`); `//` of
 #: rationals and decimals is a floor for negative quotients too (sympy's `-6.4 // 2` was -3).
-CALCULATOR_RULES = 4
+#: 5: a `≈` value (and an approximated result) writes its exponent as `e` (`exp(100) ≈ 2.688e+43`), as
+#: `N(...)` does: it was `E`, the calculator's name for Euler's number.
+CALCULATOR_RULES = 5
 MAX_CALC_CHARS = 500
 #: Longest exact form of a non-integer result shown before its `≈` value; a longer one (decimal
 #: arithmetic compounded hundreds of times) is shown approximated, so the cut at the tool's output
@@ -633,9 +635,10 @@ def _asks_for_a_form(tree: ast.Expression) -> bool:
 def _approximation_text(value: Any) -> str:
     """The text of `value`, a sympy value approximated with `N`; when it still holds an integer
     longer than Python writes (4300 digits), as `N(x**(10**5000))` keeps its integer exponent, that
-    integer is named `<integer of N digits>`."""
+    integer is named `<integer of N digits>`. Written by `str`, as `N(...)` results are: a format
+    string would write a Float's exponent as `E` (`2.7E+43`), the calculator's name for e."""
     try:
-        return f"{value}"
+        return str(value)
     except ValueError:
         return _long_integer_printer().doprint(value)
 
@@ -751,7 +754,7 @@ def evaluate_expression(text: str) -> tuple[str, str]:
         # an irrational or non-integer rational result is followed by its decimal value: the
         # exact form of decimal arithmetic (`1000*(1+0.05/12)**36`) is a fraction of 80-digit integers
         if value.is_number and not value.is_Integer and not value.is_Float:
-            approximation = sympy.N(value, 15)
+            approximation = _approximation_text(sympy.N(value, 15))
             if len(text) > MAX_EXACT_CHARS:  # the output cap would cut the exact form and its value
                 return "ok", f"{approximation} (approximated: its exact form has {len(text)} characters)"
             return "ok", f"{text} ≈ {approximation}"

@@ -115,9 +115,11 @@ def _loads(text: str) -> Any:
 
 def _json_problem(exc: Exception) -> str:
     """What is wrong with text `_loads` refused: its message, a number too long, or too deep a
-    nesting (which `json` reports as a RecursionError, not a decoding error)."""
+    nesting (which `json` reports as a RecursionError, not a decoding error). Some of `json`'s
+    messages end in " at" themselves ("Invalid control character at"): not said twice."""
     if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at position {exc.pos}"
+        message = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg
+        return f"{message} at position {exc.pos}"
     if isinstance(exc, RecursionError):
         return "it is nested too deeply"
     return str(exc)
