@@ -17,6 +17,7 @@ import decimal
 import functools
 import hashlib
 import inspect
+import json
 import math
 import re
 import types
@@ -55,8 +56,10 @@ CALLABLE_RESULT_RULES = 3
 #: Version of how the "exact" verifier writes a gold answer that is not text (`exact_gold`), in
 #: its fingerprint's settings as "gold_rules". 2: a bool is "true" / "false", a whole float "3",
 #: a float32 its shortest float32 text (they were Python's "True", "3.0", "0.10000000149011612").
+#: 3: a list, tuple or dict gold is compared as JSON (`_exact_json_score`: `["blue", "yellow"]`
+#: matches the file's ["blue", "yellow"]; Python's repr "['blue', 'yellow']" was what matched).
 #: 1 (not recorded): before.
-EXACT_GOLD_RULES = 2
+EXACT_GOLD_RULES = 3
 
 
 @dataclass(frozen=True)
@@ -268,13 +271,76 @@ def _exact_score(case_sensitive: bool, task: Task, completion: str) -> Verdict:
 
     got = final_answer(completion, compact=False) or ""
     answer = task.answer
+    if isinstance(answer, _JSON_CONTAINERS):
+        return _exact_json_score(case_sensitive, answer, got)
     want = (answer if type(answer) is str else str(exact_gold(answer))).strip()
     if (got == want) if case_sensitive else (got.lower() == want.lower()):
         return Verdict.right("exact match")
     return Verdict.wrong(f"{got[:60]!r} != {want[:60]!r}")
 
 
+#: Gold answers the "exact" verifier compares as JSON values (`_exact_json_score`): a JSON array or
+#: object of a data file (a tuple of rows given in memory is written as an array, as `json` does).
+_JSON_CONTAINERS = (list, tuple, dict)
+
+
+def _exact_json_score(case_sensitive: bool, gold: Any, got: str) -> Verdict:
+    """Right when the answer `got` is JSON text of the same value as the array or object `gold`:
+    spacing, and the order of an object's keys, do not matter (`json_canonical`); the order of an
+    array's items, the text of strings and each value's type do (`true` is not `1`; numbers are
+    compared as `exact_gold` writes them, so `3.0` is `3`). Python's repr (`['a', 'b']`) is not JSON."""
+    want = json_canonical(gold)
+    try:
+        gold_text = want if case_sensitive else json_canonical(gold, fold_case=True)
+        same = json_canonical(json.loads(got), fold_case=not case_sensitive) == gold_text
+    except (ValueError, TypeError, RecursionError):  # not JSON text (or nested past Python's limit)
+        return Verdict.wrong(f"{got[:60]!r} is not JSON text; the gold is the JSON value {want[:60]!r}")
+    if same:
+        return Verdict.right("exact match (as JSON)")
+    return Verdict.wrong(f"{got[:60]!r} != {want[:60]!r} (compared as JSON)")
+
+
+def json_canonical(value: Any, *, fold_case: bool = False) -> str:
+    """`value` (JSON data: text, numbers, bools, null, arrays and objects with text keys) as one
+    canonical JSON text: no spaces, object keys sorted, numbers as `exact_gold` writes them (a
+    whole float as an integer), non-ASCII characters as they are; with `fold_case`, strings and
+    keys lower-cased. Two JSON texts of one value give one canonical text. A TypeError for a value
+    JSON cannot hold (a set, bytes, an object key that is not text)."""
+    return json.dumps(_json_data(value, fold_case), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _json_data(value: Any, fold_case: bool) -> Any:
+    """`json_canonical`'s plain form of `value`: numbers made plain Python ones, containers walked."""
+    if isinstance(value, str):
+        return value.lower() if fold_case else value
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return None if value is None else bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating, decimal.Decimal)):
+        if isinstance(value, (float, np.floating, decimal.Decimal)) and not math.isfinite(value):
+            return float(value)
+        number = exact_gold(value)
+        return int(number) if "." not in number and "e" not in number.lower() else float(number)
+    if isinstance(value, (list, tuple)):
+        return [_json_data(item, fold_case) for item in value]
+    if isinstance(value, dict):
+        data = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"an object key must be text, not {type(key).__name__} ({key!r:.40})")
+            data[key.lower() if fold_case else key] = _json_data(item, fold_case)
+        return data
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
 def _exact_check(value: Any) -> str | None:
+    """None for a gold answer the "exact" verifier can use; a list or dict must hold only JSON data."""
+    if isinstance(value, _JSON_CONTAINERS):
+        try:
+            json_canonical(value)
+        except (TypeError, ValueError, RecursionError) as exc:
+            return (f"a list or dict gold is compared as JSON, and this one holds what JSON cannot ({exc}); give "
+                    f"text, or a list / dict of JSON data")
+        return None
     return None if value is not None and str(value).strip() else "the gold answer is empty"
 
 
@@ -289,10 +355,14 @@ def exact_gold(value: Any) -> Any:
     digits; a float (NumPy's too) or Decimal holding a whole number as its digits ("3", not "3.0":
     a float column cannot say whether the data meant "3" or "3.0", and "3" is how the answer is
     written), another as its shortest text ("0.1"; an np.float32 as NumPy writes it, not as the
-    float64 it widens to); anything else as is (compared as `str(value)`).
+    float64 it widens to); a list, tuple or dict as its canonical JSON text (`json_canonical`:
+    compact, keys sorted: `["blue","yellow"]`), with which `_exact_score` compares an answer as JSON
+    (spacing and key order aside: `["blue", "yellow"]` matches); anything else as is (compared as
+    `str(value)`).
 
     Python's `str` wrote these as Python does: a JSON `true` became "True", a parquet float64 3.0
-    "3.0" and a float32 0.1 "0.10000000149011612", so the right answer scored 0. The task keeps
+    "3.0" and a float32 0.1 "0.10000000149011612", and a JSON list ["blue", "yellow"] Python's repr
+    "['blue', 'yellow']", so the right answer scored 0. The task keeps
     the gold as the data holds it (`task.answer`); `_exact_score` compares with this text."""
     if isinstance(value, str):
         return value
@@ -306,6 +376,11 @@ def exact_gold(value: Any) -> Any:
         if isinstance(value, decimal.Decimal):
             return str(value.normalize())
         return str(value)
+    if isinstance(value, _JSON_CONTAINERS):
+        try:
+            return json_canonical(value)
+        except (TypeError, ValueError, RecursionError):  # not JSON data (refused by `_exact_check` in a dataset)
+            return value
     return value
 
 

@@ -15,10 +15,12 @@ the column or row and the argument that fixes it — never halfway through a tra
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import math
 import os
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -464,10 +466,40 @@ def _causes(exc: BaseException) -> str:
 
 
 def _local_table(path: str, ext: str, split: str | None) -> LoadedDataset:
-    """A local json/jsonl/csv file as a table, fingerprinted by the SHA-256 of the very bytes read."""
+    """A local json/jsonl/csv file as a table, fingerprinted by the SHA-256 of the very bytes read.
+
+    The bytes are hashed before they are parsed: a file whose digest was parsed before (`_LAYOUTS`)
+    gives a table whose columns are known and whose rows are parsed only when a column is read
+    (`_LazyRows`). `DatasetEnv` finds its shared tasks by the digest, so the second and later envs
+    of one unchanged file (`make_vec(id, 64)`) do not parse it again: 200k JSON lines took a second
+    per env. A changed file has another digest, and is parsed."""
     data = read_file(path)
     if not data:
         raise no_rows(path, "it is empty")
+    if split not in (None, "train"):  # what `datasets` called a local file's one split
+        raise DatasetError(f"dataset {path!r} has no split {split!r}; available splits: ['train'] (set split=)")
+    fingerprint = {"source": os.path.abspath(path), "sha256": hashlib.sha256(data).hexdigest()}
+    key = (fingerprint["sha256"], ext == ".csv")
+    with _LAYOUTS_LOCK:
+        layout = _LAYOUTS.get(key)
+        if layout is not None:
+            _LAYOUTS.move_to_end(key)
+    if layout is not None:
+        rows = _LazyRows(data, path, ext)
+        return LoadedDataset(list(layout.columns), layout.num_rows, lambda name: [row.get(name) for row in rows.rows()],
+                             fingerprint, layout.blank_lines)
+    columns, rows = _parse_rows(data, path, ext)
+    table = _rows_table(rows, columns, fingerprint)
+    table.blank_lines = getattr(rows, "blank_lines", None)  # (CSV rows have no lines)
+    with _LAYOUTS_LOCK:  # (envs may be built in threads)
+        _LAYOUTS[key] = _Layout(tuple(columns), len(rows), table.blank_lines)
+        while len(_LAYOUTS) > _LAYOUTS_KEPT:
+            _LAYOUTS.popitem(last=False)
+    return table
+
+
+def _parse_rows(data: bytes, path: str, ext: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The columns and rows of a local json/jsonl/csv file's bytes `data` (see `load_table`)."""
     text = decode_text(data, path)
     if ext == ".csv":
         columns, rows = read_csv_rows(text, path)
@@ -477,12 +509,41 @@ def _local_table(path: str, ext: str, split: str | None) -> LoadedDataset:
         columns = list(dict.fromkeys(key for row in rows for key in row))
     if not rows:
         raise no_rows(path, "only a header" if ext == ".csv" else "no objects, only blank lines or an empty array")
-    if split not in (None, "train"):  # what `datasets` called a local file's one split
-        raise DatasetError(f"dataset {path!r} has no split {split!r}; available splits: ['train'] (set split=)")
-    fingerprint = {"source": os.path.abspath(path), "sha256": hashlib.sha256(data).hexdigest()}
-    table = _rows_table(rows, columns, fingerprint)
-    table.blank_lines = getattr(rows, "blank_lines", None)  # (CSV rows have no lines)
-    return table
+    return columns, rows
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What `_local_table` needs of a parsed file to give its table without parsing it again: its
+    columns, number of rows and skipped blank lines. No rows: a few bytes per file."""
+
+    columns: tuple[str, ...]
+    num_rows: int
+    blank_lines: Any
+
+
+#: The `_Layout` of the local files parsed lately, by (SHA-256 of their bytes, read as CSV), the
+#: latest last; bounded, as the layouts are small but the files seen by a process are not.
+_LAYOUTS: "collections.OrderedDict[tuple[str, bool], _Layout]" = collections.OrderedDict()
+_LAYOUTS_KEPT = 64
+_LAYOUTS_LOCK = threading.Lock()
+
+
+class _LazyRows:
+    """The rows of a file's bytes, parsed at the first `rows()` (then the bytes are let go). The
+    bytes were parsed without error before (their `_Layout` is known), so they parse again."""
+
+    __slots__ = ("_data", "_path", "_ext", "_rows")
+
+    def __init__(self, data: bytes, path: str, ext: str) -> None:
+        self._data, self._path, self._ext = data, path, ext
+        self._rows: list[dict[str, Any]] | None = None
+
+    def rows(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            self._rows = _parse_rows(self._data, self._path, self._ext)[1]
+            self._data = b""
+        return self._rows
 
 
 def _refuse_column_layout(rows: list[dict[str, Any]], path: str) -> None:
