@@ -523,8 +523,11 @@ def _nodes(tree: object) -> Iterator[tuple]:
 
 
 def _simplifiable_root(node: tuple) -> bool:
-    """A k-th root of a whole number with a k-th power factor (`\\sqrt{72}` = 6√2, `\\sqrt{4}` = 2)."""
+    """A k-th root of a whole number with a k-th power factor (`\\sqrt{72}` = 6√2, `\\sqrt{4}` = 2), or,
+    for an odd k, of such a number negated (`\\sqrt[3]{-8}` = -2)."""
     radicand, index = node[1], node[2]
+    if radicand[0] == "neg" and index[0] == "num" and index[1].isdigit() and int(index[1]) % 2 == 1:
+        radicand = radicand[1]  # an odd root of a negative number: `\\sqrt[3]{-8}` is -2
     if radicand[0] != "num" or index[0] != "num" or not radicand[1].isdigit() or not index[1].isdigit():
         return False
     n, k = int(radicand[1]), int(index[1])
@@ -612,10 +615,20 @@ def unevaluated(gold: tuple, pred: tuple) -> str | None:
     with no work. The rule is structural, whatever the answer's value (`15!` for a gold of 3 is
     not evaluated either), so it is decided before any value is computed. Such an operation counts only on constants (`\\sin x \\cos x` for
     `\\frac{1}{2}\\sin 2x` is an identity, not a restatement) and only where the gold has none of
-    its kind (gold `\\sqrt{12}`, `\\sin 1` allow the same). Arithmetic stays a form of the value:
+    its kind (gold `\\sqrt{12}`, `\\sin 1` allow the same; a gold logarithm of a variable,
+    `\\log_2 x`, allows logarithms of numbers, `\\frac{\\ln x}{\\ln 2}`). Arithmetic stays a form of the value:
     `2^{10}`, `\\frac{6}{8}`, `3 \\cdot 5` are accepted."""
     left = _evaluations(pred) - _evaluations(gold)
+    if _has_variable_logarithm(gold):
+        left.discard(_OPERATION_NAMES["log"])
     return ", ".join(sorted(left)) if left else None
+
+
+def _has_variable_logarithm(tree: tuple) -> bool:
+    """Whether `tree` holds a logarithm of an expression with a variable (`\\log_2 x`): an answer to
+    it may then change the base with logarithms of numbers (`\\frac{\\ln x}{\\ln 2}`), which compute
+    nothing the gold has not left as a logarithm itself."""
+    return any(node[0] == "log" and has_symbols(node) for node in _nodes(tree))
 
 
 def value_nodes(node: tuple, *, relations: bool = True) -> Iterator[tuple]:
@@ -1043,14 +1056,41 @@ def _compare_collections(gold, pred, gk, pk, eq, rel_eq) -> Outcome:
             if gold[0] == "union" or pred[0] == "union":
                 return Outcome(False, "wrong", "an interval or tuple compared with a union of other intervals")
             return Outcome(False, "wrong", "an ordered tuple compared with an unordered collection")
-    matched_p = [False] * len(p_items)
+    equal = []
     for a in g_items:
-        hit = False
-        for j, b in enumerate(p_items):
-            if compare(a, b, eq, rel_eq).equal:
-                matched_p[j] = hit = True
-        if not hit:
+        equal.append([compare(a, b, eq, rel_eq).equal for b in p_items])
+        if not any(equal[-1]):
             return Outcome(False, "wrong", "a gold value is missing from the prediction")
-    if not all(matched_p):
+    if not all(any(row[j] for row in equal) for j in range(len(p_items))):
         return Outcome(False, "wrong", "the prediction lists values that are not in the gold answer")
+    if gold[0] == "list" and pred[0] == "list":
+        if len(g_items) != len(p_items):
+            return Outcome(False, "wrong", f"expected {len(g_items)} values, got {len(p_items)} (a bare list "
+                                           "counts repeated values)")
+        if _matching_size(equal) < len(g_items):
+            return Outcome(False, "wrong", "the same values, repeated a different number of times")
+        return Outcome(True, "equal", "equal as unordered lists (each value as often)")
     return Outcome(True, "equal", "equal as unordered collections")
+
+
+def _matching_size(equal: list[list[bool]]) -> int:
+    """The most gold items that can each be paired with a different answer item they equal
+    (`equal[i][j]`: gold item i equals answer item j), by augmenting paths. Why: two bare lists are
+    multisets, `1, 1, 2` is not `1, 2, 2` though every value of each is in the other; a set
+    (`\\{1, 1, 2\\}` = `\\{1, 2\\}`) or union is compared as a set."""
+    owner: list[int | None] = [None] * (len(equal[0]) if equal else 0)
+
+    def place(i: int, seen: set[int]) -> bool:
+        free = next((j for j, ok in enumerate(equal[i]) if ok and owner[j] is None), None)
+        if free is not None:  # (a free partner first: no path to follow, as for most lists)
+            owner[free] = i
+            return True
+        for j, ok in enumerate(equal[i]):
+            if ok and j not in seen:
+                seen.add(j)
+                if owner[j] is None or place(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    return sum(place(i, set()) for i in range(len(equal)))

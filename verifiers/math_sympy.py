@@ -18,7 +18,10 @@ Scalar equivalence, cheapest test first:
 4. free symbols: `expand(a - b) == 0`; otherwise evaluate both at twelve fixed sample points (`_points`):
    four with the variables positive and four with some negative, all small and none whole, then two
    of whole numbers (where `\\lfloor x \\rfloor` and `\\lceil x \\rceil - 1` differ) and two far from 0
-   (where `\\max(x, -3)` and `x` do). A difference that counts means "different", agreement at >= 3
+   (where `\\max(x, -3)` and `x` do). All are within 32 of 0, so when a side holds a function that
+   bends or jumps (absolute value, max, min, floor, ceiling, an even root...) the two are also
+   compared beside its breakpoints and at ±10^3, ±10^6 (`_kink_points`: `|x-50|` is not `50-x`).
+   A difference that counts means "different", agreement at >= 3
    points and no counting difference means equal ("equal at N sample points"); when too few points
    can be evaluated, or one side is undefined at too many points where the other has a value
    (`0^x` and `0` at every negative x), fall back to `simplify`. A difference
@@ -42,6 +45,7 @@ from fractions import Fraction
 from typing import Iterator
 
 import sympy
+from mpmath.libmp.libhyper import NoConvergence
 
 from rlvr.verifiers.math_compare import (NeedSympy, Outcome, answer_rounds_gold, compare, decimal_places, exact_eq,
                                          exact_value, may_be_rounding, prepare, require_evaluated, rounding_reason,
@@ -224,6 +228,100 @@ def _positive_points(symbols: list[sympy.Symbol]) -> list[dict]:
             for k in range(4)]
 
 
+#: Functions whose value bends or jumps where their argument crosses 0 (or, `_STEPS`, a whole number).
+_KINKED = (sympy.Abs, sympy.sign, sympy.floor, sympy.ceiling, sympy.frac)
+_STEPS = (sympy.floor, sympy.ceiling, sympy.frac)
+#: The values a stepped argument (`\\lfloor g \\rfloor`) is solved for: its steps near 0.
+_STEP_TARGETS = (-1, 0, 1, 2)
+#: At most this many arguments are solved for breakpoints, of at most this degree in a variable, and
+#: at most this many breakpoint points are made (`_kink_points`): the sampling stays bounded.
+_MAX_KINK_ARGS = 8
+_MAX_KINK_DEGREE = 4
+_MAX_KINK_POINTS = 24
+#: How far beyond the outermost breakpoints a point is put (not whole: floor and ceiling step there).
+_KINK_STEP = 0.37
+#: Magnitudes every variable takes at the last points (both signs), for breakpoints not solved.
+_LARGE = (1e3 + _KINK_STEP, 1e6 + _KINK_STEP)
+
+
+def _kink_arguments(expr: sympy.Expr) -> list[tuple[sympy.Expr, bool]]:
+    """The arguments in `expr` where its value may bend or jump, each with whether it steps at every
+    whole number: that of an absolute value, sign, floor, ceiling or fractional part, the
+    differences of a max's or min's arguments, the sides of a piecewise condition, the base of an
+    even root (`\\sqrt{(x-50)^2}` bends at 50)."""
+    out = []
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, _KINKED):
+            out.append((node.args[0], isinstance(node, _STEPS)))
+        elif isinstance(node, (sympy.Max, sympy.Min)):
+            out.extend((a - b, False) for i, a in enumerate(node.args) for b in node.args[i + 1:])
+        elif isinstance(node, sympy.Piecewise):
+            out.extend((rel.lhs - rel.rhs, False) for _, cond in node.args for rel in cond.atoms(sympy.Rel))
+        elif isinstance(node, sympy.Pow) and node.exp.is_Rational and node.exp.q % 2 == 0 and not node.base.is_number:
+            out.append((node.base, False))
+    return [(arg, steps) for arg, steps in out if arg.free_symbols]
+
+
+def _breakpoints(arg: sympy.Expr, steps: bool, var: sympy.Symbol, base: dict) -> list[float]:
+    """The real values of `var` where `arg` (its other variables at `base`) is 0, or, when it
+    `steps`, one of `_STEP_TARGETS`, and where its denominator is 0 (`|\\frac{1}{x-50}|`); solved
+    only where the numerator and denominator are polynomials in `var` of degree at most
+    `_MAX_KINK_DEGREE` (nothing else is)."""
+    numerator, denominator = sympy.fraction(sympy.together(arg.subs({s: v for s, v in base.items() if s != var})))
+    equations = [numerator - t * denominator for t in (_STEP_TARGETS if steps else (0,))] + [denominator]
+    out = []
+    for equation in equations:
+        out.extend(_real_roots(equation, var))
+    return out
+
+
+def _real_roots(equation: sympy.Expr, var: sympy.Symbol) -> list[float]:
+    """The real roots (below 10^7 in size) of a polynomial `equation` in `var` of degree 1 to
+    `_MAX_KINK_DEGREE`, computed numerically; none for anything else."""
+    try:
+        poly = sympy.Poly(equation, var)
+        if not 1 <= poly.degree() <= _MAX_KINK_DEGREE:
+            return []
+        roots = poly.nroots(n=15, maxsteps=50)
+    except (sympy.PolynomialError, NoConvergence, ArithmeticError, ValueError, TypeError):
+        return []
+    return [float(sympy.re(r)) for r in roots if abs(sympy.im(r)) < 1e-9 and abs(r) < 1e7]
+
+
+def _kink_points(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> list[dict]:
+    """Sample points beside the breakpoints of A's and B's kinked functions (see `_kink_arguments`),
+    none when they have none. `_points` are all within 32 of 0, so a bend beyond lets a function
+    equal one of its branches there: `|x-50|` and `50-x`, `\\max(x, -40)` and `x`. For each variable
+    (the others at the first positive point): a point between each two neighbouring breakpoints of
+    it and one beyond each outermost (`_breakpoints`); then every variable at `_LARGE` magnitudes
+    (for breakpoints not solved), unless a variable stands in an exponent, an exponential or a
+    factorial, whose values there may take too long to compute. At most `_MAX_KINK_POINTS`."""
+    args = (_kink_arguments(A) + _kink_arguments(B))[:_MAX_KINK_ARGS]
+    if not args:
+        return []
+    base = _positive_points(free)[0]
+    out = []
+    for var in free:
+        cuts = sorted({round(c, 12) for arg, steps in args if var in arg.free_symbols
+                       for c in _breakpoints(arg, steps, var, base)})
+        values = [a + (b - a) / 2 for a, b in zip(cuts, cuts[1:]) if b - a > 1e-9]
+        values += [cuts[0] - _KINK_STEP, cuts[-1] + _KINK_STEP] if cuts else []
+        out.extend({**base, var: sympy.Float(v, 30)} for v in values)
+    out = out[:_MAX_KINK_POINTS - 2 * len(_LARGE)]
+    if not any(_grows_fast(x) for x in (A, B)):
+        for size in _LARGE:
+            out.extend({s: sympy.Float(sign * (size + 0.1 * i), 30) for i, s in enumerate(free)} for sign in (1, -1))
+    return out
+
+
+def _grows_fast(expr: sympy.Expr) -> bool:
+    """Whether a variable stands in an exponent, an exponential, a hyperbolic function, a factorial
+    or a binomial in `expr` (its values at 10^6 may be too large to compute in time)."""
+    fast = (sympy.exp, sympy.factorial, sympy.binomial, sympy.gamma, sympy.sinh, sympy.cosh, sympy.tanh)
+    return any(isinstance(node, fast) and node.free_symbols
+               or isinstance(node, sympy.Pow) and node.exp.free_symbols for node in sympy.preorder_traversal(expr))
+
+
 def _value_at(expr: sympy.Expr, pt: dict) -> complex | None:
     """`expr`'s finite value at `pt`, or None where it has none: a pole, `0^x` at a negative x, a
     factorial of a negative whole number (mpmath raises there rather than return infinity), or a
@@ -301,7 +399,25 @@ def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple
         if _counts(a_dom, b_dom, strict, pt):
             where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
             return False, f"different expressions (differ at {where})"
-    return (True, f"equal at {agree} sample points") if agree >= 3 and one_sided < _MAX_ONE_SIDED else None
+    if agree < 3 or one_sided >= _MAX_ONE_SIDED:
+        return None
+    where = _differs_beside_kinks(A, B, free, a_dom, b_dom, strict)
+    if where is not None:
+        return False, f"different expressions (differ at {where})"
+    return True, f"equal at {agree} sample points"
+
+
+def _differs_beside_kinks(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol], a_dom: list, b_dom: list,
+                          strict: bool) -> str | None:
+    """Where A and B, equal at the sample points, differ at one of `_kink_points` in a way that
+    counts (`_counts`), else None. Agreement or a missing value there decides nothing: those points
+    only look for a branch the sample points missed (`|x-50|` is `50-x` at every one of them)."""
+    for pt in _kink_points(A, B, free):
+        va, vb = _value_at(A, pt), _value_at(B, pt)
+        if va is not None and vb is not None and abs(va - vb) > 1e-12 * max(1.0, abs(va)) \
+                and _counts(a_dom, b_dom, strict, pt):
+            return ", ".join(f"{s}={float(v):.6g}" for s, v in pt.items())
+    return None
 
 
 def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
@@ -547,30 +663,44 @@ def _differs_precisely(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -
     """Where two expressions without decimals, equal at the sample points to sampling's 1e-12,
     still differ (the point, for the reason), else None: their difference computed to
     `_PRECISE_DIGITS` digits at the first `_PRECISE_POINTS` sample points where both are computed
-    within the reals, known to `_PROOF_BITS` bits and more than `_PRECISE_GAP` of the values there.
+    within the reals, then at each of `_kink_points` where they are, known to `_PROOF_BITS` bits and
+    more than `_PRECISE_GAP` of the values there.
     Why: a tiny difference that is no number or polynomial (`x + 10^{-14}\\sin x` against `x`,
     `e^{x + 10^{-14}}` against `e^x`) hides under sampling's tolerance; a true identity
-    (`\\sin^2 x + \\cos^2 x` and 1) computes to 0, or to a bound of a few bits, at any precision."""
+    (`\\sin^2 x + \\cos^2 x` and 1) computes to 0, or to a bound of a few bits, at any precision. The
+    breakpoint points find one beyond a bend (`x + 10^{-14}\\max(0, x-50)` against `x`)."""
     a_dom, b_dom = _restricted(A), _restricted(B)
     diff, tried = A - B, 0
     for pt in _precise_points(free):
         if tried >= _PRECISE_POINTS:
             break
-        if not (_real_defined(a_dom, pt) and _real_defined(b_dom, pt)):
-            continue
-        try:
-            gap = diff.evalf(_PRECISE_DIGITS, subs=pt, maxn=_PRECISE_MAXN)
-        except (ArithmeticError, ValueError, TypeError):
-            continue
-        if not gap.is_number or gap.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
-            continue  # (a pole of either side)
-        tried += 1
-        if not any(isinstance(p, sympy.Float) and p != 0 and p._prec >= _PROOF_BITS for p in gap.as_real_imag()):
-            continue
-        va, vb = _value_at(A, pt), _value_at(B, pt)  # (only now: the usual true identity never gets here)
-        if va is not None and vb is not None and abs(gap) > _PRECISE_GAP * max(1.0, abs(va), abs(vb)):
-            return ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
+        gap = _precise_gap(A, B, diff, pt, a_dom, b_dom)
+        tried += gap is not None
+        if gap:
+            return gap
+    for pt in _kink_points(A, B, free):
+        if _precise_gap(A, B, diff, pt, a_dom, b_dom):
+            return ", ".join(f"{s}={float(v):.6g}" for s, v in pt.items())
     return None
+
+
+def _precise_gap(A: sympy.Expr, B: sympy.Expr, diff: sympy.Expr, pt: dict, a_dom: list, b_dom: list) -> str | None:
+    """`_differs_precisely` at one point: None where it cannot tell (a side outside the reals, a
+    pole), "" where A - B computes to 0 or to a bound, else the point (for the reason)."""
+    if not (_real_defined(a_dom, pt) and _real_defined(b_dom, pt)):
+        return None
+    try:
+        gap = diff.evalf(_PRECISE_DIGITS, subs=pt, maxn=_PRECISE_MAXN)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if not gap.is_number or gap.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+        return None  # (a pole of either side)
+    if not any(isinstance(p, sympy.Float) and p != 0 and p._prec >= _PROOF_BITS for p in gap.as_real_imag()):
+        return ""
+    va, vb = _value_at(A, pt), _value_at(B, pt)  # (only now: the usual true identity never gets here)
+    if va is not None and vb is not None and abs(gap) > _PRECISE_GAP * max(1.0, abs(va), abs(vb)):
+        return ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
+    return ""
 
 
 def _short(v: sympy.Expr) -> str:
@@ -614,7 +744,7 @@ def rel_eq(g: tuple, p: tuple) -> tuple[bool, str]:
     strict = fg.has(sympy.Abs) or fp.has(sympy.Abs)
     g_dom, p_dom = _restricted(fg), _restricted(fp)
     ratios = []
-    for pt in _points(free):
+    for pt in _points(free) + _kink_points(fg, fp, free):  # (beyond a bend too: `y = |x-50|` is not `y = 50-x`)
         a, b = _value_at(fg, pt), _value_at(fp, pt)
         if a is None or b is None or abs(b) < 1e-12 or not _counts(g_dom, p_dom, strict, pt):
             continue  # (where a side leaves the reals, as in `sympy_eq`)
