@@ -237,7 +237,7 @@ class ResultStore:
         if self._lines == run:  # (then every sample outside the run was read from the side file)
             self.samples_exact = True
             if not self._other_exact:
-                _replace_rows(self.other_path, [self.rows[key] for key in aside], like=self.path)
+                self._write_aside(aside)
                 self._other_exact = True
             return 0
         moved = sum(key not in self.other_keys for key in aside)
@@ -249,12 +249,18 @@ class ResultStore:
         _replace_rows(self.path, [self.rows[key] for key in run])
         self.samples_exact, self._lines = True, list(run)
         if not exact:
-            if aside:
-                _replace_rows(self.other_path, [self.rows[key] for key in aside], like=self.path)
-            elif os.path.exists(self.other_path):
-                os.remove(self.other_path)
+            self._write_aside(aside)
         self.other_keys, self._other_exact = set(aside), True
         return moved
+
+    def _write_aside(self, aside: Sequence[tuple[str, int]]) -> None:
+        """Make samples.other.jsonl hold the rows of `aside`, or remove it when there is none: an
+        empty side file would still be named in the summary's "files" (a run that brought every
+        sample set aside back into the run)."""
+        if aside:
+            _replace_rows(self.other_path, [self.rows[key] for key in aside], like=self.path)
+        elif os.path.exists(self.other_path):
+            os.remove(self.other_path)
 
 
 def _read_rows(path: str, rows: dict[tuple[str, int], dict[str, Any]]) -> tuple[list[tuple[str, int] | None], bool]:

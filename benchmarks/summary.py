@@ -282,12 +282,16 @@ def plot_pass_at_k(metrics: Mapping[str, Mapping[str, Any]], path: str, title: s
 def pass_at_k_figure(metrics: Mapping[str, Mapping[str, Any]], title: str = "") -> Any:
     """The matplotlib Figure of :func:`plot_pass_at_k` (built without pyplot: no global state to
     close). At most `MAX_K_LABELS` k are labelled, and each line of a long title is shortened in its
-    middle."""
+    middle. A point computed over fewer problems than the plot's largest count (each metric's
+    "problems") is hollow, its pass@k labelled "n of N", and a title line names the smallest subset:
+    pass@k at larger k can leave out the problems with fewer samples, often the hard ones."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6, 4), dpi=100)
     ax = fig.add_subplot()
     all_ks: set[int] = set()
+    most = max((int(m["problems"]) for m in metrics.values() if "problems" in m), default=0)
+    fewer: dict[int, int] = {}  # k -> its problems, for the k computed over fewer than `most`
     for prefix, style in (("pass@", "o-"), ("maj@", "s--"), ("pass^", "^:")):
         points = sorted((int(name[len(prefix):]), m) for name, m in metrics.items() if name.startswith(prefix))
         if not points:
@@ -296,7 +300,15 @@ def pass_at_k_figure(metrics: Mapping[str, Mapping[str, Any]], title: str = "") 
         all_ks.update(ks)
         means = [m["mean"] for _, m in points]
         err = [[m["mean"] - m["ci_low"] for _, m in points], [m["ci_high"] - m["mean"] for _, m in points]]
-        ax.errorbar(ks, means, yerr=err, fmt=style, capsize=3, label=prefix + "k")
+        line = ax.errorbar(ks, means, yerr=err, fmt=style, capsize=3, label=prefix + "k").lines[0]
+        subset = [(k, m) for k, m in points if int(m.get("problems", most)) < most]
+        if subset:
+            _mark_subset(ax, line, subset, most, annotate=prefix == "pass@")
+            fewer.update((k, int(m["problems"])) for k, m in subset)
+    if fewer:  # the curve may climb only because the hard problems (the fewest samples) dropped out
+        k = max(fewer)
+        note = f"hollow points: fewer problems (pass@{k} over {fewer[k]} of {most})"
+        title = f"{title}\n{note}" if title else note
     ticks = sorted(all_ks)
     if len(ticks) > 1 and max(ticks) / min(ticks) >= 4:
         ax.set_xscale("log", base=2)
@@ -313,6 +325,25 @@ def pass_at_k_figure(metrics: Mapping[str, Mapping[str, Any]], title: str = "") 
         ax.set_title("\n".join(_fitting_title(part) for part in title.split("\n")), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+#: The gid of the hollow markers and "n of N" labels `_mark_subset` adds (for tests and tools).
+SUBSET_GID = "fewer-problems"
+
+
+def _mark_subset(ax: Any, line: Any, points: Sequence[tuple[int, Mapping[str, Any]]], most: int, *,
+                 annotate: bool) -> None:
+    """Draw `points` (k, metric) of `line` hollow and, when `annotate`, label each "n of N": they are
+    computed over fewer problems than the plot's others (those with fewer than k judged samples are
+    left out of pass@k), so a point's rise may come from the problems it lost, not from k."""
+    ks = [k for k, _ in points]
+    means = [m["mean"] for _, m in points]
+    ax.plot(ks, means, linestyle="none", marker=line.get_marker(), markersize=line.get_markersize(),
+            markerfacecolor="white", markeredgecolor=line.get_color(), zorder=line.get_zorder() + 1, gid=SUBSET_GID)
+    if annotate:
+        for k, m in points:
+            ax.annotate(f"{int(m['problems'])} of {most}", (k, m["mean"]), textcoords="offset points",
+                        xytext=(-5, -11), ha="right", fontsize=7, gid=SUBSET_GID)
 
 
 #: Most k labelled on the x axis: past this, labels run into each other (`--k 1,2,...,16`).

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 import sys
 
+from rlvr.commands.eval import _sandbox, _sandbox_option_problem, _SandboxChoiceError, add_sandbox_options
+
+#: What `rlvr benchmarks check` names when the dataset's own tests could not run (a module the
+#: sandbox's Python lacks): the options that give the tests another Python, as `rlvr eval`'s do.
+SANDBOX_WAY_OUT = ("rerun them where the tests' Python has what they import: --sandbox bwrap|subprocess "
+                   "--sandbox-python PATH (readable by every user; for bwrap outside /tmp and /work) or --sandbox "
+                   "docker --sandbox-image IMAGE (docs/benchmarks.md, \"HumanEval+ and MBPP+\")")
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("benchmarks", help="list the benchmarks `rlvr eval` knows; check one against its references",
@@ -31,6 +39,7 @@ def register(subparsers) -> None:
     chk.add_argument("--data", default=None, help="local copy of the benchmark (file or folder); default: the hub")
     chk.add_argument("--limit", type=int, default=None, help="only the first N problems")
     chk.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_sandbox_options(chk, "the reference solutions")
     chk.set_defaults(func=run_check)
     p.set_defaults(func=run_list)
 
@@ -64,16 +73,50 @@ def _score_references(loaded, progress: bool) -> list:
     return [verdict for _, verdicts in chunks for verdict in verdicts]
 
 
+def _fail(message: str) -> int:
+    print(f"rlvr benchmarks check: {message}", file=sys.stderr)
+    return 2
+
+
+def _sandbox_problem(args) -> str | None:
+    """What is wrong with the sandbox options, or None: checked (as `rlvr eval` does) before a
+    backend is started, so a --sandbox the benchmark's env would not use is refused, not ignored."""
+    from rlvr.benchmarks.registry import unused_sandbox
+
+    problem = _sandbox_option_problem(args)
+    if problem or args.sandbox == "auto":
+        return problem
+    try:
+        return unused_sandbox(args.name)
+    except KeyError:  # an unknown benchmark: load_benchmark names it
+        return None
+
+
 def run_check(args) -> int:
+    """Score the references in the sandbox chosen (--sandbox ...; none: the env's own), closed after."""
+    problem = _sandbox_problem(args)
+    if problem:
+        return _fail(problem)
+    try:
+        sandbox = _sandbox(args.sandbox, args.sandbox_python, args.sandbox_image, command="rlvr benchmarks check")
+    except _SandboxChoiceError as exc:
+        return _fail(str(exc))
+    try:
+        return _check(args, sandbox)
+    finally:
+        if sandbox is not None:
+            sandbox.close()
+
+
+def _check(args, sandbox) -> int:
     from rlvr.benchmarks.registry import load_benchmark
     from rlvr.envs.tasks import DatasetError
 
     try:
-        loaded = load_benchmark(args.name, data=args.data, limit=args.limit)
+        loaded = load_benchmark(args.name, data=args.data, limit=args.limit, sandbox=sandbox, sandbox_required=True)
         verdicts = _score_references(loaded, progress=not args.no_progress)
     except (DatasetError, KeyError, ValueError) as exc:
-        print(f"rlvr benchmarks check: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
+        return _fail(exc.args[0] if exc.args else str(exc))
     for warning in loaded.warnings:  # rows the mapping skipped on purpose, counted per reason
         print(f"warning: {warning}", file=sys.stderr)
     errors = [(i, v) for i, v in enumerate(verdicts) if v.error]
@@ -92,7 +135,8 @@ def run_check(args) -> int:
         if tests_side:
             i, v = tests_side[0]
             print(f"  unverified ({len(tests_side)}, the dataset's own tests failed, not the sandbox; a rerun "
-                  f"in the same sandbox fails again): first {loaded.task_label(i)}: {v.error}", file=sys.stderr)
+                  f"in the same sandbox fails again): first {loaded.task_label(i)}: {v.error}\n  {SANDBOX_WAY_OUT}",
+                  file=sys.stderr)
         if outages:
             i, v = outages[0]
             print(f"  unverified ({len(outages)}, infrastructure): first {loaded.task_label(i)}: {v.error}",

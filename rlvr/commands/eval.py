@@ -109,20 +109,27 @@ def register(subparsers) -> None:
                    help="hf engine: cpu, cuda, cuda:1 ... (default or auto: cuda when available)")
     p.add_argument("--dtype", action=_EngineOption, engines=_LOCAL, default="auto", choices=["auto", "float32", "bfloat16", "float16"],
                    help="hf/vllm weights dtype")
+    add_sandbox_options(p, "the model's code")
+    p.add_argument("--ci", choices=["normal", "bootstrap"], default="normal",
+                   help="confidence interval over problems (default: normal approximation)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run, engine_options={})
+
+
+def add_sandbox_options(p, code: str) -> None:
+    """--sandbox, --sandbox-python and --sandbox-image on `p`, for a command that runs `code` (the
+    model's, the benchmark's references) in a sandbox: `rlvr eval` and `rlvr benchmarks check` take
+    the same options, checked by `_sandbox_option_problem` and started by `_sandbox`."""
     p.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "docker", "subprocess"],
-                   help="sandbox backend for the model's code: code benchmarks and tool envs with the python tool "
+                   help=f"sandbox backend for {code}: code benchmarks and tool envs with the python tool "
                         "(default auto); refused for a benchmark whose env takes no sandbox")
     p.add_argument("--sandbox-python", default=None, metavar="PATH",
-                   help="with --sandbox bwrap or subprocess: the Python interpreter the model's code and the tests run "
+                   help=f"with --sandbox bwrap or subprocess: the Python interpreter {code} and the tests run "
                         "with (default the system's python3), e.g. a venv with numpy for HumanEval+/MBPP+; under bwrap it "
                         "must be readable by every user and lie outside /tmp and /work")
     p.add_argument("--sandbox-image", default=None, metavar="IMAGE",
                    help="with --sandbox docker: the image to run code in (default rlvr-sandbox:latest), e.g. one "
                         "built FROM it with python3-numpy")
-    p.add_argument("--ci", choices=["normal", "bootstrap"], default="normal",
-                   help="confidence interval over problems (default: normal approximation)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run, engine_options={})
 
 
 def _fail(message: str) -> int:
@@ -138,12 +145,13 @@ def _default_ks(n: int) -> list[int]:
     return ks
 
 
-def _sandbox(backend: str, python: str | None = None, image: str | None = None):
+def _sandbox(backend: str, python: str | None = None, image: str | None = None, command: str = "rlvr eval"):
     """The sandbox for the envs that run the model's code (code benchmarks, the python tool): None for
     "auto" (the env's own), a `_DownSandbox` when it cannot start (samples are then reported unverified).
     `python` (bwrap, subprocess) and `image` (docker) are passed on when given (`_sandbox_option_problem`
     has checked they fit the backend); a sandbox with them that cannot start is `_SandboxChoiceError`:
-    a rerun as it stands would fail the same way, so nothing is run."""
+    a rerun as it stands would fail the same way, so nothing is run. `command` names the command in
+    the warning (`rlvr benchmarks check` takes the same options)."""
     if backend == "auto":
         return None
     from rlvr.sandbox import make_sandbox
@@ -155,7 +163,7 @@ def _sandbox(backend: str, python: str | None = None, image: str | None = None):
         if options:
             (name, value), = options.items()
             raise _SandboxChoiceError(f"--sandbox {backend} --sandbox-{name} {value}: {exc}") from None
-        print(f"rlvr eval: WARNING: the {backend!r} sandbox cannot start ({type(exc).__name__}: {exc}); samples whose "
+        print(f"{command}: WARNING: the {backend!r} sandbox cannot start ({type(exc).__name__}: {exc}); samples whose "
               f"code needs it will be reported as unverified, not scored", file=sys.stderr)
         return _DownSandbox(f"{backend} sandbox unavailable: {exc}")
 
