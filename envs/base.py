@@ -89,12 +89,16 @@ class Turn:
 #: The keys of an action dict that are read: its text, its calls (`tool_calls`, or OpenAI's legacy
 #: single `function_call`) and its role.
 ACTION_KEYS = ("role", "content", "tool_calls", "function_call")
-#: Keys OpenAI-compatible engines put in an assistant message that are knowingly not read: a
-#: refusal or audio reply has no answer to score (its text, if any, is `content`), `name` and
-#: `annotations` (citations) say nothing to score, and reasoning (`reasoning_content`,
-#: `reasoning`, `reasoning_details`, `thinking`, as servers variously name it) is not the answer.
+#: Keys OpenAI-compatible engines and clients put in an assistant message that are knowingly not
+#: read: a refusal or audio reply has no answer to score (its text, if any, is `content`), `name`,
+#: `annotations` (citations) and a client's own fields (litellm's `provider_specific_fields`,
+#: `images`) say nothing to score, and reasoning (`reasoning_content`, `reasoning`,
+#: `reasoning_details`, `thinking`, `thinking_blocks`, `reasoning_items`, as servers and clients
+#: variously name it) is not the answer. Other keys are not read either; only one close to a read
+#: key (a typo) raises (`_check_action_keys`).
 IGNORED_ACTION_KEYS = frozenset({"refusal", "audio", "name", "annotations", "reasoning_content", "reasoning",
-                                 "reasoning_details", "thinking"})
+                                 "reasoning_details", "thinking", "thinking_blocks", "reasoning_items",
+                                 "provider_specific_fields", "images"})
 _READ_OR_IGNORED = frozenset(ACTION_KEYS) | IGNORED_ACTION_KEYS
 
 
@@ -106,8 +110,10 @@ def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
     (`[{"type": "text", "text": ...}, ...]`, all of type "text") is their texts joined; other
     non-text content is its JSON text. A legacy `function_call` (one call, no id) is read as a
     `tool_calls` list of that one call, so it runs and is recorded in OpenAI's shape with an id
-    (`openai_tool_calls`). Keys of `IGNORED_ACTION_KEYS` are not read; any other key with a value
-    (a typo such as `tool_call`) raises TypeError rather than be silently dropped.
+    (`openai_tool_calls`). Other keys are not read (`IGNORED_ACTION_KEYS` names the usual ones),
+    but one close to a read key and holding a value (a typo such as `tool_call`) raises TypeError
+    rather than have its calls or text silently dropped, and so does a `role` other than "assistant"
+    (a user or tool message handed over as the model's turn).
     """
     if type(action) is str:  # the usual case, checked first: this runs at every step
         return action, None
@@ -129,15 +135,20 @@ def split_action(action: Any) -> tuple[str, list[dict[str, Any]] | None]:
 
 
 def _check_action_keys(action: Mapping[Any, Any]) -> None:
-    """Raise TypeError for a key of an action dict that is neither read nor knowingly ignored and
-    holds a value (None holds nothing, so a server's empty extra field is no error)."""
-    unknown = [key for key, value in action.items() if key not in _READ_OR_IGNORED and value is not None]
-    if unknown:
-        names = [str(key) for key in unknown]
+    """Raise TypeError for a `role` other than "assistant", and for a key that looks like a
+    misspelt read key (`did_you_mean` finds one) and holds a value: what it holds would be lost.
+    Any other key is a client's or server's own field (litellm, vLLM and others add their own),
+    not read; None holds nothing, so a misspelt key holding None is no error either."""
+    role = action.get("role")
+    if role is not None and role != "assistant":
+        raise TypeError(f"an action dict is the model's turn, so its 'role' must be 'assistant' (or absent), got "
+                        f"{role!r}: was another message of the conversation handed over?")
+    typos = [str(key) for key, value in action.items()
+             if key not in _READ_OR_IGNORED and value is not None and did_you_mean([str(key)], ACTION_KEYS)]
+    if typos:
         raise TypeError(
-            f"an assistant message dict has keys that are not read: {', '.join(map(repr, unknown))}"
-            f"{did_you_mean(names, ACTION_KEYS)}; its keys are {', '.join(ACTION_KEYS)} (and, not read, "
-            f"{', '.join(sorted(IGNORED_ACTION_KEYS))})"
+            f"an assistant message dict has keys that are not read: {', '.join(map(repr, typos))}"
+            f"{did_you_mean(typos, ACTION_KEYS)}; the keys read are {', '.join(ACTION_KEYS)}"
         )
 
 

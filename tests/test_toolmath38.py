@@ -54,7 +54,7 @@ def test_function_call_beside_tool_calls_or_not_a_dict_raises():
 
 def test_an_unknown_action_key_raises_naming_the_accepted_keys(env):
     entry = {"type": "function", "function": FUNCTION_CALL}
-    with pytest.raises(TypeError, match=r"'tool_call'.*did you mean 'tool_calls'.*role, content, tool_calls, function_call"):
+    with pytest.raises(TypeError, match=r"'tool_call'.*did you mean 'tool_calls'.*read are role, content, tool_calls, function_call"):
         env.step({"role": "assistant", "content": "", "tool_call": [entry]})
     # nothing changed: the env takes the turn afterwards
     _, _, terminated, _, info = env.step({"role": "assistant", "content": "", "tool_calls": [entry]})
@@ -68,6 +68,23 @@ def test_keys_openai_compatible_servers_send_are_ignored_knowingly():
     assert split_action(action) == ("\\boxed{2}", None)
     # an unknown key holding nothing loses nothing
     assert split_action({"content": "x", "tool_call": None}) == ("x", None)
+
+
+def test_a_client_s_own_fields_are_not_read_and_raise_nothing():
+    """litellm moves every key it does not model into provider_specific_fields (a dict: vLLM's
+    `reasoning`), and adds thinking_blocks / images: the first version of the key check raised."""
+    action = {"content": "\\boxed{2}", "role": "assistant", "tool_calls": None, "function_call": None,
+              "provider_specific_fields": {"reasoning": None}, "thinking_blocks": [{"thinking": "..."}],
+              "images": [], "some_server_field": {"x": 1}}
+    assert split_action(action) == ("\\boxed{2}", None)
+
+
+@pytest.mark.parametrize("role", ["user", "system", "tool", 5])
+def test_a_message_of_another_role_is_not_taken_as_the_model_s_turn(env, role):
+    with pytest.raises(TypeError, match=r"'role' must be 'assistant'"):
+        env.step({"role": role, "content": "\\boxed{2}"})
+    _, reward, terminated, _, _ = env.step({"role": "assistant", "content": "\\boxed{2}"})
+    assert terminated and reward > 1.0
 
 
 @pytest.mark.parametrize("expression", ["exp(100)", "exp(-100)", "10**500/3", "sqrt(2)*10**40"])
