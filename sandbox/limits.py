@@ -17,7 +17,8 @@ class Limits:
         timeout: wall-clock seconds before the run is killed (status "timeout").
         cpu_time: CPU seconds of each process, all its threads together (RLIMIT_CPU). None (the
             default): no CPU limit but a backstop past the timeout on every CPU the run may use.
-        memory_mb: address-space limit in MiB of each process (RLIMIT_AS); Docker also caps the whole
+        memory_mb: address-space limit in MiB of each process (RLIMIT_AS: each of its threads' 8 MiB
+            stacks counts against it, no malloc arena does); Docker also caps the whole
             container at the sandbox's value plus the worker's share (status "memory" when exceeded).
         max_processes: the run's own processes and threads at once, its main process included
             (fork bombs stop here).

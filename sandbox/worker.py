@@ -56,7 +56,9 @@ and a run during which it went up is "memory" whatever its exit status (`_blame_
 A failed run is "memory" or "output_limit" (the file-size limit) on what the sandbox saw, never on
 the text the program printed (`_overrun`): SIGXFSZ, an OOM kill (above), and for warm Python the
 TYPE of the uncaught exception that ended it (`_limit_shown`): a MemoryError, or an OSError whose
-errno is ENOMEM (memory) or EFBIG (file size), itself (a multiprocessing pool or
+errno is ENOMEM (memory) or EFBIG (file size), a refused thread start ("can't start new thread":
+memory, or else the process limit, whose run stays an "error" named so: `_thread_refusal_kind`),
+itself (a multiprocessing pool or
 ProcessPoolExecutor re-raises its worker's MemoryError, found by its type), in its
 `__cause__`/`__context__` chain, or in an exception group's `.exceptions` (an asyncio TaskGroup
 wraps its task's). The job's process records that kind in a page shared with its
@@ -69,7 +71,8 @@ execs, a command such as bash/sh (or a python3 it starts), whose end it does not
 text still read, and the result then says so (`details["inferred_from"] == "stderr"`).
 
 Without OOM_EVENTS (bwrap, subprocess) `memory_mb` is a per-process RLIMIT_AS: a program over it
-gets an allocation failure (MemoryError, status "memory"). A job the kernel's OOM killer ends there
+gets an allocation failure (MemoryError, status "memory"); each thread reserves its stack
+(8 MiB) of it, and no malloc arena (`MALLOC_ARENA_MAX`). A job the kernel's OOM killer ends there
 because the host ran out is reported as the program's SIGKILL ("error"): no count the worker can
 read tells that apart from a program that ran the host out itself (its processes together, each
 under `memory_mb`) or killed itself when some other process was OOM-killed, and scoring those as
@@ -194,9 +197,19 @@ STAMP_MARGIN_NS = 2_000_000_000
 #: ioprio_get's number, by machine (no wrapper in Python's os module).
 IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "i686": 290, "i386": 290}
 IOPRIO_WHO_PROCESS = 1
+#: glibc's malloc arenas a job's process may have: one, the main arena. By default glibc gives each
+#: new thread an arena of its own (up to 8 per CPU), each reserving 64 MiB of address space at
+#: once; under the per-process RLIMIT_AS of `memory_mb` that made a 16-thread pool fail to start
+#: threads in 512 MiB while using 20 MB. With one arena a thread reserves its stack alone (glibc's
+#: default thread stack, RLIMIT_STACK's 8 MiB, kept: a thread recurses as deep as under python3).
+#: Set with mallopt in a job's process (`_cap_malloc_arenas`: the worker's own malloc read its
+#: environment when it started) and in the environment of every job, for the programs it execs.
+MALLOC_ARENA_MAX = 1
+M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 
 
 LIBC = ctypes.CDLL(None, use_errno=True)  # loaded once: a dlopen per job would cost more than the job
+MALLOPT = getattr(LIBC, "mallopt", None)  # (looked up once, not in each job's process: `_cap_malloc_arenas`)
 
 
 def _prctl(option: int, value: int) -> None:
@@ -395,7 +408,8 @@ class Worker:
         # The environment every job sees, set once: a forked child inherits it at no cost.
         os.environ.clear()
         os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": tmpdir,
-                           "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"})
+                           "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+                           "MALLOC_ARENA_MAX": str(MALLOC_ARENA_MAX)})  # (for the programs a job execs)
         _prctl(PR_SET_DUMPABLE, 0)  # jobs may not ptrace us or read our memory
         # As pid 1 of a namespace we receive only signals we handle; Python handles SIGINT.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -765,6 +779,7 @@ class Worker:
             memory = limits["memory_mb"] * 1024 * 1024
             file_size = limits["max_file_mb"] * 1024 * 1024
             cpu = _cpu_rlimit(limits)
+            _cap_malloc_arenas()
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
@@ -1554,6 +1569,14 @@ def _tasks_of(uid: int) -> int:
     return total
 
 
+def _cap_malloc_arenas() -> None:
+    """Limit this job process's malloc to `MALLOC_ARENA_MAX` arenas (see there), so that a thread
+    costs its stack and no 64 MiB arena reservation. Takes effect since no arena but the main one
+    exists yet (the worker starts no threads). A libc without mallopt (not glibc) is left as is."""
+    if MALLOPT is not None:
+        MALLOPT(M_ARENA_MAX, MALLOC_ARENA_MAX)
+
+
 def _first_for_the_oom_killer() -> None:
     """Make this job process, and every process it starts, the OOM killer's first choice
     (`oom_score_adj` 1000) when memory runs out: in a container, a run that fills its memory
@@ -1676,9 +1699,15 @@ def _cpu_rlimit(limits: dict) -> int:
 #: The bytes of the page a warm Python job's process shares with its handler (`_record_verdict`):
 #: the pid that wrote it, then the kind of limit its uncaught exception showed (`VERDICT_KINDS`).
 VERDICT_SIZE = 9
-VERDICT_KINDS = {b"M": "memory", b"F": "file_size"}
+VERDICT_KINDS = {b"M": "memory", b"F": "file_size", b"P": "processes"}
 #: The errno of an OSError that is a limit reached: RLIMIT_AS (an mmap or fork refused), RLIMIT_FSIZE.
 LIMIT_ERRNOS = {errno.ENOMEM: b"M", errno.EFBIG: b"F"}
+#: The arguments of the RuntimeError a refused thread start raises (`_thread.start_new_thread`).
+THREAD_REFUSED_ARGS = ("can't start new thread",)
+#: Bytes a thread's start maps besides its stack size (guard page, alignment), with some slack.
+THREAD_MAP_SLACK = 1 << 16
+#: glibc's default thread stack when it cannot be read (`_thread_stack_bytes`): RLIMIT_STACK's default.
+DEFAULT_THREAD_STACK = 8 << 20
 #: The most exceptions `_limit_shown` looks at (chains and groups may be long, or loop).
 EXCEPTIONS_LOOKED_AT = 256
 #: Exception groups (Python 3.11 on; none before).
@@ -1722,12 +1751,66 @@ def _record_verdict(verdict: mmap.mmap | None, exc: BaseException) -> None:
 
 def _limit_kind(exc: BaseException) -> bytes | None:
     """The kind (`VERDICT_KINDS`) of limit the type of `exc` alone names: a MemoryError, an OSError
-    with errno ENOMEM (memory) or EFBIG (file size); None for any other."""
+    with errno ENOMEM (memory) or EFBIG (file size), a refused thread start (`_thread_refusal_kind`);
+    None for any other."""
     if isinstance(exc, MemoryError):
         return b"M"
     if isinstance(exc, OSError):
         return LIMIT_ERRNOS.get(exc.errno)
+    if isinstance(exc, RuntimeError) and exc.args == THREAD_REFUSED_ARGS:
+        return _thread_refusal_kind()
     return None
+
+
+def _thread_refusal_kind() -> bytes:
+    """Which limit refused a thread's start in this process ("can't start new thread": Python
+    tells no errno, and glibc's EAGAIN stands for both): memory (b"M") when the stack of one more
+    thread could not have fit under RLIMIT_AS at the process's peak address space (VmPeak: the
+    threads may be gone by now, a ThreadPoolExecutor joins them as the error leaves its `with`),
+    else the process limit (b"P": RLIMIT_NPROC, or a container's pids cgroup)."""
+    try:
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit != resource.RLIM_INFINITY and _peak_address_space() + _thread_stack_bytes() + THREAD_MAP_SLACK > limit:
+            return b"M"
+    except MemoryError:  # too little memory left even to look
+        return b"M"
+    except (OSError, ValueError):
+        pass
+    return b"P"
+
+
+def _peak_address_space() -> int:
+    """This process's peak address space in bytes (VmPeak), 0 if /proc does not tell."""
+    try:
+        with open("/proc/self/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _thread_stack_bytes() -> int:
+    """The stack a new thread of this process maps: the size set with threading.stack_size, else
+    glibc's default (pthread_getattr_default_np), else `DEFAULT_THREAD_STACK`."""
+    import _thread  # (loaded in every interpreter)
+
+    size = _thread.stack_size()
+    if size:
+        return size
+    attr, found = ctypes.create_string_buffer(256), ctypes.c_size_t(0)  # (pthread_attr_t: 56 bytes on 64-bit)
+    try:
+        if LIBC.pthread_getattr_default_np(attr) != 0:
+            return DEFAULT_THREAD_STACK
+        try:
+            if LIBC.pthread_attr_getstacksize(attr, ctypes.byref(found)) == 0 and found.value:
+                return found.value
+        finally:
+            LIBC.pthread_attr_destroy(attr)
+    except AttributeError:  # not glibc
+        pass
+    return DEFAULT_THREAD_STACK
 
 
 def _limit_shown(exc: BaseException | None) -> bytes | None:
@@ -1817,6 +1900,9 @@ def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict, eviden
             details["inferred_from"] = "stderr"
         if kind == "file_size":
             return "output_limit", f"file-size limit of {limits['max_file_mb']} MiB exceeded{OVERRUN_SOURCES[source]}"
+        if kind == "processes":  # (the program's "error", as a refused fork is: its count of tasks)
+            return "error", (f"process limit of {limits['max_processes']} reached (max_processes counts the run's "
+                             "processes and threads): a thread could not start")
         return "memory", f"memory limit of {limits['memory_mb']} MiB exceeded{OVERRUN_SOURCES[source]}"
     if exit_code == 0:
         return "ok", ""
