@@ -1305,11 +1305,20 @@ _MATH_WORDS = {"and", "sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "s
                "det", "floor", "ceil"} | _MATH_NAMES
 
 
+#: A plain number, which may be long (`2^{1000}` written out has 302 digits) and is still a bare
+#: answer (see `looks_like_bare_answer`).
+_LONG_NUMBER_RE = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
+
+
 def looks_like_bare_answer(text: str) -> bool:
     """True when `text` (already normalised) is the answer itself: short and without words, or a
     word answer of at most three words ("yes", "Monday", "no solution"), or a choice label with its
-    option's text ("(E) none of these")."""
+    option's text ("(E) none of these"), or a plain number of any length (a number of more than 200
+    digits was "no final answer found"; one longer than the grader reads is refused later as too
+    long, never cut)."""
     s = text.strip()
+    if _LONG_NUMBER_RE.fullmatch(s):
+        return True
     if len(s) > 200 or "\n" in s:
         return False
     if word_answer(s) is not None and len(s.split()) <= 3:

@@ -430,8 +430,10 @@ class _Parser:
         node = self.digits_across_braces(self.parse_atom())
         if node[0] == "num" and "." in node[1] and self.at("overline", "cmd"):
             node = self.repeating_decimal(node[1])
-        while self.at("!") or self.at("%") or self.at("_") or self.at("'"):
-            if self.at("_"):
+        while self.at("!") or self.at("%") or self.at("_") or self.at("'") or self.at("(") and _is_function_letter(node):
+            if self.at("("):  # `f(2x)`, `f'(2)`: a function applied, see `_is_function_letter`
+                node = self.applied(node[1])
+            elif self.at("_"):
                 self.take()
                 if node[0] == "num" and self.t[self.i:self.i + 5] == _TEN_LABEL:  # `60_{ten}`: base ten
                     self.i += 5
@@ -455,6 +457,14 @@ class _Parser:
             else:
                 node = self.postfix(node)
         return node
+
+    def applied(self, name: str) -> tuple:
+        """The function `name` applied to the bracket that is next (`f(x + 1)`, `g(2, 3)`): a variable
+        of its own named by the function and its arguments (see `_canonical`)."""
+        self.take()
+        arg = self.parse_bracket("(")
+        args = arg[3] if arg[0] == "seq" and arg[1:3] == ("(", ")") else (arg,)
+        return ("sym", f"{name}({', '.join(map(_canonical, args))})")
 
     def repeating_decimal(self, literal: str) -> tuple:
         """`0.2\\overline{3}` (the `\\overline` is next) as its exact value, a fraction of whole numbers:
@@ -625,9 +635,11 @@ class _Parser:
             if name in ("emptyset", "varnothing"):
                 return ("set", ())
             if name in ("boxed", "fbox", "framebox", "mathbf", "mathrm", "text", "textbf", "mathit", "bm", "boldsymbol",
-                        "operatorname", "mathbb", "overline", "hat", "vec", "mathsf", "displaystyle", "textsf",
+                        "operatorname", "mathbb", "hat", "vec", "mathsf", "displaystyle", "textsf",
                         "texttt", "ensuremath"):
                 return self.read_arg()
+            if name in ("overline", "bar"):
+                return _overlined(self.read_arg())
             if name in _FUNCS:
                 power = None
                 if self.at("^"):  # \sin^2 x
@@ -658,6 +670,118 @@ class _Parser:
             raise ParseError(f"unknown command \\{name}")
         finally:
             self.depth -= 1
+
+
+#: Letters that name a function when a bracket follows them (`f(2x)` is f applied to 2x, never
+#: f times 2x); any other letter before a bracket is a factor (`x(x+1)`, `a(b+c)`, `P(x)`, and
+#: `h(a+b)`, a trapezoid's height times its bases' sum: h is a height as often as a function).
+_FUNCTION_LETTERS = frozenset("fg")
+
+
+def _is_function_letter(node: tuple) -> bool:
+    """Whether `node` is a function's name that a bracket after it applies: f or g, with primes or
+    a subscript (`f'(2)`, `g_1(x)`). Why: read as a product, `f(2x)` was `2f(x)` and `f(x+y)` was
+    `f(x)+f(y)`, so wrong answers scored."""
+    return node[0] == "sym" and node[1].rstrip("'").partition("_")[0] in _FUNCTION_LETTERS
+
+
+def _canonical(node: tuple, nested: bool = False) -> str:
+    """A text naming the value of `node` up to the order of sums and products and the writing of
+    numbers (`1 + x` and `x + 1`, `2.0` and `2`), for an opaque value built on it: `f(x + 1)` and
+    `\\overline{z}` are variables of their own (no value or rule of their function is known), named
+    by this text, so `f(1 + x)` is `f(x + 1)` but `f(2x)` is not `2f(x)`. `nested`: a sum or product
+    is bracketed (it is part of another node)."""
+    kind = node[0]
+    if kind == "num":
+        return node[1] if "e" in node[1].lower() else str(Fraction(node[1]))
+    if kind in ("sym", "const"):
+        return node[1]
+    if kind in ("add", "sub", "mul"):
+        text = (" + ".join(sorted(_signed_terms(node))) if kind != "mul"
+                else "*".join(sorted(_canonical(f, True) for f in _flattened(node, "mul"))))
+        return f"({text})" if nested else text
+    if kind in _INFIX:
+        text = _INFIX[kind].join(_canonical(c, True) for c in node[1:])
+        return f"({text})" if nested else text
+    if kind == "neg":
+        return "-" + _canonical(node[1], True)
+    if kind == "seq":
+        return node[1] + ", ".join(_canonical(x) for x in node[3]) + node[2]
+    parts = [_canonical(c, True) if _is_node(c) else ", ".join(_canonical(x) for x in c) if isinstance(c, tuple)
+             else str(c) for c in node[1:]]
+    return f"{kind}({'; '.join(parts)})"
+
+
+#: The operators `_canonical` writes between two operands.
+_INFIX = {"div": "/", "pow": "^"}
+
+
+def _is_node(x: object) -> bool:
+    return isinstance(x, tuple) and bool(x) and isinstance(x[0], str)
+
+
+def _flattened(node: tuple, kind: str) -> list[tuple]:
+    """The operands of a chain of `kind` nodes (`a*b*c`), without recursion (chains may be long)."""
+    out, stack = [], [node]
+    while stack:
+        x = stack.pop()
+        if x[0] == kind:
+            stack.extend((x[2], x[1]))
+        else:
+            out.append(x)
+    return out
+
+
+def _signed_terms(node: tuple) -> list[str]:
+    """The canonical texts of a sum's terms, a subtracted one marked with `-`."""
+    out, stack = [], [(node, "")]
+    while stack:
+        x, sign = stack.pop()
+        if x[0] in ("add", "sub"):
+            stack.extend(((x[2], sign if x[0] == "add" else "" if sign else "-"), (x[1], sign)))
+        else:
+            out.append(sign + _canonical(x, True))
+    return out
+
+
+#: What a conjugate's argument may hold to be conjugated in place (`\\overline{2-3i}` is 2+3i):
+#: numbers, pi, e, i and arithmetic whose conjugate is the same arithmetic of the conjugates (no
+#: root or logarithm: their branch cut breaks that rule, `\\sqrt{-4}` is 2i, not its conjugate).
+_CONJUGABLE = frozenset({"num", "const", "neg", "add", "sub", "mul", "div"})
+
+
+def _overlined(arg: tuple) -> tuple:
+    """`\\overline{arg}` or `\\bar{arg}` (a repeating decimal's bar is read before, see
+    `repeating_decimal`): a segment's name as its letters (`\\overline{AB} = 5` is `AB = 5`); a
+    number's conjugate, i replaced by -i (`\\overline{2-3i}` is 2+3i, `\\overline{5}` is 5); else the
+    conjugate (or mean) of something unknown, a variable of its own (`\\overline{z}` is never z).
+    Why: the bar was dropped, so `\\overline{2-3i}` equalled 2-3i and `\\overline{z}` z."""
+    factors = _flattened(arg, "mul")
+    if len(factors) >= 2 and all(f[0] == "sym" and len(f[1]) == 1 and f[1].isupper() for f in factors):
+        return arg
+    if _conjugable(arg):
+        return _conjugated(arg)
+    return ("sym", f"\\overline{{{_canonical(arg)}}}")
+
+
+def _conjugable(node: tuple) -> bool:
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if x[0] == "pow" and x[2][0] == "num" and x[2][1].isdigit():
+            stack.append(x[1])  # an integer power of a conjugable number is conjugable
+            continue
+        if x[0] not in _CONJUGABLE or x == ("const", "oo"):
+            return False
+        stack.extend(c for c in x[1:] if _is_node(c))
+    return True
+
+
+def _conjugated(node: tuple) -> tuple:
+    """`node` (see `_conjugable`) with every i replaced by -i."""
+    if node == ("const", "I"):
+        return ("neg", node)
+    return tuple(_conjugated(c) if _is_node(c) else c for c in node)
 
 
 #: The tokens of the subscript `{ten}`, a numeral's base written as a word (`60_{ten}` is 60).
