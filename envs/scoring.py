@@ -58,8 +58,12 @@ CALLABLE_RESULT_RULES = 3
 #: a float32 its shortest float32 text (they were Python's "True", "3.0", "0.10000000149011612").
 #: 3: a list, tuple or dict gold is compared as JSON (`_exact_json_score`: `["blue", "yellow"]`
 #: matches the file's ["blue", "yellow"]; Python's repr "['blue', 'yellow']" was what matched).
+#: 4: a tuple is text again (`str`: "(3, 4)"), only a list or dict is JSON; a multi-line or fenced
+#: JSON answer is read whole (3 read its last line); an answer object with a key twice or NaN /
+#: Infinity is a mismatch, and a gold with NaN / Infinity, or (case ignored) keys that lower-case
+#: alike, is refused.
 #: 1 (not recorded): before.
-EXACT_GOLD_RULES = 3
+EXACT_GOLD_RULES = 4
 
 
 @dataclass(frozen=True)
@@ -272,40 +276,171 @@ def _exact_score(case_sensitive: bool, task: Task, completion: str) -> Verdict:
     got = final_answer(completion, compact=False) or ""
     answer = task.answer
     if isinstance(answer, _JSON_CONTAINERS):
-        return _exact_json_score(case_sensitive, answer, got)
+        return _exact_json_score(case_sensitive, answer, got, completion)
     want = (answer if type(answer) is str else str(exact_gold(answer))).strip()
     if (got == want) if case_sensitive else (got.lower() == want.lower()):
         return Verdict.right("exact match")
     return Verdict.wrong(f"{got[:60]!r} != {want[:60]!r}")
 
 
-#: Gold answers the "exact" verifier compares as JSON values (`_exact_json_score`): a JSON array or
-#: object of a data file (a tuple of rows given in memory is written as an array, as `json` does).
-_JSON_CONTAINERS = (list, tuple, dict)
+#: Gold answers the "exact" verifier compares as JSON values (`_exact_json_score`): what a JSON
+#: array or object of a data file is read as. A tuple (given in memory, or a generator's answer)
+#: stays on the text path, compared as `str(tuple)` ("(3, 4)"), as before gold_rules 3.
+_JSON_CONTAINERS = (list, dict)
 
 
-def _exact_json_score(case_sensitive: bool, gold: Any, got: str) -> Verdict:
-    """Right when the answer `got` is JSON text of the same value as the array or object `gold`:
+def _exact_json_score(case_sensitive: bool, gold: Any, got: str, completion: str) -> Verdict:
+    """Right when the answer is JSON text of the same value as the array or object `gold`:
     spacing, and the order of an object's keys, do not matter (`json_canonical`); the order of an
     array's items, the text of strings and each value's type do (`true` is not `1`; numbers are
-    compared as `exact_gold` writes them, so `3.0` is `3`). Python's repr (`['a', 'b']`) is not JSON."""
-    want = json_canonical(gold)
+    compared as `exact_gold` writes them, so `3.0` is `3`). Python's repr (`['a', 'b']`) is not JSON.
+
+    The answer is `got` (`final_answer`) when that is JSON text; else the JSON value that ends the
+    answer tag's or box's content, or, with neither, the completion (`_trailing_json`): a
+    pretty-printed object spans lines and a fenced one ends in a fence, so the last line alone
+    is not it. An object with a key twice, NaN / Infinity, or (with `case_sensitive=False`) keys
+    that are one once lower-cased is no JSON value to compare (a mismatch, saying why)."""
+    fold = not case_sensitive
     try:
-        gold_text = want if case_sensitive else json_canonical(gold, fold_case=True)
-        same = json_canonical(json.loads(got), fold_case=not case_sensitive) == gold_text
-    except (ValueError, TypeError, RecursionError):  # not JSON text (or nested past Python's limit)
-        return Verdict.wrong(f"{got[:60]!r} is not JSON text; the gold is the JSON value {want[:60]!r}")
+        want = json_canonical(gold, fold_case=fold)
+    except (TypeError, ValueError, RecursionError) as exc:  # refused by `_exact_check` in a dataset
+        return Verdict.wrong(f"the gold is no JSON value to compare with ({exc})")
+    try:
+        value = _answer_json(got, completion)
+        same = json_canonical(value, fold_case=fold) == want
+    except _NotJsonAnswer as exc:
+        return Verdict.wrong(f"the answer {exc}; the gold is the JSON value {want[:60]!r}")
+    except (ValueError, TypeError, RecursionError) as exc:  # past Python's limits, or keys that clash
+        return Verdict.wrong(f"{got[:60]!r} is no JSON value to compare ({exc}); the gold is {want[:60]!r}")
     if same:
         return Verdict.right("exact match (as JSON)")
     return Verdict.wrong(f"{got[:60]!r} != {want[:60]!r} (compared as JSON)")
 
 
+class _NotJsonAnswer(ValueError):
+    """The answer holds no JSON value the "exact" verifier can compare (the reason in its text)."""
+
+
+def _answer_json(got: str, completion: str) -> Any:
+    """The JSON value an answer gives: `got` read as JSON, else the value ending the answer tag's
+    or box's content (`got`) when there is one, else the value ending `completion`. Raises
+    `_NotJsonAnswer` (or `_strict_json`'s error: a duplicate key, NaN)."""
+    from rlvr.envs.answers import last_boxed, tagged_answers
+
+    try:
+        return _strict_json(got)
+    except _NotJsonAnswer:  # JSON text, but a key twice or a NaN: not read again from the completion
+        raise
+    except ValueError:
+        pass
+    marked = bool(tagged_answers(completion)) or last_boxed(completion) is not None
+    value = _trailing_json(got if marked else completion)
+    if value is None:
+        raise _NotJsonAnswer(f"{got[:60]!r} is not JSON text and does not end with a JSON array or object")
+    return value
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads`'s object_pairs_hook: the object, refusing a key named twice (`json` keeps the
+    last value, other JSON readers the first: the answer gives no one value)."""
+    data: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in data:
+            raise _NotJsonAnswer(f"names the key {key!r:.40} twice in one object (JSON gives no one value)")
+        data[key] = item
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    """`json.loads`'s parse_constant: NaN, Infinity and -Infinity are not JSON (Python writes them)."""
+    raise _NotJsonAnswer(f"holds {name}, which is not JSON")
+
+
+def _strict_json(text: str) -> Any:
+    """`text` read as one JSON value, refusing what `json.loads` lets through: a key twice in one
+    object and NaN / Infinity. A ValueError when it is not JSON text."""
+    return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
+
+
+#: The most characters `_trailing_json` scans back from the end of an answer for the start of the
+#: JSON value ending it (bounded work on a long completion; a longer value is not found).
+_MAX_TRAILING_JSON = 1 << 18
+
+#: The characters `_value_start` reads: string quotes and brackets (the rest is skipped in C).
+_JSON_MARKS = re.compile(r'["\[\]{}]')
+
+
+def _trailing_json(text: str) -> Any:
+    """The JSON array or object that ends `text` (trailing spaces allowed; when the text ends with
+    a code fence, the value ending the last fenced block's content), or None. Its start is found in
+    one backward pass (`_value_start`), not by trying to parse from every bracket, so a long
+    completion costs one scan; a key twice or a NaN in that value raises as `_strict_json` does."""
+    body = _last_fence_content(text.rstrip())
+    start = _value_start(body)
+    if start is None:
+        return None
+    try:
+        return _strict_json(body[start:])
+    except _NotJsonAnswer:
+        raise
+    except ValueError:
+        return None
+
+
+def _last_fence_content(text: str) -> str:
+    """What the last Markdown code fence of `text` holds ("```json\\n[1]\\n```": `[1]`) when the text
+    ends with that fence; else `text`. The opening is the last fence before the closing one."""
+    from rlvr.envs.answers import unwrapped
+
+    for fence in ("```", "~~~"):
+        if text.endswith(fence):
+            opening = text.rfind(fence, 0, len(text) - len(fence))
+            if opening >= 0:
+                inner = unwrapped(text[opening:])
+                return text if inner == text[opening:] else inner
+    return text
+
+
+def _value_start(text: str) -> int | None:
+    """Where the array or object ending `text` begins (the bracket matching its last one), or None
+    when `text` does not end with `]` / `}` or the match lies beyond `_MAX_TRAILING_JSON`
+    characters back. Brackets inside strings are skipped: scanning backward, each `"` that no
+    backslash escapes opens or closes a string, as in JSON text."""
+    if not text.endswith(("]", "}")):
+        return None
+    low = max(0, len(text) - _MAX_TRAILING_JSON)
+    marks = [(m.start(), m[0]) for m in _JSON_MARKS.finditer(text, low)]
+    depth, in_string = 0, False
+    for pos, mark in reversed(marks):
+        if mark == '"':
+            if not _escaped(text, pos):
+                in_string = not in_string
+        elif in_string:
+            continue
+        elif mark in "]}":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return pos
+    return None
+
+
+def _escaped(text: str, pos: int) -> bool:
+    """Whether the character at `pos` follows an odd run of backslashes (`\\"` is a quote in a string)."""
+    before = pos
+    while before > 0 and text[before - 1] == "\\":
+        before -= 1
+    return (pos - before) % 2 == 1
+
+
 def json_canonical(value: Any, *, fold_case: bool = False) -> str:
-    """`value` (JSON data: text, numbers, bools, null, arrays and objects with text keys) as one
-    canonical JSON text: no spaces, object keys sorted, numbers as `exact_gold` writes them (a
+    """`value` (JSON data: text, finite numbers, bools, null, arrays and objects with text keys) as
+    one canonical JSON text: no spaces, object keys sorted, numbers as `exact_gold` writes them (a
     whole float as an integer), non-ASCII characters as they are; with `fold_case`, strings and
     keys lower-cased. Two JSON texts of one value give one canonical text. A TypeError for a value
-    JSON cannot hold (a set, bytes, an object key that is not text)."""
+    JSON cannot hold (a set, bytes, an object key that is not text, NaN or an infinity); a
+    ValueError when, with `fold_case`, two keys of one object are one once lower-cased."""
     return json.dumps(_json_data(value, fold_case), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -317,31 +452,52 @@ def _json_data(value: Any, fold_case: bool) -> Any:
         return None if value is None else bool(value)
     if isinstance(value, (int, float, np.integer, np.floating, decimal.Decimal)):
         if isinstance(value, (float, np.floating, decimal.Decimal)) and not math.isfinite(value):
-            return float(value)
+            raise TypeError(f"{value} is not JSON data (JSON has no NaN or infinity)")
         number = exact_gold(value)
         return int(number) if "." not in number and "e" not in number.lower() else float(number)
     if isinstance(value, (list, tuple)):
         return [_json_data(item, fold_case) for item in value]
     if isinstance(value, dict):
-        data = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"an object key must be text, not {type(key).__name__} ({key!r:.40})")
-            data[key.lower() if fold_case else key] = _json_data(item, fold_case)
-        return data
+        return _json_object(value, fold_case)
     raise TypeError(f"{type(value).__name__} is not JSON data")
 
 
-def _exact_check(value: Any) -> str | None:
-    """None for a gold answer the "exact" verifier can use; a list or dict must hold only JSON data."""
+def _json_object(value: dict, fold_case: bool) -> dict[str, Any]:
+    """`_json_data` of an object; with `fold_case`, a ValueError for two keys that lower-case alike
+    (`{"A": 1, "a": 2}` would fold to one key and lose a value)."""
+    data: dict[str, Any] = {}
+    originals: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise TypeError(f"an object key must be text, not {type(key).__name__} ({key!r:.40})")
+        name = key.lower() if fold_case else key
+        if name in originals:
+            raise ValueError(f"the keys {originals[name]!r:.40} and {key!r:.40} are one key when case is ignored")
+        originals[name] = key
+        data[name] = _json_data(item, fold_case)
+    return data
+
+
+def _exact_check(value: Any, fold_case: bool = False) -> str | None:
+    """None for a gold answer the "exact" verifier can use; a list or dict must hold only JSON data
+    (no NaN or infinity), and, compared with case ignored (`fold_case`), no object's keys may
+    lower-case alike."""
     if isinstance(value, _JSON_CONTAINERS):
         try:
-            json_canonical(value)
-        except (TypeError, ValueError, RecursionError) as exc:
+            json_canonical(value, fold_case=fold_case)
+        except (TypeError, RecursionError) as exc:
             return (f"a list or dict gold is compared as JSON, and this one holds what JSON cannot ({exc}); give "
                     f"text, or a list / dict of JSON data")
+        except ValueError as exc:
+            return f"a list or dict gold is compared as JSON with case_sensitive=False, and {exc}"
         return None
     return None if value is not None and str(value).strip() else "the gold answer is empty"
+
+
+def _exact_check_folded(value: Any) -> str | None:
+    """`_exact_check` for `case_sensitive=False` (one function, so that envs sharing the scorer's
+    settings share its tasks: `validate_gold` is part of that key)."""
+    return _exact_check(value, fold_case=True)
 
 
 #: Numbers from here on are written in exponent form by `exact_gold` (as JSON writers do), not as
@@ -355,10 +511,10 @@ def exact_gold(value: Any) -> Any:
     digits; a float (NumPy's too) or Decimal holding a whole number as its digits ("3", not "3.0":
     a float column cannot say whether the data meant "3" or "3.0", and "3" is how the answer is
     written), another as its shortest text ("0.1"; an np.float32 as NumPy writes it, not as the
-    float64 it widens to); a list, tuple or dict as its canonical JSON text (`json_canonical`:
+    float64 it widens to); a list or dict as its canonical JSON text (`json_canonical`:
     compact, keys sorted: `["blue","yellow"]`), with which `_exact_score` compares an answer as JSON
-    (spacing and key order aside: `["blue", "yellow"]` matches); anything else as is (compared as
-    `str(value)`).
+    (spacing and key order aside: `["blue", "yellow"]` matches); anything else, a tuple too, as is
+    (compared as `str(value)`: "(3, 4)").
 
     Python's `str` wrote these as Python does: a JSON `true` became "True", a parquet float64 3.0
     "3.0" and a float32 0.1 "0.10000000149011612", and a JSON list ["blue", "yellow"] Python's repr
@@ -392,7 +548,8 @@ def _exact_scorer(case_sensitive: bool = True) -> Scorer:
     case_sensitive = _check_flag("exact", "case_sensitive", case_sensitive)
     from rlvr.envs.answers import RULES_VERSION  # how `final_answer` reads the answer
 
-    return Scorer("exact", functools.partial(_exact_score, case_sensitive), _exact_check, None,
+    check = _exact_check if case_sensitive else _exact_check_folded
+    return Scorer("exact", functools.partial(_exact_score, case_sensitive), check, None,
                   {"case_sensitive": case_sensitive, "gold_rules": EXACT_GOLD_RULES},
                   functools.partial(_exact_score_batch, case_sensitive),
                   ("exact", case_sensitive), rules=RULES_VERSION)

@@ -5,13 +5,14 @@ whole file before finding the tasks it shares (`make_vec(id, 64)` parsed it 64 t
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from rlvr.envs import tasks as tasks_module
 from rlvr.envs.custom import DatasetEnv
 from rlvr.envs.scoring import exact_gold, json_canonical, resolve_verifier
-from rlvr.envs.tasks import DatasetError
+from rlvr.envs.tasks import DatasetError, Task
 
 
 @pytest.fixture
@@ -134,7 +135,7 @@ def test_case_insensitive_exact_folds_strings_of_a_json_gold(tmp_path):
 
 def test_a_container_gold_is_written_as_canonical_json():
     assert exact_gold(["blue", "yellow"]) == '["blue","yellow"]'
-    assert exact_gold(("a", 2.0)) == '["a",2]'
+    assert exact_gold(("a", 2.0)) == ("a", 2.0)  # a tuple is not what a JSON file holds: compared as str()
     assert exact_gold({"b": "é", "a": False}) == '{"a":false,"b":"é"}'
     assert json_canonical(json.loads('[ 1 , {"y": 2, "x": "1"} ]')) == '[1,{"x":"1","y":2}]'
 
@@ -147,4 +148,76 @@ def test_a_container_gold_that_is_not_json_data_is_refused_naming_the_row():
 
 
 def test_the_exact_verifiers_fingerprint_names_the_new_gold_rules():
-    assert resolve_verifier("exact").fingerprint()["settings"]["gold_rules"] >= 3
+    assert resolve_verifier("exact").fingerprint()["settings"]["gold_rules"] >= 4
+
+
+# ---------------------------------------------------------------------------------------------
+# review of the JSON comparison: tuples, multi-line / fenced answers, clashing keys, NaN
+
+
+def _score(gold, completion, case_sensitive=True):
+    return resolve_verifier("exact", case_sensitive=case_sensitive).score(Task("t", "q", gold, {}), completion)
+
+
+def test_a_tuple_gold_is_still_compared_as_its_text():
+    """Tuples (in-memory rows, a generator's answers) scored as `str(tuple)` before gold_rules 3 and
+    still do; only a list or dict, what a JSON file holds, is compared as JSON."""
+    assert _score((3, 4), "<answer>(3, 4)</answer>").correct
+    assert _score(("a", "b"), "<answer>('a', 'b')</answer>").correct
+    assert not _score((3, 4), "<answer>[3, 4]</answer>").correct
+    assert resolve_verifier("exact").validate_gold((3, 4)) is None
+
+
+def test_a_multi_line_or_fenced_json_answer_is_read_whole(tmp_path):
+    env = _exact_env(tmp_path, {"a": 1, "b": 2})
+    assert _reward(env, 'Result:\n{\n  "a": 1,\n  "b": 2\n}') == 1.0  # pretty-printed, no tags
+    assert _reward(env, 'Result:\n```json\n{\n  "b": 2,\n  "a": 1\n}\n```\n') == 1.0
+    assert _reward(env, '<answer>\n```json\n{"a": 1, "b": 2}\n```\n</answer>') == 1.0
+    assert _reward(env, 'The answer is {"a": 1, "b": 2}') == 1.0  # the value that ends the text
+    assert _reward(env, 'Result:\n{\n  "a": 1,\n  "b": 3\n}') == 0.0
+    assert _reward(env, '{"a": 1, "b": 2}\nis my answer') == 0.0  # the text does not end with it
+    assert _reward(env, '<answer>unsure</answer>\n{"a": 1, "b": 2}') == 0.0  # the tag is the answer
+    fenced = _exact_env(tmp_path, ["x", "y"])
+    assert _reward(fenced, '```json\n["x", "y"]\n```') == 1.0
+    assert _reward(fenced, 'So:\n[\n  "x",\n  "y]\\""\n]') == 0.0  # brackets in strings are text
+    assert _score(['a"]', "b"], 'So:\n[\n  "a\\"]",\n  "b"\n]').correct
+
+
+def test_reading_the_json_that_ends_a_long_completion_is_one_scan():
+    gold = {"k": list(range(2000))}
+    completion = "[" * 200_000 + "{" * 200_000 + "\n" + json.dumps(gold, indent=2)
+    start = time.perf_counter()
+    assert _score(gold, completion).correct
+    assert not _score(gold, "[" * 400_000 + "]" * 400_000).correct
+    assert time.perf_counter() - start < 5
+
+
+def test_a_gold_whose_keys_clash_once_case_is_ignored_is_refused_naming_the_row(tmp_path):
+    rows = [{"question": "q0", "answer": {"x": 1}}, {"question": "q1", "answer": {"A": 1, "a": 2}}]
+    with pytest.raises(DatasetError, match=r"row 1: .*keys 'A' and 'a' are one key when case is ignored"):
+        DatasetEnv(rows, verifier="exact", verifier_settings={"case_sensitive": False})
+    env = DatasetEnv(rows, verifier="exact")  # case-sensitive: two keys, a fine gold
+    env.reset(options={"index": 1})
+    assert env.step('{"a": 2, "A": 1}')[1] == 1.0
+    assert not _score({"A": 1, "a": 2}, '{"a": 2}', case_sensitive=False).correct
+
+
+def test_an_answer_with_a_key_twice_or_keys_that_fold_alike_is_a_mismatch():
+    verdict = _score({"a": 2}, '{"a": 1, "a": 2}')
+    assert not verdict.correct and "twice" in verdict.reason
+    assert not _score({"a": 2}, 'Here:\n{\n "a": 1,\n "a": 2\n}').correct
+    folded = _score({"a": 2}, '{"A": 1, "a": 2}', case_sensitive=False)
+    assert not folded.correct and "one key when case is ignored" in folded.reason
+    assert _score({"a": 2}, '{"A": 2}', case_sensitive=False).correct
+
+
+def test_nan_or_infinity_in_a_json_gold_is_refused_and_in_an_answer_is_a_mismatch(tmp_path):
+    path = tmp_path / "nan.jsonl"
+    path.write_text('{"question": "q0", "answer": [1]}\n{"question": "q1", "answer": {"x": [Infinity]}}\n')
+    with pytest.raises(DatasetError, match=r"row 1: .*compared as JSON.*(NaN|infinity)"):
+        DatasetEnv(str(path), verifier="exact")
+    assert resolve_verifier("exact").validate_gold([float("nan")]) is not None
+    verdict = _score([float("nan")], "[NaN]")  # an in-memory gold nothing checked
+    assert not verdict.correct
+    answer = _score([1], '<answer>[1, NaN]</answer>')
+    assert not answer.correct and "NaN" in answer.reason
