@@ -1765,12 +1765,18 @@ def _limit_kind(exc: BaseException) -> bytes | None:
 def _thread_refusal_kind() -> bytes:
     """Which limit refused a thread's start in this process ("can't start new thread": Python
     tells no errno, and glibc's EAGAIN stands for both): memory (b"M") when the stack of one more
-    thread could not have fit under RLIMIT_AS at the process's peak address space (VmPeak: the
-    threads may be gone by now, a ThreadPoolExecutor joins them as the error leaves its `with`),
-    else the process limit (b"P": RLIMIT_NPROC, or a container's pids cgroup)."""
+    thread could not fit under RLIMIT_AS, else the process limit (b"P": RLIMIT_NPROC, or a
+    container's pids cgroup). The address space compared is the present one (VmSize) while other
+    threads still run, and the peak (VmPeak) once they are gone: a ThreadPoolExecutor joins its
+    threads as the error leaves its `with`, but a peak from long before (a large buffer freed)
+    must not make a thread bomb's refusal a memory one."""
     try:
         limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if limit != resource.RLIM_INFINITY and _peak_address_space() + _thread_stack_bytes() + THREAD_MAP_SLACK > limit:
+        if limit == resource.RLIM_INFINITY:
+            return b"P"
+        threads, size, peak = _address_space()
+        used = size if threads > 1 else peak
+        if used + _thread_stack_bytes() + THREAD_MAP_SLACK > limit:
             return b"M"
     except MemoryError:  # too little memory left even to look
         return b"M"
@@ -1779,16 +1785,19 @@ def _thread_refusal_kind() -> bytes:
     return b"P"
 
 
-def _peak_address_space() -> int:
-    """This process's peak address space in bytes (VmPeak), 0 if /proc does not tell."""
+def _address_space() -> tuple[int, int, int]:
+    """This process's thread count and its present and peak address space in bytes (Threads,
+    VmSize, VmPeak of /proc/self/status), each 0 where /proc does not tell."""
+    fields = {b"Threads:": 0, b"VmSize:": 0, b"VmPeak:": 0}
     try:
         with open("/proc/self/status", "rb") as handle:
             for line in handle:
-                if line.startswith(b"VmPeak:"):
-                    return int(line.split()[1]) * 1024
+                name = line.split(None, 1)[0] if line.strip() else b""
+                if name in fields:
+                    fields[name] = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return fields[b"Threads:"], fields[b"VmSize:"] * 1024, fields[b"VmPeak:"] * 1024
 
 
 def _thread_stack_bytes() -> int:
@@ -1901,8 +1910,8 @@ def _classify(exit_code: int, stderr: str, cpu_used: float, limits: dict, eviden
         if kind == "file_size":
             return "output_limit", f"file-size limit of {limits['max_file_mb']} MiB exceeded{OVERRUN_SOURCES[source]}"
         if kind == "processes":  # (the program's "error", as a refused fork is: its count of tasks)
-            return "error", (f"process limit of {limits['max_processes']} reached (max_processes counts the run's "
-                             "processes and threads): a thread could not start")
+            return "error", ("a thread could not start (can't start new thread), most likely at the process limit: "
+                             f"max_processes={limits['max_processes']} counts the run's processes and threads")
         return "memory", f"memory limit of {limits['memory_mb']} MiB exceeded{OVERRUN_SOURCES[source]}"
     if exit_code == 0:
         return "ok", ""

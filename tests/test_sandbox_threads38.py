@@ -58,8 +58,16 @@ BOMB = textwrap.dedent("""
 def test_a_thread_bomb_stops_at_the_process_limit_and_says_so(default_box):
     result = default_box.run(BOMB)
     assert result.status == "error", result
-    assert "process limit of 32" in result.message, result
+    assert "most likely at the process limit: max_processes=32" in result.message, result
     assert "can't start new thread" in result.stderr
+
+
+def test_a_thread_bomb_after_a_large_freed_buffer_is_still_the_process_limit(default_box):
+    """Review of 0441ff5: the refusal compared the lifetime peak (VmPeak) with RLIMIT_AS, so a
+    bomb after a 476 MiB buffer was freed read as `memory` though ~280 MiB were mapped then."""
+    result = default_box.run("big = bytearray(476 << 20)\ndel big\n" + BOMB)
+    assert result.status == "error", result
+    assert "max_processes=32" in result.message, result
 
 
 def test_threads_refused_for_lack_of_memory_are_memory(default_box):
