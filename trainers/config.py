@@ -409,6 +409,47 @@ class Config:
                 f"engine.kwargs ({', '.join(map(str, self.engine.kwargs))}) are ignored: they are passed to the vLLM "
                 "engine only (engine.name=vllm), and engine.name is hf; remove them, or set engine.name=vllm"))
         self._warn_unused_algorithm()
+        self._warn_unused_warmup()
+        self._warn_lr_warmup()
+
+    def _warn_unused_warmup(self) -> None:
+        """`_warn_unused` for the supervised warm-up (``warmup.*``): with ``warmup.steps=0`` (no
+        warm-up) every other ``warmup.*`` key set to other than its default does nothing, as
+        ``--set warmup.steps=0`` over the demo config leaves them; with a warm-up, the noisy teacher
+        needs both ``warmup.mistake`` and a ``warmup.mistake_rate`` above 0 (the share of the targets
+        it changes), so either one alone changes no target."""
+        w, default = self.warmup, WarmupConfig()
+        if not w.steps:
+            keys = [f"warmup.{f.name}={getattr(w, f.name)}" for f in dataclasses.fields(w)
+                    if f.name != "steps" and getattr(w, f.name) != getattr(default, f.name)]
+            if keys:
+                warnings.warn(ConfigWarning(
+                    f"{', '.join(keys)} {'does' if len(keys) == 1 else 'do'} nothing: warmup.steps is 0 (no supervised "
+                    "warm-up); set warmup.steps (e.g. 2000) to warm up, or leave the warmup section out"))
+        elif w.mistake is not None and w.mistake_rate == 0:
+            warnings.warn(ConfigWarning(
+                f"warmup.mistake={w.mistake} does nothing: warmup.mistake_rate is 0 (the share of the warm-up targets "
+                "the noisy teacher gets wrong); set warmup.mistake_rate (e.g. 0.9), or warmup.mistake=null"))
+        elif w.mistake is None and w.mistake_rate > 0:
+            warnings.warn(ConfigWarning(
+                f"warmup.mistake_rate={w.mistake_rate} does nothing: warmup.mistake is null (the teacher makes no "
+                f"mistake); set warmup.mistake (one of {', '.join(sorted(_mistake_names()))}), or warmup.mistake_rate=0"))
+
+    def _warn_lr_warmup(self) -> None:
+        """Warn (:class:`ConfigWarning`) when the learning-rate warm-up lasts the whole run
+        (``train.warmup_steps >= train.total_steps``): the rate ramps up linearly, one tick a step
+        (:func:`rlvr.trainers.policy.lr_lambda`), so ``train.lr`` is reached only on step
+        ``warmup_steps``, never within a shorter run, and the decay never starts. A warning, not
+        an error: ``--resume`` may raise ``train.total_steps`` later."""
+        t = self.train
+        if t.warmup_steps and t.warmup_steps >= t.total_steps:
+            peak = ("is reached only on the last step" if t.warmup_steps == t.total_steps
+                    else f"is never reached (the last step trains at {t.total_steps / t.warmup_steps:.3g} x train.lr)")
+            decay = f", and the {t.lr_scheduler} decay never starts" if t.lr_scheduler != "constant" else ""
+            warnings.warn(ConfigWarning(
+                f"train.warmup_steps={t.warmup_steps} >= train.total_steps={t.total_steps}: the learning rate ramps up "
+                f"for the whole run, so the peak rate train.lr={t.lr:g} {peak}{decay}; set train.warmup_steps below "
+                "train.total_steps (e.g. a tenth of it)"))
 
     def _warn_unused_algorithm(self) -> None:
         """`_warn_unused` for the algorithm's settings that only one mode of it reads: each is
@@ -871,6 +912,13 @@ def _build(cls: Any, data: Mapping[str, Any], prefix: str = "") -> Any:
         raise ConfigError(f"unknown config key {prefix}{key}{hint} (known under {prefix or 'the top level'}: {', '.join(names)})")
     kwargs = {k: _coerce(prefix + k, v, hints[k]) for k, v in data.items()}
     return cls(**kwargs)
+
+
+def _mistake_names() -> list[str]:
+    """The names ``warmup.mistake`` accepts (:data:`rlvr.trainers.warmup.MISTAKES`)."""
+    from rlvr.trainers.warmup import MISTAKES
+
+    return list(MISTAKES)
 
 
 def config_from_dict(data: Mapping[str, Any] | None) -> Config:
