@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from rlvr.trainers.engine import Sample, SamplingParams
 from rlvr.trainers.hf_engine import HFEngine
 
-__all__ = ["HFChatEngine", "check_conversation", "content_text", "render_chat", "template_messages", "tool_calls_from_text"]
+__all__ = ["HFChatEngine", "check_conversation", "check_text_encodes", "check_tool_calls", "content_text", "render_chat", "template_messages", "tool_calls_from_text"]
 
 
 def content_text(content: Any, where: str = "message") -> str:
@@ -50,9 +50,53 @@ def content_text(content: Any, where: str = "message") -> str:
     return "\n".join(texts)
 
 
+def check_tool_calls(tool_calls: Any, where: str) -> None:
+    """Check an assistant message's ``tool_calls`` (``where`` names the message): None, or a list of
+    ``{"function": {"name": str, "arguments": str or object}, ...}`` (OpenAI's shape). A
+    ``ValueError`` names the first bad entry: a template given anything else fails with a message
+    about Jinja internals ("Undefined is not JSON serializable") instead of the field at fault. An
+    empty name is allowed: envs record a call the model wrote without one that way (see
+    `rlvr.envs.toolcalls.openai_tool_calls`), and the template renders it."""
+    if tool_calls is None:
+        return
+    shape = "a list of {\"type\": \"function\", \"function\": {\"name\": ..., \"arguments\": ...}}"
+    if not isinstance(tool_calls, (list, tuple)):
+        raise ValueError(f"{where}: 'tool_calls' must be {shape}, got {type(tool_calls).__name__}")
+    for k, call in enumerate(tool_calls):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict):
+            got = "no 'function' object" if isinstance(call, dict) else type(call).__name__
+            raise ValueError(f"{where}: 'tool_calls'[{k}] must be {{\"function\": {{\"name\": ..., \"arguments\": ...}}}}, got {got}")
+        if not isinstance(function.get("name"), str):
+            raise ValueError(f"{where}: 'tool_calls'[{k}].function.name must be a string")
+        if not isinstance(function.get("arguments"), (str, dict)):
+            raise ValueError(f"{where}: 'tool_calls'[{k}].function.arguments must be a JSON string or an object")
+
+
+def check_text_encodes(value: Any, where: str, field: str = "") -> None:
+    """Raise a ``ValueError`` naming the field (``where``, then the path to it) of the first string
+    in ``value`` (nested in lists and dicts) that is not valid Unicode text, such as a lone
+    surrogate (``"\\ud800"`` in JSON): it cannot be encoded as UTF-8, so a tokenizer refuses it with
+    a message about its argument types instead of the field at fault."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{where}: {field or 'a string'} is not valid text (character {exc.start} is "
+                             f"{value[exc.start]!r}, a lone surrogate that cannot be encoded as UTF-8)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text_encodes(item, where, f"{field}.{key}" if field else f"'{key}'")
+    elif isinstance(value, (list, tuple)):
+        for k, item in enumerate(value):
+            check_text_encodes(item, where, f"{field}[{k}]")
+
+
 def check_conversation(conversation: Any, index: int = 0) -> list[dict[str, Any]]:
-    """Check that ``conversation`` is a non-empty list of ``{"role": str, "content": ...}`` messages;
-    raise a ``ValueError`` naming the first bad message otherwise. Returns it as a list."""
+    """Check that ``conversation`` is a non-empty list of ``{"role": str, "content": ...}`` messages,
+    whose ``tool_calls`` (when present) have OpenAI's shape (:func:`check_tool_calls`) and whose
+    strings are all valid text (:func:`check_text_encodes`); raise a ``ValueError`` naming the first
+    bad message and field otherwise. Returns it as a list."""
     if not isinstance(conversation, (list, tuple)) or not conversation:
         raise ValueError(
             f"conversation {index} must be a non-empty list of messages like "
@@ -63,7 +107,10 @@ def check_conversation(conversation: Any, index: int = 0) -> list[dict[str, Any]
             raise ValueError(f"conversation {index}, message {m}: must be a dict with 'role' and 'content', got {type(message).__name__}")
         if not isinstance(message.get("role"), str) or not message["role"]:
             raise ValueError(f"conversation {index}, message {m}: 'role' must be a non-empty string (system, user, assistant, tool)")
-        content_text(message.get("content"), f"conversation {index}, message {m}")
+        where = f"conversation {index}, message {m}"
+        content_text(message.get("content"), where)
+        check_tool_calls(message.get("tool_calls"), where)
+        check_text_encodes(message, where)
     return list(conversation)
 
 

@@ -6,7 +6,12 @@ Conversations are sent concurrently from daemon threads. The first failure ends 
 conversations not yet sent are not sent, those in flight make no further attempt, and the error is
 raised without waiting for them (a Ctrl-C likewise). Connection errors, 408/409/429 and 5xx
 answers (except 501 and 505, which no retry changes) are retried with exponential backoff, waiting at
-least what a ``Retry-After`` header asks; another 4xx answer is an error carrying the server's message
+least what a ``Retry-After`` header asks. A 503 or 429 *with* ``Retry-After`` is a busy server, not a
+failing one (``rlvr serve`` with a full queue, a rate limit): the request waits as asked (times a random
+1 to 1.5, so clients refused together come back apart) and is sent again as often as it takes, not
+counted against ``max_retries``, for up to ``timeout`` seconds from its first attempt; a server still
+busy then is a :class:`ServerUnreachableError` saying so (``max_retries=0`` turns every retry off,
+waiting out a busy server included). Another 4xx answer is an error carrying the server's message
 (:class:`ContextLengthExceededError` when it refuses the conversation as longer than the context;
 ``generate_chat(..., refusals="return")`` puts that one in the conversation's place instead, the
 others answered in the same call).
@@ -34,10 +39,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
+import email.utils
 import http.client
 import json
 import os
 import queue
+import random
 import ssl
 import threading
 import time
@@ -65,7 +73,8 @@ class OpenAIEngineError(EngineError):
 
 
 class ServerUnreachableError(OpenAIEngineError):
-    """No answer from the server after all retries (refused connections, or 429/5xx every time)."""
+    """No answer from the server after all retries (refused connections, or 429/5xx every time), or
+    a server still busy (503/429 with ``Retry-After``) ``timeout`` seconds after the first attempt."""
 
 
 class ServerTimeoutError(OpenAIEngineError):
@@ -161,6 +170,12 @@ _NEVER = threading.Event()
 _FINISHED = {"stop": "stop", "tool_calls": "stop", "function_call": "stop", "length": "length"}
 #: The longest wait a server's Retry-After can impose before a retry (seconds).
 MAX_RETRY_AFTER = 60.0
+#: Statuses that, with a ``Retry-After``, say the server is busy rather than failing: the request
+#: waits and is sent again for up to ``timeout`` seconds, not counted against ``max_retries`` (unless
+#: that is 0: no retry at all).
+BUSY_STATUSES = (429, 503)
+#: The shortest wait before asking a busy server again (seconds; ``Retry-After: 0`` with ``backoff=0``).
+MIN_BUSY_WAIT = 0.05
 #: The ``GET /models`` probe (asking the server its model's name) waits this long at most for an
 #: answer (less when ``timeout`` is shorter), and gives up after this many timed-out attempts: a
 #: working server lists its models at once, and the generation timeout (``rlvr eval``'s is 30
@@ -394,7 +409,10 @@ class OpenAIEngine(Engine):
     read with ``timeout`` per read): a generation that takes longer raises
     :class:`ServerTimeoutError`. ``max_retries``: extra attempts after a connection error,
     408/409/429 or 5xx, waiting ``backoff * 2**attempt`` seconds in between, or longer when the
-    server's ``Retry-After`` says so. ``concurrency``: conversations in flight at once.
+    server's ``Retry-After`` says so. A busy answer (503 or 429 with ``Retry-After``, see
+    :data:`BUSY_STATUSES`) is not one of them: it is waited out (as asked, with jitter) and sent
+    again for up to ``timeout`` seconds from the first attempt, then :class:`ServerUnreachableError`;
+    ``max_retries=0`` sends each request once, busy or not (fail fast). ``concurrency``: conversations in flight at once.
     ``logprobs``: ask the server for per-token log-probs (returned in ``Sample.meta["token_logprobs"]``).
     Asking the model's name (``model=None``) waits ``models_timeout`` seconds at most per attempt
     (see :data:`MODELS_TIMEOUT`).
@@ -612,11 +630,14 @@ class OpenAIEngine(Engine):
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         last, wait = "", 0.0
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                stop.wait(max(wait, self.backoff * 2 ** (attempt - 1)))
+        attempts = failures = 0
+        busy_until = time.monotonic() + timeout  # busy answers are waited out until then (see _busy_wait)
+        while True:
+            if attempts:
+                stop.wait(wait)
             if stop.is_set():
                 raise _Stopped(f"{method} {url}: not sent, another request of the same call failed")
+            attempts += 1
             wait = 0.0
             req = urllib.request.Request(url, data=data, headers=headers, method=method)
             deadline = time.monotonic() + timeout  # for the whole answer, not each read of it
@@ -625,12 +646,15 @@ class OpenAIEngine(Engine):
                     raw = _read_body(resp, deadline)
             except urllib.error.HTTPError as exc:
                 text = _error_body(exc, deadline)
-                if retryable_status(exc.code):
-                    last = f"HTTP {exc.code}: {_error_message(text)}"
-                    wait = _retry_after(exc.headers.get("Retry-After"))
+                if not retryable_status(exc.code):
+                    rejected = ContextLengthExceededError if context_exceeded(exc.code, text) else RequestRejectedError
+                    raise rejected(f"{method} {url} was rejected with HTTP {exc.code}: {_error_message(text)}", exc.code, text) from None
+                last = f"HTTP {exc.code}: {_error_message(text)}"
+                asked = _retry_after(exc.headers.get("Retry-After"))
+                if exc.code in BUSY_STATUSES and asked is not None and self.max_retries:  # busy, not failing
+                    wait = self._busy_wait(asked, busy_until, f"{method} {url}", timeout, attempts, last)
                     continue
-                rejected = ContextLengthExceededError if context_exceeded(exc.code, text) else RequestRejectedError
-                raise rejected(f"{method} {url} was rejected with HTTP {exc.code}: {_error_message(text)}", exc.code, text) from None
+                wait = asked or 0.0
             except TimeoutError as exc:
                 # urllib wraps a timeout while connecting or sending in URLError: a bare timeout means
                 # the request was sent and the answer did not come (in full) in time. Re-sending a
@@ -645,7 +669,6 @@ class OpenAIEngine(Engine):
                 timed_out += 1
                 if timeout_attempts is not None and timed_out >= timeout_attempts:
                     raise ServerUnreachableError(_no_answer(method, url, timeout, timed_out, connected=True)) from None
-                continue
             except (urllib.error.URLError, http.client.HTTPException, ConnectionError,
                     ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:  # (a TLS connection cut: as a reset one)
                 reason = getattr(exc, "reason", exc)
@@ -654,22 +677,42 @@ class OpenAIEngine(Engine):
                     timed_out += 1
                     if timeout_attempts is not None and timed_out >= timeout_attempts:
                         raise ServerUnreachableError(_no_answer(method, url, timeout, timed_out, connected=False)) from None
-                continue
             except OSError as exc:  # e.g. an ssl.SSLError while reading the answer
                 raise OpenAIEngineError(
                     f"{method} {url}: reading the server's answer failed ({type(exc).__name__}: {exc}); check the "
                     "server (or the proxy or TLS terminator in front of it) and rerun"
                 ) from None
-            try:
-                return json.loads(raw)
-            except ValueError:  # not JSON, or not UTF-8 (e.g. a proxy's error page)
-                raise OpenAIEngineError(f"{method} {url} answered with something that is not JSON: {raw[:200]!r}") from None
+            else:
+                try:
+                    return json.loads(raw)
+                except ValueError:  # not JSON, or not UTF-8 (e.g. a proxy's error page)
+                    raise OpenAIEngineError(f"{method} {url} answered with something that is not JSON: {raw[:200]!r}") from None
+            failures += 1  # a failed attempt (refused connection, 5xx, 429 without Retry-After...)
+            if failures > self.max_retries:
+                break
+            wait = max(wait, self.backoff * 2 ** (failures - 1))
         if last.startswith("HTTP "):  # the server is there, but busy or failing
             hint = "the server is up but kept failing or was busy: check its log, or retry later with fewer requests at once (--concurrency)"
         else:
             hint = ("check that an OpenAI-compatible server is running there (e.g. `rlvr serve --model tiny` or "
                     "`vllm serve MODEL`) and that base_url ends with /v1")
-        raise ServerUnreachableError(f"no usable answer from {url} after {self.max_retries + 1} attempt(s) (last: {last}); {hint}")
+        raise ServerUnreachableError(f"no usable answer from {url} after {attempts} attempt(s) (last: {last}); {hint}")
+
+    def _busy_wait(self, asked: float, busy_until: float, what: str, timeout: float, attempts: int, last: str) -> float:
+        """Seconds to wait before asking a busy server (503/429 with ``Retry-After``) again: what it
+        asked (at least ``backoff``) times a random factor from 1 to 1.5, so that clients refused
+        together do not all come back together into a queue as full, cut to the time left before
+        ``busy_until`` (the first attempt plus ``timeout``). Once that time is spent, a
+        :class:`ServerUnreachableError` says the server stayed busy: a server answering 503 forever
+        ends the call after ``timeout`` seconds (plus one answer), not never."""
+        left = busy_until - time.monotonic()
+        if left <= 0:
+            raise ServerUnreachableError(
+                f"{what}: the server stayed busy for timeout={timeout:g}s ({attempts} answer(s) asking to retry later; "
+                f"last: {last}); it has more work than it can take: send fewer requests at once (--concurrency), raise "
+                "the timeout (`rlvr eval --timeout SECONDS`, OpenAIEngine(timeout=...)) or let the server queue more "
+                "(`rlvr serve --max-queue`)")
+        return min(max(asked, self.backoff, MIN_BUSY_WAIT) * random.uniform(1.0, 1.5), left)
 
 
 def _no_answer(method: str, url: str, timeout: float, attempts: int, connected: bool) -> str:
@@ -775,13 +818,24 @@ def _error_body(exc: urllib.error.HTTPError, deadline: float) -> str:
         return f"(the error body could not be read: {type(err).__name__})"
 
 
-def _retry_after(value: str | None) -> float:
-    """Seconds a ``Retry-After: <seconds>`` header asks to wait (capped at MAX_RETRY_AFTER; 0 when
-    absent or given as a date)."""
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait, given as seconds or as an HTTP date (capped
+    at MAX_RETRY_AFTER, at least 0); None when absent or unreadable."""
+    if not value:
+        return None
     try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value else 0.0
+        seconds = float(value)
     except ValueError:
-        return 0.0
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        seconds = (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    if not seconds == seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _error_message(text: str) -> str:

@@ -1,6 +1,8 @@
 """`rlvr serve`: serve a local model (the ``hf`` engine) over the OpenAI chat-completions API.
 
-Endpoints: ``POST /v1/chat/completions`` and ``GET /v1/models``. It is useful on its own (try a
+Endpoints: ``POST /v1/chat/completions``, ``GET /v1/models`` and ``GET /v1/models/{model}`` (the
+served name; another is a 404), ``GET /health``; HEAD answers as GET without the body, and any other
+method gets a 405 with ``Allow`` and a JSON error body. It is useful on its own (try a
 checkpoint with any OpenAI client) and lets the ``openai`` engine be tested against a real HTTP
 server. ``--model tiny`` serves the randomly initialised tiny model (no download). The model needs a
 chat template (a base model without one is refused at start-up).
@@ -22,7 +24,9 @@ body naming the field (``{"error": {"message", "type", "param"}}``).
 Requests are handled in threads; generation runs one request at a time on the model. A request
 whose client has gone (timed out, cancelled; not merely half-closed its socket, see
 ``_client_gone``) by the time its turn comes is skipped, not computed;
-when more than ``--max-queue`` requests wait, a new one gets 503 with ``Retry-After``. A connection
+when more than ``--max-queue`` requests wait, a new one gets 503 with ``Retry-After`` set to about
+the time the queue ahead of it takes (``(pending + 1) x`` the last generation's time, 1 to 60 s), so
+refused clients do not all come back at once into a queue still full. A connection
 on which the client sends nothing for ``--idle-timeout`` seconds (an idle keep-alive connection, a
 body that stops arriving) is closed, so it does not hold a thread and a file descriptor forever;
 the time a request waits for the model or generates does not count. Ctrl-C stops accepting, ends
@@ -69,11 +73,15 @@ CHUNKED_WIRE_FACTOR = 2
 DEFAULT_MAX_TOKENS = 4096
 #: Requests that may wait for the model while it generates; more get 503 (``--max-queue``).
 DEFAULT_MAX_QUEUE = 64
+#: The longest ``Retry-After`` (seconds) a busy answer asks for (the openai engine waits at most 60 s too).
+MAX_BUSY_RETRY_AFTER = 60
 #: Seconds a connection may stay silent (between requests, or within one) before it is closed (``--idle-timeout``).
 DEFAULT_IDLE_TIMEOUT = 120.0
 #: Connections the kernel completes and queues before the server accepts them (listen backlog, at
 #: least ``max_queue + 1``). socketserver's default, 5, makes a burst of clients wait for SYN retries (~1 s each).
 LISTEN_BACKLOG = 128
+#: The methods some route takes (the ``Allow`` header of a 405).
+ALLOWED_METHODS = "GET, HEAD, POST"
 #: Seconds a Ctrl-C waits for the requests under way to be answered before the process ends anyway.
 STOP_GRACE_S = 10.0
 #: Seconds the check for a departed client waits for a reset after probing a half-closed connection.
@@ -200,6 +208,30 @@ def _neutral(value: Any, neutral: tuple[Any, ...]) -> bool:
                for v in neutral)
 
 
+def _checked_tools(tools: Any) -> list[Any] | None:
+    """The request's ``tools``: None, or a list of ``{"type": "function", "function": {"name": ...,
+    ...}}`` objects whose strings are valid text. A :class:`BadRequest` names the first bad entry: a
+    tool without a function name would be rendered into the prompt as a tool the model cannot call
+    (or break the template with a message about its internals)."""
+    from rlvr.trainers.hf_chat import check_text_encodes
+
+    shape = "a list of tool objects ({\"type\": \"function\", \"function\": {\"name\": ..., ...}})"
+    if tools is None:
+        return None
+    if not isinstance(tools, list):
+        raise BadRequest(f"'tools' must be {shape}, got {type(tools).__name__}", "tools")
+    for k, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str) or not function["name"]:
+            raise BadRequest(f"'tools'[{k}] must be {{\"type\": \"function\", \"function\": {{\"name\": ..., ...}}}} with a "
+                             f"non-empty function name, got {json.dumps(tool)[:200]}", "tools")
+        try:
+            check_text_encodes(tool, f"'tools'[{k}]")
+        except ValueError as exc:
+            raise BadRequest(str(exc), "tools") from None
+    return tools
+
+
 def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int = DEFAULT_MAX_TOKENS,
                        vocab_size: int | None = None) -> dict[str, Any]:
     """Validate a chat-completions request body; return ``messages``, ``n``, ``sampling``
@@ -235,7 +267,9 @@ def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int 
         stop = [stop]
     if not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop):
         raise BadRequest(f"'stop' must be a non-empty string or a list of them, got {json.dumps(body.get('stop'))}", "stop")
-    stop_token_ids = body.get("stop_token_ids") or []
+    stop_token_ids = body.get("stop_token_ids")
+    if stop_token_ids is None:  # (only null means none: 0, false, "" and {} are refused as not a list)
+        stop_token_ids = []
     if not isinstance(stop_token_ids, list) or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0
                                                         for t in stop_token_ids):
         raise BadRequest(f"'stop_token_ids' must be a list of token ids (integers >= 0), got {json.dumps(body.get('stop_token_ids'))}",
@@ -250,9 +284,7 @@ def parse_chat_request(body: Any, served_model: str, *, max_tokens_default: int 
         logprobs = False
     if not isinstance(logprobs, bool):
         raise BadRequest(f"'logprobs' must be true or false, got {json.dumps(logprobs)}", "logprobs")
-    tools = body.get("tools")
-    if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools)):
-        raise BadRequest("'tools' must be a list of tool objects ({\"type\": \"function\", \"function\": {...}})", "tools")
+    tools = _checked_tools(body.get("tools"))
     for field, neutral in UNSUPPORTED_FIELDS.items():
         value = body.get(field)
         if value is None or _neutral(value, neutral) or (field == "tool_choice" and value == "none" and not tools):
@@ -475,7 +507,7 @@ class ChatCompletionServer:
         (they would only time out in their clients, after the server computed them anyway)."""
         with self._count_lock:
             if self._pending > self.max_queue:
-                wait = max(1, math.ceil(self._last_generation_s))
+                wait = self._busy_retry_after()
                 raise ServerBusy(f"rlvr serve is busy: {self._pending - 1} requests wait for the model (--max-queue "
                                  f"{self.max_queue}); retry in about {wait}s, or send fewer requests at once", wait)
             self._pending += 1
@@ -485,6 +517,14 @@ class ChatCompletionServer:
         finally:
             with self._count_lock:
                 self._pending -= 1
+
+    def _busy_retry_after(self) -> int:
+        """The ``Retry-After`` (seconds) of a busy answer: about the time the requests already queued
+        take, ``(pending + 1) * last generation time``, from 1 to :data:`MAX_BUSY_RETRY_AFTER`.
+        A constant (one generation's time) sent all refused clients back together, into a queue
+        still as full: they were refused again and again until their retries ran out."""
+        wait = math.ceil((self._pending + 1) * self._last_generation_s)
+        return min(max(1, wait), MAX_BUSY_RETRY_AFTER)
 
     def _reply_limit(self, req: dict[str, Any], prompt_len: int) -> int:
         """The generation limit of a request whose prompt is ``prompt_len`` tokens, as vLLM's server
@@ -567,10 +607,11 @@ class ChatCompletionServer:
             def log_message(self, format: str, *args: Any) -> None:  # quiet: one line per request is noise
                 pass
 
-            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-                """Write a JSON reply; ``headers`` adds some (``Connection: close`` also ends the
-                connection). A client that has gone, or stopped reading for ``idle_timeout``, is
-                not an error: the connection just ends."""
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None,
+                      head: bool = False) -> None:
+                """Write a JSON reply (its headers only with ``head``, for HEAD); ``headers`` adds some
+                (``Connection: close`` also ends the connection). A client that has gone, or stopped
+                reading for ``idle_timeout``, is not an error: the connection just ends."""
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -579,13 +620,19 @@ class ChatCompletionServer:
                     for name, value in (headers or {}).items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    if not head:
+                        self.wfile.write(data)
                 except OSError:  # BrokenPipeError, ConnectionResetError, TimeoutError
                     self.close_connection = True
 
             def _error(self, status: int, message: str, param: str | None = None, kind: str = "invalid_request_error",
                        headers: dict[str, str] | None = None, code: str | None = None) -> None:
-                self._send(status, {"error": {"message": message, "type": kind, "param": param, "code": code}}, headers)
+                self._send(status, self._error_body(message, param, kind, code), headers)
+
+            @staticmethod
+            def _error_body(message: str, param: str | None, kind: str, code: str | None = None) -> dict[str, Any]:
+                """An OpenAI-style error body."""
+                return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
             def _client_gone(self) -> bool:
                 """Whether the client has closed the connection (it timed out or gave up). A client
@@ -684,19 +731,58 @@ class ChatCompletionServer:
                 raise BadRequest(f"the request's Transfer-Encoding {', '.join(codings)!r} is not supported; "
                                  "only 'chunked' is (send the body uncompressed)", status=501)
 
-            def do_GET(self) -> None:
+            def _announces_body(self) -> bool:
+                """Whether the request announces a body (which GET, HEAD and refused methods never read)."""
+                return "Transfer-Encoding" in self.headers or self.headers.get("Content-Length", "").strip() not in ("", "0")
+
+            def do_GET(self, head: bool = False) -> None:
                 # A GET's body is never read: one announced (a proxy would pass it on as the body) must not
                 # be parsed as the next request on this connection, so the connection ends with the answer.
-                body = "Transfer-Encoding" in self.headers or self.headers.get("Content-Length", "").strip() not in ("", "0")
-                close = {"Connection": "close"} if body else None
+                close = {"Connection": "close"} if self._announces_body() else None
+                status, payload = self._get_reply()
+                self._send(status, payload, close, head=head)
+
+            def do_HEAD(self) -> None:
+                """As GET, headers only (``Content-Length`` that of the GET's body), as HTTP asks."""
+                self.do_GET(head=True)
+
+            def _get_reply(self) -> tuple[int, dict[str, Any]]:
+                """(status, JSON body) of a GET: the model list, one model (``/v1/models/<served
+                name>``, the OpenAI SDK's ``models.retrieve``; its name may hold ``/``), the health
+                check, or a 404 naming the routes."""
                 route = self._route()
                 if route in ("/v1/models", "/models"):
-                    self._send(200, server.models(), close)
-                elif route in ("/health", "/v1/health", ""):
-                    self._send(200, {"status": "ok"}, close)
-                else:
-                    self._error(404, f"no route GET {self.path}; try GET /v1/models or POST /v1/chat/completions",
-                                kind="not_found", headers=close)
+                    return 200, server.models()
+                for prefix in ("/v1/models/", "/models/"):
+                    if route.startswith(prefix):
+                        name = urllib.parse.unquote(route[len(prefix):])
+                        if name == server.model_name:
+                            return 200, server.models()["data"][0]
+                        return 404, self._error_body(f"model {name!r} is not served here; this server serves "
+                                                     f"{server.model_name!r} (see GET /v1/models)", "model", "model_not_found")
+                if route in ("/health", "/v1/health", ""):
+                    return 200, {"status": "ok"}
+                return 404, self._error_body(f"no route GET {self.path}; try GET /v1/models or POST /v1/chat/completions",
+                                             None, "not_found")
+
+            def _refuse_method(self) -> None:
+                """405 for a method no route takes (OPTIONS, PUT, DELETE...), with ``Allow`` and an
+                OpenAI-style JSON body rather than the standard library's HTML 501 page. Any body
+                it announced is not read, so the connection ends with the answer."""
+                self._error(405, f"method {self.command} is not allowed; this server answers GET (and HEAD) "
+                                 "/v1/models, /v1/models/{model} and /health, and POST /v1/chat/completions",
+                            kind="method_not_allowed", headers={"Allow": ALLOWED_METHODS, "Connection": "close"})
+
+            do_OPTIONS = do_PUT = do_DELETE = do_PATCH = do_TRACE = do_CONNECT = _refuse_method
+
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                """The standard library's own errors (a malformed request line, headers too long, an
+                unknown method: 501) as OpenAI-style JSON, like every other answer, closing the connection."""
+                self.close_connection = True
+                self._send(code, self._error_body(message or self.responses.get(code, ("error",))[0], None,
+                                                  "invalid_request_error" if code < 500 else "not_implemented"),
+                           {"Connection": "close", **({"Allow": ALLOWED_METHODS} if code == 501 else {})},
+                           head=self.command == "HEAD")
 
             def do_POST(self) -> None:
                 raw = self._read_body()
