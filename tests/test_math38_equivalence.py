@@ -1,7 +1,8 @@
 """Audit 38 (math equivalence): the sample points lie within 32 of 0, so a function bending beyond
 them equalled one of its branches (`|x-50|` was `50-x`): answers are now also compared beside the
 breakpoints of absolute values, max, min, floor, ceiling and even roots, and at large magnitudes.
-Bare lists count repeated values (`1, 1, 2` is not `1, 2, 2`; sets stay sets); an odd root of a
+Bare lists count repeated values when the gold repeats one (`1, 1, 2` is not `1, 2, 2`; `2, 2, 3`
+stays right for `2, 3`; sets stay sets); an odd root of a
 negative number that simplifies (`\\sqrt[3]{-8}`) is not evaluated; a gold logarithm of a variable
 allows an answer changing its base (`\\log_2 x` is `\\frac{\\ln x}{\\ln 2}`)."""
 
@@ -90,3 +91,77 @@ def test_unsubscripted_log_is_the_natural_logarithm():
     """Documented, unchanged: `\\log` alone is ln (sympy's reading), so `\\log 100` is not 2."""
     assert _verdict("\\log 100", "2")[:2] == (False, "wrong")
     assert _verdict("\\log x", "\\ln x")[:2] == (True, "equal")
+
+
+# --- after review of 3d92f05 ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("gold, answer", [
+    ("|x| + \\ln(x+100) + \\ln(x+200)", "|x| + \\ln((x+100)(x+200))"), ("|x| + 2\\ln(x+40)", "|x| + \\ln((x+40)^2)"),
+    ("|x-1| + \\sqrt{x+40}\\sqrt{x+50}", "|x-1| + \\sqrt{x^2+90x+2000}"),
+    ("y = |x| + \\ln(x+100) + \\ln(x+200)", "y = |x| + \\ln((x+100)(x+200))"),
+])
+def test_beside_a_bend_a_difference_counts_only_where_both_sides_are_real(gold, answer):
+    """An absolute value anywhere made every point where one side alone is real a difference; the
+    far points (x = -1000) lie where the product rules of logarithms and roots leave the reals."""
+    correct, kind, reason = _verdict(gold, answer)
+    assert (correct, kind) == (True, "equal"), reason
+
+
+def test_breakpoints_are_found_once_and_the_50_digit_pass_stays_bounded(monkeypatch):
+    """Seven max terms against their (p+q+|p-q|)/2 forms ran past the time limit: the breakpoints
+    were solved twice and the 50-digit pass ran at every one of up to 24 breakpoint points."""
+    from rlvr.verifiers import math_sympy as ms
+    from rlvr.verifiers.math_normalize import normalize
+    calls = {"_kink_points": 0, "_precise_gap": 0}
+    for name in calls:
+        real = getattr(ms, name)
+
+        def counted(*args, _real=real, _name=name):
+            calls[_name] += 1
+            return _real(*args)
+        monkeypatch.setattr(ms, name, counted)
+    p = ["x^4-3x^3y+z^2-7", "y^4-2xy^2+z-5", "z^4-x^2y^2+3", "x^3z-y^4+2x-1"]
+    gold = " + ".join(f"\\max({a}, {b})" for a, b in zip(p, p[1:]))
+    answer = " + ".join(f"\\frac{{{a}+{b}+|{a}-({b})|}}{{2}}" for a, b in zip(p, p[1:]))
+    assert ms.compare_normalized(normalize(gold), normalize(answer))[:2] == (True, "equal")
+    assert calls["_kink_points"] == 1
+    assert calls["_precise_gap"] <= ms._PRECISE_POINTS + ms._PRECISE_KINK_POINTS
+
+
+@pytest.mark.parametrize("gold, answer", [
+    ("\\ln x + 2", "\\ln x + \\log_{10} 100"), ("x\\ln x - x + 3", "x\\ln x - x + \\log_2 8"),
+    ("\\log_4 x", "\\frac{\\log_2 x}{\\log_2 4}"), ("\\ln x - 3", "\\ln x + \\log_2 \\frac{1}{8}"),
+])
+def test_a_rational_logarithm_of_a_number_is_not_evaluated_beside_a_variable_one(gold, answer):
+    correct, kind, reason = _verdict(gold, answer)
+    assert (correct, kind) == (False, "wrong") and "not evaluated" in reason, reason
+
+
+@pytest.mark.parametrize("gold, answer", [("\\log_2 x", "\\frac{\\log_{10} x}{\\log_{10} 2}"),
+                                          ("\\log_8 x", "\\frac{\\ln x}{3\\ln 2}"),
+                                          ("\\log_6 x", "\\frac{\\log_2 x}{\\log_2 6}")])
+def test_an_irrational_logarithm_still_changes_the_base(gold, answer):
+    correct, kind, reason = _verdict(gold, answer)
+    assert (correct, kind) == (True, "equal"), reason
+
+
+@pytest.mark.parametrize("gold, answer", [
+    ("2, 3", "x=2 \\text{ or } x=2 \\text{ or } x=3"), ("x = 2, x = 3", "2, 2, 3"), ("2, 3", "2, 2, 3"), ("2", "2, 2"),
+])
+def test_a_gold_of_distinct_values_is_a_set_a_double_root_may_be_listed_twice(gold, answer):
+    correct, kind, reason = _verdict(gold, answer)
+    assert (correct, kind) == (True, "equal"), reason
+
+
+@pytest.mark.parametrize("gold, answer", [("1, 1, 2", "x = 1 \\text{ or } x = 2"), ("2, 2", "2, 2, 2"),
+                                          ("1, 1, 2", "1, 2, 2")])
+def test_a_gold_repeating_a_value_counts_it(gold, answer):
+    correct, kind, reason = _verdict(gold, answer)
+    assert (correct, kind) == (False, "wrong"), reason
+
+
+def test_a_pole_met_at_a_whole_sample_point_is_no_value():
+    """At x = 2 rounding left a tiny denominator: 7.7e148 against 5.9e174 was a difference."""
+    gold, answer = "\\frac{x^3 - 3x + 1}{|x^2 - 5x + 6|}", "\\frac{x^3-3x+1}{\\sqrt{(x-2)^2(x-3)^2}}"
+    assert _verdict(gold, answer)[:2] == (True, "equal")
+    assert _verdict(gold, "\\frac{x^3-3x+1}{x^2-5x+6}")[:2] == (False, "wrong")

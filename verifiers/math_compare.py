@@ -619,9 +619,60 @@ def unevaluated(gold: tuple, pred: tuple) -> str | None:
     `\\log_2 x`, allows logarithms of numbers, `\\frac{\\ln x}{\\ln 2}`). Arithmetic stays a form of the value:
     `2^{10}`, `\\frac{6}{8}`, `3 \\cdot 5` are accepted."""
     left = _evaluations(pred) - _evaluations(gold)
-    if _has_variable_logarithm(gold):
+    if _has_variable_logarithm(gold) and not any(node[0] == "log" and not has_symbols(node) and not _irrational_log(node)
+                                                 for node in _nodes(pred)):
         left.discard(_OPERATION_NAMES["log"])
     return ", ".join(sorted(left)) if left else None
+
+
+def _irrational_log(node: tuple) -> bool:
+    """Whether a logarithm of constants (`("log", argument, base)`) is known to be irrational: a
+    natural logarithm (base e or none) of a positive rational other than 1 (`\\ln 2`), or
+    `\\log_b a` for positive rationals that are no rational powers of one number (`\\log_{10} 2`).
+    Only such a logarithm changes a base (`\\frac{\\ln x}{\\ln 2}` for `\\log_2 x`); one with a
+    rational value (`\\log_2 8` = 3, `\\log_{10} 100`, `\\ln e`) is a number left to compute, also
+    beside a gold logarithm of a variable. Anything else (e in the argument, a huge number) is
+    taken as rational."""
+    try:
+        argument = exact_value(node[1])
+        base = None if node[2] is None or node[2] == ("const", "E") else exact_value(node[2])
+    except (NeedSympy, ValueError, ZeroDivisionError, OverflowError):
+        return False
+    if argument <= 0 or argument == 1:
+        return False
+    if base is None:
+        return True  # (ln q is transcendental for a rational q other than 1)
+    if base <= 0 or base == 1:
+        return False
+    root_a, root_b = _primitive_root(argument), _primitive_root(base)
+    return root_a is not None and root_b is not None and root_a != root_b
+
+
+def _primitive_root(q: Fraction) -> Fraction | None:
+    """The number r >= 1 of which q (positive, not 1) is a rational power, r itself no perfect
+    power: 8 and 1/4 give 2, 12 gives 12 (so log_b a is rational exactly when a and b share it).
+    None when q is too large to decide quickly."""
+    if q < 1:
+        q = 1 / q
+    n, d = q.numerator, q.denominator
+    if max(n.bit_length(), d.bit_length()) > 256:
+        return None
+    for k in range(max(n.bit_length(), 2), 1, -1):
+        rn, rd = _integer_root(n, k), _integer_root(d, k)
+        if rn is not None and rd is not None:
+            return Fraction(rn, rd)
+    return q
+
+
+def _integer_root(n: int, k: int) -> int | None:
+    """The whole k-th root of n >= 1, or None when n is no perfect k-th power (Newton's method on
+    integers, exact for any size)."""
+    x = 1 << -(-n.bit_length() // k)  # (at least the root)
+    while True:
+        y = ((k - 1) * x + n // x ** (k - 1)) // k
+        if y >= x:
+            return x if x ** k == n else None
+        x = y
 
 
 def _has_variable_logarithm(tree: tuple) -> bool:
@@ -1063,21 +1114,31 @@ def _compare_collections(gold, pred, gk, pk, eq, rel_eq) -> Outcome:
             return Outcome(False, "wrong", "a gold value is missing from the prediction")
     if not all(any(row[j] for row in equal) for j in range(len(p_items))):
         return Outcome(False, "wrong", "the prediction lists values that are not in the gold answer")
-    if gold[0] == "list" and pred[0] == "list":
+    if gold[0] == "list" and pred[0] == "list" and _repeats_a_value(g_items, eq, rel_eq):
         if len(g_items) != len(p_items):
-            return Outcome(False, "wrong", f"expected {len(g_items)} values, got {len(p_items)} (a bare list "
-                                           "counts repeated values)")
+            return Outcome(False, "wrong", f"expected {len(g_items)} values, got {len(p_items)} (the gold answer "
+                                           "repeats a value: each counts as often)")
         if _matching_size(equal) < len(g_items):
             return Outcome(False, "wrong", "the same values, repeated a different number of times")
         return Outcome(True, "equal", "equal as unordered lists (each value as often)")
     return Outcome(True, "equal", "equal as unordered collections")
 
 
+def _repeats_a_value(items: tuple, eq: ScalarEq, rel_eq: ScalarEq | None) -> bool:
+    """Whether two of a gold list's items are equal (`1, 1, 2`; `x = 2, x = 2`). Only such a gold
+    says that multiplicity counts: two bare lists are then compared as multisets (`1, 2, 2` is
+    wrong for it, as is `1, 2`). A gold of distinct values is a set of solutions, so an answer
+    listing a double root twice (`2, 2, 3`, `x = 2 \\text{ or } x = 2 \\text{ or } x = 3` for `2, 3`)
+    stays right, as it is for the single gold value `2`."""
+    return any(compare(a, b, eq, rel_eq).equal for i, a in enumerate(items) for b in items[i + 1:])
+
+
 def _matching_size(equal: list[list[bool]]) -> int:
     """The most gold items that can each be paired with a different answer item they equal
-    (`equal[i][j]`: gold item i equals answer item j), by augmenting paths. Why: two bare lists are
-    multisets, `1, 1, 2` is not `1, 2, 2` though every value of each is in the other; a set
-    (`\\{1, 1, 2\\}` = `\\{1, 2\\}`) or union is compared as a set."""
+    (`equal[i][j]`: gold item i equals answer item j), by augmenting paths. Why: two bare lists,
+    the gold repeating a value, are multisets (`_repeats_a_value`): `1, 1, 2` is not `1, 2, 2`
+    though every value of each is in the other; a set (`\\{1, 1, 2\\}` = `\\{1, 2\\}`) or union is
+    compared as a set."""
     owner: list[int | None] = [None] * (len(equal[0]) if equal else 0)
 
     def place(i: int, seen: set[int]) -> bool:

@@ -1307,7 +1307,7 @@ _MATH_WORDS = {"and", "sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "s
 
 #: A plain number, which may be long (`2^{1000}` written out has 302 digits) and is still a bare
 #: answer (see `looks_like_bare_answer`).
-_LONG_NUMBER_RE = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
+_LONG_NUMBER_RE = re.compile(r"[-+\u2212]?\d[\d,]*(?:\.\d+)?")
 
 
 def looks_like_bare_answer(text: str) -> bool:

@@ -9,6 +9,7 @@ The tree (all nodes are tuples whose first item names the kind):
 
     ("num", literal)            a number as written: "12", "0.50", "1.5e3"
     ("sym", name)               a variable: "x", "x_1", "alpha"
+    ("sym", name, Arguments)    a function applied, a variable of its own: "f(x + 1)" (see `_Parser.applied`)
     ("const", name)             "pi", "E" (Euler), "I" (imaginary unit), "oo" (infinity)
     ("add", a, b) ("sub", a, b) ("mul", a, b) ("div", a, b) ("pow", a, b)
     ("neg", a) ("pct", a) ("fact", a) ("abs", a) ("root", a, n) ("binom", n, k)
@@ -186,6 +187,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.bare_closes: set[int] = set()  # indices of the `}` ending a bare {group} (see `digits_across_braces`)
+        self.applies_f: bool | None = None  # whether the text applies f (see `is_function`), once needed
 
     # -- helpers ------------------------------------------------------------------------
     def peek(self, k: int = 0) -> tuple[str, str] | None:
@@ -428,10 +430,10 @@ class _Parser:
 
     def parse_postfix(self) -> tuple:
         node = self.digits_across_braces(self.parse_atom())
-        if node[0] == "num" and "." in node[1] and self.at("overline", "cmd"):
-            node = self.repeating_decimal(node[1])
-        while self.at("!") or self.at("%") or self.at("_") or self.at("'") or self.at("(") and _is_function_letter(node):
-            if self.at("("):  # `f(2x)`, `f'(2)`: a function applied, see `_is_function_letter`
+        if node[0] == "num" and "." in node[1] and (self.at("overline", "cmd") or self.at("bar", "cmd")):
+            node = self.repeating_decimal(node[1])  # `0.\\overline{3}`, `0.\\bar{3}`: never 0 times a conjugate
+        while self.at("!") or self.at("%") or self.at("_") or self.at("'") or self.at("(") and self.is_function(node):
+            if self.at("("):  # `f(2x)`, `f'(2)`: a function applied, see `is_function`
                 node = self.applied(node[1])
             elif self.at("_"):
                 self.take()
@@ -458,13 +460,26 @@ class _Parser:
                 node = self.postfix(node)
         return node
 
+    def is_function(self, node: tuple) -> bool:
+        """Whether `node` is a function's name that a bracket after it applies: f, and g when this
+        text applies f too (see `_applies_f`), with primes or a subscript (`f'(2)`, `g_1(x)`).
+        Why: read as a product, `f(2x)` was `2f(x)` and `f(x+y)` was `f(x)+f(y)`, so wrong answers
+        scored."""
+        if node[0] != "sym":
+            return False
+        letter = node[1].rstrip("'").partition("_")[0].rstrip("'")
+        if self.applies_f is None:
+            self.applies_f = _applies_f(self.t)
+        return letter == "f" or letter == "g" and self.applies_f
+
     def applied(self, name: str) -> tuple:
         """The function `name` applied to the bracket that is next (`f(x + 1)`, `g(2, 3)`): a variable
-        of its own named by the function and its arguments (see `_canonical`)."""
+        of its own, `("sym", text, Arguments)`, named by the function and its arguments up to order
+        (see `_canonical`); `math_sympy` names it by the arguments' values (`f(1+2)` is `f(3)`)."""
         self.take()
         arg = self.parse_bracket("(")
         args = arg[3] if arg[0] == "seq" and arg[1:3] == ("(", ")") else (arg,)
-        return ("sym", f"{name}({', '.join(map(_canonical, args))})")
+        return ("sym", f"{name}({', '.join(map(_canonical, args))})", Arguments(name, tuple(args)))
 
     def repeating_decimal(self, literal: str) -> tuple:
         """`0.2\\overline{3}` (the `\\overline` is next) as its exact value, a fraction of whole numbers:
@@ -672,17 +687,59 @@ class _Parser:
             self.depth -= 1
 
 
-#: Letters that name a function when a bracket follows them (`f(2x)` is f applied to 2x, never
-#: f times 2x); any other letter before a bracket is a factor (`x(x+1)`, `a(b+c)`, `P(x)`, and
-#: `h(a+b)`, a trapezoid's height times its bases' sum: h is a height as often as a function).
-_FUNCTION_LETTERS = frozenset("fg")
+# Letters that name a function when a bracket follows them (`f(2x)` is f applied to 2x, never
+# f times 2x): f always, g only in a text that applies f too (`f(g(x))`, `f(x) + g(x)`). Alone, g
+# is a factor as often as a function (gravity: `g(M+m)`, `mg(h_1-h_2)`, `\\frac12 g(t^2)`). The
+# decision is made per text, so the same text decides the same on either side (`g(x)` equals
+# `g(x)`); gold and answer part only when one of them applies f and the other does not, which can
+# make a wrong verdict, never a right one. Any other letter before a bracket is a factor (`x(x+1)`,
+# `a(b+c)`, `P(x)`, and `h(a+b)`, a trapezoid's height times its bases' sum).
 
 
-def _is_function_letter(node: tuple) -> bool:
-    """Whether `node` is a function's name that a bracket after it applies: f or g, with primes or
-    a subscript (`f'(2)`, `g_1(x)`). Why: read as a product, `f(2x)` was `2f(x)` and `f(x+y)` was
-    `f(x)+f(y)`, so wrong answers scored."""
-    return node[0] == "sym" and node[1].rstrip("'").partition("_")[0] in _FUNCTION_LETTERS
+def _applies_f(tokens: list[tuple[str, str]]) -> bool:
+    """Whether `tokens` hold f, with primes or a subscript (`f'`, `f_1`, `f_{12}`), right before `(`."""
+    for i, tok in enumerate(tokens):
+        if tok != ("sym", "f"):
+            continue
+        j = i + 1
+        while j < len(tokens) and tokens[j] == ("op", "'"):
+            j += 1
+        if j < len(tokens) and tokens[j] == ("op", "_"):
+            j += 1
+            if j < len(tokens) and tokens[j] == ("op", "{"):
+                while j < len(tokens) and tokens[j] != ("op", "}"):
+                    j += 1
+            j += 1
+            while j < len(tokens) and tokens[j] == ("op", "'"):
+                j += 1
+        if j < len(tokens) and tokens[j] == ("op", "("):
+            return True
+    return False
+
+
+class Arguments:
+    """What a function applied (`f(x + 1)`, see `_Parser.applied`) was applied to: the third item of
+    its "sym" node. An object, not a tuple, so walks of the tree see the applied function as one
+    variable (its arguments' variables are none of the answer's); `math_sympy` reads the arguments
+    to name that variable by their values. Equal when name and argument trees are."""
+
+    __slots__ = ("function", "args")
+
+    def __init__(self, function: str, args: tuple) -> None:
+        self.function = function
+        self.args = args
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Arguments) and (self.function, self.args) == (other.function, other.args)
+
+    def __hash__(self) -> int:
+        return hash((self.function, self.args))
+
+    def __repr__(self) -> str:
+        return f"Arguments({self.function!r}, {self.args!r})"
+
+    def __reduce__(self) -> tuple:
+        return Arguments, (self.function, self.args)
 
 
 def _canonical(node: tuple, nested: bool = False) -> str:
@@ -750,14 +807,18 @@ def _signed_terms(node: tuple) -> list[str]:
 _CONJUGABLE = frozenset({"num", "const", "neg", "add", "sub", "mul", "div"})
 
 
+#: A point's name: a capital letter with primes or a subscript (`A`, `A'`, `A_1`, `P_{12}`).
+_POINT_RE = re.compile(r"[A-Z]'*(?:_[A-Za-z0-9]+)?'*")
+
+
 def _overlined(arg: tuple) -> tuple:
     """`\\overline{arg}` or `\\bar{arg}` (a repeating decimal's bar is read before, see
-    `repeating_decimal`): a segment's name as its letters (`\\overline{AB} = 5` is `AB = 5`); a
+    `repeating_decimal`): a segment's name as its points' names (`\\overline{AB} = 5` is `AB = 5`,
+    `\\overline{A_1B_1}` is `A_1B_1`, `\\overline{A'B'}` is `A'B'`, `\\overline{A}` is `A`); a
     number's conjugate, i replaced by -i (`\\overline{2-3i}` is 2+3i, `\\overline{5}` is 5); else the
     conjugate (or mean) of something unknown, a variable of its own (`\\overline{z}` is never z).
     Why: the bar was dropped, so `\\overline{2-3i}` equalled 2-3i and `\\overline{z}` z."""
-    factors = _flattened(arg, "mul")
-    if len(factors) >= 2 and all(f[0] == "sym" and len(f[1]) == 1 and f[1].isupper() for f in factors):
+    if all(f[0] == "sym" and _POINT_RE.fullmatch(f[1]) for f in _flattened(arg, "mul")):
         return arg
     if _conjugable(arg):
         return _conjugated(arg)

@@ -79,6 +79,9 @@ _FAR = [23.4142135624, 29.7182818285, 26.1803398875, 31.5707963268]
 _MAX_ONE_SIDED = 3
 #: A sampled value known to fewer bits than this is no value (see `_value_at`).
 _MIN_BITS = 16
+#: A sampled value larger than this is no value either: a pole hit at a sample point, where rounding
+#: leaves a tiny denominator (`\\frac{1}{|x^2-5x+6|}` at x = 2 is 7.7e148, its other form 5.9e174).
+_MAX_MAGNITUDE = 1e100
 _symbols: dict[str, sympy.Symbol] = {}
 
 
@@ -125,10 +128,7 @@ def _to_sympy(node: tuple) -> sympy.Expr:
         return sympy.Rational(Fraction(lit)) if "e" not in lit.lower() else sympy.Rational(
             Fraction(lit.lower().partition("e")[0])) * sympy.Integer(10) ** int(lit.lower().partition("e")[2])
     if kind == "sym":
-        s = _symbols.get(node[1])
-        if s is None:
-            s = _symbols[node[1]] = sympy.Symbol(node[1])
-        return s
+        return _symbol(node[1]) if len(node) == 2 else _applied(node)
     if kind == "const":
         return _CONST[node[1]]
     if kind == "neg":
@@ -179,6 +179,39 @@ def _to_sympy(node: tuple) -> sympy.Expr:
         if name == "ln":
             return sympy.log(_to_sympy(arg))
     raise NotAValue(f"{_KIND_WORDS.get(kind, 'something')} where a number is needed")
+
+
+def _symbol(name: str) -> sympy.Symbol:
+    s = _symbols.get(name)
+    if s is None:
+        s = _symbols[name] = sympy.Symbol(name)
+    return s
+
+
+def _applied(node: tuple) -> sympy.Symbol:
+    """A function applied (`f(x + 1)`: a "sym" node carrying its `Arguments`, see math_parse): an
+    unknown value, a variable of its own named by the function and its arguments' values, expanded
+    into sympy's canonical form (`_argument_key`), so `f(1+2)`, `f(2^2 - 1)` and `f(3)` are one
+    variable, as are `f(2x+2)` and `f(2(x+1))`, `f(\\sqrt x)` and `f(x^{1/2})`. Why a variable and
+    not `sympy.Function('f')(arg)`: sampling gives it a value of its own, where sympy could not
+    evaluate an undefined function; nothing is known of f, so `f(2x)` and `2f(x)`, `f(x+y)` and
+    `f(x)+f(y)` stay apart. An argument without a value (an interval, an equation) names the
+    variable by the parser's text."""
+    applied = node[2]
+    try:
+        keys = [str(_argument_key(_to_sympy(arg))) for arg in applied.args]
+    except (ValueError, TypeError):  # (NotAValue is a ValueError)
+        return _symbol(node[1])
+    return _symbol(f"{applied.function}({', '.join(keys)})")
+
+
+def _argument_key(value: sympy.Expr) -> sympy.Expr:
+    """`value` in a canonical form: expanded, and a constant that is no rational simplified too
+    (`\\log_2 8` is 3)."""
+    value = sympy.expand(value)
+    if not value.free_symbols and not value.is_Rational:
+        value = sympy.simplify(value)
+    return value
 
 
 class NotAValue(ValueError):
@@ -237,7 +270,7 @@ _STEP_TARGETS = (-1, 0, 1, 2)
 #: at most this many breakpoint points are made (`_kink_points`): the sampling stays bounded.
 _MAX_KINK_ARGS = 8
 _MAX_KINK_DEGREE = 4
-_MAX_KINK_POINTS = 24
+_MAX_KINK_POINTS = 16
 #: How far beyond the outermost breakpoints a point is put (not whole: floor and ceiling step there).
 _KINK_STEP = 0.37
 #: Magnitudes every variable takes at the last points (both signs), for breakpoints not solved.
@@ -268,7 +301,8 @@ def _breakpoints(arg: sympy.Expr, steps: bool, var: sympy.Symbol, base: dict) ->
     only where the numerator and denominator are polynomials in `var` of degree at most
     `_MAX_KINK_DEGREE` (nothing else is)."""
     numerator, denominator = sympy.fraction(sympy.together(arg.subs({s: v for s, v in base.items() if s != var})))
-    equations = [numerator - t * denominator for t in (_STEP_TARGETS if steps else (0,))] + [denominator]
+    equations = [numerator - t * denominator for t in (_STEP_TARGETS if steps else (0,))]
+    equations += [] if denominator.is_number else [denominator]
     out = []
     for equation in equations:
         out.extend(_real_roots(equation, var))
@@ -277,12 +311,22 @@ def _breakpoints(arg: sympy.Expr, steps: bool, var: sympy.Symbol, base: dict) ->
 
 def _real_roots(equation: sympy.Expr, var: sympy.Symbol) -> list[float]:
     """The real roots (below 10^7 in size) of a polynomial `equation` in `var` of degree 1 to
-    `_MAX_KINK_DEGREE`, computed numerically; none for anything else."""
+    `_MAX_KINK_DEGREE`, computed numerically; none for anything else (a power above that degree is
+    refused before a polynomial is built: `x^{10000000}` would take seconds)."""
+    if any(isinstance(n, sympy.Pow) and n.exp.is_Integer and abs(n.exp) > _MAX_KINK_DEGREE
+           for n in sympy.preorder_traversal(equation)):
+        return []
     try:
         poly = sympy.Poly(equation, var)
         if not 1 <= poly.degree() <= _MAX_KINK_DEGREE:
             return []
-        roots = poly.nroots(n=15, maxsteps=50)
+        if poly.domain.is_Exact:  # (each root once: nroots converges slowly to a repeated one, `\\sqrt{(x^2-4)^2}`)
+            poly = poly.sqf_part()
+        if poly.degree() == 1:  # (the most common bend, `|x - 50|`: no iteration needed)
+            a, b = poly.all_coeffs()
+            roots = [sympy.N(-b / a, 15)]
+        else:
+            roots = poly.nroots(n=15, maxsteps=50)
     except (sympy.PolynomialError, NoConvergence, ArithmeticError, ValueError, TypeError):
         return []
     return [float(sympy.re(r)) for r in roots if abs(sympy.im(r)) < 1e-9 and abs(r) < 1e7]
@@ -295,19 +339,20 @@ def _kink_points(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> list
     (the others at the first positive point): a point between each two neighbouring breakpoints of
     it and one beyond each outermost (`_breakpoints`); then every variable at `_LARGE` magnitudes
     (for breakpoints not solved), unless a variable stands in an exponent, an exponential or a
-    factorial, whose values there may take too long to compute. At most `_MAX_KINK_POINTS`."""
-    args = (_kink_arguments(A) + _kink_arguments(B))[:_MAX_KINK_ARGS]
+    factorial, whose values there may take too long to compute. At most `_MAX_KINK_POINTS`, those
+    beyond the outermost breakpoints first (`_differs_precisely` uses the first few). An argument
+    both sides share (`|x-1|` and `\\sqrt{(x-1)^2}`) is solved once."""
+    args = list(dict.fromkeys(_kink_arguments(A) + _kink_arguments(B)))[:_MAX_KINK_ARGS]
     if not args:
         return []
     base = _positive_points(free)[0]
-    out = []
+    outer, inner = [], []
     for var in free:
         cuts = sorted({round(c, 12) for arg, steps in args if var in arg.free_symbols
                        for c in _breakpoints(arg, steps, var, base)})
-        values = [a + (b - a) / 2 for a, b in zip(cuts, cuts[1:]) if b - a > 1e-9]
-        values += [cuts[0] - _KINK_STEP, cuts[-1] + _KINK_STEP] if cuts else []
-        out.extend({**base, var: sympy.Float(v, 30)} for v in values)
-    out = out[:_MAX_KINK_POINTS - 2 * len(_LARGE)]
+        inner.extend({**base, var: sympy.Float(a + (b - a) / 2, 30)} for a, b in zip(cuts, cuts[1:]) if b - a > 1e-9)
+        outer.extend({**base, var: sympy.Float(v, 30)} for v in ([cuts[0] - _KINK_STEP, cuts[-1] + _KINK_STEP] if cuts else []))
+    out = (outer + inner)[:_MAX_KINK_POINTS - 2 * len(_LARGE)]
     if not any(_grows_fast(x) for x in (A, B)):
         for size in _LARGE:
             out.extend({s: sympy.Float(sign * (size + 0.1 * i), 30) for i, s in enumerate(free)} for sign in (1, -1))
@@ -326,7 +371,8 @@ def _value_at(expr: sympy.Expr, pt: dict) -> complex | None:
     """`expr`'s finite value at `pt`, or None where it has none: a pole, `0^x` at a negative x, a
     factorial of a negative whole number (mpmath raises there rather than return infinity), or a
     value evalf knows no digit of (`\\frac{x^2-4}{x-2}` at x = 2 gives `0.e+6`, a bound on a 0/0,
-    not a value; a true zero, `x - 2` there, is `0.e-165`, a bound that small is kept as 0)."""
+    not a value; a true zero, `x - 2` there, is `0.e-165`, a bound that small is kept as 0), or one
+    above `_MAX_MAGNITUDE` (a pole met to within rounding)."""
     try:
         value = expr.evalf(30, subs=pt)
     except (ArithmeticError, ValueError, TypeError):
@@ -334,7 +380,8 @@ def _value_at(expr: sympy.Expr, pt: dict) -> complex | None:
     for part in value.as_real_imag() if value.is_number else ():
         if isinstance(part, sympy.Float) and part._prec < _MIN_BITS and abs(part) > 1e-15:
             return None
-    return _finite_number(value)
+    number = _finite_number(value)
+    return None if number is None or abs(number) > _MAX_MAGNITUDE else number
 
 
 def _restricted(expr: sympy.Expr) -> list[tuple[str, sympy.Expr]]:
@@ -399,23 +446,22 @@ def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple
         if _counts(a_dom, b_dom, strict, pt):
             where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
             return False, f"different expressions (differ at {where})"
-    if agree < 3 or one_sided >= _MAX_ONE_SIDED:
-        return None
-    where = _differs_beside_kinks(A, B, free, a_dom, b_dom, strict)
-    if where is not None:
-        return False, f"different expressions (differ at {where})"
-    return True, f"equal at {agree} sample points"
+    return (True, f"equal at {agree} sample points") if agree >= 3 and one_sided < _MAX_ONE_SIDED else None
 
 
-def _differs_beside_kinks(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol], a_dom: list, b_dom: list,
-                          strict: bool) -> str | None:
-    """Where A and B, equal at the sample points, differ at one of `_kink_points` in a way that
-    counts (`_counts`), else None. Agreement or a missing value there decides nothing: those points
-    only look for a branch the sample points missed (`|x-50|` is `50-x` at every one of them)."""
-    for pt in _kink_points(A, B, free):
+def _differs_beside_kinks(A: sympy.Expr, B: sympy.Expr, kinks: list[dict]) -> str | None:
+    """Where A and B, equal at the sample points, differ at one of `_kink_points` while both are
+    computed within the reals there, else None. Agreement or a missing value there decides nothing:
+    those points only look for a branch the sample points missed (`|x-50|` is `50-x` at every one
+    of them). Not `_counts`'s strict rule: far out, a side of an identity true on the common domain
+    leaves the reals where the other does not (`\\ln(x+100) + \\ln(x+200)` and
+    `\\ln((x+100)(x+200))` at x = -1000), and an absolute value elsewhere in the answer changes
+    nothing about that."""
+    a_dom, b_dom = _restricted(A), _restricted(B)
+    for pt in kinks:
         va, vb = _value_at(A, pt), _value_at(B, pt)
         if va is not None and vb is not None and abs(va - vb) > 1e-12 * max(1.0, abs(va)) \
-                and _counts(a_dom, b_dom, strict, pt):
+                and _counts(a_dom, b_dom, False, pt):
             return ", ".join(f"{s}={float(v):.6g}" for s, v in pt.items())
     return None
 
@@ -440,11 +486,15 @@ def sympy_eq(a: tuple, b: tuple) -> tuple[bool, str]:
         return True, "difference simplifies to 0"
     sampled = _sampled_eq(A, B, free)
     if sampled is not None:
+        kinks = _kink_points(A, B, free) if sampled[0] else []  # (computed once, for both passes)
+        where = _differs_beside_kinks(A, B, kinks)
+        if where is not None:
+            return False, f"different expressions (differ at {where})"
         if sampled[0] and not _has_decimal(a, b):
             maxn = _precision_for(a, b)
             if _proven_nonzero_function(expanded, free, maxn):
                 return False, "different expressions (their difference is provably not 0)"
-            where = _differs_precisely(A, B, free)
+            where = _differs_precisely(A, B, free, kinks)
             if where is not None:
                 return False, f"different expressions (differ at {where} when computed to {_PRECISE_DIGITS} digits)"
         return sampled
@@ -647,6 +697,9 @@ def _proven_nonzero_function(expanded: sympy.Expr, free: list[sympy.Symbol], max
 _PRECISE_DIGITS = 50
 _PRECISE_GAP = sympy.Float("1e-40")
 _PRECISE_POINTS = 2
+#: And at this many breakpoint points at most (`_kink_points`): each costs as much as a sample
+#: point, and a sum of many bends has up to `_MAX_KINK_POINTS` of them.
+_PRECISE_KINK_POINTS = 2
 #: The most digits evalf may work with there: a true 0 makes it raise its precision to this bound
 #: (the check's main cost), a difference above `_PRECISE_GAP` is known well before.
 _PRECISE_MAXN = 80
@@ -659,11 +712,12 @@ def _precise_points(free: list[sympy.Symbol]) -> Iterator[dict]:
     yield from _points(free)[4:]
 
 
-def _differs_precisely(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> str | None:
+def _differs_precisely(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol], kinks: list[dict]) -> str | None:
     """Where two expressions without decimals, equal at the sample points to sampling's 1e-12,
     still differ (the point, for the reason), else None: their difference computed to
     `_PRECISE_DIGITS` digits at the first `_PRECISE_POINTS` sample points where both are computed
-    within the reals, then at each of `_kink_points` where they are, known to `_PROOF_BITS` bits and
+    within the reals, then at the first `_PRECISE_KINK_POINTS` of the `kinks` (`_kink_points`, the
+    points beyond the outermost breakpoints first) where they are, known to `_PROOF_BITS` bits and
     more than `_PRECISE_GAP` of the values there.
     Why: a tiny difference that is no number or polynomial (`x + 10^{-14}\\sin x` against `x`,
     `e^{x + 10^{-14}}` against `e^x`) hides under sampling's tolerance; a true identity
@@ -678,8 +732,13 @@ def _differs_precisely(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -
         tried += gap is not None
         if gap:
             return gap
-    for pt in _kink_points(A, B, free):
-        if _precise_gap(A, B, diff, pt, a_dom, b_dom):
+    tried = 0
+    for pt in kinks:
+        if tried >= _PRECISE_KINK_POINTS:
+            break
+        gap = _precise_gap(A, B, diff, pt, a_dom, b_dom)
+        tried += gap is not None
+        if gap:
             return ", ".join(f"{s}={float(v):.6g}" for s, v in pt.items())
     return None
 
@@ -744,10 +803,12 @@ def rel_eq(g: tuple, p: tuple) -> tuple[bool, str]:
     strict = fg.has(sympy.Abs) or fp.has(sympy.Abs)
     g_dom, p_dom = _restricted(fg), _restricted(fp)
     ratios = []
-    for pt in _points(free) + _kink_points(fg, fp, free):  # (beyond a bend too: `y = |x-50|` is not `y = 50-x`)
+    points = _points(free)
+    for pt in points + _kink_points(fg, fp, free):  # (beyond a bend too: `y = |x-50|` is not `y = 50-x`)
         a, b = _value_at(fg, pt), _value_at(fp, pt)
-        if a is None or b is None or abs(b) < 1e-12 or not _counts(g_dom, p_dom, strict, pt):
-            continue  # (where a side leaves the reals, as in `sympy_eq`)
+        # (where a side leaves the reals, as in `sympy_eq`; beside a bend both must stay within them)
+        if a is None or b is None or abs(b) < 1e-12 or not _counts(g_dom, p_dom, strict and pt in points, pt):
+            continue
         ratios.append(a / b)
     if len(ratios) >= 3 and all(abs(r - ratios[0]) <= 1e-9 * max(1, abs(ratios[0])) for r in ratios) \
             and abs(ratios[0]) > 1e-12 and (og in ("=", "!=") or ratios[0].real > 0):
