@@ -1,19 +1,23 @@
 """Audit 38 (rlvr serve and the openai engine), against a real `rlvr serve` on 127.0.0.1 with the tiny model:
 
 - a busy server's ``Retry-After`` grows with its queue, and the openai engine waits a busy answer
-  (503/429 with ``Retry-After``) out for up to its ``timeout`` instead of spending ``max_retries`` on
-  it, then fails with an error saying the server stayed busy (``max_retries=0`` still fails at once:
-  tests/test_serve.py);
+  (503 with ``Retry-After``) out for up to ``min(timeout, MAX_BUSY_S)`` instead of spending
+  ``max_retries`` on it, then fails with an error saying the server stayed busy (``max_retries=0``
+  still fails at once: tests/test_serve.py); a 429 (a rate limit or a used-up quota) is retried
+  ``max_retries`` times, not waited out;
 - ``stop_token_ids`` given as 0, false, "" or {} is refused, not read as "none";
 - malformed ``tool_calls``, text that is not valid Unicode and tools without a function name get a
-  400 that names the field;
-- HEAD answers as GET, other methods get a JSON 405 with ``Allow``, and ``GET /v1/models/{id}`` works.
+  400 that names the field; tool calls a template renders (the flat ``{"name", "arguments"}`` shape,
+  ``arguments`` null or a list) are not refused;
+- HEAD answers as GET, other methods get a JSON 405 with ``Allow`` (GET/HEAD on the chat route:
+  ``Allow: POST``), and ``GET /v1/models/{id}`` works.
 """
 
 from __future__ import annotations
 
 import email.utils
 import http.client
+import http.server
 import json
 import threading
 import time
@@ -25,6 +29,7 @@ import pytest
 from rlvr.commands.serve import BadRequest, ChatCompletionServer, parse_chat_request
 from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.hf_chat import HFChatEngine, check_conversation
+from rlvr.trainers import openai_engine
 from rlvr.trainers.openai_engine import OpenAIEngine, ServerUnreachableError, _retry_after
 from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
 
@@ -125,9 +130,61 @@ def test_the_engine_waits_a_busy_server_out_beyond_max_retries(busy):
 def test_a_server_busy_for_good_ends_after_the_timeout_with_a_clear_error(busy):
     client = OpenAIEngine(busy.url, "m", max_retries=1, timeout=3)
     start = time.monotonic()
-    with pytest.raises(ServerUnreachableError, match=r"stayed busy for timeout=3s .*HTTP 503: rlvr serve is busy.*--concurrency"):
+    with pytest.raises(ServerUnreachableError, match=r"stayed busy for 3s .*HTTP 503: rlvr serve is busy.*--concurrency"):
         client.generate_chat([CONV], 1, SamplingParams(max_new_tokens=2))
     assert 2.5 <= time.monotonic() - start < 15
+
+
+@pytest.mark.timeout(60)
+def test_a_busy_server_is_waited_out_at_most_max_busy_s_whatever_the_timeout(busy, monkeypatch):
+    """rlvr eval's timeout is 30 minutes: a request must not wait that long, silently, on a busy server."""
+    monkeypatch.setattr(openai_engine, "MAX_BUSY_S", 2.0)
+    client = OpenAIEngine(busy.url, "m", max_retries=1, timeout=1800)
+    start = time.monotonic()
+    with pytest.raises(ServerUnreachableError, match=r"stayed busy for 2s .*HTTP 503"):
+        client.generate_chat([CONV], 1, SamplingParams(max_new_tokens=2))
+    assert 1.5 <= time.monotonic() - start < 15
+
+
+@pytest.fixture
+def rate_limited():
+    """A server answering every POST with 429 and ``Retry-After: 0`` (a used-up quota); its ``hits``."""
+    hits: list[float] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hits.append(time.monotonic())
+            body = json.dumps({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota"}}).encode()
+            self.send_response(429)
+            for name, value in (("Retry-After", "0"), ("Content-Type", "application/json"), ("Content-Length", str(len(body)))):
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd.url, httpd.hits = f"http://127.0.0.1:{httpd.server_address[1]}/v1", hits
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.timeout(60)
+def test_a_429_with_retry_after_is_retried_max_retries_times_not_waited_out(rate_limited):
+    """A rate limit is not a busy queue: it fails after max_retries, saying so, not after the timeout."""
+    client = OpenAIEngine(rate_limited.url, "m", max_retries=2, backoff=0.0, timeout=20)
+    start = time.monotonic()
+    with pytest.raises(ServerUnreachableError, match=r"after 3 attempt\(s\) .*HTTP 429: You exceeded .*rate limit, or a quota"):
+        client.generate_chat([CONV], 1, SamplingParams(max_new_tokens=2))
+    assert len(rate_limited.hits) == 3 and time.monotonic() - start < 10
 
 
 @pytest.mark.timeout(120)
@@ -167,7 +224,8 @@ def test_stop_token_ids_null_or_empty_means_none():
     ("abc", "'tool_calls' must be a list"),
     ([1, 2], "'tool_calls'[0] must be {\"function\""),
     ([{"type": "function", "function": {"arguments": "{}"}}], "'tool_calls'[0].function.name must be a string"),
-    ([{"type": "function", "function": {"name": "f", "arguments": 3}}], "'tool_calls'[0].function.arguments must be"),
+    ([{"type": "function", "function": {"name": "f"}}], "'tool_calls'[0].function.arguments is missing"),
+    ([{"type": "function", "function": None, "name": "f", "arguments": "{}"}], "got 'function' as NoneType"),
 ])
 def test_malformed_tool_calls_get_a_400_naming_them(server, tool_calls, says):
     messages = [{"role": "user", "content": "x"}, {"role": "assistant", "content": None, "tool_calls": tool_calls}]
@@ -185,6 +243,35 @@ def test_well_formed_tool_calls_are_still_rendered(server):
                 {"role": "tool", "tool_call_id": "c1", "content": "r"}]
     status, reply = post(server, {"messages": messages, "max_tokens": 2})
     assert status == 200, reply
+
+
+FLAT_AND_LOOSE_CALLS = [
+    [{"name": "calculator", "arguments": {"expression": "2+2"}}],  # the flat shape templates read too
+    [{"id": "c1", "type": "function", "name": "calculator", "arguments": "{\"expression\": \"2+2\"}"}],
+    [{"function": {"name": "calculator", "arguments": [1, 2]}}],
+    [{"function": {"name": "calculator", "arguments": None}}],
+    [{"function": {"name": "calculator", "arguments": 3}}],
+]
+
+
+@pytest.mark.parametrize("calls", FLAT_AND_LOOSE_CALLS)
+def test_tool_calls_a_template_renders_are_not_refused(server, engine, calls):
+    """The check names what would crash a template; it does not enforce OpenAI's schema (these rendered before it)."""
+    messages = [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "", "tool_calls": calls},
+                {"role": "tool", "content": "4"}]
+    [[sample]] = engine.generate_chat([messages], 1, SamplingParams(max_new_tokens=2, temperature=0))
+    assert sample.meta["prompt_tokens"] > 0
+    status, reply = post(server, {"messages": messages, "max_tokens": 2})
+    assert status == 200, reply
+
+
+def test_tool_call_arguments_that_are_not_json_are_refused_by_name():
+    for arguments in ({1, 2}, object()):
+        conv = [{"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "f", "arguments": arguments}}]}]
+        with pytest.raises(ValueError, match=r"message 0: 'tool_calls'\[0\].function.arguments must be a JSON string or a JSON value"):
+            check_conversation(conv)
+    with pytest.raises(ValueError, match=r"'tool_calls'\[0\] must be .*got no 'function' and no string 'name'"):
+        check_conversation([{"role": "assistant", "content": "", "tool_calls": [{"name": 3, "arguments": {}}]}])
 
 
 def test_text_that_is_not_valid_unicode_gets_a_400_naming_the_field(server):
@@ -229,6 +316,15 @@ def test_other_methods_get_a_json_405_with_allow(server, method):
     assert status == 405 and headers["Allow"] == "GET, HEAD, POST" and headers["Content-Type"] == "application/json"
     error = json.loads(body)["error"]
     assert error["type"] == "method_not_allowed" and method in error["message"]
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/chat/completions?api-version=1"])
+def test_get_and_head_on_the_chat_route_get_a_405_allowing_post(server, path):
+    status, headers, body = raw_request(server, "GET", path)
+    assert status == 405 and headers["Allow"] == "POST" and headers["Content-Type"] == "application/json"
+    assert json.loads(body)["error"]["type"] == "method_not_allowed"
+    status, headers, body = raw_request(server, "HEAD", path)
+    assert status == 405 and headers["Allow"] == "POST" and body == b""
 
 
 def test_an_unknown_method_gets_a_json_error_not_an_html_page(server):

@@ -13,6 +13,7 @@ malformed the text is left whole and no calls are returned, so an env's parser a
 
 from __future__ import annotations
 
+import json
 from typing import Any, Sequence
 
 from rlvr.trainers.engine import Sample, SamplingParams
@@ -52,25 +53,42 @@ def content_text(content: Any, where: str = "message") -> str:
 
 def check_tool_calls(tool_calls: Any, where: str) -> None:
     """Check an assistant message's ``tool_calls`` (``where`` names the message): None, or a list of
-    ``{"function": {"name": str, "arguments": str or object}, ...}`` (OpenAI's shape). A
-    ``ValueError`` names the first bad entry: a template given anything else fails with a message
-    about Jinja internals ("Undefined is not JSON serializable") instead of the field at fault. An
-    empty name is allowed: envs record a call the model wrote without one that way (see
-    `rlvr.envs.toolcalls.openai_tool_calls`), and the template renders it."""
+    calls, each ``{"function": {"name": str, "arguments": ...}, ...}`` (OpenAI's shape) or the flat
+    ``{"name": str, "arguments": ...}`` (as chat templates read a call: ``call.function`` when defined,
+    else the call itself). ``arguments`` may be any JSON value (a string, an object, a list, null).
+    A ``ValueError`` names the first entry a template cannot render, which would otherwise fail with
+    a message about Jinja internals ("Undefined is not JSON serializable") instead of the field at
+    fault: no name, no ``arguments``, or ``arguments`` that are not JSON (a set, an object). It does
+    not enforce OpenAI's schema beyond that. An empty name is allowed: envs record a call the model
+    wrote without one that way (see `rlvr.envs.toolcalls.openai_tool_calls`), and the template renders it."""
     if tool_calls is None:
         return
     shape = "a list of {\"type\": \"function\", \"function\": {\"name\": ..., \"arguments\": ...}}"
     if not isinstance(tool_calls, (list, tuple)):
         raise ValueError(f"{where}: 'tool_calls' must be {shape}, got {type(tool_calls).__name__}")
     for k, call in enumerate(tool_calls):
-        function = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(function, dict):
-            got = "no 'function' object" if isinstance(call, dict) else type(call).__name__
-            raise ValueError(f"{where}: 'tool_calls'[{k}] must be {{\"function\": {{\"name\": ..., \"arguments\": ...}}}}, got {got}")
-        if not isinstance(function.get("name"), str):
-            raise ValueError(f"{where}: 'tool_calls'[{k}].function.name must be a string")
-        if not isinstance(function.get("arguments"), (str, dict)):
-            raise ValueError(f"{where}: 'tool_calls'[{k}].function.arguments must be a JSON string or an object")
+        _check_tool_call(call, f"{where}: 'tool_calls'[{k}]")
+
+
+def _check_tool_call(call: Any, where: str) -> None:
+    """Check one entry of ``tool_calls`` (see :func:`check_tool_calls`); ``where`` names it."""
+    nested = isinstance(call, dict) and "function" in call
+    function = call.get("function") if nested else call
+    if not isinstance(function, dict) or not (nested or isinstance(function.get("name"), str)):
+        got = type(call).__name__ if not isinstance(call, dict) else (
+            f"'function' as {type(function).__name__}" if nested else "no 'function' and no string 'name'")
+        raise ValueError(f"{where} must be {{\"function\": {{\"name\": ..., \"arguments\": ...}}}} "
+                         f"(or {{\"name\": ..., \"arguments\": ...}}), got {got}")
+    field = f"{where}.function" if nested else where
+    if not isinstance(function.get("name"), str):
+        raise ValueError(f"{field}.name must be a string")
+    if "arguments" not in function:
+        raise ValueError(f"{field}.arguments is missing (send \"{{}}\" for a call without arguments)")
+    try:
+        json.dumps(function["arguments"])
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"{field}.arguments must be a JSON string or a JSON value, got "
+                         f"{type(function['arguments']).__name__} ({exc})") from None
 
 
 def check_text_encodes(value: Any, where: str, field: str = "") -> None:
@@ -94,7 +112,7 @@ def check_text_encodes(value: Any, where: str, field: str = "") -> None:
 
 def check_conversation(conversation: Any, index: int = 0) -> list[dict[str, Any]]:
     """Check that ``conversation`` is a non-empty list of ``{"role": str, "content": ...}`` messages,
-    whose ``tool_calls`` (when present) have OpenAI's shape (:func:`check_tool_calls`) and whose
+    whose ``tool_calls`` (when present) can be rendered (:func:`check_tool_calls`) and whose
     strings are all valid text (:func:`check_text_encodes`); raise a ``ValueError`` naming the first
     bad message and field otherwise. Returns it as a list."""
     if not isinstance(conversation, (list, tuple)) or not conversation:

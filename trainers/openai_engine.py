@@ -6,12 +6,13 @@ Conversations are sent concurrently from daemon threads. The first failure ends 
 conversations not yet sent are not sent, those in flight make no further attempt, and the error is
 raised without waiting for them (a Ctrl-C likewise). Connection errors, 408/409/429 and 5xx
 answers (except 501 and 505, which no retry changes) are retried with exponential backoff, waiting at
-least what a ``Retry-After`` header asks. A 503 or 429 *with* ``Retry-After`` is a busy server, not a
-failing one (``rlvr serve`` with a full queue, a rate limit): the request waits as asked (times a random
-1 to 1.5, so clients refused together come back apart) and is sent again as often as it takes, not
-counted against ``max_retries``, for up to ``timeout`` seconds from its first attempt; a server still
-busy then is a :class:`ServerUnreachableError` saying so (``max_retries=0`` turns every retry off,
-waiting out a busy server included). Another 4xx answer is an error carrying the server's message
+least what a ``Retry-After`` header asks. A 503 *with* ``Retry-After`` is a busy server, not a
+failing one (``rlvr serve`` with a full queue): the request waits as asked (times a random 1 to 1.5,
+so clients refused together come back apart) and is sent again as often as it takes, not counted
+against ``max_retries``, for up to ``min(timeout, MAX_BUSY_S)`` seconds from the first busy answer; a
+server still busy then is a :class:`ServerUnreachableError` saying so (``max_retries=0`` turns every
+retry off, waiting out a busy server included). A 429 (a rate limit, or an exhausted quota that no
+waiting ends) is retried ``max_retries`` times, waiting as its ``Retry-After`` asks. Another 4xx answer is an error carrying the server's message
 (:class:`ContextLengthExceededError` when it refuses the conversation as longer than the context;
 ``generate_chat(..., refusals="return")`` puts that one in the conversation's place instead, the
 others answered in the same call).
@@ -171,9 +172,14 @@ _FINISHED = {"stop": "stop", "tool_calls": "stop", "function_call": "stop", "len
 #: The longest wait a server's Retry-After can impose before a retry (seconds).
 MAX_RETRY_AFTER = 60.0
 #: Statuses that, with a ``Retry-After``, say the server is busy rather than failing: the request
-#: waits and is sent again for up to ``timeout`` seconds, not counted against ``max_retries`` (unless
-#: that is 0: no retry at all).
-BUSY_STATUSES = (429, 503)
+#: waits and is sent again for up to ``min(timeout, MAX_BUSY_S)`` seconds, not counted against
+#: ``max_retries`` (unless that is 0: no retry at all). Not 429: a rate limit or an exhausted quota
+#: (``Retry-After: 3600``) is no queue that empties, and is retried ``max_retries`` times.
+BUSY_STATUSES = (503,)
+#: The longest a request waits out a busy server (seconds, from its first busy answer; less when
+#: ``timeout`` is shorter). ``rlvr eval``'s 30-minute timeout would keep each request waiting that
+#: long without a word.
+MAX_BUSY_S = 600.0
 #: The shortest wait before asking a busy server again (seconds; ``Retry-After: 0`` with ``backoff=0``).
 MIN_BUSY_WAIT = 0.05
 #: The ``GET /models`` probe (asking the server its model's name) waits this long at most for an
@@ -409,9 +415,10 @@ class OpenAIEngine(Engine):
     read with ``timeout`` per read): a generation that takes longer raises
     :class:`ServerTimeoutError`. ``max_retries``: extra attempts after a connection error,
     408/409/429 or 5xx, waiting ``backoff * 2**attempt`` seconds in between, or longer when the
-    server's ``Retry-After`` says so. A busy answer (503 or 429 with ``Retry-After``, see
+    server's ``Retry-After`` says so. A busy answer (503 with ``Retry-After``, see
     :data:`BUSY_STATUSES`) is not one of them: it is waited out (as asked, with jitter) and sent
-    again for up to ``timeout`` seconds from the first attempt, then :class:`ServerUnreachableError`;
+    again for up to ``min(timeout, MAX_BUSY_S)`` seconds from the first busy answer, then
+    :class:`ServerUnreachableError`;
     ``max_retries=0`` sends each request once, busy or not (fail fast). ``concurrency``: conversations in flight at once.
     ``logprobs``: ask the server for per-token log-probs (returned in ``Sample.meta["token_logprobs"]``).
     Asking the model's name (``model=None``) waits ``models_timeout`` seconds at most per attempt
@@ -631,7 +638,7 @@ class OpenAIEngine(Engine):
             headers["Authorization"] = f"Bearer {self.api_key}"
         last, wait = "", 0.0
         attempts = failures = 0
-        busy_until = time.monotonic() + timeout  # busy answers are waited out until then (see _busy_wait)
+        busy_until: float | None = None  # busy answers are waited out until then (see _busy_wait)
         while True:
             if attempts:
                 stop.wait(wait)
@@ -652,7 +659,9 @@ class OpenAIEngine(Engine):
                 last = f"HTTP {exc.code}: {_error_message(text)}"
                 asked = _retry_after(exc.headers.get("Retry-After"))
                 if exc.code in BUSY_STATUSES and asked is not None and self.max_retries:  # busy, not failing
-                    wait = self._busy_wait(asked, busy_until, f"{method} {url}", timeout, attempts, last)
+                    if busy_until is None:
+                        busy_until = time.monotonic() + min(timeout, MAX_BUSY_S)
+                    wait = self._busy_wait(asked, busy_until, f"{method} {url}", min(timeout, MAX_BUSY_S), attempts, last)
                     continue
                 wait = asked or 0.0
             except TimeoutError as exc:
@@ -691,27 +700,30 @@ class OpenAIEngine(Engine):
             if failures > self.max_retries:
                 break
             wait = max(wait, self.backoff * 2 ** (failures - 1))
-        if last.startswith("HTTP "):  # the server is there, but busy or failing
+        if last.startswith("HTTP 429"):
+            hint = ("the server kept refusing with 429 Too Many Requests: a rate limit, or a quota that is used up "
+                    "(check the account's limits and quota), or send fewer requests at once (--concurrency)")
+        elif last.startswith("HTTP "):  # the server is there, but busy or failing
             hint = "the server is up but kept failing or was busy: check its log, or retry later with fewer requests at once (--concurrency)"
         else:
             hint = ("check that an OpenAI-compatible server is running there (e.g. `rlvr serve --model tiny` or "
                     "`vllm serve MODEL`) and that base_url ends with /v1")
         raise ServerUnreachableError(f"no usable answer from {url} after {attempts} attempt(s) (last: {last}); {hint}")
 
-    def _busy_wait(self, asked: float, busy_until: float, what: str, timeout: float, attempts: int, last: str) -> float:
-        """Seconds to wait before asking a busy server (503/429 with ``Retry-After``) again: what it
+    def _busy_wait(self, asked: float, busy_until: float, what: str, budget: float, attempts: int, last: str) -> float:
+        """Seconds to wait before asking a busy server (503 with ``Retry-After``) again: what it
         asked (at least ``backoff``) times a random factor from 1 to 1.5, so that clients refused
         together do not all come back together into a queue as full, cut to the time left before
-        ``busy_until`` (the first attempt plus ``timeout``). Once that time is spent, a
-        :class:`ServerUnreachableError` says the server stayed busy: a server answering 503 forever
-        ends the call after ``timeout`` seconds (plus one answer), not never."""
+        ``busy_until`` (the first busy answer plus ``budget``, i.e. ``min(timeout, MAX_BUSY_S)``).
+        Once that time is spent, a :class:`ServerUnreachableError` says the server stayed busy: a
+        server answering 503 forever ends the call after ``budget`` seconds (plus one answer), not never."""
         left = busy_until - time.monotonic()
         if left <= 0:
             raise ServerUnreachableError(
-                f"{what}: the server stayed busy for timeout={timeout:g}s ({attempts} answer(s) asking to retry later; "
+                f"{what}: the server stayed busy for {budget:g}s ({attempts} answer(s) asking to retry later; "
                 f"last: {last}); it has more work than it can take: send fewer requests at once (--concurrency), raise "
-                "the timeout (`rlvr eval --timeout SECONDS`, OpenAIEngine(timeout=...)) or let the server queue more "
-                "(`rlvr serve --max-queue`)")
+                f"the timeout (`rlvr eval --timeout SECONDS`, OpenAIEngine(timeout=...); a busy server is waited out "
+                f"for at most {MAX_BUSY_S:g}s) or let the server queue more (`rlvr serve --max-queue`)")
         return min(max(asked, self.backoff, MIN_BUSY_WAIT) * random.uniform(1.0, 1.5), left)
 
 

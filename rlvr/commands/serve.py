@@ -82,6 +82,8 @@ DEFAULT_IDLE_TIMEOUT = 120.0
 LISTEN_BACKLOG = 128
 #: The methods some route takes (the ``Allow`` header of a 405).
 ALLOWED_METHODS = "GET, HEAD, POST"
+#: The routes of chat completions, which take POST only (GET or HEAD there: a 405 with ``Allow: POST``).
+CHAT_ROUTES = ("/v1/chat/completions", "/chat/completions")
 #: Seconds a Ctrl-C waits for the requests under way to be answered before the process ends anyway.
 STOP_GRACE_S = 10.0
 #: Seconds the check for a departed client waits for a reset after probing a half-closed connection.
@@ -739,6 +741,11 @@ class ChatCompletionServer:
                 # A GET's body is never read: one announced (a proxy would pass it on as the body) must not
                 # be parsed as the next request on this connection, so the connection ends with the answer.
                 close = {"Connection": "close"} if self._announces_body() else None
+                if self._route() in CHAT_ROUTES:  # POST only: a 405 naming it, not a 404 "no route"
+                    self._send(405, self._error_body(f"method {self.command} is not allowed on {self._route()}; "
+                                                     "send POST with a JSON body", None, "method_not_allowed"),
+                               {"Allow": "POST", **(close or {})}, head=head)
+                    return
                 status, payload = self._get_reply()
                 self._send(status, payload, close, head=head)
 
@@ -788,7 +795,7 @@ class ChatCompletionServer:
                 raw = self._read_body()
                 if raw is None:
                     return
-                if self._route() not in ("/v1/chat/completions", "/chat/completions"):
+                if self._route() not in CHAT_ROUTES:
                     self._error(404, f"no route POST {self.path}; this server offers POST /v1/chat/completions", kind="not_found")
                     return
                 try:
