@@ -552,20 +552,34 @@ def openai_tool_calls(tool_calls: list[Any], turn: int, content: str = "") -> li
 
 def template_tool_calls(tool_calls: list[Any]) -> list[Any]:
     """`tool_calls` as a Hugging Face chat template renders them: arguments that are a JSON object
-    in a string become that dict (as vLLM hands them to templates); anything else is kept."""
+    in a string become that dict (as vLLM hands them to templates), in OpenAI's shape
+    (`{"function": {"name", "arguments"}}`) and in the flat one templates also read (`{"name",
+    "arguments"}`); anything else is kept."""
     out = []
     for entry in tool_calls:
-        function = entry.get("function") if isinstance(entry, dict) else None
-        arguments = function.get("arguments") if isinstance(function, dict) else None
-        if isinstance(arguments, str):
-            try:
-                parsed = _loads(arguments) if arguments.strip() else {}
-            except (ValueError, RecursionError):
-                parsed = None
-            if isinstance(parsed, dict):
-                entry = {**entry, "function": {**function, "arguments": parsed}}
+        if isinstance(entry, dict):
+            function = entry.get("function")
+            if isinstance(function, dict):
+                parsed = _arguments_object(function.get("arguments"))
+                if parsed is not None:
+                    entry = {**entry, "function": {**function, "arguments": parsed}}
+            elif "function" not in entry:
+                parsed = _arguments_object(entry.get("arguments"))
+                if parsed is not None:
+                    entry = {**entry, "arguments": parsed}
         out.append(entry)
     return out
+
+
+def _arguments_object(arguments: Any) -> dict[str, Any] | None:
+    """The dict a JSON object in the string `arguments` holds ({} for a blank string), else None."""
+    if not isinstance(arguments, str):
+        return None
+    try:
+        parsed = _loads(arguments) if arguments.strip() else {}
+    except (ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def split_hermes_calls(text: str) -> tuple[str, list[dict[str, Any]]]:

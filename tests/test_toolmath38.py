@@ -112,3 +112,16 @@ def test_a_control_character_in_a_call_is_reported_without_at_at():
     (call,) = parse_tool_calls('<tool_call>{"name": "calculator", "arguments": {"expression": "1\x01"}}</tool_call>')
     assert "at at" not in call.error
     assert call.error.startswith("the tool call is not valid JSON: Invalid control character") and " at position " in call.error
+
+
+def test_a_flat_tool_call_s_string_arguments_reach_the_template_as_an_object():
+    """Review of ce86504: templates read `{"name", "arguments"}` as well as OpenAI's shape, but only
+    the latter's string arguments were parsed, so flat ones rendered as a quoted JSON string."""
+    from rlvr.envs.toolcalls import template_tool_calls
+
+    flat = {"name": "calculator", "arguments": '{"expression": "2+2"}'}
+    assert template_tool_calls([flat]) == [{"name": "calculator", "arguments": {"expression": "2+2"}}]
+    kept = {"name": "calculator", "arguments": "not json"}
+    assert template_tool_calls([kept]) == [kept]
+    nested = {"type": "function", "function": {"name": "calculator", "arguments": '{"expression": "1"}'}}
+    assert template_tool_calls([nested])[0]["function"]["arguments"] == {"expression": "1"}
