@@ -544,9 +544,11 @@ def _simplifiable_root(node: tuple) -> bool:
 def _evaluations(tree: tuple) -> set[str]:
     """The operations of `tree` that a final answer is expected to have carried out: a binomial,
     factorial, absolute value, logarithm or function (`\\sin`, `\\gcd`, `\\max`, `\\lfloor`, `\\det`;
-    not `\\exp`, a notation) applied to constants only, and a root that simplifies."""
+    not `\\exp`, a notation) applied to constants only, and a root that simplifies. Also inside the
+    arguments of a function applied, which tree walks do not enter (see `math_parse.Arguments`):
+    `f(\\log_2 4)` for a gold of `f(2)` leaves a logarithm to compute, as `\\log_2 4` for 2 does."""
     found = set()
-    for node in _nodes(tree):
+    for node in _all_nodes(tree):
         kind = node[0]
         if kind in _OPERATION_NAMES and not has_symbols(node):
             found.add(_OPERATION_NAMES[kind])
@@ -555,6 +557,23 @@ def _evaluations(tree: tuple) -> set[str]:
         elif kind == "root" and _simplifiable_root(node) or kind == "pow" and _simplifiable_power(node):
             found.add("a root that simplifies")
     return found
+
+
+def _with_arguments(tree: tuple) -> Iterator[tuple]:
+    """`tree`, then the arguments (a tuple of trees) of each function applied in it, nested ones too
+    (`f(\\log_2 4)`: a "sym" node whose third item holds them). For `unevaluated` only: everywhere
+    else an applied function is one variable, and its arguments none of the answer's."""
+    parts = [tree]
+    while parts:
+        part = parts.pop()
+        yield part
+        parts.extend(node[2].args for node in _nodes(part) if node[0] == "sym" and len(node) > 2)
+
+
+def _all_nodes(tree: tuple) -> Iterator[tuple]:
+    """Every node of `tree` and of the arguments of the functions applied in it (`_with_arguments`)."""
+    for part in _with_arguments(tree):
+        yield from _nodes(part)
 
 
 def _simplifiable_power(node: tuple) -> bool:
@@ -619,8 +638,9 @@ def unevaluated(gold: tuple, pred: tuple) -> str | None:
     `\\log_2 x`, allows logarithms of numbers, `\\frac{\\ln x}{\\ln 2}`). Arithmetic stays a form of the value:
     `2^{10}`, `\\frac{6}{8}`, `3 \\cdot 5` are accepted."""
     left = _evaluations(pred) - _evaluations(gold)
-    if _has_variable_logarithm(gold) and not any(node[0] == "log" and not has_symbols(node) and not _irrational_log(node)
-                                                 for node in _nodes(pred)):
+    variable_log = any(map(_has_variable_logarithm, _with_arguments(gold)))
+    if variable_log and not any(node[0] == "log" and not has_symbols(node) and not _irrational_log(node)
+                                for node in _all_nodes(pred)):
         left.discard(_OPERATION_NAMES["log"])
     return ", ".join(sorted(left)) if left else None
 

@@ -179,8 +179,11 @@ _ATOM_START_OPS = {"(", "[", "\\{", "pi", "oo", "{", "lfloor", "lceil"}
 
 class _Parser:
     def __init__(self, tokens: list[tuple[str, str]], spaced: frozenset[int] = frozenset(),
-                 gapped: frozenset[int] = frozenset()) -> None:
+                 gapped: frozenset[int] = frozenset(), bars: tuple[bool, ...] = ()) -> None:
         self.t = tokens
+        self.bars = bars  # how to read the first bars that may open or close (see `bar_opens`)
+        self.bar_choices = 0  # such bars met so far
+        self.open_bars = 0  # absolute values opened and not yet closed
         self.spaced = spaced  # numbers after a number and a space (see `_tokenize`)
         self.gapped = gapped  # tokens after a space (see `_tokenize`)
         self.in_script = 0  # > 0 while a bare exponent is read (`x^2{3}`: no digits join there)
@@ -310,7 +313,7 @@ class _Parser:
                 self.take()
                 right = self.parse_unary()
                 left = ("mul" if tok[1] == "*" else "div", left, right)
-            elif self.starts_atom():
+            elif self.starts_atom() or self.at("|") and self.bar_opens():
                 mixed = self.mixed_number(left)
                 if mixed is not None:
                     left = mixed
@@ -319,6 +322,26 @@ class _Parser:
             else:
                 break
         return left
+
+    def bar_opens(self) -> bool:
+        """Whether the `|` next, right after an operand, opens an absolute value multiplied by that
+        operand (`2|x-3|`, `x|x|`, `2|-x|`, `2||x|-1|`, the second pair of `|x-50||x+50|`) rather
+        than closing one. Outside every absolute value it opens, unless a `+` or nothing that starts
+        an operand follows it. Inside one, a bar followed by a sign or a bar closes (`|x| - y|y|`,
+        `|a||b|`: nobody writes |x·|-y|·y|), and one followed by an operand may do either (`|a|b|c|`
+        is |a|·b·|c| or |a·|b|·c|): this parser's reading is given by `self.bars` (closing once they
+        run out), and `_read_bars` tries every reading, refusing a text that two of them read."""
+        after = self.peek(1)
+        self.i += 1
+        starts = self.starts_atom()  # what follows the bar
+        self.i -= 1
+        if not self.open_bars:
+            return starts or after in (("op", "-"), ("op", "|"))
+        if not starts:
+            return False
+        k = self.bar_choices
+        self.bar_choices += 1
+        return self.bars[k] if k < len(self.bars) else False
 
     def factor(self) -> tuple:
         """The next factor of an implicit product (`2x`, `2\\sqrt{3}`, `2(3)`). A number right after
@@ -553,8 +576,10 @@ class _Parser:
                 return ("set", node[1] if node[0] == "list" else (node,))
             if val == "|":
                 self.enter()
+                self.open_bars += 1
                 inner = self.parse_sum()
                 self.expect("|")
+                self.open_bars -= 1
                 self.depth -= 1
                 return ("abs", inner)
             if val in ("lfloor", "lceil"):
@@ -877,9 +902,49 @@ def _parse(text: str) -> tuple:
     if not tokens:
         raise ParseError("empty answer")
     try:
-        return _Parser(tokens, spaced, gapped).parse_top()
+        return _read_bars(tokens, spaced, gapped)
     except RecursionError:
         raise ParseError("nested too deeply") from None
+
+
+#: At most this many readings of an answer's bars are tried (see `_read_bars`); past them it is
+#: unparsable. Each reading is one parse, and an answer without bars inside bars has one.
+MAX_BAR_READINGS = 64
+
+
+def _read_bars(tokens: list[tuple[str, str]], spaced: frozenset[int], gapped: frozenset[int]) -> tuple:
+    """The one tree of `tokens` over every reading of the bars that may open or close an absolute
+    value (see `_Parser.bar_opens`). Why: a bar after an operand opens one (`2|x-3|` is 2 times
+    |x-3|), but inside another it may also close that one, and the text shows no difference
+    (`\\left`/`\\right` are dropped by normalisation); a guess could grade a wrong answer right, so
+    a text two readings parse (`|a|b|c|`, `|a|-b|c|`) is unparsable. Usually one reading parses:
+    in `|x-50||x+50|` the second bar opening leaves too few to close. Readings are tried
+    depth-first, each a fresh parse with one more bar read the other way; the first reading's
+    error is the text's when none parses."""
+    pending: list[tuple[bool, ...]] = [()]
+    found: list[tuple] = []
+    error: ParseError | None = None
+    for _ in range(MAX_BAR_READINGS):
+        if not pending:
+            break
+        bars = pending.pop()
+        parser = _Parser(list(tokens), spaced, gapped, bars)
+        try:
+            tree = parser.parse_top()
+        except ParseError as e:
+            error, tree = error or e, None
+        # the bars met beyond `bars` were read as closing: queue each read as opening instead
+        pending.extend(bars + (False,) * (k - len(bars)) + (True,) for k in range(len(bars), parser.bar_choices))
+        if tree is not None and tree not in found:
+            found.append(tree)
+    else:
+        if pending:
+            raise ParseError("too many bars to read")
+    if len(found) > 1:
+        raise ParseError("bars that may each open or close an absolute value: more than one reading")
+    if not found:
+        raise error
+    return found[0]
 
 
 #: A label left of an `=`: letters, spaces, brackets, bars, primes, and the commands that name an
