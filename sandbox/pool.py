@@ -33,13 +33,19 @@ from typing import Callable, Sequence
 from rlvr.sandbox.base import Job, SandboxUnavailable, job_entries, raise_if_interrupted, stoppable
 from rlvr.sandbox.limits import Limits, language_command
 from rlvr.sandbox.result import ExecResult
-from rlvr.sandbox.worker import CLEANUP_SECONDS, STARTED_LINE
+from rlvr.sandbox.worker import CLEAN_LINE, CLEANUP_SECONDS, STARTED_LINE
 
 WORKER_SOURCE = (Path(__file__).with_name("worker.py")).read_text()
 #: Seconds a worker may take to answer beyond the run's own time limit before it is presumed hung:
-#: its own clean-up after a run may take `CLEANUP_SECONDS` to kill what the run left, then the
-#: time to wipe the run's files; a loaded host must not make that look like a hang.
+#: its own clean-up after a run may take `CLEANUP_SECONDS` to kill what the run left; a loaded host
+#: must not make that look like a hang. (The run's files are wiped after the answer: `CLEAN_LINE`.)
 GRACE_SECONDS = CLEANUP_SECONDS + 10.0
+#: Seconds the pool waits, once a run is answered, for its worker to say it has wiped what the run
+#: left (`CLEAN_LINE`: well under a millisecond for most runs) before the answer is returned. A
+#: worker still wiping then (a program that left hundreds of thousands of files) is set aside, and
+#: joins the idle ones once it has said so (`WarmPool._settle`): no run is handed a worker that is
+#: still wiping, nor waits for one.
+CLEAN_WAIT_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 30.0
 #: Seconds a worker may take to receive each MiB of a run's message (its stdin and files, as base64)
 #: and write them out, before the program starts: some ten times what it takes on an idle host
@@ -48,8 +54,8 @@ RECEIVE_SECONDS_PER_MIB = 0.25
 #: Seconds a worker may take, on top of that, for each file of a run and each folder they lie in:
 #: it creates, writes and closes each one (and gives it to the job's uid, when runs have their
 #: own), some 20 to 170 microseconds on an idle host, which for hundreds of thousands of small
-#: files (a raised `max_files`) is more than the grace and the size's allowance together. The
-#: same is added to the run's own deadline, which covers the removal of those files after it.
+#: files (a raised `max_files`) is more than the grace and the size's allowance together. (Their
+#: removal after the run comes after its answer: `CLEAN_LINE`.)
 SECONDS_PER_ENTRY = 0.001
 #: The key of `WarmPool._exchange`'s reply for a worker lost before the program's process existed;
 #: its value says why (`_unstarted_reason`).
@@ -147,12 +153,14 @@ class Channel(ABC):
         buffer = bytearray(self._buffer)
         deadline = time.monotonic() + timeout
         end = buffer.find(b"\n")
+        looked = False  # (a timeout of 0 still reads what has arrived: `WarmPool._settle`)
         while end < 0:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 and looked:
                 self._buffer = bytes(buffer)
                 return None
-            data = self._read_some(remaining)
+            looked = True
+            data = self._read_some(max(remaining, 0.0))
             if not data:  # end of stream (worker died) or timed out
                 self._buffer = bytes(buffer)
                 return None
@@ -501,6 +509,8 @@ class WarmPool:
     large input, which takes seconds to receive, does not eat into it.
     A run interrupted in the caller (a KeyboardInterrupt) stops its worker before the exception goes
     on: a worker left mid-run would be neither idle nor stopped until the pool closes.
+    A worker wipes what a run left after answering it, and is handed no run before it says it is
+    done (`_settle`): the wipe delays no answer, and no other run waits for it.
 
     In a forked child the pool starts afresh (see the module's docs): the parent's workers are
     closed to it, never killed, and `after_fork` (if given) is called before the child's first
@@ -515,6 +525,9 @@ class WarmPool:
         self._forked = False  # set in a forked child until `after_fork` has run there
         self._fork_lock = threading.Lock()  # (one `after_fork` call, whichever thread starts a worker first)
         self._idle: list[Channel] = []
+        # workers that answered a run and are still wiping what it left, each with whether it must
+        # then retire (`_settle`): in `_all`, never handed a run until they say they are done
+        self._cleaning: list[tuple[Channel, bool]] = []
         self._all: set[Channel] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -526,7 +539,7 @@ class WarmPool:
         """In a forked child, right after the fork: no worker of the parent's is this pool's."""
         self._lock = threading.Lock()  # (a thread of the parent's may have held it: it is not here)
         self._fork_lock = threading.Lock()
-        inherited, self._idle = list(self._all), []
+        inherited, self._idle, self._cleaning = list(self._all), [], []
         self._all.clear()  # (the finalizer's set: the child's own workers will be added to it)
         for channel in inherited:
             try:
@@ -566,6 +579,7 @@ class WarmPool:
 
     def _acquire(self) -> Channel:
         """A live idle worker (dead ones are dropped on the way), else a new one."""
+        self._sweep_cleaning()
         while True:
             with self._lock:
                 if self._closed:
@@ -596,6 +610,60 @@ class WarmPool:
             self._all.discard(channel)
         _stop(channel)
 
+    def _settle(self, channel: Channel, retire: bool) -> None:
+        """Once `channel`'s worker has answered a run: wait up to `CLEAN_WAIT_SECONDS` for it to say
+        that it wiped what the run left (`CLEAN_LINE`), then release it (`_release`: idle, or stopped
+        if it must `retire`); one that says anything else, or ends, is stopped. One still wiping is set
+        aside (`_cleaning`) and left to finish, however long the wipe takes (killed mid-wipe, a
+        subprocess worker would leave the rest on the host's disk until the sandbox closes): no run
+        waits for it, and no later run is sent to it before it is done (`_sweep_cleaning`)."""
+        try:
+            done = self._wiped(channel, CLEAN_WAIT_SECONDS)
+        except BaseException:  # interrupted (a KeyboardInterrupt): the worker is in no list to be found again
+            self._discard(channel)
+            raise
+        if done is None:
+            with self._lock:
+                if not self._closed:
+                    self._cleaning.append((channel, retire))
+                    return
+            done = False  # (closed meanwhile: stopped)
+        self._release(channel, retire or not done)
+
+    def _sweep_cleaning(self) -> None:
+        """Release the set-aside workers (`_settle`) that have finished wiping since, without waiting."""
+        with self._lock:
+            pending, self._cleaning = self._cleaning, []
+        if not pending:
+            return
+        still = []
+        try:
+            while pending:
+                channel, retire = pending[0]
+                done = self._wiped(channel, 0.0)
+                pending.pop(0)
+                if done is None:
+                    still.append((channel, retire))
+                else:
+                    self._release(channel, retire or not done)
+        finally:  # (those not looked at, if interrupted, stay set aside too)
+            with self._lock:
+                if not self._closed:  # (closed meanwhile: `close` stopped them)
+                    self._cleaning.extend(still + pending)
+
+    @staticmethod
+    def _wiped(channel: Channel, timeout: float) -> bool | None:
+        """Whether the worker of `channel`, which has answered its run, said within `timeout` seconds
+        that it wiped what the run left (`CLEAN_LINE`): True; False when it said anything else or
+        its output ended (a failed wipe ends the worker); None while it is still wiping."""
+        try:
+            line = channel.read_line(timeout)
+            if line is None:
+                return None if channel.alive() else False
+        except (OSError, ValueError):
+            return False
+        return line == CLEAN_LINE
+
     def _exchange(self, channel: Channel, message: dict, limits: Limits) -> dict | None:
         """Send a run to `channel`; the worker's result, {`UNSTARTED`: why} when the worker was lost
         before it began the program (see below), or None when it died or went silent once it had.
@@ -605,9 +673,9 @@ class WarmPool:
         each MiB of the message (a run's stdin and files, tens of seconds for hundreds of MiB) plus
         `SECONDS_PER_ENTRY` for each of its files and their folders (`job_entries`, counted once
         by `job_message`);
-        the run itself then has its time limit plus `GRACE_SECONDS` from that line on (and
-        `SECONDS_PER_ENTRY` for each entry again: the worker removes them before it answers). The program
-        cannot forge the line: it is sent before the program's process exists, and read first.
+        the run itself then has its time limit plus `GRACE_SECONDS` from that line on (the worker
+        wipes the run's files after its answer: `_settle`). The program cannot forge the line: it
+        is sent before the program's process exists, and read first.
         A worker lost before it (a frozen one that takes no input, one that failed while writing
         the run's files) never ran the program, so nothing of it is the program's (`execute`).
         A worker whose handler was killed by the job (see `Worker._report_killed_handler`) says so
@@ -639,7 +707,7 @@ class WarmPool:
                     return None if started else {UNSTARTED: _unstarted_reason(time.monotonic() - began, size, allowance, entries)}
                 if line == STARTED_LINE and not started:  # the program's process is made next: its time begins
                     started = True
-                    deadline = time.monotonic() + limits.timeout + GRACE_SECONDS + SECONDS_PER_ENTRY * entries
+                    deadline = time.monotonic() + limits.timeout + GRACE_SECONDS
                     continue
                 if line.strip():
                     try:
@@ -668,7 +736,7 @@ class WarmPool:
                 self._discard(channel)
                 raise
             if reply is not None and not {"handler_killed", "handler_failed", UNSTARTED} & reply.keys():
-                self._release(channel, reply.pop("retire", False))
+                self._settle(channel, reply.pop("retire", False))
                 return ExecResult(**reply, backend=self.name)
             elapsed = time.monotonic() - started
             diagnostics = channel.diagnostics()
@@ -741,13 +809,13 @@ class WarmPool:
         if reply is None or UNSTARTED in reply:
             self._discard(channel)
             return False
-        self._release(channel, reply.pop("retire", False))
+        self._settle(channel, reply.pop("retire", False))
         return reply.get("status") == "ok"
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            channels, self._idle = list(self._all), []
+            channels, self._idle, self._cleaning = list(self._all), [], []
             self._all.clear()  # (the finalizer's set: emptied, not replaced)
         for channel in channels:
             _stop(channel)

@@ -3,9 +3,10 @@
 Starting a Python interpreter costs tens of milliseconds, far more than a typical unit-test job.
 This script starts once (inside bubblewrap, inside a container, or directly on the host), imports
 the common standard-library modules, and then serves jobs read from its stdin. For each job it
-cleans the work dir, writes the job's files, forks a child that applies the run's resource limits
-and executes the program, collects the child's output under a cap, enforces the wall-clock limit,
-kills every process the job left behind, and answers with the result.
+writes the job's files, forks a child that applies the run's resource limits and executes the
+program, collects the child's output under a cap, enforces the wall-clock limit, kills every
+process the job left behind, answers with the result, and then wipes the work dir (and says so:
+`CLEAN_LINE`), so that removing what a program left never delays its result.
 
 The worker itself never reads a job: each job is read, run and answered by a *handler*, a fresh
 fork of the worker that exits once it has answered. A forked process holds a copy of its
@@ -16,8 +17,8 @@ worker's memory holds no job's data, so what a job's child inherits is clean.
 It runs under the *sandbox's* interpreter, so it imports nothing outside the standard library and
 nothing of rlvr. The protocol with the host is one message per line of JSON in each direction:
 the host sends a job, the worker sends back `STARTED_LINE` as the job's process is about to be
-made, then the result. The control pipes are closed in the job's
-child, so a program can never write a forged result.
+made, then the result, then `CLEAN_LINE` once the job's files are wiped. The control pipes are
+closed in the job's child, so a program can never write a forged result.
 
 A failure of the child's own setup before the program starts (dropping to the job's uid, applying
 the limits, an interpreter missing from the sandbox) is the sandbox's failure, not the program's:
@@ -164,6 +165,12 @@ SABOTAGE_LINE = b"\n" + json.dumps(SABOTAGE_RESULT).encode() + b"\n"
 #: and its files written, and its time limit starts (`WarmPool._exchange`). Sent before any process
 #: of the job exists, and so always the handler's first line: no job can forge it.
 STARTED_LINE = b'{"started": true}'
+#: The line a handler sends once it has answered its job and wiped what the job left (`Worker.wipe`):
+#: the worker may take another job. Sent after the answer, so that a program that leaves hundreds of
+#: thousands of files has its result within its time limit, and its wipe, which may take as long as
+#: their making, counted against no run's limit; the host hands the worker no job before this line
+#: (`WarmPool._settle`). A job's processes are all gone by then: none can forge it.
+CLEAN_LINE = b'{"clean": true}'
 #: The worker's own processes while a job runs: the worker and the job's handler.
 WORKER_PROCESSES = 2
 READ_CHUNK = 65536
@@ -395,6 +402,7 @@ class Worker:
         self._reaped_others = False  # set by `_wait_for`
         self._handler_limits_changed = False  # set by `_wait_for`
         self.job_started = False  # in a handler: whether its job's process was made (`run_job`)
+        self.tmp_stamps: dict = {}  # in a handler: the shared temp dirs' times before its job (`run_job`)
         self.loaded: ModulesSnapshot | None = None  # the worker's modules and builtins (`_snapshot_loaded`)
         self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
         # host mode without a job uid: (when, how many) tasks the user had (see `_nproc`)
@@ -478,21 +486,29 @@ class Worker:
             ended = self._wait_for(handler)
             forked = _read_available(self.forked_r) != ""  # whether the job's process came to exist
             if ended != HANDLED:
-                oom = bool(self.oom_events) and _oom_kills(self.oom_events) > oom_kills
-                if ended < 0 and not forked:
-                    self._report_unreceived(-ended, oom)
-                    return
-                if self.mode == "host":  # the handler's leftovers were handed to us: end them
-                    self.kill_leftovers(None)  # (not the handler's pid: reaped, it may be reused)
-                if ended in (RETIRE, HOST_CLOSED) or not forked:  # answered, or no program ran
-                    return
-                if self._handler_limits_changed:  # the job crippled its handler, which then failed
-                    self._write_line(SABOTAGE_LINE)
-                elif ended > 0:  # the handler failed with the job's process made: see `_report_failed_handler`
-                    self._report_failed_handler(ended)
-                elif self.mode == "pidns" and (oom or self._reaped_others or _others_than(handler)):
-                    self._report_killed_handler(-ended, oom)
+                self._handler_ended(handler, ended, forked, oom_kills)
+                if self.mode == "host":  # what a failed handler left on the host's disk (a pidns
+                    self._wipe_quietly()  # worker's tmpfs mounts go with it); the handler's own answer sent first
                 return
+
+    def _handler_ended(self, handler: int, ended: int, forked: bool, oom_kills: int) -> None:
+        """What the worker does when `handler` ended otherwise than answered and wiped (`ended`, its
+        exit code; `forked`, whether its job's process came to exist): end what the job left running
+        (host mode), and tell the host what became of a job that got no answer."""
+        oom = bool(self.oom_events) and _oom_kills(self.oom_events) > oom_kills
+        if ended < 0 and not forked:
+            self._report_unreceived(-ended, oom)
+            return
+        if self.mode == "host":  # the handler's leftovers were handed to us: end them
+            self.kill_leftovers(None)  # (not the handler's pid: reaped, it may be reused)
+        if ended in (RETIRE, HOST_CLOSED) or not forked:  # answered, or no program ran
+            return
+        if self._handler_limits_changed:  # the job crippled its handler, which then failed
+            self._write_line(SABOTAGE_LINE)
+        elif ended > 0:  # the handler failed with the job's process made: see `_report_failed_handler`
+            self._report_failed_handler(ended)
+        elif self.mode == "pidns" and (oom or self._reaped_others or _others_than(handler)):
+            self._report_killed_handler(-ended, oom)
 
     def _snapshot_loaded(self) -> None:
         """Keep `self.loaded` what the worker has loaded now (see `ModulesSnapshot`), taken anew only
@@ -601,6 +617,7 @@ class Worker:
         A failure after the job's process was made that is not answered here is reported by the
         worker (`serve`), never tried again."""
         self.job_started = False  # set by `run_job` as it makes the job's process
+        self.tmp_stamps = {}  # the shared temp dirs' times before the job (`run_job`, for `wipe`)
         try:
             _prctl(PR_SET_CHILD_SUBREAPER, 1)  # the job's orphans come back here to be killed
             if self.mode == "host":
@@ -613,7 +630,8 @@ class Worker:
             try:
                 job, line = json.loads(line), None  # (the line freed: a job's input may be large)
                 result = self.run_job(job)
-                if result.get("status") == HOST_GONE:  # the job is killed and its files wiped: the worker ends
+                if result.get("status") == HOST_GONE:  # the job is killed: its files are wiped, the worker ends
+                    self._wipe_quietly()
                     return HOST_CLOSED
             except Exception as exc:  # the worker's own fault (reported as such, and retired) ...
                 if self._limits_changed():  # ... unless the job, running as our user, did it
@@ -633,7 +651,7 @@ class Worker:
                     except Exception:  # noqa: BLE001 - a note for diagnostics only: the answer matters
                         pass
             self.send(result)
-            return RETIRE if result.get("retire") else HANDLED
+            return self._after_answer(bool(result.get("retire")))
         except BaseException:  # noqa: BLE001 - no answer could be given: the worker ends, the host sees it
             if self.job_started and self._limits_changed():
                 return self._answer_sabotaged()
@@ -645,8 +663,9 @@ class Worker:
 
     def _answer_sabotaged(self) -> int:
         """Answer `SABOTAGE_RESULT` (encoded beforehand: this handler may be unable to allocate),
-        after whatever part of an answer was sent; the worker retires."""
+        after whatever part of an answer was sent, then try to wipe what the job left; the worker retires."""
         self._write_line(SABOTAGE_LINE)
+        self._wipe_quietly()
         return RETIRE
 
     def _limits_changed(self, pid: int = 0) -> bool:
@@ -672,8 +691,9 @@ class Worker:
 
     # -- one job --------------------------------------------------------------------------------
     def run_job(self, job: dict) -> dict:
-        # The dirs are clean: they start empty, and after every job they are wiped (or the worker
-        # retires), so there is nothing to wipe before a job.
+        # The dirs are clean: they start empty, and after every job they are wiped (`wipe`, once the
+        # job is answered: the host sends the next job only once told so, `CLEAN_LINE`), or the
+        # worker retires, so there is nothing to wipe before a job.
         workdir = self.workdir
         os.makedirs(workdir, exist_ok=True)
         program = os.path.join(workdir, job["filename"])
@@ -719,6 +739,7 @@ class Worker:
             os.close(out_r)
             os.close(err_r)
             os.close(setup_r)
+            self.tmp_stamps = tmp_stamps  # (for `wipe`, once the job is answered)
             clean = self.kill_leftovers(pid)
             try:
                 if clean and self.mode == "pidns":
@@ -727,17 +748,44 @@ class Worker:
                         result["retire"] = True
                         print(f"rlvr worker: the job left {left} socket(s) in the worker's network namespace: "
                               "retiring", file=sys.stderr)
-                self.clean(workdir)
-                if self.mode == "pidns":
-                    remove_sysv_ipc()
-                elif self.job_uid is not None:  # (without one, nothing there is surely the job's)
-                    remove_sysv_ipc(self.job_uid)
-                    remove_entries_of(self.job_uid, SHARED_IPC_DIRS + _changed_dirs(tmp_stamps))
             except Exception:  # the job's result stands; this worker must not serve another
                 clean = False
         if not clean:
             result["retire"] = True
         return result
+
+    def wipe(self) -> None:
+        """Remove what the job left: its files (`clean`), its SysV IPC objects, and with a job uid of
+        its own its entries in the shared dirs. Done once the job is answered (`_after_answer`): a
+        program may leave hundreds of thousands of files (the subprocess backend counts none), whose
+        removal takes as long as their making, and is no part of its run."""
+        self.clean(self.workdir)
+        if self.mode == "pidns":
+            remove_sysv_ipc()
+        elif self.job_uid is not None:  # (without one, nothing there is surely the job's)
+            remove_sysv_ipc(self.job_uid)
+            remove_entries_of(self.job_uid, SHARED_IPC_DIRS + _changed_dirs(self.tmp_stamps))
+
+    def _wipe_quietly(self) -> bool:
+        """`wipe`, a failure printed (for diagnostics) rather than raised; whether it succeeded."""
+        try:
+            self.wipe()
+            return True
+        except BaseException:  # noqa: BLE001 - (a job may have crippled this process): the worker retires
+            try:
+                traceback.print_exc()
+            except BaseException:  # noqa: BLE001 - (a stderr the job made unwritable)
+                pass
+            return False
+
+    def _after_answer(self, retire: bool) -> int:
+        """Once a job is answered: wipe what it left (`wipe`), then tell the host that this worker may
+        take another job (`CLEAN_LINE`); the handler's exit code. A wipe that fails sends no such line
+        and retires the worker (the host sees it end)."""
+        if not self._wipe_quietly():
+            return RETIRE
+        self._write_line(CLEAN_LINE + b"\n")
+        return RETIRE if retire else HANDLED
 
     def clean(self, workdir: str) -> None:
         """Empty the dirs a job may write, and put back their own mode, times and extended
