@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from rlvr.verifiers.math import verify
+import rlvr.verifiers.math_parse as mp
 from rlvr.verifiers.math_parse import ParseError, parse
 
 
@@ -125,3 +126,62 @@ def test_b_an_argument_left_to_compute_is_not_evaluated(gold, answer, left):
 def test_b_an_argument_the_gold_leaves_too_is_accepted(gold, answer):
     v = _verdict(gold, answer)
     assert v.correct, v
+
+
+# ------------------------------------------------------------------ C: the cost of reading bars (review of 03756dd)
+
+
+def _chain(bars: int) -> str:
+    """`|a|b|c|...|` with `bars` bars: every bar inside another may open or close."""
+    return "|" + "|".join("abcdefghijklmnopqrstuvwxyz"[i % 26] for i in range(bars - 1)) + "|"
+
+
+def _parses(monkeypatch, text: str) -> tuple[int, str]:
+    """How many times `parse(text)` runs the parser, and its error ('' when it parses)."""
+    calls = []
+    real = mp._Parser.parse_top
+
+    def counted(self):
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(mp._Parser, "parse_top", counted)
+    try:
+        parse(text)
+        error = ""
+    except ParseError as e:
+        error = str(e)
+    monkeypatch.setattr(mp._Parser, "parse_top", real)
+    return len(calls), error
+
+
+@pytest.mark.parametrize("text, most, error", [
+    (_chain(200), 2, "more than one reading"),  # was 64 parses, then "too many bars"
+    (_chain(20), 2, "more than one reading"),
+    (_chain(10), 2, "more than one reading"),  # was 64 parses
+    (_chain(21), 1, "too many bars"),  # an odd count: no reading parses
+    ("|a|b|c|", 2, "more than one reading"),
+    ("2|x-3|", 1, ""), ("|x-50||x+50|", 1, ""), ("x|x| + 2|x-3| - |x|y", 1, ""),
+])
+def test_c_bars_are_read_in_few_parses(monkeypatch, text, most, error):
+    # a text of many bars in verify_steps cost 45-60 times what it did before bars were read
+    count, got = _parses(monkeypatch, text)
+    assert count <= most, (text, count)
+    assert (error in got) if error else got == "", got
+
+
+@pytest.mark.parametrize("terms", [7, 8, 12])
+def test_c_a_sum_of_terms_with_bars_is_read_once(monkeypatch, terms):
+    # `|x_0|y_0 + ... + |x_6|y_6` was "too many bars to read": each later bar doubled the readings
+    gold = " + ".join(f"|x_{i}|y_{i}" for i in range(terms))
+    assert _parses(monkeypatch, gold) == (1, "")
+    assert _verdict(gold, " + ".join(f"y_{i}|x_{i}|" for i in range(terms))).correct
+    assert not _verdict(gold, " + ".join(f"y_{i}|x_{i + 1}|" for i in range(terms))).correct
+
+
+@pytest.mark.parametrize("text", ["3 \\mid 12", "3|12", "\\{x \\mid x^2 = 9\\}", "\\{x | x^2 = 9\\}",
+                                  "x = 2 | x = -2", "P(A|B)"])
+def test_c_a_bar_that_closes_nothing_is_named(text):
+    # was "unexpected end of answer" or "expected '|', found '='": the bar is what went wrong
+    with pytest.raises(ParseError, match="closes no absolute value"):
+        parse(text)

@@ -179,11 +179,14 @@ _ATOM_START_OPS = {"(", "[", "\\{", "pi", "oo", "{", "lfloor", "lceil"}
 
 class _Parser:
     def __init__(self, tokens: list[tuple[str, str]], spaced: frozenset[int] = frozenset(),
-                 gapped: frozenset[int] = frozenset(), bars: tuple[bool, ...] = ()) -> None:
+                 gapped: frozenset[int] = frozenset(), bars: tuple[bool, ...] = (),
+                 slack: tuple[int, ...] = ()) -> None:
         self.t = tokens
         self.bars = bars  # how to read the first bars that may open or close (see `bar_opens`)
         self.bar_choices = 0  # such bars met so far
         self.open_bars = 0  # absolute values opened and not yet closed
+        self.slack = slack or _bar_slack(tokens)  # what the bars after each token can close (see `_bar_slack`)
+        self.guessed: list[int] = []  # the bars `bar_opens` opened whose absolute value is not closed yet
         self.spaced = spaced  # numbers after a number and a space (see `_tokenize`)
         self.gapped = gapped  # tokens after a space (see `_tokenize`)
         self.in_script = 0  # > 0 while a bare exponent is read (`x^2{3}`: no digits join there)
@@ -330,7 +333,15 @@ class _Parser:
         an operand follows it. Inside one, a bar followed by a sign or a bar closes (`|x| - y|y|`,
         `|a||b|`: nobody writes |x·|-y|·y|), and one followed by an operand may do either (`|a|b|c|`
         is |a|·b·|c| or |a·|b|·c|): this parser's reading is given by `self.bars` (closing once they
-        run out), and `_read_bars` tries every reading, refusing a text that two of them read."""
+        run out), and `_read_bars` tries every reading, refusing a text that two of them read. A
+        reading that leaves the later bars too few to close is no choice (see `_bar_slack`): in
+        `|x_0|y_0 + |x_1|y_1` the bar before y_0 closes, as opening it leaves too few."""
+        opens = self._bar_opens()
+        if opens:  # (an error before its absolute value closes names this bar, see `_Reading`)
+            self.guessed.append(self.i)
+        return opens
+
+    def _bar_opens(self) -> bool:
         after = self.peek(1)
         self.i += 1
         starts = self.starts_atom()  # what follows the bar
@@ -339,6 +350,11 @@ class _Parser:
             return starts or after in (("op", "-"), ("op", "|"))
         if not starts:
             return False
+        free = self.slack[self.i]
+        if free < self.open_bars + 1:  # opening leaves too few bars to close all: it closes
+            return False
+        if free < self.open_bars - 1:  # closing does: it opens
+            return True
         k = self.bar_choices
         self.bar_choices += 1
         return self.bars[k] if k < len(self.bars) else False
@@ -577,8 +593,11 @@ class _Parser:
             if val == "|":
                 self.enter()
                 self.open_bars += 1
+                guessed = bool(self.guessed) and self.guessed[-1] == self.i - 1
                 inner = self.parse_sum()
                 self.expect("|")
+                if guessed:
+                    self.guessed.pop()
                 self.open_bars -= 1
                 self.depth -= 1
                 return ("abs", inner)
@@ -907,9 +926,54 @@ def _parse(text: str) -> tuple:
         raise ParseError("nested too deeply") from None
 
 
-#: At most this many readings of an answer's bars are tried (see `_read_bars`); past them it is
-#: unparsable. Each reading is one parse, and an answer without bars inside bars has one.
-MAX_BAR_READINGS = 64
+#: At most this many bars of one reading may each open or close (see `_read_bars`); past them the
+#: answer is unparsable. So at most 2**MAX_TWO_WAY_BARS readings are tried, each one parse, and
+#: only for a text whose readings all parse alike or fail; a text without such bars takes one.
+MAX_TWO_WAY_BARS = 6
+MAX_BAR_READINGS = 2 ** MAX_TWO_WAY_BARS
+
+#: The operators after which a `|` can only open an absolute value: no operand ends there.
+_OPENS_AFTER = frozenset({"+", "-", "*", "/", ":", "^", "_", "(", "[", "{", "\\{", "=", "<", ">", "<=", ">=",
+                          "!=", ",", ";", "±", "∓", "cup", "and", "or", "in", "lfloor", "lceil", "&", "\\\\"})
+
+
+def _bar_slack(tokens: list[tuple[str, str]]) -> tuple[int, ...]:
+    """For each token index, how many more absolute values the bars after it can close than they
+    must open: the bars after an operand (each may close one) less those after an operator or a
+    bracket (each opens one). Why: a parse ends with every absolute value closed, so a bar that
+    leaves more open than that cannot be read so (`_Parser.bar_opens`), which keeps the readings
+    of `|x_0|y_0 + |x_1|y_1 + ...` to one instead of doubling with each term. An environment can
+    skip bars unread (`\\begin{array}{|c|}`): there no bound is known."""
+    n = len(tokens)
+    if any(kind == "begin" for kind, _ in tokens):
+        return (n,) * n
+    slack = [0] * n
+    free = 0
+    for j in range(n - 1, -1, -1):
+        slack[j] = free
+        if tokens[j] == ("op", "|"):
+            before = tokens[j - 1] if j else None
+            forced = before is None or before[0] == "op" and before[1] in _OPENS_AFTER
+            free += -1 if forced else 1
+    return tuple(slack)
+
+
+class _Reading:
+    """What one parse of `_read_bars` gave: its tree (None when it failed) and error, and how many
+    bars in it may open or close."""
+
+    def __init__(self, tokens: list[tuple[str, str]], spaced: frozenset[int], gapped: frozenset[int],
+                 bars: tuple[bool, ...], slack: tuple[int, ...]) -> None:
+        parser = _Parser(list(tokens), spaced, gapped, bars, slack)
+        self.tree: tuple | None = None
+        self.error: ParseError | None = None
+        try:
+            self.tree = parser.parse_top()
+        except ParseError as e:
+            self.error = e
+            if parser.guessed:  # `3 | 12`, `\\{x | x > 0\\}`: say which bar, not what came after it
+                self.error = ParseError("a '|' after an operand closes no absolute value (divides? such that?)")
+        self.choices = parser.bar_choices
 
 
 def _read_bars(tokens: list[tuple[str, str]], spaced: frozenset[int], gapped: frozenset[int]) -> tuple:
@@ -919,31 +983,38 @@ def _read_bars(tokens: list[tuple[str, str]], spaced: frozenset[int], gapped: fr
     (`\\left`/`\\right` are dropped by normalisation); a guess could grade a wrong answer right, so
     a text two readings parse (`|a|b|c|`, `|a|-b|c|`) is unparsable. Usually one reading parses:
     in `|x-50||x+50|` the second bar opening leaves too few to close. Readings are tried
-    depth-first, each a fresh parse with one more bar read the other way; the first reading's
-    error is the text's when none parses."""
+    depth-first, each a fresh parse with one more bar read the other way, until two trees differ;
+    one that meets more than MAX_TWO_WAY_BARS such bars ends the search ("too many bars"), after
+    one more parse that reads its first such bar the other way, to name a second reading if that
+    gives one. The first reading's error is the text's when none parses."""
+    slack = _bar_slack(tokens)
     pending: list[tuple[bool, ...]] = [()]
     found: list[tuple] = []
-    error: ParseError | None = None
-    for _ in range(MAX_BAR_READINGS):
-        if not pending:
+    first: _Reading | None = None
+    capped = False
+    for _ in range(MAX_BAR_READINGS):  # (the cap on two-way bars keeps within this)
+        if not pending or len(found) > 1:
             break
         bars = pending.pop()
-        parser = _Parser(list(tokens), spaced, gapped, bars)
-        try:
-            tree = parser.parse_top()
-        except ParseError as e:
-            error, tree = error or e, None
+        reading = _Reading(tokens, spaced, gapped, bars, slack)
+        first = first or reading
+        if reading.tree is not None and reading.tree not in found:
+            found.append(reading.tree)
+        if reading.choices > MAX_TWO_WAY_BARS:
+            if not bars and reading.tree is not None:
+                other = _Reading(tokens, spaced, gapped, (True,), slack).tree
+                if other is not None and other != reading.tree:
+                    found.append(other)
+            capped = True
+            break
         # the bars met beyond `bars` were read as closing: queue each read as opening instead
-        pending.extend(bars + (False,) * (k - len(bars)) + (True,) for k in range(len(bars), parser.bar_choices))
-        if tree is not None and tree not in found:
-            found.append(tree)
-    else:
-        if pending:
-            raise ParseError("too many bars to read")
+        pending.extend(bars + (False,) * (k - len(bars)) + (True,) for k in range(len(bars), reading.choices))
     if len(found) > 1:
         raise ParseError("bars that may each open or close an absolute value: more than one reading")
+    if capped or pending:
+        raise ParseError("too many bars to read")
     if not found:
-        raise error
+        raise first.error
     return found[0]
 
 
