@@ -511,10 +511,8 @@ def exact_gold(value: Any) -> Any:
     digits; a float (NumPy's too) or Decimal holding a whole number as its digits ("3", not "3.0":
     a float column cannot say whether the data meant "3" or "3.0", and "3" is how the answer is
     written), another as its shortest text ("0.1"; an np.float32 as NumPy writes it, not as the
-    float64 it widens to); a list or dict as its canonical JSON text (`json_canonical`:
-    compact, keys sorted: `["blue","yellow"]`), with which `_exact_score` compares an answer as JSON
-    (spacing and key order aside: `["blue", "yellow"]` matches); anything else, a tuple too, as is
-    (compared as `str(value)`: "(3, 4)").
+    float64 it widens to); anything else, a tuple too, as is (compared as `str(value)`: "(3, 4)").
+    A list or dict gold never comes here: `_exact_score` compares an answer with it as JSON.
 
     Python's `str` wrote these as Python does: a JSON `true` became "True", a parquet float64 3.0
     "3.0" and a float32 0.1 "0.10000000149011612", and a JSON list ["blue", "yellow"] Python's repr
@@ -532,11 +530,6 @@ def exact_gold(value: Any) -> Any:
         if isinstance(value, decimal.Decimal):
             return str(value.normalize())
         return str(value)
-    if isinstance(value, _JSON_CONTAINERS):
-        try:
-            return json_canonical(value)
-        except (TypeError, ValueError, RecursionError):  # not JSON data (refused by `_exact_check` in a dataset)
-            return value
     return value
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import pytest
 
@@ -23,7 +22,8 @@ from conftest import get_sandbox
 from rlvr.benchmarks import summary
 from rlvr.benchmarks.samples import write_sample
 from rlvr.cli import main
-from test_cli_eval_sandbox29 import MODULE, ROW, make_venv_with
+from test_cli_eval_sandbox29 import ROW
+from test_cli_eval_sandbox29 import python_with_module as _venv_with_module
 
 
 def _write(path, rows) -> str:
@@ -34,14 +34,8 @@ def _write(path, rows) -> str:
 # ---- 1. `rlvr benchmarks check --sandbox ... --sandbox-python ...` ------------------------------------
 
 
-@pytest.fixture(scope="module")
-def python_with_module():
-    """The interpreter of a venv (readable by every user) whose site-packages holds MODULE."""
-    root, python = make_venv_with(MODULE, "THREE = 3\n")
-    try:
-        yield python
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+#: The interpreter of a venv (readable by every user) whose site-packages holds MODULE.
+python_with_module = _venv_with_module
 
 
 def _check(tmp_path, *options: str) -> int:

@@ -21,8 +21,6 @@ import http.server
 import json
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -32,6 +30,7 @@ from rlvr.trainers.hf_chat import HFChatEngine, check_conversation
 from rlvr.trainers import openai_engine
 from rlvr.trainers.openai_engine import OpenAIEngine, ServerUnreachableError, _retry_after
 from rlvr.trainers.tiny import build_tiny_model, build_tiny_tokenizer
+from test_serve import post
 
 CONV = [{"role": "user", "content": "hi"}]
 
@@ -46,19 +45,6 @@ def engine():
 def server(engine):
     with ChatCompletionServer(engine, "m", "127.0.0.1", 0) as srv:
         yield srv
-
-
-def post(srv, body, headers=None):
-    """(status, JSON answer) of POST /chat/completions; ``headers`` (a dict) receives the answer's headers."""
-    req = urllib.request.Request(srv.url + "/chat/completions", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as reply:
-            (headers if headers is not None else {}).update(reply.headers)
-            return reply.status, json.loads(reply.read())
-    except urllib.error.HTTPError as exc:
-        (headers if headers is not None else {}).update(exc.headers)
-        return exc.code, json.loads(exc.read())
 
 
 def raw_request(srv, method, path):
@@ -107,11 +93,11 @@ def test_retry_after_grows_with_the_queue_and_is_bounded(busy):
     client back at once into a queue as full as before."""
     busy._last_generation_s = 2.0
     headers: dict = {}
-    status, reply = post(busy, {"messages": CONV, "max_tokens": 2}, headers)
+    status, reply = post(busy, {"messages": CONV, "max_tokens": 2}, headers=headers)
     assert status == 503 and reply["error"]["type"] == "server_busy"
     assert int(headers["Retry-After"]) == 4  # one waiting (+1) x 2 s; it was 2 before
     busy._last_generation_s = 1000.0
-    post(busy, {"messages": CONV, "max_tokens": 2}, headers)
+    post(busy, {"messages": CONV, "max_tokens": 2}, headers=headers)
     assert int(headers["Retry-After"]) == 60
 
 

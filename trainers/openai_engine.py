@@ -75,7 +75,8 @@ class OpenAIEngineError(EngineError):
 
 class ServerUnreachableError(OpenAIEngineError):
     """No answer from the server after all retries (refused connections, or 429/5xx every time), or
-    a server still busy (503/429 with ``Retry-After``) ``timeout`` seconds after the first attempt."""
+    a server still busy (503 with ``Retry-After``) ``min(timeout, MAX_BUSY_S)`` seconds after its
+    first busy answer."""
 
 
 class ServerTimeoutError(OpenAIEngineError):

@@ -338,8 +338,9 @@ def _kink_points(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> list
     equal one of its branches there: `|x-50|` and `50-x`, `\\max(x, -40)` and `x`. For each variable
     (the others at the first positive point): a point between each two neighbouring breakpoints of
     it and one beyond each outermost (`_breakpoints`); then every variable at `_LARGE` magnitudes
-    (for breakpoints not solved), unless a variable stands in an exponent, an exponential or a
-    factorial, whose values there may take too long to compute. At most `_MAX_KINK_POINTS`, those
+    (for breakpoints not solved), unless a variable stands where its values there may take too
+    long to compute (`_grows_fast`: an exponent, an exponential, a hyperbolic function, a factorial,
+    a binomial or a gamma). At most `_MAX_KINK_POINTS`, those
     beyond the outermost breakpoints first (`_differs_precisely` uses the first few). An argument
     both sides share (`|x-1|` and `\\sqrt{(x-1)^2}`) is solved once."""
     args = list(dict.fromkeys(_kink_arguments(A) + _kink_arguments(B)))[:_MAX_KINK_ARGS]
@@ -444,7 +445,7 @@ def _sampled_eq(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol]) -> tuple
                 agree += 1
             continue
         if _counts(a_dom, b_dom, strict, pt):
-            where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
+            where = _where(pt)
             return False, f"different expressions (differ at {where})"
     return (True, f"equal at {agree} sample points") if agree >= 3 and one_sided < _MAX_ONE_SIDED else None
 
@@ -462,7 +463,7 @@ def _differs_beside_kinks(A: sympy.Expr, B: sympy.Expr, kinks: list[dict]) -> st
         va, vb = _value_at(A, pt), _value_at(B, pt)
         if va is not None and vb is not None and abs(va - vb) > 1e-12 * max(1.0, abs(va)) \
                 and _counts(a_dom, b_dom, False, pt):
-            return ", ".join(f"{s}={float(v):.6g}" for s, v in pt.items())
+            return _where(pt)
     return None
 
 
@@ -739,7 +740,7 @@ def _differs_precisely(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol], k
         gap = _precise_gap(A, B, diff, pt, a_dom, b_dom)
         tried += gap is not None
         if gap:
-            return ", ".join(f"{s}={float(v):.6g}" for s, v in pt.items())
+            return gap
     return None
 
 
@@ -758,8 +759,13 @@ def _precise_gap(A: sympy.Expr, B: sympy.Expr, diff: sympy.Expr, pt: dict, a_dom
         return ""
     va, vb = _value_at(A, pt), _value_at(B, pt)  # (only now: the usual true identity never gets here)
     if va is not None and vb is not None and abs(gap) > _PRECISE_GAP * max(1.0, abs(va), abs(vb)):
-        return ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
+        return _where(pt)
     return ""
+
+
+def _where(pt: dict) -> str:
+    """A sample point as a reason names it: `x=1000.37, y=2`."""
+    return ", ".join(f"{s}={float(v):.6g}" for s, v in pt.items())
 
 
 def _short(v: sympy.Expr) -> str:
