@@ -40,12 +40,12 @@ WORKER_SOURCE = (Path(__file__).with_name("worker.py")).read_text()
 #: its own clean-up after a run may take `CLEANUP_SECONDS` to kill what the run left; a loaded host
 #: must not make that look like a hang. (The run's files are wiped after the answer: `CLEAN_LINE`.)
 GRACE_SECONDS = CLEANUP_SECONDS + 10.0
-#: Seconds the pool waits, once a run is answered, for its worker to say it has wiped what the run
-#: left (`CLEAN_LINE`: well under a millisecond for most runs) before the answer is returned. A
-#: worker still wiping then (a program that left hundreds of thousands of files) is set aside, and
-#: joins the idle ones once it has said so (`WarmPool._settle`): no run is handed a worker that is
-#: still wiping, nor waits for one.
-CLEAN_WAIT_SECONDS = 1.0
+#: Seconds a run's answer waits at most for its worker to say it wiped what the run left
+#: (`CLEAN_LINE`: microseconds for most runs) before the worker is set aside and the answer returned
+#: (`WarmPool._settle`), and that a run finding no idle worker waits for the one set aside longest ago
+#: before another is started (`WarmPool._from_set_aside`; starting one takes some 20 to 100 ms). A
+#: worker still wiping then (a program that left hundreds of thousands of files) stays set aside.
+CLEAN_WAIT_SECONDS = 0.02
 START_TIMEOUT_SECONDS = 30.0
 #: Seconds a worker may take to receive each MiB of a run's message (its stdin and files, as base64)
 #: and write them out, before the program starts: some ten times what it takes on an idle host
@@ -528,6 +528,9 @@ class WarmPool:
         # workers that answered a run and are still wiping what it left, each with whether it must
         # then retire (`_settle`): in `_all`, never handed a run until they say they are done
         self._cleaning: list[tuple[Channel, bool]] = []
+        # runs in execute now, and the most there have been at once: past that many set aside, a run
+        # waits for the oldest to finish its wipe rather than start yet another worker (`_acquire`)
+        self._running = self._peak = 0
         self._all: set[Channel] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -578,7 +581,8 @@ class WarmPool:
         return channel
 
     def _acquire(self) -> Channel:
-        """A live idle worker (dead ones are dropped on the way), else a new one."""
+        """A live idle worker (dead ones are dropped on the way), else one set aside that has done
+        its wipe meanwhile (`_from_set_aside`), else a new one."""
         self._sweep_cleaning()
         while True:
             with self._lock:
@@ -594,7 +598,41 @@ class WarmPool:
                 self._discard(channel)
                 raise
             self._discard(channel)
+        while True:
+            channel = self._from_set_aside()
+            if channel is not None:
+                return channel
+            with self._lock:  # (with no more set aside than runs at once, another worker is started)
+                if len(self._cleaning) <= max(self._peak, 1):
+                    break
         return self._start()
+
+    def _from_set_aside(self) -> Channel | None:
+        """The worker set aside longest ago (`_settle`), once it says its wipe is done, if one is and
+        need not retire; None otherwise. It is waited for `CLEAN_WAIT_SECONDS`; while more workers
+        are set aside than the most runs this pool has had at once, as long as a run's grace
+        (`GRACE_SECONDS`), so that a stream of runs that each leave very many files does not pile
+        up workers (and job uids), one more each run: one still wiping then is killed (the rest of
+        its files go when the sandbox closes)."""
+        with self._lock:
+            if not self._cleaning:
+                return None
+            crowded = len(self._cleaning) > max(self._peak, 1)
+            channel, retire = self._cleaning.pop(0)
+        try:
+            done = self._wiped(channel, GRACE_SECONDS if crowded else CLEAN_WAIT_SECONDS)
+        except BaseException:  # interrupted: the worker is in no list to be found again
+            self._discard(channel)
+            raise
+        if done is None and not crowded:
+            with self._lock:
+                if not self._closed:
+                    self._cleaning.insert(0, (channel, retire))
+                    return None
+        if done and not retire:
+            return channel
+        self._release(channel, True)  # (stopped: it failed its wipe, must retire, or is stuck)
+        return None
 
     def _release(self, channel: Channel, retire: bool) -> None:
         """Put a worker that answered back among the idle ones (or stop it, if it must retire)."""
@@ -611,13 +649,13 @@ class WarmPool:
         _stop(channel)
 
     def _settle(self, channel: Channel, retire: bool) -> None:
-        """Once `channel`'s worker has answered a run: wait up to `CLEAN_WAIT_SECONDS` for it to say
-        that it wiped what the run left (`CLEAN_LINE`), then release it (`_release`: idle, or stopped
-        if it must `retire`); one that says anything else, or ends, is stopped. One still wiping is set
-        aside (`_cleaning`) and left to finish, however long the wipe takes (killed mid-wipe, a
-        subprocess worker would leave the rest on the host's disk until the sandbox closes): no run
-        waits for it, and no later run is sent to it before it is done (`_sweep_cleaning`)."""
+        """Once `channel`'s worker has answered a run, waiting at most `CLEAN_WAIT_SECONDS` (a trivial
+        run's wipe takes microseconds): if it has said that it wiped what the run left (`CLEAN_LINE`), release it (`_release`: idle, or stopped if it must
+        `retire`); one that said anything else, or ended, is stopped. One still wiping is set aside
+        (`_cleaning`), and the answer returned at once: no later run is sent to it before it is
+        done (`_sweep_cleaning`, `_from_set_aside`). Those set aside before are looked at too."""
         try:
+            self._sweep_cleaning()
             done = self._wiped(channel, CLEAN_WAIT_SECONDS)
         except BaseException:  # interrupted (a KeyboardInterrupt): the worker is in no list to be found again
             self._discard(channel)
@@ -724,6 +762,17 @@ class WarmPool:
             return None if started else {UNSTARTED: _unstarted_reason(time.monotonic() - began, size, allowance, entries)}
 
     def execute(self, message: dict, limits: Limits) -> ExecResult:
+        with self._lock:
+            self._running += 1
+            self._peak = max(self._peak, self._running)
+        try:
+            return self._execute_counted(message, limits)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def _execute_counted(self, message: dict, limits: Limits) -> ExecResult:
+        """`execute`, counted by it among the runs in flight."""
         lost_unstarted = lost_started = 0  # workers lost before the program started, and after
         outside: list[tuple[int, str]] = []  # (signal, who may have sent it) of those killed from outside
         while True:

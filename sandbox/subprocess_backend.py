@@ -29,6 +29,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import weakref
 
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
@@ -194,6 +195,14 @@ def _remove_tree(root: str, owner: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _remove_home_soon(home: str) -> None:
+    """Remove a gone worker's home (its work dir and /tmp) in a background thread: a worker killed
+    mid-wipe (set aside too long, or lost) left what its last run made until the sandbox closed,
+    and removing hundreds of thousands of files must not hold up the caller that killed it."""
+    threading.Thread(target=_remove_tree, args=(home, os.getpid()), name="rlvr-sandbox-remove",
+                     daemon=True).start()
+
+
 class SubprocessSandbox(Sandbox):
     """Runs programs as limited child processes of a warm worker on the host (not isolated)."""
 
@@ -229,10 +238,17 @@ class SubprocessSandbox(Sandbox):
         os.mkdir(tmp)
         argv = [self.python, "-I", "-c", WORKER_SOURCE, "host", work, tmp, "-"]
         if os.geteuid() != 0:  # jobs run as the user running rlvr: no uid to claim
-            return ProcessChannel(argv, outside=SAME_USER_KILL)
+            channel = ProcessChannel(argv, outside=SAME_USER_KILL)
+            channel.on_kill(lambda: _remove_home_soon(home))
+            return channel
         job_uid, lock = claim_job_uid()
         channel = ProcessChannel(argv + [str(job_uid)], outside=JOB_UID_KILL)
-        channel.on_kill(lambda: release_job_uid(job_uid, lock))
+
+        def gone() -> None:
+            release_job_uid(job_uid, lock)
+            _remove_home_soon(home)
+
+        channel.on_kill(gone)
         return channel
 
     def _execute(self, job: Job, limits: Limits) -> ExecResult:

@@ -488,7 +488,7 @@ class Worker:
             if ended != HANDLED:
                 self._handler_ended(handler, ended, forked, oom_kills)
                 if self.mode == "host":  # what a failed handler left on the host's disk (a pidns
-                    self._wipe_quietly()  # worker's tmpfs mounts go with it); the handler's own answer sent first
+                    self._quietly(self.wipe)  # worker's tmpfs mounts go with it); the handler's own answer sent first
                 return
 
     def _handler_ended(self, handler: int, ended: int, forked: bool, oom_kills: int) -> None:
@@ -501,6 +501,7 @@ class Worker:
             return
         if self.mode == "host":  # the handler's leftovers were handed to us: end them
             self.kill_leftovers(None)  # (not the handler's pid: reaped, it may be reused)
+            self._quietly(self.sweep_shared)  # (before any report: the host may start another run then)
         if ended in (RETIRE, HOST_CLOSED) or not forked:  # answered, or no program ran
             return
         if self._handler_limits_changed:  # the job crippled its handler, which then failed
@@ -631,7 +632,7 @@ class Worker:
                 job, line = json.loads(line), None  # (the line freed: a job's input may be large)
                 result = self.run_job(job)
                 if result.get("status") == HOST_GONE:  # the job is killed: its files are wiped, the worker ends
-                    self._wipe_quietly()
+                    self._quietly(self.wipe)  # (`run_job` swept the shared dirs)
                     return HOST_CLOSED
             except Exception as exc:  # the worker's own fault (reported as such, and retired) ...
                 if self._limits_changed():  # ... unless the job, running as our user, did it
@@ -663,9 +664,11 @@ class Worker:
 
     def _answer_sabotaged(self) -> int:
         """Answer `SABOTAGE_RESULT` (encoded beforehand: this handler may be unable to allocate),
-        after whatever part of an answer was sent, then try to wipe what the job left; the worker retires."""
+        after whatever part of an answer was sent, then try to wipe what the job left (what it left
+        in shared places first: `sweep_shared`); the worker retires."""
+        self._quietly(self.sweep_shared)
         self._write_line(SABOTAGE_LINE)
-        self._wipe_quietly()
+        self._quietly(self.wipe)
         return RETIRE
 
     def _limits_changed(self, pid: int = 0) -> bool:
@@ -748,28 +751,42 @@ class Worker:
                         result["retire"] = True
                         print(f"rlvr worker: the job left {left} socket(s) in the worker's network namespace: "
                               "retiring", file=sys.stderr)
+                if clean:
+                    self.sweep_shared()
             except Exception:  # the job's result stands; this worker must not serve another
                 clean = False
         if not clean:
             result["retire"] = True
         return result
 
-    def wipe(self) -> None:
-        """Remove what the job left: its files (`clean`), its SysV IPC objects, and with a job uid of
-        its own its entries in the shared dirs. Done once the job is answered (`_after_answer`): a
-        program may leave hundreds of thousands of files (the subprocess backend counts none), whose
-        removal takes as long as their making, and is no part of its run."""
-        self.clean(self.workdir)
+    def sweep_shared(self) -> None:
+        """Remove what the job left where other runs can see it, before it is answered: its SysV IPC
+        objects, and with a job uid of its own its entries in the host's shared dirs (/dev/shm, POSIX
+        message queues, /tmp): on the subprocess backend those are shared with every other worker, and
+        a run started once this one is answered must find nothing of it there. A directory it left
+        in a shared temp dir is moved into this worker's own TMPDIR where it can be (the same
+        filesystem), at the cost of a rename, and goes with the wipe after the answer (`wipe`)."""
         if self.mode == "pidns":
-            remove_sysv_ipc()
+            remove_sysv_ipc()  # (the worker's own IPC namespace: cheap, and gone before the answer)
         elif self.job_uid is not None:  # (without one, nothing there is surely the job's)
             remove_sysv_ipc(self.job_uid)
-            remove_entries_of(self.job_uid, SHARED_IPC_DIRS + _changed_dirs(self.tmp_stamps))
+            remove_entries_of(self.job_uid, SHARED_IPC_DIRS + _changed_dirs(self.tmp_stamps), aside=self.tmpdir)
 
-    def _wipe_quietly(self) -> bool:
-        """`wipe`, a failure printed (for diagnostics) rather than raised; whether it succeeded."""
+    def wipe(self) -> None:
+        """Remove what the job left in this worker's own dirs (`clean`): its work dir and TMPDIR
+        (and, under bwrap and Docker, the worker's own /dev/shm and /dev/mqueue), which no other
+        worker's run can see; what it left in shared places is gone already (`sweep_shared`). Done
+        once the job is answered (`_after_answer`): a program may leave hundreds of thousands of
+        files (the subprocess backend counts none), whose removal takes as long as their making, and
+        is no part of its run."""
+        self.clean(self.workdir)
+
+    @staticmethod
+    def _quietly(action) -> bool:
+        """`action` (`wipe`, `sweep_shared`), a failure printed (for diagnostics) rather than raised;
+        whether it succeeded."""
         try:
-            self.wipe()
+            action()
             return True
         except BaseException:  # noqa: BLE001 - (a job may have crippled this process): the worker retires
             try:
@@ -782,7 +799,7 @@ class Worker:
         """Once a job is answered: wipe what it left (`wipe`), then tell the host that this worker may
         take another job (`CLEAN_LINE`); the handler's exit code. A wipe that fails sends no such line
         and retires the worker (the host sees it end)."""
-        if not self._wipe_quietly():
+        if not self._quietly(self.wipe):
             return RETIRE
         self._write_line(CLEAN_LINE + b"\n")
         return RETIRE if retire else HANDLED
@@ -1537,11 +1554,13 @@ def _sockets_left(tables=SOCKET_TABLES, counts=SOCKET_COUNTS) -> int:
     return count
 
 
-def remove_entries_of(uid: int, dirs) -> None:
+def remove_entries_of(uid: int, dirs, aside: str | None = None) -> None:
     """Remove what `uid` owns at the top of each of `dirs` (shared dirs such as /dev/shm, where a
     job of a job uid of its own may leave files: they outlive it and hold memory), whole trees for
-    its directories. Called once every process of the uid is gone: nothing can swap an entry meanwhile
-    (the dirs are sticky: only an entry's owner or root may rename it)."""
+    its directories. Given `aside` (a dir no other uid's run can see, wiped later), a directory is
+    moved there instead where a rename can (the same filesystem): out of sight at once, however many
+    entries it holds. Called once every process of the uid is gone: nothing can swap an entry
+    meanwhile (the dirs are sticky: only an entry's owner or root may rename it)."""
     for top in dirs:
         try:
             entries = list(os.scandir(top))
@@ -1551,13 +1570,27 @@ def remove_entries_of(uid: int, dirs) -> None:
             try:
                 if entry.stat(follow_symlinks=False).st_uid != uid:
                     continue
-                if entry.is_dir(follow_symlinks=False):
+                if not entry.is_dir(follow_symlinks=False):
+                    os.unlink(entry.path)
+                elif not (aside is not None and _moved_aside(entry.path, aside)):
                     _clean_dir(entry.path)
                     os.rmdir(entry.path)
-                else:
-                    os.unlink(entry.path)
             except FileNotFoundError:
                 continue
+
+
+def _moved_aside(path: str, aside: str) -> bool:
+    """Whether directory `path` could be renamed into `aside` (under a name of the worker's own)."""
+    for number in range(100):
+        try:
+            os.rename(path, os.path.join(aside, f".rlvr-left-{number}"))
+            return True
+        except FileExistsError:
+            continue
+        except OSError as exc:  # another filesystem (EXDEV), or a name taken by a non-empty dir
+            if exc.errno != errno.ENOTEMPTY:
+                return False
+    return False
 
 
 def _dir_stamps(dirs) -> dict:
