@@ -612,16 +612,17 @@ class WarmPool:
         need not retire; None otherwise. It is waited for `CLEAN_WAIT_SECONDS`; while more workers
         are set aside than the most runs this pool has had at once, as long as a run's grace
         (`GRACE_SECONDS`), so that a stream of runs that each leave very many files does not pile
-        up workers (and job uids), one more each run: one still wiping then is killed (the rest of
-        its files go when the sandbox closes)."""
+        up workers (and job uids), one more each run: one still wiping then is killed (the backend
+        removes the rest of its files). An interrupted `run_many` ends the wait at once."""
         with self._lock:
             if not self._cleaning:
                 return None
             crowded = len(self._cleaning) > max(self._peak, 1)
             channel, retire = self._cleaning.pop(0)
-        try:
-            done = self._wiped(channel, GRACE_SECONDS if crowded else CLEAN_WAIT_SECONDS)
-        except BaseException:  # interrupted: the worker is in no list to be found again
+        try:  # (an interrupted `run_many` kills the worker: the wait, up to a grace, ends at once)
+            with stoppable(channel.interrupt):
+                done = self._wiped(channel, GRACE_SECONDS if crowded else CLEAN_WAIT_SECONDS)
+        except BaseException:  # interrupted (RunInterrupted too): the worker is in no list to be found again
             self._discard(channel)
             raise
         if done is None and not crowded:

@@ -31,6 +31,7 @@ import subprocess
 import tempfile
 import threading
 import weakref
+from collections.abc import Callable
 
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
 from rlvr.sandbox.bwrap import default_python
@@ -199,8 +200,13 @@ def _remove_home_soon(home: str) -> None:
     """Remove a gone worker's home (its work dir and /tmp) in a background thread: a worker killed
     mid-wipe (set aside too long, or lost) left what its last run made until the sandbox closed,
     and removing hundreds of thousands of files must not hold up the caller that killed it."""
-    threading.Thread(target=_remove_tree, args=(home, os.getpid()), name="rlvr-sandbox-remove",
-                     daemon=True).start()
+    owner = os.getpid()
+    _in_background(lambda: _remove_tree(home, owner))
+
+
+def _in_background(action: Callable[[], None]) -> None:
+    """Run `action` in a daemon thread (what is left at exit goes with the sandbox's folder)."""
+    threading.Thread(target=action, name="rlvr-sandbox-remove", daemon=True).start()
 
 
 class SubprocessSandbox(Sandbox):
@@ -244,11 +250,12 @@ class SubprocessSandbox(Sandbox):
         job_uid, lock = claim_job_uid()
         channel = ProcessChannel(argv + [str(job_uid)], outside=JOB_UID_KILL)
 
-        def gone() -> None:
+        def release() -> None:  # (the uid's leftovers in shared dirs may take seconds to remove)
+            _remove_tree(home, owner)
             release_job_uid(job_uid, lock)
-            _remove_home_soon(home)
 
-        channel.on_kill(gone)
+        owner = os.getpid()
+        channel.on_kill(lambda: _in_background(release))
         return channel
 
     def _execute(self, job: Job, limits: Limits) -> ExecResult:

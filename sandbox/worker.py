@@ -122,6 +122,7 @@ import re  # noqa: E402
 import resource  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
+import stat  # noqa: E402
 import _signal  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
@@ -195,6 +196,9 @@ SHARED_IPC_DIRS = ("/dev/shm", "/dev/mqueue")
 SHARED_TMP_DIRS = ("/tmp", "/var/tmp")
 #: Every shared dir swept of a job uid's entries after each job and when the uid is released.
 JOB_UID_SHARED_DIRS = SHARED_IPC_DIRS + SHARED_TMP_DIRS
+#: The start of the names of the holding folders a worker makes in those dirs, followed by its job
+#: uid (`remove_entries_of`, `Worker.holding`).
+HOLDING_PREFIX = ".rlvr-aside-"
 #: How long (ns) before a job a shared temp dir must have last changed for the sweep after the job
 #: to skip it when its time has not changed (`_changed_dirs`): file times come from a clock that
 #: moves a tick at a time, a few ms on most filesystems but a whole second on some (ext4 with
@@ -405,6 +409,9 @@ class Worker:
         self.tmp_stamps: dict = {}  # in a handler: the shared temp dirs' times before its job (`run_job`)
         self.loaded: ModulesSnapshot | None = None  # the worker's modules and builtins (`_snapshot_loaded`)
         self.job_uid = job_uid if (mode == "host" and os.geteuid() == 0) else None
+        # the name of this worker's holding folders in the shared dirs (`remove_entries_of`): its
+        # job uid's, and unguessable, so that no job can make an entry of that name beforehand
+        self.holding = None if self.job_uid is None else f"{HOLDING_PREFIX}{self.job_uid}-{os.urandom(8).hex()}"
         # host mode without a job uid: (when, how many) tasks the user had (see `_nproc`)
         self.user_tasks: tuple[float, int] | None = None
         self.ctl_in = os.fdopen(os.dup(0), "rb")
@@ -764,22 +771,28 @@ class Worker:
         objects, and with a job uid of its own its entries in the host's shared dirs (/dev/shm, POSIX
         message queues, /tmp): on the subprocess backend those are shared with every other worker, and
         a run started once this one is answered must find nothing of it there. A directory it left
-        in a shared temp dir is moved into this worker's own TMPDIR where it can be (the same
-        filesystem), at the cost of a rename, and goes with the wipe after the answer (`wipe`)."""
+        in a shared dir is moved into this worker's own TMPDIR where it can be (the same
+        filesystem), else into a holding folder of the worker's in that dir (/dev/shm is a tmpfs of
+        its own), at the cost of a rename, and goes with the wipe after the answer (`wipe`)."""
         if self.mode == "pidns":
             remove_sysv_ipc()  # (the worker's own IPC namespace: cheap, and gone before the answer)
         elif self.job_uid is not None:  # (without one, nothing there is surely the job's)
             remove_sysv_ipc(self.job_uid)
-            remove_entries_of(self.job_uid, SHARED_IPC_DIRS + _changed_dirs(self.tmp_stamps), aside=self.tmpdir)
+            remove_entries_of(self.job_uid, SHARED_IPC_DIRS + _changed_dirs(self.tmp_stamps),
+                              aside=self.tmpdir, holding=self.holding)
 
     def wipe(self) -> None:
         """Remove what the job left in this worker's own dirs (`clean`): its work dir and TMPDIR
         (and, under bwrap and Docker, the worker's own /dev/shm and /dev/mqueue), which no other
-        worker's run can see; what it left in shared places is gone already (`sweep_shared`). Done
+        worker's run can see, and the holding folders in the shared dirs where `sweep_shared` put
+        what it left there out of sight (other runs see nothing of it any more). Done
         once the job is answered (`_after_answer`): a program may leave hundreds of thousands of
         files (the subprocess backend counts none), whose removal takes as long as their making, and
         is no part of its run."""
         self.clean(self.workdir)
+        if self.holding is not None:
+            for top in JOB_UID_SHARED_DIRS:
+                _remove_holding(os.path.join(top, self.holding))
 
     @staticmethod
     def _quietly(action) -> bool:
@@ -1554,13 +1567,17 @@ def _sockets_left(tables=SOCKET_TABLES, counts=SOCKET_COUNTS) -> int:
     return count
 
 
-def remove_entries_of(uid: int, dirs, aside: str | None = None) -> None:
+def remove_entries_of(uid: int, dirs, aside: str | None = None, holding: str | None = None) -> None:
     """Remove what `uid` owns at the top of each of `dirs` (shared dirs such as /dev/shm, where a
     job of a job uid of its own may leave files: they outlive it and hold memory), whole trees for
     its directories. Given `aside` (a dir no other uid's run can see, wiped later), a directory is
-    moved there instead where a rename can (the same filesystem): out of sight at once, however many
-    entries it holds. Called once every process of the uid is gone: nothing can swap an entry
-    meanwhile (the dirs are sticky: only an entry's owner or root may rename it)."""
+    moved there instead where a rename can (the same filesystem); where it cannot (/dev/shm is a
+    tmpfs of its own), into the holding folder named `holding` in that shared dir (`_holding_dir`,
+    wiped later: `Worker.wipe`): out of sight at once, however many entries it holds. Without
+    `holding` (the uid is released: its worker is gone), the holding folders of the uid's workers
+    are removed as well, one a killed worker left among them. Called once every process of the uid
+    is gone: nothing can swap an entry meanwhile (the dirs are sticky: only an entry's owner or root
+    may rename it)."""
     for top in dirs:
         try:
             entries = list(os.scandir(top))
@@ -1568,15 +1585,64 @@ def remove_entries_of(uid: int, dirs, aside: str | None = None) -> None:
             continue
         for entry in entries:
             try:
+                if holding is None and entry.name.startswith(f"{HOLDING_PREFIX}{uid}-") and _remove_holding(entry.path):
+                    continue
                 if entry.stat(follow_symlinks=False).st_uid != uid:
                     continue
                 if not entry.is_dir(follow_symlinks=False):
                     os.unlink(entry.path)
-                elif not (aside is not None and _moved_aside(entry.path, aside)):
+                elif not _set_aside(entry.path, top, aside, holding):
                     _clean_dir(entry.path)
                     os.rmdir(entry.path)
             except FileNotFoundError:
                 continue
+
+
+def _set_aside(path: str, top: str, aside: str | None, holding: str | None) -> bool:
+    """Whether directory `path`, in shared dir `top`, could be renamed out of sight: into `aside`,
+    else into the holding folder `holding` in `top` (see `remove_entries_of`)."""
+    if aside is not None and _moved_aside(path, aside):
+        return True
+    if holding is None:
+        return False
+    place = _holding_dir(os.path.join(top, holding))
+    return place is not None and _moved_aside(path, place)
+
+
+def _holding_dir(path: str) -> str | None:
+    """`path`, a holding folder of this worker in a shared dir, made by root (mode 0700: no job uid
+    can enter it, and none can rename or remove it in the sticky dir) unless this worker made it
+    already; None where it cannot be made, or the entry there is no real directory of root's with
+    that mode (never followed if a symlink). Its name holds a random part (`Worker.holding`), so
+    no job can make one beforehand; the check guards against that all the same."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISDIR(info.st_mode) and info.st_uid == 0 == os.geteuid() and stat.S_IMODE(info.st_mode) == 0o700:
+        return path
+    return None
+
+
+def _remove_holding(path: str) -> bool:
+    """Remove the holding folder `path` (`_holding_dir`) with what it holds, if it is one (a real
+    directory of root's: a job's entry of that name, or a symlink, is left to the sweep of its
+    uid); whether it was."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if not (stat.S_ISDIR(info.st_mode) and info.st_uid == 0 == os.geteuid()):
+        return False
+    _clean_dir(path)
+    os.rmdir(path)
+    return True
 
 
 def _moved_aside(path: str, aside: str) -> bool:
