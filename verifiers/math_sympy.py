@@ -42,7 +42,7 @@ when both sides are polynomials with rational coefficients, `_rational_proportio
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import sympy
 from mpmath.libmp.libhyper import NoConvergence
@@ -725,23 +725,21 @@ def _differs_precisely(A: sympy.Expr, B: sympy.Expr, free: list[sympy.Symbol], k
     (`\\sin^2 x + \\cos^2 x` and 1) computes to 0, or to a bound of a few bits, at any precision. The
     breakpoint points find one beyond a bend (`x + 10^{-14}\\max(0, x-50)` against `x`)."""
     a_dom, b_dom = _restricted(A), _restricted(B)
-    diff, tried = A - B, 0
-    for pt in _precise_points(free):
-        if tried >= _PRECISE_POINTS:
-            break
-        gap = _precise_gap(A, B, diff, pt, a_dom, b_dom)
-        tried += gap is not None
-        if gap:
-            return gap
-    tried = 0
-    for pt in kinks:
-        if tried >= _PRECISE_KINK_POINTS:
-            break
-        gap = _precise_gap(A, B, diff, pt, a_dom, b_dom)
-        tried += gap is not None
-        if gap:
-            return gap
-    return None
+    diff = A - B
+
+    def first_gap(points: Iterable[dict], most: int) -> str | None:
+        """The first point where the gap shows, among the first `most` points that can tell."""
+        tried = 0
+        for pt in points:
+            if tried >= most:
+                break
+            gap = _precise_gap(A, B, diff, pt, a_dom, b_dom)
+            tried += gap is not None
+            if gap:
+                return gap
+        return None
+
+    return first_gap(_precise_points(free), _PRECISE_POINTS) or first_gap(kinks, _PRECISE_KINK_POINTS)
 
 
 def _precise_gap(A: sympy.Expr, B: sympy.Expr, diff: sympy.Expr, pt: dict, a_dom: list, b_dom: list) -> str | None:
