@@ -510,7 +510,8 @@ class WarmPool:
     A run interrupted in the caller (a KeyboardInterrupt) stops its worker before the exception goes
     on: a worker left mid-run would be neither idle nor stopped until the pool closes.
     A worker wipes what a run left after answering it, and is handed no run before it says it is
-    done (`_settle`): the wipe delays no answer, and no other run waits for it.
+    done (`_settle`): the wipe delays an answer by `CLEAN_WAIT_SECONDS` at most, and no other run
+    waits for it.
 
     In a forked child the pool starts afresh (see the module's docs): the parent's workers are
     closed to it, never killed, and `after_fork` (if given) is called before the child's first
@@ -651,8 +652,9 @@ class WarmPool:
 
     def _settle(self, channel: Channel, retire: bool) -> None:
         """Once `channel`'s worker has answered a run, waiting at most `CLEAN_WAIT_SECONDS` (a trivial
-        run's wipe takes microseconds): if it has said that it wiped what the run left (`CLEAN_LINE`), release it (`_release`: idle, or stopped if it must
-        `retire`); one that said anything else, or ended, is stopped. One still wiping is set aside
+        run's wipe takes microseconds): if it has said that it wiped what the run left
+        (`CLEAN_LINE`), release it (`_release`: idle, or stopped if it must `retire`); one that
+        said anything else, or ended, is stopped. One still wiping is set aside
         (`_cleaning`), and the answer returned at once: no later run is sent to it before it is
         done (`_sweep_cleaning`, `_from_set_aside`). Those set aside before are looked at too."""
         try:
