@@ -74,6 +74,16 @@ def program_box(request):
     return get_sandbox(request.param, **TEST_LIMITS)
 
 
+def verify_boxed(gold, answer: str):
+    """The math verifier's Verdict on `answer` written as a model would box it, asserting it is a
+    verdict, not an infrastructure error (a grading test must not pass on a crashed worker)."""
+    from rlvr.verifiers.math import verify
+
+    verdict = verify(gold, "So the answer is \\boxed{%s}." % answer)
+    assert verdict.error is None, (gold, answer, verdict)
+    return verdict
+
+
 def fence(code: str) -> str:
     """`code` in a Python code fence, as a model writes it."""
     return "```python\n" + code + "\n```"

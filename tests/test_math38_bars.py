@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from rlvr.verifiers.math import verify
 import rlvr.verifiers.math_parse as mp
+from conftest import verify_boxed as _verdict
 from rlvr.verifiers.math_parse import ParseError, parse
-
-
-def _verdict(gold: str, answer: str):
-    v = verify(gold, "So the answer is \\boxed{%s}." % answer)
-    assert v.error is None, (gold, answer, v)
-    return v
 
 
 X = ("sym", "x")

@@ -8,12 +8,11 @@ allows an answer changing its base (`\\log_2 x` is `\\frac{\\ln x}{\\ln 2}`)."""
 
 import pytest
 
-from rlvr.verifiers.math import verify
+from conftest import verify_boxed
 
 
 def _verdict(gold, answer):
-    v = verify(gold, "So the answer is \\boxed{%s}." % answer)
-    assert v.error is None, v
+    v = verify_boxed(gold, answer)
     return v.correct, v.details["kind"], v.reason
 
 

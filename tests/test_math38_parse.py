@@ -8,14 +8,13 @@ import pytest
 
 import rlvr
 from rlvr.envs.errors import DatasetError
+from conftest import verify_boxed
 from rlvr.verifiers.math import GoldAnswerError, validate_gold, verify
 from rlvr.verifiers.math_parse import parse
 
 
 def _correct(gold: str, answer: str) -> bool:
-    v = verify(gold, "So the answer is \\boxed{%s}." % answer)
-    assert v.error is None, (gold, answer, v)
-    return v.correct
+    return verify_boxed(gold, answer).correct
 
 
 # ------------------------------------------------------------------ A: f(...) is a function applied
