@@ -139,7 +139,7 @@ def _holds_something(content: str) -> bool:
     Plain content with a digit (`42`, `3/4`) shows it and skips normalising, which costs more than
     the rest of a step; a backslash or `$` may hide the digit (`\\phantom{0}`), so such content is
     normalised."""
-    if "\\" not in content and "$" not in content and any(ch.isdigit() for ch in content):
+    if "\\" not in content and "$" not in content and any(map(str.isdigit, content)):
         return True
     return _has_content(_UNSEEN_RE.sub("", _ARGUMENT_COMMAND_RE.sub("", normalize(content))))
 
@@ -147,7 +147,7 @@ def _holds_something(content: str) -> bool:
 def boxed_reward(text: str) -> float:
     """1.0 when the part of the text the math verifier reads has a box that holds something
     (`last_box`)."""
-    if not isinstance(text, str):
+    if not isinstance(text, str) or "box" not in text:  # (every box command, \\boxed, \\fbox, \\framebox, has it)
         return 0.0
     text = _read_part(text)
     # the usual answer, one `\\boxed{...}` that holds a digit, in a few `str.find` calls (a format
