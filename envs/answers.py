@@ -74,8 +74,12 @@ MAX_NUMBER_CHARS = 4096
 #: 11: a Markdown code fence enclosing the whole answer is read through ("```\n19\n```",
 #: "```text\n6 - 1\n```", "```19```", "~~~\nx = 5\n~~~"), by every procedural env (Sort too, whose
 #: fence's language word "python3" was read as a 3), while "```19``` 20" and a fence holding two
-#: fences are not one answer; a tag holding only empty markup ("****", "$$", "```\n```") is empty.
-RULES_VERSION = 11
+#: fences are not one answer; a tag holding only empty markup ("****", "$$", "```\n```") is empty;
+#: 12: a tag holding only a box is read through markup around the box as well as inside it, in any
+#: order ("\\(\\boxed{13}\\)", "\\[\\boxed{8 + 5}\\]", "**\\boxed{13}**", "\\boxed{$\\boxed{13}$}": 13;
+#: only "$" around the box was), and the box's content is read through the markup inside it
+#: ("\\boxed{\\(13\\)}" is "13" for the "exact" verifier too, which compared "\\(13\\)").
+RULES_VERSION = 12
 
 
 def tagged_answers(text: str) -> list[str]:
@@ -124,14 +128,39 @@ def _shows_something(content: str) -> bool:
 
 
 def _unboxed(answer: str) -> str:
-    """The content of an answer that is one `\\boxed{...}` and nothing else (`$` around it
-    allowed), else the answer as it is: `<answer>\\boxed{14}</answer>` answers 14, as a bare
-    `\\boxed{14}` does. Anything besides the box ("7 or \\boxed{8}") leaves the answer as it is."""
-    inner = answer.strip("$ \t\r\n")
-    if not inner.startswith("\\boxed{") or not inner.endswith("}"):
-        return answer
+    """The content of an answer that is one `\\boxed{...}` and nothing else, read through the
+    markup around and inside the box in any order and nesting (`$`, `\\(...\\)`, `\\[...\\]`,
+    `**...**`, code: `unwrapped`), else the answer as it is: `<answer>\\boxed{14}</answer>`,
+    `<answer>\\(\\boxed{14}\\)</answer>` and `<answer>\\boxed{\\(14\\)}</answer>` answer 14, as
+    a bare `\\boxed{14}` does. Anything besides the box ("7 or \\boxed{8}") leaves the answer as it
+    is. At most `_UNBOX_ROUNDS` boxes are opened (one per round): a long chain of nested boxes
+    costs no more than that."""
+    text, opened = answer, False
+    for _ in range(_UNBOX_ROUNDS):
+        content = _box_content(_bare(text))
+        if content is None:
+            break
+        text, opened = content, True
+    # the content keeps its "$" signs unless they enclose all of it ("\\boxed{$x$ or $y$}")
+    return unwrapped(text) if opened else answer
+
+
+#: Most boxes `_unboxed` opens in one answer ("\\(\\boxed{\\boxed{14}}\\)" opens two).
+_UNBOX_ROUNDS = 8
+
+
+def _bare(text: str) -> str:
+    """`text` without the markup that encloses it (`unwrapped`) and without `$` signs at its ends
+    (a lone one too, "$\\boxed{7}", as `_unboxed` always read it), to see whether it is a box."""
+    return unwrapped(unwrapped(text).strip("$ \t\r\n"))
+
+
+def _box_content(text: str) -> str | None:
+    """The stripped content of `text` when it is one `\\boxed{...}` and nothing else, else None."""
     begin = len("\\boxed{")
-    return inner[begin:-1].strip() if _closing_brace(inner, begin) == len(inner) - 1 else answer
+    if not text.startswith("\\boxed{") or not text.endswith("}") or _closing_brace(text, begin) != len(text) - 1:
+        return None
+    return text[begin:-1].strip()
 
 
 def final_answer(text: str, *, compact: bool) -> str | None:

@@ -19,6 +19,7 @@ import hashlib
 import inspect
 import json
 import math
+import numbers
 import re
 import types
 import weakref
@@ -62,8 +63,12 @@ CALLABLE_RESULT_RULES = 3
 #: JSON answer is read whole (3 read its last line); an answer object with a key twice or NaN /
 #: Infinity is a mismatch, and a gold with NaN / Infinity, or (case ignored) keys that lower-case
 #: alike, is refused.
+#: 5: a NumPy array gold is a list (`np.sort(vals)` is compared as JSON "[0,1,5,7]", it was its
+#: text "[0 1 5 7]") and a 0-d one its item (`exact_plain_gold`); a set, bytes or an object with no
+#: text of its own (its repr naming a memory address) is refused (`_exact_check`: str of a set
+#: changes with PYTHONHASHSEED, bytes b'1' was compared as "b'1'").
 #: 1 (not recorded): before.
-EXACT_GOLD_RULES = 4
+EXACT_GOLD_RULES = 5
 
 
 @dataclass(frozen=True)
@@ -491,7 +496,76 @@ def _exact_check(value: Any, fold_case: bool = False) -> str | None:
         except ValueError as exc:
             return f"a list or dict gold is compared as JSON with case_sensitive=False, and {exc}"
         return None
+    unstable = _unstable_text(value)
+    if unstable is not None:
+        return unstable
     return None if value is not None and str(value).strip() else "the gold answer is empty"
+
+
+#: Gold answers whose text is no answer: an unordered collection (`str` of a set follows its hash
+#: order, which changes with PYTHONHASHSEED), bytes ("b'1'") and a dict view. Each maps to the fix.
+_UNSTABLE_GOLDS = ((set, "give a sorted list (compared as JSON) or the text of the answer"),
+                   (frozenset, "give a sorted list (compared as JSON) or the text of the answer"),
+                   ((bytes, bytearray, memoryview), "decode it to text (e.g. value.decode())"),
+                   ((type({}.keys()), type({}.values()), type({}.items())), "give a list"))
+
+
+#: The memory address in the default text of an object, a function or a generator ("<object object
+#: at 0x7f9e86fa6d60>"): a different text in every process.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
+
+
+def _unstable_text(value: Any) -> str | None:
+    """Why the "exact" verifier cannot compare an answer with `value`'s text (None when it can):
+    a set's or bytes' text is Python's, not an answer (`_UNSTABLE_GOLDS`), and an object that has
+    no text of its own is written with its memory address (`_ADDRESS`). A tuple is compared as its
+    text, so each of its items must have a stable one too."""
+    if isinstance(value, tuple):
+        return next((why for why in map(_unstable_text, value) if why is not None), None)
+    for kinds, fix in _UNSTABLE_GOLDS:
+        if isinstance(value, kinds):
+            return f"a {type(value).__name__} gold has no stable answer text ({value!r:.60}); {fix}"
+    if not isinstance(value, (str, numbers.Number)) and _ADDRESS.search(str(value)):
+        return (f"a {type(value).__name__} gold has no text of its own (it is written as {str(value)!r:.80}, "
+                f"with a memory address); give the answer's text, a number, or a list / dict of JSON data")
+    return None
+
+
+def exact_plain_gold(value: Any) -> Any:
+    """The "exact" verifier's `convert_gold`: a NumPy array as a list (`tolist()`: a generator's
+    `np.sort(vals)`, whose text "[0 1 5 7]" is no answer a model writes, is compared as JSON like a
+    list; a float32 array's items stay float32, written as NumPy writes them), a 0-d array as its
+    item, arrays in a list, tuple or dict too; a NumPy scalar other than a bool, an
+    integer, a float or text (which `exact_gold` writes itself) as its Python `item()`, and every
+    NumPy scalar in a tuple (compared as its Python text, where NumPy 2 writes "np.int64(1)").
+    Anything else is returned as it is (the very object when nothing in it changes), and so is a
+    gold nested too deeply to walk (`_exact_check` refuses it)."""
+    try:
+        return _numpy_free(value, in_tuple=False)
+    except RecursionError:
+        return value
+
+
+def _numpy_free(value: Any, in_tuple: bool) -> Any:
+    """`exact_plain_gold` of `value`, `in_tuple` when it is an item of a tuple gold."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return _numpy_free(value[()], in_tuple)
+        if value.dtype.kind == "f" and value.dtype.itemsize < 8:  # float32 items keep their own text
+            return [_numpy_free(item, False) for item in value]
+        return _numpy_free(value.tolist(), False)  # Python values (an object array's too, walked)
+    if isinstance(value, np.generic) and not isinstance(value, str):
+        kept = (np.bool_, np.integer, np.floating)
+        return value if isinstance(value, kept) and not in_tuple else _numpy_free(value.item(), in_tuple)
+    if isinstance(value, (list, tuple)):
+        items = [_numpy_free(item, isinstance(value, tuple)) for item in value]
+        if all(new is old for new, old in zip(items, value)):
+            return value
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        plain = {key: _numpy_free(item, False) for key, item in value.items()}
+        return value if all(plain[key] is item for key, item in value.items()) else plain
+    return value
 
 
 def _exact_check_folded(value: Any) -> str | None:
@@ -512,7 +586,9 @@ def exact_gold(value: Any) -> Any:
     a float column cannot say whether the data meant "3" or "3.0", and "3" is how the answer is
     written), another as its shortest text ("0.1"; an np.float32 as NumPy writes it, not as the
     float64 it widens to); anything else, a tuple too, as is (compared as `str(value)`: "(3, 4)").
-    A list or dict gold never comes here: `_exact_score` compares an answer with it as JSON.
+    A list or dict gold never comes here: `_exact_score` compares an answer with it as JSON, nor
+    does a NumPy array (`exact_plain_gold` made it a list) or a set or bytes (`_exact_check`
+    refused them).
 
     Python's `str` wrote these as Python does: a JSON `true` became "True", a parquet float64 3.0
     "3.0" and a float32 0.1 "0.10000000149011612", and a JSON list ["blue", "yellow"] Python's repr
@@ -542,7 +618,7 @@ def _exact_scorer(case_sensitive: bool = True) -> Scorer:
     from rlvr.envs.answers import RULES_VERSION  # how `final_answer` reads the answer
 
     check = _exact_check if case_sensitive else _exact_check_folded
-    return Scorer("exact", functools.partial(_exact_score, case_sensitive), check, None,
+    return Scorer("exact", functools.partial(_exact_score, case_sensitive), check, exact_plain_gold,
                   {"case_sensitive": case_sensitive, "gold_rules": EXACT_GOLD_RULES},
                   functools.partial(_exact_score_batch, case_sensitive),
                   ("exact", case_sensitive), rules=RULES_VERSION)

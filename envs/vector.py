@@ -102,7 +102,8 @@ class TextVectorEnv(VectorEnv):
         `seed`: None, an int (sub-env i gets seed + i) or one seed per sub-env (each an int, a
         NumPy integer such as the items of `np.arange(n)`, or None); anything else raises
         TypeError before any sub-env resets. `options` go to every sub-env, except
-        `options["index"]` which may be a list with one task index per sub-env.
+        `options["index"]` which may be a list with one task index per sub-env (text, bytes, a
+        dict or a set raises TypeError before any sub-env resets: it is no such list).
 
         A sub-env whose reset raises (an index out of range, a prompt over `max_obs_chars`) makes
         the whole call raise, with that error (of the lowest-numbered such sub-env; a note names
@@ -119,6 +120,10 @@ class TextVectorEnv(VectorEnv):
         mask = self._reset_mask(options.pop("reset_mask", None))
         indices = options.pop("index", None)
         if indices is not None and not isinstance(indices, (int, np.integer)):
+            # list() would split text into characters and a dict into its keys, and a set has no order
+            if isinstance(indices, (str, bytes, bytearray, Mapping, set, frozenset)) or not isinstance(indices, Iterable):
+                raise TypeError(f"options['index'] must be one int or a sequence of one int per sub-env "
+                                f"({self.num_envs}), got {type(indices).__name__} {indices!r:.80}")
             indices = list(indices)
             if len(indices) != self.num_envs:
                 raise ValueError(f"options['index'] must be one int or one index per sub-env ({self.num_envs})")
