@@ -107,6 +107,24 @@ import sys
 #: (its own imports, `PRELOAD`) a program's file of the same name must hide (`_forget_shadowed`).
 STARTUP_MODULES = frozenset(sys.modules)
 
+
+class _Unfound:
+    """The last finder on sys.meta_path while the worker imports its modules (removed once
+    `PRELOAD` is loaded): it finds nothing, and records the top-level names no other finder found,
+    a loaded module's optional import that failed (copy's `org.python.core`), which a program's own
+    file would have provided under python3 (`_forget_shadowed`)."""
+
+    names: set = set()
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        cls.names.add(name.partition(".")[0])
+        return None
+
+
+if __name__ == "__main__":  # (the worker; not the host's rlvr, which imports this file's names)
+    sys.meta_path.append(_Unfound)
+
 import atexit  # noqa: E402 - after the snapshot above
 import base64  # noqa: E402
 import codecs  # noqa: E402
@@ -435,6 +453,8 @@ class Worker:
                 __import__(name)
             except ImportError:
                 pass
+        if _Unfound in sys.meta_path:
+            sys.meta_path.remove(_Unfound)
 
     # -- protocol -------------------------------------------------------------------------------
     def send(self, message: dict) -> None:
@@ -900,7 +920,11 @@ class Worker:
 
         The worker's environment, signal dispositions and sys.std* objects are already what a
         fresh interpreter would have (their buffers are empty: the worker never used them), and
-        fds 0-2 now point at the job's streams, so nothing needs rebuilding here. The worker's own
+        fds 0-2 now point at the job's streams, so nothing needs rebuilding here. One thing is the
+        worker's and cannot be made fresh: the string hash seed, drawn once when the interpreter
+        started, is the same for all the worker's jobs (`hash('abc')`, and the iteration order of a
+        set of strings, repeat from one job to the next; python3 draws one per run). `random` is
+        reseeded in each fork by its own at-fork hook. The worker's own
         exit handlers are dropped: only the program's run at its end. The program is compiled
         without the worker's `__future__` flags and runs as a module of its own, `__main__` in
         sys.modules (see `_main_module`), so pickle and multiprocessing find what it defines.
@@ -1096,20 +1120,38 @@ class ModulesSnapshot:
 
 
 def _forget_shadowed(workdir: str, by_top: dict[str, tuple[str, ...]]) -> frozenset:
-    """In a warm Python job's child: drop from sys.modules what the worker loaded (not a fresh
-    interpreter: `STARTUP_MODULES`) whose top-level name the program's own files take, at the top
-    of `workdir`: a module file (`statistics.py`, a .pyc or an extension module) or a package (a
-    directory with `__init__.py`). `python3 main.py` would import those from the program's dir,
-    which comes first on sys.path; without this the worker's preloaded module would be used, and
-    the program run with a module it was not given. One listing of the work dir; the worker's own
-    references to its modules are untouched (only this child's sys.modules changes). `by_top` is
-    `ModulesSnapshot.by_top_name` of the modules loaded now. Returns the names dropped."""
+    """In a warm Python job's child: when the program's own files shadow a module the worker
+    loaded (or tried to: `_Unfound`) beyond a fresh interpreter's (`STARTUP_MODULES`), drop from
+    sys.modules every module the worker loaded beyond those; returns the names dropped.
+
+    `python3 main.py` imports such a module from the program's dir, first on sys.path, both where
+    the program imports it and where a standard module it imports does (`random` imports `bisect`,
+    `dataclasses` imports `functools`); so every module python3 would import anew is imported anew,
+    with the program's files in place, not only the shadowed one. A module of the start-up set stays,
+    as under python3, which has it loaded before the program's dir is on sys.path (a program's
+    `os.py` is not what `import os` gives). Without a shadowing file (the common case) nothing is
+    dropped: one listing of the work dir. The worker's own references to its modules are untouched
+    (only this child's sys.modules changes). `by_top` is `ModulesSnapshot.by_top_name` of the
+    modules loaded now."""
+    taken = _module_names(workdir) - {"__main__"}
+    if taken.isdisjoint(by_top) and taken.isdisjoint(_Unfound.names):
+        return frozenset()
+    dropped = [name for names in by_top.values() for name in names]
+    for name in dropped:
+        sys.modules.pop(name, None)
+    return frozenset(dropped)
+
+
+def _module_names(workdir: str) -> set[str]:
+    """The top-level module names the files at the top of `workdir` provide: a module file
+    (`statistics.py`, a .pyc or an extension module) or a package (a directory with `__init__.py`,
+    or any directory for a name nothing else provides: `_Unfound`)."""
     taken = set()
     try:
         for entry in os.scandir(workdir):
             name = entry.name
-            if entry.is_dir():
-                if os.path.isfile(os.path.join(entry.path, "__init__.py")):
+            if entry.is_dir():  # (without `__init__.py`, a namespace package: found only where nothing else is)
+                if name in _Unfound.names or os.path.isfile(os.path.join(entry.path, "__init__.py")):
                     taken.add(name)
                 continue
             for suffix in MODULE_SUFFIXES:
@@ -1118,11 +1160,7 @@ def _forget_shadowed(workdir: str, by_top: dict[str, tuple[str, ...]]) -> frozen
                     break
     except OSError:  # (the program's own dir, just written: not expected)
         pass
-    taken -= {"__main__"}
-    dropped = [name for top in taken for name in by_top.get(top, ())]
-    for name in dropped:
-        sys.modules.pop(name, None)
-    return frozenset(dropped)
+    return taken
 
 
 # -- the end of a warm Python program, as the interpreter's own would be ---------------------------
