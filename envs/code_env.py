@@ -2,7 +2,9 @@
 
 Recognised layouts (no keys needed):
 
-- HumanEval: `prompt` (signature + docstring), `test` (defines `check(candidate)`), `entry_point`.
+- HumanEval: `prompt` (signature + docstring), `test` (defines `check(candidate)`), `entry_point`
+  (optional: when the column is absent or null, the function `check(name)` names or the prompt leaves
+  unfinished). A body-only answer indented unlike the prompt is re-indented to its body.
 - MBPP: `text` or `prompt` (the description), `test_list` (assert lines, each scored as one
   test), optional `test_setup_code` and `test_imports`; the entry point is read from the first
   assert (the first function it calls that is neither a builtin nor bound by the imports and setup).
@@ -578,6 +580,17 @@ def _trusted_tests(prompt: str, entry: Any, tests: str, helpers: str) -> str:
     return f"{trusted}\n\n\n{tests}" if trusted else tests
 
 
+def _humaneval_layout(cols: set[str]) -> bool:
+    """Whether a table with columns `cols` has the HumanEval layout: 'test' and 'entry_point', or
+    'test' and 'prompt' without the columns of another layout (MBPP's 'test_list', stdin/stdout's
+    'inputs'/'outputs' or 'input_output'): the entry point is then inferred per row (`_entry_point`)."""
+    if "test" not in cols:
+        return False
+    if "entry_point" in cols:
+        return True
+    return "prompt" in cols and not ({"test_list", "input_output"} & cols or {"inputs", "outputs"} <= cols)
+
+
 def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str | None = None) -> list[Task]:
     """Code tasks from a loaded table, layout detected from its columns."""
     cols = set(table.columns)
@@ -585,9 +598,10 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
     # ids checked as build_tasks checks them: present and unique (results are grouped by task id)
     ids = task_ids(table, id_key or ("task_id" if "task_id" in cols else None), "")
     tasks: list[Task] = []
-    if {"test", "entry_point"} <= cols:
+    if _humaneval_layout(cols):
         qk = require_column(table, question_key, "question_key", ("prompt",))
-        prompts, tests, entries = table.column(qk), table.column("test"), table.column("entry_point")
+        prompts, tests = table.column(qk), table.column("test")
+        entries = table.column("entry_point") if "entry_point" in cols else [None] * n  # inferred when absent
         for i in range(n):
             if tests[i] is not None and not isinstance(tests[i], str):  # not "empty": say what it is
                 mbpp = (" (a list of assert lines is the MBPP layout: name the column 'test_list')"
@@ -648,7 +662,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
         return tasks
     raise DatasetError(
         f"cannot tell the layout of this code dataset (columns: {table.columns}); it needs HumanEval columns "
-        f"('prompt', 'test', 'entry_point'), MBPP columns ('text', 'test_list') or stdin/stdout columns "
+        f"('prompt', 'test', optionally 'entry_point'), MBPP columns ('text', 'test_list') or stdin/stdout columns "
         f"('inputs' and 'outputs', or 'input_output')"
     )
 
@@ -683,6 +697,45 @@ def _completes_last_line(prompt: str, code: str) -> bool:
         return True
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
+
+
+def _compiles(source: str) -> bool:
+    """Whether Python compiles `source`: it parses, and has no `return` or `yield` outside a function
+    (which `ast.parse` lets through, and the interpreter refuses when it loads the program)."""
+    try:
+        compile(source, "<program>", "exec", dont_inherit=True)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+def _body_indent(prompt: str) -> str:
+    """The indentation of the body the prompt's last top-level function has (its docstring's line);
+    four spaces when it has none on a line of its own (a bare signature, which does not parse)."""
+    try:
+        tree = ast.parse(prompt)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return "    "
+    defs = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if defs and defs[-1].body:
+        first = defs[-1].body[0]
+        line = prompt.split("\n")[first.lineno - 1] if first.lineno <= prompt.count("\n") + 1 else ""
+        indent = line[:len(line) - len(line.lstrip(" \t"))]
+        if indent and len(indent) == first.col_offset:  # the body starts its line (not `def f(): pass`)
+            return indent
+    return "    "
+
+
+def _fitted_body(before: str, code: str, prompt: str) -> str:
+    """A HumanEval body-only answer `code`, re-indented to the body of the prompt's unfinished function
+    when it does not compile after the prompt (`before`) as written but does once re-indented: a body
+    written at column 0 or two spaces deep (fence extraction loses the prompt's indentation) is
+    dedented, then indented as the prompt's body is (`_body_indent`). Code that compiles as written
+    (a whole function, a body indented right) or that no indentation fixes is left as it is."""
+    if _compiles(before + code):
+        return code
+    fitted = textwrap.indent(textwrap.dedent(code), _body_indent(prompt))
+    return fitted if fitted != code and _compiles(before + fitted) else code
 
 
 def holds_no_code(code: str, program: str) -> bool:
@@ -888,7 +941,7 @@ class CodeEnv(SingleTurnEnv):
         entry = meta.get("entry_point")
         prompt = meta.get("prompt") or ""
         if not entry:
-            code = extract_code(completion)
+            code = extract_code(completion).removeprefix("\ufeff")  # a byte-order mark: see extract_program
         else:
             names = (entry, "Solution") if meta.get("call_based") else (entry,)
             code = extract_program(completion, names, prefix=prompt)
@@ -915,7 +968,8 @@ class CodeEnv(SingleTurnEnv):
                 code = answer_futures + prompt_futures + head + "\n" + code
             else:  # a continuation; on a line of its own unless it finishes the prompt's last line
                 prompt_futures, head = split_future_imports(prompt)
-                code = prompt_futures + head + ("\n" if not prompt.endswith("\n") and not finishes_line else "") + code
+                before = prompt_futures + head + ("\n" if not prompt.endswith("\n") and not finishes_line else "")
+                code = before + (code if finishes_line else _fitted_body(before, code, prompt))
             if meta.get("helpers"):  # re-bound after the answer: its own versions of them do not count
                 code += "\n\n\n" + split_future_imports(meta["helpers"])[1] + "\n"
             # the dataset's code the program opens with, which the verifier loads alone when the program

@@ -200,15 +200,22 @@ def _solution_text(solution: Any, extract: bool | str, language: str,
     function check (`defines` given: the functions the tests call, empty when they do not name one)
     the last block that defines one of them, or any function, not a usage example
     (`print(double(4))`); for a stdin/stdout program (`defines` None) the last block that reads
-    input, else the last that calls anything, not a sample output (`3`) or a one-line snippet."""
+    input, else the last that calls anything, not a sample output (`3`) or a one-line snippet.
+    A leading byte-order mark of the text or of the code is dropped (`_without_bom`)."""
     if not isinstance(solution, str):
         return None
     if extract is True and language == "python":
         if defines is None:
-            return extract_program(solution)
-        return extract_program(solution, defines, any_function=True)
+            return _without_bom(extract_program(solution))
+        return _without_bom(extract_program(solution, defines, any_function=True))
     mode = extract if isinstance(extract, str) else ("last" if extract else "raw")
-    return extract_code(solution, language=language, mode=mode)
+    return _without_bom(extract_code(_without_bom(solution), language=language, mode=mode))
+
+
+def _without_bom(code: str) -> str:
+    """`code` less a leading byte-order mark (U+FEFF), which an editor may put before a program:
+    `python3` runs such a file, while `ast.parse` and `exec` of the text refuse the character."""
+    return code[1:] if code.startswith("\ufeff") else code
 
 
 def _syntax_problem(code: str) -> tuple[str | None, ast.Module | None]:

@@ -38,6 +38,10 @@ from rlvr.verifiers.code_plan import bound_and_used
 
 __all__ = ["extract_code", "extract_program", "split_future_imports", "LANGUAGE_TAGS", "MODES"]
 
+#: The byte-order mark an editor may put before a file: Python runs a source file that starts with
+#: one, but `ast.parse` and `exec` of text refuse it, so it is dropped from the answer and its blocks.
+_BOM = "\ufeff"
+
 
 def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "", any_function: bool = False) -> str:
     """The Python program in a model's answer, skipping usage examples after it.
@@ -55,14 +59,16 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     the answer may continue (HumanEval's prompt): a block that does not parse alone but does after
     it (a function body) also qualifies. With `any_function` and no `defines` (a function task whose
     tests do not name the function): the last block that parses and defines a function at top level.
-    When no block qualifies: `extract_code(text)` (the last block, else the whole text). The block
+    When no block qualifies: `extract_code(text)` (the last block, else the whole text). A leading
+    byte-order mark (U+FEFF) of the text and of each block's code is dropped. The block
     taken gets the definitions from the other blocks that it uses without defining (a helper in a
     block of its own, before or after it), put before it: see `_with_other_definitions`.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     names = {defines} if isinstance(defines, str) else set(defines)
-    bodies = [body.strip("\n") for body in _language_bodies(text, "python")]
+    text = text.removeprefix(_BOM)  # a byte-order mark before the answer or a block's code: python3 runs it
+    bodies = [body.removeprefix(_BOM).strip("\n") for body in _language_bodies(text, "python")]
     try:
         answer = _Answer(bodies)
         reading = None if names or any_function else _last_reading_block(answer)
@@ -73,7 +79,7 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
         for index in range(len(bodies) - 1, -1, -1):
             if _qualifies(answer, index, names, prefix, any_function):
                 return _with_other_definitions(bodies[index], bodies[:index], bodies[index + 1:])
-        return extract_code(text)
+        return extract_code(text).removeprefix(_BOM)
     except Exception:  # e.g. RecursionError on absurdly deep code: never raise, a right answer would score 0
         return _plain_program(text, bodies, names, prefix, any_function)
 
@@ -99,7 +105,7 @@ def _plain_program(text: str, bodies: list[str], names: set[str], prefix: str, a
             chosen = index
             break
     if chosen is None:
-        return extract_code(text)
+        return extract_code(text).removeprefix(_BOM)
     try:
         return _with_other_definitions(bodies[chosen], bodies[:chosen], bodies[chosen + 1:])
     except Exception:
