@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from rlvr.verifiers.math_units import Unit
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, congruence, solution_work
-from rlvr.verifiers.step_goes_on import _LAYOUT_RE, _SPACE_RE, _bare_row, _first_side, _goes_on, _run_on
+from rlvr.verifiers.step_goes_on import _GRID_RE, _LAYOUT_RE, _SPACE_RE, _bare_row, _first_side, _goes_on, _run_on
 from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, _unclaimed
 from rlvr.verifiers.step_numbers import PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, cut_decimal
 from rlvr.verifiers.step_sides import (_is_product, _is_word, _left_side, _parses, _protected, _right_side, _unwrapped,
@@ -171,13 +171,13 @@ def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None 
     claims: list[Claim] = [
         (a, b, ua, ub, group) for i, (a, b, ua, ub, link) in enumerate(zip(sides, sides[1:], units, units[1:], links))
         if link == "=" and a is not None and b is not None and i not in crossing and unit_claim(a, ua, b, ub)]
+    exact_at = _first_exact_side(sides)
     for i, (a, b, ua, ub, link) in enumerate(zip(sides, sides[1:], units, units[1:], links)):
         if (link in _APPROX_LINKS and a is not None and b is not None and ua is None and ub is None and i not in crossing
                 and (m := _APPROX_SIDE_RE.fullmatch(b)) is not None and not _MAGNITUDE_RE.search(b)):
             # `253/3 \\approx 84.3`: checked as plausible (`_approx_claim`); after rounded inputs
             # (`\\pi r^2 \\approx 3.14 \\times 144 \\approx 452.39`) also against the chain's first exact side
-            first = None if not _ROUNDED_INPUT_RE.search(a) else next(
-                (s for s in sides[:i] if s is not None and re.search(r"\d", s) and not _ROUNDED_INPUT_RE.search(s)), None)
+            first = sides[exact_at] if _ROUNDED_INPUT_RE.search(a) and exact_at < i else None
             right = APPROX_MARK + m.group(1) + (_EARLIER + first if first is not None else "")
             claims.append((a, right, None, None, None))
     end = parts[-1].strip()
@@ -210,6 +210,15 @@ _ROUNDED_INPUT_RE = re.compile(r"(?<![\d.])\d*\.\d*[1-9]")
 #: Between an approximate link's number and the earlier side of its chain it may also be checked against.
 _EARLIER = " \x00 "
 _HEDGE_WORD_RE = re.compile(r"^\s*(?:about|approximately|approx\.?|roughly|around)(?![A-Za-z])", re.IGNORECASE)
+
+
+def _first_exact_side(sides: list[str | None]) -> int:
+    """The index of a chain's first exact side: read, with a digit and no rounded input (`_ROUNDED_INPUT_RE`);
+    `len(sides)` when there is none. An approximate link after rounded inputs is also checked against it
+    when it comes before the link (`_chain_claims`). Found once per chain, not once per link: a chain of
+    thousands of links (`1.1 ≈ 1.1 ≈ ...`) is read in time linear in its length."""
+    return next((i for i, s in enumerate(sides)
+                 if s is not None and re.search(r"\d", s) and not _ROUNDED_INPUT_RE.search(s)), len(sides))
 
 
 def _uncut(side: str) -> str:
@@ -277,7 +286,11 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
         step = _SPACE_RE.sub(lambda m: _space(step, m), step)
     if "&" in step:
         step = _AMPERSAND_RE.sub(lambda m: _column(step, m), step)
+    if "|" in step:
+        step = _bar_columns(step)
     goes_on = _goes_on(previous, step[:200], line=True) if previous else None  # (before a bullet `- ` is cut off as a label)
+    if "\\begin" in step or "\\end" in step:
+        step = _GRID_RE.sub(lambda m: " \\\\ ", step)  # an array's, matrix's or cases' edge: a row break
     step = _LAYOUT_RE.sub(" ", step)
     last = carried if _PASSES_RE.match(step) else None  # the side a chain starting with `=` continues
     step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
@@ -373,6 +386,43 @@ def _column(step: str, m: re.Match) -> str:
     while j >= 0 and step[j].isspace():
         j -= 1
     return "&" if j >= 0 and step[j] in "=<>≤≥≠≈≡" else " \\quad "
+
+
+#: A bar that may separate Markdown table cells: not a LaTeX delimiter (`\\|`, `\\left|`, `\\big|`) nor half of `||`.
+_BAR_RE = re.compile(r"(?<![\\|])(?<!\\left)(?<!\\right)(?<!\\middle)(?<!\\[bB]ig)(?<!\\[bB]igg)"
+    r"(?<!\\[bB]ig[lrm])(?<!\\[bB]igg[lrm])\|(?!\|)")
+#: Text that starts, or ends, with a relation (spaces aside): a bar next to it is an absolute value's.
+_RELATION = r"(?:[=<>≤≥≠≈]|\\(?:approx|leq?|geq?|neq?)(?![A-Za-z]))"
+_RELATION_START_RE = re.compile(rf"\s*{_RELATION}")
+_RELATION_END_RE = re.compile(rf"{_RELATION}\s*$")
+
+
+def _bar_columns(step: str) -> str:
+    """`step` with the bars that separate cells as column breaks (` \\quad `, as an `&` starting a column,
+    `_column`), so that each cell is read on its own: a Markdown table row (`| 2 | 12 + 5 = 18 |`) or two
+    claims side by side (`3 * 4 = 12 | 5 * 6 = 30`). A bar spaced on both sides (or at the step's edge)
+    separates; in a row that opens and closes with a bar and has no spaced one (`|1|3*4=12|`) every bar
+    does, unless a cell would start or end with a relation (`|3 - 5| = |5 - 3|`: absolute values).
+    Bars written tight (`|x - 3| = 5`, `2 = |3 - 5|`) are an absolute value's, and a step with a spaced bar
+    next to a relation (spaces aside: `| -3 | = 3`, `| -3 | + | 4 | = 7`) is read as written, all its bars
+    absolute values: no cell of a table row starts or ends with a relation."""
+    bars = [m.start() for m in _BAR_RE.finditer(step)]
+    spaced = [i for i in bars if (i == 0 or step[i - 1].isspace()) and (i + 1 == len(step) or step[i + 1].isspace())]
+    if any(_RELATION_END_RE.search(step, max(0, i - 12), i) or _RELATION_START_RE.match(step, i + 1) for i in spaced):
+        return step  # `| -3 | = 3`, `| -3 | + | 4 | = 7`: spaced absolute values
+    if not spaced:
+        inner = step.strip()
+        if len(bars) < 2 or not (inner.startswith("|") and inner.endswith("|")):
+            return step
+        cells = [step[a + 1:b] for a, b in zip(bars, bars[1:])]
+        if any(_RELATION_START_RE.match(cell) or _RELATION_END_RE.search(cell) for cell in cells):
+            return step
+        spaced = bars
+    out, at = [], 0
+    for i in spaced:
+        out += [step[at:i], " \\quad "]
+        at = i + 1
+    return "".join(out) + step[at:]
 
 
 def _gap(step: str, m: re.Match) -> str:

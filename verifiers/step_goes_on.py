@@ -25,6 +25,15 @@ _LAYOUT_RE = re.compile(
     r"\\(?:begin|end)\s*\{(?:align|aligned|alignat|alignedat|flalign|eqnarray|gather|gathered|split|multline"
     r"|equation|displaymath|math)\*?\}(?:\s*\{\d+\})?"
     r"|\\(?:tag\*?|label)\s*\{[^{}]*\}|\\(?:checkmark|nonumber|notag)(?![A-Za-z])|(?<!\\)&")
+#: The markers of grid environments, `array` (with its position and column spec: `\\begin{array}[t]{|c|l|}`),
+#: the matrices (`pmatrix`, `bmatrix`, `vmatrix`, ...) and `cases`: read as row breaks, not as space
+#: (`_LAYOUT_RE`), so that a grid's first and last rows are rows of their own (`\\begin{array}{l} 12 + 5 =
+#: 17 \\\\ 18 \\times 2 = 37 \\end{array}` claims both) and its cells never run into the text around it (a
+#: matrix's last entry is no side of an `=` after it: `\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix} = -2`).
+_GRID_RE = re.compile(
+    r"\\begin\s*\{(?:array|subarray)\}(?:\s*\[[a-z]\])?\s*\{(?:[^{}]|\{[^{}]{0,20}\}){0,60}\}"  # (bounded: linear)
+    r"|\\begin\s*\{(?:[pbBvV]?matrix|smallmatrix|[dr]?cases)\*?\}(?:\s*\[[a-z]\])?"
+    r"|\\end\s*\{(?:array|subarray|[pbBvV]?matrix|smallmatrix|[dr]?cases)\*?\}")
 #: A row break with what may follow it, `*` and a length (`\\\\[4pt]`, `\\\\*[1ex]`: not a `\\[` display
 #: opener), and LaTeX's small spaces (`\\;` `\\,` `\\:` `\\>` `\\ ` `\\!`, the named ones). Matched in one pass
 #: from the left, so the backslash of a row break never starts a space (`\\\\;` is a break, then `;`).

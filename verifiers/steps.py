@@ -48,7 +48,14 @@ What a claim is:
   `\\quad`), LaTeX spaces (`\\;`, `\\,`, `\\:`, `\\ `, `\\!` are spaces everywhere, so `5,\\; 6` splits
   as `5, 6`, but between digit groups, `1\\,000`, thousands; `\\quad` is a space only next to
   `=`), the spacing after a row break (`\\\\[4pt]`, `\\\\*`), `\\tag{1}`, `\\label{…}`, `\\nonumber`,
-  `\\checkmark`.
+  `\\checkmark`. The edges of a grid environment (`\\begin{array}{l}` with its column spec, `\\end{array}`,
+  the matrices `pmatrix`, `bmatrix`, `vmatrix`, ..., and `cases`) are row breaks: each row is read, its
+  first and last included, and a matrix's entries never run into an `=` beside it
+  (`\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix} = -2` claims nothing).
+- A Markdown table row's cells are read one by one, as `&` columns (`| 2 | 12 + 5 = 18 |` claims
+  `12 + 5 = 18`), and so are claims on either side of a `|` spaced on both sides (`3 * 4 = 12 | 5 * 6 =
+  30`); bars written tight (`|3 - 5| = 2`), LaTeX's (`\\left|`, `\\|`) and any bar of a step with a spaced
+  bar next to a relation (`| -3 | = 3`) are absolute values and norms, read as written.
 - A chain that starts with `=` continues the one before it, whose last side is its left side: an
   aligned row after `\\\\` (`12 + 5 \\\\ &= 18` claims `12 + 5 = 18`), or a step that starts with `=`
   (`= 18` on the next line), continuing the last row of the step before. Only a row's main chain
@@ -125,9 +132,11 @@ What a claim is:
   no claim. `a \\equiv b \\pmod{n}` is not read (`\\equiv` splits chains). (The congruence checks are
   `rlvr.verifiers.step_congruence`.)
 - An approximate link, `\\approx` / `≈` / `\\simeq` / `≃`, whose right side is one plain number without a
-  unit is checked for plausibility (`_approx_claim`): it holds when the left side's exact value is
-  within one unit of the number's last significant digit (an integer's trailing zeros are not
-  significant: `2^{10} \\approx 1000`, `45 \\times 19 \\approx 900`, `253/3 \\approx 84.3` hold), unless
+  unit is checked for plausibility (`_approx_claim`): it holds when the number is the left side's exact
+  value rounded to the nearest unit of its last significant digit, or, where that digit is a written
+  one (1 or below), the value cut toward zero there (an integer's trailing zeros are not significant:
+  `2^{10} \\approx 1000`, `45 \\times 19 \\approx 900`, `253/3 \\approx 84.3`, `17/3 \\approx 5` hold;
+  `3 * 4 \\approx 20`, `1001 \\approx 2000`, `37/3 \\approx 13` fail), unless
   that value can be written exactly at that digit, when it must be (`3 * 4 \\approx 13` fails); a left
   side with no rational value holds when it holds as a rounding (`\\sqrt{2} \\approx 1.41`) and is no
   claim otherwise; any other approximate link (`45 \\times 19 \\approx 50 \\times 20`, `12 \\approx 12.1`,
@@ -274,7 +283,7 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "MAX_SENTENCES", "split_steps", "find_c
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 9  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
+RULES_VERSION = 10  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
 # 4: `n = m` between two different plain numbers after text is no claim (an operation in words);
 # 5: an infinite or undefined side (`1/0`) fails its claim, a clock time (`10:30`) makes no claim, a
 # decimal's written places are part of a repeated claim (`0.333` vs `0.3330`), every line is split
@@ -333,6 +342,9 @@ RULES_VERSION = 9  # 3: a repeated claim (however spelled) counts once, a claim 
 # chain, a link between two temperature scales (`0°C = 32°F`) is no claim, nor the crossing link of a
 # conversion formula, and a bare four-digit "2023: " before a computation (`2023: 3 \times 4 = 12`; not
 # `12: 4 \times 3 = 9`) opening a step is a label
+# 10: the rows of `array`, matrix and `cases` environments are read as rows (their first and last included),
+# Markdown table cells (`| 2 | 12 + 5 = 18 |`) and claims beside a spaced `|` are read on their own, and an
+# approximate number holds only as a rounding to nearest or (at a written digit) a truncation of the value
 
 
 #: A quotient of two numbers in scientific notation written inline (`4.5 \\times 10^6 / 1.5 \\times 10^3`):
@@ -574,11 +586,21 @@ def _approx_side(left: str, stated: str, budget: Budget) -> tuple[tuple, Verdict
     unit = Fraction(1, 10 ** len(places)) if places else Fraction(10) ** (len(int_part) - len(int_part.rstrip("0") or "0"))
     if digits.strip("0.") == "":
         unit = Fraction(1, 10 ** len(places)) if places else Fraction(1)  # `0`, `0.0`: no significant digit
-    if (value / unit).denominator != 1 and abs(value - Fraction(stated)) <= unit:
-        return key, Verdict.right("plausible: within one unit of its last significant digit"), idle
+    if (value / unit).denominator != 1 and _rounds_to(value, Fraction(stated), unit):
+        return key, Verdict.right("plausible: a rounding or truncation at its last significant digit"), idle
     if value == Fraction(stated):
         return key, Verdict.right("equal"), idle
     return (*key, stated), Verdict.wrong(f"not near {stated}: the value is {value}", details={"kind": "wrong"}), idle
+
+
+def _rounds_to(value: Fraction, stated: Fraction, unit: Fraction) -> bool:
+    """Whether `stated` is `value` rounded to a multiple of `unit`: to the nearest (either neighbour at a
+    tie, half up or half to even), or, where `unit` is a written digit's (1 or below, no trailing zeros
+    of an integer), cut toward zero: the digits of the value as far as written (`12.38 \\approx 12.3`,
+    `17/3 \\approx 5`). Nothing else is (`3 * 4 \\approx 20`, `1001 \\approx 2000`, `1999 \\approx 1000`)."""
+    if abs(value - stated) * 2 <= unit:
+        return True
+    return unit <= 1 and abs(stated) <= abs(value) < abs(stated) + unit and (stated == 0 or (stated > 0) == (value > 0))
 
 
 def _remainder_claim(left: str, right: str) -> tuple[tuple, Verdict, bool] | None:

@@ -1,0 +1,135 @@
+"""Review 39 of the process reward (`rlvr.verifiers.steps`): approximate chains read in linear time,
+grid environments (`array`, matrices, `cases`) and Markdown tables read row by row and cell by cell,
+and approximate numbers held to a rounding or truncation of the value."""
+
+import time
+
+import pytest
+
+from rlvr.verifiers.steps import RULES_VERSION, find_claims, verify_steps
+
+
+def score(text):
+    return verify_steps(text).score
+
+
+# -- 1. a long chain of approximate links ----------------------------------------------------------
+
+@pytest.mark.parametrize("sep", ["≈", "\\approx "])
+def test_long_approx_chain_is_linear(sep):
+    text = sep.join(["1.1"] * (64000 // (3 + len(sep))))
+    start = time.monotonic()
+    verify_steps(text, timeout=1.0)
+    assert time.monotonic() - start < 5.0
+
+
+def test_long_approx_chain_after_an_exact_side_is_linear():
+    text = "\\pi \\approx " + "≈".join(["3.14 \\times 1"] * 4000)
+    start = time.monotonic()
+    verify_steps(text, timeout=1.0)
+    assert time.monotonic() - start < 5.0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("\\frac{1}{3} \\cdot 300 \\approx 0.33 \\times 300 \\approx 99", 1.0),
+    ("\\frac{1}{3} \\cdot 300 \\approx 0.33 \\times 300 \\approx 100", 1.0),  # by the first exact side
+    ("\\frac{1}{3} \\cdot 300 \\approx 0.33 \\times 300 \\approx 120", 0.0),
+    ("\\frac{1}{3} \\cdot 300 \\approx 0.33 \\times 300 \\approx 110", 0.0),  # (within one unit: held before)
+    ("1.1 \\approx 1.1 \\approx 1.1", 1.0),
+])
+def test_approx_chains_keep_their_verdicts(text, expected):
+    assert score(text) == expected
+
+
+# -- 2. grid environments ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    r"\begin{array}{l} 12 + 5 = 17 \\ 18 \times 2 = 37 \end{array}",
+    r"\[\begin{array}{l} 12 + 5 = 18 \\ 18 \times 2 = 36 \end{array}\]",
+    r"$\begin{array}{rcl} 12 + 5 &=& 17 \\ 18 \times 2 &=& 37 \end{array}$",
+    r"\begin{array}[t]{@{}l@{}} 3 \times 4 = 13 \end{array}",
+    r"\begin{array}{|c|} 3 \times 4 = 13 \end{array}",
+    r"\begin{cases} 3 \times 4 = 13 \end{cases}",
+    r"\begin{matrix} 12 + 5 = 18 \end{matrix}",
+    "$$\\begin{array}{l}\n12 + 5 = 17 \\\\\n18 \\times 2 = 37 \\end{array}$$",
+    "$$\\begin{array}{l} 12 + 5 = 18 \\\\\n18 \\times 2 = 36\n\\end{array}$$",
+])
+def test_false_rows_of_grids_are_found(text):
+    assert score(text) < 1.0
+
+
+def test_grid_rows_are_all_claimed():
+    claims = find_claims(r"\begin{array}{l} 12 + 5 = 17 \\ 18 \times 2 = 36 \\ 1 + 1 = 2 \end{array}")
+    assert claims == [("12 + 5", "17"), ("18 \\times 2", "36"), ("1 + 1", "2")]
+    assert score(r"\begin{array}{l} 12 + 5 = 17 \\ 18 \times 2 = 36 \end{array}") == 1.0
+
+
+@pytest.mark.parametrize("text, claims", [
+    (r"\begin{pmatrix}1\\2\end{pmatrix} + \begin{pmatrix}5\\4\end{pmatrix} = \begin{pmatrix}6\\6\end{pmatrix}", []),
+    (r"\begin{vmatrix} 1 & 2 \\ 3 & 4 \end{vmatrix} = -2", []),
+    (r"\begin{vmatrix} 1 & 2 \\ 3 & 4 \end{vmatrix} = 1 \cdot 4 - 2 \cdot 3 = -2", [("1 \\cdot 4 - 2 \\cdot 3", "-2")]),
+    (r"\begin{pmatrix} 2 & 0 \\ 0 & 3 \end{pmatrix}^2 = \begin{pmatrix} 4 & 0 \\ 0 & 9 \end{pmatrix}", []),
+    (r"\left|\begin{array}{cc} 1 & 2 \\ 3 & 4 \end{array}\right| = -2", []),
+    (r"f(x) = \begin{cases} 2x & x > 0 \\ 0 & \text{otherwise} \end{cases}", []),
+])
+def test_matrices_make_no_bogus_claims(text, claims):
+    assert find_claims(text) == claims
+    assert score(text) == 1.0
+
+
+# -- 3. Markdown tables and bars ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "| Apples | 3 × 4 = 13 |",
+    "| 2 | 12 + 5 = 18 |",
+    "3 * 4 = 12 | 5 * 6 = 31",
+    "|1|3*4=13|",
+    "Total | 3 * 4 = 13",
+    "| Item | Cost |\n|------|------|\n| Apples | 3 × 4 = 13 |\n| Pears | 2 × 5 = 10 |",
+])
+def test_false_claims_in_tables_are_found(text):
+    assert score(text) < 1.0
+
+
+def test_table_cells_are_read_on_their_own():
+    assert find_claims("| 1 | 3 × 4 = 12 | 12 |") == [("3 × 4", "12")]
+    assert score("| 1 | 3 × 4 = 12 | 12 |") == 1.0
+    assert find_claims("3 * 4 = 12 | 5 * 6 = 30") == [("3 * 4", "12"), ("5 * 6", "30")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("|3 - 5| = 2", 1.0),
+    ("|3 - 5| = 3", 0.0),
+    ("2 = |3 - 5|", 1.0),
+    ("|3 - 5| = |5 - 4|", 0.0),
+    ("\\left| 3 - 5 \\right| = 3", 0.0),
+    ("| -3 | + | 4 | = 7", 1.0),
+    ("| 1 | $|3 - 8| = 4$ |", 0.0),
+    ("Since 3 | 12, we get 12 / 3 = 5", 0.0),
+    ("Since 3 | 12, we get 12 / 3 = 4", 1.0),
+])
+def test_absolute_values_and_divisibility_still_read(text, expected):
+    assert score(text) == expected
+
+
+def test_symbolic_absolute_value_makes_no_claim():
+    assert find_claims("|x - 3| = 5") == []
+
+
+# -- 4. approximate numbers -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["3 * 4 \\approx 20", "1000 + 1 \\approx 2000", "37/3 \\approx 13",
+                                  "1000 + 999 \\approx 1000", "2/3 \\approx 0.5"])
+def test_approx_off_by_most_of_a_unit_fails(text):
+    assert score(text) == 0.0
+
+
+@pytest.mark.parametrize("text", ["2^{10} \\approx 1000", "45 \\times 19 \\approx 900", "253/3 \\approx 84.3",
+                                  "17/3 \\approx 5", "17/3 \\approx 5.6", "17/3 \\approx 5.67", "-17/3 \\approx -5.6",
+                                  "5/2 \\approx 2", "5/2 \\approx 3", "1/3 \\approx 0.33"])
+def test_honest_roundings_and_truncations_hold(text):
+    assert score(text) == 1.0
+
+
+def test_rules_version_bumped():
+    assert RULES_VERSION >= 10
