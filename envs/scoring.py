@@ -66,7 +66,12 @@ CALLABLE_RESULT_RULES = 3
 #: 5: a NumPy array gold is a list (`np.sort(vals)` is compared as JSON "[0,1,5,7]", it was its
 #: text "[0 1 5 7]") and a 0-d one its item (`exact_plain_gold`); a set, bytes or an object with no
 #: text of its own (its repr naming a memory address) is refused (`_exact_check`: str of a set
-#: changes with PYTHONHASHSEED, bytes b'1' was compared as "b'1'").
+#: changes with PYTHONHASHSEED, bytes b'1' was compared as "b'1'"). An np.datetime64 or
+#: np.timedelta64 is its NumPy text ("2020-01-03T12:00:00", "90 seconds"; a timedelta64 was an
+#: error at every step), in a list or dict too (which then is JSON, not refused); a NumPy scalar in
+#: a tuple (at any depth) is written as Python writes the value NumPy's text shows ("('red', 0.1)",
+#: not "(np.str_('red'), np.float32(0.1))"). `_exact_score` converts a gold it is given too (a task
+#: source set by hand), and a gold that cannot be compared there is a failed verification.
 #: 1 (not recorded): before.
 EXACT_GOLD_RULES = 5
 
@@ -280,12 +285,30 @@ def _exact_score(case_sensitive: bool, task: Task, completion: str) -> Verdict:
 
     got = final_answer(completion, compact=False) or ""
     answer = task.answer
+    if type(answer) not in _PLAIN_GOLDS:
+        answer, problem = _scored_gold(answer)
+        if problem is not None:
+            return Verdict.failed(f"the task's gold answer cannot be compared: {problem}")
     if isinstance(answer, _JSON_CONTAINERS):
         return _exact_json_score(case_sensitive, answer, got, completion)
     want = (answer if type(answer) is str else str(exact_gold(answer))).strip()
     if (got == want) if case_sensitive else (got.lower() == want.lower()):
         return Verdict.right("exact match")
     return Verdict.wrong(f"{got[:60]!r} != {want[:60]!r}")
+
+
+#: Gold types `_exact_score` compares as they are: nothing in them to convert or refuse.
+_PLAIN_GOLDS = frozenset({str, int, float, bool})
+
+
+def _scored_gold(answer: Any) -> tuple[Any, str | None]:
+    """A task's gold as `_exact_score` compares it (`exact_plain_gold`) and why it cannot be (None
+    when it can). A data set's and a generator's golds were converted and checked when the tasks
+    were built, but a task source set by hand (`env.source = ListSource([Task(...)])`) was not: its
+    NumPy array is compared as a list here too, and its set or bytes is a failed verification (a
+    fault of the data, no wrong answer). A list or dict is checked as it is compared (`_exact_json_score`)."""
+    answer = exact_plain_gold(answer)
+    return answer, None if isinstance(answer, _JSON_CONTAINERS) else _unstable_text(answer)
 
 
 #: Gold answers the "exact" verifier compares as JSON values (`_exact_json_score`): what a JSON
@@ -308,8 +331,8 @@ def _exact_json_score(case_sensitive: bool, gold: Any, got: str, completion: str
     fold = not case_sensitive
     try:
         want = json_canonical(gold, fold_case=fold)
-    except (TypeError, ValueError, RecursionError) as exc:  # refused by `_exact_check` in a dataset
-        return Verdict.wrong(f"the gold is no JSON value to compare with ({exc})")
+    except (TypeError, ValueError, RecursionError) as exc:  # refused by `_exact_check` when tasks are built
+        return Verdict.failed(f"the task's gold answer is no JSON value to compare with ({exc})")
     try:
         value = _answer_json(got, completion)
         same = json_canonical(value, fold_case=fold) == want
@@ -455,6 +478,8 @@ def _json_data(value: Any, fold_case: bool) -> Any:
         return value.lower() if fold_case else value
     if value is None or isinstance(value, (bool, np.bool_)):
         return None if value is None else bool(value)
+    if isinstance(value, _NUMPY_TIMES):  # text, as `exact_plain_gold` makes it (not an np.integer's int)
+        return _json_data(str(value), fold_case)
     if isinstance(value, (int, float, np.integer, np.floating, decimal.Decimal)):
         if isinstance(value, (float, np.floating, decimal.Decimal)) and not math.isfinite(value):
             raise TypeError(f"{value} is not JSON data (JSON has no NaN or infinity)")
@@ -535,9 +560,13 @@ def exact_plain_gold(value: Any) -> Any:
     """The "exact" verifier's `convert_gold`: a NumPy array as a list (`tolist()`: a generator's
     `np.sort(vals)`, whose text "[0 1 5 7]" is no answer a model writes, is compared as JSON like a
     list; a float32 array's items stay float32, written as NumPy writes them), a 0-d array as its
-    item, arrays in a list, tuple or dict too; a NumPy scalar other than a bool, an
-    integer, a float or text (which `exact_gold` writes itself) as its Python `item()`, and every
-    NumPy scalar in a tuple (compared as its Python text, where NumPy 2 writes "np.int64(1)").
+    item, arrays in a list, tuple or dict too; a NumPy date or duration (`np.datetime64`,
+    `np.timedelta64`, an array's items too) as the text NumPy writes ("2020-01-03T12:00:00",
+    "90 seconds": Python's `item()` is a datetime written "2020-01-03 12:00:00", or, at ns
+    precision, an int); in a tuple gold (compared as its Python text, where NumPy 2 writes
+    "np.int64(1)" and "np.str_('a')"), every NumPy scalar, at any depth, as the Python value
+    written as NumPy writes it (`_tuple_item`); another NumPy scalar that is no bool, integer,
+    float, complex or text (which `exact_gold` writes itself) as its `item()` (bytes: refused).
     Anything else is returned as it is (the very object when nothing in it changes), and so is a
     gold nested too deeply to walk (`_exact_check` refuses it)."""
     try:
@@ -546,26 +575,60 @@ def exact_plain_gold(value: Any) -> Any:
         return value
 
 
+#: NumPy scalars `exact_gold` writes as NumPy does, kept as they are outside a tuple (a duration
+#: is an np.integer too: it is made text first, `_numpy_scalar`).
+_KEPT_SCALARS = (np.bool_, np.number, np.str_)
+
+
+#: A NumPy date or duration: compared as the text NumPy writes ("2020-01-03T12:00:00", "90 seconds").
+_NUMPY_TIMES = (np.datetime64, np.timedelta64)
+
+
 def _numpy_free(value: Any, in_tuple: bool) -> Any:
-    """`exact_plain_gold` of `value`, `in_tuple` when it is an item of a tuple gold."""
+    """`exact_plain_gold` of `value`, `in_tuple` when it is in a tuple gold (at any depth: a tuple's
+    text writes the repr of every item, a list's or dict's in it too)."""
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
             return _numpy_free(value[()], in_tuple)
-        if value.dtype.kind == "f" and value.dtype.itemsize < 8:  # float32 items keep their own text
-            return [_numpy_free(item, False) for item in value]
+        if value.dtype.kind in "mM" or (value.dtype.kind == "f" and value.dtype.itemsize < 8) or in_tuple:
+            # float32 items keep their own text, dates theirs (`tolist` makes them datetimes or ints)
+            return [_numpy_free(item, in_tuple) for item in value]
         return _numpy_free(value.tolist(), False)  # Python values (an object array's too, walked)
-    if isinstance(value, np.generic) and not isinstance(value, str):
-        kept = (np.bool_, np.integer, np.floating)
-        return value if isinstance(value, kept) and not in_tuple else _numpy_free(value.item(), in_tuple)
+    if isinstance(value, np.generic):
+        return _numpy_scalar(value, in_tuple)
     if isinstance(value, (list, tuple)):
-        items = [_numpy_free(item, isinstance(value, tuple)) for item in value]
+        inner = in_tuple or isinstance(value, tuple)
+        items = [_numpy_free(item, inner) for item in value]
         if all(new is old for new, old in zip(items, value)):
             return value
         return tuple(items) if isinstance(value, tuple) else items
     if isinstance(value, dict):
-        plain = {key: _numpy_free(item, False) for key, item in value.items()}
+        plain = {key: _numpy_free(item, in_tuple) for key, item in value.items()}
         return value if all(plain[key] is item for key, item in value.items()) else plain
     return value
+
+
+def _numpy_scalar(value: np.generic, in_tuple: bool) -> Any:
+    """`_numpy_free` of a NumPy scalar: a date or duration as NumPy's text, one `exact_gold`
+    writes (`_KEPT_SCALARS`) as it is, or in a tuple `_tuple_item`, another as its `item()`."""
+    if isinstance(value, _NUMPY_TIMES):
+        return str(value)
+    if isinstance(value, _KEPT_SCALARS):
+        return _tuple_item(value) if in_tuple else value
+    return _numpy_free(value.item(), in_tuple)
+
+
+def _tuple_item(value: np.generic) -> Any:
+    """A NumPy scalar in a tuple gold as the Python value whose repr is NumPy's text: a float32's
+    0.1 stays 0.1 (its `item()` widens to 0.10000000149011612), a long double is a float (its
+    `item()` stays an np.longdouble), a complex64 a complex written as NumPy writes it, text a `str`."""
+    if isinstance(value, np.str_):
+        return str(value)
+    if isinstance(value, np.floating):
+        return float(str(value))
+    if isinstance(value, np.complexfloating):
+        return complex(str(value))
+    return value.item()
 
 
 def _exact_check_folded(value: Any) -> str | None:
@@ -588,7 +651,8 @@ def exact_gold(value: Any) -> Any:
     float64 it widens to); anything else, a tuple too, as is (compared as `str(value)`: "(3, 4)").
     A list or dict gold never comes here: `_exact_score` compares an answer with it as JSON, nor
     does a NumPy array (`exact_plain_gold` made it a list) or a set or bytes (`_exact_check`
-    refused them).
+    refused them). An np.datetime64 or np.timedelta64 is written as NumPy writes it ("90 seconds":
+    a timedelta64 is an np.integer, but no int).
 
     Python's `str` wrote these as Python does: a JSON `true` became "True", a parquet float64 3.0
     "3.0" and a float32 0.1 "0.10000000149011612", and a JSON list ["blue", "yellow"] Python's repr
@@ -598,6 +662,8 @@ def exact_gold(value: Any) -> Any:
         return value
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
+    if isinstance(value, _NUMPY_TIMES):  # a timedelta64 is an np.integer that int() cannot take
+        return str(value)
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating, decimal.Decimal)) and math.isfinite(value):

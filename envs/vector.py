@@ -103,7 +103,8 @@ class TextVectorEnv(VectorEnv):
         NumPy integer such as the items of `np.arange(n)`, or None); anything else raises
         TypeError before any sub-env resets. `options` go to every sub-env, except
         `options["index"]` which may be a list with one task index per sub-env (text, bytes, a
-        dict or a set raises TypeError before any sub-env resets: it is no such list).
+        memoryview, a dict or a set raises TypeError before any sub-env resets: it is no such list;
+        a 0-d integer array, `np.array(2)`, is one index).
 
         A sub-env whose reset raises (an index out of range, a prompt over `max_obs_chars`) makes
         the whole call raise, with that error (of the lowest-numbered such sub-env; a note names
@@ -119,9 +120,13 @@ class TextVectorEnv(VectorEnv):
         options = dict(options or {})
         mask = self._reset_mask(options.pop("reset_mask", None))
         indices = options.pop("index", None)
+        if isinstance(indices, np.ndarray) and indices.ndim == 0 and indices.dtype.kind in "iu":
+            indices = indices[()]  # np.array(2): one index (iterating it raises "iteration over a 0-d array")
         if indices is not None and not isinstance(indices, (int, np.integer)):
-            # list() would split text into characters and a dict into its keys, and a set has no order
-            if isinstance(indices, (str, bytes, bytearray, Mapping, set, frozenset)) or not isinstance(indices, Iterable):
+            # list() would split text into characters, bytes (a memoryview too) into byte values and a
+            # dict into its keys, and a set has no order; a 0-d array of no integer cannot be iterated
+            if (isinstance(indices, (str, bytes, bytearray, memoryview, Mapping, set, frozenset))
+                    or not isinstance(indices, Iterable) or getattr(indices, "ndim", None) == 0):
                 raise TypeError(f"options['index'] must be one int or a sequence of one int per sub-env "
                                 f"({self.num_envs}), got {type(indices).__name__} {indices!r:.80}")
             indices = list(indices)

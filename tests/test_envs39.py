@@ -7,6 +7,15 @@
    inside it (`answers._unboxed`; answer rules `RULES_VERSION` 12).
 3. A vector env's `options["index"]` given as text, a dict or a set is refused, not split into
    characters or keys (`TextVectorEnv.reset`).
+
+Review of the above:
+
+4. An np.datetime64 / np.timedelta64 gold is compared as the text NumPy writes (ns precision was
+   an int, s precision a datetime "2020-01-03 12:00:00", a timedelta64 an error at every step).
+5. A gold of a task source set by hand (`env.source = ListSource(...)`) is converted and checked
+   when it is scored (`scoring._exact_score`): an array is a list, a set a failed verification.
+6. A NumPy scalar in a tuple gold, at any depth, is written as Python writes NumPy's value.
+7. A vector reset's 0-d integer array index is one index, and a memoryview is refused like bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import pytest
 import rlvr
 from rlvr.envs import scoring
 from rlvr.envs.answers import RULES_VERSION, final_answer
-from rlvr.envs.tasks import GeneratorError
+from rlvr.envs.tasks import GeneratorError, ListSource, Task
 from rlvr.envs.vector import make_vec
 
 
@@ -201,5 +210,104 @@ def test_an_index_per_sub_env_or_one_for_all_still_works():
                            (7, ["Countdown/7", "Countdown/7"]), (iter([0, 1]), ["Countdown/0", "Countdown/1"])):
             _, info = vec.reset(options={"index": index})
             assert list(info["task_id"]) == ids
+    finally:
+        vec.close()
+
+
+# ------------------------------------------------------------------ 4. NumPy dates and durations
+
+
+@pytest.mark.parametrize("answer, right", [
+    (np.datetime64("2020-01-03T12:00:00.000000000"), "2020-01-03T12:00:00.000000000"),  # was the int 1578052800000000000
+    (np.datetime64("2020-01-03T12:00:00", "s"), "2020-01-03T12:00:00"),  # was a datetime: "2020-01-03 12:00:00"
+    (np.datetime64("2020-01-03"), "2020-01-03"),
+    (np.timedelta64(90, "s"), "90 seconds"),  # an np.integer: int() of it raised at every step
+    (np.array(["2020-01-03"], dtype="datetime64[D]"), '["2020-01-03"]'),  # a list of dates was refused
+    ({"when": np.datetime64("2020-01-03T12:00", "m")}, '{"when": "2020-01-03T12:00"}'),
+])
+def test_a_numpy_date_or_duration_gold_is_compared_as_numpy_writes_it(registered, answer, right):
+    env = rlvr.make(registered("rlvr/Audit39NpTime-v0", verifier="exact",
+                               generator=lambda rng: {"question": "When?", "answer": answer}))
+    reward, info = _reward(env, f"<answer>{right}</answer>", seed=0)
+    assert reward == 1.0 and info["valid"], info["verdict"].reason
+    assert "int" not in type(env.unwrapped.task.answer).__name__
+
+
+def test_a_numpy_duration_is_text_wherever_the_exact_verifier_writes_it():
+    assert scoring.exact_gold(np.timedelta64(5, "s")) == "5 seconds"
+    assert scoring.json_canonical({"d": np.timedelta64(5, "s")}) == '{"d":"5 seconds"}'
+    assert scoring.exact_plain_gold(np.timedelta64(5, "ns")) == "5 nanoseconds"
+
+
+# ------------------------------------------------------------------ 5. a task source set by hand
+
+
+def _hand_env(registered, gold):
+    env = rlvr.make(registered("rlvr/Audit39Hand-v0", verifier="exact", dataset=[{"question": "q", "answer": "x"}]))
+    env.unwrapped.source = ListSource([Task("hand/0", "Sort 7 1 5 0", gold, {})], {"name": "hand"})
+    return env
+
+
+@pytest.mark.parametrize("gold, right, wrong", [
+    (np.array([0, 1, 5, 7]), "[0, 1, 5, 7]", "[0 1 5 7]"),
+    ({"xs": np.array([1, 2])}, '{"xs": [1, 2]}', '{"xs": [2, 1]}'),
+    (np.datetime64("2020-01-03T12:00:00", "s"), "2020-01-03T12:00:00", "2020-01-03 12:00:00"),
+    ((np.str_("red"), np.float32(0.1)), "('red', 0.1)", "(np.str_('red'), np.float32(0.1))"),
+])
+def test_a_hand_set_sources_gold_is_converted_when_it_is_scored(registered, gold, right, wrong):
+    env = _hand_env(registered, gold)
+    reward, info = _reward(env, f"<answer>{right}</answer>", options={"index": 0})
+    assert reward == 1.0, info["verdict"].reason
+    reward, info = _reward(env, f"<answer>{wrong}</answer>", options={"index": 0})
+    assert reward == 0.0 and info["valid"] and info["verdict"].error is None
+
+
+@pytest.mark.parametrize("gold, named", [({1, 2}, "a set gold"), (b"1", "a bytes gold"), ((1, frozenset({2})), "a frozenset gold"),
+                                         ([1.0, float("nan")], "no JSON value")])
+def test_a_hand_set_gold_that_cannot_be_compared_is_a_failed_verification(registered, gold, named):
+    env = _hand_env(registered, gold)
+    for answer in (str(gold), "[1, 2]"):  # never right, never a wrong answer either
+        reward, info = _reward(env, f"<answer>{answer}</answer>", options={"index": 0})
+        verdict = info["verdict"]
+        assert reward == 0.0 and not info["valid"] and verdict.error is not None
+        assert named in verdict.error and "gold answer" in verdict.error
+
+
+def test_a_plain_gold_is_scored_as_it_is():
+    for gold in ("13", 13, 13.0):
+        task = Task("t", "q", gold, {})
+        assert scoring._exact_score(True, task, "<answer>13</answer>").correct
+    assert not scoring._exact_score(True, Task("t", "q", True, {}), "<answer>True</answer>").correct
+
+
+# ------------------------------------------------------------------ 6. NumPy scalars in a tuple gold
+
+
+@pytest.mark.parametrize("answer, right", [
+    (tuple(np.array(["red", "blue"])), "('red', 'blue')"),  # was "(np.str_('red'), np.str_('blue'))"
+    ((np.float32(0.1), 2), "(0.1, 2)"),  # was "(0.10000000149011612, 2)"
+    (([np.int64(1)], 2), "([1], 2)"),  # a list in a tuple: was "([np.int64(1)], 2)"
+    (({"a": np.int64(1)},), "({'a': 1},)"),
+    ((np.array([0.1], dtype=np.float32), np.longdouble("0.5"), np.complex64(1 + 2j)), "([0.1], 0.5, (1+2j))"),
+    ((np.bool_(True), np.uint8(3)), "(True, 3)"),
+])
+def test_numpy_scalars_in_a_tuple_gold_are_written_as_python_writes_them(registered, answer, right):
+    env = rlvr.make(registered("rlvr/Audit39NpTuple-v0", verifier="exact",
+                               generator=lambda rng: {"question": "q", "answer": answer}))
+    reward, info = _reward(env, f"<answer>{right}</answer>", seed=0)
+    assert reward == 1.0, info["verdict"].reason
+
+
+# ------------------------------------------------------------------ 7. a vector reset's 0-d and memoryview index
+
+
+def test_a_0d_integer_array_index_is_one_index_and_a_memoryview_is_refused():
+    vec = make_vec("rlvr/Countdown-v0", 2)
+    try:
+        _, info = vec.reset(options={"index": np.array(3)})
+        assert list(info["task_id"]) == ["Countdown/3", "Countdown/3"]
+        for index, named in ((memoryview(bytes([3, 4])), "memoryview"), (np.array(1.0), "ndarray")):
+            with pytest.raises(TypeError, match=f"must be one int or a sequence of one int per sub-env \\(2\\), got {named}"):
+                vec.reset(options={"index": index})
     finally:
         vec.close()
