@@ -105,7 +105,10 @@ import sys
 
 #: The modules a fresh interpreter has loaded before running a program: all the worker loads on top
 #: (its own imports, `PRELOAD`) a program's file of the same name must hide (`_forget_shadowed`).
-STARTUP_MODULES = frozenset(sys.modules)
+#: `__future__` is left out: only this file's own `from __future__ import` above loaded it, and
+#: `python3 -B -E -s main.py` starts without it (so a program's `__future__.py` is what its
+#: `from __future__ import ...` runs; checked with CPython 3.11, on the host and in the image).
+STARTUP_MODULES = frozenset(sys.modules) - {"__future__"}
 
 
 class _Unfound:
@@ -1132,7 +1135,12 @@ def _forget_shadowed(workdir: str, by_top: dict[str, tuple[str, ...]]) -> frozen
     `os.py` is not what `import os` gives). Without a shadowing file (the common case) nothing is
     dropped: one listing of the work dir. The worker's own references to its modules are untouched
     (only this child's sys.modules changes). `by_top` is `ModulesSnapshot.by_top_name` of the
-    modules loaded now."""
+    modules loaded now.
+
+    Only module files present in the work dir when the program starts (the files shipped with it)
+    replace preloaded modules: a module file the program writes while it runs, or one in a folder
+    it adds to sys.path, does not replace a module the worker preloaded (`PRELOAD`), which stays
+    cached in sys.modules, where python3 would import the program's file."""
     taken = _module_names(workdir) - {"__main__"}
     if taken.isdisjoint(by_top) and taken.isdisjoint(_Unfound.names):
         return frozenset()
@@ -1144,14 +1152,15 @@ def _forget_shadowed(workdir: str, by_top: dict[str, tuple[str, ...]]) -> frozen
 
 def _module_names(workdir: str) -> set[str]:
     """The top-level module names the files at the top of `workdir` provide: a module file
-    (`statistics.py`, a .pyc or an extension module) or a package (a directory with `__init__.py`,
-    or any directory for a name nothing else provides: `_Unfound`)."""
+    (`statistics.py`, a .pyc or an extension module) or a package (a directory with an `__init__`
+    module of any of those kinds: `_is_package`, or any directory for a name nothing else provides:
+    `_Unfound`)."""
     taken = set()
     try:
         for entry in os.scandir(workdir):
             name = entry.name
-            if entry.is_dir():  # (without `__init__.py`, a namespace package: found only where nothing else is)
-                if name in _Unfound.names or os.path.isfile(os.path.join(entry.path, "__init__.py")):
+            if entry.is_dir():  # (without `__init__`, a namespace package: found only where nothing else is)
+                if name in _Unfound.names or _is_package(entry.path):
                     taken.add(name)
                 continue
             for suffix in MODULE_SUFFIXES:
@@ -1161,6 +1170,17 @@ def _module_names(workdir: str) -> set[str]:
     except OSError:  # (the program's own dir, just written: not expected)
         pass
     return taken
+
+
+def _is_package(path: str) -> bool:
+    """Whether the directory `path` is a regular package for python3's path finder: it holds an
+    `__init__` module file of any suffix it imports (`__init__.py`, `__init__.pyc`, an extension
+    module `__init__.cpython-311-x86_64-linux-gnu.so`: `MODULE_SUFFIXES`)."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    return any(name.startswith("__init__") and name[len("__init__"):] in MODULE_SUFFIXES for name in names)
 
 
 # -- the end of a warm Python program, as the interpreter's own would be ---------------------------

@@ -7,9 +7,14 @@ from one interpreter to another: the host's may have `random` loaded before any 
 
 from __future__ import annotations
 
+import base64
+import importlib.machinery
 import json
+import os
 
 import pytest
+
+from rlvr.sandbox import worker as worker_module
 
 #: {case: (the program's files, its code, what python3 must print in a sandbox where the module is
 #: not loaded at start-up, or None where nothing is asserted beyond matching python3)}
@@ -32,6 +37,10 @@ CASES = {
     # os is loaded at start-up: python3 never imports the program's os.py
     "startup_module_is_kept": ({"os.py": "print('USER OS')\n"}, "import os, random\nprint(os.sep, random.randint(1, 1))\n",
                                None),
+    # __future__ is not loaded at start-up (only the worker's own `from __future__` loaded it):
+    # python3 runs the program's __future__.py for its `from __future__ import annotations`
+    "future_is_not_a_startup_module": ({"__future__.py": "print('USER FUTURE')\nannotations = None\n"},
+                                       "from __future__ import annotations\nprint('ok')\n", "USER FUTURE\n"),
     # a file that shadows nothing: the preloaded modules serve it
     "plain_helper": ({"helper.py": "X = 7\n"}, "import helper, random, json\nprint(helper.X, json.dumps([1]))\n",
                      "7 [1]\n"),
@@ -43,7 +52,7 @@ import json, os, subprocess, sys
 os.makedirs("ref")
 for name, text in FILES.items():
     os.makedirs(os.path.dirname(os.path.join("ref", name)), exist_ok=True)
-    with open(os.path.join("ref", name), "w") as f:
+    with open(os.path.join("ref", name), "wb" if isinstance(text, bytes) else "w") as f:
         f.write(text)
 with open("ref/main.py", "w") as f:
     f.write(CODE)
@@ -65,7 +74,43 @@ def _python3(sandbox, files: dict, code: str) -> tuple[int, str, str, set]:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_program_module_replaces_the_standard_one_as_under_python3(sandbox, case):
-    files, code, shown = CASES[case]
+    _assert_as_python3(sandbox, *CASES[case])
+
+
+#: Run by the sandbox: base64 of SOURCE compiled to a sourceless .pyc by the sandbox's interpreter.
+COMPILE_PYC = r'''
+import base64, py_compile
+with open("src.py", "w") as f:
+    f.write(SOURCE)
+print(base64.b64encode(open(py_compile.compile("src.py", cfile="src.pyc", dfile="__init__.py"), "rb").read()).decode())
+'''
+
+
+def test_a_package_whose_init_is_a_pyc_replaces_the_standard_one(sandbox):
+    # bisect/__init__.pyc (no __init__.py) is a package python3 imports in place of the stdlib bisect
+    source = "print('USER BISECT PKG PYC')\nfrom _bisect import *\n"
+    compiled = sandbox.run(f"SOURCE = {source!r}\n" + COMPILE_PYC)
+    assert compiled.status == "ok", compiled
+    files = {"bisect/__init__.pyc": base64.b64decode(compiled.stdout)}
+    _assert_as_python3(sandbox, files, "import random\nprint(random.randint(1, 1))\n", "USER BISECT PKG PYC\n")
+
+
+def test_a_package_whose_init_is_any_module_kind_is_seen(tmp_path):
+    # python3's path finder takes a dir as a package for an __init__ of any suffix it imports
+    for suffix in importlib.machinery.all_suffixes():
+        package = tmp_path / ("pkg" + suffix.replace(".", "_").replace("-", "_"))
+        package.mkdir()
+        (package / ("__init__" + suffix)).write_bytes(b"")
+    (tmp_path / "not_a_package").mkdir()
+    (tmp_path / "not_a_package" / "__init__.txt").write_bytes(b"")
+    names = worker_module._module_names(os.fspath(tmp_path))
+    assert names == {"pkg" + suffix.replace(".", "_").replace("-", "_") for suffix in importlib.machinery.all_suffixes()}
+
+
+def _assert_as_python3(sandbox, files: dict, code: str, shown: str | None) -> None:
+    """The case run twice by the sandbox's warm worker does what `python3 -B -E -s main.py` does;
+    python3 itself printed `shown` where the shadowed module is not loaded at start-up; and the
+    worker's own modules serve the next plain job."""
     status, stdout, stderr, startup = _python3(sandbox, files, code)
     for _ in range(2):  # (the same worker, twice: each job gets the worker's modules anew)
         result = sandbox.run(code, files=files)
@@ -73,7 +118,7 @@ def test_a_program_module_replaces_the_standard_one_as_under_python3(sandbox, ca
         assert stderr.strip().splitlines()[-1:] == result.stderr.strip().splitlines()[-1:], (result, stderr)
     top = next(iter(files)).partition("/")[0].partition(".")[0]
     if shown is not None and top not in startup:  # (python3 itself shows the case: the test cannot pass vacuously)
-        assert stdout.startswith(shown) or shown in stdout, (case, stdout)
+        assert stdout.startswith(shown) or shown in stdout, (files, stdout)
     plain = sandbox.run("import random, dataclasses, collections, copy\n"
                         "print(random.randint(1, 1), collections.Counter('aab').most_common(1), copy.copy([2]))\n")
     assert (plain.status, plain.stdout) == ("ok", "1 [('a', 2)] [2]\n"), plain  # (the worker's own modules again)
