@@ -14,8 +14,9 @@ import re
 from fractions import Fraction
 
 from rlvr.verifiers.math_extract import closing_brace as _closing_brace, last_boxed
-# the format rewards' test of "shows something" (private there; shared so the two agree)
-from rlvr.verifiers.shaping import _has_content
+# the answer-tag rules' test of "shows something" and their format rule (private there; shared so
+# the envs' answer tags, their `format` part and `shaping.answer_tag_reward` agree)
+from rlvr.verifiers.shaping import _tag_shows_something, answer_tag_reward
 
 _OPEN_TAG = re.compile(r"<answer>", re.IGNORECASE)
 _CLOSE_TAG = re.compile(r"</answer>", re.IGNORECASE)
@@ -78,15 +79,23 @@ MAX_NUMBER_CHARS = 4096
 #: 12: a tag holding only a box is read through markup around the box as well as inside it, in any
 #: order ("\\(\\boxed{13}\\)", "\\[\\boxed{8 + 5}\\]", "**\\boxed{13}**", "\\boxed{$\\boxed{13}$}": 13;
 #: only "$" around the box was), and the box's content is read through the markup inside it
-#: ("\\boxed{\\(13\\)}" is "13" for the "exact" verifier too, which compared "\\(13\\)").
-RULES_VERSION = 12
+#: ("\\boxed{\\(13\\)}" is "13" for the "exact" verifier too, which compared "\\(13\\)");
+#: 13: a tag holding only what the boxed rule calls empty is empty (`\\phantom{0}`, `\\,`, `{}`,
+#: `\\text{}`, `\\boxed{}`, `\\(\\)`) as is one holding only Markdown markup ("**", "```python\\n```":
+#: `shaping._tag_shows_something`): no answer (a later box or line is read), no format credit; the
+#: "answer_tags" `format` part (`follows_tag_format`, `shaping.answer_tag_reward`, which until now
+#: took any number of tags) reads only the part of the text the math verifier reads: not a tag
+#: inside `<think>` when the text after the block answers, nor past the end of the chat turn.
+RULES_VERSION = 13
 
 
 def tagged_answers(text: str) -> list[str]:
     """Contents of every complete `<answer>...</answer>` in `text`, in order (tags in any case),
-    stripped; empty ones left out: those that show nothing, by the format rewards' own test
-    (`shaping._has_content`: whitespace, zero-width and other format characters, fillers such as
-    U+3164), so `format_reward="answer_tags"` and `shaping.answer_tag_reward` agree on emptiness.
+    stripped; empty ones left out: those that show nothing, by the answer-tag format rule's own test
+    (`shaping._tag_shows_something`: whitespace, zero-width and other format characters, fillers
+    such as U+3164, LaTeX that shows nothing as the boxed rule reads it, `\\phantom{0}`, `\\,`,
+    `\\text{}`, and Markdown markup alone, "**", "$$", "```\\n```"), so `format_reward="answer_tags"`
+    and `shaping.answer_tag_reward` agree on emptiness.
 
     A complete pair is a closing tag and the last opening tag before it, with no other tag between
     them: an `<answer>` mentioned in the prose earlier ("I will put the result in <answer> tags.")
@@ -114,17 +123,9 @@ def tagged_answers(text: str) -> list[str]:
         while (later := _OPEN_TAG.search(text, opening.end(), closing.start())) is not None:
             opening = later
         content = text[opening.end():closing.start()].strip()
-        if _shows_something(content):
+        if _tag_shows_something(content):
             found.append(content)
         pos = closing.end()
-
-
-def _shows_something(content: str) -> bool:
-    """Whether a tag's content shows anything once the markup enclosing it is read through
-    (`unwrapped`): "****", "$$" and an empty code fence ("```\n```", "``````") show nothing, as a
-    blank tag does, so they are no answer and earn no format credit."""
-    inner = unwrapped(content)
-    return _has_content(inner) and inner.strip("`~ \t\r\n") != ""
 
 
 def _unboxed(answer: str) -> str:
@@ -187,9 +188,16 @@ def final_answer(text: str, *, compact: bool) -> str | None:
 
 
 def follows_tag_format(text: str) -> bool:
-    """True when the text holds exactly one non-empty `<answer>...</answer>` (empty pairs, such as
-    the prompt's instruction quoted back, do not count: `tagged_answers`)."""
-    return len(tagged_answers(text)) == 1
+    """True when the part of the text the math verifier reads holds exactly one `<answer>...</answer>`
+    that shows something: `shaping.answer_tag_reward`, the one answer-tag format rule.
+
+    The part read is the text up to the end of its chat turn, and after a closed `<think>` block when
+    the text after it answers (`shaping._read_part`): a tag drafted inside the reasoning does not
+    count against the answer's tag after the block, and a tag inside the block earns nothing when
+    the text after it answers in prose. Empty pairs (the prompt's "<answer></answer>" quoted back)
+    and pairs showing nothing (`\\phantom{0}`, "$$", "**") do not count (`tagged_answers` leaves
+    out the same ones); two that show something are a hedge between two answers, not the format."""
+    return answer_tag_reward(text) == 1.0
 
 
 def parse_number(text: str | None, *, variable: str | None = None) -> Fraction | None:

@@ -406,7 +406,10 @@ class VerifiedEnv(SingleTurnEnv):
     def format_score(self, task: Task, content: str) -> float:
         """1.0 when the answer has the requested form: for "boxed", a box that holds something
         (`shaping.boxed_reward`: an empty `\\boxed{}` or `\\boxed{\\text{}}` is none, and one
-        after the answer's box does not hide it); for "answer_tags", one non-empty answer tag."""
+        after the answer's box does not hide it); for "answer_tags", exactly one answer tag that
+        shows something, by the same emptiness test as the boxed rule's, in the part of the text
+        the math verifier reads (`answers.follows_tag_format`, which is `shaping.answer_tag_reward`:
+        a tag inside `<think>` counts only when the text after the block does not answer)."""
         if self.format_reward == "boxed":
             return boxed_reward(content)
         if self.format_reward == "answer_tags":

@@ -19,10 +19,14 @@ return a float (or a Verdict for `format_verdict`). They never raise on model te
   verifier normalises an answer (`\\boxed{}`, `\\boxed{\\text{}}`, `\\boxed{\\,}`, `\\boxed{{}}`,
   `\\boxed{\\phantom{0}}`, `\\boxed{\\ }` are empty). Math-v0 and ToolMath-v0 give their `format`
   part by this rule.
-- `answer_tag_reward(text)`: 1.0 when an `<answer>…</answer>` with content (as for the think
-  format) exists, each closing tag paired with the last opening tag before it, tags in any case (as
-  the envs' answer rule reads them: an `<answer>` mentioned in the prose before is no part of the
-  answer, and `<ANSWER>7</ANSWER>` is an answer).
+- `answer_tag_reward(text)`: 1.0 when the part of the text the math verifier reads (as for
+  `boxed_reward`) holds exactly one `<answer>…</answer>` that shows something (`_tag_shows_something`:
+  the boxed rule's test, read through Markdown markup; `<answer>\\phantom{0}</answer>`,
+  `<answer>$$</answer>`, `<answer>**</answer>` are empty), each closing tag paired with the last
+  opening tag before it, tags in any case (as the envs' answer rule reads them: an `<answer>`
+  mentioned in the prose before is no part of the answer, and `<ANSWER>7</ANSWER>` is an answer).
+  Two answers (`<answer>12</answer> or <answer>13</answer>`) are a hedge, not the format; the
+  envs' `format_reward="answer_tags"` is this rule (`rlvr.envs.answers.follows_tag_format`).
 - `format_verdict(text, think=True, boxed=True)`: the chosen checks as a Verdict; `score` is the
   fraction passed, `correct` when all pass, `reason` names the first failure.
 - `length_penalty(length, target, coef)`: `-coef * max(0, length - target)` — linear cost per token
@@ -36,6 +40,7 @@ return a float (or a Verdict for `format_verdict`). They never raise on model te
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -160,16 +165,65 @@ def boxed_reward(text: str) -> float:
 
 
 def answer_tag_reward(text: str) -> float:
-    """1.0 when the text has an `<answer>...</answer>` with content (`_has_content`). A closing tag
-    pairs with the last opening tag before it (`tag_blocks` with `nearest=True`), and tags are read in
-    any case (`<ANSWER>7</ANSWER>`), as the envs' answer rule reads them (`rlvr.envs.answers.tagged_answers`):
-    in "I'll use <answer> tags. <answer></answer>" the answer is the empty pair, not the prose between
-    the first tag and the closing one. Only the text up to the end of the chat turn is read (`within_turn`,
-    as the math verifier reads it): a tag written after a run-on next turn answers another question."""
-    if not isinstance(text, str):
+    """1.0 when the part of the text the math verifier reads (`_read_part`: up to the end of the chat
+    turn, and after a closed `<think>` block when the text after it answers) holds exactly one
+    `<answer>...</answer>` that shows something (`_tag_shows_something`), else 0.0.
+
+    A closing tag pairs with the last opening tag before it (`tag_blocks` with `nearest=True`), and
+    tags are read in any case (`<ANSWER>7</ANSWER>`), as the envs' answer rule reads them
+    (`rlvr.envs.answers.tagged_answers`): in "I'll use <answer> tags. <answer></answer>" the answer is
+    the empty pair, not the prose between the first tag and the closing one; an empty pair (the
+    prompt's "<answer></answer>" quoted back) is not counted. A tag tried inside the reasoning is no
+    answer when the text after the block answers (`<think>Draft: <answer>13</answer></think>
+    <answer>12</answer>` has one; `<think><answer>12</answer></think> The answer is 13.` none), nor
+    one written after the turn's end. Two tags that show something are two answers, not the format
+    (until answer rules 13 any one sufficed here, while the envs' format part wanted one).
+    This is the envs' `format_reward="answer_tags"` rule (`answers.follows_tag_format`)."""
+    if not isinstance(text, str) or _ANSWER_CLOSE_RE.search(text) is None:  # (no tag: most texts, in C)
         return 0.0
-    blocks = tag_blocks(within_turn(text), "<answer>", "</answer>", nearest=True, ignore_case=True)
-    return 1.0 if any(_has_content(inner) for _, _, inner in blocks) else 0.0
+    shown = 0
+    for _, _, inner in tag_blocks(_tag_part(text), "<answer>", "</answer>", nearest=True, ignore_case=True):
+        if _tag_shows_something(inner):
+            shown += 1
+            if shown > 1:
+                return 0.0
+    return 1.0 if shown == 1 else 0.0
+
+
+def _tag_part(text: str) -> str:
+    """`_read_part` of `text` as far as its answer tags go, without asking whether the text after a
+    `<think>` block answers (`after_reasoning` parses it: most of a format check's cost) when no
+    answer tag stands before the block's end: the tags of either part are then the same."""
+    within = within_turn(text)
+    end = within.rfind(THINK_CLOSE)
+    if end < 0 or _ANSWER_TAG_RE.search(within, 0, end) is None:
+        return within
+    return after_reasoning(text)
+
+
+_ANSWER_CLOSE_RE = re.compile(r"</answer>", re.IGNORECASE)
+_ANSWER_TAG_RE = re.compile(r"</?answer>", re.IGNORECASE)
+#: Markdown markup that shows nothing of its own in an answer tag: a code fence's opening with its
+#: language word ("```python" before a line break, as `answers.unwrapped` reads a fence), and the
+#: bold, code and fence characters `*`, `` ` ``, `~` (in LaTeX `~` is a space).
+_TAG_MARKUP_RE = re.compile(r"(?:`{3,}|~{3,})[ \t]*[A-Za-z][\w+#.-]*[ \t]*(?=\r?\n)|[*`~]+")
+#: What may hide or fake content in a tag: LaTeX, maths delimiters, code and fence markup.
+_TAG_SPECIAL_RE = re.compile(r"[\\$`~]")
+_ASCII_ALNUM_RE = re.compile(r"[A-Za-z0-9]")
+
+
+def _tag_shows_something(content: str) -> bool:
+    """Whether an `<answer>` tag's content shows something: the boxed rule's test (`_holds_something`:
+    normalised as the verifier normalises an answer, `\\phantom{0}`, `\\,`, `{}`, `\\text{}`,
+    `\\boxed{}`, `$$`, `\\(\\)` show nothing) once the Markdown markup is taken out (`_TAG_MARKUP_RE`:
+    "**", "****", "```\\n```", "```python\\n```" show nothing). The one test of emptiness of the
+    answer-tag rules: `answer_tag_reward`, and the envs' `answers.tagged_answers` (their answer and
+    their `format_reward="answer_tags"`). Content with an ASCII letter or digit and none of
+    `\\`, `$`, `` ` ``, `~` (`12`, `Paris`, `**7**`) shows it without normalising, which costs more
+    than the rest of a format check: normalising keeps such plain text."""
+    if _TAG_SPECIAL_RE.search(content) is None and _ASCII_ALNUM_RE.search(content) is not None:
+        return True
+    return _holds_something(_TAG_MARKUP_RE.sub("", content))
 
 
 def tag_blocks(text: str, open_tag: str, close_tag: str, *, nearest: bool = False,
@@ -198,7 +252,7 @@ def tag_blocks(text: str, open_tag: str, close_tag: str, *, nearest: bool = Fals
 
 def _blocks_in_any_case(text: str, open_tag: str, close_tag: str, nearest: bool) -> Iterator[tuple[int, int, str]]:
     """`tag_blocks` with the tags matched in any case; as linear (each opening tag passed once)."""
-    opening_re, closing_re = (re.compile(re.escape(tag), re.IGNORECASE) for tag in (open_tag, close_tag))
+    opening_re, closing_re = _any_case(open_tag), _any_case(close_tag)
     pos = 0
     while (opening := opening_re.search(text, pos)) is not None:
         closing = closing_re.search(text, opening.end())
@@ -209,6 +263,13 @@ def _blocks_in_any_case(text: str, open_tag: str, close_tag: str, nearest: bool)
                 opening = later
         pos = closing.end()
         yield opening.start(), pos, text[opening.end():closing.start()]
+
+
+@functools.lru_cache(maxsize=16)
+def _any_case(tag: str) -> re.Pattern[str]:
+    """A pattern matching `tag` in any case, compiled once (`re`'s own cache costs a format check
+    more than its scan of a short answer)."""
+    return re.compile(re.escape(tag), re.IGNORECASE)
 
 
 def format_verdict(text: str, *, think: bool = True, boxed: bool = True, answer_tag: bool = False) -> Verdict:
