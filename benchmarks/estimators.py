@@ -15,7 +15,8 @@ All are pure functions of counts (or of per-sample answers), shared by offline e
 - `aggregate(values)`: the mean over problems with a confidence interval. Default: normal
   approximation, mean ± z·s/√P with s the sample standard deviation over the P problems (the
   samples of one problem are not independent, so problems are the unit). `method="bootstrap"`
-  resamples problems with replacement (fixed seed, percentile interval).
+  resamples problems with replacement (fixed seed, percentile interval). With one problem there
+  is no interval: its bounds are None.
 """
 
 from __future__ import annotations
@@ -218,14 +219,16 @@ def aggregate(
     method: str = "normal",
     resamples: int = 2000,
     seed: int = 0,
-) -> dict[str, float | int | str]:
+) -> dict[str, float | int | str | None]:
     """Mean of per-problem values with a confidence interval.
 
     Returns {"mean", "ci_low", "ci_high", "stderr", "problems", "method", "confidence"}.
     method="normal": mean ± z_{(1+confidence)/2} · s / √P (s: sample standard deviation, ddof=1;
-    the interval is clipped to [0, 1] when all values are in [0, 1]; with one problem it is the
-    point itself). method="bootstrap": percentile interval of the means of `resamples` resamplings
-    of the problems with replacement, with a fixed `seed`.
+    the interval is clipped to [0, 1] when all values are in [0, 1]). method="bootstrap":
+    percentile interval of the means of `resamples` resamplings of the problems with replacement,
+    with a fixed `seed`. With one problem the spread over problems is unknown (s is undefined, and
+    every resampling is that problem): "ci_low", "ci_high" and "stderr" are None, not a
+    zero-width interval that would look like certainty.
     """
     vals = [float(v) for v in values]
     check_ci(confidence, method)
@@ -233,7 +236,10 @@ def aggregate(
         raise ValueError("aggregate needs at least one problem's value")
     p = len(vals)
     mean = math.fsum(vals) / p
-    var = math.fsum((v - mean) ** 2 for v in vals) / (p - 1) if p > 1 else 0.0
+    if p < 2:
+        return {"mean": mean, "ci_low": None, "ci_high": None, "stderr": None, "problems": p,
+                "method": method, "confidence": confidence}
+    var = math.fsum((v - mean) ** 2 for v in vals) / (p - 1)
     stderr = math.sqrt(var / p)
     if method == "normal":
         z = NormalDist().inv_cdf((1 + confidence) / 2)

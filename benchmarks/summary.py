@@ -126,6 +126,8 @@ def compute_metrics(
         if majority:
             put(f"maj@{k}", [maj[t][k] for t in usable])
     metrics = {name: metrics[name] for name in sorted(metrics, key=metric_order)}
+    if any(m["ci_low"] is None for m in metrics.values()):
+        warnings.append(_no_interval_warning(metrics))
     judged = sum(len(v) for v in by_task.values())
     counts_out = {
         "samples": total,
@@ -145,6 +147,15 @@ def compute_metrics(
                                 "max": max((len(v) for v in by_task.values()), default=0)},
     }
     return {"metrics": metrics, "counts": counts_out, "warnings": warnings}
+
+
+def _no_interval_warning(metrics: Mapping[str, Mapping[str, Any]]) -> str:
+    """The warning for metrics computed over a single problem: they have no confidence interval
+    (the spread over problems needs two), shown as "n/a" and null in summary.json."""
+    names = [name for name, m in metrics.items() if m["ci_low"] is None]
+    which = "every metric is" if len(names) == len(metrics) else f"{', '.join(names)} {'is' if len(names) == 1 else 'are'}"
+    return (f"{which} over a single problem: no confidence interval "
+            f"(the spread over problems needs at least 2), shown as n/a and null in the summary's \"ci\"")
 
 
 #: What `judged_by` counts a sample under when its row records no sandbox (written by an older
@@ -267,7 +278,7 @@ def format_table(metrics: Mapping[str, Mapping[str, Any]], title: str = "") -> s
     lines += [header, "-" * len(header)]
     for name, m in metrics.items():
         conf = int(round(float(m.get("confidence", 0.95)) * 100))
-        ci = f"[{m['ci_low']:.4f}, {m['ci_high']:.4f}]"
+        ci = "n/a" if m["ci_low"] is None else f"[{m['ci_low']:.4f}, {m['ci_high']:.4f}]"
         lines.append(f"{name:<14} {m['mean']:>8.4f}   {ci:<19} {m['problems']:>8}" + ("" if conf == 95 else f"  ({conf}% CI)"))
     return "\n".join(lines)
 
@@ -299,8 +310,7 @@ def pass_at_k_figure(metrics: Mapping[str, Mapping[str, Any]], title: str = "") 
         ks = [k for k, _ in points]
         all_ks.update(ks)
         means = [m["mean"] for _, m in points]
-        err = [[m["mean"] - m["ci_low"] for _, m in points], [m["ci_high"] - m["mean"] for _, m in points]]
-        line = ax.errorbar(ks, means, yerr=err, fmt=style, capsize=3, label=prefix + "k").lines[0]
+        line = ax.errorbar(ks, means, yerr=_error_bars(points), fmt=style, capsize=3, label=prefix + "k").lines[0]
         subset = [(k, m) for k, m in points if int(m.get("problems", most)) < most]
         if subset:
             _mark_subset(ax, line, subset, most, annotate=prefix == "pass@")
@@ -325,6 +335,16 @@ def pass_at_k_figure(metrics: Mapping[str, Mapping[str, Any]], title: str = "") 
         ax.set_title("\n".join(_fitting_title(part) for part in title.split("\n")), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _error_bars(points: Sequence[tuple[int, Mapping[str, Any]]]) -> list[list[float]] | None:
+    """The [below, above] error bar lengths of the points; NaN (no bar) for a point without a
+    confidence interval (a metric over one problem), None when no point has one."""
+    if all(m["ci_low"] is None for _, m in points):
+        return None
+    nan = float("nan")
+    return [[nan if m["ci_low"] is None else m["mean"] - m["ci_low"] for _, m in points],
+            [nan if m["ci_high"] is None else m["ci_high"] - m["mean"] for _, m in points]]
 
 
 #: The gid of the hollow markers and "n of N" labels `_mark_subset` adds (for tests and tools).

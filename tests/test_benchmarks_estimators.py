@@ -154,7 +154,7 @@ def test_aggregate_normal_interval_by_hand():
     assert r["ci_high"] == pytest.approx(0.5 + 1.959963984540054 * se)
     assert r["problems"] == 4
     one = aggregate([0.3])
-    assert one["ci_low"] == one["ci_high"] == 0.3
+    assert one["mean"] == 0.3 and one["ci_low"] is None and one["ci_high"] is None  # no spread with one problem
 
 
 def test_aggregate_clips_and_bootstraps_deterministically():

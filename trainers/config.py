@@ -8,6 +8,7 @@ matches for typos. ``load_config("configs/demo.yaml", ["train.lr=1e-4", "algorit
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import hashlib
 import math
@@ -883,10 +884,8 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
             raise ConfigError(f"{key} must be a finite number, got {value!r}")
         return float(value)
     if tp is str:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            raise ConfigError(f"{key} must be a string, got the number {value!r}; quote it (e.g. {key}='{value}')")
         if not isinstance(value, str):
-            raise ConfigError(f"{key} must be a string, got {value!r}")
+            raise ConfigError(_not_a_string(key, value))
         return value
     if tp is dict or origin is dict:
         if not isinstance(value, Mapping):
@@ -899,6 +898,23 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
             raise ConfigError(f"{key} must be a list, got {value!r}")
         return list(value)
     return value
+
+
+def _not_a_string(key: str, value: Any) -> str:
+    """The refusal of a non-string `value` for the string setting `key`. YAML reads an unquoted
+    number, date (2024-01-01), true/false/yes/no/on/off or null as that type, not as the text
+    written: those get the hint to quote it (a --set value is taken as written for such keys,
+    `_typed_override`, so this is mostly met in a config file)."""
+    if isinstance(value, bool):
+        return (f"{key} must be a string, got the boolean {value!r} (YAML reads an unquoted true/false/yes/no/on/off "
+                f"as one); quote it (e.g. {key}: 'on' in a config file, {key}='on' with --set)")
+    if isinstance(value, datetime.date):  # (a datetime is one too)
+        return f"{key} must be a string, got the date {value!r}; quote it (e.g. {key}: '{value}' in a config file)"
+    if isinstance(value, (int, float)):
+        return f"{key} must be a string, got the number {value!r}; quote it (e.g. {key}='{value}')"
+    if value is None:
+        return f"{key} must be a string, got null (an empty value, or null or ~ unquoted: quote it to mean that text)"
+    return f"{key} must be a string, got {value!r}"
 
 
 def _build(cls: Any, data: Mapping[str, Any], prefix: str = "") -> Any:
@@ -989,10 +1005,39 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def _setting_type(key: str) -> Any:
+    """The declared type of the dotted setting `key` (``log.output_dir`` -> str), or None for a key
+    that is not a setting (unknown, or inside a dict-valued one such as env.kwargs)."""
+    tp: Any = Config
+    for part in key.split("."):
+        if not dataclasses.is_dataclass(tp):
+            return None
+        tp = typing.get_type_hints(tp).get(part)
+        if tp is None:
+            return None
+    return tp
+
+
+def _typed_override(key: str, raw: str) -> Any:
+    """The value of the override ``key=raw``: `raw` parsed as YAML, except that a setting typed str
+    (or str or null) takes the text as written when YAML would read a date or a boolean
+    (``log.output_dir=2024-01-01``, ``model.name_or_path=on``): what was typed for a string is a
+    string. A null stays null (an Optional setting's "unset"; for a plain str one, an error that
+    says to quote it)."""
+    value = _parse_value(raw)
+    if isinstance(value, (bool, datetime.date)) and _setting_type(key) in (str, typing.Optional[str]):
+        return raw.strip()
+    return value
+
+
 def override_value(item: str) -> Any:
     """The value of a ``key=value`` override as :func:`apply_overrides` sets it (parsed as YAML:
-    ``log.output_dir='2024'`` is the string ``2024``), for callers that read one before loading."""
-    return _parse_value(item.split("=", 1)[1]) if "=" in item else None
+    ``log.output_dir='2024'`` is the string ``2024``; see `_typed_override`), for callers that read
+    one before loading."""
+    if "=" not in item:
+        return None
+    key, raw = item.split("=", 1)
+    return _typed_override(key.strip(), raw)
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -1018,7 +1063,7 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
             if not isinstance(nxt, dict):
                 raise ConfigError(f"cannot set {key}: {p} is a value, not a section")
             node = nxt
-        node[parts[-1]] = _parse_value(raw)
+        node[parts[-1]] = _typed_override(key, raw)
     return data
 
 

@@ -516,21 +516,31 @@ class OpenAIEngine(Engine):
             self._model = name
         return self._model
 
-    def check_server(self) -> None:
+    def check_server(self) -> list[str] | None:
         """Raise :class:`ServerUnreachableError` unless the server answers ``GET /models`` within the
         probe's short timeout (:data:`MODELS_TIMEOUT`, two tries). With the model named, nothing else
         asks the server anything before the first generation, which waits the generation timeout: a
         hung server would be found only then. Any answer counts as up, an error page included (a
-        server without ``/models``), except a refusal that generation would get too (401, 403)."""
+        server without ``/models``), except a refusal that generation would get too (401, 403).
+
+        Returns the model names the server lists (the ``id`` of each entry of ``data``), so that a
+        caller can refuse a model name the server does not serve before starting any work; None
+        when the answer is not such a list (an error page, an empty or odd listing): nothing is
+        known then, and the first generation finds out."""
         try:
-            self._request("GET", "/models", timeout=self.models_timeout, timeout_attempts=MODELS_TIMEOUT_ATTEMPTS)
+            listing = self._request("GET", "/models", timeout=self.models_timeout,
+                                    timeout_attempts=MODELS_TIMEOUT_ATTEMPTS)
         except RequestRejectedError as exc:
             if exc.status in (401, 403):
                 raise
+            return None
         except ServerUnreachableError:
             raise
         except OpenAIEngineError:  # an answer, though not a model listing: the server is up
-            pass
+            return None
+        data = listing.get("data") if isinstance(listing, dict) else None
+        names = [m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)] if isinstance(data, list) else []
+        return names or None
 
     def generate_chat(
         self,

@@ -212,13 +212,31 @@ def _openai_engine(args):
         print(f"rlvr eval: checking that the server at {engine.base_url} answers (GET /models, "
               f"{engine.models_timeout:g}s a try)", file=sys.stderr, flush=True)
     try:
-        if args.model is not None:  # else the first generation would wait --timeout on a hung server
-            engine.check_server()
-        return engine, engine.model
+        # with --model, else the first generation would wait --timeout on a hung server
+        served = engine.check_server() if args.model is not None else None
+        name = engine.model
     except OpenAIEngineError as exc:
         engine.close()
         raise _EngineError(f"cannot use the server at {args.base_url}: {exc}; start one (e.g. `rlvr serve --model ...`) "
                            f"or fix --base-url") from None
+    if served is not None and not _is_served(name, served):
+        engine.close()
+        raise _EngineError(_not_served(name, served, engine.base_url))
+    return engine, name
+
+
+def _is_served(model: str, served: list[str]) -> bool:
+    """Whether the server's model list names `model`. Ollama takes a name without a tag for its
+    ":latest" one (it lists "llama3:latest" and serves "llama3"), so that counts as listed."""
+    return model in served or f"{model}:latest" in served
+
+
+def _not_served(model: str, served: list[str], base_url: str) -> str:
+    """The refusal of a --model that the server at `base_url` does not list (exit 2, before --out
+    is touched): every generation would be refused, so the run would only fail later."""
+    shown = ", ".join(repr(m) for m in served[:10]) + (f" and {len(served) - 10} more" if len(served) > 10 else "")
+    return (f"--model {model!r} is not served by the server at {base_url}: its GET /models lists {shown}; pass one of "
+            f"them as --model (or leave --model out to use the first)")
 
 
 def _local_engine(args):

@@ -31,7 +31,8 @@ on which the client sends nothing for ``--idle-timeout`` seconds (an idle keep-a
 body that stops arriving) is closed, so it does not hold a thread and a file descriptor forever;
 the time a request waits for the model or generates does not count. Ctrl-C stops accepting, ends
 the generation under way, answers the requests under way with 503 and exits with 130 (see
-:meth:`ChatCompletionServer.stop` and ``_stop_on_interrupt``).
+:meth:`ChatCompletionServer.stop` and ``_stop_on_interrupt``); SIGTERM (docker stop, systemd,
+Kubernetes) stops the same way and exits with 143 (``_terminated_as_interrupt``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import math
 import os
 import select
 import selectors
+import signal
 import socket
 import sys
 import threading
@@ -988,13 +990,44 @@ def _check_listen(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-def _stop_on_interrupt(server: ChatCompletionServer) -> int:
-    """Ctrl-C: stop as :meth:`ChatCompletionServer.stop` says, then exit with 130."""
-    print(f"rlvr serve: interrupted; stopping (requests under way get 503, at most {STOP_GRACE_S:g}s)",
-          file=sys.stderr, flush=True)
+#: Exit status after a graceful stop on SIGTERM: 128 + 15, as a shell reports a process SIGTERM ended.
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by ``_terminated_as_interrupt``'s handler: a KeyboardInterrupt,
+    so that it takes Ctrl-C's stop path (and a second signal during the stop cuts it short as a second
+    Ctrl-C does)."""
+
+
+@contextlib.contextmanager
+def _terminated_as_interrupt():
+    """While serving, SIGTERM (docker stop, systemd, Kubernetes) raises :class:`_Terminated` instead of
+    killing the process at once, so requests under way are answered (503) as on Ctrl-C. Only the main
+    thread can own a signal handler: elsewhere (rlvr serve run from a thread) SIGTERM keeps its default."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_interrupt(server: ChatCompletionServer, terminated: bool = False) -> int:
+    """Ctrl-C (or SIGTERM, `terminated`): stop as :meth:`ChatCompletionServer.stop` says, then exit
+    with 130 (143 for SIGTERM)."""
+    status = EXIT_TERMINATED if terminated else 130
+    print(f"rlvr serve: {'SIGTERM' if terminated else 'interrupted'}; stopping (requests under way get 503, at most "
+          f"{STOP_GRACE_S:g}s)", file=sys.stderr, flush=True)
     try:
         stopped = server.stop(STOP_GRACE_S)
-    except KeyboardInterrupt:  # a second Ctrl-C: do not wait
+    except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM: do not wait
         stopped = False
     if not stopped:
         # A request is still inside the engine. Python's shutdown with a (daemon) thread running
@@ -1003,8 +1036,8 @@ def _stop_on_interrupt(server: ChatCompletionServer) -> int:
         print("rlvr serve: a request was still being computed; exiting without waiting for it", file=sys.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)
-    return 130
+        os._exit(status)
+    return status
 
 
 #: Exit status when serving is refused before it starts (see the command's --help): as for the other
@@ -1018,7 +1051,9 @@ def register(subparsers) -> None:
         description="Serve a model with the hf engine at http://HOST:PORT/v1 (POST /v1/chat/completions, "
                     "GET /v1/models), so any OpenAI-compatible client or `rlvr eval --engine openai` can use it.",
         epilog="Exit status: 2 refused before serving: a bad option, a model that cannot be loaded or used, or an "
-               "address that cannot be listened on (the message says what to fix); 130 stopped with Ctrl-C.")
+               "address that cannot be listened on (the message says what to fix); 130 stopped with Ctrl-C; 143 "
+               "stopped with SIGTERM (docker stop, systemd, Kubernetes), the same way: no new connection, requests "
+               "under way answered with 503.")
     p.add_argument("--model", required=True, help="a save_pretrained folder, a hub id, or 'tiny' (local random tiny model)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)")
@@ -1069,9 +1104,11 @@ def run(args) -> int:
     print(f"rlvr serve: model {server.model_name!r} on {engine.device} at {server.url} "
           f"(POST {server.url}/chat/completions, GET {server.url}/models); Ctrl-C stops", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        return _stop_on_interrupt(server)
+        with _terminated_as_interrupt():
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt as exc:
+                return _stop_on_interrupt(server, terminated=isinstance(exc, _Terminated))
     finally:
         server.httpd.server_close()
     return 0
