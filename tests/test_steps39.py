@@ -119,16 +119,107 @@ def test_symbolic_absolute_value_makes_no_claim():
 # -- 4. approximate numbers -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["3 * 4 \\approx 20", "1000 + 1 \\approx 2000", "37/3 \\approx 13",
-                                  "1000 + 999 \\approx 1000", "2/3 \\approx 0.5"])
+                                  "1000 + 999 \\approx 1000", "2/3 \\approx 0.5", "17/3 \\approx 5"])
 def test_approx_off_by_most_of_a_unit_fails(text):
     assert score(text) == 0.0
 
 
 @pytest.mark.parametrize("text", ["2^{10} \\approx 1000", "45 \\times 19 \\approx 900", "253/3 \\approx 84.3",
-                                  "17/3 \\approx 5", "17/3 \\approx 5.6", "17/3 \\approx 5.67", "-17/3 \\approx -5.6",
+                                  "17/3 \\approx 6", "17/3 \\approx 5.6", "17/3 \\approx 5.67", "-17/3 \\approx -5.6",
                                   "5/2 \\approx 2", "5/2 \\approx 3", "1/3 \\approx 0.33"])
 def test_honest_roundings_and_truncations_hold(text):
     assert score(text) == 1.0
+
+
+# -- 5. review of rules 10 ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "37 / 3 = 13 (rounded up)",
+    "They need 41 / 5 ≈ 9 (rounded up).",
+    "Each pays 100 / 3 = 33.34 (rounded up)",
+    "1349 / 2 = 600 (rounded down)",
+    "1349 / 2 = 700 (rounded up)",
+    "37 / 3 = 12 (rounded down)",
+])
+def test_a_named_rounding_direction_holds(text):
+    assert score(text) == 1.0
+
+
+@pytest.mark.parametrize("text", [
+    "37 / 3 = 14 (rounded up)",
+    "37 / 3 = 12 (rounded up)",  # the nearest, but not the way it says
+    "100 / 3 = 33.33 (rounded up)",
+    "1349 / 2 = 700 (rounded down)",
+])
+def test_a_named_rounding_direction_is_still_checked(text):
+    assert score(text) == 0.0
+
+
+@pytest.mark.parametrize("text", [
+    "| 3 - 5 | + 1 = 3",
+    "The difference is | 15 - 22 | - 2 = 5 degrees.",
+    "x = 2 \\cdot | 3 - 8 | + 1 = 11",
+    "$$| 5 - 8 | - 1 = 2$$",
+    "| -2 | \\times | -3 | - 1 = 5",
+    "| -3 | \\cdot 2 = 6",
+    "| 3 - 5 |^2 = 4",
+])
+def test_spaced_absolute_values_before_an_operator_are_read_whole(text):
+    assert score(text) == 1.0
+    assert len(find_claims(text)) == 1 and "|" in find_claims(text)[0][0]
+
+
+@pytest.mark.parametrize("text", [
+    "| 2 - 8 | / 2 = 4",
+    "The error is | 12 - 10 | / 10 = 0.3",
+    "| -3 | \\cdot 2 = 7",
+    "| 3 - 5 |^2 = 5",
+    "| -2 | \\times | -3 | - 1 = 6",
+])
+def test_false_claims_with_spaced_absolute_values_fail(text):
+    assert score(text) == 0.0
+
+
+@pytest.mark.parametrize("rule", ["\\hline", "\\hline\\hline", "\\cline{1-2}", "\\hdashline", "\\midrule"])
+def test_a_row_after_a_rule_is_read(rule):
+    text = f"\\begin{{array}}{{l}} 3 \\times 4 = 12 \\\\ {rule} 12 + 1 = 14 \\end{{array}}"
+    assert score(text) < 1.0
+    assert ("12 + 1", "14") in find_claims(text)
+    assert score(r"\begin{array}{rcl} 3 \times 4 &=& 12 \\ \hline 12 + 1 &=& 13 \end{array}") == 1.0
+
+
+@pytest.mark.parametrize("text", ["| Option A | 3 × 4 = 13 | < 15 |", "| 4 | 2 \\cdot 4 + 3 = 12 | ≠ 11 |",
+                                  "| 2 | -3 + 5 = 3 |"])
+def test_a_table_row_with_a_comparison_cell_is_read(text):
+    assert score(text) == 0.0
+
+
+def test_a_table_row_with_a_comparison_cell_claims_its_cell():
+    assert find_claims("| Option A | 3 × 4 = 12 | < 15 |") == [("3 × 4", "12")]
+    assert score("| 4 | 2 \\cdot 4 + 3 = 11 | ≠ 12 |") == 1.0
+
+
+@pytest.mark.parametrize("text", ["2/3 \\approx 0", "199/100 \\approx 1", "17/3 \\approx 5", "-17/3 \\approx -5"])
+def test_no_truncation_at_the_units_place(text):
+    assert score(text) == 0.0
+
+
+@pytest.mark.parametrize("text", ["12.38 + 0 \\approx 12.3", "-17/3 \\approx -5.6", "199/100 \\approx 1.9",
+                                  "2/3 \\approx 1"])
+def test_truncation_below_the_units_place_and_rounding_hold(text):
+    assert score(text) == 1.0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2 / 3 = 0.65 (nearest 0.05)", 1.0),
+    ("7 \\times 9 = 65 (to the nearest 5)", 1.0),
+    ("7 \\times 9 = 60 (to the nearest 5)", 0.0),
+    ("2 / 3 = 0.66 (nearest 0.05)", 0.0),  # no multiple of the step
+    ("104 + 1 = 100 (to the nearest ten)", 1.0),
+    ("2 / 3 = 0.7 (nearest tenth)", 1.0),
+])
+def test_the_named_step_of_nearest_is_the_unit(text, expected):
+    assert score(text) == expected
 
 
 def test_rules_version_bumped():

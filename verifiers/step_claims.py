@@ -17,11 +17,11 @@ from fractions import Fraction
 from rlvr.verifiers.math_units import Unit
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, congruence, solution_work
 from rlvr.verifiers.step_goes_on import _GRID_RE, _LAYOUT_RE, _SPACE_RE, _bare_row, _first_side, _goes_on, _run_on
-from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, _unclaimed
+from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, _unclaimed, rounding_named
 from rlvr.verifiers.step_numbers import PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, cut_decimal
 from rlvr.verifiers.step_sides import (_is_product, _is_word, _left_side, _parses, _protected, _right_side, _unwrapped,
                                        _without_end_punctuation)
-from rlvr.verifiers.step_split import _ellipsis_in_expression, _ellipsis_kept, _math_pieces, _without_thousands
+from rlvr.verifiers.step_split import _BINARY_OP, _ellipsis_in_expression, _ellipsis_kept, _math_pieces, _without_thousands
 from rlvr.verifiers.step_units import is_conversion, side_unit, temperature_links, unit_claim
 
 _MAX_CLAIMS = 400
@@ -178,7 +178,9 @@ def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None 
             # `253/3 \\approx 84.3`: checked as plausible (`_approx_claim`); after rounded inputs
             # (`\\pi r^2 \\approx 3.14 \\times 144 \\approx 452.39`) also against the chain's first exact side
             first = sides[exact_at] if _ROUNDED_INPUT_RE.search(a) and exact_at < i else None
-            right = APPROX_MARK + m.group(1) + (_EARLIER + first if first is not None else "")
+            how = rounding_named(parts[i + 1])  # `= 13 (rounded up)`, `(nearest 0.05)`: how it was rounded
+            right = (APPROX_MARK + m.group(1) + (_ROUNDING + how if how is not None else "")
+                     + (_EARLIER + first if first is not None else ""))
             claims.append((a, right, None, None, None))
     end = parts[-1].strip()
     before = sides[-2]
@@ -207,9 +209,20 @@ _MAGNITUDE_AFTER_RE = re.compile(rf"(?:≈|≃|\\approx|\\simeq)(?=\s*(?:about|a
 #: A decimal literal that is no integer (`3.14`, `1.4802`): in the left side of an approximate link, a
 #: rounded input, whose rounding the right side may carry on (`_approx_claim`).
 _ROUNDED_INPUT_RE = re.compile(r"(?<![\d.])\d*\.\d*[1-9]")
-#: Between an approximate link's number and the earlier side of its chain it may also be checked against.
+#: Between an approximate link's number and the earlier side of its chain it may also be checked against,
+#: and between the number and how its words say it was rounded (`step_marks.rounding_named`).
 _EARLIER = " \x00 "
+_ROUNDING = " \x01 "
 _HEDGE_WORD_RE = re.compile(r"^\s*(?:about|approximately|approx\.?|roughly|around)(?![A-Za-z])", re.IGNORECASE)
+
+
+def approx_parts(right: str) -> tuple[str, str | None, str | None]:
+    """The stated number of an approximate claim's right side (after `APPROX_MARK`), how it was rounded
+    ("up", "down", a step such as "0.05", or None: `step_marks.rounding_named`) and the chain's earlier
+    exact side it may also be checked against (or None)."""
+    stated, _, first = right.partition(_EARLIER)
+    stated, _, how = stated.partition(_ROUNDING)
+    return stated.strip(), how or None, first or None
 
 
 def _first_exact_side(sides: list[str | None]) -> int:
@@ -395,32 +408,65 @@ _BAR_RE = re.compile(r"(?<![\\|])(?<!\\left)(?<!\\right)(?<!\\middle)(?<!\\[bB]i
 _RELATION = r"(?:[=<>≤≥≠≈]|\\(?:approx|leq?|geq?|neq?)(?![A-Za-z]))"
 _RELATION_START_RE = re.compile(rf"\s*{_RELATION}")
 _RELATION_END_RE = re.compile(rf"{_RELATION}\s*$")
+#: Text that starts, or ends, with a relation or a binary operator (spaces aside; `-` and `^` included):
+#: a bar next to it pairs with another around an expression (`| 3 - 5 | + 1`, `2 \\cdot | 3 - 8 |`).
+_JOINED = rf"(?:{_RELATION}|{_BINARY_OP}|\^)"
+_JOINED_START_RE = re.compile(rf"\s*{_JOINED}")
+_JOINED_END_RE = re.compile(rf"{_JOINED}\s*$")
 
 
 def _bar_columns(step: str) -> str:
     """`step` with the bars that separate cells as column breaks (` \\quad `, as an `&` starting a column,
-    `_column`), so that each cell is read on its own: a Markdown table row (`| 2 | 12 + 5 = 18 |`) or two
-    claims side by side (`3 * 4 = 12 | 5 * 6 = 30`). A bar spaced on both sides (or at the step's edge)
-    separates; in a row that opens and closes with a bar and has no spaced one (`|1|3*4=12|`) every bar
-    does, unless a cell would start or end with a relation (`|3 - 5| = |5 - 3|`: absolute values).
-    Bars written tight (`|x - 3| = 5`, `2 = |3 - 5|`) are an absolute value's, and a step with a spaced bar
-    next to a relation (spaces aside: `| -3 | = 3`, `| -3 | + | 4 | = 7`) is read as written, all its bars
-    absolute values: no cell of a table row starts or ends with a relation."""
+    `_column`), so that each cell is read on its own: a Markdown table row (`| 2 | 12 + 5 = 18 |`,
+    `_table_row`) or two claims side by side (`3 * 4 = 12 | 5 * 6 = 30`). A bar spaced on both sides (or
+    at the step's edge) separates; in a row that opens and closes with a bar and has no spaced one
+    (`|1|3*4=12|`) every bar does, unless a cell would start or end with a relation or an operator
+    (`|3 - 5| = |5 - 3|`: absolute values). Bars written tight (`|x - 3| = 5`, `2 = |3 - 5|`) are an
+    absolute value's, and outside a table row a step is read as written, all its bars absolute values,
+    when a split would leave a part starting or ending with a relation or a binary operator (`| -3 | =
+    3`, `| 3 - 5 | + 1 = 3`, `2 \\cdot | 3 - 8 | + 1`, `| -3 | \\cdot 2`) or holding an odd number of
+    bars (`| 3 - 5 |^2 = 4`): such bars pair around an expression."""
     bars = [m.start() for m in _BAR_RE.finditer(step)]
     spaced = [i for i in bars if (i == 0 or step[i - 1].isspace()) and (i + 1 == len(step) or step[i + 1].isspace())]
-    if any(_RELATION_END_RE.search(step, max(0, i - 12), i) or _RELATION_START_RE.match(step, i + 1) for i in spaced):
-        return step  # `| -3 | = 3`, `| -3 | + | 4 | = 7`: spaced absolute values
+    inner = step.strip()
+    row = len(bars) >= 2 and inner.startswith("|") and inner.endswith("|")
+    if row and len(spaced) >= 2:
+        table = _table_row(step, spaced)
+        if table is not None:
+            return table
+    if any(_JOINED_END_RE.search(step, max(0, i - 12), i) or _JOINED_START_RE.match(step, i + 1) for i in spaced):
+        return step  # `| -3 | = 3`, `| 3 - 5 | + 1 = 3`: spaced absolute values
     if not spaced:
-        inner = step.strip()
-        if len(bars) < 2 or not (inner.startswith("|") and inner.endswith("|")):
+        if not row:
             return step
         cells = [step[a + 1:b] for a, b in zip(bars, bars[1:])]
-        if any(_RELATION_START_RE.match(cell) or _RELATION_END_RE.search(cell) for cell in cells):
+        if any(_JOINED_START_RE.match(cell) or _JOINED_END_RE.search(cell) for cell in cells):
             return step
         spaced = bars
+    edges = [0, *(i + 1 for i in spaced), len(step) + 1]
+    if any(len(_BAR_RE.findall(step, a, b - 1)) % 2 for a, b in zip(edges, edges[1:])):
+        return step  # `| 3 - 5 |^2 = 4`: a part with an unpaired bar
+    return _split_at(step, spaced, ())
+
+
+def _table_row(step: str, spaced: list[int]) -> str | None:
+    """A Markdown table row (`step` opens and closes with a bar and has two or more spaced ones) cut into
+    its cells at the spaced bars, each cell read on its own; a cell that starts with a relation joins the
+    cell before it (`| Option A | 3 × 4 = 13 | < 15 |` reads `3 × 4 = 13 < 15`). None when a cell ends
+    with a relation (`| 3 - 5 | = | 5 - 3 |`): no table, but absolute values (`_bar_columns`)."""
+    cells = [step[a + 1:b] for a, b in zip(spaced, spaced[1:])]
+    if any(cell.strip() and _RELATION_END_RE.search(cell) for cell in cells):
+        return None
+    joins = {b for b, cell in zip(spaced, cells) if _RELATION_START_RE.match(cell)}
+    return _split_at(step, spaced, joins)
+
+
+def _split_at(step: str, bars: list[int], joins: set[int] | tuple[()]) -> str:
+    """`step` with each bar at an index of `bars` as a column break (` \\quad `), or as a space at one in
+    `joins` (a cell that joins the one before it)."""
     out, at = [], 0
-    for i in spaced:
-        out += [step[at:i], " \\quad "]
+    for i in bars:
+        out += [step[at:i], " " if i in joins else " \\quad "]
         at = i + 1
     return "".join(out) + step[at:]
 

@@ -19,12 +19,15 @@ from rlvr.verifiers.step_sides import _is_word_at, _left_side, _parses
 from rlvr.verifiers.step_split import _BINARY_OP, _without_thousands
 
 #: LaTeX that lays equations out or labels them and states nothing: the markers of display and
-#: alignment environments, `\\tag{1}`, `\\label{eq}`, `\\nonumber`, `\\checkmark`, and `&`, an aligned
-#: row's alignment point (`3 \\cdot 4 &= 12`; an `&` that starts a column is a split, `_columns`).
+#: alignment environments, `\\tag{1}`, `\\label{eq}`, `\\nonumber`, `\\checkmark`, the rules between
+#: a grid's rows (`\\hline`, `\\cline{2-3}`, `\\hdashline`, booktabs' `\\toprule`, `\\midrule`,
+#: `\\bottomrule`: `\\\\ \\hline 12 + 1 = 14` is the row `12 + 1 = 14`), and `&`, an aligned row's
+#: alignment point (`3 \\cdot 4 &= 12`; an `&` that starts a column is a split, `_columns`).
 _LAYOUT_RE = re.compile(
     r"\\(?:begin|end)\s*\{(?:align|aligned|alignat|alignedat|flalign|eqnarray|gather|gathered|split|multline"
     r"|equation|displaymath|math)\*?\}(?:\s*\{\d+\})?"
-    r"|\\(?:tag\*?|label)\s*\{[^{}]*\}|\\(?:checkmark|nonumber|notag)(?![A-Za-z])|(?<!\\)&")
+    r"|\\(?:tag\*?|label)\s*\{[^{}]*\}|\\(?:checkmark|nonumber|notag)(?![A-Za-z])|(?<!\\)&"
+    r"|\\(?:hline|hdashline|toprule|midrule|bottomrule)(?![A-Za-z])|\\cline\s*\{[^{}]{0,20}\}")
 #: The markers of grid environments, `array` (with its position and column spec: `\\begin{array}[t]{|c|l|}`),
 #: the matrices (`pmatrix`, `bmatrix`, `vmatrix`, ...) and `cases`: read as row breaks, not as space
 #: (`_LAYOUT_RE`), so that a grid's first and last rows are rows of their own (`\\begin{array}{l} 12 + 5 =

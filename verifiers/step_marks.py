@@ -283,6 +283,33 @@ def _shows_place(side: str, place: str) -> bool:
     return decimals == 0 or number is not None and len(number.group().partition(".")[2]) >= decimals
 
 
+#: A bracket that names the direction of a rounding ("(rounded up)", "(rounding down to the nearest cent)").
+_DIRECTION_RE = re.compile(r"\(\s*round(?:ed|ing)\s+(up|down)(?![A-Za-z])[^()]*\)", re.IGNORECASE)
+#: The step of a named place rounded to ("nearest tenth", "nearest ten"); a number names itself ("nearest 0.05").
+_PLACE_STEPS = {"ten-thousandth": "0.0001", "ten thousandth": "0.0001", "tenth": "0.1", "hundredth": "0.01",
+                "thousandth": "0.001", "cent": "0.01", "penny": "0.01", "pennie": "0.01", "whole": "1",
+                "whole number": "1", "integer": "1", "ten": "10", "hundred": "100", "thousand": "1000",
+                "million": "1000000", "billion": "1000000000"}
+
+
+def rounding_named(side: str) -> str | None:
+    """How the text of an approximate link's stated side (`steps`: `_approx_claim`) says it was rounded:
+    "up" or "down" for a bracket naming the direction ("= 13 (rounded up)", "≈ 9 (rounded up)"), the step
+    rounded to for "nearest" and a number or a place with a fixed step ("(nearest 0.05)" gives "0.05", "to
+    the nearest 5" "5", "nearest tenth" "0.1", "nearest ten" "10", "nearest whole number" "1"), else None
+    (no such words, or a place with no fixed step: "nearest degree", "nearest decimal place")."""
+    m = _DIRECTION_RE.search(side)
+    if m is not None:
+        return m.group(1).lower()
+    m = _NEAREST_RE.search(side)
+    if m is None:
+        return None
+    place = re.sub(r"\s+", " ", (m.group("place") or m.group("loose")).lower())
+    if place[:1].isdigit() or place[:1] == ".":
+        return place if re.search(r"[1-9]", place) else None
+    return _PLACE_STEPS.get(place) or _PLACE_STEPS.get(place.removesuffix("s"))
+
+
 def _hedged_side(between: str) -> bool:
     """Whether the text between a link's `=` and a rounding hedge after it is the side alone: numbers,
     signs and LaTeX (`0.67`, `\\frac{2}{3}`, `\\text{ m}`), unit words (`0.67 dollars`), then spaces or an opening

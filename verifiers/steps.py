@@ -48,14 +48,18 @@ What a claim is:
   `\\quad`), LaTeX spaces (`\\;`, `\\,`, `\\:`, `\\ `, `\\!` are spaces everywhere, so `5,\\; 6` splits
   as `5, 6`, but between digit groups, `1\\,000`, thousands; `\\quad` is a space only next to
   `=`), the spacing after a row break (`\\\\[4pt]`, `\\\\*`), `\\tag{1}`, `\\label{…}`, `\\nonumber`,
-  `\\checkmark`. The edges of a grid environment (`\\begin{array}{l}` with its column spec, `\\end{array}`,
+  `\\checkmark`, the rules between rows (`\\hline`, `\\cline{…}`, `\\hdashline`, `\\toprule`, `\\midrule`,
+  `\\bottomrule`). The edges of a grid environment (`\\begin{array}{l}` with its column spec, `\\end{array}`,
   the matrices `pmatrix`, `bmatrix`, `vmatrix`, ..., and `cases`) are row breaks: each row is read, its
   first and last included, and a matrix's entries never run into an `=` beside it
   (`\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix} = -2` claims nothing).
 - A Markdown table row's cells are read one by one, as `&` columns (`| 2 | 12 + 5 = 18 |` claims
   `12 + 5 = 18`), and so are claims on either side of a `|` spaced on both sides (`3 * 4 = 12 | 5 * 6 =
-  30`); bars written tight (`|3 - 5| = 2`), LaTeX's (`\\left|`, `\\|`) and any bar of a step with a spaced
-  bar next to a relation (`| -3 | = 3`) are absolute values and norms, read as written.
+  30`), a cell that starts with a relation joining the cell before it (`| A | 3 × 4 = 13 | < 15 |`
+  reads `3 × 4 = 13 < 15`); bars written tight (`|3 - 5| = 2`), LaTeX's (`\\left|`, `\\|`) and, outside
+  a table row, any bar of a step where a split would leave a part starting or ending with a relation or
+  a binary operator (`| -3 | = 3`, `| 3 - 5 | + 1 = 3`, `2 \\cdot | 3 - 8 |`) or holding an unpaired bar
+  (`| 3 - 5 |^2 = 4`) are absolute values and norms, read as written.
 - A chain that starts with `=` continues the one before it, whose last side is its left side: an
   aligned row after `\\\\` (`12 + 5 \\\\ &= 18` claims `12 + 5 = 18`), or a step that starts with `=`
   (`= 18` on the next line), continuing the last row of the step before. Only a row's main chain
@@ -133,10 +137,14 @@ What a claim is:
   `rlvr.verifiers.step_congruence`.)
 - An approximate link, `\\approx` / `≈` / `\\simeq` / `≃`, whose right side is one plain number without a
   unit is checked for plausibility (`_approx_claim`): it holds when the number is the left side's exact
-  value rounded to the nearest unit of its last significant digit, or, where that digit is a written
-  one (1 or below), the value cut toward zero there (an integer's trailing zeros are not significant:
-  `2^{10} \\approx 1000`, `45 \\times 19 \\approx 900`, `253/3 \\approx 84.3`, `17/3 \\approx 5` hold;
-  `3 * 4 \\approx 20`, `1001 \\approx 2000`, `37/3 \\approx 13` fail), unless
+  value rounded to the nearest unit of its last significant digit, or, where that digit is a decimal
+  one (the number shows decimals), the value cut toward zero there (an integer's trailing zeros are not
+  significant: `2^{10} \\approx 1000`, `45 \\times 19 \\approx 900`, `253/3 \\approx 84.3`, `17/3 \\approx 5.6`
+  hold; `3 * 4 \\approx 20`, `1001 \\approx 2000`, `37/3 \\approx 13`, `17/3 \\approx 5`, `2/3 \\approx 0`
+  fail); a bracket naming the direction ("(rounded up)", "(rounded down)") holds only the ceiling or
+  floor at that unit (`37 / 3 = 13 (rounded up)` holds, `= 14 (rounded up)` fails), and "nearest" with
+  a step ("(nearest 0.05)", "to the nearest 5", "nearest tenth", "nearest ten") rounds to the nearest
+  multiple of that step, which the number must be (`2 / 3 = 0.65 (nearest 0.05)` holds), unless
   that value can be written exactly at that digit, when it must be (`3 * 4 \\approx 13` fails); a left
   side with no rational value holds when it holds as a rounding (`\\sqrt{2} \\approx 1.41`) and is no
   claim otherwise; any other approximate link (`45 \\times 19 \\approx 50 \\times 20`, `12 \\approx 12.1`,
@@ -258,6 +266,7 @@ This module checks the claims found and scores the steps.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from fractions import Fraction
@@ -266,8 +275,8 @@ from rlvr.verifiers.math import DEFAULT_TIMEOUT, _plan_normalized, _run_within
 from rlvr.verifiers.math_compare import decimal_places, exact_value
 from rlvr.verifiers.math_parse import parse
 from rlvr.verifiers.math_units import Unit
-from rlvr.verifiers.step_claims import (APPROX_MARK, Carry, Claim, _EARLIER, _MAX_CLAIMS, _REMAINDER_CLAIM_RE,
-                                        _ROUNDED_INPUT_RE, _all_claims, _has_link, _inner_uncut, _uncut, find_claims)
+from rlvr.verifiers.step_claims import (APPROX_MARK, Carry, Claim, _MAX_CLAIMS, _REMAINDER_CLAIM_RE, _ROUNDED_INPUT_RE,
+                                        _all_claims, _has_link, _inner_uncut, _uncut, approx_parts, find_claims)
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, check_congruence, congruence, solution_work
 from rlvr.verifiers.step_goes_on import _OR, _bare_row, _first_side, _goes_on, _run_on, _step_before
 from rlvr.verifiers.step_numbers import (PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, check_cut, check_overlap, check_remainder,
@@ -343,8 +352,11 @@ RULES_VERSION = 10  # 3: a repeated claim (however spelled) counts once, a claim
 # conversion formula, and a bare four-digit "2023: " before a computation (`2023: 3 \times 4 = 12`; not
 # `12: 4 \times 3 = 9`) opening a step is a label
 # 10: the rows of `array`, matrix and `cases` environments are read as rows (their first and last included),
-# Markdown table cells (`| 2 | 12 + 5 = 18 |`) and claims beside a spaced `|` are read on their own, and an
-# approximate number holds only as a rounding to nearest or (at a written digit) a truncation of the value
+# Markdown table cells (`| 2 | 12 + 5 = 18 |`; a cell opening with a relation joins the one before) and claims
+# beside a spaced `|` are read on their own (never where a part would start or end with an operator: `| 3 - 5 |
+# + 1 = 3` is an absolute value), `\hline`-like rules between rows are layout, and an approximate number holds
+# only as a rounding to nearest, a truncation below the units place (`17/3 \approx 5` fails), the ceiling or
+# floor a "(rounded up/down)" names, or a rounding to the step a "nearest 0.05" names
 
 
 #: A quotient of two numbers in scientific notation written inline (`4.5 \\times 10^6 / 1.5 \\times 10^3`):
@@ -549,31 +561,32 @@ def _approx_claim(left: str, right: str, budget: Budget) -> tuple[tuple, Verdict
     link that holds is known by that side alone (any number stated for it, approximately or exactly,
     is said before: `verify_steps`). It claims nothing when the left side is a plain or cut decimal
     number (`6.666 \\approx 6.67`)."""
-    stated, _, first = right.partition(_EARLIER)
-    stated = stated.strip()
+    stated, how, first = approx_parts(right)
     if _PLAIN_NUMBER_RE.fullmatch(left.strip()) or cut_decimal(left) is not None:
         return None  # `12 \\approx 12.1`, `6.666... \\approx 6.67`: a number restated, no claim
-    own = _approx_side(left, stated, budget)
+    own = _approx_side(left, stated, budget, how)
     grouped = _sci_grouped(left) if own is None or not own[1].correct else None
     if grouped is not None:  # `4.5 \\times 10^6 / 1.6 \\times 10^3 \\approx 2800`: either reading (`_sci_reading`)
-        other = _approx_side(grouped, stated, budget)
+        other = _approx_side(grouped, stated, budget, how)
         own = other if other is not None and other[1].correct else own
     if not _ROUNDED_INPUT_RE.search(left) or own is not None and own[1].correct:
         return own
     if not first or _PLAIN_NUMBER_RE.fullmatch(first.strip()) or cut_decimal(first) is not None:
         return None  # rounded inputs and nothing exact to check against: no claim
-    return _approx_side(first, stated, budget)
+    return _approx_side(first, stated, budget, how)
 
 
-def _approx_side(left: str, stated: str, budget: Budget) -> tuple[tuple, Verdict, bool] | None:
+def _approx_side(left: str, stated: str, budget: Budget, how: str | None = None) -> tuple[tuple, Verdict, bool] | None:
     """`_approx_claim` against one side. With an exact rational value it holds when the number is that
-    value up to one unit u of its last significant digit (the trailing zeros of an integer are not
-    significant: `2^{10} \\approx 1000` has u = 1000, `45 \\times 19 \\approx 900` u = 100), where the
-    value has no expansion at that digit (one that has must be written exactly: `3 * 4 \\approx 13` and
-    `12 + 1 = 14 roughly` fail); else it fails. A side with no rational value (`\\pi \\approx 3.14`,
-    `\\sqrt{2} \\approx 1.41`) holds when the claim holds as a rounding (`_check_claim`), and is no claim
-    (None) otherwise: plausibility cannot be decided in-process. It is idle (no credit) when it computes
-    nothing (`k + 0 \\approx k`, `(k) \\approx k`: `_computes_nothing`)."""
+    value rounded (`_rounds_to`) to a multiple of one unit u of its last significant digit (the trailing
+    zeros of an integer are not significant: `2^{10} \\approx 1000` has u = 1000, `45 \\times 19 \\approx
+    900` u = 100), or of the step its words name (`how`: "(nearest 0.05)", "to the nearest 5"; the number
+    must be a multiple of it), where the value has no expansion at that digit (one that has must be
+    written exactly: `3 * 4 \\approx 13` and `12 + 1 = 14 roughly` fail); else it fails. A side with no
+    rational value (`\\pi \\approx 3.14`, `\\sqrt{2} \\approx 1.41`) holds when the claim holds as a
+    rounding (`_check_claim`), and is no claim (None) otherwise: plausibility cannot be decided
+    in-process. It is idle (no credit) when it computes nothing (`k + 0 \\approx k`, `(k) \\approx k`:
+    `_computes_nothing`)."""
     tree = _side_trees(left)[0]
     idle = _computes_nothing(tree, _side_trees(stated)[0])
     key = ("approx", repr(tree))  # (a claim that holds: known by its side alone)
@@ -586,21 +599,34 @@ def _approx_side(left: str, stated: str, budget: Budget) -> tuple[tuple, Verdict
     unit = Fraction(1, 10 ** len(places)) if places else Fraction(10) ** (len(int_part) - len(int_part.rstrip("0") or "0"))
     if digits.strip("0.") == "":
         unit = Fraction(1, 10 ** len(places)) if places else Fraction(1)  # `0`, `0.0`: no significant digit
-    if (value / unit).denominator != 1 and _rounds_to(value, Fraction(stated), unit):
-        return key, Verdict.right("plausible: a rounding or truncation at its last significant digit"), idle
+    direction = how if how in ("up", "down") else None
+    if how is not None and direction is None:  # "(nearest 0.05)": rounded to a multiple of that step
+        unit = Fraction(how)
+        if (Fraction(stated) / unit).denominator != 1:
+            return (*key, stated), Verdict.wrong(f"{stated} is no multiple of {how}", details={"kind": "wrong"}), idle
+    cut = bool(places) and how is None  # (truncation: only below the units place, and with no rounding named)
+    if (value / unit).denominator != 1 and _rounds_to(value, Fraction(stated), unit, direction, cut):
+        return key, Verdict.right("plausible: a rounding at its last significant digit"), idle
     if value == Fraction(stated):
         return key, Verdict.right("equal"), idle
     return (*key, stated), Verdict.wrong(f"not near {stated}: the value is {value}", details={"kind": "wrong"}), idle
 
 
-def _rounds_to(value: Fraction, stated: Fraction, unit: Fraction) -> bool:
-    """Whether `stated` is `value` rounded to a multiple of `unit`: to the nearest (either neighbour at a
-    tie, half up or half to even), or, where `unit` is a written digit's (1 or below, no trailing zeros
-    of an integer), cut toward zero: the digits of the value as far as written (`12.38 \\approx 12.3`,
-    `17/3 \\approx 5`). Nothing else is (`3 * 4 \\approx 20`, `1001 \\approx 2000`, `1999 \\approx 1000`)."""
+def _rounds_to(value: Fraction, stated: Fraction, unit: Fraction, direction: str | None, cut: bool) -> bool:
+    """Whether `stated` is `value` rounded to a multiple of `unit`. With a `direction` ("up", "down": "= 13
+    (rounded up)") only that way: the ceiling or the floor (for a negative value also away from, or
+    toward, zero: "rounded up" is said of magnitudes too). Else to the nearest (either neighbour at a
+    tie, half up or half to even), or, with `cut` (the number shows decimals: a truncation below the
+    units place), toward zero: the digits of the value as far as written (`12.38 \\approx 12.3`,
+    `17/3 \\approx 5.6`). Nothing else is (`3 * 4 \\approx 20`, `1001 \\approx 2000`, `17/3 \\approx 5`,
+    `2/3 \\approx 0`, `199/100 \\approx 1`)."""
+    low, high = math.floor(value / unit) * unit, math.ceil(value / unit) * unit
+    if direction is not None:
+        toward_zero, away = (high, low) if value < 0 else (low, high)
+        return stated in ((high, away) if direction == "up" else (low, toward_zero))
     if abs(value - stated) * 2 <= unit:
         return True
-    return unit <= 1 and abs(stated) <= abs(value) < abs(stated) + unit and (stated == 0 or (stated > 0) == (value > 0))
+    return cut and stated == (low if value > 0 else high)
 
 
 def _remainder_claim(left: str, right: str) -> tuple[tuple, Verdict, bool] | None:
@@ -735,7 +761,7 @@ def _verify_steps(solution_text: str | Sequence[str], timeout: float) -> Verdict
                 special = _approx_claim(left, right[len(APPROX_MARK):], budget)
                 if special is None:
                     continue
-                right, link = right[len(APPROX_MARK):].partition(_EARLIER)[0], "≈"
+                right, link = approx_parts(right[len(APPROX_MARK):])[0], "≈"
             elif _OR in left:  # `12 + 8` then `-3 + 5 = 2`: it holds by either reading of its first side
                 special = _either_claim(left, right, budget)
                 if special[1].error is not None:
