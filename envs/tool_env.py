@@ -88,7 +88,7 @@ import json
 import math
 import numbers
 import re
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from rlvr.envs.base import Setting, Turn, positive_int
 from rlvr.envs.math_env import MathEnv
@@ -113,6 +113,14 @@ SYSTEM_TEMPLATE = (
     "and wait for the <tool_response>. Available tools:\n{tools}\n"
     "When you are done, answer without a tool call and put the final answer within \\boxed{{}}."
 )
+
+
+def listing_prompt(functions: Iterable[Mapping[str, Any]]) -> str:
+    """`SYSTEM_TEMPLATE` filled with one JSON line per tool (the function part of its OpenAI
+    schema): ToolMath-v0's default system prompt, and what a raw-text rollout writes for the tools
+    when a `system_prompt=` of one's own leaves them out (`trainers.opening_prompt.tool_listing`).
+    The descriptions are written as they are, not as \\uXXXX escapes: the model reads them."""
+    return SYSTEM_TEMPLATE.format(tools="\n".join(json.dumps(f, ensure_ascii=False) for f in functions))
 
 
 class ToolMathEnv(MathEnv):
@@ -226,9 +234,7 @@ class ToolMathEnv(MathEnv):
             raise ValueError("ToolMath-v0 needs at least one tool: keep a built-in tool or pass tools=[...]")
         self.tools = found
         self._own_tools = tuple(own)
-        # the model reads the descriptions as written, not as \uXXXX escapes
-        listing = "\n".join(json.dumps(t.schema()["function"], ensure_ascii=False) for t in found.values())
-        self._listing_prompt = SYSTEM_TEMPLATE.format(tools=listing)
+        self._listing_prompt = listing_prompt(t.schema()["function"] for t in found.values())
         if system_prompt is None:
             system_prompt = self._listing_prompt
         # (max_obs_chars is checked against the tool replies of a turn: `_checked_positive`)

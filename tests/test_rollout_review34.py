@@ -134,16 +134,18 @@ def test_an_old_run_with_env_max_turns_on_a_single_turn_env_resumes(tmp_path):
 
 
 def test_an_old_run_keeps_env_max_turns_lowered_to_a_multi_turn_envs_own_limit(tmp_path):
-    short = "env.kwargs={max_turns: 3, system_prompt: ''}"  # (no tool listing: prompts the tiny model's context holds)
+    # raw text (the tiny chat template ignores tools=, which is refused) with the calculator alone: a
+    # tool listing the tiny model's context holds
+    short = "env.kwargs={max_turns: 3, system_prompt: '', builtin_tools: [calculator]}", "env.chat_template=false"
     with pytest.raises(Exception, match=r"max_turns=5 is more than the 3"):  # a new run: an error
-        Trainer(_cfg(tmp_path / "new", "env.id=rlvr/ToolMath-v0", "env.max_turns=5", short))
-    _train(tmp_path, "env.id=rlvr/ToolMath-v0", "env.max_turns=3", short)
-    _make_old(tmp_path, "env.id=rlvr/ToolMath-v0", "env.max_turns=3", short)
+        Trainer(_cfg(tmp_path / "new", "env.id=rlvr/ToolMath-v0", "env.max_turns=5", *short))
+    _train(tmp_path, "env.id=rlvr/ToolMath-v0", "env.max_turns=3", *short)
+    _make_old(tmp_path, "env.id=rlvr/ToolMath-v0", "env.max_turns=3", *short)
     state_path = next((tmp_path / "checkpoints").iterdir()) / "trainer_state.pt"
     state = torch.load(state_path, map_location="cpu", weights_only=True)
     state["config"]["env"]["max_turns"] = 5
     torch.save(state, state_path)  # the run an old rlvr started with env.max_turns 5 on an env of 3 turns
-    tr = _resume(tmp_path, "env.id=rlvr/ToolMath-v0", "env.max_turns=5", short)
+    tr = _resume(tmp_path, "env.id=rlvr/ToolMath-v0", "env.max_turns=5", *short)
     try:
         assert tr.collector.turn_limit() == 3 and _env(tr.collector).max_turns == 3
     finally:

@@ -10,8 +10,10 @@ How the token sequence of an episode is built (the trainer's contract)
   messages (system + user, ``add_generation_prompt=True``), or as raw text for terse procedural
   prompts (``format="compact"`` envs, ``chat_template=False``, or a tokenizer without a chat
   template). Raw text is the env's system message, a blank line, then the prompt
-  (:func:`raw_prompt`): the system message carries instructions the model needs (ToolMath-v0's
-  tools and call format, a ``system_prompt=``), so it is not dropped.
+  (:func:`raw_prompt`; the listing of tools the system message leaves out, and any other opening
+  message, a few-shot example's, come between them, each after a blank line): the system message
+  carries instructions the model needs (ToolMath-v0's tools and call format, a ``system_prompt=``),
+  so it is not dropped.
 * Each model turn appends the *exact* ids the engine sampled (loss mask 1) with their sampling
   log-probs. What the model sampled is never re-tokenised from text.
 * Each environment reply is appended as the chat template renders it (loss mask 0): the template is
@@ -35,7 +37,9 @@ How the token sequence of an episode is built (the trainer's contract)
   the episode's last model turn is kept as sampled, unchecked). So is an episode whose reply cannot be
   tokenised as in the rendering because the rendering's tokens span the boundary between the model's
   last token and the reply (a template that writes plain text, no special token, after a turn the
-  model ended without one: ``"\\n"`` sampled, ``"\\n\\n"`` a single token in the rendering).
+  model ended without one: ``"\\n"`` sampled, ``"\\n\\n"`` a single token in the rendering), and a
+  turn the env replied to whose sampled ids end inside a multi-byte UTF-8 character (their text, and
+  the rendering's, have U+FFFD where the ids have the character's first bytes).
 * In raw-text mode the observation is appended as it tokenises after the model's turn.
 * The env judges the turn's text as sampled: engines cut a matched stop string from ``text`` (as
   OpenAI's API does), and it is put back for the env (``stop=["</tool_call>"]`` must not turn a
@@ -505,8 +509,8 @@ class RolloutCollector:
             elif chat:
                 ep.context_text, ids = chat_prompt(self.tokenizer, ep.messages, ep.tools)
             else:
-                ep.context_text = None  # raw-text mode: the system message (when any), then the prompt
-                ids = chat_tokens.encode(self.tokenizer, raw_prompt(ep.messages, tr.prompt))
+                ep.context_text = None  # raw-text mode: the system message, the tools it does not list, the prompt
+                ids = chat_tokens.encode(self.tokenizer, raw_prompt(ep.messages, tr.prompt, ep.tools))
                 bos = getattr(self.tokenizer, "bos_token_id", None)
                 if self.add_bos and bos is not None and (not ids or ids[0] != bos):
                     ids = [int(bos)] + ids
@@ -910,7 +914,9 @@ class RolloutCollector:
         the rendered turn (``"\\n"`` after a sampled ``<|im_end|>``). Otherwise (a stop string was cut
         from the text, the template trims or rewrites content) the model's tokens stay as they are and
         the turn is closed with the template's end-of-turn marker, less the part the model sampled;
-        the trajectory is flagged ``template_mismatch``."""
+        the trajectory is flagged ``template_mismatch``. It is flagged too, the turn closed as
+        rendered, when the sampled ids hold an incomplete UTF-8 character (:meth:`_lost_bytes`): the text
+        agrees, U+FFFD on both sides, but the rendering's ids do not."""
         tok = self.tokenizer
         base = ep.context_text
         end = len(ep.traj.token_ids) - len(sample.token_ids)  # (the turn is recorded: it ends the ids)
@@ -921,10 +927,21 @@ class RolloutCollector:
             if self._special_tokens is None:
                 self._special_tokens = [t for t in self._added() if len(t) > 1]
             if not chat_tokens.splits_token(rendered_turn, len(sampled), self._special_tokens):
+                if self._lost_bytes(ep.traj.token_ids[:end], sample.token_ids, sampled):
+                    ep.traj.template_mismatch = True
                 return rendered_turn[len(sampled) :]
         ep.traj.template_mismatch = True
         marker = chat_tokens.end_of_turn_text(tok, msgs, n_before, ep.tools)
         return chat_tokens.unsampled_part(tok, marker, sample.token_ids, self._added())
+
+    def _lost_bytes(self, before: Sequence[int], ids: Sequence[int], text: str) -> bool:
+        """Whether the sampled ``ids`` (after ``before``) hold bytes their decoded ``text`` lost: it
+        has U+FFFD and does not encode back to ``ids`` (a turn cut off inside a multi-byte UTF-8
+        character). The text, and so the template's rendering, has U+FFFD's own bytes where the ids
+        have the character's first bytes: the two sequences differ though their texts agree."""
+        if "\ufffd" not in text:
+            return False
+        return chat_tokens.encode_after(self.tokenizer, before, text, self._added())[0] != [int(t) for t in ids]
 
     @staticmethod
     def _check_env_messages(ep: _Episode, obs: str, n_before: int) -> None:

@@ -114,8 +114,8 @@ def _examples(env: Any, collector: RolloutCollector, tokenizer: Any, indices: Co
             # its reset gives them to the rollout
             tools = template_tools(base.reset_details())
             p = chat_prompt(tokenizer, messages, tools)[1]
-        else:  # raw text: the system message, then the prompt, as the rollouts write it
-            p = tokenizer.encode(raw_prompt(messages, prompt), add_special_tokens=False)
+        else:  # raw text: the system message, the tools it leaves out, then the prompt, as the rollouts write it
+            p = tokenizer.encode(raw_prompt(messages, prompt, template_tools(base.reset_details())), add_special_tokens=False)
             bos = getattr(tokenizer, "bos_token_id", None)
             if bos is not None and (not p or p[0] != bos):
                 p = [bos] + p
