@@ -14,12 +14,10 @@ import re
 from fractions import Fraction
 
 from rlvr.verifiers.math_extract import closing_brace as _closing_brace, last_boxed
-# the answer-tag rules' test of "shows something" and their format rule (private there; shared so
-# the envs' answer tags, their `format` part and `shaping.answer_tag_reward` agree)
-from rlvr.verifiers.shaping import _tag_shows_something, answer_tag_reward
+# the answer-tag rules' reading of tags and their format rule (private there; shared so the envs'
+# answer, their `format` part and `shaping.answer_tag_reward` read the same tags in the same part)
+from rlvr.verifiers.shaping import _answer_tags, answer_part, answer_tag_reward
 
-_OPEN_TAG = re.compile(r"<answer>", re.IGNORECASE)
-_CLOSE_TAG = re.compile(r"</answer>", re.IGNORECASE)
 #: Most digits the exponent of a number read here may have, in a model's answer or a task's gold:
 #: `Fraction("1e99999999999")` would compute 10**99999999999 in this process (an answer is never
 #: a number that size), and `Fraction("1e30000000")` takes about a minute.
@@ -80,52 +78,40 @@ MAX_NUMBER_CHARS = 4096
 #: order ("\\(\\boxed{13}\\)", "\\[\\boxed{8 + 5}\\]", "**\\boxed{13}**", "\\boxed{$\\boxed{13}$}": 13;
 #: only "$" around the box was), and the box's content is read through the markup inside it
 #: ("\\boxed{\\(13\\)}" is "13" for the "exact" verifier too, which compared "\\(13\\)");
-#: 13: a tag holding only what the boxed rule calls empty is empty (`\\phantom{0}`, `\\,`, `{}`,
-#: `\\text{}`, `\\boxed{}`, `\\(\\)`) as is one holding only Markdown markup ("**", "```python\\n```":
-#: `shaping._tag_shows_something`): no answer (a later box or line is read), no format credit; the
-#: "answer_tags" `format` part (`follows_tag_format`, `shaping.answer_tag_reward`, which until now
-#: took any number of tags) reads only the part of the text the math verifier reads: not a tag
-#: inside `<think>` when the text after the block answers, nor past the end of the chat turn.
+#: 13: a tag that shows nothing is empty (`shaping._tag_form`: once the markup enclosing all of it,
+#: "**…**", "$…$", a code fence, and the LaTeX that shows nothing, `\\phantom{0}`, `\\,`, `\\quad`,
+#: `\\hspace{1cm}`, an empty `\\text{}` or `\\boxed{}`, are gone, nothing visible remains; "$$",
+#: "```python\\n```", "**\\,**"; a symbol, "*", "{}", ".", "$", "°", "\\circ", is an answer): no answer,
+#: no format credit; a tag quoted in inline code or a code fence is no answer either (read only when
+#: nothing else answers); the answer is read, and the "answer_tags" `format` part (`follows_tag_format`,
+#: `shaping.answer_tag_reward`, which until now took any number of tags) counts tags, only in the part
+#: the math verifier reads (`shaping.answer_part`): not past the end of the chat turn, only after a
+#: closed `<think>` when the text after it holds a tag or answers otherwise; the format wants exactly
+#: one answer, tags restating the same one ("12" and "**12**") counting once.
 RULES_VERSION = 13
 
 
-def tagged_answers(text: str) -> list[str]:
-    """Contents of every complete `<answer>...</answer>` in `text`, in order (tags in any case),
-    stripped; empty ones left out: those that show nothing, by the answer-tag format rule's own test
-    (`shaping._tag_shows_something`: whitespace, zero-width and other format characters, fillers
-    such as U+3164, LaTeX that shows nothing as the boxed rule reads it, `\\phantom{0}`, `\\,`,
-    `\\text{}`, and Markdown markup alone, "**", "$$", "```\\n```"), so `format_reward="answer_tags"`
-    and `shaping.answer_tag_reward` agree on emptiness.
+def tagged_answers(text: str, *, quoted: bool = False) -> list[str]:
+    """Contents of every complete `<answer>...</answer>` in `text` that shows something, in order
+    (tags in any case), stripped: the tags `shaping.answer_tag_reward` counts (`shaping._answer_tags`),
+    so `format_reward="answer_tags"` and the answer agree on which tags there are.
+
+    Left out: a pair that shows nothing (`shaping._tag_shows_something`: whitespace, zero-width and
+    other format characters, fillers such as U+3164, only markup enclosing nothing, "**…**" "$$",
+    "```\\n```", or only LaTeX that shows nothing, `\\phantom{0}`, `\\,`, `\\text{}`; a symbol,
+    "*", ".", "{}", "$", "°", is an answer), and a tag quoted in inline code or a fenced code block
+    (the instruction's "`<answer>N</answer>`"); with `quoted`, only those quoted tags are returned.
 
     A complete pair is a closing tag and the last opening tag before it, with no other tag between
     them: an `<answer>` mentioned in the prose earlier ("I will put the result in <answer> tags.")
     is not part of the answer, as it is not for the math verifier (`verifiers.math_extract`). The
-    scan goes on after each closing tag.
-
-    The scan is linear: each opening tag is passed once (a later one before the same closing tag
-    replaces it), and an opening tag without a closing one after it ends the scan, since no later
-    one can have one either. (A non-greedy regex retried from every `<answer>` to the end of an
-    unclosed text was quadratic: 5 s for 64 KB of `<answer>`.)
+    scan goes on after each closing tag, and is linear (`shaping.tag_blocks`).
 
     An empty pair is no answer: it is the prompt's "put it in <answer></answer> tags" quoted back
     (it took the `format` credit from the real `<answer>7</answer>` after it, and as the last tag it
     hid a later `\\boxed{7}` from `final_answer`).
     """
-    found = []
-    pos = 0
-    while True:
-        opening = _OPEN_TAG.search(text, pos)
-        if opening is None:
-            return found
-        closing = _CLOSE_TAG.search(text, opening.end())
-        if closing is None:
-            return found
-        while (later := _OPEN_TAG.search(text, opening.end(), closing.start())) is not None:
-            opening = later
-        content = text[opening.end():closing.start()].strip()
-        if _tag_shows_something(content):
-            found.append(content)
-        pos = closing.end()
+    return [content for content, _ in _answer_tags(text, quoted=quoted)]
 
 
 def _unboxed(answer: str) -> str:
@@ -168,8 +154,12 @@ def final_answer(text: str, *, compact: bool) -> str | None:
     """The model's final answer, stripped, or None when there is none.
 
     Compact: the first line that is not blank (whitespace-only lines before it are skipped).
-    Chat: the last complete non-empty `<answer>` tag's content (`tagged_answers`; the box's content
-    when it holds only a `\\boxed{}`), else the last `\\boxed{}`, else the last non-blank line.
+    Chat: read in the part of the text the `format` part reads (`shaping.answer_part`: up to the end
+    of the chat turn, and after a closed `<think>` block when the text after it answers, so a tag
+    drafted in the reasoning is no answer when the text after the block answers in prose): the last
+    tag that shows something (`tagged_answers`; the box's content when it holds only a `\\boxed{}`),
+    else the last `\\boxed{}`, else the last tag quoted in code ("```\\n<answer>7</answer>\\n```"),
+    else the last non-blank line.
     """
     if compact:
         first = _NON_SPACE.search(text)  # found in C: no Python loop over a text of blank lines
@@ -177,13 +167,17 @@ def final_answer(text: str, *, compact: bool) -> str | None:
             return None
         end = text.find("\n", first.start())
         return text[first.start():end if end >= 0 else len(text)].strip()
-    tags = tagged_answers(text)
+    part = answer_part(text)
+    tags = tagged_answers(part)
     if tags:
         return _unboxed(tags[-1])
-    boxed = last_boxed(text)
+    boxed = last_boxed(part)
     if boxed is not None:
         return boxed
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    quoted = tagged_answers(part, quoted=True)
+    if quoted:
+        return _unboxed(quoted[-1])
+    lines = [line.strip() for line in part.strip().splitlines() if line.strip()]
     return lines[-1] if lines else None
 
 

@@ -19,14 +19,16 @@ return a float (or a Verdict for `format_verdict`). They never raise on model te
   verifier normalises an answer (`\\boxed{}`, `\\boxed{\\text{}}`, `\\boxed{\\,}`, `\\boxed{{}}`,
   `\\boxed{\\phantom{0}}`, `\\boxed{\\ }` are empty). Math-v0 and ToolMath-v0 give their `format`
   part by this rule.
-- `answer_tag_reward(text)`: 1.0 when the part of the text the math verifier reads (as for
-  `boxed_reward`) holds exactly one `<answer>…</answer>` that shows something (`_tag_shows_something`:
-  the boxed rule's test, read through Markdown markup; `<answer>\\phantom{0}</answer>`,
-  `<answer>$$</answer>`, `<answer>**</answer>` are empty), each closing tag paired with the last
-  opening tag before it, tags in any case (as the envs' answer rule reads them: an `<answer>`
-  mentioned in the prose before is no part of the answer, and `<ANSWER>7</ANSWER>` is an answer).
+- `answer_tag_reward(text)`: 1.0 when the part of the text the math verifier reads (`_tag_part`:
+  up to the end of the chat turn, and after the last `</think>` when the text after it holds a tag
+  or otherwise answers) holds exactly one answer in `<answer>…</answer>` tags: tags that show
+  something (`_tag_form`: `<answer>\\phantom{0}</answer>`, `<answer>$$</answer>`, `<answer>**\\,**</answer>`
+  are empty; `*`, `{}`, `.`, `$`, `°` are answers), not quoted in code, those restating one answer
+  counted once; each closing tag paired with the last opening tag before it, tags in any case (an
+  `<answer>` mentioned in the prose before is no part of the answer, `<ANSWER>7</ANSWER>` is one).
   Two answers (`<answer>12</answer> or <answer>13</answer>`) are a hedge, not the format; the
-  envs' `format_reward="answer_tags"` is this rule (`rlvr.envs.answers.follows_tag_format`).
+  envs' `format_reward="answer_tags"` is this rule (`rlvr.envs.answers.follows_tag_format`), and
+  their answer is read from the same tags in the same part (`answer_part`).
 - `format_verdict(text, think=True, boxed=True)`: the chosen checks as a Verdict; `score` is the
   fraction passed, `correct` when all pass, `reason` names the first failure.
 - `length_penalty(length, target, coef)`: `-coef * max(0, length - target)` — linear cost per token
@@ -41,13 +43,15 @@ return a float (or a Verdict for `format_verdict`). They never raise on model te
 from __future__ import annotations
 
 import functools
+import bisect
 import math
 import re
 import unicodedata
 from typing import Iterator
 
-from rlvr.verifiers.math_extract import THINK_CLOSE, after_reasoning, all_boxed, last_boxed, within_turn
-from rlvr.verifiers.math_normalize import normalize
+from rlvr.verifiers.math_extract import (THINK_CLOSE, _code_blocks, after_reasoning, all_boxed, last_boxed,
+                                        within_turn)
+from rlvr.verifiers.math_normalize import MAX_ANSWER_CHARS, normalize
 from rlvr.verifiers.verdict import Verdict
 
 __all__ = ["think_format_reward", "boxed_reward", "last_box", "answer_tag_reward", "format_verdict",
@@ -146,7 +150,16 @@ def _holds_something(content: str) -> bool:
     normalised."""
     if "\\" not in content and "$" not in content and any(map(str.isdigit, content)):
         return True
-    return _has_content(_UNSEEN_RE.sub("", _ARGUMENT_COMMAND_RE.sub("", normalize(content))))
+    return _has_content(_UNSEEN_RE.sub("", _ARGUMENT_COMMAND_RE.sub("", _normalized(content))))
+
+
+def _normalized(content: str) -> str:
+    """`content` as `normalize` reads it, or, past `MAX_ANSWER_CHARS` (where `normalize` stops and
+    gives the text back as it is), without the LaTeX that shows nothing (`_INVISIBLE_LATEX_RE`) and
+    the maths delimiters: a long run of `\\phantom{0}` is as empty as a short one."""
+    if len(content) <= MAX_ANSWER_CHARS:
+        return normalize(content)
+    return _MATH_DELIMITERS_RE.sub("", _INVISIBLE_LATEX_RE.sub("", content))
 
 
 def boxed_reward(text: str) -> float:
@@ -165,65 +178,176 @@ def boxed_reward(text: str) -> float:
 
 
 def answer_tag_reward(text: str) -> float:
-    """1.0 when the part of the text the math verifier reads (`_read_part`: up to the end of the chat
+    """1.0 when the part of the text the math verifier reads (`_tag_part`: up to the end of the chat
     turn, and after a closed `<think>` block when the text after it answers) holds exactly one
-    `<answer>...</answer>` that shows something (`_tag_shows_something`), else 0.0.
+    answer in `<answer>...</answer>` tags (`_answer_tags`), else 0.0.
 
     A closing tag pairs with the last opening tag before it (`tag_blocks` with `nearest=True`), and
     tags are read in any case (`<ANSWER>7</ANSWER>`), as the envs' answer rule reads them
     (`rlvr.envs.answers.tagged_answers`): in "I'll use <answer> tags. <answer></answer>" the answer is
-    the empty pair, not the prose between the first tag and the closing one; an empty pair (the
-    prompt's "<answer></answer>" quoted back) is not counted. A tag tried inside the reasoning is no
-    answer when the text after the block answers (`<think>Draft: <answer>13</answer></think>
-    <answer>12</answer>` has one; `<think><answer>12</answer></think> The answer is 13.` none), nor
-    one written after the turn's end. Two tags that show something are two answers, not the format
-    (until answer rules 13 any one sufficed here, while the envs' format part wanted one).
-    This is the envs' `format_reward="answer_tags"` rule (`answers.follows_tag_format`)."""
+    the empty pair, not the prose between the first tag and the closing one. A pair that shows
+    nothing (`_tag_shows_something`: the prompt's "<answer></answer>" quoted back,
+    `<answer>\\\\phantom{0}</answer>`) and a tag quoted in code (`` `<answer>N</answer>` ``) are not
+    counted, and tags restating one answer (`<answer>12</answer> … so <answer>12</answer>`) are one.
+    A tag tried inside the reasoning is no answer when the text after the block answers
+    (`<think>Draft: <answer>13</answer></think> <answer>12</answer>` has one; `<think><answer>12
+    </answer></think> The answer is 13.` none), nor one written after the turn's end. Two different
+    answers are a hedge, not the format (until answer rules 13 any one sufficed here, while the
+    envs' format part wanted one). This is the envs' `format_reward="answer_tags"` rule
+    (`answers.follows_tag_format`)."""
+    return 1.0 if _answer_count(text) == 1 else 0.0
+
+
+def _answer_count(text: str) -> int:
+    """How many different answers the tags of the part of `text` the verifier reads hold, 2 meaning
+    two or more: the count behind `answer_tag_reward` and `format_verdict`'s reason. Tags are the
+    same answer when what they show is (`_tag_form`: "12", "**12**" and "$12$" are one)."""
     if not isinstance(text, str) or _ANSWER_CLOSE_RE.search(text) is None:  # (no tag: most texts, in C)
-        return 0.0
-    shown = 0
-    for _, _, inner in tag_blocks(_tag_part(text), "<answer>", "</answer>", nearest=True, ignore_case=True):
-        if _tag_shows_something(inner):
-            shown += 1
-            if shown > 1:
-                return 0.0
-    return 1.0 if shown == 1 else 0.0
+        return 0
+    forms: set[str] = set()
+    for _, form in _answer_tags(_tag_part(text)):
+        forms.add(form)
+        if len(forms) > 1:
+            break
+    return len(forms)
 
 
 def _tag_part(text: str) -> str:
-    """`_read_part` of `text` as far as its answer tags go, without asking whether the text after a
-    `<think>` block answers (`after_reasoning` parses it: most of a format check's cost) when no
-    answer tag stands before the block's end: the tags of either part are then the same."""
+    """The part of `text` whose answer tags count: the text up to the end of its chat turn, and of
+    that the text after the last `</think>` when that text holds a tag that shows something (an
+    answer in tags, whatever it says: "東京", "A, C", JSON) or otherwise answers
+    (`math_extract.after_reasoning`, as `_read_part` reads boxes). `after_reasoning` (most of a
+    format check's cost) is not asked when no answer tag stands before the block's end: the tags of
+    either part are then the same."""
+    return _answer_part(text, tags_only=True)
+
+
+def answer_part(text: str) -> str:
+    """The part of `text` an answer is read from, in tags, a box or a line (`rlvr.envs.answers.
+    final_answer`): `_tag_part`'s, so that the answer and the `format` part read one place; a tag
+    drafted inside `<think>` is no answer when the text after the block answers in prose."""
+    return _answer_part(text, tags_only=False)
+
+
+def _answer_part(text: str, *, tags_only: bool) -> str:
+    """`_tag_part` (with `tags_only`: only the tags of the part returned matter) or `answer_part`."""
     within = within_turn(text)
     end = within.rfind(THINK_CLOSE)
-    if end < 0 or _ANSWER_TAG_RE.search(within, 0, end) is None:
+    if end < 0:
+        return within
+    tail = within[end + len(THINK_CLOSE):]
+    if _ANSWER_CLOSE_RE.search(tail) is not None and _answer_tags(tail):
+        return tail
+    if tags_only and _ANSWER_TAG_RE.search(within, 0, end) is None:
         return within
     return after_reasoning(text)
 
 
+def _answer_tags(text: str, *, quoted: bool = False) -> list[tuple[str, str]]:
+    """(content stripped, `_tag_form`) of each `<answer>...</answer>` of `text` that shows something,
+    in order; a tag standing in inline code or a fenced code block (`_in_code`: the instruction's
+    "`<answer>N</answer>`" quoted) is left out, or, with `quoted`, the only kind kept. The one reading
+    of answer tags: `answer_tag_reward` counts these, `answers.tagged_answers` returns them."""
+    found = []
+    blocks: list[int] | None = None
+    for start, end, inner in tag_blocks(text, "<answer>", "</answer>", nearest=True, ignore_case=True):
+        form = _tag_form(inner)
+        if not form:
+            continue
+        if "`" in text or "~~~" in text:
+            if blocks is None:
+                blocks = _code_blocks(text)
+            if _in_code(text, start, end, blocks) != quoted:
+                continue
+        elif quoted:
+            continue
+        found.append((inner.strip(), form))
+    return found
+
+
+def _in_code(text: str, start: int, end: int, blocks: list[int]) -> bool:
+    """Whether `text[start:end]` stands in a fenced code block (after an odd number of `blocks`
+    bounds: `math_extract._code_blocks`) or in inline code (an odd number of backtick runs before it
+    on its line and a backtick after it on the line), as `math_extract.within_turn` reads a quoted
+    marker (an indented line, code there, is not asked for: an answer may stand in a list)."""
+    if bisect.bisect_right(blocks, start) % 2:
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    before = len(_TICK_RUN_RE.findall(text, line_start, start))
+    return before % 2 == 1 and "`" in text[end:line_end if line_end >= 0 else len(text)]
+
+
 _ANSWER_CLOSE_RE = re.compile(r"</answer>", re.IGNORECASE)
 _ANSWER_TAG_RE = re.compile(r"</?answer>", re.IGNORECASE)
-#: Markdown markup that shows nothing of its own in an answer tag: a code fence's opening with its
-#: language word ("```python" before a line break, as `answers.unwrapped` reads a fence), and the
-#: bold, code and fence characters `*`, `` ` ``, `~` (in LaTeX `~` is a space).
-_TAG_MARKUP_RE = re.compile(r"(?:`{3,}|~{3,})[ \t]*[A-Za-z][\w+#.-]*[ \t]*(?=\r?\n)|[*`~]+")
-#: What may hide or fake content in a tag: LaTeX, maths delimiters, code and fence markup.
-_TAG_SPECIAL_RE = re.compile(r"[\\$`~]")
-_ASCII_ALNUM_RE = re.compile(r"[A-Za-z0-9]")
+_TICK_RUN_RE = re.compile(r"`+")
+#: LaTeX that shows nothing: `\\phantom{…}`, `\\hphantom`, `\\vphantom` (arguments nested two
+#: deep), `\\hspace{…}`, `\\vspace{…}`, the spacing commands (`\\quad`, `\\qquad`, `\\,`, `\\;`,
+#: `\\:`, `\\!`, `\\>`, the control space `\\ `, its backslash alone ending the text once stripped),
+#: the line break `\\\\` and style switches.
+_INVISIBLE_LATEX_RE = re.compile(
+    r"\\[hv]?phantom\s*\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}|\\[hv]space\*?\s*\{[^{}]*\}"
+    r"|\\(?:q?quad|enspace|enskip|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace"
+    r"|displaystyle|textstyle|scriptstyle|scriptscriptstyle)(?![A-Za-z])|\\[,;:!> \t\r\n]|\\\\|\\\Z")
+#: A wrapper with nothing in it (`\\text{}`, `\\mathrm{ }`, `\\boxed{}`), as what a wrapper shows is its argument.
+_EMPTY_WRAPPER_RE = re.compile(r"\\(?:text(?:rm|bf|it|tt|sf|normal)?|math(?:rm|bf|it|sf|tt|bb|cal|frak|normal)"
+                               r"|operatorname|mbox|hbox|boxed|fbox|framebox|ensuremath|emph)\s*\{\s*\}")
+#: Maths delimiters, which `normalize` drops (`_normalized` past its cap).
+_MATH_DELIMITERS_RE = re.compile(r"\$|\\[()\[\]]")
+#: Markup that may enclose a whole answer, as (opening, closing), longest first (`answers.unwrapped`'s).
+_TAG_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("`", "`"))
+#: A code fence's opening, with its language word and line break (`answers._FENCE_OPEN`).
+_TAG_FENCE_RE = re.compile(r"(`{3,}|~{3,})(?:[ \t]*[A-Za-z][\w+#.-]*[ \t]*\r?\n|[ \t]*\r?\n)?")
+#: Rounds of `_tag_form` (each removes a layer of markup: "**$\\,$**" takes three).
+_TAG_FORM_ROUNDS = 8
 
 
 def _tag_shows_something(content: str) -> bool:
-    """Whether an `<answer>` tag's content shows something: the boxed rule's test (`_holds_something`:
-    normalised as the verifier normalises an answer, `\\phantom{0}`, `\\,`, `{}`, `\\text{}`,
-    `\\boxed{}`, `$$`, `\\(\\)` show nothing) once the Markdown markup is taken out (`_TAG_MARKUP_RE`:
-    "**", "****", "```\\n```", "```python\\n```" show nothing). The one test of emptiness of the
-    answer-tag rules: `answer_tag_reward`, and the envs' `answers.tagged_answers` (their answer and
-    their `format_reward="answer_tags"`). Content with an ASCII letter or digit and none of
-    `\\`, `$`, `` ` ``, `~` (`12`, `Paris`, `**7**`) shows it without normalising, which costs more
-    than the rest of a format check: normalising keeps such plain text."""
-    if _TAG_SPECIAL_RE.search(content) is None and _ASCII_ALNUM_RE.search(content) is not None:
-        return True
-    return _holds_something(_TAG_MARKUP_RE.sub("", content))
+    """Whether an `<answer>` tag's content shows something (`_tag_form`); the one test of emptiness
+    of the answer-tag rules: `answer_tag_reward` and the envs' `answers.tagged_answers` (their answer
+    and their `format_reward="answer_tags"`)."""
+    return _tag_form(content) != ""
+
+
+def _tag_form(content: str) -> str:
+    """What an `<answer>` tag's content shows, stripped, or "" when it shows nothing: the content
+    without the markup that encloses all of it (as `answers.unwrapped` reads it: `**…**`, `` `…` ``,
+    a code fence, `$…$`, `\\(…\\)`), the LaTeX that shows nothing (`_INVISIBLE_LATEX_RE`:
+    `\\phantom{0}`, `\\,`, `\\quad`) and wrappers left empty (`\\text{}`, `\\boxed{}`), layer by
+    layer. "$$", "****", "```python\n```", "\\(\\)" and "**\\,**" show nothing; a symbol does:
+    "*", "**", ".", "{}", "$", "°", "\\circ" are answers (an "exact" gold may be one), unlike the math
+    verifier's normalising, which drops braces and `$`. Content with an ASCII letter or digit and
+    no backslash, backtick or tilde (`12`, `Paris`, `**7**`) shows something whatever encloses it:
+    only its enclosing markup is taken off, with no LaTeX looked for (a format check runs on every
+    step)."""
+    plain = "\\" not in content and "`" not in content and "~" not in content and _ASCII_ALNUM_RE.search(content)
+    form = content.strip()
+    for _ in range(_TAG_FORM_ROUNDS):
+        shown = _tag_unwrapped(form if plain else _EMPTY_WRAPPER_RE.sub("", _INVISIBLE_LATEX_RE.sub("", form)).strip())
+        if shown == form:
+            break
+        form = shown
+    return form if plain or (_has_content(form) and form.strip("`~ \t\r\n")) else ""
+
+
+def _tag_unwrapped(text: str) -> str:
+    """`text` stripped, without one layer of markup that encloses all of it (`_TAG_WRAPPERS` with
+    none of its delimiters between its ends, or a code fence, empty or not), as `answers.unwrapped`
+    reads it (which leaves an empty fence: no answer inside to read)."""
+    fence = _TAG_FENCE_RE.match(text)
+    if fence is not None:
+        run, inner = fence[1], text[fence.end():]
+        if inner.endswith(run) and run[0] * 3 not in inner[:-len(run)]:
+            return inner[:-len(run)].strip()
+    for opening, closing in _TAG_WRAPPERS:
+        if len(text) >= len(opening) + len(closing) and text.startswith(opening) and text.endswith(closing):
+            inner = text[len(opening):len(text) - len(closing)]
+            if opening not in inner and closing not in inner:
+                return inner.strip()
+    return text
+
+
+_ASCII_ALNUM_RE = re.compile(r"[A-Za-z0-9]")
 
 
 def tag_blocks(text: str, open_tag: str, close_tag: str, *, nearest: bool = False,
@@ -273,14 +397,17 @@ def _any_case(tag: str) -> re.Pattern[str]:
 
 
 def format_verdict(text: str, *, think: bool = True, boxed: bool = True, answer_tag: bool = False) -> Verdict:
-    """Run the chosen format checks; score = fraction passed, correct = all passed."""
+    """Run the chosen format checks; score = fraction passed, correct = all passed; the reason names
+    the first failure ("format: missing a \\boxed{} answer", "format: more than one <answer> tag")."""
     checks = []
     if think:
-        checks.append(("<think>…</think> followed by an answer", think_format_reward(text)))
+        checks.append(("missing <think>…</think> followed by an answer", think_format_reward(text)))
     if boxed:
-        checks.append(("a \\boxed{} answer", boxed_reward(text)))
+        checks.append(("missing a \\boxed{} answer", boxed_reward(text)))
     if answer_tag:
-        checks.append(("an <answer>…</answer> tag", answer_tag_reward(text)))
+        count = _answer_count(text)
+        checks.append(("more than one <answer> tag" if count > 1 else "missing an <answer>…</answer> tag",
+                       1.0 if count == 1 else 0.0))
     if not checks:
         raise ValueError("format_verdict needs at least one check: set think, boxed or answer_tag")
     passed = sum(score for _, score in checks)
@@ -288,7 +415,7 @@ def format_verdict(text: str, *, think: bool = True, boxed: bool = True, answer_
     missing = [name for name, s in checks if s < 1.0]
     if not missing:
         return Verdict.right("format ok", details={"kind": "equal"})
-    return Verdict.wrong(f"format: missing {missing[0]}", score=score, details={"kind": "format"})
+    return Verdict.wrong(f"format: {missing[0]}", score=score, details={"kind": "format"})
 
 
 def length_penalty(length: int, target: int, coef: float = 1e-3) -> float:
