@@ -351,9 +351,11 @@ class _NotJsonAnswer(ValueError):
 
 def _answer_json(got: str, completion: str) -> Any:
     """The JSON value an answer gives: `got` read as JSON, else the value ending the answer tag's
-    or box's content (`got`) when there is one, else the value ending `completion`. Raises
-    `_NotJsonAnswer` (or `_strict_json`'s error: a duplicate key, NaN)."""
-    from rlvr.envs.answers import last_boxed, tagged_answers
+    or box's content (`got`) when there is one, else the value ending `completion`'s answer part
+    (`answer_part`, where `final_answer` read `got`: a tag or box drafted in `<think>`, or written
+    after the chat turn, marks nothing). Raises `_NotJsonAnswer` (or `_strict_json`'s error: a
+    duplicate key, NaN)."""
+    from rlvr.envs.answers import answer_part, last_boxed, tagged_answers
 
     try:
         return _strict_json(got)
@@ -361,8 +363,9 @@ def _answer_json(got: str, completion: str) -> Any:
         raise
     except ValueError:
         pass
-    marked = bool(tagged_answers(completion)) or last_boxed(completion) is not None
-    value = _trailing_json(got if marked else completion)
+    part = answer_part(completion)
+    marked = bool(tagged_answers(part) or tagged_answers(part, quoted=True)) or last_boxed(part) is not None
+    value = _trailing_json(got if marked else part)
     if value is None:
         raise _NotJsonAnswer(f"{got[:60]!r} is not JSON text and does not end with a JSON array or object")
     return value

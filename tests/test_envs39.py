@@ -311,3 +311,17 @@ def test_a_0d_integer_array_index_is_one_index_and_a_memoryview_is_refused():
                 vec.reset(options={"index": index})
     finally:
         vec.close()
+
+
+def test_a_json_answer_after_think_is_read_where_the_answer_is(registered):
+    """A tag drafted in `<think>` marks nothing once the text after the block answers (answer rules
+    13): the JSON the answer ends with is read from that part, over its lines, not from its last line
+    alone (`'2]'` was "not JSON" because the drafted tag made the answer count as tagged)."""
+    env_id = registered("rlvr/JsonAfterThink39-v0", generator=lambda rng: {"question": "List one and two.", "answer": [1, 2]},
+                        verifier="exact")
+    env = rlvr.make(env_id)
+    reward, info = _reward(env, "<think><answer>[9]</answer></think>\nThe answer is [1,\n 2]", seed=0)
+    assert reward == 1.0, info["verdict"]
+    reward, _ = _reward(env, "<think><answer>[1, 2]</answer></think>\nThe answer is [1,\n 3]", seed=0)
+    assert reward == 0.0
+    env.close()
