@@ -229,6 +229,8 @@ def aggregate(
     with a fixed `seed`. With one problem the spread over problems is unknown (s is undefined, and
     every resampling is that problem): "ci_low", "ci_high" and "stderr" are None, not a
     zero-width interval that would look like certainty.
+    With two or more problems that all have the same value, the interval is that value (zero width):
+    it says nothing about the spread over other problems (`compute_metrics` warns about it).
     """
     vals = [float(v) for v in values]
     check_ci(confidence, method)

@@ -105,10 +105,13 @@ def compute_metrics(
     if skipped:
         warnings.append(skipped_warning(skipped, problems_total, left_out, covered=len(order)))
     metrics: dict[str, Any] = {}
+    alike: list[str] = []  # metrics over 2+ problems that all scored the same: a zero-width interval
 
     def put(name: str, values: list[float]) -> None:
         if values:
             metrics[name] = aggregate(values, confidence=confidence, method=ci_method)
+            if len(values) >= 2 and len(set(values)) == 1:
+                alike.append(name)
 
     put("mean_accuracy", [sum(bool(r["correct"]) for r in by_task[t]) / len(by_task[t]) for t in order])
     put("mean_score", [sum(float(r["score"]) for r in by_task[t]) / len(by_task[t]) for t in order])
@@ -128,6 +131,8 @@ def compute_metrics(
     metrics = {name: metrics[name] for name in sorted(metrics, key=metric_order)}
     if any(m["ci_low"] is None for m in metrics.values()):
         warnings.append(_no_interval_warning(metrics))
+    if alike:
+        warnings.append(_zero_width_warning({name: metrics[name] for name in metrics if name in alike}))
     judged = sum(len(v) for v in by_task.values())
     counts_out = {
         "samples": total,
@@ -156,6 +161,15 @@ def _no_interval_warning(metrics: Mapping[str, Mapping[str, Any]]) -> str:
     which = "every metric is" if len(names) == len(metrics) else f"{', '.join(names)} {'is' if len(names) == 1 else 'are'}"
     return (f"{which} over a single problem: no confidence interval "
             f"(the spread over problems needs at least 2), shown as n/a and null in the summary's \"ci\"")
+
+
+def _zero_width_warning(alike: Mapping[str, Mapping[str, Any]]) -> str:
+    """The warning for metrics whose P >= 2 problems all scored the same: their interval has zero
+    width (no spread over problems to measure), which would read as certainty, though it says
+    nothing about how much the score would vary over other problems. The numbers are kept."""
+    listed = ", ".join(f"{name} ({m['mean']:.4g} on each of {m['problems']} problems)" for name, m in alike.items())
+    return (f"zero-width confidence interval for {listed}: every problem scored the same, so the interval "
+            f"says nothing about the spread over problems (more, or more varied, problems would)")
 
 
 #: What `judged_by` counts a sample under when its row records no sandbox (written by an older

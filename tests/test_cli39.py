@@ -121,7 +121,8 @@ def test_a_model_the_server_does_not_list_is_refused_before_out_is_made(served, 
     out = tmp_path / "typo"
     assert main(_eval_openai(served, "TYPO", out, data)) == 2
     err = capsys.readouterr().err
-    assert f"--model 'TYPO' is not served by the server at {served}: its GET /models lists 'tiny'" in err, err
+    assert f"--model 'TYPO' is not served by the server at {served}: its GET /models lists 'tiny', and a request " \
+           f"for 'TYPO' was refused (POST {served}/chat/completions was rejected with HTTP 404" in err, err
     assert not out.exists()  # nor run.json nor .lock
 
 
@@ -189,8 +190,8 @@ def test_set_takes_a_date_or_boolean_as_typed_for_a_string_key():
 
 
 @pytest.mark.parametrize("value, says", [
-    ("2024-01-01", "got the date datetime.date(2024, 1, 1); quote it (e.g. log.output_dir: '2024-01-01'"),
-    ("yes", "got the boolean True (YAML reads an unquoted true/false/yes/no/on/off as one); quote it"),
+    ("2024-01-01", "got the date datetime.date(2024, 1, 1) (YAML reads some unquoted text as a date); quote the value"),
+    ("yes", "got the boolean True (YAML reads some unquoted text as a boolean); quote the value as you mean it"),
 ])
 def test_a_config_file_date_or_boolean_for_a_string_key_says_to_quote_it(tmp_path, value, says):
     path = tmp_path / "c.yaml"
@@ -198,3 +199,109 @@ def test_a_config_file_date_or_boolean_for_a_string_key_says_to_quote_it(tmp_pat
     with pytest.raises(ConfigError) as info:
         load_config(str(path))
     assert f"log.output_dir must be a string, {says}" in str(info.value)
+
+
+# ---------------------------------------------------------------------------------- audit 39b
+
+
+class _AnyNameServer:
+    """Stands in for TGI / llama-server (one id listed, any "model" served) or Gemini's endpoint
+    (ids listed as "models/NAME"): a third-party server, in a thread. Records the POSTed models."""
+
+    def __init__(self, listed: str):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        posted = self.posted = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, obj):
+                body = json.dumps(obj).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                self._send({"object": "list", "data": [{"id": listed, "object": "model"}]})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                posted.append(body)
+                choice = {"message": {"role": "assistant", "content": "\\boxed{72}"}, "finish_reason": "stop"}
+                self._send({"id": "x", "object": "chat.completion", "model": listed,
+                            "choices": [dict(choice, index=i) for i in range(body.get("n", 1))],
+                            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_model_the_server_does_not_list_but_serves_runs(tmp_path, capsys):
+    """TGI's docs send model="tgi" to a server listing its real model's id: asked for a token of
+    it, the server answers, so the run goes on (with a note), not refused on the list alone."""
+    data = write_sample("gsm8k", str(tmp_path / "gsm8k.jsonl"))
+    server = _AnyNameServer("meta-llama/Llama-3.1-8B-Instruct")
+    try:
+        assert main(_eval_openai(server.url, "tgi", tmp_path / "tgi", data)) == 0, capsys.readouterr().err
+    finally:
+        server.close()
+    err = capsys.readouterr().err
+    assert "the server answered a request for --model 'tgi', though it lists only " \
+           "'meta-llama/Llama-3.1-8B-Instruct'; going on" in err, err
+    assert server.posted[0]["max_tokens"] == 1 and server.posted[0]["model"] == "tgi"  # the probe came first
+    assert json.loads((tmp_path / "tgi" / "summary.json").read_text())["counts"]["samples"] == 1
+
+
+def test_a_listed_models_prefix_counts_as_listed(tmp_path, capsys):
+    """Gemini's OpenAI endpoint lists "models/gemini-2.0-flash" and serves "gemini-2.0-flash": no probe."""
+    data = write_sample("gsm8k", str(tmp_path / "gsm8k.jsonl"))
+    server = _AnyNameServer("models/gemini-2.0-flash")
+    try:
+        assert main(_eval_openai(server.url, "gemini-2.0-flash", tmp_path / "g", data)) == 0, capsys.readouterr().err
+    finally:
+        server.close()
+    assert "not among the models the server lists" not in capsys.readouterr().err
+    assert [body.get("max_tokens") for body in server.posted] == [4]  # the generation only
+
+
+@pytest.mark.parametrize("typed, reading", [("12:30", "750"), ("0755", "493"), ("1_000", "1000")])
+def test_set_number_hint_quotes_the_text_typed(typed, reading):
+    with pytest.raises(ConfigError) as info:
+        load_config(None, [f"log.output_dir={typed}"])
+    message = str(info.value)
+    assert f"got the number {reading} (YAML's reading of '{typed}'); quote it to mean the text " \
+           f"(e.g. --set \"log.output_dir='{typed}'\")" in message, message
+    assert f"'{reading}'" not in message
+
+
+@pytest.mark.parametrize("value, wrong", [("2024-01-01T10:00:00", "2024-01-01 10:00:00"), ("off", "on"),
+                                          ("0755", "493")])
+def test_config_file_hint_never_suggests_yamls_reading(tmp_path, value, wrong):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"log:\n  output_dir: {value}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path))
+    message = str(info.value)
+    assert "quote the value as you mean it (e.g. output_dir: '...' in a config file)" in message, message
+    assert f"'{wrong}'" not in message and "--set" not in message and "log.output_dir=" not in message
+
+
+@pytest.mark.parametrize("method", ["normal", "bootstrap"])
+def test_equal_scores_over_several_problems_warn_of_a_zero_width_interval(method):
+    rows = [_row("a", True), _row("b", True), _row("c", False), _row("c", True)]
+    result = compute_metrics(rows[:2], [1], ci_method=method)
+    assert result["metrics"]["pass@1"]["ci_low"] == result["metrics"]["pass@1"]["ci_high"] == 1.0  # numbers kept
+    zero = [w for w in result["warnings"] if w.startswith("zero-width confidence interval for ")]
+    assert zero and "pass@1 (1 on each of 2 problems)" in zero[0] and "every problem scored the same" in zero[0], result
+    varied = compute_metrics(rows, [1], ci_method=method)  # a: 1, b: 1, c: 0.5
+    assert not any("zero-width" in w for w in varied["warnings"]), varied["warnings"]

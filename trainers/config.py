@@ -900,21 +900,26 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
     return value
 
 
-def _not_a_string(key: str, value: Any) -> str:
+def _not_a_string(key: str, value: Any, typed: str | None = None) -> str:
     """The refusal of a non-string `value` for the string setting `key`. YAML reads an unquoted
-    number, date (2024-01-01), true/false/yes/no/on/off or null as that type, not as the text
-    written: those get the hint to quote it (a --set value is taken as written for such keys,
-    `_typed_override`, so this is mostly met in a config file)."""
-    if isinstance(value, bool):
-        return (f"{key} must be a string, got the boolean {value!r} (YAML reads an unquoted true/false/yes/no/on/off "
-                f"as one); quote it (e.g. {key}: 'on' in a config file, {key}='on' with --set)")
-    if isinstance(value, datetime.date):  # (a datetime is one too)
-        return f"{key} must be a string, got the date {value!r}; quote it (e.g. {key}: '{value}' in a config file)"
-    if isinstance(value, (int, float)):
-        return f"{key} must be a string, got the number {value!r}; quote it (e.g. {key}='{value}')"
+    number (also 12:30, 0755, 1_000), date, true/false/yes/no/on/off or null as that type, not as
+    the text written, so the hint is to quote it. `typed`: the text of a --set value, quoted in the
+    hint as typed (`_set_not_a_string`). A config file's value reaches here already read by YAML,
+    its text lost: rather than suggest YAML's reading (0755 -> '493', off -> 'on'), the hint is to
+    quote the value as meant, in the file's syntax."""
     if value is None:
         return f"{key} must be a string, got null (an empty value, or null or ~ unquoted: quote it to mean that text)"
-    return f"{key} must be a string, got {value!r}"
+    what = ("the boolean" if isinstance(value, bool) else "the date" if isinstance(value, datetime.date)
+            else "the number" if isinstance(value, (int, float)) else "")
+    got = f"{key} must be a string, got {what + ' ' if what else ''}{value!r}"
+    if typed is not None:
+        quoted = "'" + typed.replace("'", "''") + "'"
+        reading = "" if str(value) == typed else f" (YAML's reading of {typed!r})"
+        return f"{got}{reading}; quote it to mean the text (e.g. --set \"{key}={quoted}\")"
+    if not what:
+        return got
+    return (f"{got} (YAML reads some unquoted text as a {what.split()[1]}); quote the value as you mean it "
+            f"(e.g. {key.rsplit('.', 1)[-1]}: '...' in a config file)")
 
 
 def _build(cls: Any, data: Mapping[str, Any], prefix: str = "") -> Any:
@@ -1064,7 +1069,16 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
                 raise ConfigError(f"cannot set {key}: {p} is a value, not a section")
             node = nxt
         node[parts[-1]] = _typed_override(key, raw)
+        _set_not_a_string(key, raw, node[parts[-1]])
     return data
+
+
+def _set_not_a_string(key: str, raw: str, value: Any) -> None:
+    """Refuse the override ``key=raw`` of a string setting that YAML reads as another type (a
+    number such as ``12:30`` -> 750 or ``0755`` -> 493, a list...), with a hint that quotes the text
+    as typed: later, in `_coerce`, only YAML's reading of it would be known."""
+    if _setting_type(key) in (str, typing.Optional[str]) and value is not None and not isinstance(value, str):
+        raise ConfigError(_not_a_string(key, value, typed=raw.strip()))
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

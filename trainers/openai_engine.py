@@ -63,6 +63,7 @@ __all__ = [
     "ServerTimeoutError",
     "RequestRejectedError",
     "ContextLengthExceededError",
+    "model_not_found",
     "MAX_TOKENS_FIELDS",
     "chat_request_body",
     "samples_from_response",
@@ -149,6 +150,29 @@ def asks_max_completion_tokens(status: int, body: str) -> bool:
     if "max_completion_tokens" not in message or "max_tokens" not in message.replace("max_completion_tokens", ""):
         return False
     return any(words in message for words in _UNSUPPORTED_WORDS)
+
+
+#: Words of an error ``type`` or ``code`` (and, beside the word "model", of its message) saying that
+#: the requested model does not exist: OpenAI's code ``model_not_found``, vLLM's "The model `x` does
+#: not exist.", Ollama's "model \"x\" not found".
+_NO_MODEL_WORDS = ("model_not_found", "does not exist", "not found")
+
+
+def model_not_found(status: int, body: str) -> bool:
+    """Whether an error answer (``status``, ``body``) says the requested model does not exist: an
+    HTTP 404 (OpenAI, vLLM, Ollama, ``rlvr serve``), or a 4xx whose error type or code says so
+    (:data:`_NO_MODEL_WORDS`), or whose message does and names the model."""
+    if status == 404:
+        return True
+    if not 400 <= status < 500:
+        return False
+    try:
+        err = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        err = None
+    said = " ".join(str(err.get(field) or "") for field in ("type", "code")).lower() if isinstance(err, dict) else ""
+    message = _error_message(body).lower()
+    return any(w in said or ("model" in message and w in message) for w in _NO_MODEL_WORDS)
 
 
 #: vLLM's refusal of ``n > 1`` with greedy sampling (temperature 0).
@@ -541,6 +565,18 @@ class OpenAIEngine(Engine):
         data = listing.get("data") if isinstance(listing, dict) else None
         names = [m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)] if isinstance(data, list) else []
         return names or None
+
+    def probe_model(self) -> None:
+        """Ask the server for one token of :attr:`model` (a one-word chat, ``max_tokens`` 1), with
+        the ``GET /models`` check's timeouts (:data:`MODELS_TIMEOUT`, two tries): for a model name
+        the server does not list, whether it serves it anyway (TGI and llama-server serve their one
+        model under any name; Azure lists base models and serves deployment names). Returns when
+        the server answers; raises as a request does: :class:`RequestRejectedError` when refused
+        (:func:`model_not_found` tells a missing model), :class:`ServerTimeoutError` when no answer
+        came within :attr:`models_timeout`, :class:`ServerUnreachableError`."""
+        body = {"model": self.model, "messages": [{"role": "user", "content": "Hi"}], self.max_tokens_field: 1}
+        self._request("POST", "/chat/completions", body, timeout=self.models_timeout,
+                      timeout_attempts=MODELS_TIMEOUT_ATTEMPTS)
 
     def generate_chat(
         self,

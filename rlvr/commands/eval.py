@@ -217,26 +217,73 @@ def _openai_engine(args):
         name = engine.model
     except OpenAIEngineError as exc:
         engine.close()
-        raise _EngineError(f"cannot use the server at {args.base_url}: {exc}; start one (e.g. `rlvr serve --model ...`) "
-                           f"or fix --base-url") from None
+        raise _EngineError(_cannot_use(args.base_url, exc)) from None
     if served is not None and not _is_served(name, served):
-        engine.close()
-        raise _EngineError(_not_served(name, served, engine.base_url))
+        _probe_unlisted(engine, name, served)
     return engine, name
+
+
+def _cannot_use(base_url: str, exc: Exception) -> str:
+    """The refusal (exit 2) of a server that does not answer, or refuses us (401, 403)."""
+    return (f"cannot use the server at {base_url}: {exc}; start one (e.g. `rlvr serve --model ...`) "
+            f"or fix --base-url")
 
 
 def _is_served(model: str, served: list[str]) -> bool:
     """Whether the server's model list names `model`. Ollama takes a name without a tag for its
-    ":latest" one (it lists "llama3:latest" and serves "llama3"), so that counts as listed."""
-    return model in served or f"{model}:latest" in served
+    ":latest" one (it lists "llama3:latest" and serves "llama3"), and Gemini's OpenAI endpoint lists
+    "models/gemini-2.0-flash" and serves "gemini-2.0-flash": both count as listed."""
+    return model in served or f"{model}:latest" in served or f"models/{model}" in served
 
 
-def _not_served(model: str, served: list[str], base_url: str) -> str:
-    """The refusal of a --model that the server at `base_url` does not list (exit 2, before --out
-    is touched): every generation would be refused, so the run would only fail later."""
-    shown = ", ".join(repr(m) for m in served[:10]) + (f" and {len(served) - 10} more" if len(served) > 10 else "")
-    return (f"--model {model!r} is not served by the server at {base_url}: its GET /models lists {shown}; pass one of "
-            f"them as --model (or leave --model out to use the first)")
+def _probe_unlisted(engine, model: str, served: list[str]) -> None:
+    """Decide on a --model the server does not list, before --out is touched. A list is no proof:
+    TGI and llama-server list one id and serve it under any name, Azure lists base models and
+    serves deployment names. So the server is asked for one token of `model`: if it answers that
+    the model does not exist, the run is refused (exit 2, naming the listed models), as every
+    generation would be; if it answers, the run goes on (with a note). A server that stops
+    answering, or refuses us (401, 403), is refused as at the /models check; any other refusal, or
+    no answer in time (a model still loading), leaves it to the first generation, as without the
+    probe."""
+    from rlvr.trainers.openai_engine import (OpenAIEngineError, RequestRejectedError, ServerUnreachableError,
+                                             model_not_found)
+
+    print(f"rlvr eval: --model {model!r} is not among the models the server lists; asking it for one token of "
+          f"that model (POST /chat/completions, {engine.models_timeout:g}s a try)", file=sys.stderr, flush=True)
+    try:
+        engine.probe_model()
+    except RequestRejectedError as exc:
+        if model_not_found(exc.status, exc.body) or exc.status in (401, 403):
+            engine.close()
+            raise _EngineError(_not_served(model, served, engine.base_url, exc) if model_not_found(exc.status, exc.body)
+                               else _cannot_use(engine.base_url, exc)) from None
+        print(f"rlvr eval: note: the server refused that request ({exc}); going on: the first generation will show "
+              f"whether --model {model!r} is served", file=sys.stderr, flush=True)
+        return
+    except ServerUnreachableError as exc:
+        engine.close()
+        raise _EngineError(_cannot_use(engine.base_url, exc)) from None
+    except OpenAIEngineError as exc:  # no answer in time (a model loading), or an odd one
+        print(f"rlvr eval: note: no usable answer to that request within {engine.models_timeout:g}s "
+              f"({type(exc).__name__}); going on", file=sys.stderr, flush=True)
+        return
+    print(f"rlvr eval: note: the server answered a request for --model {model!r}, though it lists only "
+          f"{_listed(served)}; going on (servers such as TGI and llama-server serve their model under any name)",
+          file=sys.stderr, flush=True)
+
+
+def _listed(served: list[str]) -> str:
+    """The first ten model names a server lists, for messages."""
+    return ", ".join(repr(m) for m in served[:10]) + (f" and {len(served) - 10} more" if len(served) > 10 else "")
+
+
+def _not_served(model: str, served: list[str], base_url: str, exc: Exception) -> str:
+    """The refusal of a --model that the server at `base_url` neither lists nor serves (exit 2,
+    before --out is touched): asked for it, the server answered that it does not exist (`exc`),
+    so every generation would be refused and the run would only fail later."""
+    return (f"--model {model!r} is not served by the server at {base_url}: its GET /models lists {_listed(served)}, "
+            f"and a request for {model!r} was refused ({exc}); pass one of them as --model (or leave --model out to "
+            f"use the first)")
 
 
 def _local_engine(args):
