@@ -59,7 +59,8 @@ _CALC_ARITY: dict[str, tuple[int, int | None]] = {
 #: rationals and decimals is a floor for negative quotients too (sympy's `-6.4 // 2` was -3).
 #: 5: a `≈` value (and an approximated result) writes its exponent as `e` (`exp(100) ≈ 2.688e+43`), as
 #: `N(...)` does: it was `E`, the calculator's name for Euler's number.
-CALCULATOR_RULES = 5
+#: 6: a whole number plus a whole number times `I` has no `≈` value (`sqrt(-4)` was `2*I ≈ 2.0*I`).
+CALCULATOR_RULES = 6
 MAX_CALC_CHARS = 500
 #: Longest exact form of a non-integer result shown before its `≈` value; a longer one (decimal
 #: arithmetic compounded hundreds of times) is shown approximated, so the cut at the tool's output
@@ -724,6 +725,21 @@ def _rewritten(node: ast.AST, text: str, holding: set[ast.AST]) -> str:
     raise ValueError(f"cannot rewrite a {type(node).__name__}")  # (no other node holds an operator)
 
 
+def _gaussian_integer(value: Any) -> bool:
+    """True when `value` is a whole number times I, plus a whole number (`I`, `2*I`, `3 - 4*I`):
+    its `≈` value would only repeat it (`2*I ≈ 2.0*I`), so none is shown. Real values (no `I`)
+    are not looked at: those that are not integers need their decimal value."""
+    import sympy
+
+    if not value.has(sympy.I):
+        return False
+    try:
+        real, imaginary = value.as_real_imag()
+    except Exception:  # noqa: BLE001 - a value sympy cannot split: shown with its `≈` value, as before
+        return False
+    return bool(real.is_Integer and imaginary.is_Integer)
+
+
 def evaluate_expression(text: str) -> tuple[str, str]:
     """Worker-side: evaluate a checked expression with sympy; ("ok", result) or ("error", message)."""
     import sympy
@@ -753,7 +769,7 @@ def evaluate_expression(text: str) -> tuple[str, str]:
             return "ok", f"{shown} (approximated: it has numbers too long to show in full)"
         # an irrational or non-integer rational result is followed by its decimal value: the
         # exact form of decimal arithmetic (`1000*(1+0.05/12)**36`) is a fraction of 80-digit integers
-        if value.is_number and not value.is_Integer and not value.is_Float:
+        if value.is_number and not value.is_Integer and not value.is_Float and not _gaussian_integer(value):
             approximation = _approximation_text(sympy.N(value, 15))
             if len(text) > MAX_EXACT_CHARS:  # the output cap would cut the exact form and its value
                 return "ok", f"{approximation} (approximated: its exact form has {len(text)} characters)"
@@ -775,7 +791,7 @@ def make_calculator(timeout: float = DEFAULT_CALCULATOR_TIMEOUT, max_output_char
     (`expand((x+1)**400)` is 38 kB; None: never)."""
 
     def calculator(expression: str) -> str:
-        """Evaluate an expression exactly with sympy, e.g. 2**10/3 or sqrt(2)*pi (round: halves away from zero).
+        """Evaluate an expression exactly with sympy, e.g. 2**10/3 or sqrt(2)*pi (round: halves away from zero). factor: polynomials, not integers.
 
         Args:
             expression: the expression, in Python syntax (^ also means power).

@@ -1,8 +1,9 @@
 """Reading tool calls out of a model turn: Hermes/Qwen `<tool_call>` tags or OpenAI `tool_calls`.
 
 `parse_tool_calls` never raises on model output: each call comes back either as a well-formed
-`ToolCall` or as a `ToolCall` carrying an `error` (bad JSON — `NaN`, `Infinity` and numbers too
-large for a float included —, a number too long to read, missing name, arguments not an object, an
+`ToolCall` or as a `ToolCall` carrying an `error` (bad JSON — `NaN`, `Infinity`, numbers too
+large for a float and a key repeated in an object included —, a number too long to read, missing
+name, a top-level key other than a call's (`_CALL_KEYS`), arguments not an object, an
 unclosed tag, a closing tag with no opening tag before it, an OpenAI-style entry whose `type` is not "function", a `<tool_call>` block beside
 OpenAI-style `tool_calls`), which the environment turns into an error message for the model.
 
@@ -50,7 +51,9 @@ from rlvr.verifiers.shaping import tag_blocks
 #: right after a call's JSON object and in text with no final answer's mark (`_unopened_call`), is a call with an
 #: error (1 read the turn as a final answer), and a block holding an object in
 #: OpenAI's shape (`{"type": "function", "function": {...}}`) is that call (1: an error, no name).
-TOOL_CALL_RULES = 2
+#: 3: a key repeated in one JSON object is an error (`_DuplicateKey`; the last one won), and so is a
+#: text call's top-level key outside `_CALL_KEYS` or both "arguments" and "parameters" (ignored).
+TOOL_CALL_RULES = 3
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
 #: The tags of the model's reasoning block (R1/Qwen3 style).
@@ -104,13 +107,32 @@ def _parse_float(text: str) -> float:
     return value
 
 
+class _DuplicateKey(ValueError):
+    """A key named twice in one JSON object: `json` keeps the last silently, so
+    `{"name": "calculator", ..., "name": "python"}` ran python, and JSON readers differ on which
+    value counts."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The object of `pairs` (`json`'s `object_pairs_hook`), refusing a key given twice."""
+    value = dict(pairs)
+    if len(value) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"duplicate key {key[:100]!r} (each key may appear once in an object)")
+            seen.add(key)
+    return value
+
+
 def _loads(text: str) -> Any:
-    """`json.loads` of model text, strictly JSON: NaN, Infinity and numbers too large for a float
-    are refused, so that the same text gives the same call however it is served (read here, or
-    by `split_hermes_calls`, whose `to_json` could not write them back). Raises ValueError (bad
-    JSON, a number too long or not finite) or RecursionError (too deep), which `_json_problem`
-    words for the model."""
-    return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+    """`json.loads` of model text, strictly JSON: NaN, Infinity, numbers too large for a float
+    and a key repeated in an object are refused, so that the same text gives the same call however
+    it is served (read here, or by `split_hermes_calls`, whose `to_json` could not write them back).
+    Raises ValueError (bad JSON, a number too long or not finite, a duplicate key) or RecursionError
+    (too deep), which `_json_problem` words for the model."""
+    return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant,
+                      object_pairs_hook=_unique_keys)
 
 
 def _json_problem(exc: Exception) -> str:
@@ -277,6 +299,9 @@ def _from_payload(payload: Any, ident: str, raw: str) -> ToolCall:
     name = payload.get("name")
     if not isinstance(name, str) or not name:
         return ToolCall(ident, error='the tool call has no \'name\' (a string): write {"name": <tool name>, "arguments": {...}}', raw=raw)
+    problem = _key_problem(payload)
+    if problem is not None:
+        return ToolCall(ident, name, error=problem, raw=raw)
     arguments = payload.get("arguments", payload.get("parameters", {}))
     if isinstance(arguments, str):  # OpenAI style: arguments as a JSON string
         try:
@@ -288,6 +313,29 @@ def _from_payload(payload: Any, ident: str, raw: str) -> ToolCall:
     if not isinstance(arguments, dict):
         return ToolCall(ident, name, error=f"arguments of {name!r} must be a JSON object, got {type(arguments).__name__}", raw=raw)
     return ToolCall(ident, name, arguments, raw=raw)
+
+
+#: The top-level keys a call's object may have (`_key_problem`): "name" and "arguments"
+#: (Hermes, Qwen), "parameters" in their place (Llama 3.1's JSON calls), and the "id", "type" and
+#: "index" that Mistral's calls and OpenAI's entries carry beside them.
+_CALL_KEYS = ("name", "arguments", "parameters", "id", "type", "index")
+
+
+def _key_problem(payload: dict[str, Any]) -> str | None:
+    """What is wrong with the top-level keys of a call's object `{"name", "arguments"}`, or None:
+    a key outside `_CALL_KEYS` (ignored, it ran the call as if unwritten, while an unknown argument
+    is refused), both "arguments" and "parameters" (one was ignored), or a "type" other than
+    "function" (as an OpenAI-style entry's, `_from_entry`)."""
+    unknown = [key for key in payload if key not in _CALL_KEYS]
+    if unknown:
+        return (f"unknown key(s) {[key[:100] for key in unknown[:10]]} in the tool call; a call's keys are 'name' and "
+                "'arguments': write {\"name\": <tool name>, \"arguments\": {...}}")
+    if "arguments" in payload and "parameters" in payload:
+        return "the tool call gives both 'arguments' and 'parameters': give its arguments once, as 'arguments'"
+    kind = payload.get("type", "function")
+    if kind != "function":
+        return f"a tool call of type {_text(kind)[:100]!r} cannot be run: only type 'function' is supported"
+    return None
 
 
 #: The error of a `<tool_call>` block in a turn that also has OpenAI-style `tool_calls` (no tag in

@@ -139,7 +139,7 @@ def _calculator_forever(tok, context):
 def test_a_chat_level_episode_that_outgrows_the_context_ends_truncated_as_a_token_level_one():
     """chat_level_context.py: the server's 400 for the third turn took the whole call down."""
     tok = build_tiny_tokenizer("chatml")
-    engine = HFChatEngine(_calculator_forever(tok, 1300), tok)
+    engine = HFChatEngine(_calculator_forever(tok, 1335), tok)
     sampling = SamplingParams(temperature=0, max_new_tokens=100, seed=0)
     token_level = RolloutCollector(engine, "rlvr/ToolMath-v0", tok, env_kwargs={"max_turns": 5}).collect([0, 1], 1, sampling)
     with ChatCompletionServer(engine, "m", "127.0.0.1", 0) as srv:

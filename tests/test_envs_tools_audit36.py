@@ -91,7 +91,7 @@ def test_rationals_symbols_and_zero_divisors_unchanged():
 
 
 def test_the_calculator_rules_are_bumped():
-    assert CALCULATOR_RULES == 5
+    assert CALCULATOR_RULES >= 5
 
 
 CALL = '{"name": "calculator", "arguments": {"expression": "100 % 7"}}'
