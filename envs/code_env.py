@@ -4,7 +4,8 @@ Recognised layouts (no keys needed):
 
 - HumanEval: `prompt` (signature + docstring), `test` (defines `check(candidate)`), `entry_point`
   (optional: when the column is absent or null, the function `check(name)` names or the prompt leaves
-  unfinished). A body-only answer indented unlike the prompt is re-indented to its body.
+  unfinished; a row where neither names one is refused without the column, or before a prose prompt).
+  A body-only answer indented unlike the prompt is re-indented to its body (`fitted_body`).
 - MBPP: `text` or `prompt` (the description), `test_list` (assert lines, each scored as one
   test), optional `test_setup_code` and `test_imports`; the entry point is read from the first
   assert (the first function it calls that is neither a builtin nor bound by the imports and setup).
@@ -53,7 +54,8 @@ solution, or assert nothing), stdin/stdout cases of unequal count, null (which w
 and MBPP asserts or setup code that build objects of a class the row's reference defines (MBPP/601's `Pair`,
 `answer_class_call`: its instances cannot leave the sandbox, so a right answer would fail; every
 such row is named at once, with how to drop them). A HumanEval row with a null `entry_point` takes the one its tests name (`check(add)`) or
-else the function its prompt asks for. Each distinct row's tests are planned once per process
+else the function its prompt asks for; with neither, it is refused before a prompt that is not code
+(every answer would follow prose), and always without an `entry_point` column (`_inferred_entry_point`). Each distinct row's tests are planned once per process
 (`_plan_error`), so the envs of a vector env do not plan them again.
 """
 
@@ -73,6 +75,7 @@ from rlvr.envs.base import Setting, SingleTurnEnv
 from rlvr.envs.samples import CODE_SAMPLES
 from rlvr.envs.tasks import DatasetError, ListSource, Task, load_table, require_column, row_text, task_ids
 from rlvr.sandbox import check_backend
+from rlvr.verifiers.code_answer import compiles, fitted_body
 from rlvr.verifiers.code_extract import extract_code, extract_program, split_future_imports
 from rlvr.verifiers.code_plan import (TYPING_NAMES_PRAGMA, Program, bound_names, checked_names, entry_def,
                                      plan_tests, prompt_definitions, prompt_head)
@@ -426,13 +429,13 @@ def _asked_function(prompt: str) -> str | None:
     return names[-1] if all(_does_nothing(statement) for statement in defs[-1].body) else None
 
 
-def _entry_point(i: int, prompt: str, tests: str, entry: Any) -> str | None:
+def _entry_point(i: int, task_id: Any, prompt: str, tests: str, entry: Any, column: bool = True) -> str | None:
     """The entry point of HumanEval-layout row `i`: the row's own, checked against the function the
-    prompt asks for, or when null the one the tests name (`check(add)`) or the prompt asks for."""
+    prompt asks for, or when null (or without the column) the one the tests name (`check(add)`) or
+    the prompt asks for (`_inferred_entry_point`)."""
     asked = _asked_function(prompt)
     if entry is None:
-        named = checked_names(tests)
-        return named[0] if named else asked
+        return _inferred_entry_point(i, task_id, prompt, tests, asked, column)
     if not _is_function_name(entry):  # the verifier would refuse it at every step
         raise DatasetError(f"row {i}: column 'entry_point' must be the name of the function the tests check "
                            f"(a Python identifier like 'add'), got {entry!r:.80}")
@@ -440,6 +443,35 @@ def _entry_point(i: int, prompt: str, tests: str, entry: Any) -> str | None:
         raise DatasetError(f"row {i}: column 'entry_point' is {entry!r}, but the prompt asks for the function "
                            f"{asked!r}: a right answer would define {asked!r} and fail the tests")
     return entry
+
+
+def _inferred_entry_point(i: int, task_id: Any, prompt: str, tests: str, asked: str | None, column: bool) -> str | None:
+    """The entry point of HumanEval-layout row `i` without one of its own: the function its tests
+    name (`check(add)`), else the one its prompt leaves unfinished (`asked`). When neither names one,
+    the answer runs after the prompt as its own code: refused when the table has no 'entry_point'
+    column (nothing says it is HumanEval rather than prose and plain asserts), or when the prompt is
+    no Python (prose: "Write add(a, b)."), which would make every answer, right ones too, fail to parse."""
+    named = checked_names(tests)
+    if named or asked is not None:
+        return named[0] if named else asked
+    where = f"row {i} (task {str(task_id)!r})"
+    if not column:
+        raise DatasetError(f"{where}: the table has no 'entry_point' column and the entry point cannot be inferred "
+                           f"(the tests call no check(name) and the prompt leaves no function unfinished); add an "
+                           f"'entry_point' column naming the function the tests call")
+    if not _takes_code_after(prompt):
+        raise DatasetError(f"{where}: column 'entry_point' is null and cannot be inferred (the tests call no "
+                           f"check(name) and the prompt leaves no function unfinished), and the prompt is not Python "
+                           f"code, which goes before every answer: no answer could pass; set the row's 'entry_point' "
+                           f"to the function the tests call")
+    return None
+
+
+def _takes_code_after(prompt: str) -> bool:
+    """Whether Python code can follow `prompt`: it compiles (code, comments), or does once a body is
+    put after its last line (a bare `class Stack:`); not prose, which no answer after it fixes."""
+    last = prompt.rstrip().rsplit("\n", 1)[-1]
+    return compiles(prompt) or compiles(prompt.rstrip() + "\n" + last[:len(last) - len(last.lstrip())] + "    pass\n")
 
 
 def _io_rows(table: Any) -> list[dict[str, Any]]:
@@ -601,7 +633,8 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
     if _humaneval_layout(cols):
         qk = require_column(table, question_key, "question_key", ("prompt",))
         prompts, tests = table.column(qk), table.column("test")
-        entries = table.column("entry_point") if "entry_point" in cols else [None] * n  # inferred when absent
+        column = "entry_point" in cols
+        entries = table.column("entry_point") if column else [None] * n  # inferred when absent (or refused)
         for i in range(n):
             if tests[i] is not None and not isinstance(tests[i], str):  # not "empty": say what it is
                 mbpp = (" (a list of assert lines is the MBPP layout: name the column 'test_list')"
@@ -611,7 +644,7 @@ def tasks_from_table(table: Any, *, question_key: str | None = None, id_key: str
             if tests[i] is None or not tests[i].strip():
                 raise DatasetError(f"row {i}: column 'test' is empty; every HumanEval-layout task needs its tests")
             prompt = row_text(prompts, i, qk)
-            entry = _entry_point(i, prompt, tests[i], entries[i])
+            entry = _entry_point(i, ids[i], prompt, tests[i], entries[i], column)
             meta = {"kind": "function", "entry_point": entry, "prompt": prompt}
             helpers = prompt_definitions(prompt, entry)
             if helpers:  # the prompt's own helpers are trusted: see `_trusted_tests`
@@ -697,45 +730,6 @@ def _completes_last_line(prompt: str, code: str) -> bool:
         return True
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-
-
-def _compiles(source: str) -> bool:
-    """Whether Python compiles `source`: it parses, and has no `return` or `yield` outside a function
-    (which `ast.parse` lets through, and the interpreter refuses when it loads the program)."""
-    try:
-        compile(source, "<program>", "exec", dont_inherit=True)
-        return True
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-
-
-def _body_indent(prompt: str) -> str:
-    """The indentation of the body the prompt's last top-level function has (its docstring's line);
-    four spaces when it has none on a line of its own (a bare signature, which does not parse)."""
-    try:
-        tree = ast.parse(prompt)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return "    "
-    defs = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    if defs and defs[-1].body:
-        first = defs[-1].body[0]
-        line = prompt.split("\n")[first.lineno - 1] if first.lineno <= prompt.count("\n") + 1 else ""
-        indent = line[:len(line) - len(line.lstrip(" \t"))]
-        if indent and len(indent) == first.col_offset:  # the body starts its line (not `def f(): pass`)
-            return indent
-    return "    "
-
-
-def _fitted_body(before: str, code: str, prompt: str) -> str:
-    """A HumanEval body-only answer `code`, re-indented to the body of the prompt's unfinished function
-    when it does not compile after the prompt (`before`) as written but does once re-indented: a body
-    written at column 0 or two spaces deep (fence extraction loses the prompt's indentation) is
-    dedented, then indented as the prompt's body is (`_body_indent`). Code that compiles as written
-    (a whole function, a body indented right) or that no indentation fixes is left as it is."""
-    if _compiles(before + code):
-        return code
-    fitted = textwrap.indent(textwrap.dedent(code), _body_indent(prompt))
-    return fitted if fitted != code and _compiles(before + fitted) else code
 
 
 def holds_no_code(code: str, program: str) -> bool:
@@ -969,7 +963,7 @@ class CodeEnv(SingleTurnEnv):
             else:  # a continuation; on a line of its own unless it finishes the prompt's last line
                 prompt_futures, head = split_future_imports(prompt)
                 before = prompt_futures + head + ("\n" if not prompt.endswith("\n") and not finishes_line else "")
-                code = before + (code if finishes_line else _fitted_body(before, code, prompt))
+                code = before + (code if finishes_line else fitted_body(before, code, prompt))
             if meta.get("helpers"):  # re-bound after the answer: its own versions of them do not count
                 code += "\n\n\n" + split_future_imports(meta["helpers"])[1] + "\n"
             # the dataset's code the program opens with, which the verifier loads alone when the program

@@ -4,6 +4,8 @@ real (subprocess) sandbox."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from conftest import fence
@@ -170,3 +172,106 @@ def test_other_layouts_with_prompt_and_test_columns_keep_their_layout(box):
     assert io.source.get(0).meta["kind"] == "io"
     with pytest.raises(DatasetError, match="cannot tell the layout"):  # no test column: no layout
         _env(box, [{"task_id": "a", "prompt": DOUBLE_PROMPT, "entry_point": "double"}])
+
+
+# -- audit 39, second round ------------------------------------------------------------------------
+ADD_PROMPT = 'def add(a: int, b: int) -> int:\n    """Add a and b."""\n'
+ADD_ROW = {"task_id": "t", "prompt": ADD_PROMPT, "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n",
+           "entry_point": "add"}
+PROSE_ROW = {"task_id": "a", "prompt": "Write add(a, b) returning the sum.",
+             "test": "assert add(1, 2) == 3\nassert add(2, 2) == 4\n"}
+
+
+@pytest.mark.parametrize("tests", [PROSE_ROW["test"], "def test_add():\n    assert add(1, 2) == 3\n"])
+def test_a_row_without_the_column_whose_entry_point_cannot_be_inferred_is_refused(box, tests):
+    # it was accepted with entry point None, the prose glued before every answer: all scored 0
+    row = {**PROSE_ROW, "test": tests}
+    with pytest.raises(DatasetError, match=r"row 1 \(task 'b'\): the table has no 'entry_point' column .*"
+                                           r"add an 'entry_point' column"):
+        _env(box, [{"task_id": "a", "prompt": DOUBLE_PROMPT, "test": DOUBLE_TEST}, {**row, "task_id": "b"}])
+
+
+def test_a_null_entry_point_that_cannot_be_inferred_before_prose_is_refused(box):
+    with pytest.raises(DatasetError, match=r"row 0 \(task 'a'\): column 'entry_point' is null .* no answer could pass"):
+        _env(box, [{**PROSE_ROW, "entry_point": None}])
+    # before a prompt that is code (a comment, a bare class line) the answer can pass: kept
+    comment = _env(box, [{**PROSE_ROW, "prompt": "# Write add(a, b) returning the sum.\n", "entry_point": None}])
+    assert comment.source.get(0).meta["entry_point"] is None
+    assert _verify(comment, fence("def add(a, b):\n    return a + b")).correct
+    assert not _verify(comment, fence("def add(a, b):\n    return a - b")).correct
+    _env(box, [{**PROSE_ROW, "prompt": "class Adder:\n", "entry_point": None}])
+
+
+@pytest.mark.parametrize("body", ["s = a + b\nreturn s", "  s = a + b\n  return s"])
+def test_a_body_indented_unlike_the_prompt_is_taken_before_a_usage_example(box, body):
+    # the usage example after it was taken for the program (add returned None)
+    env = _env(box, [ADD_ROW])
+    answer = fence(body) + "\nExample:\n" + fence("print(add(2, 3))")
+    assert extract_program(answer, ["add"], prefix=ADD_PROMPT) == body
+    assert _verify(env, answer).correct
+    assert not _verify(env, answer.replace("a + b", "a - b")).correct
+    # a block that runs at top level as written is still an example, not a body
+    assert extract_program(fence("print(add(2, 3))"), ["add"], prefix=ADD_PROMPT) == "print(add(2, 3))"
+
+
+BANNER_ROW = {"task_id": "t", "prompt": 'def banner(name: str) -> str:\n    """Hello, then name! on the next line."""\n',
+              "test": 'def check(candidate):\n    assert candidate("Bob") == "Hello,\\nBob!"\n', "entry_point": "banner"}
+
+
+@pytest.mark.parametrize("body", [
+    'text = """Hello,\n{}!"""\nreturn text.format(name)',
+    '  text = """Hello,\n{}!"""\n  return text.format(name)',
+    "text = f'''Hello,\n{name}!'''\nreturn text",
+    "text = 'Hello,\\n\\\n' + name + '!'\nreturn text",
+])
+def test_reindenting_leaves_lines_inside_a_string_alone(box, body):
+    # the string's second line was indented too: 'Hello,\n    Bob!'
+    env = _env(box, [BANNER_ROW])
+    assert _verify(env, fence(body)).correct
+    assert not _verify(env, fence(body.replace("Hello,", "Hi,"))).correct
+
+
+def test_a_method_stub_gets_the_methods_body_indentation(box):
+    # the class body's four spaces were used: 'return' outside function
+    prompt = 'class Counter:\n    def total(self, xs):\n        """Sum of xs."""\n'
+    env = _env(box, [{"task_id": "t", "prompt": prompt, "entry_point": "Counter",
+                      "test": "def check(candidate):\n    assert candidate is not None\n\ncheck(Counter)\n"}])
+    program = str(env.solution_of(env.source.get(0), fence("return sum(xs)")))
+    assert program.startswith(prompt + "        return sum(xs)")
+    assert check_io(program + "\nprint(Counter().total([1, 2]))\n", [("", "3\n")], sandbox=box, extract=False).correct
+
+
+def test_a_nested_unfinished_def_gets_its_own_body_indentation(box):
+    prompt = 'def make_adder(n):\n    """Return a function adding n."""\n    def add(x):\n        """x + n"""\n'
+    env = _env(box, [{"task_id": "t", "prompt": prompt, "entry_point": "make_adder",
+                      "test": "def check(candidate):\n    assert candidate(2) is None\n"}])
+    program = str(env.solution_of(env.source.get(0), fence("return x + n")))
+    assert program.startswith(prompt + "        return x + n")  # in add, not in make_adder (where x is unbound)
+    assert _verify(env, fence("return x + n")).correct  # make_adder itself returns None, as the tests want
+    # a finished nested helper is no stub: the body goes in the outer function
+    finished = 'def twice(x):\n    """2 * x."""\n    def double(y):\n        return 2 * y\n'
+    env = _env(box, [{"task_id": "t", "prompt": finished, "entry_point": "twice",
+                      "test": "def check(candidate):\n    assert candidate(4) == 8\n"}])
+    assert _verify(env, fence("return double(x)")).correct
+
+
+def test_extract_all_drops_the_bom_of_every_block(box):
+    answer = fence("def helper(x):\n    return x * x") + "\n" + fence("\ufeffdef square(x):\n    return helper(x)")
+    assert check_function(answer, SQUARE_TESTS, "square", sandbox=box, extract="all").correct
+    wrong = answer.replace("x * x", "x + x")
+    assert not check_function(wrong, SQUARE_TESTS, "square", sandbox=box, extract="all").correct
+    assert check_function("\ufeff" + answer, SQUARE_TESTS, "square", sandbox=box, extract="all").correct
+
+
+def test_fitting_a_body_emits_no_syntax_warning(box):
+    # '"is" with a literal' printed in the trainer's process, and under -W error the body was not fitted
+    env = _env(box, [ADD_ROW])
+    body = fence("return a + b if a is not 1 else 1 + b")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        env.solution_of(env.source.get(0), body)
+    assert not [warning for warning in caught if issubclass(warning.category, SyntaxWarning)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert str(env.solution_of(env.source.get(0), body)).startswith(ADD_PROMPT + "    return a + b")
+    assert _verify(env, body).correct

@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from rlvr.sandbox import ExecResult, Limits, Sandbox, make_sandbox
 from rlvr.sandbox.limits import language_command
-from rlvr.verifiers.code_extract import extract_code, extract_program
+from rlvr.verifiers.code_extract import extract_code, extract_code_text, extract_program
 from rlvr.verifiers.code_harness import report_bytes
 from rlvr.verifiers.code_plan import Program, TestPlan, plan_tests, solution_functions
 from rlvr.verifiers.verdict import Verdict
@@ -201,7 +201,8 @@ def _solution_text(solution: Any, extract: bool | str, language: str,
     the last block that defines one of them, or any function, not a usage example
     (`print(double(4))`); for a stdin/stdout program (`defines` None) the last block that reads
     input, else the last that calls anything, not a sample output (`3`) or a one-line snippet.
-    A leading byte-order mark of the text or of the code is dropped (`_without_bom`)."""
+    A leading byte-order mark of the text or of the code (of each block, for mode "all") is dropped
+    (`_without_bom`, `extract_code_text`)."""
     if not isinstance(solution, str):
         return None
     if extract is True and language == "python":
@@ -209,7 +210,7 @@ def _solution_text(solution: Any, extract: bool | str, language: str,
             return _without_bom(extract_program(solution))
         return _without_bom(extract_program(solution, defines, any_function=True))
     mode = extract if isinstance(extract, str) else ("last" if extract else "raw")
-    return _without_bom(extract_code(_without_bom(solution), language=language, mode=mode))
+    return extract_code_text(solution, language=language, mode=mode)  # each block's mark dropped, for "all" too
 
 
 def _without_bom(code: str) -> str:

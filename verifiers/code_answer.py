@@ -6,7 +6,9 @@ A solution is often followed by a usage example (```python\nprint(f(1))\n``` or
 Python. With the names the program must define (a function task's entry point) it takes the last
 block that defines one of them at top level (`from solution import f` does not); a block that does not parse but has a top-level `def`
 line for one counts too (a broken final version is still the final answer, and fails), and so does
-a function body that continues a given prefix (HumanEval's prompt): `_qualifies`. Without names, it takes the
+a function body that continues a given prefix (HumanEval's prompt), also one written at column 0 or
+two spaces deep that compiles after it once re-indented as the prompt's body (`fitted_body`, which
+Code-v0 applies too): `_qualifies`. Without names, it takes the
 last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`, `os.read(0, n)`;
 not a "test it locally" block that always feeds input of its own, reads none itself and runs a
 function of another block, `sys.stdin = io.StringIO(...)` then `main()`, or a test file's
@@ -41,9 +43,13 @@ must go to the top). The syntax trees are walked iteratively, so deeply nested b
 from __future__ import annotations
 
 import ast
+import io
+import os
 import re
 import sys
 import textwrap
+import tokenize
+import warnings
 from bisect import bisect_left, bisect_right
 from typing import Collection
 
@@ -736,11 +742,21 @@ def _qualifies(answer: _Answer, index: int, names: set[str], prefix: str, any_fu
     """Whether a block can be the program (see `extract_program`)."""
     body, tree = answer.bodies[index], answer.tree(index)
     if tree is None:  # a broken definition or a continuation of `prefix` (a function body), else an example
-        return _tries_to_define(body, names) or (bool(prefix) and _parse(prefix + body) is not None)
+        return _tries_to_define(body, names) or _continues(prefix, body)
     if any_function and not names:  # a function, not in a test file of another block's (`from solution import f`)
         return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body) \
             and not (any(_foreign_imports(tree)) and _tests_another_block(tree, answer.functions_elsewhere(index)))
-    return _defines(tree, names) if names else _calls(tree)
+    if _defines(tree, names) if names else _calls(tree):
+        return True
+    # a body at column 0 parses alone (`return` outside a function) but does not compile: a body all the same
+    return bool(prefix) and not compiles(body) and _fits_after(prefix, body)
+
+
+def _continues(prefix: str, body: str) -> bool:
+    """Whether a block that does not parse alone continues `prefix` (HumanEval's prompt): it parses
+    after it as written, or compiles after it once re-indented as the prompt's body (`_fits_after`:
+    a body two spaces deep), as Code-v0 puts it there (`fitted_body`)."""
+    return bool(prefix) and (_parse(prefix + body) is not None or _fits_after(prefix, body))
 
 
 def _definition_names(node: ast.stmt) -> set[str]:
@@ -804,3 +820,115 @@ def split_future_imports(code: str) -> tuple[str, str]:
         alone = before < node.lineno and (after is None or after > node.end_lineno)
         text = text[:start] + ("\n" * (node.end_lineno - node.lineno) if alone else "pass") + text[end:]
     return "\n".join(reversed(futures)) + "\n", text
+
+
+# -- a HumanEval body-only answer indented unlike the prompt's body ---------------------------------
+# Shared by `_qualifies` (which block is the body) and Code-v0 (which puts it after the prompt), so
+# that both read a body at column 0 or two spaces deep by the same rule.
+
+#: Python 3.12+ tokenizes an f-string in parts, between these two tokens (older versions: one STRING).
+_FSTRING_START = getattr(tokenize, "FSTRING_START", None)
+_FSTRING_END = getattr(tokenize, "FSTRING_END", None)
+
+
+def compiles(source: str) -> bool:
+    """Whether Python compiles `source`: it parses, and has no `return` or `yield` outside a function
+    (which `ast.parse` lets through, and the interpreter refuses when it loads the program). Warnings
+    are silenced: a SyntaxWarning (`x is 1`) would print in the caller's process for every such
+    answer, and under `-W error` would make code that runs count as not compiling."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "<program>", "exec", dont_inherit=True)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+def _leading_space(line: str) -> str:
+    return line[:len(line) - len(line.lstrip(" \t"))]
+
+
+def _unfinished(node: ast.AST) -> bool:
+    """A function left for the answer to finish: its body only a docstring, `pass` or `...`."""
+    return all(isinstance(statement, ast.Pass) or isinstance(statement, ast.Expr)
+               and isinstance(statement.value, ast.Constant) for statement in node.body)
+
+
+def body_indent(prompt: str) -> str:
+    """The indentation of the body an answer continues the prompt in: following the prompt's last
+    def or class down (a method stub in a class, a def nested in a function), the innermost function
+    left unfinished (`_unfinished`), else the outermost function reached; its body's first line gives
+    the indentation. Four spaces when there is none on a line of its own (a bare signature, which
+    does not parse, or `def f(): pass`)."""
+    tree = _parse(prompt)
+    node, reached = tree, []
+    while node is not None:
+        scopes = [child for child in node.body if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        node = scopes[-1] if scopes else None
+        if node is not None and not isinstance(node, ast.ClassDef):
+            reached.append(node)
+    unfinished = [function for function in reached if _unfinished(function)]
+    function = unfinished[-1] if unfinished else reached[0] if reached else None
+    if function is not None and function.body:
+        first = function.body[0]
+        lines = _SOURCE_LINE.findall(prompt)
+        indent = _leading_space(lines[first.lineno - 1]) if first.lineno <= len(lines) else ""
+        if indent and len(indent) == first.col_offset:  # the body starts its line (not `def f(): pass`)
+            return indent
+    return "    "
+
+
+def _lines_in_strings(code: str) -> set[int] | None:
+    """The indices of the lines of `code` (as `_SOURCE_LINE` splits it) that start inside a string
+    (the later lines of a multi-line string literal): their leading spaces are the string's text.
+    None when `code` does not tokenize (an unclosed string, inconsistent dedents)."""
+    inside: set[int] = set()
+    if '"""' not in code and "'''" not in code and "\\\n" not in code and "\\\r" not in code:
+        return inside  # no string can span lines: the (slow) tokenizer is spared on long answers
+    opened: list[int] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code, newline="").readline):
+            if token.type == tokenize.STRING:  # rows start+1..end (1-based) are the indices start..end-1
+                inside.update(range(token.start[0], token.end[0]))
+            elif token.type == _FSTRING_START:
+                opened.append(token.start[0])
+            elif token.type == _FSTRING_END and opened:
+                inside.update(range(opened.pop(), token.end[0]))
+    except (tokenize.TokenError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return inside
+
+
+def _reindented(code: str, indent: str) -> str | None:
+    """`code` dedented and indented by `indent`, as `textwrap` would, except that the lines starting
+    inside a string literal are left as they are (`text = \"\"\"Hello,\\n{}!\"\"\"` keeps its text).
+    None when `code` does not tokenize."""
+    inside = _lines_in_strings(code)
+    if inside is None:
+        return None
+    lines = _SOURCE_LINE.findall(code)
+    code_lines = [number for number, line in enumerate(lines) if number not in inside and line.strip()]
+    margin = len(os.path.commonprefix([_leading_space(lines[number]) for number in code_lines])) if code_lines else 0
+    return "".join(line if number in inside else line.lstrip(" \t") if not line.strip() else indent + line[margin:]
+                   for number, line in enumerate(lines))
+
+
+def fitted_body(before: str, code: str, prompt: str) -> str:
+    """A HumanEval body-only answer `code`, re-indented to the body of the prompt's unfinished function
+    when it does not compile after the prompt (`before`) as written but does once re-indented: a body
+    written at column 0 or two spaces deep (fence extraction loses the prompt's indentation) is
+    dedented, then indented as the prompt's body is (`body_indent`), lines inside string literals
+    untouched (`_reindented`). Code that compiles as written (a whole function, a body indented
+    right) or that no indentation fixes is left as it is."""
+    if compiles(before + code):
+        return code
+    fitted = _reindented(code, body_indent(prompt))
+    return fitted if fitted is not None and fitted != code and compiles(before + fitted) else code
+
+
+def _fits_after(prefix: str, body: str) -> bool:
+    """Whether block `body` compiles after `prefix` (HumanEval's prompt) only once re-indented as the
+    prompt's body (`fitted_body`): a function body at column 0 or two spaces deep."""
+    before = prefix if prefix.endswith("\n") else prefix + "\n"
+    return fitted_body(before, body, prefix) != body

@@ -30,17 +30,31 @@ import builtins
 from typing import Collection
 
 from rlvr.verifiers.code_answer import (
-    _Answer, _calls, _definition_names, _defines, _first_line, _is_docstring, _last_reading_block, _qualifies,
-    _reads_input, _tries_to_define, _with_later_call, split_future_imports,
+    _Answer, _calls, _continues, _definition_names, _defines, _first_line, _is_docstring, _last_reading_block,
+    _qualifies, _reads_input, _tries_to_define, _with_later_call, split_future_imports,
 )
 from rlvr.verifiers.code_fences import LANGUAGE_TAGS, MODES, _language_bodies, _parse, extract_code
 from rlvr.verifiers.code_plan import bound_and_used
 
-__all__ = ["extract_code", "extract_program", "split_future_imports", "LANGUAGE_TAGS", "MODES"]
+__all__ = ["extract_code", "extract_code_text", "extract_program", "split_future_imports", "LANGUAGE_TAGS", "MODES"]
 
 #: The byte-order mark an editor may put before a file: Python runs a source file that starts with
 #: one, but `ast.parse` and `exec` of text refuse it, so it is dropped from the answer and its blocks.
 _BOM = "\ufeff"
+
+
+def extract_code_text(text: str, language: str = "python", mode: str = "last") -> str:
+    """`extract_code(text, language, mode)` less a leading byte-order mark (U+FEFF) of the text and
+    of each block taken: with mode "all" every block's, not only the first's (Python runs a file
+    that starts with one; the joined blocks would hold the others' mid-program, which it refuses).
+    Mode "raw" gives the text less its own leading mark only."""
+    if not isinstance(text, str) or mode not in ("first", "last", "all"):  # extract_code says what is wrong
+        return extract_code(text.removeprefix(_BOM) if isinstance(text, str) else text, language=language, mode=mode)
+    text = text.removeprefix(_BOM)
+    bodies = [body.strip("\n").removeprefix(_BOM) for body in _language_bodies(text, language)]
+    if not bodies:
+        return extract_code(text, language=language, mode=mode)  # the raw text (less its mark)
+    return bodies[0] if mode == "first" else bodies[-1] if mode == "last" else "\n\n".join(bodies)
 
 
 def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "", any_function: bool = False) -> str:
@@ -57,7 +71,9 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     and calls something (a stdin/stdout program;
     sample input/output blocks call nothing, and a usage line `main()  # prints 4` reads nothing). `prefix` is code
     the answer may continue (HumanEval's prompt): a block that does not parse alone but does after
-    it (a function body) also qualifies. With `any_function` and no `defines` (a function task whose
+    it (a function body) also qualifies, and so does one that does not compile alone (a body at
+    column 0: `return` outside a function) or parse after it (two spaces deep) but compiles after it
+    once re-indented as the prompt's body (`code_answer.fitted_body`, as Code-v0 puts it there). With `any_function` and no `defines` (a function task whose
     tests do not name the function): the last block that parses and defines a function at top level.
     When no block qualifies: `extract_code(text)` (the last block, else the whole text). A leading
     byte-order mark (U+FEFF) of the text and of each block's code is dropped. The block
@@ -97,7 +113,7 @@ def _plain_program(text: str, bodies: list[str], names: set[str], prefix: str, a
             break
     for index in range(len(bodies) - 1, -1, -1) if chosen is None else ():
         tree = _parse(bodies[index])
-        if tree is None and (_tries_to_define(bodies[index], names) or bool(prefix) and _parse(prefix + bodies[index])):
+        if tree is None and (_tries_to_define(bodies[index], names) or _continues(prefix, bodies[index])):
             chosen = index
             break
         if tree is not None and (any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body)
