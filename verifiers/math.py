@@ -45,13 +45,16 @@ The sympy stage's `timeout` is counted only while a worker runs the job: waiting
 (other callers' load) never makes a right answer time out.
 Model output never raises: any text gets a Verdict. A bad *gold* answer (unparsable, or a worked
 solution without a marked final answer) raises `GoldAnswerError` in `validate_gold` (call
-it when loading a dataset); an unparsable one, or one that is neither text nor a number (None, NaN),
-gives a kind "error" Verdict at reward time.
+it when loading a dataset); an unparsable one, a sentence or worked solution, one with no value
+(`1/0`, `\\log 0`), or one that is neither text nor a number (None, NaN), gives a kind "error"
+Verdict at reward time (`_gold_problem`: `validate_gold` and `verify` refuse the same golds).
 
 Conventions in brief (details in `math_compare`, `math_normalize` and docs/verifiers.md):
 `1,000` = `1{,}000` = `10 000`/10 = 1000 but `12{,}5` = 12.5; `5 6` is unparsable, not 30; `50\\%` = `50` = `0.5` but
 `0.5\\%` != `0.5`; a decimal with >= 3 significant digits equals an
-exact value it correctly rounds (`0.333` = `1/3`, `3.14` = `\\pi`; `0.33` != `1/3`); `0.\\overline{3}` = 1/3;
+exact value it correctly rounds (`0.333` = `1/3`, `3.14` = `\\pi`; `0.33` != `1/3`), and one of 15-17 digits a
+rational value it is as a Python float (`0.6666666666666666` = `2/3`); `0.\\overline{3}` = 1/3; a gold clock time
+`10:30` equals only a clock time (not `\\frac13`);
 `2\\frac12` = `2\\dfrac12` = 5/2, `-2\\frac12` = -5/2; `30^\\circ` = 30 but `\\sin 30^\\circ` = 1/2; unit
 words, units in `\\text{}` and currency are dropped (unit-like trailing text when the gold is a number;
 never number words, operations or retractions); `5 thousand` = 5000; `0.5 percent` = `0.5\\%`; `x = 3` = `3`;
@@ -100,7 +103,7 @@ DEFAULT_TIMEOUT = 5.0
 #: Version of the scoring rules (extraction, normalisation, parsing, comparison), recorded in the
 #: fingerprint of every env that scores with this verifier, so that a resumed evaluation never mixes
 #: verdicts of two rule sets. Bump it whenever a change can turn any verdict (1: no "rules" key).
-RULES_VERSION = 32  # 32 (audit 38, and its review): a gold logarithm of a variable allows irrational logarithms of numbers (the change of base: `\\frac{\\ln x}{\\ln 2}` for `\\log_2 x`), not rational ones (`\\log_{10} 100`); a sampled value above 1e100 in size is no value (a pole rounded to a huge number); a bar right after an operand opens an absolute value times it (`2|x-3|` = `|2x-6|`, `x|x|`, `|x-50||x+50|`; was unparsable), bars read two ways (`|a|b|c|`) are unparsable; not evaluated also inside `f(…)` (`f(\\log_2 4)` for `f(2)`); `f(…)` (with primes or a subscript), and `g(…)` in a text that applies f too (`f(g(x))`; alone, g is a factor: `g(M+m)`, `mg(h_1-h_2)`), are a function applied, a value of its own named by the function and its arguments' values (`f(2x)` is not `2f(x)`, `f(x+y)` not `f(x)+f(y)`; `f(1+2)` is `f(3)`, `f(2(x+1))` is `f(2x+2)`; any other letter before a bracket is a factor: `x(x+1)`, `P(x)`, `h(a+b)`); `\\overline{…}` and `\\bar{…}` after a decimal point are a repeating decimal (`0.\\bar{3}` is 1/3), elsewhere conjugate a number (`\\overline{2-3i}` is 2+3i, `\\overline{5}` is 5), stay the names of points (`\\overline{AB} = 5`, `\\overline{A_1B_1}`, `\\overline{A'B'}`, `\\overline{A}`), and are a value of their own otherwise (`\\overline{z}` is not z; `\\bar{z}` was unparsable); a gold taken as written (not from a box or after `####`) holding a number and a lower-case word that states it, or such a word capitalised opening it ("The area is 12", "There are 12 apples.", "Multiplying, we get 12.", "Thus 12"; not `SO(3)`, `IS_1`, `so(3)`) is refused by `validate_gold` as a sentence; a bare answer that is a plain number of more than 200 digits (with `-`, `+` or `−`) is read (was "no final answer found"). Shared with a concurrent fix of `math_sympy`/`math_compare` (sampling past far breakpoints, list multiplicity, odd roots of negatives). 31 (audit 37): after the final answer, "it/the answer/that might/may/could be X" whose clause holds only openers ("It might be 6.", "But it might be 6.", "I'm not confident; it could be 6."), "Otherwise/Else, the answer would be X" (not after a sentence stating the condition it reverses: "We must exclude the teacher. Otherwise, the answer would be 6."), "X also works/works too" after an interjection or "Note that" ("Actually, 3 also works."; not when a constraint sets it aside, "But x > 0."), a contrasting "However/But/Actually, <recount> gives X." whose subject counts the answer again ("a more careful count", "recounting"; not "Then multiplying gives 12.", "But three times that gives 21.", "However, in cents this comes to 1000.") and a lone "X?" ("Hmm, 6?"; not when the next line answers no: "Hmm, 6?\nNo.") are second answers; "It might be 0.33." after 1/3 (a rounding) and "That might be 1 of the reasons." (prose) are none; a text without boxes, tags or `####` whose last "Final Answer"/"Answer:" label or heading and last "the answer is" sentence state different values is a hedge ("The answer is 6.\\n\\nFinal Answer: 5"), unless a retraction stands between them; an answer statement offering two values in the sentence right before the final box ("So the answer is 5 or maybe 6. \\boxed{5}", "It is either 3 or 5. \\boxed{3}") is a hedge; a number prediction (`verify("5", 5)`) is graded as its text, as a number gold is (a bool or NaN stays unparsable; a number too large to write as text, `10**5000`, is an unparsable prediction, and as a gold an error). 30: "X is also correct/possible/valid" after the final answer reads a value written as maths setting x or n (`$x = 13$`, `\\(x = 13\\)`, a `\\(…\\)` value ending at its own `\\)`), and names no second answer for another variable (`k = 2`) unless the text sets that variable to the answer's value (`$m = \\boxed{12}$. But m = 13 is also possible.` is a hedge, as is "m = 13 also works." there), for a part's number (at most two digits or a letter) right after a part's word unless a word naming another answer stands before it (other, another, different, second, worst, that, this, any, either, ...: "The result of step 2", "Our method 2", "The base case 1" name parts; "The other method 13", "In the worst case 13", "In that case 13" stay hedges, as do "The other solution 13", "Either way 13": not a part's word; a variable's setting is never a part's number: "From the first equation x = 13", "Using the formula x = 13" stay hedges), or for a variable's setting after a case of the working, only a working-case adjective right before "case" (base, edge, trivial, boundary, inductive, degenerate, initial: "The base case $n = 1$", "In the edge case $x = 0$") or a bare "Case"/"The case" opening a line or sentence ("Case $n = 1$", "The case $n = 1$"); any other word before "case" offers the value: "In such a case", "In the latter/first case", "In some cases", "In case", "In the case", "Both cases", "The other case", "In the worst case", "In that case" x = 13 (or 13; a plain case number also after of/from/for/to/by/with/under/see/using: "The result of case 2") stay hedges) or a verb of substitution or checking (setting, plugging in, substituting, putting, checking, testing, verifying: "Setting $x = 0$ is also valid."; "Choosing x = 13", "Taking n = 13", "Letting n = 13", "Trying x = 13", "Using $x = 1$" offer a value and stay hedges; a plain value after such words, "Plugging in 13", or after "Strictly speaking", stays a hedge); a variable set inside `\\(…\\)` or `\\[…\\]` has its value end before the closing delimiter (`So \\(m = 12\\).` … `\\(m = 13\\) is also correct.` is a hedge). 29: a value refused after a stated answer (", not 12", "rather than 12", "instead of 12", "(not 12)"; a plain value, or a choice letter after a choice letter) is dropped wherever an answer is stated in words, as a retraction's ", not 20" already was: "\\boxed{12}\\n\\nThe answer is 13, not 12." is a hedge and a lone "The answer is 13, not 12." is 13; after the final answer, "Either 12 or 13.", "12 or 13, depending on …" (a clause saying the choice is open), "Possible answers: 12, 13." (only "answers"), "13 also works." / "13 works too." / "x = 13 would also work." (the value opening its sentence), a "Final answer (revised):" heading (not a remark about rounding) and "The answer should be 13." opening a sentence are one more final answer; a bracket that breaks a stated answer's plain number down in words and whose numbers add up to it, multiply to it or restate it (`13 (12 students and 1 teacher)`) is dropped as a remark, while one with a condition, alternative, negation, rounding, number word or operation is kept; values: a currency sign or code before a bare number is its unit (`\\$5` is wrong for `5 \\text{ cents}`, `5 \\text{ euros}` or `5 \\text{ yen}`, right for `5`, `5 dollars`, `\\$5 \\text{ per hour}`; `£` reads as "pounds"); a prime between numbers (`2'500`, `5'6''`, `2^\\circ 3'`) is unparsable, never a product; without decimals, a difference that sampling passes is computed to 50 digits at two sample points and counts when clearly not 0 (`x + 10^{-14}\\sin x` is not `x`); per mille, and recurring/repeating, binary/octal/hex, base or radix ending the phrase after a number or followed only by a form word (notation, system...), are never dropped as units (`0.3 \\text{ recurring}` and `0.\\dot{3}` are 1/3; `8 binary strings` is 8); a currency code (USD, EUR, GBP, JPY, US\\$) before a number reads as its sign, after it as its unit, and `\\textdollar 5` is `\\$5`; a whole number with words naming its base (`101 \\text{ in binary}`, `7 in base 8`, `10 (hex)`) reads as the subscript numeral `101_{2}`, equal only to the same digits in that base (wrong for 5 and for 101); such words that cannot be read that way (`6 (repeated)`, `9 in binary`, `0.12 (recurring)`) make the answer unparsable; `60_{10}` and `60_{ten}` are 60; `{\\bf 5}`, `\\large 5`, `\\textsf{5}`, `\\ensuremath{5}` are 5; a union of intervals with exact ends is merged (`[-2,5]\\cup[5,7]` is `[-2,7]`). 28: a final review's honest false negatives: only a bare answer label ("Final answer:", "Solution:") makes the value under it a second answer, not "The other solution:" or "Number of real solutions:"; a check leading into the next line's value ("Check: substituting gives\\n$$19$$") and an amount stated before a last "Therefore, 15." give none; "13 otherwise." with its period is a hedge as without. 27: a third review's false negatives of rules 21/24/26 are undone: "it would be X" after a clause naming another amount (a percentage, tax, fee, shipping...) or after a past-tense "if we counted/included/excluded" is no second answer; a value alone, or "a or b", under a line ending in ":" that names no answer, or after a rule line, is none ("Final answer:\\n13" still is); a last "So 3." whose line stated 3 as a count is none; a value after a box with "when" is none; German "Also 3." is none; an unquoted `</s>` inside a word with another later on its line, or between spaces before a lowercase word, ends no turn. 26: the second review's false negatives of rules 21/24 are undone: a negative value restated on its own line (`**-3**`) is that value; a condition label before a last-line value is a second answer only when it counts the answer's quantity again (inclusive, counting, otherwise), with no number or "=" in it, and not on a list item (a formula's case "When n = 1: 3", a scenario, a conversion, "With tax: 12.96" are none); a rounding of the box under a condition is none, as `(about 13)`; an operation in words before a bracket or comma is a remark; a turn token inside a reasoning block, an indented code line, a `~~~` fence or a multi-backtick span ends no turn, nor a strike-through's `</s>` however far its `<s>`; a plain "User:" line ends the turn only in a run-on (an answer before it, an "Assistant:" line with text after it), never inside a code block. 25: rules 23's sampling inside a shifted real domain is undone (a review: a sample point on a domain edge made true identities wrong, factorials timed out, a variable without an edge was sampled only at positive points); the allowance of a decimal of more than 20 digits is relative to the values (a gold far below 1 was checked to 1e-38 only). 24: the review's false negatives of rules 21 are undone: "the answer would be / becomes X" after the final answer is a second answer only alone or after a clause counting the question's quantity again, never a conversion or a what-if; a magnitude word after a box multiplies it only when it ends the phrase (not `hundred-dollar bills`, not after "in thousands"); an operation in words only when nothing follows its number; with/without/including/excluding and breakdowns give no second answer; a plain-text "User:" line ends the turn only before an "Assistant:" line and outside `<think>`, a quoted marker ends none, R1's and Gemma's markers do; a check's result, "I think 3 rows…", a wrapped "3 or 4" and an unmarked lone number are no second answer; "It could be 21 too.", "Or maybe it's 21.", "21 if counting the teacher." and "Alternatively, if we count the teacher: 21." are. 23: identities whose shared real domain starts far from 0 are compared inside it, with their difference checked exactly there (`\\sqrt{x-3}\\sqrt{x+3}` = `\\sqrt{x^2-9}`, `\\sqrt{x-100} + e^{-x}` still differs); an answer decimal of more than 20 digits without variables must hold the gold within one unit of its last place (a wrong 42nd digit of pi is wrong). 22: rules 20's sampling inside a shifted real domain and its digit-by-digit decimals are undone (they failed Python-float coefficients such as `e^{0.6931471805599453x}` for `2^x`, and passed `\\sqrt{x-100} + e^{-x}` for `\\sqrt{x-100}`); the absolute value of a label is a label (`|z| = 5` is 5), Euler's number alone is a value. 21: nothing past the end of the chat turn is read; a conditional or worded second answer after the final answer (`(if we count the teacher, 21)`, `(21 otherwise)`, `, 21 with the teacher`, "Maybe 21.", "I think it's 21.", "The answer could also be 21.", "…the answer would be 21.", "Final: 21", a different value alone on the last line or "So 21.", "20 or 21") is a hedge; a magnitude word or `\\,000` after a box multiplies it and an operation in words after it (`squared`, `times 2`) changes it; "about 3" reads as `\\approx 3`, and "the answer is 72 left/remaining" as 72. 20: an answer equation reads as its last member that is not a label (`3 = x` is 3); a gold equation with an unknown outside a label (`x^2 + y^2 = 1`) is met by no value; identities whose shared real domain starts far from 0 (`\\sqrt{x-3}\\sqrt{x+3}` = `\\sqrt{x^2-9}`, `\\ln((x-40)^2)` = `2\\ln(x-40)`) are sampled inside that domain; a decimal is compared to every digit it writes, within one unit of its last place (`3.14159…19999` ≠ `\\pi`, `1.0000000000001x` ≠ `x`). 19: a remark after a `####` answer is dropped as after "the answer is" (`#### 12 (twelve)`, `#### 12 (apples)`, `#### 12; I am sure` read 12; a remark naming another value or taking it back stays: `#### 12 (thirteen)`, `#### 12 (wrong)`; so does, there and after "the answer is", one that qualifies it: `12 (approx)`, `12 (upper bound)`, `12 (tentative)`, `12; I think`, `12 (hex)`). 18: a retraction in words after the final answer ("Wait, no, it's 20.", "My mistake, it's 20.", "Oops! 20.") names one more final answer, as a correction does (`math_retraction`); so does a correction after the last `####` line, and a second answer in words ("Wait, it's 13.", "Alternatively, 13.", "Result: 13", any-case "ANSWER:"), "or 13" after `####` or "the answer is", a bracket after a plain-number box naming another value (`\\boxed{12} (13)`), an "about" value that is no rounding of the answer; an `<answer>` tag's content is checked for hedges as a whole output is; filler words ("still 18") are dropped; a retraction or second answer the grader cannot read, or that is the answer in another form (`20 ✓`, `20€`, `20 (4 × 5)`), and a list marker after an apology are no second answer; a retraction to a number and what it counts ("Wait, no, it's 21 apples.") after a number answer is read; `{,}`/`\\text{,}` between digits is never dropped into another number (`12{,}5` is 12.5, `(3\\text{,}4)` a pair), the rarer magnitude words (septillion, lac, crore) multiply and `\\$12\\text{K}` is 12000 (only the amount right after the sign; a lower-case m/b/k glued, for a plain-number gold), and `1,000{,}000` is 1000000, never 1,000.000. 17: an `<answer>` tag holding a number and what it counts (`12 cupcakes`) is read. 16: false negatives of real models' answer styles: a noun after a number gold's value (`12 cupcakes`), `\\(...\\)` inside an answer, units as fractions/negative powers/after a slash and ordinals, `1\\text{,}000`, `\\\\[6pt]` in matrices, a "Final Answer:" sentence read for its value, arithmetic restating a said answer in brackets (`12 (3 × 4)`), ", and" lists, labels before `=` (`[ABC] = 18`); an unparsable gold is an error whatever the answer unless the answer is written as it is. 15: 15: maths continuing a box after its closing brace is part of its answer (`$\\boxed{12}\\pi$`
+RULES_VERSION = 33  # 33 (audit 39): a gold clock time (`H:MM`, minutes below 60) against an answer that is no clock time is a different answer (`10:30` is not `\\frac13`, `1:3` or `10.5`; it was the quotient 10/30; an answer `1:20` for a gold `\\frac{1}{20}` is still the ratio); a sentence or worked-solution gold, refused by `validate_gold`, is an error in `verify` and `verify_batch` too (was graded as the model's wrong answer); a gold with no value (`0^{-1}`, `\\log 0`, `\\ln 0`, `\\log_1 5`, `\\tan\\frac{\\pi}{2}`, `\\cot 0`, `\\frac{1}{\\sin\\pi}`; not `\\infty`) is a gold error as `1/0` is; a decimal of 15 to 17 significant digits within 2 units in the last place of the double nearest an exact gold is a Python float printed in full and right (`0.6666666666666666` for `\\frac23`, `3.3333333333333335` for `\\frac{10}{3}`; `0.67` and `0.66666666666666` keep their verdicts); from the concurrent fix of the extraction (`math_retraction`, `math_extract`, `math_normalize`, `math_restatement`): a retraction with no new value after the final answer is no answer; doubt/qualifier words one list; a value restated on the last line in more markups is a hedge; a few-shot "Question:/Answer:" run-on ends the turn. 32 (audit 38, and its review): a gold logarithm of a variable allows irrational logarithms of numbers (the change of base: `\\frac{\\ln x}{\\ln 2}` for `\\log_2 x`), not rational ones (`\\log_{10} 100`); a sampled value above 1e100 in size is no value (a pole rounded to a huge number); a bar right after an operand opens an absolute value times it (`2|x-3|` = `|2x-6|`, `x|x|`, `|x-50||x+50|`; was unparsable), bars read two ways (`|a|b|c|`) are unparsable; not evaluated also inside `f(…)` (`f(\\log_2 4)` for `f(2)`); `f(…)` (with primes or a subscript), and `g(…)` in a text that applies f too (`f(g(x))`; alone, g is a factor: `g(M+m)`, `mg(h_1-h_2)`), are a function applied, a value of its own named by the function and its arguments' values (`f(2x)` is not `2f(x)`, `f(x+y)` not `f(x)+f(y)`; `f(1+2)` is `f(3)`, `f(2(x+1))` is `f(2x+2)`; any other letter before a bracket is a factor: `x(x+1)`, `P(x)`, `h(a+b)`); `\\overline{…}` and `\\bar{…}` after a decimal point are a repeating decimal (`0.\\bar{3}` is 1/3), elsewhere conjugate a number (`\\overline{2-3i}` is 2+3i, `\\overline{5}` is 5), stay the names of points (`\\overline{AB} = 5`, `\\overline{A_1B_1}`, `\\overline{A'B'}`, `\\overline{A}`), and are a value of their own otherwise (`\\overline{z}` is not z; `\\bar{z}` was unparsable); a gold taken as written (not from a box or after `####`) holding a number and a lower-case word that states it, or such a word capitalised opening it ("The area is 12", "There are 12 apples.", "Multiplying, we get 12.", "Thus 12"; not `SO(3)`, `IS_1`, `so(3)`) is refused by `validate_gold` as a sentence; a bare answer that is a plain number of more than 200 digits (with `-`, `+` or `−`) is read (was "no final answer found"). Shared with a concurrent fix of `math_sympy`/`math_compare` (sampling past far breakpoints, list multiplicity, odd roots of negatives). 31 (audit 37): after the final answer, "it/the answer/that might/may/could be X" whose clause holds only openers ("It might be 6.", "But it might be 6.", "I'm not confident; it could be 6."), "Otherwise/Else, the answer would be X" (not after a sentence stating the condition it reverses: "We must exclude the teacher. Otherwise, the answer would be 6."), "X also works/works too" after an interjection or "Note that" ("Actually, 3 also works."; not when a constraint sets it aside, "But x > 0."), a contrasting "However/But/Actually, <recount> gives X." whose subject counts the answer again ("a more careful count", "recounting"; not "Then multiplying gives 12.", "But three times that gives 21.", "However, in cents this comes to 1000.") and a lone "X?" ("Hmm, 6?"; not when the next line answers no: "Hmm, 6?\nNo.") are second answers; "It might be 0.33." after 1/3 (a rounding) and "That might be 1 of the reasons." (prose) are none; a text without boxes, tags or `####` whose last "Final Answer"/"Answer:" label or heading and last "the answer is" sentence state different values is a hedge ("The answer is 6.\\n\\nFinal Answer: 5"), unless a retraction stands between them; an answer statement offering two values in the sentence right before the final box ("So the answer is 5 or maybe 6. \\boxed{5}", "It is either 3 or 5. \\boxed{3}") is a hedge; a number prediction (`verify("5", 5)`) is graded as its text, as a number gold is (a bool or NaN stays unparsable; a number too large to write as text, `10**5000`, is an unparsable prediction, and as a gold an error). 30: "X is also correct/possible/valid" after the final answer reads a value written as maths setting x or n (`$x = 13$`, `\\(x = 13\\)`, a `\\(…\\)` value ending at its own `\\)`), and names no second answer for another variable (`k = 2`) unless the text sets that variable to the answer's value (`$m = \\boxed{12}$. But m = 13 is also possible.` is a hedge, as is "m = 13 also works." there), for a part's number (at most two digits or a letter) right after a part's word unless a word naming another answer stands before it (other, another, different, second, worst, that, this, any, either, ...: "The result of step 2", "Our method 2", "The base case 1" name parts; "The other method 13", "In the worst case 13", "In that case 13" stay hedges, as do "The other solution 13", "Either way 13": not a part's word; a variable's setting is never a part's number: "From the first equation x = 13", "Using the formula x = 13" stay hedges), or for a variable's setting after a case of the working, only a working-case adjective right before "case" (base, edge, trivial, boundary, inductive, degenerate, initial: "The base case $n = 1$", "In the edge case $x = 0$") or a bare "Case"/"The case" opening a line or sentence ("Case $n = 1$", "The case $n = 1$"); any other word before "case" offers the value: "In such a case", "In the latter/first case", "In some cases", "In case", "In the case", "Both cases", "The other case", "In the worst case", "In that case" x = 13 (or 13; a plain case number also after of/from/for/to/by/with/under/see/using: "The result of case 2") stay hedges) or a verb of substitution or checking (setting, plugging in, substituting, putting, checking, testing, verifying: "Setting $x = 0$ is also valid."; "Choosing x = 13", "Taking n = 13", "Letting n = 13", "Trying x = 13", "Using $x = 1$" offer a value and stay hedges; a plain value after such words, "Plugging in 13", or after "Strictly speaking", stays a hedge); a variable set inside `\\(…\\)` or `\\[…\\]` has its value end before the closing delimiter (`So \\(m = 12\\).` … `\\(m = 13\\) is also correct.` is a hedge). 29: a value refused after a stated answer (", not 12", "rather than 12", "instead of 12", "(not 12)"; a plain value, or a choice letter after a choice letter) is dropped wherever an answer is stated in words, as a retraction's ", not 20" already was: "\\boxed{12}\\n\\nThe answer is 13, not 12." is a hedge and a lone "The answer is 13, not 12." is 13; after the final answer, "Either 12 or 13.", "12 or 13, depending on …" (a clause saying the choice is open), "Possible answers: 12, 13." (only "answers"), "13 also works." / "13 works too." / "x = 13 would also work." (the value opening its sentence), a "Final answer (revised):" heading (not a remark about rounding) and "The answer should be 13." opening a sentence are one more final answer; a bracket that breaks a stated answer's plain number down in words and whose numbers add up to it, multiply to it or restate it (`13 (12 students and 1 teacher)`) is dropped as a remark, while one with a condition, alternative, negation, rounding, number word or operation is kept; values: a currency sign or code before a bare number is its unit (`\\$5` is wrong for `5 \\text{ cents}`, `5 \\text{ euros}` or `5 \\text{ yen}`, right for `5`, `5 dollars`, `\\$5 \\text{ per hour}`; `£` reads as "pounds"); a prime between numbers (`2'500`, `5'6''`, `2^\\circ 3'`) is unparsable, never a product; without decimals, a difference that sampling passes is computed to 50 digits at two sample points and counts when clearly not 0 (`x + 10^{-14}\\sin x` is not `x`); per mille, and recurring/repeating, binary/octal/hex, base or radix ending the phrase after a number or followed only by a form word (notation, system...), are never dropped as units (`0.3 \\text{ recurring}` and `0.\\dot{3}` are 1/3; `8 binary strings` is 8); a currency code (USD, EUR, GBP, JPY, US\\$) before a number reads as its sign, after it as its unit, and `\\textdollar 5` is `\\$5`; a whole number with words naming its base (`101 \\text{ in binary}`, `7 in base 8`, `10 (hex)`) reads as the subscript numeral `101_{2}`, equal only to the same digits in that base (wrong for 5 and for 101); such words that cannot be read that way (`6 (repeated)`, `9 in binary`, `0.12 (recurring)`) make the answer unparsable; `60_{10}` and `60_{ten}` are 60; `{\\bf 5}`, `\\large 5`, `\\textsf{5}`, `\\ensuremath{5}` are 5; a union of intervals with exact ends is merged (`[-2,5]\\cup[5,7]` is `[-2,7]`). 28: a final review's honest false negatives: only a bare answer label ("Final answer:", "Solution:") makes the value under it a second answer, not "The other solution:" or "Number of real solutions:"; a check leading into the next line's value ("Check: substituting gives\\n$$19$$") and an amount stated before a last "Therefore, 15." give none; "13 otherwise." with its period is a hedge as without. 27: a third review's false negatives of rules 21/24/26 are undone: "it would be X" after a clause naming another amount (a percentage, tax, fee, shipping...) or after a past-tense "if we counted/included/excluded" is no second answer; a value alone, or "a or b", under a line ending in ":" that names no answer, or after a rule line, is none ("Final answer:\\n13" still is); a last "So 3." whose line stated 3 as a count is none; a value after a box with "when" is none; German "Also 3." is none; an unquoted `</s>` inside a word with another later on its line, or between spaces before a lowercase word, ends no turn. 26: the second review's false negatives of rules 21/24 are undone: a negative value restated on its own line (`**-3**`) is that value; a condition label before a last-line value is a second answer only when it counts the answer's quantity again (inclusive, counting, otherwise), with no number or "=" in it, and not on a list item (a formula's case "When n = 1: 3", a scenario, a conversion, "With tax: 12.96" are none); a rounding of the box under a condition is none, as `(about 13)`; an operation in words before a bracket or comma is a remark; a turn token inside a reasoning block, an indented code line, a `~~~` fence or a multi-backtick span ends no turn, nor a strike-through's `</s>` however far its `<s>`; a plain "User:" line ends the turn only in a run-on (an answer before it, an "Assistant:" line with text after it), never inside a code block. 25: rules 23's sampling inside a shifted real domain is undone (a review: a sample point on a domain edge made true identities wrong, factorials timed out, a variable without an edge was sampled only at positive points); the allowance of a decimal of more than 20 digits is relative to the values (a gold far below 1 was checked to 1e-38 only). 24: the review's false negatives of rules 21 are undone: "the answer would be / becomes X" after the final answer is a second answer only alone or after a clause counting the question's quantity again, never a conversion or a what-if; a magnitude word after a box multiplies it only when it ends the phrase (not `hundred-dollar bills`, not after "in thousands"); an operation in words only when nothing follows its number; with/without/including/excluding and breakdowns give no second answer; a plain-text "User:" line ends the turn only before an "Assistant:" line and outside `<think>`, a quoted marker ends none, R1's and Gemma's markers do; a check's result, "I think 3 rows…", a wrapped "3 or 4" and an unmarked lone number are no second answer; "It could be 21 too.", "Or maybe it's 21.", "21 if counting the teacher." and "Alternatively, if we count the teacher: 21." are. 23: identities whose shared real domain starts far from 0 are compared inside it, with their difference checked exactly there (`\\sqrt{x-3}\\sqrt{x+3}` = `\\sqrt{x^2-9}`, `\\sqrt{x-100} + e^{-x}` still differs); an answer decimal of more than 20 digits without variables must hold the gold within one unit of its last place (a wrong 42nd digit of pi is wrong). 22: rules 20's sampling inside a shifted real domain and its digit-by-digit decimals are undone (they failed Python-float coefficients such as `e^{0.6931471805599453x}` for `2^x`, and passed `\\sqrt{x-100} + e^{-x}` for `\\sqrt{x-100}`); the absolute value of a label is a label (`|z| = 5` is 5), Euler's number alone is a value. 21: nothing past the end of the chat turn is read; a conditional or worded second answer after the final answer (`(if we count the teacher, 21)`, `(21 otherwise)`, `, 21 with the teacher`, "Maybe 21.", "I think it's 21.", "The answer could also be 21.", "…the answer would be 21.", "Final: 21", a different value alone on the last line or "So 21.", "20 or 21") is a hedge; a magnitude word or `\\,000` after a box multiplies it and an operation in words after it (`squared`, `times 2`) changes it; "about 3" reads as `\\approx 3`, and "the answer is 72 left/remaining" as 72. 20: an answer equation reads as its last member that is not a label (`3 = x` is 3); a gold equation with an unknown outside a label (`x^2 + y^2 = 1`) is met by no value; identities whose shared real domain starts far from 0 (`\\sqrt{x-3}\\sqrt{x+3}` = `\\sqrt{x^2-9}`, `\\ln((x-40)^2)` = `2\\ln(x-40)`) are sampled inside that domain; a decimal is compared to every digit it writes, within one unit of its last place (`3.14159…19999` ≠ `\\pi`, `1.0000000000001x` ≠ `x`). 19: a remark after a `####` answer is dropped as after "the answer is" (`#### 12 (twelve)`, `#### 12 (apples)`, `#### 12; I am sure` read 12; a remark naming another value or taking it back stays: `#### 12 (thirteen)`, `#### 12 (wrong)`; so does, there and after "the answer is", one that qualifies it: `12 (approx)`, `12 (upper bound)`, `12 (tentative)`, `12; I think`, `12 (hex)`). 18: a retraction in words after the final answer ("Wait, no, it's 20.", "My mistake, it's 20.", "Oops! 20.") names one more final answer, as a correction does (`math_retraction`); so does a correction after the last `####` line, and a second answer in words ("Wait, it's 13.", "Alternatively, 13.", "Result: 13", any-case "ANSWER:"), "or 13" after `####` or "the answer is", a bracket after a plain-number box naming another value (`\\boxed{12} (13)`), an "about" value that is no rounding of the answer; an `<answer>` tag's content is checked for hedges as a whole output is; filler words ("still 18") are dropped; a retraction or second answer the grader cannot read, or that is the answer in another form (`20 ✓`, `20€`, `20 (4 × 5)`), and a list marker after an apology are no second answer; a retraction to a number and what it counts ("Wait, no, it's 21 apples.") after a number answer is read; `{,}`/`\\text{,}` between digits is never dropped into another number (`12{,}5` is 12.5, `(3\\text{,}4)` a pair), the rarer magnitude words (septillion, lac, crore) multiply and `\\$12\\text{K}` is 12000 (only the amount right after the sign; a lower-case m/b/k glued, for a plain-number gold), and `1,000{,}000` is 1000000, never 1,000.000. 17: an `<answer>` tag holding a number and what it counts (`12 cupcakes`) is read. 16: false negatives of real models' answer styles: a noun after a number gold's value (`12 cupcakes`), `\\(...\\)` inside an answer, units as fractions/negative powers/after a slash and ordinals, `1\\text{,}000`, `\\\\[6pt]` in matrices, a "Final Answer:" sentence read for its value, arithmetic restating a said answer in brackets (`12 (3 × 4)`), ", and" lists, labels before `=` (`[ABC] = 18`); an unparsable gold is an error whatever the answer unless the answer is written as it is. 15: 15: maths continuing a box after its closing brace is part of its answer (`$\\boxed{12}\\pi$`
 #                   is 12π, `\\boxed{3}/4`, `$\\boxed{3} + 1$`); "or" after a box past display-maths ends, line
 #                   breaks, emphasis, Unicode spaces, "或者", fillers and `x =` is a hedge; corrections in other
 #                   words ("actually, it's 4", "it should be 4", "the final result is 4", "the correct option is
@@ -329,21 +332,51 @@ _PLACEHOLDER_GOLDS = frozenset({"nan", "null", "tbd", "n/a"})
 def _gold_problem(gold: str) -> str | None:
     """Why `gold` cannot be graded although it may parse, or None: its boxes hold several different
     answers (only the last would be graded, so the complete answer scores as a hedge), it is a
-    placeholder for a missing value (`nan`, `N/A`: every answer would be wrong), or it divides by
-    zero (`1/0`: no answer equals it). Memoised as `_gold_norm` is."""
+    placeholder for a missing value (`nan`, `N/A`: every answer would be wrong), a worked solution
+    or a sentence (`_sentence_problem`), or it has no value (`_no_value`: `1/0`, `0^{-1}`, `\\log 0`;
+    no answer equals it). Memoised as `_gold_norm` is: `validate_gold`, `verify` and
+    `verify_batch` all refuse a gold for what this says (rules 33: a sentence gold, refused by
+    `validate_gold` since rules 32, was graded as the model's wrong answer)."""
     boxed, _ = final_boxes(gold)
     if len(boxed) > 1 and _boxes_differ(boxed):
         return (f"gold answer {gold[:200]!r} boxes several different answers ({len(boxed)} boxes), and only "
                 "one is graded: put the whole answer in one box (`\\boxed{-2, 3}`), or drop this row")
-    norm = normalize(_gold_text(gold))
+    text = _gold_text(gold)
+    norm = normalize(text)
     if norm.strip().lower() in _PLACEHOLDER_GOLDS:
         return f"gold answer {gold[:200]!r} looks like a missing value, not an answer: fill it in or drop this row"
+    if not _CHOICE_GOLD_RE.match(norm):
+        problem = _sentence_problem(gold, text)
+        if problem is not None:
+            return problem
     try:
         tree = parse(norm)
     except (ParseError, RecursionError):
         return None  # (`validate_gold` names a gold that cannot be parsed)
-    if ":" not in norm and _divides_by_zero(tree):  # (`3:00` is a time, not 3 over 0)
+    if ":" in norm:  # (`3:00` is a time, not 3 over 0)
+        return None
+    if _divides_by_zero(tree):
         return f"gold answer {gold[:200]!r} divides by zero, so no answer can equal it: fix or drop this row"
+    if _no_value(tree):
+        return (f"gold answer {gold[:200]!r} has no value (it is infinite or undefined: 0 to a negative "
+                "power, a logarithm of 0, a division by a function that is 0, or a function at its pole), so no "
+                "answer can equal it: fix or drop this row")
+    return None
+
+
+def _sentence_problem(gold: str, text: str) -> str | None:
+    """Why the gold `gold`, whose answer as read is `text`, is a worked solution (`_sentences`) or a
+    sentence stating its value (`_prose_word`; not for an answer marked by a box or `####`), or None."""
+    sentences = _sentences(text)
+    if sentences:
+        return (f"gold answer {gold[:200]!r} reads as a worked solution ({sentences} sentences), not a final "
+                "answer: give the final answer alone (a worked solution needs it in \\boxed{}, or after '####'), "
+                "or drop this row")
+    word = None if _marked_answer(gold) else _prose_word(text)
+    if word is not None:
+        return (f"gold answer {gold[:200]!r} reads as a sentence ({word!r}), not a final answer: no answer "
+                "would equal it; give the final answer alone (in a solution, in \\boxed{} or after '####'), "
+                "or drop this row")
     return None
 
 
@@ -368,6 +401,94 @@ def _divides_by_zero(node: object) -> bool:
         except Exception:  # noqa: BLE001 - NeedSympy or anything else: not a known 0
             pass
     return any(_divides_by_zero(part) for part in node)
+
+
+#: Trigonometric functions by where they are 0 and where they have a pole, as the multiples k of π
+#: where that happens: "whole" (k an integer) or "half" (k an odd multiple of 1/2).
+_TRIG_ZEROS = {"sin": "whole", "tan": "whole", "cos": "half", "cot": "half"}
+_TRIG_POLES = {"tan": "half", "sec": "half", "cot": "whole", "csc": "whole"}
+
+
+def _no_value(tree: object) -> bool:
+    """True when the parse tree holds a constant part that has no value, so that no answer can equal
+    it (sympy makes it complex infinity or NaN, and grades every answer "different values"):
+    `0^{-1}` (0 to a negative power), `\\log 0`, `\\ln 0`, `\\log_1 5` (a logarithm of 0, or to
+    the base 0 or 1), `\\tan\\frac{\\pi}{2}`, `\\cot 0`, `\\sec 90^\\circ` (a tangent,
+    cotangent, secant or cosecant at a pole), and a division by a function that is 0 there
+    (`\\frac{1}{\\sin\\pi}`, `\\frac{1}{\\ln 1}`; a division by a number that is 0 is
+    `_divides_by_zero`'s). Read from the tree, never by sympy (which runs only in a worker under a
+    time limit); `\\infty` and `-\\infty` are answers, and are never flagged (rules 33)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, tuple) or not node:
+            continue
+        if node[0] == "pow" and _is_exact(node[1], lambda v: v == 0) and _is_exact(node[2], lambda v: v < 0):
+            return True
+        if node[0] == "log" and (_is_exact(node[1], lambda v: v == 0)
+                                 or node[2] is not None and _is_exact(node[2], lambda v: v in (0, 1))):
+            return True
+        if node[0] == "func" and isinstance(node[1], str) and _at_multiple(node[2], _TRIG_POLES.get(node[1])):
+            return True
+        if node[0] == "div" and _function_zero(node[2]):
+            return True
+        stack.extend(node)
+    return False
+
+
+def _is_exact(node: object, test: Callable[[Fraction], bool]) -> bool:
+    """Whether `node` has an exact rational value (`exact_value`) that passes `test`."""
+    try:
+        return isinstance(node, tuple) and test(exact_value(node))
+    except Exception:  # noqa: BLE001 - NeedSympy, ZeroDivisionError...: no known value
+        return False
+
+
+def _function_zero(node: object) -> bool:
+    """Whether `node` is a function that is exactly 0 where it is taken: `\\ln 1`, `\\log_b 1`,
+    `\\sin\\pi`, `\\tan 0`, `\\cos\\frac{\\pi}{2}`, `\\cot\\frac{\\pi}{2}`."""
+    if not isinstance(node, tuple) or not node:
+        return False
+    if node[0] == "log":
+        return _is_exact(node[1], lambda v: v == 1)
+    return node[0] == "func" and isinstance(node[1], str) and _at_multiple(node[2], _TRIG_ZEROS.get(node[1]))
+
+
+def _at_multiple(arg: object, where: str | None) -> bool:
+    """Whether the argument `arg` is k·π with k whole (`where` "whole") or an odd multiple of 1/2 ("half")."""
+    k = _pi_multiple(arg) if where is not None else None
+    if k is None:
+        return False
+    return k.denominator == 1 if where == "whole" else k.denominator == 2
+
+
+def _pi_multiple(node: object) -> Fraction | None:
+    """k when the tree `node` is exactly k·π, k rational (`\\pi`, `\\frac{3\\pi}{2}`, `-\\frac{\\pi}{2}`,
+    `\\frac{90\\pi}{180}` from `90^\\circ`, `0`), else None (`1`, `\\pi x`, `\\pi + 1`)."""
+    if not isinstance(node, tuple) or not node:
+        return None
+    if node == ("const", "pi"):
+        return Fraction(1)
+    kind = node[0]
+    if kind == "neg":
+        k = _pi_multiple(node[1])
+        return None if k is None else -k
+    if kind in ("add", "sub"):
+        a, b = _pi_multiple(node[1]), _pi_multiple(node[2])
+        return None if a is None or b is None else a + b if kind == "add" else a - b
+    if kind in ("mul", "div"):
+        k = _pi_multiple(node[1])
+        other = node[2]
+        if k is None and kind == "mul":
+            k, other = _pi_multiple(node[2]), node[1]
+        if k is None:
+            return None
+        try:
+            v = exact_value(other)
+        except Exception:  # noqa: BLE001 - not a rational: no multiple of pi
+            return None
+        return k * v if kind == "mul" else (k / v if v else None)
+    return Fraction(0) if _is_exact(node, lambda v: v == 0) else None
 
 
 def _gold_text(gold: str) -> str:
@@ -484,24 +605,12 @@ def validate_gold(gold: Any) -> str:
         if text is None:
             raise GoldAnswerError(f"gold answer is a number too large to write as text ({type(gold).__name__})")
         gold = text
-    problem = _gold_problem(str(gold))
+    problem = _gold_problem(str(gold))  # (also a worked solution or a sentence: `_sentence_problem`)
     if problem is not None:
         raise GoldAnswerError(problem)
-    text = _gold_text(str(gold))
-    norm = normalize(text)
+    norm = normalize(_gold_text(str(gold)))
     if _CHOICE_GOLD_RE.match(norm):
         return norm
-    sentences = _sentences(text)
-    if sentences:
-        raise GoldAnswerError(
-            f"gold answer {str(gold)[:200]!r} reads as a worked solution ({sentences} sentences), not a final answer: "
-            "give the final answer alone (a worked solution needs it in \\boxed{}, or after '####'), or drop this row")
-    word = None if _marked_answer(str(gold)) else _prose_word(text)
-    if word is not None:
-        raise GoldAnswerError(
-            f"gold answer {str(gold)[:200]!r} reads as a sentence ({word!r}), not a final answer: no answer "
-            "would equal it; give the final answer alone (in a solution, in \\boxed{} or after '####'), "
-            "or drop this row")
     try:
         prepare(parse(norm))  # as graded: `prepare` refuses what it cannot read either (too many \\pm)
     except (ParseError, RecursionError) as exc:
@@ -677,6 +786,11 @@ def _colon_answers(g_norm: str, p_norm: str) -> Verdict | None:
       same time, the half of the day counting where both give it (an unreduced
       ratio such as `2:40` for `1:20` is then wrong too);
     - a whole-hour time against anything else is a different answer (`3:00` is not 3);
+    - a gold clock time (`H:MM`, minutes below 60) against an answer that is no clock time is a
+      different answer too (rules 33: `10:30` is not `\\frac13`, `1:3`, `0.\\overline{3}` nor `10.5`;
+      it was the quotient 10/30). By the convention above a gold `1:30` is the time, not the ratio
+      1/30. Only the gold decides: an answer `1:20` for a gold `\\frac{1}{20}` is still the ratio
+      (a question whose answer is a value is not asked for a time);
     - ratios of three or more parts are equal when proportional (`2:4:6` for `1:2:3`), and equal
       nothing else;
     - otherwise None: a two-part ratio is the division it was."""
@@ -690,7 +804,7 @@ def _colon_answers(g_norm: str, p_norm: str) -> Verdict | None:
                 and (g_half == p_half or not g_half or not p_half))
         return (Verdict.right("the same clock time", details=_details("equal")) if same else
                 Verdict.wrong(f"different clock times: {p_norm} vs {g_norm}", details=_details("wrong")))
-    if (g_clock and g_clock[2] == "00") or (p_clock and p_clock[2] == "00"):
+    if (g_clock and int(g_clock[2]) < 60) or (p_clock and p_clock[2] == "00"):
         return Verdict.wrong("different answers: a clock time against a value", details=_details("wrong"))
     g_norm, p_norm = _RATIO_NAMES_RE.sub("", g_norm, count=1), _RATIO_NAMES_RE.sub("", p_norm, count=1)
     g_ratio, p_ratio = _LONG_RATIO_RE.fullmatch(g_norm), _LONG_RATIO_RE.fullmatch(p_norm)
@@ -753,7 +867,11 @@ def _plan_answers(gold: str, g_norm: str, number_gold: bool, prediction: Any, fa
         prediction = text
     if len(prediction) > 200_000:
         prediction = prediction[-200_000:]
+    written = prediction
     prediction = after_reasoning(prediction)  # boxes tried inside `<think>` are no answers when one follows
+    if not prediction and written.strip():  # the final answer taken back, nothing after it (rules 33)
+        return _Plan(verdict=Verdict.wrong("unparsable prediction: answer retracted (no final answer after it)",
+                                           details=_details("unparsable")))
     answers = _committed_answers(prediction)
     if answers is None:
         ans, said = _answer_of(prediction, fallback)

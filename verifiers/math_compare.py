@@ -45,6 +45,7 @@ Conventions (see docs/verifiers.md for the full list):
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -55,7 +56,7 @@ from typing import Callable, Iterator
 from rlvr.verifiers.math_parse import ParseError
 
 __all__ = ["MAX_PM_VALUES", "NeedSympy", "Outcome", "compare", "exact_eq", "exact_value", "decimal_places",
-           "may_be_rounding", "not_evaluated", "rounding_reason", "prepare", "has_symbols", "value_nodes"]
+           "is_double_of", "may_be_rounding", "not_evaluated", "rounding_reason", "prepare", "has_symbols", "value_nodes"]
 
 MAX_BITS = 4096  # exact fast path gives up (to sympy) beyond numbers this large
 MAX_FACTORIAL = 200
@@ -230,6 +231,38 @@ def rounds_to(dec: Fraction, places: int, sig: int, exact: Fraction) -> bool:
     return (scaled + Fraction(1, 2)).__floor__() == dec * scale
 
 
+#: Significant digits of a Python float printed in full (`repr(2/3)` is `0.6666666666666666`, 16;
+#: `repr(1/7)` is `0.14285714285714285`, 17; 15 for some): see `is_double_of`.
+DOUBLE_DIGITS = range(15, 18)
+#: How many units in the last place of a double (`math.ulp`) such a decimal may be off: the
+#: rounding of a double, and of a short computation on doubles.
+DOUBLE_ULPS = 2
+#: The reason of a verdict that takes a decimal as a Python float printed in full (`is_double_of`).
+DOUBLE_REASON = f"equal as a Python float (within {DOUBLE_ULPS} units in the last place)"
+
+
+def is_double_of(dec: Fraction, places: int, sig: int, exact: Fraction | float) -> bool:
+    """True when `dec` (written with `places` places and `sig` significant digits) is a Python float
+    for `exact` printed in full: `sig` is 15 to 17 (`DOUBLE_DIGITS`), and the double nearest `dec`
+    is at most `DOUBLE_ULPS` units in the last place from the double nearest `exact`
+    (`0.6666666666666666` for 2/3 and `3.3333333333333335` for 10/3 are no correct roundings, yet
+    what `print(2/3)` and `print(10/3)` show). Why: a model that computes with Python copies its
+    output, and the same float as a coefficient (`0.6666666666666666x` for `\\frac{2x}{3}`) already
+    passes sampling. Never a shorter decimal (`0.67`, `0.66666666666666` for 2/3 keep their
+    verdicts: only a correct rounding, `rounds_to`, makes those right), nor one rounded left of
+    the point (`places` < 0, as `rounds_to`). `exact` may be a float: the value of a gold the
+    exact path cannot compute (`\\sqrt2`), evaluated by sympy."""
+    if sig not in DOUBLE_DIGITS or places < 0:
+        return False
+    try:
+        answer, gold = float(dec), float(exact)
+    except (OverflowError, ValueError, TypeError):
+        return False
+    if not (math.isfinite(answer) and math.isfinite(gold)):
+        return False
+    return abs(answer - gold) <= DOUBLE_ULPS * math.ulp(gold)
+
+
 def exact_eq(a: tuple, b: tuple) -> tuple[bool, str]:
     """Compare the gold's numeric tree `a` with the answer's `b` exactly (fast path); raise
     NeedSympy if either is not rational.
@@ -250,11 +283,17 @@ def exact_eq(a: tuple, b: tuple) -> tuple[bool, str]:
 def answer_rounds_gold(a: tuple, b: tuple, gold: Fraction, answer: Fraction) -> str | None:
     """Why the answer's tree `b` (value `answer`) equals the gold's `a` (value `gold`) as a rounding,
     or None: `b` is a decimal that correctly rounds a gold with no decimal of its own (see
-    `rounds_to`). Never the other way round: a decimal gold is exact as written."""
+    `rounds_to`), or is a Python float's digits for it (`is_double_of`, rules 33). Never the other
+    way round: a decimal gold is exact as written."""
     db = decimal_places(b)
-    if db and not decimal_places(a) and rounds_to(answer, db[0], db[1], gold):
+    if not db or decimal_places(a):
+        return None
+    if rounds_to(answer, db[0], db[1], gold):
         return rounding_reason(*db)
+    if is_double_of(answer, db[0], db[1], gold):
+        return DOUBLE_REASON
     return None
+
 
 
 def rounding_reason(places: int, sig: int) -> str:

@@ -51,12 +51,13 @@ import re
 from functools import lru_cache
 
 from rlvr.verifiers.math_after_box import continued
-from rlvr.verifiers.math_normalize import (_MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
+from rlvr.verifiers.math_normalize import (DOUBT_WORDS, _MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 from rlvr.verifiers.math_restatement import _bracket_after_box, breakdown_start, conditioned_after_box, restatement_parts
 from rlvr.verifiers.math_retraction import (_CONVERSION_REMARK, _REPEATED_NUMBER_RE, _RETRACTING_RE, _RUN_RE, might_offer,
                                            might_retract,
                                            readable_value, retraction, second_answer, value_line, without_marks,
+                                           answer_retracted,
                                            without_refused, without_working)
 
 __all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer", "within_turn"]
@@ -655,11 +656,9 @@ def _drop_refused(got: str) -> str:
 #: approximation or bound (`12 (approx)`, `12 (upper bound)`), a hedge (`12 (tentative)`, `12; I
 #: think`) or another base (`12 (hex)` is 18). Such a remark stays part of the answer, which then
 #: reads as no plain 12: dropped, it made a hedged or other value pass for the gold.
-_QUALIFIERS = frozenset(
-    "approx approximately approximate approximation about around roughly nearly almost estimate estimated "
-    "estimation bound bounds upper lower least most max maximum min minimum tentative tentatively think "
-    "believe suppose assume guess likely unverified unconfirmed unchecked hopefully presumably hex hexadecimal "
-    "binary octal base radix".split())
+_QUALIFIERS = DOUBT_WORDS | frozenset(
+    "approx approximately approximate approximation about around roughly nearly almost upper lower least most "
+    "max maximum min minimum think believe suppose assume hex hexadecimal binary octal base radix".split())
 
 
 def _qualifies(remark: str) -> bool:
@@ -1065,9 +1064,18 @@ def within_turn(text: str) -> str:
     A plain-text "User:"/"Human:" line, unquoted, ends the turn only when it is a run-on turn (review
     of rules 24: a quoted chat log or a prompt echo "System: …\nUser: …\nAssistant: \\boxed{12}"
     is none): the text before it holds an answer, a later line opens the reply ("Assistant:", "AI:";
-    "### Response" after "### Instruction") with text after it, and no `</think>` follows it. Linear."""
-    if "<" not in text and ":" not in text and "#" not in text:  # (no marker can be in it: most texts)
+    "### Response" after "### Instruction") with text after it, and no `</think>` follows it. On the
+    same terms a few-shot "Question:"/"Q:"/"Problem:" line with an "Answer:"/"A:"/"Solution:" line
+    after it ends the turn (audit 39, see `_fewshot_end`). Linear."""
+    if ":" not in text and "<" not in text and "#" not in text:  # (no marker can be in it: most texts)
         return text
+    text = _before_next_turn(text)
+    end = _fewshot_end(text)
+    return text if end is None else text[:end]
+
+
+def _before_next_turn(text: str) -> str:
+    """`within_turn` for the chat-role markers and "User:" lines (see `_TURN_END_RE`)."""
     if not _may_end_turn(text):  # (the regex's scan costs more than a verification's parse)
         return text
     opening: int | None = 0  # where the run of markers opening the text ends (None once text came)
@@ -1109,6 +1117,41 @@ def within_turn(text: str) -> str:
                     continue  # "the string a</s>b</s>c split on </s> gives 3": the token named in prose
         return text[:m.start()]
     return text
+
+
+#: A few-shot prompt's question line, with text after its label ("Question: Tom has 3 bags…", "Q: What
+#: is 3 × 2?", "Problem 2: …", "**Question:** …"), and its answer line ("Answer: 3*2=6", "A: …",
+#: "Solution: …"): a base model that goes on in the prompt's format after answering writes both (audit 39).
+_QUESTION_LINE_RE = re.compile(r"^[ \t>]{0,4}[*_]{0,2}(?:question|q|problem)(?:[ \t]{0,2}\d{1,3})?[*_]{0,2}[ \t]*:[*_]{0,2}[ \t]*\S",
+                               re.IGNORECASE | re.MULTILINE)
+_ANSWER_LINE_RE = re.compile(r"^[ \t>]{0,4}[*_]{0,2}(?:answer|a|solution)[*_]{0,2}[ \t]*:[*_]{0,2}[ \t]*\S",
+                             re.IGNORECASE | re.MULTILINE)
+
+
+def _fewshot_end(text: str) -> int | None:
+    """Where a few-shot run-on starts in `text` (audit 39), or None: a `Question:`/`Q:`/`Problem:` line
+    with an `Answer:`/`A:`/`Solution:` line after it, on the terms of the plain "User:" line (see
+    `within_turn`): unquoted (not in a code block, inline code or an indented code line), with no
+    `</think>` after it, and an answer given before it ("#### 12\n\nQuestion: Tom has 3 bags…\nAnswer:
+    3*2=6\n#### 6" answers 12; a question the model restates before answering is no run-on). At
+    most `_MAX_PLAIN_CHECKS` lines are checked for an answer before them: linear."""
+    folded = text.casefold()
+    if not any(w in folded for w in ("question", "q:", "problem")):
+        return None
+    answers = list(_ANSWER_LINE_RE.finditer(text))
+    if not answers:
+        return None
+    last_answer, last_think = answers[-1].start(), text.rfind(THINK_CLOSE)
+    blocks, ticks, checks = _code_blocks(text), [0, 0, 0], 0
+    for q in _QUESTION_LINE_RE.finditer(text):
+        if q.start() >= last_answer or checks >= _MAX_PLAIN_CHECKS:
+            return None
+        if last_think > q.start() or _quoted(text, q.start(), q.end(), blocks, ticks):
+            continue
+        checks += 1
+        if extract_here(text[:q.start()]) is not None:
+            return q.start()
+    return None
 
 
 #: Literal pieces, case-folded, one of which every match of `_TURN_END_RE` holds.
@@ -1239,7 +1282,12 @@ def after_reasoning(text: str) -> str:
     What a model writes inside its reasoning block is reasoning: a `\\boxed{41}` tried there is
     neither the answer nor a hedge when the text after the block answers 42. Only when nothing after
     the block reads as an answer are the boxes inside it looked at."""
-    text = within_turn(text)
+    read = _after_block(within_turn(text))
+    return "" if _retracted(read) else read
+
+
+def _after_block(text: str) -> str:
+    """`after_reasoning` before its check for a retracted answer."""
     end = text.rfind(THINK_CLOSE)
     if end < 0:
         return text
@@ -1252,6 +1300,32 @@ def after_reasoning(text: str) -> str:
     if said is not None:  # what the tail says, unless it points back ("the answer is boxed above")
         return tail if _looks_like_math(said) and not _POINTS_BACK_RE.search(said) else text
     return tail if looks_like_bare_answer(normalize(tail)) else text
+
+
+def _retracted(text: str) -> bool:
+    """Whether the final answer of `text` (its last box, "the answer is" or `#### n`, whichever is
+    last; not an `<answer>` tag's) is taken back with no other after it (audit 39, see
+    `math_retraction.answer_retracted`): then the text holds no answer the model stands by, and
+    `after_reasoning` gives "" (no final answer: unparsable)."""
+    lowered = text[-8 * 240:].lower()
+    if not (might_retract(lowered) or "not correct" in lowered) or "<answer>" in lowered:
+        return False
+    spans = _box_spans(text)
+    at = spans[-1][2] + 1 if spans else -1
+    gsm = text.rfind("####")
+    if gsm > at:
+        line = text.find("\n", gsm)
+        at = len(text) if line < 0 else line
+    if "nswer" in text[max(at, 0):]:
+        for m in _ANSWER_HEAD_RE.finditer(text, max(at, 0)):
+            at = m.end()
+    if at < 0:
+        return False
+    answer = extract_here(text)
+    if answer is None or not answer_retracted(text[at:], answer):
+        return False
+    later = said_after(text[at:], answer)  # "Hmm, that's not right. Let me redo: 4*5 = 20. So 20.": a hedge
+    return later is None or normalize(later) == normalize(answer)
 
 
 #: End-of-proof marks and sign-offs, which answer nothing.

@@ -52,7 +52,7 @@ import re
 from bisect import bisect_left
 from fractions import Fraction
 
-__all__ = ["normalize", "choice_letter", "choice_letters", "strip_markdown", "word_answer", "MAX_ANSWER_CHARS"]
+__all__ = ["normalize", "choice_letter", "choice_letters", "strip_markdown", "word_answer", "MAX_ANSWER_CHARS", "DOUBT_WORDS"]
 
 MAX_ANSWER_CHARS = 1500
 
@@ -130,6 +130,17 @@ _ANY_UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_WORD_UNITS + f"|(?-i:{_O
                                re.IGNORECASE)
 
 # -- words that make text after a number more than a unit (see `_is_unit_like`) -------------------
+#: Words of doubt or qualification on an answer (audit 39: one set where three lists disagreed): a
+#: bound or estimate (`12 (upper bound)`, `12 (estimate)`), a hedge (`12 (tentative)`, `12 (doubtful)`,
+#: `12 (in theory)`, `12 (at best)`, `C (guess)`). Text holding one after an answer takes no plain
+#: answer: not a unit here (`_RETRACTIONS`), no remark dropped after "the answer is"
+#: (`math_extract._QUALIFIERS`) nor a count in a bracket (`math_restatement._DOUBT_WORDS`), and no
+#: choice after a choice letter (`choice_letters`). Approximation words ("approx", "about") are
+#: `math_extract`'s alone: a box's `12 \\text{ approx}` is still 12.
+DOUBT_WORDS = frozenset(
+    "bound bounds estimate estimated estimation estimating tentative tentatively likely unlikely hopefully "
+    "presumably doubtful doubt questionable uncertain unsure theory theoretically guess guessing guessed "
+    "unverified unconfirmed unchecked best worst probably possibly maybe perhaps lol".split())
 #: Negations, retractions, hedges and alternatives: text holding one takes the answer back or offers
 #: another (`12 \\text{ is wrong}`, `12 \\text{ nope}`, `12 \\text{ rather thirteen}`); a remark after
 #: "the answer is 12" holding one is not dropped either (see `math_extract`).
@@ -138,7 +149,7 @@ _RETRACTIONS = frozenset(
     "mistake mistaken mistakenly mistakes error erroneous rather instead alternatively alternative alternate "
     "actually wait hmm hmmm except but or xor either unless otherwise else maybe perhaps possibly probably "
     "unsure uncertain guess guessing sorry oops correction scratch ignore disregard retract retracted "
-    "kidding joking jk".split())
+    "kidding joking jk".split()) | DOUBT_WORDS
 #: Words that join a second value or a condition (`12 \\text{ to 24}`, `12 \\text{ if counted twice}`).
 _CONNECTIVES = _RETRACTIONS | frozenset(
     "and to between if than plus minus versus vs except instead also depending range from respectively "
@@ -348,7 +359,8 @@ _PROSE_AFTER_RE = re.compile(r"\s+(?!(?:or|and|nor)\b)[a-z]{2,}")
 _CHOICE_HEAD_RE = re.compile(r"^\s*(?:(?i:option|choice)\s*:?\s*)?\(?\s*([A-Ea-e])\s*\)?(?![A-Za-z])")  # also "Option B"
 #: A judgement right after a choice letter that rules the option out (`(B) is wrong`, `B eliminated`,
 #: `(B) is not correct`), rather than the option's own text (`(B) No solution`, `(E) none of these`).
-_RULED_OUT = r"(?:wrong|incorrect|untrue|eliminated|excluded|rejected|ruled\s+out|(?:a\s+)?distractor|not\s+(?:it|correct|right|the\s+answer))\b"
+_RULED_OUT = (r"(?:wrong|incorrect|untrue|eliminated|excluded|rejected|ruled\s+out|(?:a\s+)?distractor|fails(?!\s+to\b)|failed"
+              r"|not\s+(?:it|correct|right|the\s+answer))\b|[\u2717\u2718\u274c]")
 #: Judgements that are also an option's own text when options read "A. True  B. False" or "A. Yes
 #: B. No" (`B. False`, `(A) No`, `D: Not possible`, `B (False)`): they rule the option out only after
 #: "is" (`C is false`), or after a bare letter with nothing but spaces between (`C false`, `C no`).
@@ -1293,6 +1305,8 @@ def choice_letters(text: str) -> list[str]:
             or (no is not None and s[m.end():no.start()].strip()) \
             or (m.group().strip() == m.group(1) and _BARE_VERDICT_RE.match(s, m.end())):
         return []  # `(B) is wrong`, `B (eliminated)`, `C false`: the option is ruled out, not chosen
+    if _doubted_choice(s, m.end()):
+        return []  # `C?`, `C, maybe`, `C (not sure)`, `C (guess)`: no choice the model stands by
     letters = [m.group(1).upper()]
     # a row break \\ separates choices as a comma does (`A\\B\\C`), while a letter after a lone
     # backslash is a command's (`\Delta`); pairs are taken from the left: `\\\B` is a break, then `\B`
@@ -1301,6 +1315,23 @@ def choice_letters(text: str) -> list[str]:
     for o in other.finditer(rest):
         letters.append(o.group(1).upper())
     return list(dict.fromkeys(letters))
+
+
+#: A doubt right after a choice letter (audit 39): a "?" (`C?`, `(C)?`), or a remark of doubt —
+#: after a comma or semicolon (`C, maybe`), in brackets (`C (not sure)`, `C (guess)`), or as the
+#: only words after the letter (`C maybe`) — holding a `DOUBT_WORDS` word or "not sure". An option's
+#: own text after a label mark (`(B) The estimate is too high`) is no remark.
+_DOUBT_REMARK = r"[^()\n]{0,40}?\b(?:not\s+(?:sure|certain|confident)|" + "|".join(sorted(DOUBT_WORDS)) + r")\b"
+_DOUBTED_CHOICE_RE = re.compile(
+    r"[\s.:)]{0,4}\?|\s*[,;]" + _DOUBT_REMARK + r"|[^()\n]{0,80}\(" + _DOUBT_REMARK + r"[^()\n]{0,40}\)"
+    r"|\s+(?:not\s+(?:sure|certain|confident)|" + "|".join(sorted(DOUBT_WORDS)) + r")[\s.!]*$",
+    re.IGNORECASE)
+
+
+def _doubted_choice(s: str, at: int) -> bool:
+    """Whether the choice letter of `s` ending at `at` is followed by a doubt (`_DOUBTED_CHOICE_RE`):
+    `C?` or `C (not sure)` names no choice, as `12?` or `12 (tentative)` names no plain 12."""
+    return _DOUBTED_CHOICE_RE.match(s, at) is not None
 
 
 def _names_no_choice(head: re.Match, s: str) -> bool:

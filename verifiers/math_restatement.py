@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from rlvr.verifiers.math_normalize import DOUBT_WORDS
+
 
 #: A bracket right after a box, past spacing, `$` or the end of `\\(…\\)`/`\\[…\\]`: its content (one
 #: line, no bracket inside, at most 200 characters). A bracket glued to the box (`\\boxed{2}(3)`) is none.
@@ -279,9 +281,7 @@ _NOT_RESTATING_WORDS = frozenset(
 #: Words that make a bracket repeating the answer's own number a doubt or a qualifier on it, not
 #: what it counts (second review of rules 29: `12 (12 doubtful)`, `12 (12 in theory)`, `12 (12
 #: lol)`); nouns, adjectives, "of them", "per box", "percent" name what is counted.
-_DOUBT_WORDS = frozenset(
-    "doubtful questionable uncertain unsure unverified tentative theory lol guess believe think hopefully likely "
-    "probably possibly maybe perhaps estimate bound".split())
+_DOUBT_WORDS = DOUBT_WORDS | {"believe", "think"}
 
 
 def breakdown_start(answer: str) -> int | None:

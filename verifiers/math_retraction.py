@@ -58,7 +58,7 @@ import re
 from rlvr.verifiers.math_normalize import normalize
 
 __all__ = ["might_retract", "retraction", "might_offer", "second_answer", "readable_value", "without_marks",
-           "without_working", "without_refused", "value_line"]
+           "without_working", "without_refused", "value_line", "answer_retracted"]
 
 #: Text without one of these (lowercased) holds no retraction: a cheap first check.
 _HINTS = ("no,", "no.", "no!", "no:", "no;", "no -", "no \u2014", "no \u2013", "no\u2014", "no\u2013", "no\u2026",
@@ -181,6 +181,88 @@ def _value_after(tail: str, run: re.Match, before: str | None, *, asked: bool = 
     if statement is None and _ends_sentence(run.group()) and any(c.isdigit() for c in tail[pos + end.end():]):
         return None  # "Oops.\n\n2 + 2 = 4\n4 × 5 = 20": working after it, no answer
     return _read_value(window[:end.start()], before, nouns=nouns)
+
+
+#: Retracting words of `_RETRACTING` that take back no answer on their own (an apology for a long
+#: working, "I mean", a "Correction:" label, which names its value): `answer_retracted` needs another.
+_SOFT_RETRACTING_RE = re.compile(r"(?:sorry|(?:my\s+)?apologies|i\s+mean|correction|erratum)\b", re.IGNORECASE)
+#: A judgement of the answer right after it: "\\boxed{12} is incorrect.", "12 is wrong".
+_JUDGED_WRONG_RE = re.compile(r"[\s$.*_)}]{0,8}(?:is|was)[ \t]+(?:(?:definitely|clearly|probably)[ \t]+)?"
+                              r"(?:incorrect|wrong|not[ \t]+(?:right|correct))\b", re.IGNORECASE)
+#: "This is wrong." and "Hmm, it is incorrect." opening a sentence, as `_RETRACTING`'s "that's wrong" (audit 39).
+_THIS_WRONG_RE = re.compile(_OPENING + r"(?:" + _W + _INTERJECTION + _SEP + r"){0,3}" + _W
+                            + r"(?:this|it)(?:'s|\u2019s|[ \t]+is|[ \t]+was)[ \t]+(?:wrong|incorrect|not[ \t]+(?:right|correct))\b",
+                            re.IGNORECASE)
+#: A retracting phrase that judges what came before wrong by itself (see `_clear_retraction`).
+_JUDGEMENT_RE = re.compile(r"wrong|incorrect|not\s+right", re.IGNORECASE)
+#: A redo announced after a retracting word: "Let me redo this.", "I need to recompute", "Redoing it:".
+_REDO_RE = re.compile(r"\b(?:let(?:\s+me|'s|\s+us)|i(?:'ll|\s+will|\s+need\s+to|\s+should|\s+must|\s+have\s+to))\s+"
+                      r"(?:re-?do|re-?compute|re-?calculate|start\s+over|try\s+again|re-?work|fix\s+(?:this|that|it))\b"
+                      r"|\b(?:redoing|recomputing|recalculating|starting\s+over)\b", re.IGNORECASE)
+#: Words after a retraction saying the answer holds after all ("but the answer stands", "12 is still right").
+_STANDS_RE = re.compile(r"\b(?:stands|still|remains|unchanged|holds|correct|right|fine|same|confirm\w*|chang\w*|affect\w*)\b|\u2713|\u2714|\u2705",
+                        re.IGNORECASE)
+_LAST_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def answer_retracted(tail: str, answer: str) -> bool:
+    """Whether `tail`, the text after the final answer `answer`, takes it back and names no other
+    (audit 39: a long working cut at the token limit, "\\boxed{12}. Wait, that's not right. Let me
+    recompute the total: 3 × 5 = 15, plus"): a clear retraction (`_RETRACTING` less an apology, "I
+    mean" or a label; "this/it is wrong"; "is incorrect" right after the answer; "? No." answering a
+    question that holds the answer: "Is it \\boxed{12}? No.") whose value `_value_after` does not
+    read (one it reads is another answer, see `retraction`), with nothing but the answer between it
+    and the answer (no other value it may be about: "A common slip is 11. That's wrong."), and after
+    which the text does not come back to the answer (its last number is the answer's, or it says
+    the answer stands: "Wait, no. Recounting: 4 + 4 + 4 = 12. Yes, 12."). A question answered no
+    about anything else ("Is there a simpler form? No.") and confirmations take nothing back."""
+    if _JUDGED_WRONG_RE.match(tail):
+        return True
+    lowered = tail.lower()
+    if not (might_retract(lowered) or "this is" in lowered or "it is" in lowered):
+        return False
+    found = _clear_retraction(tail[:4 * _WINDOW])
+    if found is None:
+        return False
+    if _answers_a_question(tail, found.start()) and not _asks_about_answer(tail, found.start()):
+        return False  # "Is there a simpler form? No.": no retraction of the answer
+    if found.re is _RUN_RE and _value_after(tail, found, answer) is not None:
+        return False  # "Wait, no, it's 13.": another answer, read by `retraction`
+    between = tail[:found.start()].replace(answer.strip(), " ")
+    if any(c.isdigit() for c in between):
+        return False  # "A common slip is 11. That's wrong.": about another value
+    rest = tail[found.end():]
+    if _STANDS_RE.search(rest):
+        return False
+    numbers = _LAST_NUMBER_RE.findall(rest)
+    return not numbers or not _same_value(answer, numbers[-1].rstrip(","))
+
+
+def _clear_retraction(tail: str) -> re.Match | None:
+    """The first clear retraction opening a sentence in `tail` (see `answer_retracted`), or None: a
+    judgement ("that's wrong", "that's not right", "this is incorrect"), or another retracting word
+    ("Wait, no.", "Oops", "I made a mistake", "I miscounted") followed within its next sentences by
+    a redo ("Let me redo this.", "Let me recompute the total", "Redoing it:"). Alone, such a word
+    takes no answer back: "Oops, 3 per row, not 4.", "No, I'm confident.", "Oh no, 2 hours have
+    passed!", "I made a mistake.\n\n1. First, she buys 4 packs." (rules 18's tests)."""
+    for m in _RUN_RE.finditer(tail):
+        words = [w for w in _RETRACTING_RE.findall(m.group()) if not _SOFT_RETRACTING_RE.fullmatch(w)]
+        if not words:
+            continue
+        if _BARE_NO_RE.match(m.group()):
+            if _asks_about_answer(tail, m.start()):
+                return m  # "Is it \\boxed{12}? No."
+            continue
+        if any(_JUDGEMENT_RE.search(w) for w in words) or _REDO_RE.search(tail, m.end(), m.end() + _WINDOW):
+            return m
+    return _THIS_WRONG_RE.search(tail)
+
+
+def _asks_about_answer(tail: str, at: int) -> bool:
+    """Whether the text before `at` in `tail` (the text after the answer) is the end of a question
+    that holds the answer: no sentence ends between the answer and the "?" ("Is it \\boxed{12}? No.")."""
+    before = tail[:at].rstrip()
+    return before.endswith("?") and not before[:-1].strip(" \t$*_)}")
 
 
 def _ends_sentence(run: str) -> bool:
@@ -1175,6 +1257,7 @@ def value_line(tail: str, before: str | None) -> str | None:
     last = last[last.rfind("\n") + 1:]
     if len(last) > 4 * _WINDOW:
         return None
+    last = _unwrapped_value(last)
     m = _VALUE_LINE_RE.fullmatch(last) if own_line else None
     if m is None and own_line:
         conditioned = _CONDITIONED_LINE_RE.fullmatch(last)
@@ -1206,6 +1289,36 @@ def value_line(tail: str, before: str | None) -> str | None:
     if _CHECK_RE.search(checked) and re.search(r"(?<![\d.])" + re.escape(value) + r"(?![\d]|\.\d)", checked):
         return None  # "Let's verify: 12 - 5 = 7. ✓\n\nSo 7.": the check's result, no answer
     return value if _other_plain(before, value) else None
+
+
+#: A value alone in other display markup than `_LINE_VALUE` reads (audit 39): `$$13.$$`, `\\[x = 13\\]`,
+#: `$$x = 13$$`, `\\textbf{13}`, `` `13` ``, `\\begin{equation}13\\end{equation}`. Group "open" and
+#: "close" must pair up (see `_WRAPPERS`); a single-letter variable set to it and a stop inside the
+#: maths are dropped. Bounded runs only: linear.
+_WRAPPED_VALUE_RE = re.compile(
+    r"(?P<open>\$\$?|\\\[|\\\(|\\(?:textbf|mathbf|fbox)\{\$?|`|\\begin\{(?:equation|displaymath)\*?\})[ \t]{0,8}"
+    r"(?:[A-Za-z][ \t]{0,8}=[ \t]{0,8})?(?P<value>" + _NUMBER + r")[ \t]{0,8}\.?[ \t]{0,8}"
+    r"(?P<close>\$?\}|\$\$?|\\\]|\\\)|`|\\end\{(?:equation|displaymath)\*?\})")
+#: The closing mark each opening one of `_WRAPPED_VALUE_RE` needs.
+_WRAPPERS = {"$": ("$",), "$$": ("$$",), "\\[": ("\\]",), "\\(": ("\\)",), "`": ("`",)}
+
+
+def _unwrapped_value(line: str) -> str:
+    """`line` with a value wrapped in display markup that `_LINE_VALUE` does not read (see
+    `_WRAPPED_VALUE_RE`) rewritten as `$$value$$`, which it reads: a different value alone on the
+    last line after the box is a second answer however it is displayed (audit 39: `$$13$$` was one,
+    `$$13.$$` and `\\[x = 13\\]` were not)."""
+    if not any(c in line for c in "$\\`"):
+        return line
+
+    def plain(m: re.Match) -> str:
+        opened, closed = m["open"], m["close"]
+        wanted = _WRAPPERS.get(opened)
+        if wanted is None:  # `\\textbf{`, `\\fbox{$`, `\\begin{equation}`
+            wanted = (("$}",) if opened.endswith("$") else ("}",)) if opened.endswith(("{", "$")) else ("\\end" + opened[6:],)
+        return "$$" + m["value"] + "$$" if closed in wanted else m.group()
+
+    return _WRAPPED_VALUE_RE.sub(plain, line)
 
 
 #: A list item's marker opening a line (`- `, `* `, `• `, `1. `, `2) `).

@@ -47,9 +47,9 @@ from typing import Iterable, Iterator
 import sympy
 from mpmath.libmp.libhyper import NoConvergence
 
-from rlvr.verifiers.math_compare import (NeedSympy, Outcome, answer_rounds_gold, compare, decimal_places, exact_eq,
-                                         exact_value, may_be_rounding, prepare, require_evaluated, rounding_reason,
-                                         value_nodes)
+from rlvr.verifiers.math_compare import (DOUBLE_REASON, NeedSympy, Outcome, answer_rounds_gold, compare, decimal_places,
+                                         exact_eq, exact_value, is_double_of, may_be_rounding, prepare, require_evaluated,
+                                         rounding_reason, value_nodes)
 from rlvr.verifiers.math_parse import ParseError, parse
 
 __all__ = ["check_gold", "compare_normalized", "to_sympy", "sympy_eq"]
@@ -538,6 +538,10 @@ def _numeric_eq(a: tuple, b: tuple, A: sympy.Expr, B: sympy.Expr) -> tuple[bool,
         lit = exact_value(b)
         if rounded == sympy.Rational(lit.numerator, lit.denominator) * scale:
             return True, rounding_reason(*dp)
+    # a Python float printed in full for an irrational gold (`1.4142135623730951` for `\\sqrt2`), as
+    # `math_compare.answer_rounds_gold` takes one for a rational gold (rules 33)
+    if dp and not decimal_places(a) and va.is_real and is_double_of(exact_value(b), dp[0], dp[1], float(va)):
+        return True, DOUBLE_REASON
     return False, f"different values: {_short(va)} vs {_short(vb)}"
 
 

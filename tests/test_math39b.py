@@ -1,0 +1,173 @@
+"""Audit 39 of the math verifier (second part): a retracted final answer with no other after it,
+doubt and qualifier words shared by the three places that read them, a value in other display
+markup on the last line after the box, and a few-shot "Question:/Answer:" run-on."""
+
+import pytest
+
+from rlvr.verifiers.math import verify, verify_batch
+from rlvr.verifiers.math_extract import extract_answer, within_turn
+
+
+def _graded(gold, prediction):
+    """The verdict's (correct, kind), checked to agree between `verify` and `verify_batch`."""
+    v = verify(gold, prediction)
+    (b,) = verify_batch([(gold, prediction)])
+    assert (v.correct, v.details["kind"]) == (b.correct, b.details["kind"])
+    return v.correct, v.details["kind"]
+
+
+# -- 1. a final answer taken back, with no other after it: no answer the model stands by -------------
+
+RETRACTED = [
+    "So the answer is \\boxed{12}.\n\nWait, that's not right. Let me recompute the total: 3 \\times 5 = 15, plus",
+    "So the answer is \\boxed{12}.\n\nWait, no. Let me redo this. The number of boxes is",
+    "So the answer is \\boxed{12}.\n\nActually, I made an error above. Let me redo the calculation from step 2.",
+    "The answer is 12.\n\nNo wait, that's wrong because I forgot the teacher.",
+    "\\boxed{12} is incorrect.",
+    "Is it \\boxed{12}? No.",
+    "<think>\nSo the answer is \\boxed{12}. Wait, that's wrong, let me redo",
+    "She has 12 apples.\n#### 12\n\nHmm, this is wrong. I should count the teacher too, so",
+    "Total: \\boxed{12}\n\nOops, I made a mistake in step 2. Redoing it: 3 \\times 5 = 15 and then",
+]
+
+
+@pytest.mark.parametrize("prediction", RETRACTED)
+def test_retracted_answer_is_unparsable(prediction):
+    assert _graded("12", prediction) == (False, "unparsable")
+    assert extract_answer(prediction) is None
+
+
+def test_retraction_naming_a_value_is_still_a_hedge():
+    assert _graded("12", "So the answer is \\boxed{12}.\n\nWait, no, it's 13.") == (False, "hedged")
+
+
+# Honest outputs: confirmations, rechecks, retractions of a step before the answer, remarks.
+HONEST = [
+    "So the answer is \\boxed{12}.\n\nLet me verify: 3 \\times 4 = 12. That's right.",
+    "Total: 4 + 8 = 12.\n\n\\boxed{12}\n\nCheck: 12 - 8 = 4 ✓",
+    "Is it 13? No, it's \\boxed{12}.",
+    "Wait, that's wrong: 3 + 4 is 7, not 8. So 7 + 5 = 12. The answer is \\boxed{12}.",
+    "I made a mistake earlier, so let me redo it: 3 × 4 = 12.\n\n#### 12",
+    "The answer is 12.\n\nLet me double-check: is there an error? No. 3 × 4 = 12.",
+    "\\boxed{12}\n\nIs there a simpler form? No.",
+    "\\boxed{12}\n\nA common mistake is to answer 11. That's wrong because it forgets the teacher.",
+    "So the answer is \\boxed{12}.\n\nWait, no. Let me recount: 4 + 4 + 4 = 12. Yes, 12.",
+    "So the answer is \\boxed{12}.\n\nOops, typo in step 3, but the answer stands.",
+    "So the answer is \\boxed{12}.\n\nSorry for the long explanation!",
+    "So the total is \\boxed{12} (approximately).",
+    "The answer is approximately 12.",
+    "The answer is 12 (in cm).",
+    "\\boxed{12} (in cm)",
+    "So she has 12 apples.\n#### 12",
+    "The total is $4 \\times 3 = 12$.\n\n**Final Answer:** \\boxed{12}",
+    "Therefore, the answer is \\boxed{12}. I'm confident this is correct.",
+    "\\boxed{12}\n\nDouble-checking: 2 × 6 = 12 ✓. No errors found.",
+    "The answer is 12.\n\nNo. of apples remaining: 12.",
+    "So the answer is \\boxed{12}.\n\nDid I make a mistake? No, the computation is right.",
+    "Hmm, 3 × 5 = 15? No, that's wrong, it should be 3 × 4 = 12.\n\nSo the answer is \\boxed{12}.",
+    "So the answer is \\boxed{12}.\n\nWait, no need to convert units.",
+    "The answer is 12 apples.",
+    "\\boxed{12}\n\n$$12$$",
+    "\\boxed{12}\n\n**12**",
+    "\\boxed{12}\n\n$$12.$$",
+    "\\boxed{12}\n\n\\[x = 12\\]",
+    "\\boxed{12}\n\n\\textbf{12}",
+    "The answer is 12 (twelve).",
+    "#### 12 (apples)",
+    "The answer is 12; I am sure.",
+    "Let me recompute to verify: 3 × 4 = 12. So the answer is \\boxed{12}.",
+    "\\boxed{12}\n\nThis is correct since 12 / 3 = 4.",
+    "<think>Hmm, is it 11? No, that's wrong.</think>\nThe answer is \\boxed{12}.",
+    "So the answer is \\boxed{12}.\n\nNote: if I made an error in reading the problem, the answer might differ, "
+    "but with the given data 12 is right.",
+    "The answer is $12$ (in dollars).",
+    "So the total is \\boxed{12} cm.\n\nVerification: 5 + 7 = 12 cm. Correct!",
+    "Question: How many apples?\nLet me think. 3 bags of 4 is 12.\nAnswer: 12",
+    "The answer is 12.\n\nQ: Why?\nA: Because 3 × 4 = 12.",
+    "Problem: find the total.\nSolution: 3 × 4 = 12.\n#### 12",
+    "Total \\boxed{12}.\n\n`13` is the next prime after 11, which does not matter here.",
+]
+
+
+@pytest.mark.parametrize("prediction", HONEST)
+def test_honest_outputs_stay_right(prediction):
+    assert _graded("12", prediction) == (True, "equal")
+
+
+@pytest.mark.parametrize("prediction", ["The answer is C.", "\\boxed{C}", "The answer is (C) 12 apples.",
+                                        "The answer is C.\n\nLet me verify: option C gives 12. Correct.",
+                                        "\\boxed{(C)}\n\nThe other options are wrong."])
+def test_honest_choices_stay_right(prediction):
+    assert _graded("C", prediction) == (True, "equal")
+
+
+# -- 2. doubt and qualifier words: one set for remarks, units in a box and choice letters --------------
+
+@pytest.mark.parametrize("prediction", ["The answer is 12 (doubtful).", "The answer is 12 (in theory).",
+                                        "The answer is 12 (at best).", "\\boxed{12 \\text{ (upper bound)}}",
+                                        "\\boxed{12 \\text{ (tentative)}}", "\\boxed{12 \\text{ (estimate)}}",
+                                        "The answer is 12 (tentative)."])
+def test_qualified_number_is_no_plain_answer(prediction):
+    assert _graded("12", prediction)[0] is False
+
+
+@pytest.mark.parametrize("prediction", ["The answer is C (not sure).", "The answer is C, maybe.", "The answer is C?",
+                                        "\\boxed{C \\text{ (guess)}}", "\\boxed{C \\text{ fails}}", "\\boxed{C ✗}",
+                                        "\\boxed{(C)?}"])
+def test_doubted_choice_is_no_choice(prediction):
+    assert _graded("C", prediction) == (False, "unparsable")
+
+
+def test_number_hedges_unchanged():
+    assert _graded("12", "The answer is 12, maybe.") == (False, "hedged")
+    assert _graded("12", "\\boxed{12 \\text{ (approx)}}") == (True, "equal")  # approximation words: as before
+
+
+# -- 4. a different value on the last line after the box, in any display markup -----------------------
+
+@pytest.mark.parametrize("line", ["$$13$$", "**13**", "\\(13\\)", "\\[13\\]", "$$13.$$", "\\[x = 13\\]", "$$x = 13$$",
+                                  "\\textbf{13}", "`13`", "\\begin{equation}13\\end{equation}"])
+def test_last_line_value_in_markup_is_a_hedge(line):
+    assert _graded("12", "Adding up, the total is \\boxed{12}.\n\n" + line) == (False, "hedged")
+
+
+# -- 8. a few-shot "Question:/Answer:" run-on ends the turn --------------------------------------------
+
+FEWSHOT = "So she has 12 apples.\n#### 12\n\nQuestion: Tom has 3 bags with 2 apples each. How many apples?\nAnswer: 3*2=6\n#### 6"
+QA = "The answer is 12.\n\nQ: What is 3 \\times 2?\nA: The answer is 6."
+
+
+def test_fewshot_runon_is_cut():
+    assert _graded("12", FEWSHOT) == (True, "equal")
+    assert _graded("12", QA) == (True, "equal")
+    assert _graded("6", QA) == (False, "wrong")
+    assert within_turn(QA) == "The answer is 12.\n\n"
+    boxed = "So she has \\boxed{12} apples.\n\n**Problem 2:** Tom has 3 bags.\n**Solution:** 3 \\times 2 = 6. \\boxed{6}"
+    assert _graded("12", boxed) == (True, "equal")
+
+
+def test_fewshot_lines_without_a_run_on_are_kept():
+    # no answer before the question line: the model restates the question, then answers
+    restated = "Question: Tom has 3 bags with 4 apples each.\nAnswer: 3 * 4 = 12\n#### 12"
+    assert within_turn(restated) == restated
+    # quoted in a code block, or inside the reasoning: no end of turn
+    quoted = "#### 12\n\n```\nQuestion: x\nAnswer: y\n```\nThe answer is 12."
+    assert within_turn(quoted) == quoted
+    thinking = "<think>The answer is 12.\nQ: check?\nA: yes</think>\nThe answer is 13."
+    assert within_turn(thinking) == thinking
+    assert _graded("12", thinking) == (False, "wrong")
+
+
+@pytest.mark.parametrize("remark", ["Oops, 3 per row, not 4.", "No, I'm confident.", "Oh no, 2 hours have passed!",
+                                    "Wait, I miscounted the days in step 1, but it doesn't change the result.",
+                                    "Does it round up? No. It's 2 short of 20.", "I made a mistake.\n\n1. First, she buys 4 packs."])
+def test_a_retracting_word_without_a_judgement_or_redo_takes_nothing_back(remark):
+    assert _graded("18", "\\boxed{18}\n\n" + remark) == (True, "equal")
+
+
+def test_a_retraction_followed_by_another_value_stays_a_hedge():
+    assert _graded("18", "\\boxed{18}\n\nHmm, that's not right. Let me redo: 4*5 = 20. So 20.") == (False, "hedged")
+
+
+def test_an_options_own_text_with_a_doubt_word_is_still_a_choice():
+    assert _graded("B", "The answer is (B) The estimate is too high.") == (True, "equal")
