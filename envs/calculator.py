@@ -728,10 +728,12 @@ def _rewritten(node: ast.AST, text: str, holding: set[ast.AST]) -> str:
 def _gaussian_integer(value: Any) -> bool:
     """True when `value` is a whole number times I, plus a whole number (`I`, `2*I`, `3 - 4*I`):
     its `≈` value would only repeat it (`2*I ≈ 2.0*I`), so none is shown. Real values (no `I`)
-    are not looked at: those that are not integers need their decimal value."""
+    are not looked at: those that are not integers need their decimal value. Nor is a value holding
+    a power: `(2 + I)**1000` is shown as written, so its value is what the model needs (and
+    splitting it would expand it, at a cost near the calculator's time limit)."""
     import sympy
 
-    if not value.has(sympy.I):
+    if not value.has(sympy.I) or value.has(sympy.Pow) or not (value is sympy.I or value.is_Add or value.is_Mul):
         return False
     try:
         real, imaginary = value.as_real_imag()

@@ -332,8 +332,8 @@ def _key_problem(payload: dict[str, Any]) -> str | None:
                 "'arguments': write {\"name\": <tool name>, \"arguments\": {...}}")
     if "arguments" in payload and "parameters" in payload:
         return "the tool call gives both 'arguments' and 'parameters': give its arguments once, as 'arguments'"
-    kind = payload.get("type", "function")
-    if kind != "function":
+    kind = payload.get("type")  # (null, as an OpenAI-style entry's, is no type: `_other_type`)
+    if kind is not None and kind != "function":
         return f"a tool call of type {_text(kind)[:100]!r} cannot be run: only type 'function' is supported"
     return None
 

@@ -117,3 +117,16 @@ def test_the_calculator_says_factor_is_for_polynomials(env):
     assert evaluate_expression("factor(12)") == ("ok", "12")
     hint = "factor: polynomials, not integers"
     assert hint in make_calculator().description and hint in env.unwrapped.tools["calculator"].description
+
+
+def test_a_power_of_a_complex_integer_keeps_its_value():
+    """`(2+I)**1000` is shown unexpanded: without its `≈` value the model reads its own input back
+    (the whole-complex rule of calculator_rules 6 first took it for `a + b*I`)."""
+    status, text = evaluate_expression("(2+I)**1000")
+    assert status == "ok" and text.startswith("(2 + I)**1000 ≈ "), text
+    assert evaluate_expression("3 - 4*I") == ("ok", "3 - 4*I")
+
+
+def test_a_text_call_of_type_null_runs_as_an_entry_of_type_null_does():
+    calls = parse_tool_calls('<tool_call>{"name": "calculator", "arguments": {"expression": "1+1"}, "type": null}</tool_call>')
+    assert [c.name for c in calls] == ["calculator"] and all(c.error is None for c in calls), calls
