@@ -17,7 +17,7 @@ from fractions import Fraction
 from rlvr.verifiers.math_units import Unit
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, congruence, solution_work
 from rlvr.verifiers.step_goes_on import _GRID_RE, _LAYOUT_RE, _SPACE_RE, _bare_row, _first_side, _goes_on, _run_on
-from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, _unclaimed, rounding_named
+from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, PRECISION_BRACKET_RE, _unclaimed, rounding_named
 from rlvr.verifiers.step_numbers import PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, cut_decimal
 from rlvr.verifiers.step_sides import (_is_product, _is_word, _left_side, _parses, _protected, _right_side, _unwrapped,
                                        _without_end_punctuation)
@@ -138,7 +138,8 @@ def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None 
     money = [_CURRENCY_RE.search(part) for part in parts]  # (a currency sign is the side's unit, `step_units.side_unit`)
     parts = [_inner_uncut(_CURRENCY_RE.sub("", part)) for part in parts]  # (`6.5... * 2` as written)
     continued = carried is not None and not parts[0].strip()
-    parts[1:] = [_HEDGE_WORD_RE.sub("", part, count=1) if link != "=" else part for part, link in zip(parts[1:], links)]
+    said = parts[:]  # (how an approximate side was rounded is read from its words: `rounding_named`)
+    parts[1:] = [_approx_words_off(part) if link != "=" else part for part, link in zip(parts[1:], links)]
     sides: list[str | None] = []
     whole = False
     for i, part in enumerate(parts):
@@ -178,7 +179,7 @@ def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None 
             # `253/3 \\approx 84.3`: checked as plausible (`_approx_claim`); after rounded inputs
             # (`\\pi r^2 \\approx 3.14 \\times 144 \\approx 452.39`) also against the chain's first exact side
             first = sides[exact_at] if _ROUNDED_INPUT_RE.search(a) and exact_at < i else None
-            how = rounding_named(parts[i + 1])  # `= 13 (rounded up)`, `(nearest 0.05)`: how it was rounded
+            how = rounding_named(said[i + 1])  # `= 13 (rounded up)`, `(nearest 0.05)`: how it was rounded
             right = (APPROX_MARK + m.group(1) + (_ROUNDING + how if how is not None else "")
                      + (_EARLIER + first if first is not None else ""))
             claims.append((a, right, None, None, None))
@@ -214,6 +215,14 @@ _ROUNDED_INPUT_RE = re.compile(r"(?<![\d.])\d*\.\d*[1-9]")
 _EARLIER = " \x00 "
 _ROUNDING = " \x01 "
 _HEDGE_WORD_RE = re.compile(r"^\s*(?:about|approximately|approx\.?|roughly|around)(?![A-Za-z])", re.IGNORECASE)
+
+
+def _approx_words_off(part: str) -> str:
+    """An approximate link's right `part` without a hedge word before its number (`≈ about 3.3`) or a
+    precision bracket after it (`≈ 33.33 (2 d.p.)`: `step_marks.PRECISION_BRACKET_RE`), whose words
+    would leave the side unread; how it was rounded is read from the words as written."""
+    part = _HEDGE_WORD_RE.sub("", part, count=1)
+    return PRECISION_BRACKET_RE.sub(r"\1", part, count=1) if "(" in part else part
 
 
 def approx_parts(right: str) -> tuple[str, str | None, str | None]:
@@ -413,6 +422,9 @@ _RELATION_END_RE = re.compile(rf"{_RELATION}\s*$")
 _JOINED = rf"(?:{_RELATION}|{_BINARY_OP}|\^)"
 _JOINED_START_RE = re.compile(rf"\s*{_JOINED}")
 _JOINED_END_RE = re.compile(rf"{_JOINED}\s*$")
+#: A relation anywhere in a part: outside a table row a spaced bar separates two claims only
+#: (`3 * 4 = 12 | 5 * 6 = 30`), never the operands of one (`5 | 3 = 7`, `P(A | B) = 0.5`).
+_RELATION_IN_RE = re.compile(_RELATION)
 
 
 def _bar_columns(step: str) -> str:
@@ -425,7 +437,10 @@ def _bar_columns(step: str) -> str:
     absolute value's, and outside a table row a step is read as written, all its bars absolute values,
     when a split would leave a part starting or ending with a relation or a binary operator (`| -3 | =
     3`, `| 3 - 5 | + 1 = 3`, `2 \\cdot | 3 - 8 | + 1`, `| -3 | \\cdot 2`) or holding an odd number of
-    bars (`| 3 - 5 |^2 = 4`): such bars pair around an expression."""
+    bars (`| 3 - 5 |^2 = 4`): such bars pair around an expression. Outside a table row a spaced bar also
+    separates only claims: every part must hold a relation of its own (`3 * 4 = 12 | 5 * 6 = 31`) or be
+    a label (`Total | 3 * 4 = 13`: `_claim_or_label`), else the bar is an operator or a condition's
+    (`5 | 3 = 7`, bitwise or; `P(A | B) = 0.5`) and the step is read as written."""
     bars = [m.start() for m in _BAR_RE.finditer(step)]
     spaced = [i for i in bars if (i == 0 or step[i - 1].isspace()) and (i + 1 == len(step) or step[i + 1].isspace())]
     inner = step.strip()
@@ -446,19 +461,38 @@ def _bar_columns(step: str) -> str:
     edges = [0, *(i + 1 for i in spaced), len(step) + 1]
     if any(len(_BAR_RE.findall(step, a, b - 1)) % 2 for a, b in zip(edges, edges[1:])):
         return step  # `| 3 - 5 |^2 = 4`: a part with an unpaired bar
+    if not row and not all(_claim_or_label(step[a:b - 1]) for a, b in zip(edges, edges[1:])):
+        return step  # `5 | 3 = 7` (bitwise or), `P(A | B) = 0.5`: a bar inside one claim, no column
     return _split_at(step, spaced, ())
+
+
+def _claim_or_label(part: str) -> bool:
+    """Whether a part of a step beside a spaced bar outside a table row stands on its own: it holds a
+    relation (`3 * 4 = 12 | 5 * 6 = 30`), or it is a label, no digit and no unclosed bracket in it
+    (`Total | 3 * 4 = 13`); not an operand (`5 | 3 = 7`) nor half a condition (`P(A | B) = 0.5`)."""
+    if _RELATION_IN_RE.search(part):
+        return True
+    return not any(ch.isdigit() for ch in part) and part.count("(") == part.count(")")
 
 
 def _table_row(step: str, spaced: list[int]) -> str | None:
     """A Markdown table row (`step` opens and closes with a bar and has two or more spaced ones) cut into
     its cells at the spaced bars, each cell read on its own; a cell that starts with a relation joins the
-    cell before it (`| Option A | 3 × 4 = 13 | < 15 |` reads `3 × 4 = 13 < 15`). None when a cell ends
-    with a relation (`| 3 - 5 | = | 5 - 3 |`): no table, but absolute values (`_bar_columns`)."""
+    cell before it (`| Option A | 3 × 4 = 13 | < 15 |` reads `3 × 4 = 13 < 15`), one that ends with a
+    relation the cell after it (`| 5 | 5 × 6 = | 30 |` reads `5 × 6 = 30`), so a relation-only cell joins
+    both (`| 3 × 4 = 13 | ≤ | 25 |`). None when the only cells with a relation are relation-only ones
+    (`| 3 - 5 | = | 5 - 3 |`, `| -3 | < | 4 |`): no table, but absolute values (`_bar_columns`)."""
     cells = [step[a + 1:b] for a, b in zip(spaced, spaced[1:])]
-    if any(cell.strip() and _RELATION_END_RE.search(cell) for cell in cells):
+    lone = [bool(_RELATION_ONLY_RE.fullmatch(cell)) for cell in cells]
+    if any(lone) and not any(_RELATION_IN_RE.search(cell) for cell, only in zip(cells, lone) if not only):
         return None
     joins = {b for b, cell in zip(spaced, cells) if _RELATION_START_RE.match(cell)}
+    joins.update(b for b, cell in zip(spaced[1:], cells) if cell.strip() and _RELATION_END_RE.search(cell))
     return _split_at(step, spaced, joins)
+
+
+#: A table cell that is nothing but one relation (`| = |`, `| ≤ |`).
+_RELATION_ONLY_RE = re.compile(rf"\s*{_RELATION}\s*")
 
 
 def _split_at(step: str, bars: list[int], joins: set[int] | tuple[()]) -> str:

@@ -39,7 +39,7 @@ def _unit_word(word: str) -> bool:
 
 
 _HEDGE_HINT_RE = re.compile(r"\?|wrong|incorrect|false|mistake|error|typo|[✗✘❌]|not\s+(?:the\s+case|true)|untrue|round|approx"
-                            r"|about|roughly|around|nearest", re.IGNORECASE)
+                            r"|about|roughly|around|nearest|decimal|sig|d\.\s?p|s\.\s?f|\b(?:dp|sf)\b", re.IGNORECASE)
 #: A rejection word ends its clause: a period, semicolon, comma, `!`, `)` or the end of the line after it
 #: ("= 13 is wrong."; not "is false modesty aside", "is incorrect to say otherwise", "is wrong? No").
 _WRONG = (r"\s+(?:wrong|incorrect|false|untrue|a\s+mistake|an\s+error|a\s+typo|not\s+(?:right|correct|true))(?![A-Za-z-])"
@@ -134,19 +134,32 @@ _NEAREST_LOOSE = r"(?:ones|units?|\d*\.?\d+)(?=\s*(?:$|[).,;]))"
 _NEAREST_RE = re.compile(rf"(?:to\s+(?:the\s+)?)?nearest\s+(?P<place>{_NEAREST_PLACE})"
                          rf"|(?:(?<=\()\s*|to\s+(?:the\s+)?)nearest\s+(?P<loose>{_NEAREST_LOOSE})", re.IGNORECASE)
 _NEAREST_DECIMALS = {"tenth": 1, "hundredth": 2, "thousandth": 3, "cent": 2, "penny": 2, "pennie": 2}
+#: A precision a number was rounded to: decimal places or significant figures ("2 d.p.", "2 decimal places",
+#: "3 s.f.", "3 sig figs", "3 significant figures"), the count in `dp` or `sf`.
+_PRECISION = (r"(?:(?P<dp>\d{1,2})\s*(?:d\.\s?p\.?|dp|decimal\s+places?)"
+              r"|(?P<sf>\d{1,2})\s*(?:s\.\s?f\.?|sf|sig\.?\s+figs?\.?|significant\s+(?:figures?|digits?)))(?![A-Za-z])")
+_PRECISION_RE = re.compile(_PRECISION, re.IGNORECASE)
+#: A bracket right after a number that names its precision ("= 33.33 (2 d.p.)", "(to 3 s.f.)"): a rounding
+#: hedge, dropped from the side read (`step_claims`), which its words would leave unread.
+PRECISION_BRACKET_RE = re.compile(rf"(?<=\d)(\s*)\(\s*(?:(?:rounded|correct)\s+)?(?:to\s+)?{_PRECISION}\s*\)",
+                                  re.IGNORECASE)
 _LAST_NUMBER_RE = re.compile(r"\d*\.?\d+(?=[^\d]*$)")
 #: A rounding hedge right after a side ("= 0.67 (rounded)", "= 3.3 approximately", "(approx.)", "(approx)",
 #: "(rounding)", "to the nearest hundredth", "(nearest tenth)") or right before one ("= about 3.3", "= approx
 #: 3.3"). "rounded/rounding up/down" says what is done next ("= 9.6, rounded up to 10 boxes"), not how the
-#: side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)"); "rounding error" (or
+#: side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)") or before the place of a
+#: bracket's end ("(rounded up to the nearest cent)", "(rounding down to 2 decimal places)"); a bracket naming
+#: a precision is one too ("(2 d.p.)", "(to 3 s.f.)", `_PRECISION`); "rounding error" (or
 #: mistake, issue, problem, slip), "rounding wrong" (wrongly, incorrect(ly), bad(ly)), "rounding off by
 #: 0.2" and "rounding is/was off" own up to a wrong side and excuse nothing; any other "rounded off" is a
 #: hedge ("(rounding off)", "rounded off to two decimal places").
-_HEDGE_AFTER_RE = re.compile(r"(?:round(?:ed|ing)(?!\s+(?:up|down)\b(?!\s*\)))"
+_HEDGE_AFTER_RE = re.compile(r"(?:round(?:ed|ing)(?!\s+(?:up|down)\b(?!\s*\)|\s+to\s+(?:(?:the\s+)?nearest\s+[^()]*"
+                             r"|" + _PRECISION + r"\s*)\)))"
                              r"(?![\s-]+(?:(?:off\s+)?(?:errors?|mistakes?|issues?|problems?|slips?)"
                              r"|(?:(?:is|was|went|were)\s+)?(?:wrong(?:ly)?|incorrect(?:ly)?|bad(?:ly)?)"
                              r"|(?:is|was)\s+off|off\s+by)(?![A-Za-z]))"
-                             r"|approx(?:imately|\.)?|roughly|(?P<nearest>" + _NEAREST_RE.pattern + r"))(?![A-Za-z])",
+                             r"|approx(?:imately|\.)?|roughly|(?P<nearest>" + _NEAREST_RE.pattern + r")"
+                             r"|(?<=\()\s*(?:to\s+)?" + _PRECISION.replace("?P<", "?P<p_") + r")(?![A-Za-z])",
                              re.IGNORECASE)
 #: What may stand between a hedged link's `=` and its hedge: the side itself (numbers, signs, LaTeX, unit
 #: words: `_hedged_side`), then spaces or an opening bracket; no comma, no other word.
@@ -294,13 +307,24 @@ _PLACE_STEPS = {"ten-thousandth": "0.0001", "ten thousandth": "0.0001", "tenth":
 
 def rounding_named(side: str) -> str | None:
     """How the text of an approximate link's stated side (`steps`: `_approx_claim`) says it was rounded:
-    "up" or "down" for a bracket naming the direction ("= 13 (rounded up)", "≈ 9 (rounded up)"), the step
-    rounded to for "nearest" and a number or a place with a fixed step ("(nearest 0.05)" gives "0.05", "to
-    the nearest 5" "5", "nearest tenth" "0.1", "nearest ten" "10", "nearest whole number" "1"), else None
-    (no such words, or a place with no fixed step: "nearest degree", "nearest decimal place")."""
+    the direction of a bracket naming one ("up" or "down": "= 13 (rounded up)", "≈ 9 (rounded up)") and the
+    step rounded to, space-separated ("(rounded down to the nearest hundred)" gives "down 100"), else the
+    one named, else None (no such words, or a place with no fixed step: "nearest degree", "nearest
+    decimal place"). The step is a number for "nearest" and a number or a place with a fixed step
+    ("(nearest 0.05)" gives "0.05", "to the nearest 5" "5", "nearest tenth" "0.1", "nearest whole number"
+    "1"), or for a precision (`_PRECISION`) the decimal places' ("2 d.p." gives "0.01") or "sf" and the
+    count of significant figures ("3 s.f." gives "sf3": the step depends on the value)."""
     m = _DIRECTION_RE.search(side)
+    direction = m.group(1).lower() if m is not None else None
+    return " ".join(part for part in (direction, _step_named(side)) if part) or None
+
+
+def _step_named(side: str) -> str | None:
+    """The step of a rounding `side`'s words name (`rounding_named`), or None."""
+    m = _PRECISION_RE.search(side)
     if m is not None:
-        return m.group(1).lower()
+        places = int(m.group("dp") or 0)
+        return ("0." + "0" * (places - 1) + "1" if places else "1") if m.group("dp") else f"sf{int(m.group('sf'))}"
     m = _NEAREST_RE.search(side)
     if m is None:
         return None

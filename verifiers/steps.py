@@ -142,7 +142,9 @@ What a claim is:
   significant: `2^{10} \\approx 1000`, `45 \\times 19 \\approx 900`, `253/3 \\approx 84.3`, `17/3 \\approx 5.6`
   hold; `3 * 4 \\approx 20`, `1001 \\approx 2000`, `37/3 \\approx 13`, `17/3 \\approx 5`, `2/3 \\approx 0`
   fail); a bracket naming the direction ("(rounded up)", "(rounded down)") holds only the ceiling or
-  floor at that unit (`37 / 3 = 13 (rounded up)` holds, `= 14 (rounded up)` fails), and "nearest" with
+  floor at the units place or the number's last decimal, or at the step its words name (`37 / 3 = 13
+  (rounded up)` and `1349 / 2 = 600 (rounded down to the nearest hundred)` hold, `= 14 (rounded up)` and
+  `1349 / 2 = 600 (rounded down)` fail; "(2 d.p.)" and "(3 s.f.)" name a step too), and "nearest" with
   a step ("(nearest 0.05)", "to the nearest 5", "nearest tenth", "nearest ten") rounds to the nearest
   multiple of that step, which the number must be (`2 / 3 = 0.65 (nearest 0.05)` holds), unless
   that value can be written exactly at that digit, when it must be (`3 * 4 \\approx 13` fails); a left
@@ -163,7 +165,8 @@ What a claim is:
   below one shown in the number's decimals, so "to the nearest shop" and "7 to the nearest cent" hedge
   nothing; "rounding error/mistake" owns up and hedges nothing; not after a comma or another
   word, "= 9.5, rounded up to 10", "= 13 and we rounded nothing"; "rounded up/down" only as a
-  bracket's end, "= 10 (rounded up)") or right before it ("= about 3.3", "approximately", "approx",
+  bracket's end, "= 10 (rounded up)", or before a place, "(rounded up to the nearest cent)"; a precision
+  bracket, "(2 d.p.)", "(3 s.f.)") or right before it ("= about 3.3", "approximately", "approx",
   "roughly", "around"). (Unhedged, `2 / 3 = 0.67` is a rounding to too few digits, and fails.)
 - A decimal cut off with "..." or "…" (`20/3 = 6.666...`, `1/6 = 0.1666…`) states the first digits
   of the other side's value: it holds when the exact value lies in [d, d + u), u one unit of its last
@@ -356,7 +359,11 @@ RULES_VERSION = 10  # 3: a repeated claim (however spelled) counts once, a claim
 # beside a spaced `|` are read on their own (never where a part would start or end with an operator: `| 3 - 5 |
 # + 1 = 3` is an absolute value), `\hline`-like rules between rows are layout, and an approximate number holds
 # only as a rounding to nearest, a truncation below the units place (`17/3 \approx 5` fails), the ceiling or
-# floor a "(rounded up/down)" names, or a rounding to the step a "nearest 0.05" names
+# floor a "(rounded up/down)" names (at the units place or the number's last decimal: `1349 / 2 = 600 (rounded
+# down)` fails, `= 600 (rounded down to the nearest hundred)` holds), or a rounding to the step a "nearest 0.05",
+# "(2 d.p.)" or "(3 s.f.)" names; a direction-and-place bracket (`= 33.34 (rounded up to the nearest cent)`) and a
+# precision bracket are rounding hedges; a table cell ending with a relation joins the cell after it (`| 5 | 5 × 6 =
+# | 30 |`), and outside a table row a spaced `|` splits only parts that each hold a relation (`5 | 3 = 7` is no claim)
 
 
 #: A quotient of two numbers in scientific notation written inline (`4.5 \\times 10^6 / 1.5 \\times 10^3`):
@@ -599,17 +606,45 @@ def _approx_side(left: str, stated: str, budget: Budget, how: str | None = None)
     unit = Fraction(1, 10 ** len(places)) if places else Fraction(10) ** (len(int_part) - len(int_part.rstrip("0") or "0"))
     if digits.strip("0.") == "":
         unit = Fraction(1, 10 ** len(places)) if places else Fraction(1)  # `0`, `0.0`: no significant digit
-    direction = how if how in ("up", "down") else None
-    if how is not None and direction is None:  # "(nearest 0.05)": rounded to a multiple of that step
-        unit = Fraction(how)
+    direction, step = _rounding_how(how)
+    if direction is not None and step is None:  # "(rounded up)": at the units place, or the number's last decimal
+        unit = Fraction(1, 10 ** len(places))
+    if step is not None:  # "(nearest 0.05)", "(2 d.p.)", "(3 s.f.)": rounded to a multiple of that step
+        unit = _significant_unit(value, int(step[2:])) if step.startswith("sf") else Fraction(step)
         if (Fraction(stated) / unit).denominator != 1:
-            return (*key, stated), Verdict.wrong(f"{stated} is no multiple of {how}", details={"kind": "wrong"}), idle
+            named = f"{step[2:]} significant figures" if step.startswith("sf") else step
+            return (*key, stated), Verdict.wrong(f"{stated} is not rounded to {named}", details={"kind": "wrong"}), idle
     cut = bool(places) and how is None  # (truncation: only below the units place, and with no rounding named)
     if (value / unit).denominator != 1 and _rounds_to(value, Fraction(stated), unit, direction, cut):
         return key, Verdict.right("plausible: a rounding at its last significant digit"), idle
     if value == Fraction(stated):
         return key, Verdict.right("equal"), idle
     return (*key, stated), Verdict.wrong(f"not near {stated}: the value is {value}", details={"kind": "wrong"}), idle
+
+
+def _rounding_how(how: str | None) -> tuple[str | None, str | None]:
+    """The direction ("up", "down" or None) and the step (a number, "sf" and a count of significant
+    figures, or None) of how a side's words say it was rounded (`step_marks.rounding_named`)."""
+    direction = step = None
+    for part in (how or "").split():
+        if part in ("up", "down"):
+            direction = part
+        else:
+            step = part
+    return direction, step
+
+
+def _significant_unit(value: Fraction, figures: int) -> Fraction:
+    """The unit of the last of `figures` significant figures of `value` (`100/3` to 3: 0.1); 1 for 0."""
+    if value == 0 or figures < 1:
+        return Fraction(1)
+    size = abs(value)
+    exponent = len(str(size.numerator)) - len(str(size.denominator))  # 10^exponent is within 10 of |value|
+    while Fraction(10) ** exponent > size:
+        exponent -= 1
+    while Fraction(10) ** (exponent + 1) <= size:
+        exponent += 1
+    return Fraction(10) ** (exponent - figures + 1)
 
 
 def _rounds_to(value: Fraction, stated: Fraction, unit: Fraction, direction: str | None, cut: bool) -> bool:
