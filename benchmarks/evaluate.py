@@ -762,6 +762,7 @@ def evaluate_completions(
     if limit:  # completions for problems beyond the first N are fine, and not scored
         keep = {t.id for t in loaded.tasks}
         items = [c for c in items if c.task_id in keep]
+    _check_ks_against_completions(ks, items, completions)
     label = sandbox_label(loaded.env)
     settings = {"mode": "completions", "completions": os.path.abspath(os.path.expanduser(completions)), "k": ks,
                 "limit": limit, "data": data, "max_chars": max_chars, "sandbox": label,
@@ -819,6 +820,21 @@ def _none_evaluated(loaded: LoadedBenchmark, path: str, read: Sequence[Any], lim
         why.append(f"{are(skipped)} for problems {loaded.benchmark.name} skips (see the warning)")
     return (f"none of the {len(read)} completions in {path} is for the {len(loaded.tasks)} problems evaluated, so "
             f"nothing was scored: {'; '.join(why)}")
+
+
+def _check_ks_against_completions(ks: list[int], items: list[Any], completions: str) -> None:
+    """Refuse a k that no problem of the file has k completions for, before anything is scored or
+    written, as `--k` more than `--n` is refused when sampling: its pass@k would be missing from a
+    summary that says the run is complete. (A problem with fewer completions than some k is left
+    out of that pass@k with a warning, as ever.)"""
+    per_problem: dict[Any, int] = {}
+    for c in items:
+        per_problem[c.task_id] = per_problem.get(c.task_id, 0) + 1
+    most = max(per_problem.values(), default=0)
+    beyond = [k for k in ks if k > most]
+    if per_problem and beyond:
+        raise ValueError(f"--k {beyond[0]} is more than the {most} completion(s) any problem has in {completions}: "
+                         f"pass@k needs at least k samples per problem; lower --k to {most} or less, or add completions")
 
 
 def _drop_skipped(loaded: LoadedBenchmark, items: list[Any]) -> tuple[list[Any], list[str]]:

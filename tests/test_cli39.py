@@ -82,6 +82,22 @@ def test_cli_one_problem_evaluation_says_no_interval(tmp_path, capsys):
     assert (out / "pass_at_k.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_k_no_problem_has_completions_for_is_refused_before_anything_is_written(tmp_path, capsys):
+    """--k 4 over two completions a problem: pass@4 was left out of a summary saying "complete"
+    (exit 0); refused as --k more than --n is when sampling."""
+    data = write_sample("gsm8k", str(tmp_path / "gsm8k.jsonl"))
+    comps = tmp_path / "two.jsonl"
+    comps.write_text("".join(json.dumps({"task_id": t, "completion": f"\\boxed{{{v}}}"}) + "\n"
+                             for t, v in ((0, 14), (0, 13), (1, 19), (1, 2))))
+    out = tmp_path / "k4"
+    assert main(["eval", "--benchmark", "gsm8k", "--data", data, "--completions", str(comps), "--limit", "2", "--k", "1,4",
+                 "--out", str(out), "--no-progress"]) == 2
+    assert "--k 4 is more than the 2 completion(s) any problem has" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["eval", "--benchmark", "gsm8k", "--data", data, "--completions", str(comps), "--limit", "2", "--k", "1,2",
+                 "--out", str(out), "--no-progress"]) == 0
+
+
 # ---------------------------------------------------------------------------------- 2 and 4: rlvr serve
 
 
