@@ -295,6 +295,10 @@ def _from_payload(payload: Any, ident: str, raw: str) -> ToolCall:
     if not isinstance(payload, dict):
         return ToolCall(ident, error=f"a tool call must be a JSON object with 'name' and 'arguments', got {type(payload).__name__}", raw=raw)
     if "name" not in payload and isinstance(payload.get("function"), dict):
+        problem = _entry_key_problem(payload)  # (the text's object, as a flat call's keys are checked)
+        if problem is not None:
+            name = payload["function"].get("name")
+            return ToolCall(ident, name if isinstance(name, str) and name else None, error=problem, raw=raw)
         return _from_entry(payload, ident, raw)
     name = payload.get("name")
     if not isinstance(name, str) or not name:
@@ -335,6 +339,28 @@ def _key_problem(payload: dict[str, Any]) -> str | None:
     kind = payload.get("type")  # (null, as an OpenAI-style entry's, is no type: `_other_type`)
     if kind is not None and kind != "function":
         return f"a tool call of type {_text(kind)[:100]!r} cannot be run: only type 'function' is supported"
+    return None
+
+
+#: The keys of a call written in OpenAI's shape (`{"type": "function", "function": {...}}`).
+_ENTRY_KEYS = ("type", "function", "id", "index")
+
+
+def _entry_key_problem(payload: dict[str, Any]) -> str | None:
+    """`_key_problem` for a call the model wrote in OpenAI's shape: outer keys outside
+    `_ENTRY_KEYS`, and the inner `function` object's keys as a flat call's (name, arguments or
+    parameters, not both); a key either would drop is refused, as in the flat form (tool_call_rules 3)."""
+    unknown = [key for key in payload if key not in _ENTRY_KEYS]
+    if unknown:
+        return (f"unknown key(s) {[key[:100] for key in unknown[:10]]} in the tool call; a call in OpenAI's shape has "
+                "'type' and 'function': write {\"type\": \"function\", \"function\": {\"name\": ..., \"arguments\": {...}}}")
+    function = payload["function"]
+    inner = [key for key in function if key not in ("name", "arguments", "parameters", "description")]
+    if inner:
+        return (f"unknown key(s) {[key[:100] for key in inner[:10]]} in the tool call's 'function'; its keys are 'name' "
+                "and 'arguments'")
+    if "arguments" in function and "parameters" in function:
+        return "the tool call gives both 'arguments' and 'parameters': give its arguments once, as 'arguments'"
     return None
 
 

@@ -130,3 +130,20 @@ def test_a_power_of_a_complex_integer_keeps_its_value():
 def test_a_text_call_of_type_null_runs_as_an_entry_of_type_null_does():
     calls = parse_tool_calls('<tool_call>{"name": "calculator", "arguments": {"expression": "1+1"}, "type": null}</tool_call>')
     assert [c.name for c in calls] == ["calculator"] and all(c.error is None for c in calls), calls
+
+
+@pytest.mark.parametrize("payload,problem", [
+    ('{"type": "function", "function": {"name": "calculator", "arguments": {"expression": "1"}}, "thought": "x"}', "unknown key(s) ['thought']"),
+    ('{"type": "function", "function": {"name": "calculator", "arguments": {"expression": "1"}}, "arguments": {"expression": "2"}}',
+     "unknown key(s) ['arguments']"),
+    ('{"type": "function", "function": {"name": "calculator", "arguments": {"expression": "1"}, "parameters": {"expression": "2"}}}',
+     "both 'arguments' and 'parameters'"),
+])
+def test_a_call_written_in_openais_shape_has_its_keys_checked_as_a_flat_one(payload, problem):
+    """A `<tool_call>` in OpenAI's shape was rebuilt from its `function` before any key was looked at:
+    extra keys, and a second set of arguments, were dropped without a word (tool_call_rules 3)."""
+    [call] = parse_tool_calls(f"<tool_call>{payload}</tool_call>")
+    assert call.error is not None and problem in call.error, call
+    [fine] = parse_tool_calls('<tool_call>{"type": "function", "function": {"name": "calculator", "arguments": '
+                              '{"expression": "1"}}, "id": "a", "index": 0}</tool_call>')
+    assert fine.error is None and fine.arguments == {"expression": "1"}
