@@ -4,7 +4,7 @@ Recognised layouts (no keys needed):
 
 - HumanEval: `prompt` (signature + docstring), `test` (defines `check(candidate)`), `entry_point`
   (optional: when the column is absent or null, the function `check(name)` names or the prompt leaves
-  unfinished; a row where neither names one is refused without the column, or before a prose prompt).
+  unfinished; a row where neither names one is refused before a prose prompt, column or not).
   A body-only answer indented unlike the prompt is re-indented to its body (`fitted_body`).
 - MBPP: `text` or `prompt` (the description), `test_list` (assert lines, each scored as one
   test), optional `test_setup_code` and `test_imports`; the entry point is read from the first
@@ -55,7 +55,7 @@ and MBPP asserts or setup code that build objects of a class the row's reference
 `answer_class_call`: its instances cannot leave the sandbox, so a right answer would fail; every
 such row is named at once, with how to drop them). A HumanEval row with a null `entry_point` takes the one its tests name (`check(add)`) or
 else the function its prompt asks for; with neither, it is refused before a prompt that is not code
-(every answer would follow prose), and always without an `entry_point` column (`_inferred_entry_point`). Each distinct row's tests are planned once per process
+(every answer would follow prose), with or without an `entry_point` column (`_inferred_entry_point`). Each distinct row's tests are planned once per process
 (`_plan_error`), so the envs of a vector env do not plan them again.
 """
 
@@ -448,23 +448,23 @@ def _entry_point(i: int, task_id: Any, prompt: str, tests: str, entry: Any, colu
 def _inferred_entry_point(i: int, task_id: Any, prompt: str, tests: str, asked: str | None, column: bool) -> str | None:
     """The entry point of HumanEval-layout row `i` without one of its own: the function its tests
     name (`check(add)`), else the one its prompt leaves unfinished (`asked`). When neither names one,
-    the answer runs after the prompt as its own code: refused when the table has no 'entry_point'
-    column (nothing says it is HumanEval rather than prose and plain asserts), or when the prompt is
-    no Python (prose: "Write add(a, b)."), which would make every answer, right ones too, fail to parse."""
+    the answer runs after the prompt as its own code, and the tests (plain asserts) check what it
+    defines: refused only when the prompt is no Python (prose: "Write add(a, b)."), which would make
+    every answer, right ones too, fail to parse; a comment or code prompt is kept, whether the table
+    has no 'entry_point' column (`column` False) or a null one."""
     named = checked_names(tests)
     if named or asked is not None:
         return named[0] if named else asked
+    if _takes_code_after(prompt):
+        return None
     where = f"row {i} (task {str(task_id)!r})"
+    cannot = ("the tests call no check(name) and the prompt leaves no function unfinished), and the prompt is not "
+              "Python code, which goes before every answer: no answer could pass;")
     if not column:
         raise DatasetError(f"{where}: the table has no 'entry_point' column and the entry point cannot be inferred "
-                           f"(the tests call no check(name) and the prompt leaves no function unfinished); add an "
-                           f"'entry_point' column naming the function the tests call")
-    if not _takes_code_after(prompt):
-        raise DatasetError(f"{where}: column 'entry_point' is null and cannot be inferred (the tests call no "
-                           f"check(name) and the prompt leaves no function unfinished), and the prompt is not Python "
-                           f"code, which goes before every answer: no answer could pass; set the row's 'entry_point' "
-                           f"to the function the tests call")
-    return None
+                           f"({cannot} add an 'entry_point' column naming the function the tests call")
+    raise DatasetError(f"{where}: column 'entry_point' is null and cannot be inferred ({cannot} set the row's "
+                       f"'entry_point' to the function the tests call")
 
 
 def _takes_code_after(prompt: str) -> bool:

@@ -13,6 +13,7 @@ from rlvr.envs.code_env import CodeEnv
 from rlvr.envs.tasks import DatasetError
 from rlvr.verifiers.code import check_function, check_io
 from rlvr.verifiers.code_extract import extract_program
+from rlvr.verifiers.code_plan import prompt_definitions
 
 PROMPT = ('from typing import List\n\n\ndef has_close(numbers: List[float], threshold: float) -> bool:\n'
           '    """ Check if any two numbers are closer than threshold.\n    >>> has_close([1.0, 2.0], 0.5)\n'
@@ -275,3 +276,91 @@ def test_fitting_a_body_emits_no_syntax_warning(box):
         warnings.simplefilter("error")
         assert str(env.solution_of(env.source.get(0), body)).startswith(ADD_PROMPT + "    return a + b")
     assert _verify(env, body).correct
+
+
+# -- audit 39, third round -------------------------------------------------------------------------
+FULL = "def has_close(numbers, threshold):\n" + _indent(BODY, "    ")
+
+
+@pytest.mark.parametrize("excerpt", ["return True", "  return True", "    return True",
+                                     "if abs(a - b) < threshold:\n    return True", "return False"])
+def test_a_quoted_excerpt_after_a_whole_solution_is_not_the_program(box, excerpt):
+    # the excerpt qualified as a body (the last block wins) and was run as has_close's whole body
+    env = _env(box)
+    answer = fence(FULL) + "\n\nThe key step is:\n\n" + fence(excerpt)
+    assert extract_program(answer, ["has_close"], prefix=PROMPT) == FULL.rstrip("\n")
+    assert _verify(env, answer).correct
+    assert not _verify(env, answer.replace("< threshold:\n", "> threshold:\n", 1)).correct
+    # with no block defining the function, the body is the program, as before
+    assert extract_program(fence(_indent(BODY, excerpt[:len(excerpt) - len(excerpt.lstrip())])) + "\n" + fence(excerpt),
+                           ["has_close"], prefix=PROMPT) == excerpt
+
+
+FIB_PROMPT = 'def fib(n: int):\n    """Return n-th Fibonacci number."""\n'
+FIB_ROW = {"task_id": "HE/55", "prompt": FIB_PROMPT, "entry_point": "fib",
+           "test": "def check(candidate):\n    assert candidate(10) == 55\n    assert candidate(8) == 21\n"}
+FIB_BODY = "if n <= 2:\n    return 1\nreturn fib(n - 1) + fib(n - 2)"
+
+
+def test_a_recursive_solution_followed_by_its_recursive_line_loads(box):
+    # the excerpt was chosen, the earlier `def fib` put before it: 'return' outside function
+    env = _env(box, [FIB_ROW])
+    answer = fence("def fib(n: int):\n" + _indent(FIB_BODY, "    ")) + "\n\nThe recursive step:\n" + \
+        fence("return fib(n - 1) + fib(n - 2)")
+    assert _verify(env, answer).correct
+
+
+def test_a_body_after_a_restated_stub_does_not_take_the_stub_with_it(box):
+    # a block that only restates the prompt's signature and docstring gives no version of fib: the body
+    # after it is the program, and the stub's `def fib` is not put before it (the body ran at top level)
+    env = _env(box, [FIB_ROW])
+    answer = fence(FIB_PROMPT) + "\n\nand its body:\n" + fence(FIB_BODY)
+    assert extract_program(answer, ["fib"], prefix=FIB_PROMPT) == FIB_BODY
+    assert _verify(env, answer).correct
+    assert not _verify(env, answer.replace("return 1", "return 0")).correct
+
+
+NESTED_ROW = {"task_id": "N", "entry_point": "sort_by_last_digit",
+              "prompt": 'def sort_by_last_digit(xs):\n    """Sort xs by their last digit."""\n'
+                        '    def key(x):\n        """The last digit of x."""\n',
+              "test": "def check(candidate):\n    assert candidate([19, 21, 5]) == [21, 5, 19]\n"}
+
+
+def test_a_body_finishing_a_nested_stub_and_then_the_outer_function(box):
+    # only the innermost stub's indentation was tried: 'return' outside function
+    env = _env(box, [NESTED_ROW])
+    body = "    return x % 10\nreturn sorted(xs, key=key)"
+    assert str(env.solution_of(env.source.get(0), fence(body))).startswith(
+        NESTED_ROW["prompt"] + "        return x % 10\n    return sorted(xs, key=key)")
+    assert _verify(env, fence(body)).correct
+    assert not _verify(env, fence(body.replace("% 10", "% 7"))).correct
+
+
+TWO_STUBS = ('def is_prime(n: int) -> bool:\n    """Return True if n is prime."""\n\n\n'
+             'def count_primes(xs: list) -> int:\n    """Count the primes in xs (use is_prime)."""\n')
+TWO_STUBS_ROW = {"task_id": "TS", "prompt": TWO_STUBS, "entry_point": "count_primes",
+                 "test": "def check(candidate):\n    assert candidate([2, 3, 4, 5, 9]) == 3\n    assert candidate([1, 4]) == 0\n"}
+
+
+def test_a_prompts_other_stub_is_for_the_answer_not_a_helper(box):
+    # the bare is_prime stub was defined again after the answer: is_prime returned None, score 0.5
+    assert prompt_definitions(TWO_STUBS, "count_primes") == ""
+    env = _env(box, [TWO_STUBS_ROW])
+    assert "helpers" not in env.source.get(0).meta
+    full = ("def is_prime(n: int) -> bool:\n    if n < 2:\n        return False\n"
+            "    return all(n % d for d in range(2, int(n ** 0.5) + 1))\n\n\n"
+            "def count_primes(xs: list) -> int:\n    return sum(1 for x in xs if is_prime(x))")
+    assert _verify(env, fence(full)).correct
+    assert not _verify(env, fence(full.replace("n < 2", "n < 1"))).correct
+    # a finished helper of the prompt is still the dataset's, defined again after the answer
+    finished = TWO_STUBS.replace('"""Return True if n is prime."""', "return n in (2, 3, 5, 7)")
+    assert prompt_definitions(finished, "count_primes").startswith("def is_prime(n: int) -> bool:\n    return n in")
+
+
+def test_a_row_without_the_column_before_a_code_prompt_is_kept(box):
+    # it was refused, while the same row with a null entry_point worked
+    row = {**PROSE_ROW, "prompt": "# Write add(a, b) returning the sum.\nimport math\n"}
+    env = _env(box, [row])
+    assert env.source.get(0).meta["entry_point"] is None
+    assert _verify(env, fence("def add(a, b):\n    return a + b")).correct
+    assert not _verify(env, fence("def add(a, b):\n    return a - b")).correct

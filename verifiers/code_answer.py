@@ -8,7 +8,8 @@ block that defines one of them at top level (`from solution import f` does not);
 line for one counts too (a broken final version is still the final answer, and fails), and so does
 a function body that continues a given prefix (HumanEval's prompt), also one written at column 0 or
 two spaces deep that compiles after it once re-indented as the prompt's body (`fitted_body`, which
-Code-v0 applies too): `_qualifies`. Without names, it takes the
+Code-v0 applies too), but only when no block gives a version of the function (a quoted excerpt
+`return result` after a whole solution is none: `_Answer.writes`): `_qualifies`. Without names, it takes the
 last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`, `os.read(0, n)`;
 not a "test it locally" block that always feeds input of its own, reads none itself and runs a
 function of another block, `sys.stdin = io.StringIO(...)` then `main()`, or a test file's
@@ -301,11 +302,21 @@ class _Answer:
         self._reached: dict[frozenset[str], set[str]] = {}
         self._last_defs: dict[tuple[int, str], ast.stmt] = {}  # (block, name) -> its last def there
         self._lines: dict[int, list[str]] = {}
+        self._writes: dict[frozenset[str], bool] = {}
 
     def tree(self, index: int) -> ast.Module | None:
         if index not in self._trees:
             self._trees[index] = _parse(self.bodies[index])
         return self._trees[index]
+
+    def writes(self, names: Collection[str]) -> bool:
+        """Whether a block gives a version of one of `names` (`_gives_version`): then a body-only
+        block is a quoted excerpt of it, not the program (`_qualifies`)."""
+        key = frozenset(names)
+        if key not in self._writes:
+            self._writes[key] = bool(key) and any(_gives_version(self.bodies[index], self.tree(index), key)
+                                                  for index in range(len(self.bodies)))
+        return self._writes[key]
 
     def functions_elsewhere(self, index: int | None = None) -> set[str]:
         """The functions and classes the blocks (but block `index`) define at top level."""
@@ -739,17 +750,32 @@ def _tries_to_define(body: str, names: set[str]) -> bool:
 
 
 def _qualifies(answer: _Answer, index: int, names: set[str], prefix: str, any_function: bool = False) -> bool:
-    """Whether a block can be the program (see `extract_program`)."""
+    """Whether a block can be the program (see `extract_program`). A body-only block (a continuation
+    of `prefix`) qualifies only when no block of the answer gives a version of the function
+    (`_Answer.writes`): after a whole solution, `return result` is a quoted excerpt of it."""
     body, tree = answer.bodies[index], answer.tree(index)
     if tree is None:  # a broken definition or a continuation of `prefix` (a function body), else an example
-        return _tries_to_define(body, names) or _continues(prefix, body)
+        return _tries_to_define(body, names) or _continues(prefix, body) and not answer.writes(names)
     if any_function and not names:  # a function, not in a test file of another block's (`from solution import f`)
         return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body) \
             and not (any(_foreign_imports(tree)) and _tests_another_block(tree, answer.functions_elsewhere(index)))
     if _defines(tree, names) if names else _calls(tree):
         return True
     # a body at column 0 parses alone (`return` outside a function) but does not compile: a body all the same
-    return bool(prefix) and not compiles(body) and _fits_after(prefix, body)
+    return bool(prefix) and not compiles(body) and _fits_after(prefix, body) and not answer.writes(names)
+
+
+def _gives_version(body: str, tree: ast.Module | None, names: Collection[str]) -> bool:
+    """Whether a block gives a version of one of `names`: it defines one at top level, other than
+    as a stub that only restates the prompt (a def whose body is a docstring, `pass` or `...`:
+    `_unfinished`, which leaves the body to a later block), or has a broken `def` line for one
+    (`_tries_to_define`)."""
+    if tree is None:
+        return _tries_to_define(body, set(names))
+    stubs = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and node.name in names and _unfinished(node)]
+    others = ast.Module(body=[node for node in tree.body if not any(node is stub for stub in stubs)], type_ignores=[])
+    return _defines(others, names)
 
 
 def _continues(prefix: str, body: str) -> bool:
@@ -855,12 +881,14 @@ def _unfinished(node: ast.AST) -> bool:
                and isinstance(statement.value, ast.Constant) for statement in node.body)
 
 
-def body_indent(prompt: str) -> str:
-    """The indentation of the body an answer continues the prompt in: following the prompt's last
-    def or class down (a method stub in a class, a def nested in a function), the innermost function
-    left unfinished (`_unfinished`), else the outermost function reached; its body's first line gives
-    the indentation. Four spaces when there is none on a line of its own (a bare signature, which
-    does not parse, or `def f(): pass`)."""
+def body_indents(prompt: str) -> list[str]:
+    """The indentations a body-only answer may continue the prompt at, the most likely first:
+    following the prompt's last def or class down (a method stub in a class, a def nested in a
+    function), the innermost function left unfinished (`_unfinished`), then each function around
+    it outwards (an answer may finish a nested stub and then the function holding it); without an
+    unfinished one, the outermost function reached. Each gives its body's first line's indentation.
+    ["    "] when none has a body on a line of its own (a bare signature, which does not parse, or
+    `def f(): pass`)."""
     tree = _parse(prompt)
     node, reached = tree, []
     while node is not None:
@@ -868,15 +896,16 @@ def body_indent(prompt: str) -> str:
         node = scopes[-1] if scopes else None
         if node is not None and not isinstance(node, ast.ClassDef):
             reached.append(node)
-    unfinished = [function for function in reached if _unfinished(function)]
-    function = unfinished[-1] if unfinished else reached[0] if reached else None
-    if function is not None and function.body:
+    unfinished = [depth for depth, function in enumerate(reached) if _unfinished(function)]
+    chain = reached[unfinished[-1]::-1] if unfinished else reached[:1]
+    lines = _SOURCE_LINE.findall(prompt) if chain else []
+    indents: list[str] = []
+    for function in chain:
         first = function.body[0]
-        lines = _SOURCE_LINE.findall(prompt)
         indent = _leading_space(lines[first.lineno - 1]) if first.lineno <= len(lines) else ""
-        if indent and len(indent) == first.col_offset:  # the body starts its line (not `def f(): pass`)
-            return indent
-    return "    "
+        if indent and len(indent) == first.col_offset and indent not in indents:  # the body starts its line
+            indents.append(indent)
+    return indents or ["    "]
 
 
 def _lines_in_strings(code: str) -> set[int] | None:
@@ -918,13 +947,20 @@ def fitted_body(before: str, code: str, prompt: str) -> str:
     """A HumanEval body-only answer `code`, re-indented to the body of the prompt's unfinished function
     when it does not compile after the prompt (`before`) as written but does once re-indented: a body
     written at column 0 or two spaces deep (fence extraction loses the prompt's indentation) is
-    dedented, then indented as the prompt's body is (`body_indent`), lines inside string literals
-    untouched (`_reindented`). Code that compiles as written (a whole function, a body indented
-    right) or that no indentation fixes is left as it is."""
+    dedented, then indented as the body of the prompt's innermost unfinished function is, else as
+    that of each function around it in turn, the first that compiles (`body_indents`: `return x % 10`
+    then `return sorted(xs, key=key)` finishes a nested stub `key` and then the function holding
+    it), lines inside string literals untouched (`_reindented`). Code that compiles as written (a
+    whole function, a body indented right) or that no indentation fixes is left as it is."""
     if compiles(before + code):
         return code
-    fitted = _reindented(code, body_indent(prompt))
-    return fitted if fitted is not None and fitted != code and compiles(before + fitted) else code
+    for indent in body_indents(prompt):
+        fitted = _reindented(code, indent)
+        if fitted is None:
+            return code
+        if fitted != code and compiles(before + fitted):
+            return fitted
+    return code
 
 
 def _fits_after(prefix: str, body: str) -> bool:

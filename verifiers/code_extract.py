@@ -30,8 +30,8 @@ import builtins
 from typing import Collection
 
 from rlvr.verifiers.code_answer import (
-    _Answer, _calls, _continues, _definition_names, _defines, _first_line, _is_docstring, _last_reading_block,
-    _qualifies, _reads_input, _tries_to_define, _with_later_call, split_future_imports,
+    _Answer, _calls, _continues, _definition_names, _defines, _first_line, _gives_version, _is_docstring,
+    _last_reading_block, _qualifies, _reads_input, _tries_to_define, _with_later_call, split_future_imports,
 )
 from rlvr.verifiers.code_fences import LANGUAGE_TAGS, MODES, _language_bodies, _parse, extract_code
 from rlvr.verifiers.code_plan import bound_and_used
@@ -73,7 +73,9 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     the answer may continue (HumanEval's prompt): a block that does not parse alone but does after
     it (a function body) also qualifies, and so does one that does not compile alone (a body at
     column 0: `return` outside a function) or parse after it (two spaces deep) but compiles after it
-    once re-indented as the prompt's body (`code_answer.fitted_body`, as Code-v0 puts it there). With `any_function` and no `defines` (a function task whose
+    once re-indented as the prompt's body (`code_answer.fitted_body`, as Code-v0 puts it there); such
+    a body only when no block defines one of `defines` (other than as a bare stub), as a quoted
+    excerpt after a whole solution is no new version of it. With `any_function` and no `defines` (a function task whose
     tests do not name the function): the last block that parses and defines a function at top level.
     When no block qualifies: `extract_code(text)` (the last block, else the whole text). A leading
     byte-order mark (U+FEFF) of the text and of each block's code is dropped. The block
@@ -94,7 +96,7 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
             return _with_other_definitions(program, bodies[:found], bodies[found + 1:])
         for index in range(len(bodies) - 1, -1, -1):
             if _qualifies(answer, index, names, prefix, any_function):
-                return _with_other_definitions(bodies[index], bodies[:index], bodies[index + 1:])
+                return _with_other_definitions(bodies[index], bodies[:index], bodies[index + 1:], names)
         return extract_code(text).removeprefix(_BOM)
     except Exception:  # e.g. RecursionError on absurdly deep code: never raise, a right answer would score 0
         return _plain_program(text, bodies, names, prefix, any_function)
@@ -106,6 +108,7 @@ def _plain_program(text: str, bodies: list[str], names: set[str], prefix: str, a
     the definitions of other blocks it uses when those can be worked out. A fallback for code the
     full reading fails on (absurdly deep nesting), so that extraction never raises."""
     chosen = None
+    writes = any(_gives_version(body, _parse(body), names) for body in bodies) if names and prefix else False
     for index in range(len(bodies) - 1, -1, -1) if not (names or any_function) else ():
         tree = _parse(bodies[index])
         if tree is not None and _reads_input(tree):
@@ -113,7 +116,7 @@ def _plain_program(text: str, bodies: list[str], names: set[str], prefix: str, a
             break
     for index in range(len(bodies) - 1, -1, -1) if chosen is None else ():
         tree = _parse(bodies[index])
-        if tree is None and (_tries_to_define(bodies[index], names) or _continues(prefix, bodies[index])):
+        if tree is None and (_tries_to_define(bodies[index], names) or _continues(prefix, bodies[index]) and not writes):
             chosen = index
             break
         if tree is not None and (any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body)
@@ -123,7 +126,7 @@ def _plain_program(text: str, bodies: list[str], names: set[str], prefix: str, a
     if chosen is None:
         return extract_code(text).removeprefix(_BOM)
     try:
-        return _with_other_definitions(bodies[chosen], bodies[:chosen], bodies[chosen + 1:])
+        return _with_other_definitions(bodies[chosen], bodies[:chosen], bodies[chosen + 1:], names)
     except Exception:
         return bodies[chosen]
 
@@ -168,7 +171,7 @@ def _definitions(blocks: list[str], offset: int) -> tuple[dict[str, tuple[int, i
     return found, parsed
 
 
-def _with_other_definitions(body: str, earlier: list[str], later: list[str]) -> str:
+def _with_other_definitions(body: str, earlier: list[str], later: list[str], entry: Collection[str] = ()) -> str:
     """`body`, the chosen block, preceded by what the other blocks define at top level that it uses
     without defining itself (a helper in its own block before or after the function that calls it,
     an import given after it), and what those definitions use in turn. Each name is taken from the
@@ -176,13 +179,16 @@ def _with_other_definitions(body: str, earlier: list[str], later: list[str]) -> 
     answer defines before its chosen block is taken as before. Only definitions are taken
     (`_definition_names`), never a later usage example's prints or calls, and never a name the
     chosen block binds itself (a later block that redefines the function is not merged: for a
-    function task it would have been the chosen block). The definitions keep their order in the
+    function task it would have been the chosen block), nor, when the body defines none of `entry`
+    (the names the program must define), one of those: a block chosen as a body of the entry point (`return fib(n - 1) + fib(n - 2)`) is
+    put inside the prompt's `def`, and another block's `def fib` before it would make it code at
+    top level that does not compile. The definitions keep their order in the
     answer; they go after the body's docstring and `from __future__` imports, which must open the
     module. `body` as it is when it does not parse, uses no such name, or is the answer's only block."""
     tree = _parse(body) if earlier or later else None
     if tree is None:
         return body
-    own = bound_and_used([tree])[0]
+    own = bound_and_used([tree])[0] | (set() if _defines(tree, entry) else set(entry))  # a body: see above
     found, parsed = _definitions(earlier, 0)
     blocks = dict(enumerate(earlier))
     if later:  # after the chosen block (number len(earlier)): only names no earlier block defines

@@ -135,15 +135,22 @@ def prompt_definitions(prompt: str, entry_point: str | None, *, exclude: Sequenc
     A HumanEval prompt may define helpers that its tests use to build expected values
     (`encode_shift`, `poly`). They are the dataset's code, not the model's: the verifier runs them
     with the tests and after the solution, so an answer that redefines them (`def poly(xs, x):
-    return 0`) cannot change what the tests expect. A prompt that does not parse is read up to the
-    entry point's `def` line; one that does not parse even so gives "".
+    return 0`) cannot change what the tests expect. A function stub of the prompt (a body that is
+    only a docstring, `pass` or `...`: `code_answer._unfinished`) is left out: like the entry point it
+    is for the answer to write (a docstring-only `def is_prime(n)` beside `count_primes`), and defined
+    again after the answer it would replace the answer's version by one returning None. A prompt
+    that does not parse is read up to the entry point's `def` line; one that does not parse even so
+    gives "".
     """
+    from rlvr.verifiers.code_answer import _unfinished  # imported here: code_answer imports this module
+
     usable = _usable_prompt(prompt, entry_point)
     if usable is None:
         return ""
     tree = usable[1]
     skip = {name for name in (entry_point, *exclude) if name}
-    kept = [node for node in tree.body if isinstance(node, PROMPT_DEFINITIONS) and not _names_bound(node) & skip]
+    kept = [node for node in tree.body if isinstance(node, PROMPT_DEFINITIONS) and not _names_bound(node) & skip
+            and not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _unfinished(node))]
     if all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in kept):
         return ""  # imports alone: nothing the solution could replace
     return ast.unparse(ast.Module(body=kept, type_ignores=[]))
