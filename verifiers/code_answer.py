@@ -302,21 +302,34 @@ class _Answer:
         self._reached: dict[frozenset[str], set[str]] = {}
         self._last_defs: dict[tuple[int, str], ast.stmt] = {}  # (block, name) -> its last def there
         self._lines: dict[int, list[str]] = {}
-        self._writes: dict[frozenset[str], bool] = {}
+        self._writes: dict[frozenset[str], list[int]] = {}
 
     def tree(self, index: int) -> ast.Module | None:
         if index not in self._trees:
             self._trees[index] = _parse(self.bodies[index])
         return self._trees[index]
 
-    def writes(self, names: Collection[str]) -> bool:
-        """Whether a block gives a version of one of `names` (`_gives_version`): then a body-only
-        block is a quoted excerpt of it, not the program (`_qualifies`)."""
+    def quotes(self, index: int, names: Collection[str]) -> bool:
+        """Whether body-only block `index` quotes a version of one of `names` that another block gives
+        (`_gives_version`): each of its lines, stripped (blank ones aside), is a line of that block.
+        Such an excerpt after a whole solution (`return result`, the recursive line) is no new
+        version and not the program (`_qualifies`); a body that differs from the draft before it
+        ("No, the body is:" and `return x + 1` after `return x`) is the answer's correction."""
+        lines = {line.strip() for line in self.bodies[index].splitlines() if line.strip()}
+        if not lines or not names:
+            return False
         key = frozenset(names)
+        return any(lines <= self._stripped_lines(other) for other in self._versions(key) if other != index)
+
+    def _versions(self, key: frozenset[str]) -> list[int]:
+        """The blocks that give a version of one of `key`'s names (`_gives_version`), remembered."""
         if key not in self._writes:
-            self._writes[key] = bool(key) and any(_gives_version(self.bodies[index], self.tree(index), key)
-                                                  for index in range(len(self.bodies)))
+            self._writes[key] = [index for index in range(len(self.bodies))
+                                 if _gives_version(self.bodies[index], self.tree(index), key)]
         return self._writes[key]
+
+    def _stripped_lines(self, index: int) -> set[str]:
+        return {line.strip() for line in self.bodies[index].splitlines()}
 
     def functions_elsewhere(self, index: int | None = None) -> set[str]:
         """The functions and classes the blocks (but block `index`) define at top level."""
@@ -751,18 +764,18 @@ def _tries_to_define(body: str, names: set[str]) -> bool:
 
 def _qualifies(answer: _Answer, index: int, names: set[str], prefix: str, any_function: bool = False) -> bool:
     """Whether a block can be the program (see `extract_program`). A body-only block (a continuation
-    of `prefix`) qualifies only when no block of the answer gives a version of the function
-    (`_Answer.writes`): after a whole solution, `return result` is a quoted excerpt of it."""
+    of `prefix`) qualifies unless it only quotes a version of the function another block gives
+    (`_Answer.quotes`): after a whole solution, `return result` is a quoted excerpt of it."""
     body, tree = answer.bodies[index], answer.tree(index)
     if tree is None:  # a broken definition or a continuation of `prefix` (a function body), else an example
-        return _tries_to_define(body, names) or _continues(prefix, body) and not answer.writes(names)
+        return _tries_to_define(body, names) or _continues(prefix, body) and not answer.quotes(index, names)
     if any_function and not names:  # a function, not in a test file of another block's (`from solution import f`)
         return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body) \
             and not (any(_foreign_imports(tree)) and _tests_another_block(tree, answer.functions_elsewhere(index)))
     if _defines(tree, names) if names else _calls(tree):
         return True
     # a body at column 0 parses alone (`return` outside a function) but does not compile: a body all the same
-    return bool(prefix) and not compiles(body) and _fits_after(prefix, body) and not answer.writes(names)
+    return bool(prefix) and not compiles(body) and _fits_after(prefix, body) and not answer.quotes(index, names)
 
 
 def _gives_version(body: str, tree: ast.Module | None, names: Collection[str]) -> bool:
