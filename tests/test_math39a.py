@@ -33,7 +33,7 @@ def test_rules_version():
     ("3:45", "\\boxed{0.0667}"),
     ("3:45", "The answer is 1/15."),
     ("3:45 PM", "\\boxed{\\frac{1}{15}}"),
-    ("1:30", "\\boxed{\\frac{1}{30}}"),    # two-digit minutes: a time, by `_colon_answers`' convention
+    ("1:30", "\\boxed{\\frac{2}{60}}"),    # two-digit minutes: a time against other numbers (review: `\\frac{1}{30}` is right)
     ("3:00", "\\boxed{\\frac{1}{15}}"),
 ])
 def test_a_clock_time_gold_against_a_value_is_wrong(gold, text):
@@ -53,6 +53,38 @@ def test_a_clock_time_gold_against_a_value_is_wrong(gold, text):
 ])
 def test_clock_times_and_ratios_that_stay_right(gold, text):
     assert _judged(gold, text).correct
+
+
+# Review of rules 33: a ratio or odds gold written `a:bb` against the ratio or fraction of its own
+# two numbers is the ratio (it was "a clock time against a value"). This changes the pin above
+# ("1:30" against `\\frac{1}{30}` was wrong by rules 33's convention), which the review found wrong.
+@pytest.mark.parametrize("gold, text", [
+    ("5:12", "The ratio is \\boxed{\\frac{5}{12}}."),
+    ("1:35", "The odds are \\boxed{\\frac{1}{35}}."),
+    ("1:30", "The ratio is \\boxed{\\frac{1}{30}}."),
+    ("2:45", "\\boxed{\\frac{2}{45}}"),
+    ("4:15", "\\boxed{\\dfrac{4}{15}}"),
+    ("5:12", "\\boxed{5 : 12}"),
+    ("5:12", "The answer is 5/12."),
+    ("5:12", "\\boxed{\\tfrac{5}{12}}"),
+    ("10:30", "\\boxed{\\frac{10}{30}}"),   # decided: the gold's own two numbers, so a ratio
+])
+def test_a_ratio_gold_against_its_own_two_numbers_is_right(gold, text):
+    v = _judged(gold, text)
+    assert v.correct and v.details["kind"] == "equal", v.reason
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("5:12", "\\boxed{\\frac{10}{24}}"),      # the same value, other numbers: still a time's gold
+    ("5:12", "\\boxed{\\frac{12}{5}}"),
+    ("5:12", "\\boxed{0.4167}"),
+    ("3:45 PM", "\\boxed{\\frac{3}{45}}"),    # a.m./p.m.: a time whatever the answer
+    ("3:00", "\\boxed{\\frac{3}{0}}"),        # no ratio has a 0 after its colon
+    ("10:30", "\\boxed{10:60}"),
+])
+def test_a_clock_gold_against_other_numbers_stays_wrong(gold, text):
+    v = _judged(gold, text)
+    assert not v.correct and v.error is None
 
 
 def test_different_clock_times_stay_wrong():

@@ -171,3 +171,154 @@ def test_a_retraction_followed_by_another_value_stays_a_hedge():
 
 def test_an_options_own_text_with_a_doubt_word_is_still_a_choice():
     assert _graded("B", "The answer is (B) The estimate is too high.") == (True, "equal")
+
+
+# -- review of rules 33 -------------------------------------------------------------------------------
+
+# 1. A judgement of a method, not of the answer, takes nothing back: it does not end its clause.
+@pytest.mark.parametrize("prediction", [
+    "The answer is \\boxed{12}. It is incorrect to say 15.",
+    "\\boxed{12}\n\nIt is wrong to count the bags as apples.",
+    "The answer is 12. It is not correct to add the 3 bags.",
+    "#### 12\n\nIt is wrong to subtract 8 twice.",
+    "So the answer is \\boxed{12}.\n\nThis is incorrect only if the bags hold different amounts, which they don't.",
+    "So the answer is \\boxed{12}.\n\nThis is wrong if we count the bags too, but we count apples.",
+    "\\boxed{12}\n\nIt's wrong to add instead of multiplying here.",
+    "\\boxed{12}\n\nThat's not right to include the empty bag, so we excluded it.",
+    "\\boxed{12}\n\nThis is wrong, unless the bags differ in size.",
+    "\\boxed{12}\n\nThat's wrong when the bags differ, but they don't.",
+    "\\boxed{12}\n\nIt is incorrect for the bags to be counted.",
+    "\\boxed{12} is wrong only if the bags differ.",
+    "\\boxed{12}\n\nIt's wrong here to add the bags.",
+    "\\boxed{12}\n\nThat can't be right unless the bags hold 4 each, which they do.",
+])
+def test_a_judgement_of_a_method_takes_nothing_back(prediction):
+    assert _graded("12", prediction) == (True, "equal")
+
+
+# ... while one that ends its clause (a sentence's end, punctuation, a reason) still does.
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nThis is wrong.",
+    "\\boxed{12}\n\nThis is wrong too.",
+    "\\boxed{12}\n\nIt's wrong, let me redo it.",
+    "\\boxed{12}\n\nThis is not right at all.",
+    "\\boxed{12}\n\nThat's wrong; the bags hold 5 each, so",
+    "\\boxed{12}\n\nHmm, it is incorrect: I forgot the teacher.",
+    "\\boxed{12}\n\nThis is wrong (I forgot the teacher).",
+    "\\boxed{12} is wrong because the teacher counts.",
+    "\\boxed{12}\n\nWait, that's not right here. Let me recompute.",
+    "\\boxed{12}\n\nThat's wrong so let me redo it.",
+])
+def test_a_judgement_ending_its_clause_still_takes_the_answer_back(prediction):
+    assert _graded("12", prediction) == (False, "unparsable")
+
+
+# 4. A recount in words (or confirmed with "Good.", "OK.") that comes back to the answer stands.
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nWait, that's not right. Let me try again. Three bags, four each: a dozen.",
+    "\\boxed{12}\n\nWait, that's wrong. Let me redo this: 3 × 4 = twelve.",
+    "\\boxed{12}\n\nWait, that's not right. Let me recompute: three times four is twelve. Good.",
+    "\\boxed{12}\n\nHmm, this is wrong. Let me recompute: 4 + 4 + 4 = 12, and 12 / 3 = 4. Good.",
+    "\\boxed{12}\n\nWait, no. Let me redo it: 4 + 4 + 4 = 12, 12 / 4 = 3. OK.",
+])
+def test_a_recount_in_words_back_to_the_answer_stands(prediction):
+    assert _graded("12", prediction) == (True, "equal")
+
+
+def test_two_dozen_is_24():
+    assert _graded("24", "\\boxed{24}\n\nWait, that's wrong. Let me redo it: two dozen.") == (True, "equal")
+
+
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nWait, that's not right. Let me try again. Three bags, five each: fifteen",
+    "\\boxed{12}\n\nWait, that's not right. Let me try again. That's not correct either.",
+    "\\boxed{12}\n\nWait, that's not right. Let me try again. That's not right either, so",
+    "\\boxed{12}\n\nWait, that's not right. OK, let me redo this: 3 × 5 = 15, plus",
+    "\\boxed{12}\n\nWait, that's not right. Let me redo it. Okay, so the bags hold",
+    "\\boxed{12}\n\nWait, that's wrong. Let me redo: twelve bags of 5 is",
+])
+def test_a_negated_or_opening_confirmation_word_does_not_stand(prediction):
+    assert _graded("12", prediction) == (False, "unparsable")
+
+
+# 5. More phrasings of a take-back: "that answer is wrong", "can't be right", "I think I made an
+# error"; doubts ("seems wrong", "I don't think that's right") only before a redo.
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nThat answer is wrong. Let me redo it.",
+    "\\boxed{12}\n\nThis answer is incorrect. Let me redo it.",
+    "\\boxed{12}\n\nThat can't be right. Let me recompute the total.",
+    "\\boxed{12}\n\nWait, I think I made an error. Let me recalculate: 3 bags × 5",
+    "\\boxed{12}\n\nI don't think that's right. Let me recompute.",
+    "\\boxed{12}\n\nHmm, 12 seems wrong. Let me recompute.",
+    "\\boxed{12}\n\nHmm, that doesn't seem right. Let me redo this.",
+    "\\boxed{12}\n\nThat cannot be right.",
+    "\\boxed{12}\n\nThis isn't right.",
+    "\\boxed{12}\n\nMy answer is wrong.",
+    "The answer is 12.\n\nThe answer is wrong. Let me redo it: 3 × 5 = 15, plus",
+])
+def test_more_take_backs_are_read(prediction):
+    assert _graded("12", prediction) == (False, "unparsable")
+
+
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nI don't think that's right. Let me recompute: 3 × 4 = 12. Yes.",
+    "\\boxed{12}\n\nHmm, 12 seems wrong.",                 # a doubt, no redo
+    "\\boxed{12}\n\nI don't think that's right.",
+    "\\boxed{12}\n\nHmm, 12 seems wrong at first, but it checks out.",
+    "\\boxed{12}\n\n13 is wrong. Let me redo it to be sure.",  # about another value
+    "\\boxed{12}\n\nThat answer is correct.",
+    "\\boxed{12}\n\nI don't think that's wrong.",
+    "\\boxed{12}\n\nThe alternative, 13, can't be right.",
+    "\\boxed{12}\n\nI think I made an error in step 2, but it doesn't change the result.",
+])
+def test_doubts_without_a_redo_and_judgements_of_other_values_take_nothing_back(prediction):
+    assert _graded("12", prediction) == (True, "equal")
+
+
+# 2. After a choice letter only explicit doubt makes it no choice; an option's own text stays.
+@pytest.mark.parametrize("prediction", [
+    "The answer is C, the best estimate.", "The answer is (C) 12 (the best approximation).", "Answer: C (best case)",
+    "Answer: C (the worst case)", "The answer is C (in theory and practice).", "The answer is (C) Possibly",
+    "Answer: (C) Unlikely", "The answer is C. Maybe", "\\boxed{(C) Possibly}", "The answer is C (no doubt).",
+    "The answer is C, most likely the intended one since 3 × 4 = 12.",
+])
+def test_neutral_words_after_a_choice_letter_keep_it(prediction):
+    assert _graded("C", prediction) == (True, "equal")
+
+
+@pytest.mark.parametrize("prediction", [
+    "The answer is C maybe", "The answer is C probably", "The answer is C, I think.", "The answer is C, I suppose.",
+    "The answer is C (I'm guessing).", "The answer is (C) 12 (maybe)", "The answer is C (tentative).",
+])
+def test_explicit_doubt_after_a_choice_letter_is_still_no_choice(prediction):
+    assert _graded("C", prediction) == (False, "unparsable")
+
+
+# 2. For numbers "best case"/"worst case" is the question's condition (as before rules 33); "at
+# best" and "estimate" still qualify.
+@pytest.mark.parametrize("prediction", ["The answer is 12 (worst case).", "The answer is 12 (best case).",
+                                        "#### 12 (worst case)", "\\boxed{12 \\text{ (worst case)}}",
+                                        "The answer is 12 (in the worst case).", "The answer is 12 (best-case scenario)."])
+def test_best_or_worst_case_after_a_number_is_a_condition(prediction):
+    assert _graded("12", prediction) == (True, "equal")
+
+
+@pytest.mark.parametrize("prediction", ["The answer is 12 (the best estimate).", "The answer is 12 (at worst).",
+                                        "The answer is 12 (estimate)."])
+def test_at_best_and_estimates_still_qualify_a_number(prediction):
+    assert _graded("12", prediction)[0] is False
+
+
+# 6. Doubt right after a boxed choice letter.
+@pytest.mark.parametrize("prediction", ["\\boxed{C} (I'm guessing)", "\\boxed{C}, I suppose", "\\boxed{C}?",
+                                        "\\boxed{C} (not sure)", "\\boxed{C}, maybe", "$\\boxed{C}$ (just a guess)",
+                                        "\\boxed{(C)}, probably."])
+def test_doubt_after_a_boxed_choice_letter_is_no_choice(prediction):
+    assert _graded("C", prediction) == (False, "unparsable")
+
+
+@pytest.mark.parametrize("prediction", ["\\boxed{C}, since option C is what I think fits.", "\\boxed{C} (best case)",
+                                        "\\boxed{C}. I think this is right.", "\\boxed{C}, I'm confident.",
+                                        "So \\boxed{C}. Maybe I should double check: yes.", "\\boxed{C} (no doubt)"])
+def test_remarks_after_a_boxed_choice_letter_without_doubt_keep_it(prediction):
+    assert _graded("C", prediction) == (True, "equal")

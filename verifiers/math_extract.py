@@ -51,13 +51,13 @@ import re
 from functools import lru_cache
 
 from rlvr.verifiers.math_after_box import continued
-from rlvr.verifiers.math_normalize import (DOUBT_WORDS, _MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
+from rlvr.verifiers.math_normalize import (DOUBT_WORDS, doubt_after_box, without_case_phrases, _MATH_NAMES, brace_content, changes_value, normalize, retracts, strip_markdown,
                                            word_answer)
 from rlvr.verifiers.math_restatement import _bracket_after_box, breakdown_start, conditioned_after_box, restatement_parts
 from rlvr.verifiers.math_retraction import (_CONVERSION_REMARK, _REPEATED_NUMBER_RE, _RETRACTING_RE, _RUN_RE, might_offer,
                                            might_retract,
                                            readable_value, retraction, second_answer, value_line, without_marks,
-                                           answer_retracted,
+                                           answer_retracted, might_take_back,
                                            without_refused, without_working)
 
 __all__ = ["extract_answer", "extract_here", "after_reasoning", "restatement_parts", "all_boxed", "last_boxed", "closing_brace", "final_boxes", "said_after", "spelled_answer", "stated_answers", "answer_tag", "tagged_answers", "looks_like_bare_answer", "within_turn"]
@@ -245,6 +245,9 @@ def _box_content(text: str, command: int, a: int, b: int) -> tuple[str, int]:
     sign = _box_sign(text, command)
     went_on = continued(text, b + 1, content)
     if went_on is None:
+        doubt = doubt_after_box(text, b + 1, content)
+        if doubt is not None:  # `\\boxed{C} (I'm guessing)`: no choice, as `C (guess)` is none
+            return f"{content} {doubt['remark']}", doubt.end()
         return (f"{sign}({content})" if sign else content), b + 1
     said, end = went_on
     return sign + said, end
@@ -663,7 +666,7 @@ _QUALIFIERS = DOUBT_WORDS | frozenset(
 
 def _qualifies(remark: str) -> bool:
     """Whether a remark after an answer qualifies it (see `_QUALIFIERS`)."""
-    return any(word.lower() in _QUALIFIERS for word in re.findall(r"[A-Za-z]+", remark))
+    return any(word.lower() in _QUALIFIERS for word in re.findall(r"[A-Za-z]+", without_case_phrases(remark)))
 
 
 _SMALL_NUMBERS = {w: i for i, w in enumerate(
@@ -1302,13 +1305,19 @@ def _after_block(text: str) -> str:
     return tail if looks_like_bare_answer(normalize(tail)) else text
 
 
+#: A judgement right after "answer is" ("That answer is wrong.", "the answer is not right"): no
+#: answer stated there (review of audit 39).
+_JUDGED_HEAD_RE = re.compile(r"[ \t]*(?:(?:definitely|clearly|probably|obviously|still)[ \t]+)?"
+                             r"(?:wrong|incorrect|not[ \t]+(?:right|correct))\b", re.IGNORECASE)
+
+
 def _retracted(text: str) -> bool:
     """Whether the final answer of `text` (its last box, "the answer is" or `#### n`, whichever is
     last; not an `<answer>` tag's) is taken back with no other after it (audit 39, see
     `math_retraction.answer_retracted`): then the text holds no answer the model stands by, and
     `after_reasoning` gives "" (no final answer: unparsable)."""
     lowered = text[-8 * 240:].lower()
-    if not (might_retract(lowered) or "not correct" in lowered) or "<answer>" in lowered:
+    if not might_take_back(lowered) or "<answer>" in lowered:
         return False
     spans = _box_spans(text)
     at = spans[-1][2] + 1 if spans else -1
@@ -1318,7 +1327,8 @@ def _retracted(text: str) -> bool:
         at = len(text) if line < 0 else line
     if "nswer" in text[max(at, 0):]:
         for m in _ANSWER_HEAD_RE.finditer(text, max(at, 0)):
-            at = m.end()
+            if not _JUDGED_HEAD_RE.match(text, m.end()):  # "That answer is wrong.": a judgement, no answer
+                at = m.end()
     if at < 0:
         return False
     answer = extract_here(text)

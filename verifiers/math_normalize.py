@@ -52,7 +52,8 @@ import re
 from bisect import bisect_left
 from fractions import Fraction
 
-__all__ = ["normalize", "choice_letter", "choice_letters", "strip_markdown", "word_answer", "MAX_ANSWER_CHARS", "DOUBT_WORDS"]
+__all__ = ["normalize", "choice_letter", "choice_letters", "strip_markdown", "word_answer", "MAX_ANSWER_CHARS", "DOUBT_WORDS", "CHOICE_DOUBT",
+           "without_case_phrases", "doubt_after_box"]
 
 MAX_ANSWER_CHARS = 1500
 
@@ -134,13 +135,30 @@ _ANY_UNIT_TAIL_RE = re.compile(_UNIT_TAIL.format(units=_WORD_UNITS + f"|(?-i:{_O
 #: bound or estimate (`12 (upper bound)`, `12 (estimate)`), a hedge (`12 (tentative)`, `12 (doubtful)`,
 #: `12 (in theory)`, `12 (at best)`, `C (guess)`). Text holding one after an answer takes no plain
 #: answer: not a unit here (`_RETRACTIONS`), no remark dropped after "the answer is"
-#: (`math_extract._QUALIFIERS`) nor a count in a bracket (`math_restatement._DOUBT_WORDS`), and no
-#: choice after a choice letter (`choice_letters`). Approximation words ("approx", "about") are
+#: (`math_extract._QUALIFIERS`) nor a count in a bracket (`math_restatement._DOUBT_WORDS`). After a
+#: choice letter only the explicit doubt of `CHOICE_DOUBT` counts (review of audit 39). Approximation words ("approx", "about") are
 #: `math_extract`'s alone: a box's `12 \\text{ approx}` is still 12.
 DOUBT_WORDS = frozenset(
     "bound bounds estimate estimated estimation estimating tentative tentatively likely unlikely hopefully "
     "presumably doubtful doubt questionable uncertain unsure theory theoretically guess guessing guessed "
     "unverified unconfirmed unchecked best worst probably possibly maybe perhaps lol".split())
+#: "best case", "worst case" (and "best-case scenario"): the condition a question sets ("In the worst
+#: case, how many draws…?"), restated after its answer (`12 (worst case)`), no doubt on it (review
+#: of audit 39: as before rules 33). Dropped before `DOUBT_WORDS` are looked for (`without_case_phrases`);
+#: "at best", "the best estimate" still qualify.
+_CASE_PHRASE_RE = re.compile(r"\b(?:best|worst)(?:[ \t-]+|\\[ ,;]|~)(?=(?:case|cases|scenario|scenarios)\b)", re.IGNORECASE)
+
+
+def without_case_phrases(text: str) -> str:
+    """`text` with "best"/"worst" dropped before "case" or "scenario" (see `_CASE_PHRASE_RE`)."""
+    return _CASE_PHRASE_RE.sub("", text)
+
+
+#: Explicit doubt after a choice letter (review of audit 39): `DOUBT_WORDS` less the words an
+#: option's text or a neutral remark holds ("best", "estimate", "theory", "likely", "possibly":
+#: `C, the best estimate`, `(C) Possibly`), plus "I think/suppose/believe/guess".
+CHOICE_DOUBT = (r"not\s+(?:sure|certain|confident)|unsure|uncertain|guess|guessing|guessed|maybe|perhaps|probably"
+                r"|tentative|tentatively|doubtful|i\s+(?:think|suppose|believe|guess)")
 #: Negations, retractions, hedges and alternatives: text holding one takes the answer back or offers
 #: another (`12 \\text{ is wrong}`, `12 \\text{ nope}`, `12 \\text{ rather thirteen}`); a remark after
 #: "the answer is 12" holding one is not dropped either (see `math_extract`).
@@ -919,7 +937,7 @@ def _is_unit_like(text: str) -> bool:
         return True
     if len(s) > 80 or not _UNIT_SHAPE_RE.fullmatch(s):
         return False
-    words = _WORD_RE.findall(s)
+    words = _WORD_RE.findall(without_case_phrases(s))
     if len(words) > _MAX_UNIT_WORDS or sum(len(w) == 1 for w in words) > 2:
         return False
     last = len(words) - 1
@@ -984,7 +1002,7 @@ def retracts(text: str) -> bool:
     """True when `text` (a remark after an answer: `(wrong)`, `; not really`, `(just kidding)`) takes
     the answer back or hedges it: it holds a negation, retraction or alternative (`_RETRACTIONS`),
     glued or not. Such a remark is part of the answer, never dropped as a comment."""
-    for word in _WORD_RE.findall(text):
+    for word in _WORD_RE.findall(without_case_phrases(text)):
         w = word.lower()
         if w.endswith("n't"):
             return True
@@ -1305,7 +1323,7 @@ def choice_letters(text: str) -> list[str]:
             or (no is not None and s[m.end():no.start()].strip()) \
             or (m.group().strip() == m.group(1) and _BARE_VERDICT_RE.match(s, m.end())):
         return []  # `(B) is wrong`, `B (eliminated)`, `C false`: the option is ruled out, not chosen
-    if _doubted_choice(s, m.end()):
+    if _doubted_choice(s, m):
         return []  # `C?`, `C, maybe`, `C (not sure)`, `C (guess)`: no choice the model stands by
     letters = [m.group(1).upper()]
     # a row break \\ separates choices as a comma does (`A\\B\\C`), while a letter after a lone
@@ -1317,21 +1335,48 @@ def choice_letters(text: str) -> list[str]:
     return list(dict.fromkeys(letters))
 
 
-#: A doubt right after a choice letter (audit 39): a "?" (`C?`, `(C)?`), or a remark of doubt —
-#: after a comma or semicolon (`C, maybe`), in brackets (`C (not sure)`, `C (guess)`), or as the
-#: only words after the letter (`C maybe`) — holding a `DOUBT_WORDS` word or "not sure". An option's
-#: own text after a label mark (`(B) The estimate is too high`) is no remark.
-_DOUBT_REMARK = r"[^()\n]{0,40}?\b(?:not\s+(?:sure|certain|confident)|" + "|".join(sorted(DOUBT_WORDS)) + r")\b"
+#: A doubt right after a choice letter (audit 39 and its review): a "?" (`C?`, `(C)?`), or a remark
+#: of explicit doubt (`CHOICE_DOUBT`) after a comma or semicolon (`C, maybe`, `C, I suppose`) or in
+#: brackets (`C (not sure)`, `C (guess)`, `C (I'm guessing)`). Not `C, the best estimate`,
+#: `C (best case)`, `C (in theory and practice)`: no doubt on the choice.
+_DOUBT_REMARK = r"[^()\n]{0,40}?\b(?:" + CHOICE_DOUBT + r")\b"
 _DOUBTED_CHOICE_RE = re.compile(
-    r"[\s.:)]{0,4}\?|\s*[,;]" + _DOUBT_REMARK + r"|[^()\n]{0,80}\(" + _DOUBT_REMARK + r"[^()\n]{0,40}\)"
-    r"|\s+(?:not\s+(?:sure|certain|confident)|" + "|".join(sorted(DOUBT_WORDS)) + r")[\s.!]*$",
+    r"[\s.:)]{0,4}\?|\s*[,;]" + _DOUBT_REMARK + r"|[^()\n]{0,80}\(" + _DOUBT_REMARK + r"[^()\n]{0,40}\)",
     re.IGNORECASE)
+#: Explicit doubt as the only words after a bare letter (`C maybe`, `C probably`). Never after a
+#: bracketed or dotted label: `(C) Possibly`, `(C) Unlikely`, `C. Maybe` are an option's own text.
+_BARE_DOUBT_RE = re.compile(r"\s+(?:" + CHOICE_DOUBT + r")[\s.!]*$", re.IGNORECASE)
 
 
-def _doubted_choice(s: str, at: int) -> bool:
-    """Whether the choice letter of `s` ending at `at` is followed by a doubt (`_DOUBTED_CHOICE_RE`):
-    `C?` or `C (not sure)` names no choice, as `12?` or `12 (tentative)` names no plain 12."""
-    return _DOUBTED_CHOICE_RE.match(s, at) is not None
+#: Explicit doubt right after a box holding a choice letter (review of audit 39: `\\boxed{C} (I'm
+#: guessing)`, `\\boxed{C}, I suppose`, `$\\boxed{C}$?`), past `$` or the end of `\\(…\\)`/`\\[…\\]`:
+#: a "?", or a remark opening with a `CHOICE_DOUBT` phrase (after a few openers: "but", "just a",
+#: "I'm") after a comma or semicolon or in brackets. Group "remark" is the remark. Only its opening
+#: is read ("\\boxed{C}, since option C is what I think" holds no doubt on C): bounded, linear.
+_DOUBT_OPENERS = r"(?:(?:but|though|although|just|only|a|an|my|educated|wild|i'm|i\u2019m|i[ \t]+am|it's|it[ \t]+is)[ \t]+){0,4}"
+_DOUBT_AFTER_BOX_RE = re.compile(
+    r"(?:[ \t$]|\\[)\]]){0,8}(?P<remark>\?|[,;][ \t]*" + _DOUBT_OPENERS + r"(?:" + CHOICE_DOUBT + r")\b"
+    r"|\([ \t]*" + _DOUBT_OPENERS + r"(?:" + CHOICE_DOUBT + r")\b[^()\n]{0,40}\))", re.IGNORECASE)
+#: A box's content that is a choice letter alone: `C`, `(C)`, `\\text{(C)}` normalised.
+_BOXED_LETTER_RE = re.compile(r"[ \t]*(?:\\text(?:bf)?\{[ \t]*)?\(?[ \t]*[A-E][ \t]*\)?[ \t]*\}?[ \t]*")
+
+
+def doubt_after_box(text: str, end: int, content: str) -> re.Match | None:
+    """The doubt right after a box whose content `content` is a choice letter alone and whose
+    closing brace is just before `end` (`_DOUBT_AFTER_BOX_RE`), or None. A doubted letter in a box
+    is no choice, as `The answer is C (not sure).` is none."""
+    if not _BOXED_LETTER_RE.fullmatch(content):
+        return None
+    return _DOUBT_AFTER_BOX_RE.match(text, end)
+
+
+def _doubted_choice(s: str, head: re.Match) -> bool:
+    """Whether the choice letter `head` found at the start of `s` is followed by a doubt
+    (`_DOUBTED_CHOICE_RE`, or `_BARE_DOUBT_RE` after a bare letter): `C?` or `C (not sure)` names no
+    choice, as `12?` or `12 (tentative)` names no plain 12."""
+    if _DOUBTED_CHOICE_RE.match(s, head.end()) is not None:
+        return True
+    return ")" not in head.group() and _BARE_DOUBT_RE.match(s, head.end()) is not None
 
 
 def _names_no_choice(head: re.Match, s: str) -> bool:

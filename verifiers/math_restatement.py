@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from rlvr.verifiers.math_normalize import DOUBT_WORDS
+from rlvr.verifiers.math_normalize import DOUBT_WORDS, without_case_phrases
 
 
 #: A bracket right after a box, past spacing, `$` or the end of `\\(…\\)`/`\\[…\\]`: its content (one
@@ -323,7 +323,7 @@ def breakdown_start(answer: str) -> int | None:
     if all(p == whole for p in parts):
         # The answer's own number again (`13 (13 people in all)`): its words must name what is
         # counted, no more; "I", "is", "needs checking", "doubtful" make it a remark about the answer.
-        lowered = [w.lower() for w in _BREAKDOWN_WORD_RE.findall(inside)]
+        lowered = [w.lower() for w in _BREAKDOWN_WORD_RE.findall(without_case_phrases(inside))]
         if any(w in _NOT_RESTATING_WORDS or w in _DOUBT_WORDS for w in lowered):
             return None
         return m.start()

@@ -58,7 +58,7 @@ import re
 from rlvr.verifiers.math_normalize import normalize
 
 __all__ = ["might_retract", "retraction", "might_offer", "second_answer", "readable_value", "without_marks",
-           "without_working", "without_refused", "value_line", "answer_retracted"]
+           "without_working", "without_refused", "value_line", "answer_retracted", "might_take_back"]
 
 #: Text without one of these (lowercased) holds no retraction: a cheap first check.
 _HINTS = ("no,", "no.", "no!", "no:", "no;", "no -", "no \u2014", "no \u2013", "no\u2014", "no\u2013", "no\u2026",
@@ -74,7 +74,7 @@ _RETRACTING = (
     r"(?:no\b(?=" + _W + r"[ \t]*(?:[,.!:;\u2026\u2014\u2013\uff0c\uff1a\u3002\uff01-]|wait\b))"
     r"|w?hoops\b|oops\b|sorry\b|(?:my\s+)?apologies\b|my\s+(?:mistake|bad|error)\b|scratch\s+that\b"
     r"|(?:correction|erratum)\b(?=" + _W + r"[ \t]*:)|i\s+mean\b|let\s+me\s+correct\s+(?:that|this|myself)\b"
-    r"|i\s+(?:made|make)\s+(?:a|an)\s+(?:mistake|error|typo)\b|i\s+(?:miscounted|miscalculated)\b"
+    r"|i\s+(?:think\s+i\s+)?(?:made|make)\s+(?:a|an)\s+(?:mistake|error|typo)\b|i\s+(?:think\s+i\s+)?(?:miscounted|miscalculated)\b"
     r"|that(?:'s|\u2019s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+right)\b)")
 #: What follows a word of the run: punctuation (a sentence's end too: "Wait, no. It's 20."), then
 #: spaces and at most two line breaks. Each part is a bounded run of one kind: linear.
@@ -189,39 +189,112 @@ _SOFT_RETRACTING_RE = re.compile(r"(?:sorry|(?:my\s+)?apologies|i\s+mean|correct
 #: A judgement of the answer right after it: "\\boxed{12} is incorrect.", "12 is wrong".
 _JUDGED_WRONG_RE = re.compile(r"[\s$.*_)}]{0,8}(?:is|was)[ \t]+(?:(?:definitely|clearly|probably)[ \t]+)?"
                               r"(?:incorrect|wrong|not[ \t]+(?:right|correct))\b", re.IGNORECASE)
-#: "This is wrong." and "Hmm, it is incorrect." opening a sentence, as `_RETRACTING`'s "that's wrong" (audit 39).
-_THIS_WRONG_RE = re.compile(_OPENING + r"(?:" + _W + _INTERJECTION + _SEP + r"){0,3}" + _W
-                            + r"(?:this|it)(?:'s|\u2019s|[ \t]+is|[ \t]+was)[ \t]+(?:wrong|incorrect|not[ \t]+(?:right|correct))\b",
-                            re.IGNORECASE)
+_IS = r"(?:'s|\u2019s|[ \t]+is|[ \t]+was)"
+_NOT = r"(?:n't|n\u2019t|[ \t]+not)"
+#: A judgement opening a sentence (audit 39 and its review), as `_RETRACTING`'s "that's wrong": its
+#: subject is "this", "it", "that", "that/this/the/my answer" (or result, total, value, number) or a
+#: number (group "number", which must be the answer's: "Hmm, 12 seems wrong."), or "I don't think
+#: that's right"; it says wrong, incorrect, not right/correct, or can't be right. "seems/looks/appears"
+#: and "I don't think" only doubt (group "soft"): they take the answer back only before a redo.
+_THIS_WRONG_RE = re.compile(
+    _OPENING + r"(?:" + _W + _INTERJECTION + _SEP + r"){0,3}" + _W
+    + r"(?:(?P<soft>i[ \t]+(?:don't|don\u2019t|do[ \t]+not)[ \t]+think[ \t]+)"
+      r"(?:this|it|that|(?:this|that|the|my)[ \t]+answer)" + _IS + r"[ \t]+(?:right|correct)"
+      r"|(?:this|it|that|(?:this|that|the|my)[ \t]+(?:final[ \t]+)?(?:answer|result|total|value|number)"
+      r"|\$?(?P<number>-?\d[\d,]{0,30}(?:\.\d{1,30})?)\$?)"
+      r"(?:" + _IS + r"(?:[ \t]+(?:definitely|clearly|probably|obviously|surely|also|still))?"
+                   r"[ \t]+(?:wrong|incorrect|not[ \t]+(?:right|correct))"
+      r"|(?:[ \t]+(?:is|was|does|did|ca|could|can)" + _NOT + r"|[ \t]+cannot)(?:[ \t]+be)?[ \t]+(?:right|correct)"
+      r"|(?P<seems>[ \t]+(?:seems|looks|appears)(?:[ \t]+to[ \t]+be)?[ \t]+(?:wrong|incorrect|off|not[ \t]+(?:right|correct))"
+      r"|[ \t]+(?:does|did)" + _NOT + r"[ \t]+(?:seem|look|appear)(?:[ \t]+to[ \t]+be)?[ \t]+(?:right|correct))))\b",
+    re.IGNORECASE)
 #: A retracting phrase that judges what came before wrong by itself (see `_clear_retraction`).
 _JUDGEMENT_RE = re.compile(r"wrong|incorrect|not\s+right", re.IGNORECASE)
+#: What a judgement may be followed by in its own clause and still end it: "That's wrong too.",
+#: "This is not right at all."
+_CLAUSE_TAIL_RE = re.compile(r"[*_]{0,3}(?:[ \t]+(?:too|either|again|anyway|though|here|then|now|actually|anymore"
+                             r"|at[ \t]+all|after[ \t]+all)\b[*_]{0,3})?")
+#: Words that, right after a judgement (or after a comma, semicolon, colon or dash after it), make it
+#: about something else: "It is wrong to count the bags", "This is incorrect only if …", "wrong, if
+#: we count the bags too" (review of audit 39).
+_ABOUT_ELSE_RE = re.compile(r"(?:to|if|only|when|whenever|unless|for|in|about|except|provided|with|without)\b",
+                            re.IGNORECASE)
+#: A reason or a new clause after a judgement ("that's wrong because I forgot the teacher", "that's
+#: wrong so let me redo it"): it ends its clause.
+_REASON_WORD_RE = re.compile(r"[ \t]+(?:because|since|so|and|but)\b", re.IGNORECASE)
+#: Punctuation ending a judgement's clause, then spacing.
+_CLAUSE_MARK_RE = re.compile(r"[ \t]*(?:[,;:\u2014\u2013(\uff0c\uff1b\uff1a]|-{1,2})[ \t]*")
+
+
+def _ends_clause(text: str, at: int) -> bool:
+    """Whether the judgement ending at `at` in `text` ends its clause, so that it judges what came
+    before (the answer) and nothing after it (review of audit 39): nothing follows it but a
+    sentence's end, or punctuation and a word that opens no condition or object ("That's wrong, let
+    me redo.", "That's wrong; 3 bags hold 15."), or a reason or new clause ("because …", "so …",
+    "and …", "but …"); a word right after it
+    ("It is wrong to count the bags", "This is wrong if …", "It's wrong here") or a condition after
+    a comma ("This is wrong, unless …") makes it about something else."""
+    at = _CLAUSE_TAIL_RE.match(text, at).end()
+    rest = text[at:at + 2].lstrip(" \t")
+    if not rest or rest[0] in "\n.!?\u2026\u3002\uff01\uff1f\u2713\u2714\u2705\u274c\u2717\u2718":
+        return True
+    if _REASON_WORD_RE.match(text, at):
+        return True
+    mark = _CLAUSE_MARK_RE.match(text, at)
+    return mark is not None and _ABOUT_ELSE_RE.match(text, mark.end()) is None
+
+
 #: A redo announced after a retracting word: "Let me redo this.", "I need to recompute", "Redoing it:".
 _REDO_RE = re.compile(r"\b(?:let(?:\s+me|'s|\s+us)|i(?:'ll|\s+will|\s+need\s+to|\s+should|\s+must|\s+have\s+to))\s+"
                       r"(?:re-?do|re-?compute|re-?calculate|start\s+over|try\s+again|re-?work|fix\s+(?:this|that|it))\b"
                       r"|\b(?:redoing|recomputing|recalculating|starting\s+over)\b", re.IGNORECASE)
-#: Words after a retraction saying the answer holds after all ("but the answer stands", "12 is still right").
-_STANDS_RE = re.compile(r"\b(?:stands|still|remains|unchanged|holds|correct|right|fine|same|confirm\w*|chang\w*|affect\w*)\b|\u2713|\u2714|\u2705",
-                        re.IGNORECASE)
+#: Words after a retraction saying the answer holds after all ("but the answer stands", "12 is
+#: still right", "it doesn't change the result"); each but the last two only when no negation
+#: stands right before it ("that's not right either" holds nothing).
+_STANDS_RE = re.compile(r"(?P<word>\b(?:stands|still|remains|unchanged|holds|correct|right|fine|same|confirm\w*)\b|\u2713|\u2714|\u2705)"
+                        r"|\b(?:chang\w*|affect\w*)\b", re.IGNORECASE)
+#: A confirmation on its own after the recount ("Good.", "OK.", "Yes, 12.", "Yes, that's it."): not
+#: "OK, let me redo this" nor "good, now multiply" (review of audit 39).
+_CONFIRMED_RE = re.compile(r"(?<![\w'\u2019])(?:good|ok|okay|yes|yep|yeah)\b(?=[ \t]*(?:[.!\u2713\u2714\u2705]|\Z|\n"
+                           r"|,[ \t]*(?:\$|\\boxed|\d|(?:that|it|this)(?:'s|\u2019s|[ \t]+is)[ \t]+(?:it|right|correct|fine))))",
+                           re.IGNORECASE)
+#: A negation right before a word of `_STANDS_RE` or `_CONFIRMED_RE` ("not correct", "isn't right",
+#: "not quite right", "no longer holds", "not good").
+_NEGATED_RE = re.compile(r"(?:\bnot|n't|n\u2019t|\bno(?:[ \t]+longer)?|\bnever|\bhardly)[ \t]+(?:\w+[ \t]+)?\Z", re.IGNORECASE)
 _LAST_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def might_take_back(lowered: str) -> bool:
+    """Whether `lowered` (a lowercased text) may take an answer back (`answer_retracted`): a cheap
+    first check."""
+    return might_retract(lowered) or _TAKE_BACK_HINT_RE.search(lowered) is not None
+
+
+#: Judgements without a word of `_HINTS`: "That can't be right", "I don't think that's right",
+#: "this is not correct" (a cheap first check, see `might_take_back`).
+_TAKE_BACK_HINT_RE = re.compile(r"not correct|n['\u2019]t [\w'\u2019 ]{0,30}(?:right|correct)|cannot be (?:right|correct)")
 
 
 def answer_retracted(tail: str, answer: str) -> bool:
     """Whether `tail`, the text after the final answer `answer`, takes it back and names no other
     (audit 39: a long working cut at the token limit, "\\boxed{12}. Wait, that's not right. Let me
     recompute the total: 3 × 5 = 15, plus"): a clear retraction (`_RETRACTING` less an apology, "I
-    mean" or a label; "this/it is wrong"; "is incorrect" right after the answer; "? No." answering a
-    question that holds the answer: "Is it \\boxed{12}? No.") whose value `_value_after` does not
-    read (one it reads is another answer, see `retraction`), with nothing but the answer between it
-    and the answer (no other value it may be about: "A common slip is 11. That's wrong."), and after
-    which the text does not come back to the answer (its last number is the answer's, or it says
-    the answer stands: "Wait, no. Recounting: 4 + 4 + 4 = 12. Yes, 12."). A question answered no
-    about anything else ("Is there a simpler form? No.") and confirmations take nothing back."""
-    if _JUDGED_WRONG_RE.match(tail):
+    mean" or a label; a judgement of `_THIS_WRONG_RE`; "is incorrect" right after the answer; "? No."
+    answering a question that holds the answer: "Is it \\boxed{12}? No.") whose value `_value_after`
+    does not read (one it reads is another answer, see `retraction`), with nothing but the answer
+    between it and the answer (no other value it may be about: "A common slip is 11. That's
+    wrong."), and after which the text does not come back to the answer (its last value, in digits
+    or words, is the answer's, or it says the answer stands: "Wait, no. Recounting: 4 + 4 + 4 = 12.
+    Yes, 12.", "… three times four is twelve. Good."). A judgement takes the answer back only when it
+    ends its clause (`_ends_clause`: "It is wrong to count the bags as apples." judges a method). A
+    question answered no about anything else ("Is there a simpler form? No.") and confirmations take
+    nothing back."""
+    judged = _JUDGED_WRONG_RE.match(tail)
+    if judged is not None and _ends_clause(tail, judged.end()):
         return True
-    lowered = tail.lower()
-    if not (might_retract(lowered) or "this is" in lowered or "it is" in lowered):
+    if not might_take_back(tail.lower()):
         return False
-    found = _clear_retraction(tail[:4 * _WINDOW])
+    found = _clear_retraction(tail[:4 * _WINDOW], answer)
     if found is None:
         return False
     if _answers_a_question(tail, found.start()) and not _asks_about_answer(tail, found.start()):
@@ -232,30 +305,93 @@ def answer_retracted(tail: str, answer: str) -> bool:
     if any(c.isdigit() for c in between):
         return False  # "A common slip is 11. That's wrong.": about another value
     rest = tail[found.end():]
-    if _STANDS_RE.search(rest):
+    if _stands(rest):
         return False
-    numbers = _LAST_NUMBER_RE.findall(rest)
-    return not numbers or not _same_value(answer, numbers[-1].rstrip(","))
+    last = _last_value(rest)
+    return last is None or not _same_value(answer, last)
 
 
-def _clear_retraction(tail: str) -> re.Match | None:
+def _stands(rest: str) -> bool:
+    """Whether `rest`, the text after a retraction, says the answer holds after all (`_STANDS_RE`,
+    or a confirmation of `_CONFIRMED_RE`), with no negation right before the word ("That's not
+    right either." holds nothing)."""
+    for m in _STANDS_RE.finditer(rest):
+        if m["word"] is None or not _NEGATED_RE.search(rest, max(0, m.start() - 24), m.start()):
+            return True
+    return any(not _NEGATED_RE.search(rest, max(0, m.start() - 24), m.start()) for m in _CONFIRMED_RE.finditer(rest))
+
+
+#: A number or a word of a number in words (`_last_value`).
+_NUMBER_TOKEN_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?|[A-Za-z]+")
+
+
+def _last_value(rest: str) -> str | None:
+    """The last value `rest` names, in digits ("12") or in words ("twelve", "a dozen", "two dozen"),
+    as written in digits; None when it names none. Why: a recount in words ("Three bags, four each:
+    a dozen.") comes back to the answer as one in digits does (review of audit 39)."""
+    from rlvr.verifiers.math_extract import _SCALES, _SMALL_NUMBERS, _TENS, _spelled_number
+
+    last, run, previous_end = None, [], 0
+
+    def spelled(words: list[str]) -> str | None:
+        while words and words[-1] == "and":
+            words = words[:-1]
+        value = _spelled_number(words) if words else None
+        return None if value is None else str(value)
+
+    for m in _NUMBER_TOKEN_RE.finditer(rest):
+        token = m.group().lower()
+        if run and rest[previous_end:m.start()].strip(" \t-"):
+            last = spelled(run) or last  # a mark between words ends their number: "three, four"
+            run = []
+        previous_end = m.end()
+        if token[-1].isdigit():
+            last = token.rstrip(",")
+        elif token in _SMALL_NUMBERS or token in _TENS or token in _SCALES or (token == "and" and run):
+            run.append(token)
+            continue
+        elif token == "dozen":
+            times = spelled(run) if run else "1"
+            last = str(12 * int(times)) if times is not None else last
+        elif run:
+            last = spelled(run) or last
+        run = []
+    return (spelled(run) or last) if run else last
+
+
+def _clear_retraction(tail: str, answer: str) -> re.Match | None:
     """The first clear retraction opening a sentence in `tail` (see `answer_retracted`), or None: a
-    judgement ("that's wrong", "that's not right", "this is incorrect"), or another retracting word
-    ("Wait, no.", "Oops", "I made a mistake", "I miscounted") followed within its next sentences by
-    a redo ("Let me redo this.", "Let me recompute the total", "Redoing it:"). Alone, such a word
-    takes no answer back: "Oops, 3 per row, not 4.", "No, I'm confident.", "Oh no, 2 hours have
-    passed!", "I made a mistake.\n\n1. First, she buys 4 packs." (rules 18's tests)."""
+    judgement that ends its clause (`_ends_clause`: "that's wrong", "that's not right", "this is
+    incorrect", "that answer is wrong", "that can't be right"; one that only doubts, "12 seems
+    wrong", "I don't think that's right", before a redo), or another retracting word ("Wait, no.",
+    "Oops", "I made a mistake", "I think I made an error", "I miscounted") followed within its next
+    sentences by a redo ("Let me redo this.", "Let me recompute the total", "Redoing it:"). Alone,
+    such a word takes no answer back: "Oops, 3 per row, not 4.", "No, I'm confident.", "Oh no, 2
+    hours have passed!", "I made a mistake.\n\n1. First, she buys 4 packs." (rules 18's tests)."""
     for m in _RUN_RE.finditer(tail):
-        words = [w for w in _RETRACTING_RE.findall(m.group()) if not _SOFT_RETRACTING_RE.fullmatch(w)]
+        words = [w for w in _RETRACTING_RE.finditer(m.group()) if not _SOFT_RETRACTING_RE.fullmatch(w.group())]
         if not words:
             continue
         if _BARE_NO_RE.match(m.group()):
             if _asks_about_answer(tail, m.start()):
                 return m  # "Is it \\boxed{12}? No."
             continue
-        if any(_JUDGEMENT_RE.search(w) for w in words) or _REDO_RE.search(tail, m.end(), m.end() + _WINDOW):
+        judgements = [w for w in words if _JUDGEMENT_RE.search(w.group())]
+        if any(_ends_clause(tail, m.start() + w.end()) for w in judgements):
             return m
-    return _THIS_WRONG_RE.search(tail)
+        if len(judgements) < len(words) and _redone(tail, m.end()):
+            return m
+    for m in _THIS_WRONG_RE.finditer(tail):
+        if m["number"] is not None and not _same_value(answer, m["number"].rstrip(",")):
+            continue  # "13 is wrong": not the answer 12
+        if _ends_clause(tail, m.end()) and (m["soft"] is None and m["seems"] is None or _redone(tail, m.end())):
+            return m
+    return None
+
+
+def _redone(tail: str, at: int) -> bool:
+    """Whether a redo (`_REDO_RE`) is announced within `_WINDOW` characters after `at`."""
+    return _REDO_RE.search(tail, at, at + _WINDOW) is not None
 
 
 def _asks_about_answer(tail: str, at: int) -> bool:
