@@ -290,3 +290,64 @@ def test_a_long_adversarial_table_row_is_fast():
     start = time.monotonic()
     verify_steps(text, timeout=1.0)
     assert time.monotonic() - start < 3.0
+
+
+# -- 4. review 3: labels in cells, bars beside labels and remarks, rounding with money ----------------
+
+@pytest.mark.parametrize("text", [
+    "| Step 1: 3 × 4 = 12 |", "| Year 2020: 3 × 4 = 12 |", "Step 1: 3 × 4 = 12 | Step 2: 12 + 1 = 13",
+    "Week 2: 5 + 5 = 10 | Week 3: 6 + 6 = 12", "| 1 | Day 1: 3 × 4 = 12 |", "| **Step 2:** 12 + 1 = 13 |",
+])
+def test_a_label_opening_a_cell_or_bar_column_is_no_ratio(text):
+    assert score(text) == 1.0
+
+
+def test_a_label_opening_a_cell_is_taken_off_its_claim():
+    assert find_claims("| 1 | Day 1: 3 × 4 = 13 |") == [("3 × 4", "13")]
+    assert score("Week 2: 5 + 5 = 10 | Week 3: 6 + 6 = 13") == 0.0
+
+
+@pytest.mark.parametrize("text", [
+    "Day 1 | 3 × 4 = 13", "Step 1 | 3 * 4 = 13", "Q3 | 5 + 5 = 11", "Step 1: | 3 * 4 = 13", "3 × 4 = 13 | 2 apples",
+    "Cost: 3 × $4 = $13 | Tax: $1", "2 apples | 3 × 4 = 13",
+])
+def test_a_label_or_remark_with_a_digit_beside_a_bar_hides_no_false_claim(text):
+    assert score(text) == 0.0
+
+
+@pytest.mark.parametrize("text", ["5 | 3 = 7", "P(A | B) = 0.5", "x + 5 | 3 = 7", "f(2) | 3 = 5", "3 = 7 | 5",
+                                  "2 + 3 | 4 = 7"])
+def test_operands_of_a_bar_are_still_no_columns(text):
+    assert score(text) == 1.0
+    assert find_claims(text) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("$100 / 3 = $35.55 (rounded up to the nearest cent)", 0.0),
+    ("$50 / 3 = $17.50 (rounded up to the nearest cent)", 0.0),
+    ("$100 / 3 = $35.55 (rounded down to 2 decimal places)", 0.0),
+    ("$100 / 3 = 35.55 (rounded up to the nearest cent)", 0.0),
+    ("100 / 3 = $35.55 (rounded up to the nearest cent)", 0.0),
+    ("$100 / 3 = $33.34 (rounded up to the nearest cent)", 1.0),
+    ("$50 / 3 = $16.67 (rounded up to the nearest cent)", 1.0),
+    ("$100 / 3 = $33.33 (rounded down to 2 decimal places)", 1.0),
+    ("$100 / 3 = $33.33 (2 d.p.)", 1.0),
+])
+def test_a_rounding_with_money_is_checked_on_its_numbers(text, expected):
+    assert score(text) == expected
+
+
+def test_an_approximate_conversion_is_still_no_claim():
+    assert score("1 \\text{ mile} \\approx 1.61 \\text{ km}") == 1.0
+    assert score("2.5 \\text{ h} \\approx 150 (rounded to the nearest minute)") == 1.0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("205 / 25 = 9 (rounded up to the next whole number)", 1.0),
+    ("205 / 25 = 10 (rounded up to the next whole number)", 0.0),
+    ("205 / 25 = 9 (round up)", 1.0), ("205 / 25 = 8 (round up)", 0.0), ("205 / 25 = 8 (round down)", 1.0),
+    ("205 / 25 = 9 buses (rounded up)", 1.0), ("205 / 25 = 10 buses (rounded up)", 0.0),
+    ("3 × 4 = 13 pens (rounded up)", 0.0),
+])
+def test_round_up_wordings_and_a_noun_before_the_bracket_are_hedges(text, expected):
+    assert score(text) == expected

@@ -174,7 +174,8 @@ def _chain_claims(chain: str, follows_text: bool = False, carried: Carry | None 
         if link == "=" and a is not None and b is not None and i not in crossing and unit_claim(a, ua, b, ub)]
     exact_at = _first_exact_side(sides)
     for i, (a, b, ua, ub, link) in enumerate(zip(sides, sides[1:], units, units[1:], links)):
-        if (link in _APPROX_LINKS and a is not None and b is not None and ua is None and ub is None and i not in crossing
+        if (link in _APPROX_LINKS and a is not None and b is not None and i not in crossing
+                and _approx_units_compare(a, ua, b, ub, said[i + 1])
                 and (m := _APPROX_SIDE_RE.fullmatch(b)) is not None and not _MAGNITUDE_RE.search(b)):
             # `253/3 \\approx 84.3`: checked as plausible (`_approx_claim`); after rounded inputs
             # (`\\pi r^2 \\approx 3.14 \\times 144 \\approx 452.39`) also against the chain's first exact side
@@ -215,6 +216,19 @@ _ROUNDED_INPUT_RE = re.compile(r"(?<![\d.])\d*\.\d*[1-9]")
 _EARLIER = " \x00 "
 _ROUNDING = " \x01 "
 _HEDGE_WORD_RE = re.compile(r"^\s*(?:about|approximately|approx\.?|roughly|around)(?![A-Za-z])", re.IGNORECASE)
+
+
+def _approx_units_compare(a: str, ua: Unit | None, b: str, ub: Unit | None, said: str) -> bool:
+    """Whether an approximate link between sides in these units (`side_unit`) is checked on its bare numbers
+    (`_approx_claim`): with no unit or one unit on both sides (`\\$100 / 3 = \\$33.34 (rounded up to the nearest
+    cent)`); with other units, when the words after it name how it was rounded (`step_marks.rounding_named`:
+    `\\$100 / 3 = 35.55 (rounded up to the nearest cent)`, a hedged `=` whose exact reading rules 9 checked)
+    and an exact link would compare its numbers (`step_units.unit_claim`, no conversion). Other approximate
+    links with units make no claim (`1 \\text{ mile} \\approx 1.6 \\text{ km}`; `2 \\text{ h} \\approx 120`
+    in a chain in minutes)."""
+    if ua == ub:
+        return True
+    return rounding_named(said) is not None and not is_conversion(ua, ub) and unit_claim(a, ua, b, ub)
 
 
 def _approx_words_off(part: str) -> str:
@@ -461,18 +475,39 @@ def _bar_columns(step: str) -> str:
     edges = [0, *(i + 1 for i in spaced), len(step) + 1]
     if any(len(_BAR_RE.findall(step, a, b - 1)) % 2 for a, b in zip(edges, edges[1:])):
         return step  # `| 3 - 5 |^2 = 4`: a part with an unpaired bar
-    if not row and not all(_claim_or_label(step[a:b - 1]) for a, b in zip(edges, edges[1:])):
+    if not row and _bar_operand([step[a:b - 1] for a, b in zip(edges, edges[1:])]):
         return step  # `5 | 3 = 7` (bitwise or), `P(A | B) = 0.5`: a bar inside one claim, no column
     return _split_at(step, spaced, ())
 
 
-def _claim_or_label(part: str) -> bool:
-    """Whether a part of a step beside a spaced bar outside a table row stands on its own: it holds a
-    relation (`3 * 4 = 12 | 5 * 6 = 30`), or it is a label, no digit and no unclosed bracket in it
-    (`Total | 3 * 4 = 13`); not an operand (`5 | 3 = 7`) nor half a condition (`P(A | B) = 0.5`)."""
-    if _RELATION_IN_RE.search(part):
-        return True
-    return not any(ch.isdigit() for ch in part) and part.count("(") == part.count(")")
+#: A short label before a spaced bar (`Day 1 | 3 × 4 = 13`, `Step 1:`, `Q3`, `**Week 2**`): no operand.
+_BAR_LABEL_RE = re.compile(r"\s*(?:[*_]{1,2})?(?:[A-Za-z]{2,}\.?\s*#?\d+[a-z]?|[A-Z]\d+)\s*(?:[*_]{1,2})?\s*:?\s*")
+#: A part's end that goes on as maths into a bar after it: a number or a closing bracket (`5 | 3 = 7`, `f(2) | 3`).
+_OPERAND_END_RE = re.compile(r"[\d)\]}]\s*$")
+_LETTERS_RE = re.compile(r"[A-Za-z]")
+
+
+def _bar_operand(parts: list[str]) -> bool:
+    """Whether a part of a step split at its spaced bars outside a table row is an operand of a bar, so that
+    the bars are operators or a condition's (`5 | 3 = 7`, bitwise or; `P(A | B) = 0.5`) and no columns. A
+    part with a relation stands on its own (`3 * 4 = 12 | 5 * 6 = 30`). One without is an operand when it
+    has an unclosed bracket (`P(A | B)`), is maths with a digit and no letter (`5`, `2 + 3`), or ends with a
+    number or closing bracket right before a bar whose next part holds a relation (`x + 5 | 3 = 7`) and is
+    no short label (`_BAR_LABEL_RE`: `Day 1`, `Step 1:`, `Q3`). Any other part is a label or a remark
+    (`Total | 3 * 4 = 13`, `3 × 4 = 13 | 2 apples`, `| Tax: $1`), whose bar separates."""
+    claims = [_RELATION_IN_RE.search(part) is not None for part in parts]
+    for i, part in enumerate(parts):
+        if claims[i]:
+            continue
+        if part.count("(") != part.count(")"):
+            return True
+        if not any(ch.isdigit() for ch in part):
+            continue
+        if not _LETTERS_RE.search(part):
+            return True
+        if i + 1 < len(parts) and claims[i + 1] and _OPERAND_END_RE.search(part) and not _BAR_LABEL_RE.fullmatch(part):
+            return True
+    return False
 
 
 def _table_row(step: str, spaced: list[int]) -> str | None:
@@ -497,12 +532,24 @@ _RELATION_ONLY_RE = re.compile(rf"\s*{_RELATION}\s*")
 
 def _split_at(step: str, bars: list[int], joins: set[int] | tuple[()]) -> str:
     """`step` with each bar at an index of `bars` as a column break (` \\quad `), or as a space at one in
-    `joins` (a cell that joins the one before it)."""
-    out, at = [], 0
+    `joins` (a cell that joins the one before it). A cell after a break loses a label at its start
+    (`_cell_label_off`: `| Step 1: 3 × 4 = 12 |`), as the step's start does (`_all_claims`)."""
+    out, at, joined = [], 0, True  # (the step's first part keeps its label: `_all_claims` takes it off)
     for i in bars:
-        out += [step[at:i], " " if i in joins else " \\quad "]
-        at = i + 1
-    return "".join(out) + step[at:]
+        cell = step[at:i]
+        out += [cell if joined else _cell_label_off(cell), " " if i in joins else " \\quad "]
+        at, joined = i + 1, i in joins
+    return "".join(out) + (step[at:] if joined else _cell_label_off(step[at:]))
+
+
+def _cell_label_off(cell: str) -> str:
+    """A table cell or bar column without a label at its start (`_LABEL_RE`: `Step 1:`, `Year 2020:`, `Day 1:`),
+    which would otherwise be read as a ratio (`1: 3 × 4`); a dash opening it stays (`| - 3 + 10 = 7 |` is
+    a sign, not a bullet)."""
+    m = _LABEL_RE.match(cell)
+    if m is None or m.group().strip() in ("-", ""):
+        return cell
+    return " " + cell[m.end():]
 
 
 def _gap(step: str, m: re.Match) -> str:

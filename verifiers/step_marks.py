@@ -148,18 +148,21 @@ _LAST_NUMBER_RE = re.compile(r"\d*\.?\d+(?=[^\d]*$)")
 #: "(rounding)", "to the nearest hundredth", "(nearest tenth)") or right before one ("= about 3.3", "= approx
 #: 3.3"). "rounded/rounding up/down" says what is done next ("= 9.6, rounded up to 10 boxes"), not how the
 #: side before it was found: a hedge only as a bracket's end ("= 10 (rounded up)") or before the place of a
-#: bracket's end ("(rounded up to the nearest cent)", "(rounding down to 2 decimal places)"); a bracket naming
+#: bracket's end ("(rounded up to the nearest cent)", "(rounding down to 2 decimal places)", "(rounded up to the
+#: next whole number)"), and so is a bare "(round up)"; a noun may come between ("= 9 buses (rounded up)",
+#: `_hedged_side`); a bracket naming
 #: a precision is one too ("(2 d.p.)", "(to 3 s.f.)", `_PRECISION`); "rounding error" (or
 #: mistake, issue, problem, slip), "rounding wrong" (wrongly, incorrect(ly), bad(ly)), "rounding off by
 #: 0.2" and "rounding is/was off" own up to a wrong side and excuse nothing; any other "rounded off" is a
 #: hedge ("(rounding off)", "rounded off to two decimal places").
 _HEDGE_AFTER_RE = re.compile(r"(?:round(?:ed|ing)(?!\s+(?:up|down)\b(?!\s*\)|\s+to\s+(?:(?:the\s+)?nearest\s+[^()]*"
-                             r"|" + _PRECISION + r"\s*)\)))"
+                             r"|(?:the\s+)?next\s+(?:whole\s+number|integer)\s*|" + _PRECISION + r"\s*)\)))"
                              r"(?![\s-]+(?:(?:off\s+)?(?:errors?|mistakes?|issues?|problems?|slips?)"
                              r"|(?:(?:is|was|went|were)\s+)?(?:wrong(?:ly)?|incorrect(?:ly)?|bad(?:ly)?)"
                              r"|(?:is|was)\s+off|off\s+by)(?![A-Za-z]))"
                              r"|approx(?:imately|\.)?|roughly|(?P<nearest>" + _NEAREST_RE.pattern + r")"
-                             r"|(?<=\()\s*(?:to\s+)?" + _PRECISION.replace("?P<", "?P<p_") + r")(?![A-Za-z])",
+                             r"|(?<=\()\s*(?:to\s+)?" + _PRECISION.replace("?P<", "?P<p_") + r""
+                             r"|(?<=\()\s*round\s+(?:up|down)(?=\s*\)))(?![A-Za-z])",
                              re.IGNORECASE)
 #: What may stand between a hedged link's `=` and its hedge: the side itself (numbers, signs, LaTeX, unit
 #: words: `_hedged_side`), then spaces or an opening bracket; no comma, no other word.
@@ -231,7 +234,8 @@ def _unclaimed(step: str, following: str = "") -> str:
     new.update((i, "≠") for i in after ^ before)
     for m in _HEDGE_AFTER_RE.finditer(step):
         k = bisect.bisect_left(eqs, m.start()) - 1
-        if k >= 0 and gap(eqs[k] + 1, m.start(), _HEDGE_GAP) and _hedged_side(step[eqs[k] + 1:m.start()]) \
+        if k >= 0 and gap(eqs[k] + 1, m.start(), _HEDGE_GAP) \
+                and _hedged_side(step[eqs[k] + 1:m.start()], nouns=_DIRECTION_RE.match(step, m.start() - 1) is not None) \
                 and (not m.group("nearest") or _shows_place(step[eqs[k] + 1:m.start()], m.group("place") or m.group("loose"))):
             new.setdefault(eqs[k], "≈")
     for m in _HEDGE_BEFORE_RE.finditer(step):
@@ -297,7 +301,7 @@ def _shows_place(side: str, place: str) -> bool:
 
 
 #: A bracket that names the direction of a rounding ("(rounded up)", "(rounding down to the nearest cent)").
-_DIRECTION_RE = re.compile(r"\(\s*round(?:ed|ing)\s+(up|down)(?![A-Za-z])[^()]*\)", re.IGNORECASE)
+_DIRECTION_RE = re.compile(r"\(\s*round(?:ed|ing)?\s+(up|down)(?![A-Za-z])[^()]*\)", re.IGNORECASE)
 #: The step of a named place rounded to ("nearest tenth", "nearest ten"); a number names itself ("nearest 0.05").
 _PLACE_STEPS = {"ten-thousandth": "0.0001", "ten thousandth": "0.0001", "tenth": "0.1", "hundredth": "0.01",
                 "thousandth": "0.001", "cent": "0.01", "penny": "0.01", "pennie": "0.01", "whole": "1",
@@ -334,11 +338,12 @@ def _step_named(side: str) -> str | None:
     return _PLACE_STEPS.get(place) or _PLACE_STEPS.get(place.removesuffix("s"))
 
 
-def _hedged_side(between: str) -> bool:
+def _hedged_side(between: str, nouns: bool = False) -> bool:
     """Whether the text between a link's `=` and a rounding hedge after it is the side alone: numbers,
     signs and LaTeX (`0.67`, `\\frac{2}{3}`, `\\text{ m}`), unit words (`0.67 dollars`), then spaces or an opening
     bracket. A comma, a separator or any other word ("= 13 and we rounded nothing") puts the hedge on
-    something else."""
+    something else; with `nouns` (a bracket naming the direction right after: "= 9 buses (rounded up)"),
+    plain words after the side's number name what it counts."""
     tokens = _TEXT_UNIT_RE.sub(" ", between).rstrip().removesuffix("(").split()
-    return bool(tokens) and all(_SIDE_TOKEN_RE.fullmatch(t) or _unit_word(t) for t in tokens) \
+    return bool(tokens) and all(_SIDE_TOKEN_RE.fullmatch(t) or _unit_word(t) or nouns and t.isalpha() for t in tokens) \
         and _SPLIT_RE.search(between) is None

@@ -151,7 +151,8 @@ What a claim is:
   side with no rational value holds when it holds as a rounding (`\\sqrt{2} \\approx 1.41`) and is no
   claim otherwise; any other approximate link (`45 \\times 19 \\approx 50 \\times 20`, `12 \\approx 12.1`,
   a unit, a magnitude or percent word after the number: `\\approx 3 million`, `≈ 14 percent`) is no
-  claim. A left side with a rounded input (a decimal that is no integer: `3.14 \\times 144 \\approx
+  claim; a unit is none when both sides have it (`\\$100 / 3 = \\$33.34 (rounded up to the nearest cent)`) or,
+  with a rounding named in words, when an exact link would compare the numbers (no conversion). A left side with a rounded input (a decimal that is no integer: `3.14 \\times 144 \\approx
   452.39`) may carry its rounding on: the link holds when it holds by that side or by the first side of
   its chain with no such input and a number (`\\pi \\cdot 12^2 \\approx 3.14 \\times 144 \\approx 452.39`:
   c approximates a too), fails only when it fails by both, and is no claim when there is no such side
@@ -165,7 +166,8 @@ What a claim is:
   below one shown in the number's decimals, so "to the nearest shop" and "7 to the nearest cent" hedge
   nothing; "rounding error/mistake" owns up and hedges nothing; not after a comma or another
   word, "= 9.5, rounded up to 10", "= 13 and we rounded nothing"; "rounded up/down" only as a
-  bracket's end, "= 10 (rounded up)", or before a place, "(rounded up to the nearest cent)"; a precision
+  bracket's end, "= 10 (rounded up)", "(round up)", or before a place, "(rounded up to the nearest cent)",
+  "(rounded up to the next whole number)", maybe after a noun, "= 9 buses (rounded up)"; a precision
   bracket, "(2 d.p.)", "(3 s.f.)") or right before it ("= about 3.3", "approximately", "approx",
   "roughly", "around"). (Unhedged, `2 / 3 = 0.67` is a rounding to too few digits, and fails.)
 - A decimal cut off with "..." or "…" (`20/3 = 6.666...`, `1/6 = 0.1666…`) states the first digits
@@ -364,6 +366,11 @@ RULES_VERSION = 10  # 3: a repeated claim (however spelled) counts once, a claim
 # "(2 d.p.)" or "(3 s.f.)" names; a direction-and-place bracket (`= 33.34 (rounded up to the nearest cent)`) and a
 # precision bracket are rounding hedges; a table cell ending with a relation joins the cell after it (`| 5 | 5 × 6 =
 # | 30 |`), and outside a table row a spaced `|` splits only parts that each hold a relation (`5 | 3 = 7` is no claim)
+# or are a label or remark (`Day 1 | 3 × 4 = 13`, `3 × 4 = 13 | 2 apples`; an operand ends with a number before
+# a relation: `x + 5 | 3 = 7`); a label opening a cell or bar column is no ratio (`| Step 1: 3 × 4 = 12 |`); an
+# approximate link with one unit on both sides (`\$100 / 3 = \$33.34 (rounded up to the nearest cent)`), or other
+# comparable units and a named rounding, is checked on its numbers; "(round up)", "(rounded up to the next whole
+# number)" and a noun before a direction bracket (`= 9 buses (rounded up)`) are rounding hedges
 
 
 #: A quotient of two numbers in scientific notation written inline (`4.5 \\times 10^6 / 1.5 \\times 10^3`):
