@@ -246,7 +246,9 @@ class Sandbox(ABC):
     ) -> tuple[Job, Limits]:
         """Check one run's arguments as `run` does, running nothing: the job and the limits it would
         run under. Raises TypeError or ValueError for a bad argument (see `run`), so that a caller's
-        mistake is reported as such, never as the infrastructure's failure."""
+        mistake is reported as such, never as the infrastructure's failure; RuntimeError when the
+        sandbox is closed (`check_open`)."""
+        self.check_open()
         files = {name: _file_contents(data) for name, data in dict(files or {}).items()}
         job = Job(code=code, stdin=stdin, files=files, language=language, stderr_overflow=stderr_overflow)
         run_limits = self.limits.with_overrides(timeout=timeout, memory_mb=memory_mb, **limits)
@@ -264,7 +266,8 @@ class Sandbox(ABC):
             return ExecResult("error", None, "", problem, 0.0, message=problem, backend=self.name)
         started = time.monotonic()
         try:
-            with self._slots.slot(self.slot_timeout):  # the wait is not the program's: its limits start later
+            # the wait is not the program's: its limits start later
+            with self._slots.slot(self.slot_timeout, _slot_allowance(run_limits)):
                 raise_if_interrupted()  # (a `run_many` interrupted while this run waited for its slot)
                 return self._execute(job, run_limits)
         except (SandboxUnavailable, SlotTimeout) as exc:
@@ -298,6 +301,7 @@ class Sandbox(ABC):
         stays usable: a killed worker is replaced, never reused, so no later run gets a result of an
         interrupted one.
         """
+        self.check_open()
         options = [self._job_options(index, job) for index, job in enumerate(jobs)]
         workers = max(1, concurrency or os.cpu_count() or 1)
         if type(self).run is not Sandbox.run:
@@ -385,8 +389,23 @@ class Sandbox(ABC):
     def _execute(self, job: Job, limits: Limits) -> ExecResult:
         """Run `job` under `limits`. Raise SandboxUnavailable when the backend cannot run at all."""
 
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called: this class's own, or the backend's warm pool's (a backend's
+        `close` that does not call this class's closes its `_pool`)."""
+        pool_closed = getattr(getattr(self, "_pool", None), "closed", False)
+        return getattr(self, "_closed", False) or pool_closed is True
+
+    def check_open(self) -> None:
+        """Raise RuntimeError when the sandbox is closed: using it afterwards is the caller's mistake,
+        never a "sandbox_error" (which says the infrastructure failed, and that a retry might help)."""
+        if self.closed:
+            raise RuntimeError(f"the {self.name} sandbox is closed; make a new one (make_sandbox) to run more programs")
+
     def close(self) -> None:
-        """Release warm workers and temporary files. The sandbox must not be used afterwards."""
+        """Release warm workers and temporary files. The sandbox must not be used afterwards: `run`,
+        `run_many` and `prepare` then raise RuntimeError (runs already under way end as they may)."""
+        self._closed = True
 
     def __deepcopy__(self, memo: dict) -> "Sandbox":
         """The sandbox itself: it is a handle on workers and processes, which a copy could not own.
@@ -402,6 +421,14 @@ class Sandbox(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(limits={self.limits})"
+
+
+def _slot_allowance(limits: Limits) -> float:
+    """How long a run may hold its execution slot before it is past its own limits: its time limit
+    and the pool's grace (`pool.GRACE_SECONDS`), so that no run waiting for a slot gives up while
+    the runs holding them may still be within theirs (`SlotGate.acquire`)."""
+    from rlvr.sandbox.pool import GRACE_SECONDS  # (pool imports this module)
+    return limits.timeout + GRACE_SECONDS
 
 
 def _run_batch(run_one: Callable[[Any], ExecResult], items: list, workers: int, name: str) -> list[ExecResult]:

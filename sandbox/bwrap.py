@@ -467,7 +467,8 @@ class BwrapSandbox(Sandbox):
                            "could reach what the filter refuses (nested user namespaces, the kernel "
                            "keyring, inotify); use the docker backend here")
         if shutil.which("bwrap") is None:
-            return False, f"bwrap is not installed: {FIX}"
+            return False, ("bwrap was not found on PATH (install bubblewrap, or add its folder to PATH): "
+                           f"{FIX}")
         python = python or default_python()
         hidden = [(f, m) for f in install_folders(python) for m in SANDBOX_MOUNTS if f == m or f.startswith(m + "/")]
         if hidden:

@@ -123,6 +123,10 @@ class Channel(ABC):
                 except OSError:
                     pass
 
+    def hang_up(self) -> None:
+        """Tell the worker the host is going, ahead of `kill` (`ProcessChannel.hang_up`), so that
+        stopping many workers waits out their grace once, not once each. The default does nothing."""
+
     def diagnostics(self) -> str:
         """What the worker printed on stderr, for error messages."""
         return ""
@@ -219,16 +223,25 @@ class ProcessChannel(Channel):
     """A worker started as a local process (directly or under bubblewrap)."""
 
     def __init__(self, argv: Sequence[str], *, run_as_nobody: bool = False, env: dict | None = None,
-                 pass_fds: Sequence[int] = (), signal_status: int | None = None, outside: str = "") -> None:
+                 pass_fds: Sequence[int] = (), signal_status: int | None = None, outside: str = "",
+                 hang_up_grace: float = 0.0) -> None:
         """`signal_status`: the exit status base by which the process reports a worker it runs
         killed by signal N (bubblewrap exits 128 + N), None when the process is the worker itself;
-        `outside`: what may have sent a worker such a signal, for the message (`WarmPool.execute`)."""
+        `outside`: what may have sent a worker such a signal, for the message (`WarmPool.execute`);
+        `hang_up_grace`: seconds a worker being stopped is given, once its control pipe is closed,
+        to end its job and what the job started itself (`hang_up`) before its process group is
+        SIGKILLed: where nothing else can reach a job that left the group (a job in a session of its
+        own, run as the host's user), 0 where the group's kill reaches all (bubblewrap's pidns)."""
         self._stderr = tempfile.TemporaryFile()
         self._on_kill: Callable[[], None] | None = None
         self._signal_status = signal_status
         self.outside = outside
         self._ended = False  # its output reached its end (`_read_some`)
         self._killed_here = False  # rlvr itself killed it (`interrupt`, `kill`)
+        self._hang_up_grace = hang_up_grace
+        self._hung_up_at: float | None = None  # when the control pipe was closed (`hang_up`)
+        self._reap_lock = threading.Lock()  # (no SIGKILL of its group once reaped: the pid may be reused)
+        self._reaped = False
         try:
             self.process = _Spawner.call(lambda: subprocess.Popen(
                 list(argv),
@@ -277,30 +290,76 @@ class ProcessChannel(Channel):
         except ChildProcessError:  # already reaped
             return False
 
+    def hang_up(self) -> None:
+        """Close the worker's control pipe (once), where the channel has a `hang_up_grace`: the
+        worker then takes its host-gone path (`worker.HOST_GONE`): it kills its job's processes,
+        those that left the job's session included, which a SIGKILL of the worker's group never
+        reaches, wipes the job's files, and exits. Safe from any thread: the pipe's descriptor is
+        replaced by /dev/null in one `dup2`, so a send under way in another thread writes there
+        (or fails) and the descriptor's number never goes to another file meanwhile."""
+        if self._hang_up_grace <= 0 or self._hung_up_at is not None:
+            return
+        self._hung_up_at = time.monotonic()
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, self.process.stdin.fileno())
+        except (OSError, ValueError):  # (closed already)
+            pass
+        finally:
+            os.close(null)
+
+    def _await_hang_up(self) -> None:
+        """Wait, until `hang_up_grace` seconds after `hang_up`, for the worker's process to exit
+        (looked at, not reaped: the pid stays ours)."""
+        if self._hung_up_at is None:
+            return
+        deadline = self._hung_up_at + self._hang_up_grace
+        while time.monotonic() < deadline and self.alive():
+            time.sleep(0.01)
+
+    def _kill_group(self) -> None:
+        """SIGKILL the worker's process group and the worker, unless it was reaped already."""
+        with self._reap_lock:
+            if self._reaped:
+                return
+            for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL),
+                         lambda: os.kill(self.process.pid, signal.SIGKILL)):
+                try:
+                    kill()
+                except (ProcessLookupError, PermissionError):
+                    pass
+
     def interrupt(self) -> None:
-        """SIGKILL the worker's process group (its process stays unreaped, so the pid stays ours)."""
+        """Make the worker end: hang up (`hang_up`), then SIGKILL its process group at once, or,
+        with a grace, from a thread of its own once the worker exited or the grace is over (the
+        caller, an interrupted `run_many` stopping all its runs, must not wait on each). Its process
+        stays unreaped, so the pid stays ours."""
         self._killed_here = True
-        for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), lambda: os.kill(self.process.pid, signal.SIGKILL)):
-            try:
-                kill()
-            except (ProcessLookupError, PermissionError):
-                pass
+        self.hang_up()
+        if self._hung_up_at is None:
+            self._kill_group()
+            return
+
+        def kill_after_grace() -> None:
+            self._await_hang_up()
+            self._kill_group()
+
+        threading.Thread(target=kill_after_grace, name="rlvr-sandbox-hang-up", daemon=True).start()
 
     def on_kill(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the worker is gone (to release what was claimed for it)."""
         self._on_kill = callback
 
     def kill(self) -> None:
+        """Stop the worker: hang up and wait out its grace (`hang_up`), SIGKILL its process group,
+        reap it, close the pipes, then call the `on_kill` callback."""
         self._killed_here = True
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.process.kill()
-        except ProcessLookupError:
-            pass
-        self.process.wait()
+        self.hang_up()
+        self._await_hang_up()
+        self._kill_group()
+        with self._reap_lock:
+            self.process.wait()
+            self._reaped = True
         for stream in (self.process.stdin, self.process.stdout, self._stderr):  # (stderr: read before a kill)
             try:
                 stream.close()
@@ -457,11 +516,23 @@ def job_message(job: Job, limits: Limits, warm_python: bool, rlimit_nproc: bool 
 def _kill_all(channels: set[Channel]) -> None:
     """Stop every worker of a pool that was never closed (called when it is garbage-collected or at
     exit). Only this process's: in a forked child, the workers of the parent are let go, never killed."""
+    _hang_up_all(channels)
     for channel in list(channels):
         try:
             _stop(channel)
         except Exception:  # noqa: BLE001 - best effort: the others must still be stopped
             pass
+
+
+def _hang_up_all(channels) -> None:
+    """`hang_up` each of this process's workers in `channels` (a forked child's are let go, never
+    told), before they are stopped one by one (`_stop`)."""
+    for channel in list(channels):
+        if channel.owner_pid in (None, os.getpid()):
+            try:
+                channel.hang_up()
+            except Exception:  # noqa: BLE001 - best effort: `_stop` kills it anyway
+                pass
 
 
 def _stop(channel: Channel) -> None:
@@ -552,7 +623,40 @@ class WarmPool:
                 pass
         self._forked = self._after_fork is not None
 
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called."""
+        return self._closed
+
+    @property
+    def workers(self) -> set[Channel]:
+        """The pool's workers (the set itself, emptied on close, never replaced): for a backend's
+        finalizer that must stop them before it removes what they use, without holding the pool."""
+        return self._all
+
+    def _closed_error(self) -> SandboxUnavailable:
+        """What a run finds when the pool was closed under it (`close` from another thread)."""
+        return SandboxUnavailable(f"the {self.name} sandbox is closed")
+
     def _start(self) -> Channel:
+        """A new worker, greeted and counted in the pool. A start that fails, or ends, once the pool
+        is closed (`close` from another thread, which removes what the worker needs) says so, and
+        its worker is stopped, never kept running past the close."""
+        try:
+            channel = self._start_worker()
+        except Exception:
+            if self._closed:
+                raise self._closed_error() from None
+            raise
+        with self._lock:
+            if not self._closed:
+                self._all.add(channel)
+                return channel
+        _stop(channel)
+        raise self._closed_error()
+
+    def _start_worker(self) -> Channel:
+        """`_start`'s new worker, once it greeted; SandboxUnavailable when it did not."""
         if self._forked:  # the first worker started in a forked child
             with self._fork_lock:
                 if self._forked:
@@ -577,8 +681,6 @@ class WarmPool:
             channel.kill()
             raise SandboxUnavailable(f"the {self.name} sandbox worker did not start: {details}")
         channel.owner_pid = os.getpid()
-        with self._lock:
-            self._all.add(channel)
         return channel
 
     def _acquire(self) -> Channel:
@@ -588,7 +690,7 @@ class WarmPool:
         while True:
             with self._lock:
                 if self._closed:
-                    raise SandboxUnavailable(f"the {self.name} sandbox is closed")
+                    raise self._closed_error()
                 if not self._idle:
                     break
                 channel = self._idle.pop()
@@ -869,6 +971,7 @@ class WarmPool:
             self._closed = True
             channels, self._idle, self._cleaning = list(self._all), [], []
             self._all.clear()  # (the finalizer's set: emptied, not replaced)
+        _hang_up_all(channels)
         for channel in channels:
             _stop(channel)
 

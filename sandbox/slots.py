@@ -17,8 +17,10 @@ with `max_concurrent=N` has a gate of its own with N slots instead. The wait is 
 progress, not by its length: a long queue that moves (a batch of programs that each run to their
 time limit, one CPU's worth at a time) is waited out, however long it is, but when no slot has been
 given back for `slot_timeout` seconds (RLVR_SANDBOX_SLOT_TIMEOUT, default 300) while the run
-waited, it gives up with `SlotTimeout`, which the sandbox reports as a "sandbox_error" (runs are
-stuck beyond their own limits: nothing the program did).
+waited, nor for the longest time a run now holding a slot may take (its own time limit and the
+pool's grace: its `allowance`), it gives up with `SlotTimeout`, which the sandbox reports as a
+"sandbox_error" (runs are stuck beyond their own limits: nothing the program did). A run whose
+time limit is longer than `slot_timeout` is thus never the reason another gives up.
 """
 
 from __future__ import annotations
@@ -62,10 +64,20 @@ class SlotGate:
         self._waiters: collections.deque[threading.Event] = collections.deque()
         self._lock = threading.Lock()
         self._last_release = time.monotonic()  # when a slot was last given back (the queue moved)
+        # the allowances (seconds) of the runs holding a slot now, by value: how many hold each
+        self._allowances: collections.Counter[float] = collections.Counter()
+
+    def _window(self, timeout: float) -> float:
+        """How long the queue may stand still before a waiter gives up: `timeout`, or the longest
+        allowance of a run holding a slot now, if longer (it may still be within its own limit)."""
+        with self._lock:
+            longest = max(self._allowances, default=0.0)
+        return max(timeout, longest)
 
     def acquire(self, timeout: float) -> bool:
         """Take a slot; False when none was given back (to anyone) for `timeout` seconds while
-        waiting. A queue that keeps moving is waited out, however long it is."""
+        waiting, nor for the longest allowance of the runs holding one (`_window`). A queue that
+        keeps moving is waited out, however long it is."""
         with self._lock:
             if self._free and not self._waiters:
                 self._free -= 1
@@ -77,7 +89,7 @@ class SlotGate:
             while True:
                 # the queue's last move this run has seen: a release before it began waiting is
                 # not one (the gate may have sat idle for long while a model generated)
-                left = max(self._last_release, began) + timeout - time.monotonic()
+                left = max(self._last_release, began) + self._window(timeout) - time.monotonic()
                 if left <= 0:  # the queue stood still for `timeout` seconds
                     return self._withdraw(turn)
                 if turn.wait(left):
@@ -105,9 +117,11 @@ class SlotGate:
                 self._free += 1
 
     @contextmanager
-    def slot(self, timeout: float) -> Iterator[None]:
+    def slot(self, timeout: float, allowance: float = 0.0) -> Iterator[None]:
         """Hold a slot for the block; raise `SlotTimeout` when no slot was given back for
-        `timeout` seconds while waiting for one.
+        `timeout` seconds while waiting for one, nor for the `allowance` of any run holding one.
+        `allowance`: the seconds this run may take holding its slot (its time limit and the pool's
+        grace), during which others wait for it without giving up.
 
         Re-entrant per thread: a thread that already holds a slot (of any gate) does not take a
         second one, so a run that needs another run to finish it (the pool's check of a fresh
@@ -119,14 +133,20 @@ class SlotGate:
         if not self.acquire(timeout):
             raise SlotTimeout(
                 f"no free sandbox execution slot after {timeout:g}s: {self.size} programs were running "
-                "the whole time and none finished (runs are stuck beyond their own time limits; a run "
-                f"whose limit is longer than this needs a longer slot_timeout / {SLOT_TIMEOUT_ENV})"
+                "the whole time and none finished, each past its own time limit and grace (runs are "
+                f"stuck; {SLOT_TIMEOUT_ENV} / slot_timeout sets how long the queue may stand still)"
             )
         _held.slot = True
+        with self._lock:
+            self._allowances[allowance] += 1
         try:
             yield
         finally:
             _held.slot = False
+            with self._lock:
+                self._allowances[allowance] -= 1
+                if not self._allowances[allowance]:
+                    del self._allowances[allowance]
             self.release()
 
 

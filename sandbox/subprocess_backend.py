@@ -30,13 +30,14 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Callable
 
 from rlvr.sandbox.base import Job, Sandbox, SandboxUnavailable
 from rlvr.sandbox.bwrap import default_python
 from rlvr.sandbox.limits import Limits
-from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, become_nobody, job_message
+from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, _kill_all, become_nobody, job_message
 from rlvr.sandbox.python_probe import PYTHON_PROBE, python_probe_failure
 from rlvr.sandbox.result import ExecResult
 from rlvr.sandbox.worker import JOB_UID_SHARED_DIRS, remove_entries_of, remove_sysv_ipc
@@ -55,6 +56,14 @@ JOB_UID_KILL = ("not sent by rlvr: an operator or the host's OOM killer; a progr
                 "its jobs run as a uid of their own")
 SAME_USER_KILL = ("not sent by rlvr: an operator, the host's OOM killer, or the program itself, which runs as the "
                   "same user: the subprocess backend run by a non-root user cannot tell them apart")
+#: Seconds a worker being stopped (a run interrupted by Ctrl-C, `close()` mid-run) is given, once its
+#: control pipe is closed, to kill its job and all the job started (`ProcessChannel.hang_up`): run by
+#: a non-root user nothing else reaches a job's children, which left the worker's process group with
+#: the job's own session. A worker does it in milliseconds; the kill of its group follows regardless.
+HANG_UP_GRACE_SECONDS = 1.0
+#: Seconds `close()`, and the interpreter's exit, wait at most in all for the background releases of
+#: stopped workers (`_in_background`: a killed job's files and its uid) still under way.
+CLEANUP_JOIN_SECONDS = 10.0
 
 
 def claim_job_uid() -> tuple[int, int]:
@@ -70,15 +79,32 @@ def claim_job_uid() -> tuple[int, int]:
         uid = random.choice(JOB_UID_RANGE)
         if _belongs_to_someone(uid, taken):  # its processes would be killed and its files removed
             continue
-        fd = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        fd = _lock_uid_file(os.path.join(UID_LOCK_DIR, str(uid)))
+        if fd is None:
             continue
         forget_uid(uid)
         return uid, fd
     raise RuntimeError("no free uid for sandbox jobs")
+
+
+def _lock_uid_file(path: str) -> int | None:
+    """A descriptor of the lock file at `path`, locked; None when another holds it. A file its
+    holder unlinked (`release_job_uid`) between our open and our lock is not the one at the path any
+    more, and a lock on it locks nothing: it is opened afresh."""
+    while True:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:
+            current = os.stat(path).st_ino
+        except FileNotFoundError:
+            current = None
+        if current == os.fstat(fd).st_ino:
+            return fd
+        os.close(fd)
 
 
 SUBORDINATE_ID_FILES = ("/etc/subuid", "/etc/subgid")
@@ -118,8 +144,14 @@ def _belongs_to_someone(uid: int, subordinate: list[range]) -> bool:
 
 def release_job_uid(uid: int, lock: int) -> None:
     """Kill what a worker's jobs left running as `uid` (the worker is gone) and remove what they left
-    in SysV IPC and shared dirs (a job the worker could not clean up after), then free the uid."""
+    in SysV IPC and shared dirs (a job the worker could not clean up after), then free the uid: its
+    lock file is removed while still locked (`_lock_uid_file` tells a removed one from the one at the
+    path), so that the lock dir does not grow by one file per worker ever started."""
     forget_uid(uid)
+    try:
+        os.unlink(os.path.join(UID_LOCK_DIR, str(uid)))
+    except FileNotFoundError:
+        pass
     os.close(lock)
 
 
@@ -178,7 +210,9 @@ def _check_python(python: str) -> None:
     except subprocess.TimeoutExpired:
         raise SandboxUnavailable(f"the sandbox's python {python!r} did not start within 30s") from None
     except OSError as exc:
-        raise SandboxUnavailable(f"the sandbox's python {python!r} cannot be started{who} ({exc})") from None
+        fix = ("pass python= one every user can read (e.g. /usr/bin/python3): as root, jobs run as uids of their own"
+               if unprivileged else "pass python= an interpreter this user can run (e.g. /usr/bin/python3)")
+        raise SandboxUnavailable(f"the sandbox's python {python!r} cannot be started{who} ({exc}): {fix}") from None
     problem = python_probe_failure(proc.returncode, proc.stdout, proc.stderr)
     if problem:
         raise SandboxUnavailable(
@@ -196,17 +230,77 @@ def _remove_tree(root: str, owner: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _remove_home_soon(home: str) -> None:
+def _stop_then_remove(workers: set, root: str, owner: int) -> None:
+    """Stop a sandbox's `workers` (`pool._kill_all`: again, harmlessly, if its pool did already),
+    then remove its folder: a worker stopped after the removal would make its dirs there anew as it
+    ends (a worker told the host is gone wipes them, and the wipe makes them if missing). Called
+    when the sandbox is dropped, whatever the order of its pool's own finalizer, and at exit."""
+    _kill_all(workers)
+    _remove_tree(root, owner)
+
+
+def _remove_home_soon(home: str, remove_root: weakref.finalize) -> None:
     """Remove a gone worker's home (its work dir and /tmp) in a background thread: a worker killed
     mid-wipe (set aside too long, or lost) left what its last run made until the sandbox closed,
     and removing hundreds of thousands of files must not hold up the caller that killed it."""
     owner = os.getpid()
-    _in_background(lambda: _remove_tree(home, owner))
+    _in_background(lambda: _remove_home(home, remove_root, owner))
+
+
+def _remove_home(home: str, remove_root: weakref.finalize, owner: int) -> None:
+    """Remove a gone worker's home; and the sandbox's folder it lies in once more if that folder's
+    removal (`remove_root`, at close, or when the sandbox is dropped and its pool with it, in either
+    order) ran meanwhile: it could not remove a folder this removal was still emptying."""
+    _remove_tree(home, owner)
+    if not remove_root.alive:
+        _remove_tree(os.path.dirname(home), owner)
+
+
+#: The background clean-ups under way (`_in_background`), waited for by `close()` and at exit.
+_PENDING: set[threading.Thread] = set()
+_PENDING_LOCK = threading.Lock()
 
 
 def _in_background(action: Callable[[], None]) -> None:
-    """Run `action` in a daemon thread (what is left at exit goes with the sandbox's folder)."""
-    threading.Thread(target=action, name="rlvr-sandbox-remove", daemon=True).start()
+    """Run `action` in a daemon thread, so that the caller that stopped a worker is not held up,
+    counted among the pending clean-ups that `close()` and the interpreter's exit wait for
+    (`wait_for_cleanups`): a daemon thread is otherwise cut short at exit, and a killed job's
+    files in /tmp, and processes of its uid, stayed."""
+    def run() -> None:
+        try:
+            action()
+        finally:
+            with _PENDING_LOCK:
+                _PENDING.discard(thread)
+
+    thread = threading.Thread(target=run, name="rlvr-sandbox-remove", daemon=True)
+    with _PENDING_LOCK:
+        _PENDING.add(thread)
+    thread.start()
+
+
+def wait_for_cleanups(timeout: float = CLEANUP_JOIN_SECONDS) -> None:
+    """Wait, `timeout` seconds at most in all, for the background clean-ups under way (started by
+    this process: a forked child's copies of its parent's list are not its own threads)."""
+    deadline = time.monotonic() + timeout
+    with _PENDING_LOCK:
+        pending = [thread for thread in _PENDING if thread.ident is not None]
+    for thread in pending:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        if thread.is_alive():
+            thread.join(left)
+
+
+class _ExitSentinel:
+    """An object for the exit hook's `weakref.finalize`, which runs at exit after the finalizers
+    made later (those of every pool and sandbox: they stop the workers left open, whose releases the
+    hook then waits for); an `atexit` hook registered at import could run before them."""
+
+
+_EXIT_SENTINEL = _ExitSentinel()
+weakref.finalize(_EXIT_SENTINEL, wait_for_cleanups)
 
 
 class SubprocessSandbox(Sandbox):
@@ -226,11 +320,11 @@ class SubprocessSandbox(Sandbox):
             self.python = os.path.abspath(self.python)
         _check_python(os.path.abspath(found))
         self._root = tempfile.mkdtemp(prefix="rlvr-sandbox-")
-        # removed on close(), when the sandbox is dropped, or at exit, whichever comes first; by the
-        # process that made it only. (Made before the pool: at exit its workers are stopped first.)
-        self._remove_root = weakref.finalize(self, _remove_tree, self._root, os.getpid())
         os.chmod(self._root, 0o711)  # jobs may run as nobody when rlvr runs as root
         self._pool = WarmPool(self.name, self._spawn)
+        # removed on close(), when the sandbox is dropped, or at exit, whichever comes first; by the
+        # process that made it only, once its workers are stopped (`_stop_then_remove`)
+        self._remove_root = weakref.finalize(self, _stop_then_remove, self._pool.workers, self._root, os.getpid())
 
     @staticmethod
     def check() -> tuple[bool, str]:
@@ -244,17 +338,22 @@ class SubprocessSandbox(Sandbox):
         os.mkdir(tmp)
         argv = [self.python, "-I", "-c", WORKER_SOURCE, "host", work, tmp, "-"]
         if os.geteuid() != 0:  # jobs run as the user running rlvr: no uid to claim
-            channel = ProcessChannel(argv, outside=SAME_USER_KILL)
-            channel.on_kill(lambda: _remove_home_soon(home))
+            channel = ProcessChannel(argv, outside=SAME_USER_KILL, hang_up_grace=HANG_UP_GRACE_SECONDS)
+            remove_root = self._remove_root  # (not `self`: the pool's workers must not keep the sandbox alive)
+            channel.on_kill(lambda: _remove_home_soon(home, remove_root))
             return channel
         job_uid, lock = claim_job_uid()
-        channel = ProcessChannel(argv + [str(job_uid)], outside=JOB_UID_KILL)
+        try:
+            channel = ProcessChannel(argv + [str(job_uid)], outside=JOB_UID_KILL, hang_up_grace=HANG_UP_GRACE_SECONDS)
+        except BaseException:  # no worker: nothing will ever release the uid
+            release_job_uid(job_uid, lock)
+            raise
 
         def release() -> None:  # (the uid's leftovers in shared dirs may take seconds to remove)
-            _remove_tree(home, owner)
+            _remove_home(home, remove_root, owner)
             release_job_uid(job_uid, lock)
 
-        owner = os.getpid()
+        owner, remove_root = os.getpid(), self._remove_root
         channel.on_kill(lambda: _in_background(release))
         return channel
 
@@ -262,5 +361,9 @@ class SubprocessSandbox(Sandbox):
         return self._pool.execute(job_message(job, limits, warm_python=True), limits)
 
     def close(self) -> None:
+        """Stop the workers, wait (`CLEANUP_JOIN_SECONDS` at most) for the release of what their
+        killed jobs left (their files, their uids), then remove the sandbox's folder."""
+        super().close()
         self._pool.close()
+        wait_for_cleanups()
         self._remove_root()

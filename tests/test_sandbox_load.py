@@ -57,7 +57,11 @@ def test_waiting_for_a_slot_is_not_counted_in_the_time_limit(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_wait_that_does_not_end_is_a_sandbox_error(backend):
+def test_a_queued_run_waits_for_a_holder_within_its_own_limit(backend):
+    """A run waiting for the one slot waits as long as the holder is within its own time limit (plus
+    the pool's grace), however short `slot_timeout`: it gave up after `slot_timeout` and was a
+    sandbox_error though nothing was stuck. (A queue that stands still past the holders' allowances
+    still gives up: tests/test_sandbox39b.py, at the gate.)"""
     sandbox = get_sandbox(backend, max_concurrent=1, slot_timeout=0.5)
     sandbox.run("pass")  # a warm worker, so that the long run below starts at once
     with ThreadPoolExecutor(1) as pool:
@@ -65,12 +69,12 @@ def test_a_wait_that_does_not_end_is_a_sandbox_error(backend):
         time.sleep(0.5)
         result = sandbox.run("print(1)")
         assert long_run.result().ok
-    assert result.status == "sandbox_error" and result.infrastructure_failed, result
-    assert "no free sandbox execution slot after 0.5s" in result.message
-    assert sandbox.run("print(1)").ok  # the slot is free again
+    assert result.ok and result.stdout == "1\n", result
 
 
-def test_a_slot_wait_that_does_not_end_is_never_scored_as_a_wrong_answer():
+def test_a_verification_queued_behind_a_long_run_is_judged_not_failed():
+    """A check queued behind a run within its limit is judged (it was an infrastructure error once
+    `slot_timeout` passed)."""
     from rlvr.verifiers.code import check_io
 
     sandbox = get_sandbox("subprocess", max_concurrent=1, slot_timeout=0.3)
@@ -79,7 +83,7 @@ def test_a_slot_wait_that_does_not_end_is_never_scored_as_a_wrong_answer():
         time.sleep(0.3)
         verdict = check_io("print(input())", [("x\n", "x\n")], sandbox=sandbox)
         long_run.result()
-    assert verdict.error and verdict.details["kind"] == "sandbox_error", verdict
+    assert verdict.correct and verdict.error is None, verdict
 
 
 def test_the_cap_holds_across_sandboxes_and_backends():
