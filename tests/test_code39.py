@@ -364,3 +364,142 @@ def test_a_row_without_the_column_before_a_code_prompt_is_kept(box):
     assert env.source.get(0).meta["entry_point"] is None
     assert _verify(env, fence("def add(a, b):\n    return a + b")).correct
     assert not _verify(env, fence("def add(a, b):\n    return a - b")).correct
+
+
+# -- audit 39, fourth round ------------------------------------------------------------------------
+BELOW_ZERO_PROMPT = ('def below_zero(operations: list) -> bool:\n'
+                     '    """Whether the running balance ever falls below zero."""\n')
+BELOW_ZERO_ROW = {"task_id": "HE/3", "prompt": BELOW_ZERO_PROMPT, "entry_point": "below_zero",
+                  "test": "def check(candidate):\n    assert candidate([1, 2, 3]) == False\n"
+                          "    assert candidate([1, -2, 5]) == True\n    assert candidate([1, 2, -4, 5]) == True\n"}
+#: A wrong draft: it only checks the final balance.
+BELOW_ZERO_DRAFT = ("def below_zero(operations: list) -> bool:\n    balance = 0\n    for op in operations:\n"
+                    "        balance += op\n    if balance < 0:\n        return True\n    return False\n")
+SWAP_ROW = {"task_id": "X/1", "entry_point": "swap_sum",
+            "prompt": 'def swap_sum(xs: list) -> list:\n    """xs with 1 added to each element, then reversed."""\n',
+            "test": "def check(candidate):\n    assert candidate([1, 2]) == [3, 2]\n    assert candidate([5]) == [6]\n"}
+ADD_ROW = {"task_id": "HE/53", "prompt": ADD_PROMPT, "entry_point": "add",
+           "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(5, 7) == 12\n"}
+
+
+@pytest.mark.parametrize("row, draft, fix", [
+    # the `if` moved into the loop (re-nested), at the prompt's depth and at column 0
+    (BELOW_ZERO_ROW, BELOW_ZERO_DRAFT, "    balance = 0\n    for op in operations:\n        balance += op\n"
+                                       "        if balance < 0:\n            return True\n    return False"),
+    (BELOW_ZERO_ROW, BELOW_ZERO_DRAFT, "balance = 0\nfor op in operations:\n    balance += op\n"
+                                       "    if balance < 0:\n        return True\nreturn False"),
+    # a wrong line deleted
+    (ADD_ROW, "def add(a: int, b: int) -> int:\n    result = a + b\n    result -= 1\n    return result\n",
+     "    result = a + b\n    return result"),
+    # two lines swapped
+    (SWAP_ROW, "def swap_sum(xs: list) -> list:\n    out = [x + 1 for x in xs]\n    return out\n    out.reverse()\n",
+     "    out = [x + 1 for x in xs]\n    out.reverse()\n    return out"),
+])
+def test_a_corrected_body_made_of_the_drafts_lines_is_the_program(box, row, draft, fix):
+    # its lines were each a line of the wrong draft, so it was taken as a quoted excerpt of it
+    env = _env(box, [row])
+    answer = fence(draft) + "\n\nWait, that is wrong. The body is:\n\n" + fence(fix)
+    assert not _verify(env, fence(draft)).correct
+    assert extract_program(answer, [row["entry_point"]], prefix=row["prompt"]) == fix
+    assert _verify(env, answer).correct
+
+
+@pytest.mark.parametrize("excerpt", [
+    "if abs(a - b) < threshold:\n    return True  # found a close pair",
+    "for b in numbers[i + 1:]:\n    ...\n    return True",
+    "for i, a in enumerate(numbers):\n    pass\n    return True",
+    "# inner loop\nif abs(a - b) < threshold:\n    return True",
+    "return False  # no pair found",
+    "    return False  # '#' in a comment",
+])
+def test_an_excerpt_with_a_comment_or_an_elision_is_not_the_program(box, excerpt):
+    env = _env(box)
+    answer = fence(FULL) + "\n\nThe key step:\n\n" + fence(excerpt)
+    assert extract_program(answer, ["has_close"], prefix=PROMPT) == FULL.rstrip("\n")
+    assert _verify(env, answer).correct
+    assert not _verify(env, answer.replace("< threshold:\n", "> threshold:\n", 1)).correct
+
+
+@pytest.mark.parametrize("excerpt", [
+    "return True\nreturn False",  # not one run of the version's lines
+    "if abs(a - b) < threshold:\n    return True\nreturn False",  # indented unlike the version
+    "return True  # '#'\nreturn '#' + 'x'",  # a '#' in a string is no comment
+    "for b in numbers[i + 1:]:\n    ...\n    return True\n...\nreturn True",  # a part not after the previous
+])
+def test_a_block_that_is_no_run_of_the_versions_lines_is_the_program(excerpt):
+    answer = fence(FULL) + "\n\nThen:\n\n" + fence(excerpt)
+    assert extract_program(answer, ["has_close"], prefix=PROMPT) == excerpt
+
+
+STUB_HELPER_TEST = "def check(candidate):\n    assert candidate([2, 3, 4, 5]) == 3\n    assert candidate([1, 9]) == 0\n"
+COUNT_PRIMES = ("def is_prime(n: int) -> bool:\n    if n < 2:\n        return False\n"
+                "    return all(n % d for d in range(2, int(n ** 0.5) + 1))\n\n\n"
+                "def count_primes(xs: list) -> int:\n    return sum(1 for x in xs if is_prime(x))")
+STACK_PROMPT = ('class Stack:\n    """A LIFO stack."""\n    def __init__(self):\n        """An empty stack."""\n'
+                '    def push(self, x):\n        """Push x."""\n    def pop(self):\n        """Pop the top."""\n'
+                '    def empty(self) -> bool:\n        raise NotImplementedError("write it")\n\n\n'
+                'def balanced(s: str) -> bool:\n    """Whether the brackets ()[] in s are balanced; use Stack."""\n')
+BALANCED = ("class Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n"
+            "        self.items.append(x)\n    def pop(self):\n        return self.items.pop()\n"
+            "    def empty(self) -> bool:\n        return not self.items\n\n\n"
+            "def balanced(s: str) -> bool:\n    st = Stack()\n    pairs = {')': '(', ']': '['}\n    for c in s:\n"
+            "        if c in '([':\n            st.push(c)\n        elif c in pairs:\n"
+            "            if st.empty() or st.pop() != pairs[c]:\n                return False\n    return st.empty()")
+
+
+def test_a_raising_stub_and_a_class_of_stubs_are_no_helpers(box):
+    # they were defined again after the answer: NotImplementedError, or a Stack whose methods return None
+    raising = TWO_STUBS.replace('"""Return True if n is prime."""\n', '"""Return True if n is prime."""\n'
+                                '    raise NotImplementedError\n', 1)
+    assert prompt_definitions(raising, "count_primes") == ""
+    assert prompt_definitions(STACK_PROMPT, "balanced") == ""
+    env = _env(box, [{**TWO_STUBS_ROW, "prompt": raising}])
+    assert _verify(env, fence(COUNT_PRIMES)).correct
+    assert not _verify(env, fence(COUNT_PRIMES.replace("n < 2", "n < 1"))).correct
+    stack = _env(box, [{"task_id": "ST", "prompt": STACK_PROMPT, "entry_point": "balanced",
+                        "test": "def check(candidate):\n    assert candidate('([])') == True\n"
+                                "    assert candidate('(]') == False\n    assert candidate('((') == False\n"}])
+    assert _verify(stack, fence(BALANCED)).correct
+    assert not _verify(stack, fence(BALANCED.replace("return st.empty()", "return True"))).correct
+
+
+@pytest.mark.parametrize("prompt", [
+    'class ParseError(Exception):\n    """Bad input."""\n\n\n',  # a class that is only a docstring
+    'class Box:\n    """A box."""\n    size = 1\n    def get(self):\n        pass\n\n\n',  # a class with an attribute
+    'def helper(x):\n    raise ValueError("no")\n\n\n',  # raises something else
+    'def helper(x):\n    """Twice x."""\n    return 2 * x\n\n\n',
+])
+def test_a_real_prompt_definition_stays_a_helper(prompt):
+    helpers = prompt_definitions(prompt + ADD_PROMPT, "add")
+    assert helpers and helpers.split("\n")[0] == prompt.split("\n")[0]
+
+
+def test_a_pass_hook_the_answer_does_not_write_stays_the_prompts():
+    # a `pass` hook is no helper now: the prompt, put before the answer, still defines it
+    hook = 'def audit(x):\n    """Hook the tests use: does nothing."""\n    pass\n\n\n'
+    assert prompt_definitions(hook + ADD_PROMPT, "add") == ""
+
+
+def test_a_pass_hook_runs_when_the_answer_does_not_write_it(box):
+    hook = 'def audit(x):\n    """Hook the tests use: does nothing."""\n    pass\n\n\n'
+    env = _env(box, [{**ADD_ROW, "prompt": hook + ADD_PROMPT,
+                      "test": "def check(candidate):\n    assert audit(candidate(2, 3)) is None\n"
+                              "    assert candidate(2, 3) == 5\n"}])
+    assert _verify(env, fence("return a + b")).correct
+    assert _verify(env, fence("def add(a, b):\n    return a + b")).correct
+
+
+COUNT_PROMPT = 'def count_primes(xs: list) -> int:\n    """How many of xs are prime (use is_prime)."""\n'
+COUNT_ROW = {"task_id": "S/1", "prompt": COUNT_PROMPT, "entry_point": "count_primes", "test": STUB_HELPER_TEST}
+IS_PRIME = COUNT_PRIMES.split("\n\n\n")[0]
+
+
+@pytest.mark.parametrize("depth", ["", "  ", "    "])
+@pytest.mark.parametrize("helper_first", [True, False])
+def test_an_indented_body_gets_a_helper_of_another_block(box, depth, helper_first):
+    # a body four spaces deep did not parse alone, so its use of is_prime went unseen: NameError
+    env = _env(box, [COUNT_ROW])
+    body = fence(depth + "return sum(1 for x in xs if is_prime(x))")
+    answer = fence(IS_PRIME) + "\nThen the body:\n" + body if helper_first else body + "\nwith:\n" + fence(IS_PRIME)
+    assert _verify(env, answer).correct
+    assert not _verify(env, answer.replace("n < 2", "n < 1")).correct

@@ -287,6 +287,75 @@ def _statement_free_names(node: ast.stmt) -> set[str]:
     return used - (bound - shared)
 
 
+def _code_lines(code: str) -> list[tuple[str, bool]]:
+    """The lines of `code` less comments (a comment-only line, a trailing `# ...`), trailing spaces
+    and blank lines, each with whether it is an elision (`...` or `pass` alone on its line, not
+    inside a string). Comments are found by Python's tokenizer, so a `#` inside a string literal
+    stays; when `code` does not tokenize, its lines are taken as they are (blank ones aside)."""
+    lines = [line.rstrip("\r\n") for line in _SOURCE_LINE.findall(code)]
+    inside: set[int] = set()  # rows (from 0) that start inside a string
+    opened: list[int] = []  # the rows of the f-strings open (Python 3.12+ tokenizes them in parts)
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code, newline="").readline):
+            if token.type == tokenize.COMMENT:
+                row, column = token.start
+                lines[row - 1] = lines[row - 1][:column]
+            elif token.type == tokenize.STRING:
+                inside.update(range(token.start[0], token.end[0]))
+            elif token.type == _FSTRING_START:
+                opened.append(token.start[0])
+            elif token.type == _FSTRING_END and opened:
+                inside.update(range(opened.pop(), token.end[0]))
+    except (tokenize.TokenError, SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
+        lines = [line.rstrip("\r\n") for line in _SOURCE_LINE.findall(code)]
+        inside = set()
+    return [(line.rstrip(), row not in inside and line.strip() in ("...", "pass"))
+            for row, line in enumerate(lines) if line.strip()]
+
+
+def _dedented(lines: list[str]) -> list[str]:
+    """`lines` less the leading whitespace they all share."""
+    margin = len(os.path.commonprefix([_leading_space(line) for line in lines]))
+    return [line[margin:] for line in lines]
+
+
+def _excerpt_parts(code: str) -> list[list[str]]:
+    """A body-only block's lines (`_code_lines`) cut at its elisions into parts, each dedented: the
+    runs of a version's lines an excerpt of it is made of (`_Answer.quotes`). [] when it has none."""
+    parts: list[list[str]] = [[]]
+    for line, elision in _code_lines(code):
+        if elision:
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    return [_dedented(part) for part in parts if part]
+
+
+def _run_at(part: list[str], lines: list[str], start: int) -> bool:
+    """Whether `part` (dedented lines) is `lines[start:]`'s first lines, each with the same extra
+    indentation: one run of them, in order, indented alike relative to each other."""
+    if start + len(part) > len(lines):
+        return False
+    first, head = _leading_space(part[0]), _leading_space(lines[start])
+    if not head.endswith(first):
+        return False
+    extra = head[:len(head) - len(first)]
+    return all(lines[start + offset] == extra + line for offset, line in enumerate(part))
+
+
+def _quoted_in(parts: list[list[str]], lines: list[str]) -> bool:
+    """Whether the parts of an excerpt (`_excerpt_parts`) are runs of `lines` (a version's lines,
+    `_code_lines`), one after another in order: each is matched at the first place it fits after
+    the previous one, which finds a match whenever there is one."""
+    start = 0
+    for part in parts:
+        found = next((at for at in range(start, len(lines)) if _run_at(part, lines, at)), None)
+        if found is None:
+            return False
+        start = found + len(part)
+    return True
+
+
 class _Answer:
     """An answer's Python blocks, each parsed when first needed, and what their top-level statements
     use, worked out once when first needed (`reading`, `reached`): a long answer is read in time
@@ -303,6 +372,7 @@ class _Answer:
         self._last_defs: dict[tuple[int, str], ast.stmt] = {}  # (block, name) -> its last def there
         self._lines: dict[int, list[str]] = {}
         self._writes: dict[frozenset[str], list[int]] = {}
+        self._code: dict[int, list[str]] = {}  # block -> its lines less comments and blank lines
 
     def tree(self, index: int) -> ast.Module | None:
         if index not in self._trees:
@@ -311,15 +381,21 @@ class _Answer:
 
     def quotes(self, index: int, names: Collection[str]) -> bool:
         """Whether body-only block `index` quotes a version of one of `names` that another block gives
-        (`_gives_version`): each of its lines, stripped (blank ones aside), is a line of that block.
-        Such an excerpt after a whole solution (`return result`, the recursive line) is no new
-        version and not the program (`_qualifies`); a body that differs from the draft before it
-        ("No, the body is:" and `return x + 1` after `return x`) is the answer's correction."""
-        lines = {line.strip() for line in self.bodies[index].splitlines() if line.strip()}
-        if not lines or not names:
+        (`_gives_version`): its lines, comments and blank lines aside, are one run of that block's
+        lines, in order and with the same relative indentation; a `...` or `pass` line in it (an
+        elision) stands for any number of lines, so each part between elisions is such a run, the
+        parts in order (`_quoted_in`). Such an excerpt after a whole solution (`return result`, the
+        recursive line, `return True  # found`) is no new version and not the program
+        (`_qualifies`); a body that differs from the draft before it ("No, the body is:" and
+        `return x + 1` after `return x`, or the draft's own lines reordered, re-nested or with one
+        deleted) is the answer's correction."""
+        if not names:
+            return False
+        parts = _excerpt_parts(self.bodies[index])
+        if not parts:
             return False
         key = frozenset(names)
-        return any(lines <= self._stripped_lines(other) for other in self._versions(key) if other != index)
+        return any(_quoted_in(parts, self._code_lines(other)) for other in self._versions(key) if other != index)
 
     def _versions(self, key: frozenset[str]) -> list[int]:
         """The blocks that give a version of one of `key`'s names (`_gives_version`), remembered."""
@@ -328,8 +404,11 @@ class _Answer:
                                  if _gives_version(self.bodies[index], self.tree(index), key)]
         return self._writes[key]
 
-    def _stripped_lines(self, index: int) -> set[str]:
-        return {line.strip() for line in self.bodies[index].splitlines()}
+    def _code_lines(self, index: int) -> list[str]:
+        """Block `index`'s lines less comments and blank lines (`_code_lines`), worked out once."""
+        if index not in self._code:
+            self._code[index] = [line for line, _ in _code_lines(self.bodies[index])]
+        return self._code[index]
 
     def functions_elsewhere(self, index: int | None = None) -> set[str]:
         """The functions and classes the blocks (but block `index`) define at top level."""

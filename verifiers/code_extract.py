@@ -12,7 +12,7 @@ The work is done in three layers, each importing only the ones below it:
 
 An answer may split its program over blocks: a helper first, then the function that calls it, or
 the function first and then its helper or a forgotten `import math`. When the chosen block parses
-and uses names it does not define that other blocks define at top level (a def or class, an
+(a body indented as the prompt's, once dedented) and uses names it does not define that other blocks define at top level (a def or class, an
 import, or a constant assigned a value that calls nothing), those definitions are put before it
 (`_with_other_definitions`), with what they need in turn: from an earlier block when one defines
 the name, else from a later one. Nothing else of the other blocks is taken (no prints, calls or
@@ -31,7 +31,8 @@ from typing import Collection
 
 from rlvr.verifiers.code_answer import (
     _Answer, _calls, _continues, _definition_names, _defines, _first_line, _gives_version, _is_docstring,
-    _last_reading_block, _qualifies, _reads_input, _tries_to_define, _with_later_call, split_future_imports,
+    _last_reading_block, _qualifies, _reads_input, _reindented, _tries_to_define, _with_later_call,
+    split_future_imports,
 )
 from rlvr.verifiers.code_fences import LANGUAGE_TAGS, MODES, _language_bodies, _parse, extract_code
 from rlvr.verifiers.code_plan import bound_and_used
@@ -184,10 +185,20 @@ def _with_other_definitions(body: str, earlier: list[str], later: list[str], ent
     put inside the prompt's `def`, and another block's `def fib` before it would make it code at
     top level that does not compile. The definitions keep their order in the
     answer; they go after the body's docstring and `from __future__` imports, which must open the
-    module. `body` as it is when it does not parse, uses no such name, or is the answer's only block."""
-    tree = _parse(body) if earlier or later else None
-    if tree is None:
+    module. A body indented as a continuation of the prompt (`    return helper(x)`, HumanEval's four
+    spaces) does not parse alone: its names are read from it dedented (lines inside strings kept,
+    `_reindented`), and with definitions found it is given dedented after them, as a body at column
+    0 is, to be fitted into the prompt's function (`fitted_body`). `body` as it is when it does not
+    parse (dedented either), uses no such name, or is the answer's only block."""
+    if not (earlier or later):
         return body
+    written, tree = body, _parse(body)
+    if tree is None:  # an indented body: read dedented
+        dedented = _reindented(body, "")
+        tree = _parse(dedented) if dedented is not None and dedented != body else None
+        if tree is None:
+            return body
+        body = dedented
     own = bound_and_used([tree])[0] | (set() if _defines(tree, entry) else set(entry))  # a body: see above
     found, parsed = _definitions(earlier, 0)
     blocks = dict(enumerate(earlier))
@@ -207,7 +218,7 @@ def _with_other_definitions(body: str, earlier: list[str], later: list[str], ent
         node = parsed[place[0]].body[place[1]]
         wanted.extend(other for other in _free_names(node) if other in found)
     if not chosen:
-        return body
+        return written
     texts = [_statement_text(blocks[number], parsed[number], position) for number, position in sorted(chosen)]
     # after the body's docstring and `from __future__` imports, which must open the module
     opening = 0

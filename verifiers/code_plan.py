@@ -135,25 +135,53 @@ def prompt_definitions(prompt: str, entry_point: str | None, *, exclude: Sequenc
     A HumanEval prompt may define helpers that its tests use to build expected values
     (`encode_shift`, `poly`). They are the dataset's code, not the model's: the verifier runs them
     with the tests and after the solution, so an answer that redefines them (`def poly(xs, x):
-    return 0`) cannot change what the tests expect. A function stub of the prompt (a body that is
-    only a docstring, `pass` or `...`: `code_answer._unfinished`) is left out: like the entry point it
-    is for the answer to write (a docstring-only `def is_prime(n)` beside `count_primes`), and defined
-    again after the answer it would replace the answer's version by one returning None. A prompt
+    return 0`) cannot change what the tests expect. A stub of the prompt (`_is_stub`: a function
+    whose body is only a docstring, `pass`, `...` or `raise NotImplementedError`, or a class of
+    such methods) is left out: like the entry point it is for the answer to write (a docstring-only
+    `def is_prime(n)` beside `count_primes`, a `class Stack` of method stubs), and defined again
+    after the answer it would replace the answer's version by one returning None or raising. The
+    prompt still goes before a body-only answer, so a stub the answer does not write stays the
+    prompt's (a `pass` hook the tests call still runs). A prompt
     that does not parse is read up to the entry point's `def` line; one that does not parse even so
     gives "".
     """
-    from rlvr.verifiers.code_answer import _unfinished  # imported here: code_answer imports this module
-
     usable = _usable_prompt(prompt, entry_point)
     if usable is None:
         return ""
     tree = usable[1]
     skip = {name for name in (entry_point, *exclude) if name}
     kept = [node for node in tree.body if isinstance(node, PROMPT_DEFINITIONS) and not _names_bound(node) & skip
-            and not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _unfinished(node))]
+            and not _is_stub(node)]
     if all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in kept):
         return ""  # imports alone: nothing the solution could replace
     return ast.unparse(ast.Module(body=kept, type_ignores=[]))
+
+
+def _is_stub_statement(statement: ast.stmt) -> bool:
+    """Whether a statement of a function body leaves the function unwritten: a docstring (any
+    constant), `pass`, `...`, or `raise NotImplementedError` (called or not, with a message or not)."""
+    if isinstance(statement, ast.Pass) or isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+        return True
+    if not isinstance(statement, ast.Raise) or statement.exc is None or statement.cause is not None:
+        return False
+    exc = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def _is_stub(node: ast.stmt) -> bool:
+    """Whether a prompt's definition is a stub for the answer to write: a function whose body is only
+    stub statements (`_is_stub_statement`), or a class with at least one method whose methods are
+    all such and that holds nothing else but a docstring (a `class Stack:` of method stubs). A class
+    that is only a docstring (`class ParseError(Exception): \"\"\"...\"\"\"`) is a real definition."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return all(map(_is_stub_statement, node.body))
+    if not isinstance(node, ast.ClassDef):
+        return False
+    methods = [inner for inner in node.body if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    rest = [inner for inner in node.body if not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    documented = not rest or len(rest) == 1 and rest[0] is node.body[0] and isinstance(rest[0], ast.Expr) \
+        and isinstance(rest[0].value, ast.Constant) and isinstance(rest[0].value.value, str)
+    return bool(methods) and documented and all(map(_is_stub, methods))
 
 
 def prompt_head(prompt: str, entry_point: str | None) -> str:
