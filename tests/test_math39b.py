@@ -322,3 +322,127 @@ def test_doubt_after_a_boxed_choice_letter_is_no_choice(prediction):
                                         "So \\boxed{C}. Maybe I should double check: yes.", "\\boxed{C} (no doubt)"])
 def test_remarks_after_a_boxed_choice_letter_without_doubt_keep_it(prediction):
     assert _graded("C", prediction) == (True, "equal")
+
+
+# -- review 2 of audit 39 ------------------------------------------------------------------------
+
+# 1. A judgement of the sentence before it (a "common mistake" note) is no retraction of the answer:
+# a judgement takes the answer back only right after the answer's sentence, or naming the answer.
+@pytest.mark.parametrize("prediction", [
+    "So the answer is \\boxed{12}.\n\nSome students add the bags and the apples. That is incorrect.",
+    "So the answer is \\boxed{12}.\n\nMy first instinct was to add. That's not right, since each bag has 4 apples.",
+    "\\boxed{12}\n\n**Common pitfall:** forgetting that each bag holds the same number. That's wrong.",
+    "\\boxed{12}\n\nNote: a common mistake is to add instead of multiply. That's incorrect.",
+])
+def test_judgement_of_a_common_mistake_keeps_the_answer(prediction):
+    assert _graded("12", prediction) == (True, "equal")
+
+
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nHmm.\n\nWait... That's wrong.",
+    "\\boxed{12}\n\nSome students add the bags. 12 is wrong, though.",
+    "\\boxed{12}\n\nSome students add the bags. \\boxed{12} is wrong.",
+    "\\boxed{12}\n\nSome students add the bags. That answer is wrong.",
+])
+def test_judgement_next_to_or_naming_the_answer_still_takes_it_back(prediction):
+    assert _graded("12", prediction) == (False, "unparsable")
+
+
+# 3. A redo whose last step gives the answer comes back to it, whatever number follows.
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nWait, that's not right. Let me recompute: 4 + 4 + 4 = 12 apples in the 3 bags.",
+    "\\boxed{12}\n\nWait, that's wrong. Let me redo it: 3 × 4 = 12 apples, i.e. 4 per bag.",
+    "\\boxed{12}\n\nWait, that's not right. Let me recompute: 3 × 4 = 12, i.e. 3 × 4.",
+])
+def test_redo_whose_last_step_gives_the_answer_keeps_it(prediction):
+    assert _graded("12", prediction) == (True, "equal")
+
+
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nWait, that's not right. Let me recompute: 3 × 4 = 12. Then 3 × 5 =",
+    "\\boxed{12}\n\nWait, that's not right. Let me recompute: 3 × 5 = 15 apples in the 3 bags.",
+])
+def test_redo_ending_elsewhere_still_takes_the_answer_back(prediction):
+    assert _graded("12", prediction) == (False, "unparsable")
+
+
+# 5. A remark after a choice letter that goes on past its doubt word explains the choice.
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{C} (I think option C matches 3 × 4 = 12 exactly)", "\\boxed{C}, perhaps surprisingly.",
+    "$\\boxed{C}$ (maybe surprising, but 3 × 4 = 12)", "The answer is C, perhaps surprisingly.",
+    "Final answer: \\boxed{C}, I believe that's what the question intends, since 3 × 4 = 12.",
+    "\\boxed{C} (probably the intended answer, since 3 × 4 = 12)",
+])
+def test_explaining_remark_after_a_choice_letter_keeps_it(prediction):
+    assert _graded("C", prediction) == (True, "equal")
+
+
+@pytest.mark.parametrize("prediction", ["\\boxed{C}, I think.", "\\boxed{C} (not sure)", "\\boxed{C}, maybe\n\nDone.",
+                                        "The answer is C, I think so.", "\\boxed{C} (I'm not sure.)"])
+def test_remark_that_is_only_doubt_still_voids_the_choice(prediction):
+    assert _graded("C", prediction) == (False, "unparsable")
+
+
+# 6. A colon written in LaTeX is the colon of a clock time or ratio.
+@pytest.mark.parametrize("prediction", ["\\boxed{10\\colon 30}", "\\boxed{10{:}30}", "\\boxed{10\\mathbin{:}30}",
+                                        "$10 \\colon 30$"])
+def test_latex_colon_in_a_clock_time(prediction):
+    assert _graded("10:30", prediction) == (True, "equal")
+    assert _graded("10:45", prediction)[0] is False
+
+
+def test_latex_colon_in_a_long_ratio():
+    assert _graded("1:2:3", "\\boxed{2\\colon 4\\colon 6}") == (True, "equal")
+    assert _graded("1:2:3", "\\boxed{2\\colon 4\\colon 7}")[0] is False
+
+
+# 2. A word saying the answer holds counts only as a predicate about it, not modifying a noun; a
+# step cut off at `=` names no value.
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nThat's wrong. The correct total is 3 × 5 =",
+    "\\boxed{12}\n\nWait, that's incorrect. The right way is to multiply 3 by 5:",
+    "\\boxed{12}\n\nWait, that's wrong. Let me recompute using the same method but with 5 apples:",
+    "\\boxed{12}\n\nWait, that's wrong. Let me recompute; the number of bags is still 3, so",
+    "\\boxed{12}\n\nWait, that's wrong. Let me redo it. The total is still 15, so",
+])
+def test_a_stands_word_modifying_a_noun_holds_nothing(prediction):
+    assert _graded("12", prediction) == (False, "unparsable")
+
+
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nWait, that's wrong. Let me redo it. Hmm, actually 12 is still right.",
+    "\\boxed{12}\n\nWait, that's wrong. Let me redo it. The total is still 12.",
+    "\\boxed{12}\n\nWait, that's wrong. Let me redo. It doesn't change the result.",
+    "\\boxed{12}\n\nWait, that's wrong. Let me redo. The answer remains the same.",
+    "Final answer: 12\n\nHmm, this is incorrect? No — the arithmetic holds.",
+])
+def test_a_stands_predicate_about_the_answer_keeps_it(prediction):
+    assert _graded("12", prediction) == (True, "equal")
+
+
+# 4. More wordings of a take-back before a redo.
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nI made an error. Let me reconsider.",
+    "\\boxed{12}\n\nOops, I made a mistake. Let me rethink this.",
+    "\\boxed{12}\n\nNo wait, I need to recount. 3 bags with 5 apples is",
+    "\\boxed{12}\n\nThat's not quite right. Let me recompute.",
+    "\\boxed{12}\n\nWait, that doesn't make sense. Let me start over.",
+    "\\boxed{12}\n\nHold on, I think I miscounted. Let me recount the apples: 5 + 5 + 5 =",
+    "\\boxed{12}\n\nWait, I think that's incorrect. Let me check again.",
+    "\\boxed{12}\n\nOn second thought, that's not right. Let me redo the calculation with 5 apples per bag:",
+    "\\boxed{12}\n\nI don't believe that's correct. Let me recompute.",
+    "\\boxed{12}\n\nHmm, I'm not sure that's right. Let me redo this.",
+    "\\boxed{12}\n\nHmm, that's off. Let me recompute the total.",
+])
+def test_more_wordings_of_a_take_back_are_read(prediction):
+    assert _graded("12", prediction) == (False, "unparsable")
+
+
+@pytest.mark.parametrize("prediction", [
+    "\\boxed{12}\n\nThat doesn't make sense as a question about bags, but 3 × 4 = 12.",
+    "\\boxed{12}\n\nHmm, I'm not sure that's right.",
+    "\\boxed{12}\n\nWait, I think that's incorrect.",
+    "\\boxed{12}\n\nLet me reconsider: 3 × 4 = 12. Yes.",
+])
+def test_doubts_without_a_redo_take_nothing_back(prediction):
+    assert _graded("12", prediction) == (True, "equal")

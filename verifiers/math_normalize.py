@@ -1335,13 +1335,21 @@ def choice_letters(text: str) -> list[str]:
     return list(dict.fromkeys(letters))
 
 
+#: Openers a doubt may follow in its remark: "but", "just a", "I'm", "an educated".
+_DOUBT_OPENERS = r"(?:(?:but|though|although|just|only|a|an|my|educated|wild|i'm|i\u2019m|i[ \t]+am|it's|it[ \t]+is)[ \t]+){0,4}"
+#: A remark that is only a doubt (review 2 of audit 39): openers, a `CHOICE_DOUBT` phrase, at most
+#: "so"/"not"/"though" after it, then punctuation. A remark that goes on ("perhaps surprisingly",
+#: "I think option C matches 3 × 4 = 12", "maybe surprising, but …") explains the choice: no doubt.
+_PURE_DOUBT = (_DOUBT_OPENERS + r"(?:" + CHOICE_DOUBT + r")\b(?:[ \t]+(?:so|not|though|anyway))?[ \t]*")
+#: The end of a remark after a comma that is only a doubt: the end of a sentence, line or text.
+_DOUBT_END = r"(?=[.!?\u2026]*[ \t]*(?:\n|\Z)|[.!?\u2026]+[ \t])"
 #: A doubt right after a choice letter (audit 39 and its review): a "?" (`C?`, `(C)?`), or a remark
-#: of explicit doubt (`CHOICE_DOUBT`) after a comma or semicolon (`C, maybe`, `C, I suppose`) or in
-#: brackets (`C (not sure)`, `C (guess)`, `C (I'm guessing)`). Not `C, the best estimate`,
-#: `C (best case)`, `C (in theory and practice)`: no doubt on the choice.
-_DOUBT_REMARK = r"[^()\n]{0,40}?\b(?:" + CHOICE_DOUBT + r")\b"
+#: that is only an explicit doubt (`_PURE_DOUBT`) after a comma or semicolon (`C, maybe`, `C, I
+#: suppose`) or in brackets (`C (not sure)`, `C (guess)`, `C (I'm guessing)`). Not `C, the best
+#: estimate`, `C (best case)`, `C, perhaps surprisingly`: no doubt on the choice.
 _DOUBTED_CHOICE_RE = re.compile(
-    r"[\s.:)]{0,4}\?|\s*[,;]" + _DOUBT_REMARK + r"|[^()\n]{0,80}\(" + _DOUBT_REMARK + r"[^()\n]{0,40}\)",
+    r"[\s.:)]{0,4}\?|\s*[,;][ \t]*" + _PURE_DOUBT + _DOUBT_END
+    + r"|[^()\n]{0,80}\([ \t]*" + _PURE_DOUBT + r"[.!?\u2026]*[ \t]*\)",
     re.IGNORECASE)
 #: Explicit doubt as the only words after a bare letter (`C maybe`, `C probably`). Never after a
 #: bracketed or dotted label: `(C) Possibly`, `(C) Unlikely`, `C. Maybe` are an option's own text.
@@ -1350,13 +1358,13 @@ _BARE_DOUBT_RE = re.compile(r"\s+(?:" + CHOICE_DOUBT + r")[\s.!]*$", re.IGNORECA
 
 #: Explicit doubt right after a box holding a choice letter (review of audit 39: `\\boxed{C} (I'm
 #: guessing)`, `\\boxed{C}, I suppose`, `$\\boxed{C}$?`), past `$` or the end of `\\(…\\)`/`\\[…\\]`:
-#: a "?", or a remark opening with a `CHOICE_DOUBT` phrase (after a few openers: "but", "just a",
-#: "I'm") after a comma or semicolon or in brackets. Group "remark" is the remark. Only its opening
-#: is read ("\\boxed{C}, since option C is what I think" holds no doubt on C): bounded, linear.
-_DOUBT_OPENERS = r"(?:(?:but|though|although|just|only|a|an|my|educated|wild|i'm|i\u2019m|i[ \t]+am|it's|it[ \t]+is)[ \t]+){0,4}"
+#: a "?", or a remark that is only a doubt (`_PURE_DOUBT`: a `CHOICE_DOUBT` phrase after a few
+#: openers, "but", "just a", "I'm") after a comma or semicolon or in brackets. Group "remark" is the
+#: remark. A remark that goes on explains the choice ("\\boxed{C}, since option C is what I think",
+#: "\\boxed{C} (I think option C matches 3 × 4 = 12)", review 2 of audit 39): bounded, linear.
 _DOUBT_AFTER_BOX_RE = re.compile(
-    r"(?:[ \t$]|\\[)\]]){0,8}(?P<remark>\?|[,;][ \t]*" + _DOUBT_OPENERS + r"(?:" + CHOICE_DOUBT + r")\b"
-    r"|\([ \t]*" + _DOUBT_OPENERS + r"(?:" + CHOICE_DOUBT + r")\b[^()\n]{0,40}\))", re.IGNORECASE)
+    r"(?:[ \t$]|\\[)\]]){0,8}(?P<remark>\?|[,;][ \t]*" + _PURE_DOUBT + _DOUBT_END
+    + r"|\([ \t]*" + _PURE_DOUBT + r"[.!?\u2026]*[ \t]*\))", re.IGNORECASE)
 #: A box's content that is a choice letter alone: `C`, `(C)`, `\\text{(C)}` normalised.
 _BOXED_LETTER_RE = re.compile(r"[ \t]*(?:\\text(?:bf)?\{[ \t]*)?\(?[ \t]*[A-E][ \t]*\)?[ \t]*\}?[ \t]*")
 

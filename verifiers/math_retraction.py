@@ -68,14 +68,14 @@ _HINTS = ("no,", "no.", "no!", "no:", "no;", "no -", "no \u2014", "no \u2013", "
 
 _W = r"[*_]{0,3}"  # markdown emphasis around a word (`**Wait**`)
 #: Interjections that may stand before or after a retracting word: "Wait, no", "No, wait".
-_INTERJECTION = r"(?:wait|hold\s+on|hmm+|hm+|uh+|um+|ah+|oh+|actually|well|ugh)\b"
+_INTERJECTION = r"(?:wait|hold\s+on|on\s+second\s+thoughts?|hmm+|hm+|uh+|um+|ah+|oh+|actually|well|ugh)\b"
 #: Retracting words and phrases. "no" only before punctuation (or "wait"): "no 2 ways" is no retraction.
 _RETRACTING = (
     r"(?:no\b(?=" + _W + r"[ \t]*(?:[,.!:;\u2026\u2014\u2013\uff0c\uff1a\u3002\uff01-]|wait\b))"
     r"|w?hoops\b|oops\b|sorry\b|(?:my\s+)?apologies\b|my\s+(?:mistake|bad|error)\b|scratch\s+that\b"
     r"|(?:correction|erratum)\b(?=" + _W + r"[ \t]*:)|i\s+mean\b|let\s+me\s+correct\s+(?:that|this|myself)\b"
     r"|i\s+(?:think\s+i\s+)?(?:made|make)\s+(?:a|an)\s+(?:mistake|error|typo)\b|i\s+(?:think\s+i\s+)?(?:miscounted|miscalculated)\b"
-    r"|that(?:'s|\u2019s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+right)\b)")
+    r"|that(?:'s|\u2019s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+(?:quite\s+)?right)\b)")
 #: What follows a word of the run: punctuation (a sentence's end too: "Wait, no. It's 20."), then
 #: spaces and at most two line breaks. Each part is a bounded run of one kind: linear.
 _SEP = (_W + r"(?:[ \t]*(?:[,;:\uff0c\uff1b\uff1a\u3001\u3002\uff01]|\.{1,3}|!{1,3}|\u2026|\u2014|\u2013|-{1,2})" + _W
@@ -198,18 +198,22 @@ _NOT = r"(?:n't|n\u2019t|[ \t]+not)"
 #: and "I don't think" only doubt (group "soft"): they take the answer back only before a redo.
 _THIS_WRONG_RE = re.compile(
     _OPENING + r"(?:" + _W + _INTERJECTION + _SEP + r"){0,3}" + _W
-    + r"(?:(?P<soft>i[ \t]+(?:don't|don\u2019t|do[ \t]+not)[ \t]+think[ \t]+)"
+    + r"(?:(?P<soft>i[ \t]+(?:don't|don\u2019t|do[ \t]+not)[ \t]+(?:think|believe)[ \t]+"
+      r"|i(?:'m|\u2019m|[ \t]+am)[ \t]+not[ \t]+(?:sure|certain|convinced)[ \t]+(?:that[ \t]+)?)"
       r"(?:this|it|that|(?:this|that|the|my)[ \t]+answer)" + _IS + r"[ \t]+(?:right|correct)"
+      r"|(?P<thinks>i[ \t]+(?:think|believe|suspect)[ \t]+)(?:this|it|that|(?:this|that|the|my)[ \t]+answer)" + _IS
+      + r"[ \t]+(?:wrong|incorrect|not[ \t]+(?:quite[ \t]+)?(?:right|correct))"
       r"|(?:this|it|that|(?:this|that|the|my)[ \t]+(?:final[ \t]+)?(?:answer|result|total|value|number)"
-      r"|\$?(?P<number>-?\d[\d,]{0,30}(?:\.\d{1,30})?)\$?)"
+      r"|\$?(?:\\boxed\{)?(?P<number>-?\d[\d,]{0,30}(?:\.\d{1,30})?)\}?\$?)"
       r"(?:" + _IS + r"(?:[ \t]+(?:definitely|clearly|probably|obviously|surely|also|still))?"
-                   r"[ \t]+(?:wrong|incorrect|not[ \t]+(?:right|correct))"
+                   r"[ \t]+(?:wrong|incorrect|not[ \t]+(?:quite[ \t]+)?(?:right|correct))"
+      r"|(?P<off>" + _IS + r"[ \t]+off|[ \t]+(?:does|did)" + _NOT + r"[ \t]+make[ \t]+(?:any[ \t]+)?sense)"
       r"|(?:[ \t]+(?:is|was|does|did|ca|could|can)" + _NOT + r"|[ \t]+cannot)(?:[ \t]+be)?[ \t]+(?:right|correct)"
       r"|(?P<seems>[ \t]+(?:seems|looks|appears)(?:[ \t]+to[ \t]+be)?[ \t]+(?:wrong|incorrect|off|not[ \t]+(?:right|correct))"
       r"|[ \t]+(?:does|did)" + _NOT + r"[ \t]+(?:seem|look|appear)(?:[ \t]+to[ \t]+be)?[ \t]+(?:right|correct))))\b",
     re.IGNORECASE)
 #: A retracting phrase that judges what came before wrong by itself (see `_clear_retraction`).
-_JUDGEMENT_RE = re.compile(r"wrong|incorrect|not\s+right", re.IGNORECASE)
+_JUDGEMENT_RE = re.compile(r"wrong|incorrect|not\s+(?:quite\s+)?right", re.IGNORECASE)
 #: What a judgement may be followed by in its own clause and still end it: "That's wrong too.",
 #: "This is not right at all."
 _CLAUSE_TAIL_RE = re.compile(r"[*_]{0,3}(?:[ \t]+(?:too|either|again|anyway|though|here|then|now|actually|anymore"
@@ -233,9 +237,12 @@ def _ends_clause(text: str, at: int) -> bool:
     me redo.", "That's wrong; 3 bags hold 15."), or a reason or new clause ("because …", "so …",
     "and …", "but …"); a word right after it
     ("It is wrong to count the bags", "This is wrong if …", "It's wrong here") or a condition after
-    a comma ("This is wrong, unless …") makes it about something else."""
+    a comma ("This is wrong, unless …") makes it about something else; one asked ("this is
+    incorrect?") judges nothing."""
     at = _CLAUSE_TAIL_RE.match(text, at).end()
     rest = text[at:at + 2].lstrip(" \t")
+    if rest[:1] in ("?", "\uff1f"):
+        return False  # "Hmm, this is incorrect? No — …": a question, no judgement (review 2 of audit 39)
     if not rest or rest[0] in "\n.!?\u2026\u3002\uff01\uff1f\u2713\u2714\u2705\u274c\u2717\u2718":
         return True
     if _REASON_WORD_RE.match(text, at):
@@ -246,20 +253,35 @@ def _ends_clause(text: str, at: int) -> bool:
 
 #: A redo announced after a retracting word: "Let me redo this.", "I need to recompute", "Redoing it:".
 _REDO_RE = re.compile(r"\b(?:let(?:\s+me|'s|\s+us)|i(?:'ll|\s+will|\s+need\s+to|\s+should|\s+must|\s+have\s+to))\s+"
-                      r"(?:re-?do|re-?compute|re-?calculate|start\s+over|try\s+again|re-?work|fix\s+(?:this|that|it))\b"
-                      r"|\b(?:redoing|recomputing|recalculating|starting\s+over)\b", re.IGNORECASE)
-#: Words after a retraction saying the answer holds after all ("but the answer stands", "12 is
-#: still right", "it doesn't change the result"); each but the last two only when no negation
-#: stands right before it ("that's not right either" holds nothing).
-_STANDS_RE = re.compile(r"(?P<word>\b(?:stands|still|remains|unchanged|holds|correct|right|fine|same|confirm\w*)\b|\u2713|\u2714|\u2705)"
-                        r"|\b(?:chang\w*|affect\w*)\b", re.IGNORECASE)
+                      r"(?:re-?do|re-?compute|re-?calculate|start\s+(?:over|again)|try\s+again|re-?work|fix\s+(?:this|that|it)"
+                      r"|re-?consider|re-?think|re-?count|re-?examine|re-?check|check\s+again|think\s+again|go\s+back)\b"
+                      r"|\b(?:redoing|recomputing|recalculating|reconsidering|rethinking|recounting|starting\s+over)\b",
+                      re.IGNORECASE)
+#: A number, in digits (group "n"), perhaps in a box or inline maths (`_STANDS_RE`).
+_STANDS_NUMBER = r"\$?(?:\\boxed\{)?(?P<n>-?\d[\d,]*(?:\.\d+)?)\}?\$?"
+#: Words after a retraction saying the answer holds after all, as a predicate about the answer
+#: (review 2 of audit 39; a word modifying a noun holds nothing: "The correct total is 3 × 5 =",
+#: "using the same method", "the number of bags is still 3"): its subject is it/that/this, the
+#: (final) answer/result/total, or the answer's number (group "n", checked to be the answer's:
+#: "the answer 18 holds", "12 is still right"), and it is correct/right/fine/valid/unchanged/the
+#: same, or still the answer's number (group "value": "the total is still 18"), or it stands,
+#: holds or remains; or the result does not change ("it doesn't change the result", "The total
+#: does not change"); or "confirmed", or a check mark.
+_STANDS_RE = re.compile(
+    r"(?:\b(?:it|that|this|(?:the|my|our|this|that)[ \t]+(?:final[ \t]+|original[ \t]+)?"
+    r"(?:answer|result|total|value|count|arithmetic|calculation|computation|working)"
+    r"(?:[ \t]+" + _STANDS_NUMBER + r")?)|(?<![\w.])" + _STANDS_NUMBER.replace("?P<n>", "?P<m>") + r")"
+    r"(?:(?:'s|\u2019s|[ \t]+(?:is|was|remains|stays))[ \t]+(?:(?:still|indeed|definitely|actually|also)[ \t]+)?"
+    r"(?:(?:correct|right|fine|valid|unchanged|the[ \t]+same|confirmed)\b|(?<=still )\$?(?P<value>-?\d[\d,]*(?:\.\d+)?))"
+    r"|[ \t]+(?:still[ \t]+)?(?:stands|holds|remains[ \t]+(?:correct|right|valid|unchanged|the[ \t]+same))\b)"
+    r"|(?:n't|n\u2019t|\bnot|\bno|\bnever|\bwithout)[ \t]+(?:\w+[ \t]+)?(?:chang\w*|affect\w*)\b"
+    r"|\b(?:unchanged|confirmed)\b|\u2713|\u2714|\u2705", re.IGNORECASE)
 #: A confirmation on its own after the recount ("Good.", "OK.", "Yes, 12.", "Yes, that's it."): not
 #: "OK, let me redo this" nor "good, now multiply" (review of audit 39).
 _CONFIRMED_RE = re.compile(r"(?<![\w'\u2019])(?:good|ok|okay|yes|yep|yeah)\b(?=[ \t]*(?:[.!\u2713\u2714\u2705]|\Z|\n"
                            r"|,[ \t]*(?:\$|\\boxed|\d|(?:that|it|this)(?:'s|\u2019s|[ \t]+is)[ \t]+(?:it|right|correct|fine))))",
                            re.IGNORECASE)
-#: A negation right before a word of `_STANDS_RE` or `_CONFIRMED_RE` ("not correct", "isn't right",
-#: "not quite right", "no longer holds", "not good").
+#: A negation right before a word of `_CONFIRMED_RE` ("not good", "not OK").
 _NEGATED_RE = re.compile(r"(?:\bnot|n't|n\u2019t|\bno(?:[ \t]+longer)?|\bnever|\bhardly)[ \t]+(?:\w+[ \t]+)?\Z", re.IGNORECASE)
 _LAST_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
@@ -272,7 +294,9 @@ def might_take_back(lowered: str) -> bool:
 
 #: Judgements without a word of `_HINTS`: "That can't be right", "I don't think that's right",
 #: "this is not correct" (a cheap first check, see `might_take_back`).
-_TAKE_BACK_HINT_RE = re.compile(r"not correct|n['\u2019]t [\w'\u2019 ]{0,30}(?:right|correct)|cannot be (?:right|correct)")
+_TAKE_BACK_HINT_RE = re.compile(r"not (?:quite )?(?:correct|right)|n['\u2019]t [\w'\u2019 ]{0,30}(?:right|correct|sense)"
+                                r"|cannot be (?:right|correct)|not make (?:any )?sense|(?:'s|\u2019s| is) off\b"
+                                r"|not (?:sure|certain|convinced) ")
 
 
 def answer_retracted(tail: str, answer: str) -> bool:
@@ -283,10 +307,13 @@ def answer_retracted(tail: str, answer: str) -> bool:
     answering a question that holds the answer: "Is it \\boxed{12}? No.") whose value `_value_after`
     does not read (one it reads is another answer, see `retraction`), with nothing but the answer
     between it and the answer (no other value it may be about: "A common slip is 11. That's
-    wrong."), and after which the text does not come back to the answer (its last value, in digits
-    or words, is the answer's, or it says the answer stands: "Wait, no. Recounting: 4 + 4 + 4 = 12.
-    Yes, 12.", "… three times four is twelve. Good."). A judgement takes the answer back only when it
-    ends its clause (`_ends_clause`: "It is wrong to count the bags as apples." judges a method). A
+    wrong."), in the sentence right after the answer's or naming the answer (`_next_to_answer`,
+    `_names_answer`: "Some students add. That is incorrect." judges that sentence), and after which
+    the text does not come back to the answer (`_comes_back`: the result of its last step or its
+    last value, in digits or words, is the answer's; or it says the answer stands, `_stands`:
+    "Wait, no. Recounting: 4 + 4 + 4 = 12. Yes, 12.", "… three times four is twelve. Good."). A
+    judgement takes the answer back only when it ends its clause (`_ends_clause`: "It is wrong to
+    count the bags as apples." judges a method; "this is incorrect?" asks). A
     question answered no about anything else ("Is there a simpler form? No.") and confirmations take
     nothing back."""
     judged = _JUDGED_WRONG_RE.match(tail)
@@ -304,19 +331,65 @@ def answer_retracted(tail: str, answer: str) -> bool:
     between = tail[:found.start()].replace(answer.strip(), " ")
     if any(c.isdigit() for c in between):
         return False  # "A common slip is 11. That's wrong.": about another value
+    if not _names_answer(found) and not _next_to_answer(between):
+        return False  # "Some students add the bags. That is incorrect.": about that sentence
     rest = tail[found.end():]
-    if _stands(rest):
+    if _stands(rest, answer):
         return False
+    return not _comes_back(rest, answer)
+
+
+#: The end of a sentence in the text between the answer and a retraction (`_next_to_answer`).
+_SENTENCE_END_RE = re.compile(r"(?<![iIeE]\.[eEgG])\.(?=\s|\Z)|[!?\n\u3002\uff01\uff1f]")
+#: Sentences of interjections only ("Hmm.", "Wait...", "No.", "Oops!", "On second thought,"), with
+#: markup and blank lines: what may stand between the answer's sentence and a retraction of it.
+_ONLY_INTERJECTIONS_RE = re.compile(r"(?:[\s*_>#.!?,;:\u2026\u2014\u2013$-]|" + _INTERJECTION
+                                    + r"|no\b|oops\b|on\s+second\s+thoughts?\b)*\Z", re.IGNORECASE)
+
+
+def _names_answer(found: re.Match) -> bool:
+    """Whether the retraction `found` names the answer as its subject ("12 is wrong", "\\boxed{12}
+    is wrong", "That answer is wrong"; `_clear_retraction` checks the number is the answer's)."""
+    return found.re is _THIS_WRONG_RE and (found["number"] is not None or "answer" in found.group().lower())
+
+
+def _next_to_answer(between: str) -> bool:
+    """Whether a retraction after `between` (the text from the answer to it, the answer dropped)
+    stands in the sentence right after the answer's own, with only interjections or blank lines
+    between (review 2 of audit 39): "Some students add the bags. That is incorrect." or "My first
+    instinct was to add. That's not right." judge the sentence before them, not the answer."""
+    end = _SENTENCE_END_RE.search(between)
+    return end is None or _ONLY_INTERJECTIONS_RE.match(between, end.end()) is not None
+
+
+#: The result of a step of working: a value after `=`, "is", "equals" or "gives" (group "value";
+#: none after an `=` that the text cut off: "3 × 5 =").
+_RESULT_RE = re.compile(r"=[ \t]*\$?(?P<value>-?\d[\d,]*(?:\.\d+)?)?"
+                        r"|\b(?:is|equals|gives)[ \t]+\$?(?P<stated>-?\d[\d,]*(?:\.\d+)?)", re.IGNORECASE)
+
+
+def _comes_back(rest: str, answer: str) -> bool:
+    """Whether `rest`, the text after a retraction, comes back to `answer`: the result of its last
+    step of working (`_RESULT_RE`: "Let me recompute: 4 + 4 + 4 = 12 apples in the 3 bags.", "… 3 × 4
+    = 12, i.e. 4 per bag.", review 2 of audit 39) or its last value (`_last_value`, in digits or in
+    words: "… a dozen.") is the answer's. A last `=` with nothing after it ("3 × 5 =") states none."""
+    step = None
+    for step in _RESULT_RE.finditer(rest):
+        pass
+    result = None if step is None else (step["value"] or step["stated"])
+    if result is not None and _same_value(answer, result.rstrip(",")):
+        return True
     last = _last_value(rest)
-    return last is None or not _same_value(answer, last)
+    return last is not None and _same_value(answer, last)
 
 
-def _stands(rest: str) -> bool:
+def _stands(rest: str, answer: str) -> bool:
     """Whether `rest`, the text after a retraction, says the answer holds after all (`_STANDS_RE`,
-    or a confirmation of `_CONFIRMED_RE`), with no negation right before the word ("That's not
-    right either." holds nothing)."""
+    whose numbers must be the answer's, or a confirmation of `_CONFIRMED_RE` with no negation right
+    before it: "That's not right either." holds nothing)."""
     for m in _STANDS_RE.finditer(rest):
-        if m["word"] is None or not _NEGATED_RE.search(rest, max(0, m.start() - 24), m.start()):
+        numbers = [n.rstrip(",") for n in (m["n"], m["m"], m["value"]) if n]
+        if all(_same_value(answer, n) for n in numbers):
             return True
     return any(not _NEGATED_RE.search(rest, max(0, m.start() - 24), m.start()) for m in _CONFIRMED_RE.finditer(rest))
 
@@ -384,7 +457,8 @@ def _clear_retraction(tail: str, answer: str) -> re.Match | None:
     for m in _THIS_WRONG_RE.finditer(tail):
         if m["number"] is not None and not _same_value(answer, m["number"].rstrip(",")):
             continue  # "13 is wrong": not the answer 12
-        if _ends_clause(tail, m.end()) and (m["soft"] is None and m["seems"] is None or _redone(tail, m.end())):
+        doubt = any(m[g] is not None for g in ("soft", "thinks", "seems", "off"))
+        if _ends_clause(tail, m.end()) and (not doubt or _redone(tail, m.end())):
             return m
     return None
 
@@ -423,6 +497,10 @@ _REPEATED_NUMBER_RE = re.compile(r"(?P<number>-?\d[\d,]{0,30}(?:\.\d{1,30})?)[ \
                                  r"(?P<again>-?\d[\d,]{0,30}(?:\.\d{1,30})?)(?![\d.,]?\d)[^()\n]{0,200}\)")
 
 
+#: Working cut off before its value: a sentence ending in `=` or an operation ("3 × 5 =", "3 ×").
+_CUT_OFF_RE = re.compile(r"(?:[=+*/\u00d7\u00f7\u00b7\u22c5\u2212-]|\\(?:times|cdot|div))[ \t$]*\Z")
+
+
 def _read_value(said: str, before: str | None, *, nouns: bool = True) -> str | None:
     """`said` (the rest of a retraction's sentence) as a value, or None when it names none (see the
     module docstring); "" when it names a value that is no other answer: `before` again in another
@@ -447,6 +525,8 @@ def _read_value(said: str, before: str | None, *, nouns: bool = True) -> str | N
         said = repeated["number"]  # "13 (13 doubtful)", no breakdown: still the value 13 (review of rules 29)
     if not said or len(said) > 200 or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said):
         return None
+    if _CUT_OFF_RE.search(said):
+        return None  # "The correct total is 3 × 5 =": working cut off, no value (review 2 of audit 39)
     spelled = spelled_answer(said)
     if spelled is not None:
         return "" if before is not None and _same_value(before, spelled) else spelled
