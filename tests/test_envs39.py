@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import decimal
 import fractions
-import warnings
 
-import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -33,22 +31,6 @@ from rlvr.envs import scoring
 from rlvr.envs.answers import RULES_VERSION, final_answer
 from rlvr.envs.tasks import GeneratorError, ListSource, Task
 from rlvr.envs.vector import make_vec
-
-
-@pytest.fixture
-def registered():
-    """`rlvr.register` with force=True; the ids are unregistered afterwards."""
-    ids = []
-
-    def register(env_id, **kwargs):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ids.append(rlvr.register(env_id, force=True, **kwargs))
-        return ids[-1]
-
-    yield register
-    for env_id in ids:
-        gym.registry.pop(env_id, None)
 
 
 def _reward(env, completion, **reset):

@@ -14,11 +14,12 @@ import gymnasium as gym
 import pytest
 
 import rlvr
-from rlvr.trainers.engine import Engine, Sample, SamplingParams
+from rlvr.trainers.engine import SamplingParams
 from rlvr.trainers.opening_prompt import raw_prompt, tool_listing
 from rlvr.trainers.rollout import collect_rollouts
 from rlvr.trainers.tiny import CHAT_TEMPLATES, build_tiny_tokenizer
 from test_trainer_rollout import FeedbackEnv, TurnScriptEngine
+from test_rollout_audit34 import ScriptEngine
 from test_trainer_rollout_audit24 import bytelevel_bpe_tokenizer
 
 TASK = {"task": {"question": "What is 2+3?", "answer": "5"}}
@@ -29,21 +30,6 @@ TOOL_TEMPLATE = ("{% if tools %}{{ '<|im_start|>system\nTools: ' + (tools | map(
                  "| map(attribute='name') | join(', ')) + '<|im_end|>\n' }}{% endif %}" + CHAT_TEMPLATES["chatml"])
 
 
-class ScriptEngine(Engine):
-    """Samples the ids of ``script[turn]`` (then EOS) for every prompt; records the prompts it got."""
-
-    def __init__(self, tok, script):
-        self.tok, self.script, self.turn, self.prompts = tok, list(script), 0, []
-
-    def generate(self, prompts, n, sampling):
-        text = self.script[min(self.turn, len(self.script) - 1)]
-        self.turn += 1
-        self.prompts.append([list(p) for p in prompts])
-        ids = self.tok.encode(text, add_special_tokens=False) + [self.tok.eos_token_id]
-        return [[Sample(list(ids), [-0.1] * len(ids), "stop", text) for _ in range(n)] for _ in prompts]
-
-    def load_weights(self, weights):
-        pass
 
 
 def _opening(tok, env_kwargs, chat_template, script=(CALL, "\\boxed{5}")):
