@@ -446,3 +446,23 @@ def test_more_wordings_of_a_take_back_are_read(prediction):
 ])
 def test_doubts_without_a_redo_take_nothing_back(prediction):
     assert _graded("12", prediction) == (True, "equal")
+
+
+def test_a_retraction_before_a_long_working_is_read():
+    """The cheap first check read only the text's last 1,920 characters: a retraction right after the
+    answer, then a long working cut at the token limit, scored right."""
+    working = "We have 3 bags and each bag holds some apples, so we count them one by one carefully. " * 35
+    text = "So the answer is \\boxed{12}. Wait, that's not right. Let me recompute the total. " + working + "3 × 5 = 15, plus"
+    got = verify("12", text)
+    assert not got.correct and "retracted" in got.reason, got
+    assert verify("12", "So the answer is \\boxed{12}. " + working + "That gives twelve.").correct
+
+
+def test_a_long_list_of_numbers_after_a_retraction_is_read_in_linear_time():
+    """`_STANDS_NUMBER` had no bound: 32 KB of "1,1,1,…" after a retraction took ~20 s."""
+    import time
+
+    start = time.perf_counter()
+    got = verify("12", "\\boxed{12}. Wait, that's wrong. Let me redo it. " + "1," * 16000)
+    assert time.perf_counter() - start < 5, "quadratic again"
+    assert not got.correct

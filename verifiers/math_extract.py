@@ -1311,13 +1311,26 @@ _JUDGED_HEAD_RE = re.compile(r"[ \t]*(?:(?:definitely|clearly|probably|obviously
                              r"(?:wrong|incorrect|not[ \t]+(?:right|correct))\b", re.IGNORECASE)
 
 
+#: Characters read after a final answer's marker by `_may_retract` (the retraction is read in the
+#: sentences right after the answer: `math_retraction._WINDOW` each).
+_RETRACTION_READ = 8 * 240
+
+
+def _may_retract(text: str) -> bool:
+    """A cheap first check for `_retracted`: a retraction's words (`might_take_back`) in the text's
+    end or right after its last box, `####` or "answer" (a retraction right after the answer and then
+    a long working cut at the token limit ends far from it), and no `<answer>` tag there."""
+    starts = {max(text.rfind(mark), 0) for mark in ("box", "####", "nswer")} | {max(len(text) - _RETRACTION_READ, 0)}
+    pieces = [text[start:start + _RETRACTION_READ].lower() for start in starts]
+    return any(might_take_back(piece) for piece in pieces) and not any("<answer>" in piece for piece in pieces)
+
+
 def _retracted(text: str) -> bool:
     """Whether the final answer of `text` (its last box, "the answer is" or `#### n`, whichever is
     last; not an `<answer>` tag's) is taken back with no other after it (audit 39, see
     `math_retraction.answer_retracted`): then the text holds no answer the model stands by, and
     `after_reasoning` gives "" (no final answer: unparsable)."""
-    lowered = text[-8 * 240:].lower()
-    if not might_take_back(lowered) or "<answer>" in lowered:
+    if not _may_retract(text):
         return False
     spans = _box_spans(text)
     at = spans[-1][2] + 1 if spans else -1

@@ -258,7 +258,7 @@ _REDO_RE = re.compile(r"\b(?:let(?:\s+me|'s|\s+us)|i(?:'ll|\s+will|\s+need\s+to|
                       r"|\b(?:redoing|recomputing|recalculating|reconsidering|rethinking|recounting|starting\s+over)\b",
                       re.IGNORECASE)
 #: A number, in digits (group "n"), perhaps in a box or inline maths (`_STANDS_RE`).
-_STANDS_NUMBER = r"\$?(?:\\boxed\{)?(?P<n>-?\d[\d,]*(?:\.\d+)?)\}?\$?"
+_STANDS_NUMBER = r"\$?(?:\\boxed\{)?(?P<n>-?\d[\d,]{0,30}(?:\.\d{1,30})?)\}?\$?"  # (bounded: linear on "1,1,1,…")
 #: Words after a retraction saying the answer holds after all, as a predicate about the answer
 #: (review 2 of audit 39; a word modifying a noun holds nothing: "The correct total is 3 × 5 =",
 #: "using the same method", "the number of bags is still 3"): its subject is it/that/this, the
