@@ -96,7 +96,7 @@ def tagged_answers(text: str, *, quoted: bool = False) -> list[str]:
     (tags in any case), stripped: the tags `shaping.answer_tag_reward` counts (`shaping._answer_tags`),
     so `format_reward="answer_tags"` and the answer agree on which tags there are.
 
-    Left out: a pair that shows nothing (`shaping._tag_shows_something`: whitespace, zero-width and
+    Left out: a pair that shows nothing (its `shaping._tag_form` is empty: whitespace, zero-width and
     other format characters, fillers such as U+3164, only markup enclosing nothing, "**…**" "$$",
     "```\\n```", or only LaTeX that shows nothing, `\\phantom{0}`, `\\,`, `\\text{}`; a symbol,
     "*", ".", "{}", "$", "°", is an answer), and a tag quoted in inline code or a fenced code block

@@ -6,7 +6,7 @@ A. Math-v0's "answer_tags" `format` part credited tags that show nothing to a re
    answer's own tag after the block its credit, and a tag inside the block earned it when the text
    after the block answered in prose. The rule now reads the part of the text the math verifier
    reads (`shaping._read_part`) and judges emptiness by the boxed rule's test through Markdown markup
-   (`shaping._tag_shows_something`).
+   (`shaping._tag_form`).
 B. `shaping.answer_tag_reward` disagreed with the env's rule: `$$` and an empty code fence were
    content for it, and two answers earned it. Both are now one rule (`answers.follows_tag_format` is
    `answer_tag_reward`), exactly one tag that shows something.
@@ -218,7 +218,7 @@ def test_a_tag_after_the_reasoning_is_read_alone_whatever_it_holds(answer):
 
 def test_format_verdict_names_two_tags_as_such():
     two = format_verdict("<answer>12</answer> or <answer>13</answer>", think=False, boxed=False, answer_tag=True)
-    assert two.reason == "format: more than one <answer> tag"
+    assert two.reason == "format: <answer> tags giving different answers"
     none = format_verdict("no tag", think=False, boxed=False, answer_tag=True)
     assert none.reason == "format: missing an <answer>…</answer> tag"
     assert format_verdict("<answer>12</answer>", think=False, boxed=False, answer_tag=True).correct

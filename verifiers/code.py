@@ -131,8 +131,15 @@ HARNESS_FILES = {
 #: module the sandbox lacks, or raises) is a setup error, not the answer's failure (`code_plan.Program`);
 #: 15: the prompt loads with the typing names the tests give, and the run's end while it loads is
 #: not the prompt's failure; the sandbox worker ends a program as python3 does (buffered output
-#: in the program's own file objects reaches stdout), which changes check_io verdicts.
-RULES_VERSION = 15
+#: in the program's own file objects reaches stdout), which changes check_io verdicts;
+#: 16 (audit 39): a HumanEval body at column 0 or two spaces deep is re-indented as the body of the
+#: function the prompt leaves unfinished (innermost first) when it does not compile as written; a
+#: body-only block that is one run of a version's lines (comments aside, `...` an elision) is a quoted
+#: excerpt, not the program, while a reordered or re-nested one is a correction; a leading byte-order
+#: mark of the answer and of each block is dropped; a prompt's stubs (docstring, pass, ..., raise
+#: NotImplementedError; classes of them) are no helpers; a 4-space body gets the helpers other blocks
+#: define; a table without `entry_point` infers it as a null column does.
+RULES_VERSION = 16
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

@@ -8,8 +8,8 @@ block that defines one of them at top level (`from solution import f` does not);
 line for one counts too (a broken final version is still the final answer, and fails), and so does
 a function body that continues a given prefix (HumanEval's prompt), also one written at column 0 or
 two spaces deep that compiles after it once re-indented as the prompt's body (`fitted_body`, which
-Code-v0 applies too), but only when no block gives a version of the function (a quoted excerpt
-`return result` after a whole solution is none: `_Answer.writes`): `_qualifies`. Without names, it takes the
+Code-v0 applies too), but not when it is one run of the lines of a block that gives a version of the
+function (a quoted excerpt `return result` after a whole solution: `_Answer.quotes`): `_qualifies`. Without names, it takes the
 last block that parses and reads standard input (`input(`, `sys.stdin`, `open(0)`, `os.read(0, n)`;
 not a "test it locally" block that always feeds input of its own, reads none itself and runs a
 function of another block, `sys.stdin = io.StringIO(...)` then `main()`, or a test file's
@@ -371,7 +371,7 @@ class _Answer:
         self._reached: dict[frozenset[str], set[str]] = {}
         self._last_defs: dict[tuple[int, str], ast.stmt] = {}  # (block, name) -> its last def there
         self._lines: dict[int, list[str]] = {}
-        self._writes: dict[frozenset[str], list[int]] = {}
+        self._version_blocks: dict[frozenset[str], list[int]] = {}
         self._code: dict[int, list[str]] = {}  # block -> its lines less comments and blank lines
 
     def tree(self, index: int) -> ast.Module | None:
@@ -399,10 +399,10 @@ class _Answer:
 
     def _versions(self, key: frozenset[str]) -> list[int]:
         """The blocks that give a version of one of `key`'s names (`_gives_version`), remembered."""
-        if key not in self._writes:
-            self._writes[key] = [index for index in range(len(self.bodies))
+        if key not in self._version_blocks:
+            self._version_blocks[key] = [index for index in range(len(self.bodies))
                                  if _gives_version(self.bodies[index], self.tree(index), key)]
-        return self._writes[key]
+        return self._version_blocks[key]
 
     def _code_lines(self, index: int) -> list[str]:
         """Block `index`'s lines less comments and blank lines (`_code_lines`), worked out once."""

@@ -75,8 +75,10 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     it (a function body) also qualifies, and so does one that does not compile alone (a body at
     column 0: `return` outside a function) or parse after it (two spaces deep) but compiles after it
     once re-indented as the prompt's body (`code_answer.fitted_body`, as Code-v0 puts it there); such
-    a body only when no block defines one of `defines` (other than as a bare stub), as a quoted
-    excerpt after a whole solution is no new version of it. With `any_function` and no `defines` (a function task whose
+    a body unless it is one run of the lines of a block defining one of `defines` (`_Answer.quotes`:
+    a quoted excerpt after a whole solution is no new version of it; a reordered or re-nested body
+    is a correction). The fallback for code too deep to read (`_plain_program`) keeps the simpler
+    rule: a body only when no block defines one of `defines`. With `any_function` and no `defines` (a function task whose
     tests do not name the function): the last block that parses and defines a function at top level.
     When no block qualifies: `extract_code(text)` (the last block, else the whole text). A leading
     byte-order mark (U+FEFF) of the text and of each block's code is dropped. The block

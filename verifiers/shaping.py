@@ -186,7 +186,7 @@ def answer_tag_reward(text: str) -> float:
     tags are read in any case (`<ANSWER>7</ANSWER>`), as the envs' answer rule reads them
     (`rlvr.envs.answers.tagged_answers`): in "I'll use <answer> tags. <answer></answer>" the answer is
     the empty pair, not the prose between the first tag and the closing one. A pair that shows
-    nothing (`_tag_shows_something`: the prompt's "<answer></answer>" quoted back,
+    nothing (`_tag_form` is empty: the prompt's "<answer></answer>" quoted back,
     `<answer>\\\\phantom{0}</answer>`) and a tag quoted in code (`` `<answer>N</answer>` ``) are not
     counted, and tags restating one answer (`<answer>12</answer> … so <answer>12</answer>`) are one.
     A tag tried inside the reasoning is no answer when the text after the block answers
@@ -302,13 +302,6 @@ _TAG_FENCE_RE = re.compile(r"(`{3,}|~{3,})(?:[ \t]*[A-Za-z][\w+#.-]*[ \t]*\r?\n|
 _TAG_FORM_ROUNDS = 8
 
 
-def _tag_shows_something(content: str) -> bool:
-    """Whether an `<answer>` tag's content shows something (`_tag_form`); the one test of emptiness
-    of the answer-tag rules: `answer_tag_reward` and the envs' `answers.tagged_answers` (their answer
-    and their `format_reward="answer_tags"`)."""
-    return _tag_form(content) != ""
-
-
 def _tag_form(content: str) -> str:
     """What an `<answer>` tag's content shows, stripped, or "" when it shows nothing: the content
     without the markup that encloses all of it (as `answers.unwrapped` reads it: `**…**`, `` `…` ``,
@@ -398,7 +391,7 @@ def _any_case(tag: str) -> re.Pattern[str]:
 
 def format_verdict(text: str, *, think: bool = True, boxed: bool = True, answer_tag: bool = False) -> Verdict:
     """Run the chosen format checks; score = fraction passed, correct = all passed; the reason names
-    the first failure ("format: missing a \\boxed{} answer", "format: more than one <answer> tag")."""
+    the first failure ("format: missing a \\boxed{} answer", "format: <answer> tags giving different answers")."""
     checks = []
     if think:
         checks.append(("missing <think>…</think> followed by an answer", think_format_reward(text)))
@@ -406,7 +399,7 @@ def format_verdict(text: str, *, think: bool = True, boxed: bool = True, answer_
         checks.append(("missing a \\boxed{} answer", boxed_reward(text)))
     if answer_tag:
         count = _answer_count(text)
-        checks.append(("more than one <answer> tag" if count > 1 else "missing an <answer>…</answer> tag",
+        checks.append(("<answer> tags giving different answers" if count > 1 else "missing an <answer>…</answer> tag",
                        1.0 if count == 1 else 0.0))
     if not checks:
         raise ValueError("format_verdict needs at least one check: set think, boxed or answer_tag")
