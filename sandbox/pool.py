@@ -219,19 +219,26 @@ class _Spawner:
                 future.set_exception(exc)
 
 
+def _daemon_thread(action: Callable[[], None]) -> None:
+    """Run `action` in a daemon thread of its own (`ProcessChannel`'s default `background`)."""
+    threading.Thread(target=action, name="rlvr-sandbox-hang-up", daemon=True).start()
+
+
 class ProcessChannel(Channel):
     """A worker started as a local process (directly or under bubblewrap)."""
 
     def __init__(self, argv: Sequence[str], *, run_as_nobody: bool = False, env: dict | None = None,
                  pass_fds: Sequence[int] = (), signal_status: int | None = None, outside: str = "",
-                 hang_up_grace: float = 0.0) -> None:
+                 hang_up_grace: float = 0.0, background: Callable[[Callable[[], None]], None] | None = None) -> None:
         """`signal_status`: the exit status base by which the process reports a worker it runs
         killed by signal N (bubblewrap exits 128 + N), None when the process is the worker itself;
         `outside`: what may have sent a worker such a signal, for the message (`WarmPool.execute`);
         `hang_up_grace`: seconds a worker being stopped is given, once its control pipe is closed,
         to end its job and what the job started itself (`hang_up`) before its process group is
         SIGKILLed: where nothing else can reach a job that left the group (a job in a session of its
-        own, run as the host's user), 0 where the group's kill reaches all (bubblewrap's pidns)."""
+        own, run as the host's user), 0 where the group's kill reaches all (bubblewrap's pidns);
+        `background`: runs an interrupt's kill after that grace off the caller's thread (the backend's
+        tracked threads, which `close()` and the interpreter's exit wait for), by default a daemon thread."""
         self._stderr = tempfile.TemporaryFile()
         self._on_kill: Callable[[], None] | None = None
         self._signal_status = signal_status
@@ -239,6 +246,7 @@ class ProcessChannel(Channel):
         self._ended = False  # its output reached its end (`_read_some`)
         self._killed_here = False  # rlvr itself killed it (`interrupt`, `kill`)
         self._hang_up_grace = hang_up_grace
+        self._background = background or _daemon_thread
         self._hung_up_at: float | None = None  # when the control pipe was closed (`hang_up`)
         self._reap_lock = threading.Lock()  # (no SIGKILL of its group once reaped: the pid may be reused)
         self._reaped = False
@@ -344,7 +352,7 @@ class ProcessChannel(Channel):
             self._await_hang_up()
             self._kill_group()
 
-        threading.Thread(target=kill_after_grace, name="rlvr-sandbox-hang-up", daemon=True).start()
+        self._background(kill_after_grace)
 
     def on_kill(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the worker is gone (to release what was claimed for it)."""

@@ -338,13 +338,15 @@ class SubprocessSandbox(Sandbox):
         os.mkdir(tmp)
         argv = [self.python, "-I", "-c", WORKER_SOURCE, "host", work, tmp, "-"]
         if os.geteuid() != 0:  # jobs run as the user running rlvr: no uid to claim
-            channel = ProcessChannel(argv, outside=SAME_USER_KILL, hang_up_grace=HANG_UP_GRACE_SECONDS)
+            channel = ProcessChannel(argv, outside=SAME_USER_KILL, hang_up_grace=HANG_UP_GRACE_SECONDS,
+                                     background=_in_background)
             remove_root = self._remove_root  # (not `self`: the pool's workers must not keep the sandbox alive)
             channel.on_kill(lambda: _remove_home_soon(home, remove_root))
             return channel
         job_uid, lock = claim_job_uid()
         try:
-            channel = ProcessChannel(argv + [str(job_uid)], outside=JOB_UID_KILL, hang_up_grace=HANG_UP_GRACE_SECONDS)
+            channel = ProcessChannel(argv + [str(job_uid)], outside=JOB_UID_KILL, hang_up_grace=HANG_UP_GRACE_SECONDS,
+                                     background=_in_background)
         except BaseException:  # no worker: nothing will ever release the uid
             release_job_uid(job_uid, lock)
             raise
