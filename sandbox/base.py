@@ -267,7 +267,7 @@ class Sandbox(ABC):
         started = time.monotonic()
         try:
             # the wait is not the program's: its limits start later
-            with self._slots.slot(self.slot_timeout, _slot_allowance(run_limits)):
+            with self._slots.slot(self.slot_timeout, _slot_allowance(job, run_limits)):
                 raise_if_interrupted()  # (a `run_many` interrupted while this run waited for its slot)
                 return self._execute(job, run_limits)
         except (SandboxUnavailable, SlotTimeout) as exc:
@@ -389,17 +389,17 @@ class Sandbox(ABC):
     def _execute(self, job: Job, limits: Limits) -> ExecResult:
         """Run `job` under `limits`. Raise SandboxUnavailable when the backend cannot run at all."""
 
-    @property
-    def closed(self) -> bool:
+    def _was_closed(self) -> bool:
         """Whether `close()` was called: this class's own, or the backend's warm pool's (a backend's
-        `close` that does not call this class's closes its `_pool`)."""
+        `close` that does not call this class's closes its `_pool`). A method of a private name: a
+        sandbox of one's own may have a `closed` attribute of its own."""
         pool_closed = getattr(getattr(self, "_pool", None), "closed", False)
         return getattr(self, "_closed", False) or pool_closed is True
 
     def check_open(self) -> None:
         """Raise RuntimeError when the sandbox is closed: using it afterwards is the caller's mistake,
         never a "sandbox_error" (which says the infrastructure failed, and that a retry might help)."""
-        if self.closed:
+        if self._was_closed():
             raise RuntimeError(f"the {self.name} sandbox is closed; make a new one (make_sandbox) to run more programs")
 
     def close(self) -> None:
@@ -423,12 +423,16 @@ class Sandbox(ABC):
         return f"{type(self).__name__}(limits={self.limits})"
 
 
-def _slot_allowance(limits: Limits) -> float:
-    """How long a run may hold its execution slot before it is past its own limits: its time limit
-    and the pool's grace (`pool.GRACE_SECONDS`), so that no run waiting for a slot gives up while
-    the runs holding them may still be within theirs (`SlotGate.acquire`)."""
-    from rlvr.sandbox.pool import GRACE_SECONDS  # (pool imports this module)
-    return limits.timeout + GRACE_SECONDS
+def _slot_allowance(job: Job, limits: Limits) -> float:
+    """How long a run may hold its execution slot before it is past its own limits, as the pool
+    allows it (`WarmPool._exchange`): the receiving of its input (`GRACE_SECONDS` plus time per MiB
+    of the message and per file: 200,000 files take minutes), its time limit and grace, and the wipe
+    of its files after its answer (set aside after `GRACE_SECONDS`), so that no run waiting for a
+    slot gives up while the runs holding them may still be within theirs (`SlotGate.acquire`)."""
+    from rlvr.sandbox.pool import GRACE_SECONDS, RECEIVE_SECONDS_PER_MIB, SECONDS_PER_ENTRY  # (pool imports this module)
+    size = (len(job.code) + len(job.stdin) + sum(len(data) for data in job.files.values())) * 4 / 3 / (1 << 20)  # (base64)
+    receive = GRACE_SECONDS + RECEIVE_SECONDS_PER_MIB * size + SECONDS_PER_ENTRY * job_entries(job.files)
+    return receive + limits.timeout + 2 * GRACE_SECONDS
 
 
 def _run_batch(run_one: Callable[[Any], ExecResult], items: list, workers: int, name: str) -> list[ExecResult]:

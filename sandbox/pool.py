@@ -897,6 +897,9 @@ class WarmPool:
             except BaseException:  # interrupted (a KeyboardInterrupt) mid-run: no worker is left running it
                 self._discard(channel)
                 raise
+            if self._closed:  # closed meanwhile: its hang-up may have cut the run's message (a worker's
+                self._discard(channel)  # "JSONDecodeError"), which is no fault of the worker's nor the program's
+                raise self._closed_error()
             if reply is not None and not {"handler_killed", "handler_failed", UNSTARTED} & reply.keys():
                 self._settle(channel, reply.pop("retire", False))
                 return ExecResult(**reply, backend=self.name)

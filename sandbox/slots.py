@@ -130,9 +130,11 @@ class SlotGate:
         if getattr(_held, "slot", False):
             yield
             return
+        began = time.monotonic()
         if not self.acquire(timeout):
             raise SlotTimeout(
-                f"no free sandbox execution slot after {timeout:g}s: {self.size} programs were running "
+                f"no free sandbox execution slot after {time.monotonic() - began:.1f}s (slot_timeout {timeout:g}s, or "
+                f"the longest time a run holding a slot may take, if longer): {self.size} programs were running "
                 "the whole time and none finished, each past its own time limit and grace (runs are "
                 f"stuck; {SLOT_TIMEOUT_ENV} / slot_timeout sets how long the queue may stand still)"
             )

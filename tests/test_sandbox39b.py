@@ -23,6 +23,7 @@ import textwrap
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -199,3 +200,25 @@ def test_bwrap_missing_from_path_says_to_install_it_or_fix_path(monkeypatch, tmp
     if works or "seccomp filter" in why:
         pytest.skip(f"bwrap's check stops before looking for it here: {why}")
     assert "not found on PATH (install bubblewrap, or add its folder to PATH)" in why
+
+
+def test_a_run_holding_its_slot_while_its_many_files_are_written_is_waited_for():
+    """The slot allowance counted only the holder's time limit and grace: behind a run of 20,000
+    files (its files written before its time starts, as the pool allows) a queued run gave up,
+    "stuck" though nothing was. (`slot_timeout` is shortened to show it without 300 s of files.)"""
+    from rlvr.sandbox.base import Job, Limits, _slot_allowance
+
+    files = {f"d/f{i}.txt": "x" for i in range(20_000)}
+    small, many = _slot_allowance(Job("pass"), Limits(timeout=2)), _slot_allowance(Job("pass", files=files), Limits(timeout=2))
+    assert many - small >= 20_000 * 0.001  # (the pool's SECONDS_PER_ENTRY for each file)
+    sandbox = make_sandbox("subprocess", max_concurrent=1, slot_timeout=1)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            holder = pool.submit(sandbox.run, "import os\nprint(len(os.listdir('d')))", files=files, timeout=2,
+                                 max_files=30_000)
+            time.sleep(0.3)
+            queued = sandbox.run("print(1)")
+        assert holder.result().ok, holder.result()
+        assert queued.ok, queued
+    finally:
+        sandbox.close()
