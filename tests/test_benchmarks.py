@@ -809,11 +809,12 @@ def test_the_plot_is_claimed_only_when_written_and_a_stale_one_is_removed(tmp_pa
     base = ["eval", "--benchmark", "gsm8k", "--data", data["gsm8k"], "--completions", comps, "--out", str(out), "--no-progress"]
     assert main([*base, "--k", "1"]) == 0
     assert (out / "pass_at_k.png").exists() and "pass_at_k.png" in capsys.readouterr().out
-    assert main([*base, "--k", "4"]) == 0  # 2 samples each: no pass@4, so no plot
-    summary = json.loads((out / "summary.json").read_text())
-    assert "pass@4" not in summary and summary["files"]["plot"] is None
-    assert not (out / "pass_at_k.png").exists()  # the first run's plot would contradict the summary
-    assert "pass_at_k.png" not in capsys.readouterr().out
+    before = (out / "summary.json").read_text()
+    # 2 samples each: pass@4 cannot be computed, and is refused before anything is written (it left
+    # a summary saying "complete" without it); the first run's summary and plot stay as they were
+    assert main([*base, "--k", "4"]) == 2
+    assert "--k 4 is more than the 2 completion(s)" in capsys.readouterr().err
+    assert (out / "summary.json").read_text() == before and (out / "pass_at_k.png").exists()
 
 
 def test_the_plot_is_written_atomically(tmp_path, monkeypatch):

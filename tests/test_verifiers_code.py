@@ -460,20 +460,26 @@ def test_check_io_rejects_bad_cases():
 # -- infrastructure failures are never a silent zero ----------------------------------------------
 @pytest.fixture()
 def broken():
-    """A real sandbox that cannot run anything: a subprocess sandbox already closed (every run is a
-    sandbox_error saying so), not a fake standing in for one."""
-    sb = make_sandbox("subprocess")
-    sb.close()
-    probe = sb.run("print(1)")
-    assert probe.status == "sandbox_error" and probe.infrastructure_failed, probe
-    return sb
+    """A real sandbox that cannot run anything: a subprocess sandbox whose interpreter passes the
+    start-up check but dies as a worker (every run is a sandbox_error saying so), not a fake standing
+    in for one. (A closed sandbox was this fixture once: a run made after close() now raises, the
+    caller's mistake.)"""
+    from conftest import shell_interpreter
+
+    # the check runs `python -I -c CODE`; a worker gets its arguments after those: it exits at once
+    with shell_interpreter('[ $# -gt 3 ] && exit 3\nexec /usr/bin/python3 "$@"\n') as python:
+        sb = make_sandbox("subprocess", python=python)
+        probe = sb.run("print(1)")
+        assert probe.status == "sandbox_error" and probe.infrastructure_failed, probe
+        yield sb
+        sb.close()
 
 
 def test_sandbox_failure_gives_failed_verdict(broken):
     verdict = check_function(SQUARE, HUMANEVAL_TESTS, "square", sandbox=broken)
-    assert verdict.error and "closed" in verdict.error and not verdict.correct
+    assert verdict.error and "sandbox" in verdict.error and not verdict.correct
     io_verdict = check_io(ADD, [("1 2", "3")], sandbox=broken)
-    assert io_verdict.error and "closed" in io_verdict.error and not io_verdict.correct
+    assert io_verdict.error and "sandbox" in io_verdict.error and not io_verdict.correct
     batch = check_functions([{"solution": SQUARE, "tests": HUMANEVAL_TESTS, "entry_point": "square"}],
                             sandbox=broken)
     assert batch[0].error and not batch[0].correct
