@@ -78,7 +78,7 @@ from rlvr.sandbox import check_backend
 from rlvr.verifiers.code_answer import compiles, fitted_body
 from rlvr.verifiers.code_extract import extract_code, extract_program, split_future_imports
 from rlvr.verifiers.code_plan import (TYPING_NAMES_PRAGMA, Program, bound_names, checked_names, entry_def,
-                                     plan_tests, prompt_definitions, prompt_head)
+                                     is_stub_statement, plan_tests, prompt_definitions, prompt_head)
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -426,7 +426,7 @@ def _asked_function(prompt: str) -> str | None:
     defs = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
     if not defs or defs[-1].name != names[-1]:
         return None
-    return names[-1] if all(_does_nothing(statement) for statement in defs[-1].body) else None
+    return names[-1] if all(map(is_stub_statement, defs[-1].body)) else None
 
 
 def _entry_point(i: int, task_id: Any, prompt: str, tests: str, entry: Any, column: bool = True) -> str | None:

@@ -503,3 +503,16 @@ def test_an_indented_body_gets_a_helper_of_another_block(box, depth, helper_firs
     answer = fence(IS_PRIME) + "\nThen the body:\n" + body if helper_first else body + "\nwith:\n" + fence(IS_PRIME)
     assert _verify(env, answer).correct
     assert not _verify(env, answer.replace("n < 2", "n < 1")).correct
+
+
+def test_a_prompt_stub_raising_not_implemented_is_unfinished_everywhere(box):
+    """`raise NotImplementedError` left a prompt function unwritten for the helpers' rule only: the
+    entry point was not inferred from it (a table without entry_point was refused). One stub test
+    (`code_plan.is_stub_statement`) serves the helpers, the inference and the body fitting."""
+    prompt = PROMPT + "    raise NotImplementedError\n"
+    row = {"task_id": "HE/0r", "prompt": prompt, "test": TEST}  # no entry_point column: inferred from the stub
+    env = _env(box, rows=(row,))
+    assert env.source.get(0).meta["entry_point"] == "has_close"
+    whole = "def has_close(numbers, threshold):\n" + _indent(BODY, "    ")
+    assert _verify(env, fence(whole)).correct
+    assert not _verify(env, fence(whole.replace("return True", "return False"))).correct

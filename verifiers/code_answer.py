@@ -55,7 +55,7 @@ from bisect import bisect_left, bisect_right
 from typing import Collection
 
 from rlvr.verifiers.code_fences import _parse
-from rlvr.verifiers.code_plan import bound_and_used
+from rlvr.verifiers.code_plan import bound_and_used, is_stub_statement
 
 
 def _defines(tree: ast.Module, names: Collection[str]) -> bool:
@@ -968,9 +968,10 @@ def _leading_space(line: str) -> str:
 
 
 def _unfinished(node: ast.AST) -> bool:
-    """A function left for the answer to finish: its body only a docstring, `pass` or `...`."""
-    return all(isinstance(statement, ast.Pass) or isinstance(statement, ast.Expr)
-               and isinstance(statement.value, ast.Constant) for statement in node.body)
+    """A function left for the answer to finish: its body only stub statements (a docstring, `pass`,
+    `...`, `raise NotImplementedError`: `code_plan.is_stub_statement`, the test that keeps such a
+    prompt function out of the helpers too)."""
+    return all(map(is_stub_statement, node.body))
 
 
 def body_indents(prompt: str) -> list[str]:

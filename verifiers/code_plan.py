@@ -157,7 +157,7 @@ def prompt_definitions(prompt: str, entry_point: str | None, *, exclude: Sequenc
     return ast.unparse(ast.Module(body=kept, type_ignores=[]))
 
 
-def _is_stub_statement(statement: ast.stmt) -> bool:
+def is_stub_statement(statement: ast.stmt) -> bool:
     """Whether a statement of a function body leaves the function unwritten: a docstring (any
     constant), `pass`, `...`, or `raise NotImplementedError` (called or not, with a message or not)."""
     if isinstance(statement, ast.Pass) or isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
@@ -170,11 +170,11 @@ def _is_stub_statement(statement: ast.stmt) -> bool:
 
 def _is_stub(node: ast.stmt) -> bool:
     """Whether a prompt's definition is a stub for the answer to write: a function whose body is only
-    stub statements (`_is_stub_statement`), or a class with at least one method whose methods are
+    stub statements (`is_stub_statement`), or a class with at least one method whose methods are
     all such and that holds nothing else but a docstring (a `class Stack:` of method stubs). A class
     that is only a docstring (`class ParseError(Exception): \"\"\"...\"\"\"`) is a real definition."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return all(map(_is_stub_statement, node.body))
+        return all(map(is_stub_statement, node.body))
     if not isinstance(node, ast.ClassDef):
         return False
     methods = [inner for inner in node.body if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef))]
