@@ -43,7 +43,7 @@ import re
 import sys
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from rlvr.verifiers.shaping import tag_blocks
 
@@ -330,12 +330,10 @@ def _key_problem(payload: dict[str, Any]) -> str | None:
     a key outside `_CALL_KEYS` (ignored, it ran the call as if unwritten, while an unknown argument
     is refused), both "arguments" and "parameters" (one was ignored), or a "type" other than
     "function" (as an OpenAI-style entry's, `_from_entry`)."""
-    unknown = [key for key in payload if key not in _CALL_KEYS]
-    if unknown:
-        return (f"unknown key(s) {[key[:100] for key in unknown[:10]]} in the tool call; a call's keys are 'name' and "
-                "'arguments': write {\"name\": <tool name>, \"arguments\": {...}}")
-    if "arguments" in payload and "parameters" in payload:
-        return "the tool call gives both 'arguments' and 'parameters': give its arguments once, as 'arguments'"
+    problem = _keys_problem(payload, _CALL_KEYS, "the tool call", "a call's keys are 'name' and 'arguments': write "
+                            "{\"name\": <tool name>, \"arguments\": {...}}")
+    if problem is not None:
+        return problem
     kind = payload.get("type")  # (null, as an OpenAI-style entry's, is no type: `_other_type`)
     if kind is not None and kind != "function":
         return f"a tool call of type {_text(kind)[:100]!r} cannot be run: only type 'function' is supported"
@@ -350,16 +348,19 @@ def _entry_key_problem(payload: dict[str, Any]) -> str | None:
     """`_key_problem` for a call the model wrote in OpenAI's shape: outer keys outside
     `_ENTRY_KEYS`, and the inner `function` object's keys as a flat call's (name, arguments or
     parameters, not both); a key either would drop is refused, as in the flat form (tool_call_rules 3)."""
-    unknown = [key for key in payload if key not in _ENTRY_KEYS]
+    return (_keys_problem(payload, _ENTRY_KEYS, "the tool call", "a call in OpenAI's shape has 'type' and 'function': "
+                          "write {\"type\": \"function\", \"function\": {\"name\": ..., \"arguments\": {...}}}")
+            or _keys_problem(payload["function"], ("name", "arguments", "parameters", "description"),
+                             "the tool call's 'function'", "its keys are 'name' and 'arguments'"))
+
+
+def _keys_problem(obj: dict[str, Any], allowed: Sequence[str], where: str, fix: str) -> str | None:
+    """The keys of a call's object `obj` outside `allowed` (named with `fix`), or "arguments" and
+    "parameters" both given (one would be dropped), as the error the model reads; None if neither."""
+    unknown = [key for key in obj if key not in allowed]
     if unknown:
-        return (f"unknown key(s) {[key[:100] for key in unknown[:10]]} in the tool call; a call in OpenAI's shape has "
-                "'type' and 'function': write {\"type\": \"function\", \"function\": {\"name\": ..., \"arguments\": {...}}}")
-    function = payload["function"]
-    inner = [key for key in function if key not in ("name", "arguments", "parameters", "description")]
-    if inner:
-        return (f"unknown key(s) {[key[:100] for key in inner[:10]]} in the tool call's 'function'; its keys are 'name' "
-                "and 'arguments'")
-    if "arguments" in function and "parameters" in function:
+        return f"unknown key(s) {[key[:100] for key in unknown[:10]]} in {where}; {fix}"
+    if "arguments" in obj and "parameters" in obj:
         return "the tool call gives both 'arguments' and 'parameters': give its arguments once, as 'arguments'"
     return None
 
