@@ -27,6 +27,7 @@ from rlvr.benchmarks.estimators import aggregate
 from rlvr.benchmarks.samples import write_sample
 from rlvr.benchmarks.summary import compute_metrics, format_table, pass_at_k_figure
 from rlvr.cli import main
+from test_serve_audit24 import _http_reply
 from rlvr.trainers.config import ConfigError, load_config, override_value
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
@@ -149,14 +150,6 @@ def test_a_model_the_server_lists_runs(served, tmp_path, capsys):
     assert json.loads((out / "summary.json").read_text())["counts"]["samples"] == 1
 
 
-def _http_status(sock: socket.socket) -> tuple[int, dict]:
-    import http.client
-
-    resp = http.client.HTTPResponse(sock)
-    resp.begin()
-    return resp.status, json.loads(resp.read())
-
-
 def test_sigterm_stops_serve_as_ctrl_c_does():
     """docker stop / systemd / Kubernetes send SIGTERM: the requests under way are answered (503, or
     200 when already done), and the server exits 143 with its message, not killed at once."""
@@ -176,7 +169,7 @@ def test_sigterm_stops_serve_as_ctrl_c_does():
             pytest.fail("rlvr serve did not exit within 60 s of SIGTERM")
         assert proc.returncode == 143, (proc.returncode, err[-2000:])
         assert "rlvr serve: SIGTERM; stopping (requests under way get 503" in err and "Traceback" not in err, err
-        status, payload = _http_status(sock)
+        status, payload = _http_reply(sock)
         assert status in (200, 503), (status, payload)
         if status == 503:
             assert payload["error"]["type"] == "server_shutting_down", payload

@@ -458,11 +458,8 @@ def test_a_retraction_before_a_long_working_is_read():
     assert verify("12", "So the answer is \\boxed{12}. " + working + "That gives twelve.").correct
 
 
-def test_a_long_list_of_numbers_after_a_retraction_is_read_in_linear_time():
+@pytest.mark.timeout(30)  # (a hang guard: 64 KB took minutes with the unbounded pattern; ~0.1 s now)
+def test_a_long_list_of_numbers_after_a_retraction_is_read():
     """`_STANDS_NUMBER` had no bound: 32 KB of "1,1,1,…" after a retraction took ~20 s."""
-    import time
-
-    start = time.perf_counter()
-    got = verify("12", "\\boxed{12}. Wait, that's wrong. Let me redo it. " + "1," * 16000)
-    assert time.perf_counter() - start < 5, "quadratic again"
-    assert not got.correct
+    got = verify("12", "\\boxed{12}. Wait, that's wrong. Let me redo it. " + "1," * 32000)
+    assert not got.correct and "retracted" in got.reason, got

@@ -2,8 +2,6 @@
 grid environments (`array`, matrices, `cases`) and Markdown tables read row by row and cell by cell,
 and approximate numbers held to a rounding or truncation of the value."""
 
-import time
-
 import pytest
 
 from rlvr.verifiers.steps import RULES_VERSION, find_claims, verify_steps
@@ -15,19 +13,18 @@ def score(text):
 
 # -- 1. a long chain of approximate links ----------------------------------------------------------
 
+# (hang guards: each took 20-110 s before, a fraction of a second now; the speed itself is not asserted)
+@pytest.mark.timeout(30)
 @pytest.mark.parametrize("sep", ["≈", "\\approx "])
-def test_long_approx_chain_is_linear(sep):
-    text = sep.join(["1.1"] * (64000 // (3 + len(sep))))
-    start = time.monotonic()
-    verify_steps(text, timeout=1.0)
-    assert time.monotonic() - start < 5.0
+def test_long_approx_chain_is_read_whole(sep):
+    got = verify_steps(sep.join(["1.1"] * (64000 // (3 + len(sep)))), timeout=1.0)
+    assert (got.score, got.reason) == (1.0, "nothing checkable")  # a number ≈ a number claims nothing
 
 
-def test_long_approx_chain_after_an_exact_side_is_linear():
-    text = "\\pi \\approx " + "≈".join(["3.14 \\times 1"] * 4000)
-    start = time.monotonic()
-    verify_steps(text, timeout=1.0)
-    assert time.monotonic() - start < 5.0
+@pytest.mark.timeout(30)
+def test_long_approx_chain_after_an_exact_side_is_read_whole():
+    got = verify_steps("\\pi \\approx " + "≈".join(["3.14 \\times 1"] * 4000), timeout=1.0)
+    assert (got.score, got.reason) == (1.0, "nothing checkable")
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -284,12 +281,12 @@ def test_decimal_places_and_significant_figures_are_rounding_hedges(text, expect
     assert score(text) == expected
 
 
-def test_a_long_adversarial_table_row_is_fast():
+@pytest.mark.timeout(30)  # (a hang guard, not a speed assertion)
+def test_a_long_adversarial_table_row_is_read():
     text = "| " + " | ".join(["3 × 4 = 13", "≤", "5 - 3", "="] * 2200) + " |"
     assert len(text) > 60000
-    start = time.monotonic()
-    verify_steps(text, timeout=1.0)
-    assert time.monotonic() - start < 3.0
+    got = verify_steps(text, timeout=1.0)
+    assert got.score == 0.0 and "3 × 4 = 13 is false" in got.reason, got.reason
 
 
 # -- 4. review 3: labels in cells, bars beside labels and remarks, rounding with money ----------------
