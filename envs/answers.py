@@ -16,7 +16,7 @@ from fractions import Fraction
 from rlvr.verifiers.math_extract import closing_brace as _closing_brace, last_boxed
 # the answer-tag rules' reading of tags and their format rule (private there; shared so the envs'
 # answer, their `format` part and `shaping.answer_tag_reward` read the same tags in the same part)
-from rlvr.verifiers.shaping import _answer_tags, answer_part, answer_tag_reward
+from rlvr.verifiers.shaping import _answer_tags, answer_part, answer_tag_reward, enclosing_markup
 
 #: Most digits the exponent of a number read here may have, in a model's answer or a task's gold:
 #: `Fraction("1e99999999999")` would compute 10**99999999999 in this process (an answer is never
@@ -34,14 +34,6 @@ _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _SPACE = re.compile(r"\s+")
 _NON_SPACE = re.compile(r"\S")
-#: Markup that may enclose a whole answer, as (opening, closing), longest first: maths delimiters,
-#: Markdown bold and code. `unwrapped` removes a pair only when nothing between them is another one.
-_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("`", "`"))
-#: The opening of a Markdown code fence: three or more backticks (or tildes), then optionally a
-#: language word ("python", "text", "plaintext", "math", "c++") ending its line, or a bare line
-#: break. A word is the language only when the line ends after it: in "```x = 5```" the "x" is the
-#: answer's. `_fence` reads a fence only when a closing one ends the answer.
-_FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(?:[ \t]*[A-Za-z][\w+#.-]*[ \t]*\r?\n|[ \t]*\r?\n)?")
 #: Longest answer `parse_number` reads (after the variable and spaces are removed). Exponents have
 #: at most 3 digits and Python reads ints of up to 4300 digits, so this bounds the work; it is well
 #: above any gold the procedural generators make (Arithmetic: at most 8 factors of 12 digits).
@@ -247,48 +239,16 @@ def _joins(char: str) -> bool:
 def unwrapped(text: str) -> str:
     """`text` stripped, without the markup that encloses all of it: maths delimiters (`$...$`,
     `$$...$$`, `\\(...\\)`, `\\[...\\]`), Markdown bold (`**...**`), code (`` `...` ``) and code
-    fences ("```\\n19\\n```", "```text\\n19\\n```", "```19```": `_fence`), nested ones too
+    fences ("```\\n19\\n```", "```text\\n19\\n```", "```19```"; `shaping.enclosing_markup`), nested ones too
     ("$**7**$", "```\\n$7$\\n```"). A pair is removed only when nothing between its two ends is another
     delimiter of its kind, so "$7$ or $8$", "**7** and **8**" and "```7``` or ```8```" keep theirs
     (they are not one answer). Models write "<answer>**7**</answer>" or "\\(8 + 4 + 4\\)": unambiguous
     answers."""
     text = text.strip()
-    while (pair := _enclosing(text)) is not None:
+    while (pair := enclosing_markup(text)) is not None:  # (each kind can enclose once: a loop per kind at most)
         opening, closing = pair
         text = text[len(opening):len(text) - len(closing)].strip()
     return text
-
-
-def _enclosing(text: str) -> tuple[str, str] | None:
-    """The pair of `_WRAPPERS` that encloses all of `text` with no other of its delimiters between
-    its ends, or a code fence that encloses all of it (`_fence`), or None. Each kind can enclose once
-    (what it leaves holds none of its delimiters), so `unwrapped` loops at most once per kind."""
-    fence = _fence(text)
-    if fence is not None:
-        return fence
-    for opening, closing in _WRAPPERS:
-        if len(text) >= len(opening) + len(closing) and text.startswith(opening) and text.endswith(closing):
-            inner = text[len(opening):len(text) - len(closing)]
-            if opening not in inner and closing not in inner:
-                return opening, closing
-    return None
-
-
-def _fence(text: str) -> tuple[str, str] | None:
-    """(opening, closing) of a Markdown code fence enclosing all of `text`, the opening with its
-    language word and line break ("```python\\n"), or None. The closing fence is the opening's
-    run of backticks or tildes and ends the text; what is between holds no other run of three of
-    that character, so "```19``` 20" (a fence closing mid-answer) and "```19``` and ```20```" (two
-    fences) are not one answer. A fence with nothing inside ("``````") encloses nothing."""
-    opening = _FENCE_OPEN.match(text)
-    if opening is None:
-        return None
-    fence = opening[1]
-    if len(text) <= opening.end() + len(fence) or not text.endswith(fence):
-        return None
-    if fence[0] * 3 in text[opening.end():len(text) - len(fence)]:
-        return None
-    return opening[0], fence
 
 
 def check_gold(text: str) -> Fraction:

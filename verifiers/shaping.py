@@ -294,10 +294,13 @@ _EMPTY_WRAPPER_RE = re.compile(r"\\(?:text(?:rm|bf|it|tt|sf|normal)?|math(?:rm|b
                                r"|operatorname|mbox|hbox|boxed|fbox|framebox|ensuremath|emph)\s*\{\s*\}")
 #: Maths delimiters, which `normalize` drops (`_normalized` past its cap).
 _MATH_DELIMITERS_RE = re.compile(r"\$|\\[()\[\]]")
-#: Markup that may enclose a whole answer, as (opening, closing), longest first (`answers.unwrapped`'s).
-_TAG_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("`", "`"))
-#: A code fence's opening, with its language word and line break (`answers._FENCE_OPEN`).
-_TAG_FENCE_RE = re.compile(r"(`{3,}|~{3,})(?:[ \t]*[A-Za-z][\w+#.-]*[ \t]*\r?\n|[ \t]*\r?\n)?")
+#: Markup that may enclose a whole answer, as (opening, closing), longest first (`enclosing_markup`).
+_ANSWER_WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("`", "`"))
+#: The opening of a Markdown code fence: three or more backticks (or tildes), then optionally a
+#: language word ("python", "text", "plaintext", "math", "c++") ending its line, or a bare line
+#: break. A word is the language only when the line ends after it: in "```x = 5```" the "x" is the
+#: answer's.
+_FENCE_OPEN_RE = re.compile(r"(`{3,}|~{3,})(?:[ \t]*[A-Za-z][\w+#.-]*[ \t]*\r?\n|[ \t]*\r?\n)?")
 #: Rounds of `_tag_form` (each removes a layer of markup: "**$\\,$**" takes three).
 _TAG_FORM_ROUNDS = 8
 
@@ -324,20 +327,34 @@ def _tag_form(content: str) -> str:
 
 
 def _tag_unwrapped(text: str) -> str:
-    """`text` stripped, without one layer of markup that encloses all of it (`_TAG_WRAPPERS` with
-    none of its delimiters between its ends, or a code fence, empty or not), as `answers.unwrapped`
-    reads it (which leaves an empty fence: no answer inside to read)."""
-    fence = _TAG_FENCE_RE.match(text)
+    """`text` without one layer of markup that encloses all of it (`enclosing_markup`, an empty
+    code fence included: it shows nothing), the rest stripped."""
+    pair = enclosing_markup(text, empty_fence=True)
+    return text if pair is None else text[len(pair[0]):len(text) - len(pair[1])].strip()
+
+
+def enclosing_markup(text: str, *, empty_fence: bool = False) -> tuple[str, str] | None:
+    """(opening, closing) of the markup that encloses all of `text` (stripped), or None: a pair of
+    `_ANSWER_WRAPPERS` (`$$…$$`, `$…$`, `\\(…\\)`, `\\[…\\]`, `**…**`, `` `…` ``) with none of its
+    delimiters between its ends, so "$7$ or $8$" and "**7** and **8**" keep theirs (two answers), or
+    a Markdown code fence (the opening with its language word and line break, "```python\\n"), whose
+    closing run ends the text with no other run of three of its character between ("```19``` 20",
+    "```19``` and ```20```" are no one answer). A fence with nothing inside ("``````") encloses
+    something only with `empty_fence` (for the answer-tag rules, which call it empty; the answer
+    reading leaves it as written). The one reading of enclosing markup: `rlvr.envs.answers.unwrapped`
+    and `_tag_form`."""
+    fence = _FENCE_OPEN_RE.match(text)
     if fence is not None:
-        run, inner = fence[1], text[fence.end():]
-        if inner.endswith(run) and run[0] * 3 not in inner[:-len(run)]:
-            return inner[:-len(run)].strip()
-    for opening, closing in _TAG_WRAPPERS:
+        run, inner_start = fence[1], fence.end()
+        if (len(text) > inner_start + len(run) or empty_fence and len(text) == inner_start + len(run)) \
+                and text.endswith(run) and run[0] * 3 not in text[inner_start:len(text) - len(run)]:
+            return fence[0], run
+    for opening, closing in _ANSWER_WRAPPERS:
         if len(text) >= len(opening) + len(closing) and text.startswith(opening) and text.endswith(closing):
             inner = text[len(opening):len(text) - len(closing)]
             if opening not in inner and closing not in inner:
-                return inner.strip()
-    return text
+                return opening, closing
+    return None
 
 
 _ASCII_ALNUM_RE = re.compile(r"[A-Za-z0-9]")
