@@ -145,11 +145,36 @@ def _holds_something(content: str) -> bool:
     answer (spaces, `\\text{}` wrappers, `\\phantom{5}`, `\\hspace{1cm}` and `\\,` go) and what a
     reader does not see is removed (braces, `\\ `, `\\\\`, whitespace, zero-width characters, and the
     names of commands that take an argument: `\\boxed{\\fbox{}}`, `\\boxed{\\ensuremath{}}` hold nothing).
-    Plain content with a digit (`42`, `3/4`) shows it and skips normalising, which costs more than
-    the rest of a step; a backslash or `$` may hide the digit (`\\phantom{0}`), so such content is
-    normalised."""
-    if "\\" not in content and "$" not in content and any(map(str.isdigit, content)):
+
+    Content with a digit and no command that may hide it (`42`, `3/4`, `\\frac{3}{4}`, `2\\sqrt{3}`:
+    every command one of `_SHOWING_COMMANDS`) shows the digit and skips normalising, which costs
+    more than the rest of a step; any other command (`\\phantom{0}`) or a `$` sends the content
+    through the normaliser (`_shows_once_normalised`), which the quick answer must always agree with
+    (`tests/test_format_fast_paths.py`)."""
+    if "$" not in content and any(map(str.isdigit, content)) and (
+            "\\" not in content or _SHOWING_COMMANDS.issuperset(_COMMAND_NAME_RE.findall(content))):
         return True
+    return _shows_once_normalised(content)
+
+
+#: LaTeX commands that show their argument or are a visible symbol themselves, so a digit in a box
+#: made of them is seen (`\\frac{3}{4}`, `\\left(1, 2\\right)`, `9\\pi`); none hides what it holds, as
+#: `\\phantom`, `\\hspace` or `\\color`'s first argument do. The usual commands of MATH-style answers.
+_SHOWING_COMMANDS = frozenset({
+    "frac", "dfrac", "tfrac", "sqrt", "binom", "dbinom", "left", "right", "big", "Big", "cdot", "times", "div", "pm",
+    "mp", "pi", "theta", "alpha", "beta", "infty", "circ", "degree", "le", "leq", "ge", "geq", "ne", "neq", "approx",
+    "in", "to", "cup", "cap", "emptyset", "mid", "ldots", "dots", "cdots", "angle", "triangle", "sin", "cos", "tan",
+    "log", "ln", "exp", "text", "textbf", "mathrm", "mathbf", "mathbb", "operatorname", "overline", "bar", "hat",
+    "vec", "lfloor", "rfloor", "lceil", "rceil", "langle", "rangle", "lvert", "rvert", "vert", "quad", "qquad",
+    "displaystyle", "percent",
+})
+#: The name of each LaTeX command (`\\frac` gives "frac"); `\\,` and other one-symbol commands have none.
+_COMMAND_NAME_RE = re.compile(r"\\([A-Za-z]+)")
+
+
+def _shows_once_normalised(content: str) -> bool:
+    """`_holds_something`'s rule in full: the content as the verifier normalises it, less what a
+    reader does not see, holds a visible character."""
     return _has_content(_UNSEEN_RE.sub("", _ARGUMENT_COMMAND_RE.sub("", _normalized(content))))
 
 
