@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
+from rlvr.envs.row_files import RepeatedKeyError, unique_keys
+
 MAX_LISTED = 10
 
 
@@ -61,7 +63,10 @@ def read_completions(path: str, known_ids: Iterable[str], *, benchmark: str = ""
             if not raw.strip():
                 continue
             try:
-                row = json.loads(raw)
+                row = json.loads(raw, object_pairs_hook=unique_keys)
+            except RepeatedKeyError as exc:  # `{"completion": "a", "completion": "b"}`: no one completion
+                bad(line_no, f"the row {exc}; give each key once")
+                continue
             except ValueError as exc:
                 bad(line_no, f"bad JSON ({exc.msg} at column {exc.colno})")
                 continue

@@ -62,14 +62,18 @@ def read_json_rows(text: str, path: str) -> JsonRows:
     """The rows of a .json or .jsonl file: one JSON array of objects, one object, or one object
     per line (JSON Lines; blank lines are skipped, and recorded: `JsonRows`). Every value is what
     `json` reads: an integer stays a Python int of any size, a float a float, a string a string. A
-    line or item that is not an object, or does not parse, raises a DatasetError naming the file
-    and its line."""
+    line or item that is not an object, does not parse, or names a key twice (`unique_keys`) raises
+    a DatasetError naming the file and its line (a JSON Lines file's)."""
     try:
-        whole = json.loads(text)
+        whole = json.loads(text, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as exc:
         if text.lstrip().startswith("["):  # one array: its error, where json found it
             raise DatasetError(f"dataset file {path!r}, line {exc.lineno}: JSON parse error ({exc.msg} at column {exc.colno}); fix the file") from None
         return _json_lines(text, path)
+    except RepeatedKeyError as exc:
+        if not isinstance(_parsed_or_none(text), (list, dict)):  # JSON Lines: the first line's object named it
+            return _json_lines(text, path)
+        raise DatasetError(f"dataset file {path!r}: an object in it {exc}; give each key once") from None
     if isinstance(whole, dict):  # its line: the first one not blank (json allows only " \t\r\n" around it)
         return JsonRows([whole], array("q", [0]) * text[:len(text) - len(text.lstrip())].count("\n"))
     if not isinstance(whole, list):
@@ -90,15 +94,43 @@ def _json_lines(text: str, path: str) -> JsonRows:
             rows.blank_lines.append(len(rows))
             continue
         try:
-            row = json.loads(line)
+            row = json.loads(line, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"dataset file {path!r}, line {number}: JSON parse error ({exc.msg} at column {exc.colno}); "
                                f"fix the line (a .jsonl file holds one JSON object per line)") from None
+        except RepeatedKeyError as exc:
+            raise DatasetError(f"dataset file {path!r}, line {number}: the row {exc}; give each key once") from None
         if not isinstance(row, dict):
             raise DatasetError(f"dataset file {path!r}, line {number}: a JSON {type(row).__name__} ({row!r:.80}), not an object; "
                                f"each line must be one row object like {{\"question\": ..., \"answer\": ...}}")
         rows.append(row)
     return rows
+
+
+class RepeatedKeyError(ValueError):
+    """A JSON object of a dataset file names a key twice (`unique_keys`)."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads`'s object_pairs_hook: the object, refusing a key named twice. `json` keeps the
+    last value and other JSON readers the first, so such a row gives no one gold answer (a row
+    `{"answer": "5", "answer": "6"}` was read as 6 without a word)."""
+    row = dict(pairs)
+    if len(row) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise RepeatedKeyError(f"names the key {key!r:.60} twice (JSON readers differ on which value counts)")
+            seen.add(key)
+    return row
+
+
+def _parsed_or_none(text: str) -> Any:
+    """`text` as one JSON value (repeated keys allowed), or None where it is not one."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
 
 
 #: Longest CSV cell read (the `csv` module's default, 128 KiB, is less than a test file may hold).

@@ -622,7 +622,7 @@ def load_table(
         path = os.path.expanduser(os.fspath(dataset))
         if os.path.exists(path):
             return _load_file(path, split=split, config=config, revision=revision)
-        if path.endswith(tuple(_FILE_FORMATS)) or path.startswith(("/", "./", "../", "~")):
+        if os.path.splitext(path)[1].lower() in _FILE_FORMATS or path.startswith(("/", "./", "../", "~")):
             raise DatasetError(f"dataset file {path!r} does not exist; give an existing path or a hub id like 'openai/gsm8k'")
         import datasets  # slow import; only when a dataset is actually loaded
 
