@@ -456,7 +456,7 @@ def _dataset_path(dataset: str | os.PathLike) -> str:
     file extension, or starts with "/", "./", "../" or "~" (what `load_table` reads as a file)."""
     text = os.fspath(dataset)
     path = os.path.expanduser(text)
-    if os.path.exists(path) or path.endswith(_DATASET_FILES) or text.startswith(("/", "./", "../", "~")):
+    if os.path.exists(path) or path.lower().endswith(_DATASET_FILES) or text.startswith(("/", "./", "../", "~")):
         return os.path.abspath(path)
     return text
 

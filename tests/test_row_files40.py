@@ -62,3 +62,13 @@ def test_a_missing_file_with_an_upper_case_extension_is_named_as_missing(tmp_pat
     relative = "data_that_is_not_here/train.Parquet"  # a relative path is no hub id either
     with pytest.raises(DatasetError, match=r"does not exist; give an existing path"):
         rlvr.make("Math-v0", dataset=relative)
+
+
+def test_registering_a_relative_path_with_an_upper_case_extension_keeps_it_a_path(tmp_path, monkeypatch):
+    """`register` makes a local path absolute (so the env reads the same file after a chdir) and
+    leaves a hub id as it is; an upper-case extension is a local path too."""
+    from rlvr.envs.registry import _dataset_path
+
+    monkeypatch.chdir(tmp_path)
+    assert _dataset_path("data/train.JSONL") == str(tmp_path / "data" / "train.JSONL")
+    assert _dataset_path("openai/gsm8k") == "openai/gsm8k"
