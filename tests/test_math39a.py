@@ -18,7 +18,7 @@ def _judged(gold, text):
 
 
 def test_rules_version():
-    assert RULES_VERSION == 33
+    assert RULES_VERSION == 34
 
 
 # -- 3. a clock-time gold is no quotient -----------------------------------------------------------

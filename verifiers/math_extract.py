@@ -102,7 +102,12 @@ _ONE_LETTER_RE = re.compile(r"^\(?[A-Za-z]\)?$")
 #: What "the answer is" says when it is a remark about an answer rather than the answer.
 _JUDGEMENTS = {"correct", "right", "wrong", "incorrect", "reasonable", "consistent", "valid", "invalid",
                "accurate", "plausible", "sensible", "confirmed", "verified", "indeed", "clear", "obvious",
-               "below", "above", "as", "the", "that", "this", "not", "in", "to", "a", "an"}
+               "below", "above", "as", "the", "that", "this", "not", "in", "to", "a", "an",
+               "unchanged", "unaffected", "exact", "same"}  # ("the answer is unchanged": audit 40)
+#: A sign said of the answer, a remark when a comma or a reason follows it ("the answer is positive,
+#: as expected"); alone, "positive" may be the answer to a question asking for a sign (audit 40).
+_SIGN_REMARK_RE = re.compile(r"\banswer\s+is\s+(?:positive|negative)(?:,|\s+(?:as|since|because|which|so)\b)",
+                             re.IGNORECASE)
 _GSM_RE = re.compile(r"####\s*([^\n]+)")
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 
@@ -449,6 +454,8 @@ def _said_answer_after(tail: str) -> str | None:
     if (said is None or not _looks_like_math(said) or _POINTS_BACK_RE.search(said) or _APPROXIMATE_RE.search(said)
             or len(said) > 200):
         return None
+    if said.lower() in ("positive", "negative") and _SIGN_REMARK_RE.search(tail):
+        return None  # "the answer is positive, as expected": a remark on the answer's sign
     spelled = _spelled_number(said.lower().replace("-", " ").split())
     if spelled is not None:  # "the answer is twenty-one": 21 (number words are no maths in a box)
         return str(spelled)
@@ -1305,10 +1312,13 @@ def _after_block(text: str) -> str:
     return tail if looks_like_bare_answer(normalize(tail)) else text
 
 
-#: A judgement right after "answer is" ("That answer is wrong.", "the answer is not right"): no
-#: answer stated there (review of audit 39).
-_JUDGED_HEAD_RE = re.compile(r"[ \t]*(?:(?:definitely|clearly|probably|obviously|still)[ \t]+)?"
-                             r"(?:wrong|incorrect|not[ \t]+(?:right|correct))\b", re.IGNORECASE)
+#: A judgement right after "answer is" ("That answer is wrong.", "the answer is not right"; since
+#: audit 40 also "the answer is right/unchanged": a retraction before it is read, and the judgement
+#: is one of `math_retraction._stands`, so "The answer is right, but I forgot …" keeps it taken back):
+#: no answer stated there (review of audit 39).
+_JUDGED_HEAD_RE = re.compile(r"[ \t]*(?:(?:definitely|clearly|probably|obviously|still|indeed|also)[ \t]+)?"
+                             r"(?:wrong|incorrect|not[ \t]+(?:right|correct)|right|correct|fine|valid|unchanged|unaffected"
+                             r"|the[ \t]+same|confirmed)\b", re.IGNORECASE)
 
 
 #: Characters read after a final answer's marker by `_may_retract` (the retraction is read in the

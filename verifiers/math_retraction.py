@@ -68,7 +68,8 @@ _HINTS = ("no,", "no.", "no!", "no:", "no;", "no -", "no \u2014", "no \u2013", "
 
 _W = r"[*_]{0,3}"  # markdown emphasis around a word (`**Wait**`)
 #: Interjections that may stand before or after a retracting word: "Wait, no", "No, wait".
-_INTERJECTION = r"(?:wait|hold\s+on|on\s+second\s+thoughts?|hmm+|hm+|uh+|um+|ah+|oh+|actually|well|ugh)\b"
+#: One alternative per word ("hm+" reads "hmm" one way only): a run of them is linear (audit 40).
+_INTERJECTION = r"(?:wait|hold\s+on|on\s+second\s+thoughts?|hm+|uh+|um+|ah+|oh+|actually|well|ugh)\b"
 #: Retracting words and phrases. "no" only before punctuation (or "wait"): "no 2 ways" is no retraction.
 _RETRACTING = (
     r"(?:no\b(?=" + _W + r"[ \t]*(?:[,.!:;\u2026\u2014\u2013\uff0c\uff1a\u3002\uff01-]|wait\b))"
@@ -238,7 +239,8 @@ def _ends_clause(text: str, at: int) -> bool:
     "and …", "but …"); a word right after it
     ("It is wrong to count the bags", "This is wrong if …", "It's wrong here") or a condition after
     a comma ("This is wrong, unless …") makes it about something else; one asked ("this is
-    incorrect?") judges nothing."""
+    incorrect?") judges nothing. A tag question ("That's not right, is it?") is a doubt, not a
+    question: the answer is taken back unless a confirmation follows ("Yes it is.")."""
     at = _CLAUSE_TAIL_RE.match(text, at).end()
     rest = text[at:at + 2].lstrip(" \t")
     if rest[:1] in ("?", "\uff1f"):
@@ -262,24 +264,45 @@ _STANDS_NUMBER = r"\$?(?:\\boxed\{)?(?P<n>-?\d[\d,]{0,30}(?:\.\d{1,30})?)\}?\$?"
 #: Words after a retraction saying the answer holds after all, as a predicate about the answer
 #: (review 2 of audit 39; a word modifying a noun holds nothing: "The correct total is 3 × 5 =",
 #: "using the same method", "the number of bags is still 3"): its subject is it/that/this, the
-#: (final) answer/result/total, or the answer's number (group "n", checked to be the answer's:
-#: "the answer 18 holds", "12 is still right"), and it is correct/right/fine/valid/unchanged/the
-#: same, or still the answer's number (group "value": "the total is still 18"), or it stands,
-#: holds or remains; or the result does not change ("it doesn't change the result", "The total
-#: does not change"); or "confirmed", or a check mark.
+#: (final) answer/result/total, or the answer's number (group "m", checked by `_stands` to be the
+#: answer's and to open its clause: "12 is still right", not "Bag 12 holds 3 apples"; group "n":
+#: "the answer 18 holds"), and it is correct/right/fine/valid/unchanged/unaffected/the same, or still
+#: the answer's number (group "value": "the total is still 18"), or it stands, holds or remains, or
+#: it does not change ("The total does not change"). `_stands` also asks that the predicate end
+#: its clause and that no "but" reopen it (audit 40: "It is correct to multiply, but …", "The 12 is
+#: right for the apples alone, but …" hold nothing).
 _STANDS_RE = re.compile(
     r"(?:\b(?:it|that|this|(?:the|my|our|this|that)[ \t]+(?:final[ \t]+|original[ \t]+)?"
     r"(?:answer|result|total|value|count|arithmetic|calculation|computation|working)"
     r"(?:[ \t]+" + _STANDS_NUMBER + r")?)|(?<![\w.])" + _STANDS_NUMBER.replace("?P<n>", "?P<m>") + r")"
     r"(?:(?:'s|\u2019s|[ \t]+(?:is|was|remains|stays))[ \t]+(?:(?:still|indeed|definitely|actually|also)[ \t]+)?"
-    r"(?:(?:correct|right|fine|valid|unchanged|the[ \t]+same|confirmed)\b|(?<=still )\$?(?P<value>-?\d[\d,]*(?:\.\d+)?))"
-    r"|[ \t]+(?:still[ \t]+)?(?:stands|holds|remains[ \t]+(?:correct|right|valid|unchanged|the[ \t]+same))\b)"
-    r"|(?:n't|n\u2019t|\bnot|\bno|\bnever|\bwithout)[ \t]+(?:\w+[ \t]+)?(?:chang\w*|affect\w*)\b"
-    r"|\b(?:unchanged|confirmed)\b|\u2713|\u2714|\u2705", re.IGNORECASE)
-#: A confirmation on its own after the recount ("Good.", "OK.", "Yes, 12.", "Yes, that's it."): not
-#: "OK, let me redo this" nor "good, now multiply" (review of audit 39).
+    r"(?:(?:correct|right|fine|valid|unchanged|unaffected|the[ \t]+same|confirmed)\b"
+    r"|(?<=still )\$?(?P<value>-?\d[\d,]{0,30}(?:\.\d{1,30})?))"
+    r"|[ \t]+(?:still[ \t]+)?(?:stands|holds|remains[ \t]+(?:correct|right|valid|unchanged|the[ \t]+same))\b"
+    r"|[ \t]+(?:does|did|will|would)(?:n't|n\u2019t|[ \t]+not)[ \t]+change\b)", re.IGNORECASE)
+#: A change denied whose object is the answer ("it doesn't change the result", "this does not
+#: affect the final answer", "without changing the total"): not "The price per bag doesn't change".
+_NOT_CHANGED_RE = re.compile(
+    r"(?:n't|n\u2019t|\bnot|\bnever|\bwithout)[ \t]+(?:\w+[ \t]+)?(?:chang\w*|affect\w*)[ \t]+"
+    r"(?:(?:the|my|our|this|that)[ \t]+)?(?:final[ \t]+)?(?:answer|result|total|outcome)\b", re.IGNORECASE)
+#: A check mark right after the answer's number (group "n"): "3 × 4 = 12 ✓", "12 (✓)".
+_CHECKED_RE = re.compile(r"(?<![\w.])" + _STANDS_NUMBER + r"[ \t*_]{0,4}\(?[ \t]{0,2}[\u2713\u2714\u2705]")
+#: Words before a number that still let it be the subject of "is right" (its clause opens at it
+#: past these): "Hmm, actually 12 is still right", "So 12 stands"; not "Bag 12 holds 3 apples".
+_OPENS_NUMBER_RE = re.compile(r"(?:\A|[,;:(\u2014\u2013.!?\n>#-]|\b(?:so|and|actually|indeed|yes|no|ok|okay|well|hmm+|wait"
+                              r"|then|thus|therefore|hence|still|now|again|clearly|definitely|really|yeah|yep|the)"
+                              r")[ \t*_$]*\Z", re.IGNORECASE)
+#: Words that reopen what a clause said holds ("The number of bags is unchanged, but each bag has 5").
+_REOPENED_RE = re.compile(r"\b(?:but|though|although|however|yet|except)\b", re.IGNORECASE)
+#: Plain lower-case words after "is still 12" that name what it counts ("the total is still 12
+#: apples"), not a condition ("still 12 for the apples alone").
+_COUNTED_WORDS_RE = re.compile(r"(?:[ \t]+(?!(?:to|if|only|when|whenever|unless|for|in|about|except|provided|with"
+                               r"|without|but|though|yet)\b)[a-z]+){0,2}")
+#: A confirmation on its own after the recount ("Good.", "OK.", "Yes, 12.", "Yes, that's it.", "Yes
+#: it is."): not "OK, let me redo this" nor "good, now multiply" (review of audit 39).
 _CONFIRMED_RE = re.compile(r"(?<![\w'\u2019])(?:good|ok|okay|yes|yep|yeah)\b(?=[ \t]*(?:[.!\u2713\u2714\u2705]|\Z|\n"
-                           r"|,[ \t]*(?:\$|\\boxed|\d|(?:that|it|this)(?:'s|\u2019s|[ \t]+is)[ \t]+(?:it|right|correct|fine))))",
+                           r"|,[ \t]*(?:\$|\\boxed|\d|(?:that|it|this)(?:'s|\u2019s|[ \t]+is)[ \t]+(?:it|right|correct|fine))"
+                           r"|,?[ \t]+(?:it|that|this)[ \t]+(?:is|was|does|did)[ \t]*(?:[.!]|\Z)))",
                            re.IGNORECASE)
 #: A negation right before a word of `_CONFIRMED_RE` ("not good", "not OK").
 _NEGATED_RE = re.compile(r"(?:\bnot|n't|n\u2019t|\bno(?:[ \t]+longer)?|\bnever|\bhardly)[ \t]+(?:\w+[ \t]+)?\Z", re.IGNORECASE)
@@ -343,8 +366,10 @@ def answer_retracted(tail: str, answer: str) -> bool:
 _SENTENCE_END_RE = re.compile(r"(?<![iIeE]\.[eEgG])\.(?=\s|\Z)|[!?\n\u3002\uff01\uff1f]")
 #: Sentences of interjections only ("Hmm.", "Wait...", "No.", "Oops!", "On second thought,"), with
 #: markup and blank lines: what may stand between the answer's sentence and a retraction of it.
+#: Each item is read one way and the loop is possessive (`*+`): linear ("Hmm, " × 26 took 52 s when
+#: "hmm" matched both "hmm+" and "hm+" and each item could be split in two ways, audit 40).
 _ONLY_INTERJECTIONS_RE = re.compile(r"(?:[\s*_>#.!?,;:\u2026\u2014\u2013$-]|" + _INTERJECTION
-                                    + r"|no\b|oops\b|on\s+second\s+thoughts?\b)*\Z", re.IGNORECASE)
+                                    + r"|no\b|oops\b)*+\Z", re.IGNORECASE)
 
 
 def _names_answer(found: re.Match) -> bool:
@@ -372,7 +397,14 @@ def _comes_back(rest: str, answer: str) -> bool:
     """Whether `rest`, the text after a retraction, comes back to `answer`: the result of its last
     step of working (`_RESULT_RE`: "Let me recompute: 4 + 4 + 4 = 12 apples in the 3 bags.", "… 3 × 4
     = 12, i.e. 4 per bag.", review 2 of audit 39) or its last value (`_last_value`, in digits or in
-    words: "… a dozen.") is the answer's. A last `=` with nothing after it ("3 × 5 =") states none."""
+    words: "… a dozen.") is the answer's. A last `=` with nothing after it ("3 × 5 =") states none.
+    An answer that is no plain number comes back when the value ending the text is it in the
+    grader's cheap comparison (`_ends_on`, audit 40: "$\\frac{2}{4} = \\frac{1}{2}$." after
+    `\\frac{1}{2}`); one with what it counts (`12 \\text{ apples}`) is read as its number."""
+    plain = _plain_answer(answer)
+    if plain is None:
+        return _ends_on(rest, answer)
+    answer = plain
     step = None
     for step in _RESULT_RE.finditer(rest):
         pass
@@ -380,18 +412,138 @@ def _comes_back(rest: str, answer: str) -> bool:
     if result is not None and _same_value(answer, result.rstrip(",")):
         return True
     last = _last_value(rest)
-    return last is not None and _same_value(answer, last)
+    if last is not None and _same_value(answer, last):
+        return True
+    return _LAST_NUMBER_RE.fullmatch(answer.strip()) is None and _ends_on(rest, answer)  # (`\\frac{1}{2}`, `-3/4`)
+
+
+#: Where the value ending a recheck may open in its last sentence (`_ends_on`): after `=`, a verb of
+#: result, a conclusion word, a colon or comma, or at inline maths.
+_VALUE_OPENING_RE = re.compile(r"=|\b(?:is|are|equals|gives|becomes|makes|get|gets|got|so|thus|hence|therefore)\b|[:,]"
+                               r"|(?=\$|\\\()", re.IGNORECASE)
+#: A choice named in a recheck ("option C gives 12, which matches"; group "letter").
+_CHOICE_NAMED_RE = re.compile(r"\b(?:option|choice|answer)[ \t]*\(?(?P<letter>[A-Ea-e])\)?(?![\w])", re.IGNORECASE)
+#: A negation in a sentence naming a choice ("option C doesn't match").
+_NEGATION_RE = re.compile(r"\b(?:not|no|never)\b|n't|n\u2019t", re.IGNORECASE)
+#: How long the value ending a recheck may be: a bound on what comparing the candidates costs.
+_ENDING_VALUE = 80
+
+
+def _ends_on(rest: str, answer: str) -> bool:
+    """Whether the last sentence of `rest` (a recheck after a retraction of `answer`, an answer that
+    is no plain number) ends on `answer`'s value: a tail of it after `=`, a verb of result, a colon
+    or comma, or inline maths (at most `_ENDING_VALUE` characters, a refused value after it
+    dropped) that the grader's cheap stage finds equal to `answer` (`_equivalent`: "-6/8 = -3/4."
+    after `-\\frac{3}{4}`, "x = 2, y = 3." after `(2, 3)`, "… is 3:30."); for a choice letter, the
+    last choice it names, with no negation ("option C gives 12, which matches")."""
+    text = without_marks(rest.rstrip()).rstrip(" \t.!*_")
+    ends = [m.end() for m in _SENTENCE_END_RE.finditer(text, max(0, len(text) - 4 * _WINDOW))]
+    sentence = without_refused(text[ends[-1] if ends else max(0, len(text) - 4 * _WINDOW):].strip())
+    if _choice_letter(answer):
+        named = list(_CHOICE_NAMED_RE.finditer(sentence))
+        return (bool(named) and named[-1]["letter"].upper() == answer.strip().strip("()").upper()
+                and _NEGATION_RE.search(sentence) is None)
+    for m in list(_VALUE_OPENING_RE.finditer(sentence, max(0, len(sentence) - _ENDING_VALUE - 8)))[-_MAX_TRIGGERS:]:
+        value = sentence[m.end():].strip()
+        if value.startswith("$") and value.endswith("$"):
+            value = value.strip("$").strip()
+        elif value.startswith("\\(") and value.endswith("\\)"):
+            value = value[2:-2].strip()
+        if value and len(value) <= _ENDING_VALUE and _equivalent(answer, value):
+            return True
+    return False
+
+
+def _equivalent(answer: str, value: str) -> bool:
+    """Whether `value` is `answer` for the grader's cheap, in-process stage (`math._plan_normalized`
+    as a claim, which runs no worker: a pair it cannot decide without sympy is no match)."""
+    from rlvr.verifiers.math import _plan_normalized
+
+    a, v = normalize(answer), normalize(value)
+    if not a or not v:
+        return False
+    if a == v:
+        return True
+    try:
+        plan = _plan_normalized(a, v, final=False)
+    except Exception:  # noqa: BLE001 - a value the grader cannot read is no match
+        return False
+    return plan.verdict is not None and plan.verdict.correct
 
 
 def _stands(rest: str, answer: str) -> bool:
-    """Whether `rest`, the text after a retraction, says the answer holds after all (`_STANDS_RE`,
-    whose numbers must be the answer's, or a confirmation of `_CONFIRMED_RE` with no negation right
-    before it: "That's not right either." holds nothing)."""
+    """Whether `rest`, the text after a retraction, says the answer holds after all: a predicate of
+    `_STANDS_RE` about the answer (its numbers the answer's, a number subject opening its clause) or a
+    denied change of it (`_NOT_CHANGED_RE`), that ends its clause with nothing reopening it
+    (`_holds_to_its_end`); a check mark right after the answer's number at the end of the recheck
+    (`_CHECKED_RE`, `_recheck_ends`: the last one); or the last confirmation of `_CONFIRMED_RE`, with
+    no negation right before it ("That's not right either." holds nothing), at the end of the
+    recheck (audit 40: a stands-word anywhere in a redo, "The number of bags is unchanged, but …",
+    "Bag 12 holds 3 apples", "3 × 4 = 12 ✓, but I forgot …", kept a retracted answer)."""
+    answer = _plain_answer(answer) or answer  # (`12 \\text{ apples}`: its number)
     for m in _STANDS_RE.finditer(rest):
         numbers = [n.rstrip(",") for n in (m["n"], m["m"], m["value"]) if n]
-        if all(_same_value(answer, n) for n in numbers):
+        if not all(_same_value(answer, n) for n in numbers):
+            continue
+        if m["m"] is not None and _OPENS_NUMBER_RE.search(rest, max(0, m.start() - 40), m.start()) is None:
+            continue  # "Bag 12 holds 3 apples": a label's number, no subject
+        end = _COUNTED_WORDS_RE.match(rest, m.end()).end() if m["value"] else m.end()
+        if _holds_to_its_end(rest, end):
             return True
-    return any(not _NEGATED_RE.search(rest, max(0, m.start() - 24), m.start()) for m in _CONFIRMED_RE.finditer(rest))
+    if any(_holds_to_its_end(rest, m.end()) for m in _NOT_CHANGED_RE.finditer(rest)):
+        return True
+    checked = _last(_CHECKED_RE.finditer(rest))  # (only the last can end the recheck: see `_recheck_ends`)
+    if checked is not None and _same_value(answer, checked["n"].rstrip(",")) and _recheck_ends(rest, checked.end(), answer):
+        return True
+    confirmed = _last(_CONFIRMED_RE.finditer(rest))
+    return (confirmed is not None and not _NEGATED_RE.search(rest, max(0, confirmed.start() - 24), confirmed.start())
+            and _recheck_ends(rest, confirmed.end(), answer))
+
+
+def _last(matches) -> re.Match | None:
+    """The last of `matches`, or None."""
+    last = None
+    for last in matches:
+        pass
+    return last
+
+
+def _holds_to_its_end(rest: str, at: int) -> bool:
+    """Whether a predicate saying the answer holds, ending at `at` in `rest`, ends its clause
+    (`_ends_clause`: "12 is right.", "12 is right, since …"; not "It is correct to multiply", "12 is
+    right for the apples alone", "12 holds 3 apples") and no "but" reopens it in its sentence."""
+    if _reopened(rest, at):
+        return False
+    return _ends_clause(rest, at)
+
+
+def _reopened(rest: str, at: int) -> bool:
+    """Whether "but" (`_REOPENED_RE`) follows `at` in its sentence (read at most `_WINDOW` characters
+    on: a bound on what many predicates in one long sentence cost)."""
+    end = _SENTENCE_END_RE.search(rest, at, at + _WINDOW)
+    return _REOPENED_RE.search(rest, at, end.start() if end is not None else at + _WINDOW) is not None
+
+
+def _recheck_ends(rest: str, at: int, answer: str) -> bool:
+    """Whether the recheck ends at `at` (a check mark or confirmation there): no "but" reopens it
+    in its sentence and no working goes on after it, every number after it being the answer's
+    ("3 × 4 = 12 ✓. So 12."; not "3 × 4 = 12 ✓, but I forgot the 3 extra apples, so 12 + 3 =", "OK.
+    Let me redo: 5 × 4 ="). For an answer that is no plain number only the "but" is looked for."""
+    if _reopened(rest, at):
+        return False
+    plain = _plain_answer(answer)
+    if plain is None:
+        return True
+    return all(_same_value(plain, n.rstrip(",")) for n in _LAST_NUMBER_RE.findall(rest, at))
+
+
+def _plain_answer(answer: str) -> str | None:
+    """`answer` as a plain number (`12`, `12 \\text{ apples}` read as a number gold's answer is:
+    12), or None when it is none (`\\frac{1}{2}` is one, `(2, 3)` is not)."""
+    if _plain_number(answer):
+        return answer
+    counted = normalize(answer, number_gold=True)
+    return counted if _plain_number(counted) else None
 
 
 #: A number or a word of a number in words (`_last_value`).

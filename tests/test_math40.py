@@ -1,0 +1,143 @@
+"""Audit 40 of the math verifier's retraction reading (rules 34, see `math.RULES_VERSION`)."""
+
+import pytest
+
+from rlvr.verifiers.math import verify
+
+
+def _graded(gold, prediction):
+    got = verify(gold, prediction)
+    return got.correct, got.details.get("kind")
+
+
+# 1. Interjections between the answer and a judgement are read in linear time: "hmm" matched two
+# alternatives, so n × "Hmm, " took 2^n steps (52 s at n = 26).
+@pytest.mark.timeout(10)  # (a hang guard: 40 took hours with the overlapping alternatives; ~0.01 s now)
+@pytest.mark.parametrize("n", [40, 400])
+def test_many_interjections_before_a_judgement_are_linear(n):
+    text = "Each bag has 4 apples, so 3 × 4 = 12.\n\n\\boxed{12}\n\n" + "Hmm, " * n + "let me think. That's not right."
+    assert _graded("12", text) == (True, "equal")
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("words", ["Hmm. ", "hmm, hm, hmmm... ", "Hmm! Wait. "])
+def test_interjection_sentences_before_a_judgement_still_take_it_back(words):
+    text = "\\boxed{12}\n\n" + words * 40 + "That's not right. Let me redo: 3 × 5 ="
+    assert _graded("12", text) == (False, "unparsable")
+
+
+# 2. A stands-word counts only when said of the answer, ending its clause with no "but" reopening
+# it; a check mark only right after the answer's number at the end of the recheck.
+_WRONG = "\\boxed{12}\n\nWait, that's not right. "
+
+
+@pytest.mark.parametrize("redo", [
+    "The price per bag doesn't change, but I miscounted the bags. There are 5 bags, so 5 × 4 =",
+    "It is correct to multiply, but I used the wrong count of bags. Let me redo: 5 × 4 =",
+    "Let me recheck each step: 3 × 4 = 12 ✓, but I forgot the 3 extra apples, so 12 + 3 =",
+    "The 12 is right for the apples alone, but we still need to add the oranges: 12 + 3 =",
+    "Let me redo it. The number of bags is unchanged, but each bag has 5 apples, so 3 × 5 =",
+    "Let me redo it. 3 × 4 = 12 ✓. Then add the 3 extra: 12 + 3 =",
+    "Let me redo it. OK. Now 5 × 4 =",
+    "Let me redo it. The answer is right, but I forgot the oranges: 12 + 3 =",
+])
+def test_a_stands_word_not_said_of_the_answer_holds_nothing(redo):
+    assert _graded("12", _WRONG + redo) == (False, "unparsable")
+
+
+@pytest.mark.parametrize("n", [20, 40])
+def test_a_number_labelling_something_else_holds_nothing(n):
+    work = "".join(f"Bag {i} holds {i % 5 + 1} apples and we add them up carefully to the running count. "
+                   for i in range(n))
+    text = _WRONG + "Let me recompute.\n\n" + work + "\n\nSo we need the teachers, which"
+    assert _graded("12", text) == (False, "unparsable")
+
+
+@pytest.mark.parametrize("redo", [
+    "Let me redo it. Hmm, actually 12 is still right.",
+    "Let me redo it. The total is still 12 apples.",
+    "Let me redo it. It doesn't change the result.",
+    "Let me redo it. This does not affect the final answer.",
+    "Let me redo it. So 12 stands.",
+    "Let me redo it. 12 is correct, since 3 × 4 = 12.",
+    "Let me redo it. 3 × 4 = 12 ✓",
+    "Let me redo it. 3 × 4 = 12 ✓. So 12.",
+    "Let me redo it. 3 × 4 = 12. Good.",
+    "Let me redo it. The answer is right.",
+])
+def test_a_stands_word_said_of_the_answer_still_keeps_it(redo):
+    assert _graded("12", _WRONG + redo) == (True, "equal")
+
+
+# 3. A right answer that is no plain number, rechecked after a take-back, comes back to it.
+_ERROR = "Wait, I think I made an error. Let me recompute: "
+
+
+@pytest.mark.parametrize("gold, answer, recheck", [
+    ("\\frac{1}{2}", "\\frac{1}{2}", "$\\frac{2}{4} = \\frac{1}{2}$."),
+    ("-\\frac{3}{4}", "-\\frac{3}{4}", "-6/8 = -3/4."),
+    ("(2,3)", "(2, 3)", "x = 2, y = 3."),
+    ("\\left(2,3\\right)", "\\left(2, 3\\right)", "the point is (2, 3)."),
+    ("3:30", "3:30", "2:00 plus 1.5 hours is 3:30."),
+    ("3:30 PM", "3:30 \\text{ PM}", "2:00 PM plus 90 minutes = 3:30 PM."),
+    ("2\\sqrt{3}", "2\\sqrt{3}", "\\sqrt{12} = 2\\sqrt{3}."),
+    ("\\pi", "\\pi", "the area is \\pi r^2 = \\pi."),
+    ("x=5", "x = 5", "2x = 10, so x = 5."),
+    ("C", "C", "option C gives 12, which matches."),
+    ("12", "12 \\text{ apples}", "3 × 4 = 12 apples."),
+])
+def test_a_recheck_ending_on_an_answer_that_is_no_plain_number_keeps_it(gold, answer, recheck):
+    assert _graded(gold, f"\\boxed{{{answer}}}\n\n" + _ERROR + recheck) == (True, "equal")
+
+
+@pytest.mark.parametrize("gold, answer, recheck", [
+    ("\\frac{1}{2}", "\\frac{1}{2}", "$\\frac{2}{4} + \\frac{1}{4} = \\frac{3}{4}$, not \\frac{1}{2}."),
+    ("(2,3)", "(2, 3)", "x = 2, y = 4."),
+    ("C", "C", "option C gives 11, so it's option D."),
+    ("C", "C", "option C gives 12, which doesn't match."),
+    ("3:30", "3:30", "2:00 plus 2 hours is 4:00."),
+    ("\\pi", "\\pi", "the area is \\pi r^2 = 4\\pi."),
+    ("12", "12 \\text{ apples}", "3 × 5 = 15 apples."),
+    ("2\\sqrt{3}", "2\\sqrt{3}", "\\sqrt{12} = 2\\sqrt{3}, but the side is \\sqrt{13}."),
+])
+def test_a_recheck_ending_elsewhere_still_takes_it_back(gold, answer, recheck):
+    text = f"\\boxed{{{answer}}}\n\nWait, that's not right. Let me recompute: " + recheck
+    assert _graded(gold, text) == (False, "unparsable")
+
+
+# 4. "the answer is unchanged" (and other words about the answer) is a remark, not a second answer.
+@pytest.mark.parametrize("word", ["unchanged", "unaffected", "exact", "positive, as expected", "the same"])
+def test_a_remark_on_the_answer_is_no_second_answer(word):
+    assert _graded("12", f"\\boxed{{12}}\n\nI made a typo above, but the answer is {word}.") == (True, "equal")
+
+
+def test_a_sign_alone_is_still_an_answer():
+    assert _graded("positive", "The answer is positive.") == (True, "equal")
+
+
+# 5. "Yes it is." confirms an answer a judgement (a tag question's too: a doubt) took back.
+@pytest.mark.parametrize("text", [
+    "\\boxed{12}\n\nThat's not right, is it? Let me recheck. Yes it is.",
+    "\\boxed{12}\n\nThat's not right. Let me recheck. Yes, it is.",
+])
+def test_a_yes_after_a_judgement_keeps_the_answer(text):
+    assert _graded("12", text) == (True, "equal")
+
+
+@pytest.mark.parametrize("text", [
+    "\\boxed{12}\n\nThat's not right. Let me recheck: 3 × 5 =",
+    "\\boxed{12}\n\nThat's not right, is it? Let me recheck: 3 × 5 =",
+    "\\boxed{12}\n\nThat's not right, is it?",
+])
+def test_a_judgement_or_a_doubting_tag_question_without_a_confirmation_takes_it_back(text):
+    assert _graded("12", text) == (False, "unparsable")
+
+
+def test_a_doubting_tag_question_then_another_value_is_not_the_answer():
+    assert _graded("12", "\\boxed{12}\n\nThat's not right, is it? Let me recheck: 3 × 5 = 15.")[0] is False
+
+
+def test_rules_version():
+    from rlvr.verifiers.math import RULES_VERSION
+
+    assert RULES_VERSION == 34
