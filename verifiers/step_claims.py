@@ -518,6 +518,11 @@ def _table_row(step: str, spaced: list[int]) -> str | None:
     both (`| 3 × 4 = 13 | ≤ | 25 |`). None when the only cells with a relation are relation-only ones
     (`| 3 - 5 | = | 5 - 3 |`, `| -3 | < | 4 |`): no table, but absolute values (`_bar_columns`)."""
     cells = [step[a + 1:b] for a, b in zip(spaced, spaced[1:])]
+    results = _labelled_results(cells)
+    if results != cells:  # (the row rebuilt around its new cells, its bars where they now fall)
+        step = step[:spaced[0]] + "|" + "|".join(results) + "|" + step[spaced[-1] + 1:]
+        spaced = [spaced[0] + sum(len(cell) + 1 for cell in results[:i]) for i in range(len(results) + 1)]
+        cells = results
     lone = [bool(_RELATION_ONLY_RE.fullmatch(cell)) for cell in cells]
     if any(lone) and not any(_RELATION_IN_RE.search(cell) for cell, only in zip(cells, lone) if not only):
         return None
@@ -528,6 +533,33 @@ def _table_row(step: str, spaced: list[int]) -> str | None:
 
 #: A table cell that is nothing but one relation (`| = |`, `| ≤ |`).
 _RELATION_ONLY_RE = re.compile(rf"\s*{_RELATION}\s*")
+#: A number in a table's formula cell: `36`, `$12`, `1,250.50`, `20%`, in brackets or not.
+_CELL_NUMBER = r"[-+]?\(*\s*\\?\$?\d[\d,]*(?:\.\d+)?%?\s*\)*"
+#: A table cell `label = expression` with no value of its own (`| Total = $36 + $16 |`): a label of one to
+#: six words (each checked by `_is_word`), emphasis aside, and an arithmetic expression of numbers.
+_LABELLED_FORMULA_RE = re.compile(
+    r"\s*(?:[*_]{1,2})?([A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*){0,5})(?:[*_]{1,2})?\s*:?\s*=\s*"
+    rf"({_CELL_NUMBER}(?:\s*(?:[-+*/×÷·^]|\\(?:times|cdot|div)(?![A-Za-z]))\s*{_CELL_NUMBER})+)\s*")
+#: A table cell that is one result: a number or an amount, with a unit word or not (`| 52 |`, `| **$53** |`,
+#: `| 52 kg |`).
+_RESULT_CELL_RE = re.compile(r"\s*(?:[*_]{1,2})?-?\\?\$?\d[\d,]*(?:\.\d+)?%?(?:[ \t]*[A-Za-z]+)?(?:[*_]{1,2})?\s*")
+
+
+def _labelled_results(cells: list[str]) -> list[str]:
+    """`cells` with each `label = expression` cell that a lone result follows (`| Total = 36 + 16 | 52 |`)
+    turned into `expression =`, which `_table_row` joins to that result (`36 + 16 = 52`): otherwise the
+    label is the claim's left side, which claims nothing, and a false total in the common layout "label =
+    formula | result" escapes checking. A label cell joined to the cell before it (that one ends with a
+    relation), or followed by text or another formula, is left as written."""
+    out = list(cells)
+    for i, cell in enumerate(cells[:-1]):
+        m = _LABELLED_FORMULA_RE.fullmatch(cell)
+        if m is None or not _RESULT_CELL_RE.fullmatch(cells[i + 1]) or not all(map(_is_word, m.group(1).split())):
+            continue
+        if i and _RELATION_END_RE.search(cells[i - 1]):
+            continue
+        out[i] = f" {m.group(2).strip()} = "
+    return out
 
 
 def _split_at(step: str, bars: list[int], joins: set[int] | tuple[()]) -> str:

@@ -297,7 +297,7 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "MAX_SENTENCES", "split_steps", "find_c
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 10  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
+RULES_VERSION = 11  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
 # 4: `n = m` between two different plain numbers after text is no claim (an operation in words);
 # 5: an infinite or undefined side (`1/0`) fails its claim, a clock time (`10:30`) makes no claim, a
 # decimal's written places are part of a repeated claim (`0.333` vs `0.3330`), every line is split
@@ -371,6 +371,8 @@ RULES_VERSION = 10  # 3: a repeated claim (however spelled) counts once, a claim
 # approximate link with one unit on both sides (`\$100 / 3 = \$33.34 (rounded up to the nearest cent)`), or other
 # comparable units and a named rounding, is checked on its numbers; "(round up)", "(rounded up to the next whole
 # number)" and a noun before a direction bracket (`= 9 buses (rounded up)`) are rounding hedges
+# 11 (audit 40): a table cell `label = expression` with no value of its own, a lone number or amount after it
+# (`| Total = $36 + $16 | $53 |`), is read as `expression = number` (fails); not before text or a formula
 
 
 #: A quotient of two numbers in scientific notation written inline (`4.5 \\times 10^6 / 1.5 \\times 10^3`):

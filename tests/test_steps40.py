@@ -1,0 +1,67 @@
+"""Review 40 of the process reward (`rlvr.verifiers.steps`): a Markdown table cell `label = expression`
+with no value of its own followed by a lone result cell (`| Total = 36 + 16 | 53 |`) is read as
+`expression = result`, so a false total in that common layout no longer passes unchecked."""
+
+import pytest
+
+from rlvr.verifiers.steps import RULES_VERSION, find_claims, verify_steps
+
+_SHOPPING = "| Item | Cost |\n|---|---|\n| Shirts | 3 × $12 = $36 |\n| Total = $36 + $16 | {} |"
+
+
+@pytest.mark.parametrize("row", [
+    "| Total = 36 + 16 | 53 |",
+    "| Total = $36 + $16 | $53 |",
+    "| Total weight = 36 + 16 | 53 kg |",
+    "| **Total** = 36 + 16 | 53 |",
+    "| Total: = 36 + 16 | 53 |",
+    "| Total = 3 × (4 + 2) | 17 |",
+])
+def test_false_total_after_a_label_fails(row):
+    got = verify_steps(row)
+    assert got.score == 0.0, got.reason
+    assert "is false" in got.reason
+
+
+def test_false_total_in_a_full_table_fails_its_step():
+    got = verify_steps(_SHOPPING.format("$53"))
+    assert got.score < 1.0
+    assert "36 + 16 = 53 is false" in got.reason
+
+
+def test_true_total_in_a_full_table_holds_both_rows():
+    got = verify_steps(_SHOPPING.format("$52"))
+    assert (got.score, got.reason) == (1.0, "all 2 claims in 2 steps hold")
+
+
+@pytest.mark.parametrize("row, claim", [
+    ("| Total = 36 + 16 | 52 |", ("36 + 16", "52")),
+    ("| Total = $36 + $16 | $52 |", ("36 + 16", "52")),
+    ("| Total weight = 36 + 16 | 52 kg |", ("36 + 16", "52")),
+    ("| Total = 1,200 + 300 | 1,500 |", ("1200 + 300", "1500")),
+    ("| Row 2 | Subtotal = 3 × 12 | 36 | paid |", ("3 × 12", "36")),
+])
+def test_true_total_after_a_label_is_claimed_and_holds(row, claim):
+    assert claim in [(left.strip(), right.split()[0]) for left, right in find_claims(row)]
+    got = verify_steps(row)
+    assert (got.score, got.reason) == (1.0, "all 1 claims in 1 steps hold")
+
+
+@pytest.mark.parametrize("other", ["see above", "fifty-three", "50 + 3", "53 + 0"])
+def test_label_cell_before_text_or_a_formula_is_left_as_written(other):
+    # the same label cell before a lone number is checked (and fails); before text or another formula
+    # it is not turned into a claim of that cell
+    assert verify_steps("| Total = 36 + 16 | 53 |").score == 0.0
+    row = f"| Total = 36 + 16 | {other} |"
+    assert ("36 + 16", other) not in find_claims(row)
+    assert not any(left.strip() == "36 + 16" for left, _ in find_claims(row))
+
+
+def test_variable_before_the_equals_is_no_label():
+    # `x = 36 + 16` defines a variable, not a label: no claim is made of the next cell
+    assert verify_steps("| Total = 36 + 16 | 53 |").score == 0.0
+    assert verify_steps("| x = 36 + 16 | 53 |").reason == "nothing checkable"
+
+
+def test_rules_version_bumped():
+    assert RULES_VERSION >= 11
