@@ -85,10 +85,14 @@ SAMPLES_PER_CALL = 64
 
 __all__ = ["RunMismatchError", "OutDirError", "EvalResult", "EngineRun", "check_out_dir", "evaluate_completions",
            "evaluate_engine", "prepare_engine_run", "run_engine", "score_references", "SAMPLES", "OTHER", "SUMMARY", "PLOT", "RUN",
-           "NO_ROOM"]
+           "NO_ROOM", "MAX_SEED", "seed_problem"]
 
 #: The errors of a disk (or a file-size limit, a quota) without room for what is written.
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+#: The largest sampling seed a run may use: servers (vLLM's `seed` must fit a signed 64-bit int)
+#: and torch's generators refuse larger ones, which would fail the run mid-way.
+MAX_SEED = 2**63 - 1
 
 
 class OutDirError(ValueError):
@@ -459,6 +463,24 @@ def scored_chunks(loaded: LoadedBenchmark, tasks: Sequence[Any], completions: Se
 # ------------------------------------------------------------------ finishing a run
 
 
+def _offers_tools(env: Any) -> bool:
+    """Whether the env gives the model tools to call (a tool env's `tools`)."""
+    return bool(getattr(env, "tools", None))
+
+
+def _tool_call_warnings(loaded: LoadedBenchmark, rows: Sequence[dict[str, Any]], counts: dict[str, Any]) -> list[str]:
+    """Count, in `counts["unoffered_tool_calls"]`, the samples that answered with a tool call in an
+    env that offers no tool (a server's model calling tools of its own accord: the env saw only the
+    text beside the call, most likely no answer), and warn of them; 0 in a tool env."""
+    calls = 0 if _offers_tools(loaded.env) else sum(1 for row in rows if row.get("tool_calls"))
+    counts["unoffered_tool_calls"] = calls
+    if not calls:
+        return []
+    return [f"{calls} of {counts['judged']} samples answered with a tool call the env does not offer (scored on the text "
+            f"beside it, most likely as no answer; the calls are in the rows' \"tool_calls\" in {SAMPLES}): the model "
+            f"or its server adds tools of its own; turn them off on the server, or evaluate with a tool env"]
+
+
 def _length_warnings(loaded: LoadedBenchmark, counts: dict[str, Any]) -> list[str]:
     """Warnings for samples a length limit decided: over the cap (`--max-chars`: scored wrong
     unread), or cut off by the generation limit (`--max-tokens`: scored on an unfinished answer)."""
@@ -514,7 +536,8 @@ def _finish(
                              confidence=confidence, ci_method=ci_method, progress=progress, skipped=skipped)
     metrics = result["metrics"]
     counts = result["counts"]
-    result["warnings"] = [*loaded.warnings, *warnings, *result["warnings"], *_length_warnings(loaded, counts)]
+    result["warnings"] = [*loaded.warnings, *warnings, *result["warnings"], *_length_warnings(loaded, counts),
+                          *_tool_call_warnings(loaded, rows, counts)]
     summary: dict[str, Any] = {"benchmark": bench.name}
     for name, m in metrics.items():
         summary[name] = m["mean"]
@@ -564,7 +587,8 @@ def _finish(
         title = (f"{bench.name}: {problems} problems, {counts['judged']} judged samples "
                  f"({scored_now} new, {summary['timing']['reused']} reused"
                  + (f", {counts['truncated']} cut off by --max-tokens" if counts["truncated"] else "")
-                 + (f", {counts['excluded']} UNVERIFIED" if counts["excluded"] else "") + ")")
+                 + (f", {counts['excluded']} UNVERIFIED" if counts["excluded"] else "") + ")"
+                 + (f", model {settings['model']!r}" if settings.get("mode") == "engine" and settings.get("model") else ""))
         print(format_table(metrics, title) if metrics else f"{title}\nno metric could be computed")
         for warning in result["warnings"]:
             print(f"warning: {warning}", file=sys.stderr)
@@ -917,6 +941,9 @@ def prepare_engine_run(
         raise ValueError(f"--k {max(ks)} is more than --n {n}: pass@k needs at least k samples per problem; raise --n or lower --k")
     if max_turns is not None and max_turns < 1:
         raise ValueError(f"--max-turns must be >= 1, got {max_turns}; leave it out for the env's own limit")
+    problem = seed_problem(seed)
+    if problem:
+        raise ValueError(problem)
     base_seed = seed if seed is not None else secrets.randbelow(1 << 30)
     sampling = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, seed=base_seed)
     check_out_dir(out_dir)
@@ -924,6 +951,9 @@ def prepare_engine_run(
     try:
         loaded = load_benchmark(benchmark, data=data, limit=limit, sandbox=sandbox, max_chars=max_chars,
                                 sandbox_required=True)
+        problem = _largest_seed_problem(seed, base_seed, n, loaded)
+        if problem:  # before run.json binds the folder to this seed (a folder lock's alone is removed)
+            raise ValueError(problem)
         if system_prompt is not None:
             loaded.env.system_prompt = system_prompt  # (the env's fingerprint then names it)
         try:  # a --max-turns the env would not honour: refused now, before a model is loaded or run.json written
@@ -941,6 +971,32 @@ def prepare_engine_run(
         raise
     return EngineRun(loaded, out_dir, n, ks, sampling, settings, max_turns, samples_per_call or max(SAMPLES_PER_CALL, n),
                      confidence, ci_method, progress, verbose, time.perf_counter() - start, owns_lock)
+
+
+def seed_problem(seed: int | None) -> str | None:
+    """What is wrong with a --seed itself (outside 0..`MAX_SEED`), or None. `_largest_seed_problem`
+    checks the seeds a run derives from it, once the benchmark's size is known."""
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        return f"--seed must be between 0 and {MAX_SEED} (2**63 - 1), got {seed}"
+    return None
+
+
+def _largest_seed_problem(seed: int | None, base: int, n: int, loaded: LoadedBenchmark) -> str | None:
+    """Why the seeds of this run would not all fit in 0..`MAX_SEED`, or None. Sample j of problem t
+    (t < the problems evaluated, N the benchmark's size) is drawn with `base + j * N + t` (`_sample`:
+    a call is seeded with its first sample's, the engines add each prompt's position), so the
+    largest is `base + (n - 1) * N + (problems evaluated - 1)`; an engine refuses a larger seed only
+    once it is reached, after samples were saved and the folder bound to --seed."""
+    size, evaluated = len(loaded.known_ids), len(loaded.tasks)
+    span = (n - 1) * size + evaluated - 1
+    if base + span <= MAX_SEED:
+        return None
+    how = (f"sample j of problem t gets the seed --seed + j*N + t (N = {size}, the problems of "
+           f"{loaded.benchmark.name}), so --n {n} over {evaluated} problem(s) draws seeds up to --seed + {span}")
+    if seed is None or span > MAX_SEED:
+        return f"--n {n} is too large: {how}, more than {MAX_SEED} (2**63 - 1), the largest seed engines take"
+    return (f"--seed {seed} is too large for this run: {how} = {seed + span}, more than {MAX_SEED} (2**63 - 1), the "
+            f"largest seed engines take; --seed must be between 0 and {MAX_SEED - span}")
 
 
 def _lock_out_dir(out_dir: str) -> bool:
@@ -1245,9 +1301,19 @@ def _trajectory_row(task_id: str, index: int, traj: Any, *, seed: int, sandbox: 
     }
     if traj.num_turns > 1:
         extra["messages"] = traj.messages
+    tool_calls = _last_tool_calls(traj)
+    if tool_calls:  # (a single-turn row has no `messages`: a call made where no tool is offered was lost)
+        extra["tool_calls"] = tool_calls
     if any(traj.turn_reasoning):  # what a reasoning parser took out of the text: kept, one entry per turn
         extra["reasoning"] = traj.turn_reasoning
     return _verdict_row(task_id, index, traj.completion, verdict, sandbox=sandbox, **extra)
+
+
+def _last_tool_calls(traj: Any) -> list[dict[str, Any]] | None:
+    """The tool calls of the episode's last model turn (as the env recorded them, OpenAI's shape),
+    or None: where the env offers no tool, or the turns ran out, the episode ended on them, unanswered."""
+    last = next((m for m in reversed(traj.messages or []) if m.get("role") == "assistant"), None)
+    return (last or {}).get("tool_calls") or None
 
 
 def score_references(benchmark: Any, *, data: str | None = None, broken: Callable[[str], str] | None = None,

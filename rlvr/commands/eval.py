@@ -11,6 +11,8 @@ openai engine, or CUDA running out of memory; the samples finished so far are sa
 command, same --out, to resume; other sampling settings need another --out once a sample is saved);
 130 interrupted (Ctrl-C): the samples finished so far are saved, and the same command resumes. A
 disk without room for --out's files is 2 too (a message, not a traceback; what was saved is kept).
+An unexpected error once sampling began (a bug, not the input) is 1, with its traceback: exit 2 is
+kept for the input's errors, which are found before anything is scored (`_is_input_error`).
 
 The benchmark, its data, the options (--device included) and the --out folder's run are checked
 before a local model (hf, vllm) is loaded, so a typo costs no model load.
@@ -64,7 +66,8 @@ def register(subparsers) -> None:
                "not be verified (a sandbox outage, the dataset's own tests failing): excluded from the metrics, rerun "
                "with the same --out to score them; 4 the engine or its server failed while sampling: the samples "
                "finished so far are saved, rerun the same command to resume; 130 interrupted (Ctrl-C), the saved "
-               "samples kept; 141 stdout closed by its reader. A disk without room left for --out's files is "
+               "samples kept; 141 stdout closed by its reader; 1 an unexpected error while sampling (a bug: its traceback "
+               "is shown, the samples finished so far are kept). A disk without room left for --out's files is "
                "exit status 2 too, the samples scored before kept (rerun the same command once there is room).")
     p.add_argument("--benchmark", required=True, help="benchmark name (rlvr benchmarks list)")
     p.add_argument("--out", required=True, help="output folder (created; reused to resume)")
@@ -98,7 +101,8 @@ def register(subparsers) -> None:
                    help="generation limit per turn (default 1024)")
     p.add_argument("--seed", action=_EngineOption, type=int, default=None,
                    help="sampling seed: sample j of problem t (of N) gets seed + j*N + t, so a resumed or grown run "
-                        "draws what one run would (default: a random base per run)")
+                        "draws what one run would (default: a random base per run); every seed derived must lie in 0..2**63 - 1, "
+                        "so --seed is at most 2**63 - 1 - ((n-1)*N + problems - 1)")
     p.add_argument("--system-prompt", action=_EngineOption, default=None, help="system message put before every prompt")
     p.add_argument("--max-chars", type=int, default=None,
                    help="score completions (model turns) longer than N characters wrong as over-long without checking "
@@ -212,13 +216,18 @@ def _openai_engine(args):
         print(f"rlvr eval: checking that the server at {engine.base_url} answers (GET /models, "
               f"{engine.models_timeout:g}s a try)", file=sys.stderr, flush=True)
     try:
-        # with --model, else the first generation would wait --timeout on a hung server
-        served = engine.check_server() if args.model is not None else None
+        # with --model, else the first generation would wait --timeout on a hung server; without,
+        # the listing tells whether the server's first model was one of several
+        served = engine.check_server()
         name = engine.model
     except OpenAIEngineError as exc:
         engine.close()
         raise _EngineError(_cannot_use(args.base_url, exc)) from None
-    if served is not None and not _is_served(name, served):
+    if args.model is None:
+        if served is not None and len(served) > 1:  # the default, the first, may not be the one meant
+            print(f"rlvr eval: evaluating model {name!r} (the server lists {_listed(served)}); pass --model to choose",
+                  file=sys.stderr, flush=True)
+    elif served is not None and not _is_served(name, served):
         _probe_unlisted(engine, name, served)
     return engine, name
 
@@ -310,6 +319,37 @@ def _local_engine(args):
 
 class _EngineError(RuntimeError):
     """The engine could not be built or reached (message says why)."""
+
+
+class _MidRunError(RuntimeError):
+    """A KeyError or ValueError (its cause) raised while sampling that is none of the input's
+    errors (`_is_input_error`): a fault, not bad input, so not exit 2; samples may be saved."""
+
+
+def _is_input_error(exc: BaseException) -> bool:
+    """Whether ``exc``, raised once sampling began, is still about the input (exit 2): the folder's
+    run not matching (an older layout), --out not writable, the data, the completions file."""
+    from rlvr.benchmarks.completions import CompletionsError
+    from rlvr.benchmarks.evaluate import OutDirError, RunMismatchError
+    from rlvr.envs.tasks import DatasetError
+
+    return isinstance(exc, (CompletionsError, OutDirError, RunMismatchError, DatasetError))
+
+
+def _unexpected(exc: _MidRunError, out: str) -> int:
+    """An unexpected error while sampling (`_MidRunError`): its traceback, what is saved, and 1
+    (Python's status for an uncaught error), never 2, which says that nothing was scored."""
+    import traceback
+
+    from rlvr.benchmarks.evaluate import saved_samples
+
+    cause = exc.__cause__ or exc
+    traceback.print_exception(type(cause), cause, cause.__traceback__, file=sys.stderr)
+    saved = saved_samples(out)
+    print(f"rlvr eval: unexpected error while sampling (not bad input; the traceback above says where): "
+          f"{type(cause).__name__}: {cause}; {saved} sample(s) are saved in {out}"
+          + (": rerun the same command with the same --out to continue" if saved else ""), file=sys.stderr)
+    return 1
 
 
 def _is_engine_failure(exc: BaseException) -> bool:
@@ -449,7 +489,7 @@ def _sandbox_option_problem(args) -> str | None:
 def _check_args(args) -> str | None:
     """What is wrong with the options and --out, or None; checked before anything is loaded or
     written (--out is created)."""
-    from rlvr.benchmarks.evaluate import check_out_dir
+    from rlvr.benchmarks.evaluate import check_out_dir, seed_problem
 
     if (args.completions is None) == (args.engine is None):
         return "give either --completions FILE.jsonl (score saved completions) or --engine hf|vllm|openai (sample them)"
@@ -479,6 +519,8 @@ def _check_args(args) -> str | None:
         return f"--max-tokens must be >= 1, got {args.max_tokens}"
     if args.max_turns is not None and args.max_turns < 1:
         return f"--max-turns must be >= 1, got {args.max_turns}; leave it out for the env's own limit"
+    if args.engine and seed_problem(args.seed):  # (the seeds derived from it: `prepare_engine_run`)
+        return seed_problem(args.seed)
     problem = (_sampling_problem(args) if args.engine else None) or _sandbox_option_problem(args) or _unused_sandbox(args)
     if problem:
         return problem
@@ -531,6 +573,8 @@ def _evaluate_with_engine(args, common: dict) -> int:
         except Exception as exc:  # the engine failed mid-run: finished calls are saved
             if _is_engine_failure(exc):
                 return _engine_failed(exc, args.out)
+            if isinstance(exc, (KeyError, ValueError)) and not _is_input_error(exc):
+                raise _MidRunError(exc) from exc  # not "bad input, nothing scored" (exit 2): see `run`
             raise
     finally:
         if engine is not None:
@@ -594,6 +638,8 @@ def run(args) -> int:
         return _evaluate_with_engine(args, common)
     except KeyboardInterrupt:
         return _interrupted(args.out)
+    except _MidRunError as exc:
+        return _unexpected(exc, args.out)
     except OSError as exc:
         if exc.errno not in NO_ROOM:
             raise
