@@ -722,14 +722,12 @@ def _does_nothing(statement: ast.stmt) -> bool:
 def _completes_last_line(prompt: str, code: str) -> bool:
     """Whether `code` finishes a prompt that stops mid-statement (`...\\n    return ` + `42`): the
     prompt has no final newline, the code goes on on its last line (it starts with no whitespace)
-    and the two together parse. A body on a line of its own (`    return a + b`) is no such code."""
+    and the two together compile (`compiles`: parsing is not enough, a body at column 0 whose first
+    line is a comment parses after a prompt ending in its docstring's quotes, with `return` outside
+    the function). A body on a line of its own (`    return a + b`) is no such code."""
     if not prompt or not code.strip() or prompt.endswith("\n") or code[0].isspace():
         return False
-    try:
-        ast.parse(prompt + code)
-        return True
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
+    return compiles(prompt + code)
 
 
 def holds_no_code(code: str, program: str) -> bool:

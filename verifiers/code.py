@@ -138,8 +138,14 @@ HARNESS_FILES = {
 #: excerpt, not the program, while a reordered or re-nested one is a correction; a leading byte-order
 #: mark of the answer and of each block is dropped; a prompt's stubs (docstring, pass, ..., raise
 #: NotImplementedError; classes of them) are no helpers; a 4-space body gets the helpers other blocks
-#: define; a table without `entry_point` infers it as a null column does.
-RULES_VERSION = 16
+#: define; a table without `entry_point` infers it as a null column does;
+#: 17 (audit 40): a body-only answer gets no variables from a usage example (they overwrote the
+#: function's parameters) and plain assignments only from a block of definitions alone; a `pass`
+#: that is a clause's whole body is code, not an elision (a correction dropping a line was read as
+#: an excerpt and the draft scored); after a whole version, a body that does not end in a return is a
+#: note, not the program; a later body quoting an earlier body-only block's last lines is an excerpt;
+#: a column-0 body opening with a comment after a prompt without a final newline is re-indented.
+RULES_VERSION = 17
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

@@ -44,6 +44,7 @@ must go to the top). The syntax trees are walked iteratively, so deeply nested b
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import os
 import re
@@ -55,7 +56,7 @@ from bisect import bisect_left, bisect_right
 from typing import Collection
 
 from rlvr.verifiers.code_fences import _parse
-from rlvr.verifiers.code_plan import bound_and_used, is_stub_statement
+from rlvr.verifiers.code_plan import BUILTIN_NAMES, bound_and_used, is_stub_statement
 
 
 def _defines(tree: ast.Module, names: Collection[str]) -> bool:
@@ -289,9 +290,10 @@ def _statement_free_names(node: ast.stmt) -> set[str]:
 
 def _code_lines(code: str) -> list[tuple[str, bool]]:
     """The lines of `code` less comments (a comment-only line, a trailing `# ...`), trailing spaces
-    and blank lines, each with whether it is an elision (`...` or `pass` alone on its line, not
-    inside a string). Comments are found by Python's tokenizer, so a `#` inside a string literal
-    stays; when `code` does not tokenize, its lines are taken as they are (blank ones aside)."""
+    and blank lines, each with whether it is an elision (`...` alone on its line, or `pass` among
+    other statements: `_elisions`; not inside a string). Comments are found by Python's tokenizer,
+    so a `#` inside a string literal stays; when `code` does not tokenize, its lines are taken as
+    they are (blank ones aside)."""
     lines = [line.rstrip("\r\n") for line in _SOURCE_LINE.findall(code)]
     inside: set[int] = set()  # rows (from 0) that start inside a string
     opened: list[int] = []  # the rows of the f-strings open (Python 3.12+ tokenizes them in parts)
@@ -309,8 +311,25 @@ def _code_lines(code: str) -> list[tuple[str, bool]]:
     except (tokenize.TokenError, SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
         lines = [line.rstrip("\r\n") for line in _SOURCE_LINE.findall(code)]
         inside = set()
-    return [(line.rstrip(), row not in inside and line.strip() in ("...", "pass"))
+    kept = [(line.rstrip(), row not in inside and line.strip() in ("...", "pass"))
             for row, line in enumerate(lines) if line.strip()]
+    return _elisions(kept)
+
+
+def _elisions(lines: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """`lines` (`_code_lines`) with a `pass` that is the whole body of its clause no elision: the line
+    before it is less indented (opens the clause) and the next, if any, is too. Python needs that
+    `pass` (`except ValueError:` then `pass`): it is code, and a correction that keeps it is no
+    excerpt. A `pass` among other statements does nothing, so it stands for code left out."""
+    marked = []
+    for number, (line, elision) in enumerate(lines):
+        if elision and line.strip() == "pass" and number:
+            depth = len(_leading_space(line))
+            opens = len(_leading_space(lines[number - 1][0])) < depth
+            closes = number + 1 == len(lines) or len(_leading_space(lines[number + 1][0])) < depth
+            elision = not (opens and closes)
+        marked.append((line, elision))
+    return marked
 
 
 def _dedented(lines: list[str]) -> list[str]:
@@ -373,31 +392,71 @@ class _Answer:
         self._lines: dict[int, list[str]] = {}
         self._version_blocks: dict[frozenset[str], list[int]] = {}
         self._code: dict[int, list[str]] = {}  # block -> its lines less comments and blank lines
+        self._body_blocks: dict[tuple[int, frozenset[str], str], bool] = {}  # `is_body`
 
     def tree(self, index: int) -> ast.Module | None:
         if index not in self._trees:
             self._trees[index] = _parse(self.bodies[index])
         return self._trees[index]
 
-    def quotes(self, index: int, names: Collection[str]) -> bool:
+    def quotes(self, index: int, names: Collection[str], prefix: str = "") -> bool:
         """Whether body-only block `index` quotes a version of one of `names` that another block gives
         (`_gives_version`): its lines, comments and blank lines aside, are one run of that block's
-        lines, in order and with the same relative indentation; a `...` or `pass` line in it (an
-        elision) stands for any number of lines, so each part between elisions is such a run, the
-        parts in order (`_quoted_in`). Such an excerpt after a whole solution (`return result`, the
-        recursive line, `return True  # found`) is no new version and not the program
+        lines, in order and with the same relative indentation; a `...` line in it, or a `pass` that is
+        not a clause's whole body (an elision, `_elisions`), stands for any number of lines, so each
+        part between elisions is such a run, the parts in order (`_quoted_in`). Such an excerpt after
+        a whole solution (`return result`, the recursive line, `return True  # found`) is no new
+        version and not the program
         (`_qualifies`); a body that differs from the draft before it ("No, the body is:" and
         `return x + 1` after `return x`, or the draft's own lines reordered, re-nested or with one
-        deleted) is the answer's correction."""
+        deleted) is the answer's correction. With `prefix` (the prompt) an earlier body-only block
+        may be the version quoted too (`_quotes_a_body`)."""
         if not names:
             return False
         parts = _excerpt_parts(self.bodies[index])
         if not parts:
             return False
         key = frozenset(names)
-        return any(_quoted_in(parts, self._code_lines(other)) for other in self._versions(key) if other != index)
+        if any(_quoted_in(parts, self._code_lines(other)) for other in self.versions(key) if other != index):
+            return True
+        return bool(prefix) and self._quotes_a_body(index, parts, key, prefix)
 
-    def _versions(self, key: frozenset[str]) -> list[int]:
+    def _quotes_a_body(self, index: int, parts: list[list[str]], key: frozenset[str], prefix: str) -> bool:
+        """Whether body-only block `index` (cut into `parts`) quotes how an earlier body-only block
+        (`is_body`) ends: it ends in a return (`_ends_in_return`) of what it cannot work out alone
+        (`_needs_names`: `return sorted(seen)`, `seen` set by that body only) and is one run of that
+        block's lines. A body that can (`return sorted(set(l))` after a draft that first dropped
+        `l`'s first item) is a correction, and one that does not end in a return (`if a < b:
+        return True`) is the program, as before."""
+        tree = self.body_tree(index)
+        if tree is None or not _ends_in_return(tree.body) or not _needs_names(tree, prefix):
+            return False
+        return any(_quoted_in(parts, self._code_lines(other)) and self.is_body(other, key, prefix)
+                   for other in range(index - 1, -1, -1))
+
+    def body_tree(self, index: int) -> ast.Module | None:
+        """Block `index` read as a body-only block: parsed as written, else dedented (`_reindented`: a
+        body indented as the prompt's); None when neither parses."""
+        tree = self.tree(index)
+        if tree is None:
+            dedented = _reindented(self.bodies[index], "")
+            tree = _parse(dedented) if dedented is not None else None
+        return tree
+
+    def is_body(self, index: int, names: Collection[str], prefix: str) -> bool:
+        """Whether block `index` is a body-only continuation of `prefix` (the prompt) that gives no
+        version of `names` itself: it does not parse alone but does after the prompt, or it does
+        not compile alone (a body at column 0) but compiles after it once re-indented
+        (`_continues`, `_fits_after`). Remembered."""
+        key = (index, frozenset(names), prefix)
+        if key not in self._body_blocks:
+            body, tree = self.bodies[index], self.tree(index)
+            self._body_blocks[key] = bool(prefix) and (
+                not _tries_to_define(body, set(names)) and _continues(prefix, body) if tree is None
+                else not _defines(tree, names) and not compiles(body) and _fits_after(prefix, body))
+        return self._body_blocks[key]
+
+    def versions(self, key: frozenset[str]) -> list[int]:
         """The blocks that give a version of one of `key`'s names (`_gives_version`), remembered."""
         if key not in self._version_blocks:
             self._version_blocks[key] = [index for index in range(len(self.bodies))
@@ -844,17 +903,31 @@ def _tries_to_define(body: str, names: set[str]) -> bool:
 def _qualifies(answer: _Answer, index: int, names: set[str], prefix: str, any_function: bool = False) -> bool:
     """Whether a block can be the program (see `extract_program`). A body-only block (a continuation
     of `prefix`) qualifies unless it only quotes a version of the function another block gives
-    (`_Answer.quotes`): after a whole solution, `return result` is a quoted excerpt of it."""
+    (`_Answer.quotes`): after a whole solution, `return result` is a quoted excerpt of it; nor,
+    after a block that gives a whole version, when it does not end in a return (`_new_body`)."""
     body, tree = answer.bodies[index], answer.tree(index)
     if tree is None:  # a broken definition or a continuation of `prefix` (a function body), else an example
-        return _tries_to_define(body, names) or _continues(prefix, body) and not answer.quotes(index, names)
+        return _tries_to_define(body, names) or _continues(prefix, body) and _new_body(answer, index, names, prefix)
     if any_function and not names:  # a function, not in a test file of another block's (`from solution import f`)
         return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body) \
             and not (any(_foreign_imports(tree)) and _tests_another_block(tree, answer.functions_elsewhere(index)))
     if _defines(tree, names) if names else _calls(tree):
         return True
     # a body at column 0 parses alone (`return` outside a function) but does not compile: a body all the same
-    return bool(prefix) and not compiles(body) and _fits_after(prefix, body) and not answer.quotes(index, names)
+    return bool(prefix) and not compiles(body) and _fits_after(prefix, body) and _new_body(answer, index, names, prefix)
+
+
+def _new_body(answer: _Answer, index: int, names: set[str], prefix: str) -> bool:
+    """Whether body-only block `index` is a new body, not a note on a version given before: it quotes
+    none (`_Answer.quotes`) and, after a block that gives a whole version of one of `names`, it ends
+    as a function body does (`_ends_in_return`). After `def unique(l): return sorted(set(l))`, a
+    note's `if not l: return []` ("no such special case is needed") is no body of its own; a
+    corrected body (`return sorted(set(l))` after a wrong whole draft) is."""
+    if answer.quotes(index, names, prefix):
+        return False
+    tree = answer.body_tree(index)
+    after_version = any(other < index for other in answer.versions(frozenset(names)))
+    return not after_version or tree is None or _ends_in_return(tree.body)
 
 
 def _gives_version(body: str, tree: ast.Module | None, names: Collection[str]) -> bool:
@@ -1061,3 +1134,37 @@ def _fits_after(prefix: str, body: str) -> bool:
     prompt's body (`fitted_body`): a function body at column 0 or two spaces deep."""
     before = prefix if prefix.endswith("\n") else prefix + "\n"
     return fitted_body(before, body, prefix) != body
+
+
+@functools.lru_cache(maxsize=64)
+def prompt_names(prompt: str) -> frozenset[str]:
+    """The names a HumanEval prompt binds anywhere (its imports, helpers, functions and their
+    parameters): a body-only answer put into the prompt's function has them. A prompt that is a
+    bare signature (`def f(x):`, which does not parse) is read with a `pass` body after it."""
+    tree = _parse(prompt)
+    if tree is None:
+        last = prompt.rstrip().rsplit("\n", 1)[-1]
+        tree = _parse(prompt.rstrip() + "\n" + _leading_space(last) + "    pass\n")
+    return frozenset(bound_and_used([tree])[0]) if tree is not None else frozenset()
+
+
+def _needs_names(tree: ast.Module, prompt: str) -> bool:
+    """Whether body `tree` uses a name that neither it, the prompt (`prompt_names`) nor the builtins
+    bind: it cannot run as the function's whole body (`return sorted(seen)`, `seen` set elsewhere)."""
+    bound, used = bound_and_used([tree])
+    return bool(used - bound - prompt_names(prompt) - BUILTIN_NAMES)
+
+
+def _ends_in_return(statements: list[ast.stmt]) -> bool:
+    """Whether a body ends as a function's whole body does: its last statement is a `return` or a
+    `raise`, or an `if` whose branches (an `else` too) each end so. Walked with a stack: a long
+    `elif` chain must not raise."""
+    stack = [statements]
+    while stack:
+        body = stack.pop()
+        last = body[-1] if body else None
+        if isinstance(last, ast.If):
+            stack += [last.body, last.orelse]
+        elif not isinstance(last, (ast.Return, ast.Raise)):
+            return False
+    return True

@@ -32,7 +32,7 @@ from typing import Collection
 from rlvr.verifiers.code_answer import (
     _Answer, _calls, _continues, _definition_names, _defines, _first_line, _gives_version, _is_docstring,
     _last_reading_block, _qualifies, _reads_input, _reindented, _tries_to_define, _with_later_call,
-    split_future_imports,
+    prompt_names, split_future_imports,
 )
 from rlvr.verifiers.code_fences import LANGUAGE_TAGS, MODES, _language_bodies, _parse, extract_code
 from rlvr.verifiers.code_plan import bound_and_used
@@ -99,7 +99,7 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
             return _with_other_definitions(program, bodies[:found], bodies[found + 1:])
         for index in range(len(bodies) - 1, -1, -1):
             if _qualifies(answer, index, names, prefix, any_function):
-                return _with_other_definitions(bodies[index], bodies[:index], bodies[index + 1:], names)
+                return _with_other_definitions(bodies[index], bodies[:index], bodies[index + 1:], names, prefix)
         return extract_code(text).removeprefix(_BOM)
     except Exception:  # e.g. RecursionError on absurdly deep code: never raise, a right answer would score 0
         return _plain_program(text, bodies, names, prefix, any_function)
@@ -129,7 +129,7 @@ def _plain_program(text: str, bodies: list[str], names: set[str], prefix: str, a
     if chosen is None:
         return extract_code(text).removeprefix(_BOM)
     try:
-        return _with_other_definitions(bodies[chosen], bodies[:chosen], bodies[chosen + 1:], names)
+        return _with_other_definitions(bodies[chosen], bodies[:chosen], bodies[chosen + 1:], names, prefix)
     except Exception:
         return bodies[chosen]
 
@@ -157,10 +157,14 @@ def _statement_text(block: str, tree: ast.Module, position: int) -> str:
     return "\n".join(block.split("\n")[start - 1:node.end_lineno])
 
 
-def _definitions(blocks: list[str], offset: int) -> tuple[dict[str, tuple[int, int]], dict[int, ast.Module]]:
+def _definitions(blocks: list[str], offset: int, into_body: bool = False) -> tuple[dict[str, tuple[int, int]],
+                                                                                  dict[int, ast.Module]]:
     """({name: (block number, statement)} of the last definition of each name in `blocks`, numbered
     from `offset`), and the parsed blocks by number (`_definition_names`; blocks that do not parse
-    define nothing)."""
+    define nothing). `into_body`: the definitions go into a function body, which takes a constant
+    (`MOD = 10**9 + 7`) only from a block that does nothing but define (`_holds_only_definitions`), never
+    the variables of a usage example (`numbers = [1.0, 2.0]` before `print(f(numbers))`) or of
+    another body (a draft's `l = l[1:]`), which would overwrite the function's own."""
     found: dict[str, tuple[int, int]] = {}
     parsed: dict[int, ast.Module] = {}
     for number, block in enumerate(blocks, offset):
@@ -168,13 +172,22 @@ def _definitions(blocks: list[str], offset: int) -> tuple[dict[str, tuple[int, i
         if tree is None:
             continue
         parsed[number] = tree
+        constants = not into_body or _holds_only_definitions(tree)
         for position, node in enumerate(tree.body):
-            for name in _definition_names(node):
-                found[name] = (number, position)
+            if constants or not isinstance(node, (ast.Assign, ast.AnnAssign)):
+                for name in _definition_names(node):
+                    found[name] = (number, position)
     return found, parsed
 
 
-def _with_other_definitions(body: str, earlier: list[str], later: list[str], entry: Collection[str] = ()) -> str:
+def _holds_only_definitions(tree: ast.Module) -> bool:
+    """Whether every top-level statement of a block defines something (`_definition_names`), a
+    docstring aside: a block of helpers and constants, no usage example or body."""
+    return all(_definition_names(node) or _is_docstring(position, node) for position, node in enumerate(tree.body))
+
+
+def _with_other_definitions(body: str, earlier: list[str], later: list[str], entry: Collection[str] = (),
+                            prefix: str = "") -> str:
     """`body`, the chosen block, preceded by what the other blocks define at top level that it uses
     without defining itself (a helper in its own block before or after the function that calls it,
     an import given after it), and what those definitions use in turn. Each name is taken from the
@@ -185,7 +198,10 @@ def _with_other_definitions(body: str, earlier: list[str], later: list[str], ent
     function task it would have been the chosen block), nor, when the body defines none of `entry`
     (the names the program must define), one of those: a block chosen as a body of the entry point (`return fib(n - 1) + fib(n - 2)`) is
     put inside the prompt's `def`, and another block's `def fib` before it would make it code at
-    top level that does not compile. The definitions keep their order in the
+    top level that does not compile. Such a body has the names the prompt (`prefix`) binds, its
+    function's parameters among them (`prompt_names`): a usage example's `numbers = [1.0, 2.0]`
+    is not put in to overwrite the parameter `numbers`, nor are other plain assignments but a
+    constants block's (`_definitions`). The definitions keep their order in the
     answer; they go after the body's docstring and `from __future__` imports, which must open the
     module. A body indented as a continuation of the prompt (`    return helper(x)`, HumanEval's four
     spaces) does not parse alone: its names are read from it dedented (lines inside strings kept,
@@ -201,11 +217,12 @@ def _with_other_definitions(body: str, earlier: list[str], later: list[str], ent
         if tree is None:
             return body
         body = dedented
-    own = bound_and_used([tree])[0] | (set() if _defines(tree, entry) else set(entry))  # a body: see above
-    found, parsed = _definitions(earlier, 0)
+    into_body = bool(entry) and not _defines(tree, entry)  # a body of the prompt's function: see above
+    own = bound_and_used([tree])[0] | (set(entry) | prompt_names(prefix) if into_body else set())
+    found, parsed = _definitions(earlier, 0, into_body)
     blocks = dict(enumerate(earlier))
     if later:  # after the chosen block (number len(earlier)): only names no earlier block defines
-        later_found, later_parsed = _definitions(later, len(earlier) + 1)
+        later_found, later_parsed = _definitions(later, len(earlier) + 1, into_body)
         found = {**later_found, **found}
         parsed.update(later_parsed)
         blocks.update(enumerate(later, len(earlier) + 1))
