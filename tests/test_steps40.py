@@ -65,3 +65,55 @@ def test_variable_before_the_equals_is_no_label():
 
 def test_rules_version_bumped():
     assert RULES_VERSION >= 11
+
+
+# -- emphasis in a table cell (audit 40): a closing `**` before the cell's bar was read as a product with
+# the column break the bar became, so a bold, italic or underlined result hid the claim
+
+@pytest.mark.parametrize("row", [
+    "| 36 + 16 = **53** |",
+    "| Total | 36 + 16 = **53** |",
+    "| 36 + 16 = | **53** |",
+    "| Total = 36 + 16 | **53** |",
+    "| 36 + 16 = *53* |",
+    "| 36 + 16 = _53_ |",
+    "| Step 2 | 36 + 16 = *53* | kg |",
+])
+def test_emphasised_result_in_a_cell_fails_as_outside_a_table(row):
+    got = verify_steps(row)
+    assert (got.score, got.reason) == (0.0, "step 1: 36 + 16 = 53 is false (different values: 52 vs 53)")
+
+
+@pytest.mark.parametrize("row", [
+    "| 36 + 16 = **52** |",
+    "| Total | 36 + 16 = **52** |",
+    "| 36 + 16 = | **52** |",
+    "| 36 + 16 = *52* |",
+    "| 36 + 16 = _52_ |",
+    "| 36 + 16 = __52__ |",
+])
+def test_emphasised_true_result_in_a_cell_holds(row):
+    assert find_claims(row) == [("36 + 16", "52")]
+    got = verify_steps(row)
+    assert (got.score, got.reason) == (1.0, "all 1 claims in 1 steps hold")
+
+
+@pytest.mark.parametrize("text", ["36 + 16 = **53** \\\\ 1 + 1 = 2", "36 + 16 = **53** & 1 + 1 = 2",
+                                  "36 + 16 = _53_"])
+def test_emphasis_before_a_break_or_in_underscores_outside_a_table_fails(text):
+    # stars before a row break or an `&` column were a product with it too; `_53_` was no emphasis
+    got = verify_steps(text)
+    assert got.score == 0.0
+    assert got.reason.startswith("step 1: 36 + 16 = 53 is false")
+
+
+@pytest.mark.parametrize("text, claims", [
+    ("| 3 *4 = 12 |", [("3 *4", "12")]),
+    ("| 2 ** 3 = 8 |", [("2 ** 3", "8")]),
+    ("$x_1 = 3 + 4 = 7$", [("3 + 4", "7")]),
+    ("| Total = 36 + 16 | see above |", []),
+    ("| **Total** | 3 × 4 = 12 |", [("3 × 4", "12")]),
+])
+def test_products_subscripts_and_text_cells_are_read_as_before(text, claims):
+    assert find_claims(text) == claims
+    assert verify_steps(text).score == 1.0

@@ -34,10 +34,14 @@ _LABEL_RE = re.compile(
     r"|\d{4}:(?:[*_]{1,2})?(?=[ \t][^=\n]*=)(?![^\n]*\d[ \t]*:[ \t]*\d)"  # `2023: 3 × 4 = 12`; not `3: 1 = 6: 2`
     r"(?=[ \t][-+]?[^=\n]*?[\w)}\]][ \t]*(?:[-+*×·÷/^]|\\(?:times|cdot|div)(?![A-Za-z]))))"  # not `12: 4 = 3`
     r"\s*(?:[*_]{1,2}(?=\s))?", re.IGNORECASE)
-# markdown emphasis and code: backticks, and "**", "__" or "*" opening a word (after a space) or closing
+# markdown emphasis and code: backticks, and "**", "__", "*" or "_" opening a word (after a space) or closing
 # one (before a space or punctuation); "2 ** 3", "2**3" and "3 * 4" are maths, and so is a star between
-# an operand's end and an operand's start ("3 *4", "(2) **3"), see `_is_product`
-_EMPHASIS_RE = re.compile(r"`+|(?<!\S)(?:\*\*|__|\*)(?=[^\s*_])|(?<=[^\s*_])(?:\*\*|__|\*)(?=[\s.,;:!?)\]]|$)")
+# an operand's end and an operand's start ("3 *4", "(2) **3"), see `_is_product`; a subscript (`x_1`) is
+# neither, its `_` being inside a word
+_EMPHASIS_RE = re.compile(r"`+|(?<!\S)(?:\*\*|__|\*|_)(?=[^\s*_])|(?<=[^\s*_])(?:\*\*|__|\*|_)(?=[\s.,;:!?)\]]|$)")
+#: Layout right after a run of stars (spaces aside): a column break (`\quad`, what a table's bar or an `&`
+#: becomes) or a row break (`\\`), which is no operand, so the stars before it close an emphasis.
+_LAYOUT_AFTER_RE = re.compile(r"\s*(?:\\q?quad(?![A-Za-z])|\\\\)")
 _CURRENCY_RE = re.compile(r"\\?[$€£¥](?=\s?-?\.?\d)|(?<=\d)\s?[€£¥]")
 _LINK_RE = re.compile(r"(=|\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])|≃|≅|\\cong(?![A-Za-z]))")
 #: Three digits after a space between digit groups (`10\\,000`): a thousands separator, as `normalize` reads it.
@@ -336,7 +340,7 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
     step = re.sub(r"={2,}", "=", step.replace("~", " ").replace("＝", "="))
     if "\\" in step:
         step = _GAP_RE.sub(lambda m: _gap(step, m), step)
-    step = _EMPHASIS_RE.sub(lambda m: m.group() if _is_product(step, m.start(), m.end()) else " ", step)
+    step = _EMPHASIS_RE.sub(lambda m: _emphasis_or_product(step, m), step)
     if _HEDGE_HINT_RE.search(step):
         step = _unclaimed(step, following)
     if "≈" in step or "≃" in step or "\\" in step:  # `\\approx 3$ million`: the number is not the value, no claim
@@ -392,6 +396,16 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
     for claim in claims:
         distinct.setdefault(claim[:4], claim)
     return list(distinct.values()), last
+
+
+def _emphasis_or_product(step: str, m: re.Match) -> str:
+    """A match of `_EMPHASIS_RE` in `step` as it is read: kept when it is a product's stars (`_is_product`:
+    `3 *4`), else a space. Stars before a column or row break (`_LAYOUT_AFTER_RE`) close an emphasis
+    whatever the break starts with: a table cell `| 36 + 16 = **53** |` is read as `36 + 16 = 53`, not as a
+    product of 53 and the `\\quad` its closing bar became (which hid the claim)."""
+    if _is_product(step, m.start(), m.end()) and not _LAYOUT_AFTER_RE.match(step, m.end()):
+        return m.group()
+    return " "
 
 
 def _has_link(text: str) -> bool:

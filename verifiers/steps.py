@@ -373,6 +373,8 @@ RULES_VERSION = 11  # 3: a repeated claim (however spelled) counts once, a claim
 # number)" and a noun before a direction bracket (`= 9 buses (rounded up)`) are rounding hedges
 # 11 (audit 40): a table cell `label = expression` with no value of its own, a lone number or amount after it
 # (`| Total = $36 + $16 | $53 |`), is read as `expression = number` (fails); not before text or a formula
+# and emphasis in a table cell is read as outside a table (`| 36 + 16 = **53** |`, `| 36 + 16 = | *53* |` fail;
+# stars before a cell's bar, a row break `\\` or an `&` column were a product with it); `_53_` is emphasis too
 
 
 #: A quotient of two numbers in scientific notation written inline (`4.5 \\times 10^6 / 1.5 \\times 10^3`):
