@@ -141,3 +141,98 @@ def test_rules_version():
     from rlvr.verifiers.math import RULES_VERSION
 
     assert RULES_VERSION == 34
+
+
+# Review of audit 40 (rules 34 still: nothing released since).
+_BAGS = "Each of the 3 bags holds 4 apples, so 3 × 4 = 12.\n\n\\boxed{12}\n\n"
+_RECOMPUTE = _BAGS + "Wait, that's not right. Let me recompute. "
+
+
+# 6. A confirmation ("Yes it is.", "Good.", "That's correct.", "The answer is unchanged.") holds
+# only after working that comes back to the answer or states no value: else it confirms that value.
+@pytest.mark.parametrize("gold, text", [
+    ("12", _BAGS + "Wait, that's not right. Let me redo: the total is 15. Is it? Yes it is."),
+    ("12", _BAGS + "That's not right, is it? Let me check: 3 × 5 = 15. Yes it is."),
+    ("12", _BAGS + "Wait, that's not right. I forgot the 3 extra apples. So 12 + 3 = 15. Is that the total? Yes it is."),
+    ("12", _BAGS + "Hmm, 12 seems wrong. Let me recheck the bags: does each bag hold 5 apples? Yes, it does."),
+    ("\\frac{1}{2}", "So\n\n\\boxed{\\frac{1}{2}}\n\nWait, that's not right. Let me recompute: 3/4 - 1/8 = 5/8. Yes it is."),
+    ("(2,3)", "So\n\n\\boxed{(2, 3)}\n\nWait, that's not right. Let me recompute: x = 4, y = 1. Yes it is."),
+    ("(2,3)", "So\n\n\\boxed{(2, 3)}\n\nWait, that's not right. Let me recompute: x = 4, y = 1. OK."),
+    ("12", _BAGS + "Wait, that's not right. Let me recompute: 3 × 5 = 15. Good."),
+    ("12", _BAGS + "Wait, that's not right. Let me recompute: 3 × 5 = 15. That's correct."),
+    ("12", _BAGS + "Wait, that's not right. Let me recompute: 3 × 5 = 15. The answer is unchanged."),
+    ("12", _BAGS + "Wait, that's not right. Let me recompute: 3 × 5 = 15. The answer is right."),
+    ("12", _BAGS + "Wait, that's not right. Let me redo with 5 bags: 5 × 4 = 20. Good."),
+    ("12", _BAGS + "Wait, that's not right. The answer is right: 13."),
+])
+def test_a_confirmation_after_working_to_another_value_holds_nothing(gold, text):
+    assert _graded(gold, text) == (False, "unparsable")
+
+
+@pytest.mark.parametrize("text", [
+    _BAGS + "That's not right, is it? Let me check: 3 × 4 = 12. Yes it is.",
+    _BAGS + "Wait, that's not right. Let me redo: is it 12? Yes it is.",
+    _BAGS + "Wait, that's not right. Let me recompute: 3 × 4 = 12. That's correct.",
+    _BAGS + "Wait, that's not right. Let me recompute: 3 × 4 = 12, and 12 - 4 - 4 - 4 = 0. Good.",
+])
+def test_a_confirmation_after_working_back_to_the_answer_still_keeps_it(text):
+    assert _graded("12", text) == (True, "equal")
+
+
+# 7. After the recheck reached the answer, checks of it ticked true and counts in prose reopen
+# nothing; working to another value after a stands-word or a check mark does.
+@pytest.mark.parametrize("gold, text", [
+    ("12", _RECOMPUTE + "3 × 4 = 12 ✓ and 12 / 4 = 3 ✓"),
+    ("12", _RECOMPUTE + "3 × 4 = 12 ✓. Check: 12 - 4 - 4 - 4 = 0 ✓"),
+    ("12", _RECOMPUTE + "3 × 4 = 12. 12 ÷ 4 = 3 ✓"),
+    ("(2,3)", "So\n\n\\boxed{(2, 3)}\n\nWait, that's not right. Let me recompute: x = 2 and y = 3. "
+              "Check: 2 + 3 = 5 ✓, 2 - 3 = -1 ✓."),
+    ("12", _RECOMPUTE + "12 ✓ — the 3 bags have 4 apples each."),
+    ("12", _RECOMPUTE + "Yes, 12. Each of the 3 bags holds 4."),
+])
+def test_ticked_checks_and_counts_after_the_answer_keep_it(gold, text):
+    assert _graded(gold, text) == (True, "equal")
+
+
+@pytest.mark.parametrize("text", [
+    _RECOMPUTE + "12 is fine. Plus the teacher: 13.",
+    _RECOMPUTE + "3 × 4 = 12 ✓. Then add 3 more apples: 15 total.",
+    _RECOMPUTE + "3 × 4 = 12 ✓. Then 3 × 5 = 15 ✓",
+    _RECOMPUTE + "12 is right for the apples, 15 for the fruit. So 15.",
+    _RECOMPUTE + "Apples: 3 × 4 = 12 ✓. Oranges: 3 × 1 = 3 ✓. Total: 15.",
+])
+def test_working_to_another_value_after_the_answer_reopens_it(text):
+    assert _graded("12", text) == (False, "unparsable")
+
+
+# 8. A complement after a stands-word, or a "but" with no other value after it, is no condition.
+@pytest.mark.parametrize("redo", [
+    "12 is correct for 3 bags of 4 apples.",
+    "The answer is correct given 3 bags of 4.",
+    "So the total is still 12 apples in 3 bags.",
+    "12 is right after checking 3 × 4.",
+    "It doesn't change the answer, but it was sloppy.",
+    "The total is still 12, but I wrote it badly.",
+    "That doesn't change anything.",
+])
+def test_a_stands_word_with_a_complement_or_an_idle_but_keeps_the_answer(redo):
+    assert _graded("12", _RECOMPUTE + redo) == (True, "equal")
+
+
+# 9. Check marks and full stops after a recheck ending on an answer that is no plain number, in
+# either order.
+@pytest.mark.parametrize("gold, answer, recheck", [
+    ("\\frac{1}{2}", "\\frac{1}{2}", "P = 2/4 = $\\frac{1}{2}$ ✓."),
+    ("\\frac{1}{2}", "\\frac{1}{2}", "P = \\frac{2}{4} = \\frac{1}{2} ✓."),
+    ("(2,3)", "(2, 3)", "x = 2, y = 3 ✓."),
+])
+def test_a_check_mark_before_the_stop_still_ends_on_the_answer(gold, answer, recheck):
+    text = f"So\n\n\\boxed{{{answer}}}\n\nWait, that's not right. Let me recompute: " + recheck
+    assert _graded(gold, text) == (True, "equal")
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("work", ["12 / 4 = 3 ✓ ", "Yes it is. ", "12 is right but 5 ", "1 = 1 ✓", "Good. "])
+def test_many_holders_and_checks_are_read_in_linear_time(work):
+    text = _RECOMPUTE + work * (32000 // len(work))
+    assert _graded("12", text)[1] in ("equal", "unparsable")

@@ -53,7 +53,10 @@ window after it, and at most the last `_MAX_TRIGGERS` retractions are read.
 
 from __future__ import annotations
 
+import ast
+import operator
 import re
+from fractions import Fraction
 
 from rlvr.verifiers.math_normalize import normalize
 
@@ -292,12 +295,31 @@ _CHECKED_RE = re.compile(r"(?<![\w.])" + _STANDS_NUMBER + r"[ \t*_]{0,4}\(?[ \t]
 _OPENS_NUMBER_RE = re.compile(r"(?:\A|[,;:(\u2014\u2013.!?\n>#-]|\b(?:so|and|actually|indeed|yes|no|ok|okay|well|hmm+|wait"
                               r"|then|thus|therefore|hence|still|now|again|clearly|definitely|really|yeah|yep|the)"
                               r")[ \t*_$]*\Z", re.IGNORECASE)
-#: Words that reopen what a clause said holds ("The number of bags is unchanged, but each bag has 5").
+#: Words that reopen what a clause said holds ("The number of bags is unchanged, but each bag has 5"):
+#: only when another value follows them in their sentence (`_reopening`).
 _REOPENED_RE = re.compile(r"\b(?:but|though|although|however|yet|except)\b", re.IGNORECASE)
-#: Plain lower-case words after "is still 12" that name what it counts ("the total is still 12
-#: apples"), not a condition ("still 12 for the apples alone").
-_COUNTED_WORDS_RE = re.compile(r"(?:[ \t]+(?!(?:to|if|only|when|whenever|unless|for|in|about|except|provided|with"
-                               r"|without|but|though|yet)\b)[a-z]+){0,2}")
+#: A value the working states (review of audit 40; what reopens an answer said to hold, `_reopening`,
+#: and what a recheck ends on, `_comes_back`): a result after `=` (group "eq"; none when the text
+#: is cut off there: "5 × 4 ="), a number after a verb of result (group "said": "the total is 15"),
+#: one closing its clause (but for at most two words, no rate: "so 4 per bag" states none) after a
+#: colon, a conclusion word, "as", "at", "say" or "be" (group "closing": "Plus the teacher: 13.",
+#: "So 15.", "the same as 15."; not "3 bags of 4 apples", "as 3 bags hold 4"),
+#: one with "total" or "in all" (group "total": "15 total"), or a bare number with a check mark
+#: (group "ticked": "13 ✓"). Counts in prose ("3 bags", "holds 4") state none. Bounded runs: linear.
+_NUMBER = r"-?\d[\d,]{0,30}(?:\.\d{1,30})?(?![\d.,]?\d)"
+_NO_OPERATION = r"(?![ \t]*(?:[-+*/^=\u00d7\u00f7\u00b7\u22c5\u2212]|\\(?:times|cdot|div)))"
+_STATED_RE = re.compile(
+    r"(?<![<>!])=[ \t]*\$?(?:\\boxed\{)?(?P<eq>" + _NUMBER + r")?"
+    r"|(?:\b(?:is|was|are|equals|gives|makes|becomes|get|gets|got)|'s|\u2019s)[ \t]+"
+    r"(?:(?:still|now|just|only|actually|then|really|indeed)[ \t]+)?\$?(?:\\boxed\{)?(?P<said>" + _NUMBER + r")"
+    + _NO_OPERATION
+    + r"|(?::[ \t]*|\b(?:so|thus|hence|therefore|as|at|say|says|said|be)[ \t]+)\$?(?:\\boxed\{)?(?P<closing>" + _NUMBER
+    + r")\}?\$?(?=(?:[ \t]+(?!(?:per|each|every|apiece|a|an)\b)[a-z]{1,20}){0,2}[ \t]*(?:[.,;!?\n]|\Z))"
+    r"|(?P<total>" + _NUMBER + r")(?=[ \t]+(?:[a-z]{1,20}[ \t]+)?(?:total|in[ \t]+(?:total|all)|altogether)\b)"
+    r"|(?<![\w.])(?P<ticked>" + _NUMBER + r")(?=[ \t*_]{0,4}\(?[ \t]{0,2}[\u2713\u2714\u2705])",
+    re.IGNORECASE)
+#: A check mark right after a value (`_neutral_check`).
+_TICK_AFTER_RE = re.compile(r"[ \t*_$}]{0,4}\(?[ \t]{0,2}[\u2713\u2714\u2705]")
 #: A confirmation on its own after the recount ("Good.", "OK.", "Yes, 12.", "Yes, that's it.", "Yes
 #: it is."): not "OK, let me redo this" nor "good, now multiply" (review of audit 39).
 _CONFIRMED_RE = re.compile(r"(?<![\w'\u2019])(?:good|ok|okay|yes|yep|yeah)\b(?=[ \t]*(?:[.!\u2713\u2714\u2705]|\Z|\n"
@@ -387,34 +409,122 @@ def _next_to_answer(between: str) -> bool:
     return end is None or _ONLY_INTERJECTIONS_RE.match(between, end.end()) is not None
 
 
-#: The result of a step of working: a value after `=`, "is", "equals" or "gives" (group "value";
-#: none after an `=` that the text cut off: "3 × 5 =").
-_RESULT_RE = re.compile(r"=[ \t]*\$?(?P<value>-?\d[\d,]*(?:\.\d+)?)?"
-                        r"|\b(?:is|equals|gives)[ \t]+\$?(?P<stated>-?\d[\d,]*(?:\.\d+)?)", re.IGNORECASE)
-
-
 def _comes_back(rest: str, answer: str) -> bool:
-    """Whether `rest`, the text after a retraction, comes back to `answer`: the result of its last
-    step of working (`_RESULT_RE`: "Let me recompute: 4 + 4 + 4 = 12 apples in the 3 bags.", "… 3 × 4
-    = 12, i.e. 4 per bag.", review 2 of audit 39) or its last value (`_last_value`, in digits or in
-    words: "… a dozen.") is the answer's. A last `=` with nothing after it ("3 × 5 =") states none.
+    """Whether `rest`, the text after a retraction, comes back to `answer`: the last value its
+    working states (`_STATED_RE`: the result of its last step, "Let me recompute: 4 + 4 + 4 = 12
+    apples in the 3 bags.", "… 3 × 4 = 12, i.e. 4 per bag.", review 2 of audit 39; a later stated
+    value before an earlier `=` result, "3 × 4 = 12 ✓. Then add 3 more apples: 15 total.", review
+    of audit 40) or its last value (`_last_value`, in digits or in words: "… a dozen.") is the
+    answer's; checks of the answer ticked after it are no value of their own (`_checks_dropped`:
+    "3 × 4 = 12. 12 ÷ 4 = 3 ✓"). A last `=` with nothing after it ("3 × 5 =") states none.
     An answer that is no plain number comes back when the value ending the text is it in the
     grader's cheap comparison (`_ends_on`, audit 40: "$\\frac{2}{4} = \\frac{1}{2}$." after
     `\\frac{1}{2}`); one with what it counts (`12 \\text{ apples}`) is read as its number."""
+    rest = _checks_dropped(rest, answer)
     plain = _plain_answer(answer)
     if plain is None:
         return _ends_on(rest, answer)
     answer = plain
-    step = None
-    for step in _RESULT_RE.finditer(rest):
-        pass
-    result = None if step is None else (step["value"] or step["stated"])
+    step = _last(m for m in _STATED_RE.finditer(rest) if m["ticked"] is None)
+    result = None if step is None else (step["eq"] or step["said"] or step["closing"] or step["total"])
     if result is not None and _same_value(answer, result.rstrip(",")):
         return True
     last = _last_value(rest)
     if last is not None and _same_value(answer, last):
         return True
     return _LAST_NUMBER_RE.fullmatch(answer.strip()) is None and _ends_on(rest, answer)  # (`\\frac{1}{2}`, `-3/4`)
+
+
+#: Words labelling a check at the end of a recheck ("Check:", "Also,"), dropped with it.
+_CHECK_LABEL_RE = re.compile(r"(?:[\s,;:.\u2014\u2013-]|\b(?:check(?:ing)?|verify(?:ing)?|verification|also|and))*\Z",
+                             re.IGNORECASE)
+
+
+def _checks_dropped(rest: str, answer: str, *, unticked: bool = False) -> str:
+    """`rest` less the checks of the answer ticked at its end, with their labels (`_neutral_check`:
+    "… x = 2 and y = 3. Check: 2 + 3 = 5 ✓, 2 - 3 = -1 ✓." ends on "x = 2 and y = 3"; review of
+    audit 40); with `unticked` (the working before a confirmation: "4 + 4 + 4 = 12, 12 / 4 = 3. OK.")
+    also unticked ones that undo the answer (see `_neutral_check`). At most `_MAX_TRIGGERS` of them
+    (a bound on what a flood of them costs)."""
+    for _ in range(_MAX_TRIGGERS):
+        end = len(rest.rstrip(" \t\n.!,;*_"))
+        tick = _LAST_TICK_RE.search(rest, max(0, end - 8), end)
+        if tick is None and not unticked:
+            break
+        start = _neutral_check(rest, end if tick is None else tick.start(), answer, undoes=tick is None)
+        if start is None:
+            break
+        rest = rest[:_CHECK_LABEL_RE.search(rest, max(0, start - 40), start).start()]
+    return rest
+
+
+#: A check mark ending the text (up to `end`), perhaps in brackets ("= 3 ✓", "= 3 (✓)").
+_LAST_TICK_RE = re.compile(r"[ \t*_$}]{0,4}\(?[ \t]{0,2}[\u2713\u2714\u2705][\ufe0f]?\)?\Z")
+#: The result of an equation ending right before a check mark (group "result").
+_TICKED_RESULT_RE = re.compile(r"=[ \t]*\$?(?:\\boxed\{)?(?P<result>" + _NUMBER + r")\}?\$?\Z")
+#: Numbers in an answer or in a side of an equation.
+_DIGITS_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _neutral_check(text: str, at: int, answer: str, *, undoes: bool = False) -> int | None:
+    """Where the check ending at `at` in `text` (a check mark there) opens, when it is a check of
+    the answer: an equation of plain arithmetic ticked after its result, true, whose left side holds
+    every number of the answer ("12 / 4 = 3 ✓", "12 - 4 - 4 - 4 = 0 ✓", "2 - 3 = -1 ✓" after `(2,
+    3)`; not "3 × 5 = 15 ✓" after 12); else None. With `undoes` (no check mark), the left side must
+    also open with the answer and only divide or subtract ("12 / 4 = 3", not "12 + 3 = 15")."""
+    found = _TICKED_RESULT_RE.search(text, max(0, at - 48), at)
+    if found is None:
+        return None
+    start = found.start()
+    while start > 0 and found.start() - start < 60 and (text[start - 1] in _ARITHMETIC
+                                                          or (text[start - 1] == "." and text[start:start + 1].isdigit())):
+        start -= 1
+    while start < found.start() and not (text[start].isdigit() or text[start] in "(-\u2212"):
+        start += 1
+    left = text[start:found.start()]
+    wanted = _DIGITS_RE.findall(answer)
+    numbers = {float(n) for n in _DIGITS_RE.findall(left)}
+    if not wanted or not all(float(n) in numbers for n in wanted):
+        return None
+    if undoes and (not _UNDOES_RE.fullmatch(left.strip()) or not _same_value(answer, _DIGITS_RE.match(left)[0])):
+        return None
+    value = _arithmetic(left)
+    result = found["result"].replace(",", "")
+    return start if value is not None and value == Fraction(result) else None
+
+
+#: The answer's number divided or reduced ("12 / 4", "12 ÷ 3", "12 - 4 - 4 - 4").
+_UNDOES_RE = re.compile(r"\d+(?:\.\d+)?(?:[ \t]*[/\u00f7\u2212-][ \t]*\d+(?:\.\d+)?)+")
+#: The characters of plain arithmetic (digits, spaces, operations, brackets).
+_ARITHMETIC = frozenset("0123456789 \t+-*/()\u00d7\u00f7\u00b7\u22c5\u2212")
+_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+def _arithmetic(expression: str) -> Fraction | None:
+    """The exact value of `expression`, plain arithmetic on numbers (+, -, ×, ÷, /, brackets), or
+    None when it is none (or divides by zero)."""
+    for sign, plain in (("\u00d7", "*"), ("\u00b7", "*"), ("\u22c5", "*"), ("\u00f7", "/"), ("\u2212", "-")):
+        expression = expression.replace(sign, plain)
+    if not expression.strip() or len(expression) > 80 or "**" in expression:
+        return None
+    try:
+        tree = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+
+    def value(node) -> Fraction:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return Fraction(str(node.value))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            return -value(node.operand) if isinstance(node.op, ast.USub) else value(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            return _OPERATORS[type(node.op)](value(node.left), value(node.right))
+        raise ValueError(node)
+
+    try:
+        return value(tree)
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
 #: Where the value ending a recheck may open in its last sentence (`_ends_on`): after `=`, a verb of
@@ -436,7 +546,12 @@ def _ends_on(rest: str, answer: str) -> bool:
     dropped) that the grader's cheap stage finds equal to `answer` (`_equivalent`: "-6/8 = -3/4."
     after `-\\frac{3}{4}`, "x = 2, y = 3." after `(2, 3)`, "… is 3:30."); for a choice letter, the
     last choice it names, with no negation ("option C gives 12, which matches")."""
-    text = without_marks(rest.rstrip()).rstrip(" \t.!*_")
+    text = rest
+    for _ in range(8):  # (marks and stops, in any order: "… = \\frac{1}{2} ✓."; a few at most, a bound)
+        stripped = without_marks(text.rstrip()).rstrip(" \t.!*_")
+        if stripped == text:
+            break
+        text = stripped
     ends = [m.end() for m in _SENTENCE_END_RE.finditer(text, max(0, len(text) - 4 * _WINDOW))]
     sentence = without_refused(text[ends[-1] if ends else max(0, len(text) - 4 * _WINDOW):].strip())
     if _choice_letter(answer):
@@ -472,32 +587,116 @@ def _equivalent(answer: str, value: str) -> bool:
 
 
 def _stands(rest: str, answer: str) -> bool:
-    """Whether `rest`, the text after a retraction, says the answer holds after all: a predicate of
-    `_STANDS_RE` about the answer (its numbers the answer's, a number subject opening its clause) or a
-    denied change of it (`_NOT_CHANGED_RE`), that ends its clause with nothing reopening it
-    (`_holds_to_its_end`); a check mark right after the answer's number at the end of the recheck
-    (`_CHECKED_RE`, `_recheck_ends`: the last one); or the last confirmation of `_CONFIRMED_RE`, with
-    no negation right before it ("That's not right either." holds nothing), at the end of the
-    recheck (audit 40: a stands-word anywhere in a redo, "The number of bags is unchanged, but …",
-    "Bag 12 holds 3 apples", "3 × 4 = 12 ✓, but I forgot …", kept a retracted answer)."""
+    """Whether `rest`, the text after a retraction, says the answer holds after all: a holder
+    (`_holders`: a predicate of `_STANDS_RE` about the answer, a denied change of it, a check mark
+    right after the answer's number, a confirmation with no negation right before it) that no later
+    working reopens (`_reopening`: "12 is fine. Plus the teacher: 13." holds nothing), and that
+    names the answer's number or follows working that comes back to it or states no value
+    (`_comes_back`; review of audit 40: "Let me redo: the total is 15. Is it? Yes it is.", "3 × 5 =
+    15. Good.", "… 3 × 5 = 15. The answer is unchanged." confirm 15, not the answer). A complement
+    after it is no condition unless the working goes on to another value ("12 is correct for 3 bags
+    of 4 apples." holds; "It is correct to multiply, but … 5 × 4 =" does not). Only the last
+    `_MAX_TRIGGERS` holders past the last reopening are read: linear."""
     answer = _plain_answer(answer) or answer  # (`12 \\text{ apples}`: its number)
+    reopened = _reopening(rest, answer)
+    holders = sorted(h for h in _holders(rest, answer) if h[0] > reopened)[-_MAX_TRIGGERS:]
+    return any(named or _works_to(rest, start, answer) for _, start, named in reversed(holders))
+
+
+def _holders(rest: str, answer: str):
+    """The places in `rest` saying `answer` holds, as (end, start, whether it names the answer's
+    number): a predicate of `_STANDS_RE` whose numbers are the answer's (a number subject opening
+    its clause: "12 is still right"; not "Bag 12 holds 3 apples") and that asks nothing ("12 is
+    still right? No, …"), a denied change of the answer (`_NOT_CHANGED_RE`), a check mark right
+    after the answer's number (`_CHECKED_RE`), and a confirmation of `_CONFIRMED_RE` with no
+    negation right before it ("That's not right either." holds nothing; "Yes, 12." names the
+    answer, "Yes, 15." holds nothing)."""
     for m in _STANDS_RE.finditer(rest):
         numbers = [n.rstrip(",") for n in (m["n"], m["m"], m["value"]) if n]
-        if not all(_same_value(answer, n) for n in numbers):
+        if not all(_same_value(answer, n) for n in numbers) or _asks(rest, m.end()):
             continue
         if m["m"] is not None and _OPENS_NUMBER_RE.search(rest, max(0, m.start() - 40), m.start()) is None:
             continue  # "Bag 12 holds 3 apples": a label's number, no subject
-        end = _COUNTED_WORDS_RE.match(rest, m.end()).end() if m["value"] else m.end()
-        if _holds_to_its_end(rest, end):
+        yield m.end(), m.start(), bool(numbers)
+    for m in _NOT_CHANGED_RE.finditer(rest):
+        if not _asks(rest, m.end()):
+            yield m.end(), m.start(), False
+    for m in _CHECKED_RE.finditer(rest):
+        if _same_value(answer, m["n"].rstrip(",")):
+            yield m.end(), m.start(), True
+    for m in _CONFIRMED_RE.finditer(rest):
+        if _NEGATED_RE.search(rest, max(0, m.start() - 24), m.start()):
+            continue
+        said = _CONFIRMED_VALUE_RE.match(rest, m.end())
+        if said is None or not _plain_number(answer):
+            yield m.end(), m.start(), False
+        elif _same_value(answer, said["n"].rstrip(",")):
+            yield said.end(), m.start(), True
+
+
+#: The number a confirmation gives ("Yes, 12", "Yes, $12$"; group "n").
+_CONFIRMED_VALUE_RE = re.compile(r",[ \t]*" + _STANDS_NUMBER)
+
+
+def _asks(rest: str, at: int) -> bool:
+    """Whether the predicate ending at `at` in `rest` is asked ("12 is still right? No, it's 15.")."""
+    at = _CLAUSE_TAIL_RE.match(rest, at).end()
+    return rest[at:at + 2].lstrip(" \t")[:1] in ("?", "\uff1f")
+
+
+def _works_to(rest: str, at: int, answer: str) -> bool:
+    """Whether the working in `rest` before `at` (a holder naming no number there: "Good.", "Yes it
+    is.", "That's correct.", "The answer is unchanged.") states no value or comes back to `answer`
+    (`_comes_back`, on the last `4 * _WINDOW` characters: a bound on what many holders cost), a
+    question ending it asked about that value ("Is it 12? Yes it is.")."""
+    before = rest[max(0, at - 4 * _WINDOW):at].rstrip(" \t\n*_")
+    if before.endswith(("?", "\uff1f")):
+        before = before[:-1]
+    before = _checks_dropped(before, answer, unticked=True)
+    if _plain_number(answer):
+        if _last_value(before) is None and _STATED_RE.search(before) is None:
             return True
-    if any(_holds_to_its_end(rest, m.end()) for m in _NOT_CHANGED_RE.finditer(rest)):
+    elif not any(c.isdigit() or c == "=" for c in before):
         return True
-    checked = _last(_CHECKED_RE.finditer(rest))  # (only the last can end the recheck: see `_recheck_ends`)
-    if checked is not None and _same_value(answer, checked["n"].rstrip(",")) and _recheck_ends(rest, checked.end(), answer):
+    return _comes_back(before, answer)
+
+
+def _reopening(rest: str, answer: str) -> int:
+    """Where the last working in `rest` that reopens an answer said to hold before it ends (-1 when
+    none): a stated value (`_STATED_RE`) other than `answer` that is no check of it (`_neutral_check`:
+    "12 / 4 = 3 ✓" keeps it), an `=` the text is cut off at ("5 × 4 ="), or a "but" followed in its
+    sentence by another number or `=` ("…, but I forgot the 3 extra apples, so 12 + 3 ="; not "…, but
+    it was sloppy."). Counts in prose ("3 bags of 4 apples", "holds 4") reopen nothing. After an
+    answer that is no plain number only the "but" and the cut-off `=` are read."""
+    plain = _plain_number(answer)
+    last = -1
+    for m in _STATED_RE.finditer(rest):
+        if m.group().startswith("=") and m["eq"] is None:
+            if not rest[m.end():].strip(" \t\n$"):
+                last = m.start()  # "5 × 4 =": cut off
+            continue
+        value = m["eq"] or m["said"] or m["closing"] or m["total"] or m["ticked"]
+        if not plain or _same_value(answer, value.rstrip(",")):
+            continue
+        if m["eq"] is not None:
+            tick = _TICK_AFTER_RE.match(rest, m.end())
+            if tick is not None and _neutral_check(rest, m.end(), answer) is not None:
+                continue
+        last = m.start()
+    for m in _REOPENED_RE.finditer(rest):
+        if m.start() > last and _another_value(rest, m.end(), answer, plain):
+            last = m.start()
+    return last
+
+
+def _another_value(rest: str, at: int, answer: str, plain: bool) -> bool:
+    """Whether the sentence going on at `at` (at most `_WINDOW` characters) holds an `=` or a number
+    other than `answer` (any number, for an answer that is no plain number)."""
+    end = _SENTENCE_END_RE.search(rest, at, at + _WINDOW)
+    clause = rest[at:end.start() if end is not None else at + _WINDOW]
+    if "=" in clause:
         return True
-    confirmed = _last(_CONFIRMED_RE.finditer(rest))
-    return (confirmed is not None and not _NEGATED_RE.search(rest, max(0, confirmed.start() - 24), confirmed.start())
-            and _recheck_ends(rest, confirmed.end(), answer))
+    return any(not plain or not _same_value(answer, n.rstrip(",")) for n in _LAST_NUMBER_RE.findall(clause))
 
 
 def _last(matches) -> re.Match | None:
@@ -506,35 +705,6 @@ def _last(matches) -> re.Match | None:
     for last in matches:
         pass
     return last
-
-
-def _holds_to_its_end(rest: str, at: int) -> bool:
-    """Whether a predicate saying the answer holds, ending at `at` in `rest`, ends its clause
-    (`_ends_clause`: "12 is right.", "12 is right, since …"; not "It is correct to multiply", "12 is
-    right for the apples alone", "12 holds 3 apples") and no "but" reopens it in its sentence."""
-    if _reopened(rest, at):
-        return False
-    return _ends_clause(rest, at)
-
-
-def _reopened(rest: str, at: int) -> bool:
-    """Whether "but" (`_REOPENED_RE`) follows `at` in its sentence (read at most `_WINDOW` characters
-    on: a bound on what many predicates in one long sentence cost)."""
-    end = _SENTENCE_END_RE.search(rest, at, at + _WINDOW)
-    return _REOPENED_RE.search(rest, at, end.start() if end is not None else at + _WINDOW) is not None
-
-
-def _recheck_ends(rest: str, at: int, answer: str) -> bool:
-    """Whether the recheck ends at `at` (a check mark or confirmation there): no "but" reopens it
-    in its sentence and no working goes on after it, every number after it being the answer's
-    ("3 × 4 = 12 ✓. So 12."; not "3 × 4 = 12 ✓, but I forgot the 3 extra apples, so 12 + 3 =", "OK.
-    Let me redo: 5 × 4 ="). For an answer that is no plain number only the "but" is looked for."""
-    if _reopened(rest, at):
-        return False
-    plain = _plain_answer(answer)
-    if plain is None:
-        return True
-    return all(_same_value(plain, n.rstrip(",")) for n in _LAST_NUMBER_RE.findall(rest, at))
 
 
 def _plain_answer(answer: str) -> str | None:
