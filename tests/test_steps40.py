@@ -12,7 +12,6 @@ _SHOPPING = "| Item | Cost |\n|---|---|\n| Shirts | 3 × $12 = $36 |\n| Total = 
 @pytest.mark.parametrize("row", [
     "| Total = 36 + 16 | 53 |",
     "| Total = $36 + $16 | $53 |",
-    "| Total weight = 36 + 16 | 53 kg |",
     "| **Total** = 36 + 16 | 53 |",
     "| Total: = 36 + 16 | 53 |",
     "| Total = 3 × (4 + 2) | 17 |",
@@ -37,7 +36,6 @@ def test_true_total_in_a_full_table_holds_both_rows():
 @pytest.mark.parametrize("row, claim", [
     ("| Total = 36 + 16 | 52 |", ("36 + 16", "52")),
     ("| Total = $36 + $16 | $52 |", ("36 + 16", "52")),
-    ("| Total weight = 36 + 16 | 52 kg |", ("36 + 16", "52")),
     ("| Total = 1,200 + 300 | 1,500 |", ("1200 + 300", "1500")),
     ("| Row 2 | Subtotal = 3 × 12 | 36 | paid |", ("3 × 12", "36")),
 ])
@@ -55,6 +53,30 @@ def test_label_cell_before_text_or_a_formula_is_left_as_written(other):
     row = f"| Total = 36 + 16 | {other} |"
     assert ("36 + 16", other) not in find_claims(row)
     assert not any(left.strip() == "36 + 16" for left, _ in find_claims(row))
+
+
+@pytest.mark.parametrize("row", [
+    "| Total = 500 + 750 | 1.25 kg |",  # a table of grams: the expression shows no unit to compare with
+    "| Total time = 45 + 75 | 2 hours |",
+    "| Total weight = 36 + 16 | 53 kg |",
+    "| Plan A | Cost = $30 × 12 | 12 | $360 |",  # a number in a later column: which one is the result?
+    "| A | Cost = 20 × 12 | 12 | 240 |",
+])
+def test_a_result_with_a_unit_or_a_later_number_column_is_left_as_written(row):
+    assert verify_steps(row).score == 1.0
+    assert not any(left.strip() in ("500 + 750", "45 + 75", "36 + 16", "30 × 12", "20 × 12") for left, _ in find_claims(row))
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("terms", [40, 400])
+def test_a_long_sum_in_a_label_cell_is_read_in_linear_time(terms):
+    """`Total = 1 + 2 + … = N` in a cell that is not the row's last fails the label-cell pattern: every
+    term doubled the time of that failure (20 terms: 0.7 s; review of rules 11)."""
+    total = terms * (terms + 1) // 2
+    row = "| Total = " + " + ".join(f"${i}" for i in range(1, terms + 1)) + f" = ${total} | paid |"
+    assert verify_steps(row).score == 1.0
+    row = "| Total = " + " + ".join(f"${i}" for i in range(1, terms + 1)) + f" = ${total + 1} | paid |"
+    assert verify_steps(row).score == (0.0 if terms < 100 else 1.0)  # (a claim that long is not checked)
 
 
 def test_variable_before_the_equals_is_no_label():
