@@ -236,3 +236,75 @@ def test_a_check_mark_before_the_stop_still_ends_on_the_answer(gold, answer, rec
 def test_many_holders_and_checks_are_read_in_linear_time(work):
     text = _RECOMPUTE + work * (32000 // len(work))
     assert _graded("12", text)[1] in ("equal", "unparsable")
+
+
+# 5. Audit 40, second review (acceptance cases real.json, c2.json, c3.json of the reviewer's harness).
+# Once the recheck's working reaches the answer, a check after a label ("Check:", "Double-check:",
+# "**Verification:**", "Plug in:", "Dividing back:") or a ticked statement is neutral, whatever its
+# shape; efa171d read its result (2.5, 0, 4, 60, 16...) as the recheck's last value.
+_TRIP = "The car travels at 60 mph for 2.5 hours, so 60 × 2.5 = 150 miles.\n\n\\boxed{150}\n\n"
+_ROOTS = "We have $x^2 - 5x + 6 = 0$, so the roots sum to $5$.\n\n$\\boxed{5}$\n\n"
+_SHIRT = "A $40 shirt with a 25% discount costs 40 × 0.75 = 30 dollars.\n\n\\boxed{30}\n\n"
+_EGGS = "She sells 16 - 3 - 4 = 9 eggs at $2 each, so 9 × 2 = 18 dollars.\n\n\\boxed{18}\n\n"
+_REDO = "Wait, that's not right. Let me recompute: "
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("150", _TRIP + _REDO + "60 × 2.5 = 150. Check: 150 / 60 = 2.5 hours. ✓"),
+    ("150", _TRIP + _REDO + "60 × 2.5 = 150. Double-check: 150 / 60 = 2.5, which matches the 2.5 hours given."),
+    ("150", _TRIP + _REDO + "60 × 2.5 = 150. Check: 150 / 2.5 = 60 mph ✓"),
+    ("150", _TRIP + _REDO + "60 × 2.5 = 150.\n\n**Verification:** 150 ÷ 60 = 2.5 hours ✓"),
+    ("150", _TRIP + _REDO + "60 × 2.5 = 150 miles. Sanity check: at 60 mph, 150 miles takes 2.5 hours. ✓"),
+    ("5", _ROOTS + _REDO + "roots x = 2 and x = 3, sum = 5. Check: 4 - 10 + 6 = 0 ✓, 9 - 15 + 6 = 0 ✓."),
+    ("5", _ROOTS + _REDO + "the roots are 2 and 3, sum 5. Plug in: 2² − 5·2 + 6 = 0 ✓"),
+    ("5", _ROOTS + "Hmm, I think I made an error. Let me redo this: by Vieta, sum = -(-5)/1 = 5, product = 6/1 = 6 ✓"),
+    ("30", _SHIRT + _REDO + "25% of 40 = 10, 40 − 10 = 30. Check: 30 is 75% of 40 ✓"),
+    ("30", _SHIRT + _REDO + "40 - 10 = 30. The discount was 25%, which is $10. ✓"),
+    ("30", _SHIRT + _REDO + "the discount is 25% of 40, which is 10. So the price is 40 − 10 = 30. Let me double "
+                            "check: 30 / 40 = 0.75, i.e. 75% of the original. ✓"),
+    ("18", _EGGS + _REDO + "16 - 7 = 9, 9 × 2 = 18. Check: 18 / 2 = 9 eggs, 9 + 7 = 16 eggs ✓"),
+    ("18", _EGGS + _REDO + "16 - 7 = 9, 9 × 2 = 18. Check: 9 + 3 + 4 = 16 ✓"),
+    ("12", _BAGS + "Hold on, I think I made a mistake. Let me recount: 4 + 4 + 4 = 12. Dividing back: 12 / 3 = 4 "
+                   "apples per bag ✓"),
+])
+def test_a_check_after_working_back_to_the_answer_keeps_it(gold, text):
+    assert _graded(gold, text) == (True, "equal")
+
+
+# Commentary after a stands-word or a confirmation (an explanation of the inputs, an unticked check
+# dividing the answer) reopens nothing (42bdb29 read any stated value after the holder).
+@pytest.mark.parametrize("text", [
+    _BAGS + _REDO + "3 × 4 = 12. Yes, 12 is correct. That's 4 apples in each of the 3 bags.",
+    _BAGS + _REDO + "3 × 4 = 12. So the answer 12 stands; note 12 / 3 = 4 per bag.",
+    _BAGS + _REDO + "3 × 4 = 12. Yes, 12 is correct. It is 3 more than 9.",
+    _BAGS + _REDO + "3 × 4 = 12. Good. That gives 4 per bag.",
+    _BAGS + "Hmm, 12 seems wrong. Let me recheck: 3 bags, 4 apples each, 3 × 4 = 12. It's correct, since 12 ÷ 4 = 3.",
+    _BAGS + "That's not right, is it? Let me check: 3 × 4 = 12. Yes it is, because 12 / 3 = 4.",
+])
+def test_commentary_after_a_holder_keeps_the_answer(text):
+    assert _graded("12", text) == (True, "equal")
+
+
+# A redo to another value keeps the answer taken back: past-tense narration of the old value, a
+# conditional stands-word, a value judged or refused, a check of the new value that comes to the
+# old one, and more added after a step that gives the answer.
+@pytest.mark.parametrize("gold, text", [
+    ("12", _BAGS + "Wait, that's not right. Each bag holds 5 apples, so 3 × 5 = 15. Earlier I got 12 because I used "
+                   "4 per bag."),
+    ("12", _BAGS + "Wait, that's not right. Each bag holds 5 apples, so 3 × 5 = 15. Previously I got 12, which was wrong."),
+    ("12", _BAGS + _REDO + "3 × 5 = 15. Hmm, 12 is correct only if each bag holds 4."),
+    ("12", _BAGS + "Wait, that's not right. Each bag holds 5 apples: 3 × 5 = 15. 12 is correct only for 4 per bag."),
+    ("12", _BAGS + "Wait, that's not right. Each bag holds 5 apples: 3 × 5 = 15. Yes, 12 was a mistake."),
+    ("12", _BAGS + "Wait, that's not right. Each bag holds 5 apples: 3 × 5 = 15. Yes, 12 is too low."),
+    ("12", _BAGS + "Wait, that's not right. Let me recompute with 5 per bag: 15. Yes, 12 was wrong."),
+    ("12", _BAGS + "Wait, that's not right. The bags hold 5 apples each, so 3 × 5 = 15 apples, not 12."),
+    ("12", _BAGS + "Wait, that's not right. The bags hold 5 apples each, so 3 × 5 = 15, which is 3 more than 12."),
+    ("12", _BAGS + "Wait, that's not right. Each bag holds 5 apples: 3 × 5 = 15 instead of 12."),
+    ("12", _BAGS + "Wait, that's not right. I forgot the 3 extra apples. Let me recompute: 12 + 3 = 15. Check: 15 − 3 = 12 ✓"),
+    ("12", _BAGS + "Wait, that's not right. I forgot the 3 extra apples: 12 + 3 = 15. Let me verify: 15 - 3 = 12. ✓"),
+    ("12", _BAGS + _REDO + "3 × 4 = 12, plus the 3 she had makes fifteen."),
+    ("12", _BAGS + _REDO + "3 × 4 = 12 apples in the bags and 3 more in her hand."),
+    ("5", _ROOTS + "Wait, that's not right. I need the product of the roots: 6. Check: 6 - 1 = 5 ✓"),
+])
+def test_a_redo_to_another_value_still_takes_the_answer_back(gold, text):
+    assert _graded(gold, text) == (False, "unparsable")

@@ -324,7 +324,7 @@ _TICK_AFTER_RE = re.compile(r"[ \t*_$}]{0,4}\(?[ \t]{0,2}[\u2713\u2714\u2705]")
 #: it is."): not "OK, let me redo this" nor "good, now multiply" (review of audit 39).
 _CONFIRMED_RE = re.compile(r"(?<![\w'\u2019])(?:good|ok|okay|yes|yep|yeah)\b(?=[ \t]*(?:[.!\u2713\u2714\u2705]|\Z|\n"
                            r"|,[ \t]*(?:\$|\\boxed|\d|(?:that|it|this)(?:'s|\u2019s|[ \t]+is)[ \t]+(?:it|right|correct|fine))"
-                           r"|,?[ \t]+(?:it|that|this)[ \t]+(?:is|was|does|did)[ \t]*(?:[.!]|\Z)))",
+                           r"|,?[ \t]+(?:it|that|this)[ \t]+(?:is|was|does|did)[ \t]*(?:[.!]|\Z|,[ \t]*(?:because|since|as)\b)))",
                            re.IGNORECASE)
 #: A negation right before a word of `_CONFIRMED_RE` ("not good", "not OK").
 _NEGATED_RE = re.compile(r"(?:\bnot|n't|n\u2019t|\bno(?:[ \t]+longer)?|\bnever|\bhardly)[ \t]+(?:\w+[ \t]+)?\Z", re.IGNORECASE)
@@ -378,7 +378,7 @@ def answer_retracted(tail: str, answer: str) -> bool:
         return False  # "A common slip is 11. That's wrong.": about another value
     if not _names_answer(found) and not _next_to_answer(between):
         return False  # "Some students add the bags. That is incorrect.": about that sentence
-    rest = tail[found.end():]
+    rest = _other_value_checked(tail[found.end():], answer)
     if _stands(rest, answer):
         return False
     return not _comes_back(rest, answer)
@@ -420,19 +420,166 @@ def _comes_back(rest: str, answer: str) -> bool:
     An answer that is no plain number comes back when the value ending the text is it in the
     grader's cheap comparison (`_ends_on`, audit 40: "$\\frac{2}{4} = \\frac{1}{2}$." after
     `\\frac{1}{2}`); one with what it counts (`12 \\text{ apples}`) is read as its number."""
-    rest = _checks_dropped(rest, answer)
+    rest = _JUDGED_NUMBER_RE.sub(" ", _PAST_NARRATION_RE.sub(" ", _checks_dropped(rest, answer)))
+    if _ends_back(rest, answer):
+        return True
+    return any(_reaches(rest[:at], answer) for at in _check_starts(rest, answer))
+
+
+#: A result named at the end of working ("the roots are 2 and 3, sum 5"; group "n").
+_NAMED_RESULT_RE = re.compile(r"\b(?:sum|total|product|difference|quotient|result|answer)[ \t]+" + _STANDS_NUMBER
+                              + r"[ \t*_.,;:]*\Z", re.IGNORECASE)
+
+
+def _reaches(working: str, answer: str) -> bool:
+    """Whether `working` (the text before a check) ends on `answer` as a stated result: its last
+    value is the answer's and its last `=` or stated result gives it (`_STATED_RE`), or it names it
+    as a result ("sum 5"). A count in prose ("The 12 is just the apples in the bags;") reaches
+    nothing. An answer that is no plain number: `_ends_on`."""
+    plain = _plain_answer(answer)
+    if plain is None:
+        return _ends_on(working, answer)
+    working = _without_refusals(working).rstrip(" \t\n*_.,;:")
+    named = _NAMED_RESULT_RE.search(working[-80:])
+    if named is not None:
+        return _same_value(plain, named["n"].rstrip(","))
+    step = _last(m for m in _STATED_RE.finditer(working) if m["ticked"] is None)
+    result = None if step is None else (step["eq"] or step["said"] or step["closing"] or step["total"])
+    last = _last_value(working)
+    return (result is not None and _same_value(plain, result.rstrip(","))
+            and last is not None and _same_value(plain, last))
+
+
+#: More added after a step's result ("3 × 4 = 12, plus the 3 she had makes fifteen.", "= 12 apples and
+#: 3 more in her hand"): a later other value is then the recheck's, not the step's result.
+_ADDED_RE = re.compile(r"\b(?:plus|adding|add|and[ \t]+\d+[ \t]+(?:more|extra))\b", re.IGNORECASE)
+
+
+def _ends_back(rest: str, answer: str) -> bool:
+    """Whether the working of `rest` ends on `answer` (see `_comes_back`), a value refused at its
+    end ("3 × 5 = 15 apples, not 12.", "15 instead of 12") dropped; a last step giving the answer
+    with more added after it and another last value ("= 12, plus the 3 she had makes fifteen.",
+    `_ADDED_RE`) does not."""
     plain = _plain_answer(answer)
     if plain is None:
         return _ends_on(rest, answer)
     answer = plain
+    rest = _without_refusals(rest)
     step = _last(m for m in _STATED_RE.finditer(rest) if m["ticked"] is None)
     result = None if step is None else (step["eq"] or step["said"] or step["closing"] or step["total"])
-    if result is not None and _same_value(answer, result.rstrip(",")):
-        return True
     last = _last_value(rest)
+    if result is not None and _same_value(answer, result.rstrip(",")):
+        return last is None or _same_value(answer, last) or _ADDED_RE.search(rest, step.end()) is None
     if last is not None and _same_value(answer, last):
         return True
     return _LAST_NUMBER_RE.fullmatch(answer.strip()) is None and _ends_on(rest, answer)  # (`\\frac{1}{2}`, `-3/4`)
+
+
+#: Past-tense narration of an earlier value (audit 40, item 3): "Earlier I got 12 because …",
+#: "Previously I got 12, which was wrong." states no value of the recheck. Bounded runs: linear.
+_PAST_NARRATION_RE = re.compile(
+    r"\b(?:earlier|previously|before|at[ \t]+first|originally|initially|first)\b,?[ \t]+(?:[a-z]+[ \t]+){0,3}?"
+    r"(?:got|had|said|wrote|found|computed|calculated|answered|gave|thought)[ \t]+(?:it[ \t]+was[ \t]+)?"
+    r"\$?(?:\\boxed\{)?" + _NUMBER + r"\}?\$?", re.IGNORECASE)
+#: A number judged or refused in words (audit 40, item 5): "12 was a mistake", "12 is too low", "is
+#: not 12", "3 more than 12": no value the recheck comes to.
+_JUDGED_NUMBER_RE = re.compile(
+    r"(?<![\w.])" + _NUMBER + r"[ \t]+(?:is|was)[ \t]+(?:(?:not|too)\b|wrong|incorrect|a[ \t]+mistake|an[ \t]+error)"
+    r"|\b(?:is|was)[ \t]+not[ \t]+\$?" + _NUMBER + r"|\b(?:more|less|fewer)[ \t]+than[ \t]+\$?" + _NUMBER,
+    re.IGNORECASE)
+#: A label opening a check of the answer (audit 40, item 1): "Check:", "Double-check:", "**Verification:**",
+#: "Sanity check:", "Plug in:", "Dividing back:", "Substituting back:".
+_CHECK_OPENING_RE = re.compile(
+    r"\b(?:check(?:ing)?|verify(?:ing)?|verification|plug(?:ging)?[ \t]+(?:it[ \t]+|them[ \t]+)?(?:in|back)"
+    r"|(?:dividing|multiplying|substituting|working|checking)[ \t]+back|substitut(?:e|ing)(?:[ \t]+(?:in|back))?)"
+    r"[*_]{0,3}[ \t]*:", re.IGNORECASE)
+#: A clause boundary inside a ticked statement: where the check it ticks may open.
+_CLAUSE_BOUNDARY_RE = re.compile(r"[,;:](?!\d)|(?<![iIeE]\.[eEgG])\.(?=\s)|[!?\n]")
+#: A check mark (a ticked statement ends with one).
+_TICK_RE = re.compile(r"[\u2713\u2714\u2705]")
+
+
+def _check_starts(rest: str, answer: str) -> list[int]:
+    """Where a check of the answer may open in `rest` (audit 40, item 1): before the first check
+    label, and at each clause boundary of the first ticked statement up to it. `_comes_back` reads
+    the working before each: once it reaches the answer ("60 × 2.5 = 150. Check: 150 / 60 = 2.5
+    hours. ✓", "sum = 5, product = 6 ✓"), whatever the check says is neutral. Nothing past the
+    first label or tick is a start (a check's own result, "Check: 15 − 3 = 12, and …", is no
+    working), nor anything when later new working (`_NEW_WORKING_RE`) states another value."""
+    label = _CHECK_OPENING_RE.search(rest)
+    tick = _TICK_RE.search(rest)
+    limit = min(m.start() for m in (label, tick) if m is not None) if label or tick else None
+    if limit is None:
+        return []
+    starts = [label.start()] if label is not None and label.start() == limit else []
+    if tick is not None and tick.start() == limit:
+        opening = rest[:tick.start()].rstrip(" \t*_.!$}")
+        sentence = _SENTENCE_END_RE.search(opening[::-1])  # (the ticked statement's own sentence)
+        first = len(opening) - sentence.start() if sentence is not None else 0
+        starts += [first] + [m.end() for m in _CLAUSE_BOUNDARY_RE.finditer(rest, first, limit)]
+    if _new_working_after(rest, limit, answer):
+        return []
+    return starts[:_MAX_TRIGGERS]
+
+
+def _other_value_checked(rest: str, answer: str) -> str:
+    """`rest` up to its first check when the working before it ends on another value than `answer`
+    and the check opens with that value ("12 + 3 = 15. Check: 15 − 3 = 12 ✓", "the product: 6.
+    Check: 6 - 1 = 5 ✓"): the answer that check comes to confirms the new value, not the answer."""
+    label, tick = _CHECK_OPENING_RE.search(rest), _TICK_RE.search(rest)
+    if label is None and tick is None:
+        return rest
+    if label is not None and (tick is None or label.start() < tick.start()):
+        start, opened = label.start(), label.end()
+    else:
+        opening = rest[:tick.start()].rstrip(" \t*_.!$}")
+        sentence = _SENTENCE_END_RE.search(opening[::-1])
+        start = opened = len(opening) - sentence.start() if sentence is not None else 0
+    step = _last(m for m in _STATED_RE.finditer(rest, 0, start) if m["ticked"] is None)
+    value = None if step is None else (step["eq"] or step["said"] or step["closing"] or step["total"])
+    first = _LAST_NUMBER_RE.search(rest, opened, tick.start() if tick is not None and tick.start() > opened else len(rest))
+    plain = _plain_answer(answer)
+    if (value is None or first is None or plain is None or _same_value(plain, value.rstrip(","))
+            or not _same_value(value.rstrip(","), first.group().rstrip(","))):
+        return rest
+    return rest[:start]
+
+
+#: Words of `_comes_back` and `_reopening` that open new working after a recheck or a holder (audit 40,
+#: item 2): a value stated after them reopens ("12 is fine. Plus the teacher: 13.").
+_NEW_WORKING_RE = re.compile(r"\b(?:but|plus|however|now|actually|wait|though|although|yet|except|then[ \t]+add"
+                             r"|let[ \t]+me[ \t]+(?:re-?do|re-?compute|re-?calculate|re-?count))\b", re.IGNORECASE)
+
+
+def _new_working_after(rest: str, at: int, answer: str) -> bool:
+    """Whether `rest` after `at` opens new working (`_NEW_WORKING_RE`) that states a value other than
+    `answer` later in its sentence (`_STATED_RE`, or any `=` result)."""
+    for cue in list(_NEW_WORKING_RE.finditer(rest, at))[-_MAX_TRIGGERS:]:
+        if _stated_other(rest, cue.end(), answer):
+            return True
+    return False
+
+
+def _stated_other(rest: str, at: int, answer: str) -> bool:
+    """Whether the sentence going on at `at` (at most `_WINDOW` characters) states a value other than
+    `answer` (a cut-off `=` too), or any value when `answer` is no plain number."""
+    end = _SENTENCE_END_RE.search(rest, at, at + _WINDOW)
+    clause = rest[at:end.start() if end is not None else at + _WINDOW]
+    plain = _plain_number(_plain_answer(answer) or answer)
+    for m in _STATED_RE.finditer(clause):
+        value = m["eq"] or m["said"] or m["closing"] or m["total"] or m["ticked"]
+        if value is None or not plain or not _same_value(_plain_answer(answer) or answer, value.rstrip(",")):
+            return True
+    return False
+
+
+def _without_refusals(rest: str) -> str:
+    """`rest` with each sentence less a value it refuses at its end (`without_refused`: "15 apples, not
+    12.", "15 instead of 12", "which is 3 more than 12" is kept as it is)."""
+    if "not" not in rest and "rather" not in rest and "instead" not in rest:
+        return rest
+    parts = re.split(r"((?<![iIeE]\.[eEgG])\.(?=\s|\Z)|[!?\n])", rest)
+    return "".join(without_refused(part) if i % 2 == 0 else part for i, part in enumerate(parts))
 
 
 #: Words labelling a check at the end of a recheck ("Check:", "Also,"), dropped with it.
@@ -617,6 +764,8 @@ def _holders(rest: str, answer: str):
             continue
         if m["m"] is not None and _OPENS_NUMBER_RE.search(rest, max(0, m.start() - 40), m.start()) is None:
             continue  # "Bag 12 holds 3 apples": a label's number, no subject
+        if _CONDITIONAL_RE.match(rest, m.end()):
+            continue  # "12 is correct only if each bag holds 4": a condition, no holder (audit 40, item 4)
         yield m.end(), m.start(), bool(numbers)
     for m in _NOT_CHANGED_RE.finditer(rest):
         if not _asks(rest, m.end()):
@@ -630,10 +779,16 @@ def _holders(rest: str, answer: str):
         said = _CONFIRMED_VALUE_RE.match(rest, m.end())
         if said is None or not _plain_number(answer):
             yield m.end(), m.start(), False
+        elif not _CLAUSE_ENDS_RE.match(rest, said.end()):
+            continue  # "Yes, 12 was wrong.", "Yes, 12 is too low.": the number opens a judgement (item 5)
         elif _same_value(answer, said["n"].rstrip(",")):
             yield said.end(), m.start(), True
 
 
+#: Words after a stands-word that make it a condition ("12 is correct only if …", "… when …").
+_CONDITIONAL_RE = re.compile(r"[ \t,]*(?:only|if|when|unless|provided)\b", re.IGNORECASE)
+#: What may follow a confirmed value for it to end its clause ("Yes, 12.", "Yes, 12 ✓", "Yes, 12, …").
+_CLAUSE_ENDS_RE = re.compile(r"[ \t*_]*(?:[.!,;:\n\u2713\u2714\u2705]|\Z)")
 #: The number a confirmation gives ("Yes, 12", "Yes, $12$"; group "n").
 _CONFIRMED_VALUE_RE = re.compile(r",[ \t]*" + _STANDS_NUMBER)
 
@@ -680,13 +835,22 @@ def _reopening(rest: str, answer: str) -> int:
             continue
         if m["eq"] is not None:
             tick = _TICK_AFTER_RE.match(rest, m.end())
-            if tick is not None and _neutral_check(rest, m.end(), answer) is not None:
-                continue
+            if _neutral_check(rest, m.end(), answer, undoes=tick is None) is not None:
+                continue  # "12 / 4 = 3 ✓", "note 12 / 3 = 4 per bag": a check of the answer
+        elif m["total"] is None and not _CONCLUDING_RE.match(m.group()):
+            continue  # "That's 4 apples in each bag.", "It is 3 more than 9.": the inputs explained
         last = m.start()
-    for m in _REOPENED_RE.finditer(rest):
-        if m.start() > last and _another_value(rest, m.end(), answer, plain):
+    for m in list(_NEW_WORKING_RE.finditer(rest))[-4 * _MAX_TRIGGERS:]:
+        if m.start() <= last:
+            continue
+        if (_another_value(rest, m.end(), answer, plain) if _REOPENED_RE.fullmatch(m.group())
+                else _stated_other(rest, m.end(), answer)):
             last = m.start()
     return last
+
+
+#: A colon or a conclusion word opening a stated value (`_reopening`: "So 15.", "right: 13." reopen).
+_CONCLUDING_RE = re.compile(r":|(?:so|thus|hence|therefore)\b", re.IGNORECASE)
 
 
 def _another_value(rest: str, at: int, answer: str, plain: bool) -> bool:
