@@ -2,7 +2,9 @@
 answer over its parameters, a `pass` that is a clause's whole body taken for an elision, a note's
 snippet after a whole solution taken for the program, a column-0 body opening with a comment after
 a prompt with no final newline, and a quote of a body's own last line taken for the program. Run in
-the real (subprocess) sandbox."""
+the real (subprocess) sandbox. The review's cases (a body-only fix after a whole version that returns
+from a loop, a `try` or a `with`, or yields; a prompt's stub helper written in another block; a
+constant in a block with a call; a helper block's names for a body after a draft) are at the end."""
 
 from __future__ import annotations
 
@@ -75,12 +77,15 @@ def test_another_blocks_assignment_to_a_parameter_is_not_put_into_the_body(box, 
     assert _verify(box, UNIQUE_ROW, answer).correct
 
 
-def test_a_body_takes_helpers_and_a_constants_blocks_constant_but_no_usage_examples_variable():
+def test_a_body_takes_helpers_and_constants_but_no_usage_examples_parameter():
+    # review: a constant the body uses is taken from any block, a usage example's too (`extra`); only
+    # an assignment to a name the prompt binds (the parameter `l`) is left out
     helpers = fence("import itertools\n\nSCALE = 1\n\ndef dedupe(xs):\n    return set(xs) if SCALE else xs")
-    usage = fence("extra = [0]\nprint(unique([3, 3]))")
+    usage = fence("extra = [0]\nl = [3, 3]\nprint(unique(l))")
     program = extract_program(helpers + "\n" + fence("return sorted(dedupe(l)) + extra") + "\n" + usage,
                               ["unique"], prefix=UNIQUE_PROMPT)
-    assert "def dedupe(xs)" in program and "SCALE = 1" in program and "extra = [0]" not in program
+    assert "def dedupe(xs)" in program and "SCALE = 1" in program and "extra = [0]" in program
+    assert "l = [3, 3]" not in program
 
 
 # -- a `pass` that is a clause's whole body is code, not an elision ----------------------------------
@@ -152,4 +157,95 @@ def test_a_body_that_runs_alone_after_a_draft_body_is_its_correction(box, indent
     draft = _indent("l = l[1:]\nreturn sorted(set(l))", indent)
     answer = fence(draft) + "\nOops, that drops the first element. It should be just:\n" + fence(indent + "return sorted(set(l))")
     assert extract_program(answer, ["unique"], prefix=UNIQUE_PROMPT) == indent + "return sorted(set(l))"
+    assert _verify(box, UNIQUE_ROW, answer).correct
+
+
+# -- review: a body-only fix after a whole version ----------------------------------------------------
+LD_PROMPT = ('def largest_divisor(n: int) -> int:\n    """ For a given number n, find the largest number that divides n '
+             'evenly, smaller than n\n    >>> largest_divisor(15)\n    5\n    """\n')
+LD_ROW = {"task_id": "HE/24", "prompt": LD_PROMPT, "entry_point": "largest_divisor",
+          "test": "def check(candidate):\n    assert candidate(3) == 1\n    assert candidate(7) == 1\n"
+                  "    assert candidate(10) == 5\n    assert candidate(100) == 50\n    assert candidate(49) == 7\n"}
+LD_WRONG = "def largest_divisor(n: int) -> int:\n    for i in range(n, 0, -1):\n        if n % i == 0:\n            return i"
+LD_FIX = "for i in reversed(range(1, n)):\n    if n % i == 0:\n        return i"
+SAFE_PROMPT = 'def safe_int(s: str) -> int:\n    """Return int(s), or -1 if s is not an integer\n    >>> safe_int("12")\n    12\n    """\n'
+SAFE_ROW = {"task_id": "t/3", "prompt": SAFE_PROMPT, "entry_point": "safe_int",
+            "test": 'def check(candidate):\n    assert candidate("12") == 12\n    assert candidate("x") == -1\n'
+                    '    assert candidate(" 7 ") == 7\n'}
+EVENS_PROMPT = 'def evens(n: int):\n    """Yield the even numbers below n\n    >>> list(evens(5))\n    [0, 2, 4]\n    """\n'
+EVENS_ROW = {"task_id": "t/4", "prompt": EVENS_PROMPT, "entry_point": "evens",
+             "test": "def check(candidate):\n    assert list(candidate(5)) == [0, 2, 4]\n    assert list(candidate(1)) == [0]\n"}
+
+
+@pytest.mark.parametrize("row, draft, fix", [
+    (LD_ROW, LD_WRONG, LD_FIX),  # HumanEval/24's canonical body: a loop that returns
+    (LD_ROW, LD_WRONG, _indent(LD_FIX, "    ")),
+    (SAFE_ROW, "def safe_int(s: str) -> int:\n    if s.isdigit():\n        return int(s)\n    return -1",
+     "try:\n    return int(s)\nexcept ValueError:\n    return -1"),
+    (EVENS_ROW, "def evens(n: int):\n    for i in range(1, n, 2):\n        yield i", "for i in range(0, n, 2):\n    yield i"),
+    (EVENS_ROW, "def evens(n: int):\n    for i in range(1, n, 2):\n        yield i", "    for i in range(0, n, 2):\n        yield i"),
+    (UNIQUE_ROW, "def unique(l: list):\n    return sorted(l)",
+     "import contextlib\nwith contextlib.suppress():\n    return sorted(set(l))"),
+])
+def test_a_body_only_fix_after_a_whole_draft_that_does_not_end_in_a_return_is_the_program(box, row, draft, fix):
+    # it was taken for a note's snippet and the wrong whole draft was scored
+    answer = fence(draft) + "\nThat is wrong. Here's the fixed version:\n" + fence(fix)
+    assert extract_program(answer, [row["entry_point"]], prefix=row["prompt"]) == fix
+    assert _verify(box, row, answer).correct
+
+
+def test_a_wrong_body_only_loop_after_a_right_whole_version_is_scored(box):
+    # a false positive: the wrong "simpler version" was a note, so the right first version scored 1.0
+    right = "def largest_divisor(n: int) -> int:\n    for i in range(n - 1, 0, -1):\n        if n % i == 0:\n            return i"
+    wrong = "for i in range(2, n):\n    if n % i == 0:\n        return n // i"
+    answer = fence(right) + "\nActually we can start from 2. Here's the simpler version:\n" + fence(wrong)
+    verdict = _verify(box, LD_ROW, answer)
+    assert not verdict.correct and verdict.score == pytest.approx(0.6)
+
+
+# -- review: a prompt's stub helper written in another block ----------------------------------------------
+STUB_PROMPT = ('def helper(x: int) -> int:\n    """Return x squared"""\n\n\ndef sum_squares(xs: list) -> int:\n'
+               '    """Return the sum of helper(x) for x in xs\n    >>> sum_squares([1, 2])\n    5\n    """\n')
+STUB_ROW = {"task_id": "t/5", "prompt": STUB_PROMPT, "entry_point": "sum_squares",
+            "test": "def check(candidate):\n    assert candidate([1, 2]) == 5\n    assert candidate([]) == 0\n"}
+HELPER = fence("def helper(x: int) -> int:\n    return x * x")
+SUM_BODY = fence("    return sum(helper(x) for x in xs)")
+
+
+@pytest.mark.parametrize("answer", [HELPER + "\nand the body:\n" + SUM_BODY, SUM_BODY + "\nwhere\n" + HELPER])
+def test_a_prompts_stub_helper_is_taken_from_the_answers_other_block(box, answer):
+    # the stub counted as defined, so the body called it (None) and failed with a TypeError
+    assert "return x * x" in _program(STUB_ROW, answer)
+    assert _verify(box, STUB_ROW, answer).correct
+
+
+# -- review: a constant in a block that also calls something --------------------------------------------------
+MOD_PROMPT = ('def count_mod(xs: list) -> int:\n    """Return sum(xs) modulo 10**9 + 7, capped at LIMIT\n'
+              '    >>> count_mod([1, 2])\n    3\n    """\n')
+MOD_ROW = {"task_id": "t/6", "prompt": MOD_PROMPT, "entry_point": "count_mod",
+           "test": "def check(candidate):\n    assert candidate([1, 2]) == 3\n    assert candidate([10**9 + 7, 5]) == 5\n"}
+MOD_BODY = fence("    return min(sum(xs) % MOD, LIMIT)")
+
+
+@pytest.mark.parametrize("answer", [
+    fence("import sys\nsys.setrecursionlimit(10000)\nMOD = 10**9 + 7\nLIMIT = 10**6") + "\nThen the body:\n" + MOD_BODY,
+    MOD_BODY + "\nwith\n" + fence("MOD = 10**9 + 7\nLIMIT = 10**6\n\nprint(count_mod([1, 2]))  # 3"),
+    fence("import math\n\nMOD = 10**9 + 7\nLIMIT = 10**6\nVOWELS = set('aeiou')") + "\nThen the body:\n" + MOD_BODY,
+])
+def test_a_constant_is_taken_from_a_block_that_also_calls_something(box, answer):
+    # the block was no block of definitions alone, so MOD and LIMIT were left out: NameError
+    assert _verify(box, MOD_ROW, answer).correct
+
+
+# -- review: a helper block's names for a body after a draft body ---------------------------------------------
+@pytest.mark.parametrize("indent", ["", "    "])
+@pytest.mark.parametrize("given, uses", [
+    ("def dedupe(xs):\n    return set(xs)", "sorted(dedupe(l))"),
+    ("import itertools", "[k for k, _ in itertools.groupby(sorted(l))]"),
+])
+def test_a_body_using_another_blocks_helper_after_a_draft_body_is_its_correction(box, indent, given, uses):
+    # `dedupe` counted as set by the draft only, so the fix was an excerpt of the draft and the draft scored
+    draft = _indent("l = l[:-1]\nreturn " + uses, indent)
+    answer = (fence(given) + "\n" + fence(draft) + "\nOops, that drops the last element. It should be just:\n"
+              + fence(indent + "return " + uses))
     assert _verify(box, UNIQUE_ROW, answer).correct

@@ -144,7 +144,12 @@ HARNESS_FILES = {
 #: that is a clause's whole body is code, not an elision (a correction dropping a line was read as
 #: an excerpt and the draft scored); after a whole version, a body that does not end in a return is a
 #: note, not the program; a later body quoting an earlier body-only block's last lines is an excerpt;
-#: a column-0 body opening with a comment after a prompt without a final newline is re-indented.
+#: a column-0 body opening with a comment after a prompt without a final newline is re-indented;
+#: review: only a fragment whose returns are all in top-level `if`s is such a note (a fix that returns
+#: from a loop, `try` or `with`, ends in a loop or yields is the program: the wrong draft was scored,
+#: or a right draft over a wrong fix); a prompt's stub helper is taken from another block; a
+#: call-free constant is taken from any block, bar the prompt's names; a body using another block's
+#: helper or import after a draft body is its correction, not an excerpt.
 RULES_VERSION = 17
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0

@@ -56,7 +56,7 @@ from bisect import bisect_left, bisect_right
 from typing import Collection
 
 from rlvr.verifiers.code_fences import _parse
-from rlvr.verifiers.code_plan import BUILTIN_NAMES, bound_and_used, is_stub_statement
+from rlvr.verifiers.code_plan import BUILTIN_NAMES, _is_stub, bound_and_used, is_stub_statement
 
 
 def _defines(tree: ast.Module, names: Collection[str]) -> bool:
@@ -393,6 +393,7 @@ class _Answer:
         self._version_blocks: dict[frozenset[str], list[int]] = {}
         self._code: dict[int, list[str]] = {}  # block -> its lines less comments and blank lines
         self._body_blocks: dict[tuple[int, frozenset[str], str], bool] = {}  # `is_body`
+        self._given_names: dict[tuple[frozenset[str], str], frozenset[str]] = {}  # `_given`
 
     def tree(self, index: int) -> ast.Module | None:
         if index not in self._trees:
@@ -429,10 +430,24 @@ class _Answer:
         `l`'s first item) is a correction, and one that does not end in a return (`if a < b:
         return True`) is the program, as before."""
         tree = self.body_tree(index)
-        if tree is None or not _ends_in_return(tree.body) or not _needs_names(tree, prefix):
+        if tree is None or not _ends_in_return(tree.body):
+            return False
+        if not _needs_names(tree, prefix, self._given(key, prefix)):
             return False
         return any(_quoted_in(parts, self._code_lines(other)) and self.is_body(other, key, prefix)
                    for other in range(index - 1, -1, -1))
+
+    def _given(self, key: frozenset[str], prefix: str) -> frozenset[str]:
+        """The names the blocks that are no body-only block (`is_body`) define at top level
+        (`_definition_names`: a helper's `def dedupe`, an `import itertools`): a body using them
+        can run alone, as the program takes them in (`code_extract._with_other_definitions`).
+        Remembered."""
+        if (key, prefix) not in self._given_names:
+            self._given_names[key, prefix] = frozenset(
+                name for other in range(len(self.bodies)) if self.tree(other) is not None
+                and not self.is_body(other, key, prefix)
+                for node in self.tree(other).body for name in _definition_names(node))
+        return self._given_names[key, prefix]
 
     def body_tree(self, index: int) -> ast.Module | None:
         """Block `index` read as a body-only block: parsed as written, else dedented (`_reindented`: a
@@ -904,7 +919,7 @@ def _qualifies(answer: _Answer, index: int, names: set[str], prefix: str, any_fu
     """Whether a block can be the program (see `extract_program`). A body-only block (a continuation
     of `prefix`) qualifies unless it only quotes a version of the function another block gives
     (`_Answer.quotes`): after a whole solution, `return result` is a quoted excerpt of it; nor,
-    after a block that gives a whole version, when it does not end in a return (`_new_body`)."""
+    after a block that gives a whole version, when it is a note's fragment (`_new_body`)."""
     body, tree = answer.bodies[index], answer.tree(index)
     if tree is None:  # a broken definition or a continuation of `prefix` (a function body), else an example
         return _tries_to_define(body, names) or _continues(prefix, body) and _new_body(answer, index, names, prefix)
@@ -919,15 +934,46 @@ def _qualifies(answer: _Answer, index: int, names: set[str], prefix: str, any_fu
 
 def _new_body(answer: _Answer, index: int, names: set[str], prefix: str) -> bool:
     """Whether body-only block `index` is a new body, not a note on a version given before: it quotes
-    none (`_Answer.quotes`) and, after a block that gives a whole version of one of `names`, it ends
-    as a function body does (`_ends_in_return`). After `def unique(l): return sorted(set(l))`, a
-    note's `if not l: return []` ("no such special case is needed") is no body of its own; a
-    corrected body (`return sorted(set(l))` after a wrong whole draft) is."""
+    none (`_Answer.quotes`) and, after a block that gives a whole version of one of `names`, it is a
+    body of its own (`_ends_as_body`), not a note's fragment. After `def unique(l): return
+    sorted(set(l))`, a note's `if not l: return []` ("no such special case is needed") is no body of
+    its own; a corrected body (`return sorted(set(l))`, or a loop that returns, after a wrong whole
+    draft) is."""
     if answer.quotes(index, names, prefix):
         return False
     tree = answer.body_tree(index)
     after_version = any(other < index for other in answer.versions(frozenset(names)))
-    return not after_version or tree is None or _ends_in_return(tree.body)
+    return not after_version or tree is None or _ends_as_body(tree.body)
+
+
+#: Statements whose body runs as part of the function's flow: a `return` or `yield` inside one
+#: (`for i in ...: if n % i == 0: return i`) makes a block a function body, not a note's condition.
+_FLOW_BLOCKS = (ast.For, ast.AsyncFor, ast.While, ast.Try, getattr(ast, "TryStar", ast.Try), ast.With,
+                ast.AsyncWith, ast.Match)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _ends_as_body(statements: list[ast.stmt]) -> bool:
+    """Whether a body-only block after a whole version is a body of its own, not a note's fragment:
+    it ends in a return (`_ends_in_return`) or in a loop, yields anywhere (a generator's body), or
+    returns from inside a loop, `try`, `with` or `match` (HumanEval/24's `for i in reversed(range(1,
+    n)): if n % i == 0: return i`, `try: return int(s)` / `except ValueError: return -1`). A note is
+    a short fragment whose returns are only in top-level `if`s (`if not l: return []`: "no such
+    special case is needed"). Nested functions and classes are not looked into; walked with a stack."""
+    if not statements:
+        return False
+    if _ends_in_return(statements) or isinstance(statements[-1], (ast.For, ast.AsyncFor, ast.While)):
+        return True
+    stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in statements]
+    while stack:
+        node, in_flow = stack.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)) or in_flow and isinstance(node, ast.Return):
+            return True
+        if isinstance(node, _SCOPES):
+            continue
+        in_flow = in_flow or isinstance(node, _FLOW_BLOCKS)
+        stack.extend((child, in_flow) for child in ast.iter_child_nodes(node))
+    return False
 
 
 def _gives_version(body: str, tree: ast.Module | None, names: Collection[str]) -> bool:
@@ -1137,22 +1183,38 @@ def _fits_after(prefix: str, body: str) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def prompt_names(prompt: str) -> frozenset[str]:
-    """The names a HumanEval prompt binds anywhere (its imports, helpers, functions and their
-    parameters): a body-only answer put into the prompt's function has them. A prompt that is a
-    bare signature (`def f(x):`, which does not parse) is read with a `pass` body after it."""
+def _prompt_tree(prompt: str) -> ast.Module | None:
+    """A HumanEval prompt parsed; a bare signature (`def f(x):`, which does not parse) is read with
+    a `pass` body after it. None when neither parses."""
     tree = _parse(prompt)
     if tree is None:
         last = prompt.rstrip().rsplit("\n", 1)[-1]
         tree = _parse(prompt.rstrip() + "\n" + _leading_space(last) + "    pass\n")
+    return tree
+
+
+@functools.lru_cache(maxsize=64)
+def prompt_names(prompt: str) -> frozenset[str]:
+    """The names a HumanEval prompt binds anywhere (its imports, helpers, functions and their
+    parameters): a body-only answer put into the prompt's function has them (`_prompt_tree`)."""
+    tree = _prompt_tree(prompt)
     return frozenset(bound_and_used([tree])[0]) if tree is not None else frozenset()
 
 
-def _needs_names(tree: ast.Module, prompt: str) -> bool:
-    """Whether body `tree` uses a name that neither it, the prompt (`prompt_names`) nor the builtins
-    bind: it cannot run as the function's whole body (`return sorted(seen)`, `seen` set elsewhere)."""
+def prompt_stubs(prompt: str) -> frozenset[str]:
+    """The names of the functions and classes a prompt leaves as stubs for the answer to write
+    (`code_plan._is_stub`: a docstring-only `def helper(x)` beside the entry point): the answer's
+    own version of one, in another block than its body, is the helper it means."""
+    tree = _prompt_tree(prompt)
+    return frozenset(node.name for node in tree.body if _is_stub(node)) if tree is not None else frozenset()
+
+
+def _needs_names(tree: ast.Module, prompt: str, given: Collection[str] = ()) -> bool:
+    """Whether body `tree` uses a name that neither it, the prompt (`prompt_names`), the builtins
+    nor another block (`given`) bind: it cannot run as the function's whole body (`return
+    sorted(seen)`, `seen` set by a draft body only)."""
     bound, used = bound_and_used([tree])
-    return bool(used - bound - prompt_names(prompt) - BUILTIN_NAMES)
+    return bool(used - bound - prompt_names(prompt) - BUILTIN_NAMES - set(given))
 
 
 def _ends_in_return(statements: list[ast.stmt]) -> bool:

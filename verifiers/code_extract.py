@@ -32,7 +32,7 @@ from typing import Collection
 from rlvr.verifiers.code_answer import (
     _Answer, _calls, _continues, _definition_names, _defines, _first_line, _gives_version, _is_docstring,
     _last_reading_block, _qualifies, _reads_input, _reindented, _tries_to_define, _with_later_call,
-    prompt_names, split_future_imports,
+    prompt_names, prompt_stubs, split_future_imports,
 )
 from rlvr.verifiers.code_fences import LANGUAGE_TAGS, MODES, _language_bodies, _parse, extract_code
 from rlvr.verifiers.code_plan import bound_and_used
@@ -157,14 +157,12 @@ def _statement_text(block: str, tree: ast.Module, position: int) -> str:
     return "\n".join(block.split("\n")[start - 1:node.end_lineno])
 
 
-def _definitions(blocks: list[str], offset: int, into_body: bool = False) -> tuple[dict[str, tuple[int, int]],
-                                                                                  dict[int, ast.Module]]:
+def _definitions(blocks: list[str], offset: int) -> tuple[dict[str, tuple[int, int]], dict[int, ast.Module]]:
     """({name: (block number, statement)} of the last definition of each name in `blocks`, numbered
     from `offset`), and the parsed blocks by number (`_definition_names`; blocks that do not parse
-    define nothing). `into_body`: the definitions go into a function body, which takes a constant
-    (`MOD = 10**9 + 7`) only from a block that does nothing but define (`_holds_only_definitions`), never
-    the variables of a usage example (`numbers = [1.0, 2.0]` before `print(f(numbers))`) or of
-    another body (a draft's `l = l[1:]`), which would overwrite the function's own."""
+    define nothing). A call-free constant (`MOD = 10**9 + 7`) counts from any block, one with a
+    usage example's call or `sys.setrecursionlimit` too; which names a body takes is filtered per
+    name by `_with_other_definitions` (not its prompt's names or parameters)."""
     found: dict[str, tuple[int, int]] = {}
     parsed: dict[int, ast.Module] = {}
     for number, block in enumerate(blocks, offset):
@@ -172,18 +170,10 @@ def _definitions(blocks: list[str], offset: int, into_body: bool = False) -> tup
         if tree is None:
             continue
         parsed[number] = tree
-        constants = not into_body or _holds_only_definitions(tree)
         for position, node in enumerate(tree.body):
-            if constants or not isinstance(node, (ast.Assign, ast.AnnAssign)):
-                for name in _definition_names(node):
-                    found[name] = (number, position)
+            for name in _definition_names(node):
+                found[name] = (number, position)
     return found, parsed
-
-
-def _holds_only_definitions(tree: ast.Module) -> bool:
-    """Whether every top-level statement of a block defines something (`_definition_names`), a
-    docstring aside: a block of helpers and constants, no usage example or body."""
-    return all(_definition_names(node) or _is_docstring(position, node) for position, node in enumerate(tree.body))
 
 
 def _with_other_definitions(body: str, earlier: list[str], later: list[str], entry: Collection[str] = (),
@@ -199,10 +189,11 @@ def _with_other_definitions(body: str, earlier: list[str], later: list[str], ent
     (the names the program must define), one of those: a block chosen as a body of the entry point (`return fib(n - 1) + fib(n - 2)`) is
     put inside the prompt's `def`, and another block's `def fib` before it would make it code at
     top level that does not compile. Such a body has the names the prompt (`prefix`) binds, its
-    function's parameters among them (`prompt_names`): a usage example's `numbers = [1.0, 2.0]`
-    is not put in to overwrite the parameter `numbers`, nor are other plain assignments but a
-    constants block's (`_definitions`). The definitions keep their order in the
-    answer; they go after the body's docstring and `from __future__` imports, which must open the
+    function's parameters among them (`prompt_names`), but not the prompt's stubs (`prompt_stubs`:
+    a docstring-only `def helper(x)` the answer writes in another block): a usage example's
+    `numbers = [1.0, 2.0]` or a draft's `l = l[1:]` is not put in to overwrite the parameter, while
+    a constant the body uses (`MOD = 10**9 + 7`) is, from any block (`_definitions`). The
+    definitions keep their order in the answer; they go after the body's docstring and `from __future__` imports, which must open the
     module. A body indented as a continuation of the prompt (`    return helper(x)`, HumanEval's four
     spaces) does not parse alone: its names are read from it dedented (lines inside strings kept,
     `_reindented`), and with definitions found it is given dedented after them, as a body at column
@@ -218,11 +209,12 @@ def _with_other_definitions(body: str, earlier: list[str], later: list[str], ent
             return body
         body = dedented
     into_body = bool(entry) and not _defines(tree, entry)  # a body of the prompt's function: see above
-    own = bound_and_used([tree])[0] | (set(entry) | prompt_names(prefix) if into_body else set())
-    found, parsed = _definitions(earlier, 0, into_body)
+    # the prompt's names but its stubs, which another block's `def helper` writes
+    own = bound_and_used([tree])[0] | (set(entry) | prompt_names(prefix) - prompt_stubs(prefix) if into_body else set())
+    found, parsed = _definitions(earlier, 0)
     blocks = dict(enumerate(earlier))
     if later:  # after the chosen block (number len(earlier)): only names no earlier block defines
-        later_found, later_parsed = _definitions(later, len(earlier) + 1, into_body)
+        later_found, later_parsed = _definitions(later, len(earlier) + 1)
         found = {**later_found, **found}
         parsed.update(later_parsed)
         blocks.update(enumerate(later, len(earlier) + 1))
