@@ -16,6 +16,7 @@ from array import array
 from typing import Any
 
 from rlvr.envs.errors import DatasetError
+from rlvr.envs.json_keys import repeated_key
 
 
 def no_rows(path: str, why: str) -> DatasetError:
@@ -117,11 +118,8 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     `{"answer": "5", "answer": "6"}` was read as 6 without a word)."""
     row = dict(pairs)
     if len(row) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise RepeatedKeyError(f"names the key {key!r:.60} twice (JSON readers differ on which value counts)")
-            seen.add(key)
+        key = repeated_key(pairs)
+        raise RepeatedKeyError(f"names the key {key!r:.60} twice (JSON readers differ on which value counts)")
     return row
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from rlvr.envs.deadline import CallTimeout, call_within
 from rlvr.envs.errors import did_you_mean
+from rlvr.envs.json_keys import repeated_key
 from rlvr.envs.fingerprint import content_repr, plain_json, stable_repr
 from rlvr.envs.interning import Interned
 from rlvr.envs.tasks import Task
@@ -374,11 +375,9 @@ def _answer_json(got: str, completion: str) -> Any:
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """`json.loads`'s object_pairs_hook: the object, refusing a key named twice (`json` keeps the
     last value, other JSON readers the first: the answer gives no one value)."""
-    data: dict[str, Any] = {}
-    for key, item in pairs:
-        if key in data:
-            raise _NotJsonAnswer(f"names the key {key!r:.40} twice in one object (JSON gives no one value)")
-        data[key] = item
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise _NotJsonAnswer(f"names the key {repeated_key(pairs)!r:.40} twice in one object (JSON gives no one value)")
     return data
 
 

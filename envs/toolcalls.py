@@ -45,6 +45,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from rlvr.envs.json_keys import repeated_key
 from rlvr.verifiers.shaping import tag_blocks
 
 #: How text calls are read, for a fingerprint. 2: a `</tool_call>` with no `<tool_call>` before it,
@@ -117,11 +118,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """The object of `pairs` (`json`'s `object_pairs_hook`), refusing a key given twice."""
     value = dict(pairs)
     if len(value) < len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(f"duplicate key {key[:100]!r} (each key may appear once in an object)")
-            seen.add(key)
+        raise _DuplicateKey(f"duplicate key {repeated_key(pairs)[:100]!r} (each key may appear once in an object)")
     return value
 
 
