@@ -139,3 +139,14 @@ def test_emphasis_before_a_break_or_in_underscores_outside_a_table_fails(text):
 def test_products_subscripts_and_text_cells_are_read_as_before(text, claims):
     assert find_claims(text) == claims
     assert verify_steps(text).score == 1.0
+
+
+# -- a label after a list item's marker (audit 40): `- **Step 1**: 3 × 4 = 12` read `1 : 3 × 4 = 12`, a
+# ratio, and failed a true step
+
+@pytest.mark.parametrize("step", ["- **Step 1**: 3 × 4 = 12", "- *Step 1*: 3 × 4 = 12", "- **Step 1:** 3 × 4 = 12",
+                                  "* Day 2: 5 + 7 = 12", "1. **Step 1:** 3 × 4 = 12", "• Week 3: 2 × 6 = 12"])
+def test_a_label_after_a_list_marker_is_no_ratio(step):
+    got = verify_steps(step)
+    assert (got.score, got.reason) == (1.0, "all 1 claims in 1 steps hold")
+    assert verify_steps(step.replace("= 12", "= 13")).score == 0.0  # the claim itself is still checked

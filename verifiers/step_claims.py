@@ -333,7 +333,7 @@ def _all_claims(step: str, carried: Carry | None = None, following: str = "",
         step = _GRID_RE.sub(lambda m: " \\\\ ", step)  # an array's, matrix's or cases' edge: a row break
     step = _LAYOUT_RE.sub(" ", step)
     last = carried if _PASSES_RE.match(step) else None  # the side a chain starting with `=` continues
-    step = _LABEL_RE.sub("", _HEADING_RE.sub("", step, count=1), count=1)
+    step = _without_label(_HEADING_RE.sub("", step, count=1))
     if goes_on and (star := _STAR_PRODUCT_START_RE.match(step)):
         step = f"{step[:star.end() - 1]}\\times {step[star.end():]}"  # `*2 = 24` after `3 * 4`: a product, no emphasis
     step = _without_thousands(step)
@@ -580,6 +580,22 @@ def _labelled_results(cells: list[str]) -> list[str]:
             continue
         out[i] = f" {m.group(2).strip()} = "
     return out
+
+
+#: A list item's marker (`- `, `* `, `• `, `1. `, `2) `), which a label may follow (`- **Step 1**: …`).
+_LIST_MARKER_RE = re.compile(r"[-*•]|\d{1,3}[.)]")
+
+
+def _without_label(step: str) -> str:
+    """`step` without the label at its start (`_LABEL_RE`: `Step 1:`, `Day 2:`, a list marker), and
+    without a second one after a list item's marker: in `- **Step 1**: 3 × 4 = 12` the `1` of the
+    label was read as a ratio's (`1 : 3 × 4 = 12`) and failed a true step (audit 40)."""
+    m = _LABEL_RE.match(step)
+    if m is None:
+        return step
+    if _LIST_MARKER_RE.fullmatch(m.group().strip()):
+        return _LABEL_RE.sub("", step[m.end():], count=1)
+    return step[m.end():]
 
 
 def _split_at(step: str, bars: list[int], joins: set[int] | tuple[()]) -> str:

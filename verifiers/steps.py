@@ -374,7 +374,8 @@ RULES_VERSION = 11  # 3: a repeated claim (however spelled) counts once, a claim
 # 11 (audit 40): a table cell `label = expression` with no value of its own, a lone number or amount after it
 # (`| Total = $36 + $16 | $53 |`), is read as `expression = number` (fails); not before text or a formula, a
 # result with a unit word, or with a number in a later column (review: `| Total = 500 + 750 | 1.25 kg |`
-# failed; a long sum in such a cell took time doubling per term)
+# failed; a long sum in such a cell took time doubling per term); a label after a list item's marker
+# (`- **Step 1**: 3 × 4 = 12`) is a label, not a ratio's `1 :` (a true step failed)
 # and emphasis in a table cell is read as outside a table (`| 36 + 16 = **53** |`, `| 36 + 16 = | *53* |` fail;
 # stars before a cell's bar, a row break `\\` or an `&` column were a product with it); `_53_` is emphasis too
 
