@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import fence
+from test_code39 import _indent
 from rlvr.envs.code_env import CodeEnv
 from rlvr.verifiers.code_extract import extract_program
 
@@ -30,10 +31,6 @@ CLOSE_BODY = ("for i, a in enumerate(numbers):\n    for b in numbers[i + 1:]:\n 
               "            return True\nreturn False")
 CLOSE_FULL = "def has_close_elements(numbers: List[float], threshold: float) -> bool:\n" + "\n".join(
     "    " + line for line in CLOSE_BODY.split("\n"))
-
-
-def _indent(code: str, prefix: str) -> str:
-    return "\n".join(prefix + line if line.strip() else line for line in code.split("\n"))
 
 
 def _verify(box, row: dict, answer: str):

@@ -443,8 +443,7 @@ def _reaches(working: str, answer: str) -> bool:
     named = _NAMED_RESULT_RE.search(working[-80:])
     if named is not None:
         return _same_value(plain, named["n"].rstrip(","))
-    step = _last(m for m in _STATED_RE.finditer(working) if m["ticked"] is None)
-    result = None if step is None else (step["eq"] or step["said"] or step["closing"] or step["total"])
+    step, result = _last_stated(working, len(working))
     last = _last_value(working)
     return (result is not None and _same_value(plain, result.rstrip(","))
             and last is not None and _same_value(plain, last))
@@ -465,8 +464,7 @@ def _ends_back(rest: str, answer: str) -> bool:
         return _ends_on(rest, answer)
     answer = plain
     rest = _without_refusals(rest)
-    step = _last(m for m in _STATED_RE.finditer(rest) if m["ticked"] is None)
-    result = None if step is None else (step["eq"] or step["said"] or step["closing"] or step["total"])
+    step, result = _last_stated(rest, len(rest))
     last = _last_value(rest)
     if result is not None and _same_value(answer, result.rstrip(",")):
         return last is None or _same_value(answer, last) or _ADDED_RE.search(rest, step.end()) is None
@@ -513,9 +511,7 @@ def _check_starts(rest: str, answer: str) -> list[int]:
         return []
     starts = [label.start()] if label is not None and label.start() == limit else []
     if tick is not None and tick.start() == limit:
-        opening = rest[:tick.start()].rstrip(" \t*_.!$}")
-        sentence = _SENTENCE_END_RE.search(opening[::-1])  # (the ticked statement's own sentence)
-        first = len(opening) - sentence.start() if sentence is not None else 0
+        first = _ticked_sentence_start(rest, tick)
         starts += [first] + [m.end() for m in _CLAUSE_BOUNDARY_RE.finditer(rest, first, limit)]
     if _new_working_after(rest, limit, answer):
         return []
@@ -532,11 +528,8 @@ def _other_value_checked(rest: str, answer: str) -> str:
     if label is not None and (tick is None or label.start() < tick.start()):
         start, opened = label.start(), label.end()
     else:
-        opening = rest[:tick.start()].rstrip(" \t*_.!$}")
-        sentence = _SENTENCE_END_RE.search(opening[::-1])
-        start = opened = len(opening) - sentence.start() if sentence is not None else 0
-    step = _last(m for m in _STATED_RE.finditer(rest, 0, start) if m["ticked"] is None)
-    value = None if step is None else (step["eq"] or step["said"] or step["closing"] or step["total"])
+        start = opened = _ticked_sentence_start(rest, tick)
+    _, value = _last_stated(rest, start)
     first = _LAST_NUMBER_RE.search(rest, opened, tick.start() if tick is not None and tick.start() > opened else len(rest))
     plain = _plain_answer(answer)
     if (value is None or first is None or plain is None or _same_value(plain, value.rstrip(","))
@@ -567,7 +560,7 @@ def _stated_other(rest: str, at: int, answer: str) -> bool:
     clause = rest[at:end.start() if end is not None else at + _WINDOW]
     plain = _plain_number(_plain_answer(answer) or answer)
     for m in _STATED_RE.finditer(clause):
-        value = m["eq"] or m["said"] or m["closing"] or m["total"] or m["ticked"]
+        value = _stated_value(m)
         if value is None or not plain or not _same_value(_plain_answer(answer) or answer, value.rstrip(",")):
             return True
     return False
@@ -830,7 +823,7 @@ def _reopening(rest: str, answer: str) -> int:
             if not rest[m.end():].strip(" \t\n$"):
                 last = m.start()  # "5 × 4 =": cut off
             continue
-        value = m["eq"] or m["said"] or m["closing"] or m["total"] or m["ticked"]
+        value = _stated_value(m)
         if not plain or _same_value(answer, value.rstrip(",")):
             continue
         if m["eq"] is not None:
@@ -861,6 +854,25 @@ def _another_value(rest: str, at: int, answer: str, plain: bool) -> bool:
     if "=" in clause:
         return True
     return any(not plain or not _same_value(answer, n.rstrip(",")) for n in _LAST_NUMBER_RE.findall(clause))
+
+
+def _stated_value(m: re.Match) -> str | None:
+    """The value a `_STATED_RE` match states (None for an `=` the text cut off: "5 × 4 =")."""
+    return m["eq"] or m["said"] or m["closing"] or m["total"] or m["ticked"]
+
+
+def _last_stated(text: str, end: int) -> tuple[re.Match | None, str | None]:
+    """The last value `text[:end]` states (`_STATED_RE`), a bare ticked number aside ("13 ✓" is a
+    check's, no step's result): the match and its value, or (None, None)."""
+    step = _last(m for m in _STATED_RE.finditer(text, 0, end) if m["ticked"] is None)
+    return step, None if step is None else _stated_value(step)
+
+
+def _ticked_sentence_start(text: str, tick: re.Match) -> int:
+    """Where the sentence of the statement a check mark (`tick`) ends opens in `text`."""
+    opening = text[:tick.start()].rstrip(" \t*_.!$}")
+    sentence = _SENTENCE_END_RE.search(opening[::-1])
+    return len(opening) - sentence.start() if sentence is not None else 0
 
 
 def _last(matches) -> re.Match | None:
