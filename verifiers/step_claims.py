@@ -547,9 +547,10 @@ def _table_row(step: str, spaced: list[int]) -> str | None:
 
 #: A table cell that is nothing but one relation (`| = |`, `| ≤ |`).
 _RELATION_ONLY_RE = re.compile(rf"\s*{_RELATION}\s*")
-#: A number in a table's formula cell: `36`, `$12`, `1,250.50`, `20%`, in brackets or not. Atomic, so
-#: the spaces between a number and an operator are read one way only: a cell that does not match
-#: (`Total = 1 + 2 + … + 12 = 78`) fails in linear time, not in time growing 4x per term (review of rules 11).
+#: A number in a table's formula cell: `36`, `$12`, `1,250.50`, `20%`, in brackets or not. Atomic, and the
+#: terms of `_LABELLED_FORMULA_RE` possessive (`++`), so the spaces between a number and an operator are
+#: read one way only: a cell that does not match (`Total = 1 + 2 + … + 12 = 78`) fails in linear time, not
+#: in time doubling per term (review of rules 11).
 _CELL_NUMBER = r"(?>[-+]?\(*\s*\\?\$?\d[\d,]*(?:\.\d+)?%?\s*\)*)"
 #: A table cell `label = expression` with no value of its own (`| Total = $36 + $16 |`): a label of one to
 #: six words (each checked by `_is_word`), emphasis aside, and an arithmetic expression of numbers.
