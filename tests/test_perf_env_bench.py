@@ -3,7 +3,7 @@
 Timings are not checked (tests check behaviour): only that each mode runs end to end on a tiny
 batch and ends with its JSON line, and that `floor_step` — the inline lower bound the env layer's
 overhead is compared with — pays exactly the rewards the vector env pays for the same answers
-(`bench_math` asserts that its right answers match the direct verifier's).
+(`bench_math` asserts that its right answers and format parts match the direct verifiers').
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def test_the_default_mode_runs_both_envs_and_ends_with_their_figures():
                            "--backend", "subprocess"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
-    assert {"math_overhead", "toolmath_overhead", "toolmath_env_steps_per_s"} <= set(figures)
+    assert {"math_overhead", "math_overhead_vs_verify_only", "toolmath_overhead", "toolmath_env_steps_per_s"} <= set(figures)
     assert figures["sandbox_backend"] == "subprocess"
 
 

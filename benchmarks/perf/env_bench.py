@@ -2,11 +2,14 @@
 
 For each env, the same work is done two ways in this process, interleaved round by round:
 
-- direct: what a rollout loop would do without environments — `rlvr.verifiers.math.verify_batch`
-  on the 64 (gold, completion) pairs of a round, the golds taken from the env's own tasks so both
-  sides verify exactly the same pairs through the same path (Math-v0; the naive way, `verify` in a
-  thread pool of 64, is timed too and shown for reference), or `Sandbox.run` of the tool call's
-  code in a thread pool of the same size as the vector env's (ToolMath-v0);
+- direct: what a rollout loop would do without environments to get the same reward parts — the
+  verifiers the env runs, called directly: `rlvr.verifiers.math.verify_batch` on the 64 (gold,
+  completion) pairs of a round, the golds taken from the env's own tasks so both sides verify
+  exactly the same pairs through the same path, and the env's format reward
+  (`rlvr.verifiers.shaping.boxed_reward`, Math-v0's default `format_reward="boxed"`) on each
+  completion (Math-v0; the naive way, `verify` in a thread pool of 64, is timed too and shown for
+  reference), or `Sandbox.run` of the tool call's code in a thread pool of the same size as the
+  vector env's (ToolMath-v0);
 - env: `TextVectorEnv.step` on 64 envs with the same completions (Math-v0: one answer per
   episode, autoreset in the same step, so each step also pays for the reset; ToolMath-v0: one
   python tool call per step).
@@ -27,7 +30,8 @@ key whatever the reasoning around them.
 
 Overhead = env time / direct time - 1 over all rounds (target <= 10%); the median of the
 per-round ratios is shown too (robust to load spikes from other processes), and the env and
-direct runs alternate which goes first.
+direct runs alternate which goes first. The overhead over `verify_batch` alone (the format reward
+counted as part of the env layer, as this bench did until session 41) is shown as well.
 
     python benchmarks/perf/env_bench.py [--rounds 20] [--batch 64] [--backend auto]
     python benchmarks/perf/env_bench.py --layer-only   # diagnostic: the env layer without the verifier
@@ -51,6 +55,7 @@ import rlvr  # noqa: F401  (registers the envs)
 from rlvr.envs.custom import MATH_PROMPT
 from rlvr.envs.samples import MATH_SAMPLES
 from rlvr.envs.vector import make_vec
+from rlvr.verifiers.shaping import answer_tag_reward, boxed_reward
 
 #: MATH-style tasks (LaTeX answers) and, per task, answers a model may give: right in the gold's
 #: form, right in another form, wrong. The last right form of some needs sympy (roots, polynomials).
@@ -144,6 +149,11 @@ def math_completions(mix: str, round_no: int, golds: list[str], indices: list[in
     return latex_completions(round_no, golds, [LATEX_TASKS[j]["forms"] for j in indices])
 
 
+#: The format reward verifier behind each `format_reward` setting of a math env (what
+#: `VerifiedEnv.format_score` calls), for the direct side.
+FORMAT_VERIFIERS = {"boxed": boxed_reward, "answer_tags": answer_tag_reward, None: lambda text: 0.0}
+
+
 def floor_step(cores: list[Any], completions: list[str]) -> tuple[list[str], np.ndarray, dict]:
     """The least a Math-v0 step with SameStep autoreset must do, inline, with no env objects: verify,
     score the format, combine the reward, draw each env's next task with its own generator, make the
@@ -188,7 +198,8 @@ def bench_math(mix: str, rounds: int, batch: int, floor: bool = False) -> dict:
 
     vec, indices = math_vec(mix, batch)
     cores = [env.unwrapped for env in vec.envs]
-    t_env = t_direct = t_threads = 0.0
+    format_reward = FORMAT_VERIFIERS[cores[0].format_reward]
+    t_env = t_direct = t_verify = t_threads = 0.0
     timed_pairs: list[list[tuple[str, str]]] = []
     ratios = []
     ok_env = ok_direct = chars = 0
@@ -204,22 +215,28 @@ def bench_math(mix: str, rounds: int, batch: int, floor: bool = False) -> dict:
             clear_cache()
             start = time.perf_counter()
             verdicts = verify_batch(pairs)
-            return time.perf_counter() - start, verdicts
+            verified = time.perf_counter()
+            formats = [format_reward(text) for text in completions]
+            end = time.perf_counter()
+            return end - start, verified - start, verdicts, formats
 
         def env_step():
             clear_cache()
             start = time.perf_counter()
-            _, rewards, *_ = floor_step(cores, completions) if floor else vec.step(completions)
-            return time.perf_counter() - start, rewards
+            result = floor_step(cores, completions) if floor else vec.step(completions)
+            return time.perf_counter() - start, result[1], result[-1]
 
         # alternate which goes first, so drifting load on the machine hits both alike
         if r % 2:
-            (env, rewards), (direct, verdicts) = env_step(), direct_batch()
+            (env, rewards, info), (direct, verify_only, verdicts, formats) = env_step(), direct_batch()
         else:
-            (direct, verdicts), (env, rewards) = direct_batch(), env_step()
+            (direct, verify_only, verdicts, formats), (env, rewards, info) = direct_batch(), env_step()
+        # both sides give the same reward parts
+        assert info["final_info"]["reward_parts"]["format"].tolist() == formats, mix
         if r >= WARMUP_ROUNDS:
             timed_pairs.append(pairs)
             t_direct += direct
+            t_verify += verify_only
             t_env += env
             ratios.append(env / direct)
             ok_direct += sum(v.correct for v in verdicts)
@@ -233,13 +250,14 @@ def bench_math(mix: str, rounds: int, batch: int, floor: bool = False) -> dict:
     for pairs in timed_pairs:
         clear_cache()
         start = time.perf_counter()
-        list(pool.map(lambda pair: verify(*pair), pairs))
+        list(pool.map(lambda pair: (verify(*pair), format_reward(pair[1])), pairs))
         t_threads += time.perf_counter() - start
     pool.shutdown()
     assert ok_env == ok_direct, (mix, ok_env, ok_direct)
     steps = rounds * batch
     return {"steps_per_s": steps / t_env, "direct_per_s": steps / t_direct, "threads_per_s": steps / t_threads,
             "overhead": t_env / t_direct - 1, "median_overhead": statistics.median(ratios) - 1,
+            "overhead_vs_verify_only": t_env / t_verify - 1, "format_us": (t_direct - t_verify) / steps * 1e6,
             "env_us": t_env / steps * 1e6, "direct_us": t_direct / steps * 1e6,
             "correct": ok_env / steps, "mean_chars": chars / steps}
 
@@ -336,7 +354,7 @@ def main() -> None:
     if args.floor:
         for mix in mixes:
             m = bench_math(mix, args.rounds, args.batch, floor=True)
-            print(f"Math-v0 {mix:5s} batch {args.batch}: floor_step {m['env_us']:6.1f} us | direct verify_batch "
+            print(f"Math-v0 {mix:5s} batch {args.batch}: floor_step {m['env_us']:6.1f} us | direct verify_batch + format "
                   f"{m['direct_us']:6.1f} us | floor overhead {m['overhead']:+.1%} (median round {m['median_overhead']:+.1%})")
             figures[f"math_{mix}_floor_overhead"] = round(m["overhead"], 4)
             figures[f"math_{mix}_floor_median_overhead"] = round(m["median_overhead"], 4)
@@ -345,9 +363,10 @@ def main() -> None:
     for mix in mixes:
         m = bench_math(mix, args.rounds, args.batch)
         print(f"Math-v0 {mix:5s} batch {args.batch} (mean {m['mean_chars']:4.0f} chars, {m['correct']:.0%} right): "
-              f"env {m['steps_per_s']:8.1f} steps/s ({m['env_us']:6.1f} us) | direct verify_batch {m['direct_per_s']:8.1f}/s "
-              f"({m['direct_us']:6.1f} us; verify in 64 threads {m['threads_per_s']:8.1f}/s) | "
-              f"overhead {m['overhead']:+.1%} (median round {m['median_overhead']:+.1%}, {m['env_us'] - m['direct_us']:+.1f} us/step)")
+              f"env {m['steps_per_s']:8.1f} steps/s ({m['env_us']:6.1f} us) | direct verify_batch + format {m['direct_per_s']:8.1f}/s "
+              f"({m['direct_us']:6.1f} us, format {m['format_us']:.1f}; in 64 threads {m['threads_per_s']:8.1f}/s) | "
+              f"overhead {m['overhead']:+.1%} (median round {m['median_overhead']:+.1%}, {m['env_us'] - m['direct_us']:+.1f} us/step; "
+              f"over verify_batch alone {m['overhead_vs_verify_only']:+.1%})")
         prefix = "math" if mix == "short" else f"math_{mix}"
         figures.update({
             f"{prefix}_env_steps_per_s": round(m["steps_per_s"], 1),
@@ -355,6 +374,7 @@ def main() -> None:
             f"{prefix}_threads_per_s": round(m["threads_per_s"], 1),
             f"{prefix}_overhead": round(m["overhead"], 4),
             f"{prefix}_median_overhead": round(m["median_overhead"], 4),
+            f"{prefix}_overhead_vs_verify_only": round(m["overhead_vs_verify_only"], 4),
             f"{prefix}_layer_us_per_step": round(m["env_us"] - m["direct_us"], 1),
         })
     if not args.skip_toolmath:
