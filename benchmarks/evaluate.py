@@ -85,7 +85,7 @@ SAMPLES_PER_CALL = 64
 
 __all__ = ["RunMismatchError", "OutDirError", "EvalResult", "EngineRun", "check_out_dir", "evaluate_completions",
            "evaluate_engine", "prepare_engine_run", "run_engine", "score_references", "SAMPLES", "OTHER", "SUMMARY", "PLOT", "RUN",
-           "NO_ROOM", "MAX_SEED", "seed_problem"]
+           "NO_ROOM", "MAX_SEED", "seed_problem", "greedy_samples_problem"]
 
 #: The errors of a disk (or a file-size limit, a quota) without room for what is written.
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -939,6 +939,9 @@ def prepare_engine_run(
         raise ValueError(f"--n must be >= 1, got {n}")
     if max(ks) > n:
         raise ValueError(f"--k {max(ks)} is more than --n {n}: pass@k needs at least k samples per problem; raise --n or lower --k")
+    problem = greedy_samples_problem(n, temperature)
+    if problem:
+        raise ValueError(problem)
     if max_turns is not None and max_turns < 1:
         raise ValueError(f"--max-turns must be >= 1, got {max_turns}; leave it out for the env's own limit")
     problem = seed_problem(seed)
@@ -978,6 +981,20 @@ def seed_problem(seed: int | None) -> str | None:
     checks the seeds a run derives from it, once the benchmark's size is known."""
     if seed is not None and not 0 <= seed <= MAX_SEED:
         return f"--seed must be between 0 and {MAX_SEED} (2**63 - 1), got {seed}"
+    return None
+
+
+def greedy_samples_problem(n: int, temperature: float) -> str | None:
+    """Why `n` samples per problem at `temperature` measure nothing one sample does not, or None:
+    temperature 0 is greedy decoding for every engine (`SamplingParams`), so all `n` samples of a
+    problem are the same answer (seeds change nothing), while pass@k's unbiased estimator assumes
+    independent samples: pass@k, maj@k and pass^k for k > 1 would be pass@1 under other names, at
+    `n` times the compute. (`trainers/config.py` warns about eval.samples > 1 at eval.temperature 0
+    for the same reason.)"""
+    if n > 1 and temperature == 0:
+        return (f"--temperature 0 (greedy decoding) gives every one of the --n {n} samples of a problem the same "
+                f"answer, so pass@k, maj@k and pass^k for k > 1 would be pass@1 under other names, at {n} times the "
+                f"compute: use --n 1, or sample with --temperature > 0 (e.g. 0.6)")
     return None
 
 
@@ -1159,7 +1176,8 @@ def evaluate_engine(
     `tasks_per_batch` is its older name), each saved before the next starts: when the engine fails
     (its error is raised), the samples of finished calls are kept and the same call resumes after
     them. `max_chars` caps a turn's length (default: no cap). `sandbox` is used as
-    `evaluate_completions` uses it.
+    `evaluate_completions` uses it. `temperature` 0 (greedy) with `n` > 1 is a ValueError
+    (`greedy_samples_problem`): the `n` samples would all be the same answer.
     """
     run = prepare_engine_run(
         benchmark, out_dir, engine_name=engine_name or type(engine).__name__, model_name=model_name,

@@ -168,7 +168,8 @@ def test_growing_n_with_the_default_temperature_is_refused_with_an_explanation(t
     assert "temperature: 0.0 -> 0.6" in err
     assert "No --temperature was given" in err
     assert "the default is 0, greedy, for --n 1 and 0.6 for --n > 1" in err
-    assert "Pass --temperature 0.0 to add samples" in err and "new --out" in err
+    # greedy samples are not grown at temperature 0 (--n 4 --temperature 0 is refused): only a new --out is advised
+    assert "Pass --temperature" not in err and "Use a new --out to sample --n 4 at 0.6" in err
     # a temperature the user gave is refused as before, without the note about the default
     assert _hf(gsm8k, out, "--n", "4", "--temperature", "0.6") == 2
     err = capsys.readouterr().err
@@ -236,7 +237,10 @@ def test_the_note_gives_no_advice_that_cannot_work():
     from rlvr.commands.eval import _default_temperature_note
 
     only = RunMismatchError("refused", {"temperature": (0.0, 0.6)})
-    assert "Pass --temperature 0.0 to add samples" in _default_temperature_note(only, _Args(4))
+    greedy = _default_temperature_note(only, _Args(4))  # --temperature 0.0 with --n 4 is refused: not advised
+    assert "Pass --temperature" not in greedy and "Use a new --out to sample --n 4 at 0.6" in greedy
+    sampled = RunMismatchError("refused", {"temperature": (0.6, 0.0)})  # shrinking --n to 1 may keep 0.6
+    assert "Pass --temperature 0.6 to add samples" in _default_temperature_note(sampled, _Args(1))
     # a --completions folder: drawn at no temperature, so no --temperature can match it
     assert _default_temperature_note(RunMismatchError("refused", {"temperature": (None, 0.0), "mode": ("completions", "engine")}),
                                      _Args(1)) == ""

@@ -338,7 +338,7 @@ def test_a_checkpoint_overwritten_in_place_or_another_dtype_or_max_turns_is_refu
 
     save(0)
     out = tmp_path / "o"
-    base = ["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "hf", "--device", "cpu", "--temperature", "0",
+    base = ["eval", "--benchmark", "gsm8k", "--data", gsm8k, "--engine", "hf", "--device", "cpu", "--temperature", "0.6",
             "--max-tokens", "4", "--limit", "1", "--k", "1", "--out", str(out), "--no-progress"]
     assert main([*base, "--model", str(ckpt), "--n", "1"]) == 0
     run = json.loads((out / "run.json").read_text())

@@ -56,7 +56,7 @@ def _rows(out):
 def _eval(engine, out, data, **kwargs):
     with ChatCompletionServer(engine, "m", "127.0.0.1", 0) as srv:
         return evaluate_engine("gsm8k", kwargs.pop("client", OpenAIEngine)(srv.url), str(out), data=data, ks=[1],
-                               temperature=0.0, seed=0, engine_name="openai", model_name="m",
+                               temperature=0.6, seed=0, engine_name="openai", model_name="m",
                                progress=False, **{"n": 1, "verbose": False, "max_tokens": 4, **kwargs})
 
 

@@ -95,7 +95,8 @@ def register(subparsers) -> None:
                         "--concurrency others on the server (default %(default)s); a generation is never re-sent on timeout")
     p.add_argument("--n", action=_EngineOption, type=int, default=1, help="samples per problem (default 1)")
     p.add_argument("--temperature", action=_EngineOption, type=float, default=None,
-                   help="sampling temperature (default 0.6 when n > 1, else 0)")
+                   help="sampling temperature (default 0.6 when n > 1, else 0); 0 (greedy) with --n > 1 is refused: "
+                        "every sample would be the same answer")
     p.add_argument("--top-p", action=_EngineOption, type=float, default=1.0, help="nucleus sampling (default 1.0)")
     p.add_argument("--max-tokens", action=_EngineOption, type=int, default=1024,
                    help="generation limit per turn (default 1024)")
@@ -417,7 +418,8 @@ def _default_temperature_note(exc: Exception, args) -> str:
     user never set. The advice to pass the folder's temperature is given only when the temperature
     is the one setting that differs (else following it is refused again, for the others); "" when
     the folder's samples were drawn at no temperature (a --completions run: no --temperature can
-    match it) or the user gave one (the refusal itself stays: greedy and sampled draws must not mix)."""
+    match it) or the user gave one (the refusal itself stays: greedy and sampled draws must not mix).
+    Greedy samples (the folder's at 0) are never advised to be grown: --n > 1 at temperature 0 is refused."""
     changed = getattr(exc, "changed", {})
     recorded, now = changed.get("temperature", (None, None))
     if args.temperature is not None or recorded is None:
@@ -425,9 +427,11 @@ def _default_temperature_note(exc: Exception, args) -> str:
     default = f"No --temperature was given, so this run took the default for --n {args.n}, {now}"
     if set(changed) != {"temperature"}:  # other settings differ too: --temperature alone does not help
         return f". ({default}: the temperature differs for that reason)"
-    return (f". {default} (the default is 0, greedy, for --n 1 and 0.6 for --n > 1); the folder's samples were drawn "
-            f"at {recorded}. Pass --temperature {recorded} to add samples drawn as those were, or use a new --out to "
-            f"sample at {now}")
+    said = f". {default} (the default is 0, greedy, for --n 1 and 0.6 for --n > 1); the folder's samples were drawn at {recorded}"
+    if recorded == 0:  # --temperature 0 with this --n > 1 is refused (`greedy_samples_problem`): not advised
+        return (f"{said}, greedily: more samples at temperature 0 would repeat their answers. Use a new --out to "
+                f"sample --n {args.n} at {now} (or --temperature > 0 of your choice)")
+    return f"{said}. Pass --temperature {recorded} to add samples drawn as those were, or use a new --out to sample at {now}"
 
 
 #: The options of the SamplingParams fields, to name them in its errors.
@@ -489,7 +493,7 @@ def _sandbox_option_problem(args) -> str | None:
 def _check_args(args) -> str | None:
     """What is wrong with the options and --out, or None; checked before anything is loaded or
     written (--out is created)."""
-    from rlvr.benchmarks.evaluate import check_out_dir, seed_problem
+    from rlvr.benchmarks.evaluate import check_out_dir, greedy_samples_problem, seed_problem
 
     if (args.completions is None) == (args.engine is None):
         return "give either --completions FILE.jsonl (score saved completions) or --engine hf|vllm|openai (sample them)"
@@ -521,7 +525,8 @@ def _check_args(args) -> str | None:
         return f"--max-turns must be >= 1, got {args.max_turns}; leave it out for the env's own limit"
     if args.engine and seed_problem(args.seed):  # (the seeds derived from it: `prepare_engine_run`)
         return seed_problem(args.seed)
-    problem = (_sampling_problem(args) if args.engine else None) or _sandbox_option_problem(args) or _unused_sandbox(args)
+    problem = ((_sampling_problem(args) or greedy_samples_problem(args.n, _temperature(args)) if args.engine else None)
+               or _sandbox_option_problem(args) or _unused_sandbox(args))
     if problem:
         return problem
     try:
