@@ -188,6 +188,19 @@ class _Episode:
         self.context_text = ""  # the rendered text the token ids stand for (chat-template mode)
 
 
+def _open_episode(env: Any, reset_options: Mapping[str, Any], task_options: Mapping[str, Any], group: int,
+                  index: int) -> _Episode:
+    """An episode of ``env`` reset with ``reset_options``: its trajectory (task id, prompt, the
+    ``task_options`` it was asked with), its opening messages and the tools its template lists."""
+    prompt, info = env.reset(options=reset_options)
+    traj = Trajectory(task_id=str(info.get("task_id", "")), group=group, index=index, prompt=prompt,
+                      task_options=dict(task_options))
+    ep = _Episode(traj, env)
+    ep.messages = list(info.get("messages") or [{"role": "user", "content": prompt}])
+    ep.tools = template_tools(info)
+    return ep
+
+
 # ------------------------------------------------------------------------------------ collector
 
 
@@ -456,15 +469,9 @@ class RolloutCollector:
             shared = None  # reset options for the group's other episodes: the first one's task
             for j in range(n):
                 env = envs[g * n + j]
-                prompt, info = env.reset(options=shared or opts)
+                episodes.append(_open_episode(env, shared or opts, opts, start_group + g, j))
                 if j == 0 and n > 1:
                     shared = _shared_task_options(env, opts)
-                traj = Trajectory(task_id=str(info.get("task_id", "")), group=start_group + g, index=j,
-                                  prompt=prompt, task_options=dict(opts))
-                ep = _Episode(traj, env)
-                ep.messages = list(info.get("messages") or [{"role": "user", "content": prompt}])
-                ep.tools = template_tools(info)
-                episodes.append(ep)
         if self.token_level:
             self._start_tokens(episodes)
         limit = self.max_turns
@@ -506,14 +513,8 @@ class RolloutCollector:
             chat = self.uses_chat_template(ep.env)
             if prev is not None and prev[0] == chat and prev[3] == tr.prompt and prev[1] == ep.messages and prev[2] == ep.tools:
                 ids, ep.context_text = prev[4], prev[5]
-            elif chat:
-                ep.context_text, ids = chat_prompt(self.tokenizer, ep.messages, ep.tools)
             else:
-                ep.context_text = None  # raw-text mode: the system message, the tools it does not list, the prompt
-                ids = chat_tokens.encode(self.tokenizer, raw_prompt(ep.messages, tr.prompt, ep.tools))
-                bos = getattr(self.tokenizer, "bos_token_id", None)
-                if self.add_bos and bos is not None and (not ids or ids[0] != bos):
-                    ids = [int(bos)] + ids
+                ids = self._opening_ids(ep, chat)
             if not ids:
                 raise ValueError(f"task {tr.task_id} rendered to an empty prompt; check the env's prompt")
             problem = self._check_prompt_fits(len(ids))
@@ -526,6 +527,42 @@ class RolloutCollector:
             tr.prompt_len = len(ids)
         if too_long:
             raise PromptTooLongError.of(too_long)
+
+    def _opening_ids(self, ep: _Episode, chat: bool) -> list[int]:
+        """The token ids of ``ep``'s opening prompt, rendered with the chat template (``chat``) or as
+        raw text (the system message, the tools it does not list, the prompt; BOS first when
+        ``add_bos``); sets ``ep.context_text`` (the rendered text, None in raw-text mode)."""
+        if chat:
+            ep.context_text, ids = chat_prompt(self.tokenizer, ep.messages, ep.tools)
+            return ids
+        ep.context_text = None
+        ids = chat_tokens.encode(self.tokenizer, raw_prompt(ep.messages, ep.traj.prompt, ep.tools))
+        bos = getattr(self.tokenizer, "bos_token_id", None)
+        if self.add_bos and bos is not None and (not ids or ids[0] != bos):
+            ids = [int(bos)] + ids
+        return ids
+
+    def prompts_that_do_not_fit(self, tasks: Sequence[Mapping[str, Any] | int]) -> PromptTooLongError | None:
+        """Check, before any generation, the first-turn prompt of each of ``tasks`` (as ``collect``
+        takes them) as the rollouts build it: a :class:`PromptTooLongError` naming every one that
+        leaves no room to generate within ``max_context_tokens`` (``positions`` index ``tasks``),
+        or None when all fit. Nothing is counted for chat-level engines or without a limit (None).
+
+        Each task is reset on the pool's first env, which every rollout resets again before use; an
+        env whose prompt draws from the process's RNGs (a random few-shot example) draws from them,
+        so a caller that needs them unchanged saves and restores them (the trainer does)."""
+        if not self.token_level or self.max_context_tokens is None:
+            return None
+        options = [_reset_options(position, t) for position, t in enumerate(tasks)]
+        env = self._envs(1)[0]
+        chat = self.uses_chat_template(env)
+        too_long: list[tuple[int, str, str]] = []  # (position, task id, reason)
+        for position, opts in enumerate(options):
+            ep = _open_episode(env, opts, opts, position, 0)
+            problem = self._check_prompt_fits(len(self._opening_ids(ep, chat)))
+            if problem:
+                too_long.append((position, ep.traj.task_id, problem))
+        return PromptTooLongError.of(too_long) if too_long else None
 
     def _check_prompt_fits(self, prompt_len: int) -> str | None:
         """Why a prompt of ``prompt_len`` tokens does not fit, or None: it must leave room for at least

@@ -116,6 +116,21 @@ def _collect(collector: RolloutCollector, *args: Any, **kwargs: Any) -> list[lis
         raise
 
 
+def _error_text(exc: BaseException) -> str:
+    """``"Type: message"`` with the error's notes: they carry its advice (a prompt too long names
+    ``sampling.max_context_tokens``), for a summary's ``stop_reason`` or ``eval_errors``."""
+    text = f"{type(exc).__name__}: {exc}"
+    for note in getattr(exc, "__notes__", ()):
+        text = f"{text}{'' if text.endswith(('.', '!', '?')) else '.'} {note}"
+    return text
+
+
+def _some(ids: list[str], shown: int = 20) -> str:
+    """The first `shown` of `ids`, comma-separated, and how many more (a dataset may have thousands)."""
+    more = f", ... and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
+
+
 # ------------------------------------------------------------------------------------ the trainer
 
 class Trainer:
@@ -290,6 +305,7 @@ class Trainer:
         else:
             self._check_task_ranges()
         self._draw(self.task_counter)  # a task space all held out fails now, not in step 1
+        self._check_prompts_fit()  # a prompt too long for the context fails now, not at the step that draws it
 
     # -------------------------------------------------------------- set-up
 
@@ -325,6 +341,31 @@ class Trainer:
         if self.dataset_size is None:
             check_task_ranges(self.cfg, drawn=self.task_counter, steps_done=self.step_count,
                               evaluation=self.eval_size is None, num_eval_tasks=num_eval_tasks)
+
+    def _check_prompts_fit(self) -> None:
+        """Every first-turn prompt of a finite training dataset's pool and of the held-out evaluation's
+        tasks from a finite dataset must leave room to generate within ``sampling.max_context_tokens``
+        (:meth:`~.rollout.RolloutCollector.prompts_that_do_not_fit`, the prompts as the rollouts build
+        them): a ConfigError naming every task that does not, so that a run does not stop hours in,
+        at the step that draws one. An endless procedural source is not checked (its tasks are
+        counted when drawn: a training step stops the run, an evaluation's failure is kept in
+        ``eval_errors``). The process's RNGs are put back afterwards (a prompt may draw from them)."""
+        state = rng_state()
+        try:
+            found = {"training": None if self.source_size is None else
+                     self.collector.prompts_that_do_not_fit(range(self.source_size))}
+            if self.eval_indices and self.eval_collector is not None and self.eval_size is not None:
+                found["held-out evaluation"] = self.eval_collector.prompts_that_do_not_fit(self.eval_indices)
+        finally:
+            set_rng_state(state)
+        parts = [f"{len(exc.task_ids)} {what} task(s): {_some(exc.task_ids)} (e.g. task {exc.task_ids[0]}: "
+                 f"{exc.reasons[0]})" for what, exc in found.items() if exc is not None]
+        if parts:
+            raise ConfigError(
+                f"sampling.max_context_tokens={self.collector.max_context_tokens}: found before training, first-turn "
+                f"prompts that leave no room to generate: {'; '.join(parts)}. Filter such prompts out of the env's data "
+                f"({self.cfg.env.id}, env.kwargs {self.cfg.env.kwargs}), or raise sampling.max_context_tokens if the "
+                "model's context allows")
 
     # -------------------------------------------------------------- the held-out evaluation's tasks
 
@@ -899,7 +940,8 @@ class Trainer:
         the row first. At each checkpoint ``summary.json`` (with ``"in_progress": true``) and
         ``curves.png`` are rewritten. Ctrl-C or SIGTERM finishes the step in progress, saves it and
         raises :class:`TrainingInterrupted` (a second one stops at once). Verification that keeps
-        failing for infrastructure reasons (:class:`~.rollout.RolloutInfrastructureError`) saves the
+        failing for infrastructure reasons (:class:`~.rollout.RolloutInfrastructureError`), or a drawn
+        prompt too long for the context (:class:`~.rollout.PromptTooLongError`), saves the
         last completed step (its data position and RNG as they were when it ended), writes the
         summary (``stopped_at_step``) and plot, and raises. A checkpoint that cannot be written
         raises :class:`CheckpointSaveError`."""
@@ -993,16 +1035,19 @@ class Trainer:
         self._log_row(logger, step, metrics)
 
     def _step_or_save_and_raise(self, logger: MetricsLogger) -> dict[str, Any]:
-        """:meth:`step`; when its rollouts' verification keeps failing for infrastructure reasons, the
-        step had not touched the weights or the optimizer yet: put its data position and RNG back as
-        they were when the previous step ended, save that step (unless saved), write the summary and
-        plot, and raise. The resumed run then trains exactly what the uninterrupted one would. In
-        step 1 there is nothing to save: the summary (``steps`` 0, with the reason) is no run's
-        outputs (:func:`~.runs.existing_outputs`), so the same command starts the run again."""
+        """:meth:`step`; when its rollouts' verification keeps failing for infrastructure reasons, or
+        a prompt it drew does not fit the context (:class:`~.rollout.PromptTooLongError`: bad data or
+        settings, which the check at start-up cannot see in an endless procedural source), the step
+        had not touched the weights or the optimizer yet: put its data position and RNG back as
+        they were when the previous step ended, save that step (unless saved), write the summary
+        (``stop_reason`` with the error's notes: the tasks and the fix) and plot, and raise. The
+        resumed run then trains exactly what the uninterrupted one would. In step 1 there is nothing
+        to save: the summary (``steps`` 0, with the reason) is no run's outputs
+        (:func:`~.runs.existing_outputs`), so the same command starts the run again."""
         task_counter, skipped, rng = self.task_counter, self.heldout_skipped, rng_state()
         try:
             return self.step()
-        except RolloutInfrastructureError as exc:
+        except (RolloutInfrastructureError, PromptTooLongError) as exc:
             self.task_counter, self.heldout_skipped = task_counter, skipped
             set_rng_state(rng)
             if self.step_count > 0 and self._last_saved != self.step_count:
@@ -1011,7 +1056,11 @@ class Trainer:
                     logger.write(f"saved step {self.step_count}, the last completed step, before stopping")
                 except CheckpointSaveError as save_exc:  # the infrastructure error is what to report
                     logger.write(f"could not save step {self.step_count} before stopping: {save_exc}")
-            self._write_outputs({"stopped_at_step": self.step_count, "stop_reason": f"{type(exc).__name__}: {exc}"}, logger)
+            self._write_outputs({"stopped_at_step": self.step_count, "stop_reason": _error_text(exc)}, logger)
+            if isinstance(exc, PromptTooLongError):  # (`rlvr train` says how to go on after an infrastructure error)
+                changed = " (a resume with changed data needs --allow-config-change)" if self.step_count else ""
+                logger.write(resume_hint(self.out, "stopped by a prompt too long for the context", self.step_count)
+                             + f"; filter such prompts out of the env's data first{changed}")
             raise
 
     def _write_outputs(self, extra: dict[str, Any], logger: MetricsLogger | None = None) -> dict[str, Any]:
@@ -1042,9 +1091,7 @@ class Trainer:
         try:
             result = self.evaluate()
         except Exception as exc:
-            # with the error's notes: they carry its advice (a prompt too long names sampling.max_context_tokens)
-            notes = [str(note) for note in getattr(exc, "__notes__", ())]
-            self.eval_errors[step] = " ".join([f"{type(exc).__name__}: {exc}", *notes])
+            self.eval_errors[step] = _error_text(exc)
             logger.write(f"step {step}: evaluation failed ({self.eval_errors[step]}); training goes on")
             return {}
         self.eval_results[step] = result

@@ -25,7 +25,8 @@ def register(subparsers) -> None:
                "or option (a config file that is not UTF-8 YAML among them), or nothing to resume, or a "
                "log.output_dir that cannot take the run (another run's, an rlvr eval's); 3 verification kept "
                "failing for infrastructure reasons (sandbox down, verifier crash; the last completed step is "
-               "saved: resume once fixed); 4 a checkpoint could not be saved (e.g. a full disk; resume from the "
+               "saved: resume once fixed), or a prompt drawn from a procedural env does not fit "
+               "sampling.max_context_tokens (a finite dataset's are checked at start: 2); 4 a checkpoint could not be saved (e.g. a full disk; resume from the "
                "latest good one once fixed); 130 interrupted.",
     )
     p.add_argument("--config", default=None,
@@ -83,6 +84,16 @@ def _infrastructure_failed(exc: Exception, trainer) -> int:
     return EXIT_INFRASTRUCTURE
 
 
+def _prompt_too_long(exc: Exception, trainer) -> int:
+    """A prompt drawn mid-run (an endless procedural source: a finite dataset's prompts are checked
+    at start) does not fit ``sampling.max_context_tokens``: the error with its advice (its notes),
+    without a traceback. The trainer saved the last completed step and said how to resume; the
+    same exit status as an infrastructure stop, since resuming once the cause is fixed goes on."""
+    notes = "".join(f" {note}" for note in getattr(exc, "__notes__", ()))
+    print(f"rlvr train: the run stopped at step {trainer.step_count + 1} because {exc}{notes}", file=sys.stderr)
+    return EXIT_INFRASTRUCTURE
+
+
 def save_failed(command: str, exc: Exception, trainer) -> int:
     """A checkpoint could not be written (:class:`~rlvr.trainers.trainer.CheckpointSaveError`: a full
     disk, a lost mount): why, the latest good checkpoint and how to resume, without a traceback."""
@@ -95,7 +106,7 @@ def save_failed(command: str, exc: Exception, trainer) -> int:
 
 def run(args) -> int:
     from rlvr.trainers.config import ConfigError, load_config
-    from rlvr.trainers.trajectory import RolloutInfrastructureError
+    from rlvr.trainers.trajectory import PromptTooLongError, RolloutInfrastructureError
     from rlvr.trainers.trainer import CheckpointSaveError, ResumeError, Trainer
     from rlvr.trainers.vllm_engine import VLLMUnavailableError
 
@@ -118,6 +129,8 @@ def run(args) -> int:
         return 130
     except RolloutInfrastructureError as exc:
         return _infrastructure_failed(exc, trainer)
+    except PromptTooLongError as exc:
+        return _prompt_too_long(exc, trainer)
     except CheckpointSaveError as exc:
         return save_failed("rlvr train", exc, trainer)
     finally:
