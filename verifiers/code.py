@@ -150,7 +150,16 @@ HARNESS_FILES = {
 #: or a right draft over a wrong fix); a prompt's stub helper is taken from another block; a
 #: call-free constant is taken from any block, bar the prompt's names; a body using another block's
 #: helper or import after a draft body is its correction, not an excerpt.
-RULES_VERSION = 17
+#: 18 (review 41): after a whole version, a block whose only return is in an `except` handler is
+#: a note (a defensive guard became the body: 0.0), and so is a block that only loops (a test loop,
+#: a trace) when the function gives a value (an in-place function's loop-only fix stays its body);
+#: a body-only sketch that can run off its end, after a whole version that returns on every path,
+#: for a function giving a value, is a note when the last sentence of the last line of the prose
+#: just before it opens with an aside ("A faster approach", "Alternatively", "Equivalently", ...:
+#: `code_answer._ASIDE_CUES`) and that line does not call the earlier version wrong (a right whole
+#: version scored 0.33); any other later body is still the program, whatever its prose (a right
+#: fix after a complete wrong draft keeps 1.0); a long `try` body is read in linear time.
+RULES_VERSION = 18
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CASE_TIMEOUT = 5.0
 #: Seconds the sandbox gives the harness beyond the tests' own time limit (start-up, reporting).

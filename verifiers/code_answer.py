@@ -380,8 +380,11 @@ class _Answer:
     use, worked out once when first needed (`reading`, `reached`): a long answer is read in time
     linear in its size."""
 
-    def __init__(self, bodies: list[str]):
+    def __init__(self, bodies: list[str], prose: list[str] | None = None):
         self.bodies = bodies
+        # the text before each block since the fenced block before it ("" when not known):
+        # `marks_an_aside` reads it
+        self.prose = prose if prose is not None and len(prose) == len(bodies) else [""] * len(bodies)
         self._trees: dict[int, ast.Module | None] = {}
         self._reading: list[set[str]] | None = None
         self._uses: dict[str, set[str]] = {}
@@ -394,6 +397,11 @@ class _Answer:
         self._code: dict[int, list[str]] = {}  # block -> its lines less comments and blank lines
         self._body_blocks: dict[tuple[int, frozenset[str], str], bool] = {}  # `is_body`
         self._given_names: dict[tuple[frozenset[str], str], frozenset[str]] = {}  # `_given`
+
+    def marks_an_aside(self, index: int) -> bool:
+        """Whether the prose just before block `index` says it is an aside or an alternative to
+        what came before it (`_marks_an_aside`: "A faster approach sorts first:")."""
+        return _marks_an_aside(self.prose[index])
 
     def tree(self, index: int) -> ast.Module | None:
         if index not in self._trees:
@@ -935,34 +943,51 @@ def _qualifies(answer: _Answer, index: int, names: set[str], prefix: str, any_fu
 def _new_body(answer: _Answer, index: int, names: set[str], prefix: str) -> bool:
     """Whether body-only block `index` is a new body, not a note on a version given before: it quotes
     none (`_Answer.quotes`) and, after a block that gives a whole version of one of `names`, it is a
-    body of its own (`_ends_as_body`), not a note's fragment. After `def unique(l): return
+    body of its own (`_ends_as_body`; a block that only loops counts only for a function that gives
+    no value, `_gives_a_value`: an in-place `bubble_sort(arr)` fixed by its loops) and no unfinished
+    sketch that the prose just before it marks as an aside (`_falls_short` and
+    `_Answer.marks_an_aside`: "A faster approach sorts first:"). After `def unique(l): return
     sorted(set(l))`, a note's `if not l: return []` ("no such special case is needed") is no body of
     its own; a corrected body (`return sorted(set(l))`, or a loop that returns, after a wrong whole
-    draft) is."""
+    draft, whatever the prose says of it) is."""
     if answer.quotes(index, names, prefix):
         return False
     tree = answer.body_tree(index)
-    after_version = any(other < index for other in answer.versions(frozenset(names)))
-    return not after_version or tree is None or _ends_as_body(tree.body)
+    earlier = [other for other in answer.versions(frozenset(names)) if other < index]
+    if not earlier or tree is None:
+        return True
+    version = _version_def(answer, earlier[-1], names)
+    gives_a_value = _gives_a_value(version, _prompt_function(prefix))
+    if not _ends_as_body(tree.body, loops_count=not gives_a_value):
+        return False
+    return not (gives_a_value and _falls_short(tree.body, version) and answer.marks_an_aside(index))
 
 
 #: Statements whose body runs as part of the function's flow: a `return` or `yield` inside one
 #: (`for i in ...: if n % i == 0: return i`) makes a block a function body, not a note's condition.
+#: Of a `try` only the main flow counts (`_flow_children`): a return in an `except` handler is a
+#: guard, as a top-level `if`'s is.
 _FLOW_BLOCKS = (ast.For, ast.AsyncFor, ast.While, ast.Try, getattr(ast, "TryStar", ast.Try), ast.With,
                 ast.AsyncWith, ast.Match)
+_TRIES = (ast.Try, getattr(ast, "TryStar", ast.Try))
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def _ends_as_body(statements: list[ast.stmt]) -> bool:
+def _ends_as_body(statements: list[ast.stmt], loops_count: bool = False) -> bool:
     """Whether a body-only block after a whole version is a body of its own, not a note's fragment:
-    it ends in a return (`_ends_in_return`) or in a loop, yields anywhere (a generator's body), or
-    returns from inside a loop, `try`, `with` or `match` (HumanEval/24's `for i in reversed(range(1,
-    n)): if n % i == 0: return i`, `try: return int(s)` / `except ValueError: return -1`). A note is
-    a short fragment whose returns are only in top-level `if`s (`if not l: return []`: "no such
-    special case is needed"). Nested functions and classes are not looked into; walked with a stack."""
+    it ends in a return (`_ends_in_return`) or, when `loops_count`, in a loop (the body of a
+    function that gives no value: `for i in range(n): ...` sorting in place), yields anywhere (a
+    generator's body), or returns from inside a loop, the main flow of a `try` (its body or `else`),
+    a `with` or a `match` (HumanEval/24's `for i in reversed(range(1, n)): if n % i == 0: return
+    i`, `try: return int(s)` / `except ValueError: return -1`). A note is a fragment whose returns
+    are only in top-level `if`s or `except` handlers (`if not l: return []`: "no such special case
+    is needed"; `try: t = float(t)` / `except ValueError: return False`: "to be defensive, add");
+    for a function that gives a value, a block that only loops (a test loop printing calls, a
+    trace) returns nothing and is no body either. Nested functions and classes are not looked into; walked with a stack."""
     if not statements:
         return False
-    if _ends_in_return(statements) or isinstance(statements[-1], (ast.For, ast.AsyncFor, ast.While)):
+    if _ends_in_return(statements) or loops_count and isinstance(statements[-1], _LOOPS):
         return True
     stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in statements]
     while stack:
@@ -971,9 +996,161 @@ def _ends_as_body(statements: list[ast.stmt]) -> bool:
             return True
         if isinstance(node, _SCOPES):
             continue
-        in_flow = in_flow or isinstance(node, _FLOW_BLOCKS)
-        stack.extend((child, in_flow) for child in ast.iter_child_nodes(node))
+        stack.extend(_flow_children(node, in_flow))
     return False
+
+
+def _flow_children(node: ast.AST, in_flow: bool) -> list[tuple[ast.AST, bool]]:
+    """`node`'s children for `_ends_as_body`'s walk, each with whether it runs in a flow block: a
+    `try`'s body and `else` do, its handlers and `finally` only when the `try` itself is in one."""
+    if isinstance(node, _TRIES) and not in_flow:
+        return ([(child, True) for child in node.body + node.orelse]
+                + [(child, False) for child in node.handlers + node.finalbody])
+    in_flow = in_flow or isinstance(node, _FLOW_BLOCKS)
+    return [(child, in_flow) for child in ast.iter_child_nodes(node)]
+
+
+def _falls_short(statements: list[ast.stmt], version: ast.FunctionDef | ast.AsyncFunctionDef | None) -> bool:
+    """Whether a body-only block is an unfinished sketch next to `version`, the whole function given
+    before it (of a function that gives a value, which `_new_body` checks): `version` returns on
+    every path (`_always_returns`) and the block can run off its end, returning None (a "faster
+    approach" `for a, b in zip(...): if b - a < t: return True` with no final `return False`).
+    Generators are left out. Such a block is a note only when its prose marks it as an aside
+    (`_marks_an_aside`): a fix that can only seem to run off its end (HumanEval/24's `for i in
+    reversed(range(1, n)): ... return i`) after a complete but wrong draft reads the same way, and
+    a later body is the answer's last word unless the answer says otherwise."""
+    if version is None or _yields(statements) or _yields(version.body):
+        return False
+    return _always_returns(version.body) and not _always_returns(statements)
+
+
+#: Words opening the last sentence of the prose just before a body-only sketch that mark it as an
+#: aside or an alternative to the whole version before it, not its replacement ("A faster approach
+#: sorts first:", "Alternatively:", "Equivalently, with a loop:", "For large n you can stop at the
+#: square root:"), in any case, after list or emphasis marks and an optional "Here's a" / "As an".
+#: Only at the sentence's start: "Let me try another approach:" or "Wait, for large inputs this
+#: returns n, so the loop is:" introduce a fix. A small list on purpose: a cue that is not there
+#: leaves the later block the program (as for any later body), a cue that misfires drops a fix.
+_ASIDE_CUES = re.compile(
+    r"^[\W_]*(?:(?:here(?:'s| is)|as|or) )?(?:(?:an?|the) )?"
+    r"(?:alternatively|alternatives?|equivalently|optionally|for comparison|(?:you|one) (?:could|can) also"
+    r"|for (?:very )?(?:large|larger|big|bigger|huge) (?:n|inputs?|lists?|numbers|values|arrays?|strings?)"
+    r"|another (?:way|approach|option|version|solution|variant|implementation)"
+    r"|(?:faster|quicker|simpler|shorter|cleaner|more (?:efficient|pythonic|concise|compact|idiomatic))"
+    r" (?:approach|way|version|solution|variant|implementation|alternative))\b", re.IGNORECASE)
+#: Words saying the earlier version is wrong: in the last line before a sketch they make it a fix,
+#: whatever cue opens its last sentence ("This is incorrect (returns n). Another way, which excludes
+#: n:", "Oops, it returns n. A cleaner approach that starts below n:").
+_WRONG_WORDS = re.compile(
+    r"\b(?:wrong|incorrect(?:ly)?|bugs?|buggy|mistakes?|oops|fix(?:es|ed)?|broken|not right|"
+    r"(?:doesn't|does not|won't|will not) work|off[- ]by[- ]one)\b", re.IGNORECASE)
+#: How much of the prose before a block `_marks_an_aside` reads, from its end: its last line is all
+#: that decides, and a long prose (50 KB of it) must cost no more than a short one.
+_ASIDE_PROSE_CHARS = 300
+
+
+def _marks_an_aside(prose: str) -> bool:
+    """Whether `prose`, the text just before a block, marks the block as an aside or alternative:
+    its last non-empty line's last sentence (after the last `.`, `!` or `?` followed by a space)
+    opens with a cue (`_ASIDE_CUES`) and that line says nothing of the earlier version being
+    wrong (`_WRONG_WORDS`). Inline code is left out (`` `faster_way()` `` is no prose). Each line
+    of a list is its own sentence: a cue in an earlier item says nothing of the block. Only the
+    last `_ASIDE_PROSE_CHARS` characters are read, so the time is bounded whatever the prose's length."""
+    lines = [line for line in re.sub(r"`[^`\n]*`", " ", prose[-_ASIDE_PROSE_CHARS:]).splitlines() if line.strip()]
+    if not lines or _WRONG_WORDS.search(lines[-1]):
+        return False
+    sentences = [sentence for sentence in re.split(r"(?<=[.!?])\s+", lines[-1]) if sentence.strip()]
+    return bool(sentences) and _ASIDE_CUES.search(sentences[-1]) is not None
+
+
+def _version_def(answer: _Answer, index: int, names: Collection[str]) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The last top-level def of one of `names` in block `index` (a block giving a whole version),
+    or None (it does not parse, or gives a class)."""
+    tree = answer.tree(index)
+    defs = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.name in names] if tree is not None else []
+    return defs[-1] if defs else None
+
+
+def _prompt_function(prompt: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The def a body-only block continues: the prompt's last def (`_prompt_tree`), or None."""
+    tree = _prompt_tree(prompt)
+    defs = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))] \
+        if tree is not None else []
+    return max(defs, key=lambda node: (node.lineno, node.col_offset)) if defs else None
+
+
+def _gives_a_value(version: ast.FunctionDef | ast.AsyncFunctionDef | None, signature: ast.AST | None) -> bool:
+    """Whether the function returns a value: the prompt's def (`signature`) has a return annotation
+    other than `None`/`NoReturn`/`Never`, or, without one, every `return` of `version` (its own
+    scope; no version, as a class, gives none) gives a value that is no `None`."""
+    annotation = getattr(signature, "returns", None)
+    if annotation is not None:
+        return not (isinstance(annotation, ast.Constant) and annotation.value is None
+                    or isinstance(annotation, ast.Name) and annotation.id in ("None", "NoReturn", "Never"))
+    returns = [node for node in _own_nodes(version.body) if isinstance(node, ast.Return)] if version else []
+    return bool(returns) and all(node.value is not None and not (isinstance(node.value, ast.Constant)
+                                                                 and node.value.value is None) for node in returns)
+
+
+def _own_nodes(statements: list[ast.stmt]):
+    """The nodes under `statements`, not looking into nested functions, classes or lambdas."""
+    stack: list[ast.AST] = list(statements)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, _SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _yields(statements: list[ast.stmt]) -> bool:
+    """Whether `statements` yield in their own scope (a generator's body)."""
+    return any(isinstance(node, (ast.Yield, ast.YieldFrom)) for node in _own_nodes(statements))
+
+
+def _breaks(loop: ast.For | ast.AsyncFor | ast.While) -> bool:
+    """Whether a `break` leaves `loop` itself (not a loop nested in it)."""
+    stack: list[ast.AST] = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Break):
+            return True
+        if not isinstance(node, _SCOPES + _LOOPS):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _always_returns(statements: list[ast.stmt]) -> bool:
+    """Whether running `statements` can never reach their end, so a function with this body never
+    returns None by falling off it: each path ends in a `return` or `raise`, through `if`/`else`,
+    `with`, a `try`'s main flow and handlers, a `match` with a final wildcard case, a `while True`
+    without a `break`, or a loop's `else` when no `break` skips it. A `for` loop alone can run off
+    (no item). Walked with a stack: a long `elif` chain must not raise."""
+    stack = [statements]
+    while stack:
+        body = stack.pop()
+        last = body[-1] if body else None
+        if isinstance(last, (ast.Return, ast.Raise)):
+            continue
+        if isinstance(last, ast.If):
+            stack += [last.body, last.orelse]
+        elif isinstance(last, (ast.With, ast.AsyncWith)):
+            stack.append(last.body)
+        elif isinstance(last, _TRIES):
+            stack += [last.orelse or last.body] + [handler.body for handler in last.handlers]
+        elif isinstance(last, ast.Match) and last.cases and _wildcard(last.cases[-1]):
+            stack += [case.body for case in last.cases]
+        elif isinstance(last, _LOOPS) and not _breaks(last):
+            if not (isinstance(last, ast.While) and isinstance(last.test, ast.Constant) and last.test.value):
+                stack.append(last.orelse)  # an empty `else` (none) runs off
+        else:
+            return False
+    return True
+
+
+def _wildcard(case: ast.match_case) -> bool:
+    """Whether a `match` case takes every subject: `case _:` or `case name:`, with no guard."""
+    return case.guard is None and isinstance(case.pattern, ast.MatchAs) and case.pattern.pattern is None
 
 
 def _gives_version(body: str, tree: ast.Module | None, names: Collection[str]) -> bool:

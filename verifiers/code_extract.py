@@ -7,7 +7,8 @@ The work is done in three layers, each importing only the ones below it:
 - `code_answer`: which Python block is the program (the last that defines the names asked for, or
   reads standard input, or calls anything; skipping usage examples, "test it locally" drivers and
   sample input/output), completed with corrections given in later blocks and a later `main()` call.
-- this module: `extract_program`, which chooses the block through `code_answer` and puts before it
+- this module: `extract_program`, which chooses the block through `code_answer` (giving it the prose
+  before each block, `_prose_before_blocks`, which tells an aside from a fix) and puts before it
   what it uses of the other blocks' definitions; also `split_future_imports` (from `code_answer`).
 
 An answer may split its program over blocks: a helper first, then the function that calls it, or
@@ -34,7 +35,7 @@ from rlvr.verifiers.code_answer import (
     _last_reading_block, _qualifies, _reads_input, _reindented, _tries_to_define, _with_later_call,
     prompt_names, prompt_stubs, split_future_imports,
 )
-from rlvr.verifiers.code_fences import LANGUAGE_TAGS, MODES, _language_bodies, _parse, extract_code
+from rlvr.verifiers.code_fences import LANGUAGE_TAGS, MODES, _language_bodies, _parse, _tag_counts, extract_code, fenced_blocks
 from rlvr.verifiers.code_plan import bound_and_used
 
 __all__ = ["extract_code", "extract_code_text", "extract_program", "split_future_imports", "LANGUAGE_TAGS", "MODES"]
@@ -91,7 +92,7 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
     text = text.removeprefix(_BOM)  # a byte-order mark before the answer or a block's code: python3 runs it
     bodies = [body.removeprefix(_BOM).strip("\n") for body in _language_bodies(text, "python")]
     try:
-        answer = _Answer(bodies)
+        answer = _Answer(bodies, _prose_before_blocks(text))
         reading = None if names or any_function else _last_reading_block(answer)
         if reading is not None:
             found, patches = reading
@@ -103,6 +104,14 @@ def extract_program(text: str, defines: Collection[str] = (), *, prefix: str = "
         return extract_code(text).removeprefix(_BOM)
     except Exception:  # e.g. RecursionError on absurdly deep code: never raise, a right answer would score 0
         return _plain_program(text, bodies, names, prefix, any_function)
+
+
+def _prose_before_blocks(text: str) -> list[str]:
+    """The text before each Python block (as `_language_bodies` gives them) since the fenced block
+    before it, of any language (`code_fences.fenced_blocks`): the prose that introduces it ("A
+    faster approach sorts first:"), which `code_answer._Answer.marks_an_aside` reads."""
+    tags = LANGUAGE_TAGS["python"]
+    return [prose for tag, _, prose in fenced_blocks(text) if _tag_counts(tag, tags)]
 
 
 def _plain_program(text: str, bodies: list[str], names: set[str], prefix: str, any_function: bool) -> str:

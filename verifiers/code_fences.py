@@ -73,9 +73,16 @@ def _tag_counts(tag: str | None, tags: Collection[str]) -> bool:
 
 
 def _blocks(text: str) -> list[tuple[str | None, str]]:
-    """(tag, body) of every fenced block, in order, the tag being the language part of the fence's
-    info string (`_fence_language`); an unclosed last block runs to the end, and a last fence with
-    no info string and nothing after it closes a block whose opening fence was left out.
+    """(tag, body) of every fenced block, in order (`fenced_blocks` without the prose)."""
+    return [(tag, body) for tag, body, _ in fenced_blocks(text)]
+
+
+def fenced_blocks(text: str) -> list[tuple[str | None, str, str]]:
+    """(tag, body, prose) of every fenced block, in order, the tag being the language part of the
+    fence's info string (`_fence_language`) and the prose the text since the block before it (or
+    the start): what introduces the block ("Wait, that's wrong. Here is the fix:"). An unclosed
+    last block runs to the end, and a last fence with no info string and nothing after it closes a
+    block whose opening fence was left out (that block has no prose: the text before it is its body).
 
     A fence may be indented (a block nested in a Markdown list item): that indentation is taken off
     the block's lines, as Markdown does, so the code is not left with an unexpected indent. CRLF
@@ -94,6 +101,7 @@ def _blocks(text: str) -> list[tuple[str | None, str]]:
             return blocks
         indent, fence, info = opening.group(1), opening.group(2), opening.group(3)
         tag = _fence_language(info, opening.group(4))
+        prose = text[position:opening.start()]
         body_start = opening.end() + 1
         closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$",
                              re.MULTILINE).search(text, body_start)
@@ -101,10 +109,10 @@ def _blocks(text: str) -> list[tuple[str | None, str]]:
             rest = text[body_start:]
             if not rest.strip() and not info:  # a closing fence whose opening was left out: the
                 # text before it (since the last block) is the block (`    return a + b\n````)
-                rest, indent = _code_tail(text[position:opening.start()]), ""
-            blocks.append((tag, _unindent(rest, len(indent))))
+                rest, indent, prose = _code_tail(prose), "", ""
+            blocks.append((tag, _unindent(rest, len(indent)), prose))
             return blocks
-        blocks.append((tag, _unindent(text[body_start:closing.start()], len(indent))))
+        blocks.append((tag, _unindent(text[body_start:closing.start()], len(indent)), prose))
         position = closing.end()
 
 
