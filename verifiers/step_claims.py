@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from itertools import accumulate
 
-from rlvr.verifiers.math_units import Unit
+from rlvr.verifiers.math_normalize import _NUMBER_WORDS
+from rlvr.verifiers.math_units import Unit, read_unit
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, congruence, solution_work
 from rlvr.verifiers.step_goes_on import _GRID_RE, _LAYOUT_RE, _SPACE_RE, _bare_row, _first_side, _goes_on, _run_on
 from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, PRECISION_BRACKET_RE, _unclaimed, rounding_named
@@ -28,12 +30,21 @@ _MAX_CLAIMS = 400
 _CALC_RE = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
 _HEADING_RE = re.compile(r"^\s*#{1,6}\s+")
 _LABEL_RE = re.compile(
-    r"^\s*(?:[*_]{1,2})?(?:[A-Za-z]+\.?\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*:(?=\s|[*_]|$)"
-    r"|(?:step|stage|part)\s*\d+[a-z]?\s*(?:[*_]{1,2})?\s*[:.)-]|\d{1,3}[.)](?=\s)|[-*•](?=\s)"
+    r"^\s*(?:[*_]{1,2})?(?:[A-Za-z]+\.?\s*+\d+[a-z]?\s*+(?:[*_]{1,2})?\s*+:(?=\s|[*_]|$)"  # (but see `_label_match`)
+    r"|(?:step|stage|part)\s*+\d+[a-z]?\s*+(?:[*_]{1,2})?\s*+(?>--|[:.)\-–—])|\d{1,3}[.)](?=\s)|[-*•](?=\s)"
     r"|\(?[a-z]\)(?=\s)|#\d+[:.)]?(?=\s)"
     r"|\d{4}:(?:[*_]{1,2})?(?=[ \t][^=\n]*=)(?![^\n]*\d[ \t]*:[ \t]*\d)"  # `2023: 3 × 4 = 12`; not `3: 1 = 6: 2`
     r"(?=[ \t][-+]?[^=\n]*?[\w)}\]][ \t]*(?:[-+*×·÷/^]|\\(?:times|cdot|div)(?![A-Za-z]))))"  # not `12: 4 = 3`
     r"\s*(?:[*_]{1,2}(?=\s))?", re.IGNORECASE)
+#: A number in `_WORD_RATIO_RE`: `12`, `1,000`, `0.75` (a full stop after it ends the sentence).
+_RATIO_NUMBER = r"(\d[\d,]*+(?:\.\d+)?+)"
+#: A `Word N:` label (`_LABEL_RE`, not `Step N`) before `M = R`, R a number or a ratio `a : b`, and nothing
+#: more but a word or a bracket (`Day 2: 12 = 12 apples`): read also as the ratio `N : M = R` by
+#: `_label_match`. Every run possessive: linear in a run of spaces. Groups: the word, N, M, R (or a) and b.
+_WORD_RATIO_RE = re.compile(
+    r"\s*+(?:[*_]{1,2})?(?!(?:step|stage|part)\s*\d)([A-Za-z]+)\.?\s*+(\d+)\s*+(?:[*_]{1,2})?\s*+:[ \t]*+"
+    rf"{_RATIO_NUMBER}[ \t]*+=[ \t]*+{_RATIO_NUMBER}(?:[ \t]*+:[ \t]*+{_RATIO_NUMBER})?+"
+    r"[ \t]*+(?:[.;,!?]?[ \t]*+(?:\n|$)|[A-Za-z(])", re.IGNORECASE)
 # markdown emphasis and code: backticks, and "**", "__", "*" or "_" opening a word (after a space) or closing
 # one (before a space or punctuation); "2 ** 3", "2**3" and "3 * 4" are maths, and so is a star between
 # an operand's end and an operand's start ("3 *4", "(2) **3"), see `_is_product`; a subscript (`x_1`) is
@@ -535,7 +546,7 @@ def _table_row(step: str, spaced: list[int]) -> str | None:
     results = _labelled_results(cells)
     if results != cells:  # (the row rebuilt around its new cells, its bars where they now fall)
         step = step[:spaced[0]] + "|" + "|".join(results) + "|" + step[spaced[-1] + 1:]
-        spaced = [spaced[0] + sum(len(cell) + 1 for cell in results[:i]) for i in range(len(results) + 1)]
+        spaced = list(accumulate((len(cell) + 1 for cell in results), initial=spaced[0]))  # (linear: review 41)
         cells = results
     lone = [bool(_RELATION_ONLY_RE.fullmatch(cell)) for cell in cells]
     if any(lone) and not any(_RELATION_IN_RE.search(cell) for cell, only in zip(cells, lone) if not only):
@@ -548,55 +559,307 @@ def _table_row(step: str, spaced: list[int]) -> str | None:
 #: A table cell that is nothing but one relation (`| = |`, `| ≤ |`).
 _RELATION_ONLY_RE = re.compile(rf"\s*{_RELATION}\s*")
 #: A number in a table's formula cell: `36`, `$12`, `1,250.50`, `20%`, in brackets or not. Atomic, and the
-#: terms of `_LABELLED_FORMULA_RE` possessive (`++`), so the spaces between a number and an operator are
-#: read one way only: a cell that does not match (`Total = 1 + 2 + … + 12 = 78`) fails in linear time, not
-#: in time doubling per term (review of rules 11).
+#: terms of `_LABELLED_FORMULA_RE` possessive (`++`), as are its spaces after `=` and after an operator, so
+#: spaces are read one way only: a cell that does not match (`Total = 1 + 2 + … + 12 = 78`, `Total =` and
+#: 20,000 spaces) fails in linear time, not in time doubling per term or growing with the square of a run
+#: of spaces (review of rules 11).
 _CELL_NUMBER = r"(?>[-+]?\(*\s*\\?\$?\d[\d,]*(?:\.\d+)?%?\s*\)*)"
 #: A table cell `label = expression` with no value of its own (`| Total = $36 + $16 |`): a label of one to
 #: six words (each checked by `_is_word`), emphasis aside, and an arithmetic expression of numbers.
 _LABELLED_FORMULA_RE = re.compile(
-    r"\s*(?:[*_]{1,2})?([A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*){0,5})(?:[*_]{1,2})?\s*:?\s*=\s*"
-    rf"({_CELL_NUMBER}(?:\s*(?:[-+*/×÷·^]|\\(?:times|cdot|div)(?![A-Za-z]))\s*{_CELL_NUMBER})++)\s*")
-#: A table cell that is one result: a number or an amount (`| 52 |`, `| **$53** |`, `| 20% |`). Not one with a
-#: unit word (`| 1.25 kg |` after `Total = 500 + 750` in a table of grams): the expression shows no unit, so
-#: the two could not be compared (review of rules 11).
-_RESULT_CELL_RE = re.compile(r"\s*(?:[*_]{1,2})?-?\\?\$?\d[\d,]*(?:\.\d+)?%?(?:[*_]{1,2})?\s*")
+    r"\s*(?:[*_]{1,2})?([A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*){0,5})(?:[*_]{1,2})?\s*+:?\s*+=\s*+"
+    rf"({_CELL_NUMBER}(?:\s*(?:[-+*/×÷·^]|\\(?:times|cdot|div)(?![A-Za-z]))\s*+{_CELL_NUMBER})++)\s*")
+#: A table cell that is one result: a number or an amount, with a word after it or not (`| 52 |`, `| **$53** |`,
+#: `| 20% |`, `| 35 apples |`; the word is group 1, see `_counted`).
+_RESULT_CELL_RE = re.compile(r"\s*(?:[*_]{1,2})?-?\\?\$?\d[\d,]*(?:\.\d+)?%?(?:[ \t]*([A-Za-z]+))?(?:[*_]{1,2})?\s*")
+#: A number in a formula or result cell, a percent or not, for comparing a result with the formula's operands.
+_OPERAND_RE = re.compile(r"(\d[\d,]*(?:\.\d+)?)[ \t]*(%?)")
+#: A fraction among a formula's operands (`1/4 × $80`), compared by its value.
+_OPERAND_FRACTION_RE = re.compile(r"(\d[\d,]*(?:\.\d+)?)[ \t]*/[ \t]*(\d[\d,]*(?:\.\d+)?)")
+
+
+def _number(text: str) -> Fraction | None:
+    """The value of a number written with digits, thousands commas and a decimal point (`1,000.5`); None
+    for one of more than 300 characters, which no step's operand has (and `int` refuses past 4300 digits)."""
+    return Fraction(text.replace(",", "")) if len(text) <= 300 else None
+
+
+def _values(text: str) -> set[Fraction]:
+    """The values of the numbers and fractions in `text`, a percent both as written and as its share (`30%`
+    is 30 and 3/10, `1/4` is 1, 4 and 1/4), so that `30%` is found in `0.3 × $3000`."""
+    out = set()
+    for number, percent in _OPERAND_RE.findall(text):
+        value = _number(number)
+        out.update(() if value is None else (value, value / 100) if percent else (value,))
+    for a, b in _OPERAND_FRACTION_RE.findall(text):
+        top, bottom = _number(a), _number(b)
+        if top is not None and bottom:
+            out.add(top / bottom)
+    return out
+
+
+def _operand_result(formula: str, result: str) -> bool:
+    """Whether the number of the result cell `result` is one of the operands of `formula` in value
+    (`_values`), or its share in percent (a rate with no `%`): in `| Cost = $30 × 12 | 12 | $360 |`, `| Rent |
+    Cost = 0.3 × $3000 | 30% | $900 |` and `| … | 30 | $900 |` the cell after the formula is an input column
+    and the result is in a later one (review 41)."""
+    values = _values(result)
+    return bool((values | {value / 100 for value in values}) & _values(formula))
+
+
+def _counted(word: str, label: str) -> bool:
+    """Whether the word after a result cell's number (`_RESULT_CELL_RE`) names what the formula `label =
+    expression` counts, so the number is the expression's value: a count noun that the label names, in the
+    singular or the plural (`| Total apples = 3 × 12 | 35 apples |`). Not a word the label lacks (`| Eggs =
+    12 × 3 | 3 cartons |`, `| Days = 7 × 3 | 3 wks |`: a container, a group or a unit restates an input or
+    converts; review 41), nor a unit (`| Total kg = 500 + 750 | 1.25 kg |`: the expression shows no unit to
+    compare with; review of rules 11), a magnitude or percent word (`12 dozen`, `12 percent`) or one letter."""
+    noun = word.lower()
+    if len(noun) < 2 or read_unit(word) is not None or noun in _NUMBER_WORDS or noun.startswith(("percent", "pct")):
+        return False
+    names = set().union(*(_singulars(name.lower()) for name in re.findall(r"[A-Za-z]+", label)))
+    return bool(_singulars(noun) & names)
+
+
+def _singulars(noun: str) -> set[str]:
+    """A lower-case noun and the singulars it may be the plural of (`boxes`: `boxe`, `box`; `cherries`:
+    `cherry`), so that a label's noun and a result's match in either number (`box` and `boxes`, `peach` and
+    `peaches`, `cherry` and `cherries`, `apple` and `apples`)."""
+    out = {noun}
+    if noun.endswith("s"):
+        out.add(noun[:-1])
+    if noun.endswith("es"):
+        out.add(noun[:-2])
+    if noun.endswith("ies"):
+        out.add(noun[:-3] + "y")
+    return out
 
 
 def _labelled_results(cells: list[str]) -> list[str]:
     """`cells` with each `label = expression` cell that a lone result follows (`| Total = 36 + 16 | 52 |`)
     turned into `expression =`, which `_table_row` joins to that result (`36 + 16 = 52`): otherwise the
     label is the claim's left side, which claims nothing, and a false total in the common layout "label =
-    formula | result" escapes checking. A label cell joined to the cell before it (that one ends with a
-    relation), followed by text or another formula, or with a number in a later cell (`| Cost = $30 × 12 |
-    12 | $360 |`: which column is the result is not clear), is left as written."""
+    formula | result" escapes checking. With a number in a later column the result may be in any of them
+    (`_result_column`: `| Price = $80 × 0.75 | 25% | $60 |` claims `80 × 0.75 = $60`), and a row none of whose
+    numbers is the value fails (`| Shirts | Cost = 3 × $12 | $38 | $38 |`, a running total; review of rules
+    11), unless the next cell is one of the formula's operands in value (`_operand_result`: `| Cost = $30 ×
+    12 | 12 | $360 |`, `| Tip = 0.15 × $40 | 15% | $6 |`: an input column). A result with a word is compared
+    only when the word is a count noun that the label names (`_counted`: `| Total apples = 3 × 12 | 35 apples
+    |` fails) and the number is none of the operands (`| Total socks = 6 × 2 | 6 pairs |` is left). A label
+    cell joined to the cell before it (that one ends with a relation), followed by text or another formula,
+    is left as written."""
     out = list(cells)
     for i, cell in enumerate(cells[:-1]):
         m = _LABELLED_FORMULA_RE.fullmatch(cell)
-        if m is None or not _RESULT_CELL_RE.fullmatch(cells[i + 1]) or not all(map(_is_word, m.group(1).split())):
+        result = _RESULT_CELL_RE.fullmatch(cells[i + 1])
+        if m is None or result is None or not all(map(_is_word, m.group(1).split())):
             continue
-        if any(any(map(str.isdigit, later)) for later in cells[i + 2:]):
+        operand = _operand_result(m.group(2), result.group())
+        if result.group(1) is not None and (operand or not _counted(result.group(1), m.group(1))):
             continue
-        if i and _RELATION_END_RE.search(cells[i - 1]):
+        later = any(any(map(str.isdigit, cell)) for cell in cells[i + 2:])
+        if (operand and later) or (i and _RELATION_END_RE.search(cells[i - 1])):
             continue
-        out[i] = f" {m.group(2).strip()} = "
+        j = _result_column(m.group(1), m.group(2), cells[i + 1:], later)
+        if j is not None:
+            out[i] = f" {m.group(2).strip()} = " + ("" if j == 0 else f"{cells[i + 1 + j].strip()} ")
     return out
 
 
-#: A list item's marker (`- `, `* `, `• `, `1. `, `2) `), which a label may follow (`- **Step 1**: …`).
-_LIST_MARKER_RE = re.compile(r"[-*•]|\d{1,3}[.)]")
+#: How many cells after a formula cell `_result_column` searches for its result.
+_RESULT_WINDOW = 8
+
+
+def _result_column(label: str, formula: str, cells: list[str], later: bool) -> int | None:
+    """Which of `cells` (those after the cell `label = formula`) holds the formula's result, 0 the next:
+    with a number in a later cell (`later`), the first result cell equal to the formula's value (`| Count =
+    30 - 12 | 60% | 18 |`: a percent, a share or a change column comes between; None where it has a word
+    that `_cell_value` does not claim, `18 students`), else the next, which then fails. None, the row left as written, where the next cell (or, with later numbers, any) is
+    the value rounded (`_rounded`: `| Buses needed = 130 / 40 | 4 buses |`, `| Per child = 25 / 4 | 6 | 1 |`,
+    a quotient and a remainder), or where the value is not read (`_formula_value`) and later cells hold
+    numbers (which column is the result is not clear). Only the `_RESULT_WINDOW` cells after the formula
+    and before another relation are searched (a long row is read in linear time)."""
+    value = _formula_value(formula)
+    if value is None:
+        return None if later else 0
+    window = cells[:_RESULT_WINDOW] if later else cells[:1]
+    window = window[:next((j for j, cell in enumerate(window) if "=" in cell), len(window))]
+    found = [_cell_value(cell, label) for cell in window]
+    if _rounded(value, found[0], decimals=False):
+        return None
+    exact = next((j for j, stated in enumerate(found) if stated is not None and stated[0] == value), None)
+    if exact is not None or not later:
+        return None if exact is not None and not found[exact][2] else exact or 0
+    return None if any(_rounded(value, stated) for stated in found) else 0
+
+
+#: A result cell's number as `_cell_value` reads it: its sign, digits and percent.
+_CELL_VALUE_RE = re.compile(r"\s*(?:[*_]{1,2})?(-?)\\?\$?(\d[\d,]*(\.\d+)?)(%?)")
+
+
+def _cell_value(cell: str, label: str) -> tuple[Fraction, str, bool] | None:
+    """The value of a result cell (`_RESULT_CELL_RE`: `$1,500`, `60%` as 3/5, `18 students`), its decimals as
+    written (`4.17`: `17`), and whether a claim may end with it: a lone number, or a count noun that the
+    label names (`_counted`); None for any other cell."""
+    result = _RESULT_CELL_RE.fullmatch(cell)
+    if result is None:
+        return None
+    sign, digits, decimals, percent = _CELL_VALUE_RE.match(cell).groups()
+    value = _number(digits)
+    if value is None:
+        return None
+    claimable = result.group(1) is None or _counted(result.group(1), label)
+    return (-value if sign else value) / (100 if percent else 1), (decimals or "")[1:] + percent, claimable
+
+
+def _rounded(value: Fraction, stated: tuple[Fraction, str, bool] | None, decimals: bool = True) -> bool:
+    """Whether a result cell read by `_cell_value` states the non-integer `value` rounded: an integer that
+    is its floor or its ceiling (`25 / 6` and `5` boxes, `25 / 4` and `6` each: an integer division), or,
+    with `decimals`, a decimal within one unit of its last written place (`10 / 3` and `3.34` before a later
+    number column: which column is the result is not clear); not an exact value (`0.25` for `1 / 4`)."""
+    if stated is None or value.denominator == 1 or stated[0] == value:
+        return False
+    number, places, _ = stated
+    if not places:
+        return number.denominator == 1 and abs(number - value) < 1
+    return decimals and not places.endswith("%") and abs(number - value) < Fraction(1, 10 ** len(places))
+
+
+#: A token of a formula cell's expression (`_LABELLED_FORMULA_RE`'s group 2) for `_formula_value`: a number
+#: and its percent, a product, a quotient, or another operator or bracket.
+_FORMULA_TOKEN_RE = re.compile(r"\s*(?:\\?\$?(\d[\d,]*(?:\.\d+)?)\s*(%?)|(\\times|\\cdot|[*×·])|(\\div|[/÷])|([-+^()]))")
+
+
+def _formula_value(formula: str) -> Fraction | None:
+    """The value of a formula cell's expression (numbers, `+ - × ÷ ^`, brackets; `$` and thousands commas
+    aside, a percent its share), or None where it is not read: unbalanced or deep brackets, more than 200
+    tokens, a division by zero, a power too large or not an integer one."""
+    tokens, at = [], 0
+    while at < len(formula.rstrip()):
+        m = _FORMULA_TOKEN_RE.match(formula, at)
+        if m is None:
+            return None
+        number, percent, times, over, other = m.groups()
+        if number is not None:
+            value = _number(number)
+            if value is None:
+                return None
+            tokens.append(value / 100 if percent else value)
+        else:
+            tokens.append("*" if times else "/" if over else other)
+        at = m.end()
+    if formula.count("(") > 20 or len(tokens) > 200:
+        return None
+    try:
+        value, rest = _sum(tokens)
+    except (ValueError, ZeroDivisionError, IndexError, TypeError, RecursionError):
+        return None
+    return value if not rest else None
+
+
+def _sum(tokens: list) -> tuple[Fraction, list]:
+    """`tokens` (`_formula_value`) read as a sum of products from their start: its value and the tokens left."""
+    value, tokens = _product(tokens)
+    while tokens and tokens[0] in ("+", "-"):
+        op, (term, tokens) = tokens[0], _product(tokens[1:])
+        value = value + term if op == "+" else value - term
+    return value, tokens
+
+
+def _product(tokens: list) -> tuple[Fraction, list]:
+    """A product or quotient of signed powers at the start of `tokens` (`_sum`)."""
+    value, tokens = _signed(tokens)
+    while tokens and tokens[0] in ("*", "/"):
+        op, (factor, tokens) = tokens[0], _signed(tokens[1:])
+        value = value * factor if op == "*" else value / factor
+    return value, tokens
+
+
+def _signed(tokens: list) -> tuple[Fraction, list]:
+    """A signed power (`-2 ^ 2` is -4), a number or a bracket at the start of `tokens` (`_sum`)."""
+    if tokens[0] in ("-", "+"):
+        value, rest = _signed(tokens[1:])
+        return (-value if tokens[0] == "-" else value), rest
+    if tokens[0] == "(":
+        value, tokens = _sum(tokens[1:])
+        if tokens[:1] != [")"]:
+            raise ValueError("unbalanced")
+        tokens = tokens[1:]
+    elif isinstance(tokens[0], Fraction):
+        value, tokens = tokens[0], tokens[1:]
+    else:
+        raise ValueError("no operand")
+    if tokens[:1] == ["^"]:
+        power, tokens = _signed(tokens[1:])
+        if power.denominator != 1 or abs(power) > 64 or abs(value) > 10 ** 12 or (value == 0 and power < 0):
+            raise ValueError("power")
+        value = value ** int(power)
+    return value, tokens
+
+
+#: A list item's marker, in a blockquote or not (`- `, `+ `, `* `, `• `, `1. `, `2) `, `a. `, `(b) `, `> - `,
+#: `> `), which a label may follow (`- **Step 1**: …`). Taken off only before a label (`_without_label`): a
+#: lone `+ ` or `> ` may be maths (`+ 5 = 17` going on, `> 3`), `a. ` ends a word.
+_LIST_MARKER_RE = re.compile(r"\s*(?:>[ \t]*)*(?:(?:[-*•+]|\d{1,3}[.)]|\(?[A-Za-z][.)])[ \t]+|(?<=>)[ \t]*)")
+
+
+#: Words before `N : M = R` that make it a ratio, not the label `Word N:` (`Ratio 3 : 4 = 0.75`).
+_RATIO_WORDS = frozenset({"ratio", "simplify", "simplified", "scale", "proportion", "reduce", "reduced"})
+
+
+def _ratio_not_label(m: re.Match) -> bool:
+    """Whether the `Word N: M = R` of `_WORD_RATIO_RE`'s match `m` is the ratio `N : M = R`, no label: R is
+    itself a ratio `a : b` or the word is a ratio word (`_RATIO_WORDS`), and the ratio holds where `M = R`
+    does not (`Ratio 3 : 4 = 6 : 8`, `Ratio 3 : 4 = 0.75`, `Day 2: 3 : 4 = 6 : 8`). Else it is a label, as
+    before rules 12: `Day 2: 12 = 12`, `Week 3: 40 = 40 hours` hold, and `Day 2: 4 = 0.5` fails (reading a
+    ratio wherever N / M = R passed it; review 41)."""
+    n, left, a, b = (None if g is None else _number(g) for g in m.groups()[1:])
+    if None in (n, left, a) or (m.group(5) is not None and not b):
+        return False
+    if m.group(5) is None and m.group(1).lower() not in _RATIO_WORDS:
+        return False
+    right = a if b is None else a / b
+    return bool(left) and n / left == right != left
+
+
+#: `Step N – M = R` (a dash, `-`, `--`, `–`, `—`, after `Step`, `Stage` or `Part N`) with nothing more but
+#: punctuation or words: N – M may be the subtraction (`Step 5 – 2 = 3`, `_dash_is_minus`).
+_DASH_MINUS_RE = re.compile(
+    r"\s*+(?:[*_]{1,2})?(?:step|stage|part)\s*+(\d+)\s*+(?:[*_]{1,2})?\s*+(?:--|[-–—])[ \t]*+"
+    rf"{_RATIO_NUMBER}[ \t]*+=[ \t]*+{_RATIO_NUMBER}[ \t]*+(?:[.;,!?]?[ \t]*+(?:\n|$)|[A-Za-z(])", re.IGNORECASE)
+
+
+def _dash_is_minus(text: str) -> bool:
+    """Whether `text` is `Step N – M = R` (`_DASH_MINUS_RE`) where N - M = R holds and M = R does not: the
+    dash is a minus, not the end of a label (`Step 5 – 2 = 3`, `Part 3 – 2 = 1` held before rules 12)."""
+    m = _DASH_MINUS_RE.match(text)
+    if m is None:
+        return False
+    n, left, right = (_number(g) for g in m.groups())
+    return None not in (n, left, right) and n - left == right != left
+
+
+def _label_match(text: str) -> re.Match | None:
+    """`_LABEL_RE`'s match at the start of `text`, or None where its `Word N:` is a ratio's first number
+    (`_ratio_not_label`: `- Ratio 3 : 4 = 6 : 8` holds) or its `Step N –` a subtraction's (`_dash_is_minus`)."""
+    m = _LABEL_RE.match(text)
+    ratio = None if m is None else _WORD_RATIO_RE.match(text)
+    if m is not None and _dash_is_minus(text):
+        return None
+    return None if ratio is not None and _ratio_not_label(ratio) else m
 
 
 def _without_label(step: str) -> str:
     """`step` without the label at its start (`_LABEL_RE`: `Step 1:`, `Day 2:`, a list marker), and
-    without a second one after a list item's marker: in `- **Step 1**: 3 × 4 = 12` the `1` of the
-    label was read as a ratio's (`1 : 3 × 4 = 12`) and failed a true step (audit 40)."""
-    m = _LABEL_RE.match(step)
-    if m is None:
-        return step
-    if _LIST_MARKER_RE.fullmatch(m.group().strip()):
-        return _LABEL_RE.sub("", step[m.end():], count=1)
-    return step[m.end():]
+    without one after a list item's marker (`_LIST_MARKER_RE`): in `- **Step 1**: 3 × 4 = 12`, `+ **Step 1**:
+    …`, `> - Day 2: …`, `a. **Step 1**: …` the `1` of the label was read as a ratio's (`1 : 3 × 4 = 12`)
+    and failed a true step (audit 40 and its review)."""
+    marker = _LIST_MARKER_RE.match(step)
+    label = None if marker is None else _label_match(step[marker.end():])
+    if label is not None and label.group().strip() not in ("-", "*", "•"):  # (`1. - 5 + 8 = 3`: a sign)
+        return step[marker.end():][label.end():]
+    m = _label_match(step)
+    return step if m is None else step[m.end():]
 
 
 def _split_at(step: str, bars: list[int], joins: set[int] | tuple[()]) -> str:
@@ -615,7 +878,7 @@ def _cell_label_off(cell: str) -> str:
     """A table cell or bar column without a label at its start (`_LABEL_RE`: `Step 1:`, `Year 2020:`, `Day 1:`),
     which would otherwise be read as a ratio (`1: 3 × 4`); a dash opening it stays (`| - 3 + 10 = 7 |` is
     a sign, not a bullet)."""
-    m = _LABEL_RE.match(cell)
+    m = _label_match(cell)
     if m is None or m.group().strip() in ("-", ""):
         return cell
     return " " + cell[m.end():]

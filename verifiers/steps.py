@@ -297,7 +297,7 @@ __all__ = ["RULES_VERSION", "MAX_STEPS", "MAX_SENTENCES", "split_steps", "find_c
 #: Version of the rules above. Bump it whenever a change to this module changes what some solution
 #: scores (which claims are found, how they are read, how steps are scored), so that rewards, logs and
 #: env fingerprints from different rules are never mixed.
-RULES_VERSION = 11  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
+RULES_VERSION = 12  # 3: a repeated claim (however spelled) counts once, a claim computing nothing not at all;
 # 4: `n = m` between two different plain numbers after text is no claim (an operation in words);
 # 5: an infinite or undefined side (`1/0`) fails its claim, a clock time (`10:30`) makes no claim, a
 # decimal's written places are part of a repeated claim (`0.333` vs `0.3330`), every line is split
@@ -378,6 +378,17 @@ RULES_VERSION = 11  # 3: a repeated claim (however spelled) counts once, a claim
 # (`- **Step 1**: 3 × 4 = 12`) is a label, not a ratio's `1 :` (a true step failed)
 # and emphasis in a table cell is read as outside a table (`| 36 + 16 = **53** |`, `| 36 + 16 = | *53* |` fail;
 # stars before a cell's bar, a row break `\\` or an `&` column were a product with it); `_53_` is emphasis too
+# 12 (review 41): with a later number column a label cell's result is the first cell equal to its value
+# (`| Price = $80 × 0.75 | 25% | $60 |` holds), and a row with none fails against the next cell (a running total:
+# `| Cost = 3 × $12 | $38 | $38 |`), unless the next cell is one of the formula's operands in value (`30%`
+# for `0.3`) before a later number column (`| Cost = $30 × 12 | 12 | $360 |`); an integer next cell that is the
+# floor or ceiling of a non-integer value is left (`| Buses = 130 / 40 | 4 buses |`); a result with a word is compared
+# when the word is a count noun the label names, `-s`/`-es`/`-ies` plurals alike (`| Total apples = 3 × 12 |
+# 35 apples |` fails, `| Eggs = 12 × 3 | 3 cartons |` is left); a label after `+ `, `> `, `a. `, `A) ` markers, and
+# `Step 1 –` / `Step 1 --`, is a label (not in `Step 5 – 2 = 3`, a subtraction); `Word N: M = R` is the ratio
+# `N : M = R` where R is a ratio `a : b` or the word a ratio word, that holds and `M = R` does not
+# (`- Ratio 3 : 4 = 6 : 8` holds; `Day 2: 12 = 12` keeps its label, `Day 2: 4 = 0.5` and `Total 12: 4 = 3` fail);
+# runs of spaces in labels and label cells and long rows are read in linear time
 
 
 #: A quotient of two numbers in scientific notation written inline (`4.5 \\times 10^6 / 1.5 \\times 10^3`):
