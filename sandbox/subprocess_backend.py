@@ -27,6 +27,7 @@ import pwd
 import random
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -40,7 +41,7 @@ from rlvr.sandbox.limits import Limits
 from rlvr.sandbox.pool import WORKER_SOURCE, ProcessChannel, WarmPool, _kill_all, become_nobody, job_message
 from rlvr.sandbox.python_probe import PYTHON_PROBE, python_probe_failure
 from rlvr.sandbox.result import ExecResult
-from rlvr.sandbox.worker import JOB_UID_SHARED_DIRS, remove_entries_of, remove_sysv_ipc
+from rlvr.sandbox.worker import JOB_UID_SHARED_DIRS, remove_entries_of, remove_sysv_ipc, remove_tree
 
 
 # When rlvr runs as root, each worker's jobs run as a uid of their own, so that their process
@@ -64,6 +65,21 @@ HANG_UP_GRACE_SECONDS = 1.0
 #: Seconds `close()`, and the interpreter's exit, wait at most in all for the background releases of
 #: stopped workers (`_in_background`: a killed job's files and its uid) still under way.
 CLEANUP_JOIN_SECONDS = 10.0
+#: The name of each sandbox's folder of worker homes in the temp dir, before a random suffix
+#: (`tempfile.mkdtemp`). The folder is flock'ed by the process that uses it for its whole life
+#: (`_make_root`), so that a later sandbox can tell one left by a killed process (`sweep_stale`).
+#: ("lk-": earlier versions' folders, "rlvr-sandbox-" and the suffix alone, were never locked: a live
+#: one, of a process still running an earlier rlvr, must not be taken for a left one.)
+ROOT_PREFIX = "rlvr-sandbox-lk-"
+#: A finished root's mode (jobs may run as nobody or job uids when rlvr runs as root): set only once
+#: the folder is locked, so that a sweep never takes one still being made (mode 0700) for a left one.
+ROOT_MODE = 0o711
+#: At most this many left folders are removed, and uid lock files taken, per sweep (`sweep_stale`),
+#: in a background thread; a later sandbox takes the rest.
+SWEEP_LIMIT = 32
+#: At most this many left folders are tried per sweep (each once), removed or not: a folder that
+#: cannot be removed (a file that cannot be unlinked) costs a walk, and is not counted as removed.
+SWEEP_TRIES = 4 * SWEEP_LIMIT
 
 
 def claim_job_uid() -> tuple[int, int]:
@@ -82,6 +98,7 @@ def claim_job_uid() -> tuple[int, int]:
         fd = _lock_uid_file(os.path.join(UID_LOCK_DIR, str(uid)))
         if fd is None:
             continue
+        _UID_LOCKS[fd] = uid
         forget_uid(uid)
         return uid, fd
     raise RuntimeError("no free uid for sandbox jobs")
@@ -142,17 +159,40 @@ def _belongs_to_someone(uid: int, subordinate: list[range]) -> bool:
     return True
 
 
+#: This process's locks on job uids' lock files, descriptor: uid (`claim_job_uid`, `_sweep_uid_locks`),
+#: closed in a forked child (`_drop_inherited_locks`): a child that outlived its parent killed would
+#: keep the parent's uids from ever being swept. Only a lock found here is released.
+_UID_LOCKS: dict[int, int] = {}
+
+
 def release_job_uid(uid: int, lock: int) -> None:
     """Kill what a worker's jobs left running as `uid` (the worker is gone) and remove what they left
     in SysV IPC and shared dirs (a job the worker could not clean up after), then free the uid: its
     lock file is removed while still locked (`_lock_uid_file` tells a removed one from the one at the
     path), so that the lock dir does not grow by one file per worker ever started."""
-    forget_uid(uid)
+    release_job_uids([(uid, lock)])
+
+
+def release_job_uids(taken: list[tuple[int, int]]) -> None:
+    """`release_job_uid` for each (uid, lock) of `taken`, together: one kill per uid, then one
+    listing of each shared dir for all (`forget_uids`). Only this process's locks (`_UID_LOCKS`): a
+    forked child closed its copies of its parent's at the fork, and never releases the parent's uids.
+    A release cut short (a failure, the process's exit) unlinks no lock file, and the lock goes with
+    the descriptor: the uid stays to a later sweep, which finds what was left and finishes."""
+    taken = [(uid, lock) for uid, lock in taken if _UID_LOCKS.get(lock) == uid]
+    if not taken:
+        return
     try:
-        os.unlink(os.path.join(UID_LOCK_DIR, str(uid)))
-    except FileNotFoundError:
-        pass
-    os.close(lock)
+        forget_uids([uid for uid, _ in taken])
+        for uid, _ in taken:
+            try:
+                os.unlink(os.path.join(UID_LOCK_DIR, str(uid)))
+            except FileNotFoundError:
+                pass
+    finally:
+        for _, lock in taken:
+            _UID_LOCKS.pop(lock, None)
+            os.close(lock)
 
 
 def forget_uid(uid: int) -> None:
@@ -160,10 +200,17 @@ def forget_uid(uid: int) -> None:
     entries in /dev/shm, /dev/mqueue, /tmp and /var/tmp (root only). Other world-writable dirs
     (/run/lock, a sticky dir inside /tmp) are not looked at: what a job leaves there stays. Only what the uid owns is removed (the dirs are sticky: no other
     user's entry there can be renamed by the uid), whole trees for its directories."""
-    kill_processes_of(uid)
-    remove_sysv_ipc(uid)
+    forget_uids([uid])
+
+
+def forget_uids(uids: list[int]) -> None:
+    """`forget_uid` for several uids: each one's processes killed and IPC objects removed, then
+    the shared dirs listed once for all of them (a listing of a busy /tmp may take seconds)."""
+    for uid in uids:
+        kill_processes_of(uid)
+        remove_sysv_ipc(uid)
     try:
-        remove_entries_of(uid, JOB_UID_SHARED_DIRS)
+        remove_entries_of(set(uids), JOB_UID_SHARED_DIRS)
     except OSError:  # (what cannot be removed stays: never a reason to fail a worker's start or end)
         pass
 
@@ -223,20 +270,171 @@ def _check_python(python: str) -> None:
     _WORKING_PYTHONS.add((python, unprivileged))
 
 
+def sweep_stale() -> threading.Thread | None:
+    """Remove, in a background thread (`_sweep`), what sandboxes of processes killed without
+    clean-up (SIGKILL, the OOM killer) left: their folders of worker homes, with the code and inputs
+    of their last runs (`_sweep_roots`), and, as root, their uids' lock files (`_sweep_uid_locks`).
+    Called when a sandbox is made; bounded (`SWEEP_LIMIT`, `SWEEP_TRIES`); the thread, or None
+    when a sweep of this process is still under way (it covers this one's)."""
+    with _SWEEPS_LOCK:
+        if any(thread.is_alive() for thread in _SWEEPS):
+            return None
+        thread = threading.Thread(target=_sweep, name="rlvr-sandbox-sweep", daemon=True)
+        _SWEEPS.clear()
+        _SWEEPS.add(thread)
+    thread.start()
+    return thread
+
+
+#: The sweep thread of this process (`sweep_stale`). Unlike `_PENDING`, neither `close()` nor the
+#: interpreter's exit waits for it: a sweep takes only what a dead process left (folders and uid lock
+#: files no live process holds a lock on), and one cut short by the exit leaves them, locks dropped
+#: with the process, for the next sweep to finish (nothing is unlinked before its clean-up is done).
+_SWEEPS: set[threading.Thread] = set()
+_SWEEPS_LOCK = threading.Lock()
+
+
+def wait_for_sweeps(timeout: float | None = None) -> bool:
+    """Wait (`timeout` seconds at most) for this process's sweep under way; whether none is left."""
+    with _SWEEPS_LOCK:
+        threads = [thread for thread in _SWEEPS if thread.ident is not None]
+    for thread in threads:
+        thread.join(timeout)
+    return not any(thread.is_alive() for thread in threads)
+
+
+def _sweep() -> None:
+    """`sweep_stale`'s work, in its thread."""
+    _sweep_roots(tempfile.gettempdir())
+    if os.geteuid() == 0:
+        _sweep_uid_locks()
+
+
+def _sweep_roots(parent: str) -> None:
+    """Remove the sandbox folders in `parent` whose process is gone: this user's only, finished
+    (`ROOT_MODE`), and unlocked; the kernel drops a dead process's lock whatever killed it, so a
+    reused pid never keeps a folder, and a live sandbox's, of any process, is never taken. Each is
+    tried once, in random order; only one removed counts toward `SWEEP_LIMIT`: folders that cannot
+    be removed never use up a sweep, and never keep the others from being reached."""
+    try:
+        names = [name for name in os.listdir(parent) if name.startswith(ROOT_PREFIX)]
+    except OSError:
+        return
+    random.shuffle(names)
+    removed = 0
+    for name in names[:SWEEP_TRIES]:
+        if removed >= SWEEP_LIMIT:
+            return
+        path = os.path.join(parent, name)
+        lock = _lock_left_root(path)
+        if lock is None:
+            continue
+        try:
+            removed += remove_tree(path)  # (with its lock held: no other sweep takes it meanwhile)
+        finally:
+            _ROOT_LOCKS.discard(lock)
+            os.close(lock)
+
+
+def _lock_left_root(path: str) -> int | None:
+    """A locked descriptor of the sandbox folder at `path` if it is this user's, finished, and no
+    live process holds it (its own was killed); else None. (Counted among `_ROOT_LOCKS`: a child
+    forked meanwhile closes its copy.)"""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        found = os.fstat(fd)
+        if found.st_uid == os.geteuid() and stat.S_IMODE(found.st_mode) == ROOT_MODE:
+            _ROOT_LOCKS.add(fd)
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _sweep_uid_locks() -> None:
+    """Release the job uids whose lock files no live worker's sandbox holds (its process was
+    killed): what still runs as them is killed, and their files in shared dirs removed, as their
+    owner would have (`release_job_uids`, all in one pass). A sample of `SWEEP_LIMIT` files at most
+    is looked at. A file is unlinked only under a lock on the file at its path (`_lock_uid_file`
+    checks the inode), as `release_job_uid` does: a claim racing with the sweep finds it gone and
+    makes it afresh."""
+    try:
+        names = [name for name in os.listdir(UID_LOCK_DIR) if name.isascii() and name.isdigit()]
+    except OSError:
+        return
+    taken = []
+    for name in random.sample(names, min(SWEEP_LIMIT, len(names))):
+        lock = _lock_uid_file(os.path.join(UID_LOCK_DIR, name)) if int(name) in JOB_UID_RANGE else None
+        if lock is not None:
+            _UID_LOCKS[lock] = int(name)
+            taken.append((int(name), lock))
+    release_job_uids(taken)
+
+
+#: This process's locks on its sandboxes' folders (`_make_root`, and those a sweep is removing),
+#: closed in a forked child (`_drop_inherited_locks`): a child that outlived its parent killed would
+#: keep the parent's folder from ever being swept.
+_ROOT_LOCKS: set[int] = set()
+
+
+def _make_root() -> tuple[str, int]:
+    """(path, lock): a new folder for a sandbox's worker homes, locked by this process for its life
+    (the kernel releases the lock when it dies, however: `sweep_stale`), then made `ROOT_MODE`."""
+    root = tempfile.mkdtemp(prefix=ROOT_PREFIX)
+    lock = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    os.chmod(root, ROOT_MODE)  # jobs may run as nobody when rlvr runs as root
+    _ROOT_LOCKS.add(lock)
+    return root, lock
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child: close the copies of the parent's folder locks and uid locks (never unlock
+    them: the lock is shared with the parent's descriptor; nor release the uids: the parent's, whose
+    closures the child inherits, find them gone from `_UID_LOCKS` and do nothing). No lock is
+    taken: safe in a fork handler."""
+    for lock in [*_ROOT_LOCKS, *_UID_LOCKS]:
+        try:
+            os.close(lock)
+        except OSError:
+            pass
+    _ROOT_LOCKS.clear()
+    _UID_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
+def _unlock_root(lock: int, owner: int) -> None:
+    """Close a sandbox folder's lock, in the process that made it only (a forked child closed its
+    copy at the fork, and its descriptor number may be another file's since)."""
+    if os.getpid() == owner and lock in _ROOT_LOCKS:
+        _ROOT_LOCKS.discard(lock)
+        os.close(lock)
+
+
 def _remove_tree(root: str, owner: int) -> None:
     """Remove a sandbox's folder of work dirs, in the process that made it only (a forked child
     exiting leaves its parent's alone)."""
     if os.getpid() == owner:
-        shutil.rmtree(root, ignore_errors=True)
+        remove_tree(root)
 
 
-def _stop_then_remove(workers: set, root: str, owner: int) -> None:
+def _stop_then_remove(workers: set, root: str, owner: int, lock: int) -> None:
     """Stop a sandbox's `workers` (`pool._kill_all`: again, harmlessly, if its pool did already),
     then remove its folder: a worker stopped after the removal would make its dirs there anew as it
     ends (a worker told the host is gone wipes them, and the wipe makes them if missing). Called
-    when the sandbox is dropped, whatever the order of its pool's own finalizer, and at exit."""
+    when the sandbox is dropped, whatever the order of its pool's own finalizer, and at exit. The
+    folder's lock is let go last: no sweep takes a folder still being emptied."""
     _kill_all(workers)
     _remove_tree(root, owner)
+    _unlock_root(lock, owner)
 
 
 def _remove_home_soon(home: str, remove_root: weakref.finalize) -> None:
@@ -319,12 +517,29 @@ class SubprocessSandbox(Sandbox):
         if os.sep in self.python:  # (workers start elsewhere than here: an absolute path)
             self.python = os.path.abspath(self.python)
         _check_python(os.path.abspath(found))
-        self._root = tempfile.mkdtemp(prefix="rlvr-sandbox-")
-        os.chmod(self._root, 0o711)  # jobs may run as nobody when rlvr runs as root
-        self._pool = WarmPool(self.name, self._spawn)
-        # removed on close(), when the sandbox is dropped, or at exit, whichever comes first; by the
-        # process that made it only, once its workers are stopped (`_stop_then_remove`)
-        self._remove_root = weakref.finalize(self, _stop_then_remove, self._pool.workers, self._root, os.getpid())
+        sweep_stale()
+        self._pool = WarmPool(self.name, self._spawn, after_fork=self._root_of_its_own)
+        self._new_root()
+
+    def _new_root(self) -> None:
+        """Make the folder of this process's workers' homes (`_make_root`): removed on close(), when
+        the sandbox is dropped, or at exit, whichever comes first; by the process that made it only,
+        once its workers are stopped (`_stop_then_remove`)."""
+        self._root, lock = _make_root()
+        self._remove_root = weakref.finalize(self, _stop_then_remove, self._pool.workers, self._root,
+                                             os.getpid(), lock)
+
+    def _root_of_its_own(self) -> None:
+        """In a forked child, before its first worker starts: a folder of its own for its workers'
+        homes, removed at its exit. In its parent's, the removal of its workers' homes at its exit
+        went on to remove the parent's folder, under the parent's running programs."""
+        self._remove_root.detach()  # (the parent's folder: the parent removes it)
+        self._new_root()
+        # a multiprocessing child ends with os._exit, past the exit hooks of `weakref.finalize`, but
+        # runs multiprocessing's own finalizers first (one killed is left to a later sweep)
+        from multiprocessing.util import Finalize
+
+        Finalize(self, self._remove_root, exitpriority=0)
 
     @staticmethod
     def check() -> tuple[bool, str]:

@@ -251,7 +251,7 @@ def _prctl(option: int, value: int) -> None:
         pass
 
 
-def _make_usable(root: int, name: str) -> None:
+def _make_usable(root: int | None, name: str) -> None:
     """Give the directory `name` in the directory open as `root` the mode 0700 (a job may have made
     it unreadable), never following a symlink: another job may swap the directory for one between
     the listing and this (in a shared dir such as /dev/shm), and a chmod by name would then change
@@ -264,16 +264,24 @@ def _make_usable(root: int, name: str) -> None:
         os.close(fd)
 
 
-def _clean_dir(path: str) -> None:
-    """Remove everything inside `path`, whatever its depth, modes or symlinks.
+def _clean_dir(path: str, make: bool = True) -> None:
+    """Remove everything inside `path` (made first if missing and `make`: the dir alone, never its
+    parents, so a home removed meanwhile is not made again), whatever its depth, modes or symlinks.
 
     Never recursive and never by long paths (a job may nest directories thousands deep): each
     subdirectory's own subdirectories are moved up into `path` before it is removed, so at most two
     directories are open at any time. Symlinks are removed, never followed.
     """
-    os.makedirs(path, exist_ok=True)
+    if make:
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            pass
     if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
-        os.chmod(path, 0o700)  # the job made it unusable (it owns it: shared dirs like /dev/shm are 1777)
+        if make:
+            os.chmod(path, 0o700)  # the job made it unusable (it owns it: shared dirs like /dev/shm are 1777)
+        else:  # (`remove_tree`: never through a symlink swapped in since its lstat)
+            _make_usable(None, path)
     root = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     moved = 0
     try:
@@ -294,6 +302,7 @@ def _clean_dir(path: str) -> None:
                         if not entry.is_dir(follow_symlinks=False):
                             os.unlink(entry.name, dir_fd=sub)
                             continue
+                        made_usable = False
                         while True:  # move it up under a name nothing else uses
                             moved += 1
                             try:
@@ -301,6 +310,13 @@ def _clean_dir(path: str) -> None:
                                 break
                             except FileExistsError:
                                 continue
+                            except PermissionError:
+                                # a directory moved to another parent must be writable itself (its
+                                # ".." changes): a job's read-only dir (0555) stopped a non-root wipe
+                                if made_usable:
+                                    raise
+                                _make_usable(sub, entry.name)
+                                made_usable = True
                             except OSError as exc:
                                 if exc.errno != errno.ENOTEMPTY:
                                     raise
@@ -309,6 +325,30 @@ def _clean_dir(path: str) -> None:
                 os.rmdir(name, dir_fd=root)
     finally:
         os.close(root)
+
+
+def remove_tree(path: str, attempts: int = 3) -> bool:
+    """Remove `path` and everything under it, whatever its modes (`_clean_dir`: a job's read-only
+    dirs are made writable first, through descriptors, never following a symlink out of the tree),
+    the one way a job's tree is removed; whether it is gone. A removal that fails (another removal
+    of the same tree running at once, a file that cannot be removed) is tried again, `attempts`
+    times in all. The folder at `path` itself is never followed if a symlink, and its own mode is
+    left alone unless it cannot be emptied without (a sweep tells a left folder by its mode)."""
+    for _ in range(attempts):
+        try:
+            info = os.lstat(path)
+            if not stat.S_ISDIR(info.st_mode):
+                os.unlink(path)
+            else:
+                _clean_dir(path, make=False)
+                os.rmdir(path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue
+        if not os.path.lexists(path):
+            return True
+    return not os.path.lexists(path)
 
 
 def _restore_dir(path: str, was: os.stat_result) -> None:
@@ -414,6 +454,22 @@ def _kill_all_but(handler: int) -> None:
                 pass
 
 
+#: The uid jobs run as under bwrap (started as root) and Docker: the account "nobody".
+NOBODY_UID = 65534
+
+
+def _identity(job_uid: int | None) -> dict[str, str]:
+    """USER and LOGNAME for jobs that run as nobody (bwrap started as root, Docker) or as a job uid
+    of their own (the subprocess backend run as root): "nobody" for both. A job uid has no entry in
+    the user database (it is chosen so: `claim_job_uid`), and without these `getpass.getuser()`
+    raised KeyError where the other backends gave "nobody". Jobs run as the user running rlvr get
+    none: their name comes from the user database, as it would outside. (`id -un` and `whoami` read
+    only the user database, and still fail for a job uid.)"""
+    if job_uid is None and os.getuid() != NOBODY_UID:
+        return {}
+    return {"USER": "nobody", "LOGNAME": "nobody"}
+
+
 class Worker:
     def __init__(self, mode: str, workdir: str, tmpdir: str, scratch: list[str], job_uid: int | None,
                  oom_events: list[str] | None = None) -> None:
@@ -446,6 +502,7 @@ class Worker:
         os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": tmpdir,
                            "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
                            "MALLOC_ARENA_MAX": str(MALLOC_ARENA_MAX)})  # (for the programs a job execs)
+        os.environ.update(_identity(self.job_uid))
         _prctl(PR_SET_DUMPABLE, 0)  # jobs may not ptrace us or read our memory
         # As pid 1 of a namespace we receive only signals we handle; Python handles SIGINT.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -844,7 +901,10 @@ class Worker:
         """Empty the dirs a job may write, and put back their own mode, times and extended
         attributes (a job may change those of a dir it owns: a channel to the next job)."""
         for path in (workdir, self.tmpdir, *self.scratch):
-            _clean_dir(path)
+            try:
+                _clean_dir(path)
+            except FileNotFoundError:  # the home is gone (its sandbox's folder removed after the host
+                continue  # died: a sweep): nothing to wipe, and nothing to make again for a sweep to miss
             if path in self.roots:
                 _restore_dir(path, self.roots[path])
             if self.job_uid is not None and path in (workdir, self.tmpdir):
@@ -1625,8 +1685,9 @@ def _sockets_left(tables=SOCKET_TABLES, counts=SOCKET_COUNTS) -> int:
     return count
 
 
-def remove_entries_of(uid: int, dirs, aside: str | None = None, holding: str | None = None) -> None:
-    """Remove what `uid` owns at the top of each of `dirs` (shared dirs such as /dev/shm, where a
+def remove_entries_of(uid, dirs, aside: str | None = None, holding: str | None = None) -> None:
+    """Remove what `uid` (a uid, or a set of uids released together: one listing of each dir for
+    all) owns at the top of each of `dirs` (shared dirs such as /dev/shm, where a
     job of a job uid of its own may leave files: they outlive it and hold memory), whole trees for
     its directories. Given `aside` (a dir no other uid's run can see, wiped later), a directory is
     moved there instead where a rename can (the same filesystem); where it cannot (/dev/shm is a
@@ -1636,6 +1697,7 @@ def remove_entries_of(uid: int, dirs, aside: str | None = None, holding: str | N
     are removed as well, one a killed worker left among them. Called once every process of the uid
     is gone: nothing can swap an entry meanwhile (the dirs are sticky: only an entry's owner or root
     may rename it)."""
+    uids = {uid} if isinstance(uid, int) else set(uid)
     for top in dirs:
         try:
             entries = list(os.scandir(top))
@@ -1643,9 +1705,9 @@ def remove_entries_of(uid: int, dirs, aside: str | None = None, holding: str | N
             continue
         for entry in entries:
             try:
-                if holding is None and entry.name.startswith(f"{HOLDING_PREFIX}{uid}-") and _remove_holding(entry.path):
+                if holding is None and _holding_uid(entry.name) in uids and _remove_holding(entry.path):
                     continue
-                if entry.stat(follow_symlinks=False).st_uid != uid:
+                if entry.stat(follow_symlinks=False).st_uid not in uids:
                     continue
                 if not entry.is_dir(follow_symlinks=False):
                     os.unlink(entry.path)
@@ -1654,6 +1716,15 @@ def remove_entries_of(uid: int, dirs, aside: str | None = None, holding: str | N
                     os.rmdir(entry.path)
             except FileNotFoundError:
                 continue
+
+
+def _holding_uid(name: str) -> int | None:
+    """The job uid in the name of a holding folder (`Worker.holding`: the prefix, the uid, "-", a
+    random part); None for any other name."""
+    if not name.startswith(HOLDING_PREFIX):
+        return None
+    number, dash, _ = name[len(HOLDING_PREFIX):].partition("-")
+    return int(number) if dash and number.isascii() and number.isdigit() else None
 
 
 def _set_aside(path: str, top: str, aside: str | None, holding: str | None) -> bool:
