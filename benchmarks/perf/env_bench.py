@@ -26,7 +26,10 @@ Math-v0 is measured on three mixes of completions, each reported on its own:
 
 Every completion is distinct across rounds, and the math verifier's memo cache is cleared before
 each timed call (env and direct alike), since right answers normalise to the same (gold, answer)
-key whatever the reasoning around them.
+key whatever the reasoning around them. A full garbage collection runs before each timed call
+(untimed): otherwise the collector's occasional pass over the whole heap (sympy, the verifier's
+tables: tens of ms, several times one round) lands in whichever call happens to cross its
+threshold, one round in ~35, and swings the overall figure by 10 points either way.
 
 Overhead = env time / direct time - 1 over all rounds (target <= 10%); the median of the
 per-round ratios is shown too (robust to load spikes from other processes), and the env and
@@ -43,6 +46,7 @@ The last line is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import time
@@ -212,6 +216,7 @@ def bench_math(mix: str, rounds: int, batch: int, floor: bool = False) -> dict:
         pairs = list(zip(golds, completions))
 
         def direct_batch():
+            gc.collect()
             clear_cache()
             start = time.perf_counter()
             verdicts = verify_batch(pairs)
@@ -221,6 +226,7 @@ def bench_math(mix: str, rounds: int, batch: int, floor: bool = False) -> dict:
             return end - start, verified - start, verdicts, formats
 
         def env_step():
+            gc.collect()
             clear_cache()
             start = time.perf_counter()
             result = floor_step(cores, completions) if floor else vec.step(completions)
