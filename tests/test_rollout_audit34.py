@@ -244,7 +244,9 @@ def test_overlong_action_frac_counts_the_envs_overlong_verdicts(tmp_path):
 
 
 def test_trainer_env_max_turns_raises_a_multi_turn_envs_own_limit(tmp_path):
-    tr = _trainer(tmp_path / "a", "env.id=rlvr/ToolMath-v0", "env.max_turns=6")
+    # (the calculator alone: with the python tool's schema too, every ToolMath prompt is longer than the
+    # tiny model's context, which the trainer now refuses when it is built)
+    tr = _trainer(tmp_path / "a", "env.id=rlvr/ToolMath-v0", "env.max_turns=6", "env.kwargs={builtin_tools: [calculator]}")
     assert _env(tr).max_turns == 6 and tr.collector.turn_limit() == 6
     tr.close()
     with pytest.raises(ConfigError, match=r"env\.max_turns: max_turns=6 is more than the 3"):
