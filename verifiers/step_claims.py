@@ -20,7 +20,7 @@ from rlvr.verifiers.math_units import Unit, read_unit
 from rlvr.verifiers.step_congruence import MOD_NOTE_RE, congruence, solution_work
 from rlvr.verifiers.step_goes_on import _GRID_RE, _LAYOUT_RE, _SPACE_RE, _bare_row, _first_side, _goes_on, _run_on
 from rlvr.verifiers.step_marks import _HEDGE_HINT_RE, _SPLIT_RE, PRECISION_BRACKET_RE, _unclaimed, rounding_named
-from rlvr.verifiers.step_numbers import PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, cut_decimal
+from rlvr.verifiers.step_numbers import PLAIN_NUMBER_RE as _PLAIN_NUMBER_RE, cut_decimal, exact_number
 from rlvr.verifiers.step_sides import (_is_product, _is_word, _left_side, _parses, _protected, _right_side, _unwrapped,
                                        _without_end_punctuation)
 from rlvr.verifiers.step_split import _BINARY_OP, _ellipsis_in_expression, _ellipsis_kept, _math_pieces, _without_thousands
@@ -725,76 +725,14 @@ def _rounded(value: Fraction, stated: tuple[Fraction, str, bool] | None, decimal
     return decimals and not places.endswith("%") and abs(number - value) < Fraction(1, 10 ** len(places))
 
 
-#: A token of a formula cell's expression (`_LABELLED_FORMULA_RE`'s group 2) for `_formula_value`: a number
-#: and its percent, a product, a quotient, or another operator or bracket.
-_FORMULA_TOKEN_RE = re.compile(r"\s*(?:\\?\$?(\d[\d,]*(?:\.\d+)?)\s*(%?)|(\\times|\\cdot|[*×·])|(\\div|[/÷])|([-+^()]))")
+#: The longest formula cell `_formula_value` reads (a long sum's value is not worth its parse).
+_FORMULA_CHARS = 2000
 
 
 def _formula_value(formula: str) -> Fraction | None:
-    """The value of a formula cell's expression (numbers, `+ - × ÷ ^`, brackets; `$` and thousands commas
-    aside, a percent its share), or None where it is not read: unbalanced or deep brackets, more than 200
-    tokens, a division by zero, a power too large or not an integer one."""
-    tokens, at = [], 0
-    while at < len(formula.rstrip()):
-        m = _FORMULA_TOKEN_RE.match(formula, at)
-        if m is None:
-            return None
-        number, percent, times, over, other = m.groups()
-        if number is not None:
-            value = _number(number)
-            if value is None:
-                return None
-            tokens.append(value / 100 if percent else value)
-        else:
-            tokens.append("*" if times else "/" if over else other)
-        at = m.end()
-    if formula.count("(") > 20 or len(tokens) > 200:
-        return None
-    try:
-        value, rest = _sum(tokens)
-    except (ValueError, ZeroDivisionError, IndexError, TypeError, RecursionError):
-        return None
-    return value if not rest else None
-
-
-def _sum(tokens: list) -> tuple[Fraction, list]:
-    """`tokens` (`_formula_value`) read as a sum of products from their start: its value and the tokens left."""
-    value, tokens = _product(tokens)
-    while tokens and tokens[0] in ("+", "-"):
-        op, (term, tokens) = tokens[0], _product(tokens[1:])
-        value = value + term if op == "+" else value - term
-    return value, tokens
-
-
-def _product(tokens: list) -> tuple[Fraction, list]:
-    """A product or quotient of signed powers at the start of `tokens` (`_sum`)."""
-    value, tokens = _signed(tokens)
-    while tokens and tokens[0] in ("*", "/"):
-        op, (factor, tokens) = tokens[0], _signed(tokens[1:])
-        value = value * factor if op == "*" else value / factor
-    return value, tokens
-
-
-def _signed(tokens: list) -> tuple[Fraction, list]:
-    """A signed power (`-2 ^ 2` is -4), a number or a bracket at the start of `tokens` (`_sum`)."""
-    if tokens[0] in ("-", "+"):
-        value, rest = _signed(tokens[1:])
-        return (-value if tokens[0] == "-" else value), rest
-    if tokens[0] == "(":
-        value, tokens = _sum(tokens[1:])
-        if tokens[:1] != [")"]:
-            raise ValueError("unbalanced")
-        tokens = tokens[1:]
-    elif isinstance(tokens[0], Fraction):
-        value, tokens = tokens[0], tokens[1:]
-    else:
-        raise ValueError("no operand")
-    if tokens[:1] == ["^"]:
-        power, tokens = _signed(tokens[1:])
-        if power.denominator != 1 or abs(power) > 64 or abs(value) > 10 ** 12 or (value == 0 and power < 0):
-            raise ValueError("power")
-        value = value ** int(power)
-    return value, tokens
+    """The exact value of a formula cell's expression (`step_numbers.exact_number`, thousands commas
+    aside: `1,000 × 3`), or None where it is not read (too long, a division by zero, a power too large)."""
+    return exact_number(_without_thousands(formula)) if len(formula) <= _FORMULA_CHARS else None
 
 
 #: A list item's marker, in a blockquote or not (`- `, `+ `, `* `, `• `, `1. `, `2) `, `a. `, `(b) `, `> - `,
